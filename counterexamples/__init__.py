@@ -1,0 +1,1 @@
+"""kubeprop.counterexamples: violations as replayable trace files."""

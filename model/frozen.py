@@ -1,0 +1,109 @@
+"""Immutable, hashable mappings for API objects and model states.
+
+Kubernetes objects are full of string maps (labels, annotations, ConfigMap data, resource lists).
+Model states must be hashable and compare by value, so every map in the model is a `FrozenMap`:
+a read-only `Mapping` whose items are kept sorted by key, whose hash is cached, and whose
+iteration order is therefore the same in every process (no dependence on insertion order or on
+Python's salted string hash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMap(Mapping[K, V], Generic[K, V]):
+    """A sorted, immutable, hashable mapping.
+
+    Keys must be mutually orderable (in practice: strings). Two FrozenMaps are equal iff they hold
+    the same items; a FrozenMap also compares equal to a plain dict with the same items, but only
+    FrozenMaps are hashable.
+    """
+
+    __slots__ = ("_data", "_hash", "_items")
+
+    _data: dict[K, V]
+    _items: tuple[tuple[K, V], ...]
+    _hash: int | None
+
+    def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        ordered = tuple(sorted(pairs, key=lambda kv: kv[0]))
+        object.__setattr__(self, "_items", ordered)
+        object.__setattr__(self, "_data", dict(ordered))
+        object.__setattr__(self, "_hash", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FrozenMap is immutable")
+
+    def __getitem__(self, key: K) -> V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return (k for k, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash(self._items)
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMap):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({dict(self._items)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMap, (self._items,))
+
+    def sorted_items(self) -> tuple[tuple[K, V], ...]:
+        """The items in key order (the canonical order used for fingerprints and output)."""
+        return self._items
+
+    def set(self, key: K, value: V) -> FrozenMap[K, V]:
+        """A copy with `key` bound to `value`."""
+        data = dict(self._data)
+        data[key] = value
+        return FrozenMap(data)
+
+    def delete(self, key: K) -> FrozenMap[K, V]:
+        """A copy without `key` (unchanged if absent)."""
+        if key not in self._data:
+            return self
+        data = dict(self._data)
+        del data[key]
+        return FrozenMap(data)
+
+    def update(self, other: Mapping[K, V]) -> FrozenMap[K, V]:
+        """A copy with every item of `other` added or replaced."""
+        data = dict(self._data)
+        data.update(other)
+        return FrozenMap(data)
+
+
+EMPTY: FrozenMap[Any, Any] = FrozenMap()
+
+
+def frozen_map(items: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None = None) -> FrozenMap[Any, Any]:
+    """Build a FrozenMap, treating None as empty (an attrs converter for optional maps)."""
+    if items is None:
+        return FrozenMap()
+    if isinstance(items, FrozenMap):
+        return items
+    return FrozenMap(items)

@@ -1,0 +1,1 @@
+"""kubeprop.properties: what must hold of the control plane, how it is checked, and the CLI."""
