@@ -157,7 +157,7 @@ class Affinity:
 
 @attrs.frozen
 class Toleration:
-    """A toleration (`core/v1 Toleration`); matching is in `kubeprop.model.scheduling_rules`."""
+    """A toleration (`core/v1 Toleration`); matching rules are in `kubeprop.model.scheduler`."""
 
     key: str = ""
     operator: str = ""

@@ -231,9 +231,9 @@ def encode(value: Any) -> Any:
     if attrs.has(cls):
         out: dict[str, Any] = {}
         omit = _omit_when(cls)
-        for pyname, jname, _tp, _ in _fields(cls):
+        for pyname, jname, tp, _ in _fields(cls):
             item = getattr(value, pyname)
-            if item is None or (isinstance(item, tuple | FrozenMap) and not item):
+            if item is None or (isinstance(item, tuple | FrozenMap) and not item and tp is not Any):
                 continue
             if pyname in omit and type(item) is type(omit[pyname]) and item == omit[pyname]:
                 continue

@@ -77,7 +77,11 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
     users = {
         ADMIN: UserInfo(ADMIN, ("system:masters", "system:authenticated")),
         "system:kube-scheduler": UserInfo("system:kube-scheduler", ("system:authenticated",)),
-        "system:kube-controller-manager": UserInfo("system:kube-controller-manager", ("system:authenticated",)),
+        # Upstream runs each controller as its own service account with a bootstrap role
+        # (`--use-service-account-credentials`); the model trusts the controller manager instead.
+        "system:kube-controller-manager": UserInfo(
+            "system:kube-controller-manager", ("system:masters", "system:authenticated")
+        ),
     }
     for node in topology.nodes:
         name = f"system:node:{node.name}"
@@ -118,7 +122,7 @@ def load_scenario(path: Path | None = None) -> Scenario:
     doc = _scenario_document(path) if path.is_file() else None
     if doc is None:
         spec = default_scenario_file(str(path))
-        return _resolve(spec, path.name, str(path), base=path.parent, doc=None, texts=[])
+        return _resolve(spec, path.resolve().name, str(path), base=path.parent, doc=None, texts=[])
     spec = _decode_scenario(doc)
     return _resolve(spec, spec.metadata.name or path.stem, str(path), base=path.parent, doc=doc,
                     texts=[read_text(path)])

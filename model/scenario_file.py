@@ -25,6 +25,8 @@ PARAMETERS: dict[str, Any] = {
     "leaderElection": True,
     "expectationsTimeoutSeconds": 300,
     "maxEndpointsPerSlice": 100,
+    "memoryPressureEvents": 0,
+    "crashLoopBackOffMaxSeconds": 300,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here."""

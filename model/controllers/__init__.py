@@ -1,0 +1,1 @@
+"""Controllers of kube-controller-manager, and the `Controller` protocol for users' own."""

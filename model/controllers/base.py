@@ -1,0 +1,157 @@
+"""The `Controller` protocol, work queues, and the `Reconcile` action.
+
+Upstream controllers (`pkg/controller/*`) share the controller manager's informers; event
+handlers turn watch events into work-queue keys; workers take one key at a time, read only the
+informer cache, and write through the API server
+(`staging/src/k8s.io/client-go/util/workqueue/queue.go`: a key is never processed by two
+workers at once, and adding a queued key again merges with it). A failed write requeues the key
+(with rate limiting upstream; in the model the retry is just another enabled action).
+
+A controller here is a value with pure functions, so users can write their own (docs/controllers.md):
+
+- `name`: unique; a scenario can replace a built-in controller by registering one with its name;
+- `watches`: the qualified resources it reads (`pods`, `replicasets.apps`, …);
+- `identity`: the API user it writes as;
+- `initial_memory()`: its in-memory state at start (e.g. ReplicaSet expectations); lost on crash;
+- `keys_for(obj, view)`: the work-queue keys a watch event about `obj` enqueues;
+- `reconcile(view, key, memory, now) -> Reconciliation`: the requests to send (in order; the
+  first failure stops the rest and requeues the key) and the new memory;
+- `observe(memory, request, response)`: the memory after one response (e.g. lowering expectations
+  when a create failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from ..actions import Action
+from ..apiserver import Request, Response
+from ..cluster_state import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from ..frozen import FrozenMap
+from ..informer import ObjectView
+from ..objects import ApiObject
+from ..store import WatchEvent
+
+
+@attrs.frozen
+class Reconciliation:
+    """What one reconcile decided: requests to send in order, and the controller's new memory."""
+
+    requests: tuple[Request, ...] = ()
+    memory: Any = None
+    requeue: bool = False
+
+
+@runtime_checkable
+class Controller(Protocol):
+    """A reconciling controller (see the module docstring)."""
+
+    name: str
+    watches: tuple[str, ...]
+    identity: str
+
+    def initial_memory(self) -> Any: ...
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]: ...
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation: ...
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any: ...
+
+
+@attrs.frozen(cache_hash=True)
+class ControllerState:
+    """A controller's work queue (sorted, deduplicated keys) and in-memory state."""
+
+    queue: tuple[str, ...] = ()
+    memory: Any = None
+
+    def enqueue(self, keys: Iterable[str]) -> ControllerState:
+        """Add keys; a key already queued merges with itself."""
+        merged = set(self.queue) | set(keys)
+        if len(merged) == len(self.queue):
+            return self
+        return attrs.evolve(self, queue=tuple(sorted(merged)))
+
+    def dequeue(self, key: str) -> ControllerState:
+        """Take a key out of the queue (a worker starts on it)."""
+        return attrs.evolve(self, queue=tuple(k for k in self.queue if k != key))
+
+
+@attrs.frozen(order=True)
+class Reconcile(Action):
+    """A controller worker takes `key` from its queue and reconciles it."""
+
+    controller: str
+    key: str
+
+
+def initial_controllers(model: ClusterModel, view_: ObjectView) -> FrozenMap[str, ControllerState]:
+    """Every controller with its initial memory and every existing object's keys queued
+    (an informer's initial LIST delivers an ADD for each object)."""
+    out = {}
+    for controller in model.controllers:
+        keys: set[str] = set()
+        for resource in controller.watches:
+            for obj in view_.list(resource):
+                keys.update(controller.keys_for(obj, view_))
+        out[controller.name] = ControllerState(tuple(sorted(keys)), controller.initial_memory())
+    return FrozenMap(out)
+
+
+def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:
+    """Run every controller's event handlers on delivered events (enqueue the keys they name)."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return state
+    view_ = view(model, state, CONTROLLER_MANAGER)
+    controllers = dict(state.controllers)
+    for event in events:
+        for controller in model.controllers:
+            if event.key.resource in controller.watches and controller.name in controllers:
+                keys = tuple(controller.keys_for(event.object, view_))
+                controllers[controller.name] = controllers[controller.name].enqueue(keys)
+    return attrs.evolve(state, controllers=FrozenMap(controllers))
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """One Reconcile per queued key of every controller (when the controller manager is up)."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return
+    for controller in model.controllers:
+        ctl_state = state.controllers.get(controller.name)
+        if ctl_state is None:
+            continue
+        for key in ctl_state.queue:
+            yield Reconcile(controller.name, key)
+
+
+def _controller(model: ClusterModel, name: str) -> Any:
+    for controller in model.controllers:
+        if controller.name == name:
+            return controller
+    raise KeyError(name)
+
+
+def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile) -> ClusterState:
+    """Run one reconcile: dequeue, decide from the cache, send the requests in order."""
+    controller = _controller(model, act.controller)
+    ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
+    decision = controller.reconcile(view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
+    memory = decision.memory
+    requeue = decision.requeue
+    for request in decision.requests:
+        state, response = send(model, state, controller.identity, request, CONTROLLER_MANAGER)
+        memory = controller.observe(memory, request, response)
+        if not response.ok:
+            requeue = True
+            break
+    ctl_state = attrs.evolve(ctl_state, memory=memory)
+    if requeue:
+        ctl_state = ctl_state.enqueue((act.key,))
+    return attrs.evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
+
+
+HANDLERS = {Reconcile: reconcile}
