@@ -100,6 +100,8 @@ class ClusterModel:
     scheduler_profile: Any = None
     parameters: FrozenMap[str, Any] = EMPTY
     variant: str = "correct"
+    workload_objects: tuple[tuple[ApiObject, ...], ...] = ()
+    """For each workload step, the objects an `apply` step sends (empty for other steps)."""
 
     @property
     def instant_caches(self) -> bool:

@@ -197,7 +197,7 @@ def _heal(model: ClusterModel, state: ClusterState, act: Heal) -> ClusterState:
 
 
 def _crash_container(model: ClusterModel, state: ClusterState, act: Any) -> ClusterState:
-    kstate = kubelet_mod.crash_container(state.kubelets[act.node], act.pod, act.container)
+    kstate = kubelet_mod.crash_container(state.kubelets[act.node], act.pod, act.container, now=state.clock)
     assert kstate is not None, "CrashContainer is not enabled"
     return attrs.evolve(state, kubelets=state.kubelets.set(act.node, kstate), faults=_spend(state, "container_crash"))
 

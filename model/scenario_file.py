@@ -27,6 +27,13 @@ PARAMETERS: dict[str, Any] = {
     "maxEndpointsPerSlice": 100,
     "memoryPressureEvents": 0,
     "crashLoopBackOffMaxSeconds": 300,
+    "schedulerDisabledFilters": (),
+    "markPodsNotReadyOnTransitionOnly": False,
+    "replicaSetExpectations": True,
+    "rolloutUnavailableOneWhenBothZero": True,
+    "statefulSetReplaceTerminatingPods": False,
+    "endpointsIncludeTerminating": False,
+    "endpointsReadinessSource": "ready-condition",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here."""

@@ -195,7 +195,9 @@ def _raw_scores(
         for i, c in enumerate(cs):
             if ni.name not in ignored and c.topology_key != HOSTNAME_KEY:
                 domains[i].setdefault(ni.labels.get(c.topology_key, ""), 0)
-    sizes = [len(feasible) - len(ignored) if c.topology_key == HOSTNAME_KEY else len(domains[i]) for i, c in enumerate(cs)]
+    sizes = [
+        len(feasible) - len(ignored) if c.topology_key == HOSTNAME_KEY else len(domains[i]) for i, c in enumerate(cs)
+    ]
     weights = [math.log(float(size + 2)) for size in sizes]
     for ni in nodes:
         if strict and not _has_all_keys(ni, cs):
@@ -212,7 +214,8 @@ def _raw_scores(
         score = 0.0
         for i, c in enumerate(cs):
             if c.topology_key in ni.labels:
-                cnt = c.counts(pod, ni.pods) if c.topology_key == HOSTNAME_KEY else domains[i][ni.labels[c.topology_key]]
+                key = c.topology_key
+                cnt = c.counts(pod, ni.pods) if key == HOSTNAME_KEY else domains[i][ni.labels[key]]
                 score += float(cnt) * weights[i] + float(c.max_skew - 1)
         raw[ni.name] = _go_round(score)
     return raw, ignored

@@ -1,0 +1,219 @@
+"""The Deployment controller (`pkg/controller/deployment/deployment_controller.go` syncDeployment).
+
+One sync: read the Deployment from the cache; an empty selector only records observedGeneration;
+claim the namespace's ReplicaSets (adopt matching orphans, release owned ones that stop
+matching: `getReplicaSetsForDeployment`, `podutil.claim`); group the Deployment's pods by
+controlling ReplicaSet (`getPodMapForDeployment`); then
+
+- being deleted → status only (`syncStatusOnly`);
+- the paused condition (`checkPausedConditions`);
+- paused → `sync` (proportional scaling and history cleanup, no rollout);
+- a scaling event (an active ReplicaSet's desired-replicas annotation differs from
+  spec.replicas: `isScalingEvent`) → `sync`;
+- else the strategy: `rolloutRecreate` or `rolloutRolling` (`deployment_rollout`).
+
+The controller writes only through the API: create/update/delete ReplicaSets, patch ReplicaSet
+owner references, update-status of the Deployment. `deployment_plan` explains how upstream's
+sequential writes map onto one reconcile's requests.
+
+Choices and omissions (documented): the template hash uses the template's canonical JSON, not
+go-spew (`deployment_util`); rollback (`deprecated.deployment.rollback.to`, extensions/v1beta1
+only) is not modelled; ReplicaFailure conditions are not copied from ReplicaSets; delayed
+requeues (`requeueStuckDeployment`'s AddAfter) are exposed as `wakeup_at` for a timer component;
+event recording is not modelled. When the scaling-event check had to rewrite the new
+ReplicaSet's annotations, upstream's second getAllReplicaSetsAndSyncRevision in the same sync
+rewrites it again from the stale cache and fails with a conflict; the model ends the sync after
+the first write and requeues, to the same effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ..api_apps import Deployment, ReplicaSet
+from ..api_pod import Pod
+from ..apiserver import Request, Response
+from ..informer import ObjectView
+from ..objects import ApiObject, ObjectKey
+from ..selectors import selector_matches
+from . import deployment_util as du
+from .base import Reconciliation
+from .deployment_plan import PROGRESSING, Plan, all_rss_and_sync_revision, sync_deployment_status
+from .deployment_rollout import PodMap, deployment_complete, rollout_recreate, rollout_rolling, sync
+from .podutil import CONTROLLER_MANAGER_USER, claim, controller_of, is_pod_active, pods_in, split_key
+
+
+def _check_paused_conditions(plan: Plan) -> None:
+    """checkPausedConditions: Progressing Unknown DeploymentPaused / DeploymentResumed (never
+    over a ProgressDeadlineExceeded)."""
+    d = plan.d
+    if not du.has_progress_deadline(d):
+        return
+    cond = du.find_condition(d.status.conditions, PROGRESSING)
+    if cond is not None and cond.reason == du.TIMED_OUT_REASON:
+        return
+    paused_cond = cond is not None and cond.reason == du.PAUSED_REASON
+    if d.spec.paused and not paused_cond:
+        plan.set_condition(du.new_condition(PROGRESSING, "Unknown", du.PAUSED_REASON, "Deployment is paused", plan.now))
+    elif not d.spec.paused and paused_cond:
+        plan.set_condition(du.new_condition(PROGRESSING, "Unknown", du.RESUMED_REASON, "Deployment is resumed",
+                                            plan.now))
+
+
+def _is_scaling_event(plan: Plan, view: ObjectView, rs_list: list[ReplicaSet]) -> bool:
+    """isScalingEvent: an active RS's desired-replicas annotation differs from spec.replicas."""
+    new_rs, old_rss = all_rss_and_sync_revision(plan, view, rs_list, False)
+    for rs in du.active_rss([*old_rss, new_rs]):
+        try:
+            desired = int(rs.metadata.annotations.get(du.DESIRED_REPLICAS_ANNOTATION, ""), 10)
+        except ValueError:
+            continue
+        if desired != du.replicas_of(plan.d):
+            return True
+    return False
+
+
+def pod_map(view: ObjectView, d: Deployment, rs_list: Iterable[ReplicaSet]) -> PodMap:
+    """getPodMapForDeployment: the Deployment's pods (selector match) by controlling RS UID."""
+    uids = {rs.metadata.uid for rs in rs_list}
+    out: dict[str, list[Pod]] = {uid: [] for uid in sorted(uids)}
+    for pod in pods_in(view, d.metadata.namespace):
+        ref = controller_of(pod)
+        if ref is not None and ref.uid in uids and selector_matches(d.spec.selector, pod.metadata.labels):
+            out[ref.uid].append(pod)
+    return {uid: tuple(pods) for uid, pods in out.items()}
+
+
+@attrs.frozen
+class DeploymentController:
+    """The Deployment controller as a `Controller` (see the module docstring).
+
+    - `unavailable_one_when_both_zero`: ResolveFenceposts' rule that maxUnavailable becomes 1 when
+      both fenceposts resolve to 0; False is the `rollout-fencepost` variant.
+    """
+
+    unavailable_one_when_both_zero: bool = True
+    name: str = "deployment"
+    watches: tuple[str, ...] = ("deployments.apps", "replicasets.apps", "pods")
+    identity: str = CONTROLLER_MANAGER_USER
+
+    def initial_memory(self) -> None:
+        """The deployment controller keeps no memory (no expectations)."""
+        return None
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """Deployment events enqueue it; ReplicaSet events enqueue the controlling Deployment
+        (cached, same UID) or, for an orphan, every Deployment whose non-empty selector matches it
+        (getDeploymentsForReplicaSet); pod events enqueue a Recreate Deployment when one of its
+        pods stops being active and no other pod of it is left (deletePod)."""
+        namespace = obj.metadata.namespace
+        if isinstance(obj, Deployment):
+            return (f"{namespace}/{obj.metadata.name}",)
+        if isinstance(obj, ReplicaSet):
+            return self._keys_for_rs(obj, view)
+        if isinstance(obj, Pod):
+            return self._keys_for_pod(obj, view)
+        return ()
+
+    def _keys_for_rs(self, rs: ReplicaSet, view: ObjectView) -> tuple[str, ...]:
+        namespace = rs.metadata.namespace
+        owner = _owner(view, rs, "deployments.apps", "Deployment")
+        if owner is not None:
+            return (f"{namespace}/{owner.metadata.name}",)
+        if controller_of(rs) is not None:
+            return ()
+        return tuple(
+            f"{namespace}/{d.metadata.name}" for d in view.list("deployments.apps", namespace)
+            if isinstance(d, Deployment) and d.spec.selector is not None and not d.spec.selector.is_empty()
+            and selector_matches(d.spec.selector, rs.metadata.labels)
+        )
+
+    def _keys_for_pod(self, pod: Pod, view: ObjectView) -> tuple[str, ...]:
+        namespace = pod.metadata.namespace
+        current = view.get(ObjectKey("pods", namespace, pod.metadata.name))
+        if isinstance(current, Pod) and current.metadata.uid == pod.metadata.uid and is_pod_active(current):
+            return ()
+        rs = _owner(view, pod, "replicasets.apps", "ReplicaSet")
+        d = _owner(view, rs, "deployments.apps", "Deployment") if rs is not None else None
+        if not isinstance(d, Deployment) or d.spec.strategy.type != "Recreate":
+            return ()
+        rs_list = [r for r in view.list("replicasets.apps", namespace)
+                   if isinstance(r, ReplicaSet) and _controlled_by(r, d)]
+        others = [p for pods in pod_map(view, d, rs_list).values() for p in pods if p.metadata.uid != pod.metadata.uid]
+        return () if others else (f"{namespace}/{d.metadata.name}",)
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """syncDeployment (see the module docstring)."""
+        namespace, name = split_key(key)
+        d = view.get(ObjectKey("deployments.apps", namespace, name))
+        if not isinstance(d, Deployment):
+            return Reconciliation((), memory)
+        plan = Plan(d, self.identity, now, self.unavailable_one_when_both_zero)
+        if d.spec.selector is None or d.spec.selector.is_empty():
+            if d.status.observed_generation < d.metadata.generation:
+                plan.set_status(attrs.evolve(d.status, observed_generation=d.metadata.generation))
+            return Reconciliation(plan.finish(), memory)
+        candidates = [r for r in view.list("replicasets.apps", namespace) if isinstance(r, ReplicaSet)]
+        claimed = claim(d, d.spec.selector, candidates, "replicasets.apps", self.identity)
+        plan.requests.extend(claimed.requests)
+        rs_list = sorted((r for r in claimed.owned if isinstance(r, ReplicaSet)), key=du.rs_by_creation_key)
+        self._sync(plan, view, rs_list)
+        return Reconciliation(plan.finish(), memory, plan.requeue)
+
+    def _sync(self, plan: Plan, view: ObjectView, rs_list: list[ReplicaSet]) -> None:
+        d = plan.d
+        if d.metadata.deletion_timestamp is not None:
+            new_rs, old_rss = all_rss_and_sync_revision(plan, view, rs_list, False)
+            sync_deployment_status(plan, [*old_rss, new_rs], new_rs)
+            return
+        _check_paused_conditions(plan)
+        if d.spec.paused:
+            sync(plan, view, rs_list)
+            return
+        written = len(plan.requests)
+        if _is_scaling_event(plan, view, rs_list):
+            sync(plan, view, rs_list)
+            return
+        if len(plan.requests) > written:
+            plan.requeue = True
+            return
+        if d.spec.strategy.type == "Recreate":
+            rollout_recreate(plan, view, rs_list, pod_map(view, d, rs_list))
+        elif d.spec.strategy.type == "RollingUpdate":
+            rollout_rolling(plan, view, rs_list)
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """No memory to update."""
+        return memory
+
+    def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
+        """requeueStuckDeployment's AddAfter: with a progress deadline, an incomplete rollout whose
+        Progressing condition has not timed out is re-checked at lastUpdateTime + deadline + 1 s
+        (the first model second at which DeploymentTimedOut holds). Not part of the protocol."""
+        namespace, name = split_key(key)
+        d = view.get(ObjectKey("deployments.apps", namespace, name))
+        if not isinstance(d, Deployment) or not du.has_progress_deadline(d):
+            return None
+        cond = du.find_condition(d.status.conditions, PROGRESSING)
+        if cond is None or cond.reason == du.TIMED_OUT_REASON or cond.last_update_time is None:
+            return None
+        if deployment_complete(d, d.status):
+            return None
+        return max(cond.last_update_time + (d.spec.progress_deadline_seconds or 0) + 1, now)
+
+
+def _controlled_by(obj: ApiObject, owner: ApiObject) -> bool:
+    ref = controller_of(obj)
+    return ref is not None and ref.uid == owner.metadata.uid
+
+
+def _owner(view: ObjectView, obj: ApiObject, resource: str, kind: str) -> ApiObject | None:
+    """resolveControllerRef: the cached controller of `obj` if kind and UID match."""
+    ref = controller_of(obj)
+    if ref is None or ref.kind != kind:
+        return None
+    owner = view.get(ObjectKey(resource, obj.metadata.namespace, ref.name))
+    return owner if owner is not None and owner.metadata.uid == ref.uid else None

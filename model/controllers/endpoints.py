@@ -1,0 +1,281 @@
+"""The Endpoints controller: one Endpoints object per Service with a selector, listing the
+addresses of the pods the selector matches.
+
+Upstream: `pkg/controller/endpoint/endpoints_controller.go` (syncService, addEndpointSubset,
+podToEndpointAddressForService, the pod/service/endpoints event handlers),
+`staging/src/k8s.io/endpointslice/util/controller_utils.go` (ShouldPodBeInEndpoints,
+ShouldSetHostname, getServicesToUpdateOnPodChange), `pkg/api/v1/pod/util.go` (FindPort),
+`pkg/api/v1/endpoints/util.go` (RepackSubsets, SortSubsets).
+
+- Services of type ExternalName or without a selector are left alone; a deleted Service's
+  Endpoints are deleted.
+- A pod is included iff it is not terminal, has a podIP, and is not terminating — unless the
+  Service publishes not-ready addresses (ShouldPodBeInEndpoints).
+- It goes to `addresses` iff the Service publishes not-ready addresses or the pod is Ready (the
+  Ready condition: readiness probes, never liveness probes), else to `notReadyAddresses`.
+- Ports come from each service port's targetPort, a named one resolved through the pod's
+  container ports; a pod without the port is left out of that port's subset. Headless services
+  without ports get addresses without ports.
+- Subsets are repacked (addresses sharing a port set merged) and sorted: addresses by (IP, UID),
+  ports by (name, port, protocol), subsets by their content. Upstream sorts ports and subsets by
+  a hash of their content — deterministic but arbitrary; the model's order is a different
+  deterministic one.
+- Labels: the Service's, plus `service.kubernetes.io/headless` for a headless Service.
+
+Left out: the `endpoints.kubernetes.io/last-change-trigger-time` annotation and the
+over-capacity truncation at 1000 addresses (`endpoints.kubernetes.io/over-capacity`). A deleted
+Service's Endpoints are deleted only when the controller's cache still has them (upstream
+deletes blindly and ignores 404; in the model a 404 would requeue forever).
+
+Variants (catalogue `endpoints-terminating`, `endpoints-liveness`) are constructor arguments:
+- `include_terminating=True`: terminating pods stay included (and in `addresses` while they
+  report Ready), as before kubernetes#54723 was fixed;
+- `readiness_source="containers-running"`: a pod counts as ready iff it is Running and all its
+  containers are running (i.e. alive: what the liveness probe decides), ignoring the Ready
+  condition — "the controller follows liveness instead of readiness".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from ..api_core import EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Service, ServicePort
+from ..api_pod import ContainerStatus, Pod
+from ..apiserver import Request, Response
+from ..informer import ObjectView
+from ..meta import ObjectMeta, ObjectReference
+from ..objects import ApiObject, EndpointSlice, ObjectKey
+from .base import Reconciliation
+from .podutil import CONTROLLER_MANAGER_USER, is_pod_ready, is_pod_terminal, pods_in, split_key
+
+ReadinessSource = Literal["ready-condition", "containers-running"]
+HEADLESS_LABEL = "service.kubernetes.io/headless"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+def _container_running(status: ContainerStatus) -> bool:
+    state = status.state
+    return bool(status.started) or (isinstance(state, Mapping) and "running" in state)
+
+
+def containers_running(pod: Pod) -> bool:
+    """Running, with a status for every container and every container running (alive)."""
+    statuses = pod.status.container_statuses
+    return (pod.status.phase == "Running" and len(statuses) >= len(pod.spec.containers) > 0
+            and all(_container_running(s) for s in statuses))
+
+
+def pod_serving(pod: Pod, source: ReadinessSource) -> bool:
+    """Whether the controller treats the pod as ready (IsPodReady upstream)."""
+    return is_pod_ready(pod) if source == "ready-condition" else containers_running(pod)
+
+
+def should_be_in_endpoints(pod: Pod, include_terminating: bool) -> bool:
+    """ShouldPodBeInEndpoints: not terminal, has an IP, and not terminating unless included."""
+    if is_pod_terminal(pod) or not pod.status.pod_ip:
+        return False
+    return include_terminating or pod.metadata.deletion_timestamp is None
+
+
+def should_set_hostname(pod: Pod, svc: Service) -> bool:
+    """ShouldSetHostname: the pod has a hostname and its subdomain is this Service's name."""
+    return bool(pod.spec.hostname) and pod.spec.subdomain == svc.metadata.name \
+        and pod.metadata.namespace == svc.metadata.namespace
+
+
+def find_port(pod: Pod, port: ServicePort) -> int | None:
+    """FindPort: a numeric targetPort as is; a named one through the containers' ports with the
+    same protocol (sidecar init containers included); None if there is none."""
+    target = port.target_port if port.target_port not in (None, 0, "") else port.port
+    if isinstance(target, int):
+        return target
+    protocol = port.protocol or "TCP"
+    containers = (*pod.spec.containers, *(c for c in pod.spec.init_containers if c.restart_policy == "Always"))
+    for container in containers:
+        for cport in container.ports:
+            if cport.name == target and (cport.protocol or "TCP") == protocol:
+                return cport.container_port
+    return None
+
+
+def is_headless(svc: Service) -> bool:
+    """Not IsServiceIPSet: clusterIP empty or None."""
+    return svc.spec.cluster_ip in ("", "None")
+
+
+def pod_reference(pod: Pod) -> ObjectReference:
+    """The targetRef of a pod's address."""
+    return ObjectReference(kind="Pod", namespace=pod.metadata.namespace, name=pod.metadata.name, uid=pod.metadata.uid)
+
+
+def selected_pods(view: ObjectView, svc: Service) -> tuple[Pod, ...]:
+    """The cached pods in the Service's namespace that its selector (a label map) matches."""
+    selector = svc.spec.selector or {}
+    return tuple(p for p in pods_in(view, svc.metadata.namespace)
+                 if all(p.metadata.labels.get(k) == v for k, v in selector.items()))
+
+
+def services_for_pod(pod: Pod, view: ObjectView) -> set[str]:
+    """Keys of the Services whose selector matches the pod (getPodServiceMemberships)."""
+    out = set()
+    for svc in view.list("services", pod.metadata.namespace):
+        if isinstance(svc, Service) and svc.spec.selector is not None and all(
+                pod.metadata.labels.get(k) == v for k, v in svc.spec.selector.items()):
+            out.add(f"{svc.metadata.namespace}/{svc.metadata.name}")
+    return out
+
+
+def _references(target: ObjectReference | None, pod: Pod) -> bool:
+    return target is not None and target.name == pod.metadata.name
+
+
+def referencing_services(pod: Pod, view: ObjectView) -> set[str]:
+    """Keys of the Services whose Endpoints or EndpointSlices name the pod: the services of the
+    pod's *old* labels, which upstream's update handler also enqueues (the model's handler only
+    sees the new object)."""
+    ns = pod.metadata.namespace
+    out = set()
+    for ep in view.list("endpoints", ns):
+        if isinstance(ep, Endpoints) and any(
+                _references(a.target_ref, pod) for s in ep.subsets for a in (*s.addresses, *s.not_ready_addresses)):
+            out.add(f"{ns}/{ep.metadata.name}")
+    for sl in view.list("endpointslices.discovery.k8s.io", ns):
+        if isinstance(sl, EndpointSlice) and any(_references(e.target_ref, pod) for e in sl.endpoints):
+            service = sl.metadata.labels.get(SERVICE_NAME_LABEL)
+            if service:
+                out.add(f"{ns}/{service}")
+    return out
+
+
+_Entry = tuple[EndpointAddress, EndpointPort | None, bool]
+
+
+def _address_key(addr: EndpointAddress) -> tuple[str, str]:
+    return addr.ip, addr.target_ref.uid if addr.target_ref is not None else ""
+
+
+def _port_key(port: EndpointPort) -> tuple[str, int, str]:
+    return port.name, port.port, port.protocol
+
+
+def repack(entries: Iterable[_Entry]) -> tuple[EndpointSubset, ...]:
+    """RepackSubsets + SortSubsets: group addresses by port, then ports by identical address
+    sets (an address ready under a port in any entry is ready), and sort everything."""
+    by_port: dict[tuple[str, int, str] | None, dict[tuple[str, str], tuple[EndpointAddress, bool]]] = {}
+    ports: dict[tuple[str, int, str], EndpointPort] = {}
+    for addr, port, ready in entries:
+        pkey = None if port is None else _port_key(port)
+        if port is not None and pkey is not None:
+            ports[pkey] = port
+        addrs = by_port.setdefault(pkey, {})
+        akey = _address_key(addr)
+        previous = addrs.get(akey)
+        addrs[akey] = (addr if previous is None else previous[0], ready or (previous is not None and previous[1]))
+    groups: dict[tuple[tuple[tuple[str, str], bool], ...], list[EndpointPort]] = {}
+    members: dict[tuple[tuple[tuple[str, str], bool], ...], list[tuple[EndpointAddress, bool]]] = {}
+    for pkey, addrs in by_port.items():
+        gkey = tuple(sorted((k, r) for k, (_, r) in addrs.items()))
+        groups.setdefault(gkey, [])
+        members[gkey] = list(addrs.values())
+        if pkey is not None:
+            groups[gkey].append(ports[pkey])
+    subsets = []
+    for gkey, group_ports in groups.items():
+        ready = tuple(sorted((a for a, r in members[gkey] if r), key=_address_key))
+        not_ready = tuple(sorted((a for a, r in members[gkey] if not r), key=_address_key))
+        subsets.append(EndpointSubset(ready, not_ready, tuple(sorted(group_ports, key=_port_key))))
+    return tuple(sorted(subsets, key=_subset_key))
+
+
+def _subset_key(subset: EndpointSubset) -> tuple[Any, ...]:
+    return (tuple(_address_key(a) for a in (*subset.addresses, *subset.not_ready_addresses)),
+            tuple(_port_key(p) for p in subset.ports))
+
+
+@attrs.frozen
+class EndpointsController:
+    """The Endpoints controller as a `Controller` (see the module docstring for the variants)."""
+
+    include_terminating: bool = False
+    readiness_source: ReadinessSource = "ready-condition"
+    name: str = "endpoints"
+    watches: tuple[str, ...] = ("services", "pods", "endpoints")
+    identity: str = CONTROLLER_MANAGER_USER
+
+    def initial_memory(self) -> Any:
+        """No memory."""
+        return None
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """Nothing to remember."""
+        return memory
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """Services: their own key. Pods: the Services selecting them (and those still listing
+        them). Endpoints: the Service, when the Endpoints object was deleted (onEndpointsDelete)."""
+        if isinstance(obj, Service):
+            return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
+        if isinstance(obj, Pod):
+            return tuple(sorted(services_for_pod(obj, view) | referencing_services(obj, view)))
+        if isinstance(obj, Endpoints):
+            key = ObjectKey("endpoints", obj.metadata.namespace, obj.metadata.name)
+            return () if view.get(key) is not None else (f"{obj.metadata.namespace}/{obj.metadata.name}",)
+        return ()
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """syncService."""
+        namespace, name = split_key(key)
+        svc = view.get(ObjectKey("services", namespace, name))
+        current = view.get(ObjectKey("endpoints", namespace, name))
+        current_ep = current if isinstance(current, Endpoints) else None
+        if not isinstance(svc, Service):
+            if current_ep is None:
+                return Reconciliation(memory=memory)
+            delete = Request(verb="delete", user=self.identity, resource="endpoints", namespace=namespace, name=name)
+            return Reconciliation((delete,), memory)
+        if svc.spec.type == "ExternalName" or svc.spec.selector is None:
+            return Reconciliation(memory=memory)
+        subsets = repack(self._entries(svc, selected_pods(view, svc)))
+        request = self._write(svc, current_ep, subsets)
+        return Reconciliation(() if request is None else (request,), memory)
+
+    def _entries(self, svc: Service, pods: Iterable[Pod]) -> list[_Entry]:
+        publish = svc.spec.publish_not_ready_addresses
+        entries: list[_Entry] = []
+        for pod in pods:
+            if not should_be_in_endpoints(pod, publish or self.include_terminating):
+                continue
+            addr = EndpointAddress(
+                ip=pod.status.pod_ip, node_name=pod.spec.node_name or None, target_ref=pod_reference(pod),
+                hostname=pod.spec.hostname if should_set_hostname(pod, svc) else "",
+            )
+            ready = publish or pod_serving(pod, self.readiness_source)
+            if not svc.spec.ports:
+                if svc.spec.cluster_ip == "None":
+                    entries.append((addr, None, ready))
+                continue
+            for port in svc.spec.ports:
+                number = find_port(pod, port)
+                if number is not None:
+                    endpoint_port = EndpointPort(port=number, name=port.name, protocol=port.protocol or "TCP",
+                                                 app_protocol=port.app_protocol)
+                    entries.append((addr, endpoint_port, ready))
+        return entries
+
+    def _write(self, svc: Service, current: Endpoints | None, subsets: tuple[EndpointSubset, ...]) -> Request | None:
+        """Create or update the Endpoints unless subsets and labels already match."""
+        labels = dict(svc.metadata.labels)
+        if current is not None:
+            compare = {k: v for k, v in current.metadata.labels.items() if k != HEADLESS_LABEL}
+            if current.subsets == subsets and compare == labels:
+                return None
+        if is_headless(svc):
+            labels[HEADLESS_LABEL] = ""
+        if current is None:
+            meta = ObjectMeta(name=svc.metadata.name, namespace=svc.metadata.namespace, labels=labels)
+            return Request(verb="create", user=self.identity, obj=Endpoints(metadata=meta, subsets=subsets))
+        updated = Endpoints(metadata=attrs.evolve(current.metadata, labels=labels), subsets=subsets)
+        return Request(verb="update", user=self.identity, obj=updated)

@@ -1,0 +1,466 @@
+"""The node lifecycle controller and the taint eviction controller (kube-controller-manager).
+
+Upstream: `pkg/controller/nodelifecycle/node_lifecycle_controller.go` (monitorNodeHealth,
+tryUpdateNodeHealth, processTaintBaseEviction, doNoScheduleTaintingPass, handleDisruption,
+ComputeZoneState), `pkg/controller/util/node/controller_utils.go` (MarkPodsNotReady,
+SwapNodeControllerTaint) and `pkg/controller/tainteviction/taint_eviction.go` (processPodOnNode,
+getMinTolerationTime), `pkg/apis/core/v1/helper/helpers.go` GetMatchingTolerations.
+
+Both run only while the controller manager is up, read its cache
+(`view(model, state, CONTROLLER_MANAGER)`) and write as `system:kube-controller-manager`.
+
+Heartbeats are abstract: upstream the controller watches each node's Lease (renewed every 10 s)
+and the Ready condition's heartbeat; here `state.heartbeat_lost[node]` is the model time the
+node's kubelet last reached the API server, and a node absent from it is heartbeating. The
+controller's own memory of when it last saw a heartbeat (`nodeHealthMap`) starts afresh when it
+starts: after a restart every silent node gets a full grace period again (`started_at`).
+
+Parameters: `nodeMonitorGracePeriodSeconds` (40 s; upstream's default became 50 s in v1.32) and
+`markPodsNotReadyOnTransitionOnly`. With True (upstream's behaviour) the pods of a node are
+marked NotReady only when the controller itself moves the node's Ready from True to something
+else, a transition remembered only in memory (`nodesToRetry`): a crash between marking the node
+and marking its pods means they are never marked (kubernetes#50067, #135205). With False the
+controller reconciles: pods on a not-Ready node that are still Ready get marked at any time.
+
+Left out: the eviction rate limiters (0.1 / 0.01 nodes/s) only spread taints over time at a
+granularity finer than the model clock; what remains of them is that tainting stops in a zone in
+PartialDisruption of ≤ 50 nodes (its limiter drops to 0) and everywhere when every zone is in
+FullDisruption (then the NoExecute taints are removed). The probe-timestamp reset on leaving
+full disruption, node-startup grace (nodes here always have a Ready condition), the
+DaemonSet-pod exemption and events are not modelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from ..actions import Action
+from ..api_core import Node, Taint
+from ..api_pod import Pod
+from ..apiserver import Request
+from ..cluster_state import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from ..frozen import EMPTY, FrozenMap
+from ..informer import ObjectView
+from ..meta import Condition, find_condition, set_condition
+from .nodelifecycle_rules import (
+    NOT_READY,
+    UNREACHABLE,
+    all_fully_disrupted,
+    eviction_delay,
+    ready_status,
+    tainting_allowed,
+)
+
+NAME = "nodelifecycle"
+"""The key of this module's memory in `state.controllers`."""
+MEMORY_KEY = NAME
+IDENTITY = "system:kube-controller-manager"
+UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+"""`tryUpdateNodeHealth`: NetworkUnavailable is left alone."""
+CONDITION_TAINTS: dict[tuple[str, str], str] = {
+    ("Ready", "False"): NOT_READY, ("Ready", "Unknown"): UNREACHABLE,
+    ("MemoryPressure", "True"): "node.kubernetes.io/memory-pressure",
+    ("DiskPressure", "True"): "node.kubernetes.io/disk-pressure",
+    ("NetworkUnavailable", "True"): "node.kubernetes.io/network-unavailable",
+    ("PIDPressure", "True"): "node.kubernetes.io/pid-pressure",
+}
+"""`nodeConditionToTaintKeyStatusMap`: conditions → NoSchedule taints."""
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
+
+
+@attrs.frozen(cache_hash=True)
+class ScheduledEviction:
+    """A taint-eviction timer: the pod (by uid) is deleted at `fire_at`."""
+
+    uid: str
+    fire_at: int
+
+
+@attrs.frozen(cache_hash=True)
+class NodeLifecycleMemory:
+    """What the controllers keep in memory, lost on a crash.
+
+    - `started_at`: when the controller (re)started; None until `StartNodeLifecycle`;
+    - `pods_not_ready_pending`: nodes whose Ready→not-Ready transition was seen but whose pods
+      are not yet marked (`nodesToRetry`; used with markPodsNotReadyOnTransitionOnly);
+    - `evictions`: the taint eviction queue, pod key → timer.
+    """
+
+    started_at: int | None = None
+    pods_not_ready_pending: tuple[str, ...] = ()
+    evictions: FrozenMap[str, ScheduledEviction] = EMPTY
+
+
+def initial_nodelifecycle_memory(started_at: int | None = None) -> NodeLifecycleMemory:
+    """The memory at start. After a crash it is `started_at=None` (the controller must run
+    `StartNodeLifecycle` after the restart); an initial cluster may pass `started_at=0`."""
+    return NodeLifecycleMemory(started_at=started_at)
+
+
+@attrs.frozen(order=True)
+class StartNodeLifecycle(Action):
+    """The controller has synced its caches and starts monitoring: its heartbeat memory is now."""
+
+
+@attrs.frozen(order=True)
+class MarkNodeUnknown(Action):
+    """No heartbeat for the grace period: Ready and the pressure conditions become Unknown."""
+
+    node: str
+
+
+@attrs.frozen(order=True)
+class MarkPodsNotReady(Action):
+    """Every pod on a not-Ready node gets Ready=False (`MarkPodsNotReady`)."""
+
+    node: str
+
+
+@attrs.frozen(order=True)
+class SyncNoScheduleTaints(Action):
+    """The NoSchedule taints follow the node's conditions (`doNoScheduleTaintingPass`)."""
+
+    node: str
+
+
+@attrs.frozen(order=True)
+class TaintNode(Action):
+    """A not-Ready node gets `not-ready:NoExecute` (Ready=False) or `unreachable:NoExecute`
+    (Unknown), replacing the other (`doNoExecuteTaintingPass`, `processTaintBaseEviction`)."""
+
+    node: str
+
+
+@attrs.frozen(order=True)
+class UntaintNode(Action):
+    """Ready again (or every zone fully disrupted): the NoExecute taints go (`markNodeAsReachable`)."""
+
+    node: str
+
+
+@attrs.frozen(order=True)
+class ScheduleTaintEviction(Action):
+    """The taint eviction controller sees a pod tolerating its node's NoExecute taints for a while
+    and queues its deletion at now + the smallest tolerationSeconds."""
+
+    pod: str
+
+
+@attrs.frozen(order=True)
+class TaintEvictPod(Action):
+    """A pod not tolerating a NoExecute taint (or whose toleration ran out) is deleted, with a
+    DisruptionTarget condition first (`addConditionAndDeletePod`)."""
+
+    pod: str
+
+
+# --- reading the cache -----------------------------------------------------------------------
+
+
+def memory(state: ClusterState) -> NodeLifecycleMemory:
+    """The controllers' memory (initial if the lead stored none)."""
+    value = state.controllers.get(MEMORY_KEY)
+    return value if isinstance(value, NodeLifecycleMemory) else initial_nodelifecycle_memory()
+
+
+def _nodes(cache: ObjectView) -> list[Node]:
+    return [n for n in cache.list("nodes") if isinstance(n, Node)]
+
+
+def _pods_on(cache: ObjectView, node: str) -> list[Pod]:
+    return [p for p in cache.list("pods") if isinstance(p, Pod) and p.spec.node_name == node]
+
+
+def _key(pod: Pod) -> str:
+    return f"{pod.metadata.namespace}/{pod.metadata.name}"
+
+
+# --- enabled ---------------------------------------------------------------------------------
+
+
+def _grace(model: ClusterModel) -> int:
+    return int(model.parameter("nodeMonitorGracePeriodSeconds"))
+
+
+def _stale_since(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, node: str) -> int | None:
+    """The time after which the controller considers the node's heartbeat lost, if it is."""
+    lost = state.heartbeat_lost.get(node)
+    if lost is None or mem.started_at is None:
+        return None
+    return max(lost, mem.started_at) + _grace(model)
+
+
+def _needs_unknown(node: Node) -> bool:
+    return any((c := find_condition(node.status.conditions, t)) is None or c.status != "Unknown"
+               for t in UNKNOWN_CONDITIONS)
+
+
+def _transition_only(model: ClusterModel) -> bool:
+    return bool(model.parameter("markPodsNotReadyOnTransitionOnly"))
+
+
+def _pods_to_mark(cache: ObjectView, node: str) -> list[Pod]:
+    out = []
+    for pod in _pods_on(cache, node):
+        cond = find_condition(pod.status.conditions, "Ready")
+        if cond is not None and cond.status != "False":
+            out.append(pod)
+    return out
+
+
+def _enabled_node(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, nodes: list[Node],
+                  node: Node, cache: ObjectView) -> Iterator[Action]:
+    name = node.metadata.name
+    since = _stale_since(model, state, mem, name)
+    if since is not None and state.clock > since and _needs_unknown(node):
+        yield MarkNodeUnknown(name)
+    ready = ready_status(node)
+    if ready != "True" and _pods_to_mark(cache, name) and (
+            not _transition_only(model) or name in mem.pods_not_ready_pending):
+        yield MarkPodsNotReady(name)
+    if _no_schedule_taints(node) != _current_no_schedule(node):
+        yield SyncNoScheduleTaints(name)
+    if _wanted_no_execute(nodes, node) != _current_no_execute(node):
+        yield UntaintNode(name) if _wanted_no_execute(nodes, node) is None else TaintNode(name)
+
+
+def _enabled_evictions(state: ClusterState, mem: NodeLifecycleMemory, cache: ObjectView) -> Iterator[Action]:
+    nodes = {n.metadata.name: n for n in _nodes(cache)}
+    for pod in cache.list("pods"):
+        if not isinstance(pod, Pod) or not pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
+            continue
+        delay = eviction_delay(pod, nodes.get(pod.spec.node_name))
+        if delay is None:
+            continue
+        entry = mem.evictions.get(_key(pod))
+        if delay == 0 or (entry is not None and entry.uid == pod.metadata.uid and state.clock >= entry.fire_at):
+            yield TaintEvictPod(_key(pod))
+        elif entry is None or entry.uid != pod.metadata.uid:
+            yield ScheduleTaintEviction(_key(pod))
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """Every enabled node lifecycle / taint eviction action (nodes and pods in name order)."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return
+    mem = memory(state)
+    if mem.started_at is None:
+        yield StartNodeLifecycle()
+        return
+    cache = view(model, state, CONTROLLER_MANAGER)
+    nodes = _nodes(cache)
+    for node in nodes:
+        yield from _enabled_node(model, state, mem, nodes, node, cache)
+    yield from _enabled_evictions(state, mem, cache)
+
+
+def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
+    """The earliest future time a node's grace period runs out or a taint eviction fires."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return None
+    mem = memory(state)
+    times = [e.fire_at for e in mem.evictions.values()]
+    for node in state.heartbeat_lost:
+        since = _stale_since(model, state, mem, node)
+        if since is not None:
+            times.append(since + 1)
+    future = [t for t in times if t > state.clock]
+    return min(future) if future else None
+
+
+# --- taint sets ------------------------------------------------------------------------------
+
+
+def _current_no_schedule(node: Node) -> tuple[str, ...]:
+    keys = set(k for k in CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
+    return tuple(sorted(t.key for t in node.spec.taints if t.effect == "NoSchedule" and t.key in keys))
+
+
+def _no_schedule_taints(node: Node) -> tuple[str, ...]:
+    """The condition-driven NoSchedule taint keys the node should have."""
+    pairs = ((c.type, c.status) for c in node.status.conditions)
+    keys = {CONDITION_TAINTS[p] for p in pairs if p in CONDITION_TAINTS}
+    if node.spec.unschedulable:
+        keys.add(UNSCHEDULABLE_TAINT)
+    return tuple(sorted(keys))
+
+
+def _current_no_execute(node: Node) -> str | None:
+    keys = sorted(t.key for t in node.spec.taints if t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE))
+    return keys[0] if len(keys) == 1 else ("both" if keys else None)
+
+
+def _wanted_no_execute(nodes: list[Node], node: Node) -> str | None:
+    """The NoExecute taint key the node should carry (None: none). A taint already present is
+    swapped at once; a new one only where the zone's tainter is not stopped."""
+    ready = ready_status(node)
+    if ready == "True" or all_fully_disrupted(nodes):
+        return None
+    wanted = NOT_READY if ready == "False" else UNREACHABLE
+    if _current_no_execute(node) is None and not tainting_allowed(nodes, node):
+        return None
+    return wanted
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+def _save(state: ClusterState, mem: NodeLifecycleMemory, model: ClusterModel) -> ClusterState:
+    mem = _gc(model, state, mem)
+    return attrs.evolve(state, controllers=state.controllers.set(MEMORY_KEY, mem))
+
+
+def _gc(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory) -> NodeLifecycleMemory:
+    """Drop memory that no longer applies: pending nodes that are Ready (or gone), and eviction
+    timers of pods gone, replaced, terminating, or no longer on a tainted node (cancelled)."""
+    cache = view(model, state, CONTROLLER_MANAGER)
+    nodes = {n.metadata.name: n for n in _nodes(cache)}
+    pending = tuple(n for n in mem.pods_not_ready_pending if n in nodes and ready_status(nodes[n]) != "True")
+    kept = {}
+    for key, entry in mem.evictions.items():
+        namespace, name = key.split("/", 1)
+        pod = next((p for p in cache.list("pods", namespace) if p.metadata.name == name), None)
+        if isinstance(pod, Pod) and pod.metadata.uid == entry.uid and pod.metadata.deletion_timestamp is None \
+                and eviction_delay(pod, nodes.get(pod.spec.node_name)) is not None:
+            kept[key] = entry
+    return attrs.evolve(mem, pods_not_ready_pending=pending, evictions=FrozenMap(kept))
+
+
+def _node(model: ClusterModel, state: ClusterState, name: str) -> Node:
+    node = next(n for n in _nodes(view(model, state, CONTROLLER_MANAGER)) if n.metadata.name == name)
+    return node
+
+
+def _pod(model: ClusterModel, state: ClusterState, key: str) -> Pod:
+    namespace, name = key.split("/", 1)
+    cache = view(model, state, CONTROLLER_MANAGER)
+    pod = next(p for p in cache.list("pods", namespace) if p.metadata.name == name)
+    assert isinstance(pod, Pod)
+    return pod
+
+
+def _send(model: ClusterModel, state: ClusterState, request: Request) -> tuple[ClusterState, bool, int]:
+    state, response = send(model, state, IDENTITY, request, CONTROLLER_MANAGER)
+    return state, response.ok, response.code
+
+
+def start(model: ClusterModel, state: ClusterState, act: StartNodeLifecycle) -> ClusterState:
+    """Remember the start time (every node's heartbeat counts as seen now)."""
+    return _save(state, attrs.evolve(memory(state), started_at=state.clock), model)
+
+
+def mark_node_unknown(model: ClusterModel, state: ClusterState, act: MarkNodeUnknown) -> ClusterState:
+    """UpdateStatus of the cached node with the conditions Unknown; a Ready True→not-True
+    transition is remembered for pod marking."""
+    node = _node(model, state, act.node)
+    conditions = node.status.conditions
+    for type_ in UNKNOWN_CONDITIONS:
+        cond = find_condition(conditions, type_)
+        if cond is None:
+            conditions = (*conditions, Condition(
+                type=type_, status="Unknown", reason="NodeStatusNeverUpdated",
+                message="Kubelet never posted node status.", last_heartbeat_time=node.metadata.creation_timestamp,
+                last_transition_time=state.clock))
+        elif cond.status != "Unknown":
+            new = attrs.evolve(cond, status="Unknown", reason="NodeStatusUnknown",
+                               message="Kubelet stopped posting node status.", last_transition_time=state.clock)
+            conditions = set_condition(conditions, new)
+    obj = attrs.evolve(node, status=attrs.evolve(node.status, conditions=conditions))
+    state, ok, _ = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
+    mem = memory(state)
+    if ok and ready_status(node) == "True" and _transition_only(model):
+        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(sorted({*mem.pods_not_ready_pending, act.node})))
+    return _save(state, mem, model)
+
+
+def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsNotReady) -> ClusterState:
+    """UpdateStatus of each Ready pod on the node with Ready=False; NotFound is skipped, any other
+    failure keeps the node pending for a retry."""
+    failed = False
+    for pod in _pods_to_mark(view(model, state, CONTROLLER_MANAGER), act.node):
+        cond = find_condition(pod.status.conditions, "Ready")
+        assert cond is not None
+        conditions = set_condition(pod.status.conditions,
+                                   attrs.evolve(cond, status="False", last_transition_time=state.clock))
+        obj = attrs.evolve(pod, status=attrs.evolve(pod.status, conditions=conditions))
+        state, ok, code = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
+        failed = failed or (not ok and code != 404)
+    mem = memory(state)
+    if not failed:
+        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(n for n in mem.pods_not_ready_pending if n != act.node))
+    return _save(state, mem, model)
+
+
+def _write_taints(model: ClusterModel, state: ClusterState, node: Node, taints: tuple[Taint, ...]) -> ClusterState:
+    obj = attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints))
+    state, _, _ = _send(model, state, Request(verb="update", user=IDENTITY, obj=obj))
+    return _save(state, memory(state), model)
+
+
+def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncNoScheduleTaints) -> ClusterState:
+    """Add the missing condition taints (timeAdded = now), remove the stale ones."""
+    node = _node(model, state, act.node)
+    wanted = _no_schedule_taints(node)
+    managed = set(CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
+    kept = tuple(t for t in node.spec.taints
+                 if not (t.effect == "NoSchedule" and t.key in managed and t.key not in wanted))
+    present = {t.key for t in kept if t.effect == "NoSchedule"}
+    added = tuple(Taint(key=k, effect="NoSchedule", time_added=state.clock) for k in wanted if k not in present)
+    return _write_taints(model, state, node, kept + added)
+
+
+def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> ClusterState:
+    """Put the wanted NoExecute taint (timeAdded = now) in place of the other."""
+    node = _node(model, state, act.node)
+    wanted = _wanted_no_execute(_nodes(view(model, state, CONTROLLER_MANAGER)), node)
+    kept = tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
+    added = (Taint(key=wanted, effect="NoExecute", time_added=state.clock),) if wanted else ()
+    return _write_taints(model, state, node, kept + added)
+
+
+def untaint_node(model: ClusterModel, state: ClusterState, act: UntaintNode) -> ClusterState:
+    """Remove the not-ready / unreachable NoExecute taints."""
+    node = _node(model, state, act.node)
+    kept = tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
+    return _write_taints(model, state, node, kept)
+
+
+def schedule_taint_eviction(model: ClusterModel, state: ClusterState, act: ScheduleTaintEviction) -> ClusterState:
+    """Queue the pod's deletion at now + its smallest matching tolerationSeconds."""
+    pod = _pod(model, state, act.pod)
+    node = next((n for n in _nodes(view(model, state, CONTROLLER_MANAGER)) if n.metadata.name == pod.spec.node_name),
+                None)
+    delay = eviction_delay(pod, node)
+    assert delay is not None
+    mem = memory(state)
+    entry = ScheduledEviction(pod.metadata.uid, state.clock + delay)
+    return _save(state, attrs.evolve(mem, evictions=mem.evictions.set(act.pod, entry)), model)
+
+
+def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod) -> ClusterState:
+    """Patch in DisruptionTarget=True (DeletionByTaintManager), then DELETE (default grace)."""
+    pod = _pod(model, state, act.pod)
+    cond = Condition(type="DisruptionTarget", status="True", reason="DeletionByTaintManager",
+                     message="Taint manager: deleting due to NoExecute taint", last_transition_time=state.clock)
+    obj = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""),
+                       status=attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, cond)))
+    state, ok, _ = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
+    if ok:
+        request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=pod.metadata.namespace,
+                          name=pod.metadata.name, precondition_uid=pod.metadata.uid)
+        state, ok, _ = _send(model, state, request)
+    mem = memory(state)
+    if ok:
+        mem = attrs.evolve(mem, evictions=mem.evictions.delete(act.pod))
+    return _save(state, mem, model)
+
+
+HANDLERS: dict[type, Any] = {
+    StartNodeLifecycle: start, MarkNodeUnknown: mark_node_unknown, MarkPodsNotReady: mark_pods_not_ready,
+    SyncNoScheduleTaints: sync_no_schedule_taints, TaintNode: taint_node, UntaintNode: untaint_node,
+    ScheduleTaintEviction: schedule_taint_eviction, TaintEvictPod: taint_evict_pod,
+}
+"""Action class → pure handler."""

@@ -1,0 +1,55 @@
+"""The controller manager's controllers, configured from the model parameters.
+
+Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs/variants.md):
+
+| parameter | default | variant that changes it |
+|---|---|---|
+| `expectationsTimeoutSeconds` | 300 | — |
+| `replicaSetExpectations` | true | rs-no-expectations |
+| `rolloutUnavailableOneWhenBothZero` | true | rollout-fencepost |
+| `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
+| `endpointsIncludeTerminating` | false | endpoints-terminating |
+| `endpointsReadinessSource` | ready-condition | endpoints-liveness (`containers-running`) |
+| `maxEndpointsPerSlice` | 100 | — |
+
+Users can replace a built-in controller by registering one with the same `name`
+(`with_controllers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .deployment import DeploymentController
+from .endpoints import EndpointsController
+from .endpointslice import EndpointSliceController
+from .replicaset import ReplicaSetController
+from .statefulset import StatefulSetController
+
+
+def default_controllers(parameters: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The built-in controllers, in a fixed order, configured from `parameters`."""
+    readiness = parameters["endpointsReadinessSource"]
+    include_terminating = bool(parameters["endpointsIncludeTerminating"])
+    controllers: list[Any] = [
+        DeploymentController(unavailable_one_when_both_zero=bool(parameters["rolloutUnavailableOneWhenBothZero"])),
+        ReplicaSetController(
+            expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
+            use_expectations=bool(parameters["replicaSetExpectations"]),
+        ),
+        StatefulSetController(replace_terminating_pods=bool(parameters["statefulSetReplaceTerminatingPods"])),
+        EndpointsController(include_terminating=include_terminating, readiness_source=readiness),
+        EndpointSliceController(
+            max_endpoints_per_slice=int(parameters["maxEndpointsPerSlice"]),
+            include_terminating=include_terminating, readiness_source=readiness,
+        ),
+    ]
+    return tuple(controllers)
+
+
+def with_controllers(builtin: Iterable[Any], extra: Iterable[Any]) -> tuple[Any, ...]:
+    """`builtin` with every controller of `extra` added, replacing a built-in one of the same name."""
+    replaced = {c.name: c for c in extra}
+    out = [replaced.pop(c.name, c) for c in builtin]
+    return (*out, *replaced.values())

@@ -1,0 +1,317 @@
+"""The ReplicaSet controller (`pkg/controller/replicaset/replica_set.go`).
+
+`syncReplicaSet`: read the ReplicaSet from the cache (gone → forget its expectations); check
+expectations (`replicaset_expectations`); list the namespace's pods, keep the active ones
+(`controller.FilterActivePods`), claim them (adopt matching orphans, release owned pods that stop
+matching, ignore pods other controllers own: `podutil.claim`); if expectations are satisfied and
+the ReplicaSet is not being deleted, `manageReplicas`; then write the recomputed status if it
+changed (`updateReplicaSetStatus`).
+
+`manageReplicas`: diff = active owned pods - spec.replicas, capped at `burstReplicas` (500).
+Too few: expect `diff` creations and create them in slow-start batches 1, 2, 4, …
+(`slowStartBatch`); the model sends requests one at a time and the first failure stops the rest
+(`controllers.base`), which is upstream's "a failing batch stops later batches" except that the
+other creations of the failing batch, sent in parallel upstream, are not sent. Too many: expect
+the deletions, then delete the first `diff` pods in the order of `controller.ActivePodsWithRanks`
+(`getPodsToDelete`, ranks = active pods of the same controller's ReplicaSets on the same node).
+
+Not modelled: the ReplicaFailure condition (a failed create ends the reconcile before the status
+write here; upstream writes the status with the condition); the status-update retry with a
+fresh GET (`updateReplicaSetStatus`; the model's update fails with 409 and the key is
+requeued); the `canAdopt` re-read of the ReplicaSet before adopting; the delayed requeue after
+minReadySeconds (`AddAfter`; see `wakeup_at`); 404 on delete/adopt counts as a failure (it
+stops the remaining requests and requeues) where upstream ignores it; terminatingReplicas
+(feature gate DeploymentReplicaSetTerminatingReplicas, off by default).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from functools import cmp_to_key
+from typing import Any
+
+import attrs
+
+from ..api_apps import ReplicaSet, ReplicaSetStatus
+from ..api_pod import Pod
+from ..apiserver import Request, Response
+from ..frozen import EMPTY
+from ..informer import ObjectView
+from ..objects import ApiObject, ObjectKey
+from ..selectors import LabelSelector, selector_matches
+from . import replicaset_expectations as exp
+from .base import Reconciliation
+from .podutil import (
+    CONTROLLER_MANAGER_USER,
+    claim,
+    controller_of,
+    is_controlled_by,
+    is_pod_active,
+    is_pod_available,
+    is_pod_ready,
+    pod_ready_condition,
+    pod_template_object,
+    pods_in,
+    split_key,
+)
+
+BURST_REPLICAS = 500
+"""`--concurrent-...`: BurstReplicas, the most pods one sync creates or deletes (replica_set.go)."""
+
+SLOW_START_INITIAL_BATCH_SIZE = 1
+"""controller.SlowStartInitialBatchSize."""
+
+DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
+"""core/v1 PodDeletionCost: lower-cost pods are deleted first (feature PodDeletionCost, on by default)."""
+
+_PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+
+def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE) -> tuple[int, ...]:
+    """The batch sizes slowStartBatch uses for `count` calls: initial, 2x, 4x, … capped by what is left."""
+    sizes: list[int] = []
+    batch = min(count, initial)
+    remaining = count
+    while remaining > 0:
+        sizes.append(batch)
+        remaining -= batch
+        batch = min(2 * batch, remaining)
+    return tuple(sizes)
+
+
+def _deletion_cost(pod: Pod) -> int:
+    """helper.GetDeletionCostFromPodAnnotations: an int32; missing or invalid → 0."""
+    text = pod.metadata.annotations.get(DELETION_COST_ANNOTATION, "")
+    try:
+        value = int(text, 10)
+    except ValueError:
+        return 0
+    return value if -(2**31) <= value < 2**31 else 0
+
+
+def _log_rank(then: int, now: int) -> int:
+    """logarithmicRankDiff's per-time rank: floor(log2(elapsed in nanoseconds)), -1 if none elapsed."""
+    elapsed_ns = (now - then) * 1_000_000_000
+    return int(math.log2(elapsed_ns)) if elapsed_ns > 0 else -1
+
+
+def _max_restarts(pod: Pod) -> int:
+    return max((c.restart_count for c in pod.status.container_statuses), default=0)
+
+
+def _ready_time(pod: Pod) -> int | None:
+    cond = pod_ready_condition(pod)
+    return cond.last_transition_time if cond is not None and cond.status == "True" else None
+
+
+def _after_or_zero(t1: int | None, t2: int | None) -> bool:
+    """afterOrZero: a missing time counts as later than any time."""
+    if t1 is None or t2 is None:
+        return t1 is None
+    return t1 > t2
+
+
+def _newer_first(t1: int | None, t2: int | None, a: Pod, b: Pod, now: int, logarithmic: bool) -> bool | None:
+    """Criteria 6 and 8 of ActivePodsWithRanks.Less: the more recent time first (with
+    LogarithmicScaleDown: by log2 bucket of age, then by UID); None when undecided."""
+    if t1 == t2:
+        return None
+    if not logarithmic or t1 is None or t2 is None:
+        return _after_or_zero(t1, t2)
+    diff = _log_rank(t1, now) - _log_rank(t2, now)
+    return a.metadata.uid < b.metadata.uid if diff == 0 else diff < 0
+
+
+def pod_deletion_less(a: Pod, b: Pod, rank_a: int, rank_b: int, now: int, logarithmic: bool = True) -> bool:
+    """controller.ActivePodsWithRanks.Less (`pkg/controller/controller_utils.go`): True if `a`
+    should be deleted before `b`."""
+    if a.spec.node_name != b.spec.node_name and (not a.spec.node_name or not b.spec.node_name):
+        return not a.spec.node_name
+    pa, pb = _PHASE_ORDINAL.get(a.status.phase, 0), _PHASE_ORDINAL.get(b.status.phase, 0)
+    if pa != pb:
+        return pa < pb
+    if is_pod_ready(a) != is_pod_ready(b):
+        return not is_pod_ready(a)
+    if _deletion_cost(a) != _deletion_cost(b):
+        return _deletion_cost(a) < _deletion_cost(b)
+    if rank_a != rank_b:
+        return rank_a > rank_b
+    if is_pod_ready(a) and is_pod_ready(b):
+        decided = _newer_first(_ready_time(a), _ready_time(b), a, b, now, logarithmic)
+        if decided is not None:
+            return decided
+    if _max_restarts(a) != _max_restarts(b):
+        return _max_restarts(a) > _max_restarts(b)
+    decided = _newer_first(a.metadata.creation_timestamp, b.metadata.creation_timestamp, a, b, now, logarithmic)
+    return bool(decided)
+
+
+def pods_to_delete(pods: Iterable[Pod], related: Iterable[Pod], diff: int, now: int,
+                   logarithmic: bool = True) -> tuple[Pod, ...]:
+    """getPodsToDelete: rank each pod by the number of active related pods on its node
+    (getPodsRankedByRelatedPodsOnSameNode), sort by `pod_deletion_less`, take the first `diff`.
+    Upstream's sort is unstable over the lister's order; the model breaks ties by pod name."""
+    on_node: dict[str, int] = {}
+    for pod in related:
+        if is_pod_active(pod):
+            on_node[pod.spec.node_name] = on_node.get(pod.spec.node_name, 0) + 1
+    ranked = [(pod, on_node.get(pod.spec.node_name, 0)) for pod in sorted(pods, key=lambda p: p.metadata.name)]
+
+    def compare(x: tuple[Pod, int], y: tuple[Pod, int]) -> int:
+        if pod_deletion_less(x[0], y[0], x[1], y[1], now, logarithmic):
+            return -1
+        if pod_deletion_less(y[0], x[0], y[1], x[1], now, logarithmic):
+            return 1
+        return 0
+
+    ranked.sort(key=cmp_to_key(compare))
+    return tuple(pod for pod, _ in ranked[:diff])
+
+
+def calculate_status(rs: ReplicaSet, pods: Iterable[Pod], now: int) -> ReplicaSetStatus:
+    """calculateStatus (`replica_set_utils.go`): counts over the active owned pods; fully labeled =
+    the template's labels as a selector match the pod's labels."""
+    template_selector = LabelSelector(match_labels=rs.spec.template.metadata.labels)
+    pods = tuple(pods)
+    return attrs.evolve(
+        rs.status,
+        replicas=len(pods),
+        fully_labeled_replicas=sum(1 for p in pods if selector_matches(template_selector, p.metadata.labels)),
+        ready_replicas=sum(1 for p in pods if is_pod_ready(p)),
+        available_replicas=sum(1 for p in pods if is_pod_available(p, rs.spec.min_ready_seconds, now)),
+        observed_generation=rs.metadata.generation,
+    )
+
+
+@attrs.frozen
+class ReplicaSetController:
+    """The ReplicaSet controller as a `Controller` (see the module docstring).
+
+    - `expectations_timeout_seconds`: ExpectationsTimeout (model parameter
+      `expectationsTimeoutSeconds`, upstream 300);
+    - `use_expectations`: False disables expectations (every sync acts on the cache as it is):
+      the `rs-no-expectations` variant, as is a timeout of 0;
+    - `burst_replicas`: the per-sync cap on creations/deletions (upstream 500);
+    - `logarithmic_scale_down`: feature gate LogarithmicScaleDown (on by default since 1.22).
+    """
+
+    expectations_timeout_seconds: int = 300
+    use_expectations: bool = True
+    burst_replicas: int = BURST_REPLICAS
+    logarithmic_scale_down: bool = True
+    name: str = "replicaset"
+    watches: tuple[str, ...] = ("replicasets.apps", "pods")
+    identity: str = CONTROLLER_MANAGER_USER
+
+    def initial_memory(self) -> exp.Memory:
+        """No expectations recorded."""
+        return EMPTY
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """addRS/updateRS/deleteRS enqueue the ReplicaSet; pod events enqueue the pod's controller
+        if it is a cached ReplicaSet with the referenced UID, and for an active orphan every
+        ReplicaSet of its namespace whose (non-empty) selector matches it (getPodReplicaSets)."""
+        namespace = obj.metadata.namespace
+        if isinstance(obj, ReplicaSet):
+            return (f"{namespace}/{obj.metadata.name}",)
+        if not isinstance(obj, Pod):
+            return ()
+        ref = controller_of(obj)
+        if ref is not None:
+            if ref.kind != "ReplicaSet":
+                return ()
+            owner = view.get(ObjectKey("replicasets.apps", namespace, ref.name))
+            return (f"{namespace}/{ref.name}",) if owner is not None and owner.metadata.uid == ref.uid else ()
+        if obj.metadata.deletion_timestamp is not None:
+            return ()
+        return tuple(
+            f"{namespace}/{rs.metadata.name}" for rs in view.list("replicasets.apps", namespace)
+            if isinstance(rs, ReplicaSet) and rs.spec.selector is not None and not rs.spec.selector.is_empty()
+            and selector_matches(rs.spec.selector, obj.metadata.labels)
+        )
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """syncReplicaSet (see the module docstring)."""
+        namespace, name = split_key(key)
+        rs = view.get(ObjectKey("replicasets.apps", namespace, name))
+        if not isinstance(rs, ReplicaSet):
+            return Reconciliation((), memory.delete(key) if key in memory else memory)
+        memory = exp.observe_cache(view, key, memory)
+        needs_sync = not self.use_expectations or exp.satisfied(memory, key, now, self.expectations_timeout_seconds)
+        if rs.spec.selector is None:
+            return Reconciliation((), memory)
+        active = [p for p in pods_in(view, namespace) if is_pod_active(p)]
+        claimed = claim(rs, rs.spec.selector, active, "pods", self.identity)
+        requests = list(claimed.requests)
+        owned = tuple(p for p in claimed.owned if isinstance(p, Pod))
+        if needs_sync and rs.metadata.deletion_timestamp is None:
+            managed, memory = self._manage(view, rs, owned, key, memory, now)
+            requests.extend(managed)
+        status = calculate_status(rs, owned, now)
+        if status != rs.status:
+            requests.append(Request(verb="update-status", user=self.identity, resource="replicasets.apps",
+                                    namespace=namespace, name=name, obj=attrs.evolve(rs, status=status)))
+        return Reconciliation(tuple(requests), memory)
+
+    def _manage(self, view: ObjectView, rs: ReplicaSet, owned: tuple[Pod, ...], key: str, memory: exp.Memory,
+                now: int) -> tuple[list[Request], exp.Memory]:
+        """manageReplicas: the create or delete requests, and the expectations recorded for them."""
+        diff = len(owned) - (rs.spec.replicas if rs.spec.replicas is not None else 1)
+        if diff < 0:
+            count = min(-diff, self.burst_replicas)
+            pod = pod_template_object(rs.spec.template, rs)
+            creates = [Request(verb="create", user=self.identity, resource="pods", namespace=rs.metadata.namespace,
+                               obj=pod) for _ in range(sum(slow_start_batches(count)))]
+            return creates, exp.expect_creations(memory, key, count, now)
+        if diff > 0:
+            count = min(diff, self.burst_replicas)
+            doomed = pods_to_delete(owned, related_pods(view, rs), count, now, self.logarithmic_scale_down)
+            deletes = [Request(verb="delete", user=self.identity, resource="pods", namespace=p.metadata.namespace,
+                               name=p.metadata.name) for p in doomed]
+            return deletes, exp.expect_deletions(memory, key, doomed, now)
+        return [], memory
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """Lower expectations after a response (`replicaset_expectations.observe_response`)."""
+        return exp.observe_response(memory, request, response)
+
+    def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
+        """When the sync would be requeued by time alone (upstream `AddAfter(key, minReadySeconds)`
+        when all replicas are ready but not all available): the first model time a ready pod
+        becomes available. None if no such requeue is pending. Not part of the `Controller`
+        protocol; a timer component may use it."""
+        namespace, name = split_key(key)
+        rs = view.get(ObjectKey("replicasets.apps", namespace, name))
+        if not isinstance(rs, ReplicaSet) or rs.spec.min_ready_seconds <= 0:
+            return None
+        times = []
+        for pod in pods_in(view, namespace):
+            cond = pod_ready_condition(pod)
+            if (is_controlled_by(pod, rs) and is_pod_active(pod) and is_pod_ready(pod) and cond is not None
+                    and cond.last_transition_time is not None
+                    and not is_pod_available(pod, rs.spec.min_ready_seconds, now)):
+                times.append(cond.last_transition_time + rs.spec.min_ready_seconds + 1)
+        return min(times) if times else None
+
+
+def related_pods(view: ObjectView, rs: ReplicaSet) -> tuple[Pod, ...]:
+    """getIndirectlyRelatedPods: the pods matching the selector of any ReplicaSet with the same
+    controller (UID) as `rs`, each once; none when `rs` has no controller."""
+    ref = controller_of(rs)
+    if ref is None:
+        return ()
+    namespace = rs.metadata.namespace
+    siblings = [
+        other for other in view.list("replicasets.apps", namespace)
+        if isinstance(other, ReplicaSet) and (other_ref := controller_of(other)) is not None
+        and other_ref.uid == ref.uid
+    ]
+    seen: set[str] = set()
+    out: list[Pod] = []
+    for sibling in siblings:
+        for pod in pods_in(view, namespace):
+            if pod.metadata.uid not in seen and selector_matches(sibling.spec.selector, pod.metadata.labels):
+                seen.add(pod.metadata.uid)
+                out.append(pod)
+    return tuple(out)

@@ -1,0 +1,400 @@
+"""The StatefulSet controller: stable pod identities `<set>-<ordinal>`, per-pod volumes, ordered
+scaling and rolling updates.
+
+Upstream: `pkg/controller/statefulset/stateful_set_control.go` (updateStatefulSet, processReplica,
+processCondemned, computeReplicaStatus, updateStatefulSetStatus), `stateful_set_utils.go`
+(newStatefulSetPod, updateIdentity, updateStorage, getPersistentVolumeClaims, isUnavailable,
+completeRollingUpdate, inconsistentStatus), `stateful_pod_control.go` (CreateStatefulPod creates the
+PVCs before the pod), `stateful_set.go` (event handlers, getPodsForStatefulSet).
+
+- OrderedReady ("monotonic"): walk ordinals ascending and stop at the first pod that needs
+  attention — Failed/Succeeded → delete (the replacement comes on a later sync, once the old pod
+  is gone from the API); missing → create (PVCs first) and stop; terminating → stop; not Running
+  and Ready (and available) → stop. Then scale down from the highest ordinal, only when every
+  lower pod is healthy, one pod at a time, waiting for each to finish terminating. Parallel does
+  the same without waiting (errors still stop the sync).
+- Identity: the controller only creates a pod name absent from its cache, and etcd refuses a
+  second object with the same name, so a terminating pod on an unreachable node (whose kubelet
+  never confirms the kill) is not replaced until it is really gone from the API (force delete,
+  PodGC after the Node is deleted, or the `node.kubernetes.io/out-of-service` taint: see podgc).
+- Rolling update: the update revision is a deterministic hash of the pod template; pods with
+  ordinal ≥ partition whose `controller-revision-hash` label differs are deleted, highest first,
+  one at a time, and only while every pod is available (the MaxUnavailableStatefulSet feature
+  gate off, its default).
+
+Model choices (documented deviations):
+- ControllerRevision objects are not modelled. The revision name is `<set>-<hash>` where hash is
+  upstream's `rand.SafeEncodeString(fnv32(data))` over a canonical JSON of
+  `{"spec":{"template":…,"$patch":"replace"}}` (not byte-identical to Go's encoding, so the
+  names differ from a real cluster's). The current revision is `status.currentRevision` (or the
+  update revision when empty). Without the stored old template, pods below a partition are
+  re-created from the *current spec* at the update revision (upstream re-creates them from the
+  current revision's template); with partition 0, the default, nothing differs.
+- The PVC retention policy (StatefulSetAutoDeletePVC) is not modelled: claims are kept (the
+  default Retain/Retain) and get no owner references. `spec.ordinals` is ignored (start 0).
+- UpdateStatefulPod only repairs the identity labels (hostname/subdomain/volumes of a pod are
+  immutable, so upstream's update of them would be rejected anyway).
+- Owned pods that stop being members (name does not parse as `<set>-<n>`) are not released.
+
+The catalogue's `sts-split-brain` variant is `StatefulSetController(replace_terminating_pods=True)`:
+a terminating pod in the ordinal range is treated as gone — force-deleted (grace 0, UID
+precondition) and replaced in the same sync. The API object disappears at once, but the kubelet
+that runs the old container may not know yet (it is partitioned, or has not observed the
+deletion), so the old container keeps running while the new pod with the same identity and the
+same ReadWriteOnce claim is scheduled and started elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ..api_apps import StatefulSet, StatefulSetStatus
+from ..api_core import PersistentVolumeClaim
+from ..api_pod import PersistentVolumeClaimVolumeSource, Pod, Volume
+from ..apiserver import Request, Response
+from ..codec import encode
+from ..informer import ObjectView
+from ..meta import ObjectMeta
+from ..objects import ApiObject, ObjectKey
+from ..selectors import selector_matches
+from .base import Reconciliation
+from .podutil import (
+    CONTROLLER_MANAGER_USER,
+    claim,
+    is_pod_available,
+    is_pod_ready,
+    owner_key_of,
+    pod_template_object,
+    pods_in,
+    split_key,
+)
+
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
+POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
+REVISION_LABEL = "controller-revision-hash"
+_ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def parent_and_ordinal(pod_name: str) -> tuple[str, int]:
+    """(set name, ordinal) of `<set>-<n>`, or ("", -1) (stateful_set_utils.go getParentNameAndOrdinal)."""
+    match = _ORDINAL.match(pod_name)
+    if match is None:
+        return "", -1
+    return match.group(1), int(match.group(2))
+
+
+def _fnv32(data: bytes) -> int:
+    """FNV-1 32-bit (`hash/fnv` New32, as `controller/history` HashControllerRevision uses)."""
+    h = 0x811C9DC5
+    for byte in data:
+        h = (h * 0x01000193) % (1 << 32)
+        h ^= byte
+    return h
+
+
+def revision_name(sts: StatefulSet) -> str:
+    """`<set>-<hash>`: the update revision's name (history.ControllerRevisionName of
+    HashControllerRevision over the template patch; see the module docstring)."""
+    template = encode(sts.spec.template)
+    patch = {"spec": {"template": {**template, "$patch": "replace"}}}
+    data = json.dumps(patch, sort_keys=True, separators=(",", ":")).encode()
+    digits = str(_fnv32(data))
+    return f"{sts.metadata.name}-" + "".join(_SAFE_ALPHABET[ord(c) % len(_SAFE_ALPHABET)] for c in digits)
+
+
+def claim_objects(sts: StatefulSet, ordinal: int) -> tuple[PersistentVolumeClaim, ...]:
+    """The PVCs `<claim>-<set>-<ordinal>` of one pod (getPersistentVolumeClaims): the template with
+    the set's selector matchLabels added to its labels, in the set's namespace."""
+    selector_labels = sts.spec.selector.match_labels if sts.spec.selector is not None else {}
+    out = []
+    for tpl in sts.spec.volume_claim_templates:
+        labels = {**tpl.metadata.labels, **selector_labels}
+        meta = ObjectMeta(name=f"{tpl.metadata.name}-{sts.metadata.name}-{ordinal}", namespace=sts.metadata.namespace,
+                          labels=labels, annotations=tpl.metadata.annotations)
+        out.append(PersistentVolumeClaim(metadata=meta, spec=tpl.spec))
+    return tuple(out)
+
+
+def new_pod(sts: StatefulSet, ordinal: int, revision: str) -> Pod:
+    """The pod of one ordinal (newStatefulSetPod + setPodRevision): template, controller reference,
+    name, identity labels, hostname/subdomain, claim volumes replacing same-named template volumes."""
+    base = pod_template_object(sts.spec.template, sts)
+    name = f"{sts.metadata.name}-{ordinal}"
+    labels = {**base.metadata.labels, POD_NAME_LABEL: name, POD_INDEX_LABEL: str(ordinal), REVISION_LABEL: revision}
+    claims = {tpl.metadata.name: pvc for tpl, pvc in zip(sts.spec.volume_claim_templates, claim_objects(sts, ordinal))}
+    volumes = [Volume(name=n, persistent_volume_claim=PersistentVolumeClaimVolumeSource(claim_name=c.metadata.name))
+               for n, c in claims.items()]
+    volumes += [v for v in base.spec.volumes if v.name not in claims]
+    spec = attrs.evolve(base.spec, hostname=name, subdomain=sts.spec.service_name, volumes=tuple(volumes))
+    return Pod(metadata=attrs.evolve(base.metadata, name=name, labels=labels), spec=spec)
+
+
+def _running_ready(pod: Pod) -> bool:
+    return pod.status.phase == "Running" and is_pod_ready(pod)
+
+
+def _running_available(pod: Pod, min_ready: int, now: int) -> bool:
+    return pod.status.phase == "Running" and is_pod_available(pod, min_ready, now)
+
+
+def _terminating(pod: Pod) -> bool:
+    return pod.metadata.deletion_timestamp is not None
+
+
+def _unavailable(pod: Pod, min_ready: int, now: int) -> bool:
+    """isUnavailable: not Running-and-available, or terminating (a not-yet-created pod counts)."""
+    return not _running_available(pod, min_ready, now) or _terminating(pod)
+
+
+@attrs.define
+class _Sync:
+    """The mutable plan of one sync: requests in order, and the status decrements upstream makes."""
+
+    sts: StatefulSet
+    view: ObjectView
+    now: int
+    update_rev: str
+    requests: list[Request] = attrs.field(factory=list)
+    current_delta: int = 0
+    requeue: bool = False
+
+    @property
+    def monotonic(self) -> bool:
+        return self.sts.spec.pod_management_policy != "Parallel"
+
+    @property
+    def min_ready(self) -> int:
+        return self.sts.spec.min_ready_seconds
+
+    def delete(self, pod: Pod, grace: int | None = None) -> None:
+        self.requests.append(Request(
+            verb="delete", user=CONTROLLER_MANAGER_USER, resource="pods", namespace=pod.metadata.namespace,
+            name=pod.metadata.name, precondition_uid=pod.metadata.uid, grace_period_seconds=grace))
+
+    def create_claims(self, ordinal: int) -> bool:
+        """createPersistentVolumeClaims: create the absent ones; False (stop) if one is terminating."""
+        for pvc in claim_objects(self.sts, ordinal):
+            cached = self.view.get(ObjectKey("persistentvolumeclaims", pvc.metadata.namespace, pvc.metadata.name))
+            if cached is None:
+                self.requests.append(Request(verb="create", user=CONTROLLER_MANAGER_USER, obj=pvc))
+            elif cached.metadata.deletion_timestamp is not None:
+                self.requeue = True
+                return False
+        return True
+
+    def create_pod(self, ordinal: int) -> Pod | None:
+        """CreateStatefulPod: PVCs first, then the pod; None if a claim blocks creation."""
+        if not self.create_claims(ordinal):
+            return None
+        pod = new_pod(self.sts, ordinal, self.update_rev)
+        self.requests.append(Request(verb="create", user=CONTROLLER_MANAGER_USER, obj=pod))
+        return pod
+
+
+@attrs.frozen
+class StatefulSetController:
+    """The StatefulSet controller as a `Controller` (see the module docstring).
+
+    `replace_terminating_pods` (default False, upstream behaviour) is the sts-split-brain variant.
+    """
+
+    replace_terminating_pods: bool = False
+    name: str = "statefulset"
+    watches: tuple[str, ...] = ("statefulsets.apps", "pods", "persistentvolumeclaims")
+    identity: str = CONTROLLER_MANAGER_USER
+
+    def initial_memory(self) -> Any:
+        """The controller keeps no memory (no expectations upstream)."""
+        return None
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """Nothing to remember."""
+        return memory
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """A set's own key; a pod's controlling set, or for an orphan every set whose selector
+        matches it (stateful_set.go addPod/updatePod/deletePod, getPodStatefulSets)."""
+        if isinstance(obj, StatefulSet):
+            return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
+        if not isinstance(obj, Pod):
+            return ()
+        owner = owner_key_of(obj, "StatefulSet")
+        if owner is not None:
+            return (owner,)
+        if obj.metadata.controller_ref() is not None:
+            return ()
+        return tuple(
+            f"{s.metadata.namespace}/{s.metadata.name}" for s in view.list("statefulsets.apps", obj.metadata.namespace)
+            if isinstance(s, StatefulSet) and selector_matches(s.spec.selector, obj.metadata.labels)
+        )
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """syncStatefulSet: claim pods, run updateStatefulSet, then write the status."""
+        namespace, name = split_key(key)
+        sts = view.get(ObjectKey("statefulsets.apps", namespace, name))
+        if not isinstance(sts, StatefulSet):
+            return Reconciliation(memory=memory)
+        members = [p for p in pods_in(view, namespace) if parent_and_ordinal(p.metadata.name)[0] == name]
+        claimed = claim(sts, sts.spec.selector, members, "pods")
+        pods = [p for p in claimed.owned if isinstance(p, Pod)]
+        sync = _Sync(sts, view, now, revision_name(sts), list(claimed.requests))
+        replicas, condemned = self._partition(sts, pods)
+        if sts.metadata.deletion_timestamp is None:
+            self._update(sync, replicas, condemned)
+        status = self._status(sync, [p for p in pods if parent_and_ordinal(p.metadata.name)[1] >= 0])
+        if _inconsistent(sts.status, status):
+            updated = attrs.evolve(sts, status=status)
+            sync.requests.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=updated))
+        requeue = sync.requeue or self._awaits_availability(sts, pods, now)
+        return Reconciliation(tuple(sync.requests), memory, requeue)
+
+    @staticmethod
+    def _partition(sts: StatefulSet, pods: list[Pod]) -> tuple[dict[int, Pod], list[Pod]]:
+        """Pods in the ordinal range [0, replicas) by ordinal; condemned ones, highest first."""
+        count = sts.spec.replicas if sts.spec.replicas is not None else 1
+        replicas: dict[int, Pod] = {}
+        condemned: list[Pod] = []
+        for pod in pods:
+            ordinal = parent_and_ordinal(pod.metadata.name)[1]
+            if 0 <= ordinal < count:
+                replicas[ordinal] = pod
+            elif ordinal >= count:
+                condemned.append(pod)
+        condemned.sort(key=lambda p: -parent_and_ordinal(p.metadata.name)[1])
+        return replicas, condemned
+
+    def _update(self, sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod]) -> None:
+        """updateStatefulSet after partitioning: replicas, condemned pods, then the rolling update."""
+        count = sync.sts.spec.replicas if sync.sts.spec.replicas is not None else 1
+        first_unavailable = self._first_unavailable(sync, replicas, condemned, count)
+        slots: dict[int, Pod | None] = {o: replicas.get(o) for o in range(count)}
+        for ordinal in range(count):
+            stop = self._process_replica(sync, slots, ordinal)
+            if sync.requeue or (stop and sync.monotonic):
+                return
+        for pod in condemned:
+            if self._process_condemned(sync, pod, first_unavailable) and sync.monotonic:
+                return
+        if sync.sts.spec.update_strategy.type == "OnDelete":
+            return
+        self._rolling_update(sync, slots, count)
+
+    @staticmethod
+    def _first_unavailable(sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod], count: int) -> Pod | None:
+        """The lowest unavailable pod, replicas before condemned ones. A missing replica counts
+        (upstream's placeholder pod); it is returned as None, which no condemned pod equals."""
+        for ordinal in range(count):
+            pod = replicas.get(ordinal)
+            if pod is None or _unavailable(pod, sync.min_ready, sync.now):
+                return pod
+        for pod in reversed(condemned):
+            if _unavailable(pod, sync.min_ready, sync.now):
+                return pod
+        return None
+
+    def _process_replica(self, sync: _Sync, slots: dict[int, Pod | None], ordinal: int) -> bool:
+        """processReplica; True means "stop here" (only honoured in monotonic mode, except that a
+        blocked PVC creation stops either way through `sync.requeue`)."""
+        pod = slots[ordinal]
+        if pod is not None and pod.status.phase in ("Failed", "Succeeded"):
+            if not _terminating(pod):
+                sync.delete(pod)
+            return True
+        if pod is not None and _terminating(pod) and self.replace_terminating_pods:
+            sync.delete(pod, grace=0)
+            pod = None
+        if pod is None:
+            slots[ordinal] = sync.create_pod(ordinal)
+            return slots[ordinal] is None or sync.monotonic
+        if pod.status.phase == "Pending" and not sync.create_claims(ordinal):
+            return True
+        if not sync.monotonic:
+            return False
+        if _terminating(pod) or not _running_ready(pod) or not _running_available(pod, sync.min_ready, sync.now):
+            return True
+        self._fix_identity(sync, pod, ordinal)
+        return False
+
+    @staticmethod
+    def _fix_identity(sync: _Sync, pod: Pod, ordinal: int) -> None:
+        """UpdateStatefulPod, restricted to the identity labels (see the module docstring)."""
+        labels = pod.metadata.labels
+        if labels.get(POD_NAME_LABEL) == pod.metadata.name and labels.get(POD_INDEX_LABEL) == str(ordinal):
+            return
+        patch = {"metadata": {"labels": {POD_NAME_LABEL: pod.metadata.name, POD_INDEX_LABEL: str(ordinal)},
+                              "resourceVersion": pod.metadata.resource_version}}
+        sync.requests.append(Request(verb="patch", user=CONTROLLER_MANAGER_USER, resource="pods",
+                                     namespace=pod.metadata.namespace, name=pod.metadata.name, patch=patch))
+
+    @staticmethod
+    def _process_condemned(sync: _Sync, pod: Pod, first_unavailable: Pod | None) -> bool:
+        """processCondemned: wait for terminating pods; in monotonic mode only the first unhealthy
+        pod may be deleted while it is unhealthy; delete one pod."""
+        if _terminating(pod):
+            return True
+        if sync.monotonic and pod is not first_unavailable and (
+                not _running_ready(pod) or not _running_available(pod, sync.min_ready, sync.now)):
+            return True
+        sync.delete(pod)
+        return True
+
+    @staticmethod
+    def _rolling_update(sync: _Sync, slots: dict[int, Pod | None], count: int) -> None:
+        """Delete the highest-ordinal pod ≥ partition not at the update revision, one at a time,
+        waiting while any such pod is unavailable."""
+        rolling = sync.sts.spec.update_strategy.rolling_update
+        update_min = (rolling.partition or 0) if rolling is not None else 0
+        for ordinal in range(count - 1, update_min - 1, -1):
+            pod = slots.get(ordinal)
+            if pod is None:
+                return
+            if pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev and not _terminating(pod):
+                sync.delete(pod)
+                sync.current_delta -= 1
+                return
+            if _unavailable(pod, sync.min_ready, sync.now):
+                return
+
+    @staticmethod
+    def _status(sync: _Sync, pods: list[Pod]) -> StatefulSetStatus:
+        """computeReplicaStatus over the cached pods, then completeRollingUpdate."""
+        sts = sync.sts
+        current_rev = sts.status.current_revision or sync.update_rev
+        live = [p for p in pods if not _terminating(p)]
+        status = StatefulSetStatus(
+            observed_generation=sts.metadata.generation,
+            replicas=len(pods),
+            ready_replicas=sum(1 for p in pods if _running_ready(p)),
+            available_replicas=sum(1 for p in pods if _running_available(p, sync.min_ready, sync.now)),
+            current_replicas=sum(1 for p in live if p.metadata.labels.get(REVISION_LABEL) == current_rev)
+            + sync.current_delta,
+            updated_replicas=sum(1 for p in live if p.metadata.labels.get(REVISION_LABEL) == sync.update_rev),
+            current_revision=current_rev, update_revision=sync.update_rev, collision_count=0,
+            conditions=sts.status.conditions,
+        )
+        want = sts.spec.replicas if sts.spec.replicas is not None else 1
+        if (sts.spec.update_strategy.type in ("", "RollingUpdate") and status.updated_replicas == want
+                and status.ready_replicas == want and status.replicas == want):
+            status = attrs.evolve(status, current_replicas=status.updated_replicas, current_revision=sync.update_rev)
+        return status
+
+    @staticmethod
+    def _awaits_availability(sts: StatefulSet, pods: list[Pod], now: int) -> bool:
+        """Upstream re-enqueues after minReadySeconds while a ready pod is not yet available."""
+        if sts.spec.min_ready_seconds <= 0:
+            return False
+        return any(_running_ready(p) and not _running_available(p, sts.spec.min_ready_seconds, now) for p in pods)
+
+
+def _inconsistent(old: StatefulSetStatus, new: StatefulSetStatus) -> bool:
+    """inconsistentStatus: a status write is needed."""
+    return (new.observed_generation > old.observed_generation or new.replicas != old.replicas
+            or new.current_replicas != old.current_replicas or new.ready_replicas != old.ready_replicas
+            or new.updated_replicas != old.updated_replicas or new.available_replicas != old.available_replicas
+            or new.current_revision != old.current_revision or new.update_revision != old.update_revision)
