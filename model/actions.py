@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -36,12 +36,12 @@ class Action:
         ACTION_TYPES[cls.__name__] = cls
 
     def __str__(self) -> str:
-        parts = [f"{f.name}={_fmt(getattr(self, f.name))}" for f in attrs.fields(type(self))]
+        parts = [f"{f.name}={_fmt(getattr(self, f.name))}" for f in attrs.fields(cast(Any, type(self)))]
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def sort_key(self) -> tuple[str, tuple[Any, ...]]:
         """A total order over actions of all classes (class name, then fields)."""
-        return type(self).__name__, attrs.astuple(self)
+        return type(self).__name__, attrs.astuple(cast(Any, self))
 
 
 def _fmt(value: Any) -> str:
@@ -55,7 +55,7 @@ def _fmt(value: Any) -> str:
 def to_json(act: Action) -> dict[str, Any]:
     """The action as JSON data: `{"action": Name, field: value, …}`."""
     out: dict[str, Any] = {"action": type(act).__name__}
-    for field in attrs.fields(type(act)):
+    for field in attrs.fields(cast(Any, type(act))):
         value = getattr(act, field.name)
         out[field.name] = list(value) if isinstance(value, tuple) else value
     return out

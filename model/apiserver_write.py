@@ -250,6 +250,11 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
         merged: ApiObject = attrs.evolve(old, content=content)
     else:
         merged = with_status(old, getattr(new, "status", None))
+        if isinstance(old, Deployment):
+            # deploymentStatusStrategy.PrepareForUpdate resets only spec and labels
+            # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
+            annotations = new.metadata.annotations
+            merged = with_metadata(merged, attrs.evolve(merged.metadata, annotations=annotations))
     return _check_update(store, ctx, merged, old, "status")
 
 

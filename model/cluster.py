@@ -32,12 +32,13 @@ from .bootstrap import bootstrap
 from .cluster_state import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from .controllers import base as controllers
 from .controllers import nodelifecycle
-from .controllers.registry import default_controllers
+from .controllers.registry import default_controllers, with_controllers
 from .frozen import FrozenMap
 from .manifests import load_manifests
 from .scenario import Scenario, ScenarioError
 from .scenario_file import PARAMETERS
 from .store import WatchEvent
+from .variants import variant_parameters
 
 COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults)
 """Every component module, in the order their actions are listed."""
@@ -66,17 +67,22 @@ informers.register_event_hook(_controller_events)
 informers.register_event_hook(scheduler.on_events)
 faults.register_resetter(_reset_controllers)
 faults.register_resetter(scheduler.reset)
+faults.register_tick_hook(controllers.on_tick)
 for _component in COMPONENTS:
     if _component is not faults and hasattr(_component, "next_timer"):
         faults.register_timer(_component.next_timer)
 
 
 def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
-                variant: str | None = None) -> ClusterModel:
-    """The model of a scenario: its parameters (scenario values over upstream defaults, then
-    `parameters` over both), its controllers, its nodes and the workload's manifests."""
+                variant: str | None = None, controllers: tuple[Any, ...] = ()) -> ClusterModel:
+    """The model of a scenario: its parameters (upstream defaults, then the scenario's values, then
+    the variant's overrides, then `parameters`), its controllers (built-ins, then the scenario's
+    `controllers:`, then `controllers`; a user controller replaces a built-in of the same name),
+    nodes and the workload's manifests."""
+    chosen = variant or scenario.spec.variant
     values = dict(PARAMETERS)
     values.update(scenario.spec.parameters)
+    values.update(variant_parameters(chosen))
     values.update(parameters or {})
     frozen = FrozenMap(values)
     instances = ("scheduler",) if values["leaderElection"] else tuple(
@@ -86,11 +92,11 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         scenario=scenario,
         api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
-        controllers=default_controllers(frozen),
+        controllers=with_controllers(default_controllers(frozen), (*scenario.controllers, *controllers)),
         scheduler_instances=instances,
         scheduler_profile=scheduler.profile_for(frozen),
         parameters=frozen,
-        variant=variant or scenario.spec.variant,
+        variant=chosen,
         workload_objects=_workload_objects(scenario),
     )
 

@@ -51,15 +51,16 @@ class Settled:
 
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
-           max_ticks: int = 60) -> Settled:
-    """Take the first progress action until none is left (Tick only when nothing else is)."""
+           max_ticks: int = 60, avoid: tuple[type[Action], ...] = ()) -> Settled:
+    """Take the first progress action until none is left (Tick only when nothing else is).
+    Actions of the classes in `avoid` are never taken (e.g. `Heal`, to keep a partition)."""
     trace: list[Action] = []
     ticks = 0
     for _ in range(max_steps):
-        enabled = [a for a in actions(model, state) if is_progress(a)]
+        enabled = [a for a in actions(model, state) if is_progress(a) and not isinstance(a, avoid)]
         moves = [a for a in enabled if not isinstance(a, Tick)]
         if not moves:
-            ticking = [a for a in enabled if isinstance(a, Tick)]
+            ticking: list[Action] = [a for a in enabled if isinstance(a, Tick)]
             if not (allow_ticks and ticking and ticks < max_ticks):
                 return Settled(state, tuple(trace), exhausted=False)
             moves, ticks = ticking, ticks + 1

@@ -49,8 +49,16 @@ FAILURE_CODES = (500, 504)
 A 429 from an overloaded API server behaves like 500 in the model."""
 
 Resetter = Callable[[ClusterModel, ClusterState, str], ClusterState]
+TickHook = Callable[[ClusterModel, ClusterState, ClusterState], ClusterState]
 _RESETTERS: list[Resetter] = []
 _TIMERS: list[Timer] = []
+_TICK_HOOKS: list[TickHook] = []
+
+
+def register_tick_hook(hook: TickHook) -> None:
+    """Register a hook run after the clock advances: (model, before, after) → after'."""
+    if hook not in _TICK_HOOKS:
+        _TICK_HOOKS.append(hook)
 
 
 def register_resetter(reset: Resetter) -> None:
@@ -155,7 +163,10 @@ def reset_component(model: ClusterModel, state: ClusterState, component: str) ->
 
 
 def _tick(model: ClusterModel, state: ClusterState, act: Tick) -> ClusterState:
-    return attrs.evolve(state, clock=state.clock + act.seconds)
+    after = attrs.evolve(state, clock=state.clock + act.seconds)
+    for hook in _TICK_HOOKS:
+        after = hook(model, state, after)
+    return after
 
 
 def _quiesce(model: ClusterModel, state: ClusterState, act: Quiesce) -> ClusterState:

@@ -24,11 +24,12 @@ from .frozen import FrozenMap
 from .manifests import ManifestError, ManifestObject, Problem, load_manifests
 from .rbac import UserInfo
 from .scenario_file import PARAMETERS, SCENARIO_API_VERSION, NodeDecl, ScenarioFile, TopologyDecl, UserDecl
+from .variants import VARIANTS
 from .yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text
 
 SCENARIO_FILE_NAME = "scenario.yaml"
-KNOWN_VARIANTS: tuple[str, ...] = ("correct",)
-"""Model variants a scenario may name; `kubeprop.model.variants` extends this list."""
+KNOWN_VARIANTS: tuple[str, ...] = tuple(VARIANTS)
+"""Model variants a scenario may name (`kubeprop.model.variants`)."""
 
 
 class ScenarioError(ManifestError):
@@ -49,6 +50,8 @@ class Scenario:
     objects: tuple[ManifestObject, ...]
     content_hash: str
     admission: tuple[AdmissionPlugin, ...] = attrs.field(eq=False, repr=False)
+    controllers: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
+    """User-supplied controllers (`controllers:` import paths), added to or replacing built-ins."""
 
     @property
     def users(self) -> FrozenMap[str, UserInfo]:
@@ -154,6 +157,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
              texts: list[str]) -> Scenario:
     problems = check_scenario(spec, doc)
     admission = _admission_plugins(spec, doc, problems)
+    controllers = _user_controllers(spec, doc, problems)
     if problems:
         raise ScenarioError(problems)
     paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
@@ -165,7 +169,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         digest.update(text.encode())
     for file in sorted({o.file for o in objects}, key=[o.file for o in objects].index):
         digest.update(read_text(Path(file)).encode())
-    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission)
+    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers)
 
 
 def _problem(doc: YamlDocument | None, path: tuple[str | int, ...], message: str, where: str = "") -> Problem:
@@ -233,3 +237,31 @@ def _admission_plugins(spec: ScenarioFile, doc: YamlDocument | None, problems: l
             continue
         plugins.append(value)
     return tuple(plugins)
+
+
+def _import(ref: str) -> Any:
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        raise ValueError("expected module:attribute")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem]) -> tuple[Any, ...]:
+    """Controllers named by import path: a Controller value, or a function/class returning one."""
+    from .controllers.base import Controller
+
+    out = []
+    for i, ref in enumerate(spec.controllers):
+        try:
+            value = _import(ref)
+        except (ImportError, AttributeError, ValueError) as err:
+            problems.append(_problem(doc, ("controllers", i), f"cannot import {ref!r} (module:attribute): {err}"))
+            continue
+        if not isinstance(value, Controller) and callable(value):
+            value = value()
+        if not isinstance(value, Controller):
+            message = f"{ref!r} is not a Controller (name, watches, identity, reconcile, keys_for, …)"
+            problems.append(_problem(doc, ("controllers", i), message))
+            continue
+        out.append(value)
+    return tuple(out)

@@ -34,6 +34,7 @@ PARAMETERS: dict[str, Any] = {
     "statefulSetReplaceTerminatingPods": False,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
+    "terminatedPodGCThreshold": 12500,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here."""
@@ -174,3 +175,4 @@ class ScenarioFile:
     parameters: FrozenMap[str, Any] = attrs.field(default=EMPTY, converter=frozen_map)
     variant: str = "correct"
     admission: tuple[str, ...] = ()
+    controllers: tuple[str, ...] = ()

@@ -127,9 +127,9 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         if not is_up(state, instance):
             continue
         memory: SchedulerState = state.schedulers[instance]
-        for pod in memory.assumed:
-            if pod not in memory.bound:
-                yield Bind(instance, pod)
+        for assumed in memory.assumed:
+            if assumed not in memory.bound:
+                yield Bind(instance, assumed)
         decision = decide(model, state, instance)
         if decision is None:
             continue

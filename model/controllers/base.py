@@ -155,3 +155,41 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile) -> Clust
 
 
 HANDLERS = {Reconcile: reconcile}
+
+
+def _key(obj: ApiObject) -> str:
+    return f"{obj.metadata.namespace}/{obj.metadata.name}" if obj.metadata.namespace else obj.metadata.name
+
+
+def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tuple[str, str, int]]:
+    """(controller, key, time) for every controller that asks to be woken at a model time
+    (the optional `wakeup_at(view, key, now)`: upstream's `queue.AddAfter`, e.g. the Deployment
+    progress deadline or minReadySeconds)."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return
+    view_ = view(model, state, CONTROLLER_MANAGER)
+    for controller in model.controllers:
+        wakeup_at = getattr(controller, "wakeup_at", None)
+        if wakeup_at is None or not controller.watches:
+            continue
+        for obj in view_.list(controller.watches[0]):
+            key = _key(obj)
+            at = wakeup_at(view_, key, now)
+            if at is not None:
+                yield controller.name, key, at
+
+
+def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
+    """The earliest future wake-up any controller asked for."""
+    times = [at for _, _, at in _wakeups(model, state, state.clock) if at > state.clock]
+    return min(times) if times else None
+
+
+def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> ClusterState:
+    """Enqueue the keys whose wake-up time fell within the tick."""
+    due = [(name, key) for name, key, at in _wakeups(model, before, before.clock) if before.clock < at <= after.clock]
+    controllers = dict(after.controllers)
+    for name, key in due:
+        if name in controllers:
+            controllers[name] = controllers[name].enqueue((key,))
+    return attrs.evolve(after, controllers=FrozenMap(controllers)) if due else after

@@ -17,6 +17,7 @@ Deployment the final write starts from).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import attrs
 
@@ -46,14 +47,14 @@ class Plan:
         self.requeue = False
         self._rs_request: dict[str, int] = {}
 
-    def write_rs(self, rs: ReplicaSet, verb: str = "update") -> None:
+    def write_rs(self, rs: ReplicaSet, verb: Literal["create", "update"] = "update") -> None:
         """Create or update `rs`; a later write of the same ReplicaSet merges into the first."""
         index = self._rs_request.get(rs.metadata.name)
         if index is not None:
             self.requests[index] = attrs.evolve(self.requests[index], obj=rs)
             return
         self._rs_request[rs.metadata.name] = len(self.requests)
-        self.requests.append(Request(verb=verb, user=self.user, resource="replicasets.apps",  # type: ignore[arg-type]
+        self.requests.append(Request(verb=verb, user=self.user, resource="replicasets.apps",
                                      namespace=rs.metadata.namespace, name=rs.metadata.name, obj=rs))
 
     def delete_rs(self, rs: ReplicaSet) -> None:

@@ -130,9 +130,9 @@ def _sizes_for_scale(d: Deployment, rss: list[ReplicaSet], to_add: int, zero_rul
 
 def scale(plan: Plan, new_rs: ReplicaSet | None, old_rss: Sequence[ReplicaSet]) -> None:
     """scale (sync.go): one active (or latest) RS takes the full size; a saturated new RS means
-    old RSs go to 0; otherwise (rolling) the difference to spec.replicas is spread over the active
-    RSs in proportion to their size at the max-replicas recorded in their annotation, largest
-    first (ties: newer first when growing, older first when shrinking)."""
+    old RSs go to 0; otherwise (rolling) the difference to spec.replicas + maxSurge is spread
+    over the active RSs in proportion to their size at the max-replicas recorded in their
+    annotation, largest first (ties: newer first when growing, older first when shrinking)."""
     d = plan.d
     target = du.find_active_or_latest(new_rs, old_rss)
     if target is not None:
@@ -146,7 +146,8 @@ def scale(plan: Plan, new_rs: ReplicaSet | None, old_rss: Sequence[ReplicaSet]) 
     if not du.is_rolling(d):
         return
     rss = du.active_rss([*old_rss, new_rs])
-    to_add = max(du.replicas_of(d), 0) - du.replica_count(rss)
+    allowed = du.replicas_of(d) + du.max_surge(d, plan.zero_rule) if du.replicas_of(d) > 0 else 0
+    to_add = allowed - du.replica_count(rss)
     if to_add > 0:
         rss.sort(key=du.rs_by_creation_key, reverse=True)
     elif to_add < 0:

@@ -113,7 +113,7 @@ def pod_reference(pod: Pod) -> ObjectReference:
 
 def selected_pods(view: ObjectView, svc: Service) -> tuple[Pod, ...]:
     """The cached pods in the Service's namespace that its selector (a label map) matches."""
-    selector = svc.spec.selector or {}
+    selector: Mapping[str, str] = svc.spec.selector or {}
     return tuple(p for p in pods_in(view, svc.metadata.namespace)
                  if all(p.metadata.labels.get(k) == v for k, v in selector.items()))
 
@@ -184,9 +184,9 @@ def repack(entries: Iterable[_Entry]) -> tuple[EndpointSubset, ...]:
             groups[gkey].append(ports[pkey])
     subsets = []
     for gkey, group_ports in groups.items():
-        ready = tuple(sorted((a for a, r in members[gkey] if r), key=_address_key))
-        not_ready = tuple(sorted((a for a, r in members[gkey] if not r), key=_address_key))
-        subsets.append(EndpointSubset(ready, not_ready, tuple(sorted(group_ports, key=_port_key))))
+        ready_addrs = tuple(sorted((a for a, r in members[gkey] if r), key=_address_key))
+        not_ready_addrs = tuple(sorted((a for a, r in members[gkey] if not r), key=_address_key))
+        subsets.append(EndpointSubset(ready_addrs, not_ready_addrs, tuple(sorted(group_ports, key=_port_key))))
     return tuple(sorted(subsets, key=_subset_key))
 
 

@@ -254,7 +254,7 @@ class EndpointSliceController:
         names = _names(view, svc, len(news))
         requests = [] if svc.metadata.deletion_timestamp is not None else [
             Request(verb="create", user=self.identity, obj=attrs.evolve(sl, metadata=attrs.evolve(sl.metadata, name=n)))
-            for sl, n in zip(news, names)
+            for sl, n in zip(news, names, strict=True)
         ]
         requests += [Request(verb="update", user=self.identity, obj=sl) for sl in plan.update]
         requests += [Request(verb="delete", user=self.identity, resource=SLICES, namespace=sl.metadata.namespace,

@@ -11,6 +11,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 | `endpointsIncludeTerminating` | false | endpoints-terminating |
 | `endpointsReadinessSource` | ready-condition | endpoints-liveness (`containers-running`) |
 | `maxEndpointsPerSlice` | 100 | — |
+| `terminatedPodGCThreshold` | 12500 | — |
 
 Users can replace a built-in controller by registering one with the same `name`
 (`with_controllers`).
@@ -24,6 +25,8 @@ from typing import Any
 from .deployment import DeploymentController
 from .endpoints import EndpointsController
 from .endpointslice import EndpointSliceController
+from .gc import GarbageCollector
+from .podgc import PodGCController
 from .replicaset import ReplicaSetController
 from .statefulset import StatefulSetController
 
@@ -44,6 +47,8 @@ def default_controllers(parameters: Mapping[str, Any]) -> tuple[Any, ...]:
             max_endpoints_per_slice=int(parameters["maxEndpointsPerSlice"]),
             include_terminating=include_terminating, readiness_source=readiness,
         ),
+        GarbageCollector(),
+        PodGCController(terminated_pod_threshold=int(parameters["terminatedPodGCThreshold"])),
     ]
     return tuple(controllers)
 

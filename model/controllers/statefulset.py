@@ -127,7 +127,8 @@ def new_pod(sts: StatefulSet, ordinal: int, revision: str) -> Pod:
     base = pod_template_object(sts.spec.template, sts)
     name = f"{sts.metadata.name}-{ordinal}"
     labels = {**base.metadata.labels, POD_NAME_LABEL: name, POD_INDEX_LABEL: str(ordinal), REVISION_LABEL: revision}
-    claims = {tpl.metadata.name: pvc for tpl, pvc in zip(sts.spec.volume_claim_templates, claim_objects(sts, ordinal))}
+    templates = sts.spec.volume_claim_templates
+    claims = {tpl.metadata.name: pvc for tpl, pvc in zip(templates, claim_objects(sts, ordinal), strict=True)}
     volumes = [Volume(name=n, persistent_volume_claim=PersistentVolumeClaimVolumeSource(claim_name=c.metadata.name))
                for n, c in claims.items()]
     volumes += [v for v in base.spec.volumes if v.name not in claims]

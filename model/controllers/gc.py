@@ -1,0 +1,249 @@
+"""The garbage collector: deletes objects whose owners are gone, and carries out foreground and
+orphan deletion.
+
+Upstream: `pkg/controller/garbagecollector/garbagecollector.go` (attemptToDeleteItem,
+classifyReferences, isDangling, processDeletingDependentsItem, attemptToOrphanWorker /
+orphanDependents, removeFinalizer, deleteObject), `graph_builder.go` (which events enqueue what).
+
+- An owner reference is *solid* (the owner exists with the same UID), *dangling* (absent, or a
+  different UID under that name) or *waiting* (the owner is being deleted with the
+  `foregroundDeletion` finalizer). At least one solid owner → keep the object, but patch out its
+  dangling and waiting references. Else, a waiting owner and the object has dependents of its
+  own → delete it Foreground (first making its references non-blocking if one of its dependents
+  is itself deleting dependents: upstream's cycle guard). Else delete it with its own policy
+  (Orphan / Foreground if it already carries that finalizer, else Background). Deletes carry
+  UID and resourceVersion preconditions.
+- An object being deleted with `foregroundDeletion` loses the finalizer (and so is removed by
+  the API server) once no dependent with `blockOwnerDeletion` is left; an object being deleted
+  with `orphan` first has its references removed from every dependent, then loses the finalizer.
+- Upstream confirms an owner's absence with a live GET before calling a reference dangling (its
+  dependency graph may lag), and remembers confirmed-absent owners (`absentOwnerCache`). The
+  model does the same: an owner missing from the controller manager's cache is looked up with a
+  GET; a 404 (or another UID) puts its UID in the collector's memory (`GcMemory.absent`, lost on a
+  crash as the LRU is) and the key is retried. A GET that finds the owner keeps the object; the
+  key is retried until the cache catches up.
+
+Model choices: the dependency graph is the controller manager's cache, scanned on demand. An
+owner reference whose kind the model does not know, or whose resource the collector does not
+watch, counts as solid (upstream would watch every resource). Work-queue keys are
+`str(ObjectKey)` (`pods/default/x`, `nodes/worker-1`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ..apiserver import Request, Response
+from ..codec import encode
+from ..informer import ObjectView
+from ..meta import KindInfo, OwnerReference
+from ..objects import ApiObject, ObjectKey, known_kinds, object_key, qualified_resource
+from .base import Reconciliation
+from .podutil import CONTROLLER_MANAGER_USER
+
+FOREGROUND = "foregroundDeletion"
+ORPHAN = "orphan"
+DEFAULT_WATCHES: tuple[str, ...] = (
+    "pods", "replicasets.apps", "deployments.apps", "statefulsets.apps", "persistentvolumeclaims",
+    "services", "endpoints", "endpointslices.discovery.k8s.io", "configmaps", "secrets", "serviceaccounts",
+)
+_KINDS: dict[tuple[str, str], KindInfo] = known_kinds()
+
+
+@attrs.frozen(cache_hash=True)
+class GcMemory:
+    """UIDs of owners a live GET confirmed absent (upstream `absentOwnerCache`)."""
+
+    absent: frozenset[str] = frozenset()
+
+
+def parse_key(key: str) -> ObjectKey:
+    """The ObjectKey a work-queue key names (the inverse of `str(ObjectKey)`)."""
+    parts = key.split("/")
+    if len(parts) == 3:
+        return ObjectKey(parts[0], parts[1], parts[2])
+    return ObjectKey(parts[0], "", parts[-1])
+
+
+def owner_object_key(ref: OwnerReference, dependent: ApiObject) -> ObjectKey | None:
+    """Where the owner a reference names lives (None for a kind the model does not know)."""
+    info = _KINDS.get((ref.api_version, ref.kind))
+    if info is None:
+        return None
+    return ObjectKey(qualified_resource(info), dependent.metadata.namespace if info.namespaced else "", ref.name)
+
+
+def deleting_dependents(obj: ApiObject) -> bool:
+    """isDeletingDependents: being deleted with the foregroundDeletion finalizer."""
+    return obj.metadata.deletion_timestamp is not None and FOREGROUND in obj.metadata.finalizers
+
+
+@attrs.frozen
+class _Classified:
+    solid: tuple[OwnerReference, ...] = ()
+    dangling: tuple[OwnerReference, ...] = ()
+    waiting: tuple[OwnerReference, ...] = ()
+    lookups: tuple[tuple[ObjectKey, OwnerReference], ...] = ()
+
+
+@attrs.frozen
+class GarbageCollector:
+    """The garbage collector as a `Controller` (see the module docstring)."""
+
+    watches: tuple[str, ...] = DEFAULT_WATCHES
+    name: str = "garbagecollector"
+    identity: str = CONTROLLER_MANAGER_USER
+
+    def initial_memory(self) -> Any:
+        """No owner is known absent at start."""
+        return GcMemory()
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """Record an owner a GET did not find (404, or another object under that name)."""
+        if request.verb != "get" or request.precondition_uid is None:
+            return memory
+        if response.code == 404 or (response.ok and response.obj is not None
+                                    and response.obj.metadata.uid != request.precondition_uid):
+            return attrs.evolve(memory, absent=memory.absent | {request.precondition_uid})
+        return memory
+
+    def dependents(self, owner: ApiObject, view: ObjectView) -> list[ApiObject]:
+        """Cached objects with a reference to `owner`'s UID (the graph's dependents)."""
+        namespace = owner.metadata.namespace
+        return [obj for resource in self.watches for obj in view.list(resource, namespace)
+                if any(ref.uid == owner.metadata.uid for ref in obj.metadata.owner_references)]
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """The graph builder's triggers: a deleted owner → its dependents; an owner starting
+        foreground/orphan deletion → itself (and its dependents); an object whose owner is not in
+        the cache (or has another UID) → itself; an owner deleting dependents → re-checked on
+        every event of one of its dependents."""
+        own = object_key(obj)
+        present = view.get(own) is not None
+        keys: set[str] = set()
+        if not present or deleting_dependents(obj):
+            keys.update(str(object_key(d)) for d in self.dependents(obj, view))
+        if present and obj.metadata.deletion_timestamp is not None and (
+                FOREGROUND in obj.metadata.finalizers or ORPHAN in obj.metadata.finalizers):
+            keys.add(str(own))
+        for ref in obj.metadata.owner_references:
+            okey = owner_object_key(ref, obj)
+            owner = view.get(okey) if okey is not None and okey.resource in self.watches else None
+            if owner is not None and owner.metadata.uid == ref.uid:
+                if deleting_dependents(owner):
+                    keys.add(str(okey))
+                    keys.update((str(own),) if present else ())
+            elif present and okey is not None and okey.resource in self.watches:
+                keys.add(str(own))
+        return tuple(sorted(keys))
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """attemptToOrphan / processDeletingDependentsItem / attemptToDeleteItem for one object."""
+        obj = view.get(parse_key(key))
+        if obj is None:
+            return Reconciliation(memory=memory)
+        meta = obj.metadata
+        if meta.deletion_timestamp is not None and ORPHAN in meta.finalizers:
+            return Reconciliation(self._orphan(obj, view), memory)
+        if deleting_dependents(obj):
+            return Reconciliation(self._deleting_dependents(obj, view), memory)
+        if meta.deletion_timestamp is not None or not meta.owner_references:
+            return Reconciliation(memory=memory)
+        found = self._classify(obj, view, memory)
+        if found.lookups:
+            return Reconciliation(tuple(self._get(k, ref) for k, ref in found.lookups), memory, requeue=True)
+        return Reconciliation(self._decide(obj, view, found), memory)
+
+    def _classify(self, obj: ApiObject, view: ObjectView, memory: GcMemory) -> _Classified:
+        """classifyReferences, with missing owners to look up instead of a live GET."""
+        solid: list[OwnerReference] = []
+        dangling: list[OwnerReference] = []
+        waiting: list[OwnerReference] = []
+        lookups: list[tuple[ObjectKey, OwnerReference]] = []
+        for ref in obj.metadata.owner_references:
+            okey = owner_object_key(ref, obj)
+            if okey is None or okey.resource not in self.watches:
+                solid.append(ref)
+                continue
+            owner = view.get(okey)
+            if ref.uid in memory.absent:
+                dangling.append(ref)
+            elif owner is None or owner.metadata.uid != ref.uid:
+                lookups.append((okey, ref))
+            elif deleting_dependents(owner):
+                waiting.append(ref)
+            else:
+                solid.append(ref)
+        return _Classified(tuple(solid), tuple(dangling), tuple(waiting), tuple(lookups))
+
+    def _get(self, okey: ObjectKey, ref: OwnerReference) -> Request:
+        """The live GET of isDangling; the expected UID rides in `precondition_uid` for `observe`."""
+        return Request(verb="get", user=self.identity, resource=okey.resource, namespace=okey.namespace,
+                       name=okey.name, precondition_uid=ref.uid)
+
+    def _decide(self, obj: ApiObject, view: ObjectView, found: _Classified) -> tuple[Request, ...]:
+        """attemptToDeleteItem's three cases."""
+        meta = obj.metadata
+        if found.solid:
+            if not found.dangling and not found.waiting:
+                return ()
+            gone = {r.uid for r in (*found.dangling, *found.waiting)}
+            kept = [r for r in meta.owner_references if r.uid not in gone]
+            return (self._patch_refs(obj, kept),)
+        deps = self.dependents(obj, view)
+        if found.waiting and deps:
+            requests: list[Request] = []
+            rv: str | None = meta.resource_version
+            if any(deleting_dependents(d) for d in deps):
+                unblocked = [attrs.evolve(r, block_owner_deletion=False) if r.block_owner_deletion else r
+                             for r in meta.owner_references]
+                requests.append(self._patch_refs(obj, unblocked))
+                rv = None
+            return (*requests, self._delete(obj, "Foreground", rv))
+        if ORPHAN in meta.finalizers:
+            policy = "Orphan"
+        elif FOREGROUND in meta.finalizers:
+            policy = "Foreground"
+        else:
+            policy = "Background"
+        return (self._delete(obj, policy, meta.resource_version),)
+
+    def _deleting_dependents(self, owner: ApiObject, view: ObjectView) -> tuple[Request, ...]:
+        """processDeletingDependentsItem: remove the finalizer once nothing blocks."""
+        blocking = [d for d in self.dependents(owner, view) if any(
+            r.uid == owner.metadata.uid and r.block_owner_deletion for r in d.metadata.owner_references)]
+        if blocking:
+            return ()
+        return (self._remove_finalizer(owner, FOREGROUND),)
+
+    def _orphan(self, owner: ApiObject, view: ObjectView) -> tuple[Request, ...]:
+        """attemptToOrphanWorker: drop references to `owner` from its dependents, then its finalizer."""
+        requests = [
+            self._patch_refs(dep, [r for r in dep.metadata.owner_references if r.uid != owner.metadata.uid])
+            for dep in self.dependents(owner, view)
+        ]
+        return (*requests, self._remove_finalizer(owner, ORPHAN))
+
+    def _patch_refs(self, obj: ApiObject, refs: list[OwnerReference]) -> Request:
+        body = {"metadata": {"ownerReferences": [encode(r) for r in refs] or None,
+                             "resourceVersion": obj.metadata.resource_version}}
+        return self._patch(obj, body)
+
+    def _remove_finalizer(self, obj: ApiObject, finalizer: str) -> Request:
+        kept = [f for f in obj.metadata.finalizers if f != finalizer]
+        body = {"metadata": {"finalizers": kept or None, "resourceVersion": obj.metadata.resource_version}}
+        return self._patch(obj, body)
+
+    def _patch(self, obj: ApiObject, body: dict[str, Any]) -> Request:
+        key = object_key(obj)
+        return Request(verb="patch", user=self.identity, resource=key.resource, namespace=key.namespace,
+                       name=key.name, patch=body)
+
+    def _delete(self, obj: ApiObject, policy: str, resource_version: str | None) -> Request:
+        key = object_key(obj)
+        return Request(verb="delete", user=self.identity, resource=key.resource, namespace=key.namespace,
+                       name=key.name, precondition_uid=obj.metadata.uid,
+                       precondition_resource_version=resource_version, propagation_policy=policy)

@@ -1,0 +1,163 @@
+"""The pod garbage collector: force-deletes pods no kubelet will ever finish.
+
+Upstream: `pkg/controller/podgc/gc_controller.go` (gc, gcTerminated, gcTerminating, gcOrphaned,
+discoverDeletedNodes, gcUnscheduledTerminating, markFailedAndDeletePodWithCondition).
+
+- Orphaned pods: bound to a node that no longer exists → marked Failed (condition
+  DisruptionTarget, reason DeletionByPodGC) and deleted with grace 0. Upstream confirms the node's
+  absence with a live GET; the model does the same (a 404 puts the node in the collector's memory,
+  `PodGcMemory.deleted_nodes`, and the key is retried).
+- Terminating pods on a node that is not Ready and carries the `node.kubernetes.io/out-of-service`
+  taint (any effect: upstream checks the key only) → marked Failed and deleted with grace 0. This
+  is how an operator releases a StatefulSet pod stuck Terminating on a dead node.
+- Terminating pods never bound to a node → marked Failed and deleted with grace 0.
+- Terminated (Succeeded/Failed) pods beyond `terminated_pod_threshold` (upstream flag
+  `--terminated-pod-gc-threshold`, default 12500; 0 disables) → the excess deleted, evicted pods
+  first, then oldest first.
+
+Marking Failed is an unconditional status write (upstream: server-side ApplyStatus with force)
+and the delete has no preconditions, as upstream.
+
+Model choices: upstream runs every 20 s over all pods; the model reacts to pod and node events
+instead (a pod is queued when it becomes a candidate). The 40 s quarantine before an absent
+node's pods are deleted is left out (the live GET is kept). Work-queue keys are pod keys
+`namespace/name`, plus `TERMINATED_KEY` for the threshold rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from ..api_core import Node
+from ..api_pod import Pod
+from ..apiserver import Request, Response
+from ..informer import ObjectView
+from ..meta import Condition, find_condition, set_condition
+from ..objects import ApiObject, ObjectKey
+from .base import Reconciliation
+from .podutil import CONTROLLER_MANAGER_USER, is_pod_terminal, pod_key, split_key
+
+OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
+TERMINATED_KEY = "*terminated"
+
+
+@attrs.frozen(cache_hash=True)
+class PodGcMemory:
+    """Names of nodes a live GET confirmed deleted (upstream: discoverDeletedNodes' result)."""
+
+    deleted_nodes: frozenset[str] = frozenset()
+
+
+def node_ready(node: Node) -> bool:
+    """nodeutil.IsNodeReady: Ready condition True."""
+    cond = find_condition(node.status.conditions, "Ready")
+    return cond is not None and cond.status == "True"
+
+
+def out_of_service(node: Node) -> bool:
+    """Not Ready and tainted `node.kubernetes.io/out-of-service` (gcTerminating's node test)."""
+    return not node_ready(node) and any(t.key == OUT_OF_SERVICE_TAINT for t in node.spec.taints)
+
+
+def _node(view: ObjectView, name: str) -> Node | None:
+    node = view.get(ObjectKey("nodes", "", name))
+    return node if isinstance(node, Node) else None
+
+
+@attrs.frozen
+class PodGCController:
+    """The pod garbage collector as a `Controller` (see the module docstring)."""
+
+    terminated_pod_threshold: int = 12500
+    name: str = "podgc"
+    watches: tuple[str, ...] = ("pods", "nodes")
+    identity: str = CONTROLLER_MANAGER_USER
+
+    def initial_memory(self) -> Any:
+        """No node is known deleted at start."""
+        return PodGcMemory()
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """A node GET answered 404: the node is confirmed deleted."""
+        if request.verb == "get" and request.resource == "nodes" and response.code == 404:
+            return attrs.evolve(memory, deleted_nodes=memory.deleted_nodes | {request.name})
+        return memory
+
+    def candidate(self, pod: Pod, view: ObjectView) -> bool:
+        """Whether one of the per-pod rules may apply to the pod as the cache shows it."""
+        terminating = pod.metadata.deletion_timestamp is not None
+        if not pod.spec.node_name:
+            return terminating
+        node = _node(view, pod.spec.node_name)
+        return node is None or (terminating and out_of_service(node))
+
+    def _too_many_terminated(self, view: ObjectView) -> bool:
+        if self.terminated_pod_threshold <= 0:
+            return False
+        count = sum(1 for p in view.list("pods") if isinstance(p, Pod) and is_pod_terminal(p))
+        return count > self.terminated_pod_threshold
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """Pods that became candidates; for a node deleted or put out of service, its pods."""
+        if isinstance(obj, Pod):
+            keys = [pod_key(obj)] if view.get(ObjectKey("pods", obj.metadata.namespace, obj.metadata.name)) \
+                is not None and self.candidate(obj, view) else []
+            if is_pod_terminal(obj) and self._too_many_terminated(view):
+                keys.append(TERMINATED_KEY)
+            return tuple(keys)
+        if isinstance(obj, Node):
+            node = _node(view, obj.metadata.name)
+            if node is not None and not out_of_service(node):
+                return ()
+            return tuple(pod_key(p) for p in view.list("pods") if isinstance(p, Pod)
+                         and p.spec.node_name == obj.metadata.name and self.candidate(p, view))
+        return ()
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """One pod through gcOrphaned / gcTerminating / gcUnscheduledTerminating, or gcTerminated."""
+        memory = attrs.evolve(memory, deleted_nodes=frozenset(
+            n for n in memory.deleted_nodes if _node(view, n) is None))
+        if key == TERMINATED_KEY:
+            return Reconciliation(self._gc_terminated(view), memory)
+        namespace, name = split_key(key)
+        pod = view.get(ObjectKey("pods", namespace, name))
+        if not isinstance(pod, Pod) or not self.candidate(pod, view):
+            return Reconciliation(memory=memory)
+        if not pod.spec.node_name:
+            return Reconciliation(self._mark_failed_and_delete(pod, None, now), memory)
+        node = _node(view, pod.spec.node_name)
+        if node is not None:
+            return Reconciliation(self._mark_failed_and_delete(pod, None, now), memory)
+        if pod.spec.node_name not in memory.deleted_nodes:
+            get = Request(verb="get", user=self.identity, resource="nodes", name=pod.spec.node_name)
+            return Reconciliation((get,), memory, requeue=True)
+        condition = Condition(type="DisruptionTarget", status="True", reason="DeletionByPodGC",
+                              message="PodGC: node no longer exists", last_transition_time=now)
+        return Reconciliation(self._mark_failed_and_delete(pod, condition, now), memory)
+
+    def _gc_terminated(self, view: ObjectView) -> tuple[Request, ...]:
+        """gcTerminated: delete the excess terminated pods, evicted first, then oldest first."""
+        if self.terminated_pod_threshold <= 0:
+            return ()
+        terminated = [p for p in view.list("pods") if isinstance(p, Pod) and is_pod_terminal(p)]
+        excess = len(terminated) - self.terminated_pod_threshold
+        if excess <= 0:
+            return ()
+        terminated.sort(key=lambda p: (p.status.reason != "Evicted", p.metadata.creation_timestamp or 0,
+                                       p.metadata.namespace, p.metadata.name))
+        return tuple(r for p in terminated[:excess] for r in self._mark_failed_and_delete(p, None, 0))
+
+    def _mark_failed_and_delete(self, pod: Pod, condition: Condition | None, now: int) -> tuple[Request, ...]:
+        """markFailedAndDeletePodWithCondition: phase Failed (unless terminal), then delete, grace 0."""
+        requests = []
+        if not is_pod_terminal(pod):
+            conditions = pod.status.conditions if condition is None else set_condition(pod.status.conditions, condition)
+            status = attrs.evolve(pod.status, phase="Failed", conditions=conditions)
+            failed = attrs.evolve(pod, status=status, metadata=attrs.evolve(pod.metadata, resource_version=""))
+            requests.append(Request(verb="update-status", user=self.identity, obj=failed))
+        requests.append(Request(verb="delete", user=self.identity, resource="pods", namespace=pod.metadata.namespace,
+                                name=pod.metadata.name, grace_period_seconds=0))
+        return tuple(requests)

@@ -1,0 +1,378 @@
+"""The Deployment controller with the ReplicaSet controller in a "perfect world": both reconcile
+every queued key against the store itself, their requests are applied through the real API server
+as system:kube-controller-manager, and the test plays the kubelet (binding pods and marking them
+Ready, finishing graceful deletions) as system:admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pytest
+
+from kubeprop.model.api_apps import Deployment, ReplicaSet, RollingUpdateDeployment
+from kubeprop.model.api_pod import EnvVar
+from kubeprop.model.apiserver import ApiServerConfig, Request, handle
+from kubeprop.model.bootstrap import bootstrap
+from kubeprop.model.controllers import deployment_util as du
+from kubeprop.model.controllers.base import Controller
+from kubeprop.model.controllers.deployment import DeploymentController
+from kubeprop.model.controllers.podutil import is_pod_active, is_pod_ready
+from kubeprop.model.controllers.replicaset import ReplicaSetController
+from kubeprop.model.meta import Condition, ObjectMeta
+from kubeprop.model.objects import ObjectKey, Pod
+from kubeprop.model.scenario import load_scenario
+from kubeprop.model.selectors import LabelSelector
+from kubeprop.model.store import Store
+
+SCENARIO = load_scenario()
+CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
+BASE = bootstrap(SCENARIO).store
+CM = "system:kube-controller-manager"
+ADMIN = "system:admin"
+Check = Callable[[Store], None]
+
+
+@attrs.define
+class World:
+    """The store, the controllers' memories, the clock; `check` runs after every write."""
+
+    store: Store
+    controllers: tuple[Any, ...] = (DeploymentController(), ReplicaSetController())
+    memory: dict[str, Any] = attrs.field(factory=dict)
+    now: int = 1
+    check: Check | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for ctl in self.controllers:
+            self.memory.setdefault(ctl.name, ctl.initial_memory())
+
+    def send(self, request: Request) -> bool:
+        result = handle(self.store, request, CONFIG, self.now)
+        self.store = result.store
+        if self.check is not None:
+            self.check(self.store)
+        return result.response.ok
+
+    def reconcile(self, ctl: Controller, key: str) -> None:
+        decision = ctl.reconcile(self.store, key, self.memory[ctl.name], self.now)
+        memory = decision.memory
+        for request in decision.requests:
+            result = handle(self.store, request, CONFIG, self.now)
+            self.store = result.store
+            memory = ctl.observe(memory, request, result.response)
+            if self.check is not None:
+                self.check(self.store)
+            if not result.response.ok:
+                break
+        self.memory[ctl.name] = memory
+
+    def settle(self, rounds: int = 60) -> None:
+        """Reconcile every key of every controller until a whole round writes nothing."""
+        for _ in range(rounds):
+            before = self.store.revision
+            for ctl in self.controllers:
+                keys = sorted({k for r in ctl.watches for o in self.store.list(r) for k in ctl.keys_for(o, self.store)})
+                for key in keys:
+                    self.reconcile(ctl, key)
+            if self.store.revision == before:
+                return
+        raise AssertionError("controllers did not settle")
+
+    def pods(self, app: str) -> list[Pod]:
+        return [p for p in self.store.list("pods", "default")
+                if isinstance(p, Pod) and p.metadata.labels.get("app") == app]
+
+    def make_ready(self, pod: Pod, node: str = "worker-1") -> None:
+        if not pod.spec.node_name:
+            assert self.send(Request(verb="bind", user=ADMIN, resource="pods", namespace="default",
+                                     name=pod.metadata.name, node_name=node))
+        current = self.store.get(ObjectKey("pods", "default", pod.metadata.name))
+        assert isinstance(current, Pod)
+        ready = Condition(type="Ready", status="True", last_transition_time=self.now)
+        status = attrs.evolve(current.status, phase="Running", conditions=(ready,))
+        assert self.send(Request(verb="update-status", user=ADMIN, obj=attrs.evolve(current, status=status)))
+
+    def finish_deletions(self) -> None:
+        """The kubelet finishes graceful deletions (a final delete with grace period 0)."""
+        for pod in list(self.store.list("pods", "default")):
+            if pod.metadata.deletion_timestamp is not None:
+                assert self.send(Request(verb="delete", user=ADMIN, resource="pods", namespace="default",
+                                         name=pod.metadata.name, grace_period_seconds=0))
+
+    def deployment(self, name: str) -> Deployment:
+        d = self.store.get(ObjectKey("deployments.apps", "default", name))
+        assert isinstance(d, Deployment)
+        return d
+
+    def update_deployment(self, name: str, change: Callable[[Deployment], Deployment]) -> None:
+        assert self.send(Request(verb="update", user=ADMIN, obj=change(self.deployment(name))))
+
+    def replica_sets(self, owner: str) -> list[ReplicaSet]:
+        return sorted((r for r in self.store.list("replicasets.apps", "default")
+                       if isinstance(r, ReplicaSet) and r.metadata.name.startswith(f"{owner}-")),
+                      key=lambda r: int(r.metadata.annotations.get(du.REVISION_ANNOTATION, "0")))
+
+
+def make_deployment(name: str, replicas: int, strategy: str = "RollingUpdate", surge: int | str | None = "25%",
+                    unavailable: int | str | None = "25%", **spec: Any) -> Store:
+    """A copy of FeastFlow's backend Deployment named `name` (labels app=name), created through the API."""
+    base = BASE.get(ObjectKey("deployments.apps", "default", "feastflow-backend"))
+    assert isinstance(base, Deployment)
+    labels = {"app": name}
+    template = attrs.evolve(base.spec.template, metadata=ObjectMeta(labels=labels))
+    rolling = None
+    if strategy == "RollingUpdate":
+        rolling = RollingUpdateDeployment(max_surge=surge, max_unavailable=unavailable)
+    d = Deployment(
+        metadata=ObjectMeta(name=name, namespace="default", labels=labels),
+        spec=attrs.evolve(base.spec, replicas=replicas, selector=LabelSelector(match_labels=labels), template=template,
+                          strategy=attrs.evolve(base.spec.strategy, type=strategy, rolling_update=rolling), **spec),
+    )
+    result = handle(BASE, Request(verb="create", user=ADMIN, obj=d), CONFIG, 0)
+    assert result.response.ok, result.response.message
+    return result.store
+
+
+def new_template(d: Deployment, value: str = "2") -> Deployment:
+    """The Deployment with an env var changed in its first container (a new pod template)."""
+    containers = list(d.spec.template.spec.containers)
+    containers[0] = attrs.evolve(containers[0], env=(EnvVar(name="VERSION", value=value),))
+    template = attrs.evolve(d.spec.template, spec=attrs.evolve(d.spec.template.spec, containers=tuple(containers)))
+    return attrs.evolve(d, spec=attrs.evolve(d.spec, template=template))
+
+
+def bring_up(world: World, app: str) -> None:
+    """Settle, making every pod ready, until nothing changes."""
+    for _ in range(40):
+        world.settle()
+        pending = [p for p in world.pods(app) if is_pod_active(p) and not is_pod_ready(p)]
+        if not pending:
+            return
+        for pod in pending:
+            world.make_ready(pod)
+    raise AssertionError("did not come up")
+
+
+def test_feastflow_backend_gets_one_hashed_replica_set_whose_pods_carry_generate_name_and_controller_refs() -> None:
+    world = World(BASE)
+    world.settle()
+    d = world.deployment("feastflow-backend")
+    (rs,) = world.replica_sets("feastflow-backend")
+    template_hash = du.compute_hash(d.spec.template, None)
+    assert rs.metadata.name == f"feastflow-backend-{template_hash}"
+    assert set(template_hash) <= set("bcdfghjklmnpqrstvwxz2456789") and 1 <= len(template_hash) <= 10
+    assert rs.spec.replicas == 3
+    assert rs.metadata.labels["pod-template-hash"] == template_hash
+    assert rs.spec.selector is not None and rs.spec.selector.match_labels["pod-template-hash"] == template_hash
+    assert rs.spec.template.metadata.labels["pod-template-hash"] == template_hash
+    assert rs.metadata.annotations[du.REVISION_ANNOTATION] == "1"
+    assert rs.metadata.annotations[du.DESIRED_REPLICAS_ANNOTATION] == "3"
+    assert rs.metadata.annotations[du.MAX_REPLICAS_ANNOTATION] == "4"
+    ref = rs.metadata.controller_ref()
+    assert ref is not None and (ref.kind, ref.name, ref.uid, ref.block_owner_deletion) == (
+        "Deployment", "feastflow-backend", d.metadata.uid, True)
+    pods = world.pods("feastflow-backend")
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod.metadata.generate_name == f"{rs.metadata.name}-"
+        assert pod.metadata.name.startswith(rs.metadata.name + "-")
+        pod_ref = pod.metadata.controller_ref()
+        assert pod_ref is not None and pod_ref.uid == rs.metadata.uid and pod_ref.kind == "ReplicaSet"
+
+
+def test_status_fields_and_conditions_after_convergence() -> None:
+    world = World(BASE)
+    bring_up(world, "feastflow-backend")
+    d = world.deployment("feastflow-backend")
+    s = d.status
+    assert (s.observed_generation, s.replicas, s.updated_replicas, s.ready_replicas, s.available_replicas,
+            s.unavailable_replicas) == (d.metadata.generation, 3, 3, 3, 3, 0)
+    available = du.find_condition(s.conditions, "Available")
+    progressing = du.find_condition(s.conditions, "Progressing")
+    assert available is not None and (available.status, available.reason) == ("True", "MinimumReplicasAvailable")
+    assert progressing is not None and (progressing.status, progressing.reason) == ("True", "NewReplicaSetAvailable")
+
+
+@attrs.define
+class RolloutCheck:
+    """After every write: at most `max_pods` active pods, at least `min_available` ready ones;
+    records the extremes seen."""
+
+    app: str
+    max_pods: int
+    min_available: int
+    peak: int = 0
+    trough: int = 1_000
+
+    def __call__(self, store: Store) -> None:
+        pods = [p for p in store.list("pods", "default")
+                if isinstance(p, Pod) and p.metadata.labels.get("app") == self.app]
+        active = [p for p in pods if is_pod_active(p)]
+        ready = sum(1 for p in active if is_pod_ready(p))
+        assert len(active) <= self.max_pods, f"{len(active)} pods"
+        assert ready >= self.min_available, f"{ready} ready"
+        self.peak, self.trough = max(self.peak, len(active)), min(self.trough, ready)
+
+
+def roll(world: World, app: str) -> None:
+    """Settle; make the first not-ready pod (by name) ready; repeat until nothing is left to do."""
+    for _ in range(200):
+        world.settle()
+        pending = sorted((p for p in world.pods(app) if is_pod_active(p) and not is_pod_ready(p)),
+                         key=lambda p: p.metadata.name)
+        if not pending:
+            return
+        world.now += 1
+        world.make_ready(pending[0])
+    raise AssertionError("rollout did not end")
+
+
+def test_rolling_update_of_ten_replicas_stays_within_surge_and_unavailability() -> None:
+    world = World(make_deployment("web", 10))
+    bring_up(world, "web")
+    check = world.check = RolloutCheck("web", max_pods=13, min_available=8)
+    world.update_deployment("web", new_template)
+    roll(world, "web")
+    assert (check.peak, check.trough) == (13, 8)
+    old, new = world.replica_sets("web")
+    assert (old.spec.replicas, new.spec.replicas) == (0, 10)
+    assert new.metadata.annotations[du.REVISION_ANNOTATION] == "2"
+    active = [p for p in world.pods("web") if is_pod_active(p)]
+    assert all(p.metadata.owner_references[0].uid == new.metadata.uid for p in active)
+    s = world.deployment("web").status
+    assert (s.replicas, s.updated_replicas, s.available_replicas) == (10, 10, 10)
+
+
+def test_recreate_never_runs_old_and_new_pods_together() -> None:
+    world = World(make_deployment("web", 3, strategy="Recreate"))
+    bring_up(world, "web")
+    (old_rs,) = world.replica_sets("web")
+
+    def check(store: Store) -> None:
+        pods = [p for p in store.list("pods", "default")
+                if isinstance(p, Pod) and p.metadata.labels.get("app") == "web"]
+        old = [p for p in pods if p.metadata.owner_references[0].uid == old_rs.metadata.uid
+               and p.status.phase not in ("Succeeded", "Failed")]
+        new = [p for p in pods if p.metadata.owner_references[0].uid != old_rs.metadata.uid]
+        assert not (old and new), "old and new pods at the same time"
+
+    world.check = check
+    world.update_deployment("web", new_template)
+    world.settle()
+    assert [p.metadata.deletion_timestamp is not None for p in world.pods("web")] == [True, True, True]
+    assert len(world.replica_sets("web")) == 1  # waits for the terminating pods before creating the new RS
+    world.finish_deletions()
+    bring_up(world, "web")
+    old, new = world.replica_sets("web")
+    assert (old.spec.replicas, new.spec.replicas, new.status.ready_replicas) == (0, 3, 3)
+
+
+@pytest.mark.parametrize("rule", [True, False])
+def test_rollout_fencepost_variant_never_finishes(rule: bool) -> None:
+    # maxSurge 0 and maxUnavailable 1% of 10 (floors to 0): upstream resolves unavailable to 1.
+    world = World(make_deployment("web", 10, surge=0, unavailable="1%"),
+                  controllers=(DeploymentController(unavailable_one_when_both_zero=rule), ReplicaSetController()))
+    bring_up(world, "web")
+    world.check = RolloutCheck("web", max_pods=10, min_available=9 if rule else 10)
+    world.update_deployment("web", new_template)
+    roll(world, "web")
+    old, new = world.replica_sets("web")
+    if rule:
+        assert (old.spec.replicas, new.spec.replicas) == (0, 10)
+    else:
+        assert (old.spec.replicas, new.spec.replicas) == (10, 0)
+        assert world.deployment("web").status.updated_replicas == 0
+
+
+def test_fenceposts_resolve_like_upstream() -> None:
+    assert du.resolve_fenceposts("25%", "25%", 10) == (3, 2)
+    assert du.resolve_fenceposts("25%", "25%", 3) == (1, 0)
+    assert du.resolve_fenceposts("25%", "25%", 1) == (1, 0)
+    assert du.resolve_fenceposts(0, "1%", 10) == (0, 1)
+    assert du.resolve_fenceposts(0, "1%", 10, zero_unavailable_to_one=False) == (0, 0)
+
+
+def test_paused_deployment_does_not_roll_out_but_scales() -> None:
+    world = World(make_deployment("web", 3))
+    bring_up(world, "web")
+    world.update_deployment("web", lambda d: attrs.evolve(new_template(d), spec=attrs.evolve(new_template(d).spec,
+                                                                                             paused=True)))
+    world.settle()
+    (rs,) = world.replica_sets("web")
+    progressing = du.find_condition(world.deployment("web").status.conditions, "Progressing")
+    assert progressing is not None and (progressing.status, progressing.reason) == ("Unknown", "DeploymentPaused")
+    world.update_deployment("web", lambda d: attrs.evolve(d, spec=attrs.evolve(d.spec, replicas=5)))
+    bring_up(world, "web")
+    (rs,) = world.replica_sets("web")
+    assert rs.spec.replicas == 5 and rs.metadata.annotations[du.DESIRED_REPLICAS_ANNOTATION] == "5"
+    world.update_deployment("web", lambda d: attrs.evolve(d, spec=attrs.evolve(d.spec, paused=False)))
+    bring_up(world, "web")
+    old, new = world.replica_sets("web")
+    assert (old.spec.replicas, new.spec.replicas) == (0, 5)
+
+
+def test_progress_deadline_exceeded_when_pods_never_become_ready() -> None:
+    world = World(make_deployment("web", 2, progress_deadline_seconds=60))
+    world.settle()
+    cond = du.find_condition(world.deployment("web").status.conditions, "Progressing")
+    assert cond is not None and cond.status == "True" and cond.last_update_time == 1
+    ctl = DeploymentController()
+    assert ctl.wakeup_at(world.store, "default/web", 1) == 62
+    world.now = 61
+    world.settle()
+    cond = du.find_condition(world.deployment("web").status.conditions, "Progressing")
+    assert cond is not None and cond.status == "True"
+    world.now = 62
+    world.settle()
+    cond = du.find_condition(world.deployment("web").status.conditions, "Progressing")
+    assert cond is not None and (cond.status, cond.reason) == ("False", "ProgressDeadlineExceeded")
+    assert ctl.wakeup_at(world.store, "default/web", 62) is None
+
+
+def test_scaling_mid_rollout_is_proportional() -> None:
+    world = World(make_deployment("web", 10))
+    bring_up(world, "web")
+    world.update_deployment("web", new_template)
+    world.settle()  # new RS created at 3 (surge), old RS down to 8, new RS up to 5; no new pod ready
+    old, new = world.replica_sets("web")
+    assert (old.spec.replicas, new.spec.replicas) == (8, 5)
+    assert old.metadata.annotations[du.MAX_REPLICAS_ANNOTATION] == "13"
+    world.update_deployment("web", lambda d: attrs.evolve(d, spec=attrs.evolve(d.spec, replicas=20)))
+    dc = DeploymentController()
+    world.reconcile(dc, "default/web")
+    old, new = world.replica_sets("web")
+    # allowed = 20 + 5 surge = 25, to add 12, largest first: old 8 -> round(8*25/13) = 15 (+7),
+    # new 5 -> round(5*25/13) = 10 (+5, all that is left); no leftover.
+    assert (old.spec.replicas, new.spec.replicas) == (15, 10)
+    assert old.metadata.annotations[du.MAX_REPLICAS_ANNOTATION] == "25"
+
+
+def test_revision_history_limit_keeps_only_the_newest_old_replica_sets() -> None:
+    world = World(make_deployment("web", 1, revision_history_limit=1))
+    bring_up(world, "web")
+    for version in ("2", "3", "4"):
+        world.update_deployment("web", lambda d, v=version: new_template(d, v))
+        roll(world, "web")
+        bring_up(world, "web")
+    revisions = [rs.metadata.annotations[du.REVISION_ANNOTATION] for rs in world.replica_sets("web")]
+    assert revisions == ["3", "4"]
+
+
+def test_template_hash_is_deterministic_and_changes_with_the_collision_count() -> None:
+    d = BASE.get(ObjectKey("deployments.apps", "default", "feastflow-backend"))
+    assert isinstance(d, Deployment)
+    assert du.compute_hash(d.spec.template, None) == du.compute_hash(d.spec.template, None)
+    assert du.compute_hash(d.spec.template, 1) != du.compute_hash(d.spec.template, None)
+    assert du.compute_hash(new_template(d).spec.template, None) != du.compute_hash(d.spec.template, None)
+
+
+def test_keys_for_maps_replica_sets_to_their_deployment() -> None:
+    world = World(BASE)
+    world.settle()
+    dc = DeploymentController()
+    (rs,) = world.replica_sets("feastflow-backend")
+    assert list(dc.keys_for(rs, world.store)) == ["default/feastflow-backend"]
+    assert list(dc.keys_for(world.deployment("feastflow-frontend"), world.store)) == ["default/feastflow-frontend"]
+    assert list(dc.keys_for(world.pods("feastflow-backend")[0], world.store)) == []

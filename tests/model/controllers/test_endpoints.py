@@ -1,0 +1,212 @@
+"""The Endpoints and EndpointSlice controllers on FeastFlow's `feastflow-backend` Service, with
+backend pods made by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubeprop.model.apiserver import ApiServerConfig, Request, Response, handle
+from kubeprop.model.bootstrap import bootstrap
+from kubeprop.model.controllers.base import Controller
+from kubeprop.model.controllers.endpoints import EndpointsController, repack
+from kubeprop.model.controllers.endpointslice import (
+    CONTROLLER_NAME,
+    MANAGED_BY_LABEL,
+    EndpointSliceController,
+)
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.meta import Condition, ObjectMeta
+from kubeprop.model.objects import (
+    Container,
+    ContainerStatus,
+    EndpointAddress,
+    EndpointPort,
+    Endpoints,
+    EndpointSlice,
+    ObjectKey,
+    Pod,
+    PodSpec,
+    PodStatus,
+)
+from kubeprop.model.scenario import load_scenario
+from kubeprop.model.store import Store
+
+SCENARIO = load_scenario()
+CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
+BASE = bootstrap(SCENARIO).store
+ADMIN = "system:admin"
+KEY = "default/feastflow-backend"
+SLICES = "endpointslices.discovery.k8s.io"
+
+
+def send(store: Store, request: Request, now: int = 1) -> tuple[Store, Response]:
+    result = handle(store, request, CONFIG, now)
+    return result.store, result.response
+
+
+def ok(store: Store, request: Request, now: int = 1) -> Store:
+    store, response = send(store, request, now)
+    assert response.ok, response.message
+    return store
+
+
+def reconcile(ctl: Any, store: Store, key: str = KEY) -> Store:
+    decision = ctl.reconcile(store, key, ctl.initial_memory(), 1)
+    for request in decision.requests:
+        store, response = send(store, request)
+        assert response.ok, response.message
+    return store
+
+
+def backend(store: Store, name: str, ip: str, ready: bool, running: bool = True) -> Store:
+    """A backend pod bound to worker-1, Running with `ip`; Ready as given; containers running."""
+    labels = {"app": "feastflow-backend"}
+    spec = PodSpec(containers=(Container(name="backend", image="feastflow-backend:latest"),))
+    store = ok(store, Request(verb="create", user=ADMIN, obj=Pod(
+        metadata=ObjectMeta(name=name, namespace="default", labels=labels), spec=spec)))
+    store = ok(store, Request(verb="bind", user=ADMIN, resource="pods", namespace="default", name=name,
+                              node_name="worker-1"))
+    current = store.get(ObjectKey("pods", "default", name))
+    assert isinstance(current, Pod)
+    state = FrozenMap({"running": FrozenMap({"startedAt": 1})}) if running else None
+    status = PodStatus(
+        phase="Running", pod_ip=ip, conditions=(
+            *current.status.conditions, Condition(type="Ready", status="True" if ready else "False")),
+        container_statuses=(ContainerStatus(name="backend", ready=ready, started=running, state=state),),
+    )
+    return ok(store, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(current, status=status)))
+
+
+def endpoints(store: Store) -> Endpoints:
+    obj = store.get(ObjectKey("endpoints", "default", "feastflow-backend"))
+    assert isinstance(obj, Endpoints)
+    return obj
+
+
+def ready_ips(ep: Endpoints) -> list[str]:
+    return [a.ip for s in ep.subsets for a in s.addresses]
+
+
+def not_ready_ips(ep: Endpoints) -> list[str]:
+    return [a.ip for s in ep.subsets for a in s.not_ready_addresses]
+
+
+def three_pods() -> Store:
+    store = backend(BASE, "backend-a", "10.244.1.1", ready=True)
+    store = backend(store, "backend-b", "10.244.1.2", ready=True)
+    return backend(store, "backend-c", "10.244.1.3", ready=False)
+
+
+def delete(store: Store, name: str) -> Store:
+    return ok(store, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name=name))
+
+
+def test_controllers_satisfy_the_protocol() -> None:
+    assert isinstance(EndpointsController(), Controller)
+    assert isinstance(EndpointSliceController(), Controller)
+
+
+def test_endpoints_list_the_ready_backend_pods() -> None:
+    store = reconcile(EndpointsController(), three_pods())
+    ep = endpoints(store)
+    assert ready_ips(ep) == ["10.244.1.1", "10.244.1.2"]
+    assert not_ready_ips(ep) == ["10.244.1.3"]
+    assert [(p.port, p.protocol) for s in ep.subsets for p in s.ports] == [(5000, "TCP")]
+    target = ep.subsets[0].addresses[0].target_ref
+    assert target is not None and (target.kind, target.name) == ("Pod", "backend-a")
+    again = EndpointsController().reconcile(store, KEY, None, 1)
+    assert again.requests == (), "nothing changed: no write"
+
+
+def test_terminating_pod_leaves_endpoints() -> None:
+    store = reconcile(EndpointsController(), three_pods())
+    store = delete(store, "backend-a")
+    store = reconcile(EndpointsController(), store)
+    ep = endpoints(store)
+    assert ready_ips(ep) == ["10.244.1.2"]
+    assert "10.244.1.1" not in not_ready_ips(ep)
+
+
+def test_endpoints_terminating_variant_keeps_a_terminating_ready_pod() -> None:
+    store = delete(three_pods(), "backend-a")
+    store = reconcile(EndpointsController(include_terminating=True), store)
+    assert ready_ips(endpoints(store)) == ["10.244.1.1", "10.244.1.2"]
+
+
+def test_endpoints_liveness_variant_includes_a_running_unready_pod() -> None:
+    correct = reconcile(EndpointsController(), three_pods())
+    assert "10.244.1.3" not in ready_ips(endpoints(correct))
+    variant = reconcile(EndpointsController(readiness_source="containers-running"), three_pods())
+    assert ready_ips(endpoints(variant)) == ["10.244.1.1", "10.244.1.2", "10.244.1.3"]
+
+
+def test_deleted_service_loses_its_endpoints() -> None:
+    store = reconcile(EndpointsController(), three_pods())
+    store = ok(store, Request(verb="delete", user=ADMIN, resource="services", namespace="default",
+                              name="feastflow-backend"))
+    store = reconcile(EndpointsController(), store)
+    assert store.get(ObjectKey("endpoints", "default", "feastflow-backend")) is None
+
+
+def test_pod_events_enqueue_the_selecting_service() -> None:
+    store = three_pods()
+    pod = store.get(ObjectKey("pods", "default", "backend-a"))
+    assert pod is not None
+    assert KEY in EndpointsController().keys_for(pod, store)
+    assert KEY in EndpointSliceController().keys_for(pod, store)
+
+
+def test_headless_service_without_ready_pods_gets_empty_endpoints() -> None:
+    store = reconcile(EndpointsController(), BASE, "default/postgres")
+    ep = store.get(ObjectKey("endpoints", "default", "postgres"))
+    assert isinstance(ep, Endpoints) and ep.subsets == ()
+    assert ep.metadata.labels["service.kubernetes.io/headless"] == ""
+
+
+def test_repack_merges_ports_of_the_same_addresses() -> None:
+    a = EndpointAddress(ip="10.0.0.2")
+    b = EndpointAddress(ip="10.0.0.1")
+    http, grpc = EndpointPort(name="http", port=80, protocol="TCP"), EndpointPort(name="grpc", port=90, protocol="TCP")
+    subsets = repack([(a, http, True), (b, http, True), (a, grpc, True), (b, grpc, True)])
+    assert len(subsets) == 1
+    assert [x.ip for x in subsets[0].addresses] == ["10.0.0.1", "10.0.0.2"]
+    assert [p.name for p in subsets[0].ports] == ["grpc", "http"]
+
+
+def slices(store: Store) -> list[EndpointSlice]:
+    return [s for s in store.list(SLICES, "default") if isinstance(s, EndpointSlice)
+            and s.metadata.labels.get("kubernetes.io/service-name") == "feastflow-backend"]
+
+
+def test_endpointslice_splits_at_max_endpoints_per_slice() -> None:
+    ctl = EndpointSliceController(max_endpoints_per_slice=2)
+    store = reconcile(ctl, three_pods())
+    got = slices(store)
+    assert [s.metadata.name for s in got] == ["feastflow-backend-0", "feastflow-backend-1"]
+    assert [len(s.endpoints) for s in got] == [2, 1]
+    assert got[0].metadata.labels[MANAGED_BY_LABEL] == CONTROLLER_NAME
+    assert got[0].metadata.owner_references[0].kind == "Service"
+    assert ctl.reconcile(store, KEY, None, 1).requests == (), "stable: no further writes"
+
+
+def test_endpointslice_keeps_terminating_pods_as_not_ready_but_serving() -> None:
+    ctl = EndpointSliceController()
+    store = reconcile(ctl, delete(three_pods(), "backend-a"))
+    (only,) = slices(store)
+    by_name = {e.target_ref.name: e.conditions for e in only.endpoints if e.target_ref is not None}
+    assert (by_name["backend-a"].ready, by_name["backend-a"].serving, by_name["backend-a"].terminating) == (
+        False, True, True)
+    assert by_name["backend-b"].ready and not by_name["backend-c"].ready
+    assert only.endpoints[0].zone == "zone-a"
+
+
+def test_endpointslice_placeholder_when_no_endpoints() -> None:
+    store = reconcile(EndpointSliceController(), BASE)
+    (placeholder,) = slices(store)
+    assert placeholder.endpoints == () and placeholder.ports == ()
+    assert EndpointSliceController().reconcile(store, KEY, None, 1).requests == ()
+    store = reconcile(EndpointSliceController(), backend(store, "backend-a", "10.244.1.1", ready=True))
+    (filled,) = slices(store)
+    assert filled.metadata.name == placeholder.metadata.name and len(filled.endpoints) == 1

@@ -1,0 +1,217 @@
+"""The garbage collector (foreground, orphan and background deletion) and the pod garbage
+collector, on FeastFlow's `feastflow-backend` Deployment with a ReplicaSet and pods made by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubeprop.model.apiserver import ApiServerConfig, Request, Response, handle
+from kubeprop.model.bootstrap import bootstrap
+from kubeprop.model.controllers.base import Controller
+from kubeprop.model.controllers.gc import GarbageCollector, GcMemory, parse_key
+from kubeprop.model.controllers.podgc import PodGCController, PodGcMemory
+from kubeprop.model.meta import ObjectMeta, OwnerReference
+from kubeprop.model.objects import (
+    ApiObject,
+    Container,
+    Deployment,
+    ObjectKey,
+    Pod,
+    PodSpec,
+    PodTemplateSpec,
+    ReplicaSet,
+    ReplicaSetSpec,
+)
+from kubeprop.model.scenario import load_scenario
+from kubeprop.model.selectors import LabelSelector
+from kubeprop.model.store import Store, WatchEvent
+
+SCENARIO = load_scenario()
+CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
+BASE = bootstrap(SCENARIO).store
+ADMIN = "system:admin"
+LABELS = {"app": "feastflow-backend"}
+DEPLOYMENT = ObjectKey("deployments.apps", "default", "feastflow-backend")
+RS = ObjectKey("replicasets.apps", "default", "feastflow-backend-1")
+
+
+def send(store: Store, request: Request, now: int = 1) -> tuple[Store, Response, tuple[WatchEvent, ...]]:
+    result = handle(store, request, CONFIG, now)
+    return result.store, result.response, result.events
+
+
+def ok(store: Store, request: Request) -> Store:
+    store, response, _ = send(store, request)
+    assert response.ok, response.message
+    return store
+
+
+def ref_to(obj: ApiObject | None) -> OwnerReference:
+    assert obj is not None
+    return OwnerReference(api_version="apps/v1", kind=type(obj).__name__, name=obj.metadata.name,
+                          uid=obj.metadata.uid, controller=True, block_owner_deletion=True)
+
+
+def hierarchy(pods: int = 2) -> Store:
+    """Deployment → ReplicaSet → pods, linked by controller references (set by hand)."""
+    store = BASE
+    template = PodTemplateSpec(metadata=ObjectMeta(labels=LABELS),
+                               spec=PodSpec(containers=(Container(name="backend", image="feastflow-backend"),)))
+    rs = ReplicaSet(
+        metadata=ObjectMeta(name=RS.name, namespace="default", labels=LABELS,
+                            owner_references=(ref_to(store.get(DEPLOYMENT)),)),
+        spec=ReplicaSetSpec(replicas=pods, selector=LabelSelector(match_labels=LABELS), template=template),
+    )
+    store = ok(store, Request(verb="create", user=ADMIN, obj=rs))
+    owner = ref_to(store.get(RS))
+    for i in range(pods):
+        pod = Pod(metadata=ObjectMeta(name=f"{RS.name}-{i}", namespace="default", labels=LABELS,
+                                      owner_references=(owner,)), spec=template.spec)
+        store = ok(store, Request(verb="create", user=ADMIN, obj=pod))
+    return store
+
+
+def drive(ctl: Any, store: Store, events: tuple[WatchEvent, ...], memory: Any = None,
+          limit: int = 100) -> tuple[Store, list[ObjectKey]]:
+    """Run the controller to quiescence on an instant cache; return the store and the order in
+    which objects disappeared."""
+    memory = ctl.initial_memory() if memory is None else memory
+    queue: set[str] = {k for e in events for k in ctl.keys_for(e.object, store)}
+    gone: list[ObjectKey] = []
+    while queue:
+        limit -= 1
+        assert limit > 0, f"no quiescence; queue {sorted(queue)}"
+        key = min(queue)
+        queue.discard(key)
+        decision = ctl.reconcile(store, key, memory, 1)
+        memory = decision.memory
+        for request in decision.requests:
+            store, response, new_events = send(store, request)
+            memory = ctl.observe(memory, request, response)
+            gone += [e.key for e in new_events if e.type == "DELETED"]
+            queue.update(k for e in new_events for k in ctl.keys_for(e.object, store))
+            if not response.ok:
+                queue.add(key)
+                break
+        if decision.requeue:
+            queue.add(key)
+    return store, gone
+
+
+def delete(store: Store, key: ObjectKey, policy: str) -> tuple[Store, tuple[WatchEvent, ...]]:
+    store, response, events = send(store, Request(
+        verb="delete", user=ADMIN, resource=key.resource, namespace=key.namespace, name=key.name,
+        propagation_policy=policy))
+    assert response.ok, response.message
+    return store, events
+
+
+def test_satisfies_the_controller_protocol() -> None:
+    assert isinstance(GarbageCollector(), Controller)
+    assert isinstance(PodGCController(), Controller)
+    assert parse_key(str(RS)) == RS
+    assert parse_key("nodes/worker-1") == ObjectKey("nodes", "", "worker-1")
+
+
+def test_foreground_deletion_removes_dependents_before_the_owner() -> None:
+    store, events = delete(hierarchy(), DEPLOYMENT, "Foreground")
+    deployment = store.get(DEPLOYMENT)
+    assert deployment is not None and "foregroundDeletion" in deployment.metadata.finalizers
+    store, gone = drive(GarbageCollector(), store, events)
+    pods = [ObjectKey("pods", "default", f"{RS.name}-{i}") for i in range(2)]
+    assert sorted(gone[:2]) == pods, gone
+    assert gone[2:] == [RS, DEPLOYMENT]
+    assert all(store.get(k) is None for k in (*pods, RS, DEPLOYMENT))
+
+
+def test_owner_waits_while_a_blocking_dependent_exists() -> None:
+    store, _ = delete(hierarchy(), DEPLOYMENT, "Foreground")
+    deployment = store.get(DEPLOYMENT)
+    assert deployment is not None
+    decision = GarbageCollector().reconcile(store, str(DEPLOYMENT), GcMemory(), 1)
+    assert decision.requests == (), "the ReplicaSet still blocks"
+
+
+def test_orphan_deletion_keeps_the_replicaset_without_its_owner_reference() -> None:
+    store, events = delete(hierarchy(), DEPLOYMENT, "Orphan")
+    store, gone = drive(GarbageCollector(), store, events)
+    assert gone == [DEPLOYMENT]
+    rs = store.get(RS)
+    assert isinstance(rs, ReplicaSet) and rs.metadata.owner_references == ()
+    assert store.get(ObjectKey("pods", "default", f"{RS.name}-0")) is not None
+
+
+def test_background_deletion_collects_dangling_dependents() -> None:
+    store, events = delete(hierarchy(), DEPLOYMENT, "Background")
+    assert store.get(DEPLOYMENT) is None
+    store, gone = drive(GarbageCollector(), store, events)
+    assert gone[0] == RS and len(gone) == 3
+    assert not [p for p in store.list("pods", "default") if p.metadata.name.startswith(RS.name)]
+
+
+def test_owner_missing_from_the_cache_is_confirmed_with_a_get() -> None:
+    """A dependent whose owner the cache lacks is not deleted until a GET confirms the absence."""
+    store = hierarchy()
+    rs_key = str(RS)
+    lagging = Store(objects=store.objects.delete(DEPLOYMENT))
+    decision = GarbageCollector().reconcile(lagging, rs_key, GcMemory(), 1)
+    assert [r.verb for r in decision.requests] == ["get"] and decision.requeue
+    _, response, _ = send(store, decision.requests[0])
+    memory = GarbageCollector().observe(decision.memory, decision.requests[0], response)
+    assert memory == GcMemory(), "the owner exists: nothing recorded, nothing deleted"
+
+
+def test_solid_owner_keeps_the_object_but_drops_dangling_references() -> None:
+    store = hierarchy()
+    rs = store.get(RS)
+    assert rs is not None
+    ghost = OwnerReference(api_version="apps/v1", kind="Deployment", name="ghost", uid="gone-uid")
+    store = ok(store, Request(verb="patch", user=ADMIN, resource=RS.resource, namespace="default", name=RS.name,
+                              patch={"metadata": {"ownerReferences": [
+                                  {"apiVersion": "apps/v1", "kind": "Deployment", "name": r.name, "uid": r.uid,
+                                   "controller": r.controller, "blockOwnerDeletion": r.block_owner_deletion}
+                                  for r in (*rs.metadata.owner_references, ghost)]}}))
+    store, _ = drive(GarbageCollector(), store, (WatchEvent("MODIFIED", RS, store.get(RS), store.revision),))  # type: ignore[arg-type]
+    kept = store.get(RS)
+    assert kept is not None and [r.name for r in kept.metadata.owner_references] == ["feastflow-backend"]
+    assert isinstance(store.get(DEPLOYMENT), Deployment)
+
+
+def test_podgc_deletes_pods_bound_to_a_deleted_node() -> None:
+    store = hierarchy(pods=1)
+    name = f"{RS.name}-0"
+    store = ok(store, Request(verb="bind", user=ADMIN, resource="pods", namespace="default", name=name,
+                              node_name="worker-2"))
+    store, response, events = send(store, Request(verb="delete", user=ADMIN, resource="nodes", name="worker-2"))
+    assert response.ok
+    ctl = PodGCController()
+    store, gone = drive(ctl, store, events)
+    assert gone == [ObjectKey("pods", "default", name)]
+
+
+def test_podgc_waits_for_a_get_before_trusting_a_missing_node() -> None:
+    store = hierarchy(pods=1)
+    name = f"{RS.name}-0"
+    store = ok(store, Request(verb="bind", user=ADMIN, resource="pods", namespace="default", name=name,
+                              node_name="worker-2"))
+    lagging = Store(objects=store.objects.delete(ObjectKey("nodes", "", "worker-2")))
+    decision = PodGCController().reconcile(lagging, f"default/{name}", PodGcMemory(), 1)
+    assert [r.verb for r in decision.requests] == ["get"]
+    _, response, _ = send(store, decision.requests[0])
+    assert response.ok
+    assert PodGCController().observe(decision.memory, decision.requests[0], response) == PodGcMemory()
+
+
+def test_podgc_deletes_excess_terminated_pods_oldest_first() -> None:
+    store = hierarchy(pods=3)
+    for i in range(3):
+        pod = store.get(ObjectKey("pods", "default", f"{RS.name}-{i}"))
+        assert isinstance(pod, Pod)
+        failed = attrs.evolve(pod, status=attrs.evolve(pod.status, phase="Failed"))
+        store = ok(store, Request(verb="update-status", user=ADMIN, obj=failed))
+    ctl = PodGCController(terminated_pod_threshold=1)
+    decision = ctl.reconcile(store, "*terminated", ctl.initial_memory(), 1)
+    assert [(r.verb, r.name) for r in decision.requests] == [
+        ("delete", f"{RS.name}-0"), ("delete", f"{RS.name}-1")]
