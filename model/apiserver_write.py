@@ -263,10 +263,9 @@ def patch(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if old is None:
         return Result(store, _not_found(ctx, name))
+    # A patch applies to the current object: without a resourceVersion of its own it carries the
+    # stored one, so it never conflicts (`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go`).
     body = merge_patch(encode_object(old), ctx.request.patch)
-    body.setdefault("metadata", {})
-    if isinstance(body["metadata"], dict) and "resourceVersion" not in (ctx.request.patch or {}).get("metadata", {}):
-        body["metadata"]["resourceVersion"] = ""
     crds = [c for c in store.list("customresourcedefinitions.apiextensions.k8s.io")
             if isinstance(c, CustomResourceDefinition)]
     try:

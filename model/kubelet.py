@@ -237,8 +237,13 @@ def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) 
         for c in pod.spec.containers
     )
     grace = pod.spec.termination_grace_period_seconds
+    claims = tuple(sorted(
+        f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
+        for v in pod.spec.volumes if v.persistent_volume_claim is not None
+    ))
     return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=_pod_ip(model, k, node), admitted_at=now,
-                      restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace)
+                      restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace,
+                      claims=claims)
 
 
 # --- enabled ---------------------------------------------------------------------------------

@@ -103,6 +103,8 @@ class PodRuntime:
     grace_seconds: int = 30
     kill_deadline: int | None = None
     evicted: bool = False
+    claims: tuple[str, ...] = ()
+    """PersistentVolumeClaims the pod mounts (`namespace/claim`), as admitted."""
 
     @property
     def terminating(self) -> bool:

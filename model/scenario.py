@@ -114,10 +114,10 @@ def feastflow_path() -> Path:
     return Path(str(resources.files("kubeprop.model.scenarios") / "feastflow" / SCENARIO_FILE_NAME))
 
 
-def load_scenario(path: Path | None = None) -> Scenario:
+def load_scenario(path: Path | str | None = None) -> Scenario:
     """Load a scenario file, a folder with scenario.yaml, or a bare manifest folder/file.
     None means the built-in FeastFlow scenario."""
-    path = path or feastflow_path()
+    path = Path(path) if path is not None else feastflow_path()
     if path.is_dir() and (path / SCENARIO_FILE_NAME).is_file():
         path = path / SCENARIO_FILE_NAME
     if not path.exists():
@@ -257,7 +257,7 @@ def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: li
         except (ImportError, AttributeError, ValueError) as err:
             problems.append(_problem(doc, ("controllers", i), f"cannot import {ref!r} (module:attribute): {err}"))
             continue
-        if not isinstance(value, Controller) and callable(value):
+        if isinstance(value, type) or (not isinstance(value, Controller) and callable(value)):
             value = value()
         if not isinstance(value, Controller):
             message = f"{ref!r} is not a Controller (name, watches, identity, reconcile, keys_for, …)"

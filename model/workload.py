@@ -2,8 +2,9 @@
 
 Each step is what one kubectl command sends (as the scenario's `applyAs` user):
 
-- `apply`: create each object, or update it if it exists (`kubectl apply`, client-side; the
-  model sends the whole object as an update with an empty resourceVersion, i.e. last writer wins);
+- `apply`: create each object, or patch it with the manifest if it exists (`kubectl apply` sends a
+  three-way strategic merge patch; the model sends the manifest as a JSON merge patch, so fields
+  removed from the manifest are kept);
 - `scale`: a merge patch of `spec.replicas` (`kubectl scale`);
 - `setImage`: a merge patch of one container's image (`kubectl set image`);
 - `delete`: a delete with the given propagation policy (`kubectl delete --cascade`).
@@ -23,7 +24,7 @@ from .actions import Action, UserStep
 from .apiserver import Request
 from .cluster_state import ClusterModel, ClusterState, send
 from .codec import encode
-from .objects import ApiObject, ObjectKey, kind_info, object_key, qualified_resource, with_metadata
+from .objects import ApiObject, ObjectKey, encode_object, kind_info, object_key, qualified_resource, with_metadata
 from .scenario_file import DeleteStep, ScaleStep, SetImageStep
 
 USER_COMPONENT = "user"
@@ -75,9 +76,14 @@ def _apply_request(state: ClusterState, obj: ApiObject, user: str) -> Request:
     info = kind_info(obj)
     namespace = obj.metadata.namespace or ("default" if info.namespaced else "")
     obj = with_metadata(obj, attrs.evolve(obj.metadata, namespace=namespace))
-    exists = state.store.get(object_key(obj)) is not None
-    return Request(verb="update" if exists else "create", user=user, obj=obj, resource=qualified_resource(info),
-                   namespace=namespace, name=obj.metadata.name)
+    resource = qualified_resource(info)
+    if state.store.get(object_key(obj)) is None:
+        return Request(verb="create", user=user, obj=obj, resource=resource, namespace=namespace,
+                       name=obj.metadata.name)
+    body = encode_object(obj)
+    body.pop("status", None)
+    return Request(verb="patch", user=user, resource=resource, namespace=namespace, name=obj.metadata.name,
+                   patch=body)
 
 
 def _set_image_requests(state: ClusterState, step: SetImageStep, user: str) -> list[Request]:

@@ -230,7 +230,7 @@ class DatabaseController:
             return Reconciliation(memory=memory)  # gone or going: the garbage collector removes the children
         requests: list[Request] = []
         complete = True
-        wants = (desired_service(db), desired_secret(db), desired_statefulset(db))
+        wants: tuple[ApiObject, ...] = (desired_service(db), desired_secret(db), desired_statefulset(db))
         for child_key, want in zip(children_keys(db), wants, strict=True):
             current = view.get(child_key)
             if current is None:

@@ -1,0 +1,121 @@
+"""Convergence: eventually-stable reconciliation once faults stop.
+
+After `Quiesce`, if every enabled component keeps getting turns (weak fairness), the cluster
+must reach — within a bound — a quiet state where these hold. `settled_violation` checks them on
+the state a fair, fault-free continuation (`kubeprop.model.drive.settle`, which gives every
+component a turn and ticks the clock only when nothing else can happen) settles in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kubeprop.model.actions import Action
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.controllers.podutil import is_pod_ready
+from kubeprop.model.drive import settle
+from kubeprop.model.objects import Deployment, Endpoints, Node, ObjectKey, Pod, ReplicaSet, Service, StatefulSet
+from kubeprop.model.scheduler import build_node_infos, schedule_one
+from kubeprop.model.selectors import LabelSelector, selector_matches
+
+from .registry import CheckResult as Result
+from .registry import Property, Violation, convergence, first_violation
+
+
+@convergence("deployments-complete",
+             "Every Deployment's rollout completes: updated = available = replicas, observedGeneration = generation.",
+             "pkg/controller/deployment/util/deployment_util.go DeploymentComplete")
+def deployments_complete(model: ClusterModel, state: ClusterState) -> Result:
+    for d in state.store.list("deployments.apps"):
+        if not isinstance(d, Deployment) or d.spec.paused:
+            continue
+        want, s = d.spec.replicas or 0, d.status
+        if (s.updated_replicas, s.replicas, s.available_replicas) != (want, want, want) or (
+                s.observed_generation < d.metadata.generation):
+            return (f"Deployment {d.metadata.namespace}/{d.metadata.name}: updated {s.updated_replicas}, total "
+                    f"{s.replicas}, available {s.available_replicas} of {want} (observedGeneration "
+                    f"{s.observed_generation}, generation {d.metadata.generation})",
+                    (f"Deployment {d.metadata.namespace}/{d.metadata.name}",))
+    return None
+
+
+@convergence("workloads-ready",
+             "Every ReplicaSet and StatefulSet has readyReplicas = spec.replicas and observedGeneration = generation.",
+             "pkg/controller/replicaset/replica_set.go; pkg/controller/statefulset/stateful_set_control.go")
+def workloads_ready(model: ClusterModel, state: ClusterState) -> Result:
+    for resource in ("replicasets.apps", "statefulsets.apps"):
+        for obj in state.store.list(resource):
+            if not isinstance(obj, ReplicaSet | StatefulSet):
+                continue
+            want = obj.spec.replicas or 0
+            if obj.status.ready_replicas != want or obj.status.observed_generation < obj.metadata.generation:
+                name = f"{type(obj).__name__} {obj.metadata.namespace}/{obj.metadata.name}"
+                return f"{name}: {obj.status.ready_replicas} ready of {want}", (name,)
+    return None
+
+
+@convergence("endpoints-match-ready-pods",
+             "Every selector Service's Endpoints list exactly its Ready, non-terminating, matching pods.",
+             "pkg/controller/endpoint/endpoints_controller.go")
+def endpoints_match_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
+    pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
+    for svc in state.store.list("services"):
+        if not isinstance(svc, Service) or svc.spec.selector is None:
+            continue
+        selector = LabelSelector(match_labels=svc.spec.selector)
+        want = {
+            p.metadata.name for p in pods
+            if p.metadata.namespace == svc.metadata.namespace and selector_matches(selector, p.metadata.labels)
+            and is_pod_ready(p) and p.metadata.deletion_timestamp is None and p.status.pod_ip
+        }
+        ep = state.store.get(ObjectKey("endpoints", svc.metadata.namespace, svc.metadata.name))
+        have = {a.target_ref.name for s in ep.subsets for a in s.addresses if a.target_ref} if isinstance(
+            ep, Endpoints) else set()
+        if want != have:
+            return (f"Service {svc.metadata.namespace}/{svc.metadata.name}: endpoints {sorted(have)}, Ready pods "
+                    f"{sorted(want)}", (f"Endpoints {svc.metadata.namespace}/{svc.metadata.name}",))
+    return None
+
+
+@convergence("schedulable-pods-bound",
+             "No pod stays Pending while some node could take it.",
+             "pkg/scheduler/schedule_one.go")
+def schedulable_pods_bound(model: ClusterModel, state: ClusterState) -> Result:
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
+    infos = build_node_infos(nodes, pods)
+    for pod in pods:
+        if pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
+            continue
+        result = schedule_one(pod, infos, model.scheduler_profile)
+        if result.feasible:
+            name = f"Pod {pod.metadata.namespace}/{pod.metadata.name}"
+            return f"{name} is Pending although {', '.join(result.feasible)} could take it", (name,)
+    return None
+
+
+@convergence("pods-on-unknown-nodes-not-ready",
+             "Once a node's Ready condition is Unknown, the pods bound to it are marked not Ready.",
+             "pkg/controller/nodelifecycle/node_lifecycle_controller.go MarkPodsNotReady")
+def pods_on_unknown_nodes_not_ready(model: ClusterModel, state: ClusterState) -> Result:
+    unknown = {
+        n.metadata.name for n in state.store.list("nodes")
+        if isinstance(n, Node) and any(c.type == "Ready" and c.status == "Unknown" for c in n.status.conditions)
+    }
+    for pod in state.store.list("pods"):
+        if isinstance(pod, Pod) and pod.spec.node_name in unknown and is_pod_ready(pod):
+            name = f"Pod {pod.metadata.namespace}/{pod.metadata.name}"
+            return f"{name} is still Ready on node {pod.spec.node_name}, whose Ready condition is Unknown", (
+                name, f"Node {pod.spec.node_name}")
+    return None
+
+
+def settled_violation(model: ClusterModel, state: ClusterState, properties: Iterable[Property],
+                      avoid: tuple[type[Action], ...] = (), max_steps: int = 5000, max_ticks: int = 100
+                      ) -> Violation | None:
+    """Run a fair, fault-free continuation from `state` and check `properties` where it settles.
+    A continuation that does not settle within `max_steps` is itself a violation (livelock)."""
+    run = settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid)
+    if run.exhausted:
+        return Violation("settles", f"the cluster did not settle within {max_steps} steps")
+    return first_violation(model, run.state, properties)

@@ -1,0 +1,255 @@
+"""Built-in safety properties: each holds in every state of a correct cluster.
+
+Each names the upstream rule it encodes. They read the API store (what `kubectl` would show) and,
+where the promise is about what really runs, the kubelets' actual state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+
+from kubeprop.model.cluster_state import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_pod_ready
+from kubeprop.model.informer import next_event
+from kubeprop.model.objects import (
+    ApiObject,
+    Deployment,
+    Endpoints,
+    Node,
+    ObjectKey,
+    PersistentVolumeClaim,
+    Pod,
+    ReplicaSet,
+    Service,
+    Taint,
+)
+from kubeprop.model.scheduler import build_node_infos, filter_node_affinity, filter_taint_toleration
+from kubeprop.model.selectors import LabelSelector, selector_matches
+from kubeprop.model.validation import validate_create
+
+from .registry import CheckResult as Result
+from .registry import safety
+
+
+def _pods(state: ClusterState) -> list[Pod]:
+    return [p for p in state.store.list("pods") if isinstance(p, Pod)]
+
+
+def _name(obj: ApiObject) -> str:
+    kind = type(obj).__name__
+    ns = obj.metadata.namespace
+    return f"{kind} {ns}/{obj.metadata.name}" if ns else f"{kind} {obj.metadata.name}"
+
+
+def _caught_up(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
+    """True when `controller` has processed everything about `key`: the controller manager is up,
+    its caches have no undelivered events, and the key is not queued. Endpoints lag pods by design
+    until then, so a promise about a controller's output is judged only in such states."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return False
+    ctl = state.controllers.get(controller)
+    if ctl is None or key in getattr(ctl, "queue", ()):
+        return False
+    informer = state.informers.get(CONTROLLER_MANAGER)
+    if model.instant_caches or informer is None:
+        return True
+    return all(next_event(state.store, cache, r) is None and not cache.stale
+               for r, cache in informer.resources.items())
+
+
+@safety("endpoints-ready-pods",
+        "Once the endpoints controller has caught up with a Service, its ready endpoint addresses are pods that "
+        "are Ready, not terminating, and match its selector.",
+        "pkg/controller/endpoint/endpoints_controller.go; staging/src/k8s.io/endpointslice/util ShouldPodBeInEndpoints")
+def endpoints_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
+    pods = {(p.metadata.namespace, p.metadata.name): p for p in _pods(state)}
+    for svc in state.store.list("services"):
+        if not isinstance(svc, Service) or svc.spec.selector is None or svc.spec.publish_not_ready_addresses:
+            continue
+        if not _caught_up(model, state, "endpoints", f"{svc.metadata.namespace}/{svc.metadata.name}"):
+            continue
+        ep = state.store.get(ObjectKey("endpoints", svc.metadata.namespace, svc.metadata.name))
+        if not isinstance(ep, Endpoints):
+            continue
+        for subset in ep.subsets:
+            for address in subset.addresses:
+                ref = address.target_ref
+                pod = pods.get((svc.metadata.namespace, ref.name)) if ref is not None else None
+                problem = _endpoint_problem(svc, pod)
+                if problem:
+                    name = ref.name if ref is not None else address.ip
+                    return (f"Endpoints {svc.metadata.namespace}/{svc.metadata.name} lists {name} as ready, but "
+                            f"the pod {problem}", (_name(ep), f"Pod {svc.metadata.namespace}/{name}"))
+    return None
+
+
+def _endpoint_problem(svc: Service, pod: Pod | None) -> str:
+    if pod is None:
+        return "does not exist"
+    if pod.metadata.deletion_timestamp is not None:
+        return "is terminating"
+    if not is_pod_ready(pod):
+        return "is not Ready"
+    if not selector_matches(LabelSelector(match_labels=svc.spec.selector or {}), pod.metadata.labels):
+        return "does not match the selector"
+    return ""
+
+
+@safety("node-not-overcommitted",
+        "On every node, the pods bound to it request no more than its allocatable resources and pod count.",
+        "pkg/scheduler/framework/plugins/noderesources/fit.go")
+def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    for info in build_node_infos(nodes, _pods(state)):
+        for resource, used in sorted(info.requested.items()):
+            limit = info.allocatable.get(resource)
+            if limit is not None and used > limit:
+                names = tuple(_name(p) for p in info.pods)
+                return f"node {info.name}: pods request {used} {resource}, allocatable is {limit}", (
+                    f"Node {info.name}", *names)
+        max_pods = info.allocatable.get("pods")
+        if max_pods is not None and len(info.pods) > max_pods:
+            return f"node {info.name}: {len(info.pods)} pods, allocatable pods is {max_pods}", (f"Node {info.name}",)
+    return None
+
+
+@safety("bindings-respect-hard-constraints",
+        "Every pod bound by the scheduler tolerates the node's NoSchedule/NoExecute taints present when it was "
+        "bound and matches its nodeSelector and required node affinity.",
+        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity")
+def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
+    nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
+    infos = {i.name: i for i in build_node_infos(nodes.values(), ())}
+    for pod in _pods(state):
+        info = infos.get(pod.spec.node_name)
+        bound_at = _bound_at(pod)
+        if info is None or bound_at is None:
+            continue
+        static_taints = tuple(t for t in info.node.spec.taints if t.time_added is None or t.time_added > bound_at)
+        at_bind = build_node_infos([_with_taints(info.node, static_taints)], ())[0]
+        reason = filter_taint_toleration(pod, at_bind) or filter_node_affinity(pod, at_bind)
+        if reason:
+            return f"{_name(pod)} is bound to node {info.name}: {reason}", (_name(pod), f"Node {info.name}")
+    return None
+
+
+def _bound_at(pod: Pod) -> int | None:
+    """When the scheduler bound the pod (PodScheduled=True), or None for pods not bound by it."""
+    for cond in pod.status.conditions:
+        if cond.type == "PodScheduled" and cond.status == "True":
+            return cond.last_transition_time or 0
+    return None
+
+
+def _with_taints(node: Node, taints: tuple[Taint, ...]) -> Node:
+    import attrs
+
+    return attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints))
+
+
+@safety("one-running-pod-per-identity",
+        "At most one node runs containers of a pod with a given name (a StatefulSet identity, or any pod).",
+        "pkg/controller/statefulset/stateful_set_control.go; kubernetes#59848")
+def one_running_pod_per_identity(model: ClusterModel, state: ClusterState) -> Result:
+    where: dict[str, list[str]] = defaultdict(list)
+    for node, kubelet in state.kubelets.sorted_items():
+        if f"node/{node}" in state.down:
+            continue
+        for key, runtime in kubelet.pods.sorted_items():
+            if runtime.any_running:
+                where[key].append(node)
+    for key, nodes in sorted(where.items()):
+        if len(nodes) > 1:
+            return f"pod {key} runs on {len(nodes)} nodes at once: {', '.join(nodes)}", (
+                f"Pod {key}", *(f"Node {n}" for n in nodes))
+    return None
+
+
+@safety("read-write-once-volume-on-one-node",
+        "A ReadWriteOnce claim is mounted by running containers on at most one node (ReadWriteOncePod: one pod).",
+        "pkg/volume/util (access modes); kubernetes docs 'Access Modes'")
+def rwo_volume_on_one_node(model: ClusterModel, state: ClusterState) -> Result:
+    users: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for node, kubelet in state.kubelets.sorted_items():
+        if f"node/{node}" in state.down:
+            continue
+        for key, runtime in kubelet.pods.sorted_items():
+            if runtime.any_running:
+                for claim in runtime.claims:
+                    users[claim].add((node, key))
+    for claim, mounts in sorted(users.items()):
+        namespace, _, name = claim.partition("/")
+        pvc = state.store.get(ObjectKey("persistentvolumeclaims", namespace, name))
+        modes = pvc.spec.access_modes if isinstance(pvc, PersistentVolumeClaim) else ("ReadWriteOnce",)
+        nodes = sorted({n for n, _ in mounts})
+        if "ReadWriteOncePod" in modes and len(mounts) > 1:
+            return f"ReadWriteOncePod claim {claim} is used by {len(mounts)} running pods", (f"PVC {claim}",)
+        if "ReadWriteOnce" in modes and len(nodes) > 1:
+            return f"ReadWriteOnce claim {claim} is mounted on {len(nodes)} nodes: {', '.join(nodes)}", (
+                f"PVC {claim}", *(f"Pod {k}" for _, k in sorted(mounts)))
+    return None
+
+
+@safety("replicaset-no-overcreation",
+        "A ReplicaSet whose spec.replicas never changed owns at most spec.replicas active pods.",
+        "pkg/controller/replicaset/replica_set.go manageReplicas (expectations)")
+def replicaset_no_overcreation(model: ClusterModel, state: ClusterState) -> Result:
+    owned: dict[str, int] = defaultdict(int)
+    for pod in _pods(state):
+        ref = controller_of(pod)
+        if ref is not None and ref.kind == "ReplicaSet" and is_pod_active(pod):
+            owned[ref.uid] += 1
+    for rs in state.store.list("replicasets.apps"):
+        if not isinstance(rs, ReplicaSet) or rs.metadata.generation != 1:
+            continue
+        count, want = owned.get(rs.metadata.uid, 0), rs.spec.replicas or 0
+        if count > want:
+            return f"{_name(rs)} owns {count} active pods, spec.replicas is {want}", (_name(rs),)
+    return None
+
+
+DESIRED = "deployment.kubernetes.io/desired-replicas"
+
+
+@safety("rollout-surge-bound",
+        "While a Deployment is not being resized, its ReplicaSets' active pods number at most replicas + maxSurge.",
+        "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts")
+def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
+    from kubeprop.model.controllers.deployment_util import resolve_fenceposts
+
+    sets = [r for r in state.store.list("replicasets.apps") if isinstance(r, ReplicaSet)]
+    pods = _pods(state)
+    for d in state.store.list("deployments.apps"):
+        if not isinstance(d, Deployment) or d.spec.strategy.type != "RollingUpdate":
+            continue
+        mine = [r for r in sets if (ref := controller_of(r)) is not None and ref.uid == d.metadata.uid]
+        replicas = d.spec.replicas or 0
+        if not mine or any(r.metadata.annotations.get(DESIRED) != str(replicas) for r in mine):
+            continue
+        uids = {r.metadata.uid for r in mine}
+        active = sum(1 for p in pods if is_pod_active(p) and (ref := controller_of(p)) is not None and ref.uid in uids)
+        rolling = d.spec.strategy.rolling_update
+        surge, _ = resolve_fenceposts(rolling.max_surge if rolling else None,
+                                      rolling.max_unavailable if rolling else None, replicas)
+        if active > replicas + surge:
+            return f"{_name(d)} has {active} active pods, more than replicas {replicas} + maxSurge {surge}", (
+                _name(d),)
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _invalid(obj: ApiObject) -> str:
+    errors = validate_create(obj)
+    return str(errors[0]) if errors else ""
+
+
+@safety("persisted-objects-valid",
+        "Every object in the store passes the API server's validation.",
+        "pkg/apis/*/validation/validation.go")
+def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
+    for _key, obj in state.store.objects.sorted_items():
+        problem = _invalid(obj)
+        if problem:
+            return f"{_name(obj)} is invalid: {problem}", (_name(obj),)
+    return None

@@ -1,0 +1,113 @@
+"""Properties: named, documented checks over cluster states, and the registry engines read.
+
+A property has a name, a one-line statement, the upstream rule it encodes, and a check. A safety
+property's check takes (model, state) and returns None (holds) or a `Violation` naming the objects
+involved. Users add properties as plain functions with the `@safety(...)` decorator or by building
+`Property` values (docs/properties.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+import attrs
+
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+
+Kind = Literal["safety", "convergence"]
+
+
+@attrs.frozen
+class Violation:
+    """Why a property fails in a state: a sentence, and the objects involved (`kind ns/name`)."""
+
+    property: str
+    message: str
+    objects: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.property}: {self.message}"
+
+
+Check = Callable[[ClusterModel, ClusterState], "Violation | None"]
+
+
+@attrs.frozen
+class Property:
+    """A named property. `kind` is safety (checked on every state) or convergence (checked on
+    the states a fair, fault-free run settles in)."""
+
+    name: str
+    statement: str
+    upstream: str
+    check: Check = attrs.field(eq=False, repr=False)
+    kind: Kind = "safety"
+
+    def __call__(self, model: ClusterModel, state: ClusterState) -> Violation | None:
+        return self.check(model, state)
+
+
+PROPERTIES: dict[str, Property] = {}
+
+
+def register(prop: Property) -> Property:
+    """Add a property to the registry (a later one with the same name replaces it)."""
+    PROPERTIES[prop.name] = prop
+    return prop
+
+
+CheckResult = str | tuple[str, tuple[str, ...]] | None
+"""What a property function returns: None (holds), a message, or (message, objects involved)."""
+CheckFn = Callable[[ClusterModel, ClusterState], CheckResult]
+
+
+def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn) -> Property:
+    """Wrap a plain function returning a CheckResult as a Property."""
+
+    def check(model: ClusterModel, state: ClusterState) -> Violation | None:
+        result = fn(model, state)
+        if result is None:
+            return None
+        if isinstance(result, tuple):
+            message, objects = result
+            return Violation(name, message, tuple(objects))
+        return Violation(name, result)
+
+    return Property(name, statement, upstream, check, kind)
+
+
+def safety(name: str, statement: str, upstream: str) -> Callable[[CheckFn], Property]:
+    """Decorator: a function returning a CheckResult becomes a registered safety property."""
+    return lambda fn: register(as_property(name, statement, upstream, "safety", fn))
+
+
+def convergence(name: str, statement: str, upstream: str) -> Callable[[CheckFn], Property]:
+    """Decorator: a function returning a CheckResult becomes a registered convergence property,
+    judged where a fair, fault-free run settles."""
+    return lambda fn: register(as_property(name, statement, upstream, "convergence", fn))
+
+
+def select(names: Iterable[str] | None = None, kind: Kind | None = None) -> tuple[Property, ...]:
+    """Registered properties by name (all when None), optionally of one kind; KeyError names valid ones."""
+    from . import convergence as _convergence  # noqa: F401  (registers the built-in properties)
+    from . import invariants as _invariants  # noqa: F401
+
+    if names is None:
+        chosen = list(PROPERTIES.values())
+    else:
+        chosen = []
+        for name in names:
+            if name not in PROPERTIES:
+                raise KeyError(f"unknown property {name!r}; valid: {', '.join(sorted(PROPERTIES))}")
+            chosen.append(PROPERTIES[name])
+    return tuple(p for p in chosen if kind is None or p.kind == kind)
+
+
+def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
+    """The first property (in the given order) that fails in `state`."""
+    for prop in props:
+        violation = prop(model, state)
+        if violation is not None:
+            return violation
+    return None
