@@ -35,11 +35,7 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = _Parser(prog="kubeprop", description=DESCRIPTION)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
+def _validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate = sub.add_parser(
         "validate",
         help="send every object of a scenario or manifest folder through the API server pipeline",
@@ -58,6 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
                           help="summary (default): one line per object plus applied defaults; "
                                "yaml: the stored objects as YAML")
     validate.set_defaults(run=lambda args: run_validate(args.path, args.output, sys.stdout))
+
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+COMMANDS: list[Register] = [_validate_command]
+"""Each subcommand registers itself here: a function adding its parser (with `set_defaults(run=…)`,
+`run` taking the parsed arguments and returning the exit code)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = _Parser(prog="kubeprop", description=DESCRIPTION)
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for register in COMMANDS:
+        register(sub)
     return parser
 
 

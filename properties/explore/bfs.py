@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import Literal
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
@@ -69,9 +69,12 @@ class Bounds:
     max_seconds: float | None = None
 
 
-def _trace(parents: dict[ClusterState, tuple[ClusterState, Action] | None], state: ClusterState
-           ) -> tuple[Action, ...]:
-    out: list[Action] = []
+S = TypeVar("S", bound=Hashable)
+A = TypeVar("A")
+
+
+def _trace(parents: dict[S, tuple[S, A] | None], state: S) -> tuple[A, ...]:
+    out: list[A] = []
     link = parents[state]
     while link is not None:
         prev, act = link
@@ -80,47 +83,73 @@ def _trace(parents: dict[ClusterState, tuple[ClusterState, Action] | None], stat
     return tuple(reversed(out))
 
 
-def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
-        action_filter: ActionFilter | None = None, progress: Progress | None = None,
-        progress_every: float = 1.0) -> Report:
-    """Breadth-first search from `start`, checking every safety property on every new state."""
-    props = tuple(properties)
+@attrs.frozen
+class SearchResult(Generic[S, A]):
+    """A generic search outcome (any transition system): why it stopped, counters, the violation
+    found (whatever the check returned) and a shortest trace to it."""
+
+    exit_reason: ExitReason
+    stats: SearchStats
+    violation: Any = None
+    trace: tuple[A, ...] = ()
+    final: S | None = None
+
+
+def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
+           bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0
+           ) -> SearchResult[S, A]:
+    """Breadth-first search of any transition system: `successors(state)` yields (action, next
+    state) pairs; `check(state)` returns None or a violation. Used for the cluster (`bfs`) and for
+    smaller models such as Raft."""
     began = time.perf_counter()
-    parents: dict[ClusterState, tuple[ClusterState, Action] | None] = {start: None}
-    frontier: deque[tuple[ClusterState, int]] = deque([(start, 0)])
+    parents: dict[S, tuple[S, A] | None] = {start: None}
+    frontier: deque[tuple[S, int]] = deque([(start, 0)])
     generated, depth_seen, last_report = 1, 0, began
 
     def stats() -> SearchStats:
         return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began)
 
-    violation = first_violation(model, start, props)
-    if violation is not None:
-        return Report("violation", stats(), violation, ())
+    found = check(start)
+    if found is not None:
+        return SearchResult("violation", stats(), found, (), start)
     cut: ExitReason | None = None
     while frontier:
         state, depth = frontier.popleft()
         if bounds.max_depth is not None and depth >= bounds.max_depth:
             cut = "depth-bound"
             continue
-        for act in actions(model, state):
-            if action_filter is not None and not action_filter(act):
-                continue
-            nxt = step(model, state, act)
+        for act, nxt in successors(state):
             generated += 1
             if nxt in parents:
                 continue
             parents[nxt] = (state, act)
             depth_seen = max(depth_seen, depth + 1)
-            violation = first_violation(model, nxt, props)
-            if violation is not None:
-                return Report("violation", stats(), violation, _trace(parents, nxt))
+            found = check(nxt)
+            if found is not None:
+                return SearchResult("violation", stats(), found, _trace(parents, nxt), nxt)
             frontier.append((nxt, depth + 1))
             if bounds.max_states is not None and len(parents) >= bounds.max_states:
-                return Report("state-bound", stats())
+                return SearchResult("state-bound", stats())
         now = time.perf_counter()
         if bounds.max_seconds is not None and now - began >= bounds.max_seconds:
-            return Report("time-bound", stats())
+            return SearchResult("time-bound", stats())
         if progress is not None and now - last_report >= progress_every:
             progress(stats())
             last_report = now
-    return Report(cut or "exhausted", stats())
+    return SearchResult(cut or "exhausted", stats())
+
+
+def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
+        action_filter: ActionFilter | None = None, progress: Progress | None = None,
+        progress_every: float = 1.0) -> Report:
+    """Breadth-first search of the cluster from `start`, checking every safety property on every
+    new state; `action_filter` restricts the explored actions."""
+    props = tuple(properties)
+
+    def successors(state: ClusterState) -> Iterator[tuple[Action, ClusterState]]:
+        for act in actions(model, state):
+            if action_filter is None or action_filter(act):
+                yield act, step(model, state, act)
+
+    result = search(start, successors, lambda s: first_violation(model, s, props), bounds, progress, progress_every)
+    return Report(result.exit_reason, result.stats, result.violation, result.trace)
