@@ -86,6 +86,12 @@ class ClusterState:
     faults: FaultsSpent = FaultsSpent()
     quiesced: bool = False
     workload_next: int = 0
+    seen_revisions: FrozenMap[str, int] = EMPTY
+    """Ghost state for checking only: `component|resource` → the highest revision that component
+    saw before it last lost its caches (written at crashes and relists)."""
+    time_travel: frozenset[str] = frozenset()
+    """Ghost state: `component|resource` pairs whose LIST returned an older revision than one
+    they had already seen (resourceVersion went backwards for that client)."""
 
 
 @attrs.frozen

@@ -42,7 +42,7 @@ from .cluster_state import (
 )
 from .frozen import FrozenMap
 from .informer import InformerState, ResourceCache
-from .informers import components, fresh_informer, mark_stale, watched
+from .informers import components, fresh_informer, mark_stale, note_listed, remember_revisions, watched
 
 FAILURE_CODES = (500, 504)
 """Injected request failures: 500 (nothing written) and 504 (a timeout after the write applied).
@@ -157,6 +157,7 @@ def reset_component(model: ClusterModel, state: ClusterState, component: str) ->
         state = attrs.evolve(state, informers=state.informers.delete(component))
     else:
         state = attrs.evolve(state, informers=state.informers.set(component, fresh_informer(model, state, component)))
+        state = note_listed(state, component)
     for reset in _RESETTERS:
         state = reset(model, state, component)
     return state
@@ -174,6 +175,7 @@ def _quiesce(model: ClusterModel, state: ClusterState, act: Quiesce) -> ClusterS
 
 
 def _crash_node(model: ClusterModel, state: ClusterState, act: CrashNode) -> ClusterState:
+    state = remember_revisions(state, kubelet(act.node))
     kstate = kubelet_mod.crash_node(state.kubelets[act.node])
     state = attrs.evolve(
         state, down=state.down | {f"node/{act.node}"}, kubelets=state.kubelets.set(act.node, kstate),
@@ -214,6 +216,7 @@ def _crash_container(model: ClusterModel, state: ClusterState, act: Any) -> Clus
 
 
 def _crash_component(model: ClusterModel, state: ClusterState, act: CrashComponent) -> ClusterState:
+    state = remember_revisions(state, act.component)
     state = attrs.evolve(state, down=state.down | {act.component}, faults=_spend(state, "component_crash"))
     return attrs.evolve(state, informers=state.informers.delete(act.component),
                         armed_failures=state.armed_failures.delete(act.component))

@@ -29,7 +29,7 @@ from .cluster_state import (
     reaches_apiserver,
 )
 from .frozen import FrozenMap
-from .informer import InformerState, ObjectFilter, deliver, list_resource, next_event, start_informer
+from .informer import InformerState, ObjectFilter, ResourceCache, deliver, list_resource, next_event
 from .objects import ApiObject, Pod
 from .store import WatchEvent
 
@@ -54,7 +54,7 @@ def _on_node(node: str) -> ObjectFilter:
 
 def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
     """The qualified resources a component watches."""
-    if component.startswith(KUBELET_PREFIX):
+    if component.startswith(KUBELET_PREFIX) or component == WATCH_CACHE:
         return ("pods",)
     if component == CONTROLLER_MANAGER:
         resources = {"pods", "nodes"}
@@ -73,12 +73,63 @@ def filters(component: str) -> FrozenMap[str, ObjectFilter]:
 
 def components(model: ClusterModel) -> tuple[str, ...]:
     """Every component with an informer: schedulers, the controller manager, every kubelet."""
-    return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes))
+    cache = (WATCH_CACHE,) if model.parameter("listFromWatchCache") else ()
+    return (*cache, *model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes))
+
+
+WATCH_CACHE = "watchcache"
+"""A second API server's watch cache (`staging/src/k8s.io/apiserver/pkg/storage/cacher`), present
+when `listFromWatchCache` is set: it follows etcd through its own lagging watch, and LISTs with
+resourceVersion="0" are served from it (kubernetes#59848)."""
+
+
+def list_for(model: ClusterModel, state: ClusterState, component: str, resource: str) -> ResourceCache:
+    """A LIST of one resource for a component: consistent from etcd, or — with
+    `listFromWatchCache` — served from the (possibly lagging) watch cache."""
+    keep = filters(component).get(resource)
+    if component != WATCH_CACHE and model.parameter("listFromWatchCache"):
+        served = state.informers.get(WATCH_CACHE)
+        source = served.resources.get(resource) if served is not None else None
+        if source is not None:
+            objects = {k: o for k, o in source.objects.sorted_items() if keep is None or keep(o)}
+            return ResourceCache(FrozenMap(objects), source.revision)
+    return list_resource(state.store, resource, keep)
 
 
 def fresh_informer(model: ClusterModel, state: ClusterState, component: str) -> InformerState:
     """A component's caches right after it (re)starts: a LIST of everything it watches."""
-    return start_informer(state.store, watched(model, component), filters(component))
+    return InformerState(FrozenMap({r: list_for(model, state, component, r) for r in watched(model, component)}))
+
+
+def _ghost_key(component: str, resource: str) -> str:
+    return f"{component}|{resource}"
+
+
+def remember_revisions(state: ClusterState, component: str) -> ClusterState:
+    """Ghost bookkeeping before a component loses its caches: the highest revision it has seen
+    per resource (what a client would compare a later LIST against)."""
+    informer = state.informers.get(component)
+    if informer is None:
+        return state
+    seen = dict(state.seen_revisions)
+    for resource, cache in informer.resources.items():
+        key = _ghost_key(component, resource)
+        seen[key] = max(seen.get(key, 0), cache.revision)
+    return attrs.evolve(state, seen_revisions=FrozenMap(seen))
+
+
+def note_listed(state: ClusterState, component: str) -> ClusterState:
+    """Ghost check after a LIST: a revision below one the component saw before is time travel."""
+    informer = state.informers.get(component)
+    if informer is None:
+        return state
+    travelled = {
+        _ghost_key(component, r) for r, cache in informer.resources.items()
+        if not cache.stale and cache.revision < state.seen_revisions.get(_ghost_key(component, r), 0)
+    }
+    if not travelled - state.time_travel:
+        return state
+    return attrs.evolve(state, time_travel=state.time_travel | travelled)
 
 
 def initial_informers(model: ClusterModel, state: ClusterState) -> FrozenMap[str, InformerState]:
@@ -127,12 +178,12 @@ def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterSta
     """Replace the cache with a fresh LIST. Handlers see every listed object (as the informer's
     Replace does), and objects that vanished meanwhile as deletions carrying their last *cached*
     state (`DeletedFinalStateUnknown`, `staging/src/k8s.io/client-go/tools/cache/delta_fifo.go`)."""
+    state = remember_revisions(state, act.component)
     informer = state.informers[act.component]
     old = informer.resources[act.resource]
-    keep = filters(act.component).get(act.resource)
-    cache = list_resource(state.store, act.resource, keep)
+    cache = list_for(model, state, act.component, act.resource)
     informer = InformerState(informer.resources.set(act.resource, cache))
-    state = attrs.evolve(state, informers=state.informers.set(act.component, informer))
+    state = note_listed(attrs.evolve(state, informers=state.informers.set(act.component, informer)), act.component)
     gone = tuple(
         WatchEvent("DELETED", k, o, cache.revision) for k, o in old.objects.sorted_items() if k not in cache.objects
     )

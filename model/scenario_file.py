@@ -35,6 +35,7 @@ PARAMETERS: dict[str, Any] = {
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
     "terminatedPodGCThreshold": 12500,
+    "listFromWatchCache": False,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here."""

@@ -56,6 +56,10 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     _v("scheduler-ignores-taints", {"schedulerDisabledFilters": ("TaintToleration",)},
        "mutation of the default scheduler", "the TaintToleration filter is disabled",
        "scheduler soundness: every binding satisfies all hard constraints"),
+    _v("watch-time-travel", {"listFromWatchCache": True, "instantCaches": False}, "kubernetes#59848 (PR #60478)",
+       "LISTs are served from a second API server's lagging watch cache; a restarted kubelet relists, sees a pod "
+       "that was already deleted and replaced elsewhere, and runs it",
+       "at most one running pod per name; no client sees resourceVersion go backwards"),
     _v("dual-scheduler", {"leaderElection": False, "schedulerInstances": 2, "instantCaches": False},
        "kubernetes#136782", "two scheduler instances without leader election, each with its own assume cache",
        "Σ requests ≤ allocatable and pods ≤ maxPods on every node"),

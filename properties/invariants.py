@@ -253,3 +253,15 @@ def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
         if problem:
             return f"{_name(obj)} is invalid: {problem}", (_name(obj),)
     return None
+
+
+@safety("resource-versions-monotonic",
+        "No component's LIST returns an older resourceVersion than one it has already seen.",
+        "staging/src/k8s.io/client-go/tools/cache/reflector.go; kubernetes#59848")
+def resource_versions_monotonic(model: ClusterModel, state: ClusterState) -> Result:
+    if not state.time_travel:
+        return None
+    where = sorted(state.time_travel)
+    first, _, resource = where[0].partition("|")
+    return (f"{first} listed {resource} at a resourceVersion older than one it had already seen",
+            tuple(w.replace("|", " ") for w in where))

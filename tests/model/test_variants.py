@@ -211,3 +211,41 @@ def test_dual_scheduler(variant: str, violated: bool) -> None:
 def test_ticks_only_when_timers_pending() -> None:
     model = make("web", "correct", instantCaches=True)
     assert not any(isinstance(a, Tick) for a in actions(model, settled(model)))
+
+
+# --- watch-time-travel: a restarted kubelet relists from a lagging watch cache and runs a deleted pod
+
+def _drive_preferring(model: ClusterModel, state: ClusterState, away_from: str, props: tuple[Property, ...]
+                      ) -> tuple[ClusterState, Violation | None]:
+    """Progress actions, never delivering to the lagging watch cache; the scheduler places pods away
+    from `away_from` and a kubelet starts pods before it reads further events (both legal orders)."""
+    from kubeprop.model.drive import is_progress
+
+    for _ in range(400):
+        acts = [a for a in actions(model, state) if is_progress(a) and not isinstance(a, Tick)
+                and not (isinstance(a, Deliver) and a.component == "watchcache")]
+        acts = acts or [a for a in actions(model, state) if isinstance(a, Tick)]
+        if not acts:
+            return state, None
+        preferred = [a for a in acts if isinstance(a, Schedule) and a.node != away_from] or [
+            a for a in acts if type(a).__name__ == "StartPod"] or acts
+        state = step(model, state, preferred[0])
+        found = first_violation(model, state, props)
+        if found is not None:
+            return state, found
+    return state, None
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("watch-time-travel", True), ("correct", False)])
+def test_watch_time_travel(variant: str, violated: bool) -> None:
+    model = make("db-restart", variant, instantCaches=False)
+    state = settled(model)
+    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    identity = select(["one-running-pod-per-identity"])
+    state, found = _drive_preferring(model, step(model, state, UserStep(0)), node, identity)  # delete db-0
+    assert found is None
+    state = step(model, state, CrashComponent(f"kubelet/{node}"))
+    state = step(model, state, RestartComponent(f"kubelet/{node}"))
+    assert (first_violation(model, state, select(["resource-versions-monotonic"])) is not None) is violated
+    _, found = _drive_preferring(model, state, node, identity)
+    assert (found is not None) is violated
