@@ -35,6 +35,7 @@ from .controllers import nodelifecycle
 from .controllers.registry import default_controllers, with_controllers
 from .frozen import FrozenMap
 from .manifests import load_manifests
+from .objects import CustomResourceDefinition, qualified_resource
 from .scenario import Scenario, ScenarioError
 from .scenario_file import PARAMETERS
 from .store import WatchEvent
@@ -92,13 +93,23 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         scenario=scenario,
         api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
-        controllers=with_controllers(default_controllers(frozen), (*scenario.controllers, *controllers)),
+        controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
+                                     (*scenario.controllers, *controllers)),
         scheduler_instances=instances,
         scheduler_profile=scheduler.profile_for(frozen),
         parameters=frozen,
         variant=chosen,
         workload_objects=_workload_objects(scenario),
     )
+
+
+def _custom_resources(scenario: Scenario) -> tuple[str, ...]:
+    """The qualified resources of every kind the scenario's CRDs define (for the garbage collector)."""
+    out = []
+    for manifest in scenario.objects:
+        if isinstance(manifest.obj, CustomResourceDefinition):
+            out.extend(qualified_resource(info) for info in manifest.obj.kind_infos())
+    return tuple(out)
 
 
 def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:

@@ -40,7 +40,7 @@ from ..apiserver import Request, Response
 from ..codec import encode
 from ..informer import ObjectView
 from ..meta import KindInfo, OwnerReference
-from ..objects import ApiObject, ObjectKey, known_kinds, object_key, qualified_resource
+from ..objects import ApiObject, CustomResourceDefinition, ObjectKey, known_kinds, object_key, qualified_resource
 from .base import Reconciliation
 from .podutil import CONTROLLER_MANAGER_USER
 
@@ -68,9 +68,19 @@ def parse_key(key: str) -> ObjectKey:
     return ObjectKey(parts[0], "", parts[-1])
 
 
-def owner_object_key(ref: OwnerReference, dependent: ApiObject) -> ObjectKey | None:
-    """Where the owner a reference names lives (None for a kind the model does not know)."""
+CRDS = "customresourcedefinitions.apiextensions.k8s.io"
+
+
+def owner_object_key(ref: OwnerReference, dependent: ApiObject, view: ObjectView | None = None) -> ObjectKey | None:
+    """Where the owner a reference names lives: a built-in kind, or a kind defined by a CRD in the
+    cache (the GC's RESTMapper discovers CRD kinds too). None for a kind nobody defines."""
     info = _KINDS.get((ref.api_version, ref.kind))
+    if info is None and view is not None:
+        for crd in view.list(CRDS):
+            if isinstance(crd, CustomResourceDefinition):
+                for candidate in crd.kind_infos():
+                    if (candidate.api_version, candidate.kind) == (ref.api_version, ref.kind):
+                        info = candidate
     if info is None:
         return None
     return ObjectKey(qualified_resource(info), dependent.metadata.namespace if info.namespaced else "", ref.name)
@@ -130,7 +140,7 @@ class GarbageCollector:
                 FOREGROUND in obj.metadata.finalizers or ORPHAN in obj.metadata.finalizers):
             keys.add(str(own))
         for ref in obj.metadata.owner_references:
-            okey = owner_object_key(ref, obj)
+            okey = owner_object_key(ref, obj, view)
             owner = view.get(okey) if okey is not None and okey.resource in self.watches else None
             if owner is not None and owner.metadata.uid == ref.uid:
                 if deleting_dependents(owner):
@@ -164,7 +174,7 @@ class GarbageCollector:
         waiting: list[OwnerReference] = []
         lookups: list[tuple[ObjectKey, OwnerReference]] = []
         for ref in obj.metadata.owner_references:
-            okey = owner_object_key(ref, obj)
+            okey = owner_object_key(ref, obj, view)
             if okey is None or okey.resource not in self.watches:
                 solid.append(ref)
                 continue

@@ -25,14 +25,15 @@ from typing import Any
 from .deployment import DeploymentController
 from .endpoints import EndpointsController
 from .endpointslice import EndpointSliceController
-from .gc import GarbageCollector
+from .gc import CRDS, DEFAULT_WATCHES, GarbageCollector
 from .podgc import PodGCController
 from .replicaset import ReplicaSetController
 from .statefulset import StatefulSetController
 
 
-def default_controllers(parameters: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The built-in controllers, in a fixed order, configured from `parameters`."""
+def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterable[str] = ()) -> tuple[Any, ...]:
+    """The built-in controllers, in a fixed order, configured from `parameters`. The garbage
+    collector also watches `custom_resources` (the scenario's CRD-defined resources) and CRDs."""
     readiness = parameters["endpointsReadinessSource"]
     include_terminating = bool(parameters["endpointsIncludeTerminating"])
     controllers: list[Any] = [
@@ -47,7 +48,7 @@ def default_controllers(parameters: Mapping[str, Any]) -> tuple[Any, ...]:
             max_endpoints_per_slice=int(parameters["maxEndpointsPerSlice"]),
             include_terminating=include_terminating, readiness_source=readiness,
         ),
-        GarbageCollector(),
+        GarbageCollector(watches=(*DEFAULT_WATCHES, *sorted(set(custom_resources)), CRDS)),
         PodGCController(terminated_pod_threshold=int(parameters["terminatedPodGCThreshold"])),
     ]
     return tuple(controllers)
