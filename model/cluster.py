@@ -105,7 +105,7 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
 
 def _custom_resources(scenario: Scenario) -> tuple[str, ...]:
     """The qualified resources of every kind the scenario's CRDs define (for the garbage collector)."""
-    out = []
+    out: list[str] = []
     for manifest in scenario.objects:
         if isinstance(manifest.obj, CustomResourceDefinition):
             out.extend(qualified_resource(info) for info in manifest.obj.kind_infos())
