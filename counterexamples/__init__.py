@@ -1,1 +1,29 @@
-"""kubeprop.counterexamples: violations as replayable trace files."""
+"""kubeprop.counterexamples: violations as replayable trace files.
+
+The public surface:
+
+- `check`, `CheckReport`, `assert_no_discovery`, `assert_discovery`, `explain`, `ENGINES`,
+  `register_engine` (api.py): run an engine on a scenario from Python or pytest;
+- `record`, `record_result`, `TraceError` (trace.py): an engine's trace → `Counterexample`;
+- `load`, `loads`, `write`, `dumps`, `Counterexample`, `CounterexampleError` (format.py);
+- `replay`, `ReplayResult`, `Verdict` (replay.py); `render_text` (render.py), `render_html`
+  (render_html.py); `fingerprint` (fingerprint.py).
+
+`replay` and `fingerprint` are both a submodule and a function; the names here are the functions.
+"""
+
+from __future__ import annotations
+
+from .api import ENGINES, CheckReport, assert_discovery, assert_no_discovery, check, explain, register_engine
+from .fingerprint import fingerprint
+from .format import Counterexample, CounterexampleError, dumps, load, loads, write
+from .render import render_text
+from .render_html import render_html
+from .replay import ReplayResult, Verdict, replay
+from .trace import TraceError, record, record_result
+
+__all__ = [
+    "ENGINES", "CheckReport", "Counterexample", "CounterexampleError", "ReplayResult", "TraceError", "Verdict",
+    "assert_discovery", "assert_no_discovery", "check", "dumps", "explain", "fingerprint", "load", "loads",
+    "record", "record_result", "register_engine", "render_html", "render_text", "replay", "write",
+]

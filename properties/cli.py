@@ -15,6 +15,8 @@ from pathlib import Path
 
 from kubeprop.model.manifests import ManifestError
 
+from .replay_cmd import register as _replay_register
+from .schedule_cmd import register as _schedule_register
 from .validate import run_validate
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -58,7 +60,7 @@ def _validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-COMMANDS: list[Register] = [_validate_command]
+COMMANDS: list[Register] = [_validate_command, _schedule_register, _replay_register]
 """Each subcommand registers itself here: a function adding its parser (with `set_defaults(run=…)`,
 `run` taking the parsed arguments and returning the exit code)."""
 

@@ -1,0 +1,96 @@
+"""Benchmark: Z3 joint feasibility and incremental N-1 what-ifs (docs/scheduling.md).
+
+    /tmp/venv/bin/python benchmarks/bench_scheduling.py [--seed 7] [--instances 3] [--rlimit 50000000]
+
+Instances are generated deterministically from the seed: nodes with 4 cpu / 16Gi / 110 pods,
+pods requesting cpu and memory drawn from typical sizes until the cluster is loaded to a random
+70-90% of its cpu (memory follows). For each size (100 pods x 10 nodes, 1000 pods x 100 nodes)
+it reports the build time (static filters + SMT-LIB text + parsing), the first solve, and one
+"lose node j" what-if per node on the same solver (assumptions only), plus the share of checks
+that ended `unknown`. Targets (issue 7): <= 0.1 s and <= 3 s build+solve, <= 1 s per what-if.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from kubeprop.model.api_core import Node, NodeStatus
+from kubeprop.model.api_pod import Container, Pod, PodSpec, ResourceRequirements
+from kubeprop.model.meta import ObjectMeta
+from kubeprop.model.quantity import Quantity
+from kubeprop.model.scheduler import build_node_infos
+from kubeprop.properties.scheduling_encode import Problem, encode
+from kubeprop.properties.scheduling_solver import DEFAULT_RLIMIT, SchedulingSolver
+
+NODE_CPU, NODE_MEM = 4000, 16 * 1024
+SIZES = ((100, 10), (1000, 100))
+CPU_CHOICES = (50, 100, 200, 250, 500)
+MEM_CHOICES = (64, 128, 256, 512, 1024)
+
+
+def instance(pods: int, nodes: int, rng: random.Random) -> Problem:
+    """`pods` pods loaded onto `nodes` nodes at a random 70-90% of cpu."""
+    load = rng.uniform(0.70, 0.90)
+    budget = int(NODE_CPU * nodes * load)
+    per_pod = budget // pods
+    cpus = [max(10, min(per_pod * 2, int(rng.choice(CPU_CHOICES) * per_pod / 200))) for _ in range(pods)]
+    scale = budget / sum(cpus)
+    node_objs = [Node(metadata=ObjectMeta(name=f"node-{j:03d}", labels={"kubernetes.io/hostname": f"node-{j:03d}"}),
+                      status=NodeStatus(allocatable={"cpu": Quantity.parse(f"{NODE_CPU}m"),
+                                                     "memory": Quantity.parse(f"{NODE_MEM}Mi"),
+                                                     "pods": Quantity.parse("110")}))
+                 for j in range(nodes)]
+    pod_objs = []
+    for i, cpu in enumerate(cpus):
+        mem = rng.choice(MEM_CHOICES) * nodes * NODE_MEM * load // (pods * 400)
+        requests = {"cpu": Quantity.parse(f"{max(1, int(cpu * scale))}m"), "memory": Quantity.parse(f"{max(1, mem)}Mi")}
+        pod_objs.append(Pod(metadata=ObjectMeta(name=f"pod-{i:04d}", namespace="default"),
+                            spec=PodSpec(containers=(Container(name="c", resources=ResourceRequirements(
+                                requests=requests)),))))
+    return Problem(build_node_infos(node_objs, ()), tuple(pod_objs))
+
+
+def run(pods: int, nodes: int, seed: int, rlimit: int) -> dict[str, float]:
+    """One instance: build, solve, and an N-1 what-if per node."""
+    problem = instance(pods, nodes, random.Random(seed))
+    start = time.perf_counter()
+    enc = encode(problem)
+    text_done = time.perf_counter()
+    solver = SchedulingSolver(problem, rlimit, enc)
+    built = time.perf_counter()
+    first = solver.check()
+    solved = time.perf_counter()
+    statuses = [first.status]
+    per: list[float] = []
+    for ni in problem.nodes:
+        t = time.perf_counter()
+        statuses.append(solver.check((ni.name,), minimise=False).status)
+        per.append(time.perf_counter() - t)
+    return {"encode": text_done - start, "parse": built - text_done, "solve": solved - built,
+            "whatif_mean": statistics.mean(per), "whatif_max": max(per),
+            "unknown": statuses.count("unknown") / len(statuses), "sat": float(first.status == "sat"),
+            "infeasible_whatifs": statuses[1:].count("unsat")}
+
+
+def main() -> None:
+    """Run every size over a few seeds and print one line per instance."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT)
+    args = parser.parse_args()
+    for pods, nodes in SIZES:
+        for k in range(args.instances):
+            r = run(pods, nodes, args.seed + k, args.rlimit)
+            print(f"{pods} pods x {nodes} nodes seed {args.seed + k}: build {r['encode'] + r['parse']:.3f}s "
+                  f"(encode {r['encode']:.3f}s, parse {r['parse']:.3f}s), solve {r['solve']:.3f}s, "
+                  f"build+solve {r['encode'] + r['parse'] + r['solve']:.3f}s, first {'sat' if r['sat'] else 'not sat'}; "
+                  f"N-1 what-ifs mean {r['whatif_mean']:.3f}s max {r['whatif_max']:.3f}s, "
+                  f"{int(r['infeasible_whatifs'])} infeasible, unknown share {r['unknown']:.0%}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""The counterexample file format (schema version 1): the in-memory record, JSON in and out,
+strict loading, atomic content-addressed writes.
+
+A file holds the scenario (inline texts, or a path plus content hash), the model variant and
+parameter overrides, the property, the actions by value with a fingerprint of every state along
+the trace, where the property fails, and who found it (engine, seed, kubeprop version, time).
+`schema.json` (next to this module, and in docs/counterexamples.md) is the published shape;
+`load` checks a file against it and then checks what a schema cannot say (every action decodes,
+the variant and parameters exist, the violating step lies on the trace). Every problem names
+its field: `trace[3].action: unknown action 'Foo'; known: …`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from kubeprop.model.actions import Action, ActionError, action_from_json, to_json
+from kubeprop.model.codec import freeze_json, thaw_json
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.manifests import ManifestError, Problem
+from kubeprop.model.scenario_file import PARAMETERS
+from kubeprop.model.variants import VARIANTS
+
+from .fingerprint import fingerprint
+from .schema_check import problems as schema_problems
+
+SCHEMA_VERSION = 1
+KIND = "Counterexample"
+Expectation = Literal["reproduces", "passes"]
+Mode = Literal["inline", "path"]
+Layout = Literal["scenario-file", "manifests"]
+
+
+class CounterexampleError(ManifestError):
+    """A counterexample file that cannot be read: every problem names the file and the field.
+    A `ManifestError`, so the CLI reports it as bad input (exit 2)."""
+
+
+@attrs.frozen
+class PackedFile:
+    """One file of an inline scenario: its path relative to the scenario's root, and its text."""
+
+    path: str
+    text: str
+
+
+@attrs.frozen
+class ScenarioRecord:
+    """How to get the scenario back: inline texts (`files`, loading `entry`) or `path` + hash."""
+
+    name: str
+    mode: Mode
+    layout: Layout
+    path: str
+    content_hash: str
+    entry: str = ""
+    files: tuple[PackedFile, ...] = ()
+
+
+@attrs.frozen
+class PropertyRecord:
+    """The property as it was when the file was written."""
+
+    name: str
+    statement: str
+    kind: Literal["safety", "convergence"] = "safety"
+    upstream: str = ""
+    module: str = ""
+
+
+@attrs.frozen
+class ViolationRecord:
+    """Where and how the property failed: `step` 0 is the initial state, k the state after action k."""
+
+    step: int
+    message: str
+    objects: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class EngineRecord:
+    """What found the trace: engine name, seed (None for deterministic engines), options."""
+
+    name: str
+    seed: int | None = None
+    options: FrozenMap[str, Any] = EMPTY
+
+
+@attrs.frozen
+class Counterexample:
+    """One counterexample: everything a file holds. `fingerprints[0]` is the initial state's,
+    `fingerprints[k]` the state's after `actions[k-1]`."""
+
+    scenario: ScenarioRecord
+    variant: str
+    parameters: FrozenMap[str, Any]
+    property: PropertyRecord
+    violation: ViolationRecord
+    actions: tuple[Action, ...]
+    fingerprints: tuple[str, ...]
+    engine: EngineRecord
+    kubeprop_version: str
+    created: str
+    expectation: Expectation | None = None
+    note: str = ""
+
+    @builtins.property
+    def violating_fingerprint(self) -> str:
+        """The fingerprint of the state the property fails in."""
+        return self.fingerprints[self.violation.step]
+
+    @builtins.property
+    def identity(self) -> str:
+        """12 hex digits naming this violation: the property, the scenario, the model and the
+        violating state (not the path to it, so the same violation found twice is one file)."""
+        key = (self.property.name, self.scenario.content_hash, self.variant, self.parameters,
+               self.violating_fingerprint)
+        return fingerprint(key, 12)
+
+    @builtins.property
+    def file_name(self) -> str:
+        """`<property>-<identity>.json`."""
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", self.property.name)
+        return f"{safe}-{self.identity}.json"
+
+
+# --- JSON out ------------------------------------------------------------------------------------
+
+def _scenario_json(s: ScenarioRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": s.name, "mode": s.mode, "layout": s.layout, "path": s.path,
+                           "contentHash": s.content_hash}
+    if s.mode == "inline":
+        out["entry"] = s.entry
+        out["files"] = [{"path": f.path, "text": f.text} for f in s.files]
+    return out
+
+
+def to_data(ce: Counterexample) -> dict[str, Any]:
+    """The counterexample as JSON data (schema version 1)."""
+    prop: dict[str, Any] = {"name": ce.property.name, "statement": ce.property.statement, "kind": ce.property.kind}
+    if ce.property.upstream:
+        prop["upstream"] = ce.property.upstream
+    if ce.property.module:
+        prop["module"] = ce.property.module
+    out: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "kind": KIND,
+        "property": prop,
+        "violation": {"step": ce.violation.step, "message": ce.violation.message,
+                      "objects": list(ce.violation.objects)},
+        "model": {"variant": ce.variant, "parameters": {k: thaw_json(v) for k, v in ce.parameters.items()}},
+        "scenario": _scenario_json(ce.scenario),
+        "initial": {"fingerprint": ce.fingerprints[0]},
+        "trace": [{"action": to_json(a), "fingerprint": fp} for a, fp in zip(ce.actions, ce.fingerprints[1:],
+                                                                              strict=True)],
+        "engine": {"name": ce.engine.name, "seed": ce.engine.seed,
+                   "options": {k: thaw_json(v) for k, v in ce.engine.options.items()}},
+        "kubeprop": ce.kubeprop_version,
+        "created": ce.created,
+    }
+    if ce.expectation is not None:
+        out["expectation"] = ce.expectation
+    if ce.note:
+        out["note"] = ce.note
+    return out
+
+
+def dumps(ce: Counterexample) -> str:
+    """The file's text: indented JSON with a final newline."""
+    return json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- JSON in -------------------------------------------------------------------------------------
+
+def _fail(file: str, found: list[tuple[str, str]]) -> CounterexampleError:
+    return CounterexampleError([Problem(file, 0, field, message) for field, message in found])
+
+
+def _check_version(data: Any, file: str) -> None:
+    if not isinstance(data, dict):
+        raise _fail(file, [("(top level)", "must be a JSON object (is this a kubeprop counterexample file?)")])
+    if "schema" not in data:
+        raise _fail(file, [("schema", "missing: not a kubeprop counterexample file (no schema version)")])
+    version = data["schema"]
+    if version != SCHEMA_VERSION:
+        raise _fail(file, [("schema", f"version {json.dumps(version)} is not supported "
+                                      f"(this kubeprop reads version {SCHEMA_VERSION})")])
+
+
+def _decode_actions(data: dict[str, Any]) -> tuple[list[Action], list[tuple[str, str]]]:
+    acts: list[Action] = []
+    found: list[tuple[str, str]] = []
+    for i, entry in enumerate(data["trace"]):
+        try:
+            acts.append(action_from_json(entry["action"]))
+        except ActionError as err:
+            found.append((f"trace[{i}].action", str(err)))
+    return acts, found
+
+
+def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    variant = data["model"]["variant"]
+    if variant not in VARIANTS:
+        found.append(("model.variant", f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}"))
+    for name in data["model"]["parameters"]:
+        if name not in PARAMETERS:
+            found.append((f"model.parameters.{name}", f"unknown parameter; valid: {', '.join(PARAMETERS)}"))
+    step, length = data["violation"]["step"], len(data["trace"])
+    if step > length:
+        found.append(("violation.step", f"{step} is past the end of the trace ({length} actions)"))
+    scenario = data["scenario"]
+    if scenario["mode"] == "inline":
+        if not scenario.get("files"):
+            found.append(("scenario.files", "required when mode is inline (the scenario's file texts)"))
+        elif scenario.get("entry", "") not in {f["path"] for f in scenario["files"]} and scenario[
+                "layout"] == "scenario-file":
+            found.append(("scenario.entry", "must name one of scenario.files (the scenario file to load)"))
+    return found
+
+
+def _parameter(value: Any) -> Any:
+    return tuple(_parameter(v) for v in value) if isinstance(value, list) else value
+
+
+def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
+    """Check JSON data strictly and build the Counterexample; CounterexampleError names each problem."""
+    _check_version(data, file)
+    found = schema_problems(data)
+    if found:
+        raise _fail(file, found)
+    acts, found = _decode_actions(data)
+    found += _semantic_problems(data)
+    if found:
+        raise _fail(file, found)
+    s = data["scenario"]
+    p = data["property"]
+    e = data["engine"]
+    return Counterexample(
+        scenario=ScenarioRecord(s["name"], s["mode"], s["layout"], s["path"], s["contentHash"], s.get("entry", ""),
+                                tuple(PackedFile(f["path"], f["text"]) for f in s.get("files", ()))),
+        variant=data["model"]["variant"],
+        parameters=FrozenMap({k: _parameter(v) for k, v in data["model"]["parameters"].items()}),
+        property=PropertyRecord(p["name"], p["statement"], p["kind"], p.get("upstream", ""), p.get("module", "")),
+        violation=ViolationRecord(data["violation"]["step"], data["violation"]["message"],
+                                  tuple(data["violation"]["objects"])),
+        actions=tuple(acts),
+        fingerprints=(data["initial"]["fingerprint"], *(t["fingerprint"] for t in data["trace"])),
+        engine=EngineRecord(e["name"], e.get("seed"), FrozenMap(freeze_json(e.get("options", {})))),
+        kubeprop_version=data["kubeprop"],
+        created=data["created"],
+        expectation=data.get("expectation"),
+        note=data.get("note", ""),
+    )
+
+
+def loads(text: str, file: str = "<counterexample>") -> Counterexample:
+    """Parse a file's text; a truncated or malformed file is a CounterexampleError with the position."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        hint = "; the file looks truncated" if not text.rstrip().endswith("}") else ""
+        raise CounterexampleError([Problem(file, err.lineno, "", f"not valid JSON: {err.msg} (column "
+                                                               f"{err.colno}){hint}")]) from None
+    return from_data(data, file)
+
+
+def load(path: Path | str) -> Counterexample:
+    """Read and check one counterexample file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CounterexampleError([Problem(str(path), 0, "", f"cannot read: {err}")]) from None
+    return loads(text, str(path))
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder and `os.replace`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> Path:
+    """Write `ce` into folder `where` under its content-addressed name (or to `where` itself if it
+    ends in `.json`). With `keep_shorter`, an existing file for the same violation whose trace is
+    no longer than this one is kept. Returns the path."""
+    where = Path(where)
+    path = where if where.suffix == ".json" else where / ce.file_name
+    if keep_shorter and path.exists():
+        try:
+            if len(load(path).actions) <= len(ce.actions):
+                return path
+        except CounterexampleError:
+            pass  # an unreadable file is replaced
+    write_atomic(path, dumps(ce))
+    return path

@@ -1,0 +1,114 @@
+"""A replayed counterexample as text for the terminal (and pytest failure messages).
+
+Numbered steps, each with its action and only what changed: objects created (+), changed (~,
+with a field-level diff) and deleted (-), kubelets, schedulers and controllers, the cluster
+(clock, partitions, faults), and the cache lag whenever it changes. Then the violation in words
+with the objects involved, and the command that reproduces it. `full=True` adds the whole state
+(one line per object) after every step.
+"""
+
+from __future__ import annotations
+
+from .diff import MAX_FIELDS, Change, describe, find_object, state_summary
+from .format import Counterexample
+from .replay import ReplayResult, Verdict
+from .steps import StepView, build_steps
+
+SIGNS = {"created": "+", "changed": "~", "deleted": "-"}
+INDENT = "        "
+
+
+def _header(result: ReplayResult, shown_path: str) -> list[str]:
+    ce: Counterexample = result.counterexample
+    s = ce.scenario
+    params = ", ".join(f"{k}={v}" for k, v in ce.parameters.items()) or "(none)"
+    seed = "-" if ce.engine.seed is None else str(ce.engine.seed)
+    expected = ""
+    if result.expected is not None:
+        expected = f"   [expected {result.expected}: {'ok' if result.meets_expectation else 'MISMATCH'}]"
+    lines = [
+        f"counterexample  {shown_path}",
+        f"property        {ce.property.name}: {ce.property.statement}",
+        f"scenario        {s.name} ({s.mode}, {s.path}, sha256 {s.content_hash[:12]}…)",
+        f"model           variant {ce.variant}; parameters {params}",
+        f"found by        {ce.engine.name} (seed {seed}), kubeprop {ce.kubeprop_version}, {ce.created}",
+        f"verdict         {result.verdict}: {result.reason}{expected}",
+    ]
+    if ce.note:
+        lines.append(f"note            {ce.note}")
+    return lines
+
+
+def change_lines(change: Change, limit: int = MAX_FIELDS) -> list[str]:
+    """A change: `+ Pod default/x: Running on worker-1 …`, then up to `limit` changed fields."""
+    head = f"{SIGNS[change.kind]} {change.subject}" + (f": {change.summary}" if change.summary else "")
+    lines = [head]
+    for f in change.fields[:limit]:
+        before = "(none)" if f.before is None else f.before
+        after = "(none)" if f.after is None else f.after
+        lines.append(f"    {f.path}: {before} → {after}")
+    if len(change.fields) > limit:
+        more = len(change.fields) - limit
+        lines.append(f"    … {more} more field{'s' if more > 1 else ''}")
+    return lines
+
+
+def _step_lines(view: StepView, result: ReplayResult, full: bool) -> list[str]:
+    target = result.counterexample.violation.step
+    mark = " ✗" if view.index == target and result.verdict == Verdict.REPRODUCES else ""
+    if view.action is None:
+        lines = [f"step 0{mark} initial state"]
+        lines += [INDENT + line for line in state_summary(result.states[0])]
+        return lines
+    lines = [f"step {view.index}{mark} [{view.lane}] {view.action}"]
+    body: list[str] = []
+    for change in view.changes:
+        body += change_lines(change)
+    if view.lag is not None:
+        body.append(f"caches behind: {view.lag}")
+    if view.recorded is not None and view.recorded != view.fingerprint:
+        body.append(f"state differs from the recorded one (fingerprint {view.fingerprint}, recorded {view.recorded})")
+    if full:
+        body += ["state:"] + ["  " + line for line in state_summary(result.states[view.index])]
+    if not body:
+        body = ["(no visible change)"]
+    return lines + [INDENT + line for line in body]
+
+
+def _violation_lines(result: ReplayResult) -> list[str]:
+    ce = result.counterexample
+    step = ce.violation.step
+    if result.verdict == Verdict.STALE:
+        return [f"STALE: {result.reason}", f"recorded violation at step {step}: {ce.violation.message}"]
+    if result.violation is None:
+        return [f"{ce.property.name} holds at step {step} now.", f"recorded violation: {ce.violation.message}"]
+    lines = [f"violation at step {step}: {ce.property.name} — {ce.property.statement}",
+             f"  {result.violation.message}"]
+    if result.violation.objects:
+        lines.append("  objects involved:")
+        state = result.states[step]
+        for name in result.violation.objects:
+            obj = find_object(state, name)
+            lines.append(f"    {name} (no longer stored)" if obj is None else f"    {describe(obj)}")
+    return lines
+
+
+def render_text(result: ReplayResult, full: bool = False, shown_path: str | None = None) -> str:
+    """The whole rendering of one replay."""
+    path = shown_path or result.file
+    lines = [*_header(result, path), ""]
+    for view in build_steps(result):
+        lines += _step_lines(view, result, full)
+    if len(result.states) <= result.counterexample.violation.step:
+        lines.append(f"(replay stopped after step {len(result.states) - 1})")
+    lines += ["", *_violation_lines(result), "", f"reproduce with: kubeprop replay {path}"]
+    return "\n".join(lines) + "\n"
+
+
+def verdict_line(result: ReplayResult, shown_path: str | None = None) -> str:
+    """One line per file for the summary: `REPRODUCES  path  reason`."""
+    exp = ""
+    if result.expected is not None:
+        exp = f" (expected {result.expected}{'' if result.meets_expectation else ' — MISMATCH'})"
+    return f"{result.verdict:<10}  {shown_path or result.file}: {result.reason}{exp}"
+

@@ -1,0 +1,141 @@
+"""Replay: re-run a counterexample's actions through the current model and give a verdict.
+
+- REPRODUCES: every action up to the violating step is still enabled, every state before it has
+  the recorded fingerprint, and the property fails at the recorded step;
+- PASSES: the same, but the property now holds at that step (the bug was fixed — the state at
+  the violating step itself may differ);
+- STALE: the trace no longer applies — an action is not enabled any more, a state before the
+  violating step has a different fingerprint (the model changed), or a path-mode scenario
+  changed. `reason` says which, and where.
+
+A file that cannot be read (bad JSON, wrong schema version, unknown action, edited inline
+scenario) raises `CounterexampleError` instead: that is bad input, not a verdict.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kubeprop.model.cluster import actions, initial_state, step
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.manifests import Problem
+from kubeprop.properties.registry import Property, Violation, select
+
+from .fingerprint import fingerprint
+from .format import Counterexample, CounterexampleError, load
+from .scenario_pack import build_packed
+
+
+class Verdict(enum.StrEnum):
+    """What replay says about a counterexample under the current model."""
+
+    REPRODUCES = "REPRODUCES"
+    PASSES = "PASSES"
+    STALE = "STALE"
+
+
+@attrs.frozen
+class ReplayResult:
+    """The verdict, why, and the replayed run (for rendering).
+
+    `states[k]` is the replayed state after k actions (as far as the replay got); `drift_step`
+    the first step whose fingerprint differs from the recorded one (None if none did);
+    `violation` what the property reports at the violating step (None if it holds or the
+    replay did not get there).
+    """
+
+    file: str
+    counterexample: Counterexample
+    verdict: Verdict
+    reason: str
+    model: ClusterModel
+    states: tuple[ClusterState, ...]
+    violation: Violation | None = None
+    drift_step: int | None = None
+
+    @property
+    def expected(self) -> Verdict | None:
+        """The verdict the file's `expectation` asks for (None if it has none)."""
+        exp = self.counterexample.expectation
+        return None if exp is None else Verdict(exp.upper())
+
+    @property
+    def meets_expectation(self) -> bool | None:
+        """True/False when the file has an expectation, else None."""
+        return None if self.expected is None else self.verdict == self.expected
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """Fingerprints of the replayed states."""
+        return tuple(fingerprint(s) for s in self.states)
+
+
+def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = ()) -> Property:
+    """The property a file names: one of `properties`, a registered one, or one registered by
+    importing the module the file records."""
+    for prop in properties:
+        if prop.name == ce.property.name:
+            return prop
+    name = ce.property.name
+    try:
+        return select([name])[0]
+    except KeyError:
+        pass
+    if ce.property.module:
+        try:
+            importlib.import_module(ce.property.module)
+            return select([name])[0]
+        except (ImportError, KeyError):
+            pass
+    raise CounterexampleError([Problem(file, 0, "property.name", f"{name!r} is not a registered property "
+                                       "(import the module defining it, or pass it to replay)")])
+
+
+def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
+    for k, state in enumerate(states):
+        if fingerprint(state) != ce.fingerprints[k]:
+            return k
+    return None
+
+
+def replay(source: Path | str | Counterexample, *, properties: Iterable[Property] = (),
+           parameters: Mapping[str, Any] | None = None, variant: str | None = None,
+           file: str | None = None) -> ReplayResult:
+    """Replay a counterexample file (or a loaded Counterexample). `parameters`/`variant` replay it
+    against a changed model (what-if); `properties` supplies properties not in the registry."""
+    if isinstance(source, Counterexample):
+        ce, where = source, file or "<counterexample>"
+    else:
+        ce, where = load(source), str(source)
+    params = dict(ce.parameters)
+    params.update(parameters or {})
+    model, changed = build_packed(ce.scenario, where, variant or ce.variant, params)
+    prop = resolve_property(ce, where, properties)
+    target = ce.violation.step
+    states = [initial_state(model)]
+
+    def result(verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
+        return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states))
+
+    for i, act in enumerate(ce.actions[:target]):
+        if act not in actions(model, states[-1]):
+            return result(Verdict.STALE, f"step {i + 1}: {act} is no longer enabled (the model changed)")
+        states.append(step(model, states[-1], act))
+    found = prop(model, states[target])
+    if changed is not None:
+        return result(Verdict.STALE, changed, found)
+    drift = _first_drift(ce, states)
+    if drift is not None and drift < target:
+        now = "still fails" if found is not None else "holds"
+        return result(Verdict.STALE, f"the state after step {drift} differs from the recorded one (fingerprint "
+                                     f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]}): the model "
+                                     f"changed; replayed anyway, {prop.name} {now} at step {target}", found)
+    if found is not None:
+        return result(Verdict.REPRODUCES, f"{prop.name} fails at step {target}, as recorded", found)
+    return result(Verdict.PASSES, f"{prop.name} now holds at step {target} (recorded: {ce.violation.message})")

@@ -1,0 +1,141 @@
+"""Scenarios inside counterexample files: pack a loaded Scenario into a record, get it back.
+
+Inline (the default) stores the text of the scenario file and of every manifest file it reads
+(the `manifests:` and the workload's `apply:` files), by path relative to their common folder,
+so a file replays on any machine. Path mode stores where the scenario was loaded from and its
+content hash (`Scenario.content_hash`), and replay reports a changed scenario as STALE. A
+scenario naming manifests by absolute path cannot be moved, so it is recorded by path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kubeprop.model.cluster import build_model
+from kubeprop.model.cluster_state import ClusterModel
+from kubeprop.model.manifests import ManifestError, Problem, load_manifests
+from kubeprop.model.scenario import Scenario, feastflow_path, load_scenario
+from kubeprop.model.yamlsource import read_text
+
+from .format import CounterexampleError, Mode, PackedFile, ScenarioRecord
+
+BUILTIN_FEASTFLOW = "builtin:feastflow"
+
+
+def _display_path(path: Path) -> str:
+    """A path for information: the built-in name, relative to the working folder, or absolute."""
+    if path == feastflow_path().resolve():
+        return BUILTIN_FEASTFLOW
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _is_bare(scenario: Scenario) -> bool:
+    return scenario.spec.manifests == (scenario.path,)
+
+
+def _referenced(scenario: Scenario) -> tuple[list[str], list[Path]]:
+    """(paths as the scenario file writes them, every file the scenario reads)."""
+    written = list(scenario.spec.manifests) + [s.apply for s in scenario.spec.workload if s.apply]
+    files = {Path(o.file).resolve() for o in scenario.objects}
+    base = Path(scenario.path).parent
+    for step in scenario.spec.workload:
+        if step.apply:
+            ref = Path(step.apply) if Path(step.apply).is_absolute() else base / step.apply
+            files |= {Path(m.file).resolve() for m in load_manifests([ref])}
+    return written, sorted(files)
+
+
+def pack(scenario: Scenario, mode: Mode = "inline") -> ScenarioRecord:
+    """The record of `scenario`: inline texts when possible (else by path), or by path."""
+    where = Path(scenario.path).resolve()
+    written, files = _referenced(scenario)
+    if mode == "inline" and not _is_bare(scenario) and any(Path(w).is_absolute() for w in written):
+        mode = "path"
+    if mode == "path":
+        return ScenarioRecord(scenario.name, "path", "manifests" if _is_bare(scenario) else "scenario-file",
+                              _display_path(where), scenario.content_hash)
+    if _is_bare(scenario):
+        root, entry, layout = where.parent, where.name, "manifests"
+    else:
+        root = Path(os.path.commonpath([where.parent, *(f.parent for f in files)]))
+        entry, layout = where.relative_to(root).as_posix(), "scenario-file"
+        files = [where, *files]
+    packed = tuple(PackedFile(f.relative_to(root).as_posix(), read_text(f)) for f in dict.fromkeys(files))
+    return ScenarioRecord(scenario.name, "inline", layout, _display_path(where),  # type: ignore[arg-type]
+                          scenario.content_hash, entry, packed)
+
+
+def _safe(rel: str, index: int, file: str) -> Path:
+    path = Path(rel)
+    if path.is_absolute() or ".." in path.parts:
+        raise CounterexampleError([Problem(file, 0, f"scenario.files[{index}].path",
+                                           "must be a relative path inside the scenario (no '..')")])
+    return path
+
+
+def _rewrite(err: ManifestError, tmp: str, file: str) -> CounterexampleError:
+    problems = [Problem(file, 0, "scenario", str(p).replace(tmp + os.sep, "")) for p in err.problems]
+    return CounterexampleError(problems)
+
+
+def unpack_inline(record: ScenarioRecord, file: str, into: str) -> Scenario:
+    """Write the inline files into folder `into` and load the scenario; a mismatching content
+    hash means the texts were edited by hand (CounterexampleError, bad input)."""
+    root = Path(into) / "scenario"
+    for i, packed in enumerate(record.files):
+        target = root / _safe(packed.path, i, file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(packed.text, encoding="utf-8")
+    try:
+        scenario = load_scenario(root / _safe(record.entry, 0, file))
+    except ManifestError as err:
+        raise _rewrite(err, str(root), file) from None
+    if scenario.content_hash != record.content_hash:
+        raise CounterexampleError([Problem(file, 0, "scenario.contentHash",
+                                           "does not match the inline files (were they edited by hand?)")])
+    return scenario
+
+
+def resolve_path(record: ScenarioRecord, file: str) -> Path:
+    """The scenario location of a path-mode record (relative paths: from the file's folder)."""
+    if record.path == BUILTIN_FEASTFLOW:
+        return feastflow_path()
+    path = Path(record.path)
+    if not path.is_absolute() and not path.exists():
+        path = Path(file).parent / path
+    return path
+
+
+def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: dict[str, Any]
+                 ) -> tuple[ClusterModel, str | None]:
+    """The model of a record's scenario (built while an inline scenario's files exist: the
+    workload's `apply` manifests are read then) and, for path mode, why the scenario no longer
+    matches the record (None if it does)."""
+    if record.mode == "inline":
+        with tempfile.TemporaryDirectory(prefix="kubeprop-replay-") as tmp:
+            return _build(unpack_inline(record, file, tmp), file, variant, parameters), None
+    path = resolve_path(record, file)
+    try:
+        scenario = load_scenario(path)
+    except ManifestError as err:
+        raise CounterexampleError([Problem(file, 0, "scenario.path", f"cannot load {path}: {err}")]) from None
+    changed = None
+    if scenario.content_hash != record.content_hash:
+        changed = (f"the scenario at {path} changed since the file was written "
+                   f"(content hash {scenario.content_hash[:12]}…, recorded {record.content_hash[:12]}…)")
+    return _build(scenario, file, variant, parameters), changed
+
+
+def _build(scenario: Scenario, file: str, variant: str, parameters: dict[str, Any]) -> ClusterModel:
+    try:
+        return build_model(scenario, parameters=parameters, variant=variant)
+    except ManifestError:
+        raise
+    except (KeyError, ValueError, TypeError) as err:
+        raise CounterexampleError([Problem(file, 0, "model", f"cannot build the model: {err}")]) from None

@@ -1,0 +1,159 @@
+"""Turning an engine's result into a Counterexample: re-run the trace from the initial state,
+check every action is enabled and the property fails where claimed, and fingerprint every state.
+
+    report = bfs(model, initial_state(model), props, bounds)
+    ce = record(model, report.trace, report.violation, engine="bfs")
+    path = write(ce, "counterexamples/found/")
+
+Traces always start at `initial_state(model)`: an engine that started elsewhere (after a
+`settle`, say) prepends the actions that led there.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from typing import Any
+
+from kubeprop.model.actions import Action
+from kubeprop.model.cluster import actions, build_model, initial_state, step
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.codec import freeze_json
+from kubeprop.model.drive import settle
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario_file import PARAMETERS
+from kubeprop.model.variants import variant_parameters
+from kubeprop.properties.registry import Property, Violation, select
+
+from .fingerprint import fingerprint
+from .format import Counterexample, EngineRecord, Expectation, Mode, PropertyRecord, ViolationRecord
+from .scenario_pack import pack
+
+
+class TraceError(ValueError):
+    """A trace that cannot be recorded: an action not enabled, or no violation where claimed."""
+
+
+def kubeprop_version() -> str:
+    """The installed kubeprop version (`unknown` when not installed)."""
+    try:
+        return metadata.version("kubeprop")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def now_utc() -> str:
+    """The current UTC time as RFC 3339 with a Z suffix, to the second."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def overrides(model: ClusterModel) -> dict[str, Any]:
+    """The parameters the model was built with beyond the scenario's and its variant's."""
+    base = dict(PARAMETERS)
+    base.update(model.scenario.spec.parameters)
+    base.update(variant_parameters(model.variant))
+    return {k: v for k, v in model.parameters.items() if k not in base or base[k] != v}
+
+
+def _check_controllers(model: ClusterModel) -> None:
+    rebuilt = build_model(model.scenario, parameters=overrides(model), variant=model.variant)
+    ours, theirs = [c.name for c in model.controllers], [c.name for c in rebuilt.controllers]
+    if ours != theirs or any(type(a) is not type(b) for a, b in zip(model.controllers, rebuilt.controllers,
+                                                                     strict=True)):
+        raise TraceError("the model has controllers added in code; a counterexample file cannot record them "
+                         "(name them in the scenario's `controllers:` instead)")
+
+
+def states_along(model: ClusterModel, trace: Iterable[Action], start: ClusterState | None = None
+                 ) -> list[ClusterState]:
+    """The states of `trace` from `start` (default: the initial state), each action checked enabled."""
+    state = initial_state(model) if start is None else start
+    out = [state]
+    for i, act in enumerate(trace):
+        if act not in actions(model, state):
+            raise TraceError(f"step {i + 1}: {act} is not enabled")
+        state = step(model, state, act)
+        out.append(state)
+    return out
+
+
+def _property(violation: Violation | None, prop: Property | None) -> Property:
+    if prop is not None:
+        return prop
+    if violation is None:
+        raise TraceError("record needs a violation or a property")
+    try:
+        return select([violation.property])[0]
+    except KeyError:
+        raise TraceError(f"property {violation.property!r} is not registered; pass it as `prop`") from None
+
+
+def _module_of(prop: Property) -> str:
+    """The module defining the property's function (looking through `as_property`'s wrapper)."""
+    check: Any = prop.check
+    for cell in getattr(check, "__closure__", None) or ():
+        inner = cell.cell_contents
+        if callable(inner) and getattr(inner, "__module__", None):
+            return str(inner.__module__)
+    return str(getattr(check, "__module__", "") or "")
+
+
+def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | None = None, *,
+           prop: Property | None = None, engine: str = "bfs", seed: int | None = None,
+           options: Mapping[str, Any] | None = None, violation_step: int | None = None, mode: Mode = "inline",
+           expectation: Expectation | None = None, note: str = "", verify: bool = True,
+           created: str | None = None) -> Counterexample:
+    """A Counterexample for `trace` (from the model's initial state) failing `prop` (default: the
+    registered property `violation` names) at `violation_step` (default: the last state).
+
+    With `verify`, the property must fail at that step (TraceError otherwise); the recorded
+    message and objects are the ones the property reports there. `verify=False` records a trace
+    the property holds on (a corpus file expected to PASS): the message is then the given
+    violation's, from the model where it failed.
+    """
+    _check_controllers(model)
+    chosen = _property(violation, prop)
+    states = states_along(model, trace)
+    at = len(trace) if violation_step is None else violation_step
+    if not 0 <= at <= len(trace):
+        raise TraceError(f"violation_step {at} is outside the trace (0..{len(trace)})")
+    found = chosen(model, states[at])
+    if verify and found is None:
+        raise TraceError(f"{chosen.name} holds at step {at}: nothing to record")
+    shown = found or violation or Violation(chosen.name, "")
+    return Counterexample(
+        scenario=pack(model.scenario, mode),
+        variant=model.variant,
+        parameters=FrozenMap(overrides(model)),
+        property=PropertyRecord(chosen.name, chosen.statement, chosen.kind, chosen.upstream,
+                                _module_of(chosen)),
+        violation=ViolationRecord(at, shown.message, tuple(shown.objects)),
+        actions=tuple(trace),
+        fingerprints=tuple(fingerprint(s) for s in states),
+        engine=EngineRecord(engine, seed, FrozenMap(freeze_json(dict(options or {})))),
+        kubeprop_version=kubeprop_version(),
+        created=created or now_utc(),
+        expectation=expectation,
+        note=note,
+    )
+
+
+def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Action] = (), seed: int | None = None,
+                  settle_steps: int = 5000, settle_ticks: int = 100, options: Mapping[str, Any] | None = None,
+                  mode: Mode = "inline") -> Counterexample:
+    """A Counterexample from an engine result (`EngineResult` or the BFS `Report`: anything with
+    `trace` and `violation`, and optionally `engine`). `start_trace` leads from the initial state
+    to where the engine started. A convergence violation's trace ends where the fair
+    continuation starts, so that continuation (`settle`) is appended: the file then ends in the
+    settled state the property fails in."""
+    violation: Violation | None = result.violation
+    if violation is None:
+        raise TraceError("the result has no violation")
+    trace = (*start_trace, *result.trace)
+    prop = _property(violation, None)
+    if prop.kind == "convergence":
+        end = states_along(model, trace)[-1]
+        trace = (*trace, *settle(model, end, max_steps=settle_steps, max_ticks=settle_ticks).trace)
+    return record(model, trace, violation, prop=prop, engine=str(getattr(result, "engine", "bfs")), seed=seed,
+                  options=options, mode=mode)

@@ -1,0 +1,147 @@
+"""Delta debugging: shorten a failing trace to a 1-minimal one.
+
+`ddmin` is Zeller and Hildebrandt's minimizing delta debugging ("Simplifying and Isolating
+Failure-Inducing Input", IEEE TSE 2002) over any sequence, followed by a pass that removes single
+items until none can go, so the result is 1-minimal: removing any one item makes the test pass.
+`shrink_trace` applies it to cluster traces: a candidate counts as failing only if every action is
+enabled when it is replayed from the start state and the first violation on the way (safety on
+every state, then convergence where the fair continuation settles) is of the same property.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import attrs
+
+from kubeprop.model.actions import Action, Quiesce
+from kubeprop.model.cluster import actions, step
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+
+from ..convergence import settled_violation
+from ..registry import Property, Violation, first_violation
+
+T = TypeVar("T")
+
+
+class _Budget(Exception):
+    """Raised inside `ddmin` when the test budget is spent."""
+
+
+def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests: int | None = None) -> tuple[T, ...]:
+    """A 1-minimal failing subsequence of `items` (which must fail). `fails` is memoised; with
+    `max_tests`, the smallest failing sequence found so far is returned once that many distinct
+    candidates were tried."""
+    memo: dict[tuple[T, ...], bool] = {}
+
+    def test(candidate: tuple[T, ...]) -> bool:
+        if candidate not in memo:
+            if max_tests is not None and len(memo) >= max_tests:
+                raise _Budget
+            memo[candidate] = fails(candidate)
+        return memo[candidate]
+
+    best = tuple(items)
+    try:
+        if test(()):
+            return ()
+        best = _ddmin(best, test)
+        best = _single_removals(best, test)
+    except _Budget:
+        best = min((c for c, f in memo.items() if f), key=len, default=best)
+    return best
+
+
+def _chunks(items: tuple[T, ...], n: int) -> list[tuple[T, ...]]:
+    size, extra = divmod(len(items), n)
+    out, at = [], 0
+    for i in range(n):
+        width = size + (1 if i < extra else 0)
+        out.append(items[at:at + width])
+        at += width
+    return [c for c in out if c]
+
+
+def _ddmin(current: tuple[T, ...], test: Callable[[tuple[T, ...]], bool]) -> tuple[T, ...]:
+    n = 2
+    while len(current) >= 2:
+        parts = _chunks(current, n)
+        reduced = next((p for p in parts if test(p)), None)
+        if reduced is not None:
+            current, n = reduced, 2
+            continue
+        complements = (tuple(x for j, p in enumerate(parts) if j != i for x in p) for i in range(len(parts)))
+        reduced = next((c for c in complements if test(c)), None) if len(parts) > 2 else None
+        if reduced is not None:
+            current, n = reduced, max(n - 1, 2)
+            continue
+        if n >= len(current):
+            break
+        n = min(len(current), 2 * n)
+    return current
+
+
+def _single_removals(current: tuple[T, ...], test: Callable[[tuple[T, ...]], bool]) -> tuple[T, ...]:
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(current)):
+            candidate = current[:i] + current[i + 1:]
+            if test(candidate):
+                current, changed = candidate, True
+                break
+    return current
+
+
+@attrs.frozen
+class Judge:
+    """Replays candidate traces of one model and says which property (if any) they violate."""
+
+    model: ClusterModel
+    start: ClusterState
+    safety: tuple[Property, ...]
+    convergence: tuple[Property, ...] = ()
+    settle_steps: int = 5000
+    settle_ticks: int = 100
+
+    def __call__(self, trace: Sequence[Action]) -> tuple[Violation | None, tuple[Action, ...]]:
+        """The first violation replaying `trace` and the trace that shows it (cut at a safety
+        violation; ending with `Quiesce` when one was taken for the convergence check). A trace
+        with an action not enabled at its turn, or with no violation, gives (None, ())."""
+        state = self.start
+        for i, act in enumerate(trace):
+            if act not in actions(self.model, state):
+                return None, ()
+            state = step(self.model, state, act)
+            found = first_violation(self.model, state, self.safety)
+            if found is not None:
+                return found, tuple(trace[:i + 1])
+        if not self.convergence:
+            return None, ()
+        taken = tuple(trace)
+        if Quiesce() in actions(self.model, state):
+            state = step(self.model, state, Quiesce())
+            taken = (*taken, Quiesce())
+            found = first_violation(self.model, state, self.safety)
+            if found is not None:
+                return found, taken
+        found = settled_violation(self.model, state, self.convergence, max_steps=self.settle_steps,
+                                  max_ticks=self.settle_ticks)
+        return (found, taken) if found is not None else (None, ())
+
+
+def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None
+                 ) -> tuple[Violation | None, tuple[Action, ...]]:
+    """A 1-minimal trace still violating property `prop` (first), and its violation; the input
+    itself (judged) if it does not violate `prop`."""
+    found, shown = judge(trace)
+    if found is None or found.property != prop:
+        return found, shown
+
+    def fails(candidate: tuple[Action, ...]) -> bool:
+        violation, _ = judge(candidate)
+        return violation is not None and violation.property == prop
+
+    best = ddmin(shown, fails, max_tests)
+    return judge(best)

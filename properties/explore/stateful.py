@@ -1,0 +1,213 @@
+"""The Hypothesis engine: a `RuleBasedStateMachine` over the cluster's action space.
+
+One rule draws an index into `actions(model, state)` (the enabled actions, in their
+deterministic order) and takes that action, so the machine is deterministic given Hypothesis'
+choices and shrinking moves towards fewer steps and earlier-listed actions. An `@invariant()`
+checks the safety properties on every state; `teardown` — the final phase of every run —
+quiesces the cluster (`Quiesce` if enabled) and checks the convergence properties where a fair,
+fault-free continuation settles (`settled_violation`).
+
+Two ways in:
+
+- `find_with_hypothesis(model, start, config)` runs a generated machine and returns an
+  `EngineResult` with the shrunk trace (the machine records its actions; the last run Hypothesis
+  makes is the minimal failing one, replayed for reporting).
+- Subclass `ClusterMachine` in a pytest file (set `model` and `properties`) and expose its
+  `TestCase`; see docs/engines.md.
+
+The settings profile "kubeprop-ci" (derandomized, no example database, no deadline, no blob)
+is registered on import and is what the engine uses, seeded with `config.seed`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import attrs
+from hypothesis import HealthCheck, Phase, Verbosity, note, seed, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from kubeprop.model.actions import Action
+from kubeprop.model.cluster import actions, initial_state, step
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+
+from ..registry import Property, Violation, first_violation
+from .engine import ActionFilter, EngineConfig, EngineResult, EngineStats
+from .shrink import Judge, shrink_trace
+
+CI_PROFILE = "kubeprop-ci"
+BATCH = 50
+"""Examples per Hypothesis run when the engine has a time budget (checked between runs)."""
+settings.register_profile(
+    CI_PROFILE, derandomize=True, database=None, deadline=None, print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),  # no `explain`: it replays a lot
+)
+
+
+class PropertyViolated(AssertionError):
+    """A property failed during a Hypothesis run; `violation` says which and why."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(str(violation))
+        self.violation = violation
+
+
+@attrs.define
+class Recorder:
+    """Shared by every run of one generated machine: the last run's actions and violation, and counters."""
+
+    trace: list[Action] = attrs.Factory(list)
+    violation: Violation | None = None
+    steps: int = 0
+    runs: int = 0
+
+
+class ClusterMachine(RuleBasedStateMachine):
+    """A state machine over one cluster model. Subclasses set `model` and `properties` (safety and
+    convergence `Property` values, e.g. `select([...])`); optionally `start` (default
+    `initial_state(model)`), `action_filter`, `check_convergence`, and the fair continuation's
+    bounds `settle_steps`/`settle_ticks`."""
+
+    model: ClassVar[ClusterModel | None] = None
+    properties: ClassVar[tuple[Property, ...]] = ()
+    start: ClassVar[ClusterState | None] = None
+    action_filter: ClassVar[ActionFilter | None] = None
+    check_convergence: ClassVar[bool] = True
+    settle_steps: ClassVar[int] = 5000
+    settle_ticks: ClassVar[int] = 100
+    recorder: ClassVar[Recorder | None] = None
+    _cached_start: ClassVar[ClusterState | None] = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        cls = type(self)
+        if cls.model is None:
+            raise TypeError(f"{cls.__name__}.model is not set: subclass ClusterMachine and set `model` "
+                            "(build_model(...)) and `properties` (select([...]))")
+        self.cluster: ClusterModel = cls.model
+        if cls.start is None and "_cached_start" not in cls.__dict__:
+            cls._cached_start = initial_state(self.cluster)  # computed once per machine class
+        self.state: ClusterState = cls.start if cls.start is not None else cls.__dict__["_cached_start"]
+        self.safety = tuple(p for p in cls.properties if p.kind == "safety")
+        self.convergence = tuple(p for p in cls.properties if p.kind == "convergence") if cls.check_convergence \
+            else ()
+        self.trace: list[Action] = []
+        self.failed = False
+        if cls.recorder is not None:
+            cls.recorder.runs += 1
+
+    def enabled(self) -> tuple[Action, ...]:
+        """The actions this machine may take now (filtered by `action_filter`)."""
+        flt = type(self).action_filter
+        found = actions(self.cluster, self.state)
+        return found if flt is None else tuple(a for a in found if flt(a))
+
+    @rule(data=st.data())
+    def take_action(self, data: st.DataObject) -> None:
+        """Take one enabled action, chosen by index (a no-op when none is enabled or time is up)."""
+        recorder = type(self).recorder
+        enabled = self.enabled()
+        if not enabled:
+            return
+        act = enabled[data.draw(st.integers(0, len(enabled) - 1), label="action")]
+        note(str(act))
+        self.state = step(self.cluster, self.state, act)
+        self.trace.append(act)
+        if recorder is not None:
+            recorder.steps += 1
+
+    @invariant()
+    def safety_holds(self) -> None:
+        """Every safety property holds in the current state."""
+        found = first_violation(self.cluster, self.state, self.safety)
+        if found is not None:
+            self._fail(found)
+
+    def teardown(self) -> None:
+        """Quiesce, let a fair continuation settle, and check the convergence properties."""
+        if self.failed or not self.convergence:
+            return
+        cls = type(self)
+        judge = Judge(self.cluster, self.state, self.safety, self.convergence, cls.settle_steps, cls.settle_ticks)
+        found, tail = judge(())
+        if found is not None:
+            self.trace.extend(tail)
+            self._fail(found)
+
+    def _fail(self, found: Violation) -> None:
+        self.failed = True
+        recorder = type(self).recorder
+        if recorder is not None:
+            recorder.trace, recorder.violation = list(self.trace), found
+        raise PropertyViolated(found)
+
+
+def machine_for(model: ClusterModel, properties: tuple[Property, ...], start: ClusterState | None = None,
+                action_filter: ActionFilter | None = None, check_convergence: bool = True,
+                name: str = "GeneratedClusterMachine", **extra: Any) -> type[ClusterMachine]:
+    """A `ClusterMachine` subclass for `model` and `properties` (`extra` sets further class attributes)."""
+    attributes: dict[str, Any] = {
+        "model": model, "properties": tuple(properties), "start": start,
+        "action_filter": staticmethod(action_filter) if action_filter is not None else None,
+        "check_convergence": check_convergence, **extra,
+    }
+    return type(name, (ClusterMachine,), attributes)
+
+
+def engine_settings(config: EngineConfig) -> settings:
+    """The "kubeprop-ci" profile with the engine's run count and depth, quiet, one bug reported."""
+    return settings(
+        settings.get_profile(CI_PROFILE), max_examples=config.runs(config.max_examples),
+        stateful_step_count=max(1, config.max_depth), report_multiple_bugs=False, verbosity=Verbosity.quiet,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    )
+
+
+def find_with_hypothesis(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """Run the generated machine from `start` under `config`; the shrunk trace of the failing run, if
+    any. Examples run in batches of `BATCH` (batch `b` seeded `seed * 1_000_003 + b`; without a
+    budget, one batch seeded `seed`); the time budget is checked between batches, so it decides only
+    how many batches run, never what a batch does (Hypothesis cannot be stopped mid-run cleanly)."""
+    began = time.perf_counter()
+    deadline = None if config.budget_seconds is None else began + config.budget_seconds
+    recorder = Recorder()
+    machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
+                          config.action_filter, config.convergence, recorder=recorder,
+                          settle_steps=config.settle_steps, settle_ticks=config.settle_ticks)
+    total = config.runs(config.max_examples)
+    sizes = [total] if deadline is None else [min(BATCH, total - at) for at in range(0, total, BATCH)]
+    failure: Violation | None = None
+    timed_out = False
+    for batch, size in enumerate(sizes):
+        if deadline is not None and time.perf_counter() >= deadline:
+            timed_out = True
+            break
+        seed(config.seed if deadline is None else config.seed * 1_000_003 + batch)(machine)
+        try:
+            run_state_machine_as_test(machine, settings=engine_settings(attrs.evolve(config, max_examples=size)))
+        except PropertyViolated:
+            failure = recorder.violation
+            break
+    stats = EngineStats(time.perf_counter() - began, recorder.steps, recorder.runs, depth=config.max_depth,
+                        note=f"seed {config.seed}")
+    if failure is None:
+        return EngineResult("hypothesis", "time-bound" if timed_out else "runs-done", stats=stats)
+    return _shrunk(model, start, config, recorder, failure, stats, began)
+
+
+def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, recorder: Recorder, failure: Violation,
+            stats: EngineStats, began: float) -> EngineResult:
+    """The result for a failure: Hypothesis' shrunk trace, then delta-debugged when `config.shrink`
+    (index-based choices shrink well but not always to a 1-minimal trace)."""
+    trace = tuple(recorder.trace)
+    found: Violation | None = failure
+    if config.shrink:
+        judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
+                      config.settle_ticks)
+        found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests)
+        assert found is not None, "the recorded trace no longer fails on replay: the model is not deterministic"
+        stats = attrs.evolve(stats, seconds=time.perf_counter() - began, shrunk_from=len(recorder.trace))
+    return EngineResult("hypothesis", "violation", found, trace, stats)

@@ -1,0 +1,210 @@
+"""Swarm random walks: many short seeded walks, each with a random subset of action kinds.
+
+Swarm testing (Groce, Zhang, Eide, Chen, Regehr: "Swarm Testing", ISSTA 2012) leaves a random
+half of the features out of each test, so that no single feature (here: an action class such as
+`Tick` or `CrashComponent`) crowds out the interleavings another one needs. Walk `i` draws its
+choices from `random.Random(seed * 1_000_003 + i)` and decides whether a kind is enabled with
+`random.Random(f"{seed}/{i}/{kind}")` (string seeds go through SHA-512, not the salted `hash()`),
+so a walk is the same in every process. Safety properties are checked on every state; at the end
+of a walk the cluster quiesces (`Quiesce` if enabled) and the convergence properties are checked
+where a fair fault-free continuation settles.
+
+Walks run in index order, split into chunks over worker processes; the reported violation is the
+one of the lowest failing walk index, so a seed gives the same result with 1 or N workers (unless
+the time budget runs out first). Its trace is then shortened by delta debugging (`shrink.py`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import time
+from collections.abc import Generator
+
+import attrs
+
+from kubeprop.model.actions import Action
+from kubeprop.model.cluster import actions, step
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+
+from ..registry import Property, Violation, first_violation
+from .engine import ActionFilter, EngineConfig, EngineResult, EngineStats, ModelSpec, check_picklable
+from .shrink import Judge, shrink_trace
+
+SWARM_PROBABILITY = 0.5
+"""The chance that a walk enables a given action kind (Groce et al. use one half)."""
+
+
+@attrs.frozen
+class Walker:
+    """Everything one process needs to run walks."""
+
+    model: ClusterModel
+    start: ClusterState
+    config: EngineConfig
+    safety: tuple[Property, ...]
+    convergence: tuple[Property, ...]
+
+    def judge(self) -> Judge:
+        """The replay judge used for walk ends and for shrinking."""
+        c = self.config
+        return Judge(self.model, self.start, self.safety, self.convergence, c.settle_steps, c.settle_ticks)
+
+
+@attrs.frozen
+class WalkOutcome:
+    """One walk: its index, the actions taken, the violation (if any) and the kinds it enabled."""
+
+    index: int
+    trace: tuple[Action, ...]
+    violation: Violation | None
+    kinds: tuple[str, ...]
+
+
+@attrs.frozen
+class ChunkOutcome:
+    """A chunk of consecutive walks: how many ran, steps taken, and the first failing walk."""
+
+    completed: int
+    steps: int
+    failure: WalkOutcome | None
+    timed_out: bool
+
+
+def walk_seed(seed: int, index: int) -> int:
+    """The RNG seed of walk `index` (no salted hashing)."""
+    return seed * 1_000_003 + index
+
+
+class _Kinds:
+    """The swarm's per-walk choice of action kinds, decided lazily per kind, hash-free."""
+
+    def __init__(self, seed: int, index: int, swarm: bool) -> None:
+        self.prefix, self.swarm, self.chosen = f"{seed}/{index}/", swarm, dict[str, bool]()
+
+    def __call__(self, kind: str) -> bool:
+        if not self.swarm:
+            return True
+        if kind not in self.chosen:
+            self.chosen[kind] = random.Random(self.prefix + kind).random() < SWARM_PROBABILITY
+        return self.chosen[kind]
+
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(sorted(k for k, on in self.chosen.items() if on)) if self.swarm else ("*",)
+
+
+def _enabled(model: ClusterModel, state: ClusterState, flt: ActionFilter | None, kinds: _Kinds) -> list[Action]:
+    return [a for a in actions(model, state) if (flt is None or flt(a)) and kinds(type(a).__name__)]
+
+
+def walk_once(walker: Walker, index: int) -> tuple[WalkOutcome, int]:
+    """Run walk `index`; returns its outcome and the number of steps taken."""
+    config, model = walker.config, walker.model
+    rng, kinds = random.Random(walk_seed(config.seed, index)), _Kinds(config.seed, index, config.swarm)
+    state, trace = walker.start, list[Action]()
+    for _ in range(config.max_depth):
+        enabled = _enabled(model, state, config.action_filter, kinds)
+        if not enabled:
+            break
+        act = enabled[rng.randrange(len(enabled))]
+        state = step(model, state, act)
+        trace.append(act)
+        found = first_violation(model, state, walker.safety)
+        if found is not None:
+            return WalkOutcome(index, tuple(trace), found, kinds.enabled()), len(trace)
+    violation: Violation | None = None
+    if walker.convergence:
+        ending = attrs.evolve(walker.judge(), start=state)
+        violation, tail = ending(())
+        trace.extend(tail)
+    return WalkOutcome(index, tuple(trace), violation, kinds.enabled()), len(trace)
+
+
+def run_chunk(walker: Walker, indices: range, deadline: float | None) -> ChunkOutcome:
+    """Run the walks of `indices` in order until one fails or the wall-clock `deadline` passes."""
+    steps = 0
+    for done, index in enumerate(indices):
+        if deadline is not None and time.time() >= deadline:
+            return ChunkOutcome(done, steps, None, True)
+        outcome, taken = walk_once(walker, index)
+        steps += taken
+        if outcome.violation is not None:
+            return ChunkOutcome(done + 1, steps, outcome, False)
+    return ChunkOutcome(len(indices), steps, None, False)
+
+
+_WORKER: Walker | None = None
+
+
+def _init_worker(spec: ModelSpec, start: ClusterState, config: EngineConfig) -> None:
+    global _WORKER
+    model = spec.build()
+    _WORKER = Walker(model, start, config, config.safety(), config.convergence_properties())
+
+
+def _worker_chunk(args: tuple[range, float | None]) -> ChunkOutcome:
+    assert _WORKER is not None, "worker not initialised"
+    return run_chunk(_WORKER, *args)
+
+
+def _chunks(total: int, workers: int) -> list[range]:
+    size = max(1, min(16, total // (workers * 8) or 1))
+    return [range(i, min(i + size, total)) for i in range(0, total, size)]
+
+
+def _outcomes(walker: Walker, total: int, workers: int, deadline: float | None
+              ) -> Generator[ChunkOutcome, None, None]:
+    """Chunk outcomes in walk-index order, from this process or from a pool of workers."""
+    chunks = _chunks(total, workers)
+    if workers <= 1:
+        for chunk in chunks:
+            yield run_chunk(walker, chunk, deadline)
+        return
+    config = walker.config
+    spec = ModelSpec.of(walker.model)
+    check_picklable(config, "the engine configuration (its action_filter)")
+    method = config.start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    context = multiprocessing.get_context(method)
+    with context.Pool(workers, _init_worker, (spec, walker.start, config)) as pool:
+        yield from pool.imap(_worker_chunk, [(chunk, deadline) for chunk in chunks])
+
+
+def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """Swarm random walks from `start`: `config.runs(config.walks)` walks of up to `max_depth`
+    steps over `workers` processes; the lowest failing walk's trace, delta-debugged."""
+    began = time.perf_counter()
+    walker = Walker(model, start, config, config.safety(), config.convergence_properties())
+    initial = first_violation(model, start, walker.safety)
+    if initial is not None:
+        return EngineResult("walk", "violation", initial, (), EngineStats(time.perf_counter() - began, 0))
+    workers = config.workers or os.cpu_count() or 1
+    deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
+    runs = steps = 0
+    failure: WalkOutcome | None = None
+    timed_out = False
+    outcomes = _outcomes(walker, config.runs(config.walks), workers, deadline)
+    try:
+        for chunk in outcomes:
+            runs, steps = runs + chunk.completed, steps + chunk.steps
+            if chunk.failure is not None or chunk.timed_out:
+                failure, timed_out = chunk.failure, chunk.timed_out
+                break
+    finally:
+        outcomes.close()  # stops the worker pool
+    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=config.max_depth)
+    if failure is None:
+        return EngineResult("walk", "time-bound" if timed_out else "runs-done", stats=stats)
+    return _report(walker, failure, stats, began)
+
+
+def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: float) -> EngineResult:
+    violation: Violation | None = failure.violation
+    trace = failure.trace
+    assert violation is not None
+    if walker.config.shrink:
+        violation, trace = shrink_trace(walker.judge(), trace, violation.property, walker.config.max_shrink_tests)
+        assert violation is not None, "the walk's trace no longer fails on replay: the model is not deterministic"
+    note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
+    stats = attrs.evolve(stats, seconds=time.perf_counter() - began, shrunk_from=len(failure.trace), note=note)
+    return EngineResult("walk", "violation", violation, trace, stats)

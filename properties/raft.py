@@ -1,0 +1,183 @@
+"""Raft's safety properties (Raft paper, Figure 3) and client-visible guarantees, as state
+invariants of the Raft model (`kubeprop.model.raft`).
+
+Some need history, which the state keeps as ghost variables that no transition reads:
+`elected` — every (term, leader) pair ever elected (Election Safety); `committed` — every entry
+ever known committed, with the term it was first seen committed in (Leader Completeness, State
+Machine Safety, acknowledged writes); `lead_log` — a leader's log, followed only while it grows
+(Leader Append-Only); `history` — the clients' call/return events (linearizability).
+
+Besides the invariants there are *claims* (statements of the seed document that are expected to
+fail on a correct Raft — a counterexample refutes them) and *goals* (reachability questions: a
+witness trace answers "yes"). All three are `RaftCheck`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+import attrs
+
+from kubeprop.model.raft_state import LEADER, RaftConfig, RaftState, entry_text
+
+from .linearizability import check_history
+from .registry import Violation
+
+CheckFn = Callable[[RaftConfig, RaftState], "str | None"]
+CheckKind = Literal["invariant", "claim", "goal"]
+
+
+@attrs.frozen
+class RaftCheck:
+    """A named check: `check` returns None or a sentence saying what fails (for a goal: what was
+    reached)."""
+
+    name: str
+    statement: str
+    upstream: str
+    check: CheckFn = attrs.field(eq=False, repr=False)
+    kind: CheckKind = "invariant"
+
+    def __call__(self, config: RaftConfig, state: RaftState) -> Violation | None:
+        message = self.check(config, state)
+        return None if message is None else Violation(self.name, message)
+
+
+def _election_safety(cfg: RaftConfig, st: RaftState) -> str | None:
+    leaders: dict[int, int] = {}
+    for term, s in sorted(st.elected):
+        if term in leaders:
+            return f"{cfg.name(leaders[term])} and {cfg.name(s)} were both elected leader in term {term}"
+        leaders[term] = s
+    return None
+
+
+def _leader_append_only(cfg: RaftConfig, st: RaftState) -> str | None:
+    for s in range(cfg.servers):
+        ghost = st.lead_log[s]
+        if st.role[s] == LEADER and st.log[s][:len(ghost)] != ghost:
+            return (f"leader {cfg.name(s)} (term {st.term[s]}) had {len(ghost)} entries and now has a "
+                    f"log that does not extend them")
+    return None
+
+
+def _log_matching(cfg: RaftConfig, st: RaftState) -> str | None:
+    for i in range(cfg.servers):
+        for j in range(i + 1, cfg.servers):
+            a, b = st.log[i], st.log[j]
+            for k in range(min(len(a), len(b)), 0, -1):
+                if a[k - 1][0] == b[k - 1][0]:
+                    if a[:k] != b[:k]:
+                        return (f"{cfg.name(i)} and {cfg.name(j)} both have term {a[k - 1][0]} at "
+                                f"index {k} but differ before it")
+                    break
+    return None
+
+
+def _leader_completeness(cfg: RaftConfig, st: RaftState) -> str | None:
+    for index, term, value, cterm in sorted(st.committed):
+        for s in range(cfg.servers):
+            if st.role[s] == LEADER and st.term[s] > cterm:
+                log = st.log[s]
+                if len(log) < index or log[index - 1] != (term, value):
+                    return (f"entry {index} {entry_text(cfg, (term, value))} was committed in term "
+                            f"{cterm} but leader {cfg.name(s)} of term {st.term[s]} does not have it")
+    return None
+
+
+def _state_machine_safety(cfg: RaftConfig, st: RaftState) -> str | None:
+    seen: dict[int, tuple[int, int]] = {}
+    for index, term, value, _ in sorted(st.committed):
+        if index in seen and seen[index] != (term, value):
+            return (f"two different entries were committed at index {index}: "
+                    f"{entry_text(cfg, seen[index])} and {entry_text(cfg, (term, value))}")
+        seen[index] = (term, value)
+    for s in range(cfg.servers):
+        for k in range(1, st.commit[s] + 1):
+            if k > len(st.log[s]) or seen.get(k) != st.log[s][k - 1]:
+                return f"{cfg.name(s)} has applied index {k}, which is not the entry committed there"
+    return None
+
+
+def _acked_writes(st: RaftState) -> list[int]:
+    return [ref[1] for kind, ref, _ in st.history if kind == "ret" and ref[0] == "w"]
+
+
+def _acked_durable(cfg: RaftConfig, st: RaftState) -> str | None:
+    for op in _acked_writes(st):
+        where = [i for i, _, v, _ in st.committed if v == op]
+        if not where:
+            return f"'{cfg.ops[op - 1]}' was acknowledged but never committed"
+        index = min(where)
+        for s in range(cfg.servers):
+            if st.commit[s] >= index and st.log[s][index - 1][1] != op:
+                return (f"'{cfg.ops[op - 1]}' was acknowledged at index {index}, but {cfg.name(s)} "
+                        f"has applied another entry there: the write is lost")
+    return None
+
+
+def _linearizable(cfg: RaftConfig, st: RaftState) -> str | None:
+    return check_history(st.history) if st.history else None
+
+
+def _all_replicas_before_ack(cfg: RaftConfig, st: RaftState) -> str | None:
+    for op in _acked_writes(st):
+        missing = [cfg.name(s) for s in range(cfg.servers) if all(v != op for _, v in st.log[s])]
+        if missing:
+            return (f"'{cfg.ops[op - 1]}' was acknowledged to the client while "
+                    f"{', '.join(missing)} did not have it")
+    return None
+
+
+def _write_acked(cfg: RaftConfig, st: RaftState) -> str | None:
+    acked = _acked_writes(st)
+    return f"'{cfg.ops[acked[0] - 1]}' acknowledged" if acked else None
+
+
+FIGURE3 = "Raft paper (Ongaro & Ousterhout 2014), Figure 3"
+RAFT_CHECKS: tuple[RaftCheck, ...] = (
+    RaftCheck("ElectionSafety", "at most one leader is elected in a term", FIGURE3, _election_safety),
+    RaftCheck("LeaderAppendOnly", "a leader never overwrites or deletes entries of its log; it only "
+              "appends", FIGURE3, _leader_append_only),
+    RaftCheck("LogMatching", "two logs with an entry of the same index and term are identical up to "
+              "that index", FIGURE3, _log_matching),
+    RaftCheck("LeaderCompleteness", "an entry committed in a term is in the log of every leader of a "
+              "later term", FIGURE3, _leader_completeness),
+    RaftCheck("StateMachineSafety", "no two members apply different entries at the same index",
+              FIGURE3, _state_machine_safety),
+    RaftCheck("AckedWritesDurable", "an acknowledged write is never lost: it stays at its index on "
+              "every member that has applied that index", "etcd-io/raft raft.go (commit before ack)",
+              _acked_durable),
+    RaftCheck("Linearizable", "the client history (writes and linearizable reads) is linearizable: "
+              "a linearizable read returns the latest acknowledged write",
+              "etcd-io/raft read_only.go (ReadIndex, ReadOnlySafe)", _linearizable),
+    RaftCheck("AllReplicasBeforeAck", "seed §2: 'Write → all replicas updated (before write "
+              "completes)' / 'Quorum reached (3/3 nodes have data)'", "seed §2", _all_replicas_before_ack,
+              "claim"),
+    RaftCheck("WriteAcked", "a client write is acknowledged (reachability: the cluster can commit)",
+              "seed §2, §6", _write_acked, "goal"),
+)
+INVARIANTS = tuple(c for c in RAFT_CHECKS if c.kind == "invariant")
+
+
+def select_checks(names: Iterable[str] | None = None) -> tuple[RaftCheck, ...]:
+    """The checks with these names (None: every invariant); KeyError names an unknown one."""
+    if names is None:
+        return INVARIANTS
+    by_name = {c.name: c for c in RAFT_CHECKS}
+    out = []
+    for name in names:
+        if name not in by_name:
+            raise KeyError(f"unknown Raft check {name!r}; valid: {', '.join(by_name)}")
+        out.append(by_name[name])
+    return tuple(out)
+
+
+def first_failure(config: RaftConfig, state: RaftState, checks: Iterable[RaftCheck]) -> Violation | None:
+    """The first check that fails (or goal reached) in the state, or None."""
+    for c in checks:
+        found = c(config, state)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,88 @@
+"""`kubeprop replay FILE… [--full] [--json] [--html FILE] [--expect]`: re-run counterexample files.
+
+Exit codes (docs/counterexamples.md): 0 every file PASSES; 1 some file REPRODUCES; 3 some file
+is STALE (and none reproduces); 2 bad input (an unreadable file — the others are still
+replayed and reported). With `--expect`, files are judged against their `expectation`: 0 when
+every file's verdict is the expected one, 1 otherwise (files without one must REPRODUCE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kubeprop.counterexamples.format import CounterexampleError, write_atomic
+from kubeprop.counterexamples.render import render_text, verdict_line
+from kubeprop.counterexamples.render_html import render_html
+from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
+from kubeprop.counterexamples.steps import result_json
+
+EXIT_OK, EXIT_REPRODUCES, EXIT_BAD_INPUT, EXIT_STALE = 0, 1, 2, 3
+
+
+def exit_code(results: Sequence[ReplayResult], bad_input: bool, expect: bool) -> int:
+    """The command's exit code for these results (see the module docstring)."""
+    if bad_input:
+        return EXIT_BAD_INPUT
+    if expect:
+        ok = all(r.verdict == (r.expected or Verdict.REPRODUCES) for r in results)
+        return EXIT_OK if ok else EXIT_REPRODUCES
+    verdicts = {r.verdict for r in results}
+    if Verdict.REPRODUCES in verdicts:
+        return EXIT_REPRODUCES
+    if Verdict.STALE in verdicts:
+        return EXIT_STALE
+    return EXIT_OK
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Replay every file, print the renderings (or JSON), write the HTML page if asked."""
+    results: list[ReplayResult] = []
+    errors: list[str] = []
+    for path in args.files:
+        try:
+            results.append(replay(path))
+        except CounterexampleError as err:
+            errors.append(str(err))
+    for message in errors:
+        sys.stderr.write(f"kubeprop replay: bad input:\n{message}\n")
+    if args.json:
+        data = {"results": [result_json(r, full=args.full) for r in results], "errors": errors}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for r in results:
+            sys.stdout.write(render_text(r, full=args.full) + "\n")
+        for r in results:
+            sys.stdout.write(verdict_line(r) + "\n")
+    if args.html is not None and results:
+        write_atomic(Path(args.html), render_html(results))
+        if not args.json:
+            sys.stdout.write(f"wrote {args.html}\n")
+    return exit_code(results, bool(errors), args.expect)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `kubeprop replay`."""
+    parser = sub.add_parser(
+        "replay",
+        help="re-run counterexample files through the current model: REPRODUCES, PASSES or STALE",
+        description=(
+            "Replay counterexample files: rebuild each file's scenario and model variant, re-run its actions "
+            "checking each is still enabled and each state's fingerprint matches, and judge the property at the "
+            "recorded step. Prints each trace (numbered steps, what changed, the violation) and one verdict line "
+            "per file. Exit 0 when every file PASSES (the property now holds), 1 when any REPRODUCES, 3 when any "
+            "is STALE (the model or scenario changed; the trace no longer applies) and none reproduces, 2 on bad "
+            "input. With --expect: 0 when every verdict matches the file's expectation, 1 otherwise."
+        ),
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="counterexample files (.json)")
+    parser.add_argument("--full", action="store_true", help="show the whole state after every step")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
+    parser.add_argument("--html", type=Path, metavar="FILE",
+                        help="also write a self-contained HTML page with the trace as a timeline")
+    parser.add_argument("--expect", action="store_true",
+                        help="judge each file against its 'expectation' (reproduces|passes), as the corpus does")
+    parser.set_defaults(run=run_replay)

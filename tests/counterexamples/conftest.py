@@ -1,0 +1,55 @@
+"""Shared fixtures: a small recorded counterexample (rs-no-expectations on the `web` scenario)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+import pytest
+
+from kubeprop.counterexamples.format import Counterexample, write
+from kubeprop.counterexamples.trace import record
+from kubeprop.model.actions import Action, Deliver
+from kubeprop.model.cluster import build_model, initial_state
+from kubeprop.model.cluster_state import ClusterModel
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.scenario import load_scenario
+from kubeprop.properties.explore.bfs import Bounds, bfs
+from kubeprop.properties.registry import Violation, select
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
+CREATED = "2025-01-01T00:00:00Z"
+
+
+def rs_actions(a: Action) -> bool:
+    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
+        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
+
+
+def rs_trace(model: ClusterModel) -> tuple[tuple[Action, ...], Violation]:
+    """The shortest rs-no-expectations trace on a `web` model (BFS over the ReplicaSet actions)."""
+    report = bfs(model, initial_state(model), select(["replicaset-no-overcreation"]), Bounds(max_depth=12),
+                 action_filter=rs_actions)
+    assert report.violation is not None
+    return report.trace, report.violation
+
+
+@pytest.fixture(name="rs_trace")
+def rs_trace_fixture() -> Callable[[ClusterModel], tuple[tuple[Action, ...], Violation]]:
+    return rs_trace
+
+
+@pytest.fixture(scope="session")
+def rs_counterexample() -> Counterexample:
+    model = build_model(load_scenario(WEB), variant="rs-no-expectations")
+    trace, violation = rs_trace(model)
+    ce = record(model, trace, violation, engine="bfs", created=CREATED)
+    # pin what depends on the installation and the working folder (both informational)
+    return attrs.evolve(ce, kubeprop_version="0.0.0-test", scenario=attrs.evolve(ce.scenario, path="web.yaml"))
+
+
+@pytest.fixture
+def rs_file(rs_counterexample: Counterexample, tmp_path: Path) -> Path:
+    return write(rs_counterexample, tmp_path)

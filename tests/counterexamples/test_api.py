@@ -1,0 +1,78 @@
+"""The Python API: `check`, the engine registry and the assertion helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import kubeprop.counterexamples as cx
+from kubeprop.counterexamples.api import ENGINES, check, register_engine
+from kubeprop.model.actions import Action, Deliver
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.properties.explore.bfs import Bounds
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult
+
+WEB = Path(__file__).resolve().parents[2] / "tests" / "model" / "data" / "variants" / "web.yaml"
+EXPECTED = [
+    "Reconcile(controller=deployment, key=default/web)",
+    "Deliver(component=controller-manager, resource=replicasets.apps, revision=11)",
+    "Reconcile(controller=replicaset, key=default/web-9b8d4d75)",
+    "Deliver(component=controller-manager, resource=pods, revision=13)",
+    "Reconcile(controller=replicaset, key=default/web-9b8d4d75)",
+]
+
+
+def rs_actions(a: Action) -> bool:
+    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
+        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
+
+
+def _rs(variant: str, tmp_path: Path | None = None) -> cx.CheckReport:
+    return check(WEB, ["replicaset-no-overcreation"], engine="bfs", bounds=Bounds(max_depth=12), variant=variant,
+                 action_filter=rs_actions, save_to=tmp_path)
+
+
+def test_public_surface() -> None:
+    assert all(hasattr(cx, name) for name in cx.__all__)
+    assert callable(cx.replay) and callable(cx.fingerprint) and callable(cx.check)
+
+
+def test_check_finds_and_records_a_violation(tmp_path: Path) -> None:
+    report = _rs("rs-no-expectations", tmp_path)
+    cx.assert_discovery(report, "replicaset-no-overcreation", actions=EXPECTED)
+    assert report.path is not None and report.path.exists()
+    assert report.counterexample is not None and cx.replay(report.path).verdict == cx.Verdict.REPRODUCES
+    with pytest.raises(AssertionError, match="reproduce with: kubeprop replay"):
+        cx.assert_no_discovery(report)
+    with pytest.raises(AssertionError, match="the trace differs"):
+        cx.assert_discovery(report, "replicaset-no-overcreation", actions=EXPECTED[:2])
+    with pytest.raises(AssertionError, match="expected a violation of node-not-overcommitted"):
+        cx.assert_discovery(report, "node-not-overcommitted")
+
+
+def test_check_on_the_correct_model() -> None:
+    report = _rs("correct")
+    cx.assert_no_discovery(report)
+    assert report.complete and report.discoveries == {}
+    with pytest.raises(AssertionError, match="found none"):
+        cx.assert_discovery(report, "replicaset-no-overcreation")
+
+
+def test_engines_plug_in() -> None:
+    assert {"bfs", "walk", "hypothesis"} <= set(ENGINES)
+    seen: list[EngineConfig] = []
+
+    def fake(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+        seen.append(config)
+        return EngineResult("fake", "runs-done")
+
+    register_engine("fake", fake)
+    try:
+        report = check(WEB, ["replicaset-no-overcreation"], engine="fake", seed=7, budget=3.0)
+    finally:
+        del ENGINES["fake"]
+    assert report.exit_reason == "runs-done" and seen[0].seed == 7 and seen[0].budget_seconds == 3.0
+    with pytest.raises(KeyError, match="unknown engine 'nope'"):
+        check(WEB, engine="nope")

@@ -1,0 +1,113 @@
+"""The file format: round trips, content-addressed atomic writes, strict loading with field names."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeprop.counterexamples.format import (
+    Counterexample,
+    CounterexampleError,
+    dumps,
+    from_data,
+    load,
+    loads,
+    to_data,
+    write,
+)
+from kubeprop.counterexamples.schema_check import problems, schema
+from kubeprop.properties.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _edit(ce: Counterexample, change: Any) -> str:
+    data = to_data(ce)
+    change(data)
+    return json.dumps(data)
+
+
+def test_round_trip(rs_counterexample: Counterexample) -> None:
+    text = dumps(rs_counterexample)
+    again = loads(text)
+    assert again == rs_counterexample
+    assert dumps(again) == text
+    assert problems(json.loads(text)) == []
+
+
+def test_content_addressed_names_and_atomic_writes(rs_counterexample: Counterexample, tmp_path: Path) -> None:
+    first = write(rs_counterexample, tmp_path)
+    assert re.fullmatch(r"replicaset-no-overcreation-[0-9a-f]{12}\.json", first.name)
+    second = write(rs_counterexample, tmp_path, keep_shorter=False)
+    assert first == second
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name]  # no temporary file left behind
+    assert load(first) == rs_counterexample
+
+
+CASES = [
+    (lambda d: d.update(schema=2), "schema: version 2 is not supported (this kubeprop reads version 1)"),
+    (lambda d: d.pop("schema"), "schema: missing"),
+    (lambda d: d["trace"][3]["action"].update(action="Foo"), "trace[3].action: unknown action 'Foo'"),
+    (lambda d: d["trace"][1]["action"].pop("revision"), "trace[1].action: Deliver: missing field 'revision'"),
+    (lambda d: d["violation"].pop("step"), "violation.step: missing (required)"),
+    (lambda d: d["violation"].update(step=99), "violation.step: 99 is past the end of the trace"),
+    (lambda d: d["trace"][0].update(fingerprint="xyz"), "trace[0].fingerprint: must match"),
+    (lambda d: d["model"].update(variant="nope"), "model.variant: unknown variant 'nope'"),
+    (lambda d: d["model"]["parameters"].update(bogus=1), "model.parameters.bogus: unknown parameter"),
+    (lambda d: d.update(extra=1), "extra: unknown field"),
+    (lambda d: d.update(expectation="maybe"), "expectation: must be one of"),
+    (lambda d: d["engine"].update(seed="x"), "engine.seed: must be integer or null"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), CASES)
+def test_bad_files_name_the_field(rs_counterexample: Counterexample, change: Any, message: str) -> None:
+    with pytest.raises(CounterexampleError) as err:
+        loads(_edit(rs_counterexample, change), "f.json")
+    assert f"f.json: {message}" in str(err.value)
+
+
+def test_truncated_file(rs_counterexample: Counterexample) -> None:
+    text = dumps(rs_counterexample)
+    with pytest.raises(CounterexampleError, match=r"not valid JSON.*truncated"):
+        loads(text[: len(text) // 2], "f.json")
+
+
+def test_edited_inline_scenario_is_bad_input(rs_counterexample: Counterexample, tmp_path: Path) -> None:
+    from kubeprop.counterexamples.replay import replay
+
+    def edit(d: dict[str, Any]) -> None:
+        d["scenario"]["files"][0]["text"] += "\n# edited\n"
+
+    path = tmp_path / "edited.json"
+    path.write_text(_edit(rs_counterexample, edit))
+    with pytest.raises(CounterexampleError, match=r"scenario\.contentHash: does not match the inline files"):
+        replay(path)
+
+
+def test_cli_bad_input_exits_2_without_traceback(rs_counterexample: Counterexample, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(_edit(rs_counterexample, lambda d: d["trace"][3]["action"].update(action="Foo")))
+    short = tmp_path / "short.json"
+    short.write_text(dumps(rs_counterexample)[:300])
+    assert main(["replay", str(bad), str(short)]) == 2
+    err = capsys.readouterr().err
+    assert "trace[3].action: unknown action 'Foo'" in err and "truncated" in err
+    assert "Traceback" not in err
+
+
+def test_schema_is_draft_2020_12_and_shown_in_the_docs() -> None:
+    assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    docs = (REPO / "docs" / "counterexamples.md").read_text()
+    block = docs.split("<!-- schema -->\n```json\n", 1)[1].split("```", 1)[0]
+    assert json.loads(block) == schema()
+
+
+def test_from_data_rejects_non_objects() -> None:
+    with pytest.raises(CounterexampleError, match="must be a JSON object"):
+        from_data([1, 2])

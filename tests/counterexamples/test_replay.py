@@ -1,0 +1,113 @@
+"""Replay verdicts and the `kubeprop replay` exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeprop.counterexamples.format import Counterexample, dumps, to_data, write
+from kubeprop.counterexamples.replay import Verdict, replay
+from kubeprop.counterexamples.trace import TraceError, record
+from kubeprop.model.cluster import build_model
+from kubeprop.model.cluster_state import ClusterModel
+from kubeprop.model.scenario import load_scenario
+from kubeprop.properties.cli import main
+from kubeprop.properties.registry import select
+
+REPO = Path(__file__).resolve().parents[2]
+VARIANTS = REPO / "tests" / "model" / "data" / "variants"
+
+
+def test_reproduces(rs_file: Path) -> None:
+    result = replay(rs_file)
+    assert result.verdict == Verdict.REPRODUCES
+    assert result.violation is not None and "owns 3 active pods" in result.violation.message
+    assert result.drift_step is None and len(result.states) == 6
+
+
+def test_passes_on_the_correct_model(rs_file: Path) -> None:
+    result = replay(rs_file, variant="correct")
+    assert result.verdict == Verdict.PASSES and result.violation is None
+    assert result.drift_step == 5  # only the violating state itself differs
+
+
+def test_stale_after_a_parameter_change(rs_file: Path) -> None:
+    result = replay(rs_file, parameters={"instantCaches": True})  # Deliver actions disappear
+    assert result.verdict == Verdict.STALE
+    assert "step 2: Deliver(component=controller-manager" in result.reason and "no longer enabled" in result.reason
+
+
+def test_stale_when_a_fingerprint_differs(rs_counterexample: Counterexample, tmp_path: Path) -> None:
+    data = to_data(rs_counterexample)
+    data["trace"][1]["fingerprint"] = "0" * 16
+    path = tmp_path / "drift.json"
+    path.write_text(json.dumps(data))
+    result = replay(path)
+    assert result.verdict == Verdict.STALE and result.drift_step == 2
+    assert "the state after step 2 differs" in result.reason and "still fails" in result.reason
+
+
+def test_path_mode_notices_a_changed_scenario(tmp_path: Path, rs_trace: Callable[[ClusterModel], Any]) -> None:
+    shutil.copytree(VARIANTS / "web", tmp_path / "web")
+    shutil.copy(VARIANTS / "web.yaml", tmp_path / "web.yaml")
+    model = build_model(load_scenario(tmp_path / "web.yaml"), variant="rs-no-expectations")
+    trace, violation = rs_trace(model)
+    path = write(record(model, trace, violation, mode="path"), tmp_path / "out")
+    assert json.loads(path.read_text())["scenario"]["mode"] == "path"
+    assert replay(path).verdict == Verdict.REPRODUCES
+    with (tmp_path / "web" / "app.yaml").open("a") as f:
+        f.write("\n# a comment changes the content hash\n")
+    result = replay(path)
+    assert result.verdict == Verdict.STALE and "changed since the file was written" in result.reason
+
+
+def test_record_refuses_a_trace_where_the_property_holds(rs_counterexample: Counterexample) -> None:
+    model = build_model(load_scenario(VARIANTS / "web.yaml"), variant="correct")
+    with pytest.raises(TraceError, match="holds at step 5"):
+        record(model, rs_counterexample.actions, None, prop=select(["replicaset-no-overcreation"])[0])
+
+
+def test_cli_exit_codes(rs_counterexample: Counterexample, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    reproduces = write(rs_counterexample, tmp_path)
+    data = to_data(rs_counterexample)
+    data["model"]["variant"] = "correct"
+    passes = tmp_path / "passes.json"
+    passes.write_text(json.dumps(data))
+    data["model"]["parameters"] = {"instantCaches": True}
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps(data))
+    assert main(["replay", str(passes)]) == 0
+    assert main(["replay", str(reproduces)]) == 1
+    assert main(["replay", str(stale)]) == 3
+    assert main(["replay", str(stale), str(reproduces)]) == 1
+    assert main(["replay", str(passes), str(tmp_path / "missing.json")]) == 2
+    capsys.readouterr()
+    assert main(["replay", "--json", str(reproduces), str(passes)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [r["verdict"] for r in out["results"]] == ["REPRODUCES", "PASSES"]
+    assert out["results"][0]["steps"][5]["changes"][0]["kind"] == "created"
+
+
+def test_cli_expect_flag(rs_counterexample: Counterexample, tmp_path: Path) -> None:
+    data = to_data(rs_counterexample)
+    data["expectation"] = "passes"
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(data))
+    right = tmp_path / "right.json"
+    right.write_text(dumps(rs_counterexample).replace('"kind": "Counterexample",',
+                                                      '"kind": "Counterexample",\n  "expectation": "reproduces",'))
+    assert main(["replay", "--expect", str(right)]) == 0
+    assert main(["replay", "--expect", str(right), str(wrong)]) == 1
+
+
+def test_corpus_files_meet_their_expectations() -> None:
+    files = sorted((REPO / "counterexamples" / "corpus").glob("*.json"))
+    assert len(files) >= 6
+    results = [replay(f) for f in files]
+    assert all(r.meets_expectation for r in results), [(r.file, r.verdict) for r in results]
+    assert {r.verdict for r in results} == {Verdict.REPRODUCES, Verdict.PASSES}

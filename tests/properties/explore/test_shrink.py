@@ -1,0 +1,90 @@
+"""Delta debugging returns 1-minimal failing sequences, and shrinks cluster traces to replayable
+traces that still violate the same property."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from kubeprop.model.actions import Action
+from kubeprop.model.cluster import actions, build_model, initial_state, step
+from kubeprop.model.drive import run
+from kubeprop.model.scenario import load_scenario
+from kubeprop.properties.explore.shrink import Judge, ddmin, shrink_trace
+from kubeprop.properties.registry import select
+
+DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
+
+
+def one_minimal(result: tuple[int, ...], fails: Callable[[tuple[int, ...]], bool]) -> bool:
+    return fails(result) and not any(fails(result[:i] + result[i + 1:]) for i in range(len(result)))
+
+
+def test_ddmin_finds_the_failure_inducing_items() -> None:
+    def fails(c: tuple[int, ...]) -> bool:
+        return {3, 7, 12} <= set(c)
+
+    assert ddmin(tuple(range(20)), fails) == (3, 7, 12)
+
+
+def test_ddmin_result_is_one_minimal_with_order_constraints() -> None:
+    # fails when some 5 comes before some 2 and there are at least two 9s
+    def fails(c: tuple[int, ...]) -> bool:
+        return 5 in c and 2 in c[c.index(5):] and c.count(9) >= 2
+
+    items = (1, 9, 2, 5, 4, 9, 9, 2, 8, 5, 2, 9)
+    result = ddmin(items, fails)
+    assert one_minimal(result, fails)
+    assert len(result) == 4 and sorted(result) == [2, 5, 9, 9]
+
+
+def test_ddmin_empty_and_budget() -> None:
+    assert ddmin((1, 2, 3), lambda c: True) == ()
+    tried: list[tuple[int, ...]] = []
+
+    def fails(c: tuple[int, ...]) -> bool:
+        tried.append(c)
+        return 17 in c and 40 in c
+
+    result = ddmin(tuple(range(64)), fails, max_tests=5)
+    assert len(tried) == 5 and fails(result) and len(result) <= 64
+
+
+def test_shrink_trace_drops_padding_and_keeps_the_property() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"), variant="rs-no-expectations",
+                        parameters={"instantCaches": False})
+    state = initial_state(model)
+    names = ["Reconcile(controller=deployment, key=default/web)",
+             "Deliver(component=controller-manager, resource=replicasets.apps, revision=11)",
+             "Reconcile(controller=replicaset, key=default/web-9b8d4d75)",
+             "Deliver(component=controller-manager, resource=pods, revision=13)",
+             "Reconcile(controller=replicaset, key=default/web-9b8d4d75)"]
+    trace: list[Action] = []
+    for wanted in names:
+        for _ in range(2):  # pad with harmless enabled actions: events delivered to other components
+            pad = next((a for a in actions(model, state) if str(a).startswith("Deliver(") and
+                        "controller-manager" not in str(a)), None)
+            if pad is not None:
+                trace.append(pad)
+                state = step(model, state, pad)
+        act = next(a for a in actions(model, state) if str(a) == wanted)
+        trace.append(act)
+        state = step(model, state, act)
+    judge = Judge(model, initial_state(model), select(kind="safety"))
+    violation, _ = judge(trace)
+    assert violation is not None and violation.property == "replicaset-no-overcreation"
+    assert len(trace) > 5
+    shrunk_violation, shrunk = shrink_trace(judge, trace, "replicaset-no-overcreation")
+    assert shrunk_violation is not None and shrunk_violation.property == "replicaset-no-overcreation"
+    assert [str(a) for a in shrunk] == names
+    run(model, initial_state(model), shrunk)
+
+
+def test_judge_rejects_disabled_actions() -> None:
+    model = build_model(load_scenario(DATA / "tight.yaml"))
+    first = actions(model, initial_state(model))[0]
+    judge = Judge(model, initial_state(model), select(kind="safety"), select(["workloads-ready"]))
+    assert judge((first, first)) == (None, ())  # the same Reconcile twice: the second is not enabled
+    violation, shown = judge((first,))
+    assert violation is not None and violation.property == "workloads-ready"
+    assert type(shown[-1]).__name__ == "Quiesce"

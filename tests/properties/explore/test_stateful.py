@@ -1,0 +1,131 @@
+"""The Hypothesis engine finds the catalogue variants at small bounds and nothing on the correct
+model; it is deterministic for a seed; its shrinking gives short traces; users can subclass the
+machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from kubeprop.model.cluster import build_model, initial_state
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.drive import run, settle
+from kubeprop.model.scenario import load_scenario
+from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
+from kubeprop.properties.explore.stateful import (
+    CI_PROFILE,
+    ClusterMachine,
+    PropertyViolated,
+    find_with_hypothesis,
+    machine_for,
+)
+from kubeprop.properties.registry import select
+
+DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
+
+RS = allow(match("Reconcile", controller=("deployment", "replicaset")),
+           match("Deliver", component="controller-manager", resource=("pods", "replicasets.apps")))
+ENDPOINTS = allow(match("UserStep", index=0), match("Reconcile", controller=("deployment", "replicaset", "endpoints")))
+DUAL = allow("Schedule", "Bind", match("Reconcile", controller="replicaset"),
+             match("Deliver", resource="pods", component=("scheduler", "scheduler-2", "controller-manager")))
+
+# (scenario, parameters, settle first, filter, property, depth, examples)
+CASES: dict[str, tuple[str, dict[str, object], bool, Allow, str, int, int]] = {
+    "rs-no-expectations": ("web", {"instantCaches": False}, False, RS, "replicaset-no-overcreation", 12, 60),
+    "endpoints-terminating": ("web", {"instantCaches": True}, True, ENDPOINTS, "endpoints-ready-pods", 8, 60),
+    "dual-scheduler": ("tight", {}, False, DUAL, "node-not-overcommitted", 14, 150),
+}
+
+
+def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, ClusterState, EngineConfig]:
+    scenario, parameters, settled, flt, prop, depth, examples = CASES[case]
+    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
+    start = initial_state(model)
+    if settled:
+        start = settle(model, start).state
+    config = EngineConfig(seed=1, max_depth=depth, properties=(prop,), action_filter=flt, max_examples=examples,
+                          budget_seconds=None)
+    return model, start, attrs.evolve(config, **overrides)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_finds_variant_and_nothing_on_correct_model(case: str) -> None:
+    model, start, config = setup(case, case)
+    found = find_with_hypothesis(model, start, config)
+    assert found.exit_reason == "violation"
+    assert found.violation is not None and found.violation.property == CASES[case][4]
+    run(model, start, found.trace)  # every action is enabled in turn
+
+    model, start, config = setup("correct", case)
+    clean = find_with_hypothesis(model, start, config)
+    assert (clean.exit_reason, clean.violation) == ("runs-done", None)
+    assert clean.stats.runs >= config.max_examples and clean.stats.steps > 0
+
+
+def test_same_seed_same_result() -> None:
+    model, start, config = setup("rs-no-expectations", "rs-no-expectations", shrink=False)
+    one = find_with_hypothesis(model, start, config)
+    two = find_with_hypothesis(model, start, config)
+    assert (one.violation, one.trace, one.stats.steps) == (two.violation, two.trace, two.stats.steps)
+
+
+def test_hypothesis_shrinks_to_a_short_trace() -> None:
+    model, start, config = setup("rs-no-expectations", "rs-no-expectations", shrink=False)
+    found = find_with_hypothesis(model, start, config)
+    assert found.violation is not None
+    assert len(found.trace) <= 6 < config.max_depth  # Hypothesis' own shrinking (the shortest is 5)
+    polished = find_with_hypothesis(model, start, attrs.evolve(config, shrink=True))
+    assert len(polished.trace) == 5  # then delta debugging
+
+
+def test_convergence_is_checked_in_teardown() -> None:
+    model = build_model(load_scenario(DATA / "tight.yaml"))  # room for one of the two pods
+    config = EngineConfig(seed=1, max_depth=3, properties=("workloads-ready",), max_examples=5)
+    found = find_with_hypothesis(model, initial_state(model), config)
+    assert found.violation is not None and found.violation.property == "workloads-ready"
+    assert type(found.trace[-1]).__name__ == "Quiesce"
+    run(model, initial_state(model), found.trace)
+
+
+def test_ci_profile_is_registered() -> None:
+    profile = settings.get_profile(CI_PROFILE)
+    assert profile.derandomize and profile.database is None and profile.deadline is None
+    assert not profile.print_blob and Phase.explain not in profile.phases
+
+
+# The subclassing pattern of docs/engines.md: a user's own scenario and properties.
+class WebReplicaSetMachine(ClusterMachine):
+    model = build_model(load_scenario(DATA / "web.yaml"), parameters={"instantCaches": False})
+    properties = select(["replicaset-no-overcreation"])
+    action_filter = staticmethod(RS)
+
+
+WebReplicaSetMachine.TestCase.settings = settings(settings.get_profile(CI_PROFILE), max_examples=30,
+                                                  stateful_step_count=10)
+TestWebReplicaSet = WebReplicaSetMachine.TestCase
+
+
+def test_subclass_on_a_buggy_variant_fails() -> None:
+    buggy = machine_for(build_model(load_scenario(DATA / "web.yaml"), variant="rs-no-expectations"),
+                        select(["replicaset-no-overcreation"]), action_filter=RS)
+    with pytest.raises(PropertyViolated, match="replicaset-no-overcreation"):
+        run_state_machine_as_test(buggy, settings=settings(settings.get_profile(CI_PROFILE), max_examples=60,
+                                                           stateful_step_count=12, report_multiple_bugs=False))
+
+
+def test_machine_without_model_is_a_clear_error() -> None:
+    with pytest.raises(TypeError, match="model is not set"):
+        ClusterMachine()
+
+
+def test_time_budget_is_checked_between_batches() -> None:
+    model, start, config = setup("correct", "rs-no-expectations", max_examples=120)
+    assert find_with_hypothesis(model, start, attrs.evolve(config, budget_seconds=0.0)).exit_reason == "time-bound"
+    budgeted = attrs.evolve(config, budget_seconds=600.0)
+    one, two = find_with_hypothesis(model, start, budgeted), find_with_hypothesis(model, start, budgeted)
+    assert one.exit_reason == two.exit_reason == "runs-done"
+    assert one.stats.steps == two.stats.steps and one.stats.runs >= 120

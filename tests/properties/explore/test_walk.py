@@ -1,0 +1,110 @@
+"""Swarm random walks find the catalogue variants at small bounds, nothing on the correct model,
+and report the same (shrunk) violation for a seed whatever the worker count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+from kubeprop.model.cluster import build_model, initial_state
+from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.drive import run, settle
+from kubeprop.model.scenario import load_scenario
+from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
+from kubeprop.properties.explore.walk import Walker, run_walks, walk_once
+
+DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
+
+RS = allow(match("Reconcile", controller=("deployment", "replicaset")),
+           match("Deliver", component="controller-manager", resource=("pods", "replicasets.apps")))
+ENDPOINTS = allow(match("UserStep", index=0), match("Reconcile", controller=("deployment", "replicaset", "endpoints")))
+DUAL = allow("Schedule", "Bind", match("Reconcile", controller="replicaset"),
+             match("Deliver", resource="pods", component=("scheduler", "scheduler-2", "controller-manager")))
+
+# (scenario, variant, parameters, settle first, filter, property, depth, shortest trace)
+CASES: dict[str, tuple[str, dict[str, object], bool, Allow, str, int, int]] = {
+    "rs-no-expectations": ("web", {"instantCaches": False}, False, RS, "replicaset-no-overcreation", 12, 5),
+    "endpoints-terminating": ("web", {"instantCaches": True}, True, ENDPOINTS, "endpoints-ready-pods", 8, 4),
+    "dual-scheduler": ("tight", {}, False, DUAL, "node-not-overcommitted", 14, 8),
+}
+
+
+def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, ClusterState, EngineConfig]:
+    scenario, parameters, settled, flt, prop, depth, _ = CASES[case]
+    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
+    start = initial_state(model)
+    if settled:
+        start = settle(model, start).state
+    config = EngineConfig(seed=3, max_depth=depth, properties=(prop,), action_filter=flt, walks=300, workers=1,
+                          budget_seconds=None)
+    return model, start, attrs.evolve(config, **overrides)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_finds_variant_and_nothing_on_correct_model(case: str) -> None:
+    model, start, config = setup(case, case)
+    found = run_walks(model, start, config)
+    assert found.exit_reason == "violation"
+    assert found.violation is not None and found.violation.property == CASES[case][4]
+    run(model, start, found.trace)  # every action is enabled in turn
+    assert len(found.trace) == CASES[case][6]  # delta debugging reached the shortest trace here
+    assert found.stats.shrunk_from is not None and found.stats.shrunk_from >= len(found.trace)
+
+    model, start, config = setup("correct", case)
+    clean = run_walks(model, start, config)
+    assert (clean.exit_reason, clean.violation, clean.stats.runs) == ("runs-done", None, 300)
+
+
+def test_same_seed_same_result_with_one_or_two_workers() -> None:
+    model, start, config = setup("dual-scheduler", "dual-scheduler")
+    one = run_walks(model, start, config)
+    again = run_walks(model, start, config)
+    two = run_walks(model, start, attrs.evolve(config, workers=2))
+    for other in (again, two):
+        assert (other.violation, other.trace, other.stats.note) == (one.violation, one.trace, one.stats.note)
+    other_seed = run_walks(model, start, attrs.evolve(config, seed=4))
+    assert other_seed.stats.note != one.stats.note
+
+
+def test_walk_depends_only_on_seed_and_index() -> None:
+    model, start, config = setup("correct", "dual-scheduler", swarm=True)
+    walker = Walker(model, start, config, config.safety(), ())
+    first, _ = walk_once(walker, 7)
+    assert walk_once(walker, 7)[0] == first
+    kinds = {walk_once(walker, i)[0].kinds for i in range(12)}
+    assert len(kinds) > 1  # swarm: walks enable different subsets of action kinds
+    everything = Walker(model, start, attrs.evolve(config, swarm=False), config.safety(), ())
+    assert walk_once(everything, 7)[0].kinds == ("*",)
+
+
+def test_convergence_checked_at_the_end_of_a_walk() -> None:
+    # tight has room for one of the ReplicaSet's two pods: it can never become ready.
+    model = build_model(load_scenario(DATA / "tight.yaml"))
+    config = EngineConfig(seed=1, max_depth=5, properties=("workloads-ready",), walks=5, workers=1)
+    result = run_walks(model, initial_state(model), config)
+    assert result.violation is not None and result.violation.property == "workloads-ready"
+    run(model, initial_state(model), result.trace)  # a replayable trace
+    assert type(result.trace[-1]).__name__ == "Quiesce"
+
+
+def test_budget_and_step_bounds() -> None:
+    model, start, config = setup("correct", "rs-no-expectations")
+    assert run_walks(model, start, attrs.evolve(config, budget_seconds=0.0)).exit_reason == \
+        "time-bound"
+    capped = run_walks(model, start, attrs.evolve(config, max_steps=120))
+    assert capped.stats.runs == 120 // config.max_depth
+
+
+def test_unpicklable_filter_is_refused_for_several_workers() -> None:
+    model, start, config = setup("correct", "rs-no-expectations")
+    with pytest.raises(ValueError, match="cannot be sent to a worker process"):
+        run_walks(model, start, attrs.evolve(config, workers=2, action_filter=lambda a: True))
+
+
+def test_spawned_workers_rebuild_the_model() -> None:
+    model, start, config = setup("rs-no-expectations", "rs-no-expectations")
+    here = run_walks(model, start, config)
+    spawned = run_walks(model, start, attrs.evolve(config, workers=2, start_method="spawn"))
+    assert (spawned.violation, spawned.trace, spawned.stats.note) == (here.violation, here.trace, here.stats.note)
