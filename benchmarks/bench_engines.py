@@ -97,7 +97,7 @@ def bench_bfs(model: ClusterModel, start: ClusterState, seconds: float) -> list[
 def bench_fingerprints(model: ClusterModel, start: ClusterState) -> list[Row]:
     from kubeprop.counterexamples.fingerprint import fingerprint
 
-    frontier, states = [start], []
+    frontier, states = [start], list[ClusterState]()
     while frontier and len(states) < 400:
         state = frontier.pop(0)
         for act in actions(model, state):

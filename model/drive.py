@@ -1,9 +1,10 @@
 """Deterministic drivers over `actions`/`step`: run a cluster until it settles, or replay a trace.
 
 Used by tests, benchmarks and the CLI to reach well-defined states without a search engine:
-`settle` repeatedly takes the first *progress* action — no fault, no user step, no `Quiesce`, no
+`settle` repeatedly takes a *progress* action — no fault, no user step, no `Quiesce`, no
 environment outcome that makes things worse (a failing probe, memory pressure) — until none is
-left or a step limit is hit. `Tick` is taken only when nothing else is enabled.
+left or a step limit is hit: the one taken least recently (weak fairness), first in enumeration
+order among never-taken ones. `Tick` is taken only when nothing else is enabled.
 """
 
 from __future__ import annotations
@@ -52,11 +53,12 @@ class Settled:
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
            max_ticks: int = 60, avoid: tuple[type[Action], ...] = ()) -> Settled:
-    """Take the first progress action until none is left (Tick only when nothing else is).
+    """Take progress actions fairly until none is left (Tick only when nothing else is).
     Actions of the classes in `avoid` are never taken (e.g. `Heal`, to keep a partition)."""
     trace: list[Action] = []
     ticks = 0
-    for _ in range(max_steps):
+    last_taken: dict[Action, int] = {}
+    for n in range(max_steps):
         enabled = [a for a in actions(model, state) if is_progress(a) and not isinstance(a, avoid)]
         moves = [a for a in enabled if not isinstance(a, Tick)]
         if not moves:
@@ -64,7 +66,10 @@ def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allo
             if not (allow_ticks and ticking and ticks < max_ticks):
                 return Settled(state, tuple(trace), exhausted=False)
             moves, ticks = ticking, ticks + 1
-        act = moves[0]
+        # Weak fairness: the enabled action taken least recently goes first (never taken: in
+        # enumeration order), so an action that stays enabled cannot be starved by others.
+        act = min(moves, key=lambda a: last_taken.get(a, -1))
+        last_taken[act] = n
         state = step(model, state, act)
         trace.append(act)
     return Settled(state, tuple(trace), exhausted=True)

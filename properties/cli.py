@@ -15,6 +15,8 @@ from pathlib import Path
 
 from kubeprop.model.manifests import ManifestError
 
+from .check_cmd import register as _check_register
+from .gate_cmd import register as _gate_register
 from .replay_cmd import register as _replay_register
 from .schedule_cmd import register as _schedule_register
 from .validate import run_validate
@@ -60,7 +62,7 @@ def _validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-COMMANDS: list[Register] = [_validate_command, _schedule_register, _replay_register]
+COMMANDS: list[Register] = [_validate_command, _check_register, _gate_register, _schedule_register, _replay_register]
 """Each subcommand registers itself here: a function adding its parser (with `set_defaults(run=…)`,
 `run` taking the parsed arguments and returning the exit code)."""
 

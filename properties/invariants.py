@@ -36,6 +36,10 @@ def _pods(state: ClusterState) -> list[Pod]:
     return [p for p in state.store.list("pods") if isinstance(p, Pod)]
 
 
+def _key(obj: ApiObject) -> str:
+    return f"{obj.metadata.namespace}/{obj.metadata.name}"
+
+
 def _name(obj: ApiObject) -> str:
     kind = type(obj).__name__
     ns = obj.metadata.namespace
@@ -213,13 +217,18 @@ DESIRED = "deployment.kubernetes.io/desired-replicas"
 
 
 @safety("rollout-surge-bound",
-        "While a Deployment is not being resized, its ReplicaSets' active pods number at most replicas + maxSurge.",
+        "While a Deployment is not being resized, its ReplicaSets hold at most replicas + maxSurge pods: counting, "
+        "for each ReplicaSet the controller has caught up with, its active pods, else its spec.replicas.",
         "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts")
 def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
     from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 
     sets = [r for r in state.store.list("replicasets.apps") if isinstance(r, ReplicaSet)]
-    pods = _pods(state)
+    active: dict[str, int] = defaultdict(int)
+    for pod in _pods(state):
+        ref = controller_of(pod)
+        if ref is not None and is_pod_active(pod):
+            active[ref.uid] += 1
     for d in state.store.list("deployments.apps"):
         if not isinstance(d, Deployment) or d.spec.strategy.type != "RollingUpdate":
             continue
@@ -227,14 +236,15 @@ def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
         replicas = d.spec.replicas or 0
         if not mine or any(r.metadata.annotations.get(DESIRED) != str(replicas) for r in mine):
             continue
-        uids = {r.metadata.uid for r in mine}
-        active = sum(1 for p in pods if is_pod_active(p) and (ref := controller_of(p)) is not None and ref.uid in uids)
+        total = sum(
+            active[r.metadata.uid] if _caught_up(model, state, "replicaset", _key(r)) else (r.spec.replicas or 0)
+            for r in mine
+        )
         rolling = d.spec.strategy.rolling_update
         surge, _ = resolve_fenceposts(rolling.max_surge if rolling else None,
                                       rolling.max_unavailable if rolling else None, replicas)
-        if active > replicas + surge:
-            return f"{_name(d)} has {active} active pods, more than replicas {replicas} + maxSurge {surge}", (
-                _name(d),)
+        if total > replicas + surge:
+            return f"{_name(d)} holds {total} pods, more than replicas {replicas} + maxSurge {surge}", (_name(d),)
     return None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from kubeprop.model.api_pod import Pod
 from kubeprop.model.scheduler import pod_key
-from kubeprop.model.scheduler_nodeinfo import CPU, MEMORY, PODS, pod_requests
+from kubeprop.model.scheduler_nodeinfo import CPU, PODS, pod_requests
 
 from .scheduling_encode import Encoding, Track
 
