@@ -87,7 +87,8 @@ def main() -> None:
             r = run(pods, nodes, args.seed + k, args.rlimit)
             print(f"{pods} pods x {nodes} nodes seed {args.seed + k}: build {r['encode'] + r['parse']:.3f}s "
                   f"(encode {r['encode']:.3f}s, parse {r['parse']:.3f}s), solve {r['solve']:.3f}s, "
-                  f"build+solve {r['encode'] + r['parse'] + r['solve']:.3f}s, first {'sat' if r['sat'] else 'not sat'}; "
+                  f"build+solve {r['encode'] + r['parse'] + r['solve']:.3f}s, "
+                  f"first {'sat' if r['sat'] else 'not sat'}; "
                   f"N-1 what-ifs mean {r['whatif_mean']:.3f}s max {r['whatif_max']:.3f}s, "
                   f"{int(r['infeasible_whatifs'])} infeasible, unknown share {r['unknown']:.0%}", flush=True)
 

@@ -25,7 +25,7 @@ from kubeprop.model.scenario import load_scenario
 from kubeprop.model.scheduler import build_node_infos
 
 from .scheduling_encode import Problem
-from .scheduling_explain import explain_core, placement_table
+from .scheduling_explain import comparison_table, explain_core, placement_table
 from .scheduling_solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
 from .scheduling_workloads import ScaleError, desired_pods, greedy
 
@@ -82,10 +82,9 @@ def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, dra
     out.write("FINDING: the scheduler leaves a pod Pending although a placement exists.\n")
     for key, message in result.pending.sorted_items():
         out.write(f"  {key}: {message}\n")
-    rows = zip(placement_table(result.placement, solver.problem.pending, "SCHEDULER (greedy)"),
-               placement_table(outcome.placement, solver.problem.pending, "Z3 (joint)"), strict=True)
-    for left, right in rows:
-        out.write(f"  {left}    {right.split('  ')[-1].strip()}\n")
+    rows = comparison_table(result.placement, outcome.placement, solver.problem.pending,
+                            ("SCHEDULER (one at a time)", "Z3 (joint)"))
+    out.writelines(f"  {row}\n" for row in rows)
     return True
 
 

@@ -17,7 +17,7 @@ from kubeprop.model.scheduler_nodeinfo import CPU, PODS, pod_requests
 
 from .scheduling_encode import Encoding, Track
 
-__all__ = ["explain_core", "format_amount", "placement_table"]
+__all__ = ["comparison_table", "explain_core", "format_amount", "placement_table"]
 
 _MI, _GI = 1024**2, 1024**3
 
@@ -107,4 +107,16 @@ def placement_table(placement: Mapping[str, str], pods: Iterable[Pod], title: st
     width = max([len(k) for k in keys] + [3])
     rows = [f"{'POD':<{width}}  {title}"]
     rows.extend(f"{k:<{width}}  {placement.get(k, '<pending>')}" for k in keys)
+    return rows
+
+
+def comparison_table(left: Mapping[str, str], right: Mapping[str, str], pods: Iterable[Pod],
+                     titles: tuple[str, str]) -> list[str]:
+    """Rows "POD  LEFT  RIGHT" comparing two placements ("<pending>" where a pod has no node)."""
+    keys = [pod_key(p) for p in pods]
+    cells = [(k, left.get(k, "<pending>"), right.get(k, "<pending>")) for k in keys]
+    w0 = max([len(k) for k in keys] + [3])
+    w1 = max([len(c[1]) for c in cells] + [len(titles[0])])
+    rows = [f"{'POD':<{w0}}  {titles[0]:<{w1}}  {titles[1]}"]
+    rows.extend(f"{k:<{w0}}  {a:<{w1}}  {b}" for k, a, b in cells)
     return rows

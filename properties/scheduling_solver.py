@@ -138,7 +138,4 @@ def _natural(name: str) -> tuple[str, int]:
 
 def _rlimit_count(solver: z3.Solver) -> int:
     stats = solver.statistics()
-    for key in stats.keys():
-        if key == "rlimit count":
-            return int(stats.get_key_value(key))
-    return 0
+    return int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0  # noqa: SIM118
