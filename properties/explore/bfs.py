@@ -95,12 +95,23 @@ class SearchResult(Generic[S, A]):
     final: S | None = None
 
 
+Visited = Literal["states", "hashes"]
+
+
 def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
-           bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0
-           ) -> SearchResult[S, A]:
+           bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
+           visited: Visited = "states") -> SearchResult[S, A]:
     """Breadth-first search of any transition system: `successors(state)` yields (action, next
-    state) pairs; `check(state)` returns None or a violation. Used for the cluster (`bfs`) and for
-    smaller models such as Raft."""
+    state) pairs in a deterministic order; `check(state)` returns None or a violation.
+
+    `visited="states"` keeps every visited state (exact). `visited="hashes"` keeps only each
+    state's 64-bit in-process `hash()` and (parent hash, successor index), TLC-style: about a
+    tenth of the memory, at the risk that two distinct states collide (probability about
+    n²/2⁶⁵ — 3·10⁻⁸ at a million states), which would silently skip one. The trace is then
+    rebuilt by replaying the recorded successor indices from `start`. The hashes never leave
+    the process."""
+    if visited == "hashes":
+        return _search_hashed(start, successors, check, bounds, progress, progress_every)
     began = time.perf_counter()
     parents: dict[S, tuple[S, A] | None] = {start: None}
     frontier: deque[tuple[S, int]] = deque([(start, 0)])
@@ -139,11 +150,75 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
     return SearchResult(cut or "exhausted", stats())
 
 
+def _replay_indices(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], indices: list[int]
+                    ) -> tuple[tuple[A, ...], S]:
+    state, trace = start, []
+    for index in indices:
+        for i, (act, nxt) in enumerate(successors(state)):
+            if i == index:
+                trace.append(act)
+                state = nxt
+                break
+    return tuple(trace), state
+
+
+def _search_hashed(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
+                   bounds: Bounds, progress: Progress | None, progress_every: float) -> SearchResult[S, A]:
+    began = time.perf_counter()
+    parents: dict[int, tuple[int, int] | None] = {hash(start): None}
+    frontier: deque[tuple[S, int]] = deque([(start, 0)])
+    generated, depth_seen, last_report = 1, 0, began
+
+    def stats() -> SearchStats:
+        return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began)
+
+    def trace_to(key: int) -> tuple[A, ...]:
+        indices: list[int] = []
+        link = parents[key]
+        while link is not None:
+            key, index = link
+            indices.append(index)
+            link = parents[key]
+        return _replay_indices(start, successors, list(reversed(indices)))[0]
+
+    found = check(start)
+    if found is not None:
+        return SearchResult("violation", stats(), found, (), start)
+    cut: ExitReason | None = None
+    while frontier:
+        state, depth = frontier.popleft()
+        if bounds.max_depth is not None and depth >= bounds.max_depth:
+            cut = "depth-bound"
+            continue
+        here = hash(state)
+        for index, (_act, nxt) in enumerate(successors(state)):
+            generated += 1
+            key = hash(nxt)
+            if key in parents:
+                continue
+            parents[key] = (here, index)
+            depth_seen = max(depth_seen, depth + 1)
+            found = check(nxt)
+            if found is not None:
+                return SearchResult("violation", stats(), found, trace_to(key), nxt)
+            frontier.append((nxt, depth + 1))
+            if bounds.max_states is not None and len(parents) >= bounds.max_states:
+                return SearchResult("state-bound", stats())
+        now = time.perf_counter()
+        if bounds.max_seconds is not None and now - began >= bounds.max_seconds:
+            return SearchResult("time-bound", stats())
+        if progress is not None and now - last_report >= progress_every:
+            progress(stats())
+            last_report = now
+    return SearchResult(cut or "exhausted", stats())
+
+
 def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
         action_filter: ActionFilter | None = None, progress: Progress | None = None,
-        progress_every: float = 1.0) -> Report:
+        progress_every: float = 1.0, visited: Visited = "hashes") -> Report:
     """Breadth-first search of the cluster from `start`, checking every safety property on every
-    new state; `action_filter` restricts the explored actions."""
+    new state; `action_filter` restricts the explored actions. Visited states are kept as
+    in-process hashes by default (see `search`); `visited="states"` keeps them whole."""
     props = tuple(properties)
 
     def successors(state: ClusterState) -> Iterator[tuple[Action, ClusterState]]:
@@ -151,5 +226,6 @@ def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property]
             if action_filter is None or action_filter(act):
                 yield act, step(model, state, act)
 
-    result = search(start, successors, lambda s: first_violation(model, s, props), bounds, progress, progress_every)
+    result = search(start, successors, lambda s: first_violation(model, s, props), bounds, progress, progress_every,
+                    visited)
     return Report(result.exit_reason, result.stats, result.violation, result.trace)
