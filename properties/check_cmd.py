@@ -28,7 +28,7 @@ from .explore.engine import EngineConfig
 from .registry import Property, select
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
-CHECKS_CONVERGENCE = {"bfs": False, "walk": True, "hypothesis": True}
+CHECKS_CONVERGENCE = {"bfs": True, "walk": True, "hypothesis": True}
 
 
 def _positive_int(text: str) -> int:

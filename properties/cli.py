@@ -17,9 +17,9 @@ from kubeprop.model.manifests import ManifestError
 
 from .check_cmd import register as _check_register
 from .gate_cmd import register as _gate_register
+from .raft_cmd import register as _raft_command
 from .replay_cmd import register as _replay_register
 from .schedule_cmd import register as _schedule_register
-from .raft_cmd import register as _raft_command
 from .validate import run_validate
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -63,7 +63,9 @@ def _validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-COMMANDS: list[Register] = [_validate_command, _check_register, _gate_register, _schedule_register, _replay_register, _raft_command]
+COMMANDS: list[Register] = [
+    _validate_command, _check_register, _gate_register, _schedule_register, _replay_register, _raft_command,
+]
 """Each subcommand registers itself here: a function adding its parser (with `set_defaults(run=…)`,
 `run` taking the parsed arguments and returning the exit code)."""
 

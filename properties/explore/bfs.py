@@ -215,17 +215,33 @@ def _search_hashed(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], c
 
 def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
         action_filter: ActionFilter | None = None, progress: Progress | None = None,
-        progress_every: float = 1.0, visited: Visited = "hashes") -> Report:
+        progress_every: float = 1.0, visited: Visited = "hashes",
+        convergence: Iterable[Property] = ()) -> Report:
     """Breadth-first search of the cluster from `start`, checking every safety property on every
     new state; `action_filter` restricts the explored actions. Visited states are kept as
-    in-process hashes by default (see `search`); `visited="states"` keeps them whole."""
+    in-process hashes by default (see `search`); `visited="states"` keeps them whole.
+
+    With `convergence` properties, a quiesced state (faults over) is not expanded further:
+    instead its bounded fair continuation (`settled_violation`) must settle with every
+    convergence property holding — eventually-stable reconciliation, judged once per quiesced
+    state the search reaches."""
     props = tuple(properties)
+    settled_props = tuple(convergence)
 
     def successors(state: ClusterState) -> Iterator[tuple[Action, ClusterState]]:
+        if settled_props and state.quiesced:
+            return
         for act in actions(model, state):
             if action_filter is None or action_filter(act):
                 yield act, step(model, state, act)
 
-    result = search(start, successors, lambda s: first_violation(model, s, props), bounds, progress, progress_every,
-                    visited)
+    def check(state: ClusterState) -> Violation | None:
+        found = first_violation(model, state, props)
+        if found is None and settled_props and state.quiesced:
+            from ..convergence import settled_violation
+
+            found = settled_violation(model, state, settled_props)
+        return found
+
+    result = search(start, successors, check, bounds, progress, progress_every, visited)
     return Report(result.exit_reason, result.stats, result.violation, result.trace)

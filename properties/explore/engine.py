@@ -189,10 +189,11 @@ def check_picklable(value: object, what: str) -> None:
 
 def run_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
     """Breadth-first search (`bfs.bfs`) through the common interface: safety properties on every
-    state, bounded by `max_depth`, `max_steps` (distinct states) and `budget_seconds`. Convergence
-    properties are not checked by this engine."""
+    state, bounded by `max_depth`, `max_steps` (distinct states) and `budget_seconds`; convergence
+    properties on the fair continuation of every quiesced state reached."""
     bounds = Bounds(max_depth=config.max_depth, max_states=config.max_steps, max_seconds=config.budget_seconds)
-    report = bfs(model, start, config.safety(), bounds, action_filter=config.action_filter)
+    report = bfs(model, start, config.safety(), bounds, action_filter=config.action_filter,
+                 convergence=config.convergence_properties())
     s = report.stats
     stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth)
     return EngineResult("bfs", report.exit_reason, report.violation, report.trace, stats)
