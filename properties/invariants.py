@@ -130,7 +130,7 @@ def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) 
         bound_at = _bound_at(pod)
         if info is None or bound_at is None:
             continue
-        static_taints = tuple(t for t in info.node.spec.taints if t.time_added is None or t.time_added > bound_at)
+        static_taints = tuple(t for t in info.node.spec.taints if t.time_added is None or t.time_added <= bound_at)
         at_bind = build_node_infos([_with_taints(info.node, static_taints)], ())[0]
         reason = filter_taint_toleration(pod, at_bind) or filter_node_affinity(pod, at_bind)
         if reason:

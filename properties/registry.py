@@ -92,6 +92,7 @@ def select(names: Iterable[str] | None = None, kind: Kind | None = None) -> tupl
     """Registered properties by name (all when None), optionally of one kind; KeyError names valid ones."""
     from . import convergence as _convergence  # noqa: F401  (registers the built-in properties)
     from . import invariants as _invariants  # noqa: F401
+    from . import scheduling as _scheduling  # noqa: F401  (Z3-checked scheduler decisions)
 
     if names is None:
         chosen = list(PROPERTIES.values())
