@@ -116,8 +116,10 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
     for c in checks:
         if c.name == found:
             verdict = "REACHED" if c.kind == "goal" else "VIOLATED"
+        elif found is not None:
+            verdict = "not violated before the search stopped"
         elif c.kind == "goal":
-            verdict = "not reached" + ("" if r.exit_reason == "exhausted" else " within bounds")
+            verdict = "not reached" + (" (exhaustive)" if r.exit_reason == "exhausted" else " within bounds")
         else:
             verdict = "holds" + (" (exhaustive)" if r.exit_reason == "exhausted" else " within bounds")
         out.write(f"  {c.kind:<10}{c.name:<22}{verdict}\n")
