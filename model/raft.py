@@ -117,7 +117,8 @@ def _leader_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftA
 
 def _server_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftAction]:
     if not st.is_up(s):
-        yield RaftAction("Recover", s)
+        if config.max_down:
+            yield RaftAction("Recover", s)
         return
     if st.role[s] != LEADER and st.term[s] < config.max_term:
         yield RaftAction("Timeout", s)

@@ -60,6 +60,8 @@ class RaftConfig:
     entry a new leader appends is not bounded by it, so logs are at most max_log + max_term long.
     `max_copies` bounds the copies of one message in the network and `max_msgs` (if set) the
     messages in flight: a send beyond either bound is a loss, which the network may do anyway.
+    `max_down` > 0 enables Crash/Recover (at most that many members down at once); members in
+    `initially_down` stay down unless Crash/Recover is enabled.
     """
 
     servers: int = 3

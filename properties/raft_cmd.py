@@ -109,10 +109,11 @@ def _summary(config: RaftConfig, variant: str | None) -> str:
 def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, out: TextIO) -> None:
     """The result table and, if something was found, the numbered trace."""
     r, s = run.result, run.result.stats
-    out.write(f"\n{'result':<22}{r.exit_reason}\n{'states generated':<22}{s.states}\n"
+    found = r.violation.property if r.violation is not None else None
+    goal_hit = any(c.name == found and c.kind == "goal" for c in checks)
+    out.write(f"\n{'result':<22}{'goal reached' if goal_hit else r.exit_reason}\n{'states generated':<22}{s.states}\n"
               f"{'distinct states':<22}{s.distinct}\n{'max depth':<22}{s.depth}\n"
               f"{'seconds':<22}{s.seconds:.2f}\n{'distinct states/s':<22}{s.states_per_second:.0f}\n")
-    found = r.violation.property if r.violation is not None else None
     for c in checks:
         if c.name == found:
             verdict = "REACHED" if c.kind == "goal" else "VIOLATED"
