@@ -202,7 +202,7 @@ def _send_append(d: Draft, s: int, a: RaftAction) -> None:
 def _client_write(d: Draft, s: int, a: RaftAction) -> None:
     """A client proposal at the leader (`raft.go` stepLeader MsgProp → appendEntry)."""
     if d.config.history:
-        d.history = d.history + (("call", ("w", a.arg), d.config.ops[a.arg - 1]),)
+        d.history = (*d.history, ("call", ("w", a.arg), d.config.ops[a.arg - 1]))
     d.append(s, a.arg)
 
 
@@ -210,7 +210,7 @@ def _client_ack(d: Draft, s: int, a: RaftAction) -> None:
     """The member that applied the write answers the client with the write's result."""
     values = tuple(v for _, v in d.log[s][:d.commit[s]])
     results = dict(apply_log(d.config.ops, values)[1])
-    d.history = d.history + (("ret", ("w", a.arg), results[a.arg]),)
+    d.history = (*d.history, ("ret", ("w", a.arg), results[a.arg]))
 
 
 def _read_index(d: Draft, s: int, a: RaftAction) -> None:
@@ -218,7 +218,7 @@ def _read_index(d: Draft, s: int, a: RaftAction) -> None:
     and confirm leadership with a heartbeat round carrying the request's context."""
     n = 1 + sum(1 for kind, ref, _ in d.history if kind == "call" and ref[0] == "r")
     key = d.config.read_keys[a.arg]
-    d.history = d.history + (("call", ("r", n), Op("read", key, mode="linearizable")),)
+    d.history = (*d.history, ("call", ("r", n), Op("read", key, mode="linearizable")))
     d.reads[s] = (("r", n), key, d.commit[s], 1 << s)
     for p in range(d.config.servers):
         if p != s:
@@ -230,7 +230,7 @@ def _read_serve(d: Draft, s: int, _a: RaftAction) -> None:
     pending = d.reads[s]
     assert pending is not None
     store = apply_log(d.config.ops, tuple(v for _, v in d.log[s][:d.commit[s]]))[0]
-    d.history = d.history + (("ret", pending[0], store.get(pending[1])),)
+    d.history = (*d.history, ("ret", pending[0], store.get(pending[1])))
     d.reads[s] = None
 
 
@@ -238,7 +238,7 @@ def _read_local(d: Draft, s: int, a: RaftAction, mode: str) -> None:
     n = 1 + sum(1 for kind, ref, _ in d.history if kind == "call" and ref[0] == "r")
     key = d.config.read_keys[a.arg]
     store = apply_log(d.config.ops, tuple(v for _, v in d.log[s][:d.commit[s]]))[0]
-    d.history = d.history + (("call", ("r", n), Op("read", key, mode=mode)), ("ret", ("r", n), store.get(key)))
+    d.history = (*d.history, ("call", ("r", n), Op("read", key, mode=mode)), ("ret", ("r", n), store.get(key)))
 
 
 def _crash(d: Draft, s: int, _a: RaftAction) -> None:

@@ -111,7 +111,7 @@ class Draft:
         added = [(i, *self.log[s][i - 1], self.term[s]) for i in range(self.commit[s] + 1, index + 1)
                  if (i, *self.log[s][i - 1]) not in known]
         if added:
-            self.committed = self.committed | frozenset(added)  # type: ignore[arg-type]
+            self.committed = self.committed | frozenset(added)
         self.commit[s] = index
 
     # --- roles --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ share the vocabulary. Servers are numbered 0..n-1 inside the model and shown by 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -23,7 +23,7 @@ Entry = tuple[int, int]
 """A log entry: (term, value); value 0 is the empty entry a new leader appends, k > 0 the k-th
 client write operation of the configuration."""
 Log = tuple[Entry, ...]
-Msg = tuple  # type: ignore[type-arg]
+Msg = tuple[Any, ...]
 """A message, a plain tuple whose first field is its type (see the RV … HBR constants)."""
 RV, RVR, AE, AER, HB, HBR = 0, 1, 2, 3, 4, 5
 MSG_NAMES = ("RequestVote", "RequestVoteResp", "AppendEntries", "AppendEntriesResp", "Heartbeat",

@@ -92,6 +92,8 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     config = EngineConfig(max_depth=args.max_depth or 30, workers=args.workers)
     reports = []
     for engine in engines:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.0f} s)…\n")
         reports.append(check(scenario, [p.name for p in props], engine=engine, budget=share, variant=args.variant,
                              parameters=dict(args.params), seed=args.seed, config=config, save_to=args.out))
     return CheckRun(scenario.name, tuple(reports), props)

@@ -51,8 +51,10 @@ s3 needs everything from index 1."""
 SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C}
 
 
-def replay_script(config: RaftConfig, script: Sequence[str]) -> tuple[RaftState, tuple[RaftAction, ...]]:
-    """Run the scripted steps (servers named s1, s2, …) from the initial state; ScriptError names a step that is not enabled."""
+def replay_script(config: RaftConfig, script: Sequence[str]
+                  ) -> tuple[RaftState, tuple[RaftAction, ...]]:
+    """Run the scripted steps (servers named s1, s2, …) from the initial state; ScriptError
+    names a step that is not enabled."""
     state = initial_state(config)
     done: list[RaftAction] = []
     plain = attrs.evolve(config, names=())

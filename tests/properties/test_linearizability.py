@@ -57,6 +57,6 @@ def test_history_events_and_serializable_reads_are_left_out() -> None:
     assert [o.ref for o in operations(history)] == [("w", 1)]
     assert len(operations(history, include_serializable=True)) == 2
     assert check_history(history) is None
-    stale = history[:2] + (("call", ("r", 2), R), ("ret", ("r", 2), ("", 0)))
+    stale = (*history[:2], ("call", ("r", 2), R), ("ret", ("r", 2), ("", 0)))
     message = check_history(stale)
     assert message is not None and "read k (linearizable)" in message

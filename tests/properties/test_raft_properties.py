@@ -65,7 +65,7 @@ FIGURE8 = RaftConfig(max_term=4, max_log=2, batch=True, lose=False, max_msgs=5)
 
 
 @pytest.mark.parametrize(("variant", "config", "depth", "script", "expected"), [
-    ("quorum-ceil", QUORUM_CEIL, None, (), "ElectionSafety"),
+    ("quorum-ceil", QUORUM_CEIL, 6, (), "ElectionSafety"),
     ("follower-read", FOLLOWER_READ, 9, (), "Linearizable"),
     ("raft-figure8", FIGURE8, 7, FIGURE8_C, "LeaderCompleteness"),
 ])
