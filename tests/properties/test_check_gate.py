@@ -52,7 +52,7 @@ def test_check_bad_property_and_flag_exit_2(capsys: pytest.CaptureFixture[str]) 
     assert info.value.code == 2
 
 
-def _gate_config(tmp_path: Path, corpus: Path, variant: str) -> Path:
+def _gate_config(tmp_path: Path, corpus: Path, variant: str, depth: int = 6) -> Path:
     config = tmp_path / "gate.yaml"
     config.write_text(
         f"corpus: [{corpus}]\n"
@@ -62,7 +62,7 @@ def _gate_config(tmp_path: Path, corpus: Path, variant: str) -> Path:
         "    engine: bfs\n"
         "    properties: [replicaset-no-overcreation]\n"
         "    budget: 60\n"
-        "    maxDepth: 6\n"
+        f"    maxDepth: {depth}\n"
         "    parameters: {instantCaches: false}\n"
     )
     return config
@@ -78,7 +78,7 @@ def _one_corpus_file(tmp_path: Path) -> Path:
 
 
 def test_gate_clean_model_passes_and_writes_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = _gate_config(tmp_path, _one_corpus_file(tmp_path), "correct")
+    config = _gate_config(tmp_path, _one_corpus_file(tmp_path), "correct", depth=4)
     junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
     code = main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
                  "--out", str(tmp_path / "out")])
@@ -102,7 +102,7 @@ def test_gate_stale_corpus_file_fails(tmp_path: Path, capsys: pytest.CaptureFixt
     data = json.loads(path.read_text())
     data["trace"][0]["fingerprint"] = "0" * len(data["trace"][0]["fingerprint"])  # the model "changed"
     path.write_text(json.dumps(data))
-    config = _gate_config(tmp_path, folder, "correct")
+    config = _gate_config(tmp_path, folder, "correct", depth=2)
     assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
     assert "STALE" in capsys.readouterr().out
 
