@@ -5,8 +5,6 @@ Both are written atomically (a temporary file in the same folder, then `os.repla
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from itertools import groupby
@@ -14,6 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 import attrs
+
+from kubeprop.counterexamples.format import write_atomic
 
 Status = Literal["passed", "failed", "error", "skipped"]
 
@@ -29,18 +29,6 @@ class Case:
     detail: str = ""
     seconds: float = 0.0
     counterexample: str = ""
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def junit_xml(cases: Iterable[Case]) -> str:
@@ -65,7 +53,7 @@ def junit_xml(cases: Iterable[Case]) -> str:
 
 def write_junit(cases: Iterable[Case], path: Path) -> None:
     """Write JUnit XML atomically."""
-    _atomic_write(path, junit_xml(cases))
+    write_atomic(path, junit_xml(cases))
 
 
 def markdown_summary(cases: Iterable[Case]) -> str:
@@ -88,4 +76,4 @@ def write_summary(cases: Iterable[Case], path: Path, append: bool = False) -> No
         with path.open("a", encoding="utf-8") as handle:
             handle.write(markdown_summary(cases))
     else:
-        _atomic_write(path, markdown_summary(cases))
+        write_atomic(path, markdown_summary(cases))

@@ -73,16 +73,6 @@ S = TypeVar("S", bound=Hashable)
 A = TypeVar("A")
 
 
-def _trace(parents: dict[S, tuple[S, A] | None], state: S) -> tuple[A, ...]:
-    out: list[A] = []
-    link = parents[state]
-    while link is not None:
-        prev, act = link
-        out.append(act)
-        link = parents[prev]
-    return tuple(reversed(out))
-
-
 @attrs.frozen
 class SearchResult(Generic[S, A]):
     """A generic search outcome (any transition system): why it stopped, counters, the violation
@@ -110,15 +100,26 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
     n²/2⁶⁵ — 3·10⁻⁸ at a million states), which would silently skip one. The trace is then
     rebuilt by replaying the recorded successor indices from `start`. The hashes never leave
     the process."""
-    if visited == "hashes":
-        return _search_hashed(start, successors, check, bounds, progress, progress_every)
+    hashed = visited == "hashes"
     began = time.perf_counter()
-    parents: dict[S, tuple[S, A] | None] = {start: None}
+    # parents: visited key → (parent key, action or successor index); the key is the state itself
+    # or its hash.
+    parents: dict[Any, tuple[Any, Any] | None] = {hash(start) if hashed else start: None}
     frontier: deque[tuple[S, int]] = deque([(start, 0)])
     generated, depth_seen, last_report = 1, 0, began
 
     def stats() -> SearchStats:
         return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began)
+
+    def trace_to(key: Any) -> tuple[A, ...]:
+        steps: list[Any] = []
+        link = parents[key]
+        while link is not None:
+            key, how = link
+            steps.append(how)
+            link = parents[key]
+        steps.reverse()
+        return _replay_indices(start, successors, steps)[0] if hashed else tuple(steps)
 
     found = check(start)
     if found is not None:
@@ -129,15 +130,17 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
         if bounds.max_depth is not None and depth >= bounds.max_depth:
             cut = "depth-bound"
             continue
-        for act, nxt in successors(state):
+        here = hash(state) if hashed else state
+        for index, (act, nxt) in enumerate(successors(state)):
             generated += 1
-            if nxt in parents:
+            key = hash(nxt) if hashed else nxt
+            if key in parents:
                 continue
-            parents[nxt] = (state, act)
+            parents[key] = (here, index if hashed else act)
             depth_seen = max(depth_seen, depth + 1)
             found = check(nxt)
             if found is not None:
-                return SearchResult("violation", stats(), found, _trace(parents, nxt), nxt)
+                return SearchResult("violation", stats(), found, trace_to(key), nxt)
             frontier.append((nxt, depth + 1))
             if bounds.max_states is not None and len(parents) >= bounds.max_states:
                 return SearchResult("state-bound", stats())
@@ -160,57 +163,6 @@ def _replay_indices(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], 
                 state = nxt
                 break
     return tuple(trace), state
-
-
-def _search_hashed(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
-                   bounds: Bounds, progress: Progress | None, progress_every: float) -> SearchResult[S, A]:
-    began = time.perf_counter()
-    parents: dict[int, tuple[int, int] | None] = {hash(start): None}
-    frontier: deque[tuple[S, int]] = deque([(start, 0)])
-    generated, depth_seen, last_report = 1, 0, began
-
-    def stats() -> SearchStats:
-        return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began)
-
-    def trace_to(key: int) -> tuple[A, ...]:
-        indices: list[int] = []
-        link = parents[key]
-        while link is not None:
-            key, index = link
-            indices.append(index)
-            link = parents[key]
-        return _replay_indices(start, successors, list(reversed(indices)))[0]
-
-    found = check(start)
-    if found is not None:
-        return SearchResult("violation", stats(), found, (), start)
-    cut: ExitReason | None = None
-    while frontier:
-        state, depth = frontier.popleft()
-        if bounds.max_depth is not None and depth >= bounds.max_depth:
-            cut = "depth-bound"
-            continue
-        here = hash(state)
-        for index, (_act, nxt) in enumerate(successors(state)):
-            generated += 1
-            key = hash(nxt)
-            if key in parents:
-                continue
-            parents[key] = (here, index)
-            depth_seen = max(depth_seen, depth + 1)
-            found = check(nxt)
-            if found is not None:
-                return SearchResult("violation", stats(), found, trace_to(key), nxt)
-            frontier.append((nxt, depth + 1))
-            if bounds.max_states is not None and len(parents) >= bounds.max_states:
-                return SearchResult("state-bound", stats())
-        now = time.perf_counter()
-        if bounds.max_seconds is not None and now - began >= bounds.max_seconds:
-            return SearchResult("time-bound", stats())
-        if progress is not None and now - last_report >= progress_every:
-            progress(stats())
-            last_report = now
-    return SearchResult(cut or "exhausted", stats())
 
 
 def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
