@@ -40,3 +40,27 @@ def test_depth_bound_is_reported() -> None:
     result = search((0, 0), successors, lambda s: None, Bounds(max_depth=2))
     assert result.exit_reason == "depth-bound"
     assert result.stats.distinct == 6
+
+
+def test_pinned_state_counts_of_a_small_cluster() -> None:
+    """Model drift shows here: the number of distinct states of web.yaml (lagging caches, correct
+    model) to depth 3, and of its ReplicaSet/Deployment sub-space (exhausted). If a model change
+    moves these on purpose, update the numbers in the same commit and say why."""
+    from pathlib import Path
+
+    from kubeprop.model.cluster import build_model, initial_state
+    from kubeprop.model.scenario import load_scenario
+    from kubeprop.properties.explore.bfs import bfs
+    from kubeprop.properties.explore.engine import allow, match
+
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml")
+    model = build_model(scenario, parameters={"instantCaches": False})
+    start = initial_state(model)
+    exact = bfs(model, start, (), Bounds(max_depth=3), visited="states")
+    hashed = bfs(model, start, (), Bounds(max_depth=3), visited="hashes")
+    assert (exact.stats.distinct, exact.stats.states) == (431, 712)
+    assert hashed.stats.distinct == exact.stats.distinct
+    rs_only = allow(match("Reconcile", controller=("deployment", "replicaset")),
+                    match("Deliver", component="controller-manager", resource=("pods", "replicasets.apps")))
+    sub = bfs(model, start, (), action_filter=rs_only)
+    assert (sub.exit_reason, sub.stats.distinct) == ("exhausted", 29)
