@@ -11,6 +11,7 @@ Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,12 +92,24 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     share = args.budget / len(engines)
     config = EngineConfig(max_depth=args.max_depth or 30, workers=args.workers)
     reports = []
+    live = sys.stderr.isatty()
     for engine in engines:
-        if sys.stderr.isatty():
+        if live:
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.0f} s)…\n")
+        engine_config = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
         reports.append(check(scenario, [p.name for p in props], engine=engine, budget=share, variant=args.variant,
-                             parameters=dict(args.params), seed=args.seed, config=config, save_to=args.out))
+                             parameters=dict(args.params), seed=args.seed, config=engine_config, save_to=args.out))
+        if live and engine == "bfs":
+            sys.stderr.write("\n")
     return CheckRun(scenario.name, tuple(reports), props)
+
+
+def _show_progress(stats: Any) -> None:
+    """One overwritten terminal line: states, distinct, depth, states/s, memory (max RSS)."""
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sys.stderr.write(f"\r  bfs: {stats.states:,} states, {stats.distinct:,} distinct, depth {stats.depth}, "
+                     f"{stats.states_per_second:,.0f} distinct/s, {rss_mb:,.0f} MB   ")
+    sys.stderr.flush()
 
 
 def _cell(report: CheckReport, prop: Property) -> str:

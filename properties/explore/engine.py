@@ -106,6 +106,9 @@ class EngineConfig:
     shrink: bool = True
     max_shrink_tests: int = 3000
     start_method: str | None = None
+    progress: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
+    """BFS only: called about once a second with the search's counters (live progress on a
+    terminal). Leave None for configurations sent to worker processes."""
 
     def safety(self) -> tuple[Property, ...]:
         """The selected safety properties (KeyError names valid ones)."""
@@ -193,7 +196,7 @@ def run_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> E
     properties on the fair continuation of every quiesced state reached."""
     bounds = Bounds(max_depth=config.max_depth, max_states=config.max_steps, max_seconds=config.budget_seconds)
     report = bfs(model, start, config.safety(), bounds, action_filter=config.action_filter,
-                 convergence=config.convergence_properties())
+                 convergence=config.convergence_properties(), progress=config.progress)
     s = report.stats
     stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth)
     return EngineResult("bfs", report.exit_reason, report.violation, report.trace, stats)
