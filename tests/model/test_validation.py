@@ -13,6 +13,7 @@ import attrs
 import pytest
 from hypothesis import given, settings
 
+from kubeprop.model import strategies
 from kubeprop.model.api_apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
 from kubeprop.model.api_core import VolumeResourceRequirements
 from kubeprop.model.api_ext import (
@@ -61,10 +62,6 @@ from kubeprop.model.objects import (
 from kubeprop.model.quantity import Quantity
 from kubeprop.model.selectors import LabelSelector
 from kubeprop.model.validation import FieldError, validate_create, validate_status_update, validate_update
-
-strategies = pytest.importorskip(
-    "kubeprop.model.strategies", reason="kubeprop.model.strategies (invalid_dns1123_subdomains) not written yet"
-)
 
 NS = "feastflow"
 
