@@ -100,6 +100,8 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         parameters=frozen,
         variant=chosen,
         workload_objects=_workload_objects(scenario),
+        etcd_members=tuple(m.name for m in scenario.spec.topology.etcd),
+        etcd_nodes=tuple(m.node for m in scenario.spec.topology.etcd),
     )
 
 

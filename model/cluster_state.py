@@ -108,6 +108,10 @@ class ClusterModel:
     variant: str = "correct"
     workload_objects: tuple[tuple[ApiObject, ...], ...] = ()
     """For each workload step, the objects an `apply` step sends (empty for other steps)."""
+    etcd_members: tuple[str, ...] = ()
+    """The scenario's etcd members (`topology.etcd`); each can crash as component `etcd/<name>`."""
+    etcd_nodes: tuple[str, ...] = ()
+    """The node each etcd member runs on ("" if none): a node crash takes its member down too."""
 
     @property
     def instant_caches(self) -> bool:
@@ -154,14 +158,44 @@ def reaches_apiserver(state: ClusterState, component: str) -> bool:
     return not (component.startswith(KUBELET_PREFIX) and component[len(KUBELET_PREFIX):] in state.partitioned)
 
 
+ETCD_PREFIX = "etcd/"
+
+
+def etcd_quorum(model: ClusterModel) -> int:
+    """Members needed to commit: ⌊n/2⌋+1 (`etcd-io/raft quorum/majority.go`), or the seed's
+    ⌈n/2⌉ with `etcdQuorum: ceil`."""
+    n = len(model.etcd_members)
+    return -(-n // 2) if model.parameter("etcdQuorum") == "ceil" else n // 2 + 1
+
+
+def etcd_available(model: ClusterModel, state: ClusterState) -> bool:
+    """True when enough etcd members are up to commit a write or serve a consistent read.
+
+    The cluster model treats etcd as a linearizable store that is available exactly when a
+    quorum is up — the guarantee `kubeprop.model.raft` checks on the replication protocol itself
+    (assume-guarantee composition; docs/raft.md). Scenarios without etcd members: always."""
+    if not model.etcd_members:
+        return True
+    hosts = model.etcd_nodes or ("",) * len(model.etcd_members)
+    up = sum(
+        1 for member, host in zip(model.etcd_members, hosts, strict=True)
+        if f"{ETCD_PREFIX}{member}" not in state.down and not (host and f"node/{host}" in state.down)
+    )
+    return up >= etcd_quorum(model)
+
+
 def send(model: ClusterModel, state: ClusterState, user: str, request: Request,
          component: str) -> tuple[ClusterState, Response]:
     """Send one API request on behalf of `component` (authenticating as `user`).
 
-    An armed request failure (`FailNextRequest`) is consumed here: 500 and 429 fail without
+    Without an etcd quorum every request fails with 500 and writes nothing. An armed request
+    failure (`FailNextRequest`) is consumed here: 500 and 429 fail without
     writing; 504 (a client timeout) applies the write but the client sees a failure, as a
     request that times out after reaching etcd does.
     """
+    if not etcd_available(model, state):
+        # The API server's etcd client times out; upstream maps it to 500 "etcdserver: request timed out".
+        return state, Response(500, "InternalError", "etcdserver: request timed out (no etcd quorum)")
     code = state.armed_failures.get(component)
     if code is not None:
         state = attrs.evolve(state, armed_failures=state.armed_failures.delete(component))

@@ -33,6 +33,7 @@ from .actions import (
 )
 from .cluster_state import (
     CONTROLLER_MANAGER,
+    ETCD_PREFIX,
     ClusterModel,
     ClusterState,
     FaultsSpent,
@@ -114,7 +115,8 @@ def _node_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
 
 
 def _component_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    crashable = (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes))
+    crashable = (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+                 *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
     for component in crashable:
         if f"node/{component.removeprefix('kubelet/')}" in state.down:
             continue
@@ -150,7 +152,9 @@ def _regain_heartbeat(state: ClusterState, node: str) -> ClusterState:
 def reset_component(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
     """A component (re)starts: fresh caches (a LIST) and fresh memory from every resetter."""
     cut_off = component.startswith("kubelet/") and component.removeprefix("kubelet/") in state.partitioned
-    if cut_off:  # it cannot LIST yet: an empty cache that relists once the partition heals
+    if component.startswith(ETCD_PREFIX):
+        pass  # an etcd member keeps its data (Raft persists term, vote and log) and has no caches
+    elif cut_off:  # it cannot LIST yet: an empty cache that relists once the partition heals
         empty = InformerState(FrozenMap({r: ResourceCache(stale=True) for r in watched(model, component)}))
         state = attrs.evolve(state, informers=state.informers.set(component, empty))
     elif model.instant_caches:

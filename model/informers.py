@@ -25,6 +25,7 @@ from .cluster_state import (
     KUBELET_PREFIX,
     ClusterModel,
     ClusterState,
+    etcd_available,
     kubelet,
     reaches_apiserver,
 )
@@ -148,7 +149,8 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
             continue
         for resource, cache in informer.resources.sorted_items():
             if cache.stale:
-                yield Relist(component, resource)
+                if etcd_available(model, state):  # a LIST is a consistent read from etcd
+                    yield Relist(component, resource)
                 continue
             event = next_event(state.store, cache, resource)
             if event is not None:

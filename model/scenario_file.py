@@ -36,6 +36,7 @@ PARAMETERS: dict[str, Any] = {
     "endpointsReadinessSource": "ready-condition",
     "terminatedPodGCThreshold": 12500,
     "listFromWatchCache": False,
+    "etcdQuorum": "majority",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here."""

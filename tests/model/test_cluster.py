@@ -150,3 +150,28 @@ def test_equal_states_hash_equal_across_construction() -> None:
 
 def test_tick_is_not_enabled_in_a_quiet_settled_cluster() -> None:
     assert not any(isinstance(a, Tick) for a in actions(INSTANT, SETTLED))
+
+
+def test_the_api_server_needs_an_etcd_quorum() -> None:
+    """FeastFlow's API server writes go through its 3 etcd members: one member down, the cluster
+    still works; two down (seed §6 "Master-2 + etcd-2 crash" after etcd-1), every write fails."""
+    from kubeprop.model.actions import CrashComponent, CrashNode, UserStep
+    from kubeprop.model.cluster_state import etcd_available
+
+    def backend_replicas(state: ClusterState) -> int | None:
+        from kubeprop.model.objects import Deployment
+
+        d = state.store.get(ObjectKey("deployments.apps", "default", "feastflow-backend"))
+        assert isinstance(d, Deployment)
+        return d.spec.replicas
+
+    one_down = step(INSTANT, SETTLED, CrashComponent("etcd/etcd-1"))
+    assert etcd_available(INSTANT, one_down)
+    assert backend_replicas(step(INSTANT, one_down, UserStep(0))) == 5
+    two_down = step(INSTANT, one_down, CrashNode("master-2"))  # master-2 hosts etcd-2
+    assert not etcd_available(INSTANT, two_down)
+    after = step(INSTANT, two_down, UserStep(0))
+    assert backend_replicas(after) == 3 and after.store == two_down.store
+    ceil = model(etcdQuorum="ceil")
+    assert etcd_available(ceil, step(ceil, step(ceil, initial_state(ceil), CrashComponent("etcd/etcd-1")),
+                                     CrashNode("master-2"))) is False  # ⌈3/2⌉ = 2: the same for 3 members
