@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..api_core import Node, Taint
 from ..api_pod import Pod, Toleration
 from ..meta import find_condition
+from ..scheduler_filters import tolerates
 
 NOT_READY = "node.kubernetes.io/not-ready"
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -68,17 +69,6 @@ def tainting_allowed(nodes: list[Node], node: Node) -> bool:
 
 
 # --- tolerations -----------------------------------------------------------------------------
-
-
-def tolerates(t: Toleration, taint: Taint) -> bool:
-    """`Toleration.ToleratesTaint` (`staging/src/k8s.io/api/core/v1/toleration.go`)."""
-    if t.effect and t.effect != taint.effect:
-        return False
-    if t.key and t.key != taint.key:
-        return False
-    if t.operator in ("", "Equal"):
-        return t.value == taint.value
-    return t.operator == "Exists"
 
 
 def matching_tolerations(taints: tuple[Taint, ...], tolerations: tuple[Toleration, ...]) -> tuple[
