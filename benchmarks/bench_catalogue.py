@@ -31,7 +31,8 @@ from kubeprop.model.drive import settle
 from kubeprop.model.kubelet import ProbeResult
 from kubeprop.model.objects import Deployment, Pod, RollingUpdateDeployment
 from kubeprop.model.scenario import load_scenario
-from kubeprop.properties.explore.engine import EngineConfig, allow, match, run_bfs
+from kubeprop.properties.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
+from kubeprop.properties.explore.engine import EngineConfig, allow, run_bfs
 from kubeprop.properties.explore.stateful import find_with_hypothesis
 from kubeprop.properties.explore.walk import run_walks
 
@@ -93,8 +94,7 @@ def _rollout_with_zero_fenceposts(model: ClusterModel) -> ClusterState:
 
 ENTRIES = (
     Entry("rs-no-expectations", "web", "replicaset-no-overcreation",
-          allow(match("Reconcile", controller=("deployment", "replicaset")),
-                match("Deliver", component="controller-manager", resource=("pods", "replicasets.apps"))), 12,
+          REPLICASET_RACE, 12,
           parameters=(("instantCaches", False),)),
     Entry("endpoints-terminating", "web", "endpoints-ready-pods", allow("Reconcile", "KillPod"), 8, _scaled_down,
           (("instantCaches", True),)),
@@ -108,8 +108,7 @@ ENTRIES = (
     Entry("scheduler-ignores-taints", "tainted", "bindings-respect-hard-constraints",
           allow("Reconcile", "Schedule", "Bind"), 8, parameters=(("instantCaches", True),)),
     Entry("dual-scheduler", "tight", "node-not-overcommitted",
-          allow("Schedule", "Bind", match("Reconcile", controller="replicaset"),
-                match("Deliver", resource="pods", component=("scheduler", "scheduler-2", "controller-manager"))), 14,
+          DUAL_SCHEDULER, 14,
           parameters=(("instantCaches", False),)),
 )
 """nodelifecycle-crash and watch-time-travel need a crash at one precise moment of a longer run;

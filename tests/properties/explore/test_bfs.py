@@ -50,8 +50,8 @@ def test_pinned_state_counts_of_a_small_cluster() -> None:
 
     from kubeprop.model.cluster import build_model, initial_state
     from kubeprop.model.scenario import load_scenario
+    from kubeprop.properties.catalogue import REPLICASET_RACE
     from kubeprop.properties.explore.bfs import bfs
-    from kubeprop.properties.explore.engine import allow, match
 
     scenario = load_scenario(Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml")
     model = build_model(scenario, parameters={"instantCaches": False})
@@ -60,7 +60,5 @@ def test_pinned_state_counts_of_a_small_cluster() -> None:
     hashed = bfs(model, start, (), Bounds(max_depth=3), visited="hashes")
     assert (exact.stats.distinct, exact.stats.states) == (431, 712)
     assert hashed.stats.distinct == exact.stats.distinct
-    rs_only = allow(match("Reconcile", controller=("deployment", "replicaset")),
-                    match("Deliver", component="controller-manager", resource=("pods", "replicasets.apps")))
-    sub = bfs(model, start, (), action_filter=rs_only)
+    sub = bfs(model, start, (), action_filter=REPLICASET_RACE)
     assert (sub.exit_reason, sub.stats.distinct) == ("exhausted", 29)

@@ -15,6 +15,7 @@ from kubeprop.model.cluster import build_model, initial_state
 from kubeprop.model.cluster_state import ClusterModel, ClusterState
 from kubeprop.model.drive import run, settle
 from kubeprop.model.scenario import load_scenario
+from kubeprop.properties.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
 from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
 from kubeprop.properties.explore.stateful import (
     CI_PROFILE,
@@ -27,11 +28,9 @@ from kubeprop.properties.registry import select
 
 DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
 
-RS = allow(match("Reconcile", controller=("deployment", "replicaset")),
-           match("Deliver", component="controller-manager", resource=("pods", "replicasets.apps")))
+RS = REPLICASET_RACE
 ENDPOINTS = allow(match("UserStep", index=0), match("Reconcile", controller=("deployment", "replicaset", "endpoints")))
-DUAL = allow("Schedule", "Bind", match("Reconcile", controller="replicaset"),
-             match("Deliver", resource="pods", component=("scheduler", "scheduler-2", "controller-manager")))
+DUAL = DUAL_SCHEDULER
 
 # (scenario, parameters, settle first, filter, property, depth, examples)
 CASES: dict[str, tuple[str, dict[str, object], bool, Allow, str, int, int]] = {
