@@ -23,15 +23,15 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.actions import Heal, Partition, Quiesce, UserStep
-from kubeprop.model.apiserver import Request, handle
-from kubeprop.model.cluster import build_model, initial_state, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.drive import settle
-from kubeprop.model.kubelet import ProbeResult
-from kubeprop.model.objects import Deployment, Pod, RollingUpdateDeployment
-from kubeprop.model.scenario import load_scenario
-from kubeprop.properties.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
+from kubeprop.model.api.objects import Deployment, Pod, RollingUpdateDeployment
+from kubeprop.model.api.server import Request, handle
+from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.kubelet.component import ProbeResult
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Heal, Partition, Quiesce, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
 from kubeprop.properties.explore.engine import EngineConfig, allow, run_bfs
 from kubeprop.properties.explore.stateful import find_with_hypothesis
 from kubeprop.properties.explore.walk import run_walks
@@ -112,7 +112,7 @@ ENTRIES = (
           parameters=(("instantCaches", False),)),
 )
 """nodelifecycle-crash and watch-time-travel need a crash at one precise moment of a longer run;
-tests/model/test_variants.py drives them by hand and they are not part of this benchmark."""
+tests/model/scenario/test_variants.py drives them by hand and they are not part of this benchmark."""
 
 ENGINES = {"bfs": run_bfs, "walk": run_walks, "hypothesis": find_with_hypothesis}
 

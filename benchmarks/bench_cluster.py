@@ -19,10 +19,10 @@ import sys
 import time
 import tracemalloc
 
-from kubeprop.model.actions import Heal, Partition, Quiesce
-from kubeprop.model.cluster import actions, build_model, initial_state, step
-from kubeprop.model.drive import settle
-from kubeprop.model.scenario import load_scenario
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Heal, Partition, Quiesce
 
 
 def trace_states(instant: bool) -> tuple[object, list[tuple[object, object]]]:

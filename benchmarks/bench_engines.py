@@ -5,7 +5,7 @@ tests/model/data/variants/web.yaml (a Deployment of 2 behind a Service on two wo
 caches (`instantCaches: false`), correct model, every safety property. It prints a Markdown table:
 
 - BFS: distinct states/s and bytes per stored state, with the ReplicaSet action filter of
-  tests/model/test_variants.py (a small space, searched to exhaustion, repeated) and unfiltered
+  tests/model/scenario/test_variants.py (a small space, searched to exhaustion, repeated) and unfiltered
   (bounded by `--seconds`). Bytes per stored state = tracemalloc peak during a second, traced
   run divided by its distinct states (the visited map, parent links and frontier: what the search
   pays per state; tracemalloc slows that run, so its time is not used).
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import attrs
 
-from kubeprop.model.cluster import actions, build_model, initial_state, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.scenario import load_scenario
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, allow, match, run_bfs
 from kubeprop.properties.explore.stateful import find_with_hypothesis
 from kubeprop.properties.explore.walk import run_walks

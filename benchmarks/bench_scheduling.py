@@ -17,13 +17,13 @@ import random
 import statistics
 import time
 
-from kubeprop.model.api_core import Node, NodeStatus
-from kubeprop.model.api_pod import Container, Pod, PodSpec, ResourceRequirements
-from kubeprop.model.meta import ObjectMeta
-from kubeprop.model.quantity import Quantity
-from kubeprop.model.scheduler import build_node_infos
-from kubeprop.properties.scheduling_encode import Problem, encode
-from kubeprop.properties.scheduling_solver import DEFAULT_RLIMIT, SchedulingSolver
+from kubeprop.model.api.core import Node, NodeStatus
+from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.pod import Container, Pod, PodSpec, ResourceRequirements
+from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.scheduler.decide import build_node_infos
+from kubeprop.properties.scheduling.encode import Problem, encode
+from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, SchedulingSolver
 
 NODE_CPU, NODE_MEM = 4000, 16 * 1024
 SIZES = ((100, 10), (1000, 100))

@@ -14,13 +14,21 @@ The public surface:
 
 from __future__ import annotations
 
-from .api import ENGINES, CheckReport, assert_discovery, assert_no_discovery, check, explain, register_engine
-from .fingerprint import fingerprint
-from .format import Counterexample, CounterexampleError, dumps, load, loads, write
-from .render import render_text
-from .render_html import render_html
-from .replay import ReplayResult, Verdict, replay
-from .trace import TraceError, record, record_result
+from kubeprop.counterexamples.api import (
+    ENGINES,
+    CheckReport,
+    assert_discovery,
+    assert_no_discovery,
+    check,
+    explain,
+    register_engine,
+)
+from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.format import Counterexample, CounterexampleError, dumps, load, loads, write
+from kubeprop.counterexamples.render import render_text
+from kubeprop.counterexamples.render_html import render_html
+from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
+from kubeprop.counterexamples.trace import TraceError, record, record_result
 
 __all__ = [
     "ENGINES", "CheckReport", "Counterexample", "CounterexampleError", "ReplayResult", "TraceError", "Verdict",

@@ -20,18 +20,17 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import build_model, initial_state
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.scenario import Scenario, load_scenario
+from kubeprop.counterexamples.format import Counterexample, write
+from kubeprop.counterexamples.render import render_text
+from kubeprop.counterexamples.replay import replay
+from kubeprop.counterexamples.trace import TraceError, record_result
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.scenario.load import Scenario, load_scenario
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.registry import PROPERTIES, Property, Violation, register
-
-from .format import Counterexample, write
-from .render import render_text
-from .replay import replay
-from .trace import TraceError, record_result
 
 EngineFn = Callable[[ClusterModel, ClusterState, EngineConfig], Any]
 

@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 import attrs
 
-from kubeprop.model.cluster_state import ClusterState
+from kubeprop.model.api.objects import ApiObject, encode_object, kind_info
+from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.objects import ApiObject, encode_object, kind_info
-from kubeprop.model.quantity import Quantity
+from kubeprop.model.state.cluster import ClusterState
 
 IGNORED_FIELDS = ("metadata.resourceVersion", "metadata.managedFields")
 """Paths left out of object diffs: they change on every write and say nothing on their own."""

@@ -30,8 +30,8 @@ from typing import Any
 
 import attrs
 
+from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.quantity import Quantity
 
 DIGEST_BYTES = 16
 MEMO_LIMIT = 400_000

@@ -22,15 +22,14 @@ from typing import Any, Literal
 
 import attrs
 
-from kubeprop.model.actions import Action, ActionError, action_from_json, to_json
-from kubeprop.model.codec import freeze_json, thaw_json
+from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.schema_check import problems as schema_problems
+from kubeprop.model.api.codec import freeze_json, thaw_json
+from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.manifests import ManifestError, Problem
-from kubeprop.model.scenario_file import PARAMETERS
-from kubeprop.model.variants import VARIANTS
-
-from .fingerprint import fingerprint
-from .schema_check import problems as schema_problems
+from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.model.state.actions import Action, ActionError, action_from_json, to_json
 
 SCHEMA_VERSION = 1
 KIND = "Counterexample"

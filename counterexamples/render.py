@@ -9,10 +9,10 @@ with the objects involved, and the command that reproduces it. `full=True` adds 
 
 from __future__ import annotations
 
-from .diff import MAX_FIELDS, Change, describe, find_object, state_summary
-from .format import Counterexample
-from .replay import ReplayResult, Verdict
-from .steps import StepView, build_steps
+from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
+from kubeprop.counterexamples.format import Counterexample
+from kubeprop.counterexamples.replay import ReplayResult, Verdict
+from kubeprop.counterexamples.steps import StepView, build_steps
 
 SIGNS = {"created": "+", "changed": "~", "deleted": "-"}
 INDENT = "        "

@@ -16,10 +16,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .diff import state_summary
-from .render import change_lines
-from .replay import ReplayResult, Verdict
-from .steps import StepView, build_steps, lanes
+from kubeprop.counterexamples.diff import state_summary
+from kubeprop.counterexamples.render import change_lines
+from kubeprop.counterexamples.replay import ReplayResult, Verdict
+from kubeprop.counterexamples.steps import StepView, build_steps, lanes
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}

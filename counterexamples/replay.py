@@ -22,14 +22,13 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.cluster import actions, initial_state, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.manifests import Problem
+from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
+from kubeprop.counterexamples.scenario_pack import build_packed
+from kubeprop.model.api.manifests import Problem
+from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import Property, Violation, select
-
-from .fingerprint import fingerprint
-from .format import Counterexample, CounterexampleError, load
-from .scenario_pack import build_packed
 
 
 class Verdict(enum.StrEnum):

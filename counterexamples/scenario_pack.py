@@ -14,13 +14,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kubeprop.model.cluster import build_model
-from kubeprop.model.cluster_state import ClusterModel
-from kubeprop.model.manifests import ManifestError, Problem, load_manifests
-from kubeprop.model.scenario import Scenario, feastflow_path, load_scenario
-from kubeprop.model.yamlsource import read_text
-
-from .format import CounterexampleError, Mode, PackedFile, ScenarioRecord
+from kubeprop.counterexamples.format import CounterexampleError, Mode, PackedFile, ScenarioRecord
+from kubeprop.model.api.manifests import ManifestError, Problem, load_manifests
+from kubeprop.model.api.yamlsource import read_text
+from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.scenario.load import Scenario, feastflow_path, load_scenario
+from kubeprop.model.state.cluster import ClusterModel
 
 BUILTIN_FEASTFLOW = "builtin:feastflow"
 

@@ -9,7 +9,9 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.actions import (
+from kubeprop.counterexamples.diff import Change, cache_lag, changes, lag_text, state_summary
+from kubeprop.counterexamples.replay import ReplayResult
+from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
     CrashContainer,
@@ -27,9 +29,6 @@ from kubeprop.model.actions import (
     UserStep,
     to_json,
 )
-
-from .diff import Change, cache_lag, changes, lag_text, state_summary
-from .replay import ReplayResult
 
 FAULT_ACTIONS: tuple[type[Action], ...] = (
     CrashNode, RestartNode, Partition, Heal, CrashContainer, CrashComponent, RestartComponent, DropWatch,

@@ -16,19 +16,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import actions, build_model, initial_state, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.codec import freeze_json
-from kubeprop.model.drive import settle
+from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.format import (
+    Counterexample,
+    EngineRecord,
+    Expectation,
+    Mode,
+    PropertyRecord,
+    ViolationRecord,
+)
+from kubeprop.counterexamples.scenario_pack import pack
+from kubeprop.model.api.codec import freeze_json
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scenario_file import PARAMETERS
-from kubeprop.model.variants import variant_parameters
+from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.variants import variant_parameters
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import Property, Violation, select
-
-from .fingerprint import fingerprint
-from .format import Counterexample, EngineRecord, Expectation, Mode, PropertyRecord, ViolationRecord
-from .scenario_pack import pack
 
 
 class TraceError(ValueError):

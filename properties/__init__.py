@@ -1,1 +1,10 @@
-"""kubeprop.properties: what must hold of the control plane, how it is checked, and the CLI."""
+"""kubeprop.properties: what must hold of the control plane, and how it is checked.
+
+- `registry`, `invariants`, `convergence`, `scheduler_decisions`, `raft`, `linearizability`: the
+  properties (safety, convergence, Raft) and the registry of built-ins;
+- `scheduling`: the Z3 scheduling checks (encoding, solver, explanations);
+- `explore`: the engines (BFS, walks, Hypothesis, shrinking) and the runner;
+- `cli`: the `kubeprop` command, the only place that prints.
+
+May import: `kubeprop.model`. Only `cli` imports `kubeprop.counterexamples`; nothing imports `cli`.
+"""

@@ -2,7 +2,7 @@
 
 After `Quiesce`, if every enabled component keeps getting turns (weak fairness), the cluster
 must reach — within a bound — a quiet state where these hold. `settled_violation` checks them on
-the state a fair, fault-free continuation (`kubeprop.model.drive.settle`, which gives every
+the state a fair, fault-free continuation (`kubeprop.model.cluster.drive.settle`, which gives every
 component a turn and ticks the clock only when nothing else can happen) settles in.
 """
 
@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, Pod, ReplicaSet, Service, StatefulSet
+from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.controllers.podutil import is_pod_ready
-from kubeprop.model.drive import settle
-from kubeprop.model.objects import Deployment, Endpoints, Node, ObjectKey, Pod, ReplicaSet, Service, StatefulSet
-from kubeprop.model.scheduler import build_node_infos, schedule_one
-from kubeprop.model.selectors import LabelSelector, selector_matches
-
-from .registry import CheckResult as Result
-from .registry import Property, Violation, convergence, first_violation
+from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.registry import CheckResult as Result
+from kubeprop.properties.registry import Property, Violation, convergence, first_violation
 
 
 @convergence("deployments-complete",

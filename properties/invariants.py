@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import lru_cache
 
-from kubeprop.model.cluster_state import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
-from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_pod_ready
-from kubeprop.model.informer import next_event
-from kubeprop.model.objects import (
+from kubeprop.model.api.objects import (
     ApiObject,
     Deployment,
     Endpoints,
@@ -24,12 +21,14 @@ from kubeprop.model.objects import (
     Service,
     Taint,
 )
-from kubeprop.model.scheduler import build_node_infos, filter_node_affinity, filter_taint_toleration
-from kubeprop.model.selectors import LabelSelector, selector_matches
-from kubeprop.model.validation import validate_create
-
-from .registry import CheckResult as Result
-from .registry import safety
+from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.api.validation import validate_create
+from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_pod_ready
+from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.state.informer import next_event
+from kubeprop.properties.registry import CheckResult as Result
+from kubeprop.properties.registry import safety
 
 
 def _pods(state: ClusterState) -> list[Pod]:

@@ -4,7 +4,7 @@ A history is a sequence of call and return events; an operation without a return
 may or may not have taken effect). The history is linearizable when the completed operations —
 plus any subset of the pending ones — can be put in one order that respects real time (an
 operation that returned before another was called comes first) and in which every result is what
-the sequential store (`kubeprop.model.raft_kv.apply_op`) returns. The search tries each
+the sequential store (`kubeprop.model.raft.kv.apply_op`) returns. The search tries each
 operation that may come next, applies it, and backtracks on a wrong result; failed
 (remaining operations, store) pairs are memoised. Exponential in the worst case, fine for the
 handful of operations a model history holds.
@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import attrs
 
-from kubeprop.model.raft_kv import Op, Result, Store, apply_op
+from kubeprop.model.raft.kv import Op, Result, Store, apply_op
 
 
 @attrs.frozen

@@ -1,5 +1,5 @@
 """Raft's safety properties (Raft paper, Figure 3) and client-visible guarantees, as state
-invariants of the Raft model (`kubeprop.model.raft`).
+invariants of the Raft model (`kubeprop.model.raft.system`).
 
 Some need history, which the state keeps as ghost variables that no transition reads:
 `elected` — every (term, leader) pair ever elected (Election Safety); `committed` — every entry
@@ -19,10 +19,9 @@ from typing import Literal
 
 import attrs
 
-from kubeprop.model.raft_state import LEADER, RaftConfig, RaftState, entry_text
-
-from .linearizability import check_history
-from .registry import Violation
+from kubeprop.model.raft.state import LEADER, RaftConfig, RaftState, entry_text
+from kubeprop.properties.linearizability import check_history
+from kubeprop.properties.registry import Violation
 
 CheckFn = Callable[[RaftConfig, RaftState], "str | None"]
 CheckKind = Literal["invariant", "claim", "goal"]

@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 Kind = Literal["safety", "convergence"]
 
@@ -90,9 +90,9 @@ def convergence(name: str, statement: str, upstream: str) -> Callable[[CheckFn],
 
 def select(names: Iterable[str] | None = None, kind: Kind | None = None) -> tuple[Property, ...]:
     """Registered properties by name (all when None), optionally of one kind; KeyError names valid ones."""
-    from . import convergence as _convergence  # noqa: F401  (registers the built-in properties)
-    from . import invariants as _invariants  # noqa: F401
-    from . import scheduling as _scheduling  # noqa: F401  (Z3-checked scheduler decisions)
+    from kubeprop.properties import convergence as _convergence  # noqa: F401  (registers the built-in properties)
+    from kubeprop.properties import invariants as _invariants  # noqa: F401
+    from kubeprop.properties import scheduler_decisions as _scheduling  # noqa: F401  (Z3-checked scheduler decisions)
 
     if names is None:
         chosen = list(PROPERTIES.values())

@@ -1,4 +1,4 @@
-"""Side by side: TLC on the TLA+ twin (Raft.tla) and kubeprop's BFS on model/raft.py, same bounds.
+"""Side by side: TLC on the TLA+ twin (Raft.tla) and kubeprop's BFS on model/raft/system.py, same bounds.
 
     /tmp/venv/bin/python benchmarks/tla/compare.py                # the bounds of Raft.cfg
     /tmp/venv/bin/python benchmarks/tla/compare.py --max-log 1    # smaller
@@ -25,9 +25,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from kubeprop.model.raft import initial_state, successors
-from kubeprop.model.raft_kv import Op
-from kubeprop.model.raft_state import RaftConfig
+from kubeprop.model.raft.kv import Op
+from kubeprop.model.raft.state import RaftConfig
+from kubeprop.model.raft.system import initial_state, successors
 from kubeprop.properties.explore.bfs import search
 from kubeprop.properties.raft import first_failure, select_checks
 

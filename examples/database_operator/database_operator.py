@@ -46,11 +46,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.apiserver import Request, Response
-from kubeprop.model.controllers.base import Reconciliation
-from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.informer import ObjectView
-from kubeprop.model.objects import (
+from kubeprop.model.api.objects import (
     ApiObject,
     CustomObject,
     ObjectKey,
@@ -59,6 +55,10 @@ from kubeprop.model.objects import (
     StatefulSet,
     decode_object,
 )
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.state.informer import ObjectView
 
 GROUP = "example.com"
 VERSION = "v1"

@@ -5,7 +5,7 @@ else a message naming the objects involved. They read only `state.store` (the AP
 truth), never a component's cache. Three kinds, by when they are meant to hold:
 
 - `ALWAYS`: on every reachable state (safety);
-- `SETTLED`: once the cluster is quiet (`kubeprop.model.drive.settle` stopped without running out
+- `SETTLED`: once the cluster is quiet (`kubeprop.model.cluster.drive.settle` stopped without running out
   of steps; later, the engines' quiescent states): convergence;
 - `TRANSITIONS`: over every step (before, after).
 
@@ -19,8 +19,8 @@ from typing import Any
 
 from database_operator import KIND, RESOURCE, children_keys, controlled_by, credentials_data, spec_of
 
-from kubeprop.model.cluster_state import ClusterState
-from kubeprop.model.objects import CustomObject, Secret, StatefulSet
+from kubeprop.model.api.objects import CustomObject, Secret, StatefulSet
+from kubeprop.model.state.cluster import ClusterState
 
 StateProperty = Callable[[ClusterState], "str | None"]
 TransitionProperty = Callable[[ClusterState, ClusterState], "str | None"]

@@ -23,43 +23,30 @@ A controller here is a value with pure functions, so users can write their own (
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 
-from ..actions import Action
-from ..apiserver import Request, Response
-from ..cluster_state import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
-from ..frozen import FrozenMap
-from ..informer import ObjectView
-from ..objects import ApiObject
-from ..store import WatchEvent
+from kubeprop.model.api.objects import ApiObject
+from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.component import Controller, Reconciliation
+from kubeprop.model.state.informer import ObjectView
 
-
-@attrs.frozen
-class Reconciliation:
-    """What one reconcile decided: requests to send in order, and the controller's new memory."""
-
-    requests: tuple[Request, ...] = ()
-    memory: Any = None
-    requeue: bool = False
-
-
-@runtime_checkable
-class Controller(Protocol):
-    """A reconciling controller (see the module docstring)."""
-
-    name: str
-    watches: tuple[str, ...]
-    identity: str
-
-    def initial_memory(self) -> Any: ...
-
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]: ...
-
-    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation: ...
-
-    def observe(self, memory: Any, request: Request, response: Response) -> Any: ...
+__all__ = [
+    "Controller",
+    "ControllerState",
+    "Reconcile",
+    "Reconciliation",
+    "enabled",
+    "initial_controllers",
+    "next_timer",
+    "notify",
+    "on_tick",
+    "reconcile",
+]
 
 
 @attrs.frozen(cache_hash=True)

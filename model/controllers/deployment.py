@@ -33,17 +33,35 @@ from typing import Any
 
 import attrs
 
-from ..api_apps import Deployment, ReplicaSet
-from ..api_pod import Pod
-from ..apiserver import Request, Response
-from ..informer import ObjectView
-from ..objects import ApiObject, ObjectKey
-from ..selectors import selector_matches
-from . import deployment_util as du
-from .base import Reconciliation
-from .deployment_plan import PROGRESSING, Plan, all_rss_and_sync_revision, sync_deployment_status
-from .deployment_rollout import PodMap, deployment_complete, rollout_recreate, rollout_rolling, sync
-from .podutil import CONTROLLER_MANAGER_USER, claim, controller_of, is_pod_active, pods_in, split_key
+from kubeprop.model.api.apps import Deployment, ReplicaSet
+from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.selectors import selector_matches
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers import deployment_util as du
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.deployment_plan import (
+    PROGRESSING,
+    Plan,
+    all_rss_and_sync_revision,
+    sync_deployment_status,
+)
+from kubeprop.model.controllers.deployment_rollout import (
+    PodMap,
+    deployment_complete,
+    rollout_recreate,
+    rollout_rolling,
+    sync,
+)
+from kubeprop.model.controllers.podutil import (
+    CONTROLLER_MANAGER_USER,
+    claim,
+    controller_of,
+    is_pod_active,
+    pods_in,
+    split_key,
+)
+from kubeprop.model.state.informer import ObjectView
 
 
 def _check_paused_conditions(plan: Plan) -> None:

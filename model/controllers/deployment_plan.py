@@ -21,14 +21,14 @@ from typing import Literal
 
 import attrs
 
-from ..api_apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec
-from ..apiserver import Request
-from ..informer import ObjectView
-from ..meta import Condition, ObjectMeta
-from ..objects import ObjectKey
-from ..selectors import LabelSelector
-from . import deployment_util as du
-from .podutil import controller_of, new_controller_ref
+from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec
+from kubeprop.model.api.meta import Condition, ObjectMeta
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers import deployment_util as du
+from kubeprop.model.controllers.podutil import controller_of, new_controller_ref
+from kubeprop.model.state.informer import ObjectView
 
 PROGRESSING = "Progressing"
 AVAILABLE = "Available"

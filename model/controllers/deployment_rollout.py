@@ -13,11 +13,10 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from ..api_apps import Deployment, DeploymentStatus, ReplicaSet
-from ..api_pod import Pod
-from ..informer import ObjectView
-from . import deployment_util as du
-from .deployment_plan import (
+from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.controllers import deployment_util as du
+from kubeprop.model.controllers.deployment_plan import (
     PROGRESSING,
     Plan,
     all_rss_and_sync_revision,
@@ -26,6 +25,7 @@ from .deployment_plan import (
     scale_rs_and_record_event,
     sync_deployment_status,
 )
+from kubeprop.model.state.informer import ObjectView
 
 PodMap = Mapping[str, Sequence[Pod]]
 """ReplicaSet UID → the Deployment's pods it controls (getPodMapForDeployment)."""

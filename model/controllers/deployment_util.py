@@ -17,11 +17,11 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from ..api_apps import Deployment, ReplicaSet
-from ..api_pod import PodTemplateSpec
-from ..codec import encode
-from ..meta import Condition
-from ..names import GENERATED_SUFFIX_ALPHABET
+from kubeprop.model.api.apps import Deployment, ReplicaSet
+from kubeprop.model.api.codec import encode
+from kubeprop.model.api.meta import Condition
+from kubeprop.model.api.names import GENERATED_SUFFIX_ALPHABET
+from kubeprop.model.api.pod import PodTemplateSpec
 
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
 """apps.DefaultDeploymentUniqueLabelKey."""

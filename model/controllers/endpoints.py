@@ -42,14 +42,20 @@ from typing import Any, Literal
 
 import attrs
 
-from ..api_core import EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Service, ServicePort
-from ..api_pod import ContainerStatus, Pod
-from ..apiserver import Request, Response
-from ..informer import ObjectView
-from ..meta import ObjectMeta, ObjectReference
-from ..objects import ApiObject, EndpointSlice, ObjectKey
-from .base import Reconciliation
-from .podutil import CONTROLLER_MANAGER_USER, is_pod_ready, is_pod_terminal, pods_in, split_key
+from kubeprop.model.api.core import EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Service, ServicePort
+from kubeprop.model.api.meta import ObjectMeta, ObjectReference
+from kubeprop.model.api.objects import ApiObject, EndpointSlice, ObjectKey
+from kubeprop.model.api.pod import ContainerStatus, Pod
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.podutil import (
+    CONTROLLER_MANAGER_USER,
+    is_pod_ready,
+    is_pod_terminal,
+    pods_in,
+    split_key,
+)
+from kubeprop.model.state.informer import ObjectView
 
 ReadinessSource = Literal["ready-condition", "containers-running"]
 HEADLESS_LABEL = "service.kubernetes.io/headless"

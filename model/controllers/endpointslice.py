@@ -39,7 +39,7 @@ from typing import Any
 
 import attrs
 
-from ..api_core import (
+from kubeprop.model.api.core import (
     Endpoint,
     EndpointConditions,
     EndpointSlice,
@@ -47,13 +47,12 @@ from ..api_core import (
     Node,
     Service,
 )
-from ..api_pod import Pod
-from ..apiserver import Request, Response
-from ..informer import ObjectView
-from ..meta import ObjectMeta, OwnerReference
-from ..objects import ApiObject, ObjectKey
-from .base import Reconciliation
-from .endpoints import (
+from kubeprop.model.api.meta import ObjectMeta, OwnerReference
+from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.endpoints import (
     HEADLESS_LABEL,
     SERVICE_NAME_LABEL,
     ReadinessSource,
@@ -67,7 +66,8 @@ from .endpoints import (
     should_be_in_endpoints,
     should_set_hostname,
 )
-from .podutil import CONTROLLER_MANAGER_USER, new_controller_ref, split_key
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, new_controller_ref, split_key
+from kubeprop.model.state.informer import ObjectView
 
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"

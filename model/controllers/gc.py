@@ -36,13 +36,20 @@ from typing import Any
 
 import attrs
 
-from ..apiserver import Request, Response
-from ..codec import encode
-from ..informer import ObjectView
-from ..meta import KindInfo, OwnerReference
-from ..objects import ApiObject, CustomResourceDefinition, ObjectKey, known_kinds, object_key, qualified_resource
-from .base import Reconciliation
-from .podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.api.codec import encode
+from kubeprop.model.api.meta import KindInfo, OwnerReference
+from kubeprop.model.api.objects import (
+    ApiObject,
+    CustomResourceDefinition,
+    ObjectKey,
+    known_kinds,
+    object_key,
+    qualified_resource,
+)
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.state.informer import ObjectView
 
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"

@@ -37,15 +37,11 @@ from typing import Any
 
 import attrs
 
-from ..actions import Action
-from ..api_core import Node, Taint
-from ..api_pod import Pod
-from ..apiserver import Request
-from ..cluster_state import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
-from ..frozen import EMPTY, FrozenMap
-from ..informer import ObjectView
-from ..meta import Condition, find_condition, set_condition
-from .nodelifecycle_rules import (
+from kubeprop.model.api.core import Node, Taint
+from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.nodelifecycle_rules import (
     NOT_READY,
     UNREACHABLE,
     all_fully_disrupted,
@@ -53,6 +49,10 @@ from .nodelifecycle_rules import (
     ready_status,
     tainting_allowed,
 )
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.informer import ObjectView
 
 NAME = "nodelifecycle"
 """The key of this module's memory in `state.controllers`."""

@@ -9,10 +9,10 @@ handleDisruption, setLimiterInZone / ReducedQPSFunc), `pkg/controller/taintevict
 
 from __future__ import annotations
 
-from ..api_core import Node, Taint
-from ..api_pod import Pod, Toleration
-from ..meta import find_condition
-from ..scheduler_filters import tolerates
+from kubeprop.model.api.core import Node, Taint
+from kubeprop.model.api.meta import find_condition
+from kubeprop.model.api.pod import Pod, Toleration
+from kubeprop.model.scheduler.filters import tolerates
 
 NOT_READY = "node.kubernetes.io/not-ready"
 UNREACHABLE = "node.kubernetes.io/unreachable"

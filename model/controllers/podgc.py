@@ -31,14 +31,14 @@ from typing import Any
 
 import attrs
 
-from ..api_core import Node
-from ..api_pod import Pod
-from ..apiserver import Request, Response
-from ..informer import ObjectView
-from ..meta import Condition, find_condition, set_condition
-from ..objects import ApiObject, ObjectKey
-from .base import Reconciliation
-from .podutil import CONTROLLER_MANAGER_USER, is_pod_terminal, pod_key, split_key
+from kubeprop.model.api.core import Node
+from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_terminal, pod_key, split_key
+from kubeprop.model.state.informer import ObjectView
 
 OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
 TERMINATED_KEY = "*terminated"

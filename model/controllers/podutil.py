@@ -27,15 +27,15 @@ from typing import Any
 
 import attrs
 
-from ..api_pod import Pod, PodTemplateSpec
-from ..apiserver import Request
-from ..cluster_state import pod_key as _pod_key
-from ..codec import encode
-from ..informer import InformerState, ObjectView
-from ..meta import Condition, ObjectMeta, OwnerReference, find_condition
-from ..objects import ApiObject, ObjectKey, kind_info
-from ..selectors import LabelSelector, selector_matches
-from ..store import Store
+from kubeprop.model.api.codec import encode
+from kubeprop.model.api.meta import Condition, ObjectMeta, OwnerReference, find_condition
+from kubeprop.model.api.objects import ApiObject, ObjectKey, kind_info
+from kubeprop.model.api.pod import Pod, PodTemplateSpec
+from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.api.server import Request
+from kubeprop.model.api.store import Store
+from kubeprop.model.state.cluster import pod_key as _pod_key
+from kubeprop.model.state.informer import InformerState, ObjectView
 
 CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 """The identity every kube-controller-manager controller writes as."""

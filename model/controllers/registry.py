@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .deployment import DeploymentController
-from .endpoints import EndpointsController
-from .endpointslice import EndpointSliceController
-from .gc import CRDS, DEFAULT_WATCHES, GarbageCollector
-from .podgc import PodGCController
-from .replicaset import ReplicaSetController
-from .statefulset import StatefulSetController
+from kubeprop.model.controllers.deployment import DeploymentController
+from kubeprop.model.controllers.endpoints import EndpointsController
+from kubeprop.model.controllers.endpointslice import EndpointSliceController
+from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES, GarbageCollector
+from kubeprop.model.controllers.podgc import PodGCController
+from kubeprop.model.controllers.replicaset import ReplicaSetController
+from kubeprop.model.controllers.statefulset import StatefulSetController
 
 
 def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterable[str] = ()) -> tuple[Any, ...]:

@@ -33,16 +33,14 @@ from typing import Any
 
 import attrs
 
-from ..api_apps import ReplicaSet, ReplicaSetStatus
-from ..api_pod import Pod
-from ..apiserver import Request, Response
-from ..frozen import EMPTY
-from ..informer import ObjectView
-from ..objects import ApiObject, ObjectKey
-from ..selectors import LabelSelector, selector_matches
-from . import replicaset_expectations as exp
-from .base import Reconciliation
-from .podutil import (
+from kubeprop.model.api.apps import ReplicaSet, ReplicaSetStatus
+from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers import replicaset_expectations as exp
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     claim,
     controller_of,
@@ -55,6 +53,8 @@ from .podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.frozen import EMPTY
+from kubeprop.model.state.informer import ObjectView
 
 BURST_REPLICAS = 500
 """`--concurrent-...`: BurstReplicas, the most pods one sync creates or deletes (replica_set.go)."""

@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import attrs
 
-from ..api_pod import Pod
-from ..apiserver import Request, Response
-from ..frozen import EMPTY, FrozenMap
-from ..informer import ObjectView
-from ..objects import ObjectKey
-from .podutil import cache_revision, controller_of
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.podutil import cache_revision, controller_of
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.state.informer import ObjectView
 
 Memory = FrozenMap[str, "Expectation"]
 

@@ -53,17 +53,16 @@ from typing import Any
 
 import attrs
 
-from ..api_apps import StatefulSet, StatefulSetStatus
-from ..api_core import PersistentVolumeClaim
-from ..api_pod import PersistentVolumeClaimVolumeSource, Pod, Volume
-from ..apiserver import Request, Response
-from ..codec import encode
-from ..informer import ObjectView
-from ..meta import ObjectMeta
-from ..objects import ApiObject, ObjectKey
-from ..selectors import selector_matches
-from .base import Reconciliation
-from .podutil import (
+from kubeprop.model.api.apps import StatefulSet, StatefulSetStatus
+from kubeprop.model.api.codec import encode
+from kubeprop.model.api.core import PersistentVolumeClaim
+from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, Volume
+from kubeprop.model.api.selectors import selector_matches
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     claim,
     is_pod_available,
@@ -73,6 +72,7 @@ from .podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.state.informer import ObjectView
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"

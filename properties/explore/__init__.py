@@ -1,2 +1,7 @@
-"""Exploration engines over the cluster model: breadth-first search (and, later, random walks and
-Hypothesis stateful testing). Engines are pure functions of (model, config) → Report."""
+"""Exploration engines over the model's `actions`/`step`: breadth-first search (`bfs`), swarm random
+walks (`walk`), Hypothesis stateful testing (`stateful`), shrinking (`shrink`), the Raft explorer
+(`raft`), the common configuration and results (`engine`). Engines are pure functions of
+(model, config) → result.
+
+May import: `kubeprop.model`, `kubeprop.properties` (the property registry).
+"""

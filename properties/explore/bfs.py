@@ -19,11 +19,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import actions, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-
-from ..registry import Property, Violation, first_violation
+from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.registry import Property, Violation, first_violation
 
 ExitReason = Literal["exhausted", "depth-bound", "state-bound", "time-bound", "violation"]
 ActionFilter = Callable[[Action], bool]
@@ -190,7 +189,7 @@ def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property]
     def check(state: ClusterState) -> Violation | None:
         found = first_violation(model, state, props)
         if found is None and settled_props and state.quiesced:
-            from ..convergence import settled_violation
+            from kubeprop.properties.convergence import settled_violation
 
             found = settled_violation(model, state, settled_props)
         return found

@@ -17,13 +17,12 @@ from typing import Any, Literal
 
 import attrs
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import build_model
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.scenario import load_scenario
-
-from ..registry import Property, select
-from .bfs import Bounds, bfs
+from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.bfs import Bounds, bfs
+from kubeprop.properties.registry import Property, select
 
 ExitReason = Literal["exhausted", "depth-bound", "state-bound", "time-bound", "runs-done", "violation"]
 """Why an engine stopped: the (filtered) space was exhausted (BFS only); a depth or state bound

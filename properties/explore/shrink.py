@@ -15,12 +15,11 @@ from typing import TypeVar
 
 import attrs
 
-from kubeprop.model.actions import Action, Quiesce
-from kubeprop.model.cluster import actions, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-
-from ..convergence import settled_violation
-from ..registry import Property, Violation, first_violation
+from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.state.actions import Action, Quiesce
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.convergence import settled_violation
+from kubeprop.properties.registry import Property, Violation, first_violation
 
 T = TypeVar("T")
 

@@ -29,13 +29,12 @@ from hypothesis import HealthCheck, Phase, Verbosity, note, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import actions, initial_state, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-
-from ..registry import Property, Violation, first_violation
-from .engine import ActionFilter, EngineConfig, EngineResult, EngineStats
-from .shrink import Judge, shrink_trace
+from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, EngineResult, EngineStats
+from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.registry import Property, Violation, first_violation
 
 CI_PROFILE = "kubeprop-ci"
 BATCH = 50

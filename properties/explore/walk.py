@@ -24,13 +24,19 @@ from collections.abc import Generator
 
 import attrs
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import actions, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-
-from ..registry import Property, Violation, first_violation
-from .engine import ActionFilter, EngineConfig, EngineResult, EngineStats, ModelSpec, check_picklable
-from .shrink import Judge, shrink_trace
+from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.engine import (
+    ActionFilter,
+    EngineConfig,
+    EngineResult,
+    EngineStats,
+    ModelSpec,
+    check_picklable,
+)
+from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.registry import Property, Violation, first_violation
 
 SWARM_PROBABILITY = 0.5
 """The chance that a walk enables a given action kind (Groce et al. use one half)."""

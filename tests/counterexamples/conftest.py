@@ -10,11 +10,11 @@ import pytest
 
 from kubeprop.counterexamples.format import Counterexample, write
 from kubeprop.counterexamples.trace import record
-from kubeprop.model.actions import Action, Deliver
-from kubeprop.model.cluster import build_model, initial_state
-from kubeprop.model.cluster_state import ClusterModel
+from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.controllers.base import Reconcile
-from kubeprop.model.scenario import load_scenario
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action, Deliver
+from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.registry import Violation, select
 

@@ -2,7 +2,7 @@
 
     /tmp/venv/bin/python tests/counterexamples/make_corpus.py      # from the repository root
 
-Each recipe is the procedure of tests/model/test_variants.py for one variant (a breadth-first
+Each recipe is the procedure of tests/model/scenario/test_variants.py for one variant (a breadth-first
 search over a restricted action set, or a deterministic `settle`), recorded with expectation
 `reproduces`; `rs-no-expectations-fixed` replays the buggy variant's trace against the correct
 model with expectation `passes` (a fixed bug kept as a regression). Review the diff before
@@ -16,14 +16,14 @@ from pathlib import Path
 
 from kubeprop.counterexamples.format import Counterexample, write
 from kubeprop.counterexamples.trace import record
-from kubeprop.model.actions import Action, Deliver, Partition, Quiesce, UserStep
-from kubeprop.model.cluster import build_model, initial_state, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.api.objects import Pod
+from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.controllers.base import Reconcile
-from kubeprop.model.drive import settle
-from kubeprop.model.objects import Pod
-from kubeprop.model.scenario import load_scenario
-from kubeprop.model.scheduler_component import Bind, Schedule
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler.component import Bind, Schedule
+from kubeprop.model.state.actions import Action, Deliver, Partition, Quiesce, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.registry import Property, Violation, first_violation, select
 
@@ -94,7 +94,7 @@ def endpoints_terminating() -> Counterexample:
 
 
 def sts_split_brain() -> Counterexample:
-    from kubeprop.model.actions import Heal
+    from kubeprop.model.state.actions import Heal
 
     model = make("db", "sts-split-brain", instantCaches=True)
     state, prefix = settled(model)

@@ -8,9 +8,9 @@ import pytest
 
 import kubeprop.counterexamples as cx
 from kubeprop.counterexamples.api import ENGINES, check, register_engine
-from kubeprop.model.actions import Action, Deliver
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
 from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.state.actions import Action, Deliver
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult
 

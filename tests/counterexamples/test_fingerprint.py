@@ -9,13 +9,13 @@ import sys
 import attrs
 
 from kubeprop.counterexamples.fingerprint import clear_memo, fingerprint
-from kubeprop.model.cluster import actions, build_model, initial_state, step
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scenario import load_scenario
+from kubeprop.model.scenario.load import load_scenario
 
 SNIPPET = (
-    "from kubeprop.model.cluster import build_model, initial_state\n"
-    "from kubeprop.model.scenario import load_scenario\n"
+    "from kubeprop.model.cluster.compose import build_model, initial_state\n"
+    "from kubeprop.model.scenario.load import load_scenario\n"
     "from kubeprop.counterexamples.fingerprint import fingerprint\n"
     "print(fingerprint(initial_state(build_model(load_scenario()))))\n"
 )

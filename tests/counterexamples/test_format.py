@@ -20,7 +20,7 @@ from kubeprop.counterexamples.format import (
     write,
 )
 from kubeprop.counterexamples.schema_check import problems, schema
-from kubeprop.properties.cli import main
+from kubeprop.properties.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,13 +16,13 @@ from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.render_html import render_html, script_json
 from kubeprop.counterexamples.replay import replay
 from kubeprop.counterexamples.trace import record
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import build_model, initial_state
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
+from kubeprop.model.api.objects import Deployment, ReplicaSet
+from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.controllers.base import Reconcile
-from kubeprop.model.objects import Deployment, ReplicaSet
-from kubeprop.model.scenario import load_scenario
-from kubeprop.properties.cli import main
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.cli.main import main
 from kubeprop.properties.registry import CheckResult, Property, as_property
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,10 +13,10 @@ import pytest
 from kubeprop.counterexamples.format import Counterexample, dumps, to_data, write
 from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.counterexamples.trace import TraceError, record
-from kubeprop.model.cluster import build_model
-from kubeprop.model.cluster_state import ClusterModel
-from kubeprop.model.scenario import load_scenario
-from kubeprop.properties.cli import main
+from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.properties.cli.main import main
 from kubeprop.properties.registry import select
 
 REPO = Path(__file__).resolve().parents[2]

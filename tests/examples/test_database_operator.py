@@ -13,14 +13,14 @@ from typing import Any
 import attrs
 import pytest
 
-from kubeprop.model.actions import UserStep
-from kubeprop.model.apiserver import Request
-from kubeprop.model.cluster import build_model, initial_state, step
-from kubeprop.model.cluster_state import ClusterModel, ClusterState, send
-from kubeprop.model.drive import Settled, settle
-from kubeprop.model.informers import deliver_instantly
-from kubeprop.model.objects import CustomObject, ObjectKey, Pod, Secret, Service, StatefulSet
-from kubeprop.model.scenario import load_scenario
+from kubeprop.model.api.objects import CustomObject, ObjectKey, Pod, Secret, Service, StatefulSet
+from kubeprop.model.api.server import Request
+from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.drive import Settled, settle
+from kubeprop.model.cluster.informers import deliver_instantly
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "database_operator"
 DB = ObjectKey("databases.example.com", "default", "orders")

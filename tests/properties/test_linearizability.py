@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubeprop.model.raft_kv import Op
+from kubeprop.model.raft.kv import Op
 from kubeprop.properties.linearizability import Operation, check_history, linearize, operations
 
 W1 = Op("put", "k", "a")

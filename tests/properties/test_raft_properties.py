@@ -6,12 +6,12 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from kubeprop.model.raft import initial_state, with_variant
-from kubeprop.model.raft_kv import Op
-from kubeprop.model.raft_state import LEADER, RaftConfig, RaftState
+from kubeprop.model.raft.kv import Op
+from kubeprop.model.raft.state import LEADER, RaftConfig, RaftState
+from kubeprop.model.raft.system import initial_state, with_variant
 from kubeprop.properties.explore.bfs import Bounds
+from kubeprop.properties.explore.raft import FIGURE8_C, explore
 from kubeprop.properties.raft import INVARIANTS, select_checks
-from kubeprop.properties.raft_explore import FIGURE8_C, explore
 
 CFG = RaftConfig(history=True)
 PUT = ("call", ("w", 1), Op("put", "k", "v1"))

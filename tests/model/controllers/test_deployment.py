@@ -11,20 +11,20 @@ from typing import Any
 import attrs
 import pytest
 
-from kubeprop.model.api_apps import Deployment, ReplicaSet, RollingUpdateDeployment
-from kubeprop.model.api_pod import EnvVar
-from kubeprop.model.apiserver import ApiServerConfig, Request, handle
-from kubeprop.model.bootstrap import bootstrap
+from kubeprop.model.api.apps import Deployment, ReplicaSet, RollingUpdateDeployment
+from kubeprop.model.api.meta import Condition, ObjectMeta
+from kubeprop.model.api.objects import ObjectKey, Pod
+from kubeprop.model.api.pod import EnvVar
+from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.api.server import ApiServerConfig, Request, handle
+from kubeprop.model.api.store import Store
 from kubeprop.model.controllers import deployment_util as du
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.deployment import DeploymentController
 from kubeprop.model.controllers.podutil import is_pod_active, is_pod_ready
 from kubeprop.model.controllers.replicaset import ReplicaSetController
-from kubeprop.model.meta import Condition, ObjectMeta
-from kubeprop.model.objects import ObjectKey, Pod
-from kubeprop.model.scenario import load_scenario
-from kubeprop.model.selectors import LabelSelector
-from kubeprop.model.store import Store
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import load_scenario
 
 SCENARIO = load_scenario()
 CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)

@@ -7,18 +7,8 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.apiserver import ApiServerConfig, Request, Response, handle
-from kubeprop.model.bootstrap import bootstrap
-from kubeprop.model.controllers.base import Controller
-from kubeprop.model.controllers.endpoints import EndpointsController, repack
-from kubeprop.model.controllers.endpointslice import (
-    CONTROLLER_NAME,
-    MANAGED_BY_LABEL,
-    EndpointSliceController,
-)
-from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.meta import Condition, ObjectMeta
-from kubeprop.model.objects import (
+from kubeprop.model.api.meta import Condition, ObjectMeta
+from kubeprop.model.api.objects import (
     Container,
     ContainerStatus,
     EndpointAddress,
@@ -30,8 +20,18 @@ from kubeprop.model.objects import (
     PodSpec,
     PodStatus,
 )
-from kubeprop.model.scenario import load_scenario
-from kubeprop.model.store import Store
+from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.base import Controller
+from kubeprop.model.controllers.endpoints import EndpointsController, repack
+from kubeprop.model.controllers.endpointslice import (
+    CONTROLLER_NAME,
+    MANAGED_BY_LABEL,
+    EndpointSliceController,
+)
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import load_scenario
 
 SCENARIO = load_scenario()
 CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)

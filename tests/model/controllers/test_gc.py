@@ -7,13 +7,8 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.apiserver import ApiServerConfig, Request, Response, handle
-from kubeprop.model.bootstrap import bootstrap
-from kubeprop.model.controllers.base import Controller
-from kubeprop.model.controllers.gc import GarbageCollector, GcMemory, parse_key
-from kubeprop.model.controllers.podgc import PodGCController, PodGcMemory
-from kubeprop.model.meta import ObjectMeta, OwnerReference
-from kubeprop.model.objects import (
+from kubeprop.model.api.meta import ObjectMeta, OwnerReference
+from kubeprop.model.api.objects import (
     ApiObject,
     Container,
     Deployment,
@@ -24,9 +19,14 @@ from kubeprop.model.objects import (
     ReplicaSet,
     ReplicaSetSpec,
 )
-from kubeprop.model.scenario import load_scenario
-from kubeprop.model.selectors import LabelSelector
-from kubeprop.model.store import Store, WatchEvent
+from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.controllers.base import Controller
+from kubeprop.model.controllers.gc import GarbageCollector, GcMemory, parse_key
+from kubeprop.model.controllers.podgc import PodGCController, PodGcMemory
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import load_scenario
 
 SCENARIO = load_scenario()
 CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)

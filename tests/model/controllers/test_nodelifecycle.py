@@ -6,20 +6,20 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model import kubelet as kl
-from kubeprop.model.actions import Action
-from kubeprop.model.apiserver import ApiServerConfig, Request, handle
-from kubeprop.model.bootstrap import bootstrap
-from kubeprop.model.cluster_state import ClusterModel, ClusterState, kubelet
+from kubeprop.model.api.meta import ObjectMeta, find_condition
+from kubeprop.model.api.objects import Container, Node, ObjectKey, Pod, PodSpec, Probe, Taint, Toleration
+from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.controllers import nodelifecycle as nlc
 from kubeprop.model.controllers import nodelifecycle_rules as rules
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.informer import start_informer
-from kubeprop.model.kubelet_runtime import initial_kubelet
-from kubeprop.model.meta import ObjectMeta, find_condition
-from kubeprop.model.objects import Container, Node, ObjectKey, Pod, PodSpec, Probe, Taint, Toleration
-from kubeprop.model.scenario import ADMIN, load_scenario
-from kubeprop.model.scenario_file import PARAMETERS
+from kubeprop.model.kubelet import component as kl
+from kubeprop.model.kubelet.runtime import initial_kubelet
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import ADMIN, load_scenario
+from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet
+from kubeprop.model.state.informer import start_informer
 
 NODE = "worker-1"
 POD = "default/web"

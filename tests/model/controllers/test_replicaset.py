@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from kubeprop.model.apiserver import ApiServerConfig, Request, Response, handle
-from kubeprop.model.bootstrap import bootstrap
-from kubeprop.model.controllers.base import Controller
-from kubeprop.model.controllers.podutil import is_pod_active
-from kubeprop.model.controllers.replicaset import (
-    ReplicaSetController,
-    pods_to_delete,
-    slow_start_batches,
-)
-from kubeprop.model.controllers.replicaset_expectations import Expectation, Memory
-from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.meta import Condition, ObjectMeta, OwnerReference
-from kubeprop.model.objects import (
+from kubeprop.model.api.meta import Condition, ObjectMeta, OwnerReference
+from kubeprop.model.api.objects import (
     Container,
     ContainerStatus,
     ObjectKey,
@@ -27,9 +16,20 @@ from kubeprop.model.objects import (
     ReplicaSet,
     ReplicaSetSpec,
 )
-from kubeprop.model.scenario import load_scenario
-from kubeprop.model.selectors import LabelSelector
-from kubeprop.model.store import Store
+from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.base import Controller
+from kubeprop.model.controllers.podutil import is_pod_active
+from kubeprop.model.controllers.replicaset import (
+    ReplicaSetController,
+    pods_to_delete,
+    slow_start_batches,
+)
+from kubeprop.model.controllers.replicaset_expectations import Expectation, Memory
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import load_scenario
 
 SCENARIO = load_scenario()
 CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)

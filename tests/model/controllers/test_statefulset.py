@@ -7,8 +7,10 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.apiserver import ApiServerConfig, Request, Response, handle
-from kubeprop.model.bootstrap import bootstrap
+from kubeprop.model.api.meta import Condition, set_condition
+from kubeprop.model.api.objects import Node, ObjectKey, PersistentVolumeClaim, Pod, StatefulSet, Taint
+from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.podgc import PodGCController
 from kubeprop.model.controllers.statefulset import (
@@ -18,10 +20,8 @@ from kubeprop.model.controllers.statefulset import (
     parent_and_ordinal,
     revision_name,
 )
-from kubeprop.model.meta import Condition, set_condition
-from kubeprop.model.objects import Node, ObjectKey, PersistentVolumeClaim, Pod, StatefulSet, Taint
-from kubeprop.model.scenario import load_scenario
-from kubeprop.model.store import Store
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import load_scenario
 
 SCENARIO = load_scenario()
 CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)

@@ -48,10 +48,10 @@ def test_pinned_state_counts_of_a_small_cluster() -> None:
     moves these on purpose, update the numbers in the same commit and say why."""
     from pathlib import Path
 
-    from kubeprop.model.cluster import build_model, initial_state
-    from kubeprop.model.scenario import load_scenario
-    from kubeprop.properties.catalogue import REPLICASET_RACE
+    from kubeprop.model.cluster.compose import build_model, initial_state
+    from kubeprop.model.scenario.load import load_scenario
     from kubeprop.properties.explore.bfs import bfs
+    from kubeprop.properties.explore.catalogue import REPLICASET_RACE
 
     scenario = load_scenario(Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml")
     model = build_model(scenario, parameters={"instantCaches": False})

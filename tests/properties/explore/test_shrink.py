@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from kubeprop.model.actions import Action
-from kubeprop.model.cluster import actions, build_model, initial_state, step
-from kubeprop.model.drive import run
-from kubeprop.model.scenario import load_scenario
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import run
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action
 from kubeprop.properties.explore.shrink import Judge, ddmin, shrink_trace
 from kubeprop.properties.registry import select
 

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from kubeprop.model.cluster import build_model, initial_state
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.drive import run, settle
-from kubeprop.model.scenario import load_scenario
-from kubeprop.properties.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import run, settle
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
 from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
 from kubeprop.properties.explore.stateful import (
     CI_PROFILE,

@@ -8,11 +8,11 @@ from pathlib import Path
 import attrs
 import pytest
 
-from kubeprop.model.cluster import build_model, initial_state
-from kubeprop.model.cluster_state import ClusterModel, ClusterState
-from kubeprop.model.drive import run, settle
-from kubeprop.model.scenario import load_scenario
-from kubeprop.properties.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import run, settle
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
 from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
 from kubeprop.properties.explore.walk import Walker, run_walks, walk_once
 

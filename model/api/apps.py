@@ -1,0 +1,165 @@
+"""`apps/v1` kinds: Deployment, ReplicaSet, StatefulSet (`staging/src/k8s.io/api/apps/v1/types.go`)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+from kubeprop.model.api.core import PersistentVolumeClaim
+from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
+from kubeprop.model.api.pod import PodTemplateSpec
+from kubeprop.model.api.selectors import LabelSelector
+
+IntOrString = int | str
+
+
+@attrs.frozen
+class RollingUpdateDeployment:
+    """maxSurge / maxUnavailable: an absolute number or a percentage string such as "25%"."""
+
+    max_surge: IntOrString | None = None
+    max_unavailable: IntOrString | None = None
+
+
+@attrs.frozen
+class DeploymentStrategy:
+    """RollingUpdate (default) or Recreate."""
+
+    type: str = ""
+    rolling_update: RollingUpdateDeployment | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class DeploymentSpec:
+    """Deployment spec (`apps/v1 DeploymentSpec`)."""
+
+    replicas: int | None = None
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = PodTemplateSpec()
+    strategy: DeploymentStrategy = DeploymentStrategy()
+    min_ready_seconds: int = 0
+    revision_history_limit: int | None = None
+    paused: bool = False
+    progress_deadline_seconds: int | None = None
+
+
+@attrs.frozen
+class DeploymentStatus:
+    """Deployment status written by the deployment controller."""
+
+    observed_generation: int = 0
+    replicas: int = 0
+    updated_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    unavailable_replicas: int = 0
+    terminating_replicas: int | None = None
+    conditions: tuple[Condition, ...] = ()
+    collision_count: int | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class Deployment:
+    """A Deployment: declarative rollouts over ReplicaSets."""
+
+    INFO: ClassVar[KindInfo] = KindInfo("apps", "v1", "Deployment", "deployments", namespaced=True)
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: DeploymentSpec = DeploymentSpec()
+    status: DeploymentStatus = DeploymentStatus()
+
+
+@attrs.frozen(cache_hash=True)
+class ReplicaSetSpec:
+    """ReplicaSet spec."""
+
+    replicas: int | None = None
+    min_ready_seconds: int = 0
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = PodTemplateSpec()
+
+
+@attrs.frozen
+class ReplicaSetStatus:
+    """ReplicaSet status written by the replicaset controller."""
+
+    replicas: int = 0
+    fully_labeled_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    terminating_replicas: int | None = None
+    observed_generation: int = 0
+    conditions: tuple[Condition, ...] = ()
+
+
+@attrs.frozen(cache_hash=True)
+class ReplicaSet:
+    """A ReplicaSet: keeps `replicas` active pods matching its selector."""
+
+    INFO: ClassVar[KindInfo] = KindInfo("apps", "v1", "ReplicaSet", "replicasets", namespaced=True)
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: ReplicaSetSpec = ReplicaSetSpec()
+    status: ReplicaSetStatus = ReplicaSetStatus()
+
+
+@attrs.frozen
+class RollingUpdateStatefulSetStrategy:
+    """Pods with ordinal ≥ partition are updated; maxUnavailable is kept as given."""
+
+    partition: int | None = None
+    max_unavailable: IntOrString | None = None
+
+
+@attrs.frozen
+class StatefulSetUpdateStrategy:
+    """RollingUpdate (default) or OnDelete."""
+
+    type: str = ""
+    rolling_update: RollingUpdateStatefulSetStrategy | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class StatefulSetSpec:
+    """StatefulSet spec (`apps/v1 StatefulSetSpec`)."""
+
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("ordinals",)
+
+    replicas: int | None = None
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = PodTemplateSpec()
+    volume_claim_templates: tuple[PersistentVolumeClaim, ...] = ()
+    service_name: str = ""
+    pod_management_policy: str = ""
+    update_strategy: StatefulSetUpdateStrategy = StatefulSetUpdateStrategy()
+    revision_history_limit: int | None = None
+    min_ready_seconds: int = 0
+    persistent_volume_claim_retention_policy: Any = None
+
+
+@attrs.frozen
+class StatefulSetStatus:
+    """StatefulSet status written by the statefulset controller."""
+
+    observed_generation: int = 0
+    replicas: int = 0
+    ready_replicas: int = 0
+    current_replicas: int = 0
+    updated_replicas: int = 0
+    available_replicas: int = 0
+    current_revision: str = ""
+    update_revision: str = ""
+    collision_count: int | None = None
+    conditions: tuple[Condition, ...] = ()
+
+
+@attrs.frozen(cache_hash=True)
+class StatefulSet:
+    """A StatefulSet: pods with stable identities `<name>-<ordinal>` and per-pod volumes."""
+
+    INFO: ClassVar[KindInfo] = KindInfo("apps", "v1", "StatefulSet", "statefulsets", namespaced=True)
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: StatefulSetSpec = StatefulSetSpec()
+    status: StatefulSetStatus = StatefulSetStatus()

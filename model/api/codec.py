@@ -1,0 +1,251 @@
+"""Decode JSON-shaped data (parsed manifests) into frozen API objects, and encode them back.
+
+The API object classes are declarative attrs classes; this module walks their type hints, so a
+new field needs no hand-written parsing. Decoding is strict, like kubectl's default server-side
+field validation (`fieldValidation=Strict`, `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/
+fieldmanager`): an unknown field, a wrong type or a bad quantity is a `DecodeError` naming the
+field path, so the manifest loader can turn it into `file:line: field: message`.
+
+JSON names are the camelCase of the Python names (`termination_grace_period_seconds` →
+`terminationGracePeriodSeconds`) unless a field's metadata says otherwise (`json="x"`).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Union
+
+import attrs
+
+from kubeprop.model.api.quantity import Quantity, QuantityError
+from kubeprop.model.frozen import FrozenMap
+
+FieldPath = tuple[str | int, ...]
+
+JsonValue = Any
+"""A decoded JSON value kept immutable: str, int, float, bool, None, tuple, FrozenMap."""
+
+
+class DecodeError(ValueError):
+    """A value does not fit the API schema; `path` is the field path from the object's root."""
+
+    def __init__(self, path: FieldPath, message: str) -> None:
+        super().__init__(f"{format_path(path)}: {message}")
+        self.path = path
+        self.message = message
+
+
+def format_path(path: FieldPath) -> str:
+    """Render a field path the way Kubernetes does: `spec.containers[0].image`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "<root>"
+
+
+def json_name(field: attrs.Attribute[Any]) -> str:
+    """The JSON (camelCase) name of an attrs field."""
+    explicit = field.metadata.get("json")
+    if explicit:
+        return str(explicit)
+    head, *rest = field.name.rstrip("_").split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@cache
+def _fields(cls: Any) -> tuple[tuple[str, str, Any, bool], ...]:
+    """(python name, json name, type, has default) for each init field of an attrs class."""
+    hints = typing.get_type_hints(cls)
+    result = []
+    for field in attrs.fields(cls):
+        if not field.init:
+            continue
+        has_default = field.default is not attrs.NOTHING
+        result.append((field.name, json_name(field), hints[field.name], has_default))
+    return tuple(result)
+
+
+@cache
+def _omit_when(cls: Any) -> dict[str, Any]:
+    """Scalar defaults ("", 0, False) that encoding omits, like Go's `omitempty`."""
+    omit: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        default = field.default
+        if default is not attrs.NOTHING and type(default) in (str, int, bool) and not default:
+            omit[field.name] = default
+    return omit
+
+
+def freeze_json(value: Any, path: FieldPath = ()) -> JsonValue:
+    """Make a parsed JSON value immutable and hashable (dicts → FrozenMap, lists → tuple)."""
+    if isinstance(value, Mapping):
+        for key in value:
+            if not isinstance(key, str):
+                raise DecodeError((*path, str(key)), "object keys must be strings")
+        return FrozenMap({k: freeze_json(v, (*path, k)) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze_json(v, (*path, i)) for i, v in enumerate(value))
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise DecodeError(path, f"unsupported value {value!r}")
+
+
+def thaw_json(value: JsonValue) -> Any:
+    """The inverse of `freeze_json`: plain dicts and lists, for output."""
+    if isinstance(value, Mapping):
+        return {k: thaw_json(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw_json(v) for v in value]
+    return value
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        return "a list"
+    if origin is FrozenMap or tp is FrozenMap:
+        return "an object"
+    if attrs.has(tp):
+        return "an object"
+    if tp is Quantity:
+        return "a quantity such as 100m or 128Mi"
+    names = {str: "a string", int: "an integer", bool: "a boolean", float: "a number"}
+    return names.get(tp, str(tp))
+
+
+def decode(tp: Any, value: Any, path: FieldPath = ()) -> Any:
+    """Decode `value` (parsed JSON/YAML) as type `tp`; raise DecodeError naming the field."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return _decode_union(typing.get_args(tp), value, path)
+    if tp is Any:
+        return freeze_json(value, path)
+    if origin is tuple:
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list | tuple):
+            raise DecodeError(path, f"expected a list, got {_describe(value)}")
+        return tuple(decode(item_tp, v, (*path, i)) for i, v in enumerate(value))
+    if origin is FrozenMap:
+        _key_tp, val_tp = typing.get_args(tp)
+        if not isinstance(value, Mapping):
+            raise DecodeError(path, f"expected an object, got {_describe(value)}")
+        return FrozenMap({str(k): decode(val_tp, v, (*path, str(k))) for k, v in value.items()})
+    if attrs.has(tp):
+        return decode_attrs(tp, value, path)
+    return _decode_scalar(tp, value, path)
+
+
+def _decode_union(options: tuple[Any, ...], value: Any, path: FieldPath) -> Any:
+    if value is None and type(None) in options:
+        return None
+    concrete = [o for o in options if o is not type(None)]
+    # int | str (IntOrString): pick by the JSON type.
+    for option in concrete:
+        if option in (int, str, bool) and _is_exactly(option, value):
+            return value
+    errors = []
+    for option in concrete:
+        try:
+            return decode(option, value, path)
+        except DecodeError as err:
+            errors.append(err)
+    if len(errors) == 1:
+        raise errors[0]
+    wanted = " or ".join(_type_name(o) for o in concrete)
+    raise DecodeError(path, f"expected {wanted}, got {_describe(value)}")
+
+
+def _is_exactly(tp: type, value: Any) -> bool:
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _decode_scalar(tp: Any, value: Any, path: FieldPath) -> Any:
+    if tp is Quantity:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise DecodeError(path, f"expected a quantity such as 100m or 128Mi, got {_describe(value)}")
+        try:
+            return Quantity.parse(_quantity_text(value))
+        except QuantityError as err:
+            raise DecodeError(path, str(err)) from None
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (str, int, bool, float) and _is_exactly(tp, value):
+        return value
+    if isinstance(tp, type) and tp not in (str, int, bool, float):
+        raise TypeError(f"codec cannot decode type {tp!r}")
+    raise DecodeError(path, f"expected {_type_name(tp)}, got {_describe(value)}")
+
+
+def _quantity_text(value: str | int | float) -> str | int:
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else int(value)
+    return value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return repr(value)
+
+
+def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
+    """Decode an object into attrs class `cls`, rejecting unknown fields (strict decoding)."""
+    if not isinstance(value, Mapping):
+        raise DecodeError(path, f"expected an object, got {_describe(value)}")
+    fields = _fields(cls)
+    known = {jname for _, jname, _, _ in fields} | set(getattr(cls, "IGNORED_JSON_FIELDS", ()))
+    for key in value:
+        if key not in known:
+            hint = ", ".join(sorted(j for _, j, _, _ in fields))
+            raise DecodeError((*path, str(key)), f"unknown field; valid fields are: {hint}")
+    kwargs: dict[str, Any] = {}
+    for pyname, jname, tp, has_default in fields:
+        if jname in value and not (value[jname] is None and has_default):
+            kwargs[pyname] = decode(tp, value[jname], (*path, jname))
+        elif not has_default:
+            raise DecodeError((*path, jname), "Required value")
+    return cls(**kwargs)
+
+
+def encode(value: Any) -> Any:
+    """Encode an API value as plain JSON data, omitting None and empty collections."""
+    cls: Any = type(value)
+    if attrs.has(cls):
+        out: dict[str, Any] = {}
+        omit = _omit_when(cls)
+        for pyname, jname, tp, _ in _fields(cls):
+            item = getattr(value, pyname)
+            if item is None or (isinstance(item, tuple | FrozenMap) and not item and tp is not Any):
+                continue
+            if pyname in omit and type(item) is type(omit[pyname]) and item == omit[pyname]:
+                continue
+            encoded = encode(item)
+            if isinstance(encoded, dict) and not encoded and attrs.has(type(item)):
+                continue
+            out[jname] = encoded
+        return out
+    if isinstance(value, FrozenMap):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [encode(v) for v in value]
+    if isinstance(value, Quantity):
+        return str(value)
+    return value

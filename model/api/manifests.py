@@ -1,0 +1,285 @@
+"""Read Kubernetes manifests the way `kubectl apply -f PATH` does, into decoded API objects.
+
+A path is a file (any name; `.yaml`, `.yml` and `.json` alike, since JSON is YAML) or a folder,
+whose files ending in `.yaml`, `.yml` or `.json` are read in name order (subfolders only with
+`recursive=True`, like `kubectl -R`). A file may hold several `---`-separated documents, and a
+`kind: List` document (apiVersion v1) stands for its `items`.
+
+Decoding takes two passes, as applying a folder to a real cluster effectively does: first every
+CustomResourceDefinition in the whole input, then everything else with those CRDs known, so a
+custom resource is accepted only if its CRD is part of the same input.
+
+All problems of all files are collected before anything is reported: a `ManifestError` lists
+each as `file:line: field: message`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.codec import DecodeError
+from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition, decode_object
+from kubeprop.model.api.yamlsource import (
+    FieldPath,
+    YamlDocument,
+    YamlError,
+    format_path,
+    load_yaml_documents,
+    parse_yaml_documents,
+)
+
+EXTENSIONS = (".json", ".yaml", ".yml")
+"""File name endings read from a folder (as kubectl's `FileExtensions`); case-sensitive."""
+
+_CRD_API_VERSION = "apiextensions.k8s.io/v1"
+_CRD_KIND = "CustomResourceDefinition"
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with the input; `line` is 1-based, or 0 when a whole file or folder is at fault."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line > 0 else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+    @classmethod
+    def from_yaml_error(cls, err: YamlError) -> Problem:
+        """The Problem for a file that could not be read or parsed."""
+        return cls(err.file, err.line, err.field, err.message)
+
+
+class ManifestError(Exception):
+    """The manifests could not be loaded; `problems` lists every problem found, in input order."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(problem) for problem in self.problems)
+
+
+@attrs.frozen
+class ManifestObject:
+    """A decoded API object and where it was written (file, 0-based document number, line)."""
+
+    obj: ApiObject
+    file: str
+    document: int
+    line: int
+    source: YamlDocument = attrs.field(eq=False, repr=False)
+    prefix: FieldPath = attrs.field(eq=False, repr=False, default=())
+    """Path of the object inside its document: `()`, or `("items", i)` for a List item."""
+
+    def line_of(self, path: FieldPath) -> int:
+        """The source line of a field of this object (or of its deepest existing ancestor)."""
+        return self.source.line_of((*self.prefix, *path))
+
+    def problem(self, path: FieldPath, message: str) -> Problem:
+        """A Problem about a field of this object, for checks made after decoding."""
+        full = (*self.prefix, *path)
+        return Problem(self.file, self.source.line_of(full), format_path(full), message)
+
+
+@attrs.frozen(eq=False)
+class _Body:
+    """One object's raw data, found in a document, waiting to be decoded."""
+
+    source: YamlDocument
+    prefix: FieldPath
+    data: Mapping[str, Any]
+
+    @property
+    def is_crd(self) -> bool:
+        """Whether this is a CustomResourceDefinition (decoded in the first pass)."""
+        return self.data.get("apiVersion") == _CRD_API_VERSION and self.data.get("kind") == _CRD_KIND
+
+
+_Entry = _Body | Problem
+
+
+def load_manifests(paths: Sequence[Path], recursive: bool = False) -> list[ManifestObject]:
+    """Load and decode every object under `paths` (files or folders); ManifestError on any problem."""
+    entries: list[_Entry] = []
+    read_folder = False
+    for path in paths:
+        files: list[Path] = []
+        if path.is_dir():
+            read_folder = True
+            _folder_files(path, recursive, files, entries)
+            if not files and not any(isinstance(e, Problem) and e.file == str(path) for e in entries):
+                entries.append(Problem(str(path), 0, "", _empty_folder_message(path, recursive)))
+        elif path.exists():
+            files.append(path)
+        else:
+            entries.append(Problem(str(path), 0, "", "no such file or folder"))
+        for file in files:
+            try:
+                documents = load_yaml_documents(file)
+            except YamlError as err:
+                entries.append(Problem.from_yaml_error(err))
+                continue
+            for document in documents:
+                _expand(document, document.data, (), entries)
+    note = f" (files ending in {_extension_list()} are read from a folder)" if read_folder else ""
+    return _decode_all(entries, ", ".join(str(p) for p in paths) or "<no paths given>", note)
+
+
+def parse_manifests(text: str, file: str) -> list[ManifestObject]:
+    """Decode every object in one YAML text; `file` names it in errors. ManifestError on any problem."""
+    entries: list[_Entry] = []
+    try:
+        documents = parse_yaml_documents(text, file)
+    except YamlError as err:
+        raise ManifestError([Problem.from_yaml_error(err)]) from None
+    for document in documents:
+        _expand(document, document.data, (), entries)
+    return _decode_all(entries, file, "")
+
+
+def _extension_list() -> str:
+    """The extensions read from folders, for messages: `.json, .yaml or .yml`."""
+    return ", ".join(EXTENSIONS[:-1]) + " or " + EXTENSIONS[-1]
+
+
+def _empty_folder_message(folder: Path, recursive: bool) -> str:
+    message = f"no manifests were found in this folder (files ending in {_extension_list()} are read"
+    has_subfolders = any(entry.is_dir() for entry in _listing(folder))
+    if has_subfolders and not recursive:
+        message += "; subfolders are read only when loading recursively, like kubectl -R"
+    return message + ")"
+
+
+def _listing(folder: Path) -> list[Path]:
+    """The entries of a folder sorted by name (byte order, like Go's filepath.Walk)."""
+    return sorted(folder.iterdir(), key=lambda entry: entry.name)
+
+
+def _folder_files(folder: Path, recursive: bool, files: list[Path], entries: list[_Entry]) -> None:
+    """Append the manifest files of `folder` to `files`; a folder that cannot be listed is a Problem."""
+    try:
+        listing = _listing(folder)
+    except OSError as err:
+        entries.append(Problem(str(folder), 0, "", f"cannot list the folder: {err.strerror or err}"))
+        return
+    for entry in listing:
+        if entry.is_dir():
+            # Like filepath.Walk, symbolic links to folders are not followed.
+            if recursive and not entry.is_symlink():
+                _folder_files(entry, recursive, files, entries)
+        elif entry.suffix in EXTENSIONS:
+            files.append(entry)
+
+
+def _describe(value: Any) -> str:
+    """A short description of a wrong value for messages: `int 42`, `a list`, `null`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _expand(document: YamlDocument, data: Any, prefix: FieldPath, entries: list[_Entry]) -> None:
+    """Append the object in `data` (or, for a v1 List, each of its items) or the problems with it."""
+    file = document.file
+    if not isinstance(data, Mapping):
+        message = f"expected an object with apiVersion and kind, got {_describe(data)}"
+        entries.append(Problem(file, document.line_of(prefix), format_path(prefix), message))
+        return
+    bad = False
+    for key, example in (("apiVersion", "v1 or apps/v1"), ("kind", "Deployment")):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            continue
+        bad = True
+        path = (*prefix, key)
+        found = "it is missing" if key not in data else f"got {_describe(value)}"
+        message = f"Required value: a non-empty string such as {example} ({found})"
+        entries.append(Problem(file, document.line_of(path), format_path(path), message))
+    if bad:
+        return
+    if data["apiVersion"] == "v1" and data["kind"] == "List":
+        _expand_list(document, data, prefix, entries)
+    else:
+        entries.append(_Body(document, prefix, data))
+
+
+def _expand_list(document: YamlDocument, data: Mapping[str, Any], prefix: FieldPath,
+                 entries: list[_Entry]) -> None:
+    """Expand a `kind: List` document into its items (an absent or null `items` is an empty List)."""
+    items = data.get("items")
+    if items is None:
+        return
+    if not isinstance(items, list):
+        path = (*prefix, "items")
+        message = f"expected a list of objects, got {_describe(items)}"
+        entries.append(Problem(document.file, document.line_of(path), format_path(path), message))
+        return
+    for i, item in enumerate(items):
+        _expand(document, item, (*prefix, "items", i), entries)
+
+
+def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestObject | Problem:
+    """Decode one object, or describe why it cannot be decoded."""
+    document = body.source
+    try:
+        obj = decode_object(body.data, crds)
+    except DecodeError as err:
+        full = (*body.prefix, *err.path)
+        return Problem(document.file, document.line_of(full), format_path(full), err.message)
+    except ValueError as err:  # a validator without a field path: report it at the object
+        return Problem(document.file, document.line_of(body.prefix), format_path(body.prefix), str(err))
+    return ManifestObject(
+        obj=obj,
+        file=document.file,
+        document=document.index,
+        line=document.line_of(body.prefix),
+        source=document,
+        prefix=body.prefix,
+    )
+
+
+def _decode_all(entries: Sequence[_Entry], where: str, note: str) -> list[ManifestObject]:
+    """Decode CRDs first, then the rest with them known; return objects in input order.
+
+    `where` names the input and `note` adds to the message if no object at all was found.
+    """
+    results: dict[int, ManifestObject | Problem] = {}
+    crds: list[CustomResourceDefinition] = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, _Body) and entry.is_crd:
+            result = _decode(entry, ())
+            results[i] = result
+            if isinstance(result, ManifestObject) and isinstance(result.obj, CustomResourceDefinition):
+                crds.append(result.obj)
+    for i, entry in enumerate(entries):
+        if isinstance(entry, _Body) and i not in results:
+            results[i] = _decode(entry, crds)
+    objects: list[ManifestObject] = []
+    problems: list[Problem] = []
+    for i, entry in enumerate(entries):
+        outcome = results.get(i, entry)
+        if isinstance(outcome, ManifestObject):
+            objects.append(outcome)
+        elif isinstance(outcome, Problem):
+            problems.append(outcome)
+    if problems:
+        raise ManifestError(problems)
+    if not objects:
+        raise ManifestError([Problem(where, 0, "", f"no manifests were found{note}")])
+    return objects

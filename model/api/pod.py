@@ -1,0 +1,289 @@
+"""The Pod kind and its parts: containers, probes, resources, scheduling constraints, status.
+
+Field names and meanings follow `staging/src/k8s.io/api/core/v1/types.go`. Fields that the model
+accepts but gives no semantics are typed `Any` (kept as immutable JSON) or listed in a class's
+IGNORED_JSON_FIELDS; the docs (docs/objects.md) list what is modelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
+from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.selectors import LabelSelector, NodeSelector, NodeSelectorTerm
+from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
+
+ResourceList = FrozenMap[str, Quantity]
+
+
+@attrs.frozen
+class ResourceRequirements:
+    """Container requests and limits (`core/v1 ResourceRequirements`)."""
+
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("claims",)
+
+    requests: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
+    limits: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
+
+
+@attrs.frozen
+class Probe:
+    """A readiness, liveness or startup probe. Outcomes are environment actions in the model, so
+    only the timing fields matter; the handler is kept as data."""
+
+    exec_: Any = attrs.field(default=None, metadata={"json": "exec"})
+    http_get: Any = None
+    tcp_socket: Any = None
+    grpc: Any = None
+    initial_delay_seconds: int | None = None
+    timeout_seconds: int | None = None
+    period_seconds: int | None = None
+    success_threshold: int | None = None
+    failure_threshold: int | None = None
+    termination_grace_period_seconds: int | None = None
+
+
+@attrs.frozen
+class ContainerPort:
+    """A port a container exposes."""
+
+    container_port: int = 0
+    name: str = ""
+    protocol: str = ""
+    host_port: int | None = None
+    host_ip: str = attrs.field(default="", metadata={"json": "hostIP"})
+
+
+@attrs.frozen
+class EnvVar:
+    """An environment variable; valueFrom is kept as data."""
+
+    name: str = ""
+    value: str | None = None
+    value_from: Any = None
+
+
+@attrs.frozen
+class VolumeMount:
+    """Where a pod volume is mounted in a container."""
+
+    name: str = ""
+    mount_path: str = ""
+    read_only: bool | None = None
+    sub_path: str = ""
+    mount_propagation: str = ""
+
+
+@attrs.frozen(cache_hash=True)
+class Container:
+    """A container of a pod (`core/v1 Container`)."""
+
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
+        "workingDir", "lifecycle", "terminationMessagePath", "terminationMessagePolicy",
+        "securityContext", "stdin", "stdinOnce", "tty", "volumeDevices", "resizePolicy",
+    )
+
+    name: str = ""
+    image: str = ""
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    env_from: tuple[Any, ...] = ()
+    resources: ResourceRequirements = ResourceRequirements()
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    volume_mounts: tuple[VolumeMount, ...] = ()
+    image_pull_policy: str = ""
+    restart_policy: str = ""
+
+
+@attrs.frozen
+class PreferredSchedulingTerm:
+    """A weighted node-affinity preference."""
+
+    weight: int = 0
+    preference: NodeSelectorTerm = NodeSelectorTerm()
+
+
+@attrs.frozen
+class NodeAffinity:
+    """Required (filter) and preferred (score) node affinity."""
+
+    required_during_scheduling_ignored_during_execution: NodeSelector | None = None
+    preferred_during_scheduling_ignored_during_execution: tuple[PreferredSchedulingTerm, ...] = ()
+
+
+@attrs.frozen
+class PodAffinityTerm:
+    """Pods matching `label_selector` (in `namespaces`) co-located by `topology_key`."""
+
+    label_selector: LabelSelector | None = None
+    namespaces: tuple[str, ...] = ()
+    topology_key: str = ""
+    namespace_selector: LabelSelector | None = None
+    match_label_keys: tuple[str, ...] = ()
+    mismatch_label_keys: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class WeightedPodAffinityTerm:
+    """A weighted inter-pod (anti-)affinity preference."""
+
+    weight: int = 0
+    pod_affinity_term: PodAffinityTerm = PodAffinityTerm()
+
+
+@attrs.frozen
+class PodAffinity:
+    """Inter-pod affinity or anti-affinity (the same shape for both)."""
+
+    required_during_scheduling_ignored_during_execution: tuple[PodAffinityTerm, ...] = ()
+    preferred_during_scheduling_ignored_during_execution: tuple[WeightedPodAffinityTerm, ...] = ()
+
+
+@attrs.frozen
+class Affinity:
+    """Node affinity, pod affinity and pod anti-affinity."""
+
+    node_affinity: NodeAffinity | None = None
+    pod_affinity: PodAffinity | None = None
+    pod_anti_affinity: PodAffinity | None = None
+
+
+@attrs.frozen
+class Toleration:
+    """A toleration (`core/v1 Toleration`); matching rules are in `kubeprop.model.scheduler.decide`."""
+
+    key: str = ""
+    operator: str = ""
+    value: str = ""
+    effect: str = ""
+    toleration_seconds: int | None = None
+
+
+@attrs.frozen
+class TopologySpreadConstraint:
+    """A pod topology spread constraint."""
+
+    max_skew: int = 0
+    topology_key: str = ""
+    when_unsatisfiable: str = ""
+    label_selector: LabelSelector | None = None
+    min_domains: int | None = None
+    node_affinity_policy: str = ""
+    node_taints_policy: str = ""
+    match_label_keys: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class PersistentVolumeClaimVolumeSource:
+    """A pod volume backed by a PersistentVolumeClaim."""
+
+    claim_name: str = ""
+    read_only: bool | None = None
+
+
+@attrs.frozen
+class Volume:
+    """A pod volume. Only PVC-backed volumes have semantics in the model (ReadWriteOnce use)."""
+
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
+        "downwardAPI", "nfs", "csi", "ephemeral", "image", "iscsi", "awsElasticBlockStore", "gcePersistentDisk",
+    )
+
+    name: str = ""
+    persistent_volume_claim: PersistentVolumeClaimVolumeSource | None = None
+    config_map: Any = None
+    secret: Any = None
+    empty_dir: Any = None
+    host_path: Any = None
+    projected: Any = None
+
+
+@attrs.frozen(cache_hash=True)
+class PodSpec:
+    """What a pod runs and where it may run (`core/v1 PodSpec`)."""
+
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
+        "activeDeadlineSeconds", "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
+        "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases", "runtimeClassName",
+        "enableServiceLinks", "os", "hostUsers", "schedulingGates", "resourceClaims", "ephemeralContainers",
+        "setHostnameAsFQDN", "serviceAccount", "automountServiceAccountToken",
+    )
+
+    containers: tuple[Container, ...] = ()
+    init_containers: tuple[Container, ...] = ()
+    restart_policy: str = ""
+    termination_grace_period_seconds: int | None = None
+    node_name: str = ""
+    node_selector: FrozenMap[str, str] = attrs.field(default=EMPTY, converter=frozen_map)
+    affinity: Affinity | None = None
+    tolerations: tuple[Toleration, ...] = ()
+    topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = ()
+    priority: int | None = None
+    priority_class_name: str = ""
+    preemption_policy: str = ""
+    scheduler_name: str = ""
+    service_account_name: str = ""
+    volumes: tuple[Volume, ...] = ()
+    hostname: str = ""
+    subdomain: str = ""
+    readiness_gates: tuple[Any, ...] = ()
+    overhead: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
+
+
+@attrs.frozen
+class ContainerStatus:
+    """What the kubelet reports about one container."""
+
+    name: str = ""
+    ready: bool = False
+    restart_count: int = 0
+    started: bool | None = None
+    state: Any = None
+    last_state: Any = None
+    image: str = ""
+    image_id: str = attrs.field(default="", metadata={"json": "imageID"})
+    container_id: str = attrs.field(default="", metadata={"json": "containerID"})
+
+
+@attrs.frozen(cache_hash=True)
+class PodStatus:
+    """Pod status as reported by the kubelet (and the scheduler's PodScheduled condition)."""
+
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("podIPs", "hostIPs", "qosClass", "resize")
+
+    phase: str = ""
+    conditions: tuple[Condition, ...] = ()
+    message: str = ""
+    reason: str = ""
+    pod_ip: str = attrs.field(default="", metadata={"json": "podIP"})
+    host_ip: str = attrs.field(default="", metadata={"json": "hostIP"})
+    start_time: int | None = None
+    nominated_node_name: str = ""
+    container_statuses: tuple[ContainerStatus, ...] = ()
+    init_container_statuses: tuple[ContainerStatus, ...] = ()
+
+
+@attrs.frozen
+class PodTemplateSpec:
+    """The pod template of a workload controller."""
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: PodSpec = PodSpec()
+
+
+@attrs.frozen(cache_hash=True)
+class Pod:
+    """A Pod: the unit the scheduler places and a kubelet runs."""
+
+    INFO: ClassVar[KindInfo] = KindInfo("", "v1", "Pod", "pods", namespaced=True)
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: PodSpec = PodSpec()
+    status: PodStatus = PodStatus()

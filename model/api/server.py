@@ -1,0 +1,234 @@
+"""The API server as a pure function: `handle(store, request, config, now) -> Result`.
+
+The stages run in upstream order (`staging/src/k8s.io/apiserver/pkg/server/config.go`
+DefaultBuildHandlerChain, then `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go`,
+`update.go`, `delete.go`): authentication (→ 401) → authorization (→ 403) → scheme defaults →
+mutating admission → PrepareForCreate/Update → validation (→ 422) → validating admission
+(→ 403) → persistence with optimistic concurrency (→ 409) → watch event. The write verbs live in
+`apiserver_write`; this module holds the request/response types, the filter chain and reads.
+
+`handle` never raises on a well-typed request: every problem is an HTTP-style status.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Literal
+
+import attrs
+
+from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
+from kubeprop.model.api.objects import (
+    BUILTIN_KINDS,
+    ApiObject,
+    ClusterRole,
+    ClusterRoleBinding,
+    CustomResourceDefinition,
+    KindInfo,
+    ObjectKey,
+    Role,
+    RoleBinding,
+    kind_info,
+    qualified_resource,
+)
+from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, UserInfo, authenticate, authorize, bootstrap_policy
+from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.api.validation import FieldError
+from kubeprop.model.frozen import EMPTY, FrozenMap
+
+Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind"]
+VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind")
+
+
+@attrs.frozen
+class Request:
+    """One API request. `resource` is the qualified plural (`deployments.apps`, `pods`); for
+    writes that carry an object it may be left empty and is taken from the object's kind."""
+
+    verb: Verb
+    user: str
+    resource: str = ""
+    namespace: str = ""
+    name: str = ""
+    obj: ApiObject | None = None
+    patch: Any = None
+    node_name: str = ""
+    label_selector: LabelSelector | None = None
+    dry_run: bool = False
+    grace_period_seconds: int | None = None
+    propagation_policy: str | None = None
+    precondition_uid: str | None = None
+    precondition_resource_version: str | None = None
+
+
+@attrs.frozen
+class Response:
+    """An HTTP-style status: code, reason (`Created`, `Conflict`, `Invalid`, …), message, and the
+    resulting object (or list items), plus field errors for 422 Invalid."""
+
+    code: int
+    reason: str
+    message: str = ""
+    obj: ApiObject | None = None
+    items: tuple[ApiObject, ...] = ()
+    errors: tuple[FieldError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True for 2xx."""
+        return 200 <= self.code < 300
+
+
+@attrs.frozen
+class Result:
+    """What `handle` returns: the new store, the response and the watch events it caused."""
+
+    store: Store
+    response: Response
+    events: tuple[WatchEvent, ...] = ()
+
+
+@attrs.frozen
+class ApiServerConfig:
+    """Who may authenticate and which admission plug-ins run (in order)."""
+
+    users: FrozenMap[str, UserInfo] = EMPTY
+    admission: tuple[AdmissionPlugin, ...] = DEFAULT_PLUGINS
+
+
+@attrs.frozen
+class Context:
+    """A request after authentication and resource resolution: passed to the verb handlers."""
+
+    request: Request
+    user: UserInfo
+    info: KindInfo
+    config: ApiServerConfig
+    now: int
+
+
+def status(code: int, reason: str, message: str = "", **kw: Any) -> Response:
+    """Build a Response."""
+    return Response(code, reason, message, **kw)
+
+
+def describe(info: KindInfo, name: str) -> str:
+    """`deployments.apps "x"`: how upstream status messages name an object."""
+    return f'{qualified_resource(info)} "{name}"'
+
+
+def resolve_resource(store: Store, resource: str) -> KindInfo | None:
+    """The kind served at a qualified resource: built in, or defined by a stored CRD."""
+    for cls in BUILTIN_KINDS:
+        info: KindInfo = cls.INFO
+        if qualified_resource(info) == resource:
+            return info
+    for crd in store.list("customresourcedefinitions.apiextensions.k8s.io"):
+        if isinstance(crd, CustomResourceDefinition) and crd.metadata.deletion_timestamp is None:
+            for info in crd.kind_infos():
+                if qualified_resource(info) == resource:
+                    return info
+    return None
+
+
+@lru_cache(maxsize=256)
+def _policy(rbac_objects: tuple[ApiObject, ...]) -> RbacPolicy:
+    bootstrap = bootstrap_policy()
+    objs = (*bootstrap, *rbac_objects)
+    return RbacPolicy.from_objects(
+        [o for o in objs if isinstance(o, Role)],
+        [o for o in objs if isinstance(o, ClusterRole)],
+        [o for o in objs if isinstance(o, RoleBinding)],
+        [o for o in objs if isinstance(o, ClusterRoleBinding)],
+    )
+
+
+def rbac_policy(store: Store) -> RbacPolicy:
+    """The RBAC policy in force: the bootstrap policy plus every stored Role/Binding."""
+    group = "rbac.authorization.k8s.io"
+    objs = tuple(
+        obj
+        for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
+        for obj in store.list(f"{resource}.{group}")
+    )
+    return _policy(objs)
+
+
+_AUTHZ_VERB = {
+    "create": ("create", ""), "get": ("get", ""), "list": ("list", ""), "update": ("update", ""),
+    "update-status": ("update", "status"), "patch": ("patch", ""), "delete": ("delete", ""),
+    "bind": ("create", "binding"),
+}
+
+
+def _authorize(store: Store, ctx: Context, namespace: str, name: str) -> Response | None:
+    verb, subresource = _AUTHZ_VERB[ctx.request.verb]
+    attributes = RequestAttributes(
+        verb=verb, api_group=ctx.info.group, resource=ctx.info.resource, subresource=subresource,
+        name="" if ctx.request.verb == "create" else name, namespace=namespace,
+    )
+    decision = authorize(ctx.user, attributes, rbac_policy(store))
+    if decision.allowed:
+        return None
+    target = describe(ctx.info, name) if name else qualified_resource(ctx.info)
+    return status(403, "Forbidden", f"{target} is forbidden: {decision.reason}")
+
+
+def _service_accounts(store: Store) -> frozenset[tuple[str, str]]:
+    return frozenset((k.namespace, k.name) for k in store.objects if k.resource == "serviceaccounts")
+
+
+def _target(request: Request, info: KindInfo) -> tuple[str, str]:
+    """(namespace, name) the request addresses, from the request or its object."""
+    namespace, name = request.namespace, request.name
+    if request.obj is not None:
+        namespace = namespace or request.obj.metadata.namespace
+        name = name or request.obj.metadata.name
+    if not info.namespaced:
+        namespace = ""
+    elif not namespace and request.verb != "list":
+        namespace = "default"
+    return namespace, name
+
+
+def handle(store: Store, request: Request, config: ApiServerConfig, now: int) -> Result:
+    """Run one request through the filter chain and its verb handler."""
+    from kubeprop.model.api.server_write import WRITE_HANDLERS
+
+    user = authenticate(request.user, config.users, _service_accounts(store))
+    if user is None:
+        return Result(store, status(401, "Unauthorized", "Unauthorized"))
+    resource = request.resource or (qualified_resource(kind_info(request.obj)) if request.obj is not None else "")
+    info = resolve_resource(store, resource)
+    if info is None:
+        return Result(store, status(404, "NotFound", f'the server could not find the requested resource "{resource}"'))
+    if request.obj is not None and kind_info(request.obj) != info:
+        message = f"the body of the request is a {kind_info(request.obj).kind}, not a {info.kind} ({resource})"
+        return Result(store, status(400, "BadRequest", message))
+    ctx = Context(request, user, info, config, now)
+    namespace, name = _target(request, info)
+    denied = _authorize(store, ctx, namespace, name)
+    if denied is not None:
+        return Result(store, denied)
+    if request.verb == "get":
+        return Result(store, _get(store, info, namespace, name))
+    if request.verb == "list":
+        return Result(store, _list(store, info, namespace, request.label_selector))
+    return WRITE_HANDLERS[request.verb](store, ctx, namespace, name)
+
+
+def _get(store: Store, info: KindInfo, namespace: str, name: str) -> Response:
+    obj = store.get(ObjectKey(qualified_resource(info), namespace, name))
+    if obj is None:
+        return status(404, "NotFound", f"{describe(info, name)} not found")
+    return status(200, "OK", obj=obj)
+
+
+def _list(store: Store, info: KindInfo, namespace: str, selector: LabelSelector | None) -> Response:
+    items = tuple(
+        obj
+        for obj in store.list(qualified_resource(info), namespace)
+        if selector is None or selector_matches(selector, obj.metadata.labels)
+    )
+    return status(200, "OK", f"resourceVersion {store.revision}", items=items)

@@ -1,0 +1,474 @@
+"""The API server's validation stage: pure functions from an object (and its old version) to the
+list of field errors a real API server would return with 422 Invalid.
+
+`validate_create(obj)` checks a new object after defaulting; `validate_update(new, old)` checks
+an update of the main resource (the new object as with create, plus metadata and per-kind
+immutability); `validate_status_update(new, old)` an update of the status subresource. Every
+error is returned, in upstream's order (maps in key order), as `FieldError`s that print like
+upstream's `field.Error`: `spec.replicas: Invalid value: -1: must be greater than or equal to 0`.
+
+Sources: `staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go` (ValidateObjectMeta,
+ValidateObjectMetaUpdate), `pkg/apis/core/validation/validation.go` (ValidatePod(Update),
+ValidateService(Update), ValidatePersistentVolume(Claim)(Update), ValidateConfigMapUpdate,
+ValidateSecretUpdate), `pkg/apis/apps/validation/validation.go`, `pkg/registry/apps/*/strategy.go`
+(apps/v1 selectors are immutable), `pkg/apis/rbac/validation/validation.go`,
+`pkg/apis/discovery/validation/validation.go` and the apiextensions validation; the per-kind
+rules live in `validation_pod`, `validation_workloads`, `validation_kinds` and `validation_api`
+(shared field checks and `FieldError` itself in `validation_fields`).
+
+Left out (the model does not keep the fields, or they are version-dependent): env var name
+syntax, probe handler details, securityContext, lifecycle hooks, ephemeral containers, DNS
+config, resource claims, hostPort conflicts, volume-source specifics (a volume whose source the
+model drops is not reported as sourceless), Service IP families / external IPs / traffic
+policies / node-port ranges, CRD schemas and conversion, pod-specific annotations, managedFields.
+Warnings (e.g. a negative terminationGracePeriodSeconds, which upstream only warns about) are not
+errors. The `resourceVersion` precondition is the API server's (`apiserver_write`), not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+
+from kubeprop.model.api.codec import FieldPath
+from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Service
+from kubeprop.model.api.meta import ObjectMeta, find_condition
+from kubeprop.model.api.names import (
+    is_dns1123_label,
+    is_qualified_name,
+    name_is_dns1035_label,
+    name_is_dns_label,
+    name_is_dns_subdomain,
+)
+from kubeprop.model.api.objects import (
+    ApiObject,
+    ClusterRole,
+    ClusterRoleBinding,
+    ConfigMap,
+    CustomObject,
+    CustomResourceDefinition,
+    Deployment,
+    Endpoints,
+    EndpointSlice,
+    Namespace,
+    Node,
+    ReplicaSet,
+    Role,
+    RoleBinding,
+    Secret,
+    ServiceAccount,
+    StatefulSet,
+    kind_info,
+)
+from kubeprop.model.api.pod import Container, Pod, Toleration
+from kubeprop.model.api.validation_api import (
+    crd_name_messages,
+    rbac_name_messages,
+    validate_binding,
+    validate_crd_spec,
+    validate_policy_rules,
+)
+from kubeprop.model.api.validation_fields import (
+    DUPLICATE,
+    FORBIDDEN,
+    INVALID,
+    NOT_FOUND,
+    NOT_SUPPORTED,
+    REQUIRED,
+    TOO_LONG,
+    TOO_MANY,
+    ErrorList,
+    FieldError,
+    RawValue,
+    forbidden,
+    immutable,
+    invalid,
+    messages,
+    nonnegative,
+    render_path,
+    required,
+    validate_annotations,
+    validate_labels,
+)
+from kubeprop.model.api.validation_kinds import (
+    namespace_finalizer_messages,
+    validate_config_map,
+    validate_endpoint_slice,
+    validate_endpoints,
+    validate_pv_spec,
+    validate_pvc_spec,
+    validate_secret,
+    validate_service_spec,
+    validate_taints,
+)
+from kubeprop.model.api.validation_pod import validate_containers_only_for_pod, validate_pod_spec, validate_tolerations
+from kubeprop.model.api.validation_workloads import (
+    collision_count_decremented,
+    validate_deployment_spec,
+    validate_deployment_status,
+    validate_replica_set_spec,
+    validate_replica_set_status,
+    validate_stateful_set_spec,
+    validate_stateful_set_status,
+    validate_stateful_set_update,
+)
+
+__all__ = [
+    "DUPLICATE", "FORBIDDEN", "INVALID", "NOT_FOUND", "NOT_SUPPORTED", "REQUIRED", "TOO_LONG", "TOO_MANY",
+    "FieldError", "RawValue", "name_messages", "render_path", "validate_create", "validate_object_meta",
+    "validate_object_meta_update", "validate_status_update", "validate_update",
+]
+
+NameFn = Callable[[str, bool], list[str]]
+META: Final[FieldPath] = ("metadata",)
+_STANDARD_FINALIZERS: Final = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
+_POD_UPDATE_MSG: Final = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+_PVC_UPDATE_MSG: Final = (
+    "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
+)
+
+
+# -- names ------------------------------------------------------------------------------------
+
+
+def _name_fn(obj: ApiObject) -> NameFn:
+    """The kind's ValidateNameFunc (`prefix` is True for a generateName prefix)."""
+    if isinstance(obj, Namespace):
+        return name_is_dns_label
+    if isinstance(obj, Service):
+        return name_is_dns1035_label
+    if isinstance(obj, Role | ClusterRole | RoleBinding | ClusterRoleBinding):
+        return rbac_name_messages
+    if isinstance(obj, CustomResourceDefinition):
+        spec = obj.spec
+        return lambda name, prefix: name_is_dns_subdomain(name, True) if prefix else crd_name_messages(name, spec)
+    return name_is_dns_subdomain
+
+
+def name_messages(obj: ApiObject, name: str) -> list[str]:
+    """Why `name` is not a valid name for an object of `obj`'s kind (empty if it is)."""
+    return _name_fn(obj)(name, False)
+
+
+# -- metadata ---------------------------------------------------------------------------------
+
+
+def validate_object_meta(meta: ObjectMeta, namespaced: bool, name_fn: NameFn, kube: bool = True) -> ErrorList:
+    """ValidateObjectMeta on create (`kube`: core's extra finalizer-name rule for built-in kinds)."""
+    errs: ErrorList = []
+    if meta.generate_name:
+        errs += messages(meta.generate_name, (*META, "generateName"), name_fn(meta.generate_name, True))
+    if not meta.name:
+        errs.append(required((*META, "name"), "name or generateName is required"))
+    else:
+        errs += messages(meta.name, (*META, "name"), name_fn(meta.name, False))
+    if namespaced and not meta.namespace:
+        errs.append(required((*META, "namespace")))
+    elif namespaced:
+        errs += messages(meta.namespace, (*META, "namespace"), is_dns1123_label(meta.namespace))
+    elif meta.namespace:
+        errs.append(forbidden((*META, "namespace"), "not allowed on this type"))
+    errs += nonnegative(meta.generation, (*META, "generation"))
+    return errs + _meta_common(meta, kube)
+
+
+def _meta_common(meta: ObjectMeta, kube: bool) -> ErrorList:
+    """Labels, annotations, owner references and finalizers (create and update)."""
+    errs = validate_labels(meta.labels, (*META, "labels"))
+    errs += validate_annotations(meta.annotations, (*META, "annotations"))
+    errs += _owner_references(meta)
+    path = (*META, "finalizers")
+    for name in meta.finalizers:
+        errs += messages(name, path, is_qualified_name(name))
+    if "orphan" in meta.finalizers and "foregroundDeletion" in meta.finalizers:
+        errs.append(invalid(path, meta.finalizers, "finalizer orphan and foregroundDeletion cannot be both set"))
+    if kube:
+        errs += [invalid((*path, i), name, "name is neither a standard finalizer name nor is it fully qualified")
+                 for i, name in enumerate(meta.finalizers) if "/" not in name and name not in _STANDARD_FINALIZERS]
+    return errs
+
+
+def _owner_references(meta: ObjectMeta) -> ErrorList:
+    """ValidateOwnerReferences (paths are not indexed, as upstream's are not)."""
+    path = (*META, "ownerReferences")
+    errs: ErrorList = []
+    first_controller = ""
+    for ref in meta.owner_references:
+        parts = ref.api_version.split("/")
+        version = parts[-1] if len(parts) <= 2 else ""
+        if not version:
+            errs.append(invalid((*path, "apiVersion"), ref.api_version, "version must not be empty"))
+        for field, value in (("kind", ref.kind), ("name", ref.name), ("uid", ref.uid)):
+            if not value:
+                errs.append(invalid((*path, field), value, "must not be empty"))
+        if (ref.api_version, ref.kind) == ("v1", "Event"):
+            errs.append(invalid(path, ref, "/v1, Kind=Event is disallowed from being an owner"))
+        if ref.controller:
+            current = f"{ref.kind}/{ref.name}"
+            if first_controller:
+                errs.append(invalid(path, meta.owner_references, "Only one reference can have Controller set to "
+                                    f'true. Found "true" in references for {first_controller} and {current}'))
+            else:
+                first_controller = current
+    return errs
+
+
+def validate_object_meta_update(new: ObjectMeta, old: ObjectMeta, kube: bool = True) -> ErrorList:
+    """ValidateObjectMetaUpdate: no new finalizers while deleting, identity fields immutable."""
+    errs: ErrorList = []
+    if old.deletion_timestamp is not None:
+        extra = sorted(set(new.finalizers) - set(old.finalizers))
+        if extra:
+            listed = RawValue("[]string{" + ", ".join(f'"{f}"' for f in extra) + "}")
+            errs.append(forbidden((*META, "finalizers"), "no new finalizers can be added if the object is being "
+                                  f"deleted, found new finalizers {listed}"))
+    if new.generation < old.generation:
+        errs.append(invalid((*META, "generation"), new.generation, "must not be decremented"))
+    for field, new_value, old_value in (
+        ("name", new.name, old.name), ("namespace", new.namespace, old.namespace), ("uid", new.uid, old.uid),
+        ("creationTimestamp", new.creation_timestamp, old.creation_timestamp),
+        ("deletionTimestamp", new.deletion_timestamp, old.deletion_timestamp),
+        ("deletionGracePeriodSeconds", new.deletion_grace_period_seconds, old.deletion_grace_period_seconds),
+    ):
+        errs += immutable(new_value, old_value, (*META, field))
+    return errs + _meta_common(new, kube)
+
+
+# -- create -----------------------------------------------------------------------------------
+
+
+def _validate_pod(pod: Pod) -> ErrorList:
+    errs = validate_pod_spec(pod.spec, ("spec",))
+    errs += validate_containers_only_for_pod(pod.spec.containers, ("spec", "containers"))
+    return errs + validate_containers_only_for_pod(pod.spec.init_containers, ("spec", "initContainers"))
+
+
+def _validate_namespace(ns: Namespace) -> ErrorList:
+    path = ("spec", "finalizers")
+    return [invalid(path, ns.spec.finalizers[i], m)
+            for i, msgs in namespace_finalizer_messages(ns.spec.finalizers).items() for m in msgs]
+
+
+_SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
+    Pod: _validate_pod,
+    Deployment: lambda o: validate_deployment_spec(o.spec, ("spec",)),
+    ReplicaSet: lambda o: validate_replica_set_spec(o.spec, ("spec",)),
+    StatefulSet: lambda o: validate_stateful_set_spec(o.spec, ("spec",)),
+    Service: validate_service_spec,
+    Endpoints: validate_endpoints,
+    EndpointSlice: validate_endpoint_slice,
+    PersistentVolume: lambda o: validate_pv_spec(o.spec, ("spec",)),
+    PersistentVolumeClaim: lambda o: validate_pvc_spec(o.spec, ("spec",)),
+    ConfigMap: validate_config_map,
+    Secret: validate_secret,
+    Namespace: _validate_namespace,
+    Node: lambda o: validate_taints(o.spec.taints, ("spec", "taints")),
+    Role: lambda o: validate_policy_rules(o.rules, True),
+    ClusterRole: lambda o: validate_policy_rules(o.rules, False),
+    RoleBinding: lambda o: validate_binding(o.role_ref, o.subjects, True),
+    ClusterRoleBinding: lambda o: validate_binding(o.role_ref, o.subjects, False),
+    CustomResourceDefinition: lambda o: validate_crd_spec(o.spec, ("spec",)),
+    ServiceAccount: lambda o: [],
+    CustomObject: lambda o: [],
+}
+
+
+def _is_kube(obj: ApiObject) -> bool:
+    """Whether core's ObjectMeta wrapper (standard finalizer names) applies: built-in, non-CRD kinds."""
+    return not isinstance(obj, CustomObject | CustomResourceDefinition)
+
+
+def validate_create(obj: ApiObject) -> list[FieldError]:
+    """All errors upstream's create validation reports for `obj` (already defaulted)."""
+    info = kind_info(obj)
+    errs = validate_object_meta(obj.metadata, info.namespaced, _name_fn(obj), _is_kube(obj))
+    return _dedup(errs + _SPEC_VALIDATORS[type(obj)](obj))
+
+
+# -- update -----------------------------------------------------------------------------------
+
+
+def _only_added_tolerations(new: tuple[Toleration, ...], old: tuple[Toleration, ...]) -> ErrorList:
+    """validateOnlyAddedTolerations: existing tolerations stay (tolerationSeconds may change)."""
+    path = ("spec", "tolerations")
+    for existing in old:
+        if not any(attrs.evolve(existing, toleration_seconds=t.toleration_seconds) == t for t in new):
+            return [forbidden(path, "existing toleration can not be modified except its tolerationSeconds")]
+    return validate_tolerations(new, path)
+
+
+def _pod_update(new: Pod, old: Pod) -> ErrorList:
+    """ValidatePodUpdate's immutability rules."""
+    errs: ErrorList = []
+    for field in ("containers", "initContainers"):
+        new_ctrs = new.spec.containers if field == "containers" else new.spec.init_containers
+        old_ctrs = old.spec.containers if field == "containers" else old.spec.init_containers
+        if len(new_ctrs) != len(old_ctrs):
+            return [*errs, forbidden(("spec", field), "pod updates may not add or remove containers")]
+        errs += [required(("spec", field, i, "image")) for i, c in enumerate(new_ctrs) if not c.image]
+        errs += validate_containers_only_for_pod(new_ctrs, ("spec", field))
+    errs += _only_added_tolerations(new.spec.tolerations, old.spec.tolerations)
+    grace = new.spec.termination_grace_period_seconds
+    old_grace = old.spec.termination_grace_period_seconds
+    if old_grace is not None and old_grace < 0 and grace == 1:
+        grace = old_grace
+    munged = attrs.evolve(
+        new.spec, tolerations=old.spec.tolerations, termination_grace_period_seconds=grace,
+        containers=_old_images(new.spec.containers, old.spec.containers),
+        init_containers=_old_images(new.spec.init_containers, old.spec.init_containers),
+    )
+    if munged != old.spec:
+        errs.append(forbidden(("spec",), _POD_UPDATE_MSG))
+    return errs
+
+
+def _old_images(new: tuple[Container, ...], old: tuple[Container, ...]) -> tuple[Container, ...]:
+    return tuple(attrs.evolve(c, image=o.image) for c, o in zip(new, old, strict=True))
+
+
+def _selector_immutable(new: Deployment | ReplicaSet, old: Deployment | ReplicaSet) -> ErrorList:
+    """apps/v1 registry strategies: spec.selector may not change."""
+    return immutable(new.spec.selector, old.spec.selector, ("spec", "selector"))
+
+
+def _service_update(new: Service, old: Service) -> ErrorList:
+    """validateUpgradeDowngradeClusterIPs: the primary cluster IP may not change once set (an unset
+    one counts as unchanged: the registry copies allocated values before validating)."""
+    if "ExternalName" in (new.spec.type, old.spec.type):
+        return []
+    old_ips = old.spec.cluster_ips or ((old.spec.cluster_ip,) if old.spec.cluster_ip else ())
+    new_ips = new.spec.cluster_ips or ((new.spec.cluster_ip,) if new.spec.cluster_ip else ())
+    if old_ips and new_ips and new_ips[0] != old_ips[0]:
+        return [invalid(("spec", "clusterIPs", 0), new_ips, "may not change once set")]
+    return []
+
+
+def _pvc_update(new: PersistentVolumeClaim, old: PersistentVolumeClaim) -> ErrorList:
+    """ValidatePersistentVolumeClaimUpdate: spec immutable except volumeName (once), a storage class
+    set from nil (once) and, for bound claims, the storage request (which may not shrink)."""
+    new_spec, old_spec = new.spec, old.spec
+    if not old_spec.volume_name:
+        new_spec = attrs.evolve(new_spec, volume_name=old_spec.volume_name)
+    if old_spec.storage_class_name is None and new_spec.storage_class_name:
+        new_spec = attrs.evolve(new_spec, storage_class_name=None)
+    new_size, old_size = new_spec.resources.requests.get("storage"), old_spec.resources.requests.get("storage")
+    if new.status.phase == "Bound" and new_spec.resources.requests and old_size is not None:
+        requests = new_spec.resources.requests.set("storage", old_size)
+        new_spec = attrs.evolve(new_spec, resources=attrs.evolve(new_spec.resources, requests=requests))
+    errs = [] if new_spec == old_spec else [forbidden(("spec",), _PVC_UPDATE_MSG)]
+    if new_size is not None and old_size is not None and new_size < old_size:
+        path = ("spec", "resources", "requests", "storage")
+        errs.append(forbidden(path, "field can not be less than previous value"))
+    return errs
+
+
+def _pv_update(new: PersistentVolume, old: PersistentVolume) -> ErrorList:
+    """ValidatePersistentVolumeUpdate: the volume source, volumeMode and a set nodeAffinity are immutable."""
+    n, o = new.spec, old.spec
+    errs: ErrorList = []
+    if (n.host_path, n.local, n.nfs, n.csi) != (o.host_path, o.local, o.nfs, o.csi):
+        msg = "spec.persistentvolumesource is immutable after creation"
+        errs.append(forbidden(("spec", "persistentvolumesource"), msg))
+    errs += immutable(n.volume_mode, o.volume_mode, ("volumeMode",))
+    if o.node_affinity is not None:
+        errs += immutable(n.node_affinity, o.node_affinity, ("nodeAffinity",))
+    return errs
+
+
+def _immutable_data(new: ConfigMap | Secret, old: ConfigMap | Secret) -> ErrorList:
+    """ValidateConfigMapUpdate / ValidateSecretUpdate: `immutable: true` freezes the data."""
+    if not old.immutable:
+        return []
+    msg = "field is immutable when `immutable` is set"
+    errs = [] if new.immutable else [forbidden(("immutable",), msg)]
+    if new.data != old.data:
+        errs.append(forbidden(("data",), msg))
+    if isinstance(new, ConfigMap) and isinstance(old, ConfigMap) and new.binary_data != old.binary_data:
+        errs.append(forbidden(("binaryData",), msg))
+    return errs
+
+
+def _crd_update(new: CustomResourceDefinition, old: CustomResourceDefinition) -> ErrorList:
+    """ValidateCustomResourceDefinitionSpecUpdate: group and plural fixed; scope and kind once established."""
+    errs: ErrorList = []
+    established = find_condition(old.status.conditions, "Established")
+    if established is not None and established.status == "True":
+        errs += immutable(new.spec.scope, old.spec.scope, ("spec", "scope"))
+        errs += immutable(new.spec.names.kind, old.spec.names.kind, ("spec", "names", "kind"))
+    errs += immutable(new.spec.group, old.spec.group, ("spec", "group"))
+    return errs + immutable(new.spec.names.plural, old.spec.names.plural, ("spec", "names", "plural"))
+
+
+def _role_ref_update(new: RoleBinding | ClusterRoleBinding, old: RoleBinding | ClusterRoleBinding) -> ErrorList:
+    return [] if new.role_ref == old.role_ref else [invalid(("roleRef",), new.role_ref, "cannot change roleRef")]
+
+
+_UPDATE_RULES: Final[dict[type[Any], Callable[[Any, Any], ErrorList]]] = {
+    Pod: _pod_update,
+    Deployment: _selector_immutable,
+    ReplicaSet: _selector_immutable,
+    StatefulSet: lambda n, o: validate_stateful_set_update(n.spec, o.spec),
+    Service: _service_update,
+    PersistentVolumeClaim: _pvc_update,
+    PersistentVolume: _pv_update,
+    ConfigMap: _immutable_data,
+    Secret: lambda n, o: _immutable_data(n, o) + immutable(n.type, o.type, ("type",)),
+    EndpointSlice: lambda n, o: immutable(n.address_type, o.address_type, ("addressType",)),
+    RoleBinding: _role_ref_update,
+    ClusterRoleBinding: _role_ref_update,
+    CustomResourceDefinition: _crd_update,
+}
+
+
+def validate_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
+    """All errors upstream's update validation reports: metadata update rules, the new object's
+    validity (without re-checking its name) and the kind's immutable fields."""
+    if type(new) is not type(old):
+        return [invalid(("kind",), kind_info(new).kind, f"must be {kind_info(old).kind}")]
+    errs = validate_object_meta_update(new.metadata, old.metadata, _is_kube(new))
+    if isinstance(new, Pod) and isinstance(old, Pod):
+        return _dedup(errs + validate_pod_spec(new.spec, ("spec",)) + _pod_update(new, old))
+    errs += _SPEC_VALIDATORS[type(new)](new)
+    rule = _UPDATE_RULES.get(type(new))
+    return _dedup(errs + (rule(new, old) if rule is not None else []))
+
+
+def _dedup(errs: ErrorList) -> ErrorList:
+    """ErrorList.ToAggregate drops errors whose message repeats an earlier one."""
+    seen: set[str] = set()
+    out: ErrorList = []
+    for err in errs:
+        text = str(err)
+        if text not in seen:
+            seen.add(text)
+            out.append(err)
+    return out
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
+    """An update of the status subresource: metadata update rules and the status's own checks."""
+    errs = validate_object_meta_update(new.metadata, old.metadata, _is_kube(new))
+    path: FieldPath = ("status",)
+    if isinstance(new, Deployment) and isinstance(old, Deployment):
+        errs += validate_deployment_status(new.status, path)
+        errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
+                                            (*path, "collisionCount"))
+    elif isinstance(new, ReplicaSet):
+        errs += validate_replica_set_status(new.status, path)
+    elif isinstance(new, StatefulSet) and isinstance(old, StatefulSet):
+        errs += validate_stateful_set_status(new.status, path)
+        errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
+                                            (*path, "collisionCount"))
+    elif isinstance(new, Pod) and new.status.nominated_node_name:
+        errs += messages(new.status.nominated_node_name, (*path, "nominatedNodeName"),
+                         name_is_dns_subdomain(new.status.nominated_node_name))
+    return _dedup(errs)

@@ -1,0 +1,178 @@
+"""The cluster as one pure transition system: `initial_state`, `actions`, `step`.
+
+This module composes the components — the user's workload, informers, the scheduler,
+controllers, the node lifecycle controller, kubelets, time and faults — each of which lives in
+its own module and exposes `enabled` (its actions) and `HANDLERS` (their effects). Engines use
+only these three functions and `build_model`:
+
+    model = build_model(load_scenario())
+    state = initial_state(model)
+    for act in actions(model, state): ...
+    state = step(model, state, act)
+
+`step` never mutates its input. With instant caches, every write's watch events reach every
+component's handlers within the same step; otherwise delivering them is an action of its own.
+After each step the event log is compacted to what some cache still needs, so two clusters that
+differ only in already-consumed history are equal states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.manifests import load_manifests
+from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
+from kubeprop.model.api.server import ApiServerConfig
+from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.cluster import faults, informers, workload
+from kubeprop.model.controllers import base as controllers
+from kubeprop.model.controllers import nodelifecycle
+from kubeprop.model.controllers.registry import default_controllers, with_controllers
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import Scenario, ScenarioError
+from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.variants import variant_parameters
+from kubeprop.model.scheduler import component as scheduler
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
+
+COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults)
+"""Every component module, in the order their actions are listed."""
+
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {}
+for _component in COMPONENTS:
+    HANDLERS.update(_component.HANDLERS)
+
+
+def _controller_events(model: ClusterModel, state: ClusterState, component: str,
+                       events: tuple[WatchEvent, ...]) -> ClusterState:
+    if component != CONTROLLER_MANAGER:
+        return state
+    return controllers.notify(model, state, events)
+
+
+def _reset_controllers(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
+    if component != CONTROLLER_MANAGER:
+        return state
+    fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER)))
+    fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(started_at=state.clock)
+    return attrs.evolve(state, controllers=FrozenMap(fresh))
+
+
+informers.register_event_hook(_controller_events)
+informers.register_event_hook(scheduler.on_events)
+faults.register_resetter(_reset_controllers)
+faults.register_resetter(scheduler.reset)
+faults.register_tick_hook(controllers.on_tick)
+for _component in COMPONENTS:
+    if _component is not faults and hasattr(_component, "next_timer"):
+        faults.register_timer(_component.next_timer)
+
+
+def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
+                variant: str | None = None, controllers: tuple[Any, ...] = ()) -> ClusterModel:
+    """The model of a scenario: its parameters (upstream defaults, then the scenario's values, then
+    the variant's overrides, then `parameters`), its controllers (built-ins, then the scenario's
+    `controllers:`, then `controllers`; a user controller replaces a built-in of the same name),
+    nodes and the workload's manifests."""
+    chosen = variant or scenario.spec.variant
+    values = dict(PARAMETERS)
+    values.update(scenario.spec.parameters)
+    values.update(variant_parameters(chosen))
+    values.update(parameters or {})
+    frozen = FrozenMap(values)
+    instances = ("scheduler",) if values["leaderElection"] else tuple(
+        "scheduler" if i == 0 else f"scheduler-{i + 1}" for i in range(int(values["schedulerInstances"]))
+    )
+    return ClusterModel(
+        scenario=scenario,
+        api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
+        nodes=tuple(n.name for n in scenario.spec.topology.nodes),
+        controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
+                                     (*scenario.controllers, *controllers)),
+        scheduler_instances=instances,
+        scheduler_profile=scheduler.profile_for(frozen),
+        parameters=frozen,
+        variant=chosen,
+        workload_objects=_workload_objects(scenario),
+        etcd_members=tuple(m.name for m in scenario.spec.topology.etcd),
+        etcd_nodes=tuple(m.node for m in scenario.spec.topology.etcd),
+    )
+
+
+def _custom_resources(scenario: Scenario) -> tuple[str, ...]:
+    """The qualified resources of every kind the scenario's CRDs define (for the garbage collector)."""
+    out: list[str] = []
+    for manifest in scenario.objects:
+        if isinstance(manifest.obj, CustomResourceDefinition):
+            out.extend(qualified_resource(info) for info in manifest.obj.kind_infos())
+    return tuple(out)
+
+
+def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
+    base = Path(scenario.path).parent
+    out = []
+    for step in scenario.spec.workload:
+        if step.apply:
+            path = Path(step.apply) if Path(step.apply).is_absolute() else base / step.apply
+            out.append(tuple(m.obj for m in load_manifests([path])))
+        else:
+            out.append(())
+    return tuple(out)
+
+
+def initial_state(model: ClusterModel) -> ClusterState:
+    """The cluster right after the scenario's objects were applied: every component up, caches
+    freshly listed, every controller's keys queued, kubelets with no containers yet."""
+    boot = bootstrap(model.scenario)
+    if boot.rejected:
+        raise _rejected_error(boot.rejected[0])
+    state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))
+    state = attrs.evolve(state, informers=informers.initial_informers(model, state))
+    state = _reset_controllers(model, state, CONTROLLER_MANAGER)
+    for instance in model.scheduler_instances:
+        state = scheduler.reset(model, state, instance)
+    return compact(model, state)
+
+
+def _rejected_error(outcome: Any) -> ScenarioError:
+    from kubeprop.model.api.manifests import Problem
+
+    source = outcome.source
+    where = source.file if source is not None else "<scenario>"
+    line = source.line if source is not None else 0
+    message = f"the API server rejected this object: {outcome.response.code} {outcome.response.message}"
+    return ScenarioError([Problem(where, line, "", message)])
+
+
+def actions(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
+    """Every enabled action, every nondeterministic choice included, in a deterministic order."""
+    out: list[Action] = []
+    for component in COMPONENTS:
+        out.extend(component.enabled(model, state))
+    return tuple(out)
+
+
+def iter_actions(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """`actions` lazily (engines that stop at the first enabled action of some kind)."""
+    for component in COMPONENTS:
+        yield from component.enabled(model, state)
+
+
+def step(model: ClusterModel, state: ClusterState, act: Action) -> ClusterState:
+    """The state after `act`. Pure: `state` is not changed."""
+    handler = HANDLERS.get(type(act))
+    if handler is None:
+        raise KeyError(f"no handler for action {type(act).__name__}")
+    before = state.store.revision
+    new = handler(model, state, act)
+    if model.instant_caches and new.store.revision != before:
+        events = tuple(e for e in new.store.events if e.revision > before)
+        new = informers.deliver_instantly(model, new, events)
+    return compact(model, new)

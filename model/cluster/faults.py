@@ -1,0 +1,263 @@
+"""Time and faults: `Tick`, node crash/restart, partitions, container and component crashes,
+dropped watches, failed API requests, and `Quiesce`.
+
+Faults are actions drawn from the scenario's fault budget (`faults:` in the scenario file) and
+are enabled only before `Quiesce`; recoveries (node restart, heal, component restart, relist)
+stay enabled afterwards, so convergence can be judged once faults stop — the "eventually stable
+reconciliation" pattern. `Tick` advances the clock by the scenario's tick and is enabled only
+while some component has a timer pending (`next_timer`), so time does not run away in a quiet
+cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from kubeprop.model.cluster.informers import (
+    components,
+    fresh_informer,
+    mark_stale,
+    note_listed,
+    remember_revisions,
+    watched,
+)
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet import component as kubelet_mod
+from kubeprop.model.state.actions import (
+    Action,
+    CrashComponent,
+    CrashContainer,
+    CrashNode,
+    DropWatch,
+    FailNextRequest,
+    Heal,
+    Partition,
+    Quiesce,
+    RestartComponent,
+    RestartNode,
+    Tick,
+)
+from kubeprop.model.state.cluster import (
+    CONTROLLER_MANAGER,
+    ETCD_PREFIX,
+    ClusterModel,
+    ClusterState,
+    FaultsSpent,
+    Timer,
+    is_up,
+    kubelet,
+)
+from kubeprop.model.state.informer import InformerState, ResourceCache
+
+FAILURE_CODES = (500, 504)
+"""Injected request failures: 500 (nothing written) and 504 (a timeout after the write applied).
+A 429 from an overloaded API server behaves like 500 in the model."""
+
+Resetter = Callable[[ClusterModel, ClusterState, str], ClusterState]
+TickHook = Callable[[ClusterModel, ClusterState, ClusterState], ClusterState]
+_RESETTERS: list[Resetter] = []
+_TIMERS: list[Timer] = []
+_TICK_HOOKS: list[TickHook] = []
+
+
+def register_tick_hook(hook: TickHook) -> None:
+    """Register a hook run after the clock advances: (model, before, after) → after'."""
+    if hook not in _TICK_HOOKS:
+        _TICK_HOOKS.append(hook)
+
+
+def register_resetter(reset: Resetter) -> None:
+    """Register how a component's memory is rebuilt when it (re)starts."""
+    if reset not in _RESETTERS:
+        _RESETTERS.append(reset)
+
+
+def register_timer(timer: Timer) -> None:
+    """Register a component's `next_timer` for `Tick`."""
+    if timer not in _TIMERS:
+        _TIMERS.append(timer)
+
+
+def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
+    """The earliest pending timer over all components, if any is still in the future."""
+    times = [t for timer in _TIMERS if (t := timer(model, state)) is not None and t > state.clock]
+    return min(times) if times else None
+
+
+def _can(state: ClusterState, model: ClusterModel, kind: str) -> bool:
+    return not state.quiesced and state.faults.allows(model.budget, kind)
+
+
+def _spend(state: ClusterState, kind: str) -> FaultsSpent:
+    return state.faults.spend(kind)
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """Tick, Quiesce, every fault the budget still allows, and every recovery."""
+    if next_timer(model, state) is not None:
+        yield Tick(model.tick_seconds)
+    if not state.quiesced:
+        yield Quiesce()
+    yield from _node_faults(model, state)
+    yield from _component_faults(model, state)
+
+
+def _node_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    for node in model.nodes:
+        down = f"node/{node}" in state.down
+        if down:
+            yield RestartNode(node)
+        elif _can(state, model, "node_crash"):
+            yield CrashNode(node)
+        if node in state.partitioned:
+            yield Heal(node)
+        elif _can(state, model, "partition"):
+            yield Partition(node)
+        if not down and _can(state, model, "container_crash"):
+            for pod, container in kubelet_mod.running_containers(state.kubelets[node]):
+                yield CrashContainer(node, pod, container)
+
+
+def _component_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    crashable = (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+                 *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
+    for component in crashable:
+        if f"node/{component.removeprefix('kubelet/')}" in state.down:
+            continue
+        if component in state.down:
+            yield RestartComponent(component)
+        elif _can(state, model, "component_crash"):
+            yield CrashComponent(component)
+    for component in components(model):
+        if not is_up(state, component):
+            continue
+        if _can(state, model, "watch_drop") and not model.instant_caches:
+            informer = state.informers.get(component)
+            for resource, cache in informer.resources.sorted_items() if informer else ():
+                if not cache.stale:
+                    yield DropWatch(component, resource)
+        if _can(state, model, "request_failure") and component not in state.armed_failures:
+            for code in FAILURE_CODES:
+                yield FailNextRequest(component, code)
+
+
+def _lose_heartbeat(state: ClusterState, node: str) -> ClusterState:
+    if node in state.heartbeat_lost:
+        return state
+    return attrs.evolve(state, heartbeat_lost=state.heartbeat_lost.set(node, state.clock))
+
+
+def _regain_heartbeat(state: ClusterState, node: str) -> ClusterState:
+    if f"node/{node}" in state.down or node in state.partitioned:
+        return state
+    return attrs.evolve(state, heartbeat_lost=state.heartbeat_lost.delete(node))
+
+
+def reset_component(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
+    """A component (re)starts: fresh caches (a LIST) and fresh memory from every resetter."""
+    cut_off = component.startswith("kubelet/") and component.removeprefix("kubelet/") in state.partitioned
+    if component.startswith(ETCD_PREFIX):
+        pass  # an etcd member keeps its data (Raft persists term, vote and log) and has no caches
+    elif cut_off:  # it cannot LIST yet: an empty cache that relists once the partition heals
+        empty = InformerState(FrozenMap({r: ResourceCache(stale=True) for r in watched(model, component)}))
+        state = attrs.evolve(state, informers=state.informers.set(component, empty))
+    elif model.instant_caches:
+        state = attrs.evolve(state, informers=state.informers.delete(component))
+    else:
+        state = attrs.evolve(state, informers=state.informers.set(component, fresh_informer(model, state, component)))
+        state = note_listed(state, component)
+    for reset in _RESETTERS:
+        state = reset(model, state, component)
+    return state
+
+
+def _tick(model: ClusterModel, state: ClusterState, act: Tick) -> ClusterState:
+    after = attrs.evolve(state, clock=state.clock + act.seconds)
+    for hook in _TICK_HOOKS:
+        after = hook(model, state, after)
+    return after
+
+
+def _quiesce(model: ClusterModel, state: ClusterState, act: Quiesce) -> ClusterState:
+    return attrs.evolve(state, quiesced=True)
+
+
+def _crash_node(model: ClusterModel, state: ClusterState, act: CrashNode) -> ClusterState:
+    state = remember_revisions(state, kubelet(act.node))
+    kstate = kubelet_mod.crash_node(state.kubelets[act.node])
+    state = attrs.evolve(
+        state, down=state.down | {f"node/{act.node}"}, kubelets=state.kubelets.set(act.node, kstate),
+        faults=_spend(state, "node_crash"),
+    )
+    return _lose_heartbeat(state, act.node)
+
+
+def _restart_node(model: ClusterModel, state: ClusterState, act: RestartNode) -> ClusterState:
+    state = attrs.evolve(state, down=state.down - {f"node/{act.node}"})
+    state = reset_component(model, state, kubelet(act.node))
+    return _regain_heartbeat(state, act.node)
+
+
+def _partition(model: ClusterModel, state: ClusterState, act: Partition) -> ClusterState:
+    """Cut a node off. Its kubelet's watches break; with instant caches the kubelet keeps a frozen
+    snapshot of what it knew, so it cannot see API changes made while it is cut off."""
+    state = attrs.evolve(state, partitioned=state.partitioned | {act.node}, faults=_spend(state, "partition"))
+    component = kubelet(act.node)
+    if model.instant_caches:
+        snapshot = fresh_informer(model, state, component)
+        state = attrs.evolve(state, informers=state.informers.set(component, snapshot))
+    state = mark_stale(state, component)
+    return _lose_heartbeat(state, act.node)
+
+
+def _heal(model: ClusterModel, state: ClusterState, act: Heal) -> ClusterState:
+    state = attrs.evolve(state, partitioned=state.partitioned - {act.node})
+    if model.instant_caches:
+        state = attrs.evolve(state, informers=state.informers.delete(kubelet(act.node)))
+    return _regain_heartbeat(state, act.node)
+
+
+def _crash_container(model: ClusterModel, state: ClusterState, act: Any) -> ClusterState:
+    kstate = kubelet_mod.crash_container(state.kubelets[act.node], act.pod, act.container, now=state.clock)
+    assert kstate is not None, "CrashContainer is not enabled"
+    return attrs.evolve(state, kubelets=state.kubelets.set(act.node, kstate), faults=_spend(state, "container_crash"))
+
+
+def _crash_component(model: ClusterModel, state: ClusterState, act: CrashComponent) -> ClusterState:
+    state = remember_revisions(state, act.component)
+    state = attrs.evolve(state, down=state.down | {act.component}, faults=_spend(state, "component_crash"))
+    return attrs.evolve(state, informers=state.informers.delete(act.component),
+                        armed_failures=state.armed_failures.delete(act.component))
+
+
+def _restart_component(model: ClusterModel, state: ClusterState, act: RestartComponent) -> ClusterState:
+    state = attrs.evolve(state, down=state.down - {act.component})
+    return reset_component(model, state, act.component)
+
+
+def _drop_watch(model: ClusterModel, state: ClusterState, act: DropWatch) -> ClusterState:
+    state = mark_stale(state, act.component, (act.resource,))
+    return attrs.evolve(state, faults=_spend(state, "watch_drop"))
+
+
+def _fail_next(model: ClusterModel, state: ClusterState, act: FailNextRequest) -> ClusterState:
+    return attrs.evolve(state, armed_failures=state.armed_failures.set(act.component, act.code),
+                        faults=_spend(state, "request_failure"))
+
+
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
+    Tick: _tick,
+    Quiesce: _quiesce,
+    CrashNode: _crash_node,
+    RestartNode: _restart_node,
+    Partition: _partition,
+    Heal: _heal,
+    CrashContainer: _crash_container,
+    CrashComponent: _crash_component,
+    RestartComponent: _restart_component,
+    DropWatch: _drop_watch,
+    FailNextRequest: _fail_next,
+}

@@ -1,0 +1,220 @@
+"""Informer actions: `Deliver` the next watch event of a resource to a component, and `Relist`.
+
+Which component watches what (upstream: each binary's informer factory):
+
+- the scheduler: pods and nodes (`pkg/scheduler/eventhandlers.go`);
+- the controller manager: the union of its controllers' `watches` plus pods and nodes (one shared
+  informer factory for all controllers, `cmd/kube-controller-manager/app/controllermanager.go`);
+- a kubelet: pods with `spec.nodeName=<node>` (`pkg/kubelet/config/apiserver.go`).
+
+Delivering an event also runs the component's event handlers (controllers enqueue keys; the
+scheduler requeues pods). With instant caches there are no informer actions: every write's
+events are handled at once (`deliver_instantly`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.objects import ApiObject, Pod
+from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.state.actions import Action, Deliver, Relist
+from kubeprop.model.state.cluster import (
+    CONTROLLER_MANAGER,
+    KUBELET_PREFIX,
+    ClusterModel,
+    ClusterState,
+    etcd_available,
+    kubelet,
+    reaches_apiserver,
+)
+from kubeprop.model.state.informer import InformerState, ObjectFilter, ResourceCache, deliver, list_resource, next_event
+
+EventHook = Callable[[ClusterModel, ClusterState, str, tuple[WatchEvent, ...]], ClusterState]
+"""Runs a component's event handlers: (model, state, component, delivered events) → state."""
+
+_HOOKS: list[EventHook] = []
+
+
+def register_event_hook(hook: EventHook) -> None:
+    """Register a hook run after events reach a component (controllers, scheduler)."""
+    if hook not in _HOOKS:
+        _HOOKS.append(hook)
+
+
+def _on_node(node: str) -> ObjectFilter:
+    def keep(obj: ApiObject) -> bool:
+        return isinstance(obj, Pod) and obj.spec.node_name == node
+
+    return keep
+
+
+def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
+    """The qualified resources a component watches."""
+    if component.startswith(KUBELET_PREFIX) or component == WATCH_CACHE:
+        return ("pods",)
+    if component == CONTROLLER_MANAGER:
+        resources = {"pods", "nodes"}
+        for controller in model.controllers:
+            resources.update(controller.watches)
+        return tuple(sorted(resources))
+    return ("nodes", "pods")
+
+
+def filters(component: str) -> FrozenMap[str, ObjectFilter]:
+    """Field selectors of a component's watches (the kubelet's `spec.nodeName`)."""
+    if component.startswith(KUBELET_PREFIX):
+        return FrozenMap({"pods": _on_node(component[len(KUBELET_PREFIX):])})
+    return FrozenMap()
+
+
+def components(model: ClusterModel) -> tuple[str, ...]:
+    """Every component with an informer: schedulers, the controller manager, every kubelet."""
+    cache = (WATCH_CACHE,) if model.parameter("listFromWatchCache") else ()
+    return (*cache, *model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes))
+
+
+WATCH_CACHE = "watchcache"
+"""A second API server's watch cache (`staging/src/k8s.io/apiserver/pkg/storage/cacher`), present
+when `listFromWatchCache` is set: it follows etcd through its own lagging watch, and LISTs with
+resourceVersion="0" are served from it (kubernetes#59848)."""
+
+
+def list_for(model: ClusterModel, state: ClusterState, component: str, resource: str) -> ResourceCache:
+    """A LIST of one resource for a component: consistent from etcd, or — with
+    `listFromWatchCache` — served from the (possibly lagging) watch cache."""
+    keep = filters(component).get(resource)
+    if component != WATCH_CACHE and model.parameter("listFromWatchCache"):
+        served = state.informers.get(WATCH_CACHE)
+        source = served.resources.get(resource) if served is not None else None
+        if source is not None:
+            objects = {k: o for k, o in source.objects.sorted_items() if keep is None or keep(o)}
+            return ResourceCache(FrozenMap(objects), source.revision)
+    return list_resource(state.store, resource, keep)
+
+
+def fresh_informer(model: ClusterModel, state: ClusterState, component: str) -> InformerState:
+    """A component's caches right after it (re)starts: a LIST of everything it watches."""
+    return InformerState(FrozenMap({r: list_for(model, state, component, r) for r in watched(model, component)}))
+
+
+def _ghost_key(component: str, resource: str) -> str:
+    return f"{component}|{resource}"
+
+
+def remember_revisions(state: ClusterState, component: str) -> ClusterState:
+    """Ghost bookkeeping before a component loses its caches: the highest revision it has seen
+    per resource (what a client would compare a later LIST against)."""
+    informer = state.informers.get(component)
+    if informer is None:
+        return state
+    seen = dict(state.seen_revisions)
+    for resource, cache in informer.resources.items():
+        key = _ghost_key(component, resource)
+        seen[key] = max(seen.get(key, 0), cache.revision)
+    return attrs.evolve(state, seen_revisions=FrozenMap(seen))
+
+
+def note_listed(state: ClusterState, component: str) -> ClusterState:
+    """Ghost check after a LIST: a revision below one the component saw before is time travel."""
+    informer = state.informers.get(component)
+    if informer is None:
+        return state
+    travelled = {
+        _ghost_key(component, r) for r, cache in informer.resources.items()
+        if not cache.stale and cache.revision < state.seen_revisions.get(_ghost_key(component, r), 0)
+    }
+    if not travelled - state.time_travel:
+        return state
+    return attrs.evolve(state, time_travel=state.time_travel | travelled)
+
+
+def initial_informers(model: ClusterModel, state: ClusterState) -> FrozenMap[str, InformerState]:
+    """Every component's caches at the start (empty with instant caches)."""
+    if model.instant_caches:
+        return FrozenMap()
+    return FrozenMap({c: fresh_informer(model, state, c) for c in components(model)})
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """Deliver for each (component, resource) with a pending event; Relist for stale caches."""
+    if model.instant_caches:
+        return
+    for component, informer in state.informers.sorted_items():
+        if not reaches_apiserver(state, component):
+            continue
+        for resource, cache in informer.resources.sorted_items():
+            if cache.stale:
+                if etcd_available(model, state):  # a LIST is a consistent read from etcd
+                    yield Relist(component, resource)
+                continue
+            event = next_event(state.store, cache, resource)
+            if event is not None:
+                yield Deliver(component, resource, event.revision)
+
+
+def run_hooks(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]
+              ) -> ClusterState:
+    """Run every registered event hook for events that reached `component`."""
+    for hook in _HOOKS:
+        state = hook(model, state, component, events)
+    return state
+
+
+def _deliver(model: ClusterModel, state: ClusterState, act: Deliver) -> ClusterState:
+    informer = state.informers[act.component]
+    cache = informer.resources[act.resource]
+    event = next_event(state.store, cache, act.resource)
+    assert event is not None and event.revision == act.revision, "Deliver is not enabled"
+    keep = filters(act.component).get(act.resource)
+    informer = InformerState(informer.resources.set(act.resource, deliver(cache, event, keep)))
+    state = attrs.evolve(state, informers=state.informers.set(act.component, informer))
+    return run_hooks(model, state, act.component, (event,))
+
+
+def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterState:
+    """Replace the cache with a fresh LIST. Handlers see every listed object (as the informer's
+    Replace does), and objects that vanished meanwhile as deletions carrying their last *cached*
+    state (`DeletedFinalStateUnknown`, `staging/src/k8s.io/client-go/tools/cache/delta_fifo.go`)."""
+    state = remember_revisions(state, act.component)
+    informer = state.informers[act.component]
+    old = informer.resources[act.resource]
+    cache = list_for(model, state, act.component, act.resource)
+    informer = InformerState(informer.resources.set(act.resource, cache))
+    state = note_listed(attrs.evolve(state, informers=state.informers.set(act.component, informer)), act.component)
+    gone = tuple(
+        WatchEvent("DELETED", k, o, cache.revision) for k, o in old.objects.sorted_items() if k not in cache.objects
+    )
+    listed = tuple(WatchEvent("ADDED", k, o, cache.revision) for k, o in cache.objects.sorted_items())
+    return run_hooks(model, state, act.component, gone + listed)
+
+
+def deliver_instantly(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:
+    """With instant caches: hand new events to every live component's hooks at once."""
+    batch = tuple(events)
+    if not batch:
+        return state
+    for component in components(model):
+        if reaches_apiserver(state, component):
+            state = run_hooks(model, state, component, batch)
+    return state
+
+
+def mark_stale(state: ClusterState, component: str, resources: Iterable[str] | None = None) -> ClusterState:
+    """Break a component's watches (all, or some resources): they must relist before more events."""
+    informer = state.informers.get(component)
+    if informer is None:
+        return state
+    names = set(resources) if resources is not None else set(informer.resources)
+    updated = {r: attrs.evolve(c, stale=True) if r in names else c for r, c in informer.resources.items()}
+    return attrs.evolve(state, informers=state.informers.set(component, InformerState(FrozenMap(updated))))
+
+
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
+    Deliver: _deliver,
+    Relist: _relist,
+}

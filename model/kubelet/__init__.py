@@ -1,0 +1,5 @@
+"""The kubelets: what really runs on each node (`runtime`), the status they report (`status`),
+node-pressure eviction (`eviction`), and the component's actions and handlers (`component`).
+
+May import: `kubeprop.model.api`, `kubeprop.model.state`, `kubeprop.model.frozen`.
+"""

@@ -1,0 +1,188 @@
+"""What really runs on each node: the kubelet's pods and containers, apart from what the API says.
+
+A node's `KubeletState` is the container runtime plus the kubelet's in-memory pod workers: a pod
+keeps running here while the API already shows it terminating (a partitioned node), and a pod can
+be gone from the API (force-deleted) while its containers still run. The lead keeps one value per
+node in `ClusterState.kubelets`; `kubeprop.model.kubelet.component` holds the actions that change it.
+
+Upstream sources of the rules below:
+- container restart back-off: `pkg/kubelet/kuberuntime/kuberuntime_manager.go` doBackOff and
+  `staging/src/k8s.io/client-go/util/flowcontrol/backoff.go` (initial 10 s, doubling, capped at
+  `crashLoopBackOffMaxSeconds` (upstream MaxContainerBackOff, 300 s); an entry expires when the
+  container ran for more than 2 x max (10 min) since the last restart, `hasExpired`). The first
+  restart of a container has no back-off entry yet, so it is immediate;
+- readiness at container start: `pkg/kubelet/prober/prober_manager.go` UpdatePodStatus (a
+  container with a readinessProbe starts not ready, one without is ready as soon as it runs);
+- exit codes: a SIGKILLed container exits 137 (128 + 9), reason `Error`.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from kubeprop.model.frozen import EMPTY, FrozenMap
+
+BACKOFF_INITIAL_SECONDS = 10
+"""`pkg/kubelet/kubelet.go` backOffPeriod."""
+
+SIGKILL_EXIT_CODE = 137
+MINIMUM_GRACE_SECONDS = 2
+"""`pkg/kubelet/kuberuntime/kuberuntime_container.go` minimumGracePeriodInSeconds."""
+
+
+@attrs.frozen(cache_hash=True)
+class ContainerRuntime:
+    """One container of a running pod.
+
+    `exit_code`/`exit_reason`/`exited_at` describe the last exit (None while it never exited);
+    `backoff`/`backoff_updated` are the kubelet's back-off entry for it (0 = no entry).
+    """
+
+    name: str
+    has_readiness: bool = False
+    has_liveness: bool = False
+    running: bool = False
+    ready: bool = False
+    restart_count: int = 0
+    started_at: int = 0
+    exit_code: int | None = None
+    exit_reason: str = ""
+    exited_at: int | None = None
+    backoff: int = 0
+    backoff_updated: int = 0
+
+    def start(self, now: int) -> ContainerRuntime:
+        """The container (re)starts: ready at once unless it has a readiness probe."""
+        return attrs.evolve(self, running=True, ready=not self.has_readiness, started_at=now)
+
+    def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
+        """The container's process ends with `code`."""
+        return attrs.evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now)
+
+
+def backoff_expired(c: ContainerRuntime, max_backoff: int) -> bool:
+    """`backoff.go` hasExpired: the entry is forgotten once `eventTime - lastUpdate > 2 x max`."""
+    return c.exited_at is not None and c.exited_at - c.backoff_updated > 2 * max_backoff
+
+
+def restart_at(c: ContainerRuntime, max_backoff: int) -> int:
+    """When an exited container may restart (`doBackOff`: in back-off while
+    `now - finishedAt < backoff`)."""
+    assert c.exited_at is not None
+    if c.backoff == 0 or backoff_expired(c, max_backoff):
+        return c.exited_at
+    return c.exited_at + c.backoff
+
+
+def restarted(c: ContainerRuntime, now: int, max_backoff: int) -> ContainerRuntime:
+    """The container restarts after its back-off; `backoff.Next` doubles the entry (or creates it)."""
+    if c.backoff == 0 or backoff_expired(c, max_backoff):
+        backoff = BACKOFF_INITIAL_SECONDS
+    else:
+        backoff = min(2 * c.backoff, max_backoff)
+    c = attrs.evolve(c, restart_count=c.restart_count + 1, backoff=backoff, backoff_updated=now)
+    return c.start(now)
+
+
+@attrs.frozen(cache_hash=True)
+class PodRuntime:
+    """A pod the kubelet admitted: its uid, containers (in spec order) and local lifecycle.
+
+    - `kill_deadline`: set when the kubelet sent SIGTERM (the pod is terminating locally); the
+      containers still running at that time are SIGKILLed;
+    - `evicted`: killed by node-pressure eviction (terminal, never restarted);
+    - `restart_policy` and `grace_seconds` are kept from the admitted spec so the pod worker can
+      act after the pod left the API.
+    """
+
+    uid: str
+    containers: tuple[ContainerRuntime, ...]
+    pod_ip: str
+    admitted_at: int
+    restart_policy: str = "Always"
+    grace_seconds: int = 30
+    kill_deadline: int | None = None
+    evicted: bool = False
+    claims: tuple[str, ...] = ()
+    """PersistentVolumeClaims the pod mounts (`namespace/claim`), as admitted."""
+
+    @property
+    def terminating(self) -> bool:
+        """True once SIGTERM was sent."""
+        return self.kill_deadline is not None
+
+    @property
+    def any_running(self) -> bool:
+        """True if a container is running."""
+        return any(c.running for c in self.containers)
+
+    def container(self, name: str) -> ContainerRuntime | None:
+        """The named container, or None."""
+        for c in self.containers:
+            if c.name == name:
+                return c
+        return None
+
+    def with_container(self, new: ContainerRuntime) -> PodRuntime:
+        """A copy with one container replaced (by name)."""
+        return attrs.evolve(self, containers=tuple(new if c.name == new.name else c for c in self.containers))
+
+    def kill_all(self, now: int, code: int, reason: str) -> PodRuntime:
+        """Every running container exits with `code`."""
+        return attrs.evolve(self, containers=tuple(c.exit(now, code, reason) if c.running else c
+                                                   for c in self.containers))
+
+    def should_restart(self, c: ContainerRuntime) -> bool:
+        """`pkg/kubelet/container/helpers.go` ShouldContainerBeRestarted: never while terminating
+        or evicted; Always restarts, OnFailure only after a non-zero exit, Never never."""
+        if c.running or c.exited_at is None or self.terminating or self.evicted:
+            return False
+        if self.restart_policy == "Always":
+            return True
+        return self.restart_policy == "OnFailure" and c.exit_code != 0
+
+
+@attrs.frozen(cache_hash=True)
+class KubeletState:
+    """A node's actual pods (`"namespace/name"` → PodRuntime).
+
+    `pressure_events` counts the memory-pressure episodes injected on this node; it is part of
+    the environment's budget (`memoryPressureEvents`), not kubelet memory, so a crash keeps it.
+    """
+
+    pods: FrozenMap[str, PodRuntime] = EMPTY
+    pressure_events: int = 0
+
+    def with_pod(self, key: str, pod: PodRuntime | None) -> KubeletState:
+        """A copy with one pod set (or forgotten when None)."""
+        pods = self.pods.delete(key) if pod is None else self.pods.set(key, pod)
+        return attrs.evolve(self, pods=pods)
+
+
+def initial_kubelet() -> KubeletState:
+    """A kubelet that has admitted nothing yet (it admits bound pods through `StartPod`)."""
+    return KubeletState()
+
+
+def crash_node(k: KubeletState) -> KubeletState:
+    """The node loses power: every container dies and the kubelet forgets its pods; after the
+    restart it re-admits the pods bound to it from the API (new containers, restart count 0)."""
+    return KubeletState(pressure_events=k.pressure_events)
+
+
+CRASH_EXIT_CODE = 1
+
+
+def crash_container(k: KubeletState, pod_key: str, container: str, now: int = 0) -> KubeletState | None:
+    """A running container's process crashes (exit 1, reason Error); None if there is no such
+    running container. Whether and when it restarts follows the pod's restart policy and back-off."""
+    pod = k.pods.get(pod_key)
+    c = None if pod is None else pod.container(container)
+    if pod is None or c is None or not c.running:
+        return None
+    return k.with_pod(pod_key, pod.with_container(c.exit(now, CRASH_EXIT_CODE, "Error")))
+
+
+def sigkill_grace(grace: int) -> int:
+    """Seconds between SIGTERM and SIGKILL: the grace period, at least 2 s (`killContainer`)."""
+    return max(MINIMUM_GRACE_SECONDS, grace)

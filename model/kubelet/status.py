@@ -1,0 +1,150 @@
+"""The pod and node status a kubelet reports, computed from its actual state.
+
+Upstream: `pkg/kubelet/kubelet_pods.go` generateAPIPodStatus and getPhase,
+`pkg/kubelet/status/generate.go` (ContainersReady, Ready and Initialized conditions),
+`pkg/kubelet/status/status_manager.go` (transition times are kept while a condition's status is
+unchanged; conditions the kubelet does not own are kept), `pkg/kubelet/kubelet_node_status.go`
+and `pkg/kubelet/nodestatus/setters.go` (the node conditions).
+
+Model choices: container state timestamps other than `startedAt` are left out; containerID and
+imageID are empty; the kubelet owns the conditions PodScheduled, Initialized, ContainersReady,
+Ready (and DisruptionTarget on an evicted pod); `PodReadyToStartContainers` is not modelled.
+Pods have no readiness gates and init containers count as done at start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.core import NodeStatus
+from kubeprop.model.api.meta import Condition, set_condition
+from kubeprop.model.api.pod import ContainerStatus, Pod, PodStatus
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
+
+EVICTION_MESSAGE = "The node was low on resource: memory. "
+"""`pkg/kubelet/eviction/helpers.go` nodeLowMessageFmt for memory."""
+
+
+def get_phase(runtime: PodRuntime) -> str:
+    """`getPhase`: Pending while a container never started, Running while one runs, else by
+    restart policy; a pod the kubelet has finished (terminated after deletion, or evicted) is
+    terminal: Succeeded if every container exited 0, else Failed."""
+    if runtime.evicted:
+        return "Failed"
+    if runtime.terminating and not runtime.any_running:
+        # The pod worker finished terminating it: the phase must be terminal (`generateAPIPodStatus`).
+        return "Succeeded" if all(c.exit_code == 0 for c in runtime.containers) else "Failed"
+    running = sum(1 for c in runtime.containers if c.running)
+    stopped = sum(1 for c in runtime.containers if not c.running and c.exited_at is not None)
+    succeeded = sum(1 for c in runtime.containers if not c.running and c.exit_code == 0)
+    if stopped < len(runtime.containers) - running:
+        return "Pending"
+    if running > 0:
+        return "Running"
+    if stopped == 0:
+        return "Pending"
+    if runtime.restart_policy == "Always":
+        return "Running"
+    if stopped == succeeded:
+        return "Succeeded"
+    if runtime.restart_policy == "Never":
+        return "Failed"
+    return "Running"
+
+
+def _terminated(c: ContainerRuntime) -> FrozenMap[str, Any]:
+    return FrozenMap({"terminated": FrozenMap({"exitCode": c.exit_code, "reason": c.exit_reason})})
+
+
+def container_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> ContainerStatus:
+    """`convertToAPIContainerStatuses`: running, terminated, or waiting to restart (with the
+    last termination as lastState)."""
+    last: Any = None
+    if c.running:
+        state: Any = FrozenMap({"running": FrozenMap({"startedAt": c.started_at})})
+        if c.restart_count > 0 and c.exited_at is not None:
+            last = _terminated(c)
+    elif c.exited_at is None:
+        state = FrozenMap({"waiting": FrozenMap({"reason": "ContainerCreating"})})
+    elif runtime.should_restart(c):
+        reason = "CrashLoopBackOff" if c.backoff > 0 else "ContainerCreating"
+        state = FrozenMap({"waiting": FrozenMap({"reason": reason})})
+        last = _terminated(c)
+    else:
+        state = _terminated(c)
+    return ContainerStatus(name=c.name, ready=c.ready and c.running, restart_count=c.restart_count,
+                           started=c.running, state=state, last_state=last, image=image)
+
+
+def _unready(runtime: PodRuntime) -> list[str]:
+    return [c.name for c in runtime.containers if not (c.running and c.ready)]
+
+
+def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, now: int) -> tuple[Condition, ...]:
+    """The kubelet-owned conditions set onto the API's (`generate.go`): transition times move only
+    when a condition's status changes."""
+    unready = _unready(runtime)
+    if phase == "Succeeded":
+        status, reason, message = "False", "PodCompleted", ""
+    elif unready:
+        message = f"containers with unready status: [{' '.join(unready)}]"
+        status, reason = "False", "ContainersNotReady"
+    else:
+        status, reason, message = "True", "", ""
+    conditions = old
+    for cond in (
+        Condition(type="PodScheduled", status="True"),
+        Condition(type="Initialized", status="True"),
+        Condition(type="ContainersReady", status=status, reason=reason, message=message),
+        Condition(type="Ready", status=status, reason=reason, message=message),
+    ):
+        conditions = _set(conditions, cond, now)
+    if runtime.evicted:
+        disruption = Condition(type="DisruptionTarget", status="True", reason="TerminationByKubelet",
+                               message=EVICTION_MESSAGE)
+        conditions = _set(conditions, disruption, now)
+    return conditions
+
+
+def _set(conditions: tuple[Condition, ...], new: Condition, now: int) -> tuple[Condition, ...]:
+    for cond in conditions:
+        if cond.type == new.type and cond.status == new.status and cond.reason == new.reason \
+                and cond.message == new.message:
+            return conditions
+    return set_condition(conditions, attrs.evolve(new, last_transition_time=now))
+
+
+def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
+    """The status the kubelet would report for `pod` (the API's copy) given its runtime."""
+    phase = get_phase(runtime)
+    images = {c.name: c.image for c in pod.spec.containers}
+    statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)
+    reason, message = ("Evicted", EVICTION_MESSAGE) if runtime.evicted else (pod.status.reason, pod.status.message)
+    return attrs.evolve(
+        pod.status, phase=phase, conditions=pod_conditions(pod.status.conditions, runtime, phase, now),
+        reason=reason, message=message, pod_ip=runtime.pod_ip, start_time=runtime.admitted_at,
+        container_statuses=statuses,
+    )
+
+
+NODE_CONDITIONS = (
+    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+)
+"""`nodestatus/setters.go`: what a healthy kubelet posts (the model has no pressure conditions)."""
+
+
+def node_status(old: NodeStatus, now: int) -> NodeStatus:
+    """The node status a healthy kubelet posts: its conditions with a fresh heartbeat, the
+    transition time moved only for a condition whose status changed."""
+    conditions = old.conditions
+    for type_, status, reason, message in NODE_CONDITIONS:
+        cond = Condition(type=type_, status=status, reason=reason, message=message,
+                         last_heartbeat_time=now, last_transition_time=now)
+        conditions = set_condition(conditions, cond)
+    return attrs.evolve(old, conditions=conditions)

@@ -1,0 +1,194 @@
+"""Configuration, state and actions of the Raft model (`kubeprop.model.raft.system`).
+
+Kept apart from the transition rules so that properties, the CLI and the TLA+ comparison can
+share the vocabulary. Servers are numbered 0..n-1 inside the model and shown by name (etcd-1 …).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from kubeprop.model.raft.kv import Op, Result
+
+Role = Literal["F", "C", "L"]
+FOLLOWER: Role = "F"
+CANDIDATE: Role = "C"
+LEADER: Role = "L"
+NONE = -1
+"""No server (no vote cast, no known leader)."""
+
+Entry = tuple[int, int]
+"""A log entry: (term, value); value 0 is the empty entry a new leader appends, k > 0 the k-th
+client write operation of the configuration."""
+Log = tuple[Entry, ...]
+Msg = tuple[Any, ...]
+"""A message, a plain tuple whose first field is its type (see the RV … HBR constants)."""
+RV, RVR, AE, AER, HB, HBR = 0, 1, 2, 3, 4, 5
+MSG_NAMES = ("RequestVote", "RequestVoteResp", "AppendEntries", "AppendEntriesResp", "Heartbeat",
+             "HeartbeatResp")
+OpRef = tuple[str, int]
+"""A client operation's identity in the history: ("w", op id) or ("r", read number)."""
+Event = tuple[str, OpRef, "Op | Result"]
+"""A history event: ("call", ref, op) or ("ret", ref, result)."""
+PendingRead = tuple[OpRef, str, int, int]
+"""A ReadIndex request at a leader: (ref, key, read index, bitmask of servers that confirmed)."""
+
+Quorum = Literal["majority", "ceil"]
+ReadPath = Literal["read-index", "follower-read"]
+CommitRule = Literal["current-term", "count-replicas"]
+
+RAFT_VARIANTS: dict[str, dict[str, str]] = {
+    "quorum-ceil": {"quorum": "ceil"},
+    "follower-read": {"read_path": "follower-read"},
+    "raft-figure8": {"commit_rule": "count-replicas"},
+}
+"""The catalogue variants (../shared/reference/bug-catalogue.md) as ordinary parameter values."""
+
+
+def _default_ops() -> tuple[Op, ...]:
+    return (Op("put", "k", "v1"),)
+
+
+@attrs.frozen
+class RaftConfig:
+    """One Raft configuration: cluster size, rule choices (the variants) and the bounds that keep
+    the state space finite.
+
+    `max_log` bounds client writes (a leader accepts one only while its log is shorter); the empty
+    entry a new leader appends is not bounded by it, so logs are at most max_log + max_term long.
+    `max_copies` bounds the copies of one message in the network and `max_msgs` (if set) the
+    messages in flight: a send beyond either bound is a loss, which the network may do anyway.
+    `max_down` > 0 enables Crash/Recover (at most that many members down at once); members in
+    `initially_down` stay down unless Crash/Recover is enabled.
+    """
+
+    servers: int = 3
+    names: tuple[str, ...] = ()
+    quorum: Quorum = "majority"
+    read_path: ReadPath = "read-index"
+    commit_rule: CommitRule = "current-term"
+    max_term: int = 2
+    max_log: int = 2
+    ops: tuple[Op, ...] = attrs.field(factory=_default_ops)
+    max_copies: int = 1
+    max_msgs: int | None = None
+    lose: bool = True
+    batch: bool = False
+    restarts: bool = False
+    max_down: int = 0
+    initially_down: frozenset[int] = frozenset()
+    partitions: bool = False
+    history: bool = False
+    reads: int = 0
+    serial_reads: int = 0
+
+    @property
+    def quorum_size(self) -> int:
+        """⌊n/2⌋+1 (`etcd-io/raft` `quorum/majority.go` CommittedIndex/VoteResult) or, in the
+        quorum-ceil variant, the seed's ⌈n/2⌉."""
+        n = self.servers
+        return n // 2 + 1 if self.quorum == "majority" else (n + 1) // 2
+
+    def name(self, server: int) -> str:
+        """The display name of a server."""
+        return self.names[server] if server < len(self.names) else f"s{server + 1}"
+
+    @property
+    def read_keys(self) -> tuple[str, ...]:
+        """The keys clients read: every key some write op touches."""
+        return tuple(sorted({op.key for op in self.ops}))
+
+
+@attrs.frozen(cache_hash=True)
+class RaftState:
+    """A state of the cluster: per-server persistent state (term, vote, log, commit — etcd's
+    HardState and its log), per-server volatile state (role, known leader, votes granted, leader
+    progress next/match, pending ReadIndex), the network bag, faults, and ghost history
+    (`elected`, `committed`, `lead_log`, `history`) that only the properties read."""
+
+    term: tuple[int, ...]
+    role: tuple[Role, ...]
+    vote: tuple[int, ...]
+    lead: tuple[int, ...]
+    log: tuple[Log, ...]
+    commit: tuple[int, ...]
+    votes: tuple[int, ...]
+    next: tuple[tuple[int, ...], ...]
+    match: tuple[tuple[int, ...], ...]
+    down: int
+    cut: int
+    msgs: tuple[tuple[Msg, int], ...]
+    elected: frozenset[tuple[int, int]]
+    committed: frozenset[tuple[int, int, int, int]]
+    lead_log: tuple[Log, ...]
+    history: tuple[Event, ...]
+    reads: tuple[PendingRead | None, ...]
+
+    def is_up(self, server: int) -> bool:
+        """Whether the server is running."""
+        return not (self.down >> server) & 1
+
+
+@attrs.frozen(order=True)
+class RaftAction:
+    """One step: `kind` names the rule; `server`/`peer`/`arg`/`msg` its parameters."""
+
+    kind: str
+    server: int = NONE
+    peer: int = NONE
+    arg: int = 0
+    msg: Msg | None = None
+
+    def __str__(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("server", self.server), ("peer", self.peer)) if v != NONE]
+        if self.arg:
+            parts.append(f"arg={self.arg}")
+        if self.msg is not None:
+            parts.append(f"msg={self.msg}")
+        return f"{self.kind}({', '.join(parts)})"
+
+
+def describe_msg(config: RaftConfig, m: Msg) -> str:
+    """A message in words: `AppendEntries etcd-1→etcd-2 term=2 prev=(1,1) entries=[(2,v1)] commit=1`."""
+    head = f"{MSG_NAMES[m[0]]} {config.name(m[1])}→{config.name(m[2])} term={m[3]}"
+    if m[0] == RV:
+        return f"{head} lastIndex={m[4]} lastTerm={m[5]}"
+    if m[0] == RVR:
+        return f"{head} {'granted' if m[4] else 'rejected'}"
+    if m[0] == AE:
+        ents = ", ".join(f"({t},{_value(config, v)})" for t, v in m[6])
+        return f"{head} prev=({m[4]},{m[5]}) entries=[{ents}] commit={m[7]}"
+    if m[0] == AER:
+        return f"{head} {'success index=' + str(m[5]) if m[4] else f'reject index={m[5]} hint={m[6]}'}"
+    if m[0] == HB:
+        return f"{head} commit={m[4]} ctx=read{m[5]}"
+    return f"{head} ctx=read{m[4]}"
+
+
+def _value(config: RaftConfig, v: int) -> str:
+    return "noop" if v == 0 else str(config.ops[v - 1])
+
+
+def describe(config: RaftConfig, action: RaftAction) -> str:
+    """An action in words, with server names and message contents."""
+    who = config.name(action.server) if action.server != NONE else ""
+    if action.msg is not None:
+        return f"{action.kind}: {describe_msg(config, action.msg)}"
+    if action.kind == "SendAppend":
+        return f"SendAppend: {who} → {config.name(action.peer)} ({action.arg} entries)"
+    if action.kind == "ClientWrite":
+        return f"ClientWrite: {who} accepts '{config.ops[action.arg - 1]}'"
+    if action.kind == "ClientAck":
+        return f"ClientAck: '{config.ops[action.arg - 1]}' acknowledged by {who}"
+    if action.kind in ("ReadIndex", "ReadLocal", "ReadSerializable"):
+        return f"{action.kind}: client reads {config.read_keys[action.arg]} at {who}"
+    if action.kind == "Heal":
+        return "Heal: the partition ends"
+    return f"{action.kind}: {who}"
+
+
+def entry_text(config: RaftConfig, entry: Entry) -> str:
+    """A log entry in words: `(2, put k=v1)`."""
+    return f"({entry[0]}, {_value(config, entry[1])})"

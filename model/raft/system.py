@@ -1,0 +1,291 @@
+"""etcd members as a Raft transition system (its own model, apart from ClusterState).
+
+Follows `etcd-io/raft` (`raft.go`, `log.go`, `quorum/majority.go`, `read_only.go`): messages are
+state (a bounded bag that loses, duplicates and reorders), election timeouts are nondeterministic
+`Timeout` actions, terms/votes/logs/commit are persistent and survive `Restart`/`Crash`+`Recover`,
+partitions cut the network, clients write (put, compare-and-swap) and read linearizably
+(ReadIndex) or serializably (local). The variants of the bug catalogue are parameter values of
+`RaftConfig` (`RAFT_VARIANTS`). Use: `initial_state(config)`, `actions(config, state)`,
+`step(config, state, action)`, or `successors(config)` for the generic BFS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import attrs
+
+from kubeprop.model.raft.handlers import receive
+from kubeprop.model.raft.kv import Op, apply_log
+from kubeprop.model.raft.rules import Draft, popcount
+from kubeprop.model.raft.state import (
+    CANDIDATE,
+    FOLLOWER,
+    HB,
+    LEADER,
+    NONE,
+    RAFT_VARIANTS,
+    RV,
+    Event,
+    RaftAction,
+    RaftConfig,
+    RaftState,
+)
+
+MAX_SERVERS = 7
+
+
+class RaftConfigError(ValueError):
+    """A configuration that cannot be explored; the message names the field and valid values."""
+
+
+def validate(config: RaftConfig) -> RaftConfig:
+    """Check a configuration's fields; raises RaftConfigError naming the bad one."""
+    checks = [
+        (1 <= config.servers <= MAX_SERVERS, f"servers must be 1..{MAX_SERVERS}, got {config.servers}"),
+        (config.max_term >= 1, f"max_term must be ≥ 1, got {config.max_term}"),
+        (config.max_log >= 0, f"max_log must be ≥ 0, got {config.max_log}"),
+        (config.max_copies >= 1, f"max_copies must be ≥ 1, got {config.max_copies}"),
+        (config.max_msgs is None or config.max_msgs >= 1, f"max_msgs must be ≥ 1, got {config.max_msgs}"),
+        (0 <= config.max_down < config.servers, f"max_down must be 0..{config.servers - 1}"),
+        (all(0 <= s < config.servers for s in config.initially_down), "initially_down names no member"),
+        (config.reads >= 0 and config.serial_reads >= 0, "reads must be ≥ 0"),
+        (not (config.reads or config.serial_reads) or config.history, "reads need history=True"),
+        (all(op.kind in ("put", "cas") for op in config.ops), "ops must be put or cas operations"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise RaftConfigError(message)
+    return config
+
+
+def with_variant(config: RaftConfig, variant: str | None) -> RaftConfig:
+    """The configuration with a catalogue variant's parameter applied."""
+    if variant is None:
+        return config
+    if variant not in RAFT_VARIANTS:
+        raise RaftConfigError(f"unknown Raft variant {variant!r}; valid: {', '.join(RAFT_VARIANTS)}")
+    return attrs.evolve(config, **RAFT_VARIANTS[variant])  # type: ignore[arg-type]
+
+
+def initial_state(config: RaftConfig) -> RaftState:
+    """All members followers in term 0 with empty logs; `initially_down` members are down."""
+    n = config.servers
+    zeros = (0,) * n
+    down = sum(1 << s for s in config.initially_down)
+    return RaftState((0,) * n, (FOLLOWER,) * n, (NONE,) * n, (NONE,) * n, ((),) * n, zeros, zeros,
+                     (zeros,) * n, (zeros,) * n, down, 0, (), frozenset(), frozenset(), ((),) * n, (),
+                     (None,) * n)
+
+
+def _count_calls(history: tuple[Event, ...], mode: str) -> int:
+    return sum(1 for kind, ref, op in history
+               if kind == "call" and ref[0] == "r" and isinstance(op, Op) and op.mode == mode)
+
+
+def _called(history: tuple[Event, ...]) -> set[tuple[str, int]]:
+    return {ref for kind, ref, _ in history if kind == "call"}
+
+
+def _returned(history: tuple[Event, ...]) -> set[tuple[str, int]]:
+    return {ref for kind, ref, _ in history if kind == "ret"}
+
+
+def _leader_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftAction]:
+    log = st.log[s]
+    for p in range(config.servers):
+        if p == s:
+            continue
+        rest = len(log) - (st.next[s][p] - 1)
+        counts = range(rest + 1) if config.batch else (rest,)
+        for k in counts:
+            yield RaftAction("SendAppend", s, p, k)
+    if len(log) < config.max_log:
+        called = _called(st.history)
+        for op in range(1, len(config.ops) + 1):
+            if not config.history or ("w", op) not in called:
+                yield RaftAction("ClientWrite", s, arg=op)
+    if config.read_path == "read-index" and config.reads and st.reads[s] is None \
+            and _count_calls(st.history, "linearizable") < config.reads \
+            and st.commit[s] > 0 and log[st.commit[s] - 1][0] == st.term[s]:
+        for k in range(len(config.read_keys)):
+            yield RaftAction("ReadIndex", s, arg=k)
+    pending = st.reads[s]
+    if pending is not None and popcount(pending[3]) >= config.quorum_size:
+        yield RaftAction("ReadServe", s)
+
+
+def _server_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftAction]:
+    if not st.is_up(s):
+        if config.max_down:
+            yield RaftAction("Recover", s)
+        return
+    if st.role[s] != LEADER and st.term[s] < config.max_term:
+        yield RaftAction("Timeout", s)
+    if st.role[s] == LEADER:
+        yield from _leader_actions(config, st, s)
+    if config.read_path == "follower-read" and _count_calls(st.history, "linearizable") < config.reads:
+        for k in range(len(config.read_keys)):
+            yield RaftAction("ReadLocal", s, arg=k)
+    if _count_calls(st.history, "serializable") < config.serial_reads:
+        for k in range(len(config.read_keys)):
+            yield RaftAction("ReadSerializable", s, arg=k)
+    if config.restarts:
+        yield RaftAction("Restart", s)
+    if config.max_down and popcount(st.down) < config.max_down:
+        yield RaftAction("Crash", s)
+
+
+def deliverable(st: RaftState, src: int, dst: int) -> bool:
+    """A message can be delivered: the destination is up and on the same side of a partition."""
+    return st.is_up(dst) and (st.cut >> src) & 1 == (st.cut >> dst) & 1
+
+
+def _ack_server(config: RaftConfig, st: RaftState, op: int) -> int:
+    """The lowest up member that has applied (committed) the entry of write `op`, or NONE."""
+    for s in range(config.servers):
+        if st.is_up(s) and any(v == op for _, v in st.log[s][:st.commit[s]]):
+            return s
+    return NONE
+
+
+def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
+    """Every enabled action, in a deterministic order."""
+    out: list[RaftAction] = []
+    for s in range(config.servers):
+        out.extend(_server_actions(config, st, s))
+    total = sum(c for _, c in st.msgs)
+    for m, count in st.msgs:
+        if deliverable(st, m[1], m[2]):
+            out.append(RaftAction("Receive", msg=m))
+        if config.lose:
+            out.append(RaftAction("Drop", msg=m))
+        if count < config.max_copies and (config.max_msgs is None or total < config.max_msgs):
+            out.append(RaftAction("Duplicate", msg=m))
+    if config.history:
+        waiting = _called(st.history) - _returned(st.history)
+        for ref in sorted(waiting):
+            if ref[0] == "w" and (s := _ack_server(config, st, ref[1])) != NONE:
+                out.append(RaftAction("ClientAck", s, arg=ref[1]))
+    if config.partitions:
+        if st.cut == 0:
+            out.extend(RaftAction("Isolate", s) for s in range(config.servers))
+        else:
+            out.append(RaftAction("Heal"))
+    return tuple(out)
+
+
+def _timeout(d: Draft, s: int, _a: RaftAction) -> None:
+    """`raft.go` campaign/becomeCandidate: term+1, vote for itself (persisted), ask every peer
+    with (lastIndex, lastTerm); a one-vote quorum wins at once."""
+    d.become_follower(s, d.term[s] + 1, NONE)
+    d.role[s] = CANDIDATE
+    d.vote[s] = s
+    d.votes[s] = 1 << s
+    if popcount(d.votes[s]) >= d.config.quorum_size:
+        d.become_leader(s)
+        return
+    last = d.last_index(s)
+    for p in range(d.config.servers):
+        if p != s:
+            d.send((RV, s, p, d.term[s], last, d.term_at(s, last)))
+
+
+def _send_append(d: Draft, s: int, a: RaftAction) -> None:
+    """`raft.go` sendAppend (probe state): prevIndex = Next−1, `a.arg` entries from Next (a
+    nondeterministic batch size stands for MaxSizePerMsg), the leader's commit index."""
+    prev = d.next[s][a.peer] - 1
+    ents = d.log[s][prev:prev + a.arg]
+    d.send((2, s, a.peer, d.term[s], prev, d.term_at(s, prev), ents, d.commit[s]))
+
+
+def _client_write(d: Draft, s: int, a: RaftAction) -> None:
+    """A client proposal at the leader (`raft.go` stepLeader MsgProp → appendEntry)."""
+    if d.config.history:
+        d.history = (*d.history, ("call", ("w", a.arg), d.config.ops[a.arg - 1]))
+    d.append(s, a.arg)
+
+
+def _client_ack(d: Draft, s: int, a: RaftAction) -> None:
+    """The member that applied the write answers the client with the write's result."""
+    values = tuple(v for _, v in d.log[s][:d.commit[s]])
+    results = dict(apply_log(d.config.ops, values)[1])
+    d.history = (*d.history, ("ret", ("w", a.arg), results[a.arg]))
+
+
+def _read_index(d: Draft, s: int, a: RaftAction) -> None:
+    """`raft.go` stepLeader MsgReadIndex (ReadOnlySafe): remember the commit index as read index
+    and confirm leadership with a heartbeat round carrying the request's context."""
+    n = 1 + sum(1 for kind, ref, _ in d.history if kind == "call" and ref[0] == "r")
+    key = d.config.read_keys[a.arg]
+    d.history = (*d.history, ("call", ("r", n), Op("read", key, mode="linearizable")))
+    d.reads[s] = (("r", n), key, d.commit[s], 1 << s)
+    for p in range(d.config.servers):
+        if p != s:
+            d.send((HB, s, p, d.term[s], min(d.match[s][p], d.commit[s]), n))
+
+
+def _read_serve(d: Draft, s: int, _a: RaftAction) -> None:
+    """A quorum confirmed leadership: answer from the applied state (applied ≥ read index)."""
+    pending = d.reads[s]
+    assert pending is not None
+    store = apply_log(d.config.ops, tuple(v for _, v in d.log[s][:d.commit[s]]))[0]
+    d.history = (*d.history, ("ret", pending[0], store.get(pending[1])))
+    d.reads[s] = None
+
+
+def _read_local(d: Draft, s: int, a: RaftAction, mode: str) -> None:
+    n = 1 + sum(1 for kind, ref, _ in d.history if kind == "call" and ref[0] == "r")
+    key = d.config.read_keys[a.arg]
+    store = apply_log(d.config.ops, tuple(v for _, v in d.log[s][:d.commit[s]]))[0]
+    d.history = (*d.history, ("call", ("r", n), Op("read", key, mode=mode)), ("ret", ("r", n), store.get(key)))
+
+
+def _crash(d: Draft, s: int, _a: RaftAction) -> None:
+    """The member stops; its volatile state is gone, its persisted HardState and log stay."""
+    d.down |= 1 << s
+    d.become_follower(s, d.term[s], NONE)
+
+
+_RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
+    "Timeout": _timeout,
+    "SendAppend": _send_append,
+    "ClientWrite": _client_write,
+    "ClientAck": _client_ack,
+    "ReadIndex": _read_index,
+    "ReadServe": _read_serve,
+    "ReadLocal": lambda d, s, a: _read_local(d, s, a, "linearizable"),
+    "ReadSerializable": lambda d, s, a: _read_local(d, s, a, "serializable"),
+    "Restart": lambda d, s, a: d.become_follower(s, d.term[s], NONE),
+    "Crash": _crash,
+    "Recover": lambda d, s, a: setattr(d, "down", d.down & ~(1 << s)),
+    "Isolate": lambda d, s, a: setattr(d, "cut", 1 << s),
+    "Heal": lambda d, s, a: setattr(d, "cut", 0),
+}
+
+
+def step(config: RaftConfig, st: RaftState, action: RaftAction) -> RaftState:
+    """The state after `action` (which must be enabled)."""
+    d = Draft(config, st)
+    if action.msg is not None:
+        if action.kind == "Receive":
+            receive(d, action.msg)
+        elif action.kind == "Drop":
+            d.discard(action.msg)
+        else:
+            d.msgs[action.msg] += 1
+    else:
+        _RULES[action.kind](d, action.server, action)
+    return d.freeze()
+
+
+def successors(config: RaftConfig) -> Callable[[RaftState], Iterator[tuple[RaftAction, RaftState]]]:
+    """The successor function for `kubeprop.properties.explore.bfs.search`."""
+    def succ(st: RaftState) -> Iterator[tuple[RaftAction, RaftState]]:
+        for a in actions(config, st):
+            yield a, step(config, st, a)
+    return succ
+
+
+__all__ = ["CANDIDATE", "FOLLOWER", "LEADER", "RaftConfig", "RaftConfigError", "RaftState", "actions",
+           "initial_state", "step", "successors", "validate", "with_variant"]

@@ -1,0 +1,73 @@
+"""Named model variants: the bug catalogue's failures, each the correct model with one mechanism
+changed through an *ordinary* parameter or component choice (never a code path that exists only
+to fail a test).
+
+A variant is a set of parameter overrides applied over the scenario's own parameters
+(`build_model(scenario, variant=...)`). `docs/variants.md` explains each one with its source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubeprop.model.frozen import FrozenMap
+
+
+@attrs.frozen
+class Variant:
+    """One named variant: what it changes, where the failure comes from, what catches it."""
+
+    name: str
+    parameters: FrozenMap[str, Any]
+    source: str
+    mechanism: str
+    caught_by: str
+
+
+def _v(name: str, parameters: dict[str, Any], source: str, mechanism: str, caught_by: str) -> Variant:
+    return Variant(name, FrozenMap(parameters), source, mechanism, caught_by)
+
+
+VARIANTS: dict[str, Variant] = {v.name: v for v in (
+    _v("correct", {}, "upstream Kubernetes", "the model as upstream behaves", "—"),
+    _v("rs-no-expectations", {"replicaSetExpectations": False, "instantCaches": False},
+       "kubernetes#129795, kubernetes PR #8138",
+       "the ReplicaSet controller acts on a stale pod cache without expectations",
+       "owned active pods ≤ spec.replicas; convergence"),
+    _v("endpoints-terminating", {"endpointsIncludeTerminating": True}, "kubernetes#54723",
+       "a terminating pod that still reports Ready stays in the ready addresses",
+       "endpoints' ready set ⊆ pods Ready ∧ not terminating ∧ matching"),
+    _v("endpoints-liveness", {"endpointsReadinessSource": "containers-running"},
+       "seed §4.3 'liveness probe failing → remove from Endpoints'",
+       "endpoints follow container liveness (running) instead of the Ready condition",
+       "endpoints' ready set ⊆ pods Ready ∧ not terminating ∧ matching"),
+    _v("nodelifecycle-crash", {"markPodsNotReadyOnTransitionOnly": True}, "kubernetes#50067, #135205",
+       "pods are marked NotReady only on the node's Ready→Unknown transition, remembered in memory; "
+       "a crash in between loses it", "node NotReady ⇒ eventually its pods are not Ready and leave endpoints"),
+    _v("sts-split-brain", {"statefulSetReplaceTerminatingPods": True},
+       "seed §4.4 'New postgres-0 pod created on node-2'",
+       "the StatefulSet controller force-deletes a pod on an unreachable node and replaces it before the "
+       "kill is confirmed", "at most one running container per stateful identity and ReadWriteOnce volume"),
+    _v("rollout-fencepost", {"rolloutUnavailableOneWhenBothZero": False}, "mutation of ResolveFenceposts",
+       "maxSurge and maxUnavailable both resolve to 0 without the 'unavailable = 1' rule",
+       "rollout convergence"),
+    _v("scheduler-ignores-taints", {"schedulerDisabledFilters": ("TaintToleration",)},
+       "mutation of the default scheduler", "the TaintToleration filter is disabled",
+       "scheduler soundness: every binding satisfies all hard constraints"),
+    _v("watch-time-travel", {"listFromWatchCache": True, "instantCaches": False}, "kubernetes#59848 (PR #60478)",
+       "LISTs are served from a second API server's lagging watch cache; a restarted kubelet relists, sees a pod "
+       "that was already deleted and replaced elsewhere, and runs it",
+       "at most one running pod per name; no client sees resourceVersion go backwards"),
+    _v("dual-scheduler", {"leaderElection": False, "schedulerInstances": 2, "instantCaches": False},
+       "kubernetes#136782", "two scheduler instances without leader election, each with its own assume cache",
+       "Σ requests ≤ allocatable and pods ≤ maxPods on every node"),
+)}
+
+
+def variant_parameters(name: str) -> FrozenMap[str, Any]:
+    """The parameter overrides of a variant (KeyError names the valid variants)."""
+    if name not in VARIANTS:
+        raise KeyError(f"unknown variant {name!r}; valid: {', '.join(VARIANTS)}")
+    return VARIANTS[name].parameters

@@ -1,1 +1,0 @@
-"""Built-in scenarios shipped with kubeprop (data files; see `kubeprop.model.scenario`)."""

@@ -1,0 +1,221 @@
+"""The scheduling framework's filter phase: profile, plugin order, PreFilter, nominated pods.
+
+Sources (repo `kubernetes/kubernetes`, master ~v1.35):
+
+* `pkg/scheduler/apis/config/v1/default_plugins.go`: the default profile's filter order
+  (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit,
+  [volume plugins], PodTopologySpread, InterPodAffinity) and score weights (TaintToleration 3,
+  NodeAffinity 2, PodTopologySpread 2, InterPodAffinity 2, NodeResourcesFit 1,
+  NodeResourcesBalancedAllocation 1, ImageLocality 1).
+* `pkg/scheduler/framework/runtime/framework.go` RunFilterPlugins (stop at the first failing
+  filter) and RunFilterPluginsWithNominatedPods / addGENominatedPods (a node must pass with the
+  pods nominated to it of priority >= the pod's added, and again without them).
+* `pkg/scheduler/schedule_one.go` findNodesThatFitPod: PreFilter (NodeAffinity may narrow the
+  candidates; the others get "node(s) didn't satisfy plugin(s) [NodeAffinity]",
+  unresolvable), numFeasibleNodesToFind, then Filter.
+
+Volume plugins (VolumeBinding, VolumeRestrictions, NodeVolumeLimits, VolumeZone) and
+DynamicResources filters are not modelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache, partial
+
+import attrs
+
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scheduler.affinity import inter_pod_affinity_status
+from kubeprop.model.scheduler.filters import (
+    FilterStatus,
+    node_affinity_candidates,
+    node_affinity_status,
+    node_name_status,
+    node_ports_status,
+    node_resources_fit_status,
+    node_unschedulable_status,
+    taint_toleration_status,
+)
+from kubeprop.model.scheduler.nodeinfo import NodeInfo, pod_key, pod_priority
+from kubeprop.model.scheduler.spread import pod_topology_spread_status
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "DEFAULT_SCORE_WEIGHTS",
+    "FILTER_ORDER",
+    "Diagnosis",
+    "FilterFn",
+    "SchedulerProfile",
+    "diagnose",
+    "filter_fns",
+    "num_feasible_nodes_to_find",
+    "replace_node",
+    "run_filters",
+    "run_filters_with_nominated",
+]
+
+FilterFn = Callable[[Pod, NodeInfo, Sequence[NodeInfo]], FilterStatus | None]
+
+FILTER_ORDER: tuple[str, ...] = (
+    "NodeUnschedulable",
+    "NodeName",
+    "TaintToleration",
+    "NodeAffinity",
+    "NodePorts",
+    "NodeResourcesFit",
+    "PodTopologySpread",
+    "InterPodAffinity",
+)
+
+DEFAULT_SCORE_WEIGHTS: FrozenMap[str, int] = FrozenMap(
+    {
+        "TaintToleration": 3,
+        "NodeAffinity": 2,
+        "PodTopologySpread": 2,
+        "InterPodAffinity": 2,
+        "NodeResourcesFit": 1,
+        "NodeResourcesBalancedAllocation": 1,
+    }
+)
+
+REASON_CONFLICT = "pod affinity terms conflict"  # nodeaffinity errReasonConflict
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+
+
+def _weights(value: FrozenMap[str, int] | dict[str, int]) -> FrozenMap[str, int]:
+    return FrozenMap(value)
+
+
+@attrs.frozen
+class SchedulerProfile:
+    """A scheduler profile: which plugins run, score weights, and version-dependent wording.
+
+    `disabled_filters` / `disabled_scores` switch plugins off by name, as a KubeSchedulerProfile's
+    `plugins.filter.disabled` / `plugins.score.disabled` do ("DefaultPreemption" in
+    disabled_filters, or `preemption=False`, turns off the PostFilter). `taint_detail` selects
+    the v1.25-v1.32 taint reason "node(s) had untolerated taint {k: v}"; `dra_enabled` adds
+    the DynamicResources PostFilter's "no new claims to deallocate" (v1.34+ default clusters).
+    `percentage_of_nodes_to_score` 0 means upstream's adaptive default.
+    """
+
+    disabled_filters: frozenset[str] = frozenset()
+    disabled_scores: frozenset[str] = frozenset()
+    score_weights: FrozenMap[str, int] = attrs.field(default=DEFAULT_SCORE_WEIGHTS, converter=_weights)
+    preemption: bool = True
+    taint_detail: bool = False
+    dra_enabled: bool = False
+    percentage_of_nodes_to_score: int = 0
+
+    def filter_enabled(self, name: str) -> bool:
+        """Whether the named filter (or PreFilter/PostFilter) plugin runs."""
+        return name not in self.disabled_filters
+
+    def score_weight(self, name: str) -> int:
+        """The weight of an enabled score plugin, 0 if disabled."""
+        return 0 if name in self.disabled_scores else self.score_weights.get(name, 0)
+
+
+DEFAULT_PROFILE = SchedulerProfile()
+
+
+@lru_cache(maxsize=64)
+def filter_fns(profile: SchedulerProfile) -> tuple[tuple[str, FilterFn], ...]:
+    """The enabled filters in the default profile's order."""
+    table: dict[str, FilterFn] = {
+        "NodeUnschedulable": node_unschedulable_status,
+        "NodeName": node_name_status,
+        "TaintToleration": partial(taint_toleration_status, taint_detail=profile.taint_detail),
+        "NodeAffinity": node_affinity_status,
+        "NodePorts": node_ports_status,
+        "NodeResourcesFit": node_resources_fit_status,
+        "PodTopologySpread": pod_topology_spread_status,
+        "InterPodAffinity": inter_pod_affinity_status,
+    }
+    return tuple((name, table[name]) for name in FILTER_ORDER if profile.filter_enabled(name))
+
+
+def replace_node(nodes: Sequence[NodeInfo], ni: NodeInfo) -> tuple[NodeInfo, ...]:
+    """The snapshot with `ni` in place of the node of the same name."""
+    return tuple(ni if n.name == ni.name else n for n in nodes)
+
+
+def run_filters(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile) -> FilterStatus | None:
+    """RunFilterPlugins: the first failing enabled filter's status, or None."""
+    for _, fn in filter_fns(profile):
+        status = fn(pod, ni, nodes)
+        if status is not None:
+            return status
+    return None
+
+
+def run_filters_with_nominated(
+    pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile
+) -> FilterStatus | None:
+    """RunFilterPluginsWithNominatedPods: pass with the nominated pods of priority >= the pod's
+    on the node (other than the pod itself), and also without them."""
+    key, prio = pod_key(pod), pod_priority(pod)
+    added = [p for p in ni.nominated if pod_priority(p) >= prio and pod_key(p) != key]
+    if added:
+        with_nominated = ni.with_pods(added=added)
+        status = run_filters(pod, with_nominated, replace_node(nodes, with_nominated), profile)
+        if status is not None:
+            return status
+    return run_filters(pod, ni, nodes, profile)
+
+
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
+    """schedule_one.go numFeasibleNodesToFind."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    if percentage == 0:
+        percentage = max(50 - num_all_nodes // 125, MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
+    return max(num_all_nodes * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+@attrs.frozen
+class Diagnosis:
+    """The outcome of the filter phase for one pod."""
+
+    feasible: tuple[str, ...]
+    statuses: FrozenMap[str, FilterStatus]
+    prefilter: FilterStatus | None = None
+
+
+def _prefilter(
+    pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile
+) -> tuple[list[NodeInfo], Diagnosis | None, dict[str, FilterStatus]]:
+    """NodeAffinity.PreFilter: (candidates, a Diagnosis if PreFilter rejects, absent-node statuses)."""
+    if not profile.filter_enabled("NodeAffinity"):
+        return list(nodes), None, {}
+    names = node_affinity_candidates(pod)
+    if names is None:
+        return list(nodes), None, {}
+    if not names:
+        status = FilterStatus("NodeAffinity", (REASON_CONFLICT,), True)
+        return [], Diagnosis((), FrozenMap({n.name: status for n in nodes}), status), {}
+    absent = FilterStatus("NodeAffinity", ("node(s) didn't satisfy plugin(s) [NodeAffinity]",), True)
+    return [n for n in nodes if n.name in names], None, {n.name: absent for n in nodes if n.name not in names}
+
+
+def diagnose(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, start_index: int = 0) -> Diagnosis:
+    """findNodesThatFitPod without the nominated-node shortcut: PreFilter, then Filter over the
+    candidates from `start_index` (nextStartNodeIndex) on, stopping after numFeasibleNodesToFind
+    feasible nodes. Nodes are tried one after another (upstream: in parallel)."""
+    candidates, failed, statuses = _prefilter(pod, nodes, profile)
+    if failed is not None:
+        return failed
+    want = num_feasible_nodes_to_find(len(candidates), profile.percentage_of_nodes_to_score)
+    feasible: list[str] = []
+    for i in range(len(candidates)):
+        if len(feasible) >= want:
+            break
+        ni = candidates[(start_index + i) % len(candidates)]
+        status = run_filters_with_nominated(pod, ni, nodes, profile)
+        if status is None:
+            feasible.append(ni.name)
+        else:
+            statuses[ni.name] = status
+    return Diagnosis(tuple(sorted(feasible)), FrozenMap(statuses))

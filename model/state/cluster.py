@@ -1,0 +1,246 @@
+"""The composed cluster state, the model configuration, and the helpers components share.
+
+`ClusterState` is one immutable value: the API store, every component's informer caches, each
+node's *actual* kubelet state (separate from what the API says), the scheduler instances' and
+controllers' in-memory state, the clock, the network, which components are down, and the fault
+budget spent. `ClusterModel` is the fixed configuration (scenario, parameters, controllers) that
+`actions` and `step` read; it is not part of the state.
+
+Components (scheduler, controllers, kubelets, node lifecycle, faults) live in their own modules.
+Each exposes `enabled(model, state) -> Iterator[Action]`, `HANDLERS` (action class → pure
+handler) and optionally `next_timer(model, state) -> int | None`; `kubeprop.model.cluster.compose`
+composes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from kubeprop.model.api.objects import ApiObject
+from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.store import Store
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.state.informer import InformerState, ObjectView, oldest_needed_revision
+
+if TYPE_CHECKING:
+    from kubeprop.model.scenario.load import Scenario
+    from kubeprop.model.scenario.schema import FaultBudget
+    from kubeprop.model.state.actions import Action
+
+SCHEDULER = "scheduler"
+CONTROLLER_MANAGER = "controller-manager"
+KUBELET_PREFIX = "kubelet/"
+
+
+def kubelet(node: str) -> str:
+    """The component name of a node's kubelet."""
+    return f"{KUBELET_PREFIX}{node}"
+
+
+@attrs.frozen(cache_hash=True)
+class FaultsSpent:
+    """How many faults of each kind have been injected (compared against the scenario's budget)."""
+
+    node_crash: int = 0
+    partition: int = 0
+    container_crash: int = 0
+    component_crash: int = 0
+    watch_drop: int = 0
+    request_failure: int = 0
+
+    def allows(self, budget: FaultBudget, kind: str) -> bool:
+        """True if one more fault of `kind` fits the budget."""
+        return bool(getattr(self, kind) < getattr(budget, kind))
+
+    def spend(self, kind: str) -> FaultsSpent:
+        """One more fault of `kind`."""
+        return attrs.evolve(self, **{kind: getattr(self, kind) + 1})
+
+
+@attrs.frozen(cache_hash=True)
+class ClusterState:
+    """Everything that changes. Equal states compare and hash equal; nothing is shared mutably.
+
+    - `informers`: component → caches (empty when the scenario uses instant caches);
+    - `kubelets`: node → that node's actual pods and containers (`kubeprop.model.kubelet.component`);
+    - `schedulers`: scheduler instance → its in-memory state (queue, assume cache);
+    - `controllers`: controller name → its work queue and memory (expectations, …);
+    - `heartbeat_lost`: node → model time its kubelet last reached the API server; a node that is
+      up and reachable is absent (its heartbeats are continuous: see docs/adr/0002);
+    - `armed_failures`: component → HTTP status its next API request fails with.
+    """
+
+    store: Store
+    informers: FrozenMap[str, InformerState] = EMPTY
+    kubelets: FrozenMap[str, Any] = EMPTY
+    schedulers: FrozenMap[str, Any] = EMPTY
+    controllers: FrozenMap[str, Any] = EMPTY
+    clock: int = 0
+    partitioned: frozenset[str] = frozenset()
+    down: frozenset[str] = frozenset()
+    heartbeat_lost: FrozenMap[str, int] = EMPTY
+    armed_failures: FrozenMap[str, int] = EMPTY
+    faults: FaultsSpent = FaultsSpent()
+    quiesced: bool = False
+    workload_next: int = 0
+    seen_revisions: FrozenMap[str, int] = EMPTY
+    """Ghost state for checking only: `component|resource` → the highest revision that component
+    saw before it last lost its caches (written at crashes and relists)."""
+    time_travel: frozenset[str] = frozenset()
+    """Ghost state: `component|resource` pairs whose LIST returned an older revision than one
+    they had already seen (resourceVersion went backwards for that client)."""
+
+
+@attrs.frozen
+class ClusterModel:
+    """The fixed configuration of one exploration: scenario, parameters and components."""
+
+    scenario: Scenario
+    api: ApiServerConfig
+    nodes: tuple[str, ...]
+    controllers: tuple[Any, ...] = ()
+    scheduler_instances: tuple[str, ...] = (SCHEDULER,)
+    scheduler_profile: Any = None
+    parameters: FrozenMap[str, Any] = EMPTY
+    variant: str = "correct"
+    workload_objects: tuple[tuple[ApiObject, ...], ...] = ()
+    """For each workload step, the objects an `apply` step sends (empty for other steps)."""
+    etcd_members: tuple[str, ...] = ()
+    """The scenario's etcd members (`topology.etcd`); each can crash as component `etcd/<name>`."""
+    etcd_nodes: tuple[str, ...] = ()
+    """The node each etcd member runs on ("" if none): a node crash takes its member down too."""
+
+    @property
+    def instant_caches(self) -> bool:
+        """True when components read the store directly (no informer lag)."""
+        return bool(self.parameters["instantCaches"])
+
+    @property
+    def tick_seconds(self) -> int:
+        """The clock granularity."""
+        return int(self.scenario.spec.bounds.tick_seconds)
+
+    @property
+    def budget(self) -> FaultBudget:
+        """The scenario's fault budget."""
+        return self.scenario.spec.faults
+
+    def parameter(self, name: str) -> Any:
+        """A model parameter's value."""
+        return self.parameters[name]
+
+
+def view(model: ClusterModel, state: ClusterState, component: str) -> ObjectView:
+    """What `component` reads: its informer cache, or the store itself with instant caches (except
+    for a partitioned kubelet, which keeps the snapshot it had when it was cut off)."""
+    informer = state.informers.get(component)
+    if informer is not None:
+        return informer
+    return state.store if model.instant_caches else InformerState()
+
+
+def is_up(state: ClusterState, component: str) -> bool:
+    """True unless the component (or, for a kubelet, its node) is down."""
+    if component in state.down:
+        return False
+    if component.startswith(KUBELET_PREFIX):
+        return f"node/{component[len(KUBELET_PREFIX):]}" not in state.down
+    return True
+
+
+def reaches_apiserver(state: ClusterState, component: str) -> bool:
+    """True if the component is up and not cut off by a partition (kubelets only can be)."""
+    if not is_up(state, component):
+        return False
+    return not (component.startswith(KUBELET_PREFIX) and component[len(KUBELET_PREFIX):] in state.partitioned)
+
+
+ETCD_PREFIX = "etcd/"
+
+
+def etcd_quorum(model: ClusterModel) -> int:
+    """Members needed to commit: ⌊n/2⌋+1 (`etcd-io/raft quorum/majority.go`), or the seed's
+    ⌈n/2⌉ with `etcdQuorum: ceil`."""
+    n = len(model.etcd_members)
+    return -(-n // 2) if model.parameter("etcdQuorum") == "ceil" else n // 2 + 1
+
+
+def etcd_available(model: ClusterModel, state: ClusterState) -> bool:
+    """True when enough etcd members are up to commit a write or serve a consistent read.
+
+    The cluster model treats etcd as a linearizable store that is available exactly when a
+    quorum is up — the guarantee `kubeprop.model.raft.system` checks on the replication protocol itself
+    (assume-guarantee composition; docs/raft.md). Scenarios without etcd members: always."""
+    if not model.etcd_members:
+        return True
+    hosts = model.etcd_nodes or ("",) * len(model.etcd_members)
+    up = sum(
+        1 for member, host in zip(model.etcd_members, hosts, strict=True)
+        if f"{ETCD_PREFIX}{member}" not in state.down and not (host and f"node/{host}" in state.down)
+    )
+    return up >= etcd_quorum(model)
+
+
+def send(model: ClusterModel, state: ClusterState, user: str, request: Request,
+         component: str) -> tuple[ClusterState, Response]:
+    """Send one API request on behalf of `component` (authenticating as `user`).
+
+    Without an etcd quorum every request fails with 500 and writes nothing. An armed request
+    failure (`FailNextRequest`) is consumed here: 500 and 429 fail without
+    writing; 504 (a client timeout) applies the write but the client sees a failure, as a
+    request that times out after reaching etcd does.
+    """
+    if not etcd_available(model, state):
+        # The API server's etcd client times out; upstream maps it to 500 "etcdserver: request timed out".
+        return state, Response(500, "InternalError", "etcdserver: request timed out (no etcd quorum)")
+    code = state.armed_failures.get(component)
+    if code is not None:
+        state = attrs.evolve(state, armed_failures=state.armed_failures.delete(component))
+        if code != 504:
+            reason = {500: "InternalError", 429: "TooManyRequests"}.get(code, "InternalError")
+            return state, Response(code, reason, "injected failure")
+    result = handle(state.store, request, model.api, state.clock)
+    state = attrs.evolve(state, store=result.store)
+    response = result.response
+    if code == 504:
+        response = Response(504, "Timeout", "the request timed out (the write may have been applied)")
+    return state, response
+
+
+def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
+    """Drop watch events that no live cache still needs, so equal clusters have equal logs."""
+    if model.instant_caches:
+        needed = state.store.revision
+    else:
+        live = FrozenMap({c: inf for c, inf in state.informers.items() if is_up(state, c)})
+        oldest = oldest_needed_revision(live)
+        needed = state.store.revision if oldest is None else oldest
+    if needed <= state.store.compacted and not state.store.events:
+        return state
+    return attrs.evolve(state, store=state.store.compact(needed))
+
+
+Handler = Callable[[ClusterModel, ClusterState, Any], ClusterState]
+Enumerator = Callable[[ClusterModel, ClusterState], Iterator["Action"]]
+Timer = Callable[[ClusterModel, ClusterState], "int | None"]
+
+
+def pod_key(obj: ApiObject) -> str:
+    """`namespace/name`, how actions and work queues name a namespaced object."""
+    return f"{obj.metadata.namespace}/{obj.metadata.name}"
+
+
+def evolve_map(mapping: FrozenMap[str, Any], key: str, value: Any) -> FrozenMap[str, Any]:
+    """`mapping` with `key` set (a small readability helper for nested state updates)."""
+    return mapping.set(key, value)
+
+
+def merged(*maps: Mapping[str, Any]) -> FrozenMap[str, Any]:
+    """One FrozenMap from several mappings, later ones winning."""
+    out: dict[str, Any] = {}
+    for m in maps:
+        out.update(m)
+    return FrozenMap(out)

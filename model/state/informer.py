@@ -1,0 +1,122 @@
+"""Informer caches: each component's own, lagging view of the API store.
+
+Upstream (`staging/src/k8s.io/client-go/tools/cache/reflector.go`, `shared_informer.go`): a
+reflector LISTs a resource, then WATCHes from the list's resourceVersion; events of one resource
+arrive in revision order; a dropped watch or 410 Gone means a fresh LIST, which replaces the
+cache (intermediate states are never seen; deleted objects vanish). Different resources are
+separate watches, so a component's pod cache and node cache can be at different revisions.
+
+In the model a component's cache is an `InformerState`: per watched resource, the objects and
+the revision delivered up to. Delivering the next event of one resource to one component is an
+action (`Deliver`), so caches lag the store and components do not see their own writes until
+the event arrives. `instantCaches` (a scenario parameter) replaces all of this by reading the
+store directly, for faster exploration when lag is not under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import attrs
+
+from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.frozen import EMPTY, FrozenMap
+
+ObjectFilter = Callable[[ApiObject], bool]
+
+
+class ObjectView(Protocol):
+    """What a component may read: a Store (instant caches) or an InformerState (lagging cache)."""
+
+    def get(self, key: ObjectKey) -> ApiObject | None: ...
+
+    def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]: ...
+
+
+@attrs.frozen(cache_hash=True)
+class ResourceCache:
+    """One resource's objects as a component last heard of them.
+
+    `revision` is the revision of the last delivered event (or of the LIST); `stale` is True
+    after a dropped watch until the next relist (no more events arrive meanwhile)."""
+
+    objects: FrozenMap[ObjectKey, ApiObject] = EMPTY
+    revision: int = 0
+    stale: bool = False
+
+
+@attrs.frozen(cache_hash=True)
+class InformerState:
+    """A component's caches, one per watched (qualified) resource."""
+
+    resources: FrozenMap[str, ResourceCache] = EMPTY
+
+    def get(self, key: ObjectKey) -> ApiObject | None:
+        """The cached object at `key`, or None (also when the resource is not watched)."""
+        cache = self.resources.get(key.resource)
+        return None if cache is None else cache.objects.get(key)
+
+    def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]:
+        """Cached objects of a resource in key order, optionally in one namespace."""
+        cache = self.resources.get(resource)
+        if cache is None:
+            return
+        for key, obj in cache.objects.sorted_items():
+            if not namespace or key.namespace == namespace:
+                yield obj
+
+    def lag(self, store: Store) -> FrozenMap[str, int]:
+        """For each watched resource, how many of its events are not yet delivered."""
+        out = {}
+        for resource, cache in self.resources.items():
+            out[resource] = sum(1 for e in store.events if e.key.resource == resource and e.revision > cache.revision)
+        return FrozenMap(out)
+
+
+def list_resource(store: Store, resource: str, keep: ObjectFilter | None = None) -> ResourceCache:
+    """A fresh LIST of one resource (optionally filtered, like a field selector)."""
+    objects = {
+        key: obj for key, obj in store.objects.sorted_items()
+        if key.resource == resource and (keep is None or keep(obj))
+    }
+    return ResourceCache(FrozenMap(objects), store.revision, stale=False)
+
+
+def start_informer(store: Store, resources: tuple[str, ...], filters: FrozenMap[str, ObjectFilter] = EMPTY
+                   ) -> InformerState:
+    """A component's caches right after it starts (LIST of every watched resource)."""
+    return InformerState(FrozenMap({r: list_resource(store, r, filters.get(r)) for r in resources}))
+
+
+def next_event(store: Store, cache: ResourceCache, resource: str) -> WatchEvent | None:
+    """The next undelivered event of `resource` for this cache, if any (None while stale)."""
+    if cache.stale:
+        return None
+    for event in store.events:
+        if event.revision > cache.revision and event.key.resource == resource:
+            return event
+    return None
+
+
+def deliver(cache: ResourceCache, event: WatchEvent, keep: ObjectFilter | None = None) -> ResourceCache:
+    """Apply one watch event to a cache. With a filter (a field selector such as the kubelet's
+    `spec.nodeName=<node>`), an object that stops matching is removed, as the watch then sends
+    DELETED."""
+    if event.type == "DELETED" or (keep is not None and not keep(event.object)):
+        objects = cache.objects.delete(event.key)
+    else:
+        objects = cache.objects.set(event.key, event.object)
+    return ResourceCache(objects, event.revision, stale=False)
+
+
+def oldest_needed_revision(informers: FrozenMap[str, InformerState]) -> int | None:
+    """The lowest revision any live, non-stale cache still needs events after (None if none)."""
+    revisions = [
+        cache.revision
+        for informer in informers.values()
+        for cache in informer.resources.values()
+        if not cache.stale
+    ]
+    return min(revisions) if revisions else None

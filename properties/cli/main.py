@@ -1,0 +1,112 @@
+"""The `kubeprop` command.
+
+Exit codes (docs/cli.md): 0 all good / no violation; 1 a violation or finding; 2 bad input or
+usage (a rejected manifest included); 3 inconclusive; 4 internal error (a bug in kubeprop — the
+message says how to get the traceback). No traceback reaches the user unless KUBEPROP_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kubeprop.model.api.manifests import ManifestError
+from kubeprop.properties.cli.check import register as _check_register
+from kubeprop.properties.cli.gate import register as _gate_register
+from kubeprop.properties.cli.raft import register as _raft_command
+from kubeprop.properties.cli.replay import register as _replay_register
+from kubeprop.properties.cli.schedule import register as _schedule_register
+from kubeprop.properties.cli.validate import run_validate
+
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+DESCRIPTION = (
+    "kubeprop: a model checker and property tester for Kubernetes-style reconciliation. "
+    "It models the control plane (API server, etcd, scheduler, controllers, kubelets) as a pure "
+    "transition system and checks the promises it makes."
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our exit code for usage errors (2, as argparse) and a hint line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n(try '{self.prog} --help')\n")
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    validate = sub.add_parser(
+        "validate",
+        help="send every object of a scenario or manifest folder through the API server pipeline",
+        description=(
+            "Load a scenario (a scenario file, a folder with scenario.yaml, or a bare manifest "
+            "file/folder; default: the built-in FeastFlow scenario), send every object through the "
+            "modelled API server as the scenario's user (authentication, RBAC, admission, "
+            "validation, persistence), and print for each object either 'created' with the "
+            "defaults the server applied, or the 4xx reason with file:line: field. "
+            "Exit 0 when every object is admitted, 2 on bad input or any rejected object."
+        ),
+    )
+    validate.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                          help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
+    validate.add_argument("--output", "-o", choices=("summary", "yaml"), default="summary",
+                          help="summary (default): one line per object plus applied defaults; "
+                               "yaml: the stored objects as YAML")
+    validate.set_defaults(run=lambda args: run_validate(args.path, args.output, sys.stdout))
+
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+COMMANDS: list[Register] = [
+    _validate_command, _check_register, _gate_register, _schedule_register, _replay_register, _raft_command,
+]
+"""Each subcommand registers itself here: a function adding its parser (with `set_defaults(run=…)`,
+`run` taking the parsed arguments and returning the exit code)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = _Parser(prog="kubeprop", description=DESCRIPTION)
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for register in COMMANDS:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except ManifestError as err:
+        sys.stderr.write(f"kubeprop {args.command}: bad input:\n{err}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("kubeprop: interrupted\n")
+        return 130
+    except Exception as err:  # the last line of defence: never show a traceback by default
+        if os.environ.get("KUBEPROP_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"kubeprop {args.command}: internal error: {type(err).__name__}: {err}\n"
+            "This is a bug in kubeprop. Re-run with KUBEPROP_DEBUG=1 to see the traceback.\n"
+        )
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    """`python -m kubeprop.properties.cli.main`."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,165 @@
+"""`kubeprop schedule`: can the scenario's pods all be placed, and what breaks it?
+
+Steps: the scenario's desired pods (`scheduling_workloads.desired_pods`, `--scale` applied) on
+its nodes; one Z3 solver (`scheduling_solver`) answers "every pod at once" with the `--drain`
+nodes removed, then, incrementally under assumptions, the same with every set of
+`--fail-nodes K` further nodes removed; and the default scheduler's one-at-a-time result
+(`greedy`) is compared with Z3's joint answer. Exit codes: 0 feasible (and greedy agrees),
+1 a finding (infeasible, a failure set that breaks it, or greedy leaving a pod Pending although
+a placement exists), 2 bad input, 3 unknown (Z3 ran out of its `--rlimit` budget).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from kubeprop.model.api.core import Node
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler.decide import build_node_infos
+from kubeprop.properties.scheduling.encode import Problem
+from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
+from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
+from kubeprop.properties.scheduling.workloads import ScaleError, desired_pods, greedy
+
+__all__ = ["MAX_WHAT_IFS", "register", "run_schedule"]
+
+EXIT_OK, EXIT_FINDING, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+MAX_WHAT_IFS = 10_000
+EXPLAINED_WHAT_IFS = 3
+
+
+class BadInput(ValueError):
+    """A flag value that cannot be used (the message says what would be valid)."""
+
+
+def _scale(values: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for value in values:
+        name, sep, count = value.partition("=")
+        if not sep or not name or not count.isdigit():
+            raise BadInput(f"--scale {value!r}: expected WORKLOAD=N with N a whole number, e.g. feastflow-backend=5")
+        out[name] = int(count)
+    return out
+
+
+def _check_nodes(names: Sequence[str], drain: Sequence[str], fail: int) -> None:
+    unknown = [n for n in drain if n not in names]
+    if unknown:
+        raise BadInput(f"--drain {', '.join(unknown)}: no such node; valid: {', '.join(names)}")
+    left = len(names) - len(set(drain))
+    if not 0 <= fail <= left:
+        raise BadInput(f"--fail-nodes {fail}: must be between 0 and {left} (the nodes not drained)")
+    if math.comb(left, fail) > MAX_WHAT_IFS:
+        raise BadInput(f"--fail-nodes {fail}: {math.comb(left, fail)} node sets to try; at most {MAX_WHAT_IFS}")
+
+
+def _unknown(out: TextIO, outcome: Outcome, rlimit: int, what: str) -> None:
+    out.write(f"UNKNOWN {what}: Z3 stopped after {outcome.spent} resource units "
+              f"(--rlimit {rlimit} per check): {outcome.reason}\n")
+
+
+def _infeasible(out: TextIO, solver: SchedulingSolver, outcome: Outcome, down: Sequence[str], what: str) -> None:
+    down_ix = frozenset(solver.node_index(n) for n in down)
+    out.write(f"INFEASIBLE {what}: not every pod can be placed. Minimal explanation:\n")
+    for line in explain_core(solver.enc, outcome.core, down_ix):
+        out.write(f"  - {line}\n")
+
+
+def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, drain: Sequence[str]) -> bool:
+    nodes = [ni for ni in solver.problem.nodes if ni.name not in drain]
+    result = greedy(nodes, solver.problem.pending)
+    if not result.pending:
+        out.write("The default scheduler, one pod at a time, places every pod too.\n")
+        return False
+    out.write("FINDING: the scheduler leaves a pod Pending although a placement exists.\n")
+    for key, message in result.pending.sorted_items():
+        out.write(f"  {key}: {message}\n")
+    rows = comparison_table(result.placement, outcome.placement, solver.problem.pending,
+                            ("SCHEDULER (one at a time)", "Z3 (joint)"))
+    out.writelines(f"  {row}\n" for row in rows)
+    return True
+
+
+def _what_ifs(out: TextIO, solver: SchedulingSolver, drain: Sequence[str], k: int) -> tuple[int, int]:
+    """Try every set of `k` more nodes down; (breaking sets, unknown sets)."""
+    live = [ni.name for ni in solver.problem.nodes if ni.name not in drain]
+    broken = unknown = tried = 0
+    for combo in itertools.combinations(live, k):
+        tried += 1
+        down = (*drain, *combo)
+        outcome = solver.check(down, minimise=broken < EXPLAINED_WHAT_IFS)
+        if outcome.status == "unknown":
+            unknown += 1
+            _unknown(out, outcome, solver.rlimit, f"losing {', '.join(combo)}")
+        elif outcome.status == "unsat":
+            broken += 1
+            if broken <= EXPLAINED_WHAT_IFS:
+                _infeasible(out, solver, outcome, down, f"after losing {', '.join(combo)}")
+            else:
+                out.write(f"INFEASIBLE after losing {', '.join(combo)}\n")
+    out.write(f"What-if: {tried} set(s) of {k} node(s) tried, {broken} break it, {unknown} unknown.\n")
+    return broken, unknown
+
+
+def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], rlimit: int,
+                 out: TextIO, err: TextIO) -> int:
+    """The whole command; returns the exit code."""
+    try:
+        if rlimit <= 0:
+            raise BadInput(f"--rlimit {rlimit}: must be a positive number of Z3 resource units")
+        scenario = load_scenario(path)
+        state = initial_state(build_model(scenario))
+        nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+        _check_nodes([n.metadata.name for n in nodes], drain, fail_nodes)
+        bound, pending = desired_pods(state.store, _scale(scale))
+    except (BadInput, ScaleError) as problem:
+        err.write(f"kubeprop schedule: bad input: {problem}\n")
+        return EXIT_BAD_INPUT
+    solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
+    what = f"with {', '.join(drain)} drained" if drain else "as given"
+    out.write(f"Scenario {scenario.name}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} node(s).\n")
+    outcome = solver.check(drain)
+    if outcome.status == "unknown":
+        _unknown(out, outcome, rlimit, what)
+        return EXIT_UNKNOWN
+    if outcome.status == "unsat":
+        _infeasible(out, solver, outcome, drain, what)
+        return EXIT_FINDING
+    out.write(f"FEASIBLE {what}: a placement of every pod (Z3):\n")
+    out.writelines(f"  {row}\n" for row in placement_table(outcome.placement, pending))
+    finding = _greedy_finding(out, solver, outcome, drain)
+    broken, unknown = _what_ifs(out, solver, drain, fail_nodes) if fail_nodes else (0, 0)
+    if finding or broken:
+        return EXIT_FINDING
+    return EXIT_UNKNOWN if unknown else EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `kubeprop schedule` to the CLI."""
+    p = sub.add_parser(
+        "schedule", help="Z3: can every pod be placed at once, after scaling, after losing nodes?",
+        description=(
+            "Place the scenario's desired pods (replicas x pod template of every Deployment, StatefulSet and "
+            "ReplicaSet) on its nodes under every hard scheduling constraint with Z3: print a placement, or a "
+            "minimal explanation of why none exists; compare with the default scheduler placing one pod at a "
+            "time; with --fail-nodes K, try every set of K nodes lost. Exit 0 feasible, 1 a finding (infeasible, "
+            "a breaking node set, or the scheduler leaving a pod Pending although a placement exists), 2 bad "
+            "input, 3 unknown (Z3 budget exhausted)."))
+    p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO",
+                   help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
+    p.add_argument("--scale", action="append", default=[], metavar="WORKLOAD=N",
+                   help="replicas for a workload (name or namespace/name); repeatable")
+    p.add_argument("--fail-nodes", type=int, default=0, metavar="K",
+                   help="also check every set of K nodes failing (incrementally, one solver)")
+    p.add_argument("--drain", nargs="+", default=[], metavar="NODE", help="nodes removed before placing")
+    p.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT, metavar="N",
+                   help=f"Z3 resource units per check (deterministic budget; default {DEFAULT_RLIMIT})")
+    p.set_defaults(run=lambda a: run_schedule(a.path, a.scale, a.fail_nodes, a.drain, a.rlimit, sys.stdout,
+                                              sys.stderr))

@@ -1,0 +1,119 @@
+"""`kubeprop validate`: every object of a scenario through the API server pipeline, reported.
+
+Computing (the bootstrap) is in `kubeprop.model.scenario.bootstrap`; this module only renders it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from kubeprop.model.api.codec import format_path
+from kubeprop.model.api.objects import encode_object, kind_info
+from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
+from kubeprop.model.scenario.load import Scenario, load_scenario
+
+SYSTEM_FIELDS = {
+    "metadata.uid", "metadata.resourceVersion", "metadata.creationTimestamp", "metadata.generation",
+    "metadata.namespace",
+}
+"""Fields every stored object gets; not worth listing as 'defaults'."""
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else key))
+        return out
+    if isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(_flatten(item, f"{prefix}[{i}]"))
+        return out
+    return {prefix: value}
+
+
+def applied_defaults(outcome: Outcome) -> list[str]:
+    """`field=value` for every field the server added or changed, except the system fields."""
+    if outcome.response.obj is None:
+        return []
+    before = _flatten(encode_object(outcome.obj))
+    after = _flatten(encode_object(outcome.response.obj))
+    changes = []
+    for path, value in after.items():
+        if path in SYSTEM_FIELDS or before.get(path) == value:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value)
+        changes.append(f"{path}={text}")
+    return changes
+
+
+def _display_path(file: str, base: Path) -> str:
+    try:
+        return os.path.relpath(file, base)
+    except ValueError:
+        return file
+
+
+def _object_name(outcome: Outcome) -> str:
+    meta = outcome.obj.metadata
+    info = kind_info(outcome.obj)
+    name = meta.name or f"{meta.generate_name}*"
+    namespace = meta.namespace or ("default" if info.namespaced else "")
+    return f"{info.kind} {namespace}/{name}" if namespace else f"{info.kind} {name}"
+
+
+def _where(outcome: Outcome, base: Path) -> str:
+    if outcome.source is None:
+        return f"({outcome.origin})"
+    return f"{_display_path(outcome.source.file, base)}:{outcome.source.line}"
+
+
+def _rejection_lines(outcome: Outcome, base: Path) -> list[str]:
+    response = outcome.response
+    head = f"{response.code} {response.reason}"
+    if outcome.source is None or not response.errors:
+        return [f"    {head}: {response.message}"]
+    file = _display_path(outcome.source.file, base)
+    lines = [f"    {head}:"]
+    for error in response.errors:
+        line = outcome.source.line_of(error.path)
+        lines.append(f"    {file}:{line}: {format_path(error.path)}: {error.type}: {error.detail}")
+    return lines
+
+
+def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[str]:
+    """One line per object (created / rejected), the defaults applied, and a closing count."""
+    lines = [f"scenario {scenario.name}: {len(result.outcomes)} objects, manifests applied as user "
+             f"{scenario.apply_as!r}"]
+    for outcome in result.outcomes:
+        verdict = "created " if outcome.response.ok else "REJECTED"
+        lines.append(f"{verdict} {_object_name(outcome)}  {_where(outcome, base)}")
+        if outcome.response.ok:
+            defaults = applied_defaults(outcome) if outcome.source is not None else []
+            lines.extend(f"    default {change}" for change in defaults)
+        else:
+            lines.extend(_rejection_lines(outcome, base))
+    admitted = len(result.outcomes) - len(result.rejected)
+    lines.append(f"{admitted} admitted, {len(result.rejected)} rejected")
+    return lines
+
+
+def run_validate(path: Path | None, output: str, out: TextIO) -> int:
+    """Run `kubeprop validate`; returns 0 if every object was admitted, else 2."""
+    scenario = load_scenario(path)
+    result = bootstrap(scenario)
+    base = Path(scenario.path).parent
+    if output == "yaml":
+        docs = [encode_object(o.response.obj) for o in result.outcomes if o.response.obj is not None]
+        out.write(yaml.safe_dump_all(docs, sort_keys=False))
+        for line in render_summary(scenario, result, base)[-1:]:
+            out.write(f"# {line}\n")
+    else:
+        out.write("\n".join(render_summary(scenario, result, base)) + "\n")
+    return 0 if not result.rejected else 2

@@ -1,0 +1,224 @@
+"""Z3-checked scheduling: every scheduler decision is sound and complete, as a property.
+
+`scheduler-decisions-sound` (a safety property every engine can check) judges the scheduler's
+two kinds of decision against the hard constraints encoded in `scheduling_encode` — always
+the *default* profile's full set, whatever plugins the model's own scheduler runs:
+
+* **soundness** — a pod the scheduler bound (PodScheduled=True, `pkg/registry/core/pod/storage`
+  assignPod) must fit its node. In the state the binding is written (the pod's resourceVersion
+  is the store's revision and its only condition is PodScheduled), the snapshot is the cluster
+  at binding time: the bound pods plus the scheduler's assumed pods. Z3 checks the pod on that
+  node (static filters, resources, spread, inter-pod affinity); unsat is a violation carrying
+  the minimal core in Kubernetes terms. In later states only the node-local rules are
+  re-checked, with the node's taints as they were at the binding (`timeAdded`).
+* **completeness** — a pod marked PodScheduled=False reason Unschedulable
+  (`pkg/scheduler/schedule_one.go` handleSchedulingFailure) that the scheduler still parks
+  (no helpful event since) must fit no node: Z3 looking for a node under the same snapshot
+  (nominated pods of higher or equal priority counted on their nodes, as
+  RunFilterPluginsWithNominatedPods) and finding one is a violation naming it.
+
+Both are judged only while the scheduler's informer has seen every pod and node event (other
+than the decision's own write): a decision made on a lagging cache is upstream behaviour, not a
+scheduler bug. Results are cached by the (hashable) pod and snapshot values, so states where
+nothing relevant changed cost a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import attrs
+
+from kubeprop.model.api.core import Node
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.scheduler.component import DEFAULT_SCHEDULER_NAME, SchedulerState
+from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, pod_priority
+from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
+from kubeprop.properties.registry import CheckResult, safety
+from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
+from kubeprop.properties.scheduling.explain import explain_core
+from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
+
+__all__ = [
+    "DEFAULT_RLIMIT",
+    "Encoding",
+    "Outcome",
+    "Problem",
+    "SchedulingSolver",
+    "Track",
+    "binding_violation",
+    "encode",
+    "explain_core",
+    "feasibility",
+    "scheduler_decisions_sound",
+    "unschedulable_violation",
+]
+
+
+def feasibility(problem: Problem, rlimit: int = DEFAULT_RLIMIT, down: tuple[str, ...] = ()) -> Outcome:
+    """Can every pending pod of `problem` be placed at once (with the nodes in `down` removed)?"""
+    return SchedulingSolver(problem, rlimit).check(down)
+
+
+def _without(nodes: tuple[NodeInfo, ...], key: str) -> tuple[NodeInfo, ...]:
+    return tuple(ni.with_pods(removed=frozenset({key})) if any(pod_key(p) == key for p in ni.pods) else ni
+                 for ni in nodes)
+
+
+@lru_cache(maxsize=2048)
+def binding_violation(pod: Pod, node: str, nodes: tuple[NodeInfo, ...]) -> str | None:
+    """Why binding `pod` to `node` breaks a hard constraint given the other pods in `nodes`
+    (the pod itself, if there, is taken out first), or None when Z3 finds the binding feasible."""
+    others = _without(nodes, pod_key(pod))
+    target = next((ni for ni in others if ni.name == node), None)
+    if target is None:
+        return f"node {node} does not exist"
+    reason = static_reason(pod, target)
+    if reason is not None:
+        return reason
+    placed = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=node))
+    solver = SchedulingSolver(Problem(others, (placed,)), DEFAULT_RLIMIT)
+    outcome = solver.check()
+    if outcome.status != "unsat":
+        return None
+    return "Z3 unsat core: " + "; ".join(explain_core(solver.enc, outcome.core))
+
+
+@lru_cache(maxsize=2048)
+def unschedulable_violation(pod: Pod, nodes: tuple[NodeInfo, ...]) -> str | None:
+    """A node Z3 can place `pod` on given the other pods in `nodes` (as a message), or None."""
+    free = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=""))
+    others = _without(nodes, pod_key(pod))
+    outcome = SchedulingSolver(Problem(others, (free,)), DEFAULT_RLIMIT).check(minimise=False)
+    if outcome.status != "sat":
+        return None
+    node = outcome.placement.get(pod_key(pod), "?")
+    return f"Z3 places it on node {node} (every hard constraint holds there)"
+
+
+# -- the property ---------------------------------------------------------------------------
+
+
+def _scheduled(pod: Pod) -> tuple[str, int] | None:
+    """(status, lastTransitionTime) of the pod's PodScheduled condition."""
+    for cond in pod.status.conditions:
+        if cond.type == "PodScheduled":
+            return cond.status + ":" + cond.reason, cond.last_transition_time or 0
+    return None
+
+
+def _ours(pod: Pod) -> bool:
+    return pod.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME) and pod.metadata.deletion_timestamp is None
+
+
+def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:
+    """Whether every scheduler instance has seen all pod and node events except those of `key`."""
+    if model.instant_caches:
+        return True
+    for instance in model.scheduler_instances:
+        informer = state.informers.get(instance)
+        if informer is None:
+            return False
+        for resource in ("pods", "nodes"):
+            cache = informer.resources.get(resource)
+            if cache is None or cache.stale:
+                return False
+            for event in state.store.events:
+                if event.revision > cache.revision and event.key.resource == resource and (
+                        f"{event.key.namespace}/{event.key.name}" != key):
+                    return False
+    return True
+
+
+def _assumed(model: ClusterModel, state: ClusterState) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for instance in model.scheduler_instances:
+        memory = state.schedulers.get(instance)
+        if isinstance(memory, SchedulerState):
+            out.update(memory.assumed.items())
+    return out
+
+
+def _snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo, ...]:
+    """Every node with the pods bound to it or assumed onto it by a scheduler instance."""
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
+    return build_node_infos(nodes, pods, _assumed(model, state))
+
+
+def _fresh_binding(state: ClusterState, pod: Pod) -> bool:
+    """The state in which the binding was written: nothing wrote the pod since."""
+    return (pod.metadata.resource_version == str(state.store.revision) and bool(pod.spec.node_name)
+            and len(pod.status.conditions) == 1 and pod.status.phase in ("", "Pending"))
+
+
+@lru_cache(maxsize=4096)
+def _node_local_violation(pod: Pod, node: Node, bound_at: int) -> str | None:
+    """Taints present at binding (timeAdded unset or not later) and required node affinity."""
+    taints = tuple(t for t in node.spec.taints if t.time_added is None or t.time_added <= bound_at)
+    taint = find_untolerated_taint(taints, pod.spec.tolerations)
+    if taint is not None:
+        return f"untolerated taint {taint.key}={taint.value}:{taint.effect}"
+    if not required_node_affinity_matches(pod, NodeInfo.of(node)):
+        return "node(s) didn't match Pod's node affinity/selector"
+    return None
+
+
+def _binding_problem(model: ClusterModel, state: ClusterState, pods: list[Pod]) -> CheckResult:
+    nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
+    for pod in pods:
+        scheduled = _scheduled(pod)
+        if scheduled is None or not scheduled[0].startswith("True") or pod.spec.node_name not in nodes:
+            continue
+        key, node = pod_key(pod), pod.spec.node_name
+        if _fresh_binding(state, pod) and _caught_up(model, state, key):
+            reason = binding_violation(pod, node, _snapshot(model, state))
+        else:
+            reason = _node_local_violation(pod, nodes[node], scheduled[1])
+        if reason:
+            return (f"Pod {key} is bound to node {node} (t={scheduled[1]}), violating a hard constraint: {reason}",
+                    (f"Pod {key}", f"Node {node}"))
+    return None
+
+
+def _parked(model: ClusterModel, state: ClusterState, key: str) -> bool:
+    for instance in model.scheduler_instances:
+        memory = state.schedulers.get(instance)
+        if is_up(state, instance) and isinstance(memory, SchedulerState) and key in memory.unschedulable:
+            return True
+    return False
+
+
+def _with_nominated(nodes: tuple[NodeInfo, ...], pod: Pod) -> tuple[NodeInfo, ...]:
+    key, prio = pod_key(pod), pod_priority(pod)
+    out = []
+    for ni in nodes:
+        added = [p for p in ni.nominated if pod_priority(p) >= prio and pod_key(p) != key]
+        out.append(ni.with_pods(added=added) if added else ni)
+    return tuple(out)
+
+
+def _unschedulable_problem(model: ClusterModel, state: ClusterState, pods: list[Pod]) -> CheckResult:
+    for pod in pods:
+        scheduled = _scheduled(pod)
+        key = pod_key(pod)
+        if scheduled is None or scheduled[0] != "False:Unschedulable" or pod.spec.node_name:
+            continue
+        if pod.status.nominated_node_name or not _parked(model, state, key) or not _caught_up(model, state, key):
+            continue
+        witness = unschedulable_violation(pod, _with_nominated(_snapshot(model, state), pod))
+        if witness:
+            return (f"Pod {key} is marked Unschedulable, but a node could take it: {witness}", (f"Pod {key}",))
+    return None
+
+
+@safety("scheduler-decisions-sound",
+        "Every pod the scheduler binds satisfies every hard scheduling constraint on its node at binding time "
+        "(Z3-checked), and every pod it marks Unschedulable fits no node.",
+        "pkg/scheduler/schedule_one.go; pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,"
+        "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity}")
+def scheduler_decisions_sound(model: ClusterModel, state: ClusterState) -> CheckResult:
+    pods = [p for p in state.store.list("pods") if isinstance(p, Pod) and _ours(p)]
+    return _binding_problem(model, state, pods) or _unschedulable_problem(model, state, pods)
+

@@ -1,0 +1,387 @@
+"""The hard scheduling constraints of a set of pods on a set of nodes, as one Z3 problem.
+
+A `Problem` is a scheduler snapshot (`NodeInfo`s holding the bound pods, which stay where they
+are) plus the pending pods to place. `encode(problem)` builds one Boolean `x<i>_<j>` for each
+(pending pod i, node j) that passes the *static* per-node filters — computed with the model's
+own filter functions (`kubeprop.model.scheduler.framework.filter_fns`, default profile:
+NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts against the bound pods),
+so the encoding and the scheduler cannot disagree on them. Only the pod-to-pod interactions
+become solver constraints:
+
+* NodeResourcesFit (`pkg/scheduler/framework/plugins/noderesources/fit.go`): per node and
+  resource (pods count included) a pseudo-boolean `Σ request·x ≤ free`, scaled by the gcd.
+* PodTopologySpread DoNotSchedule (`podtopologyspread/filtering.go`): for every domain d
+  holding a constrained pod and every live domain e, `count(d) − count(e) ≤ maxSkew` over the
+  final counts (the counts after every pod is placed; for pods sharing one constraint this is
+  exactly "some binding order passes the filter at every step"); with fewer live domains than
+  minDomains, `count(d) ≤ maxSkew`.
+* InterPodAffinity required terms, both directions (`interpodaffinity/filtering.go`): a pod's
+  anti-affinity term excludes the domains of matching pods; an affinity term needs, in the
+  pod's domain, some other pod matching all its terms (or no such pod anywhere and the pod
+  matching its own terms).
+* NodePorts between two pending pods: not both on one node.
+
+Every group of constraints hangs off a named *tracking literal* (`Track`), so an unsat core
+names Kubernetes things: a pod that must be placed, a node's cpu, a spread constraint, a node
+that is down (what-ifs). Terms are emitted as SMT-LIB text and parsed once
+(`z3.Solver.from_string`): per-term Python calls dominate build time at scale
+(docs/scheduling.md has the measurements).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.scheduler.affinity import AffinityTerm
+from kubeprop.model.scheduler.decide import NodeInfo, pod_key
+from kubeprop.model.scheduler.filters import find_untolerated_taint
+from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
+from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
+from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
+
+__all__ = ["STATIC_FILTERS", "Encoding", "Problem", "Track", "encode", "static_reason"]
+
+STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts")
+REASON_AFFINITY_KEY = "node(s) didn't match pod affinity rules (missing topology key)"
+
+
+@attrs.frozen
+class Problem:
+    """Bound pods stay on `nodes` (their NodeInfos); `pending` pods are to be placed."""
+
+    nodes: tuple[NodeInfo, ...]
+    pending: tuple[Pod, ...]
+
+
+@attrs.frozen
+class Track:
+    """What a tracking literal stands for: kind is place | resource | spread | anti | existing-anti |
+    affinity | ports | down; `pods` / `nodes` index the problem; `detail` a resource name or a
+    rendered constraint."""
+
+    kind: str
+    pods: tuple[int, ...] = ()
+    nodes: tuple[int, ...] = ()
+    detail: str = ""
+
+
+@attrs.define
+class Encoding:
+    """The SMT-LIB text of a problem plus what its names mean."""
+
+    problem: Problem
+    candidates: list[list[int]]
+    excluded: dict[tuple[int, int], str]
+    tracks: dict[str, Track]
+    lines: list[str] = attrs.field(factory=list)
+    cand_sets: list[frozenset[int]] = attrs.field(factory=list)
+
+    def var(self, i: int, j: int) -> str:
+        """The SMT name of "pending pod i is placed on node j"."""
+        return f"x{i}_{j}"
+
+    def text(self) -> str:
+        """The whole problem as SMT-LIB."""
+        return "\n".join(self.lines)
+
+
+def _plain_pod(pod: Pod) -> bool:
+    """No field any static filter (or a topology-key check) looks at is set."""
+    spec = pod.spec
+    return not (spec.node_name or spec.node_selector or spec.affinity or spec.topology_spread_constraints
+                or _host_ports(pod))
+
+
+def _plain_node(ni: NodeInfo) -> bool:
+    return not (ni.node.spec.unschedulable or ni.node.spec.taints)
+
+
+def static_reason(pod: Pod, ni: NodeInfo) -> str | None:
+    """Why `pod` can never go to `ni` regardless of the other pending pods (None: it may)."""
+    for name, fn in filter_fns(DEFAULT_PROFILE):
+        if name in STATIC_FILTERS:
+            status = fn(pod, ni, ())
+            if status is not None:
+                return _detail(name, status.message, pod, ni)
+    keys = {c.topology_key for c in spread_constraints(pod, "DoNotSchedule")}
+    if any(k not in ni.labels for k in keys):
+        return REASON_SPREAD_LABEL
+    affinity = pod.spec.affinity.pod_affinity if pod.spec.affinity else None
+    terms = affinity.required_during_scheduling_ignored_during_execution if affinity else ()
+    if any(t.topology_key not in ni.labels for t in terms):
+        return REASON_AFFINITY_KEY
+    return None
+
+
+def _detail(plugin: str, message: str, pod: Pod, ni: NodeInfo) -> str:
+    if plugin == "TaintToleration":
+        taint = find_untolerated_taint(ni.node.spec.taints, pod.spec.tolerations)
+        if taint is not None:
+            value = f"={taint.value}" if taint.value else ""
+            return f"{message} ({taint.key}{value}:{taint.effect})"
+    return message
+
+
+def _or(names: Iterable[str]) -> str:
+    items = list(names)
+    if not items:
+        return "false"
+    return items[0] if len(items) == 1 else f"(or {' '.join(items)})"
+
+
+def _pble(bound: int, terms: Sequence[tuple[int, str]]) -> str:
+    """Σ coef·lit ≤ bound as a Z3 pseudo-boolean term (coefficients > 0)."""
+    if bound < 0:
+        return "false"
+    if sum(c for c, _ in terms) <= bound:
+        return "true"
+    coefs = " ".join(str(c) for c, _ in terms)
+    return f"((_ pble {bound} {coefs}) {' '.join(lit for _, lit in terms)})"
+
+
+def encode(problem: Problem) -> Encoding:
+    """Build the SMT-LIB encoding of `problem` (see the module docstring)."""
+    enc = Encoding(problem, [], {}, {})
+    plain_nodes = [_plain_node(ni) for ni in problem.nodes]
+    for i, pod in enumerate(problem.pending):
+        row = []
+        plain = _plain_pod(pod)
+        for j, ni in enumerate(problem.nodes):
+            reason = None if plain and plain_nodes[j] else static_reason(pod, ni)
+            if reason is None:
+                row.append(j)
+            else:
+                enc.excluded[(i, j)] = reason
+        enc.candidates.append(row)
+        enc.cand_sets.append(frozenset(row))
+    _declare(enc)
+    _placement(enc)
+    _resources(enc)
+    _spread(enc)
+    _inter_pod(enc)
+    _ports(enc)
+    return enc
+
+
+def _track(enc: Encoding, name: str, track: Track) -> str:
+    enc.tracks[name] = track
+    enc.lines.append(f"(declare-const {name} Bool)")
+    return name
+
+
+def _declare(enc: Encoding) -> None:
+    names = [f"(declare-const {enc.var(i, j)} Bool)" for i, row in enumerate(enc.candidates) for j in row]
+    enc.lines.extend(names)
+
+
+def _on_node(enc: Encoding) -> list[list[int]]:
+    on: list[list[int]] = [[] for _ in enc.problem.nodes]
+    for i, row in enumerate(enc.candidates):
+        for j in row:
+            on[j].append(i)
+    return on
+
+
+def _placement(enc: Encoding) -> None:
+    """Each pending pod on at most one node (hard), at least one (tracked); a down node holds none."""
+    for i, row in enumerate(enc.candidates):
+        xs = [enc.var(i, j) for j in row]
+        if len(xs) > 1:
+            enc.lines.append(f"(assert ((_ at-most 1) {' '.join(xs)}))")
+        lit = _track(enc, f"place{i}", Track("place", (i,)))
+        enc.lines.append(f"(assert (=> {lit} {_or(xs)}))")
+    for j, pods in enumerate(_on_node(enc)):
+        lit = _track(enc, f"down{j}", Track("down", nodes=(j,)))
+        if pods:
+            enc.lines.append(f"(assert (=> {lit} (not {_or(enc.var(i, j) for i in pods)})))")
+
+
+def _resources(enc: Encoding) -> None:
+    requests = [pod_requests(p) for p in enc.problem.pending]
+    for j, pods in enumerate(_on_node(enc)):
+        ni = enc.problem.nodes[j]
+        names = sorted({r for i in pods for r, v in requests[i].items() if v > 0})
+        for r in [PODS, *names]:
+            want = [(1 if r == PODS else requests[i].get(r, 0), enc.var(i, j)) for i in pods]
+            want = [(c, x) for c, x in want if c > 0]
+            used = len(ni.pods) if r == PODS else ni.requested.get(r, 0)
+            free = ni.allocatable.get(r, 0) - used
+            if not want or sum(c for c, _ in want) <= free:
+                continue
+            g = math.gcd(*(c for c, _ in want))
+            scaled = [(c // g, x) for c, x in want]
+            lit = _track(enc, f"res{j}_{len(enc.tracks)}", Track("resource", nodes=(j,), detail=r))
+            enc.lines.append(f"(assert (=> {lit} {_pble(free // g if free >= 0 else -1, scaled)}))")
+
+
+# -- topology spread --------------------------------------------------------------------------
+
+
+def _spread_groups(problem: Problem) -> dict[tuple[str, SpreadConstraint, frozenset[int]], list[int]]:
+    """Pending pods sharing one constraint over the same eligible nodes."""
+    groups: dict[tuple[str, SpreadConstraint, frozenset[int]], list[int]] = {}
+    for i, pod in enumerate(problem.pending):
+        cs = spread_constraints(pod, "DoNotSchedule")
+        keys = {c.topology_key for c in cs}
+        for c in cs:
+            eligible = frozenset(
+                j for j, ni in enumerate(problem.nodes) if keys <= set(ni.labels) and c.includes(pod, ni))
+            groups.setdefault((pod.metadata.namespace, c, eligible), []).append(i)
+    return groups
+
+
+def _domain_terms(enc: Encoding, c: SpreadConstraint, pod: Pod, nodes: list[int]) -> tuple[int, list[str]]:
+    """(bound pods counted, pending-pod literals that would add to the count) over `nodes`, as
+    `pod`'s constraint `c` counts them (countPodsMatchSelector)."""
+    existing = sum(c.counts(pod, enc.problem.nodes[j].pods) for j in nodes)
+    matching = [q for q, other in enumerate(enc.problem.pending) if c.counts(pod, (other,))]
+    lits = [enc.var(q, j) for j in nodes for q in matching if j in enc.cand_sets[q]]
+    return existing, lits
+
+
+def _spread(enc: Encoding) -> None:
+    for (_ns, c, eligible), members in sorted(_spread_groups(enc.problem).items(), key=lambda kv: kv[1]):
+        domains: dict[str, list[int]] = {}
+        for j in sorted(eligible):
+            domains.setdefault(enc.problem.nodes[j].labels[c.topology_key], []).append(j)
+        if not domains:
+            continue
+        pod = enc.problem.pending[members[0]]
+        lit = _track(enc, f"spread{len(enc.tracks)}", Track("spread", tuple(members), detail=_render_spread(c, pod)))
+        terms = {d: _domain_terms(enc, c, pod, nodes) for d, nodes in domains.items()}
+        alive = {d: f"(not (and {' '.join(f'down{j}' for j in nodes)}))" if len(nodes) > 1 else f"(not down{nodes[0]})"
+                 for d, nodes in domains.items()}
+        for d, nodes in sorted(domains.items()):
+            holds = _or(enc.var(i, j) for i in members for j in nodes if j in enc.cand_sets[i])
+            if holds == "false":
+                continue
+            ex_d, lits_d = terms[d]
+            for e in sorted(domains):
+                if e == d:
+                    continue
+                ex_e, lits_e = terms[e]
+                bound = c.max_skew - ex_d + ex_e + len(lits_e)
+                pb = _pble(bound, [(1, x) for x in lits_d] + [(1, f"(not {x})") for x in lits_e])
+                enc.lines.append(f"(assert (=> (and {lit} {holds} {alive[e]}) {pb}))")
+            if c.min_domains > 1:
+                few = f"((_ at-most {c.min_domains - 1}) {' '.join(alive.values())})"
+                pb = _pble(c.max_skew - ex_d, [(1, x) for x in lits_d])
+                enc.lines.append(f"(assert (=> (and {lit} {holds} {few}) {pb}))")
+
+
+def _render_spread(c: SpreadConstraint, pod: Pod) -> str:
+    extra = f" minDomains={c.min_domains}" if c.min_domains > 1 else ""
+    return f"topologySpreadConstraints {c.topology_key} maxSkew={c.max_skew}{extra} (DoNotSchedule) of {_owner(pod)}"
+
+
+def _owner(pod: Pod) -> str:
+    ref = pod.metadata.controller_ref()
+    return f"{ref.kind} {pod.metadata.namespace}/{ref.name}" if ref else f"pod {pod_key(pod)}"
+
+
+# -- inter-pod (anti-)affinity ----------------------------------------------------------------
+
+
+def _required(pod: Pod, anti: bool) -> tuple[AffinityTerm, ...]:
+    affinity = pod.spec.affinity
+    spec = None if affinity is None else (affinity.pod_anti_affinity if anti else affinity.pod_affinity)
+    return tuple(AffinityTerm.of(pod, t) for t in spec.required_during_scheduling_ignored_during_execution) \
+        if spec else ()
+
+
+def _domains(enc: Encoding, key: str) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for j, ni in enumerate(enc.problem.nodes):
+        if key in ni.labels:
+            out.setdefault(ni.labels[key], []).append(j)
+    return out
+
+
+def _in(enc: Encoding, i: int, nodes: list[int]) -> str:
+    return _or(enc.var(i, j) for j in nodes if j in enc.cand_sets[i])
+
+
+def _inter_pod(enc: Encoding) -> None:
+    pending = enc.problem.pending
+    for i, pod in enumerate(pending):
+        for t_index, term in enumerate(_required(pod, anti=True)):
+            _anti_term(enc, i, t_index, term)
+        _existing_anti(enc, i, pod)
+        terms = _required(pod, anti=False)
+        if terms:
+            _affinity(enc, i, pod, terms)
+
+
+def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
+    others = [q for q, other in enumerate(enc.problem.pending) if q != i and term.matches(other)]
+    detail = f"podAntiAffinity {term.topology_key} of {_owner(enc.problem.pending[i])}"
+    lit = _track(enc, f"anti{i}_{t_index}", Track("anti", (i, *others), detail=detail))
+    for nodes in _domains(enc, term.topology_key).values():
+        mine = _in(enc, i, nodes)
+        if mine == "false":
+            continue
+        if any(term.matches(p) for j in nodes for p in enc.problem.nodes[j].pods):
+            enc.lines.append(f"(assert (=> {lit} (not {mine})))")
+            continue
+        theirs = _or(_in(enc, q, nodes) for q in others if _in(enc, q, nodes) != "false")
+        if theirs != "false":
+            enc.lines.append(f"(assert (=> {lit} (not (and {mine} {theirs}))))")
+
+
+def _existing_anti(enc: Encoding, i: int, pod: Pod) -> None:
+    """Bound pods whose required anti-affinity terms match `pod` keep it out of their domains."""
+    blocked: set[int] = set()
+    for ni in enc.problem.nodes:
+        for other in ni.pods:
+            for term in _required(other, anti=True):
+                value = ni.labels.get(term.topology_key)
+                if value is not None and term.matches(pod):
+                    blocked.update(_domains(enc, term.topology_key).get(value, []))
+    xs = [enc.var(i, j) for j in sorted(blocked) if j in enc.cand_sets[i]]
+    if xs:
+        lit = _track(enc, f"exanti{i}", Track("existing-anti", (i,), tuple(sorted(blocked)),
+                                              "podAntiAffinity of pods already bound"))
+        enc.lines.append(f"(assert (=> {lit} (not {_or(xs)})))")
+
+
+def _affinity(enc: Encoding, i: int, pod: Pod, terms: tuple[AffinityTerm, ...]) -> None:
+    pending = enc.problem.pending
+    others = [q for q, other in enumerate(pending) if q != i and all(t.matches(other) for t in terms)]
+    bound = any(all(t.matches(p) for t in terms) for ni in enc.problem.nodes for p in ni.pods)
+    lit = _track(enc, f"aff{i}", Track("affinity", (i, *others), detail=f"podAffinity of {_owner(pod)}"))
+    if not others and not bound:
+        if not all(t.matches(pod) for t in terms):
+            enc.lines.append(f"(assert (=> {lit} (not {_in(enc, i, enc.candidates[i])})))")
+        return
+    for term in terms:
+        for nodes in _domains(enc, term.topology_key).values():
+            mine = _in(enc, i, nodes)
+            if mine == "false":
+                continue
+            if any(all(t.matches(p) for t in terms) for j in nodes for p in enc.problem.nodes[j].pods):
+                continue
+            theirs = _or(_in(enc, q, nodes) for q in others if _in(enc, q, nodes) != "false")
+            enc.lines.append(f"(assert (=> (and {lit} {mine}) {theirs}))")
+
+
+def _host_ports(pod: Pod) -> set[tuple[str, int]]:
+    return {(p.protocol or "TCP", p.host_port) for c in (*pod.spec.init_containers, *pod.spec.containers)
+            for p in c.ports if p.host_port}
+
+
+def _ports(enc: Encoding) -> None:
+    """Two pending pods wanting the same host port never share a node (host IPs not distinguished)."""
+    ports = [_host_ports(p) for p in enc.problem.pending]
+    for i in range(len(ports)):
+        for q in range(i + 1, len(ports)):
+            if not ports[i] & ports[q]:
+                continue
+            shared = [j for j in enc.candidates[i] if j in enc.cand_sets[q]]
+            if shared:
+                lit = _track(enc, f"ports{i}_{q}", Track("ports", (i, q), detail="hostPort"))
+                for j in shared:
+                    enc.lines.append(f"(assert (=> {lit} (not (and {enc.var(i, j)} {enc.var(q, j)}))))")

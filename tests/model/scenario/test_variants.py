@@ -1,0 +1,251 @@
+"""Each bug-catalogue variant shows its violation; the correct model, driven the same way, does not.
+
+The traces are driven deterministically (`settle` takes the first progress action) or found by a
+small breadth-first search over a restricted action set; either way the same procedure runs on
+the variant and on the correct model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+from kubeprop.model.api.objects import Deployment, Pod
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.kubelet.component import ProbeResult
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.model.scheduler.component import Bind, Schedule
+from kubeprop.model.state.actions import (
+    Action,
+    CrashComponent,
+    Deliver,
+    Heal,
+    Partition,
+    Quiesce,
+    RestartComponent,
+    Tick,
+    UserStep,
+)
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.convergence import settled_violation
+from kubeprop.properties.explore.bfs import Bounds, bfs
+from kubeprop.properties.registry import Property, Violation, first_violation, select
+
+DATA = Path(__file__).parents[1] / "data" / "variants"
+
+
+def make(scenario: str, variant: str, **parameters: object) -> ClusterModel:
+    return build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
+
+
+def along(model: ClusterModel, state: ClusterState, trace: Iterable[Action], props: tuple[Property, ...]
+          ) -> Violation | None:
+    """The first violation of `props` on the states of `trace` from `state`."""
+    for act in trace:
+        state = step(model, state, act)
+        found = first_violation(model, state, props)
+        if found is not None:
+            return found
+    return None
+
+
+def settled(model: ClusterModel, **kw: object) -> ClusterState:
+    return settle(model, initial_state(model), **kw).state  # type: ignore[arg-type]
+
+
+def test_every_catalogue_controller_variant_is_registered() -> None:
+    for name in ("rs-no-expectations", "endpoints-terminating", "endpoints-liveness", "nodelifecycle-crash",
+                 "sts-split-brain", "rollout-fencepost", "scheduler-ignores-taints", "dual-scheduler"):
+        assert name in VARIANTS
+
+
+# --- rs-no-expectations: a stale pod cache without expectations over-creates ----------------------
+
+def _rs_actions(a: Action) -> bool:
+    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
+        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("rs-no-expectations", True), ("correct", False)])
+def test_rs_no_expectations(variant: str, violated: bool) -> None:
+    model = make("web", variant, instantCaches=False)
+    report = bfs(model, initial_state(model), select(["replicaset-no-overcreation"]), Bounds(max_depth=12),
+                 action_filter=_rs_actions)
+    assert (report.violation is not None) is violated
+    if violated:
+        assert len(report.trace) == 5
+        assert "owns 3 active pods, spec.replicas is 2" in report.violation.message  # type: ignore[union-attr]
+    else:
+        assert report.complete
+
+
+# --- endpoints-terminating: a terminating but Ready pod stays in the ready addresses --------------
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-terminating", True), ("correct", False)])
+def test_endpoints_terminating(variant: str, violated: bool) -> None:
+    model = make("web", variant, instantCaches=True)
+    state = step(model, settled(model), UserStep(0))  # scale 2 → 1: one pod is deleted gracefully
+    run = settle(model, state)
+    assert (along(model, state, run.trace, select(["endpoints-ready-pods"])) is not None) is violated
+
+
+# --- endpoints-liveness: endpoints follow liveness (containers running) instead of readiness ------
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-liveness", True), ("correct", False)])
+def test_endpoints_liveness(variant: str, violated: bool) -> None:
+    model = make("web", variant, instantCaches=True)
+    state = settled(model)
+    pod = next(p for p in state.store.list("pods") if isinstance(p, Pod))
+    fail = ProbeResult(pod.spec.node_name, f"default/{pod.metadata.name}", "web", "readiness", False)
+    assert fail in actions(model, state)
+    state = step(model, state, fail)
+    run = settle(model, state, avoid=(ProbeResult,))  # the probe keeps failing
+    assert (along(model, state, run.trace, select(["endpoints-ready-pods"])) is not None) is violated
+
+
+# --- nodelifecycle-crash: a crash between marking the node and its pods loses the pod marking -----
+
+def _until(model: ClusterModel, state: ClusterState, done: Callable[[Action], bool]) -> ClusterState:
+    """Drive like `settle` (no Heal) until an action satisfying `done` has been taken."""
+    for _ in range(500):
+        run = settle(model, state, max_steps=1, avoid=(Heal,))
+        if not run.trace:
+            raise AssertionError("stuck")
+        state = run.state
+        if done(run.trace[0]):
+            return state
+    raise AssertionError("not reached")
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("nodelifecycle-crash", True), ("correct", False)])
+def test_nodelifecycle_crash(variant: str, violated: bool) -> None:
+    model = make("web", variant, instantCaches=True)
+    state = settled(model)
+    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    state = step(model, step(model, state, Partition(node)), Quiesce())
+    state = _until(model, state, lambda a: type(a).__name__ == "MarkNodeUnknown")
+    state = step(model, state, CrashComponent("controller-manager"))
+    state = step(model, state, RestartComponent("controller-manager"))
+    found = settled_violation(model, state, select(["pods-on-unknown-nodes-not-ready"]), avoid=(Heal,))
+    assert (found is not None) is violated
+
+
+# --- sts-split-brain: a pod on an unreachable node is replaced before its kill is confirmed -------
+
+@pytest.mark.parametrize(("variant", "violated"), [("sts-split-brain", True), ("correct", False)])
+def test_sts_split_brain(variant: str, violated: bool) -> None:
+    model = make("db", variant, instantCaches=True)
+    state = settled(model)
+    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    state = step(model, step(model, state, Partition(node)), Quiesce())
+    run = settle(model, state, avoid=(Heal,), max_ticks=100)
+    props = select(["one-running-pod-per-identity", "read-write-once-volume-on-one-node"])
+    found = along(model, state, run.trace, props)
+    assert (found is not None) is violated
+    if violated:
+        assert found is not None and found.property == "one-running-pod-per-identity"
+
+
+# --- rollout-fencepost: maxSurge and maxUnavailable both 0 — the rollout never finishes -----------
+
+@pytest.mark.parametrize(("variant", "violated"), [("rollout-fencepost", True), ("correct", False)])
+def test_rollout_fencepost(variant: str, violated: bool) -> None:
+    import attrs
+
+    from kubeprop.model.api.objects import RollingUpdateDeployment
+    from kubeprop.model.frozen import FrozenMap
+
+    model = make("web", variant, instantCaches=True)
+    state = settled(model)
+    # maxSurge 0 and maxUnavailable 1% of 2 replicas: both resolve to 0 (validation only rejects literal zeros).
+    d = next(x for x in state.store.list("deployments.apps") if isinstance(x, Deployment))
+    rolling = RollingUpdateDeployment(max_surge=0, max_unavailable="1%")
+    patched = attrs.evolve(d, spec=attrs.evolve(d.spec, strategy=attrs.evolve(d.spec.strategy, rolling_update=rolling)))
+    from kubeprop.model.api.server import Request, handle
+
+    result = handle(state.store, Request(verb="update", user="admin", obj=patched), model.api, state.clock)
+    assert result.response.code == 200, result.response
+    state = settle(model, attrs.evolve(state, store=result.store)).state
+    state = step(model, state, UserStep(1))  # set image → a rollout
+    found = settled_violation(model, state, select(["deployments-complete"]))
+    assert (found is not None) is violated
+    assert FrozenMap  # imported for readability of the patched objects above
+
+
+# --- scheduler-ignores-taints: the scheduler binds onto a node whose taint the pod does not tolerate
+
+@pytest.mark.parametrize(("variant", "violated"), [("scheduler-ignores-taints", True), ("correct", False)])
+def test_scheduler_ignores_taints(variant: str, violated: bool) -> None:
+    model = make("tainted", variant, instantCaches=True)
+    state = initial_state(model)
+    run = settle(model, state)
+    assert (along(model, state, run.trace, select(["bindings-respect-hard-constraints"])) is not None) is violated
+
+
+# --- dual-scheduler: two schedulers without leader election over-commit a node --------------------
+
+def _dual_actions(a: Action) -> bool:
+    if isinstance(a, Schedule | Bind):
+        return True
+    if isinstance(a, Reconcile):
+        return a.controller == "replicaset"
+    return isinstance(a, Deliver) and a.resource == "pods" and a.component in (
+        "scheduler", "scheduler-2", "controller-manager")
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("dual-scheduler", True), ("correct", False)])
+def test_dual_scheduler(variant: str, violated: bool) -> None:
+    model = make("tight", variant, instantCaches=False)
+    report = bfs(model, initial_state(model), select(["node-not-overcommitted"]), Bounds(max_depth=14),
+                 action_filter=_dual_actions)
+    assert (report.violation is not None) is violated
+    if not violated:
+        assert report.complete
+
+
+def test_ticks_only_when_timers_pending() -> None:
+    model = make("web", "correct", instantCaches=True)
+    assert not any(isinstance(a, Tick) for a in actions(model, settled(model)))
+
+
+# --- watch-time-travel: a restarted kubelet relists from a lagging watch cache and runs a deleted pod
+
+def _drive_preferring(model: ClusterModel, state: ClusterState, away_from: str, props: tuple[Property, ...]
+                      ) -> tuple[ClusterState, Violation | None]:
+    """Progress actions, never delivering to the lagging watch cache; the scheduler places pods away
+    from `away_from` and a kubelet starts pods before it reads further events (both legal orders)."""
+    from kubeprop.model.cluster.drive import is_progress
+
+    for _ in range(400):
+        acts = [a for a in actions(model, state) if is_progress(a) and not isinstance(a, Tick)
+                and not (isinstance(a, Deliver) and a.component == "watchcache")]
+        acts = acts or [a for a in actions(model, state) if isinstance(a, Tick)]
+        if not acts:
+            return state, None
+        preferred = [a for a in acts if isinstance(a, Schedule) and a.node != away_from] or [
+            a for a in acts if type(a).__name__ == "StartPod"] or acts
+        state = step(model, state, preferred[0])
+        found = first_violation(model, state, props)
+        if found is not None:
+            return state, found
+    return state, None
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("watch-time-travel", True), ("correct", False)])
+def test_watch_time_travel(variant: str, violated: bool) -> None:
+    model = make("db-restart", variant, instantCaches=False)
+    state = settled(model)
+    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    identity = select(["one-running-pod-per-identity"])
+    state, found = _drive_preferring(model, step(model, state, UserStep(0)), node, identity)  # delete db-0
+    assert found is None
+    state = step(model, state, CrashComponent(f"kubelet/{node}"))
+    state = step(model, state, RestartComponent(f"kubelet/{node}"))
+    assert (first_violation(model, state, select(["resource-versions-monotonic"])) is not None) is violated
+    _, found = _drive_preferring(model, state, node, identity)
+    assert (found is not None) is violated

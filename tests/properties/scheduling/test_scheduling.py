@@ -1,0 +1,248 @@
+"""Z3-checked scheduling: the encoding, explanations, decision checking, and agreement with the
+model's own filter functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubeprop.model.api.core import Node, NodeSpec, NodeStatus, Taint
+from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.pod import (
+    Affinity,
+    Container,
+    Pod,
+    PodAffinity,
+    PodAffinityTerm,
+    PodSpec,
+    ResourceRequirements,
+    Toleration,
+    TopologySpreadConstraint,
+)
+from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, schedule_one
+from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, run_filters
+from kubeprop.properties.registry import first_violation, select
+from kubeprop.properties.scheduler_decisions import (
+    Problem,
+    SchedulingSolver,
+    binding_violation,
+    explain_core,
+    unschedulable_violation,
+)
+from kubeprop.properties.scheduling.workloads import desired_pods, greedy
+
+HOST, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
+VARIANTS = Path(__file__).parents[2] / "model" / "data" / "variants"
+
+
+def node(name: str, zone: str = "a", cpu: str = "2", mem: str = "4Gi", pods: str = "110",
+         labels: Mapping[str, str] | None = None, taints: Sequence[Taint] = ()) -> Node:
+    alloc = {"cpu": Quantity.parse(cpu), "memory": Quantity.parse(mem), "pods": Quantity.parse(pods)}
+    return Node(metadata=ObjectMeta(name=name, labels={HOST: name, ZONE: zone, **(labels or {})}),
+                spec=NodeSpec(taints=tuple(taints)), status=NodeStatus(allocatable=alloc))
+
+
+def pod(name: str, cpu: str = "100m", labels: Mapping[str, str] | None = None, **spec: object) -> Pod:
+    requests = {"cpu": Quantity.parse(cpu)}
+    container = Container(name="c", resources=ResourceRequirements(requests=requests))
+    return Pod(metadata=ObjectMeta(name=name, namespace="default", labels=labels or {}),
+               spec=PodSpec(containers=(container,), **spec))  # type: ignore[arg-type]
+
+
+def spread(*keys: str) -> tuple[TopologySpreadConstraint, ...]:
+    sel = LabelSelector(match_labels={"app": "web"})
+    return tuple(TopologySpreadConstraint(max_skew=1, topology_key=k, when_unsatisfiable="DoNotSchedule",
+                                          label_selector=sel) for k in keys)
+
+
+# -- the catalogue's spread-unsat case --------------------------------------------------------
+
+def _web(n: int) -> Problem:
+    nodes = [node("node-1", "zone-a"), node("node-2", "zone-a"), node("node-3", "zone-b")]
+    pods = tuple(pod(f"web-{i}", labels={"app": "web"}, topology_spread_constraints=spread(ZONE, HOST))
+                 for i in range(n))
+    return Problem(build_node_infos(nodes, ()), pods)
+
+
+def test_spread_unsat_sixth_replica_names_both_constraints() -> None:
+    solver = SchedulingSolver(_web(6))
+    outcome = solver.check()
+    assert outcome.status == "unsat"
+    spreads = sorted(solver.enc.tracks[n].detail for n in outcome.core if solver.enc.tracks[n].kind == "spread")
+    assert len(spreads) == 2
+    assert "kubernetes.io/hostname maxSkew=1" in spreads[0] and "zone maxSkew=1" in spreads[1]
+    text = "\n".join(explain_core(solver.enc, outcome.core))
+    assert "6 pod(s) must all be placed" in text and "topology.kubernetes.io/zone maxSkew=1" in text
+
+
+def test_spread_five_replicas_fit_and_the_filters_agree() -> None:
+    problem = _web(5)
+    outcome = SchedulingSolver(problem).check()
+    assert outcome.status == "sat" and len(outcome.placement) == 5
+    _assert_filters_accept(problem, outcome.placement)
+
+
+# -- FeastFlow ----------------------------------------------------------------------------------
+
+def _feastflow() -> Problem:
+    state = initial_state(build_model(load_scenario()))
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    bound, pending = desired_pods(state.store)
+    return Problem(build_node_infos(nodes, bound), pending)
+
+
+def test_feastflow_is_feasible_as_given() -> None:
+    problem = _feastflow()
+    outcome = SchedulingSolver(problem).check()
+    assert outcome.status == "sat"
+    assert len(outcome.placement) == 6 and not set(outcome.placement.values()) & {"master-1", "master-2", "master-3"}
+    _assert_filters_accept(problem, outcome.placement)
+
+
+def test_feastflow_without_worker_3_is_infeasible_with_a_cpu_explanation() -> None:
+    solver = SchedulingSolver(_feastflow())
+    outcome = solver.check(("worker-3",))
+    assert outcome.status == "unsat"
+    lines = explain_core(solver.enc, outcome.core, frozenset({solver.node_index("worker-3")}))
+    text = "\n".join(lines)
+    assert "worker-1 has 400m cpu free" in text and "worker-2 has 50m cpu free" in text
+    assert "worker-3 is down" in text and "together they need 500m cpu" in text
+    assert "master-1, master-2, master-3 excluded: node(s) had untolerated taint(s)" in text
+    assert solver.check().status == "sat"  # the same solver, incrementally: worker-3 back
+
+
+# -- decision checking --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("variant", "violated"), [("scheduler-ignores-taints", True), ("correct", False)])
+def test_scheduler_ignores_taints_is_caught(variant: str, violated: bool) -> None:
+    model = build_model(load_scenario(VARIANTS / "tainted.yaml"), variant=variant,
+                        parameters={"instantCaches": True})
+    state = initial_state(model)
+    props = select(["scheduler-decisions-sound"])
+    found = None
+    for act in settle(model, state).trace:
+        state = step(model, state, act)
+        found = found or first_violation(model, state, props)
+    assert (found is not None) is violated
+    if found is not None:
+        assert "bound to node worker-a" in found.message and "dedicated=db:NoSchedule" in found.message
+
+
+def test_feastflow_settles_without_decision_violations_on_lagging_caches() -> None:
+    model = build_model(load_scenario(), parameters={"instantCaches": False})
+    state = initial_state(model)
+    props = select(["scheduler-decisions-sound"])
+    for act in settle(model, state).trace:
+        state = step(model, state, act)
+        assert first_violation(model, state, props) is None
+
+
+def test_binding_violation_explains_overcommit_with_a_core() -> None:
+    infos = build_node_infos([node("n1", cpu="1")], [pod("big", cpu="900m", node_name="n1")])
+    message = binding_violation(pod("new", cpu="200m"), "n1", infos)
+    assert message is not None and "n1 has 100m cpu free" in message
+    assert binding_violation(pod("small", cpu="100m"), "n1", infos) is None
+
+
+def test_unschedulable_violation_names_a_node_that_fits() -> None:
+    infos = build_node_infos([node("n1", cpu="1"), node("n2", cpu="1")], [pod("big", cpu="900m", node_name="n1")])
+    assert "n2" in (unschedulable_violation(pod("p", cpu="500m"), infos) or "")
+    assert unschedulable_violation(pod("q", cpu="1500m"), infos) is None
+
+
+def test_anti_affinity_pair_is_kept_apart() -> None:
+    term = PodAffinityTerm(label_selector=LabelSelector(match_labels={"app": "db"}), topology_key=HOST)
+    anti = Affinity(pod_anti_affinity=PodAffinity(required_during_scheduling_ignored_during_execution=(term,)))
+    pods = tuple(pod(f"db-{i}", labels={"app": "db"}, affinity=anti) for i in range(3))
+    nodes = build_node_infos([node("n1"), node("n2")], ())
+    solver = SchedulingSolver(Problem(nodes, pods))
+    outcome = solver.check()
+    assert outcome.status == "unsat"
+    assert any(solver.enc.tracks[n].kind == "anti" for n in outcome.core)
+    two = Problem(nodes, pods[:2])
+    placed = SchedulingSolver(two).check()
+    assert placed.status == "sat" and len(set(placed.placement.values())) == 2
+    _assert_filters_accept(two, placed.placement)
+
+
+# -- the encoding and the scheduler agree --------------------------------------------------------
+
+def _assert_filters_accept(problem: Problem, placement: Mapping[str, str]) -> None:
+    """Every pending pod passes every default filter on its node, the other pods placed."""
+    placed = {pod_key(p): attrs.evolve(p, spec=attrs.evolve(p.spec, node_name=placement[pod_key(p)]))
+              for p in problem.pending}
+    for key, p in placed.items():
+        others = [q for k, q in placed.items() if k != key]
+        infos = tuple(ni.with_pods(added=[q for q in others if q.spec.node_name == ni.name]) for ni in problem.nodes)
+        target = next(ni for ni in infos if ni.name == p.spec.node_name)
+        status = run_filters(p, target, infos, DEFAULT_PROFILE)
+        assert status is None, f"{key} on {target.name}: {status}"
+
+
+TAINT = Taint(key="dedicated", value="db", effect="NoSchedule")
+
+
+@st.composite
+def clusters(draw: st.DrawFn) -> Problem:
+    nodes = []
+    for j in range(draw(st.integers(2, 4))):
+        nodes.append(node(f"n{j}", zone=draw(st.sampled_from(["a", "b"])), cpu=f"{draw(st.integers(1, 8)) * 100}m",
+                          pods=str(draw(st.integers(1, 4))), labels={"disk": draw(st.sampled_from(["ssd", "hdd"]))},
+                          taints=(TAINT,) if draw(st.booleans()) else ()))
+    pods = []
+    for i in range(draw(st.integers(1, 6))):
+        app = draw(st.sampled_from(["web", "db"]))
+        spec: dict[str, object] = {}
+        if draw(st.booleans()):
+            spec["tolerations"] = (Toleration(key="dedicated", operator="Equal", value="db", effect="NoSchedule"),)
+        if draw(st.integers(0, 3)) == 0:
+            spec["node_selector"] = {"disk": draw(st.sampled_from(["ssd", "hdd"]))}
+        if app == "web" and draw(st.booleans()):
+            spec["topology_spread_constraints"] = spread(draw(st.sampled_from([ZONE, HOST])))
+        pods.append(pod(f"p{i}", cpu=f"{draw(st.integers(0, 4)) * 100}m", labels={"app": app}, **spec))
+    return Problem(build_node_infos(nodes, ()), tuple(pods))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_encoding_and_scheduler_agree(problem: Problem) -> None:
+    """Z3's placements pass the filters; the scheduler's bindings are feasible for Z3; a pod the
+    scheduler cannot place, Z3 cannot place either; a full greedy placement means sat."""
+    outcome = SchedulingSolver(problem).check(minimise=False)
+    if outcome.status == "sat":
+        _assert_filters_accept(problem, outcome.placement)
+    infos: list[NodeInfo] = list(problem.nodes)
+    for p in sorted(problem.pending, key=pod_key):
+        result = schedule_one(p, infos, DEFAULT_PROFILE)
+        if not result.best:
+            assert unschedulable_violation(p, tuple(infos)) is None, f"{pod_key(p)}: {result.message}"
+            continue
+        chosen = result.best[0]
+        assert binding_violation(p, chosen, tuple(infos)) is None, f"{pod_key(p)} -> {chosen}"
+        bound = attrs.evolve(p, spec=attrs.evolve(p.spec, node_name=chosen))
+        infos = [ni.with_pods(added=[bound]) if ni.name == chosen else ni for ni in infos]
+    if not greedy(problem.nodes, problem.pending).pending and _spread_uniform(problem.pending):
+        assert outcome.status == "sat"  # the scheduler's own placement is a witness
+
+
+def _spread_uniform(pods: Sequence[Pod]) -> bool:
+    """Every pod a spread selector counts carries that same constraint (replicas of one workload).
+    Otherwise Z3's final-state reading of maxSkew is stricter than the order the scheduler used
+    (docs/scheduling.md, "what is not encoded")."""
+    for p in pods:
+        for c in p.spec.topology_spread_constraints:
+            sel = c.label_selector
+            counted = [q for q in pods if sel is not None and sel.matches(q.metadata.labels)]
+            if any(q.spec.topology_spread_constraints != p.spec.topology_spread_constraints for q in counted):
+                return False
+    return True
