@@ -7,14 +7,13 @@
 
 `check` loads the scenario, builds the model (variant, parameters), runs an engine from the
 initial state and, when a property fails, records the trace as a `Counterexample` (written to
-`save_to` if given). Engines are looked up in `ENGINES` (name → function taking
-`(model, start, EngineConfig)` and returning an `EngineResult`); `register_engine` adds one.
+`save_to` if given). The engines and their registry are `kubeprop.properties.explore.runner`
+(`ENGINES`, `register_engine`, re-exported here).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,36 +26,15 @@ from kubeprop.counterexamples.trace import TraceError, record_result
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import Scenario, load_scenario
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
-from kubeprop.properties.registry import PROPERTIES, Property, Violation, register
+from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
+from kubeprop.properties.registry import Property, Violation
 
-EngineFn = Callable[[ClusterModel, ClusterState, EngineConfig], Any]
-
-ENGINES: dict[str, str | EngineFn] = {
-    "bfs": "kubeprop.properties.explore.engine:run_bfs",
-    "walk": "kubeprop.properties.explore.walk:run_walks",
-    "hypothesis": "kubeprop.properties.explore.stateful:find_with_hypothesis",
-}
-"""Engine name → function, or its `module:attribute` path (imported on first use)."""
-
-
-def register_engine(name: str, fn: EngineFn) -> None:
-    """Make an engine available to `check(engine=name)`."""
-    ENGINES[name] = fn
-
-
-def engine_function(name: str) -> EngineFn:
-    """The engine called `name` (KeyError names the valid ones)."""
-    if name not in ENGINES:
-        raise KeyError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")
-    found = ENGINES[name]
-    if isinstance(found, str):
-        module, _, attr = found.partition(":")
-        found = getattr(importlib.import_module(module), attr)
-        ENGINES[name] = found
-    return found
+__all__ = [
+    "ENGINES", "CheckReport", "assert_discovery", "assert_no_discovery", "check", "explain", "register_engine",
+]
 
 
 @attrs.frozen
@@ -86,48 +64,29 @@ class CheckReport:
         return {} if self.violation is None else {self.violation.property: self.counterexample}
 
 
-def _properties(properties: Iterable[str | Property] | None) -> tuple[str, ...] | None:
-    if properties is None:
-        return None
-    names = []
-    for p in properties:
-        if isinstance(p, Property):
-            if PROPERTIES.get(p.name) is not p:
-                register(p)
-            names.append(p.name)
-        else:
-            names.append(p)
-    return tuple(names)
-
-
 def check(scenario: Scenario | Path | str | None = None, properties: Iterable[str | Property] | None = None, *,
           engine: str = "bfs", budget: float | None = 60.0, bounds: Bounds | None = None, variant: str | None = None,
           parameters: Mapping[str, Any] | None = None, seed: int = 0, action_filter: ActionFilter | None = None,
           config: EngineConfig | None = None, save_to: Path | str | None = None) -> CheckReport:
     """Run `engine` on a scenario (a Scenario, a path, or None for FeastFlow) and report.
 
-    `properties`: names or Property values (None: every registered one). `budget`: seconds.
+    `properties`: names of built-ins or Property values (None: every registered one); a Property
+    value is checked without being registered. `budget`: seconds.
     `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a full
     EngineConfig (its seed, budget and bounds are replaced by the arguments given here)."""
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     model = build_model(loaded, parameters=dict(parameters or {}), variant=variant)
-    base = config or EngineConfig()
-    changes: dict[str, Any] = {"seed": seed, "budget_seconds": budget, "properties": _properties(properties)}
-    if bounds is not None:
-        changes.update(max_steps=bounds.max_states, budget_seconds=bounds.max_seconds)
-        if bounds.max_depth is not None:
-            changes["max_depth"] = bounds.max_depth
-    if action_filter is not None:
-        changes["action_filter"] = action_filter
-    cfg = attrs.evolve(base, **changes)
-    result = engine_function(engine)(model, initial_state(model), cfg)
+    cfg = configure(config, properties=properties, seed=seed, budget=budget, bounds=bounds,
+                    action_filter=action_filter)
+    result = run_engine(engine, model, initial_state(model), cfg)
     report = CheckReport(engine, result.exit_reason, model, getattr(result, "stats", None), result.violation,
                          tuple(result.trace))
     if result.violation is None:
         return report
     try:
         ce = record_result(model, result, seed=None if engine == "bfs" else seed,
-                           settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks)
+                           settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
+                           properties=[p for p in cfg.properties or () if isinstance(p, Property)])
     except TraceError as err:
         return attrs.evolve(report, note=f"not recorded: {err}")
     path = write(ce, save_to) if save_to is not None else None

@@ -1,9 +1,12 @@
-"""A pytest plugin (entry point `pytest11`): every counterexample file in a `corpus` folder is a
-test item (`pytest counterexamples/`). The item replays the file and passes when the verdict is
-the file's `expectation` (`reproduces` or `passes`); its failure message is the rendered trace.
+"""A pytest plugin (entry point `pytest11`): kubeprop counterexample files as test items.
 
-Only `*.json` files whose parent folder is named `corpus` are collected, so the plugin leaves
-every other test run alone; kubeprop itself is imported only when such a file is collected.
+It collects nothing unless asked, as Hypothesis' plugin does: name the corpus folders with the ini
+setting `kubeprop_corpus` (pyproject: `[tool.pytest.ini_options] kubeprop_corpus =
+["counterexamples/corpus"]`) or `--kubeprop-corpus DIR` (repeatable). Inside those folders only
+`*.json` files that say `"kind": "Counterexample"` are collected, each as one item marked
+`kubeprop_counterexample`. The item replays the file and passes when the verdict is the file's
+`expectation` (`reproduces` or `passes`); its failure message is the rendered trace. kubeprop's
+model is imported only when such a file runs.
 """
 
 from __future__ import annotations
@@ -13,25 +16,63 @@ from typing import Any
 
 import pytest
 
-CORPUS_FOLDER = "corpus"
+INI = "kubeprop_corpus"
+MARKER = "kubeprop_counterexample"
+_SNIFF_BYTES = 4096
 
 
 class CorpusMismatch(Exception):
     """A corpus file whose replay verdict is not its expectation."""
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--kubeprop-corpus DIR` and the `kubeprop_corpus` ini setting."""
+    parser.addini(INI, type="paths", default=[],
+                  help="folders whose kubeprop counterexample files (*.json) are replayed as tests")
+    parser.getgroup("kubeprop").addoption(
+        "--kubeprop-corpus", action="append", default=[], metavar="DIR", dest="kubeprop_corpus",
+        help="replay the kubeprop counterexample files in DIR as tests (repeatable)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker every collected counterexample item carries."""
+    config.addinivalue_line("markers", f"{MARKER}: a kubeprop counterexample file replayed as a test")
+
+
+def _corpus_folders(config: pytest.Config) -> list[Path]:
+    folders = [Path(p) for p in config.getini(INI)]
+    folders += [Path(p) for p in config.getoption("kubeprop_corpus")]
+    return [p.resolve() for p in folders]
+
+
+def _is_counterexample(path: Path) -> bool:
+    """A quick look at the head of the file: kubeprop's files say `"kind": "Counterexample"` early."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    return b'"kind": "Counterexample"' in head or b'"kind":"Counterexample"' in head
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    """Collect `corpus/*.json` files."""
-    if file_path.suffix == ".json" and file_path.parent.name == CORPUS_FOLDER:
-        return CorpusFile.from_parent(parent, path=file_path)
-    return None
+    """Collect counterexample files inside the configured corpus folders, and nothing else."""
+    if file_path.suffix != ".json":
+        return None
+    folders = _corpus_folders(parent.config)
+    resolved = file_path.resolve()
+    if not any(resolved.is_relative_to(folder) for folder in folders) or not _is_counterexample(file_path):
+        return None
+    return CorpusFile.from_parent(parent, path=file_path)
 
 
 class CorpusFile(pytest.File):
     """One counterexample file: one item."""
 
     def collect(self) -> Any:
-        yield CorpusItem.from_parent(self, name=self.path.stem)
+        item = CorpusItem.from_parent(self, name=self.path.stem)
+        item.add_marker(MARKER)
+        yield item
 
 
 class CorpusItem(pytest.Item):

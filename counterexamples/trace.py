@@ -147,17 +147,19 @@ def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | 
 
 def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Action] = (), seed: int | None = None,
                   settle_steps: int = 5000, settle_ticks: int = 100, options: Mapping[str, Any] | None = None,
-                  mode: Mode = "inline") -> Counterexample:
+                  mode: Mode = "inline", properties: Sequence[Property] = ()) -> Counterexample:
     """A Counterexample from an engine result (`EngineResult` or the BFS `Report`: anything with
     `trace` and `violation`, and optionally `engine`). `start_trace` leads from the initial state
     to where the engine started. A convergence violation's trace ends where the fair
     continuation starts, so that continuation (`settle`) is appended: the file then ends in the
-    settled state the property fails in."""
+    settled state the property fails in. `properties`: the Property values the run checked (a
+    caller's own property is found there without being registered)."""
     violation: Violation | None = result.violation
     if violation is None:
         raise TraceError("the result has no violation")
     trace = (*start_trace, *result.trace)
-    prop = _property(violation, None)
+    given = [p for p in properties if p.name == violation.property]
+    prop = _property(violation, given[0] if given else None)
     if prop.kind == "convergence":
         end = states_along(model, trace)[-1]
         trace = (*trace, *settle(model, end, max_steps=settle_steps, max_ticks=settle_ticks).trace)

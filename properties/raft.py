@@ -19,6 +19,7 @@ from typing import Literal
 
 import attrs
 
+from kubeprop.model.errors import UnknownName
 from kubeprop.model.raft.state import LEADER, RaftConfig, RaftState, entry_text
 from kubeprop.properties.linearizability import check_history
 from kubeprop.properties.registry import Violation
@@ -168,7 +169,7 @@ def select_checks(names: Iterable[str] | None = None) -> tuple[RaftCheck, ...]:
     out = []
     for name in names:
         if name not in by_name:
-            raise KeyError(f"unknown Raft check {name!r}; valid: {', '.join(by_name)}")
+            raise UnknownName(f"unknown Raft check {name!r}; valid: {', '.join(by_name)}")
         out.append(by_name[name])
     return tuple(out)
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 import attrs
 
+from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 Kind = Literal["safety", "convergence"]
@@ -88,8 +89,10 @@ def convergence(name: str, statement: str, upstream: str) -> Callable[[CheckFn],
     return lambda fn: register(as_property(name, statement, upstream, "convergence", fn))
 
 
-def select(names: Iterable[str] | None = None, kind: Kind | None = None) -> tuple[Property, ...]:
-    """Registered properties by name (all when None), optionally of one kind; KeyError names valid ones."""
+def select(names: Iterable[str | Property] | None = None, kind: Kind | None = None) -> tuple[Property, ...]:
+    """Properties by name of a registered one, or given as `Property` values (which are used as they
+    are, never registered); all registered ones when `names` is None; optionally only of one kind.
+    An unknown name raises `UnknownName` listing the valid ones."""
     from kubeprop.properties import convergence as _convergence  # noqa: F401  (registers the built-in properties)
     from kubeprop.properties import invariants as _invariants  # noqa: F401
     from kubeprop.properties import scheduler_decisions as _scheduling  # noqa: F401  (Z3-checked scheduler decisions)
@@ -99,8 +102,11 @@ def select(names: Iterable[str] | None = None, kind: Kind | None = None) -> tupl
     else:
         chosen = []
         for name in names:
+            if isinstance(name, Property):
+                chosen.append(name)
+                continue
             if name not in PROPERTIES:
-                raise KeyError(f"unknown property {name!r}; valid: {', '.join(sorted(PROPERTIES))}")
+                raise UnknownName(f"unknown property {name!r}; valid: {', '.join(sorted(PROPERTIES))}")
             chosen.append(PROPERTIES[name])
     return tuple(p for p in chosen if kind is None or p.kind == kind)
 

@@ -21,6 +21,7 @@ from typing import Any, Union
 import attrs
 
 from kubeprop.model.api.quantity import Quantity, QuantityError
+from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
 
 FieldPath = tuple[str | int, ...]
@@ -29,7 +30,7 @@ JsonValue = Any
 """A decoded JSON value kept immutable: str, int, float, bool, None, tuple, FrozenMap."""
 
 
-class DecodeError(ValueError):
+class DecodeError(InputError, ValueError):
     """A value does not fit the API schema; `path` is the field path from the object's root."""
 
     def __init__(self, path: FieldPath, message: str) -> None:

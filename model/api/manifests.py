@@ -31,6 +31,7 @@ from kubeprop.model.api.yamlsource import (
     load_yaml_documents,
     parse_yaml_documents,
 )
+from kubeprop.model.errors import InputError
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 """File name endings read from a folder (as kubectl's `FileExtensions`); case-sensitive."""
@@ -58,7 +59,7 @@ class Problem:
         return cls(err.file, err.line, err.field, err.message)
 
 
-class ManifestError(Exception):
+class ManifestError(InputError):
     """The manifests could not be loaded; `problems` lists every problem found, in input order."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

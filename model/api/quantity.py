@@ -33,6 +33,8 @@ import re
 from fractions import Fraction
 from typing import Final
 
+from kubeprop.model.errors import InputError
+
 __all__ = ["MAX_EXPONENT", "Quantity", "QuantityError", "QuantityFormat"]
 
 
@@ -44,7 +46,7 @@ class QuantityFormat(enum.StrEnum):
     DECIMAL_SI = "DecimalSI"  # 12M
 
 
-class QuantityError(ValueError):
+class QuantityError(InputError, ValueError):
     """A string that upstream `resource.ParseQuantity` rejects."""
 
 

@@ -20,6 +20,8 @@ from typing import Any
 import attrs
 import yaml
 
+from kubeprop.model.errors import InputError
+
 try:
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
@@ -59,7 +61,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain_string)
 _Loader.add_constructor("tag:yaml.org,2002:value", _plain_string)
 
 
-class YamlError(Exception):
+class YamlError(InputError):
     """A YAML source could not be read; `line` is 1-based, or 0 when the whole file is at fault."""
 
     def __init__(self, file: str, line: int, field: str, message: str) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
+from kubeprop.model.errors import InputError
 from kubeprop.model.raft.handlers import receive
 from kubeprop.model.raft.kv import Op, apply_log
 from kubeprop.model.raft.rules import Draft, popcount
@@ -35,7 +36,7 @@ from kubeprop.model.raft.state import (
 MAX_SERVERS = 7
 
 
-class RaftConfigError(ValueError):
+class RaftConfigError(InputError, ValueError):
     """A configuration that cannot be explored; the message names the field and valid values."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from kubeprop.model.errors import UnknownName
 from kubeprop.model.frozen import FrozenMap
 
 
@@ -69,5 +70,5 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
 def variant_parameters(name: str) -> FrozenMap[str, Any]:
     """The parameter overrides of a variant (KeyError names the valid variants)."""
     if name not in VARIANTS:
-        raise KeyError(f"unknown variant {name!r}; valid: {', '.join(VARIANTS)}")
+        raise UnknownName(f"unknown variant {name!r}; valid: {', '.join(VARIANTS)}")
     return VARIANTS[name].parameters

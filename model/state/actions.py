@@ -17,10 +17,12 @@ from typing import Any, cast
 
 import attrs
 
+from kubeprop.model.errors import InputError
+
 ACTION_TYPES: dict[str, type[Any]] = {}
 
 
-class ActionError(ValueError):
+class ActionError(InputError, ValueError):
     """A JSON action that does not decode (unknown action, missing or mistyped field)."""
 
 

@@ -21,9 +21,11 @@ import attrs
 import yaml
 
 from kubeprop.counterexamples.api import CheckReport, check
+from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.registry import Property, select
 
@@ -158,19 +160,19 @@ def render(run: CheckRun, out: TextIO, timing: bool = True) -> None:
 def exit_code(run: CheckRun, exhaustive: bool) -> int:
     """1 on any violation; 3 if an exhaustive search was asked for and not achieved; else 0."""
     if any(r.violation is not None for r in run.reports):
-        return 1
+        return ExitCode.VIOLATION
     if exhaustive and not any(r.engine == "bfs" and r.complete for r in run.reports):
-        return 3
-    return 0
+        return ExitCode.INCONCLUSIVE
+    return ExitCode.OK
 
 
 def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int:
     """Run `kubeprop check`."""
     try:
         run = run_engines(args)
-    except KeyError as err:
-        sys.stderr.write(f"kubeprop check: {err.args[0]}\n")
-        return 2
+    except UsageError as err:
+        sys.stderr.write(f"kubeprop check: {err}\n")
+        return ExitCode.BAD_INPUT
     render(run, out, timing)
     return exit_code(run, args.exhaustive)
 

@@ -46,6 +46,7 @@ from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.load import ScenarioError
+from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate_report import Case, write_junit, write_summary
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.registry import select
@@ -179,7 +180,7 @@ def run_gate(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{mark} {case.suite} :: {case.name}: {case.message}\n")
     sys.stdout.write(f"\ngate: {len(cases) - len(failed)} of {len(cases)} cases held; "
                      f"{'PASSED' if not failed else 'FAILED'}\n")
-    return 0 if not failed else 1
+    return ExitCode.OK if not failed else ExitCode.VIOLATION
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,17 +11,17 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 
-from kubeprop.model.api.manifests import ManifestError
+from kubeprop.model.errors import InputError
 from kubeprop.properties.cli.check import register as _check_register
+from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate import register as _gate_register
 from kubeprop.properties.cli.raft import register as _raft_command
 from kubeprop.properties.cli.replay import register as _replay_register
 from kubeprop.properties.cli.schedule import register as _schedule_register
 from kubeprop.properties.cli.validate import run_validate
-
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 DESCRIPTION = (
     "kubeprop: a model checker and property tester for Kubernetes-style reconciliation. "
@@ -36,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\n(try '{self.prog} --help')\n")
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(ExitCode.BAD_INPUT)
 
 
 def _validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,9 +69,18 @@ COMMANDS: list[Register] = [
 `run` taking the parsed arguments and returning the exit code)."""
 
 
+def _version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    try:
+        return metadata.version("kubeprop")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="kubeprop", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"kubeprop {_version()}")
     sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -87,12 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except ManifestError as err:
+    except InputError as err:
         sys.stderr.write(f"kubeprop {args.command}: bad input:\n{err}\n")
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("kubeprop: interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as err:  # the last line of defence: never show a traceback by default
         if os.environ.get("KUBEPROP_DEBUG"):
             raise
@@ -100,11 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"kubeprop {args.command}: internal error: {type(err).__name__}: {err}\n"
             "This is a bug in kubeprop. Re-run with KUBEPROP_DEBUG=1 to see the traceback.\n"
         )
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
 
 
 def entry() -> None:
-    """`python -m kubeprop.properties.cli.main`."""
+    """`python -m kubeprop.properties.cli` and the console script's target."""
     sys.exit(main())
 
 

@@ -13,15 +13,16 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from kubeprop.model.errors import InputError
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import RAFT_VARIANTS, RaftConfig, describe
 from kubeprop.model.raft.system import RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.explore.bfs import Bounds
-from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, ScriptError, explore
+from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck, select_checks
 
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 FEASTFLOW_KEY = "/registry/deployments/default/feastflow-backend"
 
 
@@ -146,14 +147,14 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(_summary(config, args.variant) + "\n")
         out.write(f"checks: {', '.join(c.name for c in checks)}\n")
         run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script)
-    except (RaftConfigError, KeyError, ScriptError) as e:
+    except InputError as e:
         err.write(f"kubeprop raft: bad input: {e.args[0] if e.args else e}\n")
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     print_run(config, checks, run, out)
     result = run.result
     goals = [c for c in checks if c.kind == "goal"]
     if result.violation is not None:
-        return EXIT_OK if goals and result.violation.property in {g.name for g in goals} else EXIT_VIOLATION
+        return ExitCode.OK if goals and result.violation.property in {g.name for g in goals} else ExitCode.VIOLATION
     if goals:
-        return EXIT_VIOLATION if result.exit_reason == "exhausted" else EXIT_INCONCLUSIVE
-    return EXIT_OK
+        return ExitCode.VIOLATION if result.exit_reason == "exhausted" else ExitCode.INCONCLUSIVE
+    return ExitCode.OK

@@ -19,23 +19,22 @@ from kubeprop.counterexamples.render import render_text, verdict_line
 from kubeprop.counterexamples.render_html import render_html
 from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
 from kubeprop.counterexamples.steps import result_json
-
-EXIT_OK, EXIT_REPRODUCES, EXIT_BAD_INPUT, EXIT_STALE = 0, 1, 2, 3
+from kubeprop.properties.cli.exit_codes import ExitCode
 
 
 def exit_code(results: Sequence[ReplayResult], bad_input: bool, expect: bool) -> int:
     """The command's exit code for these results (see the module docstring)."""
     if bad_input:
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     if expect:
         ok = all(r.verdict == (r.expected or Verdict.REPRODUCES) for r in results)
-        return EXIT_OK if ok else EXIT_REPRODUCES
+        return ExitCode.OK if ok else ExitCode.VIOLATION
     verdicts = {r.verdict for r in results}
     if Verdict.REPRODUCES in verdicts:
-        return EXIT_REPRODUCES
+        return ExitCode.VIOLATION
     if Verdict.STALE in verdicts:
-        return EXIT_STALE
-    return EXIT_OK
+        return ExitCode.INCONCLUSIVE
+    return ExitCode.OK
 
 
 def run_replay(args: argparse.Namespace) -> int:

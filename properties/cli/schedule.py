@@ -21,8 +21,10 @@ from typing import TextIO
 
 from kubeprop.model.api.core import Node
 from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos
+from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
@@ -30,12 +32,11 @@ from kubeprop.properties.scheduling.workloads import ScaleError, desired_pods, g
 
 __all__ = ["MAX_WHAT_IFS", "register", "run_schedule"]
 
-EXIT_OK, EXIT_FINDING, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 MAX_WHAT_IFS = 10_000
 EXPLAINED_WHAT_IFS = 3
 
 
-class BadInput(ValueError):
+class BadInput(UsageError, ValueError):
     """A flag value that cannot be used (the message says what would be valid)."""
 
 
@@ -121,24 +122,24 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         bound, pending = desired_pods(state.store, _scale(scale))
     except (BadInput, ScaleError) as problem:
         err.write(f"kubeprop schedule: bad input: {problem}\n")
-        return EXIT_BAD_INPUT
+        return ExitCode.BAD_INPUT
     solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
     what = f"with {', '.join(drain)} drained" if drain else "as given"
     out.write(f"Scenario {scenario.name}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} node(s).\n")
     outcome = solver.check(drain)
     if outcome.status == "unknown":
         _unknown(out, outcome, rlimit, what)
-        return EXIT_UNKNOWN
+        return ExitCode.INCONCLUSIVE
     if outcome.status == "unsat":
         _infeasible(out, solver, outcome, drain, what)
-        return EXIT_FINDING
+        return ExitCode.VIOLATION
     out.write(f"FEASIBLE {what}: a placement of every pod (Z3):\n")
     out.writelines(f"  {row}\n" for row in placement_table(outcome.placement, pending))
     finding = _greedy_finding(out, solver, outcome, drain)
     broken, unknown = _what_ifs(out, solver, drain, fail_nodes) if fail_nodes else (0, 0)
     if finding or broken:
-        return EXIT_FINDING
-    return EXIT_UNKNOWN if unknown else EXIT_OK
+        return ExitCode.VIOLATION
+    return ExitCode.INCONCLUSIVE if unknown else ExitCode.OK
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,6 +16,7 @@ from kubeprop.model.api.codec import format_path
 from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
 from kubeprop.model.scenario.load import Scenario, load_scenario
+from kubeprop.properties.cli.exit_codes import ExitCode
 
 SYSTEM_FIELDS = {
     "metadata.uid", "metadata.resourceVersion", "metadata.creationTimestamp", "metadata.generation",
@@ -116,4 +117,4 @@ def run_validate(path: Path | None, output: str, out: TextIO) -> int:
             out.write(f"# {line}\n")
     else:
         out.write("\n".join(render_summary(scenario, result, base)) + "\n")
-    return 0 if not result.rejected else 2
+    return ExitCode.OK if not result.rejected else ExitCode.BAD_INPUT

@@ -78,8 +78,9 @@ class EngineConfig:
     - `max_steps`: BFS distinct-state bound; for walks and Hypothesis a total step budget, turned
       into a run count (`max_steps // max_depth`) so that it stays deterministic.
     - `workers`: walk worker processes (None: `os.cpu_count()`).
-    - `properties`: property names (None: all registered); safety ones are checked on every
-      state, convergence ones where a fair fault-free continuation settles at the end of a run.
+    - `properties`: names of registered properties or `Property` values (None: all registered);
+      safety ones are checked on every state, convergence ones where a fair fault-free continuation
+      settles at the end of a run.
     - `action_filter`: restricts the explored actions (must pickle for `workers > 1`: use `allow`).
     - `walks`, `max_examples`: run counts of the walk and Hypothesis engines.
     - `swarm`: each walk enables a random half of the action kinds (else all of them).
@@ -94,7 +95,7 @@ class EngineConfig:
     max_depth: int = 30
     max_steps: int | None = None
     workers: int | None = None
-    properties: tuple[str, ...] | None = None
+    properties: tuple[str | Property, ...] | None = None
     action_filter: ActionFilter | None = None
     walks: int = 2000
     max_examples: int = 200

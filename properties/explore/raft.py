@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 import attrs
 
+from kubeprop.model.errors import InputError
 from kubeprop.model.raft.state import RaftAction, RaftConfig, RaftState, describe
 from kubeprop.model.raft.system import actions, initial_state, step, successors
 from kubeprop.properties.explore.bfs import Bounds, SearchResult, search
 from kubeprop.properties.raft import RaftCheck, first_failure
 
 
-class ScriptError(ValueError):
+class ScriptError(InputError, ValueError):
     """A scripted step names no enabled action."""
 
 

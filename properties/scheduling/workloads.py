@@ -22,6 +22,7 @@ from kubeprop.model.api.defaults import apply_defaults, default_toleration_secon
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.store import Store
+from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
 
@@ -30,7 +31,7 @@ __all__ = ["Greedy", "ScaleError", "desired_pods", "greedy", "workload_names"]
 Workload = Deployment | StatefulSet | ReplicaSet
 
 
-class ScaleError(ValueError):
+class ScaleError(InputError, ValueError):
     """A --scale name that matches no workload (the message lists the valid ones)."""
 
 

@@ -76,3 +76,30 @@ def test_engines_plug_in() -> None:
     assert report.exit_reason == "runs-done" and seen[0].seed == 7 and seen[0].budget_seconds == 3.0
     with pytest.raises(KeyError, match="unknown engine 'nope'"):
         check(WEB, engine="nope")
+
+
+def _too_many_pods(model: ClusterModel, state: ClusterState) -> str | None:
+    """A caller's own property: at most one pod object in the store."""
+    pods = sum(1 for obj in state.store.objects.values() if type(obj).__name__ == "Pod")
+    return f"{pods} pods" if pods > 1 else None
+
+
+def test_a_callers_property_is_checked_without_being_registered(tmp_path: Path) -> None:
+    from kubeprop.properties.registry import PROPERTIES, as_property
+
+    prop = as_property("at-most-one-pod-object", "At most one pod object exists.", "-", "safety", _too_many_pods)
+    report = check(WEB, [prop], engine="bfs", bounds=Bounds(max_depth=12), variant="correct",
+                   action_filter=rs_actions, save_to=tmp_path)
+    assert "at-most-one-pod-object" not in PROPERTIES
+    assert report.violation is not None and report.violation.property == "at-most-one-pod-object"
+    assert report.counterexample is not None and report.path is not None
+
+
+def test_unknown_names_are_usage_errors_and_still_key_errors() -> None:
+    from kubeprop.model.errors import UnknownName, UsageError
+
+    with pytest.raises(UnknownName, match="unknown engine 'nope'; valid: bfs") as caught:
+        check(WEB, ["replicaset-no-overcreation"], engine="nope")
+    assert isinstance(caught.value, UsageError) and isinstance(caught.value, KeyError)
+    with pytest.raises(UnknownName, match="unknown property 'no-such-property'"):
+        check(WEB, ["no-such-property"], engine="bfs", bounds=Bounds(max_depth=1))

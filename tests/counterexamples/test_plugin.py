@@ -27,7 +27,8 @@ def test_corpus_items_pass_and_mismatches_fail_with_the_trace(tmp_path: Path) ->
     data["expectation"] = "passes"
     (corpus / "flipped.json").write_text(json.dumps(data))
     (tmp_path / "other.json").write_text("{}")  # not in a corpus folder: not collected
-    done = _pytest(tmp_path, str(tmp_path))
+    (corpus / "unrelated.json").write_text('{"kind": "Fixture"}')  # not a counterexample: not collected
+    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed, 1 passed" in done.stdout
     assert "expected PASSES, replay says REPRODUCES" in done.stdout
@@ -38,3 +39,25 @@ def test_the_repository_corpus_passes() -> None:
     done = _pytest(REPO, "counterexamples/")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(list(CORPUS.glob('*.json')))} passed" in done.stdout
+
+
+def test_nothing_is_collected_unless_asked(tmp_path: Path) -> None:
+    """An unrelated project's `tests/corpus/*.json` is left alone: the plugin is opt-in."""
+    corpus = tmp_path / "tests" / "corpus"
+    corpus.mkdir(parents=True)
+    shutil.copy(next(iter(sorted(CORPUS.glob("*.json")))), corpus / "looks-like-ours.json")
+    (corpus / "theirs.json").write_text('{"not": "a counterexample"}')
+    (tmp_path / "tests" / "test_one.py").write_text("def test_one() -> None:\n    assert True\n")
+    done = _pytest(tmp_path, str(tmp_path / "tests"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_the_ini_setting_opts_in_and_items_carry_the_marker(tmp_path: Path) -> None:
+    corpus = tmp_path / "ce"
+    corpus.mkdir()
+    shutil.copy(next(iter(sorted(CORPUS.glob("*.json")))), corpus / "one.json")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nkubeprop_corpus = ce\n")
+    done = _pytest(tmp_path, "-m", "kubeprop_counterexample", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

@@ -1,0 +1,72 @@
+"""The runner: one entry point that runs a named engine on a model with an explicit property set.
+
+`ENGINES` maps an engine name to its function (`(model, start, EngineConfig) -> EngineResult`) or
+to the function's `module:attribute` path, imported on first use; `register_engine` adds one. The
+properties to check travel in the `EngineConfig` as names of built-ins or `Property` values, so a
+caller's own property is checked without being registered anywhere global.
+
+`kubeprop.counterexamples.check` is this runner plus recording the trace as a counterexample file;
+the `kubeprop check` command builds on that.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+from kubeprop.model.errors import UnknownName
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.bfs import Bounds
+from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
+from kubeprop.properties.registry import Property
+
+__all__ = ["ENGINES", "EngineFn", "configure", "engine_function", "register_engine", "run_engine"]
+
+EngineFn = Callable[[ClusterModel, ClusterState, EngineConfig], Any]
+
+ENGINES: dict[str, str | EngineFn] = {
+    "bfs": "kubeprop.properties.explore.engine:run_bfs",
+    "walk": "kubeprop.properties.explore.walk:run_walks",
+    "hypothesis": "kubeprop.properties.explore.stateful:find_with_hypothesis",
+}
+"""Engine name → function, or its `module:attribute` path (imported on first use)."""
+
+
+def register_engine(name: str, fn: EngineFn) -> None:
+    """Make an engine available under `name` (to `check(engine=name)` and the runner)."""
+    ENGINES[name] = fn
+
+
+def engine_function(name: str) -> EngineFn:
+    """The engine called `name` (`UnknownName` lists the valid ones)."""
+    if name not in ENGINES:
+        raise UnknownName(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")
+    found = ENGINES[name]
+    if isinstance(found, str):
+        module, _, attr = found.partition(":")
+        found = getattr(importlib.import_module(module), attr)
+        ENGINES[name] = found
+    return found
+
+
+def configure(base: EngineConfig | None = None, *, properties: Iterable[str | Property] | None = None,
+              seed: int = 0, budget: float | None = 60.0, bounds: Bounds | None = None,
+              action_filter: ActionFilter | None = None) -> EngineConfig:
+    """An EngineConfig from `base` with these choices applied (`bounds` override `budget`)."""
+    changes: dict[str, Any] = {"seed": seed, "budget_seconds": budget,
+                               "properties": None if properties is None else tuple(properties)}
+    if bounds is not None:
+        changes.update(max_steps=bounds.max_states, budget_seconds=bounds.max_seconds)
+        if bounds.max_depth is not None:
+            changes["max_depth"] = bounds.max_depth
+    if action_filter is not None:
+        changes["action_filter"] = action_filter
+    return attrs.evolve(base or EngineConfig(), **changes)
+
+
+def run_engine(engine: str, model: ClusterModel, start: ClusterState, config: EngineConfig) -> Any:
+    """Run the engine called `engine` from `start`; its result (exit reason, stats, violation, trace)."""
+    return engine_function(engine)(model, start, config)

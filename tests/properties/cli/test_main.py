@@ -1,0 +1,44 @@
+"""The command's shell: --version, `python -m`, and which errors map to which exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+
+import pytest
+
+from kubeprop.model.errors import InputError, UnknownName
+from kubeprop.properties.cli import main as cli
+from kubeprop.properties.cli.exit_codes import ExitCode
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kubeprop {metadata.version('kubeprop')}"
+
+
+def test_python_dash_m() -> None:
+    done = subprocess.run([sys.executable, "-m", "kubeprop.properties.cli", "--version"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("kubeprop ")
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (InputError("scenario.yaml:3: spec.replicas: must be an integer"), ExitCode.BAD_INPUT),
+    (UnknownName("unknown property 'x'; valid: a, b"), ExitCode.BAD_INPUT),
+    (KeyError("a bug in the model"), ExitCode.INTERNAL),
+    (ValueError("a bug in an engine"), ExitCode.INTERNAL),
+])
+def test_only_input_errors_are_bad_input(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                         error: Exception, code: ExitCode) -> None:
+    def boom(*_args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(cli, "run_validate", boom)
+    assert cli.main(["validate"]) == code
+    err = capsys.readouterr().err
+    assert ("internal error" in err) == (code == ExitCode.INTERNAL)
+    assert "Traceback" not in err
