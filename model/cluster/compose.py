@@ -41,13 +41,15 @@ from kubeprop.model.scenario.variants import variant_parameters
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
+from kubeprop.model.state.component import Hooks
 
 COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults)
 """Every component module, in the order their actions are listed."""
 
-HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {}
-for _component in COMPONENTS:
-    HANDLERS.update(_component.HANDLERS)
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
+    cls: handler for component in COMPONENTS for cls, handler in component.HANDLERS.items()
+}
+"""Action class → its component's pure handler."""
 
 
 def _controller_events(model: ClusterModel, state: ClusterState, component: str,
@@ -65,14 +67,13 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
     return attrs.evolve(state, controllers=FrozenMap(fresh))
 
 
-informers.register_event_hook(_controller_events)
-informers.register_event_hook(scheduler.on_events)
-faults.register_resetter(_reset_controllers)
-faults.register_resetter(scheduler.reset)
-faults.register_tick_hook(controllers.on_tick)
-for _component in COMPONENTS:
-    if _component is not faults and hasattr(_component, "next_timer"):
-        faults.register_timer(_component.next_timer)
+HOOKS = Hooks(
+    on_events=(_controller_events, scheduler.on_events),
+    resetters=(_reset_controllers, scheduler.reset),
+    tick_hooks=(controllers.on_tick,),
+    timers=(controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer),
+)
+"""What the shared mechanisms run for the components; every model built here carries it."""
 
 
 def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
@@ -103,6 +104,7 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         workload_objects=_workload_objects(scenario),
         etcd_members=tuple(m.name for m in scenario.spec.topology.etcd),
         etcd_nodes=tuple(m.node for m in scenario.spec.topology.etcd),
+        hooks=HOOKS,
     )
 
 

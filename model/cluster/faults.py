@@ -46,7 +46,6 @@ from kubeprop.model.state.cluster import (
     ClusterModel,
     ClusterState,
     FaultsSpent,
-    Timer,
     is_up,
     kubelet,
 )
@@ -56,34 +55,9 @@ FAILURE_CODES = (500, 504)
 """Injected request failures: 500 (nothing written) and 504 (a timeout after the write applied).
 A 429 from an overloaded API server behaves like 500 in the model."""
 
-Resetter = Callable[[ClusterModel, ClusterState, str], ClusterState]
-TickHook = Callable[[ClusterModel, ClusterState, ClusterState], ClusterState]
-_RESETTERS: list[Resetter] = []
-_TIMERS: list[Timer] = []
-_TICK_HOOKS: list[TickHook] = []
-
-
-def register_tick_hook(hook: TickHook) -> None:
-    """Register a hook run after the clock advances: (model, before, after) → after'."""
-    if hook not in _TICK_HOOKS:
-        _TICK_HOOKS.append(hook)
-
-
-def register_resetter(reset: Resetter) -> None:
-    """Register how a component's memory is rebuilt when it (re)starts."""
-    if reset not in _RESETTERS:
-        _RESETTERS.append(reset)
-
-
-def register_timer(timer: Timer) -> None:
-    """Register a component's `next_timer` for `Tick`."""
-    if timer not in _TIMERS:
-        _TIMERS.append(timer)
-
-
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
-    """The earliest pending timer over all components, if any is still in the future."""
-    times = [t for timer in _TIMERS if (t := timer(model, state)) is not None and t > state.clock]
+    """The earliest pending timer over all components (`model.hooks.timers`), if any is in the future."""
+    times = [t for timer in model.hooks.timers if (t := timer(model, state)) is not None and t > state.clock]
     return min(times) if times else None
 
 
@@ -169,14 +143,14 @@ def reset_component(model: ClusterModel, state: ClusterState, component: str) ->
     else:
         state = attrs.evolve(state, informers=state.informers.set(component, fresh_informer(model, state, component)))
         state = note_listed(state, component)
-    for reset in _RESETTERS:
+    for reset in model.hooks.resetters:
         state = reset(model, state, component)
     return state
 
 
 def _tick(model: ClusterModel, state: ClusterState, act: Tick) -> ClusterState:
     after = attrs.evolve(state, clock=state.clock + act.seconds)
-    for hook in _TICK_HOOKS:
+    for hook in model.hooks.tick_hooks:
         after = hook(model, state, after)
     return after
 

@@ -34,17 +34,6 @@ from kubeprop.model.state.cluster import (
 )
 from kubeprop.model.state.informer import InformerState, ObjectFilter, ResourceCache, deliver, list_resource, next_event
 
-EventHook = Callable[[ClusterModel, ClusterState, str, tuple[WatchEvent, ...]], ClusterState]
-"""Runs a component's event handlers: (model, state, component, delivered events) → state."""
-
-_HOOKS: list[EventHook] = []
-
-
-def register_event_hook(hook: EventHook) -> None:
-    """Register a hook run after events reach a component (controllers, scheduler)."""
-    if hook not in _HOOKS:
-        _HOOKS.append(hook)
-
 
 def _on_node(node: str) -> ObjectFilter:
     def keep(obj: ApiObject) -> bool:
@@ -159,8 +148,8 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
 
 def run_hooks(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]
               ) -> ClusterState:
-    """Run every registered event hook for events that reached `component`."""
-    for hook in _HOOKS:
+    """Run the model's event hooks (`model.hooks.on_events`) for events that reached `component`."""
+    for hook in model.hooks.on_events:
         state = hook(model, state, component, events)
     return state
 

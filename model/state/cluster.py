@@ -6,15 +6,14 @@ controllers' in-memory state, the clock, the network, which components are down,
 budget spent. `ClusterModel` is the fixed configuration (scenario, parameters, controllers) that
 `actions` and `step` read; it is not part of the state.
 
-Components (scheduler, controllers, kubelets, node lifecycle, faults) live in their own modules.
-Each exposes `enabled(model, state) -> Iterator[Action]`, `HANDLERS` (action class → pure
-handler) and optionally `next_timer(model, state) -> int | None`; `kubeprop.model.cluster.compose`
-composes them.
+Components (scheduler, controllers, kubelets, node lifecycle, faults) live in their own packages
+and follow the `Component` contract of `kubeprop.model.state.component`;
+`kubeprop.model.cluster.compose` composes them and puts the `Hooks` they need into the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,12 +22,12 @@ from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.state.component import Hooks
 from kubeprop.model.state.informer import InformerState, ObjectView, oldest_needed_revision
 
 if TYPE_CHECKING:
     from kubeprop.model.scenario.load import Scenario
     from kubeprop.model.scenario.schema import FaultBudget
-    from kubeprop.model.state.actions import Action
 
 SCHEDULER = "scheduler"
 CONTROLLER_MANAGER = "controller-manager"
@@ -112,6 +111,8 @@ class ClusterModel:
     """The scenario's etcd members (`topology.etcd`); each can crash as component `etcd/<name>`."""
     etcd_nodes: tuple[str, ...] = ()
     """The node each etcd member runs on ("" if none): a node crash takes its member down too."""
+    hooks: Hooks = Hooks()
+    """What informer delivery, restarts and `Tick` run for the components (set by `build_model`)."""
 
     @property
     def instant_caches(self) -> bool:
@@ -223,9 +224,6 @@ def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
     return attrs.evolve(state, store=state.store.compact(needed))
 
 
-Handler = Callable[[ClusterModel, ClusterState, Any], ClusterState]
-Enumerator = Callable[[ClusterModel, ClusterState], Iterator["Action"]]
-Timer = Callable[[ClusterModel, ClusterState], "int | None"]
 
 
 def pod_key(obj: ApiObject) -> str:

@@ -1,22 +1,63 @@
-"""The contracts components are written against: the `Controller` protocol and what a reconcile returns.
+"""The contracts components are written against.
 
-A controller is a value with pure functions (docs/controllers.md; the work-queue mechanics are in
-`kubeprop.model.controllers.base`). Scenario loading checks user controllers against this
-protocol, so it lives below both the scenario and the controllers.
+- `Component`: what the composition asks of each component module (scheduler, kubelets,
+  controllers, node lifecycle, informers, faults, workload): its enabled actions, the handler of
+  each of its action classes, and optionally its next timer.
+- `Hooks`: what the shared mechanisms run on a component's behalf — after watch events reach a
+  component, when a component (re)starts, when the clock advances, and which timers `Tick` waits
+  for. The composition builds one `Hooks` value and the `ClusterModel` carries it, so what runs is
+  data of the model, never a list filled in as a side effect of importing a module.
+- `Controller` and `Reconciliation`: the protocol of a reconciling controller (docs/controllers.md;
+  the work-queue mechanics are in `kubeprop.model.controllers.base`). Scenario loading checks user
+  controllers against it, so it lives below both the scenario and the controllers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.state.informer import ObjectView
 
-__all__ = ["Controller", "Reconciliation"]
+if TYPE_CHECKING:
+    from kubeprop.model.state.actions import Action
+    from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+__all__ = ["Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "TickHook", "Timer"]
+
+EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
+"""Runs after watch events reach a component: (model, state, component, events) → state."""
+Resetter = Callable[["ClusterModel", "ClusterState", str], "ClusterState"]
+"""Rebuilds a component's memory when it (re)starts: (model, state, component) → state."""
+TickHook = Callable[["ClusterModel", "ClusterState", "ClusterState"], "ClusterState"]
+"""Runs after the clock advances: (model, before, after) → after'."""
+Timer = Callable[["ClusterModel", "ClusterState"], "int | None"]
+"""A component's next timer (model time in seconds), or None."""
+Handler = Callable[["ClusterModel", "ClusterState", Any], "ClusterState"]
+
+
+@runtime_checkable
+class Component(Protocol):
+    """One part of the cluster the composition puts together (a module or any value with these)."""
+
+    HANDLERS: Mapping[type[Any], Handler]
+
+    def enabled(self, model: ClusterModel, state: ClusterState) -> Iterator[Action]: ...
+
+
+@attrs.frozen
+class Hooks:
+    """What informer delivery, restarts and time run on the components' behalf (see module docstring)."""
+
+    on_events: tuple[EventHook, ...] = ()
+    resetters: tuple[Resetter, ...] = ()
+    tick_hooks: tuple[TickHook, ...] = ()
+    timers: tuple[Timer, ...] = ()
 
 
 @attrs.frozen
