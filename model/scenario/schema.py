@@ -34,6 +34,7 @@ PARAMETERS: dict[str, Any] = {
     "statefulSetReplaceTerminatingPods": False,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
+    "endpointsStaleCacheTracking": True,
     "terminatedPodGCThreshold": 12500,
     "listFromWatchCache": False,
     "etcdQuorum": "majority",

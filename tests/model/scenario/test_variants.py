@@ -249,3 +249,62 @@ def test_watch_time_travel(variant: str, violated: bool) -> None:
     assert (first_violation(model, state, select(["resource-versions-monotonic"])) is not None) is violated
     _, found = _drive_preferring(model, state, node, identity)
     assert (found is not None) is violated
+
+
+# --- endpoints-stale-cache: a readiness flap compared against the controller's own stale write -----
+
+def _flap(model: ClusterModel, state: ClusterState, node: str, ready_first: bool
+          ) -> tuple[ClusterState, Violation | None]:
+    """Two readiness flips of the pod on `node`, each written by the kubelet and seen by the
+    Endpoints controller, while the controller's Endpoints cache lags its own first write; then the
+    Endpoints event arrives. Returns the state and the first `endpoints-ready-pods` violation."""
+    props = select(["endpoints-ready-pods"])
+
+    def take(pred: Callable[[Action], bool]) -> Action:
+        return next(a for a in actions(model, state) if pred(a))
+
+    found = None
+    trace: list[Action] = []
+    for success in (ready_first, not ready_first):
+        trace = [take(lambda a: isinstance(a, ProbeResult) and a.node == node and a.success is success)]
+        for pred in (lambda a: type(a).__name__ == "SyncPodStatus" and a.node == node,
+                     lambda a: isinstance(a, Deliver) and a.component == "controller-manager" and a.resource == "pods",
+                     lambda a: isinstance(a, Reconcile) and a.controller == "endpoints",
+                     lambda a: isinstance(a, Deliver) and a.component == f"kubelet/{node}" and a.resource == "pods"):
+            state = step(model, state, trace[-1])
+            found = found or first_violation(model, state, props)
+            trace.append(take(pred))
+        state = step(model, state, trace[-1])
+    state = step(model, state, take(lambda a: isinstance(a, Deliver) and a.component == "controller-manager"
+                                    and a.resource == "endpoints"))
+    return state, found or first_violation(model, state, props)
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+def test_endpoints_stale_cache_ready_then_not_ready(variant: str, violated: bool) -> None:
+    """kubernetes#125638: the pod turns Ready (written), then NotReady again before the
+    controller's cache has its write: compared with the stale Endpoints (pod not ready) the
+    desired state looks written, the update is skipped, and the pod stays in ready addresses."""
+    model = make("web", variant, instantCaches=False)
+    state = settled(model)
+    node = "worker-1"
+    pod = next(p for p in state.store.list("pods") if isinstance(p, Pod) and p.spec.node_name == node)
+    unready = ProbeResult(node, f"default/{pod.metadata.name}", "web", "readiness", False)
+    state = settle(model, step(model, state, unready), avoid=(ProbeResult,)).state
+    state, found = _flap(model, state, node, ready_first=True)
+    assert (found is not None) is violated
+    if violated:
+        assert "lists" in found.message and "is not Ready" in found.message  # type: ignore[union-attr]
+    # the correct controller retries until its cache has its own write, then converges
+    assert (settled_violation(model, state, select(["endpoints-match-ready-pods"]), avoid=(ProbeResult,))
+            is not None) is violated
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+def test_endpoints_stale_cache_not_ready_then_ready(variant: str, violated: bool) -> None:
+    """The other direction: NotReady (written), Ready again before the cache caught up; the pod
+    stays out of the ready addresses forever (`endpoints-match-ready-pods`)."""
+    model = make("web", variant, instantCaches=False)
+    state, _ = _flap(model, settled(model), "worker-1", ready_first=False)
+    found = settled_violation(model, state, select(["endpoints-match-ready-pods"]), avoid=(ProbeResult,))
+    assert (found is not None) is violated
