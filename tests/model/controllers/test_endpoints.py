@@ -259,3 +259,25 @@ def test_endpointslice_placeholder_when_no_endpoints() -> None:
     store = reconcile(EndpointSliceController(), backend(store, "backend-a", "10.244.1.1", ready=True))
     (filled,) = slices(store)
     assert filled.metadata.name == placeholder.metadata.name and len(filled.endpoints) == 1
+
+
+def test_endpointslice_requeues_a_pod_whose_node_is_not_cached() -> None:
+    """reconcileByAddressType: a pod whose Node is not in the node cache is skipped and the sync
+    fails, so the Service is retried (a Node event enqueues nothing); once the cache has the
+    Node, the retry adds the pod."""
+    ctl = EndpointSliceController()
+    store = three_pods()
+    lagging = attrs.evolve(store, objects=store.objects.delete(ObjectKey("nodes", "", "worker-1")))
+    decision = ctl.reconcile(lagging, KEY, None, 1)
+    assert decision.requeue
+    store2 = store
+    for request in decision.requests:
+        store2 = ok(store2, request)
+    (partial,) = slices(store2)
+    assert partial.endpoints == (), "every pod skipped: upstream's placeholder slice"
+    retry = ctl.reconcile(store2, KEY, None, 1)
+    assert not retry.requeue
+    for request in retry.requests:
+        store2 = ok(store2, request)
+    (full,) = slices(store2)
+    assert len(full.endpoints) == 3
