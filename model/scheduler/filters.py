@@ -89,14 +89,8 @@ def _fail(plugin: str, reason: str, unresolvable: bool) -> FilterStatus:
 
 
 def tolerates(toleration: Toleration, taint: Taint) -> bool:
-    """Toleration.ToleratesTaint (core/v1/toleration.go)."""
-    if toleration.effect and toleration.effect != taint.effect:
-        return False
-    if toleration.key and toleration.key != taint.key:
-        return False
-    if toleration.operator in ("", "Equal"):
-        return toleration.value == taint.value
-    return toleration.operator == "Exists"
+    """Toleration.ToleratesTaint (core/v1/toleration.go; `Toleration.tolerates`)."""
+    return toleration.tolerates(taint)
 
 
 def find_untolerated_taint(taints: Sequence[Taint], tolerations: Sequence[Toleration]) -> Taint | None:
