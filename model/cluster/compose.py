@@ -70,6 +70,7 @@ informers.register_event_hook(scheduler.on_events)
 faults.register_resetter(_reset_controllers)
 faults.register_resetter(scheduler.reset)
 faults.register_tick_hook(controllers.on_tick)
+faults.register_tick_hook(scheduler.on_tick)
 for _component in COMPONENTS:
     if _component is not faults and hasattr(_component, "next_timer"):
         faults.register_timer(_component.next_timer)

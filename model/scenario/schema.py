@@ -28,6 +28,7 @@ PARAMETERS: dict[str, Any] = {
     "memoryPressureEvents": 0,
     "crashLoopBackOffMaxSeconds": 300,
     "schedulerDisabledFilters": (),
+    "podMaxInUnschedulablePodsSeconds": 300,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
