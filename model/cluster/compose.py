@@ -74,6 +74,8 @@ faults.register_tick_hook(scheduler.on_tick)
 for _component in COMPONENTS:
     if _component is not faults and hasattr(_component, "next_timer"):
         faults.register_timer(_component.next_timer)
+    if hasattr(_component, "blocks_tick"):
+        faults.register_tick_guard(_component.blocks_tick)
 
 
 def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,

@@ -6,7 +6,8 @@ are enabled only before `Quiesce`; recoveries (node restart, heal, component res
 stay enabled afterwards, so convergence can be judged once faults stop — the "eventually stable
 reconciliation" pattern. `Tick` advances the clock by the scenario's tick and is enabled only
 while some component has a timer pending (`next_timer`), so time does not run away in a quiet
-cluster.
+cluster, and no component holds the clock (`blocks_tick`: periodic work upstream runs more often
+than one tick, such as the node lifecycle controller's 5 s health pass, happens first).
 """
 
 from __future__ import annotations
@@ -61,12 +62,21 @@ TickHook = Callable[[ClusterModel, ClusterState, ClusterState], ClusterState]
 _RESETTERS: list[Resetter] = []
 _TIMERS: list[Timer] = []
 _TICK_HOOKS: list[TickHook] = []
+TickGuard = Callable[[ClusterModel, ClusterState], bool]
+_TICK_GUARDS: list[TickGuard] = []
 
 
 def register_tick_hook(hook: TickHook) -> None:
     """Register a hook run after the clock advances: (model, before, after) → after'."""
     if hook not in _TICK_HOOKS:
         _TICK_HOOKS.append(hook)
+
+
+def register_tick_guard(guard: TickGuard) -> None:
+    """Register a check that holds the clock: while it returns True, `Tick` is not enabled (a
+    component's periodic work that upstream runs more often than the model's tick is due now)."""
+    if guard not in _TICK_GUARDS:
+        _TICK_GUARDS.append(guard)
 
 
 def register_resetter(reset: Resetter) -> None:
@@ -97,7 +107,7 @@ def _spend(state: ClusterState, kind: str) -> FaultsSpent:
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Tick, Quiesce, every fault the budget still allows, and every recovery."""
-    if next_timer(model, state) is not None:
+    if next_timer(model, state) is not None and not any(guard(model, state) for guard in _TICK_GUARDS):
         yield Tick(model.tick_seconds)
     if not state.quiesced:
         yield Quiesce()

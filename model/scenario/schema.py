@@ -18,7 +18,7 @@ from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 SCENARIO_API_VERSION = "kubeprop.dev/v1alpha1"
 
 PARAMETERS: dict[str, Any] = {
-    "nodeMonitorGracePeriodSeconds": 40,
+    "nodeMonitorGracePeriodSeconds": 50,
     "defaultTolerationSeconds": 300,
     "instantCaches": False,
     "schedulerInstances": 1,

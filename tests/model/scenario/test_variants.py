@@ -128,7 +128,7 @@ def test_nodelifecycle_crash(variant: str, violated: bool) -> None:
     state = settled(model)
     node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
     state = step(model, step(model, state, Partition(node)), Quiesce())
-    state = _until(model, state, lambda a: type(a).__name__ == "MarkNodeUnknown")
+    state = _until(model, state, lambda a: type(a).__name__ == "MonitorNodeHealth")
     state = step(model, state, CrashComponent("controller-manager"))
     state = step(model, state, RestartComponent("controller-manager"))
     found = settled_violation(model, state, select(["pods-on-unknown-nodes-not-ready"]), avoid=(Heal,))
