@@ -29,6 +29,9 @@ PARAMETERS: dict[str, Any] = {
     "crashLoopBackOffMaxSeconds": 300,
     "schedulerDisabledFilters": (),
     "podMaxInUnschedulablePodsSeconds": 300,
+    "schedulerTaintReasonDetail": False,
+    "schedulerDynamicResources": False,
+    "schedulerBalancedSkipsBestEffort": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
@@ -41,7 +44,9 @@ PARAMETERS: dict[str, Any] = {
     "etcdQuorum": "majority",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
-docs/scenario.md for the source of each). Later model components read them from here."""
+docs/scenario.md for the source of each). Later model components read them from here. The
+defaults follow Kubernetes v1.33; docs/release.md lists every parameter whose upstream value
+changed between releases, with the release it changed in."""
 
 
 @attrs.frozen

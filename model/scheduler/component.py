@@ -88,9 +88,18 @@ class Preempt(Action):
 
 
 def profile_for(parameters: FrozenMap[str, Any]) -> SchedulerProfile:
-    """The scheduler profile the parameters ask for (plugins disabled by a model variant)."""
+    """The scheduler profile the parameters ask for: plugins disabled by a model variant, and
+    the release-dependent rules (docs/release.md): the v1.25-v1.32 taint wording
+    (`schedulerTaintReasonDetail`), the DynamicResources PostFilter of v1.34+ default clusters
+    (`schedulerDynamicResources`), v1.33's BalancedAllocation skipping best-effort pods
+    (`schedulerBalancedSkipsBestEffort`)."""
     disabled = parameters.get("schedulerDisabledFilters", ())
-    return SchedulerProfile(disabled_filters=frozenset(disabled))
+    return SchedulerProfile(
+        disabled_filters=frozenset(disabled),
+        taint_detail=bool(parameters.get("schedulerTaintReasonDetail", False)),
+        dra_enabled=bool(parameters.get("schedulerDynamicResources", False)),
+        balanced_skips_best_effort=bool(parameters.get("schedulerBalancedSkipsBestEffort", True)),
+    )
 
 
 def _key(pod: Pod) -> str:
