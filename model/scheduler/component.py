@@ -89,10 +89,10 @@ class Preempt(Action):
 
 def profile_for(parameters: FrozenMap[str, Any]) -> SchedulerProfile:
     """The scheduler profile the parameters ask for: plugins disabled by a model variant, and
-    the release-dependent rules (docs/release.md): the v1.25-v1.32 taint wording
-    (`schedulerTaintReasonDetail`), the DynamicResources PostFilter of v1.34+ default clusters
-    (`schedulerDynamicResources`), v1.33's BalancedAllocation skipping best-effort pods
-    (`schedulerBalancedSkipsBestEffort`)."""
+    the release-dependent rules (docs/release.md): the taint wording with key and value
+    (`schedulerTaintReasonDetail`, v1.25 until PR #134740), the DynamicResources PostFilter of
+    v1.34+ default clusters (`schedulerDynamicResources`), v1.33's BalancedAllocation skipping
+    best-effort pods (`schedulerBalancedSkipsBestEffort`)."""
     disabled = parameters.get("schedulerDisabledFilters", ())
     return SchedulerProfile(
         disabled_filters=frozenset(disabled),

@@ -96,7 +96,8 @@ class SchedulerProfile:
     `disabled_filters` / `disabled_scores` switch plugins off by name, as a KubeSchedulerProfile's
     `plugins.filter.disabled` / `plugins.score.disabled` do ("DefaultPreemption" in
     disabled_filters, or `preemption=False`, turns off the PostFilter). `taint_detail` selects
-    the v1.25-v1.32 taint reason "node(s) had untolerated taint {k: v}"; `dra_enabled` adds
+    the taint reason "node(s) had untolerated taint {k: v}" of v1.25 until kubernetes PR #134740
+    (v1.35; v1.34 patch releases); `dra_enabled` adds
     the DynamicResources PostFilter's "no new claims to deallocate" (v1.34+ default clusters).
     `percentage_of_nodes_to_score` 0 means upstream's adaptive default;
     `balanced_skips_best_effort` is v1.33's NodeResourcesBalancedAllocation PreScore skipping
