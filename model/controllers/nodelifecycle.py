@@ -227,8 +227,8 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
         return None
     mem = memory(state)
     times = [e.fire_at for e in mem.evictions.values()]
-    for node in state.heartbeat_lost:
-        since = stale_since(model, state, mem, node)
+    for name in state.heartbeat_lost:
+        since = stale_since(model, state, mem, name)
         if since is not None:
             times.append(since + 1)
     for node in _nodes(view(model, state, CONTROLLER_MANAGER)):

@@ -253,31 +253,38 @@ def test_watch_time_travel(variant: str, violated: bool) -> None:
 
 # --- endpoints-stale-cache: a readiness flap compared against the controller's own stale write -----
 
+def _probe(node: str, success: bool) -> Callable[[Action], bool]:
+    return lambda a: isinstance(a, ProbeResult) and a.node == node and a.success is success
+
+
+def _named(name: str, node: str) -> Callable[[Action], bool]:
+    return lambda a: type(a).__name__ == name and getattr(a, "node", None) == node
+
+
+def _deliver(component: str, resource: str) -> Callable[[Action], bool]:
+    return lambda a: isinstance(a, Deliver) and a.component == component and a.resource == resource
+
+
+def _endpoints_sync(a: Action) -> bool:
+    return isinstance(a, Reconcile) and a.controller == "endpoints"
+
+
 def _flap(model: ClusterModel, state: ClusterState, node: str, ready_first: bool
           ) -> tuple[ClusterState, Violation | None]:
     """Two readiness flips of the pod on `node`, each written by the kubelet and seen by the
     Endpoints controller, while the controller's Endpoints cache lags its own first write; then the
     Endpoints event arrives. Returns the state and the first `endpoints-ready-pods` violation."""
     props = select(["endpoints-ready-pods"])
-
-    def take(pred: Callable[[Action], bool]) -> Action:
-        return next(a for a in actions(model, state) if pred(a))
-
-    found = None
-    trace: list[Action] = []
+    steps: list[Callable[[Action], bool]] = []
     for success in (ready_first, not ready_first):
-        trace = [take(lambda a: isinstance(a, ProbeResult) and a.node == node and a.success is success)]
-        for pred in (lambda a: type(a).__name__ == "SyncPodStatus" and a.node == node,
-                     lambda a: isinstance(a, Deliver) and a.component == "controller-manager" and a.resource == "pods",
-                     lambda a: isinstance(a, Reconcile) and a.controller == "endpoints",
-                     lambda a: isinstance(a, Deliver) and a.component == f"kubelet/{node}" and a.resource == "pods"):
-            state = step(model, state, trace[-1])
-            found = found or first_violation(model, state, props)
-            trace.append(take(pred))
-        state = step(model, state, trace[-1])
-    state = step(model, state, take(lambda a: isinstance(a, Deliver) and a.component == "controller-manager"
-                                    and a.resource == "endpoints"))
-    return state, found or first_violation(model, state, props)
+        steps += [_probe(node, success), _named("SyncPodStatus", node), _deliver("controller-manager", "pods"),
+                  _endpoints_sync, _deliver(f"kubelet/{node}", "pods")]
+    steps.append(_deliver("controller-manager", "endpoints"))
+    found = None
+    for pred in steps:
+        state = step(model, state, next(a for a in actions(model, state) if pred(a)))
+        found = found or first_violation(model, state, props)
+    return state, found
 
 
 @pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])

@@ -127,7 +127,8 @@ def test_default_selector_merges_services_and_the_owning_replicaset() -> None:
     rs = attrs.evolve(rs, spec=attrs.evolve(rs.spec, selector=LabelSelector(match_labels={"tier": "front"})))
 
     class View:
-        objects = {("services", "web"): svc, ("services", "db"): other, ("replicasets.apps", "web-1"): rs}
+        def __init__(self) -> None:
+            self.objects = {("services", "web"): svc, ("services", "db"): other, ("replicasets.apps", "web-1"): rs}
 
         def get(self, key: object) -> object:
             return self.objects.get((key.resource, key.name))  # type: ignore[attr-defined]
