@@ -315,3 +315,27 @@ def test_endpoints_stale_cache_not_ready_then_ready(variant: str, violated: bool
     state, _ = _flap(model, settled(model), "worker-1", ready_first=False)
     found = settled_violation(model, state, select(["endpoints-match-ready-pods"]), avoid=(ProbeResult,))
     assert (found is not None) is violated
+
+
+def _endpoints_flap_actions(a: Action) -> bool:
+    """The Endpoints controller, its pod/endpoints deliveries, and worker-1's readiness and status."""
+    if isinstance(a, Reconcile):
+        return a.controller == "endpoints"
+    if isinstance(a, Deliver):
+        return (a.component == "controller-manager" and a.resource in ("pods", "endpoints")) or (
+            a.component == "kubelet/worker-1" and a.resource == "pods")
+    return isinstance(a, ProbeResult) and a.node == "worker-1" or type(a).__name__ == "SyncPodStatus" and getattr(
+        a, "node", "") == "worker-1"
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+def test_endpoints_stale_cache_bfs(variant: str, violated: bool) -> None:
+    """Every interleaving of readiness flaps, status writes, deliveries and syncs to depth 16 from
+    the settled cluster: the variant lists a NotReady pod as ready (16 steps), the correct model
+    never does."""
+    model = make("web", variant, instantCaches=False)
+    report = bfs(model, settled(model), select(["endpoints-ready-pods"]), Bounds(max_depth=16),
+                 action_filter=_endpoints_flap_actions)
+    assert (report.violation is not None) is violated
+    if violated:
+        assert len(report.trace) == 16
