@@ -324,8 +324,9 @@ def _endpoints_flap_actions(a: Action) -> bool:
     if isinstance(a, Deliver):
         return (a.component == "controller-manager" and a.resource in ("pods", "endpoints")) or (
             a.component == "kubelet/worker-1" and a.resource == "pods")
-    return isinstance(a, ProbeResult) and a.node == "worker-1" or type(a).__name__ == "SyncPodStatus" and getattr(
-        a, "node", "") == "worker-1"
+    if isinstance(a, ProbeResult):
+        return a.node == "worker-1"
+    return type(a).__name__ == "SyncPodStatus" and getattr(a, "node", "") == "worker-1"
 
 
 @pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
