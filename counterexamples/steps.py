@@ -49,11 +49,11 @@ def lane_of(act: Action) -> str:
         return FAULTS
     if isinstance(act, Deliver | Relist):
         return APISERVER
+    if type(act).__module__.startswith("kubeprop.model.controllers.nodelifecycle"):
+        return "controller nodelifecycle"
     for attr, prefix in (("controller", "controller "), ("scheduler", ""), ("node", "kubelet ")):
         value = getattr(act, attr, None)
         if isinstance(value, str):
-            if attr == "node" and type(act).__module__.endswith("nodelifecycle"):
-                return "controller nodelifecycle"
             return prefix + value
     return "other"
 

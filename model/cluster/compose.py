@@ -70,8 +70,9 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
 HOOKS = Hooks(
     on_events=(_controller_events, scheduler.on_events),
     resetters=(_reset_controllers, scheduler.reset),
-    tick_hooks=(controllers.on_tick,),
-    timers=(controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer),
+    tick_hooks=(controllers.on_tick, scheduler.on_tick),
+    timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer),
+    tick_guards=(nodelifecycle.blocks_tick,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""
 

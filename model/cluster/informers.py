@@ -2,7 +2,8 @@
 
 Which component watches what (upstream: each binary's informer factory):
 
-- the scheduler: pods and nodes (`pkg/scheduler/eventhandlers.go`);
+- the scheduler: pods and nodes (`pkg/scheduler/eventhandlers.go`), and Services, ReplicaSets and
+  StatefulSets for the default spreading selector (`podtopologyspread/plugin.go` setListers);
 - the controller manager: the union of its controllers' `watches` plus pods and nodes (one shared
   informer factory for all controllers, `cmd/kube-controller-manager/app/controllermanager.go`);
 - a kubelet: pods with `spec.nodeName=<node>` (`pkg/kubelet/config/apiserver.go`).
@@ -22,6 +23,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject, Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scheduler.default_spread import DEFAULT_SPREAD_RESOURCES
 from kubeprop.model.state.actions import Action, Deliver, Relist
 from kubeprop.model.state.cluster import (
     CONTROLLER_MANAGER,
@@ -51,7 +53,7 @@ def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
         for controller in model.controllers:
             resources.update(controller.watches)
         return tuple(sorted(resources))
-    return ("nodes", "pods")
+    return tuple(sorted(("nodes", "pods", *DEFAULT_SPREAD_RESOURCES)))
 
 
 def filters(component: str) -> FrozenMap[str, ObjectFilter]:

@@ -18,7 +18,7 @@ from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 SCENARIO_API_VERSION = "kubeprop.dev/v1alpha1"
 
 PARAMETERS: dict[str, Any] = {
-    "nodeMonitorGracePeriodSeconds": 40,
+    "nodeMonitorGracePeriodSeconds": 50,
     "defaultTolerationSeconds": 300,
     "instantCaches": False,
     "schedulerInstances": 1,
@@ -28,18 +28,25 @@ PARAMETERS: dict[str, Any] = {
     "memoryPressureEvents": 0,
     "crashLoopBackOffMaxSeconds": 300,
     "schedulerDisabledFilters": (),
+    "podMaxInUnschedulablePodsSeconds": 300,
+    "schedulerTaintReasonDetail": False,
+    "schedulerDynamicResources": False,
+    "schedulerBalancedSkipsBestEffort": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
+    "endpointsStaleCacheTracking": True,
     "terminatedPodGCThreshold": 12500,
     "listFromWatchCache": False,
     "etcdQuorum": "majority",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
-docs/scenario.md for the source of each). Later model components read them from here."""
+docs/scenario.md for the source of each). Later model components read them from here. The
+defaults follow Kubernetes v1.33; docs/release.md lists every parameter whose upstream value
+changed between releases, with the release it changed in."""
 
 
 @attrs.frozen

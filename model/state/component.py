@@ -4,9 +4,10 @@
   controllers, node lifecycle, informers, faults, workload): its enabled actions, the handler of
   each of its action classes, and optionally its next timer.
 - `Hooks`: what the shared mechanisms run on a component's behalf — after watch events reach a
-  component, when a component (re)starts, when the clock advances, and which timers `Tick` waits
-  for. The composition builds one `Hooks` value and the `ClusterModel` carries it, so what runs is
-  data of the model, never a list filled in as a side effect of importing a module.
+  component, when a component (re)starts, when the clock advances, which timers `Tick` waits
+  for, and what holds the clock. The composition builds one `Hooks` value and the `ClusterModel`
+  carries it, so what runs is data of the model, never a list filled in as a side effect of
+  importing a module.
 - `Controller` and `Reconciliation`: the protocol of a reconciling controller (docs/controllers.md;
   the work-queue mechanics are in `kubeprop.model.controllers.base`). Scenario loading checks user
   controllers against it, so it lives below both the scenario and the controllers.
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
     from kubeprop.model.state.actions import Action
     from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-__all__ = ["Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "TickHook", "Timer"]
+__all__ = [
+    "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "TickGuard", "TickHook", "Timer",
+]
 
 EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
 """Runs after watch events reach a component: (model, state, component, events) → state."""
@@ -38,6 +41,8 @@ TickHook = Callable[["ClusterModel", "ClusterState", "ClusterState"], "ClusterSt
 """Runs after the clock advances: (model, before, after) → after'."""
 Timer = Callable[["ClusterModel", "ClusterState"], "int | None"]
 """A component's next timer (model time in seconds), or None."""
+TickGuard = Callable[["ClusterModel", "ClusterState"], bool]
+"""Holds the clock while True: periodic work upstream runs more often than the model's tick is due."""
 Handler = Callable[["ClusterModel", "ClusterState", Any], "ClusterState"]
 
 
@@ -58,6 +63,7 @@ class Hooks:
     resetters: tuple[Resetter, ...] = ()
     tick_hooks: tuple[TickHook, ...] = ()
     timers: tuple[Timer, ...] = ()
+    tick_guards: tuple[TickGuard, ...] = ()
 
 
 @attrs.frozen
