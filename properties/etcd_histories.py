@@ -43,11 +43,23 @@ class RealOp:
 
 @attrs.frozen
 class Fault:
-    """A fault injected into member `member` (0-based) at `time`."""
+    """A fault injected into member `member` (0-based): the command was issued at `time` and had
+    returned at `end` (it took effect somewhere in between)."""
 
     kind: FaultKind
     member: int
     time: float
+    end: float | None = None
+
+    @property
+    def restricts(self) -> bool:
+        """Whether the fault takes a member away (kill, pause, isolate) rather than giving one back."""
+        return self.kind in ("kill", "pause", "isolate")
+
+    @property
+    def latest_effect(self) -> float:
+        """The last instant by which it had surely taken effect."""
+        return self.time if self.end is None else self.end
 
 
 @attrs.frozen
@@ -73,7 +85,8 @@ class RealHistory:
                 rows.append((o.ret, 0, f"{o.ref} ← {o.result}"))
             elif o.note:
                 rows.append((o.call, 2, f"{o.ref} pending ({o.note})"))
-        rows.extend((f.time, 1, f"FAULT {f.kind} {self.name(f.member)}") for f in self.faults)
+        rows.extend((f.time, 1, f"FAULT {f.kind} {self.name(f.member)}"
+                     + ("" if f.end is None else f" (done at {f.end - start:.3f}s)")) for f in self.faults)
         return [f"{t - start:8.3f}s  {text}" for t, _, text in sorted(rows)]
 
 

@@ -66,12 +66,17 @@ class TraceValidation:
                           "model run (as far as it got):", *self.model_lines()])
 
 
-_FAULT_RANK = {"restart": 0, "resume": 0, "heal": 0, "kill": 1, "pause": 1, "isolate": 1}
+def _at(f: Fault) -> float:
+    """When the model takes the fault: the most permissive instant of its real window — as
+    early as possible for one that gives a member back, as late as possible for one that takes
+    a member away (the command took effect somewhere between its issue and its return)."""
+    return f.latest_effect if f.restricts else f.time
 
 
 def _faults(history: RealHistory) -> list[Fault]:
-    """The faults in time order (at equal times, the ones that give members back first)."""
-    return sorted(history.faults, key=lambda f: (f.time, _FAULT_RANK[f.kind]))
+    """The faults in the order the model takes them (at equal instants, those that give a
+    member back first)."""
+    return sorted(history.faults, key=lambda f: (_at(f), f.restricts))
 
 
 def _ranges(writes: list[Op], reads: list[RealOp]) -> dict[str, tuple[int, int]]:
@@ -146,11 +151,15 @@ class _Builder:
 
     # --- stepping ---------------------------------------------------------------------------------
     def do(self, action: RaftAction) -> None:
-        """Take an enabled action and check the invariants on the new state."""
+        """Take an action, which must be enabled."""
         if action not in actions(self.cfg, self.st):
             raise NoWitness(f"the model does not allow '{describe(self.cfg, action)}' here")
         self.st = step(self.cfg, self.st, action)
         self.steps.append(action)
+
+    def check_invariants(self) -> None:
+        """The Raft invariants on the current state (after each operation and fault: the ghost
+        variables they read keep what happened in between)."""
         broken = first_failure(self.cfg, self.st, INVARIANTS)
         if broken is not None:
             raise NoWitness(f"the model's own invariant {broken.property} fails: {broken.message}")
@@ -380,21 +389,23 @@ class _Builder:
         for self.pos, real in enumerate(self.ops):
             self.when = max(self.when, real.call)
             while True:
-                while f < len(self.faults) and self.faults[f].time <= self.when:
+                while f < len(self.faults) and _at(self.faults[f]) <= self.when:
                     self.fault(self.faults[f])
+                    self.check_invariants()
                     f += 1
                 if real.ret is not None and self.when > real.ret:
                     raise NoWitness(f"{real.ref} {real.op} would have to take effect after it returned")
                 snap = self.snapshot()
                 try:
                     self.operation(real)
+                    self.check_invariants()
                     break
                 except NoWitness:
-                    later = f < len(self.faults) and (real.ret is None or self.faults[f].time <= real.ret)
+                    later = f < len(self.faults) and (real.ret is None or _at(self.faults[f]) <= real.ret)
                     if not later:
                         raise
                     self.restore(snap)
-                    self.when = self.faults[f].time
+                    self.when = _at(self.faults[f])
         for fault in self.faults[f:]:
             self.fault(fault)
 

@@ -43,8 +43,12 @@ class _UnixConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.path)
+        try:
+            s.settimeout(self.timeout)
+            s.connect(self.path)
+        except OSError:
+            s.close()
+            raise
         self.sock = s
 
 

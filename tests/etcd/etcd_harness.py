@@ -178,6 +178,8 @@ class EtcdCluster:
         return ["ip", "netns", "exec", m.netns, *etcd] if m.netns else etcd
 
     def _spawn(self, m: Member) -> None:
+        if m.endpoint.unix:  # a killed member leaves its socket file, which would block the bind
+            Path(m.endpoint.unix).unlink(missing_ok=True)
         command = self._command(m)
 
         def popen() -> subprocess.Popen[bytes]:

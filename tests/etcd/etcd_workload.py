@@ -138,7 +138,7 @@ def _nemesis(cluster: EtcdCluster, rec: Recorder, schedule: Sequence[Step], star
         issued = time.monotonic()
         getattr(cluster, s.kind)(target)
         with rec.lock:
-            rec.faults.append(Fault(s.kind, target, issued))
+            rec.faults.append(Fault(s.kind, target, issued, time.monotonic()))
 
 
 def undo_faults(cluster: EtcdCluster, rec: Recorder) -> None:
@@ -154,7 +154,7 @@ def undo_faults(cluster: EtcdCluster, rec: Recorder) -> None:
         for kind in undo:
             issued = time.monotonic()
             getattr(cluster, kind)(i)
-            rec.faults.append(Fault(kind, i, issued))
+            rec.faults.append(Fault(kind, i, issued, time.monotonic()))
     cluster.wait_ready(list(range(len(cluster.members))))
 
 
