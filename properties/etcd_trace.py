@@ -36,7 +36,20 @@ import attrs
 from kubeprop.model.raft.handlers import up_to_date
 from kubeprop.model.raft.kv import Op, Store, apply_op
 from kubeprop.model.raft.rules import Draft
-from kubeprop.model.raft.state import AE, AER, HB, HBR, LEADER, NONE, RV, RVR, RaftAction, RaftConfig, RaftState, describe
+from kubeprop.model.raft.state import (
+    AE,
+    AER,
+    HB,
+    HBR,
+    LEADER,
+    NONE,
+    RV,
+    RVR,
+    RaftAction,
+    RaftConfig,
+    RaftState,
+    describe,
+)
 from kubeprop.model.raft.system import actions, deliverable, initial_state, step
 from kubeprop.properties.etcd_histories import Fault, HistoryCheck, RealHistory, RealOp
 from kubeprop.properties.raft import INVARIANTS, first_failure
@@ -120,10 +133,10 @@ def configure(history: RealHistory, order: tuple[str, ...]) -> RaftConfig:
     ops = [by_ref[r] for r in order]
     writes = tuple(o.op for o in ops if o.op.kind != "read")
     kinds = {f.kind for f in history.faults}
-    elections = 2 + 2 * len(history.faults)
+    terms = 20 + 20 * len(history.faults) + 2 * len(ops)  # elections: at most a few per fault and op
     return RaftConfig(
         servers=history.members, names=tuple(history.name(i) for i in range(history.members)),
-        ops=writes, max_term=10 * elections + 2 * len(ops), max_log=len(writes) + 10 * elections + 2 * len(ops) + 1, history=True,
+        ops=writes, max_term=terms, max_log=len(writes) + terms + 1, history=True,
         reads=sum(o.op.mode == "linearizable" for o in ops),
         serial_reads=sum(o.op.mode == "serializable" for o in ops),
         max_down=history.members - 1 if "kill" in kinds else 0, partitions="isolate" in kinds)
@@ -365,13 +378,14 @@ class _Builder:
             self.do(RaftAction("Heal"))
         self.clean()
 
-    def snapshot(self) -> tuple[object, ...]:
+    def snapshot(self) -> tuple[RaftState, int, set[int], int]:
+        """What `restore` needs to undo an attempt."""
         return (self.st, len(self.steps), set(self.paused), self.leader)
 
-    def restore(self, snap: tuple[object, ...]) -> None:
-        st, n, paused, leader = snap
-        self.st, self.paused, self.leader = st, paused, leader  # type: ignore[assignment]
-        del self.steps[n:]  # type: ignore[misc]
+    def restore(self, snap: tuple[RaftState, int, set[int], int]) -> None:
+        """Back to a snapshot: the attempt's steps are forgotten."""
+        self.st, n, self.paused, self.leader = snap
+        del self.steps[n:]
 
     def operation(self, real: RealOp) -> None:
         if real.op.kind != "read":
@@ -386,7 +400,8 @@ class _Builder:
         the faults issued before it, and, if the model cannot do it there, after further faults
         issued before it returned (a write that waits for a restart)."""
         f = 0
-        for self.pos, real in enumerate(self.ops):
+        for pos, real in enumerate(self.ops):
+            self.pos = pos
             self.when = max(self.when, real.call)
             while True:
                 while f < len(self.faults) and _at(self.faults[f]) <= self.when:

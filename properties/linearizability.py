@@ -121,11 +121,12 @@ def stale_reads(ops: Sequence[Operation], order: Sequence[Hashable], initial: St
     """The serializable reads of `ops` that were stale under the witness `order` (from
     `linearize` over the same operations), with how stale."""
     by_ref = {o.ref: o for o in ops}
-    store, replaced = initial, {}
+    store = initial
+    replaced: dict[tuple[str, Result], tuple[Hashable, int]] = {}
     for ref in order:  # the write that replaced each (key, result) the order passes through
         op = by_ref[ref]
         new, _ = apply_op(store, op.op)
-        if new is not store and new != store:
+        if new != store:
             replaced.setdefault((op.op.key, store.get(op.op.key)), (ref, new.get(op.op.key)[1]))
         store = new
     out = []

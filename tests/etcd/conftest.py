@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from etcd_harness import EtcdCluster, missing, netns_missing, start_cluster  # noqa: E402
+from etcd_harness import EtcdCluster, missing, netns_missing, start_cluster
 
 
 @pytest.fixture

@@ -116,9 +116,7 @@ def _client_loop(cluster: EtcdCluster, rec: Recorder, index: int, member: int, k
             got = rec.op(client, ref, op, member)
             if got is None or got.result is None:
                 time.sleep(0.05)
-            elif op.kind == "read":
-                seen[key] = got.result[1]
-            elif got.result[0] == "ok":
+            elif op.kind == "read" or got.result[0] == "ok":
                 seen[key] = got.result[1]
             time.sleep(rng.uniform(0.0, 0.04))
 

@@ -86,9 +86,9 @@ def _stale_serializable(cfg: RaftConfig, st: RaftState) -> str | None:
     """A serializable read returned less than a write acknowledged before the read was called."""
     acked = [k for k, (kind, ref, _) in enumerate(st.history) if kind == "ret" and ref[0] == "w"]
     for k, (kind, _, op) in enumerate(st.history):
-        if acked and k > acked[0] and kind == "call" and isinstance(op, Op) and op.mode == "serializable":
-            if st.history[k + 1][2] == ("", 0):
-                return f"a serializable read after the acknowledged write returned nothing (event {k})"
+        if acked and k > acked[0] and kind == "call" and isinstance(op, Op) and op.mode == "serializable" \
+                and st.history[k + 1][2] == ("", 0):
+            return f"a serializable read after the acknowledged write returned nothing (event {k})"
     return None
 
 
