@@ -86,8 +86,8 @@ class RealHistory:
             elif o.note:
                 rows.append((o.call, 2, f"{o.ref} pending ({o.note})"))
         rows.extend((f.time, 1, f"FAULT {f.kind} {self.name(f.member)}"
-                     + ("" if f.end is None else f" (done at {f.end - start:.3f}s)")) for f in self.faults)
-        return [f"{t - start:8.3f}s  {text}" for t, _, text in sorted(rows)]
+                     + ("" if f.end is None else f" (done at {f.end - start:.6f}s)")) for f in self.faults)
+        return [f"{t - start:10.6f}s  {text}" for t, _, text in sorted(rows)]
 
 
 def events(history: RealHistory) -> tuple[tuple[str, Hashable, object], ...]:

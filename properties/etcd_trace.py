@@ -108,21 +108,24 @@ def _ranges(writes: list[Op], reads: list[RealOp]) -> dict[str, tuple[int, int]]
 
 def _sequence(ordered: list[RealOp], ranges: dict[str, tuple[int, int]]) -> list[RealOp]:
     """The order the builder follows: the linearization without its serializable reads, each of
-    those put back at the earliest place it fits, after every operation that returned before it
-    was called and after the write that first made its answer current (the checker's order may
-    put it later, which only makes the read look staler than it was)."""
+    those put back at the earliest place it fits: after every operation (serializable reads
+    included) that returned before it was called and after the write that first made its answer
+    current (the checker's order may put it later, which only makes the read look staler)."""
     rest = [o for o in ordered if o.op.mode != "serializable"]
     writes = [k for k, o in enumerate(rest) if o.op.kind != "read"]
     places: list[tuple[int, float, RealOp]] = []
-    for r in (o for o in ordered if o.op.mode == "serializable"):
+    for r in sorted((o for o in ordered if o.op.mode == "serializable"), key=lambda o: o.call):
         before = [k for k, o in enumerate(rest) if o.ret is not None and o.ret < r.call]
+        earlier_reads = [at for at, _, q in places if q.ret is not None and q.ret < r.call]
         lo = ranges[r.ref][0]
-        at = max(max(before, default=-1), writes[lo - 1] if lo else -1)
+        at = max([*before, *earlier_reads, writes[lo - 1] if lo else -1], default=-1)
         places.append((at, r.call, r))
-    out = [o for _, _, o in sorted(places, key=lambda p: (p[0], p[1])) if _ == -1]
+    places.sort(key=lambda p: (p[0], p[1]))
+    out = [r for at, _, r in places if at == -1]
     for k, o in enumerate(rest):
         out.append(o)
-        out.extend(r for at, _, r in sorted(places, key=lambda p: (p[0], p[1])) if at == k)
+        out.extend(r for at, _, r in places if at == k)
+    assert len(out) == len(ordered)
     return out
 
 
@@ -221,11 +224,13 @@ class _Builder:
         yield from sorted(peers, key=lambda p: -self.cap(p))
 
     # --- Raft rounds ------------------------------------------------------------------------------
-    def replicate(self, lead: int, p: int) -> None:
-        """AppendEntries rounds until p has the leader's log and knows its commit index."""
+    def replicate(self, lead: int, p: int, learn_commit: bool = True) -> None:
+        """AppendEntries rounds until p has the leader's log and (`learn_commit`) knows the
+        leader's commit index; without it, p learns only the commit index the entries came with."""
         for _ in range(len(self.st.log[lead]) + 3):
             st = self.st
-            if st.match[lead][p] == len(st.log[lead]) and st.commit[p] >= min(st.commit[lead], len(st.log[p])):
+            if st.match[lead][p] == len(st.log[lead]) and (
+                    not learn_commit or st.commit[p] >= min(st.commit[lead], len(st.log[p]))):
                 return
             rest = len(st.log[lead]) - (st.next[lead][p] - 1)
             self.do(RaftAction("SendAppend", lead, p, rest))
@@ -240,7 +245,7 @@ class _Builder:
         need = self.cfg.quorum_size - 1
         for p in self.followers(lead):
             if need and self.cap(p) >= self.count(lead):
-                self.replicate(lead, p)
+                self.replicate(lead, p, learn_commit=False)
                 need -= 1
         self.clean()
         if self.st.commit[lead] != len(self.st.log[lead]):
