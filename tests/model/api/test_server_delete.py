@@ -148,7 +148,7 @@ def test_grace_zero_delete_of_a_terminating_pod_is_modified_then_deleted() -> No
 
 
 def test_unbound_pod_delete_is_graceful_with_zero_grace() -> None:
-    store, events = _delete(create(BASE, pod()).store, 100)
+    _, events = _delete(create(BASE, pod()).store, 100)
     assert events == ["MODIFIED", "DELETED"]
 
 
