@@ -27,6 +27,7 @@ from kubeprop.model.api.apps import (
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.pod import PodTemplateSpec
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.api.validation_annotations import validate_pod_specific_annotations
 from kubeprop.model.api.validation_fields import (
     ErrorList,
     forbidden,
@@ -42,7 +43,6 @@ from kubeprop.model.api.validation_fields import (
     validate_annotations,
     validate_labels,
 )
-from kubeprop.model.api.validation_annotations import validate_pod_specific_annotations
 from kubeprop.model.api.validation_pod import validate_pod_template
 
 _MISMATCH: Final = "`selector` does not match template `labels`"
