@@ -2,10 +2,11 @@
 
 The stages run in upstream order (`staging/src/k8s.io/apiserver/pkg/server/config.go`
 DefaultBuildHandlerChain, then `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go`,
-`update.go`, `delete.go`): authentication (→ 401) → authorization (→ 403) → scheme defaults →
+`update.go`, `patch.go`, `delete.go`): authentication (→ 401) → authorization (→ 403) → scheme defaults →
 mutating admission → PrepareForCreate/Update → validation (→ 422) → validating admission
 (→ 403) → persistence with optimistic concurrency (→ 409) → watch event. The write verbs live in
-`apiserver_write`; this module holds the request/response types, the filter chain and reads.
+`server_write` and `server_delete`; this module holds the request/response types, the filter chain
+and reads.
 
 `handle` never raises on a well-typed request: every problem is an HTTP-style status.
 """
@@ -41,10 +42,18 @@ Verb = Literal["create", "get", "list", "update", "update-status", "patch", "del
 VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind")
 
 
+PatchType = Literal["merge", "strategic", "apply"]
+"""`application/merge-patch+json`, `application/strategic-merge-patch+json` (built-in kinds only),
+`application/apply-patch+yaml` (server-side apply: `patch` is the applied configuration)."""
+
+
 @attrs.frozen
 class Request:
     """One API request. `resource` is the qualified plural (`deployments.apps`, `pods`); for
-    writes that carry an object it may be left empty and is taken from the object's kind."""
+    writes that carry an object it may be left empty and is taken from the object's kind.
+    `field_manager` names the writer in managedFields (default: derived from the user, see
+    `writes_support.field_manager`); `force` is server-side apply's `force` (take conflicting
+    fields)."""
 
     verb: Verb
     user: str
@@ -60,6 +69,9 @@ class Request:
     propagation_policy: str | None = None
     precondition_uid: str | None = None
     precondition_resource_version: str | None = None
+    patch_type: PatchType = "merge"
+    field_manager: str = ""
+    force: bool = False
 
 
 @attrs.frozen

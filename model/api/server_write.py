@@ -13,13 +13,11 @@ from typing import Any, cast
 import attrs
 
 from kubeprop.model.api.admission import run_mutating, run_validating
-from kubeprop.model.api.codec import DecodeError
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.meta import Condition, KindInfo, set_condition
 from kubeprop.model.api.objects import (
     ApiObject,
     CustomObject,
-    CustomResourceDefinition,
     Deployment,
     Namespace,
     NamespaceSpec,
@@ -31,13 +29,12 @@ from kubeprop.model.api.objects import (
     Pod,
     PodStatus,
     Service,
-    decode_object,
-    encode_object,
     object_key,
     qualified_resource,
     with_metadata,
 )
 from kubeprop.model.api.server import Context, Response, Result, describe, status
+from kubeprop.model.api.server_apply import applied_object, patched_object, track
 from kubeprop.model.api.server_delete import delete, should_delete_during_update
 from kubeprop.model.api.store import Store, stamp_new
 from kubeprop.model.api.validation import FieldError, validate_create, validate_status_update, validate_update
@@ -47,7 +44,6 @@ from kubeprop.model.api.writes_support import (
     conflict,
     forbidden,
     invalid,
-    merge_patch,
     not_found,
 )
 
@@ -98,7 +94,9 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     if ctx.info.namespaced and obj.metadata.namespace and obj.metadata.namespace != namespace:
         msg = "the namespace of the provided object does not match the namespace sent on the request"
         return Result(store, status(400, "BadRequest", msg))
-    obj = with_metadata(obj, attrs.evolve(obj.metadata, namespace=namespace))
+    # managedFields are the server's: kept only when server-side apply computed them.
+    managed = obj.metadata.managed_fields if ctx.request.patch_type == "apply" else ()
+    obj = with_metadata(obj, attrs.evolve(obj.metadata, namespace=namespace, managed_fields=managed))
     obj = apply_defaults(obj)
     mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
     assert mutated is not None
@@ -125,7 +123,7 @@ def _keep_system_fields(new: ApiObject, old: ApiObject) -> ApiObject:
     meta = attrs.evolve(
         new.metadata, uid=o.uid, creation_timestamp=o.creation_timestamp, deletion_timestamp=o.deletion_timestamp,
         deletion_grace_period_seconds=o.deletion_grace_period_seconds, generation=o.generation,
-        generate_name=new.metadata.generate_name or o.generate_name,
+        generate_name=new.metadata.generate_name or o.generate_name, managed_fields=o.managed_fields,
     )
     return with_metadata(new, meta)
 
@@ -206,8 +204,13 @@ def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     bad = _precondition(ctx, new, old)
     if bad is not None:
         return Result(store, bad)
+    applied = new.metadata.managed_fields
     new = with_metadata(new, attrs.evolve(new.metadata, namespace=namespace))
     new = _prepare_for_update(apply_defaults(new), old, ctx.info)
+    if ctx.request.patch_type == "apply":
+        new = with_metadata(new, attrs.evolve(new.metadata, managed_fields=applied))
+    else:
+        new = track(new, old, ctx, "")
     mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "UPDATE", new, old, namespace, name))
     assert mutated is not None
     return _check_update(store, ctx, mutated, old, "")
@@ -237,25 +240,26 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
             # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
             annotations = new.metadata.annotations
             merged = with_metadata(merged, attrs.evolve(merged.metadata, annotations=annotations))
-    return _check_update(store, ctx, merged, old, "status")
+    return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 
 def patch(store: Store, ctx: Context, namespace: str, name: str) -> Result:
-    """PATCH with a JSON merge patch (RFC 7386), applied to the stored object and then run as an update."""
+    """PATCH: a JSON merge patch (RFC 7386), a strategic merge patch, or server-side apply
+    (`server_apply`), then run as an update — or, for an apply to a missing object, as a create."""
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
-    if old is None:
+    if old is None and ctx.request.patch_type != "apply":
         return Result(store, not_found(ctx, name))
-    # A patch applies to the current object: without a resourceVersion of its own it carries the
-    # stored one, so it never conflicts (`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go`).
-    body = merge_patch(encode_object(old), ctx.request.patch)
-    crds = [c for c in store.list("customresourcedefinitions.apiextensions.k8s.io")
-            if isinstance(c, CustomResourceDefinition)]
-    try:
-        new = decode_object(body, crds)
-    except DecodeError as err:
-        return Result(store, invalid(ctx.info, name, [FieldError(err.path, "Invalid value", err.message)]))
-    as_update = attrs.evolve(ctx, request=attrs.evolve(ctx.request, obj=new))
-    return update(store, as_update, namespace, name)
+    if ctx.request.patch_type == "apply":
+        new = applied_object(store, ctx, namespace, name, old)
+    else:
+        assert old is not None
+        new = patched_object(store, ctx, name, old)
+    if isinstance(new, Response):
+        return Result(store, new)
+    as_write = attrs.evolve(ctx, request=attrs.evolve(ctx.request, obj=new))
+    if old is None:
+        return create(store, as_write, namespace, name)
+    return update(store, as_write, namespace, name)
 
 
 def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:

@@ -23,7 +23,7 @@ model drops is not reported as sourceless), Service IP families / external IPs /
 policies / node-port ranges, CRD schemas and conversion, pod-specific annotations other than
 pod-deletion-cost (`validation_annotations`), managedFields.
 Warnings (e.g. a negative terminationGracePeriodSeconds, which upstream only warns about) are not
-errors. The `resourceVersion` precondition is the API server's (`apiserver_write`), not here.
+errors. The `resourceVersion` precondition is the API server's (`server_write`), not here.
 """
 
 from __future__ import annotations

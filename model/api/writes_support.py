@@ -12,7 +12,7 @@ import attrs
 from kubeprop.model.api.admission import AdmissionRequest, Operation
 from kubeprop.model.api.meta import KindInfo
 from kubeprop.model.api.objects import ApiObject, Pod, Service, qualified_resource
-from kubeprop.model.api.server import Context, Response, describe, status
+from kubeprop.model.api.server import Context, Request, Response, describe, status
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.validation import FieldError
 
@@ -96,3 +96,19 @@ def allocate_cluster_ip(svc: Service, store: Store) -> Service:
             ip = str(address)
             return attrs.evolve(svc, spec=attrs.evolve(spec, cluster_ip=ip, cluster_ips=(ip,)))
     return svc
+
+
+def field_manager(request: Request) -> str:
+    """The manager a write is recorded under: the request's `fieldManager`, else what upstream
+    derives from the client's User-Agent (`managerOrUserAgent`): the program name of the
+    control-plane components, and here the user's name for everyone else."""
+    if request.field_manager:
+        return request.field_manager
+    user = request.user
+    if user.startswith("system:node:"):
+        return "kubelet"
+    if user == "system:kube-scheduler":
+        return "kube-scheduler"
+    if user == "system:kube-controller-manager" or user.startswith("system:serviceaccount:kube-system:"):
+        return "kube-controller-manager"
+    return user
