@@ -13,6 +13,7 @@ and reads.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -141,6 +142,35 @@ def resolve_resource(store: Store, resource: str) -> KindInfo | None:
             for info in crd.kind_infos():
                 if qualified_resource(info) == resource:
                     return info
+    return None
+
+
+SHORT_NAMES: dict[str, str] = {
+    "po": "pods", "svc": "services", "deploy": "deployments", "rs": "replicasets", "sts": "statefulsets",
+    "cm": "configmaps", "ns": "namespaces", "no": "nodes", "pvc": "persistentvolumeclaims",
+    "pv": "persistentvolumes", "ep": "endpoints", "sa": "serviceaccounts", "crd": "customresourcedefinitions",
+}
+"""The built-in kinds' shortNames (discovery) that kubectl accepts as resource types."""
+
+
+def resolve_type(name: str, crds: Iterable[CustomResourceDefinition]) -> KindInfo | None:
+    """The kind `kubectl delete <type> …` means by `name`, as kubectl's RESTMapper resolves it
+    (`staging/src/k8s.io/client-go/restmapper`): a kind, a plural or singular resource or a short
+    name, case-insensitively, optionally qualified by its group (`deployments.apps`,
+    `Widget.example.com`); built-in kinds first, then the kinds of the given CRDs."""
+    text = name.lower()
+    candidates: list[tuple[KindInfo, set[str]]] = [
+        (cls.INFO, {cls.INFO.kind.lower(), cls.INFO.resource,
+                    *(short for short, resource in SHORT_NAMES.items() if resource == cls.INFO.resource)})
+        for cls in BUILTIN_KINDS
+    ]
+    for crd in crds:
+        names = crd.spec.names
+        forms = {names.kind.lower(), names.plural, names.singular or names.kind.lower(), *names.short_names}
+        candidates += [(info, forms) for info in crd.kind_infos()[:1]]
+    for info, forms in candidates:
+        if text in forms or (info.group and any(text == f"{form}.{info.group}" for form in forms)):
+            return info
     return None
 
 

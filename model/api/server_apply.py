@@ -4,7 +4,10 @@ server-side apply, and the managedFields bookkeeping of every write.
 `patched_object` turns a PATCH into the object the update pipeline then admits
 (`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go`: jsonPatcher, smpPatcher,
 applyPatcher); `track` records an ordinary write in managedFields (the handlers'
-`fieldManager.UpdateNoErrors`, run after defaulting and before admission). The semantics of
+`fieldManager.UpdateNoErrors`, run after defaulting and before admission). Server-side apply by the
+manager `kubectl` also refreshes an existing last-applied annotation (`lastappliedupdater.go`);
+upstream's `lastAppliedManager` (conflicts with client-side-applied fields forgiven when they match
+the annotation) is left out. The semantics of
 ownership are in `kubeprop.model.api.ssa`, of the patch formats in `kubeprop.model.api.strategic`
 and `writes_support.merge_patch`.
 """
@@ -28,7 +31,7 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.server import Context, Response, status
 from kubeprop.model.api.store import Store
-from kubeprop.model.api.strategic import strategic_merge_patch
+from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, strategic_merge_patch
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.api.writes_support import field_manager, invalid, merge_patch
 
@@ -113,6 +116,11 @@ def applied_object(store: Store, ctx: Context, namespace: str, name: str,
                                      me, ctx.request.force, kind, ctx.info.api_version)
     except ssa.ApplyConflict as err:
         return status(409, "Conflict", str(err))
+    if me == "kubectl" and old.metadata.annotations.get(LAST_APPLIED_ANNOTATION):
+        # lastAppliedUpdater: kubectl's server-side apply keeps the client-side annotation current.
+        annotations = {**merged.get("metadata", {}).get("annotations", {}),
+                       LAST_APPLIED_ANNOTATION: last_applied_text(ctx.request.patch)}
+        merged["metadata"] = {**merged["metadata"], "annotations": annotations}
     new = _decode(store, ctx, name, merged)
     return new if isinstance(new, Response) else _with_managers(new, managers)
 

@@ -31,6 +31,7 @@ first, then the server-only ones in their old order).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -186,3 +187,21 @@ def _list_patch(field: str, had: Any, want: list[Any], have: Any, kind: str, nam
     if not items:
         return {}
     return {f"$setElementOrder/{field}": [{key: item[key]} for item in want], field: items}
+
+
+# -- the last-applied-configuration annotation --------------------------------------------------
+
+LAST_APPLIED_ANNOTATION: Final = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def last_applied_text(manifest: Mapping[str, Any]) -> str:
+    """The annotation's value for `manifest`: its JSON without the annotation itself, keys sorted
+    (Go's encoding of an unstructured object), newline-terminated (`util.GetModifiedConfiguration`,
+    staging/src/k8s.io/kubectl/pkg/util/apply.go)."""
+    meta = dict(manifest.get("metadata", {}))
+    annotations = {k: v for k, v in meta.get("annotations", {}).items() if k != LAST_APPLIED_ANNOTATION}
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    return json.dumps({**manifest, "metadata": meta}, sort_keys=True, separators=(",", ":")) + "\n"

@@ -118,8 +118,8 @@ def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
     base = Path(scenario.path).parent
     out = []
     for step in scenario.spec.workload:
-        if step.apply:
-            path = Path(step.apply) if Path(step.apply).is_absolute() else base / step.apply
+        if step.apply_path:
+            path = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
             out.append(tuple(m.obj for m in load_manifests([path])))
         else:
             out.append(())
