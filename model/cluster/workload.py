@@ -22,10 +22,11 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
 
 A step that names an existing object (`scale`, `setImage`, `delete`) becomes enabled once that
 object exists — the user runs `kubectl delete pod db-0` after seeing db-0, not before its
-controller made it. Any error response (a 409 apply conflict, a 403, a 422, a 5xx) is a scenario
-error: the step counts as done, as kubectl exits, and the response is recorded in
-`ClusterState.workload_errors`, which the `workload-steps-succeed` property reports. Manifests
-named by `apply` steps are loaded when the model is built, never during a step.
+controller made it. An unavailable API server (5xx, 429 — e.g. no etcd quorum) leaves the step
+not done: the user runs it again later. Any other error (a 409 apply conflict, a 403, a 404, a
+422, kubectl's own refusal) is a scenario error: the step counts as done, as kubectl exits, and the
+response is recorded in `ClusterState.workload_errors`, which the `workload-steps-succeed` property
+reports. Manifests named by `apply` steps are loaded when the model is built, never during a step.
 """
 
 from __future__ import annotations
@@ -113,12 +114,14 @@ def describe(step: WorkloadStep) -> str:
         mode = f" --server-side --field-manager={options.field_manager or SERVER_SIDE_APPLY_MANAGER}" + (
             " --force-conflicts" if options.force else "") if options.server_side else ""
         return f"kubectl apply -f {options.path}{mode}"
-    if step.scale is not None:
-        resource, ref = _workload_ref(step.scale)
-        return f"kubectl scale {resource.split('.')[0]} {ref} --replicas={step.scale.replicas}"
-    if step.set_image is not None:
-        resource, ref = _workload_ref(step.set_image)
-        return f"kubectl set image {resource.split('.')[0]} {ref} {step.set_image.container}={step.set_image.image}"
+    named = step.scale or step.set_image
+    if named is not None:
+        kind = next((field for field in WORKLOAD_KINDS if getattr(named, field, "")), "workload")
+        namespace, name = _target(_workload_ref(named)[1])
+        if step.scale is not None:
+            return f"kubectl scale {kind}/{name} -n {namespace} --replicas={step.scale.replicas}"
+        assert step.set_image is not None
+        return f"kubectl set image {kind}/{name} -n {namespace} {step.set_image.container}={step.set_image.image}"
     assert step.delete is not None
     return f"kubectl delete {step.delete.kind} {step.delete.name} -n {step.delete.namespace}"
 
@@ -202,6 +205,11 @@ def _delete_request(state: ClusterState, step: DeleteStep, user: str) -> Request
                    propagation_policy=step.propagation_policy or None)
 
 
+def _unavailable(code: int) -> bool:
+    """A server that cannot answer now (5xx, 429): the user runs the command again later."""
+    return code >= 500 or code == 429
+
+
 def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> ClusterState:
     failures: list[str] = []
     for request in _requests(model, state, act.index):
@@ -209,6 +217,8 @@ def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> Clust
             failures.append(request)
             continue
         state, response = send(model, state, request.user, request, USER_COMPONENT)
+        if _unavailable(response.code):
+            return state  # not done: the step stays enabled and is retried (apply is idempotent)
         if not response.ok:
             failures.append(f"{response.code} {response.reason}: {response.message}")
     state = attrs.evolve(state, workload_next=act.index + 1)

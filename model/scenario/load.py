@@ -223,6 +223,11 @@ def _check_step(step: WorkloadStep, i: int, doc: YamlDocument | None) -> list[Pr
         problems.append(_problem(doc, ("workload", i, "apply", "path"), "Required value"))
     if options is not None and options.force and not options.server_side:
         problems.append(_problem(doc, ("workload", i, "apply", "force"), "only with serverSide: true"))
+    for field, named in (("scale", step.scale), ("setImage", step.set_image)):
+        targets = [t for t in ("deployment", "statefulset", "replicaset") if getattr(named, t, "")]
+        if named is not None and len(targets) != 1:
+            problems.append(_problem(doc, ("workload", i, field), "name exactly one of deployment, statefulset"
+                                     + (", replicaset" if field == "scale" else "")))
     policy = step.delete.propagation_policy if step.delete is not None else ""
     if policy not in ("", "Orphan", "Background", "Foreground"):
         problems.append(_problem(doc, ("workload", i, "delete", "propagationPolicy"),

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from kubeprop.model.api.objects import CustomObject, Deployment, ObjectKey, Pod
@@ -167,3 +168,15 @@ def test_set_image_changes_only_the_named_container(tmp_path: Path) -> None:
                       "  - apply: v1\n  - setImage: {deployment: default/web, container: log, image: log:2}\n")
     state = _run_steps(model)
     assert [c.image for c in _web(state).spec.template.spec.containers] == ["web:1", "log:2"]
+
+
+def test_a_step_the_server_cannot_answer_is_retried_not_reported() -> None:
+    model = build_model(load_scenario(), parameters={"instantCaches": True})  # FeastFlow: 3 etcd members
+    state = initial_state(model)
+    members = frozenset(f"etcd/{m}" for m in model.etcd_members[:2])
+    no_quorum = attrs.evolve(state, down=state.down | members)
+    after = step(model, no_quorum, UserStep(0))
+    assert after.workload_next == 0 and not after.workload_errors
+    assert UserStep(0) in actions(model, after)
+    healed = step(model, attrs.evolve(after, down=state.down), UserStep(0))
+    assert healed.workload_next == 1 and first_violation(model, healed, STEPS_SUCCEED) is None
