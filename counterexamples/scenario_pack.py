@@ -40,12 +40,12 @@ def _is_bare(scenario: Scenario) -> bool:
 
 def _referenced(scenario: Scenario) -> tuple[list[str], list[Path]]:
     """(paths as the scenario file writes them, every file the scenario reads)."""
-    written = list(scenario.spec.manifests) + [s.apply for s in scenario.spec.workload if s.apply]
+    written = list(scenario.spec.manifests) + [s.apply_path for s in scenario.spec.workload if s.apply_path]
     files = {Path(o.file).resolve() for o in scenario.objects}
     base = Path(scenario.path).parent
     for step in scenario.spec.workload:
-        if step.apply:
-            ref = Path(step.apply) if Path(step.apply).is_absolute() else base / step.apply
+        if step.apply_path:
+            ref = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
             files |= {Path(m.file).resolve() for m in load_manifests([ref])}
     return written, sorted(files)
 

@@ -20,9 +20,10 @@ Left out (the model does not keep the fields, or they are version-dependent): en
 syntax, probe handler details, securityContext, lifecycle hooks, ephemeral containers, DNS
 config, resource claims, hostPort conflicts, volume-source specifics (a volume whose source the
 model drops is not reported as sourceless), Service IP families / external IPs / traffic
-policies / node-port ranges, CRD schemas and conversion, pod-specific annotations, managedFields.
+policies / node-port ranges, CRD schemas and conversion, pod-specific annotations other than
+pod-deletion-cost (`validation_annotations`), managedFields.
 Warnings (e.g. a negative terminationGracePeriodSeconds, which upstream only warns about) are not
-errors. The `resourceVersion` precondition is the API server's (`apiserver_write`), not here.
+errors. The `resourceVersion` precondition is the API server's (`server_write`), not here.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ from kubeprop.model.api.objects import (
     kind_info,
 )
 from kubeprop.model.api.pod import Container, Pod, Toleration
+from kubeprop.model.api.validation_annotations import (
+    deletion_cost_is_invalid,
+    template_cost_path,
+    validate_pod_specific_annotations,
+)
 from kubeprop.model.api.validation_api import (
     crd_name_messages,
     rbac_name_messages,
@@ -244,7 +250,8 @@ def validate_object_meta_update(new: ObjectMeta, old: ObjectMeta, kube: bool = T
 
 
 def _validate_pod(pod: Pod) -> ErrorList:
-    errs = validate_pod_spec(pod.spec, ("spec",))
+    errs = validate_pod_specific_annotations(pod.metadata.annotations, (*META, "annotations"))
+    errs += validate_pod_spec(pod.spec, ("spec",))
     errs += validate_containers_only_for_pod(pod.spec.containers, ("spec", "containers"))
     return errs + validate_containers_only_for_pod(pod.spec.init_containers, ("spec", "initContainers"))
 
@@ -433,8 +440,15 @@ def validate_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
         return [invalid(("kind",), kind_info(new).kind, f"must be {kind_info(old).kind}")]
     errs = validate_object_meta_update(new.metadata, old.metadata, _is_kube(new))
     if isinstance(new, Pod) and isinstance(old, Pod):
+        allow = deletion_cost_is_invalid(old.metadata.annotations)
+        errs += validate_pod_specific_annotations(new.metadata.annotations, (*META, "annotations"), allow)
         return _dedup(errs + validate_pod_spec(new.spec, ("spec",)) + _pod_update(new, old))
     errs += _SPEC_VALIDATORS[type(new)](new)
+    if isinstance(old, Deployment | ReplicaSet | StatefulSet) and deletion_cost_is_invalid(
+            old.spec.template.metadata.annotations):
+        # AllowInvalidPodDeletionCost: the old template already had an invalid value.
+        skip = template_cost_path(("spec", "template"))
+        errs = [e for e in errs if e.path != skip]
     rule = _UPDATE_RULES.get(type(new))
     return _dedup(errs + (rule(new, old) if rule is not None else []))
 

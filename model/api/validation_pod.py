@@ -33,6 +33,7 @@ from kubeprop.model.api.pod import (
 )
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import NodeSelector, validate_node_selector
+from kubeprop.model.api.validation_annotations import validate_pod_specific_annotations
 from kubeprop.model.api.validation_fields import (
     IS_NEGATIVE_MSG,
     IS_NOT_POSITIVE_MSG,
@@ -80,6 +81,7 @@ def validate_pod_template(template: PodTemplateSpec, path: FieldPath) -> ErrorLi
     """ValidatePodTemplateSpec (labels/annotations are checked at `<path>.labels`, as upstream)."""
     errs = validate_labels(template.metadata.labels, (*path, "labels"))
     errs += validate_annotations(template.metadata.annotations, (*path, "annotations"))
+    errs += validate_pod_specific_annotations(template.metadata.annotations, (*path, "annotations"))
     return errs + validate_pod_spec(template.spec, (*path, "spec"))
 
 

@@ -26,7 +26,6 @@ import attrs
 
 from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
-from kubeprop.model.api.server import ApiServerConfig
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import faults, informers, workload
 from kubeprop.model.controllers import base as controllers
@@ -34,7 +33,7 @@ from kubeprop.model.controllers import nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.bootstrap import api_config, bootstrap
 from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -94,7 +93,7 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
     )
     return ClusterModel(
         scenario=scenario,
-        api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
+        api=api_config(scenario, frozen),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
         controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
                                      (*scenario.controllers, *controllers)),
@@ -122,8 +121,8 @@ def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
     base = Path(scenario.path).parent
     out = []
     for step in scenario.spec.workload:
-        if step.apply:
-            path = Path(step.apply) if Path(step.apply).is_absolute() else base / step.apply
+        if step.apply_path:
+            path = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
             out.append(tuple(m.obj for m in load_manifests([path])))
         else:
             out.append(())
@@ -133,7 +132,7 @@ def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
 def initial_state(model: ClusterModel) -> ClusterState:
     """The cluster right after the scenario's objects were applied: every component up, caches
     freshly listed, every controller's keys queued, kubelets with no containers yet."""
-    boot = bootstrap(model.scenario)
+    boot = bootstrap(model.scenario, config=model.api)
     if boot.rejected:
         raise _rejected_error(boot.rejected[0])
     state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))

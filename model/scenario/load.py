@@ -21,16 +21,20 @@ import attrs
 from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
 from kubeprop.model.api.codec import DecodeError, decode_attrs, format_path
 from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
+from kubeprop.model.api.objects import CustomResourceDefinition
 from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
+    ApplyStep,
     NodeDecl,
     ScenarioFile,
     TopologyDecl,
     UserDecl,
+    WorkloadStep,
 )
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.component import Controller
@@ -172,6 +176,9 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     objects: list[ManifestObject] = []
     if paths:
         objects = load_manifests(paths)
+    problems = _workload_kind_problems(spec, doc, base, objects)
+    if problems:
+        raise ScenarioError(problems)
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode())
@@ -204,6 +211,49 @@ def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem
         chosen = [f for f in ("apply", "scale", "set_image", "delete") if getattr(step, f)]
         if len(chosen) != 1:
             problems.append(_problem(doc, ("workload", i), "exactly one of apply, scale, setImage, delete"))
+        problems += _check_step(step, i, doc)
+    return problems
+
+
+def _check_step(step: WorkloadStep, i: int, doc: YamlDocument | None) -> list[Problem]:
+    """The shape of one workload step beyond its types."""
+    problems: list[Problem] = []
+    options = step.apply_options
+    if isinstance(step.apply, ApplyStep) and not step.apply.path:
+        problems.append(_problem(doc, ("workload", i, "apply", "path"), "Required value"))
+    if options is not None and options.force and not options.server_side:
+        problems.append(_problem(doc, ("workload", i, "apply", "force"), "only with serverSide: true"))
+    for field, named in (("scale", step.scale), ("setImage", step.set_image)):
+        targets = [t for t in ("deployment", "statefulset", "replicaset") if getattr(named, t, "")]
+        if named is not None and len(targets) != 1:
+            problems.append(_problem(doc, ("workload", i, field), "name exactly one of deployment, statefulset"
+                                     + (", replicaset" if field == "scale" else "")))
+    policy = step.delete.propagation_policy if step.delete is not None else ""
+    if policy not in ("", "Orphan", "Background", "Foreground"):
+        problems.append(_problem(doc, ("workload", i, "delete", "propagationPolicy"),
+                                 "must be Orphan, Background or Foreground"))
+    return problems
+
+
+def _workload_kind_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
+                            objects: list[ManifestObject]) -> list[Problem]:
+    """`delete` steps must name a resource type the cluster will know: a built-in kind or one
+    defined by a CRD among the manifests or the `apply` steps' manifests (kubectl: `the server
+    doesn't have a resource type`)."""
+    crds = [o.obj for o in objects if isinstance(o.obj, CustomResourceDefinition)]
+    for step in spec.workload:
+        if step.apply_path:
+            path = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
+            try:
+                crds += [m.obj for m in load_manifests([path]) if isinstance(m.obj, CustomResourceDefinition)]
+            except ManifestError:
+                return []  # reported when the model is built
+    problems = []
+    for i, step in enumerate(spec.workload):
+        if step.delete is not None and resolve_type(step.delete.kind, crds) is None:
+            message = (f"the server doesn't have a resource type {step.delete.kind!r}: not a built-in kind and "
+                       "not defined by a CustomResourceDefinition of the scenario")
+            problems.append(_problem(doc, ("workload", i, "delete", "kind"), message))
     return problems
 
 

@@ -136,13 +136,39 @@ class DeleteStep:
 
 
 @attrs.frozen
-class WorkloadStep:
-    """One user action of the workload: exactly one field is set."""
+class ApplyStep:
+    """`kubectl apply -f PATH` with options: `serverSide` (`--server-side`), `fieldManager`
+    (`--field-manager`; default `kubectl-client-side-apply`, or `kubectl` with serverSide) and
+    `force` (`--force-conflicts`, server-side only)."""
 
-    apply: str = ""
+    path: str = ""
+    server_side: bool = False
+    field_manager: str = ""
+    force: bool = False
+
+
+@attrs.frozen
+class WorkloadStep:
+    """One user action of the workload: exactly one field is set. `apply` is a path (client-side
+    apply) or an `ApplyStep`."""
+
+    apply: str | ApplyStep = ""
     scale: ScaleStep | None = None
     set_image: SetImageStep | None = None
     delete: DeleteStep | None = None
+
+    @property
+    def apply_options(self) -> ApplyStep | None:
+        """The apply step's options (a bare path is client-side apply), or None for other steps."""
+        if isinstance(self.apply, ApplyStep):
+            return self.apply
+        return ApplyStep(path=self.apply) if self.apply else None
+
+    @property
+    def apply_path(self) -> str:
+        """The manifests an apply step reads ("" for other steps)."""
+        options = self.apply_options
+        return options.path if options is not None else ""
 
 
 @attrs.frozen

@@ -91,6 +91,9 @@ class ClusterState:
     time_travel: frozenset[str] = frozenset()
     """Ghost state: `component|resource` pairs whose LIST returned an older revision than one
     they had already seen (resourceVersion went backwards for that client)."""
+    workload_errors: FrozenMap[int, str] = EMPTY
+    """Ghost state: workload step index → the errors its kubectl command got (a scenario error,
+    reported by the `workload-steps-succeed` property; `kubeprop.model.cluster.workload`)."""
 
 
 @attrs.frozen
