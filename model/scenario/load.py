@@ -21,12 +21,13 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
-from kubeprop.model.api.core import Node
 from kubeprop.model.api.codec import DecodeError, decode_attrs, format_path
+from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.nodes import nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
@@ -35,7 +36,6 @@ from kubeprop.model.scenario.schema import (
     TopologyDecl,
     UserDecl,
 )
-from kubeprop.model.scenario.nodes import nodes_as_topology
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.component import Controller
 
@@ -184,7 +184,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     objects: list[ManifestObject] = []
     if paths:
         objects = load_manifests(paths)
-    spec, objects = _nodes_from_manifests(spec, objects, doc)
+    spec = _nodes_from_manifests(spec, objects, doc)
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode())
@@ -195,7 +195,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
 
 
 def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc: YamlDocument | None
-                          ) -> tuple[ScenarioFile, list[ManifestObject]]:
+                          ) -> ScenarioFile:
     """Node manifests become the topology (`kubeprop.model.scenario.nodes`); the scenario's own
     `topology.nodes` may not be given too."""
     declared = None
@@ -203,10 +203,10 @@ def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc
         declared = (doc.file, doc.line_of(("topology", "nodes")))
     elif doc is None and any(isinstance(m.obj, Node) for m in objects):
         spec = attrs.evolve(spec, topology=TopologyDecl())  # a bare folder's Nodes replace the default nodes
-    spec, kept, problems = nodes_as_topology(spec, tuple(objects), declared)
+    spec, problems = nodes_as_topology(spec, tuple(objects), declared)
     if problems:
         raise ScenarioError(problems)
-    return spec, list(kept)
+    return spec
 
 
 def _problem(doc: YamlDocument | None, path: tuple[str | int, ...], message: str, where: str = "") -> Problem:

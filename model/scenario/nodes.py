@@ -7,8 +7,10 @@ has Node manifests is an error naming both places: the nodes must be declared in
 
 Each Node becomes a `NodeDecl` with exactly its name, labels, taints, `spec.unschedulable` and
 `status.capacity` / `status.allocatable` (one defaults to the other); bootstrap then registers it
-as a kubelet would (hostname and OS labels, Ready=True, see `bootstrap.node_object`), and it gets a
-kubelet and a `system:node:<name>` identity like every topology node. Its written
+as a kubelet would (hostname and OS labels, Ready=True, see `bootstrap.node_object`) in place of
+the manifest, and it gets a kubelet and a `system:node:<name>` identity like every topology node.
+The manifest stays among the scenario's objects (its file is part of the content hash and of a
+counterexample's packed scenario; `kubeprop validate` shows its file and line). Its written
 `status.conditions` are not kept: a node's conditions are the kubelet's and the node lifecycle
 controller's to write.
 """
@@ -21,7 +23,7 @@ from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestObject, Problem
 from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile
 
-__all__ = ["node_decl", "nodes_as_topology"]
+__all__ = ["manifest_nodes", "node_decl", "nodes_as_topology"]
 
 
 def node_decl(node: Node) -> NodeDecl:
@@ -35,19 +37,19 @@ def _where(m: ManifestObject) -> str:
 
 
 def nodes_as_topology(spec: ScenarioFile, objects: tuple[ManifestObject, ...], declared: tuple[str, int] | None
-                      ) -> tuple[ScenarioFile, tuple[ManifestObject, ...], list[Problem]]:
-    """`spec` with the manifests' Nodes as its topology nodes and `objects` without them.
+                      ) -> tuple[ScenarioFile, list[Problem]]:
+    """`spec` with the manifests' Nodes as its topology nodes.
 
     `declared` is where the scenario declares `topology.nodes` (file, line), or None when it does
     not (a scenario without nodes, or a bare manifest folder, whose default nodes the manifests'
     Nodes replace). Problems: both places declare nodes; a Node without capacity or allocatable."""
     nodes = [m for m in objects if isinstance(m.obj, Node)]
     if not nodes:
-        return spec, objects, []
+        return spec, []
     if declared is not None:
         file, line = declared
         listed = ", ".join(f"{_where(m)} Node {m.obj.metadata.name}" for m in nodes)
-        return spec, objects, [Problem(file, line, "topology.nodes",
+        return spec, [Problem(file, line, "topology.nodes",
                                        f"nodes are declared here and as Node manifests ({listed}); declare them in "
                                        "one place: remove topology.nodes or the Node manifests")]
     problems = [Problem(m.file, m.line, "status.allocatable",
@@ -60,5 +62,10 @@ def nodes_as_topology(spec: ScenarioFile, objects: tuple[ManifestObject, ...], d
             problems.append(Problem(m.file, m.line, "metadata.name", f"duplicate Node {m.obj.metadata.name!r}"))
         seen.add(m.obj.metadata.name)
     decls = tuple(node_decl(m.obj) for m in nodes if isinstance(m.obj, Node))
-    rest = tuple(m for m in objects if not isinstance(m.obj, Node))
-    return attrs.evolve(spec, topology=attrs.evolve(spec.topology, nodes=decls)), rest, problems
+    return attrs.evolve(spec, topology=attrs.evolve(spec.topology, nodes=decls)), problems
+
+
+def manifest_nodes(objects: tuple[ManifestObject, ...]) -> dict[str, ManifestObject]:
+    """The Node manifests by name: the topology nodes they stand for (bootstrap creates those
+    from the topology, with the manifest as the source)."""
+    return {m.obj.metadata.name: m for m in objects if isinstance(m.obj, Node)}
