@@ -4,8 +4,9 @@ scenario's `properties:` list (docs/properties.md).
 - `MODULE:ATTR`: the attribute is a `Property`, a list or tuple of them, or a function (called
   with no arguments) returning one of those;
 - `MODULE` alone: every `Property` defined in the module (module-level names, in definition
-  order: functions decorated with `@safety`/`@convergence`, and `Property` values assigned to a
-  name). A property the module only imports from elsewhere is left out.
+  order: functions decorated with `@safety`/`@convergence`, `Property` values assigned to a name
+  or held in a module-level list or tuple). A property the module only imports from elsewhere is
+  left out.
 
 The module must be importable: put its folder on `PYTHONPATH` (the console script does not add
 the working folder to the import path). Loading imports the module and so runs its top-level
@@ -56,11 +57,13 @@ def _from_value(value: Any, ref: str) -> tuple[Property, ...]:
 
 
 def _defined_in(module: Any, name: str) -> tuple[Property, ...]:
-    found: list[Property] = []
+    found: dict[str, Property] = {}
     for attr, value in vars(module).items():
-        if isinstance(value, Property) and value.source in ("", name):
-            found.append(value if value.source else attrs.evolve(value, source=f"{name}:{attr}"))
-    return tuple(found)
+        values = value if isinstance(value, list | tuple) else (value,)
+        for v in values:
+            if isinstance(v, Property) and v.source in ("", name) and v.name not in found:
+                found[v.name] = v if v.source else attrs.evolve(v, source=f"{name}:{attr}")
+    return tuple(found.values())
 
 
 def load_properties(ref: str) -> tuple[Property, ...]:
