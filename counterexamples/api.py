@@ -38,7 +38,8 @@ from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
 
 __all__ = [
-    "ENGINES", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check", "explain", "register_engine",
+    "ENGINES", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check", "explain",
+    "register_engine",
 ]
 
 

@@ -76,7 +76,8 @@ class PropertyRecord:
 
     name: str
     statement: str
-    kind: Literal["safety", "convergence"] = "safety"
+    kind: Literal["safety", "convergence", "invariant", "claim", "goal"] = "safety"
+    """safety or convergence (cluster); invariant, claim or goal (a Raft check, `raft_trace.py`)."""
     upstream: str = ""
     module: str = ""
 

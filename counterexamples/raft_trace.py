@@ -14,6 +14,7 @@ or STALE, as for the cluster model (`replay.Verdict`).
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,7 +67,7 @@ class RaftCounterexample:
     expectation: str | None = None
     note: str = ""
 
-    @property
+    @builtins.property
     def file_name(self) -> str:
         """`<check>-<12 hex digits of the configuration, variant and violating state>.json`."""
         key = (self.property.name, self.variant, self.config, self.fingerprints[self.violation.step])
@@ -277,7 +278,7 @@ def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> 
 def result_json(result: RaftReplay) -> dict[str, Any]:
     """A Raft replay as JSON data, in the shape of `steps.result_json` (steps without changes)."""
     ce, config = result.counterexample, result.counterexample.config
-    steps = [{"index": n, "action": _action_json(a), "text": describe(config, a), "lane": "raft",
+    steps: list[dict[str, Any]] = [{"index": n, "action": _action_json(a), "text": describe(config, a), "lane": "raft",
               "fingerprint": fingerprint(result.states[n]), "recorded": ce.fingerprints[n], "changes": [],
               "cacheLag": None} for n, a in enumerate(ce.actions[:len(result.states) - 1], 1)]
     return {

@@ -33,7 +33,14 @@ from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore, explore_all
-from kubeprop.properties.raft import RAFT_CHECKS, VARIANT_BOUNDS, RaftCheck, check_vacuity, select_checks, variant_vacuity
+from kubeprop.properties.raft import (
+    RAFT_CHECKS,
+    VARIANT_BOUNDS,
+    RaftCheck,
+    check_vacuity,
+    select_checks,
+    variant_vacuity,
+)
 
 FEASTFLOW_KEY = "/registry/deployments/default/feastflow-backend"
 DEFAULTS: dict[str, Any] = {
@@ -267,7 +274,8 @@ def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
             return f"{'REACHED' if c.kind == 'goal' else 'VIOLATED'} ({len(found[c.name].trace)} steps)"
         if c.name in vacuous:
             return "vacuous"
-        return f"{'not reached' if c.kind == 'goal' else 'held'} ({'exhaustive' if exit_reason == 'exhausted' else 'bounded'})"
+        how = "exhaustive" if exit_reason == "exhausted" else "bounded"
+        return f"{'not reached' if c.kind == 'goal' else 'held'} ({how})"
 
     stats = [r.result.stats for r in runs]
     figures = (f": {sum(s.states for s in stats)} steps, {max(s.distinct for s in stats)} distinct, "
