@@ -145,7 +145,8 @@ def load_scenario(path: Path | str | None = None) -> Scenario:
     doc = _scenario_document(path) if path.is_file() else None
     if doc is None:
         spec = default_scenario_file(str(path))
-        return _resolve(spec, path.resolve().name, str(path), base=path.parent, doc=None, texts=[])
+        # the folder is named as given (relative to the working folder), so it resolves from "."
+        return _resolve(spec, path.resolve().name, str(path), base=Path("."), doc=None, texts=[])
     spec = _decode_scenario(doc)
     return _resolve(spec, spec.metadata.name or path.stem, str(path), base=path.parent, doc=doc,
                     texts=[read_text(path)])

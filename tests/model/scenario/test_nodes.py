@@ -104,3 +104,13 @@ def test_kubeprop_schedule_on_a_folder_with_three_nodes_answers_about_three(
     assert "3 pod(s) to place on 3 node(s)" in out
     assert "worker-" not in out
     assert main(["schedule", str(tmp_path / "cluster"), "--drain", "a"]) == 1  # 3 × 600m do not fit on b and c
+
+
+def test_a_relative_manifest_folder_resolves_from_the_working_folder(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: `kubeprop schedule examples/x/manifests` looked for examples/x/examples/x/manifests.
+    _folder(tmp_path)
+    monkeypatch.chdir(tmp_path.parent)
+    scenario = load_scenario(Path(tmp_path.name) / "cluster")
+    assert [n.name for n in scenario.spec.topology.nodes] == ["a", "b", "c"]
+    assert len(scenario.objects) == 4
