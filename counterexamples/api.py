@@ -97,15 +97,19 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
           all_discoveries: bool = False) -> CheckReport:
     """Run `engine` on a scenario (a Scenario, a path, or None for FeastFlow) and report.
 
-    `properties`: names of built-ins or Property values (None: every registered one and the
-    scenario's `properties:`); a Property value is checked without being registered. `budget`:
+    `properties`: names of registered properties or of the scenario's own (`properties:`), or
+    Property values (None: every registered one and the scenario's); a Property value is checked
+    without being registered. `budget`:
     seconds. `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a
     full EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
     `all_discoveries`: go on after a violation until every property has one (or the engine is
     done), one counterexample each."""
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     model = build_model(loaded, parameters=dict(parameters or {}), variant=variant)
-    chosen = select(properties, extra=scenario_properties(loaded) if properties is None else ())
+    wanted = None if properties is None else list(properties)
+    known = {p.name for p in select()}
+    own = wanted is None or any(isinstance(n, str) and n not in known for n in wanted)
+    chosen = select(wanted, extra=scenario_properties(loaded) if own else ())
     cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
     start = initial_state(model)

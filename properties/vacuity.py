@@ -24,8 +24,8 @@ from kubeprop.model.controllers.registry import default_controllers
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.registry import Needs, Property
 
-__all__ = ["BUILTIN_NEEDS", "VARIANT_NEEDS", "needs_of", "possible_resources", "vacuity", "vacuous_properties",
-           "variant_vacuity"]
+__all__ = ["BUILTIN_NEEDS", "VARIANT_NEEDS", "VARIANT_TARGETS", "needs_of", "possible_resources", "vacuity",
+           "vacuous_properties", "variant_vacuity"]
 
 NODE_LOSS = ("node_crash", "partition", "component_crash")
 """Fault kinds that stop a node's status updates (a node crash, a partition, a kubelet crash)."""
@@ -61,6 +61,20 @@ VARIANT_NEEDS: dict[str, Needs] = {
 }
 """What each catalogue variant needs for its changed mechanism to matter: the objects it acts on
 and the faults that trigger it (one kind from each group)."""
+
+VARIANT_TARGETS: dict[str, tuple[str, ...]] = {
+    "rs-no-expectations": ("replicaset-no-overcreation",),
+    "endpoints-terminating": ("endpoints-ready-pods",),
+    "endpoints-liveness": ("endpoints-ready-pods",),
+    "nodelifecycle-crash": ("pods-on-unknown-nodes-not-ready",),
+    "sts-split-brain": ("one-running-pod-per-identity", "read-write-once-volume-on-one-node"),
+    "rollout-fencepost": ("deployments-complete",),
+    "scheduler-ignores-taints": ("bindings-respect-hard-constraints",),
+    "dual-scheduler": ("node-not-overcommitted",),
+    "watch-time-travel": ("resource-versions-monotonic", "one-running-pod-per-identity"),
+}
+"""The properties that catch each variant (docs/variants.md, "caught by"): when the variant cannot
+show, their "held" says nothing about it, so they are reported vacuous with the variant's reason."""
 
 CREATES: dict[str, tuple[str, ...]] = {
     "deployments.apps": ("replicasets.apps", "pods"),
@@ -152,10 +166,15 @@ def _tainted(model: ClusterModel) -> bool:
 
 
 def vacuous_properties(model: ClusterModel, props: Iterable[Property]) -> dict[str, str]:
-    """Property name → why it could not have failed, for the vacuous ones among `props`."""
+    """Property name → why it could not have failed, for the vacuous ones among `props`: by their
+    own needs, or — for the properties that catch the model's variant — because the variant cannot
+    show in this scenario."""
     out = {}
+    variant = variant_vacuity(model)
     for prop in props:
         reason = vacuity(model, prop)
+        if reason is None and variant is not None and prop.name in VARIANT_TARGETS.get(model.variant, ()):
+            reason = variant
         if reason is not None:
             out[prop.name] = reason
     return out

@@ -108,3 +108,15 @@ def test_checked_properties_are_builtins_plus_the_scenarios_and_the_flags(module
     only = checked_properties(loaded, [f"{module}-a", "node-not-overcommitted"], [f"{module}:LIST"])
     assert [p.name for p in only] == [f"{module}-a", "node-not-overcommitted"]
     assert all(isinstance(p, Property) for p in only)
+
+
+def test_check_finds_a_scenario_property_by_name(module: str, tmp_path: Path) -> None:
+    from kubeprop.counterexamples import check
+
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmanifests: []\n"
+                        f"properties: ['{module}:LIST']\n")
+    report = check(scenario, [f"{module}-a"], engine="bfs", budget=10)
+    assert [p.name for p in report.properties] == [f"{module}-a"]
+    everything = check(scenario, engine="bfs", budget=10)
+    assert {f"{module}-a", f"{module}-b", "node-not-overcommitted"} <= {p.name for p in everything.properties}

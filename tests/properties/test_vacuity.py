@@ -14,7 +14,14 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.raft import INVARIANTS, VARIANT_BOUNDS, check_vacuity, variant_vacuity
 from kubeprop.properties.registry import Needs, as_property, select
-from kubeprop.properties.vacuity import BUILTIN_NEEDS, VARIANT_NEEDS, possible_resources, vacuity, vacuous_properties
+from kubeprop.properties.vacuity import (
+    BUILTIN_NEEDS,
+    VARIANT_NEEDS,
+    VARIANT_TARGETS,
+    possible_resources,
+    vacuity,
+    vacuous_properties,
+)
 from kubeprop.properties.vacuity import variant_vacuity as cluster_variant_vacuity
 
 DATA = Path(__file__).resolve().parents[1] / "model" / "data" / "variants"
@@ -54,7 +61,16 @@ def test_a_variant_that_cannot_show_is_named() -> None:
     assert cluster_variant_vacuity(web) == ("variant sts-split-brain cannot show: no StatefulSet can exist (not in the "
                                             "manifests or workload steps, nor made by a built-in controller)")
     assert cluster_variant_vacuity(build_model(load_scenario(DATA / "web.yaml"), variant="rs-no-expectations")) is None
-    assert set(VARIANT_NEEDS) == set(VARIANTS) - {"correct"}
+    assert set(VARIANT_NEEDS) == set(VARIANTS) - {"correct"} == set(VARIANT_TARGETS)
+    # the property that catches a variant that cannot show says so, with the variant's reason
+    db = build_model(load_scenario(DATA / "db.yaml"), variant="nodelifecycle-crash")  # partition, no componentCrash
+    props = select(["pods-on-unknown-nodes-not-ready", "node-not-overcommitted"])
+    assert vacuity(db, props[0]) is None  # the property itself can fail there (a partition loses a node)
+    assert vacuous_properties(db, props) == {
+        "pods-on-unknown-nodes-not-ready": "variant nodelifecycle-crash cannot show: no fault budget for "
+                                           "componentCrash (scenario `faults:`)"}
+    web = build_model(load_scenario(DATA / "web.yaml"), variant="nodelifecycle-crash")  # partition, componentCrash
+    assert cluster_variant_vacuity(web) is None
 
 
 def test_a_users_property_declares_its_needs() -> None:
