@@ -100,3 +100,20 @@ def test_engine_help_says_what_each_engine_is_good_for(capsys: pytest.CaptureFix
     for phrase in ("bfs: breadth-first search", "walk: swarm random walks", "hypothesis: Hypothesis stateful testing",
                    "--runs", "--properties MODULE[:ATTR]", "--model {cluster,raft}"):
         assert phrase in text, phrase
+
+
+def test_a_gate_check_takes_property_modules(team_path: None, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    source = next(f for f in sorted((REPO / "counterexamples" / "corpus").glob("replicaset-no-overcreation-*.json"))
+                  if json.loads(f.read_text()).get("expectation") == "reproduces")
+    (corpus / source.name).write_text(source.read_text())
+    config = tmp_path / "gate.yaml"
+    config.write_text(f"corpus: [{corpus}]\nchecks:\n  - scenario: {TEAM / 'manifests'}\n    engine: bfs\n"
+                      "    properties: [eu-data-stays-in-eu]\n    propertyModules: ['team_checks:eu_data_stays_in_eu']\n"
+                      "    maxDepth: 4\n    budget: 30\n    parameters: {instantCaches: true}\n")
+    assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"FAIL .* :: eu-data-stays-in-eu: eu-data-stays-in-eu: Pod default/billing-", out), out
+    assert list((tmp_path / "out").glob("eu-data-stays-in-eu-*.json"))
