@@ -111,7 +111,8 @@ def test_a_gate_check_takes_property_modules(team_path: None, tmp_path: Path,
     (corpus / source.name).write_text(source.read_text())
     config = tmp_path / "gate.yaml"
     config.write_text(f"corpus: [{corpus}]\nchecks:\n  - scenario: {TEAM / 'manifests'}\n    engine: bfs\n"
-                      "    properties: [eu-data-stays-in-eu]\n    propertyModules: ['team_checks:eu_data_stays_in_eu']\n"
+                      "    properties: [eu-data-stays-in-eu]\n"
+                      "    propertyModules: ['team_checks:eu_data_stays_in_eu']\n"
                       "    maxDepth: 4\n    budget: 30\n    parameters: {instantCaches: true}\n")
     assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
     out = capsys.readouterr().out
