@@ -1,5 +1,5 @@
-"""The counterexample file format (schema version 1): the in-memory record, JSON in and out,
-strict loading, atomic content-addressed writes.
+"""The counterexample file format (schema version 2; version 1 files are read too): the
+in-memory record, JSON in and out, strict loading, atomic content-addressed writes.
 
 A file holds the scenario (inline texts, or a path plus content hash), the model variant and
 parameter overrides, the property, the actions by value with a fingerprint of every state along
@@ -8,6 +8,10 @@ the trace, where the property fails, and who found it (engine, seed, kubeprop ve
 `load` checks a file against it and then checks what a schema cannot say (every action decodes,
 the variant and parameters exist, the violating step lies on the trace). Every problem names
 its field: `trace[3].action: unknown action 'Foo'; known: …`.
+
+Version 2 adds `model.system`: `cluster` (this module; version 1 files are cluster files) or `raft`
+(a trace of the Raft model, `raft_trace.py`). `load` reads cluster files and refuses a Raft file
+with a message pointing to `raft_trace.load`; `system_of` says which a file is.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.actions import Action, ActionError, action_from_json, to_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Versions this kubeprop reads: 1 (cluster model only) and 2 (adds `model.system`)."""
 KIND = "Counterexample"
 Expectation = Literal["reproduces", "passes"]
 Mode = Literal["inline", "path"]
@@ -70,7 +76,8 @@ class PropertyRecord:
 
     name: str
     statement: str
-    kind: Literal["safety", "convergence"] = "safety"
+    kind: Literal["safety", "convergence", "invariant", "claim", "goal"] = "safety"
+    """safety or convergence (cluster); invariant, claim or goal (a Raft check, `raft_trace.py`)."""
     upstream: str = ""
     module: str = ""
 
@@ -143,7 +150,7 @@ def _scenario_json(s: ScenarioRecord) -> dict[str, Any]:
 
 
 def to_data(ce: Counterexample) -> dict[str, Any]:
-    """The counterexample as JSON data (schema version 1)."""
+    """The counterexample as JSON data (schema version 2, `model.system: cluster`)."""
     prop: dict[str, Any] = {"name": ce.property.name, "statement": ce.property.statement, "kind": ce.property.kind}
     if ce.property.upstream:
         prop["upstream"] = ce.property.upstream
@@ -155,7 +162,8 @@ def to_data(ce: Counterexample) -> dict[str, Any]:
         "property": prop,
         "violation": {"step": ce.violation.step, "message": ce.violation.message,
                       "objects": list(ce.violation.objects)},
-        "model": {"variant": ce.variant, "parameters": {k: thaw_json(v) for k, v in ce.parameters.items()}},
+        "model": {"system": "cluster", "variant": ce.variant,
+                  "parameters": {k: thaw_json(v) for k, v in ce.parameters.items()}},
         "scenario": _scenario_json(ce.scenario),
         "initial": {"fingerprint": ce.fingerprints[0]},
         "trace": [{"action": to_json(a), "fingerprint": fp} for a, fp in zip(ce.actions, ce.fingerprints[1:],
@@ -189,9 +197,16 @@ def _check_version(data: Any, file: str) -> None:
     if "schema" not in data:
         raise _fail(file, [("schema", "missing: not a kubeprop counterexample file (no schema version)")])
     version = data["schema"]
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         raise _fail(file, [("schema", f"version {json.dumps(version)} is not supported "
-                                      f"(this kubeprop reads version {SCHEMA_VERSION})")])
+                                      f"(this kubeprop reads versions {readable})")])
+
+
+def system_of(data: Any) -> str:
+    """`cluster` or `raft`: the model a file's data belongs to (version 1 files are cluster files)."""
+    model = data.get("model") if isinstance(data, dict) else None
+    return str(model.get("system", "cluster")) if isinstance(model, dict) else "cluster"
 
 
 def _decode_actions(data: dict[str, Any]) -> tuple[list[Action], list[tuple[str, str]]]:
@@ -207,6 +222,12 @@ def _decode_actions(data: dict[str, Any]) -> tuple[list[Action], list[tuple[str,
 
 def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
+    if data["schema"] == 1 and "system" in data["model"]:
+        found.append(("model.system", "not in schema version 1 (version 2 has it)"))
+    if data["property"]["kind"] not in ("safety", "convergence"):
+        found.append(("property.kind", "must be safety or convergence for the cluster model"))
+    if "scenario" not in data:
+        return [*found, ("scenario", "missing (required for the cluster model)")]
     variant = data["model"]["variant"]
     if variant not in VARIANTS:
         found.append(("model.variant", f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}"))
@@ -236,6 +257,9 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     found = schema_problems(data)
     if found:
         raise _fail(file, found)
+    if system_of(data) != "cluster":
+        raise _fail(file, [("model.system", f"a {system_of(data)} counterexample: read it with "
+                                            "kubeprop.counterexamples.raft_trace.load (kubeprop replay does)")])
     acts, found = _decode_actions(data)
     found += _semantic_problems(data)
     if found:

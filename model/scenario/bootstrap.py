@@ -32,6 +32,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.scenario.load import ADMIN, Scenario
+from kubeprop.model.scenario.nodes import manifest_nodes
 from kubeprop.model.scenario.schema import PARAMETERS, NodeDecl, UserDecl
 
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -126,11 +127,13 @@ def bootstrap(scenario: Scenario, now: int = 0, config: ApiServerConfig | None =
 
     for ns in SYSTEM_NAMESPACES:
         send(Namespace(metadata=ObjectMeta(name=ns)), ADMIN, "system")
+    written = manifest_nodes(scenario.objects)  # Node manifests are the topology (scenario/nodes.py)
     for decl in scenario.spec.topology.nodes:
-        send(node_object(decl), ADMIN, "topology")
+        send(node_object(decl), ADMIN, "topology", written.get(decl.name))
     for user in scenario.spec.users:
         for binding in user_bindings(user):
             send(binding, ADMIN, "users")
     for manifest in scenario.objects:
-        send(manifest.obj, scenario.apply_as, "manifest", manifest)
+        if manifest.obj.metadata.name not in written or not isinstance(manifest.obj, Node):
+            send(manifest.obj, scenario.apply_as, "manifest", manifest)
     return Bootstrap(store, tuple(outcomes))

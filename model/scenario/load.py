@@ -2,7 +2,8 @@
 
 A scenario is loaded from a scenario file (`kind: Scenario`, see docs/scenario.md), from a
 folder holding `scenario.yaml`, or from a bare manifest folder (which gets the default topology
-described in `default_scenario_file`). `FEASTFLOW` is the built-in default from the seed.
+described in `default_scenario_file` unless it holds Node objects: then those are the topology,
+`kubeprop.model.scenario.nodes`). `FEASTFLOW` is the built-in default from the seed.
 
 Loading is the only I/O in the model; everything after it is pure. Every problem is reported as
 `file:line: field: message` through `ScenarioError` (a `ManifestError`).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,14 @@ import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
 from kubeprop.model.api.codec import DecodeError, decode_attrs, format_path
+from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.nodes import nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
@@ -64,6 +68,13 @@ class Scenario:
     admission: tuple[AdmissionPlugin, ...] = attrs.field(eq=False, repr=False)
     controllers: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
     """User-supplied controllers (`controllers:` import paths), added to or replacing built-ins."""
+    property_lines: tuple[int, ...] = attrs.field(default=(), eq=False, repr=False)
+    """The line of each `properties:` entry in the scenario file (0 when unknown)."""
+
+    def property_origin(self, index: int) -> tuple[str, int]:
+        """(file, line) of the scenario's `properties[index]` entry, for error messages."""
+        line = self.property_lines[index] if index < len(self.property_lines) else 0
+        return self.path, line
 
     @property
     def users(self) -> FrozenMap[str, UserInfo]:
@@ -106,7 +117,8 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
 
 def default_scenario_file(manifest_dir: str) -> ScenarioFile:
     """The scenario used for a bare manifest folder: three workers (2 CPU, 4Gi, 110 pods) in two
-    zones, one user `admin` bound to cluster-admin who applies the manifests."""
+    zones, one user `admin` bound to cluster-admin who applies the manifests. When the folder
+    holds Node objects, they replace the three workers (`_nodes_from_manifests`)."""
     nodes = tuple(
         decode_attrs(NodeDecl, {
             "name": f"worker-{i}", "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
@@ -137,7 +149,8 @@ def load_scenario(path: Path | str | None = None) -> Scenario:
     doc = _scenario_document(path) if path.is_file() else None
     if doc is None:
         spec = default_scenario_file(str(path))
-        return _resolve(spec, path.resolve().name, str(path), base=path.parent, doc=None, texts=[])
+        # the folder is named as given (relative to the working folder), so it resolves from "."
+        return _resolve(spec, path.resolve().name, str(path), base=Path("."), doc=None, texts=[])
     spec = _decode_scenario(doc)
     return _resolve(spec, spec.metadata.name or path.stem, str(path), base=path.parent, doc=doc,
                     texts=[read_text(path)])
@@ -179,12 +192,29 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     problems = _workload_kind_problems(spec, doc, base, objects)
     if problems:
         raise ScenarioError(problems)
+    spec = _nodes_from_manifests(spec, objects, doc)
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode())
     for file in sorted({o.file for o in objects}, key=[o.file for o in objects].index):
         digest.update(read_text(Path(file)).encode())
-    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers)
+    lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
+    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers, lines)
+
+
+def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc: YamlDocument | None
+                          ) -> ScenarioFile:
+    """Node manifests become the topology (`kubeprop.model.scenario.nodes`); the scenario's own
+    `topology.nodes` may not be given too."""
+    declared = None
+    if doc is not None and spec.topology.nodes:
+        declared = (doc.file, doc.line_of(("topology", "nodes")))
+    elif doc is None and any(isinstance(m.obj, Node) for m in objects):
+        spec = attrs.evolve(spec, topology=TopologyDecl())  # a bare folder's Nodes replace the default nodes
+    spec, problems = nodes_as_topology(spec, tuple(objects), declared)
+    if problems:
+        raise ScenarioError(problems)
+    return spec
 
 
 def _problem(doc: YamlDocument | None, path: tuple[str | int, ...], message: str, where: str = "") -> Problem:
@@ -212,6 +242,7 @@ def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem
         if len(chosen) != 1:
             problems.append(_problem(doc, ("workload", i), "exactly one of apply, scale, setImage, delete"))
         problems += _check_step(step, i, doc)
+    problems += _property_ref_problems(spec, doc)
     return problems
 
 
@@ -255,6 +286,16 @@ def _workload_kind_problems(spec: ScenarioFile, doc: YamlDocument | None, base: 
                        "not defined by a CustomResourceDefinition of the scenario")
             problems.append(_problem(doc, ("workload", i, "delete", "kind"), message))
     return problems
+
+
+PROPERTY_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+"""A `properties:` entry: `package.module` or `package.module:attribute` (imported only when checked)."""
+
+
+def _property_ref_problems(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
+    return [_problem(doc, ("properties", i), f"{ref!r} is not MODULE or MODULE:ATTRIBUTE (e.g. team_checks or "
+                                             "team_checks:NO_PUBLIC_PODS)")
+            for i, ref in enumerate(spec.properties) if not PROPERTY_REF.match(ref)]
 
 
 def _check_topology(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:

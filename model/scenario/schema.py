@@ -211,3 +211,5 @@ class ScenarioFile:
     variant: str = "correct"
     admission: tuple[str, ...] = ()
     controllers: tuple[str, ...] = ()
+    properties: tuple[str, ...] = ()
+    """Your own properties, `module` or `module:attribute` (loaded by `kubeprop.properties.modules`)."""

@@ -17,7 +17,8 @@ The config file (YAML):
       - scenario: path/to/scenario.yaml       # default: FeastFlow
         variant: correct
         engine: bfs                           # bfs | walk | hypothesis
-        properties: [node-not-overcommitted]  # default: all
+        properties: [node-not-overcommitted]  # default: all (built-ins, the scenario's own, propertyModules')
+        propertyModules: [team_checks]        # your own properties, MODULE[:ATTR] (as --properties)
         budget: 20                            # seconds
         maxDepth: 6
         parameters: {instantCaches: true}
@@ -45,10 +46,12 @@ from kubeprop.model.api.codec import DecodeError, decode_attrs, format_path
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.scenario.load import ScenarioError
+from kubeprop.model.scenario.load import ScenarioError, load_scenario
+from kubeprop.properties.cli.check import keep_hypothesis_under
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate_report import Case, write_junit, write_summary
 from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.registry import select
 
 BUILTIN_CORPUS = Path(__file__).resolve().parent.parent / "counterexamples" / "corpus"
@@ -62,6 +65,7 @@ class CheckSpec:
     variant: str = "correct"
     engine: str = "bfs"
     properties: tuple[str, ...] = ()
+    property_modules: tuple[str, ...] = ()
     budget: float = 20.0
     max_depth: int = 6
     parameters: FrozenMap[str, Any] = EMPTY
@@ -136,7 +140,10 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path) -> list[C
     suite = f"{spec.scenario or 'feastflow'} [{spec.variant}, {spec.engine}]"
     began = time.perf_counter()
     try:
-        report = check(scenario, names, engine=spec.engine, budget=budget, variant=spec.variant,
+        loaded = load_scenario(scenario)
+        props = checked_properties(loaded, spec.properties or None, spec.property_modules)
+        names = [p.name for p in props]
+        report = check(loaded, props, engine=spec.engine, budget=budget, variant=spec.variant,
                        parameters=dict(spec.parameters), config=EngineConfig(max_depth=spec.max_depth), save_to=out)
     except Exception as err:  # fail closed: a crash is a failure with its reason
         reason = f"crashed: {type(err).__name__}: {err}"
@@ -163,6 +170,7 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path) -> list[C
 def run_gate(args: argparse.Namespace) -> int:
     """Run the gate; 0 only if every case passed (skipped cases do not fail the gate)."""
     config, base = load_config(args.config)
+    keep_hypothesis_under(args.out)
     cases = list(corpus_cases(config, base))
     checks = config.checks or DEFAULT_CHECKS
     share = args.budget / len(checks) if args.budget else None

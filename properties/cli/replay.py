@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.format import CounterexampleError, write_atomic
 from kubeprop.counterexamples.render import render_text, verdict_line
 from kubeprop.counterexamples.render_html import render_html
@@ -22,7 +23,7 @@ from kubeprop.counterexamples.steps import result_json
 from kubeprop.properties.cli.exit_codes import ExitCode
 
 
-def exit_code(results: Sequence[ReplayResult], bad_input: bool, expect: bool) -> int:
+def exit_code(results: Sequence[ReplayResult | raft_trace.RaftReplay], bad_input: bool, expect: bool) -> int:
     """The command's exit code for these results (see the module docstring)."""
     if bad_input:
         return ExitCode.BAD_INPUT
@@ -40,27 +41,36 @@ def exit_code(results: Sequence[ReplayResult], bad_input: bool, expect: bool) ->
 def run_replay(args: argparse.Namespace) -> int:
     """Replay every file, print the renderings (or JSON), write the HTML page if asked."""
     results: list[ReplayResult] = []
+    rafts: list[raft_trace.RaftReplay] = []  # Raft-model traces (raft_trace.py): text and verdicts only
     errors: list[str] = []
     for path in args.files:
         try:
-            results.append(replay(path))
+            if raft_trace.is_raft_file(path):
+                rafts.append(raft_trace.replay(path))
+            else:
+                results.append(replay(path))
         except CounterexampleError as err:
             errors.append(str(err))
     for message in errors:
         sys.stderr.write(f"kubeprop replay: bad input:\n{message}\n")
     if args.json:
-        data = {"results": [result_json(r, full=args.full) for r in results], "errors": errors}
+        data = {"results": [*(result_json(r, full=args.full) for r in results),
+                            *(raft_trace.result_json(r) for r in rafts)], "errors": errors}
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         for r in results:
             sys.stdout.write(render_text(r, full=args.full) + "\n")
+        for raft in rafts:
+            sys.stdout.write(raft_trace.render_text(raft) + "\n")
         for r in results:
             sys.stdout.write(verdict_line(r) + "\n")
+        for raft in rafts:
+            sys.stdout.write(f"{raft.verdict:<10}  {raft.file}: {raft.reason}\n")
     if args.html is not None and results:
         write_atomic(Path(args.html), render_html(results))
         if not args.json:
             sys.stdout.write(f"wrote {args.html}\n")
-    return exit_code(results, bool(errors), args.expect)
+    return exit_code([*results, *rafts], bool(errors), args.expect)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,6 +9,7 @@ trace.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import attrs
@@ -73,3 +74,25 @@ def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bo
     start, prefix = replay_script(config, script)
     result = search(start, successors(config), lambda s: first_failure(config, s, checks), bounds)
     return RaftRun(result, prefix)
+
+
+def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
+                script: Sequence[str] = ()) -> tuple[RaftRun, ...]:
+    """Every discovery: `explore` again without each check found failing (a goal: reached), within
+    `bounds.max_seconds` overall, until none is left or a search ends without one (the Raft twin of
+    `discoveries.discover`). Each run but the last has a violation."""
+    began = time.perf_counter()
+    left, runs = list(checks), list[RaftRun]()
+    while left:
+        seconds = bounds.max_seconds
+        if seconds is not None:
+            seconds -= time.perf_counter() - began
+            if runs and seconds <= 0:
+                break
+        run = explore(config, left, attrs.evolve(bounds, max_seconds=seconds), script)
+        runs.append(run)
+        found = run.result.violation
+        if found is None:
+            break
+        left = [c for c in left if c.name != found.property]
+    return tuple(runs)

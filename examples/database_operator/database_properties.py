@@ -10,6 +10,12 @@ truth), never a component's cache. Three kinds, by when they are meant to hold:
 - `TRANSITIONS`: over every step (before, after).
 
 `check(properties, state)` runs a group and returns the messages of those that fail.
+
+The state properties are also registered as kubeprop properties (`REGISTERED`: the `ALWAYS` ones as
+safety properties, the `SETTLED` ones as convergence properties), so the engines check them: the
+scenario names this module under `properties:`, or run
+`PYTHONPATH=examples/database_operator kubeprop check … --properties database_properties`.
+Transition properties have no engine counterpart yet; the test checks them along a run.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import attrs
 from database_operator import KIND, RESOURCE, children_keys, controlled_by, credentials_data, spec_of
 
 from kubeprop.model.api.objects import CustomObject, Secret, StatefulSet
-from kubeprop.model.state.cluster import ClusterState
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.registry import Kind, Needs, Property, as_property, register
 
 StateProperty = Callable[[ClusterState], "str | None"]
 TransitionProperty = Callable[[ClusterState, ClusterState], "str | None"]
@@ -134,3 +142,20 @@ def check(properties: Sequence[StateProperty], state: ClusterState) -> list[str]
         if message is not None:
             out.append(f"{prop.__name__}: {message}")
     return out
+
+
+def _registered(prop: StateProperty, kind: Kind) -> Property:
+    """`prop` as a registered kubeprop property named after the function (`ready-database-has-…`),
+    its docstring's first sentence as the statement; it needs a Database to be about."""
+    def check_(model: ClusterModel, state: ClusterState) -> str | None:
+        return prop(state)
+
+    doc = (prop.__doc__ or "").split(":", 1)[-1].strip().split(". ")[0].replace("\n", " ")
+    made = as_property(prop.__name__.replace("_", "-"), " ".join(doc.split()), "examples/database_operator",
+                       kind, check_, needs=Needs((RESOURCE,)))
+    return register(attrs.evolve(made, source=__name__))
+
+
+REGISTERED: tuple[Property, ...] = (*(_registered(p, "safety") for p in ALWAYS),
+                                    *(_registered(p, "convergence") for p in SETTLED))
+"""The state properties as kubeprop properties (registered on import)."""
