@@ -16,9 +16,10 @@ from typing import TextIO
 from kubeprop.model.errors import InputError
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import RAFT_VARIANTS, RaftConfig, describe
-from kubeprop.model.raft.system import RaftConfigError, validate, with_variant
+from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.numbers import int_in, seconds
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck, select_checks
@@ -34,30 +35,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety, "
                     "acknowledged-write durability and linearizability (or a seed claim / goal). "
                     "Without --servers the cluster is the scenario's etcd members (default FeastFlow).")
-    p.add_argument("--servers", type=int, help="cluster size 1..7 (default: the scenario's etcd members)")
+    p.add_argument("--servers", type=int_in(1, MAX_SERVERS),
+                   help="cluster size 1..7 (default: the scenario's etcd members)")
     p.add_argument("--scenario", type=Path, help="scenario whose topology.etcd sizes the cluster")
     p.add_argument("--variant", choices=sorted(RAFT_VARIANTS), help="a catalogue variant")
-    p.add_argument("--max-term", type=int, default=2)
-    p.add_argument("--max-log", type=int, default=2, help="client writes only while the log is shorter")
-    p.add_argument("--values", type=int, default=1, help="number of distinct client puts")
+    p.add_argument("--max-term", type=int_in(1, 1000), default=2)
+    p.add_argument("--max-log", type=int_in(0, 1000), default=2, help="client writes only while the log is shorter")
+    p.add_argument("--values", type=int_in(0, 1000), default=1, help="number of distinct client puts")
     p.add_argument("--cas", action="store_true", help="add a compare-and-swap (if absent) write")
-    p.add_argument("--max-copies", type=int, default=1, help="copies of one message in flight")
-    p.add_argument("--max-msgs", type=int, help="messages in flight (default unbounded)")
+    p.add_argument("--max-copies", type=int_in(1, 1000), default=1, help="copies of one message in flight")
+    p.add_argument("--max-msgs", type=int_in(1, 1_000_000), help="messages in flight (default unbounded)")
     p.add_argument("--no-lose", action="store_true", help="the network never drops a message")
     p.add_argument("--batch", action="store_true", help="appends may carry any number of entries")
     p.add_argument("--restarts", action="store_true", help="members may crash and restart at once")
-    p.add_argument("--max-down", type=int, default=0, help="members that may be down at once")
+    p.add_argument("--max-down", type=int_in(0, MAX_SERVERS - 1), default=0, help="members that may be down at once")
     p.add_argument("--down", default="", help="comma-separated members down from the start")
     p.add_argument("--partitions", action="store_true", help="a member may be cut off and healed")
-    p.add_argument("--reads", type=int, default=0, help="linearizable reads clients may issue")
-    p.add_argument("--serial-reads", type=int, default=0, help="serializable reads clients may issue")
+    p.add_argument("--reads", type=int_in(0, 1000), default=0, help="linearizable reads clients may issue")
+    p.add_argument("--serial-reads", type=int_in(0, 1000), default=0, help="serializable reads clients may issue")
     p.add_argument("--history", action="store_true", help="record client calls/returns")
     p.add_argument("--check", action="append", metavar="NAME",
                    help=f"check(s) to run (default: all invariants); one of {', '.join(c.name for c in RAFT_CHECKS)}")
     p.add_argument("--from", dest="script", choices=sorted(SCRIPTS), help="start after a scripted run")
-    p.add_argument("--max-depth", type=int)
-    p.add_argument("--max-states", type=int)
-    p.add_argument("--max-seconds", type=float, default=120.0)
+    p.add_argument("--max-depth", type=int_in(1, 1_000_000))
+    p.add_argument("--max-states", type=int_in(1, 10**12))
+    p.add_argument("--max-seconds", type=seconds, default=120.0)
     p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
@@ -69,7 +71,10 @@ def _names(args: argparse.Namespace) -> tuple[int, tuple[str, ...], str]:
     if not members:
         raise RaftConfigError(f"scenario {scenario.name}: topology.etcd lists no members")
     names = tuple(f"{m.name}" for m in members)
-    return (args.servers or len(names)), names, FEASTFLOW_KEY if scenario.name.lower() == "feastflow" else "k"
+    if args.servers is not None and args.servers != len(names):
+        raise RaftConfigError(f"--servers {args.servers}: scenario {scenario.name} has {len(names)} etcd members "
+                              f"({', '.join(names)}); leave --servers out, or give it without --scenario")
+    return len(names), names, FEASTFLOW_KEY if scenario.name.lower() == "feastflow" else "k"
 
 
 def build_config(args: argparse.Namespace) -> tuple[RaftConfig, tuple[RaftCheck, ...]]:
@@ -84,6 +89,8 @@ def build_config(args: argparse.Namespace) -> tuple[RaftConfig, tuple[RaftCheck,
     for d in down:
         if d not in lookup:
             raise RaftConfigError(f"--down: unknown member {d!r}; valid: {', '.join(lookup)}")
+    if len(set(down)) != len(down):
+        raise RaftConfigError(f"--down {args.down}: names a member more than once")
     history = args.history or args.reads > 0 or args.serial_reads > 0 or any(
         c.kind != "invariant" or c.name in ("Linearizable", "AckedWritesDurable") for c in checks)
     config = RaftConfig(
