@@ -191,7 +191,8 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
             manifests_ok = False
     if manifests_ok:
         problems += _workload_problems(spec, doc, base, objects)
-    problems = sorted(decode_problems, key=lambda p: p.line) + problems
+    own = [p for p in decode_problems + problems if p.file == where]
+    problems = sorted(own, key=lambda p: p.line) + [p for p in decode_problems + problems if p.file != where]
     if problems:
         raise ScenarioError(problems)
     digest = hashlib.sha256()
