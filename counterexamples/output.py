@@ -57,7 +57,7 @@ def _umask() -> int:
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         info = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):
         return None
     return info.st_dev, info.st_ino
 
@@ -65,6 +65,8 @@ def _identity(path: Path) -> tuple[int, int] | None:
 def check_output(path: Path, inputs: Iterable[Path] = ()) -> None:
     """Refuse, before any work is done, an output path that is a folder (or otherwise not
     writable as a file) or the same file as one of `inputs`."""
+    if "\0" in str(path):
+        raise _fail(Path(str(path).replace("\0", "\\0")), "the path contains a NUL byte")
     try:
         info = os.stat(path)
     except FileNotFoundError:

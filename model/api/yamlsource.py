@@ -165,6 +165,8 @@ def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
         fd = os.open(path, flags)
     except OSError as err:
         raise YamlError(file, 0, "", os_problem(err)) from None
+    except ValueError:  # a NUL byte in the path
+        raise YamlError(file.replace("\0", "\\0"), 0, "", NUL_IN_PATH) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -185,6 +187,9 @@ def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
     if size > limit:
         raise YamlError(file, 0, "", f"is more than {limit:,} bytes; input files are limited to {limit:,} bytes")
     return b"".join(chunks)
+
+
+NUL_IN_PATH = "the path contains a NUL byte, which no file name can"
 
 
 def file_kind(mode: int) -> str:
@@ -213,6 +218,8 @@ def stat_path(path: Path) -> os.stat_result | None:
         return None
     except OSError as err:
         raise YamlError(str(path), 0, "", os_problem(err)) from None
+    except ValueError:  # a NUL byte in the path
+        raise YamlError(str(path).replace("\0", "\\0"), 0, "", NUL_IN_PATH) from None
 
 
 def parse_yaml_documents(text: str, file: str) -> list[YamlDocument]:
