@@ -112,3 +112,6 @@ def _field(tp: Any, value: Any, path: FieldPath, found: Found) -> Any:
     except DecodeError as err:
         found.append((err.path, err.message))
         return _BAD
+    except OverflowError:  # an integer too large for a float field
+        found.append((path, f"the number {_kind(value)[:60]} is out of range"))
+        return _BAD

@@ -93,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--surface", action="append", choices=sorted(SURFACES), help="only these surfaces")
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]  # case paths may not be UTF-8
     began = time.perf_counter()
     done = [0]
 
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = report(outcomes)
     summary["seconds"] = round(time.perf_counter() - began, 1)
     if args.report:
-        args.report.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        args.report.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"{summary['cases']} cases in {summary['seconds']} s; exit codes {summary['exit_codes']}")
     for name, counts in [*summary["surfaces"].items(), ("total", summary["classes"])]:
         print(f"  {name:<16}" + "  ".join(f"{k} {v}" for k, v in counts.items()))

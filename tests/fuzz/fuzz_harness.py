@@ -12,7 +12,7 @@ killed after `timeout` seconds. The parent then classifies the outcome:
 | `hang` | the command did not finish within the timeout |
 | `crash` | killed by a signal, or an exit code kubeprop never uses (0-4 and 130 are documented) |
 | `memory` | the address-space limit was hit (MemoryError) |
-| `clobbered` | a protected path changed: an input's bytes, or what a symlink/device/FIFO is |
+| `clobbered` | a protected path changed: an input's bytes, what a link/device/FIFO is, an output's kind |
 | `code-executed` | a module named inside untrusted data (a counterexample, a corpus) ran: the canary file appeared |
 | `gate-passed` | the gate exited 0 although its corpus held a hostile file |
 | `bad-mode` | a file the command created does not follow the umask |
@@ -70,6 +70,7 @@ class Case:
     cwd: Path
     env: dict[str, str] = field(default_factory=dict)
     protected: list[Path] = field(default_factory=list)
+    kind_only: list[Path] = field(default_factory=list)
     untrusted: bool = False
     hostile_corpus: bool = False
     note: str = ""
@@ -204,6 +205,7 @@ def run(case: Case, timeout: float = 60.0) -> Outcome:
     case.env.setdefault("KUBEPROP_FUZZ_CANARY", str(canary))
     case.env.setdefault("GITHUB_STEP_SUMMARY", "")
     before = _snapshot(case.protected)
+    kinds = {p: _fingerprint(p)[0] for p in case.kind_only}
     existing = _listing(case.cwd)
     out, err = case.cwd.parent / f"{case.cwd.name}.out", case.cwd.parent / f"{case.cwd.name}.err"
     umask = os.umask(0o022)
@@ -220,6 +222,8 @@ def run(case: Case, timeout: float = 60.0) -> Outcome:
     stdout = out.read_text(errors="replace") if out.exists() else ""
     stderr = err.read_text(errors="replace") if err.exists() else ""
     code = os.waitstatus_to_exitcode(status) if status is not None else None
+    if any(_fingerprint(p)[0] != kind for p, kind in kinds.items()):
+        before[Path("(an output named on the command line changed kind)")] = ("changed",)
     verdict = classify(case, code, timed_out, stdout, stderr, before, existing, canary, umask)
     return Outcome(case, verdict, code, seconds, stdout, stderr)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 from fuzz_harness import CANARY_MODULE, Case
-from fuzz_values import NUMBER_TEXT, ODD_INPUTS, ODD_OUTPUTS, PAYLOADS, Sandbox, hostile
+from fuzz_values import NUMBER_TEXT, ODD_INPUTS, ODD_OUTPUTS, PAYLOADS, TRUSTED_PAYLOADS, Sandbox, hostile
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,7 +126,8 @@ def manifests(draw: Any, box: Sandbox) -> Case:
         ["validate", path], ["validate", "-o", "yaml", path], ["schedule", path, "--rlimit", "200000"],
         ["check", path, "--engine", "bfs", "--max-depth", "2", "--out", "out", "--budget", "1"],
     ]))
-    return Case("manifests", argv, box.work, protected=[*sorted(folder.iterdir()), *box.protected()])
+    strict, kind_only = box.protected_for(argv)
+    return Case("manifests", argv, box.work, protected=[*sorted(folder.iterdir()), *strict], kind_only=kind_only)
 
 
 # --- scenarios ---------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def _scenario_data(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
         data["parameters"] = {n: draw(hostile) for n in names}
     elif section == "imports":
         key = draw(st.sampled_from(["admission", "controllers"]))
-        data[key] = draw(st.lists(st.sampled_from(PAYLOADS), min_size=1, max_size=2))
+        data[key] = draw(st.lists(st.sampled_from(TRUSTED_PAYLOADS), min_size=1, max_size=2))
     elif section == "workload":
         step = draw(st.sampled_from([
             {"scale": {"deployment": draw(st.sampled_from(["web", "default/web", "nope", "x/y/z", ""])),
@@ -175,7 +176,8 @@ def scenarios(draw: Any, box: Sandbox) -> Case:
          "--workers", "2", "--out", "out", "--budget", "1"],
         ["raft", "--scenario", "v/fuzz-scenario.yaml", "--max-depth", "4", "--max-seconds", "1"],
     ]))
-    return Case("scenarios", argv, box.work, protected=[scenario, *box.protected()])
+    strict, kind_only = box.protected_for(argv)
+    return Case("scenarios", argv, box.work, protected=[scenario, *strict], kind_only=kind_only)
 
 
 # --- counterexample files ----------------------------------------------------------------------------
@@ -249,7 +251,9 @@ def counterexamples(draw: Any, box: Sandbox) -> Case:
         else:
             argv.append(flag)
     note = "hostile import" if hostile_import else ""
-    return Case("counterexamples", argv, box.work, protected=[ce, *box.protected()], untrusted=True, note=note)
+    strict, kind_only = box.protected_for(argv)
+    return Case("counterexamples", argv, box.work, protected=[ce, *strict], kind_only=kind_only, untrusted=True,
+                note=note)
 
 
 # --- flags -------------------------------------------------------------------------------------------
@@ -299,7 +303,8 @@ def flags(draw: Any, box: Sandbox) -> Case:
     argv += {"check": ["--engine", "bfs", "--max-depth", "2", "--budget", "1", "--workers", "1"],
              "schedule": ["--fail-nodes", "0"], "raft": ["--max-depth", "3", "--max-seconds", "1"],
              "gate": ["--budget", "1", "--config", str(_tiny_gate(box))]}.get(command, [])
-    return Case("flags", argv, box.work, protected=box.protected())
+    strict, kind_only = box.protected_for(argv)
+    return Case("flags", argv, box.work, protected=strict, kind_only=kind_only)
 
 
 # --- gate --------------------------------------------------------------------------------------------
@@ -345,7 +350,8 @@ def gate(draw: Any, box: Sandbox) -> Case:
     argv += ["--budget", "2"]
     uses_bad = "bad" in folders and "corpus" in config
     inputs = [path, good / CORPUS[-1].name] if "good" in folders and "corpus" in config else [path]
-    return Case("gate", argv, box.work, env=env, protected=[*inputs, *box.protected()],
+    strict, kind_only = box.protected_for(argv, env)
+    return Case("gate", argv, box.work, env=env, protected=[*inputs, *strict], kind_only=kind_only,
                 untrusted=True, hostile_corpus=uses_bad and hostile_file)
 
 

@@ -32,9 +32,13 @@ NUMBERS = [0, -1, -5, 1, 2, 7, 8, 9, 100, 1000, 1001, 2**31, 2**63, -(2**63), 10
 FLOATS = [float("nan"), float("inf"), float("-inf"), 0.5, -0.0, 1e308, 3.0]
 NUMBER_TEXT = ["nan", "inf", "-inf", "-1", "0", "1e400", "1e3", "²", "٣", "５", "0x10", "1_0", " 5", "5 ",
                "+3", "3.", ".5", "1" * 50, "", "-0", "1e-400", "NaN", "Infinity", "2", "3"]
-PAYLOADS = ["sys:exit", "os:abort", "os:_exit", "builtins:input", "os:fork", "os:getcwd", "pdb:set_trace",
-            "kubeprop_fuzz_canary:plugin", "kubeprop_fuzz_canary:missing", "no_such_module:x", "os", ":x", "os:",
-            "kubeprop.properties.cli.main:main", "importlib:import_module", "builtins:exec", "antigravity:x"]
+TRUSTED_PAYLOADS = ["sys:exit", "os:abort", "os:_exit", "builtins:input", "os:fork", "os:getcwd",
+                    "kubeprop_fuzz_canary:plugin", "kubeprop_fuzz_canary:missing", "no_such_module:x", "os", ":x",
+                    "os:", "kubeprop.properties.cli.main:main", "importlib:import_module", "builtins:exec"]
+"""Entries for a scenario the user gives (trusted: imported, but nothing named may crash kubeprop)."""
+PAYLOADS = [*TRUSTED_PAYLOADS, "pdb:set_trace", "code:interact", "antigravity:x", "this:s"]
+"""Entries for data under review (refused whatever they name): also modules that run a debugger or a
+browser, which a trusted scenario naming them would legitimately run."""
 
 
 def _deep(depth: int) -> Any:
@@ -55,7 +59,7 @@ hostile = st.one_of(
     scalars,
     st.lists(scalars, max_size=3),
     st.dictionaries(st.sampled_from(["a", "name", "\x1b[2J", "", "apiVersion", "kind"]), scalars, max_size=3),
-    st.sampled_from([_deep(300), _deep(60)]),
+    st.sampled_from([300, 60]).map(_deep),
 )
 """A value for any field: mostly wrong, sometimes right by accident."""
 
@@ -109,9 +113,19 @@ class Sandbox:
 
     def protected(self) -> list[Path]:
         """Odd paths whose nature must survive the command (links stay links, devices stay devices)."""
-        keep = ("fifo", "folder", "loop", "dangling", "zero-link", "target", "link", "non-utf8", "dev-full", "dev-null")
+        keep = ("fifo", "folder", "loop", "dangling", "zero-link", "link", "non-utf8", "dev-full", "dev-null")
         return [self.odd[k] for k in keep if k in self.odd]
 
+    def protected_for(self, argv: list[str], env: dict[str, str] | None = None) -> tuple[list[Path], list[Path]]:
+        """(paths that must not change at all, paths whose kind must not change): a regular file the
+        command names (or a link to it) may be written as an output, so only its kind is kept; the
+        rest of `protected()` must stay exactly as it was."""
+        named = " ".join([*argv, *(env or {}).values()])
+        strict, kind_only = [], []
+        for path in [*self.protected(), self.odd["target"]]:
+            as_output = str(path) in named or (path == self.odd["target"] and str(self.odd["link"]) in named)
+            (kind_only if as_output and path in (self.odd["target"], self.odd["non-utf8"]) else strict).append(path)
+        return strict, kind_only
 
 ODD_INPUTS = ["fifo", "folder", "empty-folder", "loop", "dangling", "zero-link", "big", "long", "long-name",
               "dev-zero", "dev-urandom", "dot", "missing", "non-utf8"]
