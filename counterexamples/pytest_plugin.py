@@ -13,6 +13,8 @@ plug-ins, controllers, its property's module) unless the ini setting `kubeprop_a
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +57,20 @@ def _corpus_folders(config: pytest.Config) -> list[Path]:
 
 
 def _is_counterexample(path: Path) -> bool:
-    """A quick look at the head of the file: kubeprop's files say `"kind": "Counterexample"` early."""
+    """A quick look at the head of a regular file: kubeprop's files say `"kind": "Counterexample"`
+    early. A FIFO or device named `*.json` is not opened for reading (that could block)."""
     try:
-        with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        head = os.read(fd, _SNIFF_BYTES)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     return b'"kind": "Counterexample"' in head or b'"kind":"Counterexample"' in head
 
 

@@ -151,3 +151,14 @@ def test_hostile_parameters_are_bad_input(tmp_path: Path) -> None:
         ("model.parameters.maxEndpointsPerSlice", "must be between 1 and 1000, got 0"),
         ("model.parameters.instantCaches", "must be true or false, got str 'maybe'"),
     ]
+
+
+def test_the_pytest_plugin_never_opens_a_fifo_for_reading(tmp_path: Path) -> None:
+    import os
+
+    from kubeprop.counterexamples.pytest_plugin import _is_counterexample
+
+    fifo = tmp_path / "waiting.json"
+    os.mkfifo(fifo)  # nobody writes: a blocking open would hang collection
+    assert not _is_counterexample(fifo)
+    assert _is_counterexample(SOURCE)
