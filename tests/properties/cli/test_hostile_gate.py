@@ -21,7 +21,8 @@ CHECK = f"checks: [{{scenario: {WEB}, budget: 5, maxDepth: 1, properties: [node-
 
 MODULES = {
     "kp_gate_exiter": "import os\nos._exit(0)\n",
-    "kp_gate_aborter": "import faulthandler\nimport os\nfaulthandler.disable()  # no crash report in the test log\nos.abort()\n",
+    # faulthandler off: no crash report in the test log
+    "kp_gate_aborter": "import faulthandler\nimport os\nfaulthandler.disable()\nos.abort()\n",
     "kp_gate_hanger": "import time\nwhile True:\n    time.sleep(1)\n",
     "kp_gate_sysexit": "import sys\nsys.exit(0)\n",
 }
