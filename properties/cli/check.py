@@ -27,8 +27,8 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema import PARAMETERS, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
 from kubeprop.properties.cli.interrupted import Interrupted
-from kubeprop.properties.cli.numbers import int_in, seconds
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.registry import Property, select
 
@@ -78,7 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--budget", type=_positive_float, default=60.0, help="seconds for all engines together")
     p.add_argument("--workers", type=int_in(1, MAX_WORKERS), help="walk worker processes (default: the core count)")
     p.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0, help="seed of the random engines (default 0)")
-    p.add_argument("--out", type=Path, default=Path("kubeprop-out"), help="where counterexample files go")
+    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"), help="where counterexample files go")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
     p.set_defaults(run=lambda args: run_check(args, sys.stdout))

@@ -45,6 +45,7 @@ from kubeprop.counterexamples.api import check
 from kubeprop.counterexamples.output import check_output
 from kubeprop.model.errors import UsageError
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import output_folder
 from kubeprop.properties.cli.gate_config import (
     BUILTIN_CORPUS,
     DEFAULT_CHECKS,
@@ -169,5 +170,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                                  f"a positive number up to {MAX_BUDGET_SECONDS:,.0f})")
     p.add_argument("--junit", type=Path, help="write JUnit XML here")
     p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--out", type=Path, default=Path("kubeprop-out"), help="where new counterexample files go")
+    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
+                   help="where new counterexample files go")
     p.set_defaults(run=run_gate)

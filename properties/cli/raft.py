@@ -19,7 +19,7 @@ from kubeprop.model.raft.state import RAFT_VARIANTS, RaftConfig, describe
 from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.numbers import int_in, seconds
+from kubeprop.properties.cli.flagtypes import int_in, seconds
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck, select_checks

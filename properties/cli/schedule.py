@@ -25,7 +25,7 @@ from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.numbers import int_in, parse_int
+from kubeprop.properties.cli.flagtypes import int_in, parse_int
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver

@@ -52,6 +52,8 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     (["raft", "--max-seconds", "nan"], "argument --max-seconds: must be a positive number of seconds"),
     (["raft", "--values", "100000000"], "argument --values: the value must be a whole number from 0 to 1,000"),
     (["schedule", "--rlimit", "５"], "argument --rlimit: the value must be a whole number"),
+    (["check", "--out", str(SOURCE)], f"argument --out: '{SOURCE}' is not a folder"),
+    (["gate", "--out", str(SOURCE)], f"argument --out: '{SOURCE}' is not a folder"),
 ])
 def test_bad_flags_are_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert message in _usage_error(argv, capsys)

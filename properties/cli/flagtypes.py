@@ -1,4 +1,5 @@
-"""Number flags read strictly: ASCII digits only, finite, inside a documented range.
+"""argparse types: numbers read strictly (ASCII digits only, finite, inside a documented range), and
+output folders checked before any work is done.
 
 Python's `int()` and `float()` accept more than a user means: `int("٣")` and `int("５")` are 3 and
 5, `float("nan")` and `float("inf")` are numbers, and `str.isdigit` is true for `²`. These
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 
-__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "parse_int", "seconds"]
+__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "output_folder", "parse_int", "seconds"]
 
 MAX_SECONDS = 10_000_000.0
 """The largest budget in seconds a flag accepts (about 115 days)."""
@@ -54,3 +57,12 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds up to {MAX_SECONDS:,.0f}, "
                                          f"got {text!r}")
     return value
+
+
+def output_folder(text: str) -> Path:
+    """An argparse `type=` for a folder counterexample files are written to: it may not exist yet,
+    but an existing path must be a folder (refused now rather than after the engines ran)."""
+    path = Path(text)
+    if "\0" in text or (os.path.lexists(path) and not os.path.isdir(path)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder (counterexample files are written into it)")
+    return path
