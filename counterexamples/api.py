@@ -27,7 +27,9 @@ from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.replay import replay
 from kubeprop.counterexamples.trace import TraceError, record_result
 from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import Scenario, load_scenario
+from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.explore.bfs import Bounds
@@ -104,6 +106,10 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     full EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
     `all_discoveries`: go on after a violation until every property has one (or the engine is
     done), one counterexample each."""
+    for name, value in (parameters or {}).items():
+        problem = parameter_problem(name, value)
+        if problem is not None:
+            raise UsageError(f"parameter {name}: {problem}")
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     model = build_model(loaded, parameters=dict(parameters or {}), variant=variant)
     wanted = None if properties is None else list(properties)
@@ -148,7 +154,11 @@ def explain(report: CheckReport) -> str:
     if report.counterexample is None:
         steps = "\n".join(f"  {i + 1}. {a}" for i, a in enumerate(report.trace))
         return f"{report.violation}\n{steps}\n{report.note}"
-    return render_text(replay(report.counterexample, file=str(report.path or report.counterexample.file_name)))
+    ce = report.counterexample
+    # Recorded in this process from the caller's own scenario: its modules are trusted, as when it was loaded.
+    spec = report.model.scenario.spec
+    trusted = {ref.partition(":")[0] for ref in (*spec.admission, *spec.controllers)} | {ce.property.module}
+    return render_text(replay(ce, file=str(report.path or ce.file_name), allow_imports=trusted))
 
 
 def assert_no_discovery(report: CheckReport) -> None:

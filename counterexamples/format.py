@@ -18,20 +18,23 @@ from __future__ import annotations
 
 import builtins
 import json
+import math
 import os
 import re
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.output import write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
+from kubeprop.model.api.yamlsource import YamlError, read_input
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.actions import Action, ActionError, action_from_json, to_json
 
@@ -231,9 +234,10 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     variant = data["model"]["variant"]
     if variant not in VARIANTS:
         found.append(("model.variant", f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}"))
-    for name in data["model"]["parameters"]:
-        if name not in PARAMETERS:
-            found.append((f"model.parameters.{name}", f"unknown parameter; valid: {', '.join(PARAMETERS)}"))
+    for name, value in data["model"]["parameters"].items():
+        problem = parameter_problem(name, value)
+        if problem is not None:
+            found.append((f"model.parameters.{name}", problem))
     step, length = data["violation"]["step"], len(data["trace"])
     if step > length:
         found.append(("violation.step", f"{step} is past the end of the trace ({length} actions)"))
@@ -285,40 +289,111 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     )
 
 
-def loads(text: str, file: str = "<counterexample>") -> Counterexample:
-    """Parse a file's text; a truncated or malformed file is a CounterexampleError with the position."""
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects a counterexample file may have (real files reach ~8)."""
+
+MAX_NUMBER_DIGITS = 40
+"""Longest number a counterexample file may write (seeds are 64-bit; steps and counts are small)."""
+
+
+class _NumberError(ValueError):
+    """A number in the JSON text that no counterexample file holds."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _NumberError(f"a {len(text)}-digit integer (at most {MAX_NUMBER_DIGITS} digits)")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text) if len(text) <= MAX_NUMBER_DIGITS + 10 else math.inf
+    if not math.isfinite(value):
+        raise _NumberError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
+    return value
+
+
+def _parse_constant(text: str) -> float:
+    raise _NumberError(f"{text} is not a JSON number")
+
+
+def _shape_problem(data: Any) -> str | None:
+    """Too deep a nesting or a string that is not text (a lone UTF-16 surrogate), found without
+    recursion; None if the data is fine."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"{where or '(top level)'}: nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    return f"{where or '(top level)'}: a key holds a lone surrogate, not text"
+                stack.append((item, depth + 1, f"{where}.{key}" if where else key))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value))
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            return f"{where}: holds a lone surrogate, not text (is the file written by kubeprop?)"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse(text: str, file: str = "<counterexample>") -> Any:
+    """A file's text as JSON data, with the limits every counterexample file is held to (numbers,
+    nesting, surrogates); a truncated or malformed file is a CounterexampleError with the position."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as err:
         hint = "; the file looks truncated" if not text.rstrip().endswith("}") else ""
         raise CounterexampleError([Problem(file, err.lineno, "", f"not valid JSON: {err.msg} (column "
                                                                f"{err.colno}){hint}")]) from None
-    return from_data(data, file)
+    except _NumberError as err:
+        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {err}")]) from None
+    except RecursionError:
+        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: nested more than {MAX_DEPTH} "
+                                                        "levels deep")]) from None
+    shape = _shape_problem(data)
+    if shape is not None:
+        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {shape}")])
+    return data
+
+
+def loads(text: str, file: str = "<counterexample>") -> Counterexample:
+    """Parse a file's text into a Counterexample (`parse`, then the schema)."""
+    return from_data(parse(text, file), file)
+
+
+def read_data(path: Path | str) -> Any:
+    """A counterexample file's JSON data: a regular UTF-8 file of at most MAX_INPUT_BYTES, parsed
+    with `parse`'s limits. Every reader of counterexample files goes through here."""
+    path = Path(path)
+    try:
+        raw = read_input(path)
+    except YamlError as err:
+        raise CounterexampleError([Problem(str(path), 0, "", err.message)]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise CounterexampleError([Problem(str(path), line, "", f"not valid UTF-8 (byte "
+                                           f"0x{raw[err.start:err.start + 1].hex()}); counterexample files are "
+                                           "UTF-8 JSON")]) from None
+    return parse(text, str(path))
 
 
 def load(path: Path | str) -> Counterexample:
-    """Read and check one counterexample file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise CounterexampleError([Problem(str(path), 0, "", f"cannot read: {err}")]) from None
-    return loads(text, str(path))
+    """Read and check one counterexample file (`read_data`, then the schema)."""
+    return from_data(read_data(path), str(path))
 
 
 # --- writing -------------------------------------------------------------------------------------
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and `os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_atomic(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
+    """Write `text` to `path` without clobbering (`kubeprop.counterexamples.output.write_text`:
+    atomic for new paths and regular files, written through links and devices, never an input)."""
+    write_text(path, text, inputs)
 
 
 def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> Path:
@@ -327,7 +402,7 @@ def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> P
     no longer than this one is kept. Returns the path."""
     where = Path(where)
     path = where if where.suffix == ".json" else where / ce.file_name
-    if keep_shorter and path.exists():
+    if keep_shorter and os.path.isfile(path):
         try:
             if len(load(path).actions) <= len(ce.actions):
                 return path

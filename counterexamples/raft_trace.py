@@ -32,6 +32,7 @@ from kubeprop.counterexamples.format import (
     ViolationRecord,
     _check_version,
     _fail,
+    read_data,
     system_of,
     write_atomic,
 )
@@ -201,17 +202,16 @@ def from_data(data: Any, file: str = "<counterexample>") -> RaftCounterexample:
 
 
 def _read(path: Path | str) -> Any:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CounterexampleError([Problem(str(path), 0, "", f"cannot read: {err}")]) from None
+    """The file's data, read as every counterexample file is (bounded, regular files only)."""
+    return read_data(path)
 
 
 def is_raft_file(path: Path | str) -> bool:
-    """Whether the file is a Raft counterexample (False for anything else, unreadable included)."""
+    """Whether the file is a Raft counterexample (False for anything else, unreadable or bad
+    input included: the cluster reader then reports the problem)."""
     try:
-        return system_of(json.loads(Path(path).read_text(encoding="utf-8"))) == "raft"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return system_of(read_data(path)) == "raft"
+    except CounterexampleError:
         return False
 
 

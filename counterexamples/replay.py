@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +75,19 @@ class ReplayResult:
         return tuple(fingerprint(s) for s in self.states)
 
 
-def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = ()) -> Property:
+BUILTIN_PROPERTY_MODULES = "kubeprop.properties"
+"""Modules under this package define the built-in properties; a file may name them without an allowance."""
+
+
+def _may_import(module: str, allow: Collection[str]) -> bool:
+    return module in allow or module == BUILTIN_PROPERTY_MODULES or module.startswith(BUILTIN_PROPERTY_MODULES + ".")
+
+
+def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = (),
+                     allow_imports: Collection[str] = ()) -> Property:
     """The property a file names: one of `properties`, a registered one, or one registered by
-    importing the module the file records."""
+    importing the module the file records — only a built-in module (kubeprop.properties.*) or
+    one the user allowed by name in `allow_imports`."""
     for prop in properties:
         if prop.name == ce.property.name:
             return prop
@@ -86,11 +96,17 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
         return select([name])[0]
     except KeyError:
         pass
-    if ce.property.module:
+    module = ce.property.module
+    if module and not _may_import(module, allow_imports):
+        raise CounterexampleError([Problem(file, 0, "property.module", f"{name!r} is not a registered property, "
+                                           f"and the file names module {module!r} to define it: refusing to import "
+                                           "a module named in a file under review; allow it by name if you trust it "
+                                           f"(kubeprop replay --allow-import {module}, or allow_imports=)")])
+    if module:
         try:
-            importlib.import_module(ce.property.module)
+            importlib.import_module(module)
             return select([name])[0]
-        except (ImportError, KeyError):
+        except (Exception, SystemExit):  # an allowed module failing to import is reported like a missing one
             pass
     raise CounterexampleError([Problem(file, 0, "property.name", f"{name!r} is not a registered property "
                                        "(import the module defining it, or pass it to replay)")])
@@ -105,17 +121,23 @@ def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
 
 def replay(source: Path | str | Counterexample, *, properties: Iterable[Property] = (),
            parameters: Mapping[str, Any] | None = None, variant: str | None = None,
-           file: str | None = None) -> ReplayResult:
+           file: str | None = None, allow_imports: Iterable[str] = ()) -> ReplayResult:
     """Replay a counterexample file (or a loaded Counterexample). `parameters`/`variant` replay it
-    against a changed model (what-if); `properties` supplies properties not in the registry."""
+    against a changed model (what-if); `properties` supplies properties not in the registry.
+
+    A counterexample file is data: replay imports no module it names (its scenario's `admission:`
+    and `controllers:` entries, its `property.module`) unless that module is in `allow_imports`
+    (exact module names); built-in properties need no allowance. A refused import is a
+    CounterexampleError naming the field."""
+    allow = frozenset(allow_imports)
     if isinstance(source, Counterexample):
         ce, where = source, file or "<counterexample>"
     else:
         ce, where = load(source), str(source)
     params = dict(ce.parameters)
     params.update(parameters or {})
-    model, changed = build_packed(ce.scenario, where, variant or ce.variant, params)
-    prop = resolve_property(ce, where, properties)
+    model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow)
+    prop = resolve_property(ce, where, properties, allow)
     target = ce.violation.step
     states = [initial_state(model)]
 

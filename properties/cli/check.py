@@ -14,6 +14,7 @@ Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 
 from __future__ import annotations
 
 import argparse
+import io
 import resource
 import sys
 from collections.abc import Sequence
@@ -27,9 +28,11 @@ from kubeprop.counterexamples.api import CheckReport, check
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.schema import PARAMETERS, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
+from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
@@ -49,25 +52,30 @@ ENGINE_HELP = {
 }
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+MAX_DEPTH = 1_000_000
+"""The largest --max-depth accepted."""
 
+MAX_WORKERS = 256
+"""The most walk worker processes --workers accepts."""
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
+_positive_int = int_in(1, MAX_DEPTH)
+_positive_float = seconds
 
 
 def _parameter(text: str) -> tuple[str, Any]:
+    """NAME=VALUE with VALUE in YAML (`true`, `40`, `[a, b]`), checked against the parameter's range."""
     name, sep, raw = text.partition("=")
     if not sep or name not in PARAMETERS:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE with NAME one of: {', '.join(PARAMETERS)}")
-    return name, yaml.safe_load(raw)
+    try:
+        value = yaml.safe_load(raw)
+    except (yaml.YAMLError, RecursionError) as err:
+        raise argparse.ArgumentTypeError(f"{name}: the value {raw!r} is not YAML: "
+                                         f"{getattr(err, 'problem', None) or err}") from None
+    problem = parameter_problem(name, value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{name}: {problem}")
+    return name, value
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,9 +107,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="walks and Hypothesis examples to run (default 2000 walks, 200 examples); the budget "
                         "may stop them earlier")
     p.add_argument("--budget", type=_positive_float, default=60.0, help="seconds for all engines together")
-    p.add_argument("--workers", type=_positive_int, help="walk worker processes (default: the core count)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random engines (default 0)")
-    p.add_argument("--out", type=Path, default=Path("kubeprop-out"),
+    p.add_argument("--workers", type=int_in(1, MAX_WORKERS), help="walk worker processes (default: the core count)")
+    p.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0, help="seed of the random engines (default 0)")
+    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
                    help="where counterexample files go (and Hypothesis' scratch folder, .hypothesis)")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
@@ -150,12 +158,25 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         if live:
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.0f} s)…\n")
         engine_config_ = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
-        reports.append(check(scenario, props, engine=engine, budget=share, variant=args.variant,
-                             parameters=dict(args.params), seed=args.seed, config=engine_config_, save_to=args.out,
-                             all_discoveries=True))
+        try:
+            reports.append(check(scenario, props, engine=engine, budget=share, variant=args.variant,
+                                 parameters=dict(args.params), seed=args.seed, config=engine_config_,
+                                 save_to=args.out, all_discoveries=True))
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupted(CheckRun(scenario.name, tuple(reports), props), engine)) from None
         if live and engine == "bfs":
             sys.stderr.write("\n")
     return CheckRun(scenario.name, tuple(reports), props)
+
+
+def _interrupted(run: CheckRun, engine: str) -> str:
+    """The table of the engines that finished (with their counterexample files), for Ctrl-C."""
+    text = io.StringIO()
+    if run.reports:
+        render(table(run), text)
+    text.write(f"\n{engine}: interrupted before it finished; "
+               f"{'no engine finished' if not run.reports else 'the table shows the engines that did'}\n")
+    return text.getvalue()
 
 
 def _show_progress(stats: Any) -> None:

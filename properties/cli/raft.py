@@ -27,9 +27,10 @@ from kubeprop.counterexamples import raft_trace
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import RAFT_VARIANTS, RaftConfig, describe
-from kubeprop.model.raft.system import RaftConfigError, validate, with_variant
+from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import int_in, seconds
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore, explore_all
@@ -55,21 +56,22 @@ def add_raft_arguments(p: argparse._ActionsContainer) -> None:
     """The Raft configuration flags (shared by `kubeprop check` and `kubeprop raft`). They default
     to None so that a variant's bounds apply exactly to the flags not given."""
     flag = {"action": "store_true", "default": None}
-    p.add_argument("--servers", type=int, help="cluster size 1..7 (default: the scenario's etcd members)")
-    p.add_argument("--max-term", type=int, help="highest term (default 2)")
-    p.add_argument("--max-log", type=int, help="client writes only while the log is shorter (default 2)")
-    p.add_argument("--values", type=int, help="number of distinct client puts (default 1)")
+    p.add_argument("--servers", type=int_in(1, MAX_SERVERS),
+                   help="cluster size 1..7 (default: the scenario's etcd members)")
+    p.add_argument("--max-term", type=int_in(1, 1000), help="highest term (default 2)")
+    p.add_argument("--max-log", type=int_in(0, 1000), help="client writes only while the log is shorter (default 2)")
+    p.add_argument("--values", type=int_in(0, 1000), help="number of distinct client puts (default 1)")
     p.add_argument("--cas", help="add a compare-and-swap (if absent) write", **flag)  # type: ignore[arg-type]
-    p.add_argument("--max-copies", type=int, help="copies of one message in flight (default 1)")
-    p.add_argument("--max-msgs", type=int, help="messages in flight (default unbounded)")
+    p.add_argument("--max-copies", type=int_in(1, 1000), help="copies of one message in flight (default 1)")
+    p.add_argument("--max-msgs", type=int_in(1, 1_000_000), help="messages in flight (default unbounded)")
     p.add_argument("--no-lose", help="the network never drops a message", **flag)  # type: ignore[arg-type]
     p.add_argument("--batch", help="appends may carry any number of entries", **flag)  # type: ignore[arg-type]
     p.add_argument("--restarts", help="members may crash and restart at once", **flag)  # type: ignore[arg-type]
-    p.add_argument("--max-down", type=int, help="members that may be down at once (default 0)")
+    p.add_argument("--max-down", type=int_in(0, MAX_SERVERS - 1), help="members that may be down at once (default 0)")
     p.add_argument("--down", help="comma-separated members down from the start")
     p.add_argument("--partitions", help="a member may be cut off and healed", **flag)  # type: ignore[arg-type]
-    p.add_argument("--reads", type=int, help="linearizable reads clients may issue (default 0)")
-    p.add_argument("--serial-reads", type=int, help="serializable reads clients may issue (default 0)")
+    p.add_argument("--reads", type=int_in(0, 1000), help="linearizable reads clients may issue (default 0)")
+    p.add_argument("--serial-reads", type=int_in(0, 1000), help="serializable reads clients may issue (default 0)")
     p.add_argument("--history", help="record client calls/returns", **flag)  # type: ignore[arg-type]
     p.add_argument("--from", dest="script", choices=sorted(SCRIPTS), help="start after a scripted run")
 
@@ -89,9 +91,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_raft_arguments(p)
     p.add_argument("--check", action="append", metavar="NAME",
                    help=f"check(s) to run (default: all invariants); one of {', '.join(c.name for c in RAFT_CHECKS)}")
-    p.add_argument("--max-depth", type=int)
-    p.add_argument("--max-states", type=int)
-    p.add_argument("--max-seconds", type=float, default=120.0)
+    p.add_argument("--max-depth", type=int_in(1, 1_000_000))
+    p.add_argument("--max-states", type=int_in(1, 10**12))
+    p.add_argument("--max-seconds", type=seconds, default=120.0)
     p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
@@ -120,7 +122,10 @@ def _names(values: dict[str, Any], scenario_path: Path | None) -> tuple[int, tup
     if not members:
         raise RaftConfigError(f"scenario {scenario.name}: topology.etcd lists no members")
     names = tuple(f"{m.name}" for m in members)
-    return (values["servers"] or len(names)), names, FEASTFLOW_KEY if scenario.name.lower() == "feastflow" else "k"
+    if values["servers"] is not None and values["servers"] != len(names):
+        raise RaftConfigError(f"--servers {values['servers']}: scenario {scenario.name} has {len(names)} etcd members "
+                              f"({', '.join(names)}); leave --servers out, or give it without --scenario")
+    return len(names), names, FEASTFLOW_KEY if scenario.name.lower() == "feastflow" else "k"
 
 
 def build_config(args: argparse.Namespace, scenario_path: Path | None = None, check_names: list[str] | None = None
@@ -138,6 +143,8 @@ def build_config(args: argparse.Namespace, scenario_path: Path | None = None, ch
     for d in down:
         if d not in lookup:
             raise RaftConfigError(f"--down: unknown member {d!r}; valid: {', '.join(lookup)}")
+    if len(set(down)) != len(down):
+        raise RaftConfigError(f"--down {values['down']}: names a member more than once")
     history = values["history"] or values["reads"] > 0 or values["serial_reads"] > 0 or any(
         c.kind != "invariant" or c.name in ("Linearizable", "AckedWritesDurable") for c in checks)
     config = RaftConfig(

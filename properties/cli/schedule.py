@@ -25,14 +25,18 @@ from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import int_in, parse_int
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
 from kubeprop.properties.scheduling.workloads import ScaleError, desired_pods, greedy
 
-__all__ = ["MAX_WHAT_IFS", "register", "run_schedule"]
+__all__ = ["MAX_PODS", "MAX_WHAT_IFS", "register", "run_schedule"]
 
 MAX_WHAT_IFS = 10_000
+MAX_PODS = 200
+"""The most pods one run places (after --scale): building the encoding takes seconds at this size
+and grows faster than linearly beyond it, outside the Z3 --rlimit budget."""
 EXPLAINED_WHAT_IFS = 3
 
 
@@ -44,10 +48,18 @@ def _scale(values: Sequence[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for value in values:
         name, sep, count = value.partition("=")
-        if not sep or not name or not count.isdigit():
-            raise BadInput(f"--scale {value!r}: expected WORKLOAD=N with N a whole number, e.g. feastflow-backend=5")
-        out[name] = int(count)
+        replicas = parse_int(count) if count.isascii() and count.isdigit() else None
+        if not sep or not name or replicas is None or replicas > MAX_PODS:
+            raise BadInput(f"--scale {value!r}: expected WORKLOAD=N with N a whole number from 0 to {MAX_PODS} "
+                           "(ASCII digits), e.g. feastflow-backend=5")
+        out[name] = replicas
     return out
+
+
+def _check_size(pending: Sequence[object]) -> None:
+    if len(pending) > MAX_PODS:
+        raise BadInput(f"{len(pending)} pods to place; at most {MAX_PODS} (the encoding grows with pods × nodes and "
+                       "building it is not bounded by --rlimit): scale the workloads down with --scale")
 
 
 def _check_nodes(names: Sequence[str], drain: Sequence[str], fail: int) -> None:
@@ -120,6 +132,7 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
         _check_nodes([n.metadata.name for n in nodes], drain, fail_nodes)
         bound, pending = desired_pods(state.store, _scale(scale))
+        _check_size(pending)
     except (BadInput, ScaleError) as problem:
         err.write(f"kubeprop schedule: bad input: {problem}\n")
         return ExitCode.BAD_INPUT
@@ -157,10 +170,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
     p.add_argument("--scale", action="append", default=[], metavar="WORKLOAD=N",
                    help="replicas for a workload (name or namespace/name); repeatable")
-    p.add_argument("--fail-nodes", type=int, default=0, metavar="K",
+    p.add_argument("--fail-nodes", type=int_in(-1000, 1000), default=0, metavar="K",
                    help="also check every set of K nodes failing (incrementally, one solver)")
     p.add_argument("--drain", nargs="+", default=[], metavar="NODE", help="nodes removed before placing")
-    p.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT, metavar="N",
+    p.add_argument("--rlimit", type=int_in(-(2**63), 2**63 - 1), default=DEFAULT_RLIMIT, metavar="N",
                    help=f"Z3 resource units per check (deterministic budget; default {DEFAULT_RLIMIT})")
     p.set_defaults(run=lambda a: run_schedule(a.path, a.scale, a.fail_nodes, a.drain, a.rlimit, sys.stdout,
                                               sys.stderr))
