@@ -32,6 +32,7 @@ from typing import Any, Final
 
 import attrs
 
+from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Service
 from kubeprop.model.api.meta import ObjectMeta, find_condition
@@ -63,6 +64,7 @@ from kubeprop.model.api.objects import (
     kind_info,
 )
 from kubeprop.model.api.pod import Container, Pod, Toleration
+from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.validation_api import (
     crd_name_messages,
     rbac_name_messages,
@@ -104,6 +106,7 @@ from kubeprop.model.api.validation_kinds import (
     validate_taints,
 )
 from kubeprop.model.api.validation_pod import validate_containers_only_for_pod, validate_pod_spec, validate_tolerations
+from kubeprop.model.api.validation_policy import validate_hpa, validate_pdb, validate_pdb_status
 from kubeprop.model.api.validation_workloads import (
     collision_count_decremented,
     validate_deployment_spec,
@@ -276,6 +279,8 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     CustomResourceDefinition: lambda o: validate_crd_spec(o.spec, ("spec",)),
     ServiceAccount: lambda o: [],
     CustomObject: lambda o: [],
+    HorizontalPodAutoscaler: validate_hpa,
+    PodDisruptionBudget: validate_pdb,
 }
 
 
@@ -468,6 +473,8 @@ def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
         errs += validate_stateful_set_status(new.status, path)
         errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
                                             (*path, "collisionCount"))
+    elif isinstance(new, PodDisruptionBudget):
+        errs += validate_pdb_status(new)
     elif isinstance(new, Pod) and new.status.nominated_node_name:
         errs += messages(new.status.nominated_node_name, (*path, "nominatedNodeName"),
                          name_is_dns_subdomain(new.status.nominated_node_name))

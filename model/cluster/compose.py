@@ -28,9 +28,9 @@ from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
 from kubeprop.model.api.server import ApiServerConfig
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.cluster import faults, informers, workload
+from kubeprop.model.cluster import environment, faults, informers, workload
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import nodelifecycle
+from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
@@ -42,7 +42,8 @@ from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 
-COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults)
+COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults,
+                                hpa, environment)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {}
@@ -62,11 +63,14 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
         return state
     fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER)))
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(started_at=state.clock)
+    fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
     return attrs.evolve(state, controllers=FrozenMap(fresh))
 
 
 informers.register_event_hook(_controller_events)
 informers.register_event_hook(scheduler.on_events)
+informers.register_event_hook(hpa.on_events)
+informers.register_watches(hpa.watches)
 faults.register_resetter(_reset_controllers)
 faults.register_resetter(scheduler.reset)
 faults.register_tick_hook(controllers.on_tick)
@@ -175,4 +179,6 @@ def step(model: ClusterModel, state: ClusterState, act: Action) -> ClusterState:
     if model.instant_caches and new.store.revision != before:
         events = tuple(e for e in new.store.events if e.revision > before)
         new = informers.deliver_instantly(model, new, events)
+    if new.addons:
+        new = environment.forget_pods(new)
     return compact(model, new)

@@ -38,6 +38,16 @@ EventHook = Callable[[ClusterModel, ClusterState, str, tuple[WatchEvent, ...]], 
 """Runs a component's event handlers: (model, state, component, delivered events) → state."""
 
 _HOOKS: list[EventHook] = []
+WatchSource = Callable[[ClusterModel, str], Iterable[str]]
+"""(model, component) → more resources the component watches (add-on components' kinds)."""
+_WATCHES: list[WatchSource] = []
+
+
+def register_watches(source: WatchSource) -> None:
+    """Register more watched resources for some components (e.g. HPAs for the controller manager
+    when the scenario uses them)."""
+    if source not in _WATCHES:
+        _WATCHES.append(source)
 
 
 def register_event_hook(hook: EventHook) -> None:
@@ -61,6 +71,8 @@ def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
         resources = {"pods", "nodes"}
         for controller in model.controllers:
             resources.update(controller.watches)
+        for source in _WATCHES:
+            resources.update(source(model, component))
         return tuple(sorted(resources))
     return ("nodes", "pods")
 

@@ -79,6 +79,7 @@ class Scenario:
 
 
 ADMIN = "system:admin"
+DESCHEDULER_USER = "system:serviceaccount:kube-system:descheduler"
 """The internal identity that creates nodes, system namespaces and user bindings (system:masters)."""
 
 
@@ -94,6 +95,9 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
             "system:kube-controller-manager", ("system:masters", "system:authenticated")
         ),
     }
+    # The descheduler runs as its own service account; upstream's chart binds it a ClusterRole with
+    # pods/eviction create, nodes and pods list/watch (the model trusts it, as the controller manager).
+    users[DESCHEDULER_USER] = UserInfo(DESCHEDULER_USER, ("system:masters", "system:authenticated"))
     for node in topology.nodes:
         name = f"system:node:{node.name}"
         users[name] = UserInfo(name, ("system:nodes", "system:authenticated"))
@@ -201,9 +205,11 @@ def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem
     if spec.apply_as and spec.apply_as not in names:
         problems.append(_problem(doc, ("applyAs",), f"no user {spec.apply_as!r}; users: {', '.join(names)}"))
     for i, step in enumerate(spec.workload):
-        chosen = [f for f in ("apply", "scale", "set_image", "delete") if getattr(step, f)]
+        chosen = [f for f in ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon")
+                  if getattr(step, f)]
         if len(chosen) != 1:
-            problems.append(_problem(doc, ("workload", i), "exactly one of apply, scale, setImage, delete"))
+            problems.append(_problem(doc, ("workload", i),
+                                     "exactly one of apply, scale, setImage, delete, cordon, drain, uncordon"))
     return problems
 
 

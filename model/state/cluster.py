@@ -50,6 +50,8 @@ class FaultsSpent:
     component_crash: int = 0
     watch_drop: int = 0
     request_failure: int = 0
+    maintenance: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+    usage_change: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
 
     def allows(self, budget: FaultBudget, kind: str) -> bool:
         """True if one more fault of `kind` fits the budget."""
@@ -92,6 +94,11 @@ class ClusterState:
     time_travel: frozenset[str] = frozenset()
     """Ghost state: `component|resource` pairs whose LIST returned an older revision than one
     they had already seen (resourceVersion went backwards for that client)."""
+    addons: FrozenMap[str, Any] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """State of the add-on components and of the environment, by owner: `descheduler` (its
+    timer), `environment` (usage levels the environment chose), `maintenance` (a drain in
+    progress), and each user environment rule's own entry. Empty in scenarios that use none of
+    them; an empty map is left out of fingerprints, so adding it changed no recorded trace."""
 
 
 @attrs.frozen
