@@ -1,5 +1,5 @@
-"""The counterexample file format (schema version 1): the in-memory record, JSON in and out,
-strict loading, atomic content-addressed writes.
+"""The counterexample file format (schema version 2; version 1 files are read too): the
+in-memory record, JSON in and out, strict loading, atomic content-addressed writes.
 
 A file holds the scenario (inline texts, or a path plus content hash), the model variant and
 parameter overrides, the property, the actions by value with a fingerprint of every state along
@@ -8,6 +8,12 @@ the trace, where the property fails, and who found it (engine, seed, kubeprop ve
 `load` checks a file against it and then checks what a schema cannot say (every action decodes,
 the variant and parameters exist, the violating step lies on the trace). Every problem names
 its field: `trace[3].action: unknown action 'Foo'; known: …`.
+
+Version 2 adds lassos: a file whose `lasso.cycleStart` is k holds a stem (`trace[0..k-1]`) and
+a cycle (`trace[k..]`) that returns to the state after the stem up to its cycle key
+(`kubeprop.properties.explore.cyclekey`); its property is a cycle property (kind `liveness`) and
+its violation is judged on the cycle, at the last step. A version 1 file is a version 2 file
+without `lasso`.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.actions import Action, ActionError, action_from_json, to_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READS_VERSIONS = (1, 2)
 KIND = "Counterexample"
 Expectation = Literal["reproduces", "passes"]
 Mode = Literal["inline", "path"]
@@ -70,7 +77,7 @@ class PropertyRecord:
 
     name: str
     statement: str
-    kind: Literal["safety", "convergence"] = "safety"
+    kind: Literal["safety", "convergence", "liveness"] = "safety"
     upstream: str = ""
     module: str = ""
 
@@ -110,6 +117,13 @@ class Counterexample:
     created: str
     expectation: Expectation | None = None
     note: str = ""
+    cycle_start: int | None = None
+    """For a lasso: the number of stem actions (the cycle is `actions[cycle_start:]`)."""
+
+    @builtins.property
+    def is_lasso(self) -> bool:
+        """True for a lasso (stem + cycle)."""
+        return self.cycle_start is not None
 
     @builtins.property
     def violating_fingerprint(self) -> str:
@@ -143,7 +157,7 @@ def _scenario_json(s: ScenarioRecord) -> dict[str, Any]:
 
 
 def to_data(ce: Counterexample) -> dict[str, Any]:
-    """The counterexample as JSON data (schema version 1)."""
+    """The counterexample as JSON data (schema version 2)."""
     prop: dict[str, Any] = {"name": ce.property.name, "statement": ce.property.statement, "kind": ce.property.kind}
     if ce.property.upstream:
         prop["upstream"] = ce.property.upstream
@@ -165,6 +179,8 @@ def to_data(ce: Counterexample) -> dict[str, Any]:
         "kubeprop": ce.kubeprop_version,
         "created": ce.created,
     }
+    if ce.cycle_start is not None:
+        out["lasso"] = {"cycleStart": ce.cycle_start}
     if ce.expectation is not None:
         out["expectation"] = ce.expectation
     if ce.note:
@@ -189,9 +205,9 @@ def _check_version(data: Any, file: str) -> None:
     if "schema" not in data:
         raise _fail(file, [("schema", "missing: not a kubeprop counterexample file (no schema version)")])
     version = data["schema"]
-    if version != SCHEMA_VERSION:
+    if version not in READS_VERSIONS or isinstance(version, bool):
         raise _fail(file, [("schema", f"version {json.dumps(version)} is not supported "
-                                      f"(this kubeprop reads version {SCHEMA_VERSION})")])
+                                      f"(this kubeprop reads versions 1 and 2)")])
 
 
 def _decode_actions(data: dict[str, Any]) -> tuple[list[Action], list[tuple[str, str]]]:
@@ -216,6 +232,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     step, length = data["violation"]["step"], len(data["trace"])
     if step > length:
         found.append(("violation.step", f"{step} is past the end of the trace ({length} actions)"))
+    found += _lasso_problems(data)
     scenario = data["scenario"]
     if scenario["mode"] == "inline":
         if not scenario.get("files"):
@@ -223,6 +240,24 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
         elif scenario.get("entry", "") not in {f["path"] for f in scenario["files"]} and scenario[
                 "layout"] == "scenario-file":
             found.append(("scenario.entry", "must name one of scenario.files (the scenario file to load)"))
+    return found
+
+
+def _lasso_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    lasso = data.get("lasso")
+    kind = data["property"]["kind"]
+    if lasso is None:
+        return [("property.kind", "a liveness property needs a lasso (stem and cycle)")] if kind == "liveness" else []
+    if data["schema"] < 2:
+        return [("lasso", "lassos need schema version 2")]
+    length, start = len(data["trace"]), lasso["cycleStart"]
+    found = []
+    if start >= length:
+        found.append(("lasso.cycleStart", f"{start} leaves no cycle (the trace has {length} actions)"))
+    if data["violation"]["step"] != length:
+        found.append(("violation.step", f"a lasso's violation is at the end of its cycle, step {length}"))
+    if kind != "liveness":
+        found.append(("property.kind", "a lasso's property is a liveness (cycle) property"))
     return found
 
 
@@ -258,6 +293,7 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
         created=data["created"],
         expectation=data.get("expectation"),
         note=data.get("note", ""),
+        cycle_start=data["lasso"]["cycleStart"] if "lasso" in data else None,
     )
 
 

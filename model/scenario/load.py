@@ -60,6 +60,8 @@ class Scenario:
     admission: tuple[AdmissionPlugin, ...] = attrs.field(eq=False, repr=False)
     controllers: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
     """User-supplied controllers (`controllers:` import paths), added to or replacing built-ins."""
+    environment_rules: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
+    """User environment rules (`environment.rules:` import paths, `kubeprop.model.cluster.environment`)."""
 
     @property
     def users(self) -> FrozenMap[str, UserInfo]:
@@ -170,6 +172,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     problems = check_scenario(spec, doc)
     admission = _admission_plugins(spec, doc, problems)
     controllers = _user_controllers(spec, doc, problems)
+    rules = _environment_rules(spec, doc, problems)
     if problems:
         raise ScenarioError(problems)
     paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
@@ -181,7 +184,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         digest.update(text.encode())
     for file in sorted({o.file for o in objects}, key=[o.file for o in objects].index):
         digest.update(read_text(Path(file)).encode())
-    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers)
+    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers, rules)
 
 
 def _problem(doc: YamlDocument | None, path: tuple[str | int, ...], message: str, where: str = "") -> Problem:
@@ -258,6 +261,32 @@ def _import(ref: str) -> Any:
     if not module_name or not attr:
         raise ValueError("expected module:attribute")
     return getattr(importlib.import_module(module_name), attr)
+
+
+def _environment_rules(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem]) -> tuple[Any, ...]:
+    """Environment rules named by import path: a value with a `name` and `usage` or
+    `targets`+`apply`, or a class/function returning one (docs/hpa.md, "the environment")."""
+    out = []
+    names: set[str] = set()
+    for i, ref in enumerate(spec.environment.rules):
+        path = ("environment", "rules", i)
+        try:
+            value = _import(ref)
+        except (ImportError, AttributeError, ValueError) as err:
+            problems.append(_problem(doc, path, f"cannot import {ref!r} (module:attribute): {err}"))
+            continue
+        if isinstance(value, type) or (callable(value) and not hasattr(value, "name")):
+            value = value()
+        acts = callable(getattr(value, "targets", None)) and callable(getattr(value, "apply", None))
+        if not isinstance(getattr(value, "name", None), str) or not (acts or callable(getattr(value, "usage", None))):
+            problems.append(_problem(doc, path, f"{ref!r} is not an environment rule (a `name` and `usage`, or "
+                                                "`targets` and `apply`)"))
+            continue
+        if value.name in names:
+            problems.append(_problem(doc, path, f"duplicate environment rule {value.name!r}"))
+        names.add(value.name)
+        out.append(value)
+    return tuple(out)
 
 
 def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem]) -> tuple[Any, ...]:

@@ -27,9 +27,13 @@ from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.registry import Property, select
+from kubeprop.properties.oscillation import select_cycle
+from kubeprop.properties.registry import select
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
+LASSO_ENGINES = ("lasso", "lasso-exhaustive")
+"""Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
+only when asked for by name."""
 CHECKS_CONVERGENCE = {"bfs": True, "walk": True, "hypothesis": True}
 
 
@@ -60,7 +64,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description=__doc__)
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO|MANIFEST_DIR",
                    help="scenario file or folder, or a manifest folder (default: FeastFlow)")
-    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all"), default="all", help="engine(s) to run (default all)")
+    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all", *LASSO_ENGINES), default="all",
+                   help="engine(s) to run (default all: bfs, walk, hypothesis); lasso or lasso-exhaustive look "
+                        "for oscillations after Quiesce and check the cycle properties")
     p.add_argument("--property", dest="properties", action="append", metavar="NAME",
                    help="check only this property (repeatable; default: every registered property)")
     p.add_argument("--variant", choices=sorted(VARIANTS), help="a named model variant (the bug catalogue)")
@@ -82,14 +88,15 @@ class CheckRun:
 
     scenario: str
     reports: tuple[CheckReport, ...]
-    properties: tuple[Property, ...]
+    properties: tuple[Any, ...]
+    """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
     """Run the selected engines with an equal share of the budget each."""
     scenario = load_scenario(args.path)
-    props = select(args.properties)
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
+    props: tuple[Any, ...] = select_cycle(args.properties) if args.engine in LASSO_ENGINES else select(args.properties)
     share = args.budget / len(engines)
     config = EngineConfig(max_depth=args.max_depth or 30, workers=args.workers)
     reports = []
@@ -113,9 +120,12 @@ def _show_progress(stats: Any) -> None:
     sys.stderr.flush()
 
 
-def _cell(report: CheckReport, prop: Property) -> str:
+def _cell(report: CheckReport, prop: Any) -> str:
     if report.violation is not None:
         if report.violation.property == prop.name:
+            ce = report.counterexample
+            if ce is not None and ce.cycle_start is not None:
+                return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
             return f"VIOLATED ({len(report.trace)} steps)"
         return "not reached"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
