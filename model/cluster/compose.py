@@ -28,9 +28,9 @@ from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
 from kubeprop.model.api.server import ApiServerConfig
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.cluster import environment, faults, informers, workload
+from kubeprop.model.cluster import environment, faults, informers, maintenance, workload
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import hpa, nodelifecycle
+from kubeprop.model.controllers import disruption, hpa, nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
@@ -43,7 +43,7 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 
 COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults,
-                                hpa, environment)
+                                hpa, environment, maintenance)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {}
@@ -94,20 +94,32 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
     instances = ("scheduler",) if values["leaderElection"] else tuple(
         "scheduler" if i == 0 else f"scheduler-{i + 1}" for i in range(int(values["schedulerInstances"]))
     )
+    workload_objects = _workload_objects(scenario)
     return ClusterModel(
         scenario=scenario,
         api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
         controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
-                                     (*scenario.controllers, *controllers)),
+                                     (*_addon_controllers(scenario, frozen, workload_objects),
+                                      *scenario.controllers, *controllers)),
         scheduler_instances=instances,
         scheduler_profile=scheduler.profile_for(frozen),
         parameters=frozen,
         variant=chosen,
-        workload_objects=_workload_objects(scenario),
+        workload_objects=workload_objects,
         etcd_members=tuple(m.name for m in scenario.spec.topology.etcd),
         etcd_nodes=tuple(m.node for m in scenario.spec.topology.etcd),
     )
+
+
+def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
+                       workload_objects: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+    """Controllers that run only when the scenario needs them: the disruption controller when
+    it creates a PodDisruptionBudget."""
+    objects = [m.obj for m in scenario.objects] + [o for step in workload_objects for o in step]
+    if not disruption.uses_pdbs(objects):
+        return ()
+    return (disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])),)
 
 
 def _custom_resources(scenario: Scenario) -> tuple[str, ...]:

@@ -7,7 +7,10 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   removed from the manifest are kept);
 - `scale`: a merge patch of `spec.replicas` (`kubectl scale`);
 - `setImage`: a merge patch of one container's image (`kubectl set image`);
-- `delete`: a delete with the given propagation policy (`kubectl delete --cascade`).
+- `delete`: a delete with the given propagation policy (`kubectl delete --cascade`);
+- `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
+  the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
+  waits until the drain returns, as kubectl blocks.
 
 A step whose request fails (409, 403, …) is still done: the user saw an error, as with kubectl.
 Manifests named by `apply` steps are loaded when the model is built, never during a step.
@@ -31,6 +34,7 @@ from kubeprop.model.api.objects import (
     with_metadata,
 )
 from kubeprop.model.api.server import Request
+from kubeprop.model.cluster import maintenance
 from kubeprop.model.scenario.schema import DeleteStep, ScaleStep, SetImageStep
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
@@ -46,8 +50,8 @@ DELETE_KINDS = {
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """The next workload step, if any is left."""
-    if state.workload_next < len(model.scenario.spec.workload):
+    """The next workload step, if any is left (and no drain the user started is still running)."""
+    if state.workload_next < len(model.scenario.spec.workload) and not maintenance.blocking(state):
         yield UserStep(state.workload_next)
 
 
@@ -118,6 +122,17 @@ def _delete_request(step: DeleteStep, user: str) -> Request:
 
 
 def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> ClusterState:
+    step = model.scenario.spec.workload[act.index]
+    user = model.scenario.apply_as
+    if step.drain is not None:
+        state = maintenance.start_drain(model, state, step.drain.node, step.drain, user, "user", USER_COMPONENT)
+        return attrs.evolve(state, workload_next=act.index + 1)
+    if step.cordon is not None or step.uncordon is not None:
+        node_step = step.cordon or step.uncordon
+        assert node_step is not None
+        request = maintenance.cordon_request(user, node_step.node, step.cordon is not None)
+        state, _ = send(model, state, user, request, USER_COMPONENT)
+        return attrs.evolve(state, workload_next=act.index + 1)
     for request in _requests(model, state, act.index):
         state, _response = send(model, state, request.user, request, USER_COMPONENT)
     return attrs.evolve(state, workload_next=act.index + 1)

@@ -59,7 +59,7 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     ("HPAMemory", "due"): TIME_VALUES, ("HPAMemory", "recommendations"): TIME_PAIRS,
     ("HPAMemory", "scale_up_events"): TIME_PAIRS, ("HPAMemory", "scale_down_events"): TIME_PAIRS,
     ("PodDisruptionBudgetStatus", "disrupted_pods"): TIME_VALUES,
-    ("DeschedulerState", "next_run"): TIME, ("Drain", "retry_at"): TIME, ("Drain", "started_at"): TIME,
+    ("DeschedulerState", "next_run"): TIME, ("Drain", "pending"): TIME_VALUES, ("Drain", "started_at"): TIME,
     # revisions and counters
     ("Store", "revision"): REVISION, ("Store", "compacted"): REVISION, ("WatchEvent", "revision"): REVISION,
     ("ResourceCache", "revision"): REVISION, ("ClusterState", "seen_revisions"): REVISION_VALUES,

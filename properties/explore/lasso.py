@@ -10,8 +10,13 @@ counterexample to a cycle property (`kubeprop.properties.oscillation`) when that
 on its cycle. This is SPIN's non-progress-cycle search and TLC's liveness checking, on cycle keys
 instead of states (states never repeat: revisions, names and the clock only grow).
 
-The stems are the states a breadth-first search reaches before `Quiesce` (`bfs.search`); every
-quiesced state is a *seed*. Two strategies look for cycles after a seed:
+The stems come from a breadth-first search before `Quiesce` (`bfs.search`); every quiesced state
+is a *seed*. By default (`stems="settled"`) the search branches only on *choices* — user steps,
+faults, environment choices, `Quiesce`: the actions that are not progress — and lets the fair
+driver settle the cluster after each one (bounded by `settle_steps` and `settle_ticks`): a
+realistic user or fault acts on a cluster that has settled, and the search stays small. With
+`stems="interleaved"` it branches on every action, as `bfs` does. Two strategies look for
+cycles after a seed:
 
 - `fair` (default): the deterministic weakly-fair driver (least recently taken abstract action
   first, Tick last) runs from the seed until a cycle key repeats on a fair segment; one schedule
@@ -34,7 +39,7 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
-from kubeprop.model.cluster.drive import is_progress
+from kubeprop.model.cluster.drive import is_progress, settle
 from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, search
@@ -43,6 +48,7 @@ from kubeprop.properties.oscillation import Cycle, CycleProperty, first_cycle_vi
 from kubeprop.properties.registry import Violation
 
 Strategy = Literal["fair", "exhaustive"]
+Stems = Literal["settled", "interleaved"]
 ExitReason = Literal["exhausted", "depth-bound", "state-bound", "time-bound", "violation"]
 ActionFilter = Callable[[Action], bool]
 
@@ -207,10 +213,12 @@ _BENIGN: Any = ((), (), Violation("", ""))
 
 def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[CycleProperty],
                bounds: Bounds = Bounds(), strategy: Strategy = "fair", action_filter: ActionFilter | None = None,
-               max_cycle_steps: int = 4000, repeats: int = 1, max_keys: int = 200_000) -> LassoReport:
+               max_cycle_steps: int = 4000, repeats: int = 1, max_keys: int = 200_000, stems: Stems = "settled",
+               settle_steps: int = 2000, settle_ticks: int = 30) -> LassoReport:
     """Search for a lasso violating one of `properties` (see the module docstring). `bounds`
-    bound the stem search (depth, distinct states, seconds — the seconds bound the whole search);
-    `max_cycle_steps` bounds each fair run; `max_keys` the exhaustive post-Quiesce graph."""
+    bound the stem search (depth in choices or actions, distinct states, seconds — the seconds
+    bound the whole search); `max_cycle_steps` bounds each fair run; `max_keys` the exhaustive
+    post-Quiesce graph; `settle_steps`/`settle_ticks` each settling between choices."""
     began = time.perf_counter()
     deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
     props = tuple(properties)
@@ -221,12 +229,21 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
 
         graph = Graph(shared, max_keys)
 
-    def successors(state: ClusterState) -> Iterable[tuple[Action, ClusterState]]:
+    def successors(state: ClusterState) -> Iterable[tuple[Any, ClusterState]]:
         if state.quiesced:
             return
         for act in actions(model, state):
-            if action_filter is None or action_filter(act):
-                yield act, step(model, state, act)
+            if action_filter is not None and not action_filter(act):
+                continue
+            if stems == "interleaved":
+                yield (act,), step(model, state, act)
+            elif not is_progress(act) and not isinstance(act, Tick):
+                nxt = step(model, state, act)
+                if nxt.quiesced:
+                    yield (act,), nxt
+                else:
+                    run = settle(model, nxt, max_steps=settle_steps, max_ticks=settle_ticks)
+                    yield (act, *run.trace), run.state
 
     def check(state: ClusterState) -> Any:
         if not state.quiesced or shared.out_of_time():
@@ -235,12 +252,17 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
         return None if found is None or found is _BENIGN else found
 
     stem_bounds = attrs.evolve(bounds, max_seconds=None if deadline is None else max(0.0, deadline - began))
+    first: tuple[Action, ...] = ()
+    if stems == "settled" and not start.quiesced:
+        run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks)
+        first, start = run.trace, run.state
     result = search(start, successors, check, stem_bounds, visited="hashes")
     lasso = None
     exit_reason: ExitReason = result.exit_reason
     if result.violation is not None:
         prefix, cycle, violation = result.violation
-        lasso = Lasso((*result.trace, *prefix), cycle, violation, repeats)
+        stem = (*first, *(act for macro in result.trace for act in macro), *prefix)
+        lasso = Lasso(stem, cycle, violation, repeats)
     elif shared.out_of_time():
         exit_reason = "time-bound"
     keys = len(graph.keys) if graph is not None else len(shared.covered)

@@ -121,3 +121,22 @@ def test_exhaustive_strategy_finds_the_hpa_oscillation(rules_on_path: None) -> N
     model = build_model(load_scenario(HPA / "queueing.yaml"))
     report = find_lasso(model, initial_state(model), select_cycle(), Bounds(max_depth=1), strategy="exhaustive")
     assert report.violation is not None and report.violation.property == "replicas-stable"
+
+
+MAINTENANCE = Path(__file__).parents[2] / "model" / "data" / "maintenance"
+
+
+def test_drain_blocked_by_a_budget_is_a_lasso(tmp_path: Path) -> None:
+    report = check(MAINTENANCE / "blocked.yaml", engine="lasso", budget=60, save_to=tmp_path)
+    assert report.violation is not None and report.violation.property == "drains-complete"
+    assert report.counterexample is not None and report.path is not None
+    ce = report.counterexample
+    assert ce.cycle_start is not None and len(ce.actions) - ce.cycle_start == 2  # evict (429), tick
+    result = replay(report.path)
+    assert result.verdict == Verdict.REPRODUCES and result.closure is not None and result.closure.repeats
+
+
+def test_drain_that_a_budget_allows_has_no_lasso() -> None:
+    model = build_model(load_scenario(MAINTENANCE / "drained.yaml"))
+    report = find_lasso(model, initial_state(model), select_cycle(), Bounds(max_seconds=60))
+    assert report.lasso is None and report.exit_reason == "exhausted"
