@@ -32,6 +32,7 @@ from kubeprop.model.cluster import environment, faults, informers, maintenance, 
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import disruption, hpa, nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
+from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.bootstrap import bootstrap
@@ -43,7 +44,7 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 
 COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults,
-                                hpa, environment, maintenance)
+                                hpa, environment, maintenance, descheduler)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {}

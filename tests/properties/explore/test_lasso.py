@@ -140,3 +140,19 @@ def test_drain_that_a_budget_allows_has_no_lasso() -> None:
     model = build_model(load_scenario(MAINTENANCE / "drained.yaml"))
     report = find_lasso(model, initial_state(model), select_cycle(), Bounds(max_seconds=60))
     assert report.lasso is None and report.exit_reason == "exhausted"
+
+
+DESCHEDULER = Path(__file__).parents[2] / "model" / "data" / "descheduler"
+
+
+def test_descheduler_eviction_loop_is_a_lasso(tmp_path: Path) -> None:
+    report = check(DESCHEDULER / "duplicates.yaml", engine="lasso", budget=60, save_to=tmp_path)
+    assert report.violation is not None and report.violation.property == "no-eviction-loop"
+    assert "scheduled back onto worker-1" in report.violation.message
+    assert report.path is not None and replay(report.path).verdict == Verdict.REPRODUCES
+
+
+def test_node_fit_breaks_the_eviction_loop() -> None:
+    model = build_model(load_scenario(DESCHEDULER / "duplicates-nodefit.yaml"))
+    report = find_lasso(model, initial_state(model), select_cycle(), Bounds(max_depth=1))
+    assert report.lasso is None
