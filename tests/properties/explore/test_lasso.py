@@ -156,3 +156,29 @@ def test_node_fit_breaks_the_eviction_loop() -> None:
     model = build_model(load_scenario(DESCHEDULER / "duplicates-nodefit.yaml"))
     report = find_lasso(model, initial_state(model), select_cycle(), Bounds(max_depth=1))
     assert report.lasso is None
+
+
+LIVELOCK = Path(__file__).parents[2] / "model" / "data" / "livelock"
+
+
+def test_a_settles_livelock_is_recorded_as_a_lasso(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Before issue 16 a livelock of the convergence check was "not recorded"; now the fair
+    continuation runs until its cycle closes and the file is a lasso of what oscillates."""
+    from kubeprop.properties.explore.engine import EngineConfig
+
+    monkeypatch.syspath_prepend(str(LIVELOCK))
+    report = check(LIVELOCK / "fighting.yaml", engine="bfs", bounds=Bounds(max_depth=1, max_seconds=60),
+                   config=EngineConfig(settle_steps=300), save_to=tmp_path)
+    assert report.violation is not None and report.violation.property == "settles"
+    assert report.counterexample is not None and report.counterexample.cycle_start is not None
+    assert report.counterexample.property.name == "replicas-stable" and not report.note
+    assert report.path is not None and replay(report.path).verdict == Verdict.REPRODUCES
+
+
+def test_html_rendering_marks_the_cycle(tmp_path: Path) -> None:
+    from kubeprop.counterexamples import render_html
+
+    report = check(MAINTENANCE / "blocked.yaml", engine="lasso", budget=60, save_to=tmp_path)
+    assert report.path is not None
+    page = render_html([replay(report.path)])
+    assert "⟲ cycle starts" in page and "⟲ cycle closes" in page and "repeat forever" in page
