@@ -62,11 +62,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--strategy", choices=("fair", "exhaustive", "both"), default="both")
     parser.add_argument("--seconds", type=float, default=600.0, help="budget per search")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="only these (repeatable)")
     args = parser.parse_args()
     strategies = ("fair", "exhaustive") if args.strategy == "both" else (args.strategy,)
     print("| scenario | strategy | lasso of | seconds | stem | cycle | cycle (model s) | seeds | steps / keys |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name in SCENARIOS:
+    for name in args.scenario or SCENARIOS:
         for strategy in strategies:
             print(row(name, strategy, args.seconds), flush=True)
 

@@ -41,6 +41,9 @@ def lane_of(act: Action) -> str:
     """The component an action belongs to: the API server (watch delivery, relists), a scheduler
     instance, a controller, a node's kubelet, or faults / the user / time."""
     name = type(act).__name__
+    declared = getattr(type(act), "LANE", None)
+    if isinstance(declared, str):
+        return declared
     if isinstance(act, Tick):
         return TIME
     if isinstance(act, UserStep):

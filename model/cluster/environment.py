@@ -35,6 +35,8 @@ from kubeprop.model.state.metrics import KEY, EnvironmentState, environment_stat
 class SetUsage(Action):
     """The environment moves one pod's usage to another declared level."""
 
+    LANE = "environment"
+
     PROGRESS = False
 
     entry: int
@@ -46,6 +48,8 @@ class SetUsage(Action):
 class SetLoad(Action):
     """The environment switches a shared load to another declared level."""
 
+    LANE = "environment"
+
     PROGRESS = False
 
     entry: int
@@ -55,6 +59,8 @@ class SetLoad(Action):
 @attrs.frozen(order=True)
 class EnvironmentRule(Action):
     """A user environment rule acts on one target."""
+
+    LANE = "environment"
 
     rule: str
     target: str

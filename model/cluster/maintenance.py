@@ -66,6 +66,8 @@ class MaintenanceState:
 class EvictForDrain(Action):
     """kubectl evicts (or deletes) one pod of the node it drains."""
 
+    LANE = "user"
+
     drained: str
     pod: str
 
@@ -74,12 +76,16 @@ class EvictForDrain(Action):
 class FinishDrain(Action):
     """Every evicted pod is gone: the drain returns (a maintenance also uncordons the node)."""
 
+    LANE = "user"
+
     drained: str
 
 
 @attrs.frozen(order=True)
 class StartMaintenance(Action):
     """An operator starts maintenance of a node: cordon, then drain (a fault kind)."""
+
+    LANE = "faults"
 
     PROGRESS = False
 

@@ -77,6 +77,8 @@ class HPAMemory:
 class SyncHPA(Action):
     """The HPA controller reconciles one HPA (its resync period has passed)."""
 
+    LANE = "controller horizontal-pod-autoscaler"
+
     hpa: str
 
 
@@ -84,10 +86,21 @@ def _key(obj: Any) -> str:
     return f"{obj.metadata.namespace}/{obj.metadata.name}"
 
 
+_USES: dict[int, tuple[Any, bool]] = {}
+
+
 def uses_hpa(model: ClusterModel) -> bool:
-    """Whether the scenario creates any HPA (the controller then runs and its kind is watched)."""
+    """Whether the scenario creates any HPA (the controller then runs and its kind is watched);
+    remembered per scenario object."""
+    hit = _USES.get(id(model.scenario))
+    if hit is not None and hit[0] is model.scenario:
+        return hit[1]
     objects = [m.obj for m in model.scenario.objects] + [o for step in model.workload_objects for o in step]
-    return any(isinstance(o, HorizontalPodAutoscaler) for o in objects)
+    found = any(isinstance(o, HorizontalPodAutoscaler) for o in objects)
+    if len(_USES) > 256:
+        _USES.clear()
+    _USES[id(model.scenario)] = (model.scenario, found)
+    return found
 
 
 def watches(model: ClusterModel, component: str) -> tuple[str, ...]:

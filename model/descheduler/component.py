@@ -45,6 +45,8 @@ class DeschedulerState:
 class DeschedulerRun(Action):
     """The descheduler runs its strategies once."""
 
+    LANE = "descheduler"
+
 
 def policy(model: ClusterModel) -> DeschedulerDecl | None:
     """The scenario's descheduler policy (None: no descheduler)."""

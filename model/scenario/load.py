@@ -24,6 +24,7 @@ from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem,
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.check_addons import addon_problems
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
@@ -207,6 +208,7 @@ def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem
     names = [u.name for u in spec.users]
     if spec.apply_as and spec.apply_as not in names:
         problems.append(_problem(doc, ("applyAs",), f"no user {spec.apply_as!r}; users: {', '.join(names)}"))
+    problems += [_problem(doc, path, message) for path, message in addon_problems(spec)]
     for i, step in enumerate(spec.workload):
         chosen = [f for f in ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon")
                   if getattr(step, f)]

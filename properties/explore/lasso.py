@@ -175,6 +175,9 @@ class _Search:
             keys.append(key)
             where.setdefault(key, []).append(n)
             found = self._closes(states, taken, labels_taken, enabled_sets, where[key][:-1], n)
+            if found is _BENIGN:  # a fair cycle that is fine: the run settles into it
+                self.covered.update(keys)
+                return found
             if found is not None:
                 return found
             moves = progress_moves(self.model, states[-1])
@@ -199,8 +202,7 @@ class _Search:
                 continue
             cycle = Cycle(tuple(states[i:n + 1]), tuple(taken[i:n]))
             violation = first_cycle_violation(self.model, cycle, self.props)
-            if violation is None:  # a fair cycle that is fine: the run settles into it
-                self.covered.update(self.abstraction.key(s) for s in states)
+            if violation is None:
                 benign: tuple[tuple[Action, ...], tuple[Action, ...], Violation] = _BENIGN
                 return benign
             if confirm(self.model, self.abstraction, states[i:n + 1], taken[i:n], self.repeats):

@@ -23,6 +23,9 @@ from kubeprop.properties.oscillation import Cycle, first_cycle_violation
 
 MAX_WALK = 5000
 """Longest walk tried along a component's edges; longer components are walked along one edge per label."""
+MAX_EDGE_WALK_EDGES = 1500
+"""Components with more edges than this are walked along one edge per label only (a walk along
+every edge costs a shortest-path search per edge)."""
 
 
 class Graph:
@@ -77,7 +80,7 @@ class Graph:
     def _judge(self, first_new: int) -> Any:
         for component in _components(self.edges):
             fresh = [n for n in component if n >= first_new and n not in self.judged]
-            if not fresh:
+            if not fresh or self.search.out_of_time():
                 continue
             self.judged.update(component)
             members = set(component)
@@ -93,7 +96,8 @@ class Graph:
         return None
 
     def _lasso(self, entry: int, members: set[int], inside: list[tuple[int, str, int]]) -> Any:
-        walk = _edge_walk(entry, members, inside, MAX_WALK) or _label_walk(entry, members, inside)
+        walk = (_edge_walk(entry, members, inside, MAX_WALK) if len(inside) <= MAX_EDGE_WALK_EDGES else None
+                ) or _label_walk(entry, members, inside)
         if walk is None:
             return None
         search = self.search
