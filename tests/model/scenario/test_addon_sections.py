@@ -22,7 +22,8 @@ def _broken(tmp_path: Path, source: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(("source", "old", "new", "message"), [
     ("hpa/linear.yaml", "load: [150m]", "load: [150m]\n      levels: [1m]",
      "environment.usage[0]: exactly one of levels"),
-    ("hpa/linear.yaml", "load: [150m]", "load: [150m]\n      resource: gpu", "environment.usage[0].resource: unsupported"),
+    ("hpa/linear.yaml", "load: [150m]", "load: [150m]\n      resource: gpu",
+     "environment.usage[0].resource: unsupported"),
     ("descheduler/duplicates.yaml", "intervalSeconds: 300", "intervalSeconds: 0",
      "descheduler.intervalSeconds: must be positive"),
     ("descheduler/duplicates.yaml", "removeDuplicates: {}",
