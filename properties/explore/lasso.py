@@ -203,14 +203,16 @@ class _Search:
             cycle = Cycle(tuple(states[i:n + 1]), tuple(taken[i:n]))
             violation = first_cycle_violation(self.model, cycle, self.props)
             if violation is None:
-                benign: tuple[tuple[Action, ...], tuple[Action, ...], Violation] = _BENIGN
-                return benign
+                return _BENIGN
             if confirm(self.model, self.abstraction, states[i:n + 1], taken[i:n], self.repeats):
                 return tuple(taken[:i]), tuple(taken[i:n]), violation
         return None
 
 
-_BENIGN: Any = ((), (), Violation("", ""))
+Found = tuple[tuple[Action, ...], tuple[Action, ...], Violation]
+"""A lasso after a seed: the actions to the cycle, the cycle, the violation."""
+_BENIGN: Found = ((), (), Violation("", ""))
+"""What a fair run returns when it settles into a cycle that violates nothing."""
 
 
 def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[CycleProperty],
