@@ -13,7 +13,8 @@ instead of states (states never repeat: revisions, names and the clock only grow
 The stems come from a breadth-first search before `Quiesce` (`bfs.search`); every quiesced state
 is a *seed*. By default (`stems="settled"`) the search branches only on *choices* — user steps,
 faults, environment choices, `Quiesce`: the actions that are not progress — and lets the fair
-driver settle the cluster after each one (bounded by `settle_steps` and `settle_ticks`): a
+driver settle the cluster after each one (bounded by `settle_steps` and `settle_ticks`; a cluster that
+does not settle within them is left as it is, for the fair run after `Quiesce` to go round): a
 realistic user or fault acts on a cluster that has settled, and the search stays small. With
 `stems="interleaved"` it branches on every action, as `bfs` does. Two strategies look for
 cycles after a seed:
@@ -245,9 +246,9 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
                 nxt = step(model, state, act)
                 if nxt.quiesced:
                     yield (act,), nxt
-                else:
+                else:  # a run that does not settle is left to the fair run after Quiesce
                     run = settle(model, nxt, max_steps=settle_steps, max_ticks=settle_ticks)
-                    yield (act, *run.trace), run.state
+                    yield ((act,), nxt) if run.exhausted else ((act, *run.trace), run.state)
 
     def check(state: ClusterState) -> Any:
         if not state.quiesced or shared.out_of_time():
@@ -259,7 +260,8 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
     first: tuple[Action, ...] = ()
     if stems == "settled" and not start.quiesced:
         run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks)
-        first, start = run.trace, run.state
+        if not run.exhausted:
+            first, start = run.trace, run.state
     result = search(start, successors, check, stem_bounds, visited="hashes")
     lasso = None
     exit_reason: ExitReason = result.exit_reason

@@ -23,6 +23,9 @@ from kubeprop.properties.oscillation import Cycle, first_cycle_violation
 
 MAX_WALK = 5000
 """Longest walk tried along a component's edges; longer components are walked along one edge per label."""
+JUDGE_EVERY = 2000
+"""Judge the components found so far after every this many new keys, so a lasso can be reported
+before the post-Quiesce graph is exhausted."""
 MAX_EDGE_WALK_EDGES = 1500
 """Components with more edges than this are walked along one edge per label only (a walk along
 every edge costs a shortest-path search per edge)."""
@@ -59,7 +62,13 @@ class Graph:
         search.seeds += 1
         first = self._add(key, seed, None)
         frontier = deque([first])
+        next_judgement = len(self.keys) + JUDGE_EVERY
         while frontier and len(self.keys) < self.max_keys and not search.out_of_time():
+            if len(self.keys) >= next_judgement:  # a fair cycle among the expanded keys is already real
+                next_judgement = len(self.keys) + JUDGE_EVERY
+                found = self._judge(first, expanded=set(range(first, len(self.keys))) - set(frontier))
+                if found is not None and found is not _BENIGN:
+                    return found
             node = frontier.popleft()
             _, name = abstraction.analyse(self.reps[node])
             labels = []
@@ -75,10 +84,14 @@ class Graph:
                 labels.append(label)
                 self.edges[node].append((label, target))
             self.enabled[node] = frozenset(labels)
-        return self._judge(first)
+        return self._judge(first, expanded=set(range(first, len(self.keys))) - set(frontier))
 
-    def _judge(self, first_new: int) -> Any:
+    def _judge(self, first_new: int, expanded: set[int]) -> Any:
+        """Judge the components holding new, expanded keys (an unexpanded key's edges are not
+        known yet: it is left out and judged later)."""
         for component in _components(self.edges):
+            if any(n >= first_new and n not in expanded for n in component):
+                continue
             fresh = [n for n in component if n >= first_new and n not in self.judged]
             if not fresh or self.search.out_of_time():
                 continue
