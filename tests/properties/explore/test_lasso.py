@@ -182,3 +182,12 @@ def test_html_rendering_marks_the_cycle(tmp_path: Path) -> None:
     assert report.path is not None
     page = render_html([replay(report.path)])
     assert "⟲ cycle starts" in page and "⟲ cycle closes" in page and "repeat forever" in page
+
+
+def test_json_replay_reports_the_closure(tmp_path: Path) -> None:
+    from kubeprop.counterexamples.steps import result_json
+
+    report = check(MAINTENANCE / "blocked.yaml", engine="lasso", budget=60, save_to=tmp_path)
+    assert report.path is not None
+    data = result_json(replay(report.path))
+    assert data["lasso"]["closes"] and data["lasso"]["repeats"] and data["lasso"]["seconds"] == 10
