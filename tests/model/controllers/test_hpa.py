@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+import pytest
 
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.objects import Deployment, ObjectKey
@@ -71,3 +72,30 @@ def test_sync_waits_for_the_resync_period_and_memory_is_lost_on_crash() -> None:
     crashed = HANDLERS[CrashComponent](model, crashed, CrashComponent(CONTROLLER_MANAGER))
     restarted = HANDLERS[RestartComponent](model, crashed, RestartComponent(CONTROLLER_MANAGER))
     assert memory(restarted).recommendations == {} and memory(restarted).due == {"default/web": 35}
+
+
+def test_behavior_without_a_scale_down_window_flaps_every_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `behavior.scaleDown.stabilizationWindowSeconds: 0` the queueing scenario's HPA flaps
+    between 2 and 3 on every sync, and remembers its scale events for the rate policies."""
+    from kubeprop.model.api.autoscaling import HorizontalPodAutoscalerBehavior, HPAScalingPolicy, HPAScalingRules
+
+    monkeypatch.syspath_prepend(str(DATA))
+    model = build_model(load_scenario(DATA / "queueing.yaml"))
+    state = initial_state(model)
+    hpa = state.store.get(HPA)
+    assert isinstance(hpa, HorizontalPodAutoscaler)
+    behavior = HorizontalPodAutoscalerBehavior(
+        scale_up=HPAScalingRules(0, "Max", (HPAScalingPolicy("Pods", 1, 60),)),
+        scale_down=HPAScalingRules(0, "Max", (HPAScalingPolicy("Percent", 100, 15),)))
+    store, _, _ = state.store.put(attrs.evolve(hpa, spec=attrs.evolve(hpa.spec, behavior=behavior)), "MODIFIED")
+    run = settle(model, attrs.evolve(state, store=store), max_steps=3000, max_ticks=20)
+    replicas = []
+    current = attrs.evolve(state, store=store)
+    for act in run.trace:
+        current = step(model, current, act)
+        deployment = current.store.get(WEB)
+        assert isinstance(deployment, Deployment)
+        if not replicas or replicas[-1] != deployment.spec.replicas:
+            replicas.append(deployment.spec.replicas)
+    assert replicas[:6] == [2, 3, 2, 3, 2, 3]
+    assert memory(run.state).scale_up_events and memory(run.state).scale_down_events
