@@ -12,6 +12,12 @@ its field: `trace[3].action: unknown action 'Foo'; known: …`.
 Version 2 adds `model.system`: `cluster` (this module; version 1 files are cluster files) or `raft`
 (a trace of the Raft model, `raft_trace.py`). `load` reads cluster files and refuses a Raft file
 with a message pointing to `raft_trace.load`; `system_of` says which a file is.
+
+Version 2 also adds lassos: a file whose `lasso.cycleStart` is k holds a stem (`trace[0..k-1]`) and
+a cycle (`trace[k..]`) that returns to the state after the stem up to its cycle key
+(`kubeprop.properties.explore.cyclekey`); its property is a cycle property (kind `liveness`) and
+its violation is judged on the cycle, at the last step. Both additions are optional: a version 1
+file is a version 2 cluster file without `lasso`.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from kubeprop.model.state.actions import Action, ActionError, action_from_json, 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 """Versions this kubeprop reads: 1 (cluster model only) and 2 (adds `model.system`)."""
+READS_VERSIONS = READABLE_VERSIONS
 KIND = "Counterexample"
 Expectation = Literal["reproduces", "passes"]
 Mode = Literal["inline", "path"]
@@ -79,8 +86,9 @@ class PropertyRecord:
 
     name: str
     statement: str
-    kind: Literal["safety", "convergence", "invariant", "claim", "goal"] = "safety"
-    """safety or convergence (cluster); invariant, claim or goal (a Raft check, `raft_trace.py`)."""
+    kind: Literal["safety", "convergence", "liveness", "invariant", "claim", "goal"] = "safety"
+    """safety, convergence or liveness (cluster; liveness: a lasso's cycle property); invariant, claim
+    or goal (a Raft check, `raft_trace.py`)."""
     upstream: str = ""
     module: str = ""
 
@@ -120,6 +128,13 @@ class Counterexample:
     created: str
     expectation: Expectation | None = None
     note: str = ""
+    cycle_start: int | None = None
+    """For a lasso: the number of stem actions (the cycle is `actions[cycle_start:]`)."""
+
+    @builtins.property
+    def is_lasso(self) -> bool:
+        """True for a lasso (stem + cycle)."""
+        return self.cycle_start is not None
 
     @builtins.property
     def violating_fingerprint(self) -> str:
@@ -176,6 +191,8 @@ def to_data(ce: Counterexample) -> dict[str, Any]:
         "kubeprop": ce.kubeprop_version,
         "created": ce.created,
     }
+    if ce.cycle_start is not None:
+        out["lasso"] = {"cycleStart": ce.cycle_start}
     if ce.expectation is not None:
         out["expectation"] = ce.expectation
     if ce.note:
@@ -227,8 +244,10 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if data["schema"] == 1 and "system" in data["model"]:
         found.append(("model.system", "not in schema version 1 (version 2 has it)"))
-    if data["property"]["kind"] not in ("safety", "convergence"):
-        found.append(("property.kind", "must be safety or convergence for the cluster model"))
+    if data["property"]["kind"] not in ("safety", "convergence", "liveness"):
+        found.append(("property.kind", "must be safety, convergence or liveness for the cluster model"))
+    if data["property"]["kind"] == "liveness" and "lasso" not in data:
+        found.append(("property.kind", "liveness (a cycle property) only in a lasso file"))
     if "scenario" not in data:
         return [*found, ("scenario", "missing (required for the cluster model)")]
     variant = data["model"]["variant"]
@@ -241,6 +260,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     step, length = data["violation"]["step"], len(data["trace"])
     if step > length:
         found.append(("violation.step", f"{step} is past the end of the trace ({length} actions)"))
+    found += _lasso_problems(data)
     scenario = data["scenario"]
     if scenario["mode"] == "inline":
         if not scenario.get("files"):
@@ -248,6 +268,24 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
         elif scenario.get("entry", "") not in {f["path"] for f in scenario["files"]} and scenario[
                 "layout"] == "scenario-file":
             found.append(("scenario.entry", "must name one of scenario.files (the scenario file to load)"))
+    return found
+
+
+def _lasso_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    lasso = data.get("lasso")
+    kind = data["property"]["kind"]
+    if lasso is None:
+        return [("property.kind", "a liveness property needs a lasso (stem and cycle)")] if kind == "liveness" else []
+    if data["schema"] < 2:
+        return [("lasso", "lassos need schema version 2")]
+    length, start = len(data["trace"]), lasso["cycleStart"]
+    found = []
+    if start >= length:
+        found.append(("lasso.cycleStart", f"{start} leaves no cycle (the trace has {length} actions)"))
+    if data["violation"]["step"] != length:
+        found.append(("violation.step", f"a lasso's violation is at the end of its cycle, step {length}"))
+    if kind != "liveness":
+        found.append(("property.kind", "a lasso's property is a liveness (cycle) property"))
     return found
 
 
@@ -286,6 +324,7 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
         created=data["created"],
         expectation=data.get("expectation"),
         note=data.get("note", ""),
+        cycle_start=data["lasso"]["cycleStart"] if "lasso" in data else None,
     )
 
 

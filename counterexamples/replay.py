@@ -57,6 +57,8 @@ class ReplayResult:
     states: tuple[ClusterState, ...]
     violation: Violation | None = None
     drift_step: int | None = None
+    closure: Any = None
+    """For a lasso: where its cycle closes (`kubeprop.counterexamples.lasso.Closure`)."""
 
     @property
     def expected(self) -> Verdict | None:
@@ -137,18 +139,26 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     params = dict(ce.parameters)
     params.update(parameters or {})
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow)
-    prop = resolve_property(ce, where, properties, allow)
+    prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow)
     target = ce.violation.step
     states = [initial_state(model)]
+    shut = None
 
     def result(verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
-        return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states))
+        return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states),
+                            shut)
 
     for i, act in enumerate(ce.actions[:target]):
         if act not in actions(model, states[-1]):
             return result(Verdict.STALE, f"step {i + 1}: {act} is no longer enabled (the model changed)")
         states.append(step(model, states[-1], act))
-    found = prop(model, states[target])
+    if prop is not None:
+        found = prop(model, states[target])
+    else:  # a lasso: the cycle property, judged on the cycle (counterexamples/lasso.py)
+        from kubeprop.counterexamples.lasso import judge
+
+        found, shut = judge(model, ce, states, where, properties)
+    name = ce.property.name
     if changed is not None:
         return result(Verdict.STALE, changed, found)
     drift = _first_drift(ce, states)
@@ -156,7 +166,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
         now = "still fails" if found is not None else "holds"
         return result(Verdict.STALE, f"the state after step {drift} differs from the recorded one (fingerprint "
                                      f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]}): the model "
-                                     f"changed; replayed anyway, {prop.name} {now} at step {target}", found)
+                                     f"changed; replayed anyway, {name} {now} at step {target}", found)
     if found is not None:
-        return result(Verdict.REPRODUCES, f"{prop.name} fails at step {target}, as recorded", found)
-    return result(Verdict.PASSES, f"{prop.name} now holds at step {target} (recorded: {ce.violation.message})")
+        return result(Verdict.REPRODUCES, f"{name} fails at step {target}, as recorded", found)
+    return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import attrs
 
 from kubeprop.model.api.apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
+from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.objects import (
     ApiObject,
     ClusterRoleBinding,
@@ -51,6 +52,8 @@ from kubeprop.model.api.objects import (
     Subject,
 )
 from kubeprop.model.api.pod import Container, ContainerPort, Probe, Toleration
+from kubeprop.model.api.policy import PodDisruptionBudget
+from kubeprop.model.api.validation_policy import default_hpa, default_pdb
 from kubeprop.model.frozen import FrozenMap
 
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30
@@ -341,6 +344,8 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     Node: _node,
     RoleBinding: _binding,
     ClusterRoleBinding: _binding,
+    HorizontalPodAutoscaler: default_hpa,
+    PodDisruptionBudget: default_pdb,
 }
 
 

@@ -39,8 +39,10 @@ from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 
-Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind"]
-VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind")
+Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
+               "update-scale"]
+VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
+                          "update-scale")
 
 
 PatchType = Literal["merge", "strategic", "apply"]
@@ -200,7 +202,7 @@ def rbac_policy(store: Store) -> RbacPolicy:
 _AUTHZ_VERB = {
     "create": ("create", ""), "get": ("get", ""), "list": ("list", ""), "update": ("update", ""),
     "update-status": ("update", "status"), "patch": ("patch", ""), "delete": ("delete", ""),
-    "bind": ("create", "binding"),
+    "bind": ("create", "binding"), "evict": ("create", "eviction"), "update-scale": ("update", "scale"),
 }
 
 
@@ -257,7 +259,21 @@ def handle(store: Store, request: Request, config: ApiServerConfig, now: int) ->
         return Result(store, _get(store, info, namespace, name))
     if request.verb == "list":
         return Result(store, _list(store, info, namespace, request.label_selector))
+    if request.verb in SUBRESOURCE_VERBS:
+        return _subresource(store, ctx, namespace, name)
     return WRITE_HANDLERS[request.verb](store, ctx, namespace, name)
+
+
+SUBRESOURCE_VERBS = ("evict", "update-scale")
+
+
+def _subresource(store: Store, ctx: Context, namespace: str, name: str) -> Result:
+    """pods/eviction (`kubeprop.model.api.eviction`) and <workload>/scale (`kubeprop.model.api.scale`)."""
+    from kubeprop.model.api.eviction import evict
+    from kubeprop.model.api.scale import update_scale
+
+    handler = evict if ctx.request.verb == "evict" else update_scale
+    return handler(store, ctx, namespace, name)
 
 
 def _get(store: Store, info: KindInfo, namespace: str, name: str) -> Response:

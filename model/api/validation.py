@@ -33,6 +33,7 @@ from typing import Any, Final
 
 import attrs
 
+from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Service
 from kubeprop.model.api.meta import ObjectMeta, find_condition
@@ -64,6 +65,7 @@ from kubeprop.model.api.objects import (
     kind_info,
 )
 from kubeprop.model.api.pod import Container, Pod, Toleration
+from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.validation_annotations import (
     deletion_cost_is_invalid,
     template_cost_path,
@@ -110,6 +112,7 @@ from kubeprop.model.api.validation_kinds import (
     validate_taints,
 )
 from kubeprop.model.api.validation_pod import validate_containers_only_for_pod, validate_pod_spec, validate_tolerations
+from kubeprop.model.api.validation_policy import validate_hpa, validate_pdb, validate_pdb_status
 from kubeprop.model.api.validation_workloads import (
     collision_count_decremented,
     validate_deployment_spec,
@@ -283,6 +286,8 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     CustomResourceDefinition: lambda o: validate_crd_spec(o.spec, ("spec",)),
     ServiceAccount: lambda o: [],
     CustomObject: lambda o: [],
+    HorizontalPodAutoscaler: validate_hpa,
+    PodDisruptionBudget: validate_pdb,
 }
 
 
@@ -482,6 +487,8 @@ def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
         errs += validate_stateful_set_status(new.status, path)
         errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
                                             (*path, "collisionCount"))
+    elif isinstance(new, PodDisruptionBudget):
+        errs += validate_pdb_status(new)
     elif isinstance(new, Pod) and new.status.nominated_node_name:
         errs += messages(new.status.nominated_node_name, (*path, "nominatedNodeName"),
                          name_is_dns_subdomain(new.status.nominated_node_name))

@@ -34,8 +34,9 @@ FAULTS: tuple[type[Action], ...] = (
 
 
 def is_progress(act: Action) -> bool:
-    """True for actions a healthy cluster takes on its own (no faults, no bad luck)."""
-    if isinstance(act, FAULTS):
+    """True for actions a healthy cluster takes on its own (no faults, no bad luck, no choice of
+    the environment: an action class with `PROGRESS = False`)."""
+    if isinstance(act, FAULTS) or getattr(type(act), "PROGRESS", True) is False:
         return False
     if getattr(act, "success", True) is False:
         return False

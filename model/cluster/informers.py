@@ -52,6 +52,8 @@ def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
         resources = {"pods", "nodes"}
         for controller in model.controllers:
             resources.update(controller.watches)
+        for source in model.hooks.watches:
+            resources.update(source(model, component))
         return tuple(sorted(resources))
     return tuple(sorted(("nodes", "pods", *DEFAULT_SPREAD_RESOURCES)))
 

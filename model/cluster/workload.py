@@ -19,6 +19,9 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
 - `delete`: a delete with the given propagation policy (`kubectl delete --cascade`); the kind is
   resolved as kubectl's RESTMapper does (`server.resolve_type`), custom kinds through the CRDs
   in the store, so the request names `<plural>.<group>`.
+- `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
+  the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
+  waits until the drain returns, as kubectl blocks.
 
 A step that names an existing object (`scale`, `setImage`, `delete`) becomes enabled once that
 object exists — the user runs `kubectl delete pod db-0` after seeing db-0, not before its
@@ -51,6 +54,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.server import Request, resolve_type
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
+from kubeprop.model.cluster import maintenance
 from kubeprop.model.scenario.schema import ApplyStep, DeleteStep, ScaleStep, SetImageStep, WorkloadStep
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
@@ -65,7 +69,8 @@ SERVER_SIDE_APPLY_MANAGER = "kubectl"
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """The next workload step, once the object it names (if any) exists."""
     index = state.workload_next
-    if index < len(model.scenario.spec.workload) and _target_exists(state.store, model.scenario.spec.workload[index]):
+    if index < len(model.scenario.spec.workload) and _target_exists(state.store, model.scenario.spec.workload[index]) \
+            and not maintenance.blocking(state):
         yield UserStep(index)
 
 
@@ -211,6 +216,17 @@ def _unavailable(code: int) -> bool:
 
 
 def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> ClusterState:
+    step = model.scenario.spec.workload[act.index]
+    user = model.scenario.apply_as
+    if step.drain is not None:
+        state = maintenance.start_drain(model, state, step.drain.node, step.drain, user, "user", USER_COMPONENT)
+        return attrs.evolve(state, workload_next=act.index + 1)
+    if step.cordon is not None or step.uncordon is not None:
+        node_step = step.cordon or step.uncordon
+        assert node_step is not None
+        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None)
+        state, _ = send(model, state, user, cordon, USER_COMPONENT)
+        return attrs.evolve(state, workload_next=act.index + 1)
     failures: list[str] = []
     for request in _requests(model, state, act.index):
         if isinstance(request, str):

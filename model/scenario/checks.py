@@ -50,9 +50,10 @@ def check_spec(spec: ScenarioFile) -> Found:
     found += _non_negative(spec.faults, ("faults",))
     found += _bounds(spec)
     for i, step in enumerate(spec.workload):
-        chosen = [f for f in ("apply", "scale", "set_image", "delete") if getattr(step, f)]
+        chosen = [f for f in ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon")
+                  if getattr(step, f)]
         if len(chosen) != 1:
-            found.append((("workload", i), "exactly one of apply, scale, setImage, delete"))
+            found.append((("workload", i), "exactly one of apply, scale, setImage, delete, cordon, drain, uncordon"))
         target = step.scale or step.set_image
         if target is not None and len(_targets(target)) != 1:
             field = "scale" if step.scale is not None else "setImage"

@@ -31,6 +31,7 @@ from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.check_addons import addon_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.imports import AllowImports, resolve
@@ -80,6 +81,8 @@ class Scenario:
         """(file, line) of the scenario's `properties[index]` entry, for error messages."""
         line = self.property_lines[index] if index < len(self.property_lines) else 0
         return self.path, line
+    environment_rules: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
+    """User environment rules (`environment.rules:` import paths, `kubeprop.model.cluster.environment`)."""
 
     @property
     def users(self) -> FrozenMap[str, UserInfo]:
@@ -99,6 +102,7 @@ class Scenario:
 
 
 ADMIN = "system:admin"
+DESCHEDULER_USER = "system:serviceaccount:kube-system:descheduler"
 """The internal identity that creates nodes, system namespaces and user bindings (system:masters)."""
 
 
@@ -114,6 +118,9 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
             "system:kube-controller-manager", ("system:masters", "system:authenticated")
         ),
     }
+    # The descheduler runs as its own service account; upstream's chart binds it a ClusterRole with
+    # pods/eviction create, nodes and pods list/watch (the model trusts it, as the controller manager).
+    users[DESCHEDULER_USER] = UserInfo(DESCHEDULER_USER, ("system:masters", "system:authenticated"))
     for node in topology.nodes:
         name = f"system:node:{node.name}"
         users[name] = UserInfo(name, ("system:nodes", "system:authenticated"))
@@ -208,6 +215,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         problems += _workload_problems(spec, doc, base, objects)
     own = [p for p in decode_problems + problems if p.file == where]
     problems = sorted(own, key=lambda p: p.line) + [p for p in decode_problems + problems if p.file != where]
+    rules = _environment_rules(spec, doc, problems, allow)
     if problems:
         raise ScenarioError(problems)
     spec = _nodes_from_manifests(spec, objects, doc)
@@ -217,7 +225,8 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     for file in sorted({o.file for o in objects}, key=[o.file for o in objects].index):
         digest.update(read_text(Path(file)).encode())
     lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
-    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers, lines)
+    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
+                    property_lines=lines, environment_rules=rules)
 
 
 def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc: YamlDocument | None
@@ -253,6 +262,7 @@ def _problem(doc: YamlDocument | None, path: tuple[str | int, ...], message: str
 def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
     """Problems of a decoded scenario file that its types cannot express (`checks.check_spec`)."""
     problems = [_problem(doc, path, message) for path, message in check_spec(spec)]
+    problems += [_problem(doc, path, message) for path, message in addon_problems(spec)]
     for i, step in enumerate(spec.workload):
         problems += _check_step(step, i, doc)
     return problems + _property_ref_problems(spec, doc)
@@ -335,6 +345,34 @@ def _admission_plugins(spec: ScenarioFile, doc: YamlDocument | None, problems: l
 
 def _is_controller(value: Any) -> bool:
     return not isinstance(value, type) and isinstance(value, Controller)
+
+
+def _is_environment_rule(value: Any) -> bool:
+    if isinstance(value, type):  # a class is a factory of rules, not a rule
+        return False
+    acts = callable(getattr(value, "targets", None)) and callable(getattr(value, "apply", None))
+    return isinstance(getattr(value, "name", None), str) and (acts or callable(getattr(value, "usage", None)))
+
+
+def _environment_rules(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
+                       allow: AllowImports) -> tuple[Any, ...]:
+    """Environment rules named by import path: a value with a `name` and `usage` or
+    `targets`+`apply`, or a class/function taking no arguments returning one (docs/hpa.md)."""
+    out = []
+    names: set[str] = set()
+    for i, ref in enumerate(spec.environment.rules):
+        path = ("environment", "rules", i)
+        try:
+            value = resolve(ref, allow, _is_environment_rule, "an environment rule (a `name` and `usage`, or "
+                                                               "`targets` and `apply`)")
+        except InputError as err:
+            problems.append(_problem(doc, path, str(err)))
+            continue
+        if value.name in names:
+            problems.append(_problem(doc, path, f"duplicate environment rule {value.name!r}"))
+        names.add(value.name)
+        out.append(value)
+    return tuple(out)
 
 
 def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],

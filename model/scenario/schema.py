@@ -14,6 +14,7 @@ import attrs
 from kubeprop.model.api.core import Taint
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
+from kubeprop.model.scenario.schema_addons import DeschedulerDecl, DrainStep, EnvironmentDecl, NodeStep
 
 SCENARIO_API_VERSION = "kubeprop.dev/v1alpha1"
 
@@ -42,6 +43,14 @@ PARAMETERS: dict[str, Any] = {
     "terminatedPodGCThreshold": 12500,
     "listFromWatchCache": False,
     "etcdQuorum": "majority",
+    "hpaSyncPeriodSeconds": 15,
+    "hpaDownscaleStabilizationSeconds": 300,
+    "hpaTolerance": 0.1,
+    "hpaCpuInitializationPeriodSeconds": 300,
+    "hpaInitialReadinessDelaySeconds": 30,
+    "metricsResolutionSeconds": 15,
+    "drainRetrySeconds": 5,
+    "disruptionDeletionTimeoutSeconds": 120,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here. The
@@ -245,6 +254,9 @@ class WorkloadStep:
     scale: ScaleStep | None = None
     set_image: SetImageStep | None = None
     delete: DeleteStep | None = None
+    cordon: NodeStep | None = None
+    drain: DrainStep | None = None
+    uncordon: NodeStep | None = None
 
     @property
     def apply_options(self) -> ApplyStep | None:
@@ -270,6 +282,10 @@ class FaultBudget:
     component_crash: int = 0
     watch_drop: int = 0
     request_failure: int = 0
+    maintenance: int = 0
+    """Node maintenances (cordon, drain, uncordon of one node, started when the cluster is stable)."""
+    usage_change: int = 0
+    """Changes of a declared usage level or load level (`environment.usage`)."""
 
 
 @attrs.frozen
@@ -302,3 +318,5 @@ class ScenarioFile:
     controllers: tuple[str, ...] = ()
     properties: tuple[str, ...] = ()
     """Your own properties, `module` or `module:attribute` (loaded by `kubeprop.properties.modules`)."""
+    environment: EnvironmentDecl = EnvironmentDecl()
+    descheduler: DeschedulerDecl | None = None

@@ -49,6 +49,8 @@ class FaultsSpent:
     component_crash: int = 0
     watch_drop: int = 0
     request_failure: int = 0
+    maintenance: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+    usage_change: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
 
     def allows(self, budget: FaultBudget, kind: str) -> bool:
         """True if one more fault of `kind` fits the budget."""
@@ -94,6 +96,11 @@ class ClusterState:
     workload_errors: FrozenMap[int, str] = EMPTY
     """Ghost state: workload step index → the errors its kubectl command got (a scenario error,
     reported by the `workload-steps-succeed` property; `kubeprop.model.cluster.workload`)."""
+    addons: FrozenMap[str, Any] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """State of the add-on components and of the environment, by owner: `descheduler` (its
+    timer), `environment` (usage levels the environment chose), `maintenance` (a drain in
+    progress), and each user environment rule's own entry. Empty in scenarios that use none of
+    them; an empty map is left out of fingerprints, so adding it changed no recorded trace."""
 
 
 @attrs.frozen

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "TickGuard", "TickHook", "Timer",
+    "WatchSource",
 ]
 
 EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
@@ -41,6 +42,8 @@ TickHook = Callable[["ClusterModel", "ClusterState", "ClusterState"], "ClusterSt
 """Runs after the clock advances: (model, before, after) → after'."""
 Timer = Callable[["ClusterModel", "ClusterState"], "int | None"]
 """A component's next timer (model time in seconds), or None."""
+WatchSource = Callable[["ClusterModel", str], Iterable[str]]
+"""(model, component) → more resources the component watches (add-on components' kinds)."""
 TickGuard = Callable[["ClusterModel", "ClusterState"], bool]
 """Holds the clock while True: periodic work upstream runs more often than the model's tick is due."""
 Handler = Callable[["ClusterModel", "ClusterState", Any], "ClusterState"]
@@ -64,6 +67,7 @@ class Hooks:
     tick_hooks: tuple[TickHook, ...] = ()
     timers: tuple[Timer, ...] = ()
     tick_guards: tuple[TickGuard, ...] = ()
+    watches: tuple[WatchSource, ...] = ()
 
 
 @attrs.frozen

@@ -37,10 +37,14 @@ from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.modules import checked_properties
+from kubeprop.properties.oscillation import select_cycle
 from kubeprop.properties.registry import Property
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
+LASSO_ENGINES = ("lasso", "lasso-exhaustive")
+"""Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
+only when asked for by name."""
 CHECKS_CONVERGENCE = {"bfs": True, "walk": True, "hypothesis": True}
 ENGINE_HELP = {
     "bfs": "breadth-first search: every state within the bounds, shortest counterexamples, a proof of "
@@ -87,7 +91,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description=__doc__)
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO|MANIFEST_DIR",
                    help="scenario file or folder, or a manifest folder (default: FeastFlow)")
-    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all"), default="all", help=f"engine(s) to run: {engines}")
+    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all", *LASSO_ENGINES), default="all",
+                   help=f"engine(s) to run: {engines}; lasso or lasso-exhaustive look for oscillations after "
+                        "Quiesce and check the cycle properties")
     p.add_argument("--property", dest="properties", action="append", metavar="NAME",
                    help="check only this property (repeatable; default: every registered property, the "
                         "scenario's own and those of --properties)")
@@ -123,7 +129,8 @@ class CheckRun:
 
     scenario: str
     reports: tuple[CheckReport, ...]
-    properties: tuple[Property, ...]
+    properties: tuple[Any, ...]
+    """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
 
 
 def keep_hypothesis_under(out: Path) -> None:
@@ -146,7 +153,9 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
 def run_engines(args: argparse.Namespace) -> CheckRun:
     """Run the selected engines with an equal share of the budget each."""
     scenario = load_scenario(args.path)
-    props = checked_properties(scenario, args.properties, args.property_modules)
+    cycle = args.engine in LASSO_ENGINES
+    props: tuple[Any, ...] = (select_cycle(args.properties) if cycle
+                              else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
     share = args.budget / len(engines)
     config = engine_config(args)
@@ -190,6 +199,9 @@ def _show_progress(stats: Any) -> None:
 def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
     found = report.discovery(prop.name)
     if found is not None:
+        ce = found.counterexample
+        if ce is not None and ce.cycle_start is not None:
+            return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
         return f"VIOLATED ({len(found.trace)} steps)"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
         return "not judged (no settle)"
