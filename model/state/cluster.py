@@ -187,6 +187,16 @@ def etcd_available(model: ClusterModel, state: ClusterState) -> bool:
 
 def send(model: ClusterModel, state: ClusterState, user: str, request: Request,
          component: str) -> tuple[ClusterState, Response]:
+    """Send one API request on behalf of `component` (authenticating as `user`); the model's
+    response observers (`Hooks.on_response`, measurement only) see the response."""
+    state, response = _send(model, state, user, request, component)
+    for observe in model.hooks.on_response:
+        observe(component, request, response)
+    return state, response
+
+
+def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
+          component: str) -> tuple[ClusterState, Response]:
     """Send one API request on behalf of `component` (authenticating as `user`).
 
     Without an etcd quorum every request fails with 500 and writes nothing. An armed request

@@ -5,7 +5,8 @@
   each of its action classes, and optionally its next timer.
 - `Hooks`: what the shared mechanisms run on a component's behalf — after watch events reach a
   component, when a component (re)starts, when the clock advances, which timers `Tick` waits
-  for, and what holds the clock. The composition builds one `Hooks` value and the `ClusterModel`
+  for, what holds the clock, and who observes API responses (measurement only, see
+  `ResponseObserver`). The composition builds one `Hooks` value and the `ClusterModel`
   carries it, so what runs is data of the model, never a list filled in as a side effect of
   importing a module.
 - `Controller` and `Reconciliation`: the protocol of a reconciling controller (docs/controllers.md;
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 __all__ = [
-    "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "TickGuard", "TickHook", "Timer",
+    "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "ResponseObserver", "TickGuard",
+    "TickHook", "Timer",
 ]
 
 EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
@@ -43,6 +45,10 @@ Timer = Callable[["ClusterModel", "ClusterState"], "int | None"]
 """A component's next timer (model time in seconds), or None."""
 TickGuard = Callable[["ClusterModel", "ClusterState"], bool]
 """Holds the clock while True: periodic work upstream runs more often than the model's tick is due."""
+ResponseObserver = Callable[[str, Request, Response], None]
+"""Sees every API response `send` returns: (component, request, response). For measurement only
+(`kubeprop.properties.metrics` counts requests by verb and code): it must change nothing, so the
+states of a run are the same with or without observers. Built models carry none."""
 Handler = Callable[["ClusterModel", "ClusterState", Any], "ClusterState"]
 
 
@@ -64,6 +70,7 @@ class Hooks:
     tick_hooks: tuple[TickHook, ...] = ()
     timers: tuple[Timer, ...] = ()
     tick_guards: tuple[TickGuard, ...] = ()
+    on_response: tuple[ResponseObserver, ...] = ()
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.metrics import check_report
 from kubeprop.properties.registry import Property, select
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
@@ -73,6 +74,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", type=Path, default=Path("kubeprop-out"), help="where counterexample files go")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
+    p.add_argument("--metrics", action="store_true",
+                   help="also print the worst value of each control-plane metric (docs/metrics.md)")
     p.set_defaults(run=lambda args: run_check(args, sys.stdout))
 
 
@@ -174,6 +177,8 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
         sys.stderr.write(f"kubeprop check: {err}\n")
         return ExitCode.BAD_INPUT
     render(run, out, timing)
+    if getattr(args, "metrics", False) and run.reports:
+        out.write("\n" + "\n".join(check_report(run.reports[0].model, [r.trace for r in run.reports])) + "\n")
     return exit_code(run, args.exhaustive)
 
 
