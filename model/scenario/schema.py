@@ -42,6 +42,9 @@ PARAMETERS: dict[str, Any] = {
     "terminatedPodGCThreshold": 12500,
     "listFromWatchCache": False,
     "etcdQuorum": "majority",
+    "etcdRestoreBumpRevision": 0,
+    "etcdRestoreMarkCompacted": False,
+    "etcdRestoreRestartsComponents": False,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here. The
@@ -155,6 +158,7 @@ class FaultBudget:
     component_crash: int = 0
     watch_drop: int = 0
     request_failure: int = 0
+    etcd_restore: int = 0
 
 
 @attrs.frozen

@@ -49,6 +49,7 @@ class FaultsSpent:
     component_crash: int = 0
     watch_drop: int = 0
     request_failure: int = 0
+    etcd_restore: int = 0
 
     def allows(self, budget: FaultBudget, kind: str) -> bool:
         """True if one more fault of `kind` fits the budget."""
@@ -91,6 +92,9 @@ class ClusterState:
     time_travel: frozenset[str] = frozenset()
     """Ghost state: `component|resource` pairs whose LIST returned an older revision than one
     they had already seen (resourceVersion went backwards for that client)."""
+    etcd_backup: Any = None
+    """The etcd snapshot an operator saved and what its restores did
+    (`kubeprop.model.cluster.restore.Backup`); None until one is taken."""
 
 
 @attrs.frozen
