@@ -28,7 +28,7 @@ from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
 from kubeprop.model.api.server import ApiServerConfig
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.cluster import faults, informers, restore, workload
+from kubeprop.model.cluster import faults, informers, overload, restore, workload
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
@@ -43,7 +43,9 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from kubeprop.model.state.component import Hooks
 
-COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults, restore)
+COMPONENTS: tuple[Any, ...] = (
+    workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults, restore, overload,
+)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
@@ -73,6 +75,7 @@ HOOKS = Hooks(
     tick_hooks=(controllers.on_tick, scheduler.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer),
     tick_guards=(nodelifecycle.blocks_tick,),
+    request_gates=(overload.refusal,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""
 

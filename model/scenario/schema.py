@@ -45,6 +45,9 @@ PARAMETERS: dict[str, Any] = {
     "etcdRestoreBumpRevision": 0,
     "etcdRestoreMarkCompacted": False,
     "etcdRestoreRestartsComponents": False,
+    "apiPriorityAndFairness": True,
+    "overloadClients": ("system:serviceaccount:default:batch",),
+    "overloadRequest": "list pods",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here. The
@@ -159,6 +162,7 @@ class FaultBudget:
     watch_drop: int = 0
     request_failure: int = 0
     etcd_restore: int = 0
+    overload: int = 0
 
 
 @attrs.frozen

@@ -50,6 +50,7 @@ class FaultsSpent:
     watch_drop: int = 0
     request_failure: int = 0
     etcd_restore: int = 0
+    overload: int = 0
 
     def allows(self, budget: FaultBudget, kind: str) -> bool:
         """True if one more fault of `kind` fits the budget."""
@@ -95,6 +96,8 @@ class ClusterState:
     etcd_backup: Any = None
     """The etcd snapshot an operator saved and what its restores did
     (`kubeprop.model.cluster.restore.Backup`); None until one is taken."""
+    overload: Any = None
+    """The API server's flood in progress (`kubeprop.model.cluster.overload.Overload`), or None."""
 
 
 @attrs.frozen
@@ -194,9 +197,25 @@ def send(model: ClusterModel, state: ClusterState, user: str, request: Request,
     """Send one API request on behalf of `component` (authenticating as `user`); the model's
     response observers (`Hooks.on_response`, measurement only) see the response."""
     state, response = _send(model, state, user, request, component)
+    observed(model, component, request, response)
+    return state, response
+
+
+def refusal(model: ClusterModel, state: ClusterState, user: str, request: Request, component: str
+            ) -> Response | None:
+    """The first refusal of the model's request gates (`Hooks.request_gates`: API server overload),
+    or None when the request gets through to authentication and the rest."""
+    for gate in model.hooks.request_gates:
+        response = gate(model, state, user, request, component)
+        if response is not None:
+            return response
+    return None
+
+
+def observed(model: ClusterModel, component: str, request: Request, response: Response) -> None:
+    """Show a response that did not come from `send` to the model's response observers."""
     for observe in model.hooks.on_response:
         observe(component, request, response)
-    return state, response
 
 
 def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
@@ -211,6 +230,9 @@ def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
     if not etcd_available(model, state):
         # The API server's etcd client times out; upstream maps it to 500 "etcdserver: request timed out".
         return state, Response(500, "InternalError", "etcdserver: request timed out (no etcd quorum)")
+    refused = refusal(model, state, user, request, component)
+    if refused is not None:
+        return state, refused
     code = state.armed_failures.get(component)
     if code is not None:
         state = attrs.evolve(state, armed_failures=state.armed_failures.delete(component))

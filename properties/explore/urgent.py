@@ -5,7 +5,11 @@ has: an explorer that ticks the clock while a controller's key sits in its queue
 interval as long as the clock goes. The search here is *urgent*: `Tick` is taken only when no
 other progress action is enabled (the fair driver's rule, `kubeprop.model.cluster.drive`), so
 model time moves only by the timers upstream has (grace periods, tolerations, back-offs,
-resyncs), and every order of the zero-time steps in between is explored. Faults are left out
+resyncs), and every order of the zero-time steps in between is explored. Steps that change
+nothing (requests an overloaded API server refuses, retried) are left out. A cycle of zero-time
+steps that do change the state holds the clock (a Zeno run): e.g. a kubelet that still writes its
+pods Ready while the node lifecycle controller, reconciling, marks them not Ready
+(`markPodsNotReadyOnTransitionOnly: false`). Faults are left out
 (`is_progress`): the search starts where the faults under study have happened.
 
 - `bound_holds(model, start, prop)`: breadth-first, does a `within(...)` bound hold on every
@@ -31,14 +35,20 @@ from kubeprop.properties.registry import Property, Violation
 __all__ = ["BoundResult", "WorstOpen", "bound_holds", "urgent_successors", "worst_open"]
 
 
-def urgent_successors(model: ClusterModel, state: ClusterState,
-                      avoid: tuple[type[Action], ...] = ()) -> Iterator[tuple[Action, ClusterState]]:
-    """Every progress action's successor; `Tick` only when no other progress action is enabled.
-    Actions of the classes in `avoid` are never taken (e.g. `RestartNode`, to keep a node down)."""
+def urgent_successors(model: ClusterModel, state: ClusterState, avoid: tuple[type[Action], ...] = (),
+                      horizon: int | None = None) -> Iterator[tuple[Action, ClusterState]]:
+    """Every progress action's successor; `Tick` only when no other progress action changes the
+    state. A step that changes nothing (a request refused by an overloaded API server and retried)
+    is left out: retrying must not hold the clock. Actions of the classes in `avoid` are never
+    taken (e.g. `RestartNode`, to keep a node down). A state at or past the `horizon` (model
+    seconds) has no successors: timers can run the clock forever, a horizon makes the search finite."""
+    if horizon is not None and state.clock >= horizon:
+        return
     enabled = [a for a in actions(model, state) if is_progress(a) and not isinstance(a, avoid)]
-    moves = [a for a in enabled if not isinstance(a, Tick)] or enabled
-    for act in moves:
-        yield act, step(model, state, act)
+    moves = [(a, nxt) for a in enabled if not isinstance(a, Tick) and (nxt := step(model, state, a)) != state]
+    if not moves:
+        moves = [(a, step(model, state, a)) for a in enabled if isinstance(a, Tick)]
+    yield from moves
 
 
 @attrs.frozen
@@ -54,9 +64,10 @@ class BoundResult:
 
 
 def bound_holds(model: ClusterModel, start: ClusterState, prop: Property, bounds: Bounds = Bounds(),
-                avoid: tuple[type[Action], ...] = ()) -> BoundResult:
-    """Breadth-first search of the urgent runs from `start`, checking `prop` on every state."""
-    result = search(start, lambda s: urgent_successors(model, s, avoid), lambda s: prop(model, s), bounds,
+                avoid: tuple[type[Action], ...] = (), horizon: int | None = None) -> BoundResult:
+    """Breadth-first search of the urgent runs from `start` (up to the `horizon`, in model
+    seconds), checking `prop` on every state."""
+    result = search(start, lambda s: urgent_successors(model, s, avoid, horizon), lambda s: prop(model, s), bounds,
                     visited="states")
     return BoundResult(result.violation is None, result.exit_reason, result.stats.distinct, result.violation,
                        tuple(result.trace))
@@ -75,7 +86,7 @@ class WorstOpen:
 
 
 def worst_open(model: ClusterModel, start: ClusterState, metric: str, bounds: Bounds = Bounds(),
-               avoid: tuple[type[Action], ...] = ()) -> WorstOpen | None:
+               avoid: tuple[type[Action], ...] = (), horizon: int | None = None) -> WorstOpen | None:
     """The peak of `metric`'s open intervals over the urgent runs from `start` (None if no
     interval ever opens). An interval is open until the state that closes it, so the peak is the
     worst closed value, or a lower bound when a run ends with it still open."""
@@ -86,12 +97,12 @@ def worst_open(model: ClusterModel, start: ClusterState, metric: str, bounds: Bo
             if not peak or seconds > peak[0][0]:
                 peak[:] = [(seconds, subject)]
 
-    first = search(start, lambda s: urgent_successors(model, s, avoid), probe, bounds, visited="states")
+    first = search(start, lambda s: urgent_successors(model, s, avoid, horizon), probe, bounds, visited="states")
     if not peak:
         return None
     seconds, subject = peak[0]
     witness = bound_holds(model, start, within(metric, seconds - 1) if seconds else _at_least_open(metric),
-                          bounds, avoid)
+                          bounds, avoid, horizon)
     return WorstOpen(metric, seconds, subject, witness.trace, first.exit_reason == "exhausted")
 
 
