@@ -222,7 +222,8 @@ def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
           component: str) -> tuple[ClusterState, Response]:
     """Send one API request on behalf of `component` (authenticating as `user`).
 
-    Without an etcd quorum every request fails with 500 and writes nothing. An armed request
+    Without an etcd quorum every request fails with 500 and writes nothing; a request a gate
+    refuses (an overloaded API server's 429) writes nothing either. An armed request
     failure (`FailNextRequest`) is consumed here: 500 and 429 fail without
     writing; 504 (a client timeout) applies the write but the client sees a failure, as a
     request that times out after reaching etcd does.
