@@ -27,7 +27,7 @@ import attrs
 from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.cluster import environment, faults, informers, maintenance, workload
+from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import disruption, hpa, nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
@@ -44,7 +44,7 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, Clust
 from kubeprop.model.state.component import Hooks
 
 COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults,
-                                hpa, environment, maintenance, descheduler)
+                                hpa, environment, maintenance, descheduler, restore, overload)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
@@ -77,6 +77,7 @@ HOOKS = Hooks(
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer),
     tick_guards=(nodelifecycle.blocks_tick,),
     watches=(hpa.watches,),
+    request_gates=(overload.refusal,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.overload import StartOverload, Starve
+from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
@@ -30,6 +32,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 FAULTS: tuple[type[Action], ...] = (
     CrashNode, Partition, CrashContainer, CrashComponent, DropWatch, FailNextRequest, Quiesce, UserStep,
+    SnapshotEtcd, RestoreEtcd, StartOverload, Starve,
 )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import ApiObject, Pod
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.default_spread import DEFAULT_SPREAD_RESOURCES
@@ -32,7 +33,9 @@ from kubeprop.model.state.cluster import (
     ClusterState,
     etcd_available,
     kubelet,
+    observed,
     reaches_apiserver,
+    refusal,
 )
 from kubeprop.model.state.informer import InformerState, ObjectFilter, ResourceCache, deliver, list_resource, next_event
 
@@ -173,6 +176,11 @@ def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterSta
     """Replace the cache with a fresh LIST. Handlers see every listed object (as the informer's
     Replace does), and objects that vanished meanwhile as deletions carrying their last *cached*
     state (`DeletedFinalStateUnknown`, `staging/src/k8s.io/client-go/tools/cache/delta_fifo.go`)."""
+    listing = Request(verb="list", user="", resource=act.resource)
+    refused = refusal(model, state, "", listing, act.component)
+    observed(model, act.component, listing, refused or Response(200, "OK"))
+    if refused is not None:  # an overloaded API server refuses the LIST: the cache stays stale
+        return state
     state = remember_revisions(state, act.component)
     informer = state.informers[act.component]
     old = informer.resources[act.resource]

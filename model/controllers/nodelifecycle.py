@@ -39,13 +39,14 @@ next token).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
 from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.nodelifecycle_health import (
@@ -318,9 +319,25 @@ def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsN
     return _save(state, mem, model)
 
 
-def _write_taints(model: ClusterModel, state: ClusterState, node: Node, taints: tuple[Taint, ...]) -> ClusterState:
-    obj = attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints))
-    state, _, _ = _send(model, state, Request(verb="update", user=IDENTITY, obj=obj))
+UPDATE_TAINT_ATTEMPTS = 5
+"""`pkg/controller/controller_utils.go` UpdateTaintBackoff.Steps: RetryOnConflict's attempts."""
+
+
+def _write_taints(model: ClusterModel, state: ClusterState, node: Node,
+                  edit: Callable[[Node], tuple[Taint, ...]]) -> ClusterState:
+    """Write the node with `edit(node)` as its taints, as `SwapNodeControllerTaint` does through
+    `AddOrUpdateTaintOnNode` / `RemoveTaintOffNode` (`pkg/controller/controller_utils.go`): the
+    first attempt starts from the cached node (upstream a GET with resourceVersion "0"), and a
+    409 Conflict is retried from a fresh read (`clientretry.RetryOnConflict(UpdateTaintBackoff)`,
+    a consistent GET), so a stale cache delays a taint by milliseconds, not by a rate-limiter token."""
+    current = node
+    for _ in range(UPDATE_TAINT_ATTEMPTS):
+        obj = attrs.evolve(current, spec=attrs.evolve(current.spec, taints=edit(current)))
+        state, _, code = _send(model, state, Request(verb="update", user=IDENTITY, obj=obj))
+        fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name)) if code == 409 else None
+        if not isinstance(fresh, Node):
+            break
+        current = fresh
     return _save(state, memory(state), model)
 
 
@@ -329,11 +346,19 @@ def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncN
     node = _node(model, state, act.node)
     wanted = _no_schedule_taints(node)
     managed = set(CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
-    kept = tuple(t for t in node.spec.taints
-                 if not (t.effect == "NoSchedule" and t.key in managed and t.key not in wanted))
-    present = {t.key for t in kept if t.effect == "NoSchedule"}
-    added = tuple(Taint(key=k, effect="NoSchedule", time_added=state.clock) for k in wanted if k not in present)
-    return _write_taints(model, state, node, kept + added)
+
+    def edit(current: Node) -> tuple[Taint, ...]:
+        kept = tuple(t for t in current.spec.taints
+                     if not (t.effect == "NoSchedule" and t.key in managed and t.key not in wanted))
+        present = {t.key for t in kept if t.effect == "NoSchedule"}
+        return kept + tuple(Taint(key=k, effect="NoSchedule", time_added=state.clock) for k in wanted
+                            if k not in present)
+
+    return _write_taints(model, state, node, edit)
+
+
+def _without_no_execute(node: Node) -> tuple[Taint, ...]:
+    return tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
 
 
 def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> ClusterState:
@@ -346,16 +371,13 @@ def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> Clus
         zone = zone_key(node)
         mem = attrs.evolve(mem, tainters=mem.tainters.set(zone, mem.tainter(zone).take(state.clock)))
         state = attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
-    kept = tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
     added = (Taint(key=wanted, effect="NoExecute", time_added=state.clock),) if wanted else ()
-    return _write_taints(model, state, node, kept + added)
+    return _write_taints(model, state, node, lambda current: _without_no_execute(current) + added)
 
 
 def untaint_node(model: ClusterModel, state: ClusterState, act: UntaintNode) -> ClusterState:
     """Remove the not-ready / unreachable NoExecute taints."""
-    node = _node(model, state, act.node)
-    kept = tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
-    return _write_taints(model, state, node, kept)
+    return _write_taints(model, state, _node(model, state, act.node), _without_no_execute)
 
 
 def schedule_taint_eviction(model: ClusterModel, state: ClusterState, act: ScheduleTaintEviction) -> ClusterState:

@@ -51,6 +51,12 @@ PARAMETERS: dict[str, Any] = {
     "metricsResolutionSeconds": 15,
     "drainRetrySeconds": 5,
     "disruptionDeletionTimeoutSeconds": 120,
+    "etcdRestoreBumpRevision": 0,
+    "etcdRestoreMarkCompacted": False,
+    "etcdRestoreRestartsComponents": False,
+    "apiPriorityAndFairness": True,
+    "overloadClients": ("system:serviceaccount:default:batch",),
+    "overloadRequest": "list pods",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here. The
@@ -286,6 +292,8 @@ class FaultBudget:
     """Node maintenances (cordon, drain, uncordon of one node, started when the cluster is stable)."""
     usage_change: int = 0
     """Changes of a declared usage level or load level (`environment.usage`)."""
+    etcd_restore: int = 0
+    overload: int = 0
 
 
 @attrs.frozen

@@ -5,9 +5,10 @@
   each of its action classes, and optionally its next timer.
 - `Hooks`: what the shared mechanisms run on a component's behalf — after watch events reach a
   component, when a component (re)starts, when the clock advances, which timers `Tick` waits
-  for, and what holds the clock. The composition builds one `Hooks` value and the `ClusterModel`
-  carries it, so what runs is data of the model, never a list filled in as a side effect of
-  importing a module.
+  for, what holds the clock, who may refuse a request before the API server handles it
+  (`RequestGate`), and who observes API responses (measurement only, see `ResponseObserver`).
+  The composition builds one `Hooks` value and the `ClusterModel` carries it, so what runs is
+  data of the model, never a list filled in as a side effect of importing a module.
 - `Controller` and `Reconciliation`: the protocol of a reconciling controller (docs/controllers.md;
   the work-queue mechanics are in `kubeprop.model.controllers.base`). Scenario loading checks user
   controllers against it, so it lives below both the scenario and the controllers.
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 __all__ = [
-    "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "TickGuard", "TickHook", "Timer",
-    "WatchSource",
+    "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "RequestGate", "Resetter", "ResponseObserver",
+    "TickGuard", "TickHook", "Timer", "WatchSource",
 ]
 
 EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
@@ -46,6 +47,13 @@ WatchSource = Callable[["ClusterModel", str], Iterable[str]]
 """(model, component) → more resources the component watches (add-on components' kinds)."""
 TickGuard = Callable[["ClusterModel", "ClusterState"], bool]
 """Holds the clock while True: periodic work upstream runs more often than the model's tick is due."""
+ResponseObserver = Callable[[str, Request, Response], None]
+"""Sees every API response `send` returns: (component, request, response). For measurement only
+(`kubeprop.properties.metrics` counts requests by verb and code): it must change nothing, so the
+states of a run are the same with or without observers. Built models carry none."""
+RequestGate = Callable[["ClusterModel", "ClusterState", str, Request, str], "Response | None"]
+"""Decides before the API server handles a request whether it is refused (API server overload):
+(model, state, user, request, component) → the refusal (429 …), or None to let it through."""
 Handler = Callable[["ClusterModel", "ClusterState", Any], "ClusterState"]
 
 
@@ -68,6 +76,8 @@ class Hooks:
     timers: tuple[Timer, ...] = ()
     tick_guards: tuple[TickGuard, ...] = ()
     watches: tuple[WatchSource, ...] = ()
+    on_response: tuple[ResponseObserver, ...] = ()
+    request_gates: tuple[RequestGate, ...] = ()
 
 
 @attrs.frozen

@@ -36,6 +36,7 @@ from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.metrics import check_report
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
 from kubeprop.properties.registry import Property
@@ -120,6 +121,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
     add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
+    p.add_argument("--metrics", action="store_true",
+                   help="also print the worst value of each control-plane metric (docs/metrics.md)")
     p.set_defaults(run=lambda args: run_check(args, sys.stdout))
 
 
@@ -259,16 +262,20 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
     """Run `kubeprop check`."""
     from kubeprop.properties.cli.raft import run_raft_check
 
+    traced: tuple[CheckReport, ...] = ()
     try:
         if is_raft(args):
             result, code = run_raft_check(args)
         else:
             run = run_engines(args)
             result, code = table(run), exit_code(run, args.exhaustive)
+            traced = run.reports
     except InputError as err:
         sys.stderr.write(f"kubeprop check: bad input:\n{err}\n")
         return ExitCode.BAD_INPUT
     render(result, out, timing)
+    if getattr(args, "metrics", False) and traced:
+        out.write("\n" + "\n".join(check_report(traced[0].model, [r.trace for r in traced])) + "\n")
     return code
 
 
