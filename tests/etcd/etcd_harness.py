@@ -240,8 +240,13 @@ class EtcdCluster:
         self.log.append(f"restart {self.members[i].name}")
 
     def pause(self, i: int) -> None:
-        """SIGSTOP member i."""
+        """SIGSTOP member i, and wait (bounded) until the kernel shows it stopped: the signal is
+        delivered asynchronously, and a busy machine could otherwise let one more request through."""
         self._signal(i, signal.SIGSTOP)
+        proc = self.members[i].proc
+        deadline = time.monotonic() + 5.0
+        while proc is not None and time.monotonic() < deadline and _process_state(proc.pid) not in ("T", "t"):
+            time.sleep(0.01)
         self.members[i].paused = True
         self.log.append(f"pause {self.members[i].name}")
 
@@ -335,3 +340,12 @@ def bounded(deadline: float, step: Callable[[], bool], pause: float = 0.05) -> b
             return True
         time.sleep(pause)
     return False
+
+
+def _process_state(pid: int) -> str:
+    """The state letter of /proc/PID/stat (R, S, T, …), or "" when it cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[0] if ")" in stat else ""
