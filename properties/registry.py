@@ -44,6 +44,13 @@ class Property:
     upstream: str
     check: Check = attrs.field(eq=False, repr=False)
     kind: Kind = "safety"
+    needs_recovery: bool = True
+    """Convergence only: True when the property can be expected only once the environment
+    recovers (partitions heal, crashed nodes boot); False when the control plane alone must bring
+    it about, so it is also judged on the continuation where nothing recovers."""
+    reads: tuple[str, ...] | None = None
+    """The `ClusterState` fields the check reads (`store` meaning the stored objects), so that an
+    engine may reuse its verdict while they are unchanged; None: anything (always re-evaluated)."""
 
     def __call__(self, model: ClusterModel, state: ClusterState) -> Violation | None:
         return self.check(model, state)
@@ -63,7 +70,8 @@ CheckResult = str | tuple[str, tuple[str, ...]] | None
 CheckFn = Callable[[ClusterModel, ClusterState], CheckResult]
 
 
-def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn) -> Property:
+def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn, *, needs_recovery: bool = True,
+                reads: tuple[str, ...] | None = None) -> Property:
     """Wrap a plain function returning a CheckResult as a Property."""
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
@@ -75,18 +83,22 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
             return Violation(name, message, tuple(objects))
         return Violation(name, result)
 
-    return Property(name, statement, upstream, check, kind)
+    return Property(name, statement, upstream, check, kind, needs_recovery, reads)
 
 
-def safety(name: str, statement: str, upstream: str) -> Callable[[CheckFn], Property]:
+def safety(name: str, statement: str, upstream: str, *, reads: tuple[str, ...] | None = None
+           ) -> Callable[[CheckFn], Property]:
     """Decorator: a function returning a CheckResult becomes a registered safety property."""
-    return lambda fn: register(as_property(name, statement, upstream, "safety", fn))
+    return lambda fn: register(as_property(name, statement, upstream, "safety", fn, reads=reads))
 
 
-def convergence(name: str, statement: str, upstream: str) -> Callable[[CheckFn], Property]:
+def convergence(name: str, statement: str, upstream: str, *, needs_recovery: bool = True,
+                reads: tuple[str, ...] | None = None) -> Callable[[CheckFn], Property]:
     """Decorator: a function returning a CheckResult becomes a registered convergence property,
-    judged where a fair, fault-free run settles."""
-    return lambda fn: register(as_property(name, statement, upstream, "convergence", fn))
+    judged where a fair, fault-free run settles (also where the environment never recovers, with
+    `needs_recovery=False`)."""
+    return lambda fn: register(as_property(name, statement, upstream, "convergence", fn,
+                                           needs_recovery=needs_recovery, reads=reads))
 
 
 def select(names: Iterable[str | Property] | None = None, kind: Kind | None = None) -> tuple[Property, ...]:

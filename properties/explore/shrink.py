@@ -10,6 +10,7 @@ every state, then convergence where the fair continuation settles) is of the sam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -19,7 +20,8 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.state.actions import Action, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
-from kubeprop.properties.registry import Property, Violation, first_violation
+from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
 
@@ -28,15 +30,18 @@ class _Budget(Exception):
     """Raised inside `ddmin` when the test budget is spent."""
 
 
-def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests: int | None = None) -> tuple[T, ...]:
+def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests: int | None = None,
+          deadline: float | None = None) -> tuple[T, ...]:
     """A 1-minimal failing subsequence of `items` (which must fail). `fails` is memoised; with
-    `max_tests`, the smallest failing sequence found so far is returned once that many distinct
-    candidates were tried."""
+    `max_tests` or a `time.perf_counter()` `deadline`, the smallest failing sequence found so far
+    is returned once that many distinct candidates were tried or the deadline passed."""
     memo: dict[tuple[T, ...], bool] = {}
 
     def test(candidate: tuple[T, ...]) -> bool:
         if candidate not in memo:
             if max_tests is not None and len(memo) >= max_tests:
+                raise _Budget
+            if deadline is not None and time.perf_counter() >= deadline:
                 raise _Budget
             memo[candidate] = fails(candidate)
         return memo[candidate]
@@ -103,17 +108,27 @@ class Judge:
     convergence: tuple[Property, ...] = ()
     settle_steps: int = 5000
     settle_ticks: int = 100
+    checker: Checker = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "checker", Checker(self.model, self.safety))
 
     def __call__(self, trace: Sequence[Action]) -> tuple[Violation | None, tuple[Action, ...]]:
         """The first violation replaying `trace` and the trace that shows it (cut at a safety
         violation; ending with `Quiesce` when one was taken for the convergence check). A trace
         with an action not enabled at its turn, or with no violation, gives (None, ())."""
-        state = self.start
-        for i, act in enumerate(trace):
+        return self.judge_from(trace, 0, self.start)
+
+    def judge_from(self, trace: Sequence[Action], at: int, state: ClusterState
+                   ) -> tuple[Violation | None, tuple[Action, ...]]:
+        """`self(trace)`, given that `trace[:at]` leads from the start to `state` with no safety
+        violation on the way."""
+        for i in range(at, len(trace)):
+            act = trace[i]
             if act not in actions(self.model, state):
                 return None, ()
             state = step(self.model, state, act)
-            found = first_violation(self.model, state, self.safety)
+            found = self.checker.violation(state)
             if found is not None:
                 return found, tuple(trace[:i + 1])
         if not self.convergence:
@@ -122,25 +137,64 @@ class Judge:
         if Quiesce() in actions(self.model, state):
             state = step(self.model, state, Quiesce())
             taken = (*taken, Quiesce())
-            found = first_violation(self.model, state, self.safety)
+            found = self.checker.violation(state)
             if found is not None:
                 return found, taken
         found = settled_violation(self.model, state, self.convergence, max_steps=self.settle_steps,
                                   max_ticks=self.settle_ticks)
         return (found, taken) if found is not None else (None, ())
 
+    def states(self, trace: Sequence[Action]) -> list[ClusterState]:
+        """The states along `trace` from the start (as far as its actions are enabled)."""
+        out = [self.start]
+        for act in trace:
+            if act not in actions(self.model, out[-1]):
+                break
+            out.append(step(self.model, out[-1], act))
+        return out
 
-def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None
-                 ) -> tuple[Violation | None, tuple[Action, ...]]:
+
+class _Replayer:
+    """Judges candidates of one shrinking, replaying each from the longest prefix it shares with
+    the shortest failing trace found so far (whose states are kept): ddmin's candidates mostly
+    differ from it only after some point."""
+
+    def __init__(self, judge: Judge, base: tuple[Action, ...]) -> None:
+        self.judge = judge
+        self.rebase(base)
+
+    def rebase(self, base: tuple[Action, ...]) -> None:
+        self.base = base
+        self.base_states = self.judge.states(base[:-1])  # the last state is the violating one
+
+    def __call__(self, candidate: tuple[Action, ...]) -> tuple[Violation | None, tuple[Action, ...]]:
+        limit = min(len(candidate), len(self.base_states) - 1)
+        at = 0
+        while at < limit and candidate[at] == self.base[at]:
+            at += 1
+        return self.judge.judge_from(candidate, at, self.base_states[at])
+
+
+def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None,
+                 deadline: float | None = None) -> tuple[Violation | None, tuple[Action, ...]]:
     """A 1-minimal trace still violating property `prop` (first), and its violation; the input
-    itself (judged) if it does not violate `prop`."""
+    itself (judged) if it does not violate `prop`. A `time.perf_counter()` `deadline` stops the
+    shrinking early with the shortest failing trace found so far (then not necessarily 1-minimal)."""
     found, shown = judge(trace)
     if found is None or found.property != prop:
         return found, shown
+    if any(p.name == prop for p in judge.safety):
+        # A safety violation shows on the trace itself (`shown` ends with the `Quiesce` the judge
+        # took, if any): candidates need no convergence judgement, the costly part of a replay.
+        judge = attrs.evolve(judge, convergence=())
+    replay = _Replayer(judge, shown)
 
     def fails(candidate: tuple[Action, ...]) -> bool:
-        violation, _ = judge(candidate)
-        return violation is not None and violation.property == prop
+        violation, _ = replay(candidate)
+        failing = violation is not None and violation.property == prop
+        if failing and len(candidate) < len(replay.base):
+            replay.rebase(candidate)
+        return failing
 
-    best = ddmin(shown, fails, max_tests)
+    best = ddmin(shown, fails, max_tests, deadline)
     return judge(best)

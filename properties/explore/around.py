@@ -1,0 +1,297 @@
+"""Search around the fair run: every run that deviates from the run a user expects at most k times.
+
+The fair run (`kubeprop.model.cluster.drive.FairPolicy` with the workload's steps) is what a user
+pictures when they write a scenario: every component reacts in turn, the next workload step
+comes when the cluster is quiet, no fault happens. Bugs usually need only a few departures from
+it — a watch event delivered late, another component acting first, one fault from the scenario's
+budget at the wrong moment. So this engine explores, for k = 0, 1, 2, … `deviations` in turn,
+every run that departs from the fair choice at most k times, and follows the fair policy
+everywhere else:
+
+- a *deviation* at a state is taking any enabled action other than the fair one: another
+  component first (which also delays a watch delivery or a reconcile), a `Tick` before the
+  cluster is quiet, a workload step early, a failing probe, or a fault the budget still allows
+  (`Quiesce` is left out: the run quiesces when it ends);
+- where the fair policy has nothing left to take, the run ends: it quiesces and the convergence
+  properties are judged on its fair continuations (`settled_violation`), with and without the
+  environment recovering; deviations from that quiet state are still explored (a fault after
+  everything settled is the most common scenario of all);
+- runs with j deviations are explored in breadth-first order of their length before any run
+  with j + 1, so the first counterexample found is a shortest one among the runs with its number
+  of deviations (then delta-debugged, `shrink.py`);
+- states are cached: a run reaching a state an earlier run (with no more deviations) reached is
+  not continued — with history-dependent fairness this prunes continuations that could differ
+  only in the order of later fair choices.
+
+This is iterative context bounding (Musuvathi and Qadeer, "Iterative context bounding for
+systematic testing of multithreaded programs", PLDI 2007) and delay-bounded scheduling (Emmi,
+Qadeer and Rakamarić, POPL 2011) with the fair policy as the deterministic scheduler, and Sieve's
+perturbations (Sun et al., OSDI 2022: stale, unobserved and intermediate states) as deviations.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Generator, Iterator
+
+import attrs
+
+from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.drive import FAULTS, FairPolicy
+from kubeprop.model.cluster.footprint import Footprints
+from kubeprop.model.cluster.incremental import memoised
+from kubeprop.model.state.actions import Action, Quiesce, Tick, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.convergence import settled_violation
+from kubeprop.properties.explore.engine import (
+    ActiveTimer,
+    EngineConfig,
+    EngineResult,
+    EngineStats,
+    ExitReason,
+    STOP,
+    Sliced,
+    out_of_time,
+    run_sliced,
+)
+from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.registry import Violation
+
+
+class _Node:
+    """A state on some run: how it was reached (for the trace and the fair policy's memory)."""
+
+    __slots__ = ("action", "depth", "deviations", "parent", "state")
+
+    def __init__(self, state: ClusterState, parent: _Node | None, action: Action | None, depth: int,
+                 deviations: int) -> None:
+        self.state, self.parent, self.action, self.depth, self.deviations = state, parent, action, depth, deviations
+
+    def path(self) -> tuple[Action, ...]:
+        """The actions from the start to this node."""
+        out: list[Action] = []
+        node: _Node | None = self
+        while node is not None and node.action is not None:
+            out.append(node.action)
+            node = node.parent
+        return tuple(reversed(out))
+
+
+@attrs.define
+class _Found:
+    """A violation and the run that shows it (ending with `Quiesce` for a convergence one)."""
+
+    violation: Violation
+    trace: tuple[Action, ...]
+    deviations: int
+    cost: int = 0
+
+
+@attrs.define
+class _Search:
+    """The mutable bookkeeping of one search."""
+
+    model: ClusterModel
+    config: EngineConfig
+    checker: Checker
+    deadline: float | None
+    seen: set[ClusterState] = attrs.Factory(set)
+    judged: dict[ClusterState, Violation | None] = attrs.Factory(dict)
+    footprints: Footprints = attrs.field(init=False)
+    steps: int = 0
+    depth: int = 0
+    seq: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        self.footprints = Footprints(self.model)
+
+    def policy(self) -> FairPolicy:
+        """A fresh fair policy: no recoveries, workload steps when quiet, the configured tick bound."""
+        return FairPolicy(recover=False, user_steps=True, max_ticks=self.config.settle_ticks)
+
+    def replayed(self, node: _Node) -> FairPolicy:
+        """The fair policy's memory at `node`, rebuilt from the actions of its run."""
+        policy = self.policy()
+        for act in node.path():
+            policy.taken(act)
+        return policy
+
+    def deviations(self, enabled: list[Action], fair: Action | None) -> Iterator[Action]:
+        """The deviations worth trying where the fair run takes `fair`: actions that do not
+        commute with it. Taking an independent action first reaches, once `fair` is taken, the
+        state that taking it right after `fair` reaches, so that deviation is tried there (or
+        the fair run takes it itself)."""
+        for act in enabled:
+            if act == fair or isinstance(act, Quiesce):
+                continue
+            if fair is None or not self.footprints.independent(act, fair):
+                yield act
+
+    def enabled(self, state: ClusterState) -> list[Action]:
+        flt = self.config.action_filter
+        return [a for a in actions(self.model, state) if flt is None or flt(a)]
+
+    def full(self) -> bool:
+        """True once `max_states` distinct states were reached."""
+        return self.config.max_states is not None and len(self.seen) >= self.config.max_states
+
+    def child(self, node: _Node, act: Action, deviations: int) -> _Node | None:
+        """The node after `act`, or None if its state was reached before."""
+        state = step(self.model, node.state, act)
+        self.steps += 1
+        if state in self.seen:
+            return None
+        self.seen.add(state)
+        self.depth = max(self.depth, node.depth + 1)
+        return _Node(state, node, act, node.depth + 1, deviations)
+
+    def judge_end(self, node: _Node, cost: int) -> _Found | None:
+        """Quiesce at the end of a run and judge the convergence properties there."""
+        convergence = self.config.convergence_properties()
+        if not convergence:
+            return None
+        state, trace = node.state, node.path()
+        if Quiesce() in actions(self.model, state):
+            state = step(self.model, state, Quiesce())
+            trace = (*trace, Quiesce())
+            found = self.checker.violation(state)
+            if found is not None:
+                return _Found(found, trace, node.deviations, cost)
+        if state not in self.judged:
+            c = self.config
+            self.judged[state] = settled_violation(self.model, state, convergence, max_steps=c.settle_steps,
+                                                   max_ticks=c.settle_ticks, deadline=self.deadline)
+        verdict = self.judged[state]
+        return None if verdict is None else _Found(verdict, trace, node.deviations, cost)
+
+
+@attrs.frozen(order=True)
+class _Entry:
+    """A run waiting in a layer's queue: at `depth`, either a node already stepped to (with the
+    fair policy's memory of its run) or a deviation (`act` from `node`) not taken yet."""
+
+    depth: int
+    seq: int
+    node: _Node = attrs.field(eq=False, order=False)
+    act: Action | None = attrs.field(default=None, eq=False, order=False)
+    policy: FairPolicy | None = attrs.field(default=None, eq=False, order=False)
+
+
+def deviation_cost(act: Action, fair: Action | None) -> int:
+    """What a deviation counts for: 1, or 2 for a fault injected while the control plane is busy
+    (it stops the cluster in the middle of its work and injects a fault). A fault where the fair
+    run is quiet — about to take the next workload step, to let time pass, or finished — costs 1."""
+    quiet = fair is None or isinstance(fair, UserStep | Tick)
+    return 2 if not quiet and isinstance(act, FAULT_KINDS) else 1
+
+
+FAULT_KINDS = tuple(k for k in FAULTS if k not in (UserStep, Quiesce))
+
+
+def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig
+             ) -> Generator[None, float | None, EngineResult]:
+    """The search as a sliced engine (see `engine.Sliced`)."""
+    until = yield
+    timer = ActiveTimer()
+    with memoised(model):
+        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began))
+        search.seen.add(start)
+        pending: dict[int, list[_Entry]] = {0: [_Entry(0, 0, _Node(start, None, None, 0, 0), None, search.policy())]}
+        found: _Found | None = None
+        reason, done = ExitReason.RUNS_DONE, 0
+        for cost in range(config.deviations + 1):
+            heap = pending.pop(cost, [])
+            heapq.heapify(heap)
+            while heap and found is None:
+                if out_of_time(search.deadline) or search.full():
+                    break
+                if out_of_time(until):
+                    timer.pause()
+                    until = yield
+                    timer.resume()
+                    if until == STOP:
+                        search.deadline = STOP
+                        break
+                found = _visit(search, heapq.heappop(heap), heap, pending, cost)
+            if found is not None or heap:
+                reason = ExitReason.VIOLATION if found is not None else _cut_reason(search)
+                break
+            done = cost + 1
+        stats = EngineStats(timer.seconds(), search.steps, done, len(search.seen), search.depth,
+                            note=f"deviations costing ≤ {done - 1} explored" if done else "the fair run not finished")
+        if found is None:
+            return EngineResult("around", reason, stats=stats)
+        return _report(model, start, config, found, stats, timer)
+
+
+def _visit(search: _Search, entry: _Entry, heap: list[_Entry], pending: dict[int, list[_Entry]], cost: int
+           ) -> _Found | None:
+    """Take one queued run one step: check its state, push its fair continuation, and queue its
+    deviations in the layers of their cost."""
+    node, policy = entry.node, entry.policy
+    if entry.act is not None:  # a deviation not taken yet
+        child = search.child(node, entry.act, node.deviations + 1)
+        if child is None:
+            return None
+        policy = search.replayed(node)
+        policy.taken(entry.act)
+        node = child
+    assert policy is not None
+    found = search.checker.violation(node.state)
+    if found is not None:
+        return _Found(found, node.path(), node.deviations, cost)
+    enabled = search.enabled(node.state)
+    fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
+    if fair is None:
+        ended = search.judge_end(node, cost)
+        if ended is not None:
+            return ended
+    else:
+        nxt = search.child(node, fair, node.deviations)
+        if nxt is not None:
+            policy.taken(fair)
+            search.seq += 1
+            heapq.heappush(heap, _Entry(nxt.depth, search.seq, nxt, None, policy))
+    limit = search.config.deviations
+    for act in search.deviations(enabled, fair):
+        total = cost + deviation_cost(act, fair)
+        if total <= limit:
+            search.seq += 1
+            pending.setdefault(total, []).append(_Entry(node.depth + 1, search.seq, node, act))
+    return None
+
+
+def run_around_fair(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """Explore every run from `start` whose deviations from the fair run cost at most
+    `config.deviations`, cheapest first and shortest first within each cost; safety properties on
+    every state, convergence properties where a run ends. Bounds: `budget_seconds` (shrinking
+    included), `max_states` (distinct states), `settle_steps` (length of one run)."""
+    return run_sliced(_explore(model, start, config))
+
+
+def sliced_around_fair(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """The same search, to be run a slice at a time (the portfolio)."""
+    return Sliced(_explore(model, start, config))
+
+
+def _cut_reason(search: _Search) -> ExitReason:
+    return ExitReason.STATE_BOUND if search.full() else ExitReason.TIME_BOUND
+
+
+def _report(model: ClusterModel, start: ClusterState, config: EngineConfig, found: _Found, stats: EngineStats,
+            timer: ActiveTimer) -> EngineResult:
+    """The result for a violation: its run, delta-debugged within what is left of the budget."""
+    violation: Violation | None = found.violation
+    trace = found.trace
+    note = (f"{found.deviations} deviation{'s' if found.deviations != 1 else ''} from the fair run (cost "
+            f"{found.cost}), found after {stats.seconds:.2f} s")
+    if config.shrink:
+        judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
+                      config.settle_ticks)
+        shrunk, shorter = shrink_trace(judge, trace, found.violation.property, config.max_shrink_tests,
+                                       config.shrink_deadline(timer.began))
+        if shrunk is not None and shrunk.property == found.violation.property:
+            violation, trace = shrunk, shorter
+    stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(found.trace), note=note)
+    return EngineResult("around", ExitReason.VIOLATION, violation, trace, stats)
