@@ -180,7 +180,10 @@ def _write_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject) ->
     same = with_metadata(new, attrs.evolve(new.metadata, resource_version=old.metadata.resource_version))
     if same == old:
         return Result(store, status(200, "OK", obj=old))
-    if new.metadata.deletion_timestamp is not None and not new.metadata.finalizers:
+    if not new.metadata.finalizers and old.metadata.deletion_timestamp is not None and (
+            not old.metadata.deletion_grace_period_seconds):
+        # ShouldDeleteDuringUpdate (generic/registry/store.go): only an object already being deleted
+        # with grace 0 or none; a status write to a gracefully terminating pod keeps it.
         written, event = store.remove(object_key(old))
         return Result(written, status(200, "OK", obj=event.object), (event,))
     written, stored, event = store.put(new, "MODIFIED")

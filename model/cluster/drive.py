@@ -49,6 +49,17 @@ FAULTS: tuple[type[Action], ...] = (
 RECOVERIES: tuple[type[Action], ...] = (Heal, RestartNode)
 """Recoveries of the environment: they may or may not happen (not weakly fair)."""
 
+ENVIRONMENT_TIMED = ("ProbeResult", "StopGracefully", "ContainerExit", "RestartContainer", "RestartComponent")
+"""Progress that waits on the world rather than on the control plane: a probe passing, an
+application exiting on SIGTERM, a job finishing, a back-off elapsing, a crashed process being
+restarted by its supervisor. In the run a user expects they take seconds, while the control
+plane reacts in milliseconds (`FairPolicy(environment_last=True)`)."""
+
+
+def is_environment_timed(act: Action) -> bool:
+    """True for progress that waits on the world (`ENVIRONMENT_TIMED`)."""
+    return type(act).__name__ in ENVIRONMENT_TIMED
+
 
 def is_progress(act: Action) -> bool:
     """True for actions a healthy cluster takes on its own (no faults, no bad luck). Recoveries of
@@ -72,10 +83,13 @@ class FairPolicy:
     `choose(enabled)` is the next action of the fair run among `enabled` (None when there is
     none), and `taken(act)` records it. `recover`: whether environment recoveries are taken;
     `user_steps`: whether the workload's next step is taken when nothing else is; `avoid`: classes
-    never taken; `max_ticks`: how many `Tick`s at most (each taken only when nothing else is)."""
+    never taken; `max_ticks`: how many `Tick`s at most (each taken only when nothing else is);
+    `environment_last`: progress that waits on the world (`ENVIRONMENT_TIMED`) is taken only when
+    the control plane has nothing left to do, as in the run a user expects."""
 
     recover: bool = True
     user_steps: bool = False
+    environment_last: bool = False
     avoid: tuple[type[Action], ...] = ()
     max_ticks: int = 60
     allow_ticks: bool = True
@@ -98,6 +112,8 @@ class FairPolicy:
     def choose(self, enabled: Sequence[Action]) -> Action | None:
         """The fair run's next action among `enabled`, or None when it is over."""
         moves = [a for a in enabled if self.default(a)]
+        if self.environment_last:
+            moves = [a for a in moves if not is_environment_timed(a)] or moves
         if moves:
             # Weak fairness: the enabled action taken least recently goes first (never taken: in
             # enumeration order), so an action that stays enabled cannot be starved by others.
@@ -159,10 +175,16 @@ def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allo
 
 def fair_run(model: ClusterModel, state: ClusterState, max_steps: int = 5000, max_ticks: int = 100,
              deadline: float | None = None) -> Settled:
-    """The run a user expects from their scenario: the control plane acts fairly, the workload's
+    """The run a user expects from their scenario: the control plane acts fairly and reacts to
+    every change before the world moves on (a probe passing, a process exiting), the workload's
     next step is taken whenever the cluster is quiet, no fault happens and nothing recovers."""
-    policy = FairPolicy(recover=False, user_steps=True, max_ticks=max_ticks)
+    policy = expected_policy(max_ticks)
     return follow(model, state, policy, max_steps, deadline)
+
+
+def expected_policy(max_ticks: int = 100) -> FairPolicy:
+    """The fair policy of the run a user expects (`fair_run`)."""
+    return FairPolicy(recover=False, user_steps=True, environment_last=True, max_ticks=max_ticks)
 
 
 def needs_recovery(state: ClusterState) -> bool:

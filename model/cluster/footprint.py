@@ -89,6 +89,7 @@ class Footprints:
         self.instant = model.instant_caches
         self.controllers = tuple(c.name for c in model.controllers)
         self.memo: dict[Action, Footprint] = {}
+        self.pairs: dict[tuple[Action, Action], bool] = {}
         self.etcd_hosts = frozenset(n for n in model.etcd_nodes if n)
 
     def of(self, act: Action) -> Footprint:
@@ -102,7 +103,13 @@ class Footprints:
 
     def independent(self, a: Action, b: Action) -> bool:
         """True if `a` and `b` commute and neither enables or disables the other."""
-        return a != b and not self.of(a).conflicts(self.of(b))
+        found = self.pairs.get((a, b))
+        if found is None:
+            found = a != b and not self.of(a).conflicts(self.of(b))
+            if len(self.pairs) >= 200_000:
+                self.pairs.clear()
+            self.pairs[(a, b)] = found
+        return found
 
     # --- building blocks ------------------------------------------------------------------
 

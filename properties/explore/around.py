@@ -16,9 +16,13 @@ everywhere else:
   properties are judged on its fair continuations (`settled_violation`), with and without the
   environment recovering; deviations from that quiet state are still explored (a fault after
   everything settled is the most common scenario of all);
-- runs with j deviations are explored in breadth-first order of their length before any run
-  with j + 1, so the first counterexample found is a shortest one among the runs with its number
-  of deviations (then delta-debugged, `shrink.py`);
+- deviations have a cost (`deviation_cost`: 1, or 2 for a fault injected while the cluster is
+  busy); all runs of cost j are explored before any of cost j + 1, and within a cost in
+  breadth-first order of their length, except that a run first goes only a few steps past its
+  last deviation (`HORIZONS`: 4, then 16, then 64, then on) — most bugs show right after the
+  deviation that causes them, while a run's whole continuation can be long. The first
+  counterexample found is thus a shortest one among the runs of its cost that show it within the
+  same horizon; it is then delta-debugged (`shrink.py`);
 - states are cached: a run reaching a state an earlier run (with no more deviations) reached is
   not continued — with history-dependent fairness this prunes continuations that could differ
   only in the order of later fair choices.
@@ -37,7 +41,7 @@ from collections.abc import Generator, Iterator
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
-from kubeprop.model.cluster.drive import FAULTS, FairPolicy
+from kubeprop.model.cluster.drive import FAULTS, FairPolicy, expected_policy
 from kubeprop.model.cluster.footprint import Footprints
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action, Quiesce, Tick, UserStep
@@ -62,11 +66,13 @@ from kubeprop.properties.registry import Violation
 class _Node:
     """A state on some run: how it was reached (for the trace and the fair policy's memory)."""
 
-    __slots__ = ("action", "depth", "deviations", "parent", "state")
+    __slots__ = ("action", "depth", "deviations", "parent", "since", "state")
 
     def __init__(self, state: ClusterState, parent: _Node | None, action: Action | None, depth: int,
-                 deviations: int) -> None:
+                 deviations: int, since: int = 0) -> None:
         self.state, self.parent, self.action, self.depth, self.deviations = state, parent, action, depth, deviations
+        self.since = since
+        """Steps since the run's last deviation (0 on the fair run itself)."""
 
     def path(self) -> tuple[Action, ...]:
         """The actions from the start to this node."""
@@ -107,8 +113,8 @@ class _Search:
         self.footprints = Footprints(self.model)
 
     def policy(self) -> FairPolicy:
-        """A fresh fair policy: no recoveries, workload steps when quiet, the configured tick bound."""
-        return FairPolicy(recover=False, user_steps=True, max_ticks=self.config.settle_ticks)
+        """A fresh policy of the run a user expects (`drive.expected_policy`)."""
+        return expected_policy(self.config.settle_ticks)
 
     def replayed(self, node: _Node) -> FairPolicy:
         """The fair policy's memory at `node`, rebuilt from the actions of its run."""
@@ -144,7 +150,8 @@ class _Search:
             return None
         self.seen.add(state)
         self.depth = max(self.depth, node.depth + 1)
-        return _Node(state, node, act, node.depth + 1, deviations)
+        since = 1 if deviations > node.deviations else node.since + 1 if node.since else 0
+        return _Node(state, node, act, node.depth + 1, deviations, since)
 
     def judge_end(self, node: _Node, cost: int) -> _Found | None:
         """Quiesce at the end of a run and judge the convergence properties there."""
@@ -166,16 +173,26 @@ class _Search:
         return None if verdict is None else _Found(verdict, trace, node.deviations, cost)
 
 
-@attrs.frozen(order=True)
 class _Entry:
-    """A run waiting in a layer's queue: at `depth`, either a node already stepped to (with the
-    fair policy's memory of its run) or a deviation (`act` from `node`) not taken yet."""
+    """A run waiting in a layer's queue: either a node already stepped to (with the fair policy's
+    memory of its run) or a deviation (`act` from `node`) not taken yet. Queued as
+    `(depth, seq, entry)`: shortest first, then in the order queued."""
 
-    depth: int
-    seq: int
-    node: _Node = attrs.field(eq=False, order=False)
-    act: Action | None = attrs.field(default=None, eq=False, order=False)
-    policy: FairPolicy | None = attrs.field(default=None, eq=False, order=False)
+    __slots__ = ("act", "node", "policy")
+
+    def __init__(self, node: _Node, act: Action | None = None, policy: FairPolicy | None = None) -> None:
+        self.node, self.act, self.policy = node, act, policy
+
+
+Queued = tuple[int, int, int, _Entry]
+HORIZONS = (4, 16, 64)
+"""A layer's runs first go this many steps past their last deviation, shortest first, before
+going further: most bugs show within a few steps of the deviation that causes them."""
+
+
+def _horizon(since: int) -> int:
+    """The index of the first horizon `since` steps past the last deviation fall within."""
+    return next((i for i, h in enumerate(HORIZONS) if since <= h), len(HORIZONS))
 
 
 def deviation_cost(act: Action, fair: Action | None) -> int:
@@ -197,7 +214,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig
     with memoised(model):
         search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began))
         search.seen.add(start)
-        pending: dict[int, list[_Entry]] = {0: [_Entry(0, 0, _Node(start, None, None, 0, 0), None, search.policy())]}
+        root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())
+        pending: dict[int, list[Queued]] = {0: [(0, 0, 0, root)]}
         found: _Found | None = None
         reason, done = ExitReason.RUNS_DONE, 0
         for cost in range(config.deviations + 1):
@@ -213,7 +231,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig
                     if until == STOP:
                         search.deadline = STOP
                         break
-                found = _visit(search, heapq.heappop(heap), heap, pending, cost)
+                found = _visit(search, heapq.heappop(heap)[3], heap, pending, cost)
             if found is not None or heap:
                 reason = ExitReason.VIOLATION if found is not None else _cut_reason(search)
                 break
@@ -225,7 +243,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig
         return _report(model, start, config, found, stats, timer)
 
 
-def _visit(search: _Search, entry: _Entry, heap: list[_Entry], pending: dict[int, list[_Entry]], cost: int
+def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int, list[Queued]], cost: int
            ) -> _Found | None:
     """Take one queued run one step: check its state, push its fair continuation, and queue its
     deviations in the layers of their cost."""
@@ -252,13 +270,13 @@ def _visit(search: _Search, entry: _Entry, heap: list[_Entry], pending: dict[int
         if nxt is not None:
             policy.taken(fair)
             search.seq += 1
-            heapq.heappush(heap, _Entry(nxt.depth, search.seq, nxt, None, policy))
+            heapq.heappush(heap, (_horizon(nxt.since), nxt.depth, search.seq, _Entry(nxt, None, policy)))
     limit = search.config.deviations
     for act in search.deviations(enabled, fair):
         total = cost + deviation_cost(act, fair)
         if total <= limit:
             search.seq += 1
-            pending.setdefault(total, []).append(_Entry(node.depth + 1, search.seq, node, act))
+            pending.setdefault(total, []).append((0, node.depth + 1, search.seq, _Entry(node, act)))
     return None
 
 
