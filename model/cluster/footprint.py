@@ -295,13 +295,49 @@ for _kind in (kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.Restart
     _RULES[_kind] = _kubelet_local
 for _kind in (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination, kubelet_mod.UpdateNodeStatus):
     _RULES[_kind] = _kubelet_write
+_KUBELET = frozenset(k for k, rule in _RULES.items() if rule in (_kubelet_local, _kubelet_write))
+_NODELIFECYCLE = frozenset((nodelifecycle.StartNodeLifecycle, nodelifecycle.MarkNodeUnknown,
+                            nodelifecycle.MarkPodsNotReady, nodelifecycle.SyncNoScheduleTaints, nodelifecycle.TaintNode,
+                            nodelifecycle.UntaintNode, nodelifecycle.ScheduleTaintEviction, nodelifecycle.TaintEvictPod))
 
 
-def _register_nodelifecycle() -> None:
-    nl = nodelifecycle
-    for kind in (nl.StartNodeLifecycle, nl.MarkNodeUnknown, nl.MarkPodsNotReady, nl.SyncNoScheduleTaints,
-                 nl.TaintNode, nl.UntaintNode, nl.ScheduleTaintEviction, nl.TaintEvictPod):
-        _RULES[kind] = _nodelifecycle
+def actor(act: Action) -> str:
+    """The actor ("thread") an action is a step of: an informer watch, a controller, a scheduler
+    instance, a node's kubelet; the user, the clock; or a fault's kind and target
+    (`Deliver(kubelet/worker-1, pods, 7)` → `informer/kubelet/worker-1/pods`)."""
+    kind = type(act).__name__
+    if isinstance(act, act_mod.Deliver | act_mod.Relist):
+        return f"informer/{act.component}/{act.resource}"
+    if isinstance(act, Reconcile):
+        return f"controller/{act.controller}"
+    if type(act) in _NODELIFECYCLE:
+        return f"controller/{MEMORY_KEY}"
+    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
+        return f"scheduler/{act.scheduler}"
+    if type(act) in _KUBELET:
+        return f"kubelet/{getattr(act, 'node', '')}"
+    if isinstance(act, act_mod.UserStep):
+        return "user"
+    if isinstance(act, act_mod.Tick):
+        return "clock"
+    target = next((v for f in ("component", "node") if isinstance(v := getattr(act, f, None), str)), "")
+    return f"fault/{kind}/{target}" if target else kind
 
 
-_register_nodelifecycle()
+def component_of(act: Action) -> str:
+    """The control-plane component an action is a step of ("" for the user's, the clock's and
+    the environment's)."""
+    name = actor(act)
+    if name.startswith("informer/"):
+        return name.split("/", 1)[1].rsplit("/", 1)[0]
+    if name.startswith("controller/"):
+        return CONTROLLER_MANAGER
+    if name.startswith("scheduler/"):
+        return name.split("/", 1)[1]
+    if name.startswith("kubelet/"):
+        return name
+    return ""
+
+
+for _kind in _NODELIFECYCLE:
+    _RULES[_kind] = _nodelifecycle

@@ -15,7 +15,8 @@ everywhere else:
 - where the fair policy has nothing left to take, the run ends: it quiesces and the convergence
   properties are judged on its fair continuations (`settled_violation`), with and without the
   environment recovering; deviations from that quiet state are still explored (a fault after
-  everything settled is the most common scenario of all);
+  everything settled is the most common scenario of all). Convergence is also judged where the
+  run is quiet before the user's next step (as if the user and the faults stopped there);
 - deviations have a cost (`deviation_cost`: 1, or 2 for a fault injected while the cluster is
   busy); all runs of cost j are explored before any of cost j + 1, and within a cost in
   breadth-first order of their length, except that a run first goes only a few steps past its
@@ -41,10 +42,10 @@ from collections.abc import Generator, Iterator
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
-from kubeprop.model.cluster.drive import FAULTS, FairPolicy, expected_policy
-from kubeprop.model.cluster.footprint import Footprints
+from kubeprop.model.cluster.drive import FAULTS, RECOVERIES, FairPolicy, expected_policy
+from kubeprop.model.cluster.footprint import Footprints, actor, component_of
 from kubeprop.model.cluster.incremental import memoised
-from kubeprop.model.state.actions import Action, Quiesce, Tick, UserStep
+from kubeprop.model.state.actions import Action, CrashComponent, Quiesce, RestartComponent, Tick, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.engine import (
@@ -104,6 +105,7 @@ class _Search:
     deadline: float | None
     seen: set[ClusterState] = attrs.Factory(set)
     judged: dict[ClusterState, Violation | None] = attrs.Factory(dict)
+    faults_only: bool = False
     footprints: Footprints = attrs.field(init=False)
     steps: int = 0
     depth: int = 0
@@ -130,6 +132,8 @@ class _Search:
         the fair run takes it itself)."""
         for act in enabled:
             if act == fair or isinstance(act, Quiesce):
+                continue
+            if self.faults_only and not isinstance(act, ENVIRONMENT_KINDS):
                 continue
             if fair is None or not self.footprints.independent(act, fair):
                 yield act
@@ -195,24 +199,40 @@ def _horizon(since: int) -> int:
     return next((i for i, h in enumerate(HORIZONS) if since <= h), len(HORIZONS))
 
 
-def deviation_cost(act: Action, fair: Action | None) -> int:
+def deviation_cost(act: Action, fair: Action | None, last: Action | None = None) -> int:
     """What a deviation counts for: 1, or 2 for a fault injected while the control plane is busy
-    (it stops the cluster in the middle of its work and injects a fault). A fault where the fair
-    run is quiet — about to take the next workload step, to let time pass, or finished — costs 1."""
-    quiet = fair is None or isinstance(fair, UserStep | Tick)
-    return 2 if not quiet and isinstance(act, FAULT_KINDS) else 1
+    (it stops the cluster in the middle of its work and injects a fault). Two faults cost 1
+    wherever they happen: one where the fair run is quiet (about to take the next workload step,
+    to let time pass, or finished), and a component crashing between two steps of the same actor
+    of its own (`last`, the run's last action, and `fair` are both steps of that actor: Sieve's
+    "intermediate state", e.g. the node lifecycle controller between marking a node Unknown and
+    marking its pods not Ready)."""
+    if not isinstance(act, FAULT_KINDS):
+        return 1
+    if fair is None or isinstance(fair, UserStep | Tick):
+        return 1
+    if (isinstance(act, CrashComponent) and last is not None and actor(last) == actor(fair)
+            and component_of(last) == act.component):
+        return 1
+    return 2
 
 
 FAULT_KINDS = tuple(k for k in FAULTS if k not in (UserStep, Quiesce))
 
 
-def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig
+ENVIRONMENT_KINDS = (*FAULT_KINDS, *RECOVERIES, RestartComponent)
+"""The deviations `run_fault_injection` tries: faults, recoveries, a crashed process restarting early."""
+
+
+def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, faults_only: bool = False
              ) -> Generator[None, float | None, EngineResult]:
     """The search as a sliced engine (see `engine.Sliced`)."""
     until = yield
     timer = ActiveTimer()
+    name = "faults" if faults_only else "around"
     with memoised(model):
-        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began))
+        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began),
+                         faults_only=faults_only)
         search.seen.add(start)
         root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())
         pending: dict[int, list[Queued]] = {0: [(0, 0, 0, root)]}
@@ -239,8 +259,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig
         stats = EngineStats(timer.seconds(), search.steps, done, len(search.seen), search.depth,
                             note=f"deviations costing ≤ {done - 1} explored" if done else "the fair run not finished")
         if found is None:
-            return EngineResult("around", reason, stats=stats)
-        return _report(model, start, config, found, stats, timer)
+            return EngineResult(name, reason, stats=stats)
+        return attrs.evolve(_report(model, start, config, found, stats, timer), engine=name)
 
 
 def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int, list[Queued]], cost: int
@@ -261,11 +281,13 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int
         return _Found(found, node.path(), node.deviations, cost)
     enabled = search.enabled(node.state)
     fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
-    if fair is None:
+    if fair is None or isinstance(fair, UserStep):
+        # Quiet (the run ends, or the user's next step is due): judge convergence as if faults and
+        # the user stopped here.
         ended = search.judge_end(node, cost)
         if ended is not None:
             return ended
-    else:
+    if fair is not None:
         nxt = search.child(node, fair, node.deviations)
         if nxt is not None:
             policy.taken(fair)
@@ -273,7 +295,7 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int
             heapq.heappush(heap, (_horizon(nxt.since), nxt.depth, search.seq, _Entry(nxt, None, policy)))
     limit = search.config.deviations
     for act in search.deviations(enabled, fair):
-        total = cost + deviation_cost(act, fair)
+        total = cost + deviation_cost(act, fair, node.action)
         if total <= limit:
             search.seq += 1
             pending.setdefault(total, []).append((0, node.depth + 1, search.seq, _Entry(node, act)))
@@ -291,6 +313,19 @@ def run_around_fair(model: ClusterModel, start: ClusterState, config: EngineConf
 def sliced_around_fair(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """The same search, to be run a slice at a time (the portfolio)."""
     return Sliced(_explore(model, start, config))
+
+
+def run_fault_injection(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """The search around the fair run with faults as the only deviations (and recoveries, and a
+    crashed process restarting early): the control plane keeps its expected order, the
+    environment misbehaves at every point where it matters — Sieve's perturbations without the
+    reorderings, which reaches runs with two or three faults far sooner."""
+    return run_sliced(_explore(model, start, config, faults_only=True))
+
+
+def sliced_fault_injection(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """The same search, to be run a slice at a time (the portfolio)."""
+    return Sliced(_explore(model, start, config, faults_only=True))
 
 
 def _cut_reason(search: _Search) -> ExitReason:

@@ -110,7 +110,7 @@ class EngineConfig:
     - `convergence`: check convergence properties at the end of walks and Hypothesis runs.
     - `settle_steps`, `settle_ticks`: bounds of the fair continuation (`settled_violation`).
     - `shrink`, `max_shrink_tests`: delta-debug found traces, with at most this many replays.
-    - `shrink_seconds`: wall-clock cap on shrinking (None: a tenth of the budget, at least half a
+    - `shrink_seconds`: wall-clock cap on shrinking (None: a fifth of the budget, at least one
       second; no cap without a budget); shrinking never outlasts the budget either.
     - `start_method`: multiprocessing start method (None: fork where available, else spawn).
     - `reduction`: partial-order reduction in the BFS (sleep sets; `por.py`); False: full search.
@@ -159,11 +159,11 @@ class EngineConfig:
         return None if self.budget_seconds is None else began + self.budget_seconds
 
     def shrink_deadline(self, began: float) -> float | None:
-        """When shrinking that starts now must stop: after `shrink_seconds` (default: a tenth of
-        the budget, at least 0.5 s), and never after the budget (`began` is when it started)."""
+        """When shrinking that starts now must stop: after `shrink_seconds` (default: a fifth of
+        the budget, at least 1 s), and never after the budget (`began` is when it started)."""
         cap = self.shrink_seconds
         if cap is None and self.budget_seconds is not None:
-            cap = max(0.5, self.budget_seconds / 10)
+            cap = max(1.0, self.budget_seconds / 5)
         ends = [t for t in (self.deadline(began), None if cap is None else time.perf_counter() + cap) if t is not None]
         return min(ends) if ends else None
 

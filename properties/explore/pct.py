@@ -16,7 +16,8 @@ process. Two departures from the paper keep runs from stalling in a cluster, whe
 never finish: the clock, faults and bad luck (a failing probe, memory pressure) drop to the
 lowest priority once they acted, so they act again only when nothing else can (time passes when
 the cluster is quiet, as in the fair run); and when the highest actor has several enabled actions
-one is drawn at random. The guarantee therefore holds for orderings among the control plane's
+one is drawn at random; and an actor whose action changed nothing in the store and is enabled
+again (a write refused because its cache is stale) yields like a work queue's back-off. The guarantee therefore holds for orderings among the control plane's
 actors; faults and time are sampled as in the fair run. Safety properties are checked on every
 state; at the end of a run (k = `max_depth` steps, or nothing enabled) the cluster quiesces and
 the convergence properties are judged where its fair continuations settle.
@@ -31,6 +32,7 @@ import attrs
 
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import is_progress
+from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action, Quiesce, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -54,22 +56,6 @@ DEFAULT_RUNS = 2000
 """Runs to do when neither a run count nor a budget is given."""
 MAX_BUG_DEPTH = 3
 """Run i targets bugs of depth 1 + i mod MAX_BUG_DEPTH."""
-
-
-def actor(act: Action) -> str:
-    """The actor ("thread") an action belongs to: an informer watch, a controller, a scheduler
-    instance or a node's kubelet for the control plane; the kind and target for faults and bad
-    luck (`Deliver(kubelet/worker-1, pods, 7)` → `informer/kubelet/worker-1/pods`)."""
-    kind = type(act).__name__
-    if kind in ("Deliver", "Relist"):
-        return f"informer/{getattr(act, 'component', '')}/{getattr(act, 'resource', '')}"
-    if kind == "Reconcile":
-        return f"controller/{getattr(act, 'controller', '')}"
-    fields = ("scheduler", "node", "component")
-    target = next((v for f in fields if isinstance(v := getattr(act, f, None), str)), "")
-    if not is_progress(act):
-        return f"{kind}/{target}"
-    return next((f"{f}/{v}" for f in fields if isinstance(v := getattr(act, f, None), str)), kind)
 
 
 def _sticky(act: Action) -> bool:
@@ -103,9 +89,18 @@ class Run:
         options = by_actor[top]
         chosen = options[self.rng.randrange(len(options))]
         if not _sticky(chosen):
-            self.floor -= 1.0
-            self.priorities[top] = self.floor
+            self.demote(top)
         return chosen
+
+    def demote(self, name: str) -> None:
+        """Lower an actor below every other (it acts again only when nothing else can)."""
+        self.floor -= 1.0
+        self.priorities[name] = self.floor
+
+    def retried(self, act: Action) -> None:
+        """`act` failed and stays enabled (a write refused for a stale cache): upstream a work
+        queue retries with back-off, so the actor yields to the others instead of spinning."""
+        self.demote(actor(act))
 
 
 def new_run(seed: int, index: int, max_steps: int) -> Run:
@@ -136,8 +131,11 @@ def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, che
         if not enabled:
             break
         act = scheduler.choose(i, enabled)
+        before = state
         state = step(model, state, act)
         trace.append(act)
+        if state.store.revision == before.store.revision and act in actions(model, state):
+            scheduler.retried(act)
         found = checker.violation(state)
         if found is not None:
             return Outcome(index, tuple(trace), found)

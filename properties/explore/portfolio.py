@@ -49,6 +49,12 @@ def _around(model: ClusterModel, start: ClusterState, config: EngineConfig) -> S
     return sliced_around_fair(model, start, config)
 
 
+def _faults(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    from kubeprop.properties.explore.around import sliced_fault_injection
+
+    return sliced_fault_injection(model, start, config)
+
+
 def _pct(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     from kubeprop.properties.explore.pct import sliced_pct
 
@@ -85,8 +91,9 @@ class Member:
 
 
 MEMBERS: tuple[Member, ...] = (
-    Member("around", _around, 4.0),
-    Member("pct", _pct, 3.0),
+    Member("around", _around, 3.0),
+    Member("faults", _faults, 3.0),
+    Member("pct", _pct, 2.0),
     Member("walk", _walk, 1.0),
     Member("bfs", _bfs, 1.0),
     Member("hypothesis", _hypothesis, 1.0),

@@ -17,6 +17,7 @@ from typing import TypeVar
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.state.actions import Action, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
@@ -179,22 +180,74 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
                  deadline: float | None = None) -> tuple[Violation | None, tuple[Action, ...]]:
     """A 1-minimal trace still violating property `prop` (first), and its violation; the input
     itself (judged) if it does not violate `prop`. A `time.perf_counter()` `deadline` stops the
-    shrinking early with the shortest failing trace found so far (then not necessarily 1-minimal)."""
+    shrinking early with the shortest failing trace found so far (then not necessarily 1-minimal).
+
+    Before delta debugging, two cheap passes take the bulk off long traces: for a convergence
+    violation, the shortest prefix whose fair continuation still fails (binary search: the
+    continuation does what the rest of the trace did, if the rest was fair); then, actor by actor
+    (`footprint.actor`: a controller, an informer watch, a kubelet…), all of its actions at once."""
     found, shown = judge(trace)
     if found is None or found.property != prop:
         return found, shown
-    if any(p.name == prop for p in judge.safety):
+    safety = any(p.name == prop for p in judge.safety)
+    if safety:
         # A safety violation shows on the trace itself (`shown` ends with the `Quiesce` the judge
         # took, if any): candidates need no convergence judgement, the costly part of a replay.
         judge = attrs.evolve(judge, convergence=())
     replay = _Replayer(judge, shown)
+    memo: dict[tuple[Action, ...], bool] = {}
 
     def fails(candidate: tuple[Action, ...]) -> bool:
-        violation, _ = replay(candidate)
-        failing = violation is not None and violation.property == prop
-        if failing and len(candidate) < len(replay.base):
-            replay.rebase(candidate)
-        return failing
+        if candidate not in memo:
+            violation, _ = replay(candidate)
+            memo[candidate] = violation is not None and violation.property == prop
+            if memo[candidate] and len(candidate) < len(replay.base):
+                replay.rebase(candidate)
+        return memo[candidate]
 
-    best = ddmin(shown, fails, max_tests, deadline)
+    best = tuple(shown)
+    try:
+        if not safety:
+            best = _shortest_prefix(best, fails, deadline)
+        best = _without_actors(best, fails, deadline)
+    except _Budget:
+        pass
+    if not (deadline is not None and time.perf_counter() >= deadline):
+        best = ddmin(best, fails, max_tests, deadline)
     return judge(best)
+
+
+def _check_time(deadline: float | None) -> None:
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise _Budget
+
+
+def _shortest_prefix(trace: tuple[Action, ...], fails: Callable[[tuple[Action, ...]], bool],
+                     deadline: float | None) -> tuple[Action, ...]:
+    """The shortest failing prefix found by binary search (the judge quiesces by itself)."""
+    body = trace[:-1] if trace and isinstance(trace[-1], Quiesce) else trace
+    low, high = 0, len(body)  # body[:high] fails (the whole trace did, once quiesced)
+    if not fails(body):
+        return trace
+    while low < high:
+        _check_time(deadline)
+        middle = (low + high) // 2
+        if fails(body[:middle]):
+            high = middle
+        else:
+            low = middle + 1
+    return body[:high]
+
+
+def _without_actors(trace: tuple[Action, ...], fails: Callable[[tuple[Action, ...]], bool],
+                    deadline: float | None) -> tuple[Action, ...]:
+    """Drop every action of one actor at once, for each actor (the busiest first), while it fails."""
+    counts: dict[str, int] = {}
+    for act in trace:
+        counts[actor(act)] = counts.get(actor(act), 0) + 1
+    for name in sorted(counts, key=lambda n: (-counts[n], n)):
+        _check_time(deadline)
+        candidate = tuple(a for a in trace if actor(a) != name)
+        if candidate != trace and fails(candidate):
+            trace = candidate
+    return trace
