@@ -13,6 +13,7 @@ initial state and, when a property fails, records the trace as a `Counterexample
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,20 +66,28 @@ class CheckReport:
 
 
 def check(scenario: Scenario | Path | str | None = None, properties: Iterable[str | Property] | None = None, *,
-          engine: str = "bfs", budget: float | None = 60.0, bounds: Bounds | None = None, variant: str | None = None,
+          engine: str = "portfolio", budget: float | None = 60.0, bounds: Bounds | None = None, variant: str | None = None,
           parameters: Mapping[str, Any] | None = None, seed: int = 0, action_filter: ActionFilter | None = None,
           config: EngineConfig | None = None, save_to: Path | str | None = None) -> CheckReport:
     """Run `engine` on a scenario (a Scenario, a path, or None for FeastFlow) and report.
 
+    `engine`: a name in `ENGINES`; the default, `portfolio`, runs every engine in turns and stops
+    at the first counterexample (`kubeprop.properties.explore.portfolio`).
     `properties`: names of built-ins or Property values (None: every registered one); a Property
-    value is checked without being registered. `budget`: seconds.
+    value is checked without being registered. `budget`: wall-clock seconds for the whole call
+    (loading, the search, shrinking and recording the counterexample), of which the engine gets
+    all but `recording_reserve(budget)`.
     `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a full
     EngineConfig (its seed, budget and bounds are replaced by the arguments given here)."""
+    began = time.perf_counter()
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     model = build_model(loaded, parameters=dict(parameters or {}), variant=variant)
+    start = initial_state(model)
+    if budget is not None:
+        budget = max(0.0, budget - recording_reserve(budget) - (time.perf_counter() - began))
     cfg = configure(config, properties=properties, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
-    result = run_engine(engine, model, initial_state(model), cfg)
+    result = run_engine(engine, model, start, cfg)
     report = CheckReport(engine, result.exit_reason, model, getattr(result, "stats", None), result.violation,
                          tuple(result.trace))
     if result.violation is None:
@@ -91,6 +100,11 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
         return attrs.evolve(report, note=f"not recorded: {err}")
     path = write(ce, save_to) if save_to is not None else None
     return attrs.evolve(report, trace=ce.actions, counterexample=ce, path=path)
+
+
+def recording_reserve(budget: float) -> float:
+    """Seconds of a budget kept for recording a counterexample: a tenth, at most half a second."""
+    return min(0.5, budget / 10)
 
 
 def explain(report: CheckReport) -> str:

@@ -1,9 +1,12 @@
 """`kubeprop check`: run the engines on a scenario and report every property.
 
-Default: the built-in FeastFlow scenario, all three engines (breadth-first search, swarm random
-walks, Hypothesis stateful testing) sharing a budget of about a minute. Prints one row per
-property — violated (with the counterexample file), held (exhaustively, or within the bound the
-engine reached), or not checked — then one line per engine with its exit reason and figures.
+Default: the built-in FeastFlow scenario and the portfolio (the search around the fair run, fault
+injection around it, PCT priority runs, swarm walks, a bounded breadth-first search and
+Hypothesis, taking turns) within a hard wall-clock budget of a minute, stopping at the first
+counterexample; `--engine NAME` runs one engine with the whole budget, `--engine all` each of
+bfs, walk and hypothesis with an equal share. Prints one row per property — violated (with the
+counterexample file), held (exhaustively, or within the bound the engine reached), or not
+checked — then one line per engine with its exit reason, the seconds it used and how far it got.
 Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 bad input;
 3 inconclusive (`--exhaustive` asked for a complete search and a bound cut it short).
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,7 +34,11 @@ from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.registry import Property, select
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
-CHECKS_CONVERGENCE = {"bfs": True, "walk": True, "hypothesis": True}
+"""What `--engine all` runs, each with an equal share of the budget."""
+ENGINES = ("portfolio", "around", "faults", "pct", *ENGINE_ORDER)
+"""`--engine` choices (besides `all`); the default is the portfolio."""
+CHECKS_CONVERGENCE = {name: True for name in ENGINES}
+
 
 
 def _positive_int(text: str) -> int:
@@ -60,14 +68,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description=__doc__)
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO|MANIFEST_DIR",
                    help="scenario file or folder, or a manifest folder (default: FeastFlow)")
-    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all"), default="all", help="engine(s) to run (default all)")
+    p.add_argument("--engine", choices=(*ENGINES, "all"), default="portfolio",
+                   help="engine(s) to run (default: the portfolio of all of them, taking turns)")
     p.add_argument("--property", dest="properties", action="append", metavar="NAME",
                    help="check only this property (repeatable; default: every registered property)")
     p.add_argument("--variant", choices=sorted(VARIANTS), help="a named model variant (the bug catalogue)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
-    p.add_argument("--max-depth", type=_positive_int, help="BFS depth bound; length of each walk / example")
-    p.add_argument("--budget", type=_positive_float, default=60.0, help="seconds for all engines together")
+    p.add_argument("--max-depth", type=_positive_int,
+                   help=f"BFS depth bound; length of each walk / example (default {EngineConfig.max_depth})")
+    p.add_argument("--budget", type=_positive_float, default=60.0,
+                   help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
     p.add_argument("--workers", type=_positive_int, help="walk worker processes (default: the core count)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random engines (default 0)")
     p.add_argument("--out", type=Path, default=Path("kubeprop-out"), help="where counterexample files go")
@@ -86,17 +97,19 @@ class CheckRun:
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
-    """Run the selected engines with an equal share of the budget each."""
+    """Run the selected engine (or `all` of them, each with an equal share of the budget) within
+    `--budget` seconds of wall clock in all, loading the scenario included."""
+    began = time.perf_counter()
     scenario = load_scenario(args.path)
     props = select(args.properties)
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
-    share = args.budget / len(engines)
-    config = EngineConfig(max_depth=args.max_depth or 30, workers=args.workers)
+    config = EngineConfig(max_depth=args.max_depth or EngineConfig.max_depth, workers=args.workers)
     reports = []
     live = sys.stderr.isatty()
-    for engine in engines:
+    for i, engine in enumerate(engines):
+        share = max(0.0, (args.budget - (time.perf_counter() - began)) / (len(engines) - i))
         if live:
-            sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.0f} s)…\n")
+            sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
         engine_config = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
         reports.append(check(scenario, [p.name for p in props], engine=engine, budget=share, variant=args.variant,
                              parameters=dict(args.params), seed=args.seed, config=engine_config, save_to=args.out))
@@ -123,14 +136,25 @@ def _cell(report: CheckReport, prop: Property) -> str:
     return "held (exhaustive)" if report.complete else "held (bounded)"
 
 
+def _figures(s: Any) -> str:
+    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
+    runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
+    return f": {s.steps} steps{distinct}{runs}, depth {getattr(s, 'depth', 0)}"
+
+
 def _engine_line(report: CheckReport) -> str:
     s = report.stats
-    figures = ""
-    if s is not None:
-        distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
-        runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
-        figures = f": {s.steps} steps{distinct}{runs}, depth {getattr(s, 'depth', 0)}"
-    return f"  {report.engine:<11} {report.exit_reason}{figures}"
+    return f"  {report.engine:<11} {report.exit_reason}{_figures(s) if s is not None else ''}"
+
+
+def _part_lines(report: CheckReport, timing: bool) -> list[str]:
+    """One line per engine of a portfolio: how far it got (and the seconds it used)."""
+    out = []
+    for part in getattr(report.stats, "parts", ()):
+        used = f", {part.stats.seconds:.1f} s" if timing else ""
+        note = f" ({part.stats.note})" if part.stats.note and part.violation is not None else ""
+        out.append(f"    {part.engine:<11} {part.exit_reason}{_figures(part.stats)}{used}{note}")
+    return out
 
 
 def render(run: CheckRun, out: TextIO, timing: bool = True) -> None:
@@ -147,6 +171,8 @@ def render(run: CheckRun, out: TextIO, timing: bool = True) -> None:
         if timing and report.stats is not None:
             s = report.stats
             out.write(f"  {'':<11} time: {s.seconds:.1f} s ({s.steps_per_second:,.0f} steps/s)\n")
+        for line in _part_lines(report, timing):
+            out.write(line + "\n")
     for report in run.reports:
         if report.violation is None:
             continue

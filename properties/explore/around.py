@@ -37,7 +37,7 @@ perturbations (Sun et al., OSDI 2022: stale, unobserved and intermediate states)
 from __future__ import annotations
 
 import heapq
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 
 import attrs
 
@@ -54,8 +54,9 @@ from kubeprop.properties.explore.engine import (
     EngineResult,
     EngineStats,
     ExitReason,
-    STOP,
     Sliced,
+    SliceGen,
+    Slicer,
     out_of_time,
     run_sliced,
 )
@@ -225,10 +226,11 @@ ENVIRONMENT_KINDS = (*FAULT_KINDS, *RECOVERIES, RestartComponent)
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, faults_only: bool = False
-             ) -> Generator[None, float | None, EngineResult]:
+             ) -> SliceGen:
     """The search as a sliced engine (see `engine.Sliced`)."""
-    until = yield
+    limit = yield
     timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
     name = "faults" if faults_only else "around"
     with memoised(model):
         search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began),
@@ -242,15 +244,9 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
             heap = pending.pop(cost, [])
             heapq.heapify(heap)
             while heap and found is None:
-                if out_of_time(search.deadline) or search.full():
+                yield from slicer.pause(search.steps)
+                if slicer.stopped or out_of_time(search.deadline) or search.full():
                     break
-                if out_of_time(until):
-                    timer.pause()
-                    until = yield
-                    timer.resume()
-                    if until == STOP:
-                        search.deadline = STOP
-                        break
                 found = _visit(search, heapq.heappop(heap)[3], heap, pending, cost)
             if found is not None or heap:
                 reason = ExitReason.VIOLATION if found is not None else _cut_reason(search)
@@ -329,6 +325,7 @@ def sliced_fault_injection(model: ClusterModel, start: ClusterState, config: Eng
 
 
 def _cut_reason(search: _Search) -> ExitReason:
+    """Why a layer was left unfinished: the state bound, or (the budget or a stop) time."""
     return ExitReason.STATE_BOUND if search.full() else ExitReason.TIME_BOUND
 
 

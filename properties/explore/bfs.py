@@ -22,7 +22,7 @@ import attrs
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import STOP, ExitReason
+from kubeprop.properties.explore.engine import ExitReason, Limit
 from kubeprop.properties.registry import Property, Violation
 
 ActionFilter = Callable[[Action], bool]
@@ -111,12 +111,13 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
 
 def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
                  bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
-                 visited: Visited = "states") -> Generator[None, float | None, SearchResult[S, A]]:
-    """`search` as a sliced run: it first yields to receive the `time.perf_counter()` value its
-    slice ends at (None: to the end), yields again whenever that passes (between expansions) to
-    receive the next one, and returns the `SearchResult`. `stats.seconds` counts only the time it
-    ran."""
-    until = yield
+                 visited: Visited = "states") -> Generator[None, Limit | None, SearchResult[S, A]]:
+    """`search` as a sliced run (`engine.Sliced`): it pauses between expansions when its slice
+    (counted in generated states) is over, and returns the `SearchResult`. `stats.seconds` counts
+    only the time it ran."""
+    limit: Limit | None = yield
+    if limit is not None:
+        limit.begin(0)
     hashed = visited == "hashes"
     began = time.perf_counter()
     paused = 0.0
@@ -168,11 +169,15 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         if progress is not None and now - last_report >= progress_every:
             progress(stats())
             last_report = now
-        if until is not None and now >= until:
-            until = yield
-            paused += time.perf_counter() - now
-            if until == STOP:
+        if limit is not None and limit.reached(generated):
+            if limit.stop:
                 return SearchResult(ExitReason.TIME_BOUND, stats())
+            limit = yield
+            paused += time.perf_counter() - now
+            if limit is not None:
+                if limit.stop:
+                    return SearchResult(ExitReason.TIME_BOUND, stats())
+                limit.begin(generated)
     return SearchResult(cut or ExitReason.EXHAUSTED, stats())
 
 
@@ -213,7 +218,7 @@ def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property]
 def bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
               action_filter: ActionFilter | None = None, progress: Progress | None = None,
               progress_every: float = 1.0, visited: Visited = "hashes",
-              convergence: Iterable[Property] = ()) -> Generator[None, float | None, Report]:
+              convergence: Iterable[Property] = ()) -> Generator[None, Limit | None, Report]:
     """`bfs` as a sliced run (see `search_steps`)."""
     from kubeprop.model.cluster.incremental import memoised
     from kubeprop.properties.convergence import settled_violation

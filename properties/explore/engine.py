@@ -16,7 +16,6 @@ states kept by an explicit search), `budget_seconds` (wall clock, shrinking incl
 
 from __future__ import annotations
 
-import math
 import pickle
 import time
 from collections.abc import Callable, Generator
@@ -195,15 +194,64 @@ class ActiveTimer:
         return self.spent + (time.perf_counter() - self.resumed if self.running else 0.0)
 
 
-SliceGen = Generator[None, "float | None", "EngineResult"]
-"""An engine run that can be paused: it first yields to receive the `time.perf_counter()` value
-at which its current slice ends (None: run to the end), yields again whenever that passes to
-receive the next one, and returns its `EngineResult`."""
+class Limit:
+    """Where a slice of a sliced engine ends: after `steps` more transitions (as the engine counts
+    them), at the `time.perf_counter()` value `until`, or at once (`stop`: the engine returns its
+    result). Counting steps rather than seconds makes a portfolio's turns, and so its result,
+    independent of the machine's speed; `until` enforces the budget."""
+
+    __slots__ = ("base", "steps", "stop", "until")
+
+    def __init__(self, steps: int | None = None, until: float | None = None, stop: bool = False) -> None:
+        self.steps, self.until, self.stop = steps, until, stop
+        self.base = 0
+
+    def begin(self, taken: int) -> None:
+        """The slice starts with the engine at `taken` steps."""
+        self.base = taken
+
+    def reached(self, taken: int) -> bool:
+        """True once the slice is over (the engine has taken `taken` steps in all)."""
+        return self.stop or (self.steps is not None and taken - self.base >= self.steps) or out_of_time(self.until)
 
 
-STOP = -math.inf
-"""The slice deadline that asks a sliced engine to stop at once and return its result (how far it
-got, exit reason `time-bound`)."""
+STOP = Limit(stop=True)
+"""The slice that asks a sliced engine to stop at once and return its result (how far it got,
+exit reason `time-bound`)."""
+
+SliceGen = Generator[None, "Limit | None", "EngineResult"]
+"""An engine run that can be paused: it first yields to receive its first slice's `Limit` (None:
+run to the end), yields again whenever that is reached to receive the next one, and returns its
+`EngineResult`."""
+
+
+class Slicer:
+    """The engine side of the protocol: `limit = yield from slicer.pause(taken)` wherever the
+    engine may pause, with its step count."""
+
+    def __init__(self, timer: ActiveTimer, limit: Limit | None) -> None:
+        self.timer, self.limit = timer, limit
+        if limit is not None:
+            limit.begin(0)
+
+    @property
+    def stopped(self) -> bool:
+        """True once asked to stop."""
+        return self.limit is not None and self.limit.stop
+
+    def due(self, taken: int) -> bool:
+        """True if the engine should pause now."""
+        return self.limit is not None and self.limit.reached(taken)
+
+    def pause(self, taken: int) -> Generator[None, Limit | None, None]:
+        """Pause (if the slice is over) until the next slice; the timer does not run meanwhile."""
+        if not self.due(taken) or self.stopped:
+            return
+        self.timer.pause()
+        self.limit = yield
+        self.timer.resume()
+        if self.limit is not None:
+            self.limit.begin(taken)
 
 
 class Sliced:
@@ -214,12 +262,11 @@ class Sliced:
         self.result: EngineResult | None = None
         next(gen)
 
-    def run(self, until: float | None) -> EngineResult | None:
-        """Run until the `time.perf_counter()` value `until` (None: to the end); the result once
-        the engine has finished, else None."""
+    def run(self, limit: Limit | None) -> EngineResult | None:
+        """Run one slice (None: to the end); the result once the engine has finished, else None."""
         if self.result is None:
             try:
-                self.gen.send(until)
+                self.gen.send(limit)
             except StopIteration as stop:
                 self.result = stop.value
         return self.result
@@ -227,7 +274,7 @@ class Sliced:
     def stop(self) -> EngineResult:
         """Stop the run now and return its result (`time-bound` unless it had finished)."""
         found = self.run(STOP)
-        while found is None:  # an engine that was between slices takes one more turn to see STOP
+        while found is None:  # an engine between two slices takes one more turn to see STOP
             found = self.run(STOP)
         return found
 

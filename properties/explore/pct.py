@@ -42,9 +42,9 @@ from kubeprop.properties.explore.engine import (
     EngineResult,
     EngineStats,
     ExitReason,
-    STOP,
     Sliced,
     SliceGen,
+    Slicer,
     out_of_time,
     run_sliced,
 )
@@ -146,8 +146,9 @@ def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, che
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    until = yield
+    limit = yield
     timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
     total = config.run_count(DEFAULT_RUNS)
     judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
@@ -160,13 +161,9 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         if initial is not None:
             failure = Outcome(0, (), initial)
         while failure is None and (total is None or runs < total) and not out_of_time(deadline):
-            if out_of_time(until):
-                timer.pause()
-                until = yield
-                timer.resume()
-                if until == STOP:
-                    deadline = STOP
-                    break
+            yield from slicer.pause(steps)
+            if slicer.stopped:
+                break
             outcome = run_once(model, start, config, checker, judge, runs)
             runs, steps = runs + 1, steps + len(outcome.trace)
             if outcome.violation is not None:

@@ -6,17 +6,18 @@ expected run show, in a trace close to that run; PCT runs (`pct.py`) reach deepe
 with a probabilistic guarantee; swarm walks (`walk.py`) sample fault combinations; a bounded
 breadth-first search (`bfs`) covers every short interleaving, and proves the space clean when it
 exhausts it; Hypothesis (`stateful.py`) adds its own generation strategy. The portfolio runs them
-in turns of `SLICE × weight` seconds each, in the order of `MEMBERS` (the search around the fair
-run first and with the largest share), so whichever engine finds a bug first stops the whole run
-— a bug one engine finds in s seconds of its own time is reported after about s / (its share)
-seconds at worst.
+in turns of `TURN × weight` steps each (as each engine counts its steps), in the order of
+`MEMBERS` (the searches around the fair run first and with the largest shares), so whichever
+engine finds a bug first stops the whole run. Turns are counted in steps, not seconds, so the
+interleaving — and which engine finds what, in which trace — does not depend on the machine's
+speed; only how far the run gets before the budget ends does.
 
 The budget is a hard wall-clock bound on the whole call: every member checks it, the member
 running when it passes stops within one step (Hypothesis included: its rules become no-ops), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
 seconds each member ran and how far it got; `stats.note` names the member that found the
-violation. Same seed, same budget split, same machine speed → same report; the engines are
-deterministic given their seed, only how far each gets depends on the clock.
+violation. A violation found (and shrunk) before the budget ends is the same for the same seed on
+any machine.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from kubeprop.properties.explore.engine import (
     EngineResult,
     EngineStats,
     ExitReason,
+    Limit,
     Sliced,
     out_of_time,
     sliced_bfs,
 )
 
-SLICE = 0.1
-"""Seconds of one turn per unit of weight."""
+TURN = 60
+"""Steps (transitions, as each engine counts them) of one turn per unit of weight."""
 
 Factory = Callable[[ClusterModel, ClusterState, EngineConfig], Sliced]
 
@@ -92,11 +94,11 @@ class Member:
 
 MEMBERS: tuple[Member, ...] = (
     Member("around", _around, 3.0),
-    Member("faults", _faults, 3.0),
+    Member("faults", _faults, 4.0),
     Member("pct", _pct, 2.0),
-    Member("walk", _walk, 1.0),
-    Member("bfs", _bfs, 1.0),
-    Member("hypothesis", _hypothesis, 1.0),
+    Member("walk", _walk, 0.5),
+    Member("bfs", _bfs, 0.5),
+    Member("hypothesis", _hypothesis, 0.5),
 )
 """The engines in turn order, with their weights."""
 
@@ -117,8 +119,8 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
                 if member.name in results or out_of_time(deadline):
                     continue
                 now = time.perf_counter()
-                until = now + SLICE * member.weight
-                result = _turn(member, running, model, start, config, deadline, min(until, deadline or until))
+                limit = Limit(steps=round(TURN * member.weight), until=deadline)
+                result = _turn(member, running, model, start, config, deadline, limit)
                 spent[member.name] += time.perf_counter() - now
                 if result is not None:
                     results[member.name] = result
@@ -138,14 +140,14 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
 
 
 def _turn(member: Member, running: dict[str, Sliced], model: ClusterModel, start: ClusterState,
-          config: EngineConfig, deadline: float | None, until: float) -> EngineResult | None:
-    """Run one member until `until`, starting it first (with the budget that is left) if needed."""
+          config: EngineConfig, deadline: float | None, limit: Limit) -> EngineResult | None:
+    """Run one member for one turn, starting it first (with the budget that is left) if needed."""
     sliced = running.get(member.name)
     if sliced is None:
         left = None if deadline is None else max(0.0, deadline - time.perf_counter())
         sliced = member.start(model, start, attrs.evolve(config, workers=1, progress=None, budget_seconds=left))
         running[member.name] = sliced
-    return sliced.run(until)
+    return sliced.run(limit)
 
 
 def _summary(members: tuple[Member, ...], results: dict[str, EngineResult], spent: dict[str, float],

@@ -42,9 +42,9 @@ from kubeprop.properties.explore.engine import (
     EngineResult,
     EngineStats,
     ExitReason,
-    STOP,
     Sliced,
     SliceGen,
+    Slicer,
     out_of_time,
     run_sliced,
 )
@@ -52,7 +52,7 @@ from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Property, Violation, first_violation
 
 CI_PROFILE = "kubeprop-ci"
-BATCH = 50
+BATCH = 10
 """Examples per Hypothesis run when the engine has a time budget (checked between runs)."""
 settings.register_profile(
     CI_PROFILE, derandomize=True, database=None, deadline=None, print_blob=False,
@@ -200,23 +200,28 @@ DEFAULT_RUNS = 200
 """Examples to run when neither a run count nor a budget is given."""
 
 
-def _batches(config: EngineConfig) -> Iterator[tuple[int, int]]:
+def _batches(config: EngineConfig, slicer: Slicer) -> Iterator[tuple[int, int]]:
     """(batch index, examples) to run: one batch of the whole count without a budget; batches of
-    `BATCH` otherwise (endless when no run count is given: until the budget runs out)."""
+    `BATCH` otherwise — or, when run a slice at a time, as many examples of `max_depth` steps as
+    the slice allows — endless when no run count is given (until the budget runs out)."""
     total = config.run_count(DEFAULT_RUNS)
-    if config.budget_seconds is None and total is not None:
+    if config.budget_seconds is None and total is not None and slicer.limit is None:
         yield 0, total
         return
-    batch = 0
-    while total is None or batch * BATCH < total:
-        yield batch, BATCH if total is None else min(BATCH, total - batch * BATCH)
-        batch += 1
+    batch = done = 0
+    while total is None or done < total:
+        quota = slicer.limit.steps if slicer.limit is not None else None
+        size = BATCH if quota is None else max(1, quota // max(1, config.max_depth))
+        size = size if total is None else min(size, total - done)
+        yield batch, size
+        batch, done = batch + 1, done + size
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
     """The engine as a sliced run (`engine.Sliced`): it yields between batches."""
-    until = yield
+    limit = yield
     timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
     recorder = Recorder()
     machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
@@ -225,21 +230,16 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     failure: Violation | None = None
     timed_out = False
     with memoised(model):
-        for batch, size in _batches(config):
+        for batch, size in _batches(config, slicer):
             if out_of_time(deadline):
                 timed_out = True
                 break
-            if out_of_time(until):
-                timer.pause()
-                until = yield
-                timer.resume()
-                if until == STOP:
-                    deadline = STOP
-            if out_of_time(deadline):
+            yield from slicer.pause(recorder.steps)
+            if slicer.stopped or out_of_time(deadline):
                 timed_out = True
                 break
-            # A batch still running when the slice or the budget ends finishes at once (no-op rules).
-            machine.deadline = until if deadline is None else deadline if until is None else min(until, deadline)
+            # A batch still running when the budget ends finishes at once (its rules become no-ops).
+            machine.deadline = deadline
             seed(config.seed if config.budget_seconds is None else config.seed * 1_000_003 + batch)(machine)
             try:
                 run_state_machine_as_test(machine, settings=engine_settings(config, size))
@@ -247,8 +247,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
                 failure = recorder.violation
                 break
             except Flaky:
-                # Examples cut short by the deadline draw less than Hypothesis saw before: the batch
-                # ends there (the next one, with its own seed, starts in the next slice).
+                # Examples cut short by the deadline draw less than Hypothesis saw before: the run
+                # ends there.
                 if not out_of_time(machine.deadline):
                     raise
         timed_out = timed_out or out_of_time(deadline)

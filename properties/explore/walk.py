@@ -37,9 +37,9 @@ from kubeprop.properties.explore.engine import (
     EngineStats,
     ExitReason,
     ModelSpec,
-    STOP,
     Sliced,
     SliceGen,
+    Slicer,
     check_picklable,
     out_of_time,
     run_sliced,
@@ -234,8 +234,9 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
     """Walks in this process as a sliced run (`engine.Sliced`): it yields between walks."""
-    until = yield
+    limit = yield
     timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     total = config.run_count(DEFAULT_RUNS)
@@ -248,13 +249,9 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             failure = WalkOutcome(0, (), initial, ())
         index = 0
         while failure is None and (total is None or index < total) and not out_of_time(deadline):
-            if out_of_time(until):
-                timer.pause()
-                until = yield
-                timer.resume()
-                if until == STOP:
-                    deadline = STOP
-                    break
+            yield from slicer.pause(steps)
+            if slicer.stopped:
+                break
             outcome, taken = walk_once(walker, index)
             runs, steps, index = runs + 1, steps + taken, index + 1
             if outcome.violation is not None:
