@@ -14,7 +14,9 @@ A footprint names parts of a `ClusterState` with short tokens:
 | `net:<node>` | whether a node is partitioned |
 | `heartbeat:<node>` | when a node's heartbeats stopped reaching the API server |
 | `armed:<component>` | an injected failure waiting for the component's next request |
-| `clock`, `faults` (budget spent and `Quiesce`), `workload`, `ghost` (checking-only history) |
+| `faults:<kind>` | the fault budget spent of one kind (`node_crash`, `partition`, …) |
+| `ghost:<component>` | the checking-only history of one component's LISTs (`seen_revisions`, `time_travel`) |
+| `clock`, `quiesced`, `workload` | the clock, whether faults are over, the next workload step |
 
 `ALL` stands for every token (a `Tick` wakes timers everywhere; an unknown action could touch
 anything). Two actions are *independent* when neither writes a part the other reads or writes:
@@ -167,7 +169,7 @@ def _deliver(f: Footprints, act: Any) -> Footprint:
 
 def _relist(f: Footprints, act: Any) -> Footprint:
     reads = f.reaches(act.component) | {f"cache:{act.component}", "store", "etcd", f"cache:{WATCH_CACHE}"}
-    return _fp(reads, {f"cache:{act.component}", "ghost"} | f.hooks(act.component))
+    return _fp(reads, {f"cache:{act.component}", f"ghost:{act.component}"} | f.hooks(act.component))
 
 
 def _schedule(f: Footprints, act: Any) -> Footprint:
@@ -211,29 +213,29 @@ def _user_step(f: Footprints, act: Any) -> Footprint:
 
 
 def _quiesce(f: Footprints, act: Any) -> Footprint:
-    return _fp(set(), {"faults"})
+    return _fp(set(), {"quiesced"})
 
 
 def _node_down_up(f: Footprints, act: Any) -> Footprint:
     me = kubelet(act.node)
-    touched = {f"up:node/{act.node}", f"kubelet:{act.node}", f"heartbeat:{act.node}", f"cache:{me}", "ghost",
-               "faults", f"net:{act.node}", f"up:{me}"} | f.etcd_of_node(act.node)
-    return _fp({"store", "clock"}, touched | f.hooks(me))
+    touched = {f"up:node/{act.node}", f"kubelet:{act.node}", f"heartbeat:{act.node}", f"cache:{me}", f"ghost:{me}",
+               "faults:node_crash", f"net:{act.node}", f"up:{me}"} | f.etcd_of_node(act.node)
+    return _fp({"store", "clock", "quiesced"}, touched | f.hooks(me))
 
 
 def _partition_heal(f: Footprints, act: Any) -> Footprint:
     me = kubelet(act.node)
-    touched = {f"net:{act.node}", f"cache:{me}", f"heartbeat:{act.node}", "faults"}
-    return _fp({"store", "clock", f"up:node/{act.node}"}, touched)
+    touched = {f"net:{act.node}", f"cache:{me}", f"heartbeat:{act.node}", "faults:partition"}
+    return _fp({"store", "clock", "quiesced", f"up:node/{act.node}"}, touched)
 
 
 def _crash_container(f: Footprints, act: Any) -> Footprint:
-    return _fp({"clock", f"up:node/{act.node}"}, {f"kubelet:{act.node}", "faults"})
+    return _fp({"clock", "quiesced", f"up:node/{act.node}"}, {f"kubelet:{act.node}", "faults:container_crash"})
 
 
 def _component(f: Footprints, act: Any) -> Footprint:
     c = act.component
-    touched = {f"up:{c}", f"cache:{c}", f"armed:{c}", "faults", "ghost"}
+    touched = {f"up:{c}", f"cache:{c}", f"armed:{c}", "faults:component_crash", f"ghost:{c}"}
     if c == CONTROLLER_MANAGER:
         touched |= f.all_controllers()
     elif c in f.model.scheduler_instances:
@@ -242,7 +244,7 @@ def _component(f: Footprints, act: Any) -> Footprint:
         touched.add("etcd")
     elif c.startswith(KUBELET_PREFIX):
         touched |= {f"net:{c[len(KUBELET_PREFIX):]}", f"up:node/{c[len(KUBELET_PREFIX):]}"}
-    return _fp({"store", "etcd", "clock", f"cache:{WATCH_CACHE}"}, touched)
+    return _fp({"store", "etcd", "clock", "quiesced", f"cache:{WATCH_CACHE}"}, touched)
 
 
 def _tick(f: Footprints, act: Any) -> Footprint:
@@ -261,11 +263,11 @@ def _tick(f: Footprints, act: Any) -> Footprint:
 
 
 def _drop_watch(f: Footprints, act: Any) -> Footprint:
-    return _fp({f"up:{act.component}"}, {f"cache:{act.component}", "faults"})
+    return _fp({f"up:{act.component}", "quiesced"}, {f"cache:{act.component}", "faults:watch_drop"})
 
 
 def _fail_next(f: Footprints, act: Any) -> Footprint:
-    return _fp({f"up:{act.component}"}, {f"armed:{act.component}", "faults"})
+    return _fp({f"up:{act.component}", "quiesced"}, {f"armed:{act.component}", "faults:request_failure"})
 
 
 _RULES: dict[type[Any], Rule] = {

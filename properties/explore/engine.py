@@ -373,10 +373,12 @@ def sliced_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -
 
 def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
     from kubeprop.properties.explore.bfs import Bounds, bfs_steps
+    from kubeprop.properties.explore.por import reduced_bfs_steps
 
     bounds = Bounds(max_depth=config.max_depth, max_states=config.max_states, budget_seconds=config.budget_seconds)
-    report = yield from bfs_steps(model, start, config.safety(), bounds, action_filter=config.action_filter,
-                                  convergence=config.convergence_properties(), progress=config.progress)
+    search = reduced_bfs_steps if config.reduction else bfs_steps
+    report = yield from search(model, start, config.safety(), bounds, action_filter=config.action_filter,
+                               convergence=config.convergence_properties(), progress=config.progress)
     s = report.stats
     stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth)
     return EngineResult("bfs", report.exit_reason, report.violation, report.trace, stats)
