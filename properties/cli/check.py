@@ -38,6 +38,7 @@ ENGINE_ORDER = ("bfs", "walk", "hypothesis")
 ENGINES = ("portfolio", "around", "faults", "pct", *ENGINE_ORDER)
 """`--engine` choices (besides `all`); the default is the portfolio."""
 CHECKS_CONVERGENCE = {name: True for name in ENGINES}
+DEFAULT_DEPTH: int = attrs.fields(EngineConfig).max_depth.default
 
 
 
@@ -76,7 +77,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
     p.add_argument("--max-depth", type=_positive_int,
-                   help=f"BFS depth bound; length of each walk / example (default {EngineConfig.max_depth})")
+                   help=f"BFS depth bound; length of each walk / example (default {DEFAULT_DEPTH})")
     p.add_argument("--budget", type=_positive_float, default=60.0,
                    help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
     p.add_argument("--workers", type=_positive_int, help="walk worker processes (default: the core count)")
@@ -103,7 +104,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     scenario = load_scenario(args.path)
     props = select(args.properties)
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
-    config = EngineConfig(max_depth=args.max_depth or EngineConfig.max_depth, workers=args.workers)
+    config = EngineConfig(max_depth=args.max_depth or DEFAULT_DEPTH, workers=args.workers)
     reports = []
     live = sys.stderr.isatty()
     for i, engine in enumerate(engines):

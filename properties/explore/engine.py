@@ -96,7 +96,10 @@ class EngineConfig:
     - `seed`: the only source of randomness (walks, Hypothesis); equal seeds give equal results.
     - `budget_seconds`: wall-clock budget of the whole call, shrinking included (None: unbounded);
       a run cut by it is `time-bound`.
-    - `max_depth`: BFS depth bound; length of each walk; Hypothesis' `stateful_step_count`.
+    - `max_depth`: BFS depth bound; length of each walk, PCT run and Hypothesis example
+      (`stateful_step_count`). The default, 80, reaches the bugs of realistic scenarios, 36–80
+      actions from the initial state (a rollout, a probe flap, a partition). The searches around
+      the fair run follow runs to their end (at most `settle_steps` actions).
     - `max_states`: distinct-state bound of the explicit searches (BFS, around the fair run).
     - `runs`: how many walks / Hypothesis examples to run. None: keep going until the budget runs
       out (without a budget either: `DEFAULT_RUNS` of the engine).
@@ -118,7 +121,7 @@ class EngineConfig:
 
     seed: int = 0
     budget_seconds: float | None = 60.0
-    max_depth: int = 30
+    max_depth: int = 80
     max_states: int | None = None
     runs: int | None = None
     workers: int | None = None

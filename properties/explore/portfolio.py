@@ -165,7 +165,9 @@ def _summary(members: tuple[Member, ...], results: dict[str, EngineResult], spen
     depth = max((p.stats.depth for p in parts), default=0)
     if found is not None:
         note = f"found by {found.engine}" + (f": {found.stats.note}" if found.stats.note else "")
-        stats = EngineStats(seconds, steps, runs, distinct, depth, found.stats.shrunk_from, note, parts)
+        stats = EngineStats(seconds, steps, runs, distinct, depth, shrunk_from=found.stats.shrunk_from, note=note,
+                            parts=parts)
         return EngineResult("portfolio", found.exit_reason, found.violation, found.trace, stats)
     reason = ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE
-    return EngineResult("portfolio", reason, stats=EngineStats(seconds, steps, runs, distinct, depth, "", parts))
+    stats = EngineStats(seconds, steps, runs, distinct, depth, parts=parts)
+    return EngineResult("portfolio", reason, stats=stats)

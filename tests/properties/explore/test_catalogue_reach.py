@@ -1,0 +1,54 @@
+"""Each cluster-level catalogue variant is found from the initial state of a scenario written as a
+user writes it (tests/model/data/catalogue) by the default strategy, within its budget; the correct
+model is clean on the same scenario at the same budget (slow: see benchmarks/bench_catalogue.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeprop.counterexamples.api import check
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import run
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.explore.engine import EngineConfig
+
+CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
+
+# variant → (scenario, the properties that catch it)
+REACH: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rs-no-expectations": ("web", ("replicaset-no-overcreation",)),
+    "endpoints-terminating": ("web", ("endpoints-ready-pods",)),
+    "endpoints-liveness": ("web", ("endpoints-ready-pods",)),
+    "nodelifecycle-crash": ("web", ("pods-on-unknown-nodes-not-ready", "endpoints-match-ready-pods")),
+    "rollout-fencepost": ("web-rollout", ("deployments-complete",)),
+    "sts-split-brain": ("db", ("one-running-pod-per-identity", "read-write-once-volume-on-one-node")),
+    "watch-time-travel": ("db-failover", ("one-running-pod-per-identity", "resource-versions-monotonic")),
+    "scheduler-ignores-taints": ("tainted", ("bindings-respect-hard-constraints", "scheduler-decisions-sound")),
+    "dual-scheduler": ("tight", ("node-not-overcommitted", "scheduler-decisions-sound")),
+}
+SLOW = {"watch-time-travel", "nodelifecycle-crash"}
+"""Found within the budget, but after several seconds: in the slow suite."""
+
+
+def _params() -> list[object]:
+    return [pytest.param(v, marks=pytest.mark.slow) if v in SLOW else v for v in REACH]
+
+
+@pytest.mark.parametrize("variant", _params())
+def test_default_strategy_finds_the_variant_from_the_initial_state(variant: str) -> None:
+    scenario, caught_by = REACH[variant]
+    report = check(CATALOGUE / f"{scenario}.yaml", variant=variant, budget=20.0,
+                   config=EngineConfig(shrink=False))
+    assert report.violation is not None, f"{variant}: {report.exit_reason}"
+    assert report.violation.property in caught_by, report.violation
+    model = build_model(load_scenario(CATALOGUE / f"{scenario}.yaml"), variant=variant)
+    run(model, initial_state(model), report.trace)  # a replayable trace from the initial state
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", sorted({s for s, _ in REACH.values()}))
+def test_correct_model_is_clean_on_the_catalogue_scenarios(scenario: str) -> None:
+    report = check(CATALOGUE / f"{scenario}.yaml", budget=10.0)
+    assert report.violation is None, f"{scenario}: {report.violation}\n{report.trace}"
