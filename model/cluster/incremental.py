@@ -113,12 +113,7 @@ class _Part:
         for seen, found in self.recent:
             if all(a is b for a, b in zip(seen, key, strict=True)):
                 return found
-        answer = self.values.get(key)
-        if answer is None:
-            answer = tuple(self.module.enabled(model, state))
-            if len(self.values) >= LIMIT:
-                self.values.clear()
-            self.values[key] = answer
+        answer = tuple(self.module.enabled(model, state))
         self.recent.insert(0, (key, answer))
         del self.recent[RECENT:]
         return answer
