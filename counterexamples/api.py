@@ -103,8 +103,9 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
 
 
 def recording_reserve(budget: float) -> float:
-    """Seconds of a budget kept for recording a counterexample: a tenth, at most half a second."""
-    return min(0.5, budget / 10)
+    """Seconds of a budget kept for recording a counterexample (replaying and fingerprinting its
+    trace, and its fair continuation for a convergence property): a tenth, at most a second."""
+    return min(1.0, budget / 10)
 
 
 def explain(report: CheckReport) -> str:

@@ -334,14 +334,14 @@ def _report(model: ClusterModel, start: ClusterState, config: EngineConfig, foun
     """The result for a violation: its run, delta-debugged within what is left of the budget."""
     violation: Violation | None = found.violation
     trace = found.trace
-    note = (f"{found.deviations} deviation{'s' if found.deviations != 1 else ''} from the fair run (cost "
-            f"{found.cost}), found after {stats.seconds:.2f} s")
+    note = f"{found.deviations} deviation{'s' if found.deviations != 1 else ''} from the fair run (cost {found.cost})"
     if config.shrink:
         judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
                       config.settle_ticks)
         shrunk, shorter = shrink_trace(judge, trace, found.violation.property, config.max_shrink_tests,
-                                       config.shrink_deadline(timer.began))
+                                       config.shrink_deadline(timer.began), known=found.violation)
         if shrunk is not None and shrunk.property == found.violation.property:
             violation, trace = shrunk, shorter
-    stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(found.trace), note=note)
+    stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(found.trace), note=note,
+                         found_after=stats.seconds)
     return EngineResult("around", ExitReason.VIOLATION, violation, trace, stats)

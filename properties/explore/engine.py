@@ -299,7 +299,8 @@ class EngineStats:
     `runs` are walks or Hypothesis examples (around the fair run: deviation bounds finished);
     `distinct` counts distinct states (explicit searches); `shrunk_from` is the trace length
     before shrinking; `note` says where the violation came from (walk index, kinds) or how far
-    the search got; `parts` are the sub-engines' results of a portfolio."""
+    the search got; `parts` are the sub-engines' results of a portfolio; `found_after` the
+    seconds (of this engine's run) after which the violation was found, before shrinking."""
 
     seconds: float
     steps: int
@@ -309,6 +310,7 @@ class EngineStats:
     shrunk_from: int | None = None
     note: str = ""
     parts: tuple[EngineResult, ...] = ()
+    found_after: float | None = None
 
     @property
     def steps_per_second(self) -> float:
@@ -383,5 +385,6 @@ def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Slic
     report = yield from search(model, start, config.safety(), bounds, action_filter=config.action_filter,
                                convergence=config.convergence_properties(), progress=config.progress)
     s = report.stats
-    stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth)
+    stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth,
+                        found_after=s.seconds if report.violation is not None else None)
     return EngineResult("bfs", report.exit_reason, report.violation, report.trace, stats)

@@ -181,11 +181,12 @@ def _report(judge: Judge, config: EngineConfig, failure: Outcome, stats: EngineS
     assert violation is not None
     if config.shrink and trace:
         shrunk, shorter = shrink_trace(judge, trace, violation.property, config.max_shrink_tests,
-                                       config.shrink_deadline(timer.began))
+                                       config.shrink_deadline(timer.began), known=violation)
         if shrunk is not None:
             violation, trace = shrunk, shorter
     note = f"run {failure.index} (bug depth {1 + failure.index % MAX_BUG_DEPTH})"
-    stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(failure.trace), note=note)
+    stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(failure.trace), note=note,
+                         found_after=stats.seconds)
     return EngineResult("pct", ExitReason.VIOLATION, violation, trace, stats)
 
 

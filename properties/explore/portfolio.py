@@ -16,7 +16,7 @@ The budget is a hard wall-clock bound on the whole call: every member checks it,
 running when it passes stops within one step (Hypothesis included: its rules become no-ops), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
 seconds each member ran and how far it got; `stats.note` names the member that found the
-violation. A violation found (and shrunk) before the budget ends is the same for the same seed on
+violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A violation found (and shrunk) before the budget ends is the same for the same seed on
 any machine.
 """
 
@@ -113,6 +113,7 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
     results: dict[str, EngineResult] = {}
     spent = {m.name: 0.0 for m in members}
     found: EngineResult | None = None
+    found_at: float | None = None
     try:
         while found is None and len(results) < len(members) and not out_of_time(deadline):
             for member in members:
@@ -121,10 +122,13 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
                 now = time.perf_counter()
                 limit = Limit(steps=round(TURN * member.weight), until=deadline)
                 result = _turn(member, running, model, start, config, deadline, limit)
-                spent[member.name] += time.perf_counter() - now
+                before, spent[member.name] = spent[member.name], spent[member.name] + time.perf_counter() - now
                 if result is not None:
                     results[member.name] = result
                     if result.violation is not None or result.exit_reason == ExitReason.EXHAUSTED:
+                        # When it was found: this turn started at `now`, the member had run `before`.
+                        own = result.stats.found_after if result.stats.found_after is not None else spent[member.name]
+                        found_at = now - began + max(0.0, own - before)
                         found = result
                         break
         for name, sliced in running.items():  # the others stop within a step, with their figures
@@ -136,7 +140,8 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
         for name, sliced in running.items():
             if name not in results:
                 sliced.close()
-    return _summary(members, results, spent, found, time.perf_counter() - began, out_of_time(deadline))
+    summary = _summary(members, results, spent, found, time.perf_counter() - began, out_of_time(deadline))
+    return attrs.evolve(summary, stats=attrs.evolve(summary.stats, found_after=found_at))
 
 
 def _turn(member: Member, running: dict[str, Sliced], model: ClusterModel, start: ClusterState,

@@ -35,7 +35,8 @@ def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests:
           deadline: float | None = None) -> tuple[T, ...]:
     """A 1-minimal failing subsequence of `items` (which must fail). `fails` is memoised; with
     `max_tests` or a `time.perf_counter()` `deadline`, the smallest failing sequence found so far
-    is returned once that many distinct candidates were tried or the deadline passed."""
+    is returned once that many distinct candidates were tried or the deadline passed (`fails` may
+    also give up by raising `_Budget`)."""
     memo: dict[tuple[T, ...], bool] = {}
 
     def test(candidate: tuple[T, ...]) -> bool:
@@ -177,16 +178,22 @@ class _Replayer:
 
 
 def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None,
-                 deadline: float | None = None) -> tuple[Violation | None, tuple[Action, ...]]:
+                 deadline: float | None = None, known: Violation | None = None
+                 ) -> tuple[Violation | None, tuple[Action, ...]]:
     """A 1-minimal trace still violating property `prop` (first), and its violation; the input
     itself (judged) if it does not violate `prop`. A `time.perf_counter()` `deadline` stops the
     shrinking early with the shortest failing trace found so far (then not necessarily 1-minimal).
+    `known`: the violation `trace` is already known to end in (as the judge would show it: cut at
+    a safety violation, ending with its `Quiesce` for a convergence one), which saves judging it.
 
     Before delta debugging, two cheap passes take the bulk off long traces: for a convergence
     violation, the shortest prefix whose fair continuation still fails (binary search: the
     continuation does what the rest of the trace did, if the rest was fair); then, actor by actor
     (`footprint.actor`: a controller, an informer watch, a kubelet…), all of its actions at once."""
-    found, shown = judge(trace)
+    if known is not None and known.property == prop:
+        found, shown = known, tuple(trace)
+    else:
+        found, shown = judge(trace)
     if found is None or found.property != prop:
         return found, shown
     safety = any(p.name == prop for p in judge.safety)
@@ -195,26 +202,36 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
         # took, if any): candidates need no convergence judgement, the costly part of a replay.
         judge = attrs.evolve(judge, convergence=())
     replay = _Replayer(judge, shown)
-    memo: dict[tuple[Action, ...], bool] = {}
+    memo: dict[tuple[Action, ...], tuple[Violation | None, tuple[Action, ...]]] = {shown: (found, shown)}
+    longest = 0.0
 
     def fails(candidate: tuple[Action, ...]) -> bool:
+        nonlocal longest
         if candidate not in memo:
-            violation, _ = replay(candidate)
-            memo[candidate] = violation is not None and violation.property == prop
-            if memo[candidate] and len(candidate) < len(replay.base):
+            began = time.perf_counter()
+            if deadline is not None and began + longest >= deadline:
+                raise _Budget  # the next test would likely end after the deadline
+            memo[candidate] = replay(candidate)
+            longest = max(longest, time.perf_counter() - began)
+            if _failing(memo[candidate][0], prop) and len(candidate) < len(replay.base):
                 replay.rebase(candidate)
-        return memo[candidate]
+        return _failing(memo[candidate][0], prop)
 
-    best = tuple(shown)
+    best = shown
     try:
         if not safety:
             best = _shortest_prefix(best, fails, deadline)
         best = _without_actors(best, fails, deadline)
+        best = ddmin(best, fails, max_tests, deadline)
     except _Budget:
         pass
-    if not (deadline is not None and time.perf_counter() >= deadline):
-        best = ddmin(best, fails, max_tests, deadline)
-    return judge(best)
+    failing = [c for c, (v, _) in memo.items() if _failing(v, prop)]
+    best = min(failing, key=len)
+    return memo[best]
+
+
+def _failing(violation: Violation | None, prop: str) -> bool:
+    return violation is not None and violation.property == prop
 
 
 def _check_time(deadline: float | None) -> None:

@@ -286,5 +286,6 @@ def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, reco
         found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests,
                                     config.shrink_deadline(timer.began))
         assert found is not None, "the recorded trace no longer fails on replay: the model is not deterministic"
-        stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(recorder.trace))
+        stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(recorder.trace),
+                             found_after=stats.seconds)
     return EngineResult("hypothesis", ExitReason.VIOLATION, found, trace, stats)

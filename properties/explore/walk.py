@@ -284,5 +284,5 @@ def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: flo
         assert violation is not None, "the walk's trace no longer fails on replay: the model is not deterministic"
     note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
     seconds = stats.seconds + time.perf_counter() - shrinking
-    stats = attrs.evolve(stats, seconds=seconds, shrunk_from=len(failure.trace), note=note)
+    stats = attrs.evolve(stats, seconds=seconds, shrunk_from=len(failure.trace), note=note, found_after=stats.seconds)
     return EngineResult("walk", ExitReason.VIOLATION, violation, trace, stats)

@@ -12,22 +12,12 @@ from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import run
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.explore.catalogue import USER_SCENARIOS
 from kubeprop.properties.explore.engine import EngineConfig
 
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
 
-# variant → (scenario, the properties that catch it)
-REACH: dict[str, tuple[str, tuple[str, ...]]] = {
-    "rs-no-expectations": ("web", ("replicaset-no-overcreation",)),
-    "endpoints-terminating": ("web", ("endpoints-ready-pods",)),
-    "endpoints-liveness": ("web", ("endpoints-ready-pods",)),
-    "nodelifecycle-crash": ("web", ("pods-on-unknown-nodes-not-ready", "endpoints-match-ready-pods")),
-    "rollout-fencepost": ("web-rollout", ("deployments-complete",)),
-    "sts-split-brain": ("db", ("one-running-pod-per-identity", "read-write-once-volume-on-one-node")),
-    "watch-time-travel": ("db-failover", ("one-running-pod-per-identity", "resource-versions-monotonic")),
-    "scheduler-ignores-taints": ("tainted", ("bindings-respect-hard-constraints", "scheduler-decisions-sound")),
-    "dual-scheduler": ("tight", ("node-not-overcommitted", "scheduler-decisions-sound")),
-}
+REACH = USER_SCENARIOS
 SLOW = {"watch-time-travel", "nodelifecycle-crash"}
 """Found within the budget, but after several seconds: in the slow suite."""
 
