@@ -53,6 +53,9 @@ class CheckReport:
     counterexample: Counterexample | None = attrs.field(default=None, repr=False)
     path: Path | None = None
     note: str = ""
+    found_after: float | None = None
+    """Seconds from the call until the violation was found (loading included; shrinking and
+    recording it not), when the engine says."""
 
     @property
     def complete(self) -> bool:
@@ -66,9 +69,10 @@ class CheckReport:
 
 
 def check(scenario: Scenario | Path | str | None = None, properties: Iterable[str | Property] | None = None, *,
-          engine: str = "portfolio", budget: float | None = 60.0, bounds: Bounds | None = None, variant: str | None = None,
-          parameters: Mapping[str, Any] | None = None, seed: int = 0, action_filter: ActionFilter | None = None,
-          config: EngineConfig | None = None, save_to: Path | str | None = None) -> CheckReport:
+          engine: str = "portfolio", budget: float | None = 60.0, bounds: Bounds | None = None,
+          variant: str | None = None, parameters: Mapping[str, Any] | None = None, seed: int = 0,
+          action_filter: ActionFilter | None = None, config: EngineConfig | None = None,
+          save_to: Path | str | None = None) -> CheckReport:
     """Run `engine` on a scenario (a Scenario, a path, or None for FeastFlow) and report.
 
     `engine`: a name in `ENGINES`; the default, `portfolio`, runs every engine in turns and stops
@@ -87,9 +91,12 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
         budget = max(0.0, budget - recording_reserve(budget) - (time.perf_counter() - began))
     cfg = configure(config, properties=properties, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
+    engine_began = time.perf_counter() - began
     result = run_engine(engine, model, start, cfg)
-    report = CheckReport(engine, result.exit_reason, model, getattr(result, "stats", None), result.violation,
-                         tuple(result.trace))
+    stats = getattr(result, "stats", None)
+    found = getattr(stats, "found_after", None)
+    report = CheckReport(engine, result.exit_reason, model, stats, result.violation, tuple(result.trace),
+                         found_after=None if found is None else engine_began + found)
     if result.violation is None:
         return report
     try:

@@ -103,7 +103,7 @@ class FairPolicy:
 
     def default(self, act: Action) -> bool:
         """True if the fair run may take `act` at all (progress, not avoided, recoveries as asked)."""
-        if isinstance(act, self.avoid) or isinstance(act, Tick):
+        if isinstance(act, (self.avoid, Tick)):
             return False
         if not self.recover and is_recovery(act):
             return False

@@ -291,16 +291,21 @@ _RULES: dict[type[Any], Rule] = {
     act_mod.DropWatch: _drop_watch,
     act_mod.FailNextRequest: _fail_next,
 }
-for _kind in (kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.RestartContainer, kubelet_mod.ContainerExit,
-              kubelet_mod.KillPod, kubelet_mod.StopGracefully, kubelet_mod.SigKillPod, kubelet_mod.CleanupOrphan,
-              kubelet_mod.MemoryPressure):
-    _RULES[_kind] = _kubelet_local
-for _kind in (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination, kubelet_mod.UpdateNodeStatus):
-    _RULES[_kind] = _kubelet_write
-_KUBELET = frozenset(k for k, rule in _RULES.items() if rule in (_kubelet_local, _kubelet_write))
-_NODELIFECYCLE = frozenset((nodelifecycle.StartNodeLifecycle, nodelifecycle.MarkNodeUnknown,
-                            nodelifecycle.MarkPodsNotReady, nodelifecycle.SyncNoScheduleTaints, nodelifecycle.TaintNode,
-                            nodelifecycle.UntaintNode, nodelifecycle.ScheduleTaintEviction, nodelifecycle.TaintEvictPod))
+_KUBELET_LOCAL: tuple[type[Any], ...] = (
+    kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.RestartContainer, kubelet_mod.ContainerExit,
+    kubelet_mod.KillPod, kubelet_mod.StopGracefully, kubelet_mod.SigKillPod, kubelet_mod.CleanupOrphan,
+    kubelet_mod.MemoryPressure,
+)
+_KUBELET_WRITES: tuple[type[Any], ...] = (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination,
+                                          kubelet_mod.UpdateNodeStatus)
+_RULES.update({kind: _kubelet_local for kind in _KUBELET_LOCAL})
+_RULES.update({kind: _kubelet_write for kind in _KUBELET_WRITES})
+_KUBELET = frozenset((*_KUBELET_LOCAL, *_KUBELET_WRITES))
+_NODELIFECYCLE: frozenset[type[Any]] = frozenset((
+    nodelifecycle.StartNodeLifecycle, nodelifecycle.MarkNodeUnknown, nodelifecycle.MarkPodsNotReady,
+    nodelifecycle.SyncNoScheduleTaints, nodelifecycle.TaintNode, nodelifecycle.UntaintNode,
+    nodelifecycle.ScheduleTaintEviction, nodelifecycle.TaintEvictPod,
+))
 
 
 def actor(act: Action) -> str:
@@ -341,5 +346,4 @@ def component_of(act: Action) -> str:
     return ""
 
 
-for _kind in _NODELIFECYCLE:
-    _RULES[_kind] = _nodelifecycle
+_RULES.update({kind: _nodelifecycle for kind in _NODELIFECYCLE})

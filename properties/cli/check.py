@@ -38,7 +38,7 @@ ENGINE_ORDER = ("bfs", "walk", "hypothesis")
 ENGINES = ("portfolio", "around", "faults", "pct", *ENGINE_ORDER)
 """`--engine` choices (besides `all`); the default is the portfolio."""
 CHECKS_CONVERGENCE = {name: True for name in ENGINES}
-DEFAULT_DEPTH: int = attrs.fields(EngineConfig).max_depth.default
+DEFAULT_DEPTH: int = EngineConfig().max_depth
 
 
 
@@ -153,7 +153,8 @@ def _part_lines(report: CheckReport, timing: bool) -> list[str]:
     out = []
     for part in getattr(report.stats, "parts", ()):
         used = f", {part.stats.seconds:.1f} s" if timing else ""
-        note = f" ({part.stats.note})" if part.stats.note and part.violation is not None else ""
+        shown = part.violation is not None or part.stats.note == "not started"
+        note = f" ({part.stats.note})" if part.stats.note and shown else ""
         out.append(f"    {part.engine:<11} {part.exit_reason}{_figures(part.stats)}{used}{note}")
     return out
 
@@ -172,6 +173,8 @@ def render(run: CheckRun, out: TextIO, timing: bool = True) -> None:
         if timing and report.stats is not None:
             s = report.stats
             out.write(f"  {'':<11} time: {s.seconds:.1f} s ({s.steps_per_second:,.0f} steps/s)\n")
+            if report.found_after is not None:
+                out.write(f"  {'':<11} time: found after {report.found_after:.1f} s, then shrunk\n")
         for line in _part_lines(report, timing):
             out.write(line + "\n")
     for report in run.reports:

@@ -12,13 +12,14 @@ Here the threads are the cluster's *actors* (`actor`): each informer watch (comp
 resource), each controller, each scheduler instance, each kubelet, node lifecycle, the user's
 workload, the clock, and each kind of fault on each target. Run i uses depth d = 1 + i mod 3 and
 draws everything from `random.Random(seed * 1_000_003 + i)`, so a run is the same in every
-process. Two departures from the paper keep runs from stalling in a cluster, where some actors
+process. Three departures from the paper keep runs from stalling in a cluster, where some actors
 never finish: the clock, faults and bad luck (a failing probe, memory pressure) drop to the
 lowest priority once they acted, so they act again only when nothing else can (time passes when
-the cluster is quiet, as in the fair run); and when the highest actor has several enabled actions
-one is drawn at random; and an actor whose action changed nothing in the store and is enabled
-again (a write refused because its cache is stale) yields like a work queue's back-off. The guarantee therefore holds for orderings among the control plane's
-actors; faults and time are sampled as in the fair run. Safety properties are checked on every
+the cluster is quiet, as in the fair run); when the highest actor has several enabled actions one
+is drawn at random; and an actor whose action changed nothing in the store and is enabled again
+(a write refused because its cache is stale) yields, like a work queue's back-off. The guarantee
+therefore holds for orderings among the control plane's actors; faults and time are sampled as in
+the fair run. Safety properties are checked on every
 state; at the end of a run (k = `max_depth` steps, or nothing enabled) the cluster quiesces and
 the convergence properties are judged where its fair continuations settle.
 """

@@ -16,8 +16,8 @@ The budget is a hard wall-clock bound on the whole call: every member checks it,
 running when it passes stops within one step (Hypothesis included: its rules become no-ops), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
 seconds each member ran and how far it got; `stats.note` names the member that found the
-violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A violation found (and shrunk) before the budget ends is the same for the same seed on
-any machine.
+violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A
+violation found (and shrunk) before the budget ends is the same for the same seed on any machine.
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def _summary(members: tuple[Member, ...], results: dict[str, EngineResult], spen
     and every member's figures as `stats.parts` (`time-bound` for those still running)."""
     parts = tuple(
         attrs.evolve(results[m.name], stats=attrs.evolve(results[m.name].stats, seconds=spent[m.name]))
-        if m.name in results else EngineResult(m.name, ExitReason.TIME_BOUND, stats=EngineStats(spent[m.name], 0))
+        if m.name in results else EngineResult(m.name, ExitReason.TIME_BOUND,
+                                               stats=EngineStats(0.0, 0, note="not started"))
         for m in members
     )
     steps = sum(p.stats.steps for p in parts)

@@ -190,9 +190,9 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
     violation, the shortest prefix whose fair continuation still fails (binary search: the
     continuation does what the rest of the trace did, if the rest was fair); then, actor by actor
     (`footprint.actor`: a controller, an informer watch, a kubelet…), all of its actions at once."""
-    if known is not None and known.property == prop:
-        found, shown = known, tuple(trace)
-    else:
+    found: Violation | None = known
+    shown = tuple(trace)
+    if known is None or known.property != prop:
         found, shown = judge(trace)
     if found is None or found.property != prop:
         return found, shown

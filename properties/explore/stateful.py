@@ -27,14 +27,14 @@ from typing import Any, ClassVar
 
 import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, note, seed, settings
-from hypothesis.errors import Flaky
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.model.cluster.incremental import memoised
 from kubeprop.properties.explore.engine import (
     ActionFilter,
     ActiveTimer,

@@ -26,9 +26,9 @@ from collections.abc import Generator, Iterator
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.model.cluster.incremental import memoised
 from kubeprop.properties.explore.engine import (
     ActionFilter,
     ActiveTimer,

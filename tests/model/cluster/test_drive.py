@@ -83,5 +83,5 @@ def test_properties_that_need_recovery_are_not_judged_without_it() -> None:
     node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
     state = step(model, step(model, state, Partition(node)), Quiesce())
     assert settled_violation(model, state, select(kind="convergence")) is None
-    without = [run for recovers, run in continuations(model, state) if not recovers][0]
+    without = next(run for recovers, run in continuations(model, state) if not recovers)
     assert select(["workloads-ready"])[0](model, without.state) is not None  # it would fail, were it judged
