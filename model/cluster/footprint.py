@@ -54,6 +54,8 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, KUBELE
 
 ALL = "*"
 """The token that stands for every part of the state."""
+PAIRS_KEPT = 20_000
+"""Independence verdicts remembered per model before the memo is cleared (bounded memory)."""
 KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.next_timer}
 """The timers `Tick`'s footprint accounts for."""
 
@@ -108,7 +110,7 @@ class Footprints:
         found = self.pairs.get((a, b))
         if found is None:
             found = a != b and not self.of(a).conflicts(self.of(b))
-            if len(self.pairs) >= 200_000:
+            if len(self.pairs) >= PAIRS_KEPT:
                 self.pairs.clear()
             self.pairs[(a, b)] = found
         return found

@@ -22,8 +22,9 @@ from kubeprop.properties.registry import Property, Violation
 
 KEEP = 4
 """Verdicts per property checked by identity before the by-value lookup."""
-LIMIT = 50_000
-"""Verdicts kept per property before its memo is cleared (bounded memory)."""
+LIMIT = 4096
+"""Verdicts kept per property before its memo is cleared (bounded memory: each keeps the parts of
+a state it was computed from alive)."""
 
 PartsFn = Callable[[ClusterState], tuple[Any, ...]]
 

@@ -44,6 +44,7 @@ from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Property, Violation
 
 Sleep = frozenset[Action]
+NO_SLEEP: Sleep = frozenset()
 Entry = tuple[ClusterState, int, Sleep, "frozenset[Action] | None"]
 """A frontier entry: state, depth, sleep set, and (when explored again) the only actions to take."""
 
@@ -67,8 +68,9 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
     footprints = Footprints(model)
     checker = Checker(model, tuple(properties))
     settled = tuple(convergence)
-    sleeps: dict[int, Sleep] = {hash(start): frozenset()}
+    sleeps: dict[int, Sleep] = {hash(start): NO_SLEEP}
     depths: dict[int, int] = {hash(start): 0}
+    interned: dict[Sleep, Sleep] = {NO_SLEEP: NO_SLEEP}
     parents: dict[int, tuple[int, Action] | None] = {hash(start): None}
     frontier: deque[Entry] = deque([(start, 0, frozenset(), None)])
     generated, depth_seen, last_report = 1, 0, began
@@ -113,6 +115,7 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
                 if only is not None and act not in only:
                     continue
                 child_sleep = frozenset(b for b in awake if footprints.independent(act, b))
+                child_sleep = interned.setdefault(child_sleep, child_sleep)  # one object per distinct set
                 awake.add(act)
                 nxt = step(model, state, act)
                 generated += 1
