@@ -1,8 +1,9 @@
 """The Hypothesis engine: a `RuleBasedStateMachine` over the cluster's action space.
 
-One rule draws an index into `actions(model, state)` (the enabled actions, in their
-deterministic order) and takes that action, so the machine is deterministic given Hypothesis'
-choices and shrinking moves towards fewer steps and earlier-listed actions. An `@invariant()`
+One rule draws an action with `sampled_from` over `actions(model, state)` (the enabled actions,
+in their deterministic order) and takes it, so the machine is deterministic given Hypothesis'
+choices, shrinking moves towards fewer steps and earlier-listed actions, and a falsifying example
+prints each action (`action=Deliver(...)`), not an index. An `@invariant()`
 checks the safety properties on every state; `teardown` — the final phase of every run —
 quiesces the cluster (`Quiesce` if enabled) and checks the convergence properties where a fair,
 fault-free continuation settles (`settled_violation`).
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import HealthCheck, Phase, Verbosity, note, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -139,14 +140,14 @@ class ClusterMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def take_action(self, data: st.DataObject) -> None:
-        """Take one enabled action, chosen by index (a no-op when none is enabled or time is up)."""
+        """Take one enabled action, drawn with `sampled_from` over the enabled actions in their
+        deterministic order (a no-op when none is enabled; `BudgetSpent` once time is up)."""
         recorder = type(self).recorder
         self._budget()
         enabled = self.enabled()
         if not enabled:
             return
-        act = enabled[data.draw(st.integers(0, len(enabled) - 1), label="action")]
-        note(str(act))
+        act = data.draw(st.sampled_from(enabled), label="action")  # a falsifying example prints the action
         self.state = step(self.cluster, self.state, act)
         self.trace.append(act)
         if recorder is not None:
