@@ -33,8 +33,8 @@ import gc
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import attrs
 

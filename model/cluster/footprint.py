@@ -408,7 +408,7 @@ def _stand_in(kind: type[Action], values: dict[str, Any]) -> Action:
     """An instance of `kind` with the given target fields and `WILDCARD` elsewhere (built without
     `__init__`, which would validate the fields)."""
     obj = object.__new__(kind)
-    for field in attrs.fields(kind):
+    for field in attrs.fields(kind):  # type: ignore[arg-type]
         object.__setattr__(obj, field.name, values.get(field.name, WILDCARD))
     return obj
 
@@ -452,9 +452,9 @@ def addon_kinds_possible(model: ClusterModel) -> bool:
     """True if the model may take an action of a kind without a footprint rule (`EVERYTHING`): the
     HPA controller, the descheduler, environment rules or changes, maintenance, etcd restores,
     overload."""
-    from kubeprop.model.cluster import environment
     from kubeprop.model.descheduler.component import policy
+    from kubeprop.model.state.metrics import rules
 
     budget = model.budget
-    return (hpa.uses_hpa(model) or policy(model) is not None or bool(environment.rules(model))
+    return (hpa.uses_hpa(model) or policy(model) is not None or bool(rules(model))
             or any(getattr(budget, k) for k in ("maintenance", "usage_change", "etcd_restore", "overload")))

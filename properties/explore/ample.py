@@ -152,7 +152,7 @@ class AmpleSets:
             assert seed is not None
             reached = self._closure(seed, alive)
             chosen = {k for k in keys if k in reached}
-            if len(chosen) < len(set(keys)) and not any(self.visible[k] for k in chosen):  # type: ignore[index]
+            if len(chosen) < len(set(keys)) and not any(self.visible[k] for k in chosen):
                 candidate = tuple(a for a, k in zip(enabled, keys, strict=True) if k in reached)
                 if len(candidate) < len(best):
                     best = candidate

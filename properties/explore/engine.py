@@ -116,7 +116,7 @@ class EngineConfig:
     - `shrink_seconds`: wall-clock cap on shrinking (None: a fifth of the budget, at least one
       second; no cap without a budget); shrinking never outlasts the budget either.
     - `start_method`: multiprocessing start method (None: fork where available, else spawn).
-    - `reduction`: partial-order reduction in the BFS (sleep sets; `por.py`); False: full search.
+    - `reduction`: partial-order reduction in the BFS (sleep sets and ample sets; `por.py`); False: full search.
     - `deviations`: the largest number of deviations from the fair run `run_around_fair` tries.
     """
 

@@ -1,4 +1,4 @@
-"""Partial-order reduction for the breadth-first search: sleep sets with state caching.
+"""Partial-order reduction for the breadth-first search: sleep sets with state caching, and ample sets.
 
 Two actions that are independent (`kubeprop.model.cluster.footprint`: neither writes what the
 other reads or writes) commute: taking them in either order from a state reaches the same state,
@@ -21,10 +21,10 @@ which is where a breadth-first search spends its time (`step` on each one); the 
 (`benchmarks/bench_engines.py`) reports the reduction factor, and
 `tests/properties/explore/test_por.py` compares full and reduced searches state by state.
 
-Persistent (ample) sets, which would also prune states, are not used: their conditions need a
-static over-approximation of every action that could become enabled later, and in this model
-faults (enabled until `Quiesce`), `Tick` (which reads every timer) and properties that read
-caches and queues make them hold almost nowhere; see docs/engines.md.
+Ample (persistent) sets (`ample.py`) also prune states where the checked properties' visibility
+allows: a state is expanded with its ample set less its sleep set, and fully when an ample
+successor was already known (the cycle proviso for breadth-first search). States expanded with an
+ample set remember it, so exploring one again for actions that were asleep stays within it.
 """
 
 from __future__ import annotations

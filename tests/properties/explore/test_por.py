@@ -14,9 +14,9 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
-from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, allow, match, run_bfs
-from kubeprop.properties.explore.por import reduced_bfs, reduced_bfs_steps
+from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, allow, run_bfs
 from kubeprop.properties.explore.incremental import parts_function
+from kubeprop.properties.explore.por import reduced_bfs, reduced_bfs_steps
 from kubeprop.properties.registry import Property, select
 
 DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
