@@ -75,6 +75,10 @@ class Overload:
     since: int
     starved: frozenset[str] = frozenset()
 
+    def __str__(self) -> str:
+        starved = f"; starved: {', '.join(sorted(self.starved))}" if self.starved else ""
+        return f"flood by {', '.join(self.clients)} since {self.since} s{starved}"
+
     def heartbeats_refused(self) -> frozenset[str]:
         """The nodes whose heartbeats are starved."""
         return frozenset(c[len(HEARTBEATS):] for c in self.starved if c.startswith(HEARTBEATS))
@@ -85,10 +89,14 @@ class StartOverload(Action):
     """`overloadClients` flood the API server (their priority level, or with max-in-flight every
     seat)."""
 
+    LANE = "faults"
+
 
 @attrs.frozen(order=True)
 class EndOverload(Action):
     """The flood stops; heartbeats it stopped resume."""
+
+    LANE = "faults"
 
 
 @attrs.frozen(order=True)
@@ -96,6 +104,8 @@ class Starve(Action):
     """Max-in-flight: a client loses every race for a seat until the flood ends — a component
     (`scheduler`, `controller-manager`, `kubelet/<node>`) or a node's heartbeats
     (`heartbeats/<node>`: the node lifecycle controller then sees a silent node)."""
+
+    LANE = "faults"
 
     client: str
 
