@@ -239,7 +239,7 @@ CLUSTER_FIELDS = ("clock", "partitioned", "down", "heartbeat_lost", "armed_failu
 def _cluster_view(state: ClusterState) -> dict[str, Any]:
     """The cluster fields shown as changes; an API server flood and an etcd backup as one line each."""
     view = {f: getattr(state, f) for f in CLUSTER_FIELDS}
-    for name, value in (("overload", state.overload), ("etcd backup", state.etcd_backup)):
+    for name, value in (("overload", state.overload), ("etcd_backup", state.etcd_backup)):
         if value is not None:
             view[name] = str(value)
     return view
