@@ -153,6 +153,7 @@ def test_the_flooded_level_borrows_the_seats_other_levels_lend() -> None:
         model = _model(apfBorrowing=borrowing)
         refused = refusal(model, _flooded(model), BATCH_LIST.user, BATCH_LIST, "")
         assert refused is not None and refused.code == 429
-        assert f"priority level workload-low ({seats} seats, all held by the flood's 1-seat requests)" in refused.message
+        held = f"priority level workload-low ({seats} seats, all held by the flood's 1-seat requests)"
+        assert held in refused.message
     model = _model(apfBorrowing=False)  # fixed limits: the other levels are as isolated as with borrowing
     assert refusal(model, _flooded(model), "", heartbeat_request("worker-1"), kubelet("worker-1")) is None
