@@ -73,7 +73,8 @@ NO_EVICTION_FOR_THROTTLED_HEARTBEATS: Property = as_property(
     "safety", _evicted_for_throttling)
 
 OVERLOAD_PROPERTIES: tuple[Property, ...] = tuple(
-    register_opt_in(attrs.evolve(p, source=__name__))
+    register_opt_in(attrs.evolve(p, source=__name__), "overload")
     for p in (SYSTEM_FLOWS_NOT_STARVED, NO_EVICTION_FOR_THROTTLED_HEARTBEATS))
-"""Opt-in built-ins: checked when named (`kubeprop check --property NAME`), not by default
-(docs/properties.md). `source` is this module, so they pickle by reference for worker processes."""
+"""Opt-in built-ins: checked when named (`kubeprop check --property NAME`), and by default only on
+scenarios whose fault budget has `overload` (docs/properties.md). `source` is this module, so they
+pickle by reference for worker processes."""

@@ -89,13 +89,20 @@ def _by_reference(source: str, name: str) -> Property:
 PROPERTIES: dict[str, Property] = {}
 
 OPT_IN: dict[str, Property] = {}
-"""Built-in properties outside the default set: checked only when named (`--property NAME`).
+"""Built-in properties outside the default set: checked when named (`--property NAME`), or by
+default on a scenario whose fault budget enables their fault (`OPT_IN_FAULT`).
 `kubeprop.properties.overload` and `kubeprop.properties.restore` fill it (docs/properties.md)."""
 
+OPT_IN_FAULT: dict[str, str] = {}
+"""Opt-in property name → the `FaultBudget` field that brings it into a scenario's default set."""
 
-def register_opt_in(prop: Property) -> Property:
-    """Add a built-in property that a check covers only when it is named."""
+
+def register_opt_in(prop: Property, fault: str = "") -> Property:
+    """Add a built-in property that a check covers only when it is named, or when the scenario
+    allows at least one fault of kind `fault`."""
     OPT_IN[prop.name] = prop
+    if fault:
+        OPT_IN_FAULT[prop.name] = fault
     return prop
 
 

@@ -71,6 +71,8 @@ NO_FORGOTTEN_OWNER_WRITES: Property = as_property(
     "safety", _forgotten_owner_writes)
 
 RESTORE_PROPERTIES: tuple[Property, ...] = tuple(
-    register_opt_in(attrs.evolve(p, source=__name__)) for p in (NO_ORPHAN_PODS_RUNNING, NO_FORGOTTEN_OWNER_WRITES))
-"""Opt-in built-ins: checked when named (`kubeprop check --property NAME`), not by default
-(docs/properties.md). `source` is this module, so they pickle by reference for worker processes."""
+    register_opt_in(attrs.evolve(p, source=__name__), "etcd_restore")
+    for p in (NO_ORPHAN_PODS_RUNNING, NO_FORGOTTEN_OWNER_WRITES))
+"""Opt-in built-ins: checked when named (`kubeprop check --property NAME`), and by default only on
+scenarios whose fault budget has `etcdRestore` (docs/properties.md). `source` is this module, so they
+pickle by reference for worker processes."""

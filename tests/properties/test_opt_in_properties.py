@@ -35,3 +35,17 @@ def test_check_by_name_finds_a_starved_system_flow(tmp_path: Path, capsys: pytes
     assert code == 1
     assert "system-flows-not-starved" in capsys.readouterr().out
     assert list(tmp_path.glob("system-flows-not-starved-*.json"))
+
+
+def test_a_scenario_enabling_the_fault_checks_its_properties_by_default() -> None:
+    from kubeprop.model.scenario.load import load_scenario
+    from kubeprop.properties.modules import checked_properties
+
+    def names(scenario: str) -> set[str]:
+        return {p.name for p in checked_properties(load_scenario(DATA / scenario))}
+
+    assert set(OPT_IN[:2]) <= names("overload.yaml") and not set(OPT_IN[2:]) & names("overload.yaml")
+    assert set(OPT_IN[2:]) <= names("restore.yaml") and not set(OPT_IN[:2]) & names("restore.yaml")
+    assert not set(OPT_IN) & names("web.yaml")
+    assert {p.name for p in checked_properties(load_scenario(DATA / "restore.yaml"), ["no-orphan-pods-running"])} \
+        == {"no-orphan-pods-running"}
