@@ -7,7 +7,8 @@
   node that is up and reachable and whose heartbeats only the flood stopped.
 
 Convergence once the flood ends is the registered convergence properties, judged where the fair
-continuation (which takes `EndOverload`) settles. Not registered: pass `OVERLOAD_PROPERTIES`.
+continuation (which takes `EndOverload`) settles. Opt-in (`registry.OPT_IN`): checked when named,
+or by default on a scenario whose fault budget has `overload`.
 """
 
 from __future__ import annotations

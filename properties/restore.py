@@ -12,8 +12,8 @@ backup (`kubeprop.model.cluster.restore`).
 
 With the convergence properties of `kubeprop.properties.convergence` (the restored Deployments
 complete, workloads ready, endpoints right) they say "the cluster converges to the restored
-desired state". They are not registered (the default property table stays as it is): pass
-`RESTORE_PROPERTIES` to an engine or `check`.
+desired state". They are opt-in (`registry.OPT_IN`): checked when named (`kubeprop check
+--property NAME`), or by default on a scenario whose fault budget has `etcdRestore`.
 """
 
 from __future__ import annotations
