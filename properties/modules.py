@@ -121,7 +121,8 @@ def checked_properties(scenario: Scenario, names: Sequence[str] | None = None,
     scenario's `properties:` and the `modules` given (`--properties`)."""
     select([])  # imports the built-in properties, opt-in ones included
     faults = scenario.spec.faults
-    extra = [p for name, p in OPT_IN.items() if names is None and getattr(faults, OPT_IN_FAULT.get(name, ""), 0)]
+    enabled = {name for name, kind in OPT_IN_FAULT.items() if int(getattr(faults, kind, 0))}
+    extra = [p for name, p in OPT_IN.items() if names is None and name in enabled]
     extra += scenario_properties(scenario)
     for ref in modules:
         extra.extend(load_properties(ref))
