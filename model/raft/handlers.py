@@ -128,9 +128,9 @@ def _on_heartbeat_resp(d: Draft, m: Msg) -> None:
     the pending ReadIndex request with this context."""
     s = m[2]
     pending = d.reads[s]
-    if d.role[s] != LEADER or pending is None or pending[0] != ("r", m[4]):
+    if d.role[s] != LEADER or not pending or pending[0] != ("r", m[4]):
         return
-    d.reads[s] = (pending[0], pending[1], pending[2], pending[3] | (1 << m[1]))
+    d.reads[s] = (pending[0], pending[1], pending[2], pending[3] | (1 << m[1]))  # type: ignore[misc]
 
 
 _HANDLERS: dict[int, Callable[[Draft, Msg], None]] = {

@@ -8,9 +8,12 @@ the properties read (`lead_log`, `committed`) cannot be bypassed.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from kubeprop.model.raft.state import (
     FOLLOWER,
     LEADER,
+    NO_READ,
     NONE,
     Event,
     Log,
@@ -22,65 +25,105 @@ from kubeprop.model.raft.state import (
 )
 
 
+_LAZY = ("term", "role", "vote", "lead", "log", "commit", "votes", "next", "match", "lead_log", "reads")
+"""The per-server fields a `Draft` copies into lists on first touch."""
+_INDEX = {name: i for i, name in enumerate(RaftState._fields)}
+
+
+Bag = tuple[tuple[Msg, int], ...]
+"""The network: (message, copies) pairs sorted by message, as `RaftState.msgs` holds it."""
+
+
+def bag_send(config: RaftConfig, bag: Bag, m: Msg) -> Bag:
+    """The bag with one more copy of `m`; beyond `max_copies` copies of it or `max_msgs` in
+    flight the send is lost (the network may lose any message anyway) and the bag is unchanged."""
+    i = bisect_left(bag, (m,))
+    count = bag[i][1] if i < len(bag) and bag[i][0] == m else 0
+    if count >= config.max_copies:
+        return bag
+    if config.max_msgs is not None and (len(bag) if config.max_copies == 1 else sum(c for _, c in bag)) \
+            >= config.max_msgs:
+        return bag
+    if count:
+        return (*bag[:i], (m, count + 1), *bag[i + 1:])
+    return (*bag[:i], (m, 1), *bag[i:])
+
+
+def bag_discard(bag: Bag, m: Msg) -> Bag:
+    """The bag with one copy of `m` (which must be in it) taken out."""
+    i = bisect_left(bag, (m,))
+    count = bag[i][1]
+    if count <= 1:
+        return (*bag[:i], *bag[i + 1:])
+    return (*bag[:i], (m, count - 1), *bag[i + 1:])
+
+
+def bag_duplicate(bag: Bag, m: Msg) -> Bag:
+    """The bag with one more copy of `m` (which must be in it); the caller checks the bounds."""
+    i = bisect_left(bag, (m,))
+    return (*bag[:i], (m, bag[i][1] + 1), *bag[i + 1:])
+
+
 class Draft:
-    """A mutable copy of a RaftState for one transition (per-server fields as lists, the network
-    bag as a dict made on first touch); `freeze` makes the new state."""
+    """A mutable copy of a RaftState for one transition, made copy-on-touch: a per-server field
+    becomes a list the first time a rule reads or writes it (the bag is an immutable `Bag`); `freeze`
+    builds the new state from the touched fields and shares every other one (and every touched
+    one that ended up equal) with the old state."""
+
+    term: list[int]
+    role: list[Role]
+    vote: list[int]
+    lead: list[int]
+    log: list[Log]
+    commit: list[int]
+    votes: list[int]
+    next: list[tuple[int, ...]]
+    match: list[tuple[int, ...]]
+    lead_log: list[Log]
+    reads: list[PendingRead]
 
     def __init__(self, config: RaftConfig, s: RaftState) -> None:
         self.config = config
         self.state = s
-        self.term = list(s.term)
-        self.role: list[Role] = list(s.role)
-        self.vote = list(s.vote)
-        self.lead = list(s.lead)
-        self.log: list[Log] = list(s.log)
-        self.commit = list(s.commit)
-        self.votes = list(s.votes)
-        self.next = list(s.next)
-        self.match = list(s.match)
         self.down = s.down
         self.cut = s.cut
-        self._bag: dict[Msg, int] | None = None
         self.elected = s.elected
         self.committed = s.committed
-        self.lead_log: list[Log] = list(s.lead_log)
         self.history: tuple[Event, ...] = s.history
-        self.reads: list[PendingRead | None] = list(s.reads)
+        self.msgs: Bag = s.msgs
+        self._touched: list[str] = []
 
-    @property
-    def msgs(self) -> dict[Msg, int]:
-        """The network bag, message → copies."""
-        if self._bag is None:
-            self._bag = dict(self.state.msgs)
-        return self._bag
+    def __getattr__(self, name: str) -> list[object]:
+        """First touch of a per-server field: copy it into a list."""
+        if name not in _LAZY:
+            raise AttributeError(name)
+        value = list(getattr(self.state, name))
+        self.__dict__[name] = value
+        self._touched.append(name)
+        return value
 
     def freeze(self) -> RaftState:
         """The new state."""
-        msgs = self.state.msgs if self._bag is None else tuple(sorted(self._bag.items()))
-        return RaftState(
-            tuple(self.term), tuple(self.role), tuple(self.vote), tuple(self.lead), tuple(self.log),
-            tuple(self.commit), tuple(self.votes), tuple(self.next), tuple(self.match), self.down,
-            self.cut, msgs, self.elected, self.committed, tuple(self.lead_log), self.history,
-            tuple(self.reads))
+        st = self.state
+        values = list(st)
+        fields = self.__dict__
+        for name in self._touched:
+            i = _INDEX[name]
+            new = tuple(fields[name])
+            if new != values[i]:
+                values[i] = new
+        values[9], values[10], values[11], values[12], values[13], values[15] = (
+            self.down, self.cut, self.msgs, self.elected, self.committed, self.history)
+        return RaftState._make(values)
 
     # --- the network -------------------------------------------------------------------------
     def send(self, m: Msg) -> None:
-        """Put a message in the network bag; beyond `max_copies` copies of it or `max_msgs` in
-        flight the send is lost (the network may lose any message anyway)."""
-        count = self.msgs.get(m, 0)
-        if count >= self.config.max_copies:
-            return
-        if self.config.max_msgs is not None and sum(self.msgs.values()) >= self.config.max_msgs:
-            return
-        self.msgs[m] = count + 1
+        """Put a message in the network bag (`bag_send`)."""
+        self.msgs = bag_send(self.config, self.msgs, m)
 
     def discard(self, m: Msg) -> None:
         """Take one copy of a message out of the network (received or lost)."""
-        count = self.msgs[m]
-        if count <= 1:
-            del self.msgs[m]
-        else:
-            self.msgs[m] = count - 1
+        self.msgs = bag_discard(self.msgs, m)
 
     # --- the log ------------------------------------------------------------------------------
     def last_index(self, s: int) -> int:
@@ -121,7 +164,7 @@ class Draft:
         self.votes[s] = 0
         self.next[s] = (0,) * n
         self.match[s] = (0,) * n
-        self.reads[s] = None
+        self.reads[s] = NO_READ
         self.lead_log[s] = ()
 
     def become_follower(self, s: int, term: int, lead: int) -> None:

@@ -18,16 +18,19 @@ import attrs
 from kubeprop.model.errors import InputError
 from kubeprop.model.raft.handlers import receive
 from kubeprop.model.raft.kv import Op, apply_log
-from kubeprop.model.raft.rules import Draft, popcount
+from kubeprop.model.raft.rules import Bag, Draft, bag_discard, bag_duplicate, bag_send, popcount
 from kubeprop.model.raft.state import (
+    AE,
     CANDIDATE,
     FOLLOWER,
     HB,
     LEADER,
+    NO_READ,
     NONE,
     RAFT_VARIANTS,
     RV,
     Event,
+    Msg,
     RaftAction,
     RaftConfig,
     RaftState,
@@ -76,7 +79,7 @@ def initial_state(config: RaftConfig) -> RaftState:
     down = sum(1 << s for s in config.initially_down)
     return RaftState((0,) * n, (FOLLOWER,) * n, (NONE,) * n, (NONE,) * n, ((),) * n, zeros, zeros,
                      (zeros,) * n, (zeros,) * n, down, 0, (), frozenset(), frozenset(), ((),) * n, (),
-                     (None,) * n)
+                     (NO_READ,) * n)
 
 
 def _count_calls(history: tuple[Event, ...], mode: str) -> int:
@@ -106,13 +109,13 @@ def _leader_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftA
         for op in range(1, len(config.ops) + 1):
             if not config.history or ("w", op) not in called:
                 yield RaftAction("ClientWrite", s, arg=op)
-    if config.read_path == "read-index" and config.reads and st.reads[s] is None \
+    if config.read_path == "read-index" and config.reads and not st.reads[s] \
             and _count_calls(st.history, "linearizable") < config.reads \
             and st.commit[s] > 0 and log[st.commit[s] - 1][0] == st.term[s]:
         for k in range(len(config.read_keys)):
             yield RaftAction("ReadIndex", s, arg=k)
     pending = st.reads[s]
-    if pending is not None and popcount(pending[3]) >= config.quorum_size:
+    if pending and popcount(pending[3]) >= config.quorum_size:
         yield RaftAction("ReadServe", s)
 
 
@@ -192,12 +195,21 @@ def _timeout(d: Draft, s: int, _a: RaftAction) -> None:
             d.send((RV, s, p, d.term[s], last, d.term_at(s, last)))
 
 
-def _send_append(d: Draft, s: int, a: RaftAction) -> None:
+def _append_msg(config: RaftConfig, st: RaftState, s: int, a: RaftAction) -> Msg:
     """`raft.go` sendAppend (probe state): prevIndex = Next−1, `a.arg` entries from Next (a
     nondeterministic batch size stands for MaxSizePerMsg), the leader's commit index."""
-    prev = d.next[s][a.peer] - 1
-    ents = d.log[s][prev:prev + a.arg]
-    d.send((2, s, a.peer, d.term[s], prev, d.term_at(s, prev), ents, d.commit[s]))
+    prev = st.next[s][a.peer] - 1
+    log = st.log[s]
+    return (AE, s, a.peer, st.term[s], prev, log[prev - 1][0] if prev > 0 else 0, log[prev:prev + a.arg],
+            st.commit[s])
+
+
+def _with_msgs(st: RaftState, msgs: Bag) -> RaftState:
+    """The state with only the network changed (every other field shared), or `st` itself when
+    the bag is unchanged (a lost send)."""
+    if msgs is st.msgs:
+        return st
+    return RaftState._make((*st[:11], msgs, *st[12:]))
 
 
 def _client_write(d: Draft, s: int, a: RaftAction) -> None:
@@ -229,10 +241,10 @@ def _read_index(d: Draft, s: int, a: RaftAction) -> None:
 def _read_serve(d: Draft, s: int, _a: RaftAction) -> None:
     """A quorum confirmed leadership: answer from the applied state (applied ≥ read index)."""
     pending = d.reads[s]
-    assert pending is not None
+    assert pending
     store = apply_log(d.config.ops, tuple(v for _, v in d.log[s][:d.commit[s]]))[0]
     d.history = (*d.history, ("ret", pending[0], store.get(pending[1])))
-    d.reads[s] = None
+    d.reads[s] = NO_READ
 
 
 def _read_local(d: Draft, s: int, a: RaftAction, mode: str) -> None:
@@ -250,7 +262,6 @@ def _crash(d: Draft, s: int, _a: RaftAction) -> None:
 
 _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
     "Timeout": _timeout,
-    "SendAppend": _send_append,
     "ClientWrite": _client_write,
     "ClientAck": _client_ack,
     "ReadIndex": _read_index,
@@ -266,17 +277,22 @@ _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
 
 
 def step(config: RaftConfig, st: RaftState, action: RaftAction) -> RaftState:
-    """The state after `action` (which must be enabled)."""
+    """The state after `action` (which must be enabled). The actions that change only the
+    network (SendAppend, Drop, Duplicate — most of the steps) build the new state directly; the
+    others run their rule on a `Draft`."""
+    kind, m = action.kind, action.msg
+    if m is not None:
+        if kind == "Drop":
+            return _with_msgs(st, bag_discard(st.msgs, m))
+        if kind == "Duplicate":
+            return _with_msgs(st, bag_duplicate(st.msgs, m))
+        d = Draft(config, st)
+        receive(d, m)
+        return d.freeze()
+    if kind == "SendAppend":
+        return _with_msgs(st, bag_send(config, st.msgs, _append_msg(config, st, action.server, action)))
     d = Draft(config, st)
-    if action.msg is not None:
-        if action.kind == "Receive":
-            receive(d, action.msg)
-        elif action.kind == "Drop":
-            d.discard(action.msg)
-        else:
-            d.msgs[action.msg] += 1
-    else:
-        _RULES[action.kind](d, action.server, action)
+    _RULES[kind](d, action.server, action)
     return d.freeze()
 
 
