@@ -296,6 +296,12 @@ def step(config: RaftConfig, st: RaftState, action: RaftAction) -> RaftState:
     return d.freeze()
 
 
+def next_states(config: RaftConfig, st: RaftState) -> list[RaftState]:
+    """The successor of every enabled action, in the order of `actions` (the explicit-state
+    engines identify an action by its index in this list)."""
+    return [step(config, st, a) for a in actions(config, st)]
+
+
 def successors(config: RaftConfig) -> Callable[[RaftState], Iterator[tuple[RaftAction, RaftState]]]:
     """The successor function for `kubeprop.properties.explore.bfs.search`."""
     def succ(st: RaftState) -> Iterator[tuple[RaftAction, RaftState]]:
@@ -305,4 +311,4 @@ def successors(config: RaftConfig) -> Callable[[RaftState], Iterator[tuple[RaftA
 
 
 __all__ = ["CANDIDATE", "FOLLOWER", "LEADER", "RaftConfig", "RaftConfigError", "RaftState", "actions",
-           "initial_state", "step", "successors", "validate", "with_variant"]
+           "initial_state", "next_states", "step", "successors", "validate", "with_variant"]

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from kubeprop.model.errors import InputError
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RAFT_VARIANTS, RaftConfig, describe
+from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe
 from kubeprop.model.raft.system import RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-depth", type=int)
     p.add_argument("--max-states", type=int)
     p.add_argument("--max-seconds", type=float, default=120.0)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes of the breadth-first search (same result for any number)")
     p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
@@ -114,6 +116,10 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
     out.write(f"\n{'result':<22}{'goal reached' if goal_hit else r.exit_reason}\n{'states generated':<22}{s.states}\n"
               f"{'distinct states':<22}{s.distinct}\n{'max depth':<22}{s.depth}\n"
               f"{'seconds':<22}{s.seconds:.2f}\n{'distinct states/s':<22}{s.states_per_second:.0f}\n")
+    if run.engine is not None:
+        e = run.engine
+        out.write(f"{'workers':<22}{e.workers}\n{'visited set':<22}{e.visited_bytes / 2**20:.1f} MiB "
+                  f"(fingerprints)\n{'peak memory':<22}{e.peak_rss / 2**20:.0f} MiB (RSS, summed over processes)\n")
     for c in checks:
         if c.name == found:
             verdict = "REACHED" if c.kind == "goal" else "VIOLATED"
@@ -135,7 +141,7 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
         final = r.final
         for srv in range(config.servers):
             log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
-            out.write(f"     {config.name(srv)}: {final.role[srv]} term {final.term[srv]} commit "
+            out.write(f"     {config.name(srv)}: {ROLE_NAMES[final.role[srv]]} term {final.term[srv]} commit "
                       f"{final.commit[srv]}{' DOWN' if not final.is_up(srv) else ''} log [{log}]\n")
 
 
@@ -146,7 +152,10 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         script = SCRIPTS[args.script] if args.script else ()
         out.write(_summary(config, args.variant) + "\n")
         out.write(f"checks: {', '.join(c.name for c in checks)}\n")
-        run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script)
+        if args.workers < 1:
+            raise RaftConfigError(f"--workers must be ≥ 1, got {args.workers}")
+        run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script,
+                      args.workers)
     except InputError as e:
         err.write(f"kubeprop raft: bad input: {e.args[0] if e.args else e}\n")
         return ExitCode.BAD_INPUT

@@ -1,7 +1,10 @@
-"""Exploring the Raft model with the generic BFS, and replaying scripted runs.
+"""Exploring the Raft model with the parallel explicit-state engine, and replaying scripted runs.
 
-`explore` runs `kubeprop.properties.explore.bfs.search` over `kubeprop.model.raft.system` checking the
-selected `RaftCheck`s. `replay_script` turns a scripted run (each step names an enabled action by
+`explore` runs `kubeprop.properties.explore.parallel.explore` over `kubeprop.model.raft.system`
+(`RaftSystem`: successors in the order of `actions`, `kubeprop.model.raft.fingerprint`) checking
+the selected `RaftCheck`s, on one or more worker processes; the visited set holds fingerprints
+only, and the result — counts and the shortest counterexample — is the one the single-threaded
+`bfs.search` gives, whatever the number of workers. `replay_script` turns a scripted run (each step names an enabled action by
 the start of its description) into a reachable state, so a search can start where a known
 scenario (e.g. Raft paper Figure 8 (c)) leaves off; the report then prints script + search as one
 trace.
@@ -14,10 +17,14 @@ from collections.abc import Sequence
 import attrs
 
 from kubeprop.model.errors import InputError
+from kubeprop.model.raft.fingerprint import fingerprint
 from kubeprop.model.raft.state import RaftAction, RaftConfig, RaftState, describe
-from kubeprop.model.raft.system import actions, initial_state, step, successors
-from kubeprop.properties.explore.bfs import Bounds, SearchResult, search
+from kubeprop.model.raft.system import actions, initial_state, next_states, step, successors
+from kubeprop.properties.explore.bfs import Bounds, Progress, SearchResult
+from kubeprop.properties.explore.parallel import ParallelResult, replay
+from kubeprop.properties.explore.parallel import explore as parallel_explore
 from kubeprop.properties.raft import RaftCheck, first_failure
+from kubeprop.properties.registry import Violation
 
 
 class ScriptError(InputError, ValueError):
@@ -25,11 +32,39 @@ class ScriptError(InputError, ValueError):
 
 
 @attrs.frozen
+class RaftSystem:
+    """The Raft model as an `ExplicitSystem` for the parallel engine (picklable: a configuration,
+    checks and a start state)."""
+
+    config: RaftConfig
+    checks: tuple[RaftCheck, ...]
+    initial: RaftState
+
+    def start(self) -> RaftState:
+        """The state the search starts from."""
+        return self.initial
+
+    def successors(self, state: RaftState) -> list[RaftState]:
+        """Successors in the order of `actions`."""
+        return next_states(self.config, state)
+
+    def fingerprint(self, state: RaftState) -> int:
+        """`kubeprop.model.raft.fingerprint.fingerprint`."""
+        return fingerprint(state)
+
+    def check(self, state: RaftState) -> Violation | None:
+        """The first failing check."""
+        return first_failure(self.config, state, self.checks)
+
+
+@attrs.frozen
 class RaftRun:
-    """A search outcome plus the scripted prefix it started from."""
+    """A search outcome plus the scripted prefix it started from, and the engine's figures
+    (workers, memory)."""
 
     result: SearchResult[RaftState, RaftAction]
     prefix: tuple[RaftAction, ...] = ()
+    engine: ParallelResult | None = None
 
     @property
     def trace(self) -> tuple[RaftAction, ...]:
@@ -68,8 +103,15 @@ def replay_script(config: RaftConfig, script: Sequence[str]
 
 
 def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
-            script: Sequence[str] = ()) -> RaftRun:
-    """Breadth-first search from the initial state (or the end of `script`) checking `checks`."""
+            script: Sequence[str] = (), workers: int = 1, progress: Progress | None = None) -> RaftRun:
+    """Breadth-first search from the initial state (or the end of `script`) checking `checks`,
+    on `workers` processes."""
     start, prefix = replay_script(config, script)
-    result = search(start, successors(config), lambda s: first_failure(config, s, checks), bounds)
-    return RaftRun(result, prefix)
+    engine = parallel_explore(RaftSystem(config, tuple(checks), start), workers, bounds, progress)
+    trace: tuple[RaftAction, ...] = ()
+    final: RaftState | None = None
+    if engine.violation is not None:
+        trace, final = replay(start, successors(config), engine.path)
+    result: SearchResult[RaftState, RaftAction] = SearchResult(engine.exit_reason, engine.stats, engine.violation,
+                                                              trace, final)
+    return RaftRun(result, prefix, engine)

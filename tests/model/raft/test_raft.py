@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import attrs
 import pytest
 
 from kubeprop.model.raft.kv import Op, Store, apply_log, apply_op
-from kubeprop.model.raft.state import LEADER, RaftAction, RaftConfig, RaftState, describe
+from kubeprop.model.raft.state import CANDIDATE, FOLLOWER, LEADER, RaftAction, RaftConfig, RaftState, describe
 from kubeprop.model.raft.system import (
     RaftConfigError,
     actions,
@@ -53,7 +52,7 @@ def test_every_size_can_elect(n: int) -> None:
     if n == 1:
         assert state.role[0] == LEADER and state.commit[0] == 1  # wins and commits its empty entry at once
     else:
-        assert state.role[0] == "C" and len(state.msgs) == n - 1
+        assert state.role[0] == CANDIDATE and len(state.msgs) == n - 1
 
 
 def test_single_member_write_commits_at_once() -> None:
@@ -86,12 +85,12 @@ def test_append_consistency_check_rejects_and_truncates() -> None:
     config = RaftConfig(max_log=2)
     state = _leader_with_write(config)
     # s2 holds a conflicting entry of an older term at index 1
-    state = attrs.evolve(state, log=(state.log[0], ((0, 1),), ()))
+    state = state._replace(log=(state.log[0], ((0, 1),), ()))
     state = _do(config, state, "SendAppend: s1 → s2")
     state = _do(config, state, "Receive: AppendEntries s1→s2")
     assert state.log[1] == ((1, 0), (1, 1))  # conflict at index 1: truncated and replaced
     # a probe whose (prevIndex, prevTerm) does not match is rejected with a hint
-    state = attrs.evolve(state, next=((*state.next[0][:2], 3), *state.next[1:]))
+    state = state._replace(next=((*state.next[0][:2], 3), *state.next[1:]))
     state = _do(config, state, "SendAppend: s1 → s3")
     state = _do(config, state, "Receive: AppendEntries s1→s3")
     reply = [m for m, _ in state.msgs if m[0] == 3 and m[1] == 2]
@@ -116,7 +115,7 @@ def test_restart_keeps_persistent_state_and_loses_volatile() -> None:
     config = RaftConfig(max_log=2, restarts=True)
     state = _do(config, _leader_with_write(config), "Restart: s1")
     assert state.log[0] == ((1, 0), (1, 1)) and state.term[0] == 1 and state.vote[0] == 0
-    assert state.role[0] == "F" and state.match[0] == (0, 0, 0) and state.lead[0] == -1
+    assert state.role[0] == FOLLOWER and state.match[0] == (0, 0, 0) and state.lead[0] == -1
 
 
 def test_down_and_partitioned_members_receive_nothing() -> None:
