@@ -95,49 +95,50 @@ def _returned(history: tuple[Event, ...]) -> set[tuple[str, int]]:
     return {ref for kind, ref, _ in history if kind == "ret"}
 
 
-def _leader_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftAction]:
+def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
     log = st.log[s]
+    nxt = st.next[s]
     for p in range(config.servers):
         if p == s:
             continue
-        rest = len(log) - (st.next[s][p] - 1)
-        counts = range(rest + 1) if config.batch else (rest,)
-        for k in counts:
-            yield RaftAction("SendAppend", s, p, k)
+        rest = len(log) - nxt[p] + 1
+        if config.batch:
+            out.extend(RaftAction("SendAppend", s, p, k) for k in range(rest + 1))
+        else:
+            out.append(RaftAction("SendAppend", s, p, rest))
     if len(log) < config.max_log:
         called = _called(st.history)
         for op in range(1, len(config.ops) + 1):
             if not config.history or ("w", op) not in called:
-                yield RaftAction("ClientWrite", s, arg=op)
+                out.append(RaftAction("ClientWrite", s, arg=op))
     if config.read_path == "read-index" and config.reads and not st.reads[s] \
             and _count_calls(st.history, "linearizable") < config.reads \
             and st.commit[s] > 0 and log[st.commit[s] - 1][0] == st.term[s]:
-        for k in range(len(config.read_keys)):
-            yield RaftAction("ReadIndex", s, arg=k)
+        out.extend(RaftAction("ReadIndex", s, arg=k) for k in range(len(config.read_keys)))
     pending = st.reads[s]
     if pending and popcount(pending[3]) >= config.quorum_size:
-        yield RaftAction("ReadServe", s)
+        out.append(RaftAction("ReadServe", s))
 
 
-def _server_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftAction]:
-    if not st.is_up(s):
+def _server_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
+    if (st.down >> s) & 1:
         if config.max_down:
-            yield RaftAction("Recover", s)
+            out.append(RaftAction("Recover", s))
         return
-    if st.role[s] != LEADER and st.term[s] < config.max_term:
-        yield RaftAction("Timeout", s)
-    if st.role[s] == LEADER:
-        yield from _leader_actions(config, st, s)
-    if config.read_path == "follower-read" and _count_calls(st.history, "linearizable") < config.reads:
-        for k in range(len(config.read_keys)):
-            yield RaftAction("ReadLocal", s, arg=k)
-    if _count_calls(st.history, "serializable") < config.serial_reads:
-        for k in range(len(config.read_keys)):
-            yield RaftAction("ReadSerializable", s, arg=k)
+    role = st.role[s]
+    if role != LEADER and st.term[s] < config.max_term:
+        out.append(RaftAction("Timeout", s))
+    if role == LEADER:
+        _leader_actions(config, st, s, out)
+    if config.history:
+        if config.read_path == "follower-read" and _count_calls(st.history, "linearizable") < config.reads:
+            out.extend(RaftAction("ReadLocal", s, arg=k) for k in range(len(config.read_keys)))
+        if _count_calls(st.history, "serializable") < config.serial_reads:
+            out.extend(RaftAction("ReadSerializable", s, arg=k) for k in range(len(config.read_keys)))
     if config.restarts:
-        yield RaftAction("Restart", s)
+        out.append(RaftAction("Restart", s))
     if config.max_down and popcount(st.down) < config.max_down:
-        yield RaftAction("Crash", s)
+        out.append(RaftAction("Crash", s))
 
 
 def deliverable(st: RaftState, src: int, dst: int) -> bool:
@@ -157,14 +158,16 @@ def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
     """Every enabled action, in a deterministic order."""
     out: list[RaftAction] = []
     for s in range(config.servers):
-        out.extend(_server_actions(config, st, s))
-    total = sum(c for _, c in st.msgs)
-    for m, count in st.msgs:
-        if deliverable(st, m[1], m[2]):
+        _server_actions(config, st, s, out)
+    msgs, cut, down = st.msgs, st.cut, st.down
+    room = config.max_copies > 1 and (config.max_msgs is None or sum(c for _, c in msgs) < config.max_msgs)
+    for m, count in msgs:
+        src, dst = m[1], m[2]
+        if not (down >> dst) & 1 and (cut >> src) & 1 == (cut >> dst) & 1:  # deliverable()
             out.append(RaftAction("Receive", msg=m))
         if config.lose:
             out.append(RaftAction("Drop", msg=m))
-        if count < config.max_copies and (config.max_msgs is None or total < config.max_msgs):
+        if room and count < config.max_copies:
             out.append(RaftAction("Duplicate", msg=m))
     if config.history:
         waiting = _called(st.history) - _returned(st.history)
@@ -172,7 +175,7 @@ def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
             if ref[0] == "w" and (s := _ack_server(config, st, ref[1])) != NONE:
                 out.append(RaftAction("ClientAck", s, arg=ref[1]))
     if config.partitions:
-        if st.cut == 0:
+        if cut == 0:
             out.extend(RaftAction("Isolate", s) for s in range(config.servers))
         else:
             out.append(RaftAction("Heal"))
