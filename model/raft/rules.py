@@ -1,6 +1,6 @@
 """The shared Raft rules (role changes, sending, log writes, the commit rule) on a mutable draft.
 
-Each transition copies the state into a `Draft`, applies rules that follow `etcd-io/raft`
+Each transition opens a `Draft` on the state, applies rules that follow `etcd-io/raft`
 (`raft.go`, `log.go`, `quorum/majority.go`; cited per rule), and freezes it again. Every log
 write goes through `set_log` and every commit advance through `commit_to`, so the ghost history
 the properties read (`lead_log`, `committed`) cannot be bypassed.
@@ -25,10 +25,7 @@ from kubeprop.model.raft.state import (
 )
 
 
-_LAZY = ("term", "role", "vote", "lead", "log", "commit", "votes", "next", "match", "lead_log", "reads")
-"""The per-server fields a `Draft` copies into lists on first touch."""
-_INDEX = {name: i for i, name in enumerate(RaftState._fields)}
-
+_new = tuple.__new__
 
 Bag = tuple[tuple[Msg, int], ...]
 """The network: (message, copies) pairs sorted by message, as `RaftState.msgs` holds it."""
@@ -65,56 +62,30 @@ def bag_duplicate(bag: Bag, m: Msg) -> Bag:
 
 
 class Draft:
-    """A mutable copy of a RaftState for one transition, made copy-on-touch: a per-server field
-    becomes a list the first time a rule reads or writes it (the bag is an immutable `Bag`); `freeze`
-    builds the new state from the touched fields and shares every other one (and every touched
-    one that ended up equal) with the old state."""
+    """The state being built by one transition: every field holds the parent's value (a tuple,
+    shared) until a rule writes it through `set`, which builds a new tuple for that field only;
+    rules read fields as plain tuples (`d.term[s]`). `freeze` makes the new state from the current
+    fields, so every field no rule changed is shared with the parent."""
 
-    term: list[int]
-    role: list[Role]
-    vote: list[int]
-    lead: list[int]
-    log: list[Log]
-    commit: list[int]
-    votes: list[int]
-    next: list[tuple[int, ...]]
-    match: list[tuple[int, ...]]
-    lead_log: list[Log]
-    reads: list[PendingRead]
-
-    def __init__(self, config: RaftConfig, s: RaftState) -> None:
+    def __init__(self, config: RaftConfig, st: RaftState) -> None:
         self.config = config
-        self.state = s
-        self.down = s.down
-        self.cut = s.cut
-        self.elected = s.elected
-        self.committed = s.committed
-        self.history: tuple[Event, ...] = s.history
-        self.msgs: Bag = s.msgs
-        self._touched: list[str] = []
+        self.state = st
+        (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes, self.next, self.match,
+         self.down, self.cut, self.msgs, self.elected, self.committed, self.lead_log, self.history,
+         self.reads) = st
 
-    def __getattr__(self, name: str) -> list[object]:
-        """First touch of a per-server field: copy it into a list."""
-        if name not in _LAZY:
-            raise AttributeError(name)
-        value = list(getattr(self.state, name))
-        self.__dict__[name] = value
-        self._touched.append(name)
-        return value
+    def set(self, field: str, s: int, value: object) -> None:
+        """Write server `s`'s entry of the per-server `field` (a new tuple for that field; none if
+        the value is unchanged)."""
+        old = getattr(self, field)
+        if old[s] != value:
+            setattr(self, field, (*old[:s], value, *old[s + 1:]))
 
     def freeze(self) -> RaftState:
         """The new state."""
-        st = self.state
-        values = list(st)
-        fields = self.__dict__
-        for name in self._touched:
-            i = _INDEX[name]
-            new = tuple(fields[name])
-            if new != values[i]:
-                values[i] = new
-        values[9], values[10], values[11], values[12], values[13], values[15] = (
-            self.down, self.cut, self.msgs, self.elected, self.committed, self.history)
-        return RaftState._make(values)
+        return _new(RaftState, (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes,
+                                self.next, self.match, self.down, self.cut, self.msgs, self.elected, self.committed,
+                                self.lead_log, self.history, self.reads))
 
     # --- the network -------------------------------------------------------------------------
     def send(self, m: Msg) -> None:
@@ -138,11 +109,11 @@ class Draft:
     def set_log(self, s: int, log: Log) -> None:
         """Write a server's log. The Leader Append-Only ghost follows a leader's log only while
         the new log extends it, so a leader that loses an entry is caught by the property."""
-        self.log[s] = log
+        self.set("log", s, log)
         if self.role[s] == LEADER:
             ghost = self.lead_log[s]
             if log[:len(ghost)] == ghost:
-                self.lead_log[s] = log
+                self.set("lead_log", s, log)
 
     def commit_to(self, s: int, index: int) -> None:
         """Raise a server's commit index (`log.go` commitTo never lowers it) and record every
@@ -155,25 +126,25 @@ class Draft:
                  if (i, *self.log[s][i - 1]) not in known]
         if added:
             self.committed = self.committed | frozenset(added)
-        self.commit[s] = index
+        self.set("commit", s, index)
 
     # --- roles --------------------------------------------------------------------------------
     def reset_volatile(self, s: int) -> None:
         """Forget leader/candidate state (`raft.go` reset): votes, progress, pending reads."""
         n = self.config.servers
-        self.votes[s] = 0
-        self.next[s] = (0,) * n
-        self.match[s] = (0,) * n
-        self.reads[s] = NO_READ
-        self.lead_log[s] = ()
+        self.set("votes", s, 0)
+        self.set("next", s, (0,) * n)
+        self.set("match", s, (0,) * n)
+        self.set("reads", s, NO_READ)
+        self.set("lead_log", s, ())
 
     def become_follower(self, s: int, term: int, lead: int) -> None:
         """`raft.go` becomeFollower: adopt the term (clearing the vote when it is new), know `lead`."""
         if term != self.term[s]:
-            self.vote[s] = NONE
-        self.term[s] = term
-        self.role[s] = FOLLOWER
-        self.lead[s] = lead
+            self.set("vote", s, NONE)
+        self.set("term", s, term)
+        self.set("role", s, FOLLOWER)
+        self.set("lead", s, lead)
         self.reset_volatile(s)
 
     def become_leader(self, s: int) -> None:
@@ -181,13 +152,13 @@ class Draft:
         the empty entry of the new term and try to commit (a one-member cluster commits at once)."""
         n = self.config.servers
         nxt = self.last_index(s) + 1
-        self.role[s] = LEADER
-        self.lead[s] = s
-        self.votes[s] = 0
-        self.next[s] = tuple(nxt for _ in range(n))
-        self.match[s] = (0,) * n
+        self.set("role", s, LEADER)
+        self.set("lead", s, s)
+        self.set("votes", s, 0)
+        self.set("next", s, (nxt,) * n)
+        self.set("match", s, (0,) * n)
         self.elected = self.elected | {(self.term[s], s)}
-        self.lead_log[s] = self.log[s]
+        self.set("lead_log", s, self.log[s])
         self.append(s, 0)
 
     def append(self, s: int, value: int) -> None:
@@ -196,7 +167,7 @@ class Draft:
         self.set_log(s, self.log[s] + ((self.term[s], value),))
         row = list(self.match[s])
         row[s] = self.last_index(s)
-        self.match[s] = tuple(row)
+        self.set("match", s, tuple(row))
         self.maybe_commit(s)
 
     def maybe_commit(self, s: int) -> None:

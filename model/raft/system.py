@@ -37,6 +37,8 @@ from kubeprop.model.raft.state import (
 )
 
 MAX_SERVERS = 7
+_new = tuple.__new__
+"""Builds the most frequent `RaftAction`s without the named tuple's Python-level `__new__`."""
 
 
 class RaftConfigError(InputError, ValueError):
@@ -105,7 +107,7 @@ def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAct
         if config.batch:
             out.extend(RaftAction("SendAppend", s, p, k) for k in range(rest + 1))
         else:
-            out.append(RaftAction("SendAppend", s, p, rest))
+            out.append(_new(RaftAction, ("SendAppend", s, p, rest, None)))
     if len(log) < config.max_log:
         called = _called(st.history)
         for op in range(1, len(config.ops) + 1):
@@ -127,7 +129,7 @@ def _server_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAct
         return
     role = st.role[s]
     if role != LEADER and st.term[s] < config.max_term:
-        out.append(RaftAction("Timeout", s))
+        out.append(_new(RaftAction, ("Timeout", s, NONE, 0, None)))
     if role == LEADER:
         _leader_actions(config, st, s, out)
     if config.history:
@@ -164,9 +166,9 @@ def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
     for m, count in msgs:
         src, dst = m[1], m[2]
         if not (down >> dst) & 1 and (cut >> src) & 1 == (cut >> dst) & 1:  # deliverable()
-            out.append(RaftAction("Receive", msg=m))
+            out.append(_new(RaftAction, ("Receive", NONE, NONE, 0, m)))
         if config.lose:
-            out.append(RaftAction("Drop", msg=m))
+            out.append(_new(RaftAction, ("Drop", NONE, NONE, 0, m)))
         if room and count < config.max_copies:
             out.append(RaftAction("Duplicate", msg=m))
     if config.history:
@@ -186,9 +188,9 @@ def _timeout(d: Draft, s: int, _a: RaftAction) -> None:
     """`raft.go` campaign/becomeCandidate: term+1, vote for itself (persisted), ask every peer
     with (lastIndex, lastTerm); a one-vote quorum wins at once."""
     d.become_follower(s, d.term[s] + 1, NONE)
-    d.role[s] = CANDIDATE
-    d.vote[s] = s
-    d.votes[s] = 1 << s
+    d.set("role", s, CANDIDATE)
+    d.set("vote", s, s)
+    d.set("votes", s, 1 << s)
     if popcount(d.votes[s]) >= d.config.quorum_size:
         d.become_leader(s)
         return
@@ -235,7 +237,7 @@ def _read_index(d: Draft, s: int, a: RaftAction) -> None:
     n = 1 + sum(1 for kind, ref, _ in d.history if kind == "call" and ref[0] == "r")
     key = d.config.read_keys[a.arg]
     d.history = (*d.history, ("call", ("r", n), Op("read", key, mode="linearizable")))
-    d.reads[s] = (("r", n), key, d.commit[s], 1 << s)
+    d.set("reads", s, (("r", n), key, d.commit[s], 1 << s))
     for p in range(d.config.servers):
         if p != s:
             d.send((HB, s, p, d.term[s], min(d.match[s][p], d.commit[s]), n))
@@ -247,7 +249,7 @@ def _read_serve(d: Draft, s: int, _a: RaftAction) -> None:
     assert pending
     store = apply_log(d.config.ops, tuple(v for _, v in d.log[s][:d.commit[s]]))[0]
     d.history = (*d.history, ("ret", pending[0], store.get(pending[1])))
-    d.reads[s] = NO_READ
+    d.set("reads", s, NO_READ)
 
 
 def _read_local(d: Draft, s: int, a: RaftAction, mode: str) -> None:

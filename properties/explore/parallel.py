@@ -191,6 +191,8 @@ class _Worker(Generic[S]):
                 raise ValueError(f"a state has {len(nexts)} successors; at most {_IDX_MASK} are supported")
             generated += len(nexts)
             for idx, nxt in enumerate(nexts):
+                if nxt is state:  # a self-loop (e.g. a lost send): the parent is visited already
+                    continue
                 fp = fpf(nxt)
                 owner = (fp >> _SHARD_SHIFT) % count
                 if owner == me:

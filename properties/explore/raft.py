@@ -12,7 +12,7 @@ trace.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -39,6 +39,10 @@ class RaftSystem:
     config: RaftConfig
     checks: tuple[RaftCheck, ...]
     initial: RaftState
+    fingerprint: Callable[[RaftState], int] = attrs.field(
+        default=attrs.Factory(lambda self: fingerprint if self.config.history else hash, takes_self=True), eq=False)
+    """`kubeprop.model.raft.fingerprint.fingerprint`; plain `hash` when the configuration keeps no
+    client history — every state is then made of ints and tuples only, and the two agree."""
 
     def start(self) -> RaftState:
         """The state the search starts from."""
@@ -47,10 +51,6 @@ class RaftSystem:
     def successors(self, state: RaftState) -> list[RaftState]:
         """Successors in the order of `actions`."""
         return next_states(self.config, state)
-
-    def fingerprint(self, state: RaftState) -> int:
-        """`kubeprop.model.raft.fingerprint.fingerprint`."""
-        return fingerprint(state)
 
     def check(self, state: RaftState) -> Violation | None:
         """The first failing check."""

@@ -38,6 +38,32 @@ def test_pinned_state_counts(bounds: dict[str, int], generated: int, distinct: i
     assert (result.stats.states, result.stats.distinct) == (generated, distinct)
 
 
+PINNED = {
+    # (configuration, generated, distinct): the counts of the model before its state encoding was
+    # made compact (issue 17) — the rewrite must not change a single transition.
+    "restarts-cas-history": (RaftConfig(max_term=1, max_log=2, max_msgs=1, restarts=True, history=True,
+                                        ops=(Op("cas", "k", "v2", expect=0),)), 158908, 25713),
+    "reads": (RaftConfig(servers=2, max_term=1, max_log=2, max_msgs=2, history=True, reads=1, serial_reads=1),
+              84709, 17582),
+    "copies-batch": (RaftConfig(max_term=1, max_log=1, max_msgs=2, max_copies=2, batch=True), 270245, 41020),
+    "crash-partition": (RaftConfig(max_term=1, max_log=1, max_msgs=1, max_down=1, partitions=True), 160089, 29820),
+    "follower-read": (with_variant(RaftConfig(max_term=1, max_log=1, max_msgs=2, history=True, reads=1),
+                                   "follower-read"), 128940, 19034),
+    "figure8-two-values": (with_variant(RaftConfig(max_term=2, max_log=1, max_msgs=1, ops=(
+        Op("put", "k", "v1"), Op("put", "k", "v2"))), "raft-figure8"), 31968, 8028),
+    "quorum-ceil-4": (with_variant(RaftConfig(servers=4, max_term=1, max_log=0, max_msgs=1), "quorum-ceil"),
+                      42049, 8752),
+}
+SLOW = {"restarts-cas-history", "copies-batch", "crash-partition"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in PINNED])
+def test_pinned_counts_of_every_feature(name: str) -> None:
+    config, generated, distinct = PINNED[name]
+    result = search(initial_state(config), successors(config), lambda s: None)
+    assert (result.exit_reason, result.stats.states, result.stats.distinct) == ("exhausted", generated, distinct)
+
+
 def test_quorum_sizes() -> None:
     majority = [RaftConfig(servers=n).quorum_size for n in range(1, 8)]
     ceil = [RaftConfig(servers=n, quorum="ceil").quorum_size for n in range(1, 8)]
