@@ -35,6 +35,7 @@ which needs a picklable system).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import queue
@@ -276,7 +277,9 @@ def path_of(key: int) -> tuple[int, ...]:
 
 
 def _serve(system: ExplicitSystem[Any], me: int, count: int, cmd: Connection, peers: dict[int, Connection]) -> None:
-    """A worker process: run the coordinator's commands until told to stop."""
+    """A worker process: run the coordinator's commands until told to stop (without the cyclic
+    garbage collector: see `explore`)."""
+    gc.disable()
     worker = _Worker(system, me, count, peers)
     while True:
         name, args = cmd.recv()
@@ -390,11 +393,17 @@ def explore(system: ExplicitSystem[S], workers: int = 1, bounds: Bounds = Bounds
     found = system.check(system.start())
     if found is not None:
         return ParallelResult("violation", tally.stats(), found, (), workers)
-    pool = _Pool(system, workers)
+    collecting = gc.isenabled()
+    gc.disable()  # states are acyclic: the collector would only rescan the ever-growing frontier
     try:
-        return _levels(pool, tally, workers, bounds, deadline, progress)
+        pool = _Pool(system, workers)
+        try:
+            return _levels(pool, tally, workers, bounds, deadline, progress)
+        finally:
+            pool.close()
     finally:
-        pool.close()
+        if collecting:
+            gc.enable()
 
 
 def _levels(pool: _Pool, tally: _Tally, workers: int, bounds: Bounds, deadline: float | None,
