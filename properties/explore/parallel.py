@@ -9,9 +9,7 @@ of a path from the start, packed 16 bits per step behind a leading 1 bit. The se
 by level (depth d → d+1); in one level every worker
 
 1. expands the states of its frontier in key order, recording every successor it owns and has
-   not seen, and every successor another worker owns (once per fingerprint, smallest key kept)
-   unless it asked about that fingerprint in an earlier level (then the owner has visited it: the
-   worker remembers the fingerprints it asked about, a cache of at most 16 bytes per state);
+   not seen, and every successor another worker owns (once per fingerprint, smallest key kept);
 2. asks each owner about the foreign successors (fingerprints and keys); the owner keeps the
    ones it has not seen with the smallest key offered, and for each one that only other workers
    hold it asks the one with the smallest key for the state — so a state crosses a process
@@ -129,8 +127,6 @@ class _Worker(Generic[S]):
     def __init__(self, system: ExplicitSystem[S], me: int, count: int, peers: dict[int, Connection]) -> None:
         self.system, self.me, self.count, self.peers = system, me, count, peers
         self.seen = FingerprintSet()
-        self.known = FingerprintSet()
-        """Foreign fingerprints this worker has asked about: visited by their owners since."""
         self.frontier: list[S] = []
         self.keys: list[int] = []
         self._outbox: queue.SimpleQueue[tuple[Connection, bytes]] = queue.SimpleQueue()
@@ -156,8 +152,6 @@ class _Worker(Generic[S]):
         """Expand the frontier into the next level (module docstring, steps 1–3)."""
         local, foreign, generated, timed_out = self._expand(deadline)
         fvals = {o: list(foreign[o].values()) for o in self.peers}
-        for o in self.peers:
-            self.known.update(foreign[o])
         asked = self._exchange({o: pickle.dumps((array("q", foreign[o]).tobytes(), [k for k, _ in fvals[o]]),
                                                 protocol=5) for o in self.peers})
         queries = {s: _query(blob) for s, blob in asked.items()}
@@ -173,11 +167,10 @@ class _Worker(Generic[S]):
         violation = self._check(ordered)
         self.keys = [k for k, _ in ordered]
         self.frontier = [state for _, state in ordered]
-        return LevelReport(generated, len(ordered), violation, timed_out, self.seen.nbytes + self.known.nbytes,
-                           _peak_rss())
+        return LevelReport(generated, len(ordered), violation, timed_out, self.seen.nbytes, _peak_rss())
 
     def _expand(self, deadline: float | None) -> tuple[dict[int, list[Any]], list[dict[int, tuple[int, S]]], int, bool]:
-        succ, fpf, seen_add, known = self.system.successors, self.system.fingerprint, self.seen.add, self.known
+        succ, fpf, seen_add = self.system.successors, self.system.fingerprint, self.seen.add
         me, count = self.me, self.count
         local: dict[int, list[Any]] = {}
         foreign: list[dict[int, tuple[int, S]]] = [{} for _ in range(count)]
@@ -201,7 +194,7 @@ class _Worker(Generic[S]):
                         local[fp] = [base | idx, nxt]
                 else:
                     bucket = foreign[owner]
-                    if fp not in bucket and fp not in known:
+                    if fp not in bucket:
                         bucket[fp] = (base | idx, nxt)
         self.frontier, self.keys = [], []
         return local, foreign, generated, timed_out
