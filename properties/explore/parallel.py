@@ -157,11 +157,10 @@ class _Worker(Generic[S]):
         queries = {s: _query(blob) for s, blob in asked.items()}
         pending, needs = self._arbitrate(local, queries)
         wanted = self._exchange({s: array("q", needs[s]).tobytes() for s in self.peers})
-        supplied = self._exchange({o: pickle.dumps([fvals[o][p][1] for p in _ints(wanted[o])], protocol=5)
-                                   for o in self.peers})
+        supplied = self._exchange({o: _pack_states([fvals[o][p][1] for p in _ints(wanted[o])]) for o in self.peers})
         for s, blob in supplied.items():
             fps = queries[s][0]
-            for pos, state in zip(needs[s], pickle.loads(blob), strict=True):
+            for pos, state in zip(needs[s], _unpack_states(blob), strict=True):
                 local[fps[pos]] = [pending[fps[pos]], state]
         ordered = sorted(local.values(), key=itemgetter(0))
         violation = self._check(ordered)
@@ -253,6 +252,23 @@ def _ints(blob: bytes) -> array[int]:
     out = array("q")
     out.frombytes(blob)
     return out
+
+
+def _pack_states(states: list[Any]) -> bytes:
+    """Pickle a batch of states. States of one named-tuple type travel as plain tuples (the
+    pickler then runs no Python code per state) and are rebuilt with `tuple.__new__`."""
+    kind = type(states[0]) if states else tuple
+    if issubclass(kind, tuple) and kind is not tuple and all(type(x) is kind for x in states):
+        return pickle.dumps((kind, [tuple(x) for x in states]), protocol=5)
+    return pickle.dumps((None, states), protocol=5)
+
+
+def _unpack_states(blob: bytes) -> list[Any]:
+    kind, states = pickle.loads(blob)
+    if kind is None:
+        return list(states)
+    new = tuple.__new__
+    return [new(kind, x) for x in states]
 
 
 def _query(blob: bytes) -> tuple[array[int], list[int]]:

@@ -122,7 +122,7 @@ class SchedulingSolver:
 
     Large problems (more than `PROPOSE_ABOVE` pod-node pairs) first try a proposal: the pods
     packed by resources (`shortlist.pack`, or `shortlist.repair` of the first packing for a
-    what-if), encoded with each pod restricted to its proposed node — a thousandth of the
+    what-if, or a packing anew if that fails), encoded with each pod restricted to its proposed node — a thousandth of the
     encoding — and checked by Z3 against every constraint. A sat answer there is a placement of
     the whole problem (a restriction only removes options). Otherwise the complete encoding is
     built (once, lazily) and asked, so every unsat answer and every core comes from it."""
@@ -183,7 +183,7 @@ class SchedulingSolver:
         """The packing for these down nodes as a restricted encoding, or None if none packs."""
         if self._base is None:
             self._base = pack(self.problem) or {}
-        packing = repair(self.problem, self._base, down) if self._base else None
+        packing = (repair(self.problem, self._base, down) or pack(self.problem, down)) if self._base else None
         if packing is None:
             return None
         allowed = [frozenset((packing[i],)) for i in range(len(self.problem.pending))]
