@@ -24,6 +24,9 @@ from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck, select_checks
 
 FEASTFLOW_KEY = "/registry/deployments/default/feastflow-backend"
+DEFAULT_MAX_MEMORY_MB = 1024
+"""Resident memory the search may use by default (the visited set holds 8–16 bytes per state;
+the frontier holds whole states, compressed: this is what bounds a long run)."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,6 +63,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-seconds", type=float, default=120.0)
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes of the breadth-first search (same result for any number)")
+    p.add_argument("--max-memory", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                   help=f"stop when the search's resident memory exceeds this (default {DEFAULT_MAX_MEMORY_MB})")
     p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
@@ -113,7 +118,7 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
     r, s = run.result, run.result.stats
     found = r.violation.property if r.violation is not None else None
     goal_hit = any(c.name == found and c.kind == "goal" for c in checks)
-    out.write(f"\n{'result':<22}{'goal reached' if goal_hit else r.exit_reason}\n{'states generated':<22}{s.states}\n"
+    out.write(f"\n{'result':<22}{'goal reached' if goal_hit else run.exit_reason}\n{'states generated':<22}{s.states}\n"
               f"{'distinct states':<22}{s.distinct}\n{'max depth':<22}{s.depth}\n"
               f"{'seconds':<22}{s.seconds:.2f}\n{'distinct states/s':<22}{s.states_per_second:.0f}\n")
     if run.engine is not None:
@@ -154,8 +159,10 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"checks: {', '.join(c.name for c in checks)}\n")
         if args.workers < 1:
             raise RaftConfigError(f"--workers must be ≥ 1, got {args.workers}")
+        if args.max_memory < 64:
+            raise RaftConfigError(f"--max-memory must be at least 64 (MB), got {args.max_memory}")
         run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script,
-                      args.workers)
+                      args.workers, max_memory=args.max_memory * 2**20)
     except InputError as e:
         err.write(f"kubeprop raft: bad input: {e.args[0] if e.args else e}\n")
         return ExitCode.BAD_INPUT

@@ -45,14 +45,14 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection, wait
 from operator import itemgetter
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import attrs
 
 from kubeprop.properties.explore.bfs import Bounds, ExitReason, SearchStats
 from kubeprop.properties.explore.fpset import FingerprintSet
 
-__all__ = ["ExplicitSystem", "LevelReport", "ParallelResult", "WorkerError", "explore", "path_of", "replay"]
+__all__ = ["Exit", "ExplicitSystem", "LevelReport", "ParallelResult", "WorkerError", "explore", "path_of", "replay"]
 
 S = TypeVar("S")
 S_co = TypeVar("S_co", covariant=True)
@@ -85,6 +85,12 @@ class ExplicitSystem(Protocol[S]):
         """None, or what fails in `state`."""
 
 
+Exit = ExitReason | Literal["memory-bound"]
+"""Why a search stopped: `bfs.ExitReason`, or the memory budget (`explore(max_memory=...)`)."""
+StopReason = Literal["time", "memory"]
+"""Why a worker stopped inside a level: the wall-clock deadline, or its memory budget."""
+
+
 class WorkerError(RuntimeError):
     """A worker process failed (its traceback is the message) or died."""
 
@@ -96,7 +102,7 @@ class LevelReport:
     generated: int
     new: int
     violation: tuple[int, Any] | None
-    timed_out: bool
+    stopped: StopReason | None
     visited_bytes: int
     peak_rss: int
 
@@ -108,7 +114,7 @@ class ParallelResult:
     bytes of the fingerprint sets and parent links, and the peak resident set size summed over
     the processes (forked workers count the pages they share with the parent once each)."""
 
-    exit_reason: ExitReason
+    exit_reason: Exit
     stats: SearchStats
     violation: Any = None
     path: tuple[int, ...] = ()
@@ -127,8 +133,8 @@ class _Worker(Generic[S]):
     def __init__(self, system: ExplicitSystem[S], me: int, count: int, peers: dict[int, Connection]) -> None:
         self.system, self.me, self.count, self.peers = system, me, count, peers
         self.seen = FingerprintSet()
-        self.frontier: list[S] = []
-        self.keys: list[int] = []
+        self.frontier: list[bytes] = []
+        """The current level as pickled chunks of (keys, states), in key order."""
         self._outbox: queue.SimpleQueue[tuple[Connection, bytes]] = queue.SimpleQueue()
         if peers:
             threading.Thread(target=self._send_loop, daemon=True, name=f"kubeprop-bfs-send-{me}").start()
@@ -146,11 +152,12 @@ class _Worker(Generic[S]):
         fp = self.system.fingerprint(start)
         if (fp >> _SHARD_SHIFT) % self.count == self.me:
             self.seen.add(fp)
-            self.frontier, self.keys = [start], [ROOT_KEY]
+            self.frontier = _chunks([ROOT_KEY], [start])
 
-    def level(self, deadline: float | None) -> LevelReport:
-        """Expand the frontier into the next level (module docstring, steps 1–3)."""
-        local, foreign, generated, timed_out = self._expand(deadline)
+    def level(self, deadline: float | None, max_rss: int | None) -> LevelReport:
+        """Expand the frontier into the next level (module docstring, steps 1–3), stopping early
+        past the wall-clock `deadline` or when this process's resident set exceeds `max_rss`."""
+        local, foreign, generated, stopped = self._expand(deadline, max_rss)
         fvals = {o: list(foreign[o].values()) for o in self.peers}
         asked = self._exchange({o: pickle.dumps((array("q", foreign[o]).tobytes(), [k for k, _ in fvals[o]]),
                                                 protocol=5) for o in self.peers})
@@ -163,40 +170,41 @@ class _Worker(Generic[S]):
             for pos, state in zip(needs[s], _unpack_states(blob), strict=True):
                 local[fps[pos]] = [pending[fps[pos]], state]
         ordered = sorted(local.values(), key=itemgetter(0))
+        del local
         violation = self._check(ordered)
-        self.keys = [k for k, _ in ordered]
-        self.frontier = [state for _, state in ordered]
-        return LevelReport(generated, len(ordered), violation, timed_out, self.seen.nbytes, _peak_rss())
+        self.frontier = _chunks([k for k, _ in ordered], [state for _, state in ordered])
+        return LevelReport(generated, len(ordered), violation, stopped, self.seen.nbytes, _peak_rss())
 
-    def _expand(self, deadline: float | None) -> tuple[dict[int, list[Any]], list[dict[int, tuple[int, S]]], int, bool]:
+    def _expand(self, deadline: float | None, max_rss: int | None
+                ) -> tuple[dict[int, list[Any]], list[dict[int, tuple[int, S]]], int, StopReason | None]:
         succ, fpf, seen_add = self.system.successors, self.system.fingerprint, self.seen.add
         me, count = self.me, self.count
         local: dict[int, list[Any]] = {}
         foreign: list[dict[int, tuple[int, S]]] = [{} for _ in range(count)]
-        generated, timed_out = 0, False
-        for n, (key, state) in enumerate(zip(self.keys, self.frontier, strict=True)):
-            if deadline is not None and not n & 255 and time.time() > deadline:
-                timed_out = True
-                break
-            base = key << IDX_BITS
-            nexts = succ(state)
-            if len(nexts) > _IDX_MASK:
-                raise ValueError(f"a state has {len(nexts)} successors; at most {_IDX_MASK} are supported")
-            generated += len(nexts)
-            for idx, nxt in enumerate(nexts):
-                if nxt is state:  # a self-loop (e.g. a lost send): the parent is visited already
-                    continue
-                fp = fpf(nxt)
-                owner = (fp >> _SHARD_SHIFT) % count
-                if owner == me:
-                    if seen_add(fp):
-                        local[fp] = [base | idx, nxt]
-                else:
-                    bucket = foreign[owner]
-                    if fp not in bucket:
-                        bucket[fp] = (base | idx, nxt)
-        self.frontier, self.keys = [], []
-        return local, foreign, generated, timed_out
+        generated, stopped = 0, None
+        chunks, self.frontier = self.frontier[::-1], []
+        while chunks and stopped is None:
+            keys, states = _unchunk(chunks.pop())
+            stopped = _stop(deadline, max_rss)
+            for key, state in zip(keys, states, strict=True) if stopped is None else ():
+                base = key << IDX_BITS
+                nexts = succ(state)
+                if len(nexts) > _IDX_MASK:
+                    raise ValueError(f"a state has {len(nexts)} successors; at most {_IDX_MASK} are supported")
+                generated += len(nexts)
+                for idx, nxt in enumerate(nexts):
+                    if nxt is state:  # a self-loop (e.g. a lost send): the parent is visited already
+                        continue
+                    fp = fpf(nxt)
+                    owner = (fp >> _SHARD_SHIFT) % count
+                    if owner == me:
+                        if seen_add(fp):
+                            local[fp] = [base | idx, nxt]
+                    else:
+                        bucket = foreign[owner]
+                        if fp not in bucket:
+                            bucket[fp] = (base | idx, nxt)
+        return local, foreign, generated, stopped
 
     def _arbitrate(self, local: dict[int, list[Any]], queries: dict[int, tuple[array[int], list[int]]]
                    ) -> tuple[dict[int, int], dict[int, list[int]]]:
@@ -252,6 +260,39 @@ def _ints(blob: bytes) -> array[int]:
     out = array("q")
     out.frombytes(blob)
     return out
+
+
+CHUNK = 1024
+"""States per pickled frontier chunk (pickle shares the sub-tuples states of one chunk have in
+common, so a chunk takes a fraction of the memory of its states as objects)."""
+
+
+def _chunks(keys: list[int], states: list[Any]) -> list[bytes]:
+    """A level as pickled chunks of (keys, states)."""
+    return [pickle.dumps((keys[i:i + CHUNK], _pack_states(states[i:i + CHUNK])), protocol=5)
+            for i in range(0, len(keys), CHUNK)]
+
+
+def _unchunk(blob: bytes) -> tuple[list[int], list[Any]]:
+    keys, states = pickle.loads(blob)
+    return keys, _unpack_states(states)
+
+
+def _current_rss() -> int:
+    """This process's resident set now (Linux /proc; elsewhere its peak so far)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except OSError:
+        return _peak_rss()
+
+
+def _stop(deadline: float | None, max_rss: int | None) -> StopReason | None:
+    if deadline is not None and time.time() > deadline:
+        return "time"
+    if max_rss is not None and _current_rss() > max_rss:
+        return "memory"
+    return None
 
 
 def _pack_states(states: list[Any]) -> bytes:
@@ -393,8 +434,10 @@ class _Tally:
 
 
 def explore(system: ExplicitSystem[S], workers: int = 1, bounds: Bounds = Bounds(),
-            progress: Callable[[SearchStats], None] | None = None) -> ParallelResult:
-    """Breadth-first search of `system` with `workers` processes (module docstring)."""
+            progress: Callable[[SearchStats], None] | None = None, max_memory: int | None = None) -> ParallelResult:
+    """Breadth-first search of `system` with `workers` processes (module docstring). With
+    `max_memory` (bytes), a worker whose resident set exceeds its share stops the search
+    ("memory-bound")."""
     if workers < 1:
         raise ValueError(f"workers must be ≥ 1, got {workers}")
     tally = _Tally(time.perf_counter())
@@ -407,7 +450,8 @@ def explore(system: ExplicitSystem[S], workers: int = 1, bounds: Bounds = Bounds
     try:
         pool = _Pool(system, workers)
         try:
-            return _levels(pool, tally, workers, bounds, deadline, progress)
+            limits = (deadline, None if max_memory is None else max_memory // workers)
+            return _levels(pool, tally, workers, bounds, limits, progress)
         finally:
             pool.close()
     finally:
@@ -415,27 +459,30 @@ def explore(system: ExplicitSystem[S], workers: int = 1, bounds: Bounds = Bounds
             gc.enable()
 
 
-def _levels(pool: _Pool, tally: _Tally, workers: int, bounds: Bounds, deadline: float | None,
+def _levels(pool: _Pool, tally: _Tally, workers: int, bounds: Bounds, limits: tuple[float | None, int | None],
             progress: Callable[[SearchStats], None] | None) -> ParallelResult:
     pool.call("seed")
     level, frontier = 0, 1
 
-    def done(reason: ExitReason, violation: Any = None, path: tuple[int, ...] = ()) -> ParallelResult:
+    def done(reason: Exit, violation: Any = None, path: tuple[int, ...] = ()) -> ParallelResult:
         return ParallelResult(reason, tally.stats(), violation, path, workers, tally.visited_bytes,
                               max(tally.peak_rss, _peak_rss()))
 
     while frontier:
         if bounds.max_depth is not None and level >= bounds.max_depth:
             return done("depth-bound")
-        reports: list[LevelReport] = pool.call("level", deadline)
+        reports: list[LevelReport] = pool.call("level", *limits)
         level += 1
         frontier = tally.add(level, reports)
         violations = [r.violation for r in reports if r.violation is not None]
         if violations:
             key, violation = min(violations, key=lambda kv: kv[0])
             return done("violation", violation, path_of(key))
-        if any(r.timed_out for r in reports):
+        stops = {r.stopped for r in reports}
+        if "time" in stops:
             return done("time-bound")
+        if "memory" in stops:
+            return done("memory-bound")
         if bounds.max_states is not None and tally.distinct >= bounds.max_states:
             return done("state-bound")
         if progress is not None:

@@ -21,7 +21,7 @@ from kubeprop.model.raft.fingerprint import fingerprint
 from kubeprop.model.raft.state import RaftAction, RaftConfig, RaftState, describe
 from kubeprop.model.raft.system import actions, initial_state, next_states, step, successors
 from kubeprop.properties.explore.bfs import Bounds, Progress, SearchResult
-from kubeprop.properties.explore.parallel import ParallelResult, replay
+from kubeprop.properties.explore.parallel import Exit, ParallelResult, replay
 from kubeprop.properties.explore.parallel import explore as parallel_explore
 from kubeprop.properties.raft import RaftCheck, first_failure
 from kubeprop.properties.registry import Violation
@@ -67,6 +67,12 @@ class RaftRun:
     engine: ParallelResult | None = None
 
     @property
+    def exit_reason(self) -> Exit:
+        """Why the search stopped, "memory-bound" included (`result.exit_reason` reports that
+        one as "state-bound": the bound on what the search may hold)."""
+        return self.engine.exit_reason if self.engine is not None else self.result.exit_reason
+
+    @property
     def trace(self) -> tuple[RaftAction, ...]:
         """The whole run from the initial state: prefix then the search's trace."""
         return self.prefix + tuple(self.result.trace)
@@ -103,15 +109,16 @@ def replay_script(config: RaftConfig, script: Sequence[str]
 
 
 def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
-            script: Sequence[str] = (), workers: int = 1, progress: Progress | None = None) -> RaftRun:
+            script: Sequence[str] = (), workers: int = 1, progress: Progress | None = None,
+            max_memory: int | None = None) -> RaftRun:
     """Breadth-first search from the initial state (or the end of `script`) checking `checks`,
-    on `workers` processes."""
+    on `workers` processes, within `max_memory` bytes of resident memory if given."""
     start, prefix = replay_script(config, script)
-    engine = parallel_explore(RaftSystem(config, tuple(checks), start), workers, bounds, progress)
+    engine = parallel_explore(RaftSystem(config, tuple(checks), start), workers, bounds, progress, max_memory)
     trace: tuple[RaftAction, ...] = ()
     final: RaftState | None = None
     if engine.violation is not None:
         trace, final = replay(start, successors(config), engine.path)
-    result: SearchResult[RaftState, RaftAction] = SearchResult(engine.exit_reason, engine.stats, engine.violation,
-                                                              trace, final)
+    reason = "state-bound" if engine.exit_reason == "memory-bound" else engine.exit_reason
+    result: SearchResult[RaftState, RaftAction] = SearchResult(reason, engine.stats, engine.violation, trace, final)
     return RaftRun(result, prefix, engine)
