@@ -27,13 +27,7 @@ from kubeprop.model.scheduler.decide import build_node_infos
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
-from kubeprop.properties.scheduling.solver import (
-    DEFAULT_RLIMIT,
-    EncodingTooLarge,
-    Outcome,
-    SchedulingSolver,
-    build_budget,
-)
+from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
 from kubeprop.properties.scheduling.workloads import ScaleError, desired_pods, greedy
 
 __all__ = ["MAX_WHAT_IFS", "register", "run_schedule"]
@@ -131,13 +125,8 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
     except (BadInput, ScaleError) as problem:
         err.write(f"kubeprop schedule: bad input: {problem}\n")
         return ExitCode.BAD_INPUT
+    solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
     what = f"with {', '.join(drain)} drained" if drain else "as given"
-    try:
-        solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
-    except EncodingTooLarge as too_large:
-        out.write(f"UNKNOWN {what}: {len(pending)} pod(s) on {len(nodes)} node(s): {too_large} "
-                  f"(--rlimit {rlimit} allows {build_budget(rlimit):,}); raise --rlimit to build it\n")
-        return ExitCode.INCONCLUSIVE
     out.write(f"Scenario {scenario.name}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} node(s).\n")
     outcome = solver.check(drain)
     if outcome.status == "unknown":

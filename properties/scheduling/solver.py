@@ -118,7 +118,7 @@ class _Loaded:
 
 
 class SchedulingSolver:
-    """One problem loaded into Z3; `check` may be called many times.
+    """One problem loaded into Z3 (on the first `check`); `check` may be called many times.
 
     Large problems (more than `PROPOSE_ABOVE` pod-node pairs) first try a proposal: the pods
     packed by resources (`shortlist.pack`, or `shortlist.repair` of the first packing for a
@@ -135,8 +135,6 @@ class SchedulingSolver:
         self._full = None if encoding is None else _Loaded(encoding, rlimit)
         self._base: dict[int, int] | None = None
         self._propose = encoding is None and len(problem.pending) * len(problem.nodes) > PROPOSE_ABOVE
-        if encoding is None and not self._propose:
-            self._full = _Loaded(encode(problem, max_work=build_budget(rlimit)), rlimit)
 
     @property
     def full(self) -> _Loaded:
@@ -162,8 +160,15 @@ class SchedulingSolver:
 
     def check(self, down: Iterable[str] = (), minimise: bool = True, placement: bool = True) -> Outcome:
         """Can every pending pod be placed with the nodes named in `down` removed? With
-        `placement=False` a sat outcome carries no placement (what-ifs need only the verdict)."""
-        down_ix = frozenset(self.node_index(n) for n in down)
+        `placement=False` a sat outcome carries no placement (what-ifs need only the verdict).
+        An encoding past its build budget makes the answer "unknown", like a check past rlimit."""
+        try:
+            return self._check(frozenset(self.node_index(n) for n in down), minimise, placement)
+        except EncodingTooLarge as too_large:
+            return Outcome("unknown", reason=f"{too_large} (the build budget of --rlimit {self.rlimit}: "
+                                             f"{build_budget(self.rlimit):,} units)")
+
+    def _check(self, down_ix: frozenset[int], minimise: bool, placement: bool) -> Outcome:
         start = self.spent
         proposal = self._proposal(down_ix) if self._propose else None
         if proposal is not None and self._run(proposal, proposal.names, down_ix) == z3.sat:
