@@ -11,6 +11,7 @@ Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 from collections.abc import Sequence
@@ -69,6 +70,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-depth", type=_positive_int, help="BFS depth bound; length of each walk / example")
     p.add_argument("--budget", type=_positive_float, default=60.0, help="seconds for all engines together")
     p.add_argument("--workers", type=_positive_int, help="walk worker processes (default: the core count)")
+    p.add_argument("--cluster", metavar="tcp://HOST:8786", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
+                   help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
+                        "needs kubeprop[dask])")
     p.add_argument("--seed", type=int, default=0, help="seed of the random engines (default 0)")
     p.add_argument("--out", type=Path, default=Path("kubeprop-out"), help="where counterexample files go")
     p.add_argument("--exhaustive", action="store_true",
@@ -98,8 +102,13 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         if live:
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.0f} s)…\n")
         engine_config = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
-        reports.append(check(scenario, [p.name for p in props], engine=engine, budget=share, variant=args.variant,
-                             parameters=dict(args.params), seed=args.seed, config=engine_config, save_to=args.out))
+        name = engine
+        if engine == "walk" and args.cluster:  # the walks on a Dask cluster (kubeprop.properties.explore.dask_walks)
+            from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
+            name = dask_engine(args.cluster, terminal_progress if live else None)
+        reports.append(attrs.evolve(check(
+            scenario, [p.name for p in props], engine=name, budget=share, variant=args.variant,
+            parameters=dict(args.params), seed=args.seed, config=engine_config, save_to=args.out), engine=engine))
         if live and engine == "bfs":
             sys.stderr.write("\n")
     return CheckRun(scenario.name, tuple(reports), props)

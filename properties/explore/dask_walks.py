@@ -18,6 +18,7 @@ Needs the optional extra: `pip install 'kubeprop[dask]'`.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,11 +33,13 @@ from kubeprop.properties.explore.shrink import shrink_trace
 from kubeprop.properties.explore.walk import ChunkOutcome, Walker, WalkOutcome, run_chunk
 from kubeprop.properties.registry import Violation, first_violation
 
-__all__ = ["ADDRESS_VARIABLE", "DaskProgress", "DaskUnavailable", "dask_engine", "run_walks_on_dask"]
+__all__ = ["ADDRESS_VARIABLE", "DaskProgress", "DaskUnavailable", "dask_engine", "run_walks_on_dask", "terminal_progress"]
 
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 CHUNK_WALKS = 16
 """Walks per task: large enough that scheduling costs little, small enough to spread the work."""
+CONNECT_TIMEOUT = 20.0
+"""Seconds to wait for the scheduler before giving up (a clear error, exit 2)."""
 MAX_IN_FLIGHT_PER_THREAD = 4
 """Tasks submitted ahead per worker thread, so a budget-bound run does not queue every walk."""
 
@@ -70,7 +73,7 @@ def _client(address: str | None) -> Any:
     if not address:
         raise DaskUnavailable(f"no Dask scheduler: pass --cluster tcp://HOST:8786 or set {ADDRESS_VARIABLE}")
     try:
-        return Client(address, timeout=30, set_as_default=False)
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except OSError as err:
         raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {err}") from err
 
@@ -163,6 +166,13 @@ def _shrunk(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: flo
     note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)}); {stats.note}"
     stats = attrs.evolve(stats, seconds=time.perf_counter() - began, shrunk_from=len(failure.trace), note=note)
     return EngineResult("walk", "violation", violation, trace, stats)
+
+
+def terminal_progress(seen: DaskProgress) -> None:
+    """One overwritten stderr line per finished task: walks done, cluster threads, steps/s."""
+    sys.stderr.write(f"\r  walk (dask, {seen.threads} threads): {seen.walks_done:,}/{seen.walks_total:,} walks, "
+                     f"{seen.steps:,} steps, {seen.steps_per_second:,.0f} steps/s   ")
+    sys.stderr.flush()
 
 
 def dask_engine(address: str | None, progress: Callable[[DaskProgress], None] | None = None) -> str:

@@ -13,6 +13,7 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER
+from kubeprop.properties.explore import dask_walks
 from kubeprop.properties.explore.dask_walks import DaskProgress, DaskUnavailable, run_walks_on_dask
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.walk import run_walks
@@ -66,3 +67,30 @@ def test_address_from_the_environment_and_errors(clusters: dict[int, str], monke
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
     with pytest.raises(DaskUnavailable, match="DASK_SCHEDULER_ADDRESS"):
         run_walks_on_dask(model, start, config)
+
+
+def test_kubeprop_check_cluster_writes_the_local_walks_counterexample(clusters: dict[int, str], tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from kubeprop.properties.cli.main import main
+
+    args = [str(DATA / "tight.yaml"), "--variant", "dual-scheduler", "--engine", "walk", "--budget", "30",
+            "--seed", "3"]
+    assert main(["check", *args, "--workers", "1", "--out", str(tmp_path / "local")]) == 1
+    local_out = capsys.readouterr().out
+    assert main(["check", *args, "--cluster", clusters[2], "--out", str(tmp_path / "dask")]) == 1
+    dask_out = capsys.readouterr().out
+    local_files = sorted(p.name for p in (tmp_path / "local").iterdir())
+    assert local_files and local_files == sorted(p.name for p in (tmp_path / "dask").iterdir())
+    for name in local_files:
+        assert (tmp_path / "local" / name).read_text() == (tmp_path / "dask" / name).read_text()
+    assert "walk        violation" in dask_out and local_out.split("engines:")[0] == dask_out.split("engines:")[0]
+
+
+def test_kubeprop_check_cluster_without_dask_scheduler_is_bad_input(capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubeprop.properties.cli.main import main
+
+    monkeypatch.setattr(dask_walks, "CONNECT_TIMEOUT", 1.0)
+    code = main(["check", str(DATA / "tight.yaml"), "--engine", "walk", "--budget", "5",
+                 "--cluster", "tcp://127.0.0.1:1"])
+    assert code == 2 and "cannot reach the Dask scheduler" in capsys.readouterr().err
