@@ -131,7 +131,7 @@ def _on_heartbeat_resp(d: Draft, m: Msg) -> None:
     pending = d.reads[s]
     if d.role[s] != LEADER or not pending or pending[0] != ("r", m[4]):
         return
-    d.set("reads", s, (pending[0], pending[1], pending[2], pending[3] | (1 << m[1])))  # type: ignore[misc]
+    d.set("reads", s, (pending[0], pending[1], pending[2], pending[3] | (1 << m[1])))
 
 
 _HANDLERS: dict[int, Callable[[Draft, Msg], None]] = {

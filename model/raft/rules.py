@@ -15,15 +15,11 @@ from kubeprop.model.raft.state import (
     LEADER,
     NO_READ,
     NONE,
-    Event,
     Log,
     Msg,
-    PendingRead,
     RaftConfig,
     RaftState,
-    Role,
 )
-
 
 _new = tuple.__new__
 

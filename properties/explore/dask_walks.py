@@ -17,10 +17,11 @@ Needs the optional extra: `pip install 'kubeprop[dask]'`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import attrs
@@ -33,7 +34,9 @@ from kubeprop.properties.explore.shrink import shrink_trace
 from kubeprop.properties.explore.walk import ChunkOutcome, Walker, WalkOutcome, run_chunk
 from kubeprop.properties.registry import Violation, first_violation
 
-__all__ = ["ADDRESS_VARIABLE", "DaskProgress", "DaskUnavailable", "dask_engine", "run_walks_on_dask", "terminal_progress"]
+__all__ = [
+    "ADDRESS_VARIABLE", "DaskProgress", "DaskUnavailable", "dask_engine", "run_walks_on_dask", "terminal_progress",
+]
 
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 CHUNK_WALKS = 16
@@ -64,16 +67,21 @@ class DaskProgress:
         return self.steps / self.seconds if self.seconds > 0 else 0.0
 
 
-def _client(address: str | None) -> Any:
+def _distributed() -> Any:
+    """The dask.distributed module (imported only when a cluster is used)."""
     try:
-        from distributed import Client
+        return importlib.import_module("distributed")
     except ImportError as err:
-        raise DaskUnavailable("running walks on a cluster needs dask.distributed: pip install 'kubeprop[dask]'") from err
+        raise DaskUnavailable("walks on a cluster need dask.distributed: pip install 'kubeprop[dask]'") from err
+
+
+def _client(address: str | None) -> Any:
+    client_class = _distributed().Client
     address = address or os.environ.get(ADDRESS_VARIABLE)
     if not address:
         raise DaskUnavailable(f"no Dask scheduler: pass --cluster tcp://HOST:8786 or set {ADDRESS_VARIABLE}")
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        return client_class(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except OSError as err:
         raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {err}") from err
 
@@ -83,17 +91,15 @@ def _chunks(total: int) -> list[range]:
 
 
 def _ordered_outcomes(client: Any, walker_future: Any, chunks: list[range], deadline: float | None,
-                      report: Callable[[ChunkOutcome], None]) -> Iterator[ChunkOutcome]:
+                      report: Callable[[ChunkOutcome], None]) -> Generator[ChunkOutcome, None, None]:
     """Chunk outcomes in walk-index order. Tasks are kept `MAX_IN_FLIGHT_PER_THREAD` per worker
     thread ahead of the first unfinished chunk; `report` sees each one as the cluster finishes it
     (the task stream); tasks still pending when the caller stops are cancelled."""
-    from distributed import as_completed
-
     window = max(1, sum(client.nthreads().values())) * MAX_IN_FLIGHT_PER_THREAD
     position_of: dict[str, int] = {}
     pending: dict[str, Any] = {}
     done: dict[int, ChunkOutcome] = {}
-    stream = as_completed(loop=client.loop)
+    stream = _distributed().as_completed(loop=client.loop)
     submitted = 0
     try:
         for position in range(len(chunks)):

@@ -33,6 +33,7 @@ which needs a picklable system).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import pickle
@@ -45,7 +46,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection, wait
 from operator import itemgetter
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 import attrs
 
@@ -337,7 +338,7 @@ def _serve(system: ExplicitSystem[Any], me: int, count: int, cmd: Connection, pe
             return
         try:
             reply: tuple[str, Any] = ("ok", getattr(worker, name)(*args))
-        except BaseException:  # noqa: BLE001 — reported to the coordinator, which raises it
+        except BaseException:
             reply = ("error", f"worker {me}: {traceback.format_exc()}")
         cmd.send(reply)
 
@@ -353,7 +354,7 @@ class _Pool:
             self.local = _Worker(system, 0, 1, {})
             return
         methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         ends: list[dict[int, Connection]] = [{} for _ in range(count)]
         for a in range(count):
             for b in range(a + 1, count):
@@ -379,10 +380,11 @@ class _Pool:
         results: dict[int, Any] = {}
         waiting = {conn: i for i, conn in enumerate(self.cmds)}
         while waiting:
-            for conn in wait(list(waiting)):
-                i = waiting.pop(conn)  # type: ignore[call-overload]
+            for ready in wait(list(waiting)):
+                conn = cast(Connection, ready)
+                i = waiting.pop(conn)
                 try:
-                    status, value = conn.recv()  # type: ignore[union-attr]
+                    status, value = conn.recv()
                 except EOFError:
                     status, value = "error", f"worker {i} died (exit code {self.procs[i].exitcode})"
                 if status != "ok":
@@ -395,10 +397,8 @@ class _Pool:
         """Stop the workers."""
         for conn, proc in zip(self.cmds, self.procs, strict=True):
             if not force and proc.is_alive():
-                try:
+                with contextlib.suppress(OSError):
                     conn.send(("stop", ()))
-                except OSError:
-                    pass
             proc.join(timeout=None if not force else 0)
             if proc.is_alive():
                 proc.terminate()

@@ -4,10 +4,10 @@
 (`RaftSystem`: successors in the order of `actions`, `kubeprop.model.raft.fingerprint`) checking
 the selected `RaftCheck`s, on one or more worker processes; the visited set holds fingerprints
 only, and the result — counts and the shortest counterexample — is the one the single-threaded
-`bfs.search` gives, whatever the number of workers. `replay_script` turns a scripted run (each step names an enabled action by
-the start of its description) into a reachable state, so a search can start where a known
-scenario (e.g. Raft paper Figure 8 (c)) leaves off; the report then prints script + search as one
-trace.
+`bfs.search` gives, whatever the number of workers. `replay_script` turns a scripted run (each
+step names an enabled action by the start of its description) into a reachable state, so a
+search can start where a known scenario (e.g. Raft paper Figure 8 (c)) leaves off; the report
+then prints script + search as one trace.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bo
     trace: tuple[RaftAction, ...] = ()
     final: RaftState | None = None
     if engine.violation is not None:
-        trace, final = replay(start, successors(config), engine.path)
+        trace, reached = replay(start, successors(config), engine.path)
+        final = reached
     reason = "state-bound" if engine.exit_reason == "memory-bound" else engine.exit_reason
     result: SearchResult[RaftState, RaftAction] = SearchResult(reason, engine.stats, engine.violation, trace, final)
     return RaftRun(result, prefix, engine)

@@ -43,7 +43,7 @@ from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
 
-__all__ = ["STATIC_FILTERS", "EncodingTooLarge", "Encoding", "Problem", "Track", "encode", "static_reason"]
+__all__ = ["STATIC_FILTERS", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
 
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts")
 REASON_AFFINITY_KEY = "node(s) didn't match pod affinity rules (missing topology key)"
@@ -181,7 +181,8 @@ def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[froz
         else:
             shape = _shape(pod)
             if shape not in reasons:
-                reasons[shape] = {j: r for j, ni in enumerate(problem.nodes) if (r := static_reason(pod, ni)) is not None}
+                reasons[shape] = {j: r for j, ni in enumerate(problem.nodes)
+                                  if (r := static_reason(pod, ni)) is not None}
             excluded = reasons[shape]
         row = [j for j in range(len(problem.nodes)) if j not in excluded and (allowed is None or j in allowed[i])]
         enc.excluded.update(((i, j), r) for j, r in excluded.items())

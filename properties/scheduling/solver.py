@@ -122,10 +122,11 @@ class SchedulingSolver:
 
     Large problems (more than `PROPOSE_ABOVE` pod-node pairs) first try a proposal: the pods
     packed by resources (`shortlist.pack`, or `shortlist.repair` of the first packing for a
-    what-if, or a packing anew if that fails), encoded with each pod restricted to its proposed node — a thousandth of the
-    encoding — and checked by Z3 against every constraint. A sat answer there is a placement of
-    the whole problem (a restriction only removes options). Otherwise the complete encoding is
-    built (once, lazily) and asked, so every unsat answer and every core comes from it."""
+    what-if, or a packing anew if that fails), encoded with each pod restricted to its proposed
+    node — a small fraction of the encoding — and checked by Z3 against every constraint. A sat
+    answer there is a placement of the whole problem (a restriction only removes options).
+    Otherwise the complete encoding is built (once, lazily) and asked, so every unsat answer and
+    every core comes from it."""
 
     def __init__(self, problem: Problem, rlimit: int = DEFAULT_RLIMIT, encoding: Encoding | None = None) -> None:
         _seed()

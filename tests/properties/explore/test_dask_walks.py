@@ -12,13 +12,13 @@ import pytest
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER
 from kubeprop.properties.explore import dask_walks
+from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER
 from kubeprop.properties.explore.dask_walks import DaskProgress, DaskUnavailable, run_walks_on_dask
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.walk import run_walks
 
-distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install 'kubeprop[dask]'")
+distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install kubeprop[dask]")
 
 DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
 
