@@ -19,11 +19,11 @@ import attrs
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_engines import safety_names, small_model  # noqa: E402
+from bench_engines import safety_names, small_model
 
-from kubeprop.properties.explore.dask_walks import run_walks_on_dask  # noqa: E402
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult  # noqa: E402
-from kubeprop.properties.explore.walk import run_walks  # noqa: E402
+from kubeprop.properties.explore.dask_walks import run_walks_on_dask
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult
+from kubeprop.properties.explore.walk import run_walks
 
 
 def _row(name: str, result: EngineResult) -> tuple[str, int, int]:

@@ -7,7 +7,11 @@ The public surface:
 - `record`, `record_result`, `TraceError` (trace.py): an engine's trace → `Counterexample`;
 - `load`, `loads`, `write`, `dumps`, `Counterexample`, `CounterexampleError` (format.py);
 - `replay`, `ReplayResult`, `Verdict` (replay.py); `render_text` (render.py), `render_html`
-  (render_html.py); `fingerprint` (fingerprint.py).
+  (render_html.py); `fingerprint` (fingerprint.py);
+- `output.write_text` / `append_text` / `OutputError`: writing any output file without clobbering.
+
+A counterexample file is data: replaying one imports no module it names unless allowed by name
+(`replay(allow_imports=...)`).
 
 `replay` and `fingerprint` are both a submodule and a function; the names here are the functions.
 """

@@ -7,7 +7,10 @@
 
 `check` loads the scenario, builds the model (variant, parameters), runs an engine from the
 initial state and, when a property fails, records the trace as a `Counterexample` (written to
-`save_to` if given). The engines and their registry are `kubeprop.properties.explore.runner`
+`save_to` if given). With `all_discoveries=True` it keeps searching for the properties not yet
+violated (`kubeprop.properties.explore.discoveries`) and records one counterexample per
+violated property (`CheckReport.found`). Without `properties`, it checks every registered property
+and the scenario's own (`properties:`). The engines and their registry are `kubeprop.properties.explore.runner`
 (`ENGINES`, `register_engine`, re-exported here).
 """
 
@@ -24,24 +27,42 @@ from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.replay import replay
 from kubeprop.counterexamples.trace import TraceError, record_result
 from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import Scenario, load_scenario
+from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.explore.bfs import Bounds
+from kubeprop.properties.explore.discoveries import discover, merged_stats
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
-from kubeprop.properties.registry import Property, Violation
+from kubeprop.properties.modules import scenario_properties
+from kubeprop.properties.registry import Property, Violation, select
 
 __all__ = [
-    "ENGINES", "CheckReport", "assert_discovery", "assert_no_discovery", "check", "explain", "register_engine",
+    "ENGINES", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check", "explain",
+    "register_engine",
 ]
+
+
+@attrs.frozen
+class Discovery:
+    """One violated property: the violation, the trace from the initial state, the recorded
+    counterexample and where it was written (or a note saying why it was not recorded)."""
+
+    violation: Violation
+    trace: tuple[Action, ...] = ()
+    counterexample: Counterexample | None = attrs.field(default=None, repr=False)
+    path: Path | None = None
+    note: str = ""
 
 
 @attrs.frozen
 class CheckReport:
     """What `check` found: why the engine stopped, its counters, and — when a property failed —
     the violation, the trace from the initial state and the recorded counterexample (with the
-    path it was written to, if `save_to` was given)."""
+    path it was written to, if `save_to` was given). `found` holds every discovery (one with
+    `all_discoveries=False`); the fields `violation` … `note` are the first one's."""
 
     engine: str
     exit_reason: str
@@ -52,6 +73,9 @@ class CheckReport:
     counterexample: Counterexample | None = attrs.field(default=None, repr=False)
     path: Path | None = None
     note: str = ""
+    found: tuple[Discovery, ...] = ()
+    properties: tuple[Property, ...] = attrs.field(default=(), repr=False)
+    """The properties the run checked."""
 
     @property
     def complete(self) -> bool:
@@ -61,36 +85,66 @@ class CheckReport:
     @property
     def discoveries(self) -> dict[str, Counterexample | None]:
         """Property name → its counterexample (None if it could not be recorded)."""
-        return {} if self.violation is None else {self.violation.property: self.counterexample}
+        return {d.violation.property: d.counterexample for d in self.found}
+
+    def discovery(self, name: str) -> Discovery | None:
+        """The discovery of property `name`, if the run found one."""
+        return next((d for d in self.found if d.violation.property == name), None)
 
 
 def check(scenario: Scenario | Path | str | None = None, properties: Iterable[str | Property] | None = None, *,
           engine: str = "bfs", budget: float | None = 60.0, bounds: Bounds | None = None, variant: str | None = None,
           parameters: Mapping[str, Any] | None = None, seed: int = 0, action_filter: ActionFilter | None = None,
-          config: EngineConfig | None = None, save_to: Path | str | None = None) -> CheckReport:
+          config: EngineConfig | None = None, save_to: Path | str | None = None,
+          all_discoveries: bool = False) -> CheckReport:
     """Run `engine` on a scenario (a Scenario, a path, or None for FeastFlow) and report.
 
-    `properties`: names of built-ins or Property values (None: every registered one); a Property
-    value is checked without being registered. `budget`: seconds.
-    `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a full
-    EngineConfig (its seed, budget and bounds are replaced by the arguments given here)."""
+    `properties`: names of registered properties or of the scenario's own (`properties:`), or
+    Property values (None: every registered one and the scenario's); a Property value is checked
+    without being registered. `budget`:
+    seconds. `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a
+    full EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
+    `all_discoveries`: go on after a violation until every property has one (or the engine is
+    done), one counterexample each."""
+    for name, value in (parameters or {}).items():
+        problem = parameter_problem(name, value)
+        if problem is not None:
+            raise UsageError(f"parameter {name}: {problem}")
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     model = build_model(loaded, parameters=dict(parameters or {}), variant=variant)
-    cfg = configure(config, properties=properties, seed=seed, budget=budget, bounds=bounds,
+    wanted = None if properties is None else list(properties)
+    known = {p.name for p in select()}
+    own = wanted is None or any(isinstance(n, str) and n not in known for n in wanted)
+    chosen = select(wanted, extra=scenario_properties(loaded) if own else ())
+    cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
-    result = run_engine(engine, model, initial_state(model), cfg)
-    report = CheckReport(engine, result.exit_reason, model, getattr(result, "stats", None), result.violation,
-                         tuple(result.trace))
-    if result.violation is None:
+    start = initial_state(model)
+    if all_discoveries:
+        results = discover(lambda c: run_engine(engine, model, start, c), cfg)
+    else:
+        results = (run_engine(engine, model, start, cfg),)
+    last = results[-1]
+    stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
+    found = tuple(_discovery(model, r, cfg, None if engine == "bfs" else seed, save_to)
+                  for r in results if r.violation is not None)
+    report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen)
+    if not found:
         return report
+    first = found[0]
+    return attrs.evolve(report, violation=first.violation, trace=first.trace, counterexample=first.counterexample,
+                        path=first.path, note=first.note)
+
+
+def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | None,
+               save_to: Path | str | None) -> Discovery:
+    """An engine result with a violation, recorded as a counterexample (and written to `save_to`)."""
     try:
-        ce = record_result(model, result, seed=None if engine == "bfs" else seed,
-                           settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
+        ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
                            properties=[p for p in cfg.properties or () if isinstance(p, Property)])
     except TraceError as err:
-        return attrs.evolve(report, note=f"not recorded: {err}")
+        return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}")
     path = write(ce, save_to) if save_to is not None else None
-    return attrs.evolve(report, trace=ce.actions, counterexample=ce, path=path)
+    return Discovery(result.violation, ce.actions, ce, path)
 
 
 def explain(report: CheckReport) -> str:
@@ -100,7 +154,11 @@ def explain(report: CheckReport) -> str:
     if report.counterexample is None:
         steps = "\n".join(f"  {i + 1}. {a}" for i, a in enumerate(report.trace))
         return f"{report.violation}\n{steps}\n{report.note}"
-    return render_text(replay(report.counterexample, file=str(report.path or report.counterexample.file_name)))
+    ce = report.counterexample
+    # Recorded in this process from the caller's own scenario: its modules are trusted, as when it was loaded.
+    spec = report.model.scenario.spec
+    trusted = {ref.partition(":")[0] for ref in (*spec.admission, *spec.controllers)} | {ce.property.module}
+    return render_text(replay(ce, file=str(report.path or ce.file_name), allow_imports=trusted))
 
 
 def assert_no_discovery(report: CheckReport) -> None:
@@ -110,17 +168,18 @@ def assert_no_discovery(report: CheckReport) -> None:
 
 
 def assert_discovery(report: CheckReport, property_name: str, actions: Sequence[Action | str] | None = None) -> None:
-    """Fail unless the run found a violation of `property_name` — with exactly `actions` (Action
-    values or their one-line text) as the trace, when given."""
-    found = report.violation
-    if found is None:
+    """Fail unless the run found a violation of `property_name` (among all its discoveries) — with
+    exactly `actions` (Action values or their one-line text) as the trace, when given."""
+    found = report.discovery(property_name)
+    if report.violation is None:
         raise AssertionError(f"expected a violation of {property_name}, but {report.engine} found none "
                              f"({report.exit_reason})")
-    if found.property != property_name:
-        raise AssertionError(f"expected a violation of {property_name}, found {found.property}:\n{explain(report)}")
+    if found is None:
+        others = ", ".join(d.violation.property for d in report.found)
+        raise AssertionError(f"expected a violation of {property_name}, found {others}:\n{explain(report)}")
     if actions is not None:
         want = [a if isinstance(a, str) else str(a) for a in actions]
-        got = [str(a) for a in report.trace]
+        got = [str(a) for a in found.trace]
         if want != got:
             raise AssertionError("the trace differs:\n  expected: " + "\n            ".join(want)
                                  + "\n  found:    " + "\n            ".join(got))

@@ -11,7 +11,10 @@ here. Instead every value has a canonical encoding, hashed with BLAKE2b:
   (FrozenMap's own sorted order; dicts sorted by the keys' canonical digests);
 - frozensets and sets: their elements sorted by canonical digest;
 - attrs classes: the class name and every field that takes part in equality, in definition
-  order (fields declared `eq=False` are left out, so equal values have equal fingerprints);
+  order (fields declared `eq=False` are left out, so equal values have equal fingerprints); a
+  field whose metadata says `fingerprint="omit-if-default"` is left out while it holds its
+  default, so state added to a class later does not change the fingerprints of states that do
+  not use it (recorded traces stay valid);
 - `Quantity`: its exact numeric value only (its `==` ignores the display format, so must we).
 
 The encoding is a Merkle tree: a container's digest covers its children's digests. Consecutive
@@ -39,6 +42,7 @@ MEMO_LIMIT = 400_000
 
 _MEMO: dict[int, tuple[Any, bytes]] = {}
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
+_OMITTED: dict[type, dict[str, Any]] = {}
 _LEN = struct.Struct("<I")
 
 
@@ -61,6 +65,8 @@ def _fields(cls: type) -> tuple[str, ...] | None:
     names: tuple[str, ...] | None = None
     if attrs.has(cls):
         names = tuple(f.name for f in attrs.fields(cls) if f.eq)
+        _OMITTED[cls] = {f.name: f.default for f in attrs.fields(cls)
+                         if f.eq and f.metadata.get("fingerprint") == "omit-if-default"}
     _FIELDS[cls] = names
     return names
 
@@ -124,7 +130,10 @@ def _container(value: Any) -> bytes:
     names = _fields(cls)
     if names is not None:
         parts = [_scalar(b"A", cls.__name__.encode())]
+        omitted = _OMITTED.get(cls)
         for name in names:
+            if omitted and name in omitted and getattr(value, name) == omitted[name]:
+                continue
             parts.append(_scalar(b"f", name.encode()))
             parts.append(_part(getattr(value, name)))
         return b"".join(parts)

@@ -1,5 +1,5 @@
-"""The counterexample file format (schema version 1): the in-memory record, JSON in and out,
-strict loading, atomic content-addressed writes.
+"""The counterexample file format (schema version 2; version 1 files are read too): the
+in-memory record, JSON in and out, strict loading, atomic content-addressed writes.
 
 A file holds the scenario (inline texts, or a path plus content hash), the model variant and
 parameter overrides, the property, the actions by value with a fingerprint of every state along
@@ -8,30 +8,46 @@ the trace, where the property fails, and who found it (engine, seed, kubeprop ve
 `load` checks a file against it and then checks what a schema cannot say (every action decodes,
 the variant and parameters exist, the violating step lies on the trace). Every problem names
 its field: `trace[3].action: unknown action 'Foo'; known: …`.
+
+Version 2 adds `model.system`: `cluster` (this module; version 1 files are cluster files) or `raft`
+(a trace of the Raft model, `raft_trace.py`). `load` reads cluster files and refuses a Raft file
+with a message pointing to `raft_trace.load`; `system_of` says which a file is.
+
+Version 2 also adds lassos: a file whose `lasso.cycleStart` is k holds a stem (`trace[0..k-1]`) and
+a cycle (`trace[k..]`) that returns to the state after the stem up to its cycle key
+(`kubeprop.properties.explore.cyclekey`); its property is a cycle property (kind `liveness`) and
+its violation is judged on the cycle, at the last step. Both additions are optional: a version 1
+file is a version 2 cluster file without `lasso`.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
+import math
 import os
 import re
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.output import write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
+from kubeprop.model.api.yamlsource import YamlError, read_input
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.actions import Action, ActionError, action_from_json, to_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Versions this kubeprop reads: 1 (cluster model only) and 2 (adds `model.system`)."""
+READS_VERSIONS = READABLE_VERSIONS
 KIND = "Counterexample"
 Expectation = Literal["reproduces", "passes"]
 Mode = Literal["inline", "path"]
@@ -70,7 +86,9 @@ class PropertyRecord:
 
     name: str
     statement: str
-    kind: Literal["safety", "convergence"] = "safety"
+    kind: Literal["safety", "convergence", "liveness", "invariant", "claim", "goal"] = "safety"
+    """safety, convergence or liveness (cluster; liveness: a lasso's cycle property); invariant, claim
+    or goal (a Raft check, `raft_trace.py`)."""
     upstream: str = ""
     module: str = ""
 
@@ -110,6 +128,13 @@ class Counterexample:
     created: str
     expectation: Expectation | None = None
     note: str = ""
+    cycle_start: int | None = None
+    """For a lasso: the number of stem actions (the cycle is `actions[cycle_start:]`)."""
+
+    @builtins.property
+    def is_lasso(self) -> bool:
+        """True for a lasso (stem + cycle)."""
+        return self.cycle_start is not None
 
     @builtins.property
     def violating_fingerprint(self) -> str:
@@ -143,7 +168,7 @@ def _scenario_json(s: ScenarioRecord) -> dict[str, Any]:
 
 
 def to_data(ce: Counterexample) -> dict[str, Any]:
-    """The counterexample as JSON data (schema version 1)."""
+    """The counterexample as JSON data (schema version 2, `model.system: cluster`)."""
     prop: dict[str, Any] = {"name": ce.property.name, "statement": ce.property.statement, "kind": ce.property.kind}
     if ce.property.upstream:
         prop["upstream"] = ce.property.upstream
@@ -155,7 +180,8 @@ def to_data(ce: Counterexample) -> dict[str, Any]:
         "property": prop,
         "violation": {"step": ce.violation.step, "message": ce.violation.message,
                       "objects": list(ce.violation.objects)},
-        "model": {"variant": ce.variant, "parameters": {k: thaw_json(v) for k, v in ce.parameters.items()}},
+        "model": {"system": "cluster", "variant": ce.variant,
+                  "parameters": {k: thaw_json(v) for k, v in ce.parameters.items()}},
         "scenario": _scenario_json(ce.scenario),
         "initial": {"fingerprint": ce.fingerprints[0]},
         "trace": [{"action": to_json(a), "fingerprint": fp} for a, fp in zip(ce.actions, ce.fingerprints[1:],
@@ -165,6 +191,8 @@ def to_data(ce: Counterexample) -> dict[str, Any]:
         "kubeprop": ce.kubeprop_version,
         "created": ce.created,
     }
+    if ce.cycle_start is not None:
+        out["lasso"] = {"cycleStart": ce.cycle_start}
     if ce.expectation is not None:
         out["expectation"] = ce.expectation
     if ce.note:
@@ -189,9 +217,16 @@ def _check_version(data: Any, file: str) -> None:
     if "schema" not in data:
         raise _fail(file, [("schema", "missing: not a kubeprop counterexample file (no schema version)")])
     version = data["schema"]
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         raise _fail(file, [("schema", f"version {json.dumps(version)} is not supported "
-                                      f"(this kubeprop reads version {SCHEMA_VERSION})")])
+                                      f"(this kubeprop reads versions {readable})")])
+
+
+def system_of(data: Any) -> str:
+    """`cluster` or `raft`: the model a file's data belongs to (version 1 files are cluster files)."""
+    model = data.get("model") if isinstance(data, dict) else None
+    return str(model.get("system", "cluster")) if isinstance(model, dict) else "cluster"
 
 
 def _decode_actions(data: dict[str, Any]) -> tuple[list[Action], list[tuple[str, str]]]:
@@ -207,15 +242,25 @@ def _decode_actions(data: dict[str, Any]) -> tuple[list[Action], list[tuple[str,
 
 def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
+    if data["schema"] == 1 and "system" in data["model"]:
+        found.append(("model.system", "not in schema version 1 (version 2 has it)"))
+    if data["property"]["kind"] not in ("safety", "convergence", "liveness"):
+        found.append(("property.kind", "must be safety, convergence or liveness for the cluster model"))
+    if data["property"]["kind"] == "liveness" and "lasso" not in data:
+        found.append(("property.kind", "liveness (a cycle property) only in a lasso file"))
+    if "scenario" not in data:
+        return [*found, ("scenario", "missing (required for the cluster model)")]
     variant = data["model"]["variant"]
     if variant not in VARIANTS:
         found.append(("model.variant", f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}"))
-    for name in data["model"]["parameters"]:
-        if name not in PARAMETERS:
-            found.append((f"model.parameters.{name}", f"unknown parameter; valid: {', '.join(PARAMETERS)}"))
+    for name, value in data["model"]["parameters"].items():
+        problem = parameter_problem(name, value)
+        if problem is not None:
+            found.append((f"model.parameters.{name}", problem))
     step, length = data["violation"]["step"], len(data["trace"])
     if step > length:
         found.append(("violation.step", f"{step} is past the end of the trace ({length} actions)"))
+    found += _lasso_problems(data)
     scenario = data["scenario"]
     if scenario["mode"] == "inline":
         if not scenario.get("files"):
@@ -223,6 +268,24 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
         elif scenario.get("entry", "") not in {f["path"] for f in scenario["files"]} and scenario[
                 "layout"] == "scenario-file":
             found.append(("scenario.entry", "must name one of scenario.files (the scenario file to load)"))
+    return found
+
+
+def _lasso_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    lasso = data.get("lasso")
+    kind = data["property"]["kind"]
+    if lasso is None:
+        return [("property.kind", "a liveness property needs a lasso (stem and cycle)")] if kind == "liveness" else []
+    if data["schema"] < 2:
+        return [("lasso", "lassos need schema version 2")]
+    length, start = len(data["trace"]), lasso["cycleStart"]
+    found = []
+    if start >= length:
+        found.append(("lasso.cycleStart", f"{start} leaves no cycle (the trace has {length} actions)"))
+    if data["violation"]["step"] != length:
+        found.append(("violation.step", f"a lasso's violation is at the end of its cycle, step {length}"))
+    if kind != "liveness":
+        found.append(("property.kind", "a lasso's property is a liveness (cycle) property"))
     return found
 
 
@@ -236,6 +299,9 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     found = schema_problems(data)
     if found:
         raise _fail(file, found)
+    if system_of(data) != "cluster":
+        raise _fail(file, [("model.system", f"a {system_of(data)} counterexample: read it with "
+                                            "kubeprop.counterexamples.raft_trace.load (kubeprop replay does)")])
     acts, found = _decode_actions(data)
     found += _semantic_problems(data)
     if found:
@@ -258,43 +324,115 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
         created=data["created"],
         expectation=data.get("expectation"),
         note=data.get("note", ""),
+        cycle_start=data["lasso"]["cycleStart"] if "lasso" in data else None,
     )
 
 
-def loads(text: str, file: str = "<counterexample>") -> Counterexample:
-    """Parse a file's text; a truncated or malformed file is a CounterexampleError with the position."""
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects a counterexample file may have (real files reach ~8)."""
+
+MAX_NUMBER_DIGITS = 40
+"""Longest number a counterexample file may write (seeds are 64-bit; steps and counts are small)."""
+
+
+class _NumberError(ValueError):
+    """A number in the JSON text that no counterexample file holds."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _NumberError(f"a {len(text)}-digit integer (at most {MAX_NUMBER_DIGITS} digits)")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text) if len(text) <= MAX_NUMBER_DIGITS + 10 else math.inf
+    if not math.isfinite(value):
+        raise _NumberError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
+    return value
+
+
+def _parse_constant(text: str) -> float:
+    raise _NumberError(f"{text} is not a JSON number")
+
+
+def _shape_problem(data: Any) -> str | None:
+    """Too deep a nesting or a string that is not text (a lone UTF-16 surrogate), found without
+    recursion; None if the data is fine."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"{where or '(top level)'}: nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    return f"{where or '(top level)'}: a key holds a lone surrogate, not text"
+                stack.append((item, depth + 1, f"{where}.{key}" if where else key))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value))
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            return f"{where}: holds a lone surrogate, not text (is the file written by kubeprop?)"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse(text: str, file: str = "<counterexample>") -> Any:
+    """A file's text as JSON data, with the limits every counterexample file is held to (numbers,
+    nesting, surrogates); a truncated or malformed file is a CounterexampleError with the position."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as err:
         hint = "; the file looks truncated" if not text.rstrip().endswith("}") else ""
         raise CounterexampleError([Problem(file, err.lineno, "", f"not valid JSON: {err.msg} (column "
                                                                f"{err.colno}){hint}")]) from None
-    return from_data(data, file)
+    except _NumberError as err:
+        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {err}")]) from None
+    except RecursionError:
+        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: nested more than {MAX_DEPTH} "
+                                                        "levels deep")]) from None
+    shape = _shape_problem(data)
+    if shape is not None:
+        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {shape}")])
+    return data
+
+
+def loads(text: str, file: str = "<counterexample>") -> Counterexample:
+    """Parse a file's text into a Counterexample (`parse`, then the schema)."""
+    return from_data(parse(text, file), file)
+
+
+def read_data(path: Path | str) -> Any:
+    """A counterexample file's JSON data: a regular UTF-8 file of at most MAX_INPUT_BYTES, parsed
+    with `parse`'s limits. Every reader of counterexample files goes through here."""
+    path = Path(path)
+    try:
+        raw = read_input(path)
+    except YamlError as err:
+        raise CounterexampleError([Problem(str(path), 0, "", err.message)]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise CounterexampleError([Problem(str(path), line, "", f"not valid UTF-8 (byte "
+                                           f"0x{raw[err.start:err.start + 1].hex()}); counterexample files are "
+                                           "UTF-8 JSON")]) from None
+    return parse(text, str(path))
 
 
 def load(path: Path | str) -> Counterexample:
-    """Read and check one counterexample file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise CounterexampleError([Problem(str(path), 0, "", f"cannot read: {err}")]) from None
-    return loads(text, str(path))
+    """Read and check one counterexample file (`read_data`, then the schema)."""
+    return from_data(read_data(path), str(path))
 
 
 # --- writing -------------------------------------------------------------------------------------
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and `os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_atomic(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
+    """Write `text` to `path` without clobbering (`kubeprop.counterexamples.output.write_text`:
+    atomic for new paths and regular files, written through links and devices, never an input)."""
+    write_text(path, text, inputs)
 
 
 def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> Path:
@@ -303,7 +441,7 @@ def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> P
     no longer than this one is kept. Returns the path."""
     where = Path(where)
     path = where if where.suffix == ".json" else where / ce.file_name
-    if keep_shorter and path.exists():
+    if keep_shorter and os.path.isfile(path):
         try:
             if len(load(path).actions) <= len(ce.actions):
                 return path

@@ -6,17 +6,22 @@ setting `kubeprop_corpus` (pyproject: `[tool.pytest.ini_options] kubeprop_corpus
 `*.json` files that say `"kind": "Counterexample"` are collected, each as one item marked
 `kubeprop_counterexample`. The item replays the file and passes when the verdict is the file's
 `expectation` (`reproduces` or `passes`); its failure message is the rendered trace. kubeprop's
-model is imported only when such a file runs.
+model is imported only when such a file runs. A file imports no module it names (admission
+plug-ins, controllers, its property's module) unless the ini setting `kubeprop_allow_imports`
+(or `--kubeprop-allow-import MODULE`) lists it.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 INI = "kubeprop_corpus"
+ALLOW_INI = "kubeprop_allow_imports"
 MARKER = "kubeprop_counterexample"
 _SNIFF_BYTES = 4096
 
@@ -29,9 +34,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """`--kubeprop-corpus DIR` and the `kubeprop_corpus` ini setting."""
     parser.addini(INI, type="paths", default=[],
                   help="folders whose kubeprop counterexample files (*.json) are replayed as tests")
-    parser.getgroup("kubeprop").addoption(
+    parser.addini(ALLOW_INI, type="linelist", default=[],
+                  help="modules kubeprop counterexample files may import (admission plug-ins, controllers)")
+    group = parser.getgroup("kubeprop")
+    group.addoption(
         "--kubeprop-corpus", action="append", default=[], metavar="DIR", dest="kubeprop_corpus",
         help="replay the kubeprop counterexample files in DIR as tests (repeatable)")
+    group.addoption(
+        "--kubeprop-allow-import", action="append", default=[], metavar="MODULE", dest="kubeprop_allow_imports",
+        help="let counterexample files import MODULE (repeatable; default: none)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,12 +57,20 @@ def _corpus_folders(config: pytest.Config) -> list[Path]:
 
 
 def _is_counterexample(path: Path) -> bool:
-    """A quick look at the head of the file: kubeprop's files say `"kind": "Counterexample"` early."""
+    """A quick look at the head of a regular file: kubeprop's files say `"kind": "Counterexample"`
+    early. A FIFO or device named `*.json` is not opened for reading (that could block)."""
     try:
-        with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        head = os.read(fd, _SNIFF_BYTES)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     return b'"kind": "Counterexample"' in head or b'"kind":"Counterexample"' in head
 
 
@@ -82,7 +101,9 @@ class CorpusItem(pytest.Item):
         from kubeprop.counterexamples.render import render_text
         from kubeprop.counterexamples.replay import replay
 
-        result = replay(self.path)
+        config = self.config
+        allow = [*config.getini(ALLOW_INI), *config.getoption("kubeprop_allow_imports")]
+        result = replay(self.path, allow_imports=allow)
         if result.expected is None:
             raise CorpusMismatch(f"{self.path}: a corpus file needs an 'expectation' (reproduces or passes); "
                                  f"replay says {result.verdict}")

@@ -60,6 +60,11 @@ def _step_lines(view: StepView, result: ReplayResult, full: bool) -> list[str]:
         lines = [f"step 0{mark} initial state"]
         lines += [INDENT + line for line in state_summary(result.states[0])]
         return lines
+    ce = result.counterexample
+    if ce.cycle_start is not None and view.index == ce.cycle_start + 1:
+        mark += " ⟲ cycle starts"
+    if ce.cycle_start is not None and view.index == len(ce.actions):
+        mark += " ⟲ cycle closes"
     lines = [f"step {view.index}{mark} [{view.lane}] {view.action}"]
     body: list[str] = []
     for change in view.changes:
@@ -101,6 +106,10 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
         lines += _step_lines(view, result, full)
     if len(result.states) <= result.counterexample.violation.step:
         lines.append(f"(replay stopped after step {len(result.states) - 1})")
+    if result.counterexample.cycle_start is not None:
+        from kubeprop.counterexamples.lasso import closure_lines
+
+        lines += ["", *closure_lines(result.counterexample, result.closure)]
     lines += ["", *_violation_lines(result), "", f"reproduce with: kubeprop replay {path}"]
     return "\n".join(lines) + "\n"
 

@@ -116,6 +116,9 @@ def _step_list(r: int, result: ReplayResult, steps: list[StepView]) -> str:
             body.append(f"caches behind: {view.lag}")
         cls = ' class="kp-violation"' if view.index == target else ""
         pre = f"<pre>{_e(chr(10).join(body))}</pre>" if body else ""
+        start = result.counterexample.cycle_start
+        if start is not None and view.index in (start + 1, len(result.counterexample.actions)):
+            title += " ⟲ cycle starts" if view.index == start + 1 else " ⟲ cycle closes"
         items.append(f'<li id="kp-s-{r}-{view.index}"{cls} data-r="{r}" data-i="{view.index}">'
                      f"<b>step {view.index}</b> {_e(title)}{pre}</li>")
     return '<ol class="kp-steps" start="0">' + "\n".join(items) + "</ol>"
@@ -129,6 +132,10 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
             ("scenario", f"{ce.scenario.name} ({ce.scenario.mode})"), ("variant", ce.variant),
             ("found by", f"{ce.engine.name}, kubeprop {ce.kubeprop_version}, {ce.created}"),
             ("violation", f"step {ce.violation.step}: {found}"), ("recorded", ce.violation.message)]
+    if ce.cycle_start is not None:
+        from kubeprop.counterexamples.lasso import closure_lines
+
+        meta += [("lasso", line) for line in closure_lines(ce, result.closure)]
     rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in meta)
     verdict = Verdict(result.verdict)
     part = (f'<section id="kp-result-{r}"><h2>{_e(ce.property.name)}: '

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ class ReplayResult:
     states: tuple[ClusterState, ...]
     violation: Violation | None = None
     drift_step: int | None = None
+    closure: Any = None
+    """For a lasso: where its cycle closes (`kubeprop.counterexamples.lasso.Closure`)."""
 
     @property
     def expected(self) -> Verdict | None:
@@ -75,9 +77,19 @@ class ReplayResult:
         return tuple(fingerprint(s) for s in self.states)
 
 
-def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = ()) -> Property:
+BUILTIN_PROPERTY_MODULES = "kubeprop.properties"
+"""Modules under this package define the built-in properties; a file may name them without an allowance."""
+
+
+def _may_import(module: str, allow: Collection[str]) -> bool:
+    return module in allow or module == BUILTIN_PROPERTY_MODULES or module.startswith(BUILTIN_PROPERTY_MODULES + ".")
+
+
+def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = (),
+                     allow_imports: Collection[str] = ()) -> Property:
     """The property a file names: one of `properties`, a registered one, or one registered by
-    importing the module the file records."""
+    importing the module the file records — only a built-in module (kubeprop.properties.*) or
+    one the user allowed by name in `allow_imports`."""
     for prop in properties:
         if prop.name == ce.property.name:
             return prop
@@ -86,11 +98,17 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
         return select([name])[0]
     except KeyError:
         pass
-    if ce.property.module:
+    module = ce.property.module
+    if module and not _may_import(module, allow_imports):
+        raise CounterexampleError([Problem(file, 0, "property.module", f"{name!r} is not a registered property, "
+                                           f"and the file names module {module!r} to define it: refusing to import "
+                                           "a module named in a file under review; allow it by name if you trust it "
+                                           f"(kubeprop replay --allow-import {module}, or allow_imports=)")])
+    if module:
         try:
-            importlib.import_module(ce.property.module)
+            importlib.import_module(module)
             return select([name])[0]
-        except (ImportError, KeyError):
+        except (Exception, SystemExit):  # an allowed module failing to import is reported like a missing one
             pass
     raise CounterexampleError([Problem(file, 0, "property.name", f"{name!r} is not a registered property "
                                        "(import the module defining it, or pass it to replay)")])
@@ -105,28 +123,42 @@ def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
 
 def replay(source: Path | str | Counterexample, *, properties: Iterable[Property] = (),
            parameters: Mapping[str, Any] | None = None, variant: str | None = None,
-           file: str | None = None) -> ReplayResult:
+           file: str | None = None, allow_imports: Iterable[str] = ()) -> ReplayResult:
     """Replay a counterexample file (or a loaded Counterexample). `parameters`/`variant` replay it
-    against a changed model (what-if); `properties` supplies properties not in the registry."""
+    against a changed model (what-if); `properties` supplies properties not in the registry.
+
+    A counterexample file is data: replay imports no module it names (its scenario's `admission:`
+    and `controllers:` entries, its `property.module`) unless that module is in `allow_imports`
+    (exact module names); built-in properties need no allowance. A refused import is a
+    CounterexampleError naming the field."""
+    allow = frozenset(allow_imports)
     if isinstance(source, Counterexample):
         ce, where = source, file or "<counterexample>"
     else:
         ce, where = load(source), str(source)
     params = dict(ce.parameters)
     params.update(parameters or {})
-    model, changed = build_packed(ce.scenario, where, variant or ce.variant, params)
-    prop = resolve_property(ce, where, properties)
+    model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow)
+    prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow)
     target = ce.violation.step
     states = [initial_state(model)]
+    shut = None
 
     def result(verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
-        return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states))
+        return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states),
+                            shut)
 
     for i, act in enumerate(ce.actions[:target]):
         if act not in actions(model, states[-1]):
             return result(Verdict.STALE, f"step {i + 1}: {act} is no longer enabled (the model changed)")
         states.append(step(model, states[-1], act))
-    found = prop(model, states[target])
+    if prop is not None:
+        found = prop(model, states[target])
+    else:  # a lasso: the cycle property, judged on the cycle (counterexamples/lasso.py)
+        from kubeprop.counterexamples.lasso import judge
+
+        found, shut = judge(model, ce, states, where, properties)
+    name = ce.property.name
     if changed is not None:
         return result(Verdict.STALE, changed, found)
     drift = _first_drift(ce, states)
@@ -134,7 +166,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
         now = "still fails" if found is not None else "holds"
         return result(Verdict.STALE, f"the state after step {drift} differs from the recorded one (fingerprint "
                                      f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]}): the model "
-                                     f"changed; replayed anyway, {prop.name} {now} at step {target}", found)
+                                     f"changed; replayed anyway, {name} {now} at step {target}", found)
     if found is not None:
-        return result(Verdict.REPRODUCES, f"{prop.name} fails at step {target}, as recorded", found)
-    return result(Verdict.PASSES, f"{prop.name} now holds at step {target} (recorded: {ce.violation.message})")
+        return result(Verdict.REPRODUCES, f"{name} fails at step {target}, as recorded", found)
+    return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,24 @@ BUILTIN_FEASTFLOW = "builtin:feastflow"
 
 
 def _display_path(path: Path) -> str:
-    """A path for information: the built-in name, relative to the working folder, or absolute."""
+    """A path for information: the built-in name, relative to the working folder, or absolute
+    (a name that is not valid UTF-8 shows U+FFFD where its bad bytes were)."""
     if path == feastflow_path().resolve():
         return BUILTIN_FEASTFLOW
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        shown = str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return shown if _is_text(shown) else shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _is_text(name: str) -> bool:
+    """Whether a file name is text (a name that is not valid UTF-8 holds lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_bare(scenario: Scenario) -> bool:
@@ -40,12 +52,12 @@ def _is_bare(scenario: Scenario) -> bool:
 
 def _referenced(scenario: Scenario) -> tuple[list[str], list[Path]]:
     """(paths as the scenario file writes them, every file the scenario reads)."""
-    written = list(scenario.spec.manifests) + [s.apply for s in scenario.spec.workload if s.apply]
+    written = list(scenario.spec.manifests) + [s.apply_path for s in scenario.spec.workload if s.apply_path]
     files = {Path(o.file).resolve() for o in scenario.objects}
     base = Path(scenario.path).parent
     for step in scenario.spec.workload:
-        if step.apply:
-            ref = Path(step.apply) if Path(step.apply).is_absolute() else base / step.apply
+        if step.apply_path:
+            ref = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
             files |= {Path(m.file).resolve() for m in load_manifests([ref])}
     return written, sorted(files)
 
@@ -56,6 +68,8 @@ def pack(scenario: Scenario, mode: Mode = "inline") -> ScenarioRecord:
     written, files = _referenced(scenario)
     if mode == "inline" and not _is_bare(scenario) and any(Path(w).is_absolute() for w in written):
         mode = "path"
+    if mode == "inline" and not all(_is_text(str(f)) for f in [where, *files]):
+        mode = "path"  # a file name that is not UTF-8 cannot be written in a JSON file
     if mode == "path":
         return ScenarioRecord(scenario.name, "path", "manifests" if _is_bare(scenario) else "scenario-file",
                               _display_path(where), scenario.content_hash)
@@ -72,7 +86,7 @@ def pack(scenario: Scenario, mode: Mode = "inline") -> ScenarioRecord:
 
 def _safe(rel: str, index: int, file: str) -> Path:
     path = Path(rel)
-    if path.is_absolute() or ".." in path.parts:
+    if not rel or path.is_absolute() or ".." in path.parts:
         raise CounterexampleError([Problem(file, 0, f"scenario.files[{index}].path",
                                            "must be a relative path inside the scenario (no '..')")])
     return path
@@ -83,16 +97,21 @@ def _rewrite(err: ManifestError, tmp: str, file: str) -> CounterexampleError:
     return CounterexampleError(problems)
 
 
-def unpack_inline(record: ScenarioRecord, file: str, into: str) -> Scenario:
+def unpack_inline(record: ScenarioRecord, file: str, into: str, allow: Collection[str] = ()) -> Scenario:
     """Write the inline files into folder `into` and load the scenario; a mismatching content
-    hash means the texts were edited by hand (CounterexampleError, bad input)."""
+    hash means the texts were edited by hand (CounterexampleError, bad input). Only modules in
+    `allow` may be imported for the scenario's `admission:`/`controllers:` entries."""
     root = Path(into) / "scenario"
     for i, packed in enumerate(record.files):
         target = root / _safe(packed.path, i, file)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(packed.text, encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(packed.text, encoding="utf-8")
+        except (OSError, ValueError) as err:  # a name used twice as file and folder, too long, a NUL byte
+            message = f"cannot be unpacked: {getattr(err, 'strerror', None) or err}"
+            raise CounterexampleError([Problem(file, 0, f"scenario.files[{i}].path", message)]) from None
     try:
-        scenario = load_scenario(root / _safe(record.entry, 0, file))
+        scenario = load_scenario(root / _safe(record.entry, 0, file), allow_imports=allow)
     except ManifestError as err:
         raise _rewrite(err, str(root), file) from None
     if scenario.content_hash != record.content_hash:
@@ -106,22 +125,22 @@ def resolve_path(record: ScenarioRecord, file: str) -> Path:
     if record.path == BUILTIN_FEASTFLOW:
         return feastflow_path()
     path = Path(record.path)
-    if not path.is_absolute() and not path.exists():
+    if not path.is_absolute() and not os.path.exists(path):
         path = Path(file).parent / path
     return path
 
 
-def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: dict[str, Any]
-                 ) -> tuple[ClusterModel, str | None]:
+def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: dict[str, Any],
+                 allow: Collection[str] = ()) -> tuple[ClusterModel, str | None]:
     """The model of a record's scenario (built while an inline scenario's files exist: the
     workload's `apply` manifests are read then) and, for path mode, why the scenario no longer
     matches the record (None if it does)."""
     if record.mode == "inline":
         with tempfile.TemporaryDirectory(prefix="kubeprop-replay-") as tmp:
-            return _build(unpack_inline(record, file, tmp), file, variant, parameters), None
+            return _build(unpack_inline(record, file, tmp, allow), file, variant, parameters), None
     path = resolve_path(record, file)
     try:
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, allow_imports=allow)
     except ManifestError as err:
         raise CounterexampleError([Problem(file, 0, "scenario.path", f"cannot load {path}: {err}")]) from None
     changed = None

@@ -41,6 +41,9 @@ def lane_of(act: Action) -> str:
     """The component an action belongs to: the API server (watch delivery, relists), a scheduler
     instance, a controller, a node's kubelet, or faults / the user / time."""
     name = type(act).__name__
+    declared = getattr(type(act), "LANE", None)
+    if isinstance(declared, str):
+        return declared
     if isinstance(act, Tick):
         return TIME
     if isinstance(act, UserStep):
@@ -49,11 +52,11 @@ def lane_of(act: Action) -> str:
         return FAULTS
     if isinstance(act, Deliver | Relist):
         return APISERVER
+    if type(act).__module__.startswith("kubeprop.model.controllers.nodelifecycle"):
+        return "controller nodelifecycle"
     for attr, prefix in (("controller", "controller "), ("scheduler", ""), ("node", "kubelet ")):
         value = getattr(act, attr, None)
         if isinstance(value, str):
-            if attr == "node" and type(act).__module__.endswith("nodelifecycle"):
-                return "controller nodelifecycle"
             return prefix + value
     return "other"
 
@@ -120,7 +123,7 @@ def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
         if full:
             entry["state"] = state_summary(result.states[s.index])
         steps.append(entry)
-    return {
+    out: dict[str, Any] = {
         "file": result.file, "verdict": str(result.verdict), "reason": result.reason,
         "expected": None if result.expected is None else str(result.expected),
         "meetsExpectation": result.meets_expectation,
@@ -131,3 +134,10 @@ def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
                                       else result.violation.objects)},
         "driftStep": result.drift_step, "steps": steps,
     }
+    shut = result.closure
+    if ce.cycle_start is not None:  # a lasso: where its cycle closes (counterexamples/lasso.py)
+        out["lasso"] = {"cycleStart": ce.cycle_start, "cycleEnd": len(ce.actions),
+                        "closes": None if shut is None else shut.closes,
+                        "repeats": None if shut is None else shut.repeats,
+                        "seconds": None if shut is None else shut.seconds}
+    return out

@@ -145,6 +145,32 @@ def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | 
     )
 
 
+def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], violation: Violation, settle_steps: int,
+              seed: int | None, options: Mapping[str, Any] | None, mode: Mode) -> Counterexample | None:
+    """A lasso file for a lasso engine's result, or for a `settles` livelock of the convergence
+    check (the fair continuation from the quiesced end state, until its cycle closes); None for
+    any other result."""
+    from kubeprop.counterexamples.lasso import cycle_property_named, record_lasso
+    from kubeprop.properties.oscillation import select_cycle
+
+    start = getattr(result, "cycle_start", None)
+    engine = str(getattr(result, "engine", "bfs"))
+    if start is not None:
+        prop = cycle_property_named(violation.property, "<result>")
+        return record_lasso(model, trace[:len(trace) - len(result.trace) + start], trace[len(trace) -
+                            len(result.trace) + start:], prop, engine=engine, seed=seed, options=options, mode=mode)
+    if violation.property != "settles":
+        return None
+    from kubeprop.properties.explore.lasso import lasso_from_state
+
+    found = lasso_from_state(model, states_along(model, trace)[-1], select_cycle(), max_steps=settle_steps)
+    if found is None:
+        raise TraceError(f"the fair continuation closes no cycle within {settle_steps} steps (no lasso to record)")
+    prefix, cycle, closed = found
+    return record_lasso(model, (*trace, *prefix), cycle, cycle_property_named(closed.property, "<result>"),
+                        engine=engine, seed=seed, options=options, mode=mode)
+
+
 def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Action] = (), seed: int | None = None,
                   settle_steps: int = 5000, settle_ticks: int = 100, options: Mapping[str, Any] | None = None,
                   mode: Mode = "inline", properties: Sequence[Property] = ()) -> Counterexample:
@@ -158,6 +184,9 @@ def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Act
     if violation is None:
         raise TraceError("the result has no violation")
     trace = (*start_trace, *result.trace)
+    lasso = _as_lasso(model, result, trace, violation, settle_steps, seed, options, mode)
+    if lasso is not None:
+        return lasso
     given = [p for p in properties if p.name == violation.property]
     prop = _property(violation, given[0] if given else None)
     if prop.kind == "convergence":

@@ -8,7 +8,7 @@ Subpackages, lowest layer first (each imports only from those above it in this l
 - `state`: the composed `ClusterState`, `ClusterModel`, action values, informer caches and the
   `Controller` protocol: the contracts every component is written against;
 - `scenario`: scenario files, FeastFlow, model variants, bootstrap through the API server;
-- `scheduler`, `kubelet`, `controllers`: the components;
+- `scheduler`, `kubelet`, `controllers`, `descheduler`: the components;
 - `cluster`: the composition (`build_model`, `initial_state`, `actions`, `step`), faults, time,
   workload steps and the fair driver;
 - `raft`: etcd members as a Raft transition system (a model of its own).

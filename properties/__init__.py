@@ -2,6 +2,8 @@
 
 - `registry`, `invariants`, `convergence`, `scheduler_decisions`, `raft`, `linearizability`: the
   properties (safety, convergence, Raft) and the registry of built-ins;
+- `etcd_histories`, `etcd_trace`: histories recorded against a real etcd, their linearizability
+  verdict, and their trace validation against the Raft model;
 - `scheduling`: the Z3 scheduling checks (encoding, solver, explanations);
 - `explore`: the engines (BFS, walks, Hypothesis, shrinking) and the runner;
 - `cli`: the `kubeprop` command, the only place that prints.

@@ -23,6 +23,7 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.validation import validate_create
+from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_pod_ready
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
@@ -274,3 +275,14 @@ def resource_versions_monotonic(model: ClusterModel, state: ClusterState) -> Res
     first, _, resource = where[0].partition("|")
     return (f"{first} listed {resource} at a resourceVersion older than one it had already seen",
             tuple(w.replace("|", " ") for w in where))
+
+
+@safety("workload-steps-succeed",
+        "Every kubectl command of the scenario's workload succeeds; a failed one (an apply conflict, a "
+        "forbidden or invalid object, a missing object) is a scenario error.",
+        "kubectl exits non-zero on an error Status (staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go CheckErr)")
+def workload_steps_succeed(model: ClusterModel, state: ClusterState) -> Result:
+    for index, errors in state.workload_errors.sorted_items():
+        step = model.scenario.spec.workload[index]
+        return f"workload step {index} ({describe_step(step)}) failed: {errors}", ()
+    return None

@@ -7,7 +7,13 @@ operation that returned before another was called comes first) and in which ever
 the sequential store (`kubeprop.model.raft.kv.apply_op`) returns. The search tries each
 operation that may come next, applies it, and backtracks on a wrong result; failed
 (remaining operations, store) pairs are memoised. Exponential in the worst case, fine for the
-handful of operations a model history holds.
+handful of operations a model history holds, and for the tens of operations of a real etcd
+history (`kubeprop.properties.etcd_histories`), whose clients overlap little.
+
+Serializable reads promise no recency: where they are included (`operations(...,
+include_serializable=True)`), such a read may return the key's value in any state the order has
+passed through up to its place, not only the current one; `stale_reads` then says, for each, how
+many revisions it was behind what had been acknowledged before it was called.
 """
 
 from __future__ import annotations
@@ -52,32 +58,87 @@ def operations(history: Sequence[tuple[str, Hashable, object]], include_serializ
     return tuple(out)
 
 
+def _serializable(op: Op) -> bool:
+    return op.kind == "read" and op.mode == "serializable"
+
+
+Past = frozenset[tuple[str, Result]]
+"""Every (key, value-and-mod_revision) some state so far had: what a serializable read may return."""
+
+
+def _seen(store: Store, keys: Sequence[str]) -> Past:
+    return frozenset((k, store.get(k)) for k in keys)
+
+
 def linearize(ops: Sequence[Operation], initial: Store = Store()) -> tuple[Hashable, ...] | None:
     """An order of operations (their refs) witnessing linearizability, or None if there is none.
-    Pending operations appear in the order only when they must have taken effect."""
+    Pending operations appear in the order only when they must have taken effect. A serializable
+    read may return any value its key had in a state up to its place in the order."""
     ops = tuple(ops)
-    failed: set[tuple[frozenset[int], Store]] = set()
+    keys = sorted({o.op.key for o in ops})
+    stale_ok = any(_serializable(o.op) for o in ops)
+    failed: set[tuple[frozenset[int], Store, Past]] = set()
 
-    def search(remaining: frozenset[int], store: Store) -> list[int] | None:
+    def search(remaining: frozenset[int], store: Store, past: Past) -> list[int] | None:
         if all(ops[i].ret is None for i in remaining):
             return []
-        if (remaining, store) in failed:
+        if (remaining, store, past) in failed:
             return None
         for i in sorted(remaining):
             call = ops[i].call
             if any(ops[j].ret is not None and ops[j].ret < call for j in remaining):  # type: ignore[operator]
                 continue
             new, res = apply_op(store, ops[i].op)
-            if ops[i].ret is not None and res != ops[i].result:
+            if ops[i].ret is not None and res != ops[i].result and not (
+                    _serializable(ops[i].op) and (ops[i].op.key, ops[i].result) in past):
                 continue
-            rest = search(remaining - {i}, new)
+            rest = search(remaining - {i}, new, past | _seen(new, keys) if stale_ok else past)
             if rest is not None:
                 return [i, *rest]
-        failed.add((remaining, store))
+        failed.add((remaining, store, past))
         return None
 
-    order = search(frozenset(range(len(ops))), initial)
+    order = search(frozenset(range(len(ops))), initial, _seen(initial, keys) if stale_ok else frozenset())
     return None if order is None else tuple(ops[i].ref for i in order)
+
+
+@attrs.frozen
+class StaleRead:
+    """A serializable read that returned an older value than the acknowledged writes before it
+    had made current: `behind` revisions (the newest revision acknowledged before the read was
+    called minus the last revision at which the value read was still current), and the write
+    that replaced the value read."""
+
+    ref: Hashable
+    op: Op
+    result: Result
+    behind: int
+    replaced_by: Hashable
+
+
+def stale_reads(ops: Sequence[Operation], order: Sequence[Hashable], initial: Store = Store()
+                ) -> tuple[StaleRead, ...]:
+    """The serializable reads of `ops` that were stale under the witness `order` (from
+    `linearize` over the same operations), with how stale."""
+    by_ref = {o.ref: o for o in ops}
+    store = initial
+    replaced: dict[tuple[str, Result], tuple[Hashable, int]] = {}
+    for ref in order:  # the write that replaced each (key, result) the order passes through
+        op = by_ref[ref]
+        new, _ = apply_op(store, op.op)
+        if new != store:
+            replaced.setdefault((op.op.key, store.get(op.op.key)), (ref, new.get(op.op.key)[1]))
+        store = new
+    out = []
+    for o in ops:
+        if not _serializable(o.op) or o.ret is None or o.result is None:
+            continue
+        acked = max((w.result[1] for w in ops if w.op.kind != "read" and w.ret is not None
+                     and w.result is not None and w.ret < o.call), default=initial.revision)
+        successor = replaced.get((o.op.key, o.result))
+        if successor is not None and successor[1] - 1 < acked:
+            out.append(StaleRead(o.ref, o.op, o.result, acked - (successor[1] - 1), successor[0]))
+    return tuple(out)
 
 
 @lru_cache(maxsize=200_000)

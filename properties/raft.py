@@ -15,7 +15,7 @@ witness trace answers "yes"). All three are `RaftCheck`s.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -180,4 +180,64 @@ def first_failure(config: RaftConfig, state: RaftState, checks: Iterable[RaftChe
         found = c(config, state)
         if found is not None:
             return found
+    return None
+
+
+# --- vacuity and the bounds each variant needs ----------------------------------------------------
+
+@attrs.frozen
+class VariantBounds:
+    """The bounds under which a Raft variant can show its bug (`kubeprop check --variant V` and
+    `kubeprop raft --variant V` use them for every flag not given), why, and the check that catches
+    it. `settings` use the command's flag names (`servers`, `max_term`, `reads`, `script`, …)."""
+
+    settings: tuple[tuple[str, Any], ...]
+    why: str
+    target: str
+
+
+VARIANT_BOUNDS: dict[str, VariantBounds] = {
+    "quorum-ceil": VariantBounds(
+        (("servers", 4), ("max_term", 1), ("max_log", 0)),
+        "⌈n/2⌉ differs from the majority ⌊n/2⌋+1 only for an even member count: 4 members, one term, no "
+        "client writes (two leaders in term 1 after 6 steps)", "ElectionSafety"),
+    "follower-read": VariantBounds(
+        (("max_term", 1), ("max_log", 2), ("reads", 1)),
+        "the variant changes only how a linearizable read is served: one read, one term, one write "
+        "(a stale read after 9 steps)", "Linearizable"),
+    "raft-figure8": VariantBounds(
+        (("max_term", 4), ("max_log", 2), ("batch", True), ("no_lose", True), ("max_msgs", 5), ("script", "figure8")),
+        "a leader must commit an entry of an earlier term and a later leader lack it: four terms, from the "
+        "scripted Raft paper Figure 8 (a)–(c) (7 more steps)", "LeaderCompleteness"),
+}
+"""Per Raft variant: the bounds it brings (documented in docs/variants.md)."""
+
+
+def check_vacuity(config: RaftConfig, check: RaftCheck) -> str | None:
+    """Why `check` could not have failed (or, for a goal, been reached) within `config` (None: it
+    could)."""
+    writes = bool(config.ops) and config.max_log > 0
+    if check.name in ("ElectionSafety", "LogMatching") and config.servers == 1:
+        return "one member: there is no other member to disagree with"
+    if check.name == "Linearizable" and not config.history:
+        return "no client history is recorded"
+    if check.name == "Linearizable" and not writes and not config.reads:
+        return "no client writes (max_log 0 or no ops) and no linearizable reads"
+    if check.name in ("AckedWritesDurable", "AllReplicasBeforeAck", "WriteAcked") and not writes:
+        return "no client writes can be accepted (max_log 0 or no ops)"
+    return None
+
+
+def variant_vacuity(config: RaftConfig, variant: str | None) -> str | None:
+    """Why a Raft variant cannot differ from the correct model within `config` (None: it can)."""
+    if variant == "quorum-ceil" and config.servers % 2 == 1:
+        n = config.servers
+        return (f"quorum-ceil on {n} members: ⌈{n}/2⌉ = {(n + 1) // 2} is the majority ⌊{n}/2⌋+1 too, so the "
+                "variant cannot differ from the correct rule (use an even member count, e.g. --servers 4)")
+    if variant == "follower-read" and (not config.reads or not config.ops or config.max_log == 0):
+        return ("follower-read changes only how linearizable reads are served; these bounds have "
+                + ("no linearizable reads (--reads 0)" if not config.reads else "no client writes to read"))
+    if variant == "raft-figure8" and config.max_term < 3:
+        return (f"raft-figure8 needs a leader that commits an entry of an earlier term and a later leader: at "
+                f"least 3 terms (--max-term {config.max_term})")
     return None

@@ -3,13 +3,21 @@
 A property has a name, a one-line statement, the upstream rule it encodes, and a check. A safety
 property's check takes (model, state) and returns None (holds) or a `Violation` naming the objects
 involved. Users add properties as plain functions with the `@safety(...)` decorator or by building
-`Property` values (docs/properties.md).
+`Property` values (docs/properties.md), and name their modules on the command line
+(`kubeprop check --properties MODULE[:ATTR]`) or in a scenario (`properties:`); `properties.modules`
+loads them.
+
+A property may declare what it `needs` to be able to fail at all (an object kind, a fault): a
+verdict on a scenario that cannot produce it is reported as vacuous (`properties.vacuity`).
+
+A `Property` pickles by reference (its `source`: the module, or `module:attribute`, it was loaded
+from), so a property defined in a user module can be checked by walk worker processes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -35,18 +43,47 @@ Check = Callable[[ClusterModel, ClusterState], "Violation | None"]
 
 
 @attrs.frozen
+class Needs:
+    """What a scenario must be able to produce for a property to be able to fail: an object of one
+    of `resources` (qualified plurals: `services`, `statefulsets.apps`), and, for each group in
+    `faults`, a budget for one of its fault kinds (`FaultBudget` field names: `node_crash`,
+    `partition`, `component_crash`, …). Empty means no requirement."""
+
+    resources: tuple[str, ...] = ()
+    faults: tuple[tuple[str, ...], ...] = ()
+
+
+@attrs.frozen
 class Property:
     """A named property. `kind` is safety (checked on every state) or convergence (checked on
-    the states a fair, fault-free run settles in)."""
+    the states a fair, fault-free run settles in). `needs` says what it takes to fail (None: the
+    built-in table in `properties.vacuity`, or nothing); `source` where to import it from in
+    another process (`module` for a registered one, `module:attribute` otherwise; "" unknown)."""
 
     name: str
     statement: str
     upstream: str
     check: Check = attrs.field(eq=False, repr=False)
     kind: Kind = "safety"
+    needs: Needs | None = attrs.field(default=None, eq=False)
+    source: str = attrs.field(default="", eq=False)
 
     def __call__(self, model: ClusterModel, state: ClusterState) -> Violation | None:
         return self.check(model, state)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by reference when the source is known (a closure over a user function does not
+        pickle by value); else by value."""
+        if self.source:
+            return (_by_reference, (self.source, self.name))
+        return (Property, (self.name, self.statement, self.upstream, self.check, self.kind, self.needs))
+
+
+def _by_reference(source: str, name: str) -> Property:
+    """The property called `name` from `source` (see `Property.source`)."""
+    from kubeprop.properties.modules import find_property
+
+    return find_property(source, name)
 
 
 PROPERTIES: dict[str, Property] = {}
@@ -63,8 +100,10 @@ CheckResult = str | tuple[str, tuple[str, ...]] | None
 CheckFn = Callable[[ClusterModel, ClusterState], CheckResult]
 
 
-def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn) -> Property:
-    """Wrap a plain function returning a CheckResult as a Property."""
+def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn,
+                needs: Needs | None = None) -> Property:
+    """Wrap a plain function returning a CheckResult as a Property (its `source`: the function's
+    module when the decorators register it)."""
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
         result = fn(model, state)
@@ -75,39 +114,52 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
             return Violation(name, message, tuple(objects))
         return Violation(name, result)
 
-    return Property(name, statement, upstream, check, kind)
+    return Property(name, statement, upstream, check, kind, needs)
 
 
-def safety(name: str, statement: str, upstream: str) -> Callable[[CheckFn], Property]:
+def _registered(kind: Kind, name: str, statement: str, upstream: str, needs: Needs | None
+                ) -> Callable[[CheckFn], Property]:
+    def decorate(fn: CheckFn) -> Property:
+        prop = as_property(name, statement, upstream, kind, fn, needs)
+        return register(attrs.evolve(prop, source=str(getattr(fn, "__module__", "") or "")))
+    return decorate
+
+
+def safety(name: str, statement: str, upstream: str, needs: Needs | None = None) -> Callable[[CheckFn], Property]:
     """Decorator: a function returning a CheckResult becomes a registered safety property."""
-    return lambda fn: register(as_property(name, statement, upstream, "safety", fn))
+    return _registered("safety", name, statement, upstream, needs)
 
 
-def convergence(name: str, statement: str, upstream: str) -> Callable[[CheckFn], Property]:
+def convergence(name: str, statement: str, upstream: str, needs: Needs | None = None
+                ) -> Callable[[CheckFn], Property]:
     """Decorator: a function returning a CheckResult becomes a registered convergence property,
     judged where a fair, fault-free run settles."""
-    return lambda fn: register(as_property(name, statement, upstream, "convergence", fn))
+    return _registered("convergence", name, statement, upstream, needs)
 
 
-def select(names: Iterable[str | Property] | None = None, kind: Kind | None = None) -> tuple[Property, ...]:
-    """Properties by name of a registered one, or given as `Property` values (which are used as they
-    are, never registered); all registered ones when `names` is None; optionally only of one kind.
-    An unknown name raises `UnknownName` listing the valid ones."""
+def select(names: Iterable[str | Property] | None = None, kind: Kind | None = None,
+           extra: Iterable[Property] = ()) -> tuple[Property, ...]:
+    """Properties by name of a registered one or of one of `extra`, or given as `Property` values
+    (which are used as they are, never registered); when `names` is None, all registered ones
+    followed by `extra` (one per name: an extra property replaces a registered one of its name);
+    optionally only of one kind. An unknown name raises `UnknownName` listing the valid ones."""
     from kubeprop.properties import convergence as _convergence  # noqa: F401  (registers the built-in properties)
     from kubeprop.properties import invariants as _invariants  # noqa: F401
     from kubeprop.properties import scheduler_decisions as _scheduling  # noqa: F401  (Z3-checked scheduler decisions)
 
+    known = dict(PROPERTIES)
+    known.update((p.name, p) for p in extra)
     if names is None:
-        chosen = list(PROPERTIES.values())
+        chosen = list(known.values())
     else:
         chosen = []
         for name in names:
             if isinstance(name, Property):
                 chosen.append(name)
                 continue
-            if name not in PROPERTIES:
-                raise UnknownName(f"unknown property {name!r}; valid: {', '.join(sorted(PROPERTIES))}")
-            chosen.append(PROPERTIES[name])
+            if name not in known:
+                raise UnknownName(f"unknown property {name!r}; valid: {', '.join(sorted(known))}")
+            chosen.append(known[name])
     return tuple(p for p in chosen if kind is None or p.kind == kind)
 
 

@@ -60,6 +60,8 @@ class AdmissionPlugin:
     name: str
     mutate: Mutator | None = attrs.field(default=None, eq=False)
     validate: Validator | None = attrs.field(default=None, eq=False)
+    options: tuple[tuple[str, int | str], ...] = ()
+    """The plug-in's configuration (its flags), so differently configured plug-ins compare unequal."""
 
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public")
@@ -84,12 +86,30 @@ def _namespace_lifecycle(req: AdmissionRequest) -> str | Denial | None:
     return None
 
 
-def _default_toleration_seconds(req: AdmissionRequest) -> ApiObject:
-    """DefaultTolerationSeconds: pods get not-ready/unreachable NoExecute tolerations (300 s)."""
-    if req.operation == "CREATE" and isinstance(req.obj, Pod) and not req.subresource:
-        return default_toleration_seconds(req.obj)
-    assert req.obj is not None
-    return req.obj
+DEFAULT_TOLERATION_SECONDS_NAME = "DefaultTolerationSeconds"
+
+
+def default_toleration_seconds_plugin(not_ready: int = 300, unreachable: int = 300) -> AdmissionPlugin:
+    """DefaultTolerationSeconds (`plugin/pkg/admission/defaulttolerationseconds/admission.go`): on
+    pod create and update (not subresources), add the not-ready / unreachable NoExecute
+    tolerations with `--default-not-ready-toleration-seconds` / `--default-unreachable-toleration-
+    seconds` (300 each by default) unless the pod already tolerates those taints."""
+
+    def mutate(req: AdmissionRequest) -> ApiObject:
+        assert req.obj is not None
+        if req.operation in ("CREATE", "UPDATE") and isinstance(req.obj, Pod) and not req.subresource:
+            return default_toleration_seconds(req.obj, not_ready, unreachable)
+        return req.obj
+
+    options = (("default-not-ready-toleration-seconds", not_ready), ("default-unreachable-toleration-seconds",
+                                                                       unreachable))
+    return AdmissionPlugin(DEFAULT_TOLERATION_SECONDS_NAME, mutate=mutate, options=options)
+
+
+def with_default_toleration_seconds(plugins: tuple[AdmissionPlugin, ...], seconds: int) -> tuple[AdmissionPlugin, ...]:
+    """`plugins` with DefaultTolerationSeconds configured for `seconds` (both flags), in place."""
+    configured = default_toleration_seconds_plugin(seconds, seconds)
+    return tuple(configured if p.name == DEFAULT_TOLERATION_SECONDS_NAME else p for p in plugins)
 
 
 BUILTIN_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
@@ -117,7 +137,7 @@ def _priority_class_exists(req: AdmissionRequest) -> str | None:
 
 
 NAMESPACE_LIFECYCLE = AdmissionPlugin("NamespaceLifecycle", validate=_namespace_lifecycle)
-DEFAULT_TOLERATION_SECONDS = AdmissionPlugin("DefaultTolerationSeconds", mutate=_default_toleration_seconds)
+DEFAULT_TOLERATION_SECONDS = default_toleration_seconds_plugin()
 PRIORITY = AdmissionPlugin("Priority", mutate=_priority, validate=_priority_class_exists)
 
 DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_TOLERATION_SECONDS, PRIORITY)
@@ -184,6 +204,6 @@ def run_validating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) 
 
 
 __all__ = [
-    "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "qualified_resource", "resource_quota",
-    "run_mutating", "run_validating",
+    "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "default_toleration_seconds_plugin",
+    "qualified_resource", "resource_quota", "run_mutating", "run_validating", "with_default_toleration_seconds",
 ]

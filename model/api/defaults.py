@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import attrs
 
 from kubeprop.model.api.apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
+from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.objects import (
     ApiObject,
     ClusterRoleBinding,
@@ -51,6 +52,8 @@ from kubeprop.model.api.objects import (
     Subject,
 )
 from kubeprop.model.api.pod import Container, ContainerPort, Probe, Toleration
+from kubeprop.model.api.policy import PodDisruptionBudget
+from kubeprop.model.api.validation_policy import default_hpa, default_pdb
 from kubeprop.model.frozen import FrozenMap
 
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30
@@ -341,24 +344,30 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     Node: _node,
     RoleBinding: _binding,
     ClusterRoleBinding: _binding,
+    HorizontalPodAutoscaler: default_hpa,
+    PodDisruptionBudget: default_pdb,
 }
 
 
 # --- admission: DefaultTolerationSeconds ----------------------------------------------------------
 
 
-def default_toleration_seconds(pod: Pod, seconds: int = 300) -> Pod:
+def default_toleration_seconds(pod: Pod, seconds: int = 300, unreachable_seconds: int | None = None) -> Pod:
     """The DefaultTolerationSeconds admission plug-in
     (`plugin/pkg/admission/defaulttolerationseconds/admission.go`), for pods on create and update.
 
     Adds `node.kubernetes.io/not-ready` and `node.kubernetes.io/unreachable` NoExecute
-    tolerations (operator Exists, `seconds`) unless the pod already has a toleration whose key is
-    that taint's or empty and whose effect is NoExecute or empty — operator and value are not
-    looked at, exactly as upstream. Upstream has one flag per taint; `seconds` sets both.
+    tolerations (operator Exists) unless the pod already has a toleration whose key is that
+    taint's or empty and whose effect is NoExecute or empty — operator and value are not looked
+    at, exactly as upstream. `seconds` is `--default-not-ready-toleration-seconds`,
+    `unreachable_seconds` `--default-unreachable-toleration-seconds` (default: `seconds`);
+    upstream's defaults are 300 each.
     """
+    per_key = {NOT_READY_TAINT: seconds,
+               UNREACHABLE_TAINT: seconds if unreachable_seconds is None else unreachable_seconds}
     tolerations = pod.spec.tolerations
     added = tuple(
-        Toleration(key=key, operator="Exists", effect="NoExecute", toleration_seconds=seconds)
+        Toleration(key=key, operator="Exists", effect="NoExecute", toleration_seconds=per_key[key])
         for key in (NOT_READY_TAINT, UNREACHABLE_TAINT)
         if not any(t.key in (key, "") and t.effect in ("NoExecute", "") for t in tolerations)
     )

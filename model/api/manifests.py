@@ -15,6 +15,7 @@ each as `file:line: field: message`.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from kubeprop.model.api.yamlsource import (
     format_path,
     load_yaml_documents,
     parse_yaml_documents,
+    stat_path,
 )
 from kubeprop.model.errors import InputError
 
@@ -115,12 +117,17 @@ def load_manifests(paths: Sequence[Path], recursive: bool = False) -> list[Manif
     read_folder = False
     for path in paths:
         files: list[Path] = []
-        if path.is_dir():
+        try:
+            info = stat_path(path)
+        except YamlError as err:
+            entries.append(Problem.from_yaml_error(err))
+            continue
+        if info is not None and stat.S_ISDIR(info.st_mode):
             read_folder = True
             _folder_files(path, recursive, files, entries)
             if not files and not any(isinstance(e, Problem) and e.file == str(path) for e in entries):
                 entries.append(Problem(str(path), 0, "", _empty_folder_message(path, recursive)))
-        elif path.exists():
+        elif info is not None:
             files.append(path)
         else:
             entries.append(Problem(str(path), 0, "", "no such file or folder"))

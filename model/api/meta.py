@@ -48,7 +48,9 @@ class OwnerReference:
 
 @attrs.frozen
 class ManagedFieldsEntry:
-    """Accepted for compatibility with `kubectl get -o yaml` output; not modelled."""
+    """One field manager's owned fields (`meta/v1 ManagedFieldsEntry`), kept by the API server for
+    server-side apply (`kubeprop.model.api.ssa`); `fields_v1` is the fieldsV1 tree as frozen JSON.
+    The model sets no `time`."""
 
     manager: str = ""
     operation: str = ""
@@ -63,7 +65,7 @@ class ManagedFieldsEntry:
 class ObjectMeta:
     """Standard object metadata (`meta/v1 ObjectMeta`)."""
 
-    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("managedFields", "selfLink")
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("selfLink",)
 
     name: str = ""
     generate_name: str = ""
@@ -78,6 +80,8 @@ class ObjectMeta:
     deletion_timestamp: int | None = None
     deletion_grace_period_seconds: int | None = None
     creation_timestamp: int | None = None
+    managed_fields: tuple[ManagedFieldsEntry, ...] = ()
+    """Field ownership, written only by the API server (clients' values are ignored)."""
 
     def controller_ref(self) -> OwnerReference | None:
         """The owner reference with controller=true, if any (`metav1.GetControllerOf`)."""

@@ -28,6 +28,7 @@ from kubeprop.model.api.apps import (
     StatefulSetStatus,
     StatefulSetUpdateStrategy,
 )
+from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.codec import DecodeError, decode_attrs, encode, freeze_json, thaw_json
 from kubeprop.model.api.core import (
     ConfigMap,
@@ -76,6 +77,7 @@ from kubeprop.model.api.pod import (
     TopologySpreadConstraint,
     Volume,
 )
+from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.rbac_kinds import (
     ClusterRole,
     ClusterRoleBinding,
@@ -110,6 +112,7 @@ __all__ = [
     "EndpointSlicePort",
     "EndpointSubset",
     "Endpoints",
+    "HorizontalPodAutoscaler",
     "KindInfo",
     "Namespace",
     "NamespaceSpec",
@@ -130,6 +133,7 @@ __all__ = [
     "Pod",
     "PodAffinity",
     "PodAffinityTerm",
+    "PodDisruptionBudget",
     "PodSpec",
     "PodStatus",
     "PodTemplateSpec",
@@ -168,14 +172,15 @@ __all__ = [
 ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
     | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | Role | ClusterRole
-    | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject
+    | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
+    | PodDisruptionBudget
 )
 """Any API object the model stores."""
 
 BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
     ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, Role, ClusterRole,
-    RoleBinding, ClusterRoleBinding, CustomResourceDefinition,
+    RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
 )
 
 _BY_GVK: dict[tuple[str, str], type[Any]] = {(cls.INFO.api_version, cls.INFO.kind): cls for cls in BUILTIN_KINDS}

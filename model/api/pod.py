@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from kubeprop.model.api.core import Taint
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import LabelSelector, NodeSelector, NodeSelectorTerm
@@ -157,13 +158,24 @@ class Affinity:
 
 @attrs.frozen
 class Toleration:
-    """A toleration (`core/v1 Toleration`); matching rules are in `kubeprop.model.scheduler.decide`."""
+    """A toleration (`core/v1 Toleration`)."""
 
     key: str = ""
     operator: str = ""
     value: str = ""
     effect: str = ""
     toleration_seconds: int | None = None
+
+    def tolerates(self, taint: Taint) -> bool:
+        """`Toleration.ToleratesTaint` (staging/src/k8s.io/api/core/v1/toleration.go): effects
+        and keys match where set; Equal (or empty) compares values, Exists matches any."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator in ("", "Equal"):
+            return self.value == taint.value
+        return self.operator == "Exists"
 
 
 @attrs.frozen

@@ -2,16 +2,18 @@
 
 The stages run in upstream order (`staging/src/k8s.io/apiserver/pkg/server/config.go`
 DefaultBuildHandlerChain, then `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go`,
-`update.go`, `delete.go`): authentication (→ 401) → authorization (→ 403) → scheme defaults →
+`update.go`, `patch.go`, `delete.go`): authentication (→ 401) → authorization (→ 403) → scheme defaults →
 mutating admission → PrepareForCreate/Update → validation (→ 422) → validating admission
 (→ 403) → persistence with optimistic concurrency (→ 409) → watch event. The write verbs live in
-`apiserver_write`; this module holds the request/response types, the filter chain and reads.
+`server_write` and `server_delete`; this module holds the request/response types, the filter chain
+and reads.
 
 `handle` never raises on a well-typed request: every problem is an HTTP-style status.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -37,14 +39,24 @@ from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 
-Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind"]
-VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind")
+Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
+               "update-scale"]
+VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
+                          "update-scale")
+
+
+PatchType = Literal["merge", "strategic", "apply"]
+"""`application/merge-patch+json`, `application/strategic-merge-patch+json` (built-in kinds only),
+`application/apply-patch+yaml` (server-side apply: `patch` is the applied configuration)."""
 
 
 @attrs.frozen
 class Request:
     """One API request. `resource` is the qualified plural (`deployments.apps`, `pods`); for
-    writes that carry an object it may be left empty and is taken from the object's kind."""
+    writes that carry an object it may be left empty and is taken from the object's kind.
+    `field_manager` names the writer in managedFields (default: derived from the user, see
+    `writes_support.field_manager`); `force` is server-side apply's `force` (take conflicting
+    fields)."""
 
     verb: Verb
     user: str
@@ -60,6 +72,9 @@ class Request:
     propagation_policy: str | None = None
     precondition_uid: str | None = None
     precondition_resource_version: str | None = None
+    patch_type: PatchType = "merge"
+    field_manager: str = ""
+    force: bool = False
 
 
 @attrs.frozen
@@ -132,6 +147,35 @@ def resolve_resource(store: Store, resource: str) -> KindInfo | None:
     return None
 
 
+SHORT_NAMES: dict[str, str] = {
+    "po": "pods", "svc": "services", "deploy": "deployments", "rs": "replicasets", "sts": "statefulsets",
+    "cm": "configmaps", "ns": "namespaces", "no": "nodes", "pvc": "persistentvolumeclaims",
+    "pv": "persistentvolumes", "ep": "endpoints", "sa": "serviceaccounts", "crd": "customresourcedefinitions",
+}
+"""The built-in kinds' shortNames (discovery) that kubectl accepts as resource types."""
+
+
+def resolve_type(name: str, crds: Iterable[CustomResourceDefinition]) -> KindInfo | None:
+    """The kind `kubectl delete <type> …` means by `name`, as kubectl's RESTMapper resolves it
+    (`staging/src/k8s.io/client-go/restmapper`): a kind, a plural or singular resource or a short
+    name, case-insensitively, optionally qualified by its group (`deployments.apps`,
+    `Widget.example.com`); built-in kinds first, then the kinds of the given CRDs."""
+    text = name.lower()
+    candidates: list[tuple[KindInfo, set[str]]] = [
+        (cls.INFO, {cls.INFO.kind.lower(), cls.INFO.resource,
+                    *(short for short, resource in SHORT_NAMES.items() if resource == cls.INFO.resource)})
+        for cls in BUILTIN_KINDS
+    ]
+    for crd in crds:
+        names = crd.spec.names
+        forms = {names.kind.lower(), names.plural, names.singular or names.kind.lower(), *names.short_names}
+        candidates += [(info, forms) for info in crd.kind_infos()[:1]]
+    for info, forms in candidates:
+        if text in forms or (info.group and any(text == f"{form}.{info.group}" for form in forms)):
+            return info
+    return None
+
+
 @lru_cache(maxsize=256)
 def _policy(rbac_objects: tuple[ApiObject, ...]) -> RbacPolicy:
     bootstrap = bootstrap_policy()
@@ -158,7 +202,7 @@ def rbac_policy(store: Store) -> RbacPolicy:
 _AUTHZ_VERB = {
     "create": ("create", ""), "get": ("get", ""), "list": ("list", ""), "update": ("update", ""),
     "update-status": ("update", "status"), "patch": ("patch", ""), "delete": ("delete", ""),
-    "bind": ("create", "binding"),
+    "bind": ("create", "binding"), "evict": ("create", "eviction"), "update-scale": ("update", "scale"),
 }
 
 
@@ -215,7 +259,21 @@ def handle(store: Store, request: Request, config: ApiServerConfig, now: int) ->
         return Result(store, _get(store, info, namespace, name))
     if request.verb == "list":
         return Result(store, _list(store, info, namespace, request.label_selector))
+    if request.verb in SUBRESOURCE_VERBS:
+        return _subresource(store, ctx, namespace, name)
     return WRITE_HANDLERS[request.verb](store, ctx, namespace, name)
+
+
+SUBRESOURCE_VERBS = ("evict", "update-scale")
+
+
+def _subresource(store: Store, ctx: Context, namespace: str, name: str) -> Result:
+    """pods/eviction (`kubeprop.model.api.eviction`) and <workload>/scale (`kubeprop.model.api.scale`)."""
+    from kubeprop.model.api.eviction import evict
+    from kubeprop.model.api.scale import update_scale
+
+    handler = evict if ctx.request.verb == "evict" else update_scale
+    return handler(store, ctx, namespace, name)
 
 
 def _get(store: Store, info: KindInfo, namespace: str, name: str) -> Response:

@@ -94,6 +94,14 @@ class Store:
         new = attrs.evolve(self, objects=self.objects.delete(key), revision=revision, events=(*self.events, event))
         return new, event
 
+    def last_sync_resource_version(self, resource: str) -> str:
+        """As `ObjectView`: a store read directly (instant caches) is always at its own revision."""
+        return str(self.revision)
+
+    def has_synced(self, resource: str) -> bool:
+        """As `ObjectView`: a store read directly has nothing to wait for."""
+        return True
+
     def events_since(self, revision: int) -> tuple[WatchEvent, ...] | None:
         """Events with revision > `revision`, or None if compaction dropped some of them (410 Gone)."""
         if revision < self.compacted:

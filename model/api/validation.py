@@ -20,9 +20,10 @@ Left out (the model does not keep the fields, or they are version-dependent): en
 syntax, probe handler details, securityContext, lifecycle hooks, ephemeral containers, DNS
 config, resource claims, hostPort conflicts, volume-source specifics (a volume whose source the
 model drops is not reported as sourceless), Service IP families / external IPs / traffic
-policies / node-port ranges, CRD schemas and conversion, pod-specific annotations, managedFields.
+policies / node-port ranges, CRD schemas and conversion, pod-specific annotations other than
+pod-deletion-cost (`validation_annotations`), managedFields.
 Warnings (e.g. a negative terminationGracePeriodSeconds, which upstream only warns about) are not
-errors. The `resourceVersion` precondition is the API server's (`apiserver_write`), not here.
+errors. The `resourceVersion` precondition is the API server's (`server_write`), not here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any, Final
 
 import attrs
 
+from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Service
 from kubeprop.model.api.meta import ObjectMeta, find_condition
@@ -63,6 +65,12 @@ from kubeprop.model.api.objects import (
     kind_info,
 )
 from kubeprop.model.api.pod import Container, Pod, Toleration
+from kubeprop.model.api.policy import PodDisruptionBudget
+from kubeprop.model.api.validation_annotations import (
+    deletion_cost_is_invalid,
+    template_cost_path,
+    validate_pod_specific_annotations,
+)
 from kubeprop.model.api.validation_api import (
     crd_name_messages,
     rbac_name_messages,
@@ -104,6 +112,7 @@ from kubeprop.model.api.validation_kinds import (
     validate_taints,
 )
 from kubeprop.model.api.validation_pod import validate_containers_only_for_pod, validate_pod_spec, validate_tolerations
+from kubeprop.model.api.validation_policy import validate_hpa, validate_pdb, validate_pdb_status
 from kubeprop.model.api.validation_workloads import (
     collision_count_decremented,
     validate_deployment_spec,
@@ -244,7 +253,8 @@ def validate_object_meta_update(new: ObjectMeta, old: ObjectMeta, kube: bool = T
 
 
 def _validate_pod(pod: Pod) -> ErrorList:
-    errs = validate_pod_spec(pod.spec, ("spec",))
+    errs = validate_pod_specific_annotations(pod.metadata.annotations, (*META, "annotations"))
+    errs += validate_pod_spec(pod.spec, ("spec",))
     errs += validate_containers_only_for_pod(pod.spec.containers, ("spec", "containers"))
     return errs + validate_containers_only_for_pod(pod.spec.init_containers, ("spec", "initContainers"))
 
@@ -276,6 +286,8 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     CustomResourceDefinition: lambda o: validate_crd_spec(o.spec, ("spec",)),
     ServiceAccount: lambda o: [],
     CustomObject: lambda o: [],
+    HorizontalPodAutoscaler: validate_hpa,
+    PodDisruptionBudget: validate_pdb,
 }
 
 
@@ -433,8 +445,15 @@ def validate_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
         return [invalid(("kind",), kind_info(new).kind, f"must be {kind_info(old).kind}")]
     errs = validate_object_meta_update(new.metadata, old.metadata, _is_kube(new))
     if isinstance(new, Pod) and isinstance(old, Pod):
+        allow = deletion_cost_is_invalid(old.metadata.annotations)
+        errs += validate_pod_specific_annotations(new.metadata.annotations, (*META, "annotations"), allow)
         return _dedup(errs + validate_pod_spec(new.spec, ("spec",)) + _pod_update(new, old))
     errs += _SPEC_VALIDATORS[type(new)](new)
+    if isinstance(old, Deployment | ReplicaSet | StatefulSet) and deletion_cost_is_invalid(
+            old.spec.template.metadata.annotations):
+        # AllowInvalidPodDeletionCost: the old template already had an invalid value.
+        skip = template_cost_path(("spec", "template"))
+        errs = [e for e in errs if e.path != skip]
     rule = _UPDATE_RULES.get(type(new))
     return _dedup(errs + (rule(new, old) if rule is not None else []))
 
@@ -468,6 +487,8 @@ def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
         errs += validate_stateful_set_status(new.status, path)
         errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
                                             (*path, "collisionCount"))
+    elif isinstance(new, PodDisruptionBudget):
+        errs += validate_pdb_status(new)
     elif isinstance(new, Pod) and new.status.nominated_node_name:
         errs += messages(new.status.nominated_node_name, (*path, "nominatedNodeName"),
                          name_is_dns_subdomain(new.status.nominated_node_name))

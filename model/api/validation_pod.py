@@ -9,7 +9,7 @@ the model keeps are checked; see `kubeprop.model.api.validation` for what is lef
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 from kubeprop.model.api.codec import FieldPath
@@ -33,6 +33,7 @@ from kubeprop.model.api.pod import (
 )
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import NodeSelector, validate_node_selector
+from kubeprop.model.api.validation_annotations import validate_pod_specific_annotations
 from kubeprop.model.api.validation_fields import (
     IS_NEGATIVE_MSG,
     IS_NOT_POSITIVE_MSG,
@@ -80,6 +81,7 @@ def validate_pod_template(template: PodTemplateSpec, path: FieldPath) -> ErrorLi
     """ValidatePodTemplateSpec (labels/annotations are checked at `<path>.labels`, as upstream)."""
     errs = validate_labels(template.metadata.labels, (*path, "labels"))
     errs += validate_annotations(template.metadata.annotations, (*path, "annotations"))
+    errs += validate_pod_specific_annotations(template.metadata.annotations, (*path, "annotations"))
     return errs + validate_pod_spec(template.spec, (*path, "spec"))
 
 
@@ -297,6 +299,24 @@ def _probes(ctr: Container, path: FieldPath) -> ErrorList:
     return errs
 
 
+def _http_get(handler: object, path: FieldPath) -> ErrorList:
+    """validateHTTPGetAction (`pkg/apis/core/validation/validation.go`): a path, a port number or
+    name, HTTP or HTTPS. The handler is kept as data (`Probe.http_get`), so this also rejects what
+    the API server's strict decoding would (`path: true` is not a string)."""
+    if not isinstance(handler, Mapping):
+        return [invalid(path, handler, "must be an object with path, port and scheme")]
+    errs: ErrorList = []
+    probe_path, port, scheme = handler.get("path"), handler.get("port"), handler.get("scheme", "HTTP")
+    if not isinstance(probe_path, str) or not probe_path:
+        errs.append(invalid((*path, "path"), probe_path, "must be a non-empty string"))
+    if isinstance(port, bool) or not ((isinstance(port, int) and 1 <= port <= 65535)
+                                      or (isinstance(port, str) and port)):
+        errs.append(invalid((*path, "port"), port, "must be a port number (1-65535) or name"))
+    if scheme not in ("HTTP", "HTTPS"):
+        errs.append(not_supported((*path, "scheme"), scheme, ("HTTP", "HTTPS")))
+    return errs
+
+
 def _probe(probe: Probe, path: FieldPath) -> ErrorList:
     """validateProbe: exactly one handler, non-negative timings, positive grace period."""
     errs: ErrorList = []
@@ -308,6 +328,8 @@ def _probe(probe: Probe, path: FieldPath) -> ErrorList:
         if count:
             errs.append(forbidden((*path, name), "may not specify more than 1 handler type"))
         count += 1
+        if name == "httpGet":
+            errs += _http_get(handler, (*path, name))
     if not count:
         errs.append(required(path, "must specify a handler type"))
     for name, value in (("initialDelaySeconds", probe.initial_delay_seconds), ("timeoutSeconds", probe.timeout_seconds),

@@ -27,6 +27,7 @@ from kubeprop.model.api.apps import (
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.pod import PodTemplateSpec
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.api.validation_annotations import validate_pod_specific_annotations
 from kubeprop.model.api.validation_fields import (
     ErrorList,
     forbidden,
@@ -152,6 +153,7 @@ def validate_stateful_set_spec(spec: StatefulSetSpec, path: FieldPath) -> ErrorL
         errs += _matches_template(spec.selector, template, tpath)
         errs += validate_labels(template.metadata.labels, (*tpath, "labels"))
         errs += validate_annotations(template.metadata.annotations, (*tpath, "annotations"))
+        errs += validate_pod_specific_annotations(template.metadata.annotations, (*tpath, "annotations"))
     else:
         errs.append(invalid((*path, "selector"), spec.selector, ""))
     if template.spec.restart_policy != "Always":

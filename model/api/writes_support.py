@@ -1,5 +1,6 @@
-"""Small pure helpers of the API server's write path: pod grace periods, JSON merge patch, and
-ClusterIP allocation."""
+"""Small helpers shared by the API server's write verbs (`server_write`, `server_delete`,
+`server_apply`): admission attributes, the upstream status responses, pod grace periods, JSON
+merge patch, and ClusterIP allocation."""
 
 from __future__ import annotations
 
@@ -8,11 +9,49 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.objects import Pod, Service
+from kubeprop.model.api.admission import AdmissionRequest, Operation
+from kubeprop.model.api.meta import KindInfo
+from kubeprop.model.api.objects import ApiObject, Pod, Service, qualified_resource
+from kubeprop.model.api.server import Context, Request, Response, describe, status
 from kubeprop.model.api.store import Store
+from kubeprop.model.api.validation import FieldError
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 """The default `--service-cluster-ip-range` of kubeadm clusters; 10.96.0.1 is the `kubernetes` Service."""
+
+
+def admission_request(ctx: Context, store: Store, op: Operation, obj: ApiObject | None, old: ApiObject | None,
+                      namespace: str, name: str, subresource: str = "") -> AdmissionRequest:
+    """The admission attributes of a write (`admission.NewAttributesRecord`)."""
+    return AdmissionRequest(
+        operation=op, obj=obj, old_obj=old, user=ctx.user, namespace=namespace, name=name,
+        resource=qualified_resource(ctx.info), subresource=subresource, store=store, dry_run=ctx.request.dry_run,
+    )
+
+
+def invalid(info: KindInfo, name: str, errors: list[FieldError]) -> Response:
+    """422 in the upstream form: `Deployment.apps "x" is invalid: [a, b]` (no brackets for one)."""
+    group_kind = f"{info.kind}.{info.group}" if info.group else info.kind
+    details = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
+    return status(422, "Invalid", f'{group_kind} "{name}" is invalid: {details}', errors=tuple(errors))
+
+
+def forbidden(ctx: Context, name: str, code: int, reason: str, message: str) -> Response:
+    """An admission denial; a 403 names the object as upstream's `NewForbidden` does."""
+    if code == 403:
+        message = f"{describe(ctx.info, name)} is forbidden: {message}"
+    return status(code, reason, message)
+
+
+def conflict(ctx: Context, name: str) -> Response:
+    """409 for a stale resourceVersion (`storage.NewResourceVersionConflictsError`)."""
+    return status(409, "Conflict", f"Operation cannot be fulfilled on {describe(ctx.info, name)}: the object "
+                  "has been modified; please apply your changes to the latest version and try again")
+
+
+def not_found(ctx: Context, name: str) -> Response:
+    """404 for a missing object."""
+    return status(404, "NotFound", f"{describe(ctx.info, name)} not found")
 
 
 def pod_grace_period(pod: Pod, requested: int | None) -> int:
@@ -57,3 +96,19 @@ def allocate_cluster_ip(svc: Service, store: Store) -> Service:
             ip = str(address)
             return attrs.evolve(svc, spec=attrs.evolve(spec, cluster_ip=ip, cluster_ips=(ip,)))
     return svc
+
+
+def field_manager(request: Request) -> str:
+    """The manager a write is recorded under: the request's `fieldManager`, else what upstream
+    derives from the client's User-Agent (`managerOrUserAgent`): the program name of the
+    control-plane components, and here the user's name for everyone else."""
+    if request.field_manager:
+        return request.field_manager
+    user = request.user
+    if user.startswith("system:node:"):
+        return "kubelet"
+    if user == "system:kube-scheduler":
+        return "kube-scheduler"
+    if user == "system:kube-controller-manager" or user.startswith("system:serviceaccount:kube-system:"):
+        return "kube-controller-manager"
+    return user

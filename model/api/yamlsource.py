@@ -13,6 +13,9 @@ Reading is strict in the ways kubectl is (`sigs.k8s.io/yaml` in strict mode, on 
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,11 @@ MAX_DEPTH = 200
 
 MAX_NODES = 1_000_000
 """Most nodes a document may expand to through aliases (guards against "billion laughs")."""
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+"""Largest input file read (16 MiB): manifests, scenarios, gate configs and counterexample files.
+A bigger file is rejected before it is read, so `/dev/zero` or a runaway generator cannot exhaust
+memory; real inputs are a few kilobytes."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -133,16 +141,7 @@ def load_yaml_documents(path: Path) -> list[YamlDocument]:
 def read_text(path: Path) -> str:
     """The text of a UTF-8 file (an optional byte-order mark is dropped); YamlError if unreadable."""
     file = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise YamlError(file, 0, "", "no such file") from None
-    except IsADirectoryError:
-        raise YamlError(file, 0, "", "is a directory, expected a file") from None
-    except PermissionError:
-        raise YamlError(file, 0, "", "permission denied") from None
-    except OSError as err:
-        raise YamlError(file, 0, "", f"cannot read: {err.strerror or err}") from None
+    raw = read_input(path)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise YamlError(file, 1, "", "the file is UTF-16 encoded; save it as UTF-8")
     try:
@@ -151,6 +150,76 @@ def read_text(path: Path) -> str:
         line = raw.count(b"\n", 0, err.start) + 1
         bad = raw[err.start : err.start + 1].hex()
         raise YamlError(file, line, "", f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8") from None
+
+
+def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of an input file, which must be a regular file of at most `limit` bytes.
+
+    A FIFO, a device (`/dev/zero`), a socket or a folder is refused with a YamlError naming what
+    it is, without blocking (the file is opened non-blocking and checked with `fstat` before
+    anything is read); a file over the limit is refused before it is read.
+    """
+    file = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise YamlError(file, 0, "", os_problem(err)) from None
+    except ValueError:  # a NUL byte in the path
+        raise YamlError(file.replace("\0", "\\0"), 0, "", NUL_IN_PATH) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise YamlError(file, 0, "", f"is {file_kind(info.st_mode)}, expected a regular file")
+        if info.st_size > limit:
+            raise YamlError(file, 0, "", f"is {info.st_size:,} bytes; input files are limited to {limit:,} bytes")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as err:
+        raise YamlError(file, 0, "", os_problem(err)) from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise YamlError(file, 0, "", f"is more than {limit:,} bytes; input files are limited to {limit:,} bytes")
+    return b"".join(chunks)
+
+
+NUL_IN_PATH = "the path contains a NUL byte, which no file name can"
+
+
+def file_kind(mode: int) -> str:
+    """What a stat mode names, for messages: `a directory`, `a FIFO (named pipe)`, `a character device`…"""
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISREG, "a regular file"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def os_problem(err: OSError) -> str:
+    """A short message for an OSError on an input path (no Python exception text)."""
+    known = {errno.ENOENT: "no such file or folder", errno.EISDIR: "is a directory, expected a file",
+             errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+             errno.ENAMETOOLONG: "the path (or one of its names) is too long",
+             errno.ENOTDIR: "a part of the path is not a folder", errno.ELOOP: "too many levels of symbolic links"}
+    return known.get(err.errno or 0, f"cannot read: {err.strerror or err}")
+
+
+def stat_path(path: Path) -> os.stat_result | None:
+    """`os.stat` of an input path (following links), None if nothing is there; YamlError when the
+    path cannot be looked at (too long, a file used as a folder, permission denied)."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise YamlError(str(path), 0, "", os_problem(err)) from None
+    except ValueError:  # a NUL byte in the path
+        raise YamlError(str(path).replace("\0", "\\0"), 0, "", NUL_IN_PATH) from None
 
 
 def parse_yaml_documents(text: str, file: str) -> list[YamlDocument]:

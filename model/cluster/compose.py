@@ -26,15 +26,15 @@ import attrs
 
 from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
-from kubeprop.model.api.server import ApiServerConfig
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.cluster import faults, informers, workload
+from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import nodelifecycle
+from kubeprop.model.controllers import disruption, hpa, nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
+from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.bootstrap import api_config, bootstrap
 from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -43,7 +43,8 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from kubeprop.model.state.component import Hooks
 
-COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults)
+COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults,
+                                hpa, environment, maintenance, descheduler, restore, overload)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
@@ -64,14 +65,19 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
         return state
     fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER)))
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(started_at=state.clock)
+    fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
     return attrs.evolve(state, controllers=FrozenMap(fresh))
 
 
 HOOKS = Hooks(
-    on_events=(_controller_events, scheduler.on_events),
+    on_events=(_controller_events, scheduler.on_events, hpa.on_events),
     resetters=(_reset_controllers, scheduler.reset),
-    tick_hooks=(controllers.on_tick,),
-    timers=(controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer),
+    tick_hooks=(controllers.on_tick, scheduler.on_tick),
+    timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
+            hpa.next_timer, maintenance.next_timer, descheduler.next_timer),
+    tick_guards=(nodelifecycle.blocks_tick,),
+    watches=(hpa.watches,),
+    request_gates=(overload.refusal,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""
 
@@ -91,21 +97,33 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
     instances = ("scheduler",) if values["leaderElection"] else tuple(
         "scheduler" if i == 0 else f"scheduler-{i + 1}" for i in range(int(values["schedulerInstances"]))
     )
+    workload_objects = _workload_objects(scenario)
     return ClusterModel(
         scenario=scenario,
-        api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
+        api=api_config(scenario, frozen),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
         controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
-                                     (*scenario.controllers, *controllers)),
+                                     (*_addon_controllers(scenario, frozen, workload_objects),
+                                      *scenario.controllers, *controllers)),
         scheduler_instances=instances,
         scheduler_profile=scheduler.profile_for(frozen),
         parameters=frozen,
         variant=chosen,
-        workload_objects=_workload_objects(scenario),
+        workload_objects=workload_objects,
         etcd_members=tuple(m.name for m in scenario.spec.topology.etcd),
         etcd_nodes=tuple(m.node for m in scenario.spec.topology.etcd),
         hooks=HOOKS,
     )
+
+
+def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
+                       workload_objects: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+    """Controllers that run only when the scenario needs them: the disruption controller when
+    it creates a PodDisruptionBudget."""
+    objects = [m.obj for m in scenario.objects] + [o for step in workload_objects for o in step]
+    if not disruption.uses_pdbs(objects):
+        return ()
+    return (disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])),)
 
 
 def _custom_resources(scenario: Scenario) -> tuple[str, ...]:
@@ -121,8 +139,8 @@ def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
     base = Path(scenario.path).parent
     out = []
     for step in scenario.spec.workload:
-        if step.apply:
-            path = Path(step.apply) if Path(step.apply).is_absolute() else base / step.apply
+        if step.apply_path:
+            path = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
             out.append(tuple(m.obj for m in load_manifests([path])))
         else:
             out.append(())
@@ -132,7 +150,7 @@ def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
 def initial_state(model: ClusterModel) -> ClusterState:
     """The cluster right after the scenario's objects were applied: every component up, caches
     freshly listed, every controller's keys queued, kubelets with no containers yet."""
-    boot = bootstrap(model.scenario)
+    boot = bootstrap(model.scenario, config=model.api)
     if boot.rejected:
         raise _rejected_error(boot.rejected[0])
     state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))
@@ -177,4 +195,6 @@ def step(model: ClusterModel, state: ClusterState, act: Action) -> ClusterState:
     if model.instant_caches and new.store.revision != before:
         events = tuple(e for e in new.store.events if e.revision > before)
         new = informers.deliver_instantly(model, new, events)
+    if new.addons:
+        new = environment.forget_pods(new)
     return compact(model, new)

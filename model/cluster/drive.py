@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.overload import StartOverload, Starve
+from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
@@ -30,12 +32,14 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 FAULTS: tuple[type[Action], ...] = (
     CrashNode, Partition, CrashContainer, CrashComponent, DropWatch, FailNextRequest, Quiesce, UserStep,
+    SnapshotEtcd, RestoreEtcd, StartOverload, Starve,
 )
 
 
 def is_progress(act: Action) -> bool:
-    """True for actions a healthy cluster takes on its own (no faults, no bad luck)."""
-    if isinstance(act, FAULTS):
+    """True for actions a healthy cluster takes on its own (no faults, no bad luck, no choice of
+    the environment: an action class with `PROGRESS = False`)."""
+    if isinstance(act, FAULTS) or getattr(type(act), "PROGRESS", True) is False:
         return False
     if getattr(act, "success", True) is False:
         return False

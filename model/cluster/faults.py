@@ -6,7 +6,8 @@ are enabled only before `Quiesce`; recoveries (node restart, heal, component res
 stay enabled afterwards, so convergence can be judged once faults stop — the "eventually stable
 reconciliation" pattern. `Tick` advances the clock by the scenario's tick and is enabled only
 while some component has a timer pending (`next_timer`), so time does not run away in a quiet
-cluster.
+cluster, and no component holds the clock (`blocks_tick`: periodic work upstream runs more often
+than one tick, such as the node lifecycle controller's 5 s health pass, happens first).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def _spend(state: ClusterState, kind: str) -> FaultsSpent:
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Tick, Quiesce, every fault the budget still allows, and every recovery."""
-    if next_timer(model, state) is not None:
+    if next_timer(model, state) is not None and not any(guard(model, state) for guard in model.hooks.tick_guards):
         yield Tick(model.tick_seconds)
     if not state.quiesced:
         yield Quiesce()

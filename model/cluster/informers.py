@@ -2,7 +2,8 @@
 
 Which component watches what (upstream: each binary's informer factory):
 
-- the scheduler: pods and nodes (`pkg/scheduler/eventhandlers.go`);
+- the scheduler: pods and nodes (`pkg/scheduler/eventhandlers.go`), and Services, ReplicaSets and
+  StatefulSets for the default spreading selector (`podtopologyspread/plugin.go` setListers);
 - the controller manager: the union of its controllers' `watches` plus pods and nodes (one shared
   informer factory for all controllers, `cmd/kube-controller-manager/app/controllermanager.go`);
 - a kubelet: pods with `spec.nodeName=<node>` (`pkg/kubelet/config/apiserver.go`).
@@ -20,8 +21,10 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import ApiObject, Pod
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scheduler.default_spread import DEFAULT_SPREAD_RESOURCES
 from kubeprop.model.state.actions import Action, Deliver, Relist
 from kubeprop.model.state.cluster import (
     CONTROLLER_MANAGER,
@@ -30,7 +33,9 @@ from kubeprop.model.state.cluster import (
     ClusterState,
     etcd_available,
     kubelet,
+    observed,
     reaches_apiserver,
+    refusal,
 )
 from kubeprop.model.state.informer import InformerState, ObjectFilter, ResourceCache, deliver, list_resource, next_event
 
@@ -50,8 +55,10 @@ def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
         resources = {"pods", "nodes"}
         for controller in model.controllers:
             resources.update(controller.watches)
+        for source in model.hooks.watches:
+            resources.update(source(model, component))
         return tuple(sorted(resources))
-    return ("nodes", "pods")
+    return tuple(sorted(("nodes", "pods", *DEFAULT_SPREAD_RESOURCES)))
 
 
 def filters(component: str) -> FrozenMap[str, ObjectFilter]:
@@ -169,6 +176,11 @@ def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterSta
     """Replace the cache with a fresh LIST. Handlers see every listed object (as the informer's
     Replace does), and objects that vanished meanwhile as deletions carrying their last *cached*
     state (`DeletedFinalStateUnknown`, `staging/src/k8s.io/client-go/tools/cache/delta_fifo.go`)."""
+    listing = Request(verb="list", user="", resource=act.resource)
+    refused = refusal(model, state, "", listing, act.component)
+    observed(model, act.component, listing, refused or Response(200, "OK"))
+    if refused is not None:  # an overloaded API server refuses the LIST: the cache stays stale
+        return state
     state = remember_revisions(state, act.component)
     informer = state.informers[act.component]
     old = informer.resources[act.resource]

@@ -2,27 +2,48 @@
 
 Each step is what one kubectl command sends (as the scenario's `applyAs` user):
 
-- `apply`: create each object, or patch it with the manifest if it exists (`kubectl apply` sends a
-  three-way strategic merge patch; the model sends the manifest as a JSON merge patch, so fields
-  removed from the manifest are kept);
-- `scale`: a merge patch of `spec.replicas` (`kubectl scale`);
-- `setImage`: a merge patch of one container's image (`kubectl set image`);
-- `delete`: a delete with the given propagation policy (`kubectl delete --cascade`).
+- `apply: PATH` — client-side `kubectl apply` (`staging/src/k8s.io/kubectl/pkg/cmd/apply/apply.go`,
+  `patcher.go`; field manager `kubectl-client-side-apply`): an object that does not exist is
+  created with the `kubectl.kubernetes.io/last-applied-configuration` annotation; one that exists
+  gets kubectl's three-way patch against that annotation (`strategic.three_way_merge_patch`: a
+  strategic merge patch for built-in kinds, a JSON merge patch for custom resources) — fields
+  removed from the manifest since the last apply are deleted, fields never in it (replicas set by a
+  scale) are kept; no request when nothing changes ("unchanged");
+- `apply: {path, serverSide: true, fieldManager, force}` — `kubectl apply --server-side`
+  (manager `kubectl` by default; `force` is `--force-conflicts`): the manifest is sent as an apply
+  patch, the API server merges it and tracks field ownership (`kubeprop.model.api.ssa`);
+- `scale`: a merge patch of `spec.replicas` (`kubectl scale`, manager `kubectl-scale`; upstream
+  patches the `/scale` subresource);
+- `setImage`: a strategic merge patch of one container's image (`kubectl set image`, manager
+  `kubectl-set`);
+- `delete`: a delete with the given propagation policy (`kubectl delete --cascade`); the kind is
+  resolved as kubectl's RESTMapper does (`server.resolve_type`), custom kinds through the CRDs
+  in the store, so the request names `<plural>.<group>`.
+- `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
+  the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
+  waits until the drain returns, as kubectl blocks.
 
-A step whose request fails (409, 403, …) is still done: the user saw an error, as with kubectl.
-Manifests named by `apply` steps are loaded when the model is built, never during a step.
+A step that names an existing object (`scale`, `setImage`, `delete`) becomes enabled once that
+object exists — the user runs `kubectl delete pod db-0` after seeing db-0, not before its
+controller made it. An unavailable API server (5xx, 429 — e.g. no etcd quorum) leaves the step
+not done: the user runs it again later. Any other error (a 409 apply conflict, a 403, a 404, a
+422, kubectl's own refusal) is a scenario error: the step counts as done, as kubectl exits, and the
+response is recorded in `ClusterState.workload_errors`, which the `workload-steps-succeed` property
+reports. Manifests named by `apply` steps are loaded when the model is built, never during a step.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
-from kubeprop.model.api.codec import encode
 from kubeprop.model.api.objects import (
     ApiObject,
+    CustomObject,
+    CustomResourceDefinition,
     ObjectKey,
     encode_object,
     kind_info,
@@ -30,25 +51,27 @@ from kubeprop.model.api.objects import (
     qualified_resource,
     with_metadata,
 )
-from kubeprop.model.api.server import Request
-from kubeprop.model.scenario.schema import DeleteStep, ScaleStep, SetImageStep
+from kubeprop.model.api.server import Request, resolve_type
+from kubeprop.model.api.store import Store
+from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
+from kubeprop.model.cluster import maintenance
+from kubeprop.model.scenario.schema import ApplyStep, DeleteStep, ScaleStep, SetImageStep, WorkloadStep
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 USER_COMPONENT = "user"
 WORKLOAD_KINDS = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps",
                   "replicaset": "replicasets.apps"}
-DELETE_KINDS = {
-    "Deployment": "deployments.apps", "StatefulSet": "statefulsets.apps", "ReplicaSet": "replicasets.apps",
-    "Pod": "pods", "Service": "services", "ConfigMap": "configmaps", "Secret": "secrets", "Node": "nodes",
-    "PersistentVolumeClaim": "persistentvolumeclaims", "Namespace": "namespaces",
-}
+CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"
+SERVER_SIDE_APPLY_MANAGER = "kubectl"
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """The next workload step, if any is left."""
-    if state.workload_next < len(model.scenario.spec.workload):
-        yield UserStep(state.workload_next)
+    """The next workload step, once the object it names (if any) exists."""
+    index = state.workload_next
+    if index < len(model.scenario.spec.workload) and _target_exists(state.store, model.scenario.spec.workload[index]) \
+            and not maintenance.blocking(state):
+        yield UserStep(index)
 
 
 def _target(ref: str) -> tuple[str, str]:
@@ -64,63 +87,160 @@ def _workload_ref(step: ScaleStep | SetImageStep) -> tuple[str, str]:
     return "", ""
 
 
-def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Request]:
+def _crds(store: Store) -> list[CustomResourceDefinition]:
+    return [c for c in store.list("customresourcedefinitions.apiextensions.k8s.io")
+            if isinstance(c, CustomResourceDefinition) and c.metadata.deletion_timestamp is None]
+
+
+def _delete_key(store: Store, step: DeleteStep) -> ObjectKey | None:
+    info = resolve_type(step.kind, _crds(store))
+    if info is None:
+        return None
+    return ObjectKey(qualified_resource(info), step.namespace if info.namespaced else "", step.name)
+
+
+def _target_exists(store: Store, step: WorkloadStep) -> bool:
+    """True unless the step names an object that is not (yet) there."""
+    if step.delete is not None:
+        key = _delete_key(store, step.delete)
+        return key is not None and store.get(key) is not None
+    named = step.scale or step.set_image
+    if named is None:
+        return True
+    resource, ref = _workload_ref(named)
+    namespace, name = _target(ref)
+    return store.get(ObjectKey(resource, namespace, name)) is not None
+
+
+def describe(step: WorkloadStep) -> str:
+    """The kubectl command a step stands for, for messages."""
+    options = step.apply_options
+    if options is not None:
+        mode = f" --server-side --field-manager={options.field_manager or SERVER_SIDE_APPLY_MANAGER}" + (
+            " --force-conflicts" if options.force else "") if options.server_side else ""
+        return f"kubectl apply -f {options.path}{mode}"
+    named = step.scale or step.set_image
+    if named is not None:
+        kind = next((field for field in WORKLOAD_KINDS if getattr(named, field, "")), "workload")
+        namespace, name = _target(_workload_ref(named)[1])
+        if step.scale is not None:
+            return f"kubectl scale {kind}/{name} -n {namespace} --replicas={step.scale.replicas}"
+        assert step.set_image is not None
+        return f"kubectl set image {kind}/{name} -n {namespace} {step.set_image.container}={step.set_image.image}"
+    assert step.delete is not None
+    return f"kubectl delete {step.delete.kind} {step.delete.name} -n {step.delete.namespace}"
+
+
+def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Request | str]:
+    """The requests a step sends, in order (a string: kubectl's own error, no request sent)."""
     step = model.scenario.spec.workload[index]
     user = model.scenario.apply_as
-    if step.apply:
-        return [_apply_request(state, obj, user) for obj in model.workload_objects[index]]
+    options = step.apply_options
+    if options is not None:
+        applied = [_apply_request(state, obj, user, options) for obj in model.workload_objects[index]]
+        return [r for r in applied if r is not None]
     if step.scale is not None:
         resource, ref = _workload_ref(step.scale)
         namespace, name = _target(ref)
         return [Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name,
-                        patch={"spec": {"replicas": step.scale.replicas}})]
+                        patch={"spec": {"replicas": step.scale.replicas}}, field_manager="kubectl-scale")]
     if step.set_image is not None:
-        return _set_image_requests(state, step.set_image, user)
+        return [_set_image_request(state, step.set_image, user)]
     assert step.delete is not None
-    return [_delete_request(step.delete, user)]
+    return [_delete_request(state, step.delete, user)]
 
 
-def _apply_request(state: ClusterState, obj: ApiObject, user: str) -> Request:
-    info = kind_info(obj)
-    namespace = obj.metadata.namespace or ("default" if info.namespaced else "")
+def _manifest(obj: ApiObject) -> tuple[ApiObject, dict[str, Any]]:
+    """The object with its namespace filled in as kubectl does, and its JSON without status."""
+    namespace = obj.metadata.namespace or ("default" if kind_info(obj).namespaced else "")
     obj = with_metadata(obj, attrs.evolve(obj.metadata, namespace=namespace))
-    resource = qualified_resource(info)
-    if state.store.get(object_key(obj)) is None:
-        return Request(verb="create", user=user, obj=obj, resource=resource, namespace=namespace,
-                       name=obj.metadata.name)
     body = encode_object(obj)
     body.pop("status", None)
-    return Request(verb="patch", user=user, resource=resource, namespace=namespace, name=obj.metadata.name,
-                   patch=body)
+    return obj, body
 
 
-def _set_image_requests(state: ClusterState, step: SetImageStep, user: str) -> list[Request]:
+def _apply_request(state: ClusterState, obj: ApiObject, user: str, options: ApplyStep) -> Request | None:
+    obj, body = _manifest(obj)
+    resource, namespace, name = qualified_resource(kind_info(obj)), obj.metadata.namespace, obj.metadata.name
+    if options.server_side:
+        return Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch=body,
+                       patch_type="apply", field_manager=options.field_manager or SERVER_SIDE_APPLY_MANAGER,
+                       force=options.force)
+    manager = options.field_manager or CLIENT_SIDE_APPLY_MANAGER
+    text = last_applied_text(body)
+    live = state.store.get(object_key(obj))
+    if live is None:
+        annotated = attrs.evolve(obj.metadata, annotations=obj.metadata.annotations.set(LAST_APPLIED_ANNOTATION, text))
+        return Request(verb="create", user=user, obj=with_metadata(obj, annotated), resource=resource,
+                       namespace=namespace, name=name, field_manager=manager)
+    modified = json.loads(text)
+    modified["metadata"] = {**modified["metadata"], "annotations": {
+        **modified["metadata"].get("annotations", {}), LAST_APPLIED_ANNOTATION: text}}
+    try:
+        original = json.loads(live.metadata.annotations.get(LAST_APPLIED_ANNOTATION, "{}"))
+    except ValueError:
+        original = {}
+    custom = isinstance(live, CustomObject)
+    patch = three_way_merge_patch(original if isinstance(original, dict) else {}, modified, encode_object(live),
+                                  "" if custom else kind_info(live).kind, strategic=not custom)
+    if not patch:
+        return None
+    return Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch=patch,
+                   patch_type="merge" if custom else "strategic", field_manager=manager)
+
+
+def _set_image_request(state: ClusterState, step: SetImageStep, user: str) -> Request | str:
+    """`kubectl set image`: a strategic merge patch keyed by container name; kubectl itself
+    refuses a container the template does not have (`error: unable to find container named`)."""
     resource, ref = _workload_ref(step)
     namespace, name = _target(ref)
     current = state.store.get(ObjectKey(resource, namespace, name))
     template = getattr(getattr(current, "spec", None), "template", None)
-    if template is None:
-        return [Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch={})]
-    # kubectl sends a strategic merge patch keyed by container name; a JSON merge patch replaces
-    # lists whole, so the model sends every container, only the named one changed.
-    containers = [
-        encode(attrs.evolve(c, image=step.image) if c.name == step.container else c)
-        for c in template.spec.containers
-    ]
-    patch = {"spec": {"template": {"spec": {"containers": containers}}}}
-    return [Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch=patch)]
+    if template is None or all(c.name != step.container for c in template.spec.containers):
+        return f'error: unable to find container named "{step.container}"'
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": step.container, "image": step.image}]}}}}
+    return Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch=patch,
+                   patch_type="strategic", field_manager="kubectl-set")
 
 
-def _delete_request(step: DeleteStep, user: str) -> Request:
-    resource = DELETE_KINDS.get(step.kind, step.kind.lower() + "s")
-    return Request(verb="delete", user=user, resource=resource, namespace=step.namespace, name=step.name,
+def _delete_request(state: ClusterState, step: DeleteStep, user: str) -> Request:
+    key = _delete_key(state.store, step)
+    assert key is not None, "enabled only once the target exists"
+    return Request(verb="delete", user=user, resource=key.resource, namespace=key.namespace, name=key.name,
                    propagation_policy=step.propagation_policy or None)
 
 
+def _unavailable(code: int) -> bool:
+    """A server that cannot answer now (5xx, 429): the user runs the command again later."""
+    return code >= 500 or code == 429
+
+
 def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> ClusterState:
+    step = model.scenario.spec.workload[act.index]
+    user = model.scenario.apply_as
+    if step.drain is not None:
+        state = maintenance.start_drain(model, state, step.drain.node, step.drain, user, "user", USER_COMPONENT)
+        return attrs.evolve(state, workload_next=act.index + 1)
+    if step.cordon is not None or step.uncordon is not None:
+        node_step = step.cordon or step.uncordon
+        assert node_step is not None
+        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None)
+        state, _ = send(model, state, user, cordon, USER_COMPONENT)
+        return attrs.evolve(state, workload_next=act.index + 1)
+    failures: list[str] = []
     for request in _requests(model, state, act.index):
-        state, _response = send(model, state, request.user, request, USER_COMPONENT)
-    return attrs.evolve(state, workload_next=act.index + 1)
+        if isinstance(request, str):
+            failures.append(request)
+            continue
+        state, response = send(model, state, request.user, request, USER_COMPONENT)
+        if _unavailable(response.code):
+            return state  # not done: the step stays enabled and is retried (apply is idempotent)
+        if not response.ok:
+            failures.append(f"{response.code} {response.reason}: {response.message}")
+    state = attrs.evolve(state, workload_next=act.index + 1)
+    if failures:
+        state = attrs.evolve(state, workload_errors=state.workload_errors.set(act.index, "; ".join(failures)))
+    return state
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {UserStep: _user_step}

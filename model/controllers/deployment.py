@@ -10,7 +10,10 @@ controlling ReplicaSet (`getPodMapForDeployment`); then
 - paused → `sync` (proportional scaling and history cleanup, no rollout);
 - a scaling event (an active ReplicaSet's desired-replicas annotation differs from
   spec.replicas: `isScalingEvent`) → `sync`;
-- else the strategy: `rolloutRecreate` or `rolloutRolling` (`deployment_rollout`).
+- else the strategy: `rolloutRecreate` or `rolloutRolling` (`deployment_rollout`), looked up by
+  `spec.strategy.type` in the controller's `strategies` — so a user can replace one strategy
+  (`DeploymentController().with_strategy("RollingUpdate", mine)`) and keep the rest of the
+  controller (claiming, scaling events, pausing, status, history).
 
 The controller writes only through the API: create/update/delete ReplicaSets, patch ReplicaSet
 owner references, update-status of the Deployment. `deployment_plan` explains how upstream's
@@ -28,7 +31,7 @@ the first write and requeues, to the same effect.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -61,6 +64,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
 
@@ -94,6 +98,28 @@ def _is_scaling_event(plan: Plan, view: ObjectView, rs_list: list[ReplicaSet]) -
     return False
 
 
+RolloutStrategy = Callable[[Plan, ObjectView, Sequence[ReplicaSet]], None]
+"""One Deployment strategy: one sync's rollout step. It gets the sync's `Plan` (`plan.d` the
+Deployment as the cache shows it; `plan.write_rs`, `plan.delete_rs`, `plan.set_status` record the
+requests the sync sends), the controller's view and the Deployment's ReplicaSets (claimed, oldest
+first), and adds its requests to the plan. Upstream: `rolloutRecreate`, `rolloutRolling` in
+`pkg/controller/deployment/{recreate,rolling}.go`."""
+
+
+def recreate(plan: Plan, view: ObjectView, rs_list: Sequence[ReplicaSet]) -> None:
+    """The built-in Recreate strategy (`rolloutRecreate`): old pods go before new ones come."""
+    rollout_recreate(plan, view, rs_list, pod_map(view, plan.d, rs_list))
+
+
+def rolling_update(plan: Plan, view: ObjectView, rs_list: Sequence[ReplicaSet]) -> None:
+    """The built-in RollingUpdate strategy (`rolloutRolling`): within maxSurge / maxUnavailable."""
+    rollout_rolling(plan, view, rs_list)
+
+
+STRATEGIES: FrozenMap[str, RolloutStrategy] = FrozenMap({"Recreate": recreate, "RollingUpdate": rolling_update})
+"""The built-in strategies by `spec.strategy.type` (the API accepts only these two types)."""
+
+
 def pod_map(view: ObjectView, d: Deployment, rs_list: Iterable[ReplicaSet]) -> PodMap:
     """getPodMapForDeployment: the Deployment's pods (selector match) by controlling RS UID."""
     uids = {rs.metadata.uid for rs in rs_list}
@@ -111,12 +137,20 @@ class DeploymentController:
 
     - `unavailable_one_when_both_zero`: ResolveFenceposts' rule that maxUnavailable becomes 1 when
       both fenceposts resolve to 0; False is the `rollout-fencepost` variant.
+    - `strategies`: the rollout step for each `spec.strategy.type` (`STRATEGIES`); replace one
+      with `with_strategy`. A type with no strategy only gets its status synced.
     """
 
     unavailable_one_when_both_zero: bool = True
     name: str = "deployment"
     watches: tuple[str, ...] = ("deployments.apps", "replicasets.apps", "pods")
     identity: str = CONTROLLER_MANAGER_USER
+    strategies: FrozenMap[str, RolloutStrategy] = STRATEGIES
+
+    def with_strategy(self, strategy_type: str, strategy: RolloutStrategy) -> DeploymentController:
+        """This controller with `strategy` for Deployments of `spec.strategy.type == strategy_type`
+        (`Recreate` or `RollingUpdate`); the other strategy and everything else stay built in."""
+        return attrs.evolve(self, strategies=self.strategies.set(strategy_type, strategy))
 
     def initial_memory(self) -> None:
         """The deployment controller keeps no memory (no expectations)."""
@@ -198,10 +232,9 @@ class DeploymentController:
         if len(plan.requests) > written:
             plan.requeue = True
             return
-        if d.spec.strategy.type == "Recreate":
-            rollout_recreate(plan, view, rs_list, pod_map(view, d, rs_list))
-        elif d.spec.strategy.type == "RollingUpdate":
-            rollout_rolling(plan, view, rs_list)
+        strategy = self.strategies.get(d.spec.strategy.type)
+        if strategy is not None:
+            strategy(plan, view, rs_list)
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
         """No memory to update."""

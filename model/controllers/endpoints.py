@@ -27,6 +27,20 @@ over-capacity truncation at 1000 addresses (`endpoints.kubernetes.io/over-capaci
 Service's Endpoints are deleted only when the controller's cache still has them (upstream
 deletes blindly and ignores 404; in the model a 404 would requeue forever).
 
+Stale-cache tracking (`track_stale`, parameter `endpointsStaleCacheTracking`, since v1.31:
+kubernetes PR #125675, `pkg/controller/endpoint/endpoints_tracker.go`): after an update that
+changed the resourceVersion the controller remembers the version it *replaced*; a later sync that
+finds exactly that version in its cache knows the cache does not have its own write yet, and
+fails ("endpoints informer cache is out of date") so the key is retried (rate-limited upstream;
+here the key stays queued) instead of comparing desired subsets with an outdated object. Without
+it (v1.30 and before, catalogue `endpoints-stale-cache`, kubernetes#125638, #127429) a readiness
+flap compared against the stale object looks already written, the update is skipped, and nothing
+wakes the Service again: the Endpoints keep the flap's first state. The memory maps a Service key
+to the replaced resourceVersion; it is dropped when the Service is gone (`staleEndpointsTracker.
+Delete`) and lost on a crash (a restarted controller lists afresh). Equality, as upstream: an
+informer cache never goes back, so a cached version equal to the replaced one is the only stale
+one the controller can meet.
+
 Variants (catalogue `endpoints-terminating`, `endpoints-liveness`) are constructor arguments:
 - `include_terminating=True`: terminating pods stay included (and in `addresses` while they
   report Ready), as before kubernetes#54723 was fixed;
@@ -55,6 +69,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
 ReadinessSource = Literal["ready-condition", "containers-running"]
@@ -196,6 +211,10 @@ def repack(entries: Iterable[_Entry]) -> tuple[EndpointSubset, ...]:
     return tuple(sorted(subsets, key=_subset_key))
 
 
+def _tracker(memory: Any) -> FrozenMap[str, str]:
+    return memory if isinstance(memory, FrozenMap) else EMPTY
+
+
 def _subset_key(subset: EndpointSubset) -> tuple[Any, ...]:
     return (tuple(_address_key(a) for a in (*subset.addresses, *subset.not_ready_addresses)),
             tuple(_port_key(p) for p in subset.ports))
@@ -207,17 +226,23 @@ class EndpointsController:
 
     include_terminating: bool = False
     readiness_source: ReadinessSource = "ready-condition"
+    track_stale: bool = True
     name: str = "endpoints"
     watches: tuple[str, ...] = ("services", "pods", "endpoints")
     identity: str = CONTROLLER_MANAGER_USER
 
     def initial_memory(self) -> Any:
-        """No memory."""
-        return None
+        """The stale-resourceVersion tracker: Service key → the Endpoints version last replaced."""
+        return EMPTY
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """Nothing to remember."""
-        return memory
+        """After an update that changed the resourceVersion, remember the replaced one
+        (`staleEndpointsTracker.Stale(currentEndpoints)`)."""
+        old, new = request.obj, response.obj
+        if not (self.track_stale and request.verb == "update" and response.ok and isinstance(old, Endpoints)
+                and new is not None and new.metadata.resource_version != old.metadata.resource_version):
+            return memory
+        return _tracker(memory).set(f"{old.metadata.namespace}/{old.metadata.name}", old.metadata.resource_version)
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """Services: their own key. Pods: the Services selecting them (and those still listing
@@ -238,12 +263,15 @@ class EndpointsController:
         current = view.get(ObjectKey("endpoints", namespace, name))
         current_ep = current if isinstance(current, Endpoints) else None
         if not isinstance(svc, Service):
+            memory = _tracker(memory).delete(key)
             if current_ep is None:
                 return Reconciliation(memory=memory)
             delete = Request(verb="delete", user=self.identity, resource="endpoints", namespace=namespace, name=name)
             return Reconciliation((delete,), memory)
         if svc.spec.type == "ExternalName" or svc.spec.selector is None:
             return Reconciliation(memory=memory)
+        if current_ep is not None and _tracker(memory).get(key) == current_ep.metadata.resource_version:
+            return Reconciliation(memory=memory, requeue=True)  # the cache is older than our own write
         subsets = repack(self._entries(svc, selected_pods(view, svc)))
         request = self._write(svc, current_ep, subsets)
         return Reconciliation(() if request is None else (request,), memory)

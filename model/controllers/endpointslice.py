@@ -24,8 +24,14 @@ namespace uses (upstream uses generateName `<service>-` and an endpointSliceTrac
 acting on a stale cache; with deterministic names a duplicate create fails with 409 and an
 update of a stale slice fails on its resourceVersion, so the key is retried instead). Where
 upstream pops endpoints from a set in random order, the model takes them in pod-name order.
-Only IPv4 is modelled. Pods whose node is missing from the cache are skipped (upstream also
-retries the Service later). Topology hints and trigger-time annotations are left out.
+Only IPv4 is modelled. A pod whose Node is missing from the controller's node cache (a lagging
+cache, or a node deleted before the pod GC removed its pods) is left out of the slices — unless
+the Service publishes not-ready addresses, then it is kept without a zone — and the sync fails so
+the Service is retried (`reconcileByAddressType`: "skipping Pod ... Node ... Not Found", the
+aggregated error requeues the key) instead of waiting forever for an event that never comes (a
+Node event enqueues no Service). The pod's port group is kept even when all its pods are skipped,
+as upstream creates it before the node lookup. Topology hints and trigger-time annotations are
+left out.
 
 `include_terminating` and `readiness_source` mirror EndpointsController's variants: the first
 makes `ready` ignore `terminating`, the second decides `serving` from running containers instead
@@ -141,7 +147,7 @@ class EndpointSliceController:
         svc = view.get(ObjectKey("services", namespace, name))
         if not isinstance(svc, Service) or svc.spec.type == "ExternalName" or svc.spec.selector is None:
             return Reconciliation(memory=memory)
-        desired = self._desired(view, svc)
+        desired, missing_node = self._desired(view, svc)
         existing = [s for s in view.list(SLICES, namespace) if isinstance(s, EndpointSlice)
                     and s.metadata.labels.get(SERVICE_NAME_LABEL) == name
                     and s.metadata.labels.get(MANAGED_BY_LABEL) == CONTROLLER_NAME]
@@ -158,20 +164,27 @@ class EndpointSliceController:
         for slices in by_ports.values():
             plan.delete.extend(slices)
         requests = self._finalize(view, svc, plan, existing, labels)
-        return Reconciliation(requests, memory)
+        return Reconciliation(requests, memory, requeue=missing_node)
 
-    def _desired(self, view: ObjectView, svc: Service) -> dict[PortsKey, dict[EndpointKey, Endpoint]]:
+    def _desired(self, view: ObjectView, svc: Service) -> tuple[dict[PortsKey, dict[EndpointKey, Endpoint]], bool]:
+        """The wanted endpoints by port set, and whether a pod was skipped for a Node missing
+        from the cache (then the sync reports an error and the Service is retried)."""
         desired: dict[PortsKey, dict[EndpointKey, Endpoint]] = {}
+        missing_node = False
         for pod in selected_pods(view, svc):
             if not should_be_in_endpoints(pod, True):
                 continue
-            node = view.get(ObjectKey("nodes", "", pod.spec.node_name)) if pod.spec.node_name else None
-            if pod.spec.node_name and not isinstance(node, Node):
-                continue
-            endpoint = self._endpoint(svc, pod, node)
             ports = () if not svc.spec.ports and svc.spec.cluster_ip == "None" else endpoint_ports(svc, pod)
-            desired.setdefault(ports, {})[endpoint_key(endpoint)] = endpoint
-        return desired
+            group = desired.setdefault(ports, {})
+            node = view.get(ObjectKey("nodes", "", pod.spec.node_name))
+            if not isinstance(node, Node):
+                node = None
+                if not svc.spec.publish_not_ready_addresses:
+                    missing_node = True
+                    continue
+            endpoint = self._endpoint(svc, pod, node)
+            group[endpoint_key(endpoint)] = endpoint
+        return desired, missing_node
 
     def _endpoint(self, svc: Service, pod: Pod, node: ApiObject | None) -> Endpoint:
         """podToEndpoint."""

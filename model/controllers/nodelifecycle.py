@@ -1,10 +1,10 @@
 """The node lifecycle controller and the taint eviction controller (kube-controller-manager).
 
 Upstream: `pkg/controller/nodelifecycle/node_lifecycle_controller.go` (monitorNodeHealth,
-tryUpdateNodeHealth, processTaintBaseEviction, doNoScheduleTaintingPass, handleDisruption,
-ComputeZoneState), `pkg/controller/util/node/controller_utils.go` (MarkPodsNotReady,
-SwapNodeControllerTaint) and `pkg/controller/tainteviction/taint_eviction.go` (processPodOnNode,
-getMinTolerationTime), `pkg/apis/core/v1/helper/helpers.go` GetMatchingTolerations.
+tryUpdateNodeHealth, processTaintBaseEviction, doNoScheduleTaintingPass, doNoExecuteTaintingPass,
+handleDisruption, ComputeZoneState), `pkg/controller/util/node/controller_utils.go`
+(MarkPodsNotReady, SwapNodeControllerTaint) and `pkg/controller/tainteviction/taint_eviction.go`
+(processPodOnNode, getMinTolerationTime), `pkg/apis/core/v1/helper/helpers.go` GetMatchingTolerations.
 
 Both run only while the controller manager is up, read its cache
 (`view(model, state, CONTROLLER_MANAGER)`) and write as `system:kube-controller-manager`.
@@ -15,51 +15,70 @@ node's kubelet last reached the API server, and a node absent from it is heartbe
 controller's own memory of when it last saw a heartbeat (`nodeHealthMap`) starts afresh when it
 starts: after a restart every silent node gets a full grace period again (`started_at`).
 
-Parameters: `nodeMonitorGracePeriodSeconds` (40 s; upstream's default became 50 s in v1.32) and
-`markPodsNotReadyOnTransitionOnly`. With True (upstream's behaviour) the pods of a node are
-marked NotReady only when the controller itself moves the node's Ready from True to something
-else, a transition remembered only in memory (`nodesToRetry`): a crash between marking the node
-and marking its pods means they are never marked (kubernetes#50067, #135205). With False the
-controller reconciles: pods on a not-Ready node that are still Ready get marked at any time.
+The periodic monitorNodeHealth pass — nodes marked Unknown and handleDisruption in one step, with
+`Tick` waiting for a due pass — is in `kubeprop.model.controllers.nodelifecycle_health`; the
+rules (zone states, the tainters' token buckets, tolerations) in `nodelifecycle_rules`. The other
+actions: `MarkPodsNotReady`, `SyncNoScheduleTaints`, `TaintNode` (the zone tainter: a new
+NoExecute taint takes a token of the zone's rate limiter — 0.1 nodes/s, 0.01 in a large zone in
+PartialDisruption, none in a small one or while every zone is in FullDisruption — while
+swapping not-ready ↔ unreachable is immediate), `UntaintNode` (a Ready node loses them),
+`ScheduleTaintEviction` / `TaintEvictPod` (the taint eviction controller).
 
-Left out: the eviction rate limiters (0.1 / 0.01 nodes/s) only spread taints over time at a
-granularity finer than the model clock; what remains of them is that tainting stops in a zone in
-PartialDisruption of ≤ 50 nodes (its limiter drops to 0) and everywhere when every zone is in
-FullDisruption (then the NoExecute taints are removed). The probe-timestamp reset on leaving
-full disruption, node-startup grace (nodes here always have a Ready condition), the
-DaemonSet-pod exemption and events are not modelled.
+Parameters: `nodeMonitorGracePeriodSeconds` (50 s, the default since v1.32, kubernetes PR
+#126287; 40 s in v1.31 and before) and `markPodsNotReadyOnTransitionOnly`. With True (upstream's
+behaviour) the pods of a node are marked NotReady only when the controller itself moves the
+node's Ready from True to something else, a transition remembered only in memory
+(`nodesToRetry`): a crash between marking the node and marking its pods means they are never
+marked (kubernetes#50067, #135205). With False the controller reconciles: pods on a not-Ready
+node that are still Ready get marked at any time.
+
+Left out: node-startup grace (nodes here always have a Ready condition), the DaemonSet-pod
+exemption, events, and the taint queue's FIFO order (any node waiting in a zone may take its
+next token).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
 
 from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.nodelifecycle_health import (
+    IDENTITY,
+    NAME,
+    MonitorNodeHealth,
+    NodeLifecycleMemory,
+    ScheduledEviction,
+    blocks_tick,
+    gc_memory,
+    initial_nodelifecycle_memory,
+    memory,
+    monitor_node_health,
+    pass_enabled,
+    stale_since,
+)
 from kubeprop.model.controllers.nodelifecycle_rules import (
     NOT_READY,
     UNREACHABLE,
-    all_fully_disrupted,
     eviction_delay,
     ready_status,
-    tainting_allowed,
+    zone_key,
 )
-from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
 from kubeprop.model.state.informer import ObjectView
 
-NAME = "nodelifecycle"
-"""The key of this module's memory in `state.controllers`."""
-MEMORY_KEY = NAME
-IDENTITY = "system:kube-controller-manager"
-UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
-"""`tryUpdateNodeHealth`: NetworkUnavailable is left alone."""
+__all__ = [
+    "HANDLERS", "IDENTITY", "NAME", "MarkPodsNotReady", "MonitorNodeHealth", "NodeLifecycleMemory",
+    "ScheduleTaintEviction", "ScheduledEviction", "StartNodeLifecycle", "SyncNoScheduleTaints", "TaintEvictPod",
+    "TaintNode", "UntaintNode", "blocks_tick", "enabled", "initial_nodelifecycle_memory", "memory", "next_timer",
+]
 CONDITION_TAINTS: dict[tuple[str, str], str] = {
     ("Ready", "False"): NOT_READY, ("Ready", "Unknown"): UNREACHABLE,
     ("MemoryPressure", "True"): "node.kubernetes.io/memory-pressure",
@@ -71,45 +90,9 @@ CONDITION_TAINTS: dict[tuple[str, str], str] = {
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 
 
-@attrs.frozen(cache_hash=True)
-class ScheduledEviction:
-    """A taint-eviction timer: the pod (by uid) is deleted at `fire_at`."""
-
-    uid: str
-    fire_at: int
-
-
-@attrs.frozen(cache_hash=True)
-class NodeLifecycleMemory:
-    """What the controllers keep in memory, lost on a crash.
-
-    - `started_at`: when the controller (re)started; None until `StartNodeLifecycle`;
-    - `pods_not_ready_pending`: nodes whose Ready→not-Ready transition was seen but whose pods
-      are not yet marked (`nodesToRetry`; used with markPodsNotReadyOnTransitionOnly);
-    - `evictions`: the taint eviction queue, pod key → timer.
-    """
-
-    started_at: int | None = None
-    pods_not_ready_pending: tuple[str, ...] = ()
-    evictions: FrozenMap[str, ScheduledEviction] = EMPTY
-
-
-def initial_nodelifecycle_memory(started_at: int | None = None) -> NodeLifecycleMemory:
-    """The memory at start. After a crash it is `started_at=None` (the controller must run
-    `StartNodeLifecycle` after the restart); an initial cluster may pass `started_at=0`."""
-    return NodeLifecycleMemory(started_at=started_at)
-
-
 @attrs.frozen(order=True)
 class StartNodeLifecycle(Action):
     """The controller has synced its caches and starts monitoring: its heartbeat memory is now."""
-
-
-@attrs.frozen(order=True)
-class MarkNodeUnknown(Action):
-    """No heartbeat for the grace period: Ready and the pressure conditions become Unknown."""
-
-    node: str
 
 
 @attrs.frozen(order=True)
@@ -129,14 +112,16 @@ class SyncNoScheduleTaints(Action):
 @attrs.frozen(order=True)
 class TaintNode(Action):
     """A not-Ready node gets `not-ready:NoExecute` (Ready=False) or `unreachable:NoExecute`
-    (Unknown), replacing the other (`doNoExecuteTaintingPass`, `processTaintBaseEviction`)."""
+    (Unknown): a new taint when its zone's tainter has a token (`doNoExecuteTaintingPass`), a
+    swap of the other one at once (`processTaintBaseEviction`)."""
 
     node: str
 
 
 @attrs.frozen(order=True)
 class UntaintNode(Action):
-    """Ready again (or every zone fully disrupted): the NoExecute taints go (`markNodeAsReachable`)."""
+    """Ready again: the NoExecute taints go (`processTaintBaseEviction` → `markNodeAsReachable`).
+    Entering full disruption removes them inside the pass (`MonitorNodeHealth`)."""
 
     node: str
 
@@ -160,12 +145,6 @@ class TaintEvictPod(Action):
 # --- reading the cache -----------------------------------------------------------------------
 
 
-def memory(state: ClusterState) -> NodeLifecycleMemory:
-    """The controllers' memory (initial if the lead stored none)."""
-    value = state.controllers.get(MEMORY_KEY)
-    return value if isinstance(value, NodeLifecycleMemory) else initial_nodelifecycle_memory()
-
-
 def _nodes(cache: ObjectView) -> list[Node]:
     return [n for n in cache.list("nodes") if isinstance(n, Node)]
 
@@ -181,23 +160,6 @@ def _key(pod: Pod) -> str:
 # --- enabled ---------------------------------------------------------------------------------
 
 
-def _grace(model: ClusterModel) -> int:
-    return int(model.parameter("nodeMonitorGracePeriodSeconds"))
-
-
-def _stale_since(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, node: str) -> int | None:
-    """The time after which the controller considers the node's heartbeat lost, if it is."""
-    lost = state.heartbeat_lost.get(node)
-    if lost is None or mem.started_at is None:
-        return None
-    return max(lost, mem.started_at) + _grace(model)
-
-
-def _needs_unknown(node: Node) -> bool:
-    return any((c := find_condition(node.status.conditions, t)) is None or c.status != "Unknown"
-               for t in UNKNOWN_CONDITIONS)
-
-
 def _transition_only(model: ClusterModel) -> bool:
     return bool(model.parameter("markPodsNotReadyOnTransitionOnly"))
 
@@ -211,20 +173,21 @@ def _pods_to_mark(cache: ObjectView, node: str) -> list[Pod]:
     return out
 
 
-def _enabled_node(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, nodes: list[Node],
-                  node: Node, cache: ObjectView) -> Iterator[Action]:
+def _enabled_node(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, node: Node,
+                  cache: ObjectView) -> Iterator[Action]:
     name = node.metadata.name
-    since = _stale_since(model, state, mem, name)
-    if since is not None and state.clock > since and _needs_unknown(node):
-        yield MarkNodeUnknown(name)
     ready = ready_status(node)
     if ready != "True" and _pods_to_mark(cache, name) and (
             not _transition_only(model) or name in mem.pods_not_ready_pending):
         yield MarkPodsNotReady(name)
     if _no_schedule_taints(node) != _current_no_schedule(node):
         yield SyncNoScheduleTaints(name)
-    if _wanted_no_execute(nodes, node) != _current_no_execute(node):
-        yield UntaintNode(name) if _wanted_no_execute(nodes, node) is None else TaintNode(name)
+    wanted, current = _wanted_no_execute(node), _current_no_execute(node)
+    if wanted is None and current is not None:
+        yield UntaintNode(name)
+    elif wanted is not None and wanted != current and (
+            current is not None or mem.tainter(zone_key(node)).available(state.clock)):
+        yield TaintNode(name)
 
 
 def _enabled_evictions(state: ClusterState, mem: NodeLifecycleMemory, cache: ObjectView) -> Iterator[Action]:
@@ -250,23 +213,29 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     if mem.started_at is None:
         yield StartNodeLifecycle()
         return
+    if pass_enabled(model, state):
+        yield MonitorNodeHealth()
     cache = view(model, state, CONTROLLER_MANAGER)
-    nodes = _nodes(cache)
-    for node in nodes:
-        yield from _enabled_node(model, state, mem, nodes, node, cache)
+    for node in _nodes(cache):
+        yield from _enabled_node(model, state, mem, node, cache)
     yield from _enabled_evictions(state, mem, cache)
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
-    """The earliest future time a node's grace period runs out or a taint eviction fires."""
+    """The earliest future time a node's grace period runs out, a taint eviction fires, or a zone
+    tainter gets the token a waiting node needs."""
     if not is_up(state, CONTROLLER_MANAGER):
         return None
     mem = memory(state)
     times = [e.fire_at for e in mem.evictions.values()]
-    for node in state.heartbeat_lost:
-        since = _stale_since(model, state, mem, node)
+    for name in state.heartbeat_lost:
+        since = stale_since(model, state, mem, name)
         if since is not None:
             times.append(since + 1)
+    for node in _nodes(view(model, state, CONTROLLER_MANAGER)):
+        tainter = mem.tainter(zone_key(node))
+        if _wanted_no_execute(node) is not None and _current_no_execute(node) is None and tainter.period is not None:
+            times.append(tainter.ready_at)
     future = [t for t in times if t > state.clock]
     return min(future) if future else None
 
@@ -293,40 +262,20 @@ def _current_no_execute(node: Node) -> str | None:
     return keys[0] if len(keys) == 1 else ("both" if keys else None)
 
 
-def _wanted_no_execute(nodes: list[Node], node: Node) -> str | None:
-    """The NoExecute taint key the node should carry (None: none). A taint already present is
-    swapped at once; a new one only where the zone's tainter is not stopped."""
+def _wanted_no_execute(node: Node) -> str | None:
+    """The NoExecute taint key a node of this Ready status should carry (None for a Ready one)."""
     ready = ready_status(node)
-    if ready == "True" or all_fully_disrupted(nodes):
+    if ready == "True":
         return None
-    wanted = NOT_READY if ready == "False" else UNREACHABLE
-    if _current_no_execute(node) is None and not tainting_allowed(nodes, node):
-        return None
-    return wanted
+    return NOT_READY if ready == "False" else UNREACHABLE
 
 
 # --- handlers --------------------------------------------------------------------------------
 
 
 def _save(state: ClusterState, mem: NodeLifecycleMemory, model: ClusterModel) -> ClusterState:
-    mem = _gc(model, state, mem)
-    return attrs.evolve(state, controllers=state.controllers.set(MEMORY_KEY, mem))
-
-
-def _gc(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory) -> NodeLifecycleMemory:
-    """Drop memory that no longer applies: pending nodes that are Ready (or gone), and eviction
-    timers of pods gone, replaced, terminating, or no longer on a tainted node (cancelled)."""
-    cache = view(model, state, CONTROLLER_MANAGER)
-    nodes = {n.metadata.name: n for n in _nodes(cache)}
-    pending = tuple(n for n in mem.pods_not_ready_pending if n in nodes and ready_status(nodes[n]) != "True")
-    kept = {}
-    for key, entry in mem.evictions.items():
-        namespace, name = key.split("/", 1)
-        pod = next((p for p in cache.list("pods", namespace) if p.metadata.name == name), None)
-        if isinstance(pod, Pod) and pod.metadata.uid == entry.uid and pod.metadata.deletion_timestamp is None \
-                and eviction_delay(pod, nodes.get(pod.spec.node_name)) is not None:
-            kept[key] = entry
-    return attrs.evolve(mem, pods_not_ready_pending=pending, evictions=FrozenMap(kept))
+    mem = gc_memory(model, state, mem)
+    return attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
 
 
 def _node(model: ClusterModel, state: ClusterState, name: str) -> Node:
@@ -352,30 +301,6 @@ def start(model: ClusterModel, state: ClusterState, act: StartNodeLifecycle) -> 
     return _save(state, attrs.evolve(memory(state), started_at=state.clock), model)
 
 
-def mark_node_unknown(model: ClusterModel, state: ClusterState, act: MarkNodeUnknown) -> ClusterState:
-    """UpdateStatus of the cached node with the conditions Unknown; a Ready True→not-True
-    transition is remembered for pod marking."""
-    node = _node(model, state, act.node)
-    conditions = node.status.conditions
-    for type_ in UNKNOWN_CONDITIONS:
-        cond = find_condition(conditions, type_)
-        if cond is None:
-            conditions = (*conditions, Condition(
-                type=type_, status="Unknown", reason="NodeStatusNeverUpdated",
-                message="Kubelet never posted node status.", last_heartbeat_time=node.metadata.creation_timestamp,
-                last_transition_time=state.clock))
-        elif cond.status != "Unknown":
-            new = attrs.evolve(cond, status="Unknown", reason="NodeStatusUnknown",
-                               message="Kubelet stopped posting node status.", last_transition_time=state.clock)
-            conditions = set_condition(conditions, new)
-    obj = attrs.evolve(node, status=attrs.evolve(node.status, conditions=conditions))
-    state, ok, _ = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
-    mem = memory(state)
-    if ok and ready_status(node) == "True" and _transition_only(model):
-        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(sorted({*mem.pods_not_ready_pending, act.node})))
-    return _save(state, mem, model)
-
-
 def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsNotReady) -> ClusterState:
     """UpdateStatus of each Ready pod on the node with Ready=False; NotFound is skipped, any other
     failure keeps the node pending for a retry."""
@@ -394,9 +319,25 @@ def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsN
     return _save(state, mem, model)
 
 
-def _write_taints(model: ClusterModel, state: ClusterState, node: Node, taints: tuple[Taint, ...]) -> ClusterState:
-    obj = attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints))
-    state, _, _ = _send(model, state, Request(verb="update", user=IDENTITY, obj=obj))
+UPDATE_TAINT_ATTEMPTS = 5
+"""`pkg/controller/controller_utils.go` UpdateTaintBackoff.Steps: RetryOnConflict's attempts."""
+
+
+def _write_taints(model: ClusterModel, state: ClusterState, node: Node,
+                  edit: Callable[[Node], tuple[Taint, ...]]) -> ClusterState:
+    """Write the node with `edit(node)` as its taints, as `SwapNodeControllerTaint` does through
+    `AddOrUpdateTaintOnNode` / `RemoveTaintOffNode` (`pkg/controller/controller_utils.go`): the
+    first attempt starts from the cached node (upstream a GET with resourceVersion "0"), and a
+    409 Conflict is retried from a fresh read (`clientretry.RetryOnConflict(UpdateTaintBackoff)`,
+    a consistent GET), so a stale cache delays a taint by milliseconds, not by a rate-limiter token."""
+    current = node
+    for _ in range(UPDATE_TAINT_ATTEMPTS):
+        obj = attrs.evolve(current, spec=attrs.evolve(current.spec, taints=edit(current)))
+        state, _, code = _send(model, state, Request(verb="update", user=IDENTITY, obj=obj))
+        fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name)) if code == 409 else None
+        if not isinstance(fresh, Node):
+            break
+        current = fresh
     return _save(state, memory(state), model)
 
 
@@ -405,27 +346,38 @@ def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncN
     node = _node(model, state, act.node)
     wanted = _no_schedule_taints(node)
     managed = set(CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
-    kept = tuple(t for t in node.spec.taints
-                 if not (t.effect == "NoSchedule" and t.key in managed and t.key not in wanted))
-    present = {t.key for t in kept if t.effect == "NoSchedule"}
-    added = tuple(Taint(key=k, effect="NoSchedule", time_added=state.clock) for k in wanted if k not in present)
-    return _write_taints(model, state, node, kept + added)
+
+    def edit(current: Node) -> tuple[Taint, ...]:
+        kept = tuple(t for t in current.spec.taints
+                     if not (t.effect == "NoSchedule" and t.key in managed and t.key not in wanted))
+        present = {t.key for t in kept if t.effect == "NoSchedule"}
+        return kept + tuple(Taint(key=k, effect="NoSchedule", time_added=state.clock) for k in wanted
+                            if k not in present)
+
+    return _write_taints(model, state, node, edit)
+
+
+def _without_no_execute(node: Node) -> tuple[Taint, ...]:
+    return tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
 
 
 def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> ClusterState:
-    """Put the wanted NoExecute taint (timeAdded = now) in place of the other."""
+    """Put the wanted NoExecute taint (timeAdded = now) in place of the other; a new one takes
+    a token from the zone's tainter (Try: the token is spent whether or not the write succeeds)."""
     node = _node(model, state, act.node)
-    wanted = _wanted_no_execute(_nodes(view(model, state, CONTROLLER_MANAGER)), node)
-    kept = tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
+    wanted = _wanted_no_execute(node)
+    if _current_no_execute(node) is None:
+        mem = memory(state)
+        zone = zone_key(node)
+        mem = attrs.evolve(mem, tainters=mem.tainters.set(zone, mem.tainter(zone).take(state.clock)))
+        state = attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
     added = (Taint(key=wanted, effect="NoExecute", time_added=state.clock),) if wanted else ()
-    return _write_taints(model, state, node, kept + added)
+    return _write_taints(model, state, node, lambda current: _without_no_execute(current) + added)
 
 
 def untaint_node(model: ClusterModel, state: ClusterState, act: UntaintNode) -> ClusterState:
     """Remove the not-ready / unreachable NoExecute taints."""
-    node = _node(model, state, act.node)
-    kept = tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
-    return _write_taints(model, state, node, kept)
+    return _write_taints(model, state, _node(model, state, act.node), _without_no_execute)
 
 
 def schedule_taint_eviction(model: ClusterModel, state: ClusterState, act: ScheduleTaintEviction) -> ClusterState:
@@ -459,7 +411,7 @@ def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod
 
 
 HANDLERS: dict[type, Any] = {
-    StartNodeLifecycle: start, MarkNodeUnknown: mark_node_unknown, MarkPodsNotReady: mark_pods_not_ready,
+    StartNodeLifecycle: start, MonitorNodeHealth: monitor_node_health, MarkPodsNotReady: mark_pods_not_ready,
     SyncNoScheduleTaints: sync_no_schedule_taints, TaintNode: taint_node, UntaintNode: untaint_node,
     ScheduleTaintEviction: schedule_taint_eviction, TaintEvictPod: taint_evict_pod,
 }

@@ -33,9 +33,8 @@ from kubeprop.model.api.objects import ApiObject, ObjectKey, kind_info
 from kubeprop.model.api.pod import Pod, PodTemplateSpec
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.server import Request
-from kubeprop.model.api.store import Store
 from kubeprop.model.state.cluster import pod_key as _pod_key
-from kubeprop.model.state.informer import InformerState, ObjectView
+from kubeprop.model.state.informer import ObjectView
 
 CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 """The identity every kube-controller-manager controller writes as."""
@@ -193,15 +192,12 @@ def pod_template_object(template: PodTemplateSpec, owner: ApiObject, namespace: 
 
 
 def cache_revision(view: ObjectView, resource: str) -> int | None:
-    """The revision up to which `view` has seen `resource`'s events: the store's revision for
-    an instant cache, the resource cache's delivered revision for an informer; None when not
-    known (another ObjectView implementation, or the resource is not watched)."""
-    if isinstance(view, Store):
-        return view.revision
-    if isinstance(view, InformerState):
-        cache = view.resources.get(resource)
-        return None if cache is None else cache.revision
-    return None
+    """The revision up to which `view` has seen `resource`'s events (its
+    `last_sync_resource_version`): the store's revision for an instant cache, the resource cache's
+    delivered revision for an informer; None when not known (the resource is not watched, or a
+    view without the informer's freshness methods)."""
+    synced = view.last_sync_resource_version(resource) if hasattr(view, "last_sync_resource_version") else ""
+    return int(synced) if synced.isdigit() else None
 
 
 def pods_in(view: ObjectView, namespace: str) -> tuple[Pod, ...]:

@@ -10,6 +10,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 | `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
 | `endpointsIncludeTerminating` | false | endpoints-terminating |
 | `endpointsReadinessSource` | ready-condition | endpoints-liveness (`containers-running`) |
+| `endpointsStaleCacheTracking` | true (v1.31+) | endpoints-stale-cache (`false`: v1.30 and before) |
 | `maxEndpointsPerSlice` | 100 | — |
 | `terminatedPodGCThreshold` | 12500 | — |
 
@@ -43,7 +44,8 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
             use_expectations=bool(parameters["replicaSetExpectations"]),
         ),
         StatefulSetController(replace_terminating_pods=bool(parameters["statefulSetReplaceTerminatingPods"])),
-        EndpointsController(include_terminating=include_terminating, readiness_source=readiness),
+        EndpointsController(include_terminating=include_terminating, readiness_source=readiness,
+                            track_stale=bool(parameters["endpointsStaleCacheTracking"])),
         EndpointSliceController(
             max_endpoints_per_slice=int(parameters["maxEndpointsPerSlice"]),
             include_terminating=include_terminating, readiness_source=readiness,

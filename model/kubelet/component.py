@@ -35,6 +35,7 @@ from kubeprop.model.api.objects import Node, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet.admission import admission_rejection, rejected_runtime, visible_taints
 from kubeprop.model.kubelet.eviction import eviction_victims
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
@@ -63,8 +64,13 @@ __all__ = [
 @attrs.frozen(order=True)
 class StartPod(Action):
     """The kubelet admits a pod bound to its node and starts its containers
-    (`pkg/kubelet/kubelet.go` HandlePodAdditions → SyncPod). Image pulls and sandbox set-up are
-    one step; admission re-checks of resources are left to the scheduler."""
+    (`pkg/kubelet/kubelet.go` HandlePodAdditions → canAdmitPod → SyncPod). Image pulls and
+    sandbox set-up are one step. Admission (`pkg/kubelet/lifecycle/predicate.go` generalFilter)
+    rejects a pod that does not tolerate one of its node's NoExecute taints: the pod is not
+    started and the status manager reports it Failed, reason `TaintToleration`, message "Pod was
+    rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't
+    tolerate" (`rejectPod`). The other admission checks (resources, node name, ports, node
+    affinity, OS) are left to the scheduler, which checks the same predicates."""
 
     node: str
     pod: str
@@ -351,9 +357,13 @@ def _runtime(state: ClusterState, node: str, key: str) -> PodRuntime:
 
 
 def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> ClusterState:
-    """Admit the cached pod and start every container."""
+    """Admit the cached pod and start every container, or reject it (nothing starts; the next
+    SyncPodStatus reports it Failed)."""
     pod = cached_pods(model, state, act.node)[act.pod]
     k = kubelet_state(state, act.node)
+    rejection = admission_rejection(visible_taints(state, act.node), pod)
+    if rejection is not None:
+        return _set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     return _set_pod(state, act.node, act.pod, _admit(model, k, act.node, pod, state.clock))
 
 

@@ -91,6 +91,8 @@ class PodRuntime:
     - `kill_deadline`: set when the kubelet sent SIGTERM (the pod is terminating locally); the
       containers still running at that time are SIGKILLed;
     - `evicted`: killed by node-pressure eviction (terminal, never restarted);
+    - `rejected`: refused at admission, (reason, message) as `rejectPod` reports them; no
+      container ever started and the pod is Failed;
     - `restart_policy` and `grace_seconds` are kept from the admitted spec so the pod worker can
       act after the pod left the API.
     """
@@ -103,6 +105,7 @@ class PodRuntime:
     grace_seconds: int = 30
     kill_deadline: int | None = None
     evicted: bool = False
+    rejected: tuple[str, str] | None = None
     claims: tuple[str, ...] = ()
     """PersistentVolumeClaims the pod mounts (`namespace/claim`), as admitted."""
 
@@ -135,7 +138,7 @@ class PodRuntime:
     def should_restart(self, c: ContainerRuntime) -> bool:
         """`pkg/kubelet/container/helpers.go` ShouldContainerBeRestarted: never while terminating
         or evicted; Always restarts, OnFailure only after a non-zero exit, Never never."""
-        if c.running or c.exited_at is None or self.terminating or self.evicted:
+        if c.running or c.exited_at is None or self.terminating or self.evicted or self.rejected:
             return False
         if self.restart_policy == "Always":
             return True

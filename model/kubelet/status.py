@@ -32,7 +32,7 @@ def get_phase(runtime: PodRuntime) -> str:
     """`getPhase`: Pending while a container never started, Running while one runs, else by
     restart policy; a pod the kubelet has finished (terminated after deletion, or evicted) is
     terminal: Succeeded if every container exited 0, else Failed."""
-    if runtime.evicted:
+    if runtime.evicted or runtime.rejected:
         return "Failed"
     if runtime.terminating and not runtime.any_running:
         # The pod worker finished terminating it: the phase must be terminal (`generateAPIPodStatus`).
@@ -117,8 +117,29 @@ def _set(conditions: tuple[Condition, ...], new: Condition, now: int) -> tuple[C
     return set_condition(conditions, attrs.evolve(new, last_transition_time=now))
 
 
+KUBELET_CONDITIONS = ("PodScheduled", "Ready", "Initialized", "ContainersReady")
+"""`pkg/kubelet/types/pod_status.go` PodConditionsByKubelet."""
+
+REJECTED_PREFIX = "Pod was rejected: "
+"""`pkg/kubelet/kubelet.go` rejectPod: the message of a pod refused at admission."""
+
+
+def rejected_status(pod: Pod, runtime: PodRuntime) -> PodStatus:
+    """`rejectPod` → status manager: Phase Failed with the admission reason and message; the
+    kubelet-owned conditions of the old status are dropped (`mergePodStatus` keeps only the
+    others), no container statuses, no IP; startTime is set (`updateStatusInternal`)."""
+    assert runtime.rejected is not None
+    reason, message = runtime.rejected
+    conditions = tuple(c for c in pod.status.conditions if c.type not in KUBELET_CONDITIONS)
+    return attrs.evolve(pod.status, phase="Failed", reason=reason, message=REJECTED_PREFIX + message,
+                        conditions=conditions, container_statuses=(), pod_ip="",
+                        start_time=pod.status.start_time if pod.status.start_time is not None else runtime.admitted_at)
+
+
 def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
     """The status the kubelet would report for `pod` (the API's copy) given its runtime."""
+    if runtime.rejected is not None:
+        return rejected_status(pod, runtime)
     phase = get_phase(runtime)
     images = {c.name: c.image for c in pod.spec.containers}
     statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)

@@ -9,8 +9,12 @@ can report it and the cluster model can refuse a scenario whose manifests were r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import attrs
 
+from kubeprop.model.api.admission import with_default_toleration_seconds
 from kubeprop.model.api.manifests import ManifestObject
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import (
@@ -28,7 +32,8 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.scenario.load import ADMIN, Scenario
-from kubeprop.model.scenario.schema import NodeDecl, UserDecl
+from kubeprop.model.scenario.nodes import manifest_nodes
+from kubeprop.model.scenario.schema import PARAMETERS, NodeDecl, UserDecl
 
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 CONTROL_PLANE_TAINT = Taint(key="node-role.kubernetes.io/control-plane", effect="NoSchedule")
@@ -99,9 +104,18 @@ def user_bindings(user: UserDecl) -> list[ApiObject]:
     return out
 
 
-def bootstrap(scenario: Scenario, now: int = 0) -> Bootstrap:
-    """Create the scenario's objects, in order, through the API server pipeline."""
-    config = ApiServerConfig(users=scenario.users, admission=scenario.admission)
+def api_config(scenario: Scenario, parameters: Mapping[str, Any] | None = None) -> ApiServerConfig:
+    """The API server of a scenario: its users, and its admission chain configured by the model
+    parameters (`defaultTolerationSeconds`; default: the scenario's own parameters)."""
+    values = {**PARAMETERS, **scenario.spec.parameters, **(parameters or {})}
+    admission = with_default_toleration_seconds(scenario.admission, int(values["defaultTolerationSeconds"]))
+    return ApiServerConfig(users=scenario.users, admission=admission)
+
+
+def bootstrap(scenario: Scenario, now: int = 0, config: ApiServerConfig | None = None) -> Bootstrap:
+    """Create the scenario's objects, in order, through the API server pipeline (`config`:
+    the model's API server; default: `api_config(scenario)`)."""
+    config = config or api_config(scenario)
     store = Store()
     outcomes: list[Outcome] = []
 
@@ -113,11 +127,13 @@ def bootstrap(scenario: Scenario, now: int = 0) -> Bootstrap:
 
     for ns in SYSTEM_NAMESPACES:
         send(Namespace(metadata=ObjectMeta(name=ns)), ADMIN, "system")
+    written = manifest_nodes(scenario.objects)  # Node manifests are the topology (scenario/nodes.py)
     for decl in scenario.spec.topology.nodes:
-        send(node_object(decl), ADMIN, "topology")
+        send(node_object(decl), ADMIN, "topology", written.get(decl.name))
     for user in scenario.spec.users:
         for binding in user_bindings(user):
             send(binding, ADMIN, "users")
     for manifest in scenario.objects:
-        send(manifest.obj, scenario.apply_as, "manifest", manifest)
+        if manifest.obj.metadata.name not in written or not isinstance(manifest.obj, Node):
+            send(manifest.obj, scenario.apply_as, "manifest", manifest)
     return Bootstrap(store, tuple(outcomes))

@@ -2,7 +2,8 @@
 
 A scenario is loaded from a scenario file (`kind: Scenario`, see docs/scenario.md), from a
 folder holding `scenario.yaml`, or from a bare manifest folder (which gets the default topology
-described in `default_scenario_file`). `FEASTFLOW` is the built-in default from the seed.
+described in `default_scenario_file` unless it holds Node objects: then those are the topology,
+`kubeprop.model.scenario.nodes`). `FEASTFLOW` is the built-in default from the seed.
 
 Loading is the only I/O in the model; everything after it is pure. Every problem is reported as
 `file:line: field: message` through `ScenarioError` (a `ManifestError`).
@@ -11,7 +12,9 @@ Loading is the only I/O in the model; everything after it is pure. Every problem
 from __future__ import annotations
 
 import hashlib
-import importlib
+import os
+import re
+import stat
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,18 +22,29 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
-from kubeprop.model.api.codec import DecodeError, decode_attrs, format_path
+from kubeprop.model.api.codec import decode_attrs, format_path
+from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
+from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition
 from kubeprop.model.api.rbac import UserInfo
-from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text
+from kubeprop.model.api.server import resolve_type
+from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
+from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.check_addons import addon_problems
+from kubeprop.model.scenario.checks import check_spec, check_workload_targets
+from kubeprop.model.scenario.decode import Found, decode_all
+from kubeprop.model.scenario.imports import AllowImports, resolve
+from kubeprop.model.scenario.nodes import nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
+    ApplyStep,
     NodeDecl,
     ScenarioFile,
     TopologyDecl,
     UserDecl,
+    WorkloadStep,
 )
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.component import Controller
@@ -60,6 +74,15 @@ class Scenario:
     admission: tuple[AdmissionPlugin, ...] = attrs.field(eq=False, repr=False)
     controllers: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
     """User-supplied controllers (`controllers:` import paths), added to or replacing built-ins."""
+    property_lines: tuple[int, ...] = attrs.field(default=(), eq=False, repr=False)
+    """The line of each `properties:` entry in the scenario file (0 when unknown)."""
+
+    def property_origin(self, index: int) -> tuple[str, int]:
+        """(file, line) of the scenario's `properties[index]` entry, for error messages."""
+        line = self.property_lines[index] if index < len(self.property_lines) else 0
+        return self.path, line
+    environment_rules: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
+    """User environment rules (`environment.rules:` import paths, `kubeprop.model.cluster.environment`)."""
 
     @property
     def users(self) -> FrozenMap[str, UserInfo]:
@@ -79,6 +102,7 @@ class Scenario:
 
 
 ADMIN = "system:admin"
+DESCHEDULER_USER = "system:serviceaccount:kube-system:descheduler"
 """The internal identity that creates nodes, system namespaces and user bindings (system:masters)."""
 
 
@@ -94,6 +118,9 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
             "system:kube-controller-manager", ("system:masters", "system:authenticated")
         ),
     }
+    # The descheduler runs as its own service account; upstream's chart binds it a ClusterRole with
+    # pods/eviction create, nodes and pods list/watch (the model trusts it, as the controller manager).
+    users[DESCHEDULER_USER] = UserInfo(DESCHEDULER_USER, ("system:masters", "system:authenticated"))
     for node in topology.nodes:
         name = f"system:node:{node.name}"
         users[name] = UserInfo(name, ("system:nodes", "system:authenticated"))
@@ -102,7 +129,8 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
 
 def default_scenario_file(manifest_dir: str) -> ScenarioFile:
     """The scenario used for a bare manifest folder: three workers (2 CPU, 4Gi, 110 pods) in two
-    zones, one user `admin` bound to cluster-admin who applies the manifests."""
+    zones, one user `admin` bound to cluster-admin who applies the manifests. When the folder
+    holds Node objects, they replace the three workers (`_nodes_from_manifests`)."""
     nodes = tuple(
         decode_attrs(NodeDecl, {
             "name": f"worker-{i}", "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
@@ -122,21 +150,37 @@ def feastflow_path() -> Path:
     return Path(str(resources.files("kubeprop.model.scenario") / "feastflow" / SCENARIO_FILE_NAME))
 
 
-def load_scenario(path: Path | str | None = None) -> Scenario:
+def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports = None) -> Scenario:
     """Load a scenario file, a folder with scenario.yaml, or a bare manifest folder/file.
-    None means the built-in FeastFlow scenario."""
+    None means the built-in FeastFlow scenario. `allow_imports` (see `kubeprop.model.scenario.imports`):
+    None imports whatever `admission:`/`controllers:` name (the user's own file); a collection of module
+    names allows only those (a scenario inside a file under review)."""
     path = Path(path) if path is not None else feastflow_path()
-    if path.is_dir() and (path / SCENARIO_FILE_NAME).is_file():
-        path = path / SCENARIO_FILE_NAME
-    if not path.exists():
+    info = _stat(path)
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        inner = _stat(path / SCENARIO_FILE_NAME)
+        if inner is not None and stat.S_ISREG(inner.st_mode):
+            path, info = path / SCENARIO_FILE_NAME, inner
+    if info is None:
         raise ScenarioError([Problem(str(path), 0, "", "no such file or folder")])
-    doc = _scenario_document(path) if path.is_file() else None
+    doc = None if stat.S_ISDIR(info.st_mode) else _scenario_document(path)
     if doc is None:
+        # A bare manifest file or folder: named as given, so relative paths are from the working folder.
         spec = default_scenario_file(str(path))
-        return _resolve(spec, path.resolve().name, str(path), base=path.parent, doc=None, texts=[])
-    spec = _decode_scenario(doc)
+        return _resolve(spec, path.resolve().name, str(path), base=Path(), doc=None, texts=[], found=[],
+                        allow=allow_imports)
+    found: Found = []
+    decoded = decode_all(ScenarioFile, doc.data, (), found)
+    spec = decoded if decoded is not None else ScenarioFile()
     return _resolve(spec, spec.metadata.name or path.stem, str(path), base=path.parent, doc=doc,
-                    texts=[read_text(path)])
+                    texts=[read_text(path)], found=found, allow=allow_imports)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return stat_path(path)
+    except YamlError as err:
+        raise ScenarioError([Problem.from_yaml_error(err)]) from None
 
 
 def _scenario_document(path: Path) -> YamlDocument | None:
@@ -153,121 +197,192 @@ def _scenario_document(path: Path) -> YamlDocument | None:
     return None
 
 
-def _decode_scenario(doc: YamlDocument) -> ScenarioFile:
-    try:
-        spec: ScenarioFile = decode_attrs(ScenarioFile, doc.data)
-    except DecodeError as err:
-        raise ScenarioError([Problem(doc.file, doc.line_of(err.path), format_path(err.path), err.message)]) from None
-    return spec
-
-
 def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
-             texts: list[str]) -> Scenario:
-    problems = check_scenario(spec, doc)
-    admission = _admission_plugins(spec, doc, problems)
-    controllers = _user_controllers(spec, doc, problems)
+             texts: list[str], found: Found, allow: AllowImports) -> Scenario:
+    decode_problems = [_problem(doc, path, message, where) for path, message in found]
+    problems = _unless_covered(check_scenario(spec, doc), decode_problems)
+    admission = _admission_plugins(spec, doc, problems, allow)
+    controllers = _user_controllers(spec, doc, problems, allow)
+    objects: list[ManifestObject] = []
+    manifests_ok = not any(p.field == "manifests" or p.field.startswith("manifests[") for p in decode_problems)
+    if spec.manifests and manifests_ok:
+        try:
+            objects = load_manifests([Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests])
+        except ManifestError as err:
+            problems += err.problems
+            manifests_ok = False
+    if manifests_ok:
+        problems += _workload_problems(spec, doc, base, objects)
+    own = [p for p in decode_problems + problems if p.file == where]
+    problems = sorted(own, key=lambda p: p.line) + [p for p in decode_problems + problems if p.file != where]
+    rules = _environment_rules(spec, doc, problems, allow)
     if problems:
         raise ScenarioError(problems)
-    paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
-    objects: list[ManifestObject] = []
-    if paths:
-        objects = load_manifests(paths)
+    spec = _nodes_from_manifests(spec, objects, doc)
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode())
     for file in sorted({o.file for o in objects}, key=[o.file for o in objects].index):
         digest.update(read_text(Path(file)).encode())
-    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers)
+    lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
+    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
+                    property_lines=lines, environment_rules=rules)
+
+
+def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc: YamlDocument | None
+                          ) -> ScenarioFile:
+    """Node manifests become the topology (`kubeprop.model.scenario.nodes`); the scenario's own
+    `topology.nodes` may not be given too."""
+    declared = None
+    if doc is not None and spec.topology.nodes:
+        declared = (doc.file, doc.line_of(("topology", "nodes")))
+    elif doc is None and any(isinstance(m.obj, Node) for m in objects):
+        spec = attrs.evolve(spec, topology=TopologyDecl())  # a bare folder's Nodes replace the default nodes
+    spec, problems = nodes_as_topology(spec, tuple(objects), declared)
+    if problems:
+        raise ScenarioError(problems)
+    return spec
+
+
+def _unless_covered(problems: list[Problem], decoded: list[Problem]) -> list[Problem]:
+    """The check problems not about a field that already has a decoding problem (above or below
+    it): a field left at its default because it was bad says nothing new."""
+    def related(a: str, b: str) -> bool:
+        return a == b or any(a.startswith(b + sep) or b.startswith(a + sep) for sep in (".", "["))
+    return [p for p in problems if not any(related(p.field, d.field) for d in decoded)]
 
 
 def _problem(doc: YamlDocument | None, path: tuple[str | int, ...], message: str, where: str = "") -> Problem:
+    field = format_path(path) if path else ""
     if doc is None:
-        return Problem(where or "<default scenario>", 0, format_path(path), message)
-    return Problem(doc.file, doc.line_of(path), format_path(path), message)
+        return Problem(where or "<default scenario>", 0, field, message)
+    return Problem(doc.file, doc.line_of(path), field, message)
 
 
 def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
-    """Problems of a decoded scenario file that its types cannot express."""
-    problems: list[Problem] = []
-    if spec.api_version != SCENARIO_API_VERSION:
-        problems.append(_problem(doc, ("apiVersion",), f"must be {SCENARIO_API_VERSION}"))
-    if spec.variant not in KNOWN_VARIANTS:
-        problems.append(_problem(doc, ("variant",), f"unknown variant; valid: {', '.join(KNOWN_VARIANTS)}"))
-    for key in spec.parameters:
-        if key not in PARAMETERS:
-            problems.append(_problem(doc, ("parameters", key), f"unknown parameter; valid: {', '.join(PARAMETERS)}"))
-    problems += _check_topology(spec, doc)
-    names = [u.name for u in spec.users]
-    if spec.apply_as and spec.apply_as not in names:
-        problems.append(_problem(doc, ("applyAs",), f"no user {spec.apply_as!r}; users: {', '.join(names)}"))
+    """Problems of a decoded scenario file that its types cannot express (`checks.check_spec`)."""
+    problems = [_problem(doc, path, message) for path, message in check_spec(spec)]
+    problems += [_problem(doc, path, message) for path, message in addon_problems(spec)]
     for i, step in enumerate(spec.workload):
-        chosen = [f for f in ("apply", "scale", "set_image", "delete") if getattr(step, f)]
-        if len(chosen) != 1:
-            problems.append(_problem(doc, ("workload", i), "exactly one of apply, scale, setImage, delete"))
-    return problems
+        problems += _check_step(step, i, doc)
+    return problems + _property_ref_problems(spec, doc)
 
 
-def _check_topology(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
+def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
+                       objects: list[ManifestObject]) -> list[Problem]:
+    """The manifests of the workload's `apply` steps (read now, so their problems are reported with
+    the scenario's), then every `scale`/`setImage` step's target checked against what is defined."""
     problems: list[Problem] = []
-    seen: set[str] = set()
-    for i, node in enumerate(spec.topology.nodes):
-        if not node.name:
-            problems.append(_problem(doc, ("topology", "nodes", i, "name"), "Required value"))
-        elif node.name in seen:
-            problems.append(_problem(doc, ("topology", "nodes", i, "name"), f"duplicate node {node.name!r}"))
-        seen.add(node.name)
-        if node.role not in ("worker", "control-plane"):
-            problems.append(_problem(doc, ("topology", "nodes", i, "role"), "must be worker or control-plane"))
-        if not node.allocatable and not node.capacity:
-            message = "needs capacity or allocatable (cpu, memory, pods)"
-            problems.append(_problem(doc, ("topology", "nodes", i), message))
-    for i, member in enumerate(spec.topology.etcd):
-        if member.node and member.node not in seen:
-            problems.append(_problem(doc, ("topology", "etcd", i, "node"), f"no node {member.node!r} in the topology"))
+    applied: list[list[ApiObject]] = []
+    for step in spec.workload:
+        loaded: list[ApiObject] = []
+        if step.apply_path:
+            ref = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
+            try:
+                loaded = [m.obj for m in load_manifests([ref])]
+            except ManifestError as err:
+                problems += err.problems
+        applied.append(loaded)
+    if problems:
+        return problems
+    found = check_workload_targets(spec, [o.obj for o in objects], applied)
+    problems = [_problem(doc, path, message) for path, message in found]
+    return problems + _delete_kind_problems(spec, doc, objects, applied)
+
+
+def _delete_kind_problems(spec: ScenarioFile, doc: YamlDocument | None, objects: list[ManifestObject],
+                          applied: list[list[ApiObject]]) -> list[Problem]:
+    """`delete` steps must name a resource type the cluster will know: a built-in kind or one
+    defined by a CRD among the manifests or the `apply` steps' manifests (kubectl: `the server
+    doesn't have a resource type`)."""
+    crds = [o.obj for o in objects if isinstance(o.obj, CustomResourceDefinition)]
+    crds += [o for step in applied for o in step if isinstance(o, CustomResourceDefinition)]
+    problems = []
+    for i, step in enumerate(spec.workload):
+        if step.delete is not None and resolve_type(step.delete.kind, crds) is None:
+            message = (f"the server doesn't have a resource type {step.delete.kind!r}: not a built-in kind and "
+                       "not defined by a CustomResourceDefinition of the scenario")
+            problems.append(_problem(doc, ("workload", i, "delete", "kind"), message))
     return problems
 
 
-def _admission_plugins(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem]) -> tuple[
-        AdmissionPlugin, ...]:
+def _check_step(step: WorkloadStep, i: int, doc: YamlDocument | None) -> list[Problem]:
+    """The shape of one workload step beyond its types."""
+    problems: list[Problem] = []
+    options = step.apply_options
+    if isinstance(step.apply, ApplyStep) and not step.apply.path:
+        problems.append(_problem(doc, ("workload", i, "apply", "path"), "Required value"))
+    if options is not None and options.force and not options.server_side:
+        problems.append(_problem(doc, ("workload", i, "apply", "force"), "only with serverSide: true"))
+    policy = step.delete.propagation_policy if step.delete is not None else ""
+    if policy not in ("", "Orphan", "Background", "Foreground"):
+        problems.append(_problem(doc, ("workload", i, "delete", "propagationPolicy"),
+                                 "must be Orphan, Background or Foreground"))
+    return problems
+
+
+PROPERTY_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+"""A `properties:` entry: `package.module` or `package.module:attribute` (imported only when checked)."""
+
+
+def _property_ref_problems(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
+    return [_problem(doc, ("properties", i), f"{ref!r} is not MODULE or MODULE:ATTRIBUTE (e.g. team_checks or "
+                                             "team_checks:NO_PUBLIC_PODS)")
+            for i, ref in enumerate(spec.properties) if not PROPERTY_REF.match(ref)]
+
+
+def _admission_plugins(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
+                       allow: AllowImports) -> tuple[AdmissionPlugin, ...]:
     """DEFAULT_PLUGINS plus the scenario's, imported from `module:attribute` paths."""
     plugins = list(DEFAULT_PLUGINS)
     for i, ref in enumerate(spec.admission):
-        module_name, _, attr = ref.partition(":")
         try:
-            value = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError, ValueError) as err:
-            problems.append(_problem(doc, ("admission", i), f"cannot import {ref!r} (module:attribute): {err}"))
-            continue
-        if callable(value) and not isinstance(value, AdmissionPlugin):
-            value = value()
-        if not isinstance(value, AdmissionPlugin):
-            problems.append(_problem(doc, ("admission", i), f"{ref!r} is not an AdmissionPlugin"))
-            continue
-        plugins.append(value)
+            plugins.append(resolve(ref, allow, lambda v: isinstance(v, AdmissionPlugin), "an AdmissionPlugin"))
+        except InputError as err:
+            problems.append(_problem(doc, ("admission", i), str(err)))
     return tuple(plugins)
 
 
-def _import(ref: str) -> Any:
-    module_name, _, attr = ref.partition(":")
-    if not module_name or not attr:
-        raise ValueError("expected module:attribute")
-    return getattr(importlib.import_module(module_name), attr)
+def _is_controller(value: Any) -> bool:
+    return not isinstance(value, type) and isinstance(value, Controller)
 
 
-def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem]) -> tuple[Any, ...]:
+def _is_environment_rule(value: Any) -> bool:
+    if isinstance(value, type):  # a class is a factory of rules, not a rule
+        return False
+    acts = callable(getattr(value, "targets", None)) and callable(getattr(value, "apply", None))
+    return isinstance(getattr(value, "name", None), str) and (acts or callable(getattr(value, "usage", None)))
+
+
+def _environment_rules(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
+                       allow: AllowImports) -> tuple[Any, ...]:
+    """Environment rules named by import path: a value with a `name` and `usage` or
+    `targets`+`apply`, or a class/function taking no arguments returning one (docs/hpa.md)."""
+    out = []
+    names: set[str] = set()
+    for i, ref in enumerate(spec.environment.rules):
+        path = ("environment", "rules", i)
+        try:
+            value = resolve(ref, allow, _is_environment_rule, "an environment rule (a `name` and `usage`, or "
+                                                               "`targets` and `apply`)")
+        except InputError as err:
+            problems.append(_problem(doc, path, str(err)))
+            continue
+        if value.name in names:
+            problems.append(_problem(doc, path, f"duplicate environment rule {value.name!r}"))
+        names.add(value.name)
+        out.append(value)
+    return tuple(out)
+
+
+def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
+                      allow: AllowImports) -> tuple[Any, ...]:
     """Controllers named by import path: a Controller value, or a function/class returning one."""
     out = []
     for i, ref in enumerate(spec.controllers):
+        what = "a Controller (name, watches, identity, reconcile, keys_for, …)"
         try:
-            value = _import(ref)
-        except (ImportError, AttributeError, ValueError) as err:
-            problems.append(_problem(doc, ("controllers", i), f"cannot import {ref!r} (module:attribute): {err}"))
-            continue
-        if isinstance(value, type) or (not isinstance(value, Controller) and callable(value)):
-            value = value()
-        if not isinstance(value, Controller):
-            message = f"{ref!r} is not a Controller (name, watches, identity, reconcile, keys_for, …)"
-            problems.append(_problem(doc, ("controllers", i), message))
-            continue
-        out.append(value)
+            out.append(resolve(ref, allow, _is_controller, what))
+        except InputError as err:
+            problems.append(_problem(doc, ("controllers", i), str(err)))
     return tuple(out)

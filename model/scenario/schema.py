@@ -14,11 +14,12 @@ import attrs
 from kubeprop.model.api.core import Taint
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
+from kubeprop.model.scenario.schema_addons import DeschedulerDecl, DrainStep, EnvironmentDecl, NodeStep
 
 SCENARIO_API_VERSION = "kubeprop.dev/v1alpha1"
 
 PARAMETERS: dict[str, Any] = {
-    "nodeMonitorGracePeriodSeconds": 40,
+    "nodeMonitorGracePeriodSeconds": 50,
     "defaultTolerationSeconds": 300,
     "instantCaches": False,
     "schedulerInstances": 1,
@@ -28,18 +29,128 @@ PARAMETERS: dict[str, Any] = {
     "memoryPressureEvents": 0,
     "crashLoopBackOffMaxSeconds": 300,
     "schedulerDisabledFilters": (),
+    "podMaxInUnschedulablePodsSeconds": 300,
+    "schedulerTaintReasonDetail": False,
+    "schedulerDynamicResources": False,
+    "schedulerBalancedSkipsBestEffort": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
+    "endpointsStaleCacheTracking": True,
     "terminatedPodGCThreshold": 12500,
     "listFromWatchCache": False,
     "etcdQuorum": "majority",
+    "hpaSyncPeriodSeconds": 15,
+    "hpaDownscaleStabilizationSeconds": 300,
+    "hpaTolerance": 0.1,
+    "hpaCpuInitializationPeriodSeconds": 300,
+    "hpaInitialReadinessDelaySeconds": 30,
+    "metricsResolutionSeconds": 15,
+    "drainRetrySeconds": 5,
+    "disruptionDeletionTimeoutSeconds": 120,
+    "etcdRestoreBumpRevision": 0,
+    "etcdRestoreMarkCompacted": False,
+    "etcdRestoreRestartsComponents": False,
+    "apiPriorityAndFairness": True,
+    "overloadClients": ("system:serviceaccount:default:batch",),
+    "overloadRequest": "list pods",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
-docs/scenario.md for the source of each). Later model components read them from here."""
+docs/scenario.md for the source of each). Later model components read them from here. The
+defaults follow Kubernetes v1.33; docs/release.md lists every parameter whose upstream value
+changed between releases, with the release it changed in."""
+
+
+MAX_UNRANGED_INTEGER = 10**9
+"""The largest value an integer parameter without a declared range accepts (they accept 0 and up)."""
+
+
+@attrs.frozen
+class ParameterRange:
+    """The valid values of a model parameter beyond its type (which is its default's type: a
+    boolean, an integer, a string, or a list of strings). `minimum`/`maximum` bound an integer;
+    `choices` lists the valid strings (for a list parameter: the valid items)."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+PARAMETER_RANGES: dict[str, ParameterRange] = {
+    # the model's ticks are seconds; a node silent for 0 s would be lost at once
+    "nodeMonitorGracePeriodSeconds": ParameterRange(1, 86_400),
+    "defaultTolerationSeconds": ParameterRange(0, 86_400),
+    # each instance is a process of the model: more than a few make every state space explode
+    "schedulerInstances": ParameterRange(1, 8),
+    "expectationsTimeoutSeconds": ParameterRange(0, 86_400),
+    # cmd/kube-controller-manager/app/options/endpointslicecontroller.go: minMaxEndpointsPerSlice = 1,
+    # maxMaxEndpointsPerSlice = 1000
+    "maxEndpointsPerSlice": ParameterRange(1, 1000),
+    "memoryPressureEvents": ParameterRange(0, 100),
+    "crashLoopBackOffMaxSeconds": ParameterRange(1, 86_400),
+    "schedulerDisabledFilters": ParameterRange(choices=(
+        "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
+        "PodTopologySpread", "InterPodAffinity")),
+    "endpointsReadinessSource": ParameterRange(choices=("ready-condition", "containers-running")),
+    # pkg/controller/podgc: a threshold <= 0 disables the terminated-pod collection
+    "terminatedPodGCThreshold": ParameterRange(0, 1_000_000),
+    "etcdQuorum": ParameterRange(choices=("majority", "ceil")),
+}
+"""Declared ranges of the parameters (`parameter_problem` checks them). A parameter without an
+entry here still has its type checked, and an integer one accepts 0..MAX_UNRANGED_INTEGER."""
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if value is None:
+        return "null"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _integer_problem(value: Any, rng: ParameterRange) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be an integer, got {_describe(value)}"
+    low = 0 if rng.minimum is None else rng.minimum
+    high = MAX_UNRANGED_INTEGER if rng.maximum is None else rng.maximum
+    if not low <= value <= high:
+        return f"must be between {low} and {high}, got {value}"
+    return None
+
+
+def parameter_problem(name: str, value: Any) -> str | None:
+    """Why `value` is not a valid value of model parameter `name`, or None if it is (an unknown
+    name is a problem too). The message says what would be valid."""
+    if name not in PARAMETERS:
+        return f"unknown parameter; valid: {', '.join(PARAMETERS)}"
+    default = PARAMETERS[name]
+    rng = PARAMETER_RANGES.get(name, ParameterRange())
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else f"must be true or false, got {_describe(value)}"
+    if isinstance(default, int):
+        return _integer_problem(value, rng)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            return f"must be a string, got {_describe(value)}"
+        if rng.choices and value not in rng.choices:
+            return f"must be one of: {', '.join(rng.choices)} (got {value!r})"
+        return None
+    if isinstance(default, tuple):
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return f"must be a list of strings, got {_describe(value)}"
+        bad = [v for v in value if rng.choices and v not in rng.choices]
+        if bad:
+            return f"unknown item {bad[0]!r}; valid items: {', '.join(rng.choices)}"
+        return None
+    return None
 
 
 @attrs.frozen
@@ -129,13 +240,42 @@ class DeleteStep:
 
 
 @attrs.frozen
-class WorkloadStep:
-    """One user action of the workload: exactly one field is set."""
+class ApplyStep:
+    """`kubectl apply -f PATH` with options: `serverSide` (`--server-side`), `fieldManager`
+    (`--field-manager`; default `kubectl-client-side-apply`, or `kubectl` with serverSide) and
+    `force` (`--force-conflicts`, server-side only)."""
 
-    apply: str = ""
+    path: str = ""
+    server_side: bool = False
+    field_manager: str = ""
+    force: bool = False
+
+
+@attrs.frozen
+class WorkloadStep:
+    """One user action of the workload: exactly one field is set. `apply` is a path (client-side
+    apply) or an `ApplyStep`."""
+
+    apply: str | ApplyStep = ""
     scale: ScaleStep | None = None
     set_image: SetImageStep | None = None
     delete: DeleteStep | None = None
+    cordon: NodeStep | None = None
+    drain: DrainStep | None = None
+    uncordon: NodeStep | None = None
+
+    @property
+    def apply_options(self) -> ApplyStep | None:
+        """The apply step's options (a bare path is client-side apply), or None for other steps."""
+        if isinstance(self.apply, ApplyStep):
+            return self.apply
+        return ApplyStep(path=self.apply) if self.apply else None
+
+    @property
+    def apply_path(self) -> str:
+        """The manifests an apply step reads ("" for other steps)."""
+        options = self.apply_options
+        return options.path if options is not None else ""
 
 
 @attrs.frozen
@@ -148,6 +288,12 @@ class FaultBudget:
     component_crash: int = 0
     watch_drop: int = 0
     request_failure: int = 0
+    maintenance: int = 0
+    """Node maintenances (cordon, drain, uncordon of one node, started when the cluster is stable)."""
+    usage_change: int = 0
+    """Changes of a declared usage level or load level (`environment.usage`)."""
+    etcd_restore: int = 0
+    overload: int = 0
 
 
 @attrs.frozen
@@ -178,3 +324,7 @@ class ScenarioFile:
     variant: str = "correct"
     admission: tuple[str, ...] = ()
     controllers: tuple[str, ...] = ()
+    properties: tuple[str, ...] = ()
+    """Your own properties, `module` or `module:attribute` (loaded by `kubeprop.properties.modules`)."""
+    environment: EnvironmentDecl = EnvironmentDecl()
+    descheduler: DeschedulerDecl | None = None

@@ -44,6 +44,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
        "seed §4.3 'liveness probe failing → remove from Endpoints'",
        "endpoints follow container liveness (running) instead of the Ready condition",
        "endpoints' ready set ⊆ pods Ready ∧ not terminating ∧ matching"),
+    _v("endpoints-stale-cache", {"endpointsStaleCacheTracking": False, "instantCaches": False},
+       "kubernetes#125638, #127429 (fixed in v1.31 by PR #125675)",
+       "the Endpoints controller compares desired addresses with a cached Endpoints older than its own last "
+       "write (no stale-resourceVersion tracker) and skips the update",
+       "endpoints' ready set ⊆ pods Ready ∧ not terminating ∧ matching; endpoints match the Ready pods"),
     _v("nodelifecycle-crash", {"markPodsNotReadyOnTransitionOnly": True}, "kubernetes#50067, #135205",
        "pods are marked NotReady only on the node's Ready→Unknown transition, remembered in memory; "
        "a crash in between loses it", "node NotReady ⇒ eventually its pods are not Ready and leave endpoints"),

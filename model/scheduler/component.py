@@ -1,12 +1,14 @@
 """The kube-scheduler as a component: its queue, its assume cache, and its actions.
 
-Upstream (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/internal/queue/scheduling_queue.go`,
-`pkg/scheduler/internal/cache/cache.go`): one scheduling cycle at a time takes the head of the
+Upstream (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/backend/queue/scheduling_queue.go`,
+`pkg/scheduler/backend/cache/cache.go`): one scheduling cycle at a time takes the head of the
 active queue (priority, then enqueue time), filters and scores nodes *from its informer cache
 plus its own assumed pods*, assumes the pod onto the chosen node, and binds it asynchronously
 through the API server (409 if the pod is already bound). An unschedulable pod gets
-PodScheduled=False with the FitError message and waits in the unschedulable queue until a
-cluster event that may help (a node change, a pod freeing resources).
+PodScheduled=False with the FitError message and waits in the unschedulable pods until a
+cluster event that may help, a failed binding, or the periodic flush (`kubeprop.model.scheduler.queue`).
+Scoring includes the system-default topology spreading, whose selector comes from the
+scheduler's Service, ReplicaSet and StatefulSet caches (`kubeprop.model.scheduler.default_spread`).
 
 Model actions: `Schedule(scheduler, pod, node)` — one per top-scoring node, since ties are broken
 at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod;
@@ -26,26 +28,29 @@ from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import Node, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
+from kubeprop.model.scheduler.default_spread import default_selector
+from kubeprop.model.scheduler.queue import (
+    DEFAULT_SCHEDULER_NAME,
+    SchedulerState,
+    helps,
+    inputs,
+    next_timer,
+    on_tick,
+    pending_queue,
+)
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, send, view
 from kubeprop.model.state.informer import ObjectView
 
+__all__ = [
+    "DEFAULT_SCHEDULER_NAME", "HANDLERS", "SCHEDULER_USER", "Bind", "MarkUnschedulable", "Preempt", "Schedule",
+    "SchedulerState", "decide", "enabled", "next_timer", "on_events", "on_tick", "pending_queue", "profile_for",
+    "reset",
+]
+
 SCHEDULER_USER = "system:kube-scheduler"
-DEFAULT_SCHEDULER_NAME = "default-scheduler"
-
-
-@attrs.frozen(cache_hash=True)
-class SchedulerState:
-    """One scheduler instance's memory: assumed pods (pod key → node; binding not yet observed)
-    and the unschedulable queue. Lost when the scheduler crashes."""
-
-    assumed: FrozenMap[str, str] = EMPTY
-    unschedulable: frozenset[str] = frozenset()
-    bound: frozenset[str] = frozenset()
-    """Assumed pods whose binding call succeeded, awaiting the informer's confirmation
-    (`cache.FinishBinding`)."""
 
 
 @attrs.frozen(order=True)
@@ -83,9 +88,18 @@ class Preempt(Action):
 
 
 def profile_for(parameters: FrozenMap[str, Any]) -> SchedulerProfile:
-    """The scheduler profile the parameters ask for (plugins disabled by a model variant)."""
+    """The scheduler profile the parameters ask for: plugins disabled by a model variant, and
+    the release-dependent rules (docs/release.md): the taint wording with key and value
+    (`schedulerTaintReasonDetail`, v1.25 until PR #134740), the DynamicResources PostFilter of
+    v1.34+ default clusters (`schedulerDynamicResources`), v1.33's BalancedAllocation skipping
+    best-effort pods (`schedulerBalancedSkipsBestEffort`)."""
     disabled = parameters.get("schedulerDisabledFilters", ())
-    return SchedulerProfile(disabled_filters=frozenset(disabled))
+    return SchedulerProfile(
+        disabled_filters=frozenset(disabled),
+        taint_detail=bool(parameters.get("schedulerTaintReasonDetail", False)),
+        dra_enabled=bool(parameters.get("schedulerDynamicResources", False)),
+        balanced_skips_best_effort=bool(parameters.get("schedulerBalancedSkipsBestEffort", True)),
+    )
 
 
 def _key(pod: Pod) -> str:
@@ -94,19 +108,6 @@ def _key(pod: Pod) -> str:
 
 def _pods(view_: ObjectView) -> list[Pod]:
     return [p for p in view_.list("pods") if isinstance(p, Pod)]
-
-
-def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
-    """The active queue: unbound, non-terminating pods for the default scheduler, not assumed and
-    not parked as unschedulable, by priority (high first), then creation time, then name."""
-    pods = [
-        p for p in _pods(view_)
-        if not p.spec.node_name and p.metadata.deletion_timestamp is None
-        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME)
-        and p.status.phase not in ("Succeeded", "Failed")
-        and _key(p) not in memory.assumed and _key(p) not in memory.unschedulable
-    ]
-    return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, _key(p)))
 
 
 def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod, ScheduleResult] | None:
@@ -118,7 +119,8 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
         return None
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
     infos = build_node_infos(nodes, _pods(view_), memory.assumed)
-    return queue[0], schedule_one(queue[0], infos, model.scheduler_profile)
+    pod = queue[0]
+    return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -169,9 +171,16 @@ def _bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
     memory = _memory(state, act.scheduler)
     if response.ok:
         memory = attrs.evolve(memory, bound=memory.bound | {act.pod})
-    else:
+    else:  # handleBindingCycleError: ForgetPod, then MoveAllToActiveOrBackoffQueue(AssignedPodDelete)
         memory = attrs.evolve(memory, assumed=memory.assumed.delete(act.pod), bound=memory.bound - {act.pod})
+        memory = memory.move_all()
     return _set_memory(state, act.scheduler, memory)
+
+
+def _park(model: ClusterModel, state: ClusterState, instance: str, key: str) -> ClusterState:
+    """The pod joins the unschedulable pods, stamped with the time and the scheduler's inputs."""
+    memory = _memory(state, instance)
+    return _set_memory(state, instance, memory.park(key, state.clock, inputs(model, state, instance, memory)))
 
 
 def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnschedulable) -> ClusterState:
@@ -186,8 +195,7 @@ def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnsch
             pod.status, conditions=set_condition(pod.status.conditions, condition)))
         state, _ = send(model, state, SCHEDULER_USER, Request(verb="update-status", user=SCHEDULER_USER, obj=updated),
                         act.scheduler)
-    memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, attrs.evolve(memory, unschedulable=memory.unschedulable | {act.pod}))
+    return _park(model, state, act.scheduler, act.pod)
 
 
 def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterState:
@@ -204,37 +212,33 @@ def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterS
     nominated = attrs.evolve(pod, status=attrs.evolve(pod.status, nominated_node_name=act.node))
     state, _ = send(model, state, SCHEDULER_USER, Request(verb="update-status", user=SCHEDULER_USER, obj=nominated),
                     act.scheduler)
-    memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, attrs.evolve(memory, unschedulable=memory.unschedulable | {act.pod}))
-
-
-def _helps(event: WatchEvent) -> bool:
-    """Whether an event may make an unschedulable pod schedulable (node changes; pods leaving)."""
-    if event.key.resource == "nodes":
-        return True
-    obj = event.object
-    if event.key.resource != "pods" or not isinstance(obj, Pod) or not obj.spec.node_name:
-        return False
-    return event.type == "DELETED" or obj.metadata.deletion_timestamp is not None or obj.status.phase in (
-        "Succeeded", "Failed")
+    return _park(model, state, act.scheduler, act.pod)
 
 
 def on_events(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]
               ) -> ClusterState:
-    """Event handlers of a scheduler instance: confirm bound assumptions, requeue parked pods."""
+    """Event handlers of a scheduler instance: confirm bound assumptions (the pod arrives bound);
+    forget an assumed pod deleted before its binding was confirmed (upstream its binding fails
+    and handleBindingCycleError moves the parked pods); move the parked pods on helpful events."""
     if component not in model.scheduler_instances or component not in state.schedulers:
         return state
     memory = _memory(state, component)
     assumed = memory.assumed
+    move = False
     for event in events:
         key = f"{event.key.namespace}/{event.key.name}"
         if event.key.resource == "pods" and key in assumed:
             obj = event.object
-            if event.type == "DELETED" or (isinstance(obj, Pod) and obj.spec.node_name):
+            if event.type == "DELETED":
+                move = True
                 assumed = assumed.delete(key)
-    unschedulable = frozenset() if any(_helps(e) for e in events) else memory.unschedulable
+            elif isinstance(obj, Pod) and obj.spec.node_name:
+                assumed = assumed.delete(key)
+        move = move or helps(event)
     bound = frozenset(k for k in memory.bound if k in assumed)
-    new = SchedulerState(assumed, unschedulable, bound)
+    new = SchedulerState(assumed, memory.unschedulable, bound)
+    if move:
+        new = new.move_all()
     return state if new == memory else _set_memory(state, component, new)
 
 

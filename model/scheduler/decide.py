@@ -175,6 +175,10 @@ _SCORERS: tuple[tuple[str, _Scorer], ...] = (
     ("NodeResourcesFit", lambda pod, f, _n, _s: least_allocated_scores(pod, f)),
     ("NodeResourcesBalancedAllocation", lambda pod, f, _n, _s: balanced_allocation_scores(pod, f)),
 )
+_SCORERS_V132: tuple[tuple[str, _Scorer], ...] = tuple(
+    (name, (lambda pod, f, _n, _s: balanced_allocation_scores(pod, f, skip_best_effort=False))
+     if name == "NodeResourcesBalancedAllocation" else scorer) for name, scorer in _SCORERS)
+"""The scorers with v1.32's BalancedAllocation (best-effort pods scored too)."""
 
 
 def node_scores(
@@ -186,7 +190,7 @@ def node_scores(
 ) -> dict[str, dict[str, int]]:
     """Per enabled score plugin, its weighted normalised score for each feasible node."""
     out: dict[str, dict[str, int]] = {}
-    for name, scorer in _SCORERS:
+    for name, scorer in _SCORERS if profile.balanced_skips_best_effort else _SCORERS_V132:
         weight = profile.score_weight(name)
         if weight:
             out[name] = {n: s * weight for n, s in scorer(pod, feasible, nodes, default_spread_selector).items()}

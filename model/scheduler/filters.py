@@ -14,9 +14,11 @@ is UnschedulableAndUnresolvable (preemption cannot help). Sources, under
   node name", unresolvable.
 * `tainttoleration/taint_toleration.go` + `staging/src/k8s.io/api/core/v1/toleration.go`
   (ToleratesTaint) + `pkg/apis/core/v1/helper` (FindMatchingUntoleratedTaint): the first
-  untolerated NoSchedule/NoExecute taint fails the node, unresolvable. Since v1.33 the reason
-  is "node(s) had untolerated taint(s)"; v1.25-v1.32 printed "node(s) had untolerated taint
-  {key: value}" (`taint_detail=True`).
+  untolerated NoSchedule/NoExecute taint fails the node, unresolvable. The reason is "node(s)
+  had untolerated taint(s)" since kubernetes PR #134740 (v1.35, cherry-picked into v1.34 patch
+  releases as #135023); from v1.25 (PR #109119) the releases before printed "node(s) had
+  untolerated taint {key: value}" (`taint_detail=True`, parameter `schedulerTaintReasonDetail`;
+  docs/release.md).
 * `nodeaffinity/node_affinity.go` (+ `component-helpers/.../nodeaffinity.go`
   GetRequiredNodeAffinity): nodeSelector AND required terms; "node(s) didn't match Pod's node
   affinity/selector", unresolvable. PreFilter narrows the candidates to the names in
@@ -89,14 +91,8 @@ def _fail(plugin: str, reason: str, unresolvable: bool) -> FilterStatus:
 
 
 def tolerates(toleration: Toleration, taint: Taint) -> bool:
-    """Toleration.ToleratesTaint (core/v1/toleration.go)."""
-    if toleration.effect and toleration.effect != taint.effect:
-        return False
-    if toleration.key and toleration.key != taint.key:
-        return False
-    if toleration.operator in ("", "Equal"):
-        return toleration.value == taint.value
-    return toleration.operator == "Exists"
+    """Toleration.ToleratesTaint (core/v1/toleration.go; `Toleration.tolerates`)."""
+    return toleration.tolerates(taint)
 
 
 def find_untolerated_taint(taints: Sequence[Taint], tolerations: Sequence[Toleration]) -> Taint | None:
@@ -131,7 +127,7 @@ def node_name_status(pod: Pod, ni: NodeInfo, _nodes: Sequence[NodeInfo] = ()) ->
 def taint_toleration_status(
     pod: Pod, ni: NodeInfo, _nodes: Sequence[NodeInfo] = (), taint_detail: bool = False
 ) -> FilterStatus | None:
-    """TaintToleration.Filter; `taint_detail` selects the v1.25-v1.32 wording with the taint."""
+    """TaintToleration.Filter; `taint_detail` selects the wording with the taint (v1.25 until #134740)."""
     taint = find_untolerated_taint(ni.node.spec.taints, pod.spec.tolerations)
     if taint is None:
         return None

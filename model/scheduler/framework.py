@@ -96,9 +96,12 @@ class SchedulerProfile:
     `disabled_filters` / `disabled_scores` switch plugins off by name, as a KubeSchedulerProfile's
     `plugins.filter.disabled` / `plugins.score.disabled` do ("DefaultPreemption" in
     disabled_filters, or `preemption=False`, turns off the PostFilter). `taint_detail` selects
-    the v1.25-v1.32 taint reason "node(s) had untolerated taint {k: v}"; `dra_enabled` adds
+    the taint reason "node(s) had untolerated taint {k: v}" of v1.25 until kubernetes PR #134740
+    (v1.35; v1.34 patch releases); `dra_enabled` adds
     the DynamicResources PostFilter's "no new claims to deallocate" (v1.34+ default clusters).
-    `percentage_of_nodes_to_score` 0 means upstream's adaptive default.
+    `percentage_of_nodes_to_score` 0 means upstream's adaptive default;
+    `balanced_skips_best_effort` is v1.33's NodeResourcesBalancedAllocation PreScore skipping
+    pods without cpu/memory requests (kubernetes#129138; False: v1.32 and before).
     """
 
     disabled_filters: frozenset[str] = frozenset()
@@ -108,6 +111,7 @@ class SchedulerProfile:
     taint_detail: bool = False
     dra_enabled: bool = False
     percentage_of_nodes_to_score: int = 0
+    balanced_skips_best_effort: bool = True
 
     def filter_enabled(self, name: str) -> bool:
         """Whether the named filter (or PreFilter/PostFilter) plugin runs."""

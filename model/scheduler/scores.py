@@ -99,10 +99,12 @@ def _balanced(parts: list[tuple[int, int, int]]) -> int:
     return int((1 - std) * float(MAX_NODE_SCORE))
 
 
-def balanced_allocation_scores(pod: Pod, feasible: Sequence[NodeInfo]) -> dict[str, int]:
-    """NodeResourcesBalancedAllocation score (0 everywhere for best-effort pods)."""
+def balanced_allocation_scores(pod: Pod, feasible: Sequence[NodeInfo], skip_best_effort: bool = True
+                               ) -> dict[str, int]:
+    """NodeResourcesBalancedAllocation score (0 everywhere for best-effort pods since v1.33;
+    `skip_best_effort=False` scores them as v1.32 and before did)."""
     request = dict(pod_requests(pod))
-    if all(request.get(name, 0) == 0 for name, _ in _RESOURCES):
+    if skip_best_effort and all(request.get(name, 0) == 0 for name, _ in _RESOURCES):
         return {ni.name: 0 for ni in feasible}
     return {ni.name: _balanced(_alloc_req(ni, request, non_zero=False)) for ni in feasible}
 

@@ -49,6 +49,10 @@ class FaultsSpent:
     component_crash: int = 0
     watch_drop: int = 0
     request_failure: int = 0
+    maintenance: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+    usage_change: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+    etcd_restore: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+    overload: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
 
     def allows(self, budget: FaultBudget, kind: str) -> bool:
         """True if one more fault of `kind` fits the budget."""
@@ -91,6 +95,19 @@ class ClusterState:
     time_travel: frozenset[str] = frozenset()
     """Ghost state: `component|resource` pairs whose LIST returned an older revision than one
     they had already seen (resourceVersion went backwards for that client)."""
+    workload_errors: FrozenMap[int, str] = EMPTY
+    """Ghost state: workload step index → the errors its kubectl command got (a scenario error,
+    reported by the `workload-steps-succeed` property; `kubeprop.model.cluster.workload`)."""
+    addons: FrozenMap[str, Any] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """State of the add-on components and of the environment, by owner: `descheduler` (its
+    timer), `environment` (usage levels the environment chose), `maintenance` (a drain in
+    progress), and each user environment rule's own entry. Empty in scenarios that use none of
+    them; an empty map is left out of fingerprints, so adding it changed no recorded trace."""
+    etcd_backup: Any = attrs.field(default=None, metadata={"fingerprint": "omit-if-default"})
+    """The etcd snapshot an operator saved and what its restores did
+    (`kubeprop.model.cluster.restore.Backup`); None until one is taken."""
+    overload: Any = attrs.field(default=None, metadata={"fingerprint": "omit-if-default"})
+    """The API server's flood in progress (`kubeprop.model.cluster.overload.Overload`), or None."""
 
 
 @attrs.frozen
@@ -187,9 +204,36 @@ def etcd_available(model: ClusterModel, state: ClusterState) -> bool:
 
 def send(model: ClusterModel, state: ClusterState, user: str, request: Request,
          component: str) -> tuple[ClusterState, Response]:
+    """Send one API request on behalf of `component` (authenticating as `user`); the model's
+    response observers (`Hooks.on_response`, measurement only) see the response."""
+    state, response = _send(model, state, user, request, component)
+    observed(model, component, request, response)
+    return state, response
+
+
+def refusal(model: ClusterModel, state: ClusterState, user: str, request: Request, component: str
+            ) -> Response | None:
+    """The first refusal of the model's request gates (`Hooks.request_gates`: API server overload),
+    or None when the request gets through to authentication and the rest."""
+    for gate in model.hooks.request_gates:
+        response = gate(model, state, user, request, component)
+        if response is not None:
+            return response
+    return None
+
+
+def observed(model: ClusterModel, component: str, request: Request, response: Response) -> None:
+    """Show a response that did not come from `send` to the model's response observers."""
+    for observe in model.hooks.on_response:
+        observe(component, request, response)
+
+
+def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
+          component: str) -> tuple[ClusterState, Response]:
     """Send one API request on behalf of `component` (authenticating as `user`).
 
-    Without an etcd quorum every request fails with 500 and writes nothing. An armed request
+    Without an etcd quorum every request fails with 500 and writes nothing; a request a gate
+    refuses (an overloaded API server's 429) writes nothing either. An armed request
     failure (`FailNextRequest`) is consumed here: 500 and 429 fail without
     writing; 504 (a client timeout) applies the write but the client sees a failure, as a
     request that times out after reaching etcd does.
@@ -197,6 +241,9 @@ def send(model: ClusterModel, state: ClusterState, user: str, request: Request,
     if not etcd_available(model, state):
         # The API server's etcd client times out; upstream maps it to 500 "etcdserver: request timed out".
         return state, Response(500, "InternalError", "etcdserver: request timed out (no etcd quorum)")
+    refused = refusal(model, state, user, request, component)
+    if refused is not None:
+        return state, refused
     code = state.armed_failures.get(component)
     if code is not None:
         state = attrs.evolve(state, armed_failures=state.armed_failures.delete(component))

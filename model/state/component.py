@@ -4,8 +4,10 @@
   controllers, node lifecycle, informers, faults, workload): its enabled actions, the handler of
   each of its action classes, and optionally its next timer.
 - `Hooks`: what the shared mechanisms run on a component's behalf — after watch events reach a
-  component, when a component (re)starts, when the clock advances, and which timers `Tick` waits
-  for. The composition builds one `Hooks` value and the `ClusterModel` carries it, so what runs is
+  component, when a component (re)starts, when the clock advances, which timers `Tick` waits
+  for, what holds the clock, who may refuse a request before the API server handles it
+  (`RequestGate`), and who observes API responses (measurement only, see `ResponseObserver`).
+  The composition builds one `Hooks` value and the `ClusterModel` carries it, so what runs is
   data of the model, never a list filled in as a side effect of importing a module.
 - `Controller` and `Reconciliation`: the protocol of a reconciling controller (docs/controllers.md;
   the work-queue mechanics are in `kubeprop.model.controllers.base`). Scenario loading checks user
@@ -28,7 +30,10 @@ if TYPE_CHECKING:
     from kubeprop.model.state.actions import Action
     from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-__all__ = ["Component", "Controller", "EventHook", "Hooks", "Reconciliation", "Resetter", "TickHook", "Timer"]
+__all__ = [
+    "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "RequestGate", "Resetter", "ResponseObserver",
+    "TickGuard", "TickHook", "Timer", "WatchSource",
+]
 
 EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
 """Runs after watch events reach a component: (model, state, component, events) → state."""
@@ -38,6 +43,17 @@ TickHook = Callable[["ClusterModel", "ClusterState", "ClusterState"], "ClusterSt
 """Runs after the clock advances: (model, before, after) → after'."""
 Timer = Callable[["ClusterModel", "ClusterState"], "int | None"]
 """A component's next timer (model time in seconds), or None."""
+WatchSource = Callable[["ClusterModel", str], Iterable[str]]
+"""(model, component) → more resources the component watches (add-on components' kinds)."""
+TickGuard = Callable[["ClusterModel", "ClusterState"], bool]
+"""Holds the clock while True: periodic work upstream runs more often than the model's tick is due."""
+ResponseObserver = Callable[[str, Request, Response], None]
+"""Sees every API response `send` returns: (component, request, response). For measurement only
+(`kubeprop.properties.metrics` counts requests by verb and code): it must change nothing, so the
+states of a run are the same with or without observers. Built models carry none."""
+RequestGate = Callable[["ClusterModel", "ClusterState", str, Request, str], "Response | None"]
+"""Decides before the API server handles a request whether it is refused (API server overload):
+(model, state, user, request, component) → the refusal (429 …), or None to let it through."""
 Handler = Callable[["ClusterModel", "ClusterState", Any], "ClusterState"]
 
 
@@ -58,6 +74,10 @@ class Hooks:
     resetters: tuple[Resetter, ...] = ()
     tick_hooks: tuple[TickHook, ...] = ()
     timers: tuple[Timer, ...] = ()
+    tick_guards: tuple[TickGuard, ...] = ()
+    watches: tuple[WatchSource, ...] = ()
+    on_response: tuple[ResponseObserver, ...] = ()
+    request_gates: tuple[RequestGate, ...] = ()
 
 
 @attrs.frozen

@@ -28,11 +28,23 @@ ObjectFilter = Callable[[ApiObject], bool]
 
 
 class ObjectView(Protocol):
-    """What a component may read: a Store (instant caches) or an InformerState (lagging cache)."""
+    """What a component may read: a Store (instant caches) or an InformerState (lagging cache).
+
+    Besides `get` and `list` (a lister), it says how fresh each resource's cache is, as a shared
+    informer does (`staging/src/k8s.io/client-go/tools/cache/shared_informer.go`):
+    `last_sync_resource_version(resource)` is `LastSyncResourceVersion()` — the resourceVersion of
+    the last LIST or watch event delivered (`reflector.go` setLastSyncResourceVersion), "" for a
+    resource not watched; `has_synced(resource)` is `HasSynced()` — the initial LIST has been
+    delivered. A controller compares an object's resourceVersion with the former to know whether
+    its own write has reached the cache yet (the ReplicaSet controller's expectations do)."""
 
     def get(self, key: ObjectKey) -> ApiObject | None: ...
 
     def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]: ...
+
+    def last_sync_resource_version(self, resource: str) -> str: ...
+
+    def has_synced(self, resource: str) -> bool: ...
 
 
 @attrs.frozen(cache_hash=True)
@@ -66,6 +78,20 @@ class InformerState:
         for key, obj in cache.objects.sorted_items():
             if not namespace or key.namespace == namespace:
                 yield obj
+
+    def last_sync_resource_version(self, resource: str) -> str:
+        """client-go `LastSyncResourceVersion()`: the revision of the last LIST or watch event
+        delivered for `resource` (still the last one while a dropped watch awaits its relist);
+        "" when the component does not watch it."""
+        cache = self.resources.get(resource)
+        return "" if cache is None else str(cache.revision)
+
+    def has_synced(self, resource: str) -> bool:
+        """client-go `HasSynced()`: the initial LIST of `resource` has been delivered. A component's
+        caches are listed when it starts, so this is True for every watched resource (also while
+        a dropped watch awaits its relist: upstream HasSynced stays true then too); False for a
+        resource it does not watch."""
+        return resource in self.resources
 
     def lag(self, store: Store) -> FrozenMap[str, int]:
         """For each watched resource, how many of its events are not yet delivered."""

@@ -1,9 +1,12 @@
-"""`kubeprop check`: run the engines on a scenario and report every property.
+"""`kubeprop check`: run the engines on a scenario and report every property — of the cluster
+model, or of the Raft model (etcd) when a Raft variant or `--model raft` is given.
 
 Default: the built-in FeastFlow scenario, all three engines (breadth-first search, swarm random
 walks, Hypothesis stateful testing) sharing a budget of about a minute. Prints one row per
 property — violated (with the counterexample file), held (exhaustively, or within the bound the
-engine reached), or not checked — then one line per engine with its exit reason and figures.
+engine reached), vacuous (it could not have failed in this scenario), or not checked — then one
+line per engine with its exit reason and figures. A violation does not end an engine's search:
+it goes on for the properties not yet violated, and every discovery gets its own file.
 Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 bad input;
 3 inconclusive (`--exhaustive` asked for a complete search and a bound cut it short).
 """
@@ -11,6 +14,7 @@ Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import resource
 import sys
@@ -22,61 +26,107 @@ import attrs
 import yaml
 
 from kubeprop.counterexamples.api import CheckReport, check
-from kubeprop.model.errors import UsageError
+from kubeprop.model.errors import InputError, UsageError
+from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.schema import PARAMETERS, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
+from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
+from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.registry import Property, select
+from kubeprop.properties.metrics import check_report
+from kubeprop.properties.modules import checked_properties
+from kubeprop.properties.oscillation import select_cycle
+from kubeprop.properties.registry import Property
+from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
+LASSO_ENGINES = ("lasso", "lasso-exhaustive")
+"""Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
+only when asked for by name."""
 CHECKS_CONVERGENCE = {"bfs": True, "walk": True, "hypothesis": True}
+ENGINE_HELP = {
+    "bfs": "breadth-first search: every state within the bounds, shortest counterexamples, a proof of "
+           "absence when it exhausts the space; for small spaces and CI gates",
+    "walk": "swarm random walks over worker processes: the cheapest broad coverage of big spaces and "
+            "fault combinations",
+    "hypothesis": "Hypothesis stateful testing: long random schedules, failures shrunk to short ones",
+    "all": "all three, each with an equal share of --budget (the default)",
+}
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+MAX_DEPTH = 1_000_000
+"""The largest --max-depth accepted."""
 
+MAX_WORKERS = 256
+"""The most walk worker processes --workers accepts."""
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
+_positive_int = int_in(1, MAX_DEPTH)
+_positive_float = seconds
 
 
 def _parameter(text: str) -> tuple[str, Any]:
+    """NAME=VALUE with VALUE in YAML (`true`, `40`, `[a, b]`), checked against the parameter's range."""
     name, sep, raw = text.partition("=")
     if not sep or name not in PARAMETERS:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE with NAME one of: {', '.join(PARAMETERS)}")
-    return name, yaml.safe_load(raw)
+    try:
+        value = yaml.safe_load(raw)
+    except (yaml.YAMLError, RecursionError) as err:
+        raise argparse.ArgumentTypeError(f"{name}: the value {raw!r} is not YAML: "
+                                         f"{getattr(err, 'problem', None) or err}") from None
+    problem = parameter_problem(name, value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{name}: {problem}")
+    return name, value
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `kubeprop check` to the CLI."""
+    from kubeprop.properties.cli.raft import add_raft_arguments
+
+    engines = "; ".join(f"{name}: {what}" for name, what in ENGINE_HELP.items())
     p = sub.add_parser("check", help="explore a scenario with the engines and check every property",
                        description=__doc__)
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO|MANIFEST_DIR",
                    help="scenario file or folder, or a manifest folder (default: FeastFlow)")
-    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all"), default="all", help="engine(s) to run (default all)")
+    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all", *LASSO_ENGINES), default="all",
+                   help=f"engine(s) to run: {engines}; lasso or lasso-exhaustive look for oscillations after "
+                        "Quiesce and check the cycle properties")
     p.add_argument("--property", dest="properties", action="append", metavar="NAME",
-                   help="check only this property (repeatable; default: every registered property)")
-    p.add_argument("--variant", choices=sorted(VARIANTS), help="a named model variant (the bug catalogue)")
+                   help="check only this property (repeatable; default: every registered property, the "
+                        "scenario's own and those of --properties)")
+    p.add_argument("--properties", dest="property_modules", action="append", default=[], metavar="MODULE[:ATTR]",
+                   help="also check your own properties: every one MODULE defines, or the one (or list) ATTR "
+                        "names; the module must be importable (PYTHONPATH) (repeatable)")
+    p.add_argument("--model", choices=("cluster", "raft"),
+                   help="the cluster model (default) or the Raft model of etcd (implied by a Raft variant)")
+    p.add_argument("--variant", choices=sorted({*VARIANTS, *RAFT_VARIANTS}),
+                   help="a named model variant (the bug catalogue; quorum-ceil, follower-read and raft-figure8 "
+                        "are Raft variants)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
     p.add_argument("--max-depth", type=_positive_int, help="BFS depth bound; length of each walk / example")
+    p.add_argument("--max-states", type=_positive_int, help="BFS distinct-state bound")
+    p.add_argument("--runs", type=_positive_int,
+                   help="walks and Hypothesis examples to run (default 2000 walks, 200 examples); the budget "
+                        "may stop them earlier")
     p.add_argument("--budget", type=_positive_float, default=60.0, help="seconds for all engines together")
-    p.add_argument("--workers", type=_positive_int, help="walk worker processes (default: the core count)")
+    p.add_argument("--workers", type=int_in(1, MAX_WORKERS), help="walk worker processes (default: the core count)")
     p.add_argument("--cluster", metavar="tcp://HOST:8786", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
                    help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
                         "needs kubeprop[dask])")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random engines (default 0)")
-    p.add_argument("--out", type=Path, default=Path("kubeprop-out"), help="where counterexample files go")
+    p.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0, help="seed of the random engines (default 0)")
+    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
+                   help="where counterexample files go (and Hypothesis' scratch folder, .hypothesis)")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
+    add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
+    p.add_argument("--metrics", action="store_true",
+                   help="also print the worst value of each control-plane metric (docs/metrics.md)")
     p.set_defaults(run=lambda args: run_check(args, sys.stdout))
 
 
@@ -86,32 +136,67 @@ class CheckRun:
 
     scenario: str
     reports: tuple[CheckReport, ...]
-    properties: tuple[Property, ...]
+    properties: tuple[Any, ...]
+    """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
+
+
+def keep_hypothesis_under(out: Path) -> None:
+    """Hypothesis keeps scratch files (its cache of source constants) in `.hypothesis/` of the
+    working folder; put them under the output folder instead. The example database is off
+    (`database=None`, profile kubeprop-ci)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(out / ".hypothesis")
+
+
+def engine_config(args: argparse.Namespace) -> EngineConfig:
+    """The engines' configuration the flags ask for."""
+    config = EngineConfig(max_depth=args.max_depth or 30, workers=args.workers, max_steps=args.max_states)
+    if args.runs is not None:
+        config = attrs.evolve(config, walks=args.runs, max_examples=args.runs)
+    return config
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
     """Run the selected engines with an equal share of the budget each."""
     scenario = load_scenario(args.path)
-    props = select(args.properties)
+    cycle = args.engine in LASSO_ENGINES
+    props: tuple[Any, ...] = (select_cycle(args.properties) if cycle
+                              else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
     share = args.budget / len(engines)
-    config = EngineConfig(max_depth=args.max_depth or 30, workers=args.workers)
+    config = engine_config(args)
+    if "hypothesis" in engines:
+        keep_hypothesis_under(args.out)
     reports = []
     live = sys.stderr.isatty()
     for engine in engines:
         if live:
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.0f} s)…\n")
-        engine_config = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
+        engine_config_ = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
         name = engine
         if engine == "walk" and args.cluster:  # the walks on a Dask cluster (kubeprop.properties.explore.dask_walks)
             from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
             name = dask_engine(args.cluster, terminal_progress if live else None)
-        reports.append(attrs.evolve(check(
-            scenario, [p.name for p in props], engine=name, budget=share, variant=args.variant,
-            parameters=dict(args.params), seed=args.seed, config=engine_config, save_to=args.out), engine=engine))
+        try:
+            reports.append(attrs.evolve(check(
+                scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
+                seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupted(CheckRun(scenario.name, tuple(reports), props), engine)) from None
         if live and engine == "bfs":
             sys.stderr.write("\n")
     return CheckRun(scenario.name, tuple(reports), props)
+
+
+def _interrupted(run: CheckRun, engine: str) -> str:
+    """The table of the engines that finished (with their counterexample files), for Ctrl-C."""
+    text = io.StringIO()
+    if run.reports:
+        render(table(run), text)
+    text.write(f"\n{engine}: interrupted before it finished; "
+               f"{'no engine finished' if not run.reports else 'the table shows the engines that did'}\n")
+    return text.getvalue()
 
 
 def _show_progress(stats: Any) -> None:
@@ -122,68 +207,84 @@ def _show_progress(stats: Any) -> None:
     sys.stderr.flush()
 
 
-def _cell(report: CheckReport, prop: Property) -> str:
-    if report.violation is not None:
-        if report.violation.property == prop.name:
-            return f"VIOLATED ({len(report.trace)} steps)"
-        return "not reached"
+def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
+    found = report.discovery(prop.name)
+    if found is not None:
+        ce = found.counterexample
+        if ce is not None and ce.cycle_start is not None:
+            return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
+        return f"VIOLATED ({len(found.trace)} steps)"
+    if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
+        return "not judged (no settle)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
         return "not checked"
+    if vacuous:
+        return "vacuous"
     return "held (exhaustive)" if report.complete else "held (bounded)"
 
 
-def _engine_line(report: CheckReport) -> str:
+def _column(report: CheckReport) -> EngineColumn:
     s = report.stats
-    figures = ""
-    if s is not None:
-        distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
-        runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
-        figures = f": {s.steps} steps{distinct}{runs}, depth {getattr(s, 'depth', 0)}"
-    return f"  {report.engine:<11} {report.exit_reason}{figures}"
+    if s is None:
+        return EngineColumn(report.engine, report.exit_reason)
+    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
+    runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
+    figures = f": {s.steps} steps{distinct}{runs}, depth {getattr(s, 'depth', 0)}"
+    return EngineColumn(report.engine, report.exit_reason, figures, s.seconds, s.steps_per_second)
 
 
-def render(run: CheckRun, out: TextIO, timing: bool = True) -> None:
-    """The property table, the engines' exit reasons, and the counterexample files."""
-    engines = [r.engine for r in run.reports]
-    width = max(len(p.name) for p in run.properties) + 2
-    out.write(f"kubeprop check: scenario {run.scenario}\n\n")
-    out.write(f"{'property':<{width}}" + "".join(f"{e:<22}" for e in engines) + "\n")
-    for prop in run.properties:
-        out.write(f"{prop.name:<{width}}" + "".join(f"{_cell(r, prop):<22}" for r in run.reports).rstrip() + "\n")
-    out.write("\nengines:\n")
-    for report in run.reports:
-        out.write(_engine_line(report) + "\n")
-        if timing and report.stats is not None:
-            s = report.stats
-            out.write(f"  {'':<11} time: {s.seconds:.1f} s ({s.steps_per_second:,.0f} steps/s)\n")
-    for report in run.reports:
-        if report.violation is None:
-            continue
-        out.write(f"\n{report.engine}: {report.violation}\n")
-        if report.path is not None:
-            out.write(f"  counterexample: {report.path}\n  reproduce with: kubeprop replay {report.path}\n")
-        elif report.note:
-            out.write(f"  {report.note}\n")
+def table(run: CheckRun) -> Table:
+    """The cluster run as the common result table."""
+    model = run.reports[0].model
+    vacuous = vacuous_properties(model, run.properties)
+    cells = tuple(tuple(_cell(r, p, p.name in vacuous) for r in run.reports) for p in run.properties)
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note) for r in run.reports for d in r.found)
+    warning = variant_vacuity(model)
+    return Table(f"kubeprop check: scenario {run.scenario}", tuple(p.name for p in run.properties),
+                 tuple(_column(r) for r in run.reports), cells,
+                 vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
+                 warnings=(warning,) if warning else (), findings=findings)
 
 
 def exit_code(run: CheckRun, exhaustive: bool) -> int:
     """1 on any violation; 3 if an exhaustive search was asked for and not achieved; else 0."""
-    if any(r.violation is not None for r in run.reports):
+    if any(r.found for r in run.reports):
         return ExitCode.VIOLATION
     if exhaustive and not any(r.engine == "bfs" and r.complete for r in run.reports):
         return ExitCode.INCONCLUSIVE
     return ExitCode.OK
 
 
+def is_raft(args: argparse.Namespace) -> bool:
+    """Whether the flags ask for the Raft model; UsageError when they contradict each other."""
+    raft_variant = args.variant in RAFT_VARIANTS
+    if args.model == "cluster" and raft_variant:
+        raise UsageError(f"--variant {args.variant} is a Raft variant; it needs --model raft (or no --model)")
+    if args.model == "raft" and args.variant is not None and not raft_variant:
+        raise UsageError(f"--variant {args.variant} is a cluster variant; Raft variants: "
+                         f"{', '.join(RAFT_VARIANTS)}")
+    return args.model == "raft" or raft_variant
+
+
 def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int:
     """Run `kubeprop check`."""
+    from kubeprop.properties.cli.raft import run_raft_check
+
+    traced: tuple[CheckReport, ...] = ()
     try:
-        run = run_engines(args)
-    except UsageError as err:
-        sys.stderr.write(f"kubeprop check: {err}\n")
+        if is_raft(args):
+            result, code = run_raft_check(args)
+        else:
+            run = run_engines(args)
+            result, code = table(run), exit_code(run, args.exhaustive)
+            traced = run.reports
+    except InputError as err:
+        sys.stderr.write(f"kubeprop check: bad input:\n{err}\n")
         return ExitCode.BAD_INPUT
-    render(run, out, timing)
-    return exit_code(run, args.exhaustive)
+    render(result, out, timing)
+    if getattr(args, "metrics", False) and traced:
+        out.write("\n" + "\n".join(check_report(traced[0].model, [r.trace for r in traced])) + "\n")
+    return code
 
 
 def main(argv: Sequence[str]) -> int:

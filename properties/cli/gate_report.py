@@ -1,6 +1,7 @@
 """The gate's outputs: JUnit XML for CI test reports, and a Markdown summary for a job page.
 
-Both are written atomically (a temporary file in the same folder, then `os.replace`).
+Both are written without clobbering (`kubeprop.counterexamples.output`): atomically onto a new
+path or a regular file, through links and devices, never over one of the gate's inputs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Literal
 
 import attrs
 
-from kubeprop.counterexamples.format import write_atomic
+from kubeprop.counterexamples.output import append_text, write_text
 
 Status = Literal["passed", "failed", "error", "skipped"]
 
@@ -51,9 +52,9 @@ def junit_xml(cases: Iterable[Case]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_junit(cases: Iterable[Case], path: Path) -> None:
-    """Write JUnit XML atomically."""
-    write_atomic(path, junit_xml(cases))
+def write_junit(cases: Iterable[Case], path: Path, inputs: Iterable[Path] = ()) -> None:
+    """Write JUnit XML (never over one of `inputs`)."""
+    write_text(path, junit_xml(cases), inputs)
 
 
 def markdown_summary(cases: Iterable[Case]) -> str:
@@ -69,11 +70,10 @@ def markdown_summary(cases: Iterable[Case]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_summary(cases: Iterable[Case], path: Path, append: bool = False) -> None:
-    """Write the Markdown summary atomically, or append it (GitHub's step summary file is shared
-    by every step of a job, so the gate appends there)."""
+def write_summary(cases: Iterable[Case], path: Path, append: bool = False, inputs: Iterable[Path] = ()) -> None:
+    """Write the Markdown summary, or append it (GitHub's step summary file is shared by every
+    step of a job, so the gate appends there); never over one of `inputs`."""
     if append:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(markdown_summary(cases))
+        append_text(path, markdown_summary(cases), inputs)
     else:
-        write_atomic(path, markdown_summary(cases))
+        write_text(path, markdown_summary(cases), inputs)

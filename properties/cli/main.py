@@ -2,7 +2,8 @@
 
 Exit codes (docs/cli.md): 0 all good / no violation; 1 a violation or finding; 2 bad input or
 usage (a rejected manifest included); 3 inconclusive; 4 internal error (a bug in kubeprop — the
-message says how to get the traceback). No traceback reaches the user unless KUBEPROP_DEBUG=1.
+message says how to get the traceback); 130 interrupted (Ctrl-C: what was done so far is printed
+first). No traceback reaches the user unless KUBEPROP_DEBUG=1.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from kubeprop.model.errors import InputError
 from kubeprop.properties.cli.check import register as _check_register
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate import register as _gate_register
+from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.raft import register as _raft_command
 from kubeprop.properties.cli.replay import register as _replay_register
 from kubeprop.properties.cli.schedule import register as _schedule_register
+from kubeprop.properties.cli.terminal import escaped_output
 from kubeprop.properties.cli.validate import run_validate
 
 DESCRIPTION = (
@@ -90,17 +93,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code. Everything the command prints
+    goes through `terminal.escaped_output` (control characters in object data made visible)."""
+    with escaped_output():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("kubeprop: interrupted\n")
+        return ExitCode.INTERRUPTED
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
     except InputError as err:
         sys.stderr.write(f"kubeprop {args.command}: bad input:\n{err}\n")
         return ExitCode.BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("kubeprop: interrupted\n")
+    except KeyboardInterrupt as err:
+        # A command with something to show (the table so far, files written) raised Interrupted.
+        if isinstance(err, Interrupted) and err.partial:
+            sys.stdout.write(err.partial.rstrip("\n") + "\n")
+        sys.stderr.write(f"kubeprop {args.command}: interrupted (exit {int(ExitCode.INTERRUPTED)})\n")
         return ExitCode.INTERRUPTED
     except Exception as err:  # the last line of defence: never show a traceback by default
         if os.environ.get("KUBEPROP_DEBUG"):

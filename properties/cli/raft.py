@@ -1,32 +1,84 @@
-"""`kubeprop raft`: explore a Raft configuration with the BFS and report.
+"""The Raft model on the command line: `kubeprop check --model raft` (or a Raft variant), and
+`kubeprop raft`, its older, Raft-only front end.
 
-Prints the configuration, a result table (exit reason, states, distinct states, depth, seconds,
-states/s, each check's verdict) and, when a check fails or a goal is reached, the run in numbered
-steps. Exit 0: no violation (or goal reached); 1: a violation (or an exhaustive search that never
-reached the goal); 2: bad input; 3: a goal not reached before a bound cut the search.
+Both explore a Raft configuration with the BFS. A variant brings the bounds under which it can
+show (`properties.raft.VARIANT_BOUNDS`); a flag given on the command line overrides them. Checks
+that could not have failed within the bounds are reported as vacuous, and a variant that cannot
+differ from the correct rule (quorum-ceil on an odd member count, follower-read without reads) is
+a warning.
+
+`kubeprop check` prints the common result table (`table.py`), goes on after a violation for the
+checks not yet violated, and writes one counterexample file per discovery (`kubeprop replay`
+reads them). `kubeprop raft` prints the configuration, a result table (exit reason, states,
+distinct states, depth, seconds, states/s, each check's verdict) and the run in numbered steps.
+Its exit codes: 0 no violation (or goal reached); 1 a violation (or an exhaustive search that
+never reached the goal); 2 bad input; 3 a goal not reached before a bound cut the search.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from kubeprop.model.errors import InputError
+from kubeprop.counterexamples import raft_trace
+from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe
-from kubeprop.model.raft.system import RaftConfigError, validate, with_variant
+from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import int_in, seconds
+from kubeprop.properties.cli.table import EngineColumn, Finding, Table
 from kubeprop.properties.explore.bfs import Bounds
-from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore
-from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck, select_checks
+from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore, explore_all
+from kubeprop.properties.raft import (
+    RAFT_CHECKS,
+    VARIANT_BOUNDS,
+    RaftCheck,
+    check_vacuity,
+    select_checks,
+    variant_vacuity,
+)
 
 FEASTFLOW_KEY = "/registry/deployments/default/feastflow-backend"
+MAX_BFS_WORKERS = 256
+"""Most worker processes `--workers` accepts (as `kubeprop check --workers`)."""
 DEFAULT_MAX_MEMORY_MB = 1024
 """Resident memory the search may use by default (the visited set holds 8–16 bytes per state;
 the frontier holds whole states, compressed: this is what bounds a long run)."""
+DEFAULTS: dict[str, Any] = {
+    "servers": None, "max_term": 2, "max_log": 2, "values": 1, "cas": False, "max_copies": 1, "max_msgs": None,
+    "no_lose": False, "batch": False, "restarts": False, "max_down": 0, "down": "", "partitions": False,
+    "reads": 0, "serial_reads": 0, "history": False, "script": None,
+}
+"""Each Raft flag's value when neither the command line nor the variant sets it."""
+
+
+def add_raft_arguments(p: argparse._ActionsContainer) -> None:
+    """The Raft configuration flags (shared by `kubeprop check` and `kubeprop raft`). They default
+    to None so that a variant's bounds apply exactly to the flags not given."""
+    flag = {"action": "store_true", "default": None}
+    p.add_argument("--servers", type=int_in(1, MAX_SERVERS),
+                   help="cluster size 1..7 (default: the scenario's etcd members)")
+    p.add_argument("--max-term", type=int_in(1, 1000), help="highest term (default 2)")
+    p.add_argument("--max-log", type=int_in(0, 1000), help="client writes only while the log is shorter (default 2)")
+    p.add_argument("--values", type=int_in(0, 1000), help="number of distinct client puts (default 1)")
+    p.add_argument("--cas", help="add a compare-and-swap (if absent) write", **flag)  # type: ignore[arg-type]
+    p.add_argument("--max-copies", type=int_in(1, 1000), help="copies of one message in flight (default 1)")
+    p.add_argument("--max-msgs", type=int_in(1, 1_000_000), help="messages in flight (default unbounded)")
+    p.add_argument("--no-lose", help="the network never drops a message", **flag)  # type: ignore[arg-type]
+    p.add_argument("--batch", help="appends may carry any number of entries", **flag)  # type: ignore[arg-type]
+    p.add_argument("--restarts", help="members may crash and restart at once", **flag)  # type: ignore[arg-type]
+    p.add_argument("--max-down", type=int_in(0, MAX_SERVERS - 1), help="members that may be down at once (default 0)")
+    p.add_argument("--down", help="comma-separated members down from the start")
+    p.add_argument("--partitions", help="a member may be cut off and healed", **flag)  # type: ignore[arg-type]
+    p.add_argument("--reads", type=int_in(0, 1000), help="linearizable reads clients may issue (default 0)")
+    p.add_argument("--serial-reads", type=int_in(0, 1000), help="serializable reads clients may issue (default 0)")
+    p.add_argument("--history", help="record client calls/returns", **flag)  # type: ignore[arg-type]
+    p.add_argument("--from", dest="script", choices=sorted(SCRIPTS), help="start after a scripted run")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,88 +88,127 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Explore a Raft cluster (etcd members) breadth-first and check Election Safety, "
                     "Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety, "
                     "acknowledged-write durability and linearizability (or a seed claim / goal). "
-                    "Without --servers the cluster is the scenario's etcd members (default FeastFlow).")
-    p.add_argument("--servers", type=int, help="cluster size 1..7 (default: the scenario's etcd members)")
+                    "Without --servers the cluster is the scenario's etcd members (default FeastFlow). "
+                    "A variant brings the bounds it needs unless flags override them. "
+                    "`kubeprop check --model raft` does the same with the common table and counterexample files.")
     p.add_argument("--scenario", type=Path, help="scenario whose topology.etcd sizes the cluster")
     p.add_argument("--variant", choices=sorted(RAFT_VARIANTS), help="a catalogue variant")
-    p.add_argument("--max-term", type=int, default=2)
-    p.add_argument("--max-log", type=int, default=2, help="client writes only while the log is shorter")
-    p.add_argument("--values", type=int, default=1, help="number of distinct client puts")
-    p.add_argument("--cas", action="store_true", help="add a compare-and-swap (if absent) write")
-    p.add_argument("--max-copies", type=int, default=1, help="copies of one message in flight")
-    p.add_argument("--max-msgs", type=int, help="messages in flight (default unbounded)")
-    p.add_argument("--no-lose", action="store_true", help="the network never drops a message")
-    p.add_argument("--batch", action="store_true", help="appends may carry any number of entries")
-    p.add_argument("--restarts", action="store_true", help="members may crash and restart at once")
-    p.add_argument("--max-down", type=int, default=0, help="members that may be down at once")
-    p.add_argument("--down", default="", help="comma-separated members down from the start")
-    p.add_argument("--partitions", action="store_true", help="a member may be cut off and healed")
-    p.add_argument("--reads", type=int, default=0, help="linearizable reads clients may issue")
-    p.add_argument("--serial-reads", type=int, default=0, help="serializable reads clients may issue")
-    p.add_argument("--history", action="store_true", help="record client calls/returns")
+    add_raft_arguments(p)
     p.add_argument("--check", action="append", metavar="NAME",
                    help=f"check(s) to run (default: all invariants); one of {', '.join(c.name for c in RAFT_CHECKS)}")
-    p.add_argument("--from", dest="script", choices=sorted(SCRIPTS), help="start after a scripted run")
-    p.add_argument("--max-depth", type=int)
-    p.add_argument("--max-states", type=int)
-    p.add_argument("--max-seconds", type=float, default=120.0)
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--max-depth", type=int_in(1, 1_000_000))
+    p.add_argument("--max-states", type=int_in(1, 10**12))
+    p.add_argument("--max-seconds", type=seconds, default=120.0)
+    p.add_argument("--workers", type=int_in(1, MAX_BFS_WORKERS), default=1,
                    help="worker processes of the breadth-first search (same result for any number)")
-    p.add_argument("--max-memory", type=int, default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
-                   help=f"stop when the search's resident memory exceeds this (default {DEFAULT_MAX_MEMORY_MB})")
+    p.add_argument("--max-memory", type=int_in(64, 2**40), default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                   help=f"stop when the search's resident memory exceeds this many MiB (64 or more; "
+                        f"default {DEFAULT_MAX_MEMORY_MB})")
     p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
-def _names(args: argparse.Namespace) -> tuple[int, tuple[str, ...], str]:
-    if args.servers is not None and args.scenario is None:
-        return args.servers, (), "k"
-    scenario = load_scenario(args.scenario)
+def resolve(args: argparse.Namespace, variant: str | None) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Each Raft flag's value: the command line's, else the variant's bound, else the default;
+    and the `name=value` of every bound the variant supplied."""
+    brought = dict(VARIANT_BOUNDS[variant].settings) if variant in VARIANT_BOUNDS else {}
+    values, applied = {}, []
+    for name, default in DEFAULTS.items():
+        given = getattr(args, name, None)
+        if given is not None:
+            values[name] = given
+        elif name in brought and not (name == "servers" and getattr(args, "scenario", None) is not None):
+            values[name] = brought[name]
+            applied.append(f"{name.replace('_', '-')}={brought[name]}")
+        else:
+            values[name] = default
+    return values, tuple(applied)
+
+
+def _names(values: dict[str, Any], scenario_path: Path | None) -> tuple[int, tuple[str, ...], str]:
+    if values["servers"] is not None and scenario_path is None:
+        return int(values["servers"]), (), "k"
+    scenario = load_scenario(scenario_path)
     members = scenario.spec.topology.etcd
     if not members:
         raise RaftConfigError(f"scenario {scenario.name}: topology.etcd lists no members")
     names = tuple(f"{m.name}" for m in members)
-    return (args.servers or len(names)), names, FEASTFLOW_KEY if scenario.name.lower() == "feastflow" else "k"
+    if values["servers"] is not None and values["servers"] != len(names):
+        raise RaftConfigError(f"--servers {values['servers']}: scenario {scenario.name} has {len(names)} etcd members "
+                              f"({', '.join(names)}); leave --servers out, or give it without --scenario")
+    return len(names), names, FEASTFLOW_KEY if scenario.name.lower() == "feastflow" else "k"
 
 
-def build_config(args: argparse.Namespace) -> tuple[RaftConfig, tuple[RaftCheck, ...]]:
-    """The configuration and checks the arguments ask for; RaftConfigError/KeyError on bad input."""
-    servers, names, key = _names(args)
-    ops = [Op("put", key, f"v{i}" if key == "k" else f"replicas={i + 4}") for i in range(1, args.values + 1)]
-    if args.cas:
+def build_config(args: argparse.Namespace, scenario_path: Path | None = None, check_names: list[str] | None = None
+                 ) -> tuple[RaftConfig, tuple[RaftCheck, ...], tuple[str, ...]]:
+    """The configuration and checks the arguments ask for, and the bounds the variant brought;
+    RaftConfigError/UnknownName on bad input."""
+    values, applied = resolve(args, args.variant)
+    servers, names, key = _names(values, scenario_path)
+    ops = [Op("put", key, f"v{i}" if key == "k" else f"replicas={i + 4}") for i in range(1, values["values"] + 1)]
+    if values["cas"]:
         ops.append(Op("cas", key, "cas", expect=0))
-    checks = select_checks(args.check)
+    checks = select_checks(check_names)
     lookup = {n: i for i, n in enumerate(names or [f"s{i + 1}" for i in range(servers)])}
-    down = [d for d in args.down.split(",") if d]
+    down = [d for d in values["down"].split(",") if d]
     for d in down:
         if d not in lookup:
             raise RaftConfigError(f"--down: unknown member {d!r}; valid: {', '.join(lookup)}")
-    history = args.history or args.reads > 0 or args.serial_reads > 0 or any(
+    if len(set(down)) != len(down):
+        raise RaftConfigError(f"--down {values['down']}: names a member more than once")
+    history = values["history"] or values["reads"] > 0 or values["serial_reads"] > 0 or any(
         c.kind != "invariant" or c.name in ("Linearizable", "AckedWritesDurable") for c in checks)
     config = RaftConfig(
-        servers=servers, names=names, max_term=args.max_term, max_log=args.max_log, ops=tuple(ops),
-        max_copies=args.max_copies, max_msgs=args.max_msgs, lose=not args.no_lose, batch=args.batch,
-        restarts=args.restarts, max_down=args.max_down, initially_down=frozenset(lookup[d] for d in down),
-        partitions=args.partitions, history=history, reads=args.reads, serial_reads=args.serial_reads)
-    return validate(with_variant(config, args.variant)), checks
+        servers=servers, names=names, max_term=values["max_term"], max_log=values["max_log"], ops=tuple(ops),
+        max_copies=values["max_copies"], max_msgs=values["max_msgs"], lose=not values["no_lose"],
+        batch=values["batch"], restarts=values["restarts"], max_down=values["max_down"],
+        initially_down=frozenset(lookup[d] for d in down), partitions=values["partitions"], history=history,
+        reads=values["reads"], serial_reads=values["serial_reads"])
+    return validate(with_variant(config, args.variant)), checks, applied
 
 
-def _summary(config: RaftConfig, variant: str | None) -> str:
+def _summary(config: RaftConfig, variant: str | None, applied: tuple[str, ...] = ()) -> str:
     names = ", ".join(config.name(s) for s in range(config.servers))
     down = ", ".join(config.name(s) for s in sorted(config.initially_down)) or "none"
+    brought = f"\nbounds from variant {variant}: {', '.join(applied)}" if applied else ""
     return (f"Raft: {config.servers} members ({names}); quorum {config.quorum_size} ({config.quorum}); "
             f"variant {variant or 'none'}\nbounds: term ≤ {config.max_term}, client writes while log < "
             f"{config.max_log}, {len(config.ops)} write op(s), ≤ {config.max_copies} copies/message"
             f"{'' if config.max_msgs is None else f', ≤ {config.max_msgs} in flight'}; lose={config.lose}, "
             f"batch={config.batch}, restarts={config.restarts}, max down={config.max_down}, down at start: "
             f"{down}, partitions={config.partitions}, reads={config.reads}, serializable reads="
-            f"{config.serial_reads}")
+            f"{config.serial_reads}{brought}")
 
 
-def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, out: TextIO) -> None:
+def vacuous_checks(config: RaftConfig, checks: tuple[RaftCheck, ...], variant: str | None) -> dict[str, str]:
+    """Check name → why it could not have failed: its own vacuity, or — for the check that catches
+    the variant — the variant's."""
+    out = {c.name: why for c in checks if (why := check_vacuity(config, c)) is not None}
+    target = VARIANT_BOUNDS[variant].target if variant in VARIANT_BOUNDS else None
+    why = variant_vacuity(config, variant)
+    if why is not None and target is not None and target not in out:
+        out[target] = why
+    return out
+
+
+def _verdict(c: RaftCheck, found: str | None, exit_reason: str, vacuous: dict[str, str]) -> str:
+    if c.name == found:
+        return "REACHED" if c.kind == "goal" else "VIOLATED"
+    if found is not None:
+        return "not violated before the search stopped"
+    if c.name in vacuous:
+        return f"vacuous: {vacuous[c.name]}"
+    if c.kind == "goal":
+        return "not reached" + (" (exhaustive)" if exit_reason == "exhausted" else " within bounds")
+    return "holds" + (" (exhaustive)" if exit_reason == "exhausted" else " within bounds")
+
+
+def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, out: TextIO,
+              variant: str | None = None) -> None:
     """The result table and, if something was found, the numbered trace."""
     r, s = run.result, run.result.stats
     found = r.violation.property if r.violation is not None else None
     goal_hit = any(c.name == found and c.kind == "goal" for c in checks)
+    vacuous = vacuous_checks(config, checks, variant)
     out.write(f"\n{'result':<22}{'goal reached' if goal_hit else run.exit_reason}\n{'states generated':<22}{s.states}\n"
               f"{'distinct states':<22}{s.distinct}\n{'max depth':<22}{s.depth}\n"
               f"{'seconds':<22}{s.seconds:.2f}\n{'distinct states/s':<22}{s.states_per_second:.0f}\n")
@@ -126,15 +217,10 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
         out.write(f"{'workers':<22}{e.workers}\n{'visited set':<22}{e.visited_bytes / 2**20:.1f} MiB "
                   f"(fingerprints)\n{'peak memory':<22}{e.peak_rss / 2**20:.0f} MiB (RSS, summed over processes)\n")
     for c in checks:
-        if c.name == found:
-            verdict = "REACHED" if c.kind == "goal" else "VIOLATED"
-        elif found is not None:
-            verdict = "not violated before the search stopped"
-        elif c.kind == "goal":
-            verdict = "not reached" + (" (exhaustive)" if r.exit_reason == "exhausted" else " within bounds")
-        else:
-            verdict = "holds" + (" (exhaustive)" if r.exit_reason == "exhausted" else " within bounds")
-        out.write(f"  {c.kind:<10}{c.name:<22}{verdict}\n")
+        out.write(f"  {c.kind:<10}{c.name:<22}{_verdict(c, found, r.exit_reason, vacuous)}\n")
+    warning = variant_vacuity(config, variant)
+    if warning is not None:
+        out.write(f"\nwarning: {warning}\n")
     if r.violation is None:
         return
     out.write(f"\n{r.violation}\n")
@@ -151,22 +237,19 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
 
 
 def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Run the command; returns the exit code."""
+    """Run `kubeprop raft`; returns the exit code."""
     try:
-        config, checks = build_config(args)
-        script = SCRIPTS[args.script] if args.script else ()
-        out.write(_summary(config, args.variant) + "\n")
+        config, checks, applied = build_config(args, args.scenario, args.check)
+        values, _ = resolve(args, args.variant)
+        script = SCRIPTS[values["script"]] if values["script"] else ()
+        out.write(_summary(config, args.variant, applied) + "\n")
         out.write(f"checks: {', '.join(c.name for c in checks)}\n")
-        if args.workers < 1:
-            raise RaftConfigError(f"--workers must be ≥ 1, got {args.workers}")
-        if args.max_memory < 64:
-            raise RaftConfigError(f"--max-memory must be at least 64 (MB), got {args.max_memory}")
         run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script,
                       args.workers, max_memory=args.max_memory * 2**20)
     except InputError as e:
         err.write(f"kubeprop raft: bad input: {e.args[0] if e.args else e}\n")
         return ExitCode.BAD_INPUT
-    print_run(config, checks, run, out)
+    print_run(config, checks, run, out, args.variant)
     result = run.result
     goals = [c for c in checks if c.kind == "goal"]
     if result.violation is not None:
@@ -174,3 +257,63 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if goals:
         return ExitCode.VIOLATION if result.exit_reason == "exhausted" else ExitCode.INCONCLUSIVE
     return ExitCode.OK
+
+
+# --- `kubeprop check --model raft` ---------------------------------------------------------------
+
+def _finding(config: RaftConfig, variant: str | None, checks: tuple[RaftCheck, ...], run: RaftRun, out: Path,
+             script: str | None) -> Finding:
+    assert run.result.violation is not None
+    violation = run.result.violation
+    check = next(c for c in checks if c.name == violation.property)
+    try:
+        ce = raft_trace.record(config, variant, check, run.trace, options={"script": script} if script else None)
+        return Finding("bfs", str(violation), raft_trace.write(ce, out))
+    except ValueError as err:
+        return Finding("bfs", str(violation), note=f"not recorded: {err}",
+                       steps=tuple(describe(config, a) for a in run.trace))
+
+
+def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
+    """`kubeprop check` on the Raft model: every discovery, one file each, in the common table."""
+    if args.engine not in ("bfs", "all"):
+        raise UsageError(f"--engine {args.engine}: the Raft model is explored by bfs only")
+    if args.property_modules:
+        raise UsageError("--properties: the Raft model's checks are built in (kubeprop.properties.raft)")
+    config, checks, applied = build_config(args, args.path, args.properties)
+    values, _ = resolve(args, args.variant)
+    script = SCRIPTS[values["script"]] if values["script"] else ()
+    began = time.perf_counter()
+    runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, args.budget), script)
+    seconds = time.perf_counter() - began
+    found = {r.result.violation.property: r for r in runs if r.result.violation is not None}
+    vacuous = vacuous_checks(config, checks, args.variant)
+    last = runs[-1].result
+    exit_reason = "violation" if last.violation is not None else last.exit_reason
+
+    def cell(c: RaftCheck) -> str:
+        if c.name in found:
+            return f"{'REACHED' if c.kind == 'goal' else 'VIOLATED'} ({len(found[c.name].trace)} steps)"
+        if c.name in vacuous:
+            return "vacuous"
+        how = "exhaustive" if exit_reason == "exhausted" else "bounded"
+        return f"{'not reached' if c.kind == 'goal' else 'held'} ({how})"
+
+    stats = [r.result.stats for r in runs]
+    figures = (f": {sum(s.states for s in stats)} steps, {max(s.distinct for s in stats)} distinct, "
+               f"depth {max(s.depth for s in stats)}")
+    column = EngineColumn("bfs", exit_reason, figures, seconds, sum(s.states for s in stats) / max(seconds, 1e-9))
+    warning = variant_vacuity(config, args.variant)
+    table = Table(f"kubeprop check: Raft model, variant {args.variant or 'correct'}",
+                  tuple(c.name for c in checks), (column,), tuple((cell(c),) for c in checks),
+                  header=tuple(_summary(config, args.variant, applied).splitlines()),
+                  vacuous=tuple((n, v) for n, v in vacuous.items() if n not in found),
+                  warnings=(warning,) if warning else (),
+                  findings=tuple(_finding(config, args.variant, checks, r, args.out, values["script"])
+                                 for r in found.values()))
+    if any(c.kind != "goal" for c in checks if c.name in found):
+        return table, ExitCode.VIOLATION
+    if getattr(args, "exhaustive", False) and exit_reason != "exhausted":
+        return table, ExitCode.INCONCLUSIVE
+    return table, ExitCode.OK
+

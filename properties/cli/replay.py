@@ -14,15 +14,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.format import CounterexampleError, write_atomic
+from kubeprop.counterexamples.output import check_output
 from kubeprop.counterexamples.render import render_text, verdict_line
 from kubeprop.counterexamples.render_html import render_html
 from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
 from kubeprop.counterexamples.steps import result_json
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.interrupted import Interrupted
 
 
-def exit_code(results: Sequence[ReplayResult], bad_input: bool, expect: bool) -> int:
+def exit_code(results: Sequence[ReplayResult | raft_trace.RaftReplay], bad_input: bool, expect: bool) -> int:
     """The command's exit code for these results (see the module docstring)."""
     if bad_input:
         return ExitCode.BAD_INPUT
@@ -37,30 +40,49 @@ def exit_code(results: Sequence[ReplayResult], bad_input: bool, expect: bool) ->
     return ExitCode.OK
 
 
+def _partial(results: Sequence[ReplayResult]) -> str:
+    """What an interrupted replay got through: one verdict line per finished file."""
+    lines = [verdict_line(r) for r in results]
+    return "\n".join(["replayed before the interrupt:", *lines] if lines else ["no file replayed yet"])
+
+
 def run_replay(args: argparse.Namespace) -> int:
     """Replay every file, print the renderings (or JSON), write the HTML page if asked."""
+    if args.html is not None:
+        check_output(args.html, args.files)
     results: list[ReplayResult] = []
+    rafts: list[raft_trace.RaftReplay] = []  # Raft-model traces (raft_trace.py): text and verdicts only
     errors: list[str] = []
     for path in args.files:
         try:
-            results.append(replay(path))
+            if raft_trace.is_raft_file(path):
+                rafts.append(raft_trace.replay(path))
+            else:
+                results.append(replay(path, allow_imports=args.allow_imports))
         except CounterexampleError as err:
             errors.append(str(err))
+        except KeyboardInterrupt:
+            raise Interrupted(_partial(results)) from None
     for message in errors:
         sys.stderr.write(f"kubeprop replay: bad input:\n{message}\n")
     if args.json:
-        data = {"results": [result_json(r, full=args.full) for r in results], "errors": errors}
+        data = {"results": [*(result_json(r, full=args.full) for r in results),
+                            *(raft_trace.result_json(r) for r in rafts)], "errors": errors}
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         for r in results:
             sys.stdout.write(render_text(r, full=args.full) + "\n")
+        for raft in rafts:
+            sys.stdout.write(raft_trace.render_text(raft) + "\n")
         for r in results:
             sys.stdout.write(verdict_line(r) + "\n")
+        for raft in rafts:
+            sys.stdout.write(f"{raft.verdict:<10}  {raft.file}: {raft.reason}\n")
     if args.html is not None and results:
-        write_atomic(Path(args.html), render_html(results))
+        write_atomic(Path(args.html), render_html(results), inputs=args.files)
         if not args.json:
             sys.stdout.write(f"wrote {args.html}\n")
-    return exit_code(results, bool(errors), args.expect)
+    return exit_code([*results, *rafts], bool(errors), args.expect)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,4 +106,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="also write a self-contained HTML page with the trace as a timeline")
     parser.add_argument("--expect", action="store_true",
                         help="judge each file against its 'expectation' (reproduces|passes), as the corpus does")
+    parser.add_argument("--allow-import", dest="allow_imports", action="append", default=[], metavar="MODULE",
+                        help="let a file's scenario import MODULE for its admission:/controllers: entries, or its "
+                             "property.module (exact name; repeatable). Without it a file never runs code: "
+                             "only built-in properties are found")
     parser.set_defaults(run=run_replay)

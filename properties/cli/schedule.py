@@ -25,14 +25,20 @@ from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import int_in, parse_int
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
-from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
-from kubeprop.properties.scheduling.workloads import ScaleError, desired_pods, greedy
+from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver, build_budget
+from kubeprop.properties.scheduling.workloads import ScaleError, desired_count, desired_pods, greedy
 
-__all__ = ["MAX_WHAT_IFS", "register", "run_schedule"]
+__all__ = ["MAX_PODS", "MAX_WHAT_IFS", "register", "run_schedule"]
 
 MAX_WHAT_IFS = 10_000
+MAX_PODS = 100_000
+"""The most pods one run may ask for (after --scale), a bound on the objects built in memory. The
+Z3 budget bounds the rest: the encoding's build stops past `build_budget(--rlimit)` units of work
+(at least one per pod-node pair), and a run asking for more pod-node pairs than that answers
+unknown (exit 3) before building a pod."""
 EXPLAINED_WHAT_IFS = 3
 
 
@@ -44,10 +50,28 @@ def _scale(values: Sequence[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for value in values:
         name, sep, count = value.partition("=")
-        if not sep or not name or not count.isdigit():
-            raise BadInput(f"--scale {value!r}: expected WORKLOAD=N with N a whole number, e.g. feastflow-backend=5")
-        out[name] = int(count)
+        replicas = parse_int(count) if count.isascii() and count.isdigit() else None
+        if not sep or not name or replicas is None or replicas > MAX_PODS:
+            raise BadInput(f"--scale {value!r}: expected WORKLOAD=N with N a whole number from 0 to {MAX_PODS} "
+                           "(ASCII digits), e.g. feastflow-backend=5")
+        out[name] = replicas
     return out
+
+
+def _check_size(pods: int) -> None:
+    if pods > MAX_PODS:
+        raise BadInput(f"{pods} pods to place; at most {MAX_PODS}: scale the workloads down with --scale")
+
+
+def _over_budget(out: TextIO, pods: int, nodes: int, rlimit: int) -> bool:
+    """Whether the encoding cannot fit the build budget: it considers every pod-node pair, one unit
+    of work each (`encode`), so more pairs than the budget end as EncodingTooLarge anyway."""
+    if pods * nodes <= build_budget(rlimit):
+        return False
+    out.write(f"UNKNOWN: {pods} pod(s) x {nodes} node(s) = {pods * nodes:,} pod-node pairs, past the build budget "
+              f"of --rlimit {rlimit}: {build_budget(rlimit):,} units of work (one per pair at least); "
+              "raise --rlimit or scale the workloads down\n")
+    return True
 
 
 def _check_nodes(names: Sequence[str], drain: Sequence[str], fail: int) -> None:
@@ -121,10 +145,15 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         state = initial_state(build_model(scenario))
         nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
         _check_nodes([n.metadata.name for n in nodes], drain, fail_nodes)
-        bound, pending = desired_pods(state.store, _scale(scale))
+        replicas = _scale(scale)
+        count = desired_count(state.store, replicas)
+        _check_size(count)
     except (BadInput, ScaleError) as problem:
         err.write(f"kubeprop schedule: bad input: {problem}\n")
         return ExitCode.BAD_INPUT
+    if _over_budget(out, count, len(nodes) - len(drain), rlimit):
+        return ExitCode.INCONCLUSIVE
+    bound, pending = desired_pods(state.store, replicas)
     solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
     what = f"with {', '.join(drain)} drained" if drain else "as given"
     out.write(f"Scenario {scenario.name}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} node(s).\n")
@@ -159,10 +188,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
     p.add_argument("--scale", action="append", default=[], metavar="WORKLOAD=N",
                    help="replicas for a workload (name or namespace/name); repeatable")
-    p.add_argument("--fail-nodes", type=int, default=0, metavar="K",
+    p.add_argument("--fail-nodes", type=int_in(-1000, 1000), default=0, metavar="K",
                    help="also check every set of K nodes failing (incrementally, one solver)")
     p.add_argument("--drain", nargs="+", default=[], metavar="NODE", help="nodes removed before placing")
-    p.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT, metavar="N",
+    p.add_argument("--rlimit", type=int_in(-(2**63), 2**63 - 1), default=DEFAULT_RLIMIT, metavar="N",
                    help=f"Z3 resource units per check (deterministic budget; default {DEFAULT_RLIMIT})")
     p.set_defaults(run=lambda a: run_schedule(a.path, a.scale, a.fail_nodes, a.drain, a.rlimit, sys.stdout,
                                               sys.stderr))

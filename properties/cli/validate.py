@@ -113,6 +113,10 @@ def run_validate(path: Path | None, output: str, out: TextIO) -> int:
     if output == "yaml":
         docs = [encode_object(o.response.obj) for o in result.outcomes if o.response.obj is not None]
         out.write(yaml.safe_dump_all(docs, sort_keys=False))
+        for outcome in result.outcomes:
+            if not outcome.response.ok:  # every rejection with its reason, as YAML comments
+                lines = [f"REJECTED {_object_name(outcome)}  {_where(outcome, base)}", *_rejection_lines(outcome, base)]
+                out.writelines(f"# {line}\n" for line in lines)
         for line in render_summary(scenario, result, base)[-1:]:
             out.write(f"# {line}\n")
     else:

@@ -12,6 +12,7 @@ then prints script + search as one trace.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -123,3 +124,27 @@ def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bo
     reason = "state-bound" if engine.exit_reason == "memory-bound" else engine.exit_reason
     result: SearchResult[RaftState, RaftAction] = SearchResult(reason, engine.stats, engine.violation, trace, final)
     return RaftRun(result, prefix, engine)
+
+
+def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
+                script: Sequence[str] = (), workers: int = 1, max_memory: int | None = None
+                ) -> tuple[RaftRun, ...]:
+    """Every discovery: `explore` again without each check found failing (a goal: reached), within
+    `bounds.max_seconds` overall, until none is left or a search ends without one (the Raft twin of
+    `discoveries.discover`). Each run but the last has a violation."""
+    began = time.perf_counter()
+    left, runs = list(checks), list[RaftRun]()
+    while left:
+        seconds = bounds.max_seconds
+        if seconds is not None:
+            seconds -= time.perf_counter() - began
+            if runs and seconds <= 0:
+                break
+        run = explore(config, left, attrs.evolve(bounds, max_seconds=seconds), script, workers,
+                      max_memory=max_memory)
+        runs.append(run)
+        found = run.result.violation
+        if found is None:
+            break
+        left = [c for c in left if c.name != found.property]
+    return tuple(runs)

@@ -31,6 +31,8 @@ ENGINES: dict[str, str | EngineFn] = {
     "bfs": "kubeprop.properties.explore.engine:run_bfs",
     "walk": "kubeprop.properties.explore.walk:run_walks",
     "hypothesis": "kubeprop.properties.explore.stateful:find_with_hypothesis",
+    "lasso": "kubeprop.properties.explore.lasso:run_lasso",
+    "lasso-exhaustive": "kubeprop.properties.explore.lasso:run_lasso_exhaustive",
 }
 """Engine name → function, or its `module:attribute` path (imported on first use)."""
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import signal
 import time
 from collections.abc import Generator
 
@@ -145,6 +146,7 @@ _WORKER: Walker | None = None
 
 def _init_worker(spec: ModelSpec, start: ClusterState, config: EngineConfig) -> None:
     global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the walks and the pool
     model = spec.build()
     _WORKER = Walker(model, start, config, config.safety(), config.convergence_properties())
 

@@ -49,7 +49,7 @@ def test_content_addressed_names_and_atomic_writes(rs_counterexample: Counterexa
 
 
 CASES = [
-    (lambda d: d.update(schema=2), "schema: version 2 is not supported (this kubeprop reads version 1)"),
+    (lambda d: d.update(schema=3), "schema: version 3 is not supported (this kubeprop reads versions 1 and 2)"),
     (lambda d: d.pop("schema"), "schema: missing"),
     (lambda d: d["trace"][3]["action"].update(action="Foo"), "trace[3].action: unknown action 'Foo'"),
     (lambda d: d["trace"][1]["action"].pop("revision"), "trace[1].action: Deliver: missing field 'revision'"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +22,8 @@ from kubeprop.model.cluster.informers import deliver_instantly
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
+from kubeprop.properties.cli.main import main
+from kubeprop.properties.registry import PROPERTIES, select
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "database_operator"
 DB = ObjectKey("databases.example.com", "default", "orders")
@@ -34,12 +37,16 @@ def example(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """The example's properties module, with the example folder on sys.path (as
     `PYTHONPATH=examples/database_operator` does) so the scenario's `controllers:` imports."""
     monkeypatch.syspath_prepend(str(EXAMPLE))
-    # A unique module name: `properties` would clash with kubeprop's own `properties` folder.
-    spec = importlib.util.spec_from_file_location("database_operator_properties", EXAMPLE / "properties.py")
+    select()  # the built-ins first; the module registers its properties, removed again afterwards
+    saved = dict(PROPERTIES)
+    # Loaded by file path under a name of its own, so the test does not depend on sys.modules.
+    spec = importlib.util.spec_from_file_location("database_operator_properties", EXAMPLE / "database_properties.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     yield module
+    PROPERTIES.clear()
+    PROPERTIES.update(saved)
 
 
 def _model(instant: bool) -> ClusterModel:
@@ -165,3 +172,33 @@ def test_credentials_properties_catch_a_changed_password(example: ModuleType) ->
     repaired = settle(model, attrs.evolve(changed, controllers=changed.controllers.set(
         "database", changed.controllers["database"].enqueue(("default/orders",))))).state
     assert repaired.store.get(SECRET).data == secret.data  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("instant", [True, False], ids=["instant-caches", "lagging-caches"])
+def test_deleting_the_database_garbage_collects_its_children(example: ModuleType, instant: bool) -> None:
+    # The garbage collector watches the scenario's custom resources: the Database's Service, Secret
+    # and StatefulSet (and so its pods) go with it. The PersistentVolumeClaim stays, as upstream's
+    # StatefulSet default (persistentVolumeClaimRetentionPolicy whenDeleted: Retain) keeps it.
+    model = _model(instant)
+    state = settle(model, initial_state(model)).state
+    before = state.store.revision
+    delete = Request(verb="delete", user="admin", resource=DB.resource, namespace="default", name="orders")
+    state, response = send(model, state, "admin", delete, "user")
+    assert response.ok, response
+    if model.instant_caches:
+        state = deliver_instantly(model, state, (e for e in state.store.events if e.revision > before))
+    done = settle(model, state)
+    assert not done.exhausted
+    left = sorted(str(k) for k in done.state.store.objects if k.namespace == "default" and k.resource in (
+        DB.resource, "services", "secrets", "statefulsets.apps", "pods", "persistentvolumeclaims"))
+    assert left == ["persistentvolumeclaims/default/data-orders-0"]
+
+
+def test_kubeprop_check_checks_the_scenarios_own_properties(example: ModuleType, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(EXAMPLE / "scenario.yaml"), "--engine", "walk", "--workers", "1", "--runs", "5",
+                 "--max-depth", "30", "--budget", "60", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("ready-database-has-its-children", "every-database-has-its-children",
+                 "database-status-matches-statefulset"):
+        assert re.search(rf"{name} +held \(bounded\)", out), name

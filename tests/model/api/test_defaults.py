@@ -263,6 +263,8 @@ def test_default_tolerations_added() -> None:
     assert default_toleration_seconds(pod(POD_SPEC)).spec.tolerations == (NOT_READY, UNREACHABLE)
     custom = default_toleration_seconds(pod(POD_SPEC), seconds=60).spec.tolerations
     assert [t.toleration_seconds for t in custom] == [60, 60]
+    both = default_toleration_seconds(pod(POD_SPEC), 30, 90).spec.tolerations
+    assert [(t.key, t.toleration_seconds) for t in both] == [(NOT_READY.key, 30), (UNREACHABLE.key, 90)]
 
 
 @pytest.mark.parametrize(

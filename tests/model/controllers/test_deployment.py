@@ -376,3 +376,39 @@ def test_keys_for_maps_replica_sets_to_their_deployment() -> None:
     assert list(dc.keys_for(rs, world.store)) == ["default/feastflow-backend"]
     assert list(dc.keys_for(world.deployment("feastflow-frontend"), world.store)) == ["default/feastflow-frontend"]
     assert list(dc.keys_for(world.pods("feastflow-backend")[0], world.store)) == []
+
+
+def test_replacing_one_strategy_keeps_the_rest_of_the_controller() -> None:
+    # Issue 13: a Recreate Deployment under a controller whose Recreate strategy is the built-in
+    # rolling update: old and new pods run together during the rollout, which a Recreate never does.
+    from kubeprop.model.controllers.deployment import STRATEGIES, rolling_update
+
+    controller = DeploymentController().with_strategy("Recreate", rolling_update)
+    assert controller.strategies["RollingUpdate"] is STRATEGIES["RollingUpdate"]
+    world = World(make_deployment("web", 3, strategy="Recreate"), controllers=(controller, ReplicaSetController()))
+    bring_up(world, "web")
+    (old_rs,) = world.replica_sets("web")
+    overlap: list[bool] = []
+
+    def check(store: Store) -> None:
+        pods = [p for p in store.list("pods", "default") if isinstance(p, Pod) and p.metadata.labels.get("app") == "web"
+                and is_pod_active(p)]
+        overlap.append(len({p.metadata.owner_references[0].uid for p in pods}) > 1)
+
+    world.check = check
+    world.update_deployment("web", new_template)
+    roll(world, "web")
+    old, new = world.replica_sets("web")
+    assert old.metadata.uid == old_rs.metadata.uid
+    assert (old.spec.replicas, new.spec.replicas, new.status.ready_replicas) == (0, 3, 3)
+    assert any(overlap), "the replaced strategy was not used: old and new pods never ran together"
+
+
+def test_a_strategy_type_without_a_strategy_only_syncs_status() -> None:
+    def frozen(plan: Any, view: Any, rs_list: Any) -> None:
+        """A strategy that never rolls out."""
+
+    world = World(make_deployment("web", 2), controllers=(DeploymentController().with_strategy("RollingUpdate", frozen),
+                                                          ReplicaSetController()))
+    world.settle()
+    assert world.replica_sets("web") == [] and world.pods("web") == []

@@ -142,6 +142,55 @@ def test_endpoints_liveness_variant_includes_a_running_unready_pod() -> None:
     assert ready_ips(endpoints(variant)) == ["10.244.1.1", "10.244.1.2", "10.244.1.3"]
 
 
+def _sync(ctl: EndpointsController, cache: Store, store: Store, memory: Any) -> tuple[Store, Any, bool]:
+    """One syncService deciding from `cache`, writing to `store`: (store, memory, requeued)."""
+    decision = ctl.reconcile(cache, KEY, memory, 1)
+    memory = decision.memory
+    for request in decision.requests:
+        store, response = send(store, request)
+        memory = ctl.observe(memory, request, response)
+    return store, memory, decision.requeue
+
+
+def _set_ready(store: Store, name: str, ready: bool) -> Store:
+    pod = store.get(ObjectKey("pods", "default", name))
+    assert isinstance(pod, Pod)
+    cond = Condition(type="Ready", status="True" if ready else "False")
+    conditions = (*(c for c in pod.status.conditions if c.type != "Ready"), cond)
+    return ok(store, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(
+        pod, status=attrs.evolve(pod.status, conditions=conditions))))
+
+
+def test_endpoints_tracker_refuses_a_cache_older_than_its_own_write() -> None:
+    """endpoints_tracker.go (v1.31+): after replacing resourceVersion R, a sync whose cache still
+    holds R fails and is retried; once the cache has the write, it compares as usual."""
+    ctl = EndpointsController()
+    before = reconcile(ctl, three_pods())  # Endpoints at R with backend-c not ready
+    stale_ep = endpoints(before)
+    store = _set_ready(before, "backend-c", True)
+    store, memory, requeued = _sync(ctl, store, store, ctl.initial_memory())
+    assert not requeued and memory == {KEY: stale_ep.metadata.resource_version}
+    assert ready_ips(endpoints(store)) == ["10.244.1.1", "10.244.1.2", "10.244.1.3"]
+    store = _set_ready(store, "backend-c", False)  # the flap: not ready again
+    # the cache has the pods but still the Endpoints at R, which matches what is desired now
+    lagging = attrs.evolve(store, objects=store.objects.set(
+        ObjectKey("endpoints", "default", "feastflow-backend"), stale_ep))
+    _, memory2, requeued = _sync(ctl, lagging, store, memory)
+    assert requeued and memory2 == memory
+    # v1.30 and before: compared with the stale object the update looks done and is skipped
+    old = EndpointsController(track_stale=False)
+    skipped = old.reconcile(lagging, KEY, old.initial_memory(), 1)
+    assert (skipped.requests, skipped.requeue) == ((), False)
+    # once the cache has the write, the retry corrects the Endpoints
+    store, memory3, requeued = _sync(ctl, store, store, memory2)
+    assert not requeued and ready_ips(endpoints(store)) == ["10.244.1.1", "10.244.1.2"]
+    # the Service is deleted: the tracker forgets it
+    gone = ok(store, Request(verb="delete", user=ADMIN, resource="services", namespace="default",
+                             name="feastflow-backend"))
+    _, memory4, _ = _sync(ctl, gone, gone, memory3)
+    assert KEY not in memory4
+
+
 def test_deleted_service_loses_its_endpoints() -> None:
     store = reconcile(EndpointsController(), three_pods())
     store = ok(store, Request(verb="delete", user=ADMIN, resource="services", namespace="default",
@@ -210,3 +259,25 @@ def test_endpointslice_placeholder_when_no_endpoints() -> None:
     store = reconcile(EndpointSliceController(), backend(store, "backend-a", "10.244.1.1", ready=True))
     (filled,) = slices(store)
     assert filled.metadata.name == placeholder.metadata.name and len(filled.endpoints) == 1
+
+
+def test_endpointslice_requeues_a_pod_whose_node_is_not_cached() -> None:
+    """reconcileByAddressType: a pod whose Node is not in the node cache is skipped and the sync
+    fails, so the Service is retried (a Node event enqueues nothing); once the cache has the
+    Node, the retry adds the pod."""
+    ctl = EndpointSliceController()
+    store = three_pods()
+    lagging = attrs.evolve(store, objects=store.objects.delete(ObjectKey("nodes", "", "worker-1")))
+    decision = ctl.reconcile(lagging, KEY, None, 1)
+    assert decision.requeue
+    store2 = store
+    for request in decision.requests:
+        store2 = ok(store2, request)
+    (partial,) = slices(store2)
+    assert partial.endpoints == (), "every pod skipped: upstream's placeholder slice"
+    retry = ctl.reconcile(store2, KEY, None, 1)
+    assert not retry.requeue
+    for request in retry.requests:
+        store2 = ok(store2, request)
+    (full,) = slices(store2)
+    assert len(full.endpoints) == 3

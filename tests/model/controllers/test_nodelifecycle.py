@@ -100,9 +100,9 @@ def test_nothing_to_do_on_a_healthy_cluster() -> None:
 def test_unreachable_node_marked_tainted_and_pods_evicted_after_toleration() -> None:
     model = make_model()
     state = partition(running_pod(model))
-    assert nlc.next_timer(model, state) == 41
-    assert nlc.MarkNodeUnknown(NODE) not in list(nlc.enabled(model, at(state, 40)))
-    state = step(model, at(state, 50), nlc.MarkNodeUnknown(NODE))
+    assert nlc.next_timer(model, state) == 51  # nodeMonitorGracePeriod 50 s (v1.32+)
+    assert nlc.MonitorNodeHealth() not in list(nlc.enabled(model, at(state, 50)))
+    state = step(model, at(state, 60), nlc.MonitorNodeHealth())
     ready = find_condition(node(state).status.conditions, "Ready")
     assert ready is not None and (ready.status, ready.reason) == ("Unknown", "NodeStatusUnknown")
     assert ready.message == "Kubelet stopped posting node status."
@@ -110,7 +110,7 @@ def test_unreachable_node_marked_tainted_and_pods_evicted_after_toleration() -> 
 
     state = step(model, state, nlc.TaintNode(NODE))
     taint = next(t for t in node(state).spec.taints if t.effect == "NoExecute")
-    assert (taint.key, taint.time_added) == ("node.kubernetes.io/unreachable", 50)
+    assert (taint.key, taint.time_added) == ("node.kubernetes.io/unreachable", 60)
     state = step(model, state, nlc.SyncNoScheduleTaints(NODE))
     assert any(t.key == "node.kubernetes.io/unreachable" and t.effect == "NoSchedule" for t in node(state).spec.taints)
 
@@ -119,10 +119,10 @@ def test_unreachable_node_marked_tainted_and_pods_evicted_after_toleration() -> 
     assert kl.kubelet_state(state, NODE).pods[POD].containers[0].running  # still running on the node
 
     state = step(model, state, nlc.ScheduleTaintEviction(POD))  # tolerationSeconds 300 from admission
-    assert nlc.next_timer(model, state) == 350
-    assert nlc.TaintEvictPod(POD) not in list(nlc.enabled(model, at(state, 340)))
-    state = step(model, at(state, 350), nlc.TaintEvictPod(POD))
-    assert pod(state).metadata.deletion_timestamp == 380
+    assert nlc.next_timer(model, state) == 360
+    assert nlc.TaintEvictPod(POD) not in list(nlc.enabled(model, at(state, 350)))
+    state = step(model, at(state, 360), nlc.TaintEvictPod(POD))
+    assert pod(state).metadata.deletion_timestamp == 390
     cond = find_condition(pod(state).status.conditions, "DisruptionTarget")
     assert cond is not None and cond.reason == "DeletionByTaintManager"
     assert kl.kubelet_state(state, NODE).pods[POD].containers[0].running  # the partitioned node never hears
@@ -145,7 +145,7 @@ def test_zero_toleration_seconds_evicts_now() -> None:
     toleration = Toleration(key="node.kubernetes.io/unreachable", operator="Exists", effect="NoExecute",
                             toleration_seconds=0)
     state = partition(running_pod(model, tolerations=(toleration,)))
-    state = step(model, at(state, 50), nlc.MarkNodeUnknown(NODE))
+    state = step(model, at(state, 60), nlc.MonitorNodeHealth())
     state = step(model, state, nlc.TaintNode(NODE))
     state = step(model, state, nlc.TaintEvictPod(POD))
     assert pod(state).metadata.deletion_timestamp is not None
@@ -154,12 +154,12 @@ def test_zero_toleration_seconds_evicts_now() -> None:
 def test_ready_again_removes_the_taint_and_cancels_the_eviction() -> None:
     model = make_model()
     state = partition(running_pod(model))
-    state = step(model, at(state, 50), nlc.MarkNodeUnknown(NODE))
+    state = step(model, at(state, 60), nlc.MonitorNodeHealth())
     state = step(model, state, nlc.TaintNode(NODE))
     state = step(model, state, nlc.ScheduleTaintEviction(POD))
     state = attrs.evolve(state, partitioned=frozenset(), heartbeat_lost=FrozenMap(),
                          informers=state.informers.delete(kubelet(NODE)))
-    state = step(model, at(state, 60), kl.UpdateNodeStatus(NODE), kl)
+    state = step(model, at(state, 70), kl.UpdateNodeStatus(NODE), kl)
     state = step(model, state, nlc.UntaintNode(NODE))
     assert not any(t.effect == "NoExecute" for t in node(state).spec.taints)
     assert nlc.memory(state).evictions == FrozenMap()
@@ -168,10 +168,10 @@ def test_ready_again_removes_the_taint_and_cancels_the_eviction() -> None:
 
 def crash_between_node_and_pods(model: ClusterModel) -> ClusterState:
     state = partition(running_pod(model))
-    state = step(model, at(state, 50), nlc.MarkNodeUnknown(NODE))
+    state = step(model, at(state, 60), nlc.MonitorNodeHealth())
     # the controller manager crashes and restarts: its memory is reset
     state = attrs.evolve(state, controllers=state.controllers.set(nlc.NAME, nlc.initial_nodelifecycle_memory()))
-    return step(model, at(state, 60), nlc.StartNodeLifecycle())
+    return step(model, at(state, 70), nlc.StartNodeLifecycle())
 
 
 def test_transition_only_marking_loses_pods_after_a_crash() -> None:
@@ -184,7 +184,7 @@ def test_transition_only_marking_loses_pods_after_a_crash() -> None:
 def test_transition_only_marking_without_a_crash() -> None:
     model = make_model(markPodsNotReadyOnTransitionOnly=True)
     state = partition(running_pod(model))
-    state = step(model, at(state, 50), nlc.MarkNodeUnknown(NODE))
+    state = step(model, at(state, 60), nlc.MonitorNodeHealth())
     state = step(model, state, nlc.MarkPodsNotReady(NODE))
     assert pod_ready(state) == "False"
     assert nlc.memory(state).pods_not_ready_pending == ()
@@ -202,11 +202,11 @@ def test_restarted_controller_gives_a_fresh_grace_period() -> None:
     state = partition(running_pod(model))
     state = attrs.evolve(at(state, 30), controllers=state.controllers.set(nlc.NAME, nlc.initial_nodelifecycle_memory()))
     state = step(model, state, nlc.StartNodeLifecycle())
-    assert nlc.MarkNodeUnknown(NODE) not in list(nlc.enabled(model, at(state, 50)))
-    assert nlc.next_timer(model, state) == 71
+    assert nlc.MonitorNodeHealth() not in list(nlc.enabled(model, at(state, 80)))
+    assert nlc.next_timer(model, state) == 81
 
 
-def test_zone_states_and_full_disruption() -> None:
+def test_zone_states_and_limiters() -> None:
     model = make_model()
     nodes = [node(running_pod(model), n) for n in model.nodes]
 
@@ -216,14 +216,113 @@ def test_zone_states_and_full_disruption() -> None:
 
     down = [with_ready(n, "Unknown") for n in nodes]
     assert rules.all_fully_disrupted(down)
-    assert not rules.tainting_allowed(down, down[0])
     zone_a_down = [with_ready(n, "Unknown") if n.metadata.labels["topology.kubernetes.io/zone"] == "zone-a" else n
                    for n in nodes]
     states = rules.zone_states(zone_a_down)
     assert states[":\x00:zone-a"] == ("FullDisruption", 3)
     assert states[":\x00:zone-b"] == ("Normal", 2)
-    assert rules.tainting_allowed(zone_a_down, zone_a_down[0])  # not every zone is down
     extra = attrs.evolve(nodes[0], metadata=attrs.evolve(nodes[0].metadata, name="worker-9"))
     partial = [*zone_a_down, extra]
     assert rules.zone_states(partial)[":\x00:zone-a"] == ("PartialDisruption", 4)
-    assert not rules.tainting_allowed(partial, partial[0])  # a small zone's limiter drops to 0
+    # setLimiterInZone: a small zone in PartialDisruption stops, a large one slows to 0.01/s
+    assert rules.limiter_period("PartialDisruption", 4) is None
+    assert rules.limiter_period("PartialDisruption", 51) == 100
+    assert rules.limiter_period("FullDisruption", 3) == rules.limiter_period("Normal", 3) == 10
+
+
+def test_token_bucket_and_swap_limiter() -> None:
+    """Burst 1: a token every period; SwapLimiter keeps an equal rate, drains a new bucket if
+    the old one had no token, and qps 0 stops tainting."""
+    bucket = rules.DEFAULT_TAINTER
+    assert bucket.available(0)
+    used = bucket.take(30)
+    assert not used.available(39) and used.available(40)
+    assert used.swap(10, 35) is used
+    assert used.swap(100, 35) == rules.ZoneTainter(100, 135), "drained: the old bucket had no token"
+    assert bucket.swap(100, 35) == rules.ZoneTainter(100, 0), "full: the old bucket had a token"
+    assert not bucket.swap(None, 35).available(10**6)
+
+
+def two_silent_nodes(model: ClusterModel, names: tuple[str, ...]) -> ClusterState:
+    """Every node in `names` partitioned at t=0, the pass at t=60 has marked them Unknown."""
+    state = running_pod(model)
+    state = attrs.evolve(state, heartbeat_lost=FrozenMap({n: 0 for n in names}))
+    return step(model, at(state, 60), nlc.MonitorNodeHealth())
+
+
+def test_zone_tainter_takes_one_node_per_ten_seconds() -> None:
+    """doNoExecuteTaintingPass under the zone's limiter (0.1 nodes/s, burst 1): of two nodes of
+    zone-a gone silent together, one is tainted now, the other when the next token comes."""
+    model = make_model()
+    state = two_silent_nodes(model, ("worker-1", "worker-2"))
+    taints = [a for a in nlc.enabled(model, state) if isinstance(a, nlc.TaintNode)]
+    assert taints == [nlc.TaintNode("worker-1"), nlc.TaintNode("worker-2")]
+    state = step(model, state, nlc.TaintNode("worker-2"))
+    assert nlc.TaintNode("worker-1") not in list(nlc.enabled(model, state))
+    assert nlc.next_timer(model, state) == 70
+    assert nlc.TaintNode("worker-1") in list(nlc.enabled(model, at(state, 70)))
+
+
+def test_full_disruption_removes_the_taints_in_the_same_pass() -> None:
+    """handleDisruption runs at the end of the pass that marks the last node Unknown: the
+    NoExecute taints come off every node and the tainters stop, before time can move on."""
+    model = make_model()
+    state = two_silent_nodes(model, ("worker-1",))
+    state = step(model, state, nlc.TaintNode(NODE))
+    state = step(model, state, nlc.ScheduleTaintEviction(POD))
+    assert nlc.memory(state).evictions
+    others = tuple(n for n in model.nodes if n != NODE)
+    state = attrs.evolve(state, heartbeat_lost=state.heartbeat_lost.update({n: 100 for n in others}))
+    assert nlc.MonitorNodeHealth() not in list(nlc.enabled(model, at(state, 150)))
+    assert nlc.blocks_tick(model, at(state, 160))
+    state = step(model, at(state, 160), nlc.MonitorNodeHealth())
+    assert not nlc.blocks_tick(model, state)
+    assert all(not any(t.effect == "NoExecute" for t in node(state, n).spec.taints) for n in model.nodes)
+    assert nlc.memory(state).evictions == FrozenMap(), "the taint eviction is cancelled"
+    assert not any(isinstance(a, nlc.TaintNode) for a in nlc.enabled(model, at(state, 500)))
+    assert set(nlc.memory(state).zone_states.values()) == {"FullDisruption"}
+
+
+def test_no_taint_eviction_during_full_disruption_in_the_cluster() -> None:
+    """The issue's scenario on the composed cluster (correct model): worker-1 is cut off, marked
+    Unknown and tainted (its pods' 300 s tolerations start running out), then worker-2 is cut off
+    well before they do. Every schedule of time and the node lifecycle's actions (breadth-first,
+    exhaustively) removes the taints when the zone becomes fully disrupted before any taint
+    eviction fires: Tick waits for the due monitorNodeHealth pass, and handleDisruption runs in it."""
+    from pathlib import Path
+
+    from kubeprop.model.cluster.compose import actions, build_model, initial_state
+    from kubeprop.model.cluster.compose import step as cluster_step
+    from kubeprop.model.cluster.drive import settle
+    from kubeprop.model.state.actions import Heal, Partition, Quiesce, Tick
+    from kubeprop.properties.explore.bfs import Bounds, search
+
+    data = Path(__file__).parents[1] / "data" / "variants" / "disruption.yaml"
+    model = build_model(load_scenario(data), parameters={"instantCaches": True})
+    state = settle(model, initial_state(model)).state
+    state = cluster_step(model, state, Partition("worker-1"))
+    state = settle(model, state, max_ticks=10, avoid=(Heal,)).state  # 100 s: marked, tainted
+    worker1 = state.store.get(ObjectKey("nodes", "", "worker-1"))
+    assert isinstance(worker1, Node) and any(t.effect == "NoExecute" for t in worker1.spec.taints)
+    assert nlc.memory(state).evictions, "worker-1's pod is scheduled for eviction"
+    fire = min(e.fire_at for e in nlc.memory(state).evictions.values())
+    state = cluster_step(model, cluster_step(model, state, Partition("worker-2")), Quiesce())
+
+    def lifecycle(a: Action) -> bool:
+        return isinstance(a, Tick) or type(a).__module__.startswith("kubeprop.model.controllers.nodelifecycle")
+
+    def successors(s: ClusterState) -> Any:
+        for a in actions(model, s):
+            if lifecycle(a) and s.clock <= fire + 20:
+                yield a, cluster_step(model, s, a)
+
+    def evicted(s: ClusterState) -> str | None:
+        for p in s.store.list("pods"):
+            cond = find_condition(p.status.conditions, "DisruptionTarget") if isinstance(p, Pod) else None
+            if cond is not None and cond.reason == "DeletionByTaintManager":
+                return f"{p.metadata.name} evicted at t={s.clock} while every node of the zone is cut off"
+        return None
+
+    result = search(state, successors, evicted, Bounds(max_states=200_000))
+    assert result.exit_reason == "exhausted", result.exit_reason
+    assert result.violation is None, (result.violation, [str(a) for a in result.trace])

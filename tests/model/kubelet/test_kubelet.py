@@ -8,7 +8,17 @@ import attrs
 import pytest
 
 from kubeprop.model.api.meta import ObjectMeta, find_condition
-from kubeprop.model.api.objects import Container, Node, ObjectKey, Pod, PodSpec, Probe, ResourceRequirements
+from kubeprop.model.api.objects import (
+    Container,
+    Node,
+    ObjectKey,
+    Pod,
+    PodSpec,
+    Probe,
+    ResourceRequirements,
+    Taint,
+    Toleration,
+)
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.frozen import FrozenMap
@@ -103,6 +113,43 @@ def test_bound_pod_starts_becomes_ready_and_is_reported() -> None:
         assert cond is not None and cond.status == "True", type_
     assert pod.status.container_statuses[0].ready
     assert kl.SyncPodStatus(NODE, POD) not in list(kl.enabled(model, state))
+
+
+def _taint_node(model: ClusterModel, state: ClusterState, taint: Taint) -> ClusterState:
+    node = state.store.get(ObjectKey("nodes", "", NODE))
+    assert isinstance(node, Node)
+    return api(state, model, Request(verb="update", user=ADMIN, obj=attrs.evolve(
+        node, spec=attrs.evolve(node.spec, taints=(*node.spec.taints, taint)))))
+
+
+def test_admission_rejects_a_pod_not_tolerating_a_no_execute_taint() -> None:
+    """predicate.go generalFilter: a NoExecute taint added after the binding (here by a user)
+    that the pod does not tolerate makes the kubelet reject it: nothing starts, the pod is
+    Failed with reason TaintToleration and rejectPod's message, and it is never restarted."""
+    model = make_model()
+    state = _taint_node(model, bound_state(model), Taint(key="dedicated", value="db", effect="NoExecute"))
+    state = step(model, state, kl.StartPod(NODE, POD))
+    assert not runtime(state).any_running
+    state = step(model, state, kl.SyncPodStatus(NODE, POD))
+    pod = api_pod(state)
+    assert pod is not None
+    assert (pod.status.phase, pod.status.reason) == ("Failed", "TaintToleration")
+    assert pod.status.message == ("Pod was rejected: Predicate TaintToleration failed: node(s) had taints that "
+                                  "the pod didn't tolerate")
+    assert find_condition(pod.status.conditions, "Ready") is None and pod.status.container_statuses == ()
+    assert not [a for a in kl.enabled(model, state) if not isinstance(a, kl.UpdateNodeStatus)]
+
+
+def test_admission_ignores_tolerated_and_no_schedule_taints() -> None:
+    """Only NoExecute taints count at admission, and a matching toleration admits the pod."""
+    model = make_model()
+    state = _taint_node(model, bound_state(model), Taint(key="dedicated", value="db", effect="NoSchedule"))
+    assert runtime(step(model, state, kl.StartPod(NODE, POD))).any_running
+    tolerant = web_pod()
+    tolerant = attrs.evolve(tolerant, spec=attrs.evolve(tolerant.spec, tolerations=(
+        Toleration(key="dedicated", operator="Exists", effect="NoExecute"),)))
+    state = _taint_node(model, bound_state(model, tolerant), Taint(key="dedicated", value="db", effect="NoExecute"))
+    assert runtime(step(model, state, kl.StartPod(NODE, POD))).any_running
 
 
 def test_container_without_readiness_probe_is_ready_at_start() -> None:

@@ -128,7 +128,7 @@ def test_nodelifecycle_crash(variant: str, violated: bool) -> None:
     state = settled(model)
     node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
     state = step(model, step(model, state, Partition(node)), Quiesce())
-    state = _until(model, state, lambda a: type(a).__name__ == "MarkNodeUnknown")
+    state = _until(model, state, lambda a: type(a).__name__ == "MonitorNodeHealth")
     state = step(model, state, CrashComponent("controller-manager"))
     state = step(model, state, RestartComponent("controller-manager"))
     found = settled_violation(model, state, select(["pods-on-unknown-nodes-not-ready"]), avoid=(Heal,))
@@ -249,3 +249,94 @@ def test_watch_time_travel(variant: str, violated: bool) -> None:
     assert (first_violation(model, state, select(["resource-versions-monotonic"])) is not None) is violated
     _, found = _drive_preferring(model, state, node, identity)
     assert (found is not None) is violated
+
+
+# --- endpoints-stale-cache: a readiness flap compared against the controller's own stale write -----
+
+def _probe(node: str, success: bool) -> Callable[[Action], bool]:
+    return lambda a: isinstance(a, ProbeResult) and a.node == node and a.success is success
+
+
+def _named(name: str, node: str) -> Callable[[Action], bool]:
+    return lambda a: type(a).__name__ == name and getattr(a, "node", None) == node
+
+
+def _deliver(component: str, resource: str) -> Callable[[Action], bool]:
+    return lambda a: isinstance(a, Deliver) and a.component == component and a.resource == resource
+
+
+def _endpoints_sync(a: Action) -> bool:
+    return isinstance(a, Reconcile) and a.controller == "endpoints"
+
+
+def _flap(model: ClusterModel, state: ClusterState, node: str, ready_first: bool
+          ) -> tuple[ClusterState, Violation | None]:
+    """Two readiness flips of the pod on `node`, each written by the kubelet and seen by the
+    Endpoints controller, while the controller's Endpoints cache lags its own first write; then the
+    Endpoints event arrives. Returns the state and the first `endpoints-ready-pods` violation."""
+    props = select(["endpoints-ready-pods"])
+    steps: list[Callable[[Action], bool]] = []
+    for success in (ready_first, not ready_first):
+        steps += [_probe(node, success), _named("SyncPodStatus", node), _deliver("controller-manager", "pods"),
+                  _endpoints_sync, _deliver(f"kubelet/{node}", "pods")]
+    steps.append(_deliver("controller-manager", "endpoints"))
+    found = None
+    for pred in steps:
+        state = step(model, state, next(a for a in actions(model, state) if pred(a)))
+        found = found or first_violation(model, state, props)
+    return state, found
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+def test_endpoints_stale_cache_ready_then_not_ready(variant: str, violated: bool) -> None:
+    """kubernetes#125638: the pod turns Ready (written), then NotReady again before the
+    controller's cache has its write: compared with the stale Endpoints (pod not ready) the
+    desired state looks written, the update is skipped, and the pod stays in ready addresses."""
+    model = make("web", variant, instantCaches=False)
+    state = settled(model)
+    node = "worker-1"
+    pod = next(p for p in state.store.list("pods") if isinstance(p, Pod) and p.spec.node_name == node)
+    unready = ProbeResult(node, f"default/{pod.metadata.name}", "web", "readiness", False)
+    state = settle(model, step(model, state, unready), avoid=(ProbeResult,)).state
+    state, found = _flap(model, state, node, ready_first=True)
+    assert (found is not None) is violated
+    if violated:
+        assert "lists" in found.message and "is not Ready" in found.message  # type: ignore[union-attr]
+    # the correct controller retries until its cache has its own write, then converges
+    assert (settled_violation(model, state, select(["endpoints-match-ready-pods"]), avoid=(ProbeResult,))
+            is not None) is violated
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+def test_endpoints_stale_cache_not_ready_then_ready(variant: str, violated: bool) -> None:
+    """The other direction: NotReady (written), Ready again before the cache caught up; the pod
+    stays out of the ready addresses forever (`endpoints-match-ready-pods`)."""
+    model = make("web", variant, instantCaches=False)
+    state, _ = _flap(model, settled(model), "worker-1", ready_first=False)
+    found = settled_violation(model, state, select(["endpoints-match-ready-pods"]), avoid=(ProbeResult,))
+    assert (found is not None) is violated
+
+
+def _endpoints_flap_actions(a: Action) -> bool:
+    """The Endpoints controller, its pod/endpoints deliveries, and worker-1's readiness and status."""
+    if isinstance(a, Reconcile):
+        return a.controller == "endpoints"
+    if isinstance(a, Deliver):
+        return (a.component == "controller-manager" and a.resource in ("pods", "endpoints")) or (
+            a.component == "kubelet/worker-1" and a.resource == "pods")
+    if isinstance(a, ProbeResult):
+        return a.node == "worker-1"
+    return type(a).__name__ == "SyncPodStatus" and getattr(a, "node", "") == "worker-1"
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+def test_endpoints_stale_cache_bfs(variant: str, violated: bool) -> None:
+    """Every interleaving of readiness flaps, status writes, deliveries and syncs to depth 16 from
+    the settled cluster: the variant lists a NotReady pod as ready (16 steps), the correct model
+    never does."""
+    model = make("web", variant, instantCaches=False)
+    report = bfs(model, settled(model), select(["endpoints-ready-pods"]), Bounds(max_depth=16),
+                 action_filter=_endpoints_flap_actions)
+    assert (report.violation is not None) is violated
+    if violated:
+        assert len(report.trace) == 16

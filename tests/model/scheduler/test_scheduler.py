@@ -92,6 +92,29 @@ def seed_nodes() -> list[Node]:
     return [node("worker-1", "400m", "512Mi"), node("worker-2", "50m", "512Mi"), node("worker-3", "600m", "1Gi")]
 
 
+# -- release-dependent rules (docs/release.md) ------------------------------------------------
+
+
+def test_release_parameters_shape_the_profile() -> None:
+    """The v1.33 defaults, and the older rules the parameters restore: v1.32's BalancedAllocation
+    scores a best-effort pod (v1.33 skips it, kubernetes#129138), v1.25-v1.32 name the taint."""
+    from kubeprop.model.frozen import FrozenMap
+    from kubeprop.model.scenario.schema import PARAMETERS
+    from kubeprop.model.scheduler.component import profile_for
+
+    v133 = profile_for(FrozenMap(PARAMETERS))
+    assert (v133.taint_detail, v133.dra_enabled, v133.balanced_skips_best_effort) == (False, False, True)
+    v132 = profile_for(FrozenMap({**PARAMETERS, "schedulerTaintReasonDetail": True,
+                                  "schedulerBalancedSkipsBestEffort": False}))
+    assert v132.taint_detail and not v132.balanced_skips_best_effort
+    assert profile_for(FrozenMap({**PARAMETERS, "schedulerDynamicResources": True})).dra_enabled
+    nis = build_node_infos([node("a", "1", "1Gi"), node("b", "1", "2Gi")], [pod("x", "500m", "100Mi", node_name="a")])
+    best_effort = pod("be")
+    assert set(node_scores(best_effort, nis, nis, v133)["NodeResourcesBalancedAllocation"].values()) == {0}
+    # a: cpu 0.5, memory 100Mi/1Gi ≈ 0.098 → std 0.201 → 79; b: nothing requested → 100
+    assert node_scores(best_effort, nis, nis, v132)["NodeResourcesBalancedAllocation"] == {"a": 79, "b": 100}
+
+
 # -- the seed example -------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ seed, whatever the number of Dask workers; the counterexample comes back and is 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,17 +74,22 @@ def test_kubeprop_check_cluster_writes_the_local_walks_counterexample(clusters: 
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from kubeprop.properties.cli.main import main
 
-    args = [str(DATA / "tight.yaml"), "--variant", "dual-scheduler", "--engine", "walk", "--budget", "30",
-            "--seed", "3"]
+    args = [str(DATA / "tight.yaml"), "--variant", "dual-scheduler", "--engine", "walk", "--budget", "300",
+            "--seed", "3", "--runs", "100", "--property", "node-not-overcommitted",
+            "--property", "scheduler-decisions-sound"]
     assert main(["check", *args, "--workers", "1", "--out", str(tmp_path / "local")]) == 1
     local_out = capsys.readouterr().out
     assert main(["check", *args, "--cluster", clusters[2], "--out", str(tmp_path / "dask")]) == 1
     dask_out = capsys.readouterr().out
     local_files = sorted(p.name for p in (tmp_path / "local").iterdir())
     assert local_files and local_files == sorted(p.name for p in (tmp_path / "dask").iterdir())
-    for name in local_files:
-        assert (tmp_path / "local" / name).read_text() == (tmp_path / "dask" / name).read_text()
-    assert "walk        violation" in dask_out and local_out.split("engines:")[0] == dask_out.split("engines:")[0]
+    for name in local_files:  # equal but for when each was written
+        local, remote = (json.loads((tmp_path / where / name).read_text()) for where in ("local", "dask"))
+        assert local.pop("created") and remote.pop("created")
+        assert local == remote
+    assert "VIOLATED" in dask_out and local_out.split("engines:")[0] == dask_out.split("engines:")[0]
+    counts = [out.split("engines:")[1].splitlines()[1] for out in (local_out, dask_out)]  # same walks and steps
+    assert counts[0].split()[:2] == ["walk", "violation:"] and counts[0] == counts[1]
 
 
 def test_kubeprop_check_cluster_without_dask_scheduler_is_bad_input(capsys: pytest.CaptureFixture[str],

@@ -306,6 +306,15 @@ def test_minimisation_stops_at_the_budget_and_says_so() -> None:
 
 
 def test_a_large_scale_is_bounded_by_the_budget() -> None:
+    """A huge --scale with a small budget: unknown (exit 3) for the build budget, before any pod is built."""
+    out, err = io.StringIO(), io.StringIO()
+    code = run_schedule(None, ["feastflow-backend=99000"], 0, [], 1000, out, err)
+    assert (code, err.getvalue()) == (3, "")
+    assert "past the build budget of --rlimit 1000: 100,000 units of work" in out.getvalue()
+
+
+def test_a_scale_within_the_pair_bound_can_still_exceed_the_build_budget() -> None:
+    """Pairs within the budget but terms beyond it: the encoder's own bound answers unknown."""
     out, err = io.StringIO(), io.StringIO()
     code = run_schedule(None, ["feastflow-backend=5000"], 0, [], 1000, out, err)
     assert code == 3 and "UNKNOWN as given" in out.getvalue() and "units of work" in out.getvalue()

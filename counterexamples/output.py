@@ -1,0 +1,146 @@
+"""Writing output files (counterexamples, HTML pages, JUnit XML, summaries) without clobbering.
+
+`write_text` replaces a file atomically — a temporary file in the same folder, then `os.replace`
+— but only what that can safely replace: a new path or an existing regular file. Anything else
+a path may name is handled as what it is:
+
+| the path names | what happens |
+|---|---|
+| nothing (a new path) | created atomically, mode 0666 minus the umask; missing folders are created |
+| a regular file | replaced atomically; the new file keeps the old one's permission bits |
+| a symbolic link | written through: the file it points to is overwritten in place, the link stays |
+| a dangling symbolic link | refused |
+| a character device or FIFO (`/dev/stdout`, `/dev/null`, a pipe) | written through (a FIFO nobody reads: refused) |
+| a folder, a socket, a block device | refused |
+| one of the command's input files | refused: an output never overwrites an input |
+
+Every refusal or failure (permission denied, disk full, a name too long) is an `OutputError`, a
+bad-input error naming the path (exit 2 from the CLI), never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from kubeprop.model.api.yamlsource import file_kind
+from kubeprop.model.errors import InputError
+
+__all__ = ["OutputError", "append_text", "check_output", "write_text"]
+
+
+class OutputError(InputError):
+    """An output path that cannot or must not be written; the message names it and why."""
+
+
+def _fail(path: Path, why: str) -> OutputError:
+    return OutputError(f"cannot write {path}: {why}")
+
+
+def _os_fail(path: Path, err: OSError) -> OutputError:
+    if err.errno == errno.ENAMETOOLONG:
+        return _fail(path, "the path (or one of its names) is too long")
+    return _fail(path, err.strerror or str(err))
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def check_output(path: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse, before any work is done, an output path that is a folder (or otherwise not
+    writable as a file) or the same file as one of `inputs`."""
+    if "\0" in str(path):
+        raise _fail(Path(str(path).replace("\0", "\\0")), "the path contains a NUL byte")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise _fail(path, "it is a symbolic link to a missing file") from None
+        return
+    except OSError as err:
+        raise _os_fail(path, err) from None
+    mode = info.st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        raise _fail(path, f"it is {file_kind(mode)}; give a file name")
+    if stat.S_ISREG(mode):
+        same = {(info.st_dev, info.st_ino)}
+        for source in inputs:
+            if _identity(source) in same:
+                raise _fail(path, f"it is the input file {source}; an output never overwrites an input")
+
+
+def write_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
+    """Write `text` (UTF-8) to `path` as the module docstring describes."""
+    check_output(path, inputs)
+    data = text.encode("utf-8", "backslashreplace")
+    if os.path.lexists(path) and (os.path.islink(path) or not stat.S_ISREG(os.stat(path).st_mode)):
+        _write_through(path, data, append=False)
+    else:
+        _replace_atomically(path, data)
+
+
+def append_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
+    """Append `text` to `path` (created if missing), with the same refusals as `write_text`."""
+    check_output(path, inputs)
+    _write_through(path, text.encode("utf-8", "backslashreplace"), append=True)
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise _os_fail(path, err) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)
+            out.write(data)
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise _os_fail(path, err) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_through(path: Path, data: bytes, append: bool) -> None:
+    """Open what the path names (following links) and write into it, without replacing it."""
+    flags = os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags |= (os.O_APPEND | os.O_CREAT) if append else os.O_TRUNC
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as err:
+        if err.errno == errno.ENXIO:
+            raise _fail(path, "it is a FIFO (named pipe) that nobody is reading") from None
+        raise _os_fail(path, err) from None
+    try:
+        os.set_blocking(fd, True)  # opened non-blocking only so that a FIFO without a reader is not waited for
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as err:
+        raise _os_fail(path, err) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)

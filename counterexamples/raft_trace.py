@@ -1,0 +1,315 @@
+"""Counterexamples of the Raft model: the same file format (schema version 2, `model.system:
+raft`), recording, strict loading, replay and rendering.
+
+A Raft file holds the whole configuration as `model.parameters` (every `RaftConfig` field, so the
+variant's rule choice is in it too), the check (`property.kind` invariant, claim or goal), the
+actions by value (`{"action": "RaftAction", "kind": …, "server": …, "peer": …, "arg": …,
+"msg": …}`) with a fingerprint of every state, and where the check fails. It has no scenario: the
+configuration is the model.
+
+Replay re-runs the actions from the configuration's initial state, each of which must still be
+enabled, compares the fingerprints and judges the check at the recorded step: REPRODUCES, PASSES
+or STALE, as for the cluster model (`replay.Verdict`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.format import (
+    KIND,
+    SCHEMA_VERSION,
+    CounterexampleError,
+    EngineRecord,
+    PropertyRecord,
+    ViolationRecord,
+    _check_version,
+    _fail,
+    read_data,
+    system_of,
+    write_atomic,
+)
+from kubeprop.counterexamples.replay import Verdict
+from kubeprop.counterexamples.schema_check import problems as schema_problems
+from kubeprop.counterexamples.trace import kubeprop_version, now_utc
+from kubeprop.model.api.manifests import Problem
+from kubeprop.model.errors import InputError
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.raft.kv import Op
+from kubeprop.model.raft.state import RAFT_VARIANTS, RaftAction, RaftConfig, RaftState, describe
+from kubeprop.model.raft.system import RaftConfigError, actions, initial_state, step, validate
+from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
+from kubeprop.properties.registry import Violation
+
+__all__ = ["RaftCounterexample", "RaftReplay", "is_raft_file", "load", "record", "render_text", "replay",
+           "result_json", "write"]
+
+
+@attrs.frozen
+class RaftCounterexample:
+    """One Raft counterexample: `fingerprints[k]` is the state's after `actions[k-1]`."""
+
+    config: RaftConfig
+    variant: str
+    property: PropertyRecord
+    violation: ViolationRecord
+    actions: tuple[RaftAction, ...]
+    fingerprints: tuple[str, ...]
+    engine: EngineRecord
+    kubeprop_version: str
+    created: str
+    expectation: str | None = None
+    note: str = ""
+
+    @builtins.property
+    def file_name(self) -> str:
+        """`<check>-<12 hex digits of the configuration, variant and violating state>.json`."""
+        key = (self.property.name, self.variant, self.config, self.fingerprints[self.violation.step])
+        return f"{self.property.name}-{fingerprint(key, 12)}.json"
+
+
+def _states(config: RaftConfig, trace: Sequence[RaftAction]) -> list[RaftState]:
+    states = [initial_state(config)]
+    for i, act in enumerate(trace):
+        if act not in actions(config, states[-1]):
+            raise ValueError(f"step {i + 1}: {describe(config, act)} is not enabled")
+        states.append(step(config, states[-1], act))
+    return states
+
+
+def record(config: RaftConfig, variant: str | None, check: RaftCheck, trace: Sequence[RaftAction], *,
+           engine: str = "bfs", options: dict[str, Any] | None = None) -> RaftCounterexample:
+    """The counterexample of `trace` (from the initial state) on which `check` fails (a goal: is
+    reached) in the last state; ValueError if an action is not enabled or the check holds there."""
+    states = _states(config, trace)
+    found = check(config, states[-1])
+    if found is None:
+        raise ValueError(f"{check.name} holds at the end of the trace: nothing to record")
+    return RaftCounterexample(
+        config, variant or "correct", PropertyRecord(check.name, check.statement, check.kind, check.upstream),
+        ViolationRecord(len(trace), found.message), tuple(trace), tuple(fingerprint(s) for s in states),
+        EngineRecord(engine, None, FrozenMap(options or {})), kubeprop_version(), now_utc())
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+def _config_json(config: RaftConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in attrs.fields(RaftConfig):
+        value = getattr(config, field.name)
+        if field.name == "ops":
+            value = [[op.kind, op.key, op.value, op.expect, op.mode] for op in value]
+        elif isinstance(value, frozenset):
+            value = sorted(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[field.name] = value
+    return out
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _action_json(act: RaftAction) -> dict[str, Any]:
+    return {"action": "RaftAction", "kind": act.kind, "server": act.server, "peer": act.peer, "arg": act.arg,
+            "msg": None if act.msg is None else json.loads(json.dumps(act.msg))}
+
+
+def to_data(ce: RaftCounterexample) -> dict[str, Any]:
+    """The counterexample as JSON data (schema version 2, `model.system: raft`)."""
+    out: dict[str, Any] = {
+        "schema": SCHEMA_VERSION, "kind": KIND,
+        "property": {"name": ce.property.name, "statement": ce.property.statement, "kind": ce.property.kind,
+                     "upstream": ce.property.upstream},
+        "violation": {"step": ce.violation.step, "message": ce.violation.message, "objects": []},
+        "model": {"system": "raft", "variant": ce.variant, "parameters": _config_json(ce.config)},
+        "initial": {"fingerprint": ce.fingerprints[0]},
+        "trace": [{"action": _action_json(a), "fingerprint": fp}
+                  for a, fp in zip(ce.actions, ce.fingerprints[1:], strict=True)],
+        "engine": {"name": ce.engine.name, "seed": None, "options": dict(ce.engine.options)},
+        "kubeprop": ce.kubeprop_version, "created": ce.created,
+    }
+    if ce.expectation is not None:
+        out["expectation"] = ce.expectation
+    if ce.note:
+        out["note"] = ce.note
+    return out
+
+
+def write(ce: RaftCounterexample, where: Path | str) -> Path:
+    """Write `ce` into folder `where` under its content-addressed name (or to `where` if it ends
+    in `.json`), atomically. Returns the path."""
+    where = Path(where)
+    path = where if where.suffix == ".json" else where / ce.file_name
+    write_atomic(path, json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def _config(params: dict[str, Any]) -> RaftConfig:
+    known = {f.name for f in attrs.fields(RaftConfig)}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise RaftConfigError(f"unknown field {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+    values = {k: _tuples(v) for k, v in params.items()}
+    if "ops" in values:
+        values["ops"] = tuple(Op(*op) for op in values["ops"])
+    if "initially_down" in values:
+        values["initially_down"] = frozenset(values["initially_down"])
+    return validate(RaftConfig(**values))
+
+
+def _action(data: Any) -> RaftAction:
+    msg = data.get("msg")
+    return RaftAction(str(data["kind"]), int(data.get("server", -1)), int(data.get("peer", -1)),
+                      int(data.get("arg", 0)), None if msg is None else _tuples(msg))
+
+
+def from_data(data: Any, file: str = "<counterexample>") -> RaftCounterexample:
+    """Check JSON data strictly and build the RaftCounterexample; CounterexampleError names each problem."""
+    _check_version(data, file)
+    found = schema_problems(data)
+    if found:
+        raise _fail(file, found)
+    if system_of(data) != "raft":
+        raise _fail(file, [("model.system", "not a Raft counterexample (read it with kubeprop.counterexamples.load)")])
+    try:
+        config = _config(data["model"]["parameters"])
+        acts = tuple(_action(t["action"]) for t in data["trace"])
+    except (InputError, TypeError, ValueError, KeyError) as err:
+        raise _fail(file, [("model.parameters", f"not a Raft configuration: {err}")]) from None
+    p, e, v = data["property"], data["engine"], data["violation"]
+    problems = []
+    if data["model"]["variant"] not in ("correct", *RAFT_VARIANTS):
+        problems.append(("model.variant", f"unknown Raft variant; valid: correct, {', '.join(RAFT_VARIANTS)}"))
+    if v["step"] > len(acts):
+        problems.append(("violation.step", f"{v['step']} is past the end of the trace ({len(acts)} actions)"))
+    if problems:
+        raise _fail(file, problems)
+    return RaftCounterexample(
+        config, data["model"]["variant"], PropertyRecord(p["name"], p["statement"], p["kind"], p.get("upstream", "")),
+        ViolationRecord(v["step"], v["message"], tuple(v["objects"])), acts,
+        (data["initial"]["fingerprint"], *(t["fingerprint"] for t in data["trace"])),
+        EngineRecord(e["name"], e.get("seed"), FrozenMap(e.get("options", {})) if e.get("options") else EMPTY),
+        data["kubeprop"], data["created"], data.get("expectation"), data.get("note", ""))
+
+
+def _read(path: Path | str) -> Any:
+    """The file's data, read as every counterexample file is (bounded, regular files only)."""
+    return read_data(path)
+
+
+def is_raft_file(path: Path | str) -> bool:
+    """Whether the file is a Raft counterexample (False for anything else, unreadable or bad
+    input included: the cluster reader then reports the problem)."""
+    try:
+        return system_of(read_data(path)) == "raft"
+    except CounterexampleError:
+        return False
+
+
+def load(path: Path | str) -> RaftCounterexample:
+    """Read and check one Raft counterexample file."""
+    return from_data(_read(path), str(path))
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+@attrs.frozen
+class RaftReplay:
+    """A Raft replay: the verdict, why, the replayed states and what the check says at the step."""
+
+    file: str
+    counterexample: RaftCounterexample
+    verdict: Verdict
+    reason: str
+    states: tuple[RaftState, ...]
+    violation: Violation | None = None
+
+    @property
+    def expected(self) -> Verdict | None:
+        """The verdict the file's `expectation` asks for (None if it has none)."""
+        exp = self.counterexample.expectation
+        return None if exp is None else Verdict(exp.upper())
+
+    @property
+    def meets_expectation(self) -> bool | None:
+        """True/False when the file has an expectation, else None."""
+        return None if self.expected is None else self.verdict == self.expected
+
+
+def _check(ce: RaftCounterexample, file: str) -> RaftCheck:
+    for c in RAFT_CHECKS:
+        if c.name == ce.property.name:
+            return c
+    raise CounterexampleError([Problem(file, 0, "property.name", f"{ce.property.name!r} is not a Raft check; "
+                                       f"valid: {', '.join(c.name for c in RAFT_CHECKS)}")])
+
+
+def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> RaftReplay:
+    """Replay a Raft counterexample file (or a loaded one) through the current Raft model."""
+    ce = source if isinstance(source, RaftCounterexample) else load(source)
+    where = file or (str(source) if not isinstance(source, RaftCounterexample) else ce.file_name)
+    check, config, target = _check(ce, where), ce.config, ce.violation.step
+    states = [initial_state(config)]
+    for i, act in enumerate(ce.actions[:target]):
+        if act not in actions(config, states[-1]):
+            reason = f"step {i + 1}: {describe(config, act)} is no longer enabled (the model changed)"
+            return RaftReplay(where, ce, Verdict.STALE, reason, tuple(states))
+        states.append(step(config, states[-1], act))
+        if fingerprint(states[-1]) != ce.fingerprints[i + 1] and i + 1 < target:
+            return RaftReplay(where, ce, Verdict.STALE, f"the state after step {i + 1} differs from the recorded "
+                              "one: the model changed", tuple(states))
+    found = check(config, states[target])
+    if found is not None:
+        return RaftReplay(where, ce, Verdict.REPRODUCES, f"{check.name} fails at step {target}, as recorded",
+                          tuple(states), found)
+    return RaftReplay(where, ce, Verdict.PASSES, f"{check.name} now holds at step {target} (recorded: "
+                      f"{ce.violation.message})", tuple(states))
+
+
+def result_json(result: RaftReplay) -> dict[str, Any]:
+    """A Raft replay as JSON data, in the shape of `steps.result_json` (steps without changes)."""
+    ce, config = result.counterexample, result.counterexample.config
+    steps: list[dict[str, Any]] = [{"index": n, "action": _action_json(a), "text": describe(config, a), "lane": "raft",
+              "fingerprint": fingerprint(result.states[n]), "recorded": ce.fingerprints[n], "changes": [],
+              "cacheLag": None} for n, a in enumerate(ce.actions[:len(result.states) - 1], 1)]
+    return {
+        "file": result.file, "model": "raft", "verdict": str(result.verdict), "reason": result.reason,
+        "expected": None if result.expected is None else str(result.expected),
+        "meetsExpectation": result.meets_expectation,
+        "property": {"name": ce.property.name, "statement": ce.property.statement},
+        "violation": {"step": ce.violation.step, "recorded": ce.violation.message,
+                      "now": None if result.violation is None else result.violation.message, "objects": []},
+        "driftStep": None, "steps": steps,
+    }
+
+
+def render_text(result: RaftReplay) -> str:
+    """A Raft replay as numbered steps, then each member's log and the verdict."""
+    ce, config = result.counterexample, result.counterexample.config
+    names = ", ".join(config.name(s) for s in range(config.servers))
+    lines = [f"counterexample  {result.file}",
+             f"property        {ce.property.name}: {ce.property.statement}",
+             f"model           Raft, {config.servers} members ({names}); quorum {config.quorum_size}; "
+             f"variant {ce.variant}",
+             f"found by        {ce.engine.name}, kubeprop {ce.kubeprop_version}, {ce.created}",
+             f"verdict         {result.verdict}: {result.reason}", ""]
+    for n, act in enumerate(ce.actions[:len(result.states) - 1], 1):
+        mark = " ✗" if n == ce.violation.step and result.verdict == Verdict.REPRODUCES else ""
+        lines.append(f"step {n}{mark} {describe(config, act)}")
+    final = result.states[-1]
+    for srv in range(config.servers):
+        log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
+        lines.append(f"     {config.name(srv)}: {final.role[srv]} term {final.term[srv]} commit {final.commit[srv]}"
+                     f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")
+    shown = result.violation.message if result.violation is not None else f"recorded: {ce.violation.message}"
+    lines += ["", f"{ce.property.name}: {shown}", "", f"reproduce with: kubeprop replay {result.file}"]
+    return "\n".join(lines) + "\n"

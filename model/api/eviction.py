@@ -1,0 +1,166 @@
+"""The pods/eviction subresource: a pod deletion that honours PodDisruptionBudgets.
+
+Upstream: `pkg/registry/core/pod/storage/eviction.go` (EvictionREST.Create, checkAndDecrement,
+canIgnorePDB, addConditionAndDeletePod), v1.33:
+
+- a pod that is Pending, Succeeded, Failed or already terminating is deleted without looking at
+  budgets (with a resourceVersion precondition unless it is terminal or terminating);
+- more than one matching budget is 500; none, the pod is deleted;
+- a pod that is not Ready is deleted without spending the budget when the budget's
+  `unhealthyPodEvictionPolicy` is AlwaysAllow, or when the budget is already met
+  (currentHealthy ≥ desiredHealthy > 0) — with a resourceVersion precondition, and a 409 on that
+  precondition is answered with 429;
+- otherwise `checkAndDecrement`: 429 while the budget controller has not observed the budget's
+  generation or when `disruptionsAllowed` is 0; 403 when it is negative or `disruptedPods` is
+  over 2000; else `disruptionsAllowed` − 1 and the pod is recorded in `disruptedPods` (a status
+  write of the budget), then the pod gets the `DisruptionTarget` condition
+  (PodDisruptionConditions, GA) and is deleted gracefully.
+
+Every step happens within the one request (upstream's retries on conflict cannot be needed:
+nothing interleaves with a request in the model). Success is 201 with status Success.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.objects import ObjectKey, Pod, PodDisruptionBudget
+from kubeprop.model.api.selectors import selector_matches
+from kubeprop.model.api.server import Context, Request, Response, Result, status
+from kubeprop.model.api.store import Store, WatchEvent
+
+MAX_DISRUPTED_POD_SIZE = 2000
+TOO_MANY_REQUESTS = "Cannot evict pod as it would violate the pod's disruption budget."
+
+
+def _ready(pod: Pod) -> bool:
+    cond = find_condition(pod.status.conditions, "Ready")
+    return cond is not None and cond.status == "True"
+
+
+def _can_ignore_pdb(pod: Pod) -> bool:
+    return pod.status.phase in ("Succeeded", "Failed", "Pending") or pod.metadata.deletion_timestamp is not None
+
+
+def _enforce_resource_version(pod: Pod) -> bool:
+    return pod.status.phase not in ("Succeeded", "Failed") and pod.metadata.deletion_timestamp is None
+
+
+def matching_budgets(store: Store, pod: Pod) -> list[PodDisruptionBudget]:
+    """getPodDisruptionBudgets: the budgets in the pod's namespace whose selector matches it
+    (a nil selector matches nothing, an empty one everything)."""
+    return [b for b in store.list("poddisruptionbudgets.policy", pod.metadata.namespace)
+            if isinstance(b, PodDisruptionBudget) and selector_matches(b.spec.selector, pod.metadata.labels)]
+
+
+def _too_many(pdb: PodDisruptionBudget) -> Response:
+    s = pdb.status
+    return status(429, "TooManyRequests", f"{TOO_MANY_REQUESTS} The disruption budget {pdb.metadata.name} needs "
+                  f"{s.desired_healthy} healthy pods and has {s.current_healthy} currently")
+
+
+def check_and_decrement(pdb: PodDisruptionBudget, pod_name: str, now: int) -> PodDisruptionBudget | Response:
+    """The budget with one disruption spent and the pod recorded, or the error response."""
+    name = pdb.metadata.name
+    s = pdb.status
+    if s.observed_generation < pdb.metadata.generation:
+        return status(429, "TooManyRequests",
+                      f"{TOO_MANY_REQUESTS} The disruption budget {name} is still being processed by the server.")
+    if s.disruptions_allowed < 0:
+        return status(403, "Forbidden", f'poddisruptionbudget.policy "{name}" is forbidden: '
+                      "pdb disruptions allowed is negative")
+    if len(s.disrupted_pods) > MAX_DISRUPTED_POD_SIZE:
+        return status(403, "Forbidden", f'poddisruptionbudget.policy "{name}" is forbidden: DisruptedPods map too '
+                      "big - too many evictions not confirmed by PDB controller")
+    if s.disruptions_allowed == 0:
+        return _too_many(pdb)
+    allowed = s.disruptions_allowed - 1
+    conditions = s.conditions
+    if allowed == 0:  # pdbhelper.UpdateDisruptionAllowedCondition
+        conditions = set_condition(conditions, Condition(
+            type="DisruptionAllowed", status="False", reason="InsufficientPods", last_transition_time=now,
+            observed_generation=s.observed_generation))
+    new_status = attrs.evolve(s, disruptions_allowed=allowed, conditions=conditions,
+                              disrupted_pods=s.disrupted_pods.set(pod_name, now))
+    return attrs.evolve(pdb, status=new_status)
+
+
+def _sub_request(ctx: Context, **changes: Any) -> Context:
+    return attrs.evolve(ctx, request=attrs.evolve(ctx.request, **changes))
+
+
+def _delete_pod(store: Store, ctx: Context, pod: Pod, resource_version: str | None) -> Result:
+    """addConditionAndDeletePod: DisruptionTarget=True on the pod's status, then a delete
+    (its resourceVersion precondition, if any, moved past the condition write)."""
+    from kubeprop.model.api.server_delete import delete
+    from kubeprop.model.api.server_write import update_status
+
+    if resource_version is not None and resource_version != pod.metadata.resource_version:
+        return Result(store, status(409, "Conflict", f'Operation cannot be fulfilled on Pod "{pod.metadata.name}": '
+                                    f"the ResourceVersion in the precondition ({resource_version}) does not match "
+                                    f"the ResourceVersion in record ({pod.metadata.resource_version}). The object "
+                                    "might have been modified"))
+    events: tuple[WatchEvent, ...] = ()
+    if not ctx.request.dry_run:
+        target = Condition(type="DisruptionTarget", status="True", reason="EvictionByEvictionAPI",
+                           message="Eviction API: evicting", last_transition_time=ctx.now)
+        marked = attrs.evolve(pod, status=attrs.evolve(pod.status, conditions=set_condition(
+            pod.status.conditions, target)))
+        marked = attrs.evolve(marked, metadata=attrs.evolve(marked.metadata, resource_version=""))
+        written = update_status(store, _sub_request(ctx, verb="update-status", obj=marked), pod.metadata.namespace,
+                                pod.metadata.name)
+        if not written.response.ok:
+            return written
+        store, events = written.store, written.events
+        if resource_version is not None and written.response.obj is not None:
+            resource_version = written.response.obj.metadata.resource_version
+    deleted = delete(store, _sub_request(ctx, verb="delete", obj=None, precondition_resource_version=resource_version),
+                     pod.metadata.namespace, pod.metadata.name)
+    if not deleted.response.ok:
+        return deleted
+    return Result(deleted.store, status(201, "Created", "Success"), (*events, *deleted.events))
+
+
+def evict(store: Store, ctx: Context, namespace: str, name: str) -> Result:
+    """POST pods/<name>/eviction (see the module docstring)."""
+    if ctx.info.resource != "pods":
+        return Result(store, status(404, "NotFound", "the server could not find the requested resource (eviction)"))
+    pod = store.get(ObjectKey("pods", namespace, name))
+    if not isinstance(pod, Pod):
+        return Result(store, status(404, "NotFound", f'pods "{name}" not found'))
+    if _can_ignore_pdb(pod):
+        return _delete_pod(store, ctx, pod, pod.metadata.resource_version if _enforce_resource_version(pod) else None)
+    budgets = matching_budgets(store, pod)
+    if len(budgets) > 1:
+        return Result(store, status(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the "
+                                    "eviction subresource does not support."))
+    if not budgets:
+        return _delete_pod(store, ctx, pod, None)
+    pdb = budgets[0]
+    if not _ready(pod):
+        s = pdb.status
+        if pdb.spec.unhealthy_pod_eviction_policy == "AlwaysAllow" or (
+                s.current_healthy >= s.desired_healthy and s.desired_healthy > 0):
+            result = _delete_pod(store, ctx, pod, pod.metadata.resource_version)
+            if result.response.code == 409:
+                return Result(store, status(429, "TooManyRequests", f"{TOO_MANY_REQUESTS} The disruption budget "
+                                            f"{pdb.metadata.name} is still being processed by the server."))
+            return result
+    decided = check_and_decrement(pdb, name, ctx.now)
+    if isinstance(decided, Response):
+        return Result(store, decided)
+    events: tuple[WatchEvent, ...] = ()
+    if not ctx.request.dry_run:
+        from kubeprop.model.api.server_write import update_status
+
+        budget_ctx = attrs.evolve(ctx, request=Request(verb="update-status", user=ctx.request.user, obj=decided),
+                                  info=PodDisruptionBudget.INFO)
+        written = update_status(store, budget_ctx, namespace, pdb.metadata.name)
+        if not written.response.ok:
+            return written
+        store, events = written.store, written.events
+    result = _delete_pod(store, ctx, pod, None)
+    return Result(result.store, result.response, (*events, *result.events))

@@ -1,0 +1,248 @@
+"""Node maintenance: `kubectl cordon`, `drain` and `uncordon`, as workload steps and as a fault kind.
+
+Upstream: `staging/src/k8s.io/kubectl/pkg/drain/` (v1.33) — `cordon.go` (spec.unschedulable by
+patch), `filters.go` (GetPodsForDeletion: DaemonSet pods are skipped with
+`--ignore-daemonsets`, mirror pods always, pods with emptyDir volumes need
+`--delete-emptydir-data`, pods without a controller need `--force`; any refusal fails the drain
+after the cordon) and `drain.go` (evictPods: every pod is evicted concurrently through the
+Eviction API; 429 — a disruption budget says no — is retried after 5 s, `drainRetrySeconds`;
+404 means the pod is gone; any other error fails the drain; then waitForDelete until every
+evicted pod is gone). `--disable-eviction` deletes instead of evicting.
+
+A `drain` workload step cordons the node and starts the drain; the workload waits for it (kubectl
+blocks) — the drain's actions (`EvictForDrain`, `FinishDrain`) are the user's kubectl at work and
+are progress actions, so they continue after `Quiesce`. A *maintenance* (fault kind
+`maintenance`, budget `faults.maintenance`) is an operator taking one node at a time out: it
+starts (`StartMaintenance`, a choice of the environment, before `Quiesce`) only when the cluster
+is stable — no pod waiting to be scheduled, every workload at its ready count, no other
+maintenance — cordons and drains the node with `--ignore-daemonsets --delete-emptydir-data`, and
+uncordons it once drained.
+
+The drains in progress are `MaintenanceState` in `state.addons["maintenance"]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.objects import Deployment, Node, ObjectKey, Pod, ReplicaSet, StatefulSet
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scenario.schema_addons import DrainStep
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
+
+KEY = "maintenance"
+USER_COMPONENT = "user"
+OPERATOR = "maintenance"
+"""The component name an operator's maintenance sends requests as (it has no armed failures)."""
+
+
+@attrs.frozen(cache_hash=True)
+class Drain:
+    """One drain in progress: pods still to evict (pod key → the time a retry is due), evicted
+    pods to wait for (pod key → uid), who runs it (`user`: a workload step; `maintenance`: the
+    fault kind, which uncordons at the end), and its flags."""
+
+    node: str
+    pending: FrozenMap[str, int] = EMPTY
+    waiting: FrozenMap[str, str] = EMPTY
+    by: str = "user"
+    disable_eviction: bool = False
+    started_at: int = 0
+
+
+@attrs.frozen(cache_hash=True)
+class MaintenanceState:
+    """Drains in progress by node."""
+
+    draining: FrozenMap[str, Drain] = EMPTY
+
+
+@attrs.frozen(order=True)
+class EvictForDrain(Action):
+    """kubectl evicts (or deletes) one pod of the node it drains."""
+
+    LANE = "user"
+
+    drained: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class FinishDrain(Action):
+    """Every evicted pod is gone: the drain returns (a maintenance also uncordons the node)."""
+
+    LANE = "user"
+
+    drained: str
+
+
+@attrs.frozen(order=True)
+class StartMaintenance(Action):
+    """An operator starts maintenance of a node: cordon, then drain (a fault kind)."""
+
+    LANE = "faults"
+
+    PROGRESS = False
+
+    drained: str
+
+
+def maintenance_state(state: ClusterState) -> MaintenanceState:
+    """The drains in progress."""
+    found = state.addons.get(KEY)
+    return found if isinstance(found, MaintenanceState) else MaintenanceState()
+
+
+def _store(state: ClusterState, ms: MaintenanceState) -> ClusterState:
+    addons = state.addons.delete(KEY) if not ms.draining else state.addons.set(KEY, ms)
+    return attrs.evolve(state, addons=addons)
+
+
+def blocking(state: ClusterState) -> bool:
+    """Whether a user's drain is running (the workload waits for it, as kubectl blocks)."""
+    return any(d.by == "user" for d in maintenance_state(state).draining.values())
+
+
+def cordon_request(user: str, node: str, unschedulable: bool) -> Request:
+    """`kubectl cordon|uncordon`: a patch of spec.unschedulable."""
+    return Request(verb="patch", user=user, resource="nodes", name=node,
+                   patch={"spec": {"unschedulable": True if unschedulable else None}})
+
+
+def pods_for_deletion(state: ClusterState, node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
+    """GetPodsForDeletion: (pods to evict, refusals)."""
+    out, errors = [], []
+    for pod in state.store.list("pods"):
+        if not isinstance(pod, Pod) or pod.spec.node_name != node:
+            continue
+        if "kubernetes.io/config.mirror" in pod.metadata.annotations:
+            continue
+        owner = next((r for r in pod.metadata.owner_references if r.controller), None)
+        if owner is not None and owner.kind == "DaemonSet":
+            continue  # --ignore-daemonsets (the model's drains always pass it)
+        finished = pod.status.phase in ("Succeeded", "Failed")
+        if any(v.empty_dir is not None for v in pod.spec.volumes) and not flags.delete_emptydir_data and not finished:
+            errors.append(f"cannot delete Pods with local storage (use --delete-emptydir-data to override): "
+                          f"{pod.metadata.namespace}/{pod.metadata.name}")
+            continue
+        if owner is None and not flags.force and not finished:
+            errors.append(f"cannot delete Pods that declare no controller (use --force to override): "
+                          f"{pod.metadata.namespace}/{pod.metadata.name}")
+            continue
+        out.append(pod)
+    return out, errors
+
+
+def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: DrainStep, user: str, by: str,
+                component: str) -> ClusterState:
+    """Cordon the node and, unless a pod is refused, start draining it."""
+    state, response = send(model, state, user, cordon_request(user, node, True), component)
+    if not response.ok:
+        return state
+    pods, errors = pods_for_deletion(state, node, flags)
+    if errors:
+        return state  # kubectl drain exits with the errors, leaving the node cordoned
+    pending = FrozenMap({f"{p.metadata.namespace}/{p.metadata.name}": state.clock for p in pods})
+    drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock)
+    ms = maintenance_state(state)
+    return _store(state, attrs.evolve(ms, draining=ms.draining.set(node, drain)))
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """Evictions due, finished drains, and maintenances that may start."""
+    ms = maintenance_state(state)
+    for node, drain in ms.draining.sorted_items():
+        due = [pod for pod, at in drain.pending.sorted_items() if at <= state.clock]
+        yield from (EvictForDrain(node, pod) for pod in due)
+        if not drain.pending and all(_gone(state, pod, uid) for pod, uid in drain.waiting.items()):
+            yield FinishDrain(node)
+    if (not state.quiesced and not ms.draining and state.faults.allows(model.budget, "maintenance")
+            and _stable(state)):
+        for node in model.nodes:
+            found = state.store.get(ObjectKey("nodes", "", node))
+            if isinstance(found, Node) and not found.spec.unschedulable and f"node/{node}" not in state.down:
+                yield StartMaintenance(node)
+
+
+def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
+    """The next eviction retry."""
+    times = [at for d in maintenance_state(state).draining.values() for at in d.pending.values() if at > state.clock]
+    return min(times) if times else None
+
+
+def _gone(state: ClusterState, pod_key: str, uid: str) -> bool:
+    namespace, _, name = pod_key.partition("/")
+    pod = state.store.get(ObjectKey("pods", namespace, name))
+    return pod is None or pod.metadata.uid != uid
+
+
+def _stable(state: ClusterState) -> bool:
+    """No pod waits to be scheduled and every workload has its ready count."""
+    for obj in state.store.objects.values():
+        if isinstance(obj, Pod) and not obj.spec.node_name and obj.metadata.deletion_timestamp is None:
+            return False
+        if isinstance(obj, ReplicaSet | StatefulSet) and obj.status.ready_replicas != (obj.spec.replicas or 0):
+            return False
+        if isinstance(obj, Deployment) and obj.status.available_replicas != (obj.spec.replicas or 0):
+            return False
+    return True
+
+
+def _identity(model: ClusterModel, drain: Drain) -> tuple[str, str]:
+    return (model.scenario.apply_as, USER_COMPONENT) if drain.by == "user" else (model.scenario.apply_as, OPERATOR)
+
+
+def _evict(model: ClusterModel, state: ClusterState, act: EvictForDrain) -> ClusterState:
+    ms = maintenance_state(state)
+    drain = ms.draining[act.drained]
+    user, component = _identity(model, drain)
+    namespace, _, name = act.pod.partition("/")
+    current = state.store.get(ObjectKey("pods", namespace, name))
+    request = Request(verb="delete" if drain.disable_eviction else "evict", user=user, resource="pods",
+                      namespace=namespace, name=name)
+    state, response = send(model, state, user, request, component)
+    after = _after_eviction(model, state, drain, act.pod, current, response)
+    if after is None:  # any other error: kubectl drain fails (the node stays cordoned)
+        return _store(state, attrs.evolve(ms, draining=ms.draining.delete(act.drained)))
+    return _store(state, attrs.evolve(ms, draining=ms.draining.set(act.drained, after)))
+
+
+def _after_eviction(model: ClusterModel, state: ClusterState, drain: Drain, pod: str, current: Any,
+                    response: Response) -> Drain | None:
+    if response.ok:
+        uid = current.metadata.uid if current is not None else ""
+        return attrs.evolve(drain, pending=drain.pending.delete(pod), waiting=drain.waiting.set(pod, uid))
+    if response.code == 404:
+        return attrs.evolve(drain, pending=drain.pending.delete(pod))
+    if response.code == 429:
+        retry = state.clock + int(model.parameter("drainRetrySeconds"))
+        return attrs.evolve(drain, pending=drain.pending.set(pod, retry))
+    return None
+
+
+def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> ClusterState:
+    ms = maintenance_state(state)
+    drain = ms.draining[act.drained]
+    state = _store(state, attrs.evolve(ms, draining=ms.draining.delete(act.drained)))
+    if drain.by == OPERATOR:
+        user, component = _identity(model, drain)
+        state, _ = send(model, state, user, cordon_request(user, act.drained, False), component)
+    return state
+
+
+def _start_maintenance(model: ClusterModel, state: ClusterState, act: StartMaintenance) -> ClusterState:
+    state = attrs.evolve(state, faults=state.faults.spend("maintenance"))
+    return start_drain(model, state, act.drained, DrainStep(node=act.drained, delete_emptydir_data=True),
+                       model.scenario.apply_as, OPERATOR, OPERATOR)
+
+
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
+    EvictForDrain: _evict,
+    FinishDrain: _finish,
+    StartMaintenance: _start_maintenance,
+}

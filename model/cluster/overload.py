@@ -1,0 +1,253 @@
+"""API server overload: a workload flow floods the API server, and what its limits let through.
+
+The seed's §9 "Scenario 1: API Server Overloaded" ("Pods frequently talking to API Server … API
+Server CPU maxed … Implement rate limiting"). Upstream the API server sheds load with one of two
+filters (`staging/src/k8s.io/apiserver/pkg/server/config.go` DefaultBuildHandlerChain):
+
+- **API Priority and Fairness** (`apiPriorityAndFairness`, the default: beta and on since v1.20,
+  GA in v1.29; `filters/priority-and-fairness.go`, `util/flowcontrol`): each request is classified
+  to a FlowSchema and priority level (`kubeprop.model.api.flowcontrol`); a level has its own seats
+  and queues; a flow is shuffle-sharded onto a hand of queues and the queues are served fairly;
+  a request whose hand has no queue with room, or a level without queues whose seats are busy,
+  gets 429 with Retry-After (1–32 s, `dropped_requests_tracker.go`).
+- **max-in-flight** (`--enable-priority-and-fairness=false`; `filters/maxinflight.go`): one pool of
+  400 read-only and 200 mutating seats for every non-long-running request; when full, 429 —
+  except for the `system:masters` group. Who gets a seat freed by the flood is a race.
+
+The model's flood (`StartOverload`, a fault with budget `faults.overload`; `EndOverload`, its
+recovery) is `overloadClients`' requests (`overloadRequest`, by default `list pods` in their
+namespace) holding every seat of their priority level and filling their flows' queues — the worst
+case for anyone sharing them.
+With APF a request of another flow at that level is served if its hand has a queue the flood does
+not fill (fair queuing gives each queue its turn), and refused with 429 otherwise; other levels
+are untouched. With max-in-flight the race for seats is the explored choice: `Starve(client)`
+(bad luck, one client at a time: a component, or a node's heartbeats) makes every request of that
+client fail with 429 until the flood ends; clients not starved win seats on a retry. Watches are
+long-running and unaffected; relists are LISTs and are refused like any request (a relist storm
+after a watch failure cannot get through until the flood ends).
+
+Node heartbeats (Lease renewals in `kube-node-lease` and Node status updates, flow schema
+`system-node-high` → `node-high`) are abstract in the model (`heartbeat_lost`): a node whose
+heartbeats are refused stops heartbeating until the flood ends. Clients retry a 429 (client-go's
+REST client honours Retry-After, work queues back off from 5 ms): sub-tick delays, so in the model
+a refused request is retried by a later action (a stutter step: the state does not change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.flowcontrol import Classification, classify, hand, level
+from kubeprop.model.api.objects import kind_info, qualified_resource
+from kubeprop.model.api.rbac import UserInfo, service_account_groups, split_service_account_username
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.cluster.informers import WATCH_CACHE
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, KUBELET_PREFIX, ClusterModel, ClusterState, kubelet
+
+__all__ = [
+    "HANDLERS", "EndOverload", "Overload", "StartOverload", "Starve", "enabled", "heartbeat_request", "heartbeats",
+    "identity", "leader_election_request", "refusal",
+]
+
+RETRY_AFTER_SECONDS = 1
+"""The first Retry-After APF answers (`dropped_requests_tracker.go`: 1 s, up to 32 s)."""
+
+
+@attrs.frozen(cache_hash=True)
+class Overload:
+    """A flood in progress: its clients, when it began, and (max-in-flight) the clients that lose
+    every race for a seat: components, or `heartbeats/<node>`."""
+
+    clients: tuple[str, ...]
+    since: int
+    starved: frozenset[str] = frozenset()
+
+    def heartbeats_refused(self) -> frozenset[str]:
+        """The nodes whose heartbeats are starved."""
+        return frozenset(c[len(HEARTBEATS):] for c in self.starved if c.startswith(HEARTBEATS))
+
+
+@attrs.frozen(order=True)
+class StartOverload(Action):
+    """`overloadClients` flood the API server (their priority level, or with max-in-flight every
+    seat)."""
+
+
+@attrs.frozen(order=True)
+class EndOverload(Action):
+    """The flood stops; heartbeats it stopped resume."""
+
+
+@attrs.frozen(order=True)
+class Starve(Action):
+    """Max-in-flight: a client loses every race for a seat until the flood ends — a component
+    (`scheduler`, `controller-manager`, `kubelet/<node>`) or a node's heartbeats
+    (`heartbeats/<node>`: the node lifecycle controller then sees a silent node)."""
+
+    client: str
+
+
+HEARTBEATS = "heartbeats/"
+
+
+def heartbeats(node: str) -> str:
+    """The client name of a node's heartbeats (its Lease renewals)."""
+    return f"{HEARTBEATS}{node}"
+
+
+def identity(model: ClusterModel, username: str) -> UserInfo:
+    """Who the API server sees (groups included) for a user name: a declared or system user, a
+    service account, or else an unauthenticated client."""
+    declared = model.api.users.get(username)
+    if username == "system:kube-controller-manager":
+        # The model trusts the controller manager with system:masters for RBAC
+        # (`kubeprop.model.scenario.load.internal_users`); upstream it is not in that group, and
+        # APF classifies it by name (flow schema kube-controller-manager).
+        return UserInfo(username, ("system:authenticated",))
+    if declared is not None:
+        groups = declared.groups if "system:authenticated" in declared.groups else (
+            *declared.groups, "system:authenticated")
+        return UserInfo(username, groups)
+    parsed = split_service_account_username(username)
+    if parsed is not None:
+        return UserInfo(username, (*service_account_groups(parsed[0]), "system:authenticated"))
+    return UserInfo(username, ("system:unauthenticated",))
+
+
+def component_user(component: str) -> str:
+    """The identity a component's own requests (its relists) carry."""
+    if component.startswith(KUBELET_PREFIX):
+        return f"system:node:{component[len(KUBELET_PREFIX):]}"
+    if component == CONTROLLER_MANAGER:
+        return "system:kube-controller-manager"
+    if component.startswith("scheduler"):
+        return "system:kube-scheduler"
+    return "system:apiserver"
+
+
+def heartbeat_request(node: str) -> Request:
+    """A node's Lease renewal (`pkg/kubelet/nodelease`), the heartbeat the flood may starve."""
+    return Request(verb="update", user=f"system:node:{node}", resource="leases.coordination.k8s.io",
+                   namespace="kube-node-lease", name=node)
+
+
+def leader_election_request(user: str) -> Request:
+    """A leader-election Lease renewal of the controller manager or scheduler."""
+    name = user.removeprefix("system:")
+    return Request(verb="update", user=user, resource="leases.coordination.k8s.io", namespace="kube-system",
+                   name=name)
+
+
+def target(request: Request) -> tuple[str, str]:
+    """The (qualified resource, namespace) a request addresses; writes that carry an object may
+    leave them to the object."""
+    obj = request.obj
+    resource = request.resource or (qualified_resource(kind_info(obj)) if obj is not None else "")
+    namespace = request.namespace or (obj.metadata.namespace if obj is not None else "")
+    return resource, namespace
+
+
+def _is_heartbeat(component: str, request: Request) -> bool:
+    """A kubelet's Lease renewal or Node status update (`pkg/kubelet/nodelease`,
+    `kubelet_node_status.go`): what the node lifecycle controller counts as its heartbeats."""
+    return component.startswith(KUBELET_PREFIX) and target(request)[0] in ("nodes", "leases.coordination.k8s.io") \
+        and request.verb in ("update", "update-status", "patch")
+
+
+def _flood(model: ClusterModel, clients: tuple[str, ...]) -> list[Classification]:
+    """How the flood's requests classify: `overloadRequest` ("VERB RESOURCE [NAMESPACE]", default
+    `list pods` in the client's namespace) sent by each of `overloadClients`."""
+    verb, resource, *rest = str(model.parameter("overloadRequest")).split()
+    out = []
+    for client in clients:
+        parsed = split_service_account_username(client)
+        namespace = rest[0] if rest else (parsed[0] if parsed is not None else "default")
+        out.append(classify(identity(model, client), verb, resource, namespace))
+    return out
+
+
+def _too_many(where: str) -> Response:
+    return Response(429, "TooManyRequests", f"the server has received too many requests and has asked us to try "
+                    f"again later ({where}; Retry-After: {RETRY_AFTER_SECONDS})")
+
+
+def refusal(model: ClusterModel, state: ClusterState, user: str, request: Request, component: str) -> Response | None:
+    """The request gate (`Hooks.request_gates`): 429 when the flood leaves the request no seat."""
+    flood = state.overload
+    if not isinstance(flood, Overload) or component == WATCH_CACHE:  # the cacher lists etcd directly
+        return None
+    who = identity(model, user or component_user(component))
+    if not model.parameter("apiPriorityAndFairness"):
+        if "system:masters" in who.groups:
+            return None
+        client = heartbeats(component[len(KUBELET_PREFIX):]) if _is_heartbeat(component, request) else component
+        return _too_many("max-in-flight limit reached") if client in flood.starved else None
+    mine = classify(who, request.verb, *target(request))
+    pl = level(mine.priority_level)
+    flooding = [c for c in _flood(model, flood.clients) if c.priority_level == mine.priority_level]
+    if pl.exempt or not flooding:
+        return None
+    full = {q for c in flooding for q in hand(c)}
+    if not pl.queues or set(hand(mine)) <= full:
+        return _too_many(f"priority level {pl.name}, flow schema {mine.flow_schema}: queues full")
+    return None
+
+
+def _clients(model: ClusterModel) -> tuple[str, ...]:
+    return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+            *(heartbeats(n) for n in model.nodes))
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """StartOverload within the budget before Quiesce; while flooded, EndOverload, and with
+    max-in-flight a Starve for each client that has not lost yet."""
+    flood = state.overload
+    if not isinstance(flood, Overload):
+        if not state.quiesced and state.faults.allows(model.budget, "overload"):
+            yield StartOverload()
+        return
+    yield EndOverload()
+    if model.parameter("apiPriorityAndFairness"):
+        return
+    for client in _clients(model):
+        if client not in flood.starved:
+            yield Starve(client)
+
+
+def _start(model: ClusterModel, state: ClusterState, act: StartOverload) -> ClusterState:
+    clients = tuple(model.parameter("overloadClients"))
+    state = attrs.evolve(state, overload=Overload(clients, state.clock), faults=state.faults.spend("overload"))
+    return _silence(model, state)
+
+
+def _silence(model: ClusterModel, state: ClusterState) -> ClusterState:
+    """Nodes whose heartbeats the flood refuses stop heartbeating (from now, if they still were)."""
+    lost = state.heartbeat_lost
+    for node in model.nodes:
+        if node not in lost and refusal(model, state, "", heartbeat_request(node), kubelet(node)) is not None:
+            lost = lost.set(node, state.clock)
+    return attrs.evolve(state, heartbeat_lost=lost)
+
+
+def _end(model: ClusterModel, state: ClusterState, act: EndOverload) -> ClusterState:
+    lost = state.heartbeat_lost
+    for node in model.nodes:
+        if node in lost and f"node/{node}" not in state.down and node not in state.partitioned:
+            lost = lost.delete(node)
+    return attrs.evolve(state, overload=None, heartbeat_lost=lost)
+
+
+def _starve(model: ClusterModel, state: ClusterState, act: Starve) -> ClusterState:
+    flood: Overload = state.overload
+    return _silence(model, attrs.evolve(state, overload=attrs.evolve(flood, starved=flood.starved | {act.client})))
+
+
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
+    StartOverload: _start,
+    EndOverload: _end,
+    Starve: _starve,
+}

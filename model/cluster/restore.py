@@ -1,0 +1,196 @@
+"""etcd corruption and restore from a backup: `SnapshotEtcd` and `RestoreEtcd`.
+
+The seed's §9 "Scenario 2: etcd Corruption" recovers by "Restore from backup … Data loss if backup
+is old". What that does to a running cluster, upstream:
+
+- `etcdctl snapshot save` (`SnapshotEtcd`) copies the keyspace of a live member at its current
+  revision, with the MVCC history it still holds. The model takes at most one backup per run, at
+  any moment before `Quiesce`: when it is taken is the choice that decides what the restore loses.
+- `etcdutl snapshot restore` (`RestoreEtcd`, the etcd "Disaster recovery" guide) builds every
+  member afresh from the snapshot: a new cluster whose keyspace and revision are the snapshot's.
+  `--bump-revision N` (`etcdRestoreBumpRevision`, default 0 as in etcdutl) raises the revision
+  so that resourceVersions do not go backwards; `--mark-compacted` (`etcdRestoreMarkCompacted`)
+  marks every older revision compacted so that watches from them fail (etcd-io/etcd#16029, the
+  Kubernetes guidance for restores). Members whose node is up start again (a lost quorum is
+  healed by the restore).
+- Kubernetes' procedure ("Operating etcd clusters for Kubernetes", Restoring an etcd cluster):
+  stop every API server, restore, start them again. The restarted API servers break every watch;
+  each reflector watches again from its last resourceVersion
+  (`staging/src/k8s.io/client-go/tools/cache/reflector.go`): ahead of the restored revision it
+  gets "too large resource version", at or before the compacted revision "410 Gone", and relists
+  either way; in between it resumes on the restored history, keeping whatever it cached. The
+  project "also recommends restarting Kubernetes components (kube-scheduler,
+  kube-controller-manager, kubelet) to ensure that they don't rely on some stale data":
+  `etcdRestoreRestartsComponents` (default false: the etcd steps alone).
+- Until a component relists or restarts it acts on its cache, which may hold objects the store
+  forgot; kubelets keep running the containers of pods the store forgot (they kill them once a
+  relist shows the pods gone) and find pods the store remembers but they had stopped.
+
+Model choices: UIDs and generated names keep being drawn from the pre-restore counters (upstream
+they are random, so a restored cluster does not reissue them); the restore takes no model time;
+the cacher's 3 s wait for a too-large resourceVersion to appear is left out.
+
+`Backup` also keeps ghost facts for the restore properties (`kubeprop.properties.restore`): the
+UID counters the restore forgot (objects created after the snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.cluster.faults import reset_component
+from kubeprop.model.cluster.informers import WATCH_CACHE, components, fresh_informer, remember_revisions, run_hooks
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import (
+    CONTROLLER_MANAGER,
+    ETCD_PREFIX,
+    ClusterModel,
+    ClusterState,
+    etcd_available,
+    is_up,
+    kubelet,
+    reaches_apiserver,
+)
+from kubeprop.model.state.informer import InformerState
+
+__all__ = ["HANDLERS", "Backup", "RestoreEtcd", "SnapshotEtcd", "enabled", "forgotten_uid", "uid_number"]
+
+
+@attrs.frozen(order=True)
+class SnapshotEtcd(Action):
+    """`etcdctl snapshot save`: the operator backs up the keyspace (at most once per run)."""
+
+
+@attrs.frozen(order=True)
+class RestoreEtcd(Action):
+    """etcd is corrupted and restored from the backup (`etcdutl snapshot restore` on every member,
+    API servers restarted): the keyspace and revision go back to the snapshot's."""
+
+
+@attrs.frozen(cache_hash=True)
+class Backup:
+    """The saved snapshot and, after a restore, the UID counters it forgot: objects whose UID
+    number is in `forgotten` = (first, last) existed before the restore and not in the snapshot."""
+
+    snapshot: Store
+    forgotten: tuple[int, int] = (0, 0)
+    restored_revision: int = 0
+    """The store's revision right after the last restore (0: never restored)."""
+
+
+def uid_number(uid: str) -> int | None:
+    """The counter behind a model UID (`Store.next_uid`: `00000000-0000-4000-8000-<n:012x>`)."""
+    tail = uid.rpartition("-")[2]
+    try:
+        return int(tail, 16)
+    except ValueError:
+        return None
+
+
+def forgotten_uid(state: ClusterState, uid: str) -> bool:
+    """True if `uid` belonged to an object created after the backup and lost by a restore."""
+    backup = state.etcd_backup
+    n = uid_number(uid)
+    return isinstance(backup, Backup) and n is not None and backup.forgotten[0] < n <= backup.forgotten[1]
+
+
+def _can(model: ClusterModel, state: ClusterState) -> bool:
+    return not state.quiesced and state.faults.allows(model.budget, "etcd_restore")
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """SnapshotEtcd while no backup exists (etcd must serve it); RestoreEtcd once something was
+    written since the backup. Both only before Quiesce and within the `etcdRestore` budget."""
+    if not _can(model, state):
+        return
+    backup = state.etcd_backup
+    if backup is None:
+        if etcd_available(model, state):
+            yield SnapshotEtcd()
+    elif state.store.revision > backup.snapshot.revision:
+        yield RestoreEtcd()
+
+
+def _snapshot(model: ClusterModel, state: ClusterState, act: SnapshotEtcd) -> ClusterState:
+    return attrs.evolve(state, etcd_backup=Backup(state.store))
+
+
+def restored_store(model: ClusterModel, current: Store, snapshot: Store) -> Store:
+    """The keyspace after `etcdutl snapshot restore [--bump-revision N] [--mark-compacted]`, with
+    the current UID and name counters."""
+    bump = int(model.parameter("etcdRestoreBumpRevision"))
+    store = attrs.evolve(snapshot, revision=snapshot.revision + bump, uids_issued=current.uids_issued,
+                         names_generated=current.names_generated)
+    if model.parameter("etcdRestoreMarkCompacted"):
+        store = attrs.evolve(store, events=(), compacted=store.revision)
+    return store
+
+
+def _rewatch(model: ClusterModel, state: ClusterState, before: Store) -> ClusterState:
+    """Every watch breaks with the API servers' restart; a reflector whose resourceVersion is
+    ahead of the store or compacted away must relist (its cache stays until it does). With
+    instant caches every component reads the restored store at once and its handlers see the
+    relist (`_instant_relist`)."""
+    if model.instant_caches:
+        return _instant_relist(model, state, before)
+    informers = dict(state.informers)
+    store = state.store
+    for component, informer in state.informers.sorted_items():
+        if component == WATCH_CACHE:
+            informers[component] = fresh_informer(model, state, component)
+            continue
+        resources = {
+            r: attrs.evolve(c, stale=True) if c.revision > store.revision or c.revision < store.compacted else c
+            for r, c in informer.resources.items()
+        }
+        informers[component] = InformerState(FrozenMap(resources))
+    return attrs.evolve(state, informers=FrozenMap(informers))
+
+
+def _instant_relist(model: ClusterModel, state: ClusterState, before: Store) -> ClusterState:
+    """What a relist hands the event handlers (`informers._relist`): the vanished objects as
+    deletions, then every object of the restored store."""
+    now = state.store
+    gone = tuple(WatchEvent("DELETED", k, o, now.revision) for k, o in before.objects.sorted_items()
+                 if k not in now.objects)
+    listed = tuple(WatchEvent("ADDED", k, o, now.revision) for k, o in now.objects.sorted_items())
+    for component in components(model):
+        if reaches_apiserver(state, component):
+            state = run_hooks(model, state, component, gone + listed)
+    return state
+
+
+def _restart_components(model: ClusterModel, state: ClusterState) -> ClusterState:
+    for component in (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes)):
+        if is_up(state, component):
+            state = reset_component(model, remember_revisions(state, component), component)
+    return state
+
+
+def _restore(model: ClusterModel, state: ClusterState, act: RestoreEtcd) -> ClusterState:
+    backup: Backup = state.etcd_backup
+    before = state.store
+    store = restored_store(model, state.store, backup.snapshot)
+    rebuilt = frozenset(
+        f"{ETCD_PREFIX}{m}" for m, host in zip(model.etcd_members, model.etcd_nodes or ("",) * len(model.etcd_members),
+                                               strict=True)
+        if not (host and f"node/{host}" in state.down)
+    )
+    record = Backup(backup.snapshot, (backup.snapshot.uids_issued, state.store.uids_issued), store.revision)
+    state = attrs.evolve(state, store=store, down=state.down - rebuilt, etcd_backup=record,
+                         faults=state.faults.spend("etcd_restore"))
+    state = _rewatch(model, state, before)
+    if model.parameter("etcdRestoreRestartsComponents"):
+        state = _restart_components(model, state)
+    return state
+
+
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
+    SnapshotEtcd: _snapshot,
+    RestoreEtcd: _restore,
+}

@@ -1,0 +1,299 @@
+"""The node lifecycle controller's memory and its periodic pass: `monitorNodeHealth`, which marks
+silent nodes Unknown and then runs `handleDisruption`, in one step.
+
+Upstream (`pkg/controller/nodelifecycle/node_lifecycle_controller.go`, v1.33): every
+`nodeMonitorPeriod` (5 s) monitorNodeHealth lists the nodes, runs tryUpdateNodeHealth on each
+(Ready and the pressure conditions become Unknown once no heartbeat came for the grace period;
+an update that conflicts is retried on a fresh GET, and a node whose update keeps failing is
+left out of the zone counts), collects every node's current Ready condition per zone, and at the
+end of the same pass calls handleDisruption: zone states (ComputeZoneState) set the zone
+tainters' rate limiters, and entering "every zone in FullDisruption" removes the NoExecute taints
+from every node (markNodeAsReachable, which short-circuits on the cached node's taints and
+patches a fresh GET) and stops all tainters; leaving it resets every node's probe timestamp
+(a fresh grace period) and the limiters.
+
+In the model the pass is one action, `MonitorNodeHealth`, enabled when it has something to do
+(a node to mark, or zone states / limiters to change) and not yet run at this model time. Because
+upstream runs it every 5 s, within one 10 s tick of the model clock, `Tick` waits for a due pass
+(`blocks_tick`): time cannot pass — and no taint-eviction timer fire — between the last node of a
+zone going silent and the taints coming off for full disruption. Pods are marked NotReady by a
+separate action (`MarkPodsNotReady`), so a crash can still fall between the node and its pods
+(kubernetes#50067). Zone states are stored only when not Normal (a zone not seen yet is
+Initial, which behaves as Normal), tainters only while they differ from a new, full one.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from kubeprop.model.api.core import Node
+from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.nodelifecycle_rules import (
+    DEFAULT_TAINTER,
+    EXCLUDE_DISRUPTION_LABEL,
+    FULL,
+    NORMAL,
+    NOT_READY,
+    UNREACHABLE,
+    ZoneTainter,
+    eviction_delay,
+    limiter_period,
+    ready_status,
+    zone_states,
+)
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+
+NAME = "nodelifecycle"
+"""The key of this controller's memory in `state.controllers`."""
+IDENTITY = "system:kube-controller-manager"
+UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+"""`tryUpdateNodeHealth`: NetworkUnavailable is left alone."""
+
+
+@attrs.frozen(cache_hash=True)
+class ScheduledEviction:
+    """A taint-eviction timer: the pod (by uid) is deleted at `fire_at`."""
+
+    uid: str
+    fire_at: int
+
+
+@attrs.frozen(cache_hash=True)
+class NodeLifecycleMemory:
+    """What the controllers keep in memory, lost on a crash.
+
+    - `started_at`: when the controller (re)started; None until `StartNodeLifecycle`;
+    - `pods_not_ready_pending`: nodes whose Ready→not-Ready transition was seen but whose pods
+      are not yet marked (`nodesToRetry`; used with markPodsNotReadyOnTransitionOnly);
+    - `evictions`: the taint eviction queue, pod key → timer;
+    - `zone_states`: zones not in Normal (`zoneStates`); `tainters`: zone rate limiters that
+      differ from a full healthy one (`zoneNoExecuteTainter`);
+    - `last_pass`: the model time of the last monitorNodeHealth pass;
+    - `probes_reset_at`: when leaving full disruption last reset every node's probe timestamp.
+    """
+
+    started_at: int | None = None
+    pods_not_ready_pending: tuple[str, ...] = ()
+    evictions: FrozenMap[str, ScheduledEviction] = EMPTY
+    zone_states: FrozenMap[str, str] = EMPTY
+    tainters: FrozenMap[str, ZoneTainter] = EMPTY
+    last_pass: int | None = None
+    probes_reset_at: int | None = None
+
+    def zone_state(self, zone: str) -> str:
+        """The zone's state as of the last pass (Normal if never seen otherwise)."""
+        return self.zone_states.get(zone, NORMAL)
+
+    def tainter(self, zone: str) -> ZoneTainter:
+        """The zone's tainter (a full healthy bucket if none is stored)."""
+        return self.tainters.get(zone, DEFAULT_TAINTER)
+
+    def normalized(self, now: int) -> NodeLifecycleMemory:
+        """Drop what equals the defaults: Normal zones, full healthy buckets."""
+        states = FrozenMap({z: s for z, s in self.zone_states.items() if s != NORMAL})
+        tainters = FrozenMap({z: t for z, t in self.tainters.items()
+                              if not (t.period == DEFAULT_TAINTER.period and t.ready_at <= now)})
+        return attrs.evolve(self, zone_states=states, tainters=tainters)
+
+
+def initial_nodelifecycle_memory(started_at: int | None = None) -> NodeLifecycleMemory:
+    """The memory at start. After a crash it is `started_at=None` (the controller must run
+    `StartNodeLifecycle` after the restart); an initial cluster may pass `started_at=0`."""
+    return NodeLifecycleMemory(started_at=started_at)
+
+
+def memory(state: ClusterState) -> NodeLifecycleMemory:
+    """The controllers' memory (initial if the lead stored none)."""
+    value = state.controllers.get(NAME)
+    return value if isinstance(value, NodeLifecycleMemory) else initial_nodelifecycle_memory()
+
+
+@attrs.frozen(order=True)
+class MonitorNodeHealth(Action):
+    """One monitorNodeHealth pass: every node silent for the grace period gets Ready and the
+    pressure conditions Unknown, then handleDisruption runs on the zone states (see the module)."""
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def cached_nodes(model: ClusterModel, state: ClusterState) -> list[Node]:
+    """The nodes in the controller manager's cache, in name order."""
+    return [n for n in view(model, state, CONTROLLER_MANAGER).list("nodes") if isinstance(n, Node)]
+
+
+def stale_since(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, node: str) -> int | None:
+    """The time after which the controller considers the node's heartbeat lost, if it is: the
+    last heartbeat (or the controller's start, or the last probe reset) plus the grace period."""
+    lost = state.heartbeat_lost.get(node)
+    if lost is None or mem.started_at is None:
+        return None
+    probe = max(lost, mem.started_at, mem.probes_reset_at or 0)
+    return probe + int(model.parameter("nodeMonitorGracePeriodSeconds"))
+
+
+def _expired(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, node: str) -> bool:
+    since = stale_since(model, state, mem, node)
+    return since is not None and state.clock > since
+
+
+def needs_unknown(node: Node) -> bool:
+    """Some of the conditions the controller marks is missing or not Unknown."""
+    return any((c := find_condition(node.status.conditions, t)) is None or c.status != "Unknown"
+               for t in UNKNOWN_CONDITIONS)
+
+
+def _observed(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, nodes: list[Node]
+              ) -> dict[str, str]:
+    """Each node's Ready status as the pass sees it: Unknown once its grace ran out."""
+    return {n.metadata.name: "Unknown" if _expired(model, state, mem, n.metadata.name) else ready_status(n)
+            for n in nodes}
+
+
+def _plan_disruption(mem: NodeLifecycleMemory, nodes: list[Node], observed: dict[str, str], now: int
+                     ) -> tuple[NodeLifecycleMemory, bool]:
+    """handleDisruption on the pass's Ready statuses: the new memory, and whether every node's
+    NoExecute taints come off (entering full disruption everywhere)."""
+    counted = [n for n in nodes if n.metadata.name in observed]
+    new = zone_states(counted, observed)
+    states = {z: s for z, s in mem.zone_states.items() if z in new}
+    tainters = {z: t for z, t in mem.tainters.items() if z in new}
+    mem = attrs.evolve(mem, zone_states=FrozenMap(states), tainters=FrozenMap(tainters))
+    all_are = all(s == FULL for s, _ in new.values())
+    all_was = all(mem.zone_state(z) == FULL for z in new)
+    if all_are and all_was:
+        return mem.normalized(now), False
+    if all_are:
+        stopped = {z: mem.tainter(z).swap(None, now) for z in new}
+        return attrs.evolve(mem, zone_states=FrozenMap({z: FULL for z in new}),
+                            tainters=FrozenMap(stopped)).normalized(now), True
+    if all_was:
+        mem = attrs.evolve(mem, probes_reset_at=now)
+    changed = {z: (s, size) for z, (s, size) in new.items() if all_was or mem.zone_state(z) != s}
+    states.update({z: s for z, (s, _) in changed.items()})
+    tainters.update({z: mem.tainter(z).swap(limiter_period(s, size), now) for z, (s, size) in changed.items()})
+    return attrs.evolve(mem, zone_states=FrozenMap(states), tainters=FrozenMap(tainters)).normalized(now), False
+
+
+def pass_enabled(model: ClusterModel, state: ClusterState) -> bool:
+    """Whether a monitorNodeHealth pass is due: the controller runs, has not passed at this model
+    time, and a node needs marking or handleDisruption would change something."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return False
+    mem = memory(state)
+    if mem.started_at is None or mem.last_pass == state.clock:
+        return False
+    nodes = cached_nodes(model, state)
+    if any(_expired(model, state, mem, n.metadata.name) and needs_unknown(n) for n in nodes):
+        return True
+    planned, untaint = _plan_disruption(mem, nodes, _observed(model, state, mem, nodes), state.clock)
+    return untaint or planned != mem.normalized(state.clock)
+
+
+def blocks_tick(model: ClusterModel, state: ClusterState) -> bool:
+    """A due pass happens before the clock moves on (nodeMonitorPeriod 5 s < one tick)."""
+    return pass_enabled(model, state)
+
+
+# --- the pass --------------------------------------------------------------------------------
+
+
+def _unknown(node: Node, now: int) -> Node:
+    conditions = node.status.conditions
+    for type_ in UNKNOWN_CONDITIONS:
+        cond = find_condition(conditions, type_)
+        if cond is None:
+            conditions = (*conditions, Condition(
+                type=type_, status="Unknown", reason="NodeStatusNeverUpdated",
+                message="Kubelet never posted node status.", last_heartbeat_time=node.metadata.creation_timestamp,
+                last_transition_time=now))
+        elif cond.status != "Unknown":
+            new = attrs.evolve(cond, status="Unknown", reason="NodeStatusUnknown",
+                               message="Kubelet stopped posting node status.", last_transition_time=now)
+            conditions = set_condition(conditions, new)
+    return attrs.evolve(node, status=attrs.evolve(node.status, conditions=conditions))
+
+
+def _mark_unknown(model: ClusterModel, state: ClusterState, node: Node) -> tuple[ClusterState, str | None, bool]:
+    """tryUpdateNodeHealth for a silent node: (state, its Ready status for the zone counts or
+    None if its update failed, whether Ready went from True to Unknown). A conflict is retried
+    once on the node read fresh from the API server."""
+    request = Request(verb="update-status", user=IDENTITY, obj=_unknown(node, state.clock))
+    state, response = send(model, state, IDENTITY, request, CONTROLLER_MANAGER)
+    if response.ok:
+        return state, "Unknown", ready_status(node) == "True"
+    fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name))
+    if response.code != 409 or not isinstance(fresh, Node):
+        return state, None, False
+    if not needs_unknown(fresh):
+        return state, "Unknown", False
+    request = Request(verb="update-status", user=IDENTITY, obj=_unknown(fresh, state.clock))
+    state, response = send(model, state, IDENTITY, request, CONTROLLER_MANAGER)
+    return state, ("Unknown" if response.ok else None), response.ok and ready_status(fresh) == "True"
+
+
+def _mark_reachable(model: ClusterModel, state: ClusterState, node: Node) -> ClusterState:
+    """markNodeAsReachable: if the cached node has a not-ready/unreachable NoExecute taint,
+    remove both from the node read fresh (RemoveTaintOffNode)."""
+    if not any(t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE) for t in node.spec.taints):
+        return state
+    fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name))
+    if not isinstance(fresh, Node):
+        return state
+    kept = tuple(t for t in fresh.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
+    if kept == fresh.spec.taints:
+        return state
+    obj = attrs.evolve(fresh, spec=attrs.evolve(fresh.spec, taints=kept))
+    state, _ = send(model, state, IDENTITY, Request(verb="update", user=IDENTITY, obj=obj), CONTROLLER_MANAGER)
+    return state
+
+
+def monitor_node_health(model: ClusterModel, state: ClusterState, act: MonitorNodeHealth) -> ClusterState:
+    """The pass: mark every silent node Unknown, then handleDisruption (see the module)."""
+    mem = memory(state)
+    nodes = cached_nodes(model, state)
+    observed: dict[str, str] = {}
+    transitioned: list[str] = []
+    for node in nodes:
+        name = node.metadata.name
+        status: str | None = ready_status(node)
+        if _expired(model, state, mem, name):
+            status = "Unknown"
+            if needs_unknown(node):
+                state, status, went_down = _mark_unknown(model, state, node)
+                if went_down:
+                    transitioned.append(name)
+        if status is not None and EXCLUDE_DISRUPTION_LABEL not in node.metadata.labels:
+            observed[name] = status
+    mem = memory(state)
+    if model.parameter("markPodsNotReadyOnTransitionOnly"):
+        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(sorted({*mem.pods_not_ready_pending, *transitioned})))
+    mem, untaint = _plan_disruption(mem, nodes, observed, state.clock)
+    if untaint:
+        for node in nodes:
+            state = _mark_reachable(model, state, node)
+    mem = gc_memory(model, state, attrs.evolve(mem, last_pass=state.clock))
+    return attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
+
+
+def gc_memory(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory) -> NodeLifecycleMemory:
+    """Drop memory that no longer applies: pending nodes that are Ready (or gone), and eviction
+    timers of pods gone, replaced, terminating, or no longer on a tainted node (cancelled: the
+    taint eviction controller's handleNodeUpdate / handlePodUpdate)."""
+    cache = view(model, state, CONTROLLER_MANAGER)
+    nodes = {n.metadata.name: n for n in cache.list("nodes") if isinstance(n, Node)}
+    pending = tuple(n for n in mem.pods_not_ready_pending if n in nodes and ready_status(nodes[n]) != "True")
+    kept = {}
+    for key, entry in mem.evictions.items():
+        namespace, name = key.split("/", 1)
+        pod = cache.get(ObjectKey("pods", namespace, name))
+        if isinstance(pod, Pod) and pod.metadata.uid == entry.uid and pod.metadata.deletion_timestamp is None \
+                and eviction_delay(pod, nodes.get(pod.spec.node_name)) is not None:
+            kept[key] = entry
+    return attrs.evolve(mem, pods_not_ready_pending=pending, evictions=FrozenMap(kept))
+

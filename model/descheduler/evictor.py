@@ -1,0 +1,96 @@
+"""The descheduler's DefaultEvictor and node-fit checks.
+
+Upstream (kubernetes-sigs/descheduler): `pkg/framework/plugins/defaultevictor/defaultevictor.go`
+(Filter: the `descheduler.alpha.kubernetes.io/evict` annotation makes any pod evictable; mirror,
+static and terminating pods never are; then the protections of the legacy flags — system-critical
+pods (priority ≥ 2·10⁹) and pods above `priorityThreshold` unless `evictSystemCriticalPods`,
+pods with local storage (emptyDir, hostPath) unless `evictLocalStoragePods`, DaemonSet pods,
+bare pods unless failed and `evictFailedBarePods`, pods with a PVC when `ignorePvcPods`;
+PreEvictionFilter: with `nodeFit`, the pod must fit some other ready node) and
+`pkg/descheduler/node/node.go` (NodeFit: schedulable, node selector and required affinity,
+NoSchedule/NoExecute taints tolerated, and — on another node — enough free requests and pods).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from kubeprop.model.api.meta import find_condition
+from kubeprop.model.api.objects import Node, Pod
+from kubeprop.model.scenario.schema_addons import EvictorDecl
+from kubeprop.model.scheduler.filters import (
+    find_untolerated_taint,
+    node_resources_fit_status,
+    required_node_affinity_matches,
+)
+from kubeprop.model.scheduler.nodeinfo import NodeInfo
+
+EVICT_ANNOTATION = "descheduler.alpha.kubernetes.io/evict"
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+SYSTEM_CRITICAL_PRIORITY = 2_000_000_000
+
+
+def is_ready(node: Node) -> bool:
+    """nodeutil.IsReady: no Ready condition other than True."""
+    cond = find_condition(node.status.conditions, "Ready")
+    return cond is None or cond.status == "True"
+
+
+def _owner_kinds(pod: Pod) -> list[str]:
+    return [r.kind for r in pod.metadata.owner_references]
+
+
+def evictable(pod: Pod, args: EvictorDecl) -> bool:
+    """DefaultEvictor.Filter."""
+    if EVICT_ANNOTATION in pod.metadata.annotations:
+        return True
+    if MIRROR_ANNOTATION in pod.metadata.annotations or pod.metadata.deletion_timestamp is not None:
+        return False
+    priority = pod.spec.priority
+    if not args.evict_system_critical_pods:
+        if priority is not None and priority >= SYSTEM_CRITICAL_PRIORITY:
+            return False
+        if pod.spec.priority_class_name in ("system-cluster-critical", "system-node-critical"):
+            return False
+        if args.priority_threshold is not None and priority is not None and priority >= args.priority_threshold:
+            return False
+    volumes = pod.spec.volumes
+    if not args.evict_local_storage_pods and any(v.empty_dir is not None or v.host_path is not None for v in volumes):
+        return False
+    if "DaemonSet" in _owner_kinds(pod):
+        return False
+    if not pod.metadata.owner_references and not (args.evict_failed_bare_pods and pod.status.phase == "Failed"):
+        return False
+    return not (args.ignore_pvc_pods and any(v.persistent_volume_claim is not None for v in volumes))
+
+
+def node_fit(pod: Pod, info: NodeInfo) -> bool:
+    """NodeFit: the pod could run on this node (resources only checked off its own node)."""
+    node = info.node
+    if node.spec.unschedulable:
+        return False
+    if not required_node_affinity_matches(pod, info):
+        return False
+    if find_untolerated_taint(node.spec.taints, pod.spec.tolerations) is not None:
+        return False
+    return pod.spec.node_name == info.name or node_resources_fit_status(pod, info) is None
+
+
+def fits_other_node(pod: Pod, infos: Sequence[NodeInfo]) -> bool:
+    """PodFitsAnyOtherNode."""
+    return any(node_fit(pod, info) for info in infos if info.name != pod.spec.node_name)
+
+
+def fits_any_node(pod: Pod, infos: Sequence[NodeInfo]) -> bool:
+    """PodFitsAnyNode."""
+    return any(node_fit(pod, info) for info in infos)
+
+
+def pre_eviction_ok(pod: Pod, args: EvictorDecl, infos: Sequence[NodeInfo]) -> bool:
+    """DefaultEvictor.PreEvictionFilter: with nodeFit, the pod must fit another ready node."""
+    return not args.node_fit or fits_other_node(pod, infos)
+
+
+def candidates(pods: Iterable[Pod], args: EvictorDecl, infos: Sequence[NodeInfo]) -> list[Pod]:
+    """The pods both filters let through (the plugins' podFilter)."""
+    return [p for p in pods if evictable(p, args) and pre_eviction_ok(p, args, infos)]

@@ -1,0 +1,78 @@
+"""The code a scenario names: `admission:` plug-ins and `controllers:`, as `module:attribute`.
+
+Importing a module runs it, so naming one in a file is asking to run code. A scenario the user
+gives on the command line is theirs, like a conftest.py, and its modules are imported. A scenario
+that arrives inside a file under review (a counterexample being replayed, a corpus file in CI)
+is data: its imports are refused unless the user allowed the module by name. `allow` is that
+choice: None trusts the file; a collection of module names allows exactly those (no prefixes, no
+submodules).
+
+A value that is not a plug-in (or controller) itself is called only when it is a Python function
+or class taking no arguments (a factory); a builtin such as `sys.exit`, `os.abort` or `input` is
+never called, it is reported as not being a plug-in.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Collection
+from typing import Any
+
+from kubeprop.model.errors import InputError
+
+AllowImports = Collection[str] | None
+"""None: import whatever the file names (the user's own file); else only these module names."""
+
+
+class ImportRefused(InputError):
+    """A file under review names a module the user did not allow."""
+
+
+def import_reference(ref: str, allow: AllowImports) -> Any:
+    """The attribute a `module:attribute` reference names. ImportRefused when `allow` does not
+    list the module; InputError when the reference is malformed or the import fails."""
+    module_name, _, attr = ref.partition(":")
+    if not module_name or not attr:
+        raise InputError(f"{ref!r}: expected module:attribute")
+    if allow is not None and module_name not in allow:
+        raise ImportRefused(f"refusing to import module {module_name!r} named in a file under review; allow it "
+                            f"by name if you trust it (kubeprop replay --allow-import {module_name}, the gate "
+                            "config's allowImports, or allow_imports= in Python)")
+    try:
+        module = importlib.import_module(module_name)
+    except (Exception, SystemExit) as err:  # a module's import can raise anything; report it as the file's problem
+        raise InputError(f"cannot import {ref!r} (module:attribute): {type(err).__name__}: {err}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise InputError(f"cannot import {ref!r}: module {module_name!r} has no attribute {attr!r}") from None
+
+
+def _factory(value: Any) -> bool:
+    """Whether `value` is a Python function or class that can be called with no arguments."""
+    if not (inspect.isfunction(value) or inspect.isclass(value)):
+        return False
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in signature.parameters.values())
+
+
+def resolve(ref: str, allow: AllowImports, accepts: Callable[[Any], bool], what: str) -> Any:
+    """The value a reference names, called first if it is a factory; InputError (with `what` the
+    expected kind, e.g. "an AdmissionPlugin") if it is neither such a value nor a factory of one."""
+    value = import_reference(ref, allow)
+    if accepts(value):
+        return value
+    if not _factory(value):
+        raise InputError(f"{ref!r} is not {what} (nor a function or class taking no arguments that returns one)")
+    try:
+        made = value()
+    except (Exception, SystemExit) as err:
+        raise InputError(f"{ref!r}: calling it failed: {type(err).__name__}: {err}") from None
+    if not accepts(made):
+        raise InputError(f"{ref!r} returned {type(made).__name__}, not {what}")
+    return made

@@ -1,0 +1,71 @@
+"""Node objects in the manifests are the topology.
+
+A manifest folder that holds `kind: Node` objects describes its own cluster: those nodes, and no
+others, are the topology (the default `worker-1..3` is for folders without Nodes). A scenario file
+without `topology.nodes` takes them the same way. A scenario that declares `topology.nodes` *and*
+has Node manifests is an error naming both places: the nodes must be declared in one of them.
+
+Each Node becomes a `NodeDecl` with exactly its name, labels, taints, `spec.unschedulable` and
+`status.capacity` / `status.allocatable` (one defaults to the other); bootstrap then registers it
+as a kubelet would (hostname and OS labels, Ready=True, see `bootstrap.node_object`) in place of
+the manifest, and it gets a kubelet and a `system:node:<name>` identity like every topology node.
+The manifest stays among the scenario's objects (its file is part of the content hash and of a
+counterexample's packed scenario; `kubeprop validate` shows its file and line). Its written
+`status.conditions` are not kept: a node's conditions are the kubelet's and the node lifecycle
+controller's to write.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from kubeprop.model.api.core import Node
+from kubeprop.model.api.manifests import ManifestObject, Problem
+from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile
+
+__all__ = ["manifest_nodes", "node_decl", "nodes_as_topology"]
+
+
+def node_decl(node: Node) -> NodeDecl:
+    """The topology entry a Node manifest stands for."""
+    return NodeDecl(name=node.metadata.name, capacity=node.status.capacity, allocatable=node.status.allocatable,
+                    labels=node.metadata.labels, taints=node.spec.taints, unschedulable=node.spec.unschedulable)
+
+
+def _where(m: ManifestObject) -> str:
+    return f"{m.file}:{m.line}"
+
+
+def nodes_as_topology(spec: ScenarioFile, objects: tuple[ManifestObject, ...], declared: tuple[str, int] | None
+                      ) -> tuple[ScenarioFile, list[Problem]]:
+    """`spec` with the manifests' Nodes as its topology nodes.
+
+    `declared` is where the scenario declares `topology.nodes` (file, line), or None when it does
+    not (a scenario without nodes, or a bare manifest folder, whose default nodes the manifests'
+    Nodes replace). Problems: both places declare nodes; a Node without capacity or allocatable."""
+    nodes = [m for m in objects if isinstance(m.obj, Node)]
+    if not nodes:
+        return spec, []
+    if declared is not None:
+        file, line = declared
+        listed = ", ".join(f"{_where(m)} Node {m.obj.metadata.name}" for m in nodes)
+        return spec, [Problem(file, line, "topology.nodes",
+                                       f"nodes are declared here and as Node manifests ({listed}); declare them in "
+                                       "one place: remove topology.nodes or the Node manifests")]
+    problems = [Problem(m.file, m.line, "status.allocatable",
+                        f"Node {m.obj.metadata.name}: needs status.allocatable or status.capacity (cpu, memory, "
+                        "pods): a node of the topology needs a size")
+                for m in nodes if isinstance(m.obj, Node) and not (m.obj.status.allocatable or m.obj.status.capacity)]
+    seen: set[str] = set()
+    for m in nodes:
+        if m.obj.metadata.name in seen:
+            problems.append(Problem(m.file, m.line, "metadata.name", f"duplicate Node {m.obj.metadata.name!r}"))
+        seen.add(m.obj.metadata.name)
+    decls = tuple(node_decl(m.obj) for m in nodes if isinstance(m.obj, Node))
+    return attrs.evolve(spec, topology=attrs.evolve(spec.topology, nodes=decls)), problems
+
+
+def manifest_nodes(objects: tuple[ManifestObject, ...]) -> dict[str, ManifestObject]:
+    """The Node manifests by name: the topology nodes they stand for (bootstrap creates those
+    from the topology, with the manifest as the source)."""
+    return {m.obj.metadata.name: m for m in objects if isinstance(m.obj, Node)}

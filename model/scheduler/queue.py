@@ -1,0 +1,161 @@
+"""The scheduling queue of one scheduler instance: active pods, parked (unschedulable) pods, the
+events that move parked pods back, and the periodic flush of pods parked too long.
+
+Upstream (`kubernetes/kubernetes` v1.33, `pkg/scheduler/backend/queue/scheduling_queue.go`):
+`PriorityQueue` pops the active queue by priority, then enqueue time. A pod that found no node is
+parked in `unschedulablePods` with a timestamp. `MoveAllToActiveOrBackoffQueue(event)` moves
+parked pods back on cluster events that may help: the model moves them all on any Node event
+and on an assigned pod leaving (deleted, terminating, terminal: `AssignedPodDelete`), and on a
+failed binding (`schedule_one.go` handleBindingCycleError forgets the assumed pod and moves all
+parked pods with `AssignedPodDelete`, since the assumed pod's resources were freed). A pod the
+scheduler assumed but had not bound yet and that is deleted takes the same path: its binding
+fails with 404 upstream; the model drops the assumption when the deletion event arrives and
+moves the parked pods then. `flushUnschedulablePodsLeftover` runs every 30 s and moves every pod
+parked for more than `podMaxInUnschedulablePodsDuration` (5 min since v1.24, kubernetes PR
+#108761; 60 s before; parameter `podMaxInUnschedulablePodsSeconds`) — the net for events the
+queueing rules do not cover (QueueingHints, the model's coarser rules, a missed event).
+
+Model choices: there is no backoff queue (a moved pod is retried at once); the flush passes
+fall on multiples of 30 s of model time (upstream: 30 s from the scheduler's start). A parked pod
+is flushed only if the scheduler's inputs changed since it was parked — its pod and node caches
+(their revisions) or its assume cache: the decision is a pure function of those, so a retry on
+unchanged inputs parks the pod again with the same message and writes nothing (a stutter step
+the model leaves out, which keeps model time from running on forever for a pod no node will
+ever fit).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from kubeprop.model.api.objects import Pod
+from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
+from kubeprop.model.state.informer import ObjectView
+
+__all__ = [
+    "DEFAULT_SCHEDULER_NAME",
+    "FLUSH_PERIOD_SECONDS",
+    "Parked",
+    "SchedulerState",
+    "helps",
+    "inputs",
+    "next_flush",
+    "next_timer",
+    "on_tick",
+    "pending_queue",
+]
+
+DEFAULT_SCHEDULER_NAME = "default-scheduler"
+FLUSH_PERIOD_SECONDS = 30
+"""`scheduling_queue.go` Run: `wait.Until(p.flushUnschedulablePodsLeftover, 30*time.Second, ...)`."""
+
+Inputs = tuple[tuple[int, ...], FrozenMap[str, str]]
+
+
+@attrs.frozen(cache_hash=True)
+class Parked:
+    """A parked pod: when it was parked (the queue's timestamp) and the scheduler's inputs then
+    (cache revisions of pods and nodes, and the assume cache)."""
+
+    since: int
+    inputs: Inputs
+
+
+@attrs.frozen(cache_hash=True)
+class SchedulerState:
+    """One scheduler instance's memory: assumed pods (pod key → node; binding not yet observed)
+    and the unschedulable pods. Lost when the scheduler crashes."""
+
+    assumed: FrozenMap[str, str] = EMPTY
+    unschedulable: FrozenMap[str, Parked] = EMPTY
+    bound: frozenset[str] = frozenset()
+    """Assumed pods whose binding call succeeded, awaiting the informer's confirmation
+    (`cache.FinishBinding`)."""
+
+    def park(self, key: str, since: int, inputs: Inputs) -> SchedulerState:
+        """The pod goes to the unschedulable pods (`AddUnschedulableIfNotPresent`)."""
+        return attrs.evolve(self, unschedulable=self.unschedulable.set(key, Parked(since, inputs)))
+
+    def move_all(self) -> SchedulerState:
+        """MoveAllToActiveOrBackoffQueue: every parked pod is tried again."""
+        return self if not self.unschedulable else attrs.evolve(self, unschedulable=EMPTY)
+
+
+def _key(pod: Pod) -> str:
+    return f"{pod.metadata.namespace}/{pod.metadata.name}"
+
+
+def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
+    """The active queue: unbound, non-terminating pods for the default scheduler, not assumed and
+    not parked as unschedulable, by priority (high first), then creation time, then name."""
+    pods = [
+        p for p in view_.list("pods")
+        if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
+        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME)
+        and p.status.phase not in ("Succeeded", "Failed")
+        and _key(p) not in memory.assumed and _key(p) not in memory.unschedulable
+    ]
+    return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, _key(p)))
+
+
+def helps(event: WatchEvent) -> bool:
+    """Whether an event moves the parked pods: any Node event; an assigned pod deleted, being
+    deleted or finished (its resources are freed)."""
+    if event.key.resource == "nodes":
+        return True
+    obj = event.object
+    if event.key.resource != "pods" or not isinstance(obj, Pod) or not obj.spec.node_name:
+        return False
+    return event.type == "DELETED" or obj.metadata.deletion_timestamp is not None or obj.status.phase in (
+        "Succeeded", "Failed")
+
+
+def inputs(model: ClusterModel, state: ClusterState, instance: str, memory: SchedulerState) -> Inputs:
+    """What a scheduling decision of `instance` depends on: the revisions of its pod and node
+    caches (the store's revision with instant caches) and its assume cache."""
+    informer = state.informers.get(instance)
+    if informer is None:  # instant caches: the newest pod/node write and how many there are
+        objs = [o for k, o in state.store.objects.items() if k.resource in ("pods", "nodes")]
+        newest = max((int(o.metadata.resource_version or 0) for o in objs), default=0)
+        marks: tuple[int, ...] = (newest, len(objs))
+    else:
+        marks = tuple(informer.resources[r].revision if r in informer.resources else 0 for r in ("nodes", "pods"))
+    return marks, memory.assumed
+
+
+def next_flush(since: int, after: int, max_seconds: int) -> int:
+    """The first flush pass strictly after `after` at which a pod parked at `since` has been
+    parked for more than `max_seconds`."""
+    earliest = max(after, since + max_seconds)
+    return (earliest // FLUSH_PERIOD_SECONDS + 1) * FLUSH_PERIOD_SECONDS
+
+
+def _flushable(model: ClusterModel, state: ClusterState, instance: str) -> list[tuple[str, int]]:
+    """(pod, next flush time) of each parked pod whose scheduling inputs changed since parking."""
+    memory = state.schedulers.get(instance)
+    if not isinstance(memory, SchedulerState) or not memory.unschedulable or not is_up(state, instance):
+        return []
+    now = inputs(model, state, instance, memory)
+    limit = int(model.parameter("podMaxInUnschedulablePodsSeconds"))
+    return [(key, next_flush(p.since, state.clock, limit))
+            for key, p in memory.unschedulable.sorted_items() if p.inputs != now]
+
+
+def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
+    """The next flush pass that would move a parked pod (see the module docstring)."""
+    times = [at for instance in model.scheduler_instances for _, at in _flushable(model, state, instance)]
+    return min(times) if times else None
+
+
+def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> ClusterState:
+    """flushUnschedulablePodsLeftover for every flush pass the tick went through."""
+    schedulers = after.schedulers
+    for instance in model.scheduler_instances:
+        due = {key for key, at in _flushable(model, before, instance) if at <= after.clock}
+        memory = schedulers.get(instance)
+        if due and isinstance(memory, SchedulerState):
+            kept = FrozenMap({k: p for k, p in memory.unschedulable.items() if k not in due})
+            schedulers = schedulers.set(instance, attrs.evolve(memory, unschedulable=kept))
+    return after if schedulers is after.schedulers else attrs.evolve(after, schedulers=schedulers)

@@ -1,0 +1,68 @@
+"""argparse types: numbers read strictly (ASCII digits only, finite, inside a documented range), and
+output folders checked before any work is done.
+
+Python's `int()` and `float()` accept more than a user means: `int("٣")` and `int("５")` are 3 and
+5, `float("nan")` and `float("inf")` are numbers, and `str.isdigit` is true for `²`. These
+parsers accept exactly an optional sign and ASCII digits (and, for seconds, one decimal point
+and an exponent), so a typo is an error naming the flag and the valid range (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "output_folder", "parse_int", "seconds"]
+
+MAX_SECONDS = 10_000_000.0
+"""The largest budget in seconds a flag accepts (about 115 days)."""
+
+_INT = re.compile(r"[+-]?[0-9]{1,30}")
+_FLOAT = re.compile(r"[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][+-]?[0-9]{1,3})?")
+
+
+def parse_int(text: str) -> int | None:
+    """The integer `text` writes in ASCII digits (optional sign), or None."""
+    return int(text) if _INT.fullmatch(text) else None
+
+
+def ascii_int(text: str, minimum: int, maximum: int, what: str) -> int:
+    """`text` as an integer in [minimum, maximum]; ValueError with a message naming `what` otherwise."""
+    value = parse_int(text)
+    if value is None or not minimum <= value <= maximum:
+        raise ValueError(f"{what} must be a whole number from {minimum:,} to {maximum:,} "
+                         f"(ASCII digits), got {text!r}")
+    return value
+
+
+def int_in(minimum: int, maximum: int) -> Callable[[str], int]:
+    """An argparse `type=` for an integer in [minimum, maximum]."""
+    def parse(text: str) -> int:
+        try:
+            return ascii_int(text, minimum, maximum, "the value")
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    parse.__name__ = "integer"
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse `type=` for a positive, finite number of seconds up to MAX_SECONDS."""
+    value = float(text) if _FLOAT.fullmatch(text) else math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds up to {MAX_SECONDS:,.0f}, "
+                                         f"got {text!r}")
+    return value
+
+
+def output_folder(text: str) -> Path:
+    """An argparse `type=` for a folder counterexample files are written to: it may not exist yet,
+    but an existing path must be a folder (refused now rather than after the engines ran)."""
+    path = Path(text)
+    if "\0" in text or (os.path.lexists(path) and not os.path.isdir(path)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder (counterexample files are written into it)")
+    return path

@@ -1,0 +1,188 @@
+"""The gate's config file (YAML), read strictly: every problem at once, each at its line, exit 2.
+
+    corpus: [counterexamples/corpus]          # folders of counterexample files (omit: the built-in corpus)
+    allowImports: [my_policies]               # modules corpus files may import (default: none)
+    replayTimeout: 300                        # seconds per corpus file (default 300)
+    checks:
+      - scenario: path/to/scenario.yaml       # default: FeastFlow
+        variant: correct
+        engine: bfs                           # bfs | walk | hypothesis
+        properties: [node-not-overcommitted]  # default: all
+        budget: 20                            # seconds
+        maxDepth: 6
+        parameters: {instantCaches: true}
+        require: bounded                      # bounded | exhaustive
+
+The gate fails closed, so a config that would check nothing is refused: a corpus folder that is
+missing, is not a folder or holds no `*.json` file, `corpus: []`, a budget that is not a finite
+positive number of seconds, a depth below 1, a parameter outside its range, an unknown
+property, variant or engine. Relative paths are from the config file's folder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from kubeprop.model.api.codec import FieldPath, format_path
+from kubeprop.model.api.manifests import Problem
+from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scenario.decode import Found, decode_all
+from kubeprop.model.scenario.load import ScenarioError
+from kubeprop.model.scenario.schema import parameter_problem
+from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.properties.registry import select
+
+BUILTIN_CORPUS = Path(str(resources.files("kubeprop.counterexamples") / "corpus"))
+"""The reviewed corpus shipped with kubeprop (`counterexamples/corpus`)."""
+
+MAX_BUDGET_SECONDS = 10_000_000.0
+"""The largest budget accepted (about 115 days): beyond it a number is a typo, not a plan."""
+
+MAX_DEPTH = 1_000_000
+"""The deepest `maxDepth` accepted."""
+
+ENGINES = ("bfs", "walk", "hypothesis")
+REQUIRES = ("bounded", "exhaustive")
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+@attrs.frozen
+class CheckSpec:
+    """One configured check."""
+
+    scenario: str = ""
+    variant: str = "correct"
+    engine: str = "bfs"
+    properties: tuple[str, ...] = ()
+    property_modules: tuple[str, ...] = ()
+    budget: float = 20.0
+    max_depth: int = 6
+    parameters: FrozenMap[str, Any] = EMPTY
+    require: Literal["bounded", "exhaustive"] | str = "bounded"
+
+
+@attrs.frozen
+class GateConfig:
+    """The whole gate configuration; `corpus` None means the built-in corpus."""
+
+    corpus: tuple[str, ...] | None = None
+    checks: tuple[CheckSpec, ...] = ()
+    allow_imports: tuple[str, ...] = ()
+    replay_timeout: float = 300.0
+
+
+DEFAULT_CHECKS = (CheckSpec(engine="bfs", budget=20.0, max_depth=4, parameters=FrozenMap({"instantCaches": True})),)
+
+
+def load_config(path: Path | None) -> tuple[GateConfig, Path]:
+    """The gate config (defaults when no file) and the folder its relative paths start from."""
+    if path is None:
+        return GateConfig(checks=DEFAULT_CHECKS), Path.cwd()
+    try:
+        docs = load_yaml_documents(path)
+    except YamlError as err:
+        raise ScenarioError([Problem.from_yaml_error(err)]) from None
+    if len(docs) != 1:
+        raise ScenarioError([Problem(str(path), 0, "", "a gate config holds exactly one YAML document")])
+    doc = docs[0]
+    found: Found = []
+    config = decode_all(GateConfig, doc.data, (), found)
+    if config is not None:
+        found += config_problems(config, path.parent)
+    if found:
+        raise ScenarioError([_problem(doc, where, message) for where, message in found])
+    return config, path.parent
+
+
+def _problem(doc: YamlDocument, where: FieldPath, message: str) -> Problem:
+    return Problem(doc.file, doc.line_of(where), format_path(where) if where else "", message)
+
+
+def config_problems(config: GateConfig, base: Path) -> Found:
+    """Every problem of a decoded config (see the module docstring)."""
+    found: Found = []
+    if config.corpus is not None and not config.corpus:
+        found.append((("corpus",), "lists no folder; omit the field for the built-in corpus"))
+    for i, folder in enumerate(config.corpus or ()):
+        problem = _corpus_problem(resolve(folder, base))
+        if problem:
+            found.append((("corpus", i), problem))
+    for i, module in enumerate(config.allow_imports):
+        if not _MODULE_NAME.fullmatch(module):
+            found.append((("allowImports", i), f"{module!r} is not a module name (dotted Python identifiers)"))
+    found += _seconds(config.replay_timeout, ("replayTimeout",))
+    for i, spec in enumerate(config.checks):
+        found += check_problems(spec, base, ("checks", i))
+    return found
+
+
+def resolve(path: str, base: Path) -> Path:
+    """A path from the config: absolute, or relative to the config file's folder."""
+    return Path(path) if Path(path).is_absolute() else base / path
+
+
+def _corpus_problem(folder: Path) -> str:
+    try:
+        info = stat_path(folder)
+    except YamlError as err:
+        return err.message
+    if info is None:
+        return f"no such folder: {folder}"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{folder} is {file_kind(info.st_mode)}, expected a folder of counterexample files"
+    try:
+        with os.scandir(folder) as entries:
+            has_files = any(e.is_file() and e.name.endswith(".json") for e in entries)
+    except OSError as err:
+        return f"cannot list {folder}: {err.strerror or err}"
+    return "" if has_files else f"{folder} holds no counterexample files (*.json); a gate that replays nothing fails"
+
+
+def _seconds(value: float, where: FieldPath) -> Found:
+    if not (math.isfinite(value) and 0 < value <= MAX_BUDGET_SECONDS):
+        return [(where, f"must be a positive number of seconds up to {MAX_BUDGET_SECONDS:,.0f}, got {value}")]
+    return []
+
+
+def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
+    """Problems of one configured check."""
+    found: Found = []
+    if spec.engine not in ENGINES:
+        found.append(((*at, "engine"), f"must be one of: {', '.join(ENGINES)}"))
+    if spec.require not in REQUIRES:
+        found.append(((*at, "require"), f"must be one of: {', '.join(REQUIRES)}"))
+    if spec.variant not in VARIANTS:
+        found.append(((*at, "variant"), f"unknown variant; valid: {', '.join(VARIANTS)}"))
+    found += _seconds(spec.budget, (*at, "budget"))
+    if not 1 <= spec.max_depth <= MAX_DEPTH:
+        found.append(((*at, "maxDepth"), f"must be between 1 and {MAX_DEPTH:,}, got {spec.max_depth}"))
+    for name, value in spec.parameters.items():
+        problem = parameter_problem(name, value)
+        if problem:
+            found.append(((*at, "parameters", name), problem))
+    # names a scenario's `properties:` or `propertyModules` define are known only when the check
+    # runs (their modules are imported then); an unknown one is then an error case with its reason
+    for j, name in enumerate(() if spec.property_modules or spec.scenario else spec.properties):
+        try:
+            select([name])
+        except KeyError as err:
+            found.append(((*at, "properties", j), str(err)))
+    if spec.scenario:
+        scenario = resolve(spec.scenario, base)
+        try:
+            missing = stat_path(scenario) is None
+        except YamlError as err:
+            found.append(((*at, "scenario"), err.message))
+        else:
+            if missing:
+                found.append(((*at, "scenario"), f"no such file or folder: {scenario}"))
+    return found

@@ -1,0 +1,83 @@
+"""The one result table of `kubeprop check`, for the cluster model and the Raft model alike.
+
+One row per property, one column per engine; then what could not have failed (vacuity) and
+warnings; each engine's exit reason and figures; and every discovery with its counterexample file
+and the command that replays it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+import attrs
+
+__all__ = ["EngineColumn", "Finding", "Table", "render"]
+
+
+@attrs.frozen
+class EngineColumn:
+    """One engine's column and its summary line: exit reason, figures (`: 8557 steps, …`), and —
+    when measured — seconds and transitions per second."""
+
+    engine: str
+    exit_reason: str
+    figures: str = ""
+    seconds: float | None = None
+    rate: float = 0.0
+
+
+@attrs.frozen
+class Finding:
+    """One discovery: which engine, the violation in words, its counterexample file (or a note
+    saying why there is none), and a trace printed inline when there is no file."""
+
+    engine: str
+    text: str
+    path: Path | None = None
+    note: str = ""
+    steps: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Table:
+    """Everything `render` prints."""
+
+    title: str
+    rows: tuple[str, ...]
+    columns: tuple[EngineColumn, ...]
+    cells: tuple[tuple[str, ...], ...]
+    header: tuple[str, ...] = ()
+    vacuous: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+def render(table: Table, out: TextIO, timing: bool = True) -> None:
+    """Print the table (see the module docstring); `timing=False` leaves out the seconds."""
+    out.write(f"{table.title}\n")
+    for line in table.header:
+        out.write(f"{line}\n")
+    width = max((len(r) for r in table.rows), default=8) + 2
+    out.write(f"\n{'property':<{width}}" + "".join(f"{c.engine:<22}" for c in table.columns) + "\n")
+    for row, cells in zip(table.rows, table.cells, strict=True):
+        out.write(f"{row:<{width}}" + "".join(f"{cell:<22}" for cell in cells).rstrip() + "\n")
+    if table.vacuous:
+        out.write("\nvacuous (could not have failed here, so 'held' would say nothing):\n")
+        for name, reason in table.vacuous:
+            out.write(f"  {name}: {reason}\n")
+    for warning in table.warnings:
+        out.write(f"\nwarning: {warning}\n")
+    out.write("\nengines:\n")
+    for c in table.columns:
+        out.write(f"  {c.engine:<11} {c.exit_reason}{c.figures}\n")
+        if timing and c.seconds is not None:
+            out.write(f"  {'':<11} time: {c.seconds:.1f} s ({c.rate:,.0f} steps/s)\n")
+    for f in table.findings:
+        out.write(f"\n{f.engine}: {f.text}\n")
+        for n, step in enumerate(f.steps, 1):
+            out.write(f"  {n:>3}. {step}\n")
+        if f.path is not None:
+            out.write(f"  counterexample: {f.path}\n  reproduce with: kubeprop replay {f.path}\n")
+        elif f.note:
+            out.write(f"  {f.note}\n")

@@ -1,0 +1,78 @@
+"""Every discovery, not just the first: keep searching for the properties not yet violated.
+
+An engine stops at its first violation. `discover` runs it again without each property it has
+found violated, with what is left of the budget, until every selected property has a discovery,
+the engine finishes without one (exhausted, a bound, its runs), or the budget is spent — the
+Stateright checker's `discoveries`, built on any engine with the common interface
+(`(model, start, EngineConfig) -> EngineResult`), so BFS, walks, Hypothesis and engines added
+later all report one discovery per property without code of their own.
+
+Each rerun is a fresh search: BFS explores again the states before the discovery (its traces stay
+shortest); a walk or Hypothesis run with the same seed retraces the runs before the failing one and
+then goes on. A `settles` violation (a continuation that never settled) stands for every
+convergence property at once, so those are dropped and the search goes on for the safety ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from kubeprop.properties.explore.engine import EngineConfig, EngineStats
+from kubeprop.properties.registry import Property, select
+
+__all__ = ["SETTLES", "discover", "merged_stats"]
+
+SETTLES = "settles"
+"""The pseudo-property of a fair continuation that did not settle (`convergence.settled_violation`)."""
+
+Run = Callable[[EngineConfig], Any]
+
+
+def _remaining(left: list[Property], found: str) -> list[Property] | None:
+    """The properties still to search for after a violation of `found` (None: cannot go on)."""
+    if found == SETTLES:
+        kept = [p for p in left if p.kind != "convergence"]
+        return kept if len(kept) < len(left) else None
+    if all(p.name != found for p in left):
+        return None
+    return [p for p in left if p.name != found]
+
+
+def discover(run: Run, config: EngineConfig) -> tuple[Any, ...]:
+    """Run `run(config)` again and again, each time without the property the previous run found
+    violated, within `config.budget_seconds` overall. Returns every run's result in order: each
+    but the last has a violation; the last has one only if nothing was left to search for."""
+    began = time.perf_counter()
+    left = list(select(config.properties))
+    results: list[Any] = []
+    while left:
+        budget = config.budget_seconds
+        if budget is not None:
+            budget -= time.perf_counter() - began
+            if results and budget <= 0:
+                break
+        result = run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget))
+        results.append(result)
+        if result.violation is None:
+            break
+        after = _remaining(left, result.violation.property)
+        if after is None:
+            break
+        left = after
+    return tuple(results)
+
+
+def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
+    """One set of counters for several runs of an engine: seconds, steps and runs add up; distinct
+    states and depth are the largest any run reached."""
+    stats = [r.stats for r in results if getattr(r, "stats", None) is not None]
+    if not stats:
+        return None
+    return EngineStats(seconds=sum(s.seconds for s in stats), steps=sum(s.steps for s in stats),
+                       runs=sum(getattr(s, "runs", 0) for s in stats),
+                       distinct=max(getattr(s, "distinct", 0) for s in stats),
+                       depth=max(getattr(s, "depth", 0) for s in stats))

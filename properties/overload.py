@@ -1,0 +1,73 @@
+"""Properties of API server overload (docs/overload.md; `kubeprop.model.cluster.overload`).
+
+- `system-flows-not-starved` (safety): while a workload flow floods the API server, every node's
+  heartbeat (its Lease renewal) and the controller manager's and scheduler's leader-election
+  renewals still get through — the reason API Priority and Fairness exists (KEP-1040).
+- `no-eviction-for-throttled-heartbeats` (safety): no pod is evicted by the taint manager from a
+  node that is up and reachable and whose heartbeats only the flood stopped.
+
+Convergence once the flood ends is the registered convergence properties, judged where the fair
+continuation (which takes `EndOverload`) settles. Not registered: pass `OVERLOAD_PROPERTIES`.
+"""
+
+from __future__ import annotations
+
+from kubeprop.model.api.meta import find_condition
+from kubeprop.model.api.objects import Pod
+from kubeprop.model.cluster.overload import (
+    Overload,
+    heartbeat_request,
+    leader_election_request,
+    refusal,
+)
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, kubelet, pod_key
+from kubeprop.properties.registry import CheckResult, Property, as_property
+
+__all__ = ["NO_EVICTION_FOR_THROTTLED_HEARTBEATS", "OVERLOAD_PROPERTIES", "SYSTEM_FLOWS_NOT_STARVED"]
+
+
+def _starved(model: ClusterModel, state: ClusterState) -> CheckResult:
+    if not isinstance(state.overload, Overload):
+        return None
+    for node in model.nodes:
+        refused = refusal(model, state, "", heartbeat_request(node), kubelet(node))
+        if refused is not None:
+            return f"node {node}'s heartbeat is refused during the flood: {refused.code} {refused.message}", (
+                f"Node {node}",)
+    for user, component in (("system:kube-controller-manager", CONTROLLER_MANAGER),
+                            ("system:kube-scheduler", model.scheduler_instances[0])):
+        refused = refusal(model, state, user, leader_election_request(user), component)
+        if refused is not None:
+            return f"{user}'s leader-election renewal is refused during the flood: {refused.code}", (user,)
+    return None
+
+
+def _evicted_for_throttling(model: ClusterModel, state: ClusterState) -> CheckResult:
+    flood = state.overload
+    if not isinstance(flood, Overload):
+        return None
+    silent = {n for n in model.nodes if refusal(model, state, "", heartbeat_request(n), kubelet(n)) is not None}
+    healthy = {n for n in silent if f"node/{n}" not in state.down and n not in state.partitioned}
+    for pod in state.store.list("pods"):
+        if not isinstance(pod, Pod) or pod.spec.node_name not in healthy:
+            continue
+        cond = find_condition(pod.status.conditions, "DisruptionTarget")
+        if cond is not None and cond.reason == "DeletionByTaintManager":
+            return (f"Pod {pod_key(pod)} was evicted from {pod.spec.node_name}, which is up and reachable: only the "
+                    "flood stopped its heartbeats", (f"Pod {pod_key(pod)}", f"Node {pod.spec.node_name}"))
+    return None
+
+
+SYSTEM_FLOWS_NOT_STARVED: Property = as_property(
+    "system-flows-not-starved",
+    "While a workload flow floods the API server, node heartbeats and leader-election renewals get through.",
+    "staging/src/k8s.io/apiserver/pkg/util/flowcontrol (KEP-1040); apis/flowcontrol/bootstrap/default.go",
+    "safety", _starved)
+
+NO_EVICTION_FOR_THROTTLED_HEARTBEATS: Property = as_property(
+    "no-eviction-for-throttled-heartbeats",
+    "No pod is evicted from a healthy node whose heartbeats only an API server overload stopped.",
+    "pkg/controller/nodelifecycle/node_lifecycle_controller.go; pkg/controller/tainteviction",
+    "safety", _evicted_for_throttling)
+
+OVERLOAD_PROPERTIES: tuple[Property, ...] = (SYSTEM_FLOWS_NOT_STARVED, NO_EVICTION_FOR_THROTTLED_HEARTBEATS)

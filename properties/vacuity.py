@@ -1,0 +1,183 @@
+"""Vacuity: when a property could not have failed, say so instead of reporting "held".
+
+A property about Services holds trivially in a cluster that can never have a Service, and a variant
+that changes what happens after a node is lost cannot show anything when the scenario's fault
+budget never loses one. `vacuity(model, prop)` and `variant_vacuity(model)` answer with the reason
+(None: the property or variant can show), judged statically on the model:
+
+- the kinds of object that can ever exist: those in the manifests and the workload steps, closed
+  under what the built-in controllers create (Deployment → ReplicaSet → Pod; StatefulSet → Pod,
+  PersistentVolumeClaim; Service → Endpoints, EndpointSlice) and nodes. A model with a controller
+  of your own could create anything, so then no resource requirement is judged vacuous;
+- the fault kinds with a budget (`faults:`).
+
+What a property needs is its `Needs` (`Property.needs`, or `BUILTIN_NEEDS` for the built-ins);
+what a variant needs is `VARIANT_NEEDS` (docs/variants.md lists both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kubeprop.model.api.objects import ApiObject, Pod, kind_info, qualified_resource
+from kubeprop.model.controllers.registry import default_controllers
+from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.properties.registry import Needs, Property
+
+__all__ = ["BUILTIN_NEEDS", "VARIANT_NEEDS", "VARIANT_TARGETS", "needs_of", "possible_resources", "vacuity",
+           "vacuous_properties", "variant_vacuity"]
+
+NODE_LOSS = ("node_crash", "partition", "component_crash")
+"""Fault kinds that stop a node's status updates (a node crash, a partition, a kubelet crash)."""
+
+BUILTIN_NEEDS: dict[str, Needs] = {
+    "endpoints-ready-pods": Needs(("services",)),
+    "node-not-overcommitted": Needs(("pods",)),
+    "bindings-respect-hard-constraints": Needs(("pods",)),
+    "one-running-pod-per-identity": Needs(("statefulsets.apps", "pods/reapplied")),
+    "read-write-once-volume-on-one-node": Needs(("persistentvolumeclaims",)),
+    "replicaset-no-overcreation": Needs(("replicasets.apps",)),
+    "rollout-surge-bound": Needs(("deployments.apps",)),
+    "scheduler-decisions-sound": Needs(("pods",)),
+    "deployments-complete": Needs(("deployments.apps",)),
+    "workloads-ready": Needs(("replicasets.apps", "statefulsets.apps")),
+    "endpoints-match-ready-pods": Needs(("services",)),
+    "schedulable-pods-bound": Needs(("pods",)),
+    "pods-on-unknown-nodes-not-ready": Needs(("pods",), (NODE_LOSS,)),
+}
+"""What each built-in property needs to be able to fail. `pods/reapplied`: a pod name that can come
+back, i.e. a Pod in a workload `apply` step."""
+
+VARIANT_NEEDS: dict[str, Needs] = {
+    "rs-no-expectations": Needs(("replicasets.apps",)),
+    "endpoints-terminating": Needs(("services",)),
+    "endpoints-liveness": Needs(("services",)),
+    "endpoints-stale-cache": Needs(("services",)),
+    "nodelifecycle-crash": Needs(("pods",), (("component_crash",), ("node_crash", "partition"))),
+    "sts-split-brain": Needs(("statefulsets.apps",), (("node_crash", "partition"),)),
+    "rollout-fencepost": Needs(("deployments.apps",)),
+    "scheduler-ignores-taints": Needs(("pods",)),
+    "dual-scheduler": Needs(("pods",)),
+    "watch-time-travel": Needs(("statefulsets.apps",), (("component_crash", "node_crash"),)),
+}
+"""What each catalogue variant needs for its changed mechanism to matter: the objects it acts on
+and the faults that trigger it (one kind from each group)."""
+
+VARIANT_TARGETS: dict[str, tuple[str, ...]] = {
+    "rs-no-expectations": ("replicaset-no-overcreation",),
+    "endpoints-terminating": ("endpoints-ready-pods",),
+    "endpoints-liveness": ("endpoints-ready-pods",),
+    "endpoints-stale-cache": ("endpoints-ready-pods", "endpoints-match-ready-pods"),
+    "nodelifecycle-crash": ("pods-on-unknown-nodes-not-ready",),
+    "sts-split-brain": ("one-running-pod-per-identity", "read-write-once-volume-on-one-node"),
+    "rollout-fencepost": ("deployments-complete",),
+    "scheduler-ignores-taints": ("bindings-respect-hard-constraints",),
+    "dual-scheduler": ("node-not-overcommitted",),
+    "watch-time-travel": ("resource-versions-monotonic", "one-running-pod-per-identity"),
+}
+"""The properties that catch each variant (docs/variants.md, "caught by"): when the variant cannot
+show, their "held" says nothing about it, so they are reported vacuous with the variant's reason."""
+
+CREATES: dict[str, tuple[str, ...]] = {
+    "deployments.apps": ("replicasets.apps", "pods"),
+    "replicasets.apps": ("pods",),
+    "statefulsets.apps": ("pods", "persistentvolumeclaims"),
+    "services": ("endpoints", "endpointslices.discovery.k8s.io"),
+}
+"""What the built-in controllers create from each kind (`pkg/controller/deployment`, `replicaset`,
+`statefulset`, `endpoint`, `endpointslice`)."""
+
+FAULT_NAMES = {"node_crash": "nodeCrash", "partition": "partition", "container_crash": "containerCrash",
+               "component_crash": "componentCrash", "watch_drop": "watchDrop", "request_failure": "requestFailure"}
+"""FaultBudget field → its name in a scenario's `faults:`."""
+
+
+def _resource(obj: ApiObject) -> str:
+    return qualified_resource(kind_info(obj))
+
+
+def own_controllers(model: ClusterModel) -> tuple[str, ...]:
+    """Names of the model's controllers that are not the built-in ones."""
+    builtin = {type(c) for c in default_controllers(model.parameters)}
+    return tuple(c.name for c in model.controllers if type(c) not in builtin)
+
+
+def possible_resources(model: ClusterModel) -> frozenset[str] | None:
+    """Every qualified resource an object of which can exist in some run (None: unknown, because
+    a controller of your own may create anything)."""
+    if own_controllers(model):
+        return None
+    found = {"nodes"} | {_resource(m.obj) for m in model.scenario.objects}
+    for objects in model.workload_objects:
+        found |= {_resource(o) for o in objects}
+        if any(isinstance(o, Pod) for o in objects):
+            found.add("pods/reapplied")
+    todo = list(found)
+    while todo:
+        for made in CREATES.get(todo.pop(), ()):
+            if made not in found:
+                found.add(made)
+                todo.append(made)
+    return frozenset(found)
+
+
+def _display(resource: str) -> str:
+    return {"pods/reapplied": "re-applied Pod", "statefulsets.apps": "StatefulSet",
+            "replicasets.apps": "ReplicaSet", "deployments.apps": "Deployment", "services": "Service",
+            "persistentvolumeclaims": "PersistentVolumeClaim", "pods": "Pod"}.get(resource, resource)
+
+
+def _missing(model: ClusterModel, needs: Needs) -> str | None:
+    """Why `needs` cannot be met in `model` (None: it can)."""
+    possible = possible_resources(model)
+    if needs.resources and possible is not None and not possible & set(needs.resources):
+        kinds = " or ".join(_display(r) for r in needs.resources)
+        return f"no {kinds} can exist (not in the manifests or workload steps, nor made by a built-in controller)"
+    budget = model.budget
+    for group in needs.faults:
+        if not any(getattr(budget, kind, 0) > 0 for kind in group):
+            names = " or ".join(FAULT_NAMES.get(k, k) for k in group)
+            return f"no fault budget for {names} (scenario `faults:`)"
+    return None
+
+
+def needs_of(prop: Property) -> Needs:
+    """What `prop` needs to be able to fail: its own declaration, else the built-in table's."""
+    return prop.needs if prop.needs is not None else BUILTIN_NEEDS.get(prop.name, Needs())
+
+
+def vacuity(model: ClusterModel, prop: Property) -> str | None:
+    """Why `prop` could not have failed in any run of `model` (None: it could)."""
+    return _missing(model, needs_of(prop))
+
+
+def variant_vacuity(model: ClusterModel) -> str | None:
+    """Why the model's variant cannot show its bug in this scenario (None: it can, or the model is
+    the correct one)."""
+    needs = VARIANT_NEEDS.get(model.variant)
+    if needs is None:
+        return None
+    missing = _missing(model, needs)
+    if missing is None and model.variant == "scheduler-ignores-taints" and not _tainted(model):
+        missing = "no node has a taint (topology taints or a control-plane node)"
+    return None if missing is None else f"variant {model.variant} cannot show: {missing}"
+
+
+def _tainted(model: ClusterModel) -> bool:
+    return any(n.taints or n.role == "control-plane" for n in model.scenario.spec.topology.nodes)
+
+
+def vacuous_properties(model: ClusterModel, props: Iterable[Property]) -> dict[str, str]:
+    """Property name → why it could not have failed, for the vacuous ones among `props`: by their
+    own needs, or — for the properties that catch the model's variant — because the variant cannot
+    show in this scenario."""
+    out = {}
+    variant = variant_vacuity(model)
+    for prop in props:
+        reason = vacuity(model, prop)
+        if reason is None and variant is not None and prop.name in VARIANT_TARGETS.get(model.variant, ()):
+            reason = variant
+        if reason is not None:
+            out[prop.name] = reason
+    return out
+

@@ -1,0 +1,164 @@
+"""Counterexample files are data: replay runs no code a file names unless allowed, and hostile JSON is
+bad input, never a crash (issue 15, items 1 and 4)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeprop.counterexamples.format import CounterexampleError, load
+from kubeprop.counterexamples.replay import Verdict, replay
+
+CORPUS = Path(__file__).resolve().parents[2] / "counterexamples" / "corpus"
+SOURCE = sorted(CORPUS.glob("endpoints-ready-pods-*.json"))[0]
+
+MODULE = """\
+from pathlib import Path
+from kubeprop.model.api.admission import AdmissionPlugin
+Path(__file__).with_name("RAN").write_text("imported")
+PLUGIN = AdmissionPlugin("reviewed-plugin")
+"""
+
+
+@pytest.fixture
+def module_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "mods"
+    folder.mkdir()
+    (folder / "kp_review_plugin.py").write_text(MODULE)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "kp_review_plugin", raising=False)
+    return folder
+
+
+def _edited(tmp_path: Path, edit: Any, name: str = "ce.json") -> Path:
+    data = json.loads(SOURCE.read_text())
+    edit(data)
+    path = tmp_path / name
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def _with_admission(ref: str) -> Any:
+    def edit(data: dict[str, Any]) -> None:
+        entry = next(f for f in data["scenario"]["files"] if f["path"] == data["scenario"]["entry"])
+        entry["text"] += f"admission: ['{ref}']\n"
+    return edit
+
+
+@pytest.mark.parametrize("ref", ["sys:exit", "os:abort", "builtins:input", "os:fork", "kp_review_plugin:PLUGIN"])
+def test_replay_refuses_modules_an_inline_scenario_names(tmp_path: Path, module_folder: Path, ref: str) -> None:
+    path = _edited(tmp_path, _with_admission(ref))
+    with pytest.raises(CounterexampleError) as info:
+        replay(path)
+    [problem] = info.value.problems
+    module = ref.partition(":")[0]
+    assert problem.field == "scenario"
+    assert f"admission[0]: refusing to import module '{module}' named in a file under review" in problem.message
+    assert not (module_folder / "RAN").exists()
+
+
+def test_an_allowed_module_is_imported(tmp_path: Path, module_folder: Path) -> None:
+    path = _edited(tmp_path, _with_admission("kp_review_plugin:PLUGIN"))
+    # the scenario text changed, so its hash no longer matches: the import happened, then the edit was noticed
+    with pytest.raises(CounterexampleError, match="contentHash: does not match the inline files"):
+        replay(path, allow_imports=["kp_review_plugin"])
+    assert (module_folder / "RAN").exists()
+
+
+def test_a_path_mode_scenario_is_under_the_same_policy(tmp_path: Path, module_folder: Path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nadmission: ['kp_review_plugin:PLUGIN']\n"
+                        "topology: {nodes: [{name: n, capacity: {cpu: '1', memory: 1Gi, pods: '10'}}]}\n")
+
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"] = {**data["scenario"], "mode": "path", "path": str(scenario)}
+
+    with pytest.raises(CounterexampleError, match="refusing to import module 'kp_review_plugin'"):
+        replay(_edited(tmp_path, edit))
+    assert not (module_folder / "RAN").exists()
+
+
+def test_property_module_is_imported_only_when_built_in_or_allowed(tmp_path: Path, module_folder: Path) -> None:
+    def unknown(data: dict[str, Any]) -> None:
+        data["property"] = {**data["property"], "name": "my-property", "module": "kp_review_plugin"}
+
+    path = _edited(tmp_path, unknown)
+    with pytest.raises(CounterexampleError) as info:
+        replay(path)
+    assert info.value.problems[0].field == "property.module"
+    assert "refusing to import a module named in a file under review" in info.value.problems[0].message
+    assert not (module_folder / "RAN").exists()
+    with pytest.raises(CounterexampleError, match="'my-property' is not a registered property"):
+        replay(path, allow_imports=["kp_review_plugin"])  # imported, but it registers no such property
+    assert (module_folder / "RAN").exists()
+    # the corpus files name kubeprop.properties.invariants: built in, no allowance needed
+    assert json.loads(SOURCE.read_text())["property"]["module"] == "kubeprop.properties.invariants"
+    assert replay(SOURCE).verdict == Verdict.REPRODUCES
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (SOURCE.read_text().replace('"schema": 1', '"schema": ' + "1" * 5000, 1),
+     "not a counterexample: a 5000-digit integer (at most 40 digits)"),
+    ("[" * 100_000 + "]" * 100_000, "not a counterexample: nested more than 64 levels deep"),
+    ("[" * 70 + "]" * 70, "not a counterexample: [0][0][0]"),
+    (SOURCE.read_text().replace('"created": "', '"created": "\\ud800', 1),
+     "not a counterexample: created: holds a lone surrogate, not text"),
+    (SOURCE.read_text().replace('"schema": 1', '"schema": NaN', 1), "not a counterexample: NaN is not a JSON number"),
+    (SOURCE.read_text().replace('"schema": 1', '"schema": 1e999', 1),
+     "not a counterexample: the number 1e999 is out of range"),
+])
+def test_hostile_json_is_bad_input(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "ce.json"
+    path.write_text(text)
+    with pytest.raises(CounterexampleError) as info:
+        load(path)
+    assert str(info.value.problems[0].message).startswith(message)
+
+
+def test_non_utf8_and_odd_files_are_bad_input(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(SOURCE.read_bytes().replace(b'"note"', b'"n\xe9te"', 1) + b"\xff")
+    with pytest.raises(CounterexampleError, match="not valid UTF-8"):
+        load(latin)
+    with pytest.raises(CounterexampleError, match="is a character device, expected a regular file"):
+        load("/dev/zero")
+    with pytest.raises(CounterexampleError, match="is a directory"):
+        load(tmp_path)
+
+
+def test_inline_file_names_that_cannot_be_unpacked_are_bad_input(tmp_path: Path) -> None:
+    def clash(data: dict[str, Any]) -> None:
+        files = data["scenario"]["files"]
+        files.append({"path": f"{files[0]['path']}/inside.yaml", "text": "x: 1\n"})  # a file used as a folder
+
+    with pytest.raises(CounterexampleError) as info:
+        replay(_edited(tmp_path, clash))
+    assert info.value.problems[0].field == "scenario.files[2].path"
+    assert "cannot be unpacked" in info.value.problems[0].message
+
+
+def test_hostile_parameters_are_bad_input(tmp_path: Path) -> None:
+    def params(data: dict[str, Any]) -> None:
+        data["model"]["parameters"] = {"maxEndpointsPerSlice": 0, "instantCaches": "maybe"}
+
+    with pytest.raises(CounterexampleError) as info:
+        load(_edited(tmp_path, params))
+    assert [(p.field, p.message) for p in info.value.problems] == [
+        ("model.parameters.maxEndpointsPerSlice", "must be between 1 and 1000, got 0"),
+        ("model.parameters.instantCaches", "must be true or false, got str 'maybe'"),
+    ]
+
+
+def test_the_pytest_plugin_never_opens_a_fifo_for_reading(tmp_path: Path) -> None:
+    import os
+
+    from kubeprop.counterexamples.pytest_plugin import _is_counterexample
+
+    fifo = tmp_path / "waiting.json"
+    os.mkfifo(fifo)  # nobody writes: a blocking open would hang collection
+    assert not _is_counterexample(fifo)
+    assert _is_counterexample(SOURCE)

@@ -1,0 +1,47 @@
+"""Fixtures for the tests against a real etcd: a fresh three-member cluster per test (its store
+starts at revision 1, like the model's), stopped and removed afterwards, also when the test fails.
+
+Tests here skip, saying why, where etcd is not installed (Debian `etcd-server`; `.ci/run` installs
+it) or, for partitions, where network namespaces cannot be made (not root).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from etcd_harness import EtcdCluster, missing, netns_missing, start_cluster
+
+
+@pytest.fixture
+def cluster() -> Iterator[EtcdCluster]:
+    """Three members in this network namespace, on free loopback ports."""
+    if (reason := missing()) is not None:
+        pytest.skip(reason)
+    with start_cluster("loopback") as c:
+        yield c
+
+
+@pytest.fixture
+def netns_cluster() -> Iterator[EtcdCluster]:
+    """Three members, each in a network namespace of its own (partitions possible)."""
+    if (reason := netns_missing()) is not None:
+        pytest.skip(reason)
+    with start_cluster("netns") as c:
+        yield c
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The `slow` tests of this folder run only when asked for (`-m slow`)."""
+    if "slow" in (config.option.markexpr or ""):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    for item in items:
+        if item.get_closest_marker("slow") and here in Path(str(item.fspath)).parents:
+            item.add_marker(skip)

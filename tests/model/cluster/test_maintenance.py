@@ -1,0 +1,89 @@
+"""Node maintenance: kubectl cordon/drain/uncordon steps and the maintenance fault kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from kubeprop.model.api.objects import Node, ObjectKey, Pod
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.maintenance import (
+    EvictForDrain,
+    FinishDrain,
+    StartMaintenance,
+    blocking,
+    maintenance_state,
+    pods_for_deletion,
+)
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.schema_addons import DrainStep
+from kubeprop.model.state.actions import Quiesce, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+DATA = Path(__file__).parents[1] / "data" / "maintenance"
+
+
+def _settled(name: str, **parameters: object) -> tuple[ClusterModel, ClusterState]:
+    model = build_model(load_scenario(DATA / name), parameters=parameters or None)
+    return model, settle(model, initial_state(model), max_steps=3000).state
+
+
+def _node(state: ClusterState, name: str) -> Node:
+    node = state.store.get(ObjectKey("nodes", "", name))
+    assert isinstance(node, Node)
+    return node
+
+
+def test_drain_evicts_waits_and_returns() -> None:
+    model, state = _settled("drained.yaml")
+    state = step(model, state, UserStep(0))
+    assert _node(state, "worker-1").spec.unschedulable and blocking(state)
+    assert not [a for a in actions(model, state) if isinstance(a, UserStep)]
+    run = settle(model, state, max_steps=3000, max_ticks=10)
+    kinds = [type(a).__name__ for a in run.trace]
+    assert kinds.count("EvictForDrain") == 1 and "FinishDrain" in kinds
+    assert not blocking(run.state) and UserStep(1) in actions(model, run.state)
+    pods = [p for p in run.state.store.list("pods") if isinstance(p, Pod)]
+    assert {p.spec.node_name for p in pods} == {"worker-2"} and len(pods) == 2
+    done = step(model, run.state, UserStep(1))
+    assert not _node(done, "worker-1").spec.unschedulable
+
+
+def test_a_strict_budget_blocks_the_drain_and_the_workload() -> None:
+    model, state = _settled("blocked.yaml")
+    state = step(model, state, UserStep(0))
+    run = settle(model, state, max_steps=3000, max_ticks=10)
+    drain = maintenance_state(run.state).draining["worker-1"]
+    assert drain.pending and not drain.waiting and blocking(run.state)
+    retries = [a for a in run.trace if isinstance(a, EvictForDrain)]
+    assert len(retries) >= 5 and not any(isinstance(a, FinishDrain) for a in run.trace)
+
+
+def test_bare_pods_and_local_storage_are_refused_without_flags() -> None:
+    _, state = _settled("drained.yaml")
+    pod = next(p for p in state.store.list("pods") if isinstance(p, Pod) and p.spec.node_name == "worker-1")
+    bare = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, owner_references=()))
+    store, _, _ = state.store.put(bare, "MODIFIED")
+    state = attrs.evolve(state, store=store)
+    _, errors = pods_for_deletion(state, "worker-1", DrainStep(node="worker-1"))
+    assert errors and "use --force to override" in errors[0]
+    pods, errors = pods_for_deletion(state, "worker-1", DrainStep(node="worker-1", force=True))
+    assert not errors and [p.metadata.name for p in pods] == [pod.metadata.name]
+
+
+def test_maintenance_fault_starts_when_stable_and_uncordons() -> None:
+    model = build_model(load_scenario(DATA / "drained.yaml"))
+    model = attrs.evolve(model, scenario=attrs.evolve(model.scenario, spec=attrs.evolve(
+        model.scenario.spec, faults=attrs.evolve(model.scenario.spec.faults, maintenance=1), workload=())))
+    start = initial_state(model)
+    assert not [a for a in actions(model, start) if isinstance(a, StartMaintenance)]
+    state = settle(model, start, max_steps=3000).state
+    assert StartMaintenance("worker-1") in actions(model, state)
+    state = step(model, state, StartMaintenance("worker-1"))
+    assert _node(state, "worker-1").spec.unschedulable and not blocking(state)
+    assert not [a for a in actions(model, state) if isinstance(a, StartMaintenance)]
+    state = step(model, state, Quiesce())
+    run = settle(model, state, max_steps=3000, max_ticks=10)
+    assert not maintenance_state(run.state).draining and not _node(run.state, "worker-1").spec.unschedulable

@@ -1,0 +1,33 @@
+"""`kubeprop check --metrics`: the worst value of each metric after the property table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeprop.properties.cli.main import main
+
+DATA = Path(__file__).resolve().parents[2] / "model" / "data" / "variants"
+
+
+def test_check_metrics_prints_the_worst_values_with_their_traces(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", str(DATA / "web.yaml"), "--engine", "bfs", "--variant", "rs-no-expectations",
+                 "--property", "replicaset-no-overcreation", "--max-depth", "6", "--budget", "60", "--metrics",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    section = out[out.index("metrics: worst over 2 trace(s)"):].splitlines()
+    rows = {line.split()[0] + (" " + line.split()[1] if line.startswith("apiserver") else ""): line
+            for line in section[2:]}
+    assert {"pod-scheduling-latency", "pod-startup-latency", "workqueue-depth", "watch-lag-events"} <= set(rows)
+    lines = rows.values()
+    assert any("the fair run" in line for line in lines) and any("trace 1 (5)" in line for line in lines)
+    assert rows["apiserver-requests 429"].split()[2] == "0"
+
+
+def test_check_without_metrics_prints_no_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", str(DATA / "web.yaml"), "--engine", "bfs", "--property", "replicaset-no-overcreation",
+          "--max-depth", "2", "--budget", "30", "--out", str(tmp_path)])
+    assert "metrics:" not in capsys.readouterr().out

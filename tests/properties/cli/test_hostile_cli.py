@@ -1,0 +1,178 @@
+"""Bad flags and paths are exit 2 with a message; Ctrl-C shows what was done; object data cannot drive the
+terminal (issue 15, items 2, 3, 4, 5, 6, 7 and 8)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kubeprop.counterexamples.api import CheckReport
+from kubeprop.properties.cli import check as check_cmd
+from kubeprop.properties.cli import main as cli
+from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.main import main
+from kubeprop.properties.cli.terminal import escape_controls
+
+REPO = Path(__file__).resolve().parents[3]
+SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
+FEASTFLOW = REPO / "model" / "scenario" / "feastflow" / "scenario.yaml"
+
+
+def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == ExitCode.BAD_INPUT
+    return capsys.readouterr().err.splitlines()[-2]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["check", "--budget", "nan"],
+     "argument --budget: must be a positive number of seconds up to 10,000,000, got 'nan'"),
+    (["check", "--budget", "inf"], "got 'inf'"),
+    (["check", "--budget", "-1"], "got '-1'"),
+    (["check", "--max-depth", "٣"], "argument --max-depth: the value must be a whole number from 1 to 1,000,000 "
+                                    "(ASCII digits), got '٣'"),
+    (["check", "--workers", "100000"], "argument --workers: the value must be a whole number from 1 to 256"),
+    (["check", "--param", "x=*a"], "argument --param: expected NAME=VALUE with NAME one of: nodeMonitorGrace"),
+    (["check", "--param", "nodeMonitorGracePeriodSeconds=*a"],
+     "argument --param: nodeMonitorGracePeriodSeconds: the value '*a' is not YAML: found undefined alias 'a'"),
+    (["check", "--param", "nodeMonitorGracePeriodSeconds=abc"], "must be an integer, got str 'abc'"),
+    (["check", "--param", "nodeMonitorGracePeriodSeconds=1e400"], "must be an integer, got str '1e400'"),
+    (["check", "--param", "nodeMonitorGracePeriodSeconds=.nan"], "must be an integer, got float nan"),
+    (["check", "--param", "maxEndpointsPerSlice=0"], "maxEndpointsPerSlice: must be between 1 and 1000, got 0"),
+    (["check", "--param", "instantCaches=maybe"], "instantCaches: must be true or false, got str 'maybe'"),
+    (["raft", "--max-seconds", "nan"], "argument --max-seconds: must be a positive number of seconds"),
+    (["raft", "--values", "100000000"], "argument --values: the value must be a whole number from 0 to 1,000"),
+    (["schedule", "--rlimit", "５"], "argument --rlimit: the value must be a whole number"),
+    (["check", "--out", str(SOURCE)], f"argument --out: '{SOURCE}' is not a folder"),
+    (["gate", "--out", str(SOURCE)], f"argument --out: '{SOURCE}' is not a folder"),
+])
+def test_bad_flags_are_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert message in _usage_error(argv, capsys)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["raft", "--down", "etcd-1,etcd-1"], "--down etcd-1,etcd-1: names a member more than once"),
+    (["raft", "--servers", "5", "--scenario", str(FEASTFLOW)],
+     "--servers 5: scenario feastflow has 3 etcd members (etcd-1, etcd-2, etcd-3)"),
+    (["schedule", "--scale", "feastflow-backend=²"], "expected WORKLOAD=N with N a whole number from 0 to 100000"),
+    (["schedule", "--scale", "feastflow-backend=٣"], "expected WORKLOAD=N"),
+    (["schedule", "--scale", "feastflow-backend=500000"], "from 0 to 100000 (ASCII digits)"),
+    (["validate", "x" * 5000], "the path (or one of its names) is too long"),
+    (["validate", "/dev/zero"], "/dev/zero: is a character device, expected a regular file"),
+    (["replay", str(SOURCE), "--html", "."], "cannot write .: it is a directory; give a file name"),
+])
+def test_bad_values_are_exit_2_with_a_message(argv: list[str], message: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == ExitCode.BAD_INPUT
+    assert message in capsys.readouterr().err
+
+
+def test_replay_never_overwrites_its_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ce = tmp_path / "ce.json"
+    ce.write_bytes(SOURCE.read_bytes())
+    assert main(["replay", str(ce), "--html", str(ce)]) == ExitCode.BAD_INPUT
+    assert "an output never overwrites an input" in capsys.readouterr().err
+    assert ce.read_bytes() == SOURCE.read_bytes()
+
+
+def test_replay_allow_import_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(SOURCE.read_text())
+    data["property"] = {**data["property"], "name": "kp-flag-property", "module": "kp_flag_module"}
+    ce = tmp_path / "ce.json"
+    ce.write_text(json.dumps(data))
+    (tmp_path / "kp_flag_module.py").write_text("from pathlib import Path\nPath(__file__).with_name('RAN').touch()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["replay", str(ce)]) == ExitCode.BAD_INPUT
+    assert "--allow-import kp_flag_module" in capsys.readouterr().err and not (tmp_path / "RAN").exists()
+    assert main(["replay", str(ce), "--allow-import", "kp_flag_module"]) == ExitCode.BAD_INPUT  # not registered
+    assert (tmp_path / "RAN").exists()
+
+
+def test_relative_manifest_folder_from_the_repo_root(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(REPO)
+    main(["validate", "tests/model/data/manifests/shop"])
+    out = capsys.readouterr().out
+    assert out.startswith("scenario shop:") and "shop/10-app.yaml:2" in out
+
+
+def test_validate_yaml_output_gives_each_rejection_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "-o", "yaml", str(REPO / "tests" / "model" / "data" / "manifests" / "shop")]) == 2
+    comments = [line for line in capsys.readouterr().out.splitlines() if line.startswith("#")]
+    assert "# REJECTED Deployment shop/web  shop/10-app.yaml:2" in comments
+    assert "#     404 NotFound: namespaces \"shop\" not found" in comments
+    assert comments[-1] == "# 9 admitted, 5 rejected"
+
+
+def test_terminal_control_sequences_in_object_data_are_escaped(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "cm.yaml").write_text('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "\\e[2Jx\\e]0;pwned\\a"}\n')
+    main(["validate", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "REJECTED ConfigMap default/\\x1b[2Jx\\x1b]0;pwned\\x07" in out
+    assert escape_controls("\r  progress\rnext\u202e") == "\r  progress\\x0dnext\\u202e"
+
+
+def test_ctrl_c_prints_what_was_done_and_exits_130(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(*_args: object) -> int:
+        raise Interrupted("the table so far")
+
+    monkeypatch.setattr(cli, "run_validate", interrupted)
+    assert main(["validate"]) == ExitCode.INTERRUPTED == 130
+    captured = capsys.readouterr()
+    assert captured.out == "the table so far\n"
+    assert captured.err == "kubeprop validate: interrupted (exit 130)\n"
+
+
+def test_check_interrupted_shows_the_finished_engines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    real = check_cmd.check
+    calls: list[str] = []
+
+    def second_engine_interrupted(*args: object, **kwargs: object) -> CheckReport:
+        calls.append(str(kwargs["engine"]))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(check_cmd, "check", second_engine_interrupted)
+    web = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
+    code = main(["check", str(web), "--variant", "rs-no-expectations", "--property", "replicaset-no-overcreation",
+                 "--max-depth", "6", "--budget", "120", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 130 and calls == ["bfs", "walk"]
+    assert "replicaset-no-overcreation  VIOLATED" in out
+    [written] = tmp_path.glob("*.json")
+    assert f"counterexample: {written}" in out
+    assert "walk: interrupted before it finished; the table shows the engines that did" in out
+
+
+def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
+    """A real SIGINT to the process group, as a terminal sends it: exit 130, no worker tracebacks."""
+    command = [sys.executable, "-m", "kubeprop.properties.cli", "check", "--engine", "walk", "--workers", "2",
+               "--budget", "120", "--max-depth", "30", "--out", str(tmp_path)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        time.sleep(8)  # imports, the model, the pool started
+        os.killpg(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+    assert child.returncode == 130, err
+    assert "ForkPoolWorker" not in err and "Traceback" not in err
+    assert "kubeprop check: interrupted (exit 130)" in err
+    assert "walk: interrupted before it finished; no engine finished" in out

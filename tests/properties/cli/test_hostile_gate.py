@@ -1,0 +1,138 @@
+"""The gate fails closed whatever a corpus file does, and refuses configs that would check nothing
+(issue 15, items 1, 2, 4 and 5)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeprop.properties.cli.gate_config import BUILTIN_CORPUS
+from kubeprop.properties.cli.main import main
+
+REPO = Path(__file__).resolve().parents[3]
+WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
+SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
+CHECK = f"checks: [{{scenario: {WEB}, budget: 5, maxDepth: 1, properties: [node-not-overcommitted]}}]\n"
+
+MODULES = {
+    "kp_gate_exiter": "import os\nos._exit(0)\n",
+    # faulthandler off: no crash report in the test log
+    "kp_gate_aborter": "import faulthandler\nimport os\nfaulthandler.disable()\nos.abort()\n",
+    "kp_gate_hanger": "import time\nwhile True:\n    time.sleep(1)\n",
+    "kp_gate_sysexit": "import sys\nsys.exit(0)\n",
+}
+
+
+def _corpus_file(folder: Path, name: str, module: str) -> None:
+    data: dict[str, Any] = json.loads(SOURCE.read_text())
+    entry = next(f for f in data["scenario"]["files"] if f["path"] == data["scenario"]["entry"])
+    entry["text"] += f"admission: ['{module}:PLUGIN']\n"
+    (folder / name).write_text(json.dumps(data))
+
+
+def test_corpus_files_that_exit_abort_or_hang_fail_the_gate_with_reasons(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    for name, text in MODULES.items():
+        (mods / f"{name}.py").write_text(text)
+    monkeypatch.syspath_prepend(str(mods))  # the forked replays inherit the import path
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in [*MODULES, "kp_gate_unallowed"]:
+        _corpus_file(corpus, f"{name}.json", name)
+    config = tmp_path / "gate.yaml"
+    config.write_text(f"corpus: [corpus]\nallowImports: [{', '.join(MODULES)}]\nreplayTimeout: 3\n{CHECK}")
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    code = main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
+                 "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    reasons = {c.get("name"): c.find("error").get("message")  # type: ignore[union-attr]
+               for c in ET.parse(junit).getroot().iter("testcase") if c.find("error") is not None}
+    assert reasons["kp_gate_exiter.json"] == "the replay process exited with code 0 without a verdict"
+    assert reasons["kp_gate_aborter.json"] == "the replay process was killed by SIGABRT"
+    assert reasons["kp_gate_hanger.json"] == "the replay did not finish within 3 s (replayTimeout) and was killed"
+    assert "calling it failed" in reasons["kp_gate_sysexit.json"] or "SystemExit" in reasons["kp_gate_sysexit.json"]
+    assert "refusing to import module 'kp_gate_unallowed'" in reasons["kp_gate_unallowed.json"]
+    assert "FAILED" in summary.read_text()
+    assert "gate: 1 of 6 cases held; FAILED" in out
+    assert "kp_gate_exiter" not in sys.modules  # the parent never imported anything a corpus file named
+
+
+def _config_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> list[str]:
+    (tmp_path / "empty").mkdir(exist_ok=True)
+    (tmp_path / "good").mkdir(exist_ok=True)
+    (tmp_path / "good" / SOURCE.name).write_text(SOURCE.read_text())
+    config = tmp_path / "gate.yaml"
+    config.write_text(text)
+    assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    return capsys.readouterr().err.splitlines()[1:]
+
+
+def test_a_config_that_would_check_nothing_is_refused_with_every_problem(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if any(Path("/etc").glob("*.json")):
+        pytest.skip("this machine's /etc holds *.json files")
+    found = _config_problems(tmp_path, capsys, (
+        "corpus: [corpsu, /etc, empty, gate.yaml]\n"
+        "replayTimeout: .nan\n"
+        "checks:\n"
+        "  - {budget: -5, maxDepth: -1, parameters: {maxEndpointsPerSlice: 0}, properties: [nope]}\n"
+        "  - {budget: .nan, variant: broken, scenario: missing.yaml}\n"))
+    config = tmp_path / "gate.yaml"
+    assert found == [
+        f"{config}:1: corpus[0]: no such folder: {tmp_path / 'corpsu'}",
+        f"{config}:1: corpus[1]: /etc holds no counterexample files (*.json); a gate that replays nothing fails",
+        f"{config}:1: corpus[2]: {tmp_path / 'empty'} holds no counterexample files (*.json); a gate that replays "
+        "nothing fails",
+        f"{config}:1: corpus[3]: {config} is a regular file, expected a folder of counterexample files",
+        f"{config}:2: replayTimeout: must be a positive number of seconds up to 10,000,000, got nan",
+        f"{config}:4: checks[0].budget: must be a positive number of seconds up to 10,000,000, got -5.0",
+        f"{config}:4: checks[0].maxDepth: must be between 1 and 1,000,000, got -1",
+        f"{config}:4: checks[0].parameters.maxEndpointsPerSlice: must be between 1 and 1000, got 0",
+        f"{config}:4: checks[0].properties[0]: unknown property 'nope'; valid: " + found[8].split("valid: ", 1)[1],
+        f"{config}:5: checks[1].variant: unknown variant; valid: " + found[9].split("valid: ", 1)[1],
+        f"{config}:5: checks[1].budget: must be a positive number of seconds up to 10,000,000, got nan",
+        f"{config}:5: checks[1].scenario: no such file or folder: {tmp_path / 'missing.yaml'}",
+    ]
+
+
+def test_an_empty_corpus_list_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    found = _config_problems(tmp_path, capsys, "corpus: []\n" + CHECK)
+    assert found == [f"{tmp_path / 'gate.yaml'}:1: corpus: lists no folder; omit the field for the built-in corpus"]
+
+
+def test_the_built_in_corpus_is_found() -> None:
+    assert len(list(BUILTIN_CORPUS.glob("*.json"))) >= 5
+
+
+@pytest.mark.parametrize("where", ["junit", "summary", "env", "input"])
+def test_outputs_are_checked_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str], where: str) -> None:
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / SOURCE.name).write_text(SOURCE.read_text())
+    config = tmp_path / "gate.yaml"
+    config.write_text("corpus: [good]\n" + CHECK)
+    argv = ["gate", "--config", str(config), "--budget", "1"]
+    if where == "env":
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", ".")
+    elif where == "input":
+        argv += ["--junit", str(tmp_path / "good" / SOURCE.name)]
+    else:
+        argv += [f"--{where}", str(tmp_path)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "cannot write" in captured.err and captured.out == ""  # refused before any case ran
+    assert (tmp_path / "good" / SOURCE.name).read_text() == SOURCE.read_text()
+
+
+@pytest.mark.parametrize("budget", ["nan", "inf", "-1", "0", "1e400"])
+def test_gate_budget_must_be_finite_and_positive(budget: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gate", "--budget", budget]) == 2
+    assert "--budget" in capsys.readouterr().err

@@ -1,0 +1,102 @@
+"""Every discovery reported (issue 13 item 3): the search goes on for the properties not yet
+violated, with each engine, and every violated property gets its own counterexample file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeprop.counterexamples import check, load
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.discoveries import discover, merged_stats
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
+from kubeprop.properties.registry import Property, Violation, as_property, select
+
+WEB = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml"
+
+
+def _exists(resource: str) -> Any:
+    def check_(model: ClusterModel, state: ClusterState) -> str | None:
+        found = next(iter(state.store.list(resource)), None)
+        return None if found is None else f"{found.metadata.name} exists"
+    return check_
+
+
+NO_RS = as_property("no-replicaset", "No ReplicaSet exists.", "test", "safety", _exists("replicasets.apps"))
+NO_POD = as_property("no-pod", "No pod exists.", "test", "safety", _exists("pods"))
+
+
+def _fake(order: list[str], calls: list[tuple[str, ...]]) -> Any:
+    """An engine that violates the first property of `order` still selected."""
+    def run(config: EngineConfig) -> EngineResult:
+        names = tuple(p.name if isinstance(p, Property) else p for p in config.properties or ())
+        calls.append(names)
+        hit = next((n for n in order if n in names), None)
+        stats = EngineStats(1.0, 10, distinct=5, depth=len(calls))
+        if hit is None:
+            return EngineResult("fake", "exhausted", stats=stats)
+        return EngineResult("fake", "violation", Violation(hit, "boom"), (), stats)
+    return run
+
+
+def test_discover_reruns_without_each_violated_property() -> None:
+    calls: list[tuple[str, ...]] = []
+    config = EngineConfig(properties=("node-not-overcommitted", "workloads-ready", "endpoints-ready-pods"))
+    results = discover(_fake(["endpoints-ready-pods", "node-not-overcommitted"], calls), config)
+    assert [r.violation.property if r.violation else None for r in results] == [
+        "endpoints-ready-pods", "node-not-overcommitted", None]
+    assert calls == [("node-not-overcommitted", "workloads-ready", "endpoints-ready-pods"),
+                     ("node-not-overcommitted", "workloads-ready"), ("workloads-ready",)]
+    stats = merged_stats(results)
+    assert stats is not None and (stats.steps, stats.seconds, stats.depth) == (30, 3.0, 3)
+
+
+def test_discover_stops_when_every_property_is_violated_or_the_violation_is_unknown() -> None:
+    calls: list[tuple[str, ...]] = []
+    results = discover(_fake(["workloads-ready"], calls), EngineConfig(properties=("workloads-ready",)))
+    assert len(results) == 1 and len(calls) == 1
+
+    def mystery(config: EngineConfig) -> EngineResult:
+        return EngineResult("fake", "violation", Violation("not-a-selected-property", "?"))
+
+    assert len(discover(mystery, EngineConfig(properties=("workloads-ready", "node-not-overcommitted")))) == 1
+
+
+def test_settles_drops_every_convergence_property_and_goes_on_for_safety() -> None:
+    calls: list[tuple[str, ...]] = []
+    names = ("workloads-ready", "deployments-complete", "node-not-overcommitted")
+
+    def run(config: EngineConfig) -> EngineResult:
+        props = select(config.properties)
+        calls.append(tuple(p.name for p in props))
+        if any(p.kind == "convergence" for p in props):
+            return EngineResult("fake", "violation", Violation("settles", "did not settle"))
+        return EngineResult("fake", "runs-done")
+
+    results = discover(run, EngineConfig(properties=names))
+    assert len(results) == 2 and calls[1] == ("node-not-overcommitted",)
+
+
+@pytest.mark.parametrize("engine", ["bfs", "walk", "hypothesis"])
+def test_each_engine_reports_one_discovery_per_violated_property(engine: str, tmp_path: Path) -> None:
+    # BFS to depth 4 (the pod exists after 3 actions); walks and examples of 16 steps.
+    config = EngineConfig(max_depth=4 if engine == "bfs" else 16, workers=1, walks=40, max_examples=40,
+                          convergence=False)
+    report = check(WEB, [NO_RS, NO_POD, "node-not-overcommitted"], engine=engine, budget=60, config=config,
+                   save_to=tmp_path, all_discoveries=True, seed=1)
+    assert sorted(report.discoveries) == ["no-pod", "no-replicaset"]
+    files = sorted(tmp_path.glob("*.json"))
+    assert [f.name.split("-")[1] for f in files] == ["pod", "replicaset"]
+    assert {load(f).property.name for f in files} == {"no-pod", "no-replicaset"}
+    assert report.violation is not None and report.violation.property == report.found[0].violation.property
+    no_pod = report.discovery("no-pod")
+    assert no_pod is not None and no_pod.trace and no_pod.path is not None
+
+
+def test_without_all_discoveries_the_first_one_ends_the_run(tmp_path: Path) -> None:
+    report = check(WEB, [NO_RS, NO_POD], engine="bfs", budget=60, config=EngineConfig(max_depth=4, convergence=False),
+                   save_to=tmp_path)
+    assert list(report.discoveries) == ["no-replicaset"]
+    assert len(list(tmp_path.glob("*.json"))) == 1

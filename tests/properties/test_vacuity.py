@@ -1,0 +1,105 @@
+"""Vacuity (issue 13 item 4): a property that could not have failed in a scenario, and a variant that
+cannot show there, are said to be so — for the cluster model and for Raft."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.raft.state import RaftConfig
+from kubeprop.model.raft.system import with_variant
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.properties.raft import INVARIANTS, VARIANT_BOUNDS, check_vacuity, variant_vacuity
+from kubeprop.properties.registry import Needs, as_property, select
+from kubeprop.properties.vacuity import (
+    BUILTIN_NEEDS,
+    VARIANT_NEEDS,
+    VARIANT_TARGETS,
+    possible_resources,
+    vacuity,
+    vacuous_properties,
+)
+from kubeprop.properties.vacuity import variant_vacuity as cluster_variant_vacuity
+
+DATA = Path(__file__).resolve().parents[1] / "model" / "data" / "variants"
+
+
+def test_web_has_no_statefulset_so_identity_properties_are_vacuous() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    assert {"deployments.apps", "replicasets.apps", "pods", "services", "endpoints"} <= possible_resources(model)  # type: ignore[operator]
+    vacuous = vacuous_properties(model, select())
+    assert set(vacuous) == {"one-running-pod-per-identity", "read-write-once-volume-on-one-node"}
+    assert "no StatefulSet" in vacuous["one-running-pod-per-identity"]
+
+
+def test_db_has_no_deployment_so_rollout_properties_are_vacuous() -> None:
+    model = build_model(load_scenario(DATA / "db.yaml"))
+    vacuous = vacuous_properties(model, select())
+    assert {"deployments-complete", "rollout-surge-bound", "replicaset-no-overcreation"} <= set(vacuous)
+    assert "one-running-pod-per-identity" not in vacuous and "endpoints-ready-pods" not in vacuous
+
+
+def test_feastflow_can_show_every_builtin_property() -> None:
+    assert vacuous_properties(build_model(load_scenario()), select()) == {}
+
+
+def test_a_fault_the_property_needs_must_have_a_budget() -> None:
+    needs = BUILTIN_NEEDS["pods-on-unknown-nodes-not-ready"]
+    assert needs.faults == (("node_crash", "partition", "component_crash"),)
+    web = build_model(load_scenario(DATA / "web.yaml"))  # partition: 1
+    assert vacuity(web, select(["pods-on-unknown-nodes-not-ready"])[0]) is None
+    tight = build_model(load_scenario(DATA / "tight.yaml"))  # no faults
+    assert vacuity(tight, select(["pods-on-unknown-nodes-not-ready"])[0]) == (
+        "no fault budget for nodeCrash or partition or componentCrash (scenario `faults:`)")
+
+
+def test_a_variant_that_cannot_show_is_named() -> None:
+    web = build_model(load_scenario(DATA / "web.yaml"), variant="sts-split-brain")
+    assert cluster_variant_vacuity(web) == ("variant sts-split-brain cannot show: no StatefulSet can exist (not in the "
+                                            "manifests or workload steps, nor made by a built-in controller)")
+    assert cluster_variant_vacuity(build_model(load_scenario(DATA / "web.yaml"), variant="rs-no-expectations")) is None
+    assert set(VARIANT_NEEDS) == set(VARIANTS) - {"correct"} == set(VARIANT_TARGETS)
+    # the property that catches a variant that cannot show says so, with the variant's reason
+    db = build_model(load_scenario(DATA / "db.yaml"), variant="nodelifecycle-crash")  # partition, no componentCrash
+    props = select(["pods-on-unknown-nodes-not-ready", "node-not-overcommitted"])
+    assert vacuity(db, props[0]) is None  # the property itself can fail there (a partition loses a node)
+    assert vacuous_properties(db, props) == {
+        "pods-on-unknown-nodes-not-ready": "variant nodelifecycle-crash cannot show: no fault budget for "
+                                           "componentCrash (scenario `faults:`)"}
+    web = build_model(load_scenario(DATA / "web.yaml"), variant="nodelifecycle-crash")  # partition, componentCrash
+    assert cluster_variant_vacuity(web) is None
+
+
+def test_a_users_property_declares_its_needs() -> None:
+    prop = as_property("mine", "s", "u", "safety", lambda m, s: None, needs=Needs(("statefulsets.apps",)))
+    assert "StatefulSet" in (vacuity(build_model(load_scenario(DATA / "web.yaml")), prop) or "")
+    assert vacuity(build_model(load_scenario(DATA / "db.yaml")), prop) is None
+
+
+def test_a_controller_of_your_own_may_create_anything(monkeypatch: pytest.MonkeyPatch) -> None:
+    operator = Path(__file__).resolve().parents[2] / "examples" / "database_operator"
+    monkeypatch.syspath_prepend(str(operator))
+    model = build_model(load_scenario(operator / "scenario.yaml"))
+    assert possible_resources(model) is None
+    assert "one-running-pod-per-identity" not in vacuous_properties(model, select())
+
+
+def test_raft_checks_without_writes_or_reads_are_vacuous() -> None:
+    quorum = VARIANT_BOUNDS["quorum-ceil"]
+    config = RaftConfig(servers=4, max_term=1, max_log=0, history=True)
+    assert dict(quorum.settings)["servers"] == 4 and quorum.target == "ElectionSafety"
+    why = {c.name: check_vacuity(config, c) for c in INVARIANTS}
+    assert why["AckedWritesDurable"] and why["Linearizable"] and why["ElectionSafety"] is None
+    assert check_vacuity(RaftConfig(servers=1), INVARIANTS[0]) is not None
+
+
+def test_raft_variants_that_cannot_differ_are_named() -> None:
+    assert "⌈3/2⌉ = 2 is the majority" in (variant_vacuity(with_variant(RaftConfig(), "quorum-ceil"), "quorum-ceil")
+                                          or "")
+    assert variant_vacuity(RaftConfig(servers=4), "quorum-ceil") is None
+    assert "no linearizable reads" in (variant_vacuity(RaftConfig(history=True), "follower-read") or "")
+    assert variant_vacuity(RaftConfig(history=True, reads=1), "follower-read") is None
+    assert "at least 3 terms" in (variant_vacuity(RaftConfig(max_term=2), "raft-figure8") or "")
