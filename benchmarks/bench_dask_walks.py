@@ -41,7 +41,7 @@ def main() -> int:
     from distributed import LocalCluster
 
     model, start = small_model()
-    config = EngineConfig(max_depth=30, walks=args.walks, workers=1, budget_seconds=None, properties=safety_names(),
+    config = EngineConfig(max_depth=30, runs=args.walks, workers=1, budget_seconds=None, properties=safety_names(),
                           convergence=False, shrink=False)
     rows = [_row("walks, 1 local worker", run_walks(model, start, config)),
             _row("walks, 2 local workers", run_walks(model, start, attrs.evolve(config, workers=2)))]

@@ -65,7 +65,8 @@ def _caught_up(model: ClusterModel, state: ClusterState, controller: str, key: s
 @safety("endpoints-ready-pods",
         "Once the endpoints controller has caught up with a Service, its ready endpoint addresses are pods that "
         "are Ready, not terminating, and match its selector.",
-        "pkg/controller/endpoint/endpoints_controller.go; staging/src/k8s.io/endpointslice/util ShouldPodBeInEndpoints")
+        "pkg/controller/endpoint/endpoints_controller.go; staging/src/k8s.io/endpointslice/util ShouldPodBeInEndpoints",
+        reads=("objects", "store", "controllers", "informers", "down"))
 def endpoints_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
     pods = {(p.metadata.namespace, p.metadata.name): p for p in _pods(state)}
     for svc in state.store.list("services"):
@@ -102,7 +103,7 @@ def _endpoint_problem(svc: Service, pod: Pod | None) -> str:
 
 @safety("node-not-overcommitted",
         "On every node, the pods bound to it request no more than its allocatable resources and pod count.",
-        "pkg/scheduler/framework/plugins/noderesources/fit.go")
+        "pkg/scheduler/framework/plugins/noderesources/fit.go", reads=("objects",))
 def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     for info in build_node_infos(nodes, _pods(state)):
@@ -121,7 +122,7 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
 @safety("bindings-respect-hard-constraints",
         "Every pod bound by the scheduler tolerates the node's NoSchedule/NoExecute taints present when it was "
         "bound and matches its nodeSelector and required node affinity.",
-        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity")
+        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects",))
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
     nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
     infos = {i.name: i for i in build_node_infos(nodes.values(), ())}
@@ -154,7 +155,7 @@ def _with_taints(node: Node, taints: tuple[Taint, ...]) -> Node:
 
 @safety("one-running-pod-per-identity",
         "At most one node runs containers of a pod with a given name (a StatefulSet identity, or any pod).",
-        "pkg/controller/statefulset/stateful_set_control.go; kubernetes#59848")
+        "pkg/controller/statefulset/stateful_set_control.go; kubernetes#59848", reads=("kubelets", "down"))
 def one_running_pod_per_identity(model: ClusterModel, state: ClusterState) -> Result:
     where: dict[str, list[str]] = defaultdict(list)
     for node, kubelet in state.kubelets.sorted_items():
@@ -172,7 +173,7 @@ def one_running_pod_per_identity(model: ClusterModel, state: ClusterState) -> Re
 
 @safety("read-write-once-volume-on-one-node",
         "A ReadWriteOnce claim is mounted by running containers on at most one node (ReadWriteOncePod: one pod).",
-        "pkg/volume/util (access modes); kubernetes docs 'Access Modes'")
+        "pkg/volume/util (access modes); kubernetes docs 'Access Modes'", reads=("kubelets", "down", "objects"))
 def rwo_volume_on_one_node(model: ClusterModel, state: ClusterState) -> Result:
     users: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for node, kubelet in state.kubelets.sorted_items():
@@ -197,7 +198,7 @@ def rwo_volume_on_one_node(model: ClusterModel, state: ClusterState) -> Result:
 
 @safety("replicaset-no-overcreation",
         "A ReplicaSet whose spec.replicas never changed owns at most spec.replicas active pods.",
-        "pkg/controller/replicaset/replica_set.go manageReplicas (expectations)")
+        "pkg/controller/replicaset/replica_set.go manageReplicas (expectations)", reads=("objects",))
 def replicaset_no_overcreation(model: ClusterModel, state: ClusterState) -> Result:
     owned: dict[str, int] = defaultdict(int)
     for pod in _pods(state):
@@ -219,7 +220,8 @@ DESIRED = "deployment.kubernetes.io/desired-replicas"
 @safety("rollout-surge-bound",
         "While a Deployment is not being resized, its ReplicaSets hold at most replicas + maxSurge pods: counting, "
         "for each ReplicaSet the controller has caught up with, its active pods, else its spec.replicas.",
-        "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts")
+        "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts",
+        reads=("objects", "store", "controllers", "informers", "down"))
 def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
     from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 
@@ -256,7 +258,7 @@ def _invalid(obj: ApiObject) -> str:
 
 @safety("persisted-objects-valid",
         "Every object in the store passes the API server's validation.",
-        "pkg/apis/*/validation/validation.go")
+        "pkg/apis/*/validation/validation.go", reads=("objects",))
 def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
     for _key, obj in state.store.objects.sorted_items():
         problem = _invalid(obj)
@@ -267,7 +269,7 @@ def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
 
 @safety("resource-versions-monotonic",
         "No component's LIST returns an older resourceVersion than one it has already seen.",
-        "staging/src/k8s.io/client-go/tools/cache/reflector.go; kubernetes#59848")
+        "staging/src/k8s.io/client-go/tools/cache/reflector.go; kubernetes#59848", reads=("time_travel",))
 def resource_versions_monotonic(model: ClusterModel, state: ClusterState) -> Result:
     if not state.time_travel:
         return None

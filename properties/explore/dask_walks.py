@@ -18,21 +18,22 @@ Needs the optional extra: `pip install 'kubeprop[dask]'`.
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import sys
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import attrs
 
 from kubeprop.model.errors import UsageError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.runner import register_engine
-from kubeprop.properties.explore.shrink import shrink_trace
-from kubeprop.properties.explore.walk import ChunkOutcome, Walker, WalkOutcome, run_chunk
-from kubeprop.properties.registry import Violation, first_violation
+from kubeprop.properties.explore.walk import DEFAULT_RUNS, ChunkOutcome, Walker, WalkOutcome, run_chunk
+from kubeprop.properties.explore.walk import _report as report_failure
+from kubeprop.properties.registry import first_violation
 
 __all__ = [
     "ADDRESS_VARIABLE", "DaskProgress", "DaskUnavailable", "dask_engine", "run_walks_on_dask", "terminal_progress",
@@ -56,7 +57,8 @@ class DaskProgress:
     """What the task stream has reported so far."""
 
     walks_done: int
-    walks_total: int
+    walks_total: int | None
+    """None: walks go on until the budget runs out."""
     steps: int
     seconds: float
     threads: int
@@ -86,11 +88,16 @@ def _client(address: str | None) -> Any:
         raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {err}") from err
 
 
-def _chunks(total: int) -> list[range]:
-    return [range(i, min(i + CHUNK_WALKS, total)) for i in range(0, total, CHUNK_WALKS)]
+def _chunks(total: int | None) -> Iterator[range]:
+    """Consecutive ranges of `CHUNK_WALKS` walk indices (endless when `total` is None)."""
+    at = 0
+    while total is None or at < total:
+        end = at + CHUNK_WALKS if total is None else min(at + CHUNK_WALKS, total)
+        yield range(at, end)
+        at = end
 
 
-def _ordered_outcomes(client: Any, walker_future: Any, chunks: list[range], deadline: float | None,
+def _ordered_outcomes(client: Any, walker_future: Any, chunks: Iterator[range], deadline: float | None,
                       report: Callable[[ChunkOutcome], None]) -> Generator[ChunkOutcome, None, None]:
     """Chunk outcomes in walk-index order. Tasks are kept `MAX_IN_FLIGHT_PER_THREAD` per worker
     thread ahead of the first unfinished chunk; `report` sees each one as the cluster finishes it
@@ -100,20 +107,23 @@ def _ordered_outcomes(client: Any, walker_future: Any, chunks: list[range], dead
     pending: dict[str, Any] = {}
     done: dict[int, ChunkOutcome] = {}
     stream = _distributed().as_completed(loop=client.loop)
-    submitted = 0
+    submitted = position = 0
     try:
-        for position in range(len(chunks)):
-            while submitted < min(len(chunks), position + window):
-                fut = client.submit(run_chunk, walker_future, chunks[submitted], deadline, pure=False)
+        while True:
+            for chunk in itertools.islice(chunks, max(0, position + window - submitted)):
+                fut = client.submit(run_chunk, walker_future, chunk, deadline, pure=False)
                 position_of[fut.key], pending[fut.key] = submitted, fut
                 stream.add(fut)
                 submitted += 1
+            if position >= submitted:
+                return
             while position not in done:
                 fut = next(stream)
                 del pending[fut.key]
                 done[position_of.pop(fut.key)] = outcome = fut.result()
                 report(outcome)
             yield done.pop(position)
+            position += 1
     finally:
         if pending:
             client.cancel(list(pending.values()))
@@ -127,8 +137,8 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     initial = first_violation(model, start, walker.safety)
     if initial is not None:
-        return EngineResult("walk", "violation", initial, (), EngineStats(time.perf_counter() - began, 0))
-    total = config.runs(config.walks)
+        return EngineResult("walk", ExitReason.VIOLATION, initial, (), EngineStats(time.perf_counter() - began, 0))
+    total = config.run_count(DEFAULT_RUNS)
     deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
     client = _client(address)
     seen = {"walks": 0, "steps": 0}
@@ -157,26 +167,21 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
     stats = EngineStats(time.perf_counter() - began, steps, runs, depth=config.max_depth,
                         note=f"on the Dask cluster at {address or os.environ.get(ADDRESS_VARIABLE)}")
     if failure is None:
-        return EngineResult("walk", "time-bound" if timed_out else "runs-done", stats=stats)
+        return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
     return _shrunk(walker, failure, stats, began)
 
 
 def _shrunk(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: float) -> EngineResult:
-    """The failing walk, delta-debugged here as the local walk engine does (`walk._report`)."""
-    violation: Violation | None = failure.violation
-    trace = failure.trace
-    if walker.config.shrink:
-        assert violation is not None
-        violation, trace = shrink_trace(walker.judge(), trace, violation.property, walker.config.max_shrink_tests)
-        assert violation is not None, "the walk's trace no longer fails on replay: the model is not deterministic"
-    note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)}); {stats.note}"
-    stats = attrs.evolve(stats, seconds=time.perf_counter() - began, shrunk_from=len(failure.trace), note=note)
-    return EngineResult("walk", "violation", violation, trace, stats)
+    """The failing walk, delta-debugged here exactly as the local walk engine does it (`walk._report`:
+    within the shrinking deadline), the cluster named in the note."""
+    result = report_failure(walker, failure, attrs.evolve(stats, seconds=time.perf_counter() - began), began)
+    return attrs.evolve(result, stats=attrs.evolve(result.stats, note=f"{result.stats.note}; {stats.note}"))
 
 
 def terminal_progress(seen: DaskProgress) -> None:
     """One overwritten stderr line per finished task: walks done, cluster threads, steps/s."""
-    sys.stderr.write(f"\r  walk (dask, {seen.threads} threads): {seen.walks_done:,}/{seen.walks_total:,} walks, "
+    of = "" if seen.walks_total is None else f"/{seen.walks_total:,}"
+    sys.stderr.write(f"\r  walk (dask, {seen.threads} threads): {seen.walks_done:,}{of} walks, "
                      f"{seen.steps:,} steps, {seen.steps_per_second:,.0f} steps/s   ")
     sys.stderr.flush()
 

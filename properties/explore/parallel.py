@@ -26,7 +26,7 @@ Per visited state the engine keeps only the fingerprint (8 bytes a slot at a loa
 ≤ 0.7); whole states, with their keys, live only in the current and the next frontier.
 
 Bounds are checked between levels (`max_depth` exactly; `max_states` when a level ends, so the
-count may overshoot by up to one level); `max_seconds` also stops a worker inside a level. One
+count may overshoot by up to one level); `budget_seconds` also stops a worker inside a level. One
 worker runs in this process; more run in forked processes (spawned where fork is unavailable,
 which needs a picklable system).
 """
@@ -50,7 +50,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 import attrs
 
-from kubeprop.properties.explore.bfs import Bounds, ExitReason, SearchStats
+from kubeprop.properties.explore.bfs import Bounds, SearchStats
+from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.fpset import FingerprintSet
 
 __all__ = ["Exit", "ExplicitSystem", "LevelReport", "ParallelResult", "WorkerError", "explore", "path_of", "replay"]
@@ -441,10 +442,10 @@ def explore(system: ExplicitSystem[S], workers: int = 1, bounds: Bounds = Bounds
     if workers < 1:
         raise ValueError(f"workers must be ≥ 1, got {workers}")
     tally = _Tally(time.perf_counter())
-    deadline = None if bounds.max_seconds is None else time.time() + bounds.max_seconds
+    deadline = None if bounds.budget_seconds is None else time.time() + bounds.budget_seconds
     found = system.check(system.start())
     if found is not None:
-        return ParallelResult("violation", tally.stats(), found, (), workers)
+        return ParallelResult(ExitReason.VIOLATION, tally.stats(), found, (), workers)
     collecting = gc.isenabled()
     gc.disable()  # states are acyclic: the collector would only rescan the ever-growing frontier
     try:
@@ -470,24 +471,24 @@ def _levels(pool: _Pool, tally: _Tally, workers: int, bounds: Bounds, limits: tu
 
     while frontier:
         if bounds.max_depth is not None and level >= bounds.max_depth:
-            return done("depth-bound")
+            return done(ExitReason.DEPTH_BOUND)
         reports: list[LevelReport] = pool.call("level", *limits)
         level += 1
         frontier = tally.add(level, reports)
         violations = [r.violation for r in reports if r.violation is not None]
         if violations:
             key, violation = min(violations, key=lambda kv: kv[0])
-            return done("violation", violation, path_of(key))
+            return done(ExitReason.VIOLATION, violation, path_of(key))
         stops = {r.stopped for r in reports}
         if "time" in stops:
-            return done("time-bound")
+            return done(ExitReason.TIME_BOUND)
         if "memory" in stops:
             return done("memory-bound")
         if bounds.max_states is not None and tally.distinct >= bounds.max_states:
-            return done("state-bound")
+            return done(ExitReason.STATE_BOUND)
         if progress is not None:
             progress(tally.stats())
-    return done("exhausted")
+    return done(ExitReason.EXHAUSTED)
 
 
 def replay(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], path: Iterable[int]) -> tuple[tuple[A, ...], S]:

@@ -22,6 +22,7 @@ from kubeprop.model.raft.fingerprint import fingerprint
 from kubeprop.model.raft.state import RaftAction, RaftConfig, RaftState, describe
 from kubeprop.model.raft.system import actions, initial_state, next_states, step, successors
 from kubeprop.properties.explore.bfs import Bounds, Progress, SearchResult
+from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.parallel import Exit, ParallelResult, replay
 from kubeprop.properties.explore.parallel import explore as parallel_explore
 from kubeprop.properties.raft import RaftCheck, first_failure
@@ -121,7 +122,7 @@ def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bo
     if engine.violation is not None:
         trace, reached = replay(start, successors(config), engine.path)
         final = reached
-    reason = "state-bound" if engine.exit_reason == "memory-bound" else engine.exit_reason
+    reason = ExitReason.STATE_BOUND if engine.exit_reason == "memory-bound" else engine.exit_reason
     result: SearchResult[RaftState, RaftAction] = SearchResult(reason, engine.stats, engine.violation, trace, final)
     return RaftRun(result, prefix, engine)
 
@@ -130,17 +131,17 @@ def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds 
                 script: Sequence[str] = (), workers: int = 1, max_memory: int | None = None
                 ) -> tuple[RaftRun, ...]:
     """Every discovery: `explore` again without each check found failing (a goal: reached), within
-    `bounds.max_seconds` overall, until none is left or a search ends without one (the Raft twin of
+    `bounds.budget_seconds` overall, until none is left or a search ends without one (the Raft twin of
     `discoveries.discover`). Each run but the last has a violation."""
     began = time.perf_counter()
     left, runs = list(checks), list[RaftRun]()
     while left:
-        seconds = bounds.max_seconds
+        seconds = bounds.budget_seconds
         if seconds is not None:
             seconds -= time.perf_counter() - began
             if runs and seconds <= 0:
                 break
-        run = explore(config, left, attrs.evolve(bounds, max_seconds=seconds), script, workers,
+        run = explore(config, left, attrs.evolve(bounds, budget_seconds=seconds), script, workers,
                       max_memory=max_memory)
         runs.append(run)
         found = run.result.violation

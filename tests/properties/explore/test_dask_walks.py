@@ -27,7 +27,7 @@ DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
 def _setup(variant: str) -> tuple[ClusterModel, ClusterState, EngineConfig]:
     model = build_model(load_scenario(DATA / "tight.yaml"), variant=variant)
     config = EngineConfig(seed=3, max_depth=14, properties=("node-not-overcommitted",), action_filter=DUAL_SCHEDULER,
-                          walks=300, workers=1, budget_seconds=None)
+                          runs=300, workers=1, budget_seconds=None)
     return model, initial_state(model), config
 
 
@@ -56,7 +56,7 @@ def test_same_result_as_local_walks_for_any_worker_count(clusters: dict[int, str
 
 def test_correct_model_runs_every_walk(clusters: dict[int, str]) -> None:
     model, start, config = _setup("correct")
-    clean = run_walks_on_dask(model, start, attrs.evolve(config, walks=40), clusters[2])
+    clean = run_walks_on_dask(model, start, attrs.evolve(config, runs=40), clusters[2])
     assert (clean.exit_reason, clean.violation, clean.stats.runs) == ("runs-done", None, 40)
     assert clean.stats.steps > 0
 
@@ -64,7 +64,7 @@ def test_correct_model_runs_every_walk(clusters: dict[int, str]) -> None:
 def test_address_from_the_environment_and_errors(clusters: dict[int, str], monkeypatch: pytest.MonkeyPatch) -> None:
     model, start, config = _setup("correct")
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", clusters[1])
-    assert run_walks_on_dask(model, start, attrs.evolve(config, walks=4)).stats.runs == 4
+    assert run_walks_on_dask(model, start, attrs.evolve(config, runs=4)).stats.runs == 4
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
     with pytest.raises(DaskUnavailable, match="DASK_SCHEDULER_ADDRESS"):
         run_walks_on_dask(model, start, config)

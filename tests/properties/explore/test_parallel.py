@@ -73,7 +73,7 @@ def test_bounds(workers: int) -> None:
     assert explore(Grid(), workers, Bounds(max_depth=3)).exit_reason == "depth-bound"
     capped = explore(Grid(), workers, Bounds(max_states=10))
     assert capped.exit_reason == "state-bound" and capped.stats.distinct >= 10
-    assert explore(Grid(), workers, Bounds(max_seconds=0)).exit_reason == "time-bound"
+    assert explore(Grid(), workers, Bounds(budget_seconds=0)).exit_reason == "time-bound"
 
 
 def test_a_failing_worker_is_reported() -> None:
