@@ -30,7 +30,6 @@ caches and queues make them hold almost nowhere; see docs/engines.md.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Iterable
 
 from kubeprop.model.cluster.compose import actions, step
@@ -38,8 +37,9 @@ from kubeprop.model.cluster.footprint import Footprints
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.bfs import ActionFilter, Bounds, Progress, Report, SearchStats
+from kubeprop.properties.explore.bfs import SPILL_AFTER, ActionFilter, Bounds, Progress, Report, SearchStats
 from kubeprop.properties.explore.engine import ExitReason, Limit
+from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Property, Violation
 
@@ -72,7 +72,8 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
     depths: dict[int, int] = {hash(start): 0}
     interned: dict[Sleep, Sleep] = {NO_SLEEP: NO_SLEEP}
     parents: dict[int, tuple[int, Action] | None] = {hash(start): None}
-    frontier: deque[Entry] = deque([(start, 0, frozenset(), None)])
+    frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER)  # past SPILL_AFTER entries, on disk
+    frontier.append((start, 0, frozenset(), None))
     generated, depth_seen, last_report = 1, 0, began
 
     def stats() -> SearchStats:

@@ -1,0 +1,78 @@
+"""Cluster BFS memory: peak RSS per distinct state with the frontier spilled to disk or in memory.
+
+    python benchmarks/bench_frontier.py [--seconds 60]
+
+Runs the full breadth-first search (`bfs.bfs`, hashes mode, no partial-order reduction) on the
+cluster model of `bench_engines.py` (web.yaml, every action, safety properties) for `--seconds`,
+once with the frontier spilled past `bfs.SPILL_AFTER` entries (the default) and once with the whole
+frontier in memory — each in a fresh process, so each peak resident set is its own. Prints distinct
+states, distinct states/s, the process's peak RSS and the RSS it had before the search (model
+built, modules loaded), peak minus that per distinct state, and the parent table's bytes per state.
+Target (issue 17): at most 300 bytes per distinct state at peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _rss_now() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def measure(seconds: float, spill: bool) -> dict[str, float]:
+    """One search in this process; its figures."""
+    from bench_engines import safety_names, small_model
+
+    from kubeprop.properties.explore import bfs
+    from kubeprop.properties.explore.fpset import ParentTable
+    from kubeprop.properties.registry import select
+
+    if not spill:
+        bfs.SPILL_AFTER = 10**12
+    model, start = small_model()
+    props = tuple(p for p in select(kind="safety") if p.name in safety_names())
+    before = _rss_now()
+    report = bfs.bfs(model, start, props, bfs.Bounds(max_depth=1000, budget_seconds=seconds), visited="hashes")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    table = ParentTable()
+    rng = random.Random(0)
+    for _ in range(report.stats.distinct):
+        table.add(rng.getrandbits(63) + 1, 1, 0)
+    s = report.stats
+    return {"distinct": s.distinct, "rate": s.distinct / s.seconds, "peak": peak, "before": before,
+            "table": table.nbytes / s.distinct, "reason": str(report.exit_reason)}
+
+
+def main() -> int:
+    """Both modes, each in a fresh process, one line each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--one", choices=("spill", "memory"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.seconds, args.one == "spill")))
+        return 0
+    for mode in ("spill", "memory"):
+        out = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds), "--one", mode],
+                             capture_output=True, text=True, check=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        print(f"frontier {'spilled to disk' if mode == 'spill' else 'in memory':<16} {r['distinct']:>10,.0f} distinct "
+              f"({r['reason']}), {r['rate']:>7,.0f} distinct/s; peak RSS {r['peak'] / 2**20:,.0f} MiB "
+              f"({r['peak'] / r['distinct']:,.0f} B/state), before the search {r['before'] / 2**20:,.0f} MiB; "
+              f"peak − before {(r['peak'] - r['before']) / r['distinct']:,.0f} B/state; "
+              f"parent table {r['table']:.0f} B/state", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
