@@ -29,7 +29,8 @@ class _Segment:
     """One temporary file of pickled chunks: where each chunk starts and its length."""
 
     def __init__(self, folder: str | None) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="kubeprop-frontier-", dir=folder)
+        # closed by SpillQueue once read (or by close()); an unnamed file, gone if the process dies
+        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="kubeprop-frontier-", dir=folder)  # noqa: SIM115
         self.chunks: deque[tuple[int, int]] = deque()
         self.size = 0
 
@@ -48,7 +49,7 @@ class _Segment:
 class SpillQueue(Generic[T]):
     """A FIFO queue (`append`, `popleft`, `len`) whose overflow lives on disk (module docstring)."""
 
-    def __init__(self, memory_items: int = 50_000, chunk: int = 4_096, folder: str | None = None) -> None:
+    def __init__(self, memory_items: int = 50_000, chunk: int = 1_024, folder: str | None = None) -> None:
         if memory_items < 1 or chunk < 1:
             raise ValueError("memory_items and chunk must be positive")
         self.memory_items, self.chunk = memory_items, chunk
