@@ -1,6 +1,6 @@
 """Cluster BFS memory: peak RSS per distinct state with the frontier spilled to disk or in memory.
 
-    python benchmarks/bench_frontier.py [--states 10000 --states 40000]
+    python benchmarks/bench_frontier.py [--states 10000 --states 40000] [--spill-after 2000]
 
 Runs the full breadth-first search (`bfs.bfs`, hashes mode, no partial-order reduction) on the
 cluster model of `bench_engines.py` (web.yaml, every action, safety properties) to each `--states`
@@ -31,7 +31,7 @@ def _rss_now() -> int:
         return int(f.read().split()[1]) * resource.getpagesize()
 
 
-def measure(states: int, spill: bool) -> dict[str, float]:
+def measure(states: int, spill: bool, spill_after: int | None) -> dict[str, float]:
     """One search in this process; its figures."""
     from bench_engines import safety_names, small_model
 
@@ -41,6 +41,8 @@ def measure(states: int, spill: bool) -> dict[str, float]:
 
     if not spill:
         bfs.SPILL_AFTER = 10**12
+    elif spill_after is not None:
+        bfs.SPILL_AFTER = spill_after
     model, start = small_model()
     props = tuple(p for p in select(kind="safety") if p.name in safety_names())
     before = _rss_now()
@@ -59,15 +61,18 @@ def main() -> int:
     """Both modes, each in a fresh process, one line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, action="append", help="distinct states of one run (repeatable)")
+    parser.add_argument("--spill-after", type=int,
+                        help="frontier entries kept in memory when spilling (default: bfs.SPILL_AFTER)")
     parser.add_argument("--one", choices=("spill", "memory"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.states[0], args.one == "spill")))
+        print(json.dumps(measure(args.states[0], args.one == "spill", args.spill_after)))
         return 0
     sizes = sorted(args.states or [10_000, 40_000])
     spilled: list[dict[str, float]] = []
     for states, mode in [*((n, "spill") for n in sizes), (sizes[-1], "memory")]:
-        out = subprocess.run([sys.executable, __file__, "--states", str(states), "--one", mode],
+        extra = ["--spill-after", str(args.spill_after)] if args.spill_after else []
+        out = subprocess.run([sys.executable, __file__, "--states", str(states), "--one", mode, *extra],
                              capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         if mode == "spill":

@@ -88,7 +88,7 @@ class SearchResult(Generic[S, A]):
 
 Visited = Literal["states", "hashes"]
 
-SPILL_AFTER = 2_000
+SPILL_AFTER = 20_000
 """Frontier entries kept in memory before the rest is spilled to disk (`frontier.SpillQueue`), in
 the hashes mode: beyond it a search holds about 30–60 bytes per visited state, whatever its size."""
 
