@@ -165,7 +165,7 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         if bounds.max_depth is not None and depth >= bounds.max_depth:
             cut = ExitReason.DEPTH_BOUND
             continue
-        here = hash(state) if hashed else state
+        here: Any = hash(state) if hashed else state
         for index, (act, nxt) in enumerate(successors(state)):
             generated += 1
             if isinstance(parents, ParentTable):
