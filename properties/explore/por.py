@@ -30,7 +30,6 @@ ample set remember it, so exploring one again for actions that were asleep stays
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Iterable
 
 from kubeprop.model.cluster.compose import actions, step
@@ -39,8 +38,9 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.ample import AmpleSets
-from kubeprop.properties.explore.bfs import ActionFilter, Bounds, Progress, Report, SearchStats
+from kubeprop.properties.explore.bfs import SPILL_AFTER, ActionFilter, Bounds, Progress, Report, SearchStats
 from kubeprop.properties.explore.engine import ExitReason, Limit
+from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Property, Violation
 
@@ -124,7 +124,7 @@ class _Search:
         self.expanded: dict[int, frozenset[Action]] = {}
         """States expanded with an ample set smaller than their enabled actions: that set."""
         self.interned: dict[Sleep, Sleep] = {NO_SLEEP: NO_SLEEP}
-        self.frontier: deque[Entry] = deque()
+        self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER)  # past SPILL_AFTER entries, on disk
         self.generated = self.depth_seen = 0
 
     def check(self, state: ClusterState) -> Violation | None:
