@@ -209,19 +209,8 @@ def one_check(path: str, variant: str, budget: float) -> dict[str, Any]:
     note = report.stats.note if report.stats is not None else ""
     engine = note.split(":")[0].removeprefix("found by ") if note else report.engine
     return {"property": report.violation.property, "exit_reason": str(report.exit_reason), "engine": engine,
-            "length": len(report.trace) - _continuation_length(report),
+            "length": report.found[0].found_length,
             "to_find": report.found_after if report.found_after is not None else total, "in_check": total}
-
-
-def _continuation_length(report: Any) -> int:
-    """Actions of the fair continuation a recorded convergence counterexample ends with."""
-    ce = report.counterexample
-    if ce is None or ce.property.kind != "convergence":
-        return 0
-    from kubeprop.model.state.actions import Quiesce
-
-    trace = list(report.trace)
-    return len(trace) - (trace.index(Quiesce()) + 1) if Quiesce() in trace else 0
 
 
 def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> int:
@@ -231,7 +220,7 @@ def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> in
 
     report = check(path, variant=variant, budget=30.0 + seconds, seed=0,
                    config=EngineConfig(shrink_seconds=seconds, max_shrink_tests=100_000))
-    return len(report.trace) - _continuation_length(report) if report.violation is not None else 0
+    return report.found[0].found_length if report.violation is not None else 0
 
 
 def _user_cell(row: UserRow, shortest: int | None) -> str:
