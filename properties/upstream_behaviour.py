@@ -1,0 +1,162 @@
+"""Known behaviours of real Kubernetes that violate a built-in property on the correct model.
+
+A property states what a user may rely on; a few races of upstream Kubernetes itself break one.
+When the correct model (no variant) reproduces such a race, the counterexample is true of the
+real cluster — it is not caused by the user's manifests or controllers, and no change of theirs
+removes it. Each entry of `KNOWN` names the property, recognizes the situation in a trace (not
+just the property's name: a violation of the same property for another reason is still
+reported as a violation) and carries the upstream source or issue it rests on. `kubeprop check`
+and `kubeprop gate` report a violation an entry recognizes under its own heading, write its
+counterexample as usual, and do not fail on it unless `--strict` is given.
+
+An entry without a citation is not allowed (`UpstreamBehaviour` refuses it): a violation on the
+correct model that upstream does not share is a model bug, to be fixed in the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from kubeprop.model.api.apps import Deployment, ReplicaSet
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.cluster.compose import initial_state, step
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.deployment_util import resolve_fenceposts
+from kubeprop.model.controllers.podutil import controller_of
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
+from kubeprop.properties.registry import Violation
+
+__all__ = ["KNOWN", "UpstreamBehaviour", "match"]
+
+HEADING = "upstream behaviour, not caused by your manifests or controllers"
+"""The heading `kubeprop check` prints above the violations an entry recognizes."""
+
+Recognizer = Callable[[ClusterModel, Sequence[ClusterState], Sequence[Action], Violation], bool]
+"""Given the model, the states of the trace (initial state first, violating state last), the
+trace's actions and the violation: True when the violation is this behaviour."""
+
+
+def _cited(instance: UpstreamBehaviour, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    if not value or not all(c.strip() for c in value):
+        raise ValueError(f"upstream behaviour {instance.name!r} has no citation: a violation on the correct "
+                         "model without an upstream source or issue is a model bug")
+
+
+@attrs.frozen
+class UpstreamBehaviour:
+    """One known upstream race: the property it breaks, what happens, where upstream shows it."""
+
+    name: str
+    property: str
+    summary: str
+    citations: tuple[str, ...] = attrs.field(validator=_cited)
+    recognize: Recognizer = attrs.field(eq=False, repr=False)
+
+
+def _deployment(violation: Violation) -> tuple[str, str] | None:
+    """(namespace, name) of the Deployment a violation names first, if any."""
+    for obj in violation.objects:
+        kind, _, ref = obj.partition(" ")
+        if kind == "Deployment" and "/" in ref:
+            namespace, _, name = ref.partition("/")
+            return namespace, name
+    return None
+
+
+def _owned_sets(objects: Sequence[object], uid: str) -> dict[str, ReplicaSet]:
+    return {rs.metadata.name: rs for rs in objects
+            if isinstance(rs, ReplicaSet) and (ref := controller_of(rs)) is not None and ref.uid == uid}
+
+
+def _cache_behind(state: ClusterState, d: Deployment) -> bool:
+    """The controller manager's ReplicaSet cache lacks one of `d`'s ReplicaSets, or holds an older
+    version of one (the lister the Deployment controller reads)."""
+    informer = state.informers.get(CONTROLLER_MANAGER)
+    if informer is None:
+        return False
+    ns = d.metadata.namespace
+    stored = _owned_sets(list(state.store.list("replicasets.apps", ns)), d.metadata.uid)
+    cached = _owned_sets(list(informer.list("replicasets.apps", ns)), d.metadata.uid)
+    return any(name not in cached or cached[name].metadata.resource_version != rs.metadata.resource_version
+               for name, rs in stored.items())
+
+
+def _over_surge(state: ClusterState, d: Deployment) -> bool:
+    """`d`'s ReplicaSets, as stored, ask for more than replicas + maxSurge pods."""
+    stored = _owned_sets(list(state.store.list("replicasets.apps", d.metadata.namespace)), d.metadata.uid)
+    replicas = d.spec.replicas or 0
+    rolling = d.spec.strategy.rolling_update
+    surge, _ = resolve_fenceposts(rolling.max_surge if rolling else None,
+                                  rolling.max_unavailable if rolling else None, replicas)
+    return sum(rs.spec.replicas or 0 for rs in stored.values()) > replicas + surge
+
+
+def _stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                             violation: Violation) -> bool:
+    """A sync of the Deployment, reading a ReplicaSet cache that was behind the store, created or
+    scaled up a ReplicaSet so that the stored ReplicaSets ask for more than replicas + maxSurge
+    pods, though they did not before the sync (within its cache's view the sync kept the bound)."""
+    named = _deployment(violation)
+    if named is None or model.instant_caches:
+        return False
+    key = f"{named[0]}/{named[1]}"
+    for before, after, act in zip(states, states[1:], trace, strict=False):
+        if not (isinstance(act, Reconcile) and act.controller == "deployment" and act.key == key):
+            continue
+        d = after.store.get(ObjectKey("deployments.apps", *named))
+        if isinstance(d, Deployment) and _cache_behind(before, d) and not _over_surge(before, d) \
+                and _over_surge(after, d):
+            return True
+    return False
+
+
+KNOWN: tuple[UpstreamBehaviour, ...] = (
+    UpstreamBehaviour(
+        name="deployment-stale-replicaset-lister",
+        property="rollout-surge-bound",
+        summary=(
+            "The Deployment controller sizes a new ReplicaSet from its ReplicaSet informer cache and keeps no "
+            "expectations for ReplicaSets: when a rollout follows a sync whose ReplicaSet write has not yet "
+            "reached that cache, it does not see the earlier ReplicaSet, counts 0 current replicas in "
+            "NewRSNewReplicas and creates the new ReplicaSet at full size, so the Deployment's ReplicaSets "
+            "ask for more than replicas + maxSurge pods until the cache catches up and the old one is "
+            "scaled down."),
+        citations=(
+            "pkg/controller/deployment/deployment_controller.go getReplicaSetsForDeployment (dc.rsLister; "
+            "the DeploymentController has no expectations)",
+            "pkg/controller/deployment/sync.go getNewReplicaSet; "
+            "pkg/controller/deployment/util/deployment_util.go NewRSNewReplicas",
+            "https://github.com/kubernetes/kubernetes/issues/22061 (expectations in the Deployment controller, "
+            "closed without them)",
+        ),
+        recognize=_stale_replicaset_lister,
+    ),
+)
+"""Every known upstream behaviour, in the order they are matched."""
+
+
+def states_of(model: ClusterModel, trace: Sequence[Action]) -> list[ClusterState]:
+    """The states a trace passes through, the initial state first."""
+    states = [initial_state(model)]
+    for act in trace:
+        states.append(step(model, states[-1], act))
+    return states
+
+
+def match(model: ClusterModel, violation: Violation, trace: Sequence[Action],
+          known: Sequence[UpstreamBehaviour] = KNOWN) -> UpstreamBehaviour | None:
+    """The known upstream behaviour this violation (reached by `trace` from the initial state of
+    `model`) is, or None. Only the correct model qualifies: a variant is a bug by definition."""
+    if getattr(model, "variant", "correct") not in ("correct", None):
+        return None
+    candidates = [b for b in known if b.property == violation.property]
+    if not candidates:
+        return None
+    try:
+        states = states_of(model, trace)
+    except Exception:  # a trace that does not replay is not recognized (the violation stays a violation)
+        return None
+    return next((b for b in candidates if b.recognize(model, states, trace, violation)), None)
