@@ -50,7 +50,11 @@ GENERAL_FAULTS = {"nodeCrash": 1, "partition": 1, "containerCrash": 1, "componen
                   "requestFailure": 1}
 """The fault budget every scenario gets at least (FeastFlow's own)."""
 
-INTENDED: dict[tuple[str, str], str] = {}
+INTENDED: dict[tuple[str, str], str] = {
+    ("tests/model/data/variants/restore.yaml", "resource-versions-monotonic"):
+        "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
+        "Kubernetes' documented procedure; restore-procedure.yaml is the fixed one (docs/restore.md)",
+}
 """(scenario path relative to the repository, property) → why the scenario violates it on purpose."""
 
 
@@ -172,7 +176,7 @@ def run_cell(path: Path, engine: str, seconds: float, workers: int, out: Path) -
         return Cell(name, engine, time.perf_counter() - began, 0, f"crashed: {type(err).__name__}: {err}",
                     (Finding("(crash)", str(err), "FALSE ALARM"),))
     stats = report.stats
-    states = getattr(stats, "distinct", 0) or getattr(stats, "steps", 0) if stats is not None else 0
+    states = (getattr(stats, "distinct", 0) or getattr(stats, "steps", 0)) if stats is not None else 0
     result = f"{len(findings)} violated" if findings else f"held ({report.exit_reason})"
     return Cell(name, engine, time.perf_counter() - began, states, result, findings)
 

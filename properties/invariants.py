@@ -218,9 +218,26 @@ DESIRED = "deployment.kubernetes.io/desired-replicas"
 
 @safety("rollout-surge-bound",
         "While a Deployment is not being resized, its ReplicaSets hold at most replicas + maxSurge pods: counting, "
-        "for each ReplicaSet the controller has caught up with, its active pods, else its spec.replicas.",
+        "for each ReplicaSet the controller has caught up with, its active pods, else its spec.replicas. Real "
+        "Kubernetes breaks it when the Deployment controller's ReplicaSet cache lags (upstream behaviour "
+        "deployment-stale-replicaset-lister, reported apart).",
         "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts")
 def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
+    """The surge bound of a rolling update, as a user reads it.
+
+    Upstream does not keep it under lagging caches, and the model does the same on purpose: the
+    Deployment controller lists ReplicaSets from its informer cache (`getReplicaSetsForDeployment`,
+    `dc.rsLister`) and, unlike the ReplicaSet controller, keeps no expectations
+    (pkg/controller/deployment/deployment_controller.go; kubernetes#22061 discussed adding them and
+    was closed without). When a sync creates a ReplicaSet and the next sync — a rollout started right
+    after, e.g. `kubectl set image` on a Deployment just created — runs before that ReplicaSet
+    reached the cache, `getNewReplicaSet` (sync.go) finds no ReplicaSet, `NewRSNewReplicas`
+    (util/deployment_util.go) counts 0 current replicas and creates the new ReplicaSet at full size:
+    both ReplicaSets ask for `replicas` pods (the ReplicaSet controller creates them) until the
+    cache catches up and `reconcileOldReplicaSets` scales the old one down. The correct model shows
+    it in 4 steps on tests/model/data/variants/restore.yaml. A violation of this shape is recognized
+    by `kubeprop.properties.upstream_behaviour` and reported as upstream behaviour; any other
+    violation of this property is a real one."""
     from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 
     sets = [r for r in state.store.list("replicasets.apps") if isinstance(r, ReplicaSet)]

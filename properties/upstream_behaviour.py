@@ -15,6 +15,7 @@ correct model that upstream does not share is a model bug, to be fixed in the mo
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -29,7 +30,7 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.registry import Violation
 
-__all__ = ["KNOWN", "UpstreamBehaviour", "match"]
+__all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
 
 HEADING = "upstream behaviour, not caused by your manifests or controllers"
 """The heading `kubeprop check` prints above the violations an entry recognizes."""
@@ -160,3 +161,10 @@ def match(model: ClusterModel, violation: Violation, trace: Sequence[Action],
     except Exception:  # a trace that does not replay is not recognized (the violation stays a violation)
         return None
     return next((b for b in candidates if b.recognize(model, states, trace, violation)), None)
+
+
+def explanation(behaviour: UpstreamBehaviour, width: int = 96) -> tuple[str, ...]:
+    """The lines `kubeprop check` prints under a violation that is `behaviour`: what happens, then
+    each citation."""
+    lines = textwrap.wrap(f"{behaviour.name}: {behaviour.summary}", width)
+    return (*lines, *(f"upstream: {c}" for c in behaviour.citations))

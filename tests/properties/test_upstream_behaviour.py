@@ -1,0 +1,73 @@
+"""Known upstream behaviour (issue 12): the Deployment controller's stale ReplicaSet lister breaks
+`rollout-surge-bound` on the correct model exactly as it does on a real cluster, is recognized as
+such, and nothing else is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action, Deliver, UserStep
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
+from kubeprop.properties.registry import PROPERTIES, Violation, first_violation, select
+from kubeprop.properties.upstream_behaviour import KNOWN, UpstreamBehaviour, explanation, match, states_of
+
+RESTORE = Path(__file__).resolve().parents[1] / "model" / "data" / "variants" / "restore.yaml"
+SYNC = Reconcile(controller="deployment", key="default/web")
+DEPLOYMENTS = Deliver(component=CONTROLLER_MANAGER, resource="deployments.apps", revision=11)
+RACE: tuple[Action, ...] = (UserStep(0), SYNC, DEPLOYMENTS, SYNC)
+"""`kubectl set image` before the controller's first sync; the first sync (on the cached, older
+template) creates a ReplicaSet; the Deployment's update reaches the cache, the ReplicaSet's does
+not; the second sync rolls out."""
+
+
+def _model(variant: str | None = None) -> ClusterModel:
+    return build_model(load_scenario(RESTORE), parameters={"instantCaches": False}, variant=variant)
+
+
+def _surge_violation(model: ClusterModel, trace: tuple[Action, ...]) -> Violation | None:
+    return first_violation(model, states_of(model, trace)[-1], select(["rollout-surge-bound"]))
+
+
+def test_stale_replicaset_lister_creates_the_new_replicaset_at_full_size_and_is_upstream() -> None:
+    model = _model()
+    violation = _surge_violation(model, RACE)
+    assert violation is not None and "holds 4 pods, more than replicas 2 + maxSurge 1" in violation.message
+    found = match(model, violation, RACE)
+    assert found is not None and found.name == "deployment-stale-replicaset-lister"
+
+
+def test_with_the_replicaset_in_the_cache_the_rollout_keeps_the_surge_bound() -> None:
+    model = _model()
+    states = states_of(model, RACE[:3])
+    created = max(e.revision for e in states[-1].store.events if e.key.resource == "replicasets.apps")
+    fresh = (*RACE[:3], Deliver(component=CONTROLLER_MANAGER, resource="replicasets.apps", revision=created), SYNC)
+    assert _surge_violation(model, fresh) is None
+    # a violation of the same property on a trace without a stale sync is not recognized
+    made_up = Violation("rollout-surge-bound", "made up", ("Deployment default/web",))
+    assert match(model, made_up, fresh) is None
+
+
+def test_a_variant_is_never_upstream_behaviour() -> None:
+    model = _model("rs-no-expectations")
+    violation = _surge_violation(model, RACE)
+    assert violation is not None
+    assert match(model, violation, RACE) is None
+
+
+def test_every_entry_names_a_registered_property_and_cites_upstream() -> None:
+    select()  # registers the built-ins
+    for entry in KNOWN:
+        assert entry.property in PROPERTIES
+        assert entry.citations and all(c.strip() for c in entry.citations)
+        lines = explanation(entry)
+        assert lines[0].startswith(entry.name) and any(line.startswith("upstream: ") for line in lines)
+
+
+def test_an_entry_without_a_citation_is_refused() -> None:
+    with pytest.raises(ValueError, match="no citation"):
+        UpstreamBehaviour("made-up", "rollout-surge-bound", "made up", (), lambda *_: True)
