@@ -30,6 +30,7 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, Clust
 from kubeprop.model.state.informer import next_event
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import safety
+from kubeprop.properties.scheduler_decisions import fresh_binding, taints_at_binding
 
 
 def _pods(state: ClusterState) -> list[Pod]:
@@ -123,6 +124,9 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
         "bound and matches its nodeSelector and required node affinity.",
         "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity")
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
+    """Judged with the node as it was at the binding: all of it in the state the binding is
+    written; later, only the taints known to predate it (`taints_at_binding`) and not the labels
+    (required node affinity is IgnoredDuringExecution)."""
     nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
     infos = {i.name: i for i in build_node_infos(nodes.values(), ())}
     for pod in _pods(state):
@@ -130,9 +134,9 @@ def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) 
         bound_at = _bound_at(pod)
         if info is None or bound_at is None:
             continue
-        static_taints = tuple(t for t in info.node.spec.taints if t.time_added is None or t.time_added <= bound_at)
-        at_bind = build_node_infos([_with_taints(info.node, static_taints)], ())[0]
-        reason = filter_taint_toleration(pod, at_bind) or filter_node_affinity(pod, at_bind)
+        fresh = fresh_binding(state, pod)
+        at_bind = build_node_infos([_with_taints(info.node, taints_at_binding(info.node, fresh, bound_at))], ())[0]
+        reason = filter_taint_toleration(pod, at_bind) or (filter_node_affinity(pod, at_bind) if fresh else None)
         if reason:
             return f"{_name(pod)} is bound to node {info.name}: {reason}", (_name(pod), f"Node {info.name}")
     return None
