@@ -21,14 +21,19 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from kubeprop.model.api.apps import Deployment, ReplicaSet
+from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.podutil import controller_of
+from kubeprop.model.scheduler.component import Bind, Schedule
+from kubeprop.model.scheduler.decide import NodeInfo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.registry import Violation
+from kubeprop.properties.scheduling.encode import static_reason
 
 __all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
 
@@ -114,6 +119,48 @@ def _stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState]
     return False
 
 
+def _named(violation: Violation, kind: str) -> str | None:
+    """The `ns/name` (or name) of the first object of `kind` a violation names."""
+    return next((obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == kind), None)
+
+
+def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                 violation: Violation) -> bool:
+    """The violating step is the scheduler's binding of the pod; its scheduling decision (the last
+    `Schedule` of the pod, onto the same node) was sound on the node as stored then, and the node
+    changed in between so that the pod no longer passes the node's own filters (cordoned, tainted,
+    relabelled)."""
+    pod_key, node_name = _named(violation, "Pod"), _named(violation, "Node")
+    if not trace or pod_key is None or node_name is None:
+        return False
+    bind = trace[-1]
+    if not (isinstance(bind, Bind) and bind.pod == pod_key):
+        return False
+    decision = next((i for i in range(len(trace) - 2, -1, -1)
+                     if isinstance(trace[i], Schedule) and getattr(trace[i], "pod", None) == pod_key), None)
+    if decision is None or getattr(trace[decision], "node", None) != node_name:
+        return False
+    namespace, _, name = pod_key.partition("/")
+    pod = states[-1].store.get(ObjectKey("pods", namespace, name))
+    then = states[decision + 1].store.get(ObjectKey("nodes", "", node_name))
+    now = states[-1].store.get(ObjectKey("nodes", "", node_name))
+    if not (isinstance(pod, Pod) and isinstance(then, Node) and isinstance(now, Node)) or then == now:
+        return False
+    return static_reason(pod, NodeInfo.of(then)) is None and static_reason(pod, NodeInfo.of(now)) is not None
+
+
+_BIND_RACE_SUMMARY = (
+    "The scheduler decides in its scheduling cycle and binds in a separate binding cycle without "
+    "filtering again, and the API server's binding checks only the pod: a node cordoned, tainted or "
+    "relabelled between the decision and the binding still gets the pod (the kubelet admits it: only "
+    "NoExecute taints are checked at admission).")
+_BIND_RACE_CITATIONS = (
+    "pkg/scheduler/schedule_one.go scheduleOne (schedulingCycle, then bindingCycle in its own goroutine; "
+    "no filter runs after assume)",
+    "pkg/registry/core/pod/storage/storage.go BindingREST setPodNodeAndMetadata (checks the pod's deletion, "
+    "nodeName and scheduling gates only)",
+)
+
 KNOWN: tuple[UpstreamBehaviour, ...] = (
     UpstreamBehaviour(
         name="deployment-stale-replicaset-lister",
@@ -134,6 +181,20 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
             "closed without them)",
         ),
         recognize=_stale_replicaset_lister,
+    ),
+    UpstreamBehaviour(
+        name="scheduler-binds-after-node-change",
+        property="scheduler-decisions-sound",
+        summary=_BIND_RACE_SUMMARY,
+        citations=_BIND_RACE_CITATIONS,
+        recognize=_node_changed_after_decision,
+    ),
+    UpstreamBehaviour(
+        name="scheduler-binds-after-node-change",
+        property="bindings-respect-hard-constraints",
+        summary=_BIND_RACE_SUMMARY,
+        citations=_BIND_RACE_CITATIONS,
+        recognize=_node_changed_after_decision,
     ),
 )
 """Every known upstream behaviour, in the order they are matched."""

@@ -1,5 +1,6 @@
 """Known upstream behaviour (issue 12): the Deployment controller's stale ReplicaSet lister breaks
-`rollout-surge-bound` on the correct model exactly as it does on a real cluster, is recognized as
+`rollout-surge-bound`, and a node cordoned between the scheduler's decision and its binding breaks
+the binding properties, on the correct model exactly as on a real cluster; each is recognized as
 such, and nothing else is."""
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import pytest
 
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler.component import Bind, Schedule
 from kubeprop.model.state.actions import Action, Deliver, UserStep
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
 from kubeprop.properties.registry import PROPERTIES, Violation, first_violation, select
@@ -71,3 +74,27 @@ def test_every_entry_names_a_registered_property_and_cites_upstream() -> None:
 def test_an_entry_without_a_citation_is_refused() -> None:
     with pytest.raises(ValueError, match="no citation"):
         UpstreamBehaviour("made-up", "rollout-surge-bound", "made up", (), lambda *_: True)
+
+
+DRAINED = RESTORE.parents[1] / "maintenance" / "drained.yaml"
+POD = "default/web-5f56c79647-cm7j4"
+DECIDED: tuple[Action, ...] = (Reconcile(controller="deployment", key="default/web"),
+                               Reconcile(controller="replicaset", key="default/web-5f56c79647"),
+                               Schedule(scheduler="scheduler", pod=POD, node="worker-1"))
+"""The scheduler assumes the first replica onto worker-1 (its scheduling cycle)."""
+
+
+@pytest.mark.parametrize("prop", ["scheduler-decisions-sound", "bindings-respect-hard-constraints"])
+def test_a_node_cordoned_between_decision_and_binding_still_gets_the_pod_upstream(prop: str) -> None:
+    model = build_model(load_scenario(DRAINED))
+    # kubectl drain cordons first; the node lifecycle controller adds the unschedulable taint
+    cordoned = (*DECIDED, UserStep(0), SyncNoScheduleTaints(node="worker-1"), Bind(scheduler="scheduler", pod=POD))
+    violation = first_violation(model, states_of(model, cordoned)[-1], select([prop]))
+    assert violation is not None and ("unschedulable" in violation.message or "taint" in violation.message)
+    found = match(model, violation, cordoned)
+    assert found is not None and found.name == "scheduler-binds-after-node-change"
+    # bound before the cordon: nothing to report, and a made-up violation there is not recognized
+    in_order = (*DECIDED, Bind(scheduler="scheduler", pod=POD), UserStep(0))
+    assert first_violation(model, states_of(model, in_order)[-1], select([prop])) is None
+    made_up = Violation(prop, "made up", (f"Pod {POD}", "Node worker-1"))
+    assert match(model, made_up, in_order) is None
