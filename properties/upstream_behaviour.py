@@ -149,6 +149,40 @@ def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterSt
     return static_reason(pod, NodeInfo.of(then)) is None and static_reason(pod, NodeInfo.of(now)) is not None
 
 
+def _owned_pods(state: ClusterState, rs_key: str) -> set[str]:
+    namespace, _, name = rs_key.partition("/")
+    rs = state.store.get(ObjectKey("replicasets.apps", namespace, name))
+    if not isinstance(rs, ReplicaSet):
+        return set()
+    return {p.metadata.name for p in state.store.list("pods", namespace)
+            if isinstance(p, Pod) and (ref := controller_of(p)) is not None and ref.uid == rs.metadata.uid}
+
+
+def _timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                      violation: Violation) -> bool:
+    """A sync of the ReplicaSet consumed an injected timeout (504: the write applied, the client
+    told it failed) while it created one of the ReplicaSet's pods, and a later sync of it, whose pod
+    cache had not yet seen that pod, created another."""
+    rs_key = _named(violation, "ReplicaSet")
+    if rs_key is None:
+        return False
+    syncs = [i for i, act in enumerate(trace)
+             if isinstance(act, Reconcile) and act.controller == "replicaset" and act.key == rs_key]
+    for n, i in enumerate(syncs):
+        before, after = states[i], states[i + 1]
+        timed_out = before.armed_failures.get(CONTROLLER_MANAGER) == 504 and CONTROLLER_MANAGER not in after.armed_failures
+        created = _owned_pods(after, rs_key) - _owned_pods(before, rs_key)
+        if not (timed_out and created):
+            continue
+        for j in syncs[n + 1:]:
+            informer = states[j].informers.get(CONTROLLER_MANAGER)
+            unseen = informer is not None and any(
+                informer.get(ObjectKey("pods", rs_key.partition("/")[0], pod)) is None for pod in created)
+            if unseen and _owned_pods(states[j + 1], rs_key) - _owned_pods(states[j], rs_key):
+                return True
+    return False
+
+
 _BIND_RACE_SUMMARY = (
     "The scheduler decides in its scheduling cycle and binds in a separate binding cycle without "
     "filtering again, and the API server's binding checks only the pod: a node cordoned, tainted or "
@@ -181,6 +215,22 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
             "closed without them)",
         ),
         recognize=_stale_replicaset_lister,
+    ),
+    UpstreamBehaviour(
+        name="replicaset-create-timeout",
+        property="replicaset-no-overcreation",
+        summary=(
+            "A pod create that times out after the API server wrote the pod (504) is a failure to the "
+            "ReplicaSet controller: it lowers its expectations for it as for a create that never happened "
+            "and requeues the ReplicaSet, and the next sync, whose pod cache has not yet seen the pod, "
+            "creates another; the extra pod is deleted once the cache catches up."),
+        citations=(
+            "pkg/controller/replicaset/replica_set.go manageReplicas (slowStartBatch; skipped and failed creates "
+            "lower the expectations: 'the informer won't observe this pod')",
+            "https://github.com/kubernetes/kubernetes/pull/86140 (timeouts no longer swallowed; the review notes "
+            "the pod may have been created) and https://github.com/kubernetes/kubernetes/issues/67662",
+        ),
+        recognize=_timed_out_create,
     ),
     UpstreamBehaviour(
         name="scheduler-binds-after-node-change",

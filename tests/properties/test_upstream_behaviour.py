@@ -1,12 +1,14 @@
 """Known upstream behaviour (issue 12): the Deployment controller's stale ReplicaSet lister breaks
-`rollout-surge-bound`, and a node cordoned between the scheduler's decision and its binding breaks
-the binding properties, on the correct model exactly as on a real cluster; each is recognized as
+`rollout-surge-bound`, a pod create that times out after it was written makes the ReplicaSet
+controller create another, and a node cordoned between the scheduler's decision and its binding
+breaks the binding properties, on the correct model exactly as on a real cluster; each is recognized as
 such, and nothing else is."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from kubeprop.model.cluster.compose import build_model
@@ -14,7 +16,7 @@ from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
-from kubeprop.model.state.actions import Action, Deliver, UserStep
+from kubeprop.model.state.actions import Action, Deliver, FailNextRequest, UserStep
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
 from kubeprop.properties.registry import PROPERTIES, Violation, first_violation, select
 from kubeprop.properties.upstream_behaviour import KNOWN, UpstreamBehaviour, explanation, match, states_of
@@ -98,3 +100,30 @@ def test_a_node_cordoned_between_decision_and_binding_still_gets_the_pod_upstrea
     assert first_violation(model, states_of(model, in_order)[-1], select([prop])) is None
     made_up = Violation(prop, "made up", (f"Pod {POD}", "Node worker-1"))
     assert match(model, made_up, in_order) is None
+
+
+NODE_LOSS = RESTORE.parent / "node-loss.yaml"
+RS_SYNC = Reconcile(controller="replicaset", key="default/web-9b8d4d75")
+
+
+@pytest.mark.parametrize("code", [504, 500])
+def test_a_timed_out_pod_create_that_was_written_makes_a_second_pod_upstream(code: int) -> None:
+    """A 504 applies the create and reports a failure: the ReplicaSet controller lowers its
+    expectations, and its next sync (the pod not yet in its cache) creates another pod. A 500
+    writes nothing: the retry creates the only pod."""
+    loaded = load_scenario(NODE_LOSS)
+    faults = attrs.evolve(loaded.spec.faults, request_failure=1)
+    model = build_model(attrs.evolve(loaded, spec=attrs.evolve(loaded.spec, faults=faults)),
+                        parameters={"instantCaches": False})
+    trace: tuple[Action, ...] = (SYNC, FailNextRequest(component=CONTROLLER_MANAGER, code=code),
+                                 Deliver(component=CONTROLLER_MANAGER, resource="replicasets.apps", revision=10),
+                                 RS_SYNC, RS_SYNC)
+    violation = first_violation(model, states_of(model, trace)[-1], select(["replicaset-no-overcreation"]))
+    if code == 500:
+        assert violation is None
+        made_up = Violation("replicaset-no-overcreation", "made up", ("ReplicaSet default/web-9b8d4d75",))
+        assert match(model, made_up, trace) is None
+        return
+    assert violation is not None and "owns 2 active pods, spec.replicas is 1" in violation.message
+    found = match(model, violation, trace)
+    assert found is not None and found.name == "replicaset-create-timeout"
