@@ -55,10 +55,27 @@ MAX_SHRINK_TESTS = 300
 it, and a never-settling scenario makes each replay run the whole fair continuation, so the cap
 keeps a cell near its budget."""
 
+_DATA = "tests/model/data/"
 INTENDED: dict[tuple[str, str], str] = {
-    ("tests/model/data/variants/restore.yaml", "resource-versions-monotonic"):
+    (_DATA + "variants/restore.yaml", "resource-versions-monotonic"):
         "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
         "Kubernetes' documented procedure; restore-procedure.yaml is the fixed one (docs/restore.md)",
+    (_DATA + "descheduler/duplicates.yaml", "no-eviction-loop"):
+        "RemoveDuplicates without nodeFit evicts a replica that can only land back on its node "
+        "(docs/descheduler.md; duplicates-nodefit.yaml is the fixed one)",
+    (_DATA + "environment/headroom.yaml", "deployments-complete"):
+        "the fourth replica fits no node: worker-2 is reserved and the headroom rule taints the full worker-1",
+    (_DATA + "environment/headroom.yaml", "workloads-ready"):
+        "the fourth replica fits no node: worker-2 is reserved and the headroom rule taints the full worker-1",
+    (_DATA + "hpa/queueing.yaml", "replicas-stable"):
+        "the HPA oscillates on the scenario's queueing load (docs/hpa.md, docs/tutorial.md)",
+    (_DATA + "livelock/fighting.yaml", "replicas-stable"):
+        "two user controllers own spec.replicas of one Deployment and fight",
+    (_DATA + "livelock/fighting.yaml", "settles"):
+        "two user controllers own spec.replicas of one Deployment and fight",
+    (_DATA + "maintenance/blocked.yaml", "drains-complete"):
+        "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
+        "(docs/disruption.md; drained.yaml is the fixed one)",
 }
 """(scenario path relative to the repository, property) → why the scenario violates it on purpose."""
 
