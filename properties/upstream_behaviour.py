@@ -62,14 +62,9 @@ class UpstreamBehaviour:
     recognize: Recognizer = attrs.field(eq=False, repr=False)
 
 
-def _deployment(violation: Violation) -> tuple[str, str] | None:
-    """(namespace, name) of the Deployment a violation names first, if any."""
-    for obj in violation.objects:
-        kind, _, ref = obj.partition(" ")
-        if kind == "Deployment" and "/" in ref:
-            namespace, _, name = ref.partition("/")
-            return namespace, name
-    return None
+def _named(violation: Violation, kind: str) -> str | None:
+    """The `ns/name` (or name) of the first object of `kind` a violation names."""
+    return next((obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == kind), None)
 
 
 def _owned_sets(objects: Sequence[object], uid: str) -> dict[str, ReplicaSet]:
@@ -105,23 +100,18 @@ def _stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState]
     """A sync of the Deployment, reading a ReplicaSet cache that was behind the store, created or
     scaled up a ReplicaSet so that the stored ReplicaSets ask for more than replicas + maxSurge
     pods, though they did not before the sync (within its cache's view the sync kept the bound)."""
-    named = _deployment(violation)
-    if named is None or model.instant_caches:
+    key = _named(violation, "Deployment")
+    if key is None or model.instant_caches:
         return False
-    key = f"{named[0]}/{named[1]}"
+    namespace, _, name = key.partition("/")
     for before, after, act in zip(states, states[1:], trace, strict=False):
         if not (isinstance(act, Reconcile) and act.controller == "deployment" and act.key == key):
             continue
-        d = after.store.get(ObjectKey("deployments.apps", *named))
+        d = after.store.get(ObjectKey("deployments.apps", namespace, name))
         if isinstance(d, Deployment) and _cache_behind(before, d) and not _over_surge(before, d) \
                 and _over_surge(after, d):
             return True
     return False
-
-
-def _named(violation: Violation, kind: str) -> str | None:
-    """The `ns/name` (or name) of the first object of `kind` a violation names."""
-    return next((obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == kind), None)
 
 
 def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
@@ -262,7 +252,7 @@ def match(model: ClusterModel, violation: Violation, trace: Sequence[Action],
           known: Sequence[UpstreamBehaviour] = KNOWN) -> UpstreamBehaviour | None:
     """The known upstream behaviour this violation (reached by `trace` from the initial state of
     `model`) is, or None. Only the correct model qualifies: a variant is a bug by definition."""
-    if getattr(model, "variant", "correct") not in ("correct", None):
+    if model.variant != "correct":
         return None
     candidates = [b for b in known if b.property == violation.property]
     if not candidates:
