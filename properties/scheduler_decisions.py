@@ -9,7 +9,10 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
   is the store's revision and its only condition is PodScheduled), the snapshot is the cluster
   at binding time: the bound pods plus the scheduler's assumed pods. Z3 checks the pod on that
   node (static filters, resources, spread, inter-pod affinity); unsat is a violation carrying
-  the minimal core in Kubernetes terms. In later states only the taints known to predate the
+  the minimal core in Kubernetes terms — only while the scheduler still holds the pod assumed
+  (a binding that timed out after it was written, 504, is a failure to the scheduler: it forgot
+  the pod and may have assumed other pods since, which the snapshot must not hold against the
+  binding). In later states only the taints known to predate the
   binding are re-checked (`taints_at_binding`): a taint may be added after a pod was bound, and
   required node affinity is IgnoredDuringExecution.
 * **completeness** — a pod marked PodScheduled=False reason Unschedulable
@@ -188,7 +191,7 @@ def _binding_problem(model: ClusterModel, state: ClusterState, pods: list[Pod]) 
             continue
         key, node = pod_key(pod), pod.spec.node_name
         fresh = fresh_binding(state, pod)
-        if fresh and _caught_up(model, state, key):
+        if fresh and key in _assumed(model, state) and _caught_up(model, state, key):
             reason = binding_violation(pod, node, _snapshot(model, state))
         else:
             reason = _node_local_violation(pod, nodes[node], scheduled[1], fresh)

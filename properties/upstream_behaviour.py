@@ -173,6 +173,45 @@ def _timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace
     return False
 
 
+def _bind_timeout_then_reused(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                              violation: Violation) -> bool:
+    """A binding of some pod onto the violation's node timed out after it was written (504): the
+    scheduler forgot the pod; later it assumed another pod onto that node while its pod cache still
+    showed the first one unbound."""
+    node = _named(violation, "Node")
+    if node is None:
+        return False
+    for i, act in enumerate(trace):
+        if not isinstance(act, Bind):
+            continue
+        before, after = states[i], states[i + 1]
+        namespace, _, name = act.pod.partition("/")
+        bound = after.store.get(ObjectKey("pods", namespace, name))
+        if not (before.armed_failures.get(act.scheduler) == 504 and act.scheduler not in after.armed_failures
+                and isinstance(bound, Pod) and bound.spec.node_name == node):
+            continue
+        for j in range(i + 1, len(trace)):
+            later = trace[j]
+            informer = states[j].informers.get(act.scheduler)
+            if isinstance(later, Schedule) and later.scheduler == act.scheduler and later.pod != act.pod \
+                    and later.node == node and informer is not None:
+                cached = informer.get(ObjectKey("pods", namespace, name))
+                if isinstance(cached, Pod) and not cached.spec.node_name:
+                    return True
+    return False
+
+
+_BIND_TIMEOUT_SUMMARY = (
+    "A binding that times out after the API server wrote it (504) is a failure to the scheduler: it "
+    "forgets the assumed pod (ForgetPod) and does not requeue it once its informer shows it bound, but "
+    "until then its cache counts the node's resources as free, and it may place another pod there; "
+    "the kubelet then rejects the pod that does not fit (OutOfcpu).")
+_BIND_TIMEOUT_CITATIONS = (
+    "pkg/scheduler/schedule_one.go handleBindingCycleError (ForgetPod) and handleSchedulingFailure ('the pod "
+    "may have been bound successfully, but timed out returning its response to the scheduler')",
+    "pkg/scheduler/backend/cache/cache.go ForgetPod, AddPod",
+)
+
 _BIND_RACE_SUMMARY = (
     "The scheduler decides in its scheduling cycle and binds in a separate binding cycle without "
     "filtering again, and the API server's binding checks only the pod: a node cordoned, tainted or "
@@ -222,6 +261,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
         ),
         recognize=_timed_out_create,
     ),
+    *(UpstreamBehaviour(name="scheduler-bind-timeout", property=prop, summary=_BIND_TIMEOUT_SUMMARY,
+                        citations=_BIND_TIMEOUT_CITATIONS, recognize=_bind_timeout_then_reused)
+      for prop in ("node-not-overcommitted", "scheduler-decisions-sound")),
     UpstreamBehaviour(
         name="scheduler-binds-after-node-change",
         property="scheduler-decisions-sound",

@@ -127,3 +127,34 @@ def test_a_timed_out_pod_create_that_was_written_makes_a_second_pod_upstream(cod
     assert violation is not None and "owns 2 active pods, spec.replicas is 1" in violation.message
     found = match(model, violation, trace)
     assert found is not None and found.name == "replicaset-create-timeout"
+
+
+TIGHT = RESTORE.parent / "tight.yaml"
+TIMED_OUT: tuple[Action, ...] = (
+    FailNextRequest(component="scheduler", code=504), Reconcile(controller="replicaset", key="default/app"),
+    Deliver(component="scheduler", resource="pods", revision=9),
+    Schedule(scheduler="scheduler", pod="default/app-tpl4p", node="worker-1"),
+    Bind(scheduler="scheduler", pod="default/app-tpl4p"),  # written, but the scheduler sees a timeout
+    Deliver(component="scheduler", resource="pods", revision=10),
+    Schedule(scheduler="scheduler", pod="default/app-cm7j4", node="worker-1"))
+"""One 100m pod fits worker-1; the first binding times out after it was written, the scheduler
+forgets the pod and, its cache not showing the binding yet, assumes the second pod there."""
+
+
+def test_a_binding_that_timed_out_after_it_was_written_frees_the_node_for_the_scheduler_upstream() -> None:
+    loaded = load_scenario(TIGHT)
+    faults = attrs.evolve(loaded.spec.faults, request_failure=1)
+    model = build_model(attrs.evolve(loaded, spec=attrs.evolve(loaded.spec, faults=faults)),
+                        parameters={"instantCaches": False})
+    props = select(["scheduler-decisions-sound", "node-not-overcommitted"])
+    states = states_of(model, TIMED_OUT)
+    # the first binding was sound when made: the second assumption does not make it wrong
+    assert all(first_violation(model, s, props) is None for s in states)
+    trace = (*TIMED_OUT, Bind(scheduler="scheduler", pod="default/app-cm7j4"))
+    violation = first_violation(model, states_of(model, trace)[-1], select(["node-not-overcommitted"]))
+    assert violation is not None and "node worker-1" in violation.message
+    found = match(model, violation, trace)
+    assert found is not None and found.name == "scheduler-bind-timeout"
+    # the same violation without a timed-out binding in the trace is not recognized
+    made_up = Violation("node-not-overcommitted", "made up", ("Node worker-1",))
+    assert match(model, made_up, TIMED_OUT[1:5]) is None
