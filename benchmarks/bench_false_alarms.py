@@ -73,6 +73,17 @@ INTENDED: dict[tuple[str, str], str] = {
         "two user controllers own spec.replicas of one Deployment and fight",
     (_DATA + "livelock/fighting.yaml", "settles"):
         "two user controllers own spec.replicas of one Deployment and fight",
+    (_DATA + "variants/tight.yaml", "workloads-ready"):
+        "room for exactly one 100m pod; the ReplicaSet wants two",
+    ("tests/properties/cli/data/greedy/scenario.yaml", "deployments-complete"):
+        "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
+        "example of kubeprop schedule, docs/scheduling.md)",
+    ("tests/properties/cli/data/greedy/scenario.yaml", "workloads-ready"):
+        "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
+        "example of kubeprop schedule, docs/scheduling.md)",
+    ("examples/team_properties/scenario.yaml", "eu-data-stays-in-eu"):
+        "the team's manifests lack the node selector their own property asks for (the worked example of "
+        "docs/properties.md)",
     (_DATA + "maintenance/blocked.yaml", "drains-complete"):
         "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
         "(docs/disruption.md; drained.yaml is the fixed one)",
