@@ -36,7 +36,7 @@ def main() -> int:
     args = parser.parse_args()
     model = build_model(load_scenario(DATA), parameters={"instantCaches": not args.lag})
     crashed = step(model, settle(model, initial_state(model)).state, CrashNode("worker-1"))
-    bounds = Bounds(max_states=args.max_states, max_seconds=args.seconds)
+    bounds = Bounds(max_states=args.max_states, budget_seconds=args.seconds)
     began = time.perf_counter()
     result = bound_holds(model, crashed, within("pod-replacement-time", args.bound), bounds, avoid=(RestartNode,))
     print(f"within {args.bound} s: {'holds' if result.holds else 'VIOLATED'} ({result.exit_reason}, "

@@ -1,6 +1,12 @@
-"""Engine throughput on a small scenario: BFS, Hypothesis and swarm walks.
+"""Engine throughput: transitions per second with and without the engines' caches, the reduction
+partial-order reduction gives the BFS, then BFS, Hypothesis and swarm walks on a small scenario.
 
-Run: `python benchmarks/bench_engines.py [--seconds 10]` (after `pip install -e .`). The scenario is
+Run: `python benchmarks/bench_engines.py [--seconds 10] [--transitions 3000]` (after
+`pip install -e .`). The first rows measure, on FeastFlow and web.yaml, transitions per CPU second
+of a breadth-first expansion the plain way (`actions`, `step`, `first_violation`) and with the
+caches the engines use (`kubeprop.model.cluster.incremental.memoised`,
+`kubeprop.properties.explore.incremental.Checker`), then the transitions sleep sets save
+(`kubeprop.properties.explore.por`) to reach the same states. Then the scenario is
 tests/model/data/variants/web.yaml (a Deployment of 2 behind a Service on two workers) with lagging
 caches (`instantCaches: false`), correct model, every safety property. It prints a Markdown table:
 
@@ -85,7 +91,7 @@ def bench_bfs(model: ClusterModel, start: ClusterState, seconds: float) -> list[
                  f"{peak / result.stats.distinct:,.0f} bytes/state"))
     unfiltered = EngineConfig(max_depth=1000, budget_seconds=seconds, properties=safety_names())
     result = run_bfs(model, start, unfiltered)
-    cap = attrs.evolve(unfiltered, max_steps=result.stats.distinct, budget_seconds=None)
+    cap = attrs.evolve(unfiltered, max_states=result.stats.distinct, budget_seconds=None)
     _, peak = traced_peak(lambda: run_bfs(model, start, cap))
     rows.append(("BFS, unfiltered", f"{result.stats.distinct / result.stats.seconds:,.0f} distinct states/s",
                  f"{result.exit_reason}: {result.stats.distinct:,} distinct, {result.stats.steps:,} generated, depth "
@@ -120,7 +126,7 @@ def bench_fingerprints(model: ClusterModel, start: ClusterState) -> list[Row]:
 
 
 def bench_hypothesis(model: ClusterModel, start: ClusterState, seconds: float) -> list[Row]:
-    config = EngineConfig(max_depth=30, max_examples=100_000, budget_seconds=seconds, convergence=False,
+    config = EngineConfig(max_depth=30, runs=100_000, budget_seconds=seconds, convergence=False,
                           properties=safety_names())
     result = find_with_hypothesis(model, start, config)
     return [("Hypothesis rule steps", f"{result.stats.steps_per_second:,.0f} steps/s",
@@ -136,14 +142,14 @@ def bench_walks(model: ClusterModel, start: ClusterState, seconds: float) -> lis
     rows: list[Row] = []
     walks = max(20, int(seconds * 70))  # ~30 steps per walk at ~2,000 steps/s
     for workers in (1, 2):
-        config = EngineConfig(max_depth=30, walks=walks, workers=workers, budget_seconds=None,
+        config = EngineConfig(max_depth=30, runs=walks, workers=workers, budget_seconds=None,
                               properties=safety_names(), convergence=False)
         result = run_walks(model, start, config)
         rows.append((f"walks, {workers} worker{'s' if workers > 1 else ''}",
                      f"{result.stats.steps_per_second:,.0f} steps/s",
                      f"{result.stats.steps:,} steps in {result.stats.runs:,} walks in {result.stats.seconds:.1f} s"))
     convergence = (*safety_names(), *(p.name for p in select(kind="convergence")))
-    config = EngineConfig(max_depth=30, walks=walks, workers=1, budget_seconds=seconds, properties=convergence,
+    config = EngineConfig(max_depth=30, runs=walks, workers=1, budget_seconds=seconds, properties=convergence,
                           shrink=False)
     result = run_walks(model, start, config)
     rows.append(("walks + end-of-walk convergence", f"{result.stats.steps_per_second:,.0f} steps/s",
@@ -152,14 +158,95 @@ def bench_walks(model: ClusterModel, start: ClusterState, seconds: float) -> lis
     return rows
 
 
+def transitions(model: ClusterModel, start: ClusterState, count: int, incremental: bool) -> tuple[int, float]:
+    """(transitions, CPU seconds) of a breadth-first expansion of `count` transitions, each one a
+    `step`, the successor's enabled actions and every safety property on it — what every engine
+    pays per new state — the plain way or with the engines' caches (`memoised` actions, `Checker`)."""
+    from kubeprop.model.cluster.incremental import memoised
+    from kubeprop.properties.explore.incremental import Checker
+    from kubeprop.properties.registry import first_violation, select
+
+    props = select(safety_names())
+    checker = Checker(model, props)
+
+    def expand() -> int:
+        seen, frontier, done = {start}, [start], 0
+        while frontier and done < count:
+            state = frontier.pop(0)
+            for act in actions(model, state):
+                nxt = step(model, state, act)
+                actions(model, nxt)
+                checker.violation(nxt) if incremental else first_violation(model, nxt, props)
+                done += 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append(nxt)
+                if done >= count:
+                    break
+        return done
+
+    began = time.process_time()
+    if incremental:
+        with memoised(model):
+            done = expand()
+    else:
+        done = expand()
+    return done, time.process_time() - began
+
+
+def bench_transitions(count: int) -> list[Row]:
+    """Transitions per CPU second, plain and with the caches, on FeastFlow and web.yaml."""
+    rows: list[Row] = []
+    for name, scenario in (("FeastFlow", None), ("web.yaml", SCENARIO)):
+        model = build_model(load_scenario(scenario))
+        start = initial_state(model)
+        plain_n, plain_s = transitions(model, start, count, incremental=False)
+        fast_n, fast_s = transitions(model, start, count, incremental=True)
+        before, after = plain_n / plain_s, fast_n / fast_s
+        rows.append((f"transitions, {name}", f"{before:,.0f} → {after:,.0f} per CPU second",
+                     f"×{after / before:.1f} with the enabled-actions cache and property memo ({count:,} transitions "
+                     "of a breadth-first expansion, lagging caches, one core)"))
+    return rows
+
+
+def bench_reduction() -> list[Row]:
+    """Partial-order reduction: transitions the BFS takes without and with sleep sets, to the same states."""
+    from kubeprop.properties.explore.bfs import Bounds, bfs
+    from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
+    from kubeprop.properties.explore.por import reduced_bfs
+
+    rows: list[Row] = []
+    data = SCENARIO.parent
+    cases = (("FeastFlow, depth 3", None, {}, None, 3), ("web.yaml, depth 5", data / "web.yaml", {}, None, 5),
+             ("db.yaml, depth 6", data / "db.yaml", {}, None, 6),
+             ("tight.yaml, dual-scheduler filter, exhaustive", data / "tight.yaml", {}, DUAL_SCHEDULER, 1000),
+             ("web.yaml, ReplicaSet filter, exhaustive", data / "web.yaml", {}, REPLICASET_RACE, 1000))
+    for name, path, parameters, flt, depth in cases:
+        model = build_model(load_scenario(path), parameters=parameters)
+        start = initial_state(model)
+        began = time.process_time()
+        full = bfs(model, start, (), Bounds(max_depth=depth), action_filter=flt)
+        middle = time.process_time()
+        reduced = reduced_bfs(model, start, (), Bounds(max_depth=depth), action_filter=flt)
+        end = time.process_time()
+        assert reduced.stats.distinct == full.stats.distinct, name
+        rows.append((f"sleep sets, {name}", f"×{full.stats.states / reduced.stats.states:.2f} fewer transitions",
+                     f"{full.stats.states:,} → {reduced.stats.states:,} transitions to the same "
+                     f"{full.stats.distinct:,} states; {middle - began:.1f} → {end - middle:.1f} CPU s"))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=10.0, help="budget per measurement (default 10)")
+    parser.add_argument("--transitions", type=int, default=3000, help="transitions per before/after figure")
     args = parser.parse_args()
+    rows = bench_transitions(args.transitions) + bench_reduction()
     model, start = small_model()
-    rows = bench_bfs(model, start, args.seconds) + bench_fingerprints(model, start)
+    rows += bench_bfs(model, start, args.seconds) + bench_fingerprints(model, start)
     rows += bench_hypothesis(model, start, args.seconds) + bench_walks(model, start, args.seconds)
-    print(f"Scenario {SCENARIO.name}, lagging caches, correct model, safety properties but {', '.join(EXCLUDED)}\n")
+    print(f"Scenario {SCENARIO.name} (unless named), lagging caches, correct model, safety properties but "
+          f"{', '.join(EXCLUDED)}\n")
     print("| measurement | rate | detail |\n|---|---|---|")
     for name, rate, detail in rows:
         print(f"| {name} | {rate} | {detail} |")

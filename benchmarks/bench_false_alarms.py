@@ -2,7 +2,7 @@
 scenario, with faults on, for a fixed budget each; a table of scenario × engine × seconds, states
 and result.
 
-Run: `python benchmarks/bench_false_alarms.py [--seconds 10] [--engines bfs,walk,hypothesis,lasso]
+Run: `python benchmarks/bench_false_alarms.py [--seconds 10] [--engines portfolio,bfs,...]
 [--only SUBSTRING] [--out DIR]` (exit 1 when a violation is left unexplained).
 
 The scenarios are FeastFlow, every scenario file under the tests' data folders and every example
@@ -42,7 +42,7 @@ from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.upstream_behaviour import match
 
 ROOT = Path(__file__).resolve().parents[1]
-ENGINES = ("bfs", "walk", "hypothesis", "lasso")
+ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis", "lasso")
 """Every engine `kubeprop check` offers (lasso: the fair strategy; lasso-exhaustive explores the
 same cycles more slowly)."""
 
@@ -124,7 +124,7 @@ def engine_config(workers: int) -> EngineConfig:
     """The engines' configuration: `kubeprop check`'s defaults, with `workers` walk processes and at
     most `MAX_SHRINK_TESTS` replays to shrink a trace (the one place this campaign names
     EngineConfig fields)."""
-    return EngineConfig(max_depth=30, workers=workers, max_shrink_tests=MAX_SHRINK_TESTS)
+    return EngineConfig(workers=workers, max_shrink_tests=MAX_SHRINK_TESTS)
 
 
 def shipped_scenarios() -> list[Path]:

@@ -40,7 +40,7 @@ def row(name: str, strategy: str, seconds: float) -> str:
     model = build_model(load_scenario(scenario_path))
     start = initial_state(model)
     began = time.perf_counter()
-    report = find_lasso(model, start, select_cycle(), Bounds(max_seconds=seconds), strategy=strategy)  # type: ignore[arg-type]
+    report = find_lasso(model, start, select_cycle(), Bounds(budget_seconds=seconds), strategy=strategy)  # type: ignore[arg-type]
     took = time.perf_counter() - began
     s = report.stats
     if report.lasso is None:

@@ -16,6 +16,7 @@ and the scenario's own (`properties:`). The engines and their registry are `kube
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,9 @@ class CheckReport:
     found: tuple[Discovery, ...] = ()
     properties: tuple[Property, ...] = attrs.field(default=(), repr=False)
     """The properties the run checked."""
+    found_after: float | None = None
+    """Seconds from the call until the violation was found (loading included; shrinking and
+    recording it not), when the engine says."""
 
     @property
     def complete(self) -> bool:
@@ -93,19 +97,24 @@ class CheckReport:
 
 
 def check(scenario: Scenario | Path | str | None = None, properties: Iterable[str | Property] | None = None, *,
-          engine: str = "bfs", budget: float | None = 60.0, bounds: Bounds | None = None, variant: str | None = None,
-          parameters: Mapping[str, Any] | None = None, seed: int = 0, action_filter: ActionFilter | None = None,
-          config: EngineConfig | None = None, save_to: Path | str | None = None,
-          all_discoveries: bool = False) -> CheckReport:
+          engine: str = "portfolio", budget: float | None = 60.0, bounds: Bounds | None = None,
+          variant: str | None = None, parameters: Mapping[str, Any] | None = None, seed: int = 0,
+          action_filter: ActionFilter | None = None, config: EngineConfig | None = None,
+          save_to: Path | str | None = None, all_discoveries: bool = False) -> CheckReport:
     """Run `engine` on a scenario (a Scenario, a path, or None for FeastFlow) and report.
 
+    `engine`: a name in `ENGINES`; the default, `portfolio`, runs every engine in turns and stops
+    at the first counterexample (`kubeprop.properties.explore.portfolio`).
     `properties`: names of registered properties or of the scenario's own (`properties:`), or
     Property values (None: every registered one and the scenario's); a Property value is checked
-    without being registered. `budget`:
-    seconds. `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a
-    full EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
+    without being registered. `budget`: wall-clock seconds for the whole call (loading, the
+    search, shrinking and recording the counterexample), of which the engine gets all but
+    `recording_reserve(budget)`.
+    `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a full
+    EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
     `all_discoveries`: go on after a violation until every property has one (or the engine is
     done), one counterexample each."""
+    began = time.perf_counter()
     for name, value in (parameters or {}).items():
         problem = parameter_problem(name, value)
         if problem is not None:
@@ -116,18 +125,23 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     known = {p.name for p in select()}
     own = wanted is None or any(isinstance(n, str) and n not in known for n in wanted)
     chosen = select(wanted, extra=scenario_properties(loaded) if own else ())
+    start = initial_state(model)
+    if budget is not None:
+        budget = max(0.0, budget - recording_reserve(budget) - (time.perf_counter() - began))
     cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
-    start = initial_state(model)
+    engine_began = time.perf_counter() - began
     if all_discoveries:
         results = discover(lambda c: run_engine(engine, model, start, c), cfg)
     else:
         results = (run_engine(engine, model, start, cfg),)
     last = results[-1]
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
+    found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
     found = tuple(_discovery(model, r, cfg, None if engine == "bfs" else seed, save_to)
                   for r in results if r.violation is not None)
-    report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen)
+    report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen,
+                         found_after=None if found_at is None else engine_began + found_at)
     if not found:
         return report
     first = found[0]
@@ -145,6 +159,12 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
         return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}")
     path = write(ce, save_to) if save_to is not None else None
     return Discovery(result.violation, ce.actions, ce, path)
+
+
+def recording_reserve(budget: float) -> float:
+    """Seconds of a budget kept for recording a counterexample (replaying and fingerprinting its
+    trace, and its fair continuation for a convergence property): a tenth, at most a second."""
+    return min(1.0, budget / 10)
 
 
 def explain(report: CheckReport) -> str:

@@ -28,7 +28,7 @@ from kubeprop.counterexamples.format import (
 from kubeprop.counterexamples.scenario_pack import pack
 from kubeprop.model.api.codec import freeze_json
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.drive import continuations
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -171,6 +171,17 @@ def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], viola
                         engine=engine, seed=seed, options=options, mode=mode)
 
 
+def _failing_continuation(model: ClusterModel, end: ClusterState, prop: Property, settle_steps: int,
+                          settle_ticks: int) -> tuple[Action, ...]:
+    """The fair continuation from `end` on which `prop` fails (the one where the environment
+    recovers, else the one where it does not: `continuations`); the first one if none does."""
+    runs = list(continuations(model, end, max_steps=settle_steps, max_ticks=settle_ticks))
+    for recovers, run in runs:
+        if (recovers or not prop.needs_recovery) and prop(model, run.state) is not None:
+            return run.trace
+    return runs[0][1].trace
+
+
 def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Action] = (), seed: int | None = None,
                   settle_steps: int = 5000, settle_ticks: int = 100, options: Mapping[str, Any] | None = None,
                   mode: Mode = "inline", properties: Sequence[Property] = ()) -> Counterexample:
@@ -190,7 +201,7 @@ def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Act
     given = [p for p in properties if p.name == violation.property]
     prop = _property(violation, given[0] if given else None)
     if prop.kind == "convergence":
-        end = states_along(model, trace)[-1]
-        trace = (*trace, *settle(model, end, max_steps=settle_steps, max_ticks=settle_ticks).trace)
+        trace = (*trace, *_failing_continuation(model, states_along(model, trace)[-1], prop, settle_steps,
+                                                settle_ticks))
     return record(model, trace, violation, prop=prop, engine=str(getattr(result, "engine", "bfs")), seed=seed,
                   options=options, mode=mode)

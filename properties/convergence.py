@@ -4,15 +4,23 @@ After `Quiesce`, if every enabled component keeps getting turns (weak fairness),
 must reach — within a bound — a quiet state where these hold. `settled_violation` checks them on
 the state a fair, fault-free continuation (`kubeprop.model.cluster.drive.settle`, which gives every
 component a turn and ticks the clock only when nothing else can happen) settles in.
+
+Fairness is the control plane's, not the environment's: a partition may never heal and a crashed
+node may never boot. Every property is judged on the continuation where they do; a property
+declared `needs_recovery=False` (the control plane alone must bring it about, e.g. marking the
+pods of an unreachable node not Ready) also on the one where they never do
+(`kubeprop.model.cluster.drive.continuations`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import attrs
+
 from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, Pod, ReplicaSet, Service, StatefulSet
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
-from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.drive import continuations
 from kubeprop.model.controllers.podutil import is_pod_ready
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.state.actions import Action
@@ -55,7 +63,7 @@ def workloads_ready(model: ClusterModel, state: ClusterState) -> Result:
 
 @convergence("endpoints-match-ready-pods",
              "Every selector Service's Endpoints list exactly its Ready, non-terminating, matching pods.",
-             "pkg/controller/endpoint/endpoints_controller.go")
+             "pkg/controller/endpoint/endpoints_controller.go", needs_recovery=False)
 def endpoints_match_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     for svc in state.store.list("services"):
@@ -95,7 +103,7 @@ def schedulable_pods_bound(model: ClusterModel, state: ClusterState) -> Result:
 
 @convergence("pods-on-unknown-nodes-not-ready",
              "Once a node's Ready condition is Unknown, the pods bound to it are marked not Ready.",
-             "pkg/controller/nodelifecycle/node_lifecycle_controller.go MarkPodsNotReady")
+             "pkg/controller/nodelifecycle/node_lifecycle_controller.go MarkPodsNotReady", needs_recovery=False)
 def pods_on_unknown_nodes_not_ready(model: ClusterModel, state: ClusterState) -> Result:
     unknown = {
         n.metadata.name for n in state.store.list("nodes")
@@ -110,11 +118,30 @@ def pods_on_unknown_nodes_not_ready(model: ClusterModel, state: ClusterState) ->
 
 
 def settled_violation(model: ClusterModel, state: ClusterState, properties: Iterable[Property],
-                      avoid: tuple[type[Action], ...] = (), max_steps: int = 5000, max_ticks: int = 100
-                      ) -> Violation | None:
-    """Run a fair, fault-free continuation from `state` and check `properties` where it settles.
-    A continuation that does not settle within `max_steps` is itself a violation (livelock)."""
-    run = settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid)
-    if run.exhausted:
-        return Violation("settles", f"the cluster did not settle within {max_steps} steps")
-    return first_violation(model, run.state, properties)
+                      avoid: tuple[type[Action], ...] = (), max_steps: int = 5000, max_ticks: int = 100,
+                      deadline: float | None = None) -> Violation | None:
+    """Run the fair, fault-free continuations from `state` and check `properties` where they settle:
+    all of them where the environment recovers, those with `needs_recovery=False` also where it
+    never does. A continuation that does not settle within `max_steps` is itself a violation
+    (livelock); one cut by the `time.perf_counter()` `deadline` proves nothing (None)."""
+    props = tuple(properties)
+    for recovers, run in continuations(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid,
+                                       deadline=deadline):
+        judged = props if recovers else tuple(p for p in props if not p.needs_recovery)
+        if run.interrupted or not judged:
+            continue
+        if run.exhausted:
+            return Violation("settles", f"the cluster did not settle within {max_steps} steps")
+        found = first_violation(model, run.state, judged)
+        if found is not None:
+            if recovers:
+                return found
+            return attrs.evolve(found, message=f"{found.message} (while {_unrecovered(state)})")
+    return None
+
+
+def _unrecovered(state: ClusterState) -> str:
+    """What never recovers in the continuation without recoveries, in words."""
+    parts = [f"node {n} stays partitioned" for n in sorted(state.partitioned)]
+    parts += [f"node {d.removeprefix('node/')} stays down" for d in sorted(state.down) if d.startswith("node/")]
+    return ", ".join(parts)

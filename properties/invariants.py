@@ -66,7 +66,8 @@ def _caught_up(model: ClusterModel, state: ClusterState, controller: str, key: s
 @safety("endpoints-ready-pods",
         "Once the endpoints controller has caught up with a Service, its ready endpoint addresses are pods that "
         "are Ready, not terminating, and match its selector.",
-        "pkg/controller/endpoint/endpoints_controller.go; staging/src/k8s.io/endpointslice/util ShouldPodBeInEndpoints")
+        "pkg/controller/endpoint/endpoints_controller.go; staging/src/k8s.io/endpointslice/util ShouldPodBeInEndpoints",
+        reads=("objects", "store", "controllers", "informers", "down"))
 def endpoints_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
     pods = {(p.metadata.namespace, p.metadata.name): p for p in _pods(state)}
     for svc in state.store.list("services"):
@@ -103,7 +104,7 @@ def _endpoint_problem(svc: Service, pod: Pod | None) -> str:
 
 @safety("node-not-overcommitted",
         "On every node, the pods bound to it request no more than its allocatable resources and pod count.",
-        "pkg/scheduler/framework/plugins/noderesources/fit.go")
+        "pkg/scheduler/framework/plugins/noderesources/fit.go", reads=("objects",))
 def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     for info in build_node_infos(nodes, _pods(state)):
@@ -122,7 +123,7 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
 @safety("bindings-respect-hard-constraints",
         "Every pod bound by the scheduler tolerates the node's NoSchedule/NoExecute taints present when it was "
         "bound and matches its nodeSelector and required node affinity.",
-        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity")
+        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects", "store"))
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
     """Judged with the node as it was at the binding: all of it in the state the binding is
     written; later, only the taints known to predate it (`taints_at_binding`) and not the labels
@@ -158,7 +159,7 @@ def _with_taints(node: Node, taints: tuple[Taint, ...]) -> Node:
 
 @safety("one-running-pod-per-identity",
         "At most one node runs containers of a pod with a given name (a StatefulSet identity, or any pod).",
-        "pkg/controller/statefulset/stateful_set_control.go; kubernetes#59848")
+        "pkg/controller/statefulset/stateful_set_control.go; kubernetes#59848", reads=("kubelets", "down"))
 def one_running_pod_per_identity(model: ClusterModel, state: ClusterState) -> Result:
     where: dict[str, list[str]] = defaultdict(list)
     for node, kubelet in state.kubelets.sorted_items():
@@ -176,7 +177,7 @@ def one_running_pod_per_identity(model: ClusterModel, state: ClusterState) -> Re
 
 @safety("read-write-once-volume-on-one-node",
         "A ReadWriteOnce claim is mounted by running containers on at most one node (ReadWriteOncePod: one pod).",
-        "pkg/volume/util (access modes); kubernetes docs 'Access Modes'")
+        "pkg/volume/util (access modes); kubernetes docs 'Access Modes'", reads=("kubelets", "down", "objects"))
 def rwo_volume_on_one_node(model: ClusterModel, state: ClusterState) -> Result:
     users: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for node, kubelet in state.kubelets.sorted_items():
@@ -201,7 +202,7 @@ def rwo_volume_on_one_node(model: ClusterModel, state: ClusterState) -> Result:
 
 @safety("replicaset-no-overcreation",
         "A ReplicaSet whose spec.replicas never changed owns at most spec.replicas active pods.",
-        "pkg/controller/replicaset/replica_set.go manageReplicas (expectations)")
+        "pkg/controller/replicaset/replica_set.go manageReplicas (expectations)", reads=("objects",))
 def replicaset_no_overcreation(model: ClusterModel, state: ClusterState) -> Result:
     owned: dict[str, int] = defaultdict(int)
     for pod in _pods(state):
@@ -225,7 +226,8 @@ DESIRED = "deployment.kubernetes.io/desired-replicas"
         "for each ReplicaSet the controller has caught up with, its active pods, else its spec.replicas. Real "
         "Kubernetes breaks it when the Deployment controller's ReplicaSet cache lags (upstream behaviour "
         "deployment-stale-replicaset-lister, reported apart).",
-        "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts")
+        "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts",
+        reads=("objects", "store", "controllers", "informers", "down"))
 def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
     """The surge bound of a rolling update, as a user reads it.
 
@@ -277,7 +279,7 @@ def _invalid(obj: ApiObject) -> str:
 
 @safety("persisted-objects-valid",
         "Every object in the store passes the API server's validation.",
-        "pkg/apis/*/validation/validation.go")
+        "pkg/apis/*/validation/validation.go", reads=("objects",))
 def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
     for _key, obj in state.store.objects.sorted_items():
         problem = _invalid(obj)
@@ -288,7 +290,7 @@ def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
 
 @safety("resource-versions-monotonic",
         "No component's LIST returns an older resourceVersion than one it has already seen.",
-        "staging/src/k8s.io/client-go/tools/cache/reflector.go; kubernetes#59848")
+        "staging/src/k8s.io/client-go/tools/cache/reflector.go; kubernetes#59848", reads=("time_travel",))
 def resource_versions_monotonic(model: ClusterModel, state: ClusterState) -> Result:
     if not state.time_travel:
         return None

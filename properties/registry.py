@@ -67,6 +67,13 @@ class Property:
     kind: Kind = "safety"
     needs: Needs | None = attrs.field(default=None, eq=False)
     source: str = attrs.field(default="", eq=False)
+    needs_recovery: bool = True
+    """Convergence only: True when the property can be expected only once the environment
+    recovers (partitions heal, crashed nodes boot); False when the control plane alone must bring
+    it about, so it is also judged on the continuation where nothing recovers."""
+    reads: tuple[str, ...] | None = None
+    """The `ClusterState` fields the check reads (`store` meaning the stored objects), so that an
+    engine may reuse its verdict while they are unchanged; None: anything (always re-evaluated)."""
 
     def __call__(self, model: ClusterModel, state: ClusterState) -> Violation | None:
         return self.check(model, state)
@@ -101,7 +108,8 @@ CheckFn = Callable[[ClusterModel, ClusterState], CheckResult]
 
 
 def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn,
-                needs: Needs | None = None) -> Property:
+                needs: Needs | None = None, *, needs_recovery: bool = True,
+                reads: tuple[str, ...] | None = None) -> Property:
     """Wrap a plain function returning a CheckResult as a Property (its `source`: the function's
     module when the decorators register it)."""
 
@@ -114,27 +122,30 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
             return Violation(name, message, tuple(objects))
         return Violation(name, result)
 
-    return Property(name, statement, upstream, check, kind, needs)
+    return Property(name, statement, upstream, check, kind, needs, needs_recovery=needs_recovery, reads=reads)
 
 
-def _registered(kind: Kind, name: str, statement: str, upstream: str, needs: Needs | None
-                ) -> Callable[[CheckFn], Property]:
+def _registered(kind: Kind, name: str, statement: str, upstream: str, needs: Needs | None, *,
+                needs_recovery: bool = True, reads: tuple[str, ...] | None = None) -> Callable[[CheckFn], Property]:
     def decorate(fn: CheckFn) -> Property:
-        prop = as_property(name, statement, upstream, kind, fn, needs)
+        prop = as_property(name, statement, upstream, kind, fn, needs, needs_recovery=needs_recovery, reads=reads)
         return register(attrs.evolve(prop, source=str(getattr(fn, "__module__", "") or "")))
     return decorate
 
 
-def safety(name: str, statement: str, upstream: str, needs: Needs | None = None) -> Callable[[CheckFn], Property]:
+def safety(name: str, statement: str, upstream: str, needs: Needs | None = None, *,
+           reads: tuple[str, ...] | None = None) -> Callable[[CheckFn], Property]:
     """Decorator: a function returning a CheckResult becomes a registered safety property."""
-    return _registered("safety", name, statement, upstream, needs)
+    return _registered("safety", name, statement, upstream, needs, reads=reads)
 
 
-def convergence(name: str, statement: str, upstream: str, needs: Needs | None = None
-                ) -> Callable[[CheckFn], Property]:
+def convergence(name: str, statement: str, upstream: str, needs: Needs | None = None, *,
+                needs_recovery: bool = True, reads: tuple[str, ...] | None = None) -> Callable[[CheckFn], Property]:
     """Decorator: a function returning a CheckResult becomes a registered convergence property,
-    judged where a fair, fault-free run settles."""
-    return _registered("convergence", name, statement, upstream, needs)
+    judged where a fair, fault-free run settles (also where the environment never recovers, with
+    `needs_recovery=False`)."""
+    return _registered("convergence", name, statement, upstream, needs, needs_recovery=needs_recovery,
+                       reads=reads)
 
 
 def select(names: Iterable[str | Property] | None = None, kind: Kind | None = None,

@@ -236,7 +236,8 @@ def _unschedulable_problem(model: ClusterModel, state: ClusterState, pods: list[
         "Every pod the scheduler binds satisfies every hard scheduling constraint on its node at binding time "
         "(Z3-checked), and every pod it marks Unschedulable fits no node.",
         "pkg/scheduler/schedule_one.go; pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,"
-        "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity}")
+        "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity}",
+        reads=("store", "informers", "schedulers", "down"))
 def scheduler_decisions_sound(model: ClusterModel, state: ClusterState) -> CheckResult:
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod) and _ours(p)]
     return _binding_problem(model, state, pods) or _unschedulable_problem(model, state, pods)

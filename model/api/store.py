@@ -24,7 +24,7 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WatchEvent:
     """One watch event: ADDED/MODIFIED carry the new object, DELETED the last state."""
 

@@ -1,15 +1,26 @@
-"""Deterministic drivers over `actions`/`step`: run a cluster until it settles, or replay a trace.
+"""Deterministic drivers over `actions`/`step`: the fair run, settling, and replaying a trace.
 
-Used by tests, benchmarks and the CLI to reach well-defined states without a search engine:
-`settle` repeatedly takes a *progress* action — no fault, no user step, no `Quiesce`, no
-environment outcome that makes things worse (a failing probe, memory pressure) — until none is
-left or a step limit is hit: the one taken least recently (weak fairness), first in enumeration
-order among never-taken ones. `Tick` is taken only when nothing else is enabled.
+Used by the engines, tests, benchmarks and the CLI to reach well-defined states without a search.
+
+**Fairness belongs to the control plane, not to the environment.** The control plane's own
+actions (controllers, the scheduler, kubelets, informers, node lifecycle, a crashed process being
+restarted) are *progress*: weakly fair, so an action that stays enabled is eventually taken.
+Faults, the user's workload steps, `Quiesce`, bad luck (a failing probe, memory pressure) are
+not. Recoveries of the environment — a partition healing (`Heal`), a crashed node booting
+(`RestartNode`) — may or may not happen: the fair run does not take them on its own, and
+convergence is judged on both continuations, with and without them (`continuations`).
+
+`FairPolicy` is the one fair scheduler: among the enabled progress actions (recoveries left out
+unless asked for) it takes the one taken least recently (never taken: the first in enumeration
+order), so an action that stays enabled cannot be starved. `Tick` only when nothing else is
+enabled. `settle` follows it until nothing is left; `fair_run` also takes the workload's next
+step whenever the cluster is quiet, which is the run a user expects from their scenario.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
@@ -23,8 +34,10 @@ from kubeprop.model.state.actions import (
     CrashNode,
     DropWatch,
     FailNextRequest,
+    Heal,
     Partition,
     Quiesce,
+    RestartNode,
     Tick,
     UserStep,
 )
@@ -34,11 +47,27 @@ FAULTS: tuple[type[Action], ...] = (
     CrashNode, Partition, CrashContainer, CrashComponent, DropWatch, FailNextRequest, Quiesce, UserStep,
     SnapshotEtcd, RestoreEtcd, StartOverload, Starve,
 )
+"""Actions that are never progress: faults, `Quiesce` and the user's steps."""
+
+RECOVERIES: tuple[type[Action], ...] = (Heal, RestartNode)
+"""Recoveries of the environment: they may or may not happen (not weakly fair)."""
+
+ENVIRONMENT_TIMED = ("ProbeResult", "StopGracefully", "ContainerExit", "RestartContainer", "RestartComponent")
+"""Progress that waits on the world rather than on the control plane: a probe passing, an
+application exiting on SIGTERM, a job finishing, a back-off elapsing, a crashed process being
+restarted by its supervisor. In the run a user expects they take seconds, while the control
+plane reacts in milliseconds (`FairPolicy(environment_last=True)`)."""
+
+
+def is_environment_timed(act: Action) -> bool:
+    """True for progress that waits on the world (`ENVIRONMENT_TIMED`)."""
+    return type(act).__name__ in ENVIRONMENT_TIMED
 
 
 def is_progress(act: Action) -> bool:
     """True for actions a healthy cluster takes on its own (no faults, no bad luck, no choice of
-    the environment: an action class with `PROGRESS = False`)."""
+    the environment: an action class with `PROGRESS = False`). Recoveries of the environment count
+    as progress here; `FairPolicy(recover=False)` leaves them out."""
     if isinstance(act, FAULTS) or getattr(type(act), "PROGRESS", True) is False:
         return False
     if getattr(act, "success", True) is False:
@@ -46,37 +75,137 @@ def is_progress(act: Action) -> bool:
     return "Pressure" not in type(act).__name__
 
 
+def is_recovery(act: Action) -> bool:
+    """True for `Heal` and `RestartNode`: the environment getting better, which nothing promises."""
+    return isinstance(act, RECOVERIES)
+
+
+@attrs.define
+class FairPolicy:
+    """The fair scheduler, with its memory (when each action was last taken).
+
+    `choose(enabled)` is the next action of the fair run among `enabled` (None when there is
+    none), and `taken(act)` records it. `recover`: whether environment recoveries are taken;
+    `user_steps`: whether the workload's next step is taken when nothing else is; `avoid`: classes
+    never taken; `max_ticks`: how many `Tick`s at most (each taken only when nothing else is);
+    `environment_last`: progress that waits on the world (`ENVIRONMENT_TIMED`) is taken only when
+    the control plane has nothing left to do, as in the run a user expects."""
+
+    recover: bool = True
+    user_steps: bool = False
+    environment_last: bool = False
+    avoid: tuple[type[Action], ...] = ()
+    max_ticks: int = 60
+    allow_ticks: bool = True
+    steps: int = 0
+    ticks: int = 0
+    last_taken: dict[Action, int] = attrs.Factory(dict)
+
+    def copy(self) -> FairPolicy:
+        """An independent copy (a search branching from the same run)."""
+        return attrs.evolve(self, last_taken=dict(self.last_taken))
+
+    def default(self, act: Action) -> bool:
+        """True if the fair run may take `act` at all (progress, not avoided, recoveries as asked)."""
+        if isinstance(act, (self.avoid, Tick)):
+            return False
+        if not self.recover and is_recovery(act):
+            return False
+        return is_progress(act)
+
+    def choose(self, enabled: Sequence[Action]) -> Action | None:
+        """The fair run's next action among `enabled`, or None when it is over."""
+        moves = [a for a in enabled if self.default(a)]
+        if self.environment_last:
+            moves = [a for a in moves if not is_environment_timed(a)] or moves
+        if moves:
+            # Weak fairness: the enabled action taken least recently goes first (never taken: in
+            # enumeration order), so an action that stays enabled cannot be starved by others.
+            last = self.last_taken
+            return min(moves, key=lambda a: last.get(a, -1))
+        if self.user_steps:
+            user = next((a for a in enabled if isinstance(a, UserStep) and not isinstance(a, self.avoid)), None)
+            if user is not None:
+                return user
+        if self.allow_ticks and self.ticks < self.max_ticks:
+            return next((a for a in enabled if isinstance(a, Tick)), None)
+        return None
+
+    def taken(self, act: Action) -> None:
+        """Record that `act` was taken (whether the policy chose it or not)."""
+        self.last_taken[act] = self.steps
+        self.steps += 1
+        if isinstance(act, Tick):
+            self.ticks += 1
+
+
 @attrs.frozen
 class Settled:
-    """Where `settle` stopped: the state, the actions taken, and whether it ran out of steps."""
+    """Where a fair run stopped: the state, the actions taken, whether it ran out of steps, and
+    whether a wall-clock deadline cut it (then nothing can be concluded from it)."""
 
     state: ClusterState
     trace: tuple[Action, ...]
     exhausted: bool
+    interrupted: bool = False
 
 
-def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
-           max_ticks: int = 60, avoid: tuple[type[Action], ...] = ()) -> Settled:
-    """Take progress actions fairly until none is left (Tick only when nothing else is).
-    Actions of the classes in `avoid` are never taken (e.g. `Heal`, to keep a partition)."""
+def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int = 2000,
+           deadline: float | None = None) -> Settled:
+    """Follow `policy` from `state` until it has nothing to take, `max_steps` are taken
+    (`exhausted`) or the `time.perf_counter()` value `deadline` passes (`interrupted`)."""
     trace: list[Action] = []
-    ticks = 0
-    last_taken: dict[Action, int] = {}
-    for n in range(max_steps):
-        enabled = [a for a in actions(model, state) if is_progress(a) and not isinstance(a, avoid)]
-        moves = [a for a in enabled if not isinstance(a, Tick)]
-        if not moves:
-            ticking: list[Action] = [a for a in enabled if isinstance(a, Tick)]
-            if not (allow_ticks and ticking and ticks < max_ticks):
-                return Settled(state, tuple(trace), exhausted=False)
-            moves, ticks = ticking, ticks + 1
-        # Weak fairness: the enabled action taken least recently goes first (never taken: in
-        # enumeration order), so an action that stays enabled cannot be starved by others.
-        act = min(moves, key=lambda a: last_taken.get(a, -1))
-        last_taken[act] = n
+    for _ in range(max_steps):
+        if deadline is not None and time.perf_counter() >= deadline:
+            return Settled(state, tuple(trace), exhausted=False, interrupted=True)
+        act = policy.choose(actions(model, state))
+        if act is None:
+            return Settled(state, tuple(trace), exhausted=False)
+        policy.taken(act)
         state = step(model, state, act)
         trace.append(act)
     return Settled(state, tuple(trace), exhausted=True)
+
+
+def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
+           max_ticks: int = 60, avoid: tuple[type[Action], ...] = (), recover: bool = True,
+           deadline: float | None = None) -> Settled:
+    """Take progress actions fairly until none is left (Tick only when nothing else is). Actions
+    of the classes in `avoid` are never taken (e.g. `Heal`, to keep a partition); with
+    `recover=False` no environment recovery is (`RECOVERIES`)."""
+    policy = FairPolicy(recover=recover, avoid=avoid, max_ticks=max_ticks, allow_ticks=allow_ticks)
+    return follow(model, state, policy, max_steps, deadline)
+
+
+def fair_run(model: ClusterModel, state: ClusterState, max_steps: int = 5000, max_ticks: int = 100,
+             deadline: float | None = None) -> Settled:
+    """The run a user expects from their scenario: the control plane acts fairly and reacts to
+    every change before the world moves on (a probe passing, a process exiting), the workload's
+    next step is taken whenever the cluster is quiet, no fault happens and nothing recovers."""
+    policy = expected_policy(max_ticks)
+    return follow(model, state, policy, max_steps, deadline)
+
+
+def expected_policy(max_ticks: int = 100) -> FairPolicy:
+    """The fair policy of the run a user expects (`fair_run`)."""
+    return FairPolicy(recover=False, user_steps=True, environment_last=True, max_ticks=max_ticks)
+
+
+def needs_recovery(state: ClusterState) -> bool:
+    """True if the environment has something to recover from (a partition, a node down)."""
+    return bool(state.partitioned) or any(d.startswith("node/") for d in state.down)
+
+
+def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 5000, max_ticks: int = 100,
+                  avoid: tuple[type[Action], ...] = (), deadline: float | None = None
+                  ) -> Iterator[tuple[bool, Settled]]:
+    """The fair continuations convergence is judged on, as (environment recovers, run): first
+    the one where partitions heal and nodes restart, then — when there is anything to recover
+    from — the one where they never do."""
+    yield True, settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid, deadline=deadline)
+    if needs_recovery(state):
+        yield False, settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid, recover=False,
+                            deadline=deadline)
 
 
 def run(model: ClusterModel, state: ClusterState, trace: Iterable[Action]) -> ClusterState:

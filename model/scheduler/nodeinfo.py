@@ -26,11 +26,12 @@ whole units (`Value`), both rounded up, after summing exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 import attrs
 
 from kubeprop.model.api.core import Node
-from kubeprop.model.api.pod import Container, Pod
+from kubeprop.model.api.pod import Container, Pod, PodSpec
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.frozen import EMPTY, FrozenMap
 
@@ -106,12 +107,18 @@ def pod_requests(pod: Pod, non_zero: bool = False) -> IntResources:
     With `non_zero`, a container (or init container) without a cpu / memory request counts as
     100m / 200Mi (NonMissingContainerRequests; a request explicitly set to 0 stays 0).
     """
+    return _spec_requests(pod.spec, non_zero)
+
+
+@lru_cache(maxsize=4096)
+def _spec_requests(spec: PodSpec, non_zero: bool) -> IntResources:
+    """`pod_requests` of a pod spec (remembered: the engines ask for the same specs over and over)."""
     total: dict[str, Quantity] = {}
-    for c in pod.spec.containers:
+    for c in spec.containers:
         _add(total, _container_requests(c, non_zero))
     sidecars: dict[str, Quantity] = {}
     init_max: dict[str, Quantity] = {}
-    for ic in pod.spec.init_containers:
+    for ic in spec.init_containers:
         reqs = _container_requests(ic, non_zero)
         if ic.restart_policy == "Always":
             _add(total, reqs)
@@ -122,7 +129,7 @@ def pod_requests(pod: Pod, non_zero: bool = False) -> IntResources:
             _add(current, sidecars)
         _max(init_max, current)
     _max(total, init_max)
-    _add(total, pod.spec.overhead)
+    _add(total, spec.overhead)
     return FrozenMap({n: _to_int(n, q) for n, q in total.items() if _tracked(n)})
 
 
@@ -136,7 +143,11 @@ def _sum(maps: Iterable[Mapping[str, int]]) -> IntResources:
 
 def _allocatable(node: Node) -> IntResources:
     """Resource.Add over node.status.allocatable (pods, cpu, memory, storage, scalars)."""
-    alloc = node.status.allocatable
+    return _allocatable_of(node.status.allocatable)
+
+
+@lru_cache(maxsize=1024)
+def _allocatable_of(alloc: FrozenMap[str, Quantity]) -> IntResources:
     return FrozenMap({n: _to_int(n, q) for n, q in alloc.items() if n == PODS or _tracked(n)})
 
 

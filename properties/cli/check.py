@@ -1,16 +1,19 @@
 """`kubeprop check`: run the engines on a scenario and report every property — of the cluster
 model, or of the Raft model (etcd) when a Raft variant or `--model raft` is given.
 
-Default: the built-in FeastFlow scenario, all three engines (breadth-first search, swarm random
-walks, Hypothesis stateful testing) sharing a budget of about a minute. Prints one row per
-property — violated (with the counterexample file), held (exhaustively, or within the bound the
-engine reached), vacuous (it could not have failed in this scenario), or not checked — then one
-line per engine with its exit reason and figures. A violation does not end an engine's search:
-it goes on for the properties not yet violated, and every discovery gets its own file.
-A violation that is known behaviour of Kubernetes itself (`kubeprop.properties.upstream_behaviour`)
-is listed under its own heading with its upstream citation and does not fail the check unless
-`--strict` is given. Exit codes: 0 nothing violated; 1 a violation (counterexample files written);
-2 bad input; 3 inconclusive (`--exhaustive` asked for a complete search and a bound cut it short).
+Default: the built-in FeastFlow scenario and the portfolio (the search around the fair run, fault
+injection around it, PCT priority runs, swarm walks, a bounded breadth-first search and
+Hypothesis, taking turns) within a hard wall-clock budget of a minute; `--engine NAME` runs one
+engine with the whole budget, `--engine all` each of bfs, walk and hypothesis with an equal share.
+Prints one row per property — violated (with the counterexample file), held (exhaustively, or
+within the bound the engine reached), vacuous (it could not have failed in this scenario), or not
+checked — then one line per engine with its exit reason, the seconds it used and how far it got. A
+violation does not end an engine's search: it goes on for the properties not yet violated, and
+every discovery gets its own file. A violation that is known behaviour of Kubernetes itself
+(`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
+citation and does not fail the check unless `--strict` is given.
+Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 bad input;
+3 inconclusive (`--exhaustive` asked for a complete search and a bound cut it short).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import io
 import resource
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -46,17 +50,26 @@ from kubeprop.properties.upstream_behaviour import HEADING, UpstreamBehaviour, e
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
+"""What `--engine all` runs, each with an equal share of the budget."""
 LASSO_ENGINES = ("lasso", "lasso-exhaustive")
 """Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
 only when asked for by name."""
-CHECKS_CONVERGENCE = {"bfs": True, "walk": True, "hypothesis": True}
+ENGINES = ("portfolio", "around", "faults", "pct", *ENGINE_ORDER)
+"""`--engine` choices besides `all` and the lasso engines; the default is the portfolio."""
+CHECKS_CONVERGENCE = {name: True for name in ENGINES}
+DEFAULT_DEPTH: int = EngineConfig().max_depth
 ENGINE_HELP = {
+    "portfolio": "the default: every engine below taking turns within the budget, the search around the "
+                 "fair run first",
+    "around": "the runs that deviate from the fair run at most k times (k = 0, 1, 2, 3), shortest first",
+    "faults": "the fair run with one or two faults of the scenario's budget injected at any point",
+    "pct": "PCT priority runs: a probabilistic guarantee for bugs of small depth",
     "bfs": "breadth-first search: every state within the bounds, shortest counterexamples, a proof of "
            "absence when it exhausts the space; for small spaces and CI gates",
     "walk": "swarm random walks over worker processes: the cheapest broad coverage of big spaces and "
             "fault combinations",
     "hypothesis": "Hypothesis stateful testing: long random schedules, failures shrunk to short ones",
-    "all": "all three, each with an equal share of --budget (the default)",
+    "all": "bfs, walk and hypothesis, each with an equal share of --budget",
 }
 
 
@@ -95,7 +108,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description=__doc__)
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO|MANIFEST_DIR",
                    help="scenario file or folder, or a manifest folder (default: FeastFlow)")
-    p.add_argument("--engine", choices=(*ENGINE_ORDER, "all", *LASSO_ENGINES), default="all",
+    p.add_argument("--engine", choices=(*ENGINES, "all", *LASSO_ENGINES), default="portfolio",
                    help=f"engine(s) to run: {engines}; lasso or lasso-exhaustive look for oscillations after "
                         "Quiesce and check the cycle properties")
     p.add_argument("--property", dest="properties", action="append", metavar="NAME",
@@ -111,12 +124,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "are Raft variants)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
-    p.add_argument("--max-depth", type=_positive_int, help="BFS depth bound; length of each walk / example")
-    p.add_argument("--max-states", type=_positive_int, help="BFS distinct-state bound")
+    p.add_argument("--max-depth", type=_positive_int,
+                   help=f"BFS depth bound; length of each walk / example (default {DEFAULT_DEPTH})")
+    p.add_argument("--max-states", type=_positive_int, help="distinct-state bound of the explicit searches")
     p.add_argument("--runs", type=_positive_int,
-                   help="walks and Hypothesis examples to run (default 2000 walks, 200 examples); the budget "
-                        "may stop them earlier")
-    p.add_argument("--budget", type=_positive_float, default=60.0, help="seconds for all engines together")
+                   help="walks and Hypothesis examples to run (default: as many as the budget allows)")
+    p.add_argument("--budget", type=_positive_float, default=60.0,
+                   help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
     p.add_argument("--workers", type=int_in(1, MAX_WORKERS), help="walk worker processes (default: the core count)")
     p.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0, help="seed of the random engines (default 0)")
     p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
@@ -161,28 +175,28 @@ def keep_hypothesis_under(out: Path) -> None:
 
 def engine_config(args: argparse.Namespace) -> EngineConfig:
     """The engines' configuration the flags ask for."""
-    config = EngineConfig(max_depth=args.max_depth or 30, workers=args.workers, max_steps=args.max_states)
-    if args.runs is not None:
-        config = attrs.evolve(config, walks=args.runs, max_examples=args.runs)
-    return config
+    return EngineConfig(max_depth=args.max_depth or DEFAULT_DEPTH, workers=args.workers, max_states=args.max_states,
+                        runs=args.runs)
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
-    """Run the selected engines with an equal share of the budget each."""
+    """Run the selected engine (or `all` of them, each with an equal share of the budget) within
+    `--budget` seconds of wall clock in all, loading the scenario included."""
+    began = time.perf_counter()
     scenario = load_scenario(args.path)
     cycle = args.engine in LASSO_ENGINES
     props: tuple[Any, ...] = (select_cycle(args.properties) if cycle
                               else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
-    share = args.budget / len(engines)
     config = engine_config(args)
-    if "hypothesis" in engines:
+    if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)
     reports = []
     live = sys.stderr.isatty()
-    for engine in engines:
+    for i, engine in enumerate(engines):
+        share = max(0.0, (args.budget - (time.perf_counter() - began)) / (len(engines) - i))
         if live:
-            sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.0f} s)…\n")
+            sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
         engine_config_ = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
         try:
             reports.append(check(scenario, props, engine=engine, budget=share, variant=args.variant,
@@ -229,14 +243,28 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
     return "held (exhaustive)" if report.complete else "held (bounded)"
 
 
+def _figures(s: Any) -> str:
+    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
+    runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
+    return f": {s.steps} steps{distinct}{runs}, depth {getattr(s, 'depth', 0)}"
+
+
+def _parts(report: CheckReport) -> tuple[EngineColumn, ...]:
+    """One column per engine of a portfolio: how far it got and the seconds it used."""
+    out = []
+    for part in getattr(report.stats, "parts", ()):
+        shown = part.violation is not None or part.stats.note == "not started"
+        out.append(EngineColumn(part.engine, part.exit_reason, _figures(part.stats), part.stats.seconds,
+                                note=part.stats.note if part.stats.note and shown else ""))
+    return tuple(out)
+
+
 def _column(report: CheckReport) -> EngineColumn:
     s = report.stats
     if s is None:
         return EngineColumn(report.engine, report.exit_reason)
-    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
-    runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
-    figures = f": {s.steps} steps{distinct}{runs}, depth {getattr(s, 'depth', 0)}"
-    return EngineColumn(report.engine, report.exit_reason, figures, s.seconds, s.steps_per_second)
+    return EngineColumn(report.engine, report.exit_reason, _figures(s), s.seconds, s.steps_per_second,
+                        found_after=report.found_after, parts=_parts(report))
 
 
 def table(run: CheckRun) -> Table:

@@ -260,8 +260,9 @@ def _finding(config: RaftConfig, variant: str | None, checks: tuple[RaftCheck, .
 
 
 def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
-    """`kubeprop check` on the Raft model: every discovery, one file each, in the common table."""
-    if args.engine not in ("bfs", "all"):
+    """`kubeprop check` on the Raft model: every discovery, one file each, in the common table (the
+    Raft model has one engine, the BFS: `--engine` portfolio, the default, and all mean it)."""
+    if args.engine not in ("bfs", "all", "portfolio"):
         raise UsageError(f"--engine {args.engine}: the Raft model is explored by bfs only")
     if args.property_modules:
         raise UsageError("--properties: the Raft model's checks are built in (kubeprop.properties.raft)")

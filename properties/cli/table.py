@@ -18,13 +18,17 @@ __all__ = ["EngineColumn", "Finding", "Table", "render"]
 @attrs.frozen
 class EngineColumn:
     """One engine's column and its summary line: exit reason, figures (`: 8557 steps, …`), and —
-    when measured — seconds and transitions per second."""
+    when measured — seconds and transitions per second, when the first violation was found, and
+    the engines of a portfolio (`parts`, each on a line of its own with the seconds it used)."""
 
     engine: str
     exit_reason: str
     figures: str = ""
     seconds: float | None = None
     rate: float = 0.0
+    found_after: float | None = None
+    parts: tuple[EngineColumn, ...] = ()
+    note: str = ""
 
 
 @attrs.frozen
@@ -78,6 +82,12 @@ def render(table: Table, out: TextIO, timing: bool = True) -> None:
         out.write(f"  {c.engine:<11} {c.exit_reason}{c.figures}\n")
         if timing and c.seconds is not None:
             out.write(f"  {'':<11} time: {c.seconds:.1f} s ({c.rate:,.0f} steps/s)\n")
+            if c.found_after is not None:
+                out.write(f"  {'':<11} time: found after {c.found_after:.1f} s, then shrunk\n")
+        for part in c.parts:
+            used = f", {part.seconds:.1f} s" if timing and part.seconds is not None else ""
+            note = f" ({part.note})" if part.note else ""
+            out.write(f"    {part.engine:<11} {part.exit_reason}{part.figures}{used}{note}\n")
     for f in table.findings:
         _finding(f, out)
     if table.upstream:

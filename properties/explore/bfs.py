@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
@@ -22,9 +22,9 @@ import attrs
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import Property, Violation, first_violation
+from kubeprop.properties.explore.engine import ExitReason, Limit
+from kubeprop.properties.registry import Property, Violation
 
-ExitReason = Literal["exhausted", "depth-bound", "state-bound", "time-bound", "violation"]
 ActionFilter = Callable[[Action], bool]
 Progress = Callable[["SearchStats"], None]
 
@@ -56,7 +56,7 @@ class Report:
     @property
     def complete(self) -> bool:
         """True when every state within the (filtered) action space was explored."""
-        return self.exit_reason == "exhausted"
+        return self.exit_reason == ExitReason.EXHAUSTED
 
 
 @attrs.frozen
@@ -65,7 +65,7 @@ class Bounds:
 
     max_depth: int | None = None
     max_states: int | None = None
-    max_seconds: float | None = None
+    budget_seconds: float | None = None
 
 
 S = TypeVar("S", bound=Hashable)
@@ -99,8 +99,28 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
     n²/2⁶⁵ — 3·10⁻⁸ at a million states), which would silently skip one. The trace is then
     rebuilt by replaying the recorded successor indices from `start`. The hashes never leave
     the process."""
+    gen = search_steps(start, successors, check, bounds, progress, progress_every, visited)
+    next(gen)
+    try:
+        gen.send(None)
+    except StopIteration as stop:
+        result: SearchResult[S, A] = stop.value
+        return result
+    raise AssertionError("search_steps yielded without a slice deadline")
+
+
+def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
+                 bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
+                 visited: Visited = "states") -> Generator[None, Limit | None, SearchResult[S, A]]:
+    """`search` as a sliced run (`engine.Sliced`): it pauses between expansions when its slice
+    (counted in generated states) is over, and returns the `SearchResult`. `stats.seconds` counts
+    only the time it ran."""
+    limit: Limit | None = yield
+    if limit is not None:
+        limit.begin(0)
     hashed = visited == "hashes"
     began = time.perf_counter()
+    paused = 0.0
     # parents: visited key → (parent key, action or successor index); the key is the state itself
     # or its hash.
     parents: dict[Any, tuple[Any, Any] | None] = {hash(start) if hashed else start: None}
@@ -108,7 +128,7 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
     generated, depth_seen, last_report = 1, 0, began
 
     def stats() -> SearchStats:
-        return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began)
+        return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began - paused)
 
     def trace_to(key: Any) -> tuple[A, ...]:
         steps: list[Any] = []
@@ -122,12 +142,12 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
 
     found = check(start)
     if found is not None:
-        return SearchResult("violation", stats(), found, (), start)
+        return SearchResult(ExitReason.VIOLATION, stats(), found, (), start)
     cut: ExitReason | None = None
     while frontier:
         state, depth = frontier.popleft()
         if bounds.max_depth is not None and depth >= bounds.max_depth:
-            cut = "depth-bound"
+            cut = ExitReason.DEPTH_BOUND
             continue
         here = hash(state) if hashed else state
         for index, (act, nxt) in enumerate(successors(state)):
@@ -139,17 +159,26 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
             depth_seen = max(depth_seen, depth + 1)
             found = check(nxt)
             if found is not None:
-                return SearchResult("violation", stats(), found, trace_to(key), nxt)
+                return SearchResult(ExitReason.VIOLATION, stats(), found, trace_to(key), nxt)
             frontier.append((nxt, depth + 1))
             if bounds.max_states is not None and len(parents) >= bounds.max_states:
-                return SearchResult("state-bound", stats())
+                return SearchResult(ExitReason.STATE_BOUND, stats())
         now = time.perf_counter()
-        if bounds.max_seconds is not None and now - began >= bounds.max_seconds:
-            return SearchResult("time-bound", stats())
+        if bounds.budget_seconds is not None and now - began >= bounds.budget_seconds:
+            return SearchResult(ExitReason.TIME_BOUND, stats())
         if progress is not None and now - last_report >= progress_every:
             progress(stats())
             last_report = now
-    return SearchResult(cut or "exhausted", stats())
+        if limit is not None and limit.reached(generated):
+            if limit.stop:
+                return SearchResult(ExitReason.TIME_BOUND, stats())
+            limit = yield
+            paused += time.perf_counter() - now
+            if limit is not None:
+                if limit.stop:
+                    return SearchResult(ExitReason.TIME_BOUND, stats())
+                limit.begin(generated)
+    return SearchResult(cut or ExitReason.EXHAUSTED, stats())
 
 
 def _replay_indices(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], indices: list[int]
@@ -173,10 +202,29 @@ def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property]
     in-process hashes by default (see `search`); `visited="states"` keeps them whole.
 
     With `convergence` properties, a quiesced state (faults over) is not expanded further:
-    instead its bounded fair continuation (`settled_violation`) must settle with every
+    instead its bounded fair continuations (`settled_violation`) must settle with every
     convergence property holding — eventually-stable reconciliation, judged once per quiesced
     state the search reaches."""
-    props = tuple(properties)
+    gen = bfs_steps(model, start, properties, bounds, action_filter, progress, progress_every, visited, convergence)
+    next(gen)
+    try:
+        gen.send(None)
+    except StopIteration as stop:
+        report: Report = stop.value
+        return report
+    raise AssertionError("bfs_steps yielded without a slice deadline")
+
+
+def bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
+              action_filter: ActionFilter | None = None, progress: Progress | None = None,
+              progress_every: float = 1.0, visited: Visited = "hashes",
+              convergence: Iterable[Property] = ()) -> Generator[None, Limit | None, Report]:
+    """`bfs` as a sliced run (see `search_steps`)."""
+    from kubeprop.model.cluster.incremental import memoised
+    from kubeprop.properties.convergence import settled_violation
+    from kubeprop.properties.explore.incremental import Checker
+
+    checker = Checker(model, tuple(properties))
     settled_props = tuple(convergence)
 
     def successors(state: ClusterState) -> Iterator[tuple[Action, ClusterState]]:
@@ -187,12 +235,11 @@ def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property]
                 yield act, step(model, state, act)
 
     def check(state: ClusterState) -> Violation | None:
-        found = first_violation(model, state, props)
+        found = checker.violation(state)
         if found is None and settled_props and state.quiesced:
-            from kubeprop.properties.convergence import settled_violation
-
             found = settled_violation(model, state, settled_props)
         return found
 
-    result = search(start, successors, check, bounds, progress, progress_every, visited)
+    with memoised(model):
+        result = yield from search_steps(start, successors, check, bounds, progress, progress_every, visited)
     return Report(result.exit_reason, result.stats, result.violation, result.trace)

@@ -1,19 +1,27 @@
-"""The common interface of the three engines: one configuration, one result type.
+"""The common interface of the engines: one configuration, one result type, one set of exit reasons.
 
 `run_bfs` (explicit-state search, `bfs.py`), `find_with_hypothesis` (Hypothesis stateful
-testing, `stateful.py`) and `run_walks` (swarm random walks, `walk.py`) all take
+testing, `stateful.py`), `run_walks` (swarm random walks, `walk.py`), `run_around_fair`
+(search around the fair run, `around.py`), `run_pct` (priority walks, `pct.py`) and
+`run_portfolio` (all of them within one budget, `portfolio.py`) take
 `(model, start, EngineConfig)` and return an `EngineResult`, so the CLI and the benchmarks treat
 them alike. Properties are named (not passed as functions) so a configuration can travel to a
 worker process; action filters that must travel too are built from `Match` rules (`allow(...)`),
 which pickle by value.
+
+One name per bound, everywhere: `max_depth` (actions from the start), `max_states` (distinct
+states kept by an explicit search), `budget_seconds` (wall clock, shrinking included) and `runs`
+(walks, Hypothesis examples).
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Generator
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -21,13 +29,26 @@ from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.registry import Property, select
 
-ExitReason = Literal["exhausted", "depth-bound", "state-bound", "time-bound", "runs-done", "violation"]
-"""Why an engine stopped: the (filtered) space was exhausted (BFS only); a depth or state bound
-cut the search; the time budget ran out; every requested run (walk, Hypothesis example)
-finished without a violation; or a property failed."""
+
+class ExitReason(StrEnum):
+    """Why an engine stopped. String-valued: `str(reason)` and `reason == "exhausted"` work as the
+    plain strings did, so outputs and counterexample files are unchanged."""
+
+    EXHAUSTED = "exhausted"
+    """Every state within the (filtered) action space was explored (explicit search only)."""
+    DEPTH_BOUND = "depth-bound"
+    """`max_depth` cut the search (and nothing else did)."""
+    STATE_BOUND = "state-bound"
+    """`max_states` distinct states were reached."""
+    TIME_BOUND = "time-bound"
+    """`budget_seconds` ran out."""
+    RUNS_DONE = "runs-done"
+    """Every requested run (walk, example, deviation bound) finished without a violation."""
+    VIOLATION = "violation"
+    """A property failed."""
+
 
 ActionFilter = Callable[[Action], bool]
 
@@ -73,39 +94,49 @@ class EngineConfig:
     """What every engine is told. Fields an engine does not use are ignored by it.
 
     - `seed`: the only source of randomness (walks, Hypothesis); equal seeds give equal results.
-    - `budget_seconds`: wall-clock budget (None: unbounded); a run cut by it is `time-bound`.
-    - `max_depth`: BFS depth bound; length of each walk; Hypothesis' `stateful_step_count`.
-    - `max_steps`: BFS distinct-state bound; for walks and Hypothesis a total step budget, turned
-      into a run count (`max_steps // max_depth`) so that it stays deterministic.
+    - `budget_seconds`: wall-clock budget of the whole call, shrinking included (None: unbounded);
+      a run cut by it is `time-bound`.
+    - `max_depth`: BFS depth bound; length of each walk, PCT run and Hypothesis example
+      (`stateful_step_count`). The default, 80, reaches the bugs of realistic scenarios, 36–80
+      actions from the initial state (a rollout, a probe flap, a partition). The searches around
+      the fair run follow runs to their end (at most `settle_steps` actions).
+    - `max_states`: distinct-state bound of the explicit searches (BFS, around the fair run).
+    - `runs`: how many walks / Hypothesis examples to run. None: keep going until the budget runs
+      out (without a budget either: `DEFAULT_RUNS` of the engine).
     - `workers`: walk worker processes (None: `os.cpu_count()`).
     - `properties`: names of registered properties or `Property` values (None: all registered);
       safety ones are checked on every state, convergence ones where a fair fault-free continuation
       settles at the end of a run.
     - `action_filter`: restricts the explored actions (must pickle for `workers > 1`: use `allow`).
-    - `walks`, `max_examples`: run counts of the walk and Hypothesis engines.
     - `swarm`: each walk enables a random half of the action kinds (else all of them).
     - `convergence`: check convergence properties at the end of walks and Hypothesis runs.
     - `settle_steps`, `settle_ticks`: bounds of the fair continuation (`settled_violation`).
-    - `shrink`, `max_shrink_tests`: delta-debug walk traces, with at most this many replays.
+    - `shrink`, `max_shrink_tests`: delta-debug found traces, with at most this many replays.
+    - `shrink_seconds`: wall-clock cap on shrinking (None: a fifth of the budget, at least one
+      second; no cap without a budget); shrinking never outlasts the budget either.
     - `start_method`: multiprocessing start method (None: fork where available, else spawn).
+    - `reduction`: partial-order reduction in the BFS (sleep sets; `por.py`); False: full search.
+    - `deviations`: the largest number of deviations from the fair run `run_around_fair` tries.
     """
 
     seed: int = 0
     budget_seconds: float | None = 60.0
-    max_depth: int = 30
-    max_steps: int | None = None
+    max_depth: int = 80
+    max_states: int | None = None
+    runs: int | None = None
     workers: int | None = None
     properties: tuple[str | Property, ...] | None = None
     action_filter: ActionFilter | None = None
-    walks: int = 2000
-    max_examples: int = 200
     swarm: bool = True
     convergence: bool = True
     settle_steps: int = 5000
     settle_ticks: int = 100
     shrink: bool = True
     max_shrink_tests: int = 3000
+    shrink_seconds: float | None = None
     start_method: str | None = None
+    reduction: bool = True
+    deviations: int = 3
     progress: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
     """BFS only: called about once a second with the search's counters (live progress on a
     terminal). Leave None for configurations sent to worker processes."""
@@ -118,18 +149,158 @@ class EngineConfig:
         """The selected convergence properties, or none when convergence checking is off."""
         return select(self.properties, kind="convergence") if self.convergence else ()
 
-    def runs(self, requested: int) -> int:
-        """How many runs (walks, examples) to do: `requested`, capped by `max_steps // max_depth`."""
-        if self.max_steps is None:
-            return requested
-        return max(1, min(requested, self.max_steps // max(1, self.max_depth)))
+    def run_count(self, default: int) -> int | None:
+        """How many runs (walks, examples) to do: `runs` if given; else None (until the budget) when
+        there is a budget, else the engine's `default`."""
+        if self.runs is not None:
+            return self.runs
+        return None if self.budget_seconds is not None else default
+
+    def deadline(self, began: float) -> float | None:
+        """The `time.perf_counter()` value at which the budget runs out (None: no budget)."""
+        return None if self.budget_seconds is None else began + self.budget_seconds
+
+    def shrink_deadline(self, began: float) -> float | None:
+        """When shrinking that starts now must stop: after `shrink_seconds` (default: a fifth of
+        the budget, at least 1 s), and never after the budget (`began` is when it started)."""
+        cap = self.shrink_seconds
+        if cap is None and self.budget_seconds is not None:
+            cap = max(1.0, self.budget_seconds / 5)
+        ends = [t for t in (self.deadline(began), None if cap is None else time.perf_counter() + cap) if t is not None]
+        return min(ends) if ends else None
+
+
+def out_of_time(deadline: float | None) -> bool:
+    """True once `deadline` (a `time.perf_counter()` value, or None for none) has passed."""
+    return deadline is not None and time.perf_counter() >= deadline
+
+
+class ActiveTimer:
+    """Wall-clock seconds an engine actually ran (paused while a portfolio runs another one)."""
+
+    def __init__(self) -> None:
+        self.began = self.resumed = time.perf_counter()
+        self.spent = 0.0
+        self.running = True
+
+    def pause(self) -> None:
+        if self.running:
+            self.spent += time.perf_counter() - self.resumed
+            self.running = False
+
+    def resume(self) -> None:
+        if not self.running:
+            self.resumed, self.running = time.perf_counter(), True
+
+    def seconds(self) -> float:
+        """Seconds run so far."""
+        return self.spent + (time.perf_counter() - self.resumed if self.running else 0.0)
+
+
+class Limit:
+    """Where a slice of a sliced engine ends: after `steps` more transitions (as the engine counts
+    them), at the `time.perf_counter()` value `until`, or at once (`stop`: the engine returns its
+    result). Counting steps rather than seconds makes a portfolio's turns, and so its result,
+    independent of the machine's speed; `until` enforces the budget."""
+
+    __slots__ = ("base", "steps", "stop", "until")
+
+    def __init__(self, steps: int | None = None, until: float | None = None, stop: bool = False) -> None:
+        self.steps, self.until, self.stop = steps, until, stop
+        self.base = 0
+
+    def begin(self, taken: int) -> None:
+        """The slice starts with the engine at `taken` steps."""
+        self.base = taken
+
+    def reached(self, taken: int) -> bool:
+        """True once the slice is over (the engine has taken `taken` steps in all)."""
+        return self.stop or (self.steps is not None and taken - self.base >= self.steps) or out_of_time(self.until)
+
+
+STOP = Limit(stop=True)
+"""The slice that asks a sliced engine to stop at once and return its result (how far it got,
+exit reason `time-bound`)."""
+
+SliceGen = Generator[None, "Limit | None", "EngineResult"]
+"""An engine run that can be paused: it first yields to receive its first slice's `Limit` (None:
+run to the end), yields again whenever that is reached to receive the next one, and returns its
+`EngineResult`."""
+
+
+class Slicer:
+    """The engine side of the protocol: `limit = yield from slicer.pause(taken)` wherever the
+    engine may pause, with its step count."""
+
+    def __init__(self, timer: ActiveTimer, limit: Limit | None) -> None:
+        self.timer, self.limit = timer, limit
+        if limit is not None:
+            limit.begin(0)
+
+    @property
+    def stopped(self) -> bool:
+        """True once asked to stop."""
+        return self.limit is not None and self.limit.stop
+
+    def due(self, taken: int) -> bool:
+        """True if the engine should pause now."""
+        return self.limit is not None and self.limit.reached(taken)
+
+    def pause(self, taken: int) -> Generator[None, Limit | None, None]:
+        """Pause (if the slice is over) until the next slice; the timer does not run meanwhile."""
+        if not self.due(taken) or self.stopped:
+            return
+        self.timer.pause()
+        self.limit = yield
+        self.timer.resume()
+        if self.limit is not None:
+            self.limit.begin(taken)
+
+
+class Sliced:
+    """An engine run driven a slice at a time (by the portfolio)."""
+
+    def __init__(self, gen: SliceGen) -> None:
+        self.gen = gen
+        self.result: EngineResult | None = None
+        next(gen)
+
+    def run(self, limit: Limit | None) -> EngineResult | None:
+        """Run one slice (None: to the end); the result once the engine has finished, else None."""
+        if self.result is None:
+            try:
+                self.gen.send(limit)
+            except StopIteration as stop:
+                self.result = stop.value
+        return self.result
+
+    def stop(self) -> EngineResult:
+        """Stop the run now and return its result (`time-bound` unless it had finished)."""
+        found = self.run(STOP)
+        while found is None:  # an engine between two slices takes one more turn to see STOP
+            found = self.run(STOP)
+        return found
+
+    def close(self) -> None:
+        """Abandon the run (closes the generator)."""
+        self.gen.close()
+
+
+def run_sliced(gen: SliceGen) -> EngineResult:
+    """Run a sliced engine to its end in one go."""
+    result = Sliced(gen).run(None)
+    assert result is not None
+    return result
 
 
 @attrs.frozen
 class EngineStats:
     """Counters of one engine run. `steps` are transitions taken (BFS: states generated);
-    `runs` are walks or Hypothesis examples; `distinct` is BFS-only; `shrunk_from` is the trace
-    length before shrinking; `note` says where the violation came from (walk index, kinds)."""
+    `runs` are walks or Hypothesis examples (around the fair run: deviation bounds finished);
+    `distinct` counts distinct states (explicit searches); `shrunk_from` is the trace length
+    before shrinking; `note` says where the violation came from (walk index, kinds) or how far
+    the search got; `parts` are the sub-engines' results of a portfolio; `found_after` the
+    seconds (of this engine's run) after which the violation was found, before shrinking."""
 
     seconds: float
     steps: int
@@ -138,6 +309,8 @@ class EngineStats:
     depth: int = 0
     shrunk_from: int | None = None
     note: str = ""
+    parts: tuple[EngineResult, ...] = ()
+    found_after: float | None = None
 
     @property
     def steps_per_second(self) -> float:
@@ -192,11 +365,26 @@ def check_picklable(value: object, what: str) -> None:
 
 def run_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
     """Breadth-first search (`bfs.bfs`) through the common interface: safety properties on every
-    state, bounded by `max_depth`, `max_steps` (distinct states) and `budget_seconds`; convergence
-    properties on the fair continuation of every quiesced state reached."""
-    bounds = Bounds(max_depth=config.max_depth, max_states=config.max_steps, max_seconds=config.budget_seconds)
-    report = bfs(model, start, config.safety(), bounds, action_filter=config.action_filter,
-                 convergence=config.convergence_properties(), progress=config.progress)
+    state, bounded by `max_depth`, `max_states` and `budget_seconds`; convergence properties on the
+    fair continuations of every quiesced state reached. With `config.reduction`, partial-order
+    reduction (`por.py`) explores fewer transitions to reach the same states."""
+    return run_sliced(_bfs(model, start, config))
+
+
+def sliced_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """The same search, to be run a slice at a time (the portfolio)."""
+    return Sliced(_bfs(model, start, config))
+
+
+def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
+    from kubeprop.properties.explore.bfs import Bounds, bfs_steps
+    from kubeprop.properties.explore.por import reduced_bfs_steps
+
+    bounds = Bounds(max_depth=config.max_depth, max_states=config.max_states, budget_seconds=config.budget_seconds)
+    search = reduced_bfs_steps if config.reduction else bfs_steps
+    report = yield from search(model, start, config.safety(), bounds, action_filter=config.action_filter,
+                               convergence=config.convergence_properties(), progress=config.progress)
     s = report.stats
-    stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth)
+    stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth,
+                        found_after=s.seconds if report.violation is not None else None)
     return EngineResult("bfs", report.exit_reason, report.violation, report.trace, stats)

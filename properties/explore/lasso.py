@@ -45,12 +45,12 @@ from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, search
 from kubeprop.properties.explore.cyclekey import Abstraction
+from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.oscillation import Cycle, CycleProperty, first_cycle_violation
 from kubeprop.properties.registry import Violation
 
 Strategy = Literal["fair", "exhaustive"]
 Stems = Literal["settled", "interleaved"]
-ExitReason = Literal["exhausted", "depth-bound", "state-bound", "time-bound", "violation"]
 ActionFilter = Callable[[Action], bool]
 
 
@@ -225,7 +225,7 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
     bound the whole search); `max_cycle_steps` bounds each fair run; `max_keys` the exhaustive
     post-Quiesce graph; `settle_steps`/`settle_ticks` each settling between choices."""
     began = time.perf_counter()
-    deadline = None if bounds.max_seconds is None else began + bounds.max_seconds
+    deadline = None if bounds.budget_seconds is None else began + bounds.budget_seconds
     props = tuple(properties)
     shared = _Search(model, Abstraction.of(model, start), props, max_cycle_steps, repeats, deadline)
     graph = None
@@ -256,7 +256,7 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
         found = graph.explore(state) if graph is not None else shared.fair_run(state)
         return None if found is None or found is _BENIGN else found
 
-    stem_bounds = attrs.evolve(bounds, max_seconds=None if deadline is None else max(0.0, deadline - began))
+    stem_bounds = attrs.evolve(bounds, budget_seconds=None if deadline is None else max(0.0, deadline - began))
     first: tuple[Action, ...] = ()
     if stems == "settled" and not start.quiesced:
         run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks)
@@ -270,7 +270,7 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
         stem = (*first, *(act for macro in result.trace for act in macro), *prefix)
         lasso = Lasso(stem, cycle, violation, repeats)
     elif shared.out_of_time():
-        exit_reason = "time-bound"
+        exit_reason = ExitReason.TIME_BOUND
     keys = len(graph.keys) if graph is not None else len(shared.covered)
     stats = LassoStats(time.perf_counter() - began, shared.seeds, result.stats.distinct, shared.steps, keys,
                        result.stats.depth)
@@ -311,7 +311,7 @@ def _engine(model: ClusterModel, start: ClusterState, config: Any, strategy: Str
     named = [n if isinstance(n, CycleProperty) else getattr(n, "name", n) for n in config.properties or ()]
     wanted = [n for n in named if isinstance(n, CycleProperty) or n in CYCLE_PROPERTIES]
     chosen = select_cycle(wanted or None)
-    bounds = Bounds(max_depth=config.max_depth, max_states=config.max_steps, max_seconds=config.budget_seconds)
+    bounds = Bounds(max_depth=config.max_depth, max_states=config.max_states, budget_seconds=config.budget_seconds)
     report = find_lasso(model, start, chosen, bounds, strategy=strategy, action_filter=config.action_filter,
                         max_cycle_steps=config.settle_steps)
     s = report.stats
@@ -323,7 +323,7 @@ def _engine(model: ClusterModel, start: ClusterState, config: Any, strategy: Str
 
 
 def run_lasso(model: ClusterModel, start: ClusterState, config: Any) -> LassoEngineResult:
-    """The lasso engine, fair strategy (`EngineConfig`: `max_depth`/`max_steps` bound the stems,
+    """The lasso engine, fair strategy (`EngineConfig`: `max_depth`/`max_states` bound the stems,
     `budget_seconds` the whole search, `settle_steps` each fair run; `properties` may name cycle
     properties — the others are ignored — or None for all)."""
     return _engine(model, start, config, "fair")

@@ -79,17 +79,17 @@ def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bo
 def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
                 script: Sequence[str] = ()) -> tuple[RaftRun, ...]:
     """Every discovery: `explore` again without each check found failing (a goal: reached), within
-    `bounds.max_seconds` overall, until none is left or a search ends without one (the Raft twin of
+    `bounds.budget_seconds` overall, until none is left or a search ends without one (the Raft twin of
     `discoveries.discover`). Each run but the last has a violation."""
     began = time.perf_counter()
     left, runs = list(checks), list[RaftRun]()
     while left:
-        seconds = bounds.max_seconds
+        seconds = bounds.budget_seconds
         if seconds is not None:
             seconds -= time.perf_counter() - began
             if runs and seconds <= 0:
                 break
-        run = explore(config, left, attrs.evolve(bounds, max_seconds=seconds), script)
+        run = explore(config, left, attrs.evolve(bounds, budget_seconds=seconds), script)
         runs.append(run)
         found = run.result.violation
         if found is None:

@@ -28,6 +28,10 @@ __all__ = ["ENGINES", "EngineFn", "configure", "engine_function", "register_engi
 EngineFn = Callable[[ClusterModel, ClusterState, EngineConfig], Any]
 
 ENGINES: dict[str, str | EngineFn] = {
+    "portfolio": "kubeprop.properties.explore.portfolio:run_portfolio",
+    "around": "kubeprop.properties.explore.around:run_around_fair",
+    "faults": "kubeprop.properties.explore.around:run_fault_injection",
+    "pct": "kubeprop.properties.explore.pct:run_pct",
     "bfs": "kubeprop.properties.explore.engine:run_bfs",
     "walk": "kubeprop.properties.explore.walk:run_walks",
     "hypothesis": "kubeprop.properties.explore.stateful:find_with_hypothesis",
@@ -61,7 +65,7 @@ def configure(base: EngineConfig | None = None, *, properties: Iterable[str | Pr
     changes: dict[str, Any] = {"seed": seed, "budget_seconds": budget,
                                "properties": None if properties is None else tuple(properties)}
     if bounds is not None:
-        changes.update(max_steps=bounds.max_states, budget_seconds=bounds.max_seconds)
+        changes.update(max_states=bounds.max_states, budget_seconds=bounds.budget_seconds)
         if bounds.max_depth is not None:
             changes["max_depth"] = bounds.max_depth
     if action_filter is not None:

@@ -10,16 +10,19 @@ every state, then convergence where the fair continuation settles) is of the sam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.state.actions import Action, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
-from kubeprop.properties.registry import Property, Violation, first_violation
+from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
 
@@ -28,15 +31,19 @@ class _Budget(Exception):
     """Raised inside `ddmin` when the test budget is spent."""
 
 
-def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests: int | None = None) -> tuple[T, ...]:
+def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests: int | None = None,
+          deadline: float | None = None) -> tuple[T, ...]:
     """A 1-minimal failing subsequence of `items` (which must fail). `fails` is memoised; with
-    `max_tests`, the smallest failing sequence found so far is returned once that many distinct
-    candidates were tried."""
+    `max_tests` or a `time.perf_counter()` `deadline`, the smallest failing sequence found so far
+    is returned once that many distinct candidates were tried or the deadline passed (`fails` may
+    also give up by raising `_Budget`)."""
     memo: dict[tuple[T, ...], bool] = {}
 
     def test(candidate: tuple[T, ...]) -> bool:
         if candidate not in memo:
             if max_tests is not None and len(memo) >= max_tests:
+                raise _Budget
+            if deadline is not None and time.perf_counter() >= deadline:
                 raise _Budget
             memo[candidate] = fails(candidate)
         return memo[candidate]
@@ -103,17 +110,27 @@ class Judge:
     convergence: tuple[Property, ...] = ()
     settle_steps: int = 5000
     settle_ticks: int = 100
+    checker: Checker = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "checker", Checker(self.model, self.safety))
 
     def __call__(self, trace: Sequence[Action]) -> tuple[Violation | None, tuple[Action, ...]]:
         """The first violation replaying `trace` and the trace that shows it (cut at a safety
         violation; ending with `Quiesce` when one was taken for the convergence check). A trace
         with an action not enabled at its turn, or with no violation, gives (None, ())."""
-        state = self.start
-        for i, act in enumerate(trace):
+        return self.judge_from(trace, 0, self.start)
+
+    def judge_from(self, trace: Sequence[Action], at: int, state: ClusterState
+                   ) -> tuple[Violation | None, tuple[Action, ...]]:
+        """`self(trace)`, given that `trace[:at]` leads from the start to `state` with no safety
+        violation on the way."""
+        for i in range(at, len(trace)):
+            act = trace[i]
             if act not in actions(self.model, state):
                 return None, ()
             state = step(self.model, state, act)
-            found = first_violation(self.model, state, self.safety)
+            found = self.checker.violation(state)
             if found is not None:
                 return found, tuple(trace[:i + 1])
         if not self.convergence:
@@ -122,25 +139,132 @@ class Judge:
         if Quiesce() in actions(self.model, state):
             state = step(self.model, state, Quiesce())
             taken = (*taken, Quiesce())
-            found = first_violation(self.model, state, self.safety)
+            found = self.checker.violation(state)
             if found is not None:
                 return found, taken
         found = settled_violation(self.model, state, self.convergence, max_steps=self.settle_steps,
                                   max_ticks=self.settle_ticks)
         return (found, taken) if found is not None else (None, ())
 
+    def states(self, trace: Sequence[Action]) -> list[ClusterState]:
+        """The states along `trace` from the start (as far as its actions are enabled)."""
+        out = [self.start]
+        for act in trace:
+            if act not in actions(self.model, out[-1]):
+                break
+            out.append(step(self.model, out[-1], act))
+        return out
 
-def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None
+
+class _Replayer:
+    """Judges candidates of one shrinking, replaying each from the longest prefix it shares with
+    the shortest failing trace found so far (whose states are kept): ddmin's candidates mostly
+    differ from it only after some point."""
+
+    def __init__(self, judge: Judge, base: tuple[Action, ...]) -> None:
+        self.judge = judge
+        self.rebase(base)
+
+    def rebase(self, base: tuple[Action, ...]) -> None:
+        self.base = base
+        self.base_states = self.judge.states(base[:-1])  # the last state is the violating one
+
+    def __call__(self, candidate: tuple[Action, ...]) -> tuple[Violation | None, tuple[Action, ...]]:
+        limit = min(len(candidate), len(self.base_states) - 1)
+        at = 0
+        while at < limit and candidate[at] == self.base[at]:
+            at += 1
+        return self.judge.judge_from(candidate, at, self.base_states[at])
+
+
+def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None,
+                 deadline: float | None = None, known: Violation | None = None
                  ) -> tuple[Violation | None, tuple[Action, ...]]:
     """A 1-minimal trace still violating property `prop` (first), and its violation; the input
-    itself (judged) if it does not violate `prop`."""
-    found, shown = judge(trace)
+    itself (judged) if it does not violate `prop`. A `time.perf_counter()` `deadline` stops the
+    shrinking early with the shortest failing trace found so far (then not necessarily 1-minimal).
+    `known`: the violation `trace` is already known to end in (as the judge would show it: cut at
+    a safety violation, ending with its `Quiesce` for a convergence one), which saves judging it.
+
+    Before delta debugging, two cheap passes take the bulk off long traces: for a convergence
+    violation, the shortest prefix whose fair continuation still fails (binary search: the
+    continuation does what the rest of the trace did, if the rest was fair); then, actor by actor
+    (`footprint.actor`: a controller, an informer watch, a kubelet…), all of its actions at once."""
+    found: Violation | None = known
+    shown = tuple(trace)
+    if known is None or known.property != prop:
+        found, shown = judge(trace)
     if found is None or found.property != prop:
         return found, shown
+    safety = any(p.name == prop for p in judge.safety)
+    if safety:
+        # A safety violation shows on the trace itself (`shown` ends with the `Quiesce` the judge
+        # took, if any): candidates need no convergence judgement, the costly part of a replay.
+        judge = attrs.evolve(judge, convergence=())
+    replay = _Replayer(judge, shown)
+    memo: dict[tuple[Action, ...], tuple[Violation | None, tuple[Action, ...]]] = {shown: (found, shown)}
+    longest = 0.0
 
     def fails(candidate: tuple[Action, ...]) -> bool:
-        violation, _ = judge(candidate)
-        return violation is not None and violation.property == prop
+        nonlocal longest
+        if candidate not in memo:
+            began = time.perf_counter()
+            if deadline is not None and began + longest >= deadline:
+                raise _Budget  # the next test would likely end after the deadline
+            memo[candidate] = replay(candidate)
+            longest = max(longest, time.perf_counter() - began)
+            if _failing(memo[candidate][0], prop) and len(candidate) < len(replay.base):
+                replay.rebase(candidate)
+        return _failing(memo[candidate][0], prop)
 
-    best = ddmin(shown, fails, max_tests)
-    return judge(best)
+    best = shown
+    try:
+        if not safety:
+            best = _shortest_prefix(best, fails, deadline)
+        best = _without_actors(best, fails, deadline)
+        best = ddmin(best, fails, max_tests, deadline)
+    except _Budget:
+        pass
+    failing = [c for c, (v, _) in memo.items() if _failing(v, prop)]
+    best = min(failing, key=len)
+    return memo[best]
+
+
+def _failing(violation: Violation | None, prop: str) -> bool:
+    return violation is not None and violation.property == prop
+
+
+def _check_time(deadline: float | None) -> None:
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise _Budget
+
+
+def _shortest_prefix(trace: tuple[Action, ...], fails: Callable[[tuple[Action, ...]], bool],
+                     deadline: float | None) -> tuple[Action, ...]:
+    """The shortest failing prefix found by binary search (the judge quiesces by itself)."""
+    body = trace[:-1] if trace and isinstance(trace[-1], Quiesce) else trace
+    low, high = 0, len(body)  # body[:high] fails (the whole trace did, once quiesced)
+    if not fails(body):
+        return trace
+    while low < high:
+        _check_time(deadline)
+        middle = (low + high) // 2
+        if fails(body[:middle]):
+            high = middle
+        else:
+            low = middle + 1
+    return body[:high]
+
+
+def _without_actors(trace: tuple[Action, ...], fails: Callable[[tuple[Action, ...]], bool],
+                    deadline: float | None) -> tuple[Action, ...]:
+    """Drop every action of one actor at once, for each actor (the busiest first), while it fails."""
+    counts: dict[str, int] = {}
+    for act in trace:
+        counts[actor(act)] = counts.get(actor(act), 0) + 1
+    for name in sorted(counts, key=lambda n: (-counts[n], n)):
+        _check_time(deadline)
+        candidate = tuple(a for a in trace if actor(a) != name)
+        if candidate != trace and fails(candidate):
+            trace = candidate
+    return trace

@@ -22,22 +22,37 @@ is registered on import and is what the engine uses, seeded with `config.seed`.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, note, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, EngineResult, EngineStats
+from kubeprop.properties.explore.engine import (
+    ActionFilter,
+    ActiveTimer,
+    EngineConfig,
+    EngineResult,
+    EngineStats,
+    ExitReason,
+    Sliced,
+    SliceGen,
+    Slicer,
+    out_of_time,
+    run_sliced,
+)
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Property, Violation, first_violation
 
 CI_PROFILE = "kubeprop-ci"
-BATCH = 50
+BATCH = 10
 """Examples per Hypothesis run when the engine has a time budget (checked between runs)."""
 settings.register_profile(
     CI_PROFILE, derandomize=True, database=None, deadline=None, print_blob=False,
@@ -78,6 +93,9 @@ class ClusterMachine(RuleBasedStateMachine):
     settle_steps: ClassVar[int] = 5000
     settle_ticks: ClassVar[int] = 100
     recorder: ClassVar[Recorder | None] = None
+    deadline: ClassVar[float | None] = None
+    """A `time.perf_counter()` value after which every rule, invariant and teardown is a no-op, so
+    that a run in progress ends at once (the engine's hard budget)."""
     _cached_start: ClassVar[ClusterState | None] = None
 
     def __init__(self) -> None:
@@ -104,10 +122,17 @@ class ClusterMachine(RuleBasedStateMachine):
         found = actions(self.cluster, self.state)
         return found if flt is None else tuple(a for a in found if flt(a))
 
+    def out_of_time(self) -> bool:
+        """True once the class's `deadline` has passed."""
+        deadline = type(self).deadline
+        return deadline is not None and time.perf_counter() >= deadline
+
     @rule(data=st.data())
     def take_action(self, data: st.DataObject) -> None:
         """Take one enabled action, chosen by index (a no-op when none is enabled or time is up)."""
         recorder = type(self).recorder
+        if self.out_of_time():
+            return
         enabled = self.enabled()
         if not enabled:
             return
@@ -121,13 +146,15 @@ class ClusterMachine(RuleBasedStateMachine):
     @invariant()
     def safety_holds(self) -> None:
         """Every safety property holds in the current state."""
+        if self.out_of_time():
+            return
         found = first_violation(self.cluster, self.state, self.safety)
         if found is not None:
             self._fail(found)
 
     def teardown(self) -> None:
         """Quiesce, let a fair continuation settle, and check the convergence properties."""
-        if self.failed or not self.convergence:
+        if self.failed or not self.convergence or self.out_of_time():
             return
         cls = type(self)
         judge = Judge(self.cluster, self.state, self.safety, self.convergence, cls.settle_steps, cls.settle_ticks)
@@ -156,57 +183,109 @@ def machine_for(model: ClusterModel, properties: tuple[Property, ...], start: Cl
     return type(name, (ClusterMachine,), attributes)
 
 
-def engine_settings(config: EngineConfig) -> settings:
-    """The "kubeprop-ci" profile with the engine's run count and depth, quiet, one bug reported."""
+def engine_settings(config: EngineConfig, examples: int) -> settings:
+    """The "kubeprop-ci" profile with this many examples and the engine's depth, quiet, one bug
+    reported. With a budget, Hypothesis does not shrink (a run cut by the deadline would look
+    flaky): the engine's own delta debugging, bounded by the budget, shortens the trace instead."""
+    phases = (Phase.explicit, Phase.generate) if config.budget_seconds is not None else (
+        Phase.explicit, Phase.generate, Phase.shrink)
     return settings(
-        settings.get_profile(CI_PROFILE), max_examples=config.runs(config.max_examples),
+        settings.get_profile(CI_PROFILE), max_examples=examples,
         stateful_step_count=max(1, config.max_depth), report_multiple_bugs=False, verbosity=Verbosity.quiet,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        phases=phases,
     )
+
+
+DEFAULT_RUNS = 200
+"""Examples to run when neither a run count nor a budget is given."""
+
+
+def _batches(config: EngineConfig, slicer: Slicer) -> Iterator[tuple[int, int]]:
+    """(batch index, examples) to run: one batch of the whole count without a budget; batches of
+    `BATCH` otherwise — or, when run a slice at a time, as many examples of `max_depth` steps as
+    the slice allows — endless when no run count is given (until the budget runs out)."""
+    total = config.run_count(DEFAULT_RUNS)
+    if config.budget_seconds is None and total is not None and slicer.limit is None:
+        yield 0, total
+        return
+    batch = done = 0
+    while total is None or done < total:
+        quota = slicer.limit.steps if slicer.limit is not None else None
+        size = BATCH if quota is None else max(1, quota // max(1, config.max_depth))
+        size = size if total is None else min(size, total - done)
+        yield batch, size
+        batch, done = batch + 1, done + size
+
+
+def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
+    """The engine as a sliced run (`engine.Sliced`): it yields between batches."""
+    limit = yield
+    timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
+    deadline = config.deadline(timer.began)
+    recorder = Recorder()
+    machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
+                          config.action_filter, config.convergence, recorder=recorder,
+                          settle_steps=config.settle_steps, settle_ticks=config.settle_ticks, deadline=deadline)
+    failure: Violation | None = None
+    timed_out = False
+    with memoised(model):
+        for batch, size in _batches(config, slicer):
+            if out_of_time(deadline):
+                timed_out = True
+                break
+            yield from slicer.pause(recorder.steps)
+            if slicer.stopped or out_of_time(deadline):
+                timed_out = True
+                break
+            # A batch still running when the budget ends finishes at once (its rules become no-ops).
+            machine.deadline = deadline
+            seed(config.seed if config.budget_seconds is None else config.seed * 1_000_003 + batch)(machine)
+            try:
+                run_state_machine_as_test(machine, settings=engine_settings(config, size))
+            except PropertyViolated:
+                failure = recorder.violation
+                break
+            except Flaky:
+                # Examples cut short by the deadline draw less than Hypothesis saw before: the run
+                # ends there.
+                if not out_of_time(machine.deadline):
+                    raise
+        timed_out = timed_out or out_of_time(deadline)
+        stats = EngineStats(timer.seconds(), recorder.steps, recorder.runs, depth=config.max_depth,
+                            note=f"seed {config.seed}")
+        if failure is None:
+            return EngineResult("hypothesis", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE,
+                                stats=stats)
+        return _shrunk(model, start, config, recorder, failure, stats, timer)
 
 
 def find_with_hypothesis(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
     """Run the generated machine from `start` under `config`; the shrunk trace of the failing run, if
-    any. Examples run in batches of `BATCH` (batch `b` seeded `seed * 1_000_003 + b`; without a
-    budget, one batch seeded `seed`); the time budget is checked between batches, so it decides only
-    how many batches run, never what a batch does (Hypothesis cannot be stopped mid-run cleanly)."""
-    began = time.perf_counter()
-    deadline = None if config.budget_seconds is None else began + config.budget_seconds
-    recorder = Recorder()
-    machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
-                          config.action_filter, config.convergence, recorder=recorder,
-                          settle_steps=config.settle_steps, settle_ticks=config.settle_ticks)
-    total = config.runs(config.max_examples)
-    sizes = [total] if deadline is None else [min(BATCH, total - at) for at in range(0, total, BATCH)]
-    failure: Violation | None = None
-    timed_out = False
-    for batch, size in enumerate(sizes):
-        if deadline is not None and time.perf_counter() >= deadline:
-            timed_out = True
-            break
-        seed(config.seed if deadline is None else config.seed * 1_000_003 + batch)(machine)
-        try:
-            run_state_machine_as_test(machine, settings=engine_settings(attrs.evolve(config, max_examples=size)))
-        except PropertyViolated:
-            failure = recorder.violation
-            break
-    stats = EngineStats(time.perf_counter() - began, recorder.steps, recorder.runs, depth=config.max_depth,
-                        note=f"seed {config.seed}")
-    if failure is None:
-        return EngineResult("hypothesis", "time-bound" if timed_out else "runs-done", stats=stats)
-    return _shrunk(model, start, config, recorder, failure, stats, began)
+    any. Without a budget: one Hypothesis run of `config.runs` examples (default 200) seeded
+    `seed`. With one: batches of `BATCH` examples (batch `b` seeded `seed * 1_000_003 + b`) until
+    `runs` examples ran or the budget is spent; a batch in progress when the budget runs out ends
+    at once (its rules become no-ops), so the budget is honoured to within one step."""
+    return run_sliced(_explore(model, start, config))
+
+
+def sliced_hypothesis(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """The same engine, to be run a batch at a time (the portfolio)."""
+    return Sliced(_explore(model, start, config))
 
 
 def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, recorder: Recorder, failure: Violation,
-            stats: EngineStats, began: float) -> EngineResult:
-    """The result for a failure: Hypothesis' shrunk trace, then delta-debugged when `config.shrink`
-    (index-based choices shrink well but not always to a 1-minimal trace)."""
+            stats: EngineStats, timer: ActiveTimer) -> EngineResult:
+    """The result for a failure: Hypothesis' trace (shrunk by Hypothesis without a budget), then
+    delta-debugged when `config.shrink`, within the budget."""
     trace = tuple(recorder.trace)
     found: Violation | None = failure
     if config.shrink:
         judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
                       config.settle_ticks)
-        found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests)
+        found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests,
+                                    config.shrink_deadline(timer.began))
         assert found is not None, "the recorded trace no longer fails on replay: the model is not deterministic"
-        stats = attrs.evolve(stats, seconds=time.perf_counter() - began, shrunk_from=len(recorder.trace))
-    return EngineResult("hypothesis", "violation", found, trace, stats)
+        stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(recorder.trace),
+                             found_after=stats.seconds)
+    return EngineResult("hypothesis", ExitReason.VIOLATION, found, trace, stats)

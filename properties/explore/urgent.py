@@ -28,7 +28,8 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import is_progress
 from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.bfs import Bounds, ExitReason, search
+from kubeprop.properties.explore.bfs import Bounds, search
+from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.metrics_within import open_intervals, within
 from kubeprop.properties.registry import Property, Violation
 

@@ -16,31 +16,42 @@ the time budget runs out first). Its trace is then shortened by delta debugging 
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import random
 import signal
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.engine import (
     ActionFilter,
+    ActiveTimer,
     EngineConfig,
     EngineResult,
     EngineStats,
+    ExitReason,
     ModelSpec,
+    Sliced,
+    SliceGen,
+    Slicer,
     check_picklable,
+    out_of_time,
+    run_sliced,
 )
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Property, Violation, first_violation
 
 SWARM_PROBABILITY = 0.5
 """The chance that a walk enables a given action kind (Groce et al. use one half)."""
+DEFAULT_RUNS = 2000
+"""Walks to run when neither a run count nor a budget is given."""
 
 
 @attrs.frozen
@@ -156,14 +167,24 @@ def _worker_chunk(args: tuple[range, float | None]) -> ChunkOutcome:
     return run_chunk(_WORKER, *args)
 
 
-def _chunks(total: int, workers: int) -> list[range]:
-    size = max(1, min(16, total // (workers * 8) or 1))
-    return [range(i, min(i + size, total)) for i in range(0, total, size)]
+WAVE = 4
+"""Chunks per worker handed out at a time when walks run until the budget (no fixed count)."""
 
 
-def _outcomes(walker: Walker, total: int, workers: int, deadline: float | None
+def _chunks(total: int | None, workers: int) -> Iterator[range]:
+    """Consecutive ranges of walk indices (endless when `total` is None)."""
+    size = 8 if total is None else max(1, min(16, total // (workers * 8) or 1))
+    at = 0
+    while total is None or at < total:
+        end = at + size if total is None else min(at + size, total)
+        yield range(at, end)
+        at = end
+
+
+def _outcomes(walker: Walker, total: int | None, workers: int, deadline: float | None
               ) -> Generator[ChunkOutcome, None, None]:
-    """Chunk outcomes in walk-index order, from this process or from a pool of workers."""
+    """Chunk outcomes in walk-index order, from this process or from a pool of workers (handed
+    out in waves, so an endless run keeps only a few chunks in flight)."""
     chunks = _chunks(total, workers)
     if workers <= 1:
         for chunk in chunks:
@@ -175,23 +196,30 @@ def _outcomes(walker: Walker, total: int, workers: int, deadline: float | None
     method = config.start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     context = multiprocessing.get_context(method)
     with context.Pool(workers, _init_worker, (spec, walker.start, config)) as pool:
-        yield from pool.imap(_worker_chunk, [(chunk, deadline) for chunk in chunks])
+        while True:
+            wave = list(itertools.islice(chunks, workers * WAVE))
+            if not wave:
+                return
+            yield from pool.imap(_worker_chunk, [(chunk, deadline) for chunk in wave])
 
 
 def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
-    """Swarm random walks from `start`: `config.runs(config.walks)` walks of up to `max_depth`
-    steps over `workers` processes; the lowest failing walk's trace, delta-debugged."""
+    """Swarm random walks from `start` over `workers` processes, each of up to `max_depth` steps:
+    `config.runs` of them, or — without a run count — as many as the budget allows. The lowest
+    failing walk's trace, delta-debugged within what is left of the budget."""
+    workers = config.workers or os.cpu_count() or 1
+    if workers <= 1:
+        return run_sliced(_explore(model, start, config))
     began = time.perf_counter()
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     initial = first_violation(model, start, walker.safety)
     if initial is not None:
-        return EngineResult("walk", "violation", initial, (), EngineStats(time.perf_counter() - began, 0))
-    workers = config.workers or os.cpu_count() or 1
+        return EngineResult("walk", ExitReason.VIOLATION, initial, (), EngineStats(time.perf_counter() - began, 0))
     deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
     runs = steps = 0
     failure: WalkOutcome | None = None
     timed_out = False
-    outcomes = _outcomes(walker, config.runs(config.walks), workers, deadline)
+    outcomes = _outcomes(walker, config.run_count(DEFAULT_RUNS), workers, deadline)
     try:
         for chunk in outcomes:
             runs, steps = runs + chunk.completed, steps + chunk.steps
@@ -202,17 +230,61 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
         outcomes.close()  # stops the worker pool
     stats = EngineStats(time.perf_counter() - began, steps, runs, depth=config.max_depth)
     if failure is None:
-        return EngineResult("walk", "time-bound" if timed_out else "runs-done", stats=stats)
+        return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
     return _report(walker, failure, stats, began)
 
 
+def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
+    """Walks in this process as a sliced run (`engine.Sliced`): it yields between walks."""
+    limit = yield
+    timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
+    deadline = config.deadline(timer.began)
+    walker = Walker(model, start, config, config.safety(), config.convergence_properties())
+    total = config.run_count(DEFAULT_RUNS)
+    runs = steps = 0
+    failure: WalkOutcome | None = None
+    with memoised(model):
+        failure = None
+        initial = first_violation(model, start, walker.safety)
+        if initial is not None:
+            failure = WalkOutcome(0, (), initial, ())
+        index = 0
+        while failure is None and (total is None or index < total) and not out_of_time(deadline):
+            yield from slicer.pause(steps)
+            if slicer.stopped:
+                break
+            outcome, taken = walk_once(walker, index)
+            runs, steps, index = runs + 1, steps + taken, index + 1
+            if outcome.violation is not None:
+                failure = outcome
+        stats = EngineStats(timer.seconds(), steps, runs, depth=config.max_depth)
+        if failure is None:
+            reason = ExitReason.RUNS_DONE if total is not None and index >= total else ExitReason.TIME_BOUND
+            return EngineResult("walk", reason, stats=stats)
+        if not failure.trace:
+            return EngineResult("walk", ExitReason.VIOLATION, failure.violation, (), stats)
+        return _report(walker, failure, stats, timer.began)
+
+
+def sliced_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """Walks in this process, to be run a slice at a time (the portfolio)."""
+    return Sliced(_explore(model, start, config))
+
+
 def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: float) -> EngineResult:
+    """The result for the failing walk: its trace delta-debugged before the budget (counted from
+    `began`) runs out; `stats.seconds` grows by the time shrinking took."""
+    shrinking = time.perf_counter()
     violation: Violation | None = failure.violation
     trace = failure.trace
     assert violation is not None
     if walker.config.shrink:
-        violation, trace = shrink_trace(walker.judge(), trace, violation.property, walker.config.max_shrink_tests)
+        deadline = walker.config.shrink_deadline(began)
+        violation, trace = shrink_trace(walker.judge(), trace, violation.property, walker.config.max_shrink_tests,
+                                        deadline)
         assert violation is not None, "the walk's trace no longer fails on replay: the model is not deterministic"
     note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
-    stats = attrs.evolve(stats, seconds=time.perf_counter() - began, shrunk_from=len(failure.trace), note=note)
-    return EngineResult("walk", "violation", violation, trace, stats)
+    seconds = stats.seconds + time.perf_counter() - shrinking
+    stats = attrs.evolve(stats, seconds=seconds, shrunk_from=len(failure.trace), note=note, found_after=stats.seconds)
+    return EngineResult("walk", ExitReason.VIOLATION, violation, trace, stats)

@@ -150,7 +150,7 @@ def test_check_interrupted_shows_the_finished_engines(tmp_path: Path, monkeypatc
     monkeypatch.setattr(check_cmd, "check", second_engine_interrupted)
     web = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
     code = main(["check", str(web), "--variant", "rs-no-expectations", "--property", "replicaset-no-overcreation",
-                 "--max-depth", "6", "--budget", "120", "--out", str(tmp_path)])
+                 "--max-depth", "6", "--budget", "120", "--engine", "all", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 130 and calls == ["bfs", "walk"]
     assert "replicaset-no-overcreation  VIOLATED" in out

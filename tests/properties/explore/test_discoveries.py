@@ -82,7 +82,7 @@ def test_settles_drops_every_convergence_property_and_goes_on_for_safety() -> No
 @pytest.mark.parametrize("engine", ["bfs", "walk", "hypothesis"])
 def test_each_engine_reports_one_discovery_per_violated_property(engine: str, tmp_path: Path) -> None:
     # BFS to depth 4 (the pod exists after 3 actions); walks and examples of 16 steps.
-    config = EngineConfig(max_depth=4 if engine == "bfs" else 16, workers=1, walks=40, max_examples=40,
+    config = EngineConfig(max_depth=4 if engine == "bfs" else 16, workers=1, runs=40,
                           convergence=False)
     report = check(WEB, [NO_RS, NO_POD, "node-not-overcommitted"], engine=engine, budget=60, config=config,
                    save_to=tmp_path, all_discoveries=True, seed=1)

@@ -141,7 +141,7 @@ def test_drain_blocked_by_a_budget_is_a_lasso(tmp_path: Path) -> None:
 
 def test_drain_that_a_budget_allows_has_no_lasso() -> None:
     model = build_model(load_scenario(MAINTENANCE / "drained.yaml"))
-    report = find_lasso(model, initial_state(model), select_cycle(), Bounds(max_seconds=60))
+    report = find_lasso(model, initial_state(model), select_cycle(), Bounds(budget_seconds=60))
     assert report.lasso is None and report.exit_reason == "exhausted"
 
 
@@ -170,7 +170,7 @@ def test_a_settles_livelock_is_recorded_as_a_lasso(monkeypatch: pytest.MonkeyPat
     from kubeprop.properties.explore.engine import EngineConfig
 
     monkeypatch.syspath_prepend(str(LIVELOCK))
-    report = check(LIVELOCK / "fighting.yaml", engine="bfs", bounds=Bounds(max_depth=1, max_seconds=60),
+    report = check(LIVELOCK / "fighting.yaml", engine="bfs", bounds=Bounds(max_depth=1, budget_seconds=60),
                    config=EngineConfig(settle_steps=300), save_to=tmp_path)
     assert report.violation is not None and report.violation.property == "settles"
     assert report.counterexample is not None and report.counterexample.cycle_start is not None

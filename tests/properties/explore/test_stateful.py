@@ -46,7 +46,7 @@ def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, C
     start = initial_state(model)
     if settled:
         start = settle(model, start).state
-    config = EngineConfig(seed=1, max_depth=depth, properties=(prop,), action_filter=flt, max_examples=examples,
+    config = EngineConfig(seed=1, max_depth=depth, properties=(prop,), action_filter=flt, runs=examples,
                           budget_seconds=None)
     return model, start, attrs.evolve(config, **overrides)
 
@@ -62,7 +62,7 @@ def test_finds_variant_and_nothing_on_correct_model(case: str) -> None:
     model, start, config = setup("correct", case)
     clean = find_with_hypothesis(model, start, config)
     assert (clean.exit_reason, clean.violation) == ("runs-done", None)
-    assert clean.stats.runs >= config.max_examples and clean.stats.steps > 0
+    assert config.runs is not None and clean.stats.runs >= config.runs and clean.stats.steps > 0
 
 
 def test_same_seed_same_result() -> None:
@@ -83,7 +83,7 @@ def test_hypothesis_shrinks_to_a_short_trace() -> None:
 
 def test_convergence_is_checked_in_teardown() -> None:
     model = build_model(load_scenario(DATA / "tight.yaml"))  # room for one of the two pods
-    config = EngineConfig(seed=1, max_depth=3, properties=("workloads-ready",), max_examples=5)
+    config = EngineConfig(seed=1, max_depth=3, properties=("workloads-ready",), runs=5)
     found = find_with_hypothesis(model, initial_state(model), config)
     assert found.violation is not None and found.violation.property == "workloads-ready"
     assert type(found.trace[-1]).__name__ == "Quiesce"
@@ -122,7 +122,7 @@ def test_machine_without_model_is_a_clear_error() -> None:
 
 
 def test_time_budget_is_checked_between_batches() -> None:
-    model, start, config = setup("correct", "rs-no-expectations", max_examples=120)
+    model, start, config = setup("correct", "rs-no-expectations", runs=120)
     assert find_with_hypothesis(model, start, attrs.evolve(config, budget_seconds=0.0)).exit_reason == "time-bound"
     budgeted = attrs.evolve(config, budget_seconds=600.0)
     one, two = find_with_hypothesis(model, start, budgeted), find_with_hypothesis(model, start, budgeted)

@@ -36,7 +36,7 @@ def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, C
     start = initial_state(model)
     if settled:
         start = settle(model, start).state
-    config = EngineConfig(seed=3, max_depth=depth, properties=(prop,), action_filter=flt, walks=300, workers=1,
+    config = EngineConfig(seed=3, max_depth=depth, properties=(prop,), action_filter=flt, runs=300, workers=1,
                           budget_seconds=None)
     return model, start, attrs.evolve(config, **overrides)
 
@@ -81,19 +81,19 @@ def test_walk_depends_only_on_seed_and_index() -> None:
 def test_convergence_checked_at_the_end_of_a_walk() -> None:
     # tight has room for one of the ReplicaSet's two pods: it can never become ready.
     model = build_model(load_scenario(DATA / "tight.yaml"))
-    config = EngineConfig(seed=1, max_depth=5, properties=("workloads-ready",), walks=5, workers=1)
+    config = EngineConfig(seed=1, max_depth=5, properties=("workloads-ready",), runs=5, workers=1)
     result = run_walks(model, initial_state(model), config)
     assert result.violation is not None and result.violation.property == "workloads-ready"
     run(model, initial_state(model), result.trace)  # a replayable trace
     assert type(result.trace[-1]).__name__ == "Quiesce"
 
 
-def test_budget_and_step_bounds() -> None:
+def test_budget_and_run_count() -> None:
     model, start, config = setup("correct", "rs-no-expectations")
     assert run_walks(model, start, attrs.evolve(config, budget_seconds=0.0)).exit_reason == \
         "time-bound"
-    capped = run_walks(model, start, attrs.evolve(config, max_steps=120))
-    assert capped.stats.runs == 120 // config.max_depth
+    capped = run_walks(model, start, attrs.evolve(config, runs=10))
+    assert (capped.exit_reason, capped.stats.runs) == ("runs-done", 10)
 
 
 def test_unpicklable_filter_is_refused_for_several_workers() -> None:

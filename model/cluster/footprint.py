@@ -1,0 +1,359 @@
+"""Footprints: the parts of the cluster state each action reads and writes, and independence.
+
+A footprint names parts of a `ClusterState` with short tokens:
+
+| token | part of the state |
+|---|---|
+| `store` | the API store: objects, revision, event log (every write bumps the revision) |
+| `etcd` | whether etcd has a quorum (members and their nodes up) |
+| `cache:<component>` | a component's informer caches |
+| `ctl:<controller>` | one controller's work queue and memory (node lifecycle: its memory) |
+| `sched:<instance>` | one scheduler instance's queue memory and assume cache |
+| `kubelet:<node>` | one node's actual pods and containers |
+| `up:<component>`, `up:node/<node>` | whether a component (a node) is down |
+| `net:<node>` | whether a node is partitioned |
+| `heartbeat:<node>` | when a node's heartbeats stopped reaching the API server |
+| `armed:<component>` | an injected failure waiting for the component's next request |
+| `faults:<kind>` | the fault budget spent of one kind (`node_crash`, `partition`, …) |
+| `ghost:<component>` | the checking-only history of one component's LISTs (`seen_revisions`, `time_travel`) |
+| `clock`, `quiesced`, `workload` | the clock, whether faults are over, the next workload step |
+
+`ALL` stands for every token (a `Tick` wakes timers everywhere; an unknown action could touch
+anything). Two actions are *independent* when neither writes a part the other reads or writes:
+then in any state where both are enabled, taking one leaves the other enabled and both orders
+reach the same state — what partial-order reduction (`kubeprop.properties.explore.por`) and the
+search around the fair run (`around.py`) rely on. Every footprint includes what decides whether
+the action is *enabled*, not only what its effect touches.
+
+Two facts of the model make many footprints small: a watch delivery only consumes an event that
+already exists (later writes append events, they never change it), and compaction only drops
+events no live cache needs, so neither is a conflict between a delivery and a write. The store's
+revision counter, on the other hand, makes every two writes dependent: etcd orders them.
+`tests/model/cluster/test_footprint.py` checks the commutation and enabledness claims on random
+runs of the catalogue scenarios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from kubeprop.model.cluster import maintenance
+from kubeprop.model.cluster.informers import WATCH_CACHE
+from kubeprop.model.controllers import base as controllers
+from kubeprop.model.controllers import hpa, nodelifecycle
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.descheduler import component as descheduler
+from kubeprop.model.kubelet import component as kubelet_mod
+from kubeprop.model.scheduler import component as scheduler_mod
+from kubeprop.model.scheduler.component import Bind, MarkUnschedulable, Preempt, Schedule
+from kubeprop.model.state import actions as act_mod
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, KUBELET_PREFIX, ClusterModel, kubelet
+
+ALL = "*"
+"""The token that stands for every part of the state."""
+PAIRS_KEPT = 20_000
+"""Independence verdicts remembered per model before the memo is cleared (bounded memory)."""
+KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.next_timer, scheduler_mod.next_timer,
+                hpa.next_timer, maintenance.next_timer, descheduler.next_timer}
+"""The timers `Tick`'s footprint accounts for."""
+KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick}
+"""The hooks run on `Tick` that its footprint accounts for."""
+
+
+@attrs.frozen
+class Footprint:
+    """What an action reads and writes (tokens; `ALL` for everything)."""
+
+    reads: frozenset[str]
+    writes: frozenset[str]
+
+    def conflicts(self, other: Footprint) -> bool:
+        """True unless the two are independent (neither writes what the other touches)."""
+        if ALL in self.writes or ALL in other.writes:
+            return True
+        if (ALL in self.reads and other.writes) or (ALL in other.reads and self.writes):
+            return True
+        mine = self.reads | self.writes
+        theirs = other.reads | other.writes
+        return not (self.writes.isdisjoint(theirs) and other.writes.isdisjoint(mine))
+
+
+EVERYTHING = Footprint(frozenset({ALL}), frozenset({ALL}))
+
+
+def _fp(reads: set[str], writes: set[str]) -> Footprint:
+    return Footprint(frozenset(reads | writes), frozenset(writes))
+
+
+class Footprints:
+    """The footprint of every action of one model, computed once per action."""
+
+    def __init__(self, model: ClusterModel) -> None:
+        self.model = model
+        self.instant = model.instant_caches
+        self.controllers = tuple(c.name for c in model.controllers)
+        self.memo: dict[Action, Footprint] = {}
+        self.pairs: dict[tuple[Action, Action], bool] = {}
+        self.etcd_hosts = frozenset(n for n in model.etcd_nodes if n)
+
+    def of(self, act: Action) -> Footprint:
+        """The footprint of `act` (`EVERYTHING` for an action kind this module does not know)."""
+        found = self.memo.get(act)
+        if found is None:
+            rule = _RULES.get(type(act))
+            found = EVERYTHING if rule is None else rule(self, act)
+            self.memo[act] = found
+        return found
+
+    def independent(self, a: Action, b: Action) -> bool:
+        """True if `a` and `b` commute and neither enables or disables the other."""
+        found = self.pairs.get((a, b))
+        if found is None:
+            found = a != b and not self.of(a).conflicts(self.of(b))
+            if len(self.pairs) >= PAIRS_KEPT:
+                self.pairs.clear()
+            self.pairs[(a, b)] = found
+        return found
+
+    # --- building blocks ------------------------------------------------------------------
+
+    def all_controllers(self) -> set[str]:
+        """Every controller's queue and memory, node lifecycle's included."""
+        return {f"ctl:{c}" for c in (*self.controllers, nodelifecycle.NAME)}
+
+    def hooks(self, component: str) -> set[str]:
+        """What the event handlers of `component` write when events reach it."""
+        if component == CONTROLLER_MANAGER:
+            return {f"ctl:{c}" for c in self.controllers}
+        if component in self.model.scheduler_instances:
+            return {f"sched:{component}"}
+        return set()
+
+    def api_write(self) -> set[str]:
+        """What a write through the API server writes (with instant caches, every handler runs)."""
+        out = {"store"}
+        if self.instant:
+            out |= {f"ctl:{c}" for c in self.controllers} | {f"sched:{i}" for i in self.model.scheduler_instances}
+        return out
+
+    def send(self, component: str) -> tuple[set[str], set[str]]:
+        """(reads, writes) of sending one request as `component`."""
+        return {"store", "etcd", f"armed:{component}", "clock"}, self.api_write() | {f"armed:{component}"}
+
+    def cache(self, component: str) -> set[str]:
+        """What reading `component`'s view reads (its cache, or the store with instant caches)."""
+        if self.instant:
+            return {f"cache:{component}", "store"}  # a partitioned kubelet keeps a snapshot
+        return {f"cache:{component}"}
+
+    def reaches(self, component: str) -> set[str]:
+        """What `reaches_apiserver(component)` reads."""
+        if component.startswith(KUBELET_PREFIX):
+            node = component[len(KUBELET_PREFIX):]
+            return {f"up:{component}", f"up:node/{node}", f"net:{node}"}
+        return {f"up:{component}"}
+
+    def etcd_of_node(self, node: str) -> set[str]:
+        return {"etcd"} if node in self.etcd_hosts else set()
+
+
+# --- rules per action kind --------------------------------------------------------------------
+
+Rule = Callable[[Footprints, Any], Footprint]
+
+
+def _deliver(f: Footprints, act: Any) -> Footprint:
+    reads = f.reaches(act.component) | {f"cache:{act.component}"}
+    if act.component == CONTROLLER_MANAGER:
+        reads |= {f"cache:{CONTROLLER_MANAGER}"}
+    return _fp(reads, {f"cache:{act.component}"} | f.hooks(act.component))
+
+
+def _relist(f: Footprints, act: Any) -> Footprint:
+    reads = f.reaches(act.component) | {f"cache:{act.component}", "store", "etcd", f"cache:{WATCH_CACHE}"}
+    return _fp(reads, {f"cache:{act.component}", f"ghost:{act.component}"} | f.hooks(act.component))
+
+
+def _schedule(f: Footprints, act: Any) -> Footprint:
+    return _fp({f"up:{act.scheduler}"} | f.cache(act.scheduler), {f"sched:{act.scheduler}"})
+
+
+def _scheduler_write(f: Footprints, act: Any) -> Footprint:
+    reads, writes = f.send(act.scheduler)
+    return _fp(reads | {f"up:{act.scheduler}"} | f.cache(act.scheduler), writes | {f"sched:{act.scheduler}"})
+
+
+def _reconcile(f: Footprints, act: Any) -> Footprint:
+    reads, writes = f.send(CONTROLLER_MANAGER)
+    return _fp(reads | {f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER), writes | {f"ctl:{act.controller}"})
+
+
+def _nodelifecycle(f: Footprints, act: Any) -> Footprint:
+    reads, writes = f.send(CONTROLLER_MANAGER)
+    heartbeats = {f"heartbeat:{n}" for n in f.model.nodes}
+    return _fp(reads | heartbeats | {f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER),
+               writes | {f"ctl:{nodelifecycle.NAME}"})
+
+
+def _kubelet_local(f: Footprints, act: Any) -> Footprint:
+    me = kubelet(act.node)
+    reads = {f"up:{me}", f"up:node/{act.node}", "clock"} | f.cache(me)
+    if isinstance(act, kubelet_mod.MemoryPressure):
+        reads |= {f"kubelet:{n}" for n in f.model.nodes}  # the budget of pressure events is shared
+    return _fp(reads, {f"kubelet:{act.node}"})
+
+
+def _kubelet_write(f: Footprints, act: Any) -> Footprint:
+    me = kubelet(act.node)
+    reads, writes = f.send(me)
+    return _fp(reads | f.reaches(me) | f.cache(me), writes | {f"kubelet:{act.node}"})
+
+
+def _user_step(f: Footprints, act: Any) -> Footprint:
+    reads, writes = f.send("user")
+    return _fp(reads | {"workload"}, writes | {"workload"})
+
+
+def _quiesce(f: Footprints, act: Any) -> Footprint:
+    return _fp(set(), {"quiesced"})
+
+
+def _node_down_up(f: Footprints, act: Any) -> Footprint:
+    me = kubelet(act.node)
+    touched = {f"up:node/{act.node}", f"kubelet:{act.node}", f"heartbeat:{act.node}", f"cache:{me}", f"ghost:{me}",
+               "faults:node_crash", f"net:{act.node}", f"up:{me}"} | f.etcd_of_node(act.node)
+    return _fp({"store", "clock", "quiesced"}, touched | f.hooks(me))
+
+
+def _partition_heal(f: Footprints, act: Any) -> Footprint:
+    me = kubelet(act.node)
+    touched = {f"net:{act.node}", f"cache:{me}", f"heartbeat:{act.node}", "faults:partition"}
+    return _fp({"store", "clock", "quiesced", f"up:node/{act.node}"}, touched)
+
+
+def _crash_container(f: Footprints, act: Any) -> Footprint:
+    return _fp({"clock", "quiesced", f"up:node/{act.node}"}, {f"kubelet:{act.node}", "faults:container_crash"})
+
+
+def _component(f: Footprints, act: Any) -> Footprint:
+    c = act.component
+    touched = {f"up:{c}", f"cache:{c}", f"armed:{c}", "faults:component_crash", f"ghost:{c}"}
+    if c == CONTROLLER_MANAGER:
+        touched |= f.all_controllers()
+    elif c in f.model.scheduler_instances:
+        touched.add(f"sched:{c}")
+    elif c.startswith(ETCD_PREFIX):
+        touched.add("etcd")
+    elif c.startswith(KUBELET_PREFIX):
+        touched |= {f"net:{c[len(KUBELET_PREFIX):]}", f"up:node/{c[len(KUBELET_PREFIX):]}"}
+    return _fp({"store", "etcd", "clock", "quiesced", f"cache:{WATCH_CACHE}"}, touched)
+
+
+def _tick(f: Footprints, act: Any) -> Footprint:
+    """Whether a timer is pending reads every timer: the kubelets' back-offs and kill deadlines,
+    the controllers' wake-ups (their cache) and node lifecycle's grace periods and evictions, the
+    schedulers' unschedulable-queue flushes (their memory and cache), the HPA's due times, and the
+    add-ons' state (maintenance drains, the descheduler). With any other timer or tick hook in the
+    model's `Hooks` (a component this module does not know), `EVERYTHING`."""
+    hooks = f.model.hooks
+    if not set(hooks.timers) <= KNOWN_TIMERS or not set(hooks.tick_hooks) <= KNOWN_TICK_HOOKS:
+        return EVERYTHING
+    nodes, schedulers = f.model.nodes, f.model.scheduler_instances
+    reads = ({"clock", "addons", f"cache:{CONTROLLER_MANAGER}", f"up:{CONTROLLER_MANAGER}"} | f.all_controllers()
+             | {f"kubelet:{n}" for n in nodes} | {f"heartbeat:{n}" for n in nodes}
+             | {f"up:{kubelet(n)}" for n in nodes} | {f"up:node/{n}" for n in nodes}
+             | {f"{part}:{s}" for s in schedulers for part in ("sched", "cache", "up")})
+    if f.instant:
+        reads.add("store")
+    return _fp(reads, {"clock"} | f.all_controllers() | {f"sched:{s}" for s in schedulers})
+
+
+def _drop_watch(f: Footprints, act: Any) -> Footprint:
+    return _fp({f"up:{act.component}", "quiesced"}, {f"cache:{act.component}", "faults:watch_drop"})
+
+
+def _fail_next(f: Footprints, act: Any) -> Footprint:
+    return _fp({f"up:{act.component}", "quiesced"}, {f"armed:{act.component}", "faults:request_failure"})
+
+
+_RULES: dict[type[Any], Rule] = {
+    act_mod.Deliver: _deliver,
+    act_mod.Relist: _relist,
+    Schedule: _schedule,
+    Bind: _scheduler_write,
+    MarkUnschedulable: _scheduler_write,
+    Preempt: _scheduler_write,
+    Reconcile: _reconcile,
+    act_mod.UserStep: _user_step,
+    act_mod.Quiesce: _quiesce,
+    act_mod.Tick: _tick,
+    act_mod.CrashNode: _node_down_up,
+    act_mod.RestartNode: _node_down_up,
+    act_mod.Partition: _partition_heal,
+    act_mod.Heal: _partition_heal,
+    act_mod.CrashContainer: _crash_container,
+    act_mod.CrashComponent: _component,
+    act_mod.RestartComponent: _component,
+    act_mod.DropWatch: _drop_watch,
+    act_mod.FailNextRequest: _fail_next,
+}
+_KUBELET_LOCAL: tuple[type[Any], ...] = (
+    kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.RestartContainer, kubelet_mod.ContainerExit,
+    kubelet_mod.KillPod, kubelet_mod.StopGracefully, kubelet_mod.SigKillPod, kubelet_mod.CleanupOrphan,
+    kubelet_mod.MemoryPressure,
+)
+_KUBELET_WRITES: tuple[type[Any], ...] = (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination,
+                                          kubelet_mod.UpdateNodeStatus)
+_RULES.update({kind: _kubelet_local for kind in _KUBELET_LOCAL})
+_RULES.update({kind: _kubelet_write for kind in _KUBELET_WRITES})
+_KUBELET = frozenset((*_KUBELET_LOCAL, *_KUBELET_WRITES))
+_NODELIFECYCLE: frozenset[type[Any]] = frozenset((
+    nodelifecycle.StartNodeLifecycle, nodelifecycle.MonitorNodeHealth, nodelifecycle.MarkPodsNotReady,
+    nodelifecycle.SyncNoScheduleTaints, nodelifecycle.TaintNode, nodelifecycle.UntaintNode,
+    nodelifecycle.ScheduleTaintEviction, nodelifecycle.TaintEvictPod,
+))
+
+
+def actor(act: Action) -> str:
+    """The actor ("thread") an action is a step of: an informer watch, a controller, a scheduler
+    instance, a node's kubelet; the user, the clock; or a fault's kind and target
+    (`Deliver(kubelet/worker-1, pods, 7)` → `informer/kubelet/worker-1/pods`)."""
+    kind = type(act).__name__
+    if isinstance(act, act_mod.Deliver | act_mod.Relist):
+        return f"informer/{act.component}/{act.resource}"
+    if isinstance(act, Reconcile):
+        return f"controller/{act.controller}"
+    if type(act) in _NODELIFECYCLE:
+        return f"controller/{nodelifecycle.NAME}"
+    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
+        return f"scheduler/{act.scheduler}"
+    if type(act) in _KUBELET:
+        return f"kubelet/{getattr(act, 'node', '')}"
+    if isinstance(act, act_mod.UserStep):
+        return "user"
+    if isinstance(act, act_mod.Tick):
+        return "clock"
+    target = next((v for f in ("component", "node") if isinstance(v := getattr(act, f, None), str)), "")
+    return f"fault/{kind}/{target}" if target else kind
+
+
+def component_of(act: Action) -> str:
+    """The control-plane component an action is a step of ("" for the user's, the clock's and
+    the environment's)."""
+    name = actor(act)
+    if name.startswith("informer/"):
+        return name.split("/", 1)[1].rsplit("/", 1)[0]
+    if name.startswith("controller/"):
+        return CONTROLLER_MANAGER
+    if name.startswith("scheduler/"):
+        return name.split("/", 1)[1]
+    if name.startswith("kubelet/"):
+        return name
+    return ""
+
+
+_RULES.update({kind: _nodelifecycle for kind in _NODELIFECYCLE})

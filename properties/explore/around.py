@@ -1,0 +1,347 @@
+"""Search around the fair run: every run that deviates from the run a user expects at most k times.
+
+The fair run (`kubeprop.model.cluster.drive.FairPolicy` with the workload's steps) is what a user
+pictures when they write a scenario: every component reacts in turn, the next workload step
+comes when the cluster is quiet, no fault happens. Bugs usually need only a few departures from
+it — a watch event delivered late, another component acting first, one fault from the scenario's
+budget at the wrong moment. So this engine explores, for k = 0, 1, 2, … `deviations` in turn,
+every run that departs from the fair choice at most k times, and follows the fair policy
+everywhere else:
+
+- a *deviation* at a state is taking any enabled action other than the fair one: another
+  component first (which also delays a watch delivery or a reconcile), a `Tick` before the
+  cluster is quiet, a workload step early, a failing probe, or a fault the budget still allows
+  (`Quiesce` is left out: the run quiesces when it ends);
+- where the fair policy has nothing left to take, the run ends: it quiesces and the convergence
+  properties are judged on its fair continuations (`settled_violation`), with and without the
+  environment recovering; deviations from that quiet state are still explored (a fault after
+  everything settled is the most common scenario of all). Convergence is also judged where the
+  run is quiet before the user's next step (as if the user and the faults stopped there);
+- deviations have a cost (`deviation_cost`: 1, or 2 for a fault injected while the cluster is
+  busy); all runs of cost j are explored before any of cost j + 1, and within a cost in
+  breadth-first order of their length, except that a run first goes only a few steps past its
+  last deviation (`HORIZONS`: 4, then 16, then 64, then on) — most bugs show right after the
+  deviation that causes them, while a run's whole continuation can be long. The first
+  counterexample found is thus a shortest one among the runs of its cost that show it within the
+  same horizon; it is then delta-debugged (`shrink.py`);
+- states are cached: a run reaching a state an earlier run (with no more deviations) reached is
+  not continued — with history-dependent fairness this prunes continuations that could differ
+  only in the order of later fair choices.
+
+This is iterative context bounding (Musuvathi and Qadeer, "Iterative context bounding for
+systematic testing of multithreaded programs", PLDI 2007) and delay-bounded scheduling (Emmi,
+Qadeer and Rakamarić, POPL 2011) with the fair policy as the deterministic scheduler, and Sieve's
+perturbations (Sun et al., OSDI 2022: stale, unobserved and intermediate states) as deviations.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+
+import attrs
+
+from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.drive import FAULTS, RECOVERIES, FairPolicy, expected_policy
+from kubeprop.model.cluster.footprint import Footprints, actor, component_of
+from kubeprop.model.cluster.incremental import memoised
+from kubeprop.model.state.actions import Action, CrashComponent, Quiesce, RestartComponent, Tick, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.convergence import settled_violation
+from kubeprop.properties.explore.engine import (
+    ActiveTimer,
+    EngineConfig,
+    EngineResult,
+    EngineStats,
+    ExitReason,
+    Sliced,
+    SliceGen,
+    Slicer,
+    out_of_time,
+    run_sliced,
+)
+from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.registry import Violation
+
+
+class _Node:
+    """A state on some run: how it was reached (for the trace and the fair policy's memory)."""
+
+    __slots__ = ("action", "depth", "deviations", "parent", "since", "state")
+
+    def __init__(self, state: ClusterState, parent: _Node | None, action: Action | None, depth: int,
+                 deviations: int, since: int = 0) -> None:
+        self.state, self.parent, self.action, self.depth, self.deviations = state, parent, action, depth, deviations
+        self.since = since
+        """Steps since the run's last deviation (0 on the fair run itself)."""
+
+    def path(self) -> tuple[Action, ...]:
+        """The actions from the start to this node."""
+        out: list[Action] = []
+        node: _Node | None = self
+        while node is not None and node.action is not None:
+            out.append(node.action)
+            node = node.parent
+        return tuple(reversed(out))
+
+
+@attrs.define
+class _Found:
+    """A violation and the run that shows it (ending with `Quiesce` for a convergence one)."""
+
+    violation: Violation
+    trace: tuple[Action, ...]
+    deviations: int
+    cost: int = 0
+
+
+@attrs.define
+class _Search:
+    """The mutable bookkeeping of one search."""
+
+    model: ClusterModel
+    config: EngineConfig
+    checker: Checker
+    deadline: float | None
+    seen: set[ClusterState] = attrs.Factory(set)
+    judged: dict[ClusterState, Violation | None] = attrs.Factory(dict)
+    faults_only: bool = False
+    footprints: Footprints = attrs.field(init=False)
+    steps: int = 0
+    depth: int = 0
+    seq: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        self.footprints = Footprints(self.model)
+
+    def policy(self) -> FairPolicy:
+        """A fresh policy of the run a user expects (`drive.expected_policy`)."""
+        return expected_policy(self.config.settle_ticks)
+
+    def replayed(self, node: _Node) -> FairPolicy:
+        """The fair policy's memory at `node`, rebuilt from the actions of its run."""
+        policy = self.policy()
+        for act in node.path():
+            policy.taken(act)
+        return policy
+
+    def deviations(self, enabled: list[Action], fair: Action | None) -> Iterator[Action]:
+        """The deviations worth trying where the fair run takes `fair`: actions that do not
+        commute with it. Taking an independent action first reaches, once `fair` is taken, the
+        state that taking it right after `fair` reaches, so that deviation is tried there (or
+        the fair run takes it itself)."""
+        for act in enabled:
+            if act == fair or isinstance(act, Quiesce):
+                continue
+            if self.faults_only and not isinstance(act, ENVIRONMENT_KINDS):
+                continue
+            if fair is None or not self.footprints.independent(act, fair):
+                yield act
+
+    def enabled(self, state: ClusterState) -> list[Action]:
+        flt = self.config.action_filter
+        return [a for a in actions(self.model, state) if flt is None or flt(a)]
+
+    def full(self) -> bool:
+        """True once `max_states` distinct states were reached."""
+        return self.config.max_states is not None and len(self.seen) >= self.config.max_states
+
+    def child(self, node: _Node, act: Action, deviations: int) -> _Node | None:
+        """The node after `act`, or None if its state was reached before."""
+        state = step(self.model, node.state, act)
+        self.steps += 1
+        if state in self.seen:
+            return None
+        self.seen.add(state)
+        self.depth = max(self.depth, node.depth + 1)
+        since = 1 if deviations > node.deviations else node.since + 1 if node.since else 0
+        return _Node(state, node, act, node.depth + 1, deviations, since)
+
+    def judge_end(self, node: _Node, cost: int) -> _Found | None:
+        """Quiesce at the end of a run and judge the convergence properties there."""
+        convergence = self.config.convergence_properties()
+        if not convergence:
+            return None
+        state, trace = node.state, node.path()
+        if Quiesce() in actions(self.model, state):
+            state = step(self.model, state, Quiesce())
+            trace = (*trace, Quiesce())
+            found = self.checker.violation(state)
+            if found is not None:
+                return _Found(found, trace, node.deviations, cost)
+        if state not in self.judged:
+            c = self.config
+            self.judged[state] = settled_violation(self.model, state, convergence, max_steps=c.settle_steps,
+                                                   max_ticks=c.settle_ticks, deadline=self.deadline)
+        verdict = self.judged[state]
+        return None if verdict is None else _Found(verdict, trace, node.deviations, cost)
+
+
+class _Entry:
+    """A run waiting in a layer's queue: either a node already stepped to (with the fair policy's
+    memory of its run) or a deviation (`act` from `node`) not taken yet. Queued as
+    `(depth, seq, entry)`: shortest first, then in the order queued."""
+
+    __slots__ = ("act", "node", "policy")
+
+    def __init__(self, node: _Node, act: Action | None = None, policy: FairPolicy | None = None) -> None:
+        self.node, self.act, self.policy = node, act, policy
+
+
+Queued = tuple[int, int, int, _Entry]
+HORIZONS = (4, 16, 64)
+"""A layer's runs first go this many steps past their last deviation, shortest first, before
+going further: most bugs show within a few steps of the deviation that causes them."""
+
+
+def _horizon(since: int) -> int:
+    """The index of the first horizon `since` steps past the last deviation fall within."""
+    return next((i for i, h in enumerate(HORIZONS) if since <= h), len(HORIZONS))
+
+
+def deviation_cost(act: Action, fair: Action | None, last: Action | None = None) -> int:
+    """What a deviation counts for: 1, or 2 for a fault injected while the control plane is busy
+    (it stops the cluster in the middle of its work and injects a fault). Two faults cost 1
+    wherever they happen: one where the fair run is quiet (about to take the next workload step,
+    to let time pass, or finished), and a component crashing between two steps of the same actor
+    of its own (`last`, the run's last action, and `fair` are both steps of that actor: Sieve's
+    "intermediate state", e.g. the node lifecycle controller between marking a node Unknown and
+    marking its pods not Ready)."""
+    if not isinstance(act, FAULT_KINDS):
+        return 1
+    if fair is None or isinstance(fair, UserStep | Tick):
+        return 1
+    if (isinstance(act, CrashComponent) and last is not None and actor(last) == actor(fair)
+            and component_of(last) == act.component):
+        return 1
+    return 2
+
+
+FAULT_KINDS = tuple(k for k in FAULTS if k not in (UserStep, Quiesce))
+
+
+ENVIRONMENT_KINDS = (*FAULT_KINDS, *RECOVERIES, RestartComponent)
+"""The deviations `run_fault_injection` tries: faults, recoveries, a crashed process restarting early."""
+
+
+def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, faults_only: bool = False
+             ) -> SliceGen:
+    """The search as a sliced engine (see `engine.Sliced`)."""
+    limit = yield
+    timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
+    name = "faults" if faults_only else "around"
+    with memoised(model):
+        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began),
+                         faults_only=faults_only)
+        search.seen.add(start)
+        root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())
+        pending: dict[int, list[Queued]] = {0: [(0, 0, 0, root)]}
+        found: _Found | None = None
+        reason, done = ExitReason.RUNS_DONE, 0
+        for cost in range(config.deviations + 1):
+            heap = pending.pop(cost, [])
+            heapq.heapify(heap)
+            while heap and found is None:
+                yield from slicer.pause(search.steps)
+                if slicer.stopped or out_of_time(search.deadline) or search.full():
+                    break
+                found = _visit(search, heapq.heappop(heap)[3], heap, pending, cost)
+            if found is not None or heap:
+                reason = ExitReason.VIOLATION if found is not None else _cut_reason(search)
+                break
+            done = cost + 1
+        stats = EngineStats(timer.seconds(), search.steps, done, len(search.seen), search.depth,
+                            note=f"deviations costing ≤ {done - 1} explored" if done else "the fair run not finished")
+        if found is None:
+            return EngineResult(name, reason, stats=stats)
+        return attrs.evolve(_report(model, start, config, found, stats, timer), engine=name)
+
+
+def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int, list[Queued]], cost: int
+           ) -> _Found | None:
+    """Take one queued run one step: check its state, push its fair continuation, and queue its
+    deviations in the layers of their cost."""
+    node, policy = entry.node, entry.policy
+    if entry.act is not None:  # a deviation not taken yet
+        child = search.child(node, entry.act, node.deviations + 1)
+        if child is None:
+            return None
+        policy = search.replayed(node)
+        policy.taken(entry.act)
+        node = child
+    assert policy is not None
+    found = search.checker.violation(node.state)
+    if found is not None:
+        return _Found(found, node.path(), node.deviations, cost)
+    enabled = search.enabled(node.state)
+    fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
+    if fair is None or isinstance(fair, UserStep):
+        # Quiet (the run ends, or the user's next step is due): judge convergence as if faults and
+        # the user stopped here.
+        ended = search.judge_end(node, cost)
+        if ended is not None:
+            return ended
+    if fair is not None:
+        nxt = search.child(node, fair, node.deviations)
+        if nxt is not None:
+            policy.taken(fair)
+            search.seq += 1
+            heapq.heappush(heap, (_horizon(nxt.since), nxt.depth, search.seq, _Entry(nxt, None, policy)))
+    limit = search.config.deviations
+    for act in search.deviations(enabled, fair):
+        total = cost + deviation_cost(act, fair, node.action)
+        if total <= limit:
+            search.seq += 1
+            pending.setdefault(total, []).append((0, node.depth + 1, search.seq, _Entry(node, act)))
+    return None
+
+
+def run_around_fair(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """Explore every run from `start` whose deviations from the fair run cost at most
+    `config.deviations`, cheapest first and shortest first within each cost; safety properties on
+    every state, convergence properties where a run ends. Bounds: `budget_seconds` (shrinking
+    included), `max_states` (distinct states), `settle_steps` (length of one run)."""
+    return run_sliced(_explore(model, start, config))
+
+
+def sliced_around_fair(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """The same search, to be run a slice at a time (the portfolio)."""
+    return Sliced(_explore(model, start, config))
+
+
+def run_fault_injection(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """The search around the fair run with faults as the only deviations (and recoveries, and a
+    crashed process restarting early): the control plane keeps its expected order, the
+    environment misbehaves at every point where it matters — Sieve's perturbations without the
+    reorderings, which reaches runs with two or three faults far sooner."""
+    return run_sliced(_explore(model, start, config, faults_only=True))
+
+
+def sliced_fault_injection(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """The same search, to be run a slice at a time (the portfolio)."""
+    return Sliced(_explore(model, start, config, faults_only=True))
+
+
+def _cut_reason(search: _Search) -> ExitReason:
+    """Why a layer was left unfinished: the state bound, or (the budget or a stop) time."""
+    return ExitReason.STATE_BOUND if search.full() else ExitReason.TIME_BOUND
+
+
+def _report(model: ClusterModel, start: ClusterState, config: EngineConfig, found: _Found, stats: EngineStats,
+            timer: ActiveTimer) -> EngineResult:
+    """The result for a violation: its run, delta-debugged within what is left of the budget."""
+    violation: Violation | None = found.violation
+    trace = found.trace
+    note = f"{found.deviations} deviation{'s' if found.deviations != 1 else ''} from the fair run (cost {found.cost})"
+    if config.shrink:
+        judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
+                      config.settle_ticks)
+        shrunk, shorter = shrink_trace(judge, trace, found.violation.property, config.max_shrink_tests,
+                                       config.shrink_deadline(timer.began), known=found.violation)
+        if shrunk is not None and shrunk.property == found.violation.property:
+            violation, trace = shrunk, shorter
+    stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(found.trace), note=note,
+                         found_after=stats.seconds)
+    return EngineResult("around", ExitReason.VIOLATION, violation, trace, stats)

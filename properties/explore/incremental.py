@@ -1,0 +1,96 @@
+"""Cheaper checks for the engines: a property is re-evaluated only when what it reads changed.
+
+A property may declare the `ClusterState` fields its check reads (`Property.reads`; `objects`
+means the stored objects, `store` the whole store with its revision and event log). `Checker`
+keeps, per property, the verdicts it computed with those fields, and reuses one when the fields
+are the same (the common case: most actions — watch deliveries, scheduling decisions,
+a kubelet's local steps — write nothing a property reads). A property that declares nothing is
+evaluated on every state. The verdict is the property's own on that state: only *when* it is
+computed changes, never *what* (tests/properties/explore/test_incremental.py compares the two on
+random runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.registry import Property, Violation
+
+KEEP = 4
+"""Verdicts per property checked by identity before the by-value lookup."""
+LIMIT = 4096
+"""Verdicts kept per property before its memo is cleared (bounded memory: each keeps the parts of
+a state it was computed from alive)."""
+
+PartsFn = Callable[[ClusterState], tuple[Any, ...]]
+
+
+def _part(name: str) -> Callable[[ClusterState], Any]:
+    if name == "objects":
+        return lambda state: state.store.objects
+    names = [a.name for a in attrs.fields(ClusterState)]
+    if name not in names:
+        raise ValueError(f"unknown state part {name!r} in a property's `reads`; valid: objects, {', '.join(names)}")
+    return lambda state: getattr(state, name)
+
+
+def parts_function(reads: Sequence[str] | None) -> PartsFn | None:
+    """A function giving the parts of a state that `reads` names, as a tuple (None when the
+    property reads anything)."""
+    if reads is None:
+        return None
+    getters = tuple(_part(name) for name in reads)
+    return lambda state: tuple(get(state) for get in getters)
+
+
+class _Memo:
+    """One property's verdicts by the parts of the state each was computed from: the last few
+    checked by identity (unchanged parts of a successor are the very same objects, so this costs a
+    few `is` checks), then all of them (up to `LIMIT`) by value."""
+
+    __slots__ = ("parts_fn", "prop", "recent", "values")
+
+    def __init__(self, prop: Property) -> None:
+        self.prop = prop
+        self.parts_fn = parts_function(prop.reads)
+        self.recent: list[tuple[tuple[Any, ...], Violation | None]] = []
+        self.values: dict[tuple[Any, ...], Violation | None] = {}
+
+    def verdict(self, model: ClusterModel, state: ClusterState) -> Violation | None:
+        if self.parts_fn is None:
+            return self.prop(model, state)
+        parts = self.parts_fn(state)
+        for seen, found in self.recent:
+            if all(a is b for a, b in zip(seen, parts, strict=True)):
+                return found
+        if parts in self.values:
+            found = self.values[parts]
+        else:
+            found = self.prop(model, state)
+            if len(self.values) >= LIMIT:
+                self.values.clear()
+            self.values[parts] = found
+        self.recent.insert(0, (parts, found))
+        del self.recent[KEEP:]
+        return found
+
+
+class Checker:
+    """The first violated property of a state, like `registry.first_violation`, with each verdict
+    reused while the parts of the state its property reads are unchanged."""
+
+    def __init__(self, model: ClusterModel, properties: Sequence[Property]) -> None:
+        self.model = model
+        self.memos = tuple(_Memo(p) for p in properties)
+
+    def violation(self, state: ClusterState) -> Violation | None:
+        """The first property (in the given order) that fails in `state`."""
+        for memo in self.memos:
+            found = memo.verdict(self.model, state)
+            if found is not None:
+                return found
+        return None

@@ -1,0 +1,202 @@
+"""PCT: probabilistic concurrency testing with random priorities and a few priority change points.
+
+Burckhardt, Kothari, Musuvathi and Nagarakatte ("A Randomized Scheduler with Probabilistic
+Guarantees of Finding Bugs", ASPLOS 2010): give each thread a random priority, always run the
+highest-priority enabled thread, and at d − 1 steps chosen at random among the first k lower the
+running thread's priority below every other. A bug of *depth* d — one that shows whenever d
+particular events happen in a particular order, whatever else happens — is then found by one run
+with probability at least 1 / (n · k^(d−1)) for n threads; independent runs multiply the chances
+(r runs miss it with probability at most (1 − 1/(n·k^(d−1)))^r).
+
+Here the threads are the cluster's *actors* (`actor`): each informer watch (component,
+resource), each controller, each scheduler instance, each kubelet, node lifecycle, the user's
+workload, the clock, and each kind of fault on each target. Run i uses depth d = 1 + i mod 3 and
+draws everything from `random.Random(seed * 1_000_003 + i)`, so a run is the same in every
+process. Three departures from the paper keep runs from stalling in a cluster, where some actors
+never finish: the clock, faults and bad luck (a failing probe, memory pressure) drop to the
+lowest priority once they acted, so they act again only when nothing else can (time passes when
+the cluster is quiet, as in the fair run); when the highest actor has several enabled actions one
+is drawn at random; and an actor whose action changed nothing in the store and is enabled again
+(a write refused because its cache is stale) yields, like a work queue's back-off. The guarantee
+therefore holds for orderings among the control plane's actors; faults and time are sampled as in
+the fair run. Safety properties are checked on every
+state; at the end of a run (k = `max_depth` steps, or nothing enabled) the cluster quiesces and
+the convergence properties are judged where its fair continuations settle.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import attrs
+
+from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.drive import is_progress
+from kubeprop.model.cluster.footprint import actor
+from kubeprop.model.cluster.incremental import memoised
+from kubeprop.model.state.actions import Action, Quiesce, Tick
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.engine import (
+    ActiveTimer,
+    EngineConfig,
+    EngineResult,
+    EngineStats,
+    ExitReason,
+    Sliced,
+    SliceGen,
+    Slicer,
+    out_of_time,
+    run_sliced,
+)
+from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.registry import Violation
+
+DEFAULT_RUNS = 2000
+"""Runs to do when neither a run count nor a budget is given."""
+MAX_BUG_DEPTH = 3
+"""Run i targets bugs of depth 1 + i mod MAX_BUG_DEPTH."""
+
+
+def _sticky(act: Action) -> bool:
+    """Whether the actor keeps its priority after acting (the control plane's own actions); the
+    clock, faults and bad luck drop to the lowest priority instead."""
+    return is_progress(act) and not isinstance(act, Tick)
+
+
+@attrs.define
+class Run:
+    """One PCT run's scheduler: actor priorities and the change points still to come."""
+
+    rng: random.Random
+    depth: int
+    change_points: list[int]
+    priorities: dict[str, float] = attrs.Factory(dict)
+    floor: float = 0.0
+
+    def choose(self, step_index: int, enabled: Sequence[Action]) -> Action:
+        """The action to take at `step_index` (1-based) among `enabled`."""
+        by_actor: dict[str, list[Action]] = {}
+        for act in enabled:
+            by_actor.setdefault(actor(act), []).append(act)
+        for name in by_actor:
+            if name not in self.priorities:
+                self.priorities[name] = self.depth + self.rng.random()
+        top = max(by_actor, key=lambda n: self.priorities[n])
+        if step_index in self.change_points:
+            self.priorities[top] = self.depth - 1 - self.change_points.index(step_index) + self.rng.random() * 0.5
+            top = max(by_actor, key=lambda n: self.priorities[n])
+        options = by_actor[top]
+        chosen = options[self.rng.randrange(len(options))]
+        if not _sticky(chosen):
+            self.demote(top)
+        return chosen
+
+    def demote(self, name: str) -> None:
+        """Lower an actor below every other (it acts again only when nothing else can)."""
+        self.floor -= 1.0
+        self.priorities[name] = self.floor
+
+    def retried(self, act: Action) -> None:
+        """`act` failed and stays enabled (a write refused for a stale cache): upstream a work
+        queue retries with back-off, so the actor yields to the others instead of spinning."""
+        self.demote(actor(act))
+
+
+def new_run(seed: int, index: int, max_steps: int) -> Run:
+    """The scheduler of run `index` (depth 1 + index mod 3, change points drawn from its seed)."""
+    rng = random.Random(seed * 1_000_003 + index)
+    depth = 1 + index % MAX_BUG_DEPTH
+    points = sorted(rng.sample(range(1, max_steps + 1), min(depth - 1, max_steps)))
+    return Run(rng, depth, points)
+
+
+@attrs.frozen
+class Outcome:
+    """One run: its index, the actions taken, the violation (if any)."""
+
+    index: int
+    trace: tuple[Action, ...]
+    violation: Violation | None
+
+
+def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, checker: Checker, judge: Judge,
+             index: int) -> Outcome:
+    """PCT run `index` from `start`: up to `max_depth` steps, then the convergence judgement."""
+    scheduler = new_run(config.seed, index, config.max_depth)
+    flt = config.action_filter
+    state, trace = start, list[Action]()
+    for i in range(1, config.max_depth + 1):
+        enabled = [a for a in actions(model, state) if not isinstance(a, Quiesce) and (flt is None or flt(a))]
+        if not enabled:
+            break
+        act = scheduler.choose(i, enabled)
+        before = state
+        state = step(model, state, act)
+        trace.append(act)
+        if state.store.revision == before.store.revision and act in actions(model, state):
+            scheduler.retried(act)
+        found = checker.violation(state)
+        if found is not None:
+            return Outcome(index, tuple(trace), found)
+    if not judge.convergence:
+        return Outcome(index, tuple(trace), None)
+    violation, tail = attrs.evolve(judge, start=state)(())
+    return Outcome(index, (*trace, *tail), violation)
+
+
+def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
+    limit = yield
+    timer = ActiveTimer()
+    slicer = Slicer(timer, limit)
+    deadline = config.deadline(timer.began)
+    total = config.run_count(DEFAULT_RUNS)
+    judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
+                  config.settle_ticks)
+    runs = steps = 0
+    failure: Outcome | None = None
+    with memoised(model):
+        checker = Checker(model, config.safety())
+        initial = checker.violation(start)
+        if initial is not None:
+            failure = Outcome(0, (), initial)
+        while failure is None and (total is None or runs < total) and not out_of_time(deadline):
+            yield from slicer.pause(steps)
+            if slicer.stopped:
+                break
+            outcome = run_once(model, start, config, checker, judge, runs)
+            runs, steps = runs + 1, steps + len(outcome.trace)
+            if outcome.violation is not None:
+                failure = outcome
+        stats = EngineStats(timer.seconds(), steps, runs, depth=config.max_depth)
+        if failure is None:
+            done = total is not None and runs >= total
+            return EngineResult("pct", ExitReason.RUNS_DONE if done else ExitReason.TIME_BOUND, stats=stats)
+        return _report(judge, config, failure, stats, timer)
+
+
+def _report(judge: Judge, config: EngineConfig, failure: Outcome, stats: EngineStats, timer: ActiveTimer
+            ) -> EngineResult:
+    violation, trace = failure.violation, failure.trace
+    assert violation is not None
+    if config.shrink and trace:
+        shrunk, shorter = shrink_trace(judge, trace, violation.property, config.max_shrink_tests,
+                                       config.shrink_deadline(timer.began), known=violation)
+        if shrunk is not None:
+            violation, trace = shrunk, shorter
+    note = f"run {failure.index} (bug depth {1 + failure.index % MAX_BUG_DEPTH})"
+    stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(failure.trace), note=note,
+                         found_after=stats.seconds)
+    return EngineResult("pct", ExitReason.VIOLATION, violation, trace, stats)
+
+
+def run_pct(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """PCT runs from `start`: `config.runs` of them, or as many as the budget allows; the first
+    failing run's trace, delta-debugged within the budget."""
+    return run_sliced(_explore(model, start, config))
+
+
+def sliced_pct(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    """The same engine, to be run a slice at a time (the portfolio)."""
+    return Sliced(_explore(model, start, config))

@@ -1,0 +1,87 @@
+"""Fairness for the control plane, not the environment: the fair run and settling do not heal
+partitions or boot nodes unless asked; convergence is judged on continuations with and without
+recoveries; the run a user expects lets the control plane react before the world moves on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubeprop.model.api.objects import Pod
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import FairPolicy, continuations, fair_run, is_environment_timed, settle
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Heal, Partition, Quiesce, RestartNode, UserStep
+from kubeprop.properties.convergence import settled_violation
+from kubeprop.properties.registry import select
+
+DATA = Path(__file__).parents[1] / "data" / "catalogue"
+
+
+def test_fair_run_takes_the_workload_and_no_fault() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    run = fair_run(model, initial_state(model))
+    assert not run.exhausted
+    assert [a for a in run.trace if isinstance(a, UserStep)] == [UserStep(0), UserStep(1)]
+    assert not any(type(a).__name__ in ("Partition", "CrashComponent", "Quiesce") for a in run.trace)
+
+
+def test_the_control_plane_reacts_before_the_world_moves_on() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    state = initial_state(model)
+    policy = FairPolicy(user_steps=True, environment_last=True)
+    for _ in range(300):
+        enabled = actions(model, state)
+        act = policy.choose(enabled)
+        if act is None:
+            break
+        if is_environment_timed(act):  # a probe passing, an exit…: only once nothing else is left
+            assert all(is_environment_timed(a) or not policy.default(a) for a in enabled)
+        policy.taken(act)
+        state = step(model, state, act)
+
+
+def _partitioned(model_variant: str) -> tuple[object, object]:
+    model = build_model(load_scenario(DATA / "web.yaml"), variant=model_variant, parameters={"instantCaches": True})
+    state = settle(model, initial_state(model)).state
+    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    return model, step(model, step(model, state, Partition(node)), Quiesce())
+
+
+def test_recoveries_are_not_fair() -> None:
+    model, state = _partitioned("correct")
+    kept = settle(model, state, recover=False)  # type: ignore[arg-type]
+    assert not any(isinstance(a, Heal | RestartNode) for a in kept.trace)
+    assert kept.state.partitioned  # type: ignore[attr-defined]
+    healed = settle(model, state)  # type: ignore[arg-type]
+    assert any(isinstance(a, Heal) for a in healed.trace)
+    assert [recovers for recovers, _ in continuations(model, state)] == [True, False]  # type: ignore[arg-type]
+
+
+def test_convergence_without_recovery_catches_nodelifecycle_crash_only_on_its_variant() -> None:
+    from kubeprop.model.state.actions import CrashComponent, RestartComponent
+
+    props = select(kind="convergence")
+    for variant, violated in (("nodelifecycle-crash", True), ("correct", False)):
+        model, state = _partitioned(variant)
+        for _ in range(200):  # on to the moment the node is marked Unknown
+            run = settle(model, state, max_steps=1, recover=False)  # type: ignore[arg-type]
+            state = run.state
+            if type(run.trace[0]).__name__ == "MonitorNodeHealth":
+                break
+        state = step(model, step(model, state, CrashComponent("controller-manager")),  # type: ignore[arg-type]
+                     RestartComponent("controller-manager"))
+        found = settled_violation(model, state, props)  # type: ignore[arg-type]
+        assert (found is not None) is violated
+        if found is not None:
+            assert found.property == "pods-on-unknown-nodes-not-ready" and "stays partitioned" in found.message
+
+
+def test_properties_that_need_recovery_are_not_judged_without_it() -> None:
+    # A StatefulSet pod on a node that never comes back is never replaced: not a bug of the model.
+    model = build_model(load_scenario(DATA / "db.yaml"), parameters={"instantCaches": True})
+    state = settle(model, initial_state(model)).state
+    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    state = step(model, step(model, state, Partition(node)), Quiesce())
+    assert settled_violation(model, state, select(kind="convergence")) is None
+    without = next(run for recovers, run in continuations(model, state) if not recovers)
+    assert select(["workloads-ready"])[0](model, without.state) is not None  # it would fail, were it judged

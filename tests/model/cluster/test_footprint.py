@@ -1,0 +1,79 @@
+"""Footprints are sound: actions they call independent commute and do not enable or disable each
+other, on random runs of several scenarios (lagging and instant caches, faults, variants)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+
+import pytest
+
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.footprint import EVERYTHING, Footprints, actor, component_of
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import ACTION_TYPES, Deliver, Partition, Quiesce, Tick
+
+DATA = Path(__file__).parents[1] / "data" / "variants"
+
+CASES = [
+    ("web", {}, None),
+    ("web", {"instantCaches": True}, None),
+    ("db", {}, None),
+    ("tight", {}, "dual-scheduler"),
+    ("db-restart", {}, "watch-time-travel"),
+]
+
+
+@pytest.mark.parametrize(("scenario", "parameters", "variant"), CASES)
+def test_independent_actions_commute(scenario: str, parameters: dict[str, object], variant: str | None) -> None:
+    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), parameters=parameters or None, variant=variant)
+    footprints, rng = Footprints(model), random.Random(5)
+    checked = 0
+    for _ in range(4):
+        state = initial_state(model)
+        for _ in range(40):
+            enabled = actions(model, state)
+            if not enabled:
+                break
+            pairs = [p for p in itertools.combinations(enabled, 2) if footprints.independent(*p)]
+            for a, b in rng.sample(pairs, min(6, len(pairs))):
+                after_a, after_b = step(model, state, a), step(model, state, b)
+                assert b in actions(model, after_a) and a in actions(model, after_b), (a, b)
+                assert step(model, after_a, b) == step(model, after_b, a), (a, b)
+                checked += 1
+            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    assert checked > 20  # the scenario has independent actions to check
+
+
+def test_unknown_action_kinds_conflict_with_everything() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    footprints = Footprints(model)
+
+    class Mystery(Quiesce):
+        pass
+
+    try:
+        assert footprints.of(Mystery()) == EVERYTHING
+        assert not footprints.independent(Mystery(), Deliver("kubelet/worker-1", "pods", 3))
+    finally:
+        ACTION_TYPES.pop("Mystery")
+
+
+def test_what_is_independent() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    footprints = Footprints(model)
+    to_kubelet, to_scheduler = Deliver("kubelet/worker-1", "pods", 3), Deliver("scheduler", "pods", 3)
+    assert footprints.independent(to_kubelet, to_scheduler)
+    assert not footprints.independent(to_kubelet, Partition("worker-1"))  # the partition breaks that watch
+    assert footprints.independent(to_kubelet, Partition("worker-2"))
+    assert not footprints.independent(Tick(10), Deliver("controller-manager", "pods", 3))  # wake-ups read that cache
+    assert not footprints.independent(Tick(10), to_scheduler)  # the flush of parked pods reads that cache
+    assert footprints.independent(Tick(10), to_kubelet)
+
+
+def test_actors_and_components() -> None:
+    assert actor(Deliver("kubelet/worker-1", "pods", 3)) == "informer/kubelet/worker-1/pods"
+    assert component_of(Deliver("kubelet/worker-1", "pods", 3)) == "kubelet/worker-1"
+    assert actor(Tick(10)) == "clock" and component_of(Tick(10)) == ""
+    assert actor(Partition("worker-1")) == "fault/Partition/worker-1"

@@ -1,0 +1,54 @@
+"""The enabled-actions cache answers exactly what `actions` answers, on random runs of several
+scenarios (and it is used inside `memoised`)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from kubeprop.model.cluster import compose
+from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.incremental import EnabledCache, memoised
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+DATA = Path(__file__).parents[1] / "data" / "variants"
+
+
+def plain(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
+    out: list[Action] = []
+    for component in compose.COMPONENTS:
+        out.extend(component.enabled(model, state))
+    return tuple(out)
+
+
+@pytest.mark.parametrize(("scenario", "parameters", "variant"), [
+    (None, {}, None), ("web", {}, None), ("web", {"instantCaches": True}, None), ("db", {}, "sts-split-brain"),
+    ("db-restart", {}, "watch-time-travel"), ("tight", {}, "dual-scheduler"),
+])
+def test_cache_answers_like_actions(scenario: str | None, parameters: dict[str, object], variant: str | None) -> None:
+    path = None if scenario is None else DATA / f"{scenario}.yaml"
+    model = build_model(load_scenario(path), parameters=parameters or None, variant=variant)
+    cache, rng = EnabledCache(model), random.Random(3)
+    for _ in range(6):
+        state = initial_state(model)
+        for _ in range(50):
+            enabled = plain(model, state)
+            assert cache.actions(state) == enabled
+            if not enabled:
+                break
+            state = step(model, state, enabled[rng.randrange(len(enabled))])
+
+
+def test_memoised_is_scoped_to_its_model_and_block() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    other = build_model(load_scenario(DATA / "db.yaml"))
+    with memoised(model) as cache:
+        assert compose.CACHES[-1] is cache
+        state = initial_state(model)
+        assert compose.actions(model, state) == plain(model, state)
+        assert compose.actions(other, initial_state(other)) == plain(other, initial_state(other))
+    assert not compose.CACHES

@@ -1,0 +1,67 @@
+"""The search around the fair run and fault injection: what counts as a deviation and what it
+costs, shortest-first within a cost, determinism, and the engines' reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import run
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.nodelifecycle import MarkPodsNotReady, MonitorNodeHealth
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import CrashComponent, Deliver, Partition, Tick, UserStep
+from kubeprop.properties.explore.around import deviation_cost, run_around_fair, run_fault_injection
+from kubeprop.properties.explore.engine import EngineConfig
+
+CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
+
+
+def test_what_a_deviation_costs() -> None:
+    busy = Reconcile("deployment", "default/web")
+    assert deviation_cost(Reconcile("replicaset", "default/web-1"), busy) == 1  # another component first
+    assert deviation_cost(Partition("worker-1"), None) == 1  # a fault where the run is quiet
+    assert deviation_cost(Partition("worker-1"), UserStep(0)) == 1
+    assert deviation_cost(Partition("worker-1"), Tick(10)) == 1
+    assert deviation_cost(Partition("worker-1"), busy) == 2  # a fault while the control plane works
+    crash = CrashComponent("controller-manager")
+    assert deviation_cost(crash, MarkPodsNotReady("worker-1"), MonitorNodeHealth()) == 1  # between two steps
+    assert deviation_cost(crash, busy, Deliver("kubelet/worker-1", "pods", 4)) == 2
+
+
+def test_one_reordering_shows_rs_no_expectations() -> None:
+    model = build_model(load_scenario(CATALOGUE / "web.yaml"), variant="rs-no-expectations")
+    config = EngineConfig(budget_seconds=60.0, properties=("replicaset-no-overcreation",))
+    found = run_around_fair(model, initial_state(model), attrs.evolve(config, shrink=False))
+    assert found.violation is not None and found.violation.property == "replicaset-no-overcreation"
+    assert found.stats.note.startswith("1 deviation from the fair run (cost 1)")
+    # the shortest run with one deviation that shows it (the fair run delivers the new ReplicaSet
+    # to the scheduler, which watches ReplicaSets for default topology spreading, before the
+    # ReplicaSet controller acts)
+    assert len(found.trace) == 7
+    run(model, initial_state(model), found.trace)
+    again = run_around_fair(model, initial_state(model), attrs.evolve(config, shrink=False))
+    assert (again.violation, again.trace) == (found.violation, found.trace)
+
+
+def test_fault_injection_shows_sts_split_brain_and_not_on_the_correct_model() -> None:
+    config = EngineConfig(budget_seconds=60.0, shrink=False, deviations=1)
+    model = build_model(load_scenario(CATALOGUE / "db.yaml"), variant="sts-split-brain")
+    found = run_fault_injection(model, initial_state(model), config)
+    assert found.engine == "faults" and found.violation is not None
+    assert found.violation.property == "one-running-pod-per-identity"
+    assert any(isinstance(a, Partition) for a in found.trace)
+    correct = build_model(load_scenario(CATALOGUE / "db.yaml"))
+    clean = run_fault_injection(correct, initial_state(correct), config)
+    assert (clean.exit_reason, clean.violation) == ("runs-done", None)
+    assert clean.stats.runs == 2  # costs 0 and 1 explored completely
+
+
+def test_the_fair_run_alone_shows_the_variants_a_user_sees_at_once() -> None:
+    config = EngineConfig(budget_seconds=60.0, shrink=False, deviations=0)
+    model = build_model(load_scenario(CATALOGUE / "web-rollout.yaml"), variant="rollout-fencepost")
+    found = run_around_fair(model, initial_state(model), config)
+    assert found.violation is not None and found.violation.property == "deployments-complete"
+    assert found.stats.note.startswith("0 deviations")

@@ -1,0 +1,65 @@
+"""The default strategy and the hard budget: every engine returns within its budget (generous
+slack: these are not timing targets), the portfolio reports what each engine did, and the same
+seed gives the same report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from kubeprop.counterexamples.api import check
+from kubeprop.properties.explore.engine import EngineConfig, ExitReason
+from kubeprop.properties.explore.portfolio import MEMBERS
+from kubeprop.properties.explore.runner import ENGINES
+
+CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
+SLACK = 2.0
+"""Seconds beyond the budget a run may take (one step of an engine, recording, a loaded machine)."""
+
+
+@pytest.mark.parametrize("engine", ["portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis"])
+def test_every_engine_honours_the_budget(engine: str) -> None:
+    assert engine in ENGINES
+    began = time.perf_counter()
+    report = check(None, engine=engine, budget=1.0, config=EngineConfig(workers=1))  # FeastFlow: never finished
+    elapsed = time.perf_counter() - began
+    assert report.violation is None and report.exit_reason == ExitReason.TIME_BOUND
+    assert elapsed < 1.0 + SLACK, f"{engine} took {elapsed:.1f} s for a 1 s budget"
+    assert report.stats is not None and report.stats.seconds < 1.0 + SLACK
+
+
+def test_walks_and_hypothesis_keep_going_until_the_budget_unless_given_a_run_count() -> None:
+    for engine in ("walk", "hypothesis", "pct"):
+        until_budget = check(CATALOGUE / "tainted.yaml", engine=engine, budget=2.0,
+                             config=EngineConfig(workers=1, max_depth=5))
+        assert until_budget.exit_reason == ExitReason.TIME_BOUND, engine
+        counted = check(CATALOGUE / "tainted.yaml", engine=engine, budget=60.0,
+                        config=EngineConfig(workers=1, max_depth=5, runs=3), variant="correct")
+        assert counted.exit_reason == ExitReason.RUNS_DONE and counted.stats.runs >= 3, engine
+
+
+def test_the_portfolio_reports_each_engine() -> None:
+    report = check(CATALOGUE / "web.yaml", budget=1.5)
+    parts = report.stats.parts
+    assert [p.engine for p in parts] == [m.name for m in MEMBERS]
+    assert sum(p.stats.seconds for p in parts) <= report.stats.seconds + 0.1
+    assert any(p.stats.steps > 0 for p in parts)
+
+
+def test_same_seed_same_report() -> None:
+    one = check(CATALOGUE / "web.yaml", variant="rs-no-expectations", budget=30.0, seed=3)
+    two = check(CATALOGUE / "web.yaml", variant="rs-no-expectations", budget=30.0, seed=3)
+    assert one.violation is not None
+    assert (one.violation, one.trace, one.stats.note) == (two.violation, two.trace, two.stats.note)
+    assert [(p.engine, p.exit_reason, p.stats.steps) for p in one.stats.parts] == [
+        (p.engine, p.exit_reason, p.stats.steps) for p in two.stats.parts]
+
+
+def test_cli_budget_bounds_the_whole_run(tmp_path: Path) -> None:
+    from kubeprop.properties.cli.main import main
+
+    began = time.perf_counter()
+    code = main(["check", "--budget", "3", "--out", str(tmp_path)])  # FeastFlow, default strategy
+    assert code == 0 and time.perf_counter() - began < 3.0 + SLACK
