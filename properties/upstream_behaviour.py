@@ -160,7 +160,8 @@ def _timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace
              if isinstance(act, Reconcile) and act.controller == "replicaset" and act.key == rs_key]
     for n, i in enumerate(syncs):
         before, after = states[i], states[i + 1]
-        timed_out = before.armed_failures.get(CONTROLLER_MANAGER) == 504 and CONTROLLER_MANAGER not in after.armed_failures
+        timed_out = (before.armed_failures.get(CONTROLLER_MANAGER) == 504
+                     and CONTROLLER_MANAGER not in after.armed_failures)
         created = _owned_pods(after, rs_key) - _owned_pods(before, rs_key)
         if not (timed_out and created):
             continue
