@@ -56,6 +56,9 @@ PARAMETERS: dict[str, Any] = {
     "etcdRestoreMarkCompacted": False,
     "etcdRestoreRestartsComponents": False,
     "apiPriorityAndFairness": True,
+    "apfBorrowing": True,
+    "apfPerLevelMaxSeats": True,
+    "consistentListFromCache": True,
     "overloadClients": ("system:serviceaccount:default:batch",),
     "overloadRequest": "list pods",
 }
