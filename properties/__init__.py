@@ -5,6 +5,8 @@
 - `etcd_histories`, `etcd_trace`: histories recorded against a real etcd, their linearizability
   verdict, and their trace validation against the Raft model;
 - `scheduling`: the Z3 scheduling checks (encoding, solver, explanations);
+- `upstream_behaviour`: known races of Kubernetes itself that break a property on the correct
+  model, recognized in a trace and cited (reported apart by `kubeprop check` and `gate`);
 - `explore`: the engines (BFS, walks, Hypothesis, shrinking) and the runner;
 - `cli`: the `kubeprop` command, the only place that prints.
 

@@ -30,6 +30,7 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, Clust
 from kubeprop.model.state.informer import next_event
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import safety
+from kubeprop.properties.scheduler_decisions import fresh_binding, taints_at_binding
 
 
 def _pods(state: ClusterState) -> list[Pod]:
@@ -122,8 +123,11 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
 @safety("bindings-respect-hard-constraints",
         "Every pod bound by the scheduler tolerates the node's NoSchedule/NoExecute taints present when it was "
         "bound and matches its nodeSelector and required node affinity.",
-        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects",))
+        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects", "store"))
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
+    """Judged with the node as it was at the binding: all of it in the state the binding is
+    written; later, only the taints known to predate it (`taints_at_binding`) and not the labels
+    (required node affinity is IgnoredDuringExecution)."""
     nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
     infos = {i.name: i for i in build_node_infos(nodes.values(), ())}
     for pod in _pods(state):
@@ -131,9 +135,9 @@ def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) 
         bound_at = _bound_at(pod)
         if info is None or bound_at is None:
             continue
-        static_taints = tuple(t for t in info.node.spec.taints if t.time_added is None or t.time_added <= bound_at)
-        at_bind = build_node_infos([_with_taints(info.node, static_taints)], ())[0]
-        reason = filter_taint_toleration(pod, at_bind) or filter_node_affinity(pod, at_bind)
+        fresh = fresh_binding(state, pod)
+        at_bind = build_node_infos([_with_taints(info.node, taints_at_binding(info.node, fresh, bound_at))], ())[0]
+        reason = filter_taint_toleration(pod, at_bind) or (filter_node_affinity(pod, at_bind) if fresh else None)
         if reason:
             return f"{_name(pod)} is bound to node {info.name}: {reason}", (_name(pod), f"Node {info.name}")
     return None
@@ -219,10 +223,27 @@ DESIRED = "deployment.kubernetes.io/desired-replicas"
 
 @safety("rollout-surge-bound",
         "While a Deployment is not being resized, its ReplicaSets hold at most replicas + maxSurge pods: counting, "
-        "for each ReplicaSet the controller has caught up with, its active pods, else its spec.replicas.",
+        "for each ReplicaSet the controller has caught up with, its active pods, else its spec.replicas. Real "
+        "Kubernetes breaks it when the Deployment controller's ReplicaSet cache lags (upstream behaviour "
+        "deployment-stale-replicaset-lister, reported apart).",
         "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts",
         reads=("objects", "store", "controllers", "informers", "down"))
 def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
+    """The surge bound of a rolling update, as a user reads it.
+
+    Upstream does not keep it under lagging caches, and the model does the same on purpose: the
+    Deployment controller lists ReplicaSets from its informer cache (`getReplicaSetsForDeployment`,
+    `dc.rsLister`) and, unlike the ReplicaSet controller, keeps no expectations
+    (pkg/controller/deployment/deployment_controller.go; kubernetes#22061 discussed adding them and
+    was closed without). When a sync creates a ReplicaSet and the next sync — a rollout started right
+    after, e.g. `kubectl set image` on a Deployment just created — runs before that ReplicaSet
+    reached the cache, `getNewReplicaSet` (sync.go) finds no ReplicaSet, `NewRSNewReplicas`
+    (util/deployment_util.go) counts 0 current replicas and creates the new ReplicaSet at full size:
+    both ReplicaSets ask for `replicas` pods (the ReplicaSet controller creates them) until the
+    cache catches up and `reconcileOldReplicaSets` scales the old one down. The correct model shows
+    it in 4 steps on tests/model/data/variants/restore.yaml. A violation of this shape is recognized
+    by `kubeprop.properties.upstream_behaviour` and reported as upstream behaviour; any other
+    violation of this property is a real one."""
     from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 
     sets = [r for r in state.store.list("replicasets.apps") if isinstance(r, ReplicaSet)]

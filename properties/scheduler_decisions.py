@@ -9,8 +9,12 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
   is the store's revision and its only condition is PodScheduled), the snapshot is the cluster
   at binding time: the bound pods plus the scheduler's assumed pods. Z3 checks the pod on that
   node (static filters, resources, spread, inter-pod affinity); unsat is a violation carrying
-  the minimal core in Kubernetes terms. In later states only the node-local rules are
-  re-checked, with the node's taints as they were at the binding (`timeAdded`).
+  the minimal core in Kubernetes terms — only while the scheduler still holds the pod assumed
+  (a binding that timed out after it was written, 504, is a failure to the scheduler: it forgot
+  the pod and may have assumed other pods since, which the snapshot must not hold against the
+  binding). In later states only the taints known to predate the
+  binding are re-checked (`taints_at_binding`): a taint may be added after a pod was bound, and
+  required node affinity is IgnoredDuringExecution.
 * **completeness** — a pod marked PodScheduled=False reason Unschedulable
   (`pkg/scheduler/schedule_one.go` handleSchedulingFailure) that the scheduler still parks
   (no helpful event since) must fit no node: Z3 looking for a node under the same snapshot
@@ -29,7 +33,7 @@ from functools import lru_cache
 
 import attrs
 
-from kubeprop.model.api.core import Node
+from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.scheduler.component import DEFAULT_SCHEDULER_NAME, SchedulerState
 from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, pod_priority
@@ -51,7 +55,9 @@ __all__ = [
     "encode",
     "explain_core",
     "feasibility",
+    "fresh_binding",
     "scheduler_decisions_sound",
+    "taints_at_binding",
     "unschedulable_violation",
 ]
 
@@ -147,20 +153,32 @@ def _snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo, ...]:
     return build_node_infos(nodes, pods, _assumed(model, state))
 
 
-def _fresh_binding(state: ClusterState, pod: Pod) -> bool:
+def fresh_binding(state: ClusterState, pod: Pod) -> bool:
     """The state in which the binding was written: nothing wrote the pod since."""
     return (pod.metadata.resource_version == str(state.store.revision) and bool(pod.spec.node_name)
             and len(pod.status.conditions) == 1 and pod.status.phase in ("", "Pending"))
 
 
+def taints_at_binding(node: Node, fresh: bool, bound_at: int) -> tuple[Taint, ...]:
+    """The node's taints known to have been there when the pod was bound (at tick `bound_at`): in
+    the state the binding is written (`fresh`), all of them; later, only those added in an earlier
+    tick. Upstream writes no timeAdded on NoSchedule taints (only NoExecute ones carry it:
+    `kubectl taint`, the node lifecycle controller's condition taints), and a taint added in the
+    binding's own tick may have come after it — counting either would blame the scheduler for a
+    taint added after it decided (a node problem detector tainting a node the bindings filled)."""
+    if fresh:
+        return node.spec.taints
+    return tuple(t for t in node.spec.taints if t.time_added is not None and t.time_added < bound_at)
+
+
 @lru_cache(maxsize=4096)
-def _node_local_violation(pod: Pod, node: Node, bound_at: int) -> str | None:
-    """Taints present at binding (timeAdded unset or not later) and required node affinity."""
-    taints = tuple(t for t in node.spec.taints if t.time_added is None or t.time_added <= bound_at)
-    taint = find_untolerated_taint(taints, pod.spec.tolerations)
+def _node_local_violation(pod: Pod, node: Node, bound_at: int, fresh: bool) -> str | None:
+    """Taints present at binding and — in the binding's own state — required node affinity (it is
+    IgnoredDuringExecution: labels changed later do not make the binding wrong)."""
+    taint = find_untolerated_taint(taints_at_binding(node, fresh, bound_at), pod.spec.tolerations)
     if taint is not None:
         return f"untolerated taint {taint.key}={taint.value}:{taint.effect}"
-    if not required_node_affinity_matches(pod, NodeInfo.of(node)):
+    if fresh and not required_node_affinity_matches(pod, NodeInfo.of(node)):
         return "node(s) didn't match Pod's node affinity/selector"
     return None
 
@@ -172,10 +190,11 @@ def _binding_problem(model: ClusterModel, state: ClusterState, pods: list[Pod]) 
         if scheduled is None or not scheduled[0].startswith("True") or pod.spec.node_name not in nodes:
             continue
         key, node = pod_key(pod), pod.spec.node_name
-        if _fresh_binding(state, pod) and _caught_up(model, state, key):
+        fresh = fresh_binding(state, pod)
+        if fresh and key in _assumed(model, state) and _caught_up(model, state, key):
             reason = binding_violation(pod, node, _snapshot(model, state))
         else:
-            reason = _node_local_violation(pod, nodes[node], scheduled[1])
+            reason = _node_local_violation(pod, nodes[node], scheduled[1], fresh)
         if reason:
             return (f"Pod {key} is bound to node {node} (t={scheduled[1]}), violating a hard constraint: {reason}",
                     (f"Pod {key}", f"Node {node}"))

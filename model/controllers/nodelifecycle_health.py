@@ -259,6 +259,7 @@ def monitor_node_health(model: ClusterModel, state: ClusterState, act: MonitorNo
     nodes = cached_nodes(model, state)
     observed: dict[str, str] = {}
     transitioned: list[str] = []
+    ready: set[str] = set()
     for node in nodes:
         name = node.metadata.name
         status: str | None = ready_status(node)
@@ -268,11 +269,16 @@ def monitor_node_health(model: ClusterModel, state: ClusterState, act: MonitorNo
                 state, status, went_down = _mark_unknown(model, state, node)
                 if went_down:
                     transitioned.append(name)
+        if status == "True":
+            ready.add(name)
         if status is not None and EXCLUDE_DISRUPTION_LABEL not in node.metadata.labels:
             observed[name] = status
     mem = memory(state)
     if model.parameter("markPodsNotReadyOnTransitionOnly"):
-        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(sorted({*mem.pods_not_ready_pending, *transitioned})))
+        # nodesToRetry: a node leaves it when this pass finds it Ready (not when the cache, which
+        # has not yet seen this pass's own Unknown write, still shows it Ready)
+        pending = {n for n in mem.pods_not_ready_pending if n not in ready} | set(transitioned)
+        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(sorted(pending)))
     mem, untaint = _plan_disruption(mem, nodes, observed, state.clock)
     if untaint:
         for node in nodes:
@@ -282,12 +288,13 @@ def monitor_node_health(model: ClusterModel, state: ClusterState, act: MonitorNo
 
 
 def gc_memory(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory) -> NodeLifecycleMemory:
-    """Drop memory that no longer applies: pending nodes that are Ready (or gone), and eviction
+    """Drop memory that no longer applies: pending nodes that are gone (a Ready one leaves in the
+    health pass that finds it Ready, `monitor_node_health`), and eviction
     timers of pods gone, replaced, terminating, or no longer on a tainted node (cancelled: the
     taint eviction controller's handleNodeUpdate / handlePodUpdate)."""
     cache = view(model, state, CONTROLLER_MANAGER)
     nodes = {n.metadata.name: n for n in cache.list("nodes") if isinstance(n, Node)}
-    pending = tuple(n for n in mem.pods_not_ready_pending if n in nodes and ready_status(nodes[n]) != "True")
+    pending = tuple(n for n in mem.pods_not_ready_pending if n in nodes)
     kept = {}
     for key, entry in mem.evictions.items():
         namespace, name = key.split("/", 1)

@@ -9,7 +9,9 @@ Prints one row per property — violated (with the counterexample file), held (e
 within the bound the engine reached), vacuous (it could not have failed in this scenario), or not
 checked — then one line per engine with its exit reason, the seconds it used and how far it got. A
 violation does not end an engine's search: it goes on for the properties not yet violated, and
-every discovery gets its own file.
+every discovery gets its own file. A violation that is known behaviour of Kubernetes itself
+(`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
+citation and does not fail the check unless `--strict` is given.
 Exit codes: 0 nothing violated; 1 a violation (counterexample files written); 2 bad input;
 3 inconclusive (`--exhaustive` asked for a complete search and a bound cut it short).
 """
@@ -45,6 +47,7 @@ from kubeprop.properties.metrics import check_report
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
 from kubeprop.properties.registry import Property
+from kubeprop.properties.upstream_behaviour import HEADING, UpstreamBehaviour, explanation, match
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
@@ -141,6 +144,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
     p.add_argument("--metrics", action="store_true",
                    help="also print the worst value of each control-plane metric (docs/metrics.md)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit 1) also on violations that are known upstream behaviour (by default "
+                        "listed under their own heading, exit 0)")
     p.set_defaults(run=lambda args: run_check(args, sys.stdout))
 
 
@@ -152,6 +158,14 @@ class CheckRun:
     reports: tuple[CheckReport, ...]
     properties: tuple[Any, ...]
     """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
+    upstream: dict[tuple[str, str], UpstreamBehaviour] = attrs.field(factory=dict)
+    """(engine, property) → the known upstream behaviour that discovery is."""
+
+
+def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
+    """The discoveries that are known upstream behaviour, by (engine, property)."""
+    return {(r.engine, d.violation.property): b for r in reports for d in r.found
+            if (b := match(r.model, d.violation, d.trace)) is not None}
 
 
 def keep_hypothesis_under(out: Path) -> None:
@@ -201,7 +215,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             raise Interrupted(_interrupted(CheckRun(scenario.name, tuple(reports), props), engine)) from None
         if live and engine == "bfs":
             sys.stderr.write("\n")
-    return CheckRun(scenario.name, tuple(reports), props)
+    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports))
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
@@ -222,13 +236,13 @@ def _show_progress(stats: Any) -> None:
     sys.stderr.flush()
 
 
-def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
+def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = False) -> str:
     found = report.discovery(prop.name)
     if found is not None:
         ce = found.counterexample
         if ce is not None and ce.cycle_start is not None:
             return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
-        return f"VIOLATED ({len(found.trace)} steps)"
+        return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
         return "not judged (no settle)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
@@ -266,18 +280,25 @@ def table(run: CheckRun) -> Table:
     """The cluster run as the common result table."""
     model = run.reports[0].model
     vacuous = vacuous_properties(model, run.properties)
-    cells = tuple(tuple(_cell(r, p, p.name in vacuous) for r in run.reports) for p in run.properties)
-    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note) for r in run.reports for d in r.found)
+    cells = tuple(tuple(_cell(r, p, p.name in vacuous, (r.engine, p.name) in run.upstream) for r in run.reports)
+                  for p in run.properties)
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note) for r in run.reports for d in r.found
+                     if (r.engine, d.violation.property) not in run.upstream)
+    upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note,
+                             explanation=explanation(run.upstream[r.engine, d.violation.property]))
+                     for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
     warning = variant_vacuity(model)
     return Table(f"kubeprop check: scenario {run.scenario}", tuple(p.name for p in run.properties),
                  tuple(_column(r) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
-                 warnings=(warning,) if warning else (), findings=findings)
+                 warnings=(warning,) if warning else (), findings=findings, upstream=upstream,
+                 upstream_heading=HEADING)
 
 
-def exit_code(run: CheckRun, exhaustive: bool) -> int:
-    """1 on any violation; 3 if an exhaustive search was asked for and not achieved; else 0."""
-    if any(r.found for r in run.reports):
+def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:
+    """1 on any violation (known upstream behaviour only if `strict`); 3 if an exhaustive search was
+    asked for and not achieved; else 0."""
+    if any(strict or (r.engine, d.violation.property) not in run.upstream for r in run.reports for d in r.found):
         return ExitCode.VIOLATION
     if exhaustive and not any(r.engine == "bfs" and r.complete for r in run.reports):
         return ExitCode.INCONCLUSIVE
@@ -305,7 +326,7 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
             result, code = run_raft_check(args)
         else:
             run = run_engines(args)
-            result, code = table(run), exit_code(run, args.exhaustive)
+            result, code = table(run), exit_code(run, args.exhaustive, getattr(args, "strict", False))
             traced = run.reports
     except InputError as err:
         sys.stderr.write(f"kubeprop check: bad input:\n{err}\n")

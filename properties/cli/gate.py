@@ -11,6 +11,8 @@
    (`--summary FILE`, or `$GITHUB_STEP_SUMMARY` when set) — also when interrupted, with an
    `interrupted` error case.
 
+A violation that is known behaviour of Kubernetes itself (`kubeprop.properties.upstream_behaviour`)
+passes its case with the citation and the counterexample path in the message, unless `--strict`.
 Exit 0 only if everything held; 1 otherwise; 2 on bad input (a bad config file or flag, an output
 path that is a folder or one of the inputs); 130 when interrupted.
 
@@ -51,6 +53,7 @@ from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.registry import select
+from kubeprop.properties.upstream_behaviour import HEADING, match
 
 __all__ = ["BUILTIN_CORPUS", "CheckSpec", "GateConfig", "check_cases", "corpus_cases", "load_config", "register",
            "run_gate"]
@@ -70,8 +73,10 @@ def corpus_cases(config: GateConfig, base: Path) -> Iterator[Case]:
         yield replay_case(path, config.allow_imports, config.replay_timeout)
 
 
-def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path) -> list[Case]:
-    """Run one configured check; one case per property (a crash fails every case, with its reason)."""
+def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False) -> list[Case]:
+    """Run one configured check; one case per property (a crash fails every case, with its reason). The
+    search goes on after a violation, so each property gets its own verdict; a known upstream
+    behaviour passes (with its citation) unless `strict`."""
     scenario = None if not spec.scenario else (Path(spec.scenario) if Path(spec.scenario).is_absolute()
                                                else base / spec.scenario)
     names = list(spec.properties) or [p.name for p in select()]
@@ -82,20 +87,24 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path) -> list[C
         props = checked_properties(loaded, spec.properties or None, spec.property_modules)
         names = [p.name for p in props]
         report = check(loaded, props, engine=spec.engine, budget=budget, variant=spec.variant,
-                       parameters=dict(spec.parameters), config=EngineConfig(max_depth=spec.max_depth), save_to=out)
+                       parameters=dict(spec.parameters), config=EngineConfig(max_depth=spec.max_depth), save_to=out,
+                       all_discoveries=True)
     except (Exception, SystemExit) as err:  # fail closed: a crash is a failure with its reason
         reason = f"crashed: {type(err).__name__}: {err}"
         return [Case(suite, n, "error", reason, traceback.format_exc(), time.perf_counter() - began) for n in names]
     seconds = time.perf_counter() - began
     cases = []
     for name in names:
-        if report.violation is not None and report.violation.property == name:
-            detail = f"counterexample: {report.path}\n" if report.path else report.note
-            cases.append(Case(suite, name, "failed", str(report.violation), detail, seconds,
-                              str(report.path or "")))
-        elif report.violation is not None:
-            cases.append(Case(suite, name, "skipped", "not reached: the engine stopped at another violation", "",
-                              seconds))
+        found = report.discovery(name)
+        behaviour = None if found is None or strict else match(report.model, found.violation, found.trace)
+        if found is not None:
+            detail = f"counterexample: {found.path}\n" if found.path else found.note
+            if behaviour is not None:
+                cases.append(Case(suite, name, "passed", f"{HEADING}: {found.violation} ({behaviour.name}: "
+                                  f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or "")))
+            else:
+                cases.append(Case(suite, name, "failed", str(found.violation), detail, seconds,
+                                  str(found.path or "")))
         elif spec.require == "exhaustive" and not report.complete:
             cases.append(Case(suite, name, "failed", f"inconclusive: {report.exit_reason} before an exhaustive "
                                                      "search finished", "", seconds))
@@ -147,7 +156,8 @@ def run_gate(args: argparse.Namespace) -> int:
         checks = config.checks or DEFAULT_CHECKS
         share = args.budget / len(checks) if args.budget else None
         for spec in checks:
-            cases.extend(check_cases(spec, base, min(spec.budget, share) if share else spec.budget, args.out))
+            cases.extend(check_cases(spec, base, min(spec.budget, share) if share else spec.budget, args.out,
+                                     args.strict))
     except KeyboardInterrupt:
         cases.append(Case("gate", "interrupted", "error", "interrupted before every case ran (Ctrl-C)"))
         raise Interrupted("\n".join(_report(cases, junit, summary, append, inputs))) from None
@@ -167,4 +177,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
     p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
                    help="where new counterexample files go")
+    p.add_argument("--strict", action="store_true",
+                   help="fail also on violations that are known upstream behaviour (by default they pass, cited)")
     p.set_defaults(run=run_gate)

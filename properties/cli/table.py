@@ -41,6 +41,8 @@ class Finding:
     path: Path | None = None
     note: str = ""
     steps: tuple[str, ...] = ()
+    explanation: tuple[str, ...] = ()
+    """Lines printed under the violation (an upstream behaviour's summary and citations)."""
 
 
 @attrs.frozen
@@ -55,6 +57,9 @@ class Table:
     vacuous: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    upstream: tuple[Finding, ...] = ()
+    """Discoveries that are known upstream behaviour, printed under `upstream_heading`."""
+    upstream_heading: str = ""
 
 
 def render(table: Table, out: TextIO, timing: bool = True) -> None:
@@ -84,10 +89,20 @@ def render(table: Table, out: TextIO, timing: bool = True) -> None:
             note = f" ({part.note})" if part.note else ""
             out.write(f"    {part.engine:<11} {part.exit_reason}{part.figures}{used}{note}\n")
     for f in table.findings:
-        out.write(f"\n{f.engine}: {f.text}\n")
-        for n, step in enumerate(f.steps, 1):
-            out.write(f"  {n:>3}. {step}\n")
-        if f.path is not None:
-            out.write(f"  counterexample: {f.path}\n  reproduce with: kubeprop replay {f.path}\n")
-        elif f.note:
-            out.write(f"  {f.note}\n")
+        _finding(f, out)
+    if table.upstream:
+        out.write(f"\n{table.upstream_heading}:\n")
+        for f in table.upstream:
+            _finding(f, out)
+
+
+def _finding(f: Finding, out: TextIO) -> None:
+    out.write(f"\n{f.engine}: {f.text}\n")
+    for line in f.explanation:
+        out.write(f"  {line}\n")
+    for n, step in enumerate(f.steps, 1):
+        out.write(f"  {n:>3}. {step}\n")
+    if f.path is not None:
+        out.write(f"  counterexample: {f.path}\n  reproduce with: kubeprop replay {f.path}\n")
+    elif f.note:
+        out.write(f"  {f.note}\n")

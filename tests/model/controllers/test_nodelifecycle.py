@@ -18,7 +18,7 @@ from kubeprop.model.scenario.bootstrap import bootstrap
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, kubelet
 from kubeprop.model.state.informer import start_informer
 
 NODE = "worker-1"
@@ -326,3 +326,21 @@ def test_no_taint_eviction_during_full_disruption_in_the_cluster() -> None:
     result = search(state, successors, evicted, Bounds(max_states=200_000))
     assert result.exit_reason == "exhausted", result.exit_reason
     assert result.violation is None, (result.violation, [str(a) for a in result.trace])
+
+
+def test_transition_only_marking_survives_the_controllers_own_lagging_cache() -> None:
+    """Issue 12 campaign (variants/overload-max-inflight.yaml): the pass that marks the node Unknown
+    must keep it in nodesToRetry although the controller's node cache has not yet seen that write
+    (it still shows the node Ready); the pods are marked once the cache catches up. (The model
+    dropped the node at the end of the pass, reading the stale cache, and never marked the pods.)"""
+    state = partition(running_pod(make_model(markPodsNotReadyOnTransitionOnly=True)))
+    model = make_model(markPodsNotReadyOnTransitionOnly=True, instantCaches=False)
+    manager = start_informer(state.store, ("nodes", "pods"))
+    state = attrs.evolve(state, informers=state.informers.set(CONTROLLER_MANAGER, manager))
+    state = step(model, at(state, 60), nlc.MonitorNodeHealth())
+    assert rules.ready_status(node(state)) == "Unknown"
+    assert nlc.memory(state).pods_not_ready_pending == (NODE,)
+    caught_up = start_informer(state.store, ("nodes", "pods"))  # the node's Unknown reaches the cache
+    state = attrs.evolve(state, informers=state.informers.set(CONTROLLER_MANAGER, caught_up))
+    state = step(model, state, nlc.MarkPodsNotReady(NODE))
+    assert pod_ready(state) == "False"

@@ -254,6 +254,23 @@ def _spread_uniform(pods: Sequence[Pod]) -> bool:
     return True
 
 
+def test_a_taint_added_after_the_binding_is_not_the_schedulers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12 campaign: the headroom rule taints worker-1 (NoSchedule, no timeAdded, as upstream
+    writes it) in the same tick as, and after, the bindings that filled it; neither binding property
+    may blame the scheduler for it. The variant binding onto a node tainted before is still caught
+    (test_scheduler_ignores_taints_is_caught)."""
+    data = Path(__file__).resolve().parents[2] / "model" / "data" / "environment"
+    monkeypatch.syspath_prepend(str(data))
+    model = build_model(load_scenario(data / "headroom.yaml"))
+    state = initial_state(model)
+    props = select(["scheduler-decisions-sound", "bindings-respect-hard-constraints"])
+    trace = settle(model, state, max_steps=2000).trace
+    assert any(type(a).__name__ == "EnvironmentRule" for a in trace)
+    for act in trace:
+        state = step(model, state, act)
+        assert first_violation(model, state, props) is None, act
+
+
 # -- scale: the build budget, the packing proposal, the minimisation budget (issue 17) ------------
 
 def _fleet(pods: int, nodes: int, **spec: object) -> Problem:

@@ -1,0 +1,270 @@
+"""The standing false-alarm campaign: every engine on the correct model, over every shipped
+scenario, with faults on, for a fixed budget each; a table of scenario × engine × seconds, states
+and result.
+
+Run: `python benchmarks/bench_false_alarms.py [--seconds 10] [--engines portfolio,bfs,...]
+[--only SUBSTRING] [--out DIR]` (exit 1 when a violation is left unexplained).
+
+The scenarios are FeastFlow, every scenario file under the tests' data folders and every example
+(`shipped_scenarios`). "Faults on": each scenario keeps its own fault budget and gets at least one
+of each general fault (node crash, partition, container crash, component crash, watch drop,
+request failure) — written into a copy of its folder, so that every counterexample is recorded
+from a scenario file that replays as it is. Every violation found is classified
+(`classify`):
+
+- `upstream`: a known behaviour of real Kubernetes (`kubeprop.properties.upstream_behaviour`),
+  reported as such by `kubeprop check`;
+- `intended`: the scenario demonstrates a user's bug on purpose (`INTENDED`, with the reason);
+- `FALSE ALARM`: anything else — a model bug until shown otherwise.
+
+`tests/properties/test_false_alarms.py` (marker `false_alarms`) runs the same campaign at a small
+budget and fails on a false alarm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from kubeprop.counterexamples.api import CheckReport, check
+from kubeprop.model.scenario.load import feastflow_path
+from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.upstream_behaviour import match
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis", "lasso")
+"""Every engine `kubeprop check` offers (lasso: the fair strategy; lasso-exhaustive explores the
+same cycles more slowly)."""
+
+GENERAL_FAULTS = {"nodeCrash": 1, "partition": 1, "containerCrash": 1, "componentCrash": 1, "watchDrop": 1,
+                  "requestFailure": 1}
+"""The fault budget every scenario gets at least (FeastFlow's own)."""
+
+MAX_SHRINK_TESTS = 300
+"""Shrinking replays per trace (default 3000): a budget counts the search, not the shrinking after
+it, and a never-settling scenario makes each replay run the whole fair continuation, so the cap
+keeps a cell near its budget."""
+
+_DATA = "tests/model/data/"
+INTENDED: dict[tuple[str, str], str] = {
+    (_DATA + "variants/restore.yaml", "resource-versions-monotonic"):
+        "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
+        "Kubernetes' documented procedure; restore-procedure.yaml is the fixed one (docs/restore.md)",
+    (_DATA + "descheduler/duplicates.yaml", "no-eviction-loop"):
+        "RemoveDuplicates without nodeFit evicts a replica that can only land back on its node "
+        "(docs/descheduler.md; duplicates-nodefit.yaml is the fixed one)",
+    (_DATA + "environment/headroom.yaml", "deployments-complete"):
+        "the fourth replica fits no node: worker-2 is reserved and the headroom rule taints the full worker-1",
+    (_DATA + "environment/headroom.yaml", "workloads-ready"):
+        "the fourth replica fits no node: worker-2 is reserved and the headroom rule taints the full worker-1",
+    (_DATA + "hpa/queueing.yaml", "replicas-stable"):
+        "the HPA oscillates on the scenario's queueing load (docs/hpa.md, docs/tutorial.md)",
+    (_DATA + "livelock/fighting.yaml", "replicas-stable"):
+        "two user controllers own spec.replicas of one Deployment and fight",
+    (_DATA + "livelock/fighting.yaml", "settles"):
+        "two user controllers own spec.replicas of one Deployment and fight",
+    (_DATA + "variants/tight.yaml", "workloads-ready"):
+        "room for exactly one 100m pod; the ReplicaSet wants two",
+    ("tests/properties/cli/data/greedy/scenario.yaml", "deployments-complete"):
+        "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
+        "example of kubeprop schedule, docs/scheduling.md)",
+    ("tests/properties/cli/data/greedy/scenario.yaml", "workloads-ready"):
+        "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
+        "example of kubeprop schedule, docs/scheduling.md)",
+    ("examples/team_properties/scenario.yaml", "eu-data-stays-in-eu"):
+        "the team's manifests lack the node selector their own property asks for (the worked example of "
+        "docs/properties.md)",
+    (_DATA + "maintenance/blocked.yaml", "drains-complete"):
+        "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
+        "(docs/disruption.md; drained.yaml is the fixed one)",
+}
+"""(scenario path relative to the repository, property) → why the scenario violates it on purpose."""
+
+
+@attrs.frozen
+class Finding:
+    """One violation of one cell, classified."""
+
+    property: str
+    message: str
+    verdict: str
+    """`upstream: NAME`, `intended: REASON` or `FALSE ALARM`."""
+    path: Path | None = None
+    steps: int = 0
+
+
+@attrs.frozen
+class Cell:
+    """One scenario × engine run."""
+
+    scenario: str
+    engine: str
+    seconds: float
+    states: int
+    result: str
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def false_alarms(self) -> tuple[Finding, ...]:
+        """The findings neither upstream behaviour nor intended."""
+        return tuple(f for f in self.findings if f.verdict == "FALSE ALARM")
+
+
+def engine_config(workers: int) -> EngineConfig:
+    """The engines' configuration: `kubeprop check`'s defaults, with `workers` walk processes and at
+    most `MAX_SHRINK_TESTS` replays to shrink a trace (the one place this campaign names
+    EngineConfig fields)."""
+    return EngineConfig(workers=workers, max_shrink_tests=MAX_SHRINK_TESTS)
+
+
+def shipped_scenarios() -> list[Path]:
+    """FeastFlow, then every scenario file of the tests' data folders and of the examples."""
+    found = [feastflow_path()]
+    for pattern in ("tests/**/data/**/*.yaml", "examples/*/scenario.yaml"):
+        for path in sorted(ROOT.glob(pattern)):
+            if _is_scenario(path):
+                found.append(path)
+    return found
+
+
+def _is_scenario(path: Path) -> bool:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return False
+    return isinstance(doc, dict) and doc.get("kind") == "Scenario"
+
+
+def label(path: Path) -> str:
+    """A scenario's name in the table: its path from the repository root (FeastFlow by name)."""
+    if path == feastflow_path():
+        return "feastflow"
+    return str(path.relative_to(ROOT))
+
+
+def _tree_root(path: Path) -> Path:
+    """The folder to copy with a scenario: the tests' `data` folder it lies in (scenarios there share
+    manifest folders), else its own folder."""
+    for parent in path.parents:
+        if parent.name == "data":
+            return parent
+    return path.parent
+
+
+@contextmanager
+def faults_on(path: Path) -> Iterator[Path]:
+    """A copy of the scenario (with the folder it reads from) whose fault budget has at least one
+    of each general fault; its own folder is put on the import path for its modules."""
+    root = _tree_root(path)
+    with tempfile.TemporaryDirectory(prefix="kubeprop-fa-") as tmp:
+        copy = Path(tmp) / root.name
+        shutil.copytree(root, copy)
+        target = copy / path.relative_to(root)
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        faults = dict(doc.get("faults") or {})
+        for kind, count in GENERAL_FAULTS.items():
+            faults[kind] = max(int(faults.get(kind, 0)), count)
+        doc["faults"] = faults
+        target.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        sys.path.insert(0, str(path.parent))
+        try:
+            yield target
+        finally:
+            sys.path.remove(str(path.parent))
+
+
+def classify(scenario: str, report: CheckReport, found: Any) -> Finding:
+    """One discovery as a finding (see the module docstring)."""
+    violation = found.violation
+    steps = len(found.trace)
+    behaviour = match(report.model, violation, found.trace)
+    if behaviour is not None:
+        verdict = f"upstream: {behaviour.name}"
+    elif (scenario, violation.property) in INTENDED:
+        verdict = f"intended: {INTENDED[scenario, violation.property]}"
+    else:
+        verdict = "FALSE ALARM"
+    return Finding(violation.property, violation.message, verdict, found.path, steps)
+
+
+def run_cell(path: Path, engine: str, seconds: float, workers: int, out: Path) -> Cell:
+    """One engine on one scenario (faults on) for `seconds`; every discovery classified."""
+    name = label(path)
+    began = time.perf_counter()
+    try:
+        with faults_on(path) as copy:
+            report = check(copy, engine=engine, budget=seconds, seed=0, config=engine_config(workers),
+                           save_to=out / name.replace("/", "_"), all_discoveries=True)
+            findings = tuple(classify(name, report, d) for d in report.found)
+    except Exception as err:  # a crash is a finding of its own, never a pass
+        return Cell(name, engine, time.perf_counter() - began, 0, f"crashed: {type(err).__name__}: {err}",
+                    (Finding("(crash)", str(err), "FALSE ALARM"),))
+    stats = report.stats
+    states = (getattr(stats, "distinct", 0) or getattr(stats, "steps", 0)) if stats is not None else 0
+    result = f"{len(findings)} violated" if findings else f"held ({report.exit_reason})"
+    return Cell(name, engine, time.perf_counter() - began, states, result, findings)
+
+
+def campaign(scenarios: Sequence[Path], engines: Sequence[str], seconds: float, workers: int, out: Path,
+             progress: bool = False) -> list[Cell]:
+    """Every scenario × engine cell."""
+    cells = []
+    for path in scenarios:
+        for engine in engines:
+            cell = run_cell(path, engine, seconds, workers, out)
+            if progress:
+                sys.stderr.write(f"{cell.scenario} {cell.engine}: {cell.result} ({cell.seconds:.1f} s)\n")
+            cells.append(cell)
+    return cells
+
+
+def render(cells: Sequence[Cell], seconds: float) -> str:
+    """The table, then every finding with its verdict, then the totals."""
+    width = max((len(c.scenario) for c in cells), default=8) + 2
+    lines = [f"{'scenario':<{width}}{'engine':<12}{'seconds':>8}{'states':>10}  result"]
+    for c in cells:
+        lines.append(f"{c.scenario:<{width}}{c.engine:<12}{c.seconds:>8.1f}{c.states:>10,}  {c.result}")
+    lines.append("")
+    for c in cells:
+        for f in c.findings:
+            lines.append(f"{c.scenario} [{c.engine}] {f.property} ({f.steps} steps): {f.message}")
+            lines.append(f"    {f.verdict}" + (f"; {f.path}" if f.path else ""))
+    scenarios = len({c.scenario for c in cells})
+    engines = len({c.engine for c in cells})
+    alarms = sum(len(c.false_alarms) for c in cells)
+    upstream = sum(f.verdict.startswith("upstream") for c in cells for f in c.findings)
+    intended = sum(f.verdict.startswith("intended") for c in cells for f in c.findings)
+    total = sum(c.seconds for c in cells)
+    lines.append(f"\ncampaign: {scenarios} scenarios × {engines} engines × {seconds:g} s "
+                 f"({total / 60:.1f} min of wall time): {alarms} false alarms, {upstream} upstream behaviours, "
+                 f"{intended} intended")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=10.0, help="budget per cell (default 10)")
+    parser.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated (default {','.join(ENGINES)})")
+    parser.add_argument("--only", action="append", default=[], help="only scenarios whose path contains this")
+    parser.add_argument("--workers", type=int, default=1, help="walk worker processes (default 1)")
+    parser.add_argument("--out", type=Path, default=Path("kubeprop-out/false-alarms"),
+                        help="where counterexample files go")
+    args = parser.parse_args(argv)
+    scenarios = [p for p in shipped_scenarios() if not args.only or any(s in label(p) for s in args.only)]
+    cells = campaign(scenarios, args.engines.split(","), args.seconds, args.workers, args.out, progress=True)
+    print(render(cells, args.seconds))
+    return 1 if any(c.false_alarms for c in cells) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

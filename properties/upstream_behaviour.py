@@ -1,0 +1,314 @@
+"""Known behaviours of real Kubernetes that violate a built-in property on the correct model.
+
+A property states what a user may rely on; a few races of upstream Kubernetes itself break one.
+When the correct model (no variant) reproduces such a race, the counterexample is true of the
+real cluster — it is not caused by the user's manifests or controllers, and no change of theirs
+removes it. Each entry of `KNOWN` names the property, recognizes the situation in a trace (not
+just the property's name: a violation of the same property for another reason is still
+reported as a violation) and carries the upstream source or issue it rests on. `kubeprop check`
+and `kubeprop gate` report a violation an entry recognizes under its own heading, write its
+counterexample as usual, and do not fail on it unless `--strict` is given.
+
+An entry without a citation is not allowed (`UpstreamBehaviour` refuses it): a violation on the
+correct model that upstream does not share is a model bug, to be fixed in the model.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from kubeprop.model.api.apps import Deployment, ReplicaSet
+from kubeprop.model.api.core import Node
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.cluster.compose import initial_state, step
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.deployment_util import resolve_fenceposts
+from kubeprop.model.controllers.podutil import controller_of
+from kubeprop.model.scheduler.component import Bind, Schedule
+from kubeprop.model.scheduler.decide import NodeInfo
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
+from kubeprop.properties.registry import Violation
+from kubeprop.properties.scheduling.encode import static_reason
+
+__all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
+
+HEADING = "upstream behaviour, not caused by your manifests or controllers"
+"""The heading `kubeprop check` prints above the violations an entry recognizes."""
+
+Recognizer = Callable[[ClusterModel, Sequence[ClusterState], Sequence[Action], Violation], bool]
+"""Given the model, the states of the trace (initial state first, violating state last), the
+trace's actions and the violation: True when the violation is this behaviour."""
+
+
+def _cited(instance: UpstreamBehaviour, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    if not value or not all(c.strip() for c in value):
+        raise ValueError(f"upstream behaviour {instance.name!r} has no citation: a violation on the correct "
+                         "model without an upstream source or issue is a model bug")
+
+
+@attrs.frozen
+class UpstreamBehaviour:
+    """One known upstream race: the property it breaks, what happens, where upstream shows it."""
+
+    name: str
+    property: str
+    summary: str
+    citations: tuple[str, ...] = attrs.field(validator=_cited)
+    recognize: Recognizer = attrs.field(eq=False, repr=False)
+
+
+def _named(violation: Violation, kind: str) -> str | None:
+    """The `ns/name` (or name) of the first object of `kind` a violation names."""
+    return next((obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == kind), None)
+
+
+def _owned_sets(objects: Sequence[object], uid: str) -> dict[str, ReplicaSet]:
+    return {rs.metadata.name: rs for rs in objects
+            if isinstance(rs, ReplicaSet) and (ref := controller_of(rs)) is not None and ref.uid == uid}
+
+
+def _cache_behind(state: ClusterState, d: Deployment) -> bool:
+    """The controller manager's ReplicaSet cache lacks one of `d`'s ReplicaSets, or holds an older
+    version of one (the lister the Deployment controller reads)."""
+    informer = state.informers.get(CONTROLLER_MANAGER)
+    if informer is None:
+        return False
+    ns = d.metadata.namespace
+    stored = _owned_sets(list(state.store.list("replicasets.apps", ns)), d.metadata.uid)
+    cached = _owned_sets(list(informer.list("replicasets.apps", ns)), d.metadata.uid)
+    return any(name not in cached or cached[name].metadata.resource_version != rs.metadata.resource_version
+               for name, rs in stored.items())
+
+
+def _over_surge(state: ClusterState, d: Deployment) -> bool:
+    """`d`'s ReplicaSets, as stored, ask for more than replicas + maxSurge pods."""
+    stored = _owned_sets(list(state.store.list("replicasets.apps", d.metadata.namespace)), d.metadata.uid)
+    replicas = d.spec.replicas or 0
+    rolling = d.spec.strategy.rolling_update
+    surge, _ = resolve_fenceposts(rolling.max_surge if rolling else None,
+                                  rolling.max_unavailable if rolling else None, replicas)
+    return sum(rs.spec.replicas or 0 for rs in stored.values()) > replicas + surge
+
+
+def _stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                             violation: Violation) -> bool:
+    """A sync of the Deployment, reading a ReplicaSet cache that was behind the store, created or
+    scaled up a ReplicaSet so that the stored ReplicaSets ask for more than replicas + maxSurge
+    pods, though they did not before the sync (within its cache's view the sync kept the bound)."""
+    key = _named(violation, "Deployment")
+    if key is None or model.instant_caches:
+        return False
+    namespace, _, name = key.partition("/")
+    for before, after, act in zip(states, states[1:], trace, strict=False):
+        if not (isinstance(act, Reconcile) and act.controller == "deployment" and act.key == key):
+            continue
+        d = after.store.get(ObjectKey("deployments.apps", namespace, name))
+        if isinstance(d, Deployment) and _cache_behind(before, d) and not _over_surge(before, d) \
+                and _over_surge(after, d):
+            return True
+    return False
+
+
+def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                 violation: Violation) -> bool:
+    """The violating step is the scheduler's binding of the pod; its scheduling decision (the last
+    `Schedule` of the pod, onto the same node) was sound on the node as stored then, and the node
+    changed in between so that the pod no longer passes the node's own filters (cordoned, tainted,
+    relabelled)."""
+    pod_key, node_name = _named(violation, "Pod"), _named(violation, "Node")
+    if not trace or pod_key is None or node_name is None:
+        return False
+    bind = trace[-1]
+    if not (isinstance(bind, Bind) and bind.pod == pod_key):
+        return False
+    decision = next((i for i in range(len(trace) - 2, -1, -1)
+                     if isinstance(trace[i], Schedule) and getattr(trace[i], "pod", None) == pod_key), None)
+    if decision is None or getattr(trace[decision], "node", None) != node_name:
+        return False
+    namespace, _, name = pod_key.partition("/")
+    pod = states[-1].store.get(ObjectKey("pods", namespace, name))
+    then = states[decision + 1].store.get(ObjectKey("nodes", "", node_name))
+    now = states[-1].store.get(ObjectKey("nodes", "", node_name))
+    if not (isinstance(pod, Pod) and isinstance(then, Node) and isinstance(now, Node)) or then == now:
+        return False
+    return static_reason(pod, NodeInfo.of(then)) is None and static_reason(pod, NodeInfo.of(now)) is not None
+
+
+def _owned_pods(state: ClusterState, rs_key: str) -> set[str]:
+    namespace, _, name = rs_key.partition("/")
+    rs = state.store.get(ObjectKey("replicasets.apps", namespace, name))
+    if not isinstance(rs, ReplicaSet):
+        return set()
+    return {p.metadata.name for p in state.store.list("pods", namespace)
+            if isinstance(p, Pod) and (ref := controller_of(p)) is not None and ref.uid == rs.metadata.uid}
+
+
+def _timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                      violation: Violation) -> bool:
+    """A sync of the ReplicaSet consumed an injected timeout (504: the write applied, the client
+    told it failed) while it created one of the ReplicaSet's pods, and a later sync of it, whose pod
+    cache had not yet seen that pod, created another."""
+    rs_key = _named(violation, "ReplicaSet")
+    if rs_key is None:
+        return False
+    syncs = [i for i, act in enumerate(trace)
+             if isinstance(act, Reconcile) and act.controller == "replicaset" and act.key == rs_key]
+    for n, i in enumerate(syncs):
+        before, after = states[i], states[i + 1]
+        timed_out = (before.armed_failures.get(CONTROLLER_MANAGER) == 504
+                     and CONTROLLER_MANAGER not in after.armed_failures)
+        created = _owned_pods(after, rs_key) - _owned_pods(before, rs_key)
+        if not (timed_out and created):
+            continue
+        for j in syncs[n + 1:]:
+            informer = states[j].informers.get(CONTROLLER_MANAGER)
+            unseen = informer is not None and any(
+                informer.get(ObjectKey("pods", rs_key.partition("/")[0], pod)) is None for pod in created)
+            if unseen and _owned_pods(states[j + 1], rs_key) - _owned_pods(states[j], rs_key):
+                return True
+    return False
+
+
+def _bind_timeout_then_reused(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                              violation: Violation) -> bool:
+    """A binding of some pod onto the violation's node timed out after it was written (504): the
+    scheduler forgot the pod; later it assumed another pod onto that node while its pod cache still
+    showed the first one unbound."""
+    node = _named(violation, "Node")
+    if node is None:
+        return False
+    for i, act in enumerate(trace):
+        if not isinstance(act, Bind):
+            continue
+        before, after = states[i], states[i + 1]
+        namespace, _, name = act.pod.partition("/")
+        bound = after.store.get(ObjectKey("pods", namespace, name))
+        if not (before.armed_failures.get(act.scheduler) == 504 and act.scheduler not in after.armed_failures
+                and isinstance(bound, Pod) and bound.spec.node_name == node):
+            continue
+        for j in range(i + 1, len(trace)):
+            later = trace[j]
+            informer = states[j].informers.get(act.scheduler)
+            if isinstance(later, Schedule) and later.scheduler == act.scheduler and later.pod != act.pod \
+                    and later.node == node and informer is not None:
+                cached = informer.get(ObjectKey("pods", namespace, name))
+                if isinstance(cached, Pod) and not cached.spec.node_name:
+                    return True
+    return False
+
+
+_BIND_TIMEOUT_SUMMARY = (
+    "A binding that times out after the API server wrote it (504) is a failure to the scheduler: it "
+    "forgets the assumed pod (ForgetPod) and does not requeue it once its informer shows it bound, but "
+    "until then its cache counts the node's resources as free, and it may place another pod there; "
+    "the kubelet then rejects the pod that does not fit (OutOfcpu).")
+_BIND_TIMEOUT_CITATIONS = (
+    "pkg/scheduler/schedule_one.go handleBindingCycleError (ForgetPod) and handleSchedulingFailure ('the pod "
+    "may have been bound successfully, but timed out returning its response to the scheduler')",
+    "pkg/scheduler/backend/cache/cache.go ForgetPod, AddPod",
+)
+
+_BIND_RACE_SUMMARY = (
+    "The scheduler decides in its scheduling cycle and binds in a separate binding cycle without "
+    "filtering again, and the API server's binding checks only the pod: a node cordoned, tainted or "
+    "relabelled between the decision and the binding still gets the pod (the kubelet admits it: only "
+    "NoExecute taints are checked at admission).")
+_BIND_RACE_CITATIONS = (
+    "pkg/scheduler/schedule_one.go scheduleOne (schedulingCycle, then bindingCycle in its own goroutine; "
+    "no filter runs after assume)",
+    "pkg/registry/core/pod/storage/storage.go BindingREST setPodNodeAndMetadata (checks the pod's deletion, "
+    "nodeName and scheduling gates only)",
+)
+
+KNOWN: tuple[UpstreamBehaviour, ...] = (
+    UpstreamBehaviour(
+        name="deployment-stale-replicaset-lister",
+        property="rollout-surge-bound",
+        summary=(
+            "The Deployment controller sizes a new ReplicaSet from its ReplicaSet informer cache and keeps no "
+            "expectations for ReplicaSets: when a rollout follows a sync whose ReplicaSet write has not yet "
+            "reached that cache, it does not see the earlier ReplicaSet, counts 0 current replicas in "
+            "NewRSNewReplicas and creates the new ReplicaSet at full size, so the Deployment's ReplicaSets "
+            "ask for more than replicas + maxSurge pods until the cache catches up and the old one is "
+            "scaled down."),
+        citations=(
+            "pkg/controller/deployment/deployment_controller.go getReplicaSetsForDeployment (dc.rsLister; "
+            "the DeploymentController has no expectations)",
+            "pkg/controller/deployment/sync.go getNewReplicaSet; "
+            "pkg/controller/deployment/util/deployment_util.go NewRSNewReplicas",
+            "https://github.com/kubernetes/kubernetes/issues/22061 (expectations in the Deployment controller, "
+            "closed without them)",
+        ),
+        recognize=_stale_replicaset_lister,
+    ),
+    UpstreamBehaviour(
+        name="replicaset-create-timeout",
+        property="replicaset-no-overcreation",
+        summary=(
+            "A pod create that times out after the API server wrote the pod (504) is a failure to the "
+            "ReplicaSet controller: it lowers its expectations for it as for a create that never happened "
+            "and requeues the ReplicaSet, and the next sync, whose pod cache has not yet seen the pod, "
+            "creates another; the extra pod is deleted once the cache catches up."),
+        citations=(
+            "pkg/controller/replicaset/replica_set.go manageReplicas (slowStartBatch; skipped and failed creates "
+            "lower the expectations: 'the informer won't observe this pod')",
+            "https://github.com/kubernetes/kubernetes/pull/86140 (timeouts no longer swallowed; the review notes "
+            "the pod may have been created) and https://github.com/kubernetes/kubernetes/issues/67662",
+        ),
+        recognize=_timed_out_create,
+    ),
+    *(UpstreamBehaviour(name="scheduler-bind-timeout", property=prop, summary=_BIND_TIMEOUT_SUMMARY,
+                        citations=_BIND_TIMEOUT_CITATIONS, recognize=_bind_timeout_then_reused)
+      for prop in ("node-not-overcommitted", "scheduler-decisions-sound")),
+    UpstreamBehaviour(
+        name="scheduler-binds-after-node-change",
+        property="scheduler-decisions-sound",
+        summary=_BIND_RACE_SUMMARY,
+        citations=_BIND_RACE_CITATIONS,
+        recognize=_node_changed_after_decision,
+    ),
+    UpstreamBehaviour(
+        name="scheduler-binds-after-node-change",
+        property="bindings-respect-hard-constraints",
+        summary=_BIND_RACE_SUMMARY,
+        citations=_BIND_RACE_CITATIONS,
+        recognize=_node_changed_after_decision,
+    ),
+)
+"""Every known upstream behaviour, in the order they are matched."""
+
+
+def states_of(model: ClusterModel, trace: Sequence[Action]) -> list[ClusterState]:
+    """The states a trace passes through, the initial state first."""
+    states = [initial_state(model)]
+    for act in trace:
+        states.append(step(model, states[-1], act))
+    return states
+
+
+def match(model: ClusterModel, violation: Violation, trace: Sequence[Action],
+          known: Sequence[UpstreamBehaviour] = KNOWN) -> UpstreamBehaviour | None:
+    """The known upstream behaviour this violation (reached by `trace` from the initial state of
+    `model`) is, or None. Only the correct model qualifies: a variant is a bug by definition."""
+    if model.variant != "correct":
+        return None
+    candidates = [b for b in known if b.property == violation.property]
+    if not candidates:
+        return None
+    try:
+        states = states_of(model, trace)
+    except Exception:  # a trace that does not replay is not recognized (the violation stays a violation)
+        return None
+    return next((b for b in candidates if b.recognize(model, states, trace, violation)), None)
+
+
+def explanation(behaviour: UpstreamBehaviour, width: int = 96) -> tuple[str, ...]:
+    """The lines `kubeprop check` prints under a violation that is `behaviour`: what happens, then
+    each citation."""
+    lines = textwrap.wrap(f"{behaviour.name}: {behaviour.summary}", width)
+    return (*lines, *(f"upstream: {c}" for c in behaviour.citations))

@@ -1,0 +1,84 @@
+"""`kubeprop check` and `kubeprop gate` report known upstream behaviour under its own heading, with
+its citation and counterexample, and do not fail on it unless `--strict` (issue 12)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from kubeprop.properties.cli.main import main
+from kubeprop.properties.upstream_behaviour import HEADING
+
+RESTORE = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "restore.yaml"
+CORPUS = Path(__file__).resolve().parents[3] / "counterexamples" / "corpus"
+GOLDEN = Path(__file__).parent / "golden" / "check_restore_upstream.txt"
+ARGS = ["check", str(RESTORE), "--engine", "bfs", "--property", "rollout-surge-bound", "--property",
+        "node-not-overcommitted", "--max-depth", "4", "--budget", "60"]
+
+
+def _without_timing(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if "time:" not in line) + "\n"
+
+
+def test_check_reports_upstream_behaviour_apart_and_exits_0(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([*ARGS, "--out", str(tmp_path)])
+    out = _without_timing(capsys.readouterr().out).replace(str(tmp_path), "OUT")
+    assert code == 0
+    if os.environ.get("KUBEPROP_UPDATE_GOLDEN"):
+        GOLDEN.write_text(out)
+    assert out == GOLDEN.read_text()
+    assert f"\n{HEADING}:\n" in out and "UPSTREAM (4 steps)" in out
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1 and files[0].name.startswith("rollout-surge-bound-")
+
+
+def test_check_strict_fails_on_upstream_behaviour(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*ARGS, "--out", str(tmp_path), "--strict"]) == 1
+    assert HEADING in capsys.readouterr().out
+
+
+def _gate_config(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"  # one file: a gate must replay something
+    corpus.mkdir()
+    source = next(f for f in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
+                  if json.loads(f.read_text()).get("expectation") == "reproduces")
+    shutil.copy(source, corpus / source.name)
+    config = tmp_path / "gate.yaml"
+    config.write_text(
+        f"corpus: [{corpus}]\n"
+        "checks:\n"
+        f"  - scenario: {RESTORE}\n"
+        "    engine: bfs\n"
+        "    properties: [rollout-surge-bound, node-not-overcommitted]\n"
+        "    budget: 60\n"
+        "    maxDepth: 4\n"
+        "    parameters: {instantCaches: false}\n"
+    )
+    return config
+
+
+def test_gate_passes_upstream_behaviour_with_its_citation(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    junit = tmp_path / "junit.xml"
+    code = main(["gate", "--config", str(_gate_config(tmp_path)), "--junit", str(junit),
+                 "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    line = next(x for x in out.splitlines() if ":: rollout-surge-bound:" in x)
+    assert line.startswith("ok") and HEADING in line and "deployment-stale-replicaset-lister" in line
+    assert "kubernetes/issues/22061" in line
+    assert sum(int(s.get("failures", "0")) for s in ET.parse(junit).getroot()) == 0
+    assert list((tmp_path / "out").glob("rollout-surge-bound-*.json"))
+
+
+def test_gate_strict_fails_on_upstream_behaviour(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["gate", "--config", str(_gate_config(tmp_path)), "--out", str(tmp_path / "out"), "--strict"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert any(x.startswith("FAIL") and ":: rollout-surge-bound:" in x for x in out.splitlines())

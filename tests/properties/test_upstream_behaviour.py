@@ -1,0 +1,160 @@
+"""Known upstream behaviour (issue 12): the Deployment controller's stale ReplicaSet lister breaks
+`rollout-surge-bound`, a pod create that times out after it was written makes the ReplicaSet
+controller create another, and a node cordoned between the scheduler's decision and its binding
+breaks the binding properties, on the correct model exactly as on a real cluster; each is recognized as
+such, and nothing else is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler.component import Bind, Schedule
+from kubeprop.model.state.actions import Action, Deliver, FailNextRequest, UserStep
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
+from kubeprop.properties.registry import PROPERTIES, Violation, first_violation, select
+from kubeprop.properties.upstream_behaviour import KNOWN, UpstreamBehaviour, explanation, match, states_of
+
+RESTORE = Path(__file__).resolve().parents[1] / "model" / "data" / "variants" / "restore.yaml"
+SYNC = Reconcile(controller="deployment", key="default/web")
+DEPLOYMENTS = Deliver(component=CONTROLLER_MANAGER, resource="deployments.apps", revision=11)
+RACE: tuple[Action, ...] = (UserStep(0), SYNC, DEPLOYMENTS, SYNC)
+"""`kubectl set image` before the controller's first sync; the first sync (on the cached, older
+template) creates a ReplicaSet; the Deployment's update reaches the cache, the ReplicaSet's does
+not; the second sync rolls out."""
+
+
+def _model(variant: str | None = None) -> ClusterModel:
+    return build_model(load_scenario(RESTORE), parameters={"instantCaches": False}, variant=variant)
+
+
+def _surge_violation(model: ClusterModel, trace: tuple[Action, ...]) -> Violation | None:
+    return first_violation(model, states_of(model, trace)[-1], select(["rollout-surge-bound"]))
+
+
+def test_stale_replicaset_lister_creates_the_new_replicaset_at_full_size_and_is_upstream() -> None:
+    model = _model()
+    violation = _surge_violation(model, RACE)
+    assert violation is not None and "holds 4 pods, more than replicas 2 + maxSurge 1" in violation.message
+    found = match(model, violation, RACE)
+    assert found is not None and found.name == "deployment-stale-replicaset-lister"
+
+
+def test_with_the_replicaset_in_the_cache_the_rollout_keeps_the_surge_bound() -> None:
+    model = _model()
+    states = states_of(model, RACE[:3])
+    created = max(e.revision for e in states[-1].store.events if e.key.resource == "replicasets.apps")
+    fresh = (*RACE[:3], Deliver(component=CONTROLLER_MANAGER, resource="replicasets.apps", revision=created), SYNC)
+    assert _surge_violation(model, fresh) is None
+    # a violation of the same property on a trace without a stale sync is not recognized
+    made_up = Violation("rollout-surge-bound", "made up", ("Deployment default/web",))
+    assert match(model, made_up, fresh) is None
+
+
+def test_a_variant_is_never_upstream_behaviour() -> None:
+    model = _model("rs-no-expectations")
+    violation = _surge_violation(model, RACE)
+    assert violation is not None
+    assert match(model, violation, RACE) is None
+
+
+def test_every_entry_names_a_registered_property_and_cites_upstream() -> None:
+    select()  # registers the built-ins
+    for entry in KNOWN:
+        assert entry.property in PROPERTIES
+        assert entry.citations and all(c.strip() for c in entry.citations)
+        lines = explanation(entry)
+        assert lines[0].startswith(entry.name) and any(line.startswith("upstream: ") for line in lines)
+
+
+def test_an_entry_without_a_citation_is_refused() -> None:
+    with pytest.raises(ValueError, match="no citation"):
+        UpstreamBehaviour("made-up", "rollout-surge-bound", "made up", (), lambda *_: True)
+
+
+DRAINED = RESTORE.parents[1] / "maintenance" / "drained.yaml"
+POD = "default/web-5f56c79647-cm7j4"
+DECIDED: tuple[Action, ...] = (Reconcile(controller="deployment", key="default/web"),
+                               Reconcile(controller="replicaset", key="default/web-5f56c79647"),
+                               Schedule(scheduler="scheduler", pod=POD, node="worker-1"))
+"""The scheduler assumes the first replica onto worker-1 (its scheduling cycle)."""
+
+
+@pytest.mark.parametrize("prop", ["scheduler-decisions-sound", "bindings-respect-hard-constraints"])
+def test_a_node_cordoned_between_decision_and_binding_still_gets_the_pod_upstream(prop: str) -> None:
+    model = build_model(load_scenario(DRAINED))
+    # kubectl drain cordons first; the node lifecycle controller adds the unschedulable taint
+    cordoned = (*DECIDED, UserStep(0), SyncNoScheduleTaints(node="worker-1"), Bind(scheduler="scheduler", pod=POD))
+    violation = first_violation(model, states_of(model, cordoned)[-1], select([prop]))
+    assert violation is not None and ("unschedulable" in violation.message or "taint" in violation.message)
+    found = match(model, violation, cordoned)
+    assert found is not None and found.name == "scheduler-binds-after-node-change"
+    # bound before the cordon: nothing to report, and a made-up violation there is not recognized
+    in_order = (*DECIDED, Bind(scheduler="scheduler", pod=POD), UserStep(0))
+    assert first_violation(model, states_of(model, in_order)[-1], select([prop])) is None
+    made_up = Violation(prop, "made up", (f"Pod {POD}", "Node worker-1"))
+    assert match(model, made_up, in_order) is None
+
+
+NODE_LOSS = RESTORE.parent / "node-loss.yaml"
+RS_SYNC = Reconcile(controller="replicaset", key="default/web-9b8d4d75")
+
+
+@pytest.mark.parametrize("code", [504, 500])
+def test_a_timed_out_pod_create_that_was_written_makes_a_second_pod_upstream(code: int) -> None:
+    """A 504 applies the create and reports a failure: the ReplicaSet controller lowers its
+    expectations, and its next sync (the pod not yet in its cache) creates another pod. A 500
+    writes nothing: the retry creates the only pod."""
+    loaded = load_scenario(NODE_LOSS)
+    faults = attrs.evolve(loaded.spec.faults, request_failure=1)
+    model = build_model(attrs.evolve(loaded, spec=attrs.evolve(loaded.spec, faults=faults)),
+                        parameters={"instantCaches": False})
+    trace: tuple[Action, ...] = (SYNC, FailNextRequest(component=CONTROLLER_MANAGER, code=code),
+                                 Deliver(component=CONTROLLER_MANAGER, resource="replicasets.apps", revision=10),
+                                 RS_SYNC, RS_SYNC)
+    violation = first_violation(model, states_of(model, trace)[-1], select(["replicaset-no-overcreation"]))
+    if code == 500:
+        assert violation is None
+        made_up = Violation("replicaset-no-overcreation", "made up", ("ReplicaSet default/web-9b8d4d75",))
+        assert match(model, made_up, trace) is None
+        return
+    assert violation is not None and "owns 2 active pods, spec.replicas is 1" in violation.message
+    found = match(model, violation, trace)
+    assert found is not None and found.name == "replicaset-create-timeout"
+
+
+TIGHT = RESTORE.parent / "tight.yaml"
+TIMED_OUT: tuple[Action, ...] = (
+    FailNextRequest(component="scheduler", code=504), Reconcile(controller="replicaset", key="default/app"),
+    Deliver(component="scheduler", resource="pods", revision=9),
+    Schedule(scheduler="scheduler", pod="default/app-tpl4p", node="worker-1"),
+    Bind(scheduler="scheduler", pod="default/app-tpl4p"),  # written, but the scheduler sees a timeout
+    Deliver(component="scheduler", resource="pods", revision=10),
+    Schedule(scheduler="scheduler", pod="default/app-cm7j4", node="worker-1"))
+"""One 100m pod fits worker-1; the first binding times out after it was written, the scheduler
+forgets the pod and, its cache not showing the binding yet, assumes the second pod there."""
+
+
+def test_a_binding_that_timed_out_after_it_was_written_frees_the_node_for_the_scheduler_upstream() -> None:
+    loaded = load_scenario(TIGHT)
+    faults = attrs.evolve(loaded.spec.faults, request_failure=1)
+    model = build_model(attrs.evolve(loaded, spec=attrs.evolve(loaded.spec, faults=faults)),
+                        parameters={"instantCaches": False})
+    props = select(["scheduler-decisions-sound", "node-not-overcommitted"])
+    states = states_of(model, TIMED_OUT)
+    # the first binding was sound when made: the second assumption does not make it wrong
+    assert all(first_violation(model, s, props) is None for s in states)
+    trace = (*TIMED_OUT, Bind(scheduler="scheduler", pod="default/app-cm7j4"))
+    violation = first_violation(model, states_of(model, trace)[-1], select(["node-not-overcommitted"]))
+    assert violation is not None and "node worker-1" in violation.message
+    found = match(model, violation, trace)
+    assert found is not None and found.name == "scheduler-bind-timeout"
+    # the same violation without a timed-out binding in the trace is not recognized
+    made_up = Violation("node-not-overcommitted", "made up", ("Node worker-1",))
+    assert match(model, made_up, TIMED_OUT[1:5]) is None
