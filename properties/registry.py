@@ -186,7 +186,7 @@ def select(names: Iterable[str | Property] | None = None, kind: Kind | None = No
         known = {**OPT_IN, **known}
         chosen = []
         for name in names:
-            if isinstance(name, Property):
+            if not isinstance(name, str):  # a Property value, or a cycle property for the lasso engines
                 chosen.append(name)
                 continue
             if name not in known:

@@ -142,8 +142,10 @@ def _missing(model: ClusterModel, needs: Needs) -> str | None:
 
 
 def needs_of(prop: Property) -> Needs:
-    """What `prop` needs to be able to fail: its own declaration, else the built-in table's."""
-    return prop.needs if prop.needs is not None else BUILTIN_NEEDS.get(prop.name, Needs())
+    """What `prop` needs to be able to fail: its own declaration, else the built-in table's (a cycle
+    property, which declares nothing, needs nothing)."""
+    declared: Needs | None = getattr(prop, "needs", None)
+    return declared if declared is not None else BUILTIN_NEEDS.get(prop.name, Needs())
 
 
 def vacuity(model: ClusterModel, prop: Property) -> str | None:
