@@ -5,6 +5,11 @@ values (and some deliberately invalid ones). The shapes follow the upstream vali
 `kubeprop.model.api.names` and `kubeprop.model.api.quantity` transcribe
 (`staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go`,
 `staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go`). Importable without pytest.
+
+Installed kubeprop registers the strategies for its own value types with Hypothesis, as
+Hypothesis' extension docs describe (an entry point in the `hypothesis` group, run when Hypothesis
+is imported): `st.from_type(Quantity)` and `st.from_type(LabelSelector)` — and `@given` with a
+type-annotated argument, `st.builds` of a class with such a field — draw valid values.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ __all__ = [
     "labels",
     "quantities",
     "quantity_strings",
+    "register_type_strategies",
 ]
 
 _LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -140,3 +146,10 @@ def quantity_strings() -> st.SearchStrategy[str]:
 def quantities() -> st.SearchStrategy[Quantity]:
     """Parsed quantities in every format, including values that round up to 1n."""
     return quantity_strings().map(Quantity.parse)
+
+
+def register_type_strategies() -> None:
+    """Register `quantities()` for `Quantity` and `label_selectors()` for `LabelSelector` with
+    `st.register_type_strategy` (the `hypothesis` entry point of kubeprop's pyproject.toml)."""
+    st.register_type_strategy(Quantity, quantities())
+    st.register_type_strategy(LabelSelector, label_selectors())
