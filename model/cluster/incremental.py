@@ -2,10 +2,12 @@
 
 `actions(model, state)` asks every component module for its enabled actions. Between a state and
 its successor most components see exactly the same inputs (a watch delivery to one kubelet
-changes nothing the scheduler reads), so `EnabledCache` remembers each component's answer keyed by
-the parts of the state that component reads (`READS`), compared by value (shared, unchanged
-parts are the very same objects, so the comparison is mostly identity checks). A component not
-listed in `READS` (a user's own, say) is asked every time.
+changes nothing the scheduler reads), so `EnabledCache` remembers each component's last few
+answers keyed by the parts of the state that component reads (`READS`), compared by identity
+(a step shares every part it does not change with its predecessor, so an unchanged part is the
+very same object). Components in `SPLIT` are cached in units: each kubelet node by node, `Tick`
+apart from faults and recoveries. A component listed in neither (a user's own, say) is asked
+every time.
 
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
@@ -22,20 +24,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster import compose, faults, informers, workload
+from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import nodelifecycle
+from kubeprop.model.controllers.nodelifecycle_health import blocks_tick
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, reaches_apiserver
 from kubeprop.model.state.cluster import kubelet as kubelet_name
 
 KeyFn = Callable[[ClusterModel, ClusterState], tuple[Any, ...]]
-LIMIT = 20_000
-"""Answers kept per component before its cache is cleared (bounded memory)."""
 RECENT = 4
-"""Answers per component checked by identity before the by-value lookup."""
+"""Answers per component (per unit of a split component) checked by identity."""
+KNOWN_GUARDS = {blocks_tick}
+"""The tick guards `_tick` accounts for."""
 
 
 def _view(model: ClusterModel, state: ClusterState, component: str) -> Any:
@@ -75,13 +80,36 @@ def _kubelet(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
             *(_view(model, state, kubelet_name(n)) for n in model.nodes))
 
 
-def _faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # Tick depends on every component's timer: the kubelets', the controllers' wake-ups (their
-    # cache), node lifecycle's (its memory, heartbeats); faults on the budget, what is down and
-    # partitioned, running containers, watches and armed failures.
-    return (state.quiesced, state.faults, state.down, state.partitioned, state.kubelets, state.informers,
-            state.armed_failures, state.clock, state.heartbeat_lost, state.controllers,
+def _kubelet_node(model: ClusterModel, state: ClusterState, node: str) -> tuple[Any, ...]:
+    # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server, its runtime
+    # state, its cache, the clock, its Node object (status updates) and the pressure budget.
+    component = kubelet_name(node)
+    left = kubelet.pressure_spent(state) < int(model.parameter("memoryPressureEvents"))
+    return (is_up(state, component), reaches_apiserver(state, component), state.kubelets.get(node),
+            _view(model, state, component), state.clock, state.store.get(ObjectKey("nodes", "", node)), left)
+
+
+def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
+    # Tick depends on every component's timer and on node lifecycle's guard (the same reads as
+    # `Tick`'s footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups
+    # (their cache) and memory, node lifecycle's (its memory, heartbeats), the schedulers' flushes
+    # (memory and caches), the HPA's and the add-ons' timers. None (not cached) for a model with
+    # timers or guards not listed here.
+    if not set(model.hooks.timers) <= KNOWN_TIMERS or not set(model.hooks.tick_guards) <= KNOWN_GUARDS:
+        return None
+    return (state.clock, state.down, state.addons, state.controllers, state.kubelets, state.heartbeat_lost,
+            state.schedulers, _view(model, state, CONTROLLER_MANAGER),
+            *(_view(model, state, i) for i in model.scheduler_instances),
             state.store.objects if model.instant_caches else None)
+
+
+def _faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # Quiesce, faults and recoveries: what is down and partitioned, the budget (running containers,
+    # watches and armed failures only while their kind of fault may still be injected).
+    containers = faults.can_inject(state, model, "container_crash")
+    watches = faults.can_inject(state, model, "watch_drop") and not model.instant_caches
+    return (state.quiesced, state.faults, state.down, state.partitioned, state.armed_failures,
+            state.kubelets if containers else None, state.informers if watches else None)
 
 
 READS: dict[Any, KeyFn] = {
@@ -90,34 +118,55 @@ READS: dict[Any, KeyFn] = {
     scheduler: _scheduler,
     controllers: _controllers,
     nodelifecycle: _nodelifecycle,
-    kubelet: _kubelet,
-    faults: _faults,
 }
 """Component module → the parts of the state its `enabled` (and the timers it reads) depend on."""
 
+Unit = tuple[Callable[..., Iterator[Action]], Callable[..., "tuple[Any, ...] | None"], tuple[Any, ...]]
+"""A part of a component's `enabled`: (enabled function, key function, extra arguments of both)."""
+
+
+def _kubelet_units(model: ClusterModel) -> tuple[Unit, ...]:
+    return tuple((kubelet.node_enabled, _kubelet_node, (node,)) for node in sorted(model.nodes))
+
+
+def _faults_units(model: ClusterModel) -> tuple[Unit, ...]:
+    return ((faults.tick_enabled, _tick, ()), (faults.fault_enabled, _faults, ()))
+
+
+SPLIT: dict[Any, Callable[[ClusterModel], tuple[Unit, ...]]] = {kubelet: _kubelet_units, faults: _faults_units}
+"""Components whose `enabled` is the concatenation of parts cached separately: the kubelets node
+by node, time apart from faults (a watch delivery to one kubelet changes nothing another reads)."""
+
 
 class _Part:
-    """One component's remembered answers: the last few by identity of their key's parts, then
-    all of them (up to `LIMIT`) by value."""
+    """One component's (or one unit's) remembered answers: the last few, by identity of their
+    key's parts."""
 
-    __slots__ = ("key_fn", "module", "recent", "values")
+    __slots__ = ("args", "enabled_fn", "key_fn", "recent")
 
-    def __init__(self, module: Any, key_fn: KeyFn | None) -> None:
-        self.module, self.key_fn = module, key_fn
+    def __init__(self, enabled_fn: Callable[..., Iterator[Action]],
+                 key_fn: Callable[..., tuple[Any, ...] | None] | None, args: tuple[Any, ...] = ()) -> None:
+        self.enabled_fn, self.key_fn, self.args = enabled_fn, key_fn, args
         self.recent: list[tuple[tuple[Any, ...], tuple[Action, ...]]] = []
-        self.values: dict[tuple[Any, ...], tuple[Action, ...]] = {}
 
     def enabled(self, model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
-        if self.key_fn is None:
-            return tuple(self.module.enabled(model, state))
-        key = self.key_fn(model, state)
+        key = None if self.key_fn is None else self.key_fn(model, state, *self.args)
+        if key is None:
+            return tuple(self.enabled_fn(model, state, *self.args))
         for seen, found in self.recent:
             if all(a is b for a, b in zip(seen, key, strict=True)):
                 return found
-        answer = tuple(self.module.enabled(model, state))
+        answer = tuple(self.enabled_fn(model, state, *self.args))
         self.recent.insert(0, (key, answer))
         del self.recent[RECENT:]
         return answer
+
+
+def _parts(model: ClusterModel, module: Any) -> tuple[_Part, ...]:
+    split = SPLIT.get(module)
+    if split is not None:
+        return tuple(_Part(fn, key_fn, args) for fn, key_fn, args in split(model))
+    return (_Part(module.enabled, READS.get(module)),)
 
 
 class EnabledCache:
@@ -125,7 +174,7 @@ class EnabledCache:
 
     def __init__(self, model: ClusterModel) -> None:
         self.model = model
-        self.parts = tuple(_Part(module, READS.get(module)) for module in compose.COMPONENTS)
+        self.parts = tuple(part for module in compose.COMPONENTS for part in _parts(model, module))
 
     def actions(self, state: ClusterState) -> tuple[Action, ...]:
         """Every enabled action, in `compose.actions` order."""
