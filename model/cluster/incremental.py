@@ -22,18 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from operator import is_
 from typing import Any
 
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster import compose, faults, informers, workload
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import nodelifecycle
+from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, reaches_apiserver
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.model.state.cluster import kubelet as kubelet_name
 
 KeyFn = Callable[[ClusterModel, ClusterState], tuple[Any, ...]]
@@ -56,10 +58,9 @@ def _workload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     return state.workload_next, state.store.objects, state.addons
 
 
-def _informers(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    if model.instant_caches:
-        return ()
-    return state.informers, state.store.events, state.store.compacted, state.down, state.partitioned
+def _informers(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
+    # `informers.component_enabled`: the component's caches, the event log, down and partitioned.
+    return state.informers.get(component), state.store.events, state.store.compacted, state.down, state.partitioned
 
 
 def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
@@ -71,33 +72,41 @@ def _controllers(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 
 def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return (state.down, state.controllers, _view(model, state, CONTROLLER_MANAGER), state.heartbeat_lost,
-            state.clock)
+    # Its own memory only (not the other controllers' queues), its cache, heartbeats and the clock.
+    return (state.down, state.controllers.get(nodelifecycle.NAME), _view(model, state, CONTROLLER_MANAGER),
+            state.heartbeat_lost, state.clock)
 
 
-def _kubelet(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return (state.down, state.partitioned, state.kubelets, state.clock, state.store.objects,
-            *(_view(model, state, kubelet_name(n)) for n in model.nodes))
+def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
+    # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
+    # partitioned), its runtime state, its cache, the clock, its Node object (status updates) and
+    # whether the pressure budget is left.
+    left = _pressure_left(model, state.kubelets)
+    return (state.down, state.partitioned, state.kubelets.get(node), _view(model, state, kubelet_name(node)),
+            state.clock, state.store.objects.get(node_key), left)
 
 
-def _kubelet_node(model: ClusterModel, state: ClusterState, node: str) -> tuple[Any, ...]:
-    # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server, its runtime
-    # state, its cache, the clock, its Node object (status updates) and the pressure budget.
-    component = kubelet_name(node)
-    left = kubelet.pressure_spent(state) < int(model.parameter("memoryPressureEvents"))
-    return (is_up(state, component), reaches_apiserver(state, component), state.kubelets.get(node),
-            _view(model, state, component), state.clock, state.store.get(ObjectKey("nodes", "", node)), left)
+_PRESSURE: list[Any] = [None, None, False]
+
+
+def _pressure_left(model: ClusterModel, kubelets: Any) -> bool:
+    """Whether memory-pressure evictions are left in the budget (remembered for the last kubelets map)."""
+    if _PRESSURE[0] is not model or _PRESSURE[1] is not kubelets:
+        spent = kubelet.pressure_spent_in(kubelets)
+        _PRESSURE[:] = [model, kubelets, spent < int(model.parameter("memoryPressureEvents"))]
+    return bool(_PRESSURE[2])
 
 
 def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # Tick depends on every component's timer and on node lifecycle's guard (the same reads as
     # `Tick`'s footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups
-    # (their cache) and memory, node lifecycle's (its memory, heartbeats), the schedulers' flushes
+    # (their cache), node lifecycle's (its memory, heartbeats), the schedulers' flushes
     # (memory and caches), the HPA's and the add-ons' timers. None (not cached) for a model with
     # timers or guards not listed here.
     if not set(model.hooks.timers) <= KNOWN_TIMERS or not set(model.hooks.tick_guards) <= KNOWN_GUARDS:
         return None
-    return (state.clock, state.down, state.addons, state.controllers, state.kubelets, state.heartbeat_lost,
+    memories = state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME)
+    return (state.clock, state.down, state.addons, *memories, state.kubelets, state.heartbeat_lost,
             state.schedulers, _view(model, state, CONTROLLER_MANAGER),
             *(_view(model, state, i) for i in model.scheduler_instances),
             state.store.objects if model.instant_caches else None)
@@ -114,7 +123,6 @@ def _faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 READS: dict[Any, KeyFn] = {
     workload: _workload,
-    informers: _informers,
     scheduler: _scheduler,
     controllers: _controllers,
     nodelifecycle: _nodelifecycle,
@@ -126,16 +134,26 @@ Unit = tuple[Callable[..., Iterator[Action]], Callable[..., "tuple[Any, ...] | N
 
 
 def _kubelet_units(model: ClusterModel) -> tuple[Unit, ...]:
-    return tuple((kubelet.node_enabled, _kubelet_node, (node,)) for node in sorted(model.nodes))
+    return tuple((kubelet.node_enabled, partial(_kubelet_node, node_key=ObjectKey("nodes", "", node)), (node,))
+                 for node in sorted(model.nodes))
+
+
+def _informer_units(model: ClusterModel) -> tuple[Unit, ...]:
+    # `informers.enabled` goes through `state.informers` in name order; its keys are always among
+    # `informers.components(model)` (components lose and regain their caches, no other gets one).
+    return tuple((informers.component_enabled, _informers, (c,)) for c in sorted(informers.components(model)))
 
 
 def _faults_units(model: ClusterModel) -> tuple[Unit, ...]:
     return ((faults.tick_enabled, _tick, ()), (faults.fault_enabled, _faults, ()))
 
 
-SPLIT: dict[Any, Callable[[ClusterModel], tuple[Unit, ...]]] = {kubelet: _kubelet_units, faults: _faults_units}
+SPLIT: dict[Any, Callable[[ClusterModel], tuple[Unit, ...]]] = {
+    kubelet: _kubelet_units, faults: _faults_units, informers: _informer_units,
+}
 """Components whose `enabled` is the concatenation of parts cached separately: the kubelets node
-by node, time apart from faults (a watch delivery to one kubelet changes nothing another reads)."""
+by node, watch deliveries component by component, time apart from faults (a watch delivery to
+one kubelet changes nothing another reads)."""
 
 
 class _Part:
@@ -154,7 +172,7 @@ class _Part:
         if key is None:
             return tuple(self.enabled_fn(model, state, *self.args))
         for seen, found in self.recent:
-            if all(a is b for a, b in zip(seen, key, strict=True)):
+            if all(map(is_, seen, key)):  # keys of one part have one length
                 return found
         answer = tuple(self.enabled_fn(model, state, *self.args))
         self.recent.insert(0, (key, answer))

@@ -340,7 +340,12 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
 
 def pressure_spent(state: ClusterState) -> int:
     """Memory-pressure evictions taken so far, over every node (the scenario's budget)."""
-    return sum(k.pressure_events for k in state.kubelets.values() if isinstance(k, KubeletState))
+    return pressure_spent_in(state.kubelets)
+
+
+def pressure_spent_in(kubelets: FrozenMap[str, Any]) -> int:
+    """`pressure_spent` of a cluster's kubelets."""
+    return sum(k.pressure_events for k in kubelets.values() if isinstance(k, KubeletState))
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
