@@ -80,6 +80,10 @@ def is_recovery(act: Action) -> bool:
     return isinstance(act, RECOVERIES)
 
 
+_BY_CLASS: dict[tuple[type[Action], tuple[type[Action], ...], bool], bool] = {}
+"""`FairPolicy.default` by (action class, avoided classes, recover), all but the `success` field."""
+
+
 @attrs.define
 class FairPolicy:
     """The fair scheduler, with its memory (when each action was last taken).
@@ -107,11 +111,22 @@ class FairPolicy:
 
     def default(self, act: Action) -> bool:
         """True if the fair run may take `act` at all (progress, not avoided, recoveries as asked)."""
-        if isinstance(act, (self.avoid, Tick)):
+        cls = type(act)
+        key = (cls, self.avoid, self.recover)
+        verdict = _BY_CLASS.get(key)
+        if verdict is None:
+            verdict = _BY_CLASS[key] = self._default_for_class(cls)
+        # `success=False` (a failing probe, …) is bad luck, whatever the class
+        return verdict and getattr(act, "success", True) is not False
+
+    def _default_for_class(self, cls: type[Action]) -> bool:
+        if issubclass(cls, (self.avoid, Tick)):
             return False
-        if not self.recover and is_recovery(act):
+        if not self.recover and issubclass(cls, RECOVERIES):
             return False
-        return is_progress(act)
+        if issubclass(cls, FAULTS) or getattr(cls, "PROGRESS", True) is False:
+            return False
+        return "Pressure" not in cls.__name__
 
     def choose(self, enabled: Sequence[Action]) -> Action | None:
         """The fair run's next action among `enabled`, or None when it is over."""

@@ -85,3 +85,29 @@ def test_properties_that_need_recovery_are_not_judged_without_it() -> None:
     assert settled_violation(model, state, select(kind="convergence")) is None
     without = next(run for recovers, run in continuations(model, state) if not recovers)
     assert select(["workloads-ready"])[0](model, without.state) is not None  # it would fail, were it judged
+
+
+def test_default_remembered_by_class_answers_like_the_rules() -> None:
+    """`FairPolicy.default` remembers its verdict per action class; it must equal the rules
+    (`is_progress`, `is_recovery`, avoided classes, `Tick`) for every action of random runs."""
+    import random
+
+    from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+    from kubeprop.model.cluster.drive import FairPolicy, is_progress, is_recovery
+    from kubeprop.model.scenario.load import load_scenario
+    from kubeprop.model.state.actions import Heal, Tick
+
+    model = build_model(load_scenario(None))
+    policies = [FairPolicy(), FairPolicy(recover=False), FairPolicy(avoid=(Heal,)),
+                FairPolicy(recover=False, avoid=(Heal,))]
+    rng, state, seen = random.Random(2), initial_state(model), 0
+    for _ in range(150):
+        enabled = actions(model, state)
+        for act in enabled:
+            for policy in policies:
+                rules = (not isinstance(act, (policy.avoid, Tick)) and (policy.recover or not is_recovery(act))
+                         and is_progress(act))
+                assert policy.default(act) == rules, act
+                seen += 1
+        state = step(model, state, enabled[rng.randrange(len(enabled))])
+    assert seen > 1000
