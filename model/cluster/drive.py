@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.compose import actions, actions_but_tick, step
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.state.actions import (
@@ -146,6 +146,15 @@ class FairPolicy:
             return next((a for a in enabled if isinstance(a, Tick)), None)
         return None
 
+    def next_action(self, model: ClusterModel, state: ClusterState) -> Action | None:
+        """`choose(actions(model, state))`, asking whether `Tick` is enabled only when the answer
+        depends on it (nothing else to take): `Tick` is never a move nor a user step, so without
+        it the choice is the same whenever there is one."""
+        act = self.choose(actions_but_tick(model, state))
+        if act is None and self.allow_ticks and self.ticks < self.max_ticks:
+            act = self.choose(actions(model, state))
+        return act
+
     def taken(self, act: Action) -> None:
         """Record that `act` was taken (whether the policy chose it or not)."""
         self.last_taken[act] = self.steps
@@ -173,7 +182,7 @@ def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_ste
     for _ in range(max_steps):
         if deadline is not None and time.perf_counter() >= deadline:
             return Settled(state, tuple(trace), exhausted=False, interrupted=True)
-        act = policy.choose(actions(model, state))
+        act = policy.next_action(model, state)
         if act is None:
             return Settled(state, tuple(trace), exhausted=False)
         policy.taken(act)

@@ -194,11 +194,12 @@ class EnabledCache:
         self.model = model
         self.parts = tuple(part for module in compose.COMPONENTS for part in _parts(model, module))
 
-    def actions(self, state: ClusterState) -> tuple[Action, ...]:
-        """Every enabled action, in `compose.actions` order."""
+    def actions(self, state: ClusterState, tick: bool = True) -> tuple[Action, ...]:
+        """Every enabled action, in `compose.actions` order (without `Tick` unless `tick`)."""
         out: list[Action] = []
         for part in self.parts:
-            out.extend(part.enabled(self.model, state))
+            if tick or part.enabled_fn is not faults.tick_enabled:
+                out.extend(part.enabled(self.model, state))
         return tuple(out)
 
 
