@@ -31,7 +31,7 @@ from kubeprop.model.cluster import compose, faults, informers, workload
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
-from kubeprop.model.controllers.nodelifecycle_health import blocks_tick
+from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
@@ -72,9 +72,10 @@ def _controllers(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 
 def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # Its own memory only (not the other controllers' queues), its cache, heartbeats and the clock.
-    return (state.down, state.controllers.get(nodelifecycle.NAME), _view(model, state, CONTROLLER_MANAGER),
-            state.heartbeat_lost, state.clock)
+    # Its own memory only (not the other controllers' queues), the nodes and pods of its cache,
+    # heartbeats and the clock.
+    return (state.down, state.controllers.get(nodelifecycle.NAME), cached_resource(model, state, "nodes"),
+            cached_resource(model, state, "pods"), state.heartbeat_lost, state.clock)
 
 
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:

@@ -88,3 +88,25 @@ def test_memoised_is_scoped_to_its_model_and_block() -> None:
         assert compose.actions(model, state) == plain(model, state)
         assert compose.actions(other, initial_state(other)) == plain(other, initial_state(other))
     assert not compose.CACHES
+
+
+@pytest.mark.parametrize("fault", ["Partition", "CrashNode"])
+@pytest.mark.parametrize("path", [None, DATA / "node-loss.yaml", DATA / "tainted.yaml"])
+def test_cache_answers_like_actions_while_a_lost_node_is_handled(path: Path | None, fault: str) -> None:
+    """A node lost for good after the cluster settled: node lifecycle marks it, taints it and
+    evicts its pods (its cache's pods change while its memory and nodes do not)."""
+    from kubeprop.model.cluster.drive import settle
+
+    model = build_model(load_scenario(path))
+    cache = EnabledCache(model)
+    settled = settle(model, initial_state(model)).state
+    for lost in (a for a in plain(model, settled) if type(a).__name__ == fault):
+        state, policy = step(model, step(model, settled, lost), Quiesce()), FairPolicy(recover=False)
+        for _ in range(300):
+            enabled = plain(model, state)
+            assert cache.actions(state) == enabled
+            act = policy.choose(enabled)
+            if act is None:
+                break
+            policy.taken(act)
+            state = step(model, state, act)
