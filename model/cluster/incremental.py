@@ -5,9 +5,10 @@ its successor most components see exactly the same inputs (a watch delivery to o
 changes nothing the scheduler reads), so `EnabledCache` remembers each component's last few
 answers keyed by the parts of the state that component reads (`READS`), compared by identity
 (a step shares every part it does not change with its predecessor, so an unchanged part is the
-very same object). Components in `SPLIT` are cached in units: each kubelet node by node, `Tick`
-apart from faults and recoveries. A component listed in neither (a user's own, say) is asked
-every time.
+very same object); the costly ones (`BY_VALUE`) also by value, in-process only. Components in
+`SPLIT` are cached in units: each kubelet node by node, watch deliveries component by component,
+`Tick` apart from faults and recoveries. A component listed in neither (a user's own, say) is
+asked every time.
 
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
@@ -43,6 +44,11 @@ RECENT = 4
 """Answers per component (per unit of a split component) checked by identity."""
 KNOWN_GUARDS = {blocks_tick}
 """The tick guards `_tick` accounts for."""
+LIMIT = 20_000
+"""Answers kept by value per part before its memo is cleared (bounded memory)."""
+BY_VALUE = {scheduler.enabled, nodelifecycle.enabled, faults.tick_enabled}
+"""The parts costly enough to be remembered by value too (hashing their key costs less than
+computing them again); the others are cheaper to recompute than to hash."""
 
 
 def _view(model: ClusterModel, state: ClusterState, component: str) -> Any:
@@ -158,15 +164,17 @@ one kubelet changes nothing another reads)."""
 
 
 class _Part:
-    """One component's (or one unit's) remembered answers: the last few, by identity of their
-    key's parts."""
+    """One component's (or one unit's) remembered answers: the last few by identity of their
+    key's parts; for the costly ones (`BY_VALUE`) also every answer (up to `LIMIT`) by value, so
+    a state reached again along another path (equal parts, other objects) is not recomputed."""
 
-    __slots__ = ("args", "enabled_fn", "key_fn", "recent")
+    __slots__ = ("args", "enabled_fn", "key_fn", "recent", "values")
 
     def __init__(self, enabled_fn: Callable[..., Iterator[Action]],
                  key_fn: Callable[..., tuple[Any, ...] | None] | None, args: tuple[Any, ...] = ()) -> None:
         self.enabled_fn, self.key_fn, self.args = enabled_fn, key_fn, args
         self.recent: list[tuple[tuple[Any, ...], tuple[Action, ...]]] = []
+        self.values: dict[tuple[Any, ...], tuple[Action, ...]] | None = {} if enabled_fn in BY_VALUE else None
 
     def enabled(self, model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
         key = None if self.key_fn is None else self.key_fn(model, state, *self.args)
@@ -175,7 +183,14 @@ class _Part:
         for seen, found in self.recent:
             if all(map(is_, seen, key)):  # keys of one part have one length
                 return found
-        answer = tuple(self.enabled_fn(model, state, *self.args))
+        values = self.values
+        answer = None if values is None else values.get(key)
+        if answer is None:
+            answer = tuple(self.enabled_fn(model, state, *self.args))
+            if values is not None:
+                if len(values) >= LIMIT:
+                    values.clear()
+                values[key] = answer
         self.recent.insert(0, (key, answer))
         del self.recent[RECENT:]
         return answer
