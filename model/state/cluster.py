@@ -264,7 +264,8 @@ def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
         needed = state.store.revision
     else:
         # the lowest revision a live, non-stale cache still needs events after
-        revisions = [cache.revision for c, informer in state.informers.items() if is_up(state, c)
+        down = state.down  # (nothing down: every component is up, no need to ask each)
+        revisions = [cache.revision for c, informer in state.informers.items() if not down or is_up(state, c)
                      for cache in informer.resources.values() if not cache.stale]
         needed = min(revisions) if revisions else state.store.revision
     store = state.store.compact(needed)
