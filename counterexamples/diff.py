@@ -236,13 +236,22 @@ CLUSTER_FIELDS = ("clock", "partitioned", "down", "heartbeat_lost", "armed_failu
                   "workload_next")
 
 
+def _cluster_view(state: ClusterState) -> dict[str, Any]:
+    """The cluster fields shown as changes; an API server flood and an etcd backup as one line each."""
+    view = {f: getattr(state, f) for f in CLUSTER_FIELDS}
+    for name, value in (("overload", state.overload), ("etcd_backup", state.etcd_backup)):
+        if value is not None:
+            view[name] = str(value)
+    return view
+
+
 def changes(before: ClusterState, after: ClusterState) -> tuple[Change, ...]:
     """Everything that changed from `before` to `after`, API objects first."""
     out = list(_object_changes(before, after))
     out += _map_changes("kubelet", before.kubelets, after.kubelets)
     out += _map_changes("scheduler", before.schedulers, after.schedulers)
     out += _map_changes("controller", before.controllers, after.controllers)
-    cluster = {f: getattr(before, f) for f in CLUSTER_FIELDS}, {f: getattr(after, f) for f in CLUSTER_FIELDS}
+    cluster = _cluster_view(before), _cluster_view(after)
     fields = field_diff(*cluster)
     if fields:
         out.append(Change("changed", "cluster", "", fields))

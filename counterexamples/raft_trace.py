@@ -36,7 +36,7 @@ from kubeprop.counterexamples.format import (
     system_of,
     write_atomic,
 )
-from kubeprop.counterexamples.replay import Verdict
+from kubeprop.counterexamples.replay import Expectations, Verdict
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
 from kubeprop.model.api.manifests import Problem
@@ -223,7 +223,7 @@ def load(path: Path | str) -> RaftCounterexample:
 # --- replay --------------------------------------------------------------------------------------
 
 @attrs.frozen
-class RaftReplay:
+class RaftReplay(Expectations):
     """A Raft replay: the verdict, why, the replayed states and what the check says at the step."""
 
     file: str
@@ -232,17 +232,6 @@ class RaftReplay:
     reason: str
     states: tuple[RaftState, ...]
     violation: Violation | None = None
-
-    @property
-    def expected(self) -> Verdict | None:
-        """The verdict the file's `expectation` asks for (None if it has none)."""
-        exp = self.counterexample.expectation
-        return None if exp is None else Verdict(exp.upper())
-
-    @property
-    def meets_expectation(self) -> bool | None:
-        """True/False when the file has an expectation, else None."""
-        return None if self.expected is None else self.verdict == self.expected
 
 
 def _check(ce: RaftCounterexample, file: str) -> RaftCheck:

@@ -2,7 +2,8 @@
 
 The trace is drawn as a timeline with one lane per component — the API server (watch delivery),
 each scheduler, each controller, each kubelet, and faults / the user / time — and one column per
-step; the violating step is highlighted. Below it, every step with its changes. Clicking a step
+step; the violating step is highlighted. Below it, the metrics over the steps as small inline SVG
+charts (`charts.py`), then every step with its changes. Clicking a step or a chart column
 shows the whole state after it (the states are embedded as JSON and shown with `textContent`).
 
 Every string from the trace is escaped: `html.escape` in the markup, and the embedded JSON has
@@ -16,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from kubeprop.counterexamples.charts import CHART_CSS, chart_section
 from kubeprop.counterexamples.diff import state_summary
 from kubeprop.counterexamples.render import change_lines
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
@@ -38,7 +40,8 @@ h1{font-size:1.3em}h2{font-size:1.1em;margin-top:2em}
 .kp-steps pre,.kp-panel pre{margin:.2em 0 .2em 1.5em;font-size:12px;white-space:pre-wrap}
 .kp-panel{border:1px solid #999;padding:.5em;background:#fafafa}
 code{background:#eee;padding:0 .2em}
-"""
+.kp-chart .kp-col.kp-selected{fill:#22222233}
+""" + CHART_CSS
 
 JS = """
 (function () {
@@ -142,6 +145,7 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
             f'<span class="kp-verdict-{verdict.value}">{verdict.value}</span></h2>'
             f"<p>{_e(result.reason)}</p><table class=\"kp-meta\">{rows}</table>"
             f"{_timeline(r, result, steps)}"
+            f"{chart_section(r, result)}"
             f'<div class="kp-panel" id="kp-panel-{r}"></div>'
             f"{_step_list(r, result, steps)}"
             f"<p>reproduce with: <code>kubeprop replay {_e(result.file)}</code></p></section>")

@@ -39,8 +39,27 @@ class Verdict(enum.StrEnum):
     STALE = "STALE"
 
 
+class Expectations:
+    """What a replay result (cluster or Raft) says of the file's `expectation`: `expected`, the
+    verdict it asks for, and whether the replay `meets_expectation`."""
+
+    counterexample: Any
+    verdict: Verdict
+
+    @property
+    def expected(self) -> Verdict | None:
+        """The verdict the file's `expectation` asks for (None if it has none)."""
+        exp = self.counterexample.expectation
+        return None if exp is None else Verdict(exp.upper())
+
+    @property
+    def meets_expectation(self) -> bool | None:
+        """True/False when the file has an expectation, else None."""
+        return None if self.expected is None else self.verdict == self.expected
+
+
 @attrs.frozen
-class ReplayResult:
+class ReplayResult(Expectations):
     """The verdict, why, and the replayed run (for rendering).
 
     `states[k]` is the replayed state after k actions (as far as the replay got); `drift_step`
@@ -59,17 +78,6 @@ class ReplayResult:
     drift_step: int | None = None
     closure: Any = None
     """For a lasso: where its cycle closes (`kubeprop.counterexamples.lasso.Closure`)."""
-
-    @property
-    def expected(self) -> Verdict | None:
-        """The verdict the file's `expectation` asks for (None if it has none)."""
-        exp = self.counterexample.expectation
-        return None if exp is None else Verdict(exp.upper())
-
-    @property
-    def meets_expectation(self) -> bool | None:
-        """True/False when the file has an expectation, else None."""
-        return None if self.expected is None else self.verdict == self.expected
 
     @property
     def fingerprints(self) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from kubeprop.model.api.objects import Pod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.metrics_gauges import GaugePeak, gauge_peaks, request_counts
@@ -151,10 +152,12 @@ def worst_case(model: ClusterModel, start: ClusterState, traces: Iterable[Sequen
 
 def series(model: ClusterModel, start: ClusterState, trace: Iterable[Action]) -> dict[str, tuple[int, ...]]:
     """Per-state figures of a trace, for plotting over the steps (one value per state): model
-    time, keys queued over all controllers, the largest watch lag in events, and cumulative API
-    responses with 409, 429 and 5xx codes."""
+    time, keys queued over all controllers, the largest watch lag in events, pods not yet bound,
+    nodes whose heartbeats stopped, and cumulative API responses with 409, 429 and 5xx codes."""
     run = observe(model, start, trace)
     depth, lag = [], []
+    pending = tuple(sum(1 for p in s.store.list("pods") if isinstance(p, Pod) and not p.spec.node_name
+                        and p.metadata.deletion_timestamp is None) for s in run.states)
     for state in run.states:
         depth.append(sum(len(q) for c in state.controllers.values() if isinstance(q := getattr(c, "queue", None),
                                                                                 tuple)))
@@ -162,7 +165,9 @@ def series(model: ClusterModel, start: ClusterState, trace: Iterable[Action]) ->
                         for informer in state.informers.values() for r, cache in informer.resources.items()),
                        default=0))
     out: dict[str, tuple[int, ...]] = {"clock": tuple(s.clock for s in run.states),
-                                       "workqueue-depth": tuple(depth), "watch-lag-events": tuple(lag)}
+                                       "workqueue-depth": tuple(depth), "watch-lag-events": tuple(lag),
+                                       "pods-pending": pending,
+                                       "nodes-heartbeat-lost": tuple(len(s.heartbeat_lost) for s in run.states)}
     for label, low, high in (("409", 409, 409), ("429", 429, 429), ("5xx", 500, 599)):
         total, values = 0, [0]
         for calls in run.calls:

@@ -95,6 +95,23 @@ def _by_reference(source: str, name: str) -> Property:
 
 PROPERTIES: dict[str, Property] = {}
 
+OPT_IN: dict[str, Property] = {}
+"""Built-in properties outside the default set: checked when named (`--property NAME`), or by
+default on a scenario whose fault budget enables their fault (`OPT_IN_FAULT`).
+`kubeprop.properties.overload` and `kubeprop.properties.restore` fill it (docs/properties.md)."""
+
+OPT_IN_FAULT: dict[str, str] = {}
+"""Opt-in property name → the `FaultBudget` field that brings it into a scenario's default set."""
+
+
+def register_opt_in(prop: Property, fault: str = "") -> Property:
+    """Add a built-in property that a check covers only when it is named, or when the scenario
+    allows at least one fault of kind `fault`."""
+    OPT_IN[prop.name] = prop
+    if fault:
+        OPT_IN_FAULT[prop.name] = fault
+    return prop
+
 
 def register(prop: Property) -> Property:
     """Add a property to the registry (a later one with the same name replaces it)."""
@@ -153,9 +170,12 @@ def select(names: Iterable[str | Property] | None = None, kind: Kind | None = No
     """Properties by name of a registered one or of one of `extra`, or given as `Property` values
     (which are used as they are, never registered); when `names` is None, all registered ones
     followed by `extra` (one per name: an extra property replaces a registered one of its name);
-    optionally only of one kind. An unknown name raises `UnknownName` listing the valid ones."""
+    a name may also be an opt-in built-in (`OPT_IN`), never chosen by default; optionally only of
+    one kind. An unknown name raises `UnknownName` listing the valid ones."""
     from kubeprop.properties import convergence as _convergence  # noqa: F401  (registers the built-in properties)
     from kubeprop.properties import invariants as _invariants  # noqa: F401
+    from kubeprop.properties import overload as _overload  # noqa: F401  (opt-in: usable by name)
+    from kubeprop.properties import restore as _restore  # noqa: F401
     from kubeprop.properties import scheduler_decisions as _scheduling  # noqa: F401  (Z3-checked scheduler decisions)
 
     known = dict(PROPERTIES)
@@ -163,6 +183,7 @@ def select(names: Iterable[str | Property] | None = None, kind: Kind | None = No
     if names is None:
         chosen = list(known.values())
     else:
+        known = {**OPT_IN, **known}
         chosen = []
         for name in names:
             if isinstance(name, Property):

@@ -36,14 +36,23 @@ a refused request is retried by a later action (a stutter step: the state does n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from kubeprop.model.api.flowcontrol import Classification, classify, hand, level
+from kubeprop.model.api.flowcontrol_seats import (
+    QueueUse,
+    admit,
+    current_limits,
+    level_limits,
+    list_from_storage,
+    list_seats,
+    mutating_seats,
+)
 from kubeprop.model.api.objects import kind_info, qualified_resource
 from kubeprop.model.api.rbac import UserInfo, service_account_groups, split_service_account_username
-from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.server import Request, Response, Verb
 from kubeprop.model.cluster.informers import WATCH_CACHE
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, KUBELET_PREFIX, ClusterModel, ClusterState, kubelet
@@ -66,6 +75,10 @@ class Overload:
     since: int
     starved: frozenset[str] = frozenset()
 
+    def __str__(self) -> str:
+        starved = f"; starved: {', '.join(sorted(self.starved))}" if self.starved else ""
+        return f"flood by {', '.join(self.clients)} since {self.since} s{starved}"
+
     def heartbeats_refused(self) -> frozenset[str]:
         """The nodes whose heartbeats are starved."""
         return frozenset(c[len(HEARTBEATS):] for c in self.starved if c.startswith(HEARTBEATS))
@@ -76,10 +89,14 @@ class StartOverload(Action):
     """`overloadClients` flood the API server (their priority level, or with max-in-flight every
     seat)."""
 
+    LANE = "faults"
+
 
 @attrs.frozen(order=True)
 class EndOverload(Action):
     """The flood stops; heartbeats it stopped resume."""
+
+    LANE = "faults"
 
 
 @attrs.frozen(order=True)
@@ -87,6 +104,8 @@ class Starve(Action):
     """Max-in-flight: a client loses every race for a seat until the flood ends — a component
     (`scheduler`, `controller-manager`, `kubelet/<node>`) or a node's heartbeats
     (`heartbeats/<node>`: the node lifecycle controller then sees a silent node)."""
+
+    LANE = "faults"
 
     client: str
 
@@ -186,15 +205,60 @@ def refusal(model: ClusterModel, state: ClusterState, user: str, request: Reques
             return None
         client = heartbeats(component[len(KUBELET_PREFIX):]) if _is_heartbeat(component, request) else component
         return _too_many("max-in-flight limit reached") if client in flood.starved else None
+    return _apf_refusal(model, state, flood, who, request, component)
+
+
+def _apf_refusal(model: ClusterModel, state: ClusterState, flood: Overload, who: UserInfo, request: Request,
+                 component: str) -> Response | None:
+    """APF's decision for one request while `flood` holds its levels (`flowcontrol_seats.admit`):
+    the flooded levels demanded every seat they may borrow over the last adjustment period, the
+    others nothing; a flooded level's seats are all held and its flows' queues are full."""
     mine = classify(who, request.verb, *target(request))
     pl = level(mine.priority_level)
-    flooding = [c for c in _flood(model, flood.clients) if c.priority_level == mine.priority_level]
-    if pl.exempt or not flooding:
+    if pl.exempt:
         return None
-    full = {q for c in flooding for q in hand(c)}
-    if not pl.queues or set(hand(mine)) <= full:
-        return _too_many(f"priority level {pl.name}, flow schema {mine.flow_schema}: queues full")
-    return None
+    borrowing = bool(model.parameter("apfBorrowing"))
+    limits = level_limits(borrowing=borrowing, per_level_max_seats=bool(model.parameter("apfPerLevelMaxSeats")))
+    flooding = _flood(model, flood.clients)
+    demand = {c.priority_level: float(limits[c.priority_level].max) for c in flooding}
+    current = current_limits(limits, demand, borrowing=borrowing)[pl.name]
+    seats = request_seats(model, state, request, component, limits[pl.name].max_seats)
+    queues: dict[int, QueueUse] = {}
+    mine_flooding = [c for c in flooding if c.priority_level == pl.name]
+    width = flood_seats(model, state, limits[pl.name].max_seats)
+    for c in mine_flooding:
+        for q in hand(c):
+            queues[q] = QueueUse(pl.queue_length_limit, pl.queue_length_limit * width, 0)
+    if mine_flooding:  # the flood's executing requests hold every seat (on its first queue)
+        first = hand(mine_flooding[0])[0] if pl.queues else 0
+        queues[first] = attrs.evolve(queues.get(first, QueueUse()), seats_in_use=current)
+    if admit(pl, current, queues, hand(mine), seats) != "reject":
+        return None
+    return _too_many(f"priority level {pl.name} ({current} seats, all held by the flood's {width}-seat requests), "
+                     f"flow schema {mine.flow_schema}: queues full")
+
+
+def request_seats(model: ClusterModel, state: ClusterState, request: Request, component: str, max_seats: int) -> int:
+    """The seats the work estimator gives a model request: a LIST by its object count (an
+    informer's relist is served from the watch cache — the reflector lists without a limit
+    from a resourceVersion; another LIST is a consistent read), a write by its watchers."""
+    resource, _ = target(request)
+    if request.verb == "list":
+        from_storage = False if not request.user and component else list_from_storage(
+            "", 500, consistent_list_from_cache=bool(model.parameter("consistentListFromCache")))
+        return list_seats(sum(1 for _ in state.store.list(resource)), max_seats, name=request.name,
+                          from_storage=from_storage)
+    if request.verb in ("get", "watch"):
+        return 1
+    watchers = sum(1 for informer in state.informers.values() if resource in informer.resources)
+    return max(mutating_seats(watchers, max_seats))
+
+
+def flood_seats(model: ClusterModel, state: ClusterState, max_seats: int) -> int:
+    """The seats of one of the flood's requests (`overloadRequest`, as a client's LIST or write)."""
+    verb, resource, *_ = str(model.parameter("overloadRequest")).split()
+    flood = Request(verb=cast(Verb, verb), user="flood", resource=resource)
+    return request_seats(model, state, flood, "", max_seats)
 
 
 def _clients(model: ClusterModel) -> tuple[str, ...]:

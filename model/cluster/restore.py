@@ -65,11 +65,15 @@ __all__ = ["HANDLERS", "Backup", "RestoreEtcd", "SnapshotEtcd", "enabled", "forg
 class SnapshotEtcd(Action):
     """`etcdctl snapshot save`: the operator backs up the keyspace (at most once per run)."""
 
+    LANE = "faults"
+
 
 @attrs.frozen(order=True)
 class RestoreEtcd(Action):
     """etcd is corrupted and restored from the backup (`etcdutl snapshot restore` on every member,
     API servers restarted): the keyspace and revision go back to the snapshot's."""
+
+    LANE = "faults"
 
 
 @attrs.frozen(cache_hash=True)
@@ -81,6 +85,10 @@ class Backup:
     forgotten: tuple[int, int] = (0, 0)
     restored_revision: int = 0
     """The store's revision right after the last restore (0: never restored)."""
+
+    def __str__(self) -> str:
+        saved = f"snapshot at revision {self.snapshot.revision} ({len(self.snapshot.objects)} objects)"
+        return saved + (f", restored (revision now {self.restored_revision})" if self.restored_revision else "")
 
 
 def uid_number(uid: str) -> int | None:

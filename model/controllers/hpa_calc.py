@@ -147,15 +147,22 @@ def _fill(metrics: dict[str, int], grouping: Grouping, ratio: float, missing_val
         metrics.update(dict.fromkeys(grouping.unready, 0))
 
 
-def resource_replicas(current: int, target_utilization: int, pods: Sequence[PodSample], grouping: Grouping,
-                      tolerance: float) -> Proposal:
-    """GetResourceReplicas: a Utilization target of a resource (MetricsError on failure)."""
+def _counted_metrics(pods: Sequence[PodSample], grouping: Grouping) -> dict[str, int]:
+    """The metrics of the pods that count (neither ignored nor unready); MetricsError when there
+    are no pods or none of them has a metric (both replica calculations start so)."""
     if not pods:
         raise MetricsError("no pods returned by selector while calculating replica count")
     metrics = {p.name: p.metric for p in pods if p.metric is not None
                and p.name not in grouping.ignored and p.name not in grouping.unready}
     if not metrics:
         raise MetricsError("did not receive metrics for targeted pods (pods might be unready)")
+    return metrics
+
+
+def resource_replicas(current: int, target_utilization: int, pods: Sequence[PodSample], grouping: Grouping,
+                      tolerance: float) -> Proposal:
+    """GetResourceReplicas: a Utilization target of a resource (MetricsError on failure)."""
+    metrics = _counted_metrics(pods, grouping)
     requests = _requests(pods, "resource")
     ratio, utilization, raw = utilization_ratio(metrics, requests, target_utilization)
     scale_up_with_unready = bool(grouping.unready) and ratio > 1.0
@@ -181,12 +188,7 @@ def _rebalanced(current: int, ratio: float, new_ratio: float, counted: int, tole
 def plain_replicas(current: int, target_usage: int, pods: Sequence[PodSample], grouping: Grouping,
                    tolerance: float) -> Proposal:
     """calcPlainMetricReplicas: an AverageValue target of a resource (MetricsError on failure)."""
-    if not pods:
-        raise MetricsError("no pods returned by selector while calculating replica count")
-    metrics = {p.name: p.metric for p in pods if p.metric is not None
-               and p.name not in grouping.ignored and p.name not in grouping.unready}
-    if not metrics:
-        raise MetricsError("did not receive metrics for targeted pods (pods might be unready)")
+    metrics = _counted_metrics(pods, grouping)
     ratio, usage = usage_ratio(metrics, target_usage)
     scale_up_with_unready = bool(grouping.unready) and ratio > 1.0
     if not scale_up_with_unready and not grouping.missing:

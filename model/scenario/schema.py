@@ -13,6 +13,7 @@ import attrs
 
 from kubeprop.model.api.core import Taint
 from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 from kubeprop.model.scenario.schema_addons import DeschedulerDecl, DrainStep, EnvironmentDecl, NodeStep
 
@@ -55,6 +56,9 @@ PARAMETERS: dict[str, Any] = {
     "etcdRestoreMarkCompacted": False,
     "etcdRestoreRestartsComponents": False,
     "apiPriorityAndFairness": True,
+    "apfBorrowing": True,
+    "apfPerLevelMaxSeats": True,
+    "consistentListFromCache": True,
     "overloadClients": ("system:serviceaccount:default:batch",),
     "overloadRequest": "list pods",
 }
@@ -279,21 +283,9 @@ class WorkloadStep:
 
 
 @attrs.frozen
-class FaultBudget:
-    """How many faults of each kind exploration may inject before `Quiesce`."""
-
-    node_crash: int = 0
-    partition: int = 0
-    container_crash: int = 0
-    component_crash: int = 0
-    watch_drop: int = 0
-    request_failure: int = 0
-    maintenance: int = 0
-    """Node maintenances (cordon, drain, uncordon of one node, started when the cluster is stable)."""
-    usage_change: int = 0
-    """Changes of a declared usage level or load level (`environment.usage`)."""
-    etcd_restore: int = 0
-    overload: int = 0
+class FaultBudget(FaultCounts):
+    """How many faults of each kind exploration may inject before `Quiesce` (the kinds:
+    `kubeprop.model.fault_kinds`)."""
 
 
 @attrs.frozen

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import attrs
 
+from kubeprop.model.api.defaults import DEFAULT_SCHEDULER_NAME
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.frozen import EMPTY, FrozenMap
@@ -47,7 +48,6 @@ __all__ = [
     "pending_queue",
 ]
 
-DEFAULT_SCHEDULER_NAME = "default-scheduler"
 FLUSH_PERIOD_SECONDS = 30
 """`scheduling_queue.go` Run: `wait.Until(p.flushUnschedulablePodsLeftover, 30*time.Second, ...)`."""
 

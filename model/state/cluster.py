@@ -21,6 +21,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.component import Hooks
 from kubeprop.model.state.informer import InformerState, ObjectView
@@ -40,19 +41,9 @@ def kubelet(node: str) -> str:
 
 
 @attrs.frozen(cache_hash=True)
-class FaultsSpent:
-    """How many faults of each kind have been injected (compared against the scenario's budget)."""
-
-    node_crash: int = 0
-    partition: int = 0
-    container_crash: int = 0
-    component_crash: int = 0
-    watch_drop: int = 0
-    request_failure: int = 0
-    maintenance: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
-    usage_change: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
-    etcd_restore: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
-    overload: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+class FaultsSpent(FaultCounts):
+    """How many faults of each kind have been injected (compared against the scenario's budget;
+    the kinds: `kubeprop.model.fault_kinds`)."""
 
     def allows(self, budget: FaultBudget, kind: str) -> bool:
         """True if one more fault of `kind` fits the budget."""

@@ -8,6 +8,7 @@
 | 3 | inconclusive: a bound cut an exhaustive search short, Z3 said unknown, or a replay is STALE |
 | 4 | internal error: a bug in kubeprop (re-run with KUBEPROP_DEBUG=1 for the traceback) |
 | 130 | interrupted (Ctrl-C) |
+| 141 | the reader of standard output went away (output piped into `head`), as a tool stopped by SIGPIPE |
 """
 
 from __future__ import annotations
@@ -26,3 +27,4 @@ class ExitCode(enum.IntEnum):
     INCONCLUSIVE = 3
     INTERNAL = 4
     INTERRUPTED = 130
+    BROKEN_PIPE = 141

@@ -14,21 +14,8 @@
 Exit 0 only if everything held; 1 otherwise; 2 on bad input (a bad config file or flag, an output
 path that is a folder or one of the inputs); 130 when interrupted.
 
-The config file (YAML; `gate_config` checks it, every problem at once):
-
-    corpus: [counterexamples/corpus]          # folders of counterexample files (omit: the built-in corpus)
-    allowImports: [my_policies]               # modules corpus files may import (default: none)
-    replayTimeout: 300                        # seconds per corpus file (default 300)
-    checks:
-      - scenario: path/to/scenario.yaml       # default: FeastFlow
-        variant: correct
-        engine: bfs                           # bfs | walk | hypothesis
-        properties: [node-not-overcommitted]  # default: all (built-ins, the scenario's own, propertyModules')
-        propertyModules: [team_checks]        # your own properties, MODULE[:ATTR] (as --properties)
-        budget: 20                            # seconds
-        maxDepth: 6
-        parameters: {instantCaches: true}
-        require: bounded                      # bounded | exhaustive
+The config file is YAML; `kubeprop.properties.cli.gate_config` shows its keys and checks it (every
+problem at once).
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@
     checks:
       - scenario: path/to/scenario.yaml       # default: FeastFlow
         variant: correct
-        engine: bfs                           # bfs | walk | hypothesis
-        properties: [node-not-overcommitted]  # default: all
+        engine: bfs                           # portfolio | around | faults | pct | bfs | walk | hypothesis
+        properties: [node-not-overcommitted]  # default: all (built-ins, the scenario's own, propertyModules')
+        propertyModules: [team_checks]        # your own properties, MODULE[:ATTR] (as --properties)
         budget: 20                            # seconds
         maxDepth: 6
         parameters: {instantCaches: true}
@@ -50,7 +51,7 @@ MAX_BUDGET_SECONDS = 10_000_000.0
 MAX_DEPTH = 1_000_000
 """The deepest `maxDepth` accepted."""
 
-ENGINES = ("bfs", "walk", "hypothesis")
+ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis")
 REQUIRES = ("bounded", "exhaustive")
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 

@@ -112,6 +112,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except InputError as err:
         sys.stderr.write(f"kubeprop {args.command}: bad input:\n{err}\n")
         return ExitCode.BAD_INPUT
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt as err:
         # A command with something to show (the table so far, files written) raised Interrupted.
         if isinstance(err, Interrupted) and err.partial:
@@ -128,9 +130,26 @@ def _run(argv: Sequence[str] | None) -> int:
         return ExitCode.INTERNAL
 
 
+def _reader_gone() -> int:
+    """Standard output's reader went away (`kubeprop schedule | head`): stop quietly, as a tool
+    killed by SIGPIPE does, and point stdout at /dev/null so that the interpreter's final flush
+    does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
+    return ExitCode.BROKEN_PIPE
+
+
 def entry() -> None:
     """`python -m kubeprop.properties.cli` and the console script's target."""
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_gone()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

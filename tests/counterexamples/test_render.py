@@ -15,14 +15,19 @@ from kubeprop.counterexamples.format import write
 from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.render_html import render_html, script_json
 from kubeprop.counterexamples.replay import replay
+from kubeprop.counterexamples.steps import lane_of
 from kubeprop.counterexamples.trace import record
 from kubeprop.model.api.objects import Deployment, ReplicaSet
 from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.overload import EndOverload, StartOverload, Starve
+from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.cli.main import main
+from kubeprop.properties.overload import SYSTEM_FLOWS_NOT_STARVED
 from kubeprop.properties.registry import CheckResult, Property, as_property
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -108,3 +113,30 @@ def test_page_renders_in_headless_chromium(rs_file: Path, tmp_path: Path) -> Non
     assert 'class="kp-timeline"' in dom and "controller replicaset" in dom
     assert 'class="kp-step kp-violation kp-selected"' in dom
     assert "State after step 5: Reconcile(controller=replicaset" in dom
+    assert 'class="kp-chart"' in dom and 'data-metric="workqueue-depth"' in dom  # the SVG charts parsed
+
+
+def test_overload_and_restore_actions_are_in_the_faults_lane() -> None:
+    assert {lane_of(a) for a in (StartOverload(), EndOverload(), Starve("scheduler"), SnapshotEtcd(),
+                                 RestoreEtcd())} == {"faults"}
+
+
+def test_a_flood_reads_as_a_fault_with_its_clients_and_starved_flows(tmp_path: Path) -> None:
+    model = build_model(load_scenario(VARIANTS / "overload-max-inflight.yaml"))
+    trace = (*settle(model, initial_state(model)).trace, StartOverload(), Starve("heartbeats/worker-1"))
+    path = write(record(model, trace, prop=SYSTEM_FLOWS_NOT_STARVED), tmp_path)
+    text = render_text(replay(path, properties=[SYSTEM_FLOWS_NOT_STARVED]))
+    assert "[faults] StartOverload()" in text and "[faults] Starve(client=heartbeats/worker-1)" in text
+    assert "overload: (none) → flood by system:serviceaccount:default:batch since 0 s" in text
+    assert "; starved: heartbeats/worker-1" in text
+
+
+def test_an_etcd_backup_reads_as_one_line(tmp_path: Path) -> None:
+    model = build_model(load_scenario(VARIANTS / "restore.yaml"))
+    settled = settle(model, initial_state(model))
+    prop = as_property("no-backup", "no etcd backup", "test", "safety",
+                       lambda m, s: ("backed up", ()) if s.etcd_backup is not None else None)
+    path = write(record(model, (*settled.trace, SnapshotEtcd()), prop=prop), tmp_path)
+    text = render_text(replay(path, properties=[prop]))
+    revision = settled.state.store.revision
+    assert "[faults] SnapshotEtcd()" in text and f"etcd_backup: (none) → snapshot at revision {revision} (" in text

@@ -146,3 +146,14 @@ def test_controllers_converge_once_the_flood_ends() -> None:
         assert not end.exhausted and EndOverload() in end.trace
         assert first_violation(model, end.state, select(kind="convergence")) is None, name
         assert attrs.evolve(end.state).overload is None
+
+
+def test_the_flooded_level_borrows_the_seats_other_levels_lend() -> None:
+    for borrowing, seats in ((True, 368), (False, 245)):
+        model = _model(apfBorrowing=borrowing)
+        refused = refusal(model, _flooded(model), BATCH_LIST.user, BATCH_LIST, "")
+        assert refused is not None and refused.code == 429
+        held = f"priority level workload-low ({seats} seats, all held by the flood's 1-seat requests)"
+        assert held in refused.message
+    model = _model(apfBorrowing=False)  # fixed limits: the other levels are as isolated as with borrowing
+    assert refusal(model, _flooded(model), "", heartbeat_request("worker-1"), kubelet("worker-1")) is None
