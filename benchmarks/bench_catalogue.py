@@ -209,19 +209,8 @@ def one_check(path: str, variant: str, budget: float) -> dict[str, Any]:
     note = report.stats.note if report.stats is not None else ""
     engine = note.split(":")[0].removeprefix("found by ") if note else report.engine
     return {"property": report.violation.property, "exit_reason": str(report.exit_reason), "engine": engine,
-            "length": len(report.trace) - _continuation_length(report),
+            "length": report.found[0].found_length,
             "to_find": report.found_after if report.found_after is not None else total, "in_check": total}
-
-
-def _continuation_length(report: Any) -> int:
-    """Actions of the fair continuation a recorded convergence counterexample ends with."""
-    ce = report.counterexample
-    if ce is None or ce.property.kind != "convergence":
-        return 0
-    from kubeprop.model.state.actions import Quiesce
-
-    trace = list(report.trace)
-    return len(trace) - (trace.index(Quiesce()) + 1) if Quiesce() in trace else 0
 
 
 def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> int:
@@ -231,7 +220,7 @@ def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> in
 
     report = check(path, variant=variant, budget=30.0 + seconds, seed=0,
                    config=EngineConfig(shrink_seconds=seconds, max_shrink_tests=100_000))
-    return len(report.trace) - _continuation_length(report) if report.violation is not None else 0
+    return report.found[0].found_length if report.violation is not None else 0
 
 
 def _user_cell(row: UserRow, shortest: int | None) -> str:
@@ -258,12 +247,23 @@ def user_table(rows: list[UserRow], title: str) -> list[str]:
     return out
 
 
-FEASTFLOW_VARIANTS = ("rs-no-expectations", "endpoints-liveness", "nodelifecycle-crash", "scheduler-ignores-taints",
-                      "watch-time-travel", "dual-scheduler")
-"""The variants that can occur on FeastFlow. Not rollout-fencepost (no Deployment is rolled out
-with maxSurge 0 and a maxUnavailable that rounds to 0), not endpoints-terminating (no workload step
-deletes a pod; the pods an eviction deletes are marked not Ready first), not sts-split-brain (no
-other node has room for a second postgres-0: the replacement stays Pending)."""
+def feastflow_rows(budget: float) -> list[UserRow]:
+    """Every cluster-level variant on FeastFlow: run unless `variant_vacuity` says it cannot show
+    there (then the row gives that reason)."""
+    from kubeprop.model.cluster.compose import build_model
+    from kubeprop.model.scenario.variants import VARIANTS
+    from kubeprop.properties.explore.catalogue import USER_SCENARIOS
+    from kubeprop.properties.vacuity import variant_vacuity
+
+    rows = []
+    for variant in (v for v in VARIANTS if v in USER_SCENARIOS):
+        why = variant_vacuity(build_model(load_scenario(None), variant=variant))
+        if why is not None:
+            rows.append(UserRow(variant, "feastflow", False, False, f"cannot occur: {why}", 0.0, 0.0, "", 0, "—"))
+        else:
+            rows.append(user_row(None, "feastflow", variant, USER_SCENARIOS[variant][1], budget))
+        print(rows[-1], flush=True)
+    return rows
 
 
 def main() -> int:
@@ -292,7 +292,7 @@ def main() -> int:
     lines = user_table(rows, f"User scenarios (tests/model/data/catalogue), `kubeprop check SCENARIO --variant V "
                              f"--budget {args.budget:g}`")
     if args.feastflow:
-        ff = [user_row(None, "feastflow", v, USER_SCENARIOS[v][1], args.budget) for v in FEASTFLOW_VARIANTS]
+        ff = feastflow_rows(args.budget)
         lines += ["", *user_table(ff, f"FeastFlow, `kubeprop check --variant V --budget {args.budget:g}`")]
     if args.prepared:
         title = "**Prepared start (a state the fair driver reaches) with an action filter, each engine, 60 s budget**"

@@ -56,6 +56,9 @@ class Discovery:
     counterexample: Counterexample | None = attrs.field(default=None, repr=False)
     path: Path | None = None
     note: str = ""
+    found_length: int = 0
+    """How many of `trace`'s actions the engine found; the rest is the fair continuation recording
+    appended to a convergence counterexample (its file ends in the state the property fails in)."""
 
 
 @attrs.frozen
@@ -156,9 +159,10 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
         ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
                            properties=[p for p in cfg.properties or () if isinstance(p, Property)])
     except TraceError as err:
-        return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}")
+        return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}",
+                         found_length=len(result.trace))
     path = write(ce, save_to) if save_to is not None else None
-    return Discovery(result.violation, ce.actions, ce, path)
+    return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace))
 
 
 def recording_reserve(budget: float) -> float:

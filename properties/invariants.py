@@ -282,7 +282,8 @@ def resource_versions_monotonic(model: ClusterModel, state: ClusterState) -> Res
 @safety("workload-steps-succeed",
         "Every kubectl command of the scenario's workload succeeds; a failed one (an apply conflict, a "
         "forbidden or invalid object, a missing object) is a scenario error.",
-        "kubectl exits non-zero on an error Status (staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go CheckErr)")
+        "kubectl exits non-zero on an error Status (staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go CheckErr)",
+        reads=("workload_errors",))
 def workload_steps_succeed(model: ClusterModel, state: ClusterState) -> Result:
     for index, errors in state.workload_errors.sorted_items():
         step = model.scenario.spec.workload[index]

@@ -109,6 +109,11 @@ class Footprints:
             self.memo[act] = found
         return found
 
+    def of_kind(self, act: Action) -> Footprint:
+        """The footprint of `act` without remembering it (for `representatives`' stand-ins)."""
+        rule = _RULES.get(type(act))
+        return EVERYTHING if rule is None else rule(self, act)
+
     def independent(self, a: Action, b: Action) -> bool:
         """True if `a` and `b` commute and neither enables or disables the other."""
         found = self.pairs.get((a, b))
@@ -357,3 +362,99 @@ def component_of(act: Action) -> str:
 
 
 _RULES.update({kind: _nodelifecycle for kind in _NODELIFECYCLE})
+
+
+# --- the universe of actions, for persistent sets ---------------------------------------------
+
+TARGETS = ("node", "component", "controller", "scheduler", "resource")
+"""The fields a footprint (or an action filter of the catalogue) depends on; an action's other
+fields (pod, key, revision…) never change its footprint."""
+
+Key = tuple[Any, ...]
+
+
+def key_of(act: Action) -> Key:
+    """The representative an action belongs to: its kind and its target fields."""
+    return (type(act), *(getattr(act, name, None) for name in TARGETS))
+
+
+class _Wildcard:
+    """Equal to everything: the value of a representative's non-target fields, so that a `Match`
+    on such a field keeps the representative (it stands for every value)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "*"
+
+
+WILDCARD = _Wildcard()
+
+
+@attrs.frozen
+class Representative:
+    """Every action of one kind and target, enabled now or later, with their common footprint."""
+
+    kind: type[Action]
+    key: Key
+    footprint: Footprint
+
+
+def _stand_in(kind: type[Action], values: dict[str, Any]) -> Action:
+    """An instance of `kind` with the given target fields and `WILDCARD` elsewhere (built without
+    `__init__`, which would validate the fields)."""
+    obj = object.__new__(kind)
+    for field in attrs.fields(kind):  # type: ignore[arg-type]
+        object.__setattr__(obj, field.name, values.get(field.name, WILDCARD))
+    return obj
+
+
+def _domains(f: Footprints) -> dict[str, tuple[Any, ...]]:
+    from kubeprop.model.cluster.informers import components
+
+    model = f.model
+    crashable = (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+                 *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
+    return {"node": tuple(model.nodes), "component": tuple(dict.fromkeys((*components(model), *crashable))),
+            "controller": f.controllers, "scheduler": tuple(model.scheduler_instances)}
+
+
+def representatives(f: Footprints, action_filter: object = None) -> tuple[Representative, ...]:
+    """One representative per known action kind and target of `f.model` — an over-approximation of
+    every action the model can take. An `Allow`/`Match` filter (whose semantics are known) drops
+    the representatives it rejects; any other filter is ignored (the universe stays larger)."""
+    from kubeprop.model.cluster.informers import watched
+
+    domains = _domains(f)
+    keep = action_filter if type(action_filter).__name__ in ("Allow", "Match") else None
+    out: dict[Key, Representative] = {}
+    for kind in _RULES:
+        names = [a.name for a in attrs.fields(kind) if a.name in TARGETS]
+        combos: list[dict[str, Any]] = [{}]
+        for name in names:
+            if name == "resource":
+                combos = [{**c, "resource": r} for c in combos for r in watched(f.model, c.get("component", ""))]
+            else:
+                combos = [{**c, name: v} for c in combos for v in domains[name]]
+        for values in combos:
+            act = _stand_in(kind, values)
+            if keep is not None and not keep(act):  # type: ignore[operator]
+                continue
+            out.setdefault(key_of(act), Representative(kind, key_of(act), f.of_kind(act)))
+    return tuple(out.values())
+
+
+def addon_kinds_possible(model: ClusterModel) -> bool:
+    """True if the model may take an action of a kind without a footprint rule (`EVERYTHING`): the
+    HPA controller, the descheduler, environment rules or changes, maintenance, etcd restores,
+    overload."""
+    from kubeprop.model.descheduler.component import policy
+    from kubeprop.model.state.metrics import rules
+
+    budget = model.budget
+    return (hpa.uses_hpa(model) or policy(model) is not None or bool(rules(model))
+            or any(getattr(budget, k) for k in ("maintenance", "usage_change", "etcd_restore", "overload")))

@@ -40,7 +40,7 @@ def _on_vote(d: Draft, m: Msg) -> None:
     s, cand = m[2], m[1]
     can_vote = d.vote[s] == cand or (d.vote[s] == NONE and d.lead[s] == NONE)
     if can_vote and up_to_date(d, s, m[4], m[5]):
-        d.vote[s] = cand
+        d.set("vote", s, cand)
         d.send((RVR, s, cand, m[3], 1))
     else:
         d.send((RVR, s, cand, d.term[s], 0))
@@ -52,7 +52,7 @@ def _on_vote_resp(d: Draft, m: Msg) -> None:
     s = m[2]
     if d.role[s] != CANDIDATE or not m[4]:
         return
-    d.votes[s] |= 1 << m[1]
+    d.set("votes", s, d.votes[s] | (1 << m[1]))
     if popcount(d.votes[s]) >= d.config.quorum_size:
         d.become_leader(s)
 
@@ -65,7 +65,7 @@ def _accept_leader(d: Draft, s: int, leader: int) -> bool:
         return False
     if d.role[s] == CANDIDATE:
         d.become_follower(s, d.term[s], leader)
-    d.lead[s] = leader
+    d.set("lead", s, leader)
     return True
 
 
@@ -106,11 +106,12 @@ def _on_append_resp(d: Draft, m: Msg) -> None:
         if m[5] > match[peer]:
             match[peer] = m[5]
         nxt[peer] = max(nxt[peer], m[5] + 1)
-        d.match[s], d.next[s] = tuple(match), tuple(nxt)
+        d.set("match", s, tuple(match))
+        d.set("next", s, tuple(nxt))
         d.maybe_commit(s)
     elif nxt[peer] - 1 == m[5]:
         nxt[peer] = max(min(m[5], m[6] + 1), match[peer] + 1)
-        d.next[s] = tuple(nxt)
+        d.set("next", s, tuple(nxt))
 
 
 def _on_heartbeat(d: Draft, m: Msg) -> None:
@@ -128,9 +129,9 @@ def _on_heartbeat_resp(d: Draft, m: Msg) -> None:
     the pending ReadIndex request with this context."""
     s = m[2]
     pending = d.reads[s]
-    if d.role[s] != LEADER or pending is None or pending[0] != ("r", m[4]):
+    if d.role[s] != LEADER or not pending or pending[0] != ("r", m[4]):
         return
-    d.reads[s] = (pending[0], pending[1], pending[2], pending[3] | (1 << m[1]))
+    d.set("reads", s, (pending[0], pending[1], pending[2], pending[3] | (1 << m[1])))
 
 
 _HANDLERS: dict[int, Callable[[Draft, Msg], None]] = {

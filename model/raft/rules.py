@@ -1,6 +1,6 @@
 """The shared Raft rules (role changes, sending, log writes, the commit rule) on a mutable draft.
 
-Each transition copies the state into a `Draft`, applies rules that follow `etcd-io/raft`
+Each transition opens a `Draft` on the state, applies rules that follow `etcd-io/raft`
 (`raft.go`, `log.go`, `quorum/majority.go`; cited per rule), and freezes it again. Every log
 write goes through `set_log` and every commit advance through `commit_to`, so the ghost history
 the properties read (`lead_log`, `committed`) cannot be bypassed.
@@ -8,79 +8,89 @@ the properties read (`lead_log`, `committed`) cannot be bypassed.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from kubeprop.model.raft.state import (
     FOLLOWER,
     LEADER,
+    NO_READ,
     NONE,
-    Event,
     Log,
     Msg,
-    PendingRead,
     RaftConfig,
     RaftState,
-    Role,
 )
+
+_new = tuple.__new__
+
+Bag = tuple[tuple[Msg, int], ...]
+"""The network: (message, copies) pairs sorted by message, as `RaftState.msgs` holds it."""
+
+
+def bag_send(config: RaftConfig, bag: Bag, m: Msg) -> Bag:
+    """The bag with one more copy of `m`; beyond `max_copies` copies of it or `max_msgs` in
+    flight the send is lost (the network may lose any message anyway) and the bag is unchanged."""
+    i = bisect_left(bag, (m,))
+    count = bag[i][1] if i < len(bag) and bag[i][0] == m else 0
+    if count >= config.max_copies:
+        return bag
+    if config.max_msgs is not None and (len(bag) if config.max_copies == 1 else sum(c for _, c in bag)) \
+            >= config.max_msgs:
+        return bag
+    if count:
+        return (*bag[:i], (m, count + 1), *bag[i + 1:])
+    return (*bag[:i], (m, 1), *bag[i:])
+
+
+def bag_discard(bag: Bag, m: Msg) -> Bag:
+    """The bag with one copy of `m` (which must be in it) taken out."""
+    i = bisect_left(bag, (m,))
+    count = bag[i][1]
+    if count <= 1:
+        return (*bag[:i], *bag[i + 1:])
+    return (*bag[:i], (m, count - 1), *bag[i + 1:])
+
+
+def bag_duplicate(bag: Bag, m: Msg) -> Bag:
+    """The bag with one more copy of `m` (which must be in it); the caller checks the bounds."""
+    i = bisect_left(bag, (m,))
+    return (*bag[:i], (m, bag[i][1] + 1), *bag[i + 1:])
 
 
 class Draft:
-    """A mutable copy of a RaftState for one transition (per-server fields as lists, the network
-    bag as a dict made on first touch); `freeze` makes the new state."""
+    """The state being built by one transition: every field holds the parent's value (a tuple,
+    shared) until a rule writes it through `set`, which builds a new tuple for that field only;
+    rules read fields as plain tuples (`d.term[s]`). `freeze` makes the new state from the current
+    fields, so every field no rule changed is shared with the parent."""
 
-    def __init__(self, config: RaftConfig, s: RaftState) -> None:
+    def __init__(self, config: RaftConfig, st: RaftState) -> None:
         self.config = config
-        self.state = s
-        self.term = list(s.term)
-        self.role: list[Role] = list(s.role)
-        self.vote = list(s.vote)
-        self.lead = list(s.lead)
-        self.log: list[Log] = list(s.log)
-        self.commit = list(s.commit)
-        self.votes = list(s.votes)
-        self.next = list(s.next)
-        self.match = list(s.match)
-        self.down = s.down
-        self.cut = s.cut
-        self._bag: dict[Msg, int] | None = None
-        self.elected = s.elected
-        self.committed = s.committed
-        self.lead_log: list[Log] = list(s.lead_log)
-        self.history: tuple[Event, ...] = s.history
-        self.reads: list[PendingRead | None] = list(s.reads)
+        self.state = st
+        (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes, self.next, self.match,
+         self.down, self.cut, self.msgs, self.elected, self.committed, self.lead_log, self.history,
+         self.reads) = st
 
-    @property
-    def msgs(self) -> dict[Msg, int]:
-        """The network bag, message → copies."""
-        if self._bag is None:
-            self._bag = dict(self.state.msgs)
-        return self._bag
+    def set(self, field: str, s: int, value: object) -> None:
+        """Write server `s`'s entry of the per-server `field` (a new tuple for that field; none if
+        the value is unchanged)."""
+        old = getattr(self, field)
+        if old[s] != value:
+            setattr(self, field, (*old[:s], value, *old[s + 1:]))
 
     def freeze(self) -> RaftState:
         """The new state."""
-        msgs = self.state.msgs if self._bag is None else tuple(sorted(self._bag.items()))
-        return RaftState(
-            tuple(self.term), tuple(self.role), tuple(self.vote), tuple(self.lead), tuple(self.log),
-            tuple(self.commit), tuple(self.votes), tuple(self.next), tuple(self.match), self.down,
-            self.cut, msgs, self.elected, self.committed, tuple(self.lead_log), self.history,
-            tuple(self.reads))
+        return _new(RaftState, (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes,
+                                self.next, self.match, self.down, self.cut, self.msgs, self.elected, self.committed,
+                                self.lead_log, self.history, self.reads))
 
     # --- the network -------------------------------------------------------------------------
     def send(self, m: Msg) -> None:
-        """Put a message in the network bag; beyond `max_copies` copies of it or `max_msgs` in
-        flight the send is lost (the network may lose any message anyway)."""
-        count = self.msgs.get(m, 0)
-        if count >= self.config.max_copies:
-            return
-        if self.config.max_msgs is not None and sum(self.msgs.values()) >= self.config.max_msgs:
-            return
-        self.msgs[m] = count + 1
+        """Put a message in the network bag (`bag_send`)."""
+        self.msgs = bag_send(self.config, self.msgs, m)
 
     def discard(self, m: Msg) -> None:
         """Take one copy of a message out of the network (received or lost)."""
-        count = self.msgs[m]
-        if count <= 1:
-            del self.msgs[m]
-        else:
-            self.msgs[m] = count - 1
+        self.msgs = bag_discard(self.msgs, m)
 
     # --- the log ------------------------------------------------------------------------------
     def last_index(self, s: int) -> int:
@@ -95,11 +105,11 @@ class Draft:
     def set_log(self, s: int, log: Log) -> None:
         """Write a server's log. The Leader Append-Only ghost follows a leader's log only while
         the new log extends it, so a leader that loses an entry is caught by the property."""
-        self.log[s] = log
+        self.set("log", s, log)
         if self.role[s] == LEADER:
             ghost = self.lead_log[s]
             if log[:len(ghost)] == ghost:
-                self.lead_log[s] = log
+                self.set("lead_log", s, log)
 
     def commit_to(self, s: int, index: int) -> None:
         """Raise a server's commit index (`log.go` commitTo never lowers it) and record every
@@ -112,25 +122,25 @@ class Draft:
                  if (i, *self.log[s][i - 1]) not in known]
         if added:
             self.committed = self.committed | frozenset(added)
-        self.commit[s] = index
+        self.set("commit", s, index)
 
     # --- roles --------------------------------------------------------------------------------
     def reset_volatile(self, s: int) -> None:
         """Forget leader/candidate state (`raft.go` reset): votes, progress, pending reads."""
         n = self.config.servers
-        self.votes[s] = 0
-        self.next[s] = (0,) * n
-        self.match[s] = (0,) * n
-        self.reads[s] = None
-        self.lead_log[s] = ()
+        self.set("votes", s, 0)
+        self.set("next", s, (0,) * n)
+        self.set("match", s, (0,) * n)
+        self.set("reads", s, NO_READ)
+        self.set("lead_log", s, ())
 
     def become_follower(self, s: int, term: int, lead: int) -> None:
         """`raft.go` becomeFollower: adopt the term (clearing the vote when it is new), know `lead`."""
         if term != self.term[s]:
-            self.vote[s] = NONE
-        self.term[s] = term
-        self.role[s] = FOLLOWER
-        self.lead[s] = lead
+            self.set("vote", s, NONE)
+        self.set("term", s, term)
+        self.set("role", s, FOLLOWER)
+        self.set("lead", s, lead)
         self.reset_volatile(s)
 
     def become_leader(self, s: int) -> None:
@@ -138,13 +148,13 @@ class Draft:
         the empty entry of the new term and try to commit (a one-member cluster commits at once)."""
         n = self.config.servers
         nxt = self.last_index(s) + 1
-        self.role[s] = LEADER
-        self.lead[s] = s
-        self.votes[s] = 0
-        self.next[s] = tuple(nxt for _ in range(n))
-        self.match[s] = (0,) * n
+        self.set("role", s, LEADER)
+        self.set("lead", s, s)
+        self.set("votes", s, 0)
+        self.set("next", s, (nxt,) * n)
+        self.set("match", s, (0,) * n)
         self.elected = self.elected | {(self.term[s], s)}
-        self.lead_log[s] = self.log[s]
+        self.set("lead_log", s, self.log[s])
         self.append(s, 0)
 
     def append(self, s: int, value: int) -> None:
@@ -153,7 +163,7 @@ class Draft:
         self.set_log(s, self.log[s] + ((self.term[s], value),))
         row = list(self.match[s])
         row[s] = self.last_index(s)
-        self.match[s] = tuple(row)
+        self.set("match", s, tuple(row))
         self.maybe_commit(s)
 
     def maybe_commit(self, s: int) -> None:

@@ -6,16 +6,19 @@ share the vocabulary. Servers are numbered 0..n-1 inside the model and shown by 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
 from kubeprop.model.raft.kv import Op, Result
 
-Role = Literal["F", "C", "L"]
-FOLLOWER: Role = "F"
-CANDIDATE: Role = "C"
-LEADER: Role = "L"
+Role = int
+"""A member's role: FOLLOWER, CANDIDATE or LEADER (ints, so that a state is made of ints and
+tuples only — see `RaftState`); `ROLE_NAMES` spells them."""
+FOLLOWER: Role = 0
+CANDIDATE: Role = 1
+LEADER: Role = 2
+ROLE_NAMES = ("F", "C", "L")
 NONE = -1
 """No server (no vote cast, no known leader)."""
 
@@ -32,8 +35,10 @@ OpRef = tuple[str, int]
 """A client operation's identity in the history: ("w", op id) or ("r", read number)."""
 Event = tuple[str, OpRef, "Op | Result"]
 """A history event: ("call", ref, op) or ("ret", ref, result)."""
-PendingRead = tuple[OpRef, str, int, int]
-"""A ReadIndex request at a leader: (ref, key, read index, bitmask of servers that confirmed)."""
+PendingRead = tuple[OpRef, str, int, int] | tuple[()]
+"""A ReadIndex request at a leader: (ref, key, read index, bitmask of servers that confirmed), or
+`NO_READ` (the empty tuple) when none is pending."""
+NO_READ: tuple[()] = ()
 
 Quorum = Literal["majority", "ceil"]
 ReadPath = Literal["read-index", "follower-read"]
@@ -101,12 +106,16 @@ class RaftConfig:
         return tuple(sorted({op.key for op in self.ops}))
 
 
-@attrs.frozen(cache_hash=True)
-class RaftState:
+class RaftState(NamedTuple):
     """A state of the cluster: per-server persistent state (term, vote, log, commit — etcd's
     HardState and its log), per-server volatile state (role, known leader, votes granted, leader
     progress next/match, pending ReadIndex), the network bag, faults, and ghost history
-    (`elected`, `committed`, `lead_log`, `history`) that only the properties read."""
+    (`elected`, `committed`, `lead_log`, `history`) that only the properties read.
+
+    A named tuple of tuples, ints and frozensets of int tuples: building one is a single tuple
+    allocation, a successor shares every field it does not change with its parent, and — as
+    long as the client history is empty — the state contains no str, None or object whose
+    `hash()` is salted or address-based, which `kubeprop.model.raft.fingerprint` relies on."""
 
     term: tuple[int, ...]
     role: tuple[Role, ...]
@@ -124,16 +133,16 @@ class RaftState:
     committed: frozenset[tuple[int, int, int, int]]
     lead_log: tuple[Log, ...]
     history: tuple[Event, ...]
-    reads: tuple[PendingRead | None, ...]
+    reads: tuple[PendingRead, ...]
 
     def is_up(self, server: int) -> bool:
         """Whether the server is running."""
         return not (self.down >> server) & 1
 
 
-@attrs.frozen(order=True)
-class RaftAction:
-    """One step: `kind` names the rule; `server`/`peer`/`arg`/`msg` its parameters."""
+class RaftAction(NamedTuple):
+    """One step: `kind` names the rule; `server`/`peer`/`arg`/`msg` its parameters (a named
+    tuple: the BFS makes one per generated state)."""
 
     kind: str
     server: int = NONE

@@ -18,22 +18,27 @@ import attrs
 from kubeprop.model.errors import InputError
 from kubeprop.model.raft.handlers import receive
 from kubeprop.model.raft.kv import Op, apply_log
-from kubeprop.model.raft.rules import Draft, popcount
+from kubeprop.model.raft.rules import Bag, Draft, bag_discard, bag_duplicate, bag_send, popcount
 from kubeprop.model.raft.state import (
+    AE,
     CANDIDATE,
     FOLLOWER,
     HB,
     LEADER,
+    NO_READ,
     NONE,
     RAFT_VARIANTS,
     RV,
     Event,
+    Msg,
     RaftAction,
     RaftConfig,
     RaftState,
 )
 
 MAX_SERVERS = 7
+_new = tuple.__new__
+"""Builds the most frequent `RaftAction`s without the named tuple's Python-level `__new__`."""
 
 
 class RaftConfigError(InputError, ValueError):
@@ -76,7 +81,7 @@ def initial_state(config: RaftConfig) -> RaftState:
     down = sum(1 << s for s in config.initially_down)
     return RaftState((0,) * n, (FOLLOWER,) * n, (NONE,) * n, (NONE,) * n, ((),) * n, zeros, zeros,
                      (zeros,) * n, (zeros,) * n, down, 0, (), frozenset(), frozenset(), ((),) * n, (),
-                     (None,) * n)
+                     (NO_READ,) * n)
 
 
 def _count_calls(history: tuple[Event, ...], mode: str) -> int:
@@ -92,49 +97,50 @@ def _returned(history: tuple[Event, ...]) -> set[tuple[str, int]]:
     return {ref for kind, ref, _ in history if kind == "ret"}
 
 
-def _leader_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftAction]:
+def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
     log = st.log[s]
+    nxt = st.next[s]
     for p in range(config.servers):
         if p == s:
             continue
-        rest = len(log) - (st.next[s][p] - 1)
-        counts = range(rest + 1) if config.batch else (rest,)
-        for k in counts:
-            yield RaftAction("SendAppend", s, p, k)
+        rest = len(log) - nxt[p] + 1
+        if config.batch:
+            out.extend(RaftAction("SendAppend", s, p, k) for k in range(rest + 1))
+        else:
+            out.append(_new(RaftAction, ("SendAppend", s, p, rest, None)))
     if len(log) < config.max_log:
         called = _called(st.history)
         for op in range(1, len(config.ops) + 1):
             if not config.history or ("w", op) not in called:
-                yield RaftAction("ClientWrite", s, arg=op)
-    if config.read_path == "read-index" and config.reads and st.reads[s] is None \
+                out.append(RaftAction("ClientWrite", s, arg=op))
+    if config.read_path == "read-index" and config.reads and not st.reads[s] \
             and _count_calls(st.history, "linearizable") < config.reads \
             and st.commit[s] > 0 and log[st.commit[s] - 1][0] == st.term[s]:
-        for k in range(len(config.read_keys)):
-            yield RaftAction("ReadIndex", s, arg=k)
+        out.extend(RaftAction("ReadIndex", s, arg=k) for k in range(len(config.read_keys)))
     pending = st.reads[s]
-    if pending is not None and popcount(pending[3]) >= config.quorum_size:
-        yield RaftAction("ReadServe", s)
+    if pending and popcount(pending[3]) >= config.quorum_size:
+        out.append(RaftAction("ReadServe", s))
 
 
-def _server_actions(config: RaftConfig, st: RaftState, s: int) -> Iterator[RaftAction]:
-    if not st.is_up(s):
+def _server_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
+    if (st.down >> s) & 1:
         if config.max_down:
-            yield RaftAction("Recover", s)
+            out.append(RaftAction("Recover", s))
         return
-    if st.role[s] != LEADER and st.term[s] < config.max_term:
-        yield RaftAction("Timeout", s)
-    if st.role[s] == LEADER:
-        yield from _leader_actions(config, st, s)
-    if config.read_path == "follower-read" and _count_calls(st.history, "linearizable") < config.reads:
-        for k in range(len(config.read_keys)):
-            yield RaftAction("ReadLocal", s, arg=k)
-    if _count_calls(st.history, "serializable") < config.serial_reads:
-        for k in range(len(config.read_keys)):
-            yield RaftAction("ReadSerializable", s, arg=k)
+    role = st.role[s]
+    if role != LEADER and st.term[s] < config.max_term:
+        out.append(_new(RaftAction, ("Timeout", s, NONE, 0, None)))
+    if role == LEADER:
+        _leader_actions(config, st, s, out)
+    if config.history:
+        if config.read_path == "follower-read" and _count_calls(st.history, "linearizable") < config.reads:
+            out.extend(RaftAction("ReadLocal", s, arg=k) for k in range(len(config.read_keys)))
+        if _count_calls(st.history, "serializable") < config.serial_reads:
+            out.extend(RaftAction("ReadSerializable", s, arg=k) for k in range(len(config.read_keys)))
     if config.restarts:
-        yield RaftAction("Restart", s)
+        out.append(RaftAction("Restart", s))
     if config.max_down and popcount(st.down) < config.max_down:
-        yield RaftAction("Crash", s)
+        out.append(RaftAction("Crash", s))
 
 
 def deliverable(st: RaftState, src: int, dst: int) -> bool:
@@ -154,14 +160,16 @@ def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
     """Every enabled action, in a deterministic order."""
     out: list[RaftAction] = []
     for s in range(config.servers):
-        out.extend(_server_actions(config, st, s))
-    total = sum(c for _, c in st.msgs)
-    for m, count in st.msgs:
-        if deliverable(st, m[1], m[2]):
-            out.append(RaftAction("Receive", msg=m))
+        _server_actions(config, st, s, out)
+    msgs, cut, down = st.msgs, st.cut, st.down
+    room = config.max_copies > 1 and (config.max_msgs is None or sum(c for _, c in msgs) < config.max_msgs)
+    for m, count in msgs:
+        src, dst = m[1], m[2]
+        if not (down >> dst) & 1 and (cut >> src) & 1 == (cut >> dst) & 1:  # deliverable()
+            out.append(_new(RaftAction, ("Receive", NONE, NONE, 0, m)))
         if config.lose:
-            out.append(RaftAction("Drop", msg=m))
-        if count < config.max_copies and (config.max_msgs is None or total < config.max_msgs):
+            out.append(_new(RaftAction, ("Drop", NONE, NONE, 0, m)))
+        if room and count < config.max_copies:
             out.append(RaftAction("Duplicate", msg=m))
     if config.history:
         waiting = _called(st.history) - _returned(st.history)
@@ -169,7 +177,7 @@ def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
             if ref[0] == "w" and (s := _ack_server(config, st, ref[1])) != NONE:
                 out.append(RaftAction("ClientAck", s, arg=ref[1]))
     if config.partitions:
-        if st.cut == 0:
+        if cut == 0:
             out.extend(RaftAction("Isolate", s) for s in range(config.servers))
         else:
             out.append(RaftAction("Heal"))
@@ -180,9 +188,9 @@ def _timeout(d: Draft, s: int, _a: RaftAction) -> None:
     """`raft.go` campaign/becomeCandidate: term+1, vote for itself (persisted), ask every peer
     with (lastIndex, lastTerm); a one-vote quorum wins at once."""
     d.become_follower(s, d.term[s] + 1, NONE)
-    d.role[s] = CANDIDATE
-    d.vote[s] = s
-    d.votes[s] = 1 << s
+    d.set("role", s, CANDIDATE)
+    d.set("vote", s, s)
+    d.set("votes", s, 1 << s)
     if popcount(d.votes[s]) >= d.config.quorum_size:
         d.become_leader(s)
         return
@@ -192,12 +200,21 @@ def _timeout(d: Draft, s: int, _a: RaftAction) -> None:
             d.send((RV, s, p, d.term[s], last, d.term_at(s, last)))
 
 
-def _send_append(d: Draft, s: int, a: RaftAction) -> None:
+def _append_msg(config: RaftConfig, st: RaftState, s: int, a: RaftAction) -> Msg:
     """`raft.go` sendAppend (probe state): prevIndex = Next−1, `a.arg` entries from Next (a
     nondeterministic batch size stands for MaxSizePerMsg), the leader's commit index."""
-    prev = d.next[s][a.peer] - 1
-    ents = d.log[s][prev:prev + a.arg]
-    d.send((2, s, a.peer, d.term[s], prev, d.term_at(s, prev), ents, d.commit[s]))
+    prev = st.next[s][a.peer] - 1
+    log = st.log[s]
+    return (AE, s, a.peer, st.term[s], prev, log[prev - 1][0] if prev > 0 else 0, log[prev:prev + a.arg],
+            st.commit[s])
+
+
+def _with_msgs(st: RaftState, msgs: Bag) -> RaftState:
+    """The state with only the network changed (every other field shared), or `st` itself when
+    the bag is unchanged (a lost send)."""
+    if msgs is st.msgs:
+        return st
+    return RaftState._make((*st[:11], msgs, *st[12:]))
 
 
 def _client_write(d: Draft, s: int, a: RaftAction) -> None:
@@ -220,7 +237,7 @@ def _read_index(d: Draft, s: int, a: RaftAction) -> None:
     n = 1 + sum(1 for kind, ref, _ in d.history if kind == "call" and ref[0] == "r")
     key = d.config.read_keys[a.arg]
     d.history = (*d.history, ("call", ("r", n), Op("read", key, mode="linearizable")))
-    d.reads[s] = (("r", n), key, d.commit[s], 1 << s)
+    d.set("reads", s, (("r", n), key, d.commit[s], 1 << s))
     for p in range(d.config.servers):
         if p != s:
             d.send((HB, s, p, d.term[s], min(d.match[s][p], d.commit[s]), n))
@@ -229,10 +246,10 @@ def _read_index(d: Draft, s: int, a: RaftAction) -> None:
 def _read_serve(d: Draft, s: int, _a: RaftAction) -> None:
     """A quorum confirmed leadership: answer from the applied state (applied ≥ read index)."""
     pending = d.reads[s]
-    assert pending is not None
+    assert pending
     store = apply_log(d.config.ops, tuple(v for _, v in d.log[s][:d.commit[s]]))[0]
     d.history = (*d.history, ("ret", pending[0], store.get(pending[1])))
-    d.reads[s] = None
+    d.set("reads", s, NO_READ)
 
 
 def _read_local(d: Draft, s: int, a: RaftAction, mode: str) -> None:
@@ -250,7 +267,6 @@ def _crash(d: Draft, s: int, _a: RaftAction) -> None:
 
 _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
     "Timeout": _timeout,
-    "SendAppend": _send_append,
     "ClientWrite": _client_write,
     "ClientAck": _client_ack,
     "ReadIndex": _read_index,
@@ -266,18 +282,29 @@ _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
 
 
 def step(config: RaftConfig, st: RaftState, action: RaftAction) -> RaftState:
-    """The state after `action` (which must be enabled)."""
+    """The state after `action` (which must be enabled). The actions that change only the
+    network (SendAppend, Drop, Duplicate — most of the steps) build the new state directly; the
+    others run their rule on a `Draft`."""
+    kind, m = action.kind, action.msg
+    if m is not None:
+        if kind == "Drop":
+            return _with_msgs(st, bag_discard(st.msgs, m))
+        if kind == "Duplicate":
+            return _with_msgs(st, bag_duplicate(st.msgs, m))
+        d = Draft(config, st)
+        receive(d, m)
+        return d.freeze()
+    if kind == "SendAppend":
+        return _with_msgs(st, bag_send(config, st.msgs, _append_msg(config, st, action.server, action)))
     d = Draft(config, st)
-    if action.msg is not None:
-        if action.kind == "Receive":
-            receive(d, action.msg)
-        elif action.kind == "Drop":
-            d.discard(action.msg)
-        else:
-            d.msgs[action.msg] += 1
-    else:
-        _RULES[action.kind](d, action.server, action)
+    _RULES[kind](d, action.server, action)
     return d.freeze()
+
+
+def next_states(config: RaftConfig, st: RaftState) -> list[RaftState]:
+    """The successor of every enabled action, in the order of `actions` (the explicit-state
+    engines identify an action by its index in this list)."""
+    return [step(config, st, a) for a in actions(config, st)]
 
 
 def successors(config: RaftConfig) -> Callable[[RaftState], Iterator[tuple[RaftAction, RaftState]]]:
@@ -289,4 +316,4 @@ def successors(config: RaftConfig) -> Callable[[RaftState], Iterator[tuple[RaftA
 
 
 __all__ = ["CANDIDATE", "FOLLOWER", "LEADER", "RaftConfig", "RaftConfigError", "RaftState", "actions",
-           "initial_state", "step", "successors", "validate", "with_variant"]
+           "initial_state", "next_states", "step", "successors", "validate", "with_variant"]

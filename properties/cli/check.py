@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import sys
 import time
@@ -129,6 +130,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--budget", type=_positive_float, default=60.0,
                    help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
     p.add_argument("--workers", type=int_in(1, MAX_WORKERS), help="walk worker processes (default: the core count)")
+    p.add_argument("--cluster", metavar="tcp://HOST:8786", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
+                   help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
+                        "needs kubeprop[dask])")
     p.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0, help="seed of the random engines (default 0)")
     p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
                    help="where counterexample files go (and Hypothesis' scratch folder, .hypothesis)")
@@ -167,8 +171,9 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
     """Run the selected engine (or `all` of them, each with an equal share of the budget) within
-    `--budget` seconds of wall clock in all, loading the scenario included."""
-    began = time.perf_counter()
+    `--budget` seconds of wall clock in all, loading the scenario included — from when the process
+    started when run from the shell (`args.started`, set by `main`)."""
+    began: float = getattr(args, "started", None) or time.perf_counter()
     scenario = load_scenario(args.path)
     cycle = args.engine in LASSO_ENGINES
     props: tuple[Any, ...] = (select_cycle(args.properties) if cycle
@@ -184,10 +189,14 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         if live:
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
         engine_config_ = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
+        name = engine
+        if engine == "walk" and args.cluster:  # the walks on a Dask cluster (kubeprop.properties.explore.dask_walks)
+            from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
+            name = dask_engine(args.cluster, terminal_progress if live else None)
         try:
-            reports.append(check(scenario, props, engine=engine, budget=share, variant=args.variant,
-                                 parameters=dict(args.params), seed=args.seed, config=engine_config_,
-                                 save_to=args.out, all_discoveries=True))
+            reports.append(attrs.evolve(check(
+                scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
+                seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
         except KeyboardInterrupt:
             raise Interrupted(_interrupted(CheckRun(scenario.name, tuple(reports), props), engine)) from None
         if live and engine == "bfs":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +26,7 @@ from kubeprop.properties.cli.replay import register as _replay_register
 from kubeprop.properties.cli.schedule import register as _schedule_register
 from kubeprop.properties.cli.terminal import escaped_output
 from kubeprop.properties.cli.validate import run_validate
+from kubeprop.properties.explore.engine import process_age
 
 DESCRIPTION = (
     "kubeprop: a model checker and property tester for Kubernetes-style reconciliation. "
@@ -106,6 +108,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("kubeprop: interrupted\n")
         return ExitCode.INTERRUPTED
+    # From the shell (no argv given) the user's clock started with the process: `--budget` counts
+    # Python's start-up and imports too. Called with arguments (tests, a library), from here.
+    args.started = time.perf_counter() - (process_age() if argv is None else 0.0)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from kubeprop.counterexamples import raft_trace
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RAFT_VARIANTS, RaftConfig, describe
+from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe
 from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -44,6 +44,11 @@ from kubeprop.properties.raft import (
 )
 
 FEASTFLOW_KEY = "/registry/deployments/default/feastflow-backend"
+MAX_BFS_WORKERS = 256
+"""Most worker processes `--workers` accepts (as `kubeprop check --workers`)."""
+DEFAULT_MAX_MEMORY_MB = 1024
+"""Resident memory the search may use by default (the visited set holds 8–16 bytes per state;
+the frontier holds whole states, compressed: this is what bounds a long run)."""
 DEFAULTS: dict[str, Any] = {
     "servers": None, "max_term": 2, "max_log": 2, "values": 1, "cas": False, "max_copies": 1, "max_msgs": None,
     "no_lose": False, "batch": False, "restarts": False, "max_down": 0, "down": "", "partitions": False,
@@ -94,6 +99,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-depth", type=int_in(1, 1_000_000))
     p.add_argument("--max-states", type=int_in(1, 10**12))
     p.add_argument("--max-seconds", type=seconds, default=120.0)
+    p.add_argument("--workers", type=int_in(1, MAX_BFS_WORKERS), default=1,
+                   help="worker processes of the breadth-first search (same result for any number)")
+    p.add_argument("--max-memory", type=int_in(64, 2**40), default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
+                   help=f"stop when the search's resident memory exceeds this many MiB (64 or more; "
+                        f"default {DEFAULT_MAX_MEMORY_MB})")
     p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
@@ -199,9 +209,13 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
     found = r.violation.property if r.violation is not None else None
     goal_hit = any(c.name == found and c.kind == "goal" for c in checks)
     vacuous = vacuous_checks(config, checks, variant)
-    out.write(f"\n{'result':<22}{'goal reached' if goal_hit else r.exit_reason}\n{'states generated':<22}{s.states}\n"
+    out.write(f"\n{'result':<22}{'goal reached' if goal_hit else run.exit_reason}\n{'states generated':<22}{s.states}\n"
               f"{'distinct states':<22}{s.distinct}\n{'max depth':<22}{s.depth}\n"
               f"{'seconds':<22}{s.seconds:.2f}\n{'distinct states/s':<22}{s.states_per_second:.0f}\n")
+    if run.engine is not None:
+        e = run.engine
+        out.write(f"{'workers':<22}{e.workers}\n{'visited set':<22}{e.visited_bytes / 2**20:.1f} MiB "
+                  f"(fingerprints)\n{'peak memory':<22}{e.peak_rss / 2**20:.0f} MiB (RSS, summed over processes)\n")
     for c in checks:
         out.write(f"  {c.kind:<10}{c.name:<22}{_verdict(c, found, r.exit_reason, vacuous)}\n")
     warning = variant_vacuity(config, variant)
@@ -218,7 +232,7 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
         final = r.final
         for srv in range(config.servers):
             log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
-            out.write(f"     {config.name(srv)}: {final.role[srv]} term {final.term[srv]} commit "
+            out.write(f"     {config.name(srv)}: {ROLE_NAMES[final.role[srv]]} term {final.term[srv]} commit "
                       f"{final.commit[srv]}{' DOWN' if not final.is_up(srv) else ''} log [{log}]\n")
 
 
@@ -230,7 +244,8 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         script = SCRIPTS[values["script"]] if values["script"] else ()
         out.write(_summary(config, args.variant, applied) + "\n")
         out.write(f"checks: {', '.join(c.name for c in checks)}\n")
-        run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script)
+        run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script,
+                      args.workers, max_memory=args.max_memory * 2**20)
     except InputError as e:
         err.write(f"kubeprop raft: bad input: {e.args[0] if e.args else e}\n")
         return ExitCode.BAD_INPUT

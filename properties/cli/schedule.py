@@ -28,15 +28,17 @@ from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, parse_int
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
-from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
-from kubeprop.properties.scheduling.workloads import ScaleError, desired_pods, greedy
+from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver, build_budget
+from kubeprop.properties.scheduling.workloads import ScaleError, desired_count, desired_pods, greedy
 
 __all__ = ["MAX_PODS", "MAX_WHAT_IFS", "register", "run_schedule"]
 
 MAX_WHAT_IFS = 10_000
-MAX_PODS = 200
-"""The most pods one run places (after --scale): building the encoding takes seconds at this size
-and grows faster than linearly beyond it, outside the Z3 --rlimit budget."""
+MAX_PODS = 100_000
+"""The most pods one run may ask for (after --scale), a bound on the objects built in memory. The
+Z3 budget bounds the rest: the encoding's build stops past `build_budget(--rlimit)` units of work
+(at least one per pod-node pair), and a run asking for more pod-node pairs than that answers
+unknown (exit 3) before building a pod."""
 EXPLAINED_WHAT_IFS = 3
 
 
@@ -56,10 +58,20 @@ def _scale(values: Sequence[str]) -> dict[str, int]:
     return out
 
 
-def _check_size(pending: Sequence[object]) -> None:
-    if len(pending) > MAX_PODS:
-        raise BadInput(f"{len(pending)} pods to place; at most {MAX_PODS} (the encoding grows with pods × nodes and "
-                       "building it is not bounded by --rlimit): scale the workloads down with --scale")
+def _check_size(pods: int) -> None:
+    if pods > MAX_PODS:
+        raise BadInput(f"{pods} pods to place; at most {MAX_PODS}: scale the workloads down with --scale")
+
+
+def _over_budget(out: TextIO, pods: int, nodes: int, rlimit: int) -> bool:
+    """Whether the encoding cannot fit the build budget: it considers every pod-node pair, one unit
+    of work each (`encode`), so more pairs than the budget end as EncodingTooLarge anyway."""
+    if pods * nodes <= build_budget(rlimit):
+        return False
+    out.write(f"UNKNOWN: {pods} pod(s) x {nodes} node(s) = {pods * nodes:,} pod-node pairs, past the build budget "
+              f"of --rlimit {rlimit}: {build_budget(rlimit):,} units of work (one per pair at least); "
+              "raise --rlimit or scale the workloads down\n")
+    return True
 
 
 def _check_nodes(names: Sequence[str], drain: Sequence[str], fail: int) -> None:
@@ -80,7 +92,9 @@ def _unknown(out: TextIO, outcome: Outcome, rlimit: int, what: str) -> None:
 
 def _infeasible(out: TextIO, solver: SchedulingSolver, outcome: Outcome, down: Sequence[str], what: str) -> None:
     down_ix = frozenset(solver.node_index(n) for n in down)
-    out.write(f"INFEASIBLE {what}: not every pod can be placed. Minimal explanation:\n")
+    kind = "Minimal explanation" if outcome.minimal else \
+        "Explanation (not minimal: the --rlimit budget ran out while shrinking it)"
+    out.write(f"INFEASIBLE {what}: not every pod can be placed. {kind}:\n")
     for line in explain_core(solver.enc, outcome.core, down_ix):
         out.write(f"  - {line}\n")
 
@@ -131,11 +145,15 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         state = initial_state(build_model(scenario))
         nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
         _check_nodes([n.metadata.name for n in nodes], drain, fail_nodes)
-        bound, pending = desired_pods(state.store, _scale(scale))
-        _check_size(pending)
+        replicas = _scale(scale)
+        count = desired_count(state.store, replicas)
+        _check_size(count)
     except (BadInput, ScaleError) as problem:
         err.write(f"kubeprop schedule: bad input: {problem}\n")
         return ExitCode.BAD_INPUT
+    if _over_budget(out, count, len(nodes) - len(drain), rlimit):
+        return ExitCode.INCONCLUSIVE
+    bound, pending = desired_pods(state.store, replicas)
     solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
     what = f"with {', '.join(drain)} drained" if drain else "as given"
     out.write(f"Scenario {scenario.name}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} node(s).\n")

@@ -23,6 +23,8 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.engine import ExitReason, Limit
+from kubeprop.properties.explore.fpset import ROOT, ParentTable
+from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.registry import Property, Violation
 
 ActionFilter = Callable[[Action], bool]
@@ -86,6 +88,10 @@ class SearchResult(Generic[S, A]):
 
 Visited = Literal["states", "hashes"]
 
+SPILL_AFTER = 20_000
+"""Frontier entries kept in memory before the rest is spilled to disk (`frontier.SpillQueue`), in
+the hashes mode: beyond it a search holds about 30–60 bytes per visited state, whatever its size."""
+
 
 def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
            bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
@@ -121,16 +127,26 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
     hashed = visited == "hashes"
     began = time.perf_counter()
     paused = 0.0
-    # parents: visited key → (parent key, action or successor index); the key is the state itself
-    # or its hash.
-    parents: dict[Any, tuple[Any, Any] | None] = {hash(start) if hashed else start: None}
-    frontier: deque[tuple[S, int]] = deque([(start, 0)])
+    # Exact mode: visited state → (parent state, action). Hashes mode: a ParentTable of hashes with
+    # (parent hash, successor index), and the frontier spilled to disk past SPILL_AFTER entries.
+    parents: dict[Any, tuple[Any, Any] | None] | ParentTable
+    frontier: deque[tuple[S, int]] | SpillQueue[tuple[S, int]]
+    if hashed:
+        parents = ParentTable()
+        parents.add(hash(start), 0, ROOT)
+        frontier = SpillQueue(SPILL_AFTER)
+    else:
+        parents = {start: None}
+        frontier = deque()
+    frontier.append((start, 0))
     generated, depth_seen, last_report = 1, 0, began
 
     def stats() -> SearchStats:
         return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began - paused)
 
     def trace_to(key: Any) -> tuple[A, ...]:
+        if isinstance(parents, ParentTable):
+            return _replay_indices(start, successors, parents.path(key))[0]
         steps: list[Any] = []
         link = parents[key]
         while link is not None:
@@ -138,7 +154,7 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
             steps.append(how)
             link = parents[key]
         steps.reverse()
-        return _replay_indices(start, successors, steps)[0] if hashed else tuple(steps)
+        return tuple(steps)
 
     found = check(start)
     if found is not None:
@@ -149,13 +165,18 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         if bounds.max_depth is not None and depth >= bounds.max_depth:
             cut = ExitReason.DEPTH_BOUND
             continue
-        here = hash(state) if hashed else state
+        here: Any = hash(state) if hashed else state
         for index, (act, nxt) in enumerate(successors(state)):
             generated += 1
-            key = hash(nxt) if hashed else nxt
-            if key in parents:
-                continue
-            parents[key] = (here, index if hashed else act)
+            if isinstance(parents, ParentTable):
+                key: Any = hash(nxt)
+                if not parents.add(key, here, index):
+                    continue
+            else:
+                key = nxt
+                if key in parents:
+                    continue
+                parents[key] = (here, act)
             depth_seen = max(depth_seen, depth + 1)
             found = check(nxt)
             if found is not None:

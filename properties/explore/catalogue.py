@@ -27,6 +27,7 @@ USER_SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "rs-no-expectations": ("web", ("replicaset-no-overcreation",)),
     "endpoints-terminating": ("web", ("endpoints-ready-pods",)),
     "endpoints-liveness": ("web", ("endpoints-ready-pods",)),
+    "endpoints-stale-cache": ("web-flap", ("endpoints-ready-pods", "endpoints-match-ready-pods")),
     "nodelifecycle-crash": ("web", ("pods-on-unknown-nodes-not-ready", "endpoints-match-ready-pods")),
     "rollout-fencepost": ("web-rollout", ("deployments-complete",)),
     "sts-split-brain": ("db", ("one-running-pod-per-identity", "read-write-once-volume-on-one-node")),

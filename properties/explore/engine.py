@@ -16,6 +16,7 @@ states kept by an explicit search), `budget_seconds` (wall clock, shrinking incl
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
 from collections.abc import Callable, Generator
@@ -115,7 +116,7 @@ class EngineConfig:
     - `shrink_seconds`: wall-clock cap on shrinking (None: a fifth of the budget, at least one
       second; no cap without a budget); shrinking never outlasts the budget either.
     - `start_method`: multiprocessing start method (None: fork where available, else spawn).
-    - `reduction`: partial-order reduction in the BFS (sleep sets; `por.py`); False: full search.
+    - `reduction`: partial-order reduction in the BFS (sleep sets and ample sets; `por.py`); False: full search.
     - `deviations`: the largest number of deviations from the fair run `run_around_fair` tries.
     """
 
@@ -173,6 +174,21 @@ class EngineConfig:
 def out_of_time(deadline: float | None) -> bool:
     """True once `deadline` (a `time.perf_counter()` value, or None for none) has passed."""
     return deadline is not None and time.perf_counter() >= deadline
+
+
+def process_age() -> float:
+    """Seconds since this process started (0.0 where the kernel does not say): what a command's
+    budget must count, since the user's clock started before Python imported anything. Linux:
+    the process's start time (`/proc/self/stat`, field 22, in clock ticks since boot) against the
+    time since boot (`/proc/uptime`)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            after_name = stat.read().rsplit(")", 1)[1].split()  # fields 3, 4, …; the name may hold spaces
+        with open("/proc/uptime", encoding="ascii") as uptime:
+            since_boot = float(uptime.read().split()[0])
+        return max(0.0, since_boot - int(after_name[19]) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class ActiveTimer:

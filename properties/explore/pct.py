@@ -122,12 +122,15 @@ class Outcome:
 
 
 def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, checker: Checker, judge: Judge,
-             index: int) -> Outcome:
-    """PCT run `index` from `start`: up to `max_depth` steps, then the convergence judgement."""
+             index: int, deadline: float | None = None) -> Outcome:
+    """PCT run `index` from `start`: up to `max_depth` steps, then the convergence judgement; a
+    run still going at the `time.perf_counter()` `deadline` stops there, unjudged."""
     scheduler = new_run(config.seed, index, config.max_depth)
     flt = config.action_filter
     state, trace = start, list[Action]()
     for i in range(1, config.max_depth + 1):
+        if out_of_time(deadline):
+            return Outcome(index, tuple(trace), None)
         enabled = [a for a in actions(model, state) if not isinstance(a, Quiesce) and (flt is None or flt(a))]
         if not enabled:
             break
@@ -140,9 +143,9 @@ def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, che
         found = checker.violation(state)
         if found is not None:
             return Outcome(index, tuple(trace), found)
-    if not judge.convergence:
+    if not judge.convergence or out_of_time(deadline):
         return Outcome(index, tuple(trace), None)
-    violation, tail = attrs.evolve(judge, start=state)(())
+    violation, tail = attrs.evolve(judge, start=state, deadline=deadline)(())
     return Outcome(index, (*trace, *tail), violation)
 
 
@@ -165,7 +168,10 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             yield from slicer.pause(steps)
             if slicer.stopped:
                 break
-            outcome = run_once(model, start, config, checker, judge, runs)
+            outcome = run_once(model, start, config, checker, judge, runs, deadline)
+            if outcome.violation is None and out_of_time(deadline):
+                steps += len(outcome.trace)  # cut by the budget: not a finished run
+                break
             runs, steps = runs + 1, steps + len(outcome.trace)
             if outcome.violation is not None:
                 failure = outcome

@@ -13,7 +13,7 @@ interleaving — and which engine finds what, in which trace — does not depend
 speed; only how far the run gets before the budget ends does.
 
 The budget is a hard wall-clock bound on the whole call: every member checks it, the member
-running when it passes stops within one step (Hypothesis included: its rules become no-ops), and
+running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
 seconds each member ran and how far it got; `stats.note` names the member that found the
 violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A

@@ -1,24 +1,32 @@
-"""Exploring the Raft model with the generic BFS, and replaying scripted runs.
+"""Exploring the Raft model with the parallel explicit-state engine, and replaying scripted runs.
 
-`explore` runs `kubeprop.properties.explore.bfs.search` over `kubeprop.model.raft.system` checking the
-selected `RaftCheck`s. `replay_script` turns a scripted run (each step names an enabled action by
-the start of its description) into a reachable state, so a search can start where a known
-scenario (e.g. Raft paper Figure 8 (c)) leaves off; the report then prints script + search as one
-trace.
+`explore` runs `kubeprop.properties.explore.parallel.explore` over `kubeprop.model.raft.system`
+(`RaftSystem`: successors in the order of `actions`, `kubeprop.model.raft.fingerprint`) checking
+the selected `RaftCheck`s, on one or more worker processes; the visited set holds fingerprints
+only, and the result — counts and the shortest counterexample — is the one the single-threaded
+`bfs.search` gives, whatever the number of workers. `replay_script` turns a scripted run (each
+step names an enabled action by the start of its description) into a reachable state, so a
+search can start where a known scenario (e.g. Raft paper Figure 8 (c)) leaves off; the report
+then prints script + search as one trace.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
 from kubeprop.model.errors import InputError
+from kubeprop.model.raft.fingerprint import fingerprint
 from kubeprop.model.raft.state import RaftAction, RaftConfig, RaftState, describe
-from kubeprop.model.raft.system import actions, initial_state, step, successors
-from kubeprop.properties.explore.bfs import Bounds, SearchResult, search
+from kubeprop.model.raft.system import actions, initial_state, next_states, step, successors
+from kubeprop.properties.explore.bfs import Bounds, Progress, SearchResult
+from kubeprop.properties.explore.engine import ExitReason
+from kubeprop.properties.explore.parallel import Exit, ParallelResult, replay
+from kubeprop.properties.explore.parallel import explore as parallel_explore
 from kubeprop.properties.raft import RaftCheck, first_failure
+from kubeprop.properties.registry import Violation
 
 
 class ScriptError(InputError, ValueError):
@@ -26,11 +34,45 @@ class ScriptError(InputError, ValueError):
 
 
 @attrs.frozen
+class RaftSystem:
+    """The Raft model as an `ExplicitSystem` for the parallel engine (picklable: a configuration,
+    checks and a start state)."""
+
+    config: RaftConfig
+    checks: tuple[RaftCheck, ...]
+    initial: RaftState
+    fingerprint: Callable[[RaftState], int] = attrs.field(
+        default=attrs.Factory(lambda self: fingerprint if self.config.history else hash, takes_self=True), eq=False)
+    """`kubeprop.model.raft.fingerprint.fingerprint`; plain `hash` when the configuration keeps no
+    client history — every state is then made of ints and tuples only, and the two agree."""
+
+    def start(self) -> RaftState:
+        """The state the search starts from."""
+        return self.initial
+
+    def successors(self, state: RaftState) -> list[RaftState]:
+        """Successors in the order of `actions`."""
+        return next_states(self.config, state)
+
+    def check(self, state: RaftState) -> Violation | None:
+        """The first failing check."""
+        return first_failure(self.config, state, self.checks)
+
+
+@attrs.frozen
 class RaftRun:
-    """A search outcome plus the scripted prefix it started from."""
+    """A search outcome plus the scripted prefix it started from, and the engine's figures
+    (workers, memory)."""
 
     result: SearchResult[RaftState, RaftAction]
     prefix: tuple[RaftAction, ...] = ()
+    engine: ParallelResult | None = None
+
+    @property
+    def exit_reason(self) -> Exit:
+        """Why the search stopped, "memory-bound" included (`result.exit_reason` reports that
+        one as "state-bound": the bound on what the search may hold)."""
+        return self.engine.exit_reason if self.engine is not None else self.result.exit_reason
 
     @property
     def trace(self) -> tuple[RaftAction, ...]:
@@ -69,15 +111,25 @@ def replay_script(config: RaftConfig, script: Sequence[str]
 
 
 def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
-            script: Sequence[str] = ()) -> RaftRun:
-    """Breadth-first search from the initial state (or the end of `script`) checking `checks`."""
+            script: Sequence[str] = (), workers: int = 1, progress: Progress | None = None,
+            max_memory: int | None = None) -> RaftRun:
+    """Breadth-first search from the initial state (or the end of `script`) checking `checks`,
+    on `workers` processes, within `max_memory` bytes of resident memory if given."""
     start, prefix = replay_script(config, script)
-    result = search(start, successors(config), lambda s: first_failure(config, s, checks), bounds)
-    return RaftRun(result, prefix)
+    engine = parallel_explore(RaftSystem(config, tuple(checks), start), workers, bounds, progress, max_memory)
+    trace: tuple[RaftAction, ...] = ()
+    final: RaftState | None = None
+    if engine.violation is not None:
+        trace, reached = replay(start, successors(config), engine.path)
+        final = reached
+    reason = ExitReason.STATE_BOUND if engine.exit_reason == "memory-bound" else engine.exit_reason
+    result: SearchResult[RaftState, RaftAction] = SearchResult(reason, engine.stats, engine.violation, trace, final)
+    return RaftRun(result, prefix, engine)
 
 
 def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
-                script: Sequence[str] = ()) -> tuple[RaftRun, ...]:
+                script: Sequence[str] = (), workers: int = 1, max_memory: int | None = None
+                ) -> tuple[RaftRun, ...]:
     """Every discovery: `explore` again without each check found failing (a goal: reached), within
     `bounds.budget_seconds` overall, until none is left or a search ends without one (the Raft twin of
     `discoveries.discover`). Each run but the last has a violation."""
@@ -89,7 +141,8 @@ def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds 
             seconds -= time.perf_counter() - began
             if runs and seconds <= 0:
                 break
-        run = explore(config, left, attrs.evolve(bounds, budget_seconds=seconds), script)
+        run = explore(config, left, attrs.evolve(bounds, budget_seconds=seconds), script, workers,
+                      max_memory=max_memory)
         runs.append(run)
         found = run.result.violation
         if found is None:

@@ -110,6 +110,9 @@ class Judge:
     convergence: tuple[Property, ...] = ()
     settle_steps: int = 5000
     settle_ticks: int = 100
+    deadline: float | None = None
+    """A `time.perf_counter()` value: a fair continuation still running then is cut and proves
+    nothing (the judgement is None), so a judgement never overruns an engine's budget."""
     checker: Checker = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -143,7 +146,7 @@ class Judge:
             if found is not None:
                 return found, taken
         found = settled_violation(self.model, state, self.convergence, max_steps=self.settle_steps,
-                                  max_ticks=self.settle_ticks)
+                                  max_ticks=self.settle_ticks, deadline=self.deadline)
         return (found, taken) if found is not None else (None, ())
 
     def states(self, trace: Sequence[Action]) -> list[ClusterState]:

@@ -1,8 +1,9 @@
 """The Hypothesis engine: a `RuleBasedStateMachine` over the cluster's action space.
 
-One rule draws an index into `actions(model, state)` (the enabled actions, in their
-deterministic order) and takes that action, so the machine is deterministic given Hypothesis'
-choices and shrinking moves towards fewer steps and earlier-listed actions. An `@invariant()`
+One rule draws an action with `sampled_from` over `actions(model, state)` (the enabled actions,
+in their deterministic order) and takes it, so the machine is deterministic given Hypothesis'
+choices, shrinking moves towards fewer steps and earlier-listed actions, and a falsifying example
+prints each action (`action=Deliver(...)`), not an index. An `@invariant()`
 checks the safety properties on every state; `teardown` — the final phase of every run —
 quiesces the cluster (`Quiesce` if enabled) and checks the convergence properties where a fair,
 fault-free continuation settles (`settled_violation`).
@@ -26,9 +27,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import HealthCheck, Phase, Verbosity, note, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from kubeprop.model.cluster.compose import actions, initial_state, step
@@ -59,6 +59,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),  # no `explain`: it replays a lot
 )
+
+
+class BudgetSpent(BaseException):
+    """Raised by a machine's rules once its `deadline` has passed. Not an `Exception`, so
+    Hypothesis does not take it for a failure (to replay and shrink) but lets it through at once:
+    the run in progress ends within a step, whatever number of examples and steps it had left."""
 
 
 class PropertyViolated(AssertionError):
@@ -127,17 +133,21 @@ class ClusterMachine(RuleBasedStateMachine):
         deadline = type(self).deadline
         return deadline is not None and time.perf_counter() >= deadline
 
+    def _budget(self) -> None:
+        """End the Hypothesis run at once (`BudgetSpent`) when the deadline has passed."""
+        if self.out_of_time():
+            raise BudgetSpent
+
     @rule(data=st.data())
     def take_action(self, data: st.DataObject) -> None:
-        """Take one enabled action, chosen by index (a no-op when none is enabled or time is up)."""
+        """Take one enabled action, drawn with `sampled_from` over the enabled actions in their
+        deterministic order (a no-op when none is enabled; `BudgetSpent` once time is up)."""
         recorder = type(self).recorder
-        if self.out_of_time():
-            return
+        self._budget()
         enabled = self.enabled()
         if not enabled:
             return
-        act = enabled[data.draw(st.integers(0, len(enabled) - 1), label="action")]
-        note(str(act))
+        act = data.draw(st.sampled_from(enabled), label="action")  # a falsifying example prints the action
         self.state = step(self.cluster, self.state, act)
         self.trace.append(act)
         if recorder is not None:
@@ -146,19 +156,21 @@ class ClusterMachine(RuleBasedStateMachine):
     @invariant()
     def safety_holds(self) -> None:
         """Every safety property holds in the current state."""
-        if self.out_of_time():
-            return
+        self._budget()
         found = first_violation(self.cluster, self.state, self.safety)
         if found is not None:
             self._fail(found)
 
     def teardown(self) -> None:
         """Quiesce, let a fair continuation settle, and check the convergence properties."""
-        if self.failed or not self.convergence or self.out_of_time():
+        if self.failed or not self.convergence:
             return
+        self._budget()
         cls = type(self)
-        judge = Judge(self.cluster, self.state, self.safety, self.convergence, cls.settle_steps, cls.settle_ticks)
+        judge = Judge(self.cluster, self.state, self.safety, self.convergence, cls.settle_steps, cls.settle_ticks,
+                      cls.deadline)
         found, tail = judge(())
+        self._budget()  # a continuation cut by the deadline judged nothing
         if found is not None:
             self.trace.extend(tail)
             self._fail(found)
@@ -238,7 +250,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             if slicer.stopped or out_of_time(deadline):
                 timed_out = True
                 break
-            # A batch still running when the budget ends finishes at once (its rules become no-ops).
+            # A batch still running when the budget ends stops within a step (`BudgetSpent`).
             machine.deadline = deadline
             seed(config.seed if config.budget_seconds is None else config.seed * 1_000_003 + batch)(machine)
             try:
@@ -246,11 +258,9 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             except PropertyViolated:
                 failure = recorder.violation
                 break
-            except Flaky:
-                # Examples cut short by the deadline draw less than Hypothesis saw before: the run
-                # ends there.
-                if not out_of_time(machine.deadline):
-                    raise
+            except BudgetSpent:
+                timed_out = True
+                break
         timed_out = timed_out or out_of_time(deadline)
         stats = EngineStats(timer.seconds(), recorder.steps, recorder.runs, depth=config.max_depth,
                             note=f"seed {config.seed}")
@@ -265,7 +275,7 @@ def find_with_hypothesis(model: ClusterModel, start: ClusterState, config: Engin
     any. Without a budget: one Hypothesis run of `config.runs` examples (default 200) seeded
     `seed`. With one: batches of `BATCH` examples (batch `b` seeded `seed * 1_000_003 + b`) until
     `runs` examples ran or the budget is spent; a batch in progress when the budget runs out ends
-    at once (its rules become no-ops), so the budget is honoured to within one step."""
+    within a step (`BudgetSpent`), so the budget is honoured to within one step."""
     return run_sliced(_explore(model, start, config))
 
 

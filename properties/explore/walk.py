@@ -64,10 +64,11 @@ class Walker:
     safety: tuple[Property, ...]
     convergence: tuple[Property, ...]
 
-    def judge(self) -> Judge:
-        """The replay judge used for walk ends and for shrinking."""
+    def judge(self, deadline: float | None = None) -> Judge:
+        """The replay judge used for walk ends (cut at the `time.perf_counter()` `deadline`) and
+        for shrinking."""
         c = self.config
-        return Judge(self.model, self.start, self.safety, self.convergence, c.settle_steps, c.settle_ticks)
+        return Judge(self.model, self.start, self.safety, self.convergence, c.settle_steps, c.settle_ticks, deadline)
 
 
 @attrs.frozen
@@ -116,12 +117,15 @@ def _enabled(model: ClusterModel, state: ClusterState, flt: ActionFilter | None,
     return [a for a in actions(model, state) if (flt is None or flt(a)) and kinds(type(a).__name__)]
 
 
-def walk_once(walker: Walker, index: int) -> tuple[WalkOutcome, int]:
-    """Run walk `index`; returns its outcome and the number of steps taken."""
+def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tuple[WalkOutcome, int]:
+    """Run walk `index`; returns its outcome and the number of steps taken. A walk still running
+    at the `time.perf_counter()` `deadline` stops there, unjudged."""
     config, model = walker.config, walker.model
     rng, kinds = random.Random(walk_seed(config.seed, index)), _Kinds(config.seed, index, config.swarm)
     state, trace = walker.start, list[Action]()
     for _ in range(config.max_depth):
+        if out_of_time(deadline):
+            return WalkOutcome(index, tuple(trace), None, kinds.enabled()), len(trace)
         enabled = _enabled(model, state, config.action_filter, kinds)
         if not enabled:
             break
@@ -132,23 +136,27 @@ def walk_once(walker: Walker, index: int) -> tuple[WalkOutcome, int]:
         if found is not None:
             return WalkOutcome(index, tuple(trace), found, kinds.enabled()), len(trace)
     violation: Violation | None = None
-    if walker.convergence:
-        ending = attrs.evolve(walker.judge(), start=state)
+    if walker.convergence and not out_of_time(deadline):
+        ending = attrs.evolve(walker.judge(deadline), start=state)
         violation, tail = ending(())
         trace.extend(tail)
     return WalkOutcome(index, tuple(trace), violation, kinds.enabled()), len(trace)
 
 
 def run_chunk(walker: Walker, indices: range, deadline: float | None) -> ChunkOutcome:
-    """Run the walks of `indices` in order until one fails or the wall-clock `deadline` passes."""
+    """Run the walks of `indices` in order until one fails or the wall-clock (`time.time()`, the
+    same in every process) `deadline` passes; a walk running then stops within a step."""
     steps = 0
+    local = None if deadline is None else time.perf_counter() + (deadline - time.time())
     for done, index in enumerate(indices):
-        if deadline is not None and time.time() >= deadline:
+        if out_of_time(local):
             return ChunkOutcome(done, steps, None, True)
-        outcome, taken = walk_once(walker, index)
+        outcome, taken = walk_once(walker, index, local)
         steps += taken
         if outcome.violation is not None:
             return ChunkOutcome(done + 1, steps, outcome, False)
+        if out_of_time(local):
+            return ChunkOutcome(done, steps, None, True)  # the last walk was cut: it does not count
     return ChunkOutcome(len(indices), steps, None, False)
 
 
@@ -254,7 +262,10 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             yield from slicer.pause(steps)
             if slicer.stopped:
                 break
-            outcome, taken = walk_once(walker, index)
+            outcome, taken = walk_once(walker, index, deadline)
+            if outcome.violation is None and out_of_time(deadline):
+                steps += taken  # cut by the budget: not a finished walk
+                break
             runs, steps, index = runs + 1, steps + taken, index + 1
             if outcome.violation is not None:
                 failure = outcome

@@ -43,10 +43,18 @@ from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
 
-__all__ = ["STATIC_FILTERS", "Encoding", "Problem", "Track", "encode", "static_reason"]
+__all__ = ["STATIC_FILTERS", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
 
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts")
 REASON_AFFINITY_KEY = "node(s) didn't match pod affinity rules (missing topology key)"
+
+
+class EncodingTooLarge(RuntimeError):
+    """Building the encoding would take more work than its budget allows (`encode(max_work=...)`)."""
+
+    def __init__(self, work: int, budget: int) -> None:
+        super().__init__(f"the encoding needs more than {budget:,} units of work (at least {work:,} counted)")
+        self.work, self.budget = work, budget
 
 
 @attrs.frozen
@@ -79,6 +87,15 @@ class Encoding:
     tracks: dict[str, Track]
     lines: list[str] = attrs.field(factory=list)
     cand_sets: list[frozenset[int]] = attrs.field(factory=list)
+    max_work: int | None = None
+    work: int = 0
+    """Units of work spent so far: one per (pod, node) pair considered and per term emitted."""
+
+    def spend(self, units: int) -> None:
+        """Count `units` of work; EncodingTooLarge once past `max_work`."""
+        self.work += units
+        if self.max_work is not None and self.work > self.max_work:
+            raise EncodingTooLarge(self.work, self.max_work)
 
     def var(self, i: int, j: int) -> str:
         """The SMT name of "pending pod i is placed on node j"."""
@@ -134,28 +151,41 @@ def _or(names: Iterable[str]) -> str:
 
 
 def _pble(bound: int, terms: Sequence[tuple[int, str]]) -> str:
-    """Σ coef·lit ≤ bound as a Z3 pseudo-boolean term (coefficients > 0)."""
+    """Σ coef·lit ≤ bound as a Z3 pseudo-boolean term (coefficients > 0; all ones: a cardinality
+    `at-most`, which needs no coefficient list)."""
     if bound < 0:
         return "false"
     if sum(c for c, _ in terms) <= bound:
         return "true"
+    if all(c == 1 for c, _ in terms):
+        return f"((_ at-most {bound}) {' '.join(lit for _, lit in terms)})"
     coefs = " ".join(str(c) for c, _ in terms)
     return f"((_ pble {bound} {coefs}) {' '.join(lit for _, lit in terms)})"
 
 
-def encode(problem: Problem) -> Encoding:
-    """Build the SMT-LIB encoding of `problem` (see the module docstring)."""
-    enc = Encoding(problem, [], {}, {})
+def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[frozenset[int]] | None = None
+           ) -> Encoding:
+    """Build the SMT-LIB encoding of `problem` (see the module docstring). With `max_work`, the
+    build stops with EncodingTooLarge once it has considered or emitted that many (pod, node)
+    pairs and terms — a deterministic bound on the build, like Z3's rlimit on the solving. With
+    `allowed`, pod i may only go to the nodes in `allowed[i]` (a restriction of the problem: its
+    placements are placements of the whole problem)."""
+    enc = Encoding(problem, [], {}, {}, max_work=max_work)
+    enc.spend(len(problem.pending) * len(problem.nodes))
     plain_nodes = [_plain_node(ni) for ni in problem.nodes]
+    reasons: dict[tuple[object, ...], dict[int, str]] = {}
     for i, pod in enumerate(problem.pending):
-        row = []
-        plain = _plain_pod(pod)
-        for j, ni in enumerate(problem.nodes):
-            reason = None if plain and plain_nodes[j] else static_reason(pod, ni)
-            if reason is None:
-                row.append(j)
-            else:
-                enc.excluded[(i, j)] = reason
+        if _plain_pod(pod):
+            excluded = {j: r for j, ni in enumerate(problem.nodes) if not plain_nodes[j]
+                        and (r := static_reason(pod, ni)) is not None}
+        else:
+            shape = _shape(pod)
+            if shape not in reasons:
+                reasons[shape] = {j: r for j, ni in enumerate(problem.nodes)
+                                  if (r := static_reason(pod, ni)) is not None}
+            excluded = reasons[shape]
+        row = [j for j in range(len(problem.nodes)) if j not in excluded and (allowed is None or j in allowed[i])]
+        enc.excluded.update(((i, j), r) for j, r in excluded.items())
         enc.candidates.append(row)
         enc.cand_sets.append(frozenset(row))
     _declare(enc)
@@ -165,6 +195,12 @@ def encode(problem: Problem) -> Encoding:
     _inter_pod(enc)
     _ports(enc)
     return enc
+
+
+def _shape(pod: Pod) -> tuple[object, ...]:
+    """What the static filters read of a pod: pods of one shape (replicas of one template) get the
+    same verdicts, computed once."""
+    return (pod.metadata.namespace, pod.metadata.labels, pod.spec)
 
 
 def _track(enc: Encoding, name: str, track: Track) -> str:
@@ -187,16 +223,17 @@ def _on_node(enc: Encoding) -> list[list[int]]:
 
 
 def _placement(enc: Encoding) -> None:
-    """Each pending pod on at most one node (hard), at least one (tracked); a down node holds none."""
+    """Each pending pod on exactly one node while its tracking literal holds, on none otherwise:
+    one pseudo-boolean `x_1 + … + x_n + ¬place = 1` per pod; a down node holds none."""
     for i, row in enumerate(enc.candidates):
-        xs = [enc.var(i, j) for j in row]
-        if len(xs) > 1:
-            enc.lines.append(f"(assert ((_ at-most 1) {' '.join(xs)}))")
         lit = _track(enc, f"place{i}", Track("place", (i,)))
-        enc.lines.append(f"(assert (=> {lit} {_or(xs)}))")
+        xs = [enc.var(i, j) for j in row]
+        enc.spend(len(xs) + 1)
+        enc.lines.append(f"(assert ((_ pbeq 1{' 1' * (len(xs) + 1)}) {' '.join(xs)} (not {lit})))")
     for j, pods in enumerate(_on_node(enc)):
         lit = _track(enc, f"down{j}", Track("down", nodes=(j,)))
         if pods:
+            enc.spend(len(pods))
             enc.lines.append(f"(assert (=> {lit} (not {_or(enc.var(i, j) for i in pods)})))")
 
 
@@ -214,6 +251,7 @@ def _resources(enc: Encoding) -> None:
                 continue
             g = math.gcd(*(c for c, _ in want))
             scaled = [(c // g, x) for c, x in want]
+            enc.spend(len(scaled))
             lit = _track(enc, f"res{j}_{len(enc.tracks)}", Track("resource", nodes=(j,), detail=r))
             enc.lines.append(f"(assert (=> {lit} {_pble(free // g if free >= 0 else -1, scaled)}))")
 
@@ -221,13 +259,15 @@ def _resources(enc: Encoding) -> None:
 # -- topology spread --------------------------------------------------------------------------
 
 
-def _spread_groups(problem: Problem) -> dict[tuple[str, SpreadConstraint, frozenset[int]], list[int]]:
+def _spread_groups(enc: Encoding) -> dict[tuple[str, SpreadConstraint, frozenset[int]], list[int]]:
     """Pending pods sharing one constraint over the same eligible nodes."""
+    problem = enc.problem
     groups: dict[tuple[str, SpreadConstraint, frozenset[int]], list[int]] = {}
     for i, pod in enumerate(problem.pending):
         cs = spread_constraints(pod, "DoNotSchedule")
         keys = {c.topology_key for c in cs}
         for c in cs:
+            enc.spend(len(problem.nodes))
             eligible = frozenset(
                 j for j, ni in enumerate(problem.nodes) if keys <= set(ni.labels) and c.includes(pod, ni))
             groups.setdefault((pod.metadata.namespace, c, eligible), []).append(i)
@@ -237,6 +277,7 @@ def _spread_groups(problem: Problem) -> dict[tuple[str, SpreadConstraint, frozen
 def _domain_terms(enc: Encoding, c: SpreadConstraint, pod: Pod, nodes: list[int]) -> tuple[int, list[str]]:
     """(bound pods counted, pending-pod literals that would add to the count) over `nodes`, as
     `pod`'s constraint `c` counts them (countPodsMatchSelector)."""
+    enc.spend(len(enc.problem.pending))
     existing = sum(c.counts(pod, enc.problem.nodes[j].pods) for j in nodes)
     matching = [q for q, other in enumerate(enc.problem.pending) if c.counts(pod, (other,))]
     lits = [enc.var(q, j) for j in nodes for q in matching if j in enc.cand_sets[q]]
@@ -244,7 +285,7 @@ def _domain_terms(enc: Encoding, c: SpreadConstraint, pod: Pod, nodes: list[int]
 
 
 def _spread(enc: Encoding) -> None:
-    for (_ns, c, eligible), members in sorted(_spread_groups(enc.problem).items(), key=lambda kv: kv[1]):
+    for (_ns, c, eligible), members in sorted(_spread_groups(enc).items(), key=lambda kv: kv[1]):
         domains: dict[str, list[int]] = {}
         for j in sorted(eligible):
             domains.setdefault(enc.problem.nodes[j].labels[c.topology_key], []).append(j)
@@ -264,6 +305,7 @@ def _spread(enc: Encoding) -> None:
                 if e == d:
                     continue
                 ex_e, lits_e = terms[e]
+                enc.spend(len(lits_d) + len(lits_e))
                 bound = c.max_skew - ex_d + ex_e + len(lits_e)
                 pb = _pble(bound, [(1, x) for x in lits_d] + [(1, f"(not {x})") for x in lits_e])
                 enc.lines.append(f"(assert (=> (and {lit} {holds} {alive[e]}) {pb}))")
@@ -317,6 +359,7 @@ def _inter_pod(enc: Encoding) -> None:
 
 
 def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
+    enc.spend(len(enc.problem.pending))
     others = [q for q, other in enumerate(enc.problem.pending) if q != i and term.matches(other)]
     detail = f"podAntiAffinity {term.topology_key} of {_owner(enc.problem.pending[i])}"
     lit = _track(enc, f"anti{i}_{t_index}", Track("anti", (i, *others), detail=detail))
@@ -350,6 +393,7 @@ def _existing_anti(enc: Encoding, i: int, pod: Pod) -> None:
 
 def _affinity(enc: Encoding, i: int, pod: Pod, terms: tuple[AffinityTerm, ...]) -> None:
     pending = enc.problem.pending
+    enc.spend(len(pending))
     others = [q for q, other in enumerate(pending) if q != i and all(t.matches(other) for t in terms)]
     bound = any(all(t.matches(p) for t in terms) for ni in enc.problem.nodes for p in ni.pods)
     lit = _track(enc, f"aff{i}", Track("affinity", (i, *others), detail=f"podAffinity of {_owner(pod)}"))
@@ -375,13 +419,16 @@ def _host_ports(pod: Pod) -> set[tuple[str, int]]:
 
 def _ports(enc: Encoding) -> None:
     """Two pending pods wanting the same host port never share a node (host IPs not distinguished)."""
-    ports = [_host_ports(p) for p in enc.problem.pending]
-    for i in range(len(ports)):
-        for q in range(i + 1, len(ports)):
-            if not ports[i] & ports[q]:
-                continue
-            shared = [j for j in enc.candidates[i] if j in enc.cand_sets[q]]
-            if shared:
-                lit = _track(enc, f"ports{i}_{q}", Track("ports", (i, q), detail="hostPort"))
-                for j in shared:
-                    enc.lines.append(f"(assert (=> {lit} (not (and {enc.var(i, j)} {enc.var(q, j)}))))")
+    by_port: dict[tuple[str, int], list[int]] = {}
+    for i, pod in enumerate(enc.problem.pending):
+        for port in _host_ports(pod):
+            by_port.setdefault(port, []).append(i)
+    enc.spend(sum(len(users) * (len(users) - 1) // 2 for users in by_port.values()))
+    pairs = sorted({(a, b) for users in by_port.values() for k, a in enumerate(users) for b in users[k + 1:]})
+    for i, q in pairs:
+        shared = [j for j in enc.candidates[i] if j in enc.cand_sets[q]]
+        if shared:
+            enc.spend(len(shared))
+            lit = _track(enc, f"ports{i}_{q}", Track("ports", (i, q), detail="hostPort"))
+            for j in shared:
+                enc.lines.append(f"(assert (=> {lit} (not (and {enc.var(i, j)} {enc.var(q, j)}))))")

@@ -6,7 +6,16 @@ assumption literals change). Results are deterministic: Z3's random seeds are fi
 budget is Z3's resource limit (`rlimit`, counted per check), never wall-clock time, so the same
 question gets the same answer on any machine. An unsat answer carries a *minimal* core: the
 solver's core shrunk by deletion (each literal dropped if the rest stays unsat), in a fixed order
-that drops pods first so explanations name as few pods as possible.
+that drops pods first so explanations name as few pods as possible — halves of the candidate list
+first, then quarters, down to single literals, so a core of thousands of pods shrinks in a few
+dozen checks. The minimisation as a whole gets the budget of one check (`rlimit`); a core it
+could not finish shrinking is reported with `minimal=False`. The build is bounded too: `encode`
+stops past `build_budget(rlimit)` units of work (EncodingTooLarge), so a large `--scale`
+ends with "unknown" instead of running unbounded.
+
+Z3's SMT core runs with relevancy propagation off and without auto-configuration: on the
+scheduling encodings (≈10⁵ Booleans, a few hundred large pseudo-boolean constraints) that halves
+the first check and the what-ifs (docs/scheduling.md has the measurements).
 """
 
 from __future__ import annotations
@@ -20,12 +29,20 @@ import z3
 
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.decide import pod_key
-from kubeprop.properties.scheduling.encode import Encoding, Problem, encode
+from kubeprop.properties.scheduling.encode import Encoding, EncodingTooLarge, Problem, encode
+from kubeprop.properties.scheduling.shortlist import pack, repair
 
-__all__ = ["DEFAULT_RLIMIT", "Outcome", "SchedulingSolver"]
+__all__ = ["DEFAULT_RLIMIT", "RLIMIT_PER_WORK", "EncodingTooLarge", "Outcome", "SchedulingSolver", "build_budget"]
 
 DEFAULT_RLIMIT = 50_000_000
 """Z3 resource units per check: ~25x what the 1000 pods x 100 nodes benchmark needs (~1.8 M)."""
+RLIMIT_PER_WORK = 10
+"""Resource units one unit of encoding work (a (pod, node) pair or an emitted term) stands for:
+the default budget builds up to 5 M units, about eight times the 1000 x 100 benchmark."""
+MIN_WORK = 100_000
+"""Work any budget allows (small problems always build, however small the rlimit)."""
+PROPOSE_ABOVE = 20_000
+"""Pod-node pairs above which Z3 first checks a packing proposal (`SchedulingSolver`)."""
 
 Status = Literal["sat", "unsat", "unknown"]
 _TRUE_VAR = re.compile(r"\(define-fun x(\d+)_(\d+) \(\) Bool\s+true\)")
@@ -42,92 +59,166 @@ class Outcome:
     core: tuple[str, ...] = ()
     spent: int = 0
     reason: str = ""
+    minimal: bool = True
+    """For unsat: False when the budget ran out before the core was shrunk to a minimal one."""
+
+
+def build_budget(rlimit: int) -> int:
+    """Units of encoding work an rlimit allows (`encode(max_work=...)`)."""
+    return max(MIN_WORK, rlimit // RLIMIT_PER_WORK)
 
 
 def _seed() -> None:
     z3.set_param("smt.random_seed", 0)
     z3.set_param("sat.random_seed", 0)
+    z3.set_param("smt.relevancy", 0)
+    z3.set_param("smt.auto_config", False)
+
+
+class _Loaded:
+    """One encoding parsed into one Z3 solver, with its tracking literals."""
+
+    def __init__(self, enc: Encoding, rlimit: int) -> None:
+        self.enc = enc
+        self.solver = z3.Solver()
+        self.solver.set("random_seed", 0)
+        self.solver.set("rlimit", rlimit)
+        self.solver.from_string(enc.text())
+        self.lits = {name: z3.Bool(name) for name in enc.tracks}
+        self.names = sorted(enc.tracks)
+
+    def run(self, names: Iterable[str], down: frozenset[int]) -> tuple[z3.CheckSatResult, int]:
+        """Check under the named tracking literals (down nodes: their literal, the others negated);
+        the result and the resource units spent."""
+        assumptions: list[z3.BoolRef] = []
+        for name in names:
+            track = self.enc.tracks[name]
+            if track.kind == "down":
+                assumptions.append(self.lits[name] if track.nodes[0] in down else z3.Not(self.lits[name]))
+            else:
+                assumptions.append(self.lits[name])
+        before = _rlimit_count(self.solver)
+        result = self.solver.check(*assumptions)
+        return result, max(0, _rlimit_count(self.solver) - before)
+
+    def core_names(self) -> list[str]:
+        out = []
+        for lit in self.solver.unsat_core():
+            expr = lit.arg(0) if z3.is_not(lit) else lit
+            out.append(expr.decl().name())
+        return out
+
+    def placement(self, problem: Problem) -> FrozenMap[str, str]:
+        """The true placement variables, read from the model's text in one call (reading the
+        model declaration by declaration costs a Python call per variable)."""
+        out: dict[str, str] = {}
+        for i, j in _TRUE_VAR.findall(self.solver.model().sexpr()):
+            out[pod_key(problem.pending[int(i)])] = problem.nodes[int(j)].name
+        return FrozenMap(out)
 
 
 class SchedulingSolver:
-    """The encoding of one problem loaded into one solver; `check` may be called many times."""
+    """One problem loaded into Z3 (on the first `check`); `check` may be called many times.
+
+    Large problems (more than `PROPOSE_ABOVE` pod-node pairs) first try a proposal: the pods
+    packed by resources (`shortlist.pack`, or `shortlist.repair` of the first packing for a
+    what-if, or a packing anew if that fails), encoded with each pod restricted to its proposed
+    node — a small fraction of the encoding — and checked by Z3 against every constraint. A sat
+    answer there is a placement of the whole problem (a restriction only removes options).
+    Otherwise the complete encoding is built (once, lazily) and asked, so every unsat answer and
+    every core comes from it."""
 
     def __init__(self, problem: Problem, rlimit: int = DEFAULT_RLIMIT, encoding: Encoding | None = None) -> None:
         _seed()
         self.problem = problem
-        self.enc = encoding if encoding is not None else encode(problem)
         self.rlimit = rlimit
-        self.solver = z3.Solver()
-        self.solver.set("random_seed", 0)
-        self.solver.set("rlimit", rlimit)
-        self.solver.add(z3.parse_smt2_string(self.enc.text()))
-        self.lits = {name: z3.Bool(name) for name in self.enc.tracks}
         self.spent = 0
+        self._full = None if encoding is None else _Loaded(encoding, rlimit)
+        self._base: dict[int, int] | None = None
+        self._propose = encoding is None and len(problem.pending) * len(problem.nodes) > PROPOSE_ABOVE
+
+    @property
+    def full(self) -> _Loaded:
+        """The complete encoding, loaded on first use."""
+        if self._full is None:
+            self._full = _Loaded(encode(self.problem, max_work=build_budget(self.rlimit)), self.rlimit)
+        return self._full
+
+    @property
+    def enc(self) -> Encoding:
+        """The complete encoding (what cores and explanations refer to)."""
+        return self.full.enc
 
     def node_index(self, name: str) -> int:
         """The index of the node called `name` (ValueError if absent)."""
         names = [ni.name for ni in self.problem.nodes]
         return names.index(name)
 
-    def _assumptions(self, names: Iterable[str], down: frozenset[int]) -> list[z3.BoolRef]:
-        out: list[z3.BoolRef] = []
-        for name in names:
-            track = self.enc.tracks[name]
-            if track.kind == "down":
-                out.append(self.lits[name] if track.nodes[0] in down else z3.Not(self.lits[name]))
-            else:
-                out.append(self.lits[name])
-        return out
-
-    def _run(self, names: Iterable[str], down: frozenset[int]) -> z3.CheckSatResult:
-        before = _rlimit_count(self.solver)
-        result = self.solver.check(*self._assumptions(names, down))
-        self.spent += max(0, _rlimit_count(self.solver) - before)
+    def _run(self, loaded: _Loaded, names: Iterable[str], down: frozenset[int]) -> z3.CheckSatResult:
+        result, spent = loaded.run(names, down)
+        self.spent += spent
         return result
 
-    def check(self, down: Iterable[str] = (), minimise: bool = True) -> Outcome:
-        """Can every pending pod be placed with the nodes named in `down` removed?"""
-        down_ix = frozenset(self.node_index(n) for n in down)
-        names = sorted(self.enc.tracks)
+    def check(self, down: Iterable[str] = (), minimise: bool = True, placement: bool = True) -> Outcome:
+        """Can every pending pod be placed with the nodes named in `down` removed? With
+        `placement=False` a sat outcome carries no placement (what-ifs need only the verdict).
+        An encoding past its build budget makes the answer "unknown", like a check past rlimit."""
+        try:
+            return self._check(frozenset(self.node_index(n) for n in down), minimise, placement)
+        except EncodingTooLarge as too_large:
+            return Outcome("unknown", reason=f"{too_large} (the build budget of --rlimit {self.rlimit}: "
+                                             f"{build_budget(self.rlimit):,} units)")
+
+    def _check(self, down_ix: frozenset[int], minimise: bool, placement: bool) -> Outcome:
         start = self.spent
-        result = self._run(names, down_ix)
+        proposal = self._proposal(down_ix) if self._propose else None
+        if proposal is not None and self._run(proposal, proposal.names, down_ix) == z3.sat:
+            return Outcome("sat", proposal.placement(self.problem) if placement else EMPTY, spent=self.spent - start)
+        full = self.full
+        result = self._run(full, full.names, down_ix)
         if result == z3.sat:
-            return Outcome("sat", self._placement(), spent=self.spent - start)
+            return Outcome("sat", full.placement(self.problem) if placement else EMPTY, spent=self.spent - start)
         if result == z3.unknown:
-            return Outcome("unknown", spent=self.spent - start, reason=self.solver.reason_unknown())
-        core = self._core_names()
+            return Outcome("unknown", spent=self.spent - start, reason=full.solver.reason_unknown())
+        core, minimal = full.core_names(), True
         if minimise:
-            core = self._minimise(core, down_ix)
-        return Outcome("unsat", core=tuple(core), spent=self.spent - start)
+            core, minimal = self._minimise(core, down_ix)
+        return Outcome("unsat", core=tuple(core), spent=self.spent - start, minimal=minimal)
 
-    def _core_names(self) -> list[str]:
-        out = []
-        for lit in self.solver.unsat_core():
-            expr = lit.arg(0) if z3.is_not(lit) else lit
-            out.append(str(expr))
-        return out
+    def _proposal(self, down: frozenset[int]) -> _Loaded | None:
+        """The packing for these down nodes as a restricted encoding, or None if none packs."""
+        if self._base is None:
+            self._base = pack(self.problem) or {}
+        packing = (repair(self.problem, self._base, down) or pack(self.problem, down)) if self._base else None
+        if packing is None:
+            return None
+        allowed = [frozenset((packing[i],)) for i in range(len(self.problem.pending))]
+        return _Loaded(encode(self.problem, max_work=build_budget(self.rlimit), allowed=allowed), self.rlimit)
 
-    def _minimise(self, core: list[str], down: frozenset[int]) -> list[str]:
-        """Deletion-based minimisation; a check that runs out of budget keeps the literal."""
+    def _minimise(self, core: list[str], down: frozenset[int]) -> tuple[list[str], bool]:
+        """Deletion-based minimisation, halves first (module docstring); a check that runs out of
+        budget keeps what it tried to drop. Returns the core and whether it is minimal."""
+        full = self.full
         rank = {kind: n for n, kind in enumerate(_DROP_ORDER)}
-        current = sorted(core, key=lambda n: (rank[self.enc.tracks[n].kind], _natural(n)))
-        i = 0
-        while i < len(current):
-            trial = current[:i] + current[i + 1:]
-            if self._run(trial, down) == z3.unsat:
-                smaller = set(self._core_names())
-                current = [n for n in trial if n in smaller]
-            else:
-                i += 1
-        return sorted(current, key=lambda n: (rank[self.enc.tracks[n].kind], _natural(n)))
+        current, budget_end = self._ordered(core, rank), self.spent + self.rlimit
+        chunk = max(1, len(current) // 2)
+        while True:
+            i = 0
+            while i < len(current):
+                if self.spent >= budget_end:
+                    return self._ordered(current, rank), False
+                trial = current[:i] + current[i + chunk:]
+                if trial and self._run(full, trial, down) == z3.unsat:
+                    smaller = set(full.core_names())
+                    current = [n for n in trial if n in smaller]
+                else:
+                    i += chunk
+            if chunk == 1:
+                return self._ordered(current, rank), True
+            chunk //= 2
 
-    def _placement(self) -> FrozenMap[str, str]:
-        """The true placement variables, read from the model's text in one call (reading the
-        model declaration by declaration costs a Python call per variable)."""
-        out: dict[str, str] = {}
-        for i, j in _TRUE_VAR.findall(self.solver.model().sexpr()):
-            out[pod_key(self.problem.pending[int(i)])] = self.problem.nodes[int(j)].name
-        return FrozenMap(out)
+    def _ordered(self, names: list[str], rank: dict[str, int]) -> list[str]:
+        return sorted(names, key=lambda n: (rank[self.enc.tracks[n].kind], _natural(n)))
 
 
 def _natural(name: str) -> tuple[str, int]:

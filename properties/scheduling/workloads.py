@@ -26,7 +26,7 @@ from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
 
-__all__ = ["Greedy", "ScaleError", "desired_pods", "greedy", "workload_names"]
+__all__ = ["Greedy", "ScaleError", "desired_count", "desired_pods", "greedy", "workload_names"]
 
 Workload = Deployment | StatefulSet | ReplicaSet
 
@@ -80,15 +80,26 @@ def _pod(w: Workload, index: int) -> Pod:
     return default_toleration_seconds(pod)
 
 
-def desired_pods(store: Store, scale: Mapping[str, int] = FrozenMap()) -> tuple[tuple[Pod, ...], tuple[Pod, ...]]:
-    """(bound pods, pending pods) the scenario asks for; `scale` overrides replicas by workload."""
+def _counts(store: Store, scale: Mapping[str, int]) -> list[tuple[Workload, int]]:
     workloads = _workloads(store)
     replicas = _resolve_scale(workloads, scale)
-    pending: list[Pod] = []
-    for w in workloads:
-        count = replicas.get(_ref(w), w.spec.replicas if w.spec.replicas is not None else 1)
-        pending.extend(_pod(w, i) for i in range(count))
-    bare = [p for p in store.list("pods") if isinstance(p, Pod) and p.metadata.controller_ref() is None]
+    return [(w, replicas.get(_ref(w), w.spec.replicas if w.spec.replicas is not None else 1)) for w in workloads]
+
+
+def _bare(store: Store) -> list[Pod]:
+    return [p for p in store.list("pods") if isinstance(p, Pod) and p.metadata.controller_ref() is None]
+
+
+def desired_count(store: Store, scale: Mapping[str, int] = FrozenMap()) -> int:
+    """How many pending pods `desired_pods` would return, without building them (so a caller can
+    refuse a size before paying for it)."""
+    return sum(count for _, count in _counts(store, scale)) + sum(1 for p in _bare(store) if not p.spec.node_name)
+
+
+def desired_pods(store: Store, scale: Mapping[str, int] = FrozenMap()) -> tuple[tuple[Pod, ...], tuple[Pod, ...]]:
+    """(bound pods, pending pods) the scenario asks for; `scale` overrides replicas by workload."""
+    pending = [_pod(w, i) for w, count in _counts(store, scale) for i in range(count)]
+    bare = _bare(store)
     bound = tuple(p for p in bare if p.spec.node_name)
     return bound, (*pending, *(p for p in bare if not p.spec.node_name))
 

@@ -3,11 +3,10 @@ bounds; the three catalogue variants are found, the correct model is clean at th
 
 from __future__ import annotations
 
-import attrs
 import pytest
 
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import LEADER, RaftConfig, RaftState
+from kubeprop.model.raft.state import FOLLOWER, LEADER, RaftConfig, RaftState
 from kubeprop.model.raft.system import initial_state, with_variant
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.raft import FIGURE8_C, explore
@@ -18,15 +17,15 @@ PUT = ("call", ("w", 1), Op("put", "k", "v1"))
 
 
 def _state(**changes: object) -> RaftState:
-    return attrs.evolve(initial_state(CFG), **changes)  # type: ignore[arg-type]
+    return initial_state(CFG)._replace(**changes)
 
 
 BAD_STATES = {
     "ElectionSafety": _state(elected=frozenset({(1, 0), (1, 2)})),
-    "LeaderAppendOnly": _state(role=(LEADER, "F", "F"), term=(2, 2, 2), log=(((1, 0),), (), ()),
+    "LeaderAppendOnly": _state(role=(LEADER, FOLLOWER, FOLLOWER), term=(2, 2, 2), log=(((1, 0),), (), ()),
                                lead_log=(((1, 0), (2, 0)), (), ())),
     "LogMatching": _state(log=(((1, 0), (2, 1)), ((1, 1), (2, 1)), ())),
-    "LeaderCompleteness": _state(role=("F", LEADER, "F"), term=(1, 2, 2), log=(((1, 1),), ((2, 0),), ()),
+    "LeaderCompleteness": _state(role=(FOLLOWER, LEADER, FOLLOWER), term=(1, 2, 2), log=(((1, 1),), ((2, 0),), ()),
                                  committed=frozenset({(1, 1, 1, 1)})),
     "StateMachineSafety": _state(log=(((1, 1),), ((2, 0),), ()), commit=(1, 1, 0),
                                  committed=frozenset({(1, 1, 1, 1), (1, 2, 0, 2)})),

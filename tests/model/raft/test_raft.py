@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import attrs
 import pytest
 
 from kubeprop.model.raft.kv import Op, Store, apply_log, apply_op
-from kubeprop.model.raft.state import LEADER, RaftAction, RaftConfig, RaftState, describe
+from kubeprop.model.raft.state import CANDIDATE, FOLLOWER, LEADER, RaftAction, RaftConfig, RaftState, describe
 from kubeprop.model.raft.system import (
     RaftConfigError,
     actions,
@@ -39,6 +38,32 @@ def test_pinned_state_counts(bounds: dict[str, int], generated: int, distinct: i
     assert (result.stats.states, result.stats.distinct) == (generated, distinct)
 
 
+PINNED = {
+    # (configuration, generated, distinct): the counts of the model before its state encoding was
+    # made compact (issue 17) — the rewrite must not change a single transition.
+    "restarts-cas-history": (RaftConfig(max_term=1, max_log=2, max_msgs=1, restarts=True, history=True,
+                                        ops=(Op("cas", "k", "v2", expect=0),)), 158908, 25713),
+    "reads": (RaftConfig(servers=2, max_term=1, max_log=2, max_msgs=2, history=True, reads=1, serial_reads=1),
+              84709, 17582),
+    "copies-batch": (RaftConfig(max_term=1, max_log=1, max_msgs=2, max_copies=2, batch=True), 270245, 41020),
+    "crash-partition": (RaftConfig(max_term=1, max_log=1, max_msgs=1, max_down=1, partitions=True), 160089, 29820),
+    "follower-read": (with_variant(RaftConfig(max_term=1, max_log=1, max_msgs=2, history=True, reads=1),
+                                   "follower-read"), 128940, 19034),
+    "figure8-two-values": (with_variant(RaftConfig(max_term=2, max_log=1, max_msgs=1, ops=(
+        Op("put", "k", "v1"), Op("put", "k", "v2"))), "raft-figure8"), 31968, 8028),
+    "quorum-ceil-4": (with_variant(RaftConfig(servers=4, max_term=1, max_log=0, max_msgs=1), "quorum-ceil"),
+                      42049, 8752),
+}
+SLOW = {"restarts-cas-history", "copies-batch", "crash-partition"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in PINNED])
+def test_pinned_counts_of_every_feature(name: str) -> None:
+    config, generated, distinct = PINNED[name]
+    result = search(initial_state(config), successors(config), lambda s: None)
+    assert (result.exit_reason, result.stats.states, result.stats.distinct) == ("exhausted", generated, distinct)
+
+
 def test_quorum_sizes() -> None:
     majority = [RaftConfig(servers=n).quorum_size for n in range(1, 8)]
     ceil = [RaftConfig(servers=n, quorum="ceil").quorum_size for n in range(1, 8)]
@@ -53,7 +78,7 @@ def test_every_size_can_elect(n: int) -> None:
     if n == 1:
         assert state.role[0] == LEADER and state.commit[0] == 1  # wins and commits its empty entry at once
     else:
-        assert state.role[0] == "C" and len(state.msgs) == n - 1
+        assert state.role[0] == CANDIDATE and len(state.msgs) == n - 1
 
 
 def test_single_member_write_commits_at_once() -> None:
@@ -86,12 +111,12 @@ def test_append_consistency_check_rejects_and_truncates() -> None:
     config = RaftConfig(max_log=2)
     state = _leader_with_write(config)
     # s2 holds a conflicting entry of an older term at index 1
-    state = attrs.evolve(state, log=(state.log[0], ((0, 1),), ()))
+    state = state._replace(log=(state.log[0], ((0, 1),), ()))
     state = _do(config, state, "SendAppend: s1 → s2")
     state = _do(config, state, "Receive: AppendEntries s1→s2")
     assert state.log[1] == ((1, 0), (1, 1))  # conflict at index 1: truncated and replaced
     # a probe whose (prevIndex, prevTerm) does not match is rejected with a hint
-    state = attrs.evolve(state, next=((*state.next[0][:2], 3), *state.next[1:]))
+    state = state._replace(next=((*state.next[0][:2], 3), *state.next[1:]))
     state = _do(config, state, "SendAppend: s1 → s3")
     state = _do(config, state, "Receive: AppendEntries s1→s3")
     reply = [m for m, _ in state.msgs if m[0] == 3 and m[1] == 2]
@@ -116,7 +141,7 @@ def test_restart_keeps_persistent_state_and_loses_volatile() -> None:
     config = RaftConfig(max_log=2, restarts=True)
     state = _do(config, _leader_with_write(config), "Restart: s1")
     assert state.log[0] == ((1, 0), (1, 1)) and state.term[0] == 1 and state.vote[0] == 0
-    assert state.role[0] == "F" and state.match[0] == (0, 0, 0) and state.lead[0] == -1
+    assert state.role[0] == FOLLOWER and state.match[0] == (0, 0, 0) and state.lead[0] == -1
 
 
 def test_down_and_partitioned_members_receive_nothing() -> None:

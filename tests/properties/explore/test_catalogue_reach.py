@@ -22,8 +22,21 @@ SLOW = {"watch-time-travel", "nodelifecycle-crash"}
 """Found within the budget, but after several seconds: in the slow suite."""
 
 
+NOT_YET = {
+    "endpoints-stale-cache": "web-flap.yaml: two readiness flips while the Endpoints controller's cache lags its own "
+                             "write need three or four deviations from the fair run; not found within the budget yet",
+}
+"""Variants the default strategy does not find yet (issue 11): expected failures, in the slow suite."""
+
+
 def _params() -> list[object]:
-    return [pytest.param(v, marks=pytest.mark.slow) if v in SLOW else v for v in REACH]
+    out: list[object] = []
+    for v in REACH:
+        if v in NOT_YET:
+            out.append(pytest.param(v, marks=(pytest.mark.slow, pytest.mark.xfail(strict=True, reason=NOT_YET[v]))))
+        else:
+            out.append(pytest.param(v, marks=pytest.mark.slow) if v in SLOW else v)
+    return out
 
 
 @pytest.mark.parametrize("variant", _params())

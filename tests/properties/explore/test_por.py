@@ -15,8 +15,9 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, allow, run_bfs
+from kubeprop.properties.explore.incremental import parts_function
 from kubeprop.properties.explore.por import reduced_bfs, reduced_bfs_steps
-from kubeprop.properties.registry import select
+from kubeprop.properties.registry import Property, select
 
 DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
 
@@ -47,10 +48,10 @@ def full_states(model: ClusterModel, start: ClusterState, flt: ActionFilter | No
     return seen
 
 
-def reduced_states(model: ClusterModel, start: ClusterState, flt: ActionFilter | None, depth: int
-                   ) -> set[ClusterState]:
+def reduced_states(model: ClusterModel, start: ClusterState, flt: ActionFilter | None, depth: int | None,
+                   properties: tuple[Property, ...] = (), ample: bool = False) -> set[ClusterState]:
     seen: set[ClusterState] = set()
-    gen = reduced_bfs_steps(model, start, (), Bounds(max_depth=depth), flt, visit=seen.add)
+    gen = reduced_bfs_steps(model, start, properties, Bounds(max_depth=depth), flt, visit=seen.add, ample_sets=ample)
     next(gen)
     with pytest.raises(StopIteration):
         gen.send(None)
@@ -58,7 +59,7 @@ def reduced_states(model: ClusterModel, start: ClusterState, flt: ActionFilter |
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_reduced_search_reaches_the_same_states(case: str) -> None:
+def test_sleep_sets_reach_the_same_states(case: str) -> None:
     scenario, variant, parameters, flt, depth = CASES[case]
     model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
     start = initial_state(model)
@@ -91,3 +92,67 @@ def test_reduction_takes_fewer_transitions_and_finds_the_same_bug() -> None:
     buggy = build_model(load_scenario(DATA / "tight.yaml"), variant="dual-scheduler")
     found = run_bfs(buggy, initial_state(buggy), config)
     assert found.violation is not None and found.violation.property == "node-not-overcommitted"
+
+
+# --- ample (persistent) sets: exhausted spaces, compared on what the properties read -------------
+
+TAINTED_LAGGING = ("tainted", "correct", {"instantCaches": False}, allow("Reconcile", "Schedule", "Bind", "Deliver"))
+"""Lagging caches, every delivery: the kubelets' pod deliveries commute with the control plane,
+so ample sets prune states here (about 8,000 distinct states in full)."""
+AMPLE_CASES: list[tuple[str, tuple[str, str, dict[str, object], ActionFilter]]] = [
+    ("bindings-respect-hard-constraints", ("tight", "dual-scheduler", {}, DUAL_SCHEDULER)),
+    ("node-not-overcommitted", ("tight", "dual-scheduler", {}, DUAL_SCHEDULER)),
+    *((name, ("tainted", "scheduler-ignores-taints", {"instantCaches": True}, allow("Reconcile", "Schedule", "Bind")))
+      for name in ("one-running-pod-per-identity", "resource-versions-monotonic",
+                   "bindings-respect-hard-constraints", "node-not-overcommitted")),
+    pytest.param("one-running-pod-per-identity", TAINTED_LAGGING, marks=pytest.mark.slow),  # type: ignore[list-item]
+    pytest.param("resource-versions-monotonic", TAINTED_LAGGING, marks=pytest.mark.slow),  # type: ignore[list-item]
+]
+
+
+def visible(states: set[ClusterState], properties: tuple[Property, ...]) -> set[tuple[object, ...]]:
+    """The states as the properties see them: the parts each reads."""
+    parts = parts_function(tuple(dict.fromkeys(name for p in properties for name in p.reads or ())))
+    assert parts is not None
+    return {parts(s) for s in states}
+
+
+def _model(case: tuple[str, str, dict[str, object], ActionFilter]) -> tuple[ClusterModel, ClusterState]:
+    scenario, variant, parameters, _ = case
+    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
+    return model, initial_state(model)
+
+
+@pytest.mark.parametrize(("name", "case"), AMPLE_CASES)
+def test_ample_sets_keep_every_verdict_and_every_visible_state(
+        name: str, case: tuple[str, str, dict[str, object], ActionFilter]) -> None:
+    model, start = _model(case)
+    flt, props = case[3], tuple(select([name]))
+    full = bfs(model, start, props, Bounds(), action_filter=flt)
+    reduced = reduced_bfs(model, start, props, Bounds(), action_filter=flt)
+    assert (full.violation is None) == (reduced.violation is None)
+    if full.violation is not None:
+        assert reduced.violation is not None and reduced.violation.property == full.violation.property
+        return
+    assert full.exit_reason == reduced.exit_reason == "exhausted"
+    with_ample = reduced_states(model, start, flt, None, props, ample=True)
+    assert visible(with_ample, props) == visible(reduced_states(model, start, flt, None, props), props)
+
+
+@pytest.mark.slow
+def test_ample_sets_prune_states_where_little_is_visible() -> None:
+    model, start = _model(TAINTED_LAGGING)
+    props = tuple(select(["one-running-pod-per-identity"]))
+    sleep_only = reduced_states(model, start, TAINTED_LAGGING[3], None, props)
+    both = reduced_states(model, start, TAINTED_LAGGING[3], None, props, ample=True)
+    assert both < sleep_only
+
+
+def test_no_ample_reduction_with_convergence_or_an_unknown_reader() -> None:
+    from kubeprop.properties.explore.ample import AmpleSets, visible_tokens
+
+    model = build_model(load_scenario(DATA / "tainted.yaml"))
+    assert visible_tokens(select(["workload-steps-succeed"])) == frozenset({"workload"})
+    assert visible_tokens([attrs.evolve(select(["node-not-overcommitted"])[0], reads=None)]) is None
+    assert not AmpleSets(model, tuple(select(["node-not-overcommitted"])), convergence=True).enabled
+    assert AmpleSets(model, tuple(select(["node-not-overcommitted"])), convergence=False).enabled

@@ -63,3 +63,45 @@ def test_cli_budget_bounds_the_whole_run(tmp_path: Path) -> None:
     began = time.perf_counter()
     code = main(["check", "--budget", "3", "--out", str(tmp_path)])  # FeastFlow, default strategy
     assert code == 0 and time.perf_counter() - began < 3.0 + SLACK
+
+
+def test_process_age_counts_the_start_up_before_the_budget() -> None:
+    from kubeprop.properties.explore.engine import process_age
+
+    age = process_age()
+    if Path("/proc/self/stat").exists():
+        assert 0.0 < age < 24 * 3600  # this test process started before the test ran
+    later = process_age()
+    assert later >= age
+
+
+def test_a_hypothesis_run_past_its_deadline_ends_within_a_step() -> None:
+    """Regression: a batch running when the budget ended used to carry on, rule after no-op rule,
+    example after example; now its first rule raises `BudgetSpent`, which Hypothesis lets through."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from kubeprop.model.cluster.compose import build_model
+    from kubeprop.model.scenario.load import load_scenario
+    from kubeprop.properties.explore.stateful import BudgetSpent, Recorder, engine_settings, machine_for
+    from kubeprop.properties.registry import select
+
+    model = build_model(load_scenario(CATALOGUE / "tainted.yaml"))
+    recorder = Recorder()
+    machine = machine_for(model, tuple(select(kind="safety")), recorder=recorder, deadline=time.perf_counter())
+    with pytest.raises(BudgetSpent):
+        run_state_machine_as_test(machine, settings=engine_settings(EngineConfig(max_depth=50), 100))
+    assert recorder.steps == 0 and recorder.runs == 1
+
+
+def test_a_walk_past_its_deadline_stops_unjudged() -> None:
+    from kubeprop.model.cluster.compose import build_model, initial_state
+    from kubeprop.model.scenario.load import load_scenario
+    from kubeprop.properties.explore.walk import Walker, walk_once
+
+    model = build_model(load_scenario(CATALOGUE / "web.yaml"), variant="nodelifecycle-crash")
+    config = EngineConfig(max_depth=50)
+    walker = Walker(model, initial_state(model), config, config.safety(), config.convergence_properties())
+    outcome, taken = walk_once(walker, 0, deadline=time.perf_counter())
+    assert (outcome.trace, outcome.violation, taken) == ((), None, 0)
+    full, _ = walk_once(walker, 0)
+    assert len(full.trace) > 0

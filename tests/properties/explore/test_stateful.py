@@ -128,3 +128,27 @@ def test_time_budget_is_checked_between_batches() -> None:
     one, two = find_with_hypothesis(model, start, budgeted), find_with_hypothesis(model, start, budgeted)
     assert one.exit_reason == two.exit_reason == "runs-done"
     assert one.stats.steps == two.stats.steps and one.stats.runs >= 120
+
+
+def test_a_falsifying_example_prints_the_actions(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 14: the rule draws the action itself (`sampled_from`), so Hypothesis' report of a
+    falsifying example names each action taken, not an index into the enabled ones."""
+    from hypothesis import Verbosity, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from kubeprop.model.cluster.compose import build_model
+    from kubeprop.model.scenario.load import load_scenario
+    from kubeprop.properties.explore.engine import allow
+    from kubeprop.properties.explore.stateful import CI_PROFILE, PropertyViolated, machine_for
+    from kubeprop.properties.registry import select
+
+    path = Path(__file__).parents[2] / "model" / "data" / "variants" / "tainted.yaml"
+    model = build_model(load_scenario(path), variant="scheduler-ignores-taints", parameters={"instantCaches": True})
+    machine = machine_for(model, tuple(select(["bindings-respect-hard-constraints"])),
+                          action_filter=allow("Reconcile", "Schedule", "Bind"), check_convergence=False)
+    chosen = settings(settings.get_profile(CI_PROFILE), max_examples=200, stateful_step_count=12,
+                      verbosity=Verbosity.normal)
+    with pytest.raises(PropertyViolated) as failed:
+        run_state_machine_as_test(machine, settings=chosen)
+    printed = capsys.readouterr().out + "\n".join(getattr(failed.value, "__notes__", []))
+    assert "Schedule(" in printed and "Bind(" in printed, printed

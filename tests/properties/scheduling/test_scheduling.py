@@ -3,6 +3,7 @@ model's own filter functions."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -28,9 +29,11 @@ from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, schedule_one
 from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, run_filters
+from kubeprop.properties.cli.schedule import run_schedule
 from kubeprop.properties.registry import first_violation, select
 from kubeprop.properties.scheduler_decisions import (
     Problem,
@@ -39,6 +42,9 @@ from kubeprop.properties.scheduler_decisions import (
     explain_core,
     unschedulable_violation,
 )
+from kubeprop.properties.scheduling import solver as solver_module
+from kubeprop.properties.scheduling.encode import EncodingTooLarge, encode
+from kubeprop.properties.scheduling.solver import build_budget
 from kubeprop.properties.scheduling.workloads import desired_pods, greedy
 
 HOST, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
@@ -246,3 +252,69 @@ def _spread_uniform(pods: Sequence[Pod]) -> bool:
             if any(q.spec.topology_spread_constraints != p.spec.topology_spread_constraints for q in counted):
                 return False
     return True
+
+
+# -- scale: the build budget, the packing proposal, the minimisation budget (issue 17) ------------
+
+def _fleet(pods: int, nodes: int, **spec: object) -> Problem:
+    infos = build_node_infos([node(f"n{j:02d}", zone="a", cpu="1") for j in range(nodes)], ())
+    return Problem(infos, tuple(pod(f"p-{i:03d}", cpu="150m", labels={"app": "web"}, **spec) for i in range(pods)))
+
+
+def test_the_build_stops_at_its_budget() -> None:
+    problem = _fleet(40, 10)
+    with pytest.raises(EncodingTooLarge, match="more than 100 units"):
+        encode(problem, max_work=100)
+    assert encode(problem, max_work=10_000).work <= 10_000
+    assert build_budget(1) == 100_000 and build_budget(50_000_000) == 5_000_000
+
+
+def test_a_packing_proposal_answers_sat_without_the_complete_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver_module, "PROPOSE_ABOVE", 0)
+    problem = _fleet(40, 10)  # 6 pods of 150m fit a 1-cpu node: 60 slots for 40 pods
+    solver = SchedulingSolver(problem)
+    outcome = solver.check()
+    assert outcome.status == "sat" and len(outcome.placement) == 40 and solver._full is None
+    _assert_filters_accept(problem, outcome.placement)
+    lost = solver.check(("n03",), placement=True)  # a what-if: the packing repaired
+    assert lost.status == "sat" and "n03" not in lost.placement.values() and solver._full is None
+    assert solver.check(("n03",), placement=False).placement == FrozenMap()
+
+
+def test_a_proposal_the_constraints_reject_falls_back_to_the_complete_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver_module, "PROPOSE_ABOVE", 0)
+    term = PodAffinityTerm(label_selector=LabelSelector(match_labels={"app": "web"}), topology_key=HOST)
+    together = Affinity(pod_affinity=PodAffinity(required_during_scheduling_ignored_during_execution=(term,)))
+    problem = _fleet(4, 3, affinity=together)  # the packing spreads the pods; affinity wants them together
+    solver = SchedulingSolver(problem)
+    outcome = solver.check()
+    assert outcome.status == "sat" and solver._full is not None
+    per_node = [list(outcome.placement.values()).count(n) for n in set(outcome.placement.values())]
+    assert min(per_node) >= 2  # every pod has another one of its kind on its node
+    _assert_filters_accept(problem, outcome.placement)
+    assert solver.check(("n00", "n01", "n02")).status == "unsat"
+
+
+def test_minimisation_stops_at_the_budget_and_says_so() -> None:
+    problem = _fleet(30, 2)  # 12 slots for 30 pods: a core of many pods
+    big = SchedulingSolver(problem).check(minimise=False)
+    assert big.status == "unsat"
+    tight = SchedulingSolver(problem, rlimit=2 * big.spent).check()
+    full = SchedulingSolver(problem).check()
+    assert tight.status == "unsat" and not tight.minimal and set(tight.core) >= set(full.core)
+    assert full.minimal and len([n for n in full.core if n.startswith("place")]) == 13  # 12 slots, 13 pods
+
+
+def test_a_large_scale_is_bounded_by_the_budget() -> None:
+    """A huge --scale with a small budget: unknown (exit 3) for the build budget, before any pod is built."""
+    out, err = io.StringIO(), io.StringIO()
+    code = run_schedule(None, ["feastflow-backend=99000"], 0, [], 1000, out, err)
+    assert (code, err.getvalue()) == (3, "")
+    assert "past the build budget of --rlimit 1000: 100,000 units of work" in out.getvalue()
+
+
+def test_a_scale_within_the_pair_bound_can_still_exceed_the_build_budget() -> None:
+    """Pairs within the budget but terms beyond it: the encoder's own bound answers unknown."""
+    out, err = io.StringIO(), io.StringIO()
+    code = run_schedule(None, ["feastflow-backend=5000"], 0, [], 1000, out, err)
+    assert code == 3 and "UNKNOWN as given" in out.getvalue() and "units of work" in out.getvalue()

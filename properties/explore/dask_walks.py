@@ -1,0 +1,198 @@
+"""Swarm random walks on a dask.distributed cluster: a campaign beyond one machine.
+
+`run_walks_on_dask(model, start, config, address)` does what `walk.run_walks` does — the same
+walks, each decided by `(seed, walk index)` alone — but sends chunks of consecutive walks as tasks
+to the scheduler at `address` (`tcp://HOST:8786`; None: the `DASK_SCHEDULER_ADDRESS` environment
+variable). A task runs `walk.run_chunk` on a `walk.Walker` scattered once to every worker, so the
+walk logic is the walk engine's own; the model travels pickled (workers need the same kubeprop
+version installed, not the scenario file). Results are taken in walk-index order: the reported
+violation is the lowest failing walk's, so a seed gives the same result whatever the number of
+workers (unless the time budget runs out first, as with local workers). The failing walk's trace
+comes back in the task's result and is shrunk here; `kubeprop check` then writes the
+counterexample file locally. Progress comes from the cluster's task stream: each finished task
+reports walks and steps, shown by the `progress` callback (stderr on a terminal).
+
+Needs the optional extra: `pip install 'kubeprop[dask]'`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import os
+import sys
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+import attrs
+
+from kubeprop.model.errors import UsageError
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason
+from kubeprop.properties.explore.runner import register_engine
+from kubeprop.properties.explore.walk import DEFAULT_RUNS, ChunkOutcome, Walker, WalkOutcome, run_chunk
+from kubeprop.properties.explore.walk import _report as report_failure
+from kubeprop.properties.registry import first_violation
+
+__all__ = [
+    "ADDRESS_VARIABLE", "DaskProgress", "DaskUnavailable", "dask_engine", "run_walks_on_dask", "terminal_progress",
+]
+
+ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
+CHUNK_WALKS = 16
+"""Walks per task: large enough that scheduling costs little, small enough to spread the work."""
+CONNECT_TIMEOUT = 20.0
+"""Seconds to wait for the scheduler before giving up (a clear error, exit 2)."""
+MAX_IN_FLIGHT_PER_THREAD = 4
+"""Tasks submitted ahead per worker thread, so a budget-bound run does not queue every walk."""
+
+
+class DaskUnavailable(UsageError, RuntimeError):
+    """dask.distributed is not installed, or no scheduler address was given or reachable."""
+
+
+@attrs.frozen
+class DaskProgress:
+    """What the task stream has reported so far."""
+
+    walks_done: int
+    walks_total: int | None
+    """None: walks go on until the budget runs out."""
+    steps: int
+    seconds: float
+    threads: int
+
+    @property
+    def steps_per_second(self) -> float:
+        """Walk steps per second over the whole cluster."""
+        return self.steps / self.seconds if self.seconds > 0 else 0.0
+
+
+def _distributed() -> Any:
+    """The dask.distributed module (imported only when a cluster is used)."""
+    try:
+        return importlib.import_module("distributed")
+    except ImportError as err:
+        raise DaskUnavailable("walks on a cluster need dask.distributed: pip install 'kubeprop[dask]'") from err
+
+
+def _client(address: str | None) -> Any:
+    client_class = _distributed().Client
+    address = address or os.environ.get(ADDRESS_VARIABLE)
+    if not address:
+        raise DaskUnavailable(f"no Dask scheduler: pass --cluster tcp://HOST:8786 or set {ADDRESS_VARIABLE}")
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except OSError as err:
+        raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {err}") from err
+
+
+def _chunks(total: int | None) -> Iterator[range]:
+    """Consecutive ranges of `CHUNK_WALKS` walk indices (endless when `total` is None)."""
+    at = 0
+    while total is None or at < total:
+        end = at + CHUNK_WALKS if total is None else min(at + CHUNK_WALKS, total)
+        yield range(at, end)
+        at = end
+
+
+def _ordered_outcomes(client: Any, walker_future: Any, chunks: Iterator[range], deadline: float | None,
+                      report: Callable[[ChunkOutcome], None]) -> Generator[ChunkOutcome, None, None]:
+    """Chunk outcomes in walk-index order. Tasks are kept `MAX_IN_FLIGHT_PER_THREAD` per worker
+    thread ahead of the first unfinished chunk; `report` sees each one as the cluster finishes it
+    (the task stream); tasks still pending when the caller stops are cancelled."""
+    window = max(1, sum(client.nthreads().values())) * MAX_IN_FLIGHT_PER_THREAD
+    position_of: dict[str, int] = {}
+    pending: dict[str, Any] = {}
+    done: dict[int, ChunkOutcome] = {}
+    stream = _distributed().as_completed(loop=client.loop)
+    submitted = position = 0
+    try:
+        while True:
+            for chunk in itertools.islice(chunks, max(0, position + window - submitted)):
+                fut = client.submit(run_chunk, walker_future, chunk, deadline, pure=False)
+                position_of[fut.key], pending[fut.key] = submitted, fut
+                stream.add(fut)
+                submitted += 1
+            if position >= submitted:
+                return
+            while position not in done:
+                fut = next(stream)
+                del pending[fut.key]
+                done[position_of.pop(fut.key)] = outcome = fut.result()
+                report(outcome)
+            yield done.pop(position)
+            position += 1
+    finally:
+        if pending:
+            client.cancel(list(pending.values()))
+
+
+def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineConfig, address: str | None = None,
+                      progress: Callable[[DaskProgress], None] | None = None) -> EngineResult:
+    """Swarm random walks (`walk.run_walks`) on the Dask scheduler at `address` (module
+    docstring); the same `EngineResult`, with the lowest failing walk's trace shrunk locally."""
+    began = time.perf_counter()
+    walker = Walker(model, start, config, config.safety(), config.convergence_properties())
+    initial = first_violation(model, start, walker.safety)
+    if initial is not None:
+        return EngineResult("walk", ExitReason.VIOLATION, initial, (), EngineStats(time.perf_counter() - began, 0))
+    total = config.run_count(DEFAULT_RUNS)
+    deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
+    client = _client(address)
+    seen = {"walks": 0, "steps": 0}
+
+    def report(outcome: ChunkOutcome) -> None:
+        seen["walks"] += outcome.completed
+        seen["steps"] += outcome.steps
+        if progress is not None:
+            threads = sum(client.nthreads().values())
+            progress(DaskProgress(seen["walks"], total, seen["steps"], time.perf_counter() - began, threads))
+
+    runs = steps = 0
+    failure: WalkOutcome | None = None
+    timed_out = False
+    try:
+        walker_future = client.scatter(walker, broadcast=True, hash=False)
+        outcomes = _ordered_outcomes(client, walker_future, _chunks(total), deadline, report)
+        for chunk in outcomes:
+            runs, steps = runs + chunk.completed, steps + chunk.steps
+            if chunk.failure is not None or chunk.timed_out:
+                failure, timed_out = chunk.failure, chunk.timed_out
+                break
+        outcomes.close()
+    finally:
+        client.close()
+    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=config.max_depth,
+                        note=f"on the Dask cluster at {address or os.environ.get(ADDRESS_VARIABLE)}")
+    if failure is None:
+        return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
+    return _shrunk(walker, failure, stats, began)
+
+
+def _shrunk(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: float) -> EngineResult:
+    """The failing walk, delta-debugged here exactly as the local walk engine does it (`walk._report`:
+    within the shrinking deadline), the cluster named in the note."""
+    result = report_failure(walker, failure, attrs.evolve(stats, seconds=time.perf_counter() - began), began)
+    return attrs.evolve(result, stats=attrs.evolve(result.stats, note=f"{result.stats.note}; {stats.note}"))
+
+
+def terminal_progress(seen: DaskProgress) -> None:
+    """One overwritten stderr line per finished task: walks done, cluster threads, steps/s."""
+    of = "" if seen.walks_total is None else f"/{seen.walks_total:,}"
+    sys.stderr.write(f"\r  walk (dask, {seen.threads} threads): {seen.walks_done:,}{of} walks, "
+                     f"{seen.steps:,} steps, {seen.steps_per_second:,.0f} steps/s   ")
+    sys.stderr.flush()
+
+
+def dask_engine(address: str | None, progress: Callable[[DaskProgress], None] | None = None) -> str:
+    """Register the walk engine bound to the scheduler at `address` with the runner and return
+    its engine name (for `check(engine=...)`; `kubeprop check --cluster` uses this)."""
+    name = "walk-dask"
+
+    def engine(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+        return run_walks_on_dask(model, start, config, address, progress)
+
+    register_engine(name, engine)
+    return name

@@ -1,0 +1,115 @@
+"""The spilled frontier and the compact parent table (issue 17: a frontier that fits), and the
+breadth-first search using them: the same states, counts and shortest traces as in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from kubeprop.properties.explore import bfs
+from kubeprop.properties.explore.fpset import ROOT, ParentTable
+from kubeprop.properties.explore.frontier import SpillQueue
+
+
+def test_spill_queue_is_fifo_across_memory_disk_and_tail(tmp_path: object) -> None:
+    queue: SpillQueue[tuple[int, str]] = SpillQueue(memory_items=3, chunk=4)
+    out: list[tuple[int, str]] = []
+    for i in range(50):  # interleave pushes and pops so every path (head, spilled chunks, tail) is used
+        queue.append((i, f"s{i}"))
+        if i % 3 == 2:
+            out.append(queue.popleft())
+    assert queue.spilled_bytes > 0
+    while queue:
+        out.append(queue.popleft())
+    assert out == [(i, f"s{i}") for i in range(50)]
+    with pytest.raises(IndexError):
+        queue.popleft()
+
+
+def test_spill_queue_deletes_files_it_has_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubeprop.properties.explore import frontier
+
+    monkeypatch.setattr(frontier, "SEGMENT_BYTES", 1)  # one chunk per file
+    queue: SpillQueue[int] = SpillQueue(memory_items=1, chunk=2)
+    for i in range(21):
+        queue.append(i)
+    assert len(queue._segments) == 10
+    assert [queue.popleft() for _ in range(7)] == list(range(7))
+    assert len(queue._segments) == 7  # three files fully read and gone
+    assert [queue.popleft() for _ in range(14)] == list(range(7, 21))
+    assert len(queue._segments) <= 1 and not any(s.chunks for s in queue._segments)  # the last file is reused
+
+
+def test_parent_table_keeps_the_first_link_and_rebuilds_paths() -> None:
+    table = ParentTable(capacity=4)
+    assert table.add(10, 0, ROOT)
+    assert table.add(0, 10, 1)  # fingerprint 0 is stored too
+    assert table.add(-7, 0, 2) and not table.add(-7, 10, 5)
+    for fp in range(100, 5000):  # several growths
+        assert table.add(fp, -7, fp % 3)
+    assert len(table) == 3 + 4900 and 10 in table and 0 in table and 99 not in table
+    assert table.link(-7) == (0, 2) and table.path(-7) == [1, 2] and table.path(4999) == [1, 2, 4999 % 3]
+    assert table.nbytes <= 20 * len(table) / 0.35 + 20 * 16
+    with pytest.raises(KeyError):
+        table.link(99)
+
+
+def grid(state: tuple[int, int]) -> Iterator[tuple[str, tuple[int, int]]]:
+    a, b = state
+    if a < 30:
+        yield "a+1", (a + 1, b)
+    if b < 30:
+        yield "b+1", (a, b + 1)
+
+
+@pytest.mark.parametrize("target", [None, (17, 9)])
+def test_search_with_a_spilled_frontier_equals_the_in_memory_search(monkeypatch: pytest.MonkeyPatch,
+                                                                     target: tuple[int, int] | None) -> None:
+    def check(s: tuple[int, int]) -> str | None:
+        return "hit" if s == target else None
+
+    exact = bfs.search((0, 0), grid, check, visited="states")
+    monkeypatch.setattr(bfs, "SPILL_AFTER", 5)
+    spilled = bfs.search((0, 0), grid, check, visited="hashes")
+    assert (spilled.exit_reason, spilled.stats.distinct, spilled.stats.states) == \
+        (exact.exit_reason, exact.stats.distinct, exact.stats.states)
+    assert spilled.trace == exact.trace and spilled.final == exact.final
+    if target is not None:
+        assert len(spilled.trace) == sum(target)
+
+
+def test_cluster_searches_with_a_spilled_frontier_reach_the_same_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cluster model's states survive the disk: the full and the reduced search, spilled after
+    five entries, reach the states and find the shortest violation they find in memory."""
+    from pathlib import Path
+
+    from kubeprop.model.cluster.compose import build_model, initial_state
+    from kubeprop.model.scenario.load import load_scenario
+    from kubeprop.properties.explore import por
+    from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER
+    from kubeprop.properties.registry import select
+
+    data = Path(__file__).parents[2] / "model" / "data" / "variants" / "tight.yaml"
+    model = build_model(load_scenario(data), variant="dual-scheduler")
+    start = initial_state(model)
+    props = select(names=["node-not-overcommitted"])
+    bounds = bfs.Bounds(max_depth=30)
+
+    def runs() -> list[tuple[object, ...]]:
+        reached: set[object] = set()
+        gen = por.reduced_bfs_steps(model, start, (), bounds, DUAL_SCHEDULER, visit=reached.add)
+        next(gen)
+        with pytest.raises(StopIteration) as stop:
+            gen.send(None)
+        found = [bfs.bfs(model, start, props, bounds, DUAL_SCHEDULER), por.reduced_bfs(model, start, props, bounds,
+                                                                                          DUAL_SCHEDULER)]
+        report = stop.value.value
+        return [(len(reached), report.stats.distinct, report.exit_reason),
+                *((r.exit_reason, r.stats.distinct, r.violation, r.trace) for r in found)]
+
+    in_memory = runs()
+    monkeypatch.setattr(bfs, "SPILL_AFTER", 5)
+    monkeypatch.setattr(por, "SPILL_AFTER", 5)
+    assert runs() == in_memory
+    assert in_memory[0][1] > 20 and in_memory[1][2] is not None
