@@ -210,6 +210,42 @@ def bench_transitions(count: int) -> list[Row]:
     return rows
 
 
+ENGINE_BEFORE = {
+    ("bfs", "FeastFlow"): 352, ("walk", "FeastFlow"): 221, ("bfs", "web.yaml"): 307, ("walk", "web.yaml"): 687,
+}
+"""Engine steps per CPU second on main at 8c73c53 (before issue 11's cheaper transitions), measured
+by `engine_steps` on the same 2-core machine as docs/engines.md's figures (median of runs)."""
+
+
+def engine_steps(scenario: Path | None, engine: str) -> tuple[int, float]:
+    """(steps, CPU seconds) of an engine as `kubeprop check --engine bfs|walk --workers 1` runs it
+    from the scenario's initial state: every registered property, convergence checked on fair
+    continuations (at quiesced states for the BFS, at the end of each walk; their settle steps
+    are work, not counted as steps), partial-order reduction on. BFS: the first 1,500 distinct
+    states; walks: 12 walks of up to 80 actions, seed 0."""
+    model = build_model(load_scenario(scenario))
+    start = initial_state(model)
+    began = time.process_time()
+    if engine == "bfs":
+        result = run_bfs(model, start, EngineConfig(budget_seconds=None, max_states=1500))
+    else:
+        result = run_walks(model, start, EngineConfig(budget_seconds=None, runs=12, workers=1))
+    return result.stats.steps, time.process_time() - began
+
+
+def bench_engine_steps(repeat: int = 3) -> list[Row]:
+    """Engine steps per CPU second on FeastFlow and web.yaml, before (main, recorded) and now."""
+    rows: list[Row] = []
+    for name, scenario in (("FeastFlow", None), ("web.yaml", SCENARIO)):
+        for engine in ("bfs", "walk"):
+            runs = sorted(steps / seconds for steps, seconds in (engine_steps(scenario, engine) for _ in range(repeat)))
+            now, before = runs[len(runs) // 2], ENGINE_BEFORE[(engine, name)]
+            rows.append((f"{engine} steps, {name}", f"{before:,} → {now:,.0f} per CPU second",
+                         f"×{now / before:.1f} (median of {repeat}; from the initial state, one core, every property, "
+                         "convergence included; before: main at 8c73c53)"))
+    return rows
+
+
 def bench_reduction() -> list[Row]:
     """Partial-order reduction: transitions and distinct states of the BFS without reduction, with
     sleep sets, with ample sets, and with both (`por.reduced_bfs_steps`), each with the properties
@@ -265,13 +301,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=10.0, help="budget per measurement (default 10)")
     parser.add_argument("--transitions", type=int, default=3000, help="transitions per before/after figure")
+    parser.add_argument("--engines-only", action="store_true", help="only the engine steps before/after rows")
     parser.add_argument("--por", action="store_true", help="only the partial-order reduction rows")
     args = parser.parse_args()
-    if args.por:
-        for name, rate, detail in bench_reduction():
+    if args.engines_only or args.por:
+        print("| measurement | rate | detail |\n|---|---|---|")
+        for name, rate, detail in bench_engine_steps() if args.engines_only else bench_reduction():
             print(f"| {name} | {rate} | {detail} |")
         return
-    rows = bench_transitions(args.transitions) + bench_reduction()
+    rows = bench_engine_steps() + bench_transitions(args.transitions) + bench_reduction()
     model, start = small_model()
     rows += bench_bfs(model, start, args.seconds) + bench_fingerprints(model, start)
     rows += bench_hypothesis(model, start, args.seconds) + bench_walks(model, start, args.seconds)

@@ -9,11 +9,15 @@ Python's salted string hash).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from bisect import bisect_left
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from operator import itemgetter
+from typing import Any, Generic, TypeVar, cast, overload
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
+_FIRST = itemgetter(0)
 
 
 class FrozenMap(Mapping[K, V], Generic[K, V]):
@@ -22,6 +26,10 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     Keys must be mutually orderable (in practice: strings). Two FrozenMaps are equal iff they hold
     the same items; a FrozenMap also compares equal to a plain dict with the same items, but only
     FrozenMaps are hashable.
+
+    `_data` is a dict built in key order, so iterating it gives the sorted order too; the
+    read paths go straight to it (the `Mapping` mixins would go through `__getitem__` item by
+    item), and `set`/`delete` keep the order without sorting again (the hot path of every step).
     """
 
     __slots__ = ("_data", "_hash", "_items")
@@ -31,11 +39,27 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     _hash: int | None
 
     def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
-        pairs = items.items() if isinstance(items, Mapping) else items
-        ordered = tuple(sorted(pairs, key=lambda kv: kv[0]))
+        if isinstance(items, FrozenMap):
+            ordered, data = items._items, items._data
+        else:
+            pairs = items.items() if isinstance(items, Mapping) else items
+            ordered = tuple(sorted(pairs, key=_FIRST))
+            data = dict(ordered)
+            if len(data) != len(ordered):  # repeated keys: the last one wins, as in dict()
+                ordered = tuple(sorted(data.items(), key=_FIRST))
+                data = dict(ordered)
         object.__setattr__(self, "_items", ordered)
-        object.__setattr__(self, "_data", dict(ordered))
+        object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_hash", None)
+
+    @classmethod
+    def _sorted(cls, data: dict[K, V]) -> FrozenMap[K, V]:
+        """A FrozenMap of `data`, whose insertion order is already the key order (not copied)."""
+        new: FrozenMap[K, V] = object.__new__(cls)
+        object.__setattr__(new, "_items", tuple(data.items()))
+        object.__setattr__(new, "_data", data)
+        object.__setattr__(new, "_hash", None)
+        return new
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("FrozenMap is immutable")
@@ -44,7 +68,25 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return self._data[key]
 
     def __iter__(self) -> Iterator[K]:
-        return (k for k, _ in self._items)
+        return iter(self._data)
+
+    @overload
+    def get(self, key: K) -> V | None: ...
+
+    @overload
+    def get(self, key: K, default: V | T) -> V | T: ...
+
+    def get(self, key: K, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def keys(self) -> KeysView[K]:
+        return self._data.keys()
+
+    def values(self) -> ValuesView[V]:
+        return self._data.values()
+
+    def items(self) -> ItemsView[K, V]:
+        return self._data.items()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -60,7 +102,11 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return h
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if isinstance(other, FrozenMap):
+            if self._hash is not None and other._hash is not None and self._hash != other._hash:
+                return False
             return self._items == other._items
         if isinstance(other, Mapping):
             return self._data == dict(other)
@@ -77,10 +123,17 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return self._items
 
     def set(self, key: K, value: V) -> FrozenMap[K, V]:
-        """A copy with `key` bound to `value`."""
-        data = dict(self._data)
-        data[key] = value
-        return FrozenMap(data)
+        """A copy with `key` bound to `value` (`self` when it already is)."""
+        data = self._data
+        if key in data:
+            if data[key] is value:
+                return self
+            data = dict(data)
+            data[key] = value  # same position: still in key order
+            return FrozenMap._sorted(data)
+        items = self._items
+        at = bisect_left(items, cast(Any, key), key=_FIRST)
+        return FrozenMap._sorted(dict((*items[:at], (key, value), *items[at:])))
 
     def delete(self, key: K) -> FrozenMap[K, V]:
         """A copy without `key` (unchanged if absent)."""
@@ -88,7 +141,7 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
             return self
         data = dict(self._data)
         del data[key]
-        return FrozenMap(data)
+        return FrozenMap._sorted(data)
 
     def update(self, other: Mapping[K, V]) -> FrozenMap[K, V]:
         """A copy with every item of `other` added or replaced."""

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.compose import actions, actions_but_tick, step
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.state.actions import (
@@ -80,6 +80,10 @@ def is_recovery(act: Action) -> bool:
     return isinstance(act, RECOVERIES)
 
 
+_BY_CLASS: dict[tuple[type[Action], tuple[type[Action], ...], bool], bool] = {}
+"""`FairPolicy.default` by (action class, avoided classes, recover), all but the `success` field."""
+
+
 @attrs.define
 class FairPolicy:
     """The fair scheduler, with its memory (when each action was last taken).
@@ -107,11 +111,22 @@ class FairPolicy:
 
     def default(self, act: Action) -> bool:
         """True if the fair run may take `act` at all (progress, not avoided, recoveries as asked)."""
-        if isinstance(act, (self.avoid, Tick)):
+        cls = type(act)
+        key = (cls, self.avoid, self.recover)
+        verdict = _BY_CLASS.get(key)
+        if verdict is None:
+            verdict = _BY_CLASS[key] = self._default_for_class(cls)
+        # `success=False` (a failing probe, …) is bad luck, whatever the class
+        return verdict and getattr(act, "success", True) is not False
+
+    def _default_for_class(self, cls: type[Action]) -> bool:
+        if issubclass(cls, (self.avoid, Tick)):
             return False
-        if not self.recover and is_recovery(act):
+        if not self.recover and issubclass(cls, RECOVERIES):
             return False
-        return is_progress(act)
+        if issubclass(cls, FAULTS) or getattr(cls, "PROGRESS", True) is False:
+            return False
+        return "Pressure" not in cls.__name__
 
     def choose(self, enabled: Sequence[Action]) -> Action | None:
         """The fair run's next action among `enabled`, or None when it is over."""
@@ -130,6 +145,15 @@ class FairPolicy:
         if self.allow_ticks and self.ticks < self.max_ticks:
             return next((a for a in enabled if isinstance(a, Tick)), None)
         return None
+
+    def next_action(self, model: ClusterModel, state: ClusterState) -> Action | None:
+        """`choose(actions(model, state))`, asking whether `Tick` is enabled only when the answer
+        depends on it (nothing else to take): `Tick` is never a move nor a user step, so without
+        it the choice is the same whenever there is one."""
+        act = self.choose(actions_but_tick(model, state))
+        if act is None and self.allow_ticks and self.ticks < self.max_ticks:
+            act = self.choose(actions(model, state))
+        return act
 
     def taken(self, act: Action) -> None:
         """Record that `act` was taken (whether the policy chose it or not)."""
@@ -158,7 +182,7 @@ def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_ste
     for _ in range(max_steps):
         if deadline is not None and time.perf_counter() >= deadline:
             return Settled(state, tuple(trace), exhausted=False, interrupted=True)
-        act = policy.choose(actions(model, state))
+        act = policy.next_action(model, state)
         if act is None:
             return Settled(state, tuple(trace), exhausted=False)
         policy.taken(act)

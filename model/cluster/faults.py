@@ -62,7 +62,8 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     return min(times) if times else None
 
 
-def _can(state: ClusterState, model: ClusterModel, kind: str) -> bool:
+def can_inject(state: ClusterState, model: ClusterModel, kind: str) -> bool:
+    """True while faults of `kind` may still be injected (before `Quiesce`, within the budget)."""
     return not state.quiesced and state.faults.allows(model.budget, kind)
 
 
@@ -72,8 +73,18 @@ def _spend(state: ClusterState, kind: str) -> FaultsSpent:
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Tick, Quiesce, every fault the budget still allows, and every recovery."""
+    yield from tick_enabled(model, state)
+    yield from fault_enabled(model, state)
+
+
+def tick_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """`Tick`, while some timer is pending and no component holds the clock."""
     if next_timer(model, state) is not None and not any(guard(model, state) for guard in model.hooks.tick_guards):
         yield Tick(model.tick_seconds)
+
+
+def fault_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """Quiesce, every fault the budget still allows, and every recovery."""
     if not state.quiesced:
         yield Quiesce()
     yield from _node_faults(model, state)
@@ -85,13 +96,13 @@ def _node_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         down = f"node/{node}" in state.down
         if down:
             yield RestartNode(node)
-        elif _can(state, model, "node_crash"):
+        elif can_inject(state, model, "node_crash"):
             yield CrashNode(node)
         if node in state.partitioned:
             yield Heal(node)
-        elif _can(state, model, "partition"):
+        elif can_inject(state, model, "partition"):
             yield Partition(node)
-        if not down and _can(state, model, "container_crash"):
+        if not down and can_inject(state, model, "container_crash"):
             for pod, container in kubelet_mod.running_containers(state.kubelets[node]):
                 yield CrashContainer(node, pod, container)
 
@@ -104,17 +115,17 @@ def _component_faults(model: ClusterModel, state: ClusterState) -> Iterator[Acti
             continue
         if component in state.down:
             yield RestartComponent(component)
-        elif _can(state, model, "component_crash"):
+        elif can_inject(state, model, "component_crash"):
             yield CrashComponent(component)
     for component in components(model):
         if not is_up(state, component):
             continue
-        if _can(state, model, "watch_drop") and not model.instant_caches:
+        if can_inject(state, model, "watch_drop") and not model.instant_caches:
             informer = state.informers.get(component)
             for resource, cache in informer.resources.sorted_items() if informer else ():
                 if not cache.stale:
                     yield DropWatch(component, resource)
-        if _can(state, model, "request_failure") and component not in state.armed_failures:
+        if can_inject(state, model, "request_failure") and component not in state.armed_failures:
             for code in FAILURE_CODES:
                 yield FailNextRequest(component, code)
 

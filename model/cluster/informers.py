@@ -140,9 +140,15 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Deliver for each (component, resource) with a pending event; Relist for stale caches."""
     if model.instant_caches:
         return
-    for component, informer in state.informers.sorted_items():
-        if not reaches_apiserver(state, component):
-            continue
+    for component in state.informers:
+        yield from component_enabled(model, state, component)
+
+
+def component_enabled(model: ClusterModel, state: ClusterState, component: str) -> Iterator[Action]:
+    """One component's Deliver and Relist actions: they read its caches, the store's event log,
+    what is down (etcd's quorum too) and partitioned."""
+    informer = state.informers.get(component)
+    if informer is not None and not model.instant_caches and reaches_apiserver(state, component):
         for resource, cache in informer.resources.sorted_items():
             if cache.stale:
                 if etcd_available(model, state):  # a LIST is a consistent read from etcd

@@ -24,6 +24,9 @@ Initial, which behaves as Normal), tainters only while they differ from a new, f
 
 from __future__ import annotations
 
+from operator import is_
+from typing import Any
+
 import attrs
 
 from kubeprop.model.api.core import Node
@@ -127,6 +130,16 @@ def cached_nodes(model: ClusterModel, state: ClusterState) -> list[Node]:
     return [n for n in view(model, state, CONTROLLER_MANAGER).list("nodes") if isinstance(n, Node)]
 
 
+def cached_resource(model: ClusterModel, state: ClusterState, resource: str) -> object:
+    """What stands for one resource of the controller manager's cache in memo keys (compared by
+    identity): its `ResourceCache`, the store's objects with instant caches, or a new object
+    (never equal to another) when it has no cache."""
+    informer = state.informers.get(CONTROLLER_MANAGER)
+    if informer is not None:
+        return informer.resources.get(resource)
+    return state.store.objects if model.instant_caches else object()
+
+
 def stale_since(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, node: str) -> int | None:
     """The time after which the controller considers the node's heartbeat lost, if it is: the
     last heartbeat (or the controller's start, or the last probe reset) plus the grace period."""
@@ -180,9 +193,25 @@ def _plan_disruption(mem: NodeLifecycleMemory, nodes: list[Node], observed: dict
     return attrs.evolve(mem, zone_states=FrozenMap(states), tainters=FrozenMap(tainters)).normalized(now), False
 
 
+_LAST_PASS: list[Any] = [(), False]
+"""`pass_enabled`'s last inputs and answer: node lifecycle's `enabled` and the tick guard ask it
+about the same state in turn."""
+
+
 def pass_enabled(model: ClusterModel, state: ClusterState) -> bool:
     """Whether a monitorNodeHealth pass is due: the controller runs, has not passed at this model
     time, and a node needs marking or handleDisruption would change something."""
+    reads = (model, state.down, state.controllers.get(NAME), cached_resource(model, state, "nodes"),
+             state.heartbeat_lost, state.clock)
+    last, answer = _LAST_PASS
+    if len(last) == len(reads) and all(map(is_, last, reads)):
+        return bool(answer)
+    answer = _pass_enabled(model, state)
+    _LAST_PASS[:] = [reads, answer]
+    return answer
+
+
+def _pass_enabled(model: ClusterModel, state: ClusterState) -> bool:
     if not is_up(state, CONTROLLER_MANAGER):
         return False
     mem = memory(state)

@@ -315,8 +315,7 @@ def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iter
 
 
 def _enabled_pressure(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
-    spent = sum(k.pressure_events for k in state.kubelets.values() if isinstance(k, KubeletState))
-    if spent >= int(model.parameter("memoryPressureEvents")):
+    if pressure_spent(state) >= int(model.parameter("memoryPressureEvents")):
         return
     k = kubelet_state(state, node)
     for key, over in eviction_victims(k, view(model, state, kubelet(node))):
@@ -326,12 +325,27 @@ def _enabled_pressure(model: ClusterModel, state: ClusterState, node: str) -> It
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Every enabled kubelet action, node by node in name order."""
     for node in sorted(model.nodes):
-        if not is_up(state, kubelet(node)):
-            continue
-        yield from _enabled_admission(model, state, node)
-        yield from _enabled_containers(model, state, node)
-        yield from _enabled_writes(model, state, node)
-        yield from _enabled_pressure(model, state, node)
+        yield from node_enabled(model, state, node)
+
+
+def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
+    """One node's enabled kubelet actions (what they read: `kubeprop.model.cluster.incremental`)."""
+    if not is_up(state, kubelet(node)):
+        return
+    yield from _enabled_admission(model, state, node)
+    yield from _enabled_containers(model, state, node)
+    yield from _enabled_writes(model, state, node)
+    yield from _enabled_pressure(model, state, node)
+
+
+def pressure_spent(state: ClusterState) -> int:
+    """Memory-pressure evictions taken so far, over every node (the scenario's budget)."""
+    return pressure_spent_in(state.kubelets)
+
+
+def pressure_spent_in(kubelets: FrozenMap[str, Any]) -> int:
+    """`pressure_spent` of a cluster's kubelets."""
+    return sum(k.pressure_events for k in kubelets.values() if isinstance(k, KubeletState))
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:

@@ -24,7 +24,7 @@ from kubeprop.model.api.store import Store
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.component import Hooks
-from kubeprop.model.state.informer import InformerState, ObjectView, oldest_needed_revision
+from kubeprop.model.state.informer import InformerState, ObjectView
 
 if TYPE_CHECKING:
     from kubeprop.model.scenario.load import Scenario
@@ -254,12 +254,13 @@ def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
     if model.instant_caches:
         needed = state.store.revision
     else:
-        live = FrozenMap({c: inf for c, inf in state.informers.items() if is_up(state, c)})
-        oldest = oldest_needed_revision(live)
-        needed = state.store.revision if oldest is None else oldest
-    if needed <= state.store.compacted and not state.store.events:
-        return state
-    return attrs.evolve(state, store=state.store.compact(needed))
+        # the lowest revision a live, non-stale cache still needs events after
+        down = state.down  # (nothing down: every component is up, no need to ask each)
+        revisions = [cache.revision for c, informer in state.informers.items() if not down or is_up(state, c)
+                     for cache in informer.resources.values() if not cache.stale]
+        needed = min(revisions) if revisions else state.store.revision
+    store = state.store.compact(needed)
+    return state if store is state.store else attrs.evolve(state, store=store)
 
 
 

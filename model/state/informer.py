@@ -15,7 +15,10 @@ store directly, for faster exploration when lag is not under test.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from itertools import islice
+from operator import attrgetter
 from typing import Protocol
 
 import attrs
@@ -25,6 +28,7 @@ from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.frozen import EMPTY, FrozenMap
 
 ObjectFilter = Callable[[ApiObject], bool]
+_REVISION = attrgetter("revision")
 
 
 class ObjectView(Protocol):
@@ -120,8 +124,9 @@ def next_event(store: Store, cache: ResourceCache, resource: str) -> WatchEvent 
     """The next undelivered event of `resource` for this cache, if any (None while stale)."""
     if cache.stale:
         return None
-    for event in store.events:
-        if event.revision > cache.revision and event.key.resource == resource:
+    events = store.events  # in revision order: skip the delivered ones by bisection
+    for event in islice(events, bisect_right(events, cache.revision, key=_REVISION), None):
+        if event.key.resource == resource:
             return event
     return None
 

@@ -13,6 +13,7 @@ random runs).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import is_
 from typing import Any
 
 import attrs
@@ -27,6 +28,7 @@ LIMIT = 4096
 a state it was computed from alive)."""
 
 PartsFn = Callable[[ClusterState], tuple[Any, ...]]
+_UNSEEN: Any = object()
 
 
 def _part(name: str) -> Callable[[ClusterState], Any]:
@@ -65,11 +67,10 @@ class _Memo:
             return self.prop(model, state)
         parts = self.parts_fn(state)
         for seen, found in self.recent:
-            if all(a is b for a, b in zip(seen, parts, strict=True)):
+            if all(map(is_, seen, parts)):  # one property's parts have one length
                 return found
-        if parts in self.values:
-            found = self.values[parts]
-        else:
+        found = self.values.get(parts, _UNSEEN)
+        if found is _UNSEEN:
             found = self.prop(model, state)
             if len(self.values) >= LIMIT:
                 self.values.clear()

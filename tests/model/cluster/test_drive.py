@@ -10,7 +10,7 @@ from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations, fair_run, is_environment_timed, settle
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Heal, Partition, Quiesce, RestartNode, UserStep
+from kubeprop.model.state.actions import CrashNode, Heal, Partition, Quiesce, RestartNode, UserStep
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.registry import select
 
@@ -85,3 +85,53 @@ def test_properties_that_need_recovery_are_not_judged_without_it() -> None:
     assert settled_violation(model, state, select(kind="convergence")) is None
     without = next(run for recovers, run in continuations(model, state) if not recovers)
     assert select(["workloads-ready"])[0](model, without.state) is not None  # it would fail, were it judged
+
+
+def test_default_remembered_by_class_answers_like_the_rules() -> None:
+    """`FairPolicy.default` remembers its verdict per action class; it must equal the rules
+    (`is_progress`, `is_recovery`, avoided classes, `Tick`) for every action of random runs."""
+    import random
+
+    from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+    from kubeprop.model.cluster.drive import FairPolicy, is_progress, is_recovery
+    from kubeprop.model.scenario.load import load_scenario
+    from kubeprop.model.state.actions import Heal, Tick
+
+    model = build_model(load_scenario(None))
+    policies = [FairPolicy(), FairPolicy(recover=False), FairPolicy(avoid=(Heal,)),
+                FairPolicy(recover=False, avoid=(Heal,))]
+    rng, state, seen = random.Random(2), initial_state(model), 0
+    for _ in range(150):
+        enabled = actions(model, state)
+        for act in enabled:
+            for policy in policies:
+                rules = (not isinstance(act, (policy.avoid, Tick)) and (policy.recover or not is_recovery(act))
+                         and is_progress(act))
+                assert policy.default(act) == rules, act
+                seen += 1
+        state = step(model, state, enabled[rng.randrange(len(enabled))])
+    assert seen > 1000
+
+
+def test_next_action_is_the_choice_among_every_enabled_action() -> None:
+    """`FairPolicy.next_action` asks about `Tick` only when nothing else is left; it chooses what
+    `choose(actions(...))` chooses, step after step of fair runs (ticks included) of several policies."""
+    from kubeprop.model.cluster.drive import expected_policy
+
+    ticks = 0
+    for path in (None, DATA / "web-rollout.yaml", DATA.parent / "variants" / "node-loss.yaml"):
+        model = build_model(load_scenario(path))
+        settled = settle(model, initial_state(model)).state
+        for fault in (Partition, CrashNode):  # a lost node makes timers pend (grace periods, evictions)
+            hit = next((a for a in actions(model, settled) if isinstance(a, fault)), Quiesce())
+            for policy in (FairPolicy(), FairPolicy(recover=False, max_ticks=3), expected_policy()):
+                state = step(model, step(model, settled, hit), Quiesce())
+                for _ in range(400):
+                    act = policy.next_action(model, state)
+                    assert act == policy.choose(actions(model, state))
+                    if act is None:
+                        break
+                    ticks += type(act).__name__ == "Tick"
+                    policy.taken(act)
+                    state = step(model, state, act)
+    assert ticks > 0

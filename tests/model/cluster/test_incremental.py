@@ -10,12 +10,14 @@ import pytest
 
 from kubeprop.model.cluster import compose
 from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.cluster.incremental import EnabledCache, memoised
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action
+from kubeprop.model.state.actions import Action, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data" / "variants"
+MODEL_DATA = DATA.parent
 
 
 def plain(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
@@ -43,6 +45,40 @@ def test_cache_answers_like_actions(scenario: str | None, parameters: dict[str, 
             state = step(model, state, enabled[rng.randrange(len(enabled))])
 
 
+@pytest.mark.parametrize("path", [
+    None, DATA / "web.yaml", DATA / "node-loss.yaml", DATA / "tainted.yaml", DATA / "parked.yaml",
+    MODEL_DATA / "hpa" / "linear.yaml", MODEL_DATA / "maintenance" / "drained.yaml",
+    MODEL_DATA / "descheduler" / "duplicates.yaml", MODEL_DATA / "catalogue" / "web-rollout.yaml",
+])
+def test_cache_answers_like_actions_on_fair_continuations(path: Path | None) -> None:
+    """After some random faults, `Quiesce` and the fair run (what the convergence check follows:
+    timers, `Tick`, recoveries), the cached answer equals the plain one at every state."""
+    model = build_model(load_scenario(path))
+    cache, rng = EnabledCache(model), random.Random(5)
+    for _ in range(3):
+        state, prefix = initial_state(model), FairPolicy()
+        for _ in range(rng.randrange(250)):  # mostly the fair run (pods start), faults in between
+            enabled = plain(model, state)
+            assert cache.actions(state) == enabled
+            if not enabled:
+                break
+            fair, other = prefix.choose(enabled), [a for a in enabled if not isinstance(a, Quiesce)] or enabled
+            act = fair if fair is not None and rng.random() < 0.8 else other[rng.randrange(len(other))]
+            prefix.taken(act)
+            state = step(model, state, act)
+        if not state.quiesced:
+            state = step(model, state, Quiesce())
+        policy = FairPolicy(recover=rng.random() < 0.5)
+        for _ in range(150):
+            enabled = plain(model, state)
+            assert cache.actions(state) == enabled
+            act = policy.choose(enabled)
+            if act is None:
+                break
+            policy.taken(act)
+            state = step(model, state, act)
+
+
 def test_memoised_is_scoped_to_its_model_and_block() -> None:
     model = build_model(load_scenario(DATA / "web.yaml"))
     other = build_model(load_scenario(DATA / "db.yaml"))
@@ -52,3 +88,25 @@ def test_memoised_is_scoped_to_its_model_and_block() -> None:
         assert compose.actions(model, state) == plain(model, state)
         assert compose.actions(other, initial_state(other)) == plain(other, initial_state(other))
     assert not compose.CACHES
+
+
+@pytest.mark.parametrize("fault", ["Partition", "CrashNode"])
+@pytest.mark.parametrize("path", [None, DATA / "node-loss.yaml", DATA / "tainted.yaml"])
+def test_cache_answers_like_actions_while_a_lost_node_is_handled(path: Path | None, fault: str) -> None:
+    """A node lost for good after the cluster settled: node lifecycle marks it, taints it and
+    evicts its pods (its cache's pods change while its memory and nodes do not)."""
+    from kubeprop.model.cluster.drive import settle
+
+    model = build_model(load_scenario(path))
+    cache = EnabledCache(model)
+    settled = settle(model, initial_state(model)).state
+    for lost in (a for a in plain(model, settled) if type(a).__name__ == fault):
+        state, policy = step(model, step(model, settled, lost), Quiesce()), FairPolicy(recover=False)
+        for _ in range(300):
+            enabled = plain(model, state)
+            assert cache.actions(state) == enabled
+            act = policy.choose(enabled)
+            if act is None:
+                break
+            policy.taken(act)
+            state = step(model, state, act)

@@ -1,0 +1,52 @@
+"""FrozenMap: its fast paths (`set`, `delete`, direct reads) give what building a map from scratch gives."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kubeprop.model.frozen import FrozenMap
+
+keys = st.text(alphabet="abcde", max_size=3)
+ops = st.lists(st.tuples(st.booleans(), keys, st.integers(0, 3)), max_size=30)
+
+
+def same(fast: FrozenMap[str, int], plain: dict[str, int]) -> None:
+    rebuilt = FrozenMap(plain)
+    assert fast == rebuilt and hash(fast) == hash(rebuilt)
+    assert fast.sorted_items() == rebuilt.sorted_items() == tuple(sorted(plain.items()))
+    assert list(fast) == list(fast.keys()) == sorted(plain)
+    assert list(fast.items()) == sorted(plain.items())
+    assert list(fast.values()) == [v for _, v in sorted(plain.items())]
+    assert all(fast.get(k) == v and fast[k] == v for k, v in plain.items())
+    assert fast.get("zzzz") is None and fast.get("zzzz", 7) == 7
+
+
+@given(st.dictionaries(keys, st.integers()), ops)
+def test_set_and_delete_keep_key_order(start: dict[str, int], changes: list[tuple[bool, str, int]]) -> None:
+    fast, plain = FrozenMap(start), dict(start)
+    for put, key, value in changes:
+        if put:
+            fast, plain[key] = fast.set(key, value), value
+        else:
+            fast = fast.delete(key)
+            plain.pop(key, None)
+        same(fast, plain)
+
+
+def test_set_to_the_same_value_is_the_same_map() -> None:
+    value = ("x",)
+    m = FrozenMap({"a": value})
+    assert m.set("a", value) is m
+    assert m.set("a", ("x",)) == m
+
+
+def test_repeated_keys_keep_the_last_value() -> None:
+    m = FrozenMap([("b", 1), ("a", 2), ("b", 3)])
+    assert m.sorted_items() == (("a", 2), ("b", 3)) and len(m) == 2
+
+
+def test_equal_to_plain_dicts_and_copies() -> None:
+    m = FrozenMap({"b": 2, "a": 1})
+    assert m == {"a": 1, "b": 2} and FrozenMap(m) == m and FrozenMap(m).sorted_items() == m.sorted_items()
+    assert m != FrozenMap({"a": 1}) and m != {"a": 1}
