@@ -29,8 +29,8 @@ from kubeprop.properties.metrics_intervals import INTERVAL_METRICS, Sample, inte
 from kubeprop.properties.metrics_run import Run, observe
 
 __all__ = [
-    "MetricsTable", "Row", "WorstCase", "check_report", "metrics", "metrics_of_run", "series", "table_lines",
-    "worst_case",
+    "MetricsTable", "Row", "WorstCase", "WorstFold", "check_report", "metrics", "metrics_of_run", "series",
+    "table_lines", "worst_case",
 ]
 
 GAUGES = ("workqueue-depth", "watch-lag-events", "watch-lag-seconds")
@@ -138,16 +138,34 @@ class WorstCase:
 def worst_case(model: ClusterModel, start: ClusterState, traces: Iterable[Sequence[Action]]) -> tuple[WorstCase, ...]:
     """For every row metric, the worst value over `traces` (each run from `start`) and the first
     trace reaching it, shortest first among equals. Rows that never had a sample are left out."""
-    best: dict[str, WorstCase] = {}
-    for index, trace in enumerate(traces):
-        table = metrics(model, start, trace)
-        for row in table.rows():
+    fold = WorstFold(model, start)
+    for trace in traces:
+        fold.add(trace)
+    return fold.worst()
+
+
+class WorstFold:
+    """`worst_case` one trace at a time: an engine's `EngineConfig.on_run` observer (`add`) keeps,
+    per metric, the worst value over every run it was told of, without keeping the runs."""
+
+    def __init__(self, model: ClusterModel, start: ClusterState) -> None:
+        self.model, self.start = model, start
+        self.best: dict[str, WorstCase] = {}
+        self.runs = 0
+
+    def add(self, trace: Sequence[Action]) -> None:
+        """Measure one more run from `start` (index `runs`)."""
+        index, self.runs = self.runs, self.runs + 1
+        for row in metrics(self.model, self.start, trace).rows():
             if row.count == 0 and not row.metric.startswith("apiserver-requests"):
                 continue
-            held = best.get(row.metric)
+            held = self.best.get(row.metric)
             if held is None or (row.worst, -len(trace)) > (held.row.worst, -len(held.trace)):
-                best[row.metric] = WorstCase(row, index, tuple(trace))
-    return tuple(best[m] for m in sorted(best, key=list(best).index))
+                self.best[row.metric] = WorstCase(row, index, tuple(trace))
+
+    def worst(self) -> tuple[WorstCase, ...]:
+        """Per metric, the worst value and its trace, in the order the metrics first appeared."""
+        return tuple(self.best.values())
 
 
 def series(model: ClusterModel, start: ClusterState, trace: Iterable[Action]) -> dict[str, tuple[int, ...]]:
@@ -177,22 +195,33 @@ def series(model: ClusterModel, start: ClusterState, trace: Iterable[Action]) ->
     return out
 
 
-def check_report(model: ClusterModel, traces: Iterable[Sequence[Action]]) -> list[str]:
+def check_report(model: ClusterModel, traces: Iterable[Sequence[Action]], explored: WorstFold | None = None
+                 ) -> list[str]:
     """What `kubeprop check --metrics` prints: the worst value of every metric over the fair run
-    from the initial state (`kubeprop.model.cluster.drive.settle`) and the given traces (each from
-    the initial state: the engines' violation traces today), with the trace each came from."""
+    from the initial state (`kubeprop.model.cluster.drive.settle`), the given traces (the engines'
+    violation traces, each from the initial state) and the runs the engines explored (`explored`,
+    the fold their `on_run` observer fed), with the trace each came from."""
     from kubeprop.model.cluster.compose import initial_state
     from kubeprop.model.cluster.drive import settle
 
     start = initial_state(model)
     runs = [settle(model, start).trace, *(tuple(t) for t in traces if t)]
     names = ["the fair run", *(f"trace {i}" for i in range(1, len(runs)))]
-    lines = [f"metrics: worst over {len(runs)} trace(s) (model time; 'steps' = actions in the interval)",
-             f"{'metric':<36}{'worst':>12}  {'steps':>5}  {'where':<20} subject"]
-    for worst in worst_case(model, start, runs):
+    candidates = [(names[w.trace_index], w) for w in worst_case(model, start, runs)]
+    if explored is not None:
+        candidates += [(f"explored run {w.trace_index + 1}", w) for w in explored.worst()]
+    best: dict[str, tuple[str, WorstCase]] = {}
+    for where, w in candidates:
+        held = best.get(w.row.metric)
+        if held is None or (w.row.worst, -len(w.trace)) > (held[1].row.worst, -len(held[1].trace)):
+            best[w.row.metric] = (where, w)
+    extra = f" and {explored.runs} explored run(s)" if explored is not None else ""
+    lines = [f"metrics: worst over {len(runs)} trace(s){extra} (model time; 'steps' = actions in the interval)",
+             f"{'metric':<36}{'worst':>12}  {'steps':>5}  {'where':<24} subject"]
+    for where, worst in best.values():
         row = worst.row
         value = f"{'>=' if row.open else ''}{row.worst} {row.unit}"
         steps = "" if row.steps is None else str(row.steps)
-        where = f"{names[worst.trace_index]} ({len(worst.trace)})"
-        lines.append(f"{row.metric:<36}{value:>12}  {steps:>5}  {where:<20} {row.subject}".rstrip())
+        lines.append(f"{row.metric:<36}{value:>12}  {steps:>5}  {f'{where} ({len(worst.trace)})':<24} "
+                     f"{row.subject}".rstrip())
     return lines

@@ -32,6 +32,7 @@ import attrs
 import yaml
 
 from kubeprop.counterexamples.api import CheckReport, check
+from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.load import load_scenario
@@ -43,7 +44,7 @@ from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.metrics import check_report
+from kubeprop.properties.metrics import WorstFold, check_report
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
 from kubeprop.properties.registry import Property
@@ -160,6 +161,8 @@ class CheckRun:
     """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
     upstream: dict[tuple[str, str], UpstreamBehaviour] = attrs.field(factory=dict)
     """(engine, property) → the known upstream behaviour that discovery is."""
+    explored: WorstFold | None = None
+    """With `--metrics`: the worst metrics over every run the engines finished (`on_run`)."""
 
 
 def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
@@ -194,6 +197,11 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                               else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
     config = engine_config(args)
+    explored = None
+    if getattr(args, "metrics", False) and not cycle and not getattr(args, "cluster", None):
+        model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
+        explored = WorstFold(model, initial_state(model))
+        config = attrs.evolve(config, on_run=explored.add)
     if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)
     reports = []
@@ -215,7 +223,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             raise Interrupted(_interrupted(CheckRun(scenario.name, tuple(reports), props), engine)) from None
         if live and engine == "bfs":
             sys.stderr.write("\n")
-    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports))
+    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored)
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
@@ -321,19 +329,20 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
     from kubeprop.properties.cli.raft import run_raft_check
 
     traced: tuple[CheckReport, ...] = ()
+    explored = None
     try:
         if is_raft(args):
             result, code = run_raft_check(args)
         else:
             run = run_engines(args)
             result, code = table(run), exit_code(run, args.exhaustive, getattr(args, "strict", False))
-            traced = run.reports
+            traced, explored = run.reports, run.explored
     except InputError as err:
         sys.stderr.write(f"kubeprop check: bad input:\n{err}\n")
         return ExitCode.BAD_INPUT
     render(result, out, timing)
     if getattr(args, "metrics", False) and traced:
-        out.write("\n" + "\n".join(check_report(traced[0].model, [r.trace for r in traced])) + "\n")
+        out.write("\n" + "\n".join(check_report(traced[0].model, [r.trace for r in traced], explored)) + "\n")
     return code
 
 

@@ -141,6 +141,10 @@ class EngineConfig:
     progress: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
     """BFS only: called about once a second with the search's counters (live progress on a
     terminal). Leave None for configurations sent to worker processes."""
+    on_run: Callable[[tuple[Action, ...]], None] | None = attrs.field(default=None, eq=False, repr=False)
+    """Called with the trace of every run an engine finishes — each walk (run in this process
+    when set), each PCT run, each Hypothesis example — for measurements over everything explored
+    (`kubeprop check --metrics`). It observes and never changes the search."""
 
     def safety(self) -> tuple[Property, ...]:
         """The selected safety properties (KeyError names valid ones)."""

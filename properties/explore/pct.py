@@ -175,6 +175,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             runs, steps = runs + 1, steps + len(outcome.trace)
             if outcome.violation is not None:
                 failure = outcome
+            elif config.on_run is not None:
+                config.on_run(outcome.trace)
         stats = EngineStats(timer.seconds(), steps, runs, depth=config.max_depth)
         if failure is None:
             done = total is not None and runs >= total

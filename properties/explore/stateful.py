@@ -23,7 +23,7 @@ is registered on import and is what the engine uses, seeded with `config.seed`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -83,6 +83,8 @@ class Recorder:
     violation: Violation | None = None
     steps: int = 0
     runs: int = 0
+    on_run: Callable[[tuple[Action, ...]], None] | None = None
+    """`EngineConfig.on_run`: told every example's actions when it ends without a violation."""
 
 
 class ClusterMachine(RuleBasedStateMachine):
@@ -162,7 +164,11 @@ class ClusterMachine(RuleBasedStateMachine):
             self._fail(found)
 
     def teardown(self) -> None:
-        """Quiesce, let a fair continuation settle, and check the convergence properties."""
+        """Quiesce, let a fair continuation settle, and check the convergence properties (and
+        tell the recorder's `on_run` the example's actions)."""
+        recorder = type(self).recorder
+        if not self.failed and recorder is not None and recorder.on_run is not None:
+            recorder.on_run(tuple(self.trace))
         if self.failed or not self.convergence:
             return
         self._budget()
@@ -235,7 +241,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
-    recorder = Recorder()
+    recorder = Recorder(on_run=config.on_run)
     machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
                           config.action_filter, config.convergence, recorder=recorder,
                           settle_steps=config.settle_steps, settle_ticks=config.settle_ticks, deadline=deadline)

@@ -216,7 +216,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
     `config.runs` of them, or — without a run count — as many as the budget allows. The lowest
     failing walk's trace, delta-debugged within what is left of the budget."""
     workers = config.workers or os.cpu_count() or 1
-    if workers <= 1:
+    if workers <= 1 or config.on_run is not None:  # an observer (`on_run`) sees the walks in this process
         return run_sliced(_explore(model, start, config))
     began = time.perf_counter()
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
@@ -269,6 +269,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             runs, steps, index = runs + 1, steps + taken, index + 1
             if outcome.violation is not None:
                 failure = outcome
+            elif config.on_run is not None:
+                config.on_run(outcome.trace)
         stats = EngineStats(timer.seconds(), steps, runs, depth=config.max_depth)
         if failure is None:
             reason = ExitReason.RUNS_DONE if total is not None and index >= total else ExitReason.TIME_BOUND

@@ -31,3 +31,13 @@ def test_check_without_metrics_prints_no_metrics(tmp_path: Path, capsys: pytest.
     main(["check", str(DATA / "web.yaml"), "--engine", "bfs", "--property", "replicaset-no-overcreation",
           "--max-depth", "2", "--budget", "30", "--out", str(tmp_path)])
     assert "metrics:" not in capsys.readouterr().out
+
+
+def test_check_metrics_covers_every_run_the_walks_explored(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", str(DATA / "node-loss.yaml"), "--engine", "walk", "--runs", "6", "--workers", "2",
+                 "--max-depth", "40", "--budget", "120", "--metrics", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "metrics: worst over 1 trace(s) and 6 explored run(s)" in out
+    assert "explored run " in out[out.index("metrics: worst over"):]
