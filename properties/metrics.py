@@ -30,7 +30,7 @@ from kubeprop.properties.metrics_run import Run, observe
 
 __all__ = [
     "MetricsTable", "Row", "WorstCase", "WorstFold", "check_report", "metrics", "metrics_of_run", "series",
-    "table_lines", "worst_case",
+    "table_lines", "worst_case", "worst_over",
 ]
 
 GAUGES = ("workqueue-depth", "watch-lag-events", "watch-lag-seconds")
@@ -195,12 +195,12 @@ def series(model: ClusterModel, start: ClusterState, trace: Iterable[Action]) ->
     return out
 
 
-def check_report(model: ClusterModel, traces: Iterable[Sequence[Action]], explored: WorstFold | None = None
-                 ) -> list[str]:
-    """What `kubeprop check --metrics` prints: the worst value of every metric over the fair run
-    from the initial state (`kubeprop.model.cluster.drive.settle`), the given traces (the engines'
-    violation traces, each from the initial state) and the runs the engines explored (`explored`,
-    the fold their `on_run` observer fed), with the trace each came from."""
+def worst_over(model: ClusterModel, traces: Iterable[Sequence[Action]], explored: WorstFold | None = None
+               ) -> list[tuple[str, WorstCase]]:
+    """Per metric, the worst value over the fair run from the initial state
+    (`kubeprop.model.cluster.drive.settle`), the given traces (the engines' violation traces, each
+    from the initial state) and the runs the engines explored (`explored`, the fold their `on_run`
+    observer fed), each with where it came from ("the fair run", "trace 1", "explored run 17")."""
     from kubeprop.model.cluster.compose import initial_state
     from kubeprop.model.cluster.drive import settle
 
@@ -215,10 +215,17 @@ def check_report(model: ClusterModel, traces: Iterable[Sequence[Action]], explor
         held = best.get(w.row.metric)
         if held is None or (w.row.worst, -len(w.trace)) > (held[1].row.worst, -len(held[1].trace)):
             best[w.row.metric] = (where, w)
+    return list(best.values())
+
+
+def check_report(model: ClusterModel, traces: Iterable[Sequence[Action]], explored: WorstFold | None = None
+                 ) -> list[str]:
+    """What `kubeprop check --metrics` prints: `worst_over` as a table."""
+    traces = [tuple(t) for t in traces if t]
     extra = f" and {explored.runs} explored run(s)" if explored is not None else ""
-    lines = [f"metrics: worst over {len(runs)} trace(s){extra} (model time; 'steps' = actions in the interval)",
+    lines = [f"metrics: worst over {1 + len(traces)} trace(s){extra} (model time; 'steps' = actions in the interval)",
              f"{'metric':<36}{'worst':>12}  {'steps':>5}  {'where':<24} subject"]
-    for where, worst in best.values():
+    for where, worst in worst_over(model, traces, explored):
         row = worst.row
         value = f"{'>=' if row.open else ''}{row.worst} {row.unit}"
         steps = "" if row.steps is None else str(row.steps)

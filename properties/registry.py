@@ -189,10 +189,27 @@ def select(names: Iterable[str | Property] | None = None, kind: Kind | None = No
             if not isinstance(name, str):  # a Property value, or a cycle property for the lasso engines
                 chosen.append(name)
                 continue
+            if name not in known and (bound := _time_bound(name)) is not None:
+                chosen.append(bound)
+                continue
             if name not in known:
                 raise UnknownName(f"unknown property {name!r}; valid: {', '.join(sorted(known))}")
             chosen.append(known[name])
     return tuple(p for p in chosen if kind is None or p.kind == kind)
+
+
+def _time_bound(name: str) -> Property | None:
+    """A name of the form `<metric>-within-<seconds>s` (`kubeprop.properties.metrics_within.within`,
+    e.g. `pod-replacement-time-within-359s`, the property a worst-case file records) as that
+    property; None for any other name."""
+    import re
+
+    from kubeprop.properties.metrics_within import STATE_METRICS, within
+
+    found = re.fullmatch(r"([a-z-]+)-within-(\d{1,9})s", name)
+    if found is None or found.group(1) not in STATE_METRICS:
+        return None
+    return within(found.group(1), int(found.group(2)))
 
 
 def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:

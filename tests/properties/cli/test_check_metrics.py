@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.properties.cli.main import main
 
 DATA = Path(__file__).resolve().parents[2] / "model" / "data" / "variants"
@@ -41,3 +42,7 @@ def test_check_metrics_covers_every_run_the_walks_explored(tmp_path: Path,
     assert code == 0, out
     assert "metrics: worst over 1 trace(s) and 6 explored run(s)" in out
     assert "explored run " in out[out.index("metrics: worst over"):]
+    files = sorted(tmp_path.glob("*-within-*s-*.json"))  # the worst cases of the state time metrics
+    assert files and all("worst case: " in out and f"replay with: kubeprop replay {f}" in out for f in files)
+    for path in files:
+        assert replay(path).verdict == Verdict.REPRODUCES
