@@ -76,15 +76,18 @@ def _seed() -> None:
 
 
 class _Loaded:
-    """One encoding parsed into one Z3 solver, with its tracking literals."""
+    """One encoding parsed into one Z3 solver, with its tracking literals, in a Z3 context of its
+    own: a context is not thread-safe, and a process may check scheduler decisions in several
+    threads at once (a Dask worker runs its tasks in threads)."""
 
     def __init__(self, enc: Encoding, rlimit: int) -> None:
         self.enc = enc
-        self.solver = z3.Solver()
+        self.ctx = z3.Context()
+        self.solver = z3.Solver(ctx=self.ctx)
         self.solver.set("random_seed", 0)
         self.solver.set("rlimit", rlimit)
         self.solver.from_string(enc.text())
-        self.lits = {name: z3.Bool(name) for name in enc.tracks}
+        self.lits = {name: z3.Bool(name, ctx=self.ctx) for name in enc.tracks}
         self.names = sorted(enc.tracks)
 
     def run(self, names: Iterable[str], down: frozenset[int]) -> tuple[z3.CheckSatResult, int]:
