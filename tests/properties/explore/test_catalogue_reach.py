@@ -19,13 +19,14 @@ from kubeprop.properties.upstream_behaviour import match
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
 
 REACH = USER_SCENARIOS
-SLOW = {"watch-time-travel", "nodelifecycle-crash"}
+SLOW = {"watch-time-travel", "endpoints-stale-cache"}
 """Found within the budget, but after several seconds: in the slow suite."""
 
 
 NOT_YET = {
-    "endpoints-stale-cache": "web-flap.yaml: two readiness flips while the Endpoints controller's cache lags its own "
-                             "write need three or four deviations from the fair run; not found within the budget yet",
+    "nodelifecycle-crash": "web.yaml: needs two faults (a partition, then a controller-manager crash between marking "
+                           "the node Unknown and marking its pods); the one-fault path the search found before was "
+                           "the model bug fixed in nodelifecycle_health (nodesToRetry dropped on a lagging cache)",
 }
 """Variants the default strategy does not find yet (issue 11): expected failures, in the slow suite."""
 
