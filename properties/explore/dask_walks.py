@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -77,13 +78,33 @@ def _distributed() -> Any:
         raise DaskUnavailable("walks on a cluster need dask.distributed: pip install 'kubeprop[dask]'") from err
 
 
-def _client(address: str | None) -> Any:
-    client_class = _distributed().Client
+SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
+"""The address schemes dask.distributed's comms understand (`distributed.comm.registry`)."""
+
+
+def _checked_address(address: str) -> str:
+    """`address` if it reads `SCHEME://HOST[:PORT]` with a known scheme; DaskUnavailable (exit 2)
+    otherwise, before any connection is tried."""
+    parts = urlsplit(address)
+    try:
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in SCHEMES or not parts.hostname or not port_ok or parts.path not in ("", "/"):
+        raise DaskUnavailable(f"--cluster {address!r}: not a Dask scheduler address; expected SCHEME://HOST:PORT "
+                              f"with SCHEME one of {', '.join(SCHEMES)}, e.g. tcp://scheduler:8786")
+    return address
+
+
+def _client(address: str | None, budget: float | None = None) -> Any:
     address = address or os.environ.get(ADDRESS_VARIABLE)
     if not address:
         raise DaskUnavailable(f"no Dask scheduler: pass --cluster tcp://HOST:8786 or set {ADDRESS_VARIABLE}")
+    address = _checked_address(address)
+    client_class = _distributed().Client
+    wait = CONNECT_TIMEOUT if budget is None else max(1.0, min(CONNECT_TIMEOUT, budget))
     try:
-        return client_class(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        return client_class(address, timeout=wait, set_as_default=False)
     except OSError as err:
         raise DaskUnavailable(f"cannot reach the Dask scheduler at {address}: {err}") from err
 
@@ -140,7 +161,7 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
         return EngineResult("walk", ExitReason.VIOLATION, initial, (), EngineStats(time.perf_counter() - began, 0))
     total = config.run_count(DEFAULT_RUNS)
     deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
-    client = _client(address)
+    client = _client(address, config.budget_seconds)
     seen = {"walks": 0, "steps": 0}
 
     def report(outcome: ChunkOutcome) -> None:

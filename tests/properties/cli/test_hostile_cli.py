@@ -176,3 +176,12 @@ def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
     assert "ForkPoolWorker" not in err and "Traceback" not in err
     assert "kubeprop check: interrupted (exit 130)" in err
     assert "walk: interrupted before it finished; no engine finished" in out
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://", "http://scheduler:8786", "tcp://scheduler:99999"])
+def test_a_malformed_cluster_address_is_bad_input_before_any_connection(address: str, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--engine", "walk", "--cluster", address, "--budget", "3", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == ExitCode.BAD_INPUT, err
+    assert "not a Dask scheduler address; expected SCHEME://HOST:PORT" in err
