@@ -78,8 +78,9 @@ def _distributed() -> Any:
         raise DaskUnavailable("walks on a cluster need dask.distributed: pip install 'kubeprop[dask]'") from err
 
 
-SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
-"""The address schemes dask.distributed's comms understand (`distributed.comm.registry`)."""
+SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+"""The address schemes dask.distributed's comms understand (`distributed.comm.registry`); an
+`inproc://` address (a cluster in this process) carries a path."""
 
 
 def _checked_address(address: str) -> str:
@@ -90,7 +91,8 @@ def _checked_address(address: str) -> str:
         port_ok = parts.port is None or 0 < parts.port < 65536
     except ValueError:
         port_ok = False
-    if parts.scheme not in SCHEMES or not parts.hostname or not port_ok or parts.path not in ("", "/"):
+    path_ok = parts.scheme == "inproc" or parts.path in ("", "/")
+    if parts.scheme not in SCHEMES or not parts.hostname or not port_ok or not path_ok:
         raise DaskUnavailable(f"--cluster {address!r}: not a Dask scheduler address; expected SCHEME://HOST:PORT "
                               f"with SCHEME one of {', '.join(SCHEMES)}, e.g. tcp://scheduler:8786")
     return address
