@@ -218,14 +218,15 @@ def worst_over(model: ClusterModel, traces: Iterable[Sequence[Action]], explored
     return list(best.values())
 
 
-def check_report(model: ClusterModel, traces: Iterable[Sequence[Action]], explored: WorstFold | None = None
-                 ) -> list[str]:
-    """What `kubeprop check --metrics` prints: `worst_over` as a table."""
+def check_report(model: ClusterModel, traces: Iterable[Sequence[Action]], explored: WorstFold | None = None,
+                 rows: Sequence[tuple[str, WorstCase]] | None = None) -> list[str]:
+    """What `kubeprop check --metrics` prints: `worst_over` as a table (`rows`: its result when
+    the caller already has it)."""
     traces = [tuple(t) for t in traces if t]
     extra = f" and {explored.runs} explored run(s)" if explored is not None else ""
     lines = [f"metrics: worst over {1 + len(traces)} trace(s){extra} (model time; 'steps' = actions in the interval)",
              f"{'metric':<36}{'worst':>12}  {'steps':>5}  {'where':<24} subject"]
-    for where, worst in worst_over(model, traces, explored):
+    for where, worst in rows if rows is not None else worst_over(model, traces, explored):
         row = worst.row
         value = f"{'>=' if row.open else ''}{row.worst} {row.unit}"
         steps = "" if row.steps is None else str(row.steps)

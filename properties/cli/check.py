@@ -44,7 +44,7 @@ from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.metrics import WorstFold, check_report, worst_over
+from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
 from kubeprop.properties.registry import Property
@@ -342,18 +342,19 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
         return ExitCode.BAD_INPUT
     render(result, out, timing)
     if getattr(args, "metrics", False) and traced:
-        out.write("\n" + "\n".join(check_report(traced[0].model, [r.trace for r in traced], explored)) + "\n")
-        _write_worst_cases(traced[0].model, [r.trace for r in traced], explored, args.out, out)
+        model, traces = traced[0].model, [r.trace for r in traced]
+        rows = worst_over(model, traces, explored)
+        out.write("\n" + "\n".join(check_report(model, traces, explored, rows)) + "\n")
+        _write_worst_cases(model, rows, args.out, out)
     return code
 
 
-def _write_worst_cases(model: Any, traces: list[tuple[Any, ...]], explored: WorstFold | None, folder: Path,
-                       out: TextIO) -> None:
+def _write_worst_cases(model: Any, rows: Sequence[tuple[str, WorstCase]], folder: Path, out: TextIO) -> None:
     """The worst case of each state time metric as a counterexample file (`counterexamples.worst`)."""
     from kubeprop.counterexamples.format import write
     from kubeprop.counterexamples.worst import record_worst
 
-    for where, worst in worst_over(model, traces, explored):
+    for where, worst in rows:
         ce = record_worst(model, worst, where)
         if ce is not None:
             path = write(ce, folder)
