@@ -16,6 +16,7 @@ from), so a property defined in a user module can be checked by walk worker proc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -202,8 +203,6 @@ def _time_bound(name: str) -> Property | None:
     """A name of the form `<metric>-within-<seconds>s` (`kubeprop.properties.metrics_within.within`,
     e.g. `pod-replacement-time-within-359s`, the property a worst-case file records) as that
     property; None for any other name."""
-    import re
-
     from kubeprop.properties.metrics_within import STATE_METRICS, within
 
     found = re.fullmatch(r"([a-z-]+)-within-(\d{1,9})s", name)
