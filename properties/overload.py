@@ -13,8 +13,6 @@ or by default on a scenario whose fault budget has `overload`.
 
 from __future__ import annotations
 
-import attrs
-
 from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster.overload import (
@@ -24,7 +22,7 @@ from kubeprop.model.cluster.overload import (
     refusal,
 )
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, kubelet, pod_key
-from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in
+from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_ins
 
 __all__ = ["NO_EVICTION_FOR_THROTTLED_HEARTBEATS", "OVERLOAD_PROPERTIES", "SYSTEM_FLOWS_NOT_STARVED"]
 
@@ -73,9 +71,8 @@ NO_EVICTION_FOR_THROTTLED_HEARTBEATS: Property = as_property(
     "pkg/controller/nodelifecycle/node_lifecycle_controller.go; pkg/controller/tainteviction",
     "safety", _evicted_for_throttling)
 
-OVERLOAD_PROPERTIES: tuple[Property, ...] = tuple(
-    register_opt_in(attrs.evolve(p, source=__name__), "overload")
-    for p in (SYSTEM_FLOWS_NOT_STARVED, NO_EVICTION_FOR_THROTTLED_HEARTBEATS))
+OVERLOAD_PROPERTIES: tuple[Property, ...] = register_opt_ins(
+    __name__, "overload", (SYSTEM_FLOWS_NOT_STARVED, NO_EVICTION_FOR_THROTTLED_HEARTBEATS))
 """Opt-in built-ins: checked when named (`kubeprop check --property NAME`), and by default only on
 scenarios whose fault budget has `overload` (docs/properties.md). `source` is this module, so they
 pickle by reference for worker processes."""

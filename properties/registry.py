@@ -114,6 +114,12 @@ def register_opt_in(prop: Property, fault: str = "") -> Property:
     return prop
 
 
+def register_opt_ins(source: str, fault: str, props: Iterable[Property]) -> tuple[Property, ...]:
+    """`register_opt_in` for each of a module's properties, with `source` (the module, so that they
+    pickle by reference for worker processes)."""
+    return tuple(register_opt_in(attrs.evolve(p, source=source), fault) for p in props)
+
+
 def register(prop: Property) -> Property:
     """Add a property to the registry (a later one with the same name replaces it)."""
     PROPERTIES[prop.name] = prop

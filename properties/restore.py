@@ -18,12 +18,10 @@ desired state". They are opt-in (`registry.OPT_IN`): checked when named (`kubepr
 
 from __future__ import annotations
 
-import attrs
-
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster.restore import Backup, forgotten_uid
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key
-from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in
+from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_ins
 
 __all__ = ["NO_FORGOTTEN_OWNER_WRITES", "NO_ORPHAN_PODS_RUNNING", "RESTORE_PROPERTIES"]
 
@@ -70,9 +68,8 @@ NO_FORGOTTEN_OWNER_WRITES: Property = as_property(
     "kubernetes.io docs: Operating etcd clusters for Kubernetes, Restoring an etcd cluster",
     "safety", _forgotten_owner_writes)
 
-RESTORE_PROPERTIES: tuple[Property, ...] = tuple(
-    register_opt_in(attrs.evolve(p, source=__name__), "etcd_restore")
-    for p in (NO_ORPHAN_PODS_RUNNING, NO_FORGOTTEN_OWNER_WRITES))
+RESTORE_PROPERTIES: tuple[Property, ...] = register_opt_ins(
+    __name__, "etcd_restore", (NO_ORPHAN_PODS_RUNNING, NO_FORGOTTEN_OWNER_WRITES))
 """Opt-in built-ins: checked when named (`kubeprop check --property NAME`), and by default only on
 scenarios whose fault budget has `etcdRestore` (docs/properties.md). `source` is this module, so they
 pickle by reference for worker processes."""
