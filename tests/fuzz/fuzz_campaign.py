@@ -80,6 +80,7 @@ def report(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "classes": summarise(outcomes),
         "surfaces": {s: summarise([o for o in outcomes if o.case.surface == s]) for s in surfaces},
         "exit_codes": {c: sum(str(o.code) == c for o in outcomes) for c in sorted({str(o.code) for o in outcomes})},
+        "hostile_imports": sum(o.case.note == "hostile import" or o.case.hostile_corpus for o in outcomes),
         "bad": [o.describe() for o in outcomes if o.bad],
     }
 
@@ -109,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary["seconds"] = round(time.perf_counter() - began, 1)
     if args.report:
         args.report.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"{summary['cases']} cases in {summary['seconds']} s; exit codes {summary['exit_codes']}")
+    print(f"{summary['cases']} cases in {summary['seconds']} s; exit codes {summary['exit_codes']}; "
+          f"{summary['hostile_imports']} cases whose data named modules to import")
     for name, counts in [*summary["surfaces"].items(), ("total", summary["classes"])]:
         print(f"  {name:<16}" + "  ".join(f"{k} {v}" for k, v in counts.items()))
     return 1 if summary["bad"] else 0

@@ -159,6 +159,21 @@ def test_check_interrupted_shows_the_finished_engines(tmp_path: Path, monkeypatc
     assert "walk: interrupted before it finished; the table shows the engines that did" in out
 
 
+def _wait_for_workers(pid: int, timeout: float = 90.0) -> None:
+    """Until the command has forked its walk workers (Linux: /proc lists a process's children)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not children.exists():
+            time.sleep(8)  # no /proc: give imports, the model and the pool time to start
+            return
+        if len(children.read_text().split()) >= 2:
+            time.sleep(0.5)  # the workers are initialising (their SIGINT handler is set first)
+            return
+        time.sleep(0.1)
+    raise AssertionError("the walk workers never started")
+
+
 def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
     """A real SIGINT to the process group, as a terminal sends it: exit 130, no worker tracebacks."""
     command = [sys.executable, "-m", "kubeprop.properties.cli", "check", "--engine", "walk", "--workers", "2",
@@ -166,7 +181,7 @@ def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
     try:
-        time.sleep(8)  # imports, the model, the pool started
+        _wait_for_workers(child.pid)
         os.killpg(child.pid, signal.SIGINT)
         out, err = child.communicate(timeout=60)
     finally:
