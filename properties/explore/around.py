@@ -256,7 +256,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
                             note=f"deviations costing ≤ {done - 1} explored" if done else "the fair run not finished")
         if found is None:
             return EngineResult(name, reason, stats=stats)
-        return attrs.evolve(_report(model, start, config, found, stats, timer), engine=name)
+        return attrs.evolve(report_found(model, start, config, found, stats, timer), engine=name)
 
 
 def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int, list[Queued]], cost: int
@@ -329,7 +329,7 @@ def _cut_reason(search: _Search) -> ExitReason:
     return ExitReason.STATE_BOUND if search.full() else ExitReason.TIME_BOUND
 
 
-def _report(model: ClusterModel, start: ClusterState, config: EngineConfig, found: _Found, stats: EngineStats,
+def report_found(model: ClusterModel, start: ClusterState, config: EngineConfig, found: _Found, stats: EngineStats,
             timer: ActiveTimer) -> EngineResult:
     """The result for a violation: its run, delta-debugged within what is left of the budget."""
     violation: Violation | None = found.violation

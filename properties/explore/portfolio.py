@@ -57,6 +57,12 @@ def _faults(model: ClusterModel, start: ClusterState, config: EngineConfig) -> S
     return sliced_fault_injection(model, start, config)
 
 
+def _perturb(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
+    from kubeprop.properties.explore.perturb import sliced_perturb
+
+    return sliced_perturb(model, start, config)
+
+
 def _pct(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     from kubeprop.properties.explore.pct import sliced_pct
 
@@ -94,6 +100,7 @@ class Member:
 
 MEMBERS: tuple[Member, ...] = (
     Member("around", _around, 3.0),
+    Member("perturb", _perturb, 4.0),
     Member("faults", _faults, 4.0),
     Member("pct", _pct, 2.0),
     Member("walk", _walk, 0.5),

@@ -31,6 +31,7 @@ ENGINES: dict[str, str | EngineFn] = {
     "portfolio": "kubeprop.properties.explore.portfolio:run_portfolio",
     "around": "kubeprop.properties.explore.around:run_around_fair",
     "faults": "kubeprop.properties.explore.around:run_fault_injection",
+    "perturb": "kubeprop.properties.explore.perturb:run_perturb",
     "pct": "kubeprop.properties.explore.pct:run_pct",
     "bfs": "kubeprop.properties.explore.engine:run_bfs",
     "walk": "kubeprop.properties.explore.walk:run_walks",
