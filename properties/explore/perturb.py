@@ -38,14 +38,18 @@ bound the search as they do `around.py`'s.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Generator, Iterator
+from collections import Counter
+from collections.abc import Generator, Iterator, Sequence
+from typing import TypeAlias
 
 import attrs
 
+from kubeprop.model.cluster import informers
+from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
-from kubeprop.model.cluster.footprint import component_of
+from kubeprop.model.cluster.footprint import actor, component_of
 from kubeprop.model.cluster.incremental import memoised
-from kubeprop.model.state.actions import Action, CrashComponent, Quiesce, Tick, UserStep
+from kubeprop.model.state.actions import Action, CrashComponent, Quiesce, RestartComponent, Tick, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Found, _Node, _Search, report_found
 from kubeprop.properties.explore.engine import (
@@ -64,14 +68,55 @@ from kubeprop.properties.explore.engine import (
 from kubeprop.properties.explore.incremental import Checker
 
 
+@attrs.frozen
+class Hold:
+    """Sieve's stale state: `component` does not observe its watch on `resource` — the write it
+    just made — until nothing else is left to do (a controller acting on a cache older than its
+    own last write, the class of bug upstream's expectations and stale-resourceVersion trackers
+    exist for). Not an action of the model: the run's fair policy leaves that informer's
+    deliveries for last (`HeldPolicy`)."""
+
+    component: str
+    resource: str
+
+    @property
+    def actor(self) -> str:
+        """The informer held back (`footprint.actor` of its deliveries)."""
+        return f"informer/{self.component}/{self.resource}"
+
+
+Perturbation: TypeAlias = "Action | Hold"
+
+
+@attrs.define
+class HeldPolicy(FairPolicy):
+    """The fair policy with some actors' actions held back until nothing else is left (then all
+    are released). `diverged` turns True once a choice differed from the fair policy's; `void`
+    when the hold was released before that (the run is the one it was derived from)."""
+
+    held: frozenset[str] = frozenset()
+    diverged: bool = False
+    void: bool = False
+
+    def choose(self, enabled: Sequence[Action]) -> Action | None:
+        if self.held:
+            act = super().choose([a for a in enabled if actor(a) not in self.held])
+            if act is not None and not isinstance(act, UserStep | Tick):
+                self.diverged = self.diverged or act != super().choose(enabled)
+                return act
+            self.held, self.void = frozenset(), not self.diverged
+        return super().choose(enabled)
+
+
 @attrs.define
 class _Run:
     """A finished (or merged) run: its nodes from the one its perturbation led to, where it was
-    quiet, every action it took from the start, and its place in the search."""
+    quiet, which of its steps are the perturbation's effects, and its place in the search."""
 
+    cause: Perturbation | None
     nodes: list[_Node]
     quiet: list[_Node]
-    taken: frozenset[Action]
+    effects: list[bool]
     path: tuple[int, ...]
     discrepancy: int
     perturbations: int
@@ -82,8 +127,8 @@ class _Candidate:
     """A perturbation not taken yet: `act` at `at`, on a run derived from `parent`."""
 
     at: _Node
-    act: Action
-    parent: _Run | None
+    act: Perturbation
+    parent: _Run
 
 
 Queued = tuple[int, tuple[int, ...], _Candidate]
@@ -95,18 +140,19 @@ def is_perturbation(policy: FairPolicy, act: Action) -> bool:
     return not isinstance(act, UserStep | Quiesce | Tick) and not policy.default(act)
 
 
-def ranked(acts: list[Action], base: int) -> Iterator[tuple[int, Action]]:
+def target_of(act: Action) -> tuple[object, ...]:
+    """What a perturbation acts on: its kind and its fields but the outcome (`success`), so that
+    a readiness probe failing again is the same target, another probe is not."""
+    return (type(act), *(getattr(act, f.name) for f in attrs.fields(type(act)) if f.name != "success"))
+
+
+def ranked(acts: Sequence[Perturbation], base: int) -> Iterator[tuple[int, Perturbation]]:
     """`acts` with their ranks: `base` plus the index of each among those of its kind."""
-    seen: dict[type[Action], int] = {}
+    seen: dict[type[Perturbation], int] = {}
     for act in acts:
         index = seen.get(type(act), 0)
         seen[type(act)] = index + 1
         yield base + index, act
-
-
-def wrote(node: _Node) -> bool:
-    """True if the step into `node` changed the API store."""
-    return node.parent is not None and node.state.store.revision != node.parent.state.store.revision
 
 
 class _Perturb:
@@ -117,53 +163,97 @@ class _Perturb:
         self.policy = search.policy()
         self.queue: list[Queued] = []
         self.runs = 0
+        self.watches: dict[str, tuple[str, ...]] = {}
 
     def push(self, discrepancy: int, path: tuple[int, ...], candidate: _Candidate) -> None:
         heapq.heappush(self.queue, (discrepancy, path, candidate))
 
-    def placements(self, run: _Run, parent: _Run | None) -> Iterator[tuple[int, _Node, Action]]:
+    def placements(self, run: _Run) -> Iterator[tuple[int, _Node, Perturbation]]:
         """Where to perturb `run` next, with each placement's rank (see the module)."""
         if run.perturbations >= self.search.config.deviations:
             return
-        enabled = self.search.enabled
-        if parent is None:  # the fair run: every perturbation where it is quiet, last point first
-            points = list(reversed(run.quiet))
-            for rank, node in enumerate(points):
-                acts = [a for a in enabled(node.state) if is_perturbation(self.policy, a)]
-                for r, act in ranked(acts, rank):
-                    yield r, node, act
-            writes = [n for n in reversed(run.nodes) if wrote(n)]
-            yield from self._crashes(writes, len(points))
-            return
+        if run.cause is None:
+            yield from self._on_fair_run(run)
+        else:
+            yield from self._on_perturbed_run(run, run.cause)
+
+    def _on_fair_run(self, run: _Run) -> Iterator[tuple[int, _Node, Perturbation]]:
+        """Every perturbation where the fair run is quiet (the last quiet point first), then after
+        each write (the last first) the writer crashed, or not observing what it wrote."""
+        points = list(reversed(run.quiet))
+        for rank, node in enumerate(points):
+            acts = [a for a in self.search.enabled(node.state) if is_perturbation(self.policy, a)]
+            yield from ((r, node, act) for r, act in ranked(acts, rank))
+        rank = len(points)
+        for node in reversed(run.nodes):
+            after = self._after_write(node)
+            yield from ((r, node, act) for r, act in ranked(after, rank))
+            rank += 1 if after else 0
+
+    def _on_perturbed_run(self, run: _Run, cause: Perturbation) -> Iterator[tuple[int, _Node, Perturbation]]:
+        """A crashed process restarting at once, a recovery where the run is quiet; then, at each
+        of the perturbation's effects (the nearest first), after a write the writer crashed or
+        not observing it, and the perturbation again on the same target (a probe that flaps)."""
         rank = 0
-        for rank, node in enumerate(run.quiet):
-            acts = [a for a in enabled(node.state) if is_recovery(a)]
-            for r, act in ranked(acts, rank):
-                yield r, node, act
-        effects = [n for n in run.nodes if wrote(n) and n.action not in parent.taken]
-        yield from self._crashes(effects, rank + 1 if run.quiet else 0)
+        if isinstance(cause, CrashComponent):
+            first = run.nodes[0]
+            restart = RestartComponent(cause.component)
+            if restart in self.search.enabled(first.state):
+                yield rank, first, restart
+                rank += 1
+        for node in run.quiet:
+            acts = [a for a in self.search.enabled(node.state) if is_recovery(a)]
+            yield from ((r, node, act) for r, act in ranked(acts, rank))
+            rank += 1 if acts else 0
+        target = target_of(cause) if isinstance(cause, Action) else None
+        for node, effect in zip(run.nodes, run.effects, strict=True):
+            if not effect:
+                continue
+            again: list[Perturbation] = [a for a in self.search.enabled(node.state)
+                                         if target_of(a) == target and is_perturbation(self.policy, a)]
+            after = [*self._after_write(node), *again]
+            yield from ((r, node, act) for r, act in ranked(after, rank))
+            rank += 1 if after else 0
 
-    def _crashes(self, writes: list[_Node], base: int) -> Iterator[tuple[int, _Node, Action]]:
-        """Each write's component crashed right after it (if it can crash there)."""
-        index = 0
-        for node in writes:
-            assert node.action is not None
-            component = component_of(node.action)
-            crash = CrashComponent(component)
-            if component and crash in self.search.enabled(node.state):
-                yield base + index, node, crash
-                index += 1
+    def _after_write(self, node: _Node) -> list[Perturbation]:
+        """If the step into `node` wrote to the API store: its component crashed right after
+        (Sieve's intermediate state), and its component not observing what it wrote (`Hold`)."""
+        if node.action is None or node.parent is None:
+            return []
+        before = node.parent.state.store.revision
+        if node.state.store.revision == before:
+            return []
+        out: list[Perturbation] = []
+        component = component_of(node.action)
+        if not component:
+            return out
+        crash = CrashComponent(component)
+        if crash in self.search.enabled(node.state):
+            out.append(crash)
+        if not self.search.model.instant_caches:
+            watched = set(self.watched(component))
+            written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
+            out.extend(Hold(component, r) for r in written if r in watched)
+        return out
 
-    def queue_children(self, run: _Run, parent: _Run | None) -> None:
+    def watched(self, component: str) -> tuple[str, ...]:
+        """The resources `component` watches (remembered)."""
+        found = self.watches.get(component)
+        if found is None:
+            found = self.watches[component] = informers.watched(self.search.model, component)
+        return found
+
+    def queue_children(self, run: _Run) -> None:
         """Queue the placements of `run`, depth-first after it within one discrepancy."""
-        for i, (rank, node, act) in enumerate(self.placements(run, parent)):
+        for i, (rank, node, act) in enumerate(self.placements(run)):
             self.push(run.discrepancy + rank, (*run.path, rank, i), _Candidate(node, act, run))
 
 
 def _follow(search: _Search, slicer: Slicer, node: _Node, policy: FairPolicy, quiet: list[_Node],
-            nodes: list[_Node]) -> Generator[None, Limit | None, _Found | None]:
+            nodes: list[_Node], deviations: int) -> Generator[None, Limit | None, _Found | None]:
     """Follow the fair policy from `node` to the end of its run, checking every state; the nodes
-    reached and the quiet ones are appended to `nodes` and `quiet`."""
+    reached and the quiet ones are appended to `nodes` and `quiet`. The run stops where it reaches
+    a state an earlier run reached (unless a held policy has not diverged from that run yet)."""
     while True:
         found = search.checker.violation(node.state)
         if found is not None:
@@ -175,12 +265,16 @@ def _follow(search: _Search, slicer: Slicer, node: _Node, policy: FairPolicy, qu
             ended = search.judge_end(node, node.deviations)
             if ended is not None:
                 return ended
-        if fair is None:
+        if fair is None or (isinstance(policy, HeldPolicy) and policy.void):
             return None
         yield from slicer.pause(search.steps)
         if slicer.stopped or out_of_time(search.deadline) or search.full():
             return None
-        nxt = search.child(node, fair, node.deviations)
+        nxt: _Node | None
+        if isinstance(policy, HeldPolicy) and policy.held and not policy.diverged:
+            nxt = _retrace(search, node, fair, deviations)  # still on the run it was derived from
+        else:
+            nxt = search.child(node, fair, deviations)
         if nxt is None:  # an earlier run reached this state
             return None
         policy.taken(fair)
@@ -199,11 +293,11 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         perturb = _Perturb(search)
         root = _Node(start, None, None, 0, 0)
         nodes, quiet = [root], list[_Node]()
-        found = yield from _follow(search, slicer, root, search.policy(), quiet, nodes)
+        found = yield from _follow(search, slicer, root, search.policy(), quiet, nodes, 0)
         if found is None and not _cut(search, slicer):
             perturb.runs = 1
-            fair = _Run(nodes, quiet, frozenset(n.action for n in nodes if n.action is not None), (), 0, 0)
-            perturb.queue_children(fair, None)
+            fair = _Run(None, nodes, quiet, [True] * len(nodes), (), 0, 0)
+            perturb.queue_children(fair)
         while found is None and perturb.queue and not _cut(search, slicer):
             discrepancy, path, candidate = heapq.heappop(perturb.queue)
             found = yield from _perturbed(search, slicer, perturb, candidate, discrepancy, path)
@@ -219,22 +313,52 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
 def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _Candidate, discrepancy: int,
                path: tuple[int, ...]) -> Generator[None, Limit | None, _Found | None]:
     """Take `candidate`'s perturbation, follow the fair policy to the end, queue what follows."""
-    at = candidate.at
-    child = search.child(at, candidate.act, at.deviations + 1)
-    if child is None:
-        return None
+    at, act = candidate.at, candidate.act
+    deviations = at.deviations + 1
     policy = search.replayed(at)
-    policy.taken(candidate.act)
-    nodes, quiet = [child], list[_Node]()
+    nodes: list[_Node] = []
+    if isinstance(act, Hold):
+        policy = HeldPolicy(**attrs.asdict(policy, recurse=False), held=frozenset({act.actor}))
+        first = at
+    else:
+        child = search.child(at, act, deviations)
+        if child is None:
+            return None
+        policy.taken(act)
+        first = child
+        nodes.append(child)
+    quiet: list[_Node] = []
     perturb.runs += 1
-    found = yield from _follow(search, slicer, child, policy, quiet, nodes)
+    found = yield from _follow(search, slicer, first, policy, quiet, nodes, deviations)
     if found is not None:
         return found
-    parent = candidate.parent
-    taken = (parent.taken if parent is not None else frozenset()) | {n.action for n in nodes if n.action is not None}
-    run = _Run(nodes, quiet, taken, path, discrepancy, child.deviations)
-    perturb.queue_children(run, parent)
+    if nodes:
+        run = _Run(act, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations)
+        perturb.queue_children(run)
     return None
+
+
+def _retrace(search: _Search, node: _Node, act: Action, deviations: int) -> _Node:
+    """The node after `act`, whether or not an earlier run reached its state."""
+    state = step(search.model, node.state, act)
+    search.steps += 1
+    search.seen.add(state)
+    search.depth = max(search.depth, node.depth + 1)
+    return _Node(state, node, act, node.depth + 1, deviations)
+
+
+def effects(nodes: list[_Node], parent: _Run, at: _Node) -> list[bool]:
+    """Which steps of a run perturbed at `at` are the perturbation's effects: those the run it
+    was derived from did not take after `at` too (each of its actions matches one step)."""
+    rest = Counter(n.action for n in parent.nodes if n.depth > at.depth)
+    out = []
+    for node in nodes:
+        if rest[node.action] > 0:
+            rest[node.action] -= 1
+            out.append(False)
+        else:
+            out.append(True)
+    return out
 
 
 def _cut(search: _Search, slicer: Slicer) -> bool:
