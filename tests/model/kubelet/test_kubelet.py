@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import pytest
+from cluster_harness import api, make_model
 
 from kubeprop.model.api.meta import ObjectMeta, find_condition
 from kubeprop.model.api.objects import (
@@ -20,13 +19,12 @@ from kubeprop.model.api.objects import (
     Toleration,
 )
 from kubeprop.model.api.quantity import Quantity
-from kubeprop.model.api.server import ApiServerConfig, Request, handle
+from kubeprop.model.api.server import Request
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.runtime import crash_container, crash_node, initial_kubelet
 from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import ADMIN, load_scenario
-from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.load import ADMIN
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet
 from kubeprop.model.state.informer import start_informer
@@ -34,19 +32,6 @@ from kubeprop.model.state.informer import start_informer
 POD = "default/web"
 NODE = "worker-1"
 HTTP = FrozenMap({"path": "/ready", "port": 5000})
-
-
-def make_model(**overrides: Any) -> ClusterModel:
-    scenario = load_scenario()
-    params = {**PARAMETERS, "instantCaches": True, "markPodsNotReadyOnTransitionOnly": False, **overrides}
-    return ClusterModel(scenario=scenario, api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
-                        nodes=tuple(n.name for n in scenario.spec.topology.nodes), parameters=FrozenMap(params))
-
-
-def api(state: ClusterState, model: ClusterModel, request: Request) -> ClusterState:
-    result = handle(state.store, request, model.api, state.clock)
-    assert result.response.ok, result.response
-    return attrs.evolve(state, store=result.store)
 
 
 def web_pod(name: str = "web", restart_policy: str = "", priority: int | None = None,
