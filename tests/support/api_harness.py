@@ -13,10 +13,11 @@ from kubeprop.model.scenario.load import Scenario, default_scenario_file, load_s
 from kubeprop.model.scenario.schema import UserDecl
 
 
-def admin_scenario() -> Scenario:
-    """Three bare workers, no manifests, one user `admin` bound to cluster-admin, the default admission chain."""
-    spec = attrs.evolve(default_scenario_file("unused"), manifests=(),
-                        users=(UserDecl(name="admin", cluster_roles=("cluster-admin",)),))
+def bare_scenario(*others: UserDecl) -> Scenario:
+    """The bare-manifest-folder scenario with no manifests: three workers, the default admission
+    chain, a user `admin` bound to cluster-admin, then `others`."""
+    admin = UserDecl(name="admin", cluster_roles=("cluster-admin",))
+    spec = attrs.evolve(default_scenario_file("unused"), manifests=(), users=(admin, *others))
     return Scenario("test", "test", spec, (), "0" * 64, admission=DEFAULT_PLUGINS)
 
 
