@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from catalogue_searches import dual_search, rs_search
 
 from kubeprop.model.api.objects import Deployment, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -19,7 +20,7 @@ from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.kubelet.component import ProbeResult
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.variants import VARIANTS
-from kubeprop.model.scheduler.component import Bind, Schedule
+from kubeprop.model.scheduler.component import Schedule
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
@@ -66,16 +67,10 @@ def test_every_catalogue_controller_variant_is_registered() -> None:
 
 # --- rs-no-expectations: a stale pod cache without expectations over-creates ----------------------
 
-def _rs_actions(a: Action) -> bool:
-    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
-        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
-
-
 @pytest.mark.parametrize(("variant", "violated"), [("rs-no-expectations", True), ("correct", False)])
 def test_rs_no_expectations(variant: str, violated: bool) -> None:
     model = make("web", variant, instantCaches=False)
-    report = bfs(model, initial_state(model), select(["replicaset-no-overcreation"]), Bounds(max_depth=12),
-                 action_filter=_rs_actions)
+    report = rs_search(model)
     assert (report.violation is not None) is violated
     if violated:
         assert len(report.trace) == 5
@@ -189,20 +184,10 @@ def test_scheduler_ignores_taints(variant: str, violated: bool) -> None:
 
 # --- dual-scheduler: two schedulers without leader election over-commit a node --------------------
 
-def _dual_actions(a: Action) -> bool:
-    if isinstance(a, Schedule | Bind):
-        return True
-    if isinstance(a, Reconcile):
-        return a.controller == "replicaset"
-    return isinstance(a, Deliver) and a.resource == "pods" and a.component in (
-        "scheduler", "scheduler-2", "controller-manager")
-
-
 @pytest.mark.parametrize(("variant", "violated"), [("dual-scheduler", True), ("correct", False)])
 def test_dual_scheduler(variant: str, violated: bool) -> None:
     model = make("tight", variant, instantCaches=False)
-    report = bfs(model, initial_state(model), select(["node-not-overcommitted"]), Bounds(max_depth=14),
-                 action_filter=_dual_actions)
+    report = dual_search(model)
     assert (report.violation is not None) is violated
     if not violated:
         assert report.complete
