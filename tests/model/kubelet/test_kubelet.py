@@ -79,6 +79,12 @@ def run_ready(model: ClusterModel, state: ClusterState) -> ClusterState:
     return step(model, state, kl.SyncPodStatus(NODE, POD))
 
 
+def delete_web(model: ClusterModel, state: ClusterState, grace: int | None = None) -> ClusterState:
+    """A user deletes `web`, with `grace` seconds (None: the pod's own terminationGracePeriodSeconds)."""
+    return api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web",
+                                     grace_period_seconds=grace))
+
+
 def test_bound_pod_starts_becomes_ready_and_is_reported() -> None:
     model = make_model()
     state = bound_state(model)
@@ -168,7 +174,7 @@ def test_liveness_failure_restarts_with_crashloop_backoff() -> None:
 def test_graceful_deletion_ends_with_the_pod_gone() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web"))
+    state = delete_web(model, state)
     assert api_pod(state).metadata.deletion_timestamp == 30  # type: ignore[union-attr]
     state = step(model, state, kl.KillPod(NODE, POD))
     assert runtime(state).kill_deadline == 30
@@ -181,8 +187,7 @@ def test_graceful_deletion_ends_with_the_pod_gone() -> None:
 def test_sigkill_at_the_deadline() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web",
-                                      grace_period_seconds=1))
+    state = delete_web(model, state, grace=1)
     state = step(model, state, kl.KillPod(NODE, POD))
     assert runtime(state).kill_deadline == 2  # the 2 s minimum
     assert kl.next_timer(model, state) == 2
@@ -198,7 +203,7 @@ def test_partitioned_node_keeps_running_a_pod_the_api_shows_terminating() -> Non
     frozen_cache = start_informer(state.store, ("pods",))  # what Partition leaves the kubelet
     state = attrs.evolve(state, partitioned=frozenset({NODE}), heartbeat_lost=FrozenMap({NODE: 0}),
                          informers=state.informers.set(kubelet(NODE), frozen_cache))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web"))
+    state = delete_web(model, state)
     acts = list(kl.enabled(model, state))
     assert not any(isinstance(a, kl.KillPod | kl.SyncPodStatus | kl.FinishTermination) for a in acts)
     assert runtime(state).containers[0].running
@@ -210,8 +215,7 @@ def test_partitioned_node_keeps_running_a_pod_the_api_shows_terminating() -> Non
 def test_force_deleted_pod_is_killed_as_an_orphan() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web",
-                                      grace_period_seconds=0))
+    state = delete_web(model, state, grace=0)
     state = step(model, state, kl.CleanupOrphan(NODE, POD))
     assert runtime(state).terminating
     state = step(model, state, kl.StopGracefully(NODE, POD))
