@@ -65,6 +65,16 @@ def settled(model: ClusterModel, **kw: object) -> ClusterState:
     return settle(model, initial_state(model), **kw).state  # type: ignore[arg-type]
 
 
+def first_pods_node(state: ClusterState) -> str:
+    return next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+
+
+def partitioned(model: ClusterModel) -> ClusterState:
+    """The settled cluster, then the node of its first pod cut off and the cluster quiesced."""
+    state = settled(model)
+    return step(model, step(model, state, Partition(first_pods_node(state))), Quiesce())
+
+
 def test_every_catalogue_controller_variant_is_registered() -> None:
     for name in ("rs-no-expectations", "endpoints-terminating", "endpoints-liveness", "nodelifecycle-crash",
                  "sts-split-brain", "rollout-fencepost", "scheduler-ignores-taints", "dual-scheduler"):
@@ -125,9 +135,7 @@ def _until(model: ClusterModel, state: ClusterState, done: Callable[[Action], bo
 @variant_and_correct("nodelifecycle-crash")
 def test_nodelifecycle_crash(variant: str, violated: bool) -> None:
     model = make("web", variant, instantCaches=True)
-    state = settled(model)
-    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
-    state = step(model, step(model, state, Partition(node)), Quiesce())
+    state = partitioned(model)
     state = _until(model, state, lambda a: type(a).__name__ == "MonitorNodeHealth")
     state = step(model, state, CrashComponent("controller-manager"))
     state = step(model, state, RestartComponent("controller-manager"))
@@ -140,9 +148,7 @@ def test_nodelifecycle_crash(variant: str, violated: bool) -> None:
 @variant_and_correct("sts-split-brain")
 def test_sts_split_brain(variant: str, violated: bool) -> None:
     model = make("db", variant, instantCaches=True)
-    state = settled(model)
-    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
-    state = step(model, step(model, state, Partition(node)), Quiesce())
+    state = partitioned(model)
     found = settling(model, state, ["one-running-pod-per-identity", "read-write-once-volume-on-one-node"],
                      avoid=(Heal,), max_ticks=100)
     assert (found is not None) is violated
@@ -228,7 +234,7 @@ def _drive_preferring(model: ClusterModel, state: ClusterState, away_from: str, 
 def test_watch_time_travel(variant: str, violated: bool) -> None:
     model = make("db-restart", variant, instantCaches=False)
     state = settled(model)
-    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    node = first_pods_node(state)
     identity = select(["one-running-pod-per-identity"])
     state, found = _drive_preferring(model, step(model, state, UserStep(0)), node, identity)  # delete db-0
     assert found is None
