@@ -266,37 +266,38 @@ def change_in_period(events: Samples, period: int, now: int) -> int:
     return sum(change for at, change in events if at > now - period)
 
 
-def scale_up_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int) -> int:
-    """calculateScaleUpLimitWithScalingRules."""
+def _rate_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int,
+                scale_up: bool) -> int:
+    """The replicas one direction's rate policies allow: each policy proposes from the replicas at
+    the start of its period; `selectPolicy` Min takes the proposal that changes least (the smallest
+    scale-up, the largest scale-down floor), Max the one that changes most, Disabled allows none."""
     if rules.select_policy == "Disabled":
         return current
-    pick = min if rules.select_policy == "Min" else max
+    least_change = min if scale_up else max
+    pick = least_change if rules.select_policy == "Min" else (max if scale_up else min)
     result: int | None = None
     for policy in rules.policies:
         start = current - change_in_period(up_events, policy.period_seconds, now) + change_in_period(
             down_events, policy.period_seconds, now)
-        proposed = (start + policy.value if policy.type == "Pods"
-                    else math.ceil(start * (1 + policy.value / 100)))
+        if scale_up:
+            proposed = (start + policy.value if policy.type == "Pods"
+                        else math.ceil(start * (1 + policy.value / 100)))
+        else:
+            proposed = start - policy.value if policy.type == "Pods" else int(start * (1 - policy.value / 100))
         result = proposed if result is None else pick(result, proposed)
     if result is None:  # no policy (validation forbids it): upstream's starting value
         return -(2 ** 31) if pick is max else 2 ** 31 - 1
     return result
 
 
+def scale_up_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int) -> int:
+    """calculateScaleUpLimitWithScalingRules."""
+    return _rate_limit(current, up_events, down_events, rules, now, scale_up=True)
+
+
 def scale_down_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int) -> int:
     """calculateScaleDownLimitWithBehaviors."""
-    if rules.select_policy == "Disabled":
-        return current
-    pick = max if rules.select_policy == "Min" else min
-    result: int | None = None
-    for policy in rules.policies:
-        start = current - change_in_period(up_events, policy.period_seconds, now) + change_in_period(
-            down_events, policy.period_seconds, now)
-        proposed = start - policy.value if policy.type == "Pods" else int(start * (1 - policy.value / 100))
-        result = proposed if result is None else pick(result, proposed)
-    if result is None:
-        return 2 ** 31 - 1 if pick is min else -(2 ** 31)
-    return result
+    return _rate_limit(current, up_events, down_events, rules, now, scale_up=False)
 
 
 def limit_with_behavior(current: int, desired: int, min_replicas: int, max_replicas: int, up_events: Samples,
