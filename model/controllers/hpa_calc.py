@@ -221,17 +221,24 @@ def stabilize(recommendations: Samples, desired: int, now: int, window: int) -> 
     return highest, (*kept, (now, desired))
 
 
+_TOO_FEW = "the desired replica count is less than the minimum replica count"
+
+
+def _upper_bound(scale_up_limit: int, max_replicas: int) -> tuple[int, str, str]:
+    """The highest replica count allowed and the condition that sets it: the scale-up limit, or
+    maxReplicas when that is not above it."""
+    if max_replicas > scale_up_limit:
+        return scale_up_limit, "ScaleUpLimit", (
+            "the desired replica count is increasing faster than the maximum scale rate")
+    return max_replicas, "TooManyReplicas", "the desired replica count is more than the maximum replica count"
+
+
 def limit_without_behavior(current: int, desired: int, min_replicas: int, max_replicas: int) -> tuple[int, str, str]:
     """convertDesiredReplicasWithRules: clamp to [minReplicas, min(maxReplicas, max(2·current, 4))]."""
     scale_up_limit = int(max(SCALE_UP_LIMIT_FACTOR * current, SCALE_UP_LIMIT_MINIMUM))
-    if max_replicas > scale_up_limit:
-        maximum, reason, message = scale_up_limit, "ScaleUpLimit", (
-            "the desired replica count is increasing faster than the maximum scale rate")
-    else:
-        maximum, reason, message = max_replicas, "TooManyReplicas", (
-            "the desired replica count is more than the maximum replica count")
+    maximum, reason, message = _upper_bound(scale_up_limit, max_replicas)
     if desired < min_replicas:
-        return min_replicas, "TooFewReplicas", "the desired replica count is less than the minimum replica count"
+        return min_replicas, "TooFewReplicas", _TOO_FEW
     if desired > maximum:
         return maximum, reason, message
     return desired, "DesiredWithinRange", "the desired count is within the acceptable range"
@@ -306,12 +313,7 @@ def limit_with_behavior(current: int, desired: int, min_replicas: int, max_repli
     """convertDesiredReplicasWithBehaviorRate: the rate policies and the min/max bounds."""
     if desired > current:
         limit = max(scale_up_limit(current, up_events, down_events, up, now), current)
-        if max_replicas > limit:
-            maximum, reason, message = limit, "ScaleUpLimit", (
-                "the desired replica count is increasing faster than the maximum scale rate")
-        else:
-            maximum, reason, message = max_replicas, "TooManyReplicas", (
-                "the desired replica count is more than the maximum replica count")
+        maximum, reason, message = _upper_bound(limit, max_replicas)
         if desired > maximum:
             return maximum, reason, message
     elif desired < current:
@@ -320,8 +322,7 @@ def limit_with_behavior(current: int, desired: int, min_replicas: int, max_repli
             minimum, reason, message = limit, "ScaleDownLimit", (
                 "the desired replica count is decreasing faster than the maximum scale rate")
         else:
-            minimum, reason, message = min_replicas, "TooFewReplicas", (
-                "the desired replica count is less than the minimum replica count")
+            minimum, reason, message = min_replicas, "TooFewReplicas", _TOO_FEW
         if desired < minimum:
             return minimum, reason, message
     return desired, "DesiredWithinRange", "the desired count is within the acceptable range"
