@@ -80,10 +80,8 @@ def validate_service_spec(svc: Service) -> ErrorList:
     names: set[str] = set()
     for i, port in enumerate(spec.ports):
         p = (*path, "ports", i)
-        if len(spec.ports) > 1 and not port.name:
-            errs.append(required((*p, "name")))
-        elif port.name:
-            errs += dns1123_label(port.name, (*p, "name"))
+        errs += _port_name(port.name, len(spec.ports), (*p, "name"))
+        if port.name:
             errs += [duplicate((*p, "name"), port.name)] if port.name in names else []
             names.add(port.name)
         errs += [invalid((*p, "port"), port.port, m) for m in port_num_messages(port.port)]
@@ -95,6 +93,14 @@ def validate_service_spec(svc: Service) -> ErrorList:
     errs += _service_enums(svc)
     errs += _service_port_duplicates(svc)
     return errs + _cluster_ips(svc)
+
+
+def _port_name(name: str, ports: int, path: FieldPath) -> ErrorList:
+    """A Service's or an Endpoints subset's port name (validateServicePort, validateEndpointPort):
+    required when there are several ports, and a DNS label when given."""
+    if ports > 1 and not name:
+        return [required(path)]
+    return dns1123_label(name, path) if name else []
 
 
 def _service_type_rules(svc: Service) -> ErrorList:
@@ -180,10 +186,7 @@ def validate_endpoints(obj: Endpoints) -> ErrorList:
                 errs += _endpoint_address(address, (*p, field, j))
         for j, port in enumerate(subset.ports):
             pp = (*p, "ports", j)
-            if len(subset.ports) > 1 and not port.name:
-                errs.append(required((*pp, "name")))
-            elif port.name:
-                errs += dns1123_label(port.name, (*pp, "name"))
+            errs += _port_name(port.name, len(subset.ports), (*pp, "name"))
             errs += [invalid((*pp, "port"), port.port, m) for m in port_num_messages(port.port)]
             errs += protocol(port.protocol, (*pp, "protocol"))
     return errs
