@@ -81,15 +81,20 @@ def _template_for_replica_set(selector: LabelSelector | None, template: PodTempl
     return errs
 
 
+def _replica_set_selector_and_template(selector: LabelSelector | None, template: PodTemplateSpec,
+                                       path: FieldPath) -> ErrorList:
+    """A Deployment's or ReplicaSet's selector (its empty-selector message says "deployment" for
+    both, as upstream's does) and, when the selector parses, its template (ValidatePodTemplateSpecForReplicaSet)."""
+    errs, parses = _selector(selector, "deployment", (*path, "selector"))
+    if parses:
+        return errs + _template_for_replica_set(selector, template, (*path, "template"))
+    return [*errs, invalid((*path, "selector"), selector, "invalid label selector")]
+
+
 def validate_deployment_spec(spec: DeploymentSpec, path: FieldPath) -> ErrorList:
     """ValidateDeploymentSpec."""
     errs = optional_nonnegative(spec.replicas, (*path, "replicas"))
-    selector_errs, parses = _selector(spec.selector, "deployment", (*path, "selector"))
-    errs += selector_errs
-    if parses:
-        errs += _template_for_replica_set(spec.selector, spec.template, (*path, "template"))
-    else:
-        errs.append(invalid((*path, "selector"), spec.selector, "invalid label selector"))
+    errs += _replica_set_selector_and_template(spec.selector, spec.template, path)
     errs += _deployment_strategy(spec.strategy, (*path, "strategy"))
     errs += nonnegative(spec.min_ready_seconds, (*path, "minReadySeconds"))
     errs += optional_nonnegative(spec.revision_history_limit, (*path, "revisionHistoryLimit"))
@@ -121,15 +126,10 @@ def _deployment_strategy(strategy: DeploymentStrategy, path: FieldPath) -> Error
 
 
 def validate_replica_set_spec(spec: ReplicaSetSpec, path: FieldPath) -> ErrorList:
-    """ValidateReplicaSetSpec (its empty-selector message says "deployment", as upstream's does)."""
+    """ValidateReplicaSetSpec."""
     errs = optional_nonnegative(spec.replicas, (*path, "replicas"))
     errs += nonnegative(spec.min_ready_seconds, (*path, "minReadySeconds"))
-    selector_errs, parses = _selector(spec.selector, "deployment", (*path, "selector"))
-    errs += selector_errs
-    if parses:
-        errs += _template_for_replica_set(spec.selector, spec.template, (*path, "template"))
-    else:
-        errs.append(invalid((*path, "selector"), spec.selector, "invalid label selector"))
+    errs += _replica_set_selector_and_template(spec.selector, spec.template, path)
     return errs
 
 
