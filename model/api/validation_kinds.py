@@ -325,6 +325,20 @@ def _decoded(value: str) -> bytes | str:
         return f"illegal base64 data at input byte {len(value) // 4 * 4 if bad is None else bad}"
 
 
+def _base64_map(entries: Mapping[str, str], field: str) -> tuple[ErrorList, int]:
+    """A map of base64 values (a ConfigMap's binaryData, a Secret's data): each key a valid
+    config key, each value decodable; and the decoded size (an undecodable value counts as is)."""
+    errs: ErrorList = []
+    size = 0
+    for name, value in entries.items():
+        errs += messages(name, (field, key(name)), config_key_messages(name))
+        decoded = _decoded(value)
+        if isinstance(decoded, str):
+            errs.append(FieldError((field, key(name)), INVALID, decoded))
+        size += len(decoded) if isinstance(decoded, bytes) else len(value)
+    return errs, size
+
+
 def validate_config_map(obj: ConfigMap) -> ErrorList:
     """ValidateConfigMap: keys, no key in both data and binaryData, total size <= 1 MiB."""
     errs: ErrorList = []
@@ -334,12 +348,9 @@ def validate_config_map(obj: ConfigMap) -> ErrorList:
         if name in obj.binary_data:
             errs.append(invalid(("data", key(name)), name, "duplicate of key present in binaryData"))
         size += len(value.encode())
-    for name, value in obj.binary_data.items():
-        errs += messages(name, ("binaryData", key(name)), config_key_messages(name))
-        decoded = _decoded(value)
-        if isinstance(decoded, str):
-            errs.append(FieldError(("binaryData", key(name)), INVALID, decoded))
-        size += len(decoded) if isinstance(decoded, bytes) else len(value)
+    binary_errs, binary_size = _base64_map(obj.binary_data, "binaryData")
+    errs += binary_errs
+    size += binary_size
     if size > MAX_SECRET_SIZE:
         errs.append(too_long((), MAX_SECRET_SIZE))
     return errs
@@ -347,14 +358,7 @@ def validate_config_map(obj: ConfigMap) -> ErrorList:
 
 def validate_secret(obj: Secret) -> ErrorList:
     """ValidateSecret: keys, base64 data, total size <= 1 MiB, per-type required keys."""
-    errs: ErrorList = []
-    size = 0
-    for name, value in obj.data.items():
-        errs += messages(name, ("data", key(name)), config_key_messages(name))
-        decoded = _decoded(value)
-        if isinstance(decoded, str):
-            errs.append(FieldError(("data", key(name)), INVALID, decoded))
-        size += len(decoded) if isinstance(decoded, bytes) else len(value)
+    errs, size = _base64_map(obj.data, "data")
     for name, value in obj.string_data.items():
         errs += messages(name, ("stringData", key(name)), config_key_messages(name))
         size += len(value.encode())
