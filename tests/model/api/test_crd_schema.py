@@ -197,3 +197,17 @@ def test_the_dask_check_catches_a_misspelt_field_and_a_wrong_type() -> None:
     schema, cluster = _dask_cluster(manifest.replace("replicas: 8", 'replicas: "8"'))
     assert [str(e) for e in validate_custom(schema, cluster.content)] == [
         'spec.worker.replicas: Invalid value: "8": spec.worker.replicas in body must be of type integer: "string"']
+
+
+def test_a_catastrophic_pattern_is_matched_in_linear_time() -> None:
+    """RE2, as Go's regexp: `(a+)+$` against 'aaa…b' is a backtracking engine's exponential case
+    (Python's `re` would not return from this test)."""
+    schema = {"type": "object", "properties": {"s": {"type": "string", "pattern": "^(a+)+$"}}}
+    errors = validate_custom(schema, {"s": "a" * 5000 + "b"})
+    assert [e.detail for e in errors] == ["s in body should match '^(a+)+$'"]
+    assert validate_custom(schema, {"s": "a" * 5000}) == []
+
+
+def test_a_pattern_re2_cannot_compile_is_not_judged() -> None:
+    schema = {"type": "object", "properties": {"s": {"type": "string", "pattern": "(?<=a)b"}}}
+    assert validate_custom(schema, {"s": "zzz"}) == []
