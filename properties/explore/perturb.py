@@ -70,29 +70,37 @@ from kubeprop.properties.explore.incremental import Checker
 
 @attrs.frozen
 class Hold:
-    """Sieve's stale state: `component` does not observe its watch on `resource` — the write it
-    just made — until nothing else is left to do (a controller acting on a cache older than its
-    own last write, the class of bug upstream's expectations and stale-resourceVersion trackers
-    exist for). Not an action of the model: the run's fair policy leaves that informer's
-    deliveries for last (`HeldPolicy`)."""
+    """An actor's steps held back until nothing else is left to do. Not an action of the model:
+    the run's fair policy leaves that actor for last (`HeldPolicy`).
 
-    component: str
-    resource: str
+    - an informer (`informer/<component>/<resource>`) right after its component wrote to that
+      resource: Sieve's stale state, the component acting on a cache older than its own last
+      write (the class of bug upstream's expectations and stale-resourceVersion trackers exist
+      for); released when only the user's next step or time passing is left;
+    - the user (`USER`) where their next step is due: it comes only once the cluster has settled
+      and every pending timer fired (a node's grace period, a taint's toleration), as when a
+      user takes their time.
+    """
 
-    @property
-    def actor(self) -> str:
-        """The informer held back (`footprint.actor` of its deliveries)."""
-        return f"informer/{self.component}/{self.resource}"
+    actor: str
 
+    @classmethod
+    def informer(cls, component: str, resource: str) -> Hold:
+        """`component` not observing its watch on `resource`."""
+        return cls(f"informer/{component}/{resource}")
+
+
+USER = "user"
+"""`footprint.actor` of the workload's steps."""
 
 Perturbation: TypeAlias = "Action | Hold"
 
 
 @attrs.define
 class HeldPolicy(FairPolicy):
-    """The fair policy with some actors' actions held back until nothing else is left (then all
-    are released). `diverged` turns True once a choice differed from the fair policy's; `void`
-    when the hold was released before that (the run is the one it was derived from)."""
+    """The fair policy with some actors' steps held back (`Hold`) until nothing else is left
+    (then all are released). `diverged` turns True once a choice differed from the fair policy's;
+    `void` when the hold was released before that (the run is the one it was derived from)."""
 
     held: frozenset[str] = frozenset()
     diverged: bool = False
@@ -101,7 +109,8 @@ class HeldPolicy(FairPolicy):
     def choose(self, enabled: Sequence[Action]) -> Action | None:
         if self.held:
             act = super().choose([a for a in enabled if actor(a) not in self.held])
-            if act is not None and not isinstance(act, UserStep | Tick):
+            waiting = USER not in self.held and isinstance(act, UserStep | Tick)
+            if act is not None and not waiting:
                 self.diverged = self.diverged or act != super().choose(enabled)
                 return act
             self.held, self.void = frozenset(), not self.diverged
@@ -143,7 +152,8 @@ def is_perturbation(policy: FairPolicy, act: Action) -> bool:
 def target_of(act: Action) -> tuple[object, ...]:
     """What a perturbation acts on: its kind and its fields but the outcome (`success`), so that
     a readiness probe failing again is the same target, another probe is not."""
-    return (type(act), *(getattr(act, f.name) for f in attrs.fields(type(act)) if f.name != "success"))
+    fields = attrs.fields(type(act))  # type: ignore[arg-type]  # every action is an attrs class
+    return (type(act), *(getattr(act, f.name) for f in fields if f.name != "success"))
 
 
 def ranked(acts: Sequence[Perturbation], base: int) -> Iterator[tuple[int, Perturbation]]:
@@ -202,7 +212,10 @@ class _Perturb:
                 yield rank, first, restart
                 rank += 1
         for node in run.quiet:
-            acts = [a for a in self.search.enabled(node.state) if is_recovery(a)]
+            enabled = self.search.enabled(node.state)
+            acts: list[Perturbation] = [a for a in enabled if is_recovery(a)]
+            if any(isinstance(a, UserStep) for a in enabled):
+                acts.append(Hold(USER))
             yield from ((r, node, act) for r, act in ranked(acts, rank))
             rank += 1 if acts else 0
         target = target_of(cause) if isinstance(cause, Action) else None
@@ -233,7 +246,7 @@ class _Perturb:
         if not self.search.model.instant_caches:
             watched = set(self.watched(component))
             written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
-            out.extend(Hold(component, r) for r in written if r in watched)
+            out.extend(Hold.informer(component, r) for r in written if r in watched)
         return out
 
     def watched(self, component: str) -> tuple[str, ...]:

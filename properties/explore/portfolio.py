@@ -100,10 +100,10 @@ class Member:
 
 MEMBERS: tuple[Member, ...] = (
     Member("around", _around, 3.0),
-    Member("perturb", _perturb, 4.0),
-    Member("faults", _faults, 4.0),
+    Member("perturb", _perturb, 5.0),
+    Member("faults", _faults, 2.0),
     Member("pct", _pct, 2.0),
-    Member("walk", _walk, 0.5),
+    Member("walk", _walk, 1.0),
     Member("bfs", _bfs, 0.5),
     Member("hypothesis", _hypothesis, 0.5),
 )
