@@ -16,6 +16,7 @@ states kept by an explicit search), `budget_seconds` (wall clock, shrinking incl
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import time
@@ -117,7 +118,14 @@ class EngineConfig:
       second; no cap without a budget); shrinking never outlasts the budget either.
     - `start_method`: multiprocessing start method (None: fork where available, else spawn).
     - `reduction`: partial-order reduction in the BFS (sleep sets and ample sets; `por.py`); False: full search.
-    - `deviations`: the largest number of deviations from the fair run `run_around_fair` tries.
+    - `deviations`: the largest number of deviations from the fair run `run_around_fair` tries
+      (and of perturbations per run `run_perturb` makes).
+    - `long_runs`: odd-numbered walks and PCT runs go on for the fair run's length and a quarter
+      (`run_length`) when that is longer than `max_depth`, so that they reach the workload's last
+      steps on long scenarios (FeastFlow's fair run is about 500 steps); False: every run is
+      `max_depth` long.
+    - `fair_length`: the length of the fair run from the start state, when known (None: computed
+      by the first engine that needs it, `fair_length`).
     """
 
     seed: int = 0
@@ -138,6 +146,8 @@ class EngineConfig:
     start_method: str | None = None
     reduction: bool = True
     deviations: int = 3
+    long_runs: bool = True
+    fair_length: int | None = None
     progress: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
     """BFS only: called about once a second with the search's counters (live progress on a
     terminal). Leave None for configurations sent to worker processes."""
@@ -173,6 +183,43 @@ class EngineConfig:
             cap = max(1.0, self.budget_seconds / 5)
         ends = [t for t in (self.deadline(began), None if cap is None else time.perf_counter() + cap) if t is not None]
         return min(ends) if ends else None
+
+
+LONG_RUN_FACTOR = 1.25
+"""A long run's length, in fair runs (room for the detours a random schedule takes)."""
+
+
+def run_length(config: EngineConfig, index: int) -> int:
+    """How many steps walk or PCT run `index` takes at most: `max_depth`, or for odd indices
+    with `long_runs` the fair run's length and a quarter when that is longer (`config.fair_length`
+    must be known: `with_fair_length`)."""
+    if not config.long_runs or index % 2 == 0 or config.fair_length is None:
+        return config.max_depth
+    return max(config.max_depth, math.ceil(LONG_RUN_FACTOR * config.fair_length))
+
+
+_FAIR_LENGTHS: list[tuple[ClusterModel, ClusterState, int]] = []
+"""The last fair run length computed, by the identity of its model and start state (the members
+of a portfolio share both)."""
+
+
+def with_fair_length(model: ClusterModel, start: ClusterState, config: EngineConfig,
+                     deadline: float | None = None) -> EngineConfig:
+    """`config` with `fair_length` filled in (unless `long_runs` is off or it is known): the length
+    of `drive.fair_run` from `start`, within `settle_steps` and the `time.perf_counter()`
+    `deadline` (cut by it: `max_depth`)."""
+    if not config.long_runs or config.fair_length is not None:
+        return config
+    for known, state, length in _FAIR_LENGTHS:
+        if known is model and state is start:
+            return attrs.evolve(config, fair_length=length)
+    from kubeprop.model.cluster.drive import fair_run
+
+    run = fair_run(model, start, max_steps=config.settle_steps, max_ticks=config.settle_ticks, deadline=deadline)
+    if run.interrupted:
+        return attrs.evolve(config, fair_length=config.max_depth)
+    _FAIR_LENGTHS[:] = [(model, start, len(run.trace))]
+    return attrs.evolve(config, fair_length=len(run.trace))
 
 
 def out_of_time(deadline: float | None) -> bool:

@@ -20,7 +20,8 @@ is drawn at random; and an actor whose action changed nothing in the store and i
 (a write refused because its cache is stale) yields, like a work queue's back-off. The guarantee
 therefore holds for orderings among the control plane's actors; faults and time are sampled as in
 the fair run. Safety properties are checked on every
-state; at the end of a run (k = `max_depth` steps, or nothing enabled) the cluster quiesces and
+state; at the end of a run (k = `engine.run_length` steps — `max_depth`, or for odd runs the fair run's
+length and a quarter — or nothing enabled) the cluster quiesces and
 the convergence properties are judged where its fair continuations settle.
 """
 
@@ -47,7 +48,9 @@ from kubeprop.properties.explore.engine import (
     SliceGen,
     Slicer,
     out_of_time,
+    run_length,
     run_sliced,
+    with_fair_length,
 )
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
@@ -123,12 +126,13 @@ class Outcome:
 
 def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, checker: Checker, judge: Judge,
              index: int, deadline: float | None = None) -> Outcome:
-    """PCT run `index` from `start`: up to `max_depth` steps, then the convergence judgement; a
+    """PCT run `index` from `start`: up to `run_length` steps, then the convergence judgement; a
     run still going at the `time.perf_counter()` `deadline` stops there, unjudged."""
-    scheduler = new_run(config.seed, index, config.max_depth)
+    length = run_length(config, index)
+    scheduler = new_run(config.seed, index, length)
     flt = config.action_filter
     state, trace = start, list[Action]()
-    for i in range(1, config.max_depth + 1):
+    for i in range(1, length + 1):
         if out_of_time(deadline):
             return Outcome(index, tuple(trace), None)
         enabled = [a for a in actions(model, state) if not isinstance(a, Quiesce) and (flt is None or flt(a))]
@@ -154,6 +158,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
+    config = with_fair_length(model, start, config, deadline)
     total = config.run_count(DEFAULT_RUNS)
     judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
                   config.settle_ticks)
@@ -177,7 +182,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
                 failure = outcome
             elif config.on_run is not None:
                 config.on_run(outcome.trace)
-        stats = EngineStats(timer.seconds(), steps, runs, depth=config.max_depth)
+        stats = EngineStats(timer.seconds(), steps, runs, depth=run_length(config, 1))
         if failure is None:
             done = total is not None and runs >= total
             return EngineResult("pct", ExitReason.RUNS_DONE if done else ExitReason.TIME_BOUND, stats=stats)

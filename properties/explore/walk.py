@@ -7,7 +7,8 @@ choices from `random.Random(seed * 1_000_003 + i)` and decides whether a kind is
 `random.Random(f"{seed}/{i}/{kind}")` (string seeds go through SHA-512, not the salted `hash()`),
 so a walk is the same in every process. Safety properties are checked on every state; at the end
 of a walk the cluster quiesces (`Quiesce` if enabled) and the convergence properties are checked
-where a fair fault-free continuation settles.
+where a fair fault-free continuation settles. Walks are `max_depth` steps long, odd-numbered ones
+as long as the fair run and a quarter when that is longer (`engine.run_length`).
 
 Walks run in index order, split into chunks over worker processes; the reported violation is the
 one of the lowest failing walk index, so a seed gives the same result with 1 or N workers (unless
@@ -43,7 +44,9 @@ from kubeprop.properties.explore.engine import (
     Slicer,
     check_picklable,
     out_of_time,
+    run_length,
     run_sliced,
+    with_fair_length,
 )
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Property, Violation, first_violation
@@ -123,7 +126,7 @@ def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tupl
     config, model = walker.config, walker.model
     rng, kinds = random.Random(walk_seed(config.seed, index)), _Kinds(config.seed, index, config.swarm)
     state, trace = walker.start, list[Action]()
-    for _ in range(config.max_depth):
+    for _ in range(run_length(config, index)):
         if out_of_time(deadline):
             return WalkOutcome(index, tuple(trace), None, kinds.enabled()), len(trace)
         enabled = _enabled(model, state, config.action_filter, kinds)
@@ -212,13 +215,14 @@ def _outcomes(walker: Walker, total: int | None, workers: int, deadline: float |
 
 
 def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
-    """Swarm random walks from `start` over `workers` processes, each of up to `max_depth` steps:
+    """Swarm random walks from `start` over `workers` processes, each of up to `run_length` steps:
     `config.runs` of them, or — without a run count — as many as the budget allows. The lowest
     failing walk's trace, delta-debugged within what is left of the budget."""
     workers = config.workers or os.cpu_count() or 1
     if workers <= 1 or config.on_run is not None:  # an observer (`on_run`) sees the walks in this process
         return run_sliced(_explore(model, start, config))
     began = time.perf_counter()
+    config = with_fair_length(model, start, config, config.deadline(began))
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     initial = first_violation(model, start, walker.safety)
     if initial is not None:
@@ -236,7 +240,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
                 break
     finally:
         outcomes.close()  # stops the worker pool
-    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=config.max_depth)
+    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=run_length(config, 1))
     if failure is None:
         return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
     return _report(walker, failure, stats, began)
@@ -248,6 +252,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
+    config = with_fair_length(model, start, config, deadline)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     total = config.run_count(DEFAULT_RUNS)
     runs = steps = 0
@@ -271,7 +276,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
                 failure = outcome
             elif config.on_run is not None:
                 config.on_run(outcome.trace)
-        stats = EngineStats(timer.seconds(), steps, runs, depth=config.max_depth)
+        stats = EngineStats(timer.seconds(), steps, runs, depth=run_length(config, 1))
         if failure is None:
             reason = ExitReason.RUNS_DONE if total is not None and index >= total else ExitReason.TIME_BOUND
             return EngineResult("walk", reason, stats=stats)
