@@ -210,6 +210,16 @@ def _check_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject, su
 
 
 def _precondition(ctx: Context, new: ApiObject, old: ApiObject) -> Response | None:
+    """An update's preconditions: the object's UID when it carries one
+    (`staging/src/k8s.io/apiserver/pkg/registry/rest/update.go`, `defaultUpdatedObjectInfo.Preconditions`;
+    a failed precondition is a 409, `storage/errors.InterpretUpdateError`) — a write made from a
+    cached copy of a pod that was since deleted and recreated under the same name never lands on
+    the new one — then its resourceVersion."""
+    uid = new.metadata.uid
+    if uid and uid != old.metadata.uid:
+        msg = f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old.metadata.uid}"
+        return status(409, "Conflict", f"Operation cannot be fulfilled on {describe(ctx.info, old.metadata.name)}: "
+                      f"{msg}")
     rv = new.metadata.resource_version
     if rv and rv != old.metadata.resource_version:
         return conflict(ctx, old.metadata.name)

@@ -123,6 +123,7 @@ class _Run:
     quiet, which of its steps are the perturbation's effects, and its place in the search."""
 
     cause: Perturbation | None
+    chain: tuple[str, ...]
     nodes: list[_Node]
     quiet: list[_Node]
     effects: list[bool]
@@ -174,6 +175,8 @@ class _Perturb:
         self.queue: list[Queued] = []
         self.runs = 0
         self.watches: dict[str, tuple[str, ...]] = {}
+        self.chain: tuple[str, ...] = ()
+        """The perturbations of the run that showed a violation."""
 
     def push(self, discrepancy: int, path: tuple[int, ...], candidate: _Candidate) -> None:
         heapq.heappush(self.queue, (discrepancy, path, candidate))
@@ -309,7 +312,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         found = yield from _follow(search, slicer, root, search.policy(), quiet, nodes, 0)
         if found is None and not _cut(search, slicer):
             perturb.runs = 1
-            fair = _Run(None, nodes, quiet, [True] * len(nodes), (), 0, 0)
+            fair = _Run(None, (), nodes, quiet, [True] * len(nodes), (), 0, 0)
             perturb.queue_children(fair)
         while found is None and perturb.queue and not _cut(search, slicer):
             discrepancy, path, candidate = heapq.heappop(perturb.queue)
@@ -320,7 +323,9 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         stats = EngineStats(timer.seconds(), search.steps, perturb.runs, len(search.seen), search.depth, note=note)
         if found is None:
             return EngineResult("perturb", reason, stats=stats)
-        return attrs.evolve(report_found(model, start, config, found, stats, timer), engine="perturb")
+        result = report_found(model, start, config, found, stats, timer)
+        note = "; ".join(perturb.chain) if perturb.chain else "the fair run itself"
+        return attrs.evolve(result, engine="perturb", stats=attrs.evolve(result.stats, note=note))
 
 
 def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _Candidate, discrepancy: int,
@@ -342,13 +347,21 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
         nodes.append(child)
     quiet: list[_Node] = []
     perturb.runs += 1
+    chain = (*candidate.parent.chain, describe(act, at))
     found = yield from _follow(search, slicer, first, policy, quiet, nodes, deviations)
     if found is not None:
+        perturb.chain = chain
         return found
     if nodes:
-        run = _Run(act, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations)
+        run = _Run(act, chain, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations)
         perturb.queue_children(run)
     return None
+
+
+def describe(act: Perturbation, at: _Node) -> str:
+    """A perturbation and where it was made, for the report."""
+    what = f"{act.actor} held back" if isinstance(act, Hold) else str(act)
+    return f"{what} after step {at.depth}"
 
 
 def _retrace(search: _Search, node: _Node, act: Action, deviations: int) -> _Node:

@@ -1,0 +1,125 @@
+"""Perturbing the fair run: where perturbations go (quiet points, right after a write, among the
+effects of the previous one), the held policy, determinism, and what the engine finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import expected_policy, run
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.nodelifecycle import MonitorNodeHealth
+from kubeprop.model.kubelet.component import ProbeResult
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import CrashComponent, Deliver, Partition, Tick, UserStep
+from kubeprop.properties.explore.around import _Node
+from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.explore.perturb import (
+    USER,
+    HeldPolicy,
+    Hold,
+    _Run,
+    effects,
+    is_perturbation,
+    ranked,
+    run_perturb,
+    target_of,
+)
+
+CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
+
+
+def _held(*actors: str) -> HeldPolicy:
+    return HeldPolicy(**attrs.asdict(expected_policy(), recurse=False), held=frozenset(actors))
+
+
+def test_a_held_informer_waits_until_only_the_user_or_time_is_left() -> None:
+    delivery, reconcile = Deliver("controller-manager", "endpoints", 7), Reconcile("endpoints", "default/web")
+    policy = _held(Hold.informer("controller-manager", "endpoints").actor)
+    assert policy.choose([delivery, reconcile]) == reconcile  # the fair policy would deliver first
+    assert policy.diverged and policy.held
+    policy.taken(reconcile)
+    assert policy.choose([delivery, UserStep(0)]) == delivery  # released: nothing else is left
+    assert not policy.held and not policy.void
+
+
+def test_a_hold_released_before_it_changed_anything_is_void() -> None:
+    policy = _held(Hold.informer("controller-manager", "pods").actor)
+    assert policy.choose([Reconcile("endpoints", "default/web"), Tick(10)]) == Reconcile("endpoints", "default/web")
+    assert not policy.diverged
+    assert policy.choose([Deliver("controller-manager", "pods", 3), Tick(10)]) == Deliver("controller-manager", "pods", 3)
+    assert policy.void  # the run it came from took the same steps
+
+
+def test_the_user_held_waits_for_time_to_pass_too() -> None:
+    policy = _held(USER)
+    assert policy.choose([UserStep(0), Tick(10)]) == Tick(10)  # the expected run would take the step
+    assert policy.held and policy.diverged
+    assert policy.choose([UserStep(0)]) == UserStep(0)
+    assert not policy.held
+
+
+def test_perturbations_and_their_ranks() -> None:
+    policy = expected_policy()
+    assert is_perturbation(policy, Partition("worker-1")) and is_perturbation(policy, CrashComponent("scheduler"))
+    probe = ProbeResult("worker-1", "default/web-1", "web", "readiness", False)
+    assert is_perturbation(policy, probe)  # bad luck
+    assert not is_perturbation(policy, attrs.evolve(probe, success=True))  # a probe passing is progress
+    assert not any(is_perturbation(policy, a) for a in (UserStep(0), Tick(10), Reconcile("endpoints", "a/b")))
+    acts = [Partition("worker-1"), Partition("worker-2"), CrashComponent("scheduler"), Partition("worker-3")]
+    assert [r for r, _ in ranked(acts, 2)] == [2, 3, 2, 4]  # one of each kind first
+    assert target_of(probe) == target_of(attrs.evolve(probe, success=True))
+    assert target_of(probe) != target_of(attrs.evolve(probe, pod="default/web-2"))
+
+
+def test_effects_are_the_steps_the_run_it_came_from_did_not_take() -> None:
+    model = build_model(load_scenario(CATALOGUE / "web.yaml"))
+    root = _Node(initial_state(model), None, None, 0, 0)
+    a, b, c = Reconcile("deployment", "default/web"), Reconcile("replicaset", "default/web-1"), MonitorNodeHealth()
+
+    def node(act: object, depth: int) -> _Node:
+        return _Node(root.state, root, act, depth, 0)  # type: ignore[arg-type]
+
+    parent = _Run(None, (), [root, node(a, 1), node(b, 2), node(b, 3)], [], [True] * 4, (), 0, 0)
+    at = parent.nodes[1]
+    perturbed = [node(Partition("worker-1"), 2), node(b, 3), node(c, 4), node(b, 5), node(b, 6)]
+    assert effects(perturbed, parent, at) == [True, False, True, False, True]  # b twice after `at`, not thrice
+
+
+def test_a_partition_then_a_crash_between_a_node_and_its_pods_shows_nodelifecycle_crash() -> None:
+    model = build_model(load_scenario(CATALOGUE / "web.yaml"), variant="nodelifecycle-crash")
+    config = EngineConfig(budget_seconds=60.0, shrink=False)
+    found = run_perturb(model, initial_state(model), config)
+    assert found.engine == "perturb" and found.violation is not None
+    assert found.violation.property == "pods-on-unknown-nodes-not-ready"
+    at = found.trace.index(CrashComponent("controller-manager"))
+    assert isinstance(found.trace[at - 1], MonitorNodeHealth)  # right after it marked the node Unknown
+    assert any(isinstance(a, Partition) for a in found.trace[:at])
+    assert "Partition" in found.stats.note and "CrashComponent" in found.stats.note
+    run(model, initial_state(model), found.trace)
+    again = run_perturb(model, initial_state(model), config)
+    assert (again.violation, again.trace, again.stats.note) == (found.violation, found.trace, found.stats.note)
+
+
+def test_a_probe_flap_with_the_writer_behind_its_own_write_shows_endpoints_stale_cache() -> None:
+    model = build_model(load_scenario(CATALOGUE / "web-flap.yaml"), variant="endpoints-stale-cache")
+    found = run_perturb(model, initial_state(model), EngineConfig(budget_seconds=60.0, shrink=False))
+    assert found.violation is not None and found.violation.property in ("endpoints-ready-pods",
+                                                                         "endpoints-match-ready-pods")
+    assert "informer/controller-manager/endpoints held back" in found.stats.note
+    run(model, initial_state(model), found.trace)
+    correct = build_model(load_scenario(CATALOGUE / "web-flap.yaml"), parameters={"instantCaches": False})
+    clean = run_perturb(correct, initial_state(correct), EngineConfig(budget_seconds=60.0, shrink=False))
+    assert (clean.exit_reason, clean.violation) == ("runs-done", None)
+
+
+def test_the_correct_model_is_clean_where_the_variant_is_found() -> None:
+    model = build_model(load_scenario(CATALOGUE / "db.yaml"))
+    clean = run_perturb(model, initial_state(model), EngineConfig(budget_seconds=60.0, shrink=False, deviations=2))
+    assert (clean.exit_reason, clean.violation) == ("runs-done", None)
+    assert clean.stats.runs > 1
+    variant = build_model(load_scenario(CATALOGUE / "db.yaml"), variant="sts-split-brain")
+    found = run_perturb(variant, initial_state(variant), EngineConfig(budget_seconds=60.0, shrink=False, deviations=2))
+    assert found.violation is not None and found.violation.property == "one-running-pod-per-identity"
