@@ -270,19 +270,26 @@ class Limit:
     result). Counting steps rather than seconds makes a portfolio's turns, and so its result,
     independent of the machine's speed; `until` enforces the budget."""
 
-    __slots__ = ("base", "steps", "stop", "until")
+    __slots__ = ("base", "last", "steps", "stop", "until")
 
     def __init__(self, steps: int | None = None, until: float | None = None, stop: bool = False) -> None:
         self.steps, self.until, self.stop = steps, until, stop
-        self.base = 0
+        self.base = self.last = 0
 
     def begin(self, taken: int) -> None:
         """The slice starts with the engine at `taken` steps."""
-        self.base = taken
+        self.base = self.last = taken
 
     def reached(self, taken: int) -> bool:
         """True once the slice is over (the engine has taken `taken` steps in all)."""
+        self.last = taken
         return self.stop or (self.steps is not None and taken - self.base >= self.steps) or out_of_time(self.until)
+
+    @property
+    def used(self) -> int:
+        """Steps taken in this slice as far as the engine reported them (an engine that pauses
+        only between runs may go past `steps`)."""
+        return self.last - self.base
 
 
 STOP = Limit(stop=True)

@@ -175,8 +175,17 @@ class _Perturb:
         self.queue: list[Queued] = []
         self.runs = 0
         self.watches: dict[str, tuple[str, ...]] = {}
+        self.seen_enabled: dict[_Node, list[Action]] = {}
+        """The actions enabled at the nodes of the run being followed and placed."""
         self.chain: tuple[str, ...] = ()
         """The perturbations of the run that showed a violation."""
+
+    def enabled(self, node: _Node) -> list[Action]:
+        """The actions enabled at `node` (remembered while the run it is on is being placed)."""
+        found = self.seen_enabled.get(node)
+        if found is None:
+            found = self.seen_enabled[node] = self.search.enabled(node.state)
+        return found
 
     def push(self, discrepancy: int, path: tuple[int, ...], candidate: _Candidate) -> None:
         heapq.heappush(self.queue, (discrepancy, path, candidate))
@@ -195,7 +204,7 @@ class _Perturb:
         each write (the last first) the writer crashed, or not observing what it wrote."""
         points = list(reversed(run.quiet))
         for rank, node in enumerate(points):
-            acts = [a for a in self.search.enabled(node.state) if is_perturbation(self.policy, a)]
+            acts = [a for a in self.enabled(node) if is_perturbation(self.policy, a)]
             yield from ((r, node, act) for r, act in ranked(acts, rank))
         rank = len(points)
         for node in reversed(run.nodes):
@@ -211,11 +220,11 @@ class _Perturb:
         if isinstance(cause, CrashComponent):
             first = run.nodes[0]
             restart = RestartComponent(cause.component)
-            if restart in self.search.enabled(first.state):
+            if restart in self.enabled(first):
                 yield rank, first, restart
                 rank += 1
         for node in run.quiet:
-            enabled = self.search.enabled(node.state)
+            enabled = self.enabled(node)
             acts: list[Perturbation] = [a for a in enabled if is_recovery(a)]
             if any(isinstance(a, UserStep) for a in enabled):
                 acts.append(Hold(USER))
@@ -225,32 +234,48 @@ class _Perturb:
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
                 continue
-            again: list[Perturbation] = [a for a in self.search.enabled(node.state)
+            again: list[Perturbation] = [a for a in self.enabled(node)
                                          if target_of(a) == target and is_perturbation(self.policy, a)]
             after = [*self._after_write(node), *again]
             yield from ((r, node, act) for r, act in ranked(after, rank))
             rank += 1 if after else 0
 
     def _after_write(self, node: _Node) -> list[Perturbation]:
-        """If the step into `node` wrote to the API store: its component crashed right after
-        (Sieve's intermediate state), and its component not observing what it wrote (`Hold`)."""
+        """After a step of a component: if it wrote to the API store, the component crashed right
+        after (Sieve's intermediate state) and not observing what it wrote (`Hold`); if a restart
+        would relist from a source behind its caches, the component crashed (Sieve's stale state,
+        its restart at once is the next placement: `_on_perturbed_run`)."""
         if node.action is None or node.parent is None:
             return []
-        before = node.parent.state.store.revision
-        if node.state.store.revision == before:
-            return []
-        out: list[Perturbation] = []
         component = component_of(node.action)
         if not component:
-            return out
+            return []
         crash = CrashComponent(component)
-        if crash in self.search.enabled(node.state):
+        before = node.parent.state.store.revision
+        out: list[Perturbation] = []
+        if node.state.store.revision != before:
+            if crash in self.enabled(node):
+                out.append(crash)
+            if not self.search.model.instant_caches:
+                watched = set(self.watched(component))
+                written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
+                out.extend(Hold.informer(component, r) for r in written if r in watched)
+        elif self.relists_behind(node.state, component) and crash in self.enabled(node):
             out.append(crash)
-        if not self.search.model.instant_caches:
-            watched = set(self.watched(component))
-            written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
-            out.extend(Hold.informer(component, r) for r in written if r in watched)
         return out
+
+    def relists_behind(self, state: ClusterState, component: str) -> bool:
+        """True if `component`, restarted now, would LIST some resource at a revision older than
+        its cache holds. LISTs are consistent reads unless served from a lagging watch cache
+        (`informers.list_for`), so only then can this be."""
+        model = self.search.model
+        if not model.parameter("listFromWatchCache"):
+            return False
+        mine = state.informers.get(component)
+        if mine is None:
+            return False
+        return any(informers.list_for(model, state, component, r).revision < cache.revision
+                   for r, cache in mine.resources.items())
 
     def watched(self, component: str) -> tuple[str, ...]:
         """The resources `component` watches (remembered)."""
@@ -263,18 +288,20 @@ class _Perturb:
         """Queue the placements of `run`, depth-first after it within one discrepancy."""
         for i, (rank, node, act) in enumerate(self.placements(run)):
             self.push(run.discrepancy + rank, (*run.path, rank, i), _Candidate(node, act, run))
+        self.seen_enabled.clear()
 
 
-def _follow(search: _Search, slicer: Slicer, node: _Node, policy: FairPolicy, quiet: list[_Node],
+def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, quiet: list[_Node],
             nodes: list[_Node], deviations: int) -> Generator[None, Limit | None, _Found | None]:
     """Follow the fair policy from `node` to the end of its run, checking every state; the nodes
     reached and the quiet ones are appended to `nodes` and `quiet`. The run stops where it reaches
     a state an earlier run reached (unless a held policy has not diverged from that run yet)."""
+    search = perturb.search
     while True:
         found = search.checker.violation(node.state)
         if found is not None:
             return _Found(found, node.path(), node.deviations)
-        enabled = search.enabled(node.state)
+        enabled = perturb.enabled(node)
         fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
         if fair is None or isinstance(fair, UserStep):
             quiet.append(node)
@@ -309,7 +336,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         perturb = _Perturb(search)
         root = _Node(start, None, None, 0, 0)
         nodes, quiet = [root], list[_Node]()
-        found = yield from _follow(search, slicer, root, search.policy(), quiet, nodes, 0)
+        found = yield from _follow(perturb, slicer, root, search.policy(), quiet, nodes, 0)
         if found is None and not _cut(search, slicer):
             perturb.runs = 1
             fair = _Run(None, (), nodes, quiet, [True] * len(nodes), (), 0, 0)
@@ -348,7 +375,7 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
     quiet: list[_Node] = []
     perturb.runs += 1
     chain = (*candidate.parent.chain, describe(act, at))
-    found = yield from _follow(search, slicer, first, policy, quiet, nodes, deviations)
+    found = yield from _follow(perturb, slicer, first, policy, quiet, nodes, deviations)
     if found is not None:
         perturb.chain = chain
         return found

@@ -10,7 +10,9 @@ in turns of `TURN × weight` steps each (as each engine counts its steps), in th
 `MEMBERS` (the searches around the fair run first and with the largest shares), so whichever
 engine finds a bug first stops the whole run. Turns are counted in steps, not seconds, so the
 interleaving — and which engine finds what, in which trace — does not depend on the machine's
-speed; only how far the run gets before the budget ends does.
+speed; only how far the run gets before the budget ends does. An engine that can pause only
+between runs (a PCT run, a walk, a Hypothesis example) may go past its turn; it then sits out turns
+until the others caught up (each member's steps stay within one run of its share).
 
 The budget is a hard wall-clock bound on the whole call: every member checks it, the member
 running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and
@@ -100,8 +102,8 @@ class Member:
 
 MEMBERS: tuple[Member, ...] = (
     Member("around", _around, 3.0),
-    Member("perturb", _perturb, 5.0),
-    Member("faults", _faults, 2.0),
+    Member("perturb", _perturb, 8.0),
+    Member("faults", _faults, 1.0),
     Member("pct", _pct, 2.0),
     Member("walk", _walk, 1.0),
     Member("bfs", _bfs, 0.5),
@@ -122,13 +124,18 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
     found: EngineResult | None = None
     found_at: float | None = None
     try:
+        credit = {m.name: 0.0 for m in members}
         while found is None and len(results) < len(members) and not out_of_time(deadline):
             for member in members:
                 if member.name in results or out_of_time(deadline):
                     continue
+                credit[member.name] += TURN * member.weight
+                if credit[member.name] < 1:
+                    continue  # it went past its share in an earlier turn (a run it could not pause)
                 now = time.perf_counter()
-                limit = Limit(steps=round(TURN * member.weight), until=deadline)
+                limit = Limit(steps=round(credit[member.name]), until=deadline)
                 result = _turn(member, running, model, start, config, deadline, limit)
+                credit[member.name] -= limit.used
                 before, spent[member.name] = spent[member.name], spent[member.name] + time.perf_counter() - now
                 if result is not None:
                     results[member.name] = result
