@@ -224,6 +224,8 @@ def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> in
 
 
 def _user_cell(row: UserRow, shortest: int | None) -> str:
+    if row.property.startswith(CANNOT):
+        return f"{row.property} | — | — | — | —"
     if not row.found:
         return f"not found ({row.property}) | — | — | — | —"
     ratio = f" ({row.length / shortest:.1f}× the shortest known, {shortest})" if shortest else ""
@@ -240,8 +242,10 @@ def user_table(rows: list[UserRow], title: str) -> list[str]:
                    f"| {row.correct} |")
     found = sorted(r.seconds_to_find for r in rows if r.found)
     totals = sorted(r.seconds_total for r in rows if r.found)
+    cannot = sum(r.property.startswith(CANNOT) for r in rows)
+    among = f"{len(rows) - cannot} that can occur ({cannot} cannot occur here)" if cannot else f"{len(rows)}"
     if found:
-        out += ["", f"{len(found)} of {len(rows)} found; time to find: median {statistics.median(found):.2f} s, "
+        out += ["", f"{len(found)} of {among} found; time to find: median {statistics.median(found):.2f} s, "
                 f"worst {found[-1]:.2f} s; time to report: median {statistics.median(totals):.2f} s, worst "
                 f"{totals[-1]:.2f} s."]
     return out
@@ -288,6 +292,9 @@ def fenceposts_never_both_zero(model: ClusterModel) -> str | None:
             f"the scenario sets ({'; '.join(seen) or 'no rolling Deployment'}; no autoscaler)")
 
 
+CANNOT = "cannot occur here"
+"""How a row of a variant that cannot show on the scenario begins."""
+
 CANNOT_OCCUR: dict[str, Callable[[ClusterModel], str | None]] = {"rollout-fencepost": fenceposts_never_both_zero}
 """Variant → why it cannot occur on a scenario (computed from the model; None: it may)."""
 
@@ -305,8 +312,7 @@ def feastflow_rows(budget: float) -> list[UserRow]:
         model = build_model(load_scenario(None), variant=variant)
         why = variant_vacuity(model) or (CANNOT_OCCUR[variant](model) if variant in CANNOT_OCCUR else None)
         if why is not None:
-            rows.append(UserRow(variant, "feastflow", False, False, f"cannot occur here: {why}", 0.0, 0.0, "", 0,
-                                "—"))
+            rows.append(UserRow(variant, "feastflow", False, False, f"{CANNOT}: {why}", 0.0, 0.0, "", 0, "—"))
         else:
             rows.append(user_row(None, "feastflow", variant, USER_SCENARIOS[variant][1], budget))
         print(rows[-1], flush=True)
