@@ -273,9 +273,10 @@ def fenceposts_never_both_zero(model: ClusterModel) -> str | None:
         assert isinstance(d, Deployment)
         counts.setdefault(f"{d.metadata.namespace or 'default'}/{d.metadata.name}", set()).add(
             1 if d.spec.replicas is None else d.spec.replicas)
-    for step in model.scenario.spec.workload:
-        if step.scale is not None and step.scale.deployment in counts:
-            counts[step.scale.deployment].add(step.scale.replicas)
+    for workload_step in model.scenario.spec.workload:
+        scale = workload_step.scale
+        if scale is not None and scale.deployment in counts:
+            counts[scale.deployment].add(scale.replicas)
     seen = []
     for d in deployments:
         assert isinstance(d, Deployment)
@@ -284,7 +285,8 @@ def fenceposts_never_both_zero(model: ClusterModel) -> str | None:
             continue
         name = f"{d.metadata.namespace or 'default'}/{d.metadata.name}"
         for replicas in sorted(counts[name]):
-            if replicas > 0 and resolve_fenceposts(rolling.max_surge, rolling.max_unavailable, replicas, False) == (0, 0):
+            resolved = resolve_fenceposts(rolling.max_surge, rolling.max_unavailable, replicas, False)
+            if replicas > 0 and resolved == (0, 0):
                 return None
         seen.append(f"{d.metadata.name}: maxSurge {rolling.max_surge}, maxUnavailable {rolling.max_unavailable} at "
                     f"{', '.join(map(str, sorted(counts[name])))} replicas")
