@@ -42,7 +42,7 @@ from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.upstream_behaviour import match
 
 ROOT = Path(__file__).resolve().parents[1]
-ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis", "lasso")
+ENGINES = ("portfolio", "around", "faults", "perturb", "pct", "bfs", "walk", "hypothesis", "lasso")
 """Every engine `kubeprop check` offers (lasso: the fair strategy; lasso-exhaustive explores the
 same cycles more slowly)."""
 

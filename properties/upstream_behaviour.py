@@ -27,10 +27,11 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
+from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecycle_memory
 from kubeprop.model.controllers.podutil import controller_of
 from kubeprop.model.scheduler.component import Bind, Schedule
 from kubeprop.model.scheduler.decide import NodeInfo
-from kubeprop.model.state.actions import Action
+from kubeprop.model.state.actions import Action, CrashComponent
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.registry import Violation
 from kubeprop.properties.scheduling.encode import static_reason
@@ -202,6 +203,19 @@ def _bind_timeout_then_reused(model: ClusterModel, states: Sequence[ClusterState
     return False
 
 
+def _transition_lost_in_crash(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                              violation: Violation) -> bool:
+    """With upstream's rule (`markPodsNotReadyOnTransitionOnly`), the controller manager crashed
+    while the node the violation names had gone Unknown and its pods were not marked yet: the
+    restarted controller never sees that transition again."""
+    if not model.parameter("markPodsNotReadyOnTransitionOnly"):
+        return False
+    node = _named(violation, "Node")
+    crash = CrashComponent(CONTROLLER_MANAGER)
+    return node is not None and any(act == crash and node in nodelifecycle_memory(states[i]).pods_not_ready_pending
+                                    for i, act in enumerate(trace))
+
+
 _BIND_TIMEOUT_SUMMARY = (
     "A binding that times out after the API server wrote it (504) is a failure to the scheduler: it "
     "forgets the assumed pod (ForgetPod) and does not requeue it once its informer shows it bound, but "
@@ -278,6 +292,23 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
         summary=_BIND_RACE_SUMMARY,
         citations=_BIND_RACE_CITATIONS,
         recognize=_node_changed_after_decision,
+    ),
+    UpstreamBehaviour(
+        name="nodelifecycle-transition-lost-in-crash",
+        property="pods-on-unknown-nodes-not-ready",
+        summary=(
+            "The node lifecycle controller marks a node's pods not Ready only when it sees the node's Ready "
+            "condition leave True, and remembers a node whose pods it has yet to mark only in memory "
+            "(nodesToRetry): a controller-manager crash between marking the node Unknown and marking its pods "
+            "loses that, and the restarted controller, which finds the node already Unknown, never marks them. "
+            "The model follows upstream here only with markPodsNotReadyOnTransitionOnly: true (docs/release.md)."),
+        citations=(
+            "pkg/controller/nodelifecycle/node_lifecycle_controller.go monitorNodeHealth (MarkPodsNotReady on the "
+            "Ready→not-Ready transition; nodesToRetry)",
+            "https://github.com/kubernetes/kubernetes/issues/50067 and "
+            "https://github.com/kubernetes/kubernetes/issues/135205 (open)",
+        ),
+        recognize=_transition_lost_in_crash,
     ),
 )
 """Every known upstream behaviour, in the order they are matched."""

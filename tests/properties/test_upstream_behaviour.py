@@ -16,7 +16,7 @@ from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
-from kubeprop.model.state.actions import Action, Deliver, FailNextRequest, UserStep
+from kubeprop.model.state.actions import Action, CrashComponent, Deliver, FailNextRequest, UserStep
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
 from kubeprop.properties.registry import PROPERTIES, Violation, first_violation, select
 from kubeprop.properties.upstream_behaviour import KNOWN, UpstreamBehaviour, explanation, match, states_of
@@ -158,3 +158,20 @@ def test_a_binding_that_timed_out_after_it_was_written_frees_the_node_for_the_sc
     # the same violation without a timed-out binding in the trace is not recognized
     made_up = Violation("node-not-overcommitted", "made up", ("Node worker-1",))
     assert match(model, made_up, TIMED_OUT[1:5]) is None
+
+
+def test_a_crash_between_a_node_and_its_pods_with_upstreams_rule_is_upstream() -> None:
+    """With `markPodsNotReadyOnTransitionOnly: true` (upstream's rule, docs/release.md) the correct
+    model loses the transition in a controller-manager crash, as kubernetes#50067 describes."""
+    from kubeprop.model.cluster.compose import initial_state
+    from kubeprop.properties.explore.engine import EngineConfig
+    from kubeprop.properties.explore.perturb import run_perturb
+
+    web = Path(__file__).resolve().parents[1] / "model" / "data" / "catalogue" / "web.yaml"
+    model = build_model(load_scenario(web), parameters={"markPodsNotReadyOnTransitionOnly": True})
+    found = run_perturb(model, initial_state(model), EngineConfig(budget_seconds=60.0, shrink=False))
+    assert found.violation is not None and found.violation.property == "pods-on-unknown-nodes-not-ready"
+    known = match(model, found.violation, found.trace)
+    assert known is not None and known.name == "nodelifecycle-transition-lost-in-crash"
+    before_crash = found.trace[:found.trace.index(CrashComponent(CONTROLLER_MANAGER))]
+    assert match(model, found.violation, before_crash) is None  # the same claim without the crash: not this
