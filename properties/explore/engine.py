@@ -122,8 +122,8 @@ class EngineConfig:
       (and of perturbations per run `run_perturb` makes).
     - `long_runs`: odd-numbered walks and PCT runs go on for the fair run's length and a quarter
       (`run_length`) when that is longer than `max_depth`, so that they reach the workload's last
-      steps on long scenarios (FeastFlow's fair run is about 500 steps); False: every run is
-      `max_depth` long.
+      steps on long scenarios (FeastFlow's fair run is about 500 steps); False, or with an
+      `action_filter`: every run is `max_depth` long.
     - `fair_length`: the length of the fair run from the start state, when known (None: computed
       by the first engine that needs it, `fair_length`).
     """
@@ -193,9 +193,15 @@ def run_length(config: EngineConfig, index: int) -> int:
     """How many steps walk or PCT run `index` takes at most: `max_depth`, or for odd indices
     with `long_runs` the fair run's length and a quarter when that is longer (`config.fair_length`
     must be known: `with_fair_length`)."""
-    if not config.long_runs or index % 2 == 0 or config.fair_length is None:
+    if not _long(config) or index % 2 == 0 or config.fair_length is None:
         return config.max_depth
     return max(config.max_depth, math.ceil(LONG_RUN_FACTOR * config.fair_length))
+
+
+def _long(config: EngineConfig) -> bool:
+    """Whether runs may be long: `long_runs`, and no action filter (a restricted search keeps the
+    length it was given; the fair run is not restricted)."""
+    return config.long_runs and config.action_filter is None
 
 
 _FAIR_LENGTHS: list[tuple[ClusterModel, ClusterState, int]] = []
@@ -208,7 +214,7 @@ def with_fair_length(model: ClusterModel, start: ClusterState, config: EngineCon
     """`config` with `fair_length` filled in (unless `long_runs` is off or it is known): the length
     of `drive.fair_run` from `start`, within `settle_steps` and the `time.perf_counter()`
     `deadline` (cut by it: `max_depth`)."""
-    if not config.long_runs or config.fair_length is not None:
+    if not _long(config) or config.fair_length is not None:
         return config
     for known, state, length in _FAIR_LENGTHS:
         if known is model and state is start:

@@ -3,6 +3,7 @@ effects of the previous one), the held policy, determinism, and what the engine 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import attrs
@@ -49,7 +50,8 @@ def test_a_hold_released_before_it_changed_anything_is_void() -> None:
     policy = _held(Hold.informer("controller-manager", "pods").actor)
     assert policy.choose([Reconcile("endpoints", "default/web"), Tick(10)]) == Reconcile("endpoints", "default/web")
     assert not policy.diverged
-    assert policy.choose([Deliver("controller-manager", "pods", 3), Tick(10)]) == Deliver("controller-manager", "pods", 3)
+    delivery = Deliver("controller-manager", "pods", 3)
+    assert policy.choose([delivery, Tick(10)]) == delivery
     assert policy.void  # the run it came from took the same steps
 
 
@@ -123,3 +125,22 @@ def test_the_correct_model_is_clean_where_the_variant_is_found() -> None:
     variant = build_model(load_scenario(CATALOGUE / "db.yaml"), variant="sts-split-brain")
     found = run_perturb(variant, initial_state(variant), EngineConfig(budget_seconds=60.0, shrink=False, deviations=2))
     assert found.violation is not None and found.violation.property == "one-running-pod-per-identity"
+
+
+def test_runs_are_taken_by_increasing_discrepancy(monkeypatch: object) -> None:
+    from kubeprop.properties.explore import perturb
+
+    taken: list[tuple[int, tuple[int, ...]]] = []
+    original = perturb._perturbed
+
+    def recording(search, slicer, state, candidate, discrepancy, path):  # type: ignore[no-untyped-def]
+        taken.append((discrepancy, path))
+        return (yield from original(search, slicer, state, candidate, discrepancy, path))
+
+    monkeypatch.setattr(perturb, "_perturbed", recording)  # type: ignore[attr-defined]
+    model = build_model(load_scenario(CATALOGUE / "db.yaml"))
+    perturb.run_perturb(model, initial_state(model), EngineConfig(budget_seconds=60.0, shrink=False, deviations=2))
+    assert len(taken) > 10
+    assert [d for d, _ in taken] == sorted(d for d, _ in taken)
+    for (d1, p1), (d2, p2) in itertools.pairwise(taken):
+        assert d1 < d2 or p1 < p2  # depth-first (path order) within one discrepancy

@@ -19,7 +19,7 @@ SLACK = 2.0
 """Seconds beyond the budget a run may take (one step of an engine, recording, a loaded machine)."""
 
 
-@pytest.mark.parametrize("engine", ["portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis"])
+@pytest.mark.parametrize("engine", ["portfolio", "around", "faults", "perturb", "pct", "bfs", "walk", "hypothesis"])
 def test_every_engine_honours_the_budget(engine: str) -> None:
     assert engine in ENGINES
     began = time.perf_counter()
