@@ -63,3 +63,39 @@ def test_default_strategy_finds_the_variant_on_feastflow(variant: str) -> None:
     assert report.violation.property in REACH[variant][1], report.violation
     model = build_model(load_scenario(None), variant=variant)
     run(model, initial_state(model), report.trace)
+
+
+@pytest.mark.slow
+def test_sts_split_brain_can_occur_on_feastflow() -> None:
+    """Not found by the default strategy (docs/catalogue.md), but FeastFlow as written allows it:
+    worker-3 (postgres-0, two backends, a frontend) cut off before the scale step, the user
+    scaling only once the cluster settled, and the ReplicaSet controller slower than the
+    StatefulSet controller, so that postgres-0's replacement takes worker-1's last free 250m."""
+    import attrs
+
+    from kubeprop.model.cluster.compose import actions, step
+    from kubeprop.model.cluster.drive import expected_policy
+    from kubeprop.model.state.actions import Partition, UserStep
+    from kubeprop.properties.explore.perturb import USER, HeldPolicy
+    from kubeprop.properties.registry import first_violation, select
+
+    model = build_model(load_scenario(None), variant="sts-split-brain")
+    state, policy = initial_state(model), expected_policy()
+    while not isinstance(act := policy.choose(actions(model, state)), UserStep):
+        assert act is not None
+        policy.taken(act)
+        state = step(model, state, act)
+    policy.taken(Partition("worker-3"))
+    state = step(model, state, Partition("worker-3"))
+    held = HeldPolicy(**attrs.asdict(policy, recurse=False), held=frozenset({USER, "controller/replicaset"}))
+    safety = select(["one-running-pod-per-identity"])
+    for _ in range(1000):
+        act = held.choose(actions(model, state))
+        assert act is not None, "the run ended without the split brain"
+        held.taken(act)
+        state = step(model, state, act)
+        found = first_violation(model, state, safety)
+        if found is not None:
+            assert "postgres-0 runs on 2 nodes" in found.message
+            return
+    raise AssertionError("no split brain within 1000 steps")
