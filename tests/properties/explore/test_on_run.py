@@ -24,7 +24,8 @@ def test_every_finished_run_is_observed_and_the_result_is_unchanged(engine: obje
     model = build_model(load_scenario(WEB))
     start = initial_state(model)
     seen: list[tuple[Action, ...]] = []
-    config = EngineConfig(seed=2, runs=4, max_depth=12, workers=2, budget_seconds=120.0, convergence=False)
+    config = EngineConfig(seed=2, runs=4, max_depth=12, workers=2, budget_seconds=120.0, convergence=False,
+                          long_runs=False)
     watched = engine(model, start, attrs.evolve(config, on_run=seen.append))  # type: ignore[operator]
     plain = engine(model, start, config)  # type: ignore[operator]
     assert watched.exit_reason == plain.exit_reason == "runs-done"
