@@ -1,8 +1,8 @@
 """`kubeprop check`: run the engines on a scenario and report every property — of the cluster
 model, or of the Raft model (etcd) when a Raft variant or `--model raft` is given.
 
-Default: the built-in FeastFlow scenario and the portfolio (the search around the fair run, fault
-injection around it, PCT priority runs, swarm walks, a bounded breadth-first search and
+Default: the built-in FeastFlow scenario and the portfolio (the search around the fair run, its
+perturbations where they matter, fault injection around it, PCT priority runs, swarm walks, a bounded breadth-first search and
 Hypothesis, taking turns) within a hard wall-clock budget of a minute; `--engine NAME` runs one
 engine with the whole budget, `--engine all` each of bfs, walk and hypothesis with an equal share.
 Prints one row per property — violated (with the counterexample file), held (exhaustively, or
@@ -56,7 +56,7 @@ ENGINE_ORDER = ("bfs", "walk", "hypothesis")
 LASSO_ENGINES = ("lasso", "lasso-exhaustive")
 """Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
 only when asked for by name."""
-ENGINES = ("portfolio", "around", "faults", "pct", *ENGINE_ORDER)
+ENGINES = ("portfolio", "around", "faults", "perturb", "pct", *ENGINE_ORDER)
 """`--engine` choices besides `all` and the lasso engines; the default is the portfolio."""
 CHECKS_CONVERGENCE = {name: True for name in ENGINES}
 DEFAULT_DEPTH: int = EngineConfig().max_depth
@@ -65,6 +65,8 @@ ENGINE_HELP = {
                  "fair run first",
     "around": "the runs that deviate from the fair run at most k times (k = 0, 1, 2, 3), shortest first",
     "faults": "the fair run with one or two faults of the scenario's budget injected at any point",
+    "perturb": "the fair run perturbed where it matters (a fault where it is quiet, a crash right after a "
+               "write, a second fault among the first one's effects), each run followed to its end",
     "pct": "PCT priority runs: a probabilistic guarantee for bugs of small depth",
     "bfs": "breadth-first search: every state within the bounds, shortest counterexamples, a proof of "
            "absence when it exhausts the space; for small spaces and CI gates",

@@ -10,23 +10,30 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
 "Automatic Reliability Testing for Cluster Management Controllers", OSDI 2022):
 
 - the fair run (`drive.expected_policy`, the run a user expects) is run first;
-- a *perturbation* is an enabled action the fair policy never takes by itself: a fault from the
-  scenario's budget, bad luck (a failing probe), a recovery (a partition healing);
-- on the fair run, every perturbation is tried at each *quiet point* (where the fair run takes the
-  user's next step, or ends), and each control-plane component that can crash is crashed right
-  after each of its writes (Sieve's intermediate state: the component has done part of its work);
-- on a perturbed run, the next perturbation is placed relative to the *effects* of the previous
-  one: a component is crashed right after a write it made that the run it was derived from never
-  made (e.g. the node lifecycle controller, having just marked a partitioned node Unknown, crashes
-  before marking its pods), and a recovery (`Heal`, `RestartNode`) is tried where the run is quiet;
+- a *perturbation* is an enabled action the fair policy never takes by itself — a fault from the
+  scenario's budget, bad luck (a failing probe), a recovery (a partition healing) — or an actor
+  held back until nothing else is left (`Hold`);
+- on the fair run: every perturbation at each *quiet point* (where the fair run takes the user's
+  next step, or ends); after each write, the writing component crashed right away (Sieve's
+  intermediate state: it has done part of its work) or not observing what it wrote (stale state:
+  it acts on a cache older than its own last write); and where a restart would relist from a
+  source behind a component's caches (a lagging watch cache), that component crashed;
+- on a perturbed run, the next perturbation goes among the *effects* of the previous one — the
+  steps the run it was derived from did not take after that point: after each effect that wrote,
+  the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
+  a partitioned node Unknown, crashes before marking its pods), and the same perturbation again on
+  the same target (`target_of`: a probe that flaps); a crashed process restarting at once; where
+  the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's next step held until every
+  timer fired (a user who waits);
 - every perturbed run follows the fair policy to its end: safety properties on every state,
   convergence properties where it is quiet (`around._Search.judge_end`: on the continuations with
-  and without the environment recovering). A run that reaches a state an earlier run reached stops.
+  and without the environment recovering). A run that reaches a state an earlier run reached
+  stops (a held run only once it left the run it came from).
 
 Order. Each placement has a *rank* among its run's placements: on the fair run, its quiet points
 from the last (the cheapest runs: only the perturbation's effects follow) to the first, then its
-writes from the last to the first; on a perturbed run, its quiet points first, then its effects
-from the nearest to the farthest. Several perturbations at one point are ranked by their index
+writes from the last to the first; on a perturbed run, a restart first, its quiet points, then its
+effects from the nearest to the farthest. Several perturbations at one point are ranked by their index
 among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
 sum of its placements' ranks, and runs are taken by increasing discrepancy, depth-first within
 one (a perturbed run's own children before the next run of the same discrepancy): limited
