@@ -66,7 +66,12 @@ def _workload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 def _informers(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
     # `informers.component_enabled`: the component's caches, the event log, down and partitioned.
-    return state.informers.get(component), state.store.events, state.store.compacted, state.down, state.partitioned
+    # Of the log, only the last event: with the same caches, the same last event means no write
+    # since (events are only appended, each a new object), and compaction drops only events every
+    # live cache has had, none that a live cache is still to be delivered. (A restore of etcd
+    # replaces every cache, so no cache spans two histories.)
+    events = state.store.events
+    return state.informers.get(component), events[-1] if events else None, state.down, state.partitioned
 
 
 def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
@@ -86,11 +91,22 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
     # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
-    # partitioned), its runtime state, its cache, the clock, its Node object (status updates) and
-    # whether the pressure budget is left.
+    # partitioned), its runtime state, the pods of its cache, the clock, its Node object (status
+    # updates) and whether the pressure budget is left.
     left = _pressure_left(model, state.kubelets)
-    return (state.down, state.partitioned, state.kubelets.get(node), _view(model, state, kubelet_name(node)),
+    return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, kubelet_name(node)),
             state.clock, state.store.objects.get(node_key), left)
+
+
+def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> Any:
+    """The part of a kubelet's view it reads: its pod cache's objects. An event about a pod on
+    another node leaves them the very same map (`informer.deliver` deletes an absent key: no
+    change), while the informer itself is new (its revision moved on)."""
+    informer = state.informers.get(component)
+    if informer is not None:
+        cache = informer.resources.get("pods")
+        return None if cache is None else cache.objects
+    return state.store.objects if model.instant_caches else None
 
 
 _PRESSURE: list[Any] = [None, None, False]

@@ -29,7 +29,8 @@ def plain(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
 
 @pytest.mark.parametrize(("scenario", "parameters", "variant"), [
     (None, {}, None), ("web", {}, None), ("web", {"instantCaches": True}, None), ("db", {}, "sts-split-brain"),
-    ("db-restart", {}, "watch-time-travel"), ("tight", {}, "dual-scheduler"),
+    ("db-restart", {}, "watch-time-travel"), ("tight", {}, "dual-scheduler"), ("restore", {}, None),
+    ("restore", {"etcdRestoreMarkCompacted": True}, None),
 ])
 def test_cache_answers_like_actions(scenario: str | None, parameters: dict[str, object], variant: str | None) -> None:
     path = None if scenario is None else DATA / f"{scenario}.yaml"
