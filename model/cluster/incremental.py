@@ -10,6 +10,12 @@ very same object); the costly ones (`BY_VALUE`) also by value, in-process only. 
 `Tick` apart from faults and recoveries. A component listed in neither (a user's own, say) is
 asked every time.
 
+Before any key is computed, `EnabledCache` compares the state with the one it answered last
+(`changes`: which `ClusterState` fields are not the very same objects, and which components'
+caches and which nodes' kubelets), and a part none of whose fields changed (`DEPS`: a superset of
+what its key reads) keeps its last answer: along a run (a walk, a fair continuation) a step
+changes two or three fields, often one component's cache, so most parts cost a set intersection.
+
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
 every catalogue scenario. A component that starts reading another part of the state must say
@@ -26,6 +32,8 @@ from contextlib import contextmanager
 from functools import partial
 from operator import is_
 from typing import Any
+
+import attrs
 
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster import compose, faults, informers, workload
@@ -179,16 +187,79 @@ by node, watch deliveries component by component, time apart from faults (a watc
 one kubelet changes nothing another reads)."""
 
 
+Token = Any
+"""A part of the state that may change between two states: a `ClusterState` field name;
+`store.objects` or `store.events`; or (`informers`, component) / (`kubelets`, node) for one entry."""
+PER_ENTRY = ("informers", "kubelets")
+"""Fields whose entries `changes` tells apart."""
+_FIELDS = tuple(f.name for f in attrs.fields(ClusterState))
+
+
+def changes(before: ClusterState, after: ClusterState) -> set[Token]:
+    """The tokens of what differs between two states (compared by identity: a step shares every
+    part it does not change with its predecessor)."""
+    out: set[Token] = set()
+    for name in _FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old is new:
+            continue
+        out.add(name)
+        if name == "store":
+            if old.objects is not new.objects:
+                out.add("store.objects")
+            if old.events is not new.events:
+                out.add("store.events")
+        elif name in PER_ENTRY:
+            out.update((name, k) for k in old.keys() | new.keys() if old.get(k) is not new.get(k))
+    return out
+
+
+DepsFn = Callable[..., "frozenset[Token]"]
+
+
+def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
+    return frozenset({"down", "schedulers", "store.objects", *(("informers", i) for i in model.scheduler_instances)})
+
+
+def _tick_deps(model: ClusterModel) -> frozenset[Token]:
+    return frozenset({"clock", "down", "addons", "controllers", "kubelets", "heartbeat_lost", "schedulers",
+                      "store.objects", ("informers", CONTROLLER_MANAGER),
+                      *(("informers", i) for i in model.scheduler_instances)})
+
+
+DEPS: dict[Any, DepsFn] = {
+    _workload: lambda model: frozenset({"workload_next", "store.objects", "addons"}),
+    _informers: lambda model, component: frozenset({("informers", component), "store.events", "down", "partitioned"}),
+    _scheduler: _scheduler_deps,
+    _controllers: lambda model: frozenset({"down", "controllers"}),
+    _nodelifecycle: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER), "store.objects",
+                                             "heartbeat_lost", "clock"}),
+    _kubelet_node: lambda model, node: frozenset({"down", "partitioned", "kubelets", ("informers", kubelet_name(node)),
+                                                  "store.objects", "clock"}),
+    _tick: _tick_deps,
+    _faults: lambda model: frozenset({"quiesced", "faults", "down", "partitioned", "armed_failures", "kubelets",
+                                      "informers"}),
+}
+"""Key function → the tokens of every part of the state it reads (a superset is safe, a missing
+one is not): a part whose tokens did not change since the last answer keeps it."""
+
+
+def _deps(model: ClusterModel, key_fn: Any, args: tuple[Any, ...]) -> frozenset[Token] | None:
+    fn = DEPS.get(key_fn.func if isinstance(key_fn, partial) else key_fn)
+    return None if fn is None else fn(model, *args)
+
+
 class _Part:
     """One component's (or one unit's) remembered answers: the last few by identity of their
     key's parts; for the costly ones (`BY_VALUE`) also every answer (up to `LIMIT`) by value, so
     a state reached again along another path (equal parts, other objects) is not recomputed."""
 
-    __slots__ = ("args", "enabled_fn", "key_fn", "recent", "values")
+    __slots__ = ("args", "deps", "enabled_fn", "key_fn", "recent", "values")
 
-    def __init__(self, enabled_fn: Callable[..., Iterator[Action]],
+    def __init__(self, model: ClusterModel, enabled_fn: Callable[..., Iterator[Action]],
                  key_fn: Callable[..., tuple[Any, ...] | None] | None, args: tuple[Any, ...] = ()) -> None:
         self.enabled_fn, self.key_fn, self.args = enabled_fn, key_fn, args
+        self.deps = None if key_fn is None else _deps(model, key_fn, args)
         self.recent: list[tuple[tuple[Any, ...], tuple[Action, ...]]] = []
         self.values: dict[tuple[Any, ...], tuple[Action, ...]] | None = {} if enabled_fn in BY_VALUE else None
 
@@ -215,8 +286,8 @@ class _Part:
 def _parts(model: ClusterModel, module: Any) -> tuple[_Part, ...]:
     split = SPLIT.get(module)
     if split is not None:
-        return tuple(_Part(fn, key_fn, args) for fn, key_fn, args in split(model))
-    return (_Part(module.enabled, READS.get(module)),)
+        return tuple(_Part(model, fn, key_fn, args) for fn, key_fn, args in split(model))
+    return (_Part(model, module.enabled, READS.get(module)),)
 
 
 class EnabledCache:
@@ -225,13 +296,27 @@ class EnabledCache:
     def __init__(self, model: ClusterModel) -> None:
         self.model = model
         self.parts = tuple(part for module in compose.COMPONENTS for part in _parts(model, module))
+        self.last: ClusterState | None = None
+        """The state answered last, and each part's answer there (None: not computed)."""
+        self.answers: list[tuple[Action, ...] | None] = [None] * len(self.parts)
 
     def actions(self, state: ClusterState, tick: bool = True) -> tuple[Action, ...]:
         """Every enabled action, in `compose.actions` order (without `Tick` unless `tick`)."""
+        last, answers, model = self.last, self.answers, self.model
+        changed = None if last is None else set() if last is state else changes(last, state)
         out: list[Action] = []
-        for part in self.parts:
-            if tick or part.enabled_fn is not faults.tick_enabled:
-                out.extend(part.enabled(self.model, state))
+        for i, part in enumerate(self.parts):
+            deps = part.deps
+            unchanged = changed is not None and deps is not None and deps.isdisjoint(changed)
+            if not tick and part.enabled_fn is faults.tick_enabled:
+                if not unchanged:
+                    answers[i] = None
+                continue
+            known = answers[i]
+            if known is None or not unchanged:
+                known = answers[i] = part.enabled(model, state)
+            out.extend(known)
+        self.last = state
         return tuple(out)
 
 
