@@ -73,8 +73,9 @@ class Property:
     recovers (partitions heal, crashed nodes boot); False when the control plane alone must bring
     it about, so it is also judged on the continuation where nothing recovers."""
     reads: tuple[str, ...] | None = None
-    """The `ClusterState` fields the check reads (`store` meaning the stored objects), so that an
-    engine may reuse its verdict while they are unchanged; None: anything (always re-evaluated)."""
+    """The `ClusterState` fields the check reads (`objects` meaning the stored objects, `FIELD:KEY`
+    one entry of a map field, or a name of `DERIVED_READS`), so that an engine may reuse its
+    verdict while they are unchanged; None: anything (always re-evaluated)."""
 
     def __call__(self, model: ClusterModel, state: ClusterState) -> Violation | None:
         return self.check(model, state)
@@ -215,6 +216,21 @@ def _time_bound(name: str) -> Property | None:
     if found is None or found.group(1) not in STATE_METRICS:
         return None
     return within(found.group(1), int(found.group(2)))
+
+
+DERIVED_READS: dict[str, Callable[[ClusterState], object]] = {}
+"""Values computed from a state that a property's `reads` may name besides its fields: a verdict
+is reused while the value is the same (`kubeprop.properties.explore.incremental`). Coarser fields
+(`informers`, `store`) change on almost every step; a value derived from them, such as whether a
+component's caches are caught up, much less often."""
+
+
+def derived_read(name: str) -> Callable[[Callable[[ClusterState], object]], Callable[[ClusterState], object]]:
+    """Decorator: register a function of the state as a value properties may name in `reads`."""
+    def register_read(fn: Callable[[ClusterState], object]) -> Callable[[ClusterState], object]:
+        DERIVED_READS[name] = fn
+        return fn
+    return register_read
 
 
 def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
