@@ -178,17 +178,31 @@ def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_ste
            deadline: float | None = None) -> Settled:
     """Follow `policy` from `state` until it has nothing to take, `max_steps` are taken
     (`exhausted`) or the `time.perf_counter()` value `deadline` passes (`interrupted`)."""
-    trace: list[Action] = []
-    for _ in range(max_steps):
+    return _follow(model, state, policy, max_steps, deadline)[0]
+
+
+Fork = tuple[int, ClusterState, FairPolicy]
+"""Where a fair run first took a recovery: (steps taken before it, the state, the policy's memory)."""
+
+
+def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int,
+            deadline: float | None, trace: list[Action] | None = None) -> tuple[Settled, Fork | None]:
+    """`follow`, also saying where the run first took a recovery (`Fork`), continuing `trace`
+    (the actions of a run it resumes: its length counts towards `max_steps`)."""
+    trace = [] if trace is None else trace
+    fork: Fork | None = None
+    for _ in range(max_steps - len(trace)):
         if deadline is not None and time.perf_counter() >= deadline:
-            return Settled(state, tuple(trace), exhausted=False, interrupted=True)
+            return Settled(state, tuple(trace), exhausted=False, interrupted=True), fork
         act = policy.next_action(model, state)
         if act is None:
-            return Settled(state, tuple(trace), exhausted=False)
+            return Settled(state, tuple(trace), exhausted=False), fork
+        if fork is None and is_recovery(act):
+            fork = len(trace), state, policy.copy()
         policy.taken(act)
         state = step(model, state, act)
         trace.append(act)
-    return Settled(state, tuple(trace), exhausted=True)
+    return Settled(state, tuple(trace), exhausted=True), fork
 
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
@@ -225,11 +239,26 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
                   ) -> Iterator[tuple[bool, Settled]]:
     """The fair continuations convergence is judged on, as (environment recovers, run): first
     the one where partitions heal and nodes restart, then — when there is anything to recover
-    from — the one where they never do."""
-    yield True, settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid, deadline=deadline)
-    if needs_recovery(state):
-        yield False, settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid, recover=False,
-                            deadline=deadline)
+    from — the one where they never do.
+
+    The two are the same run until the first takes its first recovery: the fair choice among
+    the enabled actions is the same choice among them without the recoveries whenever it is not
+    a recovery itself, and both policies remember the same actions. So the second resumes the
+    first from there (with the first's memory) instead of starting over: the same run, cheaper."""
+    policy = FairPolicy(recover=True, avoid=avoid, max_ticks=max_ticks)
+    recovering, fork = _follow(model, state, policy, max_steps, deadline)
+    yield True, recovering
+    if not needs_recovery(state):
+        return
+    if recovering.interrupted and (fork is None or fork[0] == 0):
+        yield False, Settled(state, (), exhausted=False, interrupted=True)  # the deadline has passed
+        return
+    if fork is None:  # it never took a recovery: the run without them is the same run
+        yield False, recovering
+        return
+    taken, at, memory = fork
+    kept = attrs.evolve(memory, recover=False)
+    yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]))[0]
 
 
 def run(model: ClusterModel, state: ClusterState, trace: Iterable[Action]) -> ClusterState:
