@@ -130,14 +130,9 @@ class FairPolicy:
 
     def choose(self, enabled: Sequence[Action]) -> Action | None:
         """The fair run's next action among `enabled`, or None when it is over."""
-        moves = [a for a in enabled if self.default(a)]
-        if self.environment_last:
-            moves = [a for a in moves if not is_environment_timed(a)] or moves
-        if moves:
-            # Weak fairness: the enabled action taken least recently goes first (never taken: in
-            # enumeration order), so an action that stays enabled cannot be starved by others.
-            last = self.last_taken
-            return min(moves, key=lambda a: last.get(a, -1))
+        move = self._least_recent(enabled)
+        if move is not None:
+            return move
         if self.user_steps:
             user = next((a for a in enabled if isinstance(a, UserStep) and not isinstance(a, self.avoid)), None)
             if user is not None:
@@ -145,6 +140,30 @@ class FairPolicy:
         if self.allow_ticks and self.ticks < self.max_ticks:
             return next((a for a in enabled if isinstance(a, Tick)), None)
         return None
+
+    def _least_recent(self, enabled: Sequence[Action]) -> Action | None:
+        """Weak fairness: among the moves (`default`), the one taken least recently goes first
+        (never taken: the first in enumeration order), so an action that stays enabled cannot be
+        starved by others; with `environment_last`, the world's moves only when nothing else is.
+        (The first move never taken wins at once: nothing comes before it.)"""
+        last = self.last_taken
+        best: Action | None = None
+        best_at = 0
+        world: Action | None = None
+        world_at = 0
+        for act in enabled:
+            if not self.default(act):
+                continue
+            at = last.get(act, -1)
+            if self.environment_last and is_environment_timed(act):
+                if world is None or at < world_at:
+                    world, world_at = act, at
+                continue
+            if best is None or at < best_at:
+                best, best_at = act, at
+                if at < 0:
+                    return best
+        return best if best is not None else world
 
     def next_action(self, model: ClusterModel, state: ClusterState) -> Action | None:
         """`choose(actions(model, state))`, asking whether `Tick` is enabled only when the answer

@@ -20,7 +20,7 @@ from kubeprop.model.cluster.drive import (
     settle,
 )
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import CrashNode, Heal, Partition, Quiesce, RestartNode, UserStep
+from kubeprop.model.state.actions import Action, CrashNode, Heal, Partition, Quiesce, RestartNode, UserStep
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.registry import select
 
@@ -174,3 +174,32 @@ def test_the_run_without_recoveries_resumes_the_one_with_them(max_steps: int) ->
         assert shared == _plain_continuations(model, state, max_steps, avoid)
         checked += needs_recovery(state)
     assert checked >= 3
+
+
+def _reference_choice(policy: FairPolicy, enabled: list[Action]) -> Action | None:
+    """The fair choice as first written: the least recently taken move, by `min`."""
+    moves = [a for a in enabled if policy.default(a)]
+    if policy.environment_last:
+        moves = [a for a in moves if not is_environment_timed(a)] or moves
+    if moves:
+        return min(moves, key=lambda a: policy.last_taken.get(a, -1))
+    return policy.choose([a for a in enabled if not policy.default(a)])  # user steps and Tick alike
+
+
+def test_the_fair_choice_is_the_least_recently_taken_move() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"), parameters={"instantCaches": False})
+    rng = random.Random(9)
+    for _ in range(8):
+        state, taken = initial_state(model), list[Action]()
+        for _ in range(60):
+            enabled = list(actions(model, state))
+            if not enabled:
+                break
+            for recover, user_steps, environment_last in ((True, False, False), (False, True, True), (True, True, False)):
+                policy = FairPolicy(recover=recover, user_steps=user_steps, environment_last=environment_last)
+                for act in rng.sample(taken, min(len(taken), 12)):
+                    policy.taken(act)
+                assert policy.choose(enabled) == _reference_choice(policy, enabled)
+            act = rng.choice(enabled)
+            taken.append(act)
+            state = step(model, state, act)
