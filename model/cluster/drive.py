@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, actions_but_tick, step
+from kubeprop.model.cluster.compose import actions, enabled_groups, step
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.state.actions import (
@@ -168,11 +168,28 @@ class FairPolicy:
     def next_action(self, model: ClusterModel, state: ClusterState) -> Action | None:
         """`choose(actions(model, state))`, asking whether `Tick` is enabled only when the answer
         depends on it (nothing else to take): `Tick` is never a move nor a user step, so without
-        it the choice is the same whenever there is one."""
-        act = self.choose(actions_but_tick(model, state))
+        it the choice is the same whenever there is one. The enabled actions are asked for
+        component by component, and the first move never taken is the choice at once (nothing can
+        come before it), without asking the components after it."""
+        seen: list[Action] = []
+        for group in enabled_groups(model, state):
+            fresh = self._first_fresh(group)
+            if fresh is not None:
+                return fresh
+            seen.extend(group)
+        act = self.choose(seen)
         if act is None and self.allow_ticks and self.ticks < self.max_ticks:
             act = self.choose(actions(model, state))
         return act
+
+    def _first_fresh(self, group: Sequence[Action]) -> Action | None:
+        """The first move of `group` never taken (not one that waits on the world, with
+        `environment_last`): what `choose` picks when no earlier action is one."""
+        last = self.last_taken
+        for act in group:
+            if act not in last and self.default(act) and not (self.environment_last and is_environment_timed(act)):
+                return act
+        return None
 
     def taken(self, act: Action) -> None:
         """Record that `act` was taken (whether the policy chose it or not)."""

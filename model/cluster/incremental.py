@@ -290,33 +290,67 @@ def _parts(model: ClusterModel, module: Any) -> tuple[_Part, ...]:
     return (_Part(model, module.enabled, READS.get(module)),)
 
 
+Answers = list["tuple[Action, ...] | None"]
+"""Each part's answer in one state (None: not computed there yet)."""
+
+
 class EnabledCache:
     """`actions(model, state)` with each component's answer remembered by what it reads."""
 
     def __init__(self, model: ClusterModel) -> None:
         self.model = model
         self.parts = tuple(part for module in compose.COMPONENTS for part in _parts(model, module))
+        self.tick = next(i for i, part in enumerate(self.parts) if part.enabled_fn is faults.tick_enabled)
+        readers: dict[Token, list[int]] = {}
+        for i, part in enumerate(self.parts):
+            for token in part.deps or ():
+                readers.setdefault(token, []).append(i)
+        self.readers = {token: tuple(parts) for token, parts in readers.items()}
+        """Token → the parts that read it."""
+        self.always = tuple(i for i, part in enumerate(self.parts) if part.deps is None)
+        """The parts that declare nothing (asked every time)."""
         self.last: ClusterState | None = None
-        """The state answered last, and each part's answer there (None: not computed)."""
-        self.answers: list[tuple[Action, ...] | None] = [None] * len(self.parts)
+        """The state answered last, and each part's answer there."""
+        self.answers: Answers = [None] * len(self.parts)
+
+    def _answers(self, state: ClusterState) -> Answers:
+        """The answers for `state`, as far as they are known: those of the state answered last,
+        but for the parts that read something that changed since (`changes`)."""
+        last = self.last
+        if last is state:
+            return self.answers
+        if last is None:
+            answers: Answers = [None] * len(self.parts)
+        else:
+            answers = list(self.answers)
+            readers = self.readers
+            for token in changes(last, state):
+                for i in readers.get(token, ()):
+                    answers[i] = None
+            for i in self.always:
+                answers[i] = None
+        self.last, self.answers = state, answers
+        return answers
+
+    def groups(self, state: ClusterState, tick: bool = True) -> Iterator[tuple[Action, ...]]:
+        """The enabled actions part by part, in `compose.actions` order (without `Tick` unless
+        `tick`), each part computed only when reached: a caller that stops early (the fair
+        policy, at the first move never taken) does not pay for the rest."""
+        answers, model, parts = self._answers(state), self.model, self.parts
+        for i, known in enumerate(answers):
+            if i == self.tick and not tick:
+                continue
+            if known is None:
+                known = parts[i].enabled(model, state)
+                if self.answers is answers:  # (a call for another state meanwhile made a new list)
+                    answers[i] = known
+            yield known
 
     def actions(self, state: ClusterState, tick: bool = True) -> tuple[Action, ...]:
         """Every enabled action, in `compose.actions` order (without `Tick` unless `tick`)."""
-        last, answers, model = self.last, self.answers, self.model
-        changed = None if last is None else set() if last is state else changes(last, state)
         out: list[Action] = []
-        for i, part in enumerate(self.parts):
-            deps = part.deps
-            unchanged = changed is not None and deps is not None and deps.isdisjoint(changed)
-            if not tick and part.enabled_fn is faults.tick_enabled:
-                if not unchanged:
-                    answers[i] = None
-                continue
-            known = answers[i]
-            if known is None or not unchanged:
-                known = answers[i] = part.enabled(model, state)
-            out.extend(known)
-        self.last = state
+        for group in self.groups(state, tick):
+            out.extend(group)
         return tuple(out)
 
 
