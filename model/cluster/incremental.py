@@ -300,7 +300,7 @@ class EnabledCache:
     def __init__(self, model: ClusterModel) -> None:
         self.model = model
         self.parts = tuple(part for module in compose.COMPONENTS for part in _parts(model, module))
-        self.tick = next(i for i, part in enumerate(self.parts) if part.enabled_fn is faults.tick_enabled)
+        self.tick = next((i for i, part in enumerate(self.parts) if part.enabled_fn is faults.tick_enabled), -1)
         readers: dict[Token, list[int]] = {}
         for i, part in enumerate(self.parts):
             for token in part.deps or ():
