@@ -143,13 +143,28 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
             state.store.objects if model.instant_caches else None)
 
 
-def _faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # Quiesce, faults and recoveries: what is down and partitioned, the budget (running containers,
-    # watches and armed failures only while their kind of fault may still be injected).
+def _node_faults(model: ClusterModel, state: ClusterState, node: str) -> tuple[Any, ...]:
+    # `faults.node_faults`: what is down and partitioned, the budget, the node's kubelet state
+    # while its containers may still crash.
     containers = faults.can_inject(state, model, "container_crash")
+    return (state.quiesced, state.faults, state.down, state.partitioned,
+            state.kubelets.get(node) if containers else None)
+
+
+def _crash_faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    return state.quiesced, state.faults, state.down
+
+
+def _watch_faults(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
+    # `faults.watch_faults`: what is down, the budget, the component's armed failure and its caches
+    # while watches may still be dropped.
     watches = faults.can_inject(state, model, "watch_drop") and not model.instant_caches
-    return (state.quiesced, state.faults, state.down, state.partitioned, state.armed_failures,
-            state.kubelets if containers else None, state.informers if watches else None)
+    return (state.quiesced, state.faults, state.down, component in state.armed_failures,
+            state.informers.get(component) if watches else None)
+
+
+def _quiesce(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    return (state.quiesced,)
 
 
 READS: dict[Any, KeyFn] = {
@@ -176,15 +191,20 @@ def _informer_units(model: ClusterModel) -> tuple[Unit, ...]:
 
 
 def _faults_units(model: ClusterModel) -> tuple[Unit, ...]:
-    return ((faults.tick_enabled, _tick, ()), (faults.fault_enabled, _faults, ()))
+    # In `faults.enabled` order: Tick, Quiesce, each node's faults, process crashes, then each
+    # informer component's dropped watches and failed requests.
+    return ((faults.tick_enabled, _tick, ()), (faults.quiesce_enabled, _quiesce, ()),
+            *((faults.node_faults, _node_faults, (node,)) for node in model.nodes),
+            (faults.crash_faults, _crash_faults, ()),
+            *((faults.watch_faults, _watch_faults, (c,)) for c in informers.components(model)))
 
 
 SPLIT: dict[Any, Callable[[ClusterModel], tuple[Unit, ...]]] = {
     kubelet: _kubelet_units, faults: _faults_units, informers: _informer_units,
 }
 """Components whose `enabled` is the concatenation of parts cached separately: the kubelets node
-by node, watch deliveries component by component, time apart from faults (a watch delivery to
-one kubelet changes nothing another reads)."""
+by node, watch deliveries component by component, time apart from faults, faults node by node and
+component by component (a watch delivery to one kubelet changes nothing another reads)."""
 
 
 Token = Any
@@ -237,8 +257,11 @@ DEPS: dict[Any, DepsFn] = {
     _kubelet_node: lambda model, node: frozenset({"down", "partitioned", "kubelets", ("informers", kubelet_name(node)),
                                                   "store.objects", "clock"}),
     _tick: _tick_deps,
-    _faults: lambda model: frozenset({"quiesced", "faults", "down", "partitioned", "armed_failures", "kubelets",
-                                      "informers"}),
+    _quiesce: lambda model: frozenset({"quiesced"}),
+    _node_faults: lambda model, node: frozenset({"quiesced", "faults", "down", "partitioned", ("kubelets", node)}),
+    _crash_faults: lambda model: frozenset({"quiesced", "faults", "down"}),
+    _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
+                                                       ("informers", component)}),
 }
 """Key function → the tokens of every part of the state it reads (a superset is safe, a missing
 one is not): a part whose tokens did not change since the last answer keeps it."""
