@@ -64,8 +64,20 @@ def controller_manager_caught_up(state: ClusterState) -> bool:
     informer = state.informers.get(CONTROLLER_MANAGER)
     if informer is None:
         return True
-    return all(next_event(state.store, cache, r) is None and not cache.stale
-               for r, cache in informer.resources.items())
+    events = state.store.events
+    for seen_informer, seen_events, answer in _CAUGHT_UP:
+        if seen_informer is informer and seen_events is events:
+            return answer
+    answer = all(next_event(state.store, cache, r) is None and not cache.stale
+                 for r, cache in informer.resources.items())
+    _CAUGHT_UP.insert(0, (informer, events, answer))
+    del _CAUGHT_UP[4:]
+    return answer
+
+
+_CAUGHT_UP: list[tuple[object, object, bool]] = []
+"""The last few answers of `controller_manager_caught_up`, by identity of the caches and the event
+log they were computed from (many states share both: a step elsewhere changes neither)."""
 
 
 @safety("endpoints-ready-pods",
