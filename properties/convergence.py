@@ -15,7 +15,6 @@ pods of an unreachable node not Ready) also on the one where they never do
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import attrs
 
@@ -134,9 +133,9 @@ def settled_violation(model: ClusterModel, state: ClusterState, properties: Iter
     key = None if not memo or model.hooks.on_response else VERDICTS.key(model, state, props, avoid, max_steps,
                                                                           max_ticks)
     if key is not None:
-        known = VERDICTS.get(key, model, props)
-        if known is not _UNKNOWN:
-            return known
+        known, verdict = VERDICTS.get(key, model, props)
+        if known:
+            return verdict
     verdict, complete = _judge(model, state, props, avoid, max_steps, max_ticks, deadline)
     if key is not None and complete:
         VERDICTS.put(key, model, props, verdict)
@@ -167,7 +166,6 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
     return None, True
 
 
-_UNKNOWN: Any = object()
 VerdictKey = tuple[int, tuple[int, ...], ClusterState, tuple[type[Action], ...], int, int]
 
 
@@ -188,13 +186,13 @@ class Verdicts:
         """The entry of a judgement."""
         return id(model), tuple(map(id, props)), state, avoid, max_steps, max_ticks
 
-    def get(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...]) -> Violation | None:
-        """The remembered verdict, or `_UNKNOWN`."""
+    def get(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...]) -> tuple[bool, Violation | None]:
+        """(True, the remembered verdict), or (False, None) when there is none."""
         entry = self.entries.get(key)
         if entry is None or entry[0] is not model or any(a is not b for a, b in zip(entry[1], props, strict=True)):
-            return _UNKNOWN
+            return False, None
         self.hits += 1
-        return entry[2]
+        return True, entry[2]
 
     def put(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...],
             verdict: Violation | None) -> None:

@@ -55,7 +55,7 @@ def _caught_up(model: ClusterModel, state: ClusterState, controller: str, key: s
     return ctl is not None and key not in getattr(ctl, "queue", ()) and controller_manager_caught_up(state)
 
 
-@derived_read("controller-manager-caught-up")
+@derived_read("controller-manager-caught-up", ("store", "informers", "down"))
 def controller_manager_caught_up(state: ClusterState) -> bool:
     """The controller manager is up and its caches have every event delivered (none is stale;
     with instant caches it has none, and nothing to catch up with)."""
@@ -140,7 +140,7 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
 @safety("bindings-respect-hard-constraints",
         "Every pod bound by the scheduler tolerates the node's NoSchedule/NoExecute taints present when it was "
         "bound and matches its nodeSelector and required node affinity.",
-        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects", "store"))
+        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects", "store-revision"))
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
     """Judged with the node as it was at the binding: all of it in the state the binding is
     written; later, only the taints known to predate it (`taints_at_binding`) and not the labels

@@ -38,7 +38,7 @@ def _part(name: str) -> Callable[[ClusterState], Any]:
         return lambda state: state.store.objects
     derived = DERIVED_READS.get(name)
     if derived is not None:
-        return _last(derived)
+        return _last(derived.value)
     names = [a.name for a in attrs.fields(ClusterState)]
     field, _, entry = name.partition(":")
     if field not in names:

@@ -195,7 +195,8 @@ def test_the_fair_choice_is_the_least_recently_taken_move() -> None:
             enabled = list(actions(model, state))
             if not enabled:
                 break
-            for recover, user_steps, environment_last in ((True, False, False), (False, True, True), (True, True, False)):
+            for recover, user_steps, environment_last in ((True, False, False), (False, True, True),
+                                                          (True, True, False)):
                 policy = FairPolicy(recover=recover, user_steps=user_steps, environment_last=environment_last)
                 for act in rng.sample(taken, min(len(taken), 12)):
                     policy.taken(act)

@@ -113,7 +113,8 @@ def test_cache_answers_like_actions_while_a_lost_node_is_handled(path: Path | No
             state = step(model, state, act)
 
 
-def _pairs(model: ClusterModel, rng: random.Random, runs: int = 4, length: int = 60) -> list[tuple[ClusterState, ClusterState]]:
+def _pairs(model: ClusterModel, rng: random.Random, runs: int = 4, length: int = 60
+           ) -> list[tuple[ClusterState, ClusterState]]:
     """(state, successor) along random runs, and random pairs of states of different runs."""
     states: list[ClusterState] = []
     pairs = []
@@ -163,7 +164,8 @@ def test_the_fair_driver_takes_what_it_took_without_the_cache() -> None:
     model = build_model(load_scenario(MODEL_DATA / "catalogue" / "web-rollout.yaml"))
     rng = random.Random(8)
     with memoised(model):
-        for make in (lambda: FairPolicy(max_ticks=100), lambda: expected_policy(100), lambda: FairPolicy(recover=False)):
+        policies = (lambda: FairPolicy(max_ticks=100), lambda: expected_policy(100), lambda: FairPolicy(recover=False))
+        for make in policies:
             state, policy = initial_state(model), make()
             for _ in range(250):
                 enabled = plain(model, state)
@@ -171,8 +173,8 @@ def test_the_fair_driver_takes_what_it_took_without_the_cache() -> None:
                 if expected is None and policy.allow_ticks and policy.ticks < policy.max_ticks:
                     expected = policy.choose(enabled)
                 assert policy.next_action(model, state) == expected
-                act = expected if expected is not None and rng.random() < 0.9 else rng.choice(enabled) if enabled else None
-                if act is None:
+                if not enabled:
                     break
+                act = expected if expected is not None and rng.random() < 0.9 else rng.choice(enabled)
                 policy.taken(act)
                 state = step(model, state, act)
