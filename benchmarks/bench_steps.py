@@ -119,6 +119,9 @@ def bench(name: str, path: Path | None, seconds: float, judging: Judging) -> lis
     judging.seconds.clear()
     judging.calls.clear()
     config = EngineConfig(seed=0, budget_seconds=seconds, properties=tuple(select()), workers=1)
+    from kubeprop.properties import convergence as judged
+
+    hits_before = getattr(getattr(judged, "VERDICTS", None), "hits", 0)
     began, cpu = time.perf_counter(), time.process_time()
     results = discover(lambda c: run_portfolio(model, start, c), config)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
@@ -129,6 +132,10 @@ def bench(name: str, path: Path | None, seconds: float, judging: Judging) -> lis
             steps[part.engine] += part.stats.steps
             spent[part.engine] += part.stats.seconds
     found = ", ".join(r.violation.property for r in results if r.violation is not None) or "none"
+    from kubeprop.properties import convergence
+
+    memo = getattr(convergence, "VERDICTS", None)  # (a tree from before the memo has none)
+    remembered = f"{memo.hits - hits_before} from the memo" if memo is not None else "no memo"
     rows = []
     for member in steps:
         rate = steps[member] / spent[member] if spent[member] else 0.0
@@ -138,7 +145,7 @@ def bench(name: str, path: Path | None, seconds: float, judging: Judging) -> lis
     rows.append(f"| {name} | **portfolio** | {total:,} | {wall:.1f} | **{total / wall:,.0f}** "
                 f"({total / cpu:,.0f} per CPU s) | {sum(judging.seconds.values()):.1f} | "
                 f"{sum(judging.calls.values())} |")
-    rows.append(f"| {name} | violations found | {found} | | | | |")
+    rows.append(f"| {name} | violations found: {found}; judgements answered {remembered} | | | | | |")
     return rows
 
 
