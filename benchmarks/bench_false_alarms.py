@@ -56,38 +56,33 @@ it, and a never-settling scenario makes each replay run the whole fair continuat
 keeps a cell near its budget."""
 
 _DATA = "tests/model/data/"
+_INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (_DATA + "variants/restore.yaml", ("resource-versions-monotonic",),
+     "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
+     "Kubernetes' documented procedure; restore-procedure.yaml is the fixed one (docs/restore.md)"),
+    (_DATA + "descheduler/duplicates.yaml", ("no-eviction-loop",),
+     "RemoveDuplicates without nodeFit evicts a replica that can only land back on its node "
+     "(docs/descheduler.md; duplicates-nodefit.yaml is the fixed one)"),
+    (_DATA + "environment/headroom.yaml", ("deployments-complete", "workloads-ready"),
+     "the fourth replica fits no node: worker-2 is reserved and the headroom rule taints the full worker-1"),
+    (_DATA + "hpa/queueing.yaml", ("replicas-stable",),
+     "the HPA oscillates on the scenario's queueing load (docs/hpa.md, docs/tutorial.md)"),
+    (_DATA + "livelock/fighting.yaml", ("replicas-stable", "settles"),
+     "two user controllers own spec.replicas of one Deployment and fight"),
+    (_DATA + "variants/tight.yaml", ("workloads-ready",),
+     "room for exactly one 100m pod; the ReplicaSet wants two"),
+    ("tests/properties/cli/data/greedy/scenario.yaml", ("deployments-complete", "workloads-ready"),
+     "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
+     "example of kubeprop schedule, docs/scheduling.md)"),
+    ("examples/team_properties/scenario.yaml", ("eu-data-stays-in-eu",),
+     "the team's manifests lack the node selector their own property asks for (the worked example of "
+     "docs/properties.md)"),
+    (_DATA + "maintenance/blocked.yaml", ("drains-complete",),
+     "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
+     "(docs/disruption.md; drained.yaml is the fixed one)"),
+)
 INTENDED: dict[tuple[str, str], str] = {
-    (_DATA + "variants/restore.yaml", "resource-versions-monotonic"):
-        "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
-        "Kubernetes' documented procedure; restore-procedure.yaml is the fixed one (docs/restore.md)",
-    (_DATA + "descheduler/duplicates.yaml", "no-eviction-loop"):
-        "RemoveDuplicates without nodeFit evicts a replica that can only land back on its node "
-        "(docs/descheduler.md; duplicates-nodefit.yaml is the fixed one)",
-    (_DATA + "environment/headroom.yaml", "deployments-complete"):
-        "the fourth replica fits no node: worker-2 is reserved and the headroom rule taints the full worker-1",
-    (_DATA + "environment/headroom.yaml", "workloads-ready"):
-        "the fourth replica fits no node: worker-2 is reserved and the headroom rule taints the full worker-1",
-    (_DATA + "hpa/queueing.yaml", "replicas-stable"):
-        "the HPA oscillates on the scenario's queueing load (docs/hpa.md, docs/tutorial.md)",
-    (_DATA + "livelock/fighting.yaml", "replicas-stable"):
-        "two user controllers own spec.replicas of one Deployment and fight",
-    (_DATA + "livelock/fighting.yaml", "settles"):
-        "two user controllers own spec.replicas of one Deployment and fight",
-    (_DATA + "variants/tight.yaml", "workloads-ready"):
-        "room for exactly one 100m pod; the ReplicaSet wants two",
-    ("tests/properties/cli/data/greedy/scenario.yaml", "deployments-complete"):
-        "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
-        "example of kubeprop schedule, docs/scheduling.md)",
-    ("tests/properties/cli/data/greedy/scenario.yaml", "workloads-ready"):
-        "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
-        "example of kubeprop schedule, docs/scheduling.md)",
-    ("examples/team_properties/scenario.yaml", "eu-data-stays-in-eu"):
-        "the team's manifests lack the node selector their own property asks for (the worked example of "
-        "docs/properties.md)",
-    (_DATA + "maintenance/blocked.yaml", "drains-complete"):
-        "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
-        "(docs/disruption.md; drained.yaml is the fixed one)",
-}
+    (scenario, prop): reason for scenario, props, reason in _INTENDED_BY_SCENARIO for prop in props}
 """(scenario path relative to the repository, property) → why the scenario violates it on purpose."""
 
 

@@ -55,8 +55,8 @@ from kubeprop.model.api.objects import (
     StatefulSet,
     decode_object,
 )
-from kubeprop.model.api.server import Request, Response
-from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
@@ -198,20 +198,13 @@ def _status(db: CustomObject, sts: StatefulSet | None, complete: bool) -> dict[s
 
 
 @attrs.frozen
-class DatabaseController:
-    """The Database operator as a `Controller` (see the module docstring)."""
+class DatabaseController(Memoryless):
+    """The Database operator as a `Controller` (see the module docstring). No memory: every
+    decision is taken from the view alone."""
 
     name: str = "database"
     watches: tuple[str, ...] = (RESOURCE, "statefulsets.apps", "services", "secrets")
     identity: str = "system:kube-controller-manager"
-
-    def initial_memory(self) -> Any:
-        """No memory: every decision is taken from the view alone."""
-        return None
-
-    def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """Nothing to remember about responses."""
-        return memory
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """A Database: its own key. A child: its controlling Database's key (from the owner

@@ -2,7 +2,7 @@
 
 `apiextensions.k8s.io/v1` (`staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1/types.go`).
 A custom object is unstructured: its metadata is typed, everything else is kept as immutable JSON.
-OpenAPI schemas are kept as data and not enforced by the model (documented in docs/objects.md).
+OpenAPI schemas are kept as data here and enforced by `kubeprop.model.api.crd_schema` (docs/objects.md).
 """
 
 from __future__ import annotations

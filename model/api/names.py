@@ -93,6 +93,11 @@ def max_len_error(length: int) -> str:
     return f"must be no more than {length} bytes"
 
 
+def _max_len(value: str, length: int) -> list[str]:
+    """`content.MaxLenError` when `value` is longer than `length` bytes."""
+    return [max_len_error(length)] if _byte_len(value) > length else []
+
+
 def regex_error(msg: str, fmt: str, *examples: str) -> str:
     """Upstream `content.RegexError`: the message, examples and the regex used."""
     if not examples:
@@ -103,9 +108,7 @@ def regex_error(msg: str, fmt: str, *examples: str) -> str:
 
 def is_dns1123_label(value: str) -> list[str]:
     """A lowercase RFC 1123 label, at most 63 bytes (e.g. Service and Namespace names)."""
-    errs: list[str] = []
-    if _byte_len(value) > DNS1123_LABEL_MAX_LENGTH:
-        errs.append(max_len_error(DNS1123_LABEL_MAX_LENGTH))
+    errs = _max_len(value, DNS1123_LABEL_MAX_LENGTH)
     if not _DNS1123_LABEL_RE.fullmatch(value):
         if _DNS1123_SUBDOMAIN_RE.fullmatch(value):
             errs.append("must not contain dots")
@@ -116,9 +119,7 @@ def is_dns1123_label(value: str) -> list[str]:
 
 def is_dns1123_subdomain(value: str) -> list[str]:
     """A lowercase RFC 1123 subdomain, at most 253 bytes (most object names)."""
-    errs: list[str] = []
-    if _byte_len(value) > DNS1123_SUBDOMAIN_MAX_LENGTH:
-        errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH))
+    errs = _max_len(value, DNS1123_SUBDOMAIN_MAX_LENGTH)
     if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
         errs.append(regex_error(_DNS1123_SUBDOMAIN_MSG, _DNS1123_SUBDOMAIN_FMT, "example.com"))
     return errs
@@ -126,9 +127,7 @@ def is_dns1123_subdomain(value: str) -> list[str]:
 
 def is_dns1035_label(value: str) -> list[str]:
     """An RFC 1035 label: starts with a letter, at most 63 bytes (e.g. Service port names)."""
-    errs: list[str] = []
-    if _byte_len(value) > DNS1035_LABEL_MAX_LENGTH:
-        errs.append(max_len_error(DNS1035_LABEL_MAX_LENGTH))
+    errs = _max_len(value, DNS1035_LABEL_MAX_LENGTH)
     if not _DNS1035_LABEL_RE.fullmatch(value):
         errs.append(regex_error(_DNS1035_LABEL_MSG, _DNS1035_LABEL_FMT, "my-name", "abc-123"))
     return errs
@@ -167,9 +166,7 @@ def is_qualified_name(value: str) -> list[str]:
 
 def is_valid_label_value(value: str) -> list[str]:
     """A label value: empty, or a name-like string of at most 63 bytes (`content.IsLabelValue`)."""
-    errs: list[str] = []
-    if _byte_len(value) > LABEL_VALUE_MAX_LENGTH:
-        errs.append(max_len_error(LABEL_VALUE_MAX_LENGTH))
+    errs = _max_len(value, LABEL_VALUE_MAX_LENGTH)
     if not _LABEL_VALUE_RE.fullmatch(value):
         errs.append(regex_error(_LABEL_VALUE_MSG, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
     return errs

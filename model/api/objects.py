@@ -57,6 +57,7 @@ from kubeprop.model.api.core import (
     ServiceSpec,
     Taint,
 )
+from kubeprop.model.api.crd_schema import unknown_fields, version_schema
 from kubeprop.model.api.ext import CustomObject, CustomResourceDefinition
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta, ObjectReference, OwnerReference
 from kubeprop.model.api.pod import (
@@ -255,6 +256,9 @@ def decode_object(body: Mapping[str, Any], crds: Sequence[CustomResourceDefiniti
             if (info.api_version, info.kind) == (api_version, kind):
                 metadata = decode_attrs(ObjectMeta, rest.pop("metadata", {}), ("metadata",))
                 content = {k: freeze_json(v, (k,)) for k, v in rest.items()}
+                for path, declared in unknown_fields(version_schema(crd, info.version), content)[:1]:
+                    raise DecodeError(path, f"unknown field (not declared in the schema of {crd.metadata.name}); "
+                                            f"declared fields here: {declared}")
                 return CustomObject(info=info, metadata=metadata, content=content)
     raise DecodeError(("kind",), _unknown_kind_message(api_version, kind, crds))
 

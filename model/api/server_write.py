@@ -13,11 +13,13 @@ from typing import Any, cast
 import attrs
 
 from kubeprop.model.api.admission import run_mutating, run_validating
+from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.meta import Condition, KindInfo, set_condition
 from kubeprop.model.api.objects import (
     ApiObject,
     CustomObject,
+    CustomResourceDefinition,
     Deployment,
     Namespace,
     NamespaceSpec,
@@ -48,6 +50,30 @@ from kubeprop.model.api.writes_support import (
 )
 
 Handler = Callable[[Store, Context, str, str], Result]
+
+
+def _custom_schema(store: Store, obj: ApiObject | None) -> Any:
+    """The stored CRD's schema for a custom object's version (None for built-in kinds or no schema)."""
+    if not isinstance(obj, CustomObject):
+        return None
+    crd = store.get(ObjectKey("customresourcedefinitions.apiextensions.k8s.io", "",
+                              f"{obj.info.resource}.{obj.info.group}"))
+    return version_schema(crd, obj.info.version) if isinstance(crd, CustomResourceDefinition) else None
+
+
+def _pruned(store: Store, obj: ApiObject | None) -> ApiObject | None:
+    """A custom object without the fields its schema does not declare, as the CR handler decodes it
+    (`apiextensions-apiserver/pkg/apiserver/schema/pruning/algorithm.go`; `kubeprop.model.api.crd_schema`)."""
+    schema = _custom_schema(store, obj)
+    if schema is None or not isinstance(obj, CustomObject):
+        return obj
+    return attrs.evolve(obj, content=prune(schema, obj.content))
+
+
+def _schema_errors(store: Store, obj: ApiObject) -> list[FieldError]:
+    """A custom object's errors against its CRD's schema (the CR strategy's Validate)."""
+    schema = _custom_schema(store, obj)
+    return [] if schema is None or not isinstance(obj, CustomObject) else validate_custom(schema, obj.content)
 
 
 def with_status(obj: ApiObject, status_value: Any) -> ApiObject:
@@ -88,7 +114,7 @@ def _prepare_for_create(obj: ApiObject, info: KindInfo, store: Store) -> ApiObje
 def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """POST: defaults → mutating admission → system fields → validation → validating admission →
     `If(mod_revision==0) Put` (409 AlreadyExists)."""
-    obj = ctx.request.obj
+    obj = _pruned(store, ctx.request.obj)
     if obj is None:
         return Result(store, status(400, "BadRequest", "create needs an object"))
     if ctx.info.namespaced and obj.metadata.namespace and obj.metadata.namespace != namespace:
@@ -103,7 +129,7 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
     obj = _prepare_for_create(with_metadata(mutated, meta), ctx.info, store)
     name = obj.metadata.name
-    errors = validate_create(obj)
+    errors = validate_create(obj) + _schema_errors(store, obj)
     if errors:
         return Result(store, invalid(ctx.info, name, errors))
     denial = run_validating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
@@ -171,6 +197,7 @@ def _check_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject, su
     name = old.metadata.name
     namespace = old.metadata.namespace
     errors = validate_status_update(new, old) if subresource == "status" else validate_update(new, old)
+    errors += _schema_errors(store, new)
     if errors:
         return Result(store, invalid(ctx.info, name, errors))
     req = admission_request(ctx, store, "UPDATE", new, old, namespace, name, subresource)
@@ -195,7 +222,7 @@ def _precondition(ctx: Context, new: ApiObject, old: ApiObject) -> Response | No
 def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """PUT on the main resource: optimistic concurrency on resourceVersion (empty = unconditional for
     built-in kinds), keeps status, bumps generation on spec change."""
-    new = ctx.request.obj
+    new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if old is None:
         return Result(store, not_found(ctx, name))
@@ -218,7 +245,7 @@ def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
 
 def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """PUT on `/status`: only the status changes; the stored spec and metadata are kept."""
-    new = ctx.request.obj
+    new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if not ctx.info.status_subresource:
         return Result(store, status(404, "NotFound", f"{qualified_resource(ctx.info)} has no status subresource"))

@@ -116,12 +116,10 @@ from kubeprop.model.api.validation_policy import validate_hpa, validate_pdb, val
 from kubeprop.model.api.validation_workloads import (
     collision_count_decremented,
     validate_deployment_spec,
-    validate_deployment_status,
     validate_replica_set_spec,
-    validate_replica_set_status,
     validate_stateful_set_spec,
-    validate_stateful_set_status,
     validate_stateful_set_update,
+    validate_workload_status,
 )
 
 __all__ = [
@@ -478,13 +476,13 @@ def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
     errs = validate_object_meta_update(new.metadata, old.metadata, _is_kube(new))
     path: FieldPath = ("status",)
     if isinstance(new, Deployment) and isinstance(old, Deployment):
-        errs += validate_deployment_status(new.status, path)
+        errs += validate_workload_status(new.status, path)
         errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
                                             (*path, "collisionCount"))
     elif isinstance(new, ReplicaSet):
-        errs += validate_replica_set_status(new.status, path)
+        errs += validate_workload_status(new.status, path)
     elif isinstance(new, StatefulSet) and isinstance(old, StatefulSet):
-        errs += validate_stateful_set_status(new.status, path)
+        errs += validate_workload_status(new.status, path)
         errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
                                             (*path, "collisionCount"))
     elif isinstance(new, PodDisruptionBudget):

@@ -80,10 +80,8 @@ def validate_service_spec(svc: Service) -> ErrorList:
     names: set[str] = set()
     for i, port in enumerate(spec.ports):
         p = (*path, "ports", i)
-        if len(spec.ports) > 1 and not port.name:
-            errs.append(required((*p, "name")))
-        elif port.name:
-            errs += dns1123_label(port.name, (*p, "name"))
+        errs += _port_name(port.name, len(spec.ports), (*p, "name"))
+        if port.name:
             errs += [duplicate((*p, "name"), port.name)] if port.name in names else []
             names.add(port.name)
         errs += [invalid((*p, "port"), port.port, m) for m in port_num_messages(port.port)]
@@ -95,6 +93,14 @@ def validate_service_spec(svc: Service) -> ErrorList:
     errs += _service_enums(svc)
     errs += _service_port_duplicates(svc)
     return errs + _cluster_ips(svc)
+
+
+def _port_name(name: str, ports: int, path: FieldPath) -> ErrorList:
+    """A Service's or an Endpoints subset's port name (validateServicePort, validateEndpointPort):
+    required when there are several ports, and a DNS label when given."""
+    if ports > 1 and not name:
+        return [required(path)]
+    return dns1123_label(name, path) if name else []
 
 
 def _service_type_rules(svc: Service) -> ErrorList:
@@ -180,10 +186,7 @@ def validate_endpoints(obj: Endpoints) -> ErrorList:
                 errs += _endpoint_address(address, (*p, field, j))
         for j, port in enumerate(subset.ports):
             pp = (*p, "ports", j)
-            if len(subset.ports) > 1 and not port.name:
-                errs.append(required((*pp, "name")))
-            elif port.name:
-                errs += dns1123_label(port.name, (*pp, "name"))
+            errs += _port_name(port.name, len(subset.ports), (*pp, "name"))
             errs += [invalid((*pp, "port"), port.port, m) for m in port_num_messages(port.port)]
             errs += protocol(port.protocol, (*pp, "protocol"))
     return errs
@@ -322,6 +325,20 @@ def _decoded(value: str) -> bytes | str:
         return f"illegal base64 data at input byte {len(value) // 4 * 4 if bad is None else bad}"
 
 
+def _base64_map(entries: Mapping[str, str], field: str) -> tuple[ErrorList, int]:
+    """A map of base64 values (a ConfigMap's binaryData, a Secret's data): each key a valid
+    config key, each value decodable; and the decoded size (an undecodable value counts as is)."""
+    errs: ErrorList = []
+    size = 0
+    for name, value in entries.items():
+        errs += messages(name, (field, key(name)), config_key_messages(name))
+        decoded = _decoded(value)
+        if isinstance(decoded, str):
+            errs.append(FieldError((field, key(name)), INVALID, decoded))
+        size += len(decoded) if isinstance(decoded, bytes) else len(value)
+    return errs, size
+
+
 def validate_config_map(obj: ConfigMap) -> ErrorList:
     """ValidateConfigMap: keys, no key in both data and binaryData, total size <= 1 MiB."""
     errs: ErrorList = []
@@ -331,12 +348,9 @@ def validate_config_map(obj: ConfigMap) -> ErrorList:
         if name in obj.binary_data:
             errs.append(invalid(("data", key(name)), name, "duplicate of key present in binaryData"))
         size += len(value.encode())
-    for name, value in obj.binary_data.items():
-        errs += messages(name, ("binaryData", key(name)), config_key_messages(name))
-        decoded = _decoded(value)
-        if isinstance(decoded, str):
-            errs.append(FieldError(("binaryData", key(name)), INVALID, decoded))
-        size += len(decoded) if isinstance(decoded, bytes) else len(value)
+    binary_errs, binary_size = _base64_map(obj.binary_data, "binaryData")
+    errs += binary_errs
+    size += binary_size
     if size > MAX_SECRET_SIZE:
         errs.append(too_long((), MAX_SECRET_SIZE))
     return errs
@@ -344,14 +358,7 @@ def validate_config_map(obj: ConfigMap) -> ErrorList:
 
 def validate_secret(obj: Secret) -> ErrorList:
     """ValidateSecret: keys, base64 data, total size <= 1 MiB, per-type required keys."""
-    errs: ErrorList = []
-    size = 0
-    for name, value in obj.data.items():
-        errs += messages(name, ("data", key(name)), config_key_messages(name))
-        decoded = _decoded(value)
-        if isinstance(decoded, str):
-            errs.append(FieldError(("data", key(name)), INVALID, decoded))
-        size += len(decoded) if isinstance(decoded, bytes) else len(value)
+    errs, size = _base64_map(obj.data, "data")
     for name, value in obj.string_data.items():
         errs += messages(name, ("stringData", key(name)), config_key_messages(name))
         size += len(value.encode())

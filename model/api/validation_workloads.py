@@ -24,7 +24,7 @@ from kubeprop.model.api.apps import (
     StatefulSetStatus,
     StatefulSetUpdateStrategy,
 )
-from kubeprop.model.api.codec import FieldPath
+from kubeprop.model.api.codec import FieldPath, json_name
 from kubeprop.model.api.pod import PodTemplateSpec
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.validation_annotations import validate_pod_specific_annotations
@@ -81,15 +81,20 @@ def _template_for_replica_set(selector: LabelSelector | None, template: PodTempl
     return errs
 
 
+def _replica_set_selector_and_template(selector: LabelSelector | None, template: PodTemplateSpec,
+                                       path: FieldPath) -> ErrorList:
+    """A Deployment's or ReplicaSet's selector (its empty-selector message says "deployment" for
+    both, as upstream's does) and, when the selector parses, its template (ValidatePodTemplateSpecForReplicaSet)."""
+    errs, parses = _selector(selector, "deployment", (*path, "selector"))
+    if parses:
+        return errs + _template_for_replica_set(selector, template, (*path, "template"))
+    return [*errs, invalid((*path, "selector"), selector, "invalid label selector")]
+
+
 def validate_deployment_spec(spec: DeploymentSpec, path: FieldPath) -> ErrorList:
     """ValidateDeploymentSpec."""
     errs = optional_nonnegative(spec.replicas, (*path, "replicas"))
-    selector_errs, parses = _selector(spec.selector, "deployment", (*path, "selector"))
-    errs += selector_errs
-    if parses:
-        errs += _template_for_replica_set(spec.selector, spec.template, (*path, "template"))
-    else:
-        errs.append(invalid((*path, "selector"), spec.selector, "invalid label selector"))
+    errs += _replica_set_selector_and_template(spec.selector, spec.template, path)
     errs += _deployment_strategy(spec.strategy, (*path, "strategy"))
     errs += nonnegative(spec.min_ready_seconds, (*path, "minReadySeconds"))
     errs += optional_nonnegative(spec.revision_history_limit, (*path, "revisionHistoryLimit"))
@@ -121,15 +126,10 @@ def _deployment_strategy(strategy: DeploymentStrategy, path: FieldPath) -> Error
 
 
 def validate_replica_set_spec(spec: ReplicaSetSpec, path: FieldPath) -> ErrorList:
-    """ValidateReplicaSetSpec (its empty-selector message says "deployment", as upstream's does)."""
+    """ValidateReplicaSetSpec."""
     errs = optional_nonnegative(spec.replicas, (*path, "replicas"))
     errs += nonnegative(spec.min_ready_seconds, (*path, "minReadySeconds"))
-    selector_errs, parses = _selector(spec.selector, "deployment", (*path, "selector"))
-    errs += selector_errs
-    if parses:
-        errs += _template_for_replica_set(spec.selector, spec.template, (*path, "template"))
-    else:
-        errs.append(invalid((*path, "selector"), spec.selector, "invalid label selector"))
+    errs += _replica_set_selector_and_template(spec.selector, spec.template, path)
     return errs
 
 
@@ -207,61 +207,45 @@ def validate_stateful_set_update(new: StatefulSetSpec, old: StatefulSetSpec) -> 
 # -- status -----------------------------------------------------------------------------------
 
 
-def _counts(path: FieldPath, counts: tuple[tuple[str, int | None], ...]) -> ErrorList:
+@attrs.frozen
+class _StatusCounts:
+    """How ValidateDeploymentStatus, ValidateReplicaSetStatus and ValidateStatefulSetStatus check a
+    status's counts: each of `counts` optional and non-negative (in upstream's order), each of
+    `at_most_replicas` not greater than status.replicas, then availableReplicas not greater than
+    readyReplicas (`ready_bound`: how the message names that bound)."""
+
+    counts: tuple[str, ...]
+    at_most_replicas: tuple[str, ...]
+    ready_bound: str
+
+
+_STATUS_COUNTS: Final[dict[type, _StatusCounts]] = {
+    DeploymentStatus: _StatusCounts(
+        ("observed_generation", "replicas", "updated_replicas", "ready_replicas", "available_replicas",
+         "unavailable_replicas", "collision_count"),
+        ("updated_replicas", "ready_replicas", "available_replicas"), "readyReplicas"),
+    ReplicaSetStatus: _StatusCounts(
+        ("replicas", "fully_labeled_replicas", "ready_replicas", "available_replicas", "observed_generation"),
+        ("fully_labeled_replicas", "ready_replicas", "available_replicas"), "readyReplicas"),
+    StatefulSetStatus: _StatusCounts(
+        ("replicas", "ready_replicas", "current_replicas", "updated_replicas", "available_replicas",
+         "observed_generation", "collision_count"),
+        ("ready_replicas", "current_replicas", "updated_replicas", "available_replicas"), "status.readyReplicas"),
+}
+
+
+def validate_workload_status(status: DeploymentStatus | ReplicaSetStatus | StatefulSetStatus,
+                             path: FieldPath) -> ErrorList:
+    """ValidateDeploymentStatus, ValidateReplicaSetStatus or ValidateStatefulSetStatus (`_STATUS_COUNTS`)."""
+    rule = _STATUS_COUNTS[type(status)]
+    names = {field.name: json_name(field) for field in attrs.fields(type(status))}
     errs: ErrorList = []
-    for name, value in counts:
-        errs += optional_nonnegative(value, (*path, name))
-    return errs
-
-
-def _not_greater(path: FieldPath, checks: tuple[tuple[str, int, int, str], ...]) -> ErrorList:
-    return [invalid((*path, name), value, f"cannot be greater than {bound_name}")
-            for name, value, bound, bound_name in checks if value > bound]
-
-
-def validate_deployment_status(status: DeploymentStatus, path: FieldPath) -> ErrorList:
-    """ValidateDeploymentStatus."""
-    s = status
-    errs = _counts(path, (("observedGeneration", s.observed_generation), ("replicas", s.replicas),
-                          ("updatedReplicas", s.updated_replicas), ("readyReplicas", s.ready_replicas),
-                          ("availableReplicas", s.available_replicas),
-                          ("unavailableReplicas", s.unavailable_replicas), ("collisionCount", s.collision_count)))
-    return errs + _not_greater(path, (
-        ("updatedReplicas", s.updated_replicas, s.replicas, "status.replicas"),
-        ("readyReplicas", s.ready_replicas, s.replicas, "status.replicas"),
-        ("availableReplicas", s.available_replicas, s.replicas, "status.replicas"),
-        ("availableReplicas", s.available_replicas, s.ready_replicas, "readyReplicas"),
-    ))
-
-
-def validate_replica_set_status(status: ReplicaSetStatus, path: FieldPath) -> ErrorList:
-    """ValidateReplicaSetStatus."""
-    s = status
-    errs = _counts(path, (("replicas", s.replicas), ("fullyLabeledReplicas", s.fully_labeled_replicas),
-                          ("readyReplicas", s.ready_replicas), ("availableReplicas", s.available_replicas),
-                          ("observedGeneration", s.observed_generation)))
-    return errs + _not_greater(path, (
-        ("fullyLabeledReplicas", s.fully_labeled_replicas, s.replicas, "status.replicas"),
-        ("readyReplicas", s.ready_replicas, s.replicas, "status.replicas"),
-        ("availableReplicas", s.available_replicas, s.replicas, "status.replicas"),
-        ("availableReplicas", s.available_replicas, s.ready_replicas, "readyReplicas"),
-    ))
-
-
-def validate_stateful_set_status(status: StatefulSetStatus, path: FieldPath) -> ErrorList:
-    """ValidateStatefulSetStatus."""
-    s = status
-    errs = _counts(path, (("replicas", s.replicas), ("readyReplicas", s.ready_replicas),
-                          ("currentReplicas", s.current_replicas), ("updatedReplicas", s.updated_replicas),
-                          ("availableReplicas", s.available_replicas), ("observedGeneration", s.observed_generation),
-                          ("collisionCount", s.collision_count)))
-    return errs + _not_greater(path, (
-        ("readyReplicas", s.ready_replicas, s.replicas, "status.replicas"),
-        ("currentReplicas", s.current_replicas, s.replicas, "status.replicas"),
-        ("updatedReplicas", s.updated_replicas, s.replicas, "status.replicas"),
-        ("availableReplicas", s.available_replicas, s.replicas, "status.replicas"),
-        ("availableReplicas", s.available_replicas, s.ready_replicas, "status.readyReplicas"),
-    ))
+    for name in rule.counts:
+        errs += optional_nonnegative(getattr(status, name), (*path, names[name]))
+    bounds = [(name, "replicas", "status.replicas") for name in rule.at_most_replicas]
+    bounds.append(("available_replicas", "ready_replicas", rule.ready_bound))
+    return errs + [invalid((*path, names[name]), getattr(status, name), f"cannot be greater than {bound_name}")
+                   for name, bound, bound_name in bounds if getattr(status, name) > getattr(status, bound)]
 
 
 def collision_count_decremented(new: int | None, old: int | None, path: FieldPath) -> ErrorList:

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import ApiObject
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.actions import Action
@@ -38,6 +39,7 @@ from kubeprop.model.state.informer import ObjectView
 __all__ = [
     "Controller",
     "ControllerState",
+    "Memoryless",
     "Reconcile",
     "Reconciliation",
     "enabled",
@@ -66,6 +68,22 @@ class ControllerState:
     def dequeue(self, key: str) -> ControllerState:
         """Take a key out of the queue (a worker starts on it)."""
         return attrs.evolve(self, queue=tuple(k for k in self.queue if k != key))
+
+
+class Memoryless:
+    """A base for controllers that keep no memory: every decision is taken from the view alone, so
+    the initial memory is None and no response is remembered (the `Controller` protocol's
+    `initial_memory` and `observe`)."""
+
+    __slots__ = ()
+
+    def initial_memory(self) -> Any:
+        """No memory."""
+        return None
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """Nothing to remember about responses."""
+        return memory
 
 
 @attrs.frozen(order=True)

@@ -40,9 +40,8 @@ from kubeprop.model.api.apps import Deployment, ReplicaSet
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import selector_matches
-from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers import deployment_util as du
-from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.controllers.deployment_plan import (
     PROGRESSING,
     Plan,
@@ -132,8 +131,9 @@ def pod_map(view: ObjectView, d: Deployment, rs_list: Iterable[ReplicaSet]) -> P
 
 
 @attrs.frozen
-class DeploymentController:
-    """The Deployment controller as a `Controller` (see the module docstring).
+class DeploymentController(Memoryless):
+    """The Deployment controller as a `Controller` (see the module docstring); it keeps no memory
+    (no expectations).
 
     - `unavailable_one_when_both_zero`: ResolveFenceposts' rule that maxUnavailable becomes 1 when
       both fenceposts resolve to 0; False is the `rollout-fencepost` variant.
@@ -151,10 +151,6 @@ class DeploymentController:
         """This controller with `strategy` for Deployments of `spec.strategy.type == strategy_type`
         (`Recreate` or `RollingUpdate`); the other strategy and everything else stay built in."""
         return attrs.evolve(self, strategies=self.strategies.set(strategy_type, strategy))
-
-    def initial_memory(self) -> None:
-        """The deployment controller keeps no memory (no expectations)."""
-        return None
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """Deployment events enqueue it; ReplicaSet events enqueue the controlling Deployment
@@ -235,10 +231,6 @@ class DeploymentController:
         strategy = self.strategies.get(d.spec.strategy.type)
         if strategy is not None:
             strategy(plan, view, rs_list)
-
-    def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """No memory to update."""
-        return memory
 
     def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
         """requeueStuckDeployment's AddAfter: with a progress deadline, an incomplete rollout whose

@@ -28,7 +28,8 @@ from kubeprop.model.api.meta import Condition, find_condition, set_condition
 from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, ReplicaSet, StatefulSet
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.selectors import selector_matches
-from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.controllers.deployment_util import scaled_value
 from kubeprop.model.state.component import Reconciliation
 from kubeprop.model.state.informer import ObjectView
@@ -126,21 +127,13 @@ def healthy(pods: list[Pod], disrupted: dict[str, int]) -> int:
 
 
 @attrs.frozen
-class DisruptionController:
-    """The disruption controller as a `Controller`."""
+class DisruptionController(Memoryless):
+    """The disruption controller as a `Controller` (no memory)."""
 
     deletion_timeout_seconds: int = 120
     name: str = "disruption"
     watches: tuple[str, ...] = (RESOURCE, "pods", "replicasets.apps", "deployments.apps", "statefulsets.apps")
     identity: str = IDENTITY
-
-    def initial_memory(self) -> Any:
-        """No memory."""
-        return None
-
-    def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """Nothing to remember."""
-        return memory
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """addDb/updateDb: the PDB; addPod/updatePod/deletePod: the PDBs selecting the pod."""

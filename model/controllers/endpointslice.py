@@ -56,8 +56,8 @@ from kubeprop.model.api.core import (
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.api.server import Request, Response
-from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.controllers.endpoints import (
     HEADLESS_LABEL,
     SERVICE_NAME_LABEL,
@@ -111,8 +111,9 @@ class _Plan:
 
 
 @attrs.frozen
-class EndpointSliceController:
-    """The EndpointSlice controller as a `Controller` (see the module docstring)."""
+class EndpointSliceController(Memoryless):
+    """The EndpointSlice controller as a `Controller` (see the module docstring); no memory (the
+    endpointSliceTracker is replaced by deterministic names)."""
 
     max_endpoints_per_slice: int = 100
     include_terminating: bool = False
@@ -120,14 +121,6 @@ class EndpointSliceController:
     name: str = "endpointslice"
     watches: tuple[str, ...] = ("services", "pods", SLICES, "nodes")
     identity: str = CONTROLLER_MANAGER_USER
-
-    def initial_memory(self) -> Any:
-        """No memory (the endpointSliceTracker is replaced by deterministic names)."""
-        return None
-
-    def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """Nothing to remember."""
-        return memory
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """Services: their key; pods: the Services selecting (or still listing) them; slices

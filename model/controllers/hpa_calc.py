@@ -221,17 +221,24 @@ def stabilize(recommendations: Samples, desired: int, now: int, window: int) -> 
     return highest, (*kept, (now, desired))
 
 
+_TOO_FEW = "the desired replica count is less than the minimum replica count"
+
+
+def _upper_bound(scale_up_limit: int, max_replicas: int) -> tuple[int, str, str]:
+    """The highest replica count allowed and the condition that sets it: the scale-up limit, or
+    maxReplicas when that is not above it."""
+    if max_replicas > scale_up_limit:
+        return scale_up_limit, "ScaleUpLimit", (
+            "the desired replica count is increasing faster than the maximum scale rate")
+    return max_replicas, "TooManyReplicas", "the desired replica count is more than the maximum replica count"
+
+
 def limit_without_behavior(current: int, desired: int, min_replicas: int, max_replicas: int) -> tuple[int, str, str]:
     """convertDesiredReplicasWithRules: clamp to [minReplicas, min(maxReplicas, max(2·current, 4))]."""
     scale_up_limit = int(max(SCALE_UP_LIMIT_FACTOR * current, SCALE_UP_LIMIT_MINIMUM))
-    if max_replicas > scale_up_limit:
-        maximum, reason, message = scale_up_limit, "ScaleUpLimit", (
-            "the desired replica count is increasing faster than the maximum scale rate")
-    else:
-        maximum, reason, message = max_replicas, "TooManyReplicas", (
-            "the desired replica count is more than the maximum replica count")
+    maximum, reason, message = _upper_bound(scale_up_limit, max_replicas)
     if desired < min_replicas:
-        return min_replicas, "TooFewReplicas", "the desired replica count is less than the minimum replica count"
+        return min_replicas, "TooFewReplicas", _TOO_FEW
     if desired > maximum:
         return maximum, reason, message
     return desired, "DesiredWithinRange", "the desired count is within the acceptable range"
@@ -266,37 +273,38 @@ def change_in_period(events: Samples, period: int, now: int) -> int:
     return sum(change for at, change in events if at > now - period)
 
 
-def scale_up_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int) -> int:
-    """calculateScaleUpLimitWithScalingRules."""
+def _rate_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int,
+                scale_up: bool) -> int:
+    """The replicas one direction's rate policies allow: each policy proposes from the replicas at
+    the start of its period; `selectPolicy` Min takes the proposal that changes least (the smallest
+    scale-up, the largest scale-down floor), Max the one that changes most, Disabled allows none."""
     if rules.select_policy == "Disabled":
         return current
-    pick = min if rules.select_policy == "Min" else max
+    least_change = min if scale_up else max
+    pick = least_change if rules.select_policy == "Min" else (max if scale_up else min)
     result: int | None = None
     for policy in rules.policies:
         start = current - change_in_period(up_events, policy.period_seconds, now) + change_in_period(
             down_events, policy.period_seconds, now)
-        proposed = (start + policy.value if policy.type == "Pods"
-                    else math.ceil(start * (1 + policy.value / 100)))
+        if scale_up:
+            proposed = (start + policy.value if policy.type == "Pods"
+                        else math.ceil(start * (1 + policy.value / 100)))
+        else:
+            proposed = start - policy.value if policy.type == "Pods" else int(start * (1 - policy.value / 100))
         result = proposed if result is None else pick(result, proposed)
     if result is None:  # no policy (validation forbids it): upstream's starting value
         return -(2 ** 31) if pick is max else 2 ** 31 - 1
     return result
 
 
+def scale_up_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int) -> int:
+    """calculateScaleUpLimitWithScalingRules."""
+    return _rate_limit(current, up_events, down_events, rules, now, scale_up=True)
+
+
 def scale_down_limit(current: int, up_events: Samples, down_events: Samples, rules: HPAScalingRules, now: int) -> int:
     """calculateScaleDownLimitWithBehaviors."""
-    if rules.select_policy == "Disabled":
-        return current
-    pick = max if rules.select_policy == "Min" else min
-    result: int | None = None
-    for policy in rules.policies:
-        start = current - change_in_period(up_events, policy.period_seconds, now) + change_in_period(
-            down_events, policy.period_seconds, now)
-        proposed = start - policy.value if policy.type == "Pods" else int(start * (1 - policy.value / 100))
-        result = proposed if result is None else pick(result, proposed)
-    if result is None:
-        return 2 ** 31 - 1 if pick is min else -(2 ** 31)
-    return result
+    return _rate_limit(current, up_events, down_events, rules, now, scale_up=False)
 
 
 def limit_with_behavior(current: int, desired: int, min_replicas: int, max_replicas: int, up_events: Samples,
@@ -305,12 +313,7 @@ def limit_with_behavior(current: int, desired: int, min_replicas: int, max_repli
     """convertDesiredReplicasWithBehaviorRate: the rate policies and the min/max bounds."""
     if desired > current:
         limit = max(scale_up_limit(current, up_events, down_events, up, now), current)
-        if max_replicas > limit:
-            maximum, reason, message = limit, "ScaleUpLimit", (
-                "the desired replica count is increasing faster than the maximum scale rate")
-        else:
-            maximum, reason, message = max_replicas, "TooManyReplicas", (
-                "the desired replica count is more than the maximum replica count")
+        maximum, reason, message = _upper_bound(limit, max_replicas)
         if desired > maximum:
             return maximum, reason, message
     elif desired < current:
@@ -319,8 +322,7 @@ def limit_with_behavior(current: int, desired: int, min_replicas: int, max_repli
             minimum, reason, message = limit, "ScaleDownLimit", (
                 "the desired replica count is decreasing faster than the maximum scale rate")
         else:
-            minimum, reason, message = min_replicas, "TooFewReplicas", (
-                "the desired replica count is less than the minimum replica count")
+            minimum, reason, message = min_replicas, "TooFewReplicas", _TOO_FEW
         if desired < minimum:
             return minimum, reason, message
     return desired, "DesiredWithinRange", "the desired count is within the acceptable range"

@@ -60,8 +60,8 @@ from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, Volume
 from kubeprop.model.api.selectors import selector_matches
-from kubeprop.model.api.server import Request, Response
-from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     claim,
@@ -199,8 +199,9 @@ class _Sync:
 
 
 @attrs.frozen
-class StatefulSetController:
-    """The StatefulSet controller as a `Controller` (see the module docstring).
+class StatefulSetController(Memoryless):
+    """The StatefulSet controller as a `Controller` (see the module docstring); it keeps no memory
+    (no expectations upstream).
 
     `replace_terminating_pods` (default False, upstream behaviour) is the sts-split-brain variant.
     """
@@ -209,14 +210,6 @@ class StatefulSetController:
     name: str = "statefulset"
     watches: tuple[str, ...] = ("statefulsets.apps", "pods", "persistentvolumeclaims")
     identity: str = CONTROLLER_MANAGER_USER
-
-    def initial_memory(self) -> Any:
-        """The controller keeps no memory (no expectations upstream)."""
-        return None
-
-    def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """Nothing to remember."""
-        return memory
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """A set's own key; a pod's controlling set, or for an orphan every set whose selector

@@ -7,31 +7,24 @@ from pathlib import Path
 
 import attrs
 import pytest
+from catalogue_searches import rs_search
 
 from kubeprop.counterexamples.format import Counterexample, write
 from kubeprop.counterexamples.trace import record
-from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action, Deliver
+from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel
-from kubeprop.properties.explore.bfs import Bounds, bfs
-from kubeprop.properties.registry import Violation, select
+from kubeprop.properties.registry import Violation
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
 CREATED = "2025-01-01T00:00:00Z"
 
 
-def rs_actions(a: Action) -> bool:
-    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
-        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
-
-
 def rs_trace(model: ClusterModel) -> tuple[tuple[Action, ...], Violation]:
     """The shortest rs-no-expectations trace on a `web` model (BFS over the ReplicaSet actions)."""
-    report = bfs(model, initial_state(model), select(["replicaset-no-overcreation"]), Bounds(max_depth=12),
-                 action_filter=rs_actions)
+    report = rs_search(model)
     assert report.violation is not None
     return report.trace, report.violation
 

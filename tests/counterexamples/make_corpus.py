@@ -11,6 +11,7 @@ committing: a changed file means the model changed.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -19,13 +20,16 @@ from kubeprop.counterexamples.trace import record
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
-from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.scheduler.component import Bind, Schedule
-from kubeprop.model.state.actions import Action, Deliver, Partition, Quiesce, UserStep
+from kubeprop.model.state.actions import Action, Partition, Quiesce, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.registry import Property, Violation, first_violation, select
+
+SUPPORT = Path(__file__).resolve().parents[1] / "support"  # the shared test helpers
+if str(SUPPORT) not in sys.path:
+    sys.path.insert(0, str(SUPPORT))
+
+from catalogue_searches import dual_search, rs_search  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path("tests/model/data/variants")
@@ -54,24 +58,9 @@ def settled(model: ClusterModel) -> tuple[ClusterState, tuple[Action, ...]]:
     return run.state, run.trace
 
 
-def rs_actions(a: Action) -> bool:
-    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
-        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
-
-
-def dual_actions(a: Action) -> bool:
-    if isinstance(a, Schedule | Bind):
-        return True
-    if isinstance(a, Reconcile):
-        return a.controller == "replicaset"
-    return isinstance(a, Deliver) and a.resource == "pods" and a.component in (
-        "scheduler", "scheduler-2", "controller-manager")
-
-
 def rs_no_expectations() -> list[Counterexample]:
     model = make("web", "rs-no-expectations", instantCaches=False)
-    report = bfs(model, initial_state(model), select(["replicaset-no-overcreation"]), Bounds(max_depth=12),
-                 action_filter=rs_actions)
+    report = rs_search(model)
     assert report.violation is not None
     note = "kubernetes#129795: without expectations the ReplicaSet controller acts on a stale pod cache"
     bug = record(model, report.trace, report.violation, engine="bfs", expectation="reproduces", note=note,
@@ -111,8 +100,7 @@ def sts_split_brain() -> Counterexample:
 
 def dual_scheduler() -> Counterexample:
     model = make("tight", "dual-scheduler", instantCaches=False)
-    report = bfs(model, initial_state(model), select(["node-not-overcommitted"]), Bounds(max_depth=14),
-                 action_filter=dual_actions)
+    report = dual_search(model)
     assert report.violation is not None
     return record(model, report.trace, report.violation, engine="bfs", expectation="reproduces",
                   options={"maxDepth": 14, "actions": "schedule/bind, replicaset reconciles, pod deliveries"},

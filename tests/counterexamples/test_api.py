@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from catalogue_searches import rs_actions
 
 import kubeprop.counterexamples as cx
 from kubeprop.counterexamples.api import ENGINES, check, register_engine
-from kubeprop.model.controllers.base import Reconcile
-from kubeprop.model.state.actions import Action, Deliver
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult
@@ -22,11 +21,6 @@ EXPECTED = [
     "Deliver(component=controller-manager, resource=pods, revision=13)",
     "Reconcile(controller=replicaset, key=default/web-9b8d4d75)",
 ]
-
-
-def rs_actions(a: Action) -> bool:
-    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
-        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
 
 
 def _rs(variant: str, tmp_path: Path | None = None) -> cx.CheckReport:

@@ -4,7 +4,7 @@ bad input, never a crash (issue 15, items 1 and 4)."""
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,8 @@ PLUGIN = AdmissionPlugin("reviewed-plugin")
 
 
 @pytest.fixture
-def module_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "mods"
-    folder.mkdir()
-    (folder / "kp_review_plugin.py").write_text(MODULE)
-    monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.delitem(sys.modules, "kp_review_plugin", raising=False)
-    return folder
+def module_folder(module_on_path: Callable[[str, str], Path]) -> Path:
+    return module_on_path("kp_review_plugin", MODULE)
 
 
 def _edited(tmp_path: Path, edit: Any, name: str = "ce.json") -> Path:

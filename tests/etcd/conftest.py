@@ -15,25 +15,27 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from etcd_harness import EtcdCluster, missing, netns_missing, start_cluster
+from etcd_harness import EtcdCluster, Network, missing, netns_missing, start_cluster
+
+
+def _started(network: Network, why_not: str | None) -> Iterator[EtcdCluster]:
+    """A started cluster with this network layout, or the test skipped saying `why_not`."""
+    if why_not is not None:
+        pytest.skip(why_not)
+    with start_cluster(network) as c:
+        yield c
 
 
 @pytest.fixture
 def cluster() -> Iterator[EtcdCluster]:
     """Three members in this network namespace, on free loopback ports."""
-    if (reason := missing()) is not None:
-        pytest.skip(reason)
-    with start_cluster("loopback") as c:
-        yield c
+    yield from _started("loopback", missing())
 
 
 @pytest.fixture
 def netns_cluster() -> Iterator[EtcdCluster]:
     """Three members, each in a network namespace of its own (partitions possible)."""
-    if (reason := netns_missing()) is not None:
-        pytest.skip(reason)
-    with start_cluster("netns") as c:
-        yield c
+    yield from _started("netns", netns_missing())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from kubeprop.model.raft.kv import Result
+from kubeprop.model.raft.kv import Op, Result
 
 
 class ClientError(Exception):
@@ -131,6 +131,14 @@ class GatewayClient:
         if not kvs:
             return ("", 0)
         return (_unb64(kvs[0].get("value", "")), int(kvs[0]["mod_revision"]))
+
+    def run(self, op: Op) -> Result:
+        """The model's client operation against this member: a put, a compare-and-swap or a read."""
+        if op.kind == "put":
+            return self.put(op.key, op.value)
+        if op.kind == "cas":
+            return self.cas(op.key, op.value, op.expect)
+        return self.read(op.key, serializable=op.mode == "serializable")
 
     def status(self) -> tuple[str, str, int]:
         """(this member's id, the leader's id as it knows it, its Raft term) from

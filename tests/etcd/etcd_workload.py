@@ -48,12 +48,7 @@ class Recorder:
         """Run one operation, record it, return the record (None if left out)."""
         call = time.monotonic()
         try:
-            if op.kind == "put":
-                result = client.put(op.key, op.value)
-            elif op.kind == "cas":
-                result = client.cas(op.key, op.value, op.expect)
-            else:
-                result = client.read(op.key, serializable=op.mode == "serializable")
+            result = client.run(op)
         except ClientError as e:
             if op.kind == "read" or "ConnectionRefused" in str(e) or "FileNotFound" in str(e):
                 return None

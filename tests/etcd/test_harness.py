@@ -37,13 +37,7 @@ def test_revisions_follow_the_models_store(cluster: EtcdCluster) -> None:
     with cluster.client(1) as c:
         for op in ops:
             store, expected = apply_op(store, op)
-            if op.kind == "put":
-                got = c.put(op.key, op.value)
-            elif op.kind == "cas":
-                got = c.cas(op.key, op.value, op.expect)
-            else:
-                got = c.read(op.key, serializable=op.mode == "serializable")
-            assert got == expected, op
+            assert c.run(op) == expected, op
 
 
 def test_every_member_has_its_own_data_folder(cluster: EtcdCluster) -> None:

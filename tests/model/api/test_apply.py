@@ -10,23 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
+from api_harness import ApiHarness, bare_scenario
 
 from kubeprop.model.api import ssa
-from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.objects import Deployment, ObjectKey
-from kubeprop.model.api.server import ApiServerConfig, Request, Result, handle
+from kubeprop.model.api.server import Request, Result, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import strategic_merge_patch, three_way_merge_patch
-from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import Scenario, default_scenario_file
-from kubeprop.model.scenario.schema import UserDecl
 
-SPEC = attrs.evolve(default_scenario_file("unused"), manifests=(),
-                    users=(UserDecl(name="admin", cluster_roles=("cluster-admin",)),))
-SCENARIO = Scenario("test", "test", SPEC, (), "0" * 64, admission=DEFAULT_PLUGINS)
-CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
-BASE = bootstrap(SCENARIO).store
+API = ApiHarness(bare_scenario())
+CONFIG, BASE = API.config, API.base
 KEY = ObjectKey("deployments.apps", "default", "web")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,155 +28,60 @@ from kubeprop.model.api.strategies import (
 
 # Upstream validation_test.go / kube_test.go good and bad examples.
 DNS1123_LABEL_GOOD = [
-    "a",
-    "ab",
-    "abc",
-    "a1",
-    "a-1",
-    "a--1--2--b",
-    "0",
-    "01",
-    "012",
-    "1a",
-    "1-a",
-    "1--a--b--2",
+    "a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "01", "012", "1a", "1-a", "1--a--b--2", "a" * 63
 ]
-DNS1123_LABEL_GOOD += ["a" * 63]
-DNS1123_LABEL_BAD = ["", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1", "_", "a_", "_a"]
-DNS1123_LABEL_BAD += [
-    "a_b",
-    "1_",
-    "_1",
-    "1_2",
-    ".",
-    "a.",
-    ".a",
-    "a.b",
-    "1.",
-    ".1",
-    "1.2",
-    " ",
-    "a ",
-    " a",
-    "a b",
+DNS1123_LABEL_BAD = [
+    "", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1", "_", "a_", "_a", "a_b", "1_", "_1",
+    "1_2", ".", "a.", ".a", "a.b", "1.", ".1", "1.2", " ", "a ", " a", "a b", "1 ", " 1", "1 2", "a" * 64, "a\n"
 ]
-DNS1123_LABEL_BAD += ["1 ", " 1", "1 2", "a" * 64, "a\n"]
 
 SUBDOMAIN_GOOD = [
-    "a",
-    "ab",
-    "abc",
-    "a1",
-    "a-1",
-    "a--1--2--b",
-    "0",
-    "1a",
-    "a.a",
-    "ab.a",
-    "a-1.a",
-    "0.0",
-    "01.01",
+    "a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "1a", "a.a", "ab.a", "a-1.a", "0.0", "01.01", "a.b.c.d.e",
+    "aaaaa.bbbbb.ccccc.d.eeee", "a" * 253
 ]
-SUBDOMAIN_GOOD += ["a.b.c.d.e", "aaaaa.bbbbb.ccccc.d.eeee", "a" * 253]
 SUBDOMAIN_BAD = [
-    "",
-    "A",
-    "ABC",
-    "aBc",
-    "-",
-    "a-",
-    "-a",
-    "_",
-    "a_b",
-    ".",
-    "a.",
-    ".a",
-    "a..b",
-    "1-.a",
-    "a.-1",
-    " ",
+    "", "A", "ABC", "aBc", "-", "a-", "-a", "_", "a_b", ".", "a.", ".a", "a..b", "1-.a", "a.-1", " ", "a b",
+    "a" * 254, "a.b\n"
 ]
-SUBDOMAIN_BAD += ["a b", "a" * 254, "a.b\n"]
 
 QUALIFIED_GOOD = [
-    "simple",
-    "now-with-dashes",
-    "1-starts-with-num",
-    "1234",
-    "simple/simple",
-    "now-with-dashes/simple",
+    "simple", "now-with-dashes", "1-starts-with-num", "1234", "simple/simple", "now-with-dashes/simple",
+    "now-with-dashes/now-with-dashes", "now.with.dots/simple", "now-with.dashes-and.dots/simple",
+    "1-num.2-num/3-num", "1234/5678", "1.2.3.4/5678", "Uppercase_Is_OK_123", "example.com/Uppercase", "a" * 63,
+    "a" * 253 + "/" + "b" * 63
 ]
-QUALIFIED_GOOD += [
-    "now-with-dashes/now-with-dashes",
-    "now.with.dots/simple",
-    "now-with.dashes-and.dots/simple",
-]
-QUALIFIED_GOOD += [
-    "1-num.2-num/3-num",
-    "1234/5678",
-    "1.2.3.4/5678",
-    "Uppercase_Is_OK_123",
-    "example.com/Uppercase",
-]
-QUALIFIED_GOOD += ["a" * 63, "a" * 253 + "/" + "b" * 63]
 QUALIFIED_BAD = [
-    "nospecialchars%^=@",
-    "cantendwithadash-",
-    "-cantstartwithadash-",
-    "only/one/slash",
-    "Example.com/abc",
+    "nospecialchars%^=@", "cantendwithadash-", "-cantstartwithadash-", "only/one/slash", "Example.com/abc",
+    "example_com/abc", "example.com/", "/simple", "a" * 64, "a" * 254 + "/abc", ""
 ]
-QUALIFIED_BAD += ["example_com/abc", "example.com/", "/simple", "a" * 64, "a" * 254 + "/abc", ""]
 
-LABEL_VALUE_GOOD = ["simple", "now-with-dashes", "1-starts-with-num", "end-with-num-1", "1234", "a" * 63, ""]
-LABEL_VALUE_GOOD += ["Uppercase", "with_underscore", "dots.ok"]
+LABEL_VALUE_GOOD = [
+    "simple", "now-with-dashes", "1-starts-with-num", "end-with-num-1", "1234", "a" * 63, "", "Uppercase",
+    "with_underscore", "dots.ok"
+]
 LABEL_VALUE_BAD = [
-    "nospecialchars%^=@",
-    "Tama-nui-te-rā.is.Māori.sun",
-    "\\backslashes\\are\\bad",
-    "-starts-with-dash",
+    "nospecialchars%^=@", "Tama-nui-te-rā.is.Māori.sun", "\\backslashes\\are\\bad", "-starts-with-dash",
+    "ends-with-dash-", ".starts.with.dot", "ends.with.dot.", "a" * 64, "a/b"
 ]
-LABEL_VALUE_BAD += ["ends-with-dash-", ".starts.with.dot", "ends.with.dot.", "a" * 64, "a/b"]
 
 
-@pytest.mark.parametrize("value", DNS1123_LABEL_GOOD)
-def test_dns1123_label_good(value: str) -> None:
-    assert is_dns1123_label(value) == []
+# Each validator with its upstream good and bad examples: a good value yields no error, a bad one some.
+UPSTREAM_EXAMPLES = [
+    (is_dns1123_label, DNS1123_LABEL_GOOD, DNS1123_LABEL_BAD),
+    (is_dns1123_subdomain, SUBDOMAIN_GOOD, SUBDOMAIN_BAD),
+    (is_qualified_name, QUALIFIED_GOOD, QUALIFIED_BAD),
+    (is_valid_label_value, LABEL_VALUE_GOOD, LABEL_VALUE_BAD),
+]
 
 
-@pytest.mark.parametrize("value", DNS1123_LABEL_BAD)
-def test_dns1123_label_bad(value: str) -> None:
-    assert is_dns1123_label(value) != []
-
-
-@pytest.mark.parametrize("value", SUBDOMAIN_GOOD)
-def test_dns1123_subdomain_good(value: str) -> None:
-    assert is_dns1123_subdomain(value) == []
-
-
-@pytest.mark.parametrize("value", SUBDOMAIN_BAD)
-def test_dns1123_subdomain_bad(value: str) -> None:
-    assert is_dns1123_subdomain(value) != []
-
-
-@pytest.mark.parametrize("value", QUALIFIED_GOOD)
-def test_qualified_name_good(value: str) -> None:
-    assert is_qualified_name(value) == []
-
-
-@pytest.mark.parametrize("value", QUALIFIED_BAD)
-def test_qualified_name_bad(value: str) -> None:
-    assert is_qualified_name(value) != []
-
-
-@pytest.mark.parametrize("value", LABEL_VALUE_GOOD)
-def test_label_value_good(value: str) -> None:
-    assert is_valid_label_value(value) == []
-
-
-@pytest.mark.parametrize("value", LABEL_VALUE_BAD)
-def test_label_value_bad(value: str) -> None:
-    assert is_valid_label_value(value) != []
+@pytest.mark.parametrize(("validate", "value", "valid"), [
+    pytest.param(validate, value, valid, id=f"{validate.__name__}-{'good' if valid else 'bad'}-{i}")
+    for validate, good, bad in UPSTREAM_EXAMPLES
+    for valid, values in ((True, good), (False, bad))
+    for i, value in enumerate(values)
+])
+def test_upstream_examples(validate: Callable[[str], list[str]], value: str, valid: bool) -> None:
+    assert (validate(value) == []) == valid
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from api_harness import ApiHarness, bare_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import (
     ConfigMap,
@@ -31,35 +31,22 @@ from kubeprop.model.api.objects import (
     Subject,
 )
 from kubeprop.model.api.quantity import Quantity
-from kubeprop.model.api.server import ApiServerConfig, Request, Result, handle
+from kubeprop.model.api.server import Request, Result, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategies import invalid_dns1123_subdomains
 from kubeprop.model.api.strategies_objects import requests
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import ADMIN, Scenario, default_scenario_file
+from kubeprop.model.scenario.load import ADMIN
 from kubeprop.model.scenario.schema import SCENARIO_API_VERSION, RoleGrant, UserDecl
 
 RBAC = "rbac.authorization.k8s.io"
 
 
-def _scenario() -> Scenario:
-    base = default_scenario_file("unused")
-    spec = attrs.evolve(
-        base,
-        manifests=(),
-        users=(
-            UserDecl(name="admin", cluster_roles=("cluster-admin",)),
-            UserDecl(name="developer", roles=(RoleGrant(namespace="default", cluster_role="view"),)),
-        ),
-    )
-    assert spec.api_version == SCENARIO_API_VERSION
-    return Scenario("test", "test", spec, (), "0" * 64, admission=DEFAULT_PLUGINS)
-
-
-SCENARIO = _scenario()
-CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
-BASE = bootstrap(SCENARIO).store
+DEVELOPER = UserDecl(name="developer", roles=(RoleGrant(namespace="default", cluster_role="view"),))
+API = ApiHarness(bare_scenario(DEVELOPER))
+SCENARIO, CONFIG, BASE = API.scenario, API.config, API.base
+assert SCENARIO.spec.api_version == SCENARIO_API_VERSION
 
 
 def send(store: Store, request: Request, now: int = 100) -> Result:

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from api_harness import ApiHarness, bare_scenario
 
-from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ConfigMap, Container, Namespace, ObjectKey, Pod, PodSpec
-from kubeprop.model.api.server import ApiServerConfig, Request, Result, handle
+from kubeprop.model.api.server import Request, Result, handle
 from kubeprop.model.api.server_delete import before_delete, deletion_finalizers, should_delete_during_update
 from kubeprop.model.api.store import Store
-from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import Scenario, default_scenario_file
-from kubeprop.model.scenario.schema import UserDecl
 
-SPEC = attrs.evolve(default_scenario_file("unused"), manifests=(),
-                    users=(UserDecl(name="admin", cluster_roles=("cluster-admin",)),))
-SCENARIO = Scenario("test", "test", SPEC, (), "0" * 64, admission=DEFAULT_PLUGINS)
-CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
-BASE = bootstrap(SCENARIO).store
+API = ApiHarness(bare_scenario())
+CONFIG, BASE = API.config, API.base
 KEY = ObjectKey("pods", "default", "p")
 
 

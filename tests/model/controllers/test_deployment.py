@@ -10,27 +10,25 @@ from typing import Any
 
 import attrs
 import pytest
+from api_harness import feastflow
 
 from kubeprop.model.api.apps import Deployment, ReplicaSet, RollingUpdateDeployment
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.pod import EnvVar
 from kubeprop.model.api.selectors import LabelSelector
-from kubeprop.model.api.server import ApiServerConfig, Request, handle
+from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers import deployment_util as du
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.deployment import DeploymentController
 from kubeprop.model.controllers.podutil import is_pod_active, is_pod_ready
 from kubeprop.model.controllers.replicaset import ReplicaSetController
-from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import ADMIN
 
-SCENARIO = load_scenario()
-CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
-BASE = bootstrap(SCENARIO).store
+API = feastflow()
+BASE = API.base
 CM = "system:kube-controller-manager"
-ADMIN = "system:admin"
 Check = Callable[[Store], None]
 
 
@@ -49,7 +47,7 @@ class World:
             self.memory.setdefault(ctl.name, ctl.initial_memory())
 
     def send(self, request: Request) -> bool:
-        result = handle(self.store, request, CONFIG, self.now)
+        result = API.handle(self.store, request, self.now)
         self.store = result.store
         if self.check is not None:
             self.check(self.store)
@@ -59,7 +57,7 @@ class World:
         decision = ctl.reconcile(self.store, key, self.memory[ctl.name], self.now)
         memory = decision.memory
         for request in decision.requests:
-            result = handle(self.store, request, CONFIG, self.now)
+            result = API.handle(self.store, request, self.now)
             self.store = result.store
             memory = ctl.observe(memory, request, result.response)
             if self.check is not None:
@@ -130,7 +128,7 @@ def make_deployment(name: str, replicas: int, strategy: str = "RollingUpdate", s
         spec=attrs.evolve(base.spec, replicas=replicas, selector=LabelSelector(match_labels=labels), template=template,
                           strategy=attrs.evolve(base.spec.strategy, type=strategy, rolling_update=rolling), **spec),
     )
-    result = handle(BASE, Request(verb="create", user=ADMIN, obj=d), CONFIG, 0)
+    result = API.handle(BASE, Request(verb="create", user=ADMIN, obj=d), 0)
     assert result.response.ok, result.response.message
     return result.store
 

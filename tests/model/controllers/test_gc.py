@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+from api_harness import feastflow
 
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import (
@@ -20,32 +21,24 @@ from kubeprop.model.api.objects import (
     ReplicaSetSpec,
 )
 from kubeprop.model.api.selectors import LabelSelector
-from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.gc import GarbageCollector, GcMemory, parse_key
 from kubeprop.model.controllers.podgc import PodGCController, PodGcMemory
-from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import ADMIN
 
-SCENARIO = load_scenario()
-CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
-BASE = bootstrap(SCENARIO).store
-ADMIN = "system:admin"
+API = feastflow()
+BASE = API.base
+ok = API.ok
 LABELS = {"app": "feastflow-backend"}
 DEPLOYMENT = ObjectKey("deployments.apps", "default", "feastflow-backend")
 RS = ObjectKey("replicasets.apps", "default", "feastflow-backend-1")
 
 
 def send(store: Store, request: Request, now: int = 1) -> tuple[Store, Response, tuple[WatchEvent, ...]]:
-    result = handle(store, request, CONFIG, now)
+    result = API.handle(store, request, now)
     return result.store, result.response, result.events
-
-
-def ok(store: Store, request: Request) -> Store:
-    store, response, _ = send(store, request)
-    assert response.ok, response.message
-    return store
 
 
 def ref_to(obj: ApiObject | None) -> OwnerReference:

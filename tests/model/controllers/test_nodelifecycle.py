@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+from cluster_harness import api, make_model
 
 from kubeprop.model.api.meta import ObjectMeta, find_condition
 from kubeprop.model.api.objects import Container, Node, ObjectKey, Pod, PodSpec, Probe, Taint, Toleration
-from kubeprop.model.api.server import ApiServerConfig, Request, handle
+from kubeprop.model.api.server import Request
 from kubeprop.model.controllers import nodelifecycle as nlc
 from kubeprop.model.controllers import nodelifecycle_rules as rules
 from kubeprop.model.frozen import FrozenMap
@@ -16,26 +17,12 @@ from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.runtime import initial_kubelet
 from kubeprop.model.scenario.bootstrap import bootstrap
 from kubeprop.model.scenario.load import ADMIN, load_scenario
-from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, kubelet
 from kubeprop.model.state.informer import start_informer
 
 NODE = "worker-1"
 POD = "default/web"
-
-
-def make_model(**overrides: Any) -> ClusterModel:
-    scenario = load_scenario()
-    params = {**PARAMETERS, "instantCaches": True, "markPodsNotReadyOnTransitionOnly": False, **overrides}
-    return ClusterModel(scenario=scenario, api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
-                        nodes=tuple(n.name for n in scenario.spec.topology.nodes), parameters=FrozenMap(params))
-
-
-def api(state: ClusterState, model: ClusterModel, request: Request) -> ClusterState:
-    result = handle(state.store, request, model.api, state.clock)
-    assert result.response.ok, result.response
-    return attrs.evolve(state, store=result.store)
 
 
 def step(model: ClusterModel, state: ClusterState, act: Action, module: Any = nlc) -> ClusterState:

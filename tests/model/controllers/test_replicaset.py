@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import attrs
+from api_harness import feastflow
 
 from kubeprop.model.api.meta import Condition, ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import (
@@ -17,7 +18,7 @@ from kubeprop.model.api.objects import (
     ReplicaSetSpec,
 )
 from kubeprop.model.api.selectors import LabelSelector
-from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.podutil import is_pod_active
@@ -28,20 +29,13 @@ from kubeprop.model.controllers.replicaset import (
 )
 from kubeprop.model.controllers.replicaset_expectations import Expectation, Memory
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import ADMIN
 
-SCENARIO = load_scenario()
-CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
-BASE = bootstrap(SCENARIO).store
+API = feastflow()
+BASE = API.base
+send = API.send
 CM = "system:kube-controller-manager"
-ADMIN = "system:admin"
 LABELS = {"app": "web"}
-
-
-def send(store: Store, request: Request, now: int = 1) -> tuple[Store, Response]:
-    result = handle(store, request, CONFIG, now)
-    return result.store, result.response
 
 
 def with_rs(replicas: int = 3, store: Store = BASE) -> Store:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+from api_harness import feastflow
 
 from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import Node, ObjectKey, PersistentVolumeClaim, Pod, StatefulSet, Taint
-from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
+from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.podgc import PodGCController
@@ -20,25 +21,12 @@ from kubeprop.model.controllers.statefulset import (
     parent_and_ordinal,
     revision_name,
 )
-from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import ADMIN
 
-SCENARIO = load_scenario()
-CONFIG = ApiServerConfig(users=SCENARIO.users, admission=SCENARIO.admission)
-BASE = bootstrap(SCENARIO).store
-ADMIN = "system:admin"
+API = feastflow()
+BASE = API.base
+send, ok = API.send, API.ok
 KEY = "default/postgres"
-
-
-def send(store: Store, request: Request, now: int = 1) -> tuple[Store, Response]:
-    result = handle(store, request, CONFIG, now)
-    return result.store, result.response
-
-
-def ok(store: Store, request: Request, now: int = 1) -> Store:
-    store, response = send(store, request, now)
-    assert response.ok, response.message
-    return store
 
 
 def reconcile(ctl: Any, store: Store, key: str = KEY, now: int = 1) -> tuple[Store, list[Request]]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import pytest
+from cluster_harness import api, make_model
 
 from kubeprop.model.api.meta import ObjectMeta, find_condition
 from kubeprop.model.api.objects import (
@@ -20,13 +19,12 @@ from kubeprop.model.api.objects import (
     Toleration,
 )
 from kubeprop.model.api.quantity import Quantity
-from kubeprop.model.api.server import ApiServerConfig, Request, handle
+from kubeprop.model.api.server import Request
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.runtime import crash_container, crash_node, initial_kubelet
 from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import ADMIN, load_scenario
-from kubeprop.model.scenario.schema import PARAMETERS
+from kubeprop.model.scenario.load import ADMIN
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet
 from kubeprop.model.state.informer import start_informer
@@ -34,19 +32,6 @@ from kubeprop.model.state.informer import start_informer
 POD = "default/web"
 NODE = "worker-1"
 HTTP = FrozenMap({"path": "/ready", "port": 5000})
-
-
-def make_model(**overrides: Any) -> ClusterModel:
-    scenario = load_scenario()
-    params = {**PARAMETERS, "instantCaches": True, "markPodsNotReadyOnTransitionOnly": False, **overrides}
-    return ClusterModel(scenario=scenario, api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
-                        nodes=tuple(n.name for n in scenario.spec.topology.nodes), parameters=FrozenMap(params))
-
-
-def api(state: ClusterState, model: ClusterModel, request: Request) -> ClusterState:
-    result = handle(state.store, request, model.api, state.clock)
-    assert result.response.ok, result.response
-    return attrs.evolve(state, store=result.store)
 
 
 def web_pod(name: str = "web", restart_policy: str = "", priority: int | None = None,
@@ -92,6 +77,12 @@ def run_ready(model: ClusterModel, state: ClusterState) -> ClusterState:
     state = step(model, state, kl.StartPod(NODE, POD))
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "readiness", True))
     return step(model, state, kl.SyncPodStatus(NODE, POD))
+
+
+def delete_web(model: ClusterModel, state: ClusterState, grace: int | None = None) -> ClusterState:
+    """A user deletes `web`, with `grace` seconds (None: the pod's own terminationGracePeriodSeconds)."""
+    return api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web",
+                                     grace_period_seconds=grace))
 
 
 def test_bound_pod_starts_becomes_ready_and_is_reported() -> None:
@@ -183,7 +174,7 @@ def test_liveness_failure_restarts_with_crashloop_backoff() -> None:
 def test_graceful_deletion_ends_with_the_pod_gone() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web"))
+    state = delete_web(model, state)
     assert api_pod(state).metadata.deletion_timestamp == 30  # type: ignore[union-attr]
     state = step(model, state, kl.KillPod(NODE, POD))
     assert runtime(state).kill_deadline == 30
@@ -196,8 +187,7 @@ def test_graceful_deletion_ends_with_the_pod_gone() -> None:
 def test_sigkill_at_the_deadline() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web",
-                                      grace_period_seconds=1))
+    state = delete_web(model, state, grace=1)
     state = step(model, state, kl.KillPod(NODE, POD))
     assert runtime(state).kill_deadline == 2  # the 2 s minimum
     assert kl.next_timer(model, state) == 2
@@ -213,7 +203,7 @@ def test_partitioned_node_keeps_running_a_pod_the_api_shows_terminating() -> Non
     frozen_cache = start_informer(state.store, ("pods",))  # what Partition leaves the kubelet
     state = attrs.evolve(state, partitioned=frozenset({NODE}), heartbeat_lost=FrozenMap({NODE: 0}),
                          informers=state.informers.set(kubelet(NODE), frozen_cache))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web"))
+    state = delete_web(model, state)
     acts = list(kl.enabled(model, state))
     assert not any(isinstance(a, kl.KillPod | kl.SyncPodStatus | kl.FinishTermination) for a in acts)
     assert runtime(state).containers[0].running
@@ -225,8 +215,7 @@ def test_partitioned_node_keeps_running_a_pod_the_api_shows_terminating() -> Non
 def test_force_deleted_pod_is_killed_as_an_orphan() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
-    state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web",
-                                      grace_period_seconds=0))
+    state = delete_web(model, state, grace=0)
     state = step(model, state, kl.CleanupOrphan(NODE, POD))
     assert runtime(state).terminating
     state = step(model, state, kl.StopGracefully(NODE, POD))

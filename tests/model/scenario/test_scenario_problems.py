@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import os
-import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -162,13 +162,8 @@ def boom():
 
 
 @pytest.fixture
-def plugin_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "mods"
-    folder.mkdir()
-    (folder / "kp_test_plugins.py").write_text(PLUGIN_MODULE)
-    monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.delitem(sys.modules, "kp_test_plugins", raising=False)
-    return folder
+def plugin_module(module_on_path: Callable[[str, str], Path]) -> Path:
+    return module_on_path("kp_test_plugins", PLUGIN_MODULE)
 
 
 def test_a_scenario_under_review_imports_nothing_it_was_not_allowed(tmp_path: Path, plugin_module: Path) -> None:

@@ -7,10 +7,12 @@ the variant and on the correct model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from catalogue_searches import dual_search, rs_search
 
 from kubeprop.model.api.objects import Deployment, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -19,7 +21,7 @@ from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.kubelet.component import ProbeResult
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.variants import VARIANTS
-from kubeprop.model.scheduler.component import Bind, Schedule
+from kubeprop.model.scheduler.component import Schedule
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
@@ -43,10 +45,15 @@ def make(scenario: str, variant: str, **parameters: object) -> ClusterModel:
     return build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
 
 
-def along(model: ClusterModel, state: ClusterState, trace: Iterable[Action], props: tuple[Property, ...]
-          ) -> Violation | None:
-    """The first violation of `props` on the states of `trace` from `state`."""
-    for act in trace:
+def variant_and_correct(variant: str) -> pytest.MarkDecorator:
+    """Run the test on `variant` (violated=True) and, driven the same way, on the correct model."""
+    return pytest.mark.parametrize(("variant", "violated"), [(variant, True), ("correct", False)])
+
+
+def settling(model: ClusterModel, state: ClusterState, names: list[str], **settle_options: Any) -> Violation | None:
+    """The first violation of the named properties on the states a `settle` run from `state` passes."""
+    props = select(names)
+    for act in settle(model, state, **settle_options).trace:
         state = step(model, state, act)
         found = first_violation(model, state, props)
         if found is not None:
@@ -58,6 +65,16 @@ def settled(model: ClusterModel, **kw: object) -> ClusterState:
     return settle(model, initial_state(model), **kw).state  # type: ignore[arg-type]
 
 
+def first_pods_node(state: ClusterState) -> str:
+    return next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+
+
+def partitioned(model: ClusterModel) -> ClusterState:
+    """The settled cluster, then the node of its first pod cut off and the cluster quiesced."""
+    state = settled(model)
+    return step(model, step(model, state, Partition(first_pods_node(state))), Quiesce())
+
+
 def test_every_catalogue_controller_variant_is_registered() -> None:
     for name in ("rs-no-expectations", "endpoints-terminating", "endpoints-liveness", "nodelifecycle-crash",
                  "sts-split-brain", "rollout-fencepost", "scheduler-ignores-taints", "dual-scheduler"):
@@ -66,16 +83,10 @@ def test_every_catalogue_controller_variant_is_registered() -> None:
 
 # --- rs-no-expectations: a stale pod cache without expectations over-creates ----------------------
 
-def _rs_actions(a: Action) -> bool:
-    return (isinstance(a, Reconcile) and a.controller in ("deployment", "replicaset")) or (
-        isinstance(a, Deliver) and a.component == "controller-manager" and a.resource in ("pods", "replicasets.apps"))
-
-
-@pytest.mark.parametrize(("variant", "violated"), [("rs-no-expectations", True), ("correct", False)])
+@variant_and_correct("rs-no-expectations")
 def test_rs_no_expectations(variant: str, violated: bool) -> None:
     model = make("web", variant, instantCaches=False)
-    report = bfs(model, initial_state(model), select(["replicaset-no-overcreation"]), Bounds(max_depth=12),
-                 action_filter=_rs_actions)
+    report = rs_search(model)
     assert (report.violation is not None) is violated
     if violated:
         assert len(report.trace) == 5
@@ -86,17 +97,16 @@ def test_rs_no_expectations(variant: str, violated: bool) -> None:
 
 # --- endpoints-terminating: a terminating but Ready pod stays in the ready addresses --------------
 
-@pytest.mark.parametrize(("variant", "violated"), [("endpoints-terminating", True), ("correct", False)])
+@variant_and_correct("endpoints-terminating")
 def test_endpoints_terminating(variant: str, violated: bool) -> None:
     model = make("web", variant, instantCaches=True)
     state = step(model, settled(model), UserStep(0))  # scale 2 → 1: one pod is deleted gracefully
-    run = settle(model, state)
-    assert (along(model, state, run.trace, select(["endpoints-ready-pods"])) is not None) is violated
+    assert (settling(model, state, ["endpoints-ready-pods"]) is not None) is violated
 
 
 # --- endpoints-liveness: endpoints follow liveness (containers running) instead of readiness ------
 
-@pytest.mark.parametrize(("variant", "violated"), [("endpoints-liveness", True), ("correct", False)])
+@variant_and_correct("endpoints-liveness")
 def test_endpoints_liveness(variant: str, violated: bool) -> None:
     model = make("web", variant, instantCaches=True)
     state = settled(model)
@@ -104,8 +114,8 @@ def test_endpoints_liveness(variant: str, violated: bool) -> None:
     fail = ProbeResult(pod.spec.node_name, f"default/{pod.metadata.name}", "web", "readiness", False)
     assert fail in actions(model, state)
     state = step(model, state, fail)
-    run = settle(model, state, avoid=(ProbeResult,))  # the probe keeps failing
-    assert (along(model, state, run.trace, select(["endpoints-ready-pods"])) is not None) is violated
+    found = settling(model, state, ["endpoints-ready-pods"], avoid=(ProbeResult,))  # the probe keeps failing
+    assert (found is not None) is violated
 
 
 # --- nodelifecycle-crash: a crash between marking the node and its pods loses the pod marking -----
@@ -122,12 +132,10 @@ def _until(model: ClusterModel, state: ClusterState, done: Callable[[Action], bo
     raise AssertionError("not reached")
 
 
-@pytest.mark.parametrize(("variant", "violated"), [("nodelifecycle-crash", True), ("correct", False)])
+@variant_and_correct("nodelifecycle-crash")
 def test_nodelifecycle_crash(variant: str, violated: bool) -> None:
     model = make("web", variant, instantCaches=True)
-    state = settled(model)
-    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
-    state = step(model, step(model, state, Partition(node)), Quiesce())
+    state = partitioned(model)
     state = _until(model, state, lambda a: type(a).__name__ == "MonitorNodeHealth")
     state = step(model, state, CrashComponent("controller-manager"))
     state = step(model, state, RestartComponent("controller-manager"))
@@ -137,15 +145,12 @@ def test_nodelifecycle_crash(variant: str, violated: bool) -> None:
 
 # --- sts-split-brain: a pod on an unreachable node is replaced before its kill is confirmed -------
 
-@pytest.mark.parametrize(("variant", "violated"), [("sts-split-brain", True), ("correct", False)])
+@variant_and_correct("sts-split-brain")
 def test_sts_split_brain(variant: str, violated: bool) -> None:
     model = make("db", variant, instantCaches=True)
-    state = settled(model)
-    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
-    state = step(model, step(model, state, Partition(node)), Quiesce())
-    run = settle(model, state, avoid=(Heal,), max_ticks=100)
-    props = select(["one-running-pod-per-identity", "read-write-once-volume-on-one-node"])
-    found = along(model, state, run.trace, props)
+    state = partitioned(model)
+    found = settling(model, state, ["one-running-pod-per-identity", "read-write-once-volume-on-one-node"],
+                     avoid=(Heal,), max_ticks=100)
     assert (found is not None) is violated
     if violated:
         assert found is not None and found.property == "one-running-pod-per-identity"
@@ -153,7 +158,7 @@ def test_sts_split_brain(variant: str, violated: bool) -> None:
 
 # --- rollout-fencepost: maxSurge and maxUnavailable both 0 — the rollout never finishes -----------
 
-@pytest.mark.parametrize(("variant", "violated"), [("rollout-fencepost", True), ("correct", False)])
+@variant_and_correct("rollout-fencepost")
 def test_rollout_fencepost(variant: str, violated: bool) -> None:
     import attrs
 
@@ -179,30 +184,19 @@ def test_rollout_fencepost(variant: str, violated: bool) -> None:
 
 # --- scheduler-ignores-taints: the scheduler binds onto a node whose taint the pod does not tolerate
 
-@pytest.mark.parametrize(("variant", "violated"), [("scheduler-ignores-taints", True), ("correct", False)])
+@variant_and_correct("scheduler-ignores-taints")
 def test_scheduler_ignores_taints(variant: str, violated: bool) -> None:
     model = make("tainted", variant, instantCaches=True)
     state = initial_state(model)
-    run = settle(model, state)
-    assert (along(model, state, run.trace, select(["bindings-respect-hard-constraints"])) is not None) is violated
+    assert (settling(model, state, ["bindings-respect-hard-constraints"]) is not None) is violated
 
 
 # --- dual-scheduler: two schedulers without leader election over-commit a node --------------------
 
-def _dual_actions(a: Action) -> bool:
-    if isinstance(a, Schedule | Bind):
-        return True
-    if isinstance(a, Reconcile):
-        return a.controller == "replicaset"
-    return isinstance(a, Deliver) and a.resource == "pods" and a.component in (
-        "scheduler", "scheduler-2", "controller-manager")
-
-
-@pytest.mark.parametrize(("variant", "violated"), [("dual-scheduler", True), ("correct", False)])
+@variant_and_correct("dual-scheduler")
 def test_dual_scheduler(variant: str, violated: bool) -> None:
     model = make("tight", variant, instantCaches=False)
-    report = bfs(model, initial_state(model), select(["node-not-overcommitted"]), Bounds(max_depth=14),
-                 action_filter=_dual_actions)
+    report = dual_search(model)
     assert (report.violation is not None) is violated
     if not violated:
         assert report.complete
@@ -236,11 +230,11 @@ def _drive_preferring(model: ClusterModel, state: ClusterState, away_from: str, 
     return state, None
 
 
-@pytest.mark.parametrize(("variant", "violated"), [("watch-time-travel", True), ("correct", False)])
+@variant_and_correct("watch-time-travel")
 def test_watch_time_travel(variant: str, violated: bool) -> None:
     model = make("db-restart", variant, instantCaches=False)
     state = settled(model)
-    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    node = first_pods_node(state)
     identity = select(["one-running-pod-per-identity"])
     state, found = _drive_preferring(model, step(model, state, UserStep(0)), node, identity)  # delete db-0
     assert found is None
@@ -287,7 +281,7 @@ def _flap(model: ClusterModel, state: ClusterState, node: str, ready_first: bool
     return state, found
 
 
-@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+@variant_and_correct("endpoints-stale-cache")
 def test_endpoints_stale_cache_ready_then_not_ready(variant: str, violated: bool) -> None:
     """kubernetes#125638: the pod turns Ready (written), then NotReady again before the
     controller's cache has its write: compared with the stale Endpoints (pod not ready) the
@@ -307,7 +301,7 @@ def test_endpoints_stale_cache_ready_then_not_ready(variant: str, violated: bool
             is not None) is violated
 
 
-@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+@variant_and_correct("endpoints-stale-cache")
 def test_endpoints_stale_cache_not_ready_then_ready(variant: str, violated: bool) -> None:
     """The other direction: NotReady (written), Ready again before the cache caught up; the pod
     stays out of the ready addresses forever (`endpoints-match-ready-pods`)."""
@@ -329,7 +323,7 @@ def _endpoints_flap_actions(a: Action) -> bool:
     return type(a).__name__ == "SyncPodStatus" and getattr(a, "node", "") == "worker-1"
 
 
-@pytest.mark.parametrize(("variant", "violated"), [("endpoints-stale-cache", True), ("correct", False)])
+@variant_and_correct("endpoints-stale-cache")
 def test_endpoints_stale_cache_bfs(variant: str, violated: bool) -> None:
     """Every interleaving of readiness flaps, status writes, deliveries and syncs to depth 16 from
     the settled cluster: the variant lists a NotReady pod as ready (16 steps), the correct model

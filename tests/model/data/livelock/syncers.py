@@ -14,25 +14,19 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey
-from kubeprop.model.api.server import Request, Response
-from kubeprop.model.state.component import Reconciliation
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
 
 @attrs.frozen
-class Syncer:
-    """Keeps default/web at `replicas`."""
+class Syncer(Memoryless):
+    """Keeps default/web at `replicas`; no memory."""
 
     name: str
     replicas: int
     watches: tuple[str, ...] = ("deployments.apps",)
     identity: str = "system:kube-controller-manager"
-
-    def initial_memory(self) -> Any:
-        return None
-
-    def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        return memory
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         return ("default/web",) if isinstance(obj, Deployment) and obj.metadata.name == "web" else ()

@@ -1,0 +1,59 @@
+"""The real API server over one scenario's bootstrapped store, for tests that play controllers,
+the scheduler, the kubelet and users by direct requests."""
+
+from __future__ import annotations
+
+import attrs
+
+from kubeprop.model.api.admission import DEFAULT_PLUGINS
+from kubeprop.model.api.server import ApiServerConfig, Request, Response, Result, handle
+from kubeprop.model.api.store import Store
+from kubeprop.model.scenario.bootstrap import bootstrap
+from kubeprop.model.scenario.load import Scenario, default_scenario_file, load_scenario
+from kubeprop.model.scenario.schema import UserDecl
+
+
+def bare_scenario(*others: UserDecl) -> Scenario:
+    """The bare-manifest-folder scenario with no manifests: three workers, the default admission
+    chain, a user `admin` bound to cluster-admin, then `others`."""
+    admin = UserDecl(name="admin", cluster_roles=("cluster-admin",))
+    spec = attrs.evolve(default_scenario_file("unused"), manifests=(), users=(admin, *others))
+    return Scenario("test", "test", spec, (), "0" * 64, admission=DEFAULT_PLUGINS)
+
+
+@attrs.frozen
+class ApiHarness:
+    """A scenario's users and admission chain as the API server's configuration (without the model
+    parameters' touches), and the store its bootstrap leaves."""
+
+    scenario: Scenario
+    config: ApiServerConfig = attrs.field(init=False)
+    base: Store = attrs.field(init=False)
+
+    @config.default
+    def _config(self) -> ApiServerConfig:
+        return ApiServerConfig(users=self.scenario.users, admission=self.scenario.admission)
+
+    @base.default
+    def _base(self) -> Store:
+        return bootstrap(self.scenario).store
+
+    def handle(self, store: Store, request: Request, now: int = 1) -> Result:
+        """One request through the whole pipeline (authentication to storage) at time `now`."""
+        return handle(store, request, self.config, now)
+
+    def send(self, store: Store, request: Request, now: int = 1) -> tuple[Store, Response]:
+        """One request: the new store and the response."""
+        result = self.handle(store, request, now)
+        return result.store, result.response
+
+    def ok(self, store: Store, request: Request, now: int = 1) -> Store:
+        """One request that must succeed: the new store."""
+        store, response = self.send(store, request, now)
+        assert response.ok, response.message
+        return store
+
+
+def feastflow() -> ApiHarness:
+    """The built-in FeastFlow scenario's API server."""
+    return ApiHarness(load_scenario())
