@@ -119,25 +119,95 @@ def pods_on_unknown_nodes_not_ready(model: ClusterModel, state: ClusterState) ->
 
 def settled_violation(model: ClusterModel, state: ClusterState, properties: Iterable[Property],
                       avoid: tuple[type[Action], ...] = (), max_steps: int = 5000, max_ticks: int = 100,
-                      deadline: float | None = None) -> Violation | None:
+                      deadline: float | None = None, memo: bool = True) -> Violation | None:
     """Run the fair, fault-free continuations from `state` and check `properties` where they settle:
     all of them where the environment recovers, those with `needs_recovery=False` also where it
     never does. A continuation that does not settle within `max_steps` is itself a violation
-    (livelock); one cut by the `time.perf_counter()` `deadline` proves nothing (None)."""
+    (livelock); one cut by the `time.perf_counter()` `deadline` proves nothing (None).
+
+    The continuations are deterministic, so a verdict is remembered (`VERDICTS`) and a state
+    judged again — the same end reached by two walks, the fair run's quiet states judged by two
+    searches, a candidate of shrinking that ends where another did — is answered at once, with
+    the very same violation. `memo=False` judges afresh (and remembers nothing)."""
     props = tuple(properties)
+    key = None if not memo or model.hooks.on_response else VERDICTS.key(model, state, props, avoid, max_steps,
+                                                                          max_ticks)
+    if key is not None:
+        known, verdict = VERDICTS.get(key, model, props)
+        if known:
+            return verdict
+    verdict, complete = _judge(model, state, props, avoid, max_steps, max_ticks, deadline)
+    if key is not None and complete:
+        VERDICTS.put(key, model, props, verdict)
+    return verdict
+
+
+def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...], avoid: tuple[type[Action], ...],
+           max_steps: int, max_ticks: int, deadline: float | None) -> tuple[Violation | None, bool]:
+    """`settled_violation` without the memo: the verdict, and False when a continuation was cut by
+    the deadline before one was found (then nothing is concluded)."""
+    unrecovered = tuple(p for p in props if not p.needs_recovery)
+    if not props:
+        return None, True
     for recovers, run in continuations(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid,
                                        deadline=deadline):
-        judged = props if recovers else tuple(p for p in props if not p.needs_recovery)
-        if run.interrupted or not judged:
-            continue
+        if run.interrupted:
+            return None, False
+        judged = props if recovers else unrecovered
         if run.exhausted:
-            return Violation("settles", f"the cluster did not settle within {max_steps} steps")
+            return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True
         found = first_violation(model, run.state, judged)
         if found is not None:
             if recovers:
-                return found
-            return attrs.evolve(found, message=f"{found.message} (while {_unrecovered(state)})")
-    return None
+                return found, True
+            return attrs.evolve(found, message=f"{found.message} (while {_unrecovered(state)})"), True
+        if not unrecovered:
+            break  # nothing is judged where the environment never recovers: that run is not needed
+    return None, True
+
+
+VerdictKey = tuple[int, tuple[int, ...], ClusterState, tuple[type[Action], ...], int, int]
+
+
+class Verdicts:
+    """Remembered `settled_violation` verdicts, by (model, properties, state, bounds), in this
+    process only. Models and properties are told apart by identity (a `Property` compares by name
+    and statement, not by its check), and each entry keeps them alive, so an identity is never
+    reused while its entry exists. At most `limit` entries (each keeps its state alive): when
+    full, it starts over."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self.entries: dict[VerdictKey, tuple[ClusterModel, tuple[Property, ...], Violation | None]] = {}
+        self.hits = 0
+
+    def key(self, model: ClusterModel, state: ClusterState, props: tuple[Property, ...],
+            avoid: tuple[type[Action], ...], max_steps: int, max_ticks: int) -> VerdictKey:
+        """The entry of a judgement."""
+        return id(model), tuple(map(id, props)), state, avoid, max_steps, max_ticks
+
+    def get(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...]) -> tuple[bool, Violation | None]:
+        """(True, the remembered verdict), or (False, None) when there is none."""
+        entry = self.entries.get(key)
+        if entry is None or entry[0] is not model or any(a is not b for a, b in zip(entry[1], props, strict=True)):
+            return False, None
+        self.hits += 1
+        return True, entry[2]
+
+    def put(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...],
+            verdict: Violation | None) -> None:
+        """Remember a verdict (starting over when full)."""
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[key] = model, props, verdict
+
+    def clear(self) -> None:
+        """Forget every verdict (the states they keep alive are freed)."""
+        self.entries.clear()
+
+
+VERDICTS = Verdicts()
+"""The process's remembered convergence verdicts (`settled_violation`)."""
 
 
 def _unrecovered(state: ClusterState) -> str:

@@ -29,7 +29,7 @@ from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affini
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.informer import next_event
 from kubeprop.properties.registry import CheckResult as Result
-from kubeprop.properties.registry import safety
+from kubeprop.properties.registry import derived_read, safety
 from kubeprop.properties.scheduler_decisions import fresh_binding, taints_at_binding
 
 
@@ -51,23 +51,40 @@ def _caught_up(model: ClusterModel, state: ClusterState, controller: str, key: s
     """True when `controller` has processed everything about `key`: the controller manager is up,
     its caches have no undelivered events, and the key is not queued. Endpoints lag pods by design
     until then, so a promise about a controller's output is judged only in such states."""
+    ctl = state.controllers.get(controller)
+    return ctl is not None and key not in getattr(ctl, "queue", ()) and controller_manager_caught_up(state)
+
+
+@derived_read("controller-manager-caught-up", ("store", "informers", "down"))
+def controller_manager_caught_up(state: ClusterState) -> bool:
+    """The controller manager is up and its caches have every event delivered (none is stale;
+    with instant caches it has none, and nothing to catch up with)."""
     if not is_up(state, CONTROLLER_MANAGER):
         return False
-    ctl = state.controllers.get(controller)
-    if ctl is None or key in getattr(ctl, "queue", ()):
-        return False
     informer = state.informers.get(CONTROLLER_MANAGER)
-    if model.instant_caches or informer is None:
+    if informer is None:
         return True
-    return all(next_event(state.store, cache, r) is None and not cache.stale
-               for r, cache in informer.resources.items())
+    events = state.store.events
+    for seen_informer, seen_events, answer in _CAUGHT_UP:
+        if seen_informer is informer and seen_events is events:
+            return answer
+    answer = all(next_event(state.store, cache, r) is None and not cache.stale
+                 for r, cache in informer.resources.items())
+    _CAUGHT_UP.insert(0, (informer, events, answer))
+    del _CAUGHT_UP[4:]
+    return answer
+
+
+_CAUGHT_UP: list[tuple[object, object, bool]] = []
+"""The last few answers of `controller_manager_caught_up`, by identity of the caches and the event
+log they were computed from (many states share both: a step elsewhere changes neither)."""
 
 
 @safety("endpoints-ready-pods",
         "Once the endpoints controller has caught up with a Service, its ready endpoint addresses are pods that "
         "are Ready, not terminating, and match its selector.",
         "pkg/controller/endpoint/endpoints_controller.go; staging/src/k8s.io/endpointslice/util ShouldPodBeInEndpoints",
-        reads=("objects", "store", "controllers", "informers", "down"))
+        reads=("objects", "controllers:endpoints", "controller-manager-caught-up"))
 def endpoints_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
     pods = {(p.metadata.namespace, p.metadata.name): p for p in _pods(state)}
     for svc in state.store.list("services"):
@@ -123,7 +140,7 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
 @safety("bindings-respect-hard-constraints",
         "Every pod bound by the scheduler tolerates the node's NoSchedule/NoExecute taints present when it was "
         "bound and matches its nodeSelector and required node affinity.",
-        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects", "store"))
+        "pkg/scheduler/framework/plugins/tainttoleration, nodeaffinity", reads=("objects", "store-revision"))
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
     """Judged with the node as it was at the binding: all of it in the state the binding is
     written; later, only the taints known to predate it (`taints_at_binding`) and not the labels
@@ -227,7 +244,7 @@ DESIRED = "deployment.kubernetes.io/desired-replicas"
         "Kubernetes breaks it when the Deployment controller's ReplicaSet cache lags (upstream behaviour "
         "deployment-stale-replicaset-lister, reported apart).",
         "pkg/controller/deployment/rolling.go; util/deployment_util.go ResolveFenceposts",
-        reads=("objects", "store", "controllers", "informers", "down"))
+        reads=("objects", "controllers:replicaset", "controller-manager-caught-up"))
 def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
     """The surge bound of a rolling update, as a user reads it.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 
@@ -73,8 +73,9 @@ class Property:
     recovers (partitions heal, crashed nodes boot); False when the control plane alone must bring
     it about, so it is also judged on the continuation where nothing recovers."""
     reads: tuple[str, ...] | None = None
-    """The `ClusterState` fields the check reads (`store` meaning the stored objects), so that an
-    engine may reuse its verdict while they are unchanged; None: anything (always re-evaluated)."""
+    """The `ClusterState` fields the check reads (`objects` meaning the stored objects, `FIELD:KEY`
+    one entry of a map field, or a name of `DERIVED_READS`), so that an engine may reuse its
+    verdict while they are unchanged; None: anything (always re-evaluated)."""
 
     def __call__(self, model: ClusterModel, state: ClusterState) -> Violation | None:
         return self.check(model, state)
@@ -215,6 +216,49 @@ def _time_bound(name: str) -> Property | None:
     if found is None or found.group(1) not in STATE_METRICS:
         return None
     return within(found.group(1), int(found.group(2)))
+
+
+@attrs.frozen
+class DerivedRead:
+    """A value computed from a state that a property's `reads` may name besides its fields: `value`
+    computes it; `fields` are the `ClusterState` fields it is computed from (what a step must
+    write to change it, for partial-order reduction's visibility)."""
+
+    value: Callable[[ClusterState], object] = attrs.field(eq=False)
+    fields: tuple[str, ...]
+
+
+DERIVED_READS: dict[str, DerivedRead] = {}
+"""Derived values by the name `reads` gives them: a verdict is reused while the value is the same
+(`kubeprop.properties.explore.incremental`). Coarse fields (`informers`, `store`) change on almost
+every step; a value derived from them, such as whether a component's caches are caught up, much
+less often."""
+
+
+Derived = TypeVar("Derived", bound=Callable[[ClusterState], object])
+
+
+def derived_read(name: str, fields: tuple[str, ...]) -> Callable[[Derived], Derived]:
+    """Decorator: register a function of the state as a value properties may name in `reads`,
+    computed from `fields`."""
+    def register_read(fn: Derived) -> Derived:
+        DERIVED_READS[name] = DerivedRead(fn, fields)
+        return fn
+    return register_read
+
+
+@derived_read("store-revision", ("store",))
+def store_revision(state: ClusterState) -> int:
+    """The store's revision: it moves with every write, not with compaction of the event log."""
+    return state.store.revision
+
+
+def read_fields(name: str) -> tuple[str, ...]:
+    """The `ClusterState` fields (`objects` for the stored objects) a name in `reads` stands for."""
+    derived = DERIVED_READS.get(name)
+    if derived is not None:
+        return derived.fields
+    return (name.partition(":")[0],)
 
 
 def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:

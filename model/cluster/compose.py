@@ -197,6 +197,16 @@ def actions_but_tick(model: ClusterModel, state: ClusterState) -> tuple[Action, 
     return tuple(out)
 
 
+def enabled_groups(model: ClusterModel, state: ClusterState) -> Iterator[tuple[Action, ...]]:
+    """`actions_but_tick` component by component (part by part with a cache), each computed only
+    when the caller asks for it: the fair driver stops at the first move never taken."""
+    if CACHES and CACHES[-1].model is model:
+        yield from CACHES[-1].groups(state, tick=False)
+        return
+    for component in COMPONENTS:
+        yield tuple(faults.fault_enabled(model, state) if component is faults else component.enabled(model, state))
+
+
 def iter_actions(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """`actions` lazily (engines that stop at the first enabled action of some kind)."""
     for component in COMPONENTS:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, actions_but_tick, step
+from kubeprop.model.cluster.compose import actions, enabled_groups, step
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.state.actions import (
@@ -130,14 +130,9 @@ class FairPolicy:
 
     def choose(self, enabled: Sequence[Action]) -> Action | None:
         """The fair run's next action among `enabled`, or None when it is over."""
-        moves = [a for a in enabled if self.default(a)]
-        if self.environment_last:
-            moves = [a for a in moves if not is_environment_timed(a)] or moves
-        if moves:
-            # Weak fairness: the enabled action taken least recently goes first (never taken: in
-            # enumeration order), so an action that stays enabled cannot be starved by others.
-            last = self.last_taken
-            return min(moves, key=lambda a: last.get(a, -1))
+        move = self._least_recent(enabled)
+        if move is not None:
+            return move
         if self.user_steps:
             user = next((a for a in enabled if isinstance(a, UserStep) and not isinstance(a, self.avoid)), None)
             if user is not None:
@@ -146,14 +141,55 @@ class FairPolicy:
             return next((a for a in enabled if isinstance(a, Tick)), None)
         return None
 
+    def _least_recent(self, enabled: Sequence[Action]) -> Action | None:
+        """Weak fairness: among the moves (`default`), the one taken least recently goes first
+        (never taken: the first in enumeration order), so an action that stays enabled cannot be
+        starved by others; with `environment_last`, the world's moves only when nothing else is.
+        (The first move never taken wins at once: nothing comes before it.)"""
+        last = self.last_taken
+        best: Action | None = None
+        best_at = 0
+        world: Action | None = None
+        world_at = 0
+        for act in enabled:
+            if not self.default(act):
+                continue
+            at = last.get(act, -1)
+            if self.environment_last and is_environment_timed(act):
+                if world is None or at < world_at:
+                    world, world_at = act, at
+                continue
+            if best is None or at < best_at:
+                best, best_at = act, at
+                if at < 0:
+                    return best
+        return best if best is not None else world
+
     def next_action(self, model: ClusterModel, state: ClusterState) -> Action | None:
         """`choose(actions(model, state))`, asking whether `Tick` is enabled only when the answer
         depends on it (nothing else to take): `Tick` is never a move nor a user step, so without
-        it the choice is the same whenever there is one."""
-        act = self.choose(actions_but_tick(model, state))
+        it the choice is the same whenever there is one. The enabled actions are asked for
+        component by component, and the first move never taken is the choice at once (nothing can
+        come before it), without asking the components after it."""
+        seen: list[Action] = []
+        for group in enabled_groups(model, state):
+            fresh = self._first_fresh(group)
+            if fresh is not None:
+                return fresh
+            seen.extend(group)
+        act = self.choose(seen)
         if act is None and self.allow_ticks and self.ticks < self.max_ticks:
             act = self.choose(actions(model, state))
         return act
+
+    def _first_fresh(self, group: Sequence[Action]) -> Action | None:
+        """The first move of `group` never taken (not one that waits on the world, with
+        `environment_last`): what `choose` picks when no earlier action is one."""
+        last = self.last_taken
+        for act in group:
+            if act not in last and self.default(act) and not (self.environment_last and is_environment_timed(act)):
+                return act
+        return None
 
     def taken(self, act: Action) -> None:
         """Record that `act` was taken (whether the policy chose it or not)."""
@@ -178,17 +214,31 @@ def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_ste
            deadline: float | None = None) -> Settled:
     """Follow `policy` from `state` until it has nothing to take, `max_steps` are taken
     (`exhausted`) or the `time.perf_counter()` value `deadline` passes (`interrupted`)."""
-    trace: list[Action] = []
-    for _ in range(max_steps):
+    return _follow(model, state, policy, max_steps, deadline)[0]
+
+
+Fork = tuple[int, ClusterState, FairPolicy]
+"""Where a fair run first took a recovery: (steps taken before it, the state, the policy's memory)."""
+
+
+def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int,
+            deadline: float | None, trace: list[Action] | None = None) -> tuple[Settled, Fork | None]:
+    """`follow`, also saying where the run first took a recovery (`Fork`), continuing `trace`
+    (the actions of a run it resumes: its length counts towards `max_steps`)."""
+    trace = [] if trace is None else trace
+    fork: Fork | None = None
+    for _ in range(max_steps - len(trace)):
         if deadline is not None and time.perf_counter() >= deadline:
-            return Settled(state, tuple(trace), exhausted=False, interrupted=True)
+            return Settled(state, tuple(trace), exhausted=False, interrupted=True), fork
         act = policy.next_action(model, state)
         if act is None:
-            return Settled(state, tuple(trace), exhausted=False)
+            return Settled(state, tuple(trace), exhausted=False), fork
+        if fork is None and is_recovery(act):
+            fork = len(trace), state, policy.copy()
         policy.taken(act)
         state = step(model, state, act)
         trace.append(act)
-    return Settled(state, tuple(trace), exhausted=True)
+    return Settled(state, tuple(trace), exhausted=True), fork
 
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
@@ -225,11 +275,26 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
                   ) -> Iterator[tuple[bool, Settled]]:
     """The fair continuations convergence is judged on, as (environment recovers, run): first
     the one where partitions heal and nodes restart, then — when there is anything to recover
-    from — the one where they never do."""
-    yield True, settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid, deadline=deadline)
-    if needs_recovery(state):
-        yield False, settle(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid, recover=False,
-                            deadline=deadline)
+    from — the one where they never do.
+
+    The two are the same run until the first takes its first recovery: the fair choice among
+    the enabled actions is the same choice among them without the recoveries whenever it is not
+    a recovery itself, and both policies remember the same actions. So the second resumes the
+    first from there (with the first's memory) instead of starting over: the same run, cheaper."""
+    policy = FairPolicy(recover=True, avoid=avoid, max_ticks=max_ticks)
+    recovering, fork = _follow(model, state, policy, max_steps, deadline)
+    yield True, recovering
+    if not needs_recovery(state):
+        return
+    if recovering.interrupted and (fork is None or fork[0] == 0):
+        yield False, Settled(state, (), exhausted=False, interrupted=True)  # the deadline has passed
+        return
+    if fork is None:  # it never took a recovery: the run without them is the same run
+        yield False, recovering
+        return
+    taken, at, memory = fork
+    kept = attrs.evolve(memory, recover=False)
+    yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]))[0]
 
 
 def run(model: ClusterModel, state: ClusterState, trace: Iterable[Action]) -> ClusterState:

@@ -85,29 +85,41 @@ def tick_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
 
 def fault_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Quiesce, every fault the budget still allows, and every recovery."""
+    yield from quiesce_enabled(model, state)
+    for node in model.nodes:
+        yield from node_faults(model, state, node)
+    yield from crash_faults(model, state)
+    for component in components(model):
+        yield from watch_faults(model, state, component)
+
+
+def quiesce_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """`Quiesce`, until it is taken."""
     if not state.quiesced:
         yield Quiesce()
-    yield from _node_faults(model, state)
-    yield from _component_faults(model, state)
 
 
-def _node_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    for node in model.nodes:
-        down = f"node/{node}" in state.down
-        if down:
-            yield RestartNode(node)
-        elif can_inject(state, model, "node_crash"):
-            yield CrashNode(node)
-        if node in state.partitioned:
-            yield Heal(node)
-        elif can_inject(state, model, "partition"):
-            yield Partition(node)
-        if not down and can_inject(state, model, "container_crash"):
-            for pod, container in kubelet_mod.running_containers(state.kubelets[node]):
-                yield CrashContainer(node, pod, container)
+def node_faults(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
+    """One node's faults and recoveries: crash or restart it, partition or heal it, crash one of
+    its running containers. They read what is down and partitioned, the budget, and (for
+    container crashes) the node's kubelet state."""
+    down = f"node/{node}" in state.down
+    if down:
+        yield RestartNode(node)
+    elif can_inject(state, model, "node_crash"):
+        yield CrashNode(node)
+    if node in state.partitioned:
+        yield Heal(node)
+    elif can_inject(state, model, "partition"):
+        yield Partition(node)
+    if not down and can_inject(state, model, "container_crash"):
+        for pod, container in kubelet_mod.running_containers(state.kubelets[node]):
+            yield CrashContainer(node, pod, container)
 
 
-def _component_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+def crash_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """Crash or restart each process (schedulers, the controller manager, kubelets, etcd
+    members): they read what is down and the budget."""
     crashable = (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
                  *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
     for component in crashable:
@@ -117,17 +129,22 @@ def _component_faults(model: ClusterModel, state: ClusterState) -> Iterator[Acti
             yield RestartComponent(component)
         elif can_inject(state, model, "component_crash"):
             yield CrashComponent(component)
-    for component in components(model):
-        if not is_up(state, component):
-            continue
-        if can_inject(state, model, "watch_drop") and not model.instant_caches:
-            informer = state.informers.get(component)
-            for resource, cache in informer.resources.sorted_items() if informer else ():
-                if not cache.stale:
-                    yield DropWatch(component, resource)
-        if can_inject(state, model, "request_failure") and component not in state.armed_failures:
-            for code in FAILURE_CODES:
-                yield FailNextRequest(component, code)
+
+
+def watch_faults(model: ClusterModel, state: ClusterState, component: str) -> Iterator[Action]:
+    """Drop one of a live component's watches, or fail its next API request: they read what is
+    down, the budget, the component's caches (which watches are not already broken) and its
+    armed failure."""
+    if not is_up(state, component):
+        return
+    if can_inject(state, model, "watch_drop") and not model.instant_caches:
+        informer = state.informers.get(component)
+        for resource, cache in informer.resources.sorted_items() if informer else ():
+            if not cache.stale:
+                yield DropWatch(component, resource)
+    if can_inject(state, model, "request_failure") and component not in state.armed_failures:
+        for code in FAILURE_CODES:
+            yield FailNextRequest(component, code)
 
 
 def _lose_heartbeat(state: ClusterState, node: str) -> ClusterState:

@@ -10,6 +10,12 @@ very same object); the costly ones (`BY_VALUE`) also by value, in-process only. 
 `Tick` apart from faults and recoveries. A component listed in neither (a user's own, say) is
 asked every time.
 
+Before any key is computed, `EnabledCache` compares the state with the one it answered last
+(`changes`: which `ClusterState` fields are not the very same objects, and which components'
+caches and which nodes' kubelets), and a part none of whose fields changed (`DEPS`: a superset of
+what its key reads) keeps its last answer: along a run (a walk, a fair continuation) a step
+changes two or three fields, often one component's cache, so most parts cost a set intersection.
+
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
 every catalogue scenario. A component that starts reading another part of the state must say
@@ -26,6 +32,8 @@ from contextlib import contextmanager
 from functools import partial
 from operator import is_
 from typing import Any
+
+import attrs
 
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster import compose, faults, informers, workload
@@ -66,7 +74,12 @@ def _workload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 def _informers(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
     # `informers.component_enabled`: the component's caches, the event log, down and partitioned.
-    return state.informers.get(component), state.store.events, state.store.compacted, state.down, state.partitioned
+    # Of the log, only the last event: with the same caches, the same last event means no write
+    # since (events are only appended, each a new object), and compaction drops only events every
+    # live cache has had, none that a live cache is still to be delivered. (A restore of etcd
+    # replaces every cache, so no cache spans two histories.)
+    events = state.store.events
+    return state.informers.get(component), events[-1] if events else None, state.down, state.partitioned
 
 
 def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
@@ -86,11 +99,22 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
     # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
-    # partitioned), its runtime state, its cache, the clock, its Node object (status updates) and
-    # whether the pressure budget is left.
+    # partitioned), its runtime state, the pods of its cache, the clock, its Node object (status
+    # updates) and whether the pressure budget is left.
     left = _pressure_left(model, state.kubelets)
-    return (state.down, state.partitioned, state.kubelets.get(node), _view(model, state, kubelet_name(node)),
+    return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, kubelet_name(node)),
             state.clock, state.store.objects.get(node_key), left)
+
+
+def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> Any:
+    """The part of a kubelet's view it reads: its pod cache's objects. An event about a pod on
+    another node leaves them the very same map (`informer.deliver` deletes an absent key: no
+    change), while the informer itself is new (its revision moved on)."""
+    informer = state.informers.get(component)
+    if informer is not None:
+        cache = informer.resources.get("pods")
+        return None if cache is None else cache.objects
+    return state.store.objects if model.instant_caches else None
 
 
 _PRESSURE: list[Any] = [None, None, False]
@@ -119,13 +143,28 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
             state.store.objects if model.instant_caches else None)
 
 
-def _faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # Quiesce, faults and recoveries: what is down and partitioned, the budget (running containers,
-    # watches and armed failures only while their kind of fault may still be injected).
+def _node_faults(model: ClusterModel, state: ClusterState, node: str) -> tuple[Any, ...]:
+    # `faults.node_faults`: what is down and partitioned, the budget, the node's kubelet state
+    # while its containers may still crash.
     containers = faults.can_inject(state, model, "container_crash")
+    return (state.quiesced, state.faults, state.down, state.partitioned,
+            state.kubelets.get(node) if containers else None)
+
+
+def _crash_faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    return state.quiesced, state.faults, state.down
+
+
+def _watch_faults(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
+    # `faults.watch_faults`: what is down, the budget, the component's armed failure and its caches
+    # while watches may still be dropped.
     watches = faults.can_inject(state, model, "watch_drop") and not model.instant_caches
-    return (state.quiesced, state.faults, state.down, state.partitioned, state.armed_failures,
-            state.kubelets if containers else None, state.informers if watches else None)
+    return (state.quiesced, state.faults, state.down, component in state.armed_failures,
+            state.informers.get(component) if watches else None)
+
+
+def _quiesce(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    return (state.quiesced,)
 
 
 READS: dict[Any, KeyFn] = {
@@ -152,15 +191,85 @@ def _informer_units(model: ClusterModel) -> tuple[Unit, ...]:
 
 
 def _faults_units(model: ClusterModel) -> tuple[Unit, ...]:
-    return ((faults.tick_enabled, _tick, ()), (faults.fault_enabled, _faults, ()))
+    # In `faults.enabled` order: Tick, Quiesce, each node's faults, process crashes, then each
+    # informer component's dropped watches and failed requests.
+    return ((faults.tick_enabled, _tick, ()), (faults.quiesce_enabled, _quiesce, ()),
+            *((faults.node_faults, _node_faults, (node,)) for node in model.nodes),
+            (faults.crash_faults, _crash_faults, ()),
+            *((faults.watch_faults, _watch_faults, (c,)) for c in informers.components(model)))
 
 
 SPLIT: dict[Any, Callable[[ClusterModel], tuple[Unit, ...]]] = {
     kubelet: _kubelet_units, faults: _faults_units, informers: _informer_units,
 }
 """Components whose `enabled` is the concatenation of parts cached separately: the kubelets node
-by node, watch deliveries component by component, time apart from faults (a watch delivery to
-one kubelet changes nothing another reads)."""
+by node, watch deliveries component by component, time apart from faults, faults node by node and
+component by component (a watch delivery to one kubelet changes nothing another reads)."""
+
+
+Token = Any
+"""A part of the state that may change between two states: a `ClusterState` field name;
+`store.objects` or `store.events`; or (`informers`, component) / (`kubelets`, node) for one entry."""
+PER_ENTRY = ("informers", "kubelets")
+"""Fields whose entries `changes` tells apart."""
+_FIELDS = tuple(f.name for f in attrs.fields(ClusterState))
+
+
+def changes(before: ClusterState, after: ClusterState) -> set[Token]:
+    """The tokens of what differs between two states (compared by identity: a step shares every
+    part it does not change with its predecessor)."""
+    out: set[Token] = set()
+    for name in _FIELDS:
+        old, new = getattr(before, name), getattr(after, name)
+        if old is new:
+            continue
+        out.add(name)
+        if name == "store":
+            if old.objects is not new.objects:
+                out.add("store.objects")
+            if old.events is not new.events:
+                out.add("store.events")
+        elif name in PER_ENTRY:
+            out.update((name, k) for k in old.keys() | new.keys() if old.get(k) is not new.get(k))
+    return out
+
+
+DepsFn = Callable[..., "frozenset[Token]"]
+
+
+def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
+    return frozenset({"down", "schedulers", "store.objects", *(("informers", i) for i in model.scheduler_instances)})
+
+
+def _tick_deps(model: ClusterModel) -> frozenset[Token]:
+    return frozenset({"clock", "down", "addons", "controllers", "kubelets", "heartbeat_lost", "schedulers",
+                      "store.objects", ("informers", CONTROLLER_MANAGER),
+                      *(("informers", i) for i in model.scheduler_instances)})
+
+
+DEPS: dict[Any, DepsFn] = {
+    _workload: lambda model: frozenset({"workload_next", "store.objects", "addons"}),
+    _informers: lambda model, component: frozenset({("informers", component), "store.events", "down", "partitioned"}),
+    _scheduler: _scheduler_deps,
+    _controllers: lambda model: frozenset({"down", "controllers"}),
+    _nodelifecycle: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER), "store.objects",
+                                             "heartbeat_lost", "clock"}),
+    _kubelet_node: lambda model, node: frozenset({"down", "partitioned", "kubelets", ("informers", kubelet_name(node)),
+                                                  "store.objects", "clock"}),
+    _tick: _tick_deps,
+    _quiesce: lambda model: frozenset({"quiesced"}),
+    _node_faults: lambda model, node: frozenset({"quiesced", "faults", "down", "partitioned", ("kubelets", node)}),
+    _crash_faults: lambda model: frozenset({"quiesced", "faults", "down"}),
+    _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
+                                                       ("informers", component)}),
+}
+"""Key function → the tokens of every part of the state it reads (a superset is safe, a missing
+one is not): a part whose tokens did not change since the last answer keeps it."""
+
+
+def _deps(model: ClusterModel, key_fn: Any, args: tuple[Any, ...]) -> frozenset[Token] | None:
+    fn = DEPS.get(key_fn.func if isinstance(key_fn, partial) else key_fn)
+    return None if fn is None else fn(model, *args)
 
 
 class _Part:
@@ -168,11 +277,12 @@ class _Part:
     key's parts; for the costly ones (`BY_VALUE`) also every answer (up to `LIMIT`) by value, so
     a state reached again along another path (equal parts, other objects) is not recomputed."""
 
-    __slots__ = ("args", "enabled_fn", "key_fn", "recent", "values")
+    __slots__ = ("args", "deps", "enabled_fn", "key_fn", "recent", "values")
 
-    def __init__(self, enabled_fn: Callable[..., Iterator[Action]],
+    def __init__(self, model: ClusterModel, enabled_fn: Callable[..., Iterator[Action]],
                  key_fn: Callable[..., tuple[Any, ...] | None] | None, args: tuple[Any, ...] = ()) -> None:
         self.enabled_fn, self.key_fn, self.args = enabled_fn, key_fn, args
+        self.deps = None if key_fn is None else _deps(model, key_fn, args)
         self.recent: list[tuple[tuple[Any, ...], tuple[Action, ...]]] = []
         self.values: dict[tuple[Any, ...], tuple[Action, ...]] | None = {} if enabled_fn in BY_VALUE else None
 
@@ -199,8 +309,12 @@ class _Part:
 def _parts(model: ClusterModel, module: Any) -> tuple[_Part, ...]:
     split = SPLIT.get(module)
     if split is not None:
-        return tuple(_Part(fn, key_fn, args) for fn, key_fn, args in split(model))
-    return (_Part(module.enabled, READS.get(module)),)
+        return tuple(_Part(model, fn, key_fn, args) for fn, key_fn, args in split(model))
+    return (_Part(model, module.enabled, READS.get(module)),)
+
+
+Answers = list["tuple[Action, ...] | None"]
+"""Each part's answer in one state (None: not computed there yet)."""
 
 
 class EnabledCache:
@@ -209,13 +323,57 @@ class EnabledCache:
     def __init__(self, model: ClusterModel) -> None:
         self.model = model
         self.parts = tuple(part for module in compose.COMPONENTS for part in _parts(model, module))
+        self.tick = next((i for i, part in enumerate(self.parts) if part.enabled_fn is faults.tick_enabled), -1)
+        readers: dict[Token, list[int]] = {}
+        for i, part in enumerate(self.parts):
+            for token in part.deps or ():
+                readers.setdefault(token, []).append(i)
+        self.readers = {token: tuple(parts) for token, parts in readers.items()}
+        """Token → the parts that read it."""
+        self.always = tuple(i for i, part in enumerate(self.parts) if part.deps is None)
+        """The parts that declare nothing (asked every time)."""
+        self.last: ClusterState | None = None
+        """The state answered last, and each part's answer there."""
+        self.answers: Answers = [None] * len(self.parts)
+
+    def _answers(self, state: ClusterState) -> Answers:
+        """The answers for `state`, as far as they are known: those of the state answered last,
+        but for the parts that read something that changed since (`changes`)."""
+        last = self.last
+        if last is state:
+            return self.answers
+        if last is None:
+            answers: Answers = [None] * len(self.parts)
+        else:
+            answers = list(self.answers)
+            readers = self.readers
+            for token in changes(last, state):
+                for i in readers.get(token, ()):
+                    answers[i] = None
+            for i in self.always:
+                answers[i] = None
+        self.last, self.answers = state, answers
+        return answers
+
+    def groups(self, state: ClusterState, tick: bool = True) -> Iterator[tuple[Action, ...]]:
+        """The enabled actions part by part, in `compose.actions` order (without `Tick` unless
+        `tick`), each part computed only when reached: a caller that stops early (the fair
+        policy, at the first move never taken) does not pay for the rest."""
+        answers, model, parts = self._answers(state), self.model, self.parts
+        for i, known in enumerate(answers):
+            if i == self.tick and not tick:
+                continue
+            if known is None:
+                known = parts[i].enabled(model, state)
+                if self.answers is answers:  # (a call for another state meanwhile made a new list)
+                    answers[i] = known
+            yield known
 
     def actions(self, state: ClusterState, tick: bool = True) -> tuple[Action, ...]:
         """Every enabled action, in `compose.actions` order (without `Tick` unless `tick`)."""
         out: list[Action] = []
-        for part in self.parts:
-            if tick or part.enabled_fn is not faults.tick_enabled:
-                out.extend(part.enabled(self.model, state))
+        for group in self.groups(state, tick):
+            out.extend(group)
         return tuple(out)
 
 

@@ -16,6 +16,7 @@ events are handled at once (`deliver_instantly`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import attrs
@@ -61,8 +62,10 @@ def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
     return tuple(sorted(("nodes", "pods", *DEFAULT_SPREAD_RESOURCES)))
 
 
+@lru_cache(maxsize=1024)
 def filters(component: str) -> FrozenMap[str, ObjectFilter]:
-    """Field selectors of a component's watches (the kubelet's `spec.nodeName`)."""
+    """Field selectors of a component's watches (the kubelet's `spec.nodeName`); the same map for
+    the same component (delivering a watch event asks for it every time)."""
     if component.startswith(KUBELET_PREFIX):
         return FrozenMap({"pods": _on_node(component[len(KUBELET_PREFIX):])})
     return FrozenMap()

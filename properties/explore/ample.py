@@ -56,7 +56,7 @@ from kubeprop.model.cluster.footprint import (
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import Property
+from kubeprop.properties.registry import Property, read_fields
 
 FIELD_TOKENS: dict[str, tuple[str, ...]] = {
     "objects": ("store",), "store": ("store",), "informers": ("cache:",), "controllers": ("ctl:",),
@@ -86,10 +86,10 @@ def visible_tokens(properties: Iterable[Property]) -> frozenset[str] | None:
     for prop in properties:
         if prop.reads is None:
             return None
-        for name in prop.reads:
-            if name not in FIELD_TOKENS:
+        for field in (f for name in prop.reads for f in read_fields(name)):
+            if field not in FIELD_TOKENS:
                 return None
-            out.update(FIELD_TOKENS[name])
+            out.update(FIELD_TOKENS[field])
     return frozenset(out)
 
 

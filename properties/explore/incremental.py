@@ -1,7 +1,9 @@
 """Cheaper checks for the engines: a property is re-evaluated only when what it reads changed.
 
 A property may declare the `ClusterState` fields its check reads (`Property.reads`; `objects`
-means the stored objects, `store` the whole store with its revision and event log). `Checker`
+means the stored objects, `store` the whole store with its revision and event log, `FIELD:KEY` one
+entry of a map such as `controllers:endpoints`, and a name of `registry.DERIVED_READS` a value
+computed from the state, such as whether the controller manager's caches are caught up). `Checker`
 keeps, per property, the verdicts it computed with those fields, and reuses one when the fields
 are the same (the common case: most actions — watch deliveries, scheduling decisions,
 a kubelet's local steps — write nothing a property reads). A property that declares nothing is
@@ -19,7 +21,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import Property, Violation
+from kubeprop.properties.registry import DERIVED_READS, Property, Violation
 
 KEEP = 4
 """Verdicts per property checked by identity before the by-value lookup."""
@@ -34,10 +36,29 @@ _UNSEEN: Any = object()
 def _part(name: str) -> Callable[[ClusterState], Any]:
     if name == "objects":
         return lambda state: state.store.objects
+    derived = DERIVED_READS.get(name)
+    if derived is not None:
+        return _last(derived.value)
     names = [a.name for a in attrs.fields(ClusterState)]
-    if name not in names:
-        raise ValueError(f"unknown state part {name!r} in a property's `reads`; valid: objects, {', '.join(names)}")
+    field, _, entry = name.partition(":")
+    if field not in names:
+        raise ValueError(f"unknown state part {name!r} in a property's `reads`; valid: objects, "
+                         f"{', '.join(names)}, FIELD:KEY (one entry of a map), {', '.join(sorted(DERIVED_READS))}")
+    if entry:
+        return lambda state: getattr(state, field).get(entry)
     return lambda state: getattr(state, name)
+
+
+def _last(fn: Callable[[ClusterState], Any]) -> Callable[[ClusterState], Any]:
+    """`fn`, remembering its value for the last state (several properties read it of one state)."""
+    seen: list[Any] = [None, None]
+
+    def value(state: ClusterState) -> Any:
+        if seen[0] is not state:
+            seen[:] = [state, fn(state)]
+        return seen[1]
+
+    return value
 
 
 def parts_function(reads: Sequence[str] | None) -> PartsFn | None:

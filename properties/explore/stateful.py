@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from kubeprop.model.cluster.compose import actions, initial_state, step
@@ -265,6 +266,14 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
                 failure = recorder.violation
                 break
             except BudgetSpent:
+                timed_out = True
+                break
+            except Flaky:
+                # The deadline passed between two draws of an example, or before its first: the
+                # example stopped where an earlier one with the same choices went on, which
+                # Hypothesis reports as inconsistent data generation. Time is up all the same.
+                if not out_of_time(deadline):
+                    raise
                 timed_out = True
                 break
         timed_out = timed_out or out_of_time(deadline)

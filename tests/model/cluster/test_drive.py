@@ -4,13 +4,23 @@ recoveries; the run a user expects lets the control plane react before the world
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
+
+import pytest
 
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import FairPolicy, continuations, fair_run, is_environment_timed, settle
+from kubeprop.model.cluster.drive import (
+    FairPolicy,
+    continuations,
+    fair_run,
+    is_environment_timed,
+    needs_recovery,
+    settle,
+)
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import CrashNode, Heal, Partition, Quiesce, RestartNode, UserStep
+from kubeprop.model.state.actions import Action, CrashNode, Heal, Partition, Quiesce, RestartNode, UserStep
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.registry import select
 
@@ -135,3 +145,62 @@ def test_next_action_is_the_choice_among_every_enabled_action() -> None:
                     policy.taken(act)
                     state = step(model, state, act)
     assert ticks > 0
+
+
+def _plain_continuations(model: object, state: object, max_steps: int, avoid: tuple[type, ...]) -> list[object]:
+    runs = [(True, settle(model, state, max_steps=max_steps, max_ticks=100, avoid=avoid))]  # type: ignore[arg-type]
+    if needs_recovery(state):  # type: ignore[arg-type]
+        runs.append((False, settle(model, state, max_steps=max_steps, max_ticks=100, avoid=avoid,  # type: ignore[arg-type]
+                                   recover=False)))
+    return runs
+
+
+@pytest.mark.parametrize("max_steps", [5000, 150, 40])
+def test_the_run_without_recoveries_resumes_the_one_with_them(max_steps: int) -> None:
+    """`continuations` shares the runs' common prefix (up to the first recovery): the same runs as
+    two independent `settle`s, action for action, on random walks with partitions and crashes."""
+    model = build_model(load_scenario(DATA / "web.yaml"), parameters={"instantCaches": False})
+    rng, checked = random.Random(4), 0
+    for walk in range(12):
+        state = initial_state(model)
+        for _ in range(rng.randrange(5, 30)):
+            enabled = [a for a in actions(model, state) if not isinstance(a, Quiesce)]
+            faults = [a for a in enabled if isinstance(a, Partition | CrashNode)]
+            state = step(model, state, rng.choice(faults if faults and rng.random() < 0.2 else enabled))
+        if Quiesce() in actions(model, state):
+            state = step(model, state, Quiesce())
+        avoid = (Heal,) if walk % 4 == 3 else ()
+        shared = list(continuations(model, state, max_steps=max_steps, avoid=avoid))
+        assert shared == _plain_continuations(model, state, max_steps, avoid)
+        checked += needs_recovery(state)
+    assert checked >= 3
+
+
+def _reference_choice(policy: FairPolicy, enabled: list[Action]) -> Action | None:
+    """The fair choice as first written: the least recently taken move, by `min`."""
+    moves = [a for a in enabled if policy.default(a)]
+    if policy.environment_last:
+        moves = [a for a in moves if not is_environment_timed(a)] or moves
+    if moves:
+        return min(moves, key=lambda a: policy.last_taken.get(a, -1))
+    return policy.choose([a for a in enabled if not policy.default(a)])  # user steps and Tick alike
+
+
+def test_the_fair_choice_is_the_least_recently_taken_move() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"), parameters={"instantCaches": False})
+    rng = random.Random(9)
+    for _ in range(8):
+        state, taken = initial_state(model), list[Action]()
+        for _ in range(60):
+            enabled = list(actions(model, state))
+            if not enabled:
+                break
+            for recover, user_steps, environment_last in ((True, False, False), (False, True, True),
+                                                          (True, True, False)):
+                policy = FairPolicy(recover=recover, user_steps=user_steps, environment_last=environment_last)
+                for act in rng.sample(taken, min(len(taken), 12)):
+                    policy.taken(act)
+                assert policy.choose(enabled) == _reference_choice(policy, enabled)
+            act = rng.choice(enabled)
+            taken.append(act)
+            state = step(model, state, act)

@@ -29,7 +29,8 @@ def plain(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
 
 @pytest.mark.parametrize(("scenario", "parameters", "variant"), [
     (None, {}, None), ("web", {}, None), ("web", {"instantCaches": True}, None), ("db", {}, "sts-split-brain"),
-    ("db-restart", {}, "watch-time-travel"), ("tight", {}, "dual-scheduler"),
+    ("db-restart", {}, "watch-time-travel"), ("tight", {}, "dual-scheduler"), ("restore", {}, None),
+    ("restore", {"etcdRestoreMarkCompacted": True}, None),
 ])
 def test_cache_answers_like_actions(scenario: str | None, parameters: dict[str, object], variant: str | None) -> None:
     path = None if scenario is None else DATA / f"{scenario}.yaml"
@@ -110,3 +111,70 @@ def test_cache_answers_like_actions_while_a_lost_node_is_handled(path: Path | No
                 break
             policy.taken(act)
             state = step(model, state, act)
+
+
+def _pairs(model: ClusterModel, rng: random.Random, runs: int = 4, length: int = 60
+           ) -> list[tuple[ClusterState, ClusterState]]:
+    """(state, successor) along random runs, and random pairs of states of different runs."""
+    states: list[ClusterState] = []
+    pairs = []
+    for _ in range(runs):
+        state = initial_state(model)
+        for _ in range(length):
+            enabled = plain(model, state)
+            if not enabled:
+                break
+            nxt = step(model, state, enabled[rng.randrange(len(enabled))])
+            pairs.append((state, nxt))
+            states.append(nxt)
+            state = nxt
+    pairs += [(rng.choice(states), rng.choice(states)) for _ in range(len(states))]
+    return pairs
+
+
+@pytest.mark.parametrize(("scenario", "parameters"), [
+    ("web", {}), ("web", {"instantCaches": True}), ("tight", {"schedulerInstances": 2, "leaderElection": False}),
+    ("restore", {}), ("node-loss", {}),
+])
+def test_deps_cover_what_each_key_reads(scenario: str, parameters: dict[str, object]) -> None:
+    """`DEPS` is what lets a part keep its answer without computing its key: wherever none of a
+    part's tokens changed between two states, its key must be the very same in both."""
+    from kubeprop.model.cluster.incremental import changes
+
+    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), parameters=parameters or None)
+    cache = EnabledCache(model)
+    for before, after in _pairs(model, random.Random(6)):
+        changed = changes(before, after)
+        for part in cache.parts:
+            if part.deps is None or not part.deps.isdisjoint(changed):
+                continue
+            key_before = part.key_fn(model, before, *part.args)  # type: ignore[misc]
+            key_after = part.key_fn(model, after, *part.args)  # type: ignore[misc]
+            assert key_before is not None and key_after is not None
+            # (a plain `object()` in a key means "no cache": never the same, whatever changed)
+            assert all(a is b or (a == b and isinstance(a, bool | int)) or type(a) is object
+                       for a, b in zip(key_before, key_after, strict=True)), part.enabled_fn
+
+
+def test_the_fair_driver_takes_what_it_took_without_the_cache() -> None:
+    """`FairPolicy.next_action` asks the cache part by part and stops at the first move never
+    taken: the same action as choosing among every enabled action, without any cache."""
+    from kubeprop.model.cluster.drive import expected_policy
+
+    model = build_model(load_scenario(MODEL_DATA / "catalogue" / "web-rollout.yaml"))
+    rng = random.Random(8)
+    with memoised(model):
+        policies = (lambda: FairPolicy(max_ticks=100), lambda: expected_policy(100), lambda: FairPolicy(recover=False))
+        for make in policies:
+            state, policy = initial_state(model), make()
+            for _ in range(250):
+                enabled = plain(model, state)
+                expected = policy.choose([a for a in enabled if type(a).__name__ != "Tick"])
+                if expected is None and policy.allow_ticks and policy.ticks < policy.max_ticks:
+                    expected = policy.choose(enabled)
+                assert policy.next_action(model, state) == expected
+                if not enabled:
+                    break
+                act = expected if expected is not None and rng.random() < 0.9 else rng.choice(enabled)
+                policy.taken(act)
+                state = step(model, state, act)

@@ -41,3 +41,41 @@ def test_checker_agrees_with_first_violation(scenario: str, variant: str) -> Non
 def test_unknown_state_part_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown state part 'nope'"):
         parts_function(("objects", "nope"))
+
+
+@pytest.mark.parametrize(("path", "variant"), [
+    (DATA / "web.yaml", "endpoints-terminating"), (DATA.parent / "catalogue" / "web-rollout.yaml", None),
+    (DATA / "web.yaml", "rs-no-expectations"),
+])
+def test_each_property_agrees_with_its_check(path: Path, variant: str | None) -> None:
+    """Property by property (not only the first violation): each memo gives its property's own
+    verdict, also for reads of one map entry (`controllers:endpoints`) and derived values
+    (`controller-manager-caught-up`)."""
+    model = build_model(load_scenario(path), variant=variant)
+    props = select(kind="safety")
+    checkers, rng = [Checker(model, [p]) for p in props], random.Random(7)
+    states = []
+    for _ in range(4):
+        state = initial_state(model)
+        for _ in range(60):
+            states.append(state)
+            enabled = actions(model, state)
+            if not enabled:
+                break
+            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    rng.shuffle(states)
+    for state in states + states[:30]:
+        for prop, checker in zip(props, checkers, strict=True):
+            assert checker.violation(state) == prop(model, state), prop.name
+
+
+def test_entry_and_derived_parts() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    state = initial_state(model)
+    parts = parts_function(("controllers:endpoints", "controller-manager-caught-up", "objects"))
+    assert parts is not None
+    endpoints, caught_up, objects = parts(state)
+    assert endpoints is state.controllers.get("endpoints") and objects is state.store.objects
+    assert caught_up is True
+    with pytest.raises(ValueError, match="unknown state part 'nope:x'"):
+        parts_function(("nope:x",))

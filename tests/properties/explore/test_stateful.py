@@ -152,3 +152,26 @@ def test_a_falsifying_example_prints_the_actions(capsys: pytest.CaptureFixture[s
         run_state_machine_as_test(machine, settings=chosen)
     printed = capsys.readouterr().out + "\n".join(getattr(failed.value, "__notes__", []))
     assert "Schedule(" in printed and "Bind(" in printed, printed
+
+
+@pytest.mark.parametrize("budget_from", [1, 3, 7, 12, 20, 33])
+def test_a_budget_ending_between_examples_is_time_up_not_an_error(budget_from: int,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline can pass at any check of an example, also at the first (its initial invariant
+    check, before any draw), where an earlier example with the same choices went on: Hypothesis
+    calls that inconsistent data generation (`Flaky`). With the time up, the engine reports
+    `time-bound`, whichever check saw it."""
+    from kubeprop.properties.explore import stateful
+
+    checks = {"n": 0}
+
+    def out_of_time_after(self: ClusterMachine) -> bool:
+        checks["n"] += 1
+        return checks["n"] >= budget_from
+
+    monkeypatch.setattr(ClusterMachine, "out_of_time", out_of_time_after)
+    monkeypatch.setattr(stateful, "out_of_time", lambda deadline: checks["n"] >= budget_from)
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    result = find_with_hypothesis(model, initial_state(model), EngineConfig(max_depth=3, budget_seconds=60.0,
+                                                                            workers=1))
+    assert result.exit_reason == "time-bound"
