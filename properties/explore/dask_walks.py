@@ -30,7 +30,14 @@ import attrs
 
 from kubeprop.model.errors import UsageError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason
+from kubeprop.properties.explore.engine import (
+    EngineConfig,
+    EngineResult,
+    EngineStats,
+    ExitReason,
+    run_length,
+    with_fair_length,
+)
 from kubeprop.properties.explore.runner import register_engine
 from kubeprop.properties.explore.walk import DEFAULT_RUNS, ChunkOutcome, Walker, WalkOutcome, run_chunk
 from kubeprop.properties.explore.walk import _report as report_failure
@@ -157,6 +164,7 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
     """Swarm random walks (`walk.run_walks`) on the Dask scheduler at `address` (module
     docstring); the same `EngineResult`, with the lowest failing walk's trace shrunk locally."""
     began = time.perf_counter()
+    config = with_fair_length(model, start, config, config.deadline(began))  # the same run lengths as local walks
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     initial = first_violation(model, start, walker.safety)
     if initial is not None:
@@ -187,7 +195,7 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
         outcomes.close()
     finally:
         client.close()
-    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=config.max_depth,
+    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=run_length(config, 1),
                         note=f"on the Dask cluster at {address or os.environ.get(ADDRESS_VARIABLE)}")
     if failure is None:
         return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
