@@ -54,11 +54,11 @@ from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Property, Violation
 
-Sleep = frozenset[Action]
-NO_SLEEP: Sleep = frozenset()
-Entry = tuple[ClusterState, int, int, "frozenset[Action] | None"]
+NO_SLEEP = 0
+"""The empty sleep set (sets of actions are bit masks, `_Search.action_number`)."""
+Entry = tuple[ClusterState, int, int, "int | None"]
 """A frontier entry: state, its number in the visited table, the number of its sleep set, and
-(when explored again) the only actions to take. Its depth is the table's."""
+(when explored again) the only actions to take, as a mask. Its depth is the table's."""
 
 
 def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Property],
@@ -103,8 +103,13 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
 
 class _Search:
     """The visited states (`StateTable`: hash, parent number, index among the parent's enabled
-    actions) with, by number, each one's sleep set (as a number: distinct sleep sets are few and
-    kept once) and depth, and the ample set each was expanded with; the frontier; the counters."""
+    actions) with, by number, each one's sleep set and depth in flat arrays, and the ample set each
+    was expanded with; the frontier; the counters.
+
+    Sets of actions are bit masks over action numbers (`action_number`: each distinct action is
+    numbered once, a few hundred in all), and each distinct sleep set is kept once (`sleeps`), so a
+    state's sleep set costs 4 bytes, not a frozenset of its own action objects (issue 17: 85 bytes a
+    state at 100,000 states of web.yaml)."""
 
     def __init__(self, model: ClusterModel, checker: Checker, settled: tuple[Property, ...],
                  action_filter: ActionFilter | None, visit: Callable[[ClusterState], None] | None,
@@ -116,9 +121,11 @@ class _Search:
         self.sleep_of = array("I")
         """The number of each state's sleep set (in `sleeps`)."""
         self.depths = array("H")
-        self.sleeps: list[Sleep] = [NO_SLEEP]
-        self.sleep_numbers: dict[Sleep, int] = {NO_SLEEP: 0}
-        self.expanded: dict[int, frozenset[Action]] = {}
+        self.sleeps: list[int] = [NO_SLEEP]
+        self.sleep_numbers: dict[int, int] = {NO_SLEEP: 0}
+        self.actions: list[Action] = []
+        self.action_numbers: dict[Action, int] = {}
+        self.expanded: dict[int, int] = {}
         """States (by number) expanded with an ample set smaller than their enabled actions: that set."""
         self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER)  # past SPILL_AFTER entries, on disk
         self.generated = self.depth_seen = 0
@@ -137,8 +144,16 @@ class _Search:
         flt = self.action_filter
         return [a for a in actions(self.model, state) if flt is None or flt(a)]
 
-    def sleep_number(self, sleep: Sleep) -> int:
-        """The number of `sleep` in `sleeps` (added if new)."""
+    def action_number(self, act: Action) -> int:
+        """The bit of `act` in an action mask (numbered when first met)."""
+        number = self.action_numbers.get(act)
+        if number is None:
+            number = self.action_numbers[act] = len(self.actions)
+            self.actions.append(act)
+        return number
+
+    def sleep_number(self, sleep: int) -> int:
+        """The number of the sleep set `sleep` (a mask) in `sleeps` (added if new)."""
         number = self.sleep_numbers.get(sleep)
         if number is None:
             number = self.sleep_numbers[sleep] = len(self.sleeps)
@@ -176,11 +191,12 @@ class _Search:
         an ample successor was already known — the cycle proviso); a violation and its trace."""
         state, here, sleep_number, only = entry
         enabled = self.enabled(state)
+        bits = [self.action_number(a) for a in enabled]
         chosen: list[int]
         rest: list[int] = []
         if only is not None:  # explored again: the actions awake now, of the set it was expanded with
-            within = self.expanded.get(here)
-            chosen = [i for i, a in enumerate(enabled) if a in only and (within is None or a in within)]
+            within = self.expanded.get(here, -1)  # -1: every bit set
+            chosen = [i for i, b in enumerate(bits) if only >> b & within >> b & 1]
         else:
             ample = self.ample.choose(state, enabled) if self.ample is not None else enabled
             chosen = list(range(len(enabled)))
@@ -189,31 +205,40 @@ class _Search:
                 rest = [i for i in chosen if enabled[i] not in members]
                 chosen = [i for i in chosen if enabled[i] in members]
         sleep = self.sleeps[sleep_number]
-        awake = set(sleep)
+        awake = [b for b in range(sleep.bit_length()) if sleep >> b & 1]
         depth = self.depths[here]
         proviso = False
         for i in chosen:
-            found = self._take(state, here, depth, i, enabled[i], sleep, awake)
+            found = self._take(state, here, depth, i, enabled[i], bits[i], sleep, awake)
             if isinstance(found, tuple):
                 return found
             proviso = proviso or found
         if rest and not proviso:
-            self.expanded[here] = frozenset(enabled[i] for i in chosen)
+            mask = 0
+            for i in chosen:
+                mask |= 1 << bits[i]
+            self.expanded[here] = mask
             return None
         for i in rest:  # the cycle proviso: an ample successor was already known
-            found = self._take(state, here, depth, i, enabled[i], sleep, awake)
+            found = self._take(state, here, depth, i, enabled[i], bits[i], sleep, awake)
             if isinstance(found, tuple):
                 return found
         return None
 
-    def _take(self, state: ClusterState, here: int, depth: int, index: int, act: Action, sleep: Sleep,
-              awake: set[Action]) -> tuple[Violation, tuple[Action, ...]] | bool:
-        """Take `act` (enabled action number `index`, unless asleep); a violation and its trace,
-        or whether the successor was already known."""
-        if act in sleep:
+    def _take(self, state: ClusterState, here: int, depth: int, index: int, act: Action, bit: int, sleep: int,
+              awake: list[int]) -> tuple[Violation, tuple[Action, ...]] | bool:
+        """Take `act` (enabled action number `index`, bit `bit`, unless asleep); a violation and
+        its trace, or whether the successor was already known. `awake` lists the bits of the sleep
+        set and of the actions taken before from this state."""
+        if sleep >> bit & 1:
             return False
-        child = frozenset(b for b in awake if self.footprints.independent(act, b)) if self.sleep_sets else NO_SLEEP
-        awake.add(act)
+        child = NO_SLEEP
+        if self.sleep_sets:
+            independent, known_actions = self.footprints.independent, self.actions
+            for b in awake:
+                if independent(act, known_actions[b]):
+                    child |= 1 << b
+        awake.append(bit)
         nxt = step(self.model, state, act)
         self.generated += 1
         number = self.table.add(hash(nxt), here, index)
@@ -230,11 +255,11 @@ class _Search:
             return False
         number = ~number
         known = self.sleeps[self.sleep_of[number]]
-        if not known <= child:
+        if known & ~child:
             # Reached again with actions awake that were asleep when it was explored. It is
             # explored again at the depth it was first reached at (no deeper).
             both = self.sleep_of[number] = self.sleep_number(known & child)
-            self.frontier.append((nxt, number, both, known - child))
+            self.frontier.append((nxt, number, both, known & ~child))
         return True
 
 
