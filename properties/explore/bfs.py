@@ -1,9 +1,15 @@
 """Explicit-state breadth-first search over `actions`/`step`.
 
-Breadth-first order makes the first violation found a shortest one. Visited states are kept in
-an in-process set keyed by the states themselves (exact equality, no collision risk); nothing
-derived from Python's salted `hash()` leaves the process. The search stops when the frontier is
-exhausted, a bound is reached (depth, distinct states, seconds), or a property fails.
+Breadth-first order makes the first violation found a shortest one. The cluster search keeps
+its visited states as in-process 64-bit hashes in a `fpset.StateTable` (with the number of the
+parent of each and which of its successors it was: 20–26 bytes a state) and its frontier in a
+`frontier.SpillQueue` (on disk past `SPILL_AFTER` entries), so its memory grows by a few tens of
+bytes per visited state (docs/engines.md, "A frontier that fits"); a counterexample is rebuilt by
+replaying the recorded successor indices from the start. The generic `search` can also keep whole
+states (exact equality, no collision risk). Nothing derived from Python's salted `hash()` leaves
+the process: the spilled frontier holds states and state numbers, not hashes. The search stops
+when the frontier is exhausted, a bound is reached (depth, distinct states, seconds), or a
+property fails.
 
 `action_filter` restricts which enabled actions are explored — a scenario-specific abstraction
 (e.g. "no faults but partitions"): the report says the search is exhaustive only *for that

@@ -1,9 +1,14 @@
-"""A set of 64-bit fingerprints stored in one flat array (TLC's `FPSet`, in miniature).
+"""Visited sets of 64-bit fingerprints in flat arrays (TLC's `FPSet`, in miniature).
+
+`FingerprintSet` (the parallel engine's shards) and `StateTable` (the breadth-first searches: each
+state's number, parent and successor index too). Fingerprints are compared within one process
+only; what a search persists (its spilled frontier) or sends to another process never includes
+Python's salted `hash()`.
 
 A Python `set` of ints spends about 60–70 bytes per fingerprint (a 32-byte int object plus its
-hash-table slot); this table stores the fingerprints themselves in an `array('q')` with open
+hash-table slot); `FingerprintSet` stores the fingerprints themselves in an `array('q')` with open
 addressing and linear probing, 8 bytes a slot at a load factor kept at most 0.7 (11–23 bytes per
-fingerprint). The slot value 0 marks an empty slot, so the fingerprint 0 is stored as `_ZERO`
+fingerprint). Its slot value 0 marks an empty slot, so the fingerprint 0 is stored as `_ZERO`
 (two states whose fingerprints are 0 and `_ZERO` would be merged — one more 2⁻⁶⁴ collision).
 """
 

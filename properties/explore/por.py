@@ -25,6 +25,11 @@ Ample (persistent) sets (`ample.py`) also prune states where the checked propert
 allows: a state is expanded with its ample set less its sleep set, and fully when an ample
 successor was already known (the cycle proviso for breadth-first search). States expanded with an
 ample set remember it, so exploring one again for actions that were asleep stays within it.
+
+Memory: the visited states are the full search's `fpset.StateTable` plus, per state, the number of
+its sleep set and its depth in flat arrays (6 bytes); sets of actions are bit masks over the
+distinct actions met; the frontier is spilled to disk like the full search's (docs/engines.md,
+"A frontier that fits").
 """
 
 from __future__ import annotations
