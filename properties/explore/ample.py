@@ -70,9 +70,9 @@ ending in `:`) that stand for it. A field missing here (the add-ons' state) make
 
 CLOSURES_KEPT = 10_000
 """Closures remembered (by seed and which representatives are alive) before the memo is cleared.
-Both the alive set and a closure are bit masks over the representatives (a few dozen bytes each;
-as a tuple of bools and a frozenset of ints they took about 8 KB an entry — issue 17: 22 MB at
-40,000 states of FeastFlow)."""
+Both the alive set and a closure are `bytes` with one byte (0 or 1) per representative (as a tuple
+of bools and a frozenset of ints they took about 8 KB an entry — issue 17: 22 MB at 40,000 states
+of FeastFlow)."""
 
 FAULT_BUDGET: dict[type[Action], str] = {
     act_mod.CrashNode: "node_crash", act_mod.Partition: "partition", act_mod.CrashContainer: "container_crash",
@@ -117,16 +117,16 @@ class AmpleSets:
         self.visible = tuple(visible is None or _touches(r.footprint.writes, visible) for r in reps)
         self.conflicts = tuple(tuple(j for j, o in enumerate(reps) if j != i and r.footprint.conflicts(o.footprint))
                                for i, r in enumerate(reps))
-        self.closures: dict[tuple[int, int], int] = {}
+        self.closures: dict[tuple[int, bytes], bytes] = {}
         self.enablers = tuple(tuple(j for j, o in enumerate(reps) if j != i and _enables(o, r))
                               for i, r in enumerate(reps))
 
-    def alive(self, state: ClusterState) -> int:
-        """Which representatives can still happen from `state`: bit i for `reps[i]`."""
+    def alive(self, state: ClusterState) -> bytes:
+        """Which representatives can still happen from `state`: byte i is 1 for `reps[i]`."""
         budget = self.model.budget
         workload = len(self.model.scenario.spec.workload)
-        out = 0
-        for i, rep in enumerate(self.reps):
+        out = []
+        for rep in self.reps:
             kind = rep.kind
             if kind in FAULT_BUDGET:
                 ok = not state.quiesced and state.faults.allows(budget, FAULT_BUDGET[kind])
@@ -139,9 +139,8 @@ class AmpleSets:
                 ok = not state.quiesced
             else:
                 ok = True
-            if ok:
-                out |= 1 << i
-        return out
+            out.append(ok)
+        return bytes(out)
 
     def choose(self, state: ClusterState, enabled: Sequence[Action]) -> tuple[Action, ...]:
         """The smallest ample set among the seeds' candidates; all of `enabled` when none is smaller."""
@@ -155,27 +154,29 @@ class AmpleSets:
         for seed in dict.fromkeys(keys):
             assert seed is not None
             reached = self._closure(seed, alive)
-            chosen = {k for k in keys if reached >> k & 1}
+            chosen = {k for k in keys if reached[k]}
             if len(chosen) < len(set(keys)) and not any(self.visible[k] for k in chosen):
-                candidate = tuple(a for a, k in zip(enabled, keys, strict=True) if reached >> k & 1)
+                candidate = tuple(a for a, k in zip(enabled, keys, strict=True) if reached[k])
                 if len(candidate) < len(best):
                     best = candidate
         return best
 
-    def _closure(self, seed: int, alive: int) -> int:
+    def _closure(self, seed: int, alive: bytes) -> bytes:
         """Every representative the stubborn-set closure reaches from `seed` among the `alive`
-        ones, as a bit mask."""
+        ones: byte i is 1 for `reps[i]` reached."""
         memo = self.closures.get((seed, alive))
         if memo is not None:
             return memo
-        found = 1 << seed
+        reached = bytearray(len(alive))
+        reached[seed] = 1
         work = [seed]
         while work:
             i = work.pop()
             for j in (*self.conflicts[i], *self.enablers[i]):
-                if alive >> j & 1 and not found >> j & 1:
-                    found |= 1 << j
+                if alive[j] and not reached[j]:
+                    reached[j] = 1
                     work.append(j)
+        found = bytes(reached)
         if len(self.closures) >= CLOSURES_KEPT:
             self.closures.clear()
         self.closures[(seed, alive)] = found
