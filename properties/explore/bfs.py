@@ -100,6 +100,10 @@ SPILL_AFTER = 4_096
 the hashes mode (and in the reduced search, `por.py`): beyond it a search holds about 20–30 bytes
 per visited state, whatever its size, plus a few thousand whole states."""
 
+SPILL_CHUNK = 256
+"""Frontier entries pickled together (`frontier.SpillQueue`'s chunk): siblings share their unchanged
+parts within a chunk; one chunk being filled and one being read are whole states in memory."""
+
 
 def run_to_end(gen: Generator[None, Limit | None, R]) -> R:
     """Run a sliced search (`engine.Sliced`'s protocol) in one go; its result."""
@@ -175,7 +179,7 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
     parents: dict[Any, tuple[Any, Any] | None] = {}
     frontier: deque[tuple[S, int, Any]] | SpillQueue[tuple[S, int, Any]]
     if table is not None:
-        frontier = SpillQueue(SPILL_AFTER)
+        frontier = SpillQueue(SPILL_AFTER, SPILL_CHUNK)
         frontier.append((start, 0, table.add(hash(start), ROOT, 0)))
     else:
         parents[start] = None

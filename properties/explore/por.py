@@ -45,6 +45,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.ample import AmpleSets
 from kubeprop.properties.explore.bfs import (
     SPILL_AFTER,
+    SPILL_CHUNK,
     ActionFilter,
     Bounds,
     Checkpoint,
@@ -132,7 +133,7 @@ class _Search:
         self.action_numbers: dict[Action, int] = {}
         self.expanded: dict[int, int] = {}
         """States (by number) expanded with an ample set smaller than their enabled actions: that set."""
-        self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER)  # past SPILL_AFTER entries, on disk
+        self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER, SPILL_CHUNK)  # past SPILL_AFTER entries, on disk
         self.generated = self.depth_seen = 0
 
     def check(self, state: ClusterState) -> Violation | None:
