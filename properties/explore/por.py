@@ -35,7 +35,8 @@ distinct actions met; the frontier is spilled to disk like the full search's (do
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Hashable, Iterable
+from typing import Generic, TypeVar
 
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.footprint import Footprints
@@ -60,8 +61,10 @@ from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Property, Violation
 
+T = TypeVar("T", bound=Hashable)
+
 NO_SLEEP = 0
-"""The empty sleep set (sets of actions are bit masks, `_Search.action_number`)."""
+"""The empty sleep set (sets of actions are bit masks over `_Search.actions`' numbers)."""
 Entry = tuple[ClusterState, int, int, "int | None"]
 """A frontier entry: state, its number in the visited table, the number of its sleep set, and
 (when explored again) the only actions to take, as a mask. Its depth is the table's."""
@@ -107,12 +110,30 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
         return Report(cut or ExitReason.EXHAUSTED, stats())
 
 
+class Numbering(Generic[T]):
+    """Distinct values numbered 0, 1, 2, … in the order first met, each kept once."""
+
+    __slots__ = ("items", "numbers")
+
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self.numbers: dict[T, int] = {}
+
+    def number(self, value: T) -> int:
+        """The number of `value` (the next one if it is new)."""
+        found = self.numbers.get(value)
+        if found is None:
+            found = self.numbers[value] = len(self.items)
+            self.items.append(value)
+        return found
+
+
 class _Search:
     """The visited states (`StateTable`: hash, parent number, index among the parent's enabled
     actions) with, by number, each one's sleep set and depth in flat arrays, and the ample set each
     was expanded with; the frontier; the counters.
 
-    Sets of actions are bit masks over action numbers (`action_number`: each distinct action is
+    Sets of actions are bit masks over action numbers (`actions`: each distinct action is
     numbered once, a few hundred in all), and each distinct sleep set is kept once (`sleeps`), so a
     state's sleep set costs 4 bytes, not a frozenset of its own action objects (issue 17: 85 bytes a
     state at 100,000 states of web.yaml)."""
@@ -127,10 +148,9 @@ class _Search:
         self.sleep_of = array("I")
         """The number of each state's sleep set (in `sleeps`)."""
         self.depths = array("H")
-        self.sleeps: list[int] = [NO_SLEEP]
-        self.sleep_numbers: dict[int, int] = {NO_SLEEP: 0}
-        self.actions: list[Action] = []
-        self.action_numbers: dict[Action, int] = {}
+        self.sleeps: Numbering[int] = Numbering()
+        self.sleeps.number(NO_SLEEP)
+        self.actions: Numbering[Action] = Numbering()
         self.expanded: dict[int, int] = {}
         """States (by number) expanded with an ample set smaller than their enabled actions: that set."""
         self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER, SPILL_CHUNK)  # past SPILL_AFTER entries, on disk
@@ -149,22 +169,6 @@ class _Search:
         the table records refer to this list)."""
         flt = self.action_filter
         return [a for a in actions(self.model, state) if flt is None or flt(a)]
-
-    def action_number(self, act: Action) -> int:
-        """The bit of `act` in an action mask (numbered when first met)."""
-        number = self.action_numbers.get(act)
-        if number is None:
-            number = self.action_numbers[act] = len(self.actions)
-            self.actions.append(act)
-        return number
-
-    def sleep_number(self, sleep: int) -> int:
-        """The number of the sleep set `sleep` (a mask) in `sleeps` (added if new)."""
-        number = self.sleep_numbers.get(sleep)
-        if number is None:
-            number = self.sleep_numbers[sleep] = len(self.sleeps)
-            self.sleeps.append(sleep)
-        return number
 
     def record(self, sleep: int, depth: int) -> None:
         """The sleep set (number) and depth of the state just added to the table."""
@@ -197,7 +201,7 @@ class _Search:
         an ample successor was already known — the cycle proviso); a violation and its trace."""
         state, here, sleep_number, only = entry
         enabled = self.enabled(state)
-        bits = [self.action_number(a) for a in enabled]
+        bits = [self.actions.number(a) for a in enabled]
         chosen: list[int]
         rest: list[int] = []
         if only is not None:  # explored again: the actions awake now, of the set it was expanded with
@@ -210,7 +214,7 @@ class _Search:
                 members = set(ample)
                 rest = [i for i in chosen if enabled[i] not in members]
                 chosen = [i for i in chosen if enabled[i] in members]
-        sleep = self.sleeps[sleep_number]
+        sleep = self.sleeps.items[sleep_number]
         awake = [b for b in range(sleep.bit_length()) if sleep >> b & 1]
         depth = self.depths[here]
         proviso = False
@@ -240,7 +244,7 @@ class _Search:
             return False
         child = NO_SLEEP
         if self.sleep_sets:
-            independent, known_actions = self.footprints.independent, self.actions
+            independent, known_actions = self.footprints.independent, self.actions.items
             for b in awake:
                 if independent(act, known_actions[b]):
                     child |= 1 << b
@@ -249,7 +253,7 @@ class _Search:
         self.generated += 1
         number = self.table.add(hash(nxt), here, index)
         if number >= 0:
-            child_number = self.sleep_number(child)
+            child_number = self.sleeps.number(child)
             self.record(child_number, depth + 1)
             if self.visit is not None:
                 self.visit(nxt)
@@ -260,11 +264,11 @@ class _Search:
             self.frontier.append((nxt, number, child_number, None))
             return False
         number = ~number
-        known = self.sleeps[self.sleep_of[number]]
+        known = self.sleeps.items[self.sleep_of[number]]
         if known & ~child:
             # Reached again with actions awake that were asleep when it was explored. It is
             # explored again at the depth it was first reached at (no deeper).
-            both = self.sleep_of[number] = self.sleep_number(known & child)
+            both = self.sleep_of[number] = self.sleeps.number(known & child)
             self.frontier.append((nxt, number, both, known & ~child))
         return True
 
