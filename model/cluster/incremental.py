@@ -52,7 +52,7 @@ RECENT = 4
 """Answers per component (per unit of a split component) checked by identity."""
 KNOWN_GUARDS = {blocks_tick}
 """The tick guards `_tick` accounts for."""
-LIMIT = 20_000
+LIMIT = 2_048
 """Answers kept by value per part before its memo is cleared (bounded memory)."""
 BY_VALUE = {scheduler.enabled, nodelifecycle.enabled, faults.tick_enabled}
 """The parts costly enough to be remembered by value too (hashing their key costs less than

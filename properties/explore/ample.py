@@ -69,7 +69,10 @@ FIELD_TOKENS: dict[str, tuple[str, ...]] = {
 ending in `:`) that stand for it. A field missing here (the add-ons' state) makes every action visible."""
 
 CLOSURES_KEPT = 10_000
-"""Closures remembered (by seed and which representatives are alive) before the memo is cleared."""
+"""Closures remembered (by seed and which representatives are alive) before the memo is cleared.
+Both the alive set and a closure are `bytes` with one byte (0 or 1) per representative (as a tuple
+of bools and a frozenset of ints they took about 8 KB an entry — issue 17: 22 MB at 40,000 states
+of FeastFlow)."""
 
 FAULT_BUDGET: dict[type[Action], str] = {
     act_mod.CrashNode: "node_crash", act_mod.Partition: "partition", act_mod.CrashContainer: "container_crash",
@@ -114,12 +117,12 @@ class AmpleSets:
         self.visible = tuple(visible is None or _touches(r.footprint.writes, visible) for r in reps)
         self.conflicts = tuple(tuple(j for j, o in enumerate(reps) if j != i and r.footprint.conflicts(o.footprint))
                                for i, r in enumerate(reps))
-        self.closures: dict[tuple[int, tuple[bool, ...]], frozenset[int]] = {}
+        self.closures: dict[tuple[int, bytes], bytes] = {}
         self.enablers = tuple(tuple(j for j, o in enumerate(reps) if j != i and _enables(o, r))
                               for i, r in enumerate(reps))
 
-    def alive(self, state: ClusterState) -> list[bool]:
-        """Which representatives can still happen from `state`."""
+    def alive(self, state: ClusterState) -> bytes:
+        """Which representatives can still happen from `state`: byte i is 1 for `reps[i]`."""
         budget = self.model.budget
         workload = len(self.model.scenario.spec.workload)
         out = []
@@ -137,7 +140,7 @@ class AmpleSets:
             else:
                 ok = True
             out.append(ok)
-        return out
+        return bytes(out)
 
     def choose(self, state: ClusterState, enabled: Sequence[Action]) -> tuple[Action, ...]:
         """The smallest ample set among the seeds' candidates; all of `enabled` when none is smaller."""
@@ -146,32 +149,34 @@ class AmpleSets:
         keys = [self.index.get(key_of(a)) for a in enabled]
         if any(k is None for k in keys):
             return tuple(enabled)  # an action the universe does not know: no reduction
-        alive = tuple(self.alive(state))
+        alive = self.alive(state)
         best: tuple[Action, ...] = tuple(enabled)
         for seed in dict.fromkeys(keys):
             assert seed is not None
             reached = self._closure(seed, alive)
-            chosen = {k for k in keys if k in reached}
+            chosen = {k for k in keys if reached[k]}
             if len(chosen) < len(set(keys)) and not any(self.visible[k] for k in chosen):
-                candidate = tuple(a for a, k in zip(enabled, keys, strict=True) if k in reached)
+                candidate = tuple(a for a, k in zip(enabled, keys, strict=True) if reached[k])
                 if len(candidate) < len(best):
                     best = candidate
         return best
 
-    def _closure(self, seed: int, alive: tuple[bool, ...]) -> frozenset[int]:
-        """Every representative the stubborn-set closure reaches from `seed` (among the alive ones)."""
+    def _closure(self, seed: int, alive: bytes) -> bytes:
+        """Every representative the stubborn-set closure reaches from `seed` among the `alive`
+        ones: byte i is 1 for `reps[i]` reached."""
         memo = self.closures.get((seed, alive))
         if memo is not None:
             return memo
-        reached = {seed}
+        reached = bytearray(len(alive))
+        reached[seed] = 1
         work = [seed]
         while work:
             i = work.pop()
             for j in (*self.conflicts[i], *self.enablers[i]):
-                if alive[j] and j not in reached:
-                    reached.add(j)
+                if alive[j] and not reached[j]:
+                    reached[j] = 1
                     work.append(j)
-        found = frozenset(reached)
+        found = bytes(reached)
         if len(self.closures) >= CLOSURES_KEPT:
             self.closures.clear()
         self.closures[(seed, alive)] = found

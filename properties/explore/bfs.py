@@ -1,9 +1,15 @@
 """Explicit-state breadth-first search over `actions`/`step`.
 
-Breadth-first order makes the first violation found a shortest one. Visited states are kept in
-an in-process set keyed by the states themselves (exact equality, no collision risk); nothing
-derived from Python's salted `hash()` leaves the process. The search stops when the frontier is
-exhausted, a bound is reached (depth, distinct states, seconds), or a property fails.
+Breadth-first order makes the first violation found a shortest one. The cluster search keeps
+its visited states as in-process 64-bit hashes in a `fpset.StateTable` (with the number of the
+parent of each and which of its successors it was: 20–26 bytes a state) and its frontier in a
+`frontier.SpillQueue` (on disk past `SPILL_AFTER` entries), so its memory grows by a few tens of
+bytes per visited state (docs/engines.md, "A frontier that fits"); a counterexample is rebuilt by
+replaying the recorded successor indices from the start. The generic `search` can also keep whole
+states (exact equality, no collision risk). Nothing derived from Python's salted `hash()` leaves
+the process: the spilled frontier holds states and state numbers, not hashes. The search stops
+when the frontier is exhausted, a bound is reached (depth, distinct states, seconds), or a
+property fails.
 
 `action_filter` restricts which enabled actions are explored — a scenario-specific abstraction
 (e.g. "no faults but partitions"): the report says the search is exhaustive only *for that
@@ -22,8 +28,8 @@ import attrs
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import ExitReason, Limit
-from kubeprop.properties.explore.fpset import ROOT, ParentTable
+from kubeprop.properties.explore.engine import ActiveTimer, ExitReason, Limit, Slicer
+from kubeprop.properties.explore.fpset import ROOT, StateTable
 from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.registry import Property, Violation
 
@@ -72,6 +78,7 @@ class Bounds:
 
 S = TypeVar("S", bound=Hashable)
 A = TypeVar("A")
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -88,9 +95,58 @@ class SearchResult(Generic[S, A]):
 
 Visited = Literal["states", "hashes"]
 
-SPILL_AFTER = 20_000
+SPILL_AFTER = 4_096
 """Frontier entries kept in memory before the rest is spilled to disk (`frontier.SpillQueue`), in
-the hashes mode: beyond it a search holds about 30–60 bytes per visited state, whatever its size."""
+the hashes mode (and in the reduced search, `por.py`): beyond it a search holds about 20–30 bytes
+per visited state, whatever its size, plus a few thousand whole states."""
+
+SPILL_CHUNK = 256
+"""Frontier entries pickled together (`frontier.SpillQueue`'s chunk): siblings share their unchanged
+parts within a chunk; one chunk being filled and one being read are whole states in memory."""
+
+
+def run_to_end(gen: Generator[None, Limit | None, R]) -> R:
+    """Run a sliced search (`engine.Sliced`'s protocol) in one go; its result."""
+    next(gen)
+    try:
+        gen.send(None)
+    except StopIteration as stop:
+        result: R = stop.value
+        return result
+    raise AssertionError("a sliced search yielded without a slice limit")
+
+
+class Checkpoint:
+    """What a search does between two expansions: stop at its time budget, report progress, and
+    pause when its slice is over (`engine.Slicer`); it also counts the seconds the search ran
+    (not the pauses between slices)."""
+
+    def __init__(self, limit: Limit | None, budget_seconds: float | None, progress: Progress | None,
+                 progress_every: float) -> None:
+        self.timer = ActiveTimer()
+        self.slicer = Slicer(self.timer, limit)
+        self.budget, self.progress, self.every = budget_seconds, progress, progress_every
+        self.last_report = self.timer.began
+
+    def seconds(self) -> float:
+        """Seconds the search ran so far."""
+        return self.timer.seconds()
+
+    def passed(self, generated: int, stats: Callable[[], SearchStats]) -> Generator[None, Limit | None, bool]:
+        """After an expansion, with `generated` states generated so far: True when the search must
+        stop now (its budget spent or its slice asking it to), after pausing if the slice is over."""
+        now = time.perf_counter()
+        if self.budget is not None and now - self.timer.began >= self.budget:
+            return True
+        if self.progress is not None and now - self.last_report >= self.every:
+            self.progress(stats())
+            self.last_report = now
+        if self.slicer.due(generated):
+            if self.slicer.stopped:
+                return True
+            yield from self.slicer.pause(generated)
+            return self.slicer.stopped
+        return False
 
 
 def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
@@ -100,19 +156,13 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
     state) pairs in a deterministic order; `check(state)` returns None or a violation.
 
     `visited="states"` keeps every visited state (exact). `visited="hashes"` keeps only each
-    state's 64-bit in-process `hash()` and (parent hash, successor index), TLC-style: about a
-    tenth of the memory, at the risk that two distinct states collide (probability about
-    n²/2⁶⁵ — 3·10⁻⁸ at a million states), which would silently skip one. The trace is then
-    rebuilt by replaying the recorded successor indices from `start`. The hashes never leave
-    the process."""
-    gen = search_steps(start, successors, check, bounds, progress, progress_every, visited)
-    next(gen)
-    try:
-        gen.send(None)
-    except StopIteration as stop:
-        result: SearchResult[S, A] = stop.value
-        return result
-    raise AssertionError("search_steps yielded without a slice deadline")
+    state's 64-bit in-process `hash()` with the number of its parent and its successor index in a
+    `fpset.StateTable` (20–26 bytes a state), TLC-style, and spills the frontier to disk past
+    `SPILL_AFTER` entries: a small fraction of the memory, at the risk that two distinct states
+    collide (probability about n²/2⁶⁵ — 3·10⁻⁸ at a million states), which would silently skip
+    one. The trace is then rebuilt by replaying the recorded successor indices from `start`. The
+    hashes never leave the process (the spilled frontier holds states and numbers, not hashes)."""
+    return run_to_end(search_steps(start, successors, check, bounds, progress, progress_every, visited))
 
 
 def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
@@ -121,32 +171,28 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
     """`search` as a sliced run (`engine.Sliced`): it pauses between expansions when its slice
     (counted in generated states) is over, and returns the `SearchResult`. `stats.seconds` counts
     only the time it ran."""
-    limit: Limit | None = yield
-    if limit is not None:
-        limit.begin(0)
-    hashed = visited == "hashes"
-    began = time.perf_counter()
-    paused = 0.0
-    # Exact mode: visited state → (parent state, action). Hashes mode: a ParentTable of hashes with
-    # (parent hash, successor index), and the frontier spilled to disk past SPILL_AFTER entries.
-    parents: dict[Any, tuple[Any, Any] | None] | ParentTable
-    frontier: deque[tuple[S, int]] | SpillQueue[tuple[S, int]]
-    if hashed:
-        parents = ParentTable()
-        parents.add(hash(start), 0, ROOT)
-        frontier = SpillQueue(SPILL_AFTER)
+    clock = Checkpoint((yield), bounds.budget_seconds, progress, progress_every)
+    # A frontier entry is (state, depth, key). Exact mode: the key is the state, and `parents`
+    # maps each visited state to (parent state, action). Hashes mode: the key is the state's
+    # number in the StateTable, and the frontier is spilled to disk past SPILL_AFTER entries.
+    table = StateTable() if visited == "hashes" else None
+    parents: dict[Any, tuple[Any, Any] | None] = {}
+    frontier: deque[tuple[S, int, Any]] | SpillQueue[tuple[S, int, Any]]
+    if table is not None:
+        frontier = SpillQueue(SPILL_AFTER, SPILL_CHUNK)
+        frontier.append((start, 0, table.add(hash(start), ROOT, 0)))
     else:
-        parents = {start: None}
-        frontier = deque()
-    frontier.append((start, 0))
-    generated, depth_seen, last_report = 1, 0, began
+        parents[start] = None
+        frontier = deque([(start, 0, start)])
+    generated, depth_seen = 1, 0
+    distinct: Callable[[], int] = parents.__len__ if table is None else table.__len__
 
     def stats() -> SearchStats:
-        return SearchStats(generated, len(parents), depth_seen, time.perf_counter() - began - paused)
+        return SearchStats(generated, distinct(), depth_seen, clock.seconds())
 
     def trace_to(key: Any) -> tuple[A, ...]:
-        if isinstance(parents, ParentTable):
-            return _replay_indices(start, successors, parents.path(key))[0]
+        if table is not None:
+            return replay(start, successors, table.path(key))[0]
         steps: list[Any] = []
         link = parents[key]
         while link is not None:
@@ -161,56 +207,44 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         return SearchResult(ExitReason.VIOLATION, stats(), found, (), start)
     cut: ExitReason | None = None
     while frontier:
-        state, depth = frontier.popleft()
+        state, depth, here = frontier.popleft()
         if bounds.max_depth is not None and depth >= bounds.max_depth:
             cut = ExitReason.DEPTH_BOUND
             continue
-        here: Any = hash(state) if hashed else state
         for index, (act, nxt) in enumerate(successors(state)):
             generated += 1
-            if isinstance(parents, ParentTable):
-                key: Any = hash(nxt)
-                if not parents.add(key, here, index):
+            if table is not None:
+                key: Any = table.add(hash(nxt), here, index)
+                if key < 0:
                     continue
             else:
-                key = nxt
-                if key in parents:
+                if nxt in parents:
                     continue
+                key = nxt
                 parents[key] = (here, act)
             depth_seen = max(depth_seen, depth + 1)
             found = check(nxt)
             if found is not None:
                 return SearchResult(ExitReason.VIOLATION, stats(), found, trace_to(key), nxt)
-            frontier.append((nxt, depth + 1))
-            if bounds.max_states is not None and len(parents) >= bounds.max_states:
+            frontier.append((nxt, depth + 1, key))
+            if bounds.max_states is not None and distinct() >= bounds.max_states:
                 return SearchResult(ExitReason.STATE_BOUND, stats())
-        now = time.perf_counter()
-        if bounds.budget_seconds is not None and now - began >= bounds.budget_seconds:
+        if (yield from clock.passed(generated, stats)):
             return SearchResult(ExitReason.TIME_BOUND, stats())
-        if progress is not None and now - last_report >= progress_every:
-            progress(stats())
-            last_report = now
-        if limit is not None and limit.reached(generated):
-            if limit.stop:
-                return SearchResult(ExitReason.TIME_BOUND, stats())
-            limit = yield
-            paused += time.perf_counter() - now
-            if limit is not None:
-                if limit.stop:
-                    return SearchResult(ExitReason.TIME_BOUND, stats())
-                limit.begin(generated)
     return SearchResult(cut or ExitReason.EXHAUSTED, stats())
 
 
-def _replay_indices(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], indices: list[int]
-                    ) -> tuple[tuple[A, ...], S]:
+def replay(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], path: Iterable[int]) -> tuple[tuple[A, ...], S]:
+    """The actions along `path` (successor indices) from `start`, and the state reached."""
     state, trace = start, []
-    for index in indices:
+    for index in path:
         for i, (act, nxt) in enumerate(successors(state)):
             if i == index:
                 trace.append(act)
                 state = nxt
                 break
+        else:
+            raise ValueError(f"successor index {index} out of range")
     return tuple(trace), state
 
 
@@ -226,14 +260,8 @@ def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property]
     instead its bounded fair continuations (`settled_violation`) must settle with every
     convergence property holding — eventually-stable reconciliation, judged once per quiesced
     state the search reaches."""
-    gen = bfs_steps(model, start, properties, bounds, action_filter, progress, progress_every, visited, convergence)
-    next(gen)
-    try:
-        gen.send(None)
-    except StopIteration as stop:
-        report: Report = stop.value
-        return report
-    raise AssertionError("bfs_steps yielded without a slice deadline")
+    return run_to_end(bfs_steps(model, start, properties, bounds, action_filter, progress, progress_every, visited,
+                                convergence))
 
 
 def bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
@@ -245,7 +273,7 @@ def bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Pro
     from kubeprop.properties.convergence import settled_violation
     from kubeprop.properties.explore.incremental import Checker
 
-    checker = Checker(model, tuple(properties))
+    checker = Checker(model, tuple(properties), by_value=False)
     settled_props = tuple(convergence)
 
     def successors(state: ClusterState) -> Iterator[tuple[Action, ClusterState]]:

@@ -1,9 +1,14 @@
-"""A set of 64-bit fingerprints stored in one flat array (TLC's `FPSet`, in miniature).
+"""Visited sets of 64-bit fingerprints in flat arrays (TLC's `FPSet`, in miniature).
+
+`FingerprintSet` (the parallel engine's shards) and `StateTable` (the breadth-first searches: each
+state's number, parent and successor index too). Fingerprints are compared within one process
+only; what a search persists (its spilled frontier) or sends to another process never includes
+Python's salted `hash()`.
 
 A Python `set` of ints spends about 60–70 bytes per fingerprint (a 32-byte int object plus its
-hash-table slot); this table stores the fingerprints themselves in an `array('q')` with open
+hash-table slot); `FingerprintSet` stores the fingerprints themselves in an `array('q')` with open
 addressing and linear probing, 8 bytes a slot at a load factor kept at most 0.7 (11–23 bytes per
-fingerprint). The slot value 0 marks an empty slot, so the fingerprint 0 is stored as `_ZERO`
+fingerprint). Its slot value 0 marks an empty slot, so the fingerprint 0 is stored as `_ZERO`
 (two states whose fingerprints are 0 and `_ZERO` would be merged — one more 2⁻⁶⁴ collision).
 """
 
@@ -12,7 +17,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator
 
-__all__ = ["ROOT", "FingerprintSet", "ParentTable"]
+__all__ = ["ROOT", "FingerprintSet", "StateTable"]
 
 _ZERO = 0x2545F4914F6CDD1D
 _MAX_LOAD_NUM, _MAX_LOAD_DEN = 7, 10
@@ -99,85 +104,101 @@ class FingerprintSet:
 
 
 ROOT = -1
-"""`ParentTable.link` of the start state: it has no parent."""
+"""The parent number of the start state in a `StateTable`: it has no parent."""
 
 
-class ParentTable:
-    """Visited fingerprints with their parent links — fingerprint → (parent fingerprint, successor
-    index) — in three flat arrays under one open-addressing index (8 + 8 + 4 bytes a slot, load at
-    most 0.7: 29–57 bytes per state, where a dict of int → tuple spends about 150). A breadth-first
-    search rebuilds a trace by following the links back and replaying the indices from the start."""
+class StateTable:
+    """The visited states of a breadth-first search, numbered 0, 1, 2, … in the order they were
+    first reached: each one's fingerprint, the number of the state it was first reached from and
+    which successor of that state it was (TLC's fingerprint set with its trace file, in flat arrays).
+
+    Dense columns by number — fingerprint (8 bytes), parent number (4), successor index (2, widened
+    to 4 past 65,535) — under an open-addressing index of numbers + 1 (4 bytes a slot, 0 for empty,
+    load at most 0.7): 20–26 bytes per state, where a dict of int → tuple spends about 150. A search
+    keeps a state's number with it in the frontier, so recording a successor's link needs no lookup
+    of the parent, and rebuilds a trace by following the numbers back (`path`) and replaying the
+    successor indices from the start. Any 64-bit int is a valid fingerprint (0 included)."""
 
     def __init__(self, capacity: int = 1 << 12) -> None:
         size = 1 << max(4, (capacity * _MAX_LOAD_DEN // _MAX_LOAD_NUM).bit_length())
-        self._fps = array("q", bytes(8 * size))
-        self._parents = array("q", bytes(8 * size))
-        self._indices = array("i", bytes(4 * size))
+        self._slots = array("i", bytes(4 * size))
         self._mask = size - 1
-        self._len = 0
+        self._fps = array("q")
+        self._parents = array("i")
+        self._indices = array("H")
 
     def __len__(self) -> int:
-        return self._len
+        return len(self._fps)
 
-    def _find(self, fp: int) -> int:
-        """The slot holding `fp`, or the empty slot where it would go."""
-        fps, mask = self._fps, self._mask
+    def find(self, fp: int) -> int:
+        """The number of the state with fingerprint `fp`, or -1 if none was added."""
+        slots, fps, mask = self._slots, self._fps, self._mask
         i = (fp ^ (fp >> 31)) & mask
         while True:
-            v = fps[i]
-            if v == fp or v == 0:
-                return i
+            n = slots[i]
+            if n == 0:
+                return -1
+            if fps[n - 1] == fp:
+                return n - 1
             i = (i + 1) & mask
 
     def __contains__(self, fp: object) -> bool:
-        if not isinstance(fp, int):
-            return False
-        return self._fps[self._find(fp or _ZERO)] != 0
+        return isinstance(fp, int) and self.find(fp) >= 0
 
-    def add(self, fp: int, parent: int, index: int) -> bool:
-        """Record `fp` reached from `parent` by successor `index` (ROOT for the start); True if new
-        (a known fingerprint keeps its first link)."""
-        fp = fp or _ZERO
-        i = self._find(fp)
-        if self._fps[i] != 0:
-            return False
-        self._fps[i], self._parents[i], self._indices[i] = fp, parent or _ZERO, index
-        self._len += 1
-        if self._len * _MAX_LOAD_DEN > self._mask * _MAX_LOAD_NUM:
+    def add(self, fp: int, parent: int, index: int) -> int:
+        """Record a state reached from state number `parent` (ROOT for the start) as its successor
+        number `index` (≥ 0): its new number, or `~number` (negative) if `fp` was added before — a
+        known state keeps its first link."""
+        slots, fps, mask = self._slots, self._fps, self._mask
+        i = (fp ^ (fp >> 31)) & mask
+        while True:
+            n = slots[i]
+            if n == 0:
+                break
+            if fps[n - 1] == fp:
+                return ~(n - 1)
+            i = (i + 1) & mask
+        number = len(fps)
+        slots[i] = number + 1
+        fps.append(fp)
+        self._parents.append(parent)
+        if index > 0xFFFF and self._indices.typecode == "H":
+            self._indices = array("I", self._indices)
+        self._indices.append(index)
+        if (number + 1) * _MAX_LOAD_DEN > mask * _MAX_LOAD_NUM:
             self._grow()
-        return True
+        return number
 
-    def link(self, fp: int) -> tuple[int, int]:
-        """(parent fingerprint, successor index) of a recorded `fp` (KeyError if unknown)."""
-        i = self._find(fp or _ZERO)
-        if self._fps[i] == 0:
-            raise KeyError(fp)
-        parent = self._parents[i]
-        return 0 if parent == _ZERO else parent, self._indices[i]
+    def fingerprint(self, number: int) -> int:
+        """The fingerprint of state `number`."""
+        return self._fps[number]
 
-    def path(self, fp: int) -> list[int]:
-        """The successor indices from the start to `fp`."""
+    def link(self, number: int) -> tuple[int, int]:
+        """(parent number, successor index) of state `number` (ROOT and 0 for the start)."""
+        return self._parents[number], self._indices[number]
+
+    def path(self, number: int) -> list[int]:
+        """The successor indices from the start to state `number`."""
         steps: list[int] = []
-        parent, index = self.link(fp)
-        while index != ROOT:
-            steps.append(index)
-            parent, index = self.link(parent)
+        parents, indices = self._parents, self._indices
+        while parents[number] != ROOT:
+            steps.append(indices[number])
+            number = parents[number]
         steps.reverse()
         return steps
 
     @property
     def nbytes(self) -> int:
-        """Bytes the three arrays occupy."""
-        return sum(a.itemsize * len(a) for a in (self._fps, self._parents, self._indices))
+        """Bytes the index and the columns occupy."""
+        return sum(a.itemsize * len(a) for a in (self._slots, self._fps, self._parents, self._indices))
 
     def _grow(self) -> None:
-        old = (self._fps, self._parents, self._indices)
-        size = 2 * len(old[0])
-        self._fps = array("q", bytes(8 * size))
-        self._parents = array("q", bytes(8 * size))
-        self._indices = array("i", bytes(4 * size))
-        self._mask = size - 1
-        for fp, parent, index in zip(*old, strict=True):
-            if fp != 0:
-                i = self._find(fp)
-                self._fps[i], self._parents[i], self._indices[i] = fp, parent, index
+        size = 2 * len(self._slots)
+        slots = array("i", bytes(4 * size))
+        mask = size - 1
+        for n, fp in enumerate(self._fps, start=1):
+            i = (fp ^ (fp >> 31)) & mask
+            while slots[i]:
+                i = (i + 1) & mask
+            slots[i] = n
+        self._slots, self._mask = slots, mask

@@ -73,15 +73,15 @@ def parts_function(reads: Sequence[str] | None) -> PartsFn | None:
 class _Memo:
     """One property's verdicts by the parts of the state each was computed from: the last few
     checked by identity (unchanged parts of a successor are the very same objects, so this costs a
-    few `is` checks), then all of them (up to `LIMIT`) by value."""
+    few `is` checks), then all of them (up to `LIMIT`) by value unless `by_value` is off."""
 
     __slots__ = ("parts_fn", "prop", "recent", "values")
 
-    def __init__(self, prop: Property) -> None:
+    def __init__(self, prop: Property, by_value: bool) -> None:
         self.prop = prop
         self.parts_fn = parts_function(prop.reads)
         self.recent: list[tuple[tuple[Any, ...], Violation | None]] = []
-        self.values: dict[tuple[Any, ...], Violation | None] = {}
+        self.values: dict[tuple[Any, ...], Violation | None] | None = {} if by_value else None
 
     def verdict(self, model: ClusterModel, state: ClusterState) -> Violation | None:
         if self.parts_fn is None:
@@ -90,12 +90,14 @@ class _Memo:
         for seen, found in self.recent:
             if all(map(is_, seen, parts)):  # one property's parts have one length
                 return found
-        found = self.values.get(parts, _UNSEEN)
+        values = self.values
+        found = _UNSEEN if values is None else values.get(parts, _UNSEEN)
         if found is _UNSEEN:
             found = self.prop(model, state)
-            if len(self.values) >= LIMIT:
-                self.values.clear()
-            self.values[parts] = found
+            if values is not None:
+                if len(values) >= LIMIT:
+                    values.clear()
+                values[parts] = found
         self.recent.insert(0, (parts, found))
         del self.recent[KEEP:]
         return found
@@ -103,11 +105,17 @@ class _Memo:
 
 class Checker:
     """The first violated property of a state, like `registry.first_violation`, with each verdict
-    reused while the parts of the state its property reads are unchanged."""
+    reused while the parts of the state its property reads are unchanged.
 
-    def __init__(self, model: ClusterModel, properties: Sequence[Property]) -> None:
+    `by_value=False` keeps only the identity memo: the breadth-first searches check each state
+    once, and the by-value hits they get are parts equal to, but not the same objects as, parts
+    checked before (a state read back from the spilled frontier is a new object), whose deep
+    comparison costs about what the property does — while the memo kept the parts of thousands
+    of states alive (issue 17: 17 MB at 100,000 states of web.yaml)."""
+
+    def __init__(self, model: ClusterModel, properties: Sequence[Property], by_value: bool = True) -> None:
         self.model = model
-        self.memos = tuple(_Memo(p) for p in properties)
+        self.memos = tuple(_Memo(p, by_value) for p in properties)
 
     def violation(self, state: ClusterState) -> Violation | None:
         """The first property (in the given order) that fails in `state`."""

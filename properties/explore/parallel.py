@@ -43,14 +43,14 @@ import threading
 import time
 import traceback
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from operator import itemgetter
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 import attrs
 
-from kubeprop.properties.explore.bfs import Bounds, SearchStats
+from kubeprop.properties.explore.bfs import Bounds, SearchStats, replay
 from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.fpset import FingerprintSet
 
@@ -58,7 +58,6 @@ __all__ = ["Exit", "ExplicitSystem", "LevelReport", "ParallelResult", "WorkerErr
 
 S = TypeVar("S")
 S_co = TypeVar("S_co", covariant=True)
-A = TypeVar("A")
 
 IDX_BITS = 16
 """A state's key is its parent's key << IDX_BITS | its successor index: at most 2¹⁶−1
@@ -489,17 +488,3 @@ def _levels(pool: _Pool, tally: _Tally, workers: int, bounds: Bounds, limits: tu
         if progress is not None:
             progress(tally.stats())
     return done(ExitReason.EXHAUSTED)
-
-
-def replay(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], path: Iterable[int]) -> tuple[tuple[A, ...], S]:
-    """The actions along `path` (successor indices) from `start`, and the state reached."""
-    state, trace = start, []
-    for index in path:
-        for i, (act, nxt) in enumerate(successors(state)):
-            if i == index:
-                trace.append(act)
-                state = nxt
-                break
-        else:
-            raise ValueError(f"successor index {index} out of range")
-    return tuple(trace), state

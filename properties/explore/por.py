@@ -25,12 +25,18 @@ Ample (persistent) sets (`ample.py`) also prune states where the checked propert
 allows: a state is expanded with its ample set less its sleep set, and fully when an ample
 successor was already known (the cycle proviso for breadth-first search). States expanded with an
 ample set remember it, so exploring one again for actions that were asleep stays within it.
+
+Memory: the visited states are the full search's `fpset.StateTable` plus, per state, the number of
+its sleep set and its depth in flat arrays (6 bytes); sets of actions are bit masks over the
+distinct actions met; the frontier is spilled to disk like the full search's (docs/engines.md,
+"A frontier that fits").
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Generator, Iterable
+from array import array
+from collections.abc import Callable, Generator, Hashable, Iterable
+from typing import Generic, TypeVar
 
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.footprint import Footprints
@@ -38,16 +44,30 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.ample import AmpleSets
-from kubeprop.properties.explore.bfs import SPILL_AFTER, ActionFilter, Bounds, Progress, Report, SearchStats
+from kubeprop.properties.explore.bfs import (
+    SPILL_AFTER,
+    SPILL_CHUNK,
+    ActionFilter,
+    Bounds,
+    Checkpoint,
+    Progress,
+    Report,
+    SearchStats,
+    run_to_end,
+)
 from kubeprop.properties.explore.engine import ExitReason, Limit
+from kubeprop.properties.explore.fpset import ROOT, StateTable
 from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Property, Violation
 
-Sleep = frozenset[Action]
-NO_SLEEP: Sleep = frozenset()
-Entry = tuple[ClusterState, int, Sleep, "frozenset[Action] | None"]
-"""A frontier entry: state, depth, sleep set, and (when explored again) the only actions to take."""
+T = TypeVar("T", bound=Hashable)
+
+NO_SLEEP = 0
+"""The empty sleep set (sets of actions are bit masks over `_Search.actions`' numbers)."""
+Entry = tuple[ClusterState, int, int, "int | None"]
+"""A frontier entry: state, its number in the visited table, the number of its sleep set, and
+(when explored again) the only actions to take, as a mask. Its depth is the table's."""
 
 
 def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Property],
@@ -57,21 +77,16 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
                       sleep_sets: bool = True, ample_sets: bool = True) -> Generator[None, Limit | None, Report]:
     """Breadth-first search with sleep sets and ample sets (each can be turned off), as a sliced
     run (`engine.Sliced`); the same checks, bounds and report as `bfs.bfs_steps`. Visited states
-    are kept as in-process hashes with (parent hash, action) links (see `bfs.search` for the
-    collision risk); `visit` is called on each state when it is first reached (tests compare the
-    reached states with a full search)."""
-    limit: Limit | None = yield
-    if limit is not None:
-        limit.begin(0)
+    are kept as in-process hashes in a `fpset.StateTable` (see `bfs.search` for the collision
+    risk), with each one's sleep set and depth in flat arrays; `visit` is called on each state
+    when it is first reached (tests compare the reached states with a full search)."""
+    clock = Checkpoint((yield), bounds.budget_seconds, progress, progress_every)
     props, settled = tuple(properties), tuple(convergence)
-    search = _Search(model, Checker(model, props), settled, action_filter, visit, sleep_sets,
+    search = _Search(model, Checker(model, props, by_value=False), settled, action_filter, visit, sleep_sets,
                      AmpleSets(model, props, bool(settled), action_filter) if ample_sets else None)
-    began = time.perf_counter()
-    paused, last_report = 0.0, began
 
     def stats() -> SearchStats:
-        return SearchStats(search.generated, len(search.sleeps), search.depth_seen,
-                           time.perf_counter() - began - paused)
+        return SearchStats(search.generated, len(search.table), search.depth_seen, clock.seconds())
 
     with memoised(model):
         found = search.first(start)
@@ -80,7 +95,7 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
         cut: ExitReason | None = None
         while search.frontier:
             entry = search.frontier.popleft()
-            if bounds.max_depth is not None and entry[1] >= bounds.max_depth:
+            if bounds.max_depth is not None and search.depths[entry[1]] >= bounds.max_depth:
                 cut = ExitReason.DEPTH_BOUND
                 continue
             if settled and entry[0].quiesced:
@@ -88,29 +103,40 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
             violation = search.expand(entry)
             if violation is not None:
                 return Report(ExitReason.VIOLATION, stats(), *violation)
-            if bounds.max_states is not None and len(search.sleeps) >= bounds.max_states:
+            if bounds.max_states is not None and len(search.table) >= bounds.max_states:
                 return Report(ExitReason.STATE_BOUND, stats())
-            now = time.perf_counter()
-            if bounds.budget_seconds is not None and now - began >= bounds.budget_seconds:
+            if (yield from clock.passed(search.generated, stats)):
                 return Report(ExitReason.TIME_BOUND, stats())
-            if progress is not None and now - last_report >= progress_every:
-                progress(stats())
-                last_report = now
-            if limit is not None and limit.reached(search.generated):
-                if limit.stop:
-                    return Report(ExitReason.TIME_BOUND, stats())
-                limit = yield
-                paused += time.perf_counter() - now
-                if limit is not None:
-                    if limit.stop:
-                        return Report(ExitReason.TIME_BOUND, stats())
-                    limit.begin(search.generated)
         return Report(cut or ExitReason.EXHAUSTED, stats())
 
 
+class Numbering(Generic[T]):
+    """Distinct values numbered 0, 1, 2, … in the order first met, each kept once."""
+
+    __slots__ = ("items", "numbers")
+
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self.numbers: dict[T, int] = {}
+
+    def number(self, value: T) -> int:
+        """The number of `value` (the next one if it is new)."""
+        found = self.numbers.get(value)
+        if found is None:
+            found = self.numbers[value] = len(self.items)
+            self.items.append(value)
+        return found
+
+
 class _Search:
-    """The visited states (by hash) with their sleep sets, depths, parent links and the ample set
-    each was expanded with; the frontier; the counters."""
+    """The visited states (`StateTable`: hash, parent number, index among the parent's enabled
+    actions) with, by number, each one's sleep set and depth in flat arrays, and the ample set each
+    was expanded with; the frontier; the counters.
+
+    Sets of actions are bit masks over action numbers (`actions`: each distinct action is
+    numbered once, a few hundred in all), and each distinct sleep set is kept once (`sleeps`), so a
+    state's sleep set costs 4 bytes, not a frozenset of its own action objects (issue 17: 85 bytes a
+    state at 100,000 states of web.yaml)."""
 
     def __init__(self, model: ClusterModel, checker: Checker, settled: tuple[Property, ...],
                  action_filter: ActionFilter | None, visit: Callable[[ClusterState], None] | None,
@@ -118,13 +144,16 @@ class _Search:
         self.model, self.checker, self.settled = model, checker, settled
         self.action_filter, self.visit, self.sleep_sets, self.ample = action_filter, visit, sleep_sets, ample
         self.footprints = Footprints(model)
-        self.sleeps: dict[int, Sleep] = {}
-        self.depths: dict[int, int] = {}
-        self.parents: dict[int, tuple[int, Action] | None] = {}
-        self.expanded: dict[int, frozenset[Action]] = {}
-        """States expanded with an ample set smaller than their enabled actions: that set."""
-        self.interned: dict[Sleep, Sleep] = {NO_SLEEP: NO_SLEEP}
-        self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER)  # past SPILL_AFTER entries, on disk
+        self.table = StateTable()
+        self.sleep_of = array("I")
+        """The number of each state's sleep set (in `sleeps`)."""
+        self.depths = array("H")
+        self.sleeps: Numbering[int] = Numbering()
+        self.sleeps.number(NO_SLEEP)
+        self.actions: Numbering[Action] = Numbering()
+        self.expanded: dict[int, int] = {}
+        """States (by number) expanded with an ample set smaller than their enabled actions: that set."""
+        self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER, SPILL_CHUNK)  # past SPILL_AFTER entries, on disk
         self.generated = self.depth_seen = 0
 
     def check(self, state: ClusterState) -> Violation | None:
@@ -135,93 +164,116 @@ class _Search:
             found = settled_violation(self.model, state, self.settled)
         return found
 
+    def enabled(self, state: ClusterState) -> list[Action]:
+        """The state's enabled actions the filter lets through, in `actions` order (the indices
+        the table records refer to this list)."""
+        flt = self.action_filter
+        return [a for a in actions(self.model, state) if flt is None or flt(a)]
+
+    def record(self, sleep: int, depth: int) -> None:
+        """The sleep set (number) and depth of the state just added to the table."""
+        if depth > 0xFFFF and self.depths.typecode == "H":
+            self.depths = array("I", self.depths)
+        self.sleep_of.append(sleep)
+        self.depths.append(depth)
+
     def first(self, start: ClusterState) -> Violation | None:
-        key = hash(start)
-        self.sleeps[key], self.depths[key], self.parents[key] = NO_SLEEP, 0, None
+        self.start = start
+        self.table.add(hash(start), ROOT, 0)
+        self.record(0, 0)
         self.generated = 1
-        self.frontier.append((start, 0, NO_SLEEP, None))
+        self.frontier.append((start, 0, 0, None))
         if self.visit is not None:
             self.visit(start)
         return self.check(start)
 
-    def trace_to(self, key: int) -> tuple[Action, ...]:
-        out: list[Action] = []
-        link = self.parents[key]
-        while link is not None:
-            key, act = link
+    def trace_to(self, number: int) -> tuple[Action, ...]:
+        """The actions from the start to state `number`, replayed from the recorded indices."""
+        state, out = self.start, []
+        for index in self.table.path(number):
+            act = self.enabled(state)[index]
             out.append(act)
-            link = self.parents[key]
-        return tuple(reversed(out))
+            state = step(self.model, state, act)
+        return tuple(out)
 
     def expand(self, entry: Entry) -> tuple[Violation, tuple[Action, ...]] | None:
         """Take the entry's actions (its ample set, less its sleep set; every enabled action when
         an ample successor was already known — the cycle proviso); a violation and its trace."""
-        state, depth, sleep, only = entry
-        here = hash(state)
-        flt = self.action_filter
-        enabled = [a for a in actions(self.model, state) if flt is None or flt(a)]
+        state, here, sleep_number, only = entry
+        enabled = self.enabled(state)
+        bits = [self.actions.number(a) for a in enabled]
+        chosen: list[int]
+        rest: list[int] = []
         if only is not None:  # explored again: the actions awake now, of the set it was expanded with
-            chosen = [a for a in enabled if a in only and (here not in self.expanded or a in self.expanded[here])]
-            rest: list[Action] = []
+            within = self.expanded.get(here, -1)  # -1: every bit set
+            chosen = [i for i, b in enumerate(bits) if only >> b & within >> b & 1]
         else:
             ample = self.ample.choose(state, enabled) if self.ample is not None else enabled
-            chosen = list(ample)
-            rest = [a for a in enabled if a not in ample] if len(ample) < len(enabled) else []
-        awake = set(sleep)
+            chosen = list(range(len(enabled)))
+            if len(ample) < len(enabled):  # ample sets keep the enabled order
+                members = set(ample)
+                rest = [i for i in chosen if enabled[i] not in members]
+                chosen = [i for i in chosen if enabled[i] in members]
+        sleep = self.sleeps.items[sleep_number]
+        awake = [b for b in range(sleep.bit_length()) if sleep >> b & 1]
+        depth = self.depths[here]
         proviso = False
-        for act in chosen:
-            found = self._take(state, here, depth, act, sleep, awake)
+        for i in chosen:
+            found = self._take(state, here, depth, i, enabled[i], bits[i], sleep, awake)
             if isinstance(found, tuple):
                 return found
             proviso = proviso or found
         if rest and not proviso:
-            self.expanded[here] = frozenset(chosen)
+            mask = 0
+            for i in chosen:
+                mask |= 1 << bits[i]
+            self.expanded[here] = mask
             return None
-        for act in rest:  # the cycle proviso: an ample successor was already known
-            found = self._take(state, here, depth, act, sleep, awake)
+        for i in rest:  # the cycle proviso: an ample successor was already known
+            found = self._take(state, here, depth, i, enabled[i], bits[i], sleep, awake)
             if isinstance(found, tuple):
                 return found
         return None
 
-    def _take(self, state: ClusterState, here: int, depth: int, act: Action, sleep: Sleep, awake: set[Action]
-              ) -> tuple[Violation, tuple[Action, ...]] | bool:
-        """Take `act` (unless asleep); a violation and its trace, or whether the successor was
-        already known."""
-        if act in sleep:
+    def _take(self, state: ClusterState, here: int, depth: int, index: int, act: Action, bit: int, sleep: int,
+              awake: list[int]) -> tuple[Violation, tuple[Action, ...]] | bool:
+        """Take `act` (enabled action number `index`, bit `bit`, unless asleep); a violation and
+        its trace, or whether the successor was already known. `awake` lists the bits of the sleep
+        set and of the actions taken before from this state."""
+        if sleep >> bit & 1:
             return False
-        child = frozenset(b for b in awake if self.footprints.independent(act, b)) if self.sleep_sets else NO_SLEEP
-        child = self.interned.setdefault(child, child)  # one object per distinct set
-        awake.add(act)
+        child = NO_SLEEP
+        if self.sleep_sets:
+            independent, known_actions = self.footprints.independent, self.actions.items
+            for b in awake:
+                if independent(act, known_actions[b]):
+                    child |= 1 << b
+        awake.append(bit)
         nxt = step(self.model, state, act)
         self.generated += 1
-        key = hash(nxt)
-        known = self.sleeps.get(key)
-        if known is None:
-            self.sleeps[key], self.depths[key], self.parents[key] = child, depth + 1, (here, act)
+        number = self.table.add(hash(nxt), here, index)
+        if number >= 0:
+            child_number = self.sleeps.number(child)
+            self.record(child_number, depth + 1)
             if self.visit is not None:
                 self.visit(nxt)
             self.depth_seen = max(self.depth_seen, depth + 1)
             found = self.check(nxt)
             if found is not None:
-                return found, self.trace_to(key)
-            self.frontier.append((nxt, depth + 1, child, None))
+                return found, self.trace_to(number)
+            self.frontier.append((nxt, number, child_number, None))
             return False
-        if not known <= child:
+        number = ~number
+        known = self.sleeps.items[self.sleep_of[number]]
+        if known & ~child:
             # Reached again with actions awake that were asleep when it was explored. It is
             # explored again at the depth it was first reached at (no deeper).
-            self.sleeps[key] = known & child
-            self.frontier.append((nxt, self.depths[key], known & child, known - child))
+            both = self.sleep_of[number] = self.sleeps.number(known & child)
+            self.frontier.append((nxt, number, both, known & ~child))
         return True
 
 
 def reduced_bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
                 action_filter: ActionFilter | None = None, convergence: Iterable[Property] = ()) -> Report:
     """`reduced_bfs_steps` run to its end."""
-    gen = reduced_bfs_steps(model, start, properties, bounds, action_filter, convergence=convergence)
-    next(gen)
-    try:
-        gen.send(None)
-    except StopIteration as stop:
-        report: Report = stop.value
-        return report
-    raise AssertionError("reduced_bfs_steps yielded without a slice limit")
+    return run_to_end(reduced_bfs_steps(model, start, properties, bounds, action_filter, convergence=convergence))

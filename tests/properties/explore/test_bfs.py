@@ -64,3 +64,41 @@ def test_pinned_state_counts_of_a_small_cluster() -> None:
     assert hashed.stats.distinct == exact.stats.distinct
     sub = bfs(model, start, (), action_filter=REPLICASET_RACE)
     assert (sub.exit_reason, sub.stats.distinct) == ("exhausted", 29)
+
+
+def test_a_sliced_search_pauses_resumes_and_stops() -> None:
+    """The checkpoint between expansions: a search run a few states at a time gives the result of
+    the unsliced one, and the STOP slice ends it at once with what it had (time-bound)."""
+    from kubeprop.properties.explore.bfs import search_steps
+    from kubeprop.properties.explore.engine import STOP, Limit
+
+    def check(s: tuple[int, int]) -> str | None:
+        return "hit" if s == (4, 5) else None
+
+    whole = search((0, 0), successors, check, visited="hashes")
+    gen = search_steps((0, 0), successors, check, visited="hashes")
+    next(gen)
+    pauses = 0
+    with pytest.raises(StopIteration) as stop:
+        while True:
+            gen.send(Limit(steps=3))
+            pauses += 1
+    sliced = stop.value.value
+    assert pauses > 5
+    assert (sliced.exit_reason, sliced.stats.distinct, sliced.stats.states, sliced.trace) == \
+        (whole.exit_reason, whole.stats.distinct, whole.stats.states, whole.trace)
+    gen = search_steps((0, 0), successors, check, visited="hashes")
+    next(gen)
+    gen.send(Limit(steps=3))
+    with pytest.raises(StopIteration) as stopped:
+        gen.send(STOP)
+    assert stopped.value.value.exit_reason == "time-bound" and stopped.value.value.stats.distinct < whole.stats.distinct
+
+
+def test_a_time_budget_stops_the_search_and_progress_is_reported_after_each_expansion() -> None:
+    stopped = search((0, 0), successors, lambda s: None, Bounds(budget_seconds=0.0), visited="hashes")
+    assert stopped.exit_reason == "time-bound" and stopped.stats.distinct == 3  # after the first expansion
+    seen: list[int] = []
+    search((0, 0), successors, lambda s: None, progress=lambda stats: seen.append(stats.distinct),
+           progress_every=0.0, visited="hashes")
+    assert len(seen) == 49 and seen == sorted(seen) and seen[-1] == 49

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from kubeprop.properties.explore import bfs
-from kubeprop.properties.explore.fpset import ROOT, ParentTable
+from kubeprop.properties.explore.fpset import ROOT, StateTable
 from kubeprop.properties.explore.frontier import SpillQueue
 
 
@@ -41,18 +41,21 @@ def test_spill_queue_deletes_files_it_has_read(monkeypatch: pytest.MonkeyPatch) 
     assert len(queue._segments) <= 1 and not any(s.chunks for s in queue._segments)  # the last file is reused
 
 
-def test_parent_table_keeps_the_first_link_and_rebuilds_paths() -> None:
-    table = ParentTable(capacity=4)
-    assert table.add(10, 0, ROOT)
-    assert table.add(0, 10, 1)  # fingerprint 0 is stored too
-    assert table.add(-7, 0, 2) and not table.add(-7, 10, 5)
+def test_state_table_numbers_states_keeps_the_first_link_and_rebuilds_paths() -> None:
+    table = StateTable(capacity=4)
+    assert table.add(10, ROOT, 0) == 0
+    assert table.add(0, 0, 1) == 1  # fingerprint 0 is a fingerprint like any other
+    assert table.add(-7, 1, 2) == 2 and table.add(-7, 0, 5) == ~2  # known: its number, negated; first link kept
     for fp in range(100, 5000):  # several growths
-        assert table.add(fp, -7, fp % 3)
-    assert len(table) == 3 + 4900 and 10 in table and 0 in table and 99 not in table
-    assert table.link(-7) == (0, 2) and table.path(-7) == [1, 2] and table.path(4999) == [1, 2, 4999 % 3]
-    assert table.nbytes <= 20 * len(table) / 0.35 + 20 * 16
-    with pytest.raises(KeyError):
-        table.link(99)
+        assert table.add(fp, 2, fp % 3) == fp - 97
+    assert table.add(1 << 62, 2, 70_000) == 4903  # an index past 16 bits widens the index column
+    assert len(table) == 4 + 4900 and 10 in table and 0 in table and 99 not in table and "x" not in table
+    assert table.find(-7) == 2 and table.find(99) == -1 and table.fingerprint(2) == -7
+    assert table.link(2) == (1, 2) and table.link(0) == (ROOT, 0)
+    assert table.path(0) == [] and table.path(2) == [1, 2] and table.path(4902) == [1, 2, 4999 % 3]
+    assert table.path(4903) == [1, 2, 70_000]
+    assert all(table.find(fp) == fp - 97 for fp in range(100, 5000))  # still found after the growths
+    assert table.nbytes <= 18 * len(table) + 4 * len(table) / 0.35 + 4 * 16
 
 
 def grid(state: tuple[int, int]) -> Iterator[tuple[str, tuple[int, int]]]:

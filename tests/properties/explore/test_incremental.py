@@ -24,6 +24,7 @@ def test_checker_agrees_with_first_violation(scenario: str, variant: str) -> Non
     model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant)
     props = select(kind="safety")
     checker, rng = Checker(model, props), random.Random(11)
+    identity_only = Checker(model, props, by_value=False)  # the breadth-first searches' memo
     states = []
     for _ in range(5):
         state = initial_state(model)
@@ -35,7 +36,9 @@ def test_checker_agrees_with_first_violation(scenario: str, variant: str) -> Non
             state = step(model, state, enabled[rng.randrange(len(enabled))])
     rng.shuffle(states)  # revisit states out of order: the memo must not depend on it
     for state in states + states[:20]:
-        assert checker.violation(state) == first_violation(model, state, props)
+        expected = first_violation(model, state, props)
+        assert checker.violation(state) == expected and identity_only.violation(state) == expected
+    assert all(memo.values is None for memo in identity_only.memos)  # it keeps no state parts by value
 
 
 def test_unknown_state_part_is_refused() -> None:
