@@ -146,13 +146,13 @@ class AmpleSets:
         """The smallest ample set among the seeds' candidates; all of `enabled` when none is smaller."""
         if not self.enabled or len(enabled) <= 1:
             return tuple(enabled)
-        keys = [self.index.get(key_of(a)) for a in enabled]
-        if any(k is None for k in keys):
+        found = [self.index.get(key_of(a)) for a in enabled]
+        keys = [k for k in found if k is not None]
+        if len(keys) < len(found):
             return tuple(enabled)  # an action the universe does not know: no reduction
         alive = self.alive(state)
         best: tuple[Action, ...] = tuple(enabled)
         for seed in dict.fromkeys(keys):
-            assert seed is not None
             reached = self._closure(seed, alive)
             chosen = {k for k in keys if reached[k]}
             if len(chosen) < len(set(keys)) and not any(self.visible[k] for k in chosen):
