@@ -318,7 +318,7 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
         if fair is None or (isinstance(policy, HeldPolicy) and policy.void):
             return None
         yield from slicer.pause(search.steps)
-        if slicer.stopped or out_of_time(search.deadline) or search.full():
+        if _cut(search, slicer):
             return None
         nxt: _Node | None
         if isinstance(policy, HeldPolicy) and policy.held and not policy.diverged:
