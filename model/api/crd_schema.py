@@ -46,6 +46,17 @@ META_FIELDS: Final = frozenset({"apiVersion", "kind", "metadata"})
 """Fields the schema never governs at the root or in an embedded resource (pruning's metaFields)."""
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A keyword's object value, or {} where a malformed schema gives something else (upstream
+    refuses such a CRD when it is created; the model does not validate CRDs themselves)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _listed(value: Any) -> tuple[Any, ...]:
+    """A keyword's list value (`enum`, `required`, `allOf`, …), or () where it is malformed."""
+    return tuple(value) if isinstance(value, tuple | list) else ()
+
+
 def version_schema(crd: CustomResourceDefinition, version: str) -> Any:
     """The `openAPIV3Schema` of `version` (None when the version has none)."""
     for v in crd.spec.versions:
@@ -81,7 +92,7 @@ def prune(schema: Any, value: Any, embedded: bool = True) -> Any:
     if not isinstance(schema, Mapping):
         return value
     if isinstance(value, Mapping):
-        props = schema.get("properties") or {}
+        props = _mapping(schema.get("properties"))
         extra = schema.get("additionalProperties")
         keep_unknown = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
         nested = bool(schema.get("x-kubernetes-embedded-resource"))
@@ -149,8 +160,9 @@ def _check(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: Error
         want = schema.get("type") or "integer or string"
         errors.append(invalid(path, value, f"{_where(path)} in body must be of type {want}: \"{_type_name(value)}\""))
         return
-    if "enum" in schema and value not in list(schema["enum"]):
-        errors.append(not_supported(path, value, [v if isinstance(v, str) else json.dumps(v) for v in schema["enum"]]))
+    enum = _listed(schema.get("enum"))
+    if enum and value not in enum:
+        errors.append(not_supported(path, value, [v if isinstance(v, str) else json.dumps(v) for v in enum]))
     _check_bounds(schema, value, path, errors)
     _check_combinators(schema, value, path, errors)
     if isinstance(value, Mapping):
@@ -166,17 +178,18 @@ def _check(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: Error
 def _check_object(schema: Mapping[str, Any], value: Mapping[str, Any], path: FieldPath, errors: ErrorList,
                   unknown: Unknown, embedded: bool) -> None:
     """Required and declared fields, and the schema of each field (pruning.go's walk)."""
-    props = schema.get("properties") or {}
+    props = _mapping(schema.get("properties"))
     extra = schema.get("additionalProperties")
     preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
-    for name in schema.get("required") or ():
-        if name not in value:
+    for name in _listed(schema.get("required")):
+        if isinstance(name, str) and name not in value:
             errors.append(required((*path, name)))
     for name in sorted(value):
         if embedded and name in META_FIELDS:
             continue
         if name in props:
-            _check(props[name], value[name], (*path, name), errors, unknown)
+            if isinstance(props[name], Mapping):
+                _check(props[name], value[name], (*path, name), errors, unknown)
         elif isinstance(extra, Mapping):
             _check(extra, value[name], (*path, f"[{name}]"), errors, unknown)
         elif unknown is not None and not preserve:
@@ -258,13 +271,13 @@ def _check_combinators(schema: Mapping[str, Any], value: Any, path: FieldPath, e
             _check_value_only(sub, value, path, found)
         return bool(found)
 
-    for sub in schema.get("allOf") or ():
+    for sub in _listed(schema.get("allOf")):
         if isinstance(sub, Mapping):
             _check_value_only(sub, value, path, errors)
-    any_of = schema.get("anyOf") or ()
+    any_of = _listed(schema.get("anyOf"))
     if any_of and all(fails(s) for s in any_of):
         errors.append(invalid(path, value, f"{where} in body must validate at least one schema (anyOf)"))
-    one_of = schema.get("oneOf") or ()
+    one_of = _listed(schema.get("oneOf"))
     if one_of and sum(not fails(s) for s in one_of) != 1:
         errors.append(invalid(path, value, f"{where} in body must validate one and only one schema (oneOf)"))
     if isinstance(schema.get("not"), Mapping) and not fails(schema["not"]):

@@ -211,3 +211,19 @@ def test_a_catastrophic_pattern_is_matched_in_linear_time() -> None:
 def test_a_pattern_re2_cannot_compile_is_not_judged() -> None:
     schema = {"type": "object", "properties": {"s": {"type": "string", "pattern": "(?<=a)b"}}}
     assert validate_custom(schema, {"s": "zzz"}) == []
+
+
+KEYWORDS = st.sampled_from(["type", "properties", "required", "enum", "items", "additionalProperties", "allOf",
+                            "anyOf", "oneOf", "not", "minimum", "maxLength", "pattern", "nullable",
+                            "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "a", "spec"])
+SCHEMAS = st.recursive(JSON, lambda inner: st.dictionaries(KEYWORDS, inner, max_size=5) | st.lists(inner, max_size=3),
+                       max_leaves=20)
+
+
+@given(st.dictionaries(KEYWORDS, SCHEMAS, max_size=6), st.dictionaries(st.sampled_from(["spec", "a", "x"]), JSON))
+def test_a_malformed_schema_never_breaks_the_checks(schema: dict[str, Any], body: dict[str, Any]) -> None:
+    """A CRD's schema is input: keywords with values of the wrong shape are ignored (upstream would
+    refuse such a CRD), never an exception."""
+    validate_custom(schema, body)
+    unknown_fields(schema, body)
+    prune(schema, body)
