@@ -77,9 +77,16 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     yield from fault_enabled(model, state)
 
 
+def timer_pending(model: ClusterModel, state: ClusterState) -> bool:
+    """Whether some component has a timer in the future (`next_timer` is not None), asking the
+    timers in turn only until one has: whether time may pass needs no earliest timer."""
+    clock = state.clock
+    return any((t := timer(model, state)) is not None and t > clock for timer in model.hooks.timers)
+
+
 def tick_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """`Tick`, while some timer is pending and no component holds the clock."""
-    if next_timer(model, state) is not None and not any(guard(model, state) for guard in model.hooks.tick_guards):
+    if timer_pending(model, state) and not any(guard(model, state) for guard in model.hooks.tick_guards):
         yield Tick(model.tick_seconds)
 
 
