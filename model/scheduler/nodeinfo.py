@@ -151,6 +151,13 @@ def _allocatable_of(alloc: FrozenMap[str, Quantity]) -> IntResources:
     return FrozenMap({n: _to_int(n, q) for n, q in alloc.items() if n == PODS or _tracked(n)})
 
 
+BUILT_LIMIT = 4_096
+"""NodeInfos remembered by `NodeInfo.of` before the memo is cleared (bounded memory)."""
+_BUILT: dict[tuple[int, tuple[int, ...], tuple[int, ...]], tuple[Node, NodeInfo]] = {}
+"""(id of the node, ids of its pods, ids of the pods nominated to it) → (the node, its NodeInfo),
+which keeps every object of the key alive (the info holds the pods) while the entry exists."""
+
+
 @attrs.frozen(cache_hash=True)
 class NodeInfo:
     """A node as the scheduler sees it (`framework.NodeInfo`).
@@ -180,16 +187,29 @@ class NodeInfo:
 
     @classmethod
     def of(cls, node: Node, pods: Iterable[Pod] = (), nominated: Iterable[Pod] = ()) -> NodeInfo:
-        """Build the NodeInfo of `node` holding `pods` (NewNodeInfo + SetNode + AddPod)."""
+        """Build the NodeInfo of `node` holding `pods` (NewNodeInfo + SetNode + AddPod).
+
+        Remembered by the identity of the node and pods (`_BUILT`): from one state to the next
+        most nodes hold the very same objects, and the snapshot is built for every scheduling
+        decision and every property that judges one."""
         ordered = tuple(sorted(pods, key=pod_key))
-        return cls(
+        waiting = tuple(sorted(nominated, key=pod_key))
+        key = (id(node), tuple(map(id, ordered)), tuple(map(id, waiting)))
+        hit = _BUILT.get(key)
+        if hit is not None:  # (the entry keeps its objects alive, so their ids are theirs alone)
+            return hit[1]
+        info = cls(
             node=node,
             pods=ordered,
-            nominated=tuple(sorted(nominated, key=pod_key)),
+            nominated=waiting,
             allocatable=_allocatable(node),
             requested=_sum(pod_requests(p) for p in ordered),
             non_zero_requested=_sum(pod_requests(p, non_zero=True) for p in ordered),
         )
+        if len(_BUILT) >= BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = (node, info)
+        return info
 
     def with_pods(self, added: Iterable[Pod] = (), removed: frozenset[str] = frozenset()) -> NodeInfo:
         """A copy with `added` pods placed here and the pods keyed in `removed` taken away."""
