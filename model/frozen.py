@@ -39,7 +39,10 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     _hash: int | None
 
     def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
-        if isinstance(items, FrozenMap):
+        if type(items) is dict:  # the common case first: no ABC check, keys already unique
+            ordered = tuple(sorted(items.items(), key=_FIRST))
+            data = dict(ordered)
+        elif isinstance(items, FrozenMap):
             ordered, data = items._items, items._data
         else:
             pairs = items.items() if isinstance(items, Mapping) else items
@@ -48,17 +51,17 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
             if len(data) != len(ordered):  # repeated keys: the last one wins, as in dict()
                 ordered = tuple(sorted(data.items(), key=_FIRST))
                 data = dict(ordered)
-        object.__setattr__(self, "_items", ordered)
-        object.__setattr__(self, "_data", data)
-        object.__setattr__(self, "_hash", None)
+        _SET_ITEMS(self, ordered)
+        _SET_DATA(self, data)
+        _SET_HASH(self, None)
 
     @classmethod
     def _sorted(cls, data: dict[K, V]) -> FrozenMap[K, V]:
         """A FrozenMap of `data`, whose insertion order is already the key order (not copied)."""
         new: FrozenMap[K, V] = object.__new__(cls)
-        object.__setattr__(new, "_items", tuple(data.items()))
-        object.__setattr__(new, "_data", data)
-        object.__setattr__(new, "_hash", None)
+        _SET_ITEMS(new, tuple(data.items()))
+        _SET_DATA(new, data)
+        _SET_HASH(new, None)
         return new
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -98,7 +101,7 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         h = self._hash
         if h is None:
             h = hash(self._items)
-            object.__setattr__(self, "_hash", h)
+            _SET_HASH(self, h)
         return h
 
     def __eq__(self, other: object) -> bool:
@@ -149,6 +152,10 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         data.update(other)
         return FrozenMap(data)
 
+
+_SET_ITEMS, _SET_DATA, _SET_HASH = (cast(Any, FrozenMap.__dict__[s]).__set__ for s in ("_items", "_data", "_hash"))
+"""The slots' own setters: they write the slots of an instance being built without going through
+`__setattr__` (which refuses, the map being immutable) and cost less than `object.__setattr__`."""
 
 EMPTY: FrozenMap[Any, Any] = FrozenMap()
 

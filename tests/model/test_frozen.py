@@ -50,3 +50,15 @@ def test_equal_to_plain_dicts_and_copies() -> None:
     m = FrozenMap({"b": 2, "a": 1})
     assert m == {"a": 1, "b": 2} and FrozenMap(m) == m and FrozenMap(m).sorted_items() == m.sorted_items()
     assert m != FrozenMap({"a": 1}) and m != {"a": 1}
+
+
+@given(st.lists(st.tuples(keys, st.integers(0, 3)), max_size=12))
+def test_every_way_of_building_gives_the_same_map(pairs: list[tuple[str, int]]) -> None:
+    """From a dict (the fast path), from pairs, from another Mapping and from a FrozenMap."""
+    from types import MappingProxyType
+
+    plain = dict(pairs)
+    built = [FrozenMap(plain), FrozenMap(pairs), FrozenMap(MappingProxyType(plain)), FrozenMap(FrozenMap(plain))]
+    for m in built:
+        same(m, plain)
+        assert m._hash is None or m._hash == hash(built[0])
