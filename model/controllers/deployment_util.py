@@ -65,12 +65,27 @@ def safe_encode(text: str) -> str:
     return "".join(GENERATED_SUFFIX_ALPHABET[ord(c) % len(GENERATED_SUFFIX_ALPHABET)] for c in text)
 
 
+_HASHED: dict[tuple[int, int | None], tuple[PodTemplateSpec, str]] = {}
+"""(id of a template, collision count) → (the template, kept alive so that its id stays its own;
+its hash): a Deployment's template is the very same object from state to state."""
+HASHED_LIMIT = 1_024
+
+
 def compute_hash(template: PodTemplateSpec, collision_count: int | None) -> str:
-    """controller.ComputeHash over the template's canonical JSON (see the module docstring)."""
+    """controller.ComputeHash over the template's canonical JSON (see the module docstring),
+    remembered by the template's identity (`_HASHED`)."""
+    key = (id(template), collision_count)
+    hit = _HASHED.get(key)
+    if hit is not None:
+        return hit[1]
     data = json.dumps(encode(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4)
-    return safe_encode(str(fnv32a(data)))
+    found = safe_encode(str(fnv32a(data)))
+    if len(_HASHED) >= HASHED_LIMIT:
+        _HASHED.clear()
+    _HASHED[key] = (template, found)
+    return found
 
 
 def without_hash(template: PodTemplateSpec) -> PodTemplateSpec:
