@@ -199,14 +199,40 @@ def _set_pod(state: ClusterState, node: str, key: str, pod: PodRuntime | None) -
     return _store(state, node, kubelet_state(state, node).with_pod(key, pod))
 
 
+_CACHED: dict[tuple[int, str], tuple[Any, FrozenMap[str, Pod]]] = {}
+"""(id of the objects a kubelet's view lists pods from, node) → (those objects, kept alive so that
+their id stays theirs; the node's pods): the enabled actions ask for them three times a state,
+and a step that changes no pod leaves the kubelet's cache the very same map."""
+CACHED_LIMIT = 1_024
+
+
+def _pod_source(source: Any) -> Any:
+    """The map `source.list("pods")` reads: the pods cache of an informer, the objects of a store."""
+    resources = getattr(source, "resources", None)
+    if resources is not None:
+        cache = resources.get("pods")
+        return None if cache is None else cache.objects
+    return source.objects
+
+
 def cached_pods(model: ClusterModel, state: ClusterState, node: str) -> FrozenMap[str, Pod]:
-    """The kubelet's pod cache: pods with spec.nodeName == node (its informer's field selector)."""
-    pods = {
+    """The kubelet's pod cache: pods with spec.nodeName == node (its informer's field selector),
+    remembered by the identity of the map they are listed from (`_CACHED`)."""
+    source = view(model, state, kubelet(node))
+    objects = _pod_source(source)
+    key = (id(objects), node)
+    hit = _CACHED.get(key)
+    if hit is not None:
+        return hit[1]
+    pods = FrozenMap({
         f"{p.metadata.namespace}/{p.metadata.name}": p
-        for p in view(model, state, kubelet(node)).list("pods")
+        for p in source.list("pods")
         if isinstance(p, Pod) and p.spec.node_name == node
-    }
-    return FrozenMap(pods)
+    })
+    if len(_CACHED) >= CACHED_LIMIT:
+        _CACHED.clear()
+    _CACHED[key] = (objects, pods)
+    return pods
 
 
 def _observes(model: ClusterModel, state: ClusterState, node: str) -> bool:
