@@ -261,10 +261,22 @@ def read_fields(name: str) -> tuple[str, ...]:
     return (name.partition(":")[0],)
 
 
-def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
-    """The first property (in the given order) that fails in `state`."""
-    for prop in props:
-        violation = prop(model, state)
+Subject = TypeVar("Subject")
+Checked = TypeVar("Checked")
+
+
+def first_found(checks: Iterable[Callable[[Subject, Checked], Violation | None]], subject: Subject,
+                checked: Checked) -> Violation | None:
+    """The violation of the first check (in the given order) that finds one in `checked`: the one
+    loop behind `first_violation`, cycle properties (`kubeprop.properties.oscillation`) and Raft
+    checks (`kubeprop.properties.raft`), whose checks all take (model or config, what is checked)."""
+    for check in checks:
+        violation = check(subject, checked)
         if violation is not None:
             return violation
     return None
+
+
+def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
+    """The first property (in the given order) that fails in `state`."""
+    return first_found(props, model, state)
