@@ -28,7 +28,7 @@ from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, Re
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import CheckResult, Violation, first_found
+from kubeprop.properties.registry import CheckResult, Violation, first_found, violation_of
 
 __all__ = ["CYCLE_PROPERTIES", "Cycle", "CycleProperty", "cycle_property", "first_cycle_violation", "select_cycle"]
 
@@ -68,12 +68,7 @@ class CycleProperty:
     kind: str = "liveness"
 
     def __call__(self, model: ClusterModel, cycle: Cycle) -> Violation | None:
-        result = self.check(model, cycle)
-        if result is None:
-            return None
-        if isinstance(result, tuple):
-            return Violation(self.name, result[0], tuple(result[1]))
-        return Violation(self.name, result)
+        return violation_of(self.name, self.check(model, cycle))
 
 
 CYCLE_PROPERTIES: dict[str, CycleProperty] = {}

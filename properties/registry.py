@@ -132,6 +132,17 @@ CheckResult = str | tuple[str, tuple[str, ...]] | None
 CheckFn = Callable[[ClusterModel, ClusterState], CheckResult]
 
 
+def violation_of(name: str, result: CheckResult) -> Violation | None:
+    """The violation of property `name` that a check's result stands for (None: it holds); also
+    for cycle properties (`kubeprop.properties.oscillation`) and Raft checks (`kubeprop.properties.raft`)."""
+    if result is None:
+        return None
+    if isinstance(result, tuple):
+        message, objects = result
+        return Violation(name, message, tuple(objects))
+    return Violation(name, result)
+
+
 def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn,
                 needs: Needs | None = None, *, needs_recovery: bool = True,
                 reads: tuple[str, ...] | None = None) -> Property:
@@ -139,13 +150,7 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
     module when the decorators register it)."""
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
-        result = fn(model, state)
-        if result is None:
-            return None
-        if isinstance(result, tuple):
-            message, objects = result
-            return Violation(name, message, tuple(objects))
-        return Violation(name, result)
+        return violation_of(name, fn(model, state))
 
     return Property(name, statement, upstream, check, kind, needs, needs_recovery=needs_recovery, reads=reads)
 
