@@ -1,0 +1,57 @@
+"""The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods`, the
+Deployment template hash) answer what a fresh computation answers, state after state along runs
+that revisit, change and drop the objects they remember."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from kubeprop.model.api.core import Node
+from kubeprop.model.api.objects import Deployment
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.controllers import deployment_util
+from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler import nodeinfo
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+DATA = Path(__file__).parent / "data" / "variants"
+
+
+def _fresh_infos(nodes: list[Node], pods: list[Pod]) -> tuple[nodeinfo.NodeInfo, ...]:
+    nodeinfo._BUILT.clear()
+    return nodeinfo.build_node_infos(nodes, pods)
+
+
+def _check(model: ClusterModel, state: ClusterState) -> None:
+    nodes = [o for o in state.store.objects.values() if isinstance(o, Node)]
+    pods = [o for o in state.store.objects.values() if isinstance(o, Pod)]
+    remembered = nodeinfo.build_node_infos(nodes, pods)
+    assert remembered == _fresh_infos(nodes, pods)
+    for node in model.nodes:
+        remembered_pods = kubelet.cached_pods(model, state, node)
+        kubelet._CACHED.clear()
+        assert remembered_pods == kubelet.cached_pods(model, state, node)
+    for d in (o for o in state.store.objects.values() if isinstance(o, Deployment)):
+        for collisions in (None, 1):
+            remembered_hash = deployment_util.compute_hash(d.spec.template, collisions)
+            deployment_util._HASHED.clear()
+            assert remembered_hash == deployment_util.compute_hash(d.spec.template, collisions)
+
+
+@pytest.mark.parametrize("path", [None, DATA / "web.yaml", DATA / "node-loss.yaml"])
+def test_remembered_answers_equal_fresh_ones_on_random_runs(path: Path | None) -> None:
+    model = build_model(load_scenario(path))
+    rng = random.Random(7)
+    for _ in range(3):
+        state = initial_state(model)
+        for _ in range(60):
+            _check(model, state)
+            enabled = actions(model, state)
+            if not enabled:
+                break
+            state = step(model, state, enabled[rng.randrange(len(enabled))])
