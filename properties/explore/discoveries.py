@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.properties.explore.engine import EngineConfig, EngineStats
+from kubeprop.properties.explore.engine import EngineConfig, EngineStats, fewer_collections
 from kubeprop.properties.registry import Property, select
 
 __all__ = ["SETTLES", "discover", "merged_stats"]
@@ -46,6 +46,11 @@ def discover(run: Run, config: EngineConfig) -> tuple[Any, ...]:
     """Run `run(config)` again and again, each time without the property the previous run found
     violated, within `config.budget_seconds` overall. Returns every run's result in order: each
     but the last has a violation; the last has one only if nothing was left to search for."""
+    with fewer_collections():
+        return _discover(run, config)
+
+
+def _discover(run: Run, config: EngineConfig) -> tuple[Any, ...]:
     began = time.perf_counter()
     left = list(select(config.properties))
     results: list[Any] = []

@@ -11,9 +11,9 @@ import pytest
 
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.validation import validate_create
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.api.validation import validate_create
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration, pod_key
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties import invariants as inv
