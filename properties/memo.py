@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-LIMIT = 32_768
+LIMIT = 4096
 """Entries kept per memo before it is cleared (bounded memory)."""
 
 _UNSEEN: Any = object()
