@@ -51,12 +51,21 @@ from typing import TypeAlias
 
 import attrs
 
+from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
 from kubeprop.model.cluster.footprint import actor, component_of
 from kubeprop.model.cluster.incremental import memoised
-from kubeprop.model.state.actions import Action, CrashComponent, Quiesce, RestartComponent, Tick, UserStep
+from kubeprop.model.state.actions import (
+    Action,
+    CrashComponent,
+    Partition,
+    Quiesce,
+    RestartComponent,
+    Tick,
+    UserStep,
+)
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Found, _Node, _Search, report_found
 from kubeprop.properties.explore.engine import (
@@ -73,6 +82,7 @@ from kubeprop.properties.explore.engine import (
     run_sliced,
 )
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.slow import Slow, busy, first_steps
 
 
 @attrs.frozen
@@ -100,16 +110,19 @@ class Hold:
 USER = "user"
 """`footprint.actor` of the workload's steps."""
 
-Perturbation: TypeAlias = "Action | Hold"
+Perturbation: TypeAlias = "Action | Hold | Slow"
 
 
 @attrs.define
 class HeldPolicy(FairPolicy):
     """The fair policy with some actors' steps held back (`Hold`) until nothing else is left
-    (then all are released). `diverged` turns True once a choice differed from the fair policy's;
-    `void` when the hold was released before that (the run is the one it was derived from)."""
+    (then all are released). `diverged` turns True once a choice differed from the one of the run
+    it is compared with — the fair policy's, or with `shared` held too, that of the run holding
+    only those (a slow component while the user waits, against the user waiting alone); `void`
+    when the hold was released before that (the run is the one it was derived from)."""
 
     held: frozenset[str] = frozenset()
+    shared: frozenset[str] = frozenset()
     diverged: bool = False
     void: bool = False
 
@@ -118,9 +131,17 @@ class HeldPolicy(FairPolicy):
             act = super().choose([a for a in enabled if actor(a) not in self.held])
             waiting = USER not in self.held and isinstance(act, UserStep | Tick)
             if act is not None and not waiting:
-                self.diverged = self.diverged or act != super().choose(enabled)
+                self.diverged = self.diverged or act != self._compared(enabled)
                 return act
             self.held, self.void = frozenset(), not self.diverged
+        return super().choose(enabled)
+
+    def _compared(self, enabled: Sequence[Action]) -> Action | None:
+        """The choice of the run this one is compared with (see the class)."""
+        if self.shared:
+            act = super().choose([a for a in enabled if actor(a) not in self.shared])
+            if act is not None:
+                return act
         return super().choose(enabled)
 
 
@@ -155,6 +176,14 @@ def is_perturbation(policy: FairPolicy, act: Action) -> bool:
     """True for an enabled action the fair run never takes by itself: a fault, bad luck, a
     recovery (not the user's steps, `Quiesce` or the clock)."""
     return not isinstance(act, UserStep | Quiesce | Tick) and not policy.default(act)
+
+
+def by_reach(state: ClusterState, acts: Sequence[Action]) -> list[Action]:
+    """`acts` with the faults on a node ordered by how many pods are bound there (the most first:
+    losing the busiest node has the most effects), the others as they were."""
+    bound = Counter(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    return sorted(acts, key=lambda a: (-bound[node], not isinstance(a, Partition))
+                  if isinstance(node := getattr(a, "node", None), str) else (0, False))
 
 
 def target_of(act: Action) -> tuple[object, ...]:
@@ -210,10 +239,13 @@ class _Perturb:
         """Every perturbation where the fair run is quiet (the last quiet point first), then after
         each write (the last first) the writer crashed, or not observing what it wrote."""
         points = list(reversed(run.quiet))
-        for rank, node in enumerate(points):
-            acts = [a for a in self.enabled(node) if is_perturbation(self.policy, a)]
-            yield from ((r, node, act) for r, act in ranked(acts, rank))
+        for node in points:
+            acts = by_reach(node.state, [a for a in self.enabled(node) if is_perturbation(self.policy, a)])
+            yield from ((r, node, act) for r, act in ranked(acts, 0))
         rank = len(points)
+        for i, (node, name) in enumerate(first_steps(run.nodes, run.effects)):
+            if node.parent is not None:
+                yield rank + i, node.parent, Slow(name)
         for node in reversed(run.nodes):
             after = self._after_write(node)
             yield from ((r, node, act) for r, act in ranked(after, rank))
@@ -230,14 +262,16 @@ class _Perturb:
             if restart in self.enabled(first):
                 yield rank, first, restart
                 rank += 1
+        slow = busy(run.nodes, run.effects)
         for node in run.quiet:
             enabled = self.enabled(node)
             acts: list[Perturbation] = [a for a in enabled if is_recovery(a)]
             if any(isinstance(a, UserStep) for a in enabled):
-                acts.append(Hold(USER))
+                acts.extend([Hold(USER), *(Slow(name, user=True) for name in slow)])
             yield from ((r, node, act) for r, act in ranked(acts, rank))
             rank += 1 if acts else 0
         target = target_of(cause) if isinstance(cause, Action) else None
+        firsts = dict(first_steps(run.nodes, run.effects))
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
                 continue
@@ -245,7 +279,10 @@ class _Perturb:
                                          if target_of(a) == target and is_perturbation(self.policy, a)]
             after = [*self._after_write(node), *again]
             yield from ((r, node, act) for r, act in ranked(after, rank))
-            rank += 1 if after else 0
+            name = firsts.get(node)
+            if name is not None and node.parent is not None:  # a component's first effect: before it, slow
+                yield rank, node.parent, Slow(name)
+            rank += 1 if after or name else 0
 
     def _after_write(self, node: _Node) -> list[Perturbation]:
         """After a step of a component: if it wrote to the API store, the component crashed right
@@ -369,8 +406,10 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
     deviations = at.deviations + 1
     policy = search.replayed(at)
     nodes: list[_Node] = []
-    if isinstance(act, Hold):
-        policy = HeldPolicy(**attrs.asdict(policy, recurse=False), held=frozenset({act.actor}))
+    if isinstance(act, Hold | Slow):
+        held = act.held() if isinstance(act, Slow) else frozenset({act.actor})
+        shared = frozenset({USER}) if isinstance(act, Slow) and act.user else frozenset()
+        policy = HeldPolicy(**attrs.asdict(policy, recurse=False), held=held, shared=shared)
         first = at
     else:
         child = search.child(at, act, deviations)
@@ -394,7 +433,7 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
 
 def describe(act: Perturbation, at: _Node) -> str:
     """A perturbation and where it was made, for the report."""
-    what = f"{act.actor} held back" if isinstance(act, Hold) else str(act)
+    what = f"{act.actor} held back" if isinstance(act, Hold) else act.describe() if isinstance(act, Slow) else str(act)
     return f"{what} after step {at.depth}"
 
 
