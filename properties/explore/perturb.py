@@ -60,6 +60,7 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
+    CrashNode,
     Partition,
     Quiesce,
     RestartComponent,
@@ -239,9 +240,10 @@ class _Perturb:
         """Every perturbation where the fair run is quiet (the last quiet point first), then after
         each write (the last first) the writer crashed, or not observing what it wrote."""
         points = list(reversed(run.quiet))
-        for node in points:
+        for rank, node in enumerate(points):
             acts = by_reach(node.state, [a for a in self.enabled(node) if is_perturbation(self.policy, a)])
-            yield from ((r, node, act) for r, act in ranked(acts, 0))
+            yield from ((r - min(rank, 1) if isinstance(act, Partition | CrashNode) else r, node, act)
+                        for r, act in ranked(acts, rank))
         rank = len(points)
         for i, (node, name) in enumerate(first_steps(run.nodes, run.effects)):
             if node.parent is not None:
@@ -265,9 +267,10 @@ class _Perturb:
         slow = busy(run.nodes, run.effects)
         for node in run.quiet:
             enabled = self.enabled(node)
-            acts: list[Perturbation] = [a for a in enabled if is_recovery(a)]
+            acts: list[Perturbation] = []
             if any(isinstance(a, UserStep) for a in enabled):
-                acts.extend([Hold(USER), *(Slow(name, user=True) for name in slow)])
+                acts.extend([*(Slow(name, user=True) for name in slow), Hold(USER)])
+            acts.extend(a for a in enabled if is_recovery(a))
             yield from ((r, node, act) for r, act in ranked(acts, rank))
             rank += 1 if acts else 0
         target = target_of(cause) if isinstance(cause, Action) else None
