@@ -12,9 +12,11 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
 - the fair run (`drive.expected_policy`, the run a user expects) is run first;
 - a *perturbation* is an enabled action the fair policy never takes by itself — a fault from the
   scenario's budget, bad luck (a failing probe), a recovery (a partition healing) — or an actor
-  held back until nothing else is left (`Hold`);
+  held back until nothing else is left (`Hold`: an informer, the user; `slow.Slow`: a controller
+  or a scheduler instance slower than the rest of the control plane);
 - on the fair run: every perturbation at each *quiet point* (where the fair run takes the user's
-  next step, or ends); after each write, the writing component crashed right away (Sieve's
+  next step, or ends; node faults by the pods bound on the node, `by_reach`); each controller and
+  scheduler instance slow from right before its first step; after each write, the writing component crashed right away (Sieve's
   intermediate state: it has done part of its work) or not observing what it wrote (stale state:
   it acts on a cache older than its own last write); and where a restart would relist from a
   source behind a component's caches (a lagging watch cache), that component crashed;
@@ -22,17 +24,20 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   steps the run it was derived from did not take after that point: after each effect that wrote,
   the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
   a partitioned node Unknown, crashes before marking its pods), and the same perturbation again on
-  the same target (`target_of`: a probe that flaps); a crashed process restarting at once; where
-  the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's next step held until every
-  timer fired (a user who waits);
+  the same target (`target_of`: a probe that flaps); each component busy among the effects slow
+  from right before its first effect; a crashed process restarting at once; where the run is
+  quiet, each busy component slow while the user waits (`Slow(user=True)`: e.g. the ReplicaSet
+  controller slower than the StatefulSet controller after a node loss), the user's next step
+  held until every timer fired (a user who waits), a recovery (`Heal`, `RestartNode`);
 - every perturbed run follows the fair policy to its end: safety properties on every state,
   convergence properties where it is quiet (`around._Search.judge_end`: on the continuations with
   and without the environment recovering). A run that reaches a state an earlier run reached
   stops (a held run only once it left the run it came from).
 
 Order. Each placement has a *rank* among its run's placements: on the fair run, its quiet points
-from the last (the cheapest runs: only the perturbation's effects follow) to the first, then its
-writes from the last to the first; on a perturbed run, a restart first, its quiet points, then its
+from the last (the cheapest runs: only the perturbation's effects follow) to the first — a node
+fault where the last user step is due ranked as at the end (its grace periods and evictions meet
+that step) —, then its writes from the last to the first; on a perturbed run, a restart first, its quiet points, then its
 effects from the nearest to the farthest. Several perturbations at one point are ranked by their index
 among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
 sum of its placements' ranks, and runs are taken by increasing discrepancy, depth-first within
@@ -60,7 +65,6 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
-    CrashNode,
     Partition,
     Quiesce,
     RestartComponent,
@@ -242,8 +246,9 @@ class _Perturb:
         points = list(reversed(run.quiet))
         for rank, node in enumerate(points):
             acts = by_reach(node.state, [a for a in self.enabled(node) if is_perturbation(self.policy, a)])
-            yield from ((r - min(rank, 1) if isinstance(act, Partition | CrashNode) else r, node, act)
-                        for r, act in ranked(acts, rank))
+            for r, act in ranked(acts, rank):
+                busiest_cut = rank == 1 and r == 1 and isinstance(act, Partition)
+                yield (0 if busiest_cut else r), node, act
         rank = len(points)
         for i, (node, name) in enumerate(first_steps(run.nodes, run.effects)):
             if node.parent is not None:
@@ -284,8 +289,8 @@ class _Perturb:
             yield from ((r, node, act) for r, act in ranked(after, rank))
             name = firsts.get(node)
             if name is not None and node.parent is not None:  # a component's first effect: before it, slow
-                yield rank, node.parent, Slow(name)
-            rank += 1 if after or name else 0
+                yield rank + 1, node.parent, Slow(name)
+            rank += 1 if after else 0
 
     def _after_write(self, node: _Node) -> list[Perturbation]:
         """After a step of a component: if it wrote to the API store, the component crashed right
