@@ -184,11 +184,16 @@ def is_perturbation(policy: FairPolicy, act: Action) -> bool:
 
 
 def by_reach(state: ClusterState, acts: Sequence[Action]) -> list[Action]:
-    """`acts` with the faults on a node ordered by how many pods are bound there (the most first:
-    losing the busiest node has the most effects), the others as they were."""
+    """`acts` with the faults on a node ordered among themselves by how many pods are bound there
+    (the most first: losing the busiest node has the most effects), a partition (its pods keep
+    running, unseen) before a crash; the other actions stay where they were."""
     bound = Counter(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
-    return sorted(acts, key=lambda a: (-bound[node], not isinstance(a, Partition))
-                  if isinstance(node := getattr(a, "node", None), str) else (0, False))
+    slots = [i for i, a in enumerate(acts) if isinstance(getattr(a, "node", None), str)]
+    faults = sorted((acts[i] for i in slots), key=lambda a: (-bound[a.node], not isinstance(a, Partition)))  # type: ignore[attr-defined]
+    out = list(acts)
+    for i, act in zip(slots, faults, strict=True):
+        out[i] = act
+    return out
 
 
 def target_of(act: Action) -> tuple[object, ...]:
@@ -269,7 +274,8 @@ class _Perturb:
             if restart in self.enabled(first):
                 yield rank, first, restart
                 rank += 1
-        slow = busy(run.nodes, run.effects)
+        after_fault = isinstance(cause, Action)  # components slowed down only after a fault gave them work
+        slow = busy(run.nodes, run.effects) if after_fault else []
         for node in run.quiet:
             enabled = self.enabled(node)
             acts: list[Perturbation] = []
@@ -279,7 +285,7 @@ class _Perturb:
             yield from ((r, node, act) for r, act in ranked(acts, rank))
             rank += 1 if acts else 0
         target = target_of(cause) if isinstance(cause, Action) else None
-        firsts = dict(first_steps(run.nodes, run.effects))
+        firsts = dict(first_steps(run.nodes, run.effects)) if after_fault else {}
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
                 continue
