@@ -15,30 +15,34 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   held back until nothing else is left (`Hold`: an informer, the user; `slow.Slow`: a controller
   or a scheduler instance slower than the rest of the control plane);
 - on the fair run: every perturbation at each *quiet point* (where the fair run takes the user's
-  next step, or ends; node faults by the pods bound on the node, `by_reach`); each controller and
-  scheduler instance slow from right before its first step; after each write, the writing component crashed right away (Sieve's
-  intermediate state: it has done part of its work) or not observing what it wrote (stale state:
-  it acts on a cache older than its own last write); and where a restart would relist from a
-  source behind a component's caches (a lagging watch cache), that component crashed;
+  next step, or ends; faults on a node by the pods bound there, `by_reach`); each controller and
+  scheduler instance slow from right before its first step; after each write, the writing
+  component crashed right away (Sieve's intermediate state: it has done part of its work) or not
+  observing what it wrote (stale state: it acts on a cache older than its own last write); and
+  where a restart would relist from a source behind a component's caches (a lagging watch cache),
+  that component crashed;
 - on a perturbed run, the next perturbation goes among the *effects* of the previous one — the
   steps the run it was derived from did not take after that point: after each effect that wrote,
   the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
   a partitioned node Unknown, crashes before marking its pods), and the same perturbation again on
-  the same target (`target_of`: a probe that flaps); each component busy among the effects slow
-  from right before its first effect; a crashed process restarting at once; where the run is
-  quiet, each busy component slow while the user waits (`Slow(user=True)`: e.g. the ReplicaSet
-  controller slower than the StatefulSet controller after a node loss), the user's next step
-  held until every timer fired (a user who waits), a recovery (`Heal`, `RestartNode`);
+  the same target (`target_of`: a probe that flaps); a crashed process restarting at once; where
+  the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's next step held until every
+  timer fired (a user who waits). After a fault, also each component busy among its effects slow
+  (`slow.busy`): while the user waits, where the user's step is due (e.g. the ReplicaSet
+  controller slower than the StatefulSet controller after a node loss), and from right before
+  its first effect;
 - every perturbed run follows the fair policy to its end: safety properties on every state,
   convergence properties where it is quiet (`around._Search.judge_end`: on the continuations with
   and without the environment recovering). A run that reaches a state an earlier run reached
   stops (a held run only once it left the run it came from).
 
 Order. Each placement has a *rank* among its run's placements: on the fair run, its quiet points
-from the last (the cheapest runs: only the perturbation's effects follow) to the first — a node
-fault where the last user step is due ranked as at the end (its grace periods and evictions meet
-that step) —, then its writes from the last to the first; on a perturbed run, a restart first, its quiet points, then its
-effects from the nearest to the farthest. Several perturbations at one point are ranked by their index
+from the last (the cheapest runs: only the perturbation's effects follow) to the first — but the
+partition of the busiest node where the last user step is due ranks as at the end (its grace
+periods and evictions meet that step) —, then its writes from the last to the first and its
+components slow in the order of their first steps; on a perturbed run, a restart first, its quiet points, then its effects from the
+nearest to the farthest (a component slow before its first effect one more than that effect's
+other placements). Several perturbations at one point are ranked by their index
 among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
 sum of its placements' ranks, and runs are taken by increasing discrepancy, depth-first within
 one (a perturbed run's own children before the next run of the same discrepancy): limited
