@@ -40,8 +40,8 @@ Order. Each placement has a *rank* among its run's placements: on the fair run, 
 from the last (the cheapest runs: only the perturbation's effects follow) to the first — but the
 partition of the busiest node where the last user step is due ranks as at the end (its grace
 periods and evictions meet that step) —, then its writes from the last to the first and its
-components slow in the order of their first steps; on a perturbed run, a restart first, its quiet points, then its effects from the
-nearest to the farthest (a component slow before its first effect one more than that effect's
+components slow in the order of their first steps; on a perturbed run, a restart first, its
+quiet points, then its effects from the nearest to the farthest (a component slow before its first effect one more than that effect's
 other placements). Several perturbations at one point are ranked by their index
 among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
 sum of its placements' ranks, and runs are taken by increasing discrepancy, depth-first within
