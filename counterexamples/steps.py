@@ -12,15 +12,10 @@ import attrs
 from kubeprop.counterexamples.diff import Change, cache_lag, changes, lag_text, state_summary
 from kubeprop.counterexamples.replay import ReplayResult
 from kubeprop.model.state.actions import (
+    INJECTED_FAULTS,
     Action,
-    CrashComponent,
-    CrashContainer,
-    CrashNode,
     Deliver,
-    DropWatch,
-    FailNextRequest,
     Heal,
-    Partition,
     Quiesce,
     Relist,
     RestartComponent,
@@ -30,10 +25,8 @@ from kubeprop.model.state.actions import (
     to_json,
 )
 
-FAULT_ACTIONS: tuple[type[Action], ...] = (
-    CrashNode, RestartNode, Partition, Heal, CrashContainer, CrashComponent, RestartComponent, DropWatch,
-    FailNextRequest, Quiesce,
-)
+FAULT_ACTIONS: tuple[type[Action], ...] = (*INJECTED_FAULTS, RestartNode, Heal, RestartComponent, Quiesce)
+"""The actions of the faults lane: the injected faults, the recoveries from them, and `Quiesce`."""
 APISERVER, FAULTS, USER, TIME = "API server", "faults", "user", "time"
 
 

@@ -28,7 +28,7 @@ from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, Re
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import CheckResult, Violation
+from kubeprop.properties.registry import CheckResult, Violation, first_found, violation_of
 
 __all__ = ["CYCLE_PROPERTIES", "Cycle", "CycleProperty", "cycle_property", "first_cycle_violation", "select_cycle"]
 
@@ -68,12 +68,7 @@ class CycleProperty:
     kind: str = "liveness"
 
     def __call__(self, model: ClusterModel, cycle: Cycle) -> Violation | None:
-        result = self.check(model, cycle)
-        if result is None:
-            return None
-        if isinstance(result, tuple):
-            return Violation(self.name, result[0], tuple(result[1]))
-        return Violation(self.name, result)
+        return violation_of(self.name, self.check(model, cycle))
 
 
 CYCLE_PROPERTIES: dict[str, CycleProperty] = {}
@@ -107,11 +102,7 @@ def select_cycle(names: Iterable[str | CycleProperty] | None = None) -> tuple[Cy
 
 def first_cycle_violation(model: ClusterModel, cycle: Cycle, props: Iterable[CycleProperty]) -> Violation | None:
     """The first property (in order) that the cycle violates."""
-    for prop in props:
-        found = prop(model, cycle)
-        if found is not None:
-            return found
-    return None
+    return first_found(props, model, cycle)
 
 
 _WORKLOADS = (("deployments.apps", "Deployment"), ("statefulsets.apps", "StatefulSet"),

@@ -22,7 +22,7 @@ import attrs
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.raft.state import LEADER, RaftConfig, RaftState, entry_text
 from kubeprop.properties.linearizability import check_history
-from kubeprop.properties.registry import Violation
+from kubeprop.properties.registry import Violation, first_found, violation_of
 
 CheckFn = Callable[[RaftConfig, RaftState], "str | None"]
 CheckKind = Literal["invariant", "claim", "goal"]
@@ -40,8 +40,7 @@ class RaftCheck:
     kind: CheckKind = "invariant"
 
     def __call__(self, config: RaftConfig, state: RaftState) -> Violation | None:
-        message = self.check(config, state)
-        return None if message is None else Violation(self.name, message)
+        return violation_of(self.name, self.check(config, state))
 
 
 def _election_safety(cfg: RaftConfig, st: RaftState) -> str | None:
@@ -176,11 +175,7 @@ def select_checks(names: Iterable[str] | None = None) -> tuple[RaftCheck, ...]:
 
 def first_failure(config: RaftConfig, state: RaftState, checks: Iterable[RaftCheck]) -> Violation | None:
     """The first check that fails (or goal reached) in the state, or None."""
-    for c in checks:
-        found = c(config, state)
-        if found is not None:
-            return found
-    return None
+    return first_found(checks, config, state)
 
 
 # --- vacuity and the bounds each variant needs ----------------------------------------------------

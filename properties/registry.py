@@ -132,6 +132,17 @@ CheckResult = str | tuple[str, tuple[str, ...]] | None
 CheckFn = Callable[[ClusterModel, ClusterState], CheckResult]
 
 
+def violation_of(name: str, result: CheckResult) -> Violation | None:
+    """The violation of property `name` that a check's result stands for (None: it holds); also
+    for cycle properties (`kubeprop.properties.oscillation`) and Raft checks (`kubeprop.properties.raft`)."""
+    if result is None:
+        return None
+    if isinstance(result, tuple):
+        message, objects = result
+        return Violation(name, message, tuple(objects))
+    return Violation(name, result)
+
+
 def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn,
                 needs: Needs | None = None, *, needs_recovery: bool = True,
                 reads: tuple[str, ...] | None = None) -> Property:
@@ -139,13 +150,7 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
     module when the decorators register it)."""
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
-        result = fn(model, state)
-        if result is None:
-            return None
-        if isinstance(result, tuple):
-            message, objects = result
-            return Violation(name, message, tuple(objects))
-        return Violation(name, result)
+        return violation_of(name, fn(model, state))
 
     return Property(name, statement, upstream, check, kind, needs, needs_recovery=needs_recovery, reads=reads)
 
@@ -261,10 +266,22 @@ def read_fields(name: str) -> tuple[str, ...]:
     return (name.partition(":")[0],)
 
 
-def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
-    """The first property (in the given order) that fails in `state`."""
-    for prop in props:
-        violation = prop(model, state)
+Subject = TypeVar("Subject")
+Checked = TypeVar("Checked")
+
+
+def first_found(checks: Iterable[Callable[[Subject, Checked], Violation | None]], subject: Subject,
+                checked: Checked) -> Violation | None:
+    """The violation of the first check (in the given order) that finds one in `checked`: the one
+    loop behind `first_violation`, cycle properties (`kubeprop.properties.oscillation`) and Raft
+    checks (`kubeprop.properties.raft`), whose checks all take (model or config, what is checked)."""
+    for check in checks:
+        violation = check(subject, checked)
         if violation is not None:
             return violation
     return None
+
+
+def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
+    """The first property (in the given order) that fails in `state`."""
+    return first_found(props, model, state)

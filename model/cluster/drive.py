@@ -28,14 +28,9 @@ from kubeprop.model.cluster.compose import actions, enabled_groups, step
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.state.actions import (
+    INJECTED_FAULTS,
     Action,
-    CrashComponent,
-    CrashContainer,
-    CrashNode,
-    DropWatch,
-    FailNextRequest,
     Heal,
-    Partition,
     Quiesce,
     RestartNode,
     Tick,
@@ -44,8 +39,7 @@ from kubeprop.model.state.actions import (
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 FAULTS: tuple[type[Action], ...] = (
-    CrashNode, Partition, CrashContainer, CrashComponent, DropWatch, FailNextRequest, Quiesce, UserStep,
-    SnapshotEtcd, RestoreEtcd, StartOverload, Starve,
+    *INJECTED_FAULTS, Quiesce, UserStep, SnapshotEtcd, RestoreEtcd, StartOverload, Starve,
 )
 """Actions that are never progress: faults, `Quiesce` and the user's steps."""
 

@@ -192,6 +192,16 @@ class FailNextRequest(Action):
     code: int
 
 
+INJECTED_FAULTS: dict[type[Action], str] = {
+    CrashNode: "node_crash", Partition: "partition", CrashContainer: "container_crash",
+    CrashComponent: "component_crash", DropWatch: "watch_drop", FailNextRequest: "request_failure",
+}
+"""The faults drawn from the scenario's fault budget (enabled only before `Quiesce`), each with the
+budget kind (`kubeprop.model.fault_kinds.FaultCounts` field) it spends; the other fault kinds are
+actions of their own modules (`kubeprop.model.cluster.maintenance`, `restore`, `overload`,
+`environment`)."""
+
+
 # --- informers ------------------------------------------------------------------------------
 
 

@@ -74,11 +74,7 @@ Both the alive set and a closure are `bytes` with one byte (0 or 1) per represen
 of bools and a frozenset of ints they took about 8 KB an entry — issue 17: 22 MB at 40,000 states
 of FeastFlow)."""
 
-FAULT_BUDGET: dict[type[Action], str] = {
-    act_mod.CrashNode: "node_crash", act_mod.Partition: "partition", act_mod.CrashContainer: "container_crash",
-    act_mod.CrashComponent: "component_crash", act_mod.DropWatch: "watch_drop",
-    act_mod.FailNextRequest: "request_failure",
-}
+FAULT_BUDGET: dict[type[Action], str] = act_mod.INJECTED_FAULTS
 """Fault kinds and the budget each spends: possible only before `Quiesce` and within the budget."""
 
 

@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from kubeprop.properties.explore.engine import EngineConfig, EngineStats
 from kubeprop.properties.registry import Property, select
 
-__all__ = ["SETTLES", "discover", "merged_stats"]
+__all__ = ["SETTLES", "discover", "merged_stats", "rediscover"]
 
 SETTLES = "settles"
 """The pseudo-property of a fair continuation that did not settle (`convergence.settled_violation`)."""
 
 Run = Callable[[EngineConfig], Any]
+Checked = TypeVar("Checked")
+Result = TypeVar("Result")
 
 
 def _remaining(left: list[Property], found: str) -> list[Property] | None:
@@ -46,20 +48,33 @@ def discover(run: Run, config: EngineConfig) -> tuple[Any, ...]:
     """Run `run(config)` again and again, each time without the property the previous run found
     violated, within `config.budget_seconds` overall. Returns every run's result in order: each
     but the last has a violation; the last has one only if nothing was left to search for."""
+    return rediscover(
+        list(select(config.properties)), config.budget_seconds,
+        lambda left, budget: run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget)),
+        lambda result: None if result.violation is None else result.violation.property, _remaining)
+
+
+def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[[list[Checked], float | None], Result],
+               found: Callable[[Result], str | None],
+               remaining: Callable[[list[Checked], str], list[Checked] | None]) -> tuple[Result, ...]:
+    """The loop of `discover` for any engine and any kind of check (the Raft explorer's
+    `explore_all` too): `run(left, seconds left)` until nothing is `left`, a run finds nothing
+    (`found(result)` is None), `remaining(left, found)` says the search cannot go on (None), or the
+    `budget_seconds` (None: unbounded) are spent after at least one run."""
     began = time.perf_counter()
-    left = list(select(config.properties))
-    results: list[Any] = []
+    results: list[Result] = []
     while left:
-        budget = config.budget_seconds
+        budget = budget_seconds
         if budget is not None:
             budget -= time.perf_counter() - began
             if results and budget <= 0:
                 break
-        result = run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget))
+        result = run(left, budget)
         results.append(result)
-        if result.violation is None:
+        name = found(result)
+        if name is None:
             break
-        after = _remaining(left, result.violation.property)
+        after = remaining(left, name)
         if after is None:
             break
         left = after

@@ -46,13 +46,12 @@ from kubeprop.properties.explore.engine import (
     ExitReason,
     Sliced,
     SliceGen,
-    Slicer,
     out_of_time,
     run_length,
     run_sliced,
-    with_fair_length,
 )
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.series import Series, begin_series, run_series
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Violation
 
@@ -154,39 +153,28 @@ def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, che
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    limit = yield
-    timer = ActiveTimer()
-    slicer = Slicer(timer, limit)
-    deadline = config.deadline(timer.began)
-    config = with_fair_length(model, start, config, deadline)
+    slicer, deadline, config = yield from begin_series(model, start, config)
+    timer = slicer.timer
     total = config.run_count(DEFAULT_RUNS)
     judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
                   config.settle_ticks)
-    runs = steps = 0
-    failure: Outcome | None = None
     with memoised(model):
         checker = Checker(model, config.safety())
         initial = checker.violation(start)
+
+        def run(index: int) -> tuple[Outcome, int]:
+            outcome = run_once(model, start, config, checker, judge, index, deadline)
+            return outcome, len(outcome.trace)
+
         if initial is not None:
-            failure = Outcome(0, (), initial)
-        while failure is None and (total is None or runs < total) and not out_of_time(deadline):
-            yield from slicer.pause(steps)
-            if slicer.stopped:
-                break
-            outcome = run_once(model, start, config, checker, judge, runs, deadline)
-            if outcome.violation is None and out_of_time(deadline):
-                steps += len(outcome.trace)  # cut by the budget: not a finished run
-                break
-            runs, steps = runs + 1, steps + len(outcome.trace)
-            if outcome.violation is not None:
-                failure = outcome
-            elif config.on_run is not None:
-                config.on_run(outcome.trace)
-        stats = EngineStats(timer.seconds(), steps, runs, depth=run_length(config, 1))
-        if failure is None:
-            done = total is not None and runs >= total
+            series = Series(0, 0, Outcome(0, (), initial))
+        else:
+            series = yield from run_series(config, slicer, deadline, total, run)
+        stats = EngineStats(timer.seconds(), series.steps, series.runs, depth=run_length(config, 1))
+        if series.failure is None:
+            done = total is not None and series.runs >= total
             return EngineResult("pct", ExitReason.RUNS_DONE if done else ExitReason.TIME_BOUND, stats=stats)
-        return _report(judge, config, failure, stats, timer)
+        return _report(judge, config, series.failure, stats, timer)
 
 
 def _report(judge: Judge, config: EngineConfig, failure: Outcome, stats: EngineStats, timer: ActiveTimer

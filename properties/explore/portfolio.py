@@ -24,6 +24,7 @@ violation found (and shrunk) before the budget ends is the same for the same see
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 
@@ -47,40 +48,23 @@ TURN = 60
 Factory = Callable[[ClusterModel, ClusterState, EngineConfig], Sliced]
 
 
-def _around(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
-    from kubeprop.properties.explore.around import sliced_around_fair
+def _lazy(module: str, function: str) -> Factory:
+    """The sliced engine `function` of `module`, imported when the member first starts (the
+    engines import much, Hypothesis among them, that a run without them never needs)."""
 
-    return sliced_around_fair(model, start, config)
+    def start(model: ClusterModel, begin: ClusterState, config: EngineConfig) -> Sliced:
+        factory: Factory = getattr(importlib.import_module(module), function)
+        return factory(model, begin, config)
 
-
-def _faults(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
-    from kubeprop.properties.explore.around import sliced_fault_injection
-
-    return sliced_fault_injection(model, start, config)
-
-
-def _perturb(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
-    from kubeprop.properties.explore.perturb import sliced_perturb
-
-    return sliced_perturb(model, start, config)
+    return start
 
 
-def _pct(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
-    from kubeprop.properties.explore.pct import sliced_pct
-
-    return sliced_pct(model, start, config)
-
-
-def _walk(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
-    from kubeprop.properties.explore.walk import sliced_walks
-
-    return sliced_walks(model, start, config)
-
-
-def _hypothesis(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
-    from kubeprop.properties.explore.stateful import sliced_hypothesis
-
-    return sliced_hypothesis(model, start, config)
+_around = _lazy("kubeprop.properties.explore.around", "sliced_around_fair")
+_faults = _lazy("kubeprop.properties.explore.around", "sliced_fault_injection")
+_perturb = _lazy("kubeprop.properties.explore.perturb", "sliced_perturb")
+_pct = _lazy("kubeprop.properties.explore.pct", "sliced_pct")
+_walk = _lazy("kubeprop.properties.explore.walk", "sliced_walks")
+_hypothesis = _lazy("kubeprop.properties.explore.stateful", "sliced_hypothesis")
 
 
 def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:

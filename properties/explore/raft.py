@@ -12,7 +12,6 @@ then prints script + search as one trace.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -22,6 +21,7 @@ from kubeprop.model.raft.fingerprint import fingerprint
 from kubeprop.model.raft.state import RaftAction, RaftConfig, RaftState, describe
 from kubeprop.model.raft.system import actions, initial_state, next_states, step, successors
 from kubeprop.properties.explore.bfs import Bounds, Progress, SearchResult
+from kubeprop.properties.explore.discoveries import rediscover
 from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.parallel import Exit, ParallelResult, replay
 from kubeprop.properties.explore.parallel import explore as parallel_explore
@@ -133,19 +133,9 @@ def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds 
     """Every discovery: `explore` again without each check found failing (a goal: reached), within
     `bounds.budget_seconds` overall, until none is left or a search ends without one (the Raft twin of
     `discoveries.discover`). Each run but the last has a violation."""
-    began = time.perf_counter()
-    left, runs = list(checks), list[RaftRun]()
-    while left:
-        seconds = bounds.budget_seconds
-        if seconds is not None:
-            seconds -= time.perf_counter() - began
-            if runs and seconds <= 0:
-                break
-        run = explore(config, left, attrs.evolve(bounds, budget_seconds=seconds), script, workers,
-                      max_memory=max_memory)
-        runs.append(run)
-        found = run.result.violation
-        if found is None:
-            break
-        left = [c for c in left if c.name != found.property]
-    return tuple(runs)
+    return rediscover(
+        list(checks), bounds.budget_seconds,
+        lambda left, seconds: explore(config, left, attrs.evolve(bounds, budget_seconds=seconds), script, workers,
+                                      max_memory=max_memory),
+        lambda run: None if run.result.violation is None else run.result.violation.property,
+        lambda left, found: [c for c in left if c.name != found])

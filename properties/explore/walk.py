@@ -33,7 +33,6 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.engine import (
     ActionFilter,
-    ActiveTimer,
     EngineConfig,
     EngineResult,
     EngineStats,
@@ -41,13 +40,13 @@ from kubeprop.properties.explore.engine import (
     ModelSpec,
     Sliced,
     SliceGen,
-    Slicer,
     check_picklable,
     out_of_time,
     run_length,
     run_sliced,
     with_fair_length,
 )
+from kubeprop.properties.explore.series import Series, begin_series, run_series
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Property, Violation, first_violation
 
@@ -248,41 +247,24 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
     """Walks in this process as a sliced run (`engine.Sliced`): it yields between walks."""
-    limit = yield
-    timer = ActiveTimer()
-    slicer = Slicer(timer, limit)
-    deadline = config.deadline(timer.began)
-    config = with_fair_length(model, start, config, deadline)
+    slicer, deadline, config = yield from begin_series(model, start, config)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     total = config.run_count(DEFAULT_RUNS)
-    runs = steps = 0
-    failure: WalkOutcome | None = None
     with memoised(model):
-        failure = None
         initial = first_violation(model, start, walker.safety)
         if initial is not None:
-            failure = WalkOutcome(0, (), initial, ())
-        index = 0
-        while failure is None and (total is None or index < total) and not out_of_time(deadline):
-            yield from slicer.pause(steps)
-            if slicer.stopped:
-                break
-            outcome, taken = walk_once(walker, index, deadline)
-            if outcome.violation is None and out_of_time(deadline):
-                steps += taken  # cut by the budget: not a finished walk
-                break
-            runs, steps, index = runs + 1, steps + taken, index + 1
-            if outcome.violation is not None:
-                failure = outcome
-            elif config.on_run is not None:
-                config.on_run(outcome.trace)
-        stats = EngineStats(timer.seconds(), steps, runs, depth=run_length(config, 1))
+            series = Series(0, 0, WalkOutcome(0, (), initial, ()))
+        else:
+            series = yield from run_series(config, slicer, deadline, total,
+                                           lambda index: walk_once(walker, index, deadline))
+        stats = EngineStats(slicer.timer.seconds(), series.steps, series.runs, depth=run_length(config, 1))
+        failure = series.failure
         if failure is None:
-            reason = ExitReason.RUNS_DONE if total is not None and index >= total else ExitReason.TIME_BOUND
-            return EngineResult("walk", reason, stats=stats)
+            done = total is not None and series.runs >= total
+            return EngineResult("walk", ExitReason.RUNS_DONE if done else ExitReason.TIME_BOUND, stats=stats)
         if not failure.trace:
             return EngineResult("walk", ExitReason.VIOLATION, failure.violation, (), stats)
-        return _report(walker, failure, stats, timer.began)
+        return _report(walker, failure, stats, slicer.timer.began)
 
 
 def sliced_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,16 @@ from kubeprop.model.cluster.compose import actions, build_model, initial_state, 
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Schedule, decide
-from kubeprop.model.state.actions import Action, Heal, Partition, Quiesce, Tick, action_from_json, to_json
+from kubeprop.model.state.actions import (
+    INJECTED_FAULTS,
+    Action,
+    Heal,
+    Partition,
+    Quiesce,
+    Tick,
+    action_from_json,
+    to_json,
+)
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 SCENARIO = load_scenario()
@@ -175,3 +185,19 @@ def test_the_api_server_needs_an_etcd_quorum() -> None:
     ceil = model(etcdQuorum="ceil")
     assert etcd_available(ceil, step(ceil, step(ceil, initial_state(ceil), CrashComponent("etcd/etcd-1")),
                                      CrashNode("master-2"))) is False  # ⌈3/2⌉ = 2: the same for 3 members
+
+
+def test_each_injected_fault_spends_its_own_budget_kind() -> None:
+    """`INJECTED_FAULTS` names the budget kind each fault spends (the ample sets, the progress
+    rule and the timeline's faults lane read it): taking the fault spends that kind and no other."""
+    seen = set()
+    for m, state in ((LAGGING, initial_state(LAGGING)), (INSTANT, SETTLED)):  # watches lag; containers run
+        for act in actions(m, state):
+            kind = INJECTED_FAULTS.get(type(act))
+            if kind is None:
+                continue
+            after = step(m, state, act).faults
+            spent = {f.name: getattr(after, f.name) - getattr(state.faults, f.name) for f in attrs.fields(type(after))}
+            assert spent == {name: int(name == kind) for name in spent}, act
+            seen.add(type(act))
+    assert seen == set(INJECTED_FAULTS)

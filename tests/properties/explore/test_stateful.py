@@ -4,19 +4,18 @@ machine."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import attrs
 import pytest
+from engine_cases import CASES, DATA, case_setup
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import run, settle
+from kubeprop.model.cluster.drive import run
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
-from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
+from kubeprop.properties.explore.catalogue import REPLICASET_RACE
+from kubeprop.properties.explore.engine import EngineConfig, allow
 from kubeprop.properties.explore.stateful import (
     CI_PROFILE,
     ClusterMachine,
@@ -26,28 +25,13 @@ from kubeprop.properties.explore.stateful import (
 )
 from kubeprop.properties.registry import select
 
-DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
-
-RS = REPLICASET_RACE
-ENDPOINTS = allow(match("UserStep", index=0), match("Reconcile", controller=("deployment", "replicaset", "endpoints")))
-DUAL = DUAL_SCHEDULER
-
-# (scenario, parameters, settle first, filter, property, depth, examples)
-CASES: dict[str, tuple[str, dict[str, object], bool, Allow, str, int, int]] = {
-    "rs-no-expectations": ("web", {"instantCaches": False}, False, RS, "replicaset-no-overcreation", 12, 60),
-    "endpoints-terminating": ("web", {"instantCaches": True}, True, ENDPOINTS, "endpoints-ready-pods", 8, 60),
-    "dual-scheduler": ("tight", {}, False, DUAL, "node-not-overcommitted", 14, 150),
-}
+EXAMPLES = {"rs-no-expectations": 60, "endpoints-terminating": 60, "dual-scheduler": 150}
+"""Hypothesis examples per case (tests/support/engine_cases.py)."""
 
 
 def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, ClusterState, EngineConfig]:
-    scenario, parameters, settled, flt, prop, depth, examples = CASES[case]
-    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
-    start = initial_state(model)
-    if settled:
-        start = settle(model, start).state
-    config = EngineConfig(seed=1, max_depth=depth, properties=(prop,), action_filter=flt, runs=examples,
-                          budget_seconds=None)
+    config = EngineConfig(seed=1, runs=EXAMPLES[case], budget_seconds=None)
+    model, start, config = case_setup(variant, case, config)
     return model, start, attrs.evolve(config, **overrides)
 
 
@@ -56,7 +40,7 @@ def test_finds_variant_and_nothing_on_correct_model(case: str) -> None:
     model, start, config = setup(case, case)
     found = find_with_hypothesis(model, start, config)
     assert found.exit_reason == "violation"
-    assert found.violation is not None and found.violation.property == CASES[case][4]
+    assert found.violation is not None and found.violation.property == CASES[case].property
     run(model, start, found.trace)  # every action is enabled in turn
 
     model, start, config = setup("correct", case)
@@ -100,7 +84,7 @@ def test_ci_profile_is_registered() -> None:
 class WebReplicaSetMachine(ClusterMachine):
     model = build_model(load_scenario(DATA / "web.yaml"), parameters={"instantCaches": False})
     properties = select(["replicaset-no-overcreation"])
-    action_filter = staticmethod(RS)
+    action_filter = staticmethod(REPLICASET_RACE)
 
 
 WebReplicaSetMachine.TestCase.settings = settings(settings.get_profile(CI_PROFILE), max_examples=30,
@@ -110,7 +94,7 @@ TestWebReplicaSet = WebReplicaSetMachine.TestCase
 
 def test_subclass_on_a_buggy_variant_fails() -> None:
     buggy = machine_for(build_model(load_scenario(DATA / "web.yaml"), variant="rs-no-expectations"),
-                        select(["replicaset-no-overcreation"]), action_filter=RS)
+                        select(["replicaset-no-overcreation"]), action_filter=REPLICASET_RACE)
     with pytest.raises(PropertyViolated, match="replicaset-no-overcreation"):
         run_state_machine_as_test(buggy, settings=settings(settings.get_profile(CI_PROFILE), max_examples=60,
                                                            stateful_step_count=12, report_multiple_bugs=False))
@@ -138,11 +122,10 @@ def test_a_falsifying_example_prints_the_actions(capsys: pytest.CaptureFixture[s
 
     from kubeprop.model.cluster.compose import build_model
     from kubeprop.model.scenario.load import load_scenario
-    from kubeprop.properties.explore.engine import allow
     from kubeprop.properties.explore.stateful import CI_PROFILE, PropertyViolated, machine_for
     from kubeprop.properties.registry import select
 
-    path = Path(__file__).parents[2] / "model" / "data" / "variants" / "tainted.yaml"
+    path = DATA / "tainted.yaml"
     model = build_model(load_scenario(path), variant="scheduler-ignores-taints", parameters={"instantCaches": True})
     machine = machine_for(model, tuple(select(["bindings-respect-hard-constraints"])),
                           action_filter=allow("Reconcile", "Schedule", "Bind"), check_convergence=False)

@@ -3,41 +3,24 @@ and report the same (shrunk) violation for a seed whatever the worker count."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import attrs
 import pytest
+from engine_cases import CASES, DATA, case_setup
 
 from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import run, settle
+from kubeprop.model.cluster.drive import run
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
-from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
+from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.walk import Walker, run_walks, walk_once
 
-DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
-
-RS = REPLICASET_RACE
-ENDPOINTS = allow(match("UserStep", index=0), match("Reconcile", controller=("deployment", "replicaset", "endpoints")))
-DUAL = DUAL_SCHEDULER
-
-# (scenario, variant, parameters, settle first, filter, property, depth, shortest trace)
-CASES: dict[str, tuple[str, dict[str, object], bool, Allow, str, int, int]] = {
-    "rs-no-expectations": ("web", {"instantCaches": False}, False, RS, "replicaset-no-overcreation", 12, 5),
-    "endpoints-terminating": ("web", {"instantCaches": True}, True, ENDPOINTS, "endpoints-ready-pods", 8, 4),
-    "dual-scheduler": ("tight", {}, False, DUAL, "node-not-overcommitted", 14, 8),
-}
+SHORTEST = {"rs-no-expectations": 5, "endpoints-terminating": 4, "dual-scheduler": 8}
+"""The shortest trace of each case (tests/support/engine_cases.py), which delta debugging reaches."""
 
 
 def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, ClusterState, EngineConfig]:
-    scenario, parameters, settled, flt, prop, depth, _ = CASES[case]
-    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
-    start = initial_state(model)
-    if settled:
-        start = settle(model, start).state
-    config = EngineConfig(seed=3, max_depth=depth, properties=(prop,), action_filter=flt, runs=300, workers=1,
-                          budget_seconds=None)
+    config = EngineConfig(seed=3, runs=300, workers=1, budget_seconds=None)
+    model, start, config = case_setup(variant, case, config)
     return model, start, attrs.evolve(config, **overrides)
 
 
@@ -46,9 +29,9 @@ def test_finds_variant_and_nothing_on_correct_model(case: str) -> None:
     model, start, config = setup(case, case)
     found = run_walks(model, start, config)
     assert found.exit_reason == "violation"
-    assert found.violation is not None and found.violation.property == CASES[case][4]
+    assert found.violation is not None and found.violation.property == CASES[case].property
     run(model, start, found.trace)  # every action is enabled in turn
-    assert len(found.trace) == CASES[case][6]  # delta debugging reached the shortest trace here
+    assert len(found.trace) == SHORTEST[case]  # delta debugging reached the shortest trace here
     assert found.stats.shrunk_from is not None and found.stats.shrunk_from >= len(found.trace)
 
     model, start, config = setup("correct", case)
