@@ -37,9 +37,9 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   stops (a held run only once it left the run it came from).
 
 Order. Each placement has a *rank* among its run's placements: on the fair run, its quiet points
-from the last (the cheapest runs: only the perturbation's effects follow) to the first — but the
-partition of the busiest node where the last user step is due ranks as at the end (its grace
-periods and evictions meet that step) —, then its writes from the last to the first and its
+from the last (the cheapest runs: only the perturbation's effects follow) to the first — the
+partition of the busiest node where the last user step is due first among the placements of its
+rank (its grace periods and evictions meet that step) —, then its writes from the last to the first and its
 components slow in the order of their first steps; on a perturbed run, a restart first, its
 quiet points, then its effects from the nearest to the farthest (a component slow before its
 first effect one more than that effect's other placements). Several perturbations at one point
@@ -250,14 +250,18 @@ class _Perturb:
             yield from self._on_perturbed_run(run, run.cause)
 
     def _on_fair_run(self, run: _Run) -> Iterator[tuple[int, _Node, Perturbation]]:
-        """Every perturbation where the fair run is quiet (the last quiet point first), then after
-        each write (the last first) the writer crashed, or not observing what it wrote."""
+        """Every perturbation where the fair run is quiet (the last quiet point first; the
+        partition of the busiest node where the last user step is due first among the placements
+        of its rank: its grace periods and evictions meet that step), then after each write (the
+        last first) the writer crashed, or not observing what it wrote; each component slow."""
         points = list(reversed(run.quiet))
-        for rank, node in enumerate(points):
-            acts = by_reach(node.state, [a for a in self.enabled(node) if is_perturbation(self.policy, a)])
-            for r, act in ranked(acts, rank):
-                busiest_cut = rank == 1 and r == 1 and isinstance(act, Partition)
-                yield (0 if busiest_cut else r), node, act
+        quiet = [(r, node, act) for rank, node in enumerate(points)
+                 for r, act in ranked(by_reach(node.state, [a for a in self.enabled(node)
+                                                            if is_perturbation(self.policy, a)]), rank)]
+        first = [p for p in quiet if p[0] == 1 and p[1] is points[1] and isinstance(p[2], Partition)][:1] \
+            if len(points) > 1 else []
+        yield from first
+        yield from (p for p in quiet if p not in first)
         rank = len(points)
         for i, (node, name) in enumerate(first_steps(run.nodes, run.effects)):
             if node.parent is not None:
