@@ -1,6 +1,6 @@
 """Transitions per second of the default check, member by member, and the time spent judging convergence.
 
-Run: `python benchmarks/bench_steps.py [--seconds 20] [--tree DIR] [--cpu N]` (after `pip install -e .`).
+Run: `python benchmarks/bench_steps.py [--seconds 20] [--steps N] [--tree DIR] [--cpu N]` (after `pip install -e .`).
 For FeastFlow (the built-in scenario) and tests/model/data/catalogue/web.yaml, it runs what
 `kubeprop check --budget SECONDS` runs — the portfolio, seed 0, every property, the default depth,
 one process (every member runs in this one: `workers=1`) — and prints a Markdown table:
@@ -15,7 +15,10 @@ its `model`, `properties` and `counterexamples` are imported instead of the inst
 same script gives the before and after figures. `--cpu N` pins the process to that CPU (one
 core); the machine's load average is printed with the figures, since other processes on the
 machine slow the run down. The portfolio runs in turns counted in steps, so both trees do the same
-work in the same order; only how far they get in the budget differs.
+work in the same order; only how far they get in the budget differs. `--steps N` makes the work
+itself the same: the portfolio stops after its first N steps (turns are whole, so a little more)
+whatever the time, and the figure to compare is transitions per CPU second — on a shared machine
+the steadiest of all.
 """
 
 from __future__ import annotations
@@ -94,6 +97,35 @@ class Judging:
         portfolio._turn = member_turn  # type: ignore[assignment]
 
 
+def stop_after(steps: int) -> None:
+    """Make the portfolio stop once its members have taken `steps` steps (fixed work)."""
+    from kubeprop.properties.explore import portfolio
+
+    taken = [0]
+    turn: Callable[..., Any] = portfolio._turn
+    timed_out: Callable[[float | None], bool] = portfolio.out_of_time
+
+    def counted(member: Any, running: Any, model: Any, start: Any, config: Any, deadline: Any, limit: Any) -> Any:
+        try:
+            return turn(member, running, model, start, config, deadline, limit)
+        finally:
+            taken[0] += limit.used
+
+    def done(deadline: float | None) -> bool:
+        return taken[0] >= steps or timed_out(deadline)
+
+    def reset() -> None:
+        taken[0] = 0
+
+    portfolio._turn = counted  # type: ignore[assignment]
+    portfolio.out_of_time = done  # type: ignore[assignment]
+    STOP_RESETS.append(reset)
+
+
+STOP_RESETS: list[Callable[[], None]] = []
+"""Called before each scenario: the step count of `stop_after` starts again."""
+
+
 def _import_engines() -> None:
     """Import every engine module now, so `Judging.install` finds their `settled_violation`."""
     import kubeprop.properties.explore.around
@@ -118,6 +150,8 @@ def bench(name: str, path: Path | None, seconds: float, judging: Judging) -> lis
     start = initial_state(model)
     judging.seconds.clear()
     judging.calls.clear()
+    for reset in STOP_RESETS:
+        reset()
     config = EngineConfig(seed=0, budget_seconds=seconds, properties=tuple(select()), workers=1)
     from kubeprop.properties import convergence as judged
 
@@ -154,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="the portfolio's budget per scenario")
     parser.add_argument("--tree", type=Path, help="measure this checkout of the project instead of the installed one")
     parser.add_argument("--cpu", type=int, help="pin the process to this CPU")
+    parser.add_argument("--steps", type=int, help="stop the portfolio after this many steps (fixed work; the "
+                        "budget then only bounds the time, make it large)")
     parser.add_argument("--scenario", choices=[n for n, _ in SCENARIOS], action="append",
                         help="only this scenario (repeatable; default: both)")
     args = parser.parse_args(argv)
@@ -164,10 +200,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     _import_engines()
     judging = Judging()
     judging.install()
+    if args.steps is not None:
+        stop_after(args.steps)
     import kubeprop.model
 
     tree = Path(kubeprop.model.__file__).parents[1]
-    print(f"tree {tree}; budget {args.seconds:g} s per scenario; load average before "
+    work = f"; the first {args.steps:,} steps" if args.steps is not None else ""
+    print(f"tree {tree}; budget {args.seconds:g} s per scenario{work}; load average before "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("| scenario | member | transitions | seconds | transitions/s | judging convergence (s) | judgements |")
     print("|---|---|---:|---:|---:|---:|---:|")

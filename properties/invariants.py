@@ -7,6 +7,7 @@ where the promise is about what really runs, the kubelets' actual state.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
 
 from kubeprop.model.api.objects import (
@@ -28,6 +29,7 @@ from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.informer import next_event
+from kubeprop.properties.memo import IdentityMemo
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import derived_read, safety
 from kubeprop.properties.scheduler_decisions import fresh_binding, taints_at_binding
@@ -123,17 +125,37 @@ def _endpoint_problem(svc: Service, pod: Pod | None) -> str:
         "On every node, the pods bound to it request no more than its allocatable resources and pod count.",
         "pkg/scheduler/framework/plugins/noderesources/fit.go", reads=("objects",))
 def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
-    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
-    for info in build_node_infos(nodes, _pods(state)):
-        for resource, used in sorted(info.requested.items()):
-            limit = info.allocatable.get(resource)
-            if limit is not None and used > limit:
-                names = tuple(_name(p) for p in info.pods)
-                return f"node {info.name}: pods request {used} {resource}, allocatable is {limit}", (
-                    f"Node {info.name}", *names)
-        max_pods = info.allocatable.get("pods")
-        if max_pods is not None and len(info.pods) > max_pods:
-            return f"node {info.name}: {len(info.pods)} pods, allocatable pods is {max_pods}", (f"Node {info.name}",)
+    """Judged node by node, each verdict remembered by the identity of the node and its pods."""
+    on: dict[str, list[Pod]] = defaultdict(list)
+    for pod in _pods(state):
+        on[pod.spec.node_name].append(pod)
+    for node in sorted((n for n in state.store.list("nodes") if isinstance(n, Node)), key=_node_name):
+        pods = on.get(node.metadata.name, ())
+        found = _OVERCOMMITTED.get((node, *pods), _overcommitted, node, pods)
+        if found is not None:
+            return found
+    return None
+
+
+_OVERCOMMITTED: IdentityMemo[Result] = IdentityMemo()
+
+
+def _node_name(node: Node) -> str:
+    return node.metadata.name
+
+
+def _overcommitted(node: Node, pods: Iterable[Pod]) -> Result:
+    """Whether the pods bound to `node` request more than it has (as the scheduler's cache counts)."""
+    info = build_node_infos((node,), pods)[0]
+    for resource, used in sorted(info.requested.items()):
+        limit = info.allocatable.get(resource)
+        if limit is not None and used > limit:
+            names = tuple(_name(p) for p in info.pods)
+            return f"node {info.name}: pods request {used} {resource}, allocatable is {limit}", (
+                f"Node {info.name}", *names)
+    max_pods = info.allocatable.get("pods")
+    if max_pods is not None and len(info.pods) > max_pods:
+        return f"node {info.name}: {len(info.pods)} pods, allocatable pods is {max_pods}", (f"Node {info.name}",)
     return None
 
 
@@ -144,19 +166,33 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
     """Judged with the node as it was at the binding: all of it in the state the binding is
     written; later, only the taints known to predate it (`taints_at_binding`) and not the labels
-    (required node affinity is IgnoredDuringExecution)."""
+    (required node affinity is IgnoredDuringExecution). Each pod's verdict is remembered by the
+    identity of the pod and its node, and whether the binding is fresh."""
     nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
-    infos = {i.name: i for i in build_node_infos(nodes.values(), ())}
     for pod in _pods(state):
-        info = infos.get(pod.spec.node_name)
-        bound_at = _bound_at(pod)
-        if info is None or bound_at is None:
+        node = nodes.get(pod.spec.node_name)
+        if node is None:
             continue
         fresh = fresh_binding(state, pod)
-        at_bind = build_node_infos([_with_taints(info.node, taints_at_binding(info.node, fresh, bound_at))], ())[0]
-        reason = filter_taint_toleration(pod, at_bind) or (filter_node_affinity(pod, at_bind) if fresh else None)
-        if reason:
-            return f"{_name(pod)} is bound to node {info.name}: {reason}", (_name(pod), f"Node {info.name}")
+        found = _MISBOUND[fresh].get((pod, node), _misbound, pod, node, fresh)
+        if found is not None:
+            return found
+    return None
+
+
+_MISBOUND: tuple[IdentityMemo[Result], IdentityMemo[Result]] = (IdentityMemo(), IdentityMemo())
+"""`bindings-respect-hard-constraints` verdicts of pods bound earlier, and of fresh bindings."""
+
+
+def _misbound(pod: Pod, node: Node, fresh: bool) -> Result:
+    bound_at = _bound_at(pod)
+    if bound_at is None:
+        return None
+    info = build_node_infos((node,), ())[0]
+    at_bind = build_node_infos([_with_taints(info.node, taints_at_binding(info.node, fresh, bound_at))], ())[0]
+    reason = filter_taint_toleration(pod, at_bind) or (filter_node_affinity(pod, at_bind) if fresh else None)
+    if reason:
+        return f"{_name(pod)} is bound to node {info.name}: {reason}", (_name(pod), f"Node {info.name}")
     return None
 
 
@@ -290,16 +326,22 @@ def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
 
 @lru_cache(maxsize=65536)
 def _invalid(obj: ApiObject) -> str:
+    """The first validation error of `obj` ("" when valid)."""
     errors = validate_create(obj)
     return str(errors[0]) if errors else ""
+
+
+_VALIDITY: IdentityMemo[str] = IdentityMemo()
 
 
 @safety("persisted-objects-valid",
         "Every object in the store passes the API server's validation.",
         "pkg/apis/*/validation/validation.go", reads=("objects",))
 def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
+    """Each object's verdict remembered by its identity (a step writes one object; the others are
+    the very same objects), then by value."""
     for _key, obj in state.store.objects.sorted_items():
-        problem = _invalid(obj)
+        problem = _VALIDITY.get1(obj, _invalid, obj)
         if problem:
             return f"{_name(obj)} is invalid: {problem}", (_name(obj),)
     return None

@@ -24,7 +24,11 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
 Both are judged only while the scheduler's informer has seen every pod and node event (other
 than the decision's own write): a decision made on a lagging cache is upstream behaviour, not a
 scheduler bug. Results are cached by the (hashable) pod and snapshot values, so states where
-nothing relevant changed cost a dictionary look-up.
+nothing relevant changed cost a dictionary look-up; what the stored objects alone decide (which
+pods are bound, parked or freshly bound, the bindings judged node-locally) is worked out once per
+map of objects (`_Decisions`, by identity: most steps write no object), so that a state costs the
+one fresh binding at most (only the object written last carries the store's revision) and the
+pods marked Unschedulable.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from kubeprop.model.scheduler.component import DEFAULT_SCHEDULER_NAME, Scheduler
 from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, pod_priority
 from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
+from kubeprop.properties.memo import LastValues
 from kubeprop.properties.registry import CheckResult, safety
 from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
 from kubeprop.properties.scheduling.explain import explain_core
@@ -183,22 +188,81 @@ def _node_local_violation(pod: Pod, node: Node, bound_at: int, fresh: bool) -> s
     return None
 
 
-def _binding_problem(model: ClusterModel, state: ClusterState, pods: list[Pod]) -> CheckResult:
-    nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
-    for pod in pods:
-        scheduled = _scheduled(pod)
-        if scheduled is None or not scheduled[0].startswith("True") or pod.spec.node_name not in nodes:
-            continue
-        key, node = pod_key(pod), pod.spec.node_name
-        fresh = fresh_binding(state, pod)
-        if fresh and key in _assumed(model, state) and _caught_up(model, state, key):
-            reason = binding_violation(pod, node, _snapshot(model, state))
-        else:
-            reason = _node_local_violation(pod, nodes[node], scheduled[1], fresh)
+class _Decisions:
+    """The scheduler's decisions recorded in one map of stored objects, judged as far as the
+    objects alone allow (remembered by the map's identity: most steps write no pod or node).
+
+    `local` holds the bindings that break a node-local rule when judged as *not* fresh (the
+    common case), by their pod's position; `fresh` the bindings that would be fresh in the state
+    whose revision is their resourceVersion (at most one object carries the store's revision:
+    each write raises it), judged per state; `unschedulable` the pods marked Unschedulable with
+    no node and no nomination, whose verdict depends on the schedulers' memories and caches."""
+
+    __slots__ = ("fresh", "local", "unschedulable")
+
+    def __init__(self, state: ClusterState) -> None:
+        nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
+        self.local: list[tuple[int, CheckResult]] = []
+        self.fresh: dict[str, list[tuple[int, Pod, Node, int]]] = {}
+        self.unschedulable: list[Pod] = []
+        pods = [p for p in state.store.list("pods") if isinstance(p, Pod) and _ours(p)]
+        for index, pod in enumerate(pods):
+            scheduled = _scheduled(pod)
+            if scheduled is None:
+                continue
+            if scheduled[0] == "False:Unschedulable" and not pod.spec.node_name:
+                if not pod.status.nominated_node_name:
+                    self.unschedulable.append(pod)
+                continue
+            if not scheduled[0].startswith("True") or pod.spec.node_name not in nodes:
+                continue
+            node = nodes[pod.spec.node_name]
+            reason = _node_local_violation(pod, node, scheduled[1], False)
+            if reason:
+                self.local.append((index, _misbound(pod, scheduled[1], reason)))
+            if _fresh_shape(pod):
+                self.fresh.setdefault(pod.metadata.resource_version, []).append((index, pod, node, scheduled[1]))
+
+
+_DECISIONS: LastValues[_Decisions] = LastValues()
+_SNAPSHOTS: LastValues[tuple[NodeInfo, ...]] = LastValues()
+
+
+def _misbound(pod: Pod, bound_at: int, reason: str) -> CheckResult:
+    key, node = pod_key(pod), pod.spec.node_name
+    return (f"Pod {key} is bound to node {node} (t={bound_at}), violating a hard constraint: {reason}",
+            (f"Pod {key}", f"Node {node}"))
+
+
+def _fresh_shape(pod: Pod) -> bool:
+    """`fresh_binding` but for the revision: bound, one condition, not started."""
+    return bool(pod.spec.node_name) and len(pod.status.conditions) == 1 and pod.status.phase in ("", "Pending")
+
+
+def _fresh_violation(model: ClusterModel, state: ClusterState, pod: Pod, node: Node, bound_at: int) -> str | None:
+    """Why a binding in the state it is written breaks a hard constraint (Z3 on the snapshot at
+    binding time while the scheduler holds the pod assumed and its caches are caught up)."""
+    key = pod_key(pod)
+    if key in _assumed(model, state) and _caught_up(model, state, key):
+        return binding_violation(pod, node.metadata.name, _cached_snapshot(model, state))
+    return _node_local_violation(pod, node, bound_at, True)
+
+
+def _binding_problem(model: ClusterModel, state: ClusterState, decisions: _Decisions) -> CheckResult:
+    """The first binding, in pod order, that breaks a hard constraint: the fresh one judged in
+    `state`, every other one as the objects alone judge it."""
+    fresh = decisions.fresh.get(str(state.store.revision), ())
+    if not fresh:
+        return decisions.local[0][1] if decisions.local else None
+    now = {index for index, *_ in fresh}
+    first = next(((i, found) for i, found in decisions.local if i not in now), None)
+    for index, pod, node, bound_at in fresh:
+        if first is not None and first[0] < index:
+            break
+        reason = _fresh_violation(model, state, pod, node, bound_at)
         if reason:
-            return (f"Pod {key} is bound to node {node} (t={scheduled[1]}), violating a hard constraint: {reason}",
-                    (f"Pod {key}", f"Node {node}"))
-    return None
+            return _misbound(pod, bound_at, reason)
+    return first[1] if first is not None else None
 
 
 def _parked(model: ClusterModel, state: ClusterState, key: str) -> bool:
@@ -218,18 +282,21 @@ def _with_nominated(nodes: tuple[NodeInfo, ...], pod: Pod) -> tuple[NodeInfo, ..
     return tuple(out)
 
 
-def _unschedulable_problem(model: ClusterModel, state: ClusterState, pods: list[Pod]) -> CheckResult:
-    for pod in pods:
-        scheduled = _scheduled(pod)
+def _unschedulable_problem(model: ClusterModel, state: ClusterState, decisions: _Decisions) -> CheckResult:
+    for pod in decisions.unschedulable:
         key = pod_key(pod)
-        if scheduled is None or scheduled[0] != "False:Unschedulable" or pod.spec.node_name:
+        if not _parked(model, state, key) or not _caught_up(model, state, key):
             continue
-        if pod.status.nominated_node_name or not _parked(model, state, key) or not _caught_up(model, state, key):
-            continue
-        witness = unschedulable_violation(pod, _with_nominated(_snapshot(model, state), pod))
+        witness = unschedulable_violation(pod, _with_nominated(_cached_snapshot(model, state), pod))
         if witness:
             return (f"Pod {key} is marked Unschedulable, but a node could take it: {witness}", (f"Pod {key}",))
     return None
+
+
+def _cached_snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo, ...]:
+    """`_snapshot`, remembered by the identity of the objects and the schedulers' memories."""
+    memories = tuple(state.schedulers.get(i) for i in model.scheduler_instances)
+    return _SNAPSHOTS.get((model, state.store.objects, *memories), _snapshot, model, state)
 
 
 @safety("scheduler-decisions-sound",
@@ -239,6 +306,6 @@ def _unschedulable_problem(model: ClusterModel, state: ClusterState, pods: list[
         "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity}",
         reads=("store", "informers", "schedulers", "down"))
 def scheduler_decisions_sound(model: ClusterModel, state: ClusterState) -> CheckResult:
-    pods = [p for p in state.store.list("pods") if isinstance(p, Pod) and _ours(p)]
-    return _binding_problem(model, state, pods) or _unschedulable_problem(model, state, pods)
+    decisions = _DECISIONS.get((state.store.objects,), _Decisions, state)
+    return _binding_problem(model, state, decisions) or _unschedulable_problem(model, state, decisions)
 

@@ -55,8 +55,9 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, KUBELE
 
 ALL = "*"
 """The token that stands for every part of the state."""
-PAIRS_KEPT = 20_000
-"""Independence verdicts remembered per model before the memo is cleared (bounded memory)."""
+CLASSES_KEPT = 20_000
+"""Actions whose footprint class is remembered per model before that memo is cleared (bounded
+memory: actions that differ only in a revision or a pod are distinct keys)."""
 KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.next_timer, scheduler_mod.next_timer,
                 hpa.next_timer, maintenance.next_timer, descheduler.next_timer}
 """The timers `Tick`'s footprint accounts for."""
@@ -97,7 +98,13 @@ class Footprints:
         self.instant = model.instant_caches
         self.controllers = tuple(c.name for c in model.controllers)
         self.memo: dict[Action, Footprint] = {}
-        self.pairs: dict[tuple[Action, Action], bool] = {}
+        self.classes: dict[Action, int] = {}
+        """Each action's footprint class: the number of its (interned) footprint."""
+        self.footprints: list[Footprint] = []
+        self.numbers: dict[Footprint, int] = {}
+        self.rows: list[dict[int, bool]] = []
+        """Whether two classes conflict, by class number: few footprints are distinct (one per
+        kind and target), so every pair is computed once and looked up after."""
         self.etcd_hosts = frozenset(n for n in model.etcd_nodes if n)
 
     def of(self, act: Action) -> Footprint:
@@ -114,15 +121,49 @@ class Footprints:
         rule = _RULES.get(type(act))
         return EVERYTHING if rule is None else rule(self, act)
 
+    def footprint_class(self, act: Action) -> int:
+        """The number of `act`'s footprint among the distinct footprints seen (equal footprints,
+        one number)."""
+        found = self.classes.get(act)
+        if found is None:
+            footprint = self.of(act)
+            found = self.numbers.get(footprint)
+            if found is None:
+                found = self.numbers[footprint] = len(self.footprints)
+                self.footprints.append(footprint)
+                self.rows.append({})
+            if len(self.classes) >= CLASSES_KEPT:
+                self.classes.clear()
+            self.classes[act] = found
+        return found
+
+    def _conflict(self, i: int, j: int) -> bool:
+        row = self.rows[i]
+        found = row.get(j)
+        if found is None:
+            found = row[j] = self.footprints[i].conflicts(self.footprints[j])
+        return found
+
     def independent(self, a: Action, b: Action) -> bool:
         """True if `a` and `b` commute and neither enables or disables the other."""
-        found = self.pairs.get((a, b))
-        if found is None:
-            found = a != b and not self.of(a).conflicts(self.of(b))
-            if len(self.pairs) >= PAIRS_KEPT:
-                self.pairs.clear()
-            self.pairs[(a, b)] = found
-        return found
+        return not self._conflict(self.footprint_class(a), self.footprint_class(b)) and a != b
+
+    def independent_of(self, b: Action) -> Callable[[Action], bool]:
+        """`independent(·, b)` as a function, for testing many actions against one."""
+        j = self.footprint_class(b)
+        mine = self.rows[j]
+        classes, footprints = self.classes, self.footprints
+
+        def test(a: Action) -> bool:
+            i = classes.get(a)
+            if i is None:
+                i = self.footprint_class(a)
+            found = mine.get(i)
+            if found is None:
+                found = mine[i] = footprints[j].conflicts(footprints[i])
+            return not found and a != b
+
+        return test
 
     # --- building blocks ------------------------------------------------------------------
 

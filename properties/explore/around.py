@@ -126,17 +126,23 @@ class _Search:
             policy.taken(act)
         return policy
 
-    def deviations(self, enabled: list[Action], fair: Action | None) -> Iterator[Action]:
+    def deviations(self, enabled: list[Action], fair: Action | None, cost: int | None = None,
+                   last: Action | None = None) -> Iterator[Action]:
         """The deviations worth trying where the fair run takes `fair`: actions that do not
         commute with it. Taking an independent action first reaches, once `fair` is taken, the
         state that taking it right after `fair` reaches, so that deviation is tried there (or
-        the fair run takes it itself)."""
+        the fair run takes it itself). With `cost`, only those whose `deviation_cost` (after the
+        run's last action `last`) is `cost`. Lazy: the search asks for the next one only when it
+        takes the one before."""
+        independent = None if fair is None else self.footprints.independent_of(fair)
         for act in enabled:
             if act == fair or isinstance(act, Quiesce):
                 continue
             if self.faults_only and not isinstance(act, ENVIRONMENT_KINDS):
                 continue
-            if fair is None or not self.footprints.independent(act, fair):
+            if cost is not None and deviation_cost(act, fair, last) != cost:
+                continue
+            if independent is None or not independent(act):
                 yield act
 
     def enabled(self, state: ClusterState) -> list[Action]:
@@ -181,12 +187,16 @@ class _Search:
 class _Entry:
     """A run waiting in a layer's queue: either a node already stepped to (with the fair policy's
     memory of its run) or a deviation (`act` from `node`) not taken yet. Queued as
-    `(depth, seq, entry)`: shortest first, then in the order queued."""
+    `(horizon, depth, seq, entry)`: shortest first, then in the order queued. The deviations of
+    one node and cost are queued as one batch (`rest` yields the ones after `act`, `key` is the
+    batch's place in the queue): consecutive in that order anyway, they are found one at a time,
+    as they are taken — most are never taken within the budget."""
 
-    __slots__ = ("act", "node", "policy")
+    __slots__ = ("act", "key", "node", "policy", "rest")
 
-    def __init__(self, node: _Node, act: Action | None = None, policy: FairPolicy | None = None) -> None:
-        self.node, self.act, self.policy = node, act, policy
+    def __init__(self, node: _Node, act: Action | None = None, policy: FairPolicy | None = None,
+                 rest: Iterator[Action] | None = None, key: tuple[int, int, int] = (0, 0, 0)) -> None:
+        self.node, self.act, self.policy, self.rest, self.key = node, act, policy, rest, key
 
 
 Queued = tuple[int, int, int, _Entry]
@@ -219,6 +229,8 @@ def deviation_cost(act: Action, fair: Action | None, last: Action | None = None)
 
 
 FAULT_KINDS = tuple(k for k in FAULTS if k not in (UserStep, Quiesce))
+MAX_COST = 2
+"""The most a deviation costs (`deviation_cost`)."""
 
 
 ENVIRONMENT_KINDS = (*FAULT_KINDS, *RECOVERIES, RestartComponent)
@@ -264,6 +276,10 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int
     """Take one queued run one step: check its state, push its fair continuation, and queue its
     deviations in the layers of their cost."""
     node, policy = entry.node, entry.policy
+    if entry.rest is not None:  # the batch's next deviation takes its place in the queue
+        following = next(entry.rest, None)
+        if following is not None:
+            heapq.heappush(heap, (*entry.key, _Entry(node, following, rest=entry.rest, key=entry.key)))
     if entry.act is not None:  # a deviation not taken yet
         child = search.child(node, entry.act, node.deviations + 1)
         if child is None:
@@ -289,12 +305,13 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int
             policy.taken(fair)
             search.seq += 1
             heapq.heappush(heap, (_horizon(nxt.since), nxt.depth, search.seq, _Entry(nxt, None, policy)))
-    limit = search.config.deviations
-    for act in search.deviations(enabled, fair):
-        total = cost + deviation_cost(act, fair, node.action)
-        if total <= limit:
+    for extra in range(1, min(MAX_COST, search.config.deviations - cost) + 1):
+        batch = search.deviations(enabled, fair, extra, node.action)
+        first = next(batch, None)
+        if first is not None:
             search.seq += 1
-            pending.setdefault(total, []).append((0, node.depth + 1, search.seq, _Entry(node, act)))
+            key = (0, node.depth + 1, search.seq)
+            pending.setdefault(cost + extra, []).append((*key, _Entry(node, first, rest=batch, key=key)))
     return None
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kubeprop.properties.explore.engine import EngineConfig, EngineStats
+from kubeprop.properties.explore.engine import EngineConfig, EngineStats, fewer_collections
 from kubeprop.properties.registry import Property, select
 
 __all__ = ["SETTLES", "discover", "merged_stats", "rediscover"]
@@ -48,10 +48,11 @@ def discover(run: Run, config: EngineConfig) -> tuple[Any, ...]:
     """Run `run(config)` again and again, each time without the property the previous run found
     violated, within `config.budget_seconds` overall. Returns every run's result in order: each
     but the last has a violation; the last has one only if nothing was left to search for."""
-    return rediscover(
-        list(select(config.properties)), config.budget_seconds,
-        lambda left, budget: run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget)),
-        lambda result: None if result.violation is None else result.violation.property, _remaining)
+    with fewer_collections():
+        return rediscover(
+            list(select(config.properties)), config.budget_seconds,
+            lambda left, budget: run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget)),
+            lambda result: None if result.violation is None else result.violation.property, _remaining)
 
 
 def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[[list[Checked], float | None], Result],

@@ -15,7 +15,7 @@ random runs).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import is_
+from operator import attrgetter, is_
 from typing import Any
 
 import attrs
@@ -67,7 +67,10 @@ def parts_function(reads: Sequence[str] | None) -> PartsFn | None:
     if reads is None:
         return None
     getters = tuple(_part(name) for name in reads)
-    return lambda state: tuple(get(state) for get in getters)
+    if all(name not in DERIVED_READS and ":" not in name for name in reads):  # plain fields: one C call
+        get = attrgetter(*("store.objects" if name == "objects" else name for name in reads))
+        return get if len(reads) > 1 else lambda state: (get(state),)
+    return lambda state: tuple([get(state) for get in getters])
 
 
 class _Memo:

@@ -20,7 +20,7 @@ import attrs
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
-from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
+from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, fewer_collections
 from kubeprop.properties.registry import Property
 
 __all__ = ["ENGINES", "EngineFn", "configure", "engine_function", "register_engine", "run_engine"]
@@ -76,4 +76,5 @@ def configure(base: EngineConfig | None = None, *, properties: Iterable[str | Pr
 
 def run_engine(engine: str, model: ClusterModel, start: ClusterState, config: EngineConfig) -> Any:
     """Run the engine called `engine` from `start`; its result (exit reason, stats, violation, trace)."""
-    return engine_function(engine)(model, start, config)
+    with fewer_collections():
+        return engine_function(engine)(model, start, config)

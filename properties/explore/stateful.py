@@ -49,8 +49,9 @@ from kubeprop.properties.explore.engine import (
     out_of_time,
     run_sliced,
 )
+from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
-from kubeprop.properties.registry import Property, Violation, first_violation
+from kubeprop.properties.registry import Property, Violation
 
 CI_PROFILE = "kubeprop-ci"
 BATCH = 10
@@ -121,6 +122,7 @@ class ClusterMachine(RuleBasedStateMachine):
         self.convergence = tuple(p for p in cls.properties if p.kind == "convergence") if cls.check_convergence \
             else ()
         self.trace: list[Action] = []
+        self.checker = Checker(self.cluster, self.safety, by_value=False)  # the verdicts of the run's last states
         self.failed = False
         if cls.recorder is not None:
             cls.recorder.runs += 1
@@ -160,7 +162,7 @@ class ClusterMachine(RuleBasedStateMachine):
     def safety_holds(self) -> None:
         """Every safety property holds in the current state."""
         self._budget()
-        found = first_violation(self.cluster, self.state, self.safety)
+        found = self.checker.violation(self.state)
         if found is not None:
             self._fail(found)
 

@@ -46,6 +46,7 @@ from kubeprop.properties.explore.engine import (
     run_sliced,
     with_fair_length,
 )
+from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import Series, begin_series, run_series
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Property, Violation, first_violation
@@ -125,6 +126,7 @@ def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tupl
     config, model = walker.config, walker.model
     rng, kinds = random.Random(walk_seed(config.seed, index)), _Kinds(config.seed, index, config.swarm)
     state, trace = walker.start, list[Action]()
+    checker = Checker(model, walker.safety, by_value=False)  # consecutive states share what the properties read
     for _ in range(run_length(config, index)):
         if out_of_time(deadline):
             return WalkOutcome(index, tuple(trace), None, kinds.enabled()), len(trace)
@@ -134,7 +136,7 @@ def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tupl
         act = enabled[rng.randrange(len(enabled))]
         state = step(model, state, act)
         trace.append(act)
-        found = first_violation(model, state, walker.safety)
+        found = checker.violation(state)
         if found is not None:
             return WalkOutcome(index, tuple(trace), found, kinds.enabled()), len(trace)
     violation: Violation | None = None

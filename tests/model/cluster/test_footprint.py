@@ -77,3 +77,28 @@ def test_actors_and_components() -> None:
     assert component_of(Deliver("kubelet/worker-1", "pods", 3)) == "kubelet/worker-1"
     assert actor(Tick(10)) == "clock" and component_of(Tick(10)) == ""
     assert actor(Partition("worker-1")) == "fault/Partition/worker-1"
+
+
+@pytest.mark.parametrize(("scenario", "parameters", "variant"), CASES[:3])
+def test_class_numbers_and_independent_of_agree_with_the_footprints(scenario: str, parameters: dict[str, object],
+                                                                    variant: str | None) -> None:
+    """`independent` and `independent_of` (class numbers, remembered conflicts) answer what
+    comparing the two footprints answers, for every pair of actions enabled together, also after
+    the memo of classes was cleared."""
+    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), parameters=parameters or None, variant=variant)
+    footprints, fresh, rng = Footprints(model), Footprints(model), random.Random(3)
+    state, seen = initial_state(model), set()
+    for count in range(60):
+        enabled = actions(model, state)
+        if not enabled:
+            break
+        seen.update(enabled)
+        if count == 30:
+            footprints.classes.clear()
+        for b in enabled:
+            test = footprints.independent_of(b)
+            for a in enabled:
+                expected = a != b and not fresh.of(a).conflicts(fresh.of(b))
+                assert footprints.independent(a, b) == test(a) == expected, (a, b)
+        state = step(model, state, enabled[rng.randrange(len(enabled))])
+    assert len(footprints.footprints) < len(seen)  # fewer footprints than actions: one per kind and target

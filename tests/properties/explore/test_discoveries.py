@@ -100,3 +100,22 @@ def test_without_all_discoveries_the_first_one_ends_the_run(tmp_path: Path) -> N
                    save_to=tmp_path)
     assert list(report.discoveries) == ["no-replicaset"]
     assert len(list(tmp_path.glob("*.json"))) == 1
+
+
+def test_engines_run_with_fewer_collections_and_restore_the_collector() -> None:
+    """`discover` (and `run_engine`) raise the collector's first threshold while they run and put
+    back what was set before, also when the run raises."""
+    import gc
+
+    from kubeprop.properties.explore.engine import COLLECT_AFTER
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+
+    def run(config: EngineConfig) -> Any:
+        seen.append(gc.get_threshold()[0])
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        discover(run, EngineConfig(properties=(NO_POD,)))
+    assert seen == [max(before[0], COLLECT_AFTER)] and gc.get_threshold() == before

@@ -1,0 +1,78 @@
+"""Memos by identity for the properties' checks: a value computed from some objects of a state,
+reused while the very same objects come back.
+
+A successor state shares every object a step did not write with its parent (`FrozenMap.set`
+keeps the other values; the store keeps the other objects), so a check that works object by
+object — a pod's binding, a node's pods, one object's validity — finds almost all of its answers
+by identity: a dictionary look-up by `id` and an `is` check, where a memo by value would hash and
+compare whole API objects. The memo holds the objects of each key alive, so an `id` is never
+reused while its entry exists; an object equal to, but not the same as, one seen before is simply
+computed again. Nothing here outlives the process or depends on Python's salted `hash()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+LIMIT = 4096
+"""Entries kept per memo before it is cleared (bounded memory)."""
+
+_UNSEEN: Any = object()
+
+
+class IdentityMemo(Generic[T]):
+    """Values by the identity of the objects they were computed from (see the module's docstring)."""
+
+    __slots__ = ("entries", "limit")
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+        self.entries: dict[Any, tuple[tuple[object, ...], T]] = {}
+
+    def get(self, objects: tuple[object, ...], compute: Callable[..., T], *args: Any) -> T:
+        """The value remembered for exactly `objects` (the same objects, in the same order), else
+        `compute(*args)`, remembered."""
+        key = tuple(map(id, objects))
+        found = self.entries.get(key)
+        if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
+            return found[1]
+        value = compute(*args)
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[key] = (objects, value)
+        return value
+
+    def get1(self, obj: object, compute: Callable[..., T], *args: Any) -> T:
+        """`get((obj,), compute)` for one object, a little cheaper."""
+        found = self.entries.get(id(obj), _UNSEEN)
+        if found is not _UNSEEN and found[0][0] is obj:
+            return found[1]  # type: ignore[no-any-return]
+        value = compute(*args)
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[id(obj)] = ((obj,), value)
+        return value
+
+
+class LastValues(Generic[T]):
+    """The values computed for the last few keys, each key a tuple of objects compared by identity
+    (many consecutive states share them: a step elsewhere changes none)."""
+
+    __slots__ = ("keep", "recent")
+
+    def __init__(self, keep: int = 4) -> None:
+        self.keep = keep
+        self.recent: list[tuple[tuple[object, ...], T]] = []
+
+    def get(self, objects: tuple[object, ...], compute: Callable[..., T], *args: Any) -> T:
+        """The value for exactly `objects` if among the last few, else `compute(*args)`, remembered."""
+        for seen, value in self.recent:
+            if len(seen) == len(objects) and all(a is b for a, b in zip(seen, objects, strict=True)):
+                return value
+        value = compute(*args)
+        self.recent.insert(0, (objects, value))
+        del self.recent[self.keep:]
+        return value

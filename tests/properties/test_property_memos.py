@@ -1,0 +1,152 @@
+"""The properties that remember work by the identity of objects (`kubeprop.properties.memo`) give
+the verdict of their direct definition on every state of random runs: the definitions below are
+the checks as they read before the memos (object by object, every state), kept as oracles."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from kubeprop.model.api.core import Node
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.validation import validate_create
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration, pod_key
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties import invariants as inv
+from kubeprop.properties import scheduler_decisions as sd
+from kubeprop.properties.registry import CheckResult, Violation, select
+
+VARIANTS = Path(__file__).parents[1] / "model" / "data" / "variants"
+
+
+def direct_scheduler_decisions(model: ClusterModel, state: ClusterState) -> CheckResult:
+    """`scheduler-decisions-sound` judged pod by pod on the state alone."""
+    pods = [p for p in state.store.list("pods") if isinstance(p, Pod) and sd._ours(p)]
+    nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
+    for pod in pods:
+        scheduled = sd._scheduled(pod)
+        if scheduled is None or not scheduled[0].startswith("True") or pod.spec.node_name not in nodes:
+            continue
+        key, node = pod_key(pod), pod.spec.node_name
+        fresh = sd.fresh_binding(state, pod)
+        if fresh and key in sd._assumed(model, state) and sd._caught_up(model, state, key):
+            reason = sd.binding_violation(pod, node, sd._snapshot(model, state))
+        else:
+            reason = sd._node_local_violation(pod, nodes[node], scheduled[1], fresh)
+        if reason:
+            return (f"Pod {key} is bound to node {node} (t={scheduled[1]}), violating a hard constraint: {reason}",
+                    (f"Pod {key}", f"Node {node}"))
+    for pod in pods:
+        scheduled = sd._scheduled(pod)
+        key = pod_key(pod)
+        if scheduled is None or scheduled[0] != "False:Unschedulable" or pod.spec.node_name:
+            continue
+        if pod.status.nominated_node_name or not sd._parked(model, state, key) or not sd._caught_up(model, state, key):
+            continue
+        witness = sd.unschedulable_violation(pod, sd._with_nominated(sd._snapshot(model, state), pod))
+        if witness:
+            return (f"Pod {key} is marked Unschedulable, but a node could take it: {witness}", (f"Pod {key}",))
+    return None
+
+
+def direct_node_not_overcommitted(model: ClusterModel, state: ClusterState) -> CheckResult:
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    for info in build_node_infos(nodes, [p for p in state.store.list("pods") if isinstance(p, Pod)]):
+        for resource, used in sorted(info.requested.items()):
+            limit = info.allocatable.get(resource)
+            if limit is not None and used > limit:
+                names = tuple(f"Pod {p.metadata.namespace}/{p.metadata.name}" for p in info.pods)
+                return f"node {info.name}: pods request {used} {resource}, allocatable is {limit}", (
+                    f"Node {info.name}", *names)
+        max_pods = info.allocatable.get("pods")
+        if max_pods is not None and len(info.pods) > max_pods:
+            return f"node {info.name}: {len(info.pods)} pods, allocatable pods is {max_pods}", (f"Node {info.name}",)
+    return None
+
+
+def direct_bindings(model: ClusterModel, state: ClusterState) -> CheckResult:
+    nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
+    infos = {i.name: i for i in build_node_infos(nodes.values(), ())}
+    for pod in [p for p in state.store.list("pods") if isinstance(p, Pod)]:
+        info = infos.get(pod.spec.node_name)
+        bound_at = inv._bound_at(pod)
+        if info is None or bound_at is None:
+            continue
+        fresh = sd.fresh_binding(state, pod)
+        at_bind = build_node_infos([inv._with_taints(info.node, sd.taints_at_binding(info.node, fresh, bound_at))],
+                                   ())[0]
+        reason = filter_taint_toleration(pod, at_bind) or (filter_node_affinity(pod, at_bind) if fresh else None)
+        if reason:
+            return f"{inv._name(pod)} is bound to node {info.name}: {reason}", (inv._name(pod), f"Node {info.name}")
+    return None
+
+
+def direct_objects_valid(model: ClusterModel, state: ClusterState) -> CheckResult:
+    for _key, obj in state.store.objects.sorted_items():
+        errors = validate_create(obj)
+        if errors:
+            return f"{inv._name(obj)} is invalid: {errors[0]}", (inv._name(obj),)
+    return None
+
+
+DIRECT = {"scheduler-decisions-sound": direct_scheduler_decisions,
+          "node-not-overcommitted": direct_node_not_overcommitted,
+          "bindings-respect-hard-constraints": direct_bindings,
+          "persisted-objects-valid": direct_objects_valid}
+VIOLATED = {"scheduler-decisions-sound", "node-not-overcommitted", "bindings-respect-hard-constraints"}
+"""What the violating cases below break (no scenario persists an invalid object)."""
+
+
+def _as_violation(name: str, result: CheckResult) -> Violation | None:
+    if result is None:
+        return None
+    if isinstance(result, tuple):
+        return Violation(name, result[0], tuple(result[1]))
+    return Violation(name, result)
+
+
+def _states(model: ClusterModel, seed: int, runs: int, length: int) -> list[ClusterState]:
+    rng, out = random.Random(seed), []
+    for _ in range(runs):
+        state = initial_state(model)
+        for _ in range(length):
+            out.append(state)
+            enabled = actions(model, state)
+            if not enabled:
+                break
+            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    return out
+
+
+CASES = [
+    ("tainted", "scheduler-ignores-taints", {}), ("tainted", "scheduler-ignores-taints", {"instantCaches": True}),
+    ("tight", "dual-scheduler", {}), ("parked", None, {}), ("spread", None, {"instantCaches": True}),
+    ("web", None, {}),
+]
+
+
+@pytest.mark.parametrize(("scenario", "variant", "parameters"), CASES)
+def test_memoised_properties_agree_with_their_direct_definition(scenario: str, variant: str | None,
+                                                                parameters: dict[str, object]) -> None:
+    model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"), variant=variant, parameters=parameters)
+    props = select(list(DIRECT))
+    states = _states(model, 3, 6, 50)
+    random.Random(5).shuffle(states)  # out of order: a memo must not depend on the order of states
+    for state in states + states[:20]:
+        for prop in props:
+            assert prop(model, state) == _as_violation(prop.name, DIRECT[prop.name](model, state)), prop.name
+
+
+def test_the_oracles_see_violations() -> None:
+    """The comparison covers violated states too: the dual schedulers overcommit a node (a fresh
+    binding Z3 refutes) and the scheduler ignoring taints binds against one on these runs."""
+    found = set()
+    for scenario, variant, parameters in CASES[:3]:
+        model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"), variant=variant, parameters=parameters)
+        for state in _states(model, 3, 6, 50):
+            found |= {name for name, fn in DIRECT.items() if fn(model, state) is not None}
+    assert found == VIOLATED
