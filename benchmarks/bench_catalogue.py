@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -342,6 +343,7 @@ def main() -> int:
         for variant, (scenario, _) in USER_SCENARIOS.items():
             SHORTEST[(scenario, variant)] = shortest_known(catalogue / f"{scenario}.yaml", variant)
             print(f"shortest {scenario} {variant}: {SHORTEST[(scenario, variant)]}", flush=True)
+    load_before = os.getloadavg()
     rows = []
     for variant, (scenario, caught_by) in USER_SCENARIOS.items():
         rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget))
@@ -354,10 +356,16 @@ def main() -> int:
     if args.prepared:
         title = "**Prepared start (a state the fair driver reaches) with an action filter, each engine, 60 s budget**"
         lines += ["", title, "", *prepared_rows(60.0)]
+    lines += ["", f"Load average (1, 5, 15 min) when the run began: {_load(load_before)}; when it ended: "
+              f"{_load(os.getloadavg())} (2 cores, shared)."]
     print("\n".join(lines))
     if args.out:
         _write(args.out, "\n".join(lines))
     return 0
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{a:.1f}" for a in averages)
 
 
 def prepared_rows(budget: float) -> list[str]:

@@ -12,29 +12,38 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
 - the fair run (`drive.expected_policy`, the run a user expects) is run first;
 - a *perturbation* is an enabled action the fair policy never takes by itself — a fault from the
   scenario's budget, bad luck (a failing probe), a recovery (a partition healing) — or an actor
-  held back until nothing else is left (`Hold`);
+  held back until nothing else is left (`Hold`: an informer, the user; `slow.Slow`: a controller
+  or a scheduler instance slower than the rest of the control plane);
 - on the fair run: every perturbation at each *quiet point* (where the fair run takes the user's
-  next step, or ends); after each write, the writing component crashed right away (Sieve's
-  intermediate state: it has done part of its work) or not observing what it wrote (stale state:
-  it acts on a cache older than its own last write); and where a restart would relist from a
-  source behind a component's caches (a lagging watch cache), that component crashed;
+  next step, or ends; faults on a node by the pods bound there, `by_reach`); each controller and
+  scheduler instance slow from right before its first step; after each write, the writing
+  component crashed right away (Sieve's intermediate state: it has done part of its work) or not
+  observing what it wrote (stale state: it acts on a cache older than its own last write); and
+  where a restart would relist from a source behind a component's caches (a lagging watch cache),
+  that component crashed;
 - on a perturbed run, the next perturbation goes among the *effects* of the previous one — the
   steps the run it was derived from did not take after that point: after each effect that wrote,
   the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
   a partitioned node Unknown, crashes before marking its pods), and the same perturbation again on
   the same target (`target_of`: a probe that flaps); a crashed process restarting at once; where
   the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's next step held until every
-  timer fired (a user who waits);
+  timer fired (a user who waits). After a fault, also each component busy among its effects slow
+  (`slow.busy`): while the user waits, where the user's step is due (e.g. the ReplicaSet
+  controller slower than the StatefulSet controller after a node loss), and from right before
+  its first effect;
 - every perturbed run follows the fair policy to its end: safety properties on every state,
   convergence properties where it is quiet (`around._Search.judge_end`: on the continuations with
   and without the environment recovering). A run that reaches a state an earlier run reached
   stops (a held run only once it left the run it came from).
 
 Order. Each placement has a *rank* among its run's placements: on the fair run, its quiet points
-from the last (the cheapest runs: only the perturbation's effects follow) to the first, then its
-writes from the last to the first; on a perturbed run, a restart first, its quiet points, then its
-effects from the nearest to the farthest. Several perturbations at one point are ranked by their index
-among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
+from the last (the cheapest runs: only the perturbation's effects follow) to the first — the
+partition of the busiest node where the last user step is due first among the placements of its
+rank (its grace periods and evictions meet that step) —, then its writes from the last to the first and its
+components slow in the order of their first steps; on a perturbed run, a restart first, its
+quiet points, then its effects from the nearest to the farthest (a component slow before its
+first effect one more than that effect's other placements). Several perturbations at one point
+are ranked by their index among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
 sum of its placements' ranks, and runs are taken by increasing discrepancy, depth-first within
 one (a perturbed run's own children before the next run of the same discrepancy): limited
 discrepancy search (Harvey and Ginsberg, IJCAI 1995) over the tree of perturbed runs. At most
@@ -51,12 +60,21 @@ from typing import TypeAlias
 
 import attrs
 
+from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
 from kubeprop.model.cluster.footprint import actor, component_of
 from kubeprop.model.cluster.incremental import memoised
-from kubeprop.model.state.actions import Action, CrashComponent, Quiesce, RestartComponent, Tick, UserStep
+from kubeprop.model.state.actions import (
+    Action,
+    CrashComponent,
+    Partition,
+    Quiesce,
+    RestartComponent,
+    Tick,
+    UserStep,
+)
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Found, _Node, _Search, report_found
 from kubeprop.properties.explore.engine import (
@@ -73,6 +91,7 @@ from kubeprop.properties.explore.engine import (
     run_sliced,
 )
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.slow import Slow, busy, first_steps
 
 
 @attrs.frozen
@@ -100,16 +119,19 @@ class Hold:
 USER = "user"
 """`footprint.actor` of the workload's steps."""
 
-Perturbation: TypeAlias = "Action | Hold"
+Perturbation: TypeAlias = "Action | Hold | Slow"
 
 
 @attrs.define
 class HeldPolicy(FairPolicy):
     """The fair policy with some actors' steps held back (`Hold`) until nothing else is left
-    (then all are released). `diverged` turns True once a choice differed from the fair policy's;
-    `void` when the hold was released before that (the run is the one it was derived from)."""
+    (then all are released). `diverged` turns True once a choice differed from the one of the run
+    it is compared with — the fair policy's, or with `shared` held too, that of the run holding
+    only those (a slow component while the user waits, against the user waiting alone); `void`
+    when the hold was released before that (the run is the one it was derived from)."""
 
     held: frozenset[str] = frozenset()
+    shared: frozenset[str] = frozenset()
     diverged: bool = False
     void: bool = False
 
@@ -118,9 +140,17 @@ class HeldPolicy(FairPolicy):
             act = super().choose([a for a in enabled if actor(a) not in self.held])
             waiting = USER not in self.held and isinstance(act, UserStep | Tick)
             if act is not None and not waiting:
-                self.diverged = self.diverged or act != super().choose(enabled)
+                self.diverged = self.diverged or act != self._compared(enabled)
                 return act
             self.held, self.void = frozenset(), not self.diverged
+        return super().choose(enabled)
+
+    def _compared(self, enabled: Sequence[Action]) -> Action | None:
+        """The choice of the run this one is compared with (see the class)."""
+        if self.shared:
+            act = super().choose([a for a in enabled if actor(a) not in self.shared])
+            if act is not None:
+                return act
         return super().choose(enabled)
 
 
@@ -155,6 +185,19 @@ def is_perturbation(policy: FairPolicy, act: Action) -> bool:
     """True for an enabled action the fair run never takes by itself: a fault, bad luck, a
     recovery (not the user's steps, `Quiesce` or the clock)."""
     return not isinstance(act, UserStep | Quiesce | Tick) and not policy.default(act)
+
+
+def by_reach(state: ClusterState, acts: Sequence[Action]) -> list[Action]:
+    """`acts` with the faults on a node ordered among themselves by how many pods are bound there
+    (the most first: losing the busiest node has the most effects), a partition (its pods keep
+    running, unseen) before a crash; the other actions stay where they were."""
+    bound = Counter(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
+    slots = [i for i, a in enumerate(acts) if isinstance(getattr(a, "node", None), str)]
+    faults = sorted((acts[i] for i in slots), key=lambda a: (-bound[a.node], not isinstance(a, Partition)))  # type: ignore[attr-defined]
+    out = list(acts)
+    for i, act in zip(slots, faults, strict=True):
+        out[i] = act
+    return out
 
 
 def target_of(act: Action) -> tuple[object, ...]:
@@ -207,13 +250,22 @@ class _Perturb:
             yield from self._on_perturbed_run(run, run.cause)
 
     def _on_fair_run(self, run: _Run) -> Iterator[tuple[int, _Node, Perturbation]]:
-        """Every perturbation where the fair run is quiet (the last quiet point first), then after
-        each write (the last first) the writer crashed, or not observing what it wrote."""
+        """Every perturbation where the fair run is quiet (the last quiet point first; the
+        partition of the busiest node where the last user step is due first among the placements
+        of its rank: its grace periods and evictions meet that step), then after each write (the
+        last first) the writer crashed, or not observing what it wrote; each component slow."""
         points = list(reversed(run.quiet))
-        for rank, node in enumerate(points):
-            acts = [a for a in self.enabled(node) if is_perturbation(self.policy, a)]
-            yield from ((r, node, act) for r, act in ranked(acts, rank))
+        quiet = [(r, node, act) for rank, node in enumerate(points)
+                 for r, act in ranked(by_reach(node.state, [a for a in self.enabled(node)
+                                                            if is_perturbation(self.policy, a)]), rank)]
+        first = [p for p in quiet if p[0] == 1 and p[1] is points[1] and isinstance(p[2], Partition)][:1] \
+            if len(points) > 1 else []
+        yield from first
+        yield from (p for p in quiet if p not in first)
         rank = len(points)
+        for i, (node, name) in enumerate(first_steps(run.nodes, run.effects)):
+            if node.parent is not None:
+                yield rank + i, node.parent, Slow(name)
         for node in reversed(run.nodes):
             after = self._after_write(node)
             yield from ((r, node, act) for r, act in ranked(after, rank))
@@ -230,14 +282,18 @@ class _Perturb:
             if restart in self.enabled(first):
                 yield rank, first, restart
                 rank += 1
+        after_fault = isinstance(cause, Action)  # components slowed down only after a fault gave them work
+        slow = busy(run.nodes, run.effects) if after_fault else []
         for node in run.quiet:
             enabled = self.enabled(node)
-            acts: list[Perturbation] = [a for a in enabled if is_recovery(a)]
+            acts: list[Perturbation] = []
             if any(isinstance(a, UserStep) for a in enabled):
-                acts.append(Hold(USER))
+                acts.extend([*(Slow(name, user=True) for name in slow), Hold(USER)])
+            acts.extend(a for a in enabled if is_recovery(a))
             yield from ((r, node, act) for r, act in ranked(acts, rank))
             rank += 1 if acts else 0
         target = target_of(cause) if isinstance(cause, Action) else None
+        firsts = dict(first_steps(run.nodes, run.effects)) if after_fault else {}
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
                 continue
@@ -245,6 +301,9 @@ class _Perturb:
                                          if target_of(a) == target and is_perturbation(self.policy, a)]
             after = [*self._after_write(node), *again]
             yield from ((r, node, act) for r, act in ranked(after, rank))
+            name = firsts.get(node)
+            if name is not None and node.parent is not None:  # a component's first effect: before it, slow
+                yield rank + 1, node.parent, Slow(name)
             rank += 1 if after else 0
 
     def _after_write(self, node: _Node) -> list[Perturbation]:
@@ -369,8 +428,10 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
     deviations = at.deviations + 1
     policy = search.replayed(at)
     nodes: list[_Node] = []
-    if isinstance(act, Hold):
-        policy = HeldPolicy(**attrs.asdict(policy, recurse=False), held=frozenset({act.actor}))
+    if isinstance(act, Hold | Slow):
+        held = act.held() if isinstance(act, Slow) else frozenset({act.actor})
+        shared = frozenset({USER}) if isinstance(act, Slow) and act.user else frozenset()
+        policy = HeldPolicy(**attrs.asdict(policy, recurse=False), held=held, shared=shared)
         first = at
     else:
         child = search.child(at, act, deviations)
@@ -394,7 +455,7 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
 
 def describe(act: Perturbation, at: _Node) -> str:
     """A perturbation and where it was made, for the report."""
-    what = f"{act.actor} held back" if isinstance(act, Hold) else str(act)
+    what = f"{act.actor} held back" if isinstance(act, Hold) else act.describe() if isinstance(act, Slow) else str(act)
     return f"{what} after step {at.depth}"
 
 

@@ -11,9 +11,10 @@ import attrs
 import pytest
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import is_progress, settle
+from kubeprop.model.cluster.drive import FairPolicy, is_progress, settle
 from kubeprop.model.cluster.restore import Backup, RestoreEtcd, SnapshotEtcd, forgotten_uid, restored_store, uid_number
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scheduler.component import Bind
 from kubeprop.model.state.actions import CrashComponent, Quiesce, Relist, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
 from kubeprop.properties.explore.bfs import Bounds, bfs
@@ -209,3 +210,38 @@ def test_restore_with_instant_caches_relists_every_handler() -> None:
 def test_uid_numbers() -> None:
     assert uid_number("00000000-0000-4000-8000-00000000000f") == 15
     assert uid_number("not-a-uid") is None
+
+
+def _bound_after_the_backup(model: ClusterModel) -> tuple[ClusterState, str]:
+    """Settled; `kubectl set image`; the fair run up to the scheduler's first `Bind`; backup;
+    the `Bind` (its pod is in the backup unbound); restore before the scheduler's informer
+    delivered the binding. Returns the restored state and the pod's key."""
+    policy = FairPolicy()
+    state = step(model, settle(model, initial_state(model)).state, UserStep(0))
+    while not isinstance(act := policy.next_action(model, state), Bind):
+        assert act is not None, "the rollout binds a pod"
+        policy.taken(act)
+        state = step(model, state, act)
+    state = step(model, step(model, state, SnapshotEtcd()), act)
+    return step(model, state, RestoreEtcd()), act.pod
+
+
+def test_etcd_steps_alone_a_pod_bound_after_the_backup_stays_pending() -> None:
+    """The scheduler bound the pod after the backup; the restore unbinds it, and the scheduler's
+    pod informer, which had not yet delivered the binding, gets no event for it. The pod stays
+    assumed: assumed pods never expire (`durationToExpireAssumedPod = 0`,
+    pkg/scheduler/scheduler.go, kubernetes#106361) and an update of an assumed pod is not
+    queued (pkg/scheduler/eventhandlers.go, updatePodInSchedulingQueue: IsAssumedPod) — so the
+    pod is never scheduled again until the scheduler restarts. This is what the restore
+    procedure's component restart is for: there the pod is bound again."""
+    model = _model()
+    restored, pod = _bound_after_the_backup(model)
+    assert pod in restored.schedulers["scheduler"].assumed
+    end = settle(model, step(model, restored, Quiesce()))
+    assert not end.exhausted and pod in end.state.schedulers["scheduler"].assumed
+    found = first_violation(model, end.state, select(["schedulable-pods-bound"]))
+    assert found is not None and pod.split("/")[1] in found.message
+    fixed = _model(etcdRestoreRestartsComponents=True)
+    restored, pod = _bound_after_the_backup(fixed)
+    end = settle(fixed, step(fixed, restored, Quiesce()))
+    assert first_violation(fixed, end.state, (*select(kind="convergence"), *RESTORE_PROPERTIES)) is None

@@ -50,9 +50,9 @@ def test_correct_model_is_clean_on_the_catalogue_scenarios(scenario: str) -> Non
 
 
 FEASTFLOW_REACH = ("rs-no-expectations", "endpoints-terminating", "endpoints-liveness", "endpoints-stale-cache",
-                   "nodelifecycle-crash", "scheduler-ignores-taints", "watch-time-travel")
+                   "nodelifecycle-crash", "sts-split-brain", "scheduler-ignores-taints", "watch-time-travel")
 """The variants the default strategy finds on FeastFlow as written (docs/catalogue.md says why the
-others are not: rollout-fencepost cannot occur there; sts-split-brain and dual-scheduler need more)."""
+others are not: rollout-fencepost cannot occur there; dual-scheduler needs more)."""
 
 
 @pytest.mark.slow
@@ -67,10 +67,11 @@ def test_default_strategy_finds_the_variant_on_feastflow(variant: str) -> None:
 
 @pytest.mark.slow
 def test_sts_split_brain_can_occur_on_feastflow() -> None:
-    """Not found by the default strategy (docs/catalogue.md), but FeastFlow as written allows it:
-    worker-3 (postgres-0, two backends, a frontend) cut off before the scale step, the user
-    scaling only once the cluster settled, and the ReplicaSet controller slower than the
-    StatefulSet controller, so that postgres-0's replacement takes worker-1's last free 250m."""
+    """FeastFlow as written allows it, by hand: worker-3 (postgres-0, two backends, a frontend)
+    cut off before the scale step, the user scaling only once the cluster settled, and the
+    ReplicaSet controller slower than the StatefulSet controller, so that postgres-0's
+    replacement takes worker-1's last free 250m. The perturbation engine finds this run itself
+    (a `Slow` component: tests/properties/explore/test_slow.py)."""
     import attrs
 
     from kubeprop.model.cluster.compose import actions, step
