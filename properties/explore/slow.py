@@ -66,13 +66,19 @@ def first_steps(nodes: Iterable[_Node], effects: Iterable[bool]) -> Iterator[tup
     """For each slowable actor that took a step among a run's effects, the node its first such
     step led to (a `Slow` goes right before it, at its parent) and the actor, in run order."""
     seen: set[str] = set()
-    for node, effect in zip(nodes, effects, strict=True):
-        if not effect or node.action is None or node.parent is None:
-            continue
-        name = actor(node.action)
-        if name not in seen and slowable(name):
+    for node, name in _slowable_steps(nodes, effects):
+        if name not in seen:
             seen.add(name)
             yield node, name
+
+
+def _slowable_steps(nodes: Iterable[_Node], effects: Iterable[bool]) -> Iterator[tuple[_Node, str]]:
+    """Each step among a run's effects taken by a slowable actor: the node it led to, and the actor."""
+    for node, effect in zip(nodes, effects, strict=True):
+        if effect and node.action is not None and node.parent is not None:
+            name = actor(node.action)
+            if slowable(name):
+                yield node, name
 
 
 def busy(nodes: Sequence[_Node], effects: Sequence[bool]) -> list[str]:
@@ -88,12 +94,10 @@ def busy(nodes: Sequence[_Node], effects: Sequence[bool]) -> list[str]:
 def creators(nodes: Sequence[_Node], effects: Sequence[bool]) -> set[str]:
     """The slowable actors whose steps among a run's effects created an object in the store."""
     out: set[str] = set()
-    for node, effect in zip(nodes, effects, strict=True):
-        if not effect or node.action is None or node.parent is None:
+    for node, name in _slowable_steps(nodes, effects):
+        if name in out:
             continue
-        name = actor(node.action)
-        if name in out or not slowable(name):
-            continue
+        assert node.parent is not None  # (`_slowable_steps` yields only steps with a parent)
         before = node.parent.state.store.revision
         for event in reversed(node.state.store.events):
             if event.revision <= before:
