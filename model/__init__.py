@@ -2,7 +2,8 @@
 
 Subpackages, lowest layer first (each imports only from those above it in this list):
 
-- `frozen` (module): immutable mappings every value type uses;
+- `frozen`, `memo` (modules): immutable mappings every value type uses; memos by the identity of
+  objects for costly derived values;
 - `api`: API objects, quantities, names, selectors, codec, manifests, the API server pipeline
   (authn, RBAC, defaults, admission, validation) and the store with its watch log;
 - `state`: the composed `ClusterState`, `ClusterModel`, action values, informer caches and the

@@ -26,10 +26,10 @@ from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.validation import validate_create
 from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_pod_ready
+from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.informer import next_event
-from kubeprop.properties.memo import IdentityMemo
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import derived_read, safety
 from kubeprop.properties.scheduler_decisions import fresh_binding, taints_at_binding

@@ -39,11 +39,11 @@ import attrs
 
 from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.memo import LastValues
 from kubeprop.model.scheduler.component import DEFAULT_SCHEDULER_NAME, SchedulerState
 from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, pod_priority
 from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
-from kubeprop.properties.memo import LastValues
 from kubeprop.properties.registry import CheckResult, safety
 from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
 from kubeprop.properties.scheduling.explain import explain_core

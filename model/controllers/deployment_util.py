@@ -22,6 +22,7 @@ from kubeprop.model.api.codec import encode
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.names import GENERATED_SUFFIX_ALPHABET
 from kubeprop.model.api.pod import PodTemplateSpec
+from kubeprop.model.memo import IdentityMemo
 
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
 """apps.DefaultDeploymentUniqueLabelKey."""
@@ -65,27 +66,22 @@ def safe_encode(text: str) -> str:
     return "".join(GENERATED_SUFFIX_ALPHABET[ord(c) % len(GENERATED_SUFFIX_ALPHABET)] for c in text)
 
 
-_HASHED: dict[tuple[int, int | None], tuple[PodTemplateSpec, str]] = {}
-"""(id of a template, collision count) → (the template, kept alive so that its id stays its own;
-its hash): a Deployment's template is the very same object from state to state."""
-HASHED_LIMIT = 1_024
+_HASHED: IdentityMemo[str] = IdentityMemo(limit=1_024)
+"""Template hashes by the template's identity and the collision count: a Deployment's template is
+the very same object from state to state."""
 
 
 def compute_hash(template: PodTemplateSpec, collision_count: int | None) -> str:
     """controller.ComputeHash over the template's canonical JSON (see the module docstring),
     remembered by the template's identity (`_HASHED`)."""
-    key = (id(template), collision_count)
-    hit = _HASHED.get(key)
-    if hit is not None:
-        return hit[1]
+    return _HASHED.get((template,), _compute_hash, template, collision_count, values=collision_count)
+
+
+def _compute_hash(template: PodTemplateSpec, collision_count: int | None) -> str:
     data = json.dumps(encode(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4)
-    found = safe_encode(str(fnv32a(data)))
-    if len(_HASHED) >= HASHED_LIMIT:
-        _HASHED.clear()
-    _HASHED[key] = (template, found)
-    return found
+    return safe_encode(str(fnv32a(data)))
 
 
 def without_hash(template: PodTemplateSpec) -> PodTemplateSpec:

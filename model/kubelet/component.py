@@ -50,8 +50,10 @@ from kubeprop.model.kubelet.runtime import (
     sigkill_grace,
 )
 from kubeprop.model.kubelet.status import node_status, pod_status
+from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet, reaches_apiserver, send, view
+from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
     "HANDLERS", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "KubeletState", "MemoryPressure",
@@ -199,11 +201,10 @@ def _set_pod(state: ClusterState, node: str, key: str, pod: PodRuntime | None) -
     return _store(state, node, kubelet_state(state, node).with_pod(key, pod))
 
 
-_CACHED: dict[tuple[int, str], tuple[Any, FrozenMap[str, Pod]]] = {}
-"""(id of the objects a kubelet's view lists pods from, node) → (those objects, kept alive so that
-their id stays theirs; the node's pods): the enabled actions ask for them three times a state,
-and a step that changes no pod leaves the kubelet's cache the very same map."""
-CACHED_LIMIT = 1_024
+_CACHED: IdentityMemo[FrozenMap[str, Pod]] = IdentityMemo(limit=1_024)
+"""A node's pods by the identity of the map a kubelet's view lists them from, and the node: the
+enabled actions ask for them three times a state, and a step that changes no pod leaves the
+kubelet's cache the very same map."""
 
 
 def _pod_source(source: Any) -> Any:
@@ -219,20 +220,15 @@ def cached_pods(model: ClusterModel, state: ClusterState, node: str) -> FrozenMa
     """The kubelet's pod cache: pods with spec.nodeName == node (its informer's field selector),
     remembered by the identity of the map they are listed from (`_CACHED`)."""
     source = view(model, state, kubelet(node))
-    objects = _pod_source(source)
-    key = (id(objects), node)
-    hit = _CACHED.get(key)
-    if hit is not None:
-        return hit[1]
-    pods = FrozenMap({
+    return _CACHED.get((_pod_source(source),), _list_pods, source, node, values=node)
+
+
+def _list_pods(source: ObjectView, node: str) -> FrozenMap[str, Pod]:
+    return FrozenMap({
         f"{p.metadata.namespace}/{p.metadata.name}": p
         for p in source.list("pods")
         if isinstance(p, Pod) and p.spec.node_name == node
     })
-    if len(_CACHED) >= CACHED_LIMIT:
-        _CACHED.clear()
-    _CACHED[key] = (objects, pods)
-    return pods
 
 
 def _observes(model: ClusterModel, state: ClusterState, node: str) -> bool:

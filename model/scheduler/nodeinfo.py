@@ -34,6 +34,7 @@ from kubeprop.model.api.core import Node
 from kubeprop.model.api.pod import Container, Pod, PodSpec
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.memo import IdentityMemo
 
 __all__ = [
     "DEFAULT_MEMORY_REQUEST",
@@ -151,11 +152,8 @@ def _allocatable_of(alloc: FrozenMap[str, Quantity]) -> IntResources:
     return FrozenMap({n: _to_int(n, q) for n, q in alloc.items() if n == PODS or _tracked(n)})
 
 
-BUILT_LIMIT = 4_096
-"""NodeInfos remembered by `NodeInfo.of` before the memo is cleared (bounded memory)."""
-_BUILT: dict[tuple[int, tuple[int, ...], tuple[int, ...]], tuple[Node, NodeInfo]] = {}
-"""(id of the node, ids of its pods, ids of the pods nominated to it) → (the node, its NodeInfo),
-which keeps every object of the key alive (the info holds the pods) while the entry exists."""
+_BUILT: IdentityMemo[NodeInfo] = IdentityMemo(limit=4_096)
+"""NodeInfos by the identity of the node, its pods and the pods nominated to it."""
 
 
 @attrs.frozen(cache_hash=True)
@@ -194,11 +192,11 @@ class NodeInfo:
         decision and every property that judges one."""
         ordered = tuple(sorted(pods, key=pod_key))
         waiting = tuple(sorted(nominated, key=pod_key))
-        key = (id(node), tuple(map(id, ordered)), tuple(map(id, waiting)))
-        hit = _BUILT.get(key)
-        if hit is not None:  # (the entry keeps its objects alive, so their ids are theirs alone)
-            return hit[1]
-        info = cls(
+        return _BUILT.get((node, *ordered, *waiting), cls._build, node, ordered, waiting, values=len(ordered))
+
+    @classmethod
+    def _build(cls, node: Node, ordered: tuple[Pod, ...], waiting: tuple[Pod, ...]) -> NodeInfo:
+        return cls(
             node=node,
             pods=ordered,
             nominated=waiting,
@@ -206,10 +204,6 @@ class NodeInfo:
             requested=_sum(pod_requests(p) for p in ordered),
             non_zero_requested=_sum(pod_requests(p, non_zero=True) for p in ordered),
         )
-        if len(_BUILT) >= BUILT_LIMIT:
-            _BUILT.clear()
-        _BUILT[key] = (node, info)
-        return info
 
     def with_pods(self, added: Iterable[Pod] = (), removed: frozenset[str] = frozenset()) -> NodeInfo:
         """A copy with `added` pods placed here and the pods keyed in `removed` taken away."""

@@ -1,4 +1,4 @@
-"""The properties that remember work by the identity of objects (`kubeprop.properties.memo`) give
+"""The properties that remember work by the identity of objects (`kubeprop.model.memo`) give
 the verdict of their direct definition on every state of random runs: the definitions below are
 the checks as they read before the memos (object by object, every state), kept as oracles."""
 

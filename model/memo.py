@@ -1,5 +1,6 @@
-"""Memos by identity for the properties' checks: a value computed from some objects of a state,
-reused while the very same objects come back.
+"""Memos by identity: a value computed from some objects of a state, reused while the very same
+objects come back — for the model's costly derived values (a scheduler's `NodeInfo`, a template's
+hash, a kubelet's pod map) and the properties' checks.
 
 A successor state shares every object a step did not write with its parent (`FrozenMap.set`
 keeps the other values; the store keeps the other objects), so a check that works object by
@@ -12,7 +13,7 @@ computed again. Nothing here outlives the process or depends on Python's salted 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -32,10 +33,14 @@ class IdentityMemo(Generic[T]):
         self.limit = limit
         self.entries: dict[Any, tuple[tuple[object, ...], T]] = {}
 
-    def get(self, objects: tuple[object, ...], compute: Callable[..., T], *args: Any) -> T:
-        """The value remembered for exactly `objects` (the same objects, in the same order), else
-        `compute(*args)`, remembered."""
-        key = tuple(map(id, objects))
+    def clear(self) -> None:
+        """Forget every entry."""
+        self.entries.clear()
+
+    def get(self, objects: tuple[object, ...], compute: Callable[..., T], *args: Any, values: Hashable = None) -> T:
+        """The value remembered for exactly `objects` (the same objects, in the same order) and
+        the plain `values` (compared by value: a count, a name), else `compute(*args)`, remembered."""
+        key = (values, *map(id, objects))
         found = self.entries.get(key)
         if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
             return found[1]
