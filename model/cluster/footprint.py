@@ -55,6 +55,8 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, KUBELE
 
 ALL = "*"
 """The token that stands for every part of the state."""
+USER = "user"
+"""`actor` of the workload's steps."""
 CLASSES_KEPT = 20_000
 """Actions whose footprint class is remembered per model before that memo is cleared (bounded
 memory: actions that differ only in a revision or a pod are distinct keys)."""
@@ -380,7 +382,7 @@ def actor(act: Action) -> str:
     if type(act) in _KUBELET:
         return f"kubelet/{getattr(act, 'node', '')}"
     if isinstance(act, act_mod.UserStep):
-        return "user"
+        return USER
     if isinstance(act, act_mod.Tick):
         return "clock"
     target = next((v for f in ("component", "node") if isinstance(v := getattr(act, f, None), str)), "")

@@ -64,7 +64,7 @@ from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
-from kubeprop.model.cluster.footprint import actor, component_of
+from kubeprop.model.cluster.footprint import USER, actor, component_of
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import (
     Action,
@@ -115,9 +115,6 @@ class Hold:
         """`component` not observing its watch on `resource`."""
         return cls(f"informer/{component}/{resource}")
 
-
-USER = "user"
-"""`footprint.actor` of the workload's steps."""
 
 Perturbation: TypeAlias = "Action | Hold | Slow"
 

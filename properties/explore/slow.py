@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from kubeprop.model.cluster.footprint import actor
+from kubeprop.model.cluster.footprint import USER, actor
 from kubeprop.properties.explore.around import _Node
 
 SLOWABLE = ("controller/", "scheduler/")
@@ -49,8 +49,8 @@ class Slow:
     user: bool = False
 
     def held(self) -> frozenset[str]:
-        """The actors the run's policy holds back (`perturb.USER` is the user's)."""
-        return frozenset({self.actor, "user"} if self.user else {self.actor})
+        """The actors the run's policy holds back (`footprint.USER` is the user's)."""
+        return frozenset({self.actor, USER} if self.user else {self.actor})
 
     def describe(self) -> str:
         """For the report: which component is slow, and for how long."""
