@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_steps import SCENARIOS, _TreeFinder
+from bench_steps import SCENARIOS, _TreeFinder, count_flag
 
 
 def fair(model: Any, start: Any) -> int:
@@ -103,18 +103,10 @@ def timed(work: Callable[[Any, Any], int], model: Any, start: Any) -> tuple[int,
     return done, time.process_time() - began
 
 
-def _count(text: str) -> int:
-    """An argparse `type=` for a whole number from 1 (kept local: importing kubeprop's own flag types
-    before `--tree` is set up would load the installed package instead of the measured one)."""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
-    return int(text)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=_count, default=3, help="runs of each measurement (the median is shown)")
-    parser.add_argument("--transitions", type=_count, default=3000, help="transitions of the BFS expansion")
+    parser.add_argument("--repeat", type=count_flag, default=3, help="runs of each measurement (the median is shown)")
+    parser.add_argument("--transitions", type=count_flag, default=3000, help="transitions of the BFS expansion")
     parser.add_argument("--tree", type=Path, help="measure this checkout of the project instead of the installed one")
     parser.add_argument("--cpu", type=int, help="pin the process to this CPU")
     args = parser.parse_args(argv)

@@ -183,7 +183,7 @@ def bench(name: str, path: Path | None, seconds: float, judging: Judging) -> lis
     return rows
 
 
-def _count(text: str) -> int:
+def count_flag(text: str) -> int:
     """An argparse `type=` for a whole number from 1 (kept local: importing kubeprop's own flag types
     before `--tree` is set up would load the installed package instead of the measured one)."""
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="the portfolio's budget per scenario")
     parser.add_argument("--tree", type=Path, help="measure this checkout of the project instead of the installed one")
     parser.add_argument("--cpu", type=int, help="pin the process to this CPU")
-    parser.add_argument("--steps", type=_count, help="stop the portfolio after this many steps (fixed work; the "
+    parser.add_argument("--steps", type=count_flag, help="stop the portfolio after this many steps (fixed work; the "
                         "budget then only bounds the time, make it large)")
     parser.add_argument("--scenario", choices=[n for n, _ in SCENARIOS], action="append",
                         help="only this scenario (repeatable; default: both)")
