@@ -245,6 +245,8 @@ def campaign(scenarios: Sequence[Path], engines: Sequence[str], seconds: float, 
             cell = run_cell(path, engine, seconds, setup, out)
             if progress:
                 sys.stderr.write(f"{cell.scenario} {cell.engine}: {cell.result} ({cell.seconds:.1f} s)\n")
+                for f in cell.findings:
+                    sys.stderr.write(f"    {f.property}: {f.verdict.partition(':')[0]}; {f.path}\n")
             cells.append(cell)
     return cells
 
