@@ -121,16 +121,10 @@ def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterSt
     `Schedule` of the pod, onto the same node) was sound on the node as stored then, and the node
     changed in between so that the pod no longer passes the node's own filters (cordoned, tainted,
     relabelled)."""
-    pod_key, node_name = _named(violation, "Pod"), _named(violation, "Node")
-    if not trace or pod_key is None or node_name is None:
+    found = _binding_and_decision(trace, violation)
+    if found is None:
         return False
-    bind = trace[-1]
-    if not (isinstance(bind, Bind) and bind.pod == pod_key):
-        return False
-    decision = next((i for i in range(len(trace) - 2, -1, -1)
-                     if isinstance(trace[i], Schedule) and getattr(trace[i], "pod", None) == pod_key), None)
-    if decision is None or getattr(trace[decision], "node", None) != node_name:
-        return False
+    pod_key, node_name, decision = found
     namespace, _, name = pod_key.partition("/")
     pod = states[-1].store.get(ObjectKey("pods", namespace, name))
     then = states[decision + 1].store.get(ObjectKey("nodes", "", node_name))
@@ -138,6 +132,47 @@ def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterSt
     if not (isinstance(pod, Pod) and isinstance(then, Node) and isinstance(now, Node)) or then == now:
         return False
     return static_reason(pod, NodeInfo.of(then)) is None and static_reason(pod, NodeInfo.of(now)) is not None
+
+
+def _binding_and_decision(trace: Sequence[Action], violation: Violation) -> tuple[str, str, int] | None:
+    """(pod, node, index of the decision) when the violating step is the scheduler's binding of
+    the pod the violation names onto the node it names, decided by the pod's last `Schedule`."""
+    pod_key, node_name = _named(violation, "Pod"), _named(violation, "Node")
+    if not trace or pod_key is None or node_name is None:
+        return None
+    bind = trace[-1]
+    if not (isinstance(bind, Bind) and bind.pod == pod_key):
+        return None
+    decision = next((i for i in range(len(trace) - 2, -1, -1)
+                     if isinstance(trace[i], Schedule) and getattr(trace[i], "pod", None) == pod_key), None)
+    if decision is None or getattr(trace[decision], "node", None) != node_name:
+        return None
+    return pod_key, node_name, decision
+
+
+def _decided_on_stale_node_cache(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                 violation: Violation) -> bool:
+    """The violating step is the scheduler's binding of the pod; its scheduling decision (the last
+    `Schedule` of the pod, onto the same node) was taken while the scheduler's node cache held an
+    older version of the node than the store, one the pod passes the node's own filters on, though
+    the node as stored at the binding fails them (tainted, cordoned, relabelled before the decision,
+    but not yet seen by the scheduler's informer)."""
+    found = _binding_and_decision(trace, violation)
+    if found is None or model.instant_caches:
+        return False
+    pod_key, node_name, decision = found
+    informer = states[decision].informers.get(getattr(trace[decision], "scheduler", ""))
+    if informer is None:
+        return False
+    namespace, _, name = pod_key.partition("/")
+    node = ObjectKey("nodes", "", node_name)
+    pod = states[-1].store.get(ObjectKey("pods", namespace, name))
+    cached, stored, now = informer.get(node), states[decision].store.get(node), states[-1].store.get(node)
+    if not (isinstance(pod, Pod) and isinstance(cached, Node) and isinstance(stored, Node) and isinstance(now, Node)):
+        return False
+    if cached.metadata.resource_version == stored.metadata.resource_version:
+        return False
+    return static_reason(pod, NodeInfo.of(cached)) is None and static_reason(pod, NodeInfo.of(now)) is not None
 
 
 def _owned_pods(state: ClusterState, rs_key: str) -> set[str]:
@@ -239,6 +274,18 @@ _BIND_RACE_CITATIONS = (
     "nodeName and scheduling gates only)",
 )
 
+_STALE_NODE_SUMMARY = (
+    "The scheduler filters nodes on a snapshot of its own cache, which its node informer fills: a node "
+    "tainted, cordoned or relabelled in the API server whose update has not yet reached that informer "
+    "still passes the filters, and the binding (which the API server checks only against the pod) puts "
+    "the pod there; the kubelet admits it (only NoExecute taints are checked at admission).")
+_STALE_NODE_CITATIONS = (
+    "pkg/scheduler/schedule_one.go schedulePod (sched.Cache.UpdateSnapshot: filters run on the scheduler "
+    "cache's snapshot); pkg/scheduler/eventhandlers.go updateNodeInCache (the node informer fills the cache)",
+    "pkg/registry/core/pod/storage/storage.go BindingREST setPodNodeAndMetadata (checks the pod's deletion, "
+    "nodeName and scheduling gates only)",
+)
+
 KNOWN: tuple[UpstreamBehaviour, ...] = (
     UpstreamBehaviour(
         name="deployment-stale-replicaset-lister",
@@ -293,6 +340,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
         citations=_BIND_RACE_CITATIONS,
         recognize=_node_changed_after_decision,
     ),
+    *(UpstreamBehaviour(name="scheduler-decides-on-stale-node-cache", property=prop, summary=_STALE_NODE_SUMMARY,
+                        citations=_STALE_NODE_CITATIONS, recognize=_decided_on_stale_node_cache)
+      for prop in ("scheduler-decisions-sound", "bindings-respect-hard-constraints")),
     UpstreamBehaviour(
         name="nodelifecycle-transition-lost-in-crash",
         property="pods-on-unknown-nodes-not-ready",
