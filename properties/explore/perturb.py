@@ -64,7 +64,7 @@ from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
-from kubeprop.model.cluster.footprint import USER, actor, component_of
+from kubeprop.model.cluster.footprint import USER, component_of
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import (
     Action,
@@ -90,65 +90,15 @@ from kubeprop.properties.explore.engine import (
     out_of_time,
     run_sliced,
 )
+from kubeprop.properties.explore.contend import after_contention, contention_points, first_contentions
+from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.slow import Slow, busy, first_steps
 
-
-@attrs.frozen
-class Hold:
-    """An actor's steps held back until nothing else is left to do. Not an action of the model:
-    the run's fair policy leaves that actor for last (`HeldPolicy`).
-
-    - an informer (`informer/<component>/<resource>`) right after its component wrote to that
-      resource: Sieve's stale state, the component acting on a cache older than its own last
-      write (the class of bug upstream's expectations and stale-resourceVersion trackers exist
-      for); released when only the user's next step or time passing is left;
-    - the user (`USER`) where their next step is due: it comes only once the cluster has settled
-      and every pending timer fired (a node's grace period, a taint's toleration), as when a
-      user takes their time.
-    """
-
-    actor: str
-
-    @classmethod
-    def informer(cls, component: str, resource: str) -> Hold:
-        """`component` not observing its watch on `resource`."""
-        return cls(f"informer/{component}/{resource}")
+__all__ = ["USER", "Delay", "HeldPolicy", "Hold", "Perturbation", "run_perturb", "sliced_perturb"]
 
 
-Perturbation: TypeAlias = "Action | Hold | Slow"
-
-
-@attrs.define
-class HeldPolicy(FairPolicy):
-    """The fair policy with some actors' steps held back (`Hold`) until nothing else is left
-    (then all are released). `diverged` turns True once a choice differed from the one of the run
-    it is compared with — the fair policy's, or with `shared` held too, that of the run holding
-    only those (a slow component while the user waits, against the user waiting alone); `void`
-    when the hold was released before that (the run is the one it was derived from)."""
-
-    held: frozenset[str] = frozenset()
-    shared: frozenset[str] = frozenset()
-    diverged: bool = False
-    void: bool = False
-
-    def choose(self, enabled: Sequence[Action]) -> Action | None:
-        if self.held:
-            act = super().choose([a for a in enabled if actor(a) not in self.held])
-            waiting = USER not in self.held and isinstance(act, UserStep | Tick)
-            if act is not None and not waiting:
-                self.diverged = self.diverged or act != self._compared(enabled)
-                return act
-            self.held, self.void = frozenset(), not self.diverged
-        return super().choose(enabled)
-
-    def _compared(self, enabled: Sequence[Action]) -> Action | None:
-        """The choice of the run this one is compared with (see the class)."""
-        if self.shared:
-            act = super().choose([a for a in enabled if actor(a) not in self.shared])
-            if act is not None:
-                return act
-        return super().choose(enabled)
+Perturbation: TypeAlias = "Action | Hold | Slow | Delay"
 
 
 @attrs.define
@@ -164,15 +114,19 @@ class _Run:
     path: tuple[int, ...]
     discrepancy: int
     perturbations: int
+    holds: list[Holds | None] = attrs.Factory(list)
+    """The holds in force at each of `nodes` (None: none; empty on the fair run)."""
 
 
 @attrs.frozen
 class _Candidate:
-    """A perturbation not taken yet: `act` at `at`, on a run derived from `parent`."""
+    """A perturbation not taken yet: `act` at `at`, on a run derived from `parent`; `keep`: the
+    holds of that run in force at `at` that the derived run keeps (`contend.py`)."""
 
     at: _Node
     act: Perturbation
     parent: _Run
+    keep: Holds | None = None
 
 
 Queued = tuple[int, tuple[int, ...], _Candidate]
@@ -347,18 +301,47 @@ class _Perturb:
             found = self.watches[component] = informers.watched(self.search.model, component)
         return found
 
+    def contentions(self, run: _Run) -> Iterator[tuple[int, _Candidate]]:
+        """Where two instances contend for an object (`contend.py`), with each placement's rank:
+        on the fair run each instance slow from its first contention; on a perturbed run, after
+        each contention point among its effects (the nearest first), the contended step's
+        completion delayed and the instance's watch held, keeping the holds in force there."""
+        if run.perturbations >= self.search.config.deviations:
+            return
+        if run.cause is None:
+            for rank, (node, slow) in enumerate(first_contentions(run.nodes, self.enabled)):
+                yield rank, _Candidate(node, slow, run)
+            return
+        holds = dict(zip(map(id, run.nodes), run.holds, strict=False))
+        points = contention_points(run.nodes, run.effects, self.enabled)
+        for rank, node in enumerate(points):
+            keep = holds.get(id(node))
+            for r, act in ranked(after_contention(node, self.enabled, self.watched, keep), rank):
+                yield r, _Candidate(node, act, run, keep)
+
     def queue_children(self, run: _Run) -> None:
-        """Queue the placements of `run`, depth-first after it within one discrepancy."""
-        for i, (rank, node, act) in enumerate(self.placements(run)):
-            self.push(run.discrepancy + rank, (*run.path, rank, i), _Candidate(node, act, run))
+        """Queue the placements of `run`, depth-first after it within one discrepancy: those where
+        instances contend first (`contentions`), then the others (`placements`)."""
+        queued: set[tuple[int, Perturbation]] = set()
+        i = 0
+        for rank, candidate in self.contentions(run):
+            queued.add((id(candidate.at), candidate.act))
+            self.push(run.discrepancy + rank, (*run.path, rank, i), candidate)
+            i += 1
+        for rank, node, act in self.placements(run):
+            if (id(node), act) not in queued:
+                self.push(run.discrepancy + rank, (*run.path, rank, i), _Candidate(node, act, run))
+                i += 1
         self.seen_enabled.clear()
 
 
 def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, quiet: list[_Node],
-            nodes: list[_Node], deviations: int) -> Generator[None, Limit | None, _Found | None]:
+            nodes: list[_Node], deviations: int, holds: list[Holds | None] | None = None
+            ) -> Generator[None, Limit | None, _Found | None]:
     """Follow the fair policy from `node` to the end of its run, checking every state; the nodes
-    reached and the quiet ones are appended to `nodes` and `quiet`. The run stops where it reaches
-    a state an earlier run reached (unless a held policy has not diverged from that run yet)."""
+    reached and the quiet ones are appended to `nodes` and `quiet` (and to `holds`, the holds in
+    force at each). The run stops where it reaches a state an earlier run reached (unless a held
+    policy has not diverged from that run yet)."""
     search = perturb.search
     while True:
         found = search.checker.violation(node.state)
@@ -377,7 +360,8 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
         if _cut(search, slicer):
             return None
         nxt: _Node | None
-        if isinstance(policy, HeldPolicy) and policy.held and not policy.diverged:
+        held = policy.holds() if isinstance(policy, HeldPolicy) else None
+        if held and not policy.diverged:  # type: ignore[attr-defined]  # (a HeldPolicy when `held`)
             nxt = _retrace(search, node, fair, deviations)  # still on the run it was derived from
         else:
             nxt = search.child(node, fair, deviations)
@@ -385,6 +369,8 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
             return None
         policy.taken(fair)
         nodes.append(nxt)
+        if holds is not None:
+            holds.append(held or None)
         node = nxt
 
 
@@ -425,10 +411,9 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
     deviations = at.deviations + 1
     policy = search.replayed(at)
     nodes: list[_Node] = []
-    if isinstance(act, Hold | Slow):
-        held = act.held() if isinstance(act, Slow) else frozenset({act.actor})
-        shared = frozenset({USER}) if isinstance(act, Slow) and act.user else frozenset()
-        policy = HeldPolicy(**attrs.asdict(policy, recurse=False), held=held, shared=shared)
+    holds: list[Holds | None] = []
+    if isinstance(act, Hold | Slow | Delay):
+        policy = _held_policy(policy, act, candidate.keep)
         first = at
     else:
         child = search.child(at, act, deviations)
@@ -440,19 +425,35 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
     quiet: list[_Node] = []
     perturb.runs += 1
     chain = (*candidate.parent.chain, describe(act, at))
-    found = yield from _follow(perturb, slicer, first, policy, quiet, nodes, deviations)
+    found = yield from _follow(perturb, slicer, first, policy, quiet, nodes, deviations, holds)
     if found is not None:
         perturb.chain = chain
         return found
     if nodes:
-        run = _Run(act, chain, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations)
+        run = _Run(act, chain, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations,
+                   [None] * (len(nodes) - len(holds)) + holds)
         perturb.queue_children(run)
     return None
 
 
+def _held_policy(policy: FairPolicy, act: Hold | Slow | Delay, keep: Holds | None) -> HeldPolicy:
+    """The policy of a run perturbed by holding `act` back, keeping the holds `keep` in force."""
+    keep = keep or Holds()
+    if isinstance(act, Delay) or (isinstance(act, Hold) and act.lasting):
+        fresh = frozenset({act.key if isinstance(act, Delay) else act.actor})
+        return HeldPolicy(**attrs.asdict(policy, recurse=False), held=keep.held, shared=keep.shared,
+                          lasting=keep.lasting | fresh, fresh=fresh)
+    held = act.held() if isinstance(act, Slow) else frozenset({act.actor})
+    shared = frozenset({USER}) if isinstance(act, Slow) and act.user else frozenset()
+    return HeldPolicy(**attrs.asdict(policy, recurse=False), held=keep.held | held, shared=keep.shared | shared,
+                      lasting=keep.lasting, fresh=held if keep else frozenset())
+
+
 def describe(act: Perturbation, at: _Node) -> str:
     """A perturbation and where it was made, for the report."""
-    what = f"{act.actor} held back" if isinstance(act, Hold) else act.describe() if isinstance(act, Slow) else str(act)
+    what = (f"{act.actor} held back" + (" for good" if act.lasting else "") if isinstance(act, Hold)
+            else act.describe() if isinstance(act, Slow)
+            else f"{act.kind} of {act.obj} delayed" if isinstance(act, Delay) else str(act))
     return f"{what} after step {at.depth}"
 
 
