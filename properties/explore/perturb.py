@@ -31,6 +31,10 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   (`slow.busy`): while the user waits, where the user's step is due (e.g. the ReplicaSet
   controller slower than the StatefulSet controller after a node loss), and from right before
   its first effect;
+- first, where two instances of one kind of component contend for one object (`contend.py`): on
+  the fair run each instance slow from its first contention; after each contention point among a
+  perturbed run's effects, the step it enabled delayed (`hold.Delay`) and the instance's watch held,
+  both lasting across the user's steps; a run derived there keeps the holds in force (`_Candidate.keep`);
 - every perturbed run follows the fair policy to its end: safety properties on every state,
   convergence properties where it is quiet (`around._Search.judge_end`: on the continuations with
   and without the environment recovering). A run that reaches a state an earlier run reached
@@ -77,6 +81,7 @@ from kubeprop.model.state.actions import (
 )
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Found, _Node, _Search, report_found
+from kubeprop.properties.explore.contend import after_contention, contention_points, first_contentions
 from kubeprop.properties.explore.engine import (
     ActiveTimer,
     EngineConfig,
@@ -90,7 +95,6 @@ from kubeprop.properties.explore.engine import (
     out_of_time,
     run_sliced,
 )
-from kubeprop.properties.explore.contend import after_contention, contention_points, first_contentions
 from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.slow import Slow, busy, first_steps
@@ -312,7 +316,7 @@ class _Perturb:
             for rank, (node, slow) in enumerate(first_contentions(run.nodes, self.enabled)):
                 yield rank, _Candidate(node, slow, run)
             return
-        holds = dict(zip(map(id, run.nodes), run.holds, strict=False))
+        holds = dict(zip(map(id, run.nodes), run.holds, strict=True))
         points = contention_points(run.nodes, run.effects, self.enabled)
         for rank, node in enumerate(points):
             keep = holds.get(id(node))
@@ -361,7 +365,7 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
             return None
         nxt: _Node | None
         held = policy.holds() if isinstance(policy, HeldPolicy) else None
-        if held and not policy.diverged:  # type: ignore[attr-defined]  # (a HeldPolicy when `held`)
+        if isinstance(policy, HeldPolicy) and held and not policy.diverged:
             nxt = _retrace(search, node, fair, deviations)  # still on the run it was derived from
         else:
             nxt = search.child(node, fair, deviations)
@@ -422,6 +426,7 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
         policy.taken(act)
         first = child
         nodes.append(child)
+        holds.append(None)
     quiet: list[_Node] = []
     perturb.runs += 1
     chain = (*candidate.parent.chain, describe(act, at))
@@ -431,7 +436,7 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
         return found
     if nodes:
         run = _Run(act, chain, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations,
-                   [None] * (len(nodes) - len(holds)) + holds)
+                   holds)
         perturb.queue_children(run)
     return None
 
@@ -451,7 +456,7 @@ def _held_policy(policy: FairPolicy, act: Hold | Slow | Delay, keep: Holds | Non
 
 def describe(act: Perturbation, at: _Node) -> str:
     """A perturbation and where it was made, for the report."""
-    what = (f"{act.actor} held back" + (" for good" if act.lasting else "") if isinstance(act, Hold)
+    what = (f"{act.actor} held back" + (" (lasting)" if act.lasting else "") if isinstance(act, Hold)
             else act.describe() if isinstance(act, Slow)
             else f"{act.kind} of {act.obj} delayed" if isinstance(act, Delay) else str(act))
     return f"{what} after step {at.depth}"
