@@ -47,7 +47,9 @@ rank (its grace periods and evictions meet that step) —, then its writes from 
 components slow in the order of their first steps; on a perturbed run, a restart first, its
 quiet points, then its effects from the nearest to the farthest (a component slow before its
 first effect one more than that effect's other placements). Several perturbations at one point
-are ranked by their index among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
+are ranked by their index among the enabled ones of the same kind (one of each kind first);
+contention placements by their contention point's index (the first 0), before the others of their
+rank. A run's *discrepancy* is the
 sum of its placements' ranks, and runs are taken by increasing discrepancy, depth-first within
 one (a perturbed run's own children before the next run of the same discrepancy): limited
 discrepancy search (Harvey and Ginsberg, IJCAI 1995) over the tree of perturbed runs. At most
