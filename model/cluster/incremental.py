@@ -46,6 +46,7 @@ from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.model.state.cluster import kubelet as kubelet_name
+from kubeprop.model.state.informer import event_index
 
 KeyFn = Callable[[ClusterModel, ClusterState], tuple[Any, ...]]
 RECENT = 4
@@ -76,12 +77,17 @@ def _workload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 def _informers(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
     # `informers.component_enabled`: the component's caches, the event log, down and partitioned.
-    # Of the log, only the last event: with the same caches, the same last event means no write
-    # since (events are only appended, each a new object), and compaction drops only events every
-    # live cache has had, none that a live cache is still to be delivered. (A restore of etcd
-    # replaces every cache, so no cache spans two histories.)
-    events = state.store.events
-    return state.informers.get(component), events[-1] if events else None, state.down, state.partitioned
+    # Of the log, only the last event of each resource the component watches: with the same
+    # caches, the same last event of a resource means no write of it since (events are only
+    # appended, each a new object), and compaction drops only events every live cache has had,
+    # none that a live cache is still to be delivered. (A restore of etcd replaces every cache,
+    # so no cache spans two histories.) A write of a resource it does not watch changes nothing.
+    informer, events = state.informers.get(component), state.store.events
+    if informer is None:
+        return None, None, state.down, state.partitioned
+    index = event_index(events)
+    last = tuple(found[1][-1] if (found := index.get(r)) is not None else None for r in informer.resources)
+    return (informer, *last, state.down, state.partitioned)
 
 
 def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:

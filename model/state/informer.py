@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from itertools import islice
-from operator import attrgetter
 from typing import Protocol
 
 import attrs
@@ -28,7 +26,6 @@ from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.frozen import EMPTY, FrozenMap
 
 ObjectFilter = Callable[[ApiObject], bool]
-_REVISION = attrgetter("revision")
 
 
 class ObjectView(Protocol):
@@ -124,11 +121,44 @@ def next_event(store: Store, cache: ResourceCache, resource: str) -> WatchEvent 
     """The next undelivered event of `resource` for this cache, if any (None while stale)."""
     if cache.stale:
         return None
-    events = store.events  # in revision order: skip the delivered ones by bisection
-    for event in islice(events, bisect_right(events, cache.revision, key=_REVISION), None):
-        if event.key.resource == resource:
-            return event
-    return None
+    revisions, events = event_index(store.events).get(resource, _NONE)
+    at = bisect_right(revisions, cache.revision)  # in revision order: skip the delivered ones
+    return events[at] if at < len(events) else None
+
+
+ResourceEvents = tuple[tuple[int, ...], tuple[WatchEvent, ...]]
+"""One resource's events of a log, in revision order: their revisions, and the events."""
+_NONE: ResourceEvents = ((), ())
+
+
+def event_index(events: tuple[WatchEvent, ...]) -> dict[str, ResourceEvents]:
+    """The events of a store's log by resource (`next_event` bisects one resource's revisions
+    instead of scanning the log past the events of every other resource). Remembered for the last
+    few logs by identity; a log that is the last one plus one event (a write) is indexed from it.
+    The dictionary is shared: callers never change it."""
+    recent = _INDEXES
+    for seen, index in recent:
+        if seen is events:
+            return index
+    if recent and len(events) == len(recent[0][0]) + 1 and events[:-1] == recent[0][0]:
+        index = dict(recent[0][1])  # (tuples compare item by item, identity first: pointers only)
+        event = events[-1]
+        revisions, of_resource = index.get(event.key.resource, _NONE)
+        index[event.key.resource] = ((*revisions, event.revision), (*of_resource, event))
+    else:
+        grouped: dict[str, list[WatchEvent]] = {}
+        for event in events:
+            grouped.setdefault(event.key.resource, []).append(event)
+        index = {r: (tuple(e.revision for e in es), tuple(es)) for r, es in grouped.items()}
+    recent.insert(0, (events, index))
+    del recent[_KEEP:]
+    return index
+
+
+_KEEP = 8
+_INDEXES: list[tuple[tuple[WatchEvent, ...], dict[str, ResourceEvents]]] = []
+"""The last few logs indexed (each entry keeps its log alive, so an identity never matches
+another log)."""
 
 
 def deliver(cache: ResourceCache, event: WatchEvent, keep: ObjectFilter | None = None) -> ResourceCache:

@@ -31,6 +31,10 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   (`slow.busy`): while the user waits, where the user's step is due (e.g. the ReplicaSet
   controller slower than the StatefulSet controller after a node loss), and from right before
   its first effect;
+- first, where two instances of one kind of component contend for one object (`contend.py`): on
+  the fair run each instance slow from its first contention; after each contention point among a
+  perturbed run's effects, the step it enabled delayed (`hold.Delay`) and the instance's watch held,
+  both lasting across the user's steps; a run derived there keeps the holds in force (`_Candidate.keep`);
 - every perturbed run follows the fair policy to its end: safety properties on every state,
   convergence properties where it is quiet (`around._Search.judge_end`: on the continuations with
   and without the environment recovering). A run that reaches a state an earlier run reached
@@ -43,7 +47,9 @@ rank (its grace periods and evictions meet that step) —, then its writes from 
 components slow in the order of their first steps; on a perturbed run, a restart first, its
 quiet points, then its effects from the nearest to the farthest (a component slow before its
 first effect one more than that effect's other placements). Several perturbations at one point
-are ranked by their index among the enabled ones of the same kind (one of each kind first). A run's *discrepancy* is the
+are ranked by their index among the enabled ones of the same kind (one of each kind first);
+contention placements by their contention point's index (the first 0), before the others of their
+rank. A run's *discrepancy* is the
 sum of its placements' ranks, and runs are taken by increasing discrepancy, depth-first within
 one (a perturbed run's own children before the next run of the same discrepancy): limited
 discrepancy search (Harvey and Ginsberg, IJCAI 1995) over the tree of perturbed runs. At most
@@ -64,7 +70,7 @@ from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
-from kubeprop.model.cluster.footprint import USER, actor, component_of
+from kubeprop.model.cluster.footprint import USER, component_of
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import (
     Action,
@@ -77,6 +83,7 @@ from kubeprop.model.state.actions import (
 )
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Found, _Node, _Search, report_found
+from kubeprop.properties.explore.contend import after_contention, contention_points, first_contentions
 from kubeprop.properties.explore.engine import (
     ActiveTimer,
     EngineConfig,
@@ -90,65 +97,14 @@ from kubeprop.properties.explore.engine import (
     out_of_time,
     run_sliced,
 )
+from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.slow import Slow, busy, first_steps
 
-
-@attrs.frozen
-class Hold:
-    """An actor's steps held back until nothing else is left to do. Not an action of the model:
-    the run's fair policy leaves that actor for last (`HeldPolicy`).
-
-    - an informer (`informer/<component>/<resource>`) right after its component wrote to that
-      resource: Sieve's stale state, the component acting on a cache older than its own last
-      write (the class of bug upstream's expectations and stale-resourceVersion trackers exist
-      for); released when only the user's next step or time passing is left;
-    - the user (`USER`) where their next step is due: it comes only once the cluster has settled
-      and every pending timer fired (a node's grace period, a taint's toleration), as when a
-      user takes their time.
-    """
-
-    actor: str
-
-    @classmethod
-    def informer(cls, component: str, resource: str) -> Hold:
-        """`component` not observing its watch on `resource`."""
-        return cls(f"informer/{component}/{resource}")
+__all__ = ["USER", "Delay", "HeldPolicy", "Hold", "Perturbation", "run_perturb", "sliced_perturb"]
 
 
-Perturbation: TypeAlias = "Action | Hold | Slow"
-
-
-@attrs.define
-class HeldPolicy(FairPolicy):
-    """The fair policy with some actors' steps held back (`Hold`) until nothing else is left
-    (then all are released). `diverged` turns True once a choice differed from the one of the run
-    it is compared with — the fair policy's, or with `shared` held too, that of the run holding
-    only those (a slow component while the user waits, against the user waiting alone); `void`
-    when the hold was released before that (the run is the one it was derived from)."""
-
-    held: frozenset[str] = frozenset()
-    shared: frozenset[str] = frozenset()
-    diverged: bool = False
-    void: bool = False
-
-    def choose(self, enabled: Sequence[Action]) -> Action | None:
-        if self.held:
-            act = super().choose([a for a in enabled if actor(a) not in self.held])
-            waiting = USER not in self.held and isinstance(act, UserStep | Tick)
-            if act is not None and not waiting:
-                self.diverged = self.diverged or act != self._compared(enabled)
-                return act
-            self.held, self.void = frozenset(), not self.diverged
-        return super().choose(enabled)
-
-    def _compared(self, enabled: Sequence[Action]) -> Action | None:
-        """The choice of the run this one is compared with (see the class)."""
-        if self.shared:
-            act = super().choose([a for a in enabled if actor(a) not in self.shared])
-            if act is not None:
-                return act
-        return super().choose(enabled)
+Perturbation: TypeAlias = "Action | Hold | Slow | Delay"
 
 
 @attrs.define
@@ -164,15 +120,19 @@ class _Run:
     path: tuple[int, ...]
     discrepancy: int
     perturbations: int
+    holds: list[Holds | None] = attrs.Factory(list)
+    """The holds in force at each of `nodes` (None: none; empty on the fair run)."""
 
 
 @attrs.frozen
 class _Candidate:
-    """A perturbation not taken yet: `act` at `at`, on a run derived from `parent`."""
+    """A perturbation not taken yet: `act` at `at`, on a run derived from `parent`; `keep`: the
+    holds of that run in force at `at` that the derived run keeps (`contend.py`)."""
 
     at: _Node
     act: Perturbation
     parent: _Run
+    keep: Holds | None = None
 
 
 Queued = tuple[int, tuple[int, ...], _Candidate]
@@ -347,18 +307,47 @@ class _Perturb:
             found = self.watches[component] = informers.watched(self.search.model, component)
         return found
 
+    def contentions(self, run: _Run) -> Iterator[tuple[int, _Candidate]]:
+        """Where two instances contend for an object (`contend.py`), with each placement's rank:
+        on the fair run each instance slow from its first contention; on a perturbed run, after
+        each contention point among its effects (the nearest first), the contended step's
+        completion delayed and the instance's watch held, keeping the holds in force there."""
+        if run.perturbations >= self.search.config.deviations:
+            return
+        if run.cause is None:
+            for rank, (node, slow) in enumerate(first_contentions(run.nodes, self.enabled)):
+                yield rank, _Candidate(node, slow, run)
+            return
+        holds = dict(zip(map(id, run.nodes), run.holds, strict=True))
+        points = contention_points(run.nodes, run.effects, self.enabled)
+        for rank, node in enumerate(points):
+            keep = holds.get(id(node))
+            for r, act in ranked(after_contention(node, self.enabled, self.watched, keep), rank):
+                yield r, _Candidate(node, act, run, keep)
+
     def queue_children(self, run: _Run) -> None:
-        """Queue the placements of `run`, depth-first after it within one discrepancy."""
-        for i, (rank, node, act) in enumerate(self.placements(run)):
-            self.push(run.discrepancy + rank, (*run.path, rank, i), _Candidate(node, act, run))
+        """Queue the placements of `run`, depth-first after it within one discrepancy: those where
+        instances contend first (`contentions`), then the others (`placements`)."""
+        queued: set[tuple[int, Perturbation]] = set()
+        i = 0
+        for rank, candidate in self.contentions(run):
+            queued.add((id(candidate.at), candidate.act))
+            self.push(run.discrepancy + rank, (*run.path, rank, i), candidate)
+            i += 1
+        for rank, node, act in self.placements(run):
+            if (id(node), act) not in queued:
+                self.push(run.discrepancy + rank, (*run.path, rank, i), _Candidate(node, act, run))
+                i += 1
         self.seen_enabled.clear()
 
 
 def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, quiet: list[_Node],
-            nodes: list[_Node], deviations: int) -> Generator[None, Limit | None, _Found | None]:
+            nodes: list[_Node], deviations: int, holds: list[Holds | None] | None = None
+            ) -> Generator[None, Limit | None, _Found | None]:
     """Follow the fair policy from `node` to the end of its run, checking every state; the nodes
-    reached and the quiet ones are appended to `nodes` and `quiet`. The run stops where it reaches
-    a state an earlier run reached (unless a held policy has not diverged from that run yet)."""
+    reached and the quiet ones are appended to `nodes` and `quiet` (and to `holds`, the holds in
+    force at each). The run stops where it reaches a state an earlier run reached (unless a held
+    policy has not diverged from that run yet)."""
     search = perturb.search
     while True:
         found = search.checker.violation(node.state)
@@ -377,7 +366,8 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
         if _cut(search, slicer):
             return None
         nxt: _Node | None
-        if isinstance(policy, HeldPolicy) and policy.held and not policy.diverged:
+        held = policy.holds() if isinstance(policy, HeldPolicy) else None
+        if isinstance(policy, HeldPolicy) and held and not policy.diverged:
             nxt = _retrace(search, node, fair, deviations)  # still on the run it was derived from
         else:
             nxt = search.child(node, fair, deviations)
@@ -385,6 +375,8 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
             return None
         policy.taken(fair)
         nodes.append(nxt)
+        if holds is not None:
+            holds.append(held or None)
         node = nxt
 
 
@@ -425,10 +417,9 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
     deviations = at.deviations + 1
     policy = search.replayed(at)
     nodes: list[_Node] = []
-    if isinstance(act, Hold | Slow):
-        held = act.held() if isinstance(act, Slow) else frozenset({act.actor})
-        shared = frozenset({USER}) if isinstance(act, Slow) and act.user else frozenset()
-        policy = HeldPolicy(**attrs.asdict(policy, recurse=False), held=held, shared=shared)
+    holds: list[Holds | None] = []
+    if isinstance(act, Hold | Slow | Delay):
+        policy = _held_policy(policy, act, candidate.keep)
         first = at
     else:
         child = search.child(at, act, deviations)
@@ -437,22 +428,39 @@ def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _C
         policy.taken(act)
         first = child
         nodes.append(child)
+        holds.append(None)
     quiet: list[_Node] = []
     perturb.runs += 1
     chain = (*candidate.parent.chain, describe(act, at))
-    found = yield from _follow(perturb, slicer, first, policy, quiet, nodes, deviations)
+    found = yield from _follow(perturb, slicer, first, policy, quiet, nodes, deviations, holds)
     if found is not None:
         perturb.chain = chain
         return found
     if nodes:
-        run = _Run(act, chain, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations)
+        run = _Run(act, chain, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations,
+                   holds)
         perturb.queue_children(run)
     return None
 
 
+def _held_policy(policy: FairPolicy, act: Hold | Slow | Delay, keep: Holds | None) -> HeldPolicy:
+    """The policy of a run perturbed by holding `act` back, keeping the holds `keep` in force."""
+    keep = keep or Holds()
+    if isinstance(act, Delay) or (isinstance(act, Hold) and act.lasting):
+        fresh = frozenset({act.key if isinstance(act, Delay) else act.actor})
+        return HeldPolicy(**attrs.asdict(policy, recurse=False), held=keep.held, shared=keep.shared,
+                          lasting=keep.lasting | fresh, fresh=fresh)
+    held = act.held() if isinstance(act, Slow) else frozenset({act.actor})
+    shared = frozenset({USER}) if isinstance(act, Slow) and act.user else frozenset()
+    return HeldPolicy(**attrs.asdict(policy, recurse=False), held=keep.held | held, shared=keep.shared | shared,
+                      lasting=keep.lasting, fresh=held if keep else frozenset())
+
+
 def describe(act: Perturbation, at: _Node) -> str:
     """A perturbation and where it was made, for the report."""
-    what = f"{act.actor} held back" if isinstance(act, Hold) else act.describe() if isinstance(act, Slow) else str(act)
+    what = (f"{act.actor} held back" + (" (lasting)" if act.lasting else "") if isinstance(act, Hold)
+            else act.describe() if isinstance(act, Slow)
+            else f"{act.kind} of {act.obj} delayed" if isinstance(act, Delay) else str(act))
     return f"{what} after step {at.depth}"
 
 

@@ -5,7 +5,7 @@ from some point of a run, its steps are taken only when nothing else of the cont
 enabled (Sieve's *unobserved states*, Sun et al., OSDI 2022: the states a fast component passes
 through before a slow one reacts; a *delay* of CHESS's delay-bounded scheduling, Emmi, Qadeer &
 Rakamarić, POPL 2011). Nothing new is added to the model: a slow component is a choice among the
-enabled actions (`perturb.HeldPolicy`), so every run it makes is a trace of the model and replays.
+enabled actions (`hold.HeldPolicy`), so every run it makes is a trace of the model and replays.
 
 Two windows (`Slow.user`):
 
@@ -14,7 +14,7 @@ Two windows (`Slow.user`):
   perturbation (the work the perturbation gave it: `first_steps`), so that the components that
   have work at the same time go first;
 - until the user's next step, the user themselves waiting for every pending timer (a node's grace
-  period, a taint's toleration, `perturb.Hold(USER)`) — placed where the user's step is due on a
+  period, a taint's toleration, `hold.Hold(USER)`) — placed where the user's step is due on a
   perturbed run, for each component busy among that run's effects: e.g. worker-3 cut off, the user
   scaling only once the cluster settled, and meanwhile the ReplicaSet controller slower than the
   StatefulSet controller, so that a replacement postgres-0 takes the last room before the
@@ -22,7 +22,7 @@ Two windows (`Slow.user`):
 
 Which components: the actors `footprint.actor` names `controller/<name>` (each controller of the
 controller manager, the node lifecycle controller) and `scheduler/<instance>`; kubelets, informers
-(held back by `perturb.Hold.informer`) and the environment are not slowed down here.
+(held back by `hold.Hold.informer`) and the environment are not slowed down here.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Slow:
     """The actor `actor` slow: its steps taken only when nothing else of the control plane is
     left; with `user`, the user's next step held too until the cluster settled and every timer
     fired (see the module). Not an action of the model: the run's fair policy leaves the held
-    actors for last (`perturb.HeldPolicy`)."""
+    actors for last (`hold.HeldPolicy`)."""
 
     actor: str
     user: bool = False

@@ -50,9 +50,11 @@ def test_correct_model_is_clean_on_the_catalogue_scenarios(scenario: str) -> Non
 
 
 FEASTFLOW_REACH = ("rs-no-expectations", "endpoints-terminating", "endpoints-liveness", "endpoints-stale-cache",
-                   "nodelifecycle-crash", "sts-split-brain", "scheduler-ignores-taints", "watch-time-travel")
+                   "nodelifecycle-crash", "sts-split-brain", "scheduler-ignores-taints", "watch-time-travel",
+                   "dual-scheduler")
 """The variants the default strategy finds on FeastFlow as written (docs/catalogue.md says why the
-others are not: rollout-fencepost cannot occur there; dual-scheduler needs more)."""
+other one is not: rollout-fencepost cannot occur there). dual-scheduler is found where the two
+scheduler instances contend for a pod (`contend.py`; tests/properties/explore/test_contend.py)."""
 
 
 @pytest.mark.slow
