@@ -66,14 +66,16 @@ _DATA = "tests/model/data/"
 _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (_DATA + "variants/restore.yaml",
      ("resource-versions-monotonic", "schedulable-pods-bound", "deployments-complete", "workloads-ready",
-      "settles"),
+      "settles", "replicaset-no-overcreation"),
      "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
      "Kubernetes' documented procedure: clients see resourceVersions go backwards, a pod bound after "
      "the backup stays assumed in the scheduler that is not restarted, so it stays Pending "
      "(durationToExpireAssumedPod = 0), and the Endpoints controller, which remembers the resourceVersion "
      "its last update replaced, meets that version again on an object written after the restore (the "
      "revision was not bumped, so it is reused) and takes its cache for stale on every retry, forever "
-     "(pkg/controller/endpoint/endpoints_tracker.go IsStale: equal resourceVersion); "
+     "(pkg/controller/endpoint/endpoints_tracker.go IsStale: equal resourceVersion); the ReplicaSet "
+     "controller, its caches and expectations not reset, creates pods for a restored ReplicaSet whose "
+     "pods it has not yet relisted; "
      "restore-procedure.yaml is the fixed one (docs/restore.md)"),
     (_DATA + "descheduler/duplicates.yaml", ("no-eviction-loop",),
      "RemoveDuplicates without nodeFit evicts a replica that can only land back on its node "

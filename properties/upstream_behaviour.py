@@ -25,6 +25,7 @@ from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import initial_state, step
+from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecycle_memory
@@ -251,6 +252,25 @@ def _transition_lost_in_crash(model: ClusterModel, states: Sequence[ClusterState
                                     for i, act in enumerate(trace))
 
 
+def _binding_rewound_by_restore(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                violation: Violation) -> bool:
+    """An etcd restore took the pod the violation names back to a version not bound to a node
+    the violation names, which had been bound there before the restore (so its kubelet may run it)."""
+    pod_key = _named(violation, "Pod")
+    nodes = {obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == "Node"}
+    if pod_key is None or not nodes:
+        return False
+    namespace, _, name = pod_key.partition("/")
+    key = ObjectKey("pods", namespace, name)
+    for i, act in enumerate(trace):
+        if isinstance(act, RestoreEtcd):
+            before, after = states[i].store.get(key), states[i + 1].store.get(key)
+            if isinstance(before, Pod) and before.spec.node_name in nodes and not (
+                    isinstance(after, Pod) and after.spec.node_name == before.spec.node_name):
+                return True
+    return False
+
+
 _BIND_TIMEOUT_SUMMARY = (
     "A binding that times out after the API server wrote it (504) is a failure to the scheduler: it "
     "forgets the assumed pod (ForgetPod) and does not requeue it once its informer shows it bound, but "
@@ -343,6 +363,22 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     *(UpstreamBehaviour(name="scheduler-decides-on-stale-node-cache", property=prop, summary=_STALE_NODE_SUMMARY,
                         citations=_STALE_NODE_CITATIONS, recognize=_decided_on_stale_node_cache)
       for prop in ("scheduler-decisions-sound", "bindings-respect-hard-constraints")),
+    UpstreamBehaviour(
+        name="etcd-restore-rewinds-binding",
+        property="one-running-pod-per-identity",
+        summary=(
+            "An etcd restore, even with the documented procedure, takes a pod bound after the snapshot back to "
+            "its unbound version; the scheduler binds it again, possibly to another node, while the kubelet that "
+            "started it keeps its containers until its pod watch, relisting after the restore, shows the pod no "
+            "longer bound there. Until then the pod runs on two nodes."),
+        citations=(
+            "https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#restoring-an-etcd-cluster "
+            "(the restore rewinds every object to the snapshot; restart components so they do not rely on stale data)",
+            "pkg/kubelet/kubelet.go HandlePodRemoves (a pod is killed once the kubelet's pod source no longer lists it "
+            "on its node)",
+        ),
+        recognize=_binding_rewound_by_restore,
+    ),
     UpstreamBehaviour(
         name="nodelifecycle-transition-lost-in-crash",
         property="pods-on-unknown-nodes-not-ready",

@@ -7,14 +7,17 @@ such, and nothing else is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 import pytest
 
 from kubeprop.model.cluster.compose import actions, build_model
+from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
+from kubeprop.model.kubelet.component import StartPod
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
 from kubeprop.model.state.actions import Action, CrashComponent, Deliver, FailNextRequest, UserStep
@@ -207,3 +210,44 @@ def test_a_crash_between_a_node_and_its_pods_with_upstreams_rule_is_upstream() -
     assert known is not None and known.name == "nodelifecycle-transition-lost-in-crash"
     before_crash = found.trace[:found.trace.index(CrashComponent(CONTROLLER_MANAGER))]
     assert match(model, found.violation, before_crash) is None  # the same claim without the crash: not this
+
+
+PROCEDURE = RESTORE.parent / "restore-procedure.yaml"
+
+
+def _step_where(model: ClusterModel, trace: list[Action], wanted: Callable[[Action], bool]) -> None:
+    """Append the first enabled action `wanted` accepts to `trace` (taken from where it ends)."""
+    trace.append(next(a for a in actions(model, states_of(model, trace)[-1]) if wanted(a)))
+
+
+def _deliver_all(model: ClusterModel, trace: list[Action]) -> None:
+    while any(isinstance(a, Deliver) for a in actions(model, states_of(model, trace)[-1])):
+        _step_where(model, trace, lambda a: isinstance(a, Deliver))
+
+
+def test_a_restore_that_unbinds_a_running_pod_runs_it_on_two_nodes_upstream() -> None:
+    """The campaign's finding (seed 1, PCT, restore-procedure.yaml): even with the documented
+    procedure, a pod bound and started after the snapshot is unbound by the restore, bound again
+    to the other node and started there while worker-1's kubelet still runs it."""
+    model = build_model(load_scenario(PROCEDURE))
+    trace: list[Action] = [Reconcile(controller="deployment", key="default/web")]
+    _deliver_all(model, trace)
+    trace.append(Reconcile(controller="replicaset", key="default/web-9b8d4d75"))
+    _deliver_all(model, trace)
+    pod = "default/web-9b8d4d75-cm7j4"
+    trace += [SnapshotEtcd(), Schedule(scheduler="scheduler", pod=pod, node="worker-1"),
+              Bind(scheduler="scheduler", pod=pod)]
+    _deliver_all(model, trace)
+    trace += [StartPod(node="worker-1", pod=pod), RestoreEtcd(),
+              Schedule(scheduler="scheduler", pod=pod, node="worker-2"), Bind(scheduler="scheduler", pod=pod)]
+    _step_where(model, trace, lambda a: isinstance(a, Deliver) and a.component == "kubelet/worker-2")
+    trace.append(StartPod(node="worker-2", pod=pod))
+    states = states_of(model, trace)
+    assert all(act in actions(model, state) for act, state in zip(trace, states, strict=False))
+    violation = first_violation(model, states[-1], select(["one-running-pod-per-identity"]))
+    assert violation is not None and "runs on 2 nodes at once: worker-1, worker-2" in violation.message
+    found = match(model, violation, trace)
+    assert found is not None and found.name == "etcd-restore-rewinds-binding"
+    # the same violation on a trace without the restore is not recognized
+    without = [act for act in trace if not isinstance(act, RestoreEtcd)]
+    assert match(model, violation, without) is None
