@@ -3,12 +3,15 @@ scenario, with faults on, for a fixed budget each; a table of scenario × engine
 and result.
 
 Run: `python benchmarks/bench_false_alarms.py [--seconds 10] [--engines portfolio,bfs,...]
-[--only SUBSTRING] [--out DIR]` (exit 1 when a violation is left unexplained).
+[--only SUBSTRING] [--seed N] [--faults K] [--out DIR]` (exit 1 when a violation is left
+unexplained). `--seed` (default 0) is every engine's seed, so other seeds reach other
+interleavings of the randomised engines; `--faults` (default 1) raises each general fault to K.
+Counterexamples go under `DIR/seed-N` (`DIR/seed-N-faults-K` when K is not 1).
 
 The scenarios are FeastFlow, every scenario file under the tests' data folders and every example
 (`shipped_scenarios`). "Faults on": each scenario keeps its own fault budget and gets at least one
-of each general fault (node crash, partition, container crash, component crash, watch drop,
-request failure) — written into a copy of its folder, so that every counterexample is recorded
+(`--faults K`: K) of each general fault (node crash, partition, container crash, component crash,
+watch drop, request failure) — written into a copy of its folder, so that every counterexample is recorded
 from a scenario file that replays as it is. Every violation found is classified
 (`classify`):
 
@@ -38,6 +41,7 @@ import yaml
 
 from kubeprop.counterexamples.api import CheckReport, check
 from kubeprop.model.scenario.load import feastflow_path
+from kubeprop.properties.cli.flagtypes import int_in
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.upstream_behaviour import match
 
@@ -50,6 +54,9 @@ GENERAL_FAULTS = {"nodeCrash": 1, "partition": 1, "containerCrash": 1, "componen
                   "requestFailure": 1}
 """The fault budget every scenario gets at least (FeastFlow's own)."""
 
+MAX_FAULTS = 9
+"""The most of each general fault `--faults` asks for (each one multiplies the interleavings)."""
+
 MAX_SHRINK_TESTS = 300
 """Shrinking replays per trace (default 3000): a budget counts the search, not the shrinking after
 it, and a never-settling scenario makes each replay run the whole fair continuation, so the cap
@@ -58,11 +65,18 @@ keeps a cell near its budget."""
 _DATA = "tests/model/data/"
 _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (_DATA + "variants/restore.yaml",
-     ("resource-versions-monotonic", "schedulable-pods-bound", "deployments-complete", "workloads-ready"),
+     ("resource-versions-monotonic", "schedulable-pods-bound", "deployments-complete", "workloads-ready",
+      "settles", "replicaset-no-overcreation"),
      "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
-     "Kubernetes' documented procedure: clients see resourceVersions go backwards, and a pod bound after "
+     "Kubernetes' documented procedure: clients see resourceVersions go backwards, a pod bound after "
      "the backup stays assumed in the scheduler that is not restarted, so it stays Pending "
-     "(durationToExpireAssumedPod = 0); restore-procedure.yaml is the fixed one (docs/restore.md)"),
+     "(durationToExpireAssumedPod = 0), and the Endpoints controller, which remembers the resourceVersion "
+     "its last update replaced, meets that version again on an object written after the restore (the "
+     "revision was not bumped, so it is reused) and takes its cache for stale on every retry, forever "
+     "(pkg/controller/endpoint/endpoints_tracker.go IsStale: equal resourceVersion); the ReplicaSet "
+     "controller, its caches and expectations not reset, creates pods for a restored ReplicaSet whose "
+     "pods it has not yet relisted; "
+     "restore-procedure.yaml is the fixed one (docs/restore.md)"),
     (_DATA + "descheduler/duplicates.yaml", ("no-eviction-loop",),
      "RemoveDuplicates without nodeFit evicts a replica that can only land back on its node "
      "(docs/descheduler.md; duplicates-nodefit.yaml is the fixed one)"),
@@ -118,11 +132,27 @@ class Cell:
         return tuple(f for f in self.findings if f.verdict == "FALSE ALARM")
 
 
-def engine_config(workers: int) -> EngineConfig:
-    """The engines' configuration: `kubeprop check`'s defaults, with `workers` walk processes and at
-    most `MAX_SHRINK_TESTS` replays to shrink a trace (the one place this campaign names
-    EngineConfig fields)."""
-    return EngineConfig(workers=workers, max_shrink_tests=MAX_SHRINK_TESTS)
+@attrs.frozen
+class Setup:
+    """What every cell of one campaign shares besides its budget: the engines' seed, the count of
+    each general fault, the walk worker processes."""
+
+    seed: int = 0
+    faults: int = 1
+    workers: int = 1
+
+    @property
+    def folder(self) -> str:
+        """The folder (under `--out`) the campaign's counterexamples go to: it names the seed, and the
+        fault count when not 1."""
+        return f"seed-{self.seed}" + (f"-faults-{self.faults}" if self.faults != 1 else "")
+
+
+def engine_config(setup: Setup) -> EngineConfig:
+    """The engines' configuration: `kubeprop check`'s defaults, with the campaign's seed and walk
+    processes and at most `MAX_SHRINK_TESTS` replays to shrink a trace (the one place this campaign
+    names EngineConfig fields)."""
+    return EngineConfig(seed=setup.seed, workers=setup.workers, max_shrink_tests=MAX_SHRINK_TESTS)
 
 
 def shipped_scenarios() -> list[Path]:
@@ -160,9 +190,9 @@ def _tree_root(path: Path) -> Path:
 
 
 @contextmanager
-def faults_on(path: Path) -> Iterator[Path]:
-    """A copy of the scenario (with the folder it reads from) whose fault budget has at least one
-    of each general fault; its own folder is put on the import path for its modules."""
+def faults_on(path: Path, count: int = 1) -> Iterator[Path]:
+    """A copy of the scenario (with the folder it reads from) whose fault budget has at least
+    `count` of each general fault; its own folder is put on the import path for its modules."""
     root = _tree_root(path)
     with tempfile.TemporaryDirectory(prefix="kubeprop-fa-") as tmp:
         copy = Path(tmp) / root.name
@@ -170,8 +200,8 @@ def faults_on(path: Path) -> Iterator[Path]:
         target = copy / path.relative_to(root)
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         faults = dict(doc.get("faults") or {})
-        for kind, count in GENERAL_FAULTS.items():
-            faults[kind] = max(int(faults.get(kind, 0)), count)
+        for kind, least in GENERAL_FAULTS.items():
+            faults[kind] = max(int(faults.get(kind, 0)), least * count)
         doc["faults"] = faults
         target.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         sys.path.insert(0, str(path.parent))
@@ -195,14 +225,14 @@ def classify(scenario: str, report: CheckReport, found: Any) -> Finding:
     return Finding(violation.property, violation.message, verdict, found.path, steps)
 
 
-def run_cell(path: Path, engine: str, seconds: float, workers: int, out: Path) -> Cell:
+def run_cell(path: Path, engine: str, seconds: float, setup: Setup, out: Path) -> Cell:
     """One engine on one scenario (faults on) for `seconds`; every discovery classified."""
     name = label(path)
     began = time.perf_counter()
     try:
-        with faults_on(path) as copy:
-            report = check(copy, engine=engine, budget=seconds, seed=0, config=engine_config(workers),
-                           save_to=out / name.replace("/", "_"), all_discoveries=True)
+        with faults_on(path, setup.faults) as copy:
+            report = check(copy, engine=engine, budget=seconds, seed=setup.seed, config=engine_config(setup),
+                           save_to=out / setup.folder / name.replace("/", "_"), all_discoveries=True)
             findings = tuple(classify(name, report, d) for d in report.found)
     except Exception as err:  # a crash is a finding of its own, never a pass
         return Cell(name, engine, time.perf_counter() - began, 0, f"crashed: {type(err).__name__}: {err}",
@@ -213,23 +243,26 @@ def run_cell(path: Path, engine: str, seconds: float, workers: int, out: Path) -
     return Cell(name, engine, time.perf_counter() - began, states, result, findings)
 
 
-def campaign(scenarios: Sequence[Path], engines: Sequence[str], seconds: float, workers: int, out: Path,
+def campaign(scenarios: Sequence[Path], engines: Sequence[str], seconds: float, setup: Setup, out: Path,
              progress: bool = False) -> list[Cell]:
     """Every scenario × engine cell."""
     cells = []
     for path in scenarios:
         for engine in engines:
-            cell = run_cell(path, engine, seconds, workers, out)
+            cell = run_cell(path, engine, seconds, setup, out)
             if progress:
                 sys.stderr.write(f"{cell.scenario} {cell.engine}: {cell.result} ({cell.seconds:.1f} s)\n")
+                for f in cell.findings:
+                    sys.stderr.write(f"    {f.property}: {f.verdict.partition(':')[0]}; {f.path}\n")
             cells.append(cell)
     return cells
 
 
-def render(cells: Sequence[Cell], seconds: float) -> str:
-    """The table, then every finding with its verdict, then the totals."""
+def render(cells: Sequence[Cell], seconds: float, setup: Setup = Setup()) -> str:
+    """The campaign's seed and faults, the table, then every finding with its verdict, then the totals."""
     width = max((len(c.scenario) for c in cells), default=8) + 2
-    lines = [f"{'scenario':<{width}}{'engine':<12}{'seconds':>8}{'states':>10}  result"]
+    lines = [f"seed {setup.seed}, {setup.faults} of each general fault, {seconds:g} s per cell", "",
+             f"{'scenario':<{width}}{'engine':<12}{'seconds':>8}{'states':>10}  result"]
     for c in cells:
         lines.append(f"{c.scenario:<{width}}{c.engine:<12}{c.seconds:>8.1f}{c.states:>10,}  {c.result}")
     lines.append("")
@@ -243,7 +276,8 @@ def render(cells: Sequence[Cell], seconds: float) -> str:
     upstream = sum(f.verdict.startswith("upstream") for c in cells for f in c.findings)
     intended = sum(f.verdict.startswith("intended") for c in cells for f in c.findings)
     total = sum(c.seconds for c in cells)
-    lines.append(f"\ncampaign: {scenarios} scenarios × {engines} engines × {seconds:g} s "
+    lines.append(f"\ncampaign (seed {setup.seed}, faults {setup.faults}): {scenarios} scenarios × {engines} engines "
+                 f"× {seconds:g} s "
                  f"({total / 60:.1f} min of wall time): {alarms} false alarms, {upstream} upstream behaviours, "
                  f"{intended} intended")
     return "\n".join(lines)
@@ -255,12 +289,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated (default {','.join(ENGINES)})")
     parser.add_argument("--only", action="append", default=[], help="only scenarios whose path contains this")
     parser.add_argument("--workers", type=int, default=1, help="walk worker processes (default 1)")
+    parser.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0,
+                        help="every engine's seed, as `kubeprop check --seed` (default 0)")
+    parser.add_argument("--faults", type=int_in(1, MAX_FAULTS), default=1,
+                        help="how many of each general fault every scenario gets at least (default 1)")
     parser.add_argument("--out", type=Path, default=Path("kubeprop-out/false-alarms"),
                         help="where counterexample files go")
     args = parser.parse_args(argv)
     scenarios = [p for p in shipped_scenarios() if not args.only or any(s in label(p) for s in args.only)]
-    cells = campaign(scenarios, args.engines.split(","), args.seconds, args.workers, args.out, progress=True)
-    print(render(cells, args.seconds))
+    setup = Setup(seed=args.seed, faults=args.faults, workers=args.workers)
+    cells = campaign(scenarios, args.engines.split(","), args.seconds, setup, args.out, progress=True)
+    print(render(cells, args.seconds, setup))
     return 1 if any(c.false_alarms for c in cells) else 0
 
 

@@ -20,7 +20,8 @@ import attrs
 
 from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, Pod, ReplicaSet, Service, StatefulSet
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
-from kubeprop.model.cluster.drive import continuations
+from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.drive import FairPolicy, continuations
 from kubeprop.model.controllers.podutil import is_pod_ready
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.state.actions import Action
@@ -123,7 +124,8 @@ def settled_violation(model: ClusterModel, state: ClusterState, properties: Iter
     """Run the fair, fault-free continuations from `state` and check `properties` where they settle:
     all of them where the environment recovers, those with `needs_recovery=False` also where it
     never does. A continuation that does not settle within `max_steps` is itself a violation
-    (livelock); one cut by the `time.perf_counter()` `deadline` proves nothing (None).
+    (livelock), unless the environment never recovers and the run only retries requests that fail
+    (`stutters`); one cut by the `time.perf_counter()` `deadline` proves nothing (None).
 
     The continuations are deterministic, so a verdict is remembered (`VERDICTS`) and a state
     judged again — the same end reached by two walks, the fair run's quiet states judged by two
@@ -154,6 +156,8 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
         if run.interrupted:
             return None, False
         judged = props if recovers else unrecovered
+        if run.exhausted and not recovers and stutters(model, run.state):
+            continue  # the environment stopped the control plane: nothing it must bring about is judged
         if run.exhausted:
             return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True
         found = first_violation(model, run.state, judged)
@@ -164,6 +168,22 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
         if not unrecovered:
             break  # nothing is judged where the environment never recovers: that run is not needed
     return None, True
+
+
+def stutters(model: ClusterModel, state: ClusterState) -> bool:
+    """True when every move the fair run may take from `state` leaves it unchanged: each is a
+    retry of a request that fails (etcd without a quorum, say) and writes nothing.
+
+    Upstream a failed sync is requeued rate-limited (`AddRateLimited`: per key 5 ms doubling up to
+    1000 s, `staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`
+    DefaultTypedControllerRateLimiter), so the controllers wait while time passes; the model's
+    retry is just another enabled action, and a fair run made only of such retries never ends.
+    Where the environment never recovers this is not a livelock (`settles`: no fair cycle keeps
+    writing to the API) but a control plane the environment stopped, which can bring nothing
+    about: that continuation proves nothing."""
+    policy = FairPolicy(recover=False)
+    moves = [act for act in actions(model, state) if policy.default(act)]
+    return bool(moves) and all(step(model, state, act) == state for act in moves)
 
 
 VerdictKey = tuple[int, tuple[int, ...], ClusterState, tuple[type[Action], ...], int, int]

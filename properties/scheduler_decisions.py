@@ -6,7 +6,8 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
 
 * **soundness** — a pod the scheduler bound (PodScheduled=True, `pkg/registry/core/pod/storage`
   assignPod) must fit its node. In the state the binding is written (the pod's resourceVersion
-  is the store's revision and its only condition is PodScheduled), the snapshot is the cluster
+  is the store's revision, its only condition is PodScheduled, set in this tick, and the write is
+  not a later one of the same shape: `fresh_binding`), the snapshot is the cluster
   at binding time: the bound pods plus the scheduler's assumed pods. Z3 checks the pod on that
   node (static filters, resources, spread, inter-pod affinity); unsat is a violation carrying
   the minimal core in Kubernetes terms — only while the scheduler still holds the pod assumed
@@ -38,6 +39,7 @@ from functools import lru_cache
 import attrs
 
 from kubeprop.model.api.core import Node, Taint
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.memo import LastValues
 from kubeprop.model.scheduler.component import DEFAULT_SCHEDULER_NAME, SchedulerState
@@ -159,9 +161,25 @@ def _snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo, ...]:
 
 
 def fresh_binding(state: ClusterState, pod: Pod) -> bool:
-    """The state in which the binding was written: nothing wrote the pod since."""
-    return (pod.metadata.resource_version == str(state.store.revision) and bool(pod.spec.node_name)
-            and len(pod.status.conditions) == 1 and pod.status.phase in ("", "Pending"))
+    """The state in which the binding was written: nothing wrote the pod since (its last write,
+    at the store's revision, has a binding's shape and is the binding: `_binding_write`)."""
+    return (pod.metadata.resource_version == str(state.store.revision) and _fresh_shape(pod)
+            and _binding_write(state, pod))
+
+
+def _binding_write(state: ClusterState, pod: Pod) -> bool:
+    """Whether the pod's last write — bound, one condition, not started — is its binding rather
+    than a later write that keeps that shape (a graceful deletion, a label or owner change of a pod
+    its kubelet has not started): the binding is written in its own tick (PodScheduled's
+    lastTransitionTime is the clock), never on a pod being deleted (`pkg/registry/core/pod/storage/
+    storage.go` setPodNodeAndMetadata refuses it), and onto a pod whose previous version was unbound
+    (where the store's log still holds that version: compaction may have dropped it)."""
+    scheduled = _scheduled(pod)
+    if scheduled is None or scheduled[1] != state.clock or pod.metadata.deletion_timestamp is not None:
+        return False
+    key, revision = ObjectKey("pods", pod.metadata.namespace, pod.metadata.name), state.store.revision
+    before = next((e.object for e in reversed(state.store.events) if e.revision < revision and e.key == key), None)
+    return not (isinstance(before, Pod) and before.spec.node_name)
 
 
 def taints_at_binding(node: Node, fresh: bool, bound_at: int) -> tuple[Taint, ...]:
@@ -251,7 +269,7 @@ def _fresh_violation(model: ClusterModel, state: ClusterState, pod: Pod, node: N
 def _binding_problem(model: ClusterModel, state: ClusterState, decisions: _Decisions) -> CheckResult:
     """The first binding, in pod order, that breaks a hard constraint: the fresh one judged in
     `state`, every other one as the objects alone judge it."""
-    fresh = decisions.fresh.get(str(state.store.revision), ())
+    fresh = [entry for entry in decisions.fresh.get(str(state.store.revision), ()) if _binding_write(state, entry[1])]
     if not fresh:
         return decisions.local[0][1] if decisions.local else None
     now = {index for index, *_ in fresh}

@@ -25,6 +25,7 @@ from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import initial_state, step
+from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecycle_memory
@@ -121,16 +122,10 @@ def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterSt
     `Schedule` of the pod, onto the same node) was sound on the node as stored then, and the node
     changed in between so that the pod no longer passes the node's own filters (cordoned, tainted,
     relabelled)."""
-    pod_key, node_name = _named(violation, "Pod"), _named(violation, "Node")
-    if not trace or pod_key is None or node_name is None:
+    found = _binding_and_decision(trace, violation)
+    if found is None:
         return False
-    bind = trace[-1]
-    if not (isinstance(bind, Bind) and bind.pod == pod_key):
-        return False
-    decision = next((i for i in range(len(trace) - 2, -1, -1)
-                     if isinstance(trace[i], Schedule) and getattr(trace[i], "pod", None) == pod_key), None)
-    if decision is None or getattr(trace[decision], "node", None) != node_name:
-        return False
+    pod_key, node_name, decision = found
     namespace, _, name = pod_key.partition("/")
     pod = states[-1].store.get(ObjectKey("pods", namespace, name))
     then = states[decision + 1].store.get(ObjectKey("nodes", "", node_name))
@@ -138,6 +133,47 @@ def _node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterSt
     if not (isinstance(pod, Pod) and isinstance(then, Node) and isinstance(now, Node)) or then == now:
         return False
     return static_reason(pod, NodeInfo.of(then)) is None and static_reason(pod, NodeInfo.of(now)) is not None
+
+
+def _binding_and_decision(trace: Sequence[Action], violation: Violation) -> tuple[str, str, int] | None:
+    """(pod, node, index of the decision) when the violating step is the scheduler's binding of
+    the pod the violation names onto the node it names, decided by the pod's last `Schedule`."""
+    pod_key, node_name = _named(violation, "Pod"), _named(violation, "Node")
+    if not trace or pod_key is None or node_name is None:
+        return None
+    bind = trace[-1]
+    if not (isinstance(bind, Bind) and bind.pod == pod_key):
+        return None
+    decision = next((i for i in range(len(trace) - 2, -1, -1)
+                     if isinstance(trace[i], Schedule) and getattr(trace[i], "pod", None) == pod_key), None)
+    if decision is None or getattr(trace[decision], "node", None) != node_name:
+        return None
+    return pod_key, node_name, decision
+
+
+def _decided_on_stale_node_cache(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                 violation: Violation) -> bool:
+    """The violating step is the scheduler's binding of the pod; its scheduling decision (the last
+    `Schedule` of the pod, onto the same node) was taken while the scheduler's node cache held an
+    older version of the node than the store, one the pod passes the node's own filters on, though
+    the node as stored at the binding fails them (tainted, cordoned, relabelled before the decision,
+    but not yet seen by the scheduler's informer)."""
+    found = _binding_and_decision(trace, violation)
+    if found is None or model.instant_caches:
+        return False
+    pod_key, node_name, decision = found
+    informer = states[decision].informers.get(getattr(trace[decision], "scheduler", ""))
+    if informer is None:
+        return False
+    namespace, _, name = pod_key.partition("/")
+    node = ObjectKey("nodes", "", node_name)
+    pod = states[-1].store.get(ObjectKey("pods", namespace, name))
+    cached, stored, now = informer.get(node), states[decision].store.get(node), states[-1].store.get(node)
+    if not (isinstance(pod, Pod) and isinstance(cached, Node) and isinstance(stored, Node) and isinstance(now, Node)):
+        return False
+    if cached.metadata.resource_version == stored.metadata.resource_version:
+        return False
+    return static_reason(pod, NodeInfo.of(cached)) is None and static_reason(pod, NodeInfo.of(now)) is not None
 
 
 def _owned_pods(state: ClusterState, rs_key: str) -> set[str]:
@@ -216,6 +252,25 @@ def _transition_lost_in_crash(model: ClusterModel, states: Sequence[ClusterState
                                     for i, act in enumerate(trace))
 
 
+def _binding_rewound_by_restore(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                violation: Violation) -> bool:
+    """An etcd restore took the pod the violation names back to a version not bound to a node
+    the violation names, which had been bound there before the restore (so its kubelet may run it)."""
+    pod_key = _named(violation, "Pod")
+    nodes = {obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == "Node"}
+    if pod_key is None or not nodes:
+        return False
+    namespace, _, name = pod_key.partition("/")
+    key = ObjectKey("pods", namespace, name)
+    for i, act in enumerate(trace):
+        if isinstance(act, RestoreEtcd):
+            before, after = states[i].store.get(key), states[i + 1].store.get(key)
+            if isinstance(before, Pod) and before.spec.node_name in nodes and not (
+                    isinstance(after, Pod) and after.spec.node_name == before.spec.node_name):
+                return True
+    return False
+
+
 _BIND_TIMEOUT_SUMMARY = (
     "A binding that times out after the API server wrote it (504) is a failure to the scheduler: it "
     "forgets the assumed pod (ForgetPod) and does not requeue it once its informer shows it bound, but "
@@ -235,6 +290,18 @@ _BIND_RACE_SUMMARY = (
 _BIND_RACE_CITATIONS = (
     "pkg/scheduler/schedule_one.go scheduleOne (schedulingCycle, then bindingCycle in its own goroutine; "
     "no filter runs after assume)",
+    "pkg/registry/core/pod/storage/storage.go BindingREST setPodNodeAndMetadata (checks the pod's deletion, "
+    "nodeName and scheduling gates only)",
+)
+
+_STALE_NODE_SUMMARY = (
+    "The scheduler filters nodes on a snapshot of its own cache, which its node informer fills: a node "
+    "tainted, cordoned or relabelled in the API server whose update has not yet reached that informer "
+    "still passes the filters, and the binding (which the API server checks only against the pod) puts "
+    "the pod there; the kubelet admits it (only NoExecute taints are checked at admission).")
+_STALE_NODE_CITATIONS = (
+    "pkg/scheduler/schedule_one.go schedulePod (sched.Cache.UpdateSnapshot: filters run on the scheduler "
+    "cache's snapshot); pkg/scheduler/eventhandlers.go updateNodeInCache (the node informer fills the cache)",
     "pkg/registry/core/pod/storage/storage.go BindingREST setPodNodeAndMetadata (checks the pod's deletion, "
     "nodeName and scheduling gates only)",
 )
@@ -292,6 +359,25 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
         summary=_BIND_RACE_SUMMARY,
         citations=_BIND_RACE_CITATIONS,
         recognize=_node_changed_after_decision,
+    ),
+    *(UpstreamBehaviour(name="scheduler-decides-on-stale-node-cache", property=prop, summary=_STALE_NODE_SUMMARY,
+                        citations=_STALE_NODE_CITATIONS, recognize=_decided_on_stale_node_cache)
+      for prop in ("scheduler-decisions-sound", "bindings-respect-hard-constraints")),
+    UpstreamBehaviour(
+        name="etcd-restore-rewinds-binding",
+        property="one-running-pod-per-identity",
+        summary=(
+            "An etcd restore, even with the documented procedure, takes a pod bound after the snapshot back to "
+            "its unbound version; the scheduler binds it again, possibly to another node, while the kubelet that "
+            "started it keeps its containers until its pod watch, relisting after the restore, shows the pod no "
+            "longer bound there. Until then the pod runs on two nodes."),
+        citations=(
+            "https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#restoring-an-etcd-cluster "
+            "(the restore rewinds every object to the snapshot; restart components so they do not rely on stale data)",
+            "pkg/kubelet/kubelet.go HandlePodRemoves (a pod is killed once the kubelet's pod source no longer lists it "
+            "on its node)",
+        ),
+        recognize=_binding_rewound_by_restore,
     ),
     UpstreamBehaviour(
         name="nodelifecycle-transition-lost-in-crash",

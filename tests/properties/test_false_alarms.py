@@ -48,6 +48,21 @@ def test_every_shipped_scenario_is_in_the_campaign_and_loads_with_faults_on() ->
     assert all(scenario in labels for scenario, _ in bench.INTENDED)
 
 
+def test_the_seed_and_fault_count_reach_every_cell_and_name_the_output(tmp_path: Path) -> None:
+    bench = _bench()
+    setup = bench.Setup(seed=2, faults=2)
+    assert bench.engine_config(setup).seed == 2
+    assert (bench.Setup().folder, setup.folder) == ("seed-0", "seed-2-faults-2")
+    with bench.faults_on(REPO / "tests/model/data/variants/restore.yaml", 2) as copy:
+        faults = load_scenario(copy).spec.faults
+        assert (faults.partition, faults.watch_drop, faults.etcd_restore) == (2, 2, 1)
+    cell = bench.Cell("feastflow", "walk", 1.0, 10, "held (time-bound)")
+    assert bench.render([cell], 1.0, setup).startswith("seed 2, 2 of each general fault, 1 s per cell")
+    with pytest.raises(SystemExit) as refused:
+        bench.main(["--faults", "0"])
+    assert refused.value.code == 2
+
+
 def test_a_violation_is_upstream_intended_or_a_false_alarm(tmp_path: Path) -> None:
     bench = _bench()
     name = "tests/model/data/variants/restore.yaml"
@@ -66,5 +81,5 @@ def test_no_false_alarm_on_any_shipped_scenario(request: pytest.FixtureRequest, 
     if "false_alarms" not in (request.config.option.markexpr or ""):
         pytest.skip("the false-alarm campaign: run with -m false_alarms")
     bench = _bench()
-    cells = bench.campaign(bench.shipped_scenarios(), bench.ENGINES, SMALL_BUDGET, 1, tmp_path)
+    cells = bench.campaign(bench.shipped_scenarios(), bench.ENGINES, SMALL_BUDGET, bench.Setup(), tmp_path)
     assert not any(c.false_alarms for c in cells), bench.render(cells, SMALL_BUDGET)

@@ -1,19 +1,23 @@
 """Known upstream behaviour (issue 12): the Deployment controller's stale ReplicaSet lister breaks
 `rollout-surge-bound`, a pod create that times out after it was written makes the ReplicaSet
 controller create another, and a node cordoned between the scheduler's decision and its binding
-breaks the binding properties, on the correct model exactly as on a real cluster; each is recognized as
+breaks the binding properties (so does a node tainted before the decision whose update the
+scheduler's cache has not seen), on the correct model exactly as on a real cluster; each is recognized as
 such, and nothing else is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 import pytest
 
-from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.cluster.compose import actions, build_model
+from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
+from kubeprop.model.kubelet.component import StartPod
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
 from kubeprop.model.state.actions import Action, CrashComponent, Deliver, FailNextRequest, UserStep
@@ -102,6 +106,37 @@ def test_a_node_cordoned_between_decision_and_binding_still_gets_the_pod_upstrea
     assert match(model, made_up, in_order) is None
 
 
+STALE_NODE: tuple[Action, ...] = (
+    Reconcile(controller="deployment", key="default/web"),
+    Deliver(component=CONTROLLER_MANAGER, resource="replicasets.apps", revision=11),
+    Reconcile(controller="replicaset", key="default/web-5f56c79647"),
+    Deliver(component="scheduler", resource="pods", revision=13),
+    Deliver(component="scheduler", resource="pods", revision=14),
+    UserStep(0), Deliver(component=CONTROLLER_MANAGER, resource="nodes", revision=16),
+    SyncNoScheduleTaints(node="worker-1"))
+"""Both replicas reach the scheduler's cache; kubectl drain cordons worker-1 and the node lifecycle
+controller taints it, and neither node update has reached the scheduler's node cache yet."""
+
+
+@pytest.mark.parametrize("prop", ["scheduler-decisions-sound", "bindings-respect-hard-constraints"])
+def test_a_node_tainted_before_the_decision_but_not_in_the_schedulers_cache_gets_the_pod_upstream(prop: str) -> None:
+    """The campaign's finding (seed 1, hypothesis, variants/disruption.yaml: an unreachable taint)."""
+    model = build_model(load_scenario(DRAINED), parameters={"instantCaches": False})
+    stale = (*STALE_NODE, Schedule(scheduler="scheduler", pod=POD, node="worker-1"),
+             Bind(scheduler="scheduler", pod=POD))
+    violation = first_violation(model, states_of(model, stale)[-1], select([prop]))
+    assert violation is not None and "taint" in violation.message
+    found = match(model, violation, stale)
+    assert found is not None and found.name == "scheduler-decides-on-stale-node-cache"
+    # once the cache has the taint the scheduler no longer picks worker-1; a made-up violation of
+    # its binding to worker-2 (a node whose cache is current) is not recognized
+    seen = (*STALE_NODE, Deliver(component="scheduler", resource="nodes", revision=16),
+            Deliver(component="scheduler", resource="nodes", revision=17))
+    assert Schedule(scheduler="scheduler", pod=POD, node="worker-1") not in actions(model, states_of(model, seen)[-1])
+    elsewhere = (*seen, Schedule(scheduler="scheduler", pod=POD, node="worker-2"), Bind(scheduler="scheduler", pod=POD))
+    assert match(model, Violation(prop, "made up", (f"Pod {POD}", "Node worker-2")), elsewhere) is None
+
+
 NODE_LOSS = RESTORE.parent / "node-loss.yaml"
 RS_SYNC = Reconcile(controller="replicaset", key="default/web-9b8d4d75")
 
@@ -175,3 +210,44 @@ def test_a_crash_between_a_node_and_its_pods_with_upstreams_rule_is_upstream() -
     assert known is not None and known.name == "nodelifecycle-transition-lost-in-crash"
     before_crash = found.trace[:found.trace.index(CrashComponent(CONTROLLER_MANAGER))]
     assert match(model, found.violation, before_crash) is None  # the same claim without the crash: not this
+
+
+PROCEDURE = RESTORE.parent / "restore-procedure.yaml"
+
+
+def _step_where(model: ClusterModel, trace: list[Action], wanted: Callable[[Action], bool]) -> None:
+    """Append the first enabled action `wanted` accepts to `trace` (taken from where it ends)."""
+    trace.append(next(a for a in actions(model, states_of(model, trace)[-1]) if wanted(a)))
+
+
+def _deliver_all(model: ClusterModel, trace: list[Action]) -> None:
+    while any(isinstance(a, Deliver) for a in actions(model, states_of(model, trace)[-1])):
+        _step_where(model, trace, lambda a: isinstance(a, Deliver))
+
+
+def test_a_restore_that_unbinds_a_running_pod_runs_it_on_two_nodes_upstream() -> None:
+    """The campaign's finding (seed 1, PCT, restore-procedure.yaml): even with the documented
+    procedure, a pod bound and started after the snapshot is unbound by the restore, bound again
+    to the other node and started there while worker-1's kubelet still runs it."""
+    model = build_model(load_scenario(PROCEDURE))
+    trace: list[Action] = [Reconcile(controller="deployment", key="default/web")]
+    _deliver_all(model, trace)
+    trace.append(Reconcile(controller="replicaset", key="default/web-9b8d4d75"))
+    _deliver_all(model, trace)
+    pod = "default/web-9b8d4d75-cm7j4"
+    trace += [SnapshotEtcd(), Schedule(scheduler="scheduler", pod=pod, node="worker-1"),
+              Bind(scheduler="scheduler", pod=pod)]
+    _deliver_all(model, trace)
+    trace += [StartPod(node="worker-1", pod=pod), RestoreEtcd(),
+              Schedule(scheduler="scheduler", pod=pod, node="worker-2"), Bind(scheduler="scheduler", pod=pod)]
+    _step_where(model, trace, lambda a: isinstance(a, Deliver) and a.component == "kubelet/worker-2")
+    trace.append(StartPod(node="worker-2", pod=pod))
+    states = states_of(model, trace)
+    assert all(act in actions(model, state) for act, state in zip(trace, states, strict=False))
+    violation = first_violation(model, states[-1], select(["one-running-pod-per-identity"]))
+    assert violation is not None and "runs on 2 nodes at once: worker-1, worker-2" in violation.message
+    found = match(model, violation, trace)
+    assert found is not None and found.name == "etcd-restore-rewinds-binding"
+    # the same violation on a trace without the restore is not recognized
+    without = [act for act in trace if not isinstance(act, RestoreEtcd)]
+    assert match(model, violation, without) is None
