@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from policy_runs import until_violation
 
 from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import build_model, initial_state
@@ -80,7 +81,7 @@ def test_sts_split_brain_can_occur_on_feastflow() -> None:
     from kubeprop.model.cluster.drive import expected_policy
     from kubeprop.model.state.actions import Partition, UserStep
     from kubeprop.properties.explore.perturb import USER, HeldPolicy
-    from kubeprop.properties.registry import first_violation, select
+    from kubeprop.properties.registry import select
 
     model = build_model(load_scenario(None), variant="sts-split-brain")
     state, policy = initial_state(model), expected_policy()
@@ -91,14 +92,5 @@ def test_sts_split_brain_can_occur_on_feastflow() -> None:
     policy.taken(Partition("worker-3"))
     state = step(model, state, Partition("worker-3"))
     held = HeldPolicy(**attrs.asdict(policy, recurse=False), held=frozenset({USER, "controller/replicaset"}))
-    safety = select(["one-running-pod-per-identity"])
-    for _ in range(1000):
-        act = held.choose(actions(model, state))
-        assert act is not None, "the run ended without the split brain"
-        held.taken(act)
-        state = step(model, state, act)
-        found = first_violation(model, state, safety)
-        if found is not None:
-            assert "postgres-0 runs on 2 nodes" in found.message
-            return
-    raise AssertionError("no split brain within 1000 steps")
+    broken = until_violation(model, state, held, select(["one-running-pod-per-identity"]), limit=1000)
+    assert "postgres-0 runs on 2 nodes" in broken.violation.message

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+from policy_runs import until_violation
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import expected_policy, run
@@ -20,7 +21,7 @@ from kubeprop.properties.explore.contend import contended, kind_of
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
 from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, object_of, step_key
 from kubeprop.properties.explore.perturb import run_perturb
-from kubeprop.properties.registry import first_violation, select
+from kubeprop.properties.registry import select
 
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
 P, Q = "default/web-1", "default/web-2"
@@ -138,20 +139,10 @@ def test_dual_scheduler_on_feastflow_by_hand() -> None:
     state = step(model, state, act)
     trace.append(act)
     policy.lasting |= {Hold.informer("scheduler", "pods").actor}
-    safety = select(["node-not-overcommitted"])
-    for _ in range(600):
-        act = policy.choose(actions(model, state))
-        assert act is not None, "the run ended without overcommitting a node"
-        policy.taken(act)
-        state = step(model, state, act)
-        trace.append(act)
-        found = first_violation(model, state, safety)
-        if found is not None:
-            assert act == Bind("scheduler", pod)
-            assert found.message == "node worker-1: pods request 450 cpu, allocatable is 400"
-            assert run(model, initial_state(model), tuple(trace)) == state  # a trace of the model
-            return
-    raise AssertionError("no overcommitted node within 600 steps")
+    broken = until_violation(model, state, policy, select(["node-not-overcommitted"]), limit=600)
+    assert broken.last == Bind("scheduler", pod)
+    assert broken.violation.message == "node worker-1: pods request 450 cpu, allocatable is 400"
+    assert run(model, initial_state(model), (*trace, *broken.trace)) == broken.state  # a trace of the model
 
 
 def test_perturb_finds_dual_scheduler_on_feastflow_where_the_schedulers_contend() -> None:
