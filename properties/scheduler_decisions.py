@@ -22,9 +22,13 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
   (nominated pods of higher or equal priority counted on their nodes, as
   RunFilterPluginsWithNominatedPods) and finding one is a violation naming it.
 
-Both are judged only while the scheduler's informer has seen every pod and node event (other
-than the decision's own write): a decision made on a lagging cache is upstream behaviour, not a
-scheduler bug. Results are cached by the (hashable) pod and snapshot values, so states where
+The Z3 checks (soundness on the snapshot, completeness) are made only while the scheduler's
+informer has seen every pod and node event (other than the decision's own write): a decision made
+on a lagging cache is upstream behaviour, not a scheduler bug. A binding's node-local rules
+(taints present at binding; required node affinity in the binding's own state) are judged always;
+where one breaks because the scheduler's node cache had not yet seen the node's update,
+`kubeprop check` reports it as upstream behaviour (`upstream_behaviour`,
+scheduler-decides-on-stale-node-cache), not as a failure. Results are cached by the (hashable) pod and snapshot values, so states where
 nothing relevant changed cost a dictionary look-up; what the stored objects alone decide (which
 pods are bound, parked or freshly bound, the bindings judged node-locally) is worked out once per
 map of objects (`_Decisions`, by identity: most steps write no object), so that a state costs the
