@@ -346,20 +346,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     *(UpstreamBehaviour(name="scheduler-bind-timeout", property=prop, summary=_BIND_TIMEOUT_SUMMARY,
                         citations=_BIND_TIMEOUT_CITATIONS, recognize=_bind_timeout_then_reused)
       for prop in ("node-not-overcommitted", "scheduler-decisions-sound")),
-    UpstreamBehaviour(
-        name="scheduler-binds-after-node-change",
-        property="scheduler-decisions-sound",
-        summary=_BIND_RACE_SUMMARY,
-        citations=_BIND_RACE_CITATIONS,
-        recognize=_node_changed_after_decision,
-    ),
-    UpstreamBehaviour(
-        name="scheduler-binds-after-node-change",
-        property="bindings-respect-hard-constraints",
-        summary=_BIND_RACE_SUMMARY,
-        citations=_BIND_RACE_CITATIONS,
-        recognize=_node_changed_after_decision,
-    ),
+    *(UpstreamBehaviour(name="scheduler-binds-after-node-change", property=prop, summary=_BIND_RACE_SUMMARY,
+                        citations=_BIND_RACE_CITATIONS, recognize=_node_changed_after_decision)
+      for prop in ("scheduler-decisions-sound", "bindings-respect-hard-constraints")),
     *(UpstreamBehaviour(name="scheduler-decides-on-stale-node-cache", property=prop, summary=_STALE_NODE_SUMMARY,
                         citations=_STALE_NODE_CITATIONS, recognize=_decided_on_stale_node_cache)
       for prop in ("scheduler-decisions-sound", "bindings-respect-hard-constraints")),
