@@ -28,7 +28,9 @@ on a lagging cache is upstream behaviour, not a scheduler bug. A binding's node-
 (taints present at binding; required node affinity in the binding's own state) are judged always;
 where one breaks because the scheduler's node cache had not yet seen the node's update,
 `kubeprop check` reports it as upstream behaviour (`upstream_behaviour`,
-scheduler-decides-on-stale-node-cache), not as a failure. Results are cached by the (hashable) pod and snapshot values, so states where
+scheduler-decides-on-stale-node-cache), not as a failure.
+
+Results are cached by the (hashable) pod and snapshot values, so states where
 nothing relevant changed cost a dictionary look-up; what the stored objects alone decide (which
 pods are bound, parked or freshly bound, the bindings judged node-locally) is worked out once per
 map of objects (`_Decisions`, by identity: most steps write no object), so that a state costs the
