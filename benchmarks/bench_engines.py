@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from bench_model import breadth_first
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.scenario.load import load_scenario
@@ -171,20 +172,9 @@ def transitions(model: ClusterModel, start: ClusterState, count: int, incrementa
     checker = Checker(model, props)
 
     def expand() -> int:
-        seen, frontier, done = {start}, [start], 0
-        while frontier and done < count:
-            state = frontier.pop(0)
-            for act in actions(model, state):
-                nxt = step(model, state, act)
-                actions(model, nxt)
-                checker.violation(nxt) if incremental else first_violation(model, nxt, props)
-                done += 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    frontier.append(nxt)
-                if done >= count:
-                    break
-        return done
+        if incremental:
+            return breadth_first(model, start, count, checker.violation)
+        return breadth_first(model, start, count, lambda nxt: first_violation(model, nxt, props))
 
     began = time.process_time()
     if incremental:

@@ -41,27 +41,33 @@ def fair(model: Any, start: Any) -> int:
     return len(fair_run(model, start).trace)
 
 
+def breadth_first(model: Any, start: Any, count: int, visit: Callable[[Any], object] = lambda state: None) -> int:
+    """A breadth-first expansion of `count` transitions from `start`: each a `step`, the
+    successor's enabled actions and `visit(successor)` (bench_engines checks properties there)."""
+    from kubeprop.model.cluster.compose import actions, step
+
+    seen, frontier, done, head = {start}, [start], 0, 0
+    while head < len(frontier) and done < count:
+        state = frontier[head]
+        head += 1
+        for act in actions(model, state):
+            nxt = step(model, state, act)
+            actions(model, nxt)
+            visit(nxt)
+            done += 1
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append(nxt)
+            if done >= count:
+                break
+    return done
+
+
 def expansion(count: int) -> Callable[[Any, Any], int]:
-    """A breadth-first expansion of `count` transitions from `start`: each a `step` and the
-    successor's enabled actions."""
+    """`breadth_first` of `count` transitions, as a measured workload."""
 
     def expand(model: Any, start: Any) -> int:
-        from kubeprop.model.cluster.compose import actions, step
-
-        seen, frontier, done, head = {start}, [start], 0, 0
-        while head < len(frontier) and done < count:
-            state = frontier[head]
-            head += 1
-            for act in actions(model, state):
-                nxt = step(model, state, act)
-                actions(model, nxt)
-                done += 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    frontier.append(nxt)
-                if done >= count:
-                    break
-        return done
+        return breadth_first(model, start, count)
 
     return expand
 
