@@ -24,6 +24,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.memo import LastValues
 
 ObjectFilter = Callable[[ApiObject], bool]
 
@@ -134,29 +135,29 @@ _NONE: ResourceEvents = ((), ())
 def event_index(events: tuple[WatchEvent, ...]) -> dict[str, ResourceEvents]:
     """The events of a store's log by resource (`next_event` bisects one resource's revisions
     instead of scanning the log past the events of every other resource). Remembered for the last
-    few logs by identity; a log that is the last one plus one event (a write) is indexed from it.
-    The dictionary is shared: callers never change it."""
-    recent = _INDEXES
-    for seen, index in recent:
-        if seen is events:
+    few logs by identity (`_INDEXES`); a log that is the last one plus one event (a write) is
+    indexed from it. The dictionary is shared: callers never change it."""
+    return _INDEXES.get1(events, _index, events)
+
+
+def _index(events: tuple[WatchEvent, ...]) -> dict[str, ResourceEvents]:
+    recent = _INDEXES.recent
+    if recent:
+        (last,), index = recent[0]
+        assert isinstance(last, tuple)
+        if len(events) == len(last) + 1 and events[:-1] == last:
+            index = dict(index)  # (tuples compare item by item, identity first: pointers only)
+            event = events[-1]
+            revisions, of_resource = index.get(event.key.resource, _NONE)
+            index[event.key.resource] = ((*revisions, event.revision), (*of_resource, event))
             return index
-    if recent and len(events) == len(recent[0][0]) + 1 and events[:-1] == recent[0][0]:
-        index = dict(recent[0][1])  # (tuples compare item by item, identity first: pointers only)
-        event = events[-1]
-        revisions, of_resource = index.get(event.key.resource, _NONE)
-        index[event.key.resource] = ((*revisions, event.revision), (*of_resource, event))
-    else:
-        grouped: dict[str, list[WatchEvent]] = {}
-        for event in events:
-            grouped.setdefault(event.key.resource, []).append(event)
-        index = {r: (tuple(e.revision for e in es), tuple(es)) for r, es in grouped.items()}
-    recent.insert(0, (events, index))
-    del recent[_KEEP:]
-    return index
+    grouped: dict[str, list[WatchEvent]] = {}
+    for event in events:
+        grouped.setdefault(event.key.resource, []).append(event)
+    return {r: (tuple(e.revision for e in es), tuple(es)) for r, es in grouped.items()}
 
 
-_KEEP = 8
-_INDEXES: list[tuple[tuple[WatchEvent, ...], dict[str, ResourceEvents]]] = []
+_INDEXES: LastValues[dict[str, ResourceEvents]] = LastValues(keep=8)
 """The last few logs indexed (each entry keeps its log alive, so an identity never matches
 another log)."""
 
