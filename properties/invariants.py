@@ -32,7 +32,7 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, Clust
 from kubeprop.model.state.informer import next_event
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import derived_read, safety
-from kubeprop.properties.scheduler_decisions import fresh_binding, taints_at_binding
+from kubeprop.properties.scheduler_decisions import bound_at, fresh_binding, taints_at_binding
 
 
 def _pods(state: ClusterState) -> list[Pod]:
@@ -166,8 +166,9 @@ def _overcommitted(node: Node, pods: Iterable[Pod]) -> Result:
 def bindings_respect_hard_constraints(model: ClusterModel, state: ClusterState) -> Result:
     """Judged with the node as it was at the binding: all of it in the state the binding is
     written; later, only the taints known to predate it (`taints_at_binding`) and not the labels
-    (required node affinity is IgnoredDuringExecution). Each pod's verdict is remembered by the
-    identity of the pod and its node, and whether the binding is fresh."""
+    (required node affinity is IgnoredDuringExecution). Only bindings are judged: a pod created with
+    spec.nodeName, whose PodScheduled=True its kubelet wrote, is not (`bound_at`). Each pod's
+    verdict is remembered by the identity of the pod and its node, and whether the binding is fresh."""
     nodes = {n.metadata.name: n for n in state.store.list("nodes") if isinstance(n, Node)}
     for pod in _pods(state):
         node = nodes.get(pod.spec.node_name)
@@ -185,22 +186,14 @@ _MISBOUND: tuple[IdentityMemo[Result], IdentityMemo[Result]] = (IdentityMemo(), 
 
 
 def _misbound(pod: Pod, node: Node, fresh: bool) -> Result:
-    bound_at = _bound_at(pod)
-    if bound_at is None:
+    at = bound_at(pod)
+    if at is None:
         return None
     info = build_node_infos((node,), ())[0]
-    at_bind = build_node_infos([_with_taints(info.node, taints_at_binding(info.node, fresh, bound_at))], ())[0]
+    at_bind = build_node_infos([_with_taints(info.node, taints_at_binding(info.node, fresh, at))], ())[0]
     reason = filter_taint_toleration(pod, at_bind) or (filter_node_affinity(pod, at_bind) if fresh else None)
     if reason:
         return f"{_name(pod)} is bound to node {info.name}: {reason}", (_name(pod), f"Node {info.name}")
-    return None
-
-
-def _bound_at(pod: Pod) -> int | None:
-    """When the scheduler bound the pod (PodScheduled=True), or None for pods not bound by it."""
-    for cond in pod.status.conditions:
-        if cond.type == "PodScheduled" and cond.status == "True":
-            return cond.last_transition_time or 0
     return None
 
 

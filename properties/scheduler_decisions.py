@@ -15,7 +15,8 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
   the pod and may have assumed other pods since, which the snapshot must not hold against the
   binding). In later states only the taints known to predate the
   binding are re-checked (`taints_at_binding`): a taint may be added after a pod was bound, and
-  required node affinity is IgnoredDuringExecution.
+  required node affinity is IgnoredDuringExecution; and only where PodScheduled is known to be the
+  binding's (`bound_at`: the kubelet sets it too, on a pod created with spec.nodeName).
 * **completeness** — a pod marked PodScheduled=False reason Unschedulable
   (`pkg/scheduler/schedule_one.go` handleSchedulingFailure) that the scheduler still parks
   (no helpful event since) must fit no node: Z3 looking for a node under the same snapshot
@@ -65,6 +66,7 @@ __all__ = [
     "SchedulingSolver",
     "Track",
     "binding_violation",
+    "bound_at",
     "encode",
     "explain_core",
     "feasibility",
@@ -188,6 +190,33 @@ def _binding_write(state: ClusterState, pod: Pod) -> bool:
     return not (isinstance(before, Pod) and before.spec.node_name)
 
 
+def bound_at(pod: Pod) -> int | None:
+    """The tick the scheduler's binding set the pod's PodScheduled=True condition, or None when no
+    binding is known to have set it.
+
+    The kubelet writes PodScheduled=True too, with its first status of the pod (beside Initialized,
+    in the same write: `pkg/kubelet/kubelet_pods.go` generateAPIPodStatus appends it, and
+    `pkg/kubelet/status/status_manager.go` updateLastTransitionTime stamps it with that sync's
+    time): on a pod created with spec.nodeName, which no scheduler ever judged
+    (`pkg/scheduler/eventhandlers.go` queues only unassigned pods), that is the only PodScheduled it
+    gets, and its time is not a binding's. A binding precedes the kubelet's first status (the
+    kubelet runs only a pod bound to its node, and keeps the condition's time), so PodScheduled is
+    known to be the binding's while the pod has no Initialized condition or an Initialized one set
+    in a later tick; in the same tick the two cannot be told apart, and only the binding's own
+    state (`fresh_binding`) judges it. (The model's kubelet sets Initialized=True once, at its
+    first status: init containers count as done at start.)"""
+    scheduled: int | None = None
+    initialized: int | None = None
+    for cond in pod.status.conditions:
+        if cond.type == "PodScheduled" and cond.status == "True":
+            scheduled = cond.last_transition_time or 0
+        elif cond.type == "Initialized":
+            initialized = cond.last_transition_time or 0
+    if scheduled is None or (initialized is not None and initialized <= scheduled):
+        return None
+    return scheduled
+
+
 def taints_at_binding(node: Node, fresh: bool, bound_at: int) -> tuple[Taint, ...]:
     """The node's taints known to have been there when the pod was bound (at tick `bound_at`): in
     the state the binding is written (`fresh`), all of them; later, only those added in an earlier
@@ -241,9 +270,10 @@ class _Decisions:
             if not scheduled[0].startswith("True") or pod.spec.node_name not in nodes:
                 continue
             node = nodes[pod.spec.node_name]
-            reason = _node_local_violation(pod, node, scheduled[1], False)
-            if reason:
-                self.local.append((index, _misbound(pod, scheduled[1], reason)))
+            bound = bound_at(pod)
+            reason = _node_local_violation(pod, node, bound, False) if bound is not None else None
+            if reason and bound is not None:
+                self.local.append((index, _misbound(pod, bound, reason)))
             if _fresh_shape(pod):
                 self.fresh.setdefault(pod.metadata.resource_version, []).append((index, pod, node, scheduled[1]))
 

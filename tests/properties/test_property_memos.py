@@ -35,8 +35,11 @@ def direct_scheduler_decisions(model: ClusterModel, state: ClusterState) -> Chec
         fresh = sd.fresh_binding(state, pod)
         if fresh and key in sd._assumed(model, state) and sd._caught_up(model, state, key):
             reason = sd.binding_violation(pod, node, sd._snapshot(model, state))
-        else:
+        elif fresh:
             reason = sd._node_local_violation(pod, nodes[node], scheduled[1], fresh)
+        else:
+            bound = sd.bound_at(pod)
+            reason = sd._node_local_violation(pod, nodes[node], bound, fresh) if bound is not None else None
         if reason:
             return (f"Pod {key} is bound to node {node} (t={scheduled[1]}), violating a hard constraint: {reason}",
                     (f"Pod {key}", f"Node {node}"))
@@ -73,7 +76,7 @@ def direct_bindings(model: ClusterModel, state: ClusterState) -> CheckResult:
     infos = {i.name: i for i in build_node_infos(nodes.values(), ())}
     for pod in [p for p in state.store.list("pods") if isinstance(p, Pod)]:
         info = infos.get(pod.spec.node_name)
-        bound_at = inv._bound_at(pod)
+        bound_at = sd.bound_at(pod)
         if info is None or bound_at is None:
             continue
         fresh = sd.fresh_binding(state, pod)

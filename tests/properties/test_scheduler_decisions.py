@@ -1,7 +1,10 @@
 """Which write of a pod is its binding (`scheduler_decisions.fresh_binding`), which the binding
 properties judge with every taint of the node: a later write that keeps a fresh binding's shape
 — the graceful deletion of a pod its partitioned node never started — is not the binding (the
-false-alarm campaign's finding at seed 2, hypothesis, catalogue/db-failover.yaml)."""
+false-alarm campaign's finding at seed 2, hypothesis, catalogue/db-failover.yaml); and which
+PodScheduled=True is a binding's (`bound_at`): the kubelet writes one too, with its first status
+of a pod created with spec.nodeName, which no scheduler judged (the campaign's finding at seed 4,
+hypothesis, variants/spread.yaml)."""
 
 from __future__ import annotations
 
@@ -13,14 +16,21 @@ import attrs
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
+from kubeprop.model.kubelet.component import StartPod, SyncPodStatus
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action, Partition, UserStep
+from kubeprop.model.scheduler.filters import find_untolerated_taint
+from kubeprop.model.state.actions import Action, CrashNode, Partition, RestartNode, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import first_violation, select
-from kubeprop.properties.scheduler_decisions import fresh_binding
+from kubeprop.properties.scheduler_decisions import bound_at, fresh_binding
 
 DB_FAILOVER = Path(__file__).resolve().parents[1] / "model" / "data" / "catalogue" / "db-failover.yaml"
 DB_0 = ObjectKey("pods", "default", "db-0")
+SPREAD = DB_FAILOVER.parents[1] / "variants" / "spread.yaml"
+BATCH = ObjectKey("pods", "default", "batch")
+"""spread.yaml's pod created with spec.nodeName: worker-2."""
 
 
 def _take(model: ClusterModel, state: ClusterState, wanted: Callable[[Action], bool]) -> ClusterState:
@@ -75,3 +85,63 @@ def test_a_taint_added_after_the_binding_is_not_held_against_it_when_the_pod_is_
     props = select(["bindings-respect-hard-constraints", "scheduler-decisions-sound"])
     assert first_violation(model, tainted, props) is None
     assert first_violation(model, deleted, props) is None
+
+
+def _with_node_crash(path: Path) -> ClusterModel:
+    loaded = load_scenario(path)
+    faults = attrs.evolve(loaded.spec.faults, node_crash=1)
+    return build_model(attrs.evolve(loaded, spec=attrs.evolve(loaded.spec, faults=faults)))
+
+
+def _kubelet_status_on_tainted_node() -> tuple[ClusterModel, ClusterState]:
+    """The Deployment controller's first sync (its progress deadline keeps time moving); worker-2
+    crashes before its kubelet started the pre-bound batch pod; the node lifecycle controller marks
+    it Unknown and taints it unreachable:NoSchedule; worker-2 reboots, its kubelet starts batch and,
+    a tick later, writes its first status of it."""
+    model = _with_node_crash(SPREAD)
+    state = _take(model, initial_state(model), lambda a: a == Reconcile(controller="deployment", key="default/web"))
+    state = _take(model, state, lambda a: a == CrashNode(node="worker-2"))
+    while not any(_named("MonitorNodeHealth")(a) for a in actions(model, state)):
+        state = _take(model, state, _named("Tick"))
+    state = _drain(model, _take(model, state, _named("MonitorNodeHealth")))
+    state = _take(model, state, lambda a: a == SyncNoScheduleTaints(node="worker-2"))
+    state = _take(model, state, lambda a: a == RestartNode(node="worker-2"))
+    state = _take(model, state, lambda a: a == StartPod(node="worker-2", pod="default/batch"))
+    state = _take(model, state, _named("Tick"))
+    return model, _take(model, state, lambda a: a == SyncPodStatus(node="worker-2", pod="default/batch"))
+
+
+def test_a_pod_created_on_its_node_is_no_binding_though_its_kubelet_sets_pod_scheduled() -> None:
+    model, state = _kubelet_status_on_tainted_node()
+    pod, node = state.store.get(BATCH), state.store.get(ObjectKey("nodes", "", "worker-2"))
+    assert isinstance(pod, Pod) and node is not None and pod.status.phase == "Running"
+    scheduled = next(c for c in pod.status.conditions if c.type == "PodScheduled")
+    taint = next(t for t in node.spec.taints if t.key == "node.kubernetes.io/unreachable")
+    # the kubelet's PodScheduled comes a tick after the taint, which the pod does not tolerate:
+    # read as a binding's, it would blame the scheduler for a pod it never judged
+    assert scheduled.status == "True" and taint.effect == "NoSchedule"
+    assert taint.time_added is not None and taint.time_added < (scheduled.last_transition_time or 0)
+    assert find_untolerated_taint((taint,), pod.spec.tolerations) == taint
+    props = select(["bindings-respect-hard-constraints", "scheduler-decisions-sound"])
+    assert first_violation(model, state, props) is None
+    assert bound_at(pod) is None
+
+
+def test_a_binding_is_known_by_its_pod_scheduled_before_the_kubelets_first_status() -> None:
+    model = _with_node_crash(SPREAD)
+    state = initial_state(model)
+    while not any(_named("Bind")(a) for a in actions(model, state)):
+        state = _take(model, state, lambda a: type(a).__name__ in ("Reconcile", "Deliver", "Schedule"))
+    bound = _take(model, state, _named("Bind"))
+    key = next(k for k, p in bound.store.objects.items()
+               if isinstance(p, Pod) and p.metadata.resource_version == str(bound.store.revision))
+    pod = bound.store.get(key)
+    assert isinstance(pod, Pod) and bound_at(pod) == bound.clock
+    # the kubelet's first status, a tick later, keeps the binding's time
+    state = _drain(model, _take(model, bound, _named("Tick")))
+    name = f"{key.namespace}/{key.name}"
+    state = _take(model, state, lambda a: _named("StartPod")(a) and getattr(a, "pod", "") == name)
+    state = _take(model, state, lambda a: _named("SyncPodStatus")(a) and getattr(a, "pod", "") == name)
+    started = state.store.get(key)
+    assert isinstance(started, Pod) and any(c.type == "Initialized" for c in started.status.conditions)
+    assert bound_at(started) == bound.clock < state.clock
