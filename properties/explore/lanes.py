@@ -1,0 +1,352 @@
+"""The portfolio's lanes: its members spread over processes, with the one-process portfolio's result.
+
+The portfolio (`portfolio.py`) gives each member a turn of `TURN × weight` steps, member after
+member, round after round, and the first violation (or exhausted search) ends it. A member's turns
+depend only on the member itself — its credit and its own `Limit` — never on the others, so every
+turn has a fixed *position* (round, the member's index in the portfolio), and the one-process
+portfolio's answer is the find at the least position. A `Lane` runs some of the members' turns in
+that order; `run_lanes` runs the first lane in this process and the others in forked worker
+processes, and keeps the one-process answer:
+
+1. every lane runs its turns in position order and stops at its own first find, which it reports
+   (`("found", position)`) before it stops its other members;
+2. the least position reported so far is the *bound*: the coordinator sends it to every lane, and a
+   lane stops before a turn at or after it (a find there cannot win), but runs every turn before
+   it — a find there would win;
+3. once every lane has stopped (its members finished, the bound reached, or the budget spent), the
+   find at the least position is the portfolio's.
+
+So the violation, its trace and the deciding member are those of one lane for the same seed; only
+sooner. The members run without shrinking; the portfolio shrinks the deciding find in the
+calling process once every lane has stopped, with what is left of the budget (so the trace after
+shrinking is the same too, unless time cuts the shrinking). One caveat, as in one process: when
+the budget ends before the lanes have run every turn before a find, that find is reported though
+an earlier turn might have found another given more time. The figures (`stats.parts`) differ, since lanes run turns
+past the eventual answer while they wait to hear of it.
+
+`assign` balances the members over the lanes by weight (largest first onto the lightest lane;
+ties by order), deterministically. Forked lanes inherit the model, the start state and the
+configuration (nothing is pickled but each lane's report). The budget is a hard wall-clock limit:
+every lane stops within one step of it, and a lane that has not reported `GRACE` seconds later is
+terminated; no worker outlives `run_lanes` on any path (an exception, Ctrl-C included: workers
+ignore SIGINT and are terminated by the parent; a worker whose parent is gone stops at its next
+turn).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Limit, Sliced, out_of_time
+
+if TYPE_CHECKING:
+    from kubeprop.properties.explore.portfolio import Member
+
+Position = tuple[int, int]
+"""A turn's place in the one-process portfolio's order: (round, the member's index in the portfolio)."""
+
+NEVER: Position = (sys.maxsize, 0)
+"""After every turn: the bound before anything is found."""
+
+GRACE = 0.5
+"""Seconds past the budget a worker lane has to report (it stops within a step of the deadline)
+before it is terminated."""
+
+
+class LaneError(RuntimeError):
+    """A member failed in a worker lane (the message is its traceback), as it would have raised in
+    one process."""
+
+
+@attrs.frozen
+class Find:
+    """A member's verdict that ends the portfolio (a violation or an exhausted search), the turn
+    that gave it, the member's name, and when: seconds into the portfolio, before shrinking."""
+
+    position: Position
+    member: str
+    result: EngineResult
+    seconds: float
+
+
+@attrs.frozen
+class LaneReport:
+    """How a lane ended: its find (if any), the result of every member it started (those still
+    running were stopped, with their figures), the wall-clock seconds each member ran, and the CPU
+    seconds the lane used."""
+
+    find: Find | None
+    results: dict[str, EngineResult]
+    spent: dict[str, float]
+    cpu: float
+
+
+class Lane:
+    """Some of the portfolio's members (with their indices in it), run turn by turn in position
+    order: each member's turn adds `turn × weight` steps to its credit and runs it (a member that
+    went past its share in an earlier turn sits out until its credit is positive again)."""
+
+    def __init__(self, members: Sequence[tuple[int, Member]], model: ClusterModel, start: ClusterState,
+                 config: EngineConfig, began: float, turn: int) -> None:
+        self.members = tuple(members)
+        self.model, self.start, self.config, self.turn = model, start, config, turn
+        self.began, self.deadline = began, config.deadline(began)
+        self.credit = {m.name: 0.0 for _, m in self.members}
+        self.spent = {m.name: 0.0 for _, m in self.members}
+        self.running: dict[str, Sliced] = {}
+        self.results: dict[str, EngineResult] = {}
+        self.round = self.at = 0
+        self.find: Find | None = None
+        self.cpu = 0.0
+
+    def pending(self) -> Position | None:
+        """The position of the next turn, or None when the lane is over (a find, every member
+        finished, or the budget spent)."""
+        if self.find is not None or len(self.results) == len(self.members) or out_of_time(self.deadline):
+            return None
+        while self.members[self.at][1].name in self.results:
+            self._advance()
+        return self.round, self.members[self.at][0]
+
+    def run_until(self, bound: Position = NEVER) -> None:
+        """Run every turn before `bound` (the whole lane by default) unless the lane ends first."""
+        while (position := self.pending()) is not None and position < bound:
+            self.run_next()
+
+    def run_next(self) -> None:
+        """Take the pending turn (`pending` returned its position)."""
+        index, member = self.members[self.at]
+        position = (self.round, index)
+        self._advance()
+        name = member.name
+        self.credit[name] += self.turn * member.weight
+        if self.credit[name] < 1:
+            return  # it went past its share in an earlier turn (a run it could not pause)
+        cpu, now = time.process_time(), time.perf_counter()
+        limit = Limit(steps=round(self.credit[name]), until=self.deadline)
+        result = self._turn(member, limit)
+        self.credit[name] -= limit.used
+        before, self.spent[name] = self.spent[name], self.spent[name] + time.perf_counter() - now
+        self.cpu += time.process_time() - cpu
+        if result is None:
+            return
+        self.results[name] = result
+        if result.violation is not None or result.exit_reason == ExitReason.EXHAUSTED:
+            # When it was found: this turn started at `now`, the member had run `before`.
+            own = result.stats.found_after if result.stats.found_after is not None else self.spent[name]
+            self.find = Find(position, name, result, now - self.began + max(0.0, own - before))
+
+    def _advance(self) -> None:
+        self.at += 1
+        if self.at == len(self.members):
+            self.at, self.round = 0, self.round + 1
+
+    def _turn(self, member: Member, limit: Limit) -> EngineResult | None:
+        """One turn of `member`, starting it first (with the budget that is left) if needed."""
+        sliced = self.running.get(member.name)
+        if sliced is None:
+            left = None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+            sliced = member.start(self.model, self.start,
+                                  attrs.evolve(self.config, workers=1, progress=None, budget_seconds=left))
+            self.running[member.name] = sliced
+        return sliced.run(limit)
+
+    def finish(self) -> LaneReport:
+        """Stop the members still running (each returns how far it got) and report."""
+        cpu = time.process_time()
+        try:
+            for name, sliced in self.running.items():
+                if name not in self.results:
+                    now = time.perf_counter()
+                    self.results[name] = sliced.stop()
+                    self.spent[name] += time.perf_counter() - now
+        finally:
+            self.close()
+        self.cpu += time.process_time() - cpu
+        return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu)
+
+    def close(self) -> None:
+        """Abandon the members still running (on an error)."""
+        for name, sliced in self.running.items():
+            if name not in self.results:
+                sliced.close()
+
+
+def useful_lanes(members: Sequence[Member]) -> int:
+    """Lanes beyond which the heaviest member's lane sets the pace: the total weight over the
+    largest (2 for the portfolio's members: perturb has half the weight)."""
+    weights = [m.weight for m in members]
+    return max(1, min(len(weights), math.ceil(sum(weights) / max(weights)))) if weights else 1
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def lane_count(config: EngineConfig, members: Sequence[Member]) -> tuple[int, str]:
+    """How many lanes to run: `config.workers`, by default the cores or `useful_lanes`, whichever
+    is fewer; at most one per member. One, with the reason, where lanes cannot run: without the
+    fork start method (or with `start_method` set to another one), or with `on_run` (it observes
+    every run in this process)."""
+    wanted = config.workers if config.workers is not None else min(cores(), useful_lanes(members))
+    wanted = max(1, min(wanted, len(members)))
+    if wanted == 1:
+        return 1, ""
+    if config.on_run is not None:
+        return 1, "one lane: on_run (--metrics) observes every run in this process"
+    if "fork" not in multiprocessing.get_all_start_methods() or config.start_method not in (None, "fork"):
+        return 1, "one lane: worker lanes need the fork start method"
+    return wanted, ""
+
+
+def assign(members: Sequence[Member], lanes: int) -> list[list[tuple[int, Member]]]:
+    """The members (with their indices) of each of `lanes` lanes, balanced by weight: largest
+    first onto the lane with the least weight so far (ties: the earlier member, the lower lane);
+    each lane's members in portfolio order; no empty lane."""
+    loads = [0.0] * lanes
+    groups: list[list[tuple[int, Member]]] = [[] for _ in range(lanes)]
+    for index in sorted(range(len(members)), key=lambda i: (-members[i].weight, i)):
+        lane = min(range(lanes), key=lambda k: (loads[k], k))
+        groups[lane].append((index, members[index]))
+        loads[lane] += members[index].weight
+    return [sorted(group, key=lambda pair: pair[0]) for group in groups if group]
+
+
+def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport | None]:
+    """Run `lanes[0]` here and the others in forked processes under the deciding rule (module
+    docstring); each lane's report, in order (None: a worker lane that did not report by the
+    deadline and `GRACE`, or died)."""
+    if len(lanes) == 1:
+        lanes[0].run_until()
+        return [lanes[0].finish()]
+    ctx: Any = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a forked copy of unwritten output would be written twice
+        with contextlib.suppress(Exception):
+            stream.flush()
+    procs: list[multiprocessing.process.BaseProcess] = []
+    conns: list[Connection] = []
+    done = False
+    try:
+        for number, lane in enumerate(lanes[1:], 1):
+            ours, theirs = ctx.Pipe(duplex=True)
+            proc = ctx.Process(target=_serve, args=(lane, theirs), daemon=True, name=f"kubeprop-lane-{number}")
+            proc.start()
+            theirs.close()
+            procs.append(proc)
+            conns.append(ours)
+        coordinator = _Coordinator(conns)
+        local = lanes[0]
+        try:
+            while (position := local.pending()) is not None and position < coordinator.bound:
+                local.run_next()
+                if local.find is not None:
+                    coordinator.lower(local.find.position)
+                coordinator.poll(0.0)
+        except BaseException:
+            local.close()
+            raise
+        reports: list[LaneReport | None] = [local.finish()]
+        coordinator.wait_all(None if deadline is None else deadline + GRACE)
+        done = True
+        return reports + coordinator.reports
+    finally:
+        _stop(procs, conns, patient=done)
+
+
+def _stop(procs: list[multiprocessing.process.BaseProcess], conns: list[Connection], patient: bool) -> None:
+    """End the worker lanes: a moment to exit after reporting (`patient`), then SIGTERM, then SIGKILL."""
+    for proc in procs:
+        proc.join(timeout=0.5 if patient else 0)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=1.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    for conn in conns:
+        conn.close()
+
+
+class _Coordinator:
+    """The parent's side of the worker lanes: the bound, and their reports."""
+
+    def __init__(self, conns: list[Connection]) -> None:
+        self.conns = conns
+        self.bound = NEVER
+        self.reports: list[LaneReport | None] = [None] * len(conns)
+        self.open = set(range(len(conns)))
+
+    def lower(self, position: Position) -> None:
+        """A find at `position`: the new bound if it is earlier, sent to every lane still running."""
+        if position >= self.bound:
+            return
+        self.bound = position
+        for lane in self.open:
+            with contextlib.suppress(OSError):
+                self.conns[lane].send(("bound", position))
+
+    def poll(self, timeout: float | None) -> None:
+        """Take the lanes' messages, waiting at most `timeout` seconds for one (None: until one comes)."""
+        ready = wait([self.conns[lane] for lane in sorted(self.open)], timeout)
+        for conn in ready:
+            lane = self.conns.index(conn)  # type: ignore[arg-type]
+            try:
+                kind, value = self.conns[lane].recv()
+            except (EOFError, OSError):
+                self.open.discard(lane)  # it died: no report
+                continue
+            if kind == "error":
+                raise LaneError(value)
+            if kind == "found":
+                self.lower(value)
+            elif kind == "done":
+                self.reports[lane] = value
+                self.open.discard(lane)
+                if value.find is not None:
+                    self.lower(value.find.position)
+
+    def wait_all(self, until: float | None) -> None:
+        """Until every lane has reported, or the `time.perf_counter()` value `until` passes."""
+        while self.open:
+            left = None if until is None else until - time.perf_counter()
+            if left is not None and left <= 0:
+                return
+            self.poll(left)
+
+
+def _serve(lane: Lane, conn: Connection) -> None:
+    """A worker lane: its turns before the bound, its find reported at once, then its report."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it terminates the lanes
+    bound = NEVER
+    try:
+        while (position := lane.pending()) is not None and position < bound:
+            lane.run_next()
+            if lane.find is not None:
+                conn.send(("found", lane.find.position))
+            while conn.poll():
+                _kind, lower = conn.recv()
+                bound = min(bound, lower)
+        conn.send(("done", lane.finish()))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        lane.close()  # the parent is gone
+    except BaseException:
+        lane.close()
+        with contextlib.suppress(OSError):
+            conn.send(("error", f"portfolio lane: {traceback.format_exc()}"))
