@@ -80,7 +80,7 @@ MAX_DEPTH = 1_000_000
 """The largest --max-depth accepted."""
 
 MAX_WORKERS = 256
-"""The most walk worker processes --workers accepts."""
+"""The most worker processes (walk workers, portfolio lanes) --workers accepts."""
 
 _positive_int = int_in(1, MAX_DEPTH)
 _positive_float = seconds
@@ -134,7 +134,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="walks and Hypothesis examples to run (default: as many as the budget allows)")
     p.add_argument("--budget", type=_positive_float, default=60.0,
                    help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
-    p.add_argument("--workers", type=int_in(1, MAX_WORKERS), help="walk worker processes (default: the core count)")
+    p.add_argument("--workers", type=int_in(1, MAX_WORKERS),
+                   help="worker processes: the portfolio's lanes, each running some of its engines, with the same "
+                        "result as one (default: the core count or 2, whichever is fewer; at most one per engine; "
+                        "1: all in this process, as with --metrics); --engine walk: walk workers (default: the "
+                        "core count)")
     p.add_argument("--cluster", metavar="tcp://HOST:8786", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
                    help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
                         "needs kubeprop[dask])")
@@ -282,7 +286,7 @@ def _column(report: CheckReport) -> EngineColumn:
     if s is None:
         return EngineColumn(report.engine, report.exit_reason)
     return EngineColumn(report.engine, report.exit_reason, _figures(s), s.seconds, s.steps_per_second,
-                        found_after=report.found_after, parts=_parts(report))
+                        found_after=report.found_after, parts=_parts(report), lanes=len(getattr(s, "lanes", ())))
 
 
 def table(run: CheckRun) -> Table:
