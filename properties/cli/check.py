@@ -3,9 +3,9 @@ model, or of the Raft model (etcd) when a Raft variant or `--model raft` is give
 
 Default: the built-in FeastFlow scenario and the portfolio (the search around the fair run, its
 perturbations where they matter, fault injection around it, PCT priority runs, swarm walks, a
-bounded breadth-first search and Hypothesis, taking turns) within a hard wall-clock budget of a
-minute; `--engine NAME` runs one engine with the whole budget, `--engine all` each of bfs, walk and
-hypothesis with an equal share. Prints one row per property — violated (with the counterexample
+bounded breadth-first search and Hypothesis, taking turns on up to two cores: `--workers`) within
+a hard wall-clock budget of a minute; `--engine NAME` runs one engine with the whole budget,
+`--engine all` each of bfs, walk and hypothesis with an equal share. Prints one row per property — violated (with the counterexample
 file), held (exhaustively, or within the bound the engine reached), vacuous (it could not have
 failed in this scenario), or not checked — then one line per engine with its exit reason, the
 seconds it used and how far it got. A violation does not end an engine's search: it goes on for the

@@ -16,6 +16,11 @@ processes, and keeps the one-process answer:
 3. once every lane has stopped (its members finished, the bound reached, or the budget spent), the
    find at the least position is the portfolio's.
 
+Lanes also report each round they begin, and a lane more than `AHEAD` rounds ahead of the slowest
+lane still running waits: the members' steps cost different CPU time (on FeastFlow a `perturb`
+step costs a third of the others' on average), so a lane would otherwise run far past the answer
+while it waits to hear of it, on a busy machine taking CPU from the lane that decides.
+
 So the violation, its trace and the deciding member are those of one lane for the same seed; only
 sooner. The members run without shrinking; the portfolio shrinks the deciding find in the
 calling process once every lane has stopped, with what is left of the budget (so the trace after
@@ -64,6 +69,11 @@ NEVER: Position = (sys.maxsize, 0)
 GRACE = 0.5
 """Seconds past the budget a worker lane has to report (it stops within a step of the deadline)
 before it is terminated."""
+
+AHEAD = 1
+"""Rounds a lane may run ahead of the slowest lane still running: further on it waits (its turns
+there could only matter once the slowest lane got that far, and on a busy machine its core is
+better left to the lanes behind)."""
 
 
 class LaneError(RuntimeError):
@@ -147,6 +157,7 @@ class Lane:
         if result.violation is not None or result.exit_reason == ExitReason.EXHAUSTED:
             # When it was found: this turn started at `now`, the member had run `before`.
             own = result.stats.found_after if result.stats.found_after is not None else self.spent[name]
+            # (`time.perf_counter` is the system's monotonic clock: `began` holds in a forked lane too.)
             self.find = Find(position, name, result, now - self.began + max(0.0, own - before))
 
     def _advance(self) -> None:
@@ -252,22 +263,37 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
             procs.append(proc)
             conns.append(ours)
         coordinator = _Coordinator(conns)
-        local = lanes[0]
-        try:
-            while (position := local.pending()) is not None and position < coordinator.bound:
-                local.run_next()
-                if local.find is not None:
-                    coordinator.lower(local.find.position)
-                coordinator.poll(0.0)
-        except BaseException:
-            local.close()
-            raise
-        reports: list[LaneReport | None] = [local.finish()]
+        reports: list[LaneReport | None] = [_run_local(lanes[0], coordinator)]
         coordinator.wait_all(None if deadline is None else deadline + GRACE)
         done = True
         return reports + coordinator.reports
     finally:
         _stop(procs, conns, patient=done)
+
+
+def _run_local(lane: Lane, coordinator: _Coordinator) -> LaneReport:
+    """The calling process's lane: its turns before the bound, at most `AHEAD` rounds ahead of the
+    slowest lane, taking the worker lanes' messages between turns."""
+    try:
+        while (position := lane.pending()) is not None and position < coordinator.bound:
+            coordinator.progress(0, lane.round)
+            if position[0] > coordinator.slowest + AHEAD:
+                coordinator.poll(_left(lane.deadline))
+                continue
+            lane.run_next()
+            if lane.find is not None:
+                coordinator.lower(lane.find.position)
+            coordinator.poll(0.0)
+    except BaseException:
+        lane.close()
+        raise
+    coordinator.over(0)
+    return lane.finish()
+
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds until `deadline` (None: no deadline)."""
+    return None if deadline is None else max(0.0, deadline - time.perf_counter())
 
 
 def _stop(procs: list[multiprocessing.process.BaseProcess], conns: list[Connection], patient: bool) -> None:
@@ -285,45 +311,76 @@ def _stop(procs: list[multiprocessing.process.BaseProcess], conns: list[Connecti
 
 
 class _Coordinator:
-    """The parent's side of the worker lanes: the bound, and their reports."""
+    """The parent's side: the bound, every lane's round (lane 0 is the calling process's), the
+    slowest round of the lanes still running, and the worker lanes' reports. Worker lane `k`
+    talks through `conns[k - 1]`."""
 
     def __init__(self, conns: list[Connection]) -> None:
         self.conns = conns
         self.bound = NEVER
         self.reports: list[LaneReport | None] = [None] * len(conns)
-        self.open = set(range(len(conns)))
+        self.open = set(range(1, len(conns) + 1))
+        """Worker lanes that have not reported (nor died)."""
+        self.rounds = [0] * (len(conns) + 1)
+        self.ended: set[int] = set()
+        """Lanes that run no more turns (they hold no lane back)."""
+        self.slowest = 0
+
+    def _send(self, message: tuple[str, Any]) -> None:
+        for lane in self.open:
+            with contextlib.suppress(OSError):
+                self.conns[lane - 1].send(message)
 
     def lower(self, position: Position) -> None:
         """A find at `position`: the new bound if it is earlier, sent to every lane still running."""
-        if position >= self.bound:
-            return
-        self.bound = position
-        for lane in self.open:
-            with contextlib.suppress(OSError):
-                self.conns[lane].send(("bound", position))
+        if position < self.bound:
+            self.bound = position
+            self._send(("bound", position))
+
+    def progress(self, lane: int, round_: int) -> None:
+        """Lane `lane` is in round `round_`."""
+        self.rounds[lane] = round_
+        self._slowest()
+
+    def over(self, lane: int) -> None:
+        """Lane `lane` runs no more turns."""
+        self.ended.add(lane)
+        self._slowest()
+
+    def _slowest(self) -> None:
+        running = [r for lane, r in enumerate(self.rounds) if lane not in self.ended]
+        slowest = min(running) if running else sys.maxsize
+        if slowest > self.slowest:
+            self.slowest = slowest
+            self._send(("slowest", slowest))
 
     def poll(self, timeout: float | None) -> None:
-        """Take the lanes' messages, waiting at most `timeout` seconds for one (None: until one comes)."""
-        ready = wait([self.conns[lane] for lane in sorted(self.open)], timeout)
+        """Take the worker lanes' messages, waiting at most `timeout` seconds for one (None: until
+        one comes)."""
+        ready = wait([self.conns[lane - 1] for lane in sorted(self.open)], timeout)
         for conn in ready:
-            lane = self.conns.index(conn)  # type: ignore[arg-type]
+            lane = self.conns.index(conn) + 1  # type: ignore[arg-type]
             try:
-                kind, value = self.conns[lane].recv()
+                kind, value = self.conns[lane - 1].recv()
             except (EOFError, OSError):
                 self.open.discard(lane)  # it died: no report
+                self.over(lane)
                 continue
             if kind == "error":
                 raise LaneError(value)
-            if kind == "found":
+            if kind == "round":
+                self.progress(lane, value)
+            elif kind == "found":
                 self.lower(value)
             elif kind == "done":
-                self.reports[lane] = value
+                self.reports[lane - 1] = value
                 self.open.discard(lane)
+                self.over(lane)
                 if value.find is not None:
                     self.lower(value.find.position)
 
     def wait_all(self, until: float | None) -> None:
-        """Until every lane has reported, or the `time.perf_counter()` value `until` passes."""
+        """Until every worker lane has reported, or the `time.perf_counter()` value `until` passes."""
         while self.open:
             left = None if until is None else until - time.perf_counter()
             if left is not None and left <= 0:
@@ -331,18 +388,40 @@ class _Coordinator:
             self.poll(left)
 
 
+@attrs.define
+class _View:
+    """What a worker lane knows of the others: the bound and the slowest lane's round."""
+
+    bound: Position = NEVER
+    slowest: int = 0
+
+    def take(self, message: tuple[str, Any]) -> None:
+        kind, value = message
+        if kind == "bound":
+            self.bound = min(self.bound, value)
+        else:
+            self.slowest = max(self.slowest, value)
+
+
 def _serve(lane: Lane, conn: Connection) -> None:
-    """A worker lane: its turns before the bound, its find reported at once, then its report."""
+    """A worker lane: its turns before the bound, at most `AHEAD` rounds ahead of the slowest lane,
+    each new round and its find reported at once, then its report."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it terminates the lanes
-    bound = NEVER
+    view, told = _View(), -1
     try:
-        while (position := lane.pending()) is not None and position < bound:
+        while (position := lane.pending()) is not None and position < view.bound:
+            if lane.round != told:
+                conn.send(("round", lane.round))
+                told = lane.round
+            if position[0] > view.slowest + AHEAD:
+                if conn.poll(_left(lane.deadline)):
+                    view.take(conn.recv())
+                continue
             lane.run_next()
             if lane.find is not None:
                 conn.send(("found", lane.find.position))
             while conn.poll():
-                _kind, lower = conn.recv()
-                bound = min(bound, lower)
+                view.take(conn.recv())
         conn.send(("done", lane.finish()))
     except (EOFError, BrokenPipeError, ConnectionResetError):
         lane.close()  # the parent is gone

@@ -20,6 +20,12 @@ shrinking a counterexample uses only what is left of it. The result's `stats.par
 seconds each member ran and how far it got; `stats.note` names the member that found the
 violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A
 violation found (and shrunk) before the budget ends is the same for the same seed on any machine.
+
+With `config.workers` > 1 (by default the cores or 2, whichever is fewer) the members are spread
+over that many lanes, worker processes that run their turns in parallel (`lanes.py`); since a
+member's turns depend only on itself, the deciding rule there gives exactly the one-lane answer,
+only sooner. The members run without shrinking, and the deciding find is shrunk here once every
+lane has stopped (`shrink_found`), so no lane spends time shrinking a find that loses.
 """
 
 from __future__ import annotations
