@@ -17,7 +17,7 @@ actions before the fair continuation a convergence counterexample ends with) aga
 known counterexample of that variant on that scenario (`SHORTEST`, from `--shortest`: the
 default strategy's counterexample shrunk for a minute), and the correct model's verdict.
 `--feastflow` does the same on the built-in FeastFlow scenario for the variants that can occur
-there. `--workers N` runs the portfolio on N lanes (default: as `kubeprop check`, the cores or 2,
+there. `--workers N` runs the portfolio on N lanes (default: as `kubeprop check`, the cores or 3,
 whichever is fewer); each table is followed by one of the portfolio's steps and each lane's CPU
 seconds (on a shared machine the steadier figures); `--only V` (repeatable) runs only those
 variants. `--prepared` adds the older table: each engine from a state the fair driver prepared,

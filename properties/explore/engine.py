@@ -109,9 +109,9 @@ class EngineConfig:
       out (without a budget either: `DEFAULT_RUNS` of the engine).
     - `workers`: worker processes. The walk engine: walk workers (None: `os.cpu_count()`). The
       portfolio: its lanes, each running some of its members in its own process, with the same
-      result as one lane (`lanes.py`; None: the cores or 2, whichever is fewer — beyond 2 the
-      heaviest member sets the pace; 1: every member in this process). Its members themselves
-      always run with one.
+      result as one lane (`lanes.py`; None: the cores or 3, whichever is fewer — beyond 3 the
+      heaviest member's lane sets the pace; 1: every member in this process). Its members
+      themselves always run with one.
     - `properties`: names of registered properties or `Property` values (None: all registered);
       safety ones are checked on every state, convergence ones where a fair fault-free continuation
       settles at the end of a run.

@@ -21,7 +21,7 @@ seconds each member ran and how far it got; `stats.note` names the member that f
 violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A
 violation found (and shrunk) before the budget ends is the same for the same seed on any machine.
 
-With `config.workers` > 1 (by default the cores or 2, whichever is fewer) the members are spread
+With `config.workers` > 1 (by default the cores or 3, whichever is fewer) the members are spread
 over that many lanes, worker processes that run their turns in parallel (`lanes.py`); since a
 member's turns depend only on itself, the deciding rule there gives exactly the one-lane answer,
 only sooner. The members run without shrinking, and the deciding find is shrunk here once every
