@@ -94,13 +94,15 @@ class Find:
 @attrs.frozen
 class LaneReport:
     """How a lane ended: its find (if any), the result of every member it started (those still
-    running were stopped, with their figures), the wall-clock seconds each member ran, and the CPU
-    seconds the lane used."""
+    running were stopped, with their figures), the wall-clock seconds each member ran, the CPU
+    seconds the lane used in its turns, and when it took its last turn (seconds into the
+    portfolio)."""
 
     find: Find | None
     results: dict[str, EngineResult]
     spent: dict[str, float]
     cpu: float
+    ended: float
 
 
 class Lane:
@@ -176,7 +178,7 @@ class Lane:
 
     def finish(self) -> LaneReport:
         """Stop the members still running (each returns how far it got) and report."""
-        cpu = time.process_time()
+        cpu, ended = time.process_time(), time.perf_counter() - self.began
         try:
             for name, sliced in self.running.items():
                 if name not in self.results:
@@ -186,7 +188,7 @@ class Lane:
         finally:
             self.close()
         self.cpu += time.process_time() - cpu
-        return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu)
+        return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu, ended)
 
     def close(self) -> None:
         """Abandon the members still running (on an error)."""

@@ -18,7 +18,8 @@ The budget is a hard wall-clock bound on the whole call: every member checks it,
 running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
 seconds each member ran and how far it got; `stats.note` names the member that found the
-violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A
+violation, and `stats.found_after` when (seconds into the portfolio, before shrinking; with
+several lanes, once the other lanes had run every turn before it, so that it was known to win). A
 violation found (and shrunk) before the budget ends is the same for the same seed on any machine.
 
 With `config.workers` > 1 (by default the cores or 3, whichever is fewer) the members are spread
@@ -123,7 +124,9 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
         results[found.member] = decided
         spent[found.member] += decided.stats.seconds - found.result.stats.seconds
     summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why)
-    stats = attrs.evolve(summary.stats, found_after=None if found is None else found.seconds,
+    # Found once it was made and every other lane had run its turns before it (and stopped).
+    found_after = None if found is None else max(found.seconds, *(r.ended for r in reports if r is not None))
+    stats = attrs.evolve(summary.stats, found_after=found_after,
                          lanes=tuple(0.0 if r is None else r.cpu for r in reports))
     return attrs.evolve(summary, stats=stats)
 
