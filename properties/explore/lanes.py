@@ -203,8 +203,9 @@ class Lane:
 
 DEFAULT_LANES = 3
 """The most lanes by default. Measured on FeastFlow (CPU seconds of the slowest lane until the find,
-seed 0): sts-split-brain 4.5 on one lane, 2.2–2.8 on two, 2.0–2.2 on three, 2.2 on four — from
-three lanes on, `perturb`'s lane (half the weight, alone) sets the pace."""
+seed 0, medians of 3): over its eight catalogue variants a median of 2.25 on one lane, 1.44 on two,
+1.12 on three; sts-split-brain 4.6, 3.0, 2.0–2.4, and 2.3 on four — from three lanes on,
+`perturb`'s lane (half the weight, alone) sets the pace."""
 
 
 def cores() -> int:
