@@ -67,6 +67,7 @@ from kubeprop.model.controllers.nodelifecycle_rules import (
     NOT_READY,
     UNREACHABLE,
     eviction_delay,
+    is_health_taint,
     ready_status,
     zone_key,
 )
@@ -258,7 +259,7 @@ def _no_schedule_taints(node: Node) -> tuple[str, ...]:
 
 
 def _current_no_execute(node: Node) -> str | None:
-    keys = sorted(t.key for t in node.spec.taints if t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE))
+    keys = sorted(t.key for t in node.spec.taints if is_health_taint(t))
     return keys[0] if len(keys) == 1 else ("both" if keys else None)
 
 
@@ -358,7 +359,7 @@ def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncN
 
 
 def _without_no_execute(node: Node) -> tuple[Taint, ...]:
-    return tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
+    return tuple(t for t in node.spec.taints if not is_health_taint(t))
 
 
 def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> ClusterState:

@@ -37,6 +37,12 @@ LARGE_CLUSTER_SIZE_THRESHOLD = 50
 EXCLUDE_DISRUPTION_LABEL = "node.kubernetes.io/exclude-disruption"
 
 
+def is_health_taint(taint: Taint) -> bool:
+    """One of the controller's own NoExecute taints, not-ready or unreachable
+    (`NotReadyTaintTemplate`, `UnreachableTaintTemplate` in node_lifecycle_controller.go)."""
+    return taint.effect == "NoExecute" and taint.key in (NOT_READY, UNREACHABLE)
+
+
 def ready_status(node: Node) -> str:
     """The node's Ready status ("Unknown" when it has none)."""
     cond = find_condition(node.status.conditions, "Ready")
