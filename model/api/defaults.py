@@ -30,6 +30,7 @@ import attrs
 
 from kubeprop.model.api.apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
+from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
 from kubeprop.model.api.objects import (
     ApiObject,
     ClusterRoleBinding,
@@ -58,8 +59,6 @@ from kubeprop.model.frozen import FrozenMap
 
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
-NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 T = TypeVar("T")
 
@@ -363,12 +362,12 @@ def default_toleration_seconds(pod: Pod, seconds: int = 300, unreachable_seconds
     `unreachable_seconds` `--default-unreachable-toleration-seconds` (default: `seconds`);
     upstream's defaults are 300 each.
     """
-    per_key = {NOT_READY_TAINT: seconds,
-               UNREACHABLE_TAINT: seconds if unreachable_seconds is None else unreachable_seconds}
+    per_key = {TAINT_NODE_NOT_READY: seconds,
+               TAINT_NODE_UNREACHABLE: seconds if unreachable_seconds is None else unreachable_seconds}
     tolerations = pod.spec.tolerations
     added = tuple(
         Toleration(key=key, operator="Exists", effect="NoExecute", toleration_seconds=per_key[key])
-        for key in (NOT_READY_TAINT, UNREACHABLE_TAINT)
+        for key in (TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE)
         if not any(t.key in (key, "") and t.effect in ("NoExecute", "") for t in tolerations)
     )
     if not added:

@@ -44,7 +44,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.core import Node, Taint
+from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE, Node, Taint
 from kubeprop.model.api.meta import Condition, find_condition, set_condition
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
@@ -64,8 +64,6 @@ from kubeprop.model.controllers.nodelifecycle_health import (
     stale_since,
 )
 from kubeprop.model.controllers.nodelifecycle_rules import (
-    NOT_READY,
-    UNREACHABLE,
     eviction_delay,
     is_health_taint,
     ready_status,
@@ -81,14 +79,13 @@ __all__ = [
     "TaintNode", "UntaintNode", "blocks_tick", "enabled", "initial_nodelifecycle_memory", "memory", "next_timer",
 ]
 CONDITION_TAINTS: dict[tuple[str, str], str] = {
-    ("Ready", "False"): NOT_READY, ("Ready", "Unknown"): UNREACHABLE,
+    ("Ready", "False"): TAINT_NODE_NOT_READY, ("Ready", "Unknown"): TAINT_NODE_UNREACHABLE,
     ("MemoryPressure", "True"): "node.kubernetes.io/memory-pressure",
     ("DiskPressure", "True"): "node.kubernetes.io/disk-pressure",
     ("NetworkUnavailable", "True"): "node.kubernetes.io/network-unavailable",
     ("PIDPressure", "True"): "node.kubernetes.io/pid-pressure",
 }
 """`nodeConditionToTaintKeyStatusMap`: conditions → NoSchedule taints."""
-UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 
 
 @attrs.frozen(order=True)
@@ -245,7 +242,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
 
 
 def _current_no_schedule(node: Node) -> tuple[str, ...]:
-    keys = set(k for k in CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
+    keys = set(k for k in CONDITION_TAINTS.values()) | {TAINT_NODE_UNSCHEDULABLE}
     return tuple(sorted(t.key for t in node.spec.taints if t.effect == "NoSchedule" and t.key in keys))
 
 
@@ -254,7 +251,7 @@ def _no_schedule_taints(node: Node) -> tuple[str, ...]:
     pairs = ((c.type, c.status) for c in node.status.conditions)
     keys = {CONDITION_TAINTS[p] for p in pairs if p in CONDITION_TAINTS}
     if node.spec.unschedulable:
-        keys.add(UNSCHEDULABLE_TAINT)
+        keys.add(TAINT_NODE_UNSCHEDULABLE)
     return tuple(sorted(keys))
 
 
@@ -268,7 +265,7 @@ def _wanted_no_execute(node: Node) -> str | None:
     ready = ready_status(node)
     if ready == "True":
         return None
-    return NOT_READY if ready == "False" else UNREACHABLE
+    return TAINT_NODE_NOT_READY if ready == "False" else TAINT_NODE_UNREACHABLE
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -346,7 +343,7 @@ def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncN
     """Add the missing condition taints (timeAdded = now), remove the stale ones."""
     node = _node(model, state, act.node)
     wanted = _no_schedule_taints(node)
-    managed = set(CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
+    managed = set(CONDITION_TAINTS.values()) | {TAINT_NODE_UNSCHEDULABLE}
 
     def edit(current: Node) -> tuple[Taint, ...]:
         kept = tuple(t for t in current.spec.taints
