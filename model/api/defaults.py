@@ -54,12 +54,12 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.pod import Container, ContainerPort, Probe, Toleration
 from kubeprop.model.api.policy import PodDisruptionBudget
+from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.validation_policy import default_hpa, default_pdb
 from kubeprop.model.frozen import FrozenMap
 
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
-_RBAC_GROUP = "rbac.authorization.k8s.io"
 T = TypeVar("T")
 
 
@@ -315,11 +315,11 @@ def _subject(subject: Subject) -> Subject:
     """`SetDefaults_Subject`: User and Group subjects get apiGroup rbac.authorization.k8s.io."""
     if subject.api_group or subject.kind not in ("User", "Group"):
         return subject
-    return attrs.evolve(subject, api_group=_RBAC_GROUP)
+    return attrs.evolve(subject, api_group=RBAC_GROUP)
 
 
 def _role_ref(ref: RoleRef) -> RoleRef:
-    return ref if ref.api_group else attrs.evolve(ref, api_group=_RBAC_GROUP)
+    return ref if ref.api_group else attrs.evolve(ref, api_group=RBAC_GROUP)
 
 
 def _binding(obj: RoleBinding | ClusterRoleBinding) -> RoleBinding | ClusterRoleBinding:
