@@ -31,11 +31,11 @@ from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.controllers.deployment_util import scaled_value
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.state.component import Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
 RESOURCE = "poddisruptionbudgets.policy"
-IDENTITY = "system:kube-controller-manager"
 
 
 def uses_pdbs(objects: Iterable[Any]) -> bool:
@@ -133,7 +133,7 @@ class DisruptionController(Memoryless):
     deletion_timeout_seconds: int = 120
     name: str = "disruption"
     watches: tuple[str, ...] = (RESOURCE, "pods", "replicasets.apps", "deployments.apps", "statefulsets.apps")
-    identity: str = IDENTITY
+    identity: str = CONTROLLER_MANAGER_USER
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """addDb/updateDb: the PDB; addPod/updatePod/deletePod: the PDBs selecting the pod."""

@@ -46,6 +46,7 @@ from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.controllers import hpa_calc as calc
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
@@ -55,7 +56,7 @@ from kubeprop.model.state.metrics import pod_metric
 NAME = "horizontal-pod-autoscaler"
 """The key of this controller's memory in `state.controllers`."""
 RESOURCE = "horizontalpodautoscalers.autoscaling"
-IDENTITY = "system:kube-controller-manager"
+IDENTITY = CONTROLLER_MANAGER_USER
 
 
 @attrs.frozen(cache_hash=True)

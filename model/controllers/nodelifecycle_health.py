@@ -46,13 +46,14 @@ from kubeprop.model.controllers.nodelifecycle_rules import (
     ready_status,
     zone_states,
 )
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
 
 NAME = "nodelifecycle"
 """The key of this controller's memory in `state.controllers`."""
-IDENTITY = "system:kube-controller-manager"
+IDENTITY = CONTROLLER_MANAGER_USER
 UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 """`tryUpdateNodeHealth`: NetworkUnavailable is left alone."""
 
