@@ -20,7 +20,7 @@ import attrs
 from kubeprop.model.api.apps import Deployment, ReplicaSet
 from kubeprop.model.api.codec import encode
 from kubeprop.model.api.meta import Condition
-from kubeprop.model.api.names import GENERATED_SUFFIX_ALPHABET
+from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.pod import PodTemplateSpec
 from kubeprop.model.memo import IdentityMemo
 
@@ -61,11 +61,6 @@ def fnv32a(data: bytes) -> int:
     return h
 
 
-def safe_encode(text: str) -> str:
-    """rand.SafeEncodeString: each character c → alphabet[ord(c) % 27]."""
-    return "".join(GENERATED_SUFFIX_ALPHABET[ord(c) % len(GENERATED_SUFFIX_ALPHABET)] for c in text)
-
-
 _HASHED: IdentityMemo[str] = IdentityMemo(limit=1_024)
 """Template hashes by the template's identity and the collision count: a Deployment's template is
 the very same object from state to state."""
@@ -81,7 +76,7 @@ def _compute_hash(template: PodTemplateSpec, collision_count: int | None) -> str
     data = json.dumps(encode(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4)
-    return safe_encode(str(fnv32a(data)))
+    return safe_encode_string(str(fnv32a(data)))
 
 
 def without_hash(template: PodTemplateSpec) -> PodTemplateSpec:
