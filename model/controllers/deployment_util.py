@@ -22,6 +22,7 @@ from kubeprop.model.api.codec import encode
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.pod import PodTemplateSpec
+from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION
 from kubeprop.model.memo import IdentityMemo
 
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
@@ -31,7 +32,6 @@ REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
 ROLLBACK_TO_ANNOTATION = "deprecated.deployment.rollback.to"
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 SKIP_COPY_ANNOTATIONS = frozenset({
     LAST_APPLIED_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, DESIRED_REPLICAS_ANNOTATION,
     MAX_REPLICAS_ANNOTATION, ROLLBACK_TO_ANNOTATION,
