@@ -353,8 +353,7 @@ def report_found(model: ClusterModel, start: ClusterState, config: EngineConfig,
     trace = found.trace
     note = f"{found.deviations} deviation{'s' if found.deviations != 1 else ''} from the fair run (cost {found.cost})"
     if config.shrink:
-        judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
-                      config.settle_ticks)
+        judge = Judge.for_config(model, start, config)
         shrunk, shorter = shrink_trace(judge, trace, found.violation.property, config.max_shrink_tests,
                                        config.shrink_deadline(timer.began), known=found.violation)
         if shrunk is not None and shrunk.property == found.violation.property:
