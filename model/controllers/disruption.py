@@ -24,14 +24,14 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, ReplicaSet, StatefulSet
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.controllers.deployment_util import scaled_value
-from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_ready
 from kubeprop.model.state.component import Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
@@ -41,11 +41,6 @@ RESOURCE = "poddisruptionbudgets.policy"
 def uses_pdbs(objects: Iterable[Any]) -> bool:
     """Whether any of the scenario's objects is a PodDisruptionBudget."""
     return any(isinstance(o, PodDisruptionBudget) for o in objects)
-
-
-def _ready(pod: Pod) -> bool:
-    cond = find_condition(pod.status.conditions, "Ready")
-    return cond is not None and cond.status == "True"
 
 
 def _pods(view: ObjectView, pdb: PodDisruptionBudget) -> list[Pod]:
@@ -123,7 +118,7 @@ def disrupted_pods(pdb: PodDisruptionBudget, pods: list[Pod], now: int, timeout:
 def healthy(pods: list[Pod], disrupted: dict[str, int]) -> int:
     """countHealthyPods."""
     return sum(1 for p in pods if p.metadata.deletion_timestamp is None and p.metadata.name not in disrupted
-               and _ready(p))
+               and is_pod_ready(p))
 
 
 @attrs.frozen
