@@ -70,7 +70,7 @@ from kubeprop.model.controllers.nodelifecycle_rules import (
     zone_key,
 )
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
@@ -151,10 +151,6 @@ def _pods_on(cache: ObjectView, node: str) -> list[Pod]:
     return [p for p in cache.list("pods") if isinstance(p, Pod) and p.spec.node_name == node]
 
 
-def _key(pod: Pod) -> str:
-    return f"{pod.metadata.namespace}/{pod.metadata.name}"
-
-
 # --- enabled ---------------------------------------------------------------------------------
 
 
@@ -196,11 +192,11 @@ def _enabled_evictions(state: ClusterState, mem: NodeLifecycleMemory, cache: Obj
         delay = eviction_delay(pod, nodes.get(pod.spec.node_name))
         if delay is None:
             continue
-        entry = mem.evictions.get(_key(pod))
+        entry = mem.evictions.get(pod_key(pod))
         if delay == 0 or (entry is not None and entry.uid == pod.metadata.uid and state.clock >= entry.fire_at):
-            yield TaintEvictPod(_key(pod))
+            yield TaintEvictPod(pod_key(pod))
         elif entry is None or entry.uid != pod.metadata.uid:
-            yield ScheduleTaintEviction(_key(pod))
+            yield ScheduleTaintEviction(pod_key(pod))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
