@@ -161,8 +161,7 @@ def shrink_found(model: ClusterModel, start: ClusterState, config: EngineConfig,
     from kubeprop.properties.explore.shrink import Judge, shrink_trace
 
     shrinking = time.perf_counter()
-    judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
-                  config.settle_ticks)
+    judge = Judge.for_config(model, start, config)
     with memoised(model):
         shrunk, shorter = shrink_trace(judge, found.trace, found.violation.property, config.max_shrink_tests,
                                        config.shrink_deadline(began), known=found.violation)
