@@ -3,7 +3,7 @@ initial state with the default strategy, on scenarios written as users write the
 second table, the prepared-start figures of each engine.
 
 Run: `python benchmarks/bench_catalogue.py [--out docs/catalogue.md] [--budget 10] [--feastflow]
-[--prepared] [--shortest]`.
+[--prepared] [--shortest] [--workers N]`.
 
 What users get (`user_rows`): for each cluster-level variant, its scenario in
 tests/model/data/catalogue (`kubeprop.properties.explore.catalogue.USER_SCENARIOS`: manifests,
@@ -17,7 +17,10 @@ actions before the fair continuation a convergence counterexample ends with) aga
 known counterexample of that variant on that scenario (`SHORTEST`, from `--shortest`: the
 default strategy's counterexample shrunk for a minute), and the correct model's verdict.
 `--feastflow` does the same on the built-in FeastFlow scenario for the variants that can occur
-there. `--prepared` adds the older table: each engine from a state the fair driver prepared,
+there. `--workers N` runs the portfolio on N lanes (default: as `kubeprop check`, the cores or 3,
+whichever is fewer); each table is followed by one of the portfolio's steps and each lane's CPU
+seconds (on a shared machine the steadier figures); `--only V` (repeatable) runs only those
+variants. `--prepared` adds the older table: each engine from a state the fair driver prepared,
 with an action filter (`ENTRIES`).
 """
 
@@ -174,46 +177,57 @@ class UserRow:
     engine: str
     length: int
     correct: str
+    steps: int = 0
+    """The portfolio's steps in all (every member, lanes past the answer included)."""
+    lanes: tuple[float, ...] = ()
+    """CPU seconds of each lane."""
 
 
-def user_row(path: Path | None, scenario: str, variant: str, caught_by: tuple[str, ...], budget: float) -> UserRow:
+def user_row(path: Path | None, scenario: str, variant: str, caught_by: tuple[str, ...], budget: float,
+             workers: int | None = None) -> UserRow:
     """`kubeprop check`'s result for the variant and for the correct model, each in a fresh process
     (as a user runs it: interpreter start and imports included in the time to report)."""
-    found = _fresh(path, variant, budget)
-    clean = _fresh(path, "correct", budget)
+    found = _fresh(path, variant, budget, workers)
+    clean = _fresh(path, "correct", budget, workers)
     correct = "clean" if clean["property"] is None else f"VIOLATION {clean['property']} ({clean['length']} steps)"
     prop = found["property"] or found["exit_reason"]
     return UserRow(variant, scenario, found["property"] is not None, prop in caught_by, prop, found["to_find"],
-                   found["total"], found["engine"], found["length"], correct)  # to_find: within the check call
+                   found["total"], found["engine"], found["length"], correct,  # to_find: within the check call
+                   found["steps"], tuple(found["lanes"]))
 
 
-def _fresh(path: Path | None, variant: str, budget: float) -> dict[str, Any]:
+def _fresh(path: Path | None, variant: str, budget: float, workers: int | None = None) -> dict[str, Any]:
     """Run `one_check` in a new interpreter; its JSON answer with the wall time it took."""
     began = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--one", str(path or ""), variant, str(budget)], check=True,
-                         capture_output=True, text=True).stdout
+    lanes = [] if workers is None else ["--workers", str(workers)]
+    out = subprocess.run([sys.executable, __file__, "--one", str(path or ""), variant, str(budget), *lanes],
+                         check=True, capture_output=True, text=True).stdout
     answer: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     answer["total"] = time.perf_counter() - began
     return answer
 
 
-def one_check(path: str, variant: str, budget: float) -> dict[str, Any]:
-    """What `kubeprop check PATH --variant VARIANT --budget BUDGET` finds, as JSON data: the
-    property, the engine, the counterexample's length, the seconds from the call until it was
-    found (loading included; shrinking and recording not) and until the call returned."""
+def one_check(path: str, variant: str, budget: float, workers: int | None = None) -> dict[str, Any]:
+    """What `kubeprop check PATH --variant VARIANT --budget BUDGET [--workers N]` finds, as JSON
+    data: the property, the engine, the counterexample's length, the seconds from the call until
+    it was found (loading included; shrinking and recording not) and until the call returned, the
+    portfolio's steps and each lane's CPU seconds."""
     from kubeprop.counterexamples.api import check
 
     began = time.perf_counter()
-    report = check(Path(path) if path else None, variant=variant, budget=budget, seed=0)
+    report = check(Path(path) if path else None, variant=variant, budget=budget, seed=0,
+                   config=EngineConfig(workers=workers))
     total = time.perf_counter() - began
+    effort = {"steps": report.stats.steps if report.stats is not None else 0,
+              "lanes": list(getattr(report.stats, "lanes", ()))}
     if report.violation is None:
         return {"property": None, "exit_reason": str(report.exit_reason), "engine": report.engine, "length": 0,
-                "to_find": total, "in_check": total}
+                "to_find": total, "in_check": total, **effort}
     note = report.stats.note if report.stats is not None else ""
     engine = note.split(":")[0].removeprefix("found by ") if note else report.engine
     return {"property": report.violation.property, "exit_reason": str(report.exit_reason), "engine": engine,
             "length": report.found[0].found_length,
-            "to_find": report.found_after if report.found_after is not None else total, "in_check": total}
+            "to_find": report.found_after if report.found_after is not None else total, "in_check": total, **effort}
 
 
 def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> int:
@@ -304,7 +318,18 @@ CANNOT_OCCUR: dict[str, Callable[[ClusterModel], str | None]] = {"rollout-fencep
 """Variant → why it cannot occur on a scenario (computed from the model; None: it may)."""
 
 
-def feastflow_rows(budget: float) -> list[UserRow]:
+def lane_table(rows: list[UserRow]) -> list[str]:
+    """The portfolio's effort for each found variant: its steps (every member; lanes run past the
+    answer until they hear of it) and each lane's CPU seconds, the slowest lane's setting the pace."""
+    out = ["| variant | lanes | portfolio steps | CPU s per lane | slowest lane |", "|---|---|---|---|---|"]
+    for row in rows:
+        if row.found and row.lanes:
+            cpu = " + ".join(f"{c:.2f}" for c in row.lanes)
+            out.append(f"| {row.variant} | {len(row.lanes)} | {row.steps:,} | {cpu} | {max(row.lanes):.2f} |")
+    return out
+
+
+def feastflow_rows(budget: float, workers: int | None = None, only: list[str] | None = None) -> list[UserRow]:
     """Every cluster-level variant on FeastFlow: run unless `variant_vacuity` or `CANNOT_OCCUR`
     says it cannot show there (then the row gives that reason)."""
     from kubeprop.model.cluster.compose import build_model
@@ -313,13 +338,13 @@ def feastflow_rows(budget: float) -> list[UserRow]:
     from kubeprop.properties.vacuity import variant_vacuity
 
     rows = []
-    for variant in (v for v in VARIANTS if v in USER_SCENARIOS):
+    for variant in (v for v in VARIANTS if v in USER_SCENARIOS and (not only or v in only)):
         model = build_model(load_scenario(None), variant=variant)
         why = variant_vacuity(model) or (CANNOT_OCCUR[variant](model) if variant in CANNOT_OCCUR else None)
         if why is not None:
             rows.append(UserRow(variant, "feastflow", False, False, f"{CANNOT}: {why}", 0.0, 0.0, "", 0, "—"))
         else:
-            rows.append(user_row(None, "feastflow", variant, USER_SCENARIOS[variant][1], budget))
+            rows.append(user_row(None, "feastflow", variant, USER_SCENARIOS[variant][1], budget, workers))
         print(rows[-1], flush=True)
     return rows
 
@@ -333,10 +358,12 @@ def main() -> int:
     parser.add_argument("--feastflow", action="store_true", help="also the variants on FeastFlow")
     parser.add_argument("--prepared", action="store_true", help="also each engine from a prepared start")
     parser.add_argument("--shortest", action="store_true", help="recompute the shortest known counterexamples")
+    parser.add_argument("--workers", type=int, help="the portfolio's lanes (default: as `kubeprop check`)")
+    parser.add_argument("--only", action="append", metavar="VARIANT", help="only this variant (repeatable)")
     parser.add_argument("--one", nargs=3, metavar=("PATH", "VARIANT", "BUDGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_check(args.one[0], args.one[1], float(args.one[2]))))
+        print(json.dumps(one_check(args.one[0], args.one[1], float(args.one[2]), args.workers)))
         return 0
     catalogue = DATA.parent / "catalogue"
     if args.shortest:
@@ -345,14 +372,19 @@ def main() -> int:
             print(f"shortest {scenario} {variant}: {SHORTEST[(scenario, variant)]}", flush=True)
     load_before = os.getloadavg()
     rows = []
+    lanes = "" if args.workers is None else f" --workers {args.workers}"
     for variant, (scenario, caught_by) in USER_SCENARIOS.items():
-        rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget))
+        if args.only and variant not in args.only:
+            continue
+        rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget, args.workers))
         print(rows[-1], flush=True)
     lines = user_table(rows, f"User scenarios (tests/model/data/catalogue), `kubeprop check SCENARIO --variant V "
-                             f"--budget {args.budget:g}`")
+                             f"--budget {args.budget:g}{lanes}`")
+    lines += ["", *lane_table(rows)]
     if args.feastflow:
-        ff = feastflow_rows(args.budget)
-        lines += ["", *user_table(ff, f"FeastFlow, `kubeprop check --variant V --budget {args.budget:g}`")]
+        ff = feastflow_rows(args.budget, args.workers, args.only)
+        lines += ["", *user_table(ff, f"FeastFlow, `kubeprop check --variant V --budget {args.budget:g}{lanes}`")]
+        lines += ["", *lane_table(ff)]
     if args.prepared:
         title = "**Prepared start (a state the fair driver reaches) with an action filter, each engine, 60 s budget**"
         lines += ["", title, "", *prepared_rows(60.0)]

@@ -85,31 +85,33 @@ class Judging:
             if module is not None and module.__name__.startswith("kubeprop.") and getattr(
                     module, "settled_violation", None) is original:
                 module.settled_violation = timed  # type: ignore[attr-defined]
-        turn: Callable[..., Any] = portfolio._turn
+        owner = _turn_owner()
+        turn: Callable[..., Any] = owner._turn
+        lane = owner is not portfolio  # a lane's method (self first), or the older module function
 
-        def member_turn(member: Any, *args: Any) -> Any:
-            self.member = member.name
+        def member_turn(*args: Any) -> Any:
+            self.member = args[1 if lane else 0].name
             try:
-                return turn(member, *args)
+                return turn(*args)
             finally:
                 self.member = "-"
 
-        portfolio._turn = member_turn  # type: ignore[assignment]
+        owner._turn = member_turn
 
 
 def stop_after(steps: int) -> None:
     """Make the portfolio stop once its members have taken `steps` steps (fixed work)."""
-    from kubeprop.properties.explore import portfolio
-
+    owner = _turn_owner()
+    loop: Any = sys.modules[owner.__module__] if isinstance(owner, type) else owner  # where the turn loop is
     taken = [0]
-    turn: Callable[..., Any] = portfolio._turn
-    timed_out: Callable[[float | None], bool] = portfolio.out_of_time
+    turn: Callable[..., Any] = owner._turn
+    timed_out: Callable[[float | None], bool] = loop.out_of_time
 
-    def counted(member: Any, running: Any, model: Any, start: Any, config: Any, deadline: Any, limit: Any) -> Any:
+    def counted(*args: Any) -> Any:
         try:
-            return turn(member, running, model, start, config, deadline, limit)
+            return turn(*args)
         finally:
-            taken[0] += limit.used
+            taken[0] += args[-1].used  # the turn's Limit comes last
 
     def done(deadline: float | None) -> bool:
         return taken[0] >= steps or timed_out(deadline)
@@ -117,9 +119,21 @@ def stop_after(steps: int) -> None:
     def reset() -> None:
         taken[0] = 0
 
-    portfolio._turn = counted  # type: ignore[assignment]
-    portfolio.out_of_time = done  # type: ignore[assignment]
+    owner._turn = counted
+    loop.out_of_time = done
     STOP_RESETS.append(reset)
+
+
+def _turn_owner() -> Any:
+    """What runs one member's turn (`_turn`): the portfolio's `Lane` class (a one-lane run, as
+    here, runs in this process), or in trees from before the lanes the portfolio module itself."""
+    from kubeprop.properties.explore import portfolio
+
+    if hasattr(portfolio, "_turn"):
+        return portfolio
+    from kubeprop.properties.explore.lanes import Lane
+
+    return Lane
 
 
 STOP_RESETS: list[Callable[[], None]] = []

@@ -73,6 +73,5 @@ NO_EVICTION_FOR_THROTTLED_HEARTBEATS: Property = as_property(
 
 OVERLOAD_PROPERTIES: tuple[Property, ...] = register_opt_ins(
     __name__, "overload", (SYSTEM_FLOWS_NOT_STARVED, NO_EVICTION_FOR_THROTTLED_HEARTBEATS))
-"""Opt-in built-ins: checked when named (`kubeprop check --property NAME`), and by default only on
-scenarios whose fault budget has `overload` (docs/properties.md). `source` is this module, so they
-pickle by reference for worker processes."""
+"""Opt-in built-ins (`registry.OPT_IN`), checked by default on scenarios whose fault budget has
+`overload` (docs/properties.md)."""

@@ -98,8 +98,8 @@ def _by_reference(source: str, name: str) -> Property:
 PROPERTIES: dict[str, Property] = {}
 
 OPT_IN: dict[str, Property] = {}
-"""Built-in properties outside the default set: checked when named (`--property NAME`), or by
-default on a scenario whose fault budget enables their fault (`OPT_IN_FAULT`).
+"""Built-in properties outside the default set: checked when named (`kubeprop check --property
+NAME`), or by default on a scenario whose fault budget enables their fault (`OPT_IN_FAULT`).
 `kubeprop.properties.overload` and `kubeprop.properties.restore` fill it (docs/properties.md)."""
 
 OPT_IN_FAULT: dict[str, str] = {}

@@ -70,6 +70,5 @@ NO_FORGOTTEN_OWNER_WRITES: Property = as_property(
 
 RESTORE_PROPERTIES: tuple[Property, ...] = register_opt_ins(
     __name__, "etcd_restore", (NO_ORPHAN_PODS_RUNNING, NO_FORGOTTEN_OWNER_WRITES))
-"""Opt-in built-ins: checked when named (`kubeprop check --property NAME`), and by default only on
-scenarios whose fault budget has `etcdRestore` (docs/properties.md). `source` is this module, so they
-pickle by reference for worker processes."""
+"""Opt-in built-ins (`registry.OPT_IN`), checked by default on scenarios whose fault budget has
+`etcdRestore` (docs/properties.md)."""

@@ -1,5 +1,6 @@
 """Shared by every test folder: `tests/support/` on the import path, so a test imports the helpers
-several folders share (`api_harness`, `cluster_harness`) by name; and fixtures several folders use."""
+several folders share (`api_harness`, `cluster_harness`) by name; fixtures several folders use; and
+the suite's Hypothesis profile."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 SUPPORT = str(Path(__file__).resolve().parent / "support")
 if SUPPORT not in sys.path:
     sys.path.insert(0, SUPPORT)
+
+settings.register_profile("kubeprop-tests", deadline=None)
+settings.load_profile("kubeprop-tests")
+"""No per-example deadline: Hypothesis' default (200 ms) is a timing assertion, and timings belong
+in benchmarks/, not in tests — on a loaded machine it failed examples that are correct. A test's
+own `@settings` still sets its example count."""
 
 
 @pytest.fixture

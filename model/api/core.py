@@ -18,6 +18,15 @@ from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
 ResourceList = FrozenMap[str, Quantity]
 
+TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+"""Well-known taints (`staging/src/k8s.io/api/core/v1/well_known_taints.go`): the node lifecycle
+controller and the scheduler set them, admission and the scheduler's filters read them."""
+LABEL_HOSTNAME = "kubernetes.io/hostname"
+LABEL_TOPOLOGY_ZONE = "topology.kubernetes.io/zone"
+"""Well-known node labels (`staging/src/k8s.io/api/core/v1/well_known_labels.go`)."""
+
 
 @attrs.frozen
 class NamespaceSpec:

@@ -30,6 +30,7 @@ import attrs
 
 from kubeprop.model.api.apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
+from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
 from kubeprop.model.api.objects import (
     ApiObject,
     ClusterRoleBinding,
@@ -53,14 +54,12 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.pod import Container, ContainerPort, Probe, Toleration
 from kubeprop.model.api.policy import PodDisruptionBudget
+from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.validation_policy import default_hpa, default_pdb
 from kubeprop.model.frozen import FrozenMap
 
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
-NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
-_RBAC_GROUP = "rbac.authorization.k8s.io"
 T = TypeVar("T")
 
 
@@ -316,11 +315,11 @@ def _subject(subject: Subject) -> Subject:
     """`SetDefaults_Subject`: User and Group subjects get apiGroup rbac.authorization.k8s.io."""
     if subject.api_group or subject.kind not in ("User", "Group"):
         return subject
-    return attrs.evolve(subject, api_group=_RBAC_GROUP)
+    return attrs.evolve(subject, api_group=RBAC_GROUP)
 
 
 def _role_ref(ref: RoleRef) -> RoleRef:
-    return ref if ref.api_group else attrs.evolve(ref, api_group=_RBAC_GROUP)
+    return ref if ref.api_group else attrs.evolve(ref, api_group=RBAC_GROUP)
 
 
 def _binding(obj: RoleBinding | ClusterRoleBinding) -> RoleBinding | ClusterRoleBinding:
@@ -363,12 +362,12 @@ def default_toleration_seconds(pod: Pod, seconds: int = 300, unreachable_seconds
     `unreachable_seconds` `--default-unreachable-toleration-seconds` (default: `seconds`);
     upstream's defaults are 300 each.
     """
-    per_key = {NOT_READY_TAINT: seconds,
-               UNREACHABLE_TAINT: seconds if unreachable_seconds is None else unreachable_seconds}
+    per_key = {TAINT_NODE_NOT_READY: seconds,
+               TAINT_NODE_UNREACHABLE: seconds if unreachable_seconds is None else unreachable_seconds}
     tolerations = pod.spec.tolerations
     added = tuple(
         Toleration(key=key, operator="Exists", effect="NoExecute", toleration_seconds=per_key[key])
-        for key in (NOT_READY_TAINT, UNREACHABLE_TAINT)
+        for key in (TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE)
         if not any(t.key in (key, "") and t.effect in ("NoExecute", "") for t in tolerations)
     )
     if not added:

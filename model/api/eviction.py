@@ -26,19 +26,15 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import ObjectKey, Pod, PodDisruptionBudget
+from kubeprop.model.api.pod import is_pod_ready
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Context, Request, Response, Result, status
 from kubeprop.model.api.store import Store, WatchEvent
 
 MAX_DISRUPTED_POD_SIZE = 2000
 TOO_MANY_REQUESTS = "Cannot evict pod as it would violate the pod's disruption budget."
-
-
-def _ready(pod: Pod) -> bool:
-    cond = find_condition(pod.status.conditions, "Ready")
-    return cond is not None and cond.status == "True"
 
 
 def _can_ignore_pdb(pod: Pod) -> bool:
@@ -140,7 +136,7 @@ def evict(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     if not budgets:
         return _delete_pod(store, ctx, pod, None)
     pdb = budgets[0]
-    if not _ready(pod):
+    if not is_pod_ready(pod):
         s = pdb.status
         if pdb.spec.unhealthy_pod_eviction_policy == "AlwaysAllow" or (
                 s.current_healthy >= s.desired_healthy and s.desired_healthy > 0):

@@ -30,6 +30,7 @@ from kubeprop.model.api.yamlsource import (
     YamlError,
     format_path,
     load_yaml_documents,
+    located,
     parse_yaml_documents,
     stat_path,
 )
@@ -52,8 +53,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line > 0 else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return located(self.file, self.line, self.field, self.message)
 
     @classmethod
     def from_yaml_error(cls, err: YamlError) -> Problem:

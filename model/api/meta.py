@@ -16,6 +16,12 @@ import attrs
 
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+"""The garbage collector's finalizers (`FinalizerOrphanDependents`, `FinalizerDeleteDependents`):
+the API server adds one for a delete with propagationPolicy Orphan or Foreground, and the
+garbage collector removes it once it has orphaned, or deleted, the dependents."""
+
 
 @attrs.frozen
 class KindInfo:

@@ -43,6 +43,7 @@ __all__ = [
     "name_is_dns_label",
     "name_is_dns_subdomain",
     "regex_error",
+    "safe_encode_string",
 ]
 
 DNS1123_LABEL_MAX_LENGTH: Final = 63
@@ -227,3 +228,9 @@ def generate_name(base: str, suffix_seed: int) -> str:
         mixed, digit = divmod(mixed, len(GENERATED_SUFFIX_ALPHABET))
         chars.append(GENERATED_SUFFIX_ALPHABET[digit])
     return base + "".join(chars)
+
+
+def safe_encode_string(text: str) -> str:
+    """`rand.SafeEncodeString` (k8s.io/apimachinery/pkg/util/rand): each character c becomes
+    alphabet[ord(c) % 27], so a hash printed in decimal reads as a generated name suffix."""
+    return "".join(GENERATED_SUFFIX_ALPHABET[ord(c) % len(GENERATED_SUFFIX_ALPHABET)] for c in text)

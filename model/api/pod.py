@@ -1,4 +1,5 @@
-"""The Pod kind and its parts: containers, probes, resources, scheduling constraints, status.
+"""The Pod kind and its parts: containers, probes, resources, scheduling constraints, status;
+and the Ready condition's helpers of `pkg/api/v1/pod/util.go` (controllers and eviction use them).
 
 Field names and meanings follow `staging/src/k8s.io/api/core/v1/types.go`. Fields that the model
 accepts but gives no semantics are typed `Any` (kept as immutable JSON) or listed in a class's
@@ -12,7 +13,7 @@ from typing import Any, ClassVar
 import attrs
 
 from kubeprop.model.api.core import Taint
-from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
+from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta, find_condition
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import LabelSelector, NodeSelector, NodeSelectorTerm
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
@@ -299,3 +300,14 @@ class Pod:
     metadata: ObjectMeta = ObjectMeta()
     spec: PodSpec = PodSpec()
     status: PodStatus = PodStatus()
+
+
+def pod_ready_condition(pod: Pod) -> Condition | None:
+    """The pod's Ready condition, if any (`pkg/api/v1/pod/util.go` GetPodReadyCondition)."""
+    return find_condition(pod.status.conditions, "Ready")
+
+
+def is_pod_ready(pod: Pod) -> bool:
+    """Ready condition with status True (`pkg/api/v1/pod/util.go` IsPodReady)."""
+    cond = pod_ready_condition(pod)
+    return cond is not None and cond.status == "True"

@@ -24,6 +24,7 @@ import attrs
 
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.rbac_kinds import (
+    RBAC_GROUP,
     ClusterRole,
     ClusterRoleBinding,
     PolicyRule,
@@ -41,7 +42,6 @@ ALL_UNAUTHENTICATED = "system:unauthenticated"
 SERVICE_ACCOUNT_USERNAME_PREFIX = "system:serviceaccount:"
 ALL_SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
 NODES_GROUP = "system:nodes"
-RBAC_GROUP = "rbac.authorization.k8s.io"
 
 
 @attrs.frozen

@@ -11,7 +11,9 @@ import attrs
 
 from kubeprop.model.api.meta import KindInfo, ObjectMeta
 
-_GROUP = "rbac.authorization.k8s.io"
+RBAC_GROUP = "rbac.authorization.k8s.io"
+"""The API group's name (`GroupName`, `staging/src/k8s.io/api/rbac/v1/register.go`): of the kinds
+below and of every roleRef and subject that names a Role, ClusterRole, User or Group."""
 
 
 @attrs.frozen
@@ -29,7 +31,7 @@ class PolicyRule:
 class Role:
     """A namespaced set of rules."""
 
-    INFO: ClassVar[KindInfo] = KindInfo(_GROUP, "v1", "Role", "roles", namespaced=True, status_subresource=False)
+    INFO: ClassVar[KindInfo] = KindInfo(RBAC_GROUP, "v1", "Role", "roles", namespaced=True, status_subresource=False)
 
     metadata: ObjectMeta = ObjectMeta()
     rules: tuple[PolicyRule, ...] = ()
@@ -40,7 +42,7 @@ class ClusterRole:
     """A cluster-wide set of rules; bound by a RoleBinding it grants only in that namespace."""
 
     INFO: ClassVar[KindInfo] = KindInfo(
-        _GROUP, "v1", "ClusterRole", "clusterroles", namespaced=False, status_subresource=False
+        RBAC_GROUP, "v1", "ClusterRole", "clusterroles", namespaced=False, status_subresource=False
     )
 
     metadata: ObjectMeta = ObjectMeta()
@@ -72,7 +74,7 @@ class RoleBinding:
     """Grants a Role or ClusterRole to subjects within the binding's namespace."""
 
     INFO: ClassVar[KindInfo] = KindInfo(
-        _GROUP, "v1", "RoleBinding", "rolebindings", namespaced=True, status_subresource=False
+        RBAC_GROUP, "v1", "RoleBinding", "rolebindings", namespaced=True, status_subresource=False
     )
 
     metadata: ObjectMeta = ObjectMeta()
@@ -85,7 +87,7 @@ class ClusterRoleBinding:
     """Grants a ClusterRole to subjects cluster-wide."""
 
     INFO: ClassVar[KindInfo] = KindInfo(
-        _GROUP, "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False, status_subresource=False
+        RBAC_GROUP, "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False, status_subresource=False
     )
 
     metadata: ObjectMeta = ObjectMeta()

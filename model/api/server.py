@@ -34,6 +34,7 @@ from kubeprop.model.api.objects import (
     qualified_resource,
 )
 from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, UserInfo, authenticate, authorize, bootstrap_policy
+from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.api.validation import FieldError
@@ -190,11 +191,10 @@ def _policy(rbac_objects: tuple[ApiObject, ...]) -> RbacPolicy:
 
 def rbac_policy(store: Store) -> RbacPolicy:
     """The RBAC policy in force: the bootstrap policy plus every stored Role/Binding."""
-    group = "rbac.authorization.k8s.io"
     objs = tuple(
         obj
         for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
-        for obj in store.list(f"{resource}.{group}")
+        for obj in store.list(f"{resource}.{RBAC_GROUP}")
     )
     return _policy(objs)
 

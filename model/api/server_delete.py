@@ -29,7 +29,7 @@ from __future__ import annotations
 import attrs
 
 from kubeprop.model.api.admission import run_validating
-from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.meta import FOREGROUND_FINALIZER, ORPHAN_FINALIZER, ObjectMeta
 from kubeprop.model.api.objects import (
     ApiObject,
     Namespace,
@@ -42,9 +42,6 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.server import Context, Result, status
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.writes_support import admission_request, forbidden, not_found, pod_grace_period
-
-ORPHAN_FINALIZER = "orphan"
-FOREGROUND_FINALIZER = "foregroundDeletion"
 
 
 @attrs.frozen

@@ -36,7 +36,7 @@ import attrs
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Service
-from kubeprop.model.api.meta import ObjectMeta, find_condition
+from kubeprop.model.api.meta import FOREGROUND_FINALIZER, ORPHAN_FINALIZER, ObjectMeta, find_condition
 from kubeprop.model.api.names import (
     is_dns1123_label,
     is_qualified_name,
@@ -101,6 +101,7 @@ from kubeprop.model.api.validation_fields import (
     validate_labels,
 )
 from kubeprop.model.api.validation_kinds import (
+    STANDARD_FINALIZERS,
     namespace_finalizer_messages,
     validate_config_map,
     validate_endpoint_slice,
@@ -130,7 +131,6 @@ __all__ = [
 
 NameFn = Callable[[str, bool], list[str]]
 META: Final[FieldPath] = ("metadata",)
-_STANDARD_FINALIZERS: Final = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
 _POD_UPDATE_MSG: Final = (
     "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
     "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
@@ -193,11 +193,11 @@ def _meta_common(meta: ObjectMeta, kube: bool) -> ErrorList:
     path = (*META, "finalizers")
     for name in meta.finalizers:
         errs += messages(name, path, is_qualified_name(name))
-    if "orphan" in meta.finalizers and "foregroundDeletion" in meta.finalizers:
+    if ORPHAN_FINALIZER in meta.finalizers and FOREGROUND_FINALIZER in meta.finalizers:
         errs.append(invalid(path, meta.finalizers, "finalizer orphan and foregroundDeletion cannot be both set"))
     if kube:
         errs += [invalid((*path, i), name, "name is neither a standard finalizer name nor is it fully qualified")
-                 for i, name in enumerate(meta.finalizers) if "/" not in name and name not in _STANDARD_FINALIZERS]
+                 for i, name in enumerate(meta.finalizers) if "/" not in name and name not in STANDARD_FINALIZERS]
     return errs
 
 

@@ -10,12 +10,10 @@ ValidateCustomResourceDefinitionNames). CRD schemas, conversion and status are n
 
 from __future__ import annotations
 
-from typing import Final
-
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.ext import CustomResourceDefinitionNames, CustomResourceDefinitionSpec
 from kubeprop.model.api.names import is_dns1035_label, is_dns1123_subdomain
-from kubeprop.model.api.rbac_kinds import PolicyRule, RoleRef, Subject
+from kubeprop.model.api.rbac_kinds import RBAC_GROUP, PolicyRule, RoleRef, Subject
 from kubeprop.model.api.validation_fields import (
     ErrorList,
     dns1123_subdomain,
@@ -24,9 +22,6 @@ from kubeprop.model.api.validation_fields import (
     not_supported,
     required,
 )
-
-RBAC_GROUP: Final = "rbac.authorization.k8s.io"
-
 
 # -- RBAC -------------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from kubeprop.model.api.core import (
     Service,
     Taint,
 )
+from kubeprop.model.api.meta import FOREGROUND_FINALIZER, ORPHAN_FINALIZER
 from kubeprop.model.api.names import is_dns1123_subdomain, is_qualified_name, is_valid_label_value
 from kubeprop.model.api.validation_fields import (
     INVALID,
@@ -63,6 +64,9 @@ from kubeprop.model.api.validation_pod import TAINT_EFFECTS
 SERVICE_TYPES: Final = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 ACCESS_MODES: Final = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
 MAX_SECRET_SIZE: Final = 1 << 20
+STANDARD_FINALIZERS: Final = frozenset({"kubernetes", ORPHAN_FINALIZER, FOREGROUND_FINALIZER})
+"""`standardFinalizers` (`IsStandardFinalizerName`, pkg/apis/core/helper/helpers.go): the finalizer
+names that need no domain prefix, on any object and in a Namespace's spec."""
 _KUBELET_PORT: Final = 10250
 
 
@@ -401,7 +405,7 @@ def namespace_finalizer_messages(finalizers: tuple[str, ...]) -> Mapping[int, li
     out: dict[int, list[str]] = {}
     for i, name in enumerate(finalizers):
         msgs = is_qualified_name(name)
-        if "/" not in name and name not in ("kubernetes", "orphan", "foregroundDeletion"):
+        if "/" not in name and name not in STANDARD_FINALIZERS:
             msgs.append("name is neither a standard finalizer name nor is it fully qualified")
         if msgs:
             out[i] = msgs

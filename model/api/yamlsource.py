@@ -69,6 +69,13 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain_string)
 _Loader.add_constructor("tag:yaml.org,2002:value", _plain_string)
 
 
+def located(file: str, line: int, field: str, message: str) -> str:
+    """`file:line: field: message` as every input problem prints (the line left out when 0, the
+    field when empty)."""
+    where = f"{file}:{line}" if line > 0 else file
+    return f"{where}: {field}: {message}" if field else f"{where}: {message}"
+
+
 class YamlError(InputError):
     """A YAML source could not be read; `line` is 1-based, or 0 when the whole file is at fault."""
 
@@ -80,8 +87,7 @@ class YamlError(InputError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line > 0 else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return located(self.file, self.line, self.field, self.message)
 
 
 @attrs.frozen(eq=False)

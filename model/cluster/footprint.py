@@ -51,7 +51,14 @@ from kubeprop.model.scheduler import component as scheduler_mod
 from kubeprop.model.scheduler.component import Bind, MarkUnschedulable, Preempt, Schedule
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, KUBELET_PREFIX, ClusterModel, kubelet
+from kubeprop.model.state.cluster import (
+    CONTROLLER_MANAGER,
+    ETCD_PREFIX,
+    KUBELET_PREFIX,
+    USER_COMPONENT,
+    ClusterModel,
+    kubelet,
+)
 
 ALL = "*"
 """The token that stands for every part of the state."""
@@ -262,7 +269,7 @@ def _kubelet_write(f: Footprints, act: Any) -> Footprint:
 
 
 def _user_step(f: Footprints, act: Any) -> Footprint:
-    reads, writes = f.send("user")
+    reads, writes = f.send(USER_COMPONENT)
     return _fp(reads | {"workload"}, writes | {"workload"})
 
 

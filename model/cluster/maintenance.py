@@ -33,10 +33,9 @@ from kubeprop.model.api.server import Request, Response
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.schema_addons import DrainStep
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
+from kubeprop.model.state.cluster import USER_COMPONENT, ClusterModel, ClusterState, send
 
 KEY = "maintenance"
-USER_COMPONENT = "user"
 OPERATOR = "maintenance"
 """The component name an operator's maintenance sends requests as (it has no armed failures)."""
 

@@ -57,9 +57,8 @@ from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_t
 from kubeprop.model.cluster import maintenance
 from kubeprop.model.scenario.schema import ApplyStep, DeleteStep, ScaleStep, SetImageStep, WorkloadStep
 from kubeprop.model.state.actions import Action, UserStep
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
+from kubeprop.model.state.cluster import USER_COMPONENT, ClusterModel, ClusterState, send
 
-USER_COMPONENT = "user"
 WORKLOAD_KINDS = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps",
                   "replicaset": "replicasets.apps"}
 CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"

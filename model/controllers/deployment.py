@@ -59,6 +59,7 @@ from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     claim,
     controller_of,
+    is_controlled_by,
     is_pod_active,
     pods_in,
     split_key,
@@ -189,7 +190,7 @@ class DeploymentController(Memoryless):
         if not isinstance(d, Deployment) or d.spec.strategy.type != "Recreate":
             return ()
         rs_list = [r for r in view.list("replicasets.apps", namespace)
-                   if isinstance(r, ReplicaSet) and _controlled_by(r, d)]
+                   if isinstance(r, ReplicaSet) and is_controlled_by(r, d)]
         others = [p for pods in pod_map(view, d, rs_list).values() for p in pods if p.metadata.uid != pod.metadata.uid]
         return () if others else (f"{namespace}/{d.metadata.name}",)
 
@@ -246,11 +247,6 @@ class DeploymentController(Memoryless):
         if deployment_complete(d, d.status):
             return None
         return max(cond.last_update_time + (d.spec.progress_deadline_seconds or 0) + 1, now)
-
-
-def _controlled_by(obj: ApiObject, owner: ApiObject) -> bool:
-    ref = controller_of(obj)
-    return ref is not None and ref.uid == owner.metadata.uid
 
 
 def _owner(view: ObjectView, obj: ApiObject, resource: str, kind: str) -> ApiObject | None:

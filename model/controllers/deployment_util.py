@@ -20,8 +20,9 @@ import attrs
 from kubeprop.model.api.apps import Deployment, ReplicaSet
 from kubeprop.model.api.codec import encode
 from kubeprop.model.api.meta import Condition
-from kubeprop.model.api.names import GENERATED_SUFFIX_ALPHABET
+from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.pod import PodTemplateSpec
+from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION
 from kubeprop.model.memo import IdentityMemo
 
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
@@ -31,7 +32,6 @@ REVISION_HISTORY_ANNOTATION = "deployment.kubernetes.io/revision-history"
 DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
 ROLLBACK_TO_ANNOTATION = "deprecated.deployment.rollback.to"
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 SKIP_COPY_ANNOTATIONS = frozenset({
     LAST_APPLIED_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, DESIRED_REPLICAS_ANNOTATION,
     MAX_REPLICAS_ANNOTATION, ROLLBACK_TO_ANNOTATION,
@@ -61,11 +61,6 @@ def fnv32a(data: bytes) -> int:
     return h
 
 
-def safe_encode(text: str) -> str:
-    """rand.SafeEncodeString: each character c → alphabet[ord(c) % 27]."""
-    return "".join(GENERATED_SUFFIX_ALPHABET[ord(c) % len(GENERATED_SUFFIX_ALPHABET)] for c in text)
-
-
 _HASHED: IdentityMemo[str] = IdentityMemo(limit=1_024)
 """Template hashes by the template's identity and the collision count: a Deployment's template is
 the very same object from state to state."""
@@ -81,7 +76,7 @@ def _compute_hash(template: PodTemplateSpec, collision_count: int | None) -> str
     data = json.dumps(encode(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4)
-    return safe_encode(str(fnv32a(data)))
+    return safe_encode_string(str(fnv32a(data)))
 
 
 def without_hash(template: PodTemplateSpec) -> PodTemplateSpec:

@@ -24,28 +24,23 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, ReplicaSet, StatefulSet
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.controllers.deployment_util import scaled_value
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_ready
 from kubeprop.model.state.component import Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
 RESOURCE = "poddisruptionbudgets.policy"
-IDENTITY = "system:kube-controller-manager"
 
 
 def uses_pdbs(objects: Iterable[Any]) -> bool:
     """Whether any of the scenario's objects is a PodDisruptionBudget."""
     return any(isinstance(o, PodDisruptionBudget) for o in objects)
-
-
-def _ready(pod: Pod) -> bool:
-    cond = find_condition(pod.status.conditions, "Ready")
-    return cond is not None and cond.status == "True"
 
 
 def _pods(view: ObjectView, pdb: PodDisruptionBudget) -> list[Pod]:
@@ -123,7 +118,7 @@ def disrupted_pods(pdb: PodDisruptionBudget, pods: list[Pod], now: int, timeout:
 def healthy(pods: list[Pod], disrupted: dict[str, int]) -> int:
     """countHealthyPods."""
     return sum(1 for p in pods if p.metadata.deletion_timestamp is None and p.metadata.name not in disrupted
-               and _ready(p))
+               and is_pod_ready(p))
 
 
 @attrs.frozen
@@ -133,7 +128,7 @@ class DisruptionController(Memoryless):
     deletion_timeout_seconds: int = 120
     name: str = "disruption"
     watches: tuple[str, ...] = (RESOURCE, "pods", "replicasets.apps", "deployments.apps", "statefulsets.apps")
-    identity: str = IDENTITY
+    identity: str = CONTROLLER_MANAGER_USER
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """addDb/updateDb: the PDB; addPod/updatePod/deletePod: the PDBs selecting the pod."""

@@ -46,6 +46,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.core import (
+    LABEL_TOPOLOGY_ZONE,
     Endpoint,
     EndpointConditions,
     EndpointSlice,
@@ -77,7 +78,6 @@ from kubeprop.model.state.informer import ObjectView
 
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"
-ZONE_LABEL = "topology.kubernetes.io/zone"
 SLICES = "endpointslices.discovery.k8s.io"
 
 PortsKey = tuple[EndpointSlicePort, ...]
@@ -184,7 +184,7 @@ class EndpointSliceController(Memoryless):
         serving = pod_serving(pod, self.readiness_source)
         terminating = pod.metadata.deletion_timestamp is not None
         ready = svc.spec.publish_not_ready_addresses or (serving and (not terminating or self.include_terminating))
-        zone = node.metadata.labels.get(ZONE_LABEL) if node is not None else None
+        zone = node.metadata.labels.get(LABEL_TOPOLOGY_ZONE) if node is not None else None
         return Endpoint(
             addresses=(pod.status.pod_ip,),
             conditions=EndpointConditions(ready=ready, serving=serving, terminating=terminating),

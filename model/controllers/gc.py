@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.codec import encode
-from kubeprop.model.api.meta import KindInfo, OwnerReference
+from kubeprop.model.api.meta import FOREGROUND_FINALIZER, ORPHAN_FINALIZER, KindInfo, OwnerReference
 from kubeprop.model.api.objects import (
     ApiObject,
     CustomResourceDefinition,
@@ -51,8 +51,6 @@ from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.state.informer import ObjectView
 
-FOREGROUND = "foregroundDeletion"
-ORPHAN = "orphan"
 DEFAULT_WATCHES: tuple[str, ...] = (
     "pods", "replicasets.apps", "deployments.apps", "statefulsets.apps", "persistentvolumeclaims",
     "services", "endpoints", "endpointslices.discovery.k8s.io", "configmaps", "secrets", "serviceaccounts",
@@ -95,7 +93,7 @@ def owner_object_key(ref: OwnerReference, dependent: ApiObject, view: ObjectView
 
 def deleting_dependents(obj: ApiObject) -> bool:
     """isDeletingDependents: being deleted with the foregroundDeletion finalizer."""
-    return obj.metadata.deletion_timestamp is not None and FOREGROUND in obj.metadata.finalizers
+    return obj.metadata.deletion_timestamp is not None and FOREGROUND_FINALIZER in obj.metadata.finalizers
 
 
 @attrs.frozen
@@ -144,7 +142,7 @@ class GarbageCollector:
         if not present or deleting_dependents(obj):
             keys.update(str(object_key(d)) for d in self.dependents(obj, view))
         if present and obj.metadata.deletion_timestamp is not None and (
-                FOREGROUND in obj.metadata.finalizers or ORPHAN in obj.metadata.finalizers):
+                FOREGROUND_FINALIZER in obj.metadata.finalizers or ORPHAN_FINALIZER in obj.metadata.finalizers):
             keys.add(str(own))
         for ref in obj.metadata.owner_references:
             okey = owner_object_key(ref, obj, view)
@@ -163,7 +161,7 @@ class GarbageCollector:
         if obj is None:
             return Reconciliation(memory=memory)
         meta = obj.metadata
-        if meta.deletion_timestamp is not None and ORPHAN in meta.finalizers:
+        if meta.deletion_timestamp is not None and ORPHAN_FINALIZER in meta.finalizers:
             return Reconciliation(self._orphan(obj, view), memory)
         if deleting_dependents(obj):
             return Reconciliation(self._deleting_dependents(obj, view), memory)
@@ -220,9 +218,9 @@ class GarbageCollector:
                 requests.append(self._patch_refs(obj, unblocked))
                 rv = None
             return (*requests, self._delete(obj, "Foreground", rv))
-        if ORPHAN in meta.finalizers:
+        if ORPHAN_FINALIZER in meta.finalizers:
             policy = "Orphan"
-        elif FOREGROUND in meta.finalizers:
+        elif FOREGROUND_FINALIZER in meta.finalizers:
             policy = "Foreground"
         else:
             policy = "Background"
@@ -234,7 +232,7 @@ class GarbageCollector:
             r.uid == owner.metadata.uid and r.block_owner_deletion for r in d.metadata.owner_references)]
         if blocking:
             return ()
-        return (self._remove_finalizer(owner, FOREGROUND),)
+        return (self._remove_finalizer(owner, FOREGROUND_FINALIZER),)
 
     def _orphan(self, owner: ApiObject, view: ObjectView) -> tuple[Request, ...]:
         """attemptToOrphanWorker: drop references to `owner` from its dependents, then its finalizer."""
@@ -242,7 +240,7 @@ class GarbageCollector:
             self._patch_refs(dep, [r for r in dep.metadata.owner_references if r.uid != owner.metadata.uid])
             for dep in self.dependents(owner, view)
         ]
-        return (*requests, self._remove_finalizer(owner, ORPHAN))
+        return (*requests, self._remove_finalizer(owner, ORPHAN_FINALIZER))
 
     def _patch_refs(self, obj: ApiObject, refs: list[OwnerReference]) -> Request:
         body = {"metadata": {"ownerReferences": [encode(r) for r in refs] or None,

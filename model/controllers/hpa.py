@@ -46,16 +46,17 @@ from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.controllers import hpa_calc as calc
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
 from kubeprop.model.state.metrics import pod_metric
 
 NAME = "horizontal-pod-autoscaler"
 """The key of this controller's memory in `state.controllers`."""
 RESOURCE = "horizontalpodautoscalers.autoscaling"
-IDENTITY = "system:kube-controller-manager"
+IDENTITY = CONTROLLER_MANAGER_USER
 
 
 @attrs.frozen(cache_hash=True)
@@ -80,10 +81,6 @@ class SyncHPA(Action):
     LANE = "controller horizontal-pod-autoscaler"
 
     hpa: str
-
-
-def _key(obj: Any) -> str:
-    return f"{obj.metadata.namespace}/{obj.metadata.name}"
 
 
 _USES: dict[int, tuple[Any, bool]] = {}
@@ -123,7 +120,7 @@ def initial_memory(model: ClusterModel, view_: ObjectView, now: int) -> dict[str
     if not uses_hpa(model):
         return {}
     period = int(model.parameter("hpaSyncPeriodSeconds"))
-    return {NAME: HPAMemory(due=FrozenMap({_key(h): now + period for h in view_.list(RESOURCE)}))}
+    return {NAME: HPAMemory(due=FrozenMap({pod_key(h): now + period for h in view_.list(RESOURCE)}))}
 
 
 def on_events(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]
@@ -306,7 +303,7 @@ def _other_hpas(state: ClusterState, view_: ObjectView, hpa: HorizontalPodAutosc
     """hpasControllingPodsUnderSelector: other HPAs of the namespace whose targets select these pods."""
     if not pods:
         return []
-    found = [_key(hpa)]
+    found = [pod_key(hpa)]
     for other in view_.list(RESOURCE, hpa.metadata.namespace):
         if not isinstance(other, HorizontalPodAutoscaler) or other.metadata.name == hpa.metadata.name:
             continue
@@ -314,7 +311,7 @@ def _other_hpas(state: ClusterState, view_: ObjectView, hpa: HorizontalPodAutosc
         target = get_scale(state.store, ref.kind, other.metadata.namespace, ref.name)
         if target is not None and target.label_selector is not None and any(
                 selector_matches(target.label_selector, p.metadata.labels) for p in pods):
-            found.append(_key(other))
+            found.append(pod_key(other))
     return sorted(found) if len(found) > 1 else []
 
 

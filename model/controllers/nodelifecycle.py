@@ -44,7 +44,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.core import Node, Taint
+from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE, Node, Taint
 from kubeprop.model.api.meta import Condition, find_condition, set_condition
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
@@ -64,14 +64,13 @@ from kubeprop.model.controllers.nodelifecycle_health import (
     stale_since,
 )
 from kubeprop.model.controllers.nodelifecycle_rules import (
-    NOT_READY,
-    UNREACHABLE,
     eviction_delay,
+    is_health_taint,
     ready_status,
     zone_key,
 )
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
@@ -80,14 +79,13 @@ __all__ = [
     "TaintNode", "UntaintNode", "blocks_tick", "enabled", "initial_nodelifecycle_memory", "memory", "next_timer",
 ]
 CONDITION_TAINTS: dict[tuple[str, str], str] = {
-    ("Ready", "False"): NOT_READY, ("Ready", "Unknown"): UNREACHABLE,
+    ("Ready", "False"): TAINT_NODE_NOT_READY, ("Ready", "Unknown"): TAINT_NODE_UNREACHABLE,
     ("MemoryPressure", "True"): "node.kubernetes.io/memory-pressure",
     ("DiskPressure", "True"): "node.kubernetes.io/disk-pressure",
     ("NetworkUnavailable", "True"): "node.kubernetes.io/network-unavailable",
     ("PIDPressure", "True"): "node.kubernetes.io/pid-pressure",
 }
 """`nodeConditionToTaintKeyStatusMap`: conditions → NoSchedule taints."""
-UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 
 
 @attrs.frozen(order=True)
@@ -153,10 +151,6 @@ def _pods_on(cache: ObjectView, node: str) -> list[Pod]:
     return [p for p in cache.list("pods") if isinstance(p, Pod) and p.spec.node_name == node]
 
 
-def _key(pod: Pod) -> str:
-    return f"{pod.metadata.namespace}/{pod.metadata.name}"
-
-
 # --- enabled ---------------------------------------------------------------------------------
 
 
@@ -198,11 +192,11 @@ def _enabled_evictions(state: ClusterState, mem: NodeLifecycleMemory, cache: Obj
         delay = eviction_delay(pod, nodes.get(pod.spec.node_name))
         if delay is None:
             continue
-        entry = mem.evictions.get(_key(pod))
+        entry = mem.evictions.get(pod_key(pod))
         if delay == 0 or (entry is not None and entry.uid == pod.metadata.uid and state.clock >= entry.fire_at):
-            yield TaintEvictPod(_key(pod))
+            yield TaintEvictPod(pod_key(pod))
         elif entry is None or entry.uid != pod.metadata.uid:
-            yield ScheduleTaintEviction(_key(pod))
+            yield ScheduleTaintEviction(pod_key(pod))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -244,7 +238,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
 
 
 def _current_no_schedule(node: Node) -> tuple[str, ...]:
-    keys = set(k for k in CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
+    keys = set(k for k in CONDITION_TAINTS.values()) | {TAINT_NODE_UNSCHEDULABLE}
     return tuple(sorted(t.key for t in node.spec.taints if t.effect == "NoSchedule" and t.key in keys))
 
 
@@ -253,12 +247,12 @@ def _no_schedule_taints(node: Node) -> tuple[str, ...]:
     pairs = ((c.type, c.status) for c in node.status.conditions)
     keys = {CONDITION_TAINTS[p] for p in pairs if p in CONDITION_TAINTS}
     if node.spec.unschedulable:
-        keys.add(UNSCHEDULABLE_TAINT)
+        keys.add(TAINT_NODE_UNSCHEDULABLE)
     return tuple(sorted(keys))
 
 
 def _current_no_execute(node: Node) -> str | None:
-    keys = sorted(t.key for t in node.spec.taints if t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE))
+    keys = sorted(t.key for t in node.spec.taints if is_health_taint(t))
     return keys[0] if len(keys) == 1 else ("both" if keys else None)
 
 
@@ -267,7 +261,7 @@ def _wanted_no_execute(node: Node) -> str | None:
     ready = ready_status(node)
     if ready == "True":
         return None
-    return NOT_READY if ready == "False" else UNREACHABLE
+    return TAINT_NODE_NOT_READY if ready == "False" else TAINT_NODE_UNREACHABLE
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -345,7 +339,7 @@ def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncN
     """Add the missing condition taints (timeAdded = now), remove the stale ones."""
     node = _node(model, state, act.node)
     wanted = _no_schedule_taints(node)
-    managed = set(CONDITION_TAINTS.values()) | {UNSCHEDULABLE_TAINT}
+    managed = set(CONDITION_TAINTS.values()) | {TAINT_NODE_UNSCHEDULABLE}
 
     def edit(current: Node) -> tuple[Taint, ...]:
         kept = tuple(t for t in current.spec.taints
@@ -358,7 +352,7 @@ def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncN
 
 
 def _without_no_execute(node: Node) -> tuple[Taint, ...]:
-    return tuple(t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
+    return tuple(t for t in node.spec.taints if not is_health_taint(t))
 
 
 def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> ClusterState:

@@ -39,21 +39,21 @@ from kubeprop.model.controllers.nodelifecycle_rules import (
     EXCLUDE_DISRUPTION_LABEL,
     FULL,
     NORMAL,
-    NOT_READY,
-    UNREACHABLE,
     ZoneTainter,
     eviction_delay,
+    is_health_taint,
     limiter_period,
     ready_status,
     zone_states,
 )
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
 
 NAME = "nodelifecycle"
 """The key of this controller's memory in `state.controllers`."""
-IDENTITY = "system:kube-controller-manager"
+IDENTITY = CONTROLLER_MANAGER_USER
 UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 """`tryUpdateNodeHealth`: NetworkUnavailable is left alone."""
 
@@ -269,12 +269,12 @@ def _mark_unknown(model: ClusterModel, state: ClusterState, node: Node) -> tuple
 def _mark_reachable(model: ClusterModel, state: ClusterState, node: Node) -> ClusterState:
     """markNodeAsReachable: if the cached node has a not-ready/unreachable NoExecute taint,
     remove both from the node read fresh (RemoveTaintOffNode)."""
-    if not any(t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE) for t in node.spec.taints):
+    if not any(is_health_taint(t) for t in node.spec.taints):
         return state
     fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name))
     if not isinstance(fresh, Node):
         return state
-    kept = tuple(t for t in fresh.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE)))
+    kept = tuple(t for t in fresh.spec.taints if not is_health_taint(t))
     if kept == fresh.spec.taints:
         return state
     obj = attrs.evolve(fresh, spec=attrs.evolve(fresh.spec, taints=kept))

@@ -25,16 +25,20 @@ from __future__ import annotations
 
 import attrs
 
-from kubeprop.model.api.core import Node, Taint
+from kubeprop.model.api.core import LABEL_TOPOLOGY_ZONE, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, Node, Taint
 from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.pod import Pod, Toleration
 from kubeprop.model.scheduler.filters import tolerates
 
-NOT_READY = "node.kubernetes.io/not-ready"
-UNREACHABLE = "node.kubernetes.io/unreachable"
 UNHEALTHY_ZONE_THRESHOLD = 0.55
 LARGE_CLUSTER_SIZE_THRESHOLD = 50
 EXCLUDE_DISRUPTION_LABEL = "node.kubernetes.io/exclude-disruption"
+
+
+def is_health_taint(taint: Taint) -> bool:
+    """One of the controller's own NoExecute taints, not-ready or unreachable
+    (`NotReadyTaintTemplate`, `UnreachableTaintTemplate` in node_lifecycle_controller.go)."""
+    return taint.effect == "NoExecute" and taint.key in (TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE)
 
 
 def ready_status(node: Node) -> str:
@@ -47,7 +51,7 @@ def zone_key(node: Node) -> str:
     """`nodetopology.GetZoneKey`: region and zone labels (new or deprecated names)."""
     labels = node.metadata.labels
     region = labels.get("topology.kubernetes.io/region", labels.get("failure-domain.beta.kubernetes.io/region", ""))
-    zone = labels.get("topology.kubernetes.io/zone", labels.get("failure-domain.beta.kubernetes.io/zone", ""))
+    zone = labels.get(LABEL_TOPOLOGY_ZONE, labels.get("failure-domain.beta.kubernetes.io/zone", ""))
     return f"{region}:\x00:{zone}" if region or zone else ""
 
 

@@ -3,8 +3,9 @@
 Each rule cites its upstream source:
 
 - `is_pod_active`: `pkg/controller/controller_utils.go` IsPodActive;
-- `is_pod_ready`, `pod_ready_condition`, `is_pod_available`: `pkg/api/v1/pod/util.go` IsPodReady,
-  GetPodReadyCondition, IsPodAvailable;
+- `is_pod_available`: `pkg/api/v1/pod/util.go` IsPodAvailable (with `is_pod_ready` and
+  `pod_ready_condition`, IsPodReady and GetPodReadyCondition, which live in `kubeprop.model.api.pod`
+  for the API server's eviction too and are importable from here);
 - `new_controller_ref`, `controller_of`, `is_controlled_by`: `metav1.NewControllerRef`,
   `metav1.GetControllerOf`, `metav1.IsControlledBy` (`apimachinery/pkg/apis/meta/v1/controller_ref.go`);
 - `claim`: `pkg/controller/controller_ref_manager.go` BaseControllerRefManager.ClaimObject with
@@ -28,9 +29,11 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.codec import encode
-from kubeprop.model.api.meta import Condition, ObjectMeta, OwnerReference, find_condition
+from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import ApiObject, ObjectKey, kind_info
 from kubeprop.model.api.pod import Pod, PodTemplateSpec
+from kubeprop.model.api.pod import is_pod_ready as is_pod_ready
+from kubeprop.model.api.pod import pod_ready_condition as pod_ready_condition
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.state.cluster import pod_key as _pod_key
@@ -59,17 +62,6 @@ def is_pod_active(pod: Pod) -> bool:
 def is_pod_terminal(pod: Pod) -> bool:
     """Phase Succeeded or Failed."""
     return pod.status.phase in ("Succeeded", "Failed")
-
-
-def pod_ready_condition(pod: Pod) -> Condition | None:
-    """The pod's Ready condition, if any (pod/util.go GetPodReadyCondition)."""
-    return find_condition(pod.status.conditions, "Ready")
-
-
-def is_pod_ready(pod: Pod) -> bool:
-    """Ready condition with status True (pod/util.go IsPodReady)."""
-    cond = pod_ready_condition(pod)
-    return cond is not None and cond.status == "True"
 
 
 def is_pod_available(pod: Pod, min_ready_seconds: int, now: int) -> bool:

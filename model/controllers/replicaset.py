@@ -38,6 +38,7 @@ from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.validation_annotations import POD_DELETION_COST, parse_pod_deletion_cost
 from kubeprop.model.controllers import replicaset_expectations as exp
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import (
@@ -62,9 +63,6 @@ BURST_REPLICAS = 500
 SLOW_START_INITIAL_BATCH_SIZE = 1
 """controller.SlowStartInitialBatchSize."""
 
-DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
-"""core/v1 PodDeletionCost: lower-cost pods are deleted first (feature PodDeletionCost, on by default)."""
-
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 
 
@@ -81,13 +79,10 @@ def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE)
 
 
 def _deletion_cost(pod: Pod) -> int:
-    """helper.GetDeletionCostFromPodAnnotations: an int32; missing or invalid → 0."""
-    text = pod.metadata.annotations.get(DELETION_COST_ANNOTATION, "")
-    try:
-        value = int(text, 10)
-    except ValueError:
-        return 0
-    return value if -(2**31) <= value < 2**31 else 0
+    """helper.GetDeletionCostFromPodAnnotations: the core/v1 PodDeletionCost annotation as an int32,
+    0 if missing or invalid; lower-cost pods are deleted first (feature PodDeletionCost, on by default)."""
+    cost = parse_pod_deletion_cost(pod.metadata.annotations.get(POD_DELETION_COST, ""))
+    return 0 if cost is None else cost
 
 
 def _log_rank(then: int, now: int) -> int:

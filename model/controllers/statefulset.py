@@ -57,6 +57,7 @@ from kubeprop.model.api.apps import StatefulSet, StatefulSetStatus
 from kubeprop.model.api.codec import encode
 from kubeprop.model.api.core import PersistentVolumeClaim
 from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, Volume
 from kubeprop.model.api.selectors import selector_matches
@@ -78,7 +79,6 @@ POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 REVISION_LABEL = "controller-revision-hash"
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
-_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def parent_and_ordinal(pod_name: str) -> tuple[str, int]:
@@ -105,7 +105,7 @@ def revision_name(sts: StatefulSet) -> str:
     patch = {"spec": {"template": {**template, "$patch": "replace"}}}
     data = json.dumps(patch, sort_keys=True, separators=(",", ":")).encode()
     digits = str(_fnv32(data))
-    return f"{sts.metadata.name}-" + "".join(_SAFE_ALPHABET[ord(c) % len(_SAFE_ALPHABET)] for c in digits)
+    return f"{sts.metadata.name}-{safe_encode_string(digits)}"
 
 
 def claim_objects(sts: StatefulSet, ordinal: int) -> tuple[PersistentVolumeClaim, ...]:

@@ -24,6 +24,7 @@ from kubeprop.model.api.objects import Node, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.descheduler import strategies
 from kubeprop.model.descheduler.evictor import candidates, is_ready
+from kubeprop.model.scenario.load import DESCHEDULER_USER
 from kubeprop.model.scenario.schema_addons import DeschedulerDecl
 from kubeprop.model.scheduler.nodeinfo import build_node_infos
 from kubeprop.model.state.actions import Action
@@ -31,7 +32,6 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 KEY = "descheduler"
 COMPONENT = "descheduler"
-USER = "system:serviceaccount:kube-system:descheduler"
 
 
 @attrs.frozen(cache_hash=True)
@@ -87,9 +87,9 @@ class _Evictor:
         node = pod.spec.node_name
         if self.per_node_limit is not None and self.counts.get(node, 0) >= self.per_node_limit:
             return "limit"
-        request = Request(verb="evict", user=USER, resource="pods", namespace=pod.metadata.namespace,
+        request = Request(verb="evict", user=DESCHEDULER_USER, resource="pods", namespace=pod.metadata.namespace,
                           name=pod.metadata.name)
-        self.state, response = send(self.model, self.state, USER, request, COMPONENT)
+        self.state, response = send(self.model, self.state, DESCHEDULER_USER, request, COMPONENT)
         if not response.ok:
             return "failed"
         self.counts[node] = self.counts.get(node, 0) + 1

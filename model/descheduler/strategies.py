@@ -45,7 +45,7 @@ from kubeprop.model.scenario.schema_addons import (
     TopologySpreadDecl,
 )
 from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches, tolerates
-from kubeprop.model.scheduler.nodeinfo import NodeInfo, pod_requests
+from kubeprop.model.scheduler.nodeinfo import NodeInfo, pod_key, pod_requests
 
 Evict = Callable[[Pod], str]
 
@@ -64,11 +64,7 @@ class Snapshot:
 
     def pods_on(self, info: NodeInfo) -> list[Pod]:
         """The node's pods the evictor's filters let through, by name."""
-        return [p for p in info.pods if _key(p) in self.evictable]
-
-
-def _key(pod: Pod) -> str:
-    return f"{pod.metadata.namespace}/{pod.metadata.name}"
+        return [p for p in info.pods if pod_key(p) in self.evictable]
 
 
 def _evict_all(pods: Sequence[Pod], evict: Evict) -> None:
@@ -185,7 +181,7 @@ def topology_spread(snapshot: Snapshot, args: TopologySpreadDecl, evict: Evict) 
     all_pods = [p for info in snapshot.infos for p in info.pods]
     chosen: dict[str, Pod] = {}
     for namespace in sorted({p.metadata.namespace for p in all_pods}):
-        in_ns = [p for p in all_pods if p.metadata.namespace == namespace and _key(p) in snapshot.evictable]
+        in_ns = [p for p in all_pods if p.metadata.namespace == namespace and pod_key(p) in snapshot.evictable]
         for topology_key, max_skew, selector, _ in _constraints(in_ns, args.constraints):
             domains: dict[str, list[Pod]] = {i.node.metadata.labels[topology_key]: [] for i in snapshot.infos
                                              if topology_key in i.node.metadata.labels}
@@ -199,7 +195,7 @@ def topology_spread(snapshot: Snapshot, args: TopologySpreadDecl, evict: Evict) 
             if not domains or max(map(len, domains.values())) - min(map(len, domains.values())) <= max_skew:
                 continue
             for pod in _balance(snapshot, domains, topology_key, max_skew):
-                chosen.setdefault(_key(pod), pod)
+                chosen.setdefault(pod_key(pod), pod)
     for key in sorted(chosen):
         evict(chosen[key])
 
@@ -207,7 +203,7 @@ def topology_spread(snapshot: Snapshot, args: TopologySpreadDecl, evict: Evict) 
 def _balance(snapshot: Snapshot, domains: dict[str, list[Pod]], key: str, max_skew: int) -> list[Pod]:
     total = sum(map(len, domains.values()))
     ideal = total / len(domains)
-    ordered = sorted(((value, sorted(pods, key=lambda p: (_key(p) in snapshot.evictable, _key(p))))
+    ordered = sorted(((value, sorted(pods, key=lambda p: (pod_key(p) in snapshot.evictable, pod_key(p))))
                       for value, pods in domains.items()), key=lambda d: (len(d[1]), d[0]))
     below = [i for i in snapshot.infos if len(domains.get(i.node.metadata.labels.get(key, ""), [])) < ideal]
     out: list[Pod] = []
@@ -263,7 +259,7 @@ def low_node_utilization(snapshot: Snapshot, args: LowNodeUtilizationDecl, evict
                    for i in low) for n in names}
     high.sort(key=lambda i: (-sum(_percent(usage[i.name], i)[n] for n in names), i.name))
     for info in high:
-        pods = sorted(snapshot.pods_on(info), key=lambda p: (p.spec.priority or 0, _key(p)))
+        pods = sorted(snapshot.pods_on(info), key=lambda p: (p.spec.priority or 0, pod_key(p)))
         for pod in pods:
             over = any(_percent(usage[info.name], info)[n] > args.target_thresholds.get(n, 100) for n in names)
             if not over or any(room[n] <= 0 for n in names):

@@ -29,6 +29,7 @@ from kubeprop.model.api.objects import (
     Subject,
     Taint,
 )
+from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.scenario.load import ADMIN, Scenario
@@ -37,7 +38,6 @@ from kubeprop.model.scenario.schema import PARAMETERS, NodeDecl, UserDecl
 
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 CONTROL_PLANE_TAINT = Taint(key="node-role.kubernetes.io/control-plane", effect="NoSchedule")
-RBAC_GROUP = "rbac.authorization.k8s.io"
 
 
 @attrs.frozen

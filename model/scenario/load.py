@@ -102,8 +102,9 @@ class Scenario:
 
 
 ADMIN = "system:admin"
-DESCHEDULER_USER = "system:serviceaccount:kube-system:descheduler"
 """The internal identity that creates nodes, system namespaces and user bindings (system:masters)."""
+DESCHEDULER_USER = "system:serviceaccount:kube-system:descheduler"
+"""The descheduler's service account: the identity its evictions are sent as."""
 
 
 def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:

@@ -41,7 +41,7 @@ from kubeprop.model.scheduler.queue import (
     pending_queue,
 )
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
@@ -102,10 +102,6 @@ def profile_for(parameters: FrozenMap[str, Any]) -> SchedulerProfile:
     )
 
 
-def _key(pod: Pod) -> str:
-    return f"{pod.metadata.namespace}/{pod.metadata.name}"
-
-
 def _pods(view_: ObjectView) -> list[Pod]:
     return [p for p in view_.list("pods") if isinstance(p, Pod)]
 
@@ -138,11 +134,11 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         pod, result = decision
         if result.best:
             for node in result.best:
-                yield Schedule(instance, _key(pod), node)
+                yield Schedule(instance, pod_key(pod), node)
         elif result.preemption is not None:
-            yield Preempt(instance, _key(pod), result.preemption.node)
+            yield Preempt(instance, pod_key(pod), result.preemption.node)
         else:
-            yield MarkUnschedulable(instance, _key(pod))
+            yield MarkUnschedulable(instance, pod_key(pod))
 
 
 def _memory(state: ClusterState, instance: str) -> SchedulerState:

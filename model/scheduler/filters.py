@@ -37,7 +37,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from kubeprop.model.api.core import Taint
+from kubeprop.model.api.core import TAINT_NODE_UNSCHEDULABLE, Taint
 from kubeprop.model.api.pod import Pod, Toleration
 from kubeprop.model.scheduler.nodeinfo import CPU, EPHEMERAL, MEMORY, PODS, NodeInfo, pod_requests
 
@@ -65,7 +65,6 @@ REASON_NODE_NAME = "node(s) didn't match the requested node name"
 REASON_TAINT = "node(s) had untolerated taint(s)"
 REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 REASON_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports"
-UNSCHEDULABLE_TAINT_KEY = "node.kubernetes.io/unschedulable"
 _FILTER_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
 
 
@@ -111,7 +110,7 @@ def node_unschedulable_status(pod: Pod, ni: NodeInfo, _nodes: Sequence[NodeInfo]
     """NodeUnschedulable.Filter."""
     if not ni.node.spec.unschedulable:
         return None
-    taint = Taint(key=UNSCHEDULABLE_TAINT_KEY, effect="NoSchedule")
+    taint = Taint(key=TAINT_NODE_UNSCHEDULABLE, effect="NoSchedule")
     if any(tolerates(t, taint) for t in pod.spec.tolerations):
         return None
     return _fail("NodeUnschedulable", REASON_UNSCHEDULABLE, True)

@@ -35,6 +35,7 @@ from kubeprop.model.api.pod import Container, Pod, PodSpec
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import IdentityMemo
+from kubeprop.model.state.cluster import pod_key
 
 __all__ = [
     "DEFAULT_MEMORY_REQUEST",
@@ -54,11 +55,6 @@ CPU, MEMORY, PODS, EPHEMERAL = "cpu", "memory", "pods", "ephemeral-storage"
 _TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 
 IntResources = FrozenMap[str, int]
-
-
-def pod_key(pod: Pod) -> str:
-    """The cache key the model uses for a pod: "namespace/name"."""
-    return f"{pod.metadata.namespace}/{pod.metadata.name}"
 
 
 def pod_priority(pod: Pod) -> int:

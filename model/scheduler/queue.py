@@ -32,7 +32,7 @@ from kubeprop.model.api.defaults import DEFAULT_SCHEDULER_NAME
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
@@ -83,10 +83,6 @@ class SchedulerState:
         return self if not self.unschedulable else attrs.evolve(self, unschedulable=EMPTY)
 
 
-def _key(pod: Pod) -> str:
-    return f"{pod.metadata.namespace}/{pod.metadata.name}"
-
-
 def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
     """The active queue: unbound, non-terminating pods for the default scheduler, not assumed and
     not parked as unschedulable, by priority (high first), then creation time, then name."""
@@ -95,9 +91,9 @@ def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
         if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
         and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME)
         and p.status.phase not in ("Succeeded", "Failed")
-        and _key(p) not in memory.assumed and _key(p) not in memory.unschedulable
+        and pod_key(p) not in memory.assumed and pod_key(p) not in memory.unschedulable
     ]
-    return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, _key(p)))
+    return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, pod_key(p)))
 
 
 def helps(event: WatchEvent) -> bool:

@@ -39,6 +39,8 @@ from functools import lru_cache
 
 import attrs
 
+from kubeprop.model.api.core import LABEL_HOSTNAME as HOSTNAME_KEY
+from kubeprop.model.api.core import LABEL_TOPOLOGY_ZONE as ZONE_KEY
 from kubeprop.model.api.pod import Pod, TopologySpreadConstraint
 from kubeprop.model.api.selectors import LabelSelector, LabelSelectorRequirement, selector_matches
 from kubeprop.model.frozen import FrozenMap
@@ -58,8 +60,6 @@ __all__ = [
 
 REASON_SPREAD = "node(s) didn't match pod topology spread constraints"
 REASON_SPREAD_LABEL = REASON_SPREAD + " (missing required label)"
-HOSTNAME_KEY = "kubernetes.io/hostname"
-ZONE_KEY = "topology.kubernetes.io/zone"
 _MAX_INT32 = 2**31 - 1
 
 Pair = tuple[str, str]

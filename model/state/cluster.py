@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 SCHEDULER = "scheduler"
 CONTROLLER_MANAGER = "controller-manager"
 KUBELET_PREFIX = "kubelet/"
+USER_COMPONENT = "user"
+"""The component the user's requests (kubectl apply, scale, delete, drain) are sent as."""
 
 
 def kubelet(node: str) -> str:

@@ -3,17 +3,18 @@ model, or of the Raft model (etcd) when a Raft variant or `--model raft` is give
 
 Default: the built-in FeastFlow scenario and the portfolio (the search around the fair run, its
 perturbations where they matter, fault injection around it, PCT priority runs, swarm walks, a
-bounded breadth-first search and Hypothesis, taking turns) within a hard wall-clock budget of a
-minute; `--engine NAME` runs one engine with the whole budget, `--engine all` each of bfs, walk and
-hypothesis with an equal share. Prints one row per property — violated (with the counterexample
-file), held (exhaustively, or within the bound the engine reached), vacuous (it could not have
-failed in this scenario), or not checked — then one line per engine with its exit reason, the
-seconds it used and how far it got. A violation does not end an engine's search: it goes on for the
-properties not yet violated, and every discovery gets its own file. A violation that is known
-behaviour of Kubernetes itself (`kubeprop.properties.upstream_behaviour`) is listed under its own
-heading with its upstream citation and does not fail the check unless `--strict` is given. Exit
-codes: 0 nothing violated; 1 a violation (counterexample files written); 2 bad input; 3 inconclusive
-(`--exhaustive` asked for a complete search and a bound cut it short)."""
+bounded breadth-first search and Hypothesis, taking turns on up to three cores: `--workers`)
+within a hard wall-clock budget of a minute; `--engine NAME` runs one engine with the whole
+budget, `--engine all` each of bfs, walk and hypothesis with an equal share. Prints one row per
+property — violated (with the counterexample file), held (exhaustively, or within the bound the
+engine reached), vacuous (it could not have failed in this scenario), or not checked — then one
+line per engine with its exit reason, the seconds it used and how far it got. A violation does not
+end an engine's search: it goes on for the properties not yet violated, and every discovery gets
+its own file. A violation that is known behaviour of Kubernetes itself
+(`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
+citation and does not fail the check unless `--strict` is given. Exit codes: 0 nothing violated;
+1 a violation (counterexample files written); 2 bad input; 3 inconclusive (`--exhaustive` asked
+for a complete search and a bound cut it short)."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ MAX_DEPTH = 1_000_000
 """The largest --max-depth accepted."""
 
 MAX_WORKERS = 256
-"""The most walk worker processes --workers accepts."""
+"""The most worker processes (walk workers, portfolio lanes) --workers accepts."""
 
 _positive_int = int_in(1, MAX_DEPTH)
 _positive_float = seconds
@@ -134,7 +135,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="walks and Hypothesis examples to run (default: as many as the budget allows)")
     p.add_argument("--budget", type=_positive_float, default=60.0,
                    help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
-    p.add_argument("--workers", type=int_in(1, MAX_WORKERS), help="walk worker processes (default: the core count)")
+    p.add_argument("--workers", type=int_in(1, MAX_WORKERS),
+                   help="worker processes: the portfolio's lanes, each running some of its engines, with the same "
+                        "result as one (default: the core count or 3, whichever is fewer; at most one per engine; "
+                        "1: all in this process, as with --metrics); --engine walk: walk workers (default: the "
+                        "core count)")
     p.add_argument("--cluster", metavar="tcp://HOST:8786", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
                    help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
                         "needs kubeprop[dask])")
@@ -282,7 +287,7 @@ def _column(report: CheckReport) -> EngineColumn:
     if s is None:
         return EngineColumn(report.engine, report.exit_reason)
     return EngineColumn(report.engine, report.exit_reason, _figures(s), s.seconds, s.steps_per_second,
-                        found_after=report.found_after, parts=_parts(report))
+                        found_after=report.found_after, parts=_parts(report), lanes=len(getattr(s, "lanes", ())))
 
 
 def table(run: CheckRun) -> Table:

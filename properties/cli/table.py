@@ -29,6 +29,8 @@ class EngineColumn:
     found_after: float | None = None
     parts: tuple[EngineColumn, ...] = ()
     note: str = ""
+    lanes: int = 0
+    """The portfolio's lanes (worker processes running its engines; 0: not a portfolio)."""
 
 
 @attrs.frozen
@@ -81,7 +83,8 @@ def render(table: Table, out: TextIO, timing: bool = True) -> None:
     for c in table.columns:
         out.write(f"  {c.engine:<11} {c.exit_reason}{c.figures}\n")
         if timing and c.seconds is not None:
-            out.write(f"  {'':<11} time: {c.seconds:.1f} s ({c.rate:,.0f} steps/s)\n")
+            lanes = f" on {c.lanes} lane{'s' if c.lanes != 1 else ''}" if c.lanes else ""
+            out.write(f"  {'':<11} time: {c.seconds:.1f} s ({c.rate:,.0f} steps/s){lanes}\n")
             if c.found_after is not None:
                 out.write(f"  {'':<11} time: found after {c.found_after:.1f} s, then shrunk\n")
         for part in c.parts:

@@ -153,6 +153,14 @@ class _Search:
         """True once `max_states` distinct states were reached."""
         return self.config.max_states is not None and len(self.seen) >= self.config.max_states
 
+    def cut(self, slicer: Slicer) -> bool:
+        """Whether the search stops here: stopped by the portfolio, out of time, or full."""
+        return slicer.stopped or out_of_time(self.deadline) or self.full()
+
+    def cut_reason(self) -> ExitReason:
+        """Why the search was left unfinished: the state bound, or (the budget or a stop) time."""
+        return ExitReason.STATE_BOUND if self.full() else ExitReason.TIME_BOUND
+
     def child(self, node: _Node, act: Action, deviations: int) -> _Node | None:
         """The node after `act`, or None if its state was reached before."""
         state = step(self.model, node.state, act)
@@ -257,11 +265,11 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
             heapq.heapify(heap)
             while heap and found is None:
                 yield from slicer.pause(search.steps)
-                if slicer.stopped or out_of_time(search.deadline) or search.full():
+                if search.cut(slicer):
                     break
                 found = _visit(search, heapq.heappop(heap)[3], heap, pending, cost)
             if found is not None or heap:
-                reason = ExitReason.VIOLATION if found is not None else _cut_reason(search)
+                reason = ExitReason.VIOLATION if found is not None else search.cut_reason()
                 break
             done = cost + 1
         stats = EngineStats(timer.seconds(), search.steps, done, len(search.seen), search.depth,
@@ -341,11 +349,6 @@ def sliced_fault_injection(model: ClusterModel, start: ClusterState, config: Eng
     return Sliced(_explore(model, start, config, faults_only=True))
 
 
-def _cut_reason(search: _Search) -> ExitReason:
-    """Why a layer was left unfinished: the state bound, or (the budget or a stop) time."""
-    return ExitReason.STATE_BOUND if search.full() else ExitReason.TIME_BOUND
-
-
 def report_found(model: ClusterModel, start: ClusterState, config: EngineConfig, found: _Found, stats: EngineStats,
             timer: ActiveTimer) -> EngineResult:
     """The result for a violation: its run, delta-debugged within what is left of the budget."""
@@ -353,8 +356,7 @@ def report_found(model: ClusterModel, start: ClusterState, config: EngineConfig,
     trace = found.trace
     note = f"{found.deviations} deviation{'s' if found.deviations != 1 else ''} from the fair run (cost {found.cost})"
     if config.shrink:
-        judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
-                      config.settle_ticks)
+        judge = Judge.for_config(model, start, config)
         shrunk, shorter = shrink_trace(judge, trace, found.violation.property, config.max_shrink_tests,
                                        config.shrink_deadline(timer.began), known=found.violation)
         if shrunk is not None and shrunk.property == found.violation.property:

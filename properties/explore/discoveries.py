@@ -83,12 +83,13 @@ def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[
 
 
 def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
-    """One set of counters for several runs of an engine: seconds, steps and runs add up; distinct
-    states and depth are the largest any run reached."""
+    """One set of counters for several runs of an engine: seconds, steps and runs add up (and a
+    portfolio's CPU seconds lane by lane); distinct states and depth are the largest any run reached."""
     stats = [r.stats for r in results if getattr(r, "stats", None) is not None]
     if not stats:
         return None
     return EngineStats(seconds=sum(s.seconds for s in stats), steps=sum(s.steps for s in stats),
                        runs=sum(getattr(s, "runs", 0) for s in stats),
                        distinct=max(getattr(s, "distinct", 0) for s in stats),
-                       depth=max(getattr(s, "depth", 0) for s in stats))
+                       depth=max(getattr(s, "depth", 0) for s in stats),
+                       lanes=tuple(map(sum, zip(*(getattr(s, "lanes", ()) for s in stats), strict=False))))

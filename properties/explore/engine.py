@@ -107,7 +107,11 @@ class EngineConfig:
     - `max_states`: distinct-state bound of the explicit searches (BFS, around the fair run).
     - `runs`: how many walks / Hypothesis examples to run. None: keep going until the budget runs
       out (without a budget either: `DEFAULT_RUNS` of the engine).
-    - `workers`: walk worker processes (None: `os.cpu_count()`).
+    - `workers`: worker processes. The walk engine: walk workers (None: `os.cpu_count()`). The
+      portfolio: its lanes, each running some of its members in its own process, with the same
+      result as one lane (`lanes.py`; None: the cores or 3, whichever is fewer — beyond 3 the
+      heaviest member's lane sets the pace; 1: every member in this process). Its members
+      themselves always run with one.
     - `properties`: names of registered properties or `Property` values (None: all registered);
       safety ones are checked on every state, convergence ones where a fair fault-free continuation
       settles at the end of a run.
@@ -118,7 +122,9 @@ class EngineConfig:
     - `shrink`, `max_shrink_tests`: delta-debug found traces, with at most this many replays.
     - `shrink_seconds`: wall-clock cap on shrinking (None: a fifth of the budget, at least one
       second; no cap without a budget); shrinking never outlasts the budget either.
-    - `start_method`: multiprocessing start method (None: fork where available, else spawn).
+    - `start_method`: multiprocessing start method of the walk workers (None: fork where available,
+      else spawn); the portfolio's lanes need fork (with another one set, or none available, it
+      runs one lane and its note says so).
     - `reduction`: partial-order reduction in the BFS (sleep sets and ample sets; `por.py`); False: full search.
     - `deviations`: the largest number of deviations from the fair run `run_around_fair` tries
       (and of perturbations per run `run_perturb` makes).
@@ -403,7 +409,9 @@ class EngineStats:
     `distinct` counts distinct states (explicit searches); `shrunk_from` is the trace length
     before shrinking; `note` says where the violation came from (walk index, kinds) or how far
     the search got; `parts` are the sub-engines' results of a portfolio; `found_after` the
-    seconds (of this engine's run) after which the violation was found, before shrinking."""
+    seconds (of this engine's run) after which the violation was found, before shrinking;
+    `lanes` the CPU seconds each lane of a portfolio used (one entry per lane, the first the
+    calling process's; `lanes.py`)."""
 
     seconds: float
     steps: int
@@ -414,6 +422,7 @@ class EngineStats:
     note: str = ""
     parts: tuple[EngineResult, ...] = ()
     found_after: float | None = None
+    lanes: tuple[float, ...] = ()
 
     @property
     def steps_per_second(self) -> float:

@@ -156,8 +156,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     slicer, deadline, config = yield from begin_series(model, start, config)
     timer = slicer.timer
     total = config.run_count(DEFAULT_RUNS)
-    judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
-                  config.settle_ticks)
+    judge = Judge.for_config(model, start, config)
     with memoised(model):
         checker = Checker(model, config.safety())
         initial = checker.violation(start)

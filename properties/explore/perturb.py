@@ -94,7 +94,6 @@ from kubeprop.properties.explore.engine import (
     Sliced,
     SliceGen,
     Slicer,
-    out_of_time,
     run_sliced,
 )
 from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
@@ -363,7 +362,7 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
         if fair is None or (isinstance(policy, HeldPolicy) and policy.void):
             return None
         yield from slicer.pause(search.steps)
-        if _cut(search, slicer):
+        if search.cut(slicer):
             return None
         nxt: _Node | None
         held = policy.holds() if isinstance(policy, HeldPolicy) else None
@@ -392,15 +391,15 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         root = _Node(start, None, None, 0, 0)
         nodes, quiet = [root], list[_Node]()
         found = yield from _follow(perturb, slicer, root, search.policy(), quiet, nodes, 0)
-        if found is None and not _cut(search, slicer):
+        if found is None and not search.cut(slicer):
             perturb.runs = 1
             fair = _Run(None, (), nodes, quiet, [True] * len(nodes), (), 0, 0)
             perturb.queue_children(fair)
-        while found is None and perturb.queue and not _cut(search, slicer):
+        while found is None and perturb.queue and not search.cut(slicer):
             discrepancy, path, candidate = heapq.heappop(perturb.queue)
             found = yield from _perturbed(search, slicer, perturb, candidate, discrepancy, path)
         reason = ExitReason.VIOLATION if found is not None else (
-            ExitReason.RUNS_DONE if not perturb.queue and not _cut(search, slicer) else _reason(search))
+            ExitReason.RUNS_DONE if not perturb.queue and not search.cut(slicer) else search.cut_reason())
         note = f"{perturb.runs} runs, {len(perturb.queue)} perturbations queued"
         stats = EngineStats(timer.seconds(), search.steps, perturb.runs, len(search.seen), search.depth, note=note)
         if found is None:
@@ -485,14 +484,6 @@ def effects(nodes: list[_Node], parent: _Run, at: _Node) -> list[bool]:
         else:
             out.append(True)
     return out
-
-
-def _cut(search: _Search, slicer: Slicer) -> bool:
-    return slicer.stopped or out_of_time(search.deadline) or search.full()
-
-
-def _reason(search: _Search) -> ExitReason:
-    return ExitReason.STATE_BOUND if search.full() else ExitReason.TIME_BOUND
 
 
 def run_perturb(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:

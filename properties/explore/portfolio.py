@@ -18,8 +18,15 @@ The budget is a hard wall-clock bound on the whole call: every member checks it,
 running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
 seconds each member ran and how far it got; `stats.note` names the member that found the
-violation, and `stats.found_after` when (seconds into the portfolio, before shrinking). A
+violation, and `stats.found_after` when (seconds into the portfolio, before shrinking; with
+several lanes, once the other lanes had run every turn before it, so that it was known to win). A
 violation found (and shrunk) before the budget ends is the same for the same seed on any machine.
+
+With `config.workers` > 1 (by default the cores or 3, whichever is fewer) the members are spread
+over that many lanes, worker processes that run their turns in parallel (`lanes.py`); since a
+member's turns depend only on itself, the deciding rule there gives exactly the one-lane answer,
+only sooner. The members run without shrinking, and the deciding find is shrunk here once every
+lane has stopped (`shrink_found`), so no lane spends time shrinking a find that loses.
 """
 
 from __future__ import annotations
@@ -36,11 +43,11 @@ from kubeprop.properties.explore.engine import (
     EngineResult,
     EngineStats,
     ExitReason,
-    Limit,
     Sliced,
     out_of_time,
     sliced_bfs,
 )
+from kubeprop.properties.explore.lanes import Lane, LaneReport, assign, lane_count, run_lanes
 
 TURN = 60
 """Steps (transitions, as each engine counts them) of one turn per unit of weight."""
@@ -98,65 +105,78 @@ MEMBERS: tuple[Member, ...] = (
 
 def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig,
                   members: tuple[Member, ...] = MEMBERS) -> EngineResult:
-    """Run `members` in turns within `config.budget_seconds` (each with the same configuration and
-    one worker process) until one finds a violation, all have finished, or the budget is spent."""
+    """Run `members` in turns within `config.budget_seconds` (each member with the same
+    configuration and no worker processes of its own) until one finds a violation, all have
+    finished, or the budget is spent; spread over `lane_count` lanes (`lanes.py`: worker
+    processes, the same result as one lane). The deciding find is shrunk here, after the lanes."""
     began = time.perf_counter()
     deadline = config.deadline(began)
-    running: dict[str, Sliced] = {}
+    count, why = lane_count(config, members)
+    groups = assign(members, count)
+    members_config = attrs.evolve(config, shrink=False)
+    reports = run_lanes([Lane(group, model, start, members_config, began, TURN) for group in groups], deadline)
+    results, spent = _merge(groups, reports)
+    finds = [r.find for r in reports if r is not None and r.find is not None]
+    found = min(finds, key=lambda f: f.position) if finds else None
+    decided = None
+    if found is not None:
+        decided = shrink_found(model, start, config, found.result, began)
+        results[found.member] = decided
+        spent[found.member] += decided.stats.seconds - found.result.stats.seconds
+    summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why)
+    # Found once it was made and every other lane had run its turns before it (and stopped).
+    found_after = None if found is None else max(found.seconds, *(r.ended for r in reports if r is not None))
+    stats = attrs.evolve(summary.stats, found_after=found_after,
+                         lanes=tuple(0.0 if r is None else r.cpu for r in reports))
+    return attrs.evolve(summary, stats=stats)
+
+
+def _merge(groups: list[list[tuple[int, Member]]], reports: list[LaneReport | None]
+           ) -> tuple[dict[str, EngineResult], dict[str, float]]:
+    """Every member's result and wall-clock seconds from its lane's report (`time-bound`, 0 s for
+    the members of a lane that did not report)."""
     results: dict[str, EngineResult] = {}
-    spent = {m.name: 0.0 for m in members}
-    found: EngineResult | None = None
-    found_at: float | None = None
-    try:
-        credit = {m.name: 0.0 for m in members}
-        while found is None and len(results) < len(members) and not out_of_time(deadline):
-            for member in members:
-                if member.name in results or out_of_time(deadline):
-                    continue
-                credit[member.name] += TURN * member.weight
-                if credit[member.name] < 1:
-                    continue  # it went past its share in an earlier turn (a run it could not pause)
-                now = time.perf_counter()
-                limit = Limit(steps=round(credit[member.name]), until=deadline)
-                result = _turn(member, running, model, start, config, deadline, limit)
-                credit[member.name] -= limit.used
-                before, spent[member.name] = spent[member.name], spent[member.name] + time.perf_counter() - now
-                if result is not None:
-                    results[member.name] = result
-                    if result.violation is not None or result.exit_reason == ExitReason.EXHAUSTED:
-                        # When it was found: this turn started at `now`, the member had run `before`.
-                        own = result.stats.found_after if result.stats.found_after is not None else spent[member.name]
-                        found_at = now - began + max(0.0, own - before)
-                        found = result
-                        break
-        for name, sliced in running.items():  # the others stop within a step, with their figures
-            if name not in results:
-                now = time.perf_counter()
-                results[name] = sliced.stop()
-                spent[name] += time.perf_counter() - now
-    finally:
-        for name, sliced in running.items():
-            if name not in results:
-                sliced.close()
-    summary = _summary(members, results, spent, found, time.perf_counter() - began, out_of_time(deadline))
-    return attrs.evolve(summary, stats=attrs.evolve(summary.stats, found_after=found_at))
+    spent: dict[str, float] = {}
+    for group, report in zip(groups, reports, strict=True):
+        for _, member in group:
+            spent[member.name] = 0.0
+            if report is None:
+                results[member.name] = EngineResult(member.name, ExitReason.TIME_BOUND,
+                                                    stats=EngineStats(0.0, 0, note="its lane did not report in time"))
+            elif member.name in report.results:
+                results[member.name] = report.results[member.name]
+                spent[member.name] = report.spent[member.name]
+    return results, spent
 
 
-def _turn(member: Member, running: dict[str, Sliced], model: ClusterModel, start: ClusterState,
-          config: EngineConfig, deadline: float | None, limit: Limit) -> EngineResult | None:
-    """Run one member for one turn, starting it first (with the budget that is left) if needed."""
-    sliced = running.get(member.name)
-    if sliced is None:
-        left = None if deadline is None else max(0.0, deadline - time.perf_counter())
-        sliced = member.start(model, start, attrs.evolve(config, workers=1, progress=None, budget_seconds=left))
-        running[member.name] = sliced
-    return sliced.run(limit)
+def shrink_found(model: ClusterModel, start: ClusterState, config: EngineConfig, found: EngineResult,
+                 began: float) -> EngineResult:
+    """The deciding member's result with its trace delta-debugged (`shrink.shrink_trace`, as every
+    member shrinks its own find) when `config.shrink`, within `config.shrink_deadline(began)`: a
+    fifth of the budget (at least a second), never past the budget. A shorter trace is kept only if
+    it violates the same property; `stats.seconds` grows by the time shrinking took."""
+    if not config.shrink or found.violation is None or not found.trace:
+        return found
+    from kubeprop.model.cluster.incremental import memoised
+    from kubeprop.properties.explore.shrink import Judge, shrink_trace
+
+    shrinking = time.perf_counter()
+    judge = Judge.for_config(model, start, config)
+    with memoised(model):
+        shrunk, shorter = shrink_trace(judge, found.trace, found.violation.property, config.max_shrink_tests,
+                                       config.shrink_deadline(began), known=found.violation)
+    violation, trace = (shrunk, shorter) if shrunk is not None and shrunk.property == found.violation.property else (
+        found.violation, found.trace)
+    stats = attrs.evolve(found.stats, seconds=found.stats.seconds + time.perf_counter() - shrinking,
+                         shrunk_from=len(found.trace))
+    return attrs.evolve(found, violation=violation, trace=trace, stats=stats)
 
 
 def _summary(members: tuple[Member, ...], results: dict[str, EngineResult], spent: dict[str, float],
-             found: EngineResult | None, seconds: float, timed_out: bool) -> EngineResult:
+             found: EngineResult | None, seconds: float, timed_out: bool, why: str) -> EngineResult:
     """The portfolio's result: the deciding member's verdict (a violation, or an exhausted search)
-    and every member's figures as `stats.parts` (`time-bound` for those still running)."""
+    and every member's figures as `stats.parts` (`time-bound` for those still running); `why`
+    (why it ran one lane, if it says) ends the note."""
     parts = tuple(
         attrs.evolve(results[m.name], stats=attrs.evolve(results[m.name].stats, seconds=spent[m.name]))
         if m.name in results else EngineResult(m.name, ExitReason.TIME_BOUND,
@@ -168,10 +188,11 @@ def _summary(members: tuple[Member, ...], results: dict[str, EngineResult], spen
     distinct = max((p.stats.distinct for p in parts), default=0)
     depth = max((p.stats.depth for p in parts), default=0)
     if found is not None:
-        note = f"found by {found.engine}" + (f": {found.stats.note}" if found.stats.note else "")
+        note = f"found by {found.engine}" + (f": {found.stats.note}" if found.stats.note else "") + (
+            f" ({why})" if why else "")
         stats = EngineStats(seconds, steps, runs, distinct, depth, shrunk_from=found.stats.shrunk_from, note=note,
                             parts=parts)
         return EngineResult("portfolio", found.exit_reason, found.violation, found.trace, stats)
     reason = ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE
-    stats = EngineStats(seconds, steps, runs, distinct, depth, parts=parts)
+    stats = EngineStats(seconds, steps, runs, distinct, depth, note=why, parts=parts)
     return EngineResult("portfolio", reason, stats=stats)

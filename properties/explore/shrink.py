@@ -21,6 +21,7 @@ from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.state.actions import Action, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
+from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Property, Violation
 
@@ -117,6 +118,13 @@ class Judge:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "checker", Checker(self.model, self.safety))
+
+    @classmethod
+    def for_config(cls, model: ClusterModel, start: ClusterState, config: EngineConfig) -> Judge:
+        """The judge an engine shrinks its failing runs with: `config`'s safety and convergence
+        properties and settling bounds, no deadline of its own."""
+        return cls(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
+                   config.settle_ticks)
 
     def __call__(self, trace: Sequence[Action]) -> tuple[Violation | None, tuple[Action, ...]]:
         """The first violation replaying `trace` and the trace that shows it (cut at a safety

@@ -308,8 +308,7 @@ def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, reco
     trace = tuple(recorder.trace)
     found: Violation | None = failure
     if config.shrink:
-        judge = Judge(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
-                      config.settle_ticks)
+        judge = Judge.for_config(model, start, config)
         found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests,
                                     config.shrink_deadline(timer.began))
         assert found is not None, "the recorded trace no longer fails on replay: the model is not deterministic"

@@ -45,19 +45,15 @@ def _workloads(store: Store) -> list[Workload]:
     return out
 
 
-def _ref(obj: Workload) -> str:
-    return f"{obj.metadata.namespace}/{obj.metadata.name}"
-
-
 def workload_names(store: Store) -> list[str]:
     """Every workload as "namespace/name"."""
-    return [_ref(w) for w in _workloads(store)]
+    return [pod_key(w) for w in _workloads(store)]
 
 
 def _resolve_scale(workloads: list[Workload], scale: Mapping[str, int]) -> dict[str, int]:
     """--scale keys ("name" or "namespace/name") to workload refs; ScaleError on a bad name."""
     out: dict[str, int] = {}
-    refs = [_ref(w) for w in workloads]
+    refs = [pod_key(w) for w in workloads]
     for name, replicas in scale.items():
         hits = [r for r in refs if r == name or r.split("/", 1)[1] == name]
         if len(hits) != 1:
@@ -83,7 +79,7 @@ def _pod(w: Workload, index: int) -> Pod:
 def _counts(store: Store, scale: Mapping[str, int]) -> list[tuple[Workload, int]]:
     workloads = _workloads(store)
     replicas = _resolve_scale(workloads, scale)
-    return [(w, replicas.get(_ref(w), w.spec.replicas if w.spec.replicas is not None else 1)) for w in workloads]
+    return [(w, replicas.get(pod_key(w), w.spec.replicas if w.spec.replicas is not None else 1)) for w in workloads]
 
 
 def _bare(store: Store) -> list[Pod]:

@@ -8,11 +8,12 @@ import random
 from pathlib import Path
 
 import pytest
+from random_runs import random_run_states
 
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import Deployment
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers import deployment_util
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.load import load_scenario
@@ -46,12 +47,5 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
 @pytest.mark.parametrize("path", [None, DATA / "web.yaml", DATA / "node-loss.yaml"])
 def test_remembered_answers_equal_fresh_ones_on_random_runs(path: Path | None) -> None:
     model = build_model(load_scenario(path))
-    rng = random.Random(7)
-    for _ in range(3):
-        state = initial_state(model)
-        for _ in range(60):
-            _check(model, state)
-            enabled = actions(model, state)
-            if not enabled:
-                break
-            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    for state in random_run_states(model, random.Random(7), runs=3, length=60):
+        _check(model, state)

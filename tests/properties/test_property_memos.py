@@ -8,11 +8,12 @@ import random
 from pathlib import Path
 
 import pytest
+from random_runs import random_run_states
 
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.validation import validate_create
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration, pod_key
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -113,16 +114,7 @@ def _as_violation(name: str, result: CheckResult) -> Violation | None:
 
 
 def _states(model: ClusterModel, seed: int, runs: int, length: int) -> list[ClusterState]:
-    rng, out = random.Random(seed), []
-    for _ in range(runs):
-        state = initial_state(model)
-        for _ in range(length):
-            out.append(state)
-            enabled = actions(model, state)
-            if not enabled:
-                break
-            state = step(model, state, enabled[rng.randrange(len(enabled))])
-    return out
+    return list(random_run_states(model, random.Random(seed), runs, length))
 
 
 CASES = [

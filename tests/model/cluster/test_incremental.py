@@ -69,15 +69,20 @@ def test_cache_answers_like_actions_on_fair_continuations(path: Path | None) -> 
             state = step(model, state, act)
         if not state.quiesced:
             state = step(model, state, Quiesce())
-        policy = FairPolicy(recover=rng.random() < 0.5)
-        for _ in range(150):
-            enabled = plain(model, state)
-            assert cache.actions(state) == enabled
-            act = policy.choose(enabled)
-            if act is None:
-                break
-            policy.taken(act)
-            state = step(model, state, act)
+        _assert_along_fair_run(model, cache, state, FairPolicy(recover=rng.random() < 0.5), 150)
+
+
+def _assert_along_fair_run(model: ClusterModel, cache: EnabledCache, state: ClusterState, policy: FairPolicy,
+                           steps: int) -> None:
+    """The cached answer equals the plain one at every state of `policy`'s run from `state`."""
+    for _ in range(steps):
+        enabled = plain(model, state)
+        assert cache.actions(state) == enabled
+        act = policy.choose(enabled)
+        if act is None:
+            break
+        policy.taken(act)
+        state = step(model, state, act)
 
 
 def test_memoised_is_scoped_to_its_model_and_block() -> None:
@@ -102,15 +107,8 @@ def test_cache_answers_like_actions_while_a_lost_node_is_handled(path: Path | No
     cache = EnabledCache(model)
     settled = settle(model, initial_state(model)).state
     for lost in (a for a in plain(model, settled) if type(a).__name__ == fault):
-        state, policy = step(model, step(model, settled, lost), Quiesce()), FairPolicy(recover=False)
-        for _ in range(300):
-            enabled = plain(model, state)
-            assert cache.actions(state) == enabled
-            act = policy.choose(enabled)
-            if act is None:
-                break
-            policy.taken(act)
-            state = step(model, state, act)
+        _assert_along_fair_run(model, cache, step(model, step(model, settled, lost), Quiesce()),
+                               FairPolicy(recover=False), 300)
 
 
 def _pairs(model: ClusterModel, rng: random.Random, runs: int = 4, length: int = 60

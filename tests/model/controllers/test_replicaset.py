@@ -191,6 +191,15 @@ def test_deletion_ranking_follows_active_pods_with_ranks() -> None:
                      "restarting", "newer", "old-ready"]
 
 
+
+def test_deletion_cost_is_read_as_upstream_reads_it() -> None:
+    """helper.GetDeletionCostFromPodAnnotations: "+10", "008", "1_0" and values beyond int32 count as
+    0 and "-007" as -7 (the validator's parse), so of these pods the one costing 5 is deleted last."""
+    costs = {"padded": "-007", "plus": "+10", "zeros": "008", "underscore": "1_0", "huge": str(2**31), "five": "5"}
+    pods = [pod(name, "n1", ready_at=100, created=100, cost=cost) for name, cost in costs.items()]
+    order = [p.metadata.name for p in pods_to_delete(pods, [], len(pods), 1_000, logarithmic=False)]
+    assert order[0] == "padded" and order[-1] == "five"
+
 def test_logarithmic_scale_down_treats_similar_ages_alike_and_breaks_ties_by_uid() -> None:
     now = 1_000
     a = pod("a", "n1", ready_at=0, created=900)  # 100 s old

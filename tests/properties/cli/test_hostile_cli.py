@@ -159,15 +159,15 @@ def test_check_interrupted_shows_the_finished_engines(tmp_path: Path, monkeypatc
     assert "walk: interrupted before it finished; the table shows the engines that did" in out
 
 
-def _wait_for_workers(pid: int, timeout: float = 90.0) -> None:
-    """Until the command has forked its walk workers (Linux: /proc lists a process's children)."""
+def _wait_for_workers(pid: int, timeout: float = 90.0, count: int = 2) -> None:
+    """Until the command has forked `count` workers (Linux: /proc lists a process's children)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not children.exists():
             time.sleep(8)  # no /proc: give imports, the model and the pool time to start
             return
-        if len(children.read_text().split()) >= 2:
+        if len(children.read_text().split()) >= count:
             time.sleep(0.5)  # the workers are initialising (their SIGINT handler is set first)
             return
         time.sleep(0.1)
@@ -191,6 +191,29 @@ def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
     assert "ForkPoolWorker" not in err and "Traceback" not in err
     assert "kubeprop check: interrupted (exit 130)" in err
     assert "walk: interrupted before it finished; no engine finished" in out
+
+
+def test_ctrl_c_during_the_portfolios_lanes_ends_every_lane_quietly(tmp_path: Path) -> None:
+    """The default engine on two lanes: a SIGINT to the process group ends the command (exit 130)
+    and its worker lane, with no traceback and no process left behind."""
+    command = [sys.executable, "-m", "kubeprop.properties.cli", "check", "--workers", "2", "--budget", "120",
+               "--out", str(tmp_path)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        _wait_for_workers(child.pid, count=1)
+        os.killpg(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+        time.sleep(0.5)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(child.pid, 0)  # nothing of the command's process group is left
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    assert "kubeprop check: interrupted (exit 130)" in err
+    assert "portfolio: interrupted before it finished; no engine finished" in out
 
 
 @pytest.mark.parametrize("address", ["not a url", "tcp://", "http://scheduler:8786", "tcp://scheduler:99999"])

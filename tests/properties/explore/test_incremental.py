@@ -7,8 +7,9 @@ import random
 from pathlib import Path
 
 import pytest
+from random_runs import random_run_states
 
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.explore.incremental import Checker, parts_function
 from kubeprop.properties.registry import first_violation, select
@@ -25,15 +26,7 @@ def test_checker_agrees_with_first_violation(scenario: str, variant: str) -> Non
     props = select(kind="safety")
     checker, rng = Checker(model, props), random.Random(11)
     identity_only = Checker(model, props, by_value=False)  # the breadth-first searches' memo
-    states = []
-    for _ in range(5):
-        state = initial_state(model)
-        for _ in range(40):
-            states.append(state)
-            enabled = actions(model, state)
-            if not enabled:
-                break
-            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    states = list(random_run_states(model, rng, runs=5, length=40))
     rng.shuffle(states)  # revisit states out of order: the memo must not depend on it
     for state in states + states[:20]:
         expected = first_violation(model, state, props)
@@ -57,15 +50,7 @@ def test_each_property_agrees_with_its_check(path: Path, variant: str | None) ->
     model = build_model(load_scenario(path), variant=variant)
     props = select(kind="safety")
     checkers, rng = [Checker(model, [p]) for p in props], random.Random(7)
-    states = []
-    for _ in range(4):
-        state = initial_state(model)
-        for _ in range(60):
-            states.append(state)
-            enabled = actions(model, state)
-            if not enabled:
-                break
-            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    states = list(random_run_states(model, rng, runs=4, length=60))
     rng.shuffle(states)
     for state in states + states[:30]:
         for prop, checker in zip(props, checkers, strict=True):

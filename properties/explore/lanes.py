@@ -1,0 +1,436 @@
+"""The portfolio's lanes: its members spread over processes, with the one-process portfolio's result.
+
+The portfolio (`portfolio.py`) gives each member a turn of `TURN × weight` steps, member after
+member, round after round, and the first violation (or exhausted search) ends it. A member's turns
+depend only on the member itself — its credit and its own `Limit` — never on the others, so every
+turn has a fixed *position* (round, the member's index in the portfolio), and the one-process
+portfolio's answer is the find at the least position. A `Lane` runs some of the members' turns in
+that order; `run_lanes` runs the first lane in this process and the others in forked worker
+processes, and keeps the one-process answer:
+
+1. every lane runs its turns in position order and stops at its own first find, which it reports
+   (`("found", position)`) before it stops its other members;
+2. the least position reported so far is the *bound*: the coordinator sends it to every lane, and a
+   lane stops before a turn at or after it (a find there cannot win), but runs every turn before
+   it — a find there would win;
+3. once every lane has stopped (its members finished, the bound reached, or the budget spent), the
+   find at the least position is the portfolio's.
+
+Lanes also report each round they begin, and a lane does not begin a round before every lane still
+running has begun it (`AHEAD`): rounds of different lanes cost different CPU time (on FeastFlow a
+round of the six other members takes about twice as long as `perturb`'s, with the same weight), so
+a lane would otherwise run far past the answer while it waits to hear of it, on a busy machine
+taking CPU from the lane that decides.
+
+So the violation, its trace and the deciding member are those of one lane for the same seed; only
+sooner. The members run without shrinking; the portfolio shrinks the deciding find in the
+calling process once every lane has stopped, with what is left of the budget (so the trace after
+shrinking is the same too, unless time cuts the shrinking). One caveat, as in one process: when
+the budget ends before the lanes have run every turn before a find, that find is reported though
+an earlier turn might have found another given more time. The figures (`stats.parts`) differ, since lanes run turns
+past the eventual answer while they wait to hear of it.
+
+`assign` balances the members over the lanes by weight (largest first onto the lightest lane;
+ties by order), deterministically. Forked lanes inherit the model, the start state and the
+configuration (nothing is pickled but each lane's report). The budget is a hard wall-clock limit:
+every lane stops within one step of it, and a lane that has not reported `GRACE` seconds later is
+terminated; no worker outlives `run_lanes` on any path (an exception, Ctrl-C included: workers
+ignore SIGINT and are terminated by the parent; a worker whose parent is gone stops at its next
+turn).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Limit, Sliced, out_of_time
+
+if TYPE_CHECKING:
+    from kubeprop.properties.explore.portfolio import Member
+
+Position = tuple[int, int]
+"""A turn's place in the one-process portfolio's order: (round, the member's index in the portfolio)."""
+
+NEVER: Position = (sys.maxsize, 0)
+"""After every turn: the bound before anything is found."""
+
+GRACE = 0.5
+"""Seconds past the budget a worker lane has to report (it stops within a step of the deadline)
+before it is terminated."""
+
+AHEAD = 0
+"""Rounds a lane may run ahead of the slowest lane still running: further on it waits (its turns
+there could only matter once the slowest lane got that far, and on a busy machine its core is
+better left to the lanes behind). With 0 a lane begins a round once every lane has begun it.
+Measured on FeastFlow with two lanes (rs-no-expectations, medians of 3 interleaved runs, load
+average 1.5–2.2): 0 rounds ahead 5,041 steps and 3.4 CPU seconds in all, 1 round 5,521 and 3.8,
+unbounded 7,921 and 5.5 — and the answer no later."""
+
+
+class LaneError(RuntimeError):
+    """A member failed in a worker lane (the message is its traceback), as it would have raised in
+    one process."""
+
+
+@attrs.frozen
+class Find:
+    """A member's verdict that ends the portfolio (a violation or an exhausted search), the turn
+    that gave it, the member's name, and when: seconds into the portfolio, before shrinking."""
+
+    position: Position
+    member: str
+    result: EngineResult
+    seconds: float
+
+
+@attrs.frozen
+class LaneReport:
+    """How a lane ended: its find (if any), the result of every member it started (those still
+    running were stopped, with their figures), the wall-clock seconds each member ran, the CPU
+    seconds the lane used in its turns, and when it took its last turn (seconds into the
+    portfolio)."""
+
+    find: Find | None
+    results: dict[str, EngineResult]
+    spent: dict[str, float]
+    cpu: float
+    ended: float
+
+
+class Lane:
+    """Some of the portfolio's members (with their indices in it), run turn by turn in position
+    order: each member's turn adds `turn × weight` steps to its credit and runs it (a member that
+    went past its share in an earlier turn sits out until its credit is positive again)."""
+
+    def __init__(self, members: Sequence[tuple[int, Member]], model: ClusterModel, start: ClusterState,
+                 config: EngineConfig, began: float, turn: int) -> None:
+        self.members = tuple(members)
+        self.model, self.start, self.config, self.turn = model, start, config, turn
+        self.began, self.deadline = began, config.deadline(began)
+        self.credit = {m.name: 0.0 for _, m in self.members}
+        self.spent = {m.name: 0.0 for _, m in self.members}
+        self.running: dict[str, Sliced] = {}
+        self.results: dict[str, EngineResult] = {}
+        self.round = self.at = 0
+        self.find: Find | None = None
+        self.cpu = 0.0
+
+    def pending(self) -> Position | None:
+        """The position of the next turn, or None when the lane is over (a find, every member
+        finished, or the budget spent)."""
+        if self.find is not None or len(self.results) == len(self.members) or out_of_time(self.deadline):
+            return None
+        while self.members[self.at][1].name in self.results:
+            self._advance()
+        return self.round, self.members[self.at][0]
+
+    def run_until(self, bound: Position = NEVER) -> None:
+        """Run every turn before `bound` (the whole lane by default) unless the lane ends first."""
+        while (position := self.pending()) is not None and position < bound:
+            self.run_next()
+
+    def run_next(self) -> None:
+        """Take the pending turn (`pending` returned its position)."""
+        index, member = self.members[self.at]
+        position = (self.round, index)
+        self._advance()
+        name = member.name
+        self.credit[name] += self.turn * member.weight
+        if self.credit[name] < 1:
+            return  # it went past its share in an earlier turn (a run it could not pause)
+        cpu, now = time.process_time(), time.perf_counter()
+        limit = Limit(steps=round(self.credit[name]), until=self.deadline)
+        result = self._turn(member, limit)
+        self.credit[name] -= limit.used
+        before, self.spent[name] = self.spent[name], self.spent[name] + time.perf_counter() - now
+        self.cpu += time.process_time() - cpu
+        if result is None:
+            return
+        self.results[name] = result
+        if result.violation is not None or result.exit_reason == ExitReason.EXHAUSTED:
+            # When it was found: this turn started at `now`, the member had run `before`.
+            own = result.stats.found_after if result.stats.found_after is not None else self.spent[name]
+            # (`time.perf_counter` is the system's monotonic clock: `began` holds in a forked lane too.)
+            self.find = Find(position, name, result, now - self.began + max(0.0, own - before))
+
+    def _advance(self) -> None:
+        self.at += 1
+        if self.at == len(self.members):
+            self.at, self.round = 0, self.round + 1
+
+    def _turn(self, member: Member, limit: Limit) -> EngineResult | None:
+        """One turn of `member`, starting it first (with the budget that is left) if needed."""
+        sliced = self.running.get(member.name)
+        if sliced is None:
+            left = None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+            sliced = member.start(self.model, self.start,
+                                  attrs.evolve(self.config, workers=1, progress=None, budget_seconds=left))
+            self.running[member.name] = sliced
+        return sliced.run(limit)
+
+    def finish(self) -> LaneReport:
+        """Stop the members still running (each returns how far it got) and report."""
+        cpu, ended = time.process_time(), time.perf_counter() - self.began
+        try:
+            for name, sliced in self.running.items():
+                if name not in self.results:
+                    now = time.perf_counter()
+                    self.results[name] = sliced.stop()
+                    self.spent[name] += time.perf_counter() - now
+        finally:
+            self.close()
+        self.cpu += time.process_time() - cpu
+        return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu, ended)
+
+    def close(self) -> None:
+        """Abandon the members still running (on an error)."""
+        for name, sliced in self.running.items():
+            if name not in self.results:
+                sliced.close()
+
+
+DEFAULT_LANES = 3
+"""The most lanes by default. Measured on FeastFlow (CPU seconds of the slowest lane until the find,
+seed 0, medians of 3): over its eight catalogue variants a median of 2.25 on one lane, 1.44 on two,
+1.12 on three; sts-split-brain 4.6, 3.0, 2.0–2.4, and 2.3 on four — from three lanes on,
+`perturb`'s lane (half the weight, alone) sets the pace."""
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def lane_count(config: EngineConfig, members: Sequence[Member]) -> tuple[int, str]:
+    """How many lanes to run: `config.workers`, by default the cores or `DEFAULT_LANES`, whichever
+    is fewer; at most one per member. One, with the reason, where lanes cannot run: without the
+    fork start method (or with `start_method` set to another one), or with `on_run` (it observes
+    every run in this process)."""
+    wanted = config.workers if config.workers is not None else min(cores(), DEFAULT_LANES)
+    wanted = max(1, min(wanted, len(members)))
+    if wanted == 1:
+        return 1, ""
+    if config.on_run is not None:
+        return 1, "one lane: on_run (--metrics) observes every run in this process"
+    if "fork" not in multiprocessing.get_all_start_methods() or config.start_method not in (None, "fork"):
+        return 1, "one lane: worker lanes need the fork start method"
+    return wanted, ""
+
+
+def assign(members: Sequence[Member], lanes: int) -> list[list[tuple[int, Member]]]:
+    """The members (with their indices) of each of `lanes` lanes, balanced by weight: largest
+    first onto the lane with the least weight so far (ties: the earlier member, the lower lane);
+    each lane's members in portfolio order; no empty lane."""
+    loads = [0.0] * lanes
+    groups: list[list[tuple[int, Member]]] = [[] for _ in range(lanes)]
+    for index in sorted(range(len(members)), key=lambda i: (-members[i].weight, i)):
+        lane = min(range(lanes), key=lambda k: (loads[k], k))
+        groups[lane].append((index, members[index]))
+        loads[lane] += members[index].weight
+    return [sorted(group, key=lambda pair: pair[0]) for group in groups if group]
+
+
+def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport | None]:
+    """Run `lanes[0]` here and the others in forked processes under the deciding rule (module
+    docstring); each lane's report, in order (None: a worker lane that did not report by the
+    deadline and `GRACE`, or died)."""
+    if len(lanes) == 1:
+        lanes[0].run_until()
+        return [lanes[0].finish()]
+    ctx: Any = multiprocessing.get_context("fork")
+    for stream in (sys.stdout, sys.stderr):  # a forked copy of unwritten output would be written twice
+        with contextlib.suppress(Exception):
+            stream.flush()
+    procs: list[multiprocessing.process.BaseProcess] = []
+    conns: list[Connection] = []
+    done = False
+    try:
+        for number, lane in enumerate(lanes[1:], 1):
+            ours, theirs = ctx.Pipe(duplex=True)
+            proc = ctx.Process(target=_serve, args=(lane, theirs), daemon=True, name=f"kubeprop-lane-{number}")
+            proc.start()
+            theirs.close()
+            procs.append(proc)
+            conns.append(ours)
+        coordinator = _Coordinator(conns)
+        reports: list[LaneReport | None] = [_run_local(lanes[0], coordinator)]
+        coordinator.wait_all(None if deadline is None else deadline + GRACE)
+        done = True
+        return reports + coordinator.reports
+    finally:
+        _stop(procs, conns, patient=done)
+
+
+def _run_local(lane: Lane, coordinator: _Coordinator) -> LaneReport:
+    """The calling process's lane: its turns before the bound, at most `AHEAD` rounds ahead of the
+    slowest lane, taking the worker lanes' messages between turns."""
+    try:
+        while (position := lane.pending()) is not None and position < coordinator.bound:
+            coordinator.progress(0, lane.round)
+            if position[0] > coordinator.slowest + AHEAD:
+                coordinator.poll(_left(lane.deadline))
+                continue
+            lane.run_next()
+            if lane.find is not None:
+                coordinator.lower(lane.find.position)
+            coordinator.poll(0.0)
+    except BaseException:
+        lane.close()
+        raise
+    coordinator.over(0)
+    return lane.finish()
+
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds until `deadline` (None: no deadline)."""
+    return None if deadline is None else max(0.0, deadline - time.perf_counter())
+
+
+def _stop(procs: list[multiprocessing.process.BaseProcess], conns: list[Connection], patient: bool) -> None:
+    """End the worker lanes: a moment to exit after reporting (`patient`), then SIGTERM, then SIGKILL."""
+    for proc in procs:
+        proc.join(timeout=0.5 if patient else 0)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=1.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    for conn in conns:
+        conn.close()
+
+
+class _Coordinator:
+    """The parent's side: the bound, every lane's round (lane 0 is the calling process's), the
+    slowest round of the lanes still running, and the worker lanes' reports. Worker lane `k`
+    talks through `conns[k - 1]`."""
+
+    def __init__(self, conns: list[Connection]) -> None:
+        self.conns = conns
+        self.bound = NEVER
+        self.reports: list[LaneReport | None] = [None] * len(conns)
+        self.open = set(range(1, len(conns) + 1))
+        """Worker lanes that have not reported (nor died)."""
+        self.rounds = [0] * (len(conns) + 1)
+        self.ended: set[int] = set()
+        """Lanes that run no more turns (they hold no lane back)."""
+        self.slowest = 0
+
+    def _send(self, message: tuple[str, Any]) -> None:
+        for lane in self.open:
+            with contextlib.suppress(OSError):
+                self.conns[lane - 1].send(message)
+
+    def lower(self, position: Position) -> None:
+        """A find at `position`: the new bound if it is earlier, sent to every lane still running."""
+        if position < self.bound:
+            self.bound = position
+            self._send(("bound", position))
+
+    def progress(self, lane: int, round_: int) -> None:
+        """Lane `lane` is in round `round_`."""
+        self.rounds[lane] = round_
+        self._slowest()
+
+    def over(self, lane: int) -> None:
+        """Lane `lane` runs no more turns."""
+        self.ended.add(lane)
+        self._slowest()
+
+    def _slowest(self) -> None:
+        running = [r for lane, r in enumerate(self.rounds) if lane not in self.ended]
+        slowest = min(running) if running else sys.maxsize
+        if slowest > self.slowest:
+            self.slowest = slowest
+            self._send(("slowest", slowest))
+
+    def poll(self, timeout: float | None) -> None:
+        """Take the worker lanes' messages, waiting at most `timeout` seconds for one (None: until
+        one comes)."""
+        ready = wait([self.conns[lane - 1] for lane in sorted(self.open)], timeout)
+        for conn in ready:
+            lane = self.conns.index(conn) + 1  # type: ignore[arg-type]
+            try:
+                kind, value = self.conns[lane - 1].recv()
+            except (EOFError, OSError):
+                self.open.discard(lane)  # it died: no report
+                self.over(lane)
+                continue
+            if kind == "error":
+                raise LaneError(value)
+            if kind == "round":
+                self.progress(lane, value)
+            elif kind == "found":
+                self.lower(value)
+            elif kind == "done":
+                self.reports[lane - 1] = value
+                self.open.discard(lane)
+                self.over(lane)
+                if value.find is not None:
+                    self.lower(value.find.position)
+
+    def wait_all(self, until: float | None) -> None:
+        """Until every worker lane has reported, or the `time.perf_counter()` value `until` passes."""
+        while self.open:
+            left = None if until is None else until - time.perf_counter()
+            if left is not None and left <= 0:
+                return
+            self.poll(left)
+
+
+@attrs.define
+class _View:
+    """What a worker lane knows of the others: the bound and the slowest lane's round."""
+
+    bound: Position = NEVER
+    slowest: int = 0
+
+    def take(self, message: tuple[str, Any]) -> None:
+        kind, value = message
+        if kind == "bound":
+            self.bound = min(self.bound, value)
+        else:
+            self.slowest = max(self.slowest, value)
+
+
+def _serve(lane: Lane, conn: Connection) -> None:
+    """A worker lane: its turns before the bound, at most `AHEAD` rounds ahead of the slowest lane,
+    each new round and its find reported at once, then its report."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it terminates the lanes
+    view, told = _View(), -1
+    try:
+        while (position := lane.pending()) is not None and position < view.bound:
+            if lane.round != told:
+                conn.send(("round", lane.round))
+                told = lane.round
+            if position[0] > view.slowest + AHEAD:
+                if conn.poll(_left(lane.deadline)):
+                    view.take(conn.recv())
+                continue
+            lane.run_next()
+            if lane.find is not None:
+                conn.send(("found", lane.find.position))
+            while conn.poll():
+                view.take(conn.recv())
+        conn.send(("done", lane.finish()))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        lane.close()  # the parent is gone
+    except BaseException:
+        lane.close()
+        with contextlib.suppress(OSError):
+            conn.send(("error", f"portfolio lane: {traceback.format_exc()}"))

@@ -1,0 +1,239 @@
+"""The portfolio's lanes (`lanes.py`): the deciding rule on fake members, and 1, 2 and 3 lanes giving
+the one-lane result on catalogue scenarios, within the budget, with no worker left behind."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kubeprop.counterexamples.api import check
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.explore.engine import (
+    ActiveTimer,
+    EngineConfig,
+    EngineResult,
+    EngineStats,
+    ExitReason,
+    Sliced,
+    SliceGen,
+    Slicer,
+)
+from kubeprop.properties.explore.lanes import DEFAULT_LANES, LaneError, assign, lane_count
+from kubeprop.properties.explore.portfolio import MEMBERS, TURN, Member, run_portfolio
+from kubeprop.properties.registry import Violation
+
+if TYPE_CHECKING:
+    from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
+NO_MODEL = cast(Any, None)
+"""The fake members never look at the model or the start state."""
+
+
+def _fake(name: str, find_at: int | None, per_step: float, fail: BaseException | None) -> SliceGen:
+    """An engine that takes one step at a time (sleeping `per_step` seconds each) and finds a
+    violation at its `find_at`-th step (None: never; it then finishes after `FAKE_RUNS` steps)."""
+    slicer = Slicer(ActiveTimer(), (yield))
+    taken = 0
+    while not slicer.stopped:
+        taken += 1
+        if per_step:
+            time.sleep(per_step)
+        if fail is not None and taken == 50:
+            raise fail
+        stats = EngineStats(slicer.timer.seconds(), taken)
+        if taken == find_at:
+            return EngineResult(name, ExitReason.VIOLATION, Violation(name, f"step {taken}"), (), stats)
+        if find_at is None and taken == FAKE_RUNS:
+            return EngineResult(name, ExitReason.RUNS_DONE, stats=stats)
+        yield from slicer.pause(taken)
+    return EngineResult(name, ExitReason.TIME_BOUND, stats=EngineStats(slicer.timer.seconds(), taken))
+
+
+FAKE_RUNS = 20_000
+"""Steps after which a fake member that finds nothing finishes."""
+
+
+def fake(name: str, weight: float, find_at: int | None, per_step: float = 0.0,
+         fail: BaseException | None = None) -> Member:
+    def start(model: ClusterModel, begin: ClusterState, config: EngineConfig) -> Sliced:
+        return Sliced(_fake(name, find_at, per_step, fail))
+
+    return Member(name, start, weight)
+
+
+def one_lane_answer(members: tuple[Member, ...], finds: list[int | None]) -> str | None:
+    """The oracle: the member whose find comes at the least (round, index), from the credit rule
+    alone (a fake takes exactly the steps its turn allows)."""
+    credit = [0.0] * len(members)
+    taken = [0] * len(members)
+    for _ in range(10_000):
+        for i, member in enumerate(members):
+            if finds[i] is None:
+                continue
+            credit[i] += TURN * member.weight
+            if credit[i] < 1:
+                continue
+            steps = round(credit[i])
+            if taken[i] + steps >= cast(int, finds[i]):
+                return member.name
+            taken[i] += steps
+            credit[i] -= steps
+    return None
+
+
+def portfolio(members: tuple[Member, ...], lanes: int, budget: float = 30.0) -> EngineResult:
+    result: EngineResult = run_portfolio(NO_MODEL, NO_MODEL, EngineConfig(workers=lanes, budget_seconds=budget),
+                                         members)
+    return result
+
+
+def no_worker_left() -> bool:
+    return not multiprocessing.active_children()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.5, 1.0, 2.0, 3.0, 8.0]), st.one_of(st.none(), st.integers(1, 3000))),
+                min_size=2, max_size=5))
+def test_the_find_at_the_least_position_wins_with_any_lane_count(spec: list[tuple[float, int | None]]) -> None:
+    members = tuple(fake(f"m{i}", weight, find) for i, (weight, find) in enumerate(spec))
+    expected = one_lane_answer(members, [find for _, find in spec])
+    for lanes in (1, 2, 3):
+        result = portfolio(members, lanes)
+        found = None if result.violation is None else result.violation.property
+        assert found == expected, (lanes, spec)
+        assert len(result.stats.lanes) == min(lanes, len(members))
+    assert no_worker_left()
+
+
+def test_an_earlier_position_found_later_in_time_still_wins() -> None:
+    """`late` (index 0, a light member in the worker lane) finds at its 4th turn, slowly; `quick`
+    (index 1, the heavy member of the calling process's lane) finds in its 4th round at once.
+    One lane: `late` first in round 3. Two lanes: `quick`'s find comes first in time, and the
+    parent waits for the worker lane to finish the turns before it."""
+    members = (fake("late", 1.0, 4 * TURN, per_step=0.002), fake("quick", 8.0, 4 * TURN * 8 - 10),
+               fake("other", 1.0, None))
+    assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["quick"], ["late", "other"]]
+    for lanes in (1, 2):
+        result = portfolio(members, lanes)
+        assert result.violation.property == "late", lanes
+        assert result.stats.note == "found by late"
+    quick_first = (fake("late", 1.0, 5 * TURN, per_step=0.002), *members[1:])
+    assert portfolio(quick_first, 2).violation.property == "quick"  # round 3 before round 4
+    assert no_worker_left()
+
+
+def test_a_failing_member_in_a_worker_lane_raises_and_leaves_no_worker() -> None:
+    members = (fake("heavy", 8.0, None, per_step=0.001), fake("broken", 1.0, None, fail=ValueError("boom")))
+    with pytest.raises(LaneError, match="boom"):
+        portfolio(members, 2)
+    assert no_worker_left()
+
+
+def test_ctrl_c_in_the_calling_process_ends_every_worker_lane() -> None:
+    members = (fake("interrupted", 8.0, None, fail=KeyboardInterrupt()), fake("light", 1.0, None, per_step=0.01))
+    with pytest.raises(KeyboardInterrupt):
+        portfolio(members, 2)
+    assert no_worker_left()
+
+
+def test_lanes_are_balanced_by_weight_deterministically() -> None:
+    lanes = assign(MEMBERS, 2)
+    assert [[m.name for _, m in lane] for lane in lanes] == [
+        ["perturb"], ["around", "faults", "pct", "walk", "bfs", "hypothesis"]]
+    three = assign(MEMBERS, 3)
+    assert sorted(i for lane in three for i, _ in lane) == list(range(len(MEMBERS)))
+    assert [sum(m.weight for _, m in lane) for lane in three] == [8.0, 4.0, 4.0]
+    assert len(assign(MEMBERS, 20)) == len(MEMBERS)
+
+
+def test_one_lane_where_lanes_cannot_run_with_the_reason() -> None:
+    assert lane_count(EngineConfig(workers=3), MEMBERS) == (3, "")
+    assert lane_count(EngineConfig(workers=1), MEMBERS) == (1, "")
+    count, why = lane_count(EngineConfig(workers=2, on_run=lambda trace: None), MEMBERS)
+    assert count == 1 and "on_run" in why
+    count, why = lane_count(EngineConfig(workers=2, start_method="spawn"), MEMBERS)
+    assert count == 1 and "fork" in why
+    assert 1 <= lane_count(EngineConfig(), MEMBERS)[0] <= DEFAULT_LANES
+    members = (fake("a", 8.0, 5), fake("b", 1.0, None))
+    result = run_portfolio(NO_MODEL, NO_MODEL, EngineConfig(workers=2, start_method="spawn", budget_seconds=30.0),
+                           members)
+    assert result.stats.note == "found by a (one lane: worker lanes need the fork start method)"
+    assert len(result.stats.lanes) == 1
+
+
+CASES = [("web", "rs-no-expectations"), ("tight", "dual-scheduler"), ("web-flap", "endpoints-stale-cache"),
+         ("web-rollout", "rollout-fencepost"), ("tainted", "scheduler-ignores-taints"),
+         (None, "scheduler-ignores-taints")]
+"""Variants found at later rounds (dual-scheduler, rs-no-expectations) and in the first, by members
+of either lane (pct, around, perturb), and one on FeastFlow (None)."""
+
+
+@pytest.mark.parametrize(("scenario", "variant"), CASES)
+def test_one_two_and_three_lanes_give_the_one_lane_result(scenario: str | None, variant: str) -> None:
+    path = None if scenario is None else CATALOGUE / f"{scenario}.yaml"
+    reports = [check(path, variant=variant, budget=60.0, seed=0, config=EngineConfig(workers=lanes))
+               for lanes in (1, 2, 3)]
+    one = reports[0]
+    assert one.violation is not None
+    for lanes, report in zip((1, 2, 3), reports, strict=True):
+        assert len(report.stats.lanes) == lanes
+        assert (report.violation, report.trace, report.stats.note, report.stats.shrunk_from) == (
+            one.violation, one.trace, one.stats.note, one.stats.shrunk_from), lanes
+    assert no_worker_left()
+
+
+def test_the_trace_before_shrinking_is_the_same_too() -> None:
+    unshrunk = [check(CATALOGUE / "tight.yaml", variant="dual-scheduler", budget=60.0, seed=0,
+                      config=EngineConfig(workers=lanes, shrink=False)) for lanes in (1, 2)]
+    assert unshrunk[0].violation is not None
+    assert (unshrunk[0].violation, unshrunk[0].trace) == (unshrunk[1].violation, unshrunk[1].trace)
+
+
+@pytest.mark.parametrize("lanes", [2, 3])
+def test_a_clean_run_returns_within_its_budget_with_no_worker_left(lanes: int) -> None:
+    model = build_model(load_scenario(CATALOGUE / "web.yaml"))
+    start = initial_state(model)
+    budget = 2.0
+    began = time.perf_counter()
+    result = run_portfolio(model, start, EngineConfig(workers=lanes, budget_seconds=budget))
+    elapsed = time.perf_counter() - began
+    assert result.violation is None and result.exit_reason == ExitReason.TIME_BOUND
+    assert elapsed < budget + 1.0, f"{lanes} lanes took {elapsed:.2f} s for a {budget} s budget"
+    assert len(result.stats.lanes) == lanes and all(cpu > 0 for cpu in result.stats.lanes)
+    assert [p.engine for p in result.stats.parts] == [m.name for m in MEMBERS]
+    parts = result.stats.parts
+    assert all(p.stats.note != "its lane did not report in time" for p in parts)
+    for lane in assign(MEMBERS, lanes)[1:]:  # each worker lane's figures came back
+        assert any(parts[index].stats.steps > 0 for index, _ in lane)
+    assert no_worker_left()
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+    if children.exists():
+        assert children.read_text().split() == []
+
+
+def test_the_report_says_how_many_lanes_ran(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kubeprop.properties.cli.main import main
+
+    code = main(["check", str(CATALOGUE / "tainted.yaml"), "--variant", "scheduler-ignores-taints", "--property",
+                 "scheduler-decisions-sound", "--workers", "2", "--budget", "30", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "steps/s) on 2 lanes" in out
+
+
+def test_a_clean_result_keeps_every_members_figures() -> None:
+    members = (fake("a", 2.0, None), fake("b", 1.0, None), fake("c", 1.0, None))
+    result = portfolio(members, 2)
+    assert result.exit_reason == ExitReason.RUNS_DONE
+    assert [(p.engine, p.exit_reason, p.stats.steps) for p in result.stats.parts] == [
+        (name, ExitReason.RUNS_DONE, FAKE_RUNS) for name in "abc"]
+    assert result.stats.note == "" and len(result.stats.lanes) == 2
