@@ -25,7 +25,7 @@ from kubeprop.model.cluster.drive import FairPolicy, continuations
 from kubeprop.model.controllers.podutil import is_pod_ready
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import Property, Violation, convergence, first_violation
 
@@ -124,8 +124,9 @@ def settled_violation(model: ClusterModel, state: ClusterState, properties: Iter
     """Run the fair, fault-free continuations from `state` and check `properties` where they settle:
     all of them where the environment recovers, those with `needs_recovery=False` also where it
     never does. A continuation that does not settle within `max_steps` is itself a violation
-    (livelock), unless the environment never recovers and the run only retries requests that fail
-    (`stutters`); one cut by the `time.perf_counter()` `deadline` proves nothing (None).
+    (livelock); one where the environment never recovers proves nothing where the environment
+    stopped the control plane (`stopped_by_environment`: etcd without a quorum, or only retries
+    of requests that fail); one cut by the `time.perf_counter()` `deadline` proves nothing (None).
 
     The continuations are deterministic, so a verdict is remembered (`VERDICTS`) and a state
     judged again — the same end reached by two walks, the fair run's quiet states judged by two
@@ -156,7 +157,7 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
         if run.interrupted:
             return None, False
         judged = props if recovers else unrecovered
-        if run.exhausted and not recovers and stutters(model, run.state):
+        if not recovers and stopped_by_environment(model, run.state, run.exhausted):
             continue  # the environment stopped the control plane: nothing it must bring about is judged
         if run.exhausted:
             return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True
@@ -168,6 +169,23 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
         if not unrecovered:
             break  # nothing is judged where the environment never recovers: that run is not needed
     return None, True
+
+
+def stopped_by_environment(model: ClusterModel, state: ClusterState, exhausted: bool) -> bool:
+    """True when a continuation without recoveries that ended in `state` (`exhausted`: out of
+    steps) proves nothing, because the environment stopped the control plane:
+
+    - etcd has no quorum: no write can commit (a Raft leader needs a majority,
+      `etcd-io/raft quorum/majority.go`), so every request the control plane makes fails and
+      nothing it must bring about can happen. Its components may still cycle — the scheduler
+      assumes a pod, the binding fails, it forgets the pod and tries again
+      (`pkg/scheduler/schedule_one.go` handleBindingCycleError, ForgetPod; upstream the pod goes
+      back to the queue with backoff while time passes) — and that is no livelock, since it
+      writes nothing; nor is a pod still Ready on an Unknown node a fault of the node lifecycle
+      controller, which cannot write the change.
+    - the run is out of steps and every move the fair run may take is a retry that leaves the
+      state unchanged (`stutters`)."""
+    return not etcd_available(model, state) or (exhausted and stutters(model, state))
 
 
 def stutters(model: ClusterModel, state: ClusterState) -> bool:
