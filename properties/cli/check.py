@@ -44,6 +44,7 @@ from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.explore.portfolio import LATE
 from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
@@ -276,7 +277,7 @@ def _parts(report: CheckReport) -> tuple[EngineColumn, ...]:
     """One column per engine of a portfolio: how far it got and the seconds it used."""
     out = []
     for part in getattr(report.stats, "parts", ()):
-        shown = part.violation is not None or part.stats.note == "not started"
+        shown = part.violation is not None or part.stats.note in ("not started", LATE)
         out.append(EngineColumn(part.engine, part.exit_reason, _figures(part.stats), part.stats.seconds,
                                 note=part.stats.note if part.stats.note and shown else ""))
     return tuple(out)

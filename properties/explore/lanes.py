@@ -9,7 +9,8 @@ that order; `run_lanes` runs the first lane in this process and the others in fo
 processes, and keeps the one-process answer:
 
 1. every lane runs its turns in position order and stops at its own first find, which it reports
-   (`("found", position)`) before it stops its other members;
+   at once (`("found", find)`: the position and the member's result) before it stops its other
+   members — so a find is kept even when its lane's report comes too late;
 2. the least position reported so far is the *bound*: the coordinator sends it to every lane, and a
    lane stops before a turn at or after it (a find there cannot win), but runs every turn before
    it — a find there would win;
@@ -32,11 +33,12 @@ past the eventual answer while they wait to hear of it.
 
 `assign` balances the members over the lanes by weight (largest first onto the lightest lane;
 ties by order), deterministically. Forked lanes inherit the model, the start state and the
-configuration (nothing is pickled but each lane's report). The budget is a hard wall-clock limit:
-every lane stops within one step of it, and a lane that has not reported `GRACE` seconds later is
-terminated; no worker outlives `run_lanes` on any path (an exception, Ctrl-C included: workers
-ignore SIGINT and are terminated by the parent; a worker whose parent is gone stops at its next
-turn).
+configuration (nothing is pickled but each lane's find and report). The budget is a hard
+wall-clock limit: every lane stops within one step of it, and a worker lane that has not reported
+`GRACE` seconds after the calling process's lane did (stopping the members takes a moment, longer
+the longer they ran) is terminated — its members' figures are then missing, and say so; no worker
+outlives `run_lanes` on any path (an exception, Ctrl-C included: workers ignore SIGINT and are
+terminated by the parent; a worker whose parent is gone stops at its next turn).
 """
 
 from __future__ import annotations
@@ -67,8 +69,9 @@ NEVER: Position = (sys.maxsize, 0)
 """After every turn: the bound before anything is found."""
 
 GRACE = 0.5
-"""Seconds past the budget a worker lane has to report (it stops within a step of the deadline)
-before it is terminated."""
+"""Seconds a worker lane has to report after the budget ended and the calling process's lane
+reported (each stops within a step of the deadline, then stops its members) before it is
+terminated."""
 
 AHEAD = 0
 """Rounds a lane may run ahead of the slowest lane still running: further on it waits (its turns
@@ -107,6 +110,8 @@ class LaneReport:
     spent: dict[str, float]
     cpu: float
     ended: float
+    complete: bool = True
+    """False for a worker lane that did not report in time: only its find (sent at once) is known."""
 
 
 class Lane:
@@ -269,9 +274,9 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
             conns.append(ours)
         coordinator = _Coordinator(conns)
         reports: list[LaneReport | None] = [_run_local(lanes[0], coordinator)]
-        coordinator.wait_all(None if deadline is None else deadline + GRACE)
+        coordinator.wait_all(None if deadline is None else max(deadline, time.perf_counter()) + GRACE)
         done = True
-        return reports + coordinator.reports
+        return reports + coordinator.final_reports()
     finally:
         _stop(procs, conns, patient=done)
 
@@ -324,6 +329,8 @@ class _Coordinator:
         self.conns = conns
         self.bound = NEVER
         self.reports: list[LaneReport | None] = [None] * len(conns)
+        self.finds: dict[int, Find] = {}
+        """Worker lane → the find it sent (each lane sends at most one)."""
         self.open = set(range(1, len(conns) + 1))
         """Worker lanes that have not reported (nor died)."""
         self.rounds = [0] * (len(conns) + 1)
@@ -376,13 +383,21 @@ class _Coordinator:
             if kind == "round":
                 self.progress(lane, value)
             elif kind == "found":
-                self.lower(value)
+                self.finds[lane] = value
+                self.lower(value.position)
             elif kind == "done":
                 self.reports[lane - 1] = value
                 self.open.discard(lane)
                 self.over(lane)
                 if value.find is not None:
                     self.lower(value.find.position)
+
+    def final_reports(self) -> list[LaneReport | None]:
+        """Each worker lane's report; for one that did not report but sent a find, a partial
+        report with that find (None: neither)."""
+        return [report if report is not None or lane not in self.finds
+                else LaneReport(self.finds[lane], {}, {}, 0.0, self.finds[lane].seconds, complete=False)
+                for lane, report in enumerate(self.reports, 1)]
 
     def wait_all(self, until: float | None) -> None:
         """Until every worker lane has reported, or the `time.perf_counter()` value `until` passes."""
@@ -424,7 +439,7 @@ def _serve(lane: Lane, conn: Connection) -> None:
                 continue
             lane.run_next()
             if lane.find is not None:
-                conn.send(("found", lane.find.position))
+                conn.send(("found", lane.find))
             while conn.poll():
                 view.take(conn.recv())
         conn.send(("done", lane.finish()))

@@ -78,6 +78,9 @@ def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Slic
     return sliced_bfs(model, start, attrs.evolve(config, max_depth=min(config.max_depth, BFS_DEPTH)))
 
 
+LATE = "its lane did not report in time: figures missing"
+"""The note of a member whose worker lane did not report before it was terminated."""
+
 BFS_DEPTH = 40
 """The portfolio's BFS depth bound (breadth-first search never gets deeper in practice)."""
 
@@ -134,15 +137,18 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
 def _merge(groups: list[list[tuple[int, Member]]], reports: list[LaneReport | None]
            ) -> tuple[dict[str, EngineResult], dict[str, float]]:
     """Every member's result and wall-clock seconds from its lane's report (`time-bound`, 0 s for
-    the members of a lane that did not report)."""
+    the members of a lane that did not report in time, but the one whose find it sent)."""
     results: dict[str, EngineResult] = {}
     spent: dict[str, float] = {}
     for group, report in zip(groups, reports, strict=True):
         for _, member in group:
             spent[member.name] = 0.0
-            if report is None:
+            if report is not None and report.find is not None and report.find.member == member.name:
+                results[member.name] = report.find.result
+                spent[member.name] = report.spent.get(member.name, report.find.result.stats.seconds)
+            elif report is None or not report.complete:
                 results[member.name] = EngineResult(member.name, ExitReason.TIME_BOUND,
-                                                    stats=EngineStats(0.0, 0, note="its lane did not report in time"))
+                                                    stats=EngineStats(0.0, 0, note=LATE))
             elif member.name in report.results:
                 results[member.name] = report.results[member.name]
                 spent[member.name] = report.spent[member.name]

@@ -26,8 +26,8 @@ from kubeprop.properties.explore.engine import (
     SliceGen,
     Slicer,
 )
-from kubeprop.properties.explore.lanes import DEFAULT_LANES, LaneError, assign, lane_count
-from kubeprop.properties.explore.portfolio import MEMBERS, TURN, Member, run_portfolio
+from kubeprop.properties.explore.lanes import DEFAULT_LANES, GRACE, LaneError, assign, lane_count
+from kubeprop.properties.explore.portfolio import LATE, MEMBERS, TURN, Member, run_portfolio
 from kubeprop.properties.registry import Violation
 
 if TYPE_CHECKING:
@@ -38,9 +38,11 @@ NO_MODEL = cast(Any, None)
 """The fake members never look at the model or the start state."""
 
 
-def _fake(name: str, find_at: int | None, per_step: float, fail: BaseException | None) -> SliceGen:
+def _fake(name: str, find_at: int | None, per_step: float, fail: BaseException | None,
+          stop_delay: float = 0.0) -> SliceGen:
     """An engine that takes one step at a time (sleeping `per_step` seconds each) and finds a
-    violation at its `find_at`-th step (None: never; it then finishes after `FAKE_RUNS` steps)."""
+    violation at its `find_at`-th step (None: never; it then finishes after `FAKE_RUNS` steps);
+    stopped, it takes `stop_delay` seconds to return."""
     slicer = Slicer(ActiveTimer(), (yield))
     taken = 0
     while not slicer.stopped:
@@ -55,6 +57,7 @@ def _fake(name: str, find_at: int | None, per_step: float, fail: BaseException |
         if find_at is None and taken == FAKE_RUNS:
             return EngineResult(name, ExitReason.RUNS_DONE, stats=stats)
         yield from slicer.pause(taken)
+    time.sleep(stop_delay)
     return EngineResult(name, ExitReason.TIME_BOUND, stats=EngineStats(slicer.timer.seconds(), taken))
 
 
@@ -63,9 +66,9 @@ FAKE_RUNS = 20_000
 
 
 def fake(name: str, weight: float, find_at: int | None, per_step: float = 0.0,
-         fail: BaseException | None = None) -> Member:
+         fail: BaseException | None = None, stop_delay: float = 0.0) -> Member:
     def start(model: ClusterModel, begin: ClusterState, config: EngineConfig) -> Sliced:
-        return Sliced(_fake(name, find_at, per_step, fail))
+        return Sliced(_fake(name, find_at, per_step, fail, stop_delay))
 
     return Member(name, start, weight)
 
@@ -128,6 +131,23 @@ def test_an_earlier_position_found_later_in_time_still_wins() -> None:
         assert result.stats.note == "found by late"
     quick_first = (fake("late", 1.0, 5 * TURN, per_step=0.002), *members[1:])
     assert portfolio(quick_first, 2).violation.property == "quick"  # round 3 before round 4
+    assert no_worker_left()
+
+
+def test_a_find_in_a_worker_lane_that_reports_too_late_is_kept() -> None:
+    """The worker lane finds in its third round, then takes 30 s to stop its other member — past the budget
+    and the grace: it is terminated, yet its find (sent at once) decides, and the members whose
+    figures are missing say so."""
+    members = (fake("heavy", 8.0, None, per_step=0.001), fake("finder", 1.0, 2 * TURN + 10),
+               fake("stuck", 1.0, None, per_step=0.001, stop_delay=30.0))
+    assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["heavy"], ["finder", "stuck"]]
+    began = time.perf_counter()
+    result = portfolio(members, 2, budget=2.0)
+    assert time.perf_counter() - began < 2.0 + GRACE + 2.0  # terminated, not waited for
+    assert result.violation is not None and result.violation.property == "finder"
+    parts = {part.engine: part for part in result.stats.parts}
+    assert parts["finder"].violation is not None
+    assert parts["stuck"].stats.note == LATE
     assert no_worker_left()
 
 
