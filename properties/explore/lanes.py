@@ -18,10 +18,9 @@ processes, and keeps the one-process answer:
    find at the least position is the portfolio's.
 
 Lanes also report each round they begin, and a lane does not begin a round before every lane still
-running has begun it (`AHEAD`): rounds of different lanes cost different CPU time (on FeastFlow a
-round of the six other members takes about twice as long as `perturb`'s, with the same weight), so
-a lane would otherwise run far past the answer while it waits to hear of it, on a busy machine
-taking CPU from the lane that decides.
+running has begun it (`AHEAD`): rounds of different lanes cost different CPU time (balanced only
+as well as the members' costs are estimated), so a lane would otherwise run far past the answer
+while it waits to hear of it, on a busy machine taking CPU from the lane that decides.
 
 So the violation, its trace and the deciding member are those of one lane for the same seed; only
 sooner. The members run without shrinking; the portfolio shrinks the deciding find in the
@@ -31,8 +30,8 @@ the budget ends before the lanes have run every turn before a find, that find is
 an earlier turn might have found another given more time. The figures (`stats.parts`) differ, since lanes run turns
 past the eventual answer while they wait to hear of it.
 
-`assign` balances the members over the lanes by weight (largest first onto the lightest lane;
-ties by order), deterministically. Forked lanes inherit the model, the start state and the
+`assign` balances the members over the lanes by their CPU time per round, weight × cost (largest
+first onto the lightest lane; ties by order), deterministically. Forked lanes inherit the model, the start state and the
 configuration (nothing is pickled but each lane's find and report). The budget is a hard
 wall-clock limit: every lane stops within one step of it, and a worker lane that has not reported
 `GRACE` seconds after the calling process's lane did (stopping the members takes a moment, longer
@@ -238,15 +237,16 @@ def lane_count(config: EngineConfig, members: Sequence[Member]) -> tuple[int, st
 
 
 def assign(members: Sequence[Member], lanes: int) -> list[list[tuple[int, Member]]]:
-    """The members (with their indices) of each of `lanes` lanes, balanced by weight: largest
-    first onto the lane with the least weight so far (ties: the earlier member, the lower lane);
-    each lane's members in portfolio order; no empty lane."""
+    """The members (with their indices) of each of `lanes` lanes, balanced by CPU time per round
+    (`weight × cost`): largest first onto the lane with the least load so far (ties: the earlier
+    member, the lower lane); each lane's members in portfolio order; no empty lane."""
     loads = [0.0] * lanes
     groups: list[list[tuple[int, Member]]] = [[] for _ in range(lanes)]
-    for index in sorted(range(len(members)), key=lambda i: (-members[i].weight, i)):
+    load = [member.weight * member.cost for member in members]
+    for index in sorted(range(len(members)), key=lambda i: (-load[i], i)):
         lane = min(range(lanes), key=lambda k: (loads[k], k))
         groups[lane].append((index, members[index]))
-        loads[lane] += members[index].weight
+        loads[lane] += load[index]
     return [sorted(group, key=lambda pair: pair[0]) for group in groups if group]
 
 
