@@ -350,6 +350,8 @@ def feastflow_rows(budget: float, workers: int | None = None, only: list[str] | 
 
 
 def main() -> int:
+    from kubeprop.properties.cli.check import MAX_WORKERS
+    from kubeprop.properties.cli.flagtypes import int_in
     from kubeprop.properties.explore.catalogue import USER_SCENARIOS
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -358,8 +360,10 @@ def main() -> int:
     parser.add_argument("--feastflow", action="store_true", help="also the variants on FeastFlow")
     parser.add_argument("--prepared", action="store_true", help="also each engine from a prepared start")
     parser.add_argument("--shortest", action="store_true", help="recompute the shortest known counterexamples")
-    parser.add_argument("--workers", type=int, help="the portfolio's lanes (default: as `kubeprop check`)")
-    parser.add_argument("--only", action="append", metavar="VARIANT", help="only this variant (repeatable)")
+    parser.add_argument("--workers", type=int_in(1, MAX_WORKERS),
+                        help="the portfolio's lanes (default: as `kubeprop check`)")
+    parser.add_argument("--only", action="append", metavar="VARIANT", choices=sorted(USER_SCENARIOS),
+                        help="only this variant (repeatable)")
     parser.add_argument("--one", nargs=3, metavar=("PATH", "VARIANT", "BUDGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
