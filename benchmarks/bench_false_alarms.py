@@ -75,7 +75,10 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "revision was not bumped, so it is reused) and takes its cache for stale on every retry, forever "
      "(pkg/controller/endpoint/endpoints_tracker.go IsStale: equal resourceVersion); the ReplicaSet "
      "controller, its caches and expectations not reset, creates pods for a restored ReplicaSet whose "
-     "pods it has not yet relisted; "
+     "pods it has not yet relisted; a Deployment synced after the backup, whose writes the restore "
+     "took back before its informers delivered them, gets no event and is not synced again until the "
+     "informers resync, 12 to 24 h later (cmd/kube-controller-manager/app/controllermanager.go "
+     "ResyncPeriod; the model has no resync); "
      "restore-procedure.yaml is the fixed one (docs/restore.md)"),
     (_DATA + "descheduler/duplicates.yaml", ("no-eviction-loop",),
      "RemoveDuplicates without nodeFit evicts a replica that can only land back on its node "
