@@ -253,8 +253,9 @@ class _Perturb:
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
                 continue
-            again: list[Perturbation] = [a for a in self.enabled(node)
-                                         if target_of(a) == target and is_perturbation(self.policy, a)]
+            again: list[Perturbation] = [] if target is None else [
+                a for a in self.enabled(node)
+                if type(a) is target[0] and target_of(a) == target and is_perturbation(self.policy, a)]
             after = [*self._after_write(node), *again]
             yield from ((r, node, act) for r, act in ranked(after, rank))
             name = firsts.get(node)
