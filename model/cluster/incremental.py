@@ -42,6 +42,7 @@ from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.memo import INTERNERS, Interner
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
@@ -387,10 +388,15 @@ class EnabledCache:
 
 @contextmanager
 def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
-    """Within the block, `compose.actions(model, …)` answers from an `EnabledCache` for `model`."""
+    """Within the block, `compose.actions(model, …)` answers from an `EnabledCache` for `model`,
+    and the objects the API store writes are interned (`memo.Interner`: an object written along
+    another path of the search, equal to one written before, is that very object)."""
     cache = EnabledCache(model)
+    interner: Interner[Any] = Interner()
     compose.CACHES.append(cache)
+    INTERNERS.append(interner)
     try:
         yield cache
     finally:
         compose.CACHES.remove(cache)
+        INTERNERS.remove(interner)
