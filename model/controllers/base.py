@@ -140,14 +140,32 @@ def _controller(model: ClusterModel, name: str) -> Any:
     raise KeyError(name)
 
 
-def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile) -> ClusterState:
-    """Run one reconcile: dequeue, decide from the cache, send the requests in order."""
+def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) -> Reconciliation:
+    """What a reconcile of `key` by `controller` would decide now, from the controller manager's
+    cache (the controller manager up, the key queued)."""
+    found: Controller = _controller(model, controller)
+    memory = state.controllers[controller].memory
+    return found.reconcile(view(model, state, CONTROLLER_MANAGER), key, memory, state.clock)
+
+
+def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
+    """(controller, key) for every queued key of every controller, in `enabled`'s order."""
+    for controller in model.controllers:
+        ctl_state = state.controllers.get(controller.name)
+        if ctl_state is not None:
+            for key in ctl_state.queue:
+                yield controller.name, key
+
+
+def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None) -> ClusterState:
+    """Run one reconcile: dequeue, decide from the cache, send the requests in order (only the
+    first `sent` of them when the process dies after those: `CrashDuringReconcile`)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = controller.reconcile(view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
     memory = decision.memory
     requeue = decision.requeue
-    for request in decision.requests:
+    for request in decision.requests if sent is None else decision.requests[:sent]:
         state, response = send(model, state, controller.identity, request, CONTROLLER_MANAGER)
         memory = controller.observe(memory, request, response)
         if not response.ok:
