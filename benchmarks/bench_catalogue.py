@@ -356,22 +356,28 @@ def feastflow_rows(budget: float, workers: int | None = None, only: list[str] | 
     return rows
 
 
-OPERATORS: tuple[tuple[str, str], ...] = (("examples/migration_operator", "one-migration-per-generation"),)
-"""Users' own controllers with a bug, as (example folder, the user's property that catches it): the
-folder's scenario.yaml runs the operator as first written, scenario-fixed.yaml its fix."""
+OPERATORS: tuple[tuple[str, str, str], ...] = (
+    ("examples/migration_operator", "scenario.yaml", "one-migration-per-generation"),
+    ("examples/migration_operator", "scenario-recorded.yaml", "ready-generations-migrate"),
+)
+"""Users' own controllers with a bug, as (example folder, its scenario, the user's property that
+catches it): the first version's stale-cache race, the second version's crash between two writes
+of one reconcile; scenario-fixed.yaml in the folder runs the fix."""
 
 
 def operator_rows(budget: float, workers: int | None = None) -> list[UserRow]:
-    """`kubeprop check` on each of `OPERATORS`: the first version, and the fix at the same budget."""
+    """`kubeprop check` on each of `OPERATORS`, and on the fix at the same budget."""
     root = Path(__file__).resolve().parents[1]
-    rows = []
-    for folder, prop in OPERATORS:
+    rows, fixes = [], dict[str, dict[str, Any]]()
+    for folder, scenario, prop in OPERATORS:
         where = root / folder
-        found = _fresh(where / "scenario.yaml", "correct", budget, workers, import_path=where)
-        clean = _fresh(where / "scenario-fixed.yaml", "correct", budget, workers, import_path=where)
+        found = _fresh(where / scenario, "correct", budget, workers, import_path=where)
+        if folder not in fixes:
+            fixes[folder] = _fresh(where / "scenario-fixed.yaml", "correct", budget, workers, import_path=where)
+        clean = fixes[folder]
         fixed = "clean" if clean["property"] is None else f"VIOLATION {clean['property']} ({clean['length']} steps)"
         caught = found["property"] or found["exit_reason"]
-        rows.append(UserRow(Path(folder).name, "scenario.yaml", found["property"] is not None, caught == prop, caught,
+        rows.append(UserRow(Path(folder).name, scenario, found["property"] is not None, caught == prop, caught,
                             found["to_find"], found["total"], found["engine"], found["length"], fixed,
                             found["steps"], tuple(found["lanes"])))
         print(rows[-1], flush=True)

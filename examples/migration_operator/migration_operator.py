@@ -23,6 +23,16 @@ refused with 409 AlreadyExists (the API server's create is `Txn(If mod_revision=
 `staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go` Create) and the key is requeued until
 the cache catches up — how StatefulSet pods get stable names.
 
+`MIGRATIONS_RECORDED` is a second version that avoids the race differently: before it creates the
+pod it records the generation in an annotation on the StatefulSet (`example.com/migrated`, an
+update carrying the cached resourceVersion, so a reconcile on a stale cache gets 409 Conflict
+instead of creating a second pod), and it skips every generation the annotation names. It trades
+one bug for another: if the controller manager dies between the two requests — the annotation
+written, the pod not created — the restarted operator reads the annotation and never runs that
+migration (Sieve's *intermediate state*: Sun et al., OSDI 2022). `migration_properties.py` says
+that a ready generation gets its migration as a convergence property; the fix is the other
+order, the pod first (`MIGRATIONS_FIXED` needs no annotation at all).
+
 Run it with this folder on the import path:
 `PYTHONPATH=examples/migration_operator kubeprop check examples/migration_operator/scenario.yaml`.
 """
@@ -37,6 +47,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject, ObjectKey, Pod, StatefulSet, decode_object
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
 MIGRATE = "example.com/migrate"
@@ -45,6 +56,8 @@ MIGRATION_OF = "example.com/migration-of"
 """The label on a migration pod naming its StatefulSet."""
 GENERATION = "example.com/generation"
 """The annotation on a migration pod: the StatefulSet generation it migrates to."""
+MIGRATED = "example.com/migrated"
+"""`MIGRATIONS_RECORDED`'s annotation on a StatefulSet: the generation whose migration it started."""
 
 
 def is_ready(sts: StatefulSet) -> bool:
@@ -86,6 +99,7 @@ class MigrationOperator(Memoryless):
     watches: tuple[str, ...] = ("statefulsets.apps", "pods")
     identity: str = "system:kube-controller-manager"
     fixed_name: bool = False
+    recorded: bool = False
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """A labelled StatefulSet: its own key; a migration pod: its StatefulSet's."""
@@ -102,10 +116,22 @@ class MigrationOperator(Memoryless):
         sts = view.get(ObjectKey("statefulsets.apps", namespace, name))
         if not isinstance(sts, StatefulSet) or sts.metadata.deletion_timestamp is not None or not is_ready(sts):
             return Reconciliation(memory=memory)  # its status events wake the operator again
+        if self.recorded:
+            if sts.metadata.annotations.get(MIGRATED) == str(sts.metadata.generation):
+                return Reconciliation(memory=memory)
+            return Reconciliation((self._record(sts), self._create(sts)), memory)
         if migrations_of(view, sts):
             return Reconciliation(memory=memory)
-        create = Request(verb="create", user=self.identity, obj=migration_pod(sts, self.fixed_name))
-        return Reconciliation((create,), memory, requeue=True)
+        return Reconciliation((self._create(sts),), memory, requeue=True)
+
+    def _create(self, sts: StatefulSet) -> Request:
+        return Request(verb="create", user=self.identity, obj=migration_pod(sts, self.fixed_name))
+
+    def _record(self, sts: StatefulSet) -> Request:
+        """The annotation naming the generation, guarded by the cached resourceVersion."""
+        annotations = {**sts.metadata.annotations, MIGRATED: str(sts.metadata.generation)}
+        return Request(verb="update", user=self.identity,
+                       obj=attrs.evolve(sts, metadata=attrs.evolve(sts.metadata, annotations=FrozenMap(annotations))))
 
 
 MIGRATIONS = MigrationOperator()
@@ -113,3 +139,7 @@ MIGRATIONS = MigrationOperator()
 
 MIGRATIONS_FIXED = MigrationOperator(fixed_name=True)
 """The fix: one name per generation, so a second create is refused (409 AlreadyExists)."""
+
+MIGRATIONS_RECORDED = MigrationOperator(recorded=True)
+"""The second version: the generation recorded on the StatefulSet first, then the pod created, so
+a crash between the two requests leaves a generation that is never migrated."""

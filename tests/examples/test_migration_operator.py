@@ -1,6 +1,7 @@
 """The migration operator example (examples/migration_operator): a user's controller with a
-stale-cache bug. The bug needs a race — the expected run is clean — and the default strategy
-finds it from the scenario's initial state; the fixed operator refuses the second create."""
+stale-cache bug, and a second version with a crash-between-two-writes bug. Each needs a race or
+a fault — the expected run is clean — and the default strategy finds each from the scenario's
+initial state; the fixed operator refuses the second create."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from kubeprop.model.cluster.compose import actions, build_model, initial_state, 
 from kubeprop.model.cluster.drive import run, settle
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Deliver
+from kubeprop.model.state.actions import CrashDuringReconcile, Deliver, RestartComponent
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.registry import PROPERTIES, select
@@ -87,3 +88,32 @@ def test_the_default_strategy_finds_the_bug_from_the_initial_state() -> None:
 def test_the_fixed_operator_is_clean_at_the_same_budget() -> None:
     report = check(EXAMPLE / "scenario-fixed.yaml", [PROPERTY], budget=10.0)
     assert report.violation is None, report.violation
+
+
+def test_the_second_version_never_migrates_after_a_crash_between_its_two_writes() -> None:
+    """`MIGRATIONS_RECORDED` records the generation, then creates the pod: the controller manager
+    dying between the two (the annotation written) leaves the generation unmigrated for good."""
+    from migration_properties import ready_generations_migrate
+
+    model = build_model(load_scenario(EXAMPLE / "scenario-recorded.yaml"))
+    state = initial_state(model)
+    assert ready_generations_migrate(model, settle(model, state).state) is None  # the expected run migrates
+    for act in settle(model, state).trace:
+        crash = CrashDuringReconcile("migrations", "default/orders", 1)
+        if crash in actions(model, state):
+            break
+        state = step(model, state, act)
+    else:
+        raise AssertionError("the operator never sent its two requests")
+    state = step(model, step(model, state, crash), RestartComponent("controller-manager"))
+    done = settle(model, state)
+    assert not done.exhausted
+    assert _migration_pods(done.state) == []
+    assert ready_generations_migrate(model, done.state) is not None
+
+
+def test_the_default_strategy_finds_the_crash_between_the_two_writes() -> None:
+    report = check(EXAMPLE / "scenario-recorded.yaml", budget=30.0, config=EngineConfig(shrink=False))
+    assert report.violation is not None, report.exit_reason
+    assert report.violation.property == "ready-generations-migrate", report.violation
+    assert any(isinstance(a, CrashDuringReconcile) for a in report.trace)
