@@ -18,9 +18,10 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   next step, or ends; faults on a node by the pods bound there, `by_reach`); each controller and
   scheduler instance slow from right before its first step; after each write, the writing
   component crashed right away (Sieve's intermediate state: it has done part of its work) or not
-  observing what it wrote (stale state: it acts on a cache older than its own last write); and
-  where a restart would relist from a source behind a component's caches (a lagging watch cache),
-  that component crashed;
+  observing what it wrote (stale state: it acts on a cache older than its own last write); in
+  place of a reconcile that sends several requests, the controller manager crashed between two of
+  them (`CrashDuringReconcile`); and where a restart would relist from a source behind a
+  component's caches (a lagging watch cache), that component crashed;
 - on a perturbed run, the next perturbation goes among the *effects* of the previous one — the
   steps the run it was derived from did not take after that point: after each effect that wrote,
   the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
