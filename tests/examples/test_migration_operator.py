@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from user_modules import user_folder
 
 from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -18,7 +19,6 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashDuringReconcile, Deliver, RestartComponent
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.registry import PROPERTIES, select
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "migration_operator"
 PROPERTY = "one-migration-per-generation"
@@ -28,12 +28,8 @@ PROPERTY = "one-migration-per-generation"
 def example_on_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The example folder on sys.path (as `PYTHONPATH=examples/migration_operator` does), and the
     registry as it was afterwards (importing the properties module registers its property)."""
-    monkeypatch.syspath_prepend(str(EXAMPLE))
-    select()
-    saved = dict(PROPERTIES)
-    yield
-    PROPERTIES.clear()
-    PROPERTIES.update(saved)
+    with user_folder(monkeypatch, EXAMPLE):
+        yield
 
 
 def _model(fixed: bool) -> ClusterModel:
