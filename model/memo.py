@@ -96,7 +96,6 @@ class LastValues(Generic[T]):
         return value
 
 
-
 class Interner(Generic[T]):
     """Hash-consing: each value given back as the first equal value met (up to `limit` of them,
     then forgotten), so that equal values built along different paths of a search become the very
