@@ -176,8 +176,11 @@ class CrashDuringReconcile(Action):
     sync sends its API calls one after another and nothing makes them atomic (e.g. the ReplicaSet
     controller's creates in `slowStartBatch`, `pkg/controller/replicaset/replica_set.go`), so a
     process can die between two of them; what it wrote stays, what it meant to write next and
-    everything in memory is lost. Enabled for a queued key whose reconcile would send more than one
-    request; drawn from the `componentCrash` budget."""
+    everything in memory is lost. The model takes the requests in the reconcile's order, so a crash
+    leaves a prefix of them written (`slowStartBatch` sends a batch's creates concurrently, so any
+    subset may land; they differ only in their generated names, so any k of them is the first k).
+    Enabled for a queued key whose reconcile would send more than one request; drawn from the
+    `componentCrash` budget."""
 
     controller: str
     key: str
