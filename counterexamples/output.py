@@ -31,7 +31,7 @@ from pathlib import Path
 from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.errors import InputError
 
-__all__ = ["OutputError", "append_text", "check_output", "write_text"]
+__all__ = ["OutputError", "append_text", "check_output", "replace_file", "write_text"]
 
 
 class OutputError(InputError):
@@ -93,6 +93,13 @@ def write_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
         _write_through(path, data, append=False)
     else:
         _replace_atomically(path, data)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` as a new regular file, atomically, whatever the name held: a
+    link there is replaced, never followed (`os.replace` renames over the name itself). For files
+    in a folder the tool owns (counterexample files in `--out`), whose names anyone can predict."""
+    _replace_atomically(path, text.encode("utf-8", "backslashreplace"))
 
 
 def append_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:

@@ -32,10 +32,12 @@ from kubeprop.counterexamples.format import (
     ViolationRecord,
     _check_version,
     _fail,
+    own_file,
     read_data,
     system_of,
     write_atomic,
 )
+from kubeprop.counterexamples.output import replace_file
 from kubeprop.counterexamples.replay import Expectations, Verdict
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
@@ -146,10 +148,16 @@ def to_data(ce: RaftCounterexample) -> dict[str, Any]:
 
 def write(ce: RaftCounterexample, where: Path | str) -> Path:
     """Write `ce` into folder `where` under its content-addressed name (or to `where` if it ends
-    in `.json`), atomically. Returns the path."""
+    in `.json`), atomically; in a folder, only over a counterexample file (`format.own_file`).
+    Returns the path."""
     where = Path(where)
-    path = where if where.suffix == ".json" else where / ce.file_name
-    write_atomic(path, json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n"
+    if where.suffix == ".json":
+        write_atomic(where, text)
+        return where
+    path = where / ce.file_name
+    own_file(path)
+    replace_file(path, text)
     return path
 
 

@@ -151,11 +151,14 @@ def feastflow_path() -> Path:
     return Path(str(resources.files("kubeprop.model.scenario") / "feastflow" / SCENARIO_FILE_NAME))
 
 
-def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports = None) -> Scenario:
+def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports = None,
+                  confine: Path | None = None) -> Scenario:
     """Load a scenario file, a folder with scenario.yaml, or a bare manifest folder/file.
     None means the built-in FeastFlow scenario. `allow_imports` (see `kubeprop.model.scenario.imports`):
     None imports whatever `admission:`/`controllers:` name (the user's own file); a collection of module
-    names allows only those (a scenario inside a file under review)."""
+    names allows only those (a scenario inside a file under review). With `confine`, the scenario may
+    read no file outside that folder (a scenario unpacked from a counterexample file: its `manifests:`
+    and `apply:` paths may not reach the machine's other files)."""
     path = Path(path) if path is not None else feastflow_path()
     info = _stat(path)
     if info is not None and stat.S_ISDIR(info.st_mode):
@@ -169,12 +172,12 @@ def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports
         # A bare manifest file or folder: named as given, so relative paths are from the working folder.
         spec = default_scenario_file(str(path))
         return _resolve(spec, path.resolve().name, str(path), base=Path(), doc=None, texts=[], found=[],
-                        allow=allow_imports)
+                        allow=allow_imports, confine=confine)
     found: Found = []
     decoded = decode_all(ScenarioFile, doc.data, (), found)
     spec = decoded if decoded is not None else ScenarioFile()
     return _resolve(spec, spec.metadata.name or path.stem, str(path), base=path.parent, doc=doc,
-                    texts=[read_text(path)], found=found, allow=allow_imports)
+                    texts=[read_text(path)], found=found, allow=allow_imports, confine=confine)
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -199,13 +202,16 @@ def _scenario_document(path: Path) -> YamlDocument | None:
 
 
 def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
-             texts: list[str], found: Found, allow: AllowImports) -> Scenario:
+             texts: list[str], found: Found, allow: AllowImports, confine: Path | None = None) -> Scenario:
     decode_problems = [_problem(doc, path, message, where) for path, message in found]
     problems = _unless_covered(check_scenario(spec, doc), decode_problems)
+    outside = [] if confine is None else _outside_problems(spec, doc, base, confine)
+    decode_problems += outside
     admission = _admission_plugins(spec, doc, problems, allow)
     controllers = _user_controllers(spec, doc, problems, allow)
     objects: list[ManifestObject] = []
-    manifests_ok = not any(p.field == "manifests" or p.field.startswith("manifests[") for p in decode_problems)
+    manifests_ok = not outside and not any(p.field == "manifests" or p.field.startswith("manifests[")
+                                           for p in decode_problems)
     if spec.manifests and manifests_ok:
         try:
             objects = load_manifests([Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests])
@@ -228,6 +234,21 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
     return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
                     property_lines=lines, environment_rules=rules)
+
+
+def _outside_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path, root: Path) -> list[Problem]:
+    """Every `manifests:` and `apply:` path that leads out of folder `root` (absolute, `..`, or
+    through a link), as a problem at its field."""
+    top = os.path.realpath(root)
+    refs: list[tuple[tuple[str | int, ...], str]] = [(("manifests", i), m) for i, m in enumerate(spec.manifests)]
+    refs += [(("workload", i, "apply"), s.apply_path) for i, s in enumerate(spec.workload) if s.apply_path]
+    problems = []
+    for field, ref in refs:
+        target = os.path.realpath(ref if os.path.isabs(ref) else base / ref)
+        if os.path.commonpath([top, target]) != top:
+            problems.append(_problem(doc, field, f"{ref!r} is outside the inline scenario: a scenario packed in a "
+                                                 "counterexample file reads only the files packed with it"))
+    return problems
 
 
 def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc: YamlDocument | None
