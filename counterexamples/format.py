@@ -406,7 +406,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def parse(text: str, file: str = "<counterexample>") -> Any:
     """A file's text as JSON data, with the limits every counterexample file is held to (numbers,
-    nesting, keys written twice, surrogates); a truncated or malformed file is a CounterexampleError with the position."""
+    nesting, keys written twice, surrogates); a truncated or malformed file is a CounterexampleError
+    with the position."""
     try:
         data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant,
                           object_pairs_hook=_object)
