@@ -136,3 +136,22 @@ def test_outputs_are_checked_before_any_work(tmp_path: Path, monkeypatch: pytest
 def test_gate_budget_must_be_finite_and_positive(budget: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gate", "--budget", budget]) == 2
     assert "--budget" in capsys.readouterr().err
+
+
+def test_report_text_from_corpus_files_cannot_shape_the_summary_or_break_the_xml() -> None:
+    from kubeprop.properties.cli.gate_report import Case, junit_xml, markdown_summary
+
+    name = "a.json\n\n## kubeprop gate: PASSED (9/9 held)\n<img src=https://evil.example/x.png>"
+    message = "FAILED | [click here](https://evil.example) ``x`` \x00\x1b[2J\ud800"
+    cases = [Case("corpus", name, "failed", message, "detail \x07 end")]
+    summary = markdown_summary(cases)
+    [heading, _, _, _, row] = summary.splitlines()
+    assert heading == "## kubeprop gate: FAILED (0/1 held)"
+    assert row.startswith("| ❌ | `corpus` | `a.json ## kubeprop gate: PASSED (9/9 held) <img src=https://evil.example"
+                          "/x.png>` | ")
+    assert "| ```FAILED \\| [click here](https://evil.example) ``x`` \\x00\\x1b[2J\\ud800``` |" in row
+    root = ET.fromstring(junit_xml(cases).encode())  # a NUL or ESC in XML 1.0 would be a parse error
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None and failure.get("message") == message.replace("\x00", "\\x00").replace(
+        "\x1b", "\\x1b").replace("\ud800", "\\ud800")
+    assert failure.text == "detail \\x07 end"
