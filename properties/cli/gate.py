@@ -67,10 +67,38 @@ def corpus_files(config: GateConfig, base: Path) -> list[Path]:
     return files
 
 
+def corpus_others(config: GateConfig, base: Path) -> list[Case]:
+    """A case for every other entry of a corpus folder, so that nothing in it goes unreplayed
+    unseen: a file named like a counterexample file but not `*.json` (`bug.JSON`) is an error (a
+    known bug nobody replays must not let the gate pass); anything else is shown as skipped."""
+    cases = []
+    for folder in config.corpus if config.corpus is not None else (str(BUILTIN_CORPUS),):
+        try:
+            entries = sorted(resolve(folder, base).iterdir())
+        except OSError as err:
+            cases.append(Case("corpus", folder, "error", f"cannot list the folder: {err.strerror or err}"))
+            continue
+        for entry in entries:
+            if entry.suffix == ".json" or entry.name.startswith("."):  # replayed (`corpus_files`), or hidden
+                continue
+            if entry.is_dir():
+                why = "a folder (corpus folders are not read recursively; list it under corpus:)"
+            elif ".json" in entry.name.lower():
+                cases.append(Case("corpus", entry.name, "error", "named like a counterexample file but not *.json, "
+                                  "so it is not replayed: rename it to end in .json", "", 0.0, str(entry)))
+                continue
+            else:
+                why = "only *.json files in a corpus folder are counterexample files"
+            cases.append(Case("corpus", entry.name, "skipped", f"not replayed: {why}", "", 0.0, str(entry)))
+    return cases
+
+
 def corpus_cases(config: GateConfig, base: Path) -> Iterator[Case]:
-    """One case per corpus file (replayed in a child process): its verdict must match its expectation."""
+    """One case per corpus file (replayed in a child process): its verdict must match its
+    expectation; then the folders' other entries (`corpus_others`)."""
     for path in corpus_files(config, base):
         yield replay_case(path, config.allow_imports, config.replay_timeout)
+    yield from corpus_others(config, base)
 
 
 def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False) -> list[Case]:

@@ -155,3 +155,26 @@ def test_report_text_from_corpus_files_cannot_shape_the_summary_or_break_the_xml
     assert failure is not None and failure.get("message") == message.replace("\x00", "\\x00").replace(
         "\x1b", "\\x1b").replace("\ud800", "\\ud800")
     assert failure.text == "detail \\x07 end"
+
+
+def test_a_corpus_folders_other_entries_are_shown_and_a_misnamed_counterexample_fails(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SOURCE.name).write_text(SOURCE.read_text())
+    (corpus / "README.md").write_text("reviewed files\n")
+    (corpus / "old").mkdir()
+    config = tmp_path / "gate.yaml"
+    config.write_text("corpus: [corpus]\n" + CHECK)
+    junit = tmp_path / "junit.xml"
+    assert main(["gate", "--config", str(config), "--junit", str(junit), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "skip corpus :: README.md: not replayed: only *.json files in a corpus folder are counterexample " \
+           "files" in out
+    assert "skip corpus :: old: not replayed: a folder (corpus folders are not read recursively; list it under " \
+           "corpus:)" in out
+    assert len(ET.parse(junit).getroot().findall("testsuite/testcase/skipped")) == 2
+    (corpus / "known-bug.JSON").write_text(SOURCE.read_text())  # replayed by nothing: the gate must not pass
+    assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
+    assert "ERR  corpus :: known-bug.JSON: named like a counterexample file but not *.json, so it is not " \
+           "replayed: rename it to end in .json" in capsys.readouterr().out
