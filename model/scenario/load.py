@@ -50,6 +50,10 @@ from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.component import Controller
 
 SCENARIO_FILE_NAME = "scenario.yaml"
+MAX_OBJECTS = 5_000
+"""The most objects a scenario's manifests and `apply` steps may define together. Every state of
+the model holds them all, and applying them is quadratic in their number (20,000 ConfigMaps took
+minutes to bootstrap); real scenarios define tens."""
 KNOWN_VARIANTS: tuple[str, ...] = tuple(VARIANTS)
 """Model variants a scenario may name (`kubeprop.model.scenario.variants`)."""
 
@@ -218,6 +222,9 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         except ManifestError as err:
             problems += err.problems
             manifests_ok = False
+        if len(objects) > MAX_OBJECTS:
+            problems.append(_problem(doc, ("manifests",), _too_many(len(objects), "the manifests"), where))
+            manifests_ok = False
     if manifests_ok:
         problems += _workload_problems(spec, doc, base, objects)
     own = [p for p in decode_problems + problems if p.file == where]
@@ -296,7 +303,8 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
     the scenario's), then every `scale`/`setImage` step's target checked against what is defined."""
     problems: list[Problem] = []
     applied: list[list[ApiObject]] = []
-    for step in spec.workload:
+    total = len(objects)
+    for i, step in enumerate(spec.workload):
         loaded: list[ApiObject] = []
         if step.apply_path:
             ref = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
@@ -304,12 +312,22 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
                 loaded = [m.obj for m in load_manifests([ref])]
             except ManifestError as err:
                 problems += err.problems
+            total += len(loaded)
+            if total > MAX_OBJECTS:
+                problems.append(_problem(doc, ("workload", i, "apply"), _too_many(total, "the manifests and apply "
+                                                                                        "steps")))
+                return problems
         applied.append(loaded)
     if problems:
         return problems
     found = check_workload_targets(spec, [o.obj for o in objects], applied)
     problems = [_problem(doc, path, message) for path, message in found]
     return problems + _delete_kind_problems(spec, doc, objects, applied)
+
+
+def _too_many(count: int, what: str) -> str:
+    return (f"{what} define {count:,} objects; a scenario may define at most {MAX_OBJECTS:,} (every state of the "
+            "model holds them all: model a smaller cluster)")
 
 
 def _delete_kind_problems(spec: ScenarioFile, doc: YamlDocument | None, objects: list[ManifestObject],
