@@ -4,8 +4,9 @@
    must REPRODUCE, fixed ones must PASS; a STALE file, an unreadable file, a mismatch, or a replay
    that exits, crashes or hangs is a failure with its reason. A corpus file imports no module
    unless the config's `allowImports` names it.
-2. Runs the configured checks within the budget; any violation, any crash, and — for a check that
-   requires an exhaustive search — any bound reached first is a failure with its reason.
+2. Runs the configured checks within the budget; any violation, any crash, a check that took no
+   step within its budget, and — for a check that requires an exhaustive search — any bound
+   reached first is a failure with its reason.
 3. Writes JUnit XML (one case per property × scenario and per corpus file; failures carry the
    rendered trace and the counterexample path) and a Markdown summary for a CI job page
    (`--summary FILE`, or `$GITHUB_STEP_SUMMARY` when set) — also when interrupted, with an
@@ -133,6 +134,9 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
             else:
                 cases.append(Case(suite, name, "failed", str(found.violation), detail, seconds,
                                   str(found.path or "")))
+        elif not report.complete and not getattr(report.stats, "steps", 0):
+            cases.append(Case(suite, name, "failed", f"inconclusive: the check took no step within its budget "
+                                                     f"({budget:g} s); nothing was checked", "", seconds))
         elif spec.require == "exhaustive" and not report.complete:
             cases.append(Case(suite, name, "failed", f"inconclusive: {report.exit_reason} before an exhaustive "
                                                      "search finished", "", seconds))

@@ -178,3 +178,16 @@ def test_a_corpus_folders_other_entries_are_shown_and_a_misnamed_counterexample_
     assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
     assert "ERR  corpus :: known-bug.JSON: named like a counterexample file but not *.json, so it is not " \
            "replayed: rename it to end in .json" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("engine", ["walk", "portfolio"])
+def test_a_check_that_took_no_step_fails_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  engine: str) -> None:
+    config = tmp_path / "gate.yaml"
+    config.write_text(f"corpus: [{REPO / 'counterexamples' / 'corpus'}]\n"
+                      f"checks: [{{scenario: {WEB}, engine: {engine}, budget: 5, "
+                      "properties: [node-not-overcommitted]}]\n")
+    assert main(["gate", "--config", str(config), "--budget", "1e-9", "--out", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL {WEB} [correct, {engine}] :: node-not-overcommitted: inconclusive: the check took no step " \
+           "within its budget (1e-09 s); nothing was checked" in out
