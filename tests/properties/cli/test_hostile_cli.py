@@ -223,3 +223,10 @@ def test_a_malformed_cluster_address_is_bad_input_before_any_connection(address:
     err = capsys.readouterr().err
     assert code == ExitCode.BAD_INPUT, err
     assert "not a Dask scheduler address; expected SCHEME://HOST:PORT" in err
+
+
+def test_a_check_that_took_no_step_is_inconclusive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--engine", "walk", "--budget", "1e-9", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.INCONCLUSIVE, out
+    assert "no engine took a step within the budget: nothing was checked (exit 3)" in out
