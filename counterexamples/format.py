@@ -35,7 +35,7 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.output import OutputError, replace_file, write_text
+from kubeprop.counterexamples.output import JSON_OWNER, OutputError, replace_file, write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
@@ -457,10 +457,11 @@ def load(path: Path | str) -> Counterexample:
 
 # --- writing -------------------------------------------------------------------------------------
 
-def write_atomic(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
+def write_atomic(path: Path, text: str, inputs: Iterable[Path] = (), owner: str | None = JSON_OWNER) -> None:
     """Write `text` to `path` without clobbering (`kubeprop.counterexamples.output.write_text`:
-    atomic for new paths and regular files, written through links and devices, never an input)."""
-    write_text(path, text, inputs)
+    atomic for new paths and regular files, written through links and devices, never an input,
+    and by default only over a counterexample file)."""
+    write_text(path, text, inputs, owner)
 
 
 def own_file(path: Path) -> Any:

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kubeprop.counterexamples.api import check
-from kubeprop.counterexamples.output import check_output
+from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import keep_hypothesis_under
@@ -179,9 +179,10 @@ def run_gate(args: argparse.Namespace) -> int:
     keep_hypothesis_under(args.out)
     junit, summary, append = _outputs(args)
     inputs = [*([args.config] if args.config else []), *corpus_files(config, base)]
-    for output in (junit, summary):
-        if output is not None:
-            check_output(output, inputs)
+    if junit is not None:
+        check_output(junit, inputs, JUNIT_OWNER)
+    if summary is not None:
+        check_output(summary, inputs, None if append else SUMMARY_OWNER)  # $GITHUB_STEP_SUMMARY is shared
     cases: list[Case] = []
     try:
         cases.extend(corpus_cases(config, base))

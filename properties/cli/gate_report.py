@@ -20,7 +20,7 @@ from typing import Literal
 
 import attrs
 
-from kubeprop.counterexamples.output import append_text, write_text
+from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, append_text, write_text
 
 Status = Literal["passed", "failed", "error", "skipped"]
 
@@ -79,7 +79,7 @@ def junit_xml(cases: Iterable[Case]) -> str:
 
 def write_junit(cases: Iterable[Case], path: Path, inputs: Iterable[Path] = ()) -> None:
     """Write JUnit XML (never over one of `inputs`)."""
-    write_text(path, junit_xml(cases), inputs)
+    write_text(path, junit_xml(cases), inputs, JUNIT_OWNER)
 
 
 def markdown_summary(cases: Iterable[Case]) -> str:
@@ -100,4 +100,4 @@ def write_summary(cases: Iterable[Case], path: Path, append: bool = False, input
     if append:
         append_text(path, markdown_summary(cases), inputs)
     else:
-        write_text(path, markdown_summary(cases), inputs)
+        write_text(path, markdown_summary(cases), inputs, SUMMARY_OWNER)
