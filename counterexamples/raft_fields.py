@@ -45,8 +45,8 @@ def _op_ok(op: Any) -> bool:
 
 
 def _servers(params: dict[str, Any]) -> int | None:
-    value = params.get("servers", attrs.fields(RaftConfig).servers.default)
-    return value if _whole(value) and value >= 1 else None
+    value: Any = params.get("servers", attrs.fields(RaftConfig).servers.default)
+    return int(value) if _whole(value) and value >= 1 else None
 
 
 def config_problems(params: dict[str, Any]) -> Found:
