@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import yaml
 
+from kubeprop.model.api.codec import DecodeError, json_key
 from kubeprop.model.errors import InputError
 
 try:
@@ -56,7 +57,30 @@ def format_path(path: FieldPath) -> str:
 
 
 class _Loader(_BaseLoader):
-    """SafeLoader that keeps timestamps as strings, like yaml.v2 decoding into interface{}."""
+    """SafeLoader that keeps timestamps as strings, like yaml.v2 decoding into interface{}, and
+    makes every mapping key the string Kubernetes makes of it (`codec.json_key`: `on:` is
+    "true"), so that keys Python would merge (True == 1) stay apart as they do upstream."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:  # type: ignore[override]
+        explicit = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        self.flatten_mapping(node)
+        merged = len(node.value) - explicit  # merged (`<<`) pairs come first and may be overridden
+        mapping: dict[str, Any] = {}
+        written: dict[str, yaml.Node] = {}
+        for i, (key_node, value_node) in enumerate(node.value):
+            try:
+                text = json_key(self.construct_object(key_node, deep=deep), ())
+            except DecodeError as err:
+                raise yaml.constructor.ConstructorError(None, None, err.message, key_node.start_mark) from None
+            if i >= merged:
+                first = written.setdefault(text, key_node)
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {text!r} is written twice: {first.value} (line "
+                                    f"{first.start_mark.line + 1}) and {key_node.value} are both {text!r}",
+                        key_node.start_mark)
+            mapping[text] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 def _plain_string(loader: _Loader, node: yaml.Node) -> str:

@@ -33,5 +33,26 @@ def test_bool_keys_in_a_manifest() -> None:
 
 
 def test_keys_that_become_the_same_string_are_refused() -> None:
-    with pytest.raises(ManifestError, match="data: the key 'true' is written twice"):
+    with pytest.raises(ManifestError) as info:
         parse_manifests(HEAD + "data: {yes: a, 'true': b}\n", "cm.yaml")
+    assert str(info.value.problems[0]) == "cm.yaml:4: the key 'true' is written twice: yes (line 4) and true are " \
+                                          "both 'true'"
+
+
+def test_a_bool_key_and_an_int_key_stay_two_keys() -> None:
+    """Python's True == 1 would merge `on:` and `1:` into one key; Kubernetes keeps "true" and "1"."""
+    [obj] = parse_manifests(HEAD + "data: {on: a, 1: b}\n", "cm.yaml")
+    assert dict(obj.obj.data) == {"true": "a", "1": "b"}  # type: ignore[attr-defined]
+
+
+def test_a_merged_key_may_be_overridden() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}\nbase: &b {on: a}\n"
+    [obj] = parse_manifests(text.replace("base: &b {on: a}\n", "") + "data:\n  <<: {on: a}\n  'true': b\n", "cm.yaml")
+    assert dict(obj.obj.data) == {"true": "b"}  # type: ignore[attr-defined]
+
+
+def test_a_null_key_in_a_file_is_at_its_line() -> None:
+    with pytest.raises(ManifestError) as info:
+        parse_manifests(HEAD + "data:\n  ~: a\n", "cm.yaml")
+    [problem] = info.value.problems
+    assert (problem.line, problem.message) == (5, "unsupported map key null")
