@@ -6,8 +6,9 @@ of every node; a `YamlDocument` keeps that tree next to the plain data (dicts, l
 `spec.replicas` can ask which line it was written on.
 
 Reading is strict in the ways kubectl is (`sigs.k8s.io/yaml` in strict mode, on top of
-`gopkg.in/yaml.v2`): a duplicate mapping key is an error, and a timestamp-looking scalar such as
-`2024-01-01` stays a string. Every failure (unreadable file, bad encoding, malformed YAML) is a
+`gopkg.in/yaml.v2`): a duplicate mapping key is an error, a timestamp-looking scalar such as
+`2024-01-01` stays a string, and a mapping key is the string sigs.k8s.io/yaml makes of it (`on:`
+is "true", `codec.json_key`). Every failure (unreadable file, bad encoding, malformed YAML) is a
 `YamlError` with a file and line, never a raw exception.
 """
 
