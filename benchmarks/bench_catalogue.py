@@ -16,12 +16,14 @@ starting Python and importing kubeprop — about 0.8 s — included), the engine
 actions before the fair continuation a convergence counterexample ends with) against the shortest
 known counterexample of that variant on that scenario (`SHORTEST`, from `--shortest`: the
 default strategy's counterexample shrunk for a minute), and the correct model's verdict.
+Users' own controllers (`operator_rows`): each example of `OPERATORS` (a user's controller with a
+bug, its properties, a scenario) checked the same way, and its fixed version at the same budget.
 `--feastflow` does the same on the built-in FeastFlow scenario for the variants that can occur
 there. `--workers N` runs the portfolio on N lanes (default: as `kubeprop check`, the cores or 3,
 whichever is fewer); each table is followed by one of the portfolio's steps and each lane's CPU
 seconds (on a shared machine the steadier figures); `--only V` (repeatable) runs only those
-variants. `--prepared` adds the older table: each engine from a state the fair driver prepared,
-with an action filter (`ENTRIES`).
+variants (and no users' controllers). `--prepared` adds the older table: each engine from a state
+the fair driver prepared, with an action filter (`ENTRIES`).
 """
 
 from __future__ import annotations
@@ -196,12 +198,16 @@ def user_row(path: Path | None, scenario: str, variant: str, caught_by: tuple[st
                    found["steps"], tuple(found["lanes"]))
 
 
-def _fresh(path: Path | None, variant: str, budget: float, workers: int | None = None) -> dict[str, Any]:
-    """Run `one_check` in a new interpreter; its JSON answer with the wall time it took."""
+def _fresh(path: Path | None, variant: str, budget: float, workers: int | None = None,
+           import_path: Path | None = None) -> dict[str, Any]:
+    """Run `one_check` in a new interpreter (with `import_path` on its PYTHONPATH: a user's
+    controller and properties); its JSON answer with the wall time it took."""
     began = time.perf_counter()
     lanes = [] if workers is None else ["--workers", str(workers)]
+    env = None if import_path is None else {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(import_path), os.environ.get("PYTHONPATH", "")) if p)}
     out = subprocess.run([sys.executable, __file__, "--one", str(path or ""), variant, str(budget), *lanes],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=env).stdout
     answer: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     answer["total"] = time.perf_counter() - began
     return answer
@@ -251,9 +257,10 @@ def _user_cell(row: UserRow, shortest: int | None) -> str:
             f"{row.length}{ratio}")
 
 
-def user_table(rows: list[UserRow], title: str) -> list[str]:
-    out = [f"**{title}**", "", "| variant | scenario | found (property) | time to find | time to report | engine | "
-           "length | correct model, same budget |", "|---|---|---|---|---|---|---|---|"]
+def user_table(rows: list[UserRow], title: str, first: str = "variant", last: str = "correct model, same budget"
+               ) -> list[str]:
+    out = [f"**{title}**", "", f"| {first} | scenario | found (property) | time to find | time to report | engine | "
+           f"length | {last} |", "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         out.append(f"| {row.variant} | {row.scenario} | {_user_cell(row, SHORTEST.get((row.scenario, row.variant)))} "
                    f"| {row.correct} |")
@@ -349,6 +356,34 @@ def feastflow_rows(budget: float, workers: int | None = None, only: list[str] | 
     return rows
 
 
+OPERATORS: tuple[tuple[str, str, str], ...] = (
+    ("examples/migration_operator", "scenario.yaml", "one-migration-per-generation"),
+    ("examples/migration_operator", "scenario-recorded.yaml", "ready-generations-migrate"),
+)
+"""Users' own controllers with a bug, as (example folder, its scenario, the user's property that
+catches it): the first version's stale-cache race, the second version's crash between two writes
+of one reconcile; scenario-fixed.yaml in the folder runs the fix."""
+
+
+def operator_rows(budget: float, workers: int | None = None) -> list[UserRow]:
+    """`kubeprop check` on each of `OPERATORS`, and on the fix at the same budget."""
+    root = Path(__file__).resolve().parents[1]
+    rows, fixes = [], dict[str, dict[str, Any]]()
+    for folder, scenario, prop in OPERATORS:
+        where = root / folder
+        found = _fresh(where / scenario, "correct", budget, workers, import_path=where)
+        if folder not in fixes:
+            fixes[folder] = _fresh(where / "scenario-fixed.yaml", "correct", budget, workers, import_path=where)
+        clean = fixes[folder]
+        fixed = "clean" if clean["property"] is None else f"VIOLATION {clean['property']} ({clean['length']} steps)"
+        caught = found["property"] or found["exit_reason"]
+        rows.append(UserRow(Path(folder).name, scenario, found["property"] is not None, caught == prop, caught,
+                            found["to_find"], found["total"], found["engine"], found["length"], fixed,
+                            found["steps"], tuple(found["lanes"])))
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> int:
     from kubeprop.properties.cli.check import MAX_WORKERS
     from kubeprop.properties.cli.flagtypes import int_in
@@ -385,6 +420,12 @@ def main() -> int:
     lines = user_table(rows, f"User scenarios (tests/model/data/catalogue), `kubeprop check SCENARIO --variant V "
                              f"--budget {args.budget:g}{lanes}`")
     lines += ["", *lane_table(rows)]
+    if not args.only:
+        ops = operator_rows(args.budget, args.workers)
+        lines += ["", *user_table(ops, f"Users' own controllers (examples/), `PYTHONPATH=examples/NAME kubeprop check "
+                                       f"examples/NAME/scenario.yaml --budget {args.budget:g}{lanes}`",
+                                  first="operator", last="the fixed operator, same budget")]
+        lines += ["", *lane_table(ops)]
     if args.feastflow:
         ff = feastflow_rows(args.budget, args.workers, args.only)
         lines += ["", *user_table(ff, f"FeastFlow, `kubeprop check --variant V --budget {args.budget:g}{lanes}`")]

@@ -8,12 +8,12 @@ unexplained). `--seed` (default 0) is every engine's seed, so other seeds reach 
 interleavings of the randomised engines; `--faults` (default 1) raises each general fault to K.
 Counterexamples go under `DIR/seed-N` (`DIR/seed-N-faults-K` when K is not 1).
 
-The scenarios are FeastFlow, every scenario file under the tests' data folders and every example
-(`shipped_scenarios`). "Faults on": each scenario keeps its own fault budget and gets at least one
-(`--faults K`: K) of each general fault (node crash, partition, container crash, component crash,
-watch drop, request failure) — written into a copy of its folder, so that every counterexample is recorded
-from a scenario file that replays as it is. Every violation found is classified
-(`classify`):
+The scenarios are FeastFlow, every scenario file under the tests' data folders and every example's
+(`shipped_scenarios`: `examples/*/scenario*.yaml`). "Faults on": each scenario keeps its own fault
+budget and gets at least one (`--faults K`: K) of each general fault (node crash, partition,
+container crash, component crash, watch drop, request failure) — written into a copy of its folder,
+so that every counterexample is recorded from a scenario file that replays as it is. Every violation
+found is classified (`classify`):
 
 - `upstream`: a known behaviour of real Kubernetes (`kubeprop.properties.upstream_behaviour`),
   reported as such by `kubeprop check`;
@@ -97,6 +97,12 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("examples/team_properties/scenario.yaml", ("eu-data-stays-in-eu",),
      "the team's manifests lack the node selector their own property asks for (the worked example of "
      "docs/properties.md)"),
+    ("examples/migration_operator/scenario.yaml", ("one-migration-per-generation",),
+     "the user's operator as first written: a requeued reconcile before its own pod reached the cache creates "
+     "a second migration pod (docs/controllers.md; scenario-fixed.yaml is the fixed one)"),
+    ("examples/migration_operator/scenario-recorded.yaml", ("ready-generations-migrate",),
+     "the user's second version records the generation before creating the pod, so a crash or a failed "
+     "request between the two leaves it unmigrated (docs/controllers.md; scenario-fixed.yaml is the fixed one)"),
     (_DATA + "maintenance/blocked.yaml", ("drains-complete",),
      "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
      "(docs/disruption.md; drained.yaml is the fixed one)"),
@@ -159,9 +165,10 @@ def engine_config(setup: Setup) -> EngineConfig:
 
 
 def shipped_scenarios() -> list[Path]:
-    """FeastFlow, then every scenario file of the tests' data folders and of the examples."""
+    """FeastFlow, then every scenario file of the tests' data folders and of the examples (each
+    `scenario*.yaml`: a user's first version, its fix, …)."""
     found = [feastflow_path()]
-    for pattern in ("tests/**/data/**/*.yaml", "examples/*/scenario.yaml"):
+    for pattern in ("tests/**/data/**/*.yaml", "examples/*/scenario*.yaml"):
         for path in sorted(ROOT.glob(pattern)):
             if _is_scenario(path):
                 found.append(path)

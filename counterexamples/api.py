@@ -129,6 +129,7 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     own = wanted is None or any(isinstance(n, str) and n not in known for n in wanted)
     chosen = select(wanted, extra=scenario_properties(loaded) if own else ())
     start = initial_state(model)
+    total = budget
     if budget is not None:
         budget = max(0.0, budget - recording_reserve(budget) - (time.perf_counter() - began))
     cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
@@ -141,7 +142,9 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     last = results[-1]
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
     found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
-    found = tuple(_discovery(model, r, cfg, None if engine == "bfs" else seed, save_to)
+    # recording keeps to the whole budget, though it gets at least its reserve after the engine
+    deadline = None if total is None else max(began + total, time.perf_counter() + recording_reserve(total))
+    found = tuple(_discovery(model, r, cfg, None if engine == "bfs" else seed, save_to, deadline)
                   for r in results if r.violation is not None)
     report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen,
                          found_after=None if found_at is None else engine_began + found_at)
@@ -153,11 +156,12 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
 
 
 def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | None,
-               save_to: Path | str | None) -> Discovery:
-    """An engine result with a violation, recorded as a counterexample (and written to `save_to`)."""
+               save_to: Path | str | None, deadline: float | None = None) -> Discovery:
+    """An engine result with a violation, recorded as a counterexample (and written to `save_to`)
+    by `deadline` (else noted as not recorded)."""
     try:
         ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
-                           properties=[p for p in cfg.properties or () if isinstance(p, Property)])
+                           properties=[p for p in cfg.properties or () if isinstance(p, Property)], deadline=deadline)
     except TraceError as err:
         return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}",
                          found_length=len(result.trace))

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -34,11 +35,11 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.output import write_text
+from kubeprop.counterexamples.output import JSON_OWNER, OutputError, replace_file, write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
-from kubeprop.model.api.yamlsource import YamlError, read_input
+from kubeprop.model.api.yamlsource import YamlError, file_kind, read_input
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
@@ -356,14 +357,38 @@ def _parse_constant(text: str) -> float:
     raise _NumberError(f"{text} is not a JSON number")
 
 
+class _Duplicated(dict[str, Any]):
+    """A JSON object with a key written twice (`duplicate`): Python keeps the last value, other
+    readers (and reviewers) the first, so two readers would see two different files."""
+
+    duplicate = ""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) == len(pairs):
+        return data
+    duplicated = _Duplicated(data)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            duplicated.duplicate = key
+            break
+        seen.add(key)
+    return duplicated
+
+
 def _shape_problem(data: Any) -> str | None:
-    """Too deep a nesting or a string that is not text (a lone UTF-16 surrogate), found without
-    recursion; None if the data is fine."""
+    """Too deep a nesting, a key written twice or a string that is not text (a lone UTF-16
+    surrogate), found without recursion; None if the data is fine."""
     stack: list[tuple[Any, int, str]] = [(data, 0, "")]
     while stack:
         value, depth, where = stack.pop()
         if depth > MAX_DEPTH:
             return f"{where or '(top level)'}: nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, _Duplicated):
+            return (f"{where or '(top level)'}: the key {value.duplicate!r} is written twice (a reader that keeps "
+                    "the first would see another file)")
         if isinstance(value, dict):
             for key, item in value.items():
                 if _SURROGATE.search(key):
@@ -381,9 +406,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def parse(text: str, file: str = "<counterexample>") -> Any:
     """A file's text as JSON data, with the limits every counterexample file is held to (numbers,
-    nesting, surrogates); a truncated or malformed file is a CounterexampleError with the position."""
+    nesting, keys written twice, surrogates); a truncated or malformed file is a CounterexampleError
+    with the position."""
     try:
-        data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+        data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant,
+                          object_pairs_hook=_object)
     except json.JSONDecodeError as err:
         hint = "; the file looks truncated" if not text.rstrip().endswith("}") else ""
         raise CounterexampleError([Problem(file, err.lineno, "", f"not valid JSON: {err.msg} (column "
@@ -405,15 +432,16 @@ def loads(text: str, file: str = "<counterexample>") -> Counterexample:
 
 
 def read_data(path: Path | str) -> Any:
-    """A counterexample file's JSON data: a regular UTF-8 file of at most MAX_INPUT_BYTES, parsed
-    with `parse`'s limits. Every reader of counterexample files goes through here."""
+    """A counterexample file's JSON data: a regular UTF-8 file of at most MAX_INPUT_BYTES (a leading
+    byte-order mark is read past, as RFC 8259 allows), parsed with `parse`'s limits. Every reader of
+    counterexample files goes through here."""
     path = Path(path)
     try:
         raw = read_input(path)
     except YamlError as err:
         raise CounterexampleError([Problem(str(path), 0, "", err.message)]) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         raise CounterexampleError([Problem(str(path), line, "", f"not valid UTF-8 (byte "
@@ -429,23 +457,53 @@ def load(path: Path | str) -> Counterexample:
 
 # --- writing -------------------------------------------------------------------------------------
 
-def write_atomic(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
+def write_atomic(path: Path, text: str, inputs: Iterable[Path] = (), owner: str | None = JSON_OWNER) -> None:
     """Write `text` to `path` without clobbering (`kubeprop.counterexamples.output.write_text`:
-    atomic for new paths and regular files, written through links and devices, never an input)."""
-    write_text(path, text, inputs)
+    atomic for new paths and regular files, written through links and devices, never an input,
+    and by default only over a counterexample file)."""
+    write_text(path, text, inputs, owner)
+
+
+def own_file(path: Path) -> Any:
+    """The data of the counterexample file at `path` in a counterexample folder, None if nothing is
+    there; OutputError if something else is (a link, a folder, a device, a file that is not a
+    counterexample file): a file's name is predictable from the violation, so a link or file
+    planted under it must not be written through or replaced."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror or err}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise OutputError(f"cannot write {path}: it is a symbolic link; counterexample files are written only as "
+                          "regular files into the output folder (remove the link)")
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputError(f"cannot write {path}: it is {file_kind(info.st_mode)}; give another output folder")
+    try:
+        data = read_data(path)
+    except CounterexampleError:
+        data = None
+    if not isinstance(data, dict) or data.get("kind") != KIND:
+        raise OutputError(f"cannot write {path}: a file that is not a counterexample file has its name; kubeprop "
+                          "replaces only its own files (move it away)")
+    return data
 
 
 def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> Path:
     """Write `ce` into folder `where` under its content-addressed name (or to `where` itself if it
-    ends in `.json`). With `keep_shorter`, an existing file for the same violation whose trace is
-    no longer than this one is kept. Returns the path."""
+    ends in `.json`: written as `output.write_text` writes a path the user names). In a folder, an
+    existing counterexample file for the same violation whose trace is no longer than this one is
+    kept (with `keep_shorter`), a longer one replaced atomically, and anything else under that name
+    refused (`own_file`). Returns the path."""
     where = Path(where)
-    path = where if where.suffix == ".json" else where / ce.file_name
-    if keep_shorter and os.path.isfile(path):
-        try:
-            if len(load(path).actions) <= len(ce.actions):
-                return path
-        except CounterexampleError:
-            pass  # an unreadable file is replaced
-    write_atomic(path, dumps(ce))
+    if where.suffix == ".json":
+        write_atomic(where, dumps(ce))
+        return where
+    path = where / ce.file_name
+    data = own_file(path)
+    if keep_shorter and data is not None and isinstance(data.get("trace"), list) and len(data["trace"]) <= len(
+            ce.actions):
+        return path
+    replace_file(path, dumps(ce))
     return path

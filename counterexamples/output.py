@@ -14,6 +14,11 @@ a path may name is handled as what it is:
 | a folder, a socket, a block device | refused |
 | one of the command's input files | refused: an output never overwrites an input |
 
+With `owner` (a marker every file of that kind kubeprop writes holds near its start, such as
+`HTML_OWNER`), an existing non-empty regular file — named or linked to — is replaced only if it
+holds the marker: an output overwrites only what kubeprop wrote (`--html README.md` is refused,
+a page from the last run is replaced).
+
 Every refusal or failure (permission denied, disk full, a name too long) is an `OutputError`, a
 bad-input error naming the path (exit 2 from the CLI), never a traceback.
 """
@@ -31,7 +36,19 @@ from pathlib import Path
 from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.errors import InputError
 
-__all__ = ["OutputError", "append_text", "check_output", "write_text"]
+__all__ = ["HTML_OWNER", "JSON_OWNER", "JUNIT_OWNER", "SUMMARY_OWNER", "OutputError", "append_text", "check_output",
+           "replace_file", "write_text"]
+
+HTML_OWNER = '<meta name="generator" content="kubeprop">'
+"""The marker of an HTML page kubeprop wrote (`render_html`)."""
+JUNIT_OWNER = '<testsuites name="kubeprop gate"'
+"""The marker of the gate's JUnit XML."""
+SUMMARY_OWNER = "## kubeprop gate:"
+"""The marker of the gate's Markdown summary."""
+JSON_OWNER = '"kind": "Counterexample"'
+"""The marker of a counterexample file."""
+OWNER_WINDOW = 4096
+"""How far into a file its marker is looked for."""
 
 
 class OutputError(InputError):
@@ -62,9 +79,23 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-def check_output(path: Path, inputs: Iterable[Path] = ()) -> None:
+def _not_owned(path: Path, owner: str) -> OutputError | None:
+    """Why `path` (an existing regular file) must not be replaced: it is not empty and lacks `owner`."""
+    try:
+        with open(path, "rb") as existing:
+            head = existing.read(OWNER_WINDOW)
+    except OSError as err:
+        return _os_fail(path, err)
+    if not head or owner.encode() in head:
+        return None
+    return _fail(path, "it holds a file kubeprop did not write; an output replaces only a file of its own kind "
+                       "(remove it, or give a new name)")
+
+
+def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = None) -> None:
     """Refuse, before any work is done, an output path that is a folder (or otherwise not
-    writable as a file) or the same file as one of `inputs`."""
+    writable as a file), the same file as one of `inputs`, or (with `owner`) a file kubeprop did
+    not write."""
     if "\0" in str(path):
         raise _fail(Path(str(path).replace("\0", "\\0")), "the path contains a NUL byte")
     try:
@@ -83,16 +114,26 @@ def check_output(path: Path, inputs: Iterable[Path] = ()) -> None:
         for source in inputs:
             if _identity(source) in same:
                 raise _fail(path, f"it is the input file {source}; an output never overwrites an input")
+        refusal = None if owner is None else _not_owned(path, owner)
+        if refusal is not None:
+            raise refusal
 
 
-def write_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
+def write_text(path: Path, text: str, inputs: Iterable[Path] = (), owner: str | None = None) -> None:
     """Write `text` (UTF-8) to `path` as the module docstring describes."""
-    check_output(path, inputs)
+    check_output(path, inputs, owner)
     data = text.encode("utf-8", "backslashreplace")
     if os.path.lexists(path) and (os.path.islink(path) or not stat.S_ISREG(os.stat(path).st_mode)):
         _write_through(path, data, append=False)
     else:
         _replace_atomically(path, data)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` as a new regular file, atomically, whatever the name held: a
+    link there is replaced, never followed (`os.replace` renames over the name itself). For files
+    in a folder the tool owns (counterexample files in `--out`), whose names anyone can predict."""
+    _replace_atomically(path, text.encode("utf-8", "backslashreplace"))
 
 
 def append_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:

@@ -32,10 +32,13 @@ from kubeprop.counterexamples.format import (
     ViolationRecord,
     _check_version,
     _fail,
+    own_file,
     read_data,
     system_of,
     write_atomic,
 )
+from kubeprop.counterexamples.output import replace_file
+from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
 from kubeprop.counterexamples.replay import Expectations, Verdict
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
@@ -114,10 +117,6 @@ def _config_json(config: RaftConfig) -> dict[str, Any]:
     return out
 
 
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
 def _action_json(act: RaftAction) -> dict[str, Any]:
     return {"action": "RaftAction", "kind": act.kind, "server": act.server, "peer": act.peer, "arg": act.arg,
             "msg": None if act.msg is None else json.loads(json.dumps(act.msg))}
@@ -146,10 +145,16 @@ def to_data(ce: RaftCounterexample) -> dict[str, Any]:
 
 def write(ce: RaftCounterexample, where: Path | str) -> Path:
     """Write `ce` into folder `where` under its content-addressed name (or to `where` if it ends
-    in `.json`), atomically. Returns the path."""
+    in `.json`), atomically; in a folder, only over a counterexample file (`format.own_file`).
+    Returns the path."""
     where = Path(where)
-    path = where if where.suffix == ".json" else where / ce.file_name
-    write_atomic(path, json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n"
+    if where.suffix == ".json":
+        write_atomic(where, text)
+        return where
+    path = where / ce.file_name
+    own_file(path)
+    replace_file(path, text)
     return path
 
 
@@ -158,7 +163,7 @@ def _config(params: dict[str, Any]) -> RaftConfig:
     unknown = sorted(set(params) - known)
     if unknown:
         raise RaftConfigError(f"unknown field {unknown[0]!r}; valid: {', '.join(sorted(known))}")
-    values = {k: _tuples(v) for k, v in params.items()}
+    values = {k: tuples(v) for k, v in params.items()}
     if "ops" in values:
         values["ops"] = tuple(Op(*op) for op in values["ops"])
     if "initially_down" in values:
@@ -169,7 +174,7 @@ def _config(params: dict[str, Any]) -> RaftConfig:
 def _action(data: Any) -> RaftAction:
     msg = data.get("msg")
     return RaftAction(str(data["kind"]), int(data.get("server", -1)), int(data.get("peer", -1)),
-                      int(data.get("arg", 0)), None if msg is None else _tuples(msg))
+                      int(data.get("arg", 0)), None if msg is None else tuples(msg))
 
 
 def from_data(data: Any, file: str = "<counterexample>") -> RaftCounterexample:
@@ -180,11 +185,17 @@ def from_data(data: Any, file: str = "<counterexample>") -> RaftCounterexample:
         raise _fail(file, found)
     if system_of(data) != "raft":
         raise _fail(file, [("model.system", "not a Raft counterexample (read it with kubeprop.counterexamples.load)")])
+    found = config_problems(data["model"]["parameters"])
+    if found:
+        raise _fail(file, found)
     try:
         config = _config(data["model"]["parameters"])
-        acts = tuple(_action(t["action"]) for t in data["trace"])
     except (InputError, TypeError, ValueError, KeyError) as err:
         raise _fail(file, [("model.parameters", f"not a Raft configuration: {err}")]) from None
+    found = [problem for i, t in enumerate(data["trace"]) for problem in action_problems(i, t["action"], config)]
+    if found:
+        raise _fail(file, found)
+    acts = tuple(_action(t["action"]) for t in data["trace"])
     p, e, v = data["property"], data["engine"], data["violation"]
     problems = []
     if data["model"]["variant"] not in ("correct", *RAFT_VARIANTS):

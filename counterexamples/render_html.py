@@ -19,6 +19,7 @@ from typing import Any
 
 from kubeprop.counterexamples.charts import CHART_CSS, chart_section
 from kubeprop.counterexamples.diff import state_summary
+from kubeprop.counterexamples.output import HTML_OWNER
 from kubeprop.counterexamples.render import change_lines
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.steps import StepView, build_steps, lanes
@@ -163,7 +164,7 @@ def render_html(results: Sequence[ReplayResult]) -> str:
         parts.append(part)
         payload.append(data)
     title = "kubeprop counterexample" + ("s" if len(results) != 1 else "")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{HTML_OWNER}"
             f"<title>{_e(title)}</title><style>{CSS}</style></head>\n<body>"
             f"<h1>{_e(title)}</h1>\n" + "\n".join(parts) +
             f'\n<script type="application/json" id="kp-data">{script_json(payload)}</script>\n'

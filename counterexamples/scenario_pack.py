@@ -111,7 +111,7 @@ def unpack_inline(record: ScenarioRecord, file: str, into: str, allow: Collectio
             message = f"cannot be unpacked: {getattr(err, 'strerror', None) or err}"
             raise CounterexampleError([Problem(file, 0, f"scenario.files[{i}].path", message)]) from None
     try:
-        scenario = load_scenario(root / _safe(record.entry, 0, file), allow_imports=allow)
+        scenario = load_scenario(root / _safe(record.entry, 0, file), allow_imports=allow, confine=root)
     except ManifestError as err:
         raise _rewrite(err, str(root), file) from None
     if scenario.content_hash != record.content_hash:
@@ -130,6 +130,22 @@ def resolve_path(record: ScenarioRecord, file: str) -> Path:
     return path
 
 
+def _unloadable(path: Path, err: ManifestError) -> str:
+    """Why a path-mode scenario cannot be loaded, without what it holds: the path is data of the
+    file under review, and a message quoting the file it names (`got str '<a credential>'`) would
+    print any file of the machine into the terminal or a CI log."""
+    refused = [str(p) for p in err.problems if "refusing to import module " in p.message]
+    if refused:  # the import policy's answer names a module (the user needs it for --allow-import)
+        return f"cannot load {path}: " + "; ".join(refused)
+    count = len(err.problems)
+    first = err.problems[0] if err.problems else None
+    if count == 1 and first is not None and not first.line:  # about the file itself (missing, a folder…)
+        return f"cannot load {path}: {first}"
+    at = f", the first at {first.file}:{first.line}" if first is not None else ""
+    return (f"cannot load {path}: it is not a valid scenario ({count} problem{'s' if count != 1 else ''}{at}); what "
+            f"it holds is not shown, since the path is named by the file under review: run kubeprop validate {path}")
+
+
 def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: dict[str, Any],
                  allow: Collection[str] = ()) -> tuple[ClusterModel, str | None]:
     """The model of a record's scenario (built while an inline scenario's files exist: the
@@ -142,7 +158,7 @@ def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: di
     try:
         scenario = load_scenario(path, allow_imports=allow)
     except ManifestError as err:
-        raise CounterexampleError([Problem(file, 0, "scenario.path", f"cannot load {path}: {err}")]) from None
+        raise CounterexampleError([Problem(file, 0, "scenario.path", _unloadable(path, err))]) from None
     changed = None
     if scenario.content_hash != record.content_hash:
         changed = (f"the scenario at {path} changed since the file was written "

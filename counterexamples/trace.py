@@ -12,6 +12,7 @@ Traces always start at `initial_state(model)`: an engine that started elsewhere 
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
@@ -145,8 +146,16 @@ def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | 
     )
 
 
+OUT_OF_BUDGET = "the budget ran out while following the fair continuation (the violation stands; no file recorded)"
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() >= deadline
+
+
 def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], violation: Violation, settle_steps: int,
-              seed: int | None, options: Mapping[str, Any] | None, mode: Mode) -> Counterexample | None:
+              seed: int | None, options: Mapping[str, Any] | None, mode: Mode,
+              deadline: float | None = None) -> Counterexample | None:
     """A lasso file for a lasso engine's result, or for a `settles` livelock of the convergence
     check (the fair continuation from the quiesced end state, until its cycle closes); None for
     any other result."""
@@ -163,7 +172,10 @@ def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], viola
         return None
     from kubeprop.properties.explore.lasso import lasso_from_state
 
-    found = lasso_from_state(model, states_along(model, trace)[-1], select_cycle(), max_steps=settle_steps)
+    found = lasso_from_state(model, states_along(model, trace)[-1], select_cycle(), max_steps=settle_steps,
+                             deadline=deadline)
+    if found is None and _past(deadline):
+        raise TraceError(OUT_OF_BUDGET)
     if found is None:
         raise TraceError(f"the fair continuation closes no cycle within {settle_steps} steps (no lasso to record)")
     prefix, cycle, closed = found
@@ -172,10 +184,13 @@ def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], viola
 
 
 def _failing_continuation(model: ClusterModel, end: ClusterState, prop: Property, settle_steps: int,
-                          settle_ticks: int) -> tuple[Action, ...]:
+                          settle_ticks: int, deadline: float | None = None) -> tuple[Action, ...]:
     """The fair continuation from `end` on which `prop` fails (the one where the environment
-    recovers, else the one where it does not: `continuations`); the first one if none does."""
-    runs = list(continuations(model, end, max_steps=settle_steps, max_ticks=settle_ticks))
+    recovers, else the one where it does not: `continuations`); the first one if none does.
+    TraceError when `deadline` cuts it (a cut run proves nothing)."""
+    runs = list(continuations(model, end, max_steps=settle_steps, max_ticks=settle_ticks, deadline=deadline))
+    if any(run.interrupted for _, run in runs) or _past(deadline):
+        raise TraceError(OUT_OF_BUDGET)
     for recovers, run in runs:
         if (recovers or not prop.needs_recovery) and prop(model, run.state) is not None:
             return run.trace
@@ -184,24 +199,26 @@ def _failing_continuation(model: ClusterModel, end: ClusterState, prop: Property
 
 def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Action] = (), seed: int | None = None,
                   settle_steps: int = 5000, settle_ticks: int = 100, options: Mapping[str, Any] | None = None,
-                  mode: Mode = "inline", properties: Sequence[Property] = ()) -> Counterexample:
+                  mode: Mode = "inline", properties: Sequence[Property] = (),
+                  deadline: float | None = None) -> Counterexample:
     """A Counterexample from an engine result (`EngineResult` or the BFS `Report`: anything with
     `trace` and `violation`, and optionally `engine`). `start_trace` leads from the initial state
     to where the engine started. A convergence violation's trace ends where the fair
     continuation starts, so that continuation (`settle`) is appended: the file then ends in the
     settled state the property fails in. `properties`: the Property values the run checked (a
-    caller's own property is found there without being registered)."""
+    caller's own property is found there without being registered). `deadline` (a
+    `time.perf_counter()` value) bounds following the fair continuation: past it, TraceError."""
     violation: Violation | None = result.violation
     if violation is None:
         raise TraceError("the result has no violation")
     trace = (*start_trace, *result.trace)
-    lasso = _as_lasso(model, result, trace, violation, settle_steps, seed, options, mode)
+    lasso = _as_lasso(model, result, trace, violation, settle_steps, seed, options, mode, deadline)
     if lasso is not None:
         return lasso
     given = [p for p in properties if p.name == violation.property]
     prop = _property(violation, given[0] if given else None)
     if prop.kind == "convergence":
         trace = (*trace, *_failing_continuation(model, states_along(model, trace)[-1], prop, settle_steps,
-                                                settle_ticks))
+                                                settle_ticks, deadline))
     return record(model, trace, violation, prop=prop, engine=str(getattr(result, "engine", "bfs")), seed=seed,
                   options=options, mode=mode)

@@ -21,6 +21,10 @@ T = TypeVar("T")
 LIMIT = 4096
 """Entries kept per memo before it is cleared (bounded memory)."""
 
+INTERN_LIMIT = 16_384
+"""Values an `Interner` keeps before it forgets them all (bounded memory: each keeps an API
+object alive)."""
+
 _UNSEEN: Any = object()
 
 
@@ -90,3 +94,39 @@ class LastValues(Generic[T]):
         self.recent.insert(0, (objects, value))
         del self.recent[self.keep:]
         return value
+
+
+class Interner(Generic[T]):
+    """Hash-consing: each value given back as the first equal value met (up to `limit` of them,
+    then forgotten), so that equal values built along different paths of a search become the very
+    same object. Whatever compares them afterwards — a memo by value, a `FrozenMap` holding them,
+    two states — stops at identity instead of comparing them field by field, and the memos by
+    identity above find them. No value changes, only which of two equal objects a state holds:
+    within a search, equal values are one value (as the memos by value and the fingerprints of
+    visited states already take them; a `Quantity`'s display format is not part of its value)."""
+
+    __slots__ = ("limit", "values")
+
+    def __init__(self, limit: int = INTERN_LIMIT) -> None:
+        self.limit = limit
+        self.values: dict[T, T] = {}
+
+    def __call__(self, value: T) -> T:
+        found = self.values.get(value)
+        if found is not None:
+            return found
+        if len(self.values) >= self.limit:
+            self.values.clear()
+        self.values[value] = value
+        return value
+
+
+INTERNERS: list[Interner[Any]] = []
+"""The active interners, innermost last, pushed for the duration of a search (by
+`kubeprop.model.cluster.incremental.memoised`, with its other memos): outside any, nothing is
+interned, so what one search met never reaches another."""
+
+
+def intern(value: T) -> T:
+    """`value`, or the equal value the active interner met first (see `Interner`)."""
+    return INTERNERS[-1](value) if INTERNERS else value

@@ -32,7 +32,7 @@ from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecy
 from kubeprop.model.controllers.podutil import controller_of
 from kubeprop.model.scheduler.component import Bind, Schedule
 from kubeprop.model.scheduler.decide import NodeInfo
-from kubeprop.model.state.actions import Action, CrashComponent
+from kubeprop.model.state.actions import Action, CrashComponent, CrashDuringReconcile
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.registry import Violation
 from kubeprop.properties.scheduling.encode import static_reason
@@ -248,7 +248,8 @@ def _transition_lost_in_crash(model: ClusterModel, states: Sequence[ClusterState
         return False
     node = _named(violation, "Node")
     crash = CrashComponent(CONTROLLER_MANAGER)
-    return node is not None and any(act == crash and node in nodelifecycle_memory(states[i]).pods_not_ready_pending
+    return node is not None and any((act == crash or isinstance(act, CrashDuringReconcile))
+                                    and node in nodelifecycle_memory(states[i]).pods_not_ready_pending
                                     for i, act in enumerate(trace))
 
 

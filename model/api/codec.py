@@ -12,6 +12,8 @@ JSON names are the camelCase of the Python names (`termination_grace_period_seco
 
 from __future__ import annotations
 
+import math
+import struct
 import types
 import typing
 from collections.abc import Mapping
@@ -83,13 +85,53 @@ def _omit_when(cls: Any) -> dict[str, Any]:
     return omit
 
 
+def _float32_text(value: float) -> str:
+    """`strconv.FormatFloat(value, 'g', -1, 32)`: the shortest digits that give back the same
+    float32, in %e form when the exponent is below -4 or at least 6."""
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    decimals = next(p for p in range(9) if struct.unpack("f", struct.pack("f", float(f"{single:.{p}e}")))[0]
+                    == single)
+    mantissa, _, exponent = f"{single:.{decimals}e}".partition("e")
+    exp = int(exponent)
+    if exp < -4 or exp >= 6:
+        return f"{mantissa}e{exp:+03d}"
+    return f"{single:.{max(decimals - exp, 0)}f}"
+
+
+def json_key(key: Any, path: FieldPath) -> str:
+    """A YAML mapping key as the string Kubernetes makes of it (sigs.k8s.io/yaml, yaml.go
+    `convertToJSONableObject`): a string as is, a bool `true`/`false`, an int in decimal, a float
+    as `FormatFloat(f, 'g', -1, 32)` (`.inf`, `-.inf`, `.nan`); any other key (null, a list) is
+    "unsupported map key", a DecodeError."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        if math.isnan(key):
+            return ".nan"
+        return _float32_text(key) if math.isfinite(key) and abs(key) < 3.4e38 else (".inf" if key > 0 else "-.inf")
+    raise DecodeError(path, f"unsupported map key {'null' if key is None else type(key).__name__}")
+
+
+def _json_keys(value: Mapping[Any, Any], path: FieldPath) -> dict[str, Any]:
+    """`value` with its keys as `json_key` makes them; two keys making the same string are a DecodeError."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        text = json_key(key, path)
+        if text in out:
+            raise DecodeError(path, f"the key {text!r} is written twice ({key!r} is the key {text!r} too)")
+        out[text] = item
+    return out
+
+
 def freeze_json(value: Any, path: FieldPath = ()) -> JsonValue:
-    """Make a parsed JSON value immutable and hashable (dicts → FrozenMap, lists → tuple)."""
+    """Make a parsed JSON value immutable and hashable (dicts → FrozenMap, lists → tuple); keys
+    that are not strings (from YAML) become the strings Kubernetes makes of them (`json_key`)."""
     if isinstance(value, Mapping):
-        for key in value:
-            if not isinstance(key, str):
-                raise DecodeError((*path, str(key)), "object keys must be strings")
-        return FrozenMap({k: freeze_json(v, (*path, k)) for k, v in value.items()})
+        return FrozenMap({k: freeze_json(v, (*path, k)) for k, v in _json_keys(value, path).items()})
     if isinstance(value, list | tuple):
         return tuple(freeze_json(v, (*path, i)) for i, v in enumerate(value))
     if value is None or isinstance(value, str | int | float | bool):
@@ -136,7 +178,7 @@ def decode(tp: Any, value: Any, path: FieldPath = ()) -> Any:
         _key_tp, val_tp = typing.get_args(tp)
         if not isinstance(value, Mapping):
             raise DecodeError(path, f"expected an object, got {_describe(value)}")
-        return FrozenMap({str(k): decode(val_tp, v, (*path, str(k))) for k, v in value.items()})
+        return FrozenMap({k: decode(val_tp, v, (*path, k)) for k, v in _json_keys(value, path).items()})
     if attrs.has(tp):
         return decode_attrs(tp, value, path)
     return _decode_scalar(tp, value, path)

@@ -20,6 +20,7 @@ from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.names import generate_name
 from kubeprop.model.api.objects import ApiObject, ObjectKey, object_key, with_metadata
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.memo import intern
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 
@@ -75,9 +76,11 @@ class Store:
         return attrs.evolve(self, names_generated=n), generate_name(base, n)
 
     def put(self, obj: ApiObject, event_type: EventType) -> tuple[Store, ApiObject, WatchEvent]:
-        """Write `obj` at a new revision (its resourceVersion becomes that revision)."""
+        """Write `obj` at a new revision (its resourceVersion becomes that revision). Within a search
+        the object stored is interned (`memo.intern`): the same write along another path of the
+        search stores the very same object, which every later comparison finds by identity."""
         revision = self.revision + 1
-        stored = with_metadata(obj, attrs.evolve(obj.metadata, resource_version=str(revision)))
+        stored = intern(with_metadata(obj, attrs.evolve(obj.metadata, resource_version=str(revision))))
         key = object_key(stored)
         event = WatchEvent(event_type, key, stored, revision)
         new = attrs.evolve(
@@ -89,7 +92,7 @@ class Store:
         """Delete the object at `key`; the DELETED event carries its last state at the new revision."""
         revision = self.revision + 1
         last = self.objects[key]
-        last = with_metadata(last, attrs.evolve(last.metadata, resource_version=str(revision)))
+        last = intern(with_metadata(last, attrs.evolve(last.metadata, resource_version=str(revision))))
         event = WatchEvent("DELETED", key, last, revision)
         new = attrs.evolve(self, objects=self.objects.delete(key), revision=revision, events=(*self.events, event))
         return new, event

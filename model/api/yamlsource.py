@@ -6,8 +6,9 @@ of every node; a `YamlDocument` keeps that tree next to the plain data (dicts, l
 `spec.replicas` can ask which line it was written on.
 
 Reading is strict in the ways kubectl is (`sigs.k8s.io/yaml` in strict mode, on top of
-`gopkg.in/yaml.v2`): a duplicate mapping key is an error, and a timestamp-looking scalar such as
-`2024-01-01` stays a string. Every failure (unreadable file, bad encoding, malformed YAML) is a
+`gopkg.in/yaml.v2`): a duplicate mapping key is an error, a timestamp-looking scalar such as
+`2024-01-01` stays a string, and a mapping key is the string sigs.k8s.io/yaml makes of it (`on:`
+is "true", `codec.json_key`). Every failure (unreadable file, bad encoding, malformed YAML) is a
 `YamlError` with a file and line, never a raw exception.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 import attrs
 import yaml
 
+from kubeprop.model.api.codec import DecodeError, json_key
 from kubeprop.model.errors import InputError
 
 try:
@@ -56,7 +58,30 @@ def format_path(path: FieldPath) -> str:
 
 
 class _Loader(_BaseLoader):
-    """SafeLoader that keeps timestamps as strings, like yaml.v2 decoding into interface{}."""
+    """SafeLoader that keeps timestamps as strings, like yaml.v2 decoding into interface{}, and
+    makes every mapping key the string Kubernetes makes of it (`codec.json_key`: `on:` is
+    "true"), so that keys Python would merge (True == 1) stay apart as they do upstream."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:  # type: ignore[override]
+        explicit = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        self.flatten_mapping(node)
+        merged = len(node.value) - explicit  # merged (`<<`) pairs come first and may be overridden
+        mapping: dict[str, Any] = {}
+        written: dict[str, yaml.Node] = {}
+        for i, (key_node, value_node) in enumerate(node.value):
+            try:
+                text = json_key(self.construct_object(key_node, deep=deep), ())
+            except DecodeError as err:
+                raise yaml.constructor.ConstructorError(None, None, err.message, key_node.start_mark) from None
+            if i >= merged:
+                first = written.setdefault(text, key_node)
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {text!r} is written twice: {first.value} (line "
+                                    f"{first.start_mark.line + 1}) and {key_node.value} are both {text!r}",
+                        key_node.start_mark)
+            mapping[text] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 def _plain_string(loader: _Loader, node: yaml.Node) -> str:

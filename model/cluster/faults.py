@@ -25,12 +25,15 @@ from kubeprop.model.cluster.informers import (
     remember_revisions,
     watched,
 )
+from kubeprop.model.controllers import base as controllers
+from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
     CrashContainer,
+    CrashDuringReconcile,
     CrashNode,
     DropWatch,
     FailNextRequest,
@@ -96,6 +99,7 @@ def fault_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     for node in model.nodes:
         yield from node_faults(model, state, node)
     yield from crash_faults(model, state)
+    yield from reconcile_crashes(model, state)
     for component in components(model):
         yield from watch_faults(model, state, component)
 
@@ -136,6 +140,18 @@ def crash_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
             yield RestartComponent(component)
         elif can_inject(state, model, "component_crash"):
             yield CrashComponent(component)
+
+
+def reconcile_crashes(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """The controller manager crashing in the middle of a reconcile: for each queued key whose
+    reconcile would now send n > 1 requests, after each of the first n - 1 of them. They read the
+    budget, what is down, the controllers' queues and memories, the controller manager's cache and
+    the clock (what a reconcile reads)."""
+    if not can_inject(state, model, "component_crash") or not is_up(state, CONTROLLER_MANAGER):
+        return
+    for controller, key in controllers.queued(model, state):
+        for sent in range(1, len(controllers.decide(model, state, controller, key).requests)):
+            yield CrashDuringReconcile(controller, key, sent)
 
 
 def watch_faults(model: ClusterModel, state: ClusterState, component: str) -> Iterator[Action]:
@@ -243,6 +259,12 @@ def _crash_component(model: ClusterModel, state: ClusterState, act: CrashCompone
                         armed_failures=state.armed_failures.delete(act.component))
 
 
+def _crash_during_reconcile(model: ClusterModel, state: ClusterState, act: CrashDuringReconcile) -> ClusterState:
+    """The reconcile's first `act.sent` requests sent, then the controller manager down."""
+    state = controllers.reconcile(model, state, Reconcile(act.controller, act.key), sent=act.sent)
+    return _crash_component(model, state, CrashComponent(CONTROLLER_MANAGER))
+
+
 def _restart_component(model: ClusterModel, state: ClusterState, act: RestartComponent) -> ClusterState:
     state = attrs.evolve(state, down=state.down - {act.component})
     return reset_component(model, state, act.component)
@@ -267,6 +289,7 @@ HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterSta
     Heal: _heal,
     CrashContainer: _crash_container,
     CrashComponent: _crash_component,
+    CrashDuringReconcile: _crash_during_reconcile,
     RestartComponent: _restart_component,
     DropWatch: _drop_watch,
     FailNextRequest: _fail_next,

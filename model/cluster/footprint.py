@@ -308,6 +308,12 @@ def _component(f: Footprints, act: Any) -> Footprint:
     return _fp({"store", "etcd", "clock", "quiesced", f"cache:{WATCH_CACHE}"}, touched)
 
 
+def _crash_during_reconcile(f: Footprints, act: Any) -> Footprint:
+    """A reconcile's first requests, then the controller manager's crash: both footprints."""
+    sent, crash = _reconcile(f, act), _component(f, act_mod.CrashComponent(CONTROLLER_MANAGER))
+    return Footprint(sent.reads | crash.reads, sent.writes | crash.writes)
+
+
 def _tick(f: Footprints, act: Any) -> Footprint:
     """Whether a timer is pending reads every timer: the kubelets' back-offs and kill deadlines,
     the controllers' wake-ups (their cache) and node lifecycle's grace periods and evictions, the
@@ -352,6 +358,7 @@ _RULES: dict[type[Any], Rule] = {
     act_mod.Heal: _partition_heal,
     act_mod.CrashContainer: _crash_container,
     act_mod.CrashComponent: _component,
+    act_mod.CrashDuringReconcile: _crash_during_reconcile,
     act_mod.RestartComponent: _component,
     act_mod.DropWatch: _drop_watch,
     act_mod.FailNextRequest: _fail_next,
@@ -382,6 +389,8 @@ def actor(act: Action) -> str:
         return f"informer/{act.component}/{act.resource}"
     if isinstance(act, Reconcile):
         return f"controller/{act.controller}"
+    if isinstance(act, act_mod.CrashDuringReconcile):
+        return f"fault/{kind}/{CONTROLLER_MANAGER}"
     if type(act) in _NODELIFECYCLE:
         return f"controller/{nodelifecycle.NAME}"
     if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):

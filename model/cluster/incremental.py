@@ -42,6 +42,7 @@ from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.memo import INTERNERS, Interner
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
@@ -57,7 +58,7 @@ LIMIT = 2_048
 """Answers kept by value per part before its memo is cleared (bounded memory: each answer keeps the
 state parts of its key alive — about 1.5 KB — and at 20,000 the memo grew to ~60 MB in long
 searches with no measured gain; docs/engines.md, "A frontier that fits")."""
-BY_VALUE = {scheduler.enabled, nodelifecycle.enabled, faults.tick_enabled}
+BY_VALUE = {scheduler.enabled, nodelifecycle.enabled, faults.tick_enabled, faults.reconcile_crashes}
 """The parts costly enough to be remembered by value too (hashing their key costs less than
 computing them again); the others are cheaper to recompute than to hash."""
 
@@ -163,6 +164,16 @@ def _crash_faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     return state.quiesced, state.faults, state.down
 
 
+def _reconcile_crashes(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `faults.reconcile_crashes`: the budget, what is down; while a crash may still be injected,
+    # what a reconcile reads: the controllers' queues and memories, the controller manager's
+    # view and the clock.
+    if not faults.can_inject(state, model, "component_crash"):
+        return state.quiesced, state.faults, None, None, None, None
+    return (state.quiesced, state.faults, state.down, state.controllers, _view(model, state, CONTROLLER_MANAGER),
+            state.clock)
+
+
 def _watch_faults(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
     # `faults.watch_faults`: what is down, the budget, the component's armed failure and its caches
     # while watches may still be dropped.
@@ -199,11 +210,11 @@ def _informer_units(model: ClusterModel) -> tuple[Unit, ...]:
 
 
 def _faults_units(model: ClusterModel) -> tuple[Unit, ...]:
-    # In `faults.enabled` order: Tick, Quiesce, each node's faults, process crashes, then each
-    # informer component's dropped watches and failed requests.
+    # In `faults.enabled` order: Tick, Quiesce, each node's faults, process crashes, crashes in the
+    # middle of a reconcile, then each informer component's dropped watches and failed requests.
     return ((faults.tick_enabled, _tick, ()), (faults.quiesce_enabled, _quiesce, ()),
             *((faults.node_faults, _node_faults, (node,)) for node in model.nodes),
-            (faults.crash_faults, _crash_faults, ()),
+            (faults.crash_faults, _crash_faults, ()), (faults.reconcile_crashes, _reconcile_crashes, ()),
             *((faults.watch_faults, _watch_faults, (c,)) for c in informers.components(model)))
 
 
@@ -268,6 +279,8 @@ DEPS: dict[Any, DepsFn] = {
     _quiesce: lambda model: frozenset({"quiesced"}),
     _node_faults: lambda model, node: frozenset({"quiesced", "faults", "down", "partitioned", ("kubelets", node)}),
     _crash_faults: lambda model: frozenset({"quiesced", "faults", "down"}),
+    _reconcile_crashes: lambda model: frozenset({"quiesced", "faults", "down", "controllers",
+                                                 ("informers", CONTROLLER_MANAGER), "store.objects", "clock"}),
     _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
                                                        ("informers", component)}),
 }
@@ -387,10 +400,15 @@ class EnabledCache:
 
 @contextmanager
 def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
-    """Within the block, `compose.actions(model, …)` answers from an `EnabledCache` for `model`."""
+    """Within the block, `compose.actions(model, …)` answers from an `EnabledCache` for `model`,
+    and the objects the API store writes are interned (`memo.Interner`: an object written along
+    another path of the search, equal to one written before, is that very object)."""
     cache = EnabledCache(model)
+    interner: Interner[Any] = Interner()
     compose.CACHES.append(cache)
+    INTERNERS.append(interner)
     try:
         yield cache
     finally:
         compose.CACHES.remove(cache)
+        INTERNERS.remove(interner)

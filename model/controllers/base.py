@@ -31,6 +31,7 @@ from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
 from kubeprop.model.state.component import Controller, Reconciliation
@@ -140,14 +141,42 @@ def _controller(model: ClusterModel, name: str) -> Any:
     raise KeyError(name)
 
 
-def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile) -> ClusterState:
-    """Run one reconcile: dequeue, decide from the cache, send the requests in order."""
+_DECISIONS: IdentityMemo[Reconciliation] = IdentityMemo()
+"""Decisions by the very objects they were taken from (the controller, the view, the memory) and
+the key and clock: the crash points of a reconcile (`CrashDuringReconcile`) ask for the decision
+that the reconcile itself takes when it runs."""
+
+
+def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+    return _DECISIONS.get((controller, view_, memory), controller.reconcile, view_, key, memory, now,
+                          values=(key, now))
+
+
+def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) -> Reconciliation:
+    """What a reconcile of `key` by `controller` would decide now, from the controller manager's
+    cache (the controller manager up, the key queued)."""
+    memory = state.controllers[controller].memory
+    return _decision(_controller(model, controller), view(model, state, CONTROLLER_MANAGER), key, memory, state.clock)
+
+
+def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
+    """(controller, key) for every queued key of every controller, in `enabled`'s order."""
+    for controller in model.controllers:
+        ctl_state = state.controllers.get(controller.name)
+        if ctl_state is not None:
+            for key in ctl_state.queue:
+                yield controller.name, key
+
+
+def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None) -> ClusterState:
+    """Run one reconcile: dequeue, decide from the cache, send the requests in order (only the
+    first `sent` of them when the process dies after those: `CrashDuringReconcile`)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
-    decision = controller.reconcile(view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
+    decision = _decision(controller, view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
     memory = decision.memory
     requeue = decision.requeue
-    for request in decision.requests:
+    for request in decision.requests if sent is None else decision.requests[:sent]:
         state, response = send(model, state, controller.identity, request, CONTROLLER_MANAGER)
         memory = controller.observe(memory, request, response)
         if not response.ok:

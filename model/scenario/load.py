@@ -50,6 +50,10 @@ from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.component import Controller
 
 SCENARIO_FILE_NAME = "scenario.yaml"
+MAX_OBJECTS = 5_000
+"""The most objects a scenario's manifests and `apply` steps may define together. Every state of
+the model holds them all, and applying them is quadratic in their number (20,000 ConfigMaps took
+minutes to bootstrap); real scenarios define tens."""
 KNOWN_VARIANTS: tuple[str, ...] = tuple(VARIANTS)
 """Model variants a scenario may name (`kubeprop.model.scenario.variants`)."""
 
@@ -151,11 +155,14 @@ def feastflow_path() -> Path:
     return Path(str(resources.files("kubeprop.model.scenario") / "feastflow" / SCENARIO_FILE_NAME))
 
 
-def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports = None) -> Scenario:
+def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports = None,
+                  confine: Path | None = None) -> Scenario:
     """Load a scenario file, a folder with scenario.yaml, or a bare manifest folder/file.
     None means the built-in FeastFlow scenario. `allow_imports` (see `kubeprop.model.scenario.imports`):
     None imports whatever `admission:`/`controllers:` name (the user's own file); a collection of module
-    names allows only those (a scenario inside a file under review)."""
+    names allows only those (a scenario inside a file under review). With `confine`, the scenario may
+    read no file outside that folder (a scenario unpacked from a counterexample file: its `manifests:`
+    and `apply:` paths may not reach the machine's other files)."""
     path = Path(path) if path is not None else feastflow_path()
     info = _stat(path)
     if info is not None and stat.S_ISDIR(info.st_mode):
@@ -169,12 +176,12 @@ def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports
         # A bare manifest file or folder: named as given, so relative paths are from the working folder.
         spec = default_scenario_file(str(path))
         return _resolve(spec, path.resolve().name, str(path), base=Path(), doc=None, texts=[], found=[],
-                        allow=allow_imports)
+                        allow=allow_imports, confine=confine)
     found: Found = []
     decoded = decode_all(ScenarioFile, doc.data, (), found)
     spec = decoded if decoded is not None else ScenarioFile()
     return _resolve(spec, spec.metadata.name or path.stem, str(path), base=path.parent, doc=doc,
-                    texts=[read_text(path)], found=found, allow=allow_imports)
+                    texts=[read_text(path)], found=found, allow=allow_imports, confine=confine)
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -199,18 +206,24 @@ def _scenario_document(path: Path) -> YamlDocument | None:
 
 
 def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
-             texts: list[str], found: Found, allow: AllowImports) -> Scenario:
+             texts: list[str], found: Found, allow: AllowImports, confine: Path | None = None) -> Scenario:
     decode_problems = [_problem(doc, path, message, where) for path, message in found]
     problems = _unless_covered(check_scenario(spec, doc), decode_problems)
+    outside = [] if confine is None else _outside_problems(spec, doc, base, confine)
+    decode_problems += outside
     admission = _admission_plugins(spec, doc, problems, allow)
     controllers = _user_controllers(spec, doc, problems, allow)
     objects: list[ManifestObject] = []
-    manifests_ok = not any(p.field == "manifests" or p.field.startswith("manifests[") for p in decode_problems)
+    manifests_ok = not outside and not any(p.field == "manifests" or p.field.startswith("manifests[")
+                                           for p in decode_problems)
     if spec.manifests and manifests_ok:
         try:
             objects = load_manifests([Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests])
         except ManifestError as err:
             problems += err.problems
+            manifests_ok = False
+        if len(objects) > MAX_OBJECTS:
+            problems.append(_problem(doc, ("manifests",), _too_many(len(objects), "the manifests"), where))
             manifests_ok = False
     if manifests_ok:
         problems += _workload_problems(spec, doc, base, objects)
@@ -228,6 +241,21 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
     return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
                     property_lines=lines, environment_rules=rules)
+
+
+def _outside_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path, root: Path) -> list[Problem]:
+    """Every `manifests:` and `apply:` path that leads out of folder `root` (absolute, `..`, or
+    through a link), as a problem at its field."""
+    top = os.path.realpath(root)
+    refs: list[tuple[tuple[str | int, ...], str]] = [(("manifests", i), m) for i, m in enumerate(spec.manifests)]
+    refs += [(("workload", i, "apply"), s.apply_path) for i, s in enumerate(spec.workload) if s.apply_path]
+    problems = []
+    for field, ref in refs:
+        target = os.path.realpath(ref if os.path.isabs(ref) else base / ref)
+        if os.path.commonpath([top, target]) != top:
+            problems.append(_problem(doc, field, f"{ref!r} is outside the inline scenario: a scenario packed in a "
+                                                 "counterexample file reads only the files packed with it"))
+    return problems
 
 
 def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc: YamlDocument | None
@@ -275,7 +303,8 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
     the scenario's), then every `scale`/`setImage` step's target checked against what is defined."""
     problems: list[Problem] = []
     applied: list[list[ApiObject]] = []
-    for step in spec.workload:
+    total = len(objects)
+    for i, step in enumerate(spec.workload):
         loaded: list[ApiObject] = []
         if step.apply_path:
             ref = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
@@ -283,12 +312,22 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
                 loaded = [m.obj for m in load_manifests([ref])]
             except ManifestError as err:
                 problems += err.problems
+            total += len(loaded)
+            if total > MAX_OBJECTS:
+                problems.append(_problem(doc, ("workload", i, "apply"), _too_many(total, "the manifests and apply "
+                                                                                        "steps")))
+                return problems
         applied.append(loaded)
     if problems:
         return problems
     found = check_workload_targets(spec, [o.obj for o in objects], applied)
     problems = [_problem(doc, path, message) for path, message in found]
     return problems + _delete_kind_problems(spec, doc, objects, applied)
+
+
+def _too_many(count: int, what: str) -> str:
+    return (f"{what} define {count:,} objects; a scenario may define at most {MAX_OBJECTS:,} (every state of the "
+            "model holds them all: model a smaller cluster)")
 
 
 def _delete_kind_problems(spec: ScenarioFile, doc: YamlDocument | None, objects: list[ManifestObject],

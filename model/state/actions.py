@@ -170,6 +170,24 @@ class CrashComponent(Action):
 
 
 @attrs.frozen(order=True)
+class CrashDuringReconcile(Action):
+    """The controller manager crashes while a worker of `controller` reconciles `key`: after the
+    first `sent` requests of the reconcile reached the API server, before the others. Upstream a
+    sync sends its API calls one after another and nothing makes them atomic (e.g. the ReplicaSet
+    controller's creates in `slowStartBatch`, `pkg/controller/replicaset/replica_set.go`), so a
+    process can die between two of them; what it wrote stays, what it meant to write next and
+    everything in memory is lost. The model takes the requests in the reconcile's order, so a crash
+    leaves a prefix of them written (`slowStartBatch` sends a batch's creates concurrently, so any
+    subset may land; they differ only in their generated names, so any k of them is the first k).
+    Enabled for a queued key whose reconcile would send more than one request; drawn from the
+    `componentCrash` budget."""
+
+    controller: str
+    key: str
+    sent: int
+
+
+@attrs.frozen(order=True)
 class RestartComponent(Action):
     """A crashed component starts again: it relists and resyncs."""
 
@@ -194,7 +212,8 @@ class FailNextRequest(Action):
 
 INJECTED_FAULTS: dict[type[Action], str] = {
     CrashNode: "node_crash", Partition: "partition", CrashContainer: "container_crash",
-    CrashComponent: "component_crash", DropWatch: "watch_drop", FailNextRequest: "request_failure",
+    CrashComponent: "component_crash", CrashDuringReconcile: "component_crash", DropWatch: "watch_drop",
+    FailNextRequest: "request_failure",
 }
 """The faults drawn from the scenario's fault budget (enabled only before `Quiesce`), each with the
 budget kind (`kubeprop.model.fault_kinds.FaultCounts` field) it spends; the other fault kinds are

@@ -302,20 +302,30 @@ def table(run: CheckRun) -> Table:
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note,
                              explanation=explanation(run.upstream[r.engine, d.violation.property]))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
-    warning = variant_vacuity(model)
+    warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP) if w)
     return Table(f"kubeprop check: scenario {run.scenario}", tuple(p.name for p in run.properties),
                  tuple(_column(r) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
-                 warnings=(warning,) if warning else (), findings=findings, upstream=upstream,
+                 warnings=warnings, findings=findings, upstream=upstream,
                  upstream_heading=HEADING)
+
+
+NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"
+
+
+def took_a_step(run: CheckRun) -> bool:
+    """Whether any engine explored anything (a search that was done at once counts)."""
+    return any(r.complete or getattr(r.stats, "steps", 0) for r in run.reports)
 
 
 def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:
     """1 on any violation (known upstream behaviour only if `strict`); 3 if an exhaustive search was
-    asked for and not achieved; else 0."""
+    asked for and not achieved, or no engine took a step; else 0."""
     if any(strict or (r.engine, d.violation.property) not in run.upstream for r in run.reports for d in r.found):
         return ExitCode.VIOLATION
     if exhaustive and not any(r.engine == "bfs" and r.complete for r in run.reports):
+        return ExitCode.INCONCLUSIVE
+    if not took_a_step(run):
         return ExitCode.INCONCLUSIVE
     return ExitCode.OK
 

@@ -5,7 +5,7 @@
 | 0 | no violation; every checked thing held (replay: every file PASSES) |
 | 1 | a violation or finding (replay: a file REPRODUCES; schedule: a pod cannot be placed) |
 | 2 | bad input or usage: a file, field or flag is wrong (the message names it) |
-| 3 | inconclusive: a bound cut an exhaustive search short, Z3 said unknown, or a replay is STALE |
+| 3 | inconclusive: a bound cut an exhaustive search short, no engine took a step, Z3 said unknown, or STALE |
 | 4 | internal error: a bug in kubeprop (re-run with KUBEPROP_DEBUG=1 for the traceback) |
 | 130 | interrupted (Ctrl-C) |
 | 141 | the reader of standard output went away (output piped into `head`), as a tool stopped by SIGPIPE |

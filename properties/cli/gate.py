@@ -4,8 +4,9 @@
    must REPRODUCE, fixed ones must PASS; a STALE file, an unreadable file, a mismatch, or a replay
    that exits, crashes or hangs is a failure with its reason. A corpus file imports no module
    unless the config's `allowImports` names it.
-2. Runs the configured checks within the budget; any violation, any crash, and — for a check that
-   requires an exhaustive search — any bound reached first is a failure with its reason.
+2. Runs the configured checks within the budget; any violation, any crash, a check that took no
+   step within its budget, and — for a check that requires an exhaustive search — any bound
+   reached first is a failure with its reason.
 3. Writes JUnit XML (one case per property × scenario and per corpus file; failures carry the
    rendered trace and the counterexample path) and a Markdown summary for a CI job page
    (`--summary FILE`, or `$GITHUB_STEP_SUMMARY` when set) — also when interrupted, with an
@@ -32,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kubeprop.counterexamples.api import check
-from kubeprop.counterexamples.output import check_output
+from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import keep_hypothesis_under
@@ -67,10 +68,38 @@ def corpus_files(config: GateConfig, base: Path) -> list[Path]:
     return files
 
 
+def corpus_others(config: GateConfig, base: Path) -> list[Case]:
+    """A case for every other entry of a corpus folder, so that nothing in it goes unreplayed
+    unseen: a file named like a counterexample file but not `*.json` (`bug.JSON`) is an error (a
+    known bug nobody replays must not let the gate pass); anything else is shown as skipped."""
+    cases = []
+    for folder in config.corpus if config.corpus is not None else (str(BUILTIN_CORPUS),):
+        try:
+            entries = sorted(resolve(folder, base).iterdir())
+        except OSError as err:
+            cases.append(Case("corpus", folder, "error", f"cannot list the folder: {err.strerror or err}"))
+            continue
+        for entry in entries:
+            if entry.suffix == ".json" or entry.name.startswith("."):  # replayed (`corpus_files`), or hidden
+                continue
+            if entry.is_dir():
+                why = "a folder (corpus folders are not read recursively; list it under corpus:)"
+            elif ".json" in entry.name.lower():
+                cases.append(Case("corpus", entry.name, "error", "named like a counterexample file but not *.json, "
+                                  "so it is not replayed: rename it to end in .json", "", 0.0, str(entry)))
+                continue
+            else:
+                why = "only *.json files in a corpus folder are counterexample files"
+            cases.append(Case("corpus", entry.name, "skipped", f"not replayed: {why}", "", 0.0, str(entry)))
+    return cases
+
+
 def corpus_cases(config: GateConfig, base: Path) -> Iterator[Case]:
-    """One case per corpus file (replayed in a child process): its verdict must match its expectation."""
+    """One case per corpus file (replayed in a child process): its verdict must match its
+    expectation; then the folders' other entries (`corpus_others`)."""
     for path in corpus_files(config, base):
         yield replay_case(path, config.allow_imports, config.replay_timeout)
+    yield from corpus_others(config, base)
 
 
 def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False) -> list[Case]:
@@ -105,6 +134,9 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
             else:
                 cases.append(Case(suite, name, "failed", str(found.violation), detail, seconds,
                                   str(found.path or "")))
+        elif not report.complete and not getattr(report.stats, "steps", 0):
+            cases.append(Case(suite, name, "failed", f"inconclusive: the check took no step within its budget "
+                                                     f"({budget:g} s); nothing was checked", "", seconds))
         elif spec.require == "exhaustive" and not report.complete:
             cases.append(Case(suite, name, "failed", f"inconclusive: {report.exit_reason} before an exhaustive "
                                                      "search finished", "", seconds))
@@ -147,9 +179,10 @@ def run_gate(args: argparse.Namespace) -> int:
     keep_hypothesis_under(args.out)
     junit, summary, append = _outputs(args)
     inputs = [*([args.config] if args.config else []), *corpus_files(config, base)]
-    for output in (junit, summary):
-        if output is not None:
-            check_output(output, inputs)
+    if junit is not None:
+        check_output(junit, inputs, JUNIT_OWNER)
+    if summary is not None:
+        check_output(summary, inputs, None if append else SUMMARY_OWNER)  # $GITHUB_STEP_SUMMARY is shared
     cases: list[Case] = []
     try:
         cases.extend(corpus_cases(config, base))

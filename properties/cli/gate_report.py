@@ -2,10 +2,16 @@
 
 Both are written without clobbering (`kubeprop.counterexamples.output`): atomically onto a new
 path or a regular file, through links and devices, never over one of the gate's inputs.
+
+Their text comes partly from corpus files (file names, recorded violation messages), so it is
+written as data: a character XML 1.0 cannot hold (NUL, ESC, a lone surrogate) as a visible escape
+(`\\x1b`), so CI's JUnit parser never rejects the report; each summary cell as a Markdown code
+span on one line, so a name or message cannot add headings, links, images or HTML to a job page.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from itertools import groupby
@@ -14,7 +20,7 @@ from typing import Literal
 
 import attrs
 
-from kubeprop.counterexamples.output import append_text, write_text
+from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, append_text, write_text
 
 Status = Literal["passed", "failed", "error", "skipped"]
 
@@ -32,29 +38,48 @@ class Case:
     counterexample: str = ""
 
 
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with every character XML 1.0 cannot hold written as a visible escape."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def code_span(text: str) -> str:
+    """`text` as a one-line Markdown code span inside a table cell: nothing in it is Markdown or
+    HTML (a fence longer than any run of backticks in it; `|` escaped, as tables require)."""
+    flat = xml_text(re.sub(r"[\r\n]+", " ", text))
+    fence = "`" * (max((len(run) for run in re.findall("`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
 def junit_xml(cases: Iterable[Case]) -> str:
     """JUnit XML: one <testsuite> per suite, one <testcase> per case."""
     root = ET.Element("testsuites", name="kubeprop gate")
     for suite, group in groupby(cases, key=lambda c: c.suite):
         members = list(group)
-        node = ET.SubElement(root, "testsuite", name=suite, tests=str(len(members)),
+        node = ET.SubElement(root, "testsuite", name=xml_text(suite), tests=str(len(members)),
                              failures=str(sum(c.status == "failed" for c in members)),
                              errors=str(sum(c.status == "error" for c in members)),
                              skipped=str(sum(c.status == "skipped" for c in members)))
         for case in members:
-            tc = ET.SubElement(node, "testcase", classname=suite, name=case.name, time=f"{case.seconds:.3f}")
+            tc = ET.SubElement(node, "testcase", classname=xml_text(suite), name=xml_text(case.name),
+                               time=f"{case.seconds:.3f}")
             if case.status in ("failed", "error"):
                 tag = "failure" if case.status == "failed" else "error"
-                body = ET.SubElement(tc, tag, message=case.message)
-                body.text = case.detail + (f"\ncounterexample: {case.counterexample}" if case.counterexample else "")
+                body = ET.SubElement(tc, tag, message=xml_text(case.message))
+                body.text = xml_text(case.detail + (f"\ncounterexample: {case.counterexample}"
+                                                    if case.counterexample else ""))
             elif case.status == "skipped":
-                ET.SubElement(tc, "skipped", message=case.message)
+                ET.SubElement(tc, "skipped", message=xml_text(case.message))
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def write_junit(cases: Iterable[Case], path: Path, inputs: Iterable[Path] = ()) -> None:
     """Write JUnit XML (never over one of `inputs`)."""
-    write_text(path, junit_xml(cases), inputs)
+    write_text(path, junit_xml(cases), inputs, JUNIT_OWNER)
 
 
 def markdown_summary(cases: Iterable[Case]) -> str:
@@ -65,8 +90,7 @@ def markdown_summary(cases: Iterable[Case]) -> str:
     lines = [f"## kubeprop gate: {'FAILED' if failed else 'PASSED'} ({len(items) - failed}/{len(items)} held)", "",
              "| | suite | case | result |", "|---|---|---|---|"]
     for c in items:
-        message = c.message.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {icon[c.status]} | {c.suite} | {c.name} | {message} |")
+        lines.append(f"| {icon[c.status]} | {code_span(c.suite)} | {code_span(c.name)} | {code_span(c.message)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -76,4 +100,4 @@ def write_summary(cases: Iterable[Case], path: Path, append: bool = False, input
     if append:
         append_text(path, markdown_summary(cases), inputs)
     else:
-        write_text(path, markdown_summary(cases), inputs)
+        write_text(path, markdown_summary(cases), inputs, SUMMARY_OWNER)

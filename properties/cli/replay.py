@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.format import CounterexampleError, write_atomic
-from kubeprop.counterexamples.output import check_output
+from kubeprop.counterexamples.output import HTML_OWNER, check_output
 from kubeprop.counterexamples.render import render_text, verdict_line
 from kubeprop.counterexamples.render_html import render_html
 from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
@@ -49,7 +49,7 @@ def _partial(results: Sequence[ReplayResult]) -> str:
 def run_replay(args: argparse.Namespace) -> int:
     """Replay every file, print the renderings (or JSON), write the HTML page if asked."""
     if args.html is not None:
-        check_output(args.html, args.files)
+        check_output(args.html, args.files, HTML_OWNER)
     results: list[ReplayResult] = []
     rafts: list[raft_trace.RaftReplay] = []  # Raft-model traces (raft_trace.py): text and verdicts only
     errors: list[str] = []
@@ -79,7 +79,7 @@ def run_replay(args: argparse.Namespace) -> int:
         for raft in rafts:
             sys.stdout.write(f"{raft.verdict:<10}  {raft.file}: {raft.reason}\n")
     if args.html is not None and results:
-        write_atomic(Path(args.html), render_html(results), inputs=args.files)
+        write_atomic(Path(args.html), render_html(results), inputs=args.files, owner=HTML_OWNER)
         if not args.json:
             sys.stdout.write(f"wrote {args.html}\n")
     return exit_code([*results, *rafts], bool(errors), args.expect)

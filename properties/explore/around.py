@@ -45,7 +45,16 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FAULTS, RECOVERIES, FairPolicy, expected_policy
 from kubeprop.model.cluster.footprint import Footprints, actor, component_of
 from kubeprop.model.cluster.incremental import memoised
-from kubeprop.model.state.actions import Action, CrashComponent, Quiesce, RestartComponent, Tick, UserStep
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.state.actions import (
+    Action,
+    CrashComponent,
+    CrashDuringReconcile,
+    Quiesce,
+    RestartComponent,
+    Tick,
+    UserStep,
+)
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.engine import (
@@ -233,6 +242,8 @@ def deviation_cost(act: Action, fair: Action | None, last: Action | None = None)
     if (isinstance(act, CrashComponent) and last is not None and actor(last) == actor(fair)
             and component_of(last) == act.component):
         return 1
+    if isinstance(act, CrashDuringReconcile) and fair == Reconcile(act.controller, act.key):
+        return 1  # the reconcile the fair run takes, cut short between two of its writes
     return 2
 
 

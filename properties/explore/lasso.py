@@ -279,12 +279,12 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
 
 
 def lasso_from_state(model: ClusterModel, state: ClusterState, properties: Iterable[CycleProperty],
-                     max_steps: int = 5000, repeats: int = 1
+                     max_steps: int = 5000, repeats: int = 1, deadline: float | None = None
                      ) -> tuple[tuple[Action, ...], tuple[Action, ...], Violation] | None:
     """The lasso the fair driver closes from one quiesced state (prefix to the cycle, cycle,
-    violation), or None when it settles or closes a harmless cycle. Turns a `settles` livelock of
-    the convergence check into a lasso."""
-    search_ = _Search(model, Abstraction.of(model, state), tuple(properties), max_steps, repeats, None)
+    violation), or None when it settles, closes a harmless cycle or passes `deadline` (a
+    `time.perf_counter()` value). Turns a `settles` livelock of the convergence check into a lasso."""
+    search_ = _Search(model, Abstraction.of(model, state), tuple(properties), max_steps, repeats, deadline)
     found = search_.fair_run(state)
     return None if found is None or found is _BENIGN else found
 

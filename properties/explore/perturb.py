@@ -18,9 +18,10 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   next step, or ends; faults on a node by the pods bound there, `by_reach`); each controller and
   scheduler instance slow from right before its first step; after each write, the writing
   component crashed right away (Sieve's intermediate state: it has done part of its work) or not
-  observing what it wrote (stale state: it acts on a cache older than its own last write); and
-  where a restart would relist from a source behind a component's caches (a lagging watch cache),
-  that component crashed;
+  observing what it wrote (stale state: it acts on a cache older than its own last write); in
+  place of a reconcile that sends several requests, the controller manager crashed between two of
+  them (`CrashDuringReconcile`); and where a restart would relist from a source behind a
+  component's caches (a lagging watch cache), that component crashed;
 - on a perturbed run, the next perturbation goes among the *effects* of the previous one — the
   steps the run it was derived from did not take after that point: after each effect that wrote,
   the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
@@ -72,16 +73,18 @@ from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
 from kubeprop.model.cluster.footprint import USER, component_of
 from kubeprop.model.cluster.incremental import memoised
+from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
+    CrashDuringReconcile,
     Partition,
     Quiesce,
     RestartComponent,
     Tick,
     UserStep,
 )
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Found, _Node, _Search, report_found
 from kubeprop.properties.explore.contend import after_contention, contention_points, first_contentions
 from kubeprop.properties.explore.engine import (
@@ -223,8 +226,8 @@ class _Perturb:
             if node.parent is not None:
                 yield rank + i, node.parent, Slow(name)
         for node in reversed(run.nodes):
-            after = self._after_write(node)
-            yield from ((r, node, act) for r, act in ranked(after, rank))
+            after = self._around_write(node)
+            yield from self._ranked_at(after, rank)
             rank += 1 if after else 0
 
     def _on_perturbed_run(self, run: _Run, cause: Perturbation) -> Iterator[tuple[int, _Node, Perturbation]]:
@@ -232,9 +235,9 @@ class _Perturb:
         of the perturbation's effects (the nearest first), after a write the writer crashed or
         not observing it, and the perturbation again on the same target (a probe that flaps)."""
         rank = 0
-        if isinstance(cause, CrashComponent):
+        if isinstance(cause, CrashComponent | CrashDuringReconcile):
             first = run.nodes[0]
-            restart = RestartComponent(cause.component)
+            restart = RestartComponent(cause.component if isinstance(cause, CrashComponent) else CONTROLLER_MANAGER)
             if restart in self.enabled(first):
                 yield rank, first, restart
                 rank += 1
@@ -253,14 +256,33 @@ class _Perturb:
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
                 continue
-            again: list[Perturbation] = [a for a in self.enabled(node)
-                                         if target_of(a) == target and is_perturbation(self.policy, a)]
-            after = [*self._after_write(node), *again]
-            yield from ((r, node, act) for r, act in ranked(after, rank))
+            again: list[Perturbation] = [] if target is None else [
+                a for a in self.enabled(node)
+                if type(a) is target[0] and target_of(a) == target and is_perturbation(self.policy, a)]
+            after = [*self._around_write(node), *((node, a) for a in again)]
+            yield from self._ranked_at(after, rank)
             name = firsts.get(node)
             if name is not None and node.parent is not None:  # a component's first effect: before it, slow
                 yield rank + 1, node.parent, Slow(name)
             rank += 1 if after else 0
+
+    @staticmethod
+    def _ranked_at(placed: list[tuple[_Node, Perturbation]], base: int) -> Iterator[tuple[int, _Node, Perturbation]]:
+        """`placed` (where, what) with their ranks (`ranked`)."""
+        for (rank, act), (at, _) in zip(ranked([act for _, act in placed], base), placed, strict=True):
+            yield rank, at, act
+
+    def _around_write(self, node: _Node) -> list[tuple[_Node, Perturbation]]:
+        """`_after_write`'s placements at `node`; and where `node` is a reconcile that sends more
+        than one request, the controller manager crashed between them instead
+        (`CrashDuringReconcile` at the node before it: Sieve's intermediate state within one
+        reconcile)."""
+        out: list[tuple[_Node, Perturbation]] = [(node, act) for act in self._after_write(node)]
+        act, parent = node.action, node.parent
+        if isinstance(act, Reconcile) and parent is not None:
+            out.extend((parent, a) for a in self.enabled(parent) if isinstance(a, CrashDuringReconcile)
+                       and a.controller == act.controller and a.key == act.key)
+        return out
 
     def _after_write(self, node: _Node) -> list[Perturbation]:
         """After a step of a component: if it wrote to the API store, the component crashed right

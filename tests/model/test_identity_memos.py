@@ -1,6 +1,6 @@
 """The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods`, the
-Deployment template hash) answer what a fresh computation answers, state after state along runs
-that revisit, change and drop the objects they remember."""
+Deployment template hash, the controllers' decisions) answer what a fresh computation answers,
+state after state along runs that revisit, change and drop the objects they remember."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import Deployment
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.controllers import base as controllers_base
 from kubeprop.model.controllers import deployment_util
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import nodeinfo
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 
 DATA = Path(__file__).parent / "data" / "variants"
 
@@ -42,6 +43,11 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
             remembered_hash = deployment_util.compute_hash(d.spec.template, collisions)
             deployment_util._HASHED.clear()
             assert remembered_hash == deployment_util.compute_hash(d.spec.template, collisions)
+    if is_up(state, CONTROLLER_MANAGER):
+        for controller, key in controllers_base.queued(model, state):
+            remembered_decision = controllers_base.decide(model, state, controller, key)
+            controllers_base._DECISIONS.clear()
+            assert remembered_decision == controllers_base.decide(model, state, controller, key)
 
 
 @pytest.mark.parametrize("path", [None, DATA / "web.yaml", DATA / "node-loss.yaml"])

@@ -161,7 +161,7 @@ def test_the_run_without_recoveries_resumes_the_one_with_them(max_steps: int) ->
     two independent `settle`s, action for action, on random walks with partitions and crashes."""
     model = build_model(load_scenario(DATA / "web.yaml"), parameters={"instantCaches": False})
     rng, checked = random.Random(4), 0
-    for walk in range(12):
+    for walk in range(16):
         state = initial_state(model)
         for _ in range(rng.randrange(5, 30)):
             enabled = [a for a in actions(model, state) if not isinstance(a, Quiesce)]

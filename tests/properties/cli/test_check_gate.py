@@ -24,7 +24,7 @@ def _without_timing(text: str) -> str:
 def test_check_golden_bfs_finds_rs_no_expectations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["check", str(DATA / "web.yaml"), "--engine", "bfs", "--variant", "rs-no-expectations",
                  "--property", "replicaset-no-overcreation", "--property", "node-not-overcommitted",
-                 "--max-depth", "5", "--max-states", "5000", "--budget", "60", "--out", str(tmp_path)])
+                 "--max-depth", "5", "--max-states", "6000", "--budget", "60", "--out", str(tmp_path)])
     out = _without_timing(capsys.readouterr().out).replace(str(tmp_path), "OUT")
     assert code == 1
     if os.environ.get("KUBEPROP_UPDATE_GOLDEN"):

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from user_modules import user_folder
 
 from kubeprop.properties.cli.main import main
-from kubeprop.properties.registry import PROPERTIES, select
 
 REPO = Path(__file__).resolve().parents[3]
 TEAM = REPO / "examples" / "team_properties"
@@ -24,12 +24,8 @@ WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
 @pytest.fixture(name="team_path")
 def team_path_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """examples/team_properties on the import path (as PYTHONPATH would put it); registry restored."""
-    monkeypatch.syspath_prepend(str(TEAM))
-    select()
-    saved = dict(PROPERTIES)
-    yield
-    PROPERTIES.clear()
-    PROPERTIES.update(saved)
+    with user_folder(monkeypatch, TEAM):
+        yield
 
 
 def test_properties_flag_on_a_manifest_folder_with_nodes(team_path: None, tmp_path: Path,

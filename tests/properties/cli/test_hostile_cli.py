@@ -223,3 +223,50 @@ def test_a_malformed_cluster_address_is_bad_input_before_any_connection(address:
     err = capsys.readouterr().err
     assert code == ExitCode.BAD_INPUT, err
     assert "not a Dask scheduler address; expected SCHEME://HOST:PORT" in err
+
+
+def test_a_check_that_took_no_step_is_inconclusive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--engine", "walk", "--budget", "1e-9", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.INCONCLUSIVE, out
+    assert "no engine took a step within the budget: nothing was checked (exit 3)" in out
+
+
+def test_html_output_replaces_only_a_page_kubeprop_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# my notes\n")
+    assert main(["replay", str(SOURCE), "--html", str(readme)]) == ExitCode.BAD_INPUT
+    captured = capsys.readouterr()
+    assert f"cannot write {readme}: it holds a file kubeprop did not write" in captured.err
+    assert captured.out == ""  # refused before any replay
+    assert readme.read_text() == "# my notes\n"
+    page = tmp_path / "page.html"
+    page.touch()  # an empty file (mktemp) may be written
+    assert main(["replay", str(SOURCE), "--html", str(page)]) == ExitCode.VIOLATION
+    assert main(["replay", str(SOURCE), "--html", str(page)]) == ExitCode.VIOLATION  # its own page: replaced
+    assert '<meta name="generator" content="kubeprop">' in page.read_text()
+
+
+def test_gate_outputs_replace_only_their_own_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.xml"
+    notes.write_text("<notes/>\n")
+    for flag in ("--junit", "--summary"):
+        assert main(["gate", flag, str(notes), "--budget", "1"]) == ExitCode.BAD_INPUT
+        assert "it holds a file kubeprop did not write" in capsys.readouterr().err
+    assert notes.read_text() == "<notes/>\n"
+
+
+def test_an_explicit_counterexample_path_replaces_only_a_counterexample_file(tmp_path: Path) -> None:
+    from kubeprop.counterexamples.format import load, write
+    from kubeprop.counterexamples.output import OutputError
+
+    ce = load(SOURCE)
+    mine = tmp_path / "mine.json"
+    mine.write_text('{"my": "config"}\n')
+    with pytest.raises(OutputError, match="it holds a file kubeprop did not write"):
+        write(ce, mine)
+    assert mine.read_text() == '{"my": "config"}\n'
+    again = tmp_path / "ce.json"
+    write(ce, again)
+    write(ce, again)
+    assert load(again) == ce

@@ -136,3 +136,58 @@ def test_outputs_are_checked_before_any_work(tmp_path: Path, monkeypatch: pytest
 def test_gate_budget_must_be_finite_and_positive(budget: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gate", "--budget", budget]) == 2
     assert "--budget" in capsys.readouterr().err
+
+
+def test_report_text_from_corpus_files_cannot_shape_the_summary_or_break_the_xml() -> None:
+    from kubeprop.properties.cli.gate_report import Case, junit_xml, markdown_summary
+
+    name = "a.json\n\n## kubeprop gate: PASSED (9/9 held)\n<img src=https://evil.example/x.png>"
+    message = "FAILED | [click here](https://evil.example) ``x`` \x00\x1b[2J\ud800"
+    cases = [Case("corpus", name, "failed", message, "detail \x07 end")]
+    summary = markdown_summary(cases)
+    [heading, _, _, _, row] = summary.splitlines()
+    assert heading == "## kubeprop gate: FAILED (0/1 held)"
+    assert row.startswith("| ❌ | `corpus` | `a.json ## kubeprop gate: PASSED (9/9 held) <img src=https://evil.example"
+                          "/x.png>` | ")
+    assert "| ```FAILED \\| [click here](https://evil.example) ``x`` \\x00\\x1b[2J\\ud800``` |" in row
+    root = ET.fromstring(junit_xml(cases).encode())  # a NUL or ESC in XML 1.0 would be a parse error
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None and failure.get("message") == message.replace("\x00", "\\x00").replace(
+        "\x1b", "\\x1b").replace("\ud800", "\\ud800")
+    assert failure.text == "detail \\x07 end"
+
+
+def test_a_corpus_folders_other_entries_are_shown_and_a_misnamed_counterexample_fails(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SOURCE.name).write_text(SOURCE.read_text())
+    (corpus / "README.md").write_text("reviewed files\n")
+    (corpus / "old").mkdir()
+    config = tmp_path / "gate.yaml"
+    config.write_text("corpus: [corpus]\n" + CHECK)
+    junit = tmp_path / "junit.xml"
+    assert main(["gate", "--config", str(config), "--junit", str(junit), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "skip corpus :: README.md: not replayed: only *.json files in a corpus folder are counterexample " \
+           "files" in out
+    assert "skip corpus :: old: not replayed: a folder (corpus folders are not read recursively; list it under " \
+           "corpus:)" in out
+    assert len(ET.parse(junit).getroot().findall("testsuite/testcase/skipped")) == 2
+    (corpus / "known-bug.JSON").write_text(SOURCE.read_text())  # replayed by nothing: the gate must not pass
+    assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
+    assert "ERR  corpus :: known-bug.JSON: named like a counterexample file but not *.json, so it is not " \
+           "replayed: rename it to end in .json" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("engine", ["walk", "portfolio"])
+def test_a_check_that_took_no_step_fails_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  engine: str) -> None:
+    config = tmp_path / "gate.yaml"
+    config.write_text(f"corpus: [{REPO / 'counterexamples' / 'corpus'}]\n"
+                      f"checks: [{{scenario: {WEB}, engine: {engine}, budget: 5, "
+                      "properties: [node-not-overcommitted]}]\n")
+    assert main(["gate", "--config", str(config), "--budget", "1e-9", "--out", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL {WEB} [correct, {engine}] :: node-not-overcommitted: inconclusive: the check took no step " \
+           "within its budget (1e-09 s); nothing was checked" in out

@@ -1,0 +1,161 @@
+"""The adversarial audit of issue 15's follow-up: a counterexample file under review reads no file
+of the machine it was not packed with, a counterexample folder's planted links and files are never
+written through, and JSON a reviewer would read differently from kubeprop is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeprop.counterexamples.format import CounterexampleError, load, parse, write
+from kubeprop.counterexamples.output import OutputError
+from kubeprop.counterexamples.replay import Verdict, replay
+
+CORPUS = Path(__file__).resolve().parents[2] / "counterexamples" / "corpus"
+SOURCE = sorted(CORPUS.glob("endpoints-ready-pods-*.json"))[0]
+SECRET = "https://user:ghp_not-for-your-eyes@github.com"
+
+
+def _edited(tmp_path: Path, edit: Callable[[dict[str, Any]], None], name: str = "ce.json") -> Path:
+    data = json.loads(SOURCE.read_text())
+    edit(data)
+    path = tmp_path / name
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def _entry_text(replace: tuple[str, str]) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        entry = next(f for f in data["scenario"]["files"] if f["path"] == data["scenario"]["entry"])
+        assert replace[0] in entry["text"]
+        entry["text"] = entry["text"].replace(*replace, 1)
+    return edit
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    path = tmp_path / "private" / "credentials"
+    path.parent.mkdir()
+    path.write_text(SECRET + "\n")
+    return path
+
+
+def _problems(path: Path) -> list[tuple[str, str]]:
+    with pytest.raises(CounterexampleError) as info:
+        replay(path)
+    return [(p.field, p.message) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "apply"])
+def test_an_inline_scenario_reads_only_its_own_files(tmp_path: Path, secret: Path, how: str) -> None:
+    reference = {"absolute": str(secret), "dotdot": "../" * 12 + str(secret).lstrip("/"), "apply": str(secret)}[how]
+    edit = (_entry_text(("workload:\n", f"workload:\n  - apply: {reference}\n")) if how == "apply"
+            else _entry_text(("manifests: [web]", f"manifests: [web, '{reference}']")))
+    found = _problems(_edited(tmp_path, edit))
+    assert all(SECRET not in message for _, message in found), found
+    [(field, message)] = found
+    assert field == "scenario"
+    where = "workload[0].apply" if how == "apply" else "manifests[1]"
+    assert f"{where}: {reference!r} is outside the inline scenario: a scenario packed in a counterexample file " \
+           "reads only the files packed with it" in message
+
+
+def test_a_path_mode_scenario_never_shows_what_it_read(tmp_path: Path, secret: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"] = {"name": "x", "mode": "path", "layout": "scenario-file", "path": str(secret),
+                            "contentHash": "0" * 64}
+
+    found = _problems(_edited(tmp_path, edit))
+    assert all(SECRET not in message for _, message in found), found
+    [(field, message)] = found
+    assert field == "scenario.path"
+    assert message.startswith(f"cannot load {secret}: it is not a valid scenario (1 problem, the first at "
+                              f"{secret}:1); what it holds is not shown, since the path is named by the file "
+                              f"under review: run kubeprop validate {secret}")
+
+
+def test_a_path_mode_scenario_that_loads_still_replays(tmp_path: Path) -> None:
+    web = Path(__file__).resolve().parents[1] / "model" / "data" / "variants"
+
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"] = {"name": "web", "mode": "path", "layout": "scenario-file", "path": str(web / "web.yaml"),
+                            "contentHash": data["scenario"]["contentHash"]}
+
+    assert replay(_edited(tmp_path, edit)).verdict == Verdict.REPRODUCES
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"schema": 1, "schema": 2}', "not a counterexample: (top level): the key 'schema' is written twice (a "
+                                   "reader that keeps the first would see another file)"),
+    ('{"a": {"b": [{"c": 1, "c": 1}]}}', "not a counterexample: a.b[0]: the key 'c' is written twice"),
+])
+def test_a_key_written_twice_is_bad_input(text: str, message: str) -> None:
+    with pytest.raises(CounterexampleError) as info:
+        parse(text, "f.json")
+    assert info.value.problems[0].message.startswith(message)
+
+
+def test_the_expectation_written_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "twice.json"
+    path.write_text(SOURCE.read_text().replace('"expectation": "reproduces"',
+                                               '"expectation": "passes", "expectation": "reproduces"', 1))
+    with pytest.raises(CounterexampleError, match="the key 'expectation' is written twice"):
+        load(path)
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + SOURCE.read_bytes())
+    assert load(path) == load(SOURCE)
+
+
+# --- writing into a counterexample folder -------------------------------------------------------
+
+def test_a_planted_link_in_the_out_folder_is_never_written_through(tmp_path: Path) -> None:
+    ce = load(SOURCE)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(victim, out / ce.file_name)
+    with pytest.raises(OutputError, match=f"cannot write {out / ce.file_name}: it is a symbolic link"):
+        write(ce, out)
+    assert victim.read_text() == "precious\n"
+    assert os.path.islink(out / ce.file_name)
+
+
+def test_a_file_kubeprop_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    ce = load(SOURCE)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ce.file_name).write_text("my notes\n")
+    with pytest.raises(OutputError, match="is not a counterexample file"):
+        write(ce, out)
+    assert (out / ce.file_name).read_text() == "my notes\n"
+
+
+def test_a_longer_counterexample_file_is_replaced_and_a_shorter_one_kept(tmp_path: Path) -> None:
+    ce = load(SOURCE)
+    path = write(ce, tmp_path)
+    data = json.loads(path.read_text())
+    data["note"] = "kept"
+    path.write_text(json.dumps(data))
+    assert write(ce, tmp_path) == path and json.loads(path.read_text())["note"] == "kept"  # as long: kept
+    data["trace"].append(data["trace"][-1])
+    path.write_text(json.dumps(data))  # longer (and unreadable as a whole: past the violation is fine)
+    write(ce, tmp_path)
+    assert len(json.loads(path.read_text())["trace"]) == len(ce.actions)
+
+
+def test_a_missing_path_mode_scenario_says_so(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"] = {"name": "x", "mode": "path", "layout": "scenario-file", "path": str(tmp_path / "gone"),
+                            "contentHash": "0" * 64}
+
+    assert _problems(_edited(tmp_path, edit)) == [
+        ("scenario.path", f"cannot load {tmp_path / 'gone'}: {tmp_path / 'gone'}: no such file or folder")]
