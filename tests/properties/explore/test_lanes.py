@@ -26,7 +26,7 @@ from kubeprop.properties.explore.engine import (
     SliceGen,
     Slicer,
 )
-from kubeprop.properties.explore.lanes import DEFAULT_LANES, GRACE, LaneError, assign, lane_count
+from kubeprop.properties.explore.lanes import DEFAULT_LANES, LaneError, assign, grace, lane_count
 from kubeprop.properties.explore.portfolio import LATE, MEMBERS, TURN, Member, run_portfolio
 from kubeprop.properties.registry import Violation
 
@@ -143,7 +143,7 @@ def test_a_find_in_a_worker_lane_that_reports_too_late_is_kept() -> None:
     assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["heavy"], ["finder", "stuck"]]
     began = time.perf_counter()
     result = portfolio(members, 2, budget=2.0)
-    assert time.perf_counter() - began < 2.0 + GRACE + 2.0  # terminated, not waited for
+    assert time.perf_counter() - began < 2.0 + grace(2.0) + 2.0  # terminated, not waited for
     assert result.violation is not None and result.violation.property == "finder"
     parts = {part.engine: part for part in result.stats.parts}
     assert parts["finder"].violation is not None
