@@ -93,7 +93,8 @@ def migrations_of(view: ObjectView, sts: StatefulSet) -> list[ApiObject]:
 
 @attrs.frozen
 class MigrationOperator(Memoryless):
-    """The operator as a `Controller` (see the module docstring); `fixed_name` is the fix."""
+    """The operator as a `Controller` (see the module docstring): `fixed_name` is the fix,
+    `recorded` the second version."""
 
     name: str = "migrations"
     watches: tuple[str, ...] = ("statefulsets.apps", "pods")
