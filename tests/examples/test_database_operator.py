@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 import pytest
+from user_modules import user_folder
 
 from kubeprop.model.api.objects import CustomObject, ObjectKey, Pod, Secret, Service, StatefulSet
 from kubeprop.model.api.server import Request
@@ -23,7 +24,6 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 from kubeprop.properties.cli.main import main
-from kubeprop.properties.registry import PROPERTIES, select
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "database_operator"
 DB = ObjectKey("databases.example.com", "default", "orders")
@@ -36,17 +36,14 @@ STS = ObjectKey("statefulsets.apps", "default", "orders")
 def example(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """The example's properties module, with the example folder on sys.path (as
     `PYTHONPATH=examples/database_operator` does) so the scenario's `controllers:` imports."""
-    monkeypatch.syspath_prepend(str(EXAMPLE))
-    select()  # the built-ins first; the module registers its properties, removed again afterwards
-    saved = dict(PROPERTIES)
-    # Loaded by file path under a name of its own, so the test does not depend on sys.modules.
-    spec = importlib.util.spec_from_file_location("database_operator_properties", EXAMPLE / "database_properties.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    PROPERTIES.clear()
-    PROPERTIES.update(saved)
+    with user_folder(monkeypatch, EXAMPLE):  # the module registers its properties, removed again afterwards
+        # Loaded by file path under a name of its own, so the test does not depend on sys.modules.
+        spec = importlib.util.spec_from_file_location("database_operator_properties",
+                                                      EXAMPLE / "database_properties.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
 
 
 def _model(instant: bool) -> ClusterModel:

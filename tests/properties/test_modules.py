@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from user_modules import user_folder
 
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
 from kubeprop.properties.modules import PropertyModuleError, checked_properties, load_properties
-from kubeprop.properties.registry import PROPERTIES, Property, select
+from kubeprop.properties.registry import Property
 
 MODULE = '''
 from kubeprop.properties.registry import as_property, safety
@@ -39,12 +40,8 @@ def module_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """A fresh module of properties on the import path (unique name); the registry is restored after."""
     name = f"team_{uuid.uuid4().hex[:8]}"
     (tmp_path / f"{name}.py").write_text(MODULE.format(p=name))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    select()  # the built-ins are registered before the snapshot
-    saved = dict(PROPERTIES)
-    yield name
-    PROPERTIES.clear()
-    PROPERTIES.update(saved)
+    with user_folder(monkeypatch, tmp_path):
+        yield name
 
 
 def test_module_alone_gives_every_property_it_defines(module: str) -> None:
