@@ -26,7 +26,6 @@ from kubeprop.model.cluster.informers import (
     watched,
 )
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.state.actions import (
@@ -261,7 +260,7 @@ def _crash_component(model: ClusterModel, state: ClusterState, act: CrashCompone
 
 def _crash_during_reconcile(model: ClusterModel, state: ClusterState, act: CrashDuringReconcile) -> ClusterState:
     """The reconcile's first `act.sent` requests sent, then the controller manager down."""
-    state = controllers.reconcile(model, state, Reconcile(act.controller, act.key), sent=act.sent)
+    state = controllers.reconcile(model, state, controllers.Reconcile(act.controller, act.key), sent=act.sent)
     return _crash_component(model, state, CrashComponent(CONTROLLER_MANAGER))
 
 
