@@ -1,4 +1,5 @@
-"""`kubeprop replay FILE… [--full] [--json] [--html FILE] [--expect]`: re-run counterexample files.
+"""`kubeprop replay FILE… [--full] [--json] [--html FILE] [--expect] [--scenario PATH]`: re-run
+counterexample files.
 
 Exit codes (docs/counterexamples.md): 0 every file PASSES; 1 some file REPRODUCES; 3 some file
 is STALE (and none reproduces); 2 bad input (an unreadable file — the others are still
@@ -58,7 +59,7 @@ def run_replay(args: argparse.Namespace) -> int:
             if raft_trace.is_raft_file(path):
                 rafts.append(raft_trace.replay(path))
             else:
-                results.append(replay(path, allow_imports=args.allow_imports))
+                results.append(replay(path, allow_imports=args.allow_imports, scenario=args.scenario))
         except CounterexampleError as err:
             errors.append(str(err))
         except KeyboardInterrupt:
@@ -110,4 +111,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="let a file's scenario import MODULE for its admission:/controllers: entries, or its "
                              "property.module (exact name; repeatable). Without it a file never runs code: "
                              "only built-in properties are found")
+    parser.add_argument("--scenario", type=Path, metavar="PATH",
+                        help="replay against this scenario (your own file, loaded as kubeprop check loads one) in "
+                             "place of each file's; STALE if it differs from the recorded one, replayed all the "
+                             "same. Without it a path-mode file whose scenario changed is STALE and not replayed")
     parser.set_defaults(run=run_replay)
