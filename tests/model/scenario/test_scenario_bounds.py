@@ -137,3 +137,26 @@ def test_descheduler_numbers_are_bounded(tmp_path: Path, old: str, new: str, mes
         path.unlink()
     assert any(p.message in message and message.startswith(p.field) for p in info.value.problems), \
         [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize("value", ["abc", float("nan"), -1.0, 2])
+def test_a_counterexample_file_and_a_flag_get_the_same_ranges(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              value: object) -> None:
+    """A file under review with `hpaTolerance: "abc"` was replayed (the parameter had no check), and
+    `--param hpaTolerance=.nan` was taken."""
+    import json
+
+    corpus = sorted((Path(__file__).resolve().parents[3] / "counterexamples" / "corpus").glob("endpoints-*.json"))[0]
+    data = json.loads(corpus.read_text())
+    data["model"]["parameters"] = {"hpaTolerance": value}
+    path = tmp_path / "ce.json"
+    path.write_text(json.dumps(data, allow_nan=True))
+    assert main(["replay", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "model.parameters.hpaTolerance: must be a number from 0 to 1" in err or "NaN" in err, err
+    assert "Traceback" not in err and "internal error" not in err
+    flag = value if isinstance(value, str) else ".nan" if value != value else str(value)
+    with pytest.raises(SystemExit) as done:  # a usage error, as every --param problem
+        main(["check", "--param", f"hpaTolerance={flag}", "--engine", "walk", "--budget", "1"])
+    assert done.value.code == 2
+    assert "argument --param: hpaTolerance: must be a number from 0 to 1" in capsys.readouterr().err
