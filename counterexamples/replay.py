@@ -25,7 +25,7 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
-from kubeprop.counterexamples.scenario_pack import build_packed
+from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -151,7 +151,8 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     CounterexampleError naming the field. Nor does it show anything but what the file holds and
     what the user named: a path-mode scenario whose content differs from the recorded one (the
     file names a path, and what is there now is not what the file was written from) is STALE
-    without being replayed, since its objects would be another folder's, chosen by the file."""
+    without being replayed, since its objects would be another folder's, chosen by the file — but
+    for the built-in FeastFlow, which is kubeprop's own (a newer kubeprop's FeastFlow is replayed)."""
     allow = frozenset(allow_imports)
     if isinstance(source, Counterexample):
         ce, where = source, file or "<counterexample>"
@@ -162,7 +163,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     pointed = None if scenario is None else Path(scenario)
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
     prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow)
-    if changed is not None and pointed is None:
+    if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:
         return ReplayResult(where, ce, Verdict.STALE, f"{changed}; not replayed: {NOT_REPLAYED}", model, ())
     target = ce.violation.step
     states = [initial_state(model)]

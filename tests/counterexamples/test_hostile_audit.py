@@ -209,3 +209,13 @@ def test_a_missing_path_mode_scenario_says_so(tmp_path: Path) -> None:
 
     assert _problems(_edited(tmp_path, edit)) == [
         ("scenario.path", f"cannot load {tmp_path / 'gone'}: {tmp_path / 'gone'}: no such file or folder")]
+
+
+def test_the_builtin_scenario_is_replayed_even_when_changed(tmp_path: Path) -> None:
+    """FeastFlow is kubeprop's own: a newer kubeprop's FeastFlow shows nothing of the machine."""
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"] = {"name": "feastflow", "mode": "path", "layout": "scenario-file",
+                            "path": "builtin:feastflow", "contentHash": "0" * 64}
+
+    result = replay(_edited(tmp_path, edit))
+    assert result.verdict == Verdict.STALE and result.states and "not replayed" not in result.reason
