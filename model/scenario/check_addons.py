@@ -10,6 +10,7 @@ from kubeprop.model.scenario.schema import DAY_SECONDS, ScenarioFile
 
 FieldPath = tuple[str | int, ...]
 RESOURCES = ("cpu", "memory", "pods")
+MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 """The bound of the descheduler's priority threshold (sigs.k8s.io/descheduler pkg/api/types.go
 PriorityThreshold.Value *int32, a pod priority) and of its counts (`MaxNoOfPodsToEvictPerNode *int`,
@@ -34,6 +35,9 @@ def _usage(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
             for k, value in enumerate(values):
                 if value.sign() < 0:
                     yield (*path, name, k), "must not be negative"
+                elif value.milli_value() > MAX_INT64:  # the HPA reads metrics in milli-units, an int64
+                    yield ((*path, name, k), f"must be at most {MAX_INT64}m (pkg/controller/podautoscaler/metrics/"
+                                             "client.go reads usage as an int64 of milli-units)")
         if not entry.pods:
             yield (*path, "pods"), "Required value: the labels of the pods this usage applies to"
 

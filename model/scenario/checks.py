@@ -18,6 +18,7 @@ import attrs
 
 from kubeprop.model.api.codec import FieldPath, json_name
 from kubeprop.model.api.objects import ApiObject, kind_info
+from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.scenario.schema import (
     DAY_SECONDS,
     SCENARIO_API_VERSION,
@@ -34,6 +35,9 @@ MAX_INT32 = 2**31 - 1
 """The largest `replicas` (staging/src/k8s.io/api/autoscaling/v1/types.go ScaleSpec.Replicas, the
 int32 that `kubectl scale --replicas` sends; pkg/apis/autoscaling/validation ValidateScale: not
 negative)."""
+
+MAX_INT64 = 2**63 - 1
+"""The largest node resource the scheduler can hold (`node_resource_problem`)."""
 
 MAX_FAULTS = 1_000
 """The most faults of one kind a scenario may budget: each one multiplies the interleavings, so a
@@ -87,6 +91,21 @@ def _targets(step: ScaleStep | SetImageStep) -> list[tuple[str, str]]:
     return [(f, getattr(step, f)) for f in WORKLOAD_FIELDS if getattr(step, f, "")]
 
 
+def node_resource_problem(resource: str, quantity: Quantity) -> str | None:
+    """Why a node's capacity or allocatable of `resource` is not valid (None if it is): negative, or
+    beyond the int64 the scheduler reads it as — millicores for cpu, units for the rest
+    (pkg/scheduler/framework/types.go `Resource.Add`: `MilliCPU += rQuant.MilliValue()`, `Memory +=
+    rQuant.Value()`, …); upstream a larger value overflows, and the model's scoring failed on it."""
+    if quantity.sign() < 0:
+        return f"must not be negative, got {quantity}"
+    scaled = quantity.milli_value() if resource == "cpu" else quantity.value()
+    if scaled > MAX_INT64:
+        most = f"{MAX_INT64}m" if resource == "cpu" else str(MAX_INT64)
+        shown = str(quantity) if len(str(quantity)) <= 40 else f"{str(quantity)[:37]}..."
+        return f"must be at most {most} (the scheduler's int64), got {shown}"
+    return None
+
+
 def _range_message(low: int, high: int, value: int) -> str:
     shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
     return f"must be between {low:,} and {high:,}, got {shown}"
@@ -130,8 +149,9 @@ def _topology(spec: ScenarioFile) -> Found:
             found.append((at, "needs capacity or allocatable (cpu, memory, pods)"))
         for section in ("capacity", "allocatable"):
             for resource, quantity in getattr(node, section).items():
-                if quantity.sign() < 0:
-                    found.append(((*at, section, resource), f"must not be negative, got {quantity}"))
+                problem = node_resource_problem(resource, quantity)
+                if problem is not None:
+                    found.append(((*at, section, resource), problem))
     for i, member in enumerate(spec.topology.etcd):
         if member.node and member.node not in seen:
             found.append((("topology", "etcd", i, "node"), f"no node {member.node!r} in the topology"))

@@ -160,3 +160,43 @@ def test_a_counterexample_file_and_a_flag_get_the_same_ranges(tmp_path: Path, ca
         main(["check", "--param", f"hpaTolerance={flag}", "--engine", "walk", "--budget", "1"])
     assert done.value.code == 2
     assert "argument --param: hpaTolerance: must be a number from 0 to 1" in capsys.readouterr().err
+
+
+def test_node_resources_fit_the_schedulers_int64(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nodes of 1e4096 CPUs were accepted, and the scheduler's scoring failed on them (`int too large
+    to convert to float`, exit 4); upstream reads them as int64 and overflows."""
+    source = DATA / "variants" / "web.yaml"
+    path = source.parent / f".huge-{tmp_path.name}.yaml"
+    path.write_text(source.read_text().replace('{cpu: "1", memory: 1Gi, pods: "10"}',
+                                               '{cpu: "9223372036854775807m", memory: "1e4096", pods: "10"}'))
+    try:
+        assert main(["check", str(path), "--engine", "walk", "--budget", "2"]) == 2
+    finally:
+        path.unlink()
+    err = capsys.readouterr().err
+    assert "internal error" not in err
+    assert "topology.nodes[0].allocatable.memory: must be at most 9223372036854775807 (the scheduler's int64), " \
+           "got 10e4095" in err
+    assert "allocatable.cpu" not in err  # exactly the int64 of millicores is valid
+
+
+def test_node_manifests_and_usage_are_bounded_too(tmp_path: Path) -> None:
+    node = ("apiVersion: v1\nkind: Node\nmetadata: {name: big}\n"
+            "status: {allocatable: {cpu: '1e16', memory: 1Gi, pods: '10'}}\n")
+    (tmp_path / "node.yaml").write_text(node)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path)
+    [problem] = info.value.problems
+    assert (problem.field, problem.line) == ("status.allocatable.cpu", 1)
+    assert problem.message == "Node big: must be at most 9223372036854775807m (the scheduler's int64), got 10e15"
+    source = DATA / "hpa" / "linear.yaml"
+    path = source.parent / f".usage-{tmp_path.name}.yaml"
+    path.write_text(source.read_text().replace("load: [150m]", "load: ['1e4096']"))
+    try:
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(path)
+    finally:
+        path.unlink()
+    [problem] = info.value.problems
+    assert problem.field == "environment.usage[0].load[0]" and problem.message.startswith(
+        "must be at most 9223372036854775807m")
