@@ -49,8 +49,9 @@ def _partial(results: Sequence[ReplayResult]) -> str:
 
 def run_replay(args: argparse.Namespace) -> int:
     """Replay every file, print the renderings (or JSON), write the HTML page if asked."""
+    inputs = [*args.files, *([args.scenario] if args.scenario is not None else [])]
     if args.html is not None:
-        check_output(args.html, args.files, HTML_OWNER)
+        check_output(args.html, inputs, HTML_OWNER)
     results: list[ReplayResult] = []
     rafts: list[raft_trace.RaftReplay] = []  # Raft-model traces (raft_trace.py): text and verdicts only
     errors: list[str] = []
@@ -80,7 +81,7 @@ def run_replay(args: argparse.Namespace) -> int:
         for raft in rafts:
             sys.stdout.write(f"{raft.verdict:<10}  {raft.file}: {raft.reason}\n")
     if args.html is not None and results:
-        write_atomic(Path(args.html), render_html(results), inputs=args.files, owner=HTML_OWNER)
+        write_atomic(Path(args.html), render_html(results), inputs=inputs, owner=HTML_OWNER)
         if not args.json:
             sys.stdout.write(f"wrote {args.html}\n")
     return exit_code([*results, *rafts], bool(errors), args.expect)

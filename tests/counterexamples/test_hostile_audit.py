@@ -219,3 +219,4 @@ def test_the_builtin_scenario_is_replayed_even_when_changed(tmp_path: Path) -> N
 
     result = replay(_edited(tmp_path, edit))
     assert result.verdict == Verdict.STALE and result.states and "not replayed" not in result.reason
+
