@@ -7,7 +7,9 @@ field is reached with values of its type (and, now and then, of any other).
   `environment.rules`) are left out — the `scenarios` surface covers them;
 - `schema-counterexamples`: a corpus file whose recorded actions, steps, parameters and lasso are
   replaced by typed values (an action with an argument of the wrong type, a step beyond the trace,
-  a cycle start of 10^20).
+  a cycle start of 10^20);
+- `schema-gates`: a gate config generated from `GateConfig` and `CheckSpec` (budgets, depths,
+  parameters, engines, requirements, replay timeouts of every type).
 """
 
 from __future__ import annotations
@@ -164,4 +166,36 @@ def schema_counterexamples(draw: Any, box: Sandbox) -> Case:
                 untrusted=True)
 
 
-SCHEMA_SURFACES = {"schema-scenarios": schema_scenarios, "schema-counterexamples": schema_counterexamples}
+# --- gate configs -----------------------------------------------------------------------------------------
+
+def schema_gates(draw: Any, box: Sandbox) -> Case:
+    """A gate config generated from `GateConfig`'s types, its corpus a folder with one good file (a
+    `--budget` of two seconds shares the time, whatever the checks ask for)."""
+    from kubeprop.properties.cli.gate_config import CheckSpec, GateConfig
+
+    good = box.work / "good"
+    good.mkdir()
+    shutil.copy(CORPUS[-1], good / CORPUS[-1].name)
+    config = section(draw, GateConfig)
+    config.pop("allowImports", None)  # module names: the `gate` surface covers them
+    config["corpus"] = draw(st.sampled_from([["good"], ["good", "good"], config.get("corpus", ["good"])]))
+    checks = [section(draw, CheckSpec) for _ in range(draw(st.integers(0, 2)))]
+    for check in checks:
+        check.pop("propertyModules", None)
+        check["scenario"] = draw(st.sampled_from(["", str(BASES[0]), "missing.yaml", "/dev/zero", "good"]))
+    if checks or draw(st.booleans()):
+        config["checks"] = checks
+    path = box.work / "gate.yaml"
+    try:
+        text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        text = repr(config)
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    argv = ["gate", "--config", "gate.yaml", "--out", "out", "--budget", "2"]
+    strict, kind_only = box.protected_for(argv)
+    return Case("schema-gates", argv, box.work, protected=[path, good / CORPUS[-1].name, *strict],
+                kind_only=kind_only)
+
+
+SCHEMA_SURFACES = {"schema-scenarios": schema_scenarios, "schema-counterexamples": schema_counterexamples,
+                   "schema-gates": schema_gates}
