@@ -73,7 +73,7 @@ def test_huge_numbers_are_refused_field_by_field(tmp_path: Path, capsys: pytest.
 
 def test_a_long_number_is_cut_in_the_message(tmp_path: Path) -> None:
     [problem] = _problems(_scenario(tmp_path, f"bounds: {{tickSeconds: {10**400}}}\n"))
-    assert problem == "7: bounds.tickSeconds: must be between 1 and 86,400, got 1000000000000000000000000000000000000..."
+    assert problem == f"7: bounds.tickSeconds: must be between 1 and 86,400, got 1{'0' * 36}..."
 
 
 def test_the_limits_themselves_load(tmp_path: Path) -> None:
