@@ -123,11 +123,9 @@ def _in_range(section: Any, path: FieldPath, low: int, high: int) -> Found:
 
 def _bounds(spec: ScenarioFile) -> Found:
     found: Found = []
-    for name, value, (low, high) in (("maxDepth", spec.bounds.max_depth, BOUND_RANGES["maxDepth"]),
-                                     ("maxStates", spec.bounds.max_states, BOUND_RANGES["maxStates"]),
-                                     ("tickSeconds", spec.bounds.tick_seconds, BOUND_RANGES["tickSeconds"]),
-                                     ("timeLimitSeconds", spec.bounds.time_limit_seconds,
-                                      BOUND_RANGES["timeLimitSeconds"])):
+    for field in attrs.fields(type(spec.bounds)):
+        name, value = json_name(field), getattr(spec.bounds, field.name)
+        low, high = BOUND_RANGES[name]
         if value is not None and not low <= value <= high:
             found.append((("bounds", name), _range_message(low, high, value)))
     return found
