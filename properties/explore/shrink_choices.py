@@ -95,24 +95,71 @@ def decompose(judge: Judge, trace: Sequence[Action], deadline: float | None = No
     return Choices(tuple(departures), users)
 
 
+def _fair_choice(judge: Judge, policy: FairPolicy, state: ClusterState, no_more_users: bool) -> Action | None:
+    """The fair policy's next action; with `no_more_users`, the workload's steps are over."""
+    act = policy.next_action(judge.model, state)
+    if isinstance(act, UserStep) and no_more_users:
+        policy.avoid = (*policy.avoid, UserStep)
+        act = policy.next_action(judge.model, state)
+    return act
+
+
+class _Prefix:
+    """The fair run with at most `users` workload steps, as far as it was asked for: after each of
+    its first i actions, the state, the policy's memory and the workload steps taken; and the first
+    violation on it. Runs share it up to their first departure."""
+
+    def __init__(self, judge: Judge, users: int) -> None:
+        self.judge, self.users = judge, users
+        self.trace: list[Action] = []
+        self.states = [judge.start]
+        self.policies = [expected_policy(judge.settle_ticks)]
+        self.taken = [0]
+        self.failed: tuple[int, Violation] | None = None
+        self.over = False
+
+    def extend(self, length: int) -> int:
+        """Follow the fair run to `length` actions (unless it ends or fails first); how far it goes."""
+        while len(self.trace) < length and not self.over and self.failed is None:
+            policy, state = self.policies[-1].copy(), self.states[-1]
+            act = _fair_choice(self.judge, policy, state, self.taken[-1] >= self.users)
+            if act is None:
+                self.over = True
+                break
+            policy.taken(act)
+            state = step(self.judge.model, state, act)
+            self.trace.append(act)
+            self.states.append(state)
+            self.policies.append(policy)
+            self.taken.append(self.taken[-1] + isinstance(act, UserStep))
+            found = self.judge.checker.violation(state)
+            if found is not None:
+                self.failed = (len(self.trace), found)
+        return min(length, len(self.trace))
+
+
 class Runs:
     """Generates and judges the runs of choices (`run`), counting the tests."""
 
     def __init__(self, judge: Judge, deadline: float | None) -> None:
         self.judge, self.deadline = judge, deadline
         self.tests = 0
+        self.prefixes: dict[int, _Prefix] = {}
 
     def run(self, choices: Choices, shorter_than: int | None = None) -> Outcome:
         """The violation the run of `choices` shows, and its actions (as `Judge` shows them);
         (None, ()) for a run that would show it in `shorter_than` actions or more (generated only
         that far)."""
         self.tests += 1
-        bound = self.judge.settle_steps if shorter_than is None else min(self.judge.settle_steps, shorter_than)
         judge, model = self.judge, self.judge.model
-        state, policy = judge.start, expected_policy(judge.settle_ticks)
-        pending = list(choices.departures)
-        trace: list[Action] = []
-        fair = users = 0
+        bound = judge.settle_steps if shorter_than is None else min(judge.settle_steps, shorter_than)
+        prefix = self.prefixes.setdefault(choices.users, _Prefix(judge, choices.users))
+        fair = prefix.extend(min(bound, choices.departures[0][0] if choices.departures else bound))
+        if prefix.failed is not None and prefix.failed[0] <= fair:
+            at, found = prefix.failed
+            return (found, tuple(prefix.trace[:at])) if at < bound or shorter_than is None else (None, ())
+        state, policy, users = prefix.states[fair], prefix.policies[fair].copy(), prefix.taken[fair]
+        trace, pending = prefix.trace[:fair], list(choices.departures)
         while len(trace) < bound:
             if self.deadline is not None and time.perf_counter() >= self.deadline:
                 raise _Stop
@@ -121,7 +168,7 @@ class Runs:
                 if act not in actions(model, state):
                     continue
             else:
-                act = self._fair(policy, state, users >= choices.users)
+                act = _fair_choice(judge, policy, state, users >= choices.users)
                 if act is None:
                     if not pending:
                         break
@@ -135,26 +182,23 @@ class Runs:
             found = judge.checker.violation(state)
             if found is not None:
                 return found, tuple(trace)
+        return self._judged(trace, state, shorter_than)
+
+    def _judged(self, trace: list[Action], state: ClusterState, shorter_than: int | None) -> Outcome:
+        """The convergence judgement at the end of a run (None for a run not shorter than asked)."""
         if shorter_than is not None and len(trace) >= shorter_than:
             return None, ()
-        found, shown = judge.judge_from(trace, len(trace), state)
+        found, shown = self.judge.judge_from(trace, len(trace), state)
         if shorter_than is not None and len(shown) >= shorter_than:  # (with the `Quiesce` it took)
             return None, ()
         return found, shown
-
-    def _fair(self, policy: FairPolicy, state: ClusterState, no_more_users: bool) -> Action | None:
-        act = policy.next_action(self.judge.model, state)
-        if isinstance(act, UserStep) and no_more_users:
-            policy.avoid = (*policy.avoid, UserStep)
-            act = policy.next_action(self.judge.model, state)
-        return act
 
 
 def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, deadline: float | None,
                    max_tests: int | None = None) -> Outcome | None:
     """A shorter run violating `prop` from shrinking the choices of `trace` (which violates it),
     or None if none was found before the `time.perf_counter()` `deadline` or `max_tests` runs."""
-    if deadline is not None:  # a share of what is left: delta debugging over the actions needs its own
+    if deadline is not None:  # a share of what is left: delta debugging over the actions needs some
         deadline = time.perf_counter() + SHARE * max(0.0, deadline - time.perf_counter())
     try:
         choices = decompose(judge, trace, deadline)
