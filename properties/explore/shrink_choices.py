@@ -156,8 +156,8 @@ class Runs:
         prefix = self.prefixes.setdefault(choices.users, _Prefix(judge, choices.users))
         fair = prefix.extend(min(bound, choices.departures[0][0] if choices.departures else bound))
         if prefix.failed is not None and prefix.failed[0] <= fair:
-            at, found = prefix.failed
-            return (found, tuple(prefix.trace[:at])) if at < bound or shorter_than is None else (None, ())
+            at, early = prefix.failed
+            return (early, tuple(prefix.trace[:at])) if at < bound or shorter_than is None else (None, ())
         state, policy, users = prefix.states[fair], prefix.policies[fair].copy(), prefix.taken[fair]
         trace, pending = prefix.trace[:fair], list(choices.departures)
         while len(trace) < bound:
