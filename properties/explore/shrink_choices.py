@@ -75,9 +75,11 @@ class _Stop(Exception):
     """The deadline passed, or the tests allowed are used up."""
 
 
-def decompose(judge: Judge, trace: Sequence[Action], deadline: float | None = None) -> Choices:
+def decompose(judge: Judge, trace: Sequence[Action], deadline: float | None = None,
+              most: int | None = None) -> Choices | None:
     """The choices that generate `trace`, a run of the model (a trailing `Quiesce`, which the
-    judge takes by itself for a convergence judgement, left out); `_Stop` at the deadline."""
+    judge takes by itself for a convergence judgement, left out); None as soon as it has more
+    than `most` departures; `_Stop` at the deadline."""
     body = trace[:-1] if trace and isinstance(trace[-1], Quiesce) else trace
     model, state, policy = judge.model, judge.start, expected_policy(judge.settle_ticks)
     departures: list[Departure] = []
@@ -90,6 +92,8 @@ def decompose(judge: Judge, trace: Sequence[Action], deadline: float | None = No
             users += isinstance(act, UserStep)
         else:
             departures.append((fair, act))
+            if most is not None and len(departures) > most:
+                return None
         policy.taken(act)
         state = step(model, state, act)
     return Choices(tuple(departures), users)
@@ -201,11 +205,12 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, deadline: f
     if deadline is not None:  # a share of what is left: delta debugging over the actions needs some
         deadline = time.perf_counter() + SHARE * max(0.0, deadline - time.perf_counter())
     try:
-        choices = decompose(judge, trace, deadline)
+        decomposed = decompose(judge, trace, deadline, MAX_DEPARTURES)
     except _Stop:
         return None
-    if len(choices.departures) > MAX_DEPARTURES:
+    if decomposed is None:
         return None
+    choices = decomposed
     search = _Search(Runs(judge, deadline), prop, len(trace), max_tests)
     try:
         choices = search.fewer_users(choices)

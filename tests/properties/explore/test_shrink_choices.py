@@ -43,7 +43,7 @@ def test_the_fair_run_has_no_departures() -> None:
     model = build_model(load_scenario(WEB))
     trace = fair_run(model, initial_state(model)).trace
     choices = decompose(judge_of(model), trace)
-    assert choices.departures == ()
+    assert choices is not None and choices.departures == ()
     assert choices.users == sum(type(a).__name__ == "UserStep" for a in trace) > 0
 
 
@@ -51,6 +51,7 @@ def test_a_run_is_regenerated_from_its_choices(found: tuple[ClusterModel, tuple[
     model, trace = found
     judge = judge_of(model)
     choices = decompose(judge, trace)
+    assert choices is not None
     kinds = [type(act) for _, act in choices.departures]
     assert kinds == [Partition, CrashComponent]  # what perturb placed; everything else is the fair run
     violation, shown = Runs(judge, None).run(choices)
@@ -69,13 +70,16 @@ def test_shrinking_choices_gives_a_shorter_run_of_the_model(found: tuple[Cluster
     run(model, initial_state(model), shown)  # every action enabled in turn
     assert judge(shown)[0] == violation
     # what shrank: the partition now comes before the whole workload has run
-    assert decompose(judge, shown).departures[0][0] < decompose(judge, trace).departures[0][0]
+    before, after = decompose(judge, trace), decompose(judge, shown)
+    assert before is not None and after is not None
+    assert after.departures[0][0] < before.departures[0][0]
 
 
 def test_a_run_longer_than_the_best_so_far_is_not_judged(found: tuple[ClusterModel, tuple[Action, ...]]) -> None:
     model, trace = found
     judge = judge_of(model)
     choices = decompose(judge, trace)
+    assert choices is not None
     assert Runs(judge, None).run(choices, shorter_than=len(trace)) == (None, ())
     assert Runs(judge, None).run(choices, shorter_than=len(trace) + 1)[1] == trace
 
@@ -84,6 +88,7 @@ def test_departures_not_enabled_when_due_are_skipped(found: tuple[ClusterModel, 
     model, trace = found
     judge = judge_of(model)
     choices = decompose(judge, trace)
+    assert choices is not None
     early = attrs.evolve(choices, departures=((0, CrashComponent("no-such-component")), *choices.departures))
     assert Runs(judge, None).run(early)[1] == trace
 
@@ -104,3 +109,4 @@ def test_many_departures_are_left_to_delta_debugging(found: tuple[ClusterModel, 
     model, trace = found
     monkeypatch.setattr(shrink_choices_module, "MAX_DEPARTURES", 1)  # the run has two
     assert shrink_choices(judge_of(model), trace, PROPERTY, None) is None
+    assert decompose(judge_of(model), trace, most=1) is None
