@@ -365,10 +365,12 @@ def feastflow_rows(budget: float, workers: int | None = None, only: list[str] | 
 OPERATORS: tuple[tuple[str, str, str], ...] = (
     ("examples/migration_operator", "scenario.yaml", "one-migration-per-generation"),
     ("examples/migration_operator", "scenario-recorded.yaml", "ready-generations-migrate"),
+    ("examples/ledger_operator", "scenario.yaml", "recorded-pods-in-ledger"),
 )
 """Users' own controllers with a bug, as (example folder, its scenario, the user's property that
-catches it): the first version's stale-cache race, the second version's crash between two writes
-of one reconcile; scenario-fixed.yaml in the folder runs the fix."""
+catches it): the migration operator's stale-cache race and its second version's crash between two
+writes of one reconcile, the ledger operator's lost update (a write without its resourceVersion);
+scenario-fixed.yaml in each folder runs the fix."""
 
 
 def operator_rows(budget: float, workers: int | None = None) -> list[UserRow]:
