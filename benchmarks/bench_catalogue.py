@@ -366,11 +366,13 @@ OPERATORS: tuple[tuple[str, str, str], ...] = (
     ("examples/migration_operator", "scenario.yaml", "one-migration-per-generation"),
     ("examples/migration_operator", "scenario-recorded.yaml", "ready-generations-migrate"),
     ("examples/ledger_operator", "scenario.yaml", "recorded-pods-in-ledger"),
+    ("examples/restart_operator", "scenario.yaml", "restarts-counted"),
 )
 """Users' own controllers with a bug, as (example folder, its scenario, the user's property that
 catches it): the migration operator's stale-cache race and its second version's crash between two
-writes of one reconcile, the ledger operator's lost update (a write without its resourceVersion);
-scenario-fixed.yaml in each folder runs the fix."""
+writes of one reconcile, the ledger operator's lost update (a write without its resourceVersion),
+the restart operator's unobserved state (an edge-triggered count); scenario-fixed.yaml in each
+folder runs the fix."""
 
 
 def operator_rows(budget: float, workers: int | None = None) -> list[UserRow]:
