@@ -103,6 +103,12 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("examples/migration_operator/scenario-recorded.yaml", ("ready-generations-migrate",),
      "the user's second version records the generation before creating the pod, so a crash or a failed "
      "request between the two leaves it unmigrated (docs/controllers.md; scenario-fixed.yaml is the fixed one)"),
+    ("examples/ledger_operator/scenario.yaml", ("recorded-pods-in-ledger",),
+     "the user's operator writes the ledger back without its resourceVersion, so a write from a stale cache "
+     "drops an entry (docs/controllers.md; scenario-fixed.yaml is the fixed one)"),
+    ("examples/restart_operator/scenario.yaml", ("restarts-counted",),
+     "the user's operator counts restarts from the stops it happens to see, so a restart it never saw "
+     "stopped is never counted (docs/controllers.md; scenario-fixed.yaml is the fixed one)"),
     (_DATA + "maintenance/blocked.yaml", ("drains-complete",),
      "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
      "(docs/disruption.md; drained.yaml is the fixed one)"),
