@@ -19,11 +19,10 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api.objects import ApiObject, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.default_spread import DEFAULT_SPREAD_RESOURCES
 from kubeprop.model.state.actions import Action, Deliver, Relist
@@ -115,7 +114,7 @@ def remember_revisions(state: ClusterState, component: str) -> ClusterState:
     for resource, cache in informer.resources.items():
         key = _ghost_key(component, resource)
         seen[key] = max(seen.get(key, 0), cache.revision)
-    return attrs.evolve(state, seen_revisions=FrozenMap(seen))
+    return evolve(state, seen_revisions=FrozenMap(seen))
 
 
 def note_listed(state: ClusterState, component: str) -> ClusterState:
@@ -129,7 +128,7 @@ def note_listed(state: ClusterState, component: str) -> ClusterState:
     }
     if not travelled - state.time_travel:
         return state
-    return attrs.evolve(state, time_travel=state.time_travel | travelled)
+    return evolve(state, time_travel=state.time_travel | travelled)
 
 
 def initial_informers(model: ClusterModel, state: ClusterState) -> FrozenMap[str, InformerState]:
@@ -177,7 +176,7 @@ def _deliver(model: ClusterModel, state: ClusterState, act: Deliver) -> ClusterS
     assert event is not None and event.revision == act.revision, "Deliver is not enabled"
     keep = filters(act.component).get(act.resource)
     informer = InformerState(informer.resources.set(act.resource, deliver(cache, event, keep)))
-    state = attrs.evolve(state, informers=state.informers.set(act.component, informer))
+    state = evolve(state, informers=state.informers.set(act.component, informer))
     return run_hooks(model, state, act.component, (event,))
 
 
@@ -195,7 +194,7 @@ def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterSta
     old = informer.resources[act.resource]
     cache = list_for(model, state, act.component, act.resource)
     informer = InformerState(informer.resources.set(act.resource, cache))
-    state = note_listed(attrs.evolve(state, informers=state.informers.set(act.component, informer)), act.component)
+    state = note_listed(evolve(state, informers=state.informers.set(act.component, informer)), act.component)
     gone = tuple(
         WatchEvent("DELETED", k, o, cache.revision) for k, o in old.objects.sorted_items() if k not in cache.objects
     )
@@ -220,8 +219,8 @@ def mark_stale(state: ClusterState, component: str, resources: Iterable[str] | N
     if informer is None:
         return state
     names = set(resources) if resources is not None else set(informer.resources)
-    updated = {r: attrs.evolve(c, stale=True) if r in names else c for r, c in informer.resources.items()}
-    return attrs.evolve(state, informers=state.informers.set(component, InformerState(FrozenMap(updated))))
+    updated = {r: evolve(c, stale=True) if r in names else c for r, c in informer.resources.items()}
+    return evolve(state, informers=state.informers.set(component, InformerState(FrozenMap(updated))))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

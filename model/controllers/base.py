@@ -30,6 +30,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
@@ -64,11 +65,11 @@ class ControllerState:
         merged = set(self.queue) | set(keys)
         if len(merged) == len(self.queue):
             return self
-        return attrs.evolve(self, queue=tuple(sorted(merged)))
+        return evolve(self, queue=tuple(sorted(merged)))
 
     def dequeue(self, key: str) -> ControllerState:
         """Take a key out of the queue (a worker starts on it)."""
-        return attrs.evolve(self, queue=tuple(k for k in self.queue if k != key))
+        return evolve(self, queue=tuple(k for k in self.queue if k != key))
 
 
 class Memoryless:
@@ -119,7 +120,7 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
             if event.key.resource in controller.watches and controller.name in controllers:
                 keys = tuple(controller.keys_for(event.object, view_))
                 controllers[controller.name] = controllers[controller.name].enqueue(keys)
-    return attrs.evolve(state, controllers=FrozenMap(controllers))
+    return evolve(state, controllers=FrozenMap(controllers))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -182,10 +183,10 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
         if not response.ok:
             requeue = True
             break
-    ctl_state = attrs.evolve(ctl_state, memory=memory)
+    ctl_state = evolve(ctl_state, memory=memory)
     if requeue:
         ctl_state = ctl_state.enqueue((act.key,))
-    return attrs.evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
+    return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
 
 
 HANDLERS = {Reconcile: reconcile}
@@ -226,4 +227,4 @@ def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> C
     for name, key in due:
         if name in controllers:
             controllers[name] = controllers[name].enqueue((key,))
-    return attrs.evolve(after, controllers=FrozenMap(controllers)) if due else after
+    return evolve(after, controllers=FrozenMap(controllers)) if due else after

@@ -73,6 +73,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -132,8 +133,8 @@ def new_pod(sts: StatefulSet, ordinal: int, revision: str) -> Pod:
     volumes = [Volume(name=n, persistent_volume_claim=PersistentVolumeClaimVolumeSource(claim_name=c.metadata.name))
                for n, c in claims.items()]
     volumes += [v for v in base.spec.volumes if v.name not in claims]
-    spec = attrs.evolve(base.spec, hostname=name, subdomain=sts.spec.service_name, volumes=tuple(volumes))
-    return Pod(metadata=attrs.evolve(base.metadata, name=name, labels=labels), spec=spec)
+    spec = evolve(base.spec, hostname=name, subdomain=sts.spec.service_name, volumes=tuple(volumes))
+    return Pod(metadata=evolve(base.metadata, name=name, labels=labels), spec=spec)
 
 
 def _running_ready(pod: Pod) -> bool:
@@ -243,7 +244,7 @@ class StatefulSetController(Memoryless):
             self._update(sync, replicas, condemned)
         status = self._status(sync, [p for p in pods if parent_and_ordinal(p.metadata.name)[1] >= 0])
         if _inconsistent(sts.status, status):
-            updated = attrs.evolve(sts, status=status)
+            updated = evolve(sts, status=status)
             sync.requests.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=updated))
         requeue = sync.requeue or self._awaits_availability(sts, pods, now)
         return Reconciliation(tuple(sync.requests), memory, requeue)
@@ -375,7 +376,7 @@ class StatefulSetController(Memoryless):
         want = sts.spec.replicas if sts.spec.replicas is not None else 1
         if (sts.spec.update_strategy.type in ("", "RollingUpdate") and status.updated_replicas == want
                 and status.ready_replicas == want and status.replicas == want):
-            status = attrs.evolve(status, current_replicas=status.updated_replicas, current_revision=sync.update_rev)
+            status = evolve(status, current_replicas=status.updated_replicas, current_revision=sync.update_rev)
         return status
 
     @staticmethod

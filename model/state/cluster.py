@@ -21,6 +21,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.evolve import evolve
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.component import Hooks
@@ -53,7 +54,7 @@ class FaultsSpent(FaultCounts):
 
     def spend(self, kind: str) -> FaultsSpent:
         """One more fault of `kind`."""
-        return attrs.evolve(self, **{kind: getattr(self, kind) + 1})
+        return evolve(self, **{kind: getattr(self, kind) + 1})
 
 
 @attrs.frozen(cache_hash=True)
@@ -239,12 +240,12 @@ def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
         return state, refused
     code = state.armed_failures.get(component)
     if code is not None:
-        state = attrs.evolve(state, armed_failures=state.armed_failures.delete(component))
+        state = evolve(state, armed_failures=state.armed_failures.delete(component))
         if code != 504:
             reason = {500: "InternalError", 429: "TooManyRequests"}.get(code, "InternalError")
             return state, Response(code, reason, "injected failure")
     result = handle(state.store, request, model.api, state.clock)
-    state = attrs.evolve(state, store=result.store)
+    state = evolve(state, store=result.store)
     response = result.response
     if code == 504:
         response = Response(504, "Timeout", "the request timed out (the write may have been applied)")
@@ -262,7 +263,7 @@ def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
                      for cache in informer.resources.values() if not cache.stale]
         needed = min(revisions) if revisions else state.store.revision
     store = state.store.compact(needed)
-    return state if store is state.store else attrs.evolve(state, store=store)
+    return state if store is state.store else evolve(state, store=store)
 
 
 
