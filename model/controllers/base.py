@@ -30,9 +30,9 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.controllers.decisions import DecisionMemo
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
 from kubeprop.model.state.component import Controller, Reconciliation
@@ -142,15 +142,14 @@ def _controller(model: ClusterModel, name: str) -> Any:
     raise KeyError(name)
 
 
-_DECISIONS: IdentityMemo[Reconciliation] = IdentityMemo()
-"""Decisions by the very objects they were taken from (the controller, the view, the memory) and
-the key and clock: the crash points of a reconcile (`CrashDuringReconcile`) ask for the decision
-that the reconcile itself takes when it runs."""
+_DECISIONS = DecisionMemo()
+"""Decisions by the controller, memory, key and clock, with the caches they read
+(`kubeprop.model.controllers.decisions`): the crash points of a reconcile (`CrashDuringReconcile`)
+ask for the decision that the reconcile itself takes when it runs, in state after state."""
 
 
 def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
-    return _DECISIONS.get((controller, view_, memory), controller.reconcile, view_, key, memory, now,
-                          values=(key, now))
+    return _DECISIONS.decide(controller, view_, key, memory, now)
 
 
 def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) -> Reconciliation:

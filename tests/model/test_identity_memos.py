@@ -1,5 +1,6 @@
 """The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods`, the
-Deployment template hash, the controllers' decisions) answer what a fresh computation answers,
+Deployment template hash, the controllers' decisions, remembered with the caches they read) answer
+what a fresh computation answers,
 state after state along runs that revisit, change and drop the objects they remember."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kubeprop.model.controllers import deployment_util
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import nodeinfo
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
 
 DATA = Path(__file__).parent / "data" / "variants"
 
@@ -45,9 +46,10 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
             assert remembered_hash == deployment_util.compute_hash(d.spec.template, collisions)
     if is_up(state, CONTROLLER_MANAGER):
         for controller, key in controllers_base.queued(model, state):
-            remembered_decision = controllers_base.decide(model, state, controller, key)
-            controllers_base._DECISIONS.clear()
-            assert remembered_decision == controllers_base.decide(model, state, controller, key)
+            remembered_decision = controllers_base.decide(model, state, controller, key)  # the memo kept
+            fresh = controllers_base._controller(model, controller).reconcile(  # across states
+                view(model, state, CONTROLLER_MANAGER), key, state.controllers[controller].memory, state.clock)
+            assert remembered_decision == fresh
 
 
 @pytest.mark.parametrize("path", [None, DATA / "web.yaml", DATA / "node-loss.yaml"])
