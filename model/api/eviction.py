@@ -79,7 +79,7 @@ def check_and_decrement(pdb: PodDisruptionBudget, pod_name: str, now: int) -> Po
             type="DisruptionAllowed", status="False", reason="InsufficientPods", last_transition_time=now,
             observed_generation=s.observed_generation))
     new_status = evolve(s, disruptions_allowed=allowed, conditions=conditions,
-                              disrupted_pods=s.disrupted_pods.set(pod_name, now))
+                        disrupted_pods=s.disrupted_pods.set(pod_name, now))
     return evolve(pdb, status=new_status)
 
 
@@ -152,7 +152,7 @@ def evict(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         from kubeprop.model.api.server_write import update_status
 
         budget_ctx = evolve(ctx, request=Request(verb="update-status", user=ctx.request.user, obj=decided),
-                                  info=PodDisruptionBudget.INFO)
+                            info=PodDisruptionBudget.INFO)
         written = update_status(store, budget_ctx, namespace, pdb.metadata.name)
         if not written.response.ok:
             return written

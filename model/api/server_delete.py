@@ -80,11 +80,11 @@ def before_delete(obj: ApiObject, requested: int | None, now: int) -> DeleteDeci
         if deadline < now:
             deadline, period = now, (1 if period != 0 else 0)
         return DeleteDecision(True, False, evolve(meta, deletion_timestamp=deadline,
-                                                        deletion_grace_period_seconds=period), requested)
+                                                  deletion_grace_period_seconds=period), requested)
     grace = pod_grace_period(obj, requested)
     generation = meta.generation + 1 if meta.generation > 0 else meta.generation
     meta = evolve(meta, deletion_timestamp=now + grace, deletion_grace_period_seconds=grace,
-                        generation=generation)
+                  generation=generation)
     return DeleteDecision(True, False, meta, grace)
 
 

@@ -89,7 +89,7 @@ def _prepare_for_create(obj: ApiObject, info: KindInfo, store: Store) -> ApiObje
     """Strategy PrepareForCreate: status is not user-settable; generation starts at 1."""
     meta = obj.metadata
     meta = evolve(meta, generation=1 if _tracks_generation(obj) else 0,
-                        deletion_timestamp=None, deletion_grace_period_seconds=None)
+                  deletion_timestamp=None, deletion_grace_period_seconds=None)
     obj = with_metadata(obj, meta)
     if isinstance(obj, Pod):
         return evolve(obj, status=PodStatus(phase="Pending"))

@@ -254,7 +254,7 @@ def _crash_component(model: ClusterModel, state: ClusterState, act: CrashCompone
     state = remember_revisions(state, act.component)
     state = evolve(state, down=state.down | {act.component}, faults=_spend(state, "component_crash"))
     return evolve(state, informers=state.informers.delete(act.component),
-                        armed_failures=state.armed_failures.delete(act.component))
+                  armed_failures=state.armed_failures.delete(act.component))
 
 
 def _crash_during_reconcile(model: ClusterModel, state: ClusterState, act: CrashDuringReconcile) -> ClusterState:
@@ -275,7 +275,7 @@ def _drop_watch(model: ClusterModel, state: ClusterState, act: DropWatch) -> Clu
 
 def _fail_next(model: ClusterModel, state: ClusterState, act: FailNextRequest) -> ClusterState:
     return evolve(state, armed_failures=state.armed_failures.set(act.component, act.code),
-                        faults=_spend(state, "request_failure"))
+                  faults=_spend(state, "request_failure"))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

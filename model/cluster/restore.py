@@ -134,7 +134,7 @@ def restored_store(model: ClusterModel, current: Store, snapshot: Store) -> Stor
     the current UID and name counters."""
     bump = int(model.parameter("etcdRestoreBumpRevision"))
     store = evolve(snapshot, revision=snapshot.revision + bump, uids_issued=current.uids_issued,
-                         names_generated=current.names_generated)
+                   names_generated=current.names_generated)
     if model.parameter("etcdRestoreMarkCompacted"):
         store = evolve(store, events=(), compacted=store.revision)
     return store
@@ -192,7 +192,7 @@ def _restore(model: ClusterModel, state: ClusterState, act: RestoreEtcd) -> Clus
     )
     record = Backup(backup.snapshot, (backup.snapshot.uids_issued, state.store.uids_issued), store.revision)
     state = evolve(state, store=store, down=state.down - rebuilt, etcd_backup=record,
-                         faults=state.faults.spend("etcd_restore"))
+                   faults=state.faults.spend("etcd_restore"))
     state = _rewatch(model, state, before)
     if model.parameter("etcdRestoreRestartsComponents"):
         state = _restart_components(model, state)

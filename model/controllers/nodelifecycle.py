@@ -393,7 +393,7 @@ def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod
     cond = Condition(type="DisruptionTarget", status="True", reason="DeletionByTaintManager",
                      message="Taint manager: deleting due to NoExecute taint", last_transition_time=state.clock)
     obj = evolve(pod, metadata=evolve(pod.metadata, resource_version=""),
-                       status=evolve(pod.status, conditions=set_condition(pod.status.conditions, cond)))
+                 status=evolve(pod.status, conditions=set_condition(pod.status.conditions, cond)))
     state, ok, _ = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
     if ok:
         request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=pod.metadata.namespace,

@@ -185,7 +185,7 @@ def _plan_disruption(mem: NodeLifecycleMemory, nodes: list[Node], observed: dict
     if all_are:
         stopped = {z: mem.tainter(z).swap(None, now) for z in new}
         return evolve(mem, zone_states=FrozenMap({z: FULL for z in new}),
-                            tainters=FrozenMap(stopped)).normalized(now), True
+                      tainters=FrozenMap(stopped)).normalized(now), True
     if all_was:
         mem = evolve(mem, probes_reset_at=now)
     changed = {z: (s, size) for z, (s, size) in new.items() if all_was or mem.zone_state(z) != s}
@@ -244,7 +244,7 @@ def _unknown(node: Node, now: int) -> Node:
                 last_transition_time=now))
         elif cond.status != "Unknown":
             new = evolve(cond, status="Unknown", reason="NodeStatusUnknown",
-                               message="Kubelet stopped posting node status.", last_transition_time=now)
+                         message="Kubelet stopped posting node status.", last_transition_time=now)
             conditions = set_condition(conditions, new)
     return evolve(node, status=evolve(node.status, conditions=conditions))
 

@@ -140,7 +140,7 @@ def observe_response(memory: Memory, request: Request, response: Response) -> Me
             return memory
         mark = (response.obj.metadata.uid, int(response.obj.metadata.resource_version or 0))
         record = evolve(record, unanswered_creates=record.unanswered_creates - 1,
-                              creates=(*record.creates, mark))
+                        creates=(*record.creates, mark))
         return memory.set(key, record)
     if request.verb == "delete" and request.resource == "pods":
         return _delete_answered(memory, request.namespace, request.name)
@@ -155,5 +155,5 @@ def _delete_answered(memory: Memory, namespace: str, name: str) -> Memory:
             if mark[0] == name:
                 rest = tuple(m for m in record.unanswered_deletes if m != mark)
                 return memory.set(key, evolve(record, unanswered_deletes=rest,
-                                                    deletes=(*record.deletes, mark)))
+                                              deletes=(*record.deletes, mark)))
     return memory

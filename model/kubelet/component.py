@@ -457,8 +457,8 @@ def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterS
     runtime = kubelet_state(state, act.node).pods.get(act.pod)
     if runtime is None:
         runtime = evolve(_admit(model, kubelet_state(state, act.node), act.node, pod, state.clock),
-                               containers=tuple(ContainerRuntime(c.name) for c in pod.spec.containers),
-                               pod_ip=pod.status.pod_ip)
+                         containers=tuple(ContainerRuntime(c.name) for c in pod.spec.containers),
+                         pod_ip=pod.status.pod_ip)
         if pod.status.start_time is not None:
             runtime = evolve(runtime, admitted_at=pod.status.start_time)
     grace = pod.metadata.deletion_grace_period_seconds
@@ -509,7 +509,7 @@ def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNode
     node = state.store.get(ObjectKey("nodes", "", act.node))
     assert isinstance(node, Node)
     obj = evolve(node, metadata=evolve(node.metadata, resource_version=""),
-                       status=node_status(node.status, state.clock))
+                 status=node_status(node.status, state.clock))
     state, _ = send(model, state, user(act.node), Request(verb="update-status", user=user(act.node), obj=obj),
                     kubelet(act.node))
     return state

@@ -131,8 +131,8 @@ def rejected_status(pod: Pod, runtime: PodRuntime) -> PodStatus:
     reason, message = runtime.rejected
     conditions = tuple(c for c in pod.status.conditions if c.type not in KUBELET_CONDITIONS)
     return evolve(pod.status, phase="Failed", reason=reason, message=REJECTED_PREFIX + message,
-                        conditions=conditions, container_statuses=(), pod_ip="",
-                        start_time=pod.status.start_time if pod.status.start_time is not None else runtime.admitted_at)
+                  conditions=conditions, container_statuses=(), pod_ip="",
+                  start_time=pod.status.start_time if pod.status.start_time is not None else runtime.admitted_at)
 
 
 def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
