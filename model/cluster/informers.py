@@ -15,6 +15,7 @@ events are handled at once (`deliver_instantly`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -37,7 +38,16 @@ from kubeprop.model.state.cluster import (
     reaches_apiserver,
     refusal,
 )
-from kubeprop.model.state.informer import InformerState, ObjectFilter, ResourceCache, deliver, list_resource, next_event
+from kubeprop.model.state.informer import (
+    InformerState,
+    ObjectFilter,
+    ResourceCache,
+    ResourceEvents,
+    deliver,
+    event_index,
+    list_resource,
+    next_event,
+)
 
 
 def _on_node(node: str) -> ObjectFilter:
@@ -146,19 +156,24 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         yield from component_enabled(model, state, component)
 
 
+_NO_EVENTS: ResourceEvents = ((), ())
+
+
 def component_enabled(model: ClusterModel, state: ClusterState, component: str) -> Iterator[Action]:
     """One component's Deliver and Relist actions: they read its caches, the store's event log,
     what is down (etcd's quorum too) and partitioned."""
     informer = state.informers.get(component)
     if informer is not None and not model.instant_caches and reaches_apiserver(state, component):
+        index = event_index(state.store.events)  # (`next_event` for each resource, the log indexed once)
         for resource, cache in informer.resources.sorted_items():
             if cache.stale:
                 if etcd_available(model, state):  # a LIST is a consistent read from etcd
                     yield Relist(component, resource)
                 continue
-            event = next_event(state.store, cache, resource)
-            if event is not None:
-                yield Deliver(component, resource, event.revision)
+            revisions, events = index.get(resource, _NO_EVENTS)
+            at = bisect_right(revisions, cache.revision)
+            if at < len(events):
+                yield Deliver(component, resource, events[at].revision)
 
 
 def run_hooks(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]
