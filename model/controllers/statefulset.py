@@ -59,7 +59,7 @@ from kubeprop.model.api.core import PersistentVolumeClaim
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.objects import ApiObject, ObjectKey
-from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, Volume
+from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
@@ -74,6 +74,7 @@ from kubeprop.model.controllers.podutil import (
     split_key,
 )
 from kubeprop.model.evolve import evolve
+from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.informer import ObjectView
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -99,14 +100,25 @@ def _fnv32(data: bytes) -> int:
     return h
 
 
+_REVISIONS: IdentityMemo[str] = IdentityMemo(limit=1_024)
+"""Revision names by the template's identity and the set's name: a set's template is the very
+same object from state to state, and the hash is a byte-by-byte loop over its JSON."""
+
+
 def revision_name(sts: StatefulSet) -> str:
     """`<set>-<hash>`: the update revision's name (history.ControllerRevisionName of
-    HashControllerRevision over the template patch; see the module docstring)."""
-    template = encode(sts.spec.template)
+    HashControllerRevision over the template patch; see the module docstring), remembered by the
+    template's identity (`_REVISIONS`)."""
+    return _REVISIONS.get((sts.spec.template,), _revision_name, sts.metadata.name, sts.spec.template,
+                          values=sts.metadata.name)
+
+
+def _revision_name(name: str, template_spec: PodTemplateSpec) -> str:
+    template = encode(template_spec)
     patch = {"spec": {"template": {**template, "$patch": "replace"}}}
     data = json.dumps(patch, sort_keys=True, separators=(",", ":")).encode()
     digits = str(_fnv32(data))
-    return f"{sts.metadata.name}-{safe_encode_string(digits)}"
+    return f"{name}-{safe_encode_string(digits)}"
 
 
 def claim_objects(sts: StatefulSet, ordinal: int) -> tuple[PersistentVolumeClaim, ...]:

@@ -1,7 +1,7 @@
 """The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods`, the
-Deployment template hash, the controllers' decisions, remembered with the caches they read) answer
-what a fresh computation answers,
-state after state along runs that revisit, change and drop the objects they remember."""
+Deployment template hash, the StatefulSet revision name, the controllers' decisions, remembered
+with the caches they read) answer what a fresh computation answers, state after state along runs
+that revisit, change and drop the objects they remember."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from random_runs import random_run_states
 
+from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import Deployment
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers import base as controllers_base
-from kubeprop.model.controllers import deployment_util
+from kubeprop.model.controllers import deployment_util, statefulset
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import nodeinfo
@@ -44,6 +45,8 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
             remembered_hash = deployment_util.compute_hash(d.spec.template, collisions)
             deployment_util._HASHED.clear()
             assert remembered_hash == deployment_util.compute_hash(d.spec.template, collisions)
+    for sts in (o for o in state.store.objects.values() if isinstance(o, StatefulSet)):
+        assert statefulset.revision_name(sts) == statefulset._revision_name(sts.metadata.name, sts.spec.template)
     if is_up(state, CONTROLLER_MANAGER):
         for controller, key in controllers_base.queued(model, state):
             remembered_decision = controllers_base.decide(model, state, controller, key)  # the memo kept
