@@ -292,7 +292,7 @@ def changes(before: ClusterState, after: ClusterState) -> set[Token]:
             if old.events is not new.events:
                 out.add("store.events")
         elif name in PER_ENTRY:
-            out.update((name, k) for k in old.keys() | new.keys() if old.get(k) is not new.get(k))
+            out.update([(name, k) for k in old.differing_keys(new)])
     return out
 
 
