@@ -14,6 +14,7 @@ and follow the `Component` contract of `kubeprop.model.state.component`;
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -126,9 +127,9 @@ class ClusterModel:
     hooks: Hooks = Hooks()
     """What informer delivery, restarts and `Tick` run for the components (set by `build_model`)."""
 
-    @property
+    @cached_property
     def instant_caches(self) -> bool:
-        """True when components read the store directly (no informer lag)."""
+        """True when components read the store directly (no informer lag); computed once."""
         return bool(self.parameters["instantCaches"])
 
     @property
@@ -157,7 +158,10 @@ def view(model: ClusterModel, state: ClusterState, component: str) -> ObjectView
 
 def is_up(state: ClusterState, component: str) -> bool:
     """True unless the component (or, for a kubelet, its node) is down."""
-    if component in state.down:
+    down = state.down
+    if not down:  # (the common case: nothing is down)
+        return True
+    if component in down:
         return False
     if component.startswith(KUBELET_PREFIX):
         return f"node/{component[len(KUBELET_PREFIX):]}" not in state.down
