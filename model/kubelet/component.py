@@ -318,6 +318,15 @@ def _finishing(pod: Pod | None, runtime: PodRuntime) -> bool:
             and pod is not None and pod.metadata.deletion_timestamp is not None)
 
 
+def _in_sync(pod: Pod, runtime: PodRuntime, now: int) -> bool:
+    return pod_status(pod, runtime, now) == pod.status
+
+
+_STATUS_IN_SYNC: IdentityMemo[bool] = IdentityMemo()
+"""Whether a pod's API status is what its kubelet would report, by the identity of the cached pod
+and its runtime, and the clock: a step elsewhere on the node leaves both the very same objects."""
+
+
 def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
     if not reaches_apiserver(state, kubelet(node)):
         return
@@ -328,7 +337,7 @@ def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iter
             continue
         if _finishing(pod, runtime):
             yield FinishTermination(node, key)
-        elif pod_status(pod, runtime, state.clock) != pod.status:
+        elif not _STATUS_IN_SYNC.get((pod, runtime), _in_sync, pod, runtime, state.clock, values=state.clock):
             yield SyncPodStatus(node, key)
     obj = state.store.get(ObjectKey("nodes", "", node))
     if isinstance(obj, Node):

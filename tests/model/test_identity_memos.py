@@ -1,7 +1,7 @@
-"""The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods`, the
-Deployment template hash, the StatefulSet revision name, the controllers' decisions, remembered
-with the caches they read) answer what a fresh computation answers, state after state along runs
-that revisit, change and drop the objects they remember."""
+"""The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods` and
+status-in-sync verdicts, the Deployment template hash, the StatefulSet revision name, the
+controllers' decisions, remembered with the caches they read) answer what a fresh computation
+answers, state after state along runs that revisit, change and drop the objects they remember."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
         remembered_pods = kubelet.cached_pods(model, state, node)
         kubelet._CACHED.clear()
         assert remembered_pods == kubelet.cached_pods(model, state, node)
+        remembered_actions = list(kubelet.node_enabled(model, state, node))  # (pod statuses in sync)
+        kubelet._STATUS_IN_SYNC.clear()
+        assert remembered_actions == list(kubelet.node_enabled(model, state, node))
     for d in (o for o in state.store.objects.values() if isinstance(o, Deployment)):
         for collisions in (None, 1):
             remembered_hash = deployment_util.compute_hash(d.spec.template, collisions)
