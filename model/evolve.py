@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import MemberDescriptorType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
@@ -56,7 +56,7 @@ def _fast_evolve(inst: T, /, **changes: Any) -> T:
     except KeyError:
         copier = _EVOLVERS[cls] = _evolver(cls)
     if copier is None:
-        return attrs.evolve(inst, **changes)
+        return cast(T, attrs.evolve(cast(Any, inst), **changes))
     return copier(inst, changes)  # type: ignore[no-any-return]
 
 

@@ -49,6 +49,7 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.model.state.cluster import kubelet as kubelet_name
 from kubeprop.model.state.informer import event_index
+from kubeprop.model.state.metrics import rules as environment_rules
 
 KeyFn = Callable[[ClusterModel, ClusterState], "tuple[Any, ...] | None"]
 RECENT = 4
@@ -196,7 +197,7 @@ def _hpa(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 def _environment(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # `environment.enabled`: Quiesce, the budget, the stored pods and the environment's levels
     # (`addons`); a user's environment rule may read anything (None: asked every time).
-    if environment.rules(model):
+    if environment_rules(model):
         return None
     return state.quiesced, state.faults, state.store.objects, state.addons
 
@@ -327,7 +328,7 @@ DEPS: dict[Any, DepsFn] = {
     _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
                                                        ("informers", component)}),
     _hpa: lambda model: frozenset({"down", "controllers", "clock"}),
-    _environment: lambda model: None if environment.rules(model) else frozenset({"quiesced", "faults",
+    _environment: lambda model: None if environment_rules(model) else frozenset({"quiesced", "faults",
                                                                                 "store.objects", "addons"}),
     _maintenance: lambda model: frozenset({"addons", "clock", "store.objects", "quiesced", "faults", "down"}),
     _descheduler: lambda model: frozenset({"addons", "clock"}),
