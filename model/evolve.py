@@ -73,6 +73,8 @@ def _plain(cls: type) -> bool:
     """Whether `cls`'s `__init__` only assigns its fields (what `_evolver` reproduces)."""
     if not attrs.has(cls) or any("__dict__" in klass.__dict__ for klass in cls.__mro__):  # instances with a dict
         return False
+    if "__attrs_attrs__" not in cls.__dict__ or "__init__" not in cls.__dict__:  # a subclass attrs did not make
+        return False
     if cls.__new__ is not object.__new__ or "__attrs_init__" in cls.__dict__:  # a new or an init of its own
         return False
     if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):

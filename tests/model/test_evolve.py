@@ -104,7 +104,15 @@ def test_a_class_with_a_validator_or_hook_goes_to_attrs() -> None:
         def __attrs_post_init__(self) -> None:
             object.__setattr__(self, "twice", 2 * self.size)
 
+    class Subclassed(ObjectMeta):  # (its own __init__, which attrs.evolve calls)
+        __slots__ = ()
+
+        def __init__(self, **fields: Any) -> None:
+            super().__init__(**{**fields, "name": fields.get("name", "").upper()})
+
     assert evolve_module._evolver(Checked) is None and evolve_module._evolver(Hooked) is None
+    assert evolve_module._evolver(Subclassed) is None
+    assert _fast_evolve(Subclassed(name="a"), name="b").name == "B"
     with pytest.raises(ValueError, match="size"):
         _fast_evolve(Checked(), size=-1)
     assert _fast_evolve(Hooked(1), size=3).twice == 6
