@@ -25,7 +25,6 @@ from kubeprop.model.api.store import Store
 from kubeprop.model.evolve import evolve
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.memo import LastValues
 from kubeprop.model.state.component import Hooks
 from kubeprop.model.state.informer import InformerState, ObjectView
 
@@ -257,27 +256,16 @@ def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
     return state, response
 
 
-def _oldest_needed(state: ClusterState) -> int | None:
-    """The lowest revision a live, non-stale cache still needs events after (None: no such cache).
-    It reads the caches and what is down only."""
-    down = state.down  # (nothing down: every component is up, no need to ask each)
-    revisions = [cache.revision for c, informer in state.informers.items() if not down or is_up(state, c)
-                 for cache in informer.resources.values() if not cache.stale]
-    return min(revisions) if revisions else None
-
-
-_OLDEST: LastValues[int | None] = LastValues()
-"""`_oldest_needed` for the last few (caches, down) pairs: a step that delivers no event (a
-reconcile, a kubelet's step) leaves both the very same objects."""
-
-
 def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
     """Drop watch events that no live cache still needs, so equal clusters have equal logs."""
     if model.instant_caches:
         needed = state.store.revision
     else:
-        oldest = _OLDEST.get((state.informers, state.down), _oldest_needed, state)
-        needed = state.store.revision if oldest is None else oldest
+        # the lowest revision a live, non-stale cache still needs events after
+        down = state.down  # (nothing down: every component is up, no need to ask each)
+        revisions = [cache.revision for c, informer in state.informers.items() if not down or is_up(state, c)
+                     for cache in informer.resources.values() if not cache.stale]
+        needed = min(revisions) if revisions else state.store.revision
     store = state.store.compact(needed)
     return state if store is state.store else evolve(state, store=store)
 
