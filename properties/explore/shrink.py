@@ -23,6 +23,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.shrink_choices import shrink_choices
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
@@ -212,8 +213,13 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
         # A safety violation shows on the trace itself (`shown` ends with the `Quiesce` the judge
         # took, if any): candidates need no convergence judgement, the costly part of a replay.
         judge = attrs.evolve(judge, convergence=())
-    replay = _Replayer(judge, shown)
     memo: dict[tuple[Action, ...], tuple[Violation | None, tuple[Action, ...]]] = {shown: (found, shown)}
+    best = shown
+    shorter = shrink_choices(judge, shown, prop, deadline, max_tests)
+    if shorter is not None:
+        memo[shorter[1]] = shorter
+        best = shorter[1]
+    replay = _Replayer(judge, best)
     longest = 0.0
 
     def fails(candidate: tuple[Action, ...]) -> bool:
@@ -228,7 +234,6 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
                 replay.rebase(candidate)
         return _failing(memo[candidate][0], prop)
 
-    best = shown
     try:
         if not safety:
             best = _shortest_prefix(best, fails, deadline)
