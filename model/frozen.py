@@ -125,6 +125,14 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         """The items in key order (the canonical order used for fingerprints and output)."""
         return self._items
 
+    def differing_keys(self, other: FrozenMap[K, V]) -> list[K]:
+        """The keys whose values in `self` and `other` are not the very same objects (a missing
+        key's value counting as None), each once, in no particular order."""
+        mine, theirs = self._data, other._data
+        out = [key for key, value in mine.items() if theirs.get(key) is not value]
+        out += [key for key, value in theirs.items() if value is not None and key not in mine]
+        return out
+
     def set(self, key: K, value: V) -> FrozenMap[K, V]:
         """A copy with `key` bound to `value` (`self` when it already is)."""
         data = self._data

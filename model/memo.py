@@ -14,6 +14,7 @@ computed again. Nothing here outlives the process or depends on Python's salted 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from operator import is_
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ class IdentityMemo(Generic[T]):
         the plain `values` (compared by value: a count, a name), else `compute(*args)`, remembered."""
         key = (values, *map(id, objects))
         found = self.entries.get(key)
-        if found is not None and all(a is b for a, b in zip(found[0], objects, strict=True)):
+        if found is not None and all(map(is_, found[0], objects)):  # (same key: same length)
             return found[1]
         value = compute(*args)
         if len(self.entries) >= self.limit:
@@ -78,8 +79,9 @@ class LastValues(Generic[T]):
 
     def get(self, objects: tuple[object, ...], compute: Callable[..., T], *args: Any) -> T:
         """The value for exactly `objects` if among the last few, else `compute(*args)`, remembered."""
+        size = len(objects)
         for seen, value in self.recent:
-            if len(seen) == len(objects) and all(a is b for a, b in zip(seen, objects, strict=True)):
+            if len(seen) == size and all(map(is_, seen, objects)):
                 return value
         return self._remember(objects, compute(*args))
 

@@ -19,6 +19,7 @@ from kubeprop.model.api.objects import ApiObject, Namespace, ObjectKey, Pod, kin
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.store import Store
+from kubeprop.model.evolve import evolve
 
 Operation = Literal["CREATE", "UPDATE", "DELETE"]
 
@@ -123,7 +124,7 @@ def _priority(req: AdmissionRequest) -> ApiObject:
     if req.operation != "CREATE" or not isinstance(obj, Pod) or obj.spec.priority is not None:
         return obj
     value = BUILTIN_PRIORITY_CLASSES.get(obj.spec.priority_class_name, 0)
-    return attrs.evolve(obj, spec=attrs.evolve(obj.spec, priority=value))
+    return evolve(obj, spec=evolve(obj.spec, priority=value))
 
 
 def _priority_class_exists(req: AdmissionRequest) -> str | None:
@@ -187,7 +188,7 @@ def run_mutating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) ->
     obj = req.obj
     for plugin in plugins:
         if plugin.mutate is not None and obj is not None:
-            obj = plugin.mutate(attrs.evolve(req, obj=obj))
+            obj = plugin.mutate(evolve(req, obj=obj))
     return obj
 
 

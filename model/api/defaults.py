@@ -26,8 +26,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import attrs
-
 from kubeprop.model.api.apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
@@ -56,6 +54,7 @@ from kubeprop.model.api.pod import Container, ContainerPort, Probe, Toleration
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.validation_policy import default_hpa, default_pdb
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30
@@ -107,7 +106,7 @@ def _probe(probe: Probe | None) -> Probe | None:
         http_get = FrozenMap(http_get).update(
             {"path": http_get.get("path") or "/", "scheme": http_get.get("scheme") or "HTTP"}
         )
-    return attrs.evolve(
+    return evolve(
         probe,
         http_get=http_get,
         timeout_seconds=probe.timeout_seconds or 1,
@@ -119,7 +118,7 @@ def _probe(probe: Probe | None) -> Probe | None:
 
 def _port(port: ContainerPort) -> ContainerPort:
     """ContainerPort's `+default="TCP"` protocol."""
-    return port if port.protocol else attrs.evolve(port, protocol="TCP")
+    return port if port.protocol else evolve(port, protocol="TCP")
 
 
 def _container(container: Container, *, in_pod: bool) -> Container:
@@ -131,8 +130,8 @@ def _container(container: Container, *, in_pod: bool) -> Container:
     if in_pod and resources.limits:
         missing = {k: v for k, v in resources.limits.items() if k not in resources.requests}
         if missing:
-            resources = attrs.evolve(resources, requests=resources.requests.update(missing))
-    return attrs.evolve(
+            resources = evolve(resources, requests=resources.requests.update(missing))
+    return evolve(
         container,
         image_pull_policy=policy,
         ports=tuple(_port(p) for p in container.ports),
@@ -146,7 +145,7 @@ def _container(container: Container, *, in_pod: bool) -> Container:
 def _pod_spec(spec: PodSpec, *, in_pod: bool) -> PodSpec:
     """`SetDefaults_PodSpec` and the defaults of its containers."""
     grace = spec.termination_grace_period_seconds
-    return attrs.evolve(
+    return evolve(
         spec,
         restart_policy=spec.restart_policy or "Always",
         termination_grace_period_seconds=_unset(grace, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS),
@@ -158,12 +157,12 @@ def _pod_spec(spec: PodSpec, *, in_pod: bool) -> PodSpec:
 
 def _pod(pod: Pod) -> Pod:
     """`SetDefaults_Pod` + `SetDefaults_PodSpec` (priority and tolerations are admission's)."""
-    return attrs.evolve(pod, spec=_pod_spec(pod.spec, in_pod=True))
+    return evolve(pod, spec=_pod_spec(pod.spec, in_pod=True))
 
 
 def _template(template: PodTemplateSpec) -> PodTemplateSpec:
     """A PodTemplateSpec gets the PodSpec defaults but not `SetDefaults_Pod`'s."""
-    return attrs.evolve(template, spec=_pod_spec(template.spec, in_pod=False))
+    return evolve(template, spec=_pod_spec(template.spec, in_pod=False))
 
 
 # --- apps/v1 (pkg/apis/apps/v1/defaults.go) -------------------------------------------------------
@@ -174,16 +173,16 @@ def _deployment(obj: Deployment) -> Deployment:
     spec = obj.spec
     strategy = spec.strategy
     if not strategy.type:
-        strategy = attrs.evolve(strategy, type="RollingUpdate")
+        strategy = evolve(strategy, type="RollingUpdate")
     if strategy.type == "RollingUpdate":
         rolling = strategy.rolling_update or RollingUpdateDeployment()
-        rolling = attrs.evolve(
+        rolling = evolve(
             rolling,
             max_unavailable="25%" if rolling.max_unavailable is None else rolling.max_unavailable,
             max_surge="25%" if rolling.max_surge is None else rolling.max_surge,
         )
-        strategy = attrs.evolve(strategy, rolling_update=rolling)
-    spec = attrs.evolve(
+        strategy = evolve(strategy, rolling_update=rolling)
+    spec = evolve(
         spec,
         replicas=_unset(spec.replicas, 1),
         strategy=strategy,
@@ -191,14 +190,14 @@ def _deployment(obj: Deployment) -> Deployment:
         progress_deadline_seconds=_unset(spec.progress_deadline_seconds, 600),
         template=_template(spec.template),
     )
-    return attrs.evolve(obj, spec=spec)
+    return evolve(obj, spec=spec)
 
 
 def _replica_set(obj: ReplicaSet) -> ReplicaSet:
     """`SetDefaults_ReplicaSet`: 1 replica."""
     spec = obj.spec
-    spec = attrs.evolve(spec, replicas=_unset(spec.replicas, 1), template=_template(spec.template))
-    return attrs.evolve(obj, spec=spec)
+    spec = evolve(spec, replicas=_unset(spec.replicas, 1), template=_template(spec.template))
+    return evolve(obj, spec=spec)
 
 
 def _stateful_set(obj: StatefulSet) -> StatefulSet:
@@ -209,15 +208,15 @@ def _stateful_set(obj: StatefulSet) -> StatefulSet:
     strategy = spec.update_strategy
     if not strategy.type:
         rolling = strategy.rolling_update or RollingUpdateStatefulSetStrategy()
-        strategy = attrs.evolve(strategy, type="RollingUpdate", rolling_update=rolling)
+        strategy = evolve(strategy, type="RollingUpdate", rolling_update=rolling)
     rolling_update = strategy.rolling_update
     if strategy.type == "RollingUpdate" and rolling_update is not None and rolling_update.partition is None:
-        strategy = attrs.evolve(strategy, rolling_update=attrs.evolve(rolling_update, partition=0))
+        strategy = evolve(strategy, rolling_update=evolve(rolling_update, partition=0))
     retention = spec.persistent_volume_claim_retention_policy
     if retention is None or isinstance(retention, Mapping):
         retention = FrozenMap(retention or {})
         retention = retention.update({k: retention.get(k) or "Retain" for k in ("whenDeleted", "whenScaled")})
-    spec = attrs.evolve(
+    spec = evolve(
         spec,
         pod_management_policy=spec.pod_management_policy or "OrderedReady",
         update_strategy=strategy,
@@ -227,7 +226,7 @@ def _stateful_set(obj: StatefulSet) -> StatefulSet:
         template=_template(spec.template),
         volume_claim_templates=tuple(_pvc(t) for t in spec.volume_claim_templates),
     )
-    return attrs.evolve(obj, spec=spec)
+    return evolve(obj, spec=spec)
 
 
 # --- other core/v1 and discovery/v1 kinds ---------------------------------------------------------
@@ -236,7 +235,7 @@ def _stateful_set(obj: StatefulSet) -> StatefulSet:
 def _service(obj: Service) -> Service:
     """`SetDefaults_Service`: sessionAffinity None, type ClusterIP, ports TCP, targetPort = port."""
     ports = tuple(
-        attrs.evolve(
+        evolve(
             p,
             protocol=p.protocol or "TCP",
             target_port=p.port if p.target_port in (None, 0, "") else p.target_port,
@@ -244,41 +243,41 @@ def _service(obj: Service) -> Service:
         for p in obj.spec.ports
     )
     affinity = obj.spec.session_affinity or "None"
-    spec = attrs.evolve(obj.spec, session_affinity=affinity, type=obj.spec.type or "ClusterIP", ports=ports)
-    return attrs.evolve(obj, spec=spec)
+    spec = evolve(obj.spec, session_affinity=affinity, type=obj.spec.type or "ClusterIP", ports=ports)
+    return evolve(obj, spec=spec)
 
 
 def _endpoints(obj: Endpoints) -> Endpoints:
     """`SetDefaults_Endpoints`: port protocol TCP."""
     subsets = tuple(
-        attrs.evolve(s, ports=tuple(attrs.evolve(p, protocol=p.protocol or "TCP") for p in s.ports))
+        evolve(s, ports=tuple(evolve(p, protocol=p.protocol or "TCP") for p in s.ports))
         for s in obj.subsets
     )
-    return attrs.evolve(obj, subsets=subsets)
+    return evolve(obj, subsets=subsets)
 
 
 def _endpoint_slice(obj: EndpointSlice) -> EndpointSlice:
     """discovery/v1 `SetDefaults_EndpointPort`: name "" and protocol TCP when unset (nil)."""
     ports = tuple(
-        attrs.evolve(p, name=_unset(p.name, ""), protocol=_unset(p.protocol, "TCP")) for p in obj.ports
+        evolve(p, name=_unset(p.name, ""), protocol=_unset(p.protocol, "TCP")) for p in obj.ports
     )
-    return attrs.evolve(obj, ports=ports)
+    return evolve(obj, ports=ports)
 
 
 def _pv(obj: PersistentVolume) -> PersistentVolume:
     """`SetDefaults_PersistentVolume`: phase Pending, reclaim policy Retain, volumeMode Filesystem."""
-    spec = attrs.evolve(
+    spec = evolve(
         obj.spec,
         persistent_volume_reclaim_policy=obj.spec.persistent_volume_reclaim_policy or "Retain",
         volume_mode=obj.spec.volume_mode or "Filesystem",
     )
-    return attrs.evolve(obj, spec=spec, status=attrs.evolve(obj.status, phase=obj.status.phase or "Pending"))
+    return evolve(obj, spec=spec, status=evolve(obj.status, phase=obj.status.phase or "Pending"))
 
 
 def _pvc(obj: PersistentVolumeClaim) -> PersistentVolumeClaim:
     """`SetDefaults_PersistentVolumeClaim(Spec)`: phase Pending, volumeMode Filesystem."""
-    spec = attrs.evolve(obj.spec, volume_mode=obj.spec.volume_mode or "Filesystem")
-    return attrs.evolve(obj, spec=spec, status=attrs.evolve(obj.status, phase=obj.status.phase or "Pending"))
+    spec = evolve(obj.spec, volume_mode=obj.spec.volume_mode or "Filesystem")
+    return evolve(obj, spec=spec, status=evolve(obj.status, phase=obj.status.phase or "Pending"))
 
 
 def _secret(obj: Secret) -> Secret:
@@ -288,16 +287,16 @@ def _secret(obj: Secret) -> Secret:
     data = dict(obj.data)
     for key, value in obj.string_data.items():
         data[key] = base64.b64encode(value.encode()).decode()
-    return attrs.evolve(obj, type=obj.type or "Opaque", data=FrozenMap(data), string_data=FrozenMap())
+    return evolve(obj, type=obj.type or "Opaque", data=FrozenMap(data), string_data=FrozenMap())
 
 
 def _namespace(obj: Namespace) -> Namespace:
     """`SetDefaults_Namespace` (label `kubernetes.io/metadata.name`) and `SetDefaults_NamespaceStatus`."""
     meta = obj.metadata
     if meta.name:
-        meta = attrs.evolve(meta, labels=meta.labels.set("kubernetes.io/metadata.name", meta.name))
-    status = attrs.evolve(obj.status, phase=obj.status.phase or "Active")
-    return attrs.evolve(obj, metadata=meta, status=status)
+        meta = evolve(meta, labels=meta.labels.set("kubernetes.io/metadata.name", meta.name))
+    status = evolve(obj.status, phase=obj.status.phase or "Active")
+    return evolve(obj, metadata=meta, status=status)
 
 
 def _node(obj: Node) -> Node:
@@ -305,7 +304,7 @@ def _node(obj: Node) -> Node:
     status = obj.status
     if status.allocatable or not status.capacity:
         return obj
-    return attrs.evolve(obj, status=attrs.evolve(status, allocatable=status.capacity))
+    return evolve(obj, status=evolve(status, allocatable=status.capacity))
 
 
 # --- rbac/v1 (pkg/apis/rbac/v1/defaults.go) -------------------------------------------------------
@@ -315,17 +314,17 @@ def _subject(subject: Subject) -> Subject:
     """`SetDefaults_Subject`: User and Group subjects get apiGroup rbac.authorization.k8s.io."""
     if subject.api_group or subject.kind not in ("User", "Group"):
         return subject
-    return attrs.evolve(subject, api_group=RBAC_GROUP)
+    return evolve(subject, api_group=RBAC_GROUP)
 
 
 def _role_ref(ref: RoleRef) -> RoleRef:
-    return ref if ref.api_group else attrs.evolve(ref, api_group=RBAC_GROUP)
+    return ref if ref.api_group else evolve(ref, api_group=RBAC_GROUP)
 
 
 def _binding(obj: RoleBinding | ClusterRoleBinding) -> RoleBinding | ClusterRoleBinding:
     """`SetDefaults_(Cluster)RoleBinding` and `SetDefaults_Subject`."""
     subjects = tuple(_subject(s) for s in obj.subjects)
-    return attrs.evolve(obj, role_ref=_role_ref(obj.role_ref), subjects=subjects)
+    return evolve(obj, role_ref=_role_ref(obj.role_ref), subjects=subjects)
 
 
 _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
@@ -372,4 +371,4 @@ def default_toleration_seconds(pod: Pod, seconds: int = 300, unreachable_seconds
     )
     if not added:
         return pod
-    return attrs.evolve(pod, spec=attrs.evolve(pod.spec, tolerations=(*tolerations, *added)))
+    return evolve(pod, spec=evolve(pod.spec, tolerations=(*tolerations, *added)))

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import ObjectKey, Pod, PodDisruptionBudget
 from kubeprop.model.api.pod import is_pod_ready
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Context, Request, Response, Result, status
 from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.evolve import evolve
 
 MAX_DISRUPTED_POD_SIZE = 2000
 TOO_MANY_REQUESTS = "Cannot evict pod as it would violate the pod's disruption budget."
@@ -79,13 +78,13 @@ def check_and_decrement(pdb: PodDisruptionBudget, pod_name: str, now: int) -> Po
         conditions = set_condition(conditions, Condition(
             type="DisruptionAllowed", status="False", reason="InsufficientPods", last_transition_time=now,
             observed_generation=s.observed_generation))
-    new_status = attrs.evolve(s, disruptions_allowed=allowed, conditions=conditions,
-                              disrupted_pods=s.disrupted_pods.set(pod_name, now))
-    return attrs.evolve(pdb, status=new_status)
+    new_status = evolve(s, disruptions_allowed=allowed, conditions=conditions,
+                        disrupted_pods=s.disrupted_pods.set(pod_name, now))
+    return evolve(pdb, status=new_status)
 
 
 def _sub_request(ctx: Context, **changes: Any) -> Context:
-    return attrs.evolve(ctx, request=attrs.evolve(ctx.request, **changes))
+    return evolve(ctx, request=evolve(ctx.request, **changes))
 
 
 def _delete_pod(store: Store, ctx: Context, pod: Pod, resource_version: str | None) -> Result:
@@ -103,9 +102,9 @@ def _delete_pod(store: Store, ctx: Context, pod: Pod, resource_version: str | No
     if not ctx.request.dry_run:
         target = Condition(type="DisruptionTarget", status="True", reason="EvictionByEvictionAPI",
                            message="Eviction API: evicting", last_transition_time=ctx.now)
-        marked = attrs.evolve(pod, status=attrs.evolve(pod.status, conditions=set_condition(
+        marked = evolve(pod, status=evolve(pod.status, conditions=set_condition(
             pod.status.conditions, target)))
-        marked = attrs.evolve(marked, metadata=attrs.evolve(marked.metadata, resource_version=""))
+        marked = evolve(marked, metadata=evolve(marked.metadata, resource_version=""))
         written = update_status(store, _sub_request(ctx, verb="update-status", obj=marked), pod.metadata.namespace,
                                 pod.metadata.name)
         if not written.response.ok:
@@ -152,8 +151,8 @@ def evict(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     if not ctx.request.dry_run:
         from kubeprop.model.api.server_write import update_status
 
-        budget_ctx = attrs.evolve(ctx, request=Request(verb="update-status", user=ctx.request.user, obj=decided),
-                                  info=PodDisruptionBudget.INFO)
+        budget_ctx = evolve(ctx, request=Request(verb="update-status", user=ctx.request.user, obj=decided),
+                            info=PodDisruptionBudget.INFO)
         written = update_status(store, budget_ctx, namespace, pdb.metadata.name)
         if not written.response.ok:
             return written

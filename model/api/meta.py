@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
 ORPHAN_FINALIZER = "orphan"
@@ -142,7 +143,7 @@ def set_condition(conditions: tuple[Condition, ...], new: Condition) -> tuple[Co
         if cond.type == new.type:
             found = True
             if cond.status == new.status:
-                new = attrs.evolve(new, last_transition_time=cond.last_transition_time)
+                new = evolve(new, last_transition_time=cond.last_transition_time)
             out.append(new)
         else:
             out.append(cond)

@@ -88,6 +88,7 @@ from kubeprop.model.api.rbac_kinds import (
     RoleRef,
     Subject,
 )
+from kubeprop.model.evolve import evolve
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -221,7 +222,7 @@ def object_key(obj: ApiObject) -> ObjectKey:
 
 def with_metadata(obj: ApiObject, metadata: ObjectMeta) -> ApiObject:
     """A copy of `obj` with new metadata."""
-    return attrs.evolve(obj, metadata=metadata)
+    return evolve(obj, metadata=metadata)
 
 
 def known_kinds(crds: Sequence[CustomResourceDefinition] = ()) -> dict[tuple[str, str], KindInfo]:

@@ -33,6 +33,7 @@ from kubeprop.model.api.rbac_kinds import (
     RoleRef,
     Subject,
 )
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 
 SYSTEM_MASTERS = "system:masters"
@@ -107,7 +108,7 @@ def service_account_groups(namespace: str) -> tuple[str, ...]:
 def _with_authenticated(user: UserInfo) -> UserInfo:
     if ALL_AUTHENTICATED in user.groups:
         return user
-    return attrs.evolve(user, groups=(*user.groups, ALL_AUTHENTICATED))
+    return evolve(user, groups=(*user.groups, ALL_AUTHENTICATED))
 
 
 def authenticate(

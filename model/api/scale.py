@@ -21,6 +21,7 @@ from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Replica
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Context, Result, status
 from kubeprop.model.api.store import Store
+from kubeprop.model.evolve import evolve
 
 SCALABLE: dict[str, str] = {"Deployment": "deployments.apps", "ReplicaSet": "replicasets.apps",
                             "StatefulSet": "statefulsets.apps"}
@@ -94,6 +95,6 @@ def update_scale(store: Store, ctx: Context, namespace: str, name: str) -> Resul
         return Result(store, status(409, "Conflict", f'Operation cannot be fulfilled on {SCALABLE[ctx.info.kind]} '
                                     f'"{name}": the object has been modified; please apply your changes to the '
                                     "latest version and try again"))
-    new: ApiObject = attrs.evolve(cast(Any, current), spec=attrs.evolve(current.spec, replicas=replicas))
-    as_update = attrs.evolve(ctx, request=attrs.evolve(ctx.request, verb="update", obj=new, patch=None))
+    new: ApiObject = evolve(cast(Any, current), spec=evolve(current.spec, replicas=replicas))
+    as_update = evolve(ctx, request=evolve(ctx.request, verb="update", obj=new, patch=None))
     return update(store, as_update, namespace, name)

@@ -39,6 +39,7 @@ from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.memo import LastValues
 
 Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
                "update-scale"]
@@ -189,14 +190,21 @@ def _policy(rbac_objects: tuple[ApiObject, ...]) -> RbacPolicy:
     )
 
 
+_RBAC_RESOURCES = frozenset(f"{resource}.{RBAC_GROUP}"
+                            for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"))
+_POLICIES: LastValues[RbacPolicy] = LastValues()
+"""The policy for the last few stored-object maps (by identity): a request that writes nothing,
+or several requests of one state (the engines try many actions from one state), find it."""
+
+
 def rbac_policy(store: Store) -> RbacPolicy:
     """The RBAC policy in force: the bootstrap policy plus every stored Role/Binding."""
-    objs = tuple(
-        obj
-        for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
-        for obj in store.list(f"{resource}.{RBAC_GROUP}")
-    )
-    return _policy(objs)
+    return _POLICIES.get1(store.objects, _stored_policy, store.objects)
+
+
+def _stored_policy(objects: FrozenMap[ObjectKey, ApiObject]) -> RbacPolicy:
+    # One pass in key order: each kind's objects in key order, as `RbacPolicy.from_objects` takes them.
+    return _policy(tuple(obj for key, obj in objects.sorted_items() if key.resource in _RBAC_RESOURCES))
 
 
 _AUTHZ_VERB = {

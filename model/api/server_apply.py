@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api import ssa
 from kubeprop.model.api.codec import DecodeError
 from kubeprop.model.api.meta import ManagedFieldsEntry
@@ -34,6 +32,7 @@ from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, strategic_merge_patch
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.api.writes_support import field_manager, invalid, merge_patch
+from kubeprop.model.evolve import evolve
 
 _UNSUPPORTED = ("the body of the request was in an unknown format - accepted media types include: "
                 "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
@@ -48,10 +47,10 @@ def track(new: ApiObject, old: ApiObject, ctx: Context, subresource: str) -> Api
     """`new` with the managedFields of an ordinary write by the request's manager; objects no one
     has applied to carry none (see `ssa`)."""
     if not old.metadata.managed_fields:
-        return with_metadata(new, attrs.evolve(new.metadata, managed_fields=()))
+        return with_metadata(new, evolve(new.metadata, managed_fields=()))
     managers = ssa.update(encode_object(old), encode_object(new), ssa.decode_managers(old.metadata.managed_fields),
                           field_manager(ctx.request), ownership_kind(ctx, old), ctx.info.api_version, subresource)
-    return with_metadata(new, attrs.evolve(new.metadata, managed_fields=ssa.encode_managers(managers)))
+    return with_metadata(new, evolve(new.metadata, managed_fields=ssa.encode_managers(managers)))
 
 
 def _crds(store: Store) -> list[CustomResourceDefinition]:
@@ -127,4 +126,4 @@ def applied_object(store: Store, ctx: Context, namespace: str, name: str,
 
 def _with_managers(obj: ApiObject, managers: ssa.Managers) -> ApiObject:
     entries: tuple[ManagedFieldsEntry, ...] = ssa.encode_managers(managers)
-    return with_metadata(obj, attrs.evolve(obj.metadata, managed_fields=entries))
+    return with_metadata(obj, evolve(obj.metadata, managed_fields=entries))

@@ -42,6 +42,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.server import Context, Result, status
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.writes_support import admission_request, forbidden, not_found, pod_grace_period
+from kubeprop.model.evolve import evolve
 
 
 @attrs.frozen
@@ -66,7 +67,7 @@ def before_delete(obj: ApiObject, requested: int | None, now: int) -> DeleteDeci
     if requested is not None and requested < 0:
         requested = 1  # "Negative values will be treated as the value `1s` on the delete path."
     if meta.deletion_grace_period_seconds is not None and meta.deletion_grace_period_seconds < 0:
-        meta = attrs.evolve(meta, deletion_grace_period_seconds=1)
+        meta = evolve(meta, deletion_grace_period_seconds=1)
     if not isinstance(obj, Pod):
         return DeleteDecision(False, False, meta)
     if meta.deletion_timestamp is not None:
@@ -78,12 +79,12 @@ def before_delete(obj: ApiObject, requested: int | None, now: int) -> DeleteDeci
         deadline, period = meta.deletion_timestamp - old_grace + requested, requested
         if deadline < now:
             deadline, period = now, (1 if period != 0 else 0)
-        return DeleteDecision(True, False, attrs.evolve(meta, deletion_timestamp=deadline,
-                                                        deletion_grace_period_seconds=period), requested)
+        return DeleteDecision(True, False, evolve(meta, deletion_timestamp=deadline,
+                                                  deletion_grace_period_seconds=period), requested)
     grace = pod_grace_period(obj, requested)
     generation = meta.generation + 1 if meta.generation > 0 else meta.generation
-    meta = attrs.evolve(meta, deletion_timestamp=now + grace, deletion_grace_period_seconds=grace,
-                        generation=generation)
+    meta = evolve(meta, deletion_timestamp=now + grace, deletion_grace_period_seconds=grace,
+                  generation=generation)
     return DeleteDecision(True, False, meta, grace)
 
 
@@ -106,7 +107,7 @@ def mark_as_deleting(meta: ObjectMeta, now: int) -> ObjectMeta:
     generation bump the first time."""
     generation = meta.generation + 1 if meta.deletion_timestamp is None and meta.generation > 0 else meta.generation
     deadline = now if meta.deletion_timestamp is None or meta.deletion_timestamp > now else meta.deletion_timestamp
-    return attrs.evolve(meta, deletion_timestamp=deadline, deletion_grace_period_seconds=0, generation=generation)
+    return evolve(meta, deletion_timestamp=deadline, deletion_grace_period_seconds=0, generation=generation)
 
 
 def should_delete_during_update(new: ApiObject, old: ApiObject) -> bool:
@@ -150,7 +151,7 @@ def _delete_object(store: Store, ctx: Context, old: ApiObject) -> Result:
     changed, finalizers = deletion_finalizers(old.metadata.finalizers, ctx.request.propagation_policy)
     if not (decision.graceful or old.metadata.finalizers or changed):
         return _remove(store, ctx, old)
-    meta = attrs.evolve(decision.meta, finalizers=finalizers)
+    meta = evolve(decision.meta, finalizers=finalizers)
     if not decision.graceful:
         if not meta.finalizers:
             return _remove(store, ctx, old)  # errDeleteNow: nothing written first
@@ -168,8 +169,8 @@ def _delete_namespace(store: Store, ctx: Context, old: Namespace) -> Result:
     meta = old.metadata
     if meta.deletion_timestamp is None:
         _changed, finalizers = deletion_finalizers(meta.finalizers, ctx.request.propagation_policy)
-        meta = attrs.evolve(meta, deletion_timestamp=ctx.now, finalizers=finalizers)
-        marked = attrs.evolve(old, metadata=meta, status=attrs.evolve(old.status, phase="Terminating"))
+        meta = evolve(meta, deletion_timestamp=ctx.now, finalizers=finalizers)
+        marked = evolve(old, metadata=meta, status=evolve(old.status, phase="Terminating"))
         return _persist(store, ctx, marked)
     if old.spec.finalizers:
         return Result(store, status(200, "OK", obj=old))

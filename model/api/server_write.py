@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-import attrs
-
 from kubeprop.model.api.admission import run_mutating, run_validating
 from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
@@ -48,6 +46,7 @@ from kubeprop.model.api.writes_support import (
     invalid,
     not_found,
 )
+from kubeprop.model.evolve import evolve
 
 Handler = Callable[[Store, Context, str, str], Result]
 
@@ -67,7 +66,7 @@ def _pruned(store: Store, obj: ApiObject | None) -> ApiObject | None:
     schema = _custom_schema(store, obj)
     if schema is None or not isinstance(obj, CustomObject):
         return obj
-    return attrs.evolve(obj, content=prune(schema, obj.content))
+    return evolve(obj, content=prune(schema, obj.content))
 
 
 def _schema_errors(store: Store, obj: ApiObject) -> list[FieldError]:
@@ -78,7 +77,7 @@ def _schema_errors(store: Store, obj: ApiObject) -> list[FieldError]:
 
 def with_status(obj: ApiObject, status_value: Any) -> ApiObject:
     """A copy of `obj` (a kind with a `status` field) with a new status."""
-    result: ApiObject = attrs.evolve(cast(Any, obj), status=status_value)
+    result: ApiObject = evolve(cast(Any, obj), status=status_value)
     return result
 
 
@@ -89,23 +88,23 @@ def _tracks_generation(obj: ApiObject) -> bool:
 def _prepare_for_create(obj: ApiObject, info: KindInfo, store: Store) -> ApiObject:
     """Strategy PrepareForCreate: status is not user-settable; generation starts at 1."""
     meta = obj.metadata
-    meta = attrs.evolve(meta, generation=1 if _tracks_generation(obj) else 0,
-                        deletion_timestamp=None, deletion_grace_period_seconds=None)
+    meta = evolve(meta, generation=1 if _tracks_generation(obj) else 0,
+                  deletion_timestamp=None, deletion_grace_period_seconds=None)
     obj = with_metadata(obj, meta)
     if isinstance(obj, Pod):
-        return attrs.evolve(obj, status=PodStatus(phase="Pending"))
+        return evolve(obj, status=PodStatus(phase="Pending"))
     if isinstance(obj, Namespace):
         finalizers = obj.spec.finalizers or ("kubernetes",)
-        return attrs.evolve(obj, spec=NamespaceSpec(finalizers), status=NamespaceStatus(phase="Active"))
+        return evolve(obj, spec=NamespaceSpec(finalizers), status=NamespaceStatus(phase="Active"))
     if isinstance(obj, PersistentVolume | PersistentVolumeClaim):
-        return with_status(obj, attrs.evolve(type(obj)().status, phase="Pending"))
+        return with_status(obj, evolve(type(obj)().status, phase="Pending"))
     if isinstance(obj, Service):
         return allocate_cluster_ip(obj, store)
     if isinstance(obj, Node):
         # "Nodes allow *all* fields, including status, to be set on create" (pkg/registry/core/node/strategy.go)
         return obj
     if isinstance(obj, CustomObject):
-        return obj if not info.status_subresource else attrs.evolve(obj, content=obj.content.delete("status"))
+        return obj if not info.status_subresource else evolve(obj, content=obj.content.delete("status"))
     if info.status_subresource and hasattr(obj, "status"):
         return with_status(obj, cast(Any, type(obj)()).status)
     return obj
@@ -122,7 +121,7 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         return Result(store, status(400, "BadRequest", msg))
     # managedFields are the server's: kept only when server-side apply computed them.
     managed = obj.metadata.managed_fields if ctx.request.patch_type == "apply" else ()
-    obj = with_metadata(obj, attrs.evolve(obj.metadata, namespace=namespace, managed_fields=managed))
+    obj = with_metadata(obj, evolve(obj.metadata, namespace=namespace, managed_fields=managed))
     obj = apply_defaults(obj)
     mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
     assert mutated is not None
@@ -146,7 +145,7 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
 def _keep_system_fields(new: ApiObject, old: ApiObject) -> ApiObject:
     """Fields clients cannot change through update (`rest.BeforeUpdate`, `FillObjectMetaSystemFields`)."""
     o = old.metadata
-    meta = attrs.evolve(
+    meta = evolve(
         new.metadata, uid=o.uid, creation_timestamp=o.creation_timestamp, deletion_timestamp=o.deletion_timestamp,
         deletion_grace_period_seconds=o.deletion_grace_period_seconds, generation=o.generation,
         generate_name=new.metadata.generate_name or o.generate_name, managed_fields=o.managed_fields,
@@ -168,14 +167,14 @@ def _prepare_for_update(new: ApiObject, old: ApiObject, info: KindInfo) -> ApiOb
         if isinstance(new, CustomObject) and isinstance(old, CustomObject):
             status_value = old.content.get("status")
             content = new.content.delete("status")
-            new = attrs.evolve(new, content=content if status_value is None else content.set("status", status_value))
+            new = evolve(new, content=content if status_value is None else content.set("status", status_value))
         elif hasattr(old, "status"):
             new = with_status(new, old.status)
     changed = _spec_of(new) != _spec_of(old)
     if isinstance(new, Deployment):
         changed = changed or new.metadata.annotations != old.metadata.annotations
     if changed and _tracks_generation(new):
-        new = with_metadata(new, attrs.evolve(new.metadata, generation=old.metadata.generation + 1))
+        new = with_metadata(new, evolve(new.metadata, generation=old.metadata.generation + 1))
     return new
 
 
@@ -186,7 +185,7 @@ def _write_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject) ->
     if should_delete_during_update(new, old):
         written, event = store.remove(object_key(old))
         return Result(written, status(200, "OK", obj=event.object), (event,))
-    same = with_metadata(new, attrs.evolve(new.metadata, resource_version=old.metadata.resource_version))
+    same = with_metadata(new, evolve(new.metadata, resource_version=old.metadata.resource_version))
     if same == old:
         return Result(store, status(200, "OK", obj=old))
     written, stored, event = store.put(new, "MODIFIED")
@@ -242,10 +241,10 @@ def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     if bad is not None:
         return Result(store, bad)
     applied = new.metadata.managed_fields
-    new = with_metadata(new, attrs.evolve(new.metadata, namespace=namespace))
+    new = with_metadata(new, evolve(new.metadata, namespace=namespace))
     new = _prepare_for_update(apply_defaults(new), old, ctx.info)
     if ctx.request.patch_type == "apply":
-        new = with_metadata(new, attrs.evolve(new.metadata, managed_fields=applied))
+        new = with_metadata(new, evolve(new.metadata, managed_fields=applied))
     else:
         new = track(new, old, ctx, "")
     mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "UPDATE", new, old, namespace, name))
@@ -269,14 +268,14 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
     if isinstance(new, CustomObject) and isinstance(old, CustomObject):
         value = new.content.get("status")
         content = old.content.delete("status") if value is None else old.content.set("status", value)
-        merged: ApiObject = attrs.evolve(old, content=content)
+        merged: ApiObject = evolve(old, content=content)
     else:
         merged = with_status(old, getattr(new, "status", None))
         if isinstance(old, Deployment):
             # deploymentStatusStrategy.PrepareForUpdate resets only spec and labels
             # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
             annotations = new.metadata.annotations
-            merged = with_metadata(merged, attrs.evolve(merged.metadata, annotations=annotations))
+            merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 
@@ -293,7 +292,7 @@ def patch(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         new = patched_object(store, ctx, name, old)
     if isinstance(new, Response):
         return Result(store, new)
-    as_write = attrs.evolve(ctx, request=attrs.evolve(ctx.request, obj=new))
+    as_write = evolve(ctx, request=evolve(ctx.request, obj=new))
     if old is None:
         return create(store, as_write, namespace, name)
     return update(store, as_write, namespace, name)
@@ -313,10 +312,10 @@ def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         msg = f'pod {name} is already assigned to node "{pod.spec.node_name}"'
         return Result(store, status(409, "Conflict", msg))
     scheduled = Condition(type="PodScheduled", status="True", last_transition_time=ctx.now)
-    new = attrs.evolve(
+    new = evolve(
         pod,
-        spec=attrs.evolve(pod.spec, node_name=ctx.request.node_name),
-        status=attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, scheduled)),
+        spec=evolve(pod.spec, node_name=ctx.request.node_name),
+        status=evolve(pod.status, conditions=set_condition(pod.status.conditions, scheduled)),
     )
     if ctx.request.dry_run:
         return Result(store, status(201, "Created", obj=new))

@@ -19,6 +19,7 @@ import attrs
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.names import generate_name
 from kubeprop.model.api.objects import ApiObject, ObjectKey, object_key, with_metadata
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import intern
 
@@ -67,23 +68,23 @@ class Store:
     def next_uid(self) -> tuple[Store, str]:
         """A fresh UID. Deterministic (a counter) so runs are reproducible; real UIDs are random."""
         n = self.uids_issued + 1
-        return attrs.evolve(self, uids_issued=n), f"00000000-0000-4000-8000-{n:012x}"
+        return evolve(self, uids_issued=n), f"00000000-0000-4000-8000-{n:012x}"
 
     def next_generated_name(self, base: str) -> tuple[Store, str]:
         """`base` plus a 5-character suffix (`staging/src/k8s.io/apiserver/pkg/storage/names/generate.go`),
         drawn from a counter instead of a random source so runs are reproducible."""
         n = self.names_generated + 1
-        return attrs.evolve(self, names_generated=n), generate_name(base, n)
+        return evolve(self, names_generated=n), generate_name(base, n)
 
     def put(self, obj: ApiObject, event_type: EventType) -> tuple[Store, ApiObject, WatchEvent]:
         """Write `obj` at a new revision (its resourceVersion becomes that revision). Within a search
         the object stored is interned (`memo.intern`): the same write along another path of the
         search stores the very same object, which every later comparison finds by identity."""
         revision = self.revision + 1
-        stored = intern(with_metadata(obj, attrs.evolve(obj.metadata, resource_version=str(revision))))
+        stored = intern(with_metadata(obj, evolve(obj.metadata, resource_version=str(revision))))
         key = object_key(stored)
         event = WatchEvent(event_type, key, stored, revision)
-        new = attrs.evolve(
+        new = evolve(
             self, objects=self.objects.set(key, stored), revision=revision, events=(*self.events, event)
         )
         return new, stored, event
@@ -92,9 +93,9 @@ class Store:
         """Delete the object at `key`; the DELETED event carries its last state at the new revision."""
         revision = self.revision + 1
         last = self.objects[key]
-        last = intern(with_metadata(last, attrs.evolve(last.metadata, resource_version=str(revision))))
+        last = intern(with_metadata(last, evolve(last.metadata, resource_version=str(revision))))
         event = WatchEvent("DELETED", key, last, revision)
-        new = attrs.evolve(self, objects=self.objects.delete(key), revision=revision, events=(*self.events, event))
+        new = evolve(self, objects=self.objects.delete(key), revision=revision, events=(*self.events, event))
         return new, event
 
     def last_sync_resource_version(self, resource: str) -> str:
@@ -116,7 +117,7 @@ class Store:
         if revision <= self.compacted:
             return self
         kept = tuple(e for e in self.events if e.revision > revision)
-        return attrs.evolve(self, events=kept, compacted=min(revision, self.revision))
+        return evolve(self, events=kept, compacted=min(revision, self.revision))
 
 
 def stamp_new(store: Store, meta: ObjectMeta, now: int) -> tuple[Store, ObjectMeta]:
@@ -124,6 +125,6 @@ def stamp_new(store: Store, meta: ObjectMeta, now: int) -> tuple[Store, ObjectMe
     (`rest.FillObjectMetaSystemFields`, `names.SimpleNameGenerator`)."""
     if meta.generate_name and not meta.name:
         store, name = store.next_generated_name(meta.generate_name)
-        meta = attrs.evolve(meta, name=name)
+        meta = evolve(meta, name=name)
     store, uid = store.next_uid()
-    return store, attrs.evolve(meta, uid=uid, creation_timestamp=now, resource_version="")
+    return store, evolve(meta, uid=uid, creation_timestamp=now, resource_version="")

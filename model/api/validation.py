@@ -31,8 +31,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-import attrs
-
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Service
@@ -122,6 +120,7 @@ from kubeprop.model.api.validation_workloads import (
     validate_stateful_set_update,
     validate_workload_status,
 )
+from kubeprop.model.evolve import evolve
 
 __all__ = [
     "DUPLICATE", "FORBIDDEN", "INVALID", "NOT_FOUND", "NOT_SUPPORTED", "REQUIRED", "TOO_LONG", "TOO_MANY",
@@ -308,7 +307,7 @@ def _only_added_tolerations(new: tuple[Toleration, ...], old: tuple[Toleration, 
     """validateOnlyAddedTolerations: existing tolerations stay (tolerationSeconds may change)."""
     path = ("spec", "tolerations")
     for existing in old:
-        if not any(attrs.evolve(existing, toleration_seconds=t.toleration_seconds) == t for t in new):
+        if not any(evolve(existing, toleration_seconds=t.toleration_seconds) == t for t in new):
             return [forbidden(path, "existing toleration can not be modified except its tolerationSeconds")]
     return validate_tolerations(new, path)
 
@@ -328,7 +327,7 @@ def _pod_update(new: Pod, old: Pod) -> ErrorList:
     old_grace = old.spec.termination_grace_period_seconds
     if old_grace is not None and old_grace < 0 and grace == 1:
         grace = old_grace
-    munged = attrs.evolve(
+    munged = evolve(
         new.spec, tolerations=old.spec.tolerations, termination_grace_period_seconds=grace,
         containers=_old_images(new.spec.containers, old.spec.containers),
         init_containers=_old_images(new.spec.init_containers, old.spec.init_containers),
@@ -339,7 +338,7 @@ def _pod_update(new: Pod, old: Pod) -> ErrorList:
 
 
 def _old_images(new: tuple[Container, ...], old: tuple[Container, ...]) -> tuple[Container, ...]:
-    return tuple(attrs.evolve(c, image=o.image) for c, o in zip(new, old, strict=True))
+    return tuple(evolve(c, image=o.image) for c, o in zip(new, old, strict=True))
 
 
 def _selector_immutable(new: Deployment | ReplicaSet, old: Deployment | ReplicaSet) -> ErrorList:
@@ -364,13 +363,13 @@ def _pvc_update(new: PersistentVolumeClaim, old: PersistentVolumeClaim) -> Error
     set from nil (once) and, for bound claims, the storage request (which may not shrink)."""
     new_spec, old_spec = new.spec, old.spec
     if not old_spec.volume_name:
-        new_spec = attrs.evolve(new_spec, volume_name=old_spec.volume_name)
+        new_spec = evolve(new_spec, volume_name=old_spec.volume_name)
     if old_spec.storage_class_name is None and new_spec.storage_class_name:
-        new_spec = attrs.evolve(new_spec, storage_class_name=None)
+        new_spec = evolve(new_spec, storage_class_name=None)
     new_size, old_size = new_spec.resources.requests.get("storage"), old_spec.resources.requests.get("storage")
     if new.status.phase == "Bound" and new_spec.resources.requests and old_size is not None:
         requests = new_spec.resources.requests.set("storage", old_size)
-        new_spec = attrs.evolve(new_spec, resources=attrs.evolve(new_spec.resources, requests=requests))
+        new_spec = evolve(new_spec, resources=evolve(new_spec.resources, requests=requests))
     errs = [] if new_spec == old_spec else [forbidden(("spec",), _PVC_UPDATE_MSG)]
     if new_size is not None and old_size is not None and new_size < old_size:
         path = ("spec", "resources", "requests", "storage")

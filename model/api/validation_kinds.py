@@ -14,8 +14,6 @@ import binascii
 from collections.abc import Mapping
 from typing import Final
 
-import attrs
-
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.core import (
     ConfigMap,
@@ -60,6 +58,7 @@ from kubeprop.model.api.validation_fields import (
     validate_labels,
 )
 from kubeprop.model.api.validation_pod import TAINT_EFFECTS
+from kubeprop.model.evolve import evolve
 
 SERVICE_TYPES: Final = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 ACCESS_MODES: Final = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
@@ -394,7 +393,7 @@ def validate_taints(taints: tuple[Taint, ...], path: FieldPath) -> ErrorList:
         elif taint.effect not in TAINT_EFFECTS:
             errs.append(not_supported((*p, "effect"), taint.effect, TAINT_EFFECTS))
         if (taint.key, taint.effect) in seen:
-            errs.append(attrs.evolve(duplicate(p, taint), detail="taints must be unique by key and effect pair"))
+            errs.append(evolve(duplicate(p, taint), detail="taints must be unique by key and effect pair"))
             continue
         seen.add((taint.key, taint.effect))
     return errs

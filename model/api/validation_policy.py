@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import attrs
-
 from kubeprop.model.api.autoscaling import (
     HorizontalPodAutoscaler,
     HorizontalPodAutoscalerBehavior,
@@ -35,6 +33,7 @@ from kubeprop.model.api.validation_fields import (
     not_supported,
     required,
 )
+from kubeprop.model.evolve import evolve
 
 DEFAULT_CPU_UTILIZATION: Final = 80
 MAX_STABILIZATION_WINDOW_SECONDS: Final = 3600
@@ -75,7 +74,7 @@ def default_hpa(obj: HorizontalPodAutoscaler) -> HorizontalPodAutoscaler:
         behavior = HorizontalPodAutoscalerBehavior(scale_up=_rules(behavior.scale_up, SCALE_UP_RULES),
                                                    scale_down=_rules(behavior.scale_down, SCALE_DOWN_RULES))
     min_replicas = 1 if spec.min_replicas is None else spec.min_replicas
-    return attrs.evolve(obj, spec=attrs.evolve(spec, min_replicas=min_replicas, metrics=metrics, behavior=behavior))
+    return evolve(obj, spec=evolve(spec, min_replicas=min_replicas, metrics=metrics, behavior=behavior))
 
 
 def default_pdb(obj: PodDisruptionBudget) -> PodDisruptionBudget:

@@ -44,6 +44,7 @@ from kubeprop.model.api.validation_fields import (
     validate_labels,
 )
 from kubeprop.model.api.validation_pod import validate_pod_template
+from kubeprop.model.evolve import evolve
 
 _MISMATCH: Final = "`selector` does not match template `labels`"
 _STS_UPDATE_MSG: Final = (
@@ -196,7 +197,7 @@ def _retention_policy(policy: Any, path: FieldPath) -> ErrorList:
 
 def validate_stateful_set_update(new: StatefulSetSpec, old: StatefulSetSpec) -> ErrorList:
     """ValidateStatefulSetUpdate: only the listed spec fields may change."""
-    munged = attrs.evolve(
+    munged = evolve(
         new, replicas=old.replicas, template=old.template, update_strategy=old.update_strategy,
         min_ready_seconds=old.min_ready_seconds, revision_history_limit=old.revision_history_limit,
         persistent_volume_claim_retention_policy=old.persistent_volume_claim_retention_policy,

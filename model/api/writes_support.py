@@ -7,14 +7,13 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api.admission import AdmissionRequest, Operation
 from kubeprop.model.api.meta import KindInfo
 from kubeprop.model.api.objects import ApiObject, Pod, Service, qualified_resource
 from kubeprop.model.api.server import Context, Request, Response, describe, status
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.validation import FieldError
+from kubeprop.model.evolve import evolve
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 """The default `--service-cluster-ip-range` of kubeadm clusters; 10.96.0.1 is the `kubernetes` Service."""
@@ -85,7 +84,7 @@ def allocate_cluster_ip(svc: Service, store: Store) -> Service:
     if spec.type == "ExternalName" or spec.cluster_ip == "None":
         return svc
     if spec.cluster_ip:
-        return attrs.evolve(svc, spec=attrs.evolve(spec, cluster_ips=(spec.cluster_ip,)))
+        return evolve(svc, spec=evolve(spec, cluster_ips=(spec.cluster_ip,)))
     used = {
         other.spec.cluster_ip for other in store.list("services") if isinstance(other, Service)
     }
@@ -94,7 +93,7 @@ def allocate_cluster_ip(svc: Service, store: Store) -> Service:
     for address in hosts:
         if str(address) not in used:
             ip = str(address)
-            return attrs.evolve(svc, spec=attrs.evolve(spec, cluster_ip=ip, cluster_ips=(ip,)))
+            return evolve(svc, spec=evolve(spec, cluster_ip=ip, cluster_ips=(ip,)))
     return svc
 
 

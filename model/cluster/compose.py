@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
 from kubeprop.model.api.store import WatchEvent
@@ -32,6 +30,7 @@ from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import disruption, hpa, nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.bootstrap import api_config, bootstrap
@@ -66,7 +65,7 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
     fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER)))
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(started_at=state.clock)
     fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
-    return attrs.evolve(state, controllers=FrozenMap(fresh))
+    return evolve(state, controllers=FrozenMap(fresh))
 
 
 HOOKS = Hooks(
@@ -154,7 +153,7 @@ def initial_state(model: ClusterModel) -> ClusterState:
     if boot.rejected:
         raise _rejected_error(boot.rejected[0])
     state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))
-    state = attrs.evolve(state, informers=informers.initial_informers(model, state))
+    state = evolve(state, informers=informers.initial_informers(model, state))
     state = _reset_controllers(model, state, CONTROLLER_MANAGER)
     for instance in model.scheduler_instances:
         state = scheduler.reset(model, state, instance)

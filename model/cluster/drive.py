@@ -27,6 +27,7 @@ import attrs
 from kubeprop.model.cluster.compose import actions, enabled_groups, step
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import (
     INJECTED_FAULTS,
     Action,
@@ -101,7 +102,7 @@ class FairPolicy:
 
     def copy(self) -> FairPolicy:
         """An independent copy (a search branching from the same run)."""
-        return attrs.evolve(self, last_taken=dict(self.last_taken))
+        return evolve(self, last_taken=dict(self.last_taken))
 
     def default(self, act: Action) -> bool:
         """True if the fair run may take `act` at all (progress, not avoided, recoveries as asked)."""
@@ -287,7 +288,7 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
         yield False, recovering
         return
     taken, at, memory = fork
-    kept = attrs.evolve(memory, recover=False)
+    kept = evolve(memory, recover=False)
     yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]))[0]
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import Pod
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -68,7 +69,7 @@ class EnvironmentRule(Action):
 
 def _store_env(state: ClusterState, env: EnvironmentState) -> ClusterState:
     addons = state.addons.delete(KEY) if env == EnvironmentState() else state.addons.set(KEY, env)
-    return attrs.evolve(state, addons=addons)
+    return evolve(state, addons=addons)
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -100,15 +101,15 @@ def _set_usage(model: ClusterModel, state: ClusterState, act: SetUsage) -> Clust
     env = environment_state(state)
     key = f"{act.entry}|{act.pod}"
     pods = env.pods.delete(key) if act.level == 0 else env.pods.set(key, act.level)
-    state = attrs.evolve(state, faults=state.faults.spend("usage_change"))
-    return _store_env(state, attrs.evolve(env, pods=pods))
+    state = evolve(state, faults=state.faults.spend("usage_change"))
+    return _store_env(state, evolve(env, pods=pods))
 
 
 def _set_load(model: ClusterModel, state: ClusterState, act: SetLoad) -> ClusterState:
     env = environment_state(state)
     loads = env.loads.delete(str(act.entry)) if act.level == 0 else env.loads.set(str(act.entry), act.level)
-    state = attrs.evolve(state, faults=state.faults.spend("usage_change"))
-    return _store_env(state, attrs.evolve(env, loads=loads))
+    state = evolve(state, faults=state.faults.spend("usage_change"))
+    return _store_env(state, evolve(env, loads=loads))
 
 
 def _rule(model: ClusterModel, state: ClusterState, act: EnvironmentRule) -> ClusterState:
@@ -126,7 +127,7 @@ def forget_pods(state: ClusterState) -> ClusterState:
         return state
     live = {f"{p.metadata.namespace}/{p.metadata.name}" for p in state.store.list("pods")}
     kept = FrozenMap({k: v for k, v in env.pods.items() if k.partition("|")[2] in live})
-    return state if len(kept) == len(env.pods) else _store_env(state, attrs.evolve(env, pods=kept))
+    return state if len(kept) == len(env.pods) else _store_env(state, evolve(env, pods=kept))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import attrs
-
 from kubeprop.model.cluster.informers import (
     components,
     fresh_informer,
@@ -26,6 +24,7 @@ from kubeprop.model.cluster.informers import (
     watched,
 )
 from kubeprop.model.controllers import base as controllers
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.state.actions import (
@@ -172,13 +171,13 @@ def watch_faults(model: ClusterModel, state: ClusterState, component: str) -> It
 def _lose_heartbeat(state: ClusterState, node: str) -> ClusterState:
     if node in state.heartbeat_lost:
         return state
-    return attrs.evolve(state, heartbeat_lost=state.heartbeat_lost.set(node, state.clock))
+    return evolve(state, heartbeat_lost=state.heartbeat_lost.set(node, state.clock))
 
 
 def _regain_heartbeat(state: ClusterState, node: str) -> ClusterState:
     if f"node/{node}" in state.down or node in state.partitioned:
         return state
-    return attrs.evolve(state, heartbeat_lost=state.heartbeat_lost.delete(node))
+    return evolve(state, heartbeat_lost=state.heartbeat_lost.delete(node))
 
 
 def reset_component(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
@@ -188,11 +187,11 @@ def reset_component(model: ClusterModel, state: ClusterState, component: str) ->
         pass  # an etcd member keeps its data (Raft persists term, vote and log) and has no caches
     elif cut_off:  # it cannot LIST yet: an empty cache that relists once the partition heals
         empty = InformerState(FrozenMap({r: ResourceCache(stale=True) for r in watched(model, component)}))
-        state = attrs.evolve(state, informers=state.informers.set(component, empty))
+        state = evolve(state, informers=state.informers.set(component, empty))
     elif model.instant_caches:
-        state = attrs.evolve(state, informers=state.informers.delete(component))
+        state = evolve(state, informers=state.informers.delete(component))
     else:
-        state = attrs.evolve(state, informers=state.informers.set(component, fresh_informer(model, state, component)))
+        state = evolve(state, informers=state.informers.set(component, fresh_informer(model, state, component)))
         state = note_listed(state, component)
     for reset in model.hooks.resetters:
         state = reset(model, state, component)
@@ -200,20 +199,20 @@ def reset_component(model: ClusterModel, state: ClusterState, component: str) ->
 
 
 def _tick(model: ClusterModel, state: ClusterState, act: Tick) -> ClusterState:
-    after = attrs.evolve(state, clock=state.clock + act.seconds)
+    after = evolve(state, clock=state.clock + act.seconds)
     for hook in model.hooks.tick_hooks:
         after = hook(model, state, after)
     return after
 
 
 def _quiesce(model: ClusterModel, state: ClusterState, act: Quiesce) -> ClusterState:
-    return attrs.evolve(state, quiesced=True)
+    return evolve(state, quiesced=True)
 
 
 def _crash_node(model: ClusterModel, state: ClusterState, act: CrashNode) -> ClusterState:
     state = remember_revisions(state, kubelet(act.node))
     kstate = kubelet_mod.crash_node(state.kubelets[act.node])
-    state = attrs.evolve(
+    state = evolve(
         state, down=state.down | {f"node/{act.node}"}, kubelets=state.kubelets.set(act.node, kstate),
         faults=_spend(state, "node_crash"),
     )
@@ -221,7 +220,7 @@ def _crash_node(model: ClusterModel, state: ClusterState, act: CrashNode) -> Clu
 
 
 def _restart_node(model: ClusterModel, state: ClusterState, act: RestartNode) -> ClusterState:
-    state = attrs.evolve(state, down=state.down - {f"node/{act.node}"})
+    state = evolve(state, down=state.down - {f"node/{act.node}"})
     state = reset_component(model, state, kubelet(act.node))
     return _regain_heartbeat(state, act.node)
 
@@ -229,33 +228,33 @@ def _restart_node(model: ClusterModel, state: ClusterState, act: RestartNode) ->
 def _partition(model: ClusterModel, state: ClusterState, act: Partition) -> ClusterState:
     """Cut a node off. Its kubelet's watches break; with instant caches the kubelet keeps a frozen
     snapshot of what it knew, so it cannot see API changes made while it is cut off."""
-    state = attrs.evolve(state, partitioned=state.partitioned | {act.node}, faults=_spend(state, "partition"))
+    state = evolve(state, partitioned=state.partitioned | {act.node}, faults=_spend(state, "partition"))
     component = kubelet(act.node)
     if model.instant_caches:
         snapshot = fresh_informer(model, state, component)
-        state = attrs.evolve(state, informers=state.informers.set(component, snapshot))
+        state = evolve(state, informers=state.informers.set(component, snapshot))
     state = mark_stale(state, component)
     return _lose_heartbeat(state, act.node)
 
 
 def _heal(model: ClusterModel, state: ClusterState, act: Heal) -> ClusterState:
-    state = attrs.evolve(state, partitioned=state.partitioned - {act.node})
+    state = evolve(state, partitioned=state.partitioned - {act.node})
     if model.instant_caches:
-        state = attrs.evolve(state, informers=state.informers.delete(kubelet(act.node)))
+        state = evolve(state, informers=state.informers.delete(kubelet(act.node)))
     return _regain_heartbeat(state, act.node)
 
 
 def _crash_container(model: ClusterModel, state: ClusterState, act: Any) -> ClusterState:
     kstate = kubelet_mod.crash_container(state.kubelets[act.node], act.pod, act.container, now=state.clock)
     assert kstate is not None, "CrashContainer is not enabled"
-    return attrs.evolve(state, kubelets=state.kubelets.set(act.node, kstate), faults=_spend(state, "container_crash"))
+    return evolve(state, kubelets=state.kubelets.set(act.node, kstate), faults=_spend(state, "container_crash"))
 
 
 def _crash_component(model: ClusterModel, state: ClusterState, act: CrashComponent) -> ClusterState:
     state = remember_revisions(state, act.component)
-    state = attrs.evolve(state, down=state.down | {act.component}, faults=_spend(state, "component_crash"))
-    return attrs.evolve(state, informers=state.informers.delete(act.component),
-                        armed_failures=state.armed_failures.delete(act.component))
+    state = evolve(state, down=state.down | {act.component}, faults=_spend(state, "component_crash"))
+    return evolve(state, informers=state.informers.delete(act.component),
+                  armed_failures=state.armed_failures.delete(act.component))
 
 
 def _crash_during_reconcile(model: ClusterModel, state: ClusterState, act: CrashDuringReconcile) -> ClusterState:
@@ -265,18 +264,18 @@ def _crash_during_reconcile(model: ClusterModel, state: ClusterState, act: Crash
 
 
 def _restart_component(model: ClusterModel, state: ClusterState, act: RestartComponent) -> ClusterState:
-    state = attrs.evolve(state, down=state.down - {act.component})
+    state = evolve(state, down=state.down - {act.component})
     return reset_component(model, state, act.component)
 
 
 def _drop_watch(model: ClusterModel, state: ClusterState, act: DropWatch) -> ClusterState:
     state = mark_stale(state, act.component, (act.resource,))
-    return attrs.evolve(state, faults=_spend(state, "watch_drop"))
+    return evolve(state, faults=_spend(state, "watch_drop"))
 
 
 def _fail_next(model: ClusterModel, state: ClusterState, act: FailNextRequest) -> ClusterState:
-    return attrs.evolve(state, armed_failures=state.armed_failures.set(act.component, act.code),
-                        faults=_spend(state, "request_failure"))
+    return evolve(state, armed_failures=state.armed_failures.set(act.component, act.code),
+                  faults=_spend(state, "request_failure"))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

@@ -36,11 +36,12 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import ObjectKey
-from kubeprop.model.cluster import compose, faults, informers, workload
+from kubeprop.model.cluster import compose, environment, faults, informers, maintenance, overload, restore, workload
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
+from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.memo import INTERNERS, Interner
 from kubeprop.model.scheduler import component as scheduler
@@ -48,8 +49,9 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.model.state.cluster import kubelet as kubelet_name
 from kubeprop.model.state.informer import event_index
+from kubeprop.model.state.metrics import rules as environment_rules
 
-KeyFn = Callable[[ClusterModel, ClusterState], tuple[Any, ...]]
+KeyFn = Callable[[ClusterModel, ClusterState], "tuple[Any, ...] | None"]
 RECENT = 4
 """Answers per component (per unit of a split component) checked by identity."""
 KNOWN_GUARDS = {blocks_tick}
@@ -186,11 +188,53 @@ def _quiesce(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     return (state.quiesced,)
 
 
+def _hpa(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `hpa.enabled`: whether the scenario has HPAs (the model), the controller manager up, its
+    # memory (the HPAs due) and the clock.
+    return state.down, state.controllers.get(hpa.NAME), state.clock
+
+
+def _environment(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
+    # `environment.enabled`: Quiesce, the budget, the stored pods and the environment's levels
+    # (`addons`); a user's environment rule may read anything (None: asked every time).
+    if environment_rules(model):
+        return None
+    return state.quiesced, state.faults, state.store.objects, state.addons
+
+
+def _maintenance(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `maintenance.enabled`: the drains (`addons`), the clock, the stored objects, Quiesce, the
+    # budget and what is down.
+    return state.addons, state.clock, state.store.objects, state.quiesced, state.faults, state.down
+
+
+def _descheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `descheduler.enabled`: its next run (`addons`) and the clock.
+    return state.addons, state.clock
+
+
+def _restore(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `restore.enabled`: Quiesce, the budget, the backup, the store's revision and what is down
+    # (etcd's quorum).
+    return state.quiesced, state.faults, state.etcd_backup, state.store.revision, state.down
+
+
+def _overload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `overload.enabled`: the flood in progress, Quiesce and the budget.
+    return state.overload, state.quiesced, state.faults
+
+
 READS: dict[Any, KeyFn] = {
     workload: _workload,
     scheduler: _scheduler,
     controllers: _controllers,
     nodelifecycle: _nodelifecycle,
+    hpa: _hpa,
+    environment: _environment,
+    maintenance: _maintenance,
+    descheduler: _descheduler,
+    restore: _restore,
+    overload: _overload,
 }
 """Component module → the parts of the state its `enabled` (and the timers it reads) depend on."""
 
@@ -249,11 +293,11 @@ def changes(before: ClusterState, after: ClusterState) -> set[Token]:
             if old.events is not new.events:
                 out.add("store.events")
         elif name in PER_ENTRY:
-            out.update((name, k) for k in old.keys() | new.keys() if old.get(k) is not new.get(k))
+            out.update([(name, k) for k in old.differing_keys(new)])
     return out
 
 
-DepsFn = Callable[..., "frozenset[Token]"]
+DepsFn = Callable[..., "frozenset[Token] | None"]
 
 
 def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
@@ -283,6 +327,13 @@ DEPS: dict[Any, DepsFn] = {
                                                  ("informers", CONTROLLER_MANAGER), "store.objects", "clock"}),
     _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
                                                        ("informers", component)}),
+    _hpa: lambda model: frozenset({"down", "controllers", "clock"}),
+    _environment: lambda model: None if environment_rules(model) else frozenset({"quiesced", "faults",
+                                                                                "store.objects", "addons"}),
+    _maintenance: lambda model: frozenset({"addons", "clock", "store.objects", "quiesced", "faults", "down"}),
+    _descheduler: lambda model: frozenset({"addons", "clock"}),
+    _restore: lambda model: frozenset({"quiesced", "faults", "etcd_backup", "store", "down"}),
+    _overload: lambda model: frozenset({"overload", "quiesced", "faults"}),
 }
 """Key function → the tokens of every part of the state it reads (a superset is safe, a missing
 one is not): a part whose tokens did not change since the last answer keeps it."""
@@ -391,10 +442,21 @@ class EnabledCache:
             yield known
 
     def actions(self, state: ClusterState, tick: bool = True) -> tuple[Action, ...]:
-        """Every enabled action, in `compose.actions` order (without `Tick` unless `tick`)."""
+        """Every enabled action, in `compose.actions` order (without `Tick` unless `tick`): what
+        `groups` gives, in one loop."""
+        answers, model, parts = self._answers(state), self.model, self.parts
+        skip = -1 if tick else self.tick
         out: list[Action] = []
-        for group in self.groups(state, tick):
-            out.extend(group)
+        for i, known in enumerate(answers):
+            if known is None:
+                if i == skip:
+                    continue
+                known = parts[i].enabled(model, state)
+                if self.answers is answers:  # (a call for another state meanwhile made a new list)
+                    answers[i] = known
+            elif i == skip:
+                continue
+            out += known
         return tuple(out)
 
 

@@ -15,15 +15,15 @@ events are handled at once (`deliver_instantly`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api.objects import ApiObject, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.default_spread import DEFAULT_SPREAD_RESOURCES
 from kubeprop.model.state.actions import Action, Deliver, Relist
@@ -38,7 +38,16 @@ from kubeprop.model.state.cluster import (
     reaches_apiserver,
     refusal,
 )
-from kubeprop.model.state.informer import InformerState, ObjectFilter, ResourceCache, deliver, list_resource, next_event
+from kubeprop.model.state.informer import (
+    InformerState,
+    ObjectFilter,
+    ResourceCache,
+    ResourceEvents,
+    deliver,
+    event_index,
+    list_resource,
+    next_event,
+)
 
 
 def _on_node(node: str) -> ObjectFilter:
@@ -115,7 +124,7 @@ def remember_revisions(state: ClusterState, component: str) -> ClusterState:
     for resource, cache in informer.resources.items():
         key = _ghost_key(component, resource)
         seen[key] = max(seen.get(key, 0), cache.revision)
-    return attrs.evolve(state, seen_revisions=FrozenMap(seen))
+    return evolve(state, seen_revisions=FrozenMap(seen))
 
 
 def note_listed(state: ClusterState, component: str) -> ClusterState:
@@ -129,7 +138,7 @@ def note_listed(state: ClusterState, component: str) -> ClusterState:
     }
     if not travelled - state.time_travel:
         return state
-    return attrs.evolve(state, time_travel=state.time_travel | travelled)
+    return evolve(state, time_travel=state.time_travel | travelled)
 
 
 def initial_informers(model: ClusterModel, state: ClusterState) -> FrozenMap[str, InformerState]:
@@ -147,19 +156,24 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         yield from component_enabled(model, state, component)
 
 
+_NO_EVENTS: ResourceEvents = ((), ())
+
+
 def component_enabled(model: ClusterModel, state: ClusterState, component: str) -> Iterator[Action]:
     """One component's Deliver and Relist actions: they read its caches, the store's event log,
     what is down (etcd's quorum too) and partitioned."""
     informer = state.informers.get(component)
     if informer is not None and not model.instant_caches and reaches_apiserver(state, component):
+        index = event_index(state.store.events)  # (`next_event` for each resource, the log indexed once)
         for resource, cache in informer.resources.sorted_items():
             if cache.stale:
                 if etcd_available(model, state):  # a LIST is a consistent read from etcd
                     yield Relist(component, resource)
                 continue
-            event = next_event(state.store, cache, resource)
-            if event is not None:
-                yield Deliver(component, resource, event.revision)
+            revisions, events = index.get(resource, _NO_EVENTS)
+            at = bisect_right(revisions, cache.revision)
+            if at < len(events):
+                yield Deliver(component, resource, events[at].revision)
 
 
 def run_hooks(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]
@@ -177,7 +191,7 @@ def _deliver(model: ClusterModel, state: ClusterState, act: Deliver) -> ClusterS
     assert event is not None and event.revision == act.revision, "Deliver is not enabled"
     keep = filters(act.component).get(act.resource)
     informer = InformerState(informer.resources.set(act.resource, deliver(cache, event, keep)))
-    state = attrs.evolve(state, informers=state.informers.set(act.component, informer))
+    state = evolve(state, informers=state.informers.set(act.component, informer))
     return run_hooks(model, state, act.component, (event,))
 
 
@@ -195,7 +209,7 @@ def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterSta
     old = informer.resources[act.resource]
     cache = list_for(model, state, act.component, act.resource)
     informer = InformerState(informer.resources.set(act.resource, cache))
-    state = note_listed(attrs.evolve(state, informers=state.informers.set(act.component, informer)), act.component)
+    state = note_listed(evolve(state, informers=state.informers.set(act.component, informer)), act.component)
     gone = tuple(
         WatchEvent("DELETED", k, o, cache.revision) for k, o in old.objects.sorted_items() if k not in cache.objects
     )
@@ -220,8 +234,8 @@ def mark_stale(state: ClusterState, component: str, resources: Iterable[str] | N
     if informer is None:
         return state
     names = set(resources) if resources is not None else set(informer.resources)
-    updated = {r: attrs.evolve(c, stale=True) if r in names else c for r, c in informer.resources.items()}
-    return attrs.evolve(state, informers=state.informers.set(component, InformerState(FrozenMap(updated))))
+    updated = {r: evolve(c, stale=True) if r in names else c for r, c in informer.resources.items()}
+    return evolve(state, informers=state.informers.set(component, InformerState(FrozenMap(updated))))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

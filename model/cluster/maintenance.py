@@ -30,6 +30,7 @@ import attrs
 
 from kubeprop.model.api.objects import Deployment, Node, ObjectKey, Pod, ReplicaSet, StatefulSet
 from kubeprop.model.api.server import Request, Response
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.schema_addons import DrainStep
 from kubeprop.model.state.actions import Action
@@ -99,7 +100,7 @@ def maintenance_state(state: ClusterState) -> MaintenanceState:
 
 def _store(state: ClusterState, ms: MaintenanceState) -> ClusterState:
     addons = state.addons.delete(KEY) if not ms.draining else state.addons.set(KEY, ms)
-    return attrs.evolve(state, addons=addons)
+    return evolve(state, addons=addons)
 
 
 def blocking(state: ClusterState) -> bool:
@@ -149,7 +150,7 @@ def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: Drai
     pending = FrozenMap({f"{p.metadata.namespace}/{p.metadata.name}": state.clock for p in pods})
     drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock)
     ms = maintenance_state(state)
-    return _store(state, attrs.evolve(ms, draining=ms.draining.set(node, drain)))
+    return _store(state, evolve(ms, draining=ms.draining.set(node, drain)))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -207,27 +208,27 @@ def _evict(model: ClusterModel, state: ClusterState, act: EvictForDrain) -> Clus
     state, response = send(model, state, user, request, component)
     after = _after_eviction(model, state, drain, act.pod, current, response)
     if after is None:  # any other error: kubectl drain fails (the node stays cordoned)
-        return _store(state, attrs.evolve(ms, draining=ms.draining.delete(act.drained)))
-    return _store(state, attrs.evolve(ms, draining=ms.draining.set(act.drained, after)))
+        return _store(state, evolve(ms, draining=ms.draining.delete(act.drained)))
+    return _store(state, evolve(ms, draining=ms.draining.set(act.drained, after)))
 
 
 def _after_eviction(model: ClusterModel, state: ClusterState, drain: Drain, pod: str, current: Any,
                     response: Response) -> Drain | None:
     if response.ok:
         uid = current.metadata.uid if current is not None else ""
-        return attrs.evolve(drain, pending=drain.pending.delete(pod), waiting=drain.waiting.set(pod, uid))
+        return evolve(drain, pending=drain.pending.delete(pod), waiting=drain.waiting.set(pod, uid))
     if response.code == 404:
-        return attrs.evolve(drain, pending=drain.pending.delete(pod))
+        return evolve(drain, pending=drain.pending.delete(pod))
     if response.code == 429:
         retry = state.clock + int(model.parameter("drainRetrySeconds"))
-        return attrs.evolve(drain, pending=drain.pending.set(pod, retry))
+        return evolve(drain, pending=drain.pending.set(pod, retry))
     return None
 
 
 def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> ClusterState:
     ms = maintenance_state(state)
     drain = ms.draining[act.drained]
-    state = _store(state, attrs.evolve(ms, draining=ms.draining.delete(act.drained)))
+    state = _store(state, evolve(ms, draining=ms.draining.delete(act.drained)))
     if drain.by == OPERATOR:
         user, component = _identity(model, drain)
         state, _ = send(model, state, user, cordon_request(user, act.drained, False), component)
@@ -235,7 +236,7 @@ def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> Clust
 
 
 def _start_maintenance(model: ClusterModel, state: ClusterState, act: StartMaintenance) -> ClusterState:
-    state = attrs.evolve(state, faults=state.faults.spend("maintenance"))
+    state = evolve(state, faults=state.faults.spend("maintenance"))
     return start_drain(model, state, act.drained, DrainStep(node=act.drained, delete_emptydir_data=True),
                        model.scenario.apply_as, OPERATOR, OPERATOR)
 

@@ -54,6 +54,7 @@ from kubeprop.model.api.objects import kind_info, qualified_resource
 from kubeprop.model.api.rbac import UserInfo, service_account_groups, split_service_account_username
 from kubeprop.model.api.server import Request, Response, Verb
 from kubeprop.model.cluster.informers import WATCH_CACHE
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, KUBELET_PREFIX, ClusterModel, ClusterState, kubelet
 
@@ -231,7 +232,7 @@ def _apf_refusal(model: ClusterModel, state: ClusterState, flood: Overload, who:
             queues[q] = QueueUse(pl.queue_length_limit, pl.queue_length_limit * width, 0)
     if mine_flooding:  # the flood's executing requests hold every seat (on its first queue)
         first = hand(mine_flooding[0])[0] if pl.queues else 0
-        queues[first] = attrs.evolve(queues.get(first, QueueUse()), seats_in_use=current)
+        queues[first] = evolve(queues.get(first, QueueUse()), seats_in_use=current)
     if admit(pl, current, queues, hand(mine), seats) != "reject":
         return None
     return _too_many(f"priority level {pl.name} ({current} seats, all held by the flood's {width}-seat requests), "
@@ -284,7 +285,7 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
 
 def _start(model: ClusterModel, state: ClusterState, act: StartOverload) -> ClusterState:
     clients = tuple(model.parameter("overloadClients"))
-    state = attrs.evolve(state, overload=Overload(clients, state.clock), faults=state.faults.spend("overload"))
+    state = evolve(state, overload=Overload(clients, state.clock), faults=state.faults.spend("overload"))
     return _silence(model, state)
 
 
@@ -294,7 +295,7 @@ def _silence(model: ClusterModel, state: ClusterState) -> ClusterState:
     for node in model.nodes:
         if node not in lost and refusal(model, state, "", heartbeat_request(node), kubelet(node)) is not None:
             lost = lost.set(node, state.clock)
-    return attrs.evolve(state, heartbeat_lost=lost)
+    return evolve(state, heartbeat_lost=lost)
 
 
 def _end(model: ClusterModel, state: ClusterState, act: EndOverload) -> ClusterState:
@@ -302,12 +303,12 @@ def _end(model: ClusterModel, state: ClusterState, act: EndOverload) -> ClusterS
     for node in model.nodes:
         if node in lost and f"node/{node}" not in state.down and node not in state.partitioned:
             lost = lost.delete(node)
-    return attrs.evolve(state, overload=None, heartbeat_lost=lost)
+    return evolve(state, overload=None, heartbeat_lost=lost)
 
 
 def _starve(model: ClusterModel, state: ClusterState, act: Starve) -> ClusterState:
     flood: Overload = state.overload
-    return _silence(model, attrs.evolve(state, overload=attrs.evolve(flood, starved=flood.starved | {act.client})))
+    return _silence(model, evolve(state, overload=evolve(flood, starved=flood.starved | {act.client})))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

@@ -44,6 +44,7 @@ import attrs
 from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.cluster.faults import reset_component
 from kubeprop.model.cluster.informers import WATCH_CACHE, components, fresh_informer, remember_revisions, run_hooks
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -125,17 +126,17 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
 
 
 def _snapshot(model: ClusterModel, state: ClusterState, act: SnapshotEtcd) -> ClusterState:
-    return attrs.evolve(state, etcd_backup=Backup(state.store))
+    return evolve(state, etcd_backup=Backup(state.store))
 
 
 def restored_store(model: ClusterModel, current: Store, snapshot: Store) -> Store:
     """The keyspace after `etcdutl snapshot restore [--bump-revision N] [--mark-compacted]`, with
     the current UID and name counters."""
     bump = int(model.parameter("etcdRestoreBumpRevision"))
-    store = attrs.evolve(snapshot, revision=snapshot.revision + bump, uids_issued=current.uids_issued,
-                         names_generated=current.names_generated)
+    store = evolve(snapshot, revision=snapshot.revision + bump, uids_issued=current.uids_issued,
+                   names_generated=current.names_generated)
     if model.parameter("etcdRestoreMarkCompacted"):
-        store = attrs.evolve(store, events=(), compacted=store.revision)
+        store = evolve(store, events=(), compacted=store.revision)
     return store
 
 
@@ -153,11 +154,11 @@ def _rewatch(model: ClusterModel, state: ClusterState, before: Store) -> Cluster
             informers[component] = fresh_informer(model, state, component)
             continue
         resources = {
-            r: attrs.evolve(c, stale=True) if c.revision > store.revision or c.revision < store.compacted else c
+            r: evolve(c, stale=True) if c.revision > store.revision or c.revision < store.compacted else c
             for r, c in informer.resources.items()
         }
         informers[component] = InformerState(FrozenMap(resources))
-    return attrs.evolve(state, informers=FrozenMap(informers))
+    return evolve(state, informers=FrozenMap(informers))
 
 
 def _instant_relist(model: ClusterModel, state: ClusterState, before: Store) -> ClusterState:
@@ -190,8 +191,8 @@ def _restore(model: ClusterModel, state: ClusterState, act: RestoreEtcd) -> Clus
         if not (host and f"node/{host}" in state.down)
     )
     record = Backup(backup.snapshot, (backup.snapshot.uids_issued, state.store.uids_issued), store.revision)
-    state = attrs.evolve(state, store=store, down=state.down - rebuilt, etcd_backup=record,
-                         faults=state.faults.spend("etcd_restore"))
+    state = evolve(state, store=store, down=state.down - rebuilt, etcd_backup=record,
+                   faults=state.faults.spend("etcd_restore"))
     state = _rewatch(model, state, before)
     if model.parameter("etcdRestoreRestartsComponents"):
         state = _restart_components(model, state)

@@ -38,8 +38,6 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api.objects import (
     ApiObject,
     CustomObject,
@@ -55,6 +53,7 @@ from kubeprop.model.api.server import Request, resolve_type
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
 from kubeprop.model.cluster import maintenance
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.schema import ApplyStep, DeleteStep, ScaleStep, SetImageStep, WorkloadStep
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import USER_COMPONENT, ClusterModel, ClusterState, send
@@ -152,7 +151,7 @@ def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Requ
 def _manifest(obj: ApiObject) -> tuple[ApiObject, dict[str, Any]]:
     """The object with its namespace filled in as kubectl does, and its JSON without status."""
     namespace = obj.metadata.namespace or ("default" if kind_info(obj).namespaced else "")
-    obj = with_metadata(obj, attrs.evolve(obj.metadata, namespace=namespace))
+    obj = with_metadata(obj, evolve(obj.metadata, namespace=namespace))
     body = encode_object(obj)
     body.pop("status", None)
     return obj, body
@@ -169,7 +168,7 @@ def _apply_request(state: ClusterState, obj: ApiObject, user: str, options: Appl
     text = last_applied_text(body)
     live = state.store.get(object_key(obj))
     if live is None:
-        annotated = attrs.evolve(obj.metadata, annotations=obj.metadata.annotations.set(LAST_APPLIED_ANNOTATION, text))
+        annotated = evolve(obj.metadata, annotations=obj.metadata.annotations.set(LAST_APPLIED_ANNOTATION, text))
         return Request(verb="create", user=user, obj=with_metadata(obj, annotated), resource=resource,
                        namespace=namespace, name=name, field_manager=manager)
     modified = json.loads(text)
@@ -219,13 +218,13 @@ def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> Clust
     user = model.scenario.apply_as
     if step.drain is not None:
         state = maintenance.start_drain(model, state, step.drain.node, step.drain, user, "user", USER_COMPONENT)
-        return attrs.evolve(state, workload_next=act.index + 1)
+        return evolve(state, workload_next=act.index + 1)
     if step.cordon is not None or step.uncordon is not None:
         node_step = step.cordon or step.uncordon
         assert node_step is not None
         cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None)
         state, _ = send(model, state, user, cordon, USER_COMPONENT)
-        return attrs.evolve(state, workload_next=act.index + 1)
+        return evolve(state, workload_next=act.index + 1)
     failures: list[str] = []
     for request in _requests(model, state, act.index):
         if isinstance(request, str):
@@ -236,9 +235,9 @@ def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> Clust
             return state  # not done: the step stays enabled and is retried (apply is idempotent)
         if not response.ok:
             failures.append(f"{response.code} {response.reason}: {response.message}")
-    state = attrs.evolve(state, workload_next=act.index + 1)
+    state = evolve(state, workload_next=act.index + 1)
     if failures:
-        state = attrs.evolve(state, workload_errors=state.workload_errors.set(act.index, "; ".join(failures)))
+        state = evolve(state, workload_errors=state.workload_errors.set(act.index, "; ".join(failures)))
     return state
 
 

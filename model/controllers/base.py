@@ -30,8 +30,9 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.controllers.decisions import DecisionMemo
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
 from kubeprop.model.state.component import Controller, Reconciliation
@@ -64,11 +65,11 @@ class ControllerState:
         merged = set(self.queue) | set(keys)
         if len(merged) == len(self.queue):
             return self
-        return attrs.evolve(self, queue=tuple(sorted(merged)))
+        return evolve(self, queue=tuple(sorted(merged)))
 
     def dequeue(self, key: str) -> ControllerState:
         """Take a key out of the queue (a worker starts on it)."""
-        return attrs.evolve(self, queue=tuple(k for k in self.queue if k != key))
+        return evolve(self, queue=tuple(k for k in self.queue if k != key))
 
 
 class Memoryless:
@@ -119,7 +120,7 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
             if event.key.resource in controller.watches and controller.name in controllers:
                 keys = tuple(controller.keys_for(event.object, view_))
                 controllers[controller.name] = controllers[controller.name].enqueue(keys)
-    return attrs.evolve(state, controllers=FrozenMap(controllers))
+    return evolve(state, controllers=FrozenMap(controllers))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -141,15 +142,14 @@ def _controller(model: ClusterModel, name: str) -> Any:
     raise KeyError(name)
 
 
-_DECISIONS: IdentityMemo[Reconciliation] = IdentityMemo()
-"""Decisions by the very objects they were taken from (the controller, the view, the memory) and
-the key and clock: the crash points of a reconcile (`CrashDuringReconcile`) ask for the decision
-that the reconcile itself takes when it runs."""
+_DECISIONS = DecisionMemo()
+"""Decisions by the controller, memory, key and clock, with the caches they read
+(`kubeprop.model.controllers.decisions`): the crash points of a reconcile (`CrashDuringReconcile`)
+ask for the decision that the reconcile itself takes when it runs, in state after state."""
 
 
 def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
-    return _DECISIONS.get((controller, view_, memory), controller.reconcile, view_, key, memory, now,
-                          values=(key, now))
+    return _DECISIONS.decide(controller, view_, key, memory, now)
 
 
 def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) -> Reconciliation:
@@ -182,10 +182,10 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
         if not response.ok:
             requeue = True
             break
-    ctl_state = attrs.evolve(ctl_state, memory=memory)
+    ctl_state = evolve(ctl_state, memory=memory)
     if requeue:
         ctl_state = ctl_state.enqueue((act.key,))
-    return attrs.evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
+    return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
 
 
 HANDLERS = {Reconcile: reconcile}
@@ -226,4 +226,4 @@ def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> C
     for name, key in due:
         if name in controllers:
             controllers[name] = controllers[name].enqueue((key,))
-    return attrs.evolve(after, controllers=FrozenMap(controllers)) if due else after
+    return evolve(after, controllers=FrozenMap(controllers)) if due else after

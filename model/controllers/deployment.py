@@ -64,6 +64,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
@@ -151,7 +152,7 @@ class DeploymentController(Memoryless):
     def with_strategy(self, strategy_type: str, strategy: RolloutStrategy) -> DeploymentController:
         """This controller with `strategy` for Deployments of `spec.strategy.type == strategy_type`
         (`Recreate` or `RollingUpdate`); the other strategy and everything else stay built in."""
-        return attrs.evolve(self, strategies=self.strategies.set(strategy_type, strategy))
+        return evolve(self, strategies=self.strategies.set(strategy_type, strategy))
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """Deployment events enqueue it; ReplicaSet events enqueue the controlling Deployment
@@ -203,7 +204,7 @@ class DeploymentController(Memoryless):
         plan = Plan(d, self.identity, now, self.unavailable_one_when_both_zero)
         if d.spec.selector is None or d.spec.selector.is_empty():
             if d.status.observed_generation < d.metadata.generation:
-                plan.set_status(attrs.evolve(d.status, observed_generation=d.metadata.generation))
+                plan.set_status(evolve(d.status, observed_generation=d.metadata.generation))
             return Reconciliation(plan.finish(), memory)
         candidates = [r for r in view.list("replicasets.apps", namespace) if isinstance(r, ReplicaSet)]
         claimed = claim(d, d.spec.selector, candidates, "replicasets.apps", self.identity)

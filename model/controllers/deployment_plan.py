@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import attrs
-
 from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import ObjectKey
@@ -28,6 +26,7 @@ from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers import deployment_util as du
 from kubeprop.model.controllers.podutil import controller_of, new_controller_ref
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
 PROGRESSING = "Progressing"
@@ -51,7 +50,7 @@ class Plan:
         """Create or update `rs`; a later write of the same ReplicaSet merges into the first."""
         index = self._rs_request.get(rs.metadata.name)
         if index is not None:
-            self.requests[index] = attrs.evolve(self.requests[index], obj=rs)
+            self.requests[index] = evolve(self.requests[index], obj=rs)
             return
         self._rs_request[rs.metadata.name] = len(self.requests)
         self.requests.append(Request(verb=verb, user=self.user, resource="replicasets.apps",
@@ -64,19 +63,19 @@ class Plan:
 
     def set_status(self, status: DeploymentStatus) -> None:
         """Replace the working status."""
-        self.d = attrs.evolve(self.d, status=status)
+        self.d = evolve(self.d, status=status)
 
     def set_condition(self, cond: Condition) -> None:
         """SetDeploymentCondition on the working status."""
-        self.set_status(attrs.evolve(self.d.status, conditions=du.set_condition(self.d.status.conditions, cond)))
+        self.set_status(evolve(self.d.status, conditions=du.set_condition(self.d.status.conditions, cond)))
 
     def set_revision(self, revision: str) -> None:
         """SetDeploymentRevision: the Deployment's revision annotation (written with the status,
         as upstream's UpdateStatus carries metadata)."""
         ann = self.d.metadata.annotations
         if ann.get(du.REVISION_ANNOTATION) != revision:
-            meta = attrs.evolve(self.d.metadata, annotations=ann.set(du.REVISION_ANNOTATION, revision))
-            self.d = attrs.evolve(self.d, metadata=meta)
+            meta = evolve(self.d.metadata, annotations=ann.set(du.REVISION_ANNOTATION, revision))
+            self.d = evolve(self.d, metadata=meta)
 
     def finish(self) -> tuple[Request, ...]:
         """The requests, with one update-status at the end if the status or annotations changed."""
@@ -140,14 +139,14 @@ def new_rs_annotations(d: Deployment, rs: ReplicaSet, new_revision: int, exists:
 
 
 def _with_annotations(rs: ReplicaSet, ann: dict[str, str]) -> ReplicaSet:
-    return attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, annotations=ann))
+    return evolve(rs, metadata=evolve(rs.metadata, annotations=ann))
 
 
 def _existing_new_rs(plan: Plan, existing: ReplicaSet, new_revision: int) -> ReplicaSet:
     d = plan.d
     rs, changed = new_rs_annotations(d, existing, new_revision, True, plan.zero_rule)
     if changed or rs.spec.min_ready_seconds != d.spec.min_ready_seconds:
-        rs = attrs.evolve(rs, spec=attrs.evolve(rs.spec, min_ready_seconds=d.spec.min_ready_seconds))
+        rs = evolve(rs, spec=evolve(rs.spec, min_ready_seconds=d.spec.min_ready_seconds))
         plan.write_rs(rs)
         return rs
     plan.set_revision(rs.metadata.annotations.get(du.REVISION_ANNOTATION, ""))
@@ -162,9 +161,9 @@ def _new_rs_object(d: Deployment, old_rss: Sequence[ReplicaSet], zero_rule: bool
     labels, selector and template, the Deployment as controller, NewRSNewReplicas replicas."""
     template_hash = du.compute_hash(d.spec.template, d.status.collision_count)
     labels = d.spec.template.metadata.labels.set(du.POD_TEMPLATE_HASH_LABEL, template_hash)
-    template = attrs.evolve(d.spec.template, metadata=attrs.evolve(d.spec.template.metadata, labels=labels))
+    template = evolve(d.spec.template, metadata=evolve(d.spec.template.metadata, labels=labels))
     selector = d.spec.selector or LabelSelector()
-    selector = attrs.evolve(selector, match_labels=selector.match_labels.set(du.POD_TEMPLATE_HASH_LABEL, template_hash))
+    selector = evolve(selector, match_labels=selector.match_labels.set(du.POD_TEMPLATE_HASH_LABEL, template_hash))
     rs = ReplicaSet(
         metadata=ObjectMeta(name=f"{d.metadata.name}-{template_hash}", namespace=d.metadata.namespace,
                             owner_references=(new_controller_ref(d),), labels=labels),
@@ -172,7 +171,7 @@ def _new_rs_object(d: Deployment, old_rss: Sequence[ReplicaSet], zero_rule: bool
                             template=template),
     )
     count = du.new_rs_new_replicas(d, [*old_rss, rs], rs)
-    rs = attrs.evolve(rs, spec=attrs.evolve(rs.spec, replicas=count))
+    rs = evolve(rs, spec=evolve(rs.spec, replicas=count))
     return new_rs_annotations(d, rs, new_revision, False, zero_rule)[0]
 
 
@@ -195,7 +194,7 @@ def get_new_rs(plan: Plan, view: ObjectView, rs_list: Sequence[ReplicaSet], old_
     if isinstance(clash, ReplicaSet):
         ref = controller_of(clash)
         if ref is None or ref.uid != d.metadata.uid or not du.equal_ignore_hash(d.spec.template, clash.spec.template):
-            plan.set_status(attrs.evolve(d.status, collision_count=(d.status.collision_count or 0) + 1))
+            plan.set_status(evolve(d.status, collision_count=(d.status.collision_count or 0) + 1))
             plan.requeue = True
             return None
         rs = clash
@@ -223,7 +222,7 @@ def scale_rs(plan: Plan, rs: ReplicaSet, new_scale: int) -> tuple[bool, ReplicaS
     size_changed = du.replicas_of(rs) != new_scale
     desired, maximum = du.replicas_of(d), du.replicas_of(d) + du.max_surge(d, plan.zero_rule)
     if size_changed or du.replicas_annotations_need_update(rs, desired, maximum):
-        rs = attrs.evolve(rs, spec=attrs.evolve(rs.spec, replicas=new_scale))
+        rs = evolve(rs, spec=evolve(rs.spec, replicas=new_scale))
         rs = du.with_replicas_annotations(rs, desired, maximum)
         plan.write_rs(rs)
     return size_changed, rs
@@ -241,7 +240,7 @@ def calculate_status(plan: Plan, all_rss: Sequence[ReplicaSet | None], new_rs: R
     the Available condition (available ≥ replicas - maxUnavailable)."""
     d = plan.d
     available = du.available_replica_count(all_rss)
-    status = attrs.evolve(
+    status = evolve(
         d.status, observed_generation=d.metadata.generation, replicas=du.actual_replica_count(all_rss),
         updated_replicas=du.actual_replica_count([new_rs]), ready_replicas=du.ready_replica_count(all_rss),
         available_replicas=available, unavailable_replicas=max(du.replica_count(all_rss) - available, 0),
@@ -252,7 +251,7 @@ def calculate_status(plan: Plan, all_rss: Sequence[ReplicaSet | None], new_rs: R
     else:
         cond = du.new_condition(AVAILABLE, "False", du.MIN_UNAVAILABLE_REASON,
                                 "Deployment does not have minimum availability.", plan.now)
-    return attrs.evolve(status, conditions=du.set_condition(status.conditions, cond))
+    return evolve(status, conditions=du.set_condition(status.conditions, cond))
 
 
 def sync_deployment_status(plan: Plan, all_rss: Sequence[ReplicaSet | None], new_rs: ReplicaSet | None) -> None:

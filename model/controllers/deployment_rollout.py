@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import attrs
-
 from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.controllers import deployment_util as du
@@ -25,6 +23,7 @@ from kubeprop.model.controllers.deployment_plan import (
     scale_rs_and_record_event,
     sync_deployment_status,
 )
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
 PodMap = Mapping[str, Sequence[Pod]]
@@ -67,19 +66,19 @@ def _progress_condition(plan: Plan, status: DeploymentStatus, new_rs: ReplicaSet
     if deployment_complete(d, status):
         cond = du.new_condition(PROGRESSING, "True", du.NEW_RS_AVAILABLE_REASON, f"{what} has successfully progressed.",
                                 plan.now)
-        return attrs.evolve(status, conditions=du.set_condition(status.conditions, cond))
+        return evolve(status, conditions=du.set_condition(status.conditions, cond))
     if deployment_progressing(d, status):
         cond = du.new_condition(PROGRESSING, "True", du.REPLICA_SET_UPDATED_REASON, f"{what} is progressing.", plan.now)
         conditions = status.conditions
         if current is not None:
             if current.status == "True":
-                cond = attrs.evolve(cond, last_transition_time=current.last_transition_time)
+                cond = evolve(cond, last_transition_time=current.last_transition_time)
             conditions = du.remove_condition(conditions, PROGRESSING)
-        return attrs.evolve(status, conditions=du.set_condition(conditions, cond))
+        return evolve(status, conditions=du.set_condition(conditions, cond))
     if deployment_timed_out(d, status, plan.now):
         cond = du.new_condition(PROGRESSING, "False", du.TIMED_OUT_REASON, f"{what} has timed out progressing.",
                                 plan.now)
-        return attrs.evolve(status, conditions=du.set_condition(status.conditions, cond))
+        return evolve(status, conditions=du.set_condition(status.conditions, cond))
     return status
 
 
@@ -90,7 +89,7 @@ def sync_rollout_status(plan: Plan, all_rss: Sequence[ReplicaSet | None], new_rs
     d = plan.d
     status = calculate_status(plan, all_rss, new_rs)
     if not du.has_progress_deadline(d):
-        status = attrs.evolve(status, conditions=du.remove_condition(status.conditions, PROGRESSING))
+        status = evolve(status, conditions=du.remove_condition(status.conditions, PROGRESSING))
     current = du.find_condition(d.status.conditions, PROGRESSING)
     complete = (status.replicas == status.updated_replicas and current is not None
                 and current.reason == du.NEW_RS_AVAILABLE_REASON)

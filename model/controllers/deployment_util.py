@@ -15,14 +15,13 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 
-import attrs
-
 from kubeprop.model.api.apps import Deployment, ReplicaSet
 from kubeprop.model.api.codec import encode
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.pod import PodTemplateSpec
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION
+from kubeprop.model.evolve import evolve
 from kubeprop.model.memo import IdentityMemo
 
 POD_TEMPLATE_HASH_LABEL = "pod-template-hash"
@@ -84,8 +83,8 @@ def without_hash(template: PodTemplateSpec) -> PodTemplateSpec:
     labels = template.metadata.labels
     if POD_TEMPLATE_HASH_LABEL not in labels:
         return template
-    meta = attrs.evolve(template.metadata, labels=labels.delete(POD_TEMPLATE_HASH_LABEL))
-    return attrs.evolve(template, metadata=meta)
+    meta = evolve(template.metadata, labels=labels.delete(POD_TEMPLATE_HASH_LABEL))
+    return evolve(template, metadata=meta)
 
 
 def equal_ignore_hash(a: PodTemplateSpec, b: PodTemplateSpec) -> bool:
@@ -285,7 +284,7 @@ def with_replicas_annotations(rs: ReplicaSet, desired: int, max_replicas: int) -
     """SetReplicasAnnotations."""
     ann = rs.metadata.annotations.set(DESIRED_REPLICAS_ANNOTATION, str(desired))
     ann = ann.set(MAX_REPLICAS_ANNOTATION, str(max_replicas))
-    return attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, annotations=ann))
+    return evolve(rs, metadata=evolve(rs.metadata, annotations=ann))
 
 
 def new_condition(type_: str, status: str, reason: str, message: str, now: int) -> Condition:
@@ -306,7 +305,7 @@ def set_condition(conditions: tuple[Condition, ...], cond: Condition) -> tuple[C
     if current is not None and current.status == cond.status and current.reason == cond.reason:
         return conditions
     if current is not None and current.status == cond.status:
-        cond = attrs.evolve(cond, last_transition_time=current.last_transition_time)
+        cond = evolve(cond, last_transition_time=current.last_transition_time)
     return (*remove_condition(conditions, cond.type), cond)
 
 

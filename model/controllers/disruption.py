@@ -32,6 +32,7 @@ from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.controllers.deployment_util import scaled_value
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_ready
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.component import Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
@@ -157,13 +158,13 @@ class DisruptionController(Memoryless):
         allowed_cond = Condition(type="DisruptionAllowed", status="True" if allowed > 0 else "False",
                                  reason="SufficientPods" if allowed > 0 else "InsufficientPods",
                                  last_transition_time=now, observed_generation=pdb.metadata.generation)
-        status = attrs.evolve(
+        status = evolve(
             pdb.status, current_healthy=current, desired_healthy=desired, expected_pods=expected,
             disruptions_allowed=allowed, disrupted_pods=disrupted, observed_generation=pdb.metadata.generation,
             conditions=set_condition(pdb.status.conditions, allowed_cond))
         if status == pdb.status:
             return Reconciliation(memory=memory)
-        request = Request(verb="update-status", user=self.identity, obj=attrs.evolve(pdb, status=status))
+        request = Request(verb="update-status", user=self.identity, obj=evolve(pdb, status=status))
         return Reconciliation((request,), memory)
 
     def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:

@@ -69,6 +69,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
@@ -311,5 +312,5 @@ class EndpointsController:
         if current is None:
             meta = ObjectMeta(name=svc.metadata.name, namespace=svc.metadata.namespace, labels=labels)
             return Request(verb="create", user=self.identity, obj=Endpoints(metadata=meta, subsets=subsets))
-        updated = Endpoints(metadata=attrs.evolve(current.metadata, labels=labels), subsets=subsets)
+        updated = Endpoints(metadata=evolve(current.metadata, labels=labels), subsets=subsets)
         return Request(verb="update", user=self.identity, obj=updated)

@@ -74,6 +74,7 @@ from kubeprop.model.controllers.endpoints import (
     should_set_hostname,
 )
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, new_controller_ref, split_key
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
@@ -254,12 +255,12 @@ class EndpointSliceController(Memoryless):
             reuse = next((d for d in plan.delete if d.address_type == "IPv4"), None)
             if reuse is not None:
                 plan.delete.remove(reuse)
-                plan.update.append(attrs.evolve(_with(reuse, endpoints, labels), ports=ports))
+                plan.update.append(evolve(_with(reuse, endpoints, labels), ports=ports))
             else:
                 news.append(_new_slice(svc, ports, endpoints, labels, owner))
         names = _names(view, svc, len(news))
         requests = [] if svc.metadata.deletion_timestamp is not None else [
-            Request(verb="create", user=self.identity, obj=attrs.evolve(sl, metadata=attrs.evolve(sl.metadata, name=n)))
+            Request(verb="create", user=self.identity, obj=evolve(sl, metadata=evolve(sl.metadata, name=n)))
             for sl, n in zip(news, names, strict=True)
         ]
         requests += [Request(verb="update", user=self.identity, obj=sl) for sl in plan.update]
@@ -273,7 +274,7 @@ def _ports_order(ports: PortsKey) -> tuple[tuple[str, int, str], ...]:
 
 
 def _with(sl: EndpointSlice, endpoints: Iterable[Endpoint], labels: dict[str, str]) -> EndpointSlice:
-    return attrs.evolve(sl, endpoints=tuple(endpoints), metadata=attrs.evolve(sl.metadata, labels=labels))
+    return evolve(sl, endpoints=tuple(endpoints), metadata=evolve(sl.metadata, labels=labels))
 
 
 def _slice_to_fill(slices: list[EndpointSlice], count: int, max_endpoints: int) -> EndpointSlice | None:

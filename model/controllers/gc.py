@@ -49,6 +49,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
 DEFAULT_WATCHES: tuple[str, ...] = (
@@ -122,7 +123,7 @@ class GarbageCollector:
             return memory
         if response.code == 404 or (response.ok and response.obj is not None
                                     and response.obj.metadata.uid != request.precondition_uid):
-            return attrs.evolve(memory, absent=memory.absent | {request.precondition_uid})
+            return evolve(memory, absent=memory.absent | {request.precondition_uid})
         return memory
 
     def dependents(self, owner: ApiObject, view: ObjectView) -> list[ApiObject]:
@@ -213,7 +214,7 @@ class GarbageCollector:
             requests: list[Request] = []
             rv: str | None = meta.resource_version
             if any(deleting_dependents(d) for d in deps):
-                unblocked = [attrs.evolve(r, block_owner_deletion=False) if r.block_owner_deletion else r
+                unblocked = [evolve(r, block_owner_deletion=False) if r.block_owner_deletion else r
                              for r in meta.owner_references]
                 requests.append(self._patch_refs(obj, unblocked))
                 rv = None

@@ -47,6 +47,7 @@ from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.controllers import hpa_calc as calc
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
@@ -112,7 +113,7 @@ def memory(state: ClusterState) -> HPAMemory:
 
 
 def _with_memory(state: ClusterState, mem: HPAMemory) -> ClusterState:
-    return attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
+    return evolve(state, controllers=state.controllers.set(NAME, mem))
 
 
 def initial_memory(model: ClusterModel, view_: ObjectView, now: int) -> dict[str, HPAMemory]:
@@ -139,7 +140,7 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
         if event.type == "DELETED":
             mem = mem.forget(key)
         elif key not in mem.due:
-            mem = attrs.evolve(mem, due=mem.due.set(key, state.clock + period))
+            mem = evolve(mem, due=mem.due.set(key, state.clock + period))
     return _with_memory(state, mem)
 
 
@@ -174,11 +175,11 @@ class _Run:
     def condition(self, type_: str, status: str, reason: str, message: str) -> _Run:
         conditions = set_condition(self.hpa.status.conditions, Condition(
             type=type_, status=status, reason=reason, message=message, last_transition_time=self.now))
-        return attrs.evolve(self, hpa=attrs.evolve(self.hpa, status=attrs.evolve(self.hpa.status,
+        return evolve(self, hpa=evolve(self.hpa, status=evolve(self.hpa.status,
                                                                                  conditions=conditions)))
 
     def status(self, **changes: Any) -> _Run:
-        return attrs.evolve(self, hpa=attrs.evolve(self.hpa, status=attrs.evolve(self.hpa.status, **changes)))
+        return evolve(self, hpa=evolve(self.hpa, status=evolve(self.hpa.status, **changes)))
 
 
 def sync_hpa(model: ClusterModel, state: ClusterState, act: SyncHPA) -> ClusterState:
@@ -191,7 +192,7 @@ def sync_hpa(model: ClusterModel, state: ClusterState, act: SyncHPA) -> ClusterS
     run = _Run(found, mem, act.hpa, state.clock)
     state, run = _reconcile(model, state, run)
     due = run.mem.due.set(act.hpa, state.clock + int(model.parameter("hpaSyncPeriodSeconds")))
-    return _with_memory(state, attrs.evolve(run.mem, due=due))
+    return _with_memory(state, evolve(run.mem, due=due))
 
 
 def _update_status_if_needed(model: ClusterModel, state: ClusterState, original: Any, run: _Run) -> ClusterState:
@@ -217,7 +218,7 @@ def _reconcile(model: ClusterModel, state: ClusterState, run: _Run) -> tuple[Clu
                         "the HPA controller was able to get the target's current scale")
     current = scale.spec_replicas
     if run.key not in run.mem.recommendations:  # recordInitialRecommendation
-        run = attrs.evolve(run, mem=attrs.evolve(run.mem, recommendations=run.mem.recommendations.set(
+        run = evolve(run, mem=evolve(run.mem, recommendations=run.mem.recommendations.set(
             run.key, ((run.now, current),))))
     minimum = 1 if spec.min_replicas is None else spec.min_replicas
     statuses: tuple[MetricStatus, ...] = ()
@@ -410,7 +411,7 @@ def _normalize(model: ClusterModel, run: _Run, current: int, desired: int, minim
             current, stabilized, minimum, spec.max_replicas, mem.scale_up_events.get(key, ()),
             mem.scale_down_events.get(key, ()), up, down, run.now)
     run = run.condition("ScalingLimited", "False" if result == stabilized else "True", reason, message)
-    return result, attrs.evolve(run, mem=attrs.evolve(run.mem, recommendations=mem.recommendations.set(key, history)))
+    return result, evolve(run, mem=evolve(run.mem, recommendations=mem.recommendations.set(key, history)))
 
 
 def _store_scale_event(run: _Run, before: int, after: int) -> _Run:
@@ -422,10 +423,10 @@ def _store_scale_event(run: _Run, before: int, after: int) -> _Run:
     if after > before:
         events = calc.record_event(mem.scale_up_events.get(key, ()), after - before, run.now,
                                    calc.longest_period(behavior.scale_up))
-        return attrs.evolve(run, mem=attrs.evolve(mem, scale_up_events=mem.scale_up_events.set(key, events)))
+        return evolve(run, mem=evolve(mem, scale_up_events=mem.scale_up_events.set(key, events)))
     events = calc.record_event(mem.scale_down_events.get(key, ()), before - after, run.now,
                                calc.longest_period(behavior.scale_down))
-    return attrs.evolve(run, mem=attrs.evolve(mem, scale_down_events=mem.scale_down_events.set(key, events)))
+    return evolve(run, mem=evolve(mem, scale_down_events=mem.scale_down_events.set(key, events)))
 
 
 HANDLERS: dict[type[Any], Any] = {SyncHPA: sync_hpa}

@@ -69,6 +69,7 @@ from kubeprop.model.controllers.nodelifecycle_rules import (
     ready_status,
     zone_key,
 )
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
@@ -269,7 +270,7 @@ def _wanted_no_execute(node: Node) -> str | None:
 
 def _save(state: ClusterState, mem: NodeLifecycleMemory, model: ClusterModel) -> ClusterState:
     mem = gc_memory(model, state, mem)
-    return attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
+    return evolve(state, controllers=state.controllers.set(NAME, mem))
 
 
 def _node(model: ClusterModel, state: ClusterState, name: str) -> Node:
@@ -292,7 +293,7 @@ def _send(model: ClusterModel, state: ClusterState, request: Request) -> tuple[C
 
 def start(model: ClusterModel, state: ClusterState, act: StartNodeLifecycle) -> ClusterState:
     """Remember the start time (every node's heartbeat counts as seen now)."""
-    return _save(state, attrs.evolve(memory(state), started_at=state.clock), model)
+    return _save(state, evolve(memory(state), started_at=state.clock), model)
 
 
 def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsNotReady) -> ClusterState:
@@ -303,13 +304,13 @@ def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsN
         cond = find_condition(pod.status.conditions, "Ready")
         assert cond is not None
         conditions = set_condition(pod.status.conditions,
-                                   attrs.evolve(cond, status="False", last_transition_time=state.clock))
-        obj = attrs.evolve(pod, status=attrs.evolve(pod.status, conditions=conditions))
+                                   evolve(cond, status="False", last_transition_time=state.clock))
+        obj = evolve(pod, status=evolve(pod.status, conditions=conditions))
         state, ok, code = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
         failed = failed or (not ok and code != 404)
     mem = memory(state)
     if not failed:
-        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(n for n in mem.pods_not_ready_pending if n != act.node))
+        mem = evolve(mem, pods_not_ready_pending=tuple(n for n in mem.pods_not_ready_pending if n != act.node))
     return _save(state, mem, model)
 
 
@@ -326,7 +327,7 @@ def _write_taints(model: ClusterModel, state: ClusterState, node: Node,
     a consistent GET), so a stale cache delays a taint by milliseconds, not by a rate-limiter token."""
     current = node
     for _ in range(UPDATE_TAINT_ATTEMPTS):
-        obj = attrs.evolve(current, spec=attrs.evolve(current.spec, taints=edit(current)))
+        obj = evolve(current, spec=evolve(current.spec, taints=edit(current)))
         state, _, code = _send(model, state, Request(verb="update", user=IDENTITY, obj=obj))
         fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name)) if code == 409 else None
         if not isinstance(fresh, Node):
@@ -363,8 +364,8 @@ def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> Clus
     if _current_no_execute(node) is None:
         mem = memory(state)
         zone = zone_key(node)
-        mem = attrs.evolve(mem, tainters=mem.tainters.set(zone, mem.tainter(zone).take(state.clock)))
-        state = attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
+        mem = evolve(mem, tainters=mem.tainters.set(zone, mem.tainter(zone).take(state.clock)))
+        state = evolve(state, controllers=state.controllers.set(NAME, mem))
     added = (Taint(key=wanted, effect="NoExecute", time_added=state.clock),) if wanted else ()
     return _write_taints(model, state, node, lambda current: _without_no_execute(current) + added)
 
@@ -383,7 +384,7 @@ def schedule_taint_eviction(model: ClusterModel, state: ClusterState, act: Sched
     assert delay is not None
     mem = memory(state)
     entry = ScheduledEviction(pod.metadata.uid, state.clock + delay)
-    return _save(state, attrs.evolve(mem, evictions=mem.evictions.set(act.pod, entry)), model)
+    return _save(state, evolve(mem, evictions=mem.evictions.set(act.pod, entry)), model)
 
 
 def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod) -> ClusterState:
@@ -391,8 +392,8 @@ def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod
     pod = _pod(model, state, act.pod)
     cond = Condition(type="DisruptionTarget", status="True", reason="DeletionByTaintManager",
                      message="Taint manager: deleting due to NoExecute taint", last_transition_time=state.clock)
-    obj = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""),
-                       status=attrs.evolve(pod.status, conditions=set_condition(pod.status.conditions, cond)))
+    obj = evolve(pod, metadata=evolve(pod.metadata, resource_version=""),
+                 status=evolve(pod.status, conditions=set_condition(pod.status.conditions, cond)))
     state, ok, _ = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
     if ok:
         request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=pod.metadata.namespace,
@@ -400,7 +401,7 @@ def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod
         state, ok, _ = _send(model, state, request)
     mem = memory(state)
     if ok:
-        mem = attrs.evolve(mem, evictions=mem.evictions.delete(act.pod))
+        mem = evolve(mem, evictions=mem.evictions.delete(act.pod))
     return _save(state, mem, model)
 
 

@@ -47,6 +47,7 @@ from kubeprop.model.controllers.nodelifecycle_rules import (
     zone_states,
 )
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
@@ -101,7 +102,7 @@ class NodeLifecycleMemory:
         states = FrozenMap({z: s for z, s in self.zone_states.items() if s != NORMAL})
         tainters = FrozenMap({z: t for z, t in self.tainters.items()
                               if not (t.period == DEFAULT_TAINTER.period and t.ready_at <= now)})
-        return attrs.evolve(self, zone_states=states, tainters=tainters)
+        return evolve(self, zone_states=states, tainters=tainters)
 
 
 def initial_nodelifecycle_memory(started_at: int | None = None) -> NodeLifecycleMemory:
@@ -176,21 +177,21 @@ def _plan_disruption(mem: NodeLifecycleMemory, nodes: list[Node], observed: dict
     new = zone_states(counted, observed)
     states = {z: s for z, s in mem.zone_states.items() if z in new}
     tainters = {z: t for z, t in mem.tainters.items() if z in new}
-    mem = attrs.evolve(mem, zone_states=FrozenMap(states), tainters=FrozenMap(tainters))
+    mem = evolve(mem, zone_states=FrozenMap(states), tainters=FrozenMap(tainters))
     all_are = all(s == FULL for s, _ in new.values())
     all_was = all(mem.zone_state(z) == FULL for z in new)
     if all_are and all_was:
         return mem.normalized(now), False
     if all_are:
         stopped = {z: mem.tainter(z).swap(None, now) for z in new}
-        return attrs.evolve(mem, zone_states=FrozenMap({z: FULL for z in new}),
-                            tainters=FrozenMap(stopped)).normalized(now), True
+        return evolve(mem, zone_states=FrozenMap({z: FULL for z in new}),
+                      tainters=FrozenMap(stopped)).normalized(now), True
     if all_was:
-        mem = attrs.evolve(mem, probes_reset_at=now)
+        mem = evolve(mem, probes_reset_at=now)
     changed = {z: (s, size) for z, (s, size) in new.items() if all_was or mem.zone_state(z) != s}
     states.update({z: s for z, (s, _) in changed.items()})
     tainters.update({z: mem.tainter(z).swap(limiter_period(s, size), now) for z, (s, size) in changed.items()})
-    return attrs.evolve(mem, zone_states=FrozenMap(states), tainters=FrozenMap(tainters)).normalized(now), False
+    return evolve(mem, zone_states=FrozenMap(states), tainters=FrozenMap(tainters)).normalized(now), False
 
 
 _LAST_PASS: list[Any] = [(), False]
@@ -242,10 +243,10 @@ def _unknown(node: Node, now: int) -> Node:
                 message="Kubelet never posted node status.", last_heartbeat_time=node.metadata.creation_timestamp,
                 last_transition_time=now))
         elif cond.status != "Unknown":
-            new = attrs.evolve(cond, status="Unknown", reason="NodeStatusUnknown",
-                               message="Kubelet stopped posting node status.", last_transition_time=now)
+            new = evolve(cond, status="Unknown", reason="NodeStatusUnknown",
+                         message="Kubelet stopped posting node status.", last_transition_time=now)
             conditions = set_condition(conditions, new)
-    return attrs.evolve(node, status=attrs.evolve(node.status, conditions=conditions))
+    return evolve(node, status=evolve(node.status, conditions=conditions))
 
 
 def _mark_unknown(model: ClusterModel, state: ClusterState, node: Node) -> tuple[ClusterState, str | None, bool]:
@@ -277,7 +278,7 @@ def _mark_reachable(model: ClusterModel, state: ClusterState, node: Node) -> Clu
     kept = tuple(t for t in fresh.spec.taints if not is_health_taint(t))
     if kept == fresh.spec.taints:
         return state
-    obj = attrs.evolve(fresh, spec=attrs.evolve(fresh.spec, taints=kept))
+    obj = evolve(fresh, spec=evolve(fresh.spec, taints=kept))
     state, _ = send(model, state, IDENTITY, Request(verb="update", user=IDENTITY, obj=obj), CONTROLLER_MANAGER)
     return state
 
@@ -307,13 +308,13 @@ def monitor_node_health(model: ClusterModel, state: ClusterState, act: MonitorNo
         # nodesToRetry: a node leaves it when this pass finds it Ready (not when the cache, which
         # has not yet seen this pass's own Unknown write, still shows it Ready)
         pending = {n for n in mem.pods_not_ready_pending if n not in ready} | set(transitioned)
-        mem = attrs.evolve(mem, pods_not_ready_pending=tuple(sorted(pending)))
+        mem = evolve(mem, pods_not_ready_pending=tuple(sorted(pending)))
     mem, untaint = _plan_disruption(mem, nodes, observed, state.clock)
     if untaint:
         for node in nodes:
             state = _mark_reachable(model, state, node)
-    mem = gc_memory(model, state, attrs.evolve(mem, last_pass=state.clock))
-    return attrs.evolve(state, controllers=state.controllers.set(NAME, mem))
+    mem = gc_memory(model, state, evolve(mem, last_pass=state.clock))
+    return evolve(state, controllers=state.controllers.set(NAME, mem))
 
 
 def gc_memory(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory) -> NodeLifecycleMemory:
@@ -331,5 +332,5 @@ def gc_memory(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory
         if isinstance(pod, Pod) and pod.metadata.uid == entry.uid and pod.metadata.deletion_timestamp is None \
                 and eviction_delay(pod, nodes.get(pod.spec.node_name)) is not None:
             kept[key] = entry
-    return attrs.evolve(mem, pods_not_ready_pending=pending, evictions=FrozenMap(kept))
+    return evolve(mem, pods_not_ready_pending=pending, evictions=FrozenMap(kept))
 

@@ -28,6 +28,7 @@ import attrs
 from kubeprop.model.api.core import LABEL_TOPOLOGY_ZONE, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, Node, Taint
 from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.pod import Pod, Toleration
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scheduler.filters import tolerates
 
 UNHEALTHY_ZONE_THRESHOLD = 0.55
@@ -106,7 +107,7 @@ class ZoneTainter:
     def take(self, now: int) -> ZoneTainter:
         """TryAccept: the token is used; the next one comes a period later."""
         assert self.period is not None and self.available(now)
-        return attrs.evolve(self, ready_at=now + self.period)
+        return evolve(self, ready_at=now + self.period)
 
     def swap(self, period: int | None, now: int) -> ZoneTainter:
         """SwapLimiter: unchanged rate keeps the bucket; a new one starts full, or drained if

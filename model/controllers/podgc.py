@@ -38,6 +38,7 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_terminal, pod_key, split_key
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
 OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
@@ -83,7 +84,7 @@ class PodGCController:
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
         """A node GET answered 404: the node is confirmed deleted."""
         if request.verb == "get" and request.resource == "nodes" and response.code == 404:
-            return attrs.evolve(memory, deleted_nodes=memory.deleted_nodes | {request.name})
+            return evolve(memory, deleted_nodes=memory.deleted_nodes | {request.name})
         return memory
 
     def candidate(self, pod: Pod, view: ObjectView) -> bool:
@@ -118,7 +119,7 @@ class PodGCController:
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """One pod through gcOrphaned / gcTerminating / gcUnscheduledTerminating, or gcTerminated."""
-        memory = attrs.evolve(memory, deleted_nodes=frozenset(
+        memory = evolve(memory, deleted_nodes=frozenset(
             n for n in memory.deleted_nodes if _node(view, n) is None))
         if key == TERMINATED_KEY:
             return Reconciliation(self._gc_terminated(view), memory)
@@ -155,8 +156,8 @@ class PodGCController:
         requests = []
         if not is_pod_terminal(pod):
             conditions = pod.status.conditions if condition is None else set_condition(pod.status.conditions, condition)
-            status = attrs.evolve(pod.status, phase="Failed", conditions=conditions)
-            failed = attrs.evolve(pod, status=status, metadata=attrs.evolve(pod.metadata, resource_version=""))
+            status = evolve(pod.status, phase="Failed", conditions=conditions)
+            failed = evolve(pod, status=status, metadata=evolve(pod.metadata, resource_version=""))
             requests.append(Request(verb="update-status", user=self.identity, obj=failed))
         requests.append(Request(verb="delete", user=self.identity, resource="pods", namespace=pod.metadata.namespace,
                                 name=pod.metadata.name, grace_period_seconds=0))

@@ -36,6 +36,7 @@ from kubeprop.model.api.pod import is_pod_ready as is_pod_ready
 from kubeprop.model.api.pod import pod_ready_condition as pod_ready_condition
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.server import Request
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.cluster import pod_key as _pod_key
 from kubeprop.model.state.informer import ObjectView
 
@@ -168,7 +169,7 @@ def _patch(obj: ApiObject, resource: str, refs: Iterable[OwnerReference], user: 
 
 
 def _with_owner_refs(obj: ApiObject, refs: tuple[OwnerReference, ...]) -> ApiObject:
-    return attrs.evolve(obj, metadata=attrs.evolve(obj.metadata, owner_references=refs))
+    return evolve(obj, metadata=evolve(obj.metadata, owner_references=refs))
 
 
 def pod_template_object(template: PodTemplateSpec, owner: ApiObject, namespace: str = "") -> Pod:

@@ -54,6 +54,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY
 from kubeprop.model.state.informer import ObjectView
 
@@ -169,7 +170,7 @@ def calculate_status(rs: ReplicaSet, pods: Iterable[Pod], now: int) -> ReplicaSe
     the template's labels as a selector match the pod's labels."""
     template_selector = LabelSelector(match_labels=rs.spec.template.metadata.labels)
     pods = tuple(pods)
-    return attrs.evolve(
+    return evolve(
         rs.status,
         replicas=len(pods),
         fully_labeled_replicas=sum(1 for p in pods if selector_matches(template_selector, p.metadata.labels)),
@@ -246,7 +247,7 @@ class ReplicaSetController:
         status = calculate_status(rs, owned, now)
         if status != rs.status:
             requests.append(Request(verb="update-status", user=self.identity, resource="replicasets.apps",
-                                    namespace=namespace, name=name, obj=attrs.evolve(rs, status=status)))
+                                    namespace=namespace, name=name, obj=evolve(rs, status=status)))
         return Reconciliation(tuple(requests), memory)
 
     def _manage(self, view: ObjectView, rs: ReplicaSet, owned: tuple[Pod, ...], key: str, memory: exp.Memory,

@@ -44,6 +44,7 @@ from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers.podutil import cache_revision, controller_of
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
@@ -92,7 +93,7 @@ def observe_cache(view: ObjectView, key: str, memory: Memory) -> Memory:
     if record is None:
         return memory
     namespace = key.rpartition("/")[0]
-    record = attrs.evolve(
+    record = evolve(
         record,
         creates=tuple(c for c in record.creates if not _creation_observed(view, namespace, *c)),
         deletes=tuple(d for d in record.deletes if not _deletion_observed(view, namespace, *d)),
@@ -121,7 +122,7 @@ def expect_deletions(memory: Memory, key: str, pods: tuple[Pod, ...], now: int) 
 def _drop_unanswered(memory: Memory) -> Memory:
     out = {}
     for key, record in memory.sorted_items():
-        record = attrs.evolve(record, unanswered_creates=0, unanswered_deletes=())
+        record = evolve(record, unanswered_creates=0, unanswered_deletes=())
         if not record.fulfilled:
             out[key] = record
     return FrozenMap(out) if out else EMPTY
@@ -138,8 +139,8 @@ def observe_response(memory: Memory, request: Request, response: Response) -> Me
         if record is None or record.unanswered_creates == 0:
             return memory
         mark = (response.obj.metadata.uid, int(response.obj.metadata.resource_version or 0))
-        record = attrs.evolve(record, unanswered_creates=record.unanswered_creates - 1,
-                              creates=(*record.creates, mark))
+        record = evolve(record, unanswered_creates=record.unanswered_creates - 1,
+                        creates=(*record.creates, mark))
         return memory.set(key, record)
     if request.verb == "delete" and request.resource == "pods":
         return _delete_answered(memory, request.namespace, request.name)
@@ -153,6 +154,6 @@ def _delete_answered(memory: Memory, namespace: str, name: str) -> Memory:
         for mark in record.unanswered_deletes:
             if mark[0] == name:
                 rest = tuple(m for m in record.unanswered_deletes if m != mark)
-                return memory.set(key, attrs.evolve(record, unanswered_deletes=rest,
-                                                    deletes=(*record.deletes, mark)))
+                return memory.set(key, evolve(record, unanswered_deletes=rest,
+                                              deletes=(*record.deletes, mark)))
     return memory

@@ -59,7 +59,7 @@ from kubeprop.model.api.core import PersistentVolumeClaim
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.objects import ApiObject, ObjectKey
-from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, Volume
+from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
@@ -73,6 +73,8 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.evolve import evolve
+from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.informer import ObjectView
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -98,14 +100,25 @@ def _fnv32(data: bytes) -> int:
     return h
 
 
+_REVISIONS: IdentityMemo[str] = IdentityMemo(limit=1_024)
+"""Revision names by the template's identity and the set's name: a set's template is the very
+same object from state to state, and the hash is a byte-by-byte loop over its JSON."""
+
+
 def revision_name(sts: StatefulSet) -> str:
     """`<set>-<hash>`: the update revision's name (history.ControllerRevisionName of
-    HashControllerRevision over the template patch; see the module docstring)."""
-    template = encode(sts.spec.template)
+    HashControllerRevision over the template patch; see the module docstring), remembered by the
+    template's identity (`_REVISIONS`)."""
+    return _REVISIONS.get((sts.spec.template,), _revision_name, sts.metadata.name, sts.spec.template,
+                          values=sts.metadata.name)
+
+
+def _revision_name(name: str, template_spec: PodTemplateSpec) -> str:
+    template = encode(template_spec)
     patch = {"spec": {"template": {**template, "$patch": "replace"}}}
     data = json.dumps(patch, sort_keys=True, separators=(",", ":")).encode()
     digits = str(_fnv32(data))
-    return f"{sts.metadata.name}-{safe_encode_string(digits)}"
+    return f"{name}-{safe_encode_string(digits)}"
 
 
 def claim_objects(sts: StatefulSet, ordinal: int) -> tuple[PersistentVolumeClaim, ...]:
@@ -132,8 +145,8 @@ def new_pod(sts: StatefulSet, ordinal: int, revision: str) -> Pod:
     volumes = [Volume(name=n, persistent_volume_claim=PersistentVolumeClaimVolumeSource(claim_name=c.metadata.name))
                for n, c in claims.items()]
     volumes += [v for v in base.spec.volumes if v.name not in claims]
-    spec = attrs.evolve(base.spec, hostname=name, subdomain=sts.spec.service_name, volumes=tuple(volumes))
-    return Pod(metadata=attrs.evolve(base.metadata, name=name, labels=labels), spec=spec)
+    spec = evolve(base.spec, hostname=name, subdomain=sts.spec.service_name, volumes=tuple(volumes))
+    return Pod(metadata=evolve(base.metadata, name=name, labels=labels), spec=spec)
 
 
 def _running_ready(pod: Pod) -> bool:
@@ -243,7 +256,7 @@ class StatefulSetController(Memoryless):
             self._update(sync, replicas, condemned)
         status = self._status(sync, [p for p in pods if parent_and_ordinal(p.metadata.name)[1] >= 0])
         if _inconsistent(sts.status, status):
-            updated = attrs.evolve(sts, status=status)
+            updated = evolve(sts, status=status)
             sync.requests.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=updated))
         requeue = sync.requeue or self._awaits_availability(sts, pods, now)
         return Reconciliation(tuple(sync.requests), memory, requeue)
@@ -375,7 +388,7 @@ class StatefulSetController(Memoryless):
         want = sts.spec.replicas if sts.spec.replicas is not None else 1
         if (sts.spec.update_strategy.type in ("", "RollingUpdate") and status.updated_replicas == want
                 and status.ready_replicas == want and status.replicas == want):
-            status = attrs.evolve(status, current_replicas=status.updated_replicas, current_revision=sync.update_rev)
+            status = evolve(status, current_replicas=status.updated_replicas, current_revision=sync.update_rev)
         return status
 
     @staticmethod

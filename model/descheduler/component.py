@@ -24,6 +24,7 @@ from kubeprop.model.api.objects import Node, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.descheduler import strategies
 from kubeprop.model.descheduler.evictor import candidates, is_ready
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import DESCHEDULER_USER
 from kubeprop.model.scenario.schema_addons import DeschedulerDecl
 from kubeprop.model.scheduler.nodeinfo import build_node_infos
@@ -123,7 +124,7 @@ def run(model: ClusterModel, state: ClusterState, act: DeschedulerRun) -> Cluste
             if args is not None:
                 strategy(_snapshot(evictor.state, decl), args, evictor)
     state = evictor.state
-    return attrs.evolve(state, addons=state.addons.set(KEY, DeschedulerState(state.clock + decl.interval_seconds)))
+    return evolve(state, addons=state.addons.set(KEY, DeschedulerState(state.clock + decl.interval_seconds)))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {DeschedulerRun: run}

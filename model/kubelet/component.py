@@ -34,6 +34,7 @@ from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.objects import Node, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet.admission import admission_rejection, rejected_runtime, visible_taints
 from kubeprop.model.kubelet.eviction import eviction_victims
@@ -194,7 +195,7 @@ def kubelet_state(state: ClusterState, node: str) -> KubeletState:
 
 
 def _store(state: ClusterState, node: str, k: KubeletState) -> ClusterState:
-    return attrs.evolve(state, kubelets=state.kubelets.set(node, k))
+    return evolve(state, kubelets=state.kubelets.set(node, k))
 
 
 def _set_pod(state: ClusterState, node: str, key: str, pod: PodRuntime | None) -> ClusterState:
@@ -317,6 +318,15 @@ def _finishing(pod: Pod | None, runtime: PodRuntime) -> bool:
             and pod is not None and pod.metadata.deletion_timestamp is not None)
 
 
+def _in_sync(pod: Pod, runtime: PodRuntime, now: int) -> bool:
+    return pod_status(pod, runtime, now) == pod.status
+
+
+_STATUS_IN_SYNC: IdentityMemo[bool] = IdentityMemo()
+"""Whether a pod's API status is what its kubelet would report, by the identity of the cached pod
+and its runtime, and the clock: a step elsewhere on the node leaves both the very same objects."""
+
+
 def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
     if not reaches_apiserver(state, kubelet(node)):
         return
@@ -327,7 +337,7 @@ def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iter
             continue
         if _finishing(pod, runtime):
             yield FinishTermination(node, key)
-        elif pod_status(pod, runtime, state.clock) != pod.status:
+        elif not _STATUS_IN_SYNC.get((pod, runtime), _in_sync, pod, runtime, state.clock, values=state.clock):
             yield SyncPodStatus(node, key)
     obj = state.store.get(ObjectKey("nodes", "", node))
     if isinstance(obj, Node):
@@ -408,10 +418,7 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
     runtime = _runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
-    if act.probe == "readiness":
-        c = attrs.evolve(c, ready=act.success)
-    else:
-        c = c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")
+    c = evolve(c, ready=act.success) if act.probe == "readiness" else c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")
     return _set_pod(state, act.node, act.pod, runtime.with_container(c))
 
 
@@ -438,7 +445,7 @@ def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod,
     status = pod_status(pod, runtime, state.clock)
     if status == pod.status:
         return state, True
-    obj = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""), status=status)
+    obj = evolve(pod, metadata=evolve(pod.metadata, resource_version=""), status=status)
     state, response = send(model, state, user(node), Request(verb="update-status", user=user(node), obj=obj),
                            kubelet(node))
     return state, response.ok
@@ -458,14 +465,14 @@ def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterS
     pod = cached_pods(model, state, act.node)[act.pod]
     runtime = kubelet_state(state, act.node).pods.get(act.pod)
     if runtime is None:
-        runtime = attrs.evolve(_admit(model, kubelet_state(state, act.node), act.node, pod, state.clock),
-                               containers=tuple(ContainerRuntime(c.name) for c in pod.spec.containers),
-                               pod_ip=pod.status.pod_ip)
+        runtime = evolve(_admit(model, kubelet_state(state, act.node), act.node, pod, state.clock),
+                         containers=tuple(ContainerRuntime(c.name) for c in pod.spec.containers),
+                         pod_ip=pod.status.pod_ip)
         if pod.status.start_time is not None:
-            runtime = attrs.evolve(runtime, admitted_at=pod.status.start_time)
+            runtime = evolve(runtime, admitted_at=pod.status.start_time)
     grace = pod.metadata.deletion_grace_period_seconds
     deadline = state.clock + sigkill_grace(runtime.grace_seconds if grace is None else grace)
-    return _set_pod(state, act.node, act.pod, attrs.evolve(runtime, kill_deadline=deadline))
+    return _set_pod(state, act.node, act.pod, evolve(runtime, kill_deadline=deadline))
 
 
 def stop_gracefully(model: ClusterModel, state: ClusterState, act: StopGracefully) -> ClusterState:
@@ -502,7 +509,7 @@ def cleanup_orphan(model: ClusterModel, state: ClusterState, act: CleanupOrphan)
     if not runtime.any_running:
         return _set_pod(state, act.node, act.pod, None)
     deadline = state.clock + sigkill_grace(runtime.grace_seconds)
-    return _set_pod(state, act.node, act.pod, attrs.evolve(runtime, kill_deadline=deadline))
+    return _set_pod(state, act.node, act.pod, evolve(runtime, kill_deadline=deadline))
 
 
 def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNodeStatus) -> ClusterState:
@@ -510,8 +517,8 @@ def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNode
     from the API server first (not from a cache), so this reads the store."""
     node = state.store.get(ObjectKey("nodes", "", act.node))
     assert isinstance(node, Node)
-    obj = attrs.evolve(node, metadata=attrs.evolve(node.metadata, resource_version=""),
-                       status=node_status(node.status, state.clock))
+    obj = evolve(node, metadata=evolve(node.metadata, resource_version=""),
+                 status=node_status(node.status, state.clock))
     state, _ = send(model, state, user(act.node), Request(verb="update-status", user=user(act.node), obj=obj),
                     kubelet(act.node))
     return state
@@ -522,7 +529,7 @@ def memory_pressure(model: ClusterModel, state: ClusterState, act: MemoryPressur
     by the next SyncPodStatus)."""
     k = kubelet_state(state, act.node)
     runtime = k.pods[act.pod].kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
-    k = attrs.evolve(k.with_pod(act.pod, attrs.evolve(runtime, evicted=True)), pressure_events=k.pressure_events + 1)
+    k = evolve(k.with_pod(act.pod, evolve(runtime, evicted=True)), pressure_events=k.pressure_events + 1)
     return _store(state, act.node, k)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import attrs
 
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 
 BACKOFF_INITIAL_SECONDS = 10
@@ -53,11 +54,11 @@ class ContainerRuntime:
 
     def start(self, now: int) -> ContainerRuntime:
         """The container (re)starts: ready at once unless it has a readiness probe."""
-        return attrs.evolve(self, running=True, ready=not self.has_readiness, started_at=now)
+        return evolve(self, running=True, ready=not self.has_readiness, started_at=now)
 
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
-        return attrs.evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now)
+        return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now)
 
 
 def backoff_expired(c: ContainerRuntime, max_backoff: int) -> bool:
@@ -80,7 +81,7 @@ def restarted(c: ContainerRuntime, now: int, max_backoff: int) -> ContainerRunti
         backoff = BACKOFF_INITIAL_SECONDS
     else:
         backoff = min(2 * c.backoff, max_backoff)
-    c = attrs.evolve(c, restart_count=c.restart_count + 1, backoff=backoff, backoff_updated=now)
+    c = evolve(c, restart_count=c.restart_count + 1, backoff=backoff, backoff_updated=now)
     return c.start(now)
 
 
@@ -128,11 +129,11 @@ class PodRuntime:
 
     def with_container(self, new: ContainerRuntime) -> PodRuntime:
         """A copy with one container replaced (by name)."""
-        return attrs.evolve(self, containers=tuple(new if c.name == new.name else c for c in self.containers))
+        return evolve(self, containers=tuple(new if c.name == new.name else c for c in self.containers))
 
     def kill_all(self, now: int, code: int, reason: str) -> PodRuntime:
         """Every running container exits with `code`."""
-        return attrs.evolve(self, containers=tuple(c.exit(now, code, reason) if c.running else c
+        return evolve(self, containers=tuple(c.exit(now, code, reason) if c.running else c
                                                    for c in self.containers))
 
     def should_restart(self, c: ContainerRuntime) -> bool:
@@ -159,7 +160,7 @@ class KubeletState:
     def with_pod(self, key: str, pod: PodRuntime | None) -> KubeletState:
         """A copy with one pod set (or forgotten when None)."""
         pods = self.pods.delete(key) if pod is None else self.pods.set(key, pod)
-        return attrs.evolve(self, pods=pods)
+        return evolve(self, pods=pods)
 
 
 def initial_kubelet() -> KubeletState:

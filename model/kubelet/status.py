@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from kubeprop.model.api.core import NodeStatus
 from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.pod import ContainerStatus, Pod, PodStatus
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
 
@@ -114,7 +113,7 @@ def _set(conditions: tuple[Condition, ...], new: Condition, now: int) -> tuple[C
         if cond.type == new.type and cond.status == new.status and cond.reason == new.reason \
                 and cond.message == new.message:
             return conditions
-    return set_condition(conditions, attrs.evolve(new, last_transition_time=now))
+    return set_condition(conditions, evolve(new, last_transition_time=now))
 
 
 KUBELET_CONDITIONS = ("PodScheduled", "Ready", "Initialized", "ContainersReady")
@@ -131,9 +130,9 @@ def rejected_status(pod: Pod, runtime: PodRuntime) -> PodStatus:
     assert runtime.rejected is not None
     reason, message = runtime.rejected
     conditions = tuple(c for c in pod.status.conditions if c.type not in KUBELET_CONDITIONS)
-    return attrs.evolve(pod.status, phase="Failed", reason=reason, message=REJECTED_PREFIX + message,
-                        conditions=conditions, container_statuses=(), pod_ip="",
-                        start_time=pod.status.start_time if pod.status.start_time is not None else runtime.admitted_at)
+    return evolve(pod.status, phase="Failed", reason=reason, message=REJECTED_PREFIX + message,
+                  conditions=conditions, container_statuses=(), pod_ip="",
+                  start_time=pod.status.start_time if pod.status.start_time is not None else runtime.admitted_at)
 
 
 def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
@@ -144,7 +143,7 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
     images = {c.name: c.image for c in pod.spec.containers}
     statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)
     reason, message = ("Evicted", EVICTION_MESSAGE) if runtime.evicted else (pod.status.reason, pod.status.message)
-    return attrs.evolve(
+    return evolve(
         pod.status, phase=phase, conditions=pod_conditions(pod.status.conditions, runtime, phase, now),
         reason=reason, message=message, pod_ip=runtime.pod_ip, start_time=runtime.admitted_at,
         container_statuses=statuses,
@@ -168,4 +167,4 @@ def node_status(old: NodeStatus, now: int) -> NodeStatus:
         cond = Condition(type=type_, status=status, reason=reason, message=message,
                          last_heartbeat_time=now, last_transition_time=now)
         conditions = set_condition(conditions, cond)
-    return attrs.evolve(old, conditions=conditions)
+    return evolve(old, conditions=conditions)

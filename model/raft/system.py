@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import attrs
-
 from kubeprop.model.errors import InputError
+from kubeprop.model.evolve import evolve
 from kubeprop.model.raft.handlers import receive
 from kubeprop.model.raft.kv import Op, apply_log
 from kubeprop.model.raft.rules import Bag, Draft, bag_discard, bag_duplicate, bag_send, popcount
@@ -71,7 +70,7 @@ def with_variant(config: RaftConfig, variant: str | None) -> RaftConfig:
         return config
     if variant not in RAFT_VARIANTS:
         raise RaftConfigError(f"unknown Raft variant {variant!r}; valid: {', '.join(RAFT_VARIANTS)}")
-    return attrs.evolve(config, **RAFT_VARIANTS[variant])  # type: ignore[arg-type]
+    return evolve(config, **RAFT_VARIANTS[variant])  # type: ignore[arg-type]
 
 
 def initial_state(config: RaftConfig) -> RaftState:

@@ -30,6 +30,7 @@ from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
 from kubeprop.model.errors import InputError
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.check_addons import addon_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
@@ -274,7 +275,7 @@ def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc
     if doc is not None and spec.topology.nodes:
         declared = (doc.file, doc.line_of(("topology", "nodes")))
     elif doc is None and any(isinstance(m.obj, Node) for m in objects):
-        spec = attrs.evolve(spec, topology=TopologyDecl())  # a bare folder's Nodes replace the default nodes
+        spec = evolve(spec, topology=TopologyDecl())  # a bare folder's Nodes replace the default nodes
     spec, problems = nodes_as_topology(spec, tuple(objects), declared)
     if problems:
         raise ScenarioError(problems)

@@ -17,10 +17,9 @@ controller's to write.
 
 from __future__ import annotations
 
-import attrs
-
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestObject, Problem
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.checks import node_resource_problem
 from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile
 
@@ -73,7 +72,7 @@ def nodes_as_topology(spec: ScenarioFile, objects: tuple[ManifestObject, ...], d
             problems.append(Problem(m.file, m.line, "metadata.name", f"duplicate Node {m.obj.metadata.name!r}"))
         seen.add(m.obj.metadata.name)
     decls = tuple(node_decl(m.obj) for m in nodes if isinstance(m.obj, Node))
-    return attrs.evolve(spec, topology=attrs.evolve(spec.topology, nodes=decls)), problems
+    return evolve(spec, topology=evolve(spec.topology, nodes=decls)), problems
 
 
 def manifest_nodes(objects: tuple[ManifestObject, ...]) -> dict[str, ManifestObject]:

@@ -38,6 +38,7 @@ import attrs
 
 from kubeprop.model.api.pod import Pod, PodAffinity, PodAffinityTerm
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.filters import FilterStatus
 from kubeprop.model.scheduler.nodeinfo import NodeInfo
@@ -192,7 +193,7 @@ def _existing_pod_score(score: Counter[Pair], pod: Pod, ni: NodeInfo, existing: 
         return
     _add_terms(score, _terms(pod, anti=False, preferred=True), existing, ni, 1)
     _add_terms(score, _terms(pod, anti=True, preferred=True), existing, ni, -1)
-    hard = [attrs.evolve(t, weight=HARD_POD_AFFINITY_WEIGHT) for t in _terms(existing, anti=False, preferred=False)]
+    hard = [evolve(t, weight=HARD_POD_AFFINITY_WEIGHT) for t in _terms(existing, anti=False, preferred=False)]
     _add_terms(score, hard, pod, ni, 1)
     _add_terms(score, _terms(existing, anti=False, preferred=True), pod, ni, 1)
     _add_terms(score, _terms(existing, anti=True, preferred=True), pod, ni, -1)

@@ -28,6 +28,7 @@ from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import Node, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
@@ -147,12 +148,12 @@ def _memory(state: ClusterState, instance: str) -> SchedulerState:
 
 
 def _set_memory(state: ClusterState, instance: str, memory: SchedulerState) -> ClusterState:
-    return attrs.evolve(state, schedulers=state.schedulers.set(instance, memory))
+    return evolve(state, schedulers=state.schedulers.set(instance, memory))
 
 
 def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> ClusterState:
     memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, attrs.evolve(memory, assumed=memory.assumed.set(act.pod, act.node)))
+    return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node)))
 
 
 def _bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
@@ -166,9 +167,9 @@ def _bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
     state, response = send(model, state, SCHEDULER_USER, request, act.scheduler)
     memory = _memory(state, act.scheduler)
     if response.ok:
-        memory = attrs.evolve(memory, bound=memory.bound | {act.pod})
+        memory = evolve(memory, bound=memory.bound | {act.pod})
     else:  # handleBindingCycleError: ForgetPod, then MoveAllToActiveOrBackoffQueue(AssignedPodDelete)
-        memory = attrs.evolve(memory, assumed=memory.assumed.delete(act.pod), bound=memory.bound - {act.pod})
+        memory = evolve(memory, assumed=memory.assumed.delete(act.pod), bound=memory.bound - {act.pod})
         memory = memory.move_all()
     return _set_memory(state, act.scheduler, memory)
 
@@ -187,7 +188,7 @@ def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnsch
                           last_transition_time=state.clock)
     current = next((c for c in pod.status.conditions if c.type == "PodScheduled"), None)
     if current is None or (current.status, current.message) != ("False", result.message):
-        updated = attrs.evolve(pod, status=attrs.evolve(
+        updated = evolve(pod, status=evolve(
             pod.status, conditions=set_condition(pod.status.conditions, condition)))
         state, _ = send(model, state, SCHEDULER_USER, Request(verb="update-status", user=SCHEDULER_USER, obj=updated),
                         act.scheduler)
@@ -205,7 +206,7 @@ def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterS
         namespace, _, name = victim.partition("/")
         request = Request(verb="delete", user=SCHEDULER_USER, resource="pods", namespace=namespace, name=name)
         state, _ = send(model, state, SCHEDULER_USER, request, act.scheduler)
-    nominated = attrs.evolve(pod, status=attrs.evolve(pod.status, nominated_node_name=act.node))
+    nominated = evolve(pod, status=evolve(pod.status, nominated_node_name=act.node))
     state, _ = send(model, state, SCHEDULER_USER, Request(verb="update-status", user=SCHEDULER_USER, obj=nominated),
                     act.scheduler)
     return _park(model, state, act.scheduler, act.pod)

@@ -29,6 +29,7 @@ import attrs
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.affinity import (
     inter_pod_affinity_raw_scores,
@@ -151,7 +152,7 @@ def filter_reason(
     plugin: str, pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile = DEFAULT_PROFILE
 ) -> str | None:
     """Run the filter plugin named `plugin` alone (as configured by `profile`)."""
-    table = dict(filter_fns(attrs.evolve(profile, disabled_filters=frozenset())))
+    table = dict(filter_fns(evolve(profile, disabled_filters=frozenset())))
     return _reason(table[plugin](pod, ni, nodes))
 
 
@@ -160,7 +161,7 @@ def feasible_nodes(
 ) -> tuple[str, ...]:
     """The nodes passing PreFilter and every enabled filter (no sampling, no nominated shortcut)."""
     nodes = _sorted(node_infos)
-    return diagnose(pod, nodes, attrs.evolve(profile, percentage_of_nodes_to_score=100)).feasible
+    return diagnose(pod, nodes, evolve(profile, percentage_of_nodes_to_score=100)).feasible
 
 
 # -- scoring --------------------------------------------------------------------------------

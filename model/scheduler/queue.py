@@ -31,6 +31,7 @@ import attrs
 from kubeprop.model.api.defaults import DEFAULT_SCHEDULER_NAME
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
@@ -76,11 +77,11 @@ class SchedulerState:
 
     def park(self, key: str, since: int, inputs: Inputs) -> SchedulerState:
         """The pod goes to the unschedulable pods (`AddUnschedulableIfNotPresent`)."""
-        return attrs.evolve(self, unschedulable=self.unschedulable.set(key, Parked(since, inputs)))
+        return evolve(self, unschedulable=self.unschedulable.set(key, Parked(since, inputs)))
 
     def move_all(self) -> SchedulerState:
         """MoveAllToActiveOrBackoffQueue: every parked pod is tried again."""
-        return self if not self.unschedulable else attrs.evolve(self, unschedulable=EMPTY)
+        return self if not self.unschedulable else evolve(self, unschedulable=EMPTY)
 
 
 def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
@@ -153,5 +154,5 @@ def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> C
         memory = schedulers.get(instance)
         if due and isinstance(memory, SchedulerState):
             kept = FrozenMap({k: p for k, p in memory.unschedulable.items() if k not in due})
-            schedulers = schedulers.set(instance, attrs.evolve(memory, unschedulable=kept))
-    return after if schedulers is after.schedulers else attrs.evolve(after, schedulers=schedulers)
+            schedulers = schedulers.set(instance, evolve(memory, unschedulable=kept))
+    return after if schedulers is after.schedulers else evolve(after, schedulers=schedulers)

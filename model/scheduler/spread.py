@@ -43,6 +43,7 @@ from kubeprop.model.api.core import LABEL_HOSTNAME as HOSTNAME_KEY
 from kubeprop.model.api.core import LABEL_TOPOLOGY_ZONE as ZONE_KEY
 from kubeprop.model.api.pod import Pod, TopologySpreadConstraint
 from kubeprop.model.api.selectors import LabelSelector, LabelSelectorRequirement, selector_matches
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.filters import FilterStatus, find_untolerated_taint, required_node_affinity_matches
 from kubeprop.model.scheduler.nodeinfo import NodeInfo
@@ -104,7 +105,7 @@ def _merged_selector(c: TopologySpreadConstraint, pod: Pod) -> LabelSelector | N
         for key in c.match_label_keys
         if key in pod.metadata.labels
     )
-    return attrs.evolve(c.label_selector, match_expressions=(*c.label_selector.match_expressions, *extra))
+    return evolve(c.label_selector, match_expressions=(*c.label_selector.match_expressions, *extra))
 
 
 def spread_constraints(pod: Pod, action: str) -> tuple[SpreadConstraint, ...]:

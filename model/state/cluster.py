@@ -14,6 +14,7 @@ and follow the `Component` contract of `kubeprop.model.state.component`;
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +22,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.evolve import evolve
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.component import Hooks
@@ -53,7 +55,7 @@ class FaultsSpent(FaultCounts):
 
     def spend(self, kind: str) -> FaultsSpent:
         """One more fault of `kind`."""
-        return attrs.evolve(self, **{kind: getattr(self, kind) + 1})
+        return evolve(self, **{kind: getattr(self, kind) + 1})
 
 
 @attrs.frozen(cache_hash=True)
@@ -124,9 +126,9 @@ class ClusterModel:
     hooks: Hooks = Hooks()
     """What informer delivery, restarts and `Tick` run for the components (set by `build_model`)."""
 
-    @property
+    @cached_property
     def instant_caches(self) -> bool:
-        """True when components read the store directly (no informer lag)."""
+        """True when components read the store directly (no informer lag); computed once."""
         return bool(self.parameters["instantCaches"])
 
     @property
@@ -155,7 +157,10 @@ def view(model: ClusterModel, state: ClusterState, component: str) -> ObjectView
 
 def is_up(state: ClusterState, component: str) -> bool:
     """True unless the component (or, for a kubelet, its node) is down."""
-    if component in state.down:
+    down = state.down
+    if not down:  # (the common case: nothing is down)
+        return True
+    if component in down:
         return False
     if component.startswith(KUBELET_PREFIX):
         return f"node/{component[len(KUBELET_PREFIX):]}" not in state.down
@@ -239,12 +244,12 @@ def _send(model: ClusterModel, state: ClusterState, user: str, request: Request,
         return state, refused
     code = state.armed_failures.get(component)
     if code is not None:
-        state = attrs.evolve(state, armed_failures=state.armed_failures.delete(component))
+        state = evolve(state, armed_failures=state.armed_failures.delete(component))
         if code != 504:
             reason = {500: "InternalError", 429: "TooManyRequests"}.get(code, "InternalError")
             return state, Response(code, reason, "injected failure")
     result = handle(state.store, request, model.api, state.clock)
-    state = attrs.evolve(state, store=result.store)
+    state = evolve(state, store=result.store)
     response = result.response
     if code == 504:
         response = Response(504, "Timeout", "the request timed out (the write may have been applied)")
@@ -262,7 +267,7 @@ def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
                      for cache in informer.resources.values() if not cache.stale]
         needed = min(revisions) if revisions else state.store.revision
     store = state.store.compact(needed)
-    return state if store is state.store else attrs.evolve(state, store=store)
+    return state if store is state.store else evolve(state, store=store)
 
 
 

@@ -62,3 +62,17 @@ def test_every_way_of_building_gives_the_same_map(pairs: list[tuple[str, int]]) 
     for m in built:
         same(m, plain)
         assert m._hash is None or m._hash == hash(built[0])
+
+
+VALUES = [None, tuple([1]), tuple([2]), tuple([1])]
+"""Values told apart by identity: the two `(1,)` are equal, not the same object."""
+
+
+@given(st.dictionaries(keys, st.integers(0, 3)), st.dictionaries(keys, st.integers(0, 3)))
+def test_differing_keys_are_those_whose_values_are_not_the_same_objects(
+        old: dict[str, int], new: dict[str, int]) -> None:
+    before = FrozenMap({k: VALUES[i] for k, i in old.items()})
+    after = FrozenMap({k: VALUES[i] for k, i in new.items()})
+    expected = {k for k in before.keys() | after.keys() if before.get(k) is not after.get(k)}
+    found = before.differing_keys(after)
+    assert len(found) == len(set(found)) and set(found) == expected

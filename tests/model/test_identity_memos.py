@@ -1,6 +1,7 @@
-"""The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods`, the
-Deployment template hash, the controllers' decisions) answer what a fresh computation answers,
-state after state along runs that revisit, change and drop the objects they remember."""
+"""The memos kept by object identity (scheduler `NodeInfo.of`, the kubelet's `cached_pods` and
+status-in-sync verdicts, the Deployment template hash, the StatefulSet revision name, the
+controllers' decisions, remembered with the caches they read) answer what a fresh computation
+answers, state after state along runs that revisit, change and drop the objects they remember."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from pathlib import Path
 import pytest
 from random_runs import random_run_states
 
+from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import Deployment
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers import base as controllers_base
-from kubeprop.model.controllers import deployment_util
+from kubeprop.model.controllers import deployment_util, statefulset
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import nodeinfo
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
 
 DATA = Path(__file__).parent / "data" / "variants"
 
@@ -38,16 +40,22 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
         remembered_pods = kubelet.cached_pods(model, state, node)
         kubelet._CACHED.clear()
         assert remembered_pods == kubelet.cached_pods(model, state, node)
+        remembered_actions = list(kubelet.node_enabled(model, state, node))  # (pod statuses in sync)
+        kubelet._STATUS_IN_SYNC.clear()
+        assert remembered_actions == list(kubelet.node_enabled(model, state, node))
     for d in (o for o in state.store.objects.values() if isinstance(o, Deployment)):
         for collisions in (None, 1):
             remembered_hash = deployment_util.compute_hash(d.spec.template, collisions)
             deployment_util._HASHED.clear()
             assert remembered_hash == deployment_util.compute_hash(d.spec.template, collisions)
+    for sts in (o for o in state.store.objects.values() if isinstance(o, StatefulSet)):
+        assert statefulset.revision_name(sts) == statefulset._revision_name(sts.metadata.name, sts.spec.template)
     if is_up(state, CONTROLLER_MANAGER):
         for controller, key in controllers_base.queued(model, state):
-            remembered_decision = controllers_base.decide(model, state, controller, key)
-            controllers_base._DECISIONS.clear()
-            assert remembered_decision == controllers_base.decide(model, state, controller, key)
+            remembered_decision = controllers_base.decide(model, state, controller, key)  # the memo kept
+            fresh = controllers_base._controller(model, controller).reconcile(  # across states
+                view(model, state, CONTROLLER_MANAGER), key, state.controllers[controller].memory, state.clock)
+            assert remembered_decision == fresh
 
 
 @pytest.mark.parametrize("path", [None, DATA / "web.yaml", DATA / "node-loss.yaml"])

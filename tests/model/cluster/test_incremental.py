@@ -50,6 +50,7 @@ def test_cache_answers_like_actions(scenario: str | None, parameters: dict[str, 
     None, DATA / "web.yaml", DATA / "node-loss.yaml", DATA / "tainted.yaml", DATA / "parked.yaml",
     MODEL_DATA / "hpa" / "linear.yaml", MODEL_DATA / "maintenance" / "drained.yaml",
     MODEL_DATA / "descheduler" / "duplicates.yaml", MODEL_DATA / "catalogue" / "web-rollout.yaml",
+    DATA / "overload.yaml", DATA / "overload-max-inflight.yaml",
 ])
 def test_cache_answers_like_actions_on_fair_continuations(path: Path | None) -> None:
     """After some random faults, `Quiesce` and the fair run (what the convergence check follows:

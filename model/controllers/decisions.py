@@ -1,0 +1,137 @@
+"""Controllers' decisions remembered by the caches they read.
+
+A reconcile is a pure function of the controller, its view (the controller manager's informer
+caches), the key, its memory and the clock. The decision a reconcile takes is asked for twice or
+more: by `CrashDuringReconcile` (`faults.reconcile_crashes`, which needs to know how many requests
+each queued key's reconcile would send) in every state where the key is queued, and by the
+reconcile itself. Between two such states the controller manager's caches usually differ — a
+watch delivery of some resource made a new `InformerState` — but mostly in resources the
+reconcile does not read (a Deployment's reconcile reads no Endpoints).
+
+So a decision is remembered with the caches it read: the built-in controllers get a
+`RecordingView` of the `InformerState`, which answers `get`, `list`, `last_sync_resource_version`
+and `has_synced` as the `InformerState` does (by delegating to it) and notes which resource's
+`ResourceCache` each call looked at. An `InformerState` answers those calls from that resource's
+cache alone, so in a later state where the controller, key, memory and clock are the same objects
+and values and every resource read has the very same cache (or none again), the reconcile would
+read exactly what it read before and decides the same. A reconcile that reaches for anything else
+on the view (`__getattr__`), a view that is not an `InformerState` (instant caches: the store) and
+a user's controller (which might look at its view in other ways) are remembered by the view's
+identity only, as before.
+
+In-process only: keys are object identities, and each entry keeps its objects alive, so an
+identity is never reused while its entry exists. `tests/model/test_identity_memos.py` compares
+remembered decisions with fresh ones along random runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.state.component import Controller, Reconciliation
+from kubeprop.model.state.informer import InformerState, ObjectView, ResourceCache
+
+KEEP = 4
+"""Decisions kept per (controller, memory, key, clock), the latest first."""
+LIMIT = 4_096
+"""Keys kept before the memo forgets them all (bounded memory)."""
+BUILT_IN = "kubeprop.model.controllers."
+"""The module prefix of the controllers whose reads are recorded."""
+
+Reads = tuple[tuple[str, "ResourceCache | None"], ...]
+
+
+class RecordingView:
+    """An `InformerState` as a reconcile reads it: every `ObjectView` call is answered by the
+    `InformerState` itself, and the resource cache it looks at is noted in `read`. Anything else
+    asked of it is answered too, but makes the record incomplete."""
+
+    __slots__ = ("_caches", "_view", "complete", "read")
+
+    def __init__(self, view: InformerState) -> None:
+        self._view, self._caches = view, view.resources
+        self.read: dict[str, ResourceCache | None] = {}
+        self.complete = True
+
+    def get(self, key: ObjectKey) -> ApiObject | None:
+        """`InformerState.get`: reads the cache of `key.resource`."""
+        self.read[key.resource] = self._caches.get(key.resource)
+        return self._view.get(key)
+
+    def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]:
+        """`InformerState.list`: reads the cache of `resource`."""
+        self.read[resource] = self._caches.get(resource)
+        return self._view.list(resource, namespace)
+
+    def last_sync_resource_version(self, resource: str) -> str:
+        """`InformerState.last_sync_resource_version`: reads the cache of `resource`."""
+        self.read[resource] = self._caches.get(resource)
+        return self._view.last_sync_resource_version(resource)
+
+    def has_synced(self, resource: str) -> bool:
+        """`InformerState.has_synced`: whether `resource` has a cache."""
+        self.read[resource] = self._caches.get(resource)
+        return self._view.has_synced(resource)
+
+    def __getattr__(self, name: str) -> Any:
+        self.complete = False  # (only attributes not defined above come here)
+        return getattr(self._view, name)
+
+
+Entry = tuple["Reads | None", Any, Reconciliation]
+"""(the caches read, or None: remembered by the view's identity; that view; the decision)."""
+
+
+class DecisionMemo:
+    """Decisions by controller, memory (identities), key and clock, each with what it read."""
+
+    __slots__ = ("entries", "recorded")
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[int, int, str, int], tuple[Controller, Any, list[Entry]]] = {}
+        self.recorded: dict[type, bool] = {}
+
+    def clear(self) -> None:
+        """Forget every decision."""
+        self.entries.clear()
+
+    def decide(self, controller: Controller, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """`controller.reconcile(view, key, memory, now)`, remembered (see the module's docstring)."""
+        memo_key = (id(controller), id(memory), key, now)
+        found = self.entries.get(memo_key)
+        if found is not None and found[0] is controller and found[1] is memory:
+            caches = view.resources if type(view) is InformerState else None
+            for reads, seen, decision in found[2]:
+                if seen is view or (reads is not None and caches is not None and all(
+                        caches.get(resource) is cache for resource, cache in reads)):
+                    return decision
+        return self._remember(memo_key, found, controller, view, key, memory, now)
+
+    def _remember(self, memo_key: tuple[int, int, str, int], found: Any, controller: Controller, view: ObjectView,
+                  key: str, memory: Any, now: int) -> Reconciliation:
+        reads: Reads | None = None
+        if type(view) is InformerState and self._records(controller):
+            recording = RecordingView(view)
+            decision = controller.reconcile(recording, key, memory, now)
+            if recording.complete:
+                reads = tuple(recording.read.items())
+        else:
+            decision = controller.reconcile(view, key, memory, now)
+        if found is None or found[0] is not controller or found[1] is not memory:
+            if len(self.entries) >= LIMIT:
+                self.entries.clear()
+            found = self.entries[memo_key] = (controller, memory, [])
+        choices = found[2]
+        choices.insert(0, (reads, view, decision))
+        del choices[KEEP:]
+        return decision
+
+    def _records(self, controller: Controller) -> bool:
+        """Whether `controller`'s reads are recorded: the built-in ones only."""
+        cls = type(controller)
+        known = self.recorded.get(cls)
+        if known is None:
+            known = self.recorded[cls] = cls.__module__.startswith(BUILT_IN)
+        return known
