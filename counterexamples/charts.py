@@ -80,6 +80,8 @@ def chart_section(r: int, result: ReplayResult) -> str:
     """The metrics of a replay over its steps: a chart per series that moves, one line naming
     the series that stayed constant. Empty if the trace cannot be measured."""
     states = result.states
+    if not states:  # not replayed (a changed path-mode scenario)
+        return ""
     trace = result.counterexample.actions[:len(states) - 1]
     try:
         plotted = series(result.model, states[0], trace)

@@ -104,7 +104,9 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
     lines = [*_header(result, path), ""]
     for view in build_steps(result):
         lines += _step_lines(view, result, full)
-    if len(result.states) <= result.counterexample.violation.step:
+    if not result.states:
+        lines.append("(not replayed)")
+    elif len(result.states) <= result.counterexample.violation.step:
         lines.append(f"(replay stopped after step {len(result.states) - 1})")
     if result.counterexample.cycle_start is not None:
         from kubeprop.counterexamples.lasso import closure_lines

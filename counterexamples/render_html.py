@@ -70,7 +70,7 @@ JS = """
     var t = e.target.closest('[data-i]');
     if (t) { show(+t.getAttribute('data-r'), +t.getAttribute('data-i')); }
   });
-  data.forEach(function (d, r) { show(r, d.violation); });
+  data.forEach(function (d, r) { if (d.states.length) { show(r, d.violation); } });
   document.body.setAttribute('data-kp-ready', '1');
 })();
 """

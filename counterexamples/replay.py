@@ -6,7 +6,8 @@
   the violating step itself may differ);
 - STALE: the trace no longer applies — an action is not enabled any more, a state before the
   violating step has a different fingerprint (the model changed), or a path-mode scenario
-  changed. `reason` says which, and where.
+  changed (then nothing is replayed: `states` is empty, see `replay`). `reason` says which,
+  and where.
 
 A file that cannot be read (bad JSON, wrong schema version, unknown action, edited inline
 scenario) raises `CounterexampleError` instead: that is bad input, not a verdict.
@@ -24,7 +25,7 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
-from kubeprop.counterexamples.scenario_pack import build_packed
+from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -62,7 +63,8 @@ class Expectations:
 class ReplayResult(Expectations):
     """The verdict, why, and the replayed run (for rendering).
 
-    `states[k]` is the replayed state after k actions (as far as the replay got); `drift_step`
+    `states[k]` is the replayed state after k actions (as far as the replay got; none when the
+    file was not replayed, a changed path-mode scenario); `drift_step`
     the first step whose fingerprint differs from the recorded one (None if none did);
     `violation` what the property reports at the violating step (None if it holds or the
     replay did not get there).
@@ -84,6 +86,11 @@ class ReplayResult(Expectations):
         """Fingerprints of the replayed states."""
         return tuple(fingerprint(s) for s in self.states)
 
+
+NOT_REPLAYED = ("what is at the path now is not what the file was written from, and a file under review shows "
+                "only what it holds (replay it against the scenario as it is now with kubeprop replay FILE "
+                "--scenario PATH)")
+"""Why a path-mode file whose scenario changed is not replayed (its reason ends with this)."""
 
 BUILTIN_PROPERTY_MODULES = "kubeprop.properties"
 """Modules under this package define the built-in properties; a file may name them without an allowance."""
@@ -131,14 +138,21 @@ def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
 
 def replay(source: Path | str | Counterexample, *, properties: Iterable[Property] = (),
            parameters: Mapping[str, Any] | None = None, variant: str | None = None,
-           file: str | None = None, allow_imports: Iterable[str] = ()) -> ReplayResult:
+           file: str | None = None, allow_imports: Iterable[str] = (),
+           scenario: Path | str | None = None) -> ReplayResult:
     """Replay a counterexample file (or a loaded Counterexample). `parameters`/`variant` replay it
-    against a changed model (what-if); `properties` supplies properties not in the registry.
+    against a changed model (what-if); `properties` supplies properties not in the registry;
+    `scenario` replays it against a scenario the user names in place of the file's own (what-if;
+    STALE when its content differs from the recorded one, but replayed all the same).
 
     A counterexample file is data: replay imports no module it names (its scenario's `admission:`
     and `controllers:` entries, its `property.module`) unless that module is in `allow_imports`
     (exact module names); built-in properties need no allowance. A refused import is a
-    CounterexampleError naming the field."""
+    CounterexampleError naming the field. Nor does it show anything but what the file holds and
+    what the user named: a path-mode scenario whose content differs from the recorded one (the
+    file names a path, and what is there now is not what the file was written from) is STALE
+    without being replayed, since its objects would be another folder's, chosen by the file — but
+    for the built-in FeastFlow, which is kubeprop's own (a newer kubeprop's FeastFlow is replayed)."""
     allow = frozenset(allow_imports)
     if isinstance(source, Counterexample):
         ce, where = source, file or "<counterexample>"
@@ -146,8 +160,11 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
         ce, where = load(source), str(source)
     params = dict(ce.parameters)
     params.update(parameters or {})
-    model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow)
+    pointed = None if scenario is None else Path(scenario)
+    model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
     prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow)
+    if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:
+        return ReplayResult(where, ce, Verdict.STALE, f"{changed}; not replayed: {NOT_REPLAYED}", model, ())
     target = ce.violation.step
     states = [initial_state(model)]
     shut = None

@@ -147,10 +147,15 @@ def _unloadable(path: Path, err: ManifestError) -> str:
 
 
 def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: dict[str, Any],
-                 allow: Collection[str] = ()) -> tuple[ClusterModel, str | None]:
+                 allow: Collection[str] = (), pointed: Path | None = None) -> tuple[ClusterModel, str | None]:
     """The model of a record's scenario (built while an inline scenario's files exist: the
     workload's `apply` manifests are read then) and, for path mode, why the scenario no longer
-    matches the record (None if it does)."""
+    matches the record (None if it does). `pointed` is a scenario the user named in place of the
+    record's (`kubeprop replay --scenario`): the user's own file, loaded as `kubeprop check` loads
+    one, and compared with the record's content hash all the same."""
+    if pointed is not None:
+        scenario = load_scenario(pointed)
+        return _build(scenario, file, variant, parameters), _changed(scenario, record, pointed)
     if record.mode == "inline":
         with tempfile.TemporaryDirectory(prefix="kubeprop-replay-") as tmp:
             return _build(unpack_inline(record, file, tmp, allow), file, variant, parameters), None
@@ -159,11 +164,15 @@ def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: di
         scenario = load_scenario(path, allow_imports=allow)
     except ManifestError as err:
         raise CounterexampleError([Problem(file, 0, "scenario.path", _unloadable(path, err))]) from None
-    changed = None
-    if scenario.content_hash != record.content_hash:
-        changed = (f"the scenario at {path} changed since the file was written "
-                   f"(content hash {scenario.content_hash[:12]}…, recorded {record.content_hash[:12]}…)")
-    return _build(scenario, file, variant, parameters), changed
+    return _build(scenario, file, variant, parameters), _changed(scenario, record, path)
+
+
+def _changed(scenario: Scenario, record: ScenarioRecord, path: Path) -> str | None:
+    """Why `scenario` is not the one the record was written from (None if it is)."""
+    if scenario.content_hash == record.content_hash:
+        return None
+    return (f"the scenario at {path} changed since the file was written "
+            f"(content hash {scenario.content_hash[:12]}…, recorded {record.content_hash[:12]}…)")
 
 
 def _build(scenario: Scenario, file: str, variant: str, parameters: dict[str, Any]) -> ClusterModel:

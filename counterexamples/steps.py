@@ -71,6 +71,8 @@ class StepView:
 def build_steps(result: ReplayResult) -> list[StepView]:
     """The steps of a replay, as far as it got."""
     ce, states = result.counterexample, result.states
+    if not states:  # not replayed (a changed path-mode scenario)
+        return []
     fps = result.fingerprints
     out = [StepView(0, None, "", (), lag_text(cache_lag(states[0])), fps[0], ce.fingerprints[0])]
     last_lag = cache_lag(states[0])

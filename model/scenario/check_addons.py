@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kubeprop.model.scenario.schema import ScenarioFile
+from kubeprop.model.scenario.schema import DAY_SECONDS, ScenarioFile
 
 FieldPath = tuple[str | int, ...]
 RESOURCES = ("cpu", "memory", "pods")
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
+"""The bound of the descheduler's priority threshold (sigs.k8s.io/descheduler pkg/api/types.go
+PriorityThreshold.Value *int32, a pod priority) and of its counts (`MaxNoOfPodsToEvictPerNode *int`,
+pkg/api/v1alpha2/types.go; compared with pod counts, so any larger value means the same)."""
 
 
 def addon_problems(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
@@ -30,6 +35,9 @@ def _usage(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
             for k, value in enumerate(values):
                 if value.sign() < 0:
                     yield (*path, name, k), "must not be negative"
+                elif value.milli_value() > MAX_INT64:  # the HPA reads metrics in milli-units, an int64
+                    yield ((*path, name, k), f"must be at most {MAX_INT64}m (pkg/controller/podautoscaler/metrics/"
+                                             "client.go reads usage as an int64 of milli-units)")
         if not entry.pods:
             yield (*path, "pods"), "Required value: the labels of the pods this usage applies to"
 
@@ -38,10 +46,16 @@ def _descheduler(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
     decl = spec.descheduler
     if decl is None:
         return
-    if decl.interval_seconds <= 0:
-        yield ("descheduler", "intervalSeconds"), "must be positive (the model runs the descheduler periodically)"
-    if decl.max_pods_to_evict_per_node is not None and decl.max_pods_to_evict_per_node < 0:
-        yield ("descheduler", "maxPodsToEvictPerNode"), "must not be negative"
+    if not 1 <= decl.interval_seconds <= DAY_SECONDS:
+        yield (("descheduler", "intervalSeconds"), f"must be between 1 and {DAY_SECONDS:,} (the model runs the "
+               f"descheduler periodically), got {_shown(decl.interval_seconds)}")
+    if decl.max_pods_to_evict_per_node is not None and not 0 <= decl.max_pods_to_evict_per_node <= MAX_INT32:
+        yield (("descheduler", "maxPodsToEvictPerNode"),
+               f"must be between 0 and {MAX_INT32:,}, got {_shown(decl.max_pods_to_evict_per_node)}")
+    threshold = decl.evictor.priority_threshold
+    if threshold is not None and not -MAX_INT32 - 1 <= threshold <= MAX_INT32:
+        yield (("descheduler", "evictor", "priorityThreshold"),
+               f"must be a pod priority, between {-MAX_INT32 - 1:,} and {MAX_INT32:,}, got {_shown(threshold)}")
     spread = decl.plugins.remove_pods_violating_topology_spread_constraint
     if spread is not None:
         for k, value in enumerate(spread.constraints):
@@ -57,11 +71,18 @@ def _descheduler(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
                     yield (*base, name, resource), f"unsupported resource; valid: {', '.join(RESOURCES)}"
                 elif not 0 <= percent <= 100:
                     yield (*base, name, resource), "must be a percentage from 0 to 100"
+        if not 0 <= low.number_of_nodes <= MAX_INT32:
+            yield (*base, "numberOfNodes"), f"must be between 0 and {MAX_INT32:,}, got {_shown(low.number_of_nodes)}"
         if set(low.thresholds) != set(low.target_thresholds):
             yield base, "thresholds and targetThresholds must name the same resources"
         for resource, percent in low.thresholds.items():
             if percent > low.target_thresholds.get(resource, 100):
                 yield (*base, "thresholds", resource), "must not exceed its targetThresholds value"
+
+
+def _shown(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _node_steps(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:

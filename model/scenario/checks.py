@@ -3,7 +3,8 @@
 Every check returns a list of `(field path, message)` problems, so the loader reports them all in
 one run, each at its line: the apiVersion and variant, each model parameter against its declared
 range (`schema.parameter_problem`), the topology (unique node names, roles, non-negative
-resources, etcd members on existing nodes), users, non-negative fault budgets and bounds, and the
+resources, etcd members on existing nodes), users, fault budgets and bounds within their ranges
+(`MAX_FAULTS`, `BOUND_RANGES`: a huge value is always a mistake and never cheap), and the
 workload steps (exactly one action each; a `scale` or `setImage` step must name a workload the
 manifests or an earlier `apply` step define, since scaling nothing is always a mistake).
 """
@@ -17,7 +18,9 @@ import attrs
 
 from kubeprop.model.api.codec import FieldPath, json_name
 from kubeprop.model.api.objects import ApiObject, kind_info
+from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.scenario.schema import (
+    DAY_SECONDS,
     SCENARIO_API_VERSION,
     ScaleStep,
     ScenarioFile,
@@ -27,6 +30,26 @@ from kubeprop.model.scenario.schema import (
 from kubeprop.model.scenario.variants import VARIANTS
 
 Found = list[tuple[FieldPath, str]]
+
+MAX_INT32 = 2**31 - 1
+"""The largest `replicas` (staging/src/k8s.io/api/autoscaling/v1/types.go ScaleSpec.Replicas, the
+int32 that `kubectl scale --replicas` sends; pkg/apis/autoscaling/validation ValidateScale: not
+negative)."""
+
+MAX_INT64 = 2**63 - 1
+"""The largest node resource the scheduler can hold (`node_resource_problem`)."""
+
+MAX_FAULTS = 1_000
+"""The most faults of one kind a scenario may budget: each one multiplies the interleavings, so a
+search spends nothing of a larger budget before its time is up."""
+
+BOUND_RANGES: dict[str, tuple[int, int]] = {
+    "maxDepth": (0, 1_000_000),  # as `kubeprop check --max-depth`
+    "maxStates": (0, 10**9),
+    "tickSeconds": (1, DAY_SECONDS),  # the clock's step; every timer of the model is shorter than a day
+    "timeLimitSeconds": (0, 10_000_000),  # as `kubeprop check --budget`
+}
+"""The valid values of each `bounds:` field."""
 
 WORKLOAD_FIELDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "replicaset": "ReplicaSet"}
 """Workload step target fields and the kind each names."""
@@ -47,7 +70,7 @@ def check_spec(spec: ScenarioFile) -> Found:
     names = [u.name for u in spec.users]
     if spec.apply_as and spec.apply_as not in names:
         found.append((("applyAs",), f"no user {spec.apply_as!r}; users: {', '.join(names) or '(none)'}"))
-    found += _non_negative(spec.faults, ("faults",))
+    found += _in_range(spec.faults, ("faults",), 0, MAX_FAULTS)
     found += _bounds(spec)
     for i, step in enumerate(spec.workload):
         chosen = [f for f in ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon")
@@ -58,8 +81,8 @@ def check_spec(spec: ScenarioFile) -> Found:
         if target is not None and len(_targets(target)) != 1:
             field = "scale" if step.scale is not None else "setImage"
             found.append((("workload", i, field), f"exactly one of {', '.join(WORKLOAD_FIELDS)}"))
-        if step.scale is not None and step.scale.replicas < 0:
-            found.append((("workload", i, "scale", "replicas"), f"must be 0 or more, got {step.scale.replicas}"))
+        if step.scale is not None and not 0 <= step.scale.replicas <= MAX_INT32:
+            found.append((("workload", i, "scale", "replicas"), _range_message(0, MAX_INT32, step.scale.replicas)))
     return found
 
 
@@ -68,19 +91,43 @@ def _targets(step: ScaleStep | SetImageStep) -> list[tuple[str, str]]:
     return [(f, getattr(step, f)) for f in WORKLOAD_FIELDS if getattr(step, f, "")]
 
 
-def _non_negative(section: Any, path: FieldPath) -> Found:
+def node_resource_problem(resource: str, quantity: Quantity) -> str | None:
+    """Why a node's capacity or allocatable of `resource` is not valid (None if it is): negative, or
+    beyond the int64 the scheduler reads it as — millicores for cpu, units for the rest
+    (pkg/scheduler/framework/types.go `Resource.Add`: `MilliCPU += rQuant.MilliValue()`, `Memory +=
+    rQuant.Value()`, …); upstream a larger value overflows, and the model's scoring failed on it."""
+    if quantity.sign() < 0:
+        return f"must not be negative, got {quantity}"
+    scaled = quantity.milli_value() if resource == "cpu" else quantity.value()
+    if scaled > MAX_INT64:
+        most = f"{MAX_INT64}m" if resource == "cpu" else str(MAX_INT64)
+        shown = str(quantity) if len(str(quantity)) <= 40 else f"{str(quantity)[:37]}..."
+        return f"must be at most {most} (the scheduler's int64), got {shown}"
+    return None
+
+
+def _range_message(low: int, high: int, value: int) -> str:
+    shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
+    return f"must be between {low:,} and {high:,}, got {shown}"
+
+
+def _in_range(section: Any, path: FieldPath, low: int, high: int) -> Found:
+    """Every integer field of `section` outside low..high."""
     found: Found = []
     for field in attrs.fields(type(section)):
         value = getattr(section, field.name)
-        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-            found.append(((*path, json_name(field)), f"must be 0 or more, got {value}"))
+        if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= high:
+            found.append(((*path, json_name(field)), _range_message(low, high, value)))
     return found
 
 
 def _bounds(spec: ScenarioFile) -> Found:
-    found = [f for f in _non_negative(spec.bounds, ("bounds",)) if f[0] != ("bounds", "tickSeconds")]
-    if spec.bounds.tick_seconds <= 0:
-        found.append((("bounds", "tickSeconds"), f"must be 1 or more, got {spec.bounds.tick_seconds}"))
+    found: Found = []
+    for field in attrs.fields(type(spec.bounds)):
+        name, value = json_name(field), getattr(spec.bounds, field.name)
+        low, high = BOUND_RANGES[name]
+        if value is not None and not low <= value <= high:
+            found.append((("bounds", name), _range_message(low, high, value)))
     return found
 
 
@@ -100,8 +147,9 @@ def _topology(spec: ScenarioFile) -> Found:
             found.append((at, "needs capacity or allocatable (cpu, memory, pods)"))
         for section in ("capacity", "allocatable"):
             for resource, quantity in getattr(node, section).items():
-                if quantity.sign() < 0:
-                    found.append(((*at, section, resource), f"must not be negative, got {quantity}"))
+                problem = node_resource_problem(resource, quantity)
+                if problem is not None:
+                    found.append(((*at, section, resource), problem))
     for i, member in enumerate(spec.topology.etcd):
         if member.node and member.node not in seen:
             found.append((("topology", "etcd", i, "node"), f"no node {member.node!r} in the topology"))

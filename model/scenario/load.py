@@ -52,9 +52,10 @@ from kubeprop.model.state.component import Controller
 
 SCENARIO_FILE_NAME = "scenario.yaml"
 MAX_OBJECTS = 5_000
-"""The most objects a scenario's manifests and `apply` steps may define together. Every state of
-the model holds them all, and applying them is quadratic in their number (20,000 ConfigMaps took
-minutes to bootstrap); real scenarios define tens."""
+"""The most objects a scenario may define: its manifests and `apply` steps together, with its
+topology's nodes, its users and their role bindings (`declared_count`). Every state of the model
+holds them all, and applying them is quadratic in their number (20,000 ConfigMaps, 20,000 nodes
+or 20,000 users each took minutes to bootstrap); real scenarios define tens."""
 KNOWN_VARIANTS: tuple[str, ...] = tuple(VARIANTS)
 """Model variants a scenario may name (`kubeprop.model.scenario.variants`)."""
 
@@ -217,17 +218,24 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     objects: list[ManifestObject] = []
     manifests_ok = not outside and not any(p.field == "manifests" or p.field.startswith("manifests[")
                                            for p in decode_problems)
+    declared = declared_count(spec)
+    if declared > MAX_OBJECTS:
+        users = declared - len(spec.topology.nodes)
+        problems.append(_problem(doc, ("users",) if users > len(spec.topology.nodes) else ("topology", "nodes"),
+                                 _too_many(declared, "the topology's nodes and the users with their bindings"), where))
+        manifests_ok = False
     if spec.manifests and manifests_ok:
         try:
             objects = load_manifests([Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests])
         except ManifestError as err:
             problems += err.problems
             manifests_ok = False
-        if len(objects) > MAX_OBJECTS:
-            problems.append(_problem(doc, ("manifests",), _too_many(len(objects), "the manifests"), where))
+        if len(objects) + declared > MAX_OBJECTS:
+            what = "the manifests" + (" with the topology and the users" if declared else "")
+            problems.append(_problem(doc, ("manifests",), _too_many(len(objects) + declared, what), where))
             manifests_ok = False
     if manifests_ok:
-        problems += _workload_problems(spec, doc, base, objects)
+        problems += _workload_problems(spec, doc, base, objects, declared)
     own = [p for p in decode_problems + problems if p.file == where]
     problems = sorted(own, key=lambda p: p.line) + [p for p in decode_problems + problems if p.file != where]
     rules = _environment_rules(spec, doc, problems, allow)
@@ -298,13 +306,20 @@ def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem
     return problems + _property_ref_problems(spec, doc)
 
 
+def declared_count(spec: ScenarioFile) -> int:
+    """The objects a scenario defines besides its manifests: a node per `topology.nodes` entry, and
+    per user the user and a binding per role (the API server holds them all)."""
+    return len(spec.topology.nodes) + sum(1 + len(u.cluster_roles) + len(u.roles) for u in spec.users)
+
+
 def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
-                       objects: list[ManifestObject]) -> list[Problem]:
+                       objects: list[ManifestObject], declared: int = 0) -> list[Problem]:
     """The manifests of the workload's `apply` steps (read now, so their problems are reported with
-    the scenario's), then every `scale`/`setImage` step's target checked against what is defined."""
+    the scenario's), then every `scale`/`setImage` step's target checked against what is defined;
+    `declared` objects of the topology and users count towards `MAX_OBJECTS` too."""
     problems: list[Problem] = []
     applied: list[list[ApiObject]] = []
-    total = len(objects)
+    total = len(objects) + declared
     for i, step in enumerate(spec.workload):
         loaded: list[ApiObject] = []
         if step.apply_path:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestObject, Problem
 from kubeprop.model.evolve import evolve
+from kubeprop.model.scenario.checks import node_resource_problem
 from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile
 
 __all__ = ["manifest_nodes", "node_decl", "nodes_as_topology"]
@@ -41,7 +42,8 @@ def nodes_as_topology(spec: ScenarioFile, objects: tuple[ManifestObject, ...], d
 
     `declared` is where the scenario declares `topology.nodes` (file, line), or None when it does
     not (a scenario without nodes, or a bare manifest folder, whose default nodes the manifests'
-    Nodes replace). Problems: both places declare nodes; a Node without capacity or allocatable."""
+    Nodes replace). Problems: both places declare nodes; a Node without capacity or allocatable,
+    or with one the scheduler cannot hold (`checks.node_resource_problem`)."""
     nodes = [m for m in objects if isinstance(m.obj, Node)]
     if not nodes:
         return spec, []
@@ -55,6 +57,15 @@ def nodes_as_topology(spec: ScenarioFile, objects: tuple[ManifestObject, ...], d
                         f"Node {m.obj.metadata.name}: needs status.allocatable or status.capacity (cpu, memory, "
                         "pods): a node of the topology needs a size")
                 for m in nodes if isinstance(m.obj, Node) and not (m.obj.status.allocatable or m.obj.status.capacity)]
+    for m in nodes:
+        status = m.obj.status if isinstance(m.obj, Node) else None
+        for section, values in (("capacity", status.capacity if status else {}),
+                                ("allocatable", status.allocatable if status else {})):
+            for resource, quantity in values.items():
+                problem = node_resource_problem(resource, quantity)
+                if problem is not None:
+                    problems.append(Problem(m.file, m.line, f"status.{section}.{resource}",
+                                            f"Node {m.obj.metadata.name}: {problem}"))
     seen: set[str] = set()
     for m in nodes:
         if m.obj.metadata.name in seen:

@@ -78,9 +78,14 @@ class ParameterRange:
     boolean, an integer, a string, or a list of strings). `minimum`/`maximum` bound an integer;
     `choices` lists the valid strings (for a list parameter: the valid items)."""
 
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     choices: tuple[str, ...] = ()
+
+
+DAY_SECONDS = 86_400
+"""The longest duration a seconds parameter or a scenario's period accepts: a day of model time
+(every timer of the model is shorter; a longer one only makes runs tick longer to reach it)."""
 
 
 PARAMETER_RANGES: dict[str, ParameterRange] = {
@@ -102,6 +107,23 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # pkg/controller/podgc: a threshold <= 0 disables the terminated-pod collection
     "terminatedPodGCThreshold": ParameterRange(0, 1_000_000),
     "etcdQuorum": ParameterRange(choices=("majority", "ceil")),
+    # periods: 0 would make the HPA sync, metrics-server scrape or a drain retry at every instant
+    # (upstream's flags are durations without validation: cmd/kube-controller-manager/app/options/
+    # hpacontroller.go Validate returns no errors)
+    "hpaSyncPeriodSeconds": ParameterRange(1, DAY_SECONDS),
+    "metricsResolutionSeconds": ParameterRange(1, DAY_SECONDS),
+    "drainRetrySeconds": ParameterRange(1, DAY_SECONDS),
+    # windows and delays: 0 turns them off
+    "hpaDownscaleStabilizationSeconds": ParameterRange(0, DAY_SECONDS),
+    "hpaCpuInitializationPeriodSeconds": ParameterRange(0, DAY_SECONDS),
+    "hpaInitialReadinessDelaySeconds": ParameterRange(0, DAY_SECONDS),
+    "disruptionDeletionTimeoutSeconds": ParameterRange(0, DAY_SECONDS),
+    "podMaxInUnschedulablePodsSeconds": ParameterRange(0, DAY_SECONDS),
+    # the least change (from 1.0) of the desired-to-actual metrics ratio the HPA acts on
+    # (pkg/controller/podautoscaler/replica_calculator.go); upstream's float flag is unchecked
+    # (hpacontroller.go, above), but a negative tolerance scales at every sync and 1 already means
+    # "never scale down"; a string or NaN crashed the model
+    "hpaTolerance": ParameterRange(0, 1),
 }
 """Declared ranges of the parameters (`parameter_problem` checks them). A parameter without an
 entry here still has its type checked, and an integer one accepts 0..MAX_UNRANGED_INTEGER."""
@@ -118,6 +140,16 @@ def _describe(value: Any) -> str:
         return "an object"
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _number_problem(value: Any, rng: ParameterRange) -> str | None:
+    """A float parameter: any finite number (an integer too) within the range."""
+    low = 0 if rng.minimum is None else rng.minimum
+    high = MAX_UNRANGED_INTEGER if rng.maximum is None else rng.maximum
+    number = not isinstance(value, bool) and isinstance(value, int | float)
+    if not number or not low <= value <= high:  # NaN compares false both ways, so it is refused too
+        return f"must be a number from {low:g} to {high:g}, got {_describe(value)}"
+    return None
 
 
 def _integer_problem(value: Any, rng: ParameterRange) -> str | None:
@@ -141,6 +173,8 @@ def parameter_problem(name: str, value: Any) -> str | None:
         return None if isinstance(value, bool) else f"must be true or false, got {_describe(value)}"
     if isinstance(default, int):
         return _integer_problem(value, rng)
+    if isinstance(default, float):
+        return _number_problem(value, rng)
     if isinstance(default, str):
         if not isinstance(value, str):
             return f"must be a string, got {_describe(value)}"

@@ -1,4 +1,5 @@
-"""`kubeprop replay FILE… [--full] [--json] [--html FILE] [--expect]`: re-run counterexample files.
+"""`kubeprop replay FILE… [--full] [--json] [--html FILE] [--expect] [--scenario PATH]`: re-run
+counterexample files.
 
 Exit codes (docs/counterexamples.md): 0 every file PASSES; 1 some file REPRODUCES; 3 some file
 is STALE (and none reproduces); 2 bad input (an unreadable file — the others are still
@@ -48,8 +49,9 @@ def _partial(results: Sequence[ReplayResult]) -> str:
 
 def run_replay(args: argparse.Namespace) -> int:
     """Replay every file, print the renderings (or JSON), write the HTML page if asked."""
+    inputs = [*args.files, *([args.scenario] if args.scenario is not None else [])]
     if args.html is not None:
-        check_output(args.html, args.files, HTML_OWNER)
+        check_output(args.html, inputs, HTML_OWNER)
     results: list[ReplayResult] = []
     rafts: list[raft_trace.RaftReplay] = []  # Raft-model traces (raft_trace.py): text and verdicts only
     errors: list[str] = []
@@ -58,7 +60,7 @@ def run_replay(args: argparse.Namespace) -> int:
             if raft_trace.is_raft_file(path):
                 rafts.append(raft_trace.replay(path))
             else:
-                results.append(replay(path, allow_imports=args.allow_imports))
+                results.append(replay(path, allow_imports=args.allow_imports, scenario=args.scenario))
         except CounterexampleError as err:
             errors.append(str(err))
         except KeyboardInterrupt:
@@ -79,7 +81,7 @@ def run_replay(args: argparse.Namespace) -> int:
         for raft in rafts:
             sys.stdout.write(f"{raft.verdict:<10}  {raft.file}: {raft.reason}\n")
     if args.html is not None and results:
-        write_atomic(Path(args.html), render_html(results), inputs=args.files, owner=HTML_OWNER)
+        write_atomic(Path(args.html), render_html(results), inputs=inputs, owner=HTML_OWNER)
         if not args.json:
             sys.stdout.write(f"wrote {args.html}\n")
     return exit_code([*results, *rafts], bool(errors), args.expect)
@@ -110,4 +112,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="let a file's scenario import MODULE for its admission:/controllers: entries, or its "
                              "property.module (exact name; repeatable). Without it a file never runs code: "
                              "only built-in properties are found")
+    parser.add_argument("--scenario", type=Path, metavar="PATH",
+                        help="replay against this scenario (your own file, loaded as kubeprop check loads one) in "
+                             "place of each file's; STALE if it differs from the recorded one, replayed all the "
+                             "same. Without it a path-mode file whose scenario changed is STALE and not replayed")
     parser.set_defaults(run=run_replay)

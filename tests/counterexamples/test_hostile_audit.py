@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from kubeprop.counterexamples.format import CounterexampleError, load, parse, write
 from kubeprop.counterexamples.output import OutputError
 from kubeprop.counterexamples.replay import Verdict, replay
+from kubeprop.properties.cli.main import main
 
 CORPUS = Path(__file__).resolve().parents[2] / "counterexamples" / "corpus"
 SOURCE = sorted(CORPUS.glob("endpoints-ready-pods-*.json"))[0]
@@ -89,6 +91,54 @@ def test_a_path_mode_scenario_that_loads_still_replays(tmp_path: Path) -> None:
     assert replay(_edited(tmp_path, edit)).verdict == Verdict.REPRODUCES
 
 
+def _another_folder(tmp_path: Path) -> Path:
+    """A valid scenario in a folder of the machine, holding a ConfigMap the file's author wants to see."""
+    folder = tmp_path / "private-infra"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "model" / "data" / "variants" / "web", folder / "web")
+    shutil.copy(Path(__file__).resolve().parents[1] / "model" / "data" / "variants" / "web.yaml", folder / "web.yaml")
+    (folder / "web" / "secret-config.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: deploy-token, namespace: default}}\n"
+        f"data: {{url: '{SECRET}'}}\n")
+    return folder / "web.yaml"
+
+
+def _naming(target: Path) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"] = {"name": "web", "mode": "path", "layout": "scenario-file", "path": str(target),
+                            "contentHash": data["scenario"]["contentHash"]}
+    return edit
+
+
+def test_a_path_mode_file_never_shows_another_folders_objects(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    target = _another_folder(tmp_path)
+    path = _edited(tmp_path, _naming(target))
+    result = replay(path)
+    assert result.verdict == Verdict.STALE and result.states == ()
+    assert result.reason.startswith(f"the scenario at {target} changed since the file was written")
+    assert "not replayed" in result.reason and "--scenario PATH" in result.reason
+    page = tmp_path / "page.html"
+    for argv in (["replay", str(path)], ["replay", "--json", "--full", str(path)],
+                 ["replay", str(path), "--html", str(page)]):
+        assert main(argv) == 3
+        shown = capsys.readouterr()
+        assert "deploy-token" not in shown.out + shown.err and SECRET not in shown.out + shown.err
+    assert "deploy-token" not in page.read_text()
+
+
+def test_a_scenario_the_user_names_is_replayed_even_when_changed(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    target = _another_folder(tmp_path)
+    path = _edited(tmp_path, _naming(target))
+    result = replay(path, scenario=target)
+    assert result.verdict == Verdict.STALE and "changed since the file was written" in result.reason
+    assert "not replayed" not in result.reason and len(result.states) > 1
+    assert main(["replay", "--full", str(path), "--scenario", str(target)]) == 3
+    assert "deploy-token" in capsys.readouterr().out  # the user's own folder, named by the user
+    web = Path(__file__).resolve().parents[1] / "model" / "data" / "variants" / "web.yaml"
+    assert replay(path, scenario=web).verdict == Verdict.REPRODUCES  # the scenario it was written from
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ('{"schema": 1, "schema": 2}', "not a counterexample: (top level): the key 'schema' is written twice (a "
                                    "reader that keeps the first would see another file)"),
@@ -159,3 +209,26 @@ def test_a_missing_path_mode_scenario_says_so(tmp_path: Path) -> None:
 
     assert _problems(_edited(tmp_path, edit)) == [
         ("scenario.path", f"cannot load {tmp_path / 'gone'}: {tmp_path / 'gone'}: no such file or folder")]
+
+
+def test_the_builtin_scenario_is_replayed_even_when_changed(tmp_path: Path) -> None:
+    """FeastFlow is kubeprop's own: a newer kubeprop's FeastFlow shows nothing of the machine."""
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"] = {"name": "feastflow", "mode": "path", "layout": "scenario-file",
+                            "path": "builtin:feastflow", "contentHash": "0" * 64}
+
+    result = replay(_edited(tmp_path, edit))
+    assert result.verdict == Verdict.STALE and result.states and "not replayed" not in result.reason
+
+
+
+def test_an_inline_scenario_packs_a_bounded_number_of_files(tmp_path: Path) -> None:
+    """Each packed file is written to disk at replay: 200,000 unused ones took 45 s."""
+    from kubeprop.counterexamples.format import MAX_PACKED_FILES
+
+    def edit(data: dict[str, Any]) -> None:
+        data["scenario"]["files"] += [{"path": f"junk/{i}.txt", "text": ""} for i in range(MAX_PACKED_FILES)]
+
+    found = _problems(_edited(tmp_path, edit))
+    assert found == [("scenario.files", f"holds {MAX_PACKED_FILES + 2:,} files; a packed scenario holds at most "
+                                        f"{MAX_PACKED_FILES:,} (its scenario file and a file per object at most)")]

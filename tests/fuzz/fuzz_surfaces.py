@@ -9,7 +9,9 @@
   files, and raw JSON damage (deep nesting, 5,000-digit numbers, lone surrogates, NaN);
 - `flags`: every command's options with hostile numbers, parameters and paths;
 - `gate`: gate configs (missing/empty/odd corpus folders, hostile budgets and depths, hostile
-  corpus files) and hostile output paths for JUnit and the summary.
+  corpus files) and hostile output paths for JUnit and the summary;
+- `schema-scenarios`, `schema-counterexamples`: inputs generated from the formats' own types
+  (`fuzz_schema.py`).
 
 Every case keeps its work bounded (a budget of a second or two is always the last flag), so a
 `hang` is always kubeprop's fault.
@@ -24,6 +26,7 @@ from typing import Any
 
 import yaml
 from fuzz_harness import CANARY_MODULE, Case
+from fuzz_schema import SCHEMA_SURFACES
 from fuzz_values import NUMBER_TEXT, ODD_INPUTS, ODD_OUTPUTS, PAYLOADS, TRUSTED_PAYLOADS, Sandbox, hostile
 from hypothesis import strategies as st
 
@@ -356,5 +359,5 @@ def gate(draw: Any, box: Sandbox) -> Case:
 
 
 SURFACES = {"manifests": manifests, "scenarios": scenarios, "counterexamples": counterexamples, "flags": flags,
-            "gate": gate}
+            "gate": gate, **SCHEMA_SURFACES}
 

@@ -25,7 +25,7 @@ def _broken(tmp_path: Path, source: Path, old: str, new: str) -> Path:
     ("hpa/linear.yaml", "load: [150m]", "load: [150m]\n      resource: gpu",
      "environment.usage[0].resource: unsupported"),
     ("descheduler/duplicates.yaml", "intervalSeconds: 300", "intervalSeconds: 0",
-     "descheduler.intervalSeconds: must be positive"),
+     "descheduler.intervalSeconds: must be between 1 and 86,400"),
     ("descheduler/duplicates.yaml", "removeDuplicates: {}",
      "lowNodeUtilization: {thresholds: {cpu: 60}, targetThresholds: {cpu: 50}}",
      "descheduler.plugins.lowNodeUtilization.thresholds.cpu: must not exceed"),

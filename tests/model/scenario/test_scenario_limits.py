@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kubeprop.model.scenario.load import MAX_OBJECTS, ScenarioError, load_scenario
+from kubeprop.model.scenario.load import (
+    MAX_OBJECTS,
+    ScenarioError,
+    declared_count,
+    default_scenario_file,
+    load_scenario,
+)
 from kubeprop.properties.cli.main import main
 
 HEAD = "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\n"
@@ -18,13 +24,20 @@ def _config_maps(count: int, first: int = 0) -> str:
                         for i in range(first, first + count))
 
 
+def _default_declared(folder: Path) -> int:
+    """The default topology's nodes and the default user with its binding (a bare manifest folder's)."""
+    return declared_count(default_scenario_file(str(folder)))
+
+
 def test_too_many_objects_in_a_manifest_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "many.yaml").write_text(_config_maps(MAX_OBJECTS + 1))
     with pytest.raises(ScenarioError) as info:
         load_scenario(tmp_path)
     [problem] = info.value.problems
-    assert problem.message == (f"the manifests define {MAX_OBJECTS + 1:,} objects; a scenario may define at most "
-                               f"{MAX_OBJECTS:,} (every state of the model holds them all: model a smaller cluster)")
+    total = MAX_OBJECTS + 1 + _default_declared(tmp_path)
+    assert problem.message == (f"the manifests with the topology and the users define {total:,} objects; a scenario "
+                               f"may define at most {MAX_OBJECTS:,} (every state of the model holds them all: model "
+                               "a smaller cluster)")
     assert main(["validate", str(tmp_path)]) == 2
     assert "a scenario may define at most" in capsys.readouterr().err
 
@@ -42,5 +55,28 @@ def test_apply_steps_count_too(tmp_path: Path) -> None:
 
 
 def test_as_many_as_the_limit_load(tmp_path: Path) -> None:
-    (tmp_path / "many.yaml").write_text(_config_maps(MAX_OBJECTS))
-    assert len(load_scenario(tmp_path).objects) == MAX_OBJECTS
+    count = MAX_OBJECTS - _default_declared(tmp_path)
+    (tmp_path / "many.yaml").write_text(_config_maps(count))
+    assert len(load_scenario(tmp_path).objects) == count
+
+
+@pytest.mark.parametrize(("section", "line", "field"), [("nodes", 4, "topology.nodes"), ("users", 3, "users")])
+def test_the_topology_and_the_users_count_too(tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str,
+                                             line: int, field: str) -> None:
+    """20,000 nodes or 20,000 users took minutes to bootstrap: they are objects of every state too."""
+    many = 3_000  # a user is two objects here: itself and its binding
+    if section == "nodes":
+        body = "topology:\n  nodes:\n" + "".join(
+            f"    - {{name: n{i}, allocatable: {{cpu: '1', memory: 1Gi, pods: '10'}}}}\n" for i in range(2 * many))
+    else:
+        body = "users:\n" + "".join(f"  - {{name: u{i}, clusterRoles: [view]}}\n" for i in range(many))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(HEAD + body)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(scenario)
+    [problem] = info.value.problems
+    assert (problem.line, problem.field) == (line, field)
+    assert problem.message.startswith(f"the topology's nodes and the users with their bindings define {2 * many:,} "
+                                      f"objects; a scenario may define at most {MAX_OBJECTS:,}")
+    assert main(["validate", str(scenario)]) == 2
+    assert "a scenario may define at most" in capsys.readouterr().err
