@@ -6,36 +6,24 @@ is refused with 409 and retried."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from user_modules import user_folder
+from user_modules import assert_fix_clean, assert_found_from_initial_state, example_model, user_folder_fixture
 
-from kubeprop.counterexamples.api import check
 from kubeprop.model.api.objects import ConfigMap, ObjectKey
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import run, settle
+from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.controllers.base import Reconcile
-from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Deliver
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.model.state.cluster import ClusterState
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ledger_operator"
 PROPERTY = "recorded-pods-in-ledger"
 
-
-@pytest.fixture(autouse=True)
-def example_on_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The example folder on sys.path (as `PYTHONPATH=examples/ledger_operator` does), and the
-    registry as it was afterwards (importing the properties module registers its property)."""
-    with user_folder(monkeypatch, EXAMPLE):
-        yield
-
-
-def _model(fixed: bool) -> ClusterModel:
-    return build_model(load_scenario(EXAMPLE / ("scenario-fixed.yaml" if fixed else "scenario.yaml")))
+example_on_path = user_folder_fixture(EXAMPLE)
+"""The example folder on the import path, and the registry restored afterwards (importing the
+properties module registers its property)."""
 
 
 def _ledger(state: ClusterState) -> list[str]:
@@ -48,7 +36,7 @@ def _ledger(state: ClusterState) -> list[str]:
 def test_the_expected_run_records_both_pods(fixed: bool) -> None:
     from ledger_properties import recorded_pods_in_ledger
 
-    model = _model(fixed)
+    model = example_model(EXAMPLE, fixed)
     done = settle(model, initial_state(model))
     assert not done.exhausted
     assert _ledger(done.state) == ["report-a", "report-b"]
@@ -62,7 +50,7 @@ def test_a_reconcile_before_the_ledger_reaches_the_cache(fixed: bool, ledger: li
     report-b is reconciled while the controller manager's ConfigMap cache has not seen the ledger
     with report-a yet. The first version's write wins over report-a's entry; the fix's write is
     refused (409) and report-b is not marked."""
-    model = _model(fixed)
+    model = example_model(EXAMPLE, fixed)
     state = initial_state(model)
     for act in settle(model, state).trace:  # the expected run up to report-a's entry
         state = step(model, state, act)
@@ -81,14 +69,9 @@ def test_a_reconcile_before_the_ledger_reaches_the_cache(fixed: bool, ledger: li
 
 
 def test_the_default_strategy_finds_the_lost_update_from_the_initial_state() -> None:
-    report = check(EXAMPLE / "scenario.yaml", budget=20.0, config=EngineConfig(shrink=False))
-    assert report.violation is not None, report.exit_reason
-    assert report.violation.property == PROPERTY, report.violation
-    model = _model(fixed=False)
-    run(model, initial_state(model), report.trace)  # a replayable trace from the initial state
+    assert_found_from_initial_state(EXAMPLE, PROPERTY)
 
 
 @pytest.mark.slow
 def test_the_fixed_operator_is_clean_at_the_same_budget() -> None:
-    report = check(EXAMPLE / "scenario-fixed.yaml", [PROPERTY], budget=10.0)
-    assert report.violation is None, report.violation
+    assert_fix_clean(EXAMPLE, PROPERTY)

@@ -5,11 +5,10 @@ initial state; the fixed operator refuses the second create."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from user_modules import user_folder
+from user_modules import example_model, user_folder_fixture
 
 from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -23,17 +22,13 @@ from kubeprop.properties.explore.engine import EngineConfig
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "migration_operator"
 PROPERTY = "one-migration-per-generation"
 
-
-@pytest.fixture(autouse=True)
-def example_on_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The example folder on sys.path (as `PYTHONPATH=examples/migration_operator` does), and the
-    registry as it was afterwards (importing the properties module registers its property)."""
-    with user_folder(monkeypatch, EXAMPLE):
-        yield
+example_on_path = user_folder_fixture(EXAMPLE)
+"""The example folder on the import path, and the registry restored afterwards (importing the
+properties module registers its property)."""
 
 
 def _model(fixed: bool) -> ClusterModel:
-    return build_model(load_scenario(EXAMPLE / ("scenario-fixed.yaml" if fixed else "scenario.yaml")))
+    return example_model(EXAMPLE, fixed)
 
 
 def _migration_pods(state: ClusterState) -> list[str]:

@@ -6,37 +6,25 @@ counts it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from user_modules import user_folder
+from user_modules import assert_fix_clean, assert_found_from_initial_state, example_model, user_folder_fixture
 
-from kubeprop.counterexamples.api import check
 from kubeprop.model.api.objects import ObjectKey, Pod
-from kubeprop.model.cluster.compose import build_model, initial_state, step
-from kubeprop.model.cluster.drive import run, settle
+from kubeprop.model.cluster.compose import initial_state, step
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.kubelet.component import StartPod
-from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashContainer
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.model.state.cluster import ClusterState
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "restart_operator"
 PROPERTY = "restarts-counted"
 
-
-@pytest.fixture(autouse=True)
-def example_on_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The example folder on sys.path (as `PYTHONPATH=examples/restart_operator` does), and the
-    registry as it was afterwards (importing the properties module registers its property)."""
-    with user_folder(monkeypatch, EXAMPLE):
-        yield
-
-
-def _model(fixed: bool) -> ClusterModel:
-    return build_model(load_scenario(EXAMPLE / ("scenario-fixed.yaml" if fixed else "scenario.yaml")))
+example_on_path = user_folder_fixture(EXAMPLE)
+"""The example folder on the import path, and the registry restored afterwards (importing the
+properties module registers its property)."""
 
 
 def _counted(state: ClusterState) -> tuple[str | None, int]:
@@ -52,7 +40,7 @@ def _counted(state: ClusterState) -> tuple[str | None, int]:
 def test_the_expected_run_has_nothing_to_count(fixed: bool) -> None:
     from restart_properties import restarts_counted
 
-    model = _model(fixed)
+    model = example_model(EXAMPLE, fixed)
     done = settle(model, initial_state(model))
     assert not done.exhausted
     assert _counted(done.state) == (None, 0)
@@ -63,7 +51,7 @@ def test_the_expected_run_has_nothing_to_count(fixed: bool) -> None:
 def test_a_restart_before_the_operator_saw_the_container_stopped(fixed: bool, counted: str | None) -> None:
     """The container crashes right after it started, before the kubelet reported it running; the
     kubelet restarts it, and the operator sees the pod running with one restart."""
-    model = _model(fixed)
+    model = example_model(EXAMPLE, fixed)
     state = initial_state(model)
     for act in settle(model, state).trace:
         state = step(model, state, act)
@@ -79,14 +67,9 @@ def test_a_restart_before_the_operator_saw_the_container_stopped(fixed: bool, co
 
 
 def test_the_default_strategy_finds_the_uncounted_restart_from_the_initial_state() -> None:
-    report = check(EXAMPLE / "scenario.yaml", budget=20.0, config=EngineConfig(shrink=False))
-    assert report.violation is not None, report.exit_reason
-    assert report.violation.property == PROPERTY, report.violation
-    model = _model(fixed=False)
-    run(model, initial_state(model), report.trace)  # a replayable trace from the initial state
+    assert_found_from_initial_state(EXAMPLE, PROPERTY)
 
 
 @pytest.mark.slow
 def test_the_fixed_operator_is_clean_at_the_same_budget() -> None:
-    report = check(EXAMPLE / "scenario-fixed.yaml", [PROPERTY], budget=10.0)
-    assert report.violation is None, report.violation
+    assert_fix_clean(EXAMPLE, PROPERTY)

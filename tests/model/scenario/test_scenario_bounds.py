@@ -9,24 +9,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from scenario_text import APP, HEAD
 
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
 from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.properties.cli.main import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-HEAD = "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\n"
-APP = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: web:1}]}
-"""
 HUGE = 10**20
 
 

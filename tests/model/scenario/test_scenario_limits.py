@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scenario_text import HEAD
 
 from kubeprop.model.scenario.load import (
     MAX_OBJECTS,
@@ -15,8 +16,6 @@ from kubeprop.model.scenario.load import (
     load_scenario,
 )
 from kubeprop.properties.cli.main import main
-
-HEAD = "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\n"
 
 
 def _config_maps(count: int, first: int = 0) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from scenario_text import APP, HEAD
 
 from kubeprop.model.scenario import schema
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
@@ -16,18 +17,6 @@ from kubeprop.model.scenario.schema import PARAMETER_RANGES, PARAMETERS, paramet
 from kubeprop.model.scheduler.framework import FILTER_ORDER
 
 REPO = Path(__file__).resolve().parents[3]
-HEAD = "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\n"
-APP = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: web:1}]}
-"""
 
 
 def _problems(tmp_path: Path, body: str, **kwargs: object) -> list[str]:
