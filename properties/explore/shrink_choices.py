@@ -28,7 +28,7 @@ than the shortest so far. The delta debugging over actions then goes on from the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -252,11 +252,10 @@ class _Search:
         """Departures removed while the run still fails (delta debugging over them)."""
         from kubeprop.properties.explore.shrink import ddmin  # (shrink imports this module)
 
-        def fails(departures: tuple[Departure, ...]) -> bool:
-            return departures != choices.departures and self.fails(attrs.evolve(choices, departures=departures))
+        def fails(departures: tuple[Departure, ...]) -> bool:  # (the departures it starts from fail)
+            return departures == choices.departures or self.fails(attrs.evolve(choices, departures=departures))
 
-        kept = ddmin(choices.departures, _or_start(choices.departures, fails))
-        return attrs.evolve(choices, departures=kept)
+        return attrs.evolve(choices, departures=ddmin(choices.departures, fails))
 
     def earlier(self, choices: Choices, first: int = 0, last: int | None = None) -> Choices:
         """Each departure from `first` to before `last` (None: to the end), with those after it,
@@ -280,8 +279,3 @@ def _shifted(choices: Choices, index: int, by: int) -> Choices:
     moved = tuple((at - by, act) if i >= index else (at, act) for i, (at, act) in enumerate(choices.departures))
     return attrs.evolve(choices, departures=moved)
 
-
-def _or_start(start: tuple[Departure, ...], fails: Callable[[tuple[Departure, ...]], bool]
-              ) -> Callable[[tuple[Departure, ...]], bool]:
-    """`fails`, true for the departures delta debugging starts from (known to fail)."""
-    return lambda departures: departures == start or fails(departures)
