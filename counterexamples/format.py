@@ -510,8 +510,16 @@ def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> P
         return where
     path = where / ce.file_name
     data = own_file(path)
-    if keep_shorter and data is not None and isinstance(data.get("trace"), list) and len(data["trace"]) <= len(
-            ce.actions):
+    if keep_shorter and data is not None and _readable(data, path) and len(data["trace"]) <= len(ce.actions):
         return path
     replace_file(path, dumps(ce))
     return path
+
+
+def _readable(data: Any, path: Path) -> bool:
+    """Whether the counterexample file's data passes the schema (one that does not is replaced)."""
+    try:
+        from_data(data, str(path))
+    except CounterexampleError:
+        return False
+    return True

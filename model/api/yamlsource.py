@@ -89,6 +89,29 @@ def _plain_string(loader: _Loader, node: yaml.Node) -> str:
     return loader.construct_yaml_str(node)
 
 
+MAX_DIGITS = 4_300
+"""The most decimal digits an integer may have: Python's own int parsing stops there (a ValueError
+otherwise; `sys.get_int_max_str_digits`), and a hexadecimal one past it could not be printed in a
+message. Kubernetes refuses far less (it reads YAML as JSON, and Go's encoding/json takes no
+number beyond float64's range); the fields' own checks say so with their valid ranges."""
+
+_TOO_LARGE = 10 ** MAX_DIGITS
+
+
+def _integer(loader: _Loader, node: yaml.ScalarNode) -> int:
+    """Construct an integer, refusing one of more than `MAX_DIGITS` digits as bad input on its line."""
+    try:
+        value: int | None = loader.construct_yaml_int(node)
+    except ValueError:
+        value = None
+    if value is None or abs(value) >= _TOO_LARGE:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the number written with {len(str(node.value))} characters is too long: integers have at "
+                        f"most {MAX_DIGITS:,} digits", node.start_mark)
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _plain_string)
 # A bare `=` resolves to the YAML 1.1 "value" tag, which SafeLoader cannot construct.
 _Loader.add_constructor("tag:yaml.org,2002:value", _plain_string)

@@ -48,6 +48,17 @@ def test_content_addressed_names_and_atomic_writes(rs_counterexample: Counterexa
     assert load(first) == rs_counterexample
 
 
+
+def test_an_unreadable_file_under_the_name_is_replaced_not_kept(rs_counterexample: Counterexample,
+                                                               tmp_path: Path) -> None:
+    """A file under the counterexample's name that says it is one but does not pass the schema (an
+    empty trace, so "no longer than this one") must not stand in for the real counterexample."""
+    path = write(rs_counterexample, tmp_path)
+    path.write_text(json.dumps({"kind": "Counterexample", "schema": 2, "trace": []}))
+    assert write(rs_counterexample, tmp_path) == path
+    assert load(path) == rs_counterexample
+
+
 CASES = [
     (lambda d: d.update(schema=3), "schema: version 3 is not supported (this kubeprop reads versions 1 and 2)"),
     (lambda d: d.pop("schema"), "schema: missing"),

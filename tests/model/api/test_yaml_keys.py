@@ -56,3 +56,12 @@ def test_a_null_key_in_a_file_is_at_its_line() -> None:
         parse_manifests(HEAD + "data:\n  ~: a\n", "cm.yaml")
     [problem] = info.value.problems
     assert (problem.line, problem.message) == (5, "unsupported map key null")
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "0x" + "f" * 5000, "-" + "1" * 4301])
+def test_a_number_too_long_to_read_is_bad_input_with_its_line(number: str) -> None:
+    """Python's int parsing stops at 4,300 decimal digits (a ValueError), and a longer hexadecimal
+    one could not be printed: a problem on the number's line, never a crash."""
+    with pytest.raises(ManifestError, match=r"m\.yaml:4: .*too long"):
+        parse_manifests(HEAD + f"data: {{x: {number}}}\n", "m.yaml")
+
