@@ -112,7 +112,8 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     Property values (None: every registered one and the scenario's); a Property value is checked
     without being registered. `budget`: wall-clock seconds for the whole call (loading, the
     search, shrinking and recording the counterexample), of which the engine gets all but
-    `recording_reserve(budget)`.
+    `recording_reserve(budget)`; recording a counterexample found late gets at least that reserve,
+    so the call may end up to `recording_reserve(budget)` past the budget.
     `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a full
     EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
     `all_discoveries`: go on after a violation until every property has one (or the engine is

@@ -87,8 +87,11 @@ def _omit_when(cls: Any) -> dict[str, Any]:
 
 def _float32_text(value: float) -> str:
     """`strconv.FormatFloat(value, 'g', -1, 32)`: the shortest digits that give back the same
-    float32, in %e form when the exponent is below -4 or at least 6."""
-    single = struct.unpack("f", struct.pack("f", value))[0]
+    float32, in %e form when the exponent is below -4 or at least 6; OverflowError for a value
+    that is infinite as a float32."""
+    single = struct.unpack("f", struct.pack("f", value))[0]  # (OverflowError, or infinite, past float32)
+    if math.isinf(single):
+        raise OverflowError(value)
     decimals = next(p for p in range(9) if struct.unpack("f", struct.pack("f", float(f"{single:.{p}e}")))[0]
                     == single)
     mantissa, _, exponent = f"{single:.{decimals}e}".partition("e")
@@ -112,12 +115,18 @@ def json_key(key: Any, path: FieldPath) -> str:
     if isinstance(key, float):
         if math.isnan(key):
             return ".nan"
-        return _float32_text(key) if math.isfinite(key) and abs(key) < 3.4e38 else (".inf" if key > 0 else "-.inf")
+        try:
+            return _float32_text(key)
+        except OverflowError:  # beyond float32 once rounded to it: infinite, as Go's float32 is
+            return ".inf" if key > 0 else "-.inf"
     raise DecodeError(path, f"unsupported map key {'null' if key is None else type(key).__name__}")
 
 
-def _json_keys(value: Mapping[Any, Any], path: FieldPath) -> dict[str, Any]:
-    """`value` with its keys as `json_key` makes them; two keys making the same string are a DecodeError."""
+def _json_keys(value: Mapping[Any, Any], path: FieldPath) -> Mapping[str, Any]:
+    """`value` with its keys as `json_key` makes them (`value` itself when they are all strings, as
+    almost always); two keys making the same string are a DecodeError."""
+    if all(type(key) is str for key in value):
+        return value
     out: dict[str, Any] = {}
     for key, item in value.items():
         text = json_key(key, path)

@@ -464,7 +464,8 @@ class EnabledCache:
 def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
     """Within the block, `compose.actions(model, …)` answers from an `EnabledCache` for `model`,
     and the objects the API store writes are interned (`memo.Interner`: an object written along
-    another path of the search, equal to one written before, is that very object)."""
+    another path of the search, equal to one written before, is that very object); when the
+    outermost block ends, the controllers' remembered decisions are forgotten with it."""
     cache = EnabledCache(model)
     interner: Interner[Any] = Interner()
     compose.CACHES.append(cache)
@@ -474,3 +475,5 @@ def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
     finally:
         compose.CACHES.remove(cache)
         INTERNERS.remove(interner)
+        if not compose.CACHES:
+            controllers.forget_decisions()

@@ -15,7 +15,6 @@ events are handled at once (`deliver_instantly`).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -42,11 +41,11 @@ from kubeprop.model.state.informer import (
     InformerState,
     ObjectFilter,
     ResourceCache,
-    ResourceEvents,
     deliver,
     event_index,
     list_resource,
     next_event,
+    next_in,
 )
 
 
@@ -156,9 +155,6 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         yield from component_enabled(model, state, component)
 
 
-_NO_EVENTS: ResourceEvents = ((), ())
-
-
 def component_enabled(model: ClusterModel, state: ClusterState, component: str) -> Iterator[Action]:
     """One component's Deliver and Relist actions: they read its caches, the store's event log,
     what is down (etcd's quorum too) and partitioned."""
@@ -170,10 +166,9 @@ def component_enabled(model: ClusterModel, state: ClusterState, component: str) 
                 if etcd_available(model, state):  # a LIST is a consistent read from etcd
                     yield Relist(component, resource)
                 continue
-            revisions, events = index.get(resource, _NO_EVENTS)
-            at = bisect_right(revisions, cache.revision)
-            if at < len(events):
-                yield Deliver(component, resource, events[at].revision)
+            event = next_in(index, cache, resource)
+            if event is not None:
+                yield Deliver(component, resource, event.revision)
 
 
 def run_hooks(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]

@@ -148,6 +148,11 @@ _DECISIONS = DecisionMemo()
 ask for the decision that the reconcile itself takes when it runs, in state after state."""
 
 
+def forget_decisions() -> None:
+    """Forget every remembered decision (at the end of a search: the memo keeps its states alive)."""
+    _DECISIONS.clear()
+
+
 def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
     return _DECISIONS.decide(controller, view_, key, memory, now)
 

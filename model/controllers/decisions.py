@@ -16,8 +16,8 @@ cache alone, so in a later state where the controller, key, memory and clock are
 and values and every resource read has the very same cache (or none again), the reconcile would
 read exactly what it read before and decides the same. A reconcile that reaches for anything else
 on the view (`__getattr__`), a view that is not an `InformerState` (instant caches: the store) and
-a user's controller (which might look at its view in other ways) are remembered by the view's
-identity only, as before.
+a user's controller or a built-in one running a user's code (a rollout strategy of the user's:
+either might look at its view in other ways) are remembered by the view's identity only.
 
 In-process only: keys are object identities, and each entry keeps its objects alive, so an
 identity is never reused while its entry exists. `tests/model/test_identity_memos.py` compares
@@ -87,11 +87,10 @@ Entry = tuple["Reads | None", Any, Reconciliation]
 class DecisionMemo:
     """Decisions by controller, memory (identities), key and clock, each with what it read."""
 
-    __slots__ = ("entries", "recorded")
+    __slots__ = ("entries",)
 
     def __init__(self) -> None:
         self.entries: dict[tuple[int, int, str, int], tuple[Controller, Any, list[Entry]]] = {}
-        self.recorded: dict[type, bool] = {}
 
     def clear(self) -> None:
         """Forget every decision."""
@@ -128,10 +127,12 @@ class DecisionMemo:
         del choices[KEEP:]
         return decision
 
-    def _records(self, controller: Controller) -> bool:
-        """Whether `controller`'s reads are recorded: the built-in ones only."""
-        cls = type(controller)
-        known = self.recorded.get(cls)
-        if known is None:
-            known = self.recorded[cls] = cls.__module__.startswith(BUILT_IN)
-        return known
+    @staticmethod
+    def _records(controller: Controller) -> bool:
+        """Whether `controller`'s reads are recorded: a built-in controller running built-in code
+        only (not, e.g., a Deployment controller with a rollout strategy of the user's)."""
+        if not type(controller).__module__.startswith(BUILT_IN):
+            return False
+        strategies = getattr(controller, "strategies", None)
+        return strategies is None or all(getattr(step, "__module__", "").startswith(BUILT_IN)
+                                         for step in strategies.values())

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kubeprop.model.api.quantity import MAX_INT64
+from kubeprop.model.scenario.checks import MAX_INT32
 from kubeprop.model.scenario.schema import DAY_SECONDS, ScenarioFile
 
 FieldPath = tuple[str | int, ...]
 RESOURCES = ("cpu", "memory", "pods")
-MAX_INT64 = 2**63 - 1
-MAX_INT32 = 2**31 - 1
-"""The bound of the descheduler's priority threshold (sigs.k8s.io/descheduler pkg/api/types.go
-PriorityThreshold.Value *int32, a pod priority) and of its counts (`MaxNoOfPodsToEvictPerNode *int`,
-pkg/api/v1alpha2/types.go; compared with pod counts, so any larger value means the same)."""
+# `MAX_INT32` bounds the descheduler's priority threshold (sigs.k8s.io/descheduler pkg/api/types.go
+# PriorityThreshold.Value *int32, a pod priority) and its counts (`MaxNoOfPodsToEvictPerNode *int`,
+# pkg/api/v1alpha2/types.go; compared with pod counts, so any larger value means the same).
 
 
 def addon_problems(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:

@@ -18,7 +18,7 @@ import attrs
 
 from kubeprop.model.api.codec import FieldPath, json_name
 from kubeprop.model.api.objects import ApiObject, kind_info
-from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.quantity import MAX_INT64, Quantity
 from kubeprop.model.scenario.schema import (
     DAY_SECONDS,
     SCENARIO_API_VERSION,
@@ -35,9 +35,6 @@ MAX_INT32 = 2**31 - 1
 """The largest `replicas` (staging/src/k8s.io/api/autoscaling/v1/types.go ScaleSpec.Replicas, the
 int32 that `kubectl scale --replicas` sends; pkg/apis/autoscaling/validation ValidateScale: not
 negative)."""
-
-MAX_INT64 = 2**63 - 1
-"""The largest node resource the scheduler can hold (`node_resource_problem`)."""
 
 MAX_FAULTS = 1_000
 """The most faults of one kind a scenario may budget: each one multiplies the interleavings, so a

@@ -75,7 +75,8 @@ MAX_UNRANGED_INTEGER = 10**9
 @attrs.frozen
 class ParameterRange:
     """The valid values of a model parameter beyond its type (which is its default's type: a
-    boolean, an integer, a string, or a list of strings). `minimum`/`maximum` bound an integer;
+    boolean, an integer, a number, a string, or a list of strings). `minimum`/`maximum` bound a
+number (`hpaTolerance`) or an integer;
     `choices` lists the valid strings (for a list parameter: the valid items)."""
 
     minimum: float | None = None

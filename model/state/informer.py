@@ -120,9 +120,12 @@ def start_informer(store: Store, resources: tuple[str, ...], filters: FrozenMap[
 
 def next_event(store: Store, cache: ResourceCache, resource: str) -> WatchEvent | None:
     """The next undelivered event of `resource` for this cache, if any (None while stale)."""
-    if cache.stale:
-        return None
-    revisions, events = event_index(store.events).get(resource, _NONE)
+    return None if cache.stale else next_in(event_index(store.events), cache, resource)
+
+
+def next_in(index: dict[str, ResourceEvents], cache: ResourceCache, resource: str) -> WatchEvent | None:
+    """The next event of `resource` after the cache's revision in an indexed log (`event_index`)."""
+    revisions, events = index.get(resource, _NONE)
     at = bisect_right(revisions, cache.revision)  # in revision order: skip the delivered ones
     return events[at] if at < len(events) else None
 

@@ -314,8 +314,9 @@ NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)
 
 
 def took_a_step(run: CheckRun) -> bool:
-    """Whether any engine explored anything (a search that was done at once counts)."""
-    return any(r.complete or getattr(r.stats, "steps", 0) for r in run.reports)
+    """Whether any engine explored anything (a search that was done at once counts, and so does a
+    violation found in the initial state)."""
+    return any(r.complete or r.found or getattr(r.stats, "steps", 0) for r in run.reports)
 
 
 def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:

@@ -63,3 +63,16 @@ def test_remembered_answers_equal_fresh_ones_on_random_runs(path: Path | None) -
     model = build_model(load_scenario(path))
     for state in random_run_states(model, random.Random(7), runs=3, length=60):
         _check(model, state)
+
+
+def test_a_built_in_controller_running_a_users_strategy_is_remembered_by_identity_only() -> None:
+    """Reads are recorded (and a decision reused on equal caches) only for built-in code: a user's
+    rollout strategy might look at its view in other ways than the recording view sees."""
+    from kubeprop.model.controllers.decisions import DecisionMemo
+    from kubeprop.model.controllers.deployment import STRATEGIES, DeploymentController
+
+    def users_rollout(*args: object, **kwargs: object) -> object:
+        return STRATEGIES["RollingUpdate"](*args, **kwargs)
+
+    assert DecisionMemo._records(DeploymentController())
+    assert not DecisionMemo._records(DeploymentController().with_strategy("RollingUpdate", users_rollout))

@@ -17,6 +17,7 @@ HEAD = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: default}
     (True, "true"), (False, "false"), (7, "7"), (-3, "-3"), (1.0, "1"), (2.5, "2.5"), (0.1, "0.1"),
     (1e6, "1e+06"), (123456.0, "123456"), (1234567.0, "1.234567e+06"), (1e-5, "1e-05"), (0.0001, "0.0001"),
     (float("inf"), ".inf"), (float("-inf"), "-.inf"), (float("nan"), ".nan"), ("on", "on"),
+    (3.401e38, "3.401e+38"), (3.41e38, ".inf"), (-1e39, "-.inf"),
 ])
 def test_keys_as_kubernetes_writes_them(key: object, text: str) -> None:
     assert json_key(key, ()) == text
