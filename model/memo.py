@@ -105,7 +105,10 @@ class Interner(Generic[T]):
     two states — stops at identity instead of comparing them field by field, and the memos by
     identity above find them. No value changes, only which of two equal objects a state holds:
     within a search, equal values are one value (as the memos by value and the fingerprints of
-    visited states already take them; a `Quantity`'s display format is not part of its value)."""
+    visited states already take them). A `Quantity`'s display format is not part of its value, so
+    of two objects equal but for how a quantity is written (`1Gi`, `1073741824`) a state holds the
+    one met first, and what is computed from their encoding (a pod-template-hash) follows it —
+    as a state reached both ways is already one visited state."""
 
     __slots__ = ("limit", "values")
 

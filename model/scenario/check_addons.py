@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from kubeprop.model.api.quantity import MAX_INT64
 from kubeprop.model.scenario.checks import MAX_INT32
-from kubeprop.model.scenario.schema import DAY_SECONDS, ScenarioFile
+from kubeprop.model.scenario.schema import DAY_SECONDS, ScenarioFile, cut
 
 FieldPath = tuple[str | int, ...]
 RESOURCES = ("cpu", "memory", "pods")
@@ -48,14 +48,14 @@ def _descheduler(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
         return
     if not 1 <= decl.interval_seconds <= DAY_SECONDS:
         yield (("descheduler", "intervalSeconds"), f"must be between 1 and {DAY_SECONDS:,} (the model runs the "
-               f"descheduler periodically), got {_shown(decl.interval_seconds)}")
+               f"descheduler periodically), got {cut(decl.interval_seconds)}")
     if decl.max_pods_to_evict_per_node is not None and not 0 <= decl.max_pods_to_evict_per_node <= MAX_INT32:
         yield (("descheduler", "maxPodsToEvictPerNode"),
-               f"must be between 0 and {MAX_INT32:,}, got {_shown(decl.max_pods_to_evict_per_node)}")
+               f"must be between 0 and {MAX_INT32:,}, got {cut(decl.max_pods_to_evict_per_node)}")
     threshold = decl.evictor.priority_threshold
     if threshold is not None and not -MAX_INT32 - 1 <= threshold <= MAX_INT32:
         yield (("descheduler", "evictor", "priorityThreshold"),
-               f"must be a pod priority, between {-MAX_INT32 - 1:,} and {MAX_INT32:,}, got {_shown(threshold)}")
+               f"must be a pod priority, between {-MAX_INT32 - 1:,} and {MAX_INT32:,}, got {cut(threshold)}")
     spread = decl.plugins.remove_pods_violating_topology_spread_constraint
     if spread is not None:
         for k, value in enumerate(spread.constraints):
@@ -72,17 +72,12 @@ def _descheduler(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
                 elif not 0 <= percent <= 100:
                     yield (*base, name, resource), "must be a percentage from 0 to 100"
         if not 0 <= low.number_of_nodes <= MAX_INT32:
-            yield (*base, "numberOfNodes"), f"must be between 0 and {MAX_INT32:,}, got {_shown(low.number_of_nodes)}"
+            yield (*base, "numberOfNodes"), f"must be between 0 and {MAX_INT32:,}, got {cut(low.number_of_nodes)}"
         if set(low.thresholds) != set(low.target_thresholds):
             yield base, "thresholds and targetThresholds must name the same resources"
         for resource, percent in low.thresholds.items():
             if percent > low.target_thresholds.get(resource, 100):
                 yield (*base, "thresholds", resource), "must not exceed its targetThresholds value"
-
-
-def _shown(value: int) -> str:
-    text = str(value)
-    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _node_steps(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:

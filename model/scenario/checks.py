@@ -25,6 +25,7 @@ from kubeprop.model.scenario.schema import (
     ScaleStep,
     ScenarioFile,
     SetImageStep,
+    cut,
     parameter_problem,
 )
 from kubeprop.model.scenario.variants import VARIANTS
@@ -98,14 +99,12 @@ def node_resource_problem(resource: str, quantity: Quantity) -> str | None:
     scaled = quantity.milli_value() if resource == "cpu" else quantity.value()
     if scaled > MAX_INT64:
         most = f"{MAX_INT64}m" if resource == "cpu" else str(MAX_INT64)
-        shown = str(quantity) if len(str(quantity)) <= 40 else f"{str(quantity)[:37]}..."
-        return f"must be at most {most} (the scheduler's int64), got {shown}"
+        return f"must be at most {most} (the scheduler's int64), got {cut(quantity)}"
     return None
 
 
 def _range_message(low: int, high: int, value: int) -> str:
-    shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
-    return f"must be between {low:,} and {high:,}, got {shown}"
+    return f"must be between {low:,} and {high:,}, got {cut(value)}"
 
 
 def _in_range(section: Any, path: FieldPath, low: int, high: int) -> Found:

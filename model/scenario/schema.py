@@ -130,6 +130,16 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
 entry here still has its type checked, and an integer one accepts 0..MAX_UNRANGED_INTEGER."""
 
 
+SHOWN = 40
+"""The most characters of a wrong value a message shows (`cut`)."""
+
+
+def cut(value: object) -> str:
+    """`value` as a message shows it: its text, cut to `SHOWN` characters."""
+    text = str(value)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN - 3]}..."
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
