@@ -20,7 +20,7 @@ from kubeprop.model.errors import InputError
 from kubeprop.properties.cli.check import register as _check_register
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate import register as _gate_register
-from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.interrupted import Interrupted, interrupts_kept
 from kubeprop.properties.cli.raft import register as _raft_command
 from kubeprop.properties.cli.replay import register as _replay_register
 from kubeprop.properties.cli.schedule import register as _schedule_register
@@ -113,7 +113,8 @@ def _run(argv: Sequence[str] | None) -> int:
     args.started = time.perf_counter() - (process_age() if argv is None else 0.0)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        with interrupts_kept():
+            return run(args)
     except InputError as err:
         sys.stderr.write(f"kubeprop {args.command}: bad input:\n{err}\n")
         return ExitCode.BAD_INPUT

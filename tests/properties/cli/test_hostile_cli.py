@@ -187,6 +187,7 @@ def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
+            child.wait()  # reaped: no zombie left for the tests that count this process's children
     assert child.returncode == 130, err
     assert "ForkPoolWorker" not in err and "Traceback" not in err
     assert "kubeprop check: interrupted (exit 130)" in err
@@ -210,6 +211,7 @@ def test_ctrl_c_during_the_portfolios_lanes_ends_every_lane_quietly(tmp_path: Pa
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
+            child.wait()  # reaped: no zombie left for the tests that count this process's children
     assert child.returncode == 130, err
     assert "Traceback" not in err
     assert "kubeprop check: interrupted (exit 130)" in err
