@@ -73,7 +73,8 @@ def test_cache_answers_like_actions_on_fair_continuations(path: Path | None) -> 
         _assert_along_fair_run(model, cache, state, FairPolicy(recover=rng.random() < 0.5), 150)
 
 
-@pytest.mark.parametrize(("scenario", "variant"), [("web", None), ("db", "sts-split-brain"), ("tight", "dual-scheduler")])
+@pytest.mark.parametrize(("scenario", "variant"),
+                         [("web", None), ("db", "sts-split-brain"), ("tight", "dual-scheduler")])
 def test_answers_from_a_predecessor_asked_for_long_before(scenario: str, variant: str | None) -> None:
     """A breadth-first search over a random tree of runs: each state asked for with `near`, what
     `near_answers` said of its predecessor when that was asked — other states asked in between,
