@@ -31,7 +31,7 @@ from typing import Any, TextIO
 import attrs
 import yaml
 
-from kubeprop.counterexamples.api import CheckReport, check
+from kubeprop.counterexamples.api import INTERRUPTED, CheckInterrupted, CheckReport, Discovery, check
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
@@ -226,20 +226,28 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             reports.append(attrs.evolve(check(
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
                 seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
-        except KeyboardInterrupt:
-            raise Interrupted(_interrupted(CheckRun(scenario.name, tuple(reports), props), engine)) from None
+        except KeyboardInterrupt as err:
+            partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
+            run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)))
+            raise Interrupted(_interrupted(run, engine)) from None
         if live and engine == "bfs":
             sys.stderr.write("\n")
     return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored)
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
-    """The table of the engines that finished (with their counterexample files), for Ctrl-C."""
+    """For Ctrl-C: the table of the engines that finished and of the interrupted one's violations
+    found so far (each with its counterexample file, if it could be written at once), and what
+    the table shows."""
     text = io.StringIO()
-    if run.reports:
+    finished = [r for r in run.reports if r.exit_reason != INTERRUPTED]
+    found = sum(len(r.found) for r in run.reports if r.exit_reason == INTERRUPTED)
+    if finished or found:
         render(table(run), text)
+    so_far = f"; {found} violation{'s' if found != 1 else ''} it found before the interrupt, listed above" \
+        if found else ""
     text.write(f"\n{engine}: interrupted before it finished; "
-               f"{'no engine finished' if not run.reports else 'the table shows the engines that did'}\n")
+               f"{'no engine finished' if not finished else 'the table shows the engines that did'}{so_far}\n")
     return text.getvalue()
 
 
@@ -258,6 +266,8 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         if ce is not None and ce.cycle_start is not None:
             return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
         return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
+    if report.exit_reason == INTERRUPTED:
+        return "interrupted"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
         return "not judged (no settle)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
@@ -297,10 +307,10 @@ def table(run: CheckRun) -> Table:
     vacuous = vacuous_properties(model, run.properties)
     cells = tuple(tuple(_cell(r, p, p.name in vacuous, (r.engine, p.name) in run.upstream) for r in run.reports)
                   for p in run.properties)
-    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note) for r in run.reports for d in r.found
-                     if (r.engine, d.violation.property) not in run.upstream)
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, explanation=_unshrunk(d))
+                     for r in run.reports for d in r.found if (r.engine, d.violation.property) not in run.upstream)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note,
-                             explanation=explanation(run.upstream[r.engine, d.violation.property]))
+                             explanation=explanation(run.upstream[r.engine, d.violation.property]) + _unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP) if w)
     return Table(f"kubeprop check: scenario {run.scenario}", tuple(p.name for p in run.properties),
@@ -308,6 +318,11 @@ def table(run: CheckRun) -> Table:
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
                  upstream_heading=HEADING)
+
+
+def _unshrunk(found: Discovery) -> tuple[str, ...]:
+    """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it."""
+    return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",) if found.unshrunk else ()
 
 
 NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"

@@ -24,10 +24,24 @@ import attrs
 from kubeprop.properties.explore.engine import EngineConfig, EngineStats, fewer_collections
 from kubeprop.properties.registry import Property, select
 
-__all__ = ["SETTLES", "discover", "merged_stats", "rediscover"]
+__all__ = ["SETTLES", "Unfinished", "discover", "merged_stats", "rediscover"]
 
 SETTLES = "settles"
 """The pseudo-property of a fair continuation that did not settle (`convergence.settled_violation`)."""
+
+
+
+class Unfinished(KeyboardInterrupt):
+    """A Ctrl-C inside a search, carrying the engine results with a violation it had found before,
+    in the order found: `found`, runs that ended at their violation (shrunk as usual), then
+    `unshrunk`, finds of the run that was interrupted (a portfolio member's, before the portfolio
+    shrank it)."""
+
+    def __init__(self, found: tuple[Any, ...] = (), unshrunk: tuple[Any, ...] = ()) -> None:
+        super().__init__()
+        self.found = found
+        self.unshrunk = unshrunk
+
 
 Run = Callable[[EngineConfig], Any]
 Checked = TypeVar("Checked")
@@ -61,9 +75,23 @@ def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[
     """The loop of `discover` for any engine and any kind of check (the Raft explorer's
     `explore_all` too): `run(left, seconds left)` until nothing is `left`, a run finds nothing
     (`found(result)` is None), `remaining(left, found)` says the search cannot go on (None), or the
-    `budget_seconds` (None: unbounded) are spent after at least one run."""
-    began = time.perf_counter()
+    `budget_seconds` (None: unbounded) are spent after at least one run. A Ctrl-C (KeyboardInterrupt)
+    becomes `Unfinished` with the results that found something before it, and the interrupted
+    run's own finds if it raised `Unfinished` itself."""
     results: list[Result] = []
+    try:
+        _rediscover(left, budget_seconds, run, found, remaining, results)
+    except KeyboardInterrupt as err:
+        inner = err if isinstance(err, Unfinished) else Unfinished()
+        raise Unfinished((*(r for r in results if found(r) is not None), *inner.found), inner.unshrunk) from None
+    return tuple(results)
+
+
+def _rediscover(left: list[Checked], budget_seconds: float | None,
+                run: Callable[[list[Checked], float | None], Result], found: Callable[[Result], str | None],
+                remaining: Callable[[list[Checked], str], list[Checked] | None], results: list[Result]) -> None:
+    """`rediscover`'s loop, appending each run's result to `results` as it comes."""
+    began = time.perf_counter()
     while left:
         budget = budget_seconds
         if budget is not None:
@@ -79,7 +107,6 @@ def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[
         if after is None:
             break
         left = after
-    return tuple(results)
 
 
 def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
