@@ -10,7 +10,7 @@ import pytest
 
 from kubeprop.counterexamples import check, load
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.discoveries import discover, merged_stats
+from kubeprop.properties.explore.discoveries import Unfinished, discover, merged_stats
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
 from kubeprop.properties.registry import Property, Violation, as_property, select
 
@@ -120,3 +120,33 @@ def test_engines_run_with_fewer_collections_and_restore_the_collector() -> None:
         discover(run, EngineConfig(properties=(NO_POD,)))
     assert seen == [(max(before[0], COLLECT_AFTER), before[1], max(before[2], FULL_COLLECTION_AFTER))]
     assert gc.get_threshold() == before
+
+
+def test_ctrl_c_keeps_the_violations_found_before_it() -> None:
+    """The first run found a violation; the rerun for the other properties is interrupted: the
+    interrupt carries that find (`Unfinished`), and the rerun's own finds after it."""
+    calls: list[tuple[str, ...]] = []
+    first = _fake(["endpoints-ready-pods"], calls)
+    config = EngineConfig(properties=("node-not-overcommitted", "endpoints-ready-pods"))
+    late = EngineResult("fake", "violation", Violation("node-not-overcommitted", "late"), (), EngineStats(1.0, 1))
+
+    def run(config_: EngineConfig) -> EngineResult:
+        if calls:
+            raise Unfinished(unshrunk=(late,))
+        return first(config_)
+
+    with pytest.raises(Unfinished) as caught:
+        discover(run, config)
+    assert [r.violation.property for r in caught.value.found] == ["endpoints-ready-pods"]
+    assert caught.value.unshrunk == (late,)
+    calls.clear()
+
+    def bare(config_: EngineConfig) -> EngineResult:
+        if calls:
+            raise KeyboardInterrupt
+        return first(config_)
+
+    with pytest.raises(Unfinished) as caught:
+        discover(bare, config)
+    assert [r.violation.property for r in caught.value.found] == ["endpoints-ready-pods"]
+    assert caught.value.unshrunk == ()
