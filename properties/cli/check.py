@@ -268,6 +268,8 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
     if report.exit_reason == INTERRUPTED:
         return "interrupted"
+    if not stepped(report):
+        return "not checked (no step)"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
         return "not judged (no settle)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
@@ -328,10 +330,15 @@ def _unshrunk(found: Discovery) -> tuple[str, ...]:
 NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"
 
 
+def stepped(report: CheckReport) -> bool:
+    """Whether the engine explored anything (a search that was done at once counts, and so does a
+    violation found in the initial state): if not, its column says "not checked"."""
+    return bool(report.complete or report.found or getattr(report.stats, "steps", 0))
+
+
 def took_a_step(run: CheckRun) -> bool:
-    """Whether any engine explored anything (a search that was done at once counts, and so does a
-    violation found in the initial state)."""
-    return any(r.complete or r.found or getattr(r.stats, "steps", 0) for r in run.reports)
+    """Whether any engine explored anything (`stepped`)."""
+    return any(stepped(r) for r in run.reports)
 
 
 def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:
