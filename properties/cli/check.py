@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import resource
 import sys
@@ -170,6 +171,9 @@ class CheckRun:
     """(engine, property) → the known upstream behaviour that discovery is."""
     explored: WorstFold | None = None
     """With `--metrics`: the worst metrics over every run the engines finished (`on_run`)."""
+    variant: str | None = None
+    parameters: tuple[tuple[str, Any], ...] = ()
+    """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
 
 
 def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
@@ -228,11 +232,13 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                 seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
         except KeyboardInterrupt as err:
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
-            run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)))
+            run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)),
+                           variant=args.variant, parameters=tuple(args.params))
             raise Interrupted(_interrupted(run, engine)) from None
         if live and engine == "bfs":
             sys.stderr.write("\n")
-    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored)
+    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored, args.variant,
+                    tuple(args.params))
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
@@ -315,11 +321,18 @@ def table(run: CheckRun) -> Table:
                              explanation=explanation(run.upstream[r.engine, d.violation.property]) + _unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP) if w)
-    return Table(f"kubeprop check: scenario {run.scenario}", tuple(p.name for p in run.properties),
+    return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(_column(r) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
                  upstream_heading=HEADING)
+
+
+def title(run: CheckRun) -> str:
+    """The header line: the scenario, and the variant and parameter overrides when given."""
+    variant = f", variant {run.variant}" if run.variant else ""
+    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
+    return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
 
 
 def _unshrunk(found: Discovery) -> tuple[str, ...]:

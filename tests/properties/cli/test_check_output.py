@@ -1,0 +1,36 @@
+"""`kubeprop check`'s report from the user trial: the header names the variant and parameters, a
+column with no step says so, the portfolio's per-engine lines stay after a find, and figures
+missing from a lane are a warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.main import main
+
+WEB = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml"
+
+
+def test_the_header_names_the_variant_and_the_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", str(WEB), "--engine", "walk", "--variant", "rs-no-expectations", "--param",
+                 "instantCaches=true", "--param", "nodeMonitorGracePeriodSeconds=40", "--budget", "1e-9", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.INCONCLUSIVE, out
+    assert out.splitlines()[0] == ("kubeprop check: scenario web, variant rs-no-expectations, "
+                                   "parameters instantCaches=true, nodeMonitorGracePeriodSeconds=40")
+
+
+def test_without_a_variant_the_header_names_the_scenario_only(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", str(WEB), "--engine", "walk", "--budget", "1e-9", "--out", str(tmp_path)])
+    assert capsys.readouterr().out.splitlines()[0] == "kubeprop check: scenario web"
+
+
+def test_the_raft_header_says_variant_none_once_and_the_same_way(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", "--model", "raft", "--max-term", "1", "--budget", "5"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "kubeprop check: Raft model, variant none"
+    assert lines[1].endswith("; variant none")
