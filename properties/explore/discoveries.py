@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kubeprop.properties.explore.engine import EngineConfig, EngineStats, fewer_collections
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, fewer_collections
 from kubeprop.properties.registry import Property, select
 
-__all__ = ["SETTLES", "Unfinished", "discover", "merged_stats", "rediscover"]
+__all__ = ["SETTLES", "Unfinished", "discover", "merged_parts", "merged_stats", "rediscover"]
 
 SETTLES = "settles"
 """The pseudo-property of a fair continuation that did not settle (`convergence.settled_violation`)."""
@@ -111,7 +111,8 @@ def _rediscover(left: list[Checked], budget_seconds: float | None,
 
 def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
     """One set of counters for several runs of an engine: seconds, steps and runs add up (and a
-    portfolio's CPU seconds lane by lane); distinct states and depth are the largest any run reached."""
+    portfolio's CPU seconds lane by lane, and its members' figures member by member: `merged_parts`);
+    distinct states and depth are the largest any run reached."""
     stats = [r.stats for r in results if getattr(r, "stats", None) is not None]
     if not stats:
         return None
@@ -119,4 +120,25 @@ def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
                        runs=sum(getattr(s, "runs", 0) for s in stats),
                        distinct=max(getattr(s, "distinct", 0) for s in stats),
                        depth=max(getattr(s, "depth", 0) for s in stats),
-                       lanes=tuple(map(sum, zip(*(getattr(s, "lanes", ()) for s in stats), strict=False))))
+                       lanes=tuple(map(sum, zip(*(getattr(s, "lanes", ()) for s in stats), strict=False))),
+                       parts=merged_parts([getattr(s, "parts", ()) for s in stats]))
+
+
+def merged_parts(runs: list[tuple[EngineResult, ...]]) -> tuple[EngineResult, ...]:
+    """A portfolio's members over several runs (`stats.parts` of each), one result per member in
+    the order they first appear: seconds, steps and runs added up, distinct states and depth the
+    largest; the last run's exit reason; a violation if one run found one; a note the last run
+    gave, or the first run's that said its figures were missing."""
+    by_member: dict[str, list[EngineResult]] = {}
+    for parts in runs:
+        for part in parts:
+            by_member.setdefault(part.engine, []).append(part)
+    merged = []
+    for name, parts_ in by_member.items():
+        stats = [p.stats for p in parts_]
+        note = next((s.note for s in stats if s.note and "missing" in s.note), stats[-1].note)
+        merged.append(EngineResult(
+            name, parts_[-1].exit_reason, next((p.violation for p in parts_ if p.violation is not None), None),
+            stats=EngineStats(sum(s.seconds for s in stats), sum(s.steps for s in stats), sum(s.runs for s in stats),
+                              max(s.distinct for s in stats), max(s.depth for s in stats), note=note)))
+    return tuple(merged)

@@ -4,6 +4,7 @@ missing from a lane are a warning."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,15 @@ def test_the_raft_header_says_variant_none_once_and_the_same_way(capsys: pytest.
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "kubeprop check: Raft model, variant none"
     assert lines[1].endswith("; variant none")
+
+
+def test_after_a_find_the_portfolio_still_shows_each_engines_line(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--variant", "rs-no-expectations", "--workers", "1", "--budget", "8", "--out",
+                 str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.VIOLATION, out
+    engines = out.split("\nengines:\n")[1].split("\n\n")[0]
+    assert "then shrunk" in engines
+    for member in ("around", "perturb", "faults", "pct", "walk", "bfs", "hypothesis"):
+        assert re.search(rf"\n    {member} +[a-z-]+: \d+ steps", engines), member

@@ -150,3 +150,22 @@ def test_ctrl_c_keeps_the_violations_found_before_it() -> None:
         discover(bare, config)
     assert [r.violation.property for r in caught.value.found] == ["endpoints-ready-pods"]
     assert caught.value.unshrunk == ()
+
+
+def test_merged_stats_keep_each_portfolio_members_figures() -> None:
+    def part(name: str, steps: int, reason: str = "time-bound", violation: Violation | None = None,
+             note: str = "") -> EngineResult:
+        return EngineResult(name, reason, violation, (), EngineStats(1.0, steps, runs=1, distinct=steps, depth=steps,
+                                                                     note=note))
+
+    found = Violation("endpoints-ready-pods", "boom")
+    first = EngineResult("portfolio", "violation", found, (), EngineStats(
+        2.0, 30, parts=(part("around", 10, "violation", found), part("bfs", 20, note="figures missing"))))
+    second = EngineResult("portfolio", "time-bound", stats=EngineStats(
+        3.0, 70, parts=(part("around", 30), part("bfs", 40))))
+    stats = merged_stats((first, second))
+    assert stats is not None
+    around, bfs = stats.parts
+    assert (around.engine, around.stats.steps, around.stats.seconds, around.stats.depth) == ("around", 40, 2.0, 30)
+    assert around.exit_reason == "time-bound" and around.violation == found
+    assert (bfs.stats.steps, bfs.stats.note) == (60, "figures missing")
