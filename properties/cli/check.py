@@ -320,7 +320,8 @@ def table(run: CheckRun) -> Table:
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note,
                              explanation=explanation(run.upstream[r.engine, d.violation.property]) + _unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
-    warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP) if w)
+    warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
+                                 *map(figures_missing, run.reports)) if w)
     return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(_column(r) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
@@ -338,6 +339,18 @@ def title(run: CheckRun) -> str:
 def _unshrunk(found: Discovery) -> tuple[str, ...]:
     """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it."""
     return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",) if found.unshrunk else ()
+
+
+def figures_missing(report: CheckReport) -> str | None:
+    """The warning for a portfolio whose worker lanes did not all report in time (`LATE`): their
+    members' steps are missing from the figures. The verdicts stand: a lane sends a violation the
+    moment it finds one, so only what it checked without finding anything goes uncounted."""
+    late = [p.engine for p in getattr(report.stats, "parts", ()) if p.stats.note == LATE]
+    if not late:
+        return None
+    return (f"{report.engine}: the lane{'s' if len(late) > 1 else ''} of {', '.join(late)} did not report in time "
+            "(a busy or stopped process): the figures are incomplete, and 'held' covers only what was checked "
+            "(a lane reports a violation the moment it finds one)")
 
 
 NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"

@@ -4,11 +4,18 @@ missing from a lane are a warning."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import attrs
 import pytest
 
+from kubeprop.counterexamples.api import check
+from kubeprop.properties.cli.check import CheckRun, figures_missing, table
+from kubeprop.properties.cli.table import render
+from kubeprop.properties.explore.engine import EngineResult, EngineStats, ExitReason
+from kubeprop.properties.explore.portfolio import LATE
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.main import main
 
@@ -47,3 +54,22 @@ def test_after_a_find_the_portfolio_still_shows_each_engines_line(tmp_path: Path
     assert "then shrunk" in engines
     for member in ("around", "perturb", "faults", "pct", "walk", "bfs", "hypothesis"):
         assert re.search(rf"\n    {member} +[a-z-]+: \d+ steps", engines), member
+
+
+def test_a_lane_that_did_not_report_is_a_warning(tmp_path: Path) -> None:
+    """Figures missing from a lane (`LATE`, as under load or with a stopped worker) are incomplete
+    figures: a warning says so; the rows keep their verdicts."""
+    report = check(WEB, engine="walk", budget=1e-9)
+    parts = (EngineResult("around", ExitReason.TIME_BOUND, stats=EngineStats(0.0, 0, note=LATE)),
+             EngineResult("perturb", ExitReason.TIME_BOUND, stats=EngineStats(0.4, 480, depth=480)),
+             EngineResult("bfs", ExitReason.TIME_BOUND, stats=EngineStats(0.0, 0, note=LATE)))
+    late = attrs.evolve(report, engine="portfolio", stats=EngineStats(1.0, 480, depth=480, parts=parts))
+    run = CheckRun("web", (late,), report.properties)
+    text = io.StringIO()
+    render(table(run), text)
+    out = text.getvalue()
+    assert ("warning: portfolio: the lanes of around, bfs did not report in time (a busy or stopped process): "
+            "the figures are incomplete, and 'held' covers only what was checked") in out
+    assert re.search(r"\nnode-not-overcommitted +held \(bounded\)\n", out)
+    assert "its lane did not report in time: figures missing" in out
+    assert figures_missing(report) is None
