@@ -17,7 +17,7 @@ and the scenario's own (`properties:`). The engines and their registry are `kube
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import Scenario, load_scenario
 from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.discoveries import Unfinished, discover, merged_stats
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
@@ -41,8 +41,8 @@ from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
 
 __all__ = [
-    "ENGINES", "CheckInterrupted", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check", "explain",
-    "register_engine",
+    "ENGINES", "CheckInterrupted", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check",
+    "explain", "register_engine",
 ]
 
 
@@ -138,21 +138,13 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
     engine_began = time.perf_counter() - began
-    try:
-        if all_discoveries:
-            results = discover(lambda c: run_engine(engine, model, start, c), cfg)
-        else:
-            results = (run_engine(engine, model, start, cfg),)
-    except KeyboardInterrupt as err:
-        found_before = _record_interrupted(model, err, cfg, None if engine == "bfs" else seed, save_to)
-        raise CheckInterrupted(CheckReport(engine, INTERRUPTED, model, found=found_before, properties=chosen)) from None
+    # recording keeps to the whole budget, though it gets at least its reserve after the engine
+    results, found = _run_and_record(
+        engine, model, start, cfg, all_discoveries, None if engine == "bfs" else seed, save_to,
+        lambda: None if total is None else max(began + total, time.perf_counter() + recording_reserve(total)))
     last = results[-1]
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
     found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
-    # recording keeps to the whole budget, though it gets at least its reserve after the engine
-    deadline = None if total is None else max(began + total, time.perf_counter() + recording_reserve(total))
-    found = tuple(_discovery(model, r, cfg, None if engine == "bfs" else seed, save_to, deadline)
-                  for r in results if r.violation is not None)
     report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen,
                          found_after=None if found_at is None else engine_began + found_at)
     if not found:
@@ -162,13 +154,40 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
                         path=first.path, note=first.note)
 
 
+def _run_and_record(engine: str, model: ClusterModel, start: ClusterState, cfg: EngineConfig, all_discoveries: bool,
+                    seed: int | None, save_to: Path | str | None, recording_deadline: Callable[[], float | None]
+                    ) -> tuple[tuple[Any, ...], tuple[Discovery, ...]]:
+    """The engine's run (every discovery's, with `all_discoveries`) and its violations recorded by
+    `recording_deadline()`. Ctrl-C raises `CheckInterrupted` with what was found before it."""
+    results: tuple[Any, ...] = ()
+    try:
+        if all_discoveries:
+            results = discover(lambda c: run_engine(engine, model, start, c), cfg)
+        else:
+            results = (run_engine(engine, model, start, cfg),)
+        deadline = recording_deadline()
+        return results, tuple(_discovery(model, r, cfg, seed, save_to, deadline)
+                              for r in results if r.violation is not None)
+    except KeyboardInterrupt as err:
+        unfinished = err if isinstance(err, Unfinished) else Unfinished(
+            tuple(r for r in results if r.violation is not None))
+        found = _record_interrupted(model, unfinished, cfg, seed, save_to)
+        raise CheckInterrupted(CheckReport(engine, INTERRUPTED, model, found=found, properties=_properties(cfg))
+                               ) from None
+
+
+def _properties(cfg: EngineConfig) -> tuple[Property, ...]:
+    """The Property values a configuration checks."""
+    return tuple(p for p in cfg.properties or () if isinstance(p, Property))
+
+
 def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | None,
                save_to: Path | str | None, deadline: float | None = None) -> Discovery:
     """An engine result with a violation, recorded as a counterexample (and written to `save_to`)
     by `deadline` (else noted as not recorded)."""
     try:
         ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
-                           properties=[p for p in cfg.properties or () if isinstance(p, Property)], deadline=deadline)
+                           properties=list(_properties(cfg)), deadline=deadline)
     except TraceError as err:
         return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}",
                          found_length=len(result.trace))

@@ -312,7 +312,7 @@ def _finds_so_far(coordinator: _Coordinator | None) -> list[Find]:
             if not wait(coordinator.conns, 0):
                 break
             coordinator.poll(0.0)
-        except Exception:  # noqa: BLE001 — a lane's error or a broken pipe: keep what arrived
+        except Exception:
             break
     return [*coordinator.finds.values(), *(r.find for r in coordinator.reports if r is not None and r.find)]
 

@@ -13,18 +13,19 @@ import pytest
 
 from kubeprop.counterexamples.api import check
 from kubeprop.properties.cli.check import CheckRun, figures_missing, table
+from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.main import main
 from kubeprop.properties.cli.table import render
 from kubeprop.properties.explore.engine import EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.portfolio import LATE
-from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.main import main
 
 WEB = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml"
 
 
 def test_the_header_names_the_variant_and_the_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["check", str(WEB), "--engine", "walk", "--variant", "rs-no-expectations", "--param",
-                 "instantCaches=true", "--param", "nodeMonitorGracePeriodSeconds=40", "--budget", "1e-9", "--out", str(tmp_path)])
+                 "instantCaches=true", "--param", "nodeMonitorGracePeriodSeconds=40", "--budget", "1e-9",
+                 "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == ExitCode.INCONCLUSIVE, out
     assert out.splitlines()[0] == ("kubeprop check: scenario web, variant rs-no-expectations, "
