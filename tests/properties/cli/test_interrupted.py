@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kubeprop.counterexamples import api
+from kubeprop.counterexamples import api, load
 from kubeprop.counterexamples.api import CheckReport, check
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.interrupted import interrupts_kept
@@ -141,10 +142,14 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_sigint_after_a_find_writes_its_file_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("again", [None, 0.1])
+def test_sigint_after_a_find_writes_its_file_and_exits_130(again: float | None, tmp_path: Path) -> None:
     """A real SIGINT to the process group once the command has used 12 CPU seconds (the find takes
-    about 3): the violation is printed and its file written, exit 130."""
-    command = [sys.executable, "-m", "kubeprop.properties.cli", *RS_FOUND, "--out", str(tmp_path)]
+    about 3): the violation is printed and its file written, exit 130. With a second SIGINT
+    `again` seconds later (while it records, prints or exits): still exit 130, no traceback, and
+    the file whole or absent."""
+    command = [sys.executable, "-c", "import sys; from kubeprop.properties.cli.main import main; sys.exit(main())",
+               *RS_FOUND, "--out", str(tmp_path)]  # as the console script runs it
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
     try:
@@ -152,6 +157,10 @@ def test_sigint_after_a_find_writes_its_file_and_exits_130(tmp_path: Path) -> No
         while _cpu_seconds(child.pid) < 12 and time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.2)
         os.killpg(child.pid, signal.SIGINT)
+        if again is not None:
+            time.sleep(again)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGINT)
         out, err = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
@@ -159,6 +168,10 @@ def test_sigint_after_a_find_writes_its_file_and_exits_130(tmp_path: Path) -> No
             child.wait()
     assert child.returncode == 130, err
     assert "Traceback" not in err
-    [written] = tmp_path.glob("replicaset-no-overcreation-*.json")
-    assert f"counterexample: {written}" in out
-    assert re.search(r"no engine finished; \d violations? it found before the interrupt, listed above", out)
+    assert list(tmp_path.glob(".*.tmp")) == []
+    written = list(tmp_path.glob("replicaset-no-overcreation-*.json"))
+    if again is None:
+        assert len(written) == 1 and f"counterexample: {written[0]}" in out
+        assert re.search(r"no engine finished; \d violations? it found before the interrupt, listed above", out)
+    for path in written:
+        assert load(path).property.name == "replicaset-no-overcreation"  # whole: it loads
