@@ -11,6 +11,8 @@ Each rerun is a fresh search: BFS explores again the states before the discovery
 shortest); a walk or Hypothesis run with the same seed retraces the runs before the failing one and
 then goes on. A `settles` violation (a continuation that never settled) stands for every
 convergence property at once, so those are dropped and the search goes on for the safety ones.
+A Ctrl-C raises `Unfinished` with every violation found before it, so that an interrupted check
+can still report and record them (`counterexamples.api.CheckInterrupted`).
 """
 
 from __future__ import annotations

@@ -37,8 +37,9 @@ wall-clock limit: every lane stops within one step of it, and a worker lane that
 `grace` seconds after the calling process's lane did (stopping the members takes a moment, longer
 the longer they ran: half a second and 2% of the run) is terminated — its members' figures are
 then missing, and say so; no worker outlives `run_lanes` on any path (an exception, Ctrl-C
-included: workers ignore SIGINT and are terminated by the parent; a worker whose parent is gone
-stops at its next turn).
+included: workers ignore SIGINT and are terminated by the parent, and the finds known by then —
+the calling lane's and those the workers sent — go with the interrupt as `Unfinished`; a worker
+whose parent is gone stops at its next turn).
 """
 
 from __future__ import annotations
