@@ -175,3 +175,18 @@ def test_sigint_after_a_find_writes_its_file_and_exits_130(again: float | None, 
         assert re.search(r"no engine finished; \d violations? it found before the interrupt, listed above", out)
     for path in written:
         assert load(path).property.name == "replicaset-no-overcreation"  # whole: it loads
+
+
+def test_ctrl_c_while_a_walk_shrinks_keeps_its_find(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("kubeprop.properties.explore.walk.shrink_trace", interrupted)
+    code = main(["check", "--variant", "rs-no-expectations", "--engine", "walk", "--workers", "1", "--budget", "60",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.INTERRUPTED, out
+    [written] = tmp_path.glob("replicaset-no-overcreation-*.json")
+    assert f"counterexample: {written}" in out
+    assert "  not shrunk: interrupted before shrinking (" in out
