@@ -14,7 +14,8 @@ its own file. A violation that is known behaviour of Kubernetes itself
 (`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
 citation and does not fail the check unless `--strict` is given. Exit codes: 0 nothing violated;
 1 a violation (counterexample files written); 2 bad input; 3 inconclusive (`--exhaustive` asked
-for a complete search and a bound cut it short)."""
+for a complete search and a bound cut it short, or no engine took a step); 130 Ctrl-C, after
+printing every violation found before it (`CheckInterrupted`), recorded where that was quick."""
 
 from __future__ import annotations
 
