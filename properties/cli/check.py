@@ -349,9 +349,9 @@ def figures_missing(report: CheckReport) -> str | None:
     late = [p.engine for p in getattr(report.stats, "parts", ()) if p.stats.note == LATE]
     if not late:
         return None
-    return (f"{report.engine}: the lane{'s' if len(late) > 1 else ''} of {', '.join(late)} did not report in time "
-            "(a busy or stopped process): the figures are incomplete, and 'held' covers only what was checked "
-            "(a lane reports a violation the moment it finds one)")
+    return (f"{report.engine}: no figures from {', '.join(late)} (a lane that did not report in time: a busy or "
+            "stopped process): the totals are incomplete, and 'held' covers only what was checked (a lane "
+            "reports a violation the moment it finds one)")
 
 
 NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"

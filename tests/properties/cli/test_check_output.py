@@ -69,8 +69,8 @@ def test_a_lane_that_did_not_report_is_a_warning(tmp_path: Path) -> None:
     text = io.StringIO()
     render(table(run), text)
     out = text.getvalue()
-    assert ("warning: portfolio: the lanes of around, bfs did not report in time (a busy or stopped process): "
-            "the figures are incomplete, and 'held' covers only what was checked") in out
+    assert ("warning: portfolio: no figures from around, bfs (a lane that did not report in time: a busy or "
+            "stopped process): the totals are incomplete, and 'held' covers only what was checked") in out
     assert re.search(r"\nnode-not-overcommitted +held \(bounded\)\n", out)
     assert "its lane did not report in time: figures missing" in out
     assert figures_missing(report) is None
