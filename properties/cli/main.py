@@ -12,6 +12,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return ExitCode.INTERRUPTED  # a second Ctrl-C as the command was ending
     finally:
-        if argv is None:
+        if argv is None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
