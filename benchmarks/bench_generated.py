@@ -49,6 +49,7 @@ from scenario_strategy import Drawn, seeded_scenario  # noqa: E402
 from kubeprop.counterexamples.api import CheckReport, check  # noqa: E402
 from kubeprop.model.api.core import Node  # noqa: E402
 from kubeprop.model.api.pod import Pod  # noqa: E402
+from kubeprop.model.cluster.drive import continuations  # noqa: E402
 from kubeprop.model.scenario.bootstrap import bootstrap  # noqa: E402
 from kubeprop.model.scenario.load import load_scenario  # noqa: E402
 from kubeprop.model.scheduler.decide import schedule_one  # noqa: E402
@@ -106,6 +107,8 @@ def unfit_pod(report: CheckReport, found: Any) -> str | None:
         final = states_of(report.model, found.trace)[-1]
     except Exception:  # a trace that does not replay explains nothing
         return None
+    if len(found.trace) <= found.found_length:  # not extended by its fair continuation: settle it here
+        final = next((run.state for recovers, run in continuations(report.model, final) if recovers), final)
     nodes = [n for n in final.store.list("nodes") if isinstance(n, Node)]
     pods = [p for p in final.store.list("pods") if isinstance(p, Pod)]
     infos = build_node_infos(nodes, pods)
@@ -127,7 +130,8 @@ def classify(report: CheckReport, found: Any, engine: str) -> Finding:
         verdict = f"unfit: {pod}"
     else:
         verdict = "FALSE ALARM"
-    return Finding(violation.property, violation.message, verdict, engine, found.path, len(found.trace))
+    message = violation.message + (f" ({found.note})" if found.path is None and found.note else "")
+    return Finding(violation.property, message, verdict, engine, found.path, len(found.trace))
 
 
 def load_problem(scenario: Path) -> str:

@@ -95,3 +95,31 @@ def test_no_false_alarm_on_generated_scenarios(request: pytest.FixtureRequest, t
     plan = bench.Plan(seed=0, seconds=2.0, runs=2)
     cases = bench.campaign(0, 8, plan, tmp_path)
     assert all(c.loaded for c in cases) and not any(c.unexplained for c in cases), bench.render(cases, plan)
+
+
+ZERO_GRACE = REPO / "tests/properties/data/generated/zero-grace/scenario.yaml"
+
+
+def test_a_zero_grace_statefulset_pod_deleted_while_partitioned_is_upstream_behaviour() -> None:
+    """Found by the campaign (seed 0, case 33): the taint eviction controller's delete removes a pod
+    with terminationGracePeriodSeconds 0 at once, so the StatefulSet recreates it on another node while
+    the partitioned kubelet still runs it — as real Kubernetes does, not a false alarm."""
+    report = check(ZERO_GRACE, ["one-running-pod-per-identity"], engine="around", budget=None,
+                   config=EngineConfig(seed=0, workers=1, budget_seconds=None))
+    found = report.discovery("one-running-pod-per-identity")
+    assert found is not None
+    assert _bench().classify(report, found, "around").verdict == "upstream: zero-grace-pod-deleted-while-running"
+
+
+@pytest.mark.slow
+def test_with_a_grace_period_the_partitioned_statefulset_pod_runs_once(tmp_path: Path) -> None:
+    """The same scenario with the default-like grace period of 30 s: the pod stays Terminating on the
+    partitioned node (the API server waits for its kubelet), so its identity never runs twice."""
+    folder = tmp_path / "zero-grace"
+    folder.mkdir()
+    for name in ("scenario.yaml", "db.yaml"):
+        text = (ZERO_GRACE.parent / name).read_text()
+        (folder / name).write_text(text.replace("terminationGracePeriodSeconds: 0", "terminationGracePeriodSeconds: 30"))
+    report = check(folder / "scenario.yaml", ["one-running-pod-per-identity"], engine="around", budget=None,
+                   config=EngineConfig(seed=0, workers=1, budget_seconds=None))
+    assert report.discovery("one-running-pod-per-identity") is None

@@ -383,8 +383,12 @@ def _apply_step(c: Chooser, w: Workload, features: set[str], index: int, extra: 
         doc["spec"]["replicas"] = c.integer(0, 3)
         w.peak = max(w.peak, doc["spec"]["replicas"])
     else:
-        container["resources"]["requests"]["memory"] = f"{choice(c, MEMORY_REQUESTS_MI)}Mi"
-        container["resources"].pop("limits", None)
+        memory = choice(c, MEMORY_REQUESTS_MI)
+        container["resources"]["requests"]["memory"] = f"{memory}Mi"
+        limits = container["resources"].get("limits")
+        if limits is not None:  # a first apply deletes no field (kubectl: no last-applied configuration),
+            # so the limit stays and must stay at least the request (else pods are refused)
+            limits["memory"] = f"{max(memory, int(limits['memory'].removesuffix('Mi')))}Mi"
         w.memory_mi = max(w.memory_mi, sum(
             int(k["resources"]["requests"]["memory"].removesuffix("Mi"))
             for k in doc["spec"]["template"]["spec"]["containers"]))
