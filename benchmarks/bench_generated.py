@@ -77,8 +77,8 @@ class Finding:
     path: Path | None = None
     steps: int = 0
 
-    @property
     def unexplained(self) -> bool:
+        """A false-alarm candidate or a crash."""
         return self.verdict in ("FALSE ALARM", "crash")
 
 
@@ -95,7 +95,7 @@ class Case:
 
     @property
     def unexplained(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.unexplained)
+        return tuple(f for f in self.findings if f.unexplained())
 
 
 def unfit_pod(report: CheckReport, found: Any) -> str | None:
@@ -138,7 +138,7 @@ def load_problem(scenario: Path) -> str:
     """Why the scenario does not load or bootstrap cleanly ("" when it does)."""
     try:
         loaded = load_scenario(scenario)
-    except BaseException as err:  # noqa: BLE001 - SystemExit from a usage error included
+    except BaseException as err:  # SystemExit from a usage error included
         return f"{type(err).__name__}: {err}"
     rejected = bootstrap(loaded).rejected
     return "; ".join(f"{type(o.obj).__name__} {o.obj.metadata.name}: {o.response.code} "
@@ -202,7 +202,8 @@ def campaign(first: int, count: int, plan: Plan, out: Path, progress: bool = Fal
         if progress:
             found = ", ".join(f"{f.property} [{f.verdict}]" for f in case.findings) or (
                 "clean" if case.loaded else f"LOAD ERROR {case.load_error}")
-            sys.stderr.write(f"case {index} ({case.cpu_seconds:.1f} cpu s): {found}\n")
+            room = "roomy" if "roomy" in case.features else "tight"
+            sys.stderr.write(f"case {index} ({room}, {case.cpu_seconds:.1f} cpu s): {found}\n")
             for f in case.unexplained:
                 sys.stderr.write(f"    {f.engine} {f.property}: {f.message}\n    {f.path}\n")
             sys.stderr.flush()
@@ -233,7 +234,8 @@ def render(cases: Sequence[Case], plan: Plan) -> str:
         if not c.loaded:
             lines.append(f"case {c.index}: LOAD ERROR {c.load_error}")
     for c, f in alarms + crashes:
-        lines.append(f"case {c.index} [{f.engine}] {f.property} ({f.steps} steps): {f.message}\n    {f.verdict}; {f.path}")
+        lines.append(f"case {c.index} [{f.engine}] {f.property} ({f.steps} steps): {f.message}")
+        lines.append(f"    {f.verdict}; {f.path}")
     return "\n".join(lines)
 
 
