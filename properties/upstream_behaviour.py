@@ -15,6 +15,7 @@ correct model that upstream does not share is a model bug, to be fixed in the mo
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from collections.abc import Callable, Sequence
 
@@ -280,7 +281,7 @@ def _deleted_at_once_while_running(model: ClusterModel, states: Sequence[Cluster
     created the pod anew elsewhere, while the old containers ran on."""
     pods = {obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == "Pod"}
     nodes = {obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == "Node"}
-    for before, after in zip(states, states[1:], strict=False):
+    for before, after in itertools.pairwise(states):
         for pod_key in pods:
             namespace, _, name = pod_key.partition("/")
             key = ObjectKey("pods", namespace, name)

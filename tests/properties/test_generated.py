@@ -119,7 +119,8 @@ def test_with_a_grace_period_the_partitioned_statefulset_pod_runs_once(tmp_path:
     folder.mkdir()
     for name in ("scenario.yaml", "db.yaml"):
         text = (ZERO_GRACE.parent / name).read_text()
-        (folder / name).write_text(text.replace("terminationGracePeriodSeconds: 0", "terminationGracePeriodSeconds: 30"))
+        text = text.replace("terminationGracePeriodSeconds: 0", "terminationGracePeriodSeconds: 30")
+        (folder / name).write_text(text)
     report = check(folder / "scenario.yaml", ["one-running-pod-per-identity"], engine="around", budget=None,
                    config=EngineConfig(seed=0, workers=1, budget_seconds=None))
     assert report.discovery("one-running-pod-per-identity") is None

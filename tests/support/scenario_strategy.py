@@ -36,6 +36,8 @@ Doc = dict[str, Any]
 CPU_REQUESTS_M = (10, 50, 100, 250)
 MEMORY_REQUESTS_MI = (16, 64, 128)
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+SURGES: tuple[int | str, ...] = (0, 1, "25%", "50%")
+"""maxSurge and maxUnavailable values (never both 0: the API server refuses that)."""
 GENERAL_FAULTS = ("nodeCrash", "partition", "containerCrash", "componentCrash", "watchDrop", "requestFailure")
 
 
@@ -279,8 +281,8 @@ def _deployment(c: Chooser, name: str, nodes: Sequence[Node], features: set[str]
         body["strategy"] = {"type": "Recreate"}
     elif c.flag(0.6):
         features.add("rollingUpdate")
-        surge = choice(c, (0, 1, "25%", "50%"))
-        unavailable = choice(c, (1, "25%", "50%") if surge == 0 else (0, 1, "25%", "50%"))
+        surge = choice(c, SURGES)
+        unavailable = choice(c, SURGES[1:] if surge == 0 else SURGES)
         body["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge,
                                                                        "maxUnavailable": unavailable}}
     else:
