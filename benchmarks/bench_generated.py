@@ -115,8 +115,9 @@ def unfit_pod(report: CheckReport, found: Any) -> str | None:
     for pod in pods:
         if pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
             continue
-        if not schedule_one(pod, infos, report.model.scheduler_profile).feasible:
-            return f"{pod.metadata.namespace}/{pod.metadata.name}"
+        result = schedule_one(pod, infos, report.model.scheduler_profile)
+        if not result.feasible:
+            return f"{pod.metadata.namespace}/{pod.metadata.name} ({result.message.partition('. ')[0]})"
     return None
 
 

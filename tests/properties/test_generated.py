@@ -124,3 +124,22 @@ def test_with_a_grace_period_the_partitioned_statefulset_pod_runs_once(tmp_path:
     report = check(folder / "scenario.yaml", ["one-running-pod-per-identity"], engine="around", budget=None,
                    config=EngineConfig(seed=0, workers=1, budget_seconds=None))
     assert report.discovery("one-running-pod-per-identity") is None
+
+
+@pytest.mark.false_alarms
+@settings(max_examples=6, database=None, suppress_health_check=list(HealthCheck))
+@given(drawn=hypothesis_scenarios())
+def test_no_false_alarm_on_hypothesis_scenarios(drawn: Drawn, request: pytest.FixtureRequest,
+                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The same campaign driven by Hypothesis, so that a false alarm shrinks to a small scenario
+    (one step-bounded engine, no time budget: the verdict depends on the scenario alone)."""
+    if "false_alarms" not in (request.config.option.markexpr or ""):
+        pytest.skip("the generative false-alarm campaign: run with -m false_alarms")
+    bench = _bench()
+    folder = tmp_path_factory.mktemp("drawn")
+    scenario = drawn.write(folder)
+    assert bench.load_problem(scenario) == ""
+    report = check(scenario, engine="walk", budget=None, all_discoveries=True,
+                   config=EngineConfig(seed=0, workers=1, runs=2, budget_seconds=None, max_shrink_tests=100))
+    findings = [bench.classify(report, d, "walk") for d in report.found]
+    assert not [f for f in findings if f.unexplained()], (findings, yaml.safe_dump(drawn.scenario))
