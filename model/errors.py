@@ -16,7 +16,12 @@ reported as the user's mistake. Errors that library callers used to catch as `Va
 
 from __future__ import annotations
 
-__all__ = ["InputError", "KubepropError", "UnknownName", "UsageError"]
+from collections.abc import Mapping
+
+__all__ = ["InputError", "KubepropError", "UnknownName", "UsageError", "describe_value"]
+
+SHOWN_TEXT = 40
+"""The most characters of a wrong string or number a message shows (`describe_value`)."""
 
 
 class KubepropError(Exception):
@@ -38,3 +43,25 @@ class UnknownName(UsageError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+def describe_value(value: object) -> str:
+    """A wrong value as an input error shows it, in YAML's and JSON's words: `null`, `boolean
+    true`, `number 42`, `string 'abc'` (longer ones cut to `SHOWN_TEXT` characters), `a list`, `an
+    object`, else the value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float | str):
+        kind = "string" if isinstance(value, str) else "number"
+        try:
+            text = repr(value)
+        except ValueError:  # an integer of more digits than Python converts to text
+            return f"a {kind} too long to show"
+        return f"{kind} {text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT - 3] + '...'}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__

@@ -23,7 +23,7 @@ from typing import Any, Union
 import attrs
 
 from kubeprop.model.api.quantity import Quantity, QuantityError
-from kubeprop.model.errors import InputError
+from kubeprop.model.errors import InputError, describe_value
 from kubeprop.model.frozen import FrozenMap
 
 FieldPath = tuple[str | int, ...]
@@ -181,12 +181,12 @@ def decode(tp: Any, value: Any, path: FieldPath = ()) -> Any:
     if origin is tuple:
         (item_tp, _ellipsis) = typing.get_args(tp)
         if not isinstance(value, list | tuple):
-            raise DecodeError(path, f"expected a list, got {_describe(value)}")
+            raise DecodeError(path, f"expected a list, got {describe_value(value)}")
         return tuple(decode(item_tp, v, (*path, i)) for i, v in enumerate(value))
     if origin is FrozenMap:
         _key_tp, val_tp = typing.get_args(tp)
         if not isinstance(value, Mapping):
-            raise DecodeError(path, f"expected an object, got {_describe(value)}")
+            raise DecodeError(path, f"expected an object, got {describe_value(value)}")
         return FrozenMap({k: decode(val_tp, v, (*path, k)) for k, v in _json_keys(value, path).items()})
     if attrs.has(tp):
         return decode_attrs(tp, value, path)
@@ -210,7 +210,7 @@ def _decode_union(options: tuple[Any, ...], value: Any, path: FieldPath) -> Any:
     if len(errors) == 1:
         raise errors[0]
     wanted = " or ".join(_type_name(o) for o in concrete)
-    raise DecodeError(path, f"expected {wanted}, got {_describe(value)}")
+    raise DecodeError(path, f"expected {wanted}, got {describe_value(value)}")
 
 
 def _is_exactly(tp: type, value: Any) -> bool:
@@ -222,7 +222,7 @@ def _is_exactly(tp: type, value: Any) -> bool:
 def _decode_scalar(tp: Any, value: Any, path: FieldPath) -> Any:
     if tp is Quantity:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise DecodeError(path, f"expected a quantity such as 100m or 128Mi, got {_describe(value)}")
+            raise DecodeError(path, f"expected a quantity such as 100m or 128Mi, got {describe_value(value)}")
         try:
             return Quantity.parse(_quantity_text(value))
         except QuantityError as err:
@@ -233,7 +233,7 @@ def _decode_scalar(tp: Any, value: Any, path: FieldPath) -> Any:
         return value
     if isinstance(tp, type) and tp not in (str, int, bool, float):
         raise TypeError(f"codec cannot decode type {tp!r}")
-    raise DecodeError(path, f"expected {_type_name(tp)}, got {_describe(value)}")
+    raise DecodeError(path, f"expected {_type_name(tp)}, got {describe_value(value)}")
 
 
 def _quantity_text(value: str | int | float) -> str | int:
@@ -242,26 +242,10 @@ def _quantity_text(value: str | int | float) -> str | int:
     return value
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return repr(value)
-
-
 def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
     """Decode an object into attrs class `cls`, rejecting unknown fields (strict decoding)."""
     if not isinstance(value, Mapping):
-        raise DecodeError(path, f"expected an object, got {_describe(value)}")
+        raise DecodeError(path, f"expected an object, got {describe_value(value)}")
     fields = _fields(cls)
     known = {jname for _, jname, _, _ in fields} | set(getattr(cls, "IGNORED_JSON_FIELDS", ()))
     for key in value:

@@ -34,7 +34,7 @@ from kubeprop.model.api.yamlsource import (
     parse_yaml_documents,
     stat_path,
 )
-from kubeprop.model.errors import InputError
+from kubeprop.model.errors import InputError, describe_value
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 """File name endings read from a folder (as kubectl's `FileExtensions`); case-sensitive."""
@@ -189,24 +189,11 @@ def _folder_files(folder: Path, recursive: bool, files: list[Path], entries: lis
             files.append(entry)
 
 
-def _describe(value: Any) -> str:
-    """A short description of a wrong value for messages: `int 42`, `a list`, `null`."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return f"{type(value).__name__} {value!r}"
-
-
 def _expand(document: YamlDocument, data: Any, prefix: FieldPath, entries: list[_Entry]) -> None:
     """Append the object in `data` (or, for a v1 List, each of its items) or the problems with it."""
     file = document.file
     if not isinstance(data, Mapping):
-        message = f"expected an object with apiVersion and kind, got {_describe(data)}"
+        message = f"expected an object with apiVersion and kind, got {describe_value(data)}"
         entries.append(Problem(file, document.line_of(prefix), format_path(prefix), message))
         return
     bad = False
@@ -216,7 +203,7 @@ def _expand(document: YamlDocument, data: Any, prefix: FieldPath, entries: list[
             continue
         bad = True
         path = (*prefix, key)
-        found = "it is missing" if key not in data else f"got {_describe(value)}"
+        found = "it is missing" if key not in data else f"got {describe_value(value)}"
         message = f"Required value: a non-empty string such as {example} ({found})"
         entries.append(Problem(file, document.line_of(path), format_path(path), message))
     if bad:
@@ -235,7 +222,7 @@ def _expand_list(document: YamlDocument, data: Mapping[str, Any], prefix: FieldP
         return
     if not isinstance(items, list):
         path = (*prefix, "items")
-        message = f"expected a list of objects, got {_describe(items)}"
+        message = f"expected a list of objects, got {describe_value(items)}"
         entries.append(Problem(document.file, document.line_of(path), format_path(path), message))
         return
     for i, item in enumerate(items):

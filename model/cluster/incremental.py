@@ -388,6 +388,9 @@ def _parts(model: ClusterModel, module: Any) -> tuple[_Part, ...]:
 Answers = list["tuple[Action, ...] | None"]
 """Each part's answer in one state (None: not computed there yet)."""
 
+Near = tuple[ClusterState, Answers]
+"""A state and its answers (`EnabledCache.near_answers`)."""
+
 
 class EnabledCache:
     """`actions(model, state)` with each component's answer remembered by what it reads."""
@@ -408,16 +411,17 @@ class EnabledCache:
         """The state answered last, and each part's answer there."""
         self.answers: Answers = [None] * len(self.parts)
 
-    def _answers(self, state: ClusterState) -> Answers:
-        """The answers for `state`, as far as they are known: those of the state answered last,
-        but for the parts that read something that changed since (`changes`)."""
-        last = self.last
-        if last is state:
+    def _answers(self, state: ClusterState, near: Near | None = None) -> Answers:
+        """The answers for `state`, as far as they are known: those of the state answered last
+        (or of `near`'s state, its answers as `near_answers` gave them), but for the parts that
+        read something that changed since (`changes`)."""
+        last, known = (self.last, self.answers) if near is None else near
+        if self.last is state:
             return self.answers
         if last is None:
             answers: Answers = [None] * len(self.parts)
         else:
-            answers = list(self.answers)
+            answers = list(known)
             readers = self.readers
             for token in changes(last, state):
                 for i in readers.get(token, ()):
@@ -426,6 +430,13 @@ class EnabledCache:
                 answers[i] = None
         self.last, self.answers = state, answers
         return answers
+
+    def near_answers(self, state: ClusterState) -> Near | None:
+        """What `actions` knows of `state` now (None if it was not the state answered last), for a
+        search to hand back as `near` when it asks for a successor of `state` later, after
+        other states: its answers then start from those of its predecessor, whatever was asked
+        in between (a breadth-first search asks for states of one run far apart)."""
+        return (state, self.answers) if self.last is state else None
 
     def groups(self, state: ClusterState, tick: bool = True) -> Iterator[tuple[Action, ...]]:
         """The enabled actions part by part, in `compose.actions` order (without `Tick` unless
@@ -441,10 +452,11 @@ class EnabledCache:
                     answers[i] = known
             yield known
 
-    def actions(self, state: ClusterState, tick: bool = True) -> tuple[Action, ...]:
+    def actions(self, state: ClusterState, tick: bool = True, near: Near | None = None) -> tuple[Action, ...]:
         """Every enabled action, in `compose.actions` order (without `Tick` unless `tick`): what
-        `groups` gives, in one loop."""
-        answers, model, parts = self._answers(state), self.model, self.parts
+        `groups` gives, in one loop; `near` is what `near_answers` said of a state close to
+        this one (its predecessor), to start from instead of the state answered last."""
+        answers, model, parts = self._answers(state, near), self.model, self.parts
         skip = -1 if tick else self.tick
         out: list[Action] = []
         for i, known in enumerate(answers):

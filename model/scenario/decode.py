@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.codec import DecodeError, FieldPath, decode, json_name
+from kubeprop.model.errors import describe_value
 
 Found = list[tuple[FieldPath, str]]
 """(field path, message) of each problem, in the order found."""
@@ -48,23 +49,11 @@ def _attrs_items(tp: Any) -> Any:
     return None
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"string {value!r}" if len(value) <= 40 else "a string"
-    return f"{type(value).__name__} {value!r}" if isinstance(value, int | float) else type(value).__name__
-
-
 def decode_all(cls: type, value: Any, path: FieldPath, found: Found) -> Any:
     """`value` decoded as attrs class `cls`, recording every problem in `found`. Returns an
     instance (bad fields left at their defaults), or None if `value` is not an object at all."""
     if not isinstance(value, Mapping):
-        found.append((path, f"expected an object, got {_kind(value)}"))
+        found.append((path, f"expected an object, got {describe_value(value)}"))
         return None
     fields = _fields(cls)
     known = {jname for _, jname, _, _ in fields}
@@ -100,7 +89,7 @@ def _field(tp: Any, value: Any, path: FieldPath, found: Found) -> Any:
     item_cls = _attrs_items(tp)
     if item_cls is not None:
         if not isinstance(value, list):
-            found.append((path, f"expected a list, got {_kind(value)}"))
+            found.append((path, f"expected a list, got {describe_value(value)}"))
             return _BAD
         items = []
         for i, item in enumerate(value):
@@ -113,5 +102,5 @@ def _field(tp: Any, value: Any, path: FieldPath, found: Found) -> Any:
         found.append((err.path, err.message))
         return _BAD
     except OverflowError:  # an integer too large for a float field
-        found.append((path, f"the number {_kind(value)[:60]} is out of range"))
+        found.append((path, f"{describe_value(value)} is out of range"))
         return _BAD

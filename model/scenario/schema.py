@@ -13,6 +13,7 @@ import attrs
 
 from kubeprop.model.api.core import Taint
 from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.errors import describe_value
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 from kubeprop.model.scenario.schema_addons import DeschedulerDecl, DrainStep, EnvironmentDecl, NodeStep
@@ -140,32 +141,19 @@ def cut(value: object) -> str:
     return text if len(text) <= SHOWN else f"{text[:SHOWN - 3]}..."
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if value is None:
-        return "null"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
-
-
 def _number_problem(value: Any, rng: ParameterRange) -> str | None:
     """A float parameter: any finite number (an integer too) within the range."""
     low = 0 if rng.minimum is None else rng.minimum
     high = MAX_UNRANGED_INTEGER if rng.maximum is None else rng.maximum
     number = not isinstance(value, bool) and isinstance(value, int | float)
     if not number or not low <= value <= high:  # NaN compares false both ways, so it is refused too
-        return f"must be a number from {low:g} to {high:g}, got {_describe(value)}"
+        return f"must be a number from {low:g} to {high:g}, got {describe_value(value)}"
     return None
 
 
 def _integer_problem(value: Any, rng: ParameterRange) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"must be an integer, got {_describe(value)}"
+        return f"must be an integer, got {describe_value(value)}"
     low = 0 if rng.minimum is None else rng.minimum
     high = MAX_UNRANGED_INTEGER if rng.maximum is None else rng.maximum
     if not low <= value <= high:
@@ -181,20 +169,20 @@ def parameter_problem(name: str, value: Any) -> str | None:
     default = PARAMETERS[name]
     rng = PARAMETER_RANGES.get(name, ParameterRange())
     if isinstance(default, bool):
-        return None if isinstance(value, bool) else f"must be true or false, got {_describe(value)}"
+        return None if isinstance(value, bool) else f"must be true or false, got {describe_value(value)}"
     if isinstance(default, int):
         return _integer_problem(value, rng)
     if isinstance(default, float):
         return _number_problem(value, rng)
     if isinstance(default, str):
         if not isinstance(value, str):
-            return f"must be a string, got {_describe(value)}"
+            return f"must be a string, got {describe_value(value)}"
         if rng.choices and value not in rng.choices:
             return f"must be one of: {', '.join(rng.choices)} (got {value!r})"
         return None
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            return f"must be a list of strings, got {_describe(value)}"
+            return f"must be a list of strings, got {describe_value(value)}"
         bad = [v for v in value if rng.choices and v not in rng.choices]
         if bad:
             return f"unknown item {bad[0]!r}; valid items: {', '.join(rng.choices)}"

@@ -44,7 +44,7 @@ import attrs
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FAULTS, RECOVERIES, FairPolicy, expected_policy
 from kubeprop.model.cluster.footprint import Footprints, actor, component_of
-from kubeprop.model.cluster.incremental import memoised
+from kubeprop.model.cluster.incremental import EnabledCache, Near, memoised
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.state.actions import (
     Action,
@@ -77,13 +77,16 @@ from kubeprop.properties.registry import Violation
 class _Node:
     """A state on some run: how it was reached (for the trace and the fair policy's memory)."""
 
-    __slots__ = ("action", "depth", "deviations", "parent", "since", "state")
+    __slots__ = ("action", "depth", "deviations", "near", "parent", "since", "state")
 
     def __init__(self, state: ClusterState, parent: _Node | None, action: Action | None, depth: int,
                  deviations: int, since: int = 0) -> None:
         self.state, self.parent, self.action, self.depth, self.deviations = state, parent, action, depth, deviations
         self.since = since
         """Steps since the run's last deviation (0 on the fair run itself)."""
+        self.near: Near | None = None
+        """The enabled-actions cache's answers in this state, once asked (`EnabledCache.near_answers`):
+        its successors' answers start from them."""
 
     def path(self) -> tuple[Action, ...]:
         """The actions from the start to this node."""
@@ -113,6 +116,7 @@ class _Search:
     config: EngineConfig
     checker: Checker
     deadline: float | None
+    cache: EnabledCache | None = None
     seen: set[ClusterState] = attrs.Factory(set)
     judged: dict[ClusterState, Violation | None] = attrs.Factory(dict)
     faults_only: bool = False
@@ -154,9 +158,16 @@ class _Search:
             if independent is None or not independent(act):
                 yield act
 
-    def enabled(self, state: ClusterState) -> list[Action]:
-        flt = self.config.action_filter
-        return [a for a in actions(self.model, state) if flt is None or flt(a)]
+    def enabled(self, node: _Node) -> list[Action]:
+        """The actions enabled at `node` (those the action filter lets through), its answers
+        remembered on it for its successors (`_Node.near`)."""
+        flt, cache = self.config.action_filter, self.cache
+        if cache is None:
+            found = actions(self.model, node.state)
+        else:
+            found = cache.actions(node.state, near=None if node.parent is None else node.parent.near)
+            node.near = cache.near_answers(node.state)
+        return [a for a in found if flt is None or flt(a)]
 
     def full(self) -> bool:
         """True once `max_states` distinct states were reached."""
@@ -263,8 +274,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)
     name = "faults" if faults_only else "around"
-    with memoised(model):
-        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began),
+    with memoised(model) as cache:
+        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began), cache,
                          faults_only=faults_only)
         search.seen.add(start)
         root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())
@@ -310,7 +321,7 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int
     found = search.checker.violation(node.state)
     if found is not None:
         return _Found(found, node.path(), node.deviations, cost)
-    enabled = search.enabled(node.state)
+    enabled = search.enabled(node)
     fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
     if fair is None or isinstance(fair, UserStep):
         # Quiet (the run ends, or the user's next step is due): judge convergence as if faults and

@@ -193,7 +193,7 @@ class _Perturb:
         """The actions enabled at `node` (remembered while the run it is on is being placed)."""
         found = self.seen_enabled.get(node)
         if found is None:
-            found = self.seen_enabled[node] = self.search.enabled(node.state)
+            found = self.seen_enabled[node] = self.search.enabled(node)
         return found
 
     def push(self, discrepancy: int, path: tuple[int, ...], candidate: _Candidate) -> None:
@@ -406,8 +406,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     limit = yield
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)
-    with memoised(model):
-        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began))
+    with memoised(model) as cache:
+        search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began), cache)
         search.seen.add(start)
         perturb = _Perturb(search)
         root = _Node(start, None, None, 0, 0)

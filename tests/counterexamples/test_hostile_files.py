@@ -144,7 +144,7 @@ def test_hostile_parameters_are_bad_input(tmp_path: Path) -> None:
         load(_edited(tmp_path, params))
     assert [(p.field, p.message) for p in info.value.problems] == [
         ("model.parameters.maxEndpointsPerSlice", "must be between 1 and 1000, got 0"),
-        ("model.parameters.instantCaches", "must be true or false, got str 'maybe'"),
+        ("model.parameters.instantCaches", "must be true or false, got string 'maybe'"),
     ]
 
 

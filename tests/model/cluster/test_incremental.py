@@ -73,6 +73,29 @@ def test_cache_answers_like_actions_on_fair_continuations(path: Path | None) -> 
         _assert_along_fair_run(model, cache, state, FairPolicy(recover=rng.random() < 0.5), 150)
 
 
+@pytest.mark.parametrize(("scenario", "variant"),
+                         [("web", None), ("db", "sts-split-brain"), ("tight", "dual-scheduler")])
+def test_answers_from_a_predecessor_asked_for_long_before(scenario: str, variant: str | None) -> None:
+    """A breadth-first search over a random tree of runs: each state asked for with `near`, what
+    `near_answers` said of its predecessor when that was asked — other states asked in between,
+    partly answered (without `Tick`) — is answered like `actions`."""
+    model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant)
+    cache, rng = EnabledCache(model), random.Random(7)
+    layer = [(initial_state(model), None)]
+    for _ in range(12):
+        following = []
+        for state, near in layer:
+            enabled = plain(model, state)
+            assert cache.actions(state, near=near) == enabled
+            here = cache.near_answers(state)
+            assert here is not None and here[0] is state
+            for act in rng.sample(enabled, min(3, len(enabled))):
+                following.append((step(model, state, act), here))
+            cache.actions(rng.choice(layer)[0], tick=False)  # another state asked in between
+        layer = rng.sample(following, min(12, len(following)))
+    assert cache.near_answers(initial_state(model)) is None  # a state not answered last: nothing to say
+
+
 def _assert_along_fair_run(model: ClusterModel, cache: EnabledCache, state: ClusterState, policy: FairPolicy,
                            steps: int) -> None:
     """The cached answer equals the plain one at every state of `policy`'s run from `state`."""

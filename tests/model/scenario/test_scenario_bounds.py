@@ -53,7 +53,7 @@ def test_huge_numbers_are_refused_field_by_field(tmp_path: Path, capsys: pytest.
         "10: bounds.timeLimitSeconds: must be between 0 and 10,000,000, got 100000000000000000000",
         "11: parameters.drainRetrySeconds: must be between 1 and 86400, got 100000000000000000000",
         "11: parameters.hpaSyncPeriodSeconds: must be between 1 and 86400, got 0",
-        "11: parameters.hpaTolerance: must be a number from 0 to 1, got str 'abc'",
+        "11: parameters.hpaTolerance: must be a number from 0 to 1, got string 'abc'",
     ]
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
@@ -78,10 +78,10 @@ def test_the_limits_themselves_load(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("value", "problem"), [
-    ("abc", "must be a number from 0 to 1, got str 'abc'"),
-    (float("nan"), "must be a number from 0 to 1, got float nan"),
-    (float("inf"), "must be a number from 0 to 1, got float inf"),
-    (-0.5, "must be a number from 0 to 1, got float -0.5"),
+    ("abc", "must be a number from 0 to 1, got string 'abc'"),
+    (float("nan"), "must be a number from 0 to 1, got number nan"),
+    (float("inf"), "must be a number from 0 to 1, got number inf"),
+    (-0.5, "must be a number from 0 to 1, got number -0.5"),
     (True, "must be a number from 0 to 1, got boolean true"),
     (None, "must be a number from 0 to 1, got null"),
     (0.25, None),
@@ -101,7 +101,7 @@ def test_a_string_tolerance_was_an_internal_error(tmp_path: Path, capsys: pytest
     finally:
         path.unlink()
     err = capsys.readouterr().err
-    assert "parameters.hpaTolerance: must be a number from 0 to 1, got str 'abc'" in err
+    assert "parameters.hpaTolerance: must be a number from 0 to 1, got string 'abc'" in err
     assert "internal error" not in err
 
 

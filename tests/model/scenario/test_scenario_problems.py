@@ -48,7 +48,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     bounds: {maxDepth: deep}
     """))
     assert found == [
-        "7: parameters.instantCaches: must be true or false, got str 'maybe'",
+        "7: parameters.instantCaches: must be true or false, got string 'maybe'",
         "7: parameters.nodeMonitorGracePeriodSeconds: must be between 1 and 86400, got -5",
         "7: parameters.schedulerInstances: must be between 1 and 8, got 0",
         "9: workload[0].scale.deployment: no Deployment 'nope' in the manifests or an earlier apply step; "
@@ -94,14 +94,14 @@ def test_a_workload_defined_by_an_earlier_apply_step_may_be_scaled(tmp_path: Pat
 
 
 @pytest.mark.parametrize(("name", "value", "problem"), [
-    ("instantCaches", "maybe", "must be true or false, got str 'maybe'"),
+    ("instantCaches", "maybe", "must be true or false, got string 'maybe'"),
     ("maxEndpointsPerSlice", 0, "must be between 1 and 1000, got 0"),
     ("maxEndpointsPerSlice", 1001, "must be between 1 and 1000, got 1001"),
-    ("nodeMonitorGracePeriodSeconds", float("nan"), "must be an integer, got float nan"),
-    ("nodeMonitorGracePeriodSeconds", "1e400", "must be an integer, got str '1e400'"),
+    ("nodeMonitorGracePeriodSeconds", float("nan"), "must be an integer, got number nan"),
+    ("nodeMonitorGracePeriodSeconds", "1e400", "must be an integer, got string '1e400'"),
     ("nodeMonitorGracePeriodSeconds", True, "must be an integer, got boolean true"),
     ("schedulerDisabledFilters", ["NoSuchFilter"], "unknown item 'NoSuchFilter'; valid items: NodeUnschedulable"),
-    ("schedulerDisabledFilters", "TaintToleration", "must be a list of strings, got str 'TaintToleration'"),
+    ("schedulerDisabledFilters", "TaintToleration", "must be a list of strings, got string 'TaintToleration'"),
     ("etcdQuorum", "most", "must be one of: majority, ceil (got 'most')"),
     ("speed", 3, "unknown parameter; valid: nodeMonitorGracePeriodSeconds"),
 ])
@@ -122,7 +122,7 @@ def test_a_parameter_without_a_declared_range_is_checked_by_its_type(monkeypatch
     monkeypatch.setitem(schema.PARAMETERS, "newSwitch", False)
     assert parameter_problem("newKnob", 7) is None
     assert parameter_problem("newKnob", -1) == f"must be between 0 and {schema.MAX_UNRANGED_INTEGER}, got -1"
-    assert parameter_problem("newSwitch", 1) == "must be true or false, got int 1"
+    assert parameter_problem("newSwitch", 1) == "must be true or false, got number 1"
 
 
 def test_relative_manifest_folder_is_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -103,19 +103,20 @@ def test_without_all_discoveries_the_first_one_ends_the_run(tmp_path: Path) -> N
 
 
 def test_engines_run_with_fewer_collections_and_restore_the_collector() -> None:
-    """`discover` (and `run_engine`) raise the collector's first threshold while they run and put
-    back what was set before, also when the run raises."""
+    """`discover` (and `run_engine`) raise the collector's first and last thresholds while they run
+    and put back what was set before, also when the run raises."""
     import gc
 
-    from kubeprop.properties.explore.engine import COLLECT_AFTER
+    from kubeprop.properties.explore.engine import COLLECT_AFTER, FULL_COLLECTION_AFTER
 
     before = gc.get_threshold()
-    seen: list[int] = []
+    seen: list[tuple[int, int, int]] = []
 
     def run(config: EngineConfig) -> Any:
-        seen.append(gc.get_threshold()[0])
+        seen.append(gc.get_threshold())
         raise RuntimeError("stop")
 
     with pytest.raises(RuntimeError):
         discover(run, EngineConfig(properties=(NO_POD,)))
-    assert seen == [max(before[0], COLLECT_AFTER)] and gc.get_threshold() == before
+    assert seen == [(max(before[0], COLLECT_AFTER), before[1], max(before[2], FULL_COLLECTION_AFTER))]
+    assert gc.get_threshold() == before
