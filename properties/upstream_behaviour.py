@@ -15,6 +15,7 @@ correct model that upstream does not share is a model bug, to be fixed in the mo
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from collections.abc import Callable, Sequence
 
@@ -274,6 +275,50 @@ def _binding_rewound_by_restore(model: ClusterModel, states: Sequence[ClusterSta
     return False
 
 
+def _deleted_at_once_while_running(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                   violation: Violation) -> bool:
+    """A pod the violation names, with `terminationGracePeriodSeconds: 0`, was removed from the API
+    server in one step (a delete without a grace period of its own, so the pod's 0 applied) while
+    bound to a node the violation names whose kubelet still ran its containers: its controller then
+    created the pod anew elsewhere, while the old containers ran on."""
+    pods = {obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == "Pod"}
+    nodes = {obj.partition(" ")[2] for obj in violation.objects if obj.partition(" ")[0] == "Node"}
+    for before, after in itertools.pairwise(states):
+        for pod_key in pods:
+            namespace, _, name = pod_key.partition("/")
+            key = ObjectKey("pods", namespace, name)
+            old, new = before.store.get(key), after.store.get(key)
+            if not isinstance(old, Pod) or old.spec.termination_grace_period_seconds != 0 \
+                    or old.metadata.deletion_timestamp is not None or (nodes and old.spec.node_name not in nodes):
+                continue
+            if isinstance(new, Pod) and new.metadata.uid == old.metadata.uid:
+                continue
+            kubelet = after.kubelets.get(old.spec.node_name)
+            runtime = kubelet.pods.get(pod_key) if kubelet is not None else None
+            if runtime is not None and runtime.uid == old.metadata.uid and runtime.any_running:
+                return True
+    return False
+
+
+_ZERO_GRACE_SUMMARY = (
+    "A pod whose terminationGracePeriodSeconds is 0 is removed from the API server at once by any delete "
+    "that names no grace period (the taint eviction controller's, the disruption of a drain, a user's "
+    "kubectl delete): the API server does not wait for the kubelet to confirm that its containers stopped. "
+    "A StatefulSet then creates the pod of the same identity again, possibly on another node, while the "
+    "kubelet that ran the old one (partitioned, or not yet synced) keeps its containers: the identity runs "
+    "twice, its ReadWriteOnce volume is mounted on two nodes. Kubernetes documents the setting as unsafe for "
+    "StatefulSet pods.")
+_ZERO_GRACE_CITATIONS = (
+    "pkg/registry/core/pod/strategy.go CheckGracefulDelete (no grace period in the options: the pod's "
+    "terminationGracePeriodSeconds, 0 deletes immediately); staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go "
+    "BeforeDelete",
+    "pkg/controller/tainteviction/taint_eviction.go deletePodHandler (addConditionAndDeletePod: "
+    "metav1.DeleteOptions{} without a grace period)",
+    "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/ ('the practice of setting a "
+    "pod.Spec.TerminationGracePeriodSeconds of 0 seconds is unsafe and strongly discouraged for StatefulSet Pods')",
+)
+
+
 def _revision_rewound(states: Sequence[ClusterState], trace: Sequence[Action]) -> bool:
     """An etcd restore in the trace took the store's revision back: the snapshot's revision, plus
     any `--bump-revision`, is below the revision before the restore (so resourceVersions issued
@@ -422,6 +467,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     *(UpstreamBehaviour(name="scheduler-decides-on-stale-node-cache", property=prop, summary=_STALE_NODE_SUMMARY,
                         citations=_STALE_NODE_CITATIONS, recognize=_decided_on_stale_node_cache)
       for prop in ("scheduler-decisions-sound", "bindings-respect-hard-constraints")),
+    *(UpstreamBehaviour(name="zero-grace-pod-deleted-while-running", property=prop, summary=_ZERO_GRACE_SUMMARY,
+                        citations=_ZERO_GRACE_CITATIONS, recognize=_deleted_at_once_while_running)
+      for prop in ("one-running-pod-per-identity", "read-write-once-volume-on-one-node")),
     UpstreamBehaviour(
         name="etcd-restore-rewinds-binding",
         property="one-running-pod-per-identity",
