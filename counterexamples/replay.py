@@ -25,11 +25,13 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
+from kubeprop.counterexamples.reproduce import file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.scenario.imports import NOT_FOUND_HINT
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import Property, Violation, select
+from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, select, unknown_name
 
 
 class Verdict(enum.StrEnum):
@@ -92,12 +94,32 @@ NOT_REPLAYED = ("what is at the path now is not what the file was written from, 
                 "--scenario PATH)")
 """Why a path-mode file whose scenario changed is not replayed (its reason ends with this)."""
 
-BUILTIN_PROPERTY_MODULES = "kubeprop.properties"
-"""Modules under this package define the built-in properties; a file may name them without an allowance."""
-
-
 def _may_import(module: str, allow: Collection[str]) -> bool:
-    return module in allow or module == BUILTIN_PROPERTY_MODULES or module.startswith(BUILTIN_PROPERTY_MODULES + ".")
+    return module in allow or is_builtin(module)
+
+
+def _registered(ce: Counterexample, properties: Iterable[Property]) -> bool:
+    """Whether the file's property is found without importing its module."""
+    if ce.is_lasso or any(p.name == ce.property.name for p in properties):
+        return True
+    try:
+        select([ce.property.name])
+    except KeyError:
+        return False
+    return True
+
+
+def check_imports(ce: Counterexample, file: str, allow: Collection[str], properties: Iterable[Property] = (),
+                  scenario: bool = True) -> None:
+    """Refuse, all at once, every module the file names that replaying it would import and
+    `allow` does not list (its scenario's unless `scenario` is False, its property's unless the
+    property is registered already): a CounterexampleError whose message lists each with its
+    place and gives the command allowing them all."""
+    named = [n for n in file_modules(ce, file, scenario) if not _may_import(n.module, allow)]
+    if _registered(ce, properties):
+        named = [n for n in named if n.where != "property.module"]
+    if named:
+        raise CounterexampleError([Problem(file, 0, "imports", refusal(named, file))])
 
 
 def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = (),
@@ -119,14 +141,17 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
                                            f"and the file names module {module!r} to define it: refusing to import "
                                            "a module named in a file under review; allow it by name if you trust it "
                                            f"(kubeprop replay --allow-import {module}, or allow_imports=)")])
+    failed = ""
     if module:
         try:
             importlib.import_module(module)
             return select([name])[0]
-        except (Exception, SystemExit):  # an allowed module failing to import is reported like a missing one
-            pass
-    raise CounterexampleError([Problem(file, 0, "property.name", f"{name!r} is not a registered property "
-                                       "(import the module defining it, or pass it to replay)")])
+        except KeyError:
+            failed = f"module {module!r}, which the file names, defines no property {name!r}; "
+        except (Exception, SystemExit) as err:  # an allowed module failing to import is reported like a missing one
+            hint = f" {NOT_FOUND_HINT}" if isinstance(err, ModuleNotFoundError) else ""
+            failed = f"module {module!r}, which the file names, cannot be imported: {type(err).__name__}: {err}{hint}; "
+    raise CounterexampleError([Problem(file, 0, "property.name", failed + unknown_name(name, {*PROPERTIES, *OPT_IN}))])
 
 
 def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
@@ -161,6 +186,8 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     params = dict(ce.parameters)
     params.update(parameters or {})
     pointed = None if scenario is None else Path(scenario)
+    properties = tuple(properties)
+    check_imports(ce, where, allow, properties, scenario=pointed is None)
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
     prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow)
     if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:

@@ -16,6 +16,7 @@ from), so a property defined in a user module can be checked by walk worker proc
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar
@@ -285,3 +286,11 @@ def first_found(checks: Iterable[Callable[[Subject, Checked], Violation | None]]
 def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
     """The first property (in the given order) that fails in `state`."""
     return first_found(props, model, state)
+
+
+def unknown_name(name: str, known: Iterable[str], what: str = "property") -> str:
+    """`unknown property 'x'; did you mean 'y'? valid: …` — the close match, when there is one, first."""
+    valid = sorted(set(known))
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r}{hint}; valid: {', '.join(valid)}"
