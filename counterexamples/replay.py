@@ -31,7 +31,7 @@ from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
 from kubeprop.model.scenario.imports import NOT_FOUND_HINT
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, select, unknown_name
+from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, did_you_mean, select
 
 
 class Verdict(enum.StrEnum):
@@ -141,17 +141,18 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
                                            f"and the file names module {module!r} to define it: refusing to import "
                                            "a module named in a file under review; allow it by name if you trust it "
                                            f"(kubeprop replay --allow-import {module}, or allow_imports=)")])
-    failed = ""
+    why = ""
     if module:
         try:
             importlib.import_module(module)
             return select([name])[0]
         except KeyError:
-            failed = f"module {module!r}, which the file names, defines no property {name!r}; "
+            why = "" if is_builtin(module) else f" (module {module!r}, which the file names, defines none of that name)"
         except (Exception, SystemExit) as err:  # an allowed module failing to import is reported like a missing one
             hint = f" {NOT_FOUND_HINT}" if isinstance(err, ModuleNotFoundError) else ""
-            failed = f"module {module!r}, which the file names, cannot be imported: {type(err).__name__}: {err}{hint}; "
-    raise CounterexampleError([Problem(file, 0, "property.name", failed + unknown_name(name, {*PROPERTIES, *OPT_IN}))])
+            why = f" (module {module!r}, which the file names, cannot be imported: {type(err).__name__}: {err}{hint})"
+    message = f"{name!r} is not a registered property{why}; {did_you_mean(name, {*PROPERTIES, *OPT_IN})}"
+    raise CounterexampleError([Problem(file, 0, "property.name", message)])
 
 
 def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:

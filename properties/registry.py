@@ -288,9 +288,8 @@ def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Pr
     return first_found(props, model, state)
 
 
-def unknown_name(name: str, known: Iterable[str], what: str = "property") -> str:
-    """`unknown property 'x'; did you mean 'y'? valid: …` — the close match, when there is one, first."""
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`did you mean 'y'? valid: …` (the close match to a misspelt name only when there is one)."""
     valid = sorted(set(known))
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.75)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}{hint}; valid: {', '.join(valid)}"
+    return (f"did you mean {close[0]!r}? " if close else "") + f"valid: {', '.join(valid)}"
