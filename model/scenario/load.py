@@ -225,10 +225,11 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
                                  _too_many(declared, "the topology's nodes and the users with their bindings"), where))
         manifests_ok = False
     if spec.manifests and manifests_ok:
+        paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
         try:
-            objects = load_manifests([Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests])
+            objects = load_manifests(paths)
         except ManifestError as err:
-            problems += err.problems
+            problems += _at_entries(err.problems, {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
             manifests_ok = False
         if len(objects) + declared > MAX_OBJECTS:
             what = "the manifests" + (" with the topology and the users" if declared else "")
@@ -327,7 +328,7 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
             try:
                 loaded = [m.obj for m in load_manifests([ref])]
             except ManifestError as err:
-                problems += err.problems
+                problems += _at_entries(err.problems, {str(ref): ("workload", i, "apply")}, doc)
             total += len(loaded)
             if total > MAX_OBJECTS:
                 problems.append(_problem(doc, ("workload", i, "apply"), _too_many(total, "the manifests and apply "
@@ -339,6 +340,21 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
     found = check_workload_targets(spec, [o.obj for o in objects], applied)
     problems = [_problem(doc, path, message) for path, message in found]
     return problems + _delete_kind_problems(spec, doc, objects, applied)
+
+
+def _at_entries(problems: list[Problem], entries: dict[str, tuple[str | int, ...]],
+                doc: YamlDocument | None) -> list[Problem]:
+    """The manifest problems, those about a path the scenario names itself (missing, an empty
+    folder, unreadable: no line of their own) reported at the scenario's entry, with the path as
+    resolved (`scenario.yaml:4: manifests[0]: no such file or folder: /work/manifest`)."""
+    out = []
+    for problem in problems:
+        field = entries.get(problem.file) if not problem.line and not problem.field else None
+        if field is None or doc is None:
+            out.append(problem)
+        else:
+            out.append(_problem(doc, field, f"{problem.message}: {os.path.abspath(problem.file)}"))
+    return out
 
 
 def _too_many(count: int, what: str) -> str:

@@ -187,3 +187,22 @@ def test_a_trusted_scenario_naming_a_non_plugin_is_a_problem_not_a_crash(tmp_pat
     [found] = _problems(tmp_path, NODES + f"admission: ['{ref}']\n")
     assert found.startswith(f"7: admission[0]: {message}")
     assert os.getpid() > 0  # still running: nothing exited, aborted or waited for input
+
+
+def test_a_missing_manifests_entry_is_reported_at_its_line_with_the_resolved_path(tmp_path: Path) -> None:
+    # the user trial: `manifests: [manifest]` printed only `manifest: no such file or folder`
+    (tmp_path / "empty").mkdir()
+    found = _problems(tmp_path, "manifests: [m, manifest, empty]\n")
+    assert found == [
+        f"3: manifests[1]: no such file or folder: {tmp_path / 'manifest'}",
+        f"3: manifests[2]: no manifests were found in this folder (files ending in .json, .yaml or .yml are read): "
+        f"{tmp_path / 'empty'}",
+    ]
+    found = _problems(tmp_path, NODES + "workload:\n  - apply: {path: gone.yaml}\n")
+    assert found == [f"8: workload[0].apply: no such file or folder: {tmp_path / 'gone.yaml'}"]
+
+
+def test_a_module_not_on_the_path_says_where_to_look(tmp_path: Path) -> None:
+    [found] = _problems(tmp_path, NODES + "controllers: ['kp_nowhere_module:C']\n")
+    assert found == ("7: controllers[0]: cannot import 'kp_nowhere_module:C' (module:attribute): ModuleNotFoundError: "
+                     "No module named 'kp_nowhere_module' (is its folder on PYTHONPATH?)")
