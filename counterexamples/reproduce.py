@@ -62,7 +62,7 @@ def _scenario_document(record: ScenarioRecord, file: str) -> YamlDocument | None
         except (OSError, ValueError, YamlError):
             return None
     try:
-        docs = [d for text in texts for d in parse_yaml_documents(text, name)]
+        docs = [d for text in texts for d in parse_yaml_documents(text, name, keep_duplicates=True)]
     except YamlError:
         return None
     return next((d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == "Scenario"), None)

@@ -196,7 +196,7 @@ def _stat(path: Path) -> os.stat_result | None:
 def _scenario_document(path: Path) -> YamlDocument | None:
     """The file's scenario document, or None if the file is a plain manifest file."""
     try:
-        docs = load_yaml_documents(path)
+        docs = load_yaml_documents(path, keep_duplicates=True)
     except YamlError as err:
         raise ScenarioError([Problem.from_yaml_error(err)]) from None
     for doc in docs:
@@ -210,6 +210,7 @@ def _scenario_document(path: Path) -> YamlDocument | None:
 def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
              texts: list[str], found: Found, allow: AllowImports, confine: Path | None = None) -> Scenario:
     decode_problems = [_problem(doc, path, message, where) for path, message in found]
+    decode_problems += [Problem.from_yaml_error(err) for err in (doc.duplicates if doc is not None else ())]
     problems = _unless_covered(check_scenario(spec, doc), decode_problems)
     outside = [] if confine is None else _outside_problems(spec, doc, base, confine)
     decode_problems += outside

@@ -94,7 +94,7 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     if path is None:
         return GateConfig(checks=DEFAULT_CHECKS), Path.cwd()
     try:
-        docs = load_yaml_documents(path)
+        docs = load_yaml_documents(path, keep_duplicates=True)
     except YamlError as err:
         raise ScenarioError([Problem.from_yaml_error(err)]) from None
     if len(docs) != 1:
@@ -104,8 +104,9 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     config = decode_all(GateConfig, doc.data, (), found)
     if config is not None:
         found += config_problems(config, path.parent)
-    if found:
-        problems = [_problem(doc, where, message) for where, message in found]
+    if found or doc.duplicates:
+        problems = [Problem.from_yaml_error(err) for err in doc.duplicates]
+        problems += [_problem(doc, where, message) for where, message in found]
         raise ScenarioError(sorted(problems, key=lambda p: p.line))  # stable: a line's fields keep their order
     return config, path.parent
 

@@ -206,3 +206,9 @@ def test_a_module_not_on_the_path_says_where_to_look(tmp_path: Path) -> None:
     [found] = _problems(tmp_path, NODES + "controllers: ['kp_nowhere_module:C']\n")
     assert found == ("7: controllers[0]: cannot import 'kp_nowhere_module:C' (module:attribute): ModuleNotFoundError: "
                      "No module named 'kp_nowhere_module' (is its folder on PYTHONPATH?)")
+
+
+def test_a_duplicate_key_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    found = _problems(tmp_path, NODES + "bounds: {maxDepth: 3, maxDepth: 4}\nfaults: {nodeCrash: -1}\n")
+    assert found == ["7: bounds.maxDepth: duplicate key 'maxDepth' (first set on line 7)",
+                     "8: faults.nodeCrash: must be between 0 and 1,000, got -1"]
