@@ -176,6 +176,19 @@ class YamlDocument:
             line, node = found
         return line
 
+    def written(self, path: FieldPath) -> str | None:
+        """The source text of the plain scalar at `path` (None if there is none: absent, quoted,
+        a mapping or a list)."""
+        node = self.root
+        for part in path:
+            found = _child(node, part)
+            if found is None:
+                return None
+            node = found[1]
+        if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: None (PyYAML) or "" (libyaml)
+            return str(node.value)
+        return None
+
 
 def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
     """The (line, node) of one step of a field path below `node`, or None if it is absent."""

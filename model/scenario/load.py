@@ -46,6 +46,7 @@ from kubeprop.model.scenario.schema import (
     TopologyDecl,
     UserDecl,
     WorkloadStep,
+    boolean_word_problem,
 )
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.component import Controller
@@ -212,6 +213,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     decode_problems = [_problem(doc, path, message, where) for path, message in found]
     decode_problems += [Problem.from_yaml_error(err) for err in (doc.duplicates if doc is not None else ())]
     problems = _unless_covered(check_scenario(spec, doc), decode_problems)
+    problems += _boolean_words(spec, doc)
     outside = [] if confine is None else _outside_problems(spec, doc, base, confine)
     decode_problems += outside
     admission = _admission_plugins(spec, doc, problems, allow)
@@ -252,6 +254,15 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
     return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
                     property_lines=lines, environment_rules=rules)
+
+
+def _boolean_words(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
+    """Boolean parameters written as YAML 1.1's other words (`instantCaches: yes`)."""
+    if doc is None:
+        return []
+    found = ((name, boolean_word_problem(name, value, doc.written(("parameters", name))))
+             for name, value in spec.parameters.items())
+    return [_problem(doc, ("parameters", name), problem) for name, problem in found if problem]
 
 
 def _outside_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path, root: Path) -> list[Problem]:

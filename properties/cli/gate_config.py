@@ -42,7 +42,7 @@ from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
-from kubeprop.model.scenario.schema import parameter_problem
+from kubeprop.model.scenario.schema import boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.modules import load_properties, scenario_properties
 from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, select
@@ -104,6 +104,11 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     config = decode_all(GateConfig, doc.data, (), found)
     if config is not None:
         found += config_problems(config, path.parent)
+        for i, spec in enumerate(config.checks):
+            for name, value in spec.parameters.items():
+                where = ("checks", i, "parameters", name)
+                problem = boolean_word_problem(name, value, doc.written(where))
+                found += [(where, problem)] if problem else []
     if found or doc.duplicates:
         problems = [Problem.from_yaml_error(err) for err in doc.duplicates]
         problems += [_problem(doc, where, message) for where, message in found]

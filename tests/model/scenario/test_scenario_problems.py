@@ -212,3 +212,12 @@ def test_a_duplicate_key_is_reported_with_the_files_other_problems(tmp_path: Pat
     found = _problems(tmp_path, NODES + "bounds: {maxDepth: 3, maxDepth: 4}\nfaults: {nodeCrash: -1}\n")
     assert found == ["7: bounds.maxDepth: duplicate key 'maxDepth' (first set on line 7)",
                      "8: faults.nodeCrash: must be between 0 and 1,000, got -1"]
+
+
+def test_a_boolean_parameter_is_written_true_or_false(tmp_path: Path) -> None:
+    found = _problems(tmp_path, NODES + "parameters:\n  instantCaches: yes\n  leaderElection: True\n"
+                                        "  listFromWatchCache: 'true'\n")
+    assert found == [
+        "8: parameters.instantCaches: must be true or false, got 'yes' (YAML 1.1 reads it as true; write true or false)",
+        "10: parameters.listFromWatchCache: must be true or false, got string 'true'",
+    ]

@@ -141,6 +141,13 @@ def test_unknown_property_names_and_property_modules_are_refused(
     assert len(found) == 3
 
 
+def test_a_boolean_parameter_written_as_yes_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    found = _config_problems(tmp_path, capsys, f"corpus: [{tmp_path / 'good'}]\nchecks:\n"
+                                               "  - parameters: {instantCaches: on, leaderElection: false}\n")
+    assert found == [f"{tmp_path / 'gate.yaml'}:3: checks[0].parameters.instantCaches: must be true or false, got "
+                     "'on' (YAML 1.1 reads it as true; write true or false)"]
+
+
 def test_an_empty_corpus_list_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     found = _config_problems(tmp_path, capsys, "corpus: []\n" + CHECK)
     assert found == [f"{tmp_path / 'gate.yaml'}:1: corpus: lists no folder; omit the field for the built-in corpus"]
