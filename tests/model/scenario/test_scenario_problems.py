@@ -218,6 +218,7 @@ def test_a_boolean_parameter_is_written_true_or_false(tmp_path: Path) -> None:
     found = _problems(tmp_path, NODES + "parameters:\n  instantCaches: yes\n  leaderElection: True\n"
                                         "  listFromWatchCache: 'true'\n")
     assert found == [
-        "8: parameters.instantCaches: must be true or false, got 'yes' (YAML 1.1 reads it as true; write true or false)",
+        "8: parameters.instantCaches: must be true or false, got 'yes' (YAML 1.1 reads it as true; write true or "
+        "false)",
         "10: parameters.listFromWatchCache: must be true or false, got string 'true'",
     ]
