@@ -19,7 +19,7 @@ import enum
 import importlib
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -30,6 +30,7 @@ from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_pack
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
 from kubeprop.model.scenario.imports import NOT_FOUND_HINT
+from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, did_you_mean, select
 
@@ -155,6 +156,26 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
     raise CounterexampleError([Problem(file, 0, "property.name", message)])
 
 
+def not_enabled(index: int, act: Action, enabled: Iterable[Action]) -> str:
+    """Why step `index + 1` of a trace is STALE: its action is not enabled. Names the recorded
+    fields (`trace[1].action.component`) in which the nearest enabled action of its kind differs,
+    so a model change — or a hand edit — shows where it is."""
+    where = f"trace[{index}].action"
+    same = [a for a in enabled if type(a) is type(act)]
+    head = f"step {index + 1}: {act} is no longer enabled"
+    if not same:
+        return f"{head}: no {type(act).__name__} action is (the model changed, or {where} was edited)"
+    names = [f.name for f in attrs.fields(cast(Any, type(act)))]
+
+    def differing(other: Action) -> list[str]:
+        return [n for n in names if getattr(other, n) != getattr(act, n)]
+
+    nearest = min(same, key=lambda a: (len(differing(a)), a.sort_key()))
+    fields = ", ".join(f"{where}.{n}" for n in differing(nearest))
+    return (f"{head}; the nearest enabled action, {nearest}, differs in {fields} (the model changed, or the file "
+            "was edited)")
+
+
 def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
     for k, state in enumerate(states):
         if fingerprint(state) != ce.fingerprints[k]:
@@ -202,8 +223,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
                             shut)
 
     for i, act in enumerate(ce.actions[:target]):
-        if act not in actions(model, states[-1]):
-            return result(Verdict.STALE, f"step {i + 1}: {act} is no longer enabled (the model changed)")
+        enabled = actions(model, states[-1])
+        if act not in enabled:
+            return result(Verdict.STALE, not_enabled(i, act, enabled))
         states.append(step(model, states[-1], act))
     if prop is not None:
         found = prop(model, states[target])
@@ -217,9 +239,11 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     drift = _first_drift(ce, states)
     if drift is not None and drift < target:
         now = "still fails" if found is not None else "holds"
+        field = "initial.fingerprint" if drift == 0 else f"trace[{drift - 1}].fingerprint"
         return result(Verdict.STALE, f"the state after step {drift} differs from the recorded one (fingerprint "
-                                     f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]}): the model "
-                                     f"changed; replayed anyway, {name} {now} at step {target}", found)
+                                     f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]} in {field}): "
+                                     f"the model changed (or the file was edited); replayed anyway, {name} {now} at "
+                                     f"step {target}", found)
     if found is not None:
         return result(Verdict.REPRODUCES, f"{name} fails at step {target}, as recorded", found)
     return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
