@@ -25,7 +25,7 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
-from kubeprop.counterexamples.reproduce import file_modules, is_builtin, refusal
+from kubeprop.counterexamples.reproduce import distinct, file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
@@ -115,12 +115,13 @@ def check_imports(ce: Counterexample, file: str, allow: Collection[str], propert
     """Refuse, all at once, every module the file names that replaying it would import and
     `allow` does not list (its scenario's unless `scenario` is False, its property's unless the
     property is registered already): a CounterexampleError whose message lists each with its
-    place and gives the command allowing them all."""
-    named = [n for n in file_modules(ce, file, scenario) if not _may_import(n.module, allow)]
+    place and gives the command allowing every module the file names."""
+    every = file_modules(ce, file, scenario)
+    named = [n for n in every if not _may_import(n.module, allow)]
     if _registered(ce, properties):
         named = [n for n in named if n.where != "property.module"]
-    if named:
-        raise CounterexampleError([Problem(file, 0, "imports", refusal(named, file))])
+    if named:  # the command allows every module the file names, those allowed already too
+        raise CounterexampleError([Problem(file, 0, "imports", refusal(named, file, distinct(every)))])
 
 
 def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = (),

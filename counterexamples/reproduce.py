@@ -131,11 +131,11 @@ def reproduce_command(path: str | Path, ce: Counterexample | None = None) -> str
     return command(path, distinct(file_modules(ce, str(path))))
 
 
-def refusal(named: list[NamedModule], path: str) -> str:
-    """Why replaying `path` imports none of the `named` modules, and the command that allows them all."""
+def refusal(named: list[NamedModule], path: str, every: Collection[str]) -> str:
+    """Why replaying `path` imports none of the `named` modules, and the command that allows
+    `every` module the file names (those allowed already too, so that the command works as given)."""
     listed = ", ".join(f"{n.module!r} ({n.where})" for n in named)
-    modules = distinct(named)
-    they = "them" if len(modules) > 1 else "it"
-    return (f"refusing to import module{'s' if len(modules) > 1 else ''} named in a file under review: {listed}; "
-            f"if you trust {they}, allow {they} by name: {command(path, modules)} (or the gate config's "
+    they = "them" if len(distinct(named)) > 1 else "it"
+    return (f"refusing to import module{'s' if they == 'them' else ''} named in a file under review: {listed}; "
+            f"if you trust {they}, allow {they} by name: {command(path, every)} (or the gate config's "
             "allowImports, or allow_imports= in Python)")

@@ -118,6 +118,12 @@ def test_every_refused_module_is_named_at_once_with_the_command_that_allows_them
     assert (f"allow them by name: PYTHONPATH={module_folder} kubeprop replay --allow-import kp_review_plugin "
             f"--allow-import kp_team_props {path} (or") in problem.message
     assert not (module_folder / "RAN").exists()
+    # one of them allowed: the other is refused, and the command still allows both
+    with pytest.raises(CounterexampleError) as info:
+        replay(path, allow_imports=["kp_review_plugin"])
+    [problem] = info.value.problems
+    assert "file under review: 'kp_team_props' (property.module); if you trust it" in problem.message
+    assert "--allow-import kp_review_plugin --allow-import kp_team_props" in problem.message
 
 
 def test_an_allowed_module_not_on_the_path_says_where_to_look(tmp_path: Path) -> None:
