@@ -53,9 +53,9 @@ def _scenario_document(record: ScenarioRecord, file: str) -> YamlDocument | None
         return None
     else:
         path = resolve_path(record, file)
-        if path.is_dir():
-            path = path / "scenario.yaml"
         try:
+            if path.is_dir():
+                path = path / "scenario.yaml"
             if not stat.S_ISREG(path.stat().st_mode):
                 return None
             texts, name = [read_text(path)], str(path)
