@@ -21,15 +21,17 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from kubeprop.model.api.apps import Deployment, ReplicaSet
-from kubeprop.model.api.core import Node
+from kubeprop.model.api.core import Endpoints, Node
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import initial_state, step
+from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecycle_memory
 from kubeprop.model.controllers.podutil import controller_of
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.component import Bind, Schedule
 from kubeprop.model.scheduler.decide import NodeInfo
 from kubeprop.model.state.actions import Action, CrashComponent, CrashDuringReconcile
@@ -272,6 +274,73 @@ def _binding_rewound_by_restore(model: ClusterModel, states: Sequence[ClusterSta
     return False
 
 
+def _revision_rewound(states: Sequence[ClusterState], trace: Sequence[Action]) -> bool:
+    """An etcd restore in the trace took the store's revision back: the snapshot's revision, plus
+    any `--bump-revision`, is below the revision before the restore (so resourceVersions issued
+    before it are issued again)."""
+    return any(isinstance(act, RestoreEtcd) and states[i + 1].store.revision < states[i].store.revision
+               for i, act in enumerate(trace))
+
+
+def _rewound_before_violation(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                              violation: Violation) -> bool:
+    return _revision_rewound(states, trace)
+
+
+ENDPOINTS_LOOP_STEPS = 500
+"""Steps of the fair continuation `_endpoints_tracker_loops` follows to see the Endpoints
+controller's tracker meet its Endpoints' resourceVersion (in the runs found, within a few steps)."""
+
+
+def _tracker_meets_endpoints(state: ClusterState) -> bool:
+    """The Endpoints controller's stale-version tracker holds, for some Service, the
+    resourceVersion that Service's Endpoints object has in the store now."""
+    found = state.controllers.get("endpoints")
+    tracker = getattr(found, "memory", None)
+    if not isinstance(tracker, FrozenMap):
+        return False
+    for key, version in tracker.items():
+        namespace, _, name = str(key).partition("/")
+        endpoints = state.store.get(ObjectKey("endpoints", namespace, name))
+        if isinstance(endpoints, Endpoints) and endpoints.metadata.resource_version == version:
+            return True
+    return False
+
+
+def _endpoints_tracker_loops(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                             violation: Violation) -> bool:
+    """A restore took the revision back, and the Endpoints controller's tracker meets the current
+    resourceVersion of an Endpoints object — where the violating state stands, or within
+    `ENDPOINTS_LOOP_STEPS` of its fair continuation."""
+    if not _revision_rewound(states, trace):
+        return False
+    if _tracker_meets_endpoints(states[-1]):
+        return True
+    policy = FairPolicy(recover=True)
+    state = states[-1]
+    for _ in range(ENDPOINTS_LOOP_STEPS):
+        act = policy.next_action(model, state)
+        if act is None:
+            return False
+        policy.taken(act)
+        state = step(model, state, act)
+        if _tracker_meets_endpoints(state):
+            return True
+    return False
+
+
+_RESTORE_CITATIONS = (
+    "https://github.com/etcd-io/etcd/issues/16028 (restoring etcd without breaking the API's guarantees: after "
+    "`etcdutl snapshot restore` the revision goes back to the snapshot's, so resourceVersions are reissued)",
+    "https://github.com/etcd-io/etcd/pull/16029 (`--bump-revision`, 'so that clients shouldn't see decreasing "
+    "revisions'; with `--mark-compacted`) and "
+    "https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#restoring-an-etcd-cluster",
+)
+_RESTORE_HINT = (
+    " The scenario restores with etcdutl's defaults; `etcdRestoreBumpRevision`, `etcdRestoreMarkCompacted` and "
+    "`etcdRestoreRestartsComponents` model the documented procedure (docs/restore.md).")
+
+
 _BIND_TIMEOUT_SUMMARY = (
     "A binding that times out after the API server wrote it (504) is a failure to the scheduler: it "
     "forgets the assumed pod (ForgetPod) and does not requeue it once its informer shows it bound, but "
@@ -368,6 +437,32 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
             "on its node)",
         ),
         recognize=_binding_rewound_by_restore,
+    ),
+    UpstreamBehaviour(
+        name="etcd-restore-rewinds-resource-versions",
+        property="resource-versions-monotonic",
+        summary=(
+            "An etcd restore without --bump-revision takes the revision back to the snapshot's: a client that "
+            "saw a later resourceVersion before the restore lists or watches at an older one after it."
+            + _RESTORE_HINT),
+        citations=_RESTORE_CITATIONS,
+        recognize=_rewound_before_violation,
+    ),
+    UpstreamBehaviour(
+        name="etcd-restore-reissues-endpoints-version",
+        property="settles",
+        summary=(
+            "The Endpoints controller remembers the resourceVersion its last update of a Service's Endpoints "
+            "replaced and takes its cache for out of date while the cached Endpoints has that version (the "
+            "tracker compares by equality). An etcd restore without --bump-revision issues that version again, "
+            "so every sync of the Service requeues, forever, until the controller manager restarts."
+            + _RESTORE_HINT),
+        citations=(
+            "pkg/controller/endpoint/endpoints_tracker.go IsStale (equal resourceVersion); "
+            "pkg/controller/endpoint/endpoints_controller.go syncService ('endpoints informer cache is out of date')",
+            *_RESTORE_CITATIONS,
+        ),
+        recognize=_endpoints_tracker_loops,
     ),
     UpstreamBehaviour(
         name="nodelifecycle-transition-lost-in-crash",

@@ -106,6 +106,10 @@ class Store:
         """As `ObjectView`: a store read directly has nothing to wait for."""
         return True
 
+    def awaits_relist(self, resource: str) -> bool:
+        """As `ObjectView`: a store read directly has no watch to break."""
+        return False
+
     def events_since(self, revision: int) -> tuple[WatchEvent, ...] | None:
         """Events with revision > `revision`, or None if compaction dropped some of them (410 Gone)."""
         if revision < self.compacted:

@@ -75,6 +75,11 @@ class RecordingView:
         self.read[resource] = self._caches.get(resource)
         return self._view.has_synced(resource)
 
+    def awaits_relist(self, resource: str) -> bool:
+        """`InformerState.awaits_relist`: reads the cache of `resource`."""
+        self.read[resource] = self._caches.get(resource)
+        return self._view.awaits_relist(resource)
+
     def __getattr__(self, name: str) -> Any:
         self.complete = False  # (only attributes not defined above come here)
         return getattr(self._view, name)

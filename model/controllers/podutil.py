@@ -187,8 +187,12 @@ def pod_template_object(template: PodTemplateSpec, owner: ApiObject, namespace: 
 def cache_revision(view: ObjectView, resource: str) -> int | None:
     """The revision up to which `view` has seen `resource`'s events (its
     `last_sync_resource_version`): the store's revision for an instant cache, the resource cache's
-    delivered revision for an informer; None when not known (the resource is not watched, or a
-    view without the informer's freshness methods)."""
+    delivered revision for an informer; None when not known (the resource is not watched, a view
+    without the informer's freshness methods, or a cache awaiting its relist: after an etcd
+    restore without `--bump-revision` its revision belongs to a history the restore took back,
+    and the store issues those revisions again to other events, so passing one says nothing)."""
+    if hasattr(view, "awaits_relist") and view.awaits_relist(resource):
+        return None
     synced = view.last_sync_resource_version(resource) if hasattr(view, "last_sync_resource_version") else ""
     return int(synced) if synced.isdigit() else None
 

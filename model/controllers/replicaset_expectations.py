@@ -16,7 +16,11 @@ observation is *derived from the cache* when the controller next reconciles the 
 - creations are tracked by the created pod's UID and creation revision, taken from the create
   response in `observe`. A creation is observed once the pod cache has read the event stream up
   to that revision (the pod's ADD event was delivered, `podutil.cache_revision`), or, for a view
-  whose revision is unknown, once the cache shows a pod with that UID;
+  whose revision is unknown — a cache awaiting its relist among them —, once the cache shows a pod
+  with that UID. A stale cache gets no event until it relists, so upstream counts no ADD meanwhile;
+  and after an etcd restore without `--bump-revision` its revision is one of the history the
+  restore took back, which the store issues again: a pod created after the restore may have a
+  revision the stale cache "passed" without ever seeing it;
 - deletions are tracked by pod name and UID (as UIDTrackingControllerExpectations tracks keys).
   A deletion is observed once the cache shows no pod of that name, or one with another UID, or
   the pod with a deletionTimestamp — the cases in which upstream's handlers call
@@ -30,7 +34,10 @@ Differences from upstream's counters, all documented choices: an ADD of a pod th
 not create (created by an earlier, overwritten record, or by someone else with a controller
 reference to this ReplicaSet) lowers upstream's counter but not the model's record; and a pod
 created and deleted again before a relist of the cache counts as observed in the model (its
-creation revision was passed), while upstream never sees its ADD and waits for the timeout.
+creation revision was passed), while upstream never sees its ADD and waits for the timeout;
+while the pod cache awaits a relist, a pod whose ADD and deletion were both delivered before its
+watch broke counts as observed only after the relist (upstream counted it at the ADD): the
+controller waits longer than upstream there, never acts sooner.
 A record whose entries are all observed is removed from memory, so equal clusters have equal
 controller memories (upstream keeps a fulfilled record until it is overwritten; both are
 "satisfied").

@@ -38,7 +38,9 @@ class ObjectView(Protocol):
     the last LIST or watch event delivered (`reflector.go` setLastSyncResourceVersion), "" for a
     resource not watched; `has_synced(resource)` is `HasSynced()` — the initial LIST has been
     delivered. A controller compares an object's resourceVersion with the former to know whether
-    its own write has reached the cache yet (the ReplicaSet controller's expectations do)."""
+    its own write has reached the cache yet (the ReplicaSet controller's expectations do);
+    `awaits_relist(resource)` says the watch broke and no event arrives until the reflector lists
+    again (its last resourceVersion may then be one of a history an etcd restore took back)."""
 
     def get(self, key: ObjectKey) -> ApiObject | None: ...
 
@@ -47,6 +49,8 @@ class ObjectView(Protocol):
     def last_sync_resource_version(self, resource: str) -> str: ...
 
     def has_synced(self, resource: str) -> bool: ...
+
+    def awaits_relist(self, resource: str) -> bool: ...
 
 
 @attrs.frozen(cache_hash=True)
@@ -94,6 +98,12 @@ class InformerState:
         a dropped watch awaits its relist: upstream HasSynced stays true then too); False for a
         resource it does not watch."""
         return resource in self.resources
+
+    def awaits_relist(self, resource: str) -> bool:
+        """The cache of `resource` is stale: its watch broke (dropped, or refused after an etcd
+        restore) and it gets no event until the next relist."""
+        cache = self.resources.get(resource)
+        return cache is not None and cache.stale
 
     def lag(self, store: Store) -> FrozenMap[str, int]:
         """For each watched resource, how many of its events are not yet delivered."""

@@ -36,10 +36,10 @@ DESCRIPTION = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with our exit code for usage errors (2, as argparse) and a hint line."""
+    """argparse with our exit code for usage errors (2, as argparse) and a hint line instead of
+    the usage synopsis (for `check`, fifteen lines that hid the one line saying what was wrong)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\n(try '{self.prog} --help')\n")
         sys.exit(ExitCode.BAD_INPUT)
 

@@ -17,11 +17,12 @@ from kubeprop.model.cluster.compose import actions, build_model
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
-from kubeprop.model.kubelet.component import StartPod
+from kubeprop.model.kubelet.component import StartPod, SyncPodStatus
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
-from kubeprop.model.state.actions import Action, CrashComponent, Deliver, FailNextRequest, UserStep
+from kubeprop.model.state.actions import Action, CrashComponent, Deliver, FailNextRequest, Quiesce, Relist, UserStep
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
+from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.registry import PROPERTIES, Violation, first_violation, select
 from kubeprop.properties.upstream_behaviour import KNOWN, UpstreamBehaviour, explanation, match, states_of
 
@@ -71,7 +72,7 @@ def test_a_variant_is_never_upstream_behaviour() -> None:
 def test_every_entry_names_a_registered_property_and_cites_upstream() -> None:
     select()  # registers the built-ins
     for entry in KNOWN:
-        assert entry.property in PROPERTIES
+        assert entry.property in PROPERTIES or entry.property == SETTLES
         assert entry.citations and all(c.strip() for c in entry.citations)
         lines = explanation(entry)
         assert lines[0].startswith(entry.name) and any(line.startswith("upstream: ") for line in lines)
@@ -250,4 +251,48 @@ def test_a_restore_that_unbinds_a_running_pod_runs_it_on_two_nodes_upstream() ->
     assert found is not None and found.name == "etcd-restore-rewinds-binding"
     # the same violation on a trace without the restore is not recognized
     without = [act for act in trace if not isinstance(act, RestoreEtcd)]
+    assert match(model, violation, without) is None
+
+
+def test_resource_versions_going_back_after_a_restore_without_bump_are_upstream() -> None:
+    """etcdutl's defaults (no --bump-revision): the controller manager saw the rollout's revisions,
+    the restore takes the revision back, and its relist lists at an older one."""
+    model = build_model(load_scenario(RESTORE))
+    trace: list[Action] = [SnapshotEtcd(), UserStep(0)]
+    _deliver_all(model, trace)
+    trace += [RestoreEtcd(), Relist(CONTROLLER_MANAGER, "deployments.apps")]
+    states = states_of(model, trace)
+    assert all(act in actions(model, state) for act, state in zip(trace, states, strict=False))
+    violation = first_violation(model, states[-1], select(["resource-versions-monotonic"]))
+    assert violation is not None
+    found = match(model, violation, trace)
+    assert found is not None and found.name == "etcd-restore-rewinds-resource-versions"
+    assert match(model, violation, [act for act in trace if not isinstance(act, RestoreEtcd)]) is None
+
+
+SETTLES_AFTER_RESTORE: tuple[Action, ...] = (
+    Reconcile("endpoints", "default/web"), Deliver(CONTROLLER_MANAGER, "endpoints", 11), SnapshotEtcd(),
+    Reconcile("deployment", "default/web"), Deliver(CONTROLLER_MANAGER, "replicasets.apps", 12),
+    Reconcile("replicaset", "default/web-9b8d4d75"), Deliver("scheduler", "pods", 14), Deliver("scheduler", "pods", 15),
+    Deliver(CONTROLLER_MANAGER, "pods", 14), Deliver(CONTROLLER_MANAGER, "pods", 15),
+    Deliver("kubelet/worker-2", "pods", 14), Deliver("kubelet/worker-2", "pods", 15),
+    Reconcile("endpointslice", "default/web"), Schedule("scheduler", "default/web-9b8d4d75-cm7j4", "worker-1"),
+    Schedule("scheduler", "default/web-9b8d4d75-tpl4p", "worker-2"), Bind("scheduler", "default/web-9b8d4d75-tpl4p"),
+    Deliver(CONTROLLER_MANAGER, "pods", 18), Deliver("kubelet/worker-2", "pods", 18),
+    StartPod("worker-2", "default/web-9b8d4d75-tpl4p"), SyncPodStatus("worker-2", "default/web-9b8d4d75-tpl4p"),
+    Deliver(CONTROLLER_MANAGER, "pods", 19), Reconcile("endpoints", "default/web"), RestoreEtcd(), Quiesce(),
+)
+"""PCT's find at seed 1 on restore.yaml: the Endpoints controller updates the Endpoints after the
+backup (its tracker remembers the replaced version, which is the snapshot's), then etcd is restored."""
+
+
+def test_the_endpoints_controller_looping_after_a_restore_without_bump_is_upstream() -> None:
+    model = build_model(load_scenario(RESTORE))
+    states = states_of(model, SETTLES_AFTER_RESTORE)
+    assert all(act in actions(model, state) for act, state in zip(SETTLES_AFTER_RESTORE, states, strict=False))
+    violation = Violation(SETTLES, "the cluster did not settle within 5000 steps")
+    found = match(model, violation, SETTLES_AFTER_RESTORE)
+    assert found is not None and found.name == "etcd-restore-reissues-endpoints-version"
+    # the same trace without the restore settles: nothing of the kind to recognize
+    without = tuple(act for act in SETTLES_AFTER_RESTORE if not isinstance(act, RestoreEtcd))
     assert match(model, violation, without) is None

@@ -16,7 +16,7 @@ from kubeprop.model.cluster.restore import Backup, RestoreEtcd, SnapshotEtcd, fo
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind
-from kubeprop.model.state.actions import CrashComponent, Quiesce, Relist, UserStep
+from kubeprop.model.state.actions import CrashComponent, Deliver, Quiesce, Relist, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
 from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.registry import first_violation, select
@@ -267,3 +267,37 @@ def test_etcd_steps_alone_a_deployment_synced_after_the_backup_is_not_synced_aga
     fixed = _model(etcdRestoreRestartsComponents=True)
     end = settle(fixed, _run(fixed, initial_state(fixed), trace))
     assert first_violation(fixed, end.state, (*select(kind="convergence"), *RESTORE_PROPERTIES)) is None
+
+
+def test_etcd_steps_alone_a_stale_pod_cache_observes_no_creation_before_its_relist() -> None:
+    """After a restore without --bump-revision the controller manager's pod cache, ahead of the
+    restored revision, awaits its relist; the store issues its revisions again. The ReplicaSet
+    controller's creations after the restore have revisions that stale cache "passed" without
+    seeing them — upstream counts ADD events, and a stale cache delivers none, so the next sync
+    creates nothing more (the false alarm was 4 active pods for spec.replicas 2)."""
+    model = _model()
+    cm = "controller-manager"
+    trace = (
+        SnapshotEtcd(), Reconcile("endpoints", "default/web"), Reconcile("endpointslice", "default/web"),
+        Deliver(cm, "endpointslices.discovery.k8s.io", 12), UserStep(0), Deliver(cm, "deployments.apps", 13),
+        Reconcile("deployment", "default/web"), Deliver(cm, "replicasets.apps", 14),
+        Reconcile("replicaset", "default/web-685c7fd66b"), Deliver(cm, "pods", 16), RestoreEtcd(),
+        Reconcile("endpoints", "default/web"), Relist(cm, "replicasets.apps"),
+        Relist(cm, "endpointslices.discovery.k8s.io"), Reconcile("endpointslice", "default/web"),
+        Relist(cm, "deployments.apps"), Reconcile("deployment", "default/web"), Deliver(cm, "replicasets.apps", 13),
+        Reconcile("replicaset", "default/web-9b8d4d75"), Deliver(cm, "replicasets.apps", 17),
+        Reconcile("replicaset", "default/web-9b8d4d75"),
+    )
+    state = initial_state(model)
+    for act in trace:
+        assert act in actions(model, state), act
+        state = step(model, state, act)
+    assert state.informers.get(cm).awaits_relist("pods")
+    web = [p for p in state.store.list("pods") if p.metadata.name.startswith("web-9b8d4d75-")]
+    assert len(web) == 2, [p.metadata.name for p in web]
+    assert first_violation(model, state, select(["replicaset-no-overcreation"])) is None
+    state = step(model, state, Relist(cm, "pods"))  # the relist shows the two pods: created, and observed
+    sync = Reconcile("replicaset", "default/web-9b8d4d75")
+    assert sync in actions(model, state)
+    state = step(model, state, sync)
+    assert len([p for p in state.store.list("pods") if p.metadata.name.startswith("web-9b8d4d75-")]) == 2

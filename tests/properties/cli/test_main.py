@@ -42,3 +42,15 @@ def test_only_input_errors_are_bad_input(monkeypatch: pytest.MonkeyPatch, capsys
     err = capsys.readouterr().err
     assert ("internal error" in err) == (code == ExitCode.INTERNAL)
     assert "Traceback" not in err
+
+
+def test_a_usage_error_is_one_line_and_a_hint_without_the_synopsis(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check", "--engine", "bfss"])
+    assert info.value.code == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "kubeprop check: error: argument --engine: invalid choice: 'bfss' (choose from 'portfolio', 'around', "
+        "'faults', 'perturb', 'pct', 'bfs', 'walk', 'hypothesis', 'all', 'lasso', 'lasso-exhaustive')",
+        "(try 'kubeprop check --help')",
+    ]
