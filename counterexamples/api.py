@@ -17,7 +17,7 @@ and the scenario's own (`properties:`). The engines and their registry are `kube
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +32,17 @@ from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import Scenario, load_scenario
 from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
-from kubeprop.properties.explore.discoveries import discover, merged_stats
+from kubeprop.properties.explore.discoveries import Unfinished, discover, merged_stats
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
 from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
 
 __all__ = [
-    "ENGINES", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check", "explain",
-    "register_engine",
+    "ENGINES", "CheckInterrupted", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check",
+    "explain", "register_engine",
 ]
 
 
@@ -59,6 +59,8 @@ class Discovery:
     found_length: int = 0
     """How many of `trace`'s actions the engine found; the rest is the fair continuation recording
     appended to a convergence counterexample (its file ends in the state the property fails in)."""
+    unshrunk: bool = False
+    """Found by a run that was interrupted (Ctrl-C) before it could shrink the trace."""
 
 
 @attrs.frozen
@@ -136,17 +138,13 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
     engine_began = time.perf_counter() - began
-    if all_discoveries:
-        results = discover(lambda c: run_engine(engine, model, start, c), cfg)
-    else:
-        results = (run_engine(engine, model, start, cfg),)
+    # recording keeps to the whole budget, though it gets at least its reserve after the engine
+    results, found = _run_and_record(
+        engine, model, start, cfg, all_discoveries, None if engine == "bfs" else seed, save_to,
+        lambda: None if total is None else max(began + total, time.perf_counter() + recording_reserve(total)))
     last = results[-1]
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
     found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
-    # recording keeps to the whole budget, though it gets at least its reserve after the engine
-    deadline = None if total is None else max(began + total, time.perf_counter() + recording_reserve(total))
-    found = tuple(_discovery(model, r, cfg, None if engine == "bfs" else seed, save_to, deadline)
-                  for r in results if r.violation is not None)
     report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen,
                          found_after=None if found_at is None else engine_began + found_at)
     if not found:
@@ -156,18 +154,82 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
                         path=first.path, note=first.note)
 
 
+def _run_and_record(engine: str, model: ClusterModel, start: ClusterState, cfg: EngineConfig, all_discoveries: bool,
+                    seed: int | None, save_to: Path | str | None, recording_deadline: Callable[[], float | None]
+                    ) -> tuple[tuple[Any, ...], tuple[Discovery, ...]]:
+    """The engine's run (every discovery's, with `all_discoveries`) and its violations recorded by
+    `recording_deadline()`. Ctrl-C raises `CheckInterrupted` with what was found before it."""
+    results: tuple[Any, ...] = ()
+    try:
+        if all_discoveries:
+            results = discover(lambda c: run_engine(engine, model, start, c), cfg)
+        else:
+            results = (run_engine(engine, model, start, cfg),)
+        deadline = recording_deadline()
+        return results, tuple(_discovery(model, r, cfg, seed, save_to, deadline)
+                              for r in results if r.violation is not None)
+    except KeyboardInterrupt as err:
+        unfinished = err if isinstance(err, Unfinished) else Unfinished(
+            tuple(r for r in results if r.violation is not None))
+        found = _record_interrupted(model, unfinished, cfg, seed, save_to)
+        raise CheckInterrupted(CheckReport(engine, INTERRUPTED, model, found=found, properties=_properties(cfg))
+                               ) from None
+
+
+def _properties(cfg: EngineConfig) -> tuple[Property, ...]:
+    """The Property values a configuration checks."""
+    return tuple(p for p in cfg.properties or () if isinstance(p, Property))
+
+
 def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | None,
                save_to: Path | str | None, deadline: float | None = None) -> Discovery:
     """An engine result with a violation, recorded as a counterexample (and written to `save_to`)
     by `deadline` (else noted as not recorded)."""
     try:
         ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
-                           properties=[p for p in cfg.properties or () if isinstance(p, Property)], deadline=deadline)
+                           properties=list(_properties(cfg)), deadline=deadline)
     except TraceError as err:
         return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}",
                          found_length=len(result.trace))
     path = write(ce, save_to) if save_to is not None else None
     return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace))
+
+
+INTERRUPTED = "interrupted"
+"""The exit reason of a check stopped by Ctrl-C (`CheckInterrupted`)."""
+
+RECORDING_AFTER_INTERRUPT = 2.0
+"""Seconds a check interrupted by Ctrl-C spends recording what it had found (replaying each trace,
+writing its file); a violation not recorded by then is listed with its trace's length only."""
+
+
+class CheckInterrupted(KeyboardInterrupt):
+    """A Ctrl-C during `check`: `report` (exit reason `INTERRUPTED`, no figures) holds every
+    violation found before it, recorded and written as usual where that took no more than
+    `RECORDING_AFTER_INTERRUPT` seconds — unshrunk if the interrupt came before shrinking."""
+
+    def __init__(self, report: CheckReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+def _record_interrupted(model: ClusterModel, err: KeyboardInterrupt, cfg: EngineConfig, seed: int | None,
+                        save_to: Path | str | None) -> tuple[Discovery, ...]:
+    """The violations an interrupted search had found (`Unfinished`), recorded within
+    `RECORDING_AFTER_INTERRUPT` seconds; a second Ctrl-C stops the recording (files are written
+    atomically: each is whole or absent) and the rest are listed as not recorded."""
+    unfinished = err if isinstance(err, Unfinished) else Unfinished()
+    results = [(r, False) for r in unfinished.found] + [(r, True) for r in unfinished.unshrunk]
+    deadline = time.perf_counter() + RECORDING_AFTER_INTERRUPT
+    found: list[Discovery] = []
+    try:
+        for result, unshrunk in results:
+            found.append(attrs.evolve(_discovery(model, result, cfg, seed, save_to, deadline), unshrunk=unshrunk))
+    except KeyboardInterrupt:
+        for result, unshrunk in results[len(found):]:
+            found.append(Discovery(result.violation, tuple(result.trace), note="not recorded: interrupted again",
+                                   found_length=len(result.trace), unshrunk=unshrunk))
+    return tuple(found)
 
 
 def recording_reserve(budget: float) -> float:

@@ -14,12 +14,14 @@ its own file. A violation that is known behaviour of Kubernetes itself
 (`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
 citation and does not fail the check unless `--strict` is given. Exit codes: 0 nothing violated;
 1 a violation (counterexample files written); 2 bad input; 3 inconclusive (`--exhaustive` asked
-for a complete search and a bound cut it short)."""
+for a complete search and a bound cut it short, or no engine took a step); 130 Ctrl-C, after
+printing every violation found before it (`CheckInterrupted`), recorded where that was quick."""
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import resource
 import sys
@@ -31,7 +33,7 @@ from typing import Any, TextIO
 import attrs
 import yaml
 
-from kubeprop.counterexamples.api import CheckReport, check
+from kubeprop.counterexamples.api import INTERRUPTED, CheckInterrupted, CheckReport, Discovery, check
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
@@ -170,6 +172,9 @@ class CheckRun:
     """(engine, property) → the known upstream behaviour that discovery is."""
     explored: WorstFold | None = None
     """With `--metrics`: the worst metrics over every run the engines finished (`on_run`)."""
+    variant: str | None = None
+    parameters: tuple[tuple[str, Any], ...] = ()
+    """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
 
 
 def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
@@ -226,20 +231,30 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             reports.append(attrs.evolve(check(
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
                 seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
-        except KeyboardInterrupt:
-            raise Interrupted(_interrupted(CheckRun(scenario.name, tuple(reports), props), engine)) from None
+        except KeyboardInterrupt as err:
+            partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
+            run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)),
+                           variant=args.variant, parameters=tuple(args.params))
+            raise Interrupted(_interrupted(run, engine)) from None
         if live and engine == "bfs":
             sys.stderr.write("\n")
-    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored)
+    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored, args.variant,
+                    tuple(args.params))
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
-    """The table of the engines that finished (with their counterexample files), for Ctrl-C."""
+    """For Ctrl-C: the table of the engines that finished and of the interrupted one's violations
+    found so far (each with its counterexample file, if it could be written at once), and what
+    the table shows."""
     text = io.StringIO()
-    if run.reports:
+    finished = [r for r in run.reports if r.exit_reason != INTERRUPTED]
+    found = sum(len(r.found) for r in run.reports if r.exit_reason == INTERRUPTED)
+    if finished or found:
         render(table(run), text)
+    so_far = f"; {found} violation{'s' if found != 1 else ''} it found before the interrupt, listed above" \
+        if found else ""
     text.write(f"\n{engine}: interrupted before it finished; "
-               f"{'no engine finished' if not run.reports else 'the table shows the engines that did'}\n")
+               f"{'no engine finished' if not finished else 'the table shows the engines that did'}{so_far}\n")
     return text.getvalue()
 
 
@@ -260,6 +275,10 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
         return "not judged (no settle)"
+    if report.exit_reason == INTERRUPTED:
+        return "interrupted"
+    if not stepped(report):
+        return "not checked (no step)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
         return "not checked"
     if vacuous:
@@ -297,26 +316,56 @@ def table(run: CheckRun) -> Table:
     vacuous = vacuous_properties(model, run.properties)
     cells = tuple(tuple(_cell(r, p, p.name in vacuous, (r.engine, p.name) in run.upstream) for r in run.reports)
                   for p in run.properties)
-    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note) for r in run.reports for d in r.found
-                     if (r.engine, d.violation.property) not in run.upstream)
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, explanation=_unshrunk(d))
+                     for r in run.reports for d in r.found if (r.engine, d.violation.property) not in run.upstream)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note,
-                             explanation=explanation(run.upstream[r.engine, d.violation.property]))
+                             explanation=explanation(run.upstream[r.engine, d.violation.property]) + _unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
-    warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP) if w)
-    return Table(f"kubeprop check: scenario {run.scenario}", tuple(p.name for p in run.properties),
+    warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
+                                 *map(figures_missing, run.reports)) if w)
+    return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(_column(r) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
                  upstream_heading=HEADING)
 
 
+def title(run: CheckRun) -> str:
+    """The header line: the scenario, and the variant and parameter overrides when given."""
+    variant = f", variant {run.variant}" if run.variant else ""
+    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
+    return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
+
+
+def _unshrunk(found: Discovery) -> tuple[str, ...]:
+    """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it."""
+    return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",) if found.unshrunk else ()
+
+
+def figures_missing(report: CheckReport) -> str | None:
+    """The warning for a portfolio whose worker lanes did not all report in time (`LATE`): their
+    members' steps are missing from the figures. The verdicts stand: a lane sends a violation the
+    moment it finds one, so only what it checked without finding anything goes uncounted."""
+    late = [p.engine for p in getattr(report.stats, "parts", ()) if p.stats.note == LATE]
+    if not late:
+        return None
+    return (f"{report.engine}: no figures from {', '.join(late)} (a lane that did not report in time: a busy or "
+            "stopped process): the totals are incomplete, and 'held' covers only what was checked (a lane "
+            "reports a violation the moment it finds one)")
+
+
 NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"
 
 
+def stepped(report: CheckReport) -> bool:
+    """Whether the engine explored anything (a search that was done at once counts, and so does a
+    violation found in the initial state): if not, its column says "not checked"."""
+    return bool(report.complete or report.found or getattr(report.stats, "steps", 0))
+
+
 def took_a_step(run: CheckRun) -> bool:
-    """Whether any engine explored anything (a search that was done at once counts, and so does a
-    violation found in the initial state)."""
-    return any(r.complete or r.found or getattr(r.stats, "steps", 0) for r in run.reports)
+    """Whether any engine explored anything (`stepped`)."""
+    return any(stepped(r) for r in run.reports)
 
 
 def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:

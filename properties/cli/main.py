@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -96,9 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code. Everything the command prints
-    goes through `terminal.escaped_output` (control characters in object data made visible)."""
-    with escaped_output():
-        return _run(argv)
+    goes through `terminal.escaped_output` (control characters in object data made visible).
+    From the shell (no `argv`), once the command is over Ctrl-C is ignored: a second one pressed
+    while the process exits would otherwise kill it by the signal instead of ending with 130."""
+    try:
+        with escaped_output():
+            return _run(argv)
+    except KeyboardInterrupt:
+        if argv is not None:
+            raise
+        return ExitCode.INTERRUPTED  # a second Ctrl-C as the command was ending
+    finally:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run(argv: Sequence[str] | None) -> int:

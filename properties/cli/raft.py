@@ -305,7 +305,7 @@ def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
                f"depth {max(s.depth for s in stats)}")
     column = EngineColumn("bfs", exit_reason, figures, seconds, sum(s.states for s in stats) / max(seconds, 1e-9))
     warning = variant_vacuity(config, args.variant)
-    table = Table(f"kubeprop check: Raft model, variant {args.variant or 'correct'}",
+    table = Table(f"kubeprop check: Raft model, variant {args.variant or 'none'}",
                   tuple(c.name for c in checks), (column,), tuple((cell(c),) for c in checks),
                   header=tuple(_summary(config, args.variant, applied).splitlines()),
                   vacuous=tuple((n, v) for n, v in vacuous.items() if n not in found),

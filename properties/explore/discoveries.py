@@ -11,6 +11,8 @@ Each rerun is a fresh search: BFS explores again the states before the discovery
 shortest); a walk or Hypothesis run with the same seed retraces the runs before the failing one and
 then goes on. A `settles` violation (a continuation that never settled) stands for every
 convergence property at once, so those are dropped and the search goes on for the safety ones.
+A Ctrl-C raises `Unfinished` with every violation found before it, so that an interrupted check
+can still report and record them (`counterexamples.api.CheckInterrupted`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,27 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kubeprop.properties.explore.engine import EngineConfig, EngineStats, fewer_collections
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, fewer_collections
 from kubeprop.properties.registry import Property, select
 
-__all__ = ["SETTLES", "discover", "merged_stats", "rediscover"]
+__all__ = ["SETTLES", "Unfinished", "discover", "merged_parts", "merged_stats", "rediscover"]
 
 SETTLES = "settles"
 """The pseudo-property of a fair continuation that did not settle (`convergence.settled_violation`)."""
+
+
+
+class Unfinished(KeyboardInterrupt):
+    """A Ctrl-C inside a search, carrying the engine results with a violation it had found before,
+    in the order found: `found`, runs that ended at their violation (shrunk as usual), then
+    `unshrunk`, finds of the run that was interrupted (a portfolio member's, before the portfolio
+    shrank it)."""
+
+    def __init__(self, found: tuple[Any, ...] = (), unshrunk: tuple[Any, ...] = ()) -> None:
+        super().__init__()
+        self.found = found
+        self.unshrunk = unshrunk
+
 
 Run = Callable[[EngineConfig], Any]
 Checked = TypeVar("Checked")
@@ -61,9 +77,23 @@ def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[
     """The loop of `discover` for any engine and any kind of check (the Raft explorer's
     `explore_all` too): `run(left, seconds left)` until nothing is `left`, a run finds nothing
     (`found(result)` is None), `remaining(left, found)` says the search cannot go on (None), or the
-    `budget_seconds` (None: unbounded) are spent after at least one run."""
-    began = time.perf_counter()
+    `budget_seconds` (None: unbounded) are spent after at least one run. A Ctrl-C (KeyboardInterrupt)
+    becomes `Unfinished` with the results that found something before it, and the interrupted
+    run's own finds if it raised `Unfinished` itself."""
     results: list[Result] = []
+    try:
+        _rediscover(left, budget_seconds, run, found, remaining, results)
+    except KeyboardInterrupt as err:
+        inner = err if isinstance(err, Unfinished) else Unfinished()
+        raise Unfinished((*(r for r in results if found(r) is not None), *inner.found), inner.unshrunk) from None
+    return tuple(results)
+
+
+def _rediscover(left: list[Checked], budget_seconds: float | None,
+                run: Callable[[list[Checked], float | None], Result], found: Callable[[Result], str | None],
+                remaining: Callable[[list[Checked], str], list[Checked] | None], results: list[Result]) -> None:
+    """`rediscover`'s loop, appending each run's result to `results` as it comes."""
+    began = time.perf_counter()
     while left:
         budget = budget_seconds
         if budget is not None:
@@ -79,12 +109,12 @@ def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[
         if after is None:
             break
         left = after
-    return tuple(results)
 
 
 def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
     """One set of counters for several runs of an engine: seconds, steps and runs add up (and a
-    portfolio's CPU seconds lane by lane); distinct states and depth are the largest any run reached."""
+    portfolio's CPU seconds lane by lane, and its members' figures member by member: `merged_parts`);
+    distinct states and depth are the largest any run reached."""
     stats = [r.stats for r in results if getattr(r, "stats", None) is not None]
     if not stats:
         return None
@@ -92,4 +122,25 @@ def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
                        runs=sum(getattr(s, "runs", 0) for s in stats),
                        distinct=max(getattr(s, "distinct", 0) for s in stats),
                        depth=max(getattr(s, "depth", 0) for s in stats),
-                       lanes=tuple(map(sum, zip(*(getattr(s, "lanes", ()) for s in stats), strict=False))))
+                       lanes=tuple(map(sum, zip(*(getattr(s, "lanes", ()) for s in stats), strict=False))),
+                       parts=merged_parts([getattr(s, "parts", ()) for s in stats]))
+
+
+def merged_parts(runs: list[tuple[EngineResult, ...]]) -> tuple[EngineResult, ...]:
+    """A portfolio's members over several runs (`stats.parts` of each), one result per member in
+    the order they first appear: seconds, steps and runs added up, distinct states and depth the
+    largest; the last run's exit reason; a violation if one run found one; a note the last run
+    gave, or the first run's that said its figures were missing."""
+    by_member: dict[str, list[EngineResult]] = {}
+    for parts in runs:
+        for part in parts:
+            by_member.setdefault(part.engine, []).append(part)
+    merged = []
+    for name, parts_ in by_member.items():
+        stats = [p.stats for p in parts_]
+        note = next((s.note for s in stats if s.note and "missing" in s.note), stats[-1].note)
+        merged.append(EngineResult(
+            name, parts_[-1].exit_reason, next((p.violation for p in parts_ if p.violation is not None), None),
+            stats=EngineStats(sum(s.seconds for s in stats), sum(s.steps for s in stats), sum(s.runs for s in stats),
+                              max(s.distinct for s in stats), max(s.depth for s in stats), note=note)))
+    return tuple(merged)

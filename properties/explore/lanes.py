@@ -37,8 +37,9 @@ wall-clock limit: every lane stops within one step of it, and a worker lane that
 `grace` seconds after the calling process's lane did (stopping the members takes a moment, longer
 the longer they ran: half a second and 2% of the run) is terminated — its members' figures are
 then missing, and say so; no worker outlives `run_lanes` on any path (an exception, Ctrl-C
-included: workers ignore SIGINT and are terminated by the parent; a worker whose parent is gone
-stops at its next turn).
+included: workers ignore SIGINT and are terminated by the parent, and the finds known by then —
+the calling lane's and those the workers sent — go with the interrupt as `Unfinished`; a worker
+whose parent is gone stops at its next turn).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Limit, Sliced, out_of_time
 
 if TYPE_CHECKING:
@@ -267,8 +269,12 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
     docstring); each lane's report, in order (None: a worker lane that did not report by the
     deadline and `GRACE`, or died)."""
     if len(lanes) == 1:
-        lanes[0].run_until()
-        return [lanes[0].finish()]
+        try:
+            lanes[0].run_until()
+            return [lanes[0].finish()]
+        except KeyboardInterrupt:
+            lanes[0].close()
+            raise Unfinished(unshrunk=_violations([lanes[0].find])) from None
     ctx: Any = multiprocessing.get_context("fork")
     for stream in (sys.stdout, sys.stderr):  # a forked copy of unwritten output would be written twice
         with contextlib.suppress(Exception):
@@ -276,6 +282,7 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
     procs: list[multiprocessing.process.BaseProcess] = []
     conns: list[Connection] = []
     done = False
+    coordinator: _Coordinator | None = None
     try:
         for number, lane in enumerate(lanes[1:], 1):
             ours, theirs = ctx.Pipe(duplex=True)
@@ -290,8 +297,34 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
         coordinator.wait_all(None if deadline is None else max(deadline, now) + grace(now - lanes[0].began))
         done = True
         return reports + coordinator.final_reports()
+    except KeyboardInterrupt:
+        raise Unfinished(unshrunk=_violations([lanes[0].find, *_finds_so_far(coordinator)])) from None
     finally:
         _stop(procs, conns, patient=done)
+
+
+def _finds_so_far(coordinator: _Coordinator | None) -> list[Find]:
+    """The worker lanes' finds, those still in the pipes included (on Ctrl-C: the lanes ignore it
+    and a find they sent is kept)."""
+    if coordinator is None:
+        return []
+    for _ in range(4 * len(coordinator.conns)):  # a lane sends at most a round, a find and its report
+        try:
+            if not wait(coordinator.conns, 0):
+                break
+            coordinator.poll(0.0)
+        except Exception:
+            break
+    return [*coordinator.finds.values(), *(r.find for r in coordinator.reports if r is not None and r.find)]
+
+
+def _violations(finds: Sequence[Find | None]) -> tuple[EngineResult, ...]:
+    """The members' results with a violation among `finds`, in position order, one per property."""
+    seen: dict[str, Find] = {}
+    for find in sorted((f for f in finds if f is not None and f.result.violation is not None),
+                       key=lambda f: f.position):
+        seen.setdefault(find.result.violation.property, find)
+    return tuple(f.result for f in seen.values())
 
 
 def _run_local(lane: Lane, coordinator: _Coordinator) -> LaneReport:

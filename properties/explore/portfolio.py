@@ -38,6 +38,7 @@ from collections.abc import Callable
 import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     EngineConfig,
     EngineResult,
@@ -130,7 +131,10 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
     found = min(finds, key=lambda f: f.position) if finds else None
     decided = None
     if found is not None:
-        decided = shrink_found(model, start, config, found.result, began)
+        try:
+            decided = shrink_found(model, start, config, found.result, began)
+        except KeyboardInterrupt:
+            raise Unfinished(unshrunk=(found.result,)) from None
         results[found.member] = decided
         spent[found.member] += decided.stats.seconds - found.result.stats.seconds
     summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why)

@@ -31,6 +31,7 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     ActionFilter,
     EngineConfig,
@@ -283,8 +284,11 @@ def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: flo
     assert violation is not None
     if walker.config.shrink:
         deadline = walker.config.shrink_deadline(began)
-        violation, trace = shrink_trace(walker.judge(), trace, violation.property, walker.config.max_shrink_tests,
-                                        deadline)
+        try:
+            violation, trace = shrink_trace(walker.judge(), trace, violation.property,
+                                            walker.config.max_shrink_tests, deadline)
+        except KeyboardInterrupt:  # Ctrl-C: the find goes with it, as found
+            raise Unfinished(unshrunk=(EngineResult("walk", ExitReason.VIOLATION, violation, trace, stats),)) from None
         assert violation is not None, "the walk's trace no longer fails on replay: the model is not deterministic"
     note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
     seconds = stats.seconds + time.perf_counter() - shrinking

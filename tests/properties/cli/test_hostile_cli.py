@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -232,6 +233,8 @@ def test_a_check_that_took_no_step_is_inconclusive(tmp_path: Path, capsys: pytes
     out = capsys.readouterr().out
     assert code == ExitCode.INCONCLUSIVE, out
     assert "no engine took a step within the budget: nothing was checked (exit 3)" in out
+    assert "held" not in out, "a property no engine checked is not 'held'"
+    assert re.search(r"\nnode-not-overcommitted +not checked \(no step\)\n", out)
 
 
 def test_html_output_replaces_only_a_page_kubeprop_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from kubeprop.counterexamples import check, load
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.discoveries import discover, merged_stats
+from kubeprop.properties.explore.discoveries import Unfinished, discover, merged_stats
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
 from kubeprop.properties.registry import Property, Violation, as_property, select
 
@@ -120,3 +120,52 @@ def test_engines_run_with_fewer_collections_and_restore_the_collector() -> None:
         discover(run, EngineConfig(properties=(NO_POD,)))
     assert seen == [(max(before[0], COLLECT_AFTER), before[1], max(before[2], FULL_COLLECTION_AFTER))]
     assert gc.get_threshold() == before
+
+
+def test_ctrl_c_keeps_the_violations_found_before_it() -> None:
+    """The first run found a violation; the rerun for the other properties is interrupted: the
+    interrupt carries that find (`Unfinished`), and the rerun's own finds after it."""
+    calls: list[tuple[str, ...]] = []
+    first = _fake(["endpoints-ready-pods"], calls)
+    config = EngineConfig(properties=("node-not-overcommitted", "endpoints-ready-pods"))
+    late = EngineResult("fake", "violation", Violation("node-not-overcommitted", "late"), (), EngineStats(1.0, 1))
+
+    def run(config_: EngineConfig) -> EngineResult:
+        if calls:
+            raise Unfinished(unshrunk=(late,))
+        return first(config_)
+
+    with pytest.raises(Unfinished) as caught:
+        discover(run, config)
+    assert [r.violation.property for r in caught.value.found] == ["endpoints-ready-pods"]
+    assert caught.value.unshrunk == (late,)
+    calls.clear()
+
+    def bare(config_: EngineConfig) -> EngineResult:
+        if calls:
+            raise KeyboardInterrupt
+        return first(config_)
+
+    with pytest.raises(Unfinished) as caught:
+        discover(bare, config)
+    assert [r.violation.property for r in caught.value.found] == ["endpoints-ready-pods"]
+    assert caught.value.unshrunk == ()
+
+
+def test_merged_stats_keep_each_portfolio_members_figures() -> None:
+    def part(name: str, steps: int, reason: str = "time-bound", violation: Violation | None = None,
+             note: str = "") -> EngineResult:
+        return EngineResult(name, reason, violation, (), EngineStats(1.0, steps, runs=1, distinct=steps, depth=steps,
+                                                                     note=note))
+
+    found = Violation("endpoints-ready-pods", "boom")
+    first = EngineResult("portfolio", "violation", found, (), EngineStats(
+        2.0, 30, parts=(part("around", 10, "violation", found), part("bfs", 20, note="figures missing"))))
+    second = EngineResult("portfolio", "time-bound", stats=EngineStats(
+        3.0, 70, parts=(part("around", 30), part("bfs", 40))))
+    stats = merged_stats((first, second))
+    assert stats is not None
+    around, bfs = stats.parts
+    assert (around.engine, around.stats.steps, around.stats.seconds, around.stats.depth) == ("around", 40, 2.0, 30)
+    assert around.exit_reason == "time-bound" and around.violation == found
+    assert (bfs.stats.steps, bfs.stats.note) == (60, "figures missing")

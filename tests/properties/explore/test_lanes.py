@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     ActiveTimer,
     EngineConfig,
@@ -162,6 +163,31 @@ def test_ctrl_c_in_the_calling_process_ends_every_worker_lane() -> None:
     members = (fake("interrupted", 8.0, None, fail=KeyboardInterrupt()), fake("light", 1.0, None, per_step=0.01))
     with pytest.raises(KeyboardInterrupt):
         portfolio(members, 2)
+    assert no_worker_left()
+
+
+def test_ctrl_c_keeps_a_find_a_worker_lane_sent() -> None:
+    """The worker lane's member finds in its first turn; Ctrl-C lands in the calling process's
+    lane a second later, before the portfolio could decide: the interrupt carries that find."""
+    members = (fake("interrupted", 8.0, None, per_step=0.04, fail=KeyboardInterrupt()), fake("finder", 1.0, 10))
+    assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["interrupted"], ["finder"]]
+    with pytest.raises(Unfinished) as caught:
+        portfolio(members, 2)
+    assert [r.violation.property for r in caught.value.unshrunk] == ["finder"]
+    assert no_worker_left()
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_ctrl_c_while_shrinking_keeps_the_find_unshrunk(lanes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object) -> EngineResult:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("kubeprop.properties.explore.portfolio.shrink_found", interrupted)
+    members = (fake("heavy", 8.0, None), fake("finder", 1.0, 2 * TURN + 10))
+    with pytest.raises(Unfinished) as caught:
+        portfolio(members, lanes)
+    assert [r.violation.property for r in caught.value.unshrunk] == ["finder"]
+    assert caught.value.found == ()
     assert no_worker_left()
 
 
