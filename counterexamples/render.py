@@ -12,6 +12,7 @@ from __future__ import annotations
 from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
 from kubeprop.counterexamples.format import Counterexample
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
+from kubeprop.counterexamples.reproduce import reproduce_command
 from kubeprop.counterexamples.steps import StepView, build_steps
 
 SIGNS = {"created": "+", "changed": "~", "deleted": "-"}
@@ -112,7 +113,7 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
         from kubeprop.counterexamples.lasso import closure_lines
 
         lines += ["", *closure_lines(result.counterexample, result.closure)]
-    lines += ["", *_violation_lines(result), "", f"reproduce with: kubeprop replay {path}"]
+    lines += ["", *_violation_lines(result), "", f"reproduce with: {reproduce_command(path, result.counterexample)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,7 @@ from kubeprop.counterexamples.diff import state_summary
 from kubeprop.counterexamples.output import HTML_OWNER
 from kubeprop.counterexamples.render import change_lines
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
+from kubeprop.counterexamples.reproduce import reproduce_command
 from kubeprop.counterexamples.steps import StepView, build_steps, lanes
 
 CSS = """
@@ -142,6 +143,7 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
         meta += [("lasso", line) for line in closure_lines(ce, result.closure)]
     rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in meta)
     verdict = Verdict(result.verdict)
+    again = reproduce_command(result.file, result.counterexample)
     part = (f'<section id="kp-result-{r}"><h2>{_e(ce.property.name)}: '
             f'<span class="kp-verdict-{verdict.value}">{verdict.value}</span></h2>'
             f"<p>{_e(result.reason)}</p><table class=\"kp-meta\">{rows}</table>"
@@ -149,7 +151,7 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
             f"{chart_section(r, result)}"
             f'<div class="kp-panel" id="kp-panel-{r}"></div>'
             f"{_step_list(r, result, steps)}"
-            f"<p>reproduce with: <code>kubeprop replay {_e(result.file)}</code></p></section>")
+            f"<p>reproduce with: <code>{_e(again)}</code></p></section>")
     payload = {"violation": min(ce.violation.step, len(result.states) - 1),
                "actions": ["initial state"] + [str(a) for a in ce.actions[:len(result.states) - 1]],
                "states": [state_summary(s) for s in result.states]}

@@ -19,17 +19,20 @@ import enum
 import importlib
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
+from kubeprop.counterexamples.reproduce import distinct, file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.scenario.imports import NOT_FOUND_HINT
+from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import Property, Violation, select
+from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, did_you_mean, select
 
 
 class Verdict(enum.StrEnum):
@@ -92,12 +95,33 @@ NOT_REPLAYED = ("what is at the path now is not what the file was written from, 
                 "--scenario PATH)")
 """Why a path-mode file whose scenario changed is not replayed (its reason ends with this)."""
 
-BUILTIN_PROPERTY_MODULES = "kubeprop.properties"
-"""Modules under this package define the built-in properties; a file may name them without an allowance."""
-
-
 def _may_import(module: str, allow: Collection[str]) -> bool:
-    return module in allow or module == BUILTIN_PROPERTY_MODULES or module.startswith(BUILTIN_PROPERTY_MODULES + ".")
+    return module in allow or is_builtin(module)
+
+
+def _registered(ce: Counterexample, properties: Iterable[Property]) -> bool:
+    """Whether the file's property is found without importing its module."""
+    if ce.is_lasso or any(p.name == ce.property.name for p in properties):
+        return True
+    try:
+        select([ce.property.name])
+    except KeyError:
+        return False
+    return True
+
+
+def check_imports(ce: Counterexample, file: str, allow: Collection[str], properties: Iterable[Property] = (),
+                  scenario: bool = True) -> None:
+    """Refuse, all at once, every module the file names that replaying it would import and
+    `allow` does not list (its scenario's unless `scenario` is False, its property's unless the
+    property is registered already): a CounterexampleError whose message lists each with its
+    place and gives the command allowing every module the file names."""
+    every = file_modules(ce, file, scenario)
+    named = [n for n in every if not _may_import(n.module, allow)]
+    if _registered(ce, properties):
+        named = [n for n in named if n.where != "property.module"]
+    if named:  # the command allows every module the file names, those allowed already too
+        raise CounterexampleError([Problem(file, 0, "imports", refusal(named, file, distinct(every)))])
 
 
 def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = (),
@@ -119,14 +143,38 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
                                            f"and the file names module {module!r} to define it: refusing to import "
                                            "a module named in a file under review; allow it by name if you trust it "
                                            f"(kubeprop replay --allow-import {module}, or allow_imports=)")])
+    why = ""
     if module:
         try:
             importlib.import_module(module)
             return select([name])[0]
-        except (Exception, SystemExit):  # an allowed module failing to import is reported like a missing one
-            pass
-    raise CounterexampleError([Problem(file, 0, "property.name", f"{name!r} is not a registered property "
-                                       "(import the module defining it, or pass it to replay)")])
+        except KeyError:
+            why = "" if is_builtin(module) else f" (module {module!r}, which the file names, defines none of that name)"
+        except (Exception, SystemExit) as err:  # an allowed module failing to import is reported like a missing one
+            hint = f" {NOT_FOUND_HINT}" if isinstance(err, ModuleNotFoundError) else ""
+            why = f" (module {module!r}, which the file names, cannot be imported: {type(err).__name__}: {err}{hint})"
+    message = f"{name!r} is not a registered property{why}; {did_you_mean(name, {*PROPERTIES, *OPT_IN})}"
+    raise CounterexampleError([Problem(file, 0, "property.name", message)])
+
+
+def not_enabled(index: int, act: Action, enabled: Iterable[Action]) -> str:
+    """Why step `index + 1` of a trace is STALE: its action is not enabled. Names the recorded
+    fields (`trace[1].action.component`) in which the nearest enabled action of its kind differs,
+    so a model change — or a hand edit — shows where it is."""
+    where = f"trace[{index}].action"
+    same = [a for a in enabled if type(a) is type(act)]
+    head = f"step {index + 1}: {act} is no longer enabled"
+    if not same:
+        return f"{head}: no {type(act).__name__} action is (the model changed, or {where} was edited)"
+    names = [f.name for f in attrs.fields(cast(Any, type(act)))]
+
+    def differing(other: Action) -> list[str]:
+        return [n for n in names if getattr(other, n) != getattr(act, n)]
+
+    nearest = min(same, key=lambda a: (len(differing(a)), a.sort_key()))
+    fields = ", ".join(f"{where}.{n}" for n in differing(nearest))
+    return (f"{head}; the nearest enabled action, {nearest}, differs in {fields} (the model changed, or the file "
+            "was edited)")
 
 
 def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
@@ -161,6 +209,8 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     params = dict(ce.parameters)
     params.update(parameters or {})
     pointed = None if scenario is None else Path(scenario)
+    properties = tuple(properties)
+    check_imports(ce, where, allow, properties, scenario=pointed is None)
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
     prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow)
     if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:
@@ -174,8 +224,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
                             shut)
 
     for i, act in enumerate(ce.actions[:target]):
-        if act not in actions(model, states[-1]):
-            return result(Verdict.STALE, f"step {i + 1}: {act} is no longer enabled (the model changed)")
+        enabled = actions(model, states[-1])
+        if act not in enabled:
+            return result(Verdict.STALE, not_enabled(i, act, enabled))
         states.append(step(model, states[-1], act))
     if prop is not None:
         found = prop(model, states[target])
@@ -189,9 +240,11 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     drift = _first_drift(ce, states)
     if drift is not None and drift < target:
         now = "still fails" if found is not None else "holds"
+        field = "initial.fingerprint" if drift == 0 else f"trace[{drift - 1}].fingerprint"
         return result(Verdict.STALE, f"the state after step {drift} differs from the recorded one (fingerprint "
-                                     f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]}): the model "
-                                     f"changed; replayed anyway, {name} {now} at step {target}", found)
+                                     f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]} in {field}): "
+                                     f"the model changed (or the file was edited); replayed anyway, {name} {now} at "
+                                     f"step {target}", found)
     if found is not None:
         return result(Verdict.REPRODUCES, f"{name} fails at step {target}, as recorded", found)
     return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")

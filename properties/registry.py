@@ -16,6 +16,7 @@ from), so a property defined in a user module can be checked by walk worker proc
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar
@@ -285,3 +286,10 @@ def first_found(checks: Iterable[Callable[[Subject, Checked], Violation | None]]
 def first_violation(model: ClusterModel, state: ClusterState, props: Iterable[Property]) -> Violation | None:
     """The first property (in the given order) that fails in `state`."""
     return first_found(props, model, state)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`did you mean 'y'? valid: …` (the close match to a misspelt name only when there is one)."""
+    valid = sorted(set(known))
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.75)
+    return (f"did you mean {close[0]!r}? " if close else "") + f"valid: {', '.join(valid)}"

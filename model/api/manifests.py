@@ -133,12 +133,12 @@ def load_manifests(paths: Sequence[Path], recursive: bool = False) -> list[Manif
             entries.append(Problem(str(path), 0, "", "no such file or folder"))
         for file in files:
             try:
-                documents = load_yaml_documents(file)
+                documents = load_yaml_documents(file, keep_duplicates=True)
             except YamlError as err:
                 entries.append(Problem.from_yaml_error(err))
                 continue
             for document in documents:
-                _expand(document, document.data, (), entries)
+                _expand_checked(document, entries)
     note = f" (files ending in {_extension_list()} are read from a folder)" if read_folder else ""
     return _decode_all(entries, ", ".join(str(p) for p in paths) or "<no paths given>", note)
 
@@ -147,12 +147,19 @@ def parse_manifests(text: str, file: str) -> list[ManifestObject]:
     """Decode every object in one YAML text; `file` names it in errors. ManifestError on any problem."""
     entries: list[_Entry] = []
     try:
-        documents = parse_yaml_documents(text, file)
+        documents = parse_yaml_documents(text, file, keep_duplicates=True)
     except YamlError as err:
         raise ManifestError([Problem.from_yaml_error(err)]) from None
     for document in documents:
-        _expand(document, document.data, (), entries)
+        _expand_checked(document, entries)
     return _decode_all(entries, file, "")
+
+
+def _expand_checked(document: YamlDocument, entries: list[_Entry]) -> None:
+    """A document's keys written twice (each a problem), then its objects: the duplicate is
+    reported with the rest of the file's problems, not in place of them."""
+    entries.extend(Problem.from_yaml_error(err) for err in document.duplicates)
+    _expand(document, document.data, (), entries)
 
 
 def _extension_list() -> str:

@@ -75,7 +75,8 @@ class _Loader(_BaseLoader):
                 raise yaml.constructor.ConstructorError(None, None, err.message, key_node.start_mark) from None
             if i >= merged:
                 first = written.setdefault(text, key_node)
-                if first is not key_node:
+                # a key written twice as the same scalar is the checker's (`_Checker.duplicates`): the last one wins
+                if first is not key_node and (first.tag, first.value) != (key_node.tag, key_node.value):
                     raise yaml.constructor.ConstructorError(
                         None, None, f"the key {text!r} is written twice: {first.value} (line "
                                     f"{first.start_mark.line + 1}) and {key_node.value} are both {text!r}",
@@ -150,6 +151,9 @@ class YamlDocument:
     index: int
     data: Any
     root: yaml.Node = attrs.field(repr=False)
+    duplicates: tuple[YamlError, ...] = ()
+    """Keys written twice in one mapping (the last value is kept): problems a caller reports with
+    the rest of the document's, see `parse_yaml_documents(keep_duplicates=True)`."""
 
     @property
     def line(self) -> int:
@@ -172,6 +176,19 @@ class YamlDocument:
             line, node = found
         return line
 
+    def written(self, path: FieldPath) -> str | None:
+        """The source text of the plain scalar at `path` (None if there is none: absent, quoted,
+        a mapping or a list)."""
+        node = self.root
+        for part in path:
+            found = _child(node, part)
+            if found is None:
+                return None
+            node = found[1]
+        if isinstance(node, yaml.ScalarNode) and not node.style:  # plain: None (PyYAML) or "" (libyaml)
+            return str(node.value)
+        return None
+
 
 def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
     """The (line, node) of one step of a field path below `node`, or None if it is absent."""
@@ -187,9 +204,9 @@ def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
     return None
 
 
-def load_yaml_documents(path: Path) -> list[YamlDocument]:
-    """Read a UTF-8 YAML (or JSON) file and parse its non-empty documents."""
-    return parse_yaml_documents(read_text(path), str(path))
+def load_yaml_documents(path: Path, keep_duplicates: bool = False) -> list[YamlDocument]:
+    """Read a UTF-8 YAML (or JSON) file and parse its non-empty documents (`parse_yaml_documents`)."""
+    return parse_yaml_documents(read_text(path), str(path), keep_duplicates)
 
 
 def read_text(path: Path) -> str:
@@ -276,17 +293,23 @@ def stat_path(path: Path) -> os.stat_result | None:
         raise YamlError(str(path).replace("\0", "\\0"), 0, "", NUL_IN_PATH) from None
 
 
-def parse_yaml_documents(text: str, file: str) -> list[YamlDocument]:
+def parse_yaml_documents(text: str, file: str, keep_duplicates: bool = False) -> list[YamlDocument]:
     """Parse every document of `text`, skipping empty ones (a bare `---`, only comments, `null`).
 
-    `file` is only used to name the source in documents and errors.
+    `file` is only used to name the source in documents and errors. A key written twice in one
+    mapping is a YamlError — unless `keep_duplicates`: then the document keeps the last value and
+    lists each such key in its `duplicates`, for a caller that reports them with the document's
+    other problems (a duplicate key does not stop the rest of the file being checked).
     """
     documents = []
     for index, root in enumerate(_compose_all(text, file)):
-        _Checker(file).check(root)
+        checker = _Checker(file)
+        checker.check(root)
+        if checker.duplicates and not keep_duplicates:
+            raise checker.duplicates[0]
         data = _construct(text, file, root)
         if data is not None:
-            documents.append(YamlDocument(file=file, index=index, data=data, root=root))
+            documents.append(YamlDocument(file, index, data, root, tuple(checker.duplicates)))
     return documents
 
 
@@ -339,12 +362,14 @@ def _yaml_error(text: str, file: str, err: yaml.YAMLError) -> YamlError:
 
 
 class _Checker:
-    """Walks a composed document before construction: duplicate keys, alias loops, size limits."""
+    """Walks a composed document before construction: alias loops and size limits (a YamlError),
+    duplicate keys (collected in `duplicates`)."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
+        self.duplicates: list[YamlError] = []
 
     def check(self, root: yaml.Node) -> None:
         """Raise YamlError if the document breaks a rule; otherwise return."""
@@ -379,7 +404,7 @@ class _Checker:
         return total
 
     def _check_duplicates(self, node: yaml.MappingNode, path: FieldPath) -> None:
-        """Reject a key written twice in one mapping (merged `<<` keys may be overridden)."""
+        """Note each key written again in one mapping (merged `<<` keys may be overridden)."""
         seen: dict[tuple[str, str], int] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
@@ -388,5 +413,6 @@ class _Checker:
             ident = (key_node.tag, key_node.value)
             if ident in seen:
                 message = f"duplicate key {key_node.value!r} (first set on line {seen[ident]})"
-                self._fail(key_node, (*path, key_node.value), message)
+                self.duplicates.append(YamlError(self.file, line, format_path((*path, key_node.value)), message))
+                continue
             seen[ident] = line

@@ -19,6 +19,7 @@ import inspect
 from collections.abc import Callable, Collection
 from typing import Any
 
+from kubeprop.model.api.yamlsource import FieldPath, YamlDocument
 from kubeprop.model.errors import InputError
 
 AllowImports = Collection[str] | None
@@ -27,6 +28,34 @@ AllowImports = Collection[str] | None
 
 class ImportRefused(InputError):
     """A file under review names a module the user did not allow."""
+
+
+REFERENCE_FIELDS: tuple[FieldPath, ...] = (("admission",), ("controllers",), ("environment", "rules"))
+"""The scenario fields whose entries are `module:attribute` references (each imports its module)."""
+
+NOT_FOUND_HINT = "(is its folder on PYTHONPATH?)"
+"""Said of a module that is not found: the console script does not add the working folder to the path."""
+
+
+def named_references(doc: YamlDocument) -> list[tuple[FieldPath, int, str]]:
+    """(field, line, module) of every `module:attribute` reference a scenario document names, as
+    written (read from the parsed YAML, before decoding: nothing is imported)."""
+    found: list[tuple[FieldPath, int, str]] = []
+    for where in REFERENCE_FIELDS:
+        entries: Any = doc.data
+        for part in where:
+            entries = entries.get(part) if isinstance(entries, dict) else None
+        for i, ref in enumerate(entries if isinstance(entries, list) else ()):
+            module = ref.partition(":")[0] if isinstance(ref, str) else ""
+            if module:
+                found.append(((*where, i), doc.line_of((*where, i)), module))
+    return found
+
+
+def _not_found(err: BaseException, module_name: str) -> bool:
+    """Whether `err` says the module itself (or a package above it) is not on the import path."""
+    missing = getattr(err, "name", None) if isinstance(err, ModuleNotFoundError) else None
+    return bool(missing) and (module_name == missing or module_name.startswith(f"{missing}."))
 
 
 def import_reference(ref: str, allow: AllowImports) -> Any:
@@ -42,7 +71,8 @@ def import_reference(ref: str, allow: AllowImports) -> Any:
     try:
         module = importlib.import_module(module_name)
     except (Exception, SystemExit) as err:  # a module's import can raise anything; report it as the file's problem
-        raise InputError(f"cannot import {ref!r} (module:attribute): {type(err).__name__}: {err}") from None
+        hint = f" {NOT_FOUND_HINT}" if _not_found(err, module_name) else ""
+        raise InputError(f"cannot import {ref!r} (module:attribute): {type(err).__name__}: {err}{hint}") from None
     try:
         return getattr(module, attr)
     except AttributeError:

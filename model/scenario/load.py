@@ -46,6 +46,7 @@ from kubeprop.model.scenario.schema import (
     TopologyDecl,
     UserDecl,
     WorkloadStep,
+    boolean_word_problem,
 )
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.state.component import Controller
@@ -196,7 +197,7 @@ def _stat(path: Path) -> os.stat_result | None:
 def _scenario_document(path: Path) -> YamlDocument | None:
     """The file's scenario document, or None if the file is a plain manifest file."""
     try:
-        docs = load_yaml_documents(path)
+        docs = load_yaml_documents(path, keep_duplicates=True)
     except YamlError as err:
         raise ScenarioError([Problem.from_yaml_error(err)]) from None
     for doc in docs:
@@ -210,7 +211,9 @@ def _scenario_document(path: Path) -> YamlDocument | None:
 def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
              texts: list[str], found: Found, allow: AllowImports, confine: Path | None = None) -> Scenario:
     decode_problems = [_problem(doc, path, message, where) for path, message in found]
+    decode_problems += [Problem.from_yaml_error(err) for err in (doc.duplicates if doc is not None else ())]
     problems = _unless_covered(check_scenario(spec, doc), decode_problems)
+    problems += _boolean_words(spec, doc)
     outside = [] if confine is None else _outside_problems(spec, doc, base, confine)
     decode_problems += outside
     admission = _admission_plugins(spec, doc, problems, allow)
@@ -225,10 +228,11 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
                                  _too_many(declared, "the topology's nodes and the users with their bindings"), where))
         manifests_ok = False
     if spec.manifests and manifests_ok:
+        paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
         try:
-            objects = load_manifests([Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests])
+            objects = load_manifests(paths)
         except ManifestError as err:
-            problems += err.problems
+            problems += _at_entries(err.problems, {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
             manifests_ok = False
         if len(objects) + declared > MAX_OBJECTS:
             what = "the manifests" + (" with the topology and the users" if declared else "")
@@ -250,6 +254,15 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
     return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
                     property_lines=lines, environment_rules=rules)
+
+
+def _boolean_words(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
+    """Boolean parameters written as YAML 1.1's other words (`instantCaches: yes`)."""
+    if doc is None:
+        return []
+    found = ((name, boolean_word_problem(name, value, doc.written(("parameters", name))))
+             for name, value in spec.parameters.items())
+    return [_problem(doc, ("parameters", name), problem) for name, problem in found if problem]
 
 
 def _outside_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path, root: Path) -> list[Problem]:
@@ -327,7 +340,7 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
             try:
                 loaded = [m.obj for m in load_manifests([ref])]
             except ManifestError as err:
-                problems += err.problems
+                problems += _at_entries(err.problems, {str(ref): ("workload", i, "apply")}, doc)
             total += len(loaded)
             if total > MAX_OBJECTS:
                 problems.append(_problem(doc, ("workload", i, "apply"), _too_many(total, "the manifests and apply "
@@ -339,6 +352,21 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
     found = check_workload_targets(spec, [o.obj for o in objects], applied)
     problems = [_problem(doc, path, message) for path, message in found]
     return problems + _delete_kind_problems(spec, doc, objects, applied)
+
+
+def _at_entries(problems: list[Problem], entries: dict[str, tuple[str | int, ...]],
+                doc: YamlDocument | None) -> list[Problem]:
+    """The manifest problems, those about a path the scenario names itself (missing, an empty
+    folder, unreadable: no line of their own) reported at the scenario's entry, with the path as
+    resolved (`scenario.yaml:4: manifests[0]: no such file or folder: /work/manifest`)."""
+    out = []
+    for problem in problems:
+        field = entries.get(problem.file) if not problem.line and not problem.field else None
+        if field is None or doc is None:
+            out.append(problem)
+        else:
+            out.append(_problem(doc, field, f"{problem.message}: {os.path.abspath(problem.file)}"))
+    return out
 
 
 def _too_many(count: int, what: str) -> str:

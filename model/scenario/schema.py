@@ -161,6 +161,24 @@ def _integer_problem(value: Any, rng: ParameterRange) -> str | None:
     return None
 
 
+BOOLEAN_WORDS = ("true", "True", "TRUE", "false", "False", "FALSE")
+"""How a boolean parameter may be written: YAML 1.2's booleans. YAML 1.1 (PyYAML, and Kubernetes'
+yaml.v2 for manifests) also reads `yes`, `no`, `on`, `off`, `y`, `n` as booleans; a parameter
+written so is refused (`boolean_word_problem`), since `instantCaches=yes` may not mean what it says."""
+
+
+def boolean_word_problem(name: str, value: Any, written: str | None) -> str | None:
+    """Why a boolean parameter `name` whose value YAML read as `value` from the text `written` is
+    not valid: it was written as one of YAML 1.1's other boolean words. None otherwise (also when
+    `written` is unknown or the value is not a boolean: `parameter_problem` judges those)."""
+    if written is None or not isinstance(value, bool) or not isinstance(PARAMETERS.get(name), bool):
+        return None
+    if written.strip() in BOOLEAN_WORDS:
+        return None
+    return (f"must be true or false, got {written.strip()[:40]!r} (YAML 1.1 reads it as {str(value).lower()}; "
+            "write true or false)")
+
+
 def parameter_problem(name: str, value: Any) -> str | None:
     """Why `value` is not a valid value of model parameter `name`, or None if it is (an unknown
     name is a problem too). The message says what would be valid."""

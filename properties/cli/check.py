@@ -38,7 +38,7 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.scenario.schema import PARAMETERS, parameter_problem
+from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
@@ -100,7 +100,7 @@ def _parameter(text: str) -> tuple[str, Any]:
     except (yaml.YAMLError, RecursionError) as err:
         raise argparse.ArgumentTypeError(f"{name}: the value {raw!r} is not YAML: "
                                          f"{getattr(err, 'problem', None) or err}") from None
-    problem = parameter_problem(name, value)
+    problem = parameter_problem(name, value) or boolean_word_problem(name, value, raw)
     if problem is not None:
         raise argparse.ArgumentTypeError(f"{name}: {problem}")
     return name, value

@@ -17,7 +17,10 @@
 The gate fails closed, so a config that would check nothing is refused: a corpus folder that is
 missing, is not a folder or holds no `*.json` file, `corpus: []`, a budget that is not a finite
 positive number of seconds, a depth below 1, a parameter outside its range, an unknown
-property, variant or engine. Relative paths are from the config file's folder.
+property (not built in, nor defined by the check's `propertyModules` or its scenario's
+`properties:`; the close match is named), a property module that does not import or defines no
+property, an unknown variant or engine. Problems are listed in line order. Relative paths are
+from the config file's folder.
 """
 
 from __future__ import annotations
@@ -35,12 +38,14 @@ import attrs
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
+from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.decode import Found, decode_all
-from kubeprop.model.scenario.load import ScenarioError
-from kubeprop.model.scenario.schema import parameter_problem
+from kubeprop.model.scenario.load import ScenarioError, load_scenario
+from kubeprop.model.scenario.schema import boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
-from kubeprop.properties.registry import select
+from kubeprop.properties.modules import load_properties, scenario_properties
+from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, select
 
 BUILTIN_CORPUS = Path(str(resources.files("kubeprop.counterexamples") / "corpus"))
 """The reviewed corpus shipped with kubeprop (`counterexamples/corpus`)."""
@@ -89,7 +94,7 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     if path is None:
         return GateConfig(checks=DEFAULT_CHECKS), Path.cwd()
     try:
-        docs = load_yaml_documents(path)
+        docs = load_yaml_documents(path, keep_duplicates=True)
     except YamlError as err:
         raise ScenarioError([Problem.from_yaml_error(err)]) from None
     if len(docs) != 1:
@@ -99,8 +104,15 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     config = decode_all(GateConfig, doc.data, (), found)
     if config is not None:
         found += config_problems(config, path.parent)
-    if found:
-        raise ScenarioError([_problem(doc, where, message) for where, message in found])
+        for i, spec in enumerate(config.checks):
+            for name, value in spec.parameters.items():
+                where = ("checks", i, "parameters", name)
+                problem = boolean_word_problem(name, value, doc.written(where))
+                found += [(where, problem)] if problem else []
+    if found or doc.duplicates:
+        problems = [Problem.from_yaml_error(err) for err in doc.duplicates]
+        problems += [_problem(doc, where, message) for where, message in found]
+        raise ScenarioError(sorted(problems, key=lambda p: p.line))  # stable: a line's fields keep their order
     return config, path.parent
 
 
@@ -170,13 +182,7 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
         problem = parameter_problem(name, value)
         if problem:
             found.append(((*at, "parameters", name), problem))
-    # names a scenario's `properties:` or `propertyModules` define are known only when the check
-    # runs (their modules are imported then); an unknown one is then an error case with its reason
-    for j, name in enumerate(() if spec.property_modules or spec.scenario else spec.properties):
-        try:
-            select([name])
-        except KeyError as err:
-            found.append(((*at, "properties", j), str(err)))
+    found += property_problems(spec, base, at)
     if spec.scenario:
         scenario = resolve(spec.scenario, base)
         try:
@@ -186,4 +192,33 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
         else:
             if missing:
                 found.append(((*at, "scenario"), f"no such file or folder: {scenario}"))
+    return found
+
+
+def property_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
+    """Each `propertyModules` entry that does not load, and each `properties` name that names no
+    property: a built-in one, or one of the modules' or the scenario's own (`properties:`, loaded
+    for this, as the check will). Names are judged only when everything they could come from
+    loaded: a scenario that does not load is the check's error case, with its own problems."""
+    found: Found = []
+    extra: list[Property] = []
+    for j, ref in enumerate(spec.property_modules):
+        try:
+            extra.extend(load_properties(ref))
+        except InputError as err:
+            found.append(((*at, "propertyModules", j), str(err)))
+    if found or not spec.properties:
+        return found
+    if spec.scenario:
+        try:
+            extra.extend(scenario_properties(load_scenario(resolve(spec.scenario, base))))
+        except (InputError, OSError):
+            return found
+    select([])  # registers the built-in properties
+    known = {*PROPERTIES, *OPT_IN, *(p.name for p in extra)}
+    for j, name in enumerate(spec.properties):
+        try:
+            select([name], extra=extra)
+        except KeyError:
+            found.append(((*at, "properties", j), f"unknown property {name!r}; {did_you_mean(name, known)}"))
     return found

@@ -12,6 +12,8 @@ from typing import TextIO
 
 import attrs
 
+from kubeprop.counterexamples.reproduce import reproduce_command
+
 __all__ = ["EngineColumn", "Finding", "Table", "render"]
 
 
@@ -106,6 +108,6 @@ def _finding(f: Finding, out: TextIO) -> None:
     for n, step in enumerate(f.steps, 1):
         out.write(f"  {n:>3}. {step}\n")
     if f.path is not None:
-        out.write(f"  counterexample: {f.path}\n  reproduce with: kubeprop replay {f.path}\n")
+        out.write(f"  counterexample: {f.path}\n  reproduce with: {reproduce_command(f.path)}\n")
     elif f.note:
         out.write(f"  {f.note}\n")

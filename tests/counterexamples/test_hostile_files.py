@@ -4,6 +4,7 @@ bad input, never a crash (issue 15, items 1 and 4)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,9 @@ def test_replay_refuses_modules_an_inline_scenario_names(tmp_path: Path, module_
         replay(path)
     [problem] = info.value.problems
     module = ref.partition(":")[0]
-    assert problem.field == "scenario"
-    assert f"admission[0]: refusing to import module '{module}' named in a file under review" in problem.message
+    assert problem.field == "imports"
+    assert f"refusing to import module named in a file under review: '{module}' (" in problem.message
+    assert ": admission[0]); if you trust it, allow it by name: kubeprop replay --allow-import " in problem.message
     assert not (module_folder / "RAN").exists()
 
 
@@ -72,7 +74,8 @@ def test_a_path_mode_scenario_is_under_the_same_policy(tmp_path: Path, module_fo
     def edit(data: dict[str, Any]) -> None:
         data["scenario"] = {**data["scenario"], "mode": "path", "path": str(scenario)}
 
-    with pytest.raises(CounterexampleError, match="refusing to import module 'kp_review_plugin'"):
+    with pytest.raises(CounterexampleError, match="refusing to import module named in a file under review: "
+                                                  "'kp_review_plugin' "):
         replay(_edited(tmp_path, edit))
     assert not (module_folder / "RAN").exists()
 
@@ -84,15 +87,63 @@ def test_property_module_is_imported_only_when_built_in_or_allowed(tmp_path: Pat
     path = _edited(tmp_path, unknown)
     with pytest.raises(CounterexampleError) as info:
         replay(path)
-    assert info.value.problems[0].field == "property.module"
-    assert "refusing to import a module named in a file under review" in info.value.problems[0].message
+    assert info.value.problems[0].field == "imports"
+    assert "file under review: 'kp_review_plugin' (property.module)" in info.value.problems[0].message
     assert not (module_folder / "RAN").exists()
-    with pytest.raises(CounterexampleError, match="'my-property' is not a registered property"):
+    with pytest.raises(CounterexampleError, match="'my-property' is not a registered property \\(module "
+                                                  "'kp_review_plugin', which the file names, defines none of that "
+                                                  "name\\); valid: "):
         replay(path, allow_imports=["kp_review_plugin"])  # imported, but it registers no such property
     assert (module_folder / "RAN").exists()
     # the corpus files name kubeprop.properties.invariants: built in, no allowance needed
     assert json.loads(SOURCE.read_text())["property"]["module"] == "kubeprop.properties.invariants"
     assert replay(SOURCE).verdict == Verdict.REPRODUCES
+
+
+def test_every_refused_module_is_named_at_once_with_the_command_that_allows_them(
+        tmp_path: Path, module_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the user trial: a scenario's controller module and the property's module took three tries, one error each
+    def both(data: dict[str, Any]) -> None:
+        _with_admission("kp_review_plugin:PLUGIN")(data)
+        data["property"] = {**data["property"], "name": "my-property", "module": "kp_team_props"}
+
+    path = _edited(tmp_path, both)
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'elsewhere'}{os.pathsep}{module_folder}")
+    with pytest.raises(CounterexampleError) as info:
+        replay(path)
+    [problem] = info.value.problems
+    assert problem.field == "imports"
+    assert "'kp_review_plugin' (" in problem.message and "'kp_team_props' (property.module)" in problem.message
+    # the module was found through $PYTHONPATH, so the command says so (only the entry that holds it)
+    assert (f"allow them by name: PYTHONPATH={module_folder} kubeprop replay --allow-import kp_review_plugin "
+            f"--allow-import kp_team_props {path} (or") in problem.message
+    assert not (module_folder / "RAN").exists()
+    # one of them allowed: the other is refused, and the command still allows both
+    with pytest.raises(CounterexampleError) as info:
+        replay(path, allow_imports=["kp_review_plugin"])
+    [problem] = info.value.problems
+    assert "file under review: 'kp_team_props' (property.module); if you trust it" in problem.message
+    assert "--allow-import kp_review_plugin --allow-import kp_team_props" in problem.message
+
+
+def test_an_allowed_module_not_on_the_path_says_where_to_look(tmp_path: Path) -> None:
+    path = _edited(tmp_path, _with_admission("kp_nowhere_module:PLUGIN"))
+    with pytest.raises(CounterexampleError) as info:
+        replay(path, allow_imports=["kp_nowhere_module"])
+    assert info.value.problems[0].message.endswith(
+        "ModuleNotFoundError: No module named 'kp_nowhere_module' (is its folder on PYTHONPATH?)")
+
+
+def test_an_unknown_property_names_a_close_match_and_the_valid_ones(tmp_path: Path) -> None:
+    def typo(data: dict[str, Any]) -> None:
+        data["property"] = {**data["property"], "name": "endpoints-ready-pod"}
+
+    with pytest.raises(CounterexampleError) as info:
+        replay(_edited(tmp_path, typo))
+    message = info.value.problems[0].message
+    assert message.startswith("'endpoints-ready-pod' is not a registered property; did you mean "
+                              "'endpoints-ready-pods'? valid: ")
+    assert "node-not-overcommitted" in message and "pass it to replay" not in message
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -50,6 +50,21 @@ def test_stale_when_a_fingerprint_differs(rs_counterexample: Counterexample, tmp
     result = replay(path)
     assert result.verdict == Verdict.STALE and result.drift_step == 2
     assert "the state after step 2 differs" in result.reason and "still fails" in result.reason
+    assert "recorded 0000000000000000 in trace[1].fingerprint" in result.reason  # which recorded field
+
+
+def test_stale_names_the_recorded_field_an_edit_changed(rs_counterexample: Counterexample, tmp_path: Path) -> None:
+    # the user trial: a component renamed by hand said only "(the model changed)"
+    data = to_data(rs_counterexample)
+    data["trace"][1]["action"]["component"] = "kubelet/node-x"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(data))
+    result = replay(path)
+    assert result.verdict == Verdict.STALE
+    assert result.reason == ("step 2: Deliver(component=kubelet/node-x, resource=replicasets.apps, revision=11) is no "
+                             "longer enabled; the nearest enabled action, Deliver(component=controller-manager, "
+                             "resource=replicasets.apps, revision=11), differs in trace[1].action.component (the "
+                             "model changed, or the file was edited)")
 
 
 def test_path_mode_notices_a_changed_scenario(tmp_path: Path, rs_trace: Callable[[ClusterModel], Any]) -> None:

@@ -249,11 +249,15 @@ def test_all_problems_across_files_are_collected(tmp_path: Path) -> None:
         f"{tmp_path}/3.yaml:5",
         f"{tmp_path}/3.yaml:8",
         f"{tmp_path}/4.yaml:2",
+        f"{tmp_path}/4.yaml:1",
+        f"{tmp_path}/4.yaml:1",
     ]
     assert "apiVersion: Required value" in lines[1] and "it is missing" in lines[1]
     assert "metadata.labels: expected an object" in lines[3]
     assert "kind: Required value" in lines[4] and "got number 5" in lines[4]
+    # a duplicate key does not hide the document's other problems (the user trial: `ports:` twice hid them all)
     assert "duplicate key 'a' (first set on line 1)" in lines[5]
+    assert "apiVersion: Required value" in lines[6] and "kind: Required value" in lines[7]
 
 
 def test_unknown_kind_needs_a_crd_in_the_same_input(tmp_path: Path) -> None:

@@ -187,3 +187,38 @@ def test_a_trusted_scenario_naming_a_non_plugin_is_a_problem_not_a_crash(tmp_pat
     [found] = _problems(tmp_path, NODES + f"admission: ['{ref}']\n")
     assert found.startswith(f"7: admission[0]: {message}")
     assert os.getpid() > 0  # still running: nothing exited, aborted or waited for input
+
+
+def test_a_missing_manifests_entry_is_reported_at_its_line_with_the_resolved_path(tmp_path: Path) -> None:
+    # the user trial: `manifests: [manifest]` printed only `manifest: no such file or folder`
+    (tmp_path / "empty").mkdir()
+    found = _problems(tmp_path, "manifests: [m, manifest, empty]\n")
+    assert found == [
+        f"3: manifests[1]: no such file or folder: {tmp_path / 'manifest'}",
+        f"3: manifests[2]: no manifests were found in this folder (files ending in .json, .yaml or .yml are read): "
+        f"{tmp_path / 'empty'}",
+    ]
+    found = _problems(tmp_path, NODES + "workload:\n  - apply: {path: gone.yaml}\n")
+    assert found == [f"8: workload[0].apply: no such file or folder: {tmp_path / 'gone.yaml'}"]
+
+
+def test_a_module_not_on_the_path_says_where_to_look(tmp_path: Path) -> None:
+    [found] = _problems(tmp_path, NODES + "controllers: ['kp_nowhere_module:C']\n")
+    assert found == ("7: controllers[0]: cannot import 'kp_nowhere_module:C' (module:attribute): ModuleNotFoundError: "
+                     "No module named 'kp_nowhere_module' (is its folder on PYTHONPATH?)")
+
+
+def test_a_duplicate_key_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    found = _problems(tmp_path, NODES + "bounds: {maxDepth: 3, maxDepth: 4}\nfaults: {nodeCrash: -1}\n")
+    assert found == ["7: bounds.maxDepth: duplicate key 'maxDepth' (first set on line 7)",
+                     "8: faults.nodeCrash: must be between 0 and 1,000, got -1"]
+
+
+def test_a_boolean_parameter_is_written_true_or_false(tmp_path: Path) -> None:
+    found = _problems(tmp_path, NODES + "parameters:\n  instantCaches: yes\n  leaderElection: True\n"
+                                        "  listFromWatchCache: 'true'\n")
+    assert found == [
+        "8: parameters.instantCaches: must be true or false, got 'yes' (YAML 1.1 reads it as true; write true or "
+        "false)",
+        "10: parameters.listFromWatchCache: must be true or false, got string 'true'",
+    ]

@@ -52,6 +52,15 @@ def test_check_bad_property_and_flag_exit_2(capsys: pytest.CaptureFixture[str]) 
     assert info.value.code == 2
 
 
+@pytest.mark.parametrize("word", ["yes", "On", "NO", "off"])
+def test_a_boolean_parameter_is_only_true_or_false(word: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # the user trial: `--param instantCaches=yes` was read as true (YAML 1.1)
+    with pytest.raises(SystemExit) as info:
+        main(["check", "--param", f"instantCaches={word}", "--engine", "bfs", "--budget", "1"])
+    assert info.value.code == 2
+    assert f"instantCaches: must be true or false, got '{word}' (YAML 1.1 reads it as " in capsys.readouterr().err
+
+
 def _gate_config(tmp_path: Path, corpus: Path, variant: str, depth: int = 6) -> Path:
     config = tmp_path / "gate.yaml"
     config.write_text(

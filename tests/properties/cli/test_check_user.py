@@ -5,6 +5,7 @@ the engines' help, no `.hypothesis/` in the working folder."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -39,6 +40,8 @@ def test_properties_flag_on_a_manifest_folder_with_nodes(team_path: None, tmp_pa
     assert "is bound to node us-b-1 in zone us-b" in out  # one of the manifests' three Nodes, no worker-1..3
     files = list(tmp_path.glob("eu-data-stays-in-eu-*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["property"]["module"] == "team_checks"
+    # a fresh process would need the module allowed by name: the reproduce line says so
+    assert f"reproduce with: kubeprop replay --allow-import team_checks {files[0]}\n" in out
     assert main(["replay", str(files[0])]) == 1  # REPRODUCES (the module is importable)
 
 
@@ -114,3 +117,26 @@ def test_a_gate_check_takes_property_modules(team_path: None, tmp_path: Path,
     out = capsys.readouterr().out
     assert re.search(r"FAIL .* :: eu-data-stays-in-eu: eu-data-stays-in-eu: Pod default/billing-", out), out
     assert list((tmp_path / "out").glob("eu-data-stays-in-eu-*.json"))
+
+
+HPA = REPO / "tests" / "model" / "data" / "hpa"
+
+
+def test_the_reproduce_line_is_a_command_that_works(tmp_path: Path) -> None:
+    # the user trial: `kubeprop replay FILE` as printed failed for any scenario with user code
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "kubeprop.properties.cli", "check", str(HPA / "queueing.yaml"),
+                           "--engine", "lasso", "--property", "replicas-stable", "--out", str(out)],
+                          env={**env, "PYTHONPATH": "tests/model/data/hpa"}, cwd=REPO, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    [line] = [x for x in done.stdout.splitlines() if "reproduce with:" in x]
+    command = line.split("reproduce with: ", 1)[1]
+    [file] = out.glob("replicas-stable-*.json")
+    assert command == f"PYTHONPATH=tests/model/data/hpa kubeprop replay --allow-import queueing_rules {file}"
+    again = subprocess.run(command, shell=True, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert f"REPRODUCES  {file}: replicas-stable fails at step" in again.stdout
+    assert f"reproduce with: {command}\n" in again.stdout  # replay prints the same working command

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ def test_corpus_files_that_exit_abort_or_hang_fail_the_gate_with_reasons(
     assert reasons["kp_gate_aborter.json"] == "the replay process was killed by SIGABRT"
     assert reasons["kp_gate_hanger.json"] == "the replay did not finish within 3 s (replayTimeout) and was killed"
     assert "calling it failed" in reasons["kp_gate_sysexit.json"] or "SystemExit" in reasons["kp_gate_sysexit.json"]
-    assert "refusing to import module 'kp_gate_unallowed'" in reasons["kp_gate_unallowed.json"]
+    assert "refusing to import module named in a file under review: 'kp_gate_unallowed' (" in reasons[
+        "kp_gate_unallowed.json"]
     assert "FAILED" in summary.read_text()
     assert "gate: 1 of 6 cases held; FAILED" in out
     assert "kp_gate_exiter" not in sys.modules  # the parent never imported anything a corpus file named
@@ -101,6 +103,49 @@ def test_a_config_that_would_check_nothing_is_refused_with_every_problem(
         f"{config}:5: checks[1].budget: must be a positive number of seconds up to 10,000,000, got nan",
         f"{config}:5: checks[1].scenario: no such file or folder: {tmp_path / 'missing.yaml'}",
     ]
+
+
+def test_problems_come_in_line_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the user trial: a decoding problem (line 5) came before the checks' (lines 1, 2, 4)
+    found = _config_problems(tmp_path, capsys, (
+        "corpus: [corpsu]\n"
+        "replayTimeout: -5\n"
+        "checks:\n"
+        "  - engine: bfss\n"
+        "    budget: ten\n"
+        "  - scenaro: x.yaml\n"))
+    lines = [int(line.split(":")[1]) for line in found]
+    assert lines == [1, 2, 4, 5, 6]
+
+
+def test_unknown_property_names_and_property_modules_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        module_on_path: Callable[[str, str], Path]) -> None:
+    module_on_path("kp_gate_props", "from kubeprop.properties.registry import safety\n\n"
+                                    "@safety('team-rule', 'A team rule.', 'team')\n"
+                                    "def team_rule(model, state):\n    return None\n")
+    found = _config_problems(tmp_path, capsys, (
+        f"corpus: [{tmp_path / 'good'}]\n"
+        "checks:\n"
+        f"  - {{scenario: {WEB}, properties: [node-not-overcomitted, team-rule], propertyModules: [kp_gate_props]}}\n"
+        f"  - {{scenario: {WEB}, properties: [team-rule], propertyModules: [nope_mod, kp_gate_props]}}\n"
+        "  - {properties: [xyzzy]}\n"))
+    config = tmp_path / "gate.yaml"
+    assert found[0].startswith(f"{config}:3: checks[0].properties[0]: unknown property 'node-not-overcomitted'; "
+                               "did you mean 'node-not-overcommitted'? valid: ")
+    assert "team-rule" in found[0]  # the property module's own names are valid
+    # a module that does not load: its names cannot be judged, so only the module is reported
+    assert found[1] == (f"{config}:4: checks[1].propertyModules[0]: cannot import 'nope_mod': No module named "
+                        "'nope_mod' (is its folder on PYTHONPATH?)")
+    assert found[2].startswith(f"{config}:5: checks[2].properties[0]: unknown property 'xyzzy'; valid: ")
+    assert len(found) == 3
+
+
+def test_a_boolean_parameter_written_as_yes_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    found = _config_problems(tmp_path, capsys, f"corpus: [{tmp_path / 'good'}]\nchecks:\n"
+                                               "  - parameters: {instantCaches: on, leaderElection: false}\n")
+    assert found == [f"{tmp_path / 'gate.yaml'}:3: checks[0].parameters.instantCaches: must be true or false, got "
+                     "'on' (YAML 1.1 reads it as true; write true or false)"]
 
 
 def test_an_empty_corpus_list_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,141 @@
+"""The command that reproduces a counterexample file, and the modules replaying it imports.
+
+A file under review imports no module unless the user allows it by name (`replay(allow_imports=…)`,
+`kubeprop replay --allow-import MODULE`). So the "reproduce with:" line of `kubeprop check` and
+`kubeprop replay` names every module the file does — its scenario's `admission:`, `controllers:`
+and `environment.rules:` entries and its property's module — with an `--allow-import` flag each,
+and starts with `PYTHONPATH=…` when those modules are found through entries of `$PYTHONPATH` (the
+console script does not add the working folder to the import path, so the command would not find
+them without it). The modules are read from the file as written, never imported here.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import shlex
+import stat
+from collections.abc import Collection, Iterable
+from pathlib import Path
+
+import attrs
+
+from kubeprop.counterexamples.format import Counterexample, CounterexampleError, ScenarioRecord, load
+from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, resolve_path
+from kubeprop.model.api.yamlsource import YamlDocument, YamlError, format_path, parse_yaml_documents, read_text
+from kubeprop.model.scenario.imports import named_references
+
+BUILTIN_PROPERTY_MODULES = "kubeprop.properties"
+"""Modules under this package define the built-in properties; a file may name them without an allowance."""
+
+
+@attrs.frozen
+class NamedModule:
+    """A module a counterexample file names: where (`scenario.yaml:14: controllers[0]`, or
+    `property.module`) and which module."""
+
+    where: str
+    module: str
+
+
+def is_builtin(module: str) -> bool:
+    """Whether `module` is kubeprop's own properties (importable without an allowance)."""
+    return module == BUILTIN_PROPERTY_MODULES or module.startswith(BUILTIN_PROPERTY_MODULES + ".")
+
+
+def _scenario_document(record: ScenarioRecord, file: str) -> YamlDocument | None:
+    """The scenario document a record names (inline: its entry text; path mode: the file there now,
+    if it is a regular file or a folder's scenario.yaml); None for FeastFlow or when unreadable."""
+    if record.mode == "inline":
+        texts = [f.text for f in record.files if f.path == record.entry]
+        name = record.entry
+    elif record.path == BUILTIN_FEASTFLOW:
+        return None
+    else:
+        path = resolve_path(record, file)
+        try:
+            if path.is_dir():
+                path = path / "scenario.yaml"
+            if not stat.S_ISREG(path.stat().st_mode):
+                return None
+            texts, name = [read_text(path)], str(path)
+        except (OSError, ValueError, YamlError):
+            return None
+    try:
+        docs = [d for text in texts for d in parse_yaml_documents(text, name, keep_duplicates=True)]
+    except YamlError:
+        return None
+    return next((d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == "Scenario"), None)
+
+
+def scenario_modules(record: ScenarioRecord, file: str) -> list[NamedModule]:
+    """Every module the record's scenario names in a `module:attribute` reference, with its place."""
+    doc = _scenario_document(record, file)
+    if doc is None:
+        return []
+    return [NamedModule(f"{doc.file}:{line}: {format_path(field)}", module)
+            for field, line, module in named_references(doc)]
+
+
+def file_modules(ce: Counterexample, file: str, scenario: bool = True) -> list[NamedModule]:
+    """Every module replaying `ce` imports: its scenario's (unless `scenario` is False: the user
+    names the scenario) and its property's module (not for a lasso, whose cycle property is
+    built in), kubeprop's own left out."""
+    named = scenario_modules(ce.scenario, file) if scenario else []
+    module = ce.property.module
+    if module and not ce.is_lasso and not is_builtin(module):
+        named.append(NamedModule("property.module", module))
+    return named
+
+
+def distinct(named: Iterable[NamedModule]) -> list[str]:
+    """The module names, once each, in order."""
+    return list(dict.fromkeys(n.module for n in named))
+
+
+def pythonpath_entries(modules: Iterable[str]) -> list[str]:
+    """The `$PYTHONPATH` entries (as written there) through which `modules` are found, in the
+    variable's order: found by the import system's path finder, which imports nothing."""
+    entries = [e for e in os.environ.get("PYTHONPATH", "").split(os.pathsep) if e]
+    used: list[str] = []
+    for module in modules:
+        top = module.partition(".")[0]
+        for entry in entries:
+            try:
+                found = importlib.machinery.PathFinder.find_spec(top, [os.path.abspath(entry)])
+            except (ImportError, OSError, ValueError):
+                found = None
+            if found is not None:
+                if entry not in used:
+                    used.append(entry)
+                break
+    return [e for e in entries if e in used]
+
+
+def command(path: str | Path, modules: Collection[str]) -> str:
+    """`[PYTHONPATH=…] kubeprop replay [--allow-import M]… PATH`, quoted for a POSIX shell."""
+    words = ["kubeprop", "replay", *(w for m in modules for w in ("--allow-import", m)), str(path)]
+    line = " ".join(shlex.quote(w) for w in words)
+    entries = pythonpath_entries(modules)
+    return f"PYTHONPATH={shlex.quote(os.pathsep.join(entries))} {line}" if entries else line
+
+
+def reproduce_command(path: str | Path, ce: Counterexample | None = None) -> str:
+    """The command that replays the counterexample file at `path` (read from there unless `ce` is
+    given); a file that cannot be read gets the bare `kubeprop replay PATH`."""
+    if ce is None:
+        try:
+            ce = load(path)
+        except (CounterexampleError, OSError, ValueError):
+            return command(path, ())
+    return command(path, distinct(file_modules(ce, str(path))))
+
+
+def refusal(named: list[NamedModule], path: str, every: Collection[str]) -> str:
+    """Why replaying `path` imports none of the `named` modules, and the command that allows
+    `every` module the file names (those allowed already too, so that the command works as given)."""
+    listed = ", ".join(f"{n.module!r} ({n.where})" for n in named)
+    they = "them" if len(distinct(named)) > 1 else "it"
+    return (f"refusing to import module{'s' if they == 'them' else ''} named in a file under review: {listed}; "
+            f"if you trust {they}, allow {they} by name: {command(path, every)} (or the gate config's "
+            "allowImports, or allow_imports= in Python)")
