@@ -5,12 +5,11 @@ behaviour nor a bug the scenario shows on purpose; the default run only checks i
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from benchmark_modules import load_benchmark
 
 from kubeprop.counterexamples.api import Discovery, check
 from kubeprop.model.scenario.load import load_scenario
@@ -23,14 +22,7 @@ SMALL_BUDGET = 2.0
 
 
 def _bench() -> ModuleType:
-    name = "bench_false_alarms"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "bench_false_alarms.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_benchmark("bench_false_alarms")
 
 
 def test_every_shipped_scenario_is_in_the_campaign_and_loads_with_faults_on() -> None:

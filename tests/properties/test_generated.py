@@ -5,13 +5,12 @@ itself on a few cases runs behind the marker `false_alarms` (`pytest -m false_al
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import yaml
+from benchmark_modules import load_benchmark
 from hypothesis import HealthCheck, given, settings
 from scenario_strategy import Drawn, hypothesis_scenarios, seeded_scenario
 
@@ -22,14 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _bench() -> ModuleType:
-    name = "bench_generated"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "bench_generated.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_benchmark("bench_generated")
 
 
 def _text(drawn: Drawn, folder: Path) -> str:
