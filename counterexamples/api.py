@@ -213,12 +213,11 @@ class CheckInterrupted(KeyboardInterrupt):
         self.report = report
 
 
-def _record_interrupted(model: ClusterModel, err: KeyboardInterrupt, cfg: EngineConfig, seed: int | None,
+def _record_interrupted(model: ClusterModel, unfinished: Unfinished, cfg: EngineConfig, seed: int | None,
                         save_to: Path | str | None) -> tuple[Discovery, ...]:
     """The violations an interrupted search had found (`Unfinished`), recorded within
     `RECORDING_AFTER_INTERRUPT` seconds; a second Ctrl-C stops the recording (files are written
     atomically: each is whole or absent) and the rest are listed as not recorded."""
-    unfinished = err if isinstance(err, Unfinished) else Unfinished()
     results = [(r, False) for r in unfinished.found] + [(r, True) for r in unfinished.unshrunk]
     deadline = time.perf_counter() + RECORDING_AFTER_INTERRUPT
     found: list[Discovery] = []

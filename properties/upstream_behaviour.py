@@ -26,7 +26,7 @@ from kubeprop.model.api.core import Endpoints, Node
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import initial_state, step
-from kubeprop.model.cluster.drive import FairPolicy
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
@@ -333,8 +333,9 @@ def _rewound_before_violation(model: ClusterModel, states: Sequence[ClusterState
 
 
 ENDPOINTS_LOOP_STEPS = 500
-"""Steps of the fair continuation `_endpoints_tracker_loops` follows to see the Endpoints
-controller's tracker meet its Endpoints' resourceVersion (in the runs found, within a few steps)."""
+"""Steps of the fair continuation `_endpoints_tracker_loops` follows: one that has not settled by
+then and ends with the Endpoints controller's tracker meeting its Endpoints' resourceVersion is in
+the loop (in the runs found, it starts within a few steps)."""
 
 
 def _tracker_meets_endpoints(state: ClusterState) -> bool:
@@ -355,23 +356,14 @@ def _tracker_meets_endpoints(state: ClusterState) -> bool:
 def _endpoints_tracker_loops(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                              violation: Violation) -> bool:
     """A restore took the revision back, and the Endpoints controller's tracker meets the current
-    resourceVersion of an Endpoints object — where the violating state stands, or within
-    `ENDPOINTS_LOOP_STEPS` of its fair continuation."""
+    resourceVersion of an Endpoints object — where the violating state stands, or where its fair
+    continuation stands after `ENDPOINTS_LOOP_STEPS` without settling."""
     if not _revision_rewound(states, trace):
         return False
     if _tracker_meets_endpoints(states[-1]):
         return True
-    policy = FairPolicy(recover=True)
-    state = states[-1]
-    for _ in range(ENDPOINTS_LOOP_STEPS):
-        act = policy.next_action(model, state)
-        if act is None:
-            return False
-        policy.taken(act)
-        state = step(model, state, act)
-        if _tracker_meets_endpoints(state):
-            return True
-    return False
+    run = settle(model, states[-1], max_steps=ENDPOINTS_LOOP_STEPS)
+    return run.exhausted and _tracker_meets_endpoints(run.state)
 
 
 _RESTORE_CITATIONS = (

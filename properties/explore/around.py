@@ -116,7 +116,7 @@ class _Search:
     config: EngineConfig
     checker: Checker
     deadline: float | None
-    cache: EnabledCache | None = None
+    cache: EnabledCache
     seen: set[ClusterState] = attrs.Factory(set)
     judged: dict[ClusterState, Violation | None] = attrs.Factory(dict)
     faults_only: bool = False
@@ -161,12 +161,9 @@ class _Search:
     def enabled(self, node: _Node) -> list[Action]:
         """The actions enabled at `node` (those the action filter lets through), its answers
         remembered on it for its successors (`_Node.near`)."""
-        flt, cache = self.config.action_filter, self.cache
-        if cache is None:
-            found = actions(self.model, node.state)
-        else:
-            found = cache.actions(node.state, near=None if node.parent is None else node.parent.near)
-            node.near = cache.near_answers(node.state)
+        flt = self.config.action_filter
+        found = self.cache.actions(node.state, near=None if node.parent is None else node.parent.near)
+        node.near = self.cache.near_answers(node.state)
         return [a for a in found if flt is None or flt(a)]
 
     def full(self) -> bool:

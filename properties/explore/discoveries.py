@@ -32,7 +32,6 @@ SETTLES = "settles"
 """The pseudo-property of a fair continuation that did not settle (`convergence.settled_violation`)."""
 
 
-
 class Unfinished(KeyboardInterrupt):
     """A Ctrl-C inside a search, carrying the engine results with a violation it had found before,
     in the order found: `found`, runs that ended at their violation (shrunk as usual), then
