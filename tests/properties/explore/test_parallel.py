@@ -12,8 +12,8 @@ import pytest
 
 from kubeprop.model.raft.state import RaftConfig
 from kubeprop.model.raft.system import initial_state, successors, with_variant
-from kubeprop.properties.explore.bfs import Bounds, search
 from kubeprop.properties.explore import parallel
+from kubeprop.properties.explore.bfs import Bounds, search
 from kubeprop.properties.explore.fpset import FingerprintSet
 from kubeprop.properties.explore.parallel import ROOT_KEY, WorkerError, explore, path_of, replay
 from kubeprop.properties.explore.raft import RaftSystem
