@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
-import shlex
 import stat
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, ScenarioRecord, load
+from kubeprop.counterexamples.printable import shell_word, shown
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, resolve_path
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, format_path, parse_yaml_documents, read_text
 from kubeprop.model.scenario.imports import named_references
@@ -114,12 +114,13 @@ def pythonpath_entries(modules: Iterable[str]) -> list[str]:
 
 def command(path: str | Path, modules: Collection[str], scenario: str | Path | None = None) -> str:
     """`[PYTHONPATH=…] kubeprop replay [--allow-import M]… [--scenario S] PATH`, quoted for a POSIX
-    shell (`--scenario` when the replay ran on a scenario the user named)."""
+    shell, each word on one visible line (`printable.shell_word`); `--scenario` when the replay ran
+    on a scenario the user named."""
     named = ("--scenario", str(scenario)) if scenario is not None else ()
     words = ["kubeprop", "replay", *(w for m in modules for w in ("--allow-import", m)), *named, str(path)]
-    line = " ".join(shlex.quote(w) for w in words)
+    line = " ".join(shell_word(w) for w in words)
     entries = pythonpath_entries(modules)
-    return f"PYTHONPATH={shlex.quote(os.pathsep.join(entries))} {line}" if entries else line
+    return f"PYTHONPATH={shell_word(os.pathsep.join(entries))} {line}" if entries else line
 
 
 def reproduce_command(path: str | Path, ce: Counterexample | None = None,
@@ -138,7 +139,7 @@ def reproduce_command(path: str | Path, ce: Counterexample | None = None,
 def refusal(named: list[NamedModule], path: str, every: Collection[str]) -> str:
     """Why replaying `path` imports none of the `named` modules, and the command that allows
     `every` module the file names (those allowed already too, so that the command works as given)."""
-    listed = ", ".join(f"{n.module!r} ({n.where})" for n in named)
+    listed = ", ".join(f"{shown(repr(n.module))} ({shown(n.where)})" for n in named)
     they = "them" if len(distinct(named)) > 1 else "it"
     return (f"refusing to import module{'s' if they == 'them' else ''} named in a file under review: {listed}; "
             f"if you trust {they}, allow {they} by name: {command(path, every)} (or the gate config's "

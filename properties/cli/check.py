@@ -34,6 +34,7 @@ import attrs
 import yaml
 
 from kubeprop.counterexamples.api import INTERRUPTED, CheckInterrupted, CheckReport, Discovery, check
+from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
@@ -405,7 +406,7 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
             result, code = table(run), exit_code(run, args.exhaustive, getattr(args, "strict", False))
             traced, explored = run.reports, run.explored
     except InputError as err:
-        sys.stderr.write(f"kubeprop check: bad input:\n{err}\n")
+        sys.stderr.write(f"kubeprop check: bad input:\n{shown_error(err)}\n")
         return ExitCode.BAD_INPUT
     render(result, out, timing)
     if getattr(args, "metrics", False) and traced:
@@ -425,8 +426,8 @@ def _write_worst_cases(model: Any, rows: Sequence[tuple[str, WorstCase]], folder
         ce = record_worst(model, worst, where)
         if ce is not None:
             path = write(ce, folder)
-            out.write(f"worst case: {worst.row.metric} {worst.row.worst} s ({where}): {path}\n"
-                      f"  replay with: kubeprop replay {path}\n")
+            out.write(f"worst case: {worst.row.metric} {worst.row.worst} s ({where}): {shown(path)}\n"
+                      f"  replay with: kubeprop replay {shell_word(path)}\n")
 
 
 def main(argv: Sequence[str]) -> int:

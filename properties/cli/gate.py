@@ -34,6 +34,7 @@ from pathlib import Path
 
 from kubeprop.counterexamples.api import check
 from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
+from kubeprop.counterexamples.printable import shown
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import keep_hypothesis_under
@@ -165,7 +166,7 @@ def _report(cases: list[Case], junit: Path | None, summary: Path | None, append:
     lines = []
     for case in cases:
         mark = {"passed": "ok  ", "skipped": "skip", "failed": "FAIL", "error": "ERR "}[case.status]
-        lines.append(f"{mark} {case.suite} :: {case.name}: {case.message}")
+        lines.append(f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}")
     lines.append(f"\ngate: {len(cases) - failed} of {len(cases)} cases held; {'PASSED' if not failed else 'FAILED'}")
     return lines
 
