@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from kubeprop.counterexamples.format import Counterexample, write
+from kubeprop.counterexamples.output import OutputError
 from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.replay import replay
 from kubeprop.counterexamples.trace import TraceError, record_result
@@ -191,7 +192,11 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
     except TraceError as err:
         return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}",
                          found_length=len(result.trace))
-    path = write(ce, save_to) if save_to is not None else None
+    try:
+        path = write(ce, save_to) if save_to is not None else None
+    except OutputError as err:  # the violation stands; only its file is missing (a link planted at its name)
+        return Discovery(result.violation, ce.actions, ce, None, note=f"not recorded: {err}",
+                         found_length=len(result.trace))
     return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace))
 
 

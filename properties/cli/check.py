@@ -317,9 +317,9 @@ def table(run: CheckRun) -> Table:
     vacuous = vacuous_properties(model, run.properties)
     cells = tuple(tuple(_cell(r, p, p.name in vacuous, (r.engine, p.name) in run.upstream) for r in run.reports)
                   for p in run.properties)
-    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, explanation=_unshrunk(d))
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) not in run.upstream)
-    upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note,
+    upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
                              explanation=explanation(run.upstream[r.engine, d.violation.property]) + _unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
@@ -336,6 +336,14 @@ def title(run: CheckRun) -> str:
     variant = f", variant {run.variant}" if run.variant else ""
     parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
     return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
+
+
+def _inline(found: Discovery) -> tuple[str, ...]:
+    """The trace's actions, printed under a violation recorded but not written (its file could
+    not be: a link planted at its name), so that the finding is kept; none when it has a file."""
+    if found.path is not None or found.counterexample is None:
+        return ()
+    return tuple(str(action) for action in found.trace)
 
 
 def _unshrunk(found: Discovery) -> tuple[str, ...]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+
+from kubeprop.counterexamples.output import OutputError, check_output_folder
 
 __all__ = ["MAX_SECONDS", "ascii_int", "int_in", "output_folder", "parse_int", "seconds"]
 
@@ -61,8 +62,11 @@ def seconds(text: str) -> float:
 
 def output_folder(text: str) -> Path:
     """An argparse `type=` for a folder counterexample files are written to: it may not exist yet,
-    but an existing path must be a folder (refused now rather than after the engines ran)."""
+    but it must be a folder files can be written into, or one that can be created there
+    (`output.check_output_folder`): refused now rather than after the engines ran."""
     path = Path(text)
-    if "\0" in text or (os.path.lexists(path) and not os.path.isdir(path)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a folder (counterexample files are written into it)")
+    try:
+        check_output_folder(path)
+    except OutputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     return path
