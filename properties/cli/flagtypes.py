@@ -15,9 +15,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.output import OutputError, check_output_folder
 
-__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "output_folder", "parse_int", "seconds"]
+__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "module_name", "output_folder", "parse_int", "seconds"]
 
 MAX_SECONDS = 10_000_000.0
 """The largest budget in seconds a flag accepts (about 115 days)."""
@@ -70,3 +71,12 @@ def output_folder(text: str) -> Path:
     except OutputError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return path
+
+
+def module_name(text: str) -> str:
+    """An argparse `type=` for a Python module name (`--allow-import team_checks`): dotted
+    identifiers, nothing the import system would misread (`../../evil`)."""
+    problem = module_name_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text

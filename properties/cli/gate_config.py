@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import stat
 from importlib import resources
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any, Literal
 
 import attrs
 
+from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
@@ -59,7 +59,6 @@ MAX_DEPTH = 1_000_000
 
 ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis")
 REQUIRES = ("bounded", "exhaustive")
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 @attrs.frozen
@@ -136,8 +135,8 @@ def config_problems(config: GateConfig, base: Path) -> Found:
         if problem:
             found.append((("corpus", i), problem))
     for i, module in enumerate(config.allow_imports):
-        if not _MODULE_NAME.fullmatch(module):
-            found.append((("allowImports", i), f"{module!r} is not a module name (dotted Python identifiers)"))
+        if module_name_problem(module):
+            found.append((("allowImports", i), module_name_problem(module)))
     found += _seconds(config.replay_timeout, ("replayTimeout",))
     for i, spec in enumerate(config.checks):
         found += check_problems(spec, base, ("checks", i))

@@ -24,6 +24,7 @@ from kubeprop.counterexamples.render_html import render_html
 from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
 from kubeprop.counterexamples.steps import result_json
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import module_name
 from kubeprop.properties.cli.interrupted import Interrupted
 
 
@@ -110,6 +111,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--expect", action="store_true",
                         help="judge each file against its 'expectation' (reproduces|passes), as the corpus does")
     parser.add_argument("--allow-import", dest="allow_imports", action="append", default=[], metavar="MODULE",
+                        type=module_name,
                         help="let a file's scenario import MODULE for its admission:/controllers: entries, or its "
                              "property.module (exact name; repeatable). Without it a file never runs code: "
                              "only built-in properties are found")
