@@ -74,7 +74,7 @@ def render(table: Table, out: TextIO, timing: bool = True) -> None:
         out.write(f"{line}\n")
     rows = [shown(r) for r in table.rows]
     width = max((len(r) for r in rows), default=8) + 2
-    out.write(f"\n{'property':<{width}}" + "".join(f"{c.engine:<22}" for c in table.columns) + "\n")
+    out.write(f"\n{'property':<{width}}" + "".join(f"{c.engine:<22}" for c in table.columns).rstrip() + "\n")
     for row, cells in zip(rows, table.cells, strict=True):
         out.write(f"{row:<{width}}" + "".join(f"{cell:<22}" for cell in cells).rstrip() + "\n")
     if table.vacuous:

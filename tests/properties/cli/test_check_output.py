@@ -91,3 +91,15 @@ def test_a_vacuous_convergence_property_reads_vacuous_even_when_a_continuation_d
     assert re.search(r"\npods-on-unknown-nodes-not-ready +vacuous\n", out), out
     assert re.search(r"\nworkloads-ready +not judged \(no settle\)\n", out), out
     assert "pods-on-unknown-nodes-not-ready: " in out.split("vacuous (could not have failed here")[1]
+
+
+def test_no_line_of_the_table_ends_in_spaces() -> None:
+    from kubeprop.properties.cli.table import EngineColumn, Table
+
+    text = io.StringIO()
+    render(Table("kubeprop check: scenario web", ("node-not-overcommitted",),
+                 (EngineColumn("bfs", "depth-bound", ": 3 steps"), EngineColumn("walk", "time-bound")),
+                 (("held (bounded)", "held (bounded)"),)), text)
+    lines = text.getvalue().splitlines()
+    assert "property                bfs                   walk" in lines
+    assert all(line == line.rstrip() for line in lines)
