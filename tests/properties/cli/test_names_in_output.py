@@ -64,3 +64,16 @@ def test_a_bad_input_error_shows_the_file_name_escaped(tmp_path: Path, capsys: p
     err = capsys.readouterr().err
     assert "bad\\x0a\\x0akubeprop replay: all good.json" in err
     assert "\nkubeprop replay: all good" not in err
+
+
+def test_validate_shows_a_manifest_file_name_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "mf"
+    folder.mkdir()
+    manifests = REPO / "examples" / "team_properties" / "manifests"
+    for source in manifests.iterdir():
+        name = "a\nFORGED LINE\n.yaml" if source.name == "app.yaml" else source.name
+        (folder / name).write_text(source.read_text())
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "\nFORGED LINE" not in out
+    assert "a\\x0aFORGED LINE\\x0a.yaml:" in out
