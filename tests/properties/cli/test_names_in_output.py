@@ -49,8 +49,10 @@ def test_a_file_name_cannot_forge_a_line_of_the_gate_log_junit_or_summary(
 def test_replay_shows_a_forged_name_on_one_line_and_a_command_that_names_the_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _forged_corpus(tmp_path) / FORGED
-    main(["replay", str(path)])
+    main(["replay", str(path), "--html", str(tmp_path / "page.html")])
     out = capsys.readouterr().out
+    page = (tmp_path / "page.html").read_text()
+    assert "\u202e" not in page and f"{tmp_path}/corpus/{SHOWN}" in page
     assert "\u202e" not in out and "\ngate: 40" not in out
     assert f"counterexample  {tmp_path}/corpus/{SHOWN}\n" in out
     assert f"reproduce with: kubeprop replay $'{tmp_path}/corpus/{SHOWN}'\n" in out
