@@ -138,9 +138,9 @@ def not_a_scenario(path: Path | None) -> str:
 
 def bad_input_case(spec: CheckSpec, path: Path | None, err: InputError, suite: str, seconds: float,
                    where: str) -> Case:
-    """The one error case of a check whose input does not load (its scenario, its property
-    modules, its parameters): bad input, naming the config field and the problem's file, line and
-    field; a file that is not a scenario is named, never quoted (`not_a_scenario`)."""
+    """The one error case of a check whose scenario does not load: bad input, naming the config
+    field and the problem's file, line and field; a file that is not a scenario is named, never
+    quoted (`not_a_scenario`)."""
     problem = not_a_scenario(path) or shown_error(err).replace("\n", "; ")
     return Case(suite, "scenario", "error", f"bad input: {where}.scenario {shown(spec.scenario or 'feastflow')}: "
                 f"{problem}", "", seconds)
@@ -158,6 +158,7 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
     names = list(spec.properties or ()) or [p.name for p in select()]
     suite = suite or suite_names([spec])[0]
     began = time.perf_counter()
+    loaded = None
     try:
         loaded = load_scenario(scenario)
         props = checked_properties(loaded, spec.properties or None, spec.property_modules)
@@ -166,7 +167,11 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
                        parameters=dict(spec.parameters), config=EngineConfig(max_depth=spec.max_depth), save_to=out,
                        all_discoveries=True)
     except InputError as err:
-        return [bad_input_case(spec, scenario, err, suite, time.perf_counter() - began, where)]
+        if loaded is None:
+            return [bad_input_case(spec, scenario, err, suite, time.perf_counter() - began, where)]
+        # a property module or parameter that the config check let through
+        return [Case(suite, "input", "error", f"bad input: {where}: {shown_error(err).replace(chr(10), '; ')}", "",
+                     time.perf_counter() - began)]
     except (Exception, SystemExit) as err:  # fail closed: a crash is a failure with its reason
         reason = f"crashed: {type(err).__name__}: {err}"
         return [Case(suite, n, "error", reason, traceback.format_exc(), time.perf_counter() - began) for n in names]
