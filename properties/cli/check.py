@@ -23,7 +23,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
 from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.live import LiveLine
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
@@ -223,7 +223,8 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         share = max(0.0, (args.budget - (time.perf_counter() - began)) / (len(engines) - i))
         if live:
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
-        engine_config_ = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
+        line = LiveLine(engine, share) if live and engine in ("bfs", "portfolio") else None
+        engine_config_ = attrs.evolve(config, progress=line) if line is not None else config
         name = engine
         if engine == "walk" and args.cluster:  # the walks on a Dask cluster (kubeprop.properties.explore.dask_walks)
             from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
@@ -233,12 +234,14 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
                 seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
         except KeyboardInterrupt as err:
+            if line is not None:
+                line.end()
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
             run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)),
                            variant=args.variant, parameters=tuple(args.params))
             raise Interrupted(_interrupted(run, engine)) from None
-        if live and engine == "bfs":
-            sys.stderr.write("\n")
+        if line is not None:
+            line.end()
     return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored, args.variant,
                     tuple(args.params))
 
@@ -257,14 +260,6 @@ def _interrupted(run: CheckRun, engine: str) -> str:
     text.write(f"\n{engine}: interrupted before it finished; "
                f"{'no engine finished' if not finished else 'the table shows the engines that did'}{so_far}\n")
     return text.getvalue()
-
-
-def _show_progress(stats: Any) -> None:
-    """One overwritten terminal line: states, distinct, depth, states/s, memory (max RSS)."""
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    sys.stderr.write(f"\r  bfs: {stats.states:,} states, {stats.distinct:,} distinct, depth {stats.depth}, "
-                     f"{stats.states_per_second:,.0f} distinct/s, {rss_mb:,.0f} MB   ")
-    sys.stderr.flush()
 
 
 def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = False) -> str:
