@@ -91,6 +91,7 @@ from kubeprop.model.api.rbac_kinds import (
     Subject,
 )
 from kubeprop.model.api.scheduling import PriorityClass
+from kubeprop.model.api.unmodelled import unmodelled_reason
 from kubeprop.model.evolve import evolve
 
 __all__ = [
@@ -281,6 +282,9 @@ def decode_object(body: Mapping[str, Any], crds: Sequence[CustomResourceDefiniti
 
 
 def _unknown_kind_message(api_version: str, kind: str, crds: Sequence[CustomResourceDefinition]) -> str:
+    reason = unmodelled_reason(api_version, kind)
+    if reason is not None:
+        return f"{kind} ({api_version}) is not modelled: {reason}"
     same_kind = sorted(av for (av, k) in known_kinds(crds) if k == kind)
     if same_kind:
         return f"no kind {kind} in version {api_version}; {kind} is served as {', '.join(same_kind)}"
