@@ -15,7 +15,16 @@ from typing import Literal
 import attrs
 
 from kubeprop.model.api.defaults import default_toleration_seconds
-from kubeprop.model.api.objects import ApiObject, Namespace, ObjectKey, Pod, kind_info, qualified_resource
+from kubeprop.model.api.objects import (
+    ApiObject,
+    Ingress,
+    IngressClass,
+    Namespace,
+    ObjectKey,
+    Pod,
+    kind_info,
+    qualified_resource,
+)
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.scheduling import PriorityClass, system_priority_class
@@ -210,11 +219,42 @@ def _priority_validate(req: AdmissionRequest) -> str | Denial | None:
     return None
 
 
+IS_DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+
+
+def default_ingress_class(store: Store) -> IngressClass | None:
+    """getDefaultClass: the IngressClass annotated `is-default-class: "true"`; of several, the
+    newest (latest creationTimestamp, then the first by name)."""
+    defaults = [c for c in store.list("ingressclasses.networking.k8s.io")
+                if isinstance(c, IngressClass) and c.metadata.annotations.get(IS_DEFAULT_INGRESS_CLASS) == "true"]
+    defaults.sort(key=lambda c: (-(c.metadata.creation_timestamp or 0), c.metadata.name))
+    return defaults[0] if defaults else None
+
+
+def _default_ingress_class(req: AdmissionRequest) -> ApiObject:
+    """DefaultIngressClass (`plugin/pkg/admission/network/defaultingressclass/admission.go`): an
+    Ingress created with neither `spec.ingressClassName` nor the `kubernetes.io/ingress.class`
+    annotation gets the default class's name, if there is a default class."""
+    obj = req.obj
+    assert obj is not None
+    if (req.operation != "CREATE" or not isinstance(obj, Ingress) or req.subresource
+            or obj.spec.ingress_class_name is not None or INGRESS_CLASS_ANNOTATION in obj.metadata.annotations):
+        return obj
+    default = default_ingress_class(req.store)
+    if default is None:
+        return obj
+    return evolve(obj, spec=evolve(obj.spec, ingress_class_name=default.metadata.name))
+
+
 NAMESPACE_LIFECYCLE = AdmissionPlugin("NamespaceLifecycle", validate=_namespace_lifecycle)
 DEFAULT_TOLERATION_SECONDS = default_toleration_seconds_plugin()
 PRIORITY = AdmissionPlugin("Priority", mutate=_priority, validate=_priority_validate)
 
-DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_TOLERATION_SECONDS, PRIORITY)
+DEFAULT_INGRESS_CLASS = AdmissionPlugin("DefaultIngressClass", mutate=_default_ingress_class)
+
+DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_TOLERATION_SECONDS, PRIORITY,
+                                                DEFAULT_INGRESS_CLASS)
 """The upstream default-enabled plug-ins the model implements, in upstream order."""
 
 
@@ -278,7 +318,7 @@ def run_validating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) 
 
 
 __all__ = [
-    "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority",
+    "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
     "default_priority_class", "default_toleration_seconds_plugin", "qualified_resource", "resolve_priority",
     "resource_quota", "run_mutating", "run_validating", "with_default_toleration_seconds",
 ]

@@ -94,3 +94,31 @@ def test_ingress_class_controller_is_immutable() -> None:
     _, response = API.send(store, Request(verb="update", user="admin", obj=changed))
     assert response.code == 422 and "spec.controller: Invalid value" in response.message
     assert "field is immutable" in response.message
+
+
+def _default_class(name: str) -> IngressClass:
+    body = {**CLASS, "metadata": {"name": name, "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}}}
+    obj = decode_object(body)
+    assert isinstance(obj, IngressClass)
+    return obj
+
+
+def test_default_ingress_class_fills_in_the_newest_default_class() -> None:
+    store = API.ok(API.base, Request(verb="create", user="admin", obj=_default_class("alpha")), now=1)
+    store = API.ok(store, Request(verb="create", user="admin", obj=_default_class("beta")), now=5)
+    unnamed = decode_object({**INGRESS, "spec": {"rules": INGRESS["spec"]["rules"]}})
+    annotated = decode_object({**INGRESS, "metadata": {"name": "old-style", "namespace": "default", "annotations": {
+        "kubernetes.io/ingress.class": "nginx"}}, "spec": {"rules": INGRESS["spec"]["rules"]}})
+    store = API.ok(store, Request(verb="create", user="admin", obj=unnamed))
+    store = API.ok(store, Request(verb="create", user="admin", obj=annotated))
+    web = store.get(ObjectKey("ingresses.networking.k8s.io", "default", "web"))
+    old_style = store.get(ObjectKey("ingresses.networking.k8s.io", "default", "old-style"))
+    assert isinstance(web, Ingress) and web.spec.ingress_class_name == "beta"  # newest, though not first by name
+    assert isinstance(old_style, Ingress) and old_style.spec.ingress_class_name is None
+
+
+def test_without_a_default_class_the_ingress_keeps_no_class() -> None:
+    unnamed = decode_object({**INGRESS, "spec": {"rules": INGRESS["spec"]["rules"]}})
+    store = API.ok(API.base, Request(verb="create", user="admin", obj=unnamed))
+    web = store.get(ObjectKey("ingresses.networking.k8s.io", "default", "web"))
+    assert isinstance(web, Ingress) and web.spec.ingress_class_name is None
