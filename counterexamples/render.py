@@ -113,7 +113,8 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
         from kubeprop.counterexamples.lasso import closure_lines
 
         lines += ["", *closure_lines(result.counterexample, result.closure)]
-    lines += ["", *_violation_lines(result), "", f"reproduce with: {reproduce_command(path, result.counterexample)}"]
+    again = reproduce_command(path, result.counterexample, result.scenario)
+    lines += ["", *_violation_lines(result), "", f"reproduce with: {again}"]
     return "\n".join(lines) + "\n"
 
 

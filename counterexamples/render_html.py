@@ -143,7 +143,7 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
         meta += [("lasso", line) for line in closure_lines(ce, result.closure)]
     rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in meta)
     verdict = Verdict(result.verdict)
-    again = reproduce_command(result.file, result.counterexample)
+    again = reproduce_command(result.file, result.counterexample, result.scenario)
     part = (f'<section id="kp-result-{r}"><h2>{_e(ce.property.name)}: '
             f'<span class="kp-verdict-{verdict.value}">{verdict.value}</span></h2>'
             f"<p>{_e(result.reason)}</p><table class=\"kp-meta\">{rows}</table>"

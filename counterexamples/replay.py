@@ -83,6 +83,8 @@ class ReplayResult(Expectations):
     drift_step: int | None = None
     closure: Any = None
     """For a lasso: where its cycle closes (`kubeprop.counterexamples.lasso.Closure`)."""
+    scenario: str | None = None
+    """The scenario the user named to replay on (`replay(scenario=…)`), as given; None: the file's own."""
 
     @property
     def fingerprints(self) -> tuple[str, ...]:
@@ -221,7 +223,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
 
     def result(verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
         return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states),
-                            shut)
+                            shut, None if scenario is None else str(scenario))
 
     for i, act in enumerate(ce.actions[:target]):
         enabled = actions(model, states[-1])

@@ -112,23 +112,27 @@ def pythonpath_entries(modules: Iterable[str]) -> list[str]:
     return [e for e in entries if e in used]
 
 
-def command(path: str | Path, modules: Collection[str]) -> str:
-    """`[PYTHONPATH=…] kubeprop replay [--allow-import M]… PATH`, quoted for a POSIX shell."""
-    words = ["kubeprop", "replay", *(w for m in modules for w in ("--allow-import", m)), str(path)]
+def command(path: str | Path, modules: Collection[str], scenario: str | Path | None = None) -> str:
+    """`[PYTHONPATH=…] kubeprop replay [--allow-import M]… [--scenario S] PATH`, quoted for a POSIX
+    shell (`--scenario` when the replay ran on a scenario the user named)."""
+    named = ("--scenario", str(scenario)) if scenario is not None else ()
+    words = ["kubeprop", "replay", *(w for m in modules for w in ("--allow-import", m)), *named, str(path)]
     line = " ".join(shlex.quote(w) for w in words)
     entries = pythonpath_entries(modules)
     return f"PYTHONPATH={shlex.quote(os.pathsep.join(entries))} {line}" if entries else line
 
 
-def reproduce_command(path: str | Path, ce: Counterexample | None = None) -> str:
+def reproduce_command(path: str | Path, ce: Counterexample | None = None,
+                      scenario: str | Path | None = None) -> str:
     """The command that replays the counterexample file at `path` (read from there unless `ce` is
-    given); a file that cannot be read gets the bare `kubeprop replay PATH`."""
+    given) — on `scenario` when the replay being shown ran on a scenario the user named (whose own
+    modules need no allowance); a file that cannot be read gets the bare `kubeprop replay PATH`."""
     if ce is None:
         try:
             ce = load(path)
         except (CounterexampleError, OSError, ValueError):
-            return command(path, ())
-    return command(path, distinct(file_modules(ce, str(path))))
+            return command(path, (), scenario)
+    return command(path, distinct(file_modules(ce, str(path), scenario=scenario is None)), scenario)
 
 
 def refusal(named: list[NamedModule], path: str, every: Collection[str]) -> str:

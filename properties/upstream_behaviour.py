@@ -39,6 +39,11 @@ from kubeprop.model.state.actions import Action, CrashComponent, CrashDuringReco
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.registry import Violation
 from kubeprop.properties.scheduling.encode import static_reason
+from kubeprop.properties.upstream_behaviour_kubelet import (
+    CREATOR_BOUND_CITATIONS,
+    CREATOR_BOUND_SUMMARY,
+    creator_bound_pods_overcommit,
+)
 
 __all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
 
@@ -521,6 +526,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
         ),
         recognize=_transition_lost_in_crash,
     ),
+    UpstreamBehaviour(name="creator-bound-pods-overcommit-node", property="node-not-overcommitted",
+                      summary=CREATOR_BOUND_SUMMARY, citations=CREATOR_BOUND_CITATIONS,
+                      recognize=creator_bound_pods_overcommit),
 )
 """Every known upstream behaviour, in the order they are matched."""
 

@@ -32,11 +32,11 @@ from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_doc
 from kubeprop.model.errors import InputError
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scenario.check_addons import addon_problems
+from kubeprop.model.scenario.check_addons import addon_problems, node_step_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.imports import AllowImports, resolve
-from kubeprop.model.scenario.nodes import nodes_as_topology
+from kubeprop.model.scenario.nodes import manifest_nodes, nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
@@ -369,6 +369,8 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
     if problems:
         return problems
     found = check_workload_targets(spec, [o.obj for o in objects], applied)
+    nodes = [n.name for n in spec.topology.nodes] or list(manifest_nodes(tuple(objects)))
+    found += node_step_problems(spec, nodes)
     problems = [_problem(doc, path, message) for path, message in found]
     return problems + _delete_kind_problems(spec, doc, objects, applied)
 

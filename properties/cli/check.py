@@ -275,6 +275,8 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         if ce is not None and ce.cycle_start is not None:
             return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
         return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
+    if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
+        return "vacuous"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
         return "not judged (no settle)"
     if report.exit_reason == INTERRUPTED:
@@ -283,8 +285,6 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         return "not checked (no step)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
         return "not checked"
-    if vacuous:
-        return "vacuous"
     return "held (exhaustive)" if report.complete else "held (bounded)"
 
 

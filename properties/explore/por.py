@@ -88,6 +88,8 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
     def stats() -> SearchStats:
         return SearchStats(search.generated, len(search.table), search.depth_seen, clock.seconds())
 
+    if clock.spent():  # a budget spent before the search began: it checks nothing, not even `start`
+        return Report(ExitReason.TIME_BOUND, SearchStats(0, 0, 0, clock.seconds()))
     with memoised(model):
         found = search.first(start)
         if found is not None:

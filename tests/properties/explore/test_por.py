@@ -174,3 +174,11 @@ def test_reduced_trace_is_rebuilt_by_replay_and_is_shortest() -> None:
         assert DUAL_SCHEDULER(act) and act in actions(model, state)
         state = step(model, state, act)
     assert props[0](model, state) == reduced.violation
+
+
+def test_a_budget_spent_before_the_search_began_checks_nothing() -> None:
+    """As the plain BFS: `kubeprop gate --budget 1e-9` must see a search that took no step."""
+    model, start = _model(("web", "correct", {"instantCaches": True}, None))
+    report = reduced_bfs(model, start, select(None), Bounds(budget_seconds=0.0))
+    assert report.exit_reason == "time-bound"
+    assert (report.stats.states, report.stats.distinct, report.stats.depth) == (0, 0, 0)
