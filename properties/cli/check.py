@@ -37,7 +37,7 @@ from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import load_scenario, stored_only_note
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -176,6 +176,8 @@ class CheckRun:
     variant: str | None = None
     parameters: tuple[tuple[str, Any], ...] = ()
     """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
+    stored_only: tuple[str, ...] = ()
+    """The scenario's stored-only objects (`Scenario.stored_only`): the header names them once."""
 
 
 def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
@@ -243,7 +245,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         if line is not None:
             line.end()
     return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored, args.variant,
-                    tuple(args.params))
+                    tuple(args.params), stored_only=scenario.stored_only)
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
@@ -319,11 +321,12 @@ def table(run: CheckRun) -> Table:
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports)) if w)
+    note = stored_only_note(run.stored_only)
     return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(_column(r) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
-                 upstream_heading=HEADING)
+                 upstream_heading=HEADING, header=(note,) if note else ())
 
 
 def title(run: CheckRun) -> str:
