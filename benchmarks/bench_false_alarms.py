@@ -91,6 +91,12 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "two user controllers own spec.replicas of one Deployment and fight"),
     (_DATA + "variants/tight.yaml", ("workloads-ready",),
      "room for exactly one 100m pod; the ReplicaSet wants two"),
+    *((_DATA + f"kinds/{name}.yaml", ("workloads-ready",),
+       "the PriorityClass examples: a 1-CPU worker holds two 400m batch pods or one of them and the 500m urgent "
+       "pod, not all three; once the urgent pod is applied (it preempts a batch pod, or with preemptionPolicy "
+       "Never takes the room first) the batch ReplicaSet stays one pod short, and its replacement cannot preempt "
+       "a pod of higher priority (pkg/scheduler/framework/plugins/defaultpreemption)")
+      for name in ("preempt", "never", "preempt-delete")),
     ("tests/properties/cli/data/greedy/scenario.yaml", ("deployments-complete", "workloads-ready"),
      "the scheduler spreads the first two pods and no node is left for the 600m one (the greedy-vs-joint "
      "example of kubeprop schedule, docs/scheduling.md)"),
