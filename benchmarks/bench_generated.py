@@ -48,6 +48,7 @@ from scenario_strategy import Drawn, seeded_scenario  # noqa: E402
 
 from kubeprop.counterexamples.api import CheckReport, check  # noqa: E402
 from kubeprop.model.api.core import Node  # noqa: E402
+from kubeprop.model.api.objects import ObjectKey  # noqa: E402
 from kubeprop.model.api.pod import Pod  # noqa: E402
 from kubeprop.model.cluster.drive import continuations  # noqa: E402
 from kubeprop.model.scenario.bootstrap import bootstrap  # noqa: E402
@@ -98,9 +99,28 @@ class Case:
         return tuple(f for f in self.findings if f.unexplained())
 
 
+def _workloads_of(state: Any, pod: Pod) -> set[str]:
+    """The pod and the workloads it belongs to, as a violation names objects (`Kind ns/name`):
+    its controller (a ReplicaSet or StatefulSet) and the ReplicaSet's Deployment."""
+    namespace = pod.metadata.namespace
+    names = {f"Pod {namespace}/{pod.metadata.name}"}
+    ref = pod.metadata.controller_ref()
+    if ref is None:
+        return names
+    names.add(f"{ref.kind} {namespace}/{ref.name}")
+    if ref.kind == "ReplicaSet":
+        owner = state.store.get(ObjectKey("replicasets.apps", namespace, ref.name))
+        parent = owner.metadata.controller_ref() if owner is not None else None
+        if parent is not None:
+            names.add(f"{parent.kind} {namespace}/{parent.name}")
+    return names
+
+
 def unfit_pod(report: CheckReport, found: Any) -> str | None:
-    """A Pending pod that no node takes, as the scheduler filters, in the state a convergence
-    violation fails in (the end of its trace), or None."""
+    """A Pending pod of the workload the convergence violation names that no node takes, as the
+    scheduler filters, in the state the violation fails in (the end of its trace), or None. A
+    Pending pod of another workload explains nothing: the workload named is short for another
+    reason."""
     if found.violation.property not in CAPACITY_PROPERTIES:
         return None
     try:
@@ -112,8 +132,11 @@ def unfit_pod(report: CheckReport, found: Any) -> str | None:
     nodes = [n for n in final.store.list("nodes") if isinstance(n, Node)]
     pods = [p for p in final.store.list("pods") if isinstance(p, Pod)]
     infos = build_node_infos(nodes, pods)
+    named = set(found.violation.objects)
     for pod in pods:
         if pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
+            continue
+        if not named & _workloads_of(final, pod):
             continue
         result = schedule_one(pod, infos, report.model.scheduler_profile)
         if not result.feasible:

@@ -57,7 +57,13 @@ def test_the_generator_reaches_what_it_claims() -> None:
             "priorityClassName", "Recreate", "rollingUpdate", "volumeClaimTemplates", "scale", "setImage", "apply",
             "apply --server-side", "cordon", "drain", "delete Pod", "delete workload", "descheduler",
             "fault nodeCrash", "fault partition", "fault etcdRestore", "fault maintenance", "tight",
-            "roomy"} <= reached
+            "roomy", "minReadySeconds", "podManagementPolicy: Parallel", "StatefulSet OnDelete",
+            "StatefulSet partition", "StatefulSet minReadySeconds", "PDB minAvailable",
+            "PDB unhealthyPodEvictionPolicy", "second namespace", "podAntiAffinity zone",
+            "podAntiAffinity required", "etcdRestore procedure", "etcdRestore etcdutl defaults",
+            "etcdRestore partial procedure", "fault overload", "overload max-in-flight",
+            "descheduler lowNodeUtilization", "release v1.23", "release v1.30", "release v1.34",
+            "parameter endpointsStaleCacheTracking", "parameter podMaxInUnschedulablePodsSeconds"} <= reached
 
 
 def test_a_roomy_scenario_has_room_for_twice_its_peak(tmp_path: Path) -> None:
