@@ -39,6 +39,11 @@ from kubeprop.model.state.actions import Action, CrashComponent, CrashDuringReco
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.registry import Violation
 from kubeprop.properties.scheduling.encode import static_reason
+from kubeprop.properties.upstream_behaviour_releases import (
+    ENDPOINTS_STALE_CACHE_CITATIONS,
+    ENDPOINTS_STALE_CACHE_SUMMARY,
+    endpoints_skipped_on_stale_cache,
+)
 
 __all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
 
@@ -521,6 +526,10 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
         ),
         recognize=_transition_lost_in_crash,
     ),
+    *(UpstreamBehaviour(name="endpoints-stale-cache-before-v1.31", property=prop,
+                        summary=ENDPOINTS_STALE_CACHE_SUMMARY, citations=ENDPOINTS_STALE_CACHE_CITATIONS,
+                        recognize=endpoints_skipped_on_stale_cache)
+      for prop in ("endpoints-match-ready-pods", "endpoints-ready-pods")),
 )
 """Every known upstream behaviour, in the order they are matched."""
 

@@ -15,6 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from scenario_strategy import Drawn, hypothesis_scenarios, seeded_scenario
 
 from kubeprop.counterexamples.api import check
+from kubeprop.model.api.apps import StatefulSet
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.explore.engine import EngineConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,3 +149,18 @@ def test_no_false_alarm_on_hypothesis_scenarios(drawn: Drawn, request: pytest.Fi
                    config=EngineConfig(seed=0, workers=1, runs=2, budget_seconds=None, max_shrink_tests=100))
     findings = [bench.classify(report, d, "walk") for d in report.found]
     assert not [f for f in findings if f.unexplained()], (findings, yaml.safe_dump(drawn.scenario))
+
+
+STS_MIN_READY = REPO / "tests/properties/data/generated/sts-min-ready/scenario.yaml"
+
+
+def test_a_statefulset_with_min_ready_seconds_settles_with_every_replica_available() -> None:
+    """Found by the campaign (seed 4, case 8): the StatefulSet controller requeued a set whose
+    Ready pods were not yet available at once, so the fair run never let the clock pass and did
+    not settle; upstream's requeue is delayed by minReadySeconds (`enqueueSSAfter`)."""
+    model = build_model(load_scenario(STS_MIN_READY))
+    run = fair_run(model, initial_state(model))
+    assert not run.exhausted
+    sts = run.state.store.get(ObjectKey("statefulsets.apps", "default", "db"))
+    assert isinstance(sts, StatefulSet) and sts.status.available_replicas == 2 == sts.status.ready_replicas
+    assert run.state.clock >= 10  # the clock passed minReadySeconds
