@@ -48,7 +48,6 @@ from scenario_strategy import Drawn, seeded_scenario  # noqa: E402
 
 from kubeprop.counterexamples.api import CheckReport, check  # noqa: E402
 from kubeprop.model.api.core import Node  # noqa: E402
-from kubeprop.model.api.objects import ObjectKey  # noqa: E402
 from kubeprop.model.api.pod import Pod  # noqa: E402
 from kubeprop.model.cluster.drive import continuations  # noqa: E402
 from kubeprop.model.scenario.bootstrap import bootstrap  # noqa: E402
@@ -58,6 +57,7 @@ from kubeprop.model.scheduler.nodeinfo import build_node_infos  # noqa: E402
 from kubeprop.properties.cli.flagtypes import int_in  # noqa: E402
 from kubeprop.properties.explore.engine import EngineConfig  # noqa: E402
 from kubeprop.properties.upstream_behaviour import match, states_of  # noqa: E402
+from kubeprop.properties.upstream_behaviour_restore import pod_and_owners  # noqa: E402
 
 MAX_SHRINK_TESTS = 300
 """Shrinking replays per trace (as in `bench_false_alarms.py`)."""
@@ -99,23 +99,6 @@ class Case:
         return tuple(f for f in self.findings if f.unexplained())
 
 
-def _workloads_of(state: Any, pod: Pod) -> set[str]:
-    """The pod and the workloads it belongs to, as a violation names objects (`Kind ns/name`):
-    its controller (a ReplicaSet or StatefulSet) and the ReplicaSet's Deployment."""
-    namespace = pod.metadata.namespace
-    names = {f"Pod {namespace}/{pod.metadata.name}"}
-    ref = pod.metadata.controller_ref()
-    if ref is None:
-        return names
-    names.add(f"{ref.kind} {namespace}/{ref.name}")
-    if ref.kind == "ReplicaSet":
-        owner = state.store.get(ObjectKey("replicasets.apps", namespace, ref.name))
-        parent = owner.metadata.controller_ref() if owner is not None else None
-        if parent is not None:
-            names.add(f"{parent.kind} {namespace}/{parent.name}")
-    return names
-
-
 def unfit_pod(report: CheckReport, found: Any) -> str | None:
     """A Pending pod of the workload the convergence violation names that no node takes, as the
     scheduler filters, in the state the violation fails in (the end of its trace), or None. A
@@ -136,7 +119,7 @@ def unfit_pod(report: CheckReport, found: Any) -> str | None:
     for pod in pods:
         if pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
             continue
-        if not named & _workloads_of(final, pod):
+        if not named & pod_and_owners(final, pod):
             continue
         result = schedule_one(pod, infos, report.model.scheduler_profile)
         if not result.feasible:

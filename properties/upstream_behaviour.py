@@ -44,6 +44,11 @@ from kubeprop.properties.upstream_behaviour_releases import (
     ENDPOINTS_STALE_CACHE_SUMMARY,
     endpoints_skipped_on_stale_cache,
 )
+from kubeprop.properties.upstream_behaviour_restore import (
+    RESTORE_ASSUMED_CITATIONS,
+    RESTORE_ASSUMED_SUMMARY,
+    restore_left_pod_assumed,
+)
 
 __all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
 
@@ -530,6 +535,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
                         summary=ENDPOINTS_STALE_CACHE_SUMMARY, citations=ENDPOINTS_STALE_CACHE_CITATIONS,
                         recognize=endpoints_skipped_on_stale_cache)
       for prop in ("endpoints-match-ready-pods", "endpoints-ready-pods")),
+    *(UpstreamBehaviour(name="etcd-restore-leaves-pod-assumed", property=prop, summary=RESTORE_ASSUMED_SUMMARY,
+                        citations=RESTORE_ASSUMED_CITATIONS, recognize=restore_left_pod_assumed)
+      for prop in ("schedulable-pods-bound", "deployments-complete", "workloads-ready")),
 )
 """Every known upstream behaviour, in the order they are matched."""
 
