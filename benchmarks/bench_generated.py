@@ -5,8 +5,10 @@ Run: `python benchmarks/bench_generated.py [--cases N] [--seconds S] [--seed K] 
 
 The standing campaign (`bench_false_alarms.py`) sees only the shipped scenarios; this one draws
 new ones as a user writes them (`tests/support/scenario_strategy.py`: nodes with labels and taints,
-Deployments, StatefulSets, bare Pods, Services, PDBs, HPAs, scheduling constraints, workload
-steps, a small fault budget; case I of seed K is always the same scenario). For each case it
+Deployments, StatefulSets, bare Pods, Services in one or two namespaces, PDBs, HPAs, scheduling
+constraints, workload steps, a small fault budget with etcd restores and API server floods, a
+Kubernetes release's parameters, descheduler profiles; case I of seed K is always the same
+scenario). For each case it
 writes the scenario folder, loads and bootstraps it (a load error or a rejected manifest is the
 generator's bug), then runs `kubeprop.counterexamples.api.check` on the correct model: the default
 portfolio engine for S seconds (one lane: the 2 shared cores), and, with `--second ENGINE`
@@ -14,8 +16,9 @@ portfolio engine for S seconds (one lane: the 2 shared cores), and, with `--seco
 alone. Every violation is classified:
 
 - `upstream: NAME` — a known behaviour of real Kubernetes (`properties.upstream_behaviour.match`);
-- `unfit` — a convergence property fails while some Pending pod fits no node as the scheduler
-  filters it (the user's cluster is too small: real Kubernetes leaves the pod Pending too);
+- `unfit` — a convergence property fails while a Pending pod of the workload it names fits no
+  node as the scheduler filters it (the user's cluster is too small, or their constraints leave no
+  node: real Kubernetes leaves the pod Pending too);
 - `FALSE ALARM` — anything else, a model bug until shown otherwise. An exception of the model or an
   engine is a `crash`.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
+import attrs
 import pytest
 import yaml
 from benchmark_modules import load_benchmark
@@ -88,6 +89,9 @@ def test_a_pod_no_node_fits_is_unfit_not_a_false_alarm(tmp_path: Path) -> None:
     found = report.discovery("workloads-ready")
     assert found is not None
     assert bench.classify(report, found, "walk").verdict.startswith("unfit: default/")
+    # a Pending pod explains only its own workload's shortfall, not another's
+    other = attrs.evolve(found, violation=attrs.evolve(found.violation, objects=("ReplicaSet default/other",)))
+    assert bench.unfit_pod(report, other) is None
 
 
 @pytest.mark.false_alarms
