@@ -163,6 +163,9 @@ class Plan:
     seconds: float = 3.0
     second: str = "walk"
     runs: int = 4
+    only_with: tuple[str, ...] = ()
+    """Run only the cases whose draw has every one of these features (the reach's names, e.g.
+    `fault overload`): a slice aimed at what the draws rarely combine."""
 
 
 def _engine_passes(scenario: Path, plan: Plan, out: Path) -> list[Finding]:
@@ -204,10 +207,25 @@ def run_case(index: int, plan: Plan, out: Path) -> Case:
         return case
 
 
+SCAN_LIMIT = 200
+"""With `Plan.only_with`, how many draws per wanted case the campaign looks through at most."""
+
+
+def _indices(first: int, count: int, plan: Plan) -> list[int]:
+    """The case indices a campaign runs: first..first+count-1, or with `plan.only_with` the first
+    `count` indices from `first` whose draw has every feature asked for (at most `SCAN_LIMIT`
+    draws looked at per case)."""
+    if not plan.only_with:
+        return list(range(first, first + count))
+    wanted = set(plan.only_with)
+    return [i for i in range(first, first + count * SCAN_LIMIT)
+            if wanted <= seeded_scenario(plan.seed, i).features][:count]
+
+
 def campaign(first: int, count: int, plan: Plan, out: Path, progress: bool = False) -> list[Case]:
-    """Cases first..first+count-1."""
+    """Cases first..first+count-1 (with `plan.only_with`, the first `count` that have the features)."""
     cases = []
-    for index in range(first, first + count):
+    for index in _indices(first, count, plan):
         case = run_case(index, plan, out)
         if progress:
             found = ", ".join(f"{f.property} [{f.verdict}]" for f in case.findings) or (
@@ -231,7 +249,8 @@ def render(cases: Sequence[Case], plan: Plan) -> str:
     crashes = [(c, f) for c in cases for f in c.findings if f.verdict == "crash"]
     cpu = sum(c.cpu_seconds for c in cases)
     second = f" + {plan.second} ({plan.runs} runs)" if plan.second else ""
-    lines = [f"seed {plan.seed}: portfolio {plan.seconds:g} s{second} per case",
+    only = f", only cases with {', '.join(plan.only_with)}" if plan.only_with else ""
+    lines = [f"seed {plan.seed}: portfolio {plan.seconds:g} s{second} per case{only}",
              f"{'cases':<46}{len(cases):>6}", f"{'loaded':<46}{len(loaded):>6}",
              f"{'clean':<46}{sum(1 for c in loaded if not c.findings):>6}"]
     lines += [f"{'upstream ' + name:<46}{n:>6}" for name, n in sorted(upstream.items())]
@@ -257,9 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int_in(0, 2**31), default=0, help="draws and engines' seed (default 0)")
     parser.add_argument("--second", default="walk", help="a second engine run for --runs runs ('' for none)")
     parser.add_argument("--runs", type=int_in(1, 10_000), default=4, help="runs of the second engine (default 4)")
+    parser.add_argument("--only-with", action="append", default=[], metavar="FEATURE",
+                        help="only cases whose draw has this feature, as the reach names it (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("kubeprop-out/generated"), help="where unexplained cases go")
     args = parser.parse_args(argv)
-    plan = Plan(seed=args.seed, seconds=args.seconds, second=args.second, runs=args.runs)
+    plan = Plan(seed=args.seed, seconds=args.seconds, second=args.second, runs=args.runs,
+                only_with=tuple(args.only_with))
     import os
     sys.stderr.write(f"load average {os.getloadavg()}\n")
     cases = campaign(args.first, args.cases, plan, args.out, progress=True)

@@ -168,3 +168,14 @@ def test_a_statefulset_with_min_ready_seconds_settles_with_every_replica_availab
     sts = run.state.store.get(ObjectKey("statefulsets.apps", "default", "db"))
     assert isinstance(sts, StatefulSet) and sts.status.available_replicas == 2 == sts.status.ready_replicas
     assert run.state.clock >= 10  # the clock passed minReadySeconds
+
+
+def test_a_slice_runs_only_the_cases_whose_draw_has_the_features() -> None:
+    bench = _bench()
+    wanted = ("fault overload", "overload max-in-flight")
+    indices = bench._indices(0, 3, bench.Plan(seed=7, only_with=wanted))
+    assert len(indices) == 3 and indices == sorted(indices)
+    assert all(set(wanted) <= seeded_scenario(7, i).features for i in indices)
+    skipped = set(range(indices[-1])) - set(indices)
+    assert not any(set(wanted) <= seeded_scenario(7, i).features for i in skipped)
+    assert bench._indices(4, 3, bench.Plan(seed=7)) == [4, 5, 6]
