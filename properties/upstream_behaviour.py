@@ -47,7 +47,10 @@ from kubeprop.properties.upstream_behaviour_releases import (
 from kubeprop.properties.upstream_behaviour_restore import (
     RESTORE_ASSUMED_CITATIONS,
     RESTORE_ASSUMED_SUMMARY,
+    RESTORE_RESYNC_CITATIONS,
+    RESTORE_RESYNC_SUMMARY,
     restore_left_pod_assumed,
+    restore_stalls_until_resync,
 )
 
 __all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
@@ -538,6 +541,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     *(UpstreamBehaviour(name="etcd-restore-leaves-pod-assumed", property=prop, summary=RESTORE_ASSUMED_SUMMARY,
                         citations=RESTORE_ASSUMED_CITATIONS, recognize=restore_left_pod_assumed)
       for prop in ("schedulable-pods-bound", "deployments-complete", "workloads-ready")),
+    *(UpstreamBehaviour(name="etcd-restore-stalls-until-resync", property=prop, summary=RESTORE_RESYNC_SUMMARY,
+                        citations=RESTORE_RESYNC_CITATIONS, recognize=restore_stalls_until_resync)
+      for prop in ("deployments-complete", "workloads-ready")),
 )
 """Every known upstream behaviour, in the order they are matched."""
 
