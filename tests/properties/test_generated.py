@@ -5,6 +5,9 @@ itself on a few cases runs behind the marker `false_alarms` (`pytest -m false_al
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -38,6 +41,17 @@ def _text(drawn: Drawn, folder: Path) -> str:
 def test_the_same_seed_and_case_draw_the_same_scenario(tmp_path: Path) -> None:
     assert _text(seeded_scenario(3, 7), tmp_path / "a") == _text(seeded_scenario(3, 7), tmp_path / "b")
     assert _text(seeded_scenario(3, 7), tmp_path / "c") != _text(seeded_scenario(3, 8), tmp_path / "d")
+
+
+def test_a_case_is_the_same_scenario_in_any_process() -> None:
+    """Two processes with different string-hash salts draw the same scenario (no draw depends on
+    the iteration order of a set or on Python's salted `hash()`)."""
+    code = ("import sys, yaml; sys.path.insert(0, 'tests/support'); from scenario_strategy import seeded_scenario\n"
+            "for case in range(12):\n    d = seeded_scenario(5, case)\n"
+            "    print(yaml.safe_dump([d.scenario, d.manifests, d.extra], sort_keys=False))")
+    texts = {subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONHASHSEED": salt},
+                            capture_output=True, text=True, check=True).stdout for salt in ("1", "2")}
+    assert len(texts) == 1 and "kind: Scenario" in texts.pop()
 
 
 def test_seeded_scenarios_load_and_every_manifest_is_accepted(tmp_path: Path) -> None:
