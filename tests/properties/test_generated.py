@@ -83,7 +83,8 @@ def test_the_generator_reaches_what_it_claims() -> None:
             "podAntiAffinity required", "etcdRestore procedure", "etcdRestore etcdutl defaults",
             "etcdRestore partial procedure", "fault overload", "overload max-in-flight",
             "descheduler lowNodeUtilization", "release v1.23", "release v1.30", "release v1.34",
-            "parameter endpointsStaleCacheTracking", "parameter podMaxInUnschedulablePodsSeconds"} <= reached
+            "parameter endpointsStaleCacheTracking", "parameter podMaxInUnschedulablePodsSeconds",
+            "Service named targetPort", "Service publishNotReadyAddresses", "progressDeadlineSeconds"} <= reached
 
 
 def test_a_roomy_scenario_has_room_for_twice_its_peak(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
-"""The policy, fault, release and descheduler parts of a generated scenario
+"""The Service, policy, fault, release and descheduler parts of a generated scenario
 (`scenario_strategy.draw_scenario` calls these; the module docstring there says what a draw is).
 
+- Services: headless for StatefulSets; for Deployments to a port number or a named port the pods
+  declare, sometimes publishing not-ready addresses;
 - PodDisruptionBudgets (maxUnavailable or minAvailable, `unhealthyPodEvictionPolicy`) and
   HorizontalPodAutoscalers with the environment usage they read;
 - a fault budget of at most one of each kind, with what an etcd restore and an API server flood
@@ -61,6 +63,35 @@ def _choice(c: Chooser, options: Sequence[Any]) -> Any:
 
 def _meta(w: Workload) -> Doc:
     return {"name": w.name, "namespace": w.namespace}
+
+
+def services(c: Chooser, workloads: Sequence[Workload], features: set[str]) -> list[Doc]:
+    """A headless Service per StatefulSet, and a Service for most Deployments."""
+    docs = []
+    for w in workloads:
+        if w.kind == "StatefulSet":
+            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(w),
+                         "spec": {"clusterIP": "None", "selector": {"app": w.name}, "ports": [{"port": 8080}]}})
+        elif w.kind == "Deployment" and c.flag(0.7):
+            features.add("Service")
+            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(w),
+                         "spec": _service_spec(c, w, features)})
+    return docs
+
+
+def _service_spec(c: Chooser, w: Workload, features: set[str]) -> Doc:
+    """A Deployment's Service: port 80 to 8080, or to the named port `http` (which the pod's first
+    container then declares: a user's Service names a port their pods have), sometimes publishing
+    not-ready addresses."""
+    spec: Doc = {"selector": {"app": w.name}, "ports": [{"port": 80, "targetPort": 8080}]}
+    if c.flag(0.3):
+        features.add("Service named targetPort")
+        spec["ports"] = [{"name": "web", "port": 80, "targetPort": "http"}]
+        w.pod["containers"][0]["ports"] = [{"name": "http", "containerPort": 8080}]
+    if c.flag(0.1):
+        features.add("Service publishNotReadyAddresses")
+        spec["publishNotReadyAddresses"] = True
+    return spec
 
 
 def _budget(c: Chooser, w: Workload, features: set[str]) -> Doc:

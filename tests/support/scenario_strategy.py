@@ -316,6 +316,9 @@ def _deployment(c: Chooser, name: str, nodes: Sequence[Node], features: set[str]
     if c.flag(0.1):
         features.add("revisionHistoryLimit")
         body["revisionHistoryLimit"] = choice(c, (0, 1))
+    if c.flag(0.1):
+        features.add("progressDeadlineSeconds")
+        body["progressDeadlineSeconds"] = choice(c, (60, 600))
     doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, namespace), "spec": body}
     w = Workload("Deployment", name, replicas, spec, cpu, mem, containers, doc=doc, namespace=namespace)
     w.surge = surge if isinstance(surge, int) else -int(surge.rstrip("%"))
@@ -363,19 +366,6 @@ def _nodes(c: Chooser, features: set[str]) -> list[Node]:
             taint = {"key": "dedicated", "value": choice(c, ("db", "batch")), "effect": choice(c, TAINT_EFFECTS)}
         nodes.append(Node(f"worker-{i + 1}", choice(c, ("zone-a", "zone-b")), c.flag(0.3), taint))
     return nodes
-
-
-def _services(c: Chooser, workloads: Sequence[Workload], features: set[str]) -> list[Doc]:
-    docs = []
-    for w in workloads:
-        if w.kind == "StatefulSet":
-            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(w.name, w.namespace),
-                         "spec": {"clusterIP": "None", "selector": {"app": w.name}, "ports": [{"port": 8080}]}})
-        elif w.kind == "Deployment" and c.flag(0.7):
-            features.add("Service")
-            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(w.name, w.namespace),
-                         "spec": {"selector": {"app": w.name}, "ports": [{"port": 80, "targetPort": 8080}]}})
-    return docs
 
 
 def _size(c: Chooser, nodes: Sequence[Node], workloads: Sequence[Workload], roomy: bool) -> None:
@@ -454,7 +444,7 @@ def draw_scenario(c: Chooser) -> Drawn:
         features.add("ConfigMap")
         docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("settings"),
                      "data": {"mode": "production"}})
-    docs += _services(c, workloads, features)
+    docs += extras.services(c, workloads, features)
     policies, usage = extras.policies(c, workloads, features)
     docs += policies
     extra: dict[str, list[Doc]] = {}
