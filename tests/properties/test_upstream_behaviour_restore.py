@@ -34,9 +34,9 @@ def _bound_after_the_backup(model: ClusterModel) -> tuple[list[Action], ClusterS
         policy.taken(act)
         trace.append(act)
         state = step(model, state, act)
-    for act in (SnapshotEtcd(), act, RestoreEtcd(), Quiesce()):
-        trace.append(act)
-        state = step(model, state, act)
+    for taken in (SnapshotEtcd(), act, RestoreEtcd(), Quiesce()):
+        trace.append(taken)
+        state = step(model, state, taken)
     end = settle(model, state)
     return [*trace, *end.trace], end.state
 
