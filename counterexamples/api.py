@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from kubeprop.counterexamples.format import Counterexample, write
+from kubeprop.counterexamples.output import OutputError
 from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.replay import replay
 from kubeprop.counterexamples.trace import TraceError, record_result
@@ -83,8 +84,9 @@ class CheckReport:
     properties: tuple[Property, ...] = attrs.field(default=(), repr=False)
     """The properties the run checked."""
     found_after: float | None = None
-    """Seconds from the call until the violation was found (loading included; shrinking and
-    recording it not), when the engine says."""
+    """Seconds into the engine's search until the violation was found (before shrinking and
+    recording it), when the engine says: on the clock of `stats.seconds`, so that the two can be
+    printed side by side (loading the scenario and building the model count in neither)."""
 
     @property
     def complete(self) -> bool:
@@ -137,7 +139,6 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
         budget = max(0.0, budget - recording_reserve(budget) - (time.perf_counter() - began))
     cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
                     action_filter=action_filter)
-    engine_began = time.perf_counter() - began
     # recording keeps to the whole budget, though it gets at least its reserve after the engine
     results, found = _run_and_record(
         engine, model, start, cfg, all_discoveries, None if engine == "bfs" else seed, save_to,
@@ -146,7 +147,7 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
     found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
     report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen,
-                         found_after=None if found_at is None else engine_began + found_at)
+                         found_after=found_at)
     if not found:
         return report
     first = found[0]
@@ -191,7 +192,11 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
     except TraceError as err:
         return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}",
                          found_length=len(result.trace))
-    path = write(ce, save_to) if save_to is not None else None
+    try:
+        path = write(ce, save_to) if save_to is not None else None
+    except OutputError as err:  # the violation stands; only its file is missing (a link planted at its name)
+        return Discovery(result.violation, ce.actions, ce, None, note=f"not recorded: {err}",
+                         found_length=len(result.trace))
     return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace))
 
 

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
+from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.output import JSON_OWNER, OutputError, replace_file, write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.model.api.codec import freeze_json, thaw_json
@@ -254,6 +255,9 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
         found.append(("property.kind", "must be safety, convergence or liveness for the cluster model"))
     if data["property"]["kind"] == "liveness" and "lasso" not in data:
         found.append(("property.kind", "liveness (a cycle property) only in a lasso file"))
+    module = data["property"].get("module", "")
+    if module and module_name_problem(module):
+        found.append(("property.module", module_name_problem(module)))
     if "scenario" not in data:
         return [*found, ("scenario", "missing (required for the cluster model)")]
     variant = data["model"]["variant"]

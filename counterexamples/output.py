@@ -37,7 +37,7 @@ from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.errors import InputError
 
 __all__ = ["HTML_OWNER", "JSON_OWNER", "JUNIT_OWNER", "SUMMARY_OWNER", "OutputError", "append_text", "check_output",
-           "replace_file", "write_text"]
+           "check_output_folder", "replace_file", "write_text"]
 
 HTML_OWNER = '<meta name="generator" content="kubeprop">'
 """The marker of an HTML page kubeprop wrote (`render_html`)."""
@@ -117,6 +117,40 @@ def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = No
         refusal = None if owner is None else _not_owned(path, owner)
         if refusal is not None:
             raise refusal
+
+
+def check_output_folder(folder: Path) -> None:
+    """Refuse, before any work is done, an output folder files could not be written into: a path
+    that is not a folder (or lies under a file), a folder without write permission, or one that
+    cannot be created (a read-only or virtual file system such as /sys). A missing folder is
+    created and removed again to find out, so that checking leaves nothing behind."""
+    if "\0" in str(folder):
+        raise _fail(Path(str(folder).replace("\0", "\\0")), "the path contains a NUL byte")
+    missing: list[Path] = []
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        missing.append(existing)
+        existing = existing.parent
+    try:
+        info = os.stat(existing)
+    except OSError as err:
+        raise _os_fail(folder, err) from None
+    if not stat.S_ISDIR(info.st_mode):
+        under = f"{existing} is {file_kind(info.st_mode)}" if missing else f"it is {file_kind(info.st_mode)}"
+        raise _fail(folder, f"{under}, not a folder (counterexample files are written into a folder)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _fail(folder, f"no permission to write into {existing}")
+    made: list[Path] = []
+    try:
+        for name in reversed(missing):
+            os.mkdir(name)
+            made.append(name)
+    except OSError as err:
+        raise _fail(folder, f"cannot create the folder: {err.strerror or err}") from None
+    finally:
+        for name in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(name)
 
 
 def write_text(path: Path, text: str, inputs: Iterable[Path] = (), owner: str | None = None) -> None:

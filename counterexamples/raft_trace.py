@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from kubeprop.counterexamples import printable
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import (
     KIND,
@@ -296,12 +297,12 @@ def render_text(result: RaftReplay) -> str:
     """A Raft replay as numbered steps, then each member's log and the verdict."""
     ce, config = result.counterexample, result.counterexample.config
     names = ", ".join(config.name(s) for s in range(config.servers))
-    lines = [f"counterexample  {result.file}",
-             f"property        {ce.property.name}: {ce.property.statement}",
+    lines = [f"counterexample  {printable.shown(result.file)}",
+             f"property        {printable.shown(ce.property.name)}: {printable.shown(ce.property.statement)}",
              f"model           Raft, {config.servers} members ({names}); quorum {config.quorum_size}; "
              f"variant {ce.variant}",
-             f"found by        {ce.engine.name}, kubeprop {ce.kubeprop_version}, {ce.created}",
-             f"verdict         {result.verdict}: {result.reason}", ""]
+             f"found by        {printable.shown(f'{ce.engine.name}, kubeprop {ce.kubeprop_version}, {ce.created}')}",
+             f"verdict         {result.verdict}: {printable.shown(result.reason)}", ""]
     for n, act in enumerate(ce.actions[:len(result.states) - 1], 1):
         mark = " ✗" if n == ce.violation.step and result.verdict == Verdict.REPRODUCES else ""
         lines.append(f"step {n}{mark} {describe(config, act)}")
@@ -311,5 +312,6 @@ def render_text(result: RaftReplay) -> str:
         lines.append(f"     {config.name(srv)}: {final.role[srv]} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")
     shown = result.violation.message if result.violation is not None else f"recorded: {ce.violation.message}"
-    lines += ["", f"{ce.property.name}: {shown}", "", f"reproduce with: kubeprop replay {result.file}"]
+    lines += ["", f"{printable.shown(ce.property.name)}: {printable.shown(shown)}", "",
+              f"reproduce with: kubeprop replay {printable.shell_word(result.file)}"]
     return "\n".join(lines) + "\n"

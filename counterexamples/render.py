@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
 from kubeprop.counterexamples.format import Counterexample
+from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.reproduce import reproduce_command
 from kubeprop.counterexamples.steps import StepView, build_steps
@@ -22,21 +23,22 @@ INDENT = "        "
 def _header(result: ReplayResult, shown_path: str) -> list[str]:
     ce: Counterexample = result.counterexample
     s = ce.scenario
-    params = ", ".join(f"{k}={v}" for k, v in ce.parameters.items()) or "(none)"
+    params = shown(", ".join(f"{k}={v}" for k, v in ce.parameters.items()) or "(none)")
     seed = "-" if ce.engine.seed is None else str(ce.engine.seed)
     expected = ""
     if result.expected is not None:
         expected = f"   [expected {result.expected}: {'ok' if result.meets_expectation else 'MISMATCH'}]"
     lines = [
-        f"counterexample  {shown_path}",
-        f"property        {ce.property.name}: {ce.property.statement}",
-        f"scenario        {s.name} ({s.mode}, {s.path}, sha256 {s.content_hash[:12]}…)",
-        f"model           variant {ce.variant}; parameters {params}",
-        f"found by        {ce.engine.name} (seed {seed}), kubeprop {ce.kubeprop_version}, {ce.created}",
-        f"verdict         {result.verdict}: {result.reason}{expected}",
+        f"counterexample  {shown(shown_path)}",
+        f"property        {shown(ce.property.name)}: {shown(ce.property.statement)}",
+        f"scenario        {shown(s.name)} ({s.mode}, {shown(s.path)}, sha256 {shown(s.content_hash[:12])}…)",
+        f"model           variant {shown(ce.variant)}; parameters {params}",
+        f"found by        {shown(ce.engine.name)} (seed {seed}), kubeprop {shown(ce.kubeprop_version)}, "
+        f"{shown(ce.created)}",
+        f"verdict         {result.verdict}: {shown(result.reason)}{expected}",
     ]
     if ce.note:
-        lines.append(f"note            {ce.note}")
+        lines.append(f"note            {shown(ce.note)}")
     return lines
 
 
@@ -85,17 +87,19 @@ def _violation_lines(result: ReplayResult) -> list[str]:
     ce = result.counterexample
     step = ce.violation.step
     if result.verdict == Verdict.STALE:
-        return [f"STALE: {result.reason}", f"recorded violation at step {step}: {ce.violation.message}"]
+        return [f"STALE: {shown(result.reason)}",
+                f"recorded violation at step {step}: {shown(ce.violation.message)}"]
     if result.violation is None:
-        return [f"{ce.property.name} holds at step {step} now.", f"recorded violation: {ce.violation.message}"]
-    lines = [f"violation at step {step}: {ce.property.name} — {ce.property.statement}",
-             f"  {result.violation.message}"]
+        return [f"{shown(ce.property.name)} holds at step {step} now.",
+                f"recorded violation: {shown(ce.violation.message)}"]
+    lines = [f"violation at step {step}: {shown(ce.property.name)} — {shown(ce.property.statement)}",
+             f"  {shown(result.violation.message)}"]
     if result.violation.objects:
         lines.append("  objects involved:")
         state = result.states[step]
         for name in result.violation.objects:
             obj = find_object(state, name)
-            lines.append(f"    {name} (no longer stored)" if obj is None else f"    {describe(obj)}")
+            lines.append(f"    {shown(name)} (no longer stored)" if obj is None else f"    {describe(obj)}")
     return lines
 
 
@@ -113,7 +117,8 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
         from kubeprop.counterexamples.lasso import closure_lines
 
         lines += ["", *closure_lines(result.counterexample, result.closure)]
-    lines += ["", *_violation_lines(result), "", f"reproduce with: {reproduce_command(path, result.counterexample)}"]
+    again = reproduce_command(path, result.counterexample, result.scenario)
+    lines += ["", *_violation_lines(result), "", f"reproduce with: {again}"]
     return "\n".join(lines) + "\n"
 
 
@@ -122,5 +127,5 @@ def verdict_line(result: ReplayResult, shown_path: str | None = None) -> str:
     exp = ""
     if result.expected is not None:
         exp = f" (expected {result.expected}{'' if result.meets_expectation else ' — MISMATCH'})"
-    return f"{result.verdict:<10}  {shown_path or result.file}: {result.reason}{exp}"
+    return f"{result.verdict:<10}  {shown(shown_path or result.file)}: {shown(result.reason)}{exp}"
 

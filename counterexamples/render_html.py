@@ -20,6 +20,7 @@ from typing import Any
 from kubeprop.counterexamples.charts import CHART_CSS, chart_section
 from kubeprop.counterexamples.diff import state_summary
 from kubeprop.counterexamples.output import HTML_OWNER
+from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.render import change_lines
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.reproduce import reproduce_command
@@ -141,9 +142,9 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
         from kubeprop.counterexamples.lasso import closure_lines
 
         meta += [("lasso", line) for line in closure_lines(ce, result.closure)]
-    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in meta)
+    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(shown(v))}</td></tr>" for k, v in meta)
     verdict = Verdict(result.verdict)
-    again = reproduce_command(result.file, result.counterexample)
+    again = reproduce_command(result.file, result.counterexample, result.scenario)
     part = (f'<section id="kp-result-{r}"><h2>{_e(ce.property.name)}: '
             f'<span class="kp-verdict-{verdict.value}">{verdict.value}</span></h2>'
             f"<p>{_e(result.reason)}</p><table class=\"kp-meta\">{rows}</table>"

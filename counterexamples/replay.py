@@ -25,10 +25,12 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
+from kubeprop.counterexamples.module_names import is_module_name, module_name_problem
 from kubeprop.counterexamples.reproduce import distinct, file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
+from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.imports import NOT_FOUND_HINT
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -83,6 +85,8 @@ class ReplayResult(Expectations):
     drift_step: int | None = None
     closure: Any = None
     """For a lasso: where its cycle closes (`kubeprop.counterexamples.lasso.Closure`)."""
+    scenario: str | None = None
+    """The scenario the user named to replay on (`replay(scenario=…)`), as given; None: the file's own."""
 
     @property
     def fingerprints(self) -> tuple[str, ...]:
@@ -115,8 +119,15 @@ def check_imports(ce: Counterexample, file: str, allow: Collection[str], propert
     """Refuse, all at once, every module the file names that replaying it would import and
     `allow` does not list (its scenario's unless `scenario` is False, its property's unless the
     property is registered already): a CounterexampleError whose message lists each with its
-    place and gives the command allowing every module the file names."""
+    place and gives the command allowing every module the file names. A name that is not a
+    module name is refused first, as a bad field (`module_names`): never suggested for allowing."""
     every = file_modules(ce, file, scenario)
+    malformed = [Problem(file, 0, "property.module" if n.where == "property.module" else "scenario",
+                         (module_name_problem(n.module) if n.where == "property.module"
+                          else f"{n.where}: {module_name_problem(n.module)}"))
+                 for n in every if not is_module_name(n.module)]
+    if malformed:
+        raise CounterexampleError(malformed)
     named = [n for n in every if not _may_import(n.module, allow)]
     if _registered(ce, properties):
         named = [n for n in named if n.where != "property.module"]
@@ -202,6 +213,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     without being replayed, since its objects would be another folder's, chosen by the file — but
     for the built-in FeastFlow, which is kubeprop's own (a newer kubeprop's FeastFlow is replayed)."""
     allow = frozenset(allow_imports)
+    malformed = sorted(m for m in allow if not is_module_name(m))
+    if malformed:
+        raise UsageError(f"allow_imports: {module_name_problem(malformed[0])}")
     if isinstance(source, Counterexample):
         ce, where = source, file or "<counterexample>"
     else:
@@ -221,7 +235,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
 
     def result(verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
         return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states),
-                            shut)
+                            shut, None if scenario is None else str(scenario))
 
     for i, act in enumerate(ce.actions[:target]):
         enabled = actions(model, states[-1])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
-import shlex
 import stat
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, ScenarioRecord, load
+from kubeprop.counterexamples.printable import shell_word, shown
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, resolve_path
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, format_path, parse_yaml_documents, read_text
 from kubeprop.model.scenario.imports import named_references
@@ -112,29 +112,34 @@ def pythonpath_entries(modules: Iterable[str]) -> list[str]:
     return [e for e in entries if e in used]
 
 
-def command(path: str | Path, modules: Collection[str]) -> str:
-    """`[PYTHONPATH=…] kubeprop replay [--allow-import M]… PATH`, quoted for a POSIX shell."""
-    words = ["kubeprop", "replay", *(w for m in modules for w in ("--allow-import", m)), str(path)]
-    line = " ".join(shlex.quote(w) for w in words)
+def command(path: str | Path, modules: Collection[str], scenario: str | Path | None = None) -> str:
+    """`[PYTHONPATH=…] kubeprop replay [--allow-import M]… [--scenario S] PATH`, quoted for a POSIX
+    shell, each word on one visible line (`printable.shell_word`); `--scenario` when the replay ran
+    on a scenario the user named."""
+    named = ("--scenario", str(scenario)) if scenario is not None else ()
+    words = ["kubeprop", "replay", *(w for m in modules for w in ("--allow-import", m)), *named, str(path)]
+    line = " ".join(shell_word(w) for w in words)
     entries = pythonpath_entries(modules)
-    return f"PYTHONPATH={shlex.quote(os.pathsep.join(entries))} {line}" if entries else line
+    return f"PYTHONPATH={shell_word(os.pathsep.join(entries))} {line}" if entries else line
 
 
-def reproduce_command(path: str | Path, ce: Counterexample | None = None) -> str:
+def reproduce_command(path: str | Path, ce: Counterexample | None = None,
+                      scenario: str | Path | None = None) -> str:
     """The command that replays the counterexample file at `path` (read from there unless `ce` is
-    given); a file that cannot be read gets the bare `kubeprop replay PATH`."""
+    given) — on `scenario` when the replay being shown ran on a scenario the user named (whose own
+    modules need no allowance); a file that cannot be read gets the bare `kubeprop replay PATH`."""
     if ce is None:
         try:
             ce = load(path)
         except (CounterexampleError, OSError, ValueError):
-            return command(path, ())
-    return command(path, distinct(file_modules(ce, str(path))))
+            return command(path, (), scenario)
+    return command(path, distinct(file_modules(ce, str(path), scenario=scenario is None)), scenario)
 
 
 def refusal(named: list[NamedModule], path: str, every: Collection[str]) -> str:
     """Why replaying `path` imports none of the `named` modules, and the command that allows
     `every` module the file names (those allowed already too, so that the command works as given)."""
-    listed = ", ".join(f"{n.module!r} ({n.where})" for n in named)
+    listed = ", ".join(f"{shown(repr(n.module))} ({shown(n.where)})" for n in named)
     they = "them" if len(distinct(named)) > 1 else "it"
     return (f"refusing to import module{'s' if they == 'them' else ''} named in a file under review: {listed}; "
             f"if you trust {they}, allow {they} by name: {command(path, every)} (or the gate config's "

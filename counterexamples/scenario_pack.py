@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kubeprop.counterexamples.format import CounterexampleError, Mode, PackedFile, ScenarioRecord
+from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.manifests import ManifestError, Problem, load_manifests
 from kubeprop.model.api.yamlsource import read_text
 from kubeprop.model.cluster.compose import build_model
@@ -85,10 +86,14 @@ def pack(scenario: Scenario, mode: Mode = "inline") -> ScenarioRecord:
 
 
 def _safe(rel: str, index: int, file: str) -> Path:
+    """A packed file's path, checked: relative, inside the scenario; else what is wrong with it."""
     path = Path(rel)
-    if not rel or path.is_absolute() or ".." in path.parts:
+    why = ("is empty" if not rel else f"is absolute ({shown(rel)})" if path.is_absolute()
+           else f"leaves the scenario's folder through '..' ({shown(rel)})" if ".." in path.parts else "")
+    if why:
         raise CounterexampleError([Problem(file, 0, f"scenario.files[{index}].path",
-                                           "must be a relative path inside the scenario (no '..')")])
+                                           f"{why}; must be a relative path inside the scenario, such as "
+                                           "manifests/web.yaml")])
     return path
 
 

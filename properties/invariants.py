@@ -131,7 +131,7 @@ def node_not_overcommitted(model: ClusterModel, state: ClusterState) -> Result:
         on[pod.spec.node_name].append(pod)
     for node in sorted((n for n in state.store.list("nodes") if isinstance(n, Node)), key=_node_name):
         pods = on.get(node.metadata.name, ())
-        found = _OVERCOMMITTED.get((node, *pods), _overcommitted, node, pods)
+        found = _OVERCOMMITTED.get((node, *pods), overcommitted, node, pods)
         if found is not None:
             return found
     return None
@@ -144,8 +144,9 @@ def _node_name(node: Node) -> str:
     return node.metadata.name
 
 
-def _overcommitted(node: Node, pods: Iterable[Pod]) -> Result:
-    """Whether the pods bound to `node` request more than it has (as the scheduler's cache counts)."""
+def overcommitted(node: Node, pods: Iterable[Pod]) -> Result:
+    """Whether the pods bound to `node` request more than it has (as the scheduler's cache counts:
+    terminal pods left out)."""
     info = build_node_infos((node,), pods)[0]
     for resource, used in sorted(info.requested.items()):
         limit = info.allocatable.get(resource)

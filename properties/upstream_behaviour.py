@@ -39,6 +39,11 @@ from kubeprop.model.state.actions import Action, CrashComponent, CrashDuringReco
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.registry import Violation
 from kubeprop.properties.scheduling.encode import static_reason
+from kubeprop.properties.upstream_behaviour_kubelet import (
+    CREATOR_BOUND_CITATIONS,
+    CREATOR_BOUND_SUMMARY,
+    creator_bound_pods_overcommit,
+)
 from kubeprop.properties.upstream_behaviour_releases import (
     ENDPOINTS_STALE_CACHE_CITATIONS,
     ENDPOINTS_STALE_CACHE_SUMMARY,
@@ -544,6 +549,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     *(UpstreamBehaviour(name="etcd-restore-stalls-until-resync", property=prop, summary=RESTORE_RESYNC_SUMMARY,
                         citations=RESTORE_RESYNC_CITATIONS, recognize=restore_stalls_until_resync)
       for prop in ("deployments-complete", "workloads-ready")),
+    UpstreamBehaviour(name="creator-bound-pods-overcommit-node", property="node-not-overcommitted",
+                      summary=CREATOR_BOUND_SUMMARY, citations=CREATOR_BOUND_CITATIONS,
+                      recognize=creator_bound_pods_overcommit),
 )
 """Every known upstream behaviour, in the order they are matched."""
 

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 
 from kubeprop.model.api.objects import ApiObject, Pod, kind_info, qualified_resource
 from kubeprop.model.controllers.registry import default_controllers
+from kubeprop.model.fault_kinds import FAULT_KINDS
+from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.registry import Needs, Property
 
@@ -162,7 +164,41 @@ def variant_vacuity(model: ClusterModel) -> str | None:
     missing = _missing(model, needs)
     if missing is None and model.variant == "scheduler-ignores-taints" and not _tainted(model):
         missing = "no node has a taint (topology taints or a control-plane node)"
+    if missing is None and model.variant == "endpoints-terminating" and not _pods_can_terminate(model):
+        missing = ("nothing can delete a pod (no workload step but cordon/uncordon, no fault budget, no memory "
+                   "pressure, descheduler, HPA, pod priorities, bare Pods or code of your own): no pod ever "
+                   "terminates")
     return None if missing is None else f"variant {model.variant} cannot show: {missing}"
+
+
+def _pods_can_terminate(model: ClusterModel) -> bool:
+    """Whether some run can give a pod a deletionTimestamp, over-approximated: anything that can
+    delete a pod — a workload step (scale, rollout, apply, delete, drain; not cordon/uncordon), a
+    fault or maintenance budget (node loss → taint eviction, restores, overloads…), memory pressure,
+    the descheduler, an HPA (scale-down), pod priorities or PriorityClasses (preemption), a bare Pod
+    (a controller may adopt and delete it), your own controllers or environment rules — counts."""
+    spec = model.scenario.spec
+    if own_controllers(model) or model.scenario.environment_rules or spec.environment != EnvironmentDecl():
+        return True
+    if any(step.cordon is None and step.uncordon is None for step in spec.workload):
+        return True
+    if spec.descheduler is not None or model.parameter("memoryPressureEvents"):
+        return True
+    if any(getattr(model.budget, kind, 0) for kind in FAULT_KINDS):
+        return True
+    possible = possible_resources(model)
+    if possible is None or "horizontalpodautoscalers.autoscaling" in possible:
+        return True
+    return any(_may_preempt_or_be_adopted(m.obj) for m in model.scenario.objects)
+
+
+def _may_preempt_or_be_adopted(obj: ApiObject) -> bool:
+    """A PriorityClass, a bare Pod, or a workload whose pods name a priority."""
+    if kind_info(obj).kind in ("PriorityClass", "Pod"):
+        return True
+    template = getattr(getattr(obj, "spec", None), "template", None)
+    pod_spec = getattr(template, "spec", None)
+    return pod_spec is not None and (bool(pod_spec.priority_class_name) or pod_spec.priority is not None)
 
 
 def _tainted(model: ClusterModel) -> bool:

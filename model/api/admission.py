@@ -15,9 +15,19 @@ from typing import Literal
 import attrs
 
 from kubeprop.model.api.defaults import default_toleration_seconds
-from kubeprop.model.api.objects import ApiObject, Namespace, ObjectKey, Pod, kind_info, qualified_resource
+from kubeprop.model.api.objects import (
+    ApiObject,
+    Ingress,
+    IngressClass,
+    Namespace,
+    ObjectKey,
+    Pod,
+    kind_info,
+    qualified_resource,
+)
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.scheduling import PriorityClass, system_priority_class
 from kubeprop.model.api.store import Store
 from kubeprop.model.evolve import evolve
 
@@ -113,35 +123,138 @@ def with_default_toleration_seconds(plugins: tuple[AdmissionPlugin, ...], second
     return tuple(configured if p.name == DEFAULT_TOLERATION_SECONDS_NAME else p for p in plugins)
 
 
-BUILTIN_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000, "system-node-critical": 2000001000}
+PRIORITY_CLASSES_RESOURCE = "priorityclasses.scheduling.k8s.io"
+
+
+def _priority_class(store: Store, name: str) -> PriorityClass | None:
+    """The class a pod's priorityClassName names: a system class, else a stored one."""
+    system = system_priority_class(name)
+    if system is not None:
+        return system
+    found = store.get(ObjectKey(PRIORITY_CLASSES_RESOURCE, "", name))
+    return found if isinstance(found, PriorityClass) else None
+
+
+def default_priority_class(store: Store) -> PriorityClass | None:
+    """getDefaultPriorityClass: the globalDefault class; if a race left several, the one with the
+    lowest value (the first in name order among equals)."""
+    found: PriorityClass | None = None
+    for obj in store.list(PRIORITY_CLASSES_RESOURCE):
+        if isinstance(obj, PriorityClass) and obj.global_default and (found is None or found.value > obj.value):
+            found = obj
+    return found
+
+
+@attrs.frozen
+class ResolvedPriority:
+    """What the Priority plug-in writes into a new pod: class name, priority, preemption policy
+    (None: left unset, see `resolve_priority`)."""
+
+    class_name: str
+    priority: int
+    preemption_policy: str | None
+
+
+def resolve_priority(pod: Pod, store: Store) -> ResolvedPriority | str:
+    """admitPod on create (`plugin/pkg/admission/priority/admission.go`): the named class (system
+    or stored), or the globalDefault class when no name is given (its name is written into the
+    pod), or priority 0; a denial message for an unknown name, or for a `priority` /
+    `preemptionPolicy` the pod sets that differs from the class's.
+
+    Model choice: with no class and no default class, upstream writes `preemptionPolicy:
+    PreemptLowerPriority`; the model leaves the field unset, which every reader treats alike
+    (the scheduler tests only for Never), so scenarios without PriorityClasses keep their states."""
+    name = pod.spec.priority_class_name
+    if name:
+        pc = _priority_class(store, name)
+        if pc is None:
+            return f"no PriorityClass with name {name} was found"
+    else:
+        pc = default_priority_class(store)
+    resolved = (ResolvedPriority("", 0, None) if pc is None
+                else ResolvedPriority(pc.metadata.name, pc.value, pc.preemption_policy))
+    if pod.spec.priority is not None and pod.spec.priority != resolved.priority:
+        return (f"the integer value of priority ({pod.spec.priority}) must not be provided in pod spec; "
+                f"priority admission controller computed {resolved.priority} from the given PriorityClass name")
+    policy = resolved.preemption_policy
+    if policy is not None and pod.spec.preemption_policy and pod.spec.preemption_policy != policy:
+        return (f"the string value of PreemptionPolicy ({pod.spec.preemption_policy}) must not be provided in "
+                f"pod spec; priority admission controller computed {policy} from the given PriorityClass name")
+    return resolved
 
 
 def _priority(req: AdmissionRequest) -> ApiObject:
-    """Priority (`plugin/pkg/admission/priority/admission.go`): resolve priorityClassName to a
-    number. The model knows only the two built-in classes; no class means priority 0."""
+    """Priority's mutating half: a new pod gets its class's priority and preemption policy (and
+    the default class's name). A pod the plug-in refuses is left as it is; `_priority_validate`
+    then denies it (upstream denies in the mutating phase, before object validation)."""
     obj = req.obj
     assert obj is not None
-    if req.operation != "CREATE" or not isinstance(obj, Pod) or obj.spec.priority is not None:
+    if req.operation != "CREATE" or not isinstance(obj, Pod) or req.subresource:
         return obj
-    value = BUILTIN_PRIORITY_CLASSES.get(obj.spec.priority_class_name, 0)
-    return evolve(obj, spec=evolve(obj.spec, priority=value))
+    resolved = resolve_priority(obj, req.store)
+    if isinstance(resolved, str):
+        return obj
+    policy = resolved.preemption_policy or obj.spec.preemption_policy
+    return evolve(obj, spec=evolve(obj.spec, priority_class_name=resolved.class_name, priority=resolved.priority,
+                                   preemption_policy=policy))
 
 
-def _priority_class_exists(req: AdmissionRequest) -> str | None:
+def _priority_validate(req: AdmissionRequest) -> str | Denial | None:
+    """Priority's refusals: a pod `resolve_priority` refuses; a second globalDefault class
+    (validatePriorityClass: "Only one default can exist"); a class named like a system class,
+    which upstream's store already holds (409 AlreadyExists)."""
     obj = req.obj
-    if req.operation != "CREATE" or not isinstance(obj, Pod):
+    if req.subresource or req.operation not in ("CREATE", "UPDATE"):
         return None
-    name = obj.spec.priority_class_name
-    if name and name not in BUILTIN_PRIORITY_CLASSES:
-        return f"no PriorityClass with name {name} was found"
+    if isinstance(obj, Pod) and req.operation == "CREATE":
+        resolved = resolve_priority(obj, req.store)
+        return resolved if isinstance(resolved, str) else None
+    if not isinstance(obj, PriorityClass):
+        return None
+    if req.operation == "CREATE" and system_priority_class(obj.metadata.name) is not None:
+        return Denial(409, "AlreadyExists", f'{PRIORITY_CLASSES_RESOURCE} "{obj.metadata.name}" already exists')
+    current = default_priority_class(req.store) if obj.global_default else None
+    if current is not None and (req.operation == "CREATE" or current.metadata.name != obj.metadata.name):
+        return f"PriorityClass {current.metadata.name} is already marked as default. Only one default can exist"
     return None
+
+
+IS_DEFAULT_INGRESS_CLASS = "ingressclass.kubernetes.io/is-default-class"
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+
+
+def default_ingress_class(store: Store) -> IngressClass | None:
+    """getDefaultClass: the IngressClass annotated `is-default-class: "true"`; of several, the
+    newest (latest creationTimestamp, then the first by name)."""
+    defaults = [c for c in store.list("ingressclasses.networking.k8s.io")
+                if isinstance(c, IngressClass) and c.metadata.annotations.get(IS_DEFAULT_INGRESS_CLASS) == "true"]
+    defaults.sort(key=lambda c: (-(c.metadata.creation_timestamp or 0), c.metadata.name))
+    return defaults[0] if defaults else None
+
+
+def _default_ingress_class(req: AdmissionRequest) -> ApiObject:
+    """DefaultIngressClass (`plugin/pkg/admission/network/defaultingressclass/admission.go`): an
+    Ingress created with neither `spec.ingressClassName` nor the `kubernetes.io/ingress.class`
+    annotation gets the default class's name, if there is a default class."""
+    obj = req.obj
+    assert obj is not None
+    if (req.operation != "CREATE" or not isinstance(obj, Ingress) or req.subresource
+            or obj.spec.ingress_class_name is not None or INGRESS_CLASS_ANNOTATION in obj.metadata.annotations):
+        return obj
+    default = default_ingress_class(req.store)
+    if default is None:
+        return obj
+    return evolve(obj, spec=evolve(obj.spec, ingress_class_name=default.metadata.name))
 
 
 NAMESPACE_LIFECYCLE = AdmissionPlugin("NamespaceLifecycle", validate=_namespace_lifecycle)
 DEFAULT_TOLERATION_SECONDS = default_toleration_seconds_plugin()
-PRIORITY = AdmissionPlugin("Priority", mutate=_priority, validate=_priority_class_exists)
+PRIORITY = AdmissionPlugin("Priority", mutate=_priority, validate=_priority_validate)
 
-DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_TOLERATION_SECONDS, PRIORITY)
+DEFAULT_INGRESS_CLASS = AdmissionPlugin("DefaultIngressClass", mutate=_default_ingress_class)
+
+DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_TOLERATION_SECONDS, PRIORITY,
+                                                DEFAULT_INGRESS_CLASS)
 """The upstream default-enabled plug-ins the model implements, in upstream order."""
 
 
@@ -205,6 +318,7 @@ def run_validating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) 
 
 
 __all__ = [
-    "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "default_toleration_seconds_plugin",
-    "qualified_resource", "resource_quota", "run_mutating", "run_validating", "with_default_toleration_seconds",
+    "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
+    "default_priority_class", "default_toleration_seconds_plugin", "qualified_resource", "resolve_priority",
+    "resource_quota", "run_mutating", "run_validating", "with_default_toleration_seconds",
 ]

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from kubeprop.model.api.apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
+from kubeprop.model.api.networking import NetworkPolicy
 from kubeprop.model.api.objects import (
     ApiObject,
     ClusterRoleBinding,
@@ -53,7 +54,10 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.pod import Container, ContainerPort, Probe, Toleration
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
+from kubeprop.model.api.scheduling import PriorityClass
+from kubeprop.model.api.validation_networking import default_network_policy
 from kubeprop.model.api.validation_policy import default_hpa, default_pdb
+from kubeprop.model.api.validation_scheduling import default_priority_class
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 
@@ -344,6 +348,8 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     ClusterRoleBinding: _binding,
     HorizontalPodAutoscaler: default_hpa,
     PodDisruptionBudget: default_pdb,
+    PriorityClass: default_priority_class,
+    NetworkPolicy: default_network_policy,
 }
 
 

@@ -1,8 +1,9 @@
 """The API object model: every kind kubeprop knows, decoding from manifests, encoding for output.
 
-Kinds are frozen attrs classes (defined in `api_pod`, `api_core`, `api_apps`, `api_rbac`,
-`api_ext`, re-exported here). Each has a `metadata: ObjectMeta` and, per kind, `spec`/`status`
-or top-level data fields, exactly as in the upstream JSON. Objects of CRD-defined kinds are
+Kinds are frozen attrs classes (defined in `pod`, `core`, `apps`, `autoscaling`, `policy`,
+`scheduling`, `networking`, `rbac_kinds` and `ext`, re-exported here). Each has a
+`metadata: ObjectMeta` and, per kind, `spec`/`status` or top-level data fields, exactly as in
+the upstream JSON. Objects of CRD-defined kinds are
 `CustomObject`s. `kind_info(obj)` gives group/version/kind/resource/scope for any object.
 """
 
@@ -60,6 +61,7 @@ from kubeprop.model.api.core import (
 from kubeprop.model.api.crd_schema import unknown_fields, version_schema
 from kubeprop.model.api.ext import CustomObject, CustomResourceDefinition
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta, ObjectReference, OwnerReference
+from kubeprop.model.api.networking import STORED_ONLY_KINDS, Ingress, IngressClass, NetworkPolicy
 from kubeprop.model.api.pod import (
     Affinity,
     Container,
@@ -88,10 +90,13 @@ from kubeprop.model.api.rbac_kinds import (
     RoleRef,
     Subject,
 )
+from kubeprop.model.api.scheduling import PriorityClass
+from kubeprop.model.api.unmodelled import unmodelled_reason
 from kubeprop.model.evolve import evolve
 
 __all__ = [
     "BUILTIN_KINDS",
+    "STORED_ONLY_KINDS",
     "Affinity",
     "ApiObject",
     "ClusterRole",
@@ -115,10 +120,13 @@ __all__ = [
     "EndpointSubset",
     "Endpoints",
     "HorizontalPodAutoscaler",
+    "Ingress",
+    "IngressClass",
     "KindInfo",
     "Namespace",
     "NamespaceSpec",
     "NamespaceStatus",
+    "NetworkPolicy",
     "Node",
     "NodeAffinity",
     "NodeSpec",
@@ -140,6 +148,7 @@ __all__ = [
     "PodStatus",
     "PodTemplateSpec",
     "PolicyRule",
+    "PriorityClass",
     "Probe",
     "ReplicaSet",
     "ReplicaSetSpec",
@@ -166,6 +175,7 @@ __all__ = [
     "Volume",
     "decode_object",
     "encode_object",
+    "is_stored_only",
     "kind_info",
     "object_key",
     "with_metadata",
@@ -175,7 +185,7 @@ ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
     | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | Role | ClusterRole
     | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
-    | PodDisruptionBudget
+    | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy
 )
 """Any API object the model stores."""
 
@@ -183,6 +193,7 @@ BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
     ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
+    PriorityClass, *STORED_ONLY_KINDS,
 )
 
 _BY_GVK: dict[tuple[str, str], type[Any]] = {(cls.INFO.api_version, cls.INFO.kind): cls for cls in BUILTIN_KINDS}
@@ -198,6 +209,12 @@ class ObjectKey:
 
     def __str__(self) -> str:
         return f"{self.resource}/{self.namespace}/{self.name}" if self.namespace else f"{self.resource}/{self.name}"
+
+
+def is_stored_only(obj: ApiObject) -> bool:
+    """Whether `obj` is of a kind the API server stores but no modelled component reads
+    (`kubeprop.model.api.networking`)."""
+    return type(obj) in STORED_ONLY_KINDS
 
 
 def kind_info(obj: ApiObject) -> KindInfo:
@@ -265,6 +282,9 @@ def decode_object(body: Mapping[str, Any], crds: Sequence[CustomResourceDefiniti
 
 
 def _unknown_kind_message(api_version: str, kind: str, crds: Sequence[CustomResourceDefinition]) -> str:
+    reason = unmodelled_reason(api_version, kind)
+    if reason is not None:
+        return f"{kind} ({api_version}) is not modelled: {reason}"
     same_kind = sorted(av for (av, k) in known_kinds(crds) if k == kind)
     if same_kind:
         return f"no kind {kind} in version {api_version}; {kind} is served as {', '.join(same_kind)}"

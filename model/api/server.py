@@ -153,6 +153,8 @@ SHORT_NAMES: dict[str, str] = {
     "po": "pods", "svc": "services", "deploy": "deployments", "rs": "replicasets", "sts": "statefulsets",
     "cm": "configmaps", "ns": "namespaces", "no": "nodes", "pvc": "persistentvolumeclaims",
     "pv": "persistentvolumes", "ep": "endpoints", "sa": "serviceaccounts", "crd": "customresourcedefinitions",
+    "pc": "priorityclasses", "ing": "ingresses", "netpol": "networkpolicies", "hpa": "horizontalpodautoscalers",
+    "pdb": "poddisruptionbudgets",
 }
 """The built-in kinds' shortNames (discovery) that kubectl accepts as resource types."""
 

@@ -42,6 +42,7 @@ from kubeprop.model.api.names import (
     name_is_dns_label,
     name_is_dns_subdomain,
 )
+from kubeprop.model.api.networking import Ingress, IngressClass, NetworkPolicy
 from kubeprop.model.api.objects import (
     ApiObject,
     ClusterRole,
@@ -64,6 +65,7 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.pod import Container, Pod, Toleration
 from kubeprop.model.api.policy import PodDisruptionBudget
+from kubeprop.model.api.scheduling import PriorityClass
 from kubeprop.model.api.validation_annotations import (
     deletion_cost_is_invalid,
     template_cost_path,
@@ -110,8 +112,15 @@ from kubeprop.model.api.validation_kinds import (
     validate_service_spec,
     validate_taints,
 )
+from kubeprop.model.api.validation_networking import (
+    validate_ingress,
+    validate_ingress_class,
+    validate_ingress_class_update,
+    validate_network_policy,
+)
 from kubeprop.model.api.validation_pod import validate_containers_only_for_pod, validate_pod_spec, validate_tolerations
 from kubeprop.model.api.validation_policy import validate_hpa, validate_pdb, validate_pdb_status
+from kubeprop.model.api.validation_scheduling import validate_priority_class, validate_priority_class_update
 from kubeprop.model.api.validation_workloads import (
     collision_count_decremented,
     validate_deployment_spec,
@@ -285,6 +294,10 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     CustomObject: lambda o: [],
     HorizontalPodAutoscaler: validate_hpa,
     PodDisruptionBudget: validate_pdb,
+    PriorityClass: validate_priority_class,
+    Ingress: validate_ingress,
+    IngressClass: validate_ingress_class,
+    NetworkPolicy: validate_network_policy,
 }
 
 
@@ -432,6 +445,8 @@ _UPDATE_RULES: Final[dict[type[Any], Callable[[Any, Any], ErrorList]]] = {
     RoleBinding: _role_ref_update,
     ClusterRoleBinding: _role_ref_update,
     CustomResourceDefinition: _crd_update,
+    PriorityClass: validate_priority_class_update,
+    IngressClass: validate_ingress_class_update,
 }
 
 

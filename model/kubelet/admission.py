@@ -1,21 +1,37 @@
 """Kubelet admission: the checks a kubelet makes before it starts a pod bound to its node.
 
 Upstream: `pkg/kubelet/kubelet.go` (HandlePodAdditions → canAdmitPod → rejectPod) and
-`pkg/kubelet/lifecycle/predicate.go` (predicateAdmitHandler.Admit, generalFilter). The model keeps
-the check the scheduler cannot have made for the kubelet: a NoExecute taint the pod does not
-tolerate (added after the binding, e.g. `node.kubernetes.io/unreachable` by the node lifecycle
-controller, or by a user). Resources, node name, ports, node affinity and the OS checks are the
-scheduler's own filters and are not repeated.
+`pkg/kubelet/lifecycle/predicate.go` (predicateAdmitHandler.Admit, generalFilter), which runs the
+scheduler's `AdmissionCheck` (`pkg/scheduler/eventhandlers.go`: NodeResourcesFit's `Fits`, the
+required node affinity and selector, NodeName, NodePorts) against the pods the kubelet already
+admitted (`GetActivePods`), then refuses an untolerated NoExecute taint. A pod the scheduler bound
+passes them when its cache was right; they matter for a pod created with `spec.nodeName` (it
+bypasses the scheduler), for two schedulers that each over-commit a node, and for a taint added
+after the binding (`node.kubernetes.io/unreachable` by the node lifecycle controller, or a user).
+The first failure is the one reported, as upstream: resources first (`OutOfcpu`, `OutOfmemory`,
+`OutOfpods`, …), then the predicates by name. The OS checks are left out (the model's nodes
+have no OS label).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from kubeprop.model.api.objects import Node, ObjectKey, Taint
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
+from kubeprop.model.scheduler.filters import (
+    REASON_NODE_AFFINITY,
+    REASON_NODE_NAME,
+    REASON_NODE_PORTS,
+    node_affinity_status,
+    node_name_status,
+    node_ports_status,
+)
+from kubeprop.model.scheduler.nodeinfo import CPU, EPHEMERAL, MEMORY, PODS, NodeInfo, pod_requests
 from kubeprop.model.state.cluster import ClusterState, kubelet, reaches_apiserver
 
-__all__ = ["TAINT_REJECTION", "admission_rejection", "rejected_runtime", "visible_taints"]
+__all__ = ["TAINT_REJECTION", "admission_rejection", "rejected_runtime", "resource_rejection", "visible_taints"]
 
 TAINT_REJECTION = ("TaintToleration",
                    "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate")
@@ -40,6 +56,51 @@ def admission_rejection(taints: tuple[Taint, ...], pod: Pod) -> tuple[str, str] 
     for taint in taints:
         if taint.effect == "NoExecute" and not any(t.tolerates(taint) for t in pod.spec.tolerations):
             return TAINT_REJECTION
+    return None
+
+
+_PREDICATES = (("NodeAffinity", REASON_NODE_AFFINITY, node_affinity_status),
+               ("NodeName", REASON_NODE_NAME, node_name_status),
+               ("NodePorts", REASON_NODE_PORTS, node_ports_status))
+"""AdmissionCheck's predicates after the resources, in its order: (name, reason, the filter)."""
+
+
+def _out_of(resource: str, pod: Pod, info: NodeInfo) -> tuple[str, str] | None:
+    """`predicate.go` InsufficientResourceError for `resource` when the pod does not fit."""
+    if resource == PODS:
+        wanted, used = 1, len(info.pods)
+    else:
+        wanted, used = pod_requests(pod).get(resource, 0), info.requested.get(resource, 0)
+        if wanted == 0:
+            return None
+    capacity = info.allocatable.get(resource, 0)
+    if used + wanted <= capacity:
+        return None
+    return (f"OutOf{resource}", f"Node didn't have enough resource: {resource}, requested: {wanted}, "
+                                f"used: {used}, capacity: {capacity}")
+
+
+def _extended(name: str) -> bool:
+    """`v1helper.IsExtendedResourceName`: a `domain/name` outside `kubernetes.io`. Admit drops a
+    request for one the node does not have (`removeMissingExtendedResources`)."""
+    return "/" in name and "kubernetes.io/" not in name and not name.startswith("requests.")
+
+
+def resource_rejection(node: Node, admitted: Iterable[Pod], pod: Pod) -> tuple[str, str] | None:
+    """`predicate.go` Admit's general filter before the taints: (reason, message) of the first
+    failure of `AdmissionCheck` for `pod` on `node` next to the pods the kubelet `admitted`
+    (active, not `pod`), or None. Resources in `noderesources.Fits` order: the pod count, cpu,
+    memory, ephemeral storage, then the scalar resources by name (upstream: map order)."""
+    info = NodeInfo.of(node, admitted)
+    scalars = [name for name, _ in pod_requests(pod).sorted_items()
+               if name not in (CPU, MEMORY, EPHEMERAL) and (name in info.allocatable or not _extended(name))]
+    for resource in (PODS, CPU, MEMORY, EPHEMERAL, *scalars):
+        out = _out_of(resource, pod, info)
+        if out is not None:
+            return out
+    for name, reason, status in _PREDICATES:
+        if status(pod, info) is not None:
+            return name, f"Predicate {name} failed: {reason}"
     return None
 
 

@@ -36,7 +36,7 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.kubelet.admission import admission_rejection, rejected_runtime, visible_taints
+from kubeprop.model.kubelet.admission import admission_rejection, rejected_runtime, resource_rejection, visible_taints
 from kubeprop.model.kubelet.eviction import eviction_victims
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
@@ -50,7 +50,7 @@ from kubeprop.model.kubelet.runtime import (
     restarted,
     sigkill_grace,
 )
-from kubeprop.model.kubelet.status import node_status, pod_status
+from kubeprop.model.kubelet.status import get_phase, node_status, pod_status
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet, reaches_apiserver, send, view
@@ -405,9 +405,14 @@ def _runtime(state: ClusterState, node: str, key: str) -> PodRuntime:
 def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> ClusterState:
     """Admit the cached pod and start every container, or reject it (nothing starts; the next
     SyncPodStatus reports it Failed)."""
-    pod = cached_pods(model, state, act.node)[act.pod]
+    pods = cached_pods(model, state, act.node)
+    pod = pods[act.pod]
     k = kubelet_state(state, act.node)
-    rejection = admission_rejection(visible_taints(state, act.node), pod)
+    node = state.store.get(ObjectKey("nodes", "", act.node))
+    admitted = [pods[key] for key, runtime in k.pods.sorted_items()  # GetActivePods
+                if key != act.pod and key in pods and get_phase(runtime) not in ("Succeeded", "Failed")]
+    rejection = resource_rejection(node, admitted, pod) if isinstance(node, Node) else None
+    rejection = rejection or admission_rejection(visible_taints(state, act.node), pod)
     if rejection is not None:
         return _set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     return _set_pod(state, act.node, act.pod, _admit(model, k, act.node, pod, state.clock))

@@ -4,7 +4,7 @@ file and line (docs/hpa.md, docs/descheduler.md, docs/disruption.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from kubeprop.model.api.quantity import MAX_INT64
 from kubeprop.model.scenario.checks import MAX_INT32
@@ -21,7 +21,6 @@ def addon_problems(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
     """Every problem of the add-on sections."""
     yield from _usage(spec)
     yield from _descheduler(spec)
-    yield from _node_steps(spec)
 
 
 def _usage(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
@@ -80,9 +79,11 @@ def _descheduler(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
                 yield (*base, "thresholds", resource), "must not exceed its targetThresholds value"
 
 
-def _node_steps(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
-    nodes = {n.name for n in spec.topology.nodes}
+def node_step_problems(spec: ScenarioFile, nodes: Collection[str]) -> Iterator[tuple[FieldPath, str]]:
+    """`cordon`, `drain` and `uncordon` steps must name a node of the cluster: `nodes`, those of
+    `topology.nodes` or, when the manifests hold Node objects, theirs (known once they are read)."""
     for i, step in enumerate(spec.workload):
         for field, value in (("cordon", step.cordon), ("drain", step.drain), ("uncordon", step.uncordon)):
             if value is not None and value.node not in nodes:
-                yield ("workload", i, field, "node"), f"no node {value.node!r} in the topology"
+                yield (("workload", i, field, "node"),
+                       f"no node {value.node!r} in the cluster; its nodes: {', '.join(sorted(nodes)) or '(none)'}")

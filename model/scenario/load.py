@@ -25,18 +25,18 @@ from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
 from kubeprop.model.api.codec import decode_attrs, format_path
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
-from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition
+from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition, is_stored_only, kind_info
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
 from kubeprop.model.errors import InputError
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scenario.check_addons import addon_problems
+from kubeprop.model.scenario.check_addons import addon_problems, node_step_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.imports import AllowImports, resolve
-from kubeprop.model.scenario.nodes import nodes_as_topology
+from kubeprop.model.scenario.nodes import manifest_nodes, nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
@@ -103,9 +103,28 @@ class Scenario:
         """The user that applies the manifests and the workload steps."""
         return self.spec.apply_as or (self.spec.users[0].name if self.spec.users else ADMIN)
 
+    @property
+    def stored_only(self) -> tuple[str, ...]:
+        """The manifests' objects the API server keeps but no modelled component reads or is
+        affected by (`kubeprop.model.api.networking`), as `Ingress default/web`, in input order."""
+        return tuple(stored_only_label(m.obj) for m in self.objects if is_stored_only(m.obj))
+
     def parameter(self, name: str) -> Any:
         """A model parameter: the scenario's value or the upstream default."""
         return self.spec.parameters.get(name, PARAMETERS[name])
+
+
+def stored_only_label(obj: ApiObject) -> str:
+    """`Kind namespace/name` (or `Kind name` for a cluster-scoped object), for the stored-only note."""
+    where = f"{obj.metadata.namespace}/" if kind_info(obj).namespaced else ""
+    return f"{kind_info(obj).kind} {where}{obj.metadata.name}"
+
+
+def stored_only_note(labels: tuple[str, ...]) -> str | None:
+    """The one line a check prints about stored-only objects (None when there are none)."""
+    if not labels:
+        return None
+    return f"stored only (kept by the API server, read by no modelled component): {', '.join(labels)}"
 
 
 ADMIN = "system:admin"
@@ -350,6 +369,8 @@ def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
     if problems:
         return problems
     found = check_workload_targets(spec, [o.obj for o in objects], applied)
+    nodes = [n.name for n in spec.topology.nodes] or list(manifest_nodes(tuple(objects)))
+    found += node_step_problems(spec, nodes)
     problems = [_problem(doc, path, message) for path, message in found]
     return problems + _delete_kind_problems(spec, doc, objects, applied)
 

@@ -23,7 +23,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -34,15 +33,17 @@ import attrs
 import yaml
 
 from kubeprop.counterexamples.api import INTERRUPTED, CheckInterrupted, CheckReport, Discovery, check
+from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import load_scenario, stored_only_note
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
 from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.live import LiveLine
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
@@ -175,6 +176,8 @@ class CheckRun:
     variant: str | None = None
     parameters: tuple[tuple[str, Any], ...] = ()
     """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
+    stored_only: tuple[str, ...] = ()
+    """The scenario's stored-only objects (`Scenario.stored_only`): the header names them once."""
 
 
 def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
@@ -222,7 +225,8 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         share = max(0.0, (args.budget - (time.perf_counter() - began)) / (len(engines) - i))
         if live:
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
-        engine_config_ = attrs.evolve(config, progress=_show_progress) if live and engine == "bfs" else config
+        line = LiveLine(engine, share) if live and engine in ("bfs", "portfolio") else None
+        engine_config_ = attrs.evolve(config, progress=line) if line is not None else config
         name = engine
         if engine == "walk" and args.cluster:  # the walks on a Dask cluster (kubeprop.properties.explore.dask_walks)
             from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
@@ -232,14 +236,16 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
                 seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
         except KeyboardInterrupt as err:
+            if line is not None:
+                line.end()
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
             run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)),
                            variant=args.variant, parameters=tuple(args.params))
             raise Interrupted(_interrupted(run, engine)) from None
-        if live and engine == "bfs":
-            sys.stderr.write("\n")
+        if line is not None:
+            line.end()
     return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored, args.variant,
-                    tuple(args.params))
+                    tuple(args.params), stored_only=scenario.stored_only)
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
@@ -258,14 +264,6 @@ def _interrupted(run: CheckRun, engine: str) -> str:
     return text.getvalue()
 
 
-def _show_progress(stats: Any) -> None:
-    """One overwritten terminal line: states, distinct, depth, states/s, memory (max RSS)."""
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    sys.stderr.write(f"\r  bfs: {stats.states:,} states, {stats.distinct:,} distinct, depth {stats.depth}, "
-                     f"{stats.states_per_second:,.0f} distinct/s, {rss_mb:,.0f} MB   ")
-    sys.stderr.flush()
-
-
 def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = False) -> str:
     found = report.discovery(prop.name)
     if found is not None:
@@ -273,6 +271,8 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         if ce is not None and ce.cycle_start is not None:
             return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
         return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
+    if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
+        return "vacuous"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
         return "not judged (no settle)"
     if report.exit_reason == INTERRUPTED:
@@ -281,8 +281,6 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         return "not checked (no step)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
         return "not checked"
-    if vacuous:
-        return "vacuous"
     return "held (exhaustive)" if report.complete else "held (bounded)"
 
 
@@ -316,18 +314,19 @@ def table(run: CheckRun) -> Table:
     vacuous = vacuous_properties(model, run.properties)
     cells = tuple(tuple(_cell(r, p, p.name in vacuous, (r.engine, p.name) in run.upstream) for r in run.reports)
                   for p in run.properties)
-    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, explanation=_unshrunk(d))
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) not in run.upstream)
-    upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note,
+    upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
                              explanation=explanation(run.upstream[r.engine, d.violation.property]) + _unshrunk(d))
                      for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports)) if w)
+    note = stored_only_note(run.stored_only)
     return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(_column(r) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
-                 upstream_heading=HEADING)
+                 upstream_heading=HEADING, header=(note,) if note else ())
 
 
 def title(run: CheckRun) -> str:
@@ -335,6 +334,14 @@ def title(run: CheckRun) -> str:
     variant = f", variant {run.variant}" if run.variant else ""
     parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
     return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
+
+
+def _inline(found: Discovery) -> tuple[str, ...]:
+    """The trace's actions, printed under a violation recorded but not written (its file could
+    not be: a link planted at its name), so that the finding is kept; none when it has a file."""
+    if found.path is not None or found.counterexample is None:
+        return ()
+    return tuple(str(action) for action in found.trace)
 
 
 def _unshrunk(found: Discovery) -> tuple[str, ...]:
@@ -405,7 +412,7 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
             result, code = table(run), exit_code(run, args.exhaustive, getattr(args, "strict", False))
             traced, explored = run.reports, run.explored
     except InputError as err:
-        sys.stderr.write(f"kubeprop check: bad input:\n{err}\n")
+        sys.stderr.write(f"kubeprop check: bad input:\n{shown_error(err)}\n")
         return ExitCode.BAD_INPUT
     render(result, out, timing)
     if getattr(args, "metrics", False) and traced:
@@ -419,14 +426,20 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
 def _write_worst_cases(model: Any, rows: Sequence[tuple[str, WorstCase]], folder: Path, out: TextIO) -> None:
     """The worst case of each state time metric as a counterexample file (`counterexamples.worst`)."""
     from kubeprop.counterexamples.format import write
+    from kubeprop.counterexamples.output import OutputError
     from kubeprop.counterexamples.worst import record_worst
 
     for where, worst in rows:
         ce = record_worst(model, worst, where)
         if ce is not None:
-            path = write(ce, folder)
-            out.write(f"worst case: {worst.row.metric} {worst.row.worst} s ({where}): {path}\n"
-                      f"  replay with: kubeprop replay {path}\n")
+            try:
+                path = write(ce, folder)
+            except OutputError as err:  # a link planted at its name: the figures above stand
+                out.write(f"worst case: {worst.row.metric} {worst.row.worst} s ({where}): not recorded: "
+                          f"{shown_error(err)}\n")
+                continue
+            out.write(f"worst case: {worst.row.metric} {worst.row.worst} s ({where}): {shown(path)}\n"
+                      f"  replay with: kubeprop replay {shell_word(path)}\n")
 
 
 def main(argv: Sequence[str]) -> int:

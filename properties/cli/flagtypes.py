@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "output_folder", "parse_int", "seconds"]
+from kubeprop.counterexamples.module_names import module_name_problem
+from kubeprop.counterexamples.output import OutputError, check_output_folder
+
+__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "module_name", "output_folder", "parse_int", "seconds"]
 
 MAX_SECONDS = 10_000_000.0
 """The largest budget in seconds a flag accepts (about 115 days)."""
@@ -61,8 +63,20 @@ def seconds(text: str) -> float:
 
 def output_folder(text: str) -> Path:
     """An argparse `type=` for a folder counterexample files are written to: it may not exist yet,
-    but an existing path must be a folder (refused now rather than after the engines ran)."""
+    but it must be a folder files can be written into, or one that can be created there
+    (`output.check_output_folder`): refused now rather than after the engines ran."""
     path = Path(text)
-    if "\0" in text or (os.path.lexists(path) and not os.path.isdir(path)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a folder (counterexample files are written into it)")
+    try:
+        check_output_folder(path)
+    except OutputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     return path
+
+
+def module_name(text: str) -> str:
+    """An argparse `type=` for a Python module name (`--allow-import team_checks`): dotted
+    identifiers, nothing the import system would misread (`../../evil`)."""
+    problem = module_name_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text

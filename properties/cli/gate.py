@@ -29,12 +29,15 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from kubeprop.counterexamples.api import check
 from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
-from kubeprop.model.errors import UsageError
+from kubeprop.counterexamples.printable import shown, shown_error
+from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
+from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import keep_hypothesis_under
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -57,7 +60,7 @@ from kubeprop.properties.registry import select
 from kubeprop.properties.upstream_behaviour import HEADING, match
 
 __all__ = ["BUILTIN_CORPUS", "CheckSpec", "GateConfig", "check_cases", "corpus_cases", "load_config", "register",
-           "run_gate"]
+           "run_gate", "suite_names"]
 
 
 def corpus_files(config: GateConfig, base: Path) -> list[Path]:
@@ -102,15 +105,60 @@ def corpus_cases(config: GateConfig, base: Path) -> Iterator[Case]:
     yield from corpus_others(config, base)
 
 
-def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False) -> list[Case]:
-    """Run one configured check; one case per property (a crash fails every case, with its reason). The
-    search goes on after a violation, so each property gets its own verdict; a known upstream
-    behaviour passes (with its citation) unless `strict`."""
+def suite_names(checks: Sequence[CheckSpec]) -> list[str]:
+    """Each check's JUnit suite: `SCENARIO [VARIANT, ENGINE]`; checks that would share one (the
+    same scenario, variant and engine) each get their place in the config added, `checks[I]`, so
+    every suite is unique and keeps its name from run to run."""
+    names = [f"{spec.scenario or 'feastflow'} [{spec.variant}, {spec.engine}]" for spec in checks]
+    counts = Counter(names)
+    return [f"{name} checks[{i}]" if counts[name] > 1 else name for i, name in enumerate(names)]
+
+
+_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false",
+          type(None): "null"}
+
+
+def not_a_scenario(path: Path | None) -> str:
+    """Why the file at `path` cannot be a scenario without quoting it ('' if it may be one): a
+    document that is not a mapping (`/etc/passwd` is one long string). Its content is never
+    shown: the gate's log is a CI log, and the file may be anything the config names."""
+    if path is None or not path.is_file():
+        return ""
+    try:
+        docs = load_yaml_documents(path)
+    except YamlError:  # the loader's own problem says where, without the content
+        return ""
+    for n, doc in enumerate(docs, 1):
+        if not isinstance(doc.data, dict):
+            kind = _KINDS.get(type(doc.data), "a value")
+            return (f"{shown(path)}:{doc.line}: not a scenario file: expected a YAML mapping with apiVersion and "
+                    f"kind (a kind: Scenario document, or manifests), got {kind} in document {n}")
+    return ""
+
+
+def bad_input_case(spec: CheckSpec, path: Path | None, err: InputError, suite: str, seconds: float,
+                   where: str) -> Case:
+    """The one error case of a check whose scenario does not load: bad input, naming the config
+    field and the problem's file, line and field; a file that is not a scenario is named, never
+    quoted (`not_a_scenario`)."""
+    problem = not_a_scenario(path) or shown_error(err).replace("\n", "; ")
+    return Case(suite, "scenario", "error", f"bad input: {where}.scenario {shown(spec.scenario or 'feastflow')}: "
+                f"{problem}", "", seconds)
+
+
+def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False,
+                suite: str | None = None, where: str = "checks[0]") -> list[Case]:
+    """Run one configured check; one case per property (a crash fails every case, with its reason;
+    input that does not load is one bad-input case, `bad_input_case`). The search goes on after a
+    violation, so each property gets its own verdict; a known upstream behaviour passes (with its
+    citation) unless `strict`. `suite`: the cases' suite (default from `suite_names`); `where`:
+    the check's place in the config."""
     scenario = None if not spec.scenario else (Path(spec.scenario) if Path(spec.scenario).is_absolute()
                                                else base / spec.scenario)
-    names = list(spec.properties) or [p.name for p in select()]
-    suite = f"{spec.scenario or 'feastflow'} [{spec.variant}, {spec.engine}]"
+    names = list(spec.properties or ()) or [p.name for p in select()]
+    suite = suite or suite_names([spec])[0]
     began = time.perf_counter()
+    loaded = None
     try:
         loaded = load_scenario(scenario)
         props = checked_properties(loaded, spec.properties or None, spec.property_modules)
@@ -118,6 +166,12 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
         report = check(loaded, props, engine=spec.engine, budget=budget, variant=spec.variant,
                        parameters=dict(spec.parameters), config=EngineConfig(max_depth=spec.max_depth), save_to=out,
                        all_discoveries=True)
+    except InputError as err:
+        if loaded is None:
+            return [bad_input_case(spec, scenario, err, suite, time.perf_counter() - began, where)]
+        # a property module or parameter that the config check let through
+        return [Case(suite, "input", "error", f"bad input: {where}: {shown_error(err).replace(chr(10), '; ')}", "",
+                     time.perf_counter() - began)]
     except (Exception, SystemExit) as err:  # fail closed: a crash is a failure with its reason
         reason = f"crashed: {type(err).__name__}: {err}"
         return [Case(suite, n, "error", reason, traceback.format_exc(), time.perf_counter() - began) for n in names]
@@ -165,7 +219,7 @@ def _report(cases: list[Case], junit: Path | None, summary: Path | None, append:
     lines = []
     for case in cases:
         mark = {"passed": "ok  ", "skipped": "skip", "failed": "FAIL", "error": "ERR "}[case.status]
-        lines.append(f"{mark} {case.suite} :: {case.name}: {case.message}")
+        lines.append(f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}")
     lines.append(f"\ngate: {len(cases) - failed} of {len(cases)} cases held; {'PASSED' if not failed else 'FAILED'}")
     return lines
 
@@ -186,11 +240,11 @@ def run_gate(args: argparse.Namespace) -> int:
     cases: list[Case] = []
     try:
         cases.extend(corpus_cases(config, base))
-        checks = config.checks or DEFAULT_CHECKS
+        checks = config.checks or DEFAULT_CHECKS  # `checks: []` was refused
         share = args.budget / len(checks) if args.budget else None
-        for spec in checks:
+        for i, (spec, suite) in enumerate(zip(checks, suite_names(checks), strict=True)):
             cases.extend(check_cases(spec, base, min(spec.budget, share) if share else spec.budget, args.out,
-                                     args.strict))
+                                     args.strict, suite, f"checks[{i}]"))
     except KeyboardInterrupt:
         cases.append(Case("gate", "interrupted", "error", "interrupted before every case ran (Ctrl-C)"))
         raise Interrupted("\n".join(_report(cases, junit, summary, append, inputs))) from None

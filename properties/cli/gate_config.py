@@ -15,7 +15,8 @@
         require: bounded                      # bounded | exhaustive
 
 The gate fails closed, so a config that would check nothing is refused: a corpus folder that is
-missing, is not a folder or holds no `*.json` file, `corpus: []`, a budget that is not a finite
+missing, is not a folder or holds no `*.json` file, `corpus: []`, `checks: []` and
+`properties: []` (an empty list is not "the default": leave the field out for that), a budget that is not a finite
 positive number of seconds, a depth below 1, a parameter outside its range, an unknown
 property (not built in, nor defined by the check's `propertyModules` or its scenario's
 `properties:`; the close match is named), a property module that does not import or defines no
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import stat
 from importlib import resources
 from pathlib import Path
@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import attrs
 
+from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
@@ -58,7 +59,6 @@ MAX_DEPTH = 1_000_000
 
 ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis")
 REQUIRES = ("bounded", "exhaustive")
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 @attrs.frozen
@@ -68,7 +68,8 @@ class CheckSpec:
     scenario: str = ""
     variant: str = "correct"
     engine: str = "bfs"
-    properties: tuple[str, ...] = ()
+    properties: tuple[str, ...] | None = None
+    """The properties to check; None (the field left out): every one."""
     property_modules: tuple[str, ...] = ()
     budget: float = 20.0
     max_depth: int = 6
@@ -82,6 +83,7 @@ class GateConfig:
 
     corpus: tuple[str, ...] | None = None
     checks: tuple[CheckSpec, ...] = ()
+    """The checks to run; none (the field left out): `DEFAULT_CHECKS` (`checks: []` is refused)."""
     allow_imports: tuple[str, ...] = ()
     replay_timeout: float = 300.0
 
@@ -104,6 +106,9 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     config = decode_all(GateConfig, doc.data, (), found)
     if config is not None:
         found += config_problems(config, path.parent)
+        if isinstance(doc.data, dict) and doc.data.get("checks") == []:
+            found.append((("checks",), "lists no check; omit the field for the default (a bounded BFS of "
+                                       "FeastFlow), or list at least one check"))
         for i, spec in enumerate(config.checks):
             for name, value in spec.parameters.items():
                 where = ("checks", i, "parameters", name)
@@ -130,8 +135,8 @@ def config_problems(config: GateConfig, base: Path) -> Found:
         if problem:
             found.append((("corpus", i), problem))
     for i, module in enumerate(config.allow_imports):
-        if not _MODULE_NAME.fullmatch(module):
-            found.append((("allowImports", i), f"{module!r} is not a module name (dotted Python identifiers)"))
+        if module_name_problem(module):
+            found.append((("allowImports", i), module_name_problem(module)))
     found += _seconds(config.replay_timeout, ("replayTimeout",))
     for i, spec in enumerate(config.checks):
         found += check_problems(spec, base, ("checks", i))
@@ -182,6 +187,9 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
         problem = parameter_problem(name, value)
         if problem:
             found.append(((*at, "parameters", name), problem))
+    if spec.properties is not None and not spec.properties:
+        found.append(((*at, "properties"), "lists no property; omit the field to check every one, or name at "
+                                           "least one"))
     found += property_problems(spec, base, at)
     if spec.scenario:
         scenario = resolve(spec.scenario, base)

@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from kubeprop.counterexamples.format import CounterexampleError
+from kubeprop.counterexamples.printable import shown_error
 from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.replay import replay
 from kubeprop.model.errors import InputError
@@ -31,7 +32,9 @@ def corpus_case(path: Path, allow_imports: tuple[str, ...]) -> Case:
     try:
         result = replay(path, allow_imports=allow_imports)
     except (CounterexampleError, InputError) as err:
-        return Case("corpus", path.name, "error", f"unreadable: {err}", "", time.perf_counter() - began, str(path))
+        problems = shown_error(err).replace("\n", "; ")  # one line: a case's message is one line of the log
+        return Case("corpus", path.name, "error", f"unreadable: {problems}", "", time.perf_counter() - began,
+                    str(path))
     expected = result.counterexample.expectation or "reproduces"
     ok = result.verdict.value.lower() == expected
     detail = render_text(result) if not ok else ""

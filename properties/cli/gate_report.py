@@ -4,9 +4,12 @@ Both are written without clobbering (`kubeprop.counterexamples.output`): atomica
 path or a regular file, through links and devices, never over one of the gate's inputs.
 
 Their text comes partly from corpus files (file names, recorded violation messages), so it is
-written as data: a character XML 1.0 cannot hold (NUL, ESC, a lone surrogate) as a visible escape
-(`\\x1b`), so CI's JUnit parser never rejects the report; each summary cell as a Markdown code
-span on one line, so a name or message cannot add headings, links, images or HTML to a job page.
+written as data: names, suites and messages with every control character as a visible escape
+(`kubeprop.counterexamples.printable.shown`: a line feed in a file name is `\\x0a`, so it cannot
+forge a line or a test name), a trace's text with its lines kept but every other control character
+escaped, and whatever XML 1.0 cannot hold escaped too, so CI's JUnit parser never rejects the
+report; each summary cell as a Markdown code span on one line, so a name or message cannot add
+headings, links, images or HTML to a job page.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Literal
 import attrs
 
 from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, append_text, write_text
+from kubeprop.counterexamples.printable import CONTROL_IN_TEXT, escape, shown
 
 Status = Literal["passed", "failed", "error", "skipped"]
 
@@ -42,14 +46,20 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def xml_text(text: str) -> str:
-    """`text` with every character XML 1.0 cannot hold written as a visible escape."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+    """Multi-line `text` with every control character but tab and line feed, and every character
+    XML 1.0 cannot hold, written as a visible escape."""
+    return escape(escape(text, CONTROL_IN_TEXT), _NOT_XML)
+
+
+def xml_name(text: str) -> str:
+    """A name, suite or one-line message for XML: `shown`, and what XML cannot hold escaped."""
+    return escape(shown(text), _NOT_XML)
 
 
 def code_span(text: str) -> str:
     """`text` as a one-line Markdown code span inside a table cell: nothing in it is Markdown or
     HTML (a fence longer than any run of backticks in it; `|` escaped, as tables require)."""
-    flat = xml_text(re.sub(r"[\r\n]+", " ", text))
+    flat = xml_name(text)
     fence = "`" * (max((len(run) for run in re.findall("`+", flat)), default=0) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat.replace('|', chr(92) + '|')}{pad}{fence}"
@@ -60,20 +70,20 @@ def junit_xml(cases: Iterable[Case]) -> str:
     root = ET.Element("testsuites", name="kubeprop gate")
     for suite, group in groupby(cases, key=lambda c: c.suite):
         members = list(group)
-        node = ET.SubElement(root, "testsuite", name=xml_text(suite), tests=str(len(members)),
+        node = ET.SubElement(root, "testsuite", name=xml_name(suite), tests=str(len(members)),
                              failures=str(sum(c.status == "failed" for c in members)),
                              errors=str(sum(c.status == "error" for c in members)),
                              skipped=str(sum(c.status == "skipped" for c in members)))
         for case in members:
-            tc = ET.SubElement(node, "testcase", classname=xml_text(suite), name=xml_text(case.name),
+            tc = ET.SubElement(node, "testcase", classname=xml_name(suite), name=xml_name(case.name),
                                time=f"{case.seconds:.3f}")
             if case.status in ("failed", "error"):
                 tag = "failure" if case.status == "failed" else "error"
-                body = ET.SubElement(tc, tag, message=xml_text(case.message))
-                body.text = xml_text(case.detail + (f"\ncounterexample: {case.counterexample}"
+                body = ET.SubElement(tc, tag, message=xml_name(case.message))
+                body.text = xml_text(case.detail + (f"\ncounterexample: {shown(case.counterexample)}"
                                                     if case.counterexample else ""))
             elif case.status == "skipped":
-                ET.SubElement(tc, "skipped", message=xml_text(case.message))
+                ET.SubElement(tc, "skipped", message=xml_name(case.message))
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
+from kubeprop.counterexamples.printable import shown_error
 from kubeprop.model.errors import InputError
 from kubeprop.properties.cli.check import register as _check_register
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -128,7 +129,7 @@ def _run(argv: Sequence[str] | None) -> int:
         with interrupts_kept():
             return run(args)
     except InputError as err:
-        sys.stderr.write(f"kubeprop {args.command}: bad input:\n{err}\n")
+        sys.stderr.write(f"kubeprop {args.command}: bad input:\n{shown_error(err)}\n")
         return ExitCode.BAD_INPUT
     except BrokenPipeError:
         return _reader_gone()

@@ -18,12 +18,15 @@ never reached the goal); 2 bad input; 3 a goal not reached before a bound cut th
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from kubeprop.counterexamples import raft_trace
+from kubeprop.counterexamples.api import INTERRUPTED
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe
@@ -31,8 +34,10 @@ from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, w
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, seconds
-from kubeprop.properties.cli.table import EngineColumn, Finding, Table
+from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.bfs import Bounds
+from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore, explore_all
 from kubeprop.properties.raft import (
     RAFT_CHECKS,
@@ -276,7 +281,9 @@ def _finding(config: RaftConfig, variant: str | None, checks: tuple[RaftCheck, .
 
 def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
     """`kubeprop check` on the Raft model: every discovery, one file each, in the common table (the
-    Raft model has one engine, the BFS: `--engine` portfolio, the default, and all mean it)."""
+    Raft model has one engine, the BFS: `--engine` portfolio, the default, and all mean it). A
+    Ctrl-C raises `Interrupted` with the table of the violations found before it (their files
+    written)."""
     if args.engine not in ("bfs", "all", "portfolio"):
         raise UsageError(f"--engine {args.engine}: the Raft model is explored by bfs only")
     if args.property_modules:
@@ -285,36 +292,57 @@ def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
     values, _ = resolve(args, args.variant)
     script = SCRIPTS[values["script"]] if values["script"] else ()
     began = time.perf_counter()
-    runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, args.budget), script)
-    seconds = time.perf_counter() - began
-    found = {r.result.violation.property: r for r in runs if r.result.violation is not None}
-    vacuous = vacuous_checks(config, checks, args.variant)
+    try:
+        runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, args.budget), script)
+    except Unfinished as err:
+        table = _raft_table(args, config, checks, applied, err.found, INTERRUPTED, time.perf_counter() - began)
+        text = io.StringIO()
+        if err.found:
+            render(table, text)
+        text.write(f"\nbfs: interrupted before it finished; {len(err.found)} violation"
+                   f"{'s' if len(err.found) != 1 else ''} it found before the interrupt"
+                   f"{', listed above' if err.found else ''}\n")
+        raise Interrupted(text.getvalue()) from None
     last = runs[-1].result
     exit_reason = "violation" if last.violation is not None else last.exit_reason
-
-    def cell(c: RaftCheck) -> str:
-        if c.name in found:
-            return f"{'REACHED' if c.kind == 'goal' else 'VIOLATED'} ({len(found[c.name].trace)} steps)"
-        if c.name in vacuous:
-            return "vacuous"
-        how = "exhaustive" if exit_reason == "exhausted" else "bounded"
-        return f"{'not reached' if c.kind == 'goal' else 'held'} ({how})"
-
-    stats = [r.result.stats for r in runs]
-    figures = (f": {sum(s.states for s in stats)} steps, {max(s.distinct for s in stats)} distinct, "
-               f"depth {max(s.depth for s in stats)}")
-    column = EngineColumn("bfs", exit_reason, figures, seconds, sum(s.states for s in stats) / max(seconds, 1e-9))
-    warning = variant_vacuity(config, args.variant)
-    table = Table(f"kubeprop check: Raft model, variant {args.variant or 'none'}",
-                  tuple(c.name for c in checks), (column,), tuple((cell(c),) for c in checks),
-                  header=tuple(_summary(config, args.variant, applied).splitlines()),
-                  vacuous=tuple((n, v) for n, v in vacuous.items() if n not in found),
-                  warnings=(warning,) if warning else (),
-                  findings=tuple(_finding(config, args.variant, checks, r, args.out, values["script"])
-                                 for r in found.values()))
+    table = _raft_table(args, config, checks, applied, runs, exit_reason, time.perf_counter() - began)
+    found = {r.result.violation.property for r in runs if r.result.violation is not None}
     if any(c.kind != "goal" for c in checks if c.name in found):
         return table, ExitCode.VIOLATION
     if getattr(args, "exhaustive", False) and exit_reason != "exhausted":
         return table, ExitCode.INCONCLUSIVE
     return table, ExitCode.OK
 
+
+def _raft_table(args: argparse.Namespace, config: RaftConfig, checks: tuple[RaftCheck, ...], applied: tuple[str, ...],
+                runs: Sequence[RaftRun], exit_reason: str, seconds: float) -> Table:
+    """The common result table of the Raft check's `runs` (each with its counterexample file)."""
+    values, _ = resolve(args, args.variant)
+    found = {r.result.violation.property: r for r in runs if r.result.violation is not None}
+    vacuous = vacuous_checks(config, checks, args.variant)
+
+    def cell(c: RaftCheck) -> str:
+        if c.name in found:
+            return f"{'REACHED' if c.kind == 'goal' else 'VIOLATED'} ({len(found[c.name].trace)} steps)"
+        if c.name in vacuous:
+            return "vacuous"
+        if exit_reason == INTERRUPTED:
+            return "interrupted"
+        how = "exhaustive" if exit_reason == "exhausted" else "bounded"
+        return f"{'not reached' if c.kind == 'goal' else 'held'} ({how})"
+
+    stats = [r.result.stats for r in runs]
+    figures = (f": {sum(s.states for s in stats)} steps, {max(s.distinct for s in stats)} distinct, "
+               f"depth {max(s.depth for s in stats)}") if stats else ""
+    if exit_reason == INTERRUPTED:
+        figures += f" in the search{'es' if len(stats) != 1 else ''} that ended" if stats else ": no search ended"
+    searched = sum(s.seconds for s in stats) if exit_reason == INTERRUPTED else seconds  # the finished searches'
+    column = EngineColumn("bfs", exit_reason, figures, seconds, sum(s.states for s in stats) / max(searched, 1e-9))
+    warning = variant_vacuity(config, args.variant)
+    return Table(f"kubeprop check: Raft model, variant {args.variant or 'none'}",
+                 tuple(c.name for c in checks), (column,), tuple((cell(c),) for c in checks),
+                 header=tuple(_summary(config, args.variant, applied).splitlines()),
+                 vacuous=tuple((n, v) for n, v in vacuous.items() if n not in found),
+                 warnings=(warning,) if warning else (),
+                 findings=tuple(_finding(config, args.variant, checks, r, args.out, values["script"])
+                                for r in found.values()))

@@ -18,11 +18,13 @@ from pathlib import Path
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.format import CounterexampleError, write_atomic
 from kubeprop.counterexamples.output import HTML_OWNER, check_output
+from kubeprop.counterexamples.printable import shown, shown_error
 from kubeprop.counterexamples.render import render_text, verdict_line
 from kubeprop.counterexamples.render_html import render_html
 from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
 from kubeprop.counterexamples.steps import result_json
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.flagtypes import module_name
 from kubeprop.properties.cli.interrupted import Interrupted
 
 
@@ -54,7 +56,7 @@ def run_replay(args: argparse.Namespace) -> int:
         check_output(args.html, inputs, HTML_OWNER)
     results: list[ReplayResult] = []
     rafts: list[raft_trace.RaftReplay] = []  # Raft-model traces (raft_trace.py): text and verdicts only
-    errors: list[str] = []
+    errors: list[CounterexampleError] = []
     for path in args.files:
         try:
             if raft_trace.is_raft_file(path):
@@ -62,14 +64,14 @@ def run_replay(args: argparse.Namespace) -> int:
             else:
                 results.append(replay(path, allow_imports=args.allow_imports, scenario=args.scenario))
         except CounterexampleError as err:
-            errors.append(str(err))
+            errors.append(err)
         except KeyboardInterrupt:
             raise Interrupted(_partial(results)) from None
-    for message in errors:
-        sys.stderr.write(f"kubeprop replay: bad input:\n{message}\n")
+    for error in errors:
+        sys.stderr.write(f"kubeprop replay: bad input:\n{shown_error(error)}\n")
     if args.json:
         data = {"results": [*(result_json(r, full=args.full) for r in results),
-                            *(raft_trace.result_json(r) for r in rafts)], "errors": errors}
+                            *(raft_trace.result_json(r) for r in rafts)], "errors": [str(e) for e in errors]}
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         for r in results:
@@ -79,11 +81,11 @@ def run_replay(args: argparse.Namespace) -> int:
         for r in results:
             sys.stdout.write(verdict_line(r) + "\n")
         for raft in rafts:
-            sys.stdout.write(f"{raft.verdict:<10}  {raft.file}: {raft.reason}\n")
+            sys.stdout.write(f"{raft.verdict:<10}  {shown(raft.file)}: {shown(raft.reason)}\n")
     if args.html is not None and results:
         write_atomic(Path(args.html), render_html(results), inputs=inputs, owner=HTML_OWNER)
         if not args.json:
-            sys.stdout.write(f"wrote {args.html}\n")
+            sys.stdout.write(f"wrote {shown(args.html)}\n")
     return exit_code([*results, *rafts], bool(errors), args.expect)
 
 
@@ -109,6 +111,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--expect", action="store_true",
                         help="judge each file against its 'expectation' (reproduces|passes), as the corpus does")
     parser.add_argument("--allow-import", dest="allow_imports", action="append", default=[], metavar="MODULE",
+                        type=module_name,
                         help="let a file's scenario import MODULE for its admission:/controllers: entries, or its "
                              "property.module (exact name; repeatable). Without it a file never runs code: "
                              "only built-in properties are found")

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.core import Node
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import UsageError
@@ -156,7 +157,8 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
     bound, pending = desired_pods(state.store, replicas)
     solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
     what = f"with {', '.join(drain)} drained" if drain else "as given"
-    out.write(f"Scenario {scenario.name}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} node(s).\n")
+    out.write(f"Scenario {shown(scenario.name)}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} "
+              "node(s).\n")
     outcome = solver.check(drain)
     if outcome.status == "unknown":
         _unknown(out, outcome, rlimit, what)

@@ -12,6 +12,7 @@ from typing import TextIO
 
 import attrs
 
+from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.reproduce import reproduce_command
 
 __all__ = ["EngineColumn", "Finding", "Table", "render"]
@@ -68,17 +69,18 @@ class Table:
 
 def render(table: Table, out: TextIO, timing: bool = True) -> None:
     """Print the table (see the module docstring); `timing=False` leaves out the seconds."""
-    out.write(f"{table.title}\n")
+    out.write(f"{shown(table.title)}\n")
     for line in table.header:
         out.write(f"{line}\n")
-    width = max((len(r) for r in table.rows), default=8) + 2
-    out.write(f"\n{'property':<{width}}" + "".join(f"{c.engine:<22}" for c in table.columns) + "\n")
-    for row, cells in zip(table.rows, table.cells, strict=True):
+    rows = [shown(r) for r in table.rows]
+    width = max((len(r) for r in rows), default=8) + 2
+    out.write(f"\n{'property':<{width}}" + "".join(f"{c.engine:<22}" for c in table.columns).rstrip() + "\n")
+    for row, cells in zip(rows, table.cells, strict=True):
         out.write(f"{row:<{width}}" + "".join(f"{cell:<22}" for cell in cells).rstrip() + "\n")
     if table.vacuous:
         out.write("\nvacuous (could not have failed here, so 'held' would say nothing):\n")
         for name, reason in table.vacuous:
-            out.write(f"  {name}: {reason}\n")
+            out.write(f"  {shown(name)}: {reason}\n")
     for warning in table.warnings:
         out.write(f"\nwarning: {warning}\n")
     out.write("\nengines:\n")
@@ -102,12 +104,12 @@ def render(table: Table, out: TextIO, timing: bool = True) -> None:
 
 
 def _finding(f: Finding, out: TextIO) -> None:
-    out.write(f"\n{f.engine}: {f.text}\n")
+    out.write(f"\n{f.engine}: {shown(f.text)}\n")
     for line in f.explanation:
         out.write(f"  {line}\n")
     for n, step in enumerate(f.steps, 1):
         out.write(f"  {n:>3}. {step}\n")
     if f.path is not None:
-        out.write(f"  counterexample: {f.path}\n  reproduce with: {reproduce_command(f.path)}\n")
+        out.write(f"  counterexample: {shown(f.path)}\n  reproduce with: {reproduce_command(f.path)}\n")
     elif f.note:
-        out.write(f"  {f.note}\n")
+        out.write(f"  {shown(f.note)}\n")

@@ -12,26 +12,20 @@ failing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from kubeprop.counterexamples.printable import CONTROL_IN_TEXT, escape
+
 __all__ = ["EscapingStream", "escape_controls", "escaped_output"]
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def escape_controls(text: str) -> str:
     """`text` with every control character except tab and line feed (and carriage returns at its
     very start) written as a visible escape."""
     body = text.lstrip("\r")
-    return text[: len(text) - len(body)] + _CONTROL.sub(_visible, body)
+    return text[: len(text) - len(body)] + escape(body, CONTROL_IN_TEXT)
 
 
 class EscapingStream:

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.codec import format_path
 from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
@@ -55,10 +56,11 @@ def applied_defaults(outcome: Outcome) -> list[str]:
 
 
 def _display_path(file: str, base: Path) -> str:
+    """A manifest's file as printed: relative to `base`, on one line (`printable.shown`)."""
     try:
-        return os.path.relpath(file, base)
+        return shown(os.path.relpath(file, base))
     except ValueError:
-        return file
+        return shown(file)
 
 
 def _object_name(outcome: Outcome) -> str:
@@ -90,7 +92,7 @@ def _rejection_lines(outcome: Outcome, base: Path) -> list[str]:
 
 def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[str]:
     """One line per object (created / rejected), the defaults applied, and a closing count."""
-    lines = [f"scenario {scenario.name}: {len(result.outcomes)} objects, manifests applied as user "
+    lines = [f"scenario {shown(scenario.name)}: {len(result.outcomes)} objects, manifests applied as user "
              f"{scenario.apply_as!r}"]
     for outcome in result.outcomes:
         verdict = "created " if outcome.response.ok else "REJECTED"

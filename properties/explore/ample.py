@@ -70,9 +70,9 @@ ending in `:`) that stand for it. A field missing here (the add-ons' state) make
 
 CLOSURES_KEPT = 10_000
 """Closures remembered (by seed and which representatives are alive) before the memo is cleared.
-Both the alive set and a closure are `bytes` with one byte (0 or 1) per representative (as a tuple
-of bools and a frozenset of ints they took about 8 KB an entry — issue 17: 22 MB at 40,000 states
-of FeastFlow)."""
+The alive set is `bytes` with one byte (0 or 1) per representative and a closure an `int` bit mask
+(as a tuple of bools and a frozenset of ints they took about 8 KB an entry — issue 17: 22 MB at
+40,000 states of FeastFlow)."""
 
 FAULT_BUDGET: dict[type[Action], str] = act_mod.INJECTED_FAULTS
 """Fault kinds and the budget each spends: possible only before `Quiesce` and within the budget."""
@@ -113,9 +113,11 @@ class AmpleSets:
         self.visible = tuple(visible is None or _touches(r.footprint.writes, visible) for r in reps)
         self.conflicts = tuple(tuple(j for j, o in enumerate(reps) if j != i and r.footprint.conflicts(o.footprint))
                                for i, r in enumerate(reps))
-        self.closures: dict[tuple[int, bytes], bytes] = {}
+        self.closures: dict[tuple[int, bytes], int] = {}
         self.enablers = tuple(tuple(j for j, o in enumerate(reps) if j != i and _enables(o, r))
                               for i, r in enumerate(reps))
+        self.reach = tuple(_bits(self.conflicts[i]) | _bits(self.enablers[i]) for i in range(len(reps)))
+        """Per representative, as a bit mask: those it may conflict with or be enabled by."""
 
     def alive(self, state: ClusterState) -> bytes:
         """Which representatives can still happen from `state`: byte i is 1 for `reps[i]`."""
@@ -150,33 +152,43 @@ class AmpleSets:
         best: tuple[Action, ...] = tuple(enabled)
         for seed in dict.fromkeys(keys):
             reached = self._closure(seed, alive)
-            chosen = {k for k in keys if reached[k]}
+            chosen = {k for k in keys if reached >> k & 1}
             if len(chosen) < len(set(keys)) and not any(self.visible[k] for k in chosen):
-                candidate = tuple(a for a, k in zip(enabled, keys, strict=True) if reached[k])
+                candidate = tuple(a for a, k in zip(enabled, keys, strict=True) if reached >> k & 1)
                 if len(candidate) < len(best):
                     best = candidate
         return best
 
-    def _closure(self, seed: int, alive: bytes) -> bytes:
+    def _closure(self, seed: int, alive: bytes) -> int:
         """Every representative the stubborn-set closure reaches from `seed` among the `alive`
-        ones: byte i is 1 for `reps[i]` reached."""
+        ones, as a bit mask: bit i for `reps[i]` reached. Breadth-first over bit masks: each
+        round adds, at once, what the representatives reached last may conflict with or be
+        enabled by (one `|` per representative, not one step per pair)."""
         memo = self.closures.get((seed, alive))
         if memo is not None:
             return memo
-        reached = bytearray(len(alive))
-        reached[seed] = 1
-        work = [seed]
-        while work:
-            i = work.pop()
-            for j in (*self.conflicts[i], *self.enablers[i]):
-                if alive[j] and not reached[j]:
-                    reached[j] = 1
-                    work.append(j)
-        found = bytes(reached)
+        allowed = _bits(i for i, ok in enumerate(alive) if ok)
+        reached = frontier = 1 << seed
+        while frontier:
+            added = 0
+            while frontier:
+                low = frontier & -frontier
+                added |= self.reach[low.bit_length() - 1]
+                frontier ^= low
+            frontier = added & allowed & ~reached
+            reached |= frontier
         if len(self.closures) >= CLOSURES_KEPT:
             self.closures.clear()
-        self.closures[(seed, alive)] = found
-        return found
+        self.closures[(seed, alive)] = reached
+        return reached
+
+
+def _bits(indices: Iterable[int]) -> int:
+    """The bit mask with the bits `indices` set."""
+    mask = 0
+    for i in indices:
+        mask |= 1 << i
+    return mask
 
 
 def _enables(writer: Representative, target: Representative) -> bool:

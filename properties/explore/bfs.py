@@ -132,11 +132,16 @@ class Checkpoint:
         """Seconds the search ran so far."""
         return self.timer.seconds()
 
+    def spent(self, now: float | None = None) -> bool:
+        """Whether the time budget is spent (`now`: `time.perf_counter()` if not given)."""
+        now = time.perf_counter() if now is None else now
+        return self.budget is not None and now - self.timer.began >= self.budget
+
     def passed(self, generated: int, stats: Callable[[], SearchStats]) -> Generator[None, Limit | None, bool]:
         """After an expansion, with `generated` states generated so far: True when the search must
         stop now (its budget spent or its slice asking it to), after pausing if the slice is over."""
         now = time.perf_counter()
-        if self.budget is not None and now - self.timer.began >= self.budget:
+        if self.spent(now):
             return True
         if self.progress is not None and now - self.last_report >= self.every:
             self.progress(stats())
@@ -202,6 +207,8 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         steps.reverse()
         return tuple(steps)
 
+    if clock.spent():  # a budget spent before the search began: it checks nothing, not even `start`
+        return SearchResult(ExitReason.TIME_BOUND, SearchStats(0, 0, 0, clock.seconds()))
     found = check(start)
     if found is not None:
         return SearchResult(ExitReason.VIOLATION, stats(), found, (), start)

@@ -129,7 +129,9 @@ def merged_parts(runs: list[tuple[EngineResult, ...]]) -> tuple[EngineResult, ..
     """A portfolio's members over several runs (`stats.parts` of each), one result per member in
     the order they first appear: seconds, steps and runs added up, distinct states and depth the
     largest; the last run's exit reason; a violation if one run found one; a note the last run
-    gave, or the first run's that said its figures were missing."""
+    gave, or the first run's that said its figures were missing — but "not started" only when no
+    run started the member (a member the last run did not reach still ran in the earlier ones, and
+    its figures add up theirs)."""
     by_member: dict[str, list[EngineResult]] = {}
     for parts in runs:
         for part in parts:
@@ -137,7 +139,8 @@ def merged_parts(runs: list[tuple[EngineResult, ...]]) -> tuple[EngineResult, ..
     merged = []
     for name, parts_ in by_member.items():
         stats = [p.stats for p in parts_]
-        note = next((s.note for s in stats if s.note and "missing" in s.note), stats[-1].note)
+        started = [s for s in stats if s.note != "not started"]  # portfolio.py's note for a member never run
+        note = next((s.note for s in stats if s.note and "missing" in s.note), (started or stats)[-1].note)
         merged.append(EngineResult(
             name, parts_[-1].exit_reason, next((p.violation for p in parts_ if p.violation is not None), None),
             stats=EngineStats(sum(s.seconds for s in stats), sum(s.steps for s in stats), sum(s.runs for s in stats),

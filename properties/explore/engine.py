@@ -157,8 +157,9 @@ class EngineConfig:
     long_runs: bool = True
     fair_length: int | None = None
     progress: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
-    """BFS only: called about once a second with the search's counters (live progress on a
-    terminal). Leave None for configurations sent to worker processes."""
+    """Called about once a second with how far the search got, for live progress on a terminal:
+    the BFS with its counters (`bfs.SearchStats`), the portfolio with a
+    `progress.PortfolioProgress`. Leave None for configurations sent to worker processes."""
     on_run: Callable[[tuple[Action, ...]], None] | None = attrs.field(default=None, eq=False, repr=False)
     """Called with the trace of every run an engine finishes — each walk (run in this process
     when set), each PCT run, each Hypothesis example — for measurements over everything explored

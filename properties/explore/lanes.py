@@ -17,7 +17,8 @@ processes, and keeps the one-process answer:
 3. once every lane has stopped (its members finished, the bound reached, or the budget spent), the
    find at the least position is the portfolio's.
 
-Lanes also report each round they begin, and a lane does not begin a round before every lane still
+Lanes also report each round they begin (with their steps so far: the live progress a terminal
+shows, `progress.py`), and a lane does not begin a round before every lane still
 running has begun it (`AHEAD`): rounds of different lanes cost different CPU time (balanced only
 as well as the members' costs are estimated), so a lane would otherwise run far past the answer
 while it waits to hear of it, on a busy machine taking CPU from the lane that decides.
@@ -60,6 +61,7 @@ import attrs
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Limit, Sliced, out_of_time
+from kubeprop.properties.explore.progress import Reporter
 
 if TYPE_CHECKING:
     from kubeprop.properties.explore.portfolio import Member
@@ -144,6 +146,7 @@ class Lane:
         self.round = self.at = 0
         self.find: Find | None = None
         self.cpu = 0.0
+        self.steps = 0
 
     def pending(self) -> Position | None:
         """The position of the next turn, or None when the lane is over (a find, every member
@@ -153,11 +156,6 @@ class Lane:
         while self.members[self.at][1].name in self.results:
             self._advance()
         return self.round, self.members[self.at][0]
-
-    def run_until(self, bound: Position = NEVER) -> None:
-        """Run every turn before `bound` (the whole lane by default) unless the lane ends first."""
-        while (position := self.pending()) is not None and position < bound:
-            self.run_next()
 
     def run_next(self) -> None:
         """Take the pending turn (`pending` returned its position)."""
@@ -172,6 +170,7 @@ class Lane:
         limit = Limit(steps=round(self.credit[name]), until=self.deadline)
         result = self._turn(member, limit)
         self.credit[name] -= limit.used
+        self.steps += limit.used
         before, self.spent[name] = self.spent[name], self.spent[name] + time.perf_counter() - now
         self.cpu += time.process_time() - cpu
         if result is None:
@@ -268,9 +267,12 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
     """Run `lanes[0]` here and the others in forked processes under the deciding rule (module
     docstring); each lane's report, in order (None: a worker lane that did not report by the
     deadline and `GRACE`, or died)."""
+    reporter = _reporter(lanes)
     if len(lanes) == 1:
         try:
-            lanes[0].run_until()
+            while lanes[0].pending() is not None:
+                lanes[0].run_next()
+                _report(reporter, lanes[0], None)
             return [lanes[0].finish()]
         except KeyboardInterrupt:
             lanes[0].close()
@@ -292,7 +294,7 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
             procs.append(proc)
             conns.append(ours)
         coordinator = _Coordinator(conns)
-        reports: list[LaneReport | None] = [_run_local(lanes[0], coordinator)]
+        reports: list[LaneReport | None] = [_run_local(lanes[0], coordinator, reporter)]
         now = time.perf_counter()
         coordinator.wait_all(None if deadline is None else max(deadline, now) + grace(now - lanes[0].began))
         done = True
@@ -327,7 +329,23 @@ def _violations(finds: Sequence[Find | None]) -> tuple[EngineResult, ...]:
     return tuple(f.result for f in seen.values())
 
 
-def _run_local(lane: Lane, coordinator: _Coordinator) -> LaneReport:
+def _reporter(lanes: Sequence[Lane]) -> Reporter | None:
+    """The live progress of the lanes, if their configuration asks for it (`EngineConfig.progress`)."""
+    progress = lanes[0].config.progress
+    return None if progress is None else Reporter(progress, len(lanes))
+
+
+def _report(reporter: Reporter | None, lane: Lane, coordinator: _Coordinator | None) -> None:
+    """After a turn of the calling process's lane: where the lanes stand, to `reporter`."""
+    if reporter is None:
+        return
+    finds = [lane.find, *([] if coordinator is None else coordinator.finds.values())]
+    found = (f.result.violation.property for f in finds if f is not None and f.result.violation is not None)
+    steps = lane.steps + (0 if coordinator is None else sum(coordinator.steps))
+    reporter.tick(lane.round if coordinator is None else coordinator.slowest, steps, found)
+
+
+def _run_local(lane: Lane, coordinator: _Coordinator, reporter: Reporter | None = None) -> LaneReport:
     """The calling process's lane: its turns before the bound, at most `AHEAD` rounds ahead of the
     slowest lane, taking the worker lanes' messages between turns."""
     try:
@@ -340,6 +358,7 @@ def _run_local(lane: Lane, coordinator: _Coordinator) -> LaneReport:
             if lane.find is not None:
                 coordinator.lower(lane.find.position)
             coordinator.poll(0.0)
+            _report(reporter, lane, coordinator)
     except BaseException:
         lane.close()
         raise
@@ -380,6 +399,8 @@ class _Coordinator:
         self.open = set(range(1, len(conns) + 1))
         """Worker lanes that have not reported (nor died)."""
         self.rounds = [0] * (len(conns) + 1)
+        self.steps = [0] * len(conns)
+        """Worker lane k's steps as of its last round (`steps[k - 1]`)."""
         self.ended: set[int] = set()
         """Lanes that run no more turns (they hold no lane back)."""
         self.slowest = 0
@@ -427,7 +448,8 @@ class _Coordinator:
             if kind == "error":
                 raise LaneError(value)
             if kind == "round":
-                self.progress(lane, value)
+                self.progress(lane, value[0])
+                self.steps[lane - 1] = value[1]
             elif kind == "found":
                 self.finds[lane] = value
                 self.lower(value.position)
@@ -477,7 +499,7 @@ def _serve(lane: Lane, conn: Connection) -> None:
     try:
         while (position := lane.pending()) is not None and position < view.bound:
             if lane.round != told:
-                conn.send(("round", lane.round))
+                conn.send(("round", (lane.round, lane.steps)))
                 told = lane.round
             if position[0] > view.slowest + AHEAD:
                 if conn.poll(_left(lane.deadline)):

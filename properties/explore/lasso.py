@@ -67,8 +67,9 @@ class Lasso:
 
 @attrs.frozen
 class LassoStats:
-    """Counters: seconds, quiesced seeds analysed, distinct stem states, post-Quiesce steps and
-    distinct post-Quiesce keys (exhaustive), stem depth reached."""
+    """Counters: seconds, quiesced seeds analysed, distinct stem states, steps (every action taken:
+    the stems' choices, the settling after each, and the fair runs after Quiesce), distinct
+    post-Quiesce keys (exhaustive), stem depth reached."""
 
     seconds: float
     seeds: int
@@ -234,6 +235,8 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
 
         graph = Graph(shared, max_keys)
 
+    stem_steps = [0]  # actions the stems took (the choices and the settling after each), for the counters
+
     def successors(state: ClusterState) -> Iterable[tuple[Any, ClusterState]]:
         if state.quiesced:
             return
@@ -241,13 +244,16 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
             if action_filter is not None and not action_filter(act):
                 continue
             if stems == "interleaved":
+                stem_steps[0] += 1
                 yield (act,), step(model, state, act)
             elif not is_progress(act) and not isinstance(act, Tick):
                 nxt = step(model, state, act)
                 if nxt.quiesced:
+                    stem_steps[0] += 1
                     yield (act,), nxt
                 else:  # a run that does not settle is left to the fair run after Quiesce
                     run = settle(model, nxt, max_steps=settle_steps, max_ticks=settle_ticks)
+                    stem_steps[0] += 1 + len(run.trace)
                     yield ((act,), nxt) if run.exhausted else ((act, *run.trace), run.state)
 
     def check(state: ClusterState) -> Any:
@@ -258,8 +264,9 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
 
     stem_bounds = attrs.evolve(bounds, budget_seconds=None if deadline is None else max(0.0, deadline - began))
     first: tuple[Action, ...] = ()
-    if stems == "settled" and not start.quiesced:
+    if stems == "settled" and not start.quiesced and not shared.out_of_time():
         run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks)
+        stem_steps[0] += len(run.trace)
         if not run.exhausted:
             first, start = run.trace, run.state
     result = search(start, successors, check, stem_bounds, visited="hashes")
@@ -272,8 +279,8 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
     elif shared.out_of_time():
         exit_reason = ExitReason.TIME_BOUND
     keys = len(graph.keys) if graph is not None else len(shared.covered)
-    stats = LassoStats(time.perf_counter() - began, shared.seeds, result.stats.distinct, shared.steps, keys,
-                       result.stats.depth)
+    stats = LassoStats(time.perf_counter() - began, shared.seeds, result.stats.distinct, stem_steps[0] + shared.steps,
+                       keys, result.stats.depth)
     return LassoReport(exit_reason, stats, lasso)
 
 

@@ -26,7 +26,8 @@ Per visited state the engine keeps only the fingerprint (8 bytes a slot at a loa
 ≤ 0.7); whole states, with their keys, live only in the current and the next frontier.
 
 Bounds are checked between levels (`max_depth` exactly; `max_states` when a level ends, so the
-count may overshoot by up to one level); `budget_seconds` also stops a worker inside a level. One
+count may overshoot by up to one level); `budget_seconds` also stops a worker inside a level,
+expanding or checking it (states past the deadline are counted as reached, not checked). One
 worker runs in this process; more run in forked processes (spawned where fork is unavailable,
 which needs a picklable system).
 """
@@ -172,8 +173,12 @@ class _Worker(Generic[S]):
                 local[fps[pos]] = [pending[fps[pos]], state]
         ordered = sorted(local.values(), key=itemgetter(0))
         del local
-        violation = self._check(ordered)
-        self.frontier = _chunks([k for k, _ in ordered], [state for _, state in ordered])
+        # States are checked only while the budget lasts (checking a level's states could take
+        # seconds past it); a level cut short ends the search, so its states are no next frontier.
+        violation, cut = self._check(ordered, deadline)
+        stopped = stopped or cut
+        if stopped is None:
+            self.frontier = _chunks([k for k, _ in ordered], [state for _, state in ordered])
         return LevelReport(generated, len(ordered), violation, stopped, self.seen.nbytes, _peak_rss())
 
     def _expand(self, deadline: float | None, max_rss: int | None
@@ -235,13 +240,18 @@ class _Worker(Generic[S]):
             positions.sort()
         return {fp: key for fp, (key, _s, _p) in best.items()}, needs
 
-    def _check(self, ordered: list[list[Any]]) -> tuple[int, Any] | None:
+    def _check(self, ordered: list[list[Any]], deadline: float | None
+               ) -> tuple[tuple[int, Any] | None, StopReason | None]:
+        """The first violating state of the level in key order (`[key, state]` pairs), checking
+        no further once the wall-clock `deadline` (if any) has passed ("time")."""
         check = self.system.check
-        for key, state in ordered:
+        for n, (key, state) in enumerate(ordered):
+            if deadline is not None and n % CHECKS_BETWEEN_CLOCK_READS == 0 and time.time() > deadline:
+                return None, "time"
             found = check(state)
             if found is not None:
-                return key, found
-        return None
+                return (key, found), None
+        return None, None
 
     def _exchange(self, payloads: dict[int, bytes]) -> dict[int, bytes]:
         """Send one message to every peer and receive one from each."""
@@ -266,6 +276,8 @@ def _ints(blob: bytes) -> array[int]:
 CHUNK = 1024
 """States per pickled frontier chunk (pickle shares the sub-tuples states of one chunk have in
 common, so a chunk takes a fraction of the memory of its states as objects)."""
+CHECKS_BETWEEN_CLOCK_READS = 256
+"""States checked between two reads of the clock against the budget's deadline."""
 
 
 def _chunks(keys: list[int], states: list[Any]) -> list[bytes]:

@@ -88,6 +88,8 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
     def stats() -> SearchStats:
         return SearchStats(search.generated, len(search.table), search.depth_seen, clock.seconds())
 
+    if clock.spent():  # a budget spent before the search began: it checks nothing, not even `start`
+        return Report(ExitReason.TIME_BOUND, SearchStats(0, 0, 0, clock.seconds()))
     with memoised(model):
         found = search.first(start)
         if found is not None:
@@ -151,6 +153,10 @@ class _Search:
         self.sleeps: Numbering[int] = Numbering()
         self.sleeps.number(NO_SLEEP)
         self.actions: Numbering[Action] = Numbering()
+        self.independent_masks: list[int] = []
+        """Per action number, the numbered actions independent of it (a bit mask: `_independent_of`)."""
+        self.independent_upto: list[int] = []
+        """Per action number, how many actions its mask covers (those numbered since are judged when asked)."""
         self.expanded: dict[int, int] = {}
         """States (by number) expanded with an ample set smaller than their enabled actions: that set."""
         self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER, SPILL_CHUNK)  # past SPILL_AFTER entries, on disk
@@ -187,6 +193,21 @@ class _Search:
             self.visit(start)
         return self.check(start)
 
+    def _independent_of(self, bit: int) -> int:
+        """The mask of the numbered actions independent of action `bit` (`Footprints.independent`),
+        extended to the actions numbered since it was last asked: each pair is judged once."""
+        masks, upto, items = self.independent_masks, self.independent_upto, self.actions.items
+        while len(masks) <= bit:
+            masks.append(0)
+            upto.append(0)
+        if upto[bit] < len(items):
+            act, mask, independent = items[bit], masks[bit], self.footprints.independent
+            for b in range(upto[bit], len(items)):
+                if independent(act, items[b]):
+                    mask |= 1 << b
+            masks[bit], upto[bit] = mask, len(items)
+        return masks[bit]
+
     def trace_to(self, number: int) -> tuple[Action, ...]:
         """The actions from the start to state `number`, replayed from the recorded indices."""
         state, out = self.start, []
@@ -215,7 +236,7 @@ class _Search:
                 rest = [i for i in chosen if enabled[i] not in members]
                 chosen = [i for i in chosen if enabled[i] in members]
         sleep = self.sleeps.items[sleep_number]
-        awake = [b for b in range(sleep.bit_length()) if sleep >> b & 1]
+        awake = [sleep]
         depth = self.depths[here]
         proviso = False
         for i in chosen:
@@ -238,17 +259,12 @@ class _Search:
     def _take(self, state: ClusterState, here: int, depth: int, index: int, act: Action, bit: int, sleep: int,
               awake: list[int]) -> tuple[Violation, tuple[Action, ...]] | bool:
         """Take `act` (enabled action number `index`, bit `bit`, unless asleep); a violation and
-        its trace, or whether the successor was already known. `awake` lists the bits of the sleep
-        set and of the actions taken before from this state."""
+        its trace, or whether the successor was already known. `awake[0]` is the mask of the sleep
+        set and of the actions taken before from this state (updated here)."""
         if sleep >> bit & 1:
             return False
-        child = NO_SLEEP
-        if self.sleep_sets:
-            independent, known_actions = self.footprints.independent, self.actions.items
-            for b in awake:
-                if independent(act, known_actions[b]):
-                    child |= 1 << b
-        awake.append(bit)
+        child = self._independent_of(bit) & awake[0] if self.sleep_sets else NO_SLEEP
+        awake[0] |= 1 << bit
         nxt = step(self.model, state, act)
         self.generated += 1
         number = self.table.add(hash(nxt), here, index)

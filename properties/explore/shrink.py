@@ -4,8 +4,10 @@
 Failure-Inducing Input", IEEE TSE 2002) over any sequence, followed by a pass that removes single
 items until none can go, so the result is 1-minimal: removing any one item makes the test pass.
 `shrink_trace` applies it to cluster traces: a candidate counts as failing only if every action is
-enabled when it is replayed from the start state and the first violation on the way (safety on
-every state, then convergence where the fair continuation settles) is of the same property.
+enabled when it is replayed from the start state (a watch delivery as the next event of its watch,
+whatever its revision: `enabled_as`) and the first violation on the way (safety on every state,
+then convergence where the fair continuation settles) is of the same property; the trace reported
+is the one replayed, with the revisions it met.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import attrs
 
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.footprint import actor
-from kubeprop.model.state.actions import Action, Quiesce
+from kubeprop.model.state.actions import Action, Deliver, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.engine import EngineConfig
@@ -102,6 +104,20 @@ def _single_removals(current: tuple[T, ...], test: Callable[[tuple[T, ...]], boo
     return current
 
 
+def enabled_as(act: Action, enabled: Sequence[Action]) -> Action | None:
+    """`act` if it is enabled; for a `Deliver` that is not, the enabled `Deliver` of the same watch
+    (component and resource): "the next watch event of the resource reaches the component" is what
+    the action does, its `revision` only names the event. A candidate that drops a write before a
+    delivery shifts the revisions after it; without this, no write a later delivery follows could
+    ever be dropped. Else None (the candidate is not a run)."""
+    if act in enabled:
+        return act
+    if isinstance(act, Deliver):
+        return next((a for a in enabled if isinstance(a, Deliver) and a.component == act.component
+                     and a.resource == act.resource), None)
+    return None
+
+
 @attrs.frozen
 class Judge:
     """Replays candidate traces of one model and says which property (if any) they violate."""
@@ -133,21 +149,24 @@ class Judge:
         with an action not enabled at its turn, or with no violation, gives (None, ())."""
         return self.judge_from(trace, 0, self.start)
 
-    def judge_from(self, trace: Sequence[Action], at: int, state: ClusterState
-                   ) -> tuple[Violation | None, tuple[Action, ...]]:
+    def judge_from(self, trace: Sequence[Action], at: int, state: ClusterState,
+                   done: Sequence[Action] | None = None) -> tuple[Violation | None, tuple[Action, ...]]:
         """`self(trace)`, given that `trace[:at]` leads from the start to `state` with no safety
-        violation on the way."""
-        for i in range(at, len(trace)):
-            act = trace[i]
-            if act not in actions(self.model, state):
+        violation on the way, taking the actions `done` (default `trace[:at]`; they differ in the
+        revisions of deliveries: `enabled_as`)."""
+        taken_list = list(trace[:at] if done is None else done)
+        for act in trace[at:]:
+            taking = enabled_as(act, actions(self.model, state))
+            if taking is None:
                 return None, ()
-            state = step(self.model, state, act)
+            state = step(self.model, state, taking)
+            taken_list.append(taking)
             found = self.checker.violation(state)
             if found is not None:
-                return found, tuple(trace[:i + 1])
+                return found, tuple(taken_list)
         if not self.convergence:
             return None, ()
-        taken = tuple(trace)
+        taken = tuple(taken_list)
         if Quiesce() in actions(self.model, state):
             state = step(self.model, state, Quiesce())
             taken = (*taken, Quiesce())
@@ -160,12 +179,19 @@ class Judge:
 
     def states(self, trace: Sequence[Action]) -> list[ClusterState]:
         """The states along `trace` from the start (as far as its actions are enabled)."""
-        out = [self.start]
+        return self.replayed(trace)[0]
+
+    def replayed(self, trace: Sequence[Action]) -> tuple[list[ClusterState], list[Action]]:
+        """The states along `trace` from the start and the actions taken (`enabled_as`), as far as
+        its actions are enabled."""
+        out, taken = [self.start], []
         for act in trace:
-            if act not in actions(self.model, out[-1]):
+            done = enabled_as(act, actions(self.model, out[-1]))
+            if done is None:
                 break
-            out.append(step(self.model, out[-1], act))
-        return out
+            out.append(step(self.model, out[-1], done))
+            taken.append(done)
+        return out, taken
 
 
 class _Replayer:
@@ -179,14 +205,14 @@ class _Replayer:
 
     def rebase(self, base: tuple[Action, ...]) -> None:
         self.base = base
-        self.base_states = self.judge.states(base[:-1])  # the last state is the violating one
+        self.base_states, self.base_taken = self.judge.replayed(base[:-1])  # the last state is the violating one
 
     def __call__(self, candidate: tuple[Action, ...]) -> tuple[Violation | None, tuple[Action, ...]]:
         limit = min(len(candidate), len(self.base_states) - 1)
         at = 0
         while at < limit and candidate[at] == self.base[at]:
             at += 1
-        return self.judge.judge_from(candidate, at, self.base_states[at])
+        return self.judge.judge_from(candidate, at, self.base_states[at], self.base_taken[:at])
 
 
 def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None,

@@ -36,6 +36,7 @@ from kubeprop.model.cluster.compose import actions, initial_state, step
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     ActionFilter,
     ActiveTimer,
@@ -264,6 +265,10 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             seed(config.seed if config.budget_seconds is None else config.seed * 1_000_003 + batch)(machine)
             try:
                 run_state_machine_as_test(machine, settings=engine_settings(config, size))
+            except KeyboardInterrupt:  # Ctrl-C, maybe in Hypothesis' shrinking: a find goes with it, as recorded
+                if recorder.violation is None:
+                    raise
+                raise Unfinished(unshrunk=(_unshrunk(recorder, config, timer),)) from None
             except PropertyViolated:
                 failure = recorder.violation
                 break
@@ -301,6 +306,13 @@ def sliced_hypothesis(model: ClusterModel, start: ClusterState, config: EngineCo
     return Sliced(_explore(model, start, config))
 
 
+def _unshrunk(recorder: Recorder, config: EngineConfig, timer: ActiveTimer) -> EngineResult:
+    """The recorded failing run as found (the last failing example Hypothesis ran), not delta-debugged."""
+    stats = EngineStats(timer.seconds(), recorder.steps, recorder.runs, depth=config.max_depth,
+                        note=f"seed {config.seed}")
+    return EngineResult("hypothesis", ExitReason.VIOLATION, recorder.violation, tuple(recorder.trace), stats)
+
+
 def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, recorder: Recorder, failure: Violation,
             stats: EngineStats, timer: ActiveTimer) -> EngineResult:
     """The result for a failure: Hypothesis' trace (shrunk by Hypothesis without a budget), then
@@ -309,8 +321,11 @@ def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, reco
     found: Violation | None = failure
     if config.shrink:
         judge = Judge.for_config(model, start, config)
-        found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests,
-                                    config.shrink_deadline(timer.began))
+        try:
+            found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests,
+                                        config.shrink_deadline(timer.began))
+        except KeyboardInterrupt:  # Ctrl-C: the find goes with it, as Hypothesis left it
+            raise Unfinished(unshrunk=(_unshrunk(recorder, config, timer),)) from None
         assert found is not None, "the recorded trace no longer fails on replay: the model is not deterministic"
         stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(recorder.trace),
                              found_after=stats.seconds)

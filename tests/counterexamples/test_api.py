@@ -37,6 +37,8 @@ def test_check_finds_and_records_a_violation(tmp_path: Path) -> None:
     report = _rs("rs-no-expectations", tmp_path)
     cx.assert_discovery(report, "replicaset-no-overcreation", actions=EXPECTED)
     assert report.path is not None and report.path.exists()
+    # when it was found is on the clock of the engine's own seconds (the table prints them side by side)
+    assert report.stats is not None and report.found_after == report.stats.seconds
     assert report.counterexample is not None and cx.replay(report.path).verdict == cx.Verdict.REPRODUCES
     with pytest.raises(AssertionError, match="reproduce with: kubeprop replay"):
         cx.assert_no_discovery(report)

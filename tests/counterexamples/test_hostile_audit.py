@@ -139,6 +139,20 @@ def test_a_scenario_the_user_names_is_replayed_even_when_changed(tmp_path: Path,
     assert replay(path, scenario=web).verdict == Verdict.REPRODUCES  # the scenario it was written from
 
 
+def test_the_reproduce_line_of_a_replay_on_a_named_scenario_names_it(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # the user trial: the printed line dropped --scenario, so copying it gave STALE, not replayed
+    target = _another_folder(tmp_path)
+    path = _edited(tmp_path, _naming(target))
+    main(["replay", str(path), "--scenario", str(target)])
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("reproduce with: ")]
+    assert line == f"reproduce with: kubeprop replay --scenario {target} {path}"
+    argv = line.removeprefix("reproduce with: kubeprop ").split()
+    assert main(argv) == 3
+    again = capsys.readouterr().out
+    assert "not replayed" not in again and "deploy-token" in again and line in again
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ('{"schema": 1, "schema": 2}', "not a counterexample: (top level): the key 'schema' is written twice (a "
                                    "reader that keeps the first would see another file)"),

@@ -187,6 +187,20 @@ def test_inline_file_names_that_cannot_be_unpacked_are_bad_input(tmp_path: Path)
     assert "cannot be unpacked" in info.value.problems[0].message
 
 
+@pytest.mark.parametrize(("path", "why"), [
+    ("/tmp/abs-pwned.yaml", "is absolute (/tmp/abs-pwned.yaml)"),
+    ("../../pwned.yaml", "leaves the scenario's folder through '..' (../../pwned.yaml)")])
+def test_a_packed_path_outside_the_scenario_says_what_is_wrong(tmp_path: Path, path: str, why: str) -> None:
+    def outside(data: dict[str, Any]) -> None:
+        data["scenario"]["files"].append({"path": path, "text": "x: 1\n"})
+
+    with pytest.raises(CounterexampleError) as info:
+        replay(_edited(tmp_path, outside))
+    [problem] = info.value.problems
+    assert problem.field == "scenario.files[2].path"
+    assert problem.message == f"{why}; must be a relative path inside the scenario, such as manifests/web.yaml"
+
+
 def test_hostile_parameters_are_bad_input(tmp_path: Path) -> None:
     def params(data: dict[str, Any]) -> None:
         data["model"]["parameters"] = {"maxEndpointsPerSlice": 0, "instantCaches": "maybe"}

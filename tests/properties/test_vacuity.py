@@ -103,3 +103,47 @@ def test_raft_variants_that_cannot_differ_are_named() -> None:
     assert "no linearizable reads" in (variant_vacuity(RaftConfig(history=True), "follower-read") or "")
     assert variant_vacuity(RaftConfig(history=True, reads=1), "follower-read") is None
     assert "at least 3 terms" in (variant_vacuity(RaftConfig(max_term=2), "raft-figure8") or "")
+
+
+APP = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: nginx, readinessProbe: {httpGet: {path: /, port: 80}}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+"""
+
+
+@pytest.mark.parametrize(("extra", "can_show"), [
+    ("", False),
+    ("workload:\n  - cordon: {node: worker-1}\n", False),
+    ("workload:\n  - scale: {deployment: web, replicas: 1}\n", True),
+    ("faults: {partition: 1}\n", True),
+    ("parameters: {memoryPressureEvents: 1}\n", True),
+])
+def test_endpoints_terminating_cannot_show_where_no_pod_is_ever_deleted(tmp_path: Path, extra: str,
+                                                                        can_show: bool) -> None:
+    """The user trial: `--variant endpoints-terminating` on a manifest folder with no steps and no
+    faults read "held" with no warning, though no pod ever terminates there."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "app.yaml").write_text(APP)
+    (tmp_path / "scenario.yaml").write_text(
+        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: app}\nmanifests: [app]\n"
+        "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
+        "topology:\n  nodes: [{name: worker-1, capacity: {cpu: '2', memory: 4Gi, pods: '10'}}]\n" + extra)
+    model = build_model(load_scenario(tmp_path), variant="endpoints-terminating")
+    reason = cluster_variant_vacuity(model)
+    assert (reason is None) == can_show, reason
+    if not can_show:
+        assert reason is not None and reason.startswith("variant endpoints-terminating cannot show: nothing can "
+                                                        "delete a pod")
+        assert "endpoints-ready-pods" in vacuous_properties(model, select(["endpoints-ready-pods"]))

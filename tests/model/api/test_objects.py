@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 
 from kubeprop.model.api.codec import DecodeError
 from kubeprop.model.api.objects import (
+    BUILTIN_KINDS,
     CustomObject,
     CustomResourceDefinition,
     Deployment,
@@ -116,3 +118,19 @@ def test_custom_objects_through_a_crd() -> None:
 def test_objects_are_hashable_and_equal_by_value() -> None:
     assert hash(decode_object(POD)) == hash(decode_object(POD))
     assert decode_object(POD) == decode_object(POD)
+
+
+def test_docs_kinds_table_lists_every_built_in_kind() -> None:
+    """docs/objects.md's kinds table is each class's `INFO` (kind, apiVersion, resource, scope,
+    status subresource), one row per built-in kind."""
+    page = (Path(__file__).parents[3] / "docs" / "objects.md").read_text()
+    rows = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[1].startswith("`") and cells[2].startswith("`"):
+            rows[cells[0]] = (cells[1].strip("`"), cells[2].strip("`"), cells[3], cells[4].split()[0])
+    for cls in BUILTIN_KINDS:
+        info = cls.INFO
+        want = (info.api_version, info.resource, "Namespaced" if info.namespaced else "Cluster",
+                "yes" if info.status_subresource else "no")
+        assert rows.get(info.kind) == want, info.kind

@@ -13,6 +13,7 @@ from kubeprop.model.api.objects import (
     ObjectKey,
     Pod,
     PodSpec,
+    PriorityClass,
     Probe,
     ResourceRequirements,
     Taint,
@@ -34,7 +35,7 @@ NODE = "worker-1"
 HTTP = FrozenMap({"path": "/ready", "port": 5000})
 
 
-def web_pod(name: str = "web", restart_policy: str = "", priority: int | None = None,
+def web_pod(name: str = "web", restart_policy: str = "", priority_class: str = "",
             memory: tuple[str, str] | None = ("128Mi", "256Mi")) -> Pod:
     resources = ResourceRequirements()
     if memory is not None:
@@ -44,12 +45,14 @@ def web_pod(name: str = "web", restart_policy: str = "", priority: int | None = 
                           liveness_probe=Probe(http_get=HTTP, period_seconds=10, failure_threshold=3),
                           resources=resources)
     return Pod(metadata=ObjectMeta(name=name, namespace="default"),
-               spec=PodSpec(containers=(container,), restart_policy=restart_policy, priority=priority))
+               spec=PodSpec(containers=(container,), restart_policy=restart_policy, priority_class_name=priority_class))
 
 
-def bound_state(model: ClusterModel, *pods: Pod) -> ClusterState:
+def bound_state(model: ClusterModel, *pods: Pod, classes: tuple[PriorityClass, ...] = ()) -> ClusterState:
     state = ClusterState(store=bootstrap(model.scenario).store,
                          kubelets=FrozenMap({n: initial_kubelet() for n in model.nodes}))
+    for pc in classes:  # the Priority admission plug-in gives pods their class's priority
+        state = api(state, model, Request(verb="create", user=ADMIN, obj=pc))
     for pod in pods or (web_pod(),):
         state = api(state, model, Request(verb="create", user=ADMIN, obj=pod))
         state = api(state, model, Request(verb="bind", user="system:kube-scheduler", resource="pods",
@@ -251,10 +254,13 @@ def test_node_status_posted_when_not_ready() -> None:
 
 def test_memory_pressure_evicts_top_ranked_pod() -> None:
     model = make_model(memoryPressureEvents=1)
-    low = web_pod("low", priority=0)
-    high = web_pod("high", priority=100)
-    guaranteed = web_pod("guaranteed", priority=0, memory=("128Mi", "128Mi"))
-    state = bound_state(model, low, high, guaranteed)
+    low = web_pod("low")
+    high = web_pod("high", priority_class="high")
+    guaranteed = web_pod("guaranteed", memory=("128Mi", "128Mi"))
+    state = bound_state(model, low, high, guaranteed,
+                        classes=(PriorityClass(metadata=ObjectMeta(name="high"), value=100),))
+    admitted = api_pod(state, "default/high")
+    assert admitted is not None and admitted.spec.priority == 100
     for name in ("low", "high", "guaranteed"):
         state = step(model, state, kl.StartPod(NODE, f"default/{name}"))
     victims = {(a.pod, a.over_request) for a in kl.enabled(model, state) if isinstance(a, kl.MemoryPressure)}

@@ -40,3 +40,36 @@ def test_bad_sections_name_the_field(tmp_path: Path, source: str, old: str, new:
         assert message in str(err.value) and str(path) in str(err.value)
     finally:
         path.unlink()
+
+
+NODES = """apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b}
+status: {capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+"""
+
+
+@pytest.mark.parametrize("node", ["node-b", "node-c"])
+def test_node_steps_name_the_nodes_of_node_manifests(tmp_path: Path, node: str) -> None:
+    """The user trial: with the cluster's nodes given as Node manifests (no `topology.nodes`), a
+    `cordon`/`drain`/`uncordon` step was refused: "no node 'node-b' in the topology"."""
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "nodes.yaml").write_text(NODES)
+    (tmp_path / "scenario.yaml").write_text(
+        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: ops}\nmanifests: [manifests]\n"
+        "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
+        f"workload:\n  - cordon: {{node: {node}}}\n  - drain: {{node: {node}}}\n  - uncordon: {{node: {node}}}\n")
+    if node == "node-b":
+        assert [n.name for n in load_scenario(tmp_path).spec.topology.nodes] == ["node-a", "node-b"]
+        return
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(tmp_path)
+    text = str(err.value)
+    for i, step in enumerate(("cordon", "drain", "uncordon")):
+        assert f"scenario.yaml:{7 + i}: workload[{i}].{step}.node: no node 'node-c' in the cluster; its nodes: " \
+               "node-a, node-b" in text

@@ -46,3 +46,19 @@ def test_check_metrics_covers_every_run_the_walks_explored(tmp_path: Path,
     assert files and all("worst case: " in out and f"replay with: kubeprop replay {f}" in out for f in files)
     for path in files:
         assert replay(path).verdict == Verdict.REPRODUCES
+
+
+def test_a_worst_case_file_that_cannot_be_written_is_reported_not_recorded(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import kubeprop.counterexamples.format as format_
+    from kubeprop.counterexamples.output import OutputError
+
+    def refuse(ce: object, where: Path) -> Path:
+        raise OutputError(f"cannot write {where}/x.json: it is a symbolic link")
+
+    monkeypatch.setattr(format_, "write", refuse)
+    code = main(["check", str(DATA / "node-loss.yaml"), "--engine", "walk", "--runs", "6", "--workers", "2",
+                 "--max-depth", "40", "--budget", "120", "--metrics", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out  # the figures stand; only the files are missing
+    assert f"not recorded: cannot write {tmp_path}/x.json: it is a symbolic link" in out

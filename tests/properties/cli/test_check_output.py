@@ -11,15 +11,18 @@ from pathlib import Path
 import attrs
 import pytest
 
-from kubeprop.counterexamples.api import check
+from kubeprop.counterexamples.api import Discovery, check
 from kubeprop.properties.cli.check import CheckRun, figures_missing, table
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.main import main
 from kubeprop.properties.cli.table import render
+from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.portfolio import LATE
+from kubeprop.properties.registry import Violation
 
 WEB = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml"
+STS_SCALE = Path(__file__).resolve().parents[2] / "model" / "data" / "sts-scale.yaml"
 
 
 def test_the_header_names_the_variant_and_the_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,3 +77,29 @@ def test_a_lane_that_did_not_report_is_a_warning(tmp_path: Path) -> None:
     assert re.search(r"\nnode-not-overcommitted +held \(bounded\)\n", out)
     assert "its lane did not report in time: figures missing" in out
     assert figures_missing(report) is None
+
+
+def test_a_vacuous_convergence_property_reads_vacuous_even_when_a_continuation_did_not_settle() -> None:
+    """The user trial: `pods-on-unknown-nodes-not-ready` read "not judged (no settle)" while the
+    note under the table listed it as vacuous. It could not have failed here: the row says so."""
+    report = check(STS_SCALE, engine="walk", budget=1e-9)
+    livelock = Discovery(Violation(SETTLES, "the fair continuation did not settle"))
+    run = CheckRun("sts-scale", (attrs.evolve(report, found=(livelock,)),), report.properties)
+    text = io.StringIO()
+    render(table(run), text)
+    out = text.getvalue()
+    assert re.search(r"\npods-on-unknown-nodes-not-ready +vacuous\n", out), out
+    assert re.search(r"\nworkloads-ready +not judged \(no settle\)\n", out), out
+    assert "pods-on-unknown-nodes-not-ready: " in out.split("vacuous (could not have failed here")[1]
+
+
+def test_no_line_of_the_table_ends_in_spaces() -> None:
+    from kubeprop.properties.cli.table import EngineColumn, Table
+
+    text = io.StringIO()
+    render(Table("kubeprop check: scenario web", ("node-not-overcommitted",),
+                 (EngineColumn("bfs", "depth-bound", ": 3 steps"), EngineColumn("walk", "time-bound")),
+                 (("held (bounded)", "held (bounded)"),)), text)
+    lines = text.getvalue().splitlines()
+    assert "property                bfs                   walk" in lines
+    assert all(line == line.rstrip() for line in lines)

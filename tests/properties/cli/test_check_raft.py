@@ -86,3 +86,29 @@ def test_check_raft_on_a_scenario_names_its_members(tmp_path: Path, capsys: pyte
     assert "Raft: 3 members (etcd-1, etcd-2, etcd-3)" in out
     assert re.search(r"ElectionSafety +held \(bounded\)", out)
     assert code == 3  # --exhaustive and the depth bound cut the search
+
+
+def test_ctrl_c_keeps_the_raft_checks_finds(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user trial: a Ctrl-C ended the Raft check with no table and no file, whatever it had
+    found. Here the interrupt lands in the search after the first find (ElectionSafety)."""
+    from kubeprop.properties.explore import raft
+
+    searches: list[int] = []
+    real = raft.explore
+
+    def interrupted_after_one(*args: object, **kwargs: object) -> raft.RaftRun:
+        searches.append(1)
+        if len(searches) > 1:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(raft, "explore", interrupted_after_one)
+    assert main(["check", "--variant", "quorum-ceil", "--budget", "30", "--out", str(tmp_path)]) == 130
+    shown = capsys.readouterr()
+    assert re.search(r"ElectionSafety +VIOLATED \(6 steps\)", shown.out), shown.out
+    assert re.search(r"LogMatching +interrupted\n", shown.out)
+    assert "bfs: interrupted before it finished; 1 violation it found before the interrupt, listed above" in shown.out
+    (path,) = tmp_path.glob("ElectionSafety-*.json")
+    assert f"reproduce with: kubeprop replay {path}" in shown.out
+    assert "interrupted (exit 130)" in shown.err

@@ -53,8 +53,10 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     (["raft", "--max-seconds", "nan"], "argument --max-seconds: must be a positive number of seconds"),
     (["raft", "--values", "100000000"], "argument --values: the value must be a whole number from 0 to 1,000"),
     (["schedule", "--rlimit", "５"], "argument --rlimit: the value must be a whole number"),
-    (["check", "--out", str(SOURCE)], f"argument --out: '{SOURCE}' is not a folder"),
-    (["gate", "--out", str(SOURCE)], f"argument --out: '{SOURCE}' is not a folder"),
+    (["check", "--out", str(SOURCE)], f"argument --out: cannot write {SOURCE}: it is a regular file, not a folder"),
+    (["gate", "--out", str(SOURCE)], f"argument --out: cannot write {SOURCE}: it is a regular file, not a folder"),
+    (["replay", "--allow-import", "../../evil", str(SOURCE)],
+     "argument --allow-import: '../../evil' is not a module name: expected dotted Python identifiers"),
 ])
 def test_bad_flags_are_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert message in _usage_error(argv, capsys)

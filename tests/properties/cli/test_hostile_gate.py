@@ -186,20 +186,23 @@ def test_gate_budget_must_be_finite_and_positive(budget: str, capsys: pytest.Cap
 def test_report_text_from_corpus_files_cannot_shape_the_summary_or_break_the_xml() -> None:
     from kubeprop.properties.cli.gate_report import Case, junit_xml, markdown_summary
 
-    name = "a.json\n\n## kubeprop gate: PASSED (9/9 held)\n<img src=https://evil.example/x.png>"
+    name = "a.json\n\n## kubeprop gate: PASSED (9/9 held)\n<img src=https://evil.example/x.png>\u202e\t"
     message = "FAILED | [click here](https://evil.example) ``x`` \x00\x1b[2J\ud800"
-    cases = [Case("corpus", name, "failed", message, "detail \x07 end")]
+    cases = [Case("corpus", name, "failed", message, "detail \x07 end\r\n\u202eline 2")]
     summary = markdown_summary(cases)
     [heading, _, _, _, row] = summary.splitlines()
     assert heading == "## kubeprop gate: FAILED (0/1 held)"
-    assert row.startswith("| ❌ | `corpus` | `a.json ## kubeprop gate: PASSED (9/9 held) <img src=https://evil.example"
-                          "/x.png>` | ")
+    assert row.startswith("| ❌ | `corpus` | `a.json\\x0a\\x0a## kubeprop gate: PASSED (9/9 held)\\x0a<img "
+                          "src=https://evil.example/x.png>\\u202e\\x09` | ")
     assert "| ```FAILED \\| [click here](https://evil.example) ``x`` \\x00\\x1b[2J\\ud800``` |" in row
     root = ET.fromstring(junit_xml(cases).encode())  # a NUL or ESC in XML 1.0 would be a parse error
-    failure = root.find("testsuite/testcase/failure")
+    case = root.find("testsuite/testcase")
+    assert case is not None and case.get("name") == ("a.json\\x0a\\x0a## kubeprop gate: PASSED (9/9 held)\\x0a"
+                                                     "<img src=https://evil.example/x.png>\\u202e\\x09")
+    failure = case.find("failure")
     assert failure is not None and failure.get("message") == message.replace("\x00", "\\x00").replace(
         "\x1b", "\\x1b").replace("\ud800", "\\ud800")
-    assert failure.text == "detail \\x07 end"
+    assert failure.text == "detail \\x07 end\\x0d\n\\u202eline 2"  # a trace keeps its lines, nothing else
 
 
 def test_a_corpus_folders_other_entries_are_shown_and_a_misnamed_counterexample_fails(

@@ -98,8 +98,12 @@ def test_a_sliced_search_pauses_resumes_and_stops() -> None:
 
 
 def test_a_time_budget_stops_the_search_and_progress_is_reported_after_each_expansion() -> None:
-    stopped = search((0, 0), successors, lambda s: None, Bounds(budget_seconds=0.0), visited="hashes")
-    assert stopped.exit_reason == "time-bound" and stopped.stats.distinct == 3  # after the first expansion
+    checked: list[tuple[int, int]] = []
+    stopped = search((0, 0), successors, checked.append, Bounds(budget_seconds=0.0), visited="hashes")
+    # a budget spent before the search began: nothing checked, not even the start (the user trial:
+    # `kubeprop gate --budget 1e-9` passed on a BFS that had expanded its start before looking)
+    assert stopped.exit_reason == "time-bound" and checked == []
+    assert (stopped.stats.states, stopped.stats.distinct, stopped.stats.depth) == (0, 0, 0)
     seen: list[int] = []
     search((0, 0), successors, lambda s: None, progress=lambda stats: seen.append(stats.distinct),
            progress_every=0.0, visited="hashes")

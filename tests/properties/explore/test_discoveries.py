@@ -169,3 +169,18 @@ def test_merged_stats_keep_each_portfolio_members_figures() -> None:
     assert (around.engine, around.stats.steps, around.stats.seconds, around.stats.depth) == ("around", 40, 2.0, 30)
     assert around.exit_reason == "time-bound" and around.violation == found
     assert (bfs.stats.steps, bfs.stats.note) == (60, "figures missing")
+
+
+def test_a_member_the_last_run_did_not_start_is_not_labelled_not_started() -> None:
+    # the trial: "(not started)" beside "35 steps, 35 distinct", the steps of an earlier run
+    def portfolio(bfs: EngineStats) -> EngineResult:
+        return EngineResult("portfolio", "time-bound", stats=EngineStats(1.0, bfs.steps, parts=(
+            EngineResult("bfs", "time-bound", stats=bfs),)))
+
+    ran, idle = EngineStats(1.0, 35, distinct=35, depth=2), EngineStats(0.0, 0, note="not started")
+    stats = merged_stats((portfolio(ran), portfolio(idle)))
+    assert stats is not None
+    [bfs] = stats.parts
+    assert (bfs.stats.steps, bfs.stats.distinct, bfs.stats.note) == (35, 35, "")
+    never = merged_stats((portfolio(idle), portfolio(idle)))
+    assert never is not None and never.parts[0].stats.note == "not started"

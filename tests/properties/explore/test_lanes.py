@@ -283,3 +283,30 @@ def test_a_clean_result_keeps_every_members_figures() -> None:
     assert [(p.engine, p.exit_reason, p.stats.steps) for p in result.stats.parts] == [
         (name, ExitReason.RUNS_DONE, FAKE_RUNS) for name in "abc"]
     assert result.stats.note == "" and len(result.stats.lanes) == 2
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_live_progress_reports_rounds_steps_and_finds_without_changing_the_answer(
+        lanes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user trial: 60 s of silence on a terminal. The calling lane reports after its turns
+    (here every turn: `every` 0) the slowest round, the steps the lanes reported and the finds so
+    far; the answer is the one without progress."""
+    from kubeprop.properties.explore import progress as live
+
+    monkeypatch.setattr(live.Reporter, "__init__", _every_turn(live.Reporter.__init__))
+    seen: list[live.PortfolioProgress] = []
+    members = (fake("slow", 1.0, None, per_step=0.0005), fake("finder", 2.0, 3 * TURN))
+    config = EngineConfig(workers=lanes, budget_seconds=30.0, progress=seen.append)
+    result = run_portfolio(NO_MODEL, NO_MODEL, config, members)
+    assert result.violation is not None and result.violation.property == portfolio(members, 1).violation.property
+    assert seen and all(p.lanes == lanes for p in seen)
+    assert [p.steps for p in seen] == sorted(p.steps for p in seen) and seen[-1].steps > 0
+    if lanes == 1:  # (with two, the find may be a worker lane's, known to the line once its message is taken)
+        assert seen[-1].found == ("finder",)
+    assert no_worker_left()
+
+
+def _every_turn(init: Any) -> Any:
+    def patched(self: Any, progress: Any, lanes: int, every: float = 1.0) -> None:
+        init(self, progress, lanes, 0.0)
+    return patched

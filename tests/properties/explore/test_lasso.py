@@ -66,6 +66,18 @@ def test_shared_linear_load_settles_no_lasso() -> None:
     assert report.stats.seeds == 1
 
 
+def test_the_steps_count_every_action_the_stems_took() -> None:
+    """The user trial: the lasso engine reported "0 steps" (every row "not checked (no step)")
+    after settling the cluster and exploring its choices, counting only the fair runs' steps."""
+    model = build_model(load_scenario(HPA / "linear.yaml"))
+    start = initial_state(model)
+    settled = settle(model, start, max_steps=2000, max_ticks=30)
+    report = find_lasso(model, start, select_cycle(), Bounds(max_depth=1))
+    assert settled.trace and report.stats.steps >= len(settled.trace)
+    nothing = find_lasso(model, start, select_cycle(), Bounds(budget_seconds=0.0))
+    assert (nothing.stats.steps, nothing.stats.seeds) == (0, 0)  # a budget spent before it began
+
+
 def test_hpa_oscillation_is_a_confirmed_lasso(rules_on_path: None) -> None:
     model = build_model(load_scenario(HPA / "queueing.yaml"))
     start = initial_state(model)

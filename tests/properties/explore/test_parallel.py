@@ -3,6 +3,8 @@ counterexample) equal to the single-threaded BFS for any number of workers."""
 
 from __future__ import annotations
 
+import time
+import types
 from collections.abc import Iterator
 
 import attrs
@@ -10,6 +12,7 @@ import pytest
 
 from kubeprop.model.raft.state import RaftConfig
 from kubeprop.model.raft.system import initial_state, successors, with_variant
+from kubeprop.properties.explore import parallel
 from kubeprop.properties.explore.bfs import Bounds, search
 from kubeprop.properties.explore.fpset import FingerprintSet
 from kubeprop.properties.explore.parallel import ROOT_KEY, WorkerError, explore, path_of, replay
@@ -74,6 +77,29 @@ def test_bounds(workers: int) -> None:
     capped = explore(Grid(), workers, Bounds(max_states=10))
     assert capped.exit_reason == "state-bound" and capped.stats.distinct >= 10
     assert explore(Grid(), workers, Bounds(budget_seconds=0)).exit_reason == "time-bound"
+
+
+def test_a_level_cut_by_the_budget_is_checked_only_within_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kubeprop check --model raft --budget 20` ran 24 s: the level the deadline cut was still
+    checked whole. Here a state's expansion takes a second of a fake clock and the budget is 40 s:
+    no state is checked after the deadline, and the search stops time-bound."""
+    clock = [1000.0]
+    checked_at: list[float] = []
+
+    @attrs.frozen
+    class SlowGrid(Grid):
+        def successors(self, state: tuple[int, int]) -> list[tuple[int, int]]:
+            clock[0] += 1.0
+            return super().successors(state)
+
+        def check(self, state: tuple[int, int]) -> str | None:
+            checked_at.append(clock[0])
+            return super().check(state)
+
+    monkeypatch.setattr(parallel, "time", types.SimpleNamespace(time=lambda: clock[0], perf_counter=time.perf_counter))
+    done = explore(SlowGrid(n=30), 1, Bounds(budget_seconds=40))
+    assert done.exit_reason == "time-bound"
+    assert checked_at and max(checked_at) <= 1040.0 < clock[0]
 
 
 def test_a_failing_worker_is_reported() -> None:

@@ -4,6 +4,7 @@ takes fewer transitions where actions are independent."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import attrs
@@ -174,3 +175,62 @@ def test_reduced_trace_is_rebuilt_by_replay_and_is_shortest() -> None:
         assert DUAL_SCHEDULER(act) and act in actions(model, state)
         state = step(model, state, act)
     assert props[0](model, state) == reduced.violation
+
+
+def test_a_budget_spent_before_the_search_began_checks_nothing() -> None:
+    """As the plain BFS: `kubeprop gate --budget 1e-9` must see a search that took no step."""
+    model, start = _model(("web", "correct", {"instantCaches": True}, None))
+    report = reduced_bfs(model, start, select(None), Bounds(budget_seconds=0.0))
+    assert report.exit_reason == "time-bound"
+    assert (report.stats.states, report.stats.distinct, report.stats.depth) == (0, 0, 0)
+
+
+def test_independence_masks_match_the_footprints_pair_by_pair() -> None:
+    """The sleep sets' independence, as a bit mask per numbered action extended as actions are
+    numbered, is `Footprints.independent` for every pair (masks asked for early, then later)."""
+    from kubeprop.properties.explore.incremental import Checker
+    from kubeprop.properties.explore.por import _Search
+
+    model, state = _model(("web", "correct", {"instantCaches": True}, None))
+    search = _Search(model, Checker(model, ()), (), None, None, True, None)
+    rng = random.Random(3)
+    for _ in range(60):
+        enabled = actions(model, state)
+        for act in enabled:
+            search.actions.number(act)
+        search._independent_of(search.actions.number(rng.choice(enabled)))
+        state = step(model, state, rng.choice(enabled))
+    items = search.actions.items
+    assert len(items) > 30
+    for i, act in enumerate(items):
+        mask = search._independent_of(i)
+        assert [mask >> j & 1 == 1 for j in range(len(items))] == [
+            search.footprints.independent(act, other) for other in items]
+
+
+def test_the_closure_over_bit_masks_is_the_stubborn_set_closure() -> None:
+    """`AmpleSets._closure` (bit masks) reaches what a plain worklist over the conflict and enabler
+    lists reaches, for every seed and several sets of live representatives."""
+    from kubeprop.properties.explore.ample import AmpleSets
+
+    model = build_model(load_scenario(None))
+    ample = AmpleSets(model, select(kind="safety"), False)
+    n = len(ample.reps)
+    rng = random.Random(5)
+    patterns = [bytes([1] * n)] + [bytes(rng.random() < 0.7 for _ in range(n)) for _ in range(6)]
+
+    def reference(seed: int, alive: bytes) -> set[int]:
+        reached, work = {seed}, [seed]
+        while work:
+            i = work.pop()
+            for j in (*ample.conflicts[i], *ample.enablers[i]):
+                if alive[j] and j not in reached:
+                    reached.add(j)
+                    work.append(j)
+        return reached
+
+    assert n > 20
+    for alive in patterns:
+        for seed in range(n):
+            mask = ample._closure(seed, alive)
+            assert {i for i in range(n) if mask >> i & 1} == reference(seed, alive)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import run
+from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action
-from kubeprop.properties.explore.shrink import Judge, ddmin, shrink_trace
+from kubeprop.model.state.actions import Action, Deliver
+from kubeprop.properties.explore.shrink import Judge, ddmin, enabled_as, shrink_trace
 from kubeprop.properties.registry import select
 
 DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
@@ -78,6 +81,47 @@ def test_shrink_trace_drops_padding_and_keeps_the_property() -> None:
     assert shrunk_violation is not None and shrunk_violation.property == "replicaset-no-overcreation"
     assert [str(a) for a in shrunk] == names
     run(model, initial_state(model), shrunk)
+
+
+def test_a_write_before_a_delivery_can_go_the_delivery_meets_the_next_event() -> None:
+    """The user trial: reconciles of other objects stayed in a shrunk trace, since dropping one
+    shifts the revisions of the deliveries after it, which were then "not enabled". A delivery is
+    the next event of its watch (`enabled_as`): the unrelated write goes, and the trace reported
+    replays exactly, with the revisions it met."""
+    model = build_model(load_scenario(DATA / "web.yaml"), variant="rs-no-expectations",
+                        parameters={"instantCaches": False})
+    names = ["Reconcile(controller=deployment, key=default/web)",
+             "Deliver(component=controller-manager, resource=replicasets.apps, revision=11)",
+             "Reconcile(controller=replicaset, key=default/web-9b8d4d75)",
+             "Deliver(component=controller-manager, resource=pods, revision=13)",
+             "Reconcile(controller=replicaset, key=default/web-9b8d4d75)"]
+    state = initial_state(model)
+    unrelated = next(a for a in actions(model, state) if str(a).startswith("Reconcile(controller=endpoints"))
+    state = step(model, state, unrelated)  # writes the Endpoints: every later revision moves up one
+    trace: list[Action] = [unrelated]
+    for wanted in names:
+        kind = wanted.split(", revision=")[0]
+        act = next(a for a in actions(model, state) if str(a).split(", revision=")[0] == kind)
+        trace.append(act)
+        state = step(model, state, act)
+    assert [str(a) for a in trace[1:]] != names  # the deliveries met other revisions
+    judge = Judge(model, initial_state(model), select(kind="safety"))
+    assert judge(trace)[0] is not None
+    shrunk_violation, shrunk = shrink_trace(judge, trace, "replicaset-no-overcreation")
+    assert shrunk_violation is not None and shrunk_violation.property == "replicaset-no-overcreation"
+    assert [str(a) for a in shrunk] == names
+    run(model, initial_state(model), shrunk)  # every action enabled as recorded
+
+
+def test_enabled_as_stands_in_a_delivery_of_the_same_watch_only() -> None:
+    model = build_model(load_scenario(DATA / "web.yaml"), parameters={"instantCaches": False})
+    state = step(model, initial_state(model), Reconcile("deployment", "default/web"))
+    enabled = actions(model, state)
+    delivery = next(a for a in enabled if isinstance(a, Deliver))
+    assert enabled_as(delivery, enabled) is delivery
+    assert enabled_as(attrs.evolve(delivery, revision=delivery.revision + 50), enabled) == delivery
+    assert enabled_as(attrs.evolve(delivery, resource="configmaps"), enabled) is None
+    assert enabled_as(Reconcile("deployment", "default/nothing"), enabled) is None
 
 
 def test_judge_rejects_disabled_actions() -> None:

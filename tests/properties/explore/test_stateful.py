@@ -15,6 +15,7 @@ from kubeprop.model.cluster.drive import run
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.catalogue import REPLICASET_RACE
+from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import EngineConfig, allow
 from kubeprop.properties.explore.stateful import (
     CI_PROFILE,
@@ -63,6 +64,30 @@ def test_hypothesis_shrinks_to_a_short_trace() -> None:
     assert len(found.trace) <= 6 < config.max_depth  # Hypothesis' own shrinking (the shortest is 5)
     polished = find_with_hypothesis(model, start, attrs.evolve(config, shrink=True))
     assert len(polished.trace) == 5  # then delta debugging
+
+
+@pytest.mark.parametrize("where", ["hypothesis", "delta debugging"])
+def test_ctrl_c_while_shrinking_keeps_the_find_unshrunk(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user trial: a Ctrl-C in Hypothesis' own shrinking lost the find; now it goes with the
+    interrupt (`Unfinished`) as the last failing example ran, and so it does in delta debugging."""
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    target = ("hypothesis.internal.conjecture.shrinker.Shrinker.shrink" if where == "hypothesis"
+              else "kubeprop.properties.explore.stateful.shrink_trace")
+    monkeypatch.setattr(target, interrupted)
+    model, start, config = setup("rs-no-expectations", "rs-no-expectations", shrink=where != "hypothesis")
+    with pytest.raises(Unfinished) as caught:
+        find_with_hypothesis(model, start, config)
+    [found] = caught.value.unshrunk
+    assert found.exit_reason == "violation" and found.violation.property == "replicaset-no-overcreation"
+    assert run_violates(model, start, found.trace, found.violation.property)
+
+
+def run_violates(model: ClusterModel, start: ClusterState, trace: tuple[object, ...], name: str) -> bool:
+    """Whether the trace, replayed from `start`, ends in a state `name` rejects."""
+    [prop] = select((name,))
+    return prop(model, run(model, start, trace)) is not None
 
 
 def test_convergence_is_checked_in_teardown() -> None:

@@ -1,0 +1,76 @@
+"""Kinds the model refuses on purpose, and why: each would change what the checker sees.
+
+A manifest folder often holds kinds the model has no behaviour for. Those no modelled component
+reads are stored as data (`kubeprop.model.api.networking`); the kinds here are different: upstream
+a controller or an admission plug-in acts on them, creating pods or changing what the API server
+admits, so checking the folder without them would check another cluster. Loading refuses them,
+naming the missing behaviour and what the user can do instead. Upstream sources:
+`cmd/kube-controller-manager/app/controllermanager.go` (the controllers: daemonset, job,
+cronjob, replicationcontroller, resourcequota, persistentvolume-binder with dynamic
+provisioning), `pkg/kubeapiserver/options/plugins.go` (the default admission plug-ins:
+LimitRanger, ResourceQuota, RuntimeClass, the webhook and ValidatingAdmissionPolicy plug-ins),
+`staging/src/k8s.io/apiserver/pkg/util/flowcontrol` (APF reads FlowSchemas and priority levels).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
+    ("apps", "DaemonSet"): (
+        "the model has no DaemonSet controller: the pods it would run on every node would be missing from the "
+        "check; remove it from the folder, or write its pods as Pods, one per node with spec.nodeName set"),
+    ("batch", "Job"): (
+        "the model has no Job controller: the pods it would run, and their completion, would be missing from the "
+        "check; remove it from the folder, or write its pods as Pods with restartPolicy Never or OnFailure"),
+    ("batch", "CronJob"): (
+        "the model has no CronJob or Job controller: the Jobs and pods it would start on its schedule would be "
+        "missing from the check; remove it from the folder, or write one run's pods as Pods"),
+    ("", "ReplicationController"): (
+        "the model has no ReplicationController controller: its pods would be missing from the check; write it "
+        "as a ReplicaSet (the same replicas and template, with spec.selector.matchLabels)"),
+    ("", "ResourceQuota"): (
+        "the model has no ResourceQuota admission or quota controller: creates the quota would refuse would be "
+        "admitted; remove it from the folder, or give its limits to an admission plug-in in a scenario file "
+        "(admission:, built with kubeprop.model.api.admission.resource_quota; see docs/scenario.md)"),
+    ("", "LimitRange"): (
+        "the model has no LimitRanger admission plug-in: the default requests and limits it would give "
+        "containers would be missing, so the scheduler would see other requests; remove it from the folder, "
+        "or write those requests and limits into the pod templates"),
+    ("storage.k8s.io", "StorageClass"): (
+        "the model has no StorageClass behaviour (dynamic provisioning, WaitForFirstConsumer binding): claims "
+        "bind only to PersistentVolumes written in the input; remove it from the folder and write the "
+        "PersistentVolumes its provisioner would create"),
+    ("node.k8s.io", "RuntimeClass"): (
+        "the model has no RuntimeClass admission or scheduling: the pod overhead, node selector and "
+        "tolerations it adds would be missing; remove it from the folder and write those into the pod templates"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): (
+        "the model calls no admission webhooks: requests the webhook would refuse would be admitted; remove it "
+        "from the folder, or write its decision as an admission plug-in (admission:, see docs/scenario.md)"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): (
+        "the model calls no admission webhooks: objects the webhook would change would be stored as written; "
+        "remove it from the folder, or write its change as an admission plug-in (admission:, see docs/scenario.md)"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"): (
+        "the model evaluates no CEL admission policies: requests the policy would refuse would be admitted; "
+        "remove it from the folder, or write it as an admission plug-in (admission:, see docs/scenario.md)"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"): (
+        "the model evaluates no CEL admission policies: requests the bound policy would refuse would be "
+        "admitted; remove it from the folder, or write the policy as an admission plug-in (admission:)"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"): (
+        "the model evaluates no CEL admission policies: objects the policy would change would be stored as "
+        "written; remove it from the folder, or write it as an admission plug-in (admission:)"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"): (
+        "the model's API server uses only the bootstrap API Priority and Fairness configuration: requests "
+        "would be classified as if it were absent; remove it from the folder"),
+    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"): (
+        "the model's API server uses only the bootstrap API Priority and Fairness configuration: requests "
+        "would be limited as if it were absent; remove it from the folder"),
+}
+"""(API group, kind) → why the model refuses the kind and what the user can do instead."""
+
+
+def unmodelled_reason(api_version: str, kind: str) -> str | None:
+    """Why `kind` of `api_version` (any version of its group) is refused, or None if it is not one
+    of the refused kinds."""
+    group = api_version.rpartition("/")[0]
+    return UNMODELLED_KINDS.get((group, kind))

@@ -1,0 +1,64 @@
+"""`--out` is checked before any work, and a counterexample file that still cannot be written
+keeps its finding (the trial: a violation thrown away for a planted link)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kubeprop.counterexamples.output import OutputError, check_output_folder
+from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.main import main
+
+WEB = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml"
+RS_BUG = [str(WEB), "--engine", "bfs", "--variant", "rs-no-expectations", "--property", "replicaset-no-overcreation",
+          "--max-depth", "5", "--budget", "60"]
+
+
+def test_check_output_folder_refuses_a_path_under_a_file_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(OutputError, match=r"plain is a regular file, not a folder"):
+        check_output_folder(tmp_path / "plain" / "out")
+    with pytest.raises(OutputError, match=r"it is a regular file, not a folder"):
+        check_output_folder(tmp_path / "plain")
+    check_output_folder(tmp_path / "new" / "deeper")
+    assert os.listdir(tmp_path) == ["plain"]  # the probe's folders were removed again
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs sysfs")
+def test_check_output_folder_refuses_a_folder_that_cannot_be_created() -> None:
+    with pytest.raises(OutputError, match=r"cannot write /sys/kubeprop-out: cannot create the folder"):
+        check_output_folder(Path("/sys/kubeprop-out"))
+
+
+@pytest.mark.parametrize("command", ["check", "gate"])
+def test_an_out_under_a_plain_file_is_bad_input_before_any_work(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--out", str(tmp_path / "plain" / "out")])
+    assert exited.value.code == ExitCode.BAD_INPUT
+    captured = capsys.readouterr()
+    assert "argument --out: cannot write" in captured.err and "is a regular file, not a folder" in captured.err
+    assert captured.out == ""
+
+
+def test_a_link_planted_at_the_file_name_keeps_the_violation(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    first = tmp_path / "first"
+    assert main(["check", *RS_BUG, "--out", str(first)]) == ExitCode.VIOLATION
+    capsys.readouterr()
+    [written] = first.iterdir()
+    shared, victim = tmp_path / "shared", tmp_path / "victim.txt"
+    shared.mkdir()
+    victim.write_text("not yours")
+    (shared / written.name).symlink_to(victim)
+    code = main(["check", *RS_BUG, "--out", str(shared)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.VIOLATION, out
+    assert "replicaset-no-overcreation  VIOLATED (5 steps)" in out
+    assert f"  not recorded: cannot write {shared / written.name}: it is a symbolic link" in out
+    assert "    1. Reconcile(controller=deployment, key=default/web)" in out  # the trace, inline
+    assert victim.read_text() == "not yours" and (shared / written.name).is_symlink()
