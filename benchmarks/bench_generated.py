@@ -5,8 +5,10 @@ Run: `python benchmarks/bench_generated.py [--cases N] [--seconds S] [--seed K] 
 
 The standing campaign (`bench_false_alarms.py`) sees only the shipped scenarios; this one draws
 new ones as a user writes them (`tests/support/scenario_strategy.py`: nodes with labels and taints,
-Deployments, StatefulSets, bare Pods, Services, PDBs, HPAs, scheduling constraints, workload
-steps, a small fault budget; case I of seed K is always the same scenario). For each case it
+Deployments, StatefulSets, bare Pods, Services in one or two namespaces, PDBs, HPAs, scheduling
+constraints, workload steps, a small fault budget with etcd restores and API server floods, a
+Kubernetes release's parameters, descheduler profiles; case I of seed K is always the same
+scenario). For each case it
 writes the scenario folder, loads and bootstraps it (a load error or a rejected manifest is the
 generator's bug), then runs `kubeprop.counterexamples.api.check` on the correct model: the default
 portfolio engine for S seconds (one lane: the 2 shared cores), and, with `--second ENGINE`
@@ -14,8 +16,9 @@ portfolio engine for S seconds (one lane: the 2 shared cores), and, with `--seco
 alone. Every violation is classified:
 
 - `upstream: NAME` — a known behaviour of real Kubernetes (`properties.upstream_behaviour.match`);
-- `unfit` — a convergence property fails while some Pending pod fits no node as the scheduler
-  filters it (the user's cluster is too small: real Kubernetes leaves the pod Pending too);
+- `unfit` — a convergence property fails while a Pending pod of the workload it names fits no
+  node as the scheduler filters it (the user's cluster is too small, or their constraints leave no
+  node: real Kubernetes leaves the pod Pending too);
 - `FALSE ALARM` — anything else, a model bug until shown otherwise. An exception of the model or an
   engine is a `crash`.
 
@@ -57,6 +60,7 @@ from kubeprop.model.scheduler.nodeinfo import build_node_infos  # noqa: E402
 from kubeprop.properties.cli.flagtypes import int_in  # noqa: E402
 from kubeprop.properties.explore.engine import EngineConfig  # noqa: E402
 from kubeprop.properties.upstream_behaviour import match, states_of  # noqa: E402
+from kubeprop.properties.upstream_behaviour_restore import pod_and_owners  # noqa: E402
 
 MAX_SHRINK_TESTS = 300
 """Shrinking replays per trace (as in `bench_false_alarms.py`)."""
@@ -99,8 +103,10 @@ class Case:
 
 
 def unfit_pod(report: CheckReport, found: Any) -> str | None:
-    """A Pending pod that no node takes, as the scheduler filters, in the state a convergence
-    violation fails in (the end of its trace), or None."""
+    """A Pending pod of the workload the convergence violation names that no node takes, as the
+    scheduler filters, in the state the violation fails in (the end of its trace), or None. A
+    Pending pod of another workload explains nothing: the workload named is short for another
+    reason."""
     if found.violation.property not in CAPACITY_PROPERTIES:
         return None
     try:
@@ -112,8 +118,11 @@ def unfit_pod(report: CheckReport, found: Any) -> str | None:
     nodes = [n for n in final.store.list("nodes") if isinstance(n, Node)]
     pods = [p for p in final.store.list("pods") if isinstance(p, Pod)]
     infos = build_node_infos(nodes, pods)
+    named = set(found.violation.objects)
     for pod in pods:
         if pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
+            continue
+        if not named & pod_and_owners(final, pod):
             continue
         result = schedule_one(pod, infos, report.model.scheduler_profile)
         if not result.feasible:
@@ -154,6 +163,9 @@ class Plan:
     seconds: float = 3.0
     second: str = "walk"
     runs: int = 4
+    only_with: tuple[str, ...] = ()
+    """Run only the cases whose draw has every one of these features (the reach's names, e.g.
+    `fault overload`): a slice aimed at what the draws rarely combine."""
 
 
 def _engine_passes(scenario: Path, plan: Plan, out: Path) -> list[Finding]:
@@ -195,10 +207,25 @@ def run_case(index: int, plan: Plan, out: Path) -> Case:
         return case
 
 
+SCAN_LIMIT = 200
+"""With `Plan.only_with`, how many draws per wanted case the campaign looks through at most."""
+
+
+def _indices(first: int, count: int, plan: Plan) -> list[int]:
+    """The case indices a campaign runs: first..first+count-1, or with `plan.only_with` the first
+    `count` indices from `first` whose draw has every feature asked for (at most `SCAN_LIMIT`
+    draws looked at per case)."""
+    if not plan.only_with:
+        return list(range(first, first + count))
+    wanted = set(plan.only_with)
+    return [i for i in range(first, first + count * SCAN_LIMIT)
+            if wanted <= seeded_scenario(plan.seed, i).features][:count]
+
+
 def campaign(first: int, count: int, plan: Plan, out: Path, progress: bool = False) -> list[Case]:
-    """Cases first..first+count-1."""
+    """Cases first..first+count-1 (with `plan.only_with`, the first `count` that have the features)."""
     cases = []
-    for index in range(first, first + count):
+    for index in _indices(first, count, plan):
         case = run_case(index, plan, out)
         if progress:
             found = ", ".join(f"{f.property} [{f.verdict}]" for f in case.findings) or (
@@ -222,7 +249,8 @@ def render(cases: Sequence[Case], plan: Plan) -> str:
     crashes = [(c, f) for c in cases for f in c.findings if f.verdict == "crash"]
     cpu = sum(c.cpu_seconds for c in cases)
     second = f" + {plan.second} ({plan.runs} runs)" if plan.second else ""
-    lines = [f"seed {plan.seed}: portfolio {plan.seconds:g} s{second} per case",
+    only = f", only cases with {', '.join(plan.only_with)}" if plan.only_with else ""
+    lines = [f"seed {plan.seed}: portfolio {plan.seconds:g} s{second} per case{only}",
              f"{'cases':<46}{len(cases):>6}", f"{'loaded':<46}{len(loaded):>6}",
              f"{'clean':<46}{sum(1 for c in loaded if not c.findings):>6}"]
     lines += [f"{'upstream ' + name:<46}{n:>6}" for name, n in sorted(upstream.items())]
@@ -248,9 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int_in(0, 2**31), default=0, help="draws and engines' seed (default 0)")
     parser.add_argument("--second", default="walk", help="a second engine run for --runs runs ('' for none)")
     parser.add_argument("--runs", type=int_in(1, 10_000), default=4, help="runs of the second engine (default 4)")
+    parser.add_argument("--only-with", action="append", default=[], metavar="FEATURE",
+                        help="only cases whose draw has this feature, as the reach names it (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("kubeprop-out/generated"), help="where unexplained cases go")
     args = parser.parse_args(argv)
-    plan = Plan(seed=args.seed, seconds=args.seconds, second=args.second, runs=args.runs)
+    plan = Plan(seed=args.seed, seconds=args.seconds, second=args.second, runs=args.runs,
+                only_with=tuple(args.only_with))
     import os
     sys.stderr.write(f"load average {os.getloadavg()}\n")
     cases = campaign(args.first, args.cases, plan, args.out, progress=True)

@@ -22,7 +22,7 @@ from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, P
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
-from kubeprop.model.controllers.podutil import is_pod_ready
+from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
@@ -62,9 +62,22 @@ def workloads_ready(model: ClusterModel, state: ClusterState) -> Result:
     return None
 
 
+def _listed_as_ready(svc: Service, pod: Pod) -> bool:
+    """Whether the Endpoints controller lists the pod among the Service's ready addresses: it has
+    an IP and is not terminal, and it is Ready and not terminating — or, when the Service publishes
+    not-ready addresses, whatever its readiness, terminating too (`ShouldPodBeInEndpoints(pod,
+    service.Spec.PublishNotReadyAddresses)`, `addEndpointSubset`'s tolerateUnreadyEndpoints)."""
+    if is_pod_terminal(pod) or not pod.status.pod_ip:
+        return False
+    return svc.spec.publish_not_ready_addresses or (is_pod_ready(pod) and pod.metadata.deletion_timestamp is None)
+
+
 @convergence("endpoints-match-ready-pods",
-             "Every selector Service's Endpoints list exactly its Ready, non-terminating, matching pods.",
-             "pkg/controller/endpoint/endpoints_controller.go", needs_recovery=False)
+             "Every selector Service's Endpoints list exactly its Ready, non-terminating, matching pods (every "
+             "matching pod with an IP when the Service publishes not-ready addresses).",
+             "pkg/controller/endpoint/endpoints_controller.go syncService; "
+             "staging/src/k8s.io/endpointslice/util/controller_utils.go ShouldPodBeInEndpoints",
+             needs_recovery=False)
 def endpoints_match_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     for svc in state.store.list("services"):
@@ -74,13 +87,14 @@ def endpoints_match_ready_pods(model: ClusterModel, state: ClusterState) -> Resu
         want = {
             p.metadata.name for p in pods
             if p.metadata.namespace == svc.metadata.namespace and selector_matches(selector, p.metadata.labels)
-            and is_pod_ready(p) and p.metadata.deletion_timestamp is None and p.status.pod_ip
+            and _listed_as_ready(svc, p)
         }
         ep = state.store.get(ObjectKey("endpoints", svc.metadata.namespace, svc.metadata.name))
         have = {a.target_ref.name for s in ep.subsets for a in s.addresses if a.target_ref} if isinstance(
             ep, Endpoints) else set()
         if want != have:
-            return (f"Service {svc.metadata.namespace}/{svc.metadata.name}: endpoints {sorted(have)}, Ready pods "
+            which = "published pods" if svc.spec.publish_not_ready_addresses else "Ready pods"
+            return (f"Service {svc.metadata.namespace}/{svc.metadata.name}: endpoints {sorted(have)}, {which} "
                     f"{sorted(want)}", (f"Endpoints {svc.metadata.namespace}/{svc.metadata.name}",))
     return None
 

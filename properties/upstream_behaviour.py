@@ -44,6 +44,19 @@ from kubeprop.properties.upstream_behaviour_kubelet import (
     CREATOR_BOUND_SUMMARY,
     creator_bound_pods_overcommit,
 )
+from kubeprop.properties.upstream_behaviour_releases import (
+    ENDPOINTS_STALE_CACHE_CITATIONS,
+    ENDPOINTS_STALE_CACHE_SUMMARY,
+    endpoints_skipped_on_stale_cache,
+)
+from kubeprop.properties.upstream_behaviour_restore import (
+    RESTORE_ASSUMED_CITATIONS,
+    RESTORE_ASSUMED_SUMMARY,
+    RESTORE_RESYNC_CITATIONS,
+    RESTORE_RESYNC_SUMMARY,
+    restore_left_pod_assumed,
+    restore_stalls_until_resync,
+)
 
 __all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
 
@@ -526,6 +539,16 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
         ),
         recognize=_transition_lost_in_crash,
     ),
+    *(UpstreamBehaviour(name="endpoints-stale-cache-before-v1.31", property=prop,
+                        summary=ENDPOINTS_STALE_CACHE_SUMMARY, citations=ENDPOINTS_STALE_CACHE_CITATIONS,
+                        recognize=endpoints_skipped_on_stale_cache)
+      for prop in ("endpoints-match-ready-pods", "endpoints-ready-pods")),
+    *(UpstreamBehaviour(name="etcd-restore-leaves-pod-assumed", property=prop, summary=RESTORE_ASSUMED_SUMMARY,
+                        citations=RESTORE_ASSUMED_CITATIONS, recognize=restore_left_pod_assumed)
+      for prop in ("schedulable-pods-bound", "deployments-complete", "workloads-ready")),
+    *(UpstreamBehaviour(name="etcd-restore-stalls-until-resync", property=prop, summary=RESTORE_RESYNC_SUMMARY,
+                        citations=RESTORE_RESYNC_CITATIONS, recognize=restore_stalls_until_resync)
+      for prop in ("deployments-complete", "workloads-ready")),
     UpstreamBehaviour(name="creator-bound-pods-overcommit-node", property="node-not-overcommitted",
                       summary=CREATOR_BOUND_SUMMARY, citations=CREATOR_BOUND_CITATIONS,
                       recognize=creator_bound_pods_overcommit),

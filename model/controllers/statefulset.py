@@ -66,9 +66,11 @@ from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     claim,
+    is_controlled_by,
     is_pod_available,
     is_pod_ready,
     owner_key_of,
+    pod_ready_condition,
     pod_template_object,
     pods_in,
     split_key,
@@ -258,8 +260,7 @@ class StatefulSetController(Memoryless):
         if _inconsistent(sts.status, status):
             updated = evolve(sts, status=status)
             sync.requests.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=updated))
-        requeue = sync.requeue or self._awaits_availability(sts, pods, now)
-        return Reconciliation(tuple(sync.requests), memory, requeue)
+        return Reconciliation(tuple(sync.requests), memory, sync.requeue)
 
     @staticmethod
     def _partition(sts: StatefulSet, pods: list[Pod]) -> tuple[dict[int, Pod], list[Pod]]:
@@ -391,12 +392,28 @@ class StatefulSetController(Memoryless):
             status = evolve(status, current_replicas=status.updated_replicas, current_revision=sync.update_rev)
         return status
 
-    @staticmethod
-    def _awaits_availability(sts: StatefulSet, pods: list[Pod], now: int) -> bool:
-        """Upstream re-enqueues after minReadySeconds while a ready pod is not yet available."""
-        if sts.spec.min_ready_seconds <= 0:
-            return False
-        return any(_running_ready(p) and not _running_available(p, sts.spec.min_ready_seconds, now) for p in pods)
+    def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
+        """When the sync is requeued by time alone, or None: upstream's syncStatefulSet enqueues the
+        set again after minReadySeconds while its available replicas fall short of its replicas
+        (`pkg/controller/statefulset/stateful_set.go` syncStatefulSet: `enqueueSSAfter(set,
+        MinReadySeconds)`), a delayed requeue, not an immediate one. As for the ReplicaSet
+        controller's (`replicaset.py` wakeup_at), the model wakes it when the first Running, Ready,
+        not yet available pod becomes available: what the delayed sync is for. (An immediate
+        requeue made the sync run again and again with the clock standing still, so a fair run
+        never let the minReadySeconds pass: found by the generated campaign, seed 4 case 8.)"""
+        namespace, name = split_key(key)
+        sts = view.get(ObjectKey("statefulsets.apps", namespace, name))
+        if not isinstance(sts, StatefulSet) or sts.spec.min_ready_seconds <= 0:
+            return None
+        times = []
+        for pod in pods_in(view, namespace):
+            cond = pod_ready_condition(pod)
+            if (parent_and_ordinal(pod.metadata.name)[0] == name and is_controlled_by(pod, sts)
+                    and _running_ready(pod) and not _terminating(pod) and cond is not None
+                    and cond.last_transition_time is not None
+                    and not _running_available(pod, sts.spec.min_ready_seconds, now)):
+                times.append(cond.last_transition_time + sts.spec.min_ready_seconds + 1)
+        return min(times) if times else None
 
 
 def _inconsistent(old: StatefulSetStatus, new: StatefulSetStatus) -> bool:

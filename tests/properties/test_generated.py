@@ -5,9 +5,13 @@ itself on a few cases runs behind the marker `false_alarms` (`pytest -m false_al
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
+import attrs
 import pytest
 import yaml
 from benchmark_modules import load_benchmark
@@ -15,6 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from scenario_strategy import Drawn, hypothesis_scenarios, seeded_scenario
 
 from kubeprop.counterexamples.api import check
+from kubeprop.model.api.apps import StatefulSet
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.explore.engine import EngineConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +41,17 @@ def _text(drawn: Drawn, folder: Path) -> str:
 def test_the_same_seed_and_case_draw_the_same_scenario(tmp_path: Path) -> None:
     assert _text(seeded_scenario(3, 7), tmp_path / "a") == _text(seeded_scenario(3, 7), tmp_path / "b")
     assert _text(seeded_scenario(3, 7), tmp_path / "c") != _text(seeded_scenario(3, 8), tmp_path / "d")
+
+
+def test_a_case_is_the_same_scenario_in_any_process() -> None:
+    """Two processes with different string-hash salts draw the same scenario (no draw depends on
+    the iteration order of a set or on Python's salted `hash()`)."""
+    code = ("import sys, yaml; sys.path.insert(0, 'tests/support'); from scenario_strategy import seeded_scenario\n"
+            "for case in range(12):\n    d = seeded_scenario(5, case)\n"
+            "    print(yaml.safe_dump([d.scenario, d.manifests, d.extra], sort_keys=False))")
+    texts = {subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "PYTHONHASHSEED": salt},
+                            capture_output=True, text=True, check=True).stdout for salt in ("1", "2")}
+    assert len(texts) == 1 and "kind: Scenario" in texts.pop()
 
 
 def test_seeded_scenarios_load_and_every_manifest_is_accepted(tmp_path: Path) -> None:
@@ -57,7 +77,14 @@ def test_the_generator_reaches_what_it_claims() -> None:
             "priorityClassName", "Recreate", "rollingUpdate", "volumeClaimTemplates", "scale", "setImage", "apply",
             "apply --server-side", "cordon", "drain", "delete Pod", "delete workload", "descheduler",
             "fault nodeCrash", "fault partition", "fault etcdRestore", "fault maintenance", "tight",
-            "roomy"} <= reached
+            "roomy", "minReadySeconds", "podManagementPolicy: Parallel", "StatefulSet OnDelete",
+            "StatefulSet partition", "StatefulSet minReadySeconds", "PDB minAvailable",
+            "PDB unhealthyPodEvictionPolicy", "second namespace", "podAntiAffinity zone",
+            "podAntiAffinity required", "etcdRestore procedure", "etcdRestore etcdutl defaults",
+            "etcdRestore partial procedure", "fault overload", "overload max-in-flight",
+            "descheduler lowNodeUtilization", "release v1.23", "release v1.30", "release v1.34",
+            "parameter endpointsStaleCacheTracking", "parameter podMaxInUnschedulablePodsSeconds",
+            "Service named targetPort", "Service publishNotReadyAddresses", "progressDeadlineSeconds"} <= reached
 
 
 def test_a_roomy_scenario_has_room_for_twice_its_peak(tmp_path: Path) -> None:
@@ -77,6 +104,9 @@ def test_a_pod_no_node_fits_is_unfit_not_a_false_alarm(tmp_path: Path) -> None:
     found = report.discovery("workloads-ready")
     assert found is not None
     assert bench.classify(report, found, "walk").verdict.startswith("unfit: default/")
+    # a Pending pod explains only its own workload's shortfall, not another's
+    other = attrs.evolve(found, violation=attrs.evolve(found.violation, objects=("ReplicaSet default/other",)))
+    assert bench.unfit_pod(report, other) is None
 
 
 @pytest.mark.false_alarms
@@ -138,3 +168,29 @@ def test_no_false_alarm_on_hypothesis_scenarios(drawn: Drawn, request: pytest.Fi
                    config=EngineConfig(seed=0, workers=1, runs=2, budget_seconds=None, max_shrink_tests=100))
     findings = [bench.classify(report, d, "walk") for d in report.found]
     assert not [f for f in findings if f.unexplained()], (findings, yaml.safe_dump(drawn.scenario))
+
+
+STS_MIN_READY = REPO / "tests/properties/data/generated/sts-min-ready/scenario.yaml"
+
+
+def test_a_statefulset_with_min_ready_seconds_settles_with_every_replica_available() -> None:
+    """Found by the campaign (seed 4, case 8): the StatefulSet controller requeued a set whose
+    Ready pods were not yet available at once, so the fair run never let the clock pass and did
+    not settle; upstream's requeue is delayed by minReadySeconds (`enqueueSSAfter`)."""
+    model = build_model(load_scenario(STS_MIN_READY))
+    run = fair_run(model, initial_state(model))
+    assert not run.exhausted
+    sts = run.state.store.get(ObjectKey("statefulsets.apps", "default", "db"))
+    assert isinstance(sts, StatefulSet) and sts.status.available_replicas == 2 == sts.status.ready_replicas
+    assert run.state.clock >= 10  # the clock passed minReadySeconds
+
+
+def test_a_slice_runs_only_the_cases_whose_draw_has_the_features() -> None:
+    bench = _bench()
+    wanted = ("fault overload", "overload max-in-flight")
+    indices = bench._indices(0, 3, bench.Plan(seed=7, only_with=wanted))
+    assert len(indices) == 3 and indices == sorted(indices)
+    assert all(set(wanted) <= seeded_scenario(7, i).features for i in indices)
+    skipped = set(range(indices[-1])) - set(indices)
+    assert not any(set(wanted) <= seeded_scenario(7, i).features for i in skipped)
+    assert bench._indices(4, 3, bench.Plan(seed=7)) == [4, 5, 6]

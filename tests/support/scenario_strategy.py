@@ -2,13 +2,18 @@
 
 The generative false-alarm campaign (`benchmarks/bench_generated.py`, `tests/properties/test_generated.py`)
 runs the correct model on scenarios drawn here: 1–4 nodes (allocatable, zone and disk labels,
-taints), Deployments (replicas, RollingUpdate or Recreate strategy, containers with requests and
-limits, readiness and liveness probes, init containers), StatefulSets (volume claim templates, pod
-management policy), bare Pods, Services, PodDisruptionBudgets, HorizontalPodAutoscalers (with the
-environment's CPU usage), node selectors, node affinity, pod (anti-)affinity, tolerations,
-topology spread constraints, built-in priority classes, ConfigMaps; workload steps (scale,
-setImage, apply client- and server-side, delete, cordon/uncordon, drain); a fault budget of at
-most one of each kind; a few model parameters; sometimes a descheduler.
+taints), Deployments (replicas, RollingUpdate with maxSurge/maxUnavailable or Recreate,
+minReadySeconds, containers with requests and limits, readiness and liveness probes, init
+containers), StatefulSets (volume claim templates, OrderedReady or Parallel, RollingUpdate with a
+partition or OnDelete, minReadySeconds), bare Pods, Services, in `default` and sometimes in a
+second namespace; PodDisruptionBudgets (maxUnavailable or minAvailable, unhealthyPodEvictionPolicy),
+HorizontalPodAutoscalers (with the environment's CPU usage), node selectors, node affinity, pod
+anti-affinity (preferred or required, by hostname or zone), tolerations, topology spread
+constraints, built-in priority classes, ConfigMaps; workload steps (scale, setImage, apply client-
+and server-side, delete, cordon/uncordon, drain); a fault budget of at most one of each kind (etcd
+restores with or without the documented procedure, API server floods under APF or max-in-flight);
+a Kubernetes release as the model parameters that name release differences; sometimes a
+descheduler profile (`scenario_extras` draws the policies, faults, release and descheduler).
 
 Every draw goes through a `Chooser`, so the same code draws from Hypothesis (`hypothesis_chooser`:
 shrinking) or from a seeded `random.Random` (`SeededChooser`: the campaign, the same cases for the
@@ -28,17 +33,20 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import attrs
+import scenario_extras as extras
 import yaml
+from scenario_steps import MEMORY_REQUESTS_MI, workload_steps
 
 T = TypeVar("T")
 Doc = dict[str, Any]
 
 CPU_REQUESTS_M = (10, 50, 100, 250)
-MEMORY_REQUESTS_MI = (16, 64, 128)
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 SURGES: tuple[int | str, ...] = (0, 1, "25%", "50%")
 """maxSurge and maxUnavailable values (never both 0: the API server refuses that)."""
-GENERAL_FAULTS = ("nodeCrash", "partition", "containerCrash", "componentCrash", "watchDrop", "requestFailure")
+GENERAL_FAULTS = extras.GENERAL_FAULTS
+SECOND_NAMESPACE = "team-a"
+"""The namespace some drawn workloads live in (created by the scenario's first manifest)."""
 
 
 class Chooser(Protocol):
@@ -123,6 +131,12 @@ class Workload:
     peak: int = 0
     hpa_max: int = 0
     doc: Doc = attrs.Factory(dict)
+    namespace: str = "default"
+
+    @property
+    def ref(self) -> str:
+        """`namespace/name`, as a workload step names it."""
+        return f"{self.namespace}/{self.name}"
 
 
 @attrs.define
@@ -148,8 +162,8 @@ class Drawn:
         return target
 
 
-def _meta(name: str) -> Doc:
-    return {"name": name, "namespace": "default"}
+def _meta(name: str, namespace: str = "default") -> Doc:
+    return {"name": name, "namespace": namespace}
 
 
 def _probe(c: Chooser) -> Doc:
@@ -206,10 +220,7 @@ def _pod_spec(c: Chooser, app: str, nodes: Sequence[Node], features: set[str]) -
             "nodeSelectorTerms": [term]}}} if c.flag(0.5) else
             {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 50, "preference": term}]}})
     if c.flag(0.2):
-        features.add("podAntiAffinity")
-        term = {"labelSelector": {"matchLabels": {"app": app}}, "topologyKey": "kubernetes.io/hostname"}
-        anti = {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]}
-        spec.setdefault("affinity", {})["podAntiAffinity"] = anti
+        spec.setdefault("affinity", {})["podAntiAffinity"] = _anti_affinity(c, app, features)
     if c.flag(0.15):
         features.add("topologySpreadConstraints")
         spec["topologySpreadConstraints"] = [{
@@ -231,6 +242,18 @@ def _pod_spec(c: Chooser, app: str, nodes: Sequence[Node], features: set[str]) -
         spec["terminationGracePeriodSeconds"] = choice(c, (0, 5, 60))
     _ensure_a_node(spec, nodes)
     return spec, cpu, mem, [d["name"] for d in containers]
+
+
+def _anti_affinity(c: Chooser, app: str, features: set[str]) -> Doc:
+    """Pod anti-affinity against the pod's own replicas, by hostname or zone; preferred, or
+    required (replicas beyond the domains then stay Pending: the campaign calls them unfit)."""
+    key = choice(c, ("kubernetes.io/hostname", "topology.kubernetes.io/zone"))
+    term = {"labelSelector": {"matchLabels": {"app": app}}, "topologyKey": key}
+    if c.flag(0.3):
+        features.add("podAntiAffinity required")
+        return {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+    features.add("podAntiAffinity" if key == "kubernetes.io/hostname" else "podAntiAffinity zone")
+    return {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]}
 
 
 def _admits(spec: Doc, node: Node) -> bool:
@@ -270,7 +293,7 @@ def _resolve(value: int | str, replicas: int, up: bool) -> int:
     return math.ceil(share) if up else math.floor(share)
 
 
-def _deployment(c: Chooser, name: str, nodes: Sequence[Node], features: set[str]) -> Workload:
+def _deployment(c: Chooser, name: str, nodes: Sequence[Node], features: set[str], namespace: str) -> Workload:
     spec, cpu, mem, containers = _pod_spec(c, name, nodes, features)
     replicas = c.integer(0, 3)
     body: Doc = {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
@@ -293,13 +316,30 @@ def _deployment(c: Chooser, name: str, nodes: Sequence[Node], features: set[str]
     if c.flag(0.1):
         features.add("revisionHistoryLimit")
         body["revisionHistoryLimit"] = choice(c, (0, 1))
-    doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name), "spec": body}
-    w = Workload("Deployment", name, replicas, spec, cpu, mem, containers, doc=doc)
+    if c.flag(0.1):
+        features.add("progressDeadlineSeconds")
+        body["progressDeadlineSeconds"] = choice(c, (60, 600))
+    doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, namespace), "spec": body}
+    w = Workload("Deployment", name, replicas, spec, cpu, mem, containers, doc=doc, namespace=namespace)
     w.surge = surge if isinstance(surge, int) else -int(surge.rstrip("%"))
     return w
 
 
-def _statefulset(c: Chooser, name: str, nodes: Sequence[Node], features: set[str]) -> Workload:
+def _statefulset_strategy(c: Chooser, replicas: int, body: Doc, features: set[str]) -> None:
+    """A StatefulSet's update strategy: the default, a partition, or OnDelete; minReadySeconds."""
+    if c.flag(0.15):
+        features.add("StatefulSet OnDelete")
+        body["updateStrategy"] = {"type": "OnDelete"}
+    elif c.flag(0.2):
+        features.add("StatefulSet partition")
+        partition = c.integer(1, max(1, replicas))
+        body["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}}
+    if c.flag(0.1):
+        features.add("StatefulSet minReadySeconds")
+        body["minReadySeconds"] = choice(c, (5, 10))
+
+
+def _statefulset(c: Chooser, name: str, nodes: Sequence[Node], features: set[str], namespace: str) -> Workload:
     spec, cpu, mem, containers = _pod_spec(c, name, nodes, features)
     replicas = c.integer(0, 3)
     body: Doc = {"serviceName": name, "replicas": replicas, "selector": {"matchLabels": {"app": name}},
@@ -311,8 +351,9 @@ def _statefulset(c: Chooser, name: str, nodes: Sequence[Node], features: set[str
         features.add("volumeClaimTemplates")
         body["volumeClaimTemplates"] = [{"metadata": {"name": "data"}, "spec": {
             "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]
-    doc = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(name), "spec": body}
-    return Workload("StatefulSet", name, replicas, spec, cpu, mem, containers, doc=doc)
+    _statefulset_strategy(c, replicas, body, features)
+    doc = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(name, namespace), "spec": body}
+    return Workload("StatefulSet", name, replicas, spec, cpu, mem, containers, doc=doc, namespace=namespace)
 
 
 def _nodes(c: Chooser, features: set[str]) -> list[Node]:
@@ -325,155 +366,6 @@ def _nodes(c: Chooser, features: set[str]) -> list[Node]:
             taint = {"key": "dedicated", "value": choice(c, ("db", "batch")), "effect": choice(c, TAINT_EFFECTS)}
         nodes.append(Node(f"worker-{i + 1}", choice(c, ("zone-a", "zone-b")), c.flag(0.3), taint))
     return nodes
-
-
-def _services(c: Chooser, workloads: Sequence[Workload], features: set[str]) -> list[Doc]:
-    docs = []
-    for w in workloads:
-        if w.kind == "StatefulSet":
-            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(w.name),
-                         "spec": {"clusterIP": "None", "selector": {"app": w.name}, "ports": [{"port": 8080}]}})
-        elif w.kind == "Deployment" and c.flag(0.7):
-            features.add("Service")
-            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(w.name),
-                         "spec": {"selector": {"app": w.name}, "ports": [{"port": 80, "targetPort": 8080}]}})
-    return docs
-
-
-def _policies(c: Chooser, workloads: Sequence[Workload], features: set[str]) -> tuple[list[Doc], list[Doc]]:
-    """PodDisruptionBudgets and HPAs (with the environment usage an HPA reads)."""
-    docs, usage = [], []
-    for w in workloads:
-        if w.kind == "Pod":
-            continue
-        if c.flag(0.25):
-            features.add("PodDisruptionBudget")
-            budget: Doc = {"maxUnavailable": choice(c, (1, "50%"))}
-            docs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(w.name),
-                         "spec": {**budget, "selector": {"matchLabels": {"app": w.name}}}})
-        if w.kind == "Deployment" and c.flag(0.2):
-            features.add("HorizontalPodAutoscaler")
-            w.hpa_max = c.integer(2, 4)
-            docs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-                         "metadata": _meta(w.name), "spec": {
-                             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name},
-                             "minReplicas": 1, "maxReplicas": w.hpa_max, "metrics": [{"type": "Resource", "resource": {
-                                 "name": "cpu", "target": {"type": "Utilization",
-                                                           "averageUtilization": choice(c, (50, 80))}}}]}})
-            if c.flag(0.5):
-                usage.append({"pods": {"app": w.name}, "resource": "cpu", "load": [f"{w.cpu_m * choice(c, (1, 2))}m"]})
-            else:
-                usage.append({"pods": {"app": w.name}, "resource": "cpu",
-                              "levels": [f"{w.cpu_m // 2}m", f"{w.cpu_m * 2}m"]})
-    return docs, usage
-
-
-def _image_step(c: Chooser, w: Workload, features: set[str], version: int) -> Doc:
-    features.add("setImage")
-    return {"setImage": {w.kind.lower(): f"default/{w.name}", "container": choice(c, w.containers),
-                         "image": f"{w.name}:{version}"}}
-
-
-def _apply_step(c: Chooser, w: Workload, features: set[str], index: int, extra: dict[str, list[Doc]]) -> Doc:
-    """An `apply` of a changed copy of the workload's manifest (image, replicas or requests)."""
-    doc = yaml.safe_load(yaml.safe_dump(w.doc))
-    container = doc["spec"]["template"]["spec"]["containers"][0]
-    change = c.integer(0, 2)
-    if change == 0:
-        container["image"] = f"{w.name}:{10 + index}"
-    elif change == 1:
-        doc["spec"]["replicas"] = c.integer(0, 3)
-        w.peak = max(w.peak, doc["spec"]["replicas"])
-    else:
-        memory = choice(c, MEMORY_REQUESTS_MI)
-        container["resources"]["requests"]["memory"] = f"{memory}Mi"
-        limits = container["resources"].get("limits")
-        if limits is not None:  # a first apply deletes no field (kubectl: no last-applied configuration),
-            # so the limit stays and must stay at least the request (else pods are refused)
-            limits["memory"] = f"{max(memory, int(limits['memory'].removesuffix('Mi')))}Mi"
-        w.memory_mi = max(w.memory_mi, sum(
-            int(k["resources"]["requests"]["memory"].removesuffix("Mi"))
-            for k in doc["spec"]["template"]["spec"]["containers"]))
-    folder = f"update-{index}"
-    extra[f"{folder}/{w.name}.yaml"] = [doc]
-    if c.flag(0.4):
-        features.add("apply --server-side")
-        return {"apply": {"path": folder, "serverSide": True, "force": True}}
-    features.add("apply")
-    return {"apply": folder}
-
-
-def _workload_steps(c: Chooser, nodes: Sequence[Node], workloads: Sequence[Workload], extra: dict[str, list[Doc]],
-                    has_pdb: bool, features: set[str]) -> list[Doc]:
-    """0–4 user actions; a cordon or drain is undone later, a delete of a workload comes last."""
-    steps: list[Doc] = []
-    current = {w.name: w.replicas for w in workloads}
-    controllers = [w for w in workloads if w.kind != "Pod"]
-    undo: list[Doc] = []
-    for index in range(c.integer(0, 4)):
-        kind = c.integer(0, 6)
-        if controllers and kind <= 1:
-            w = choice(c, controllers)
-            features.add("scale")
-            current[w.name] = c.integer(0, 4)
-            w.peak = max(w.peak, current[w.name])
-            steps.append({"scale": {w.kind.lower(): f"default/{w.name}", "replicas": current[w.name]}})
-        elif controllers and kind == 2:
-            steps.append(_image_step(c, choice(c, controllers), features, index + 2))
-        elif controllers and kind == 3:
-            steps.append(_apply_step(c, choice(c, controllers), features, index, extra))
-        elif kind == 4 and len(nodes) > 1 and not undo:
-            node = choice(c, nodes).name
-            if c.flag(0.5):
-                features.add("cordon")
-                steps.append({"cordon": {"node": node}})
-            else:
-                features.add("drain")
-                drain: Doc = {"node": node, "deleteEmptydirData": True}
-                if has_pdb and c.flag(0.5):
-                    drain["disableEviction"] = True
-                steps.append({"drain": drain})
-            undo.append({"uncordon": {"node": node}})
-        elif kind == 5:
-            stateful = [w for w in workloads if w.kind == "StatefulSet" and current[w.name] > 0]
-            if stateful:
-                features.add("delete Pod")
-                steps.append({"delete": {"kind": "Pod", "name": f"{choice(c, stateful).name}-0",
-                                         "namespace": "default"}})
-        elif undo:
-            steps.append(undo.pop())
-    steps.extend(undo)
-    if controllers and c.flag(0.1):
-        w = choice(c, controllers)
-        features.add("delete workload")
-        delete: Doc = {"kind": w.kind, "name": w.name, "namespace": "default"}
-        if c.flag(0.5):
-            delete["propagationPolicy"] = choice(c, ("Foreground", "Background", "Orphan"))
-        steps.append({"delete": delete})
-    return steps
-
-
-def _faults(c: Chooser, usage: Sequence[Doc], features: set[str]) -> tuple[Doc, Doc]:
-    """A fault budget (at most one of each kind) and the parameters it needs."""
-    faults = {kind: 1 for kind in GENERAL_FAULTS if c.flag(0.35)}
-    params: Doc = {}
-    if c.flag(0.15):
-        faults["maintenance"] = 1
-    if any("levels" in u for u in usage) and c.flag(0.5):
-        faults["usageChange"] = 1
-    if c.flag(0.08):
-        faults["etcdRestore"] = 1
-        params.update(etcdRestoreBumpRevision=1000, etcdRestoreMarkCompacted=True,
-                      etcdRestoreRestartsComponents=True)
-    features.update(f"fault {k}" for k in faults)
-    if c.flag(0.15):
-        params["instantCaches"] = True
-    if c.flag(0.15):
-        params["nodeMonitorGracePeriodSeconds"] = 40
-    if c.flag(0.15):
-        params["markPodsNotReadyOnTransitionOnly"] = True
-    features.update(f"parameter {k}" for k in params)
-    return faults, params
 
 
 def _size(c: Chooser, nodes: Sequence[Node], workloads: Sequence[Workload], roomy: bool) -> None:
@@ -508,57 +400,71 @@ def _topology(nodes: Sequence[Node]) -> list[Doc]:
     return out
 
 
+def _workloads(c: Chooser, nodes: Sequence[Node], features: set[str]) -> list[Workload]:
+    """1–3 Deployments or StatefulSets, in `default` or (when the draw uses one) a second
+    namespace, and sometimes a bare Pod."""
+    namespaces = ("default", SECOND_NAMESPACE) if c.flag(0.25) else ("default",)
+    workloads: list[Workload] = []
+    for i in range(c.integer(1, 3)):
+        make = _statefulset if c.flag(0.3) else _deployment
+        workloads.append(make(c, f"app{i + 1}", nodes, features, choice(c, namespaces)))
+    if c.flag(0.15):
+        features.add("Pod")
+        spec, cpu, mem, containers = _pod_spec(c, "solo", nodes, features)
+        namespace = choice(c, namespaces)
+        pod = Workload("Pod", "solo", 1, spec, cpu, mem, containers, namespace=namespace)
+        pod.doc = {"apiVersion": "v1", "kind": "Pod", "metadata": {**_meta("solo", namespace),
+                                                                     "labels": {"app": "solo"}}, "spec": spec}
+        workloads.append(pod)
+    features.update(w.kind for w in workloads)
+    return workloads
+
+
+def _users(c: Chooser) -> list[Doc]:
+    """The admin who applies everything, sometimes a developer with view in `default` (a user's
+    RoleBindings are bound before the manifests create a second namespace)."""
+    users: list[Doc] = [{"name": "admin", "clusterRoles": ["cluster-admin"]}]
+    if c.flag(0.2):
+        users.append({"name": "developer", "roles": [{"namespace": "default", "clusterRole": "view"}]})
+    return users
+
+
 def draw_scenario(c: Chooser) -> Drawn:
     """One valid scenario (see the module docstring)."""
     features: set[str] = set()
     nodes = _nodes(c, features)
-    workloads: list[Workload] = []
-    for i in range(c.integer(1, 3)):
-        make = _statefulset if c.flag(0.3) else _deployment
-        workloads.append(make(c, f"app{i + 1}", nodes, features))
-    features.update(w.kind for w in workloads)
-    docs = [w.doc for w in workloads]
-    if c.flag(0.15):
-        features.add("Pod")
-        spec, cpu, mem, containers = _pod_spec(c, "solo", nodes, features)
-        pod = Workload("Pod", "solo", 1, spec, cpu, mem, containers)
-        pod.doc = {"apiVersion": "v1", "kind": "Pod", "metadata": {**_meta("solo"), "labels": {"app": "solo"}},
-                   "spec": spec}
-        workloads.append(pod)
-        docs.append(pod.doc)
+    workloads = _workloads(c, nodes, features)
+    namespaces = sorted({w.namespace for w in workloads} | {"default"})
+    docs: list[Doc] = []
+    if SECOND_NAMESPACE in namespaces:
+        features.add("second namespace")
+        docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SECOND_NAMESPACE}})
+    docs += [w.doc for w in workloads]
     if c.flag(0.2):
         features.add("ConfigMap")
         docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("settings"),
                      "data": {"mode": "production"}})
-    docs += _services(c, workloads, features)
-    policies, usage = _policies(c, workloads, features)
+    docs += extras.services(c, workloads, features)
+    policies, usage = extras.policies(c, workloads, features)
     docs += policies
     extra: dict[str, list[Doc]] = {}
     has_pdb = any(d["kind"] == "PodDisruptionBudget" for d in policies)
-    steps = _workload_steps(c, nodes, workloads, extra, has_pdb, features)
-    faults, params = _faults(c, usage, features)
+    steps = workload_steps(c, nodes, workloads, extra, has_pdb, features)
+    faults, params = extras.faults(c, usage, features)
+    params.update(extras.release(c, features))
+    features.update(f"parameter {k}" for k in params)
     roomy = c.flag(0.8)
     features.add("roomy" if roomy else "tight")
     _size(c, nodes, workloads, roomy)
-    users: list[Doc] = [{"name": "admin", "clusterRoles": ["cluster-admin"]}]
-    if c.flag(0.2):
-        users.append({"name": "developer", "roles": [{"namespace": "default", "clusterRole": "view"}]})
     scenario: Doc = {"apiVersion": "kubeprop.dev/v1alpha1", "kind": "Scenario", "metadata": {"name": "generated"},
-                     "manifests": ["manifests"], "topology": {"nodes": _topology(nodes)}, "users": users,
-                     "applyAs": "admin"}
-    if steps:
-        scenario["workload"] = steps
-    if faults:
-        scenario["faults"] = faults
-    if params:
-        scenario["parameters"] = params
-    if usage:
-        scenario["environment"] = {"usage": usage}
-    if c.flag(0.08):
-        features.add("descheduler")
-        plugin = choice(c, ("removeDuplicates", "removePodsViolatingNodeTaints", "removePodsViolatingNodeAffinity",
-                            "removePodsViolatingTopologySpreadConstraint"))
-        scenario["descheduler"] = {"intervalSeconds": 300, "evictor": {"nodeFit": True}, "plugins": {plugin: {}}}
+                     "manifests": ["manifests"], "topology": {"nodes": _topology(nodes)},
+                     "users": _users(c), "applyAs": "admin"}
+    for key, value in (("workload", steps), ("faults", faults), ("parameters", params),
+                       ("environment", {"usage": usage} if usage else {})):
+        if value:
+            scenario[key] = value
+    if c.flag(0.1):
+        scenario["descheduler"] = extras.descheduler(c, features)
     return Drawn(scenario, {"manifests/app.yaml": docs}, extra, roomy, features)
 
 
