@@ -78,6 +78,16 @@ def is_pod_available(pod: Pod, min_ready_seconds: int, now: int) -> bool:
     return cond.last_transition_time is not None and cond.last_transition_time + min_ready_seconds < now
 
 
+def available_at(ready: Iterable[Pod], min_ready_seconds: int, now: int) -> int | None:
+    """The first model time one of the `ready` pods not yet available becomes available
+    (`is_pod_available`: Ready for longer than `min_ready_seconds`), or None: when a controller
+    whose sync requeues itself `AddAfter(key, minReadySeconds)` is woken by time alone."""
+    times = [cond.last_transition_time + min_ready_seconds + 1 for pod in ready
+             if (cond := pod_ready_condition(pod)) is not None and cond.last_transition_time is not None
+             and not is_pod_available(pod, min_ready_seconds, now)]
+    return min(times, default=None)
+
+
 def controller_of(obj: ApiObject) -> OwnerReference | None:
     """The owner reference with controller=true (metav1.GetControllerOf)."""
     return obj.metadata.controller_ref()

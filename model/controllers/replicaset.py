@@ -43,6 +43,7 @@ from kubeprop.model.controllers import replicaset_expectations as exp
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
+    available_at,
     claim,
     controller_of,
     is_controlled_by,
@@ -281,14 +282,9 @@ class ReplicaSetController:
         rs = view.get(ObjectKey("replicasets.apps", namespace, name))
         if not isinstance(rs, ReplicaSet) or rs.spec.min_ready_seconds <= 0:
             return None
-        times = []
-        for pod in pods_in(view, namespace):
-            cond = pod_ready_condition(pod)
-            if (is_controlled_by(pod, rs) and is_pod_active(pod) and is_pod_ready(pod) and cond is not None
-                    and cond.last_transition_time is not None
-                    and not is_pod_available(pod, rs.spec.min_ready_seconds, now)):
-                times.append(cond.last_transition_time + rs.spec.min_ready_seconds + 1)
-        return min(times) if times else None
+        ready = (p for p in pods_in(view, namespace)
+                 if is_controlled_by(p, rs) and is_pod_active(p) and is_pod_ready(p))
+        return available_at(ready, rs.spec.min_ready_seconds, now)
 
 
 def related_pods(view: ObjectView, rs: ReplicaSet) -> tuple[Pod, ...]:

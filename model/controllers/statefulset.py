@@ -65,12 +65,12 @@ from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
+    available_at,
     claim,
     is_controlled_by,
     is_pod_available,
     is_pod_ready,
     owner_key_of,
-    pod_ready_condition,
     pod_template_object,
     pods_in,
     split_key,
@@ -405,15 +405,9 @@ class StatefulSetController(Memoryless):
         sts = view.get(ObjectKey("statefulsets.apps", namespace, name))
         if not isinstance(sts, StatefulSet) or sts.spec.min_ready_seconds <= 0:
             return None
-        times = []
-        for pod in pods_in(view, namespace):
-            cond = pod_ready_condition(pod)
-            if (parent_and_ordinal(pod.metadata.name)[0] == name and is_controlled_by(pod, sts)
-                    and _running_ready(pod) and not _terminating(pod) and cond is not None
-                    and cond.last_transition_time is not None
-                    and not _running_available(pod, sts.spec.min_ready_seconds, now)):
-                times.append(cond.last_transition_time + sts.spec.min_ready_seconds + 1)
-        return min(times) if times else None
+        ready = (p for p in pods_in(view, namespace) if parent_and_ordinal(p.metadata.name)[0] == name
+                 and is_controlled_by(p, sts) and _running_ready(p) and not _terminating(p))
+        return available_at(ready, sts.spec.min_ready_seconds, now)
 
 
 def _inconsistent(old: StatefulSetStatus, new: StatefulSetStatus) -> bool:
