@@ -159,7 +159,7 @@ SHORTEST: dict[tuple[str, str], int] = {
     ("web", "nodelifecycle-crash"): 23, ("web-flap", "endpoints-stale-cache"): 54,
     ("web-rollout", "rollout-fencepost"): 3, ("db", "sts-split-brain"): 80,
     ("db-failover", "watch-time-travel"): 4, ("tainted", "scheduler-ignores-taints"): 6,
-    ("tight", "dual-scheduler"): 7,
+    ("tight", "dual-scheduler"): 7, ("shop", "sts-split-brain"): 132,
     ("feastflow", "rs-no-expectations"): 6, ("feastflow", "endpoints-terminating"): 331,
     ("feastflow", "endpoints-liveness"): 107, ("feastflow", "endpoints-stale-cache"): 298,
     ("feastflow", "nodelifecycle-crash"): 232, ("feastflow", "sts-split-brain"): 191,
