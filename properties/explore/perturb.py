@@ -16,8 +16,8 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   or a scheduler instance slower than the rest of the control plane);
 - on the fair run: every perturbation at each *quiet point* (where the fair run takes the user's
   next step, or ends; faults on a node first where they reach the most workloads no earlier
-  node's faults reach, `by_reach`); each controller and
-  scheduler instance slow from right before its first step; after each write, the writing
+  node's faults reach, `by_reach`); each controller and scheduler instance slow from right
+  before its first step; after each write, the writing
   component crashed right away (Sieve's intermediate state: it has done part of its work) or not
   observing what it wrote (stale state: it acts on a cache older than its own last write); in
   place of a reconcile that sends several requests, the controller manager crashed between two of
@@ -45,9 +45,9 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
 Order. Each placement has a *rank* among its run's placements: on the fair run, its quiet points
 from the last (the cheapest runs: only the perturbation's effects follow) to the first — the
 partition of the first node of `node_order` where the last user step is due first among the
-placements of its rank (its grace periods and evictions meet that step) —, then its writes from the last to the first and its
-components slow in the order of their first steps; on a perturbed run, a restart first, its
-quiet points, then its effects from the nearest to the farthest (a component slow before its
+placements of its rank (its grace periods and evictions meet that step) —, then its writes from
+the last to the first and its components slow in the order of their first steps; on a perturbed
+run, a restart first, its quiet points, then its effects from the nearest to the farthest (a component slow before its
 first effect one more than that effect's other placements). Several perturbations at one point
 are ranked by their index among the enabled ones of the same kind (one of each kind first);
 contention placements by their contention point's index (the first 0), before the others of their
