@@ -79,6 +79,7 @@ from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
     CrashDuringReconcile,
+    Deliver,
     Partition,
     Quiesce,
     RestartComponent,
@@ -301,6 +302,9 @@ class _Perturb:
         firsts = dict(first_steps(run.nodes, run.effects)) if after_fault else {}
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
+                stale = self._stale_reads(node)  # a race on the writer's own write, wherever it is
+                yield from self._ranked_at(stale, rank)
+                rank += 1 if stale else 0
                 continue
             again: list[Perturbation] = [] if target is None else [
                 a for a in self.enabled(node)
@@ -352,6 +356,39 @@ class _Perturb:
                 out.extend(Hold.informer(component, r) for r in written if r in watched)
         elif self.relists_behind(node.state, component) and crash in self.enabled(node):
             out.append(crash)
+        return out
+
+    def _stale_reads(self, node: _Node) -> list[tuple[_Node, Perturbation]]:
+        """Where `node` is a write of a component that has a step of its own enabled right after it
+        that reads what the write's watch event would change (the event's delivery and that step
+        are dependent, `Footprints`), the component not observing its write (`Hold.informer`): the
+        race between its own write coming back to its cache and its next reconcile reversed, as a
+        dynamic partial-order reduction would (Flanagan and Godefroid, POPL 2005). Placed on a
+        perturbed run whether or not the write is one of the perturbation's effects: the same
+        write the parent run made may race there only now (two keys queued at once after a
+        restart's relist: both pods of a StatefulSet Ready while the controller manager was down)."""
+        act, parent = node.action, node.parent
+        if act is None or parent is None or self.search.model.instant_caches:
+            return []
+        component = component_of(act)
+        before = parent.state.store.revision
+        if not component or node.state.store.revision == before:
+            return []
+        enabled = self.enabled(node)
+        own = [a for a in enabled if component_of(a) == component and not isinstance(a, Deliver)]
+        if not own:
+            return []
+        watched = set(self.watched(component))
+        written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
+        out: list[tuple[_Node, Perturbation]] = []
+        for resource in (r for r in written if r in watched):
+            delivery = next((a for a in enabled if isinstance(a, Deliver) and a.component == component
+                             and a.resource == resource), None)
+            if delivery is None:
+                continue
+            independent = self.search.footprints.independent_of(delivery)
+            if any(not independent(a) for a in own):
+                out.append((node, Hold.informer(component, resource)))
         return out
 
     def relists_behind(self, state: ClusterState, component: str) -> bool:
