@@ -25,9 +25,9 @@ def at_most_one_leader(model: ClusterModel, state: ClusterState) -> Violation | 
              needs=Needs(("statefulsets.apps",)))
 def ready_has_leader(model: ClusterModel, state: ClusterState) -> Violation | str | None:
     for sts in state.store.list("statefulsets.apps"):
-        if isinstance(sts, StatefulSet) and sts.metadata.labels.get(ELECTION) == "true" \
-                and sts.status.ready_replicas >= (sts.spec.replicas or 0) > 0:
-            if not any(p.metadata.labels.get(ROLE) == "leader" for p in state.store.list("pods", sts.metadata.namespace)
-                       if owner_sts(p) == sts.metadata.name):
-                return f"StatefulSet {sts.metadata.namespace}/{sts.metadata.name} is ready and has no leader"
+        ready = isinstance(sts, StatefulSet) and sts.metadata.labels.get(ELECTION) == "true" \
+            and sts.status.ready_replicas >= (sts.spec.replicas or 0) > 0
+        pods = [p for p in state.store.list("pods", sts.metadata.namespace) if owner_sts(p) == sts.metadata.name]
+        if ready and not any(p.metadata.labels.get(ROLE) == "leader" for p in pods):
+            return f"StatefulSet {sts.metadata.namespace}/{sts.metadata.name} is ready and has no leader"
     return None
