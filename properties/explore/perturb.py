@@ -27,8 +27,10 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   steps the run it was derived from did not take after that point: after each effect that wrote,
   the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
   a partitioned node Unknown, crashes before marking its pods), and the same perturbation again on
-  the same target (`target_of`: a probe that flaps); a crashed process restarting at once; where
-  the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's next step held until every
+  the same target (`target_of`: a probe that flaps); wherever a reconcile writes while another
+  key of its controller is queued that reads what it wrote, effect or not, the controller manager
+  not observing that write (a race reversed, `_Perturb._stale_reads`); a crashed process
+  restarting at once; where the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's next step held until every
   timer fired (a user who waits). After a fault, also each component busy among its effects slow
   (`slow.busy`): while the user waits, where the user's step is due (e.g. the ReplicaSet
   controller slower than the StatefulSet controller after a node loss), and from right before
@@ -48,7 +50,8 @@ partition of the first node of `node_order` where the last user step is due firs
 placements of its rank (its grace periods and evictions meet that step) —, then its writes from
 the last to the first and its components slow in the order of their first steps; on a perturbed
 run, a restart first, its quiet points, then its effects from the nearest to the farthest (a component slow before its
-first effect one more than that effect's other placements). Several perturbations at one point
+first effect one more than that effect's other placements), and, ranked among themselves from the same rank, the races
+on a controller's own writes that are not effects (`_Perturb._stale_reads`). Several perturbations at one point
 are ranked by their index among the enabled ones of the same kind (one of each kind first);
 contention placements by their contention point's index (the first 0), before the others of their
 rank. A run's *discrepancy* is the
@@ -300,11 +303,12 @@ class _Perturb:
             rank += 1 if acts else 0
         target = target_of(cause) if isinstance(cause, Action) else None
         firsts = dict(first_steps(run.nodes, run.effects)) if after_fault else {}
+        races = rank  # the races on writes that are not effects: ranked among themselves
         for node, effect in zip(run.nodes, run.effects, strict=True):
             if not effect:
-                stale = self._stale_reads(node)  # a race on the writer's own write, wherever it is
-                yield from self._ranked_at(stale, rank)
-                rank += 1 if stale else 0
+                stale = self._stale_reads(node)
+                yield from self._ranked_at(stale, races)
+                races += 1 if stale else 0
                 continue
             again: list[Perturbation] = [] if target is None else [
                 a for a in self.enabled(node)
@@ -359,23 +363,25 @@ class _Perturb:
         return out
 
     def _stale_reads(self, node: _Node) -> list[tuple[_Node, Perturbation]]:
-        """Where `node` is a write of a component that has a step of its own enabled right after it
-        that reads what the write's watch event would change (the event's delivery and that step
-        are dependent, `Footprints`), the component not observing its write (`Hold.informer`): the
-        race between its own write coming back to its cache and its next reconcile reversed, as a
-        dynamic partial-order reduction would (Flanagan and Godefroid, POPL 2005). Placed on a
-        perturbed run whether or not the write is one of the perturbation's effects: the same
-        write the parent run made may race there only now (two keys queued at once after a
-        restart's relist: both pods of a StatefulSet Ready while the controller manager was down)."""
+        """Where `node` is a reconcile that wrote while its controller has another key queued whose
+        reconcile depends on the write's watch event (`Footprints`: it reads the cache the delivery
+        changes), the controller manager not observing its write (`Hold.informer`): the race
+        between the write coming back to the cache and the controller's next reconcile reversed,
+        as a dynamic partial-order reduction reverses a race (Flanagan and Godefroid, POPL 2005).
+        Placed on a perturbed run whether or not the write is one of the perturbation's effects:
+        the same reconcile the parent run made may race only now — two keys queued at once after a
+        restart's relist, e.g. both pods of a StatefulSet Ready while the controller manager was
+        down. Only controllers (queue-driven workers reading one shared cache): a scheduler
+        instance assumes what it binds, a kubelet acts on its own state."""
         act, parent = node.action, node.parent
-        if act is None or parent is None or self.search.model.instant_caches:
+        if not isinstance(act, Reconcile) or parent is None or self.search.model.instant_caches:
             return []
         component = component_of(act)
         before = parent.state.store.revision
-        if not component or node.state.store.revision == before:
+        if node.state.store.revision == before:
             return []
         enabled = self.enabled(node)
-        own = [a for a in enabled if component_of(a) == component and not isinstance(a, Deliver)]
+        own = [a for a in enabled if isinstance(a, Reconcile) and a.controller == act.controller]
         if not own:
             return []
         watched = set(self.watched(component))
