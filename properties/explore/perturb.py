@@ -30,8 +30,8 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   the same target (`target_of`: a probe that flaps); wherever a reconcile writes while another
   key of its controller is queued that reads what it wrote, effect or not, the controller manager
   not observing that write (a race reversed, `_Perturb._stale_reads`); a crashed process
-  restarting at once; where the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's next step held until every
-  timer fired (a user who waits). After a fault, also each component busy among its effects slow
+  restarting at once; where the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's
+  next step held until every timer fired (a user who waits). After a fault, also each component busy among its effects slow
   (`slow.busy`): while the user waits, where the user's step is due (e.g. the ReplicaSet
   controller slower than the StatefulSet controller after a node loss), and from right before
   its first effect;
