@@ -31,10 +31,10 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
   key of its controller is queued that reads what it wrote, effect or not, the controller manager
   not observing that write (a race reversed, `_Perturb._stale_reads`); a crashed process
   restarting at once; where the run is quiet, a recovery (`Heal`, `RestartNode`) or the user's
-  next step held until every timer fired (a user who waits). After a fault, also each component busy among its effects slow
-  (`slow.busy`): while the user waits, where the user's step is due (e.g. the ReplicaSet
-  controller slower than the StatefulSet controller after a node loss), and from right before
-  its first effect;
+  next step held until every timer fired (a user who waits). After a fault, also each component
+  busy among its effects slow (`slow.busy`): while the user waits, where the user's step is due
+  (e.g. the ReplicaSet controller slower than the StatefulSet controller after a node loss), and
+  from right before its first effect;
 - first, where two instances of one kind of component contend for one object (`contend.py`): on
   the fair run each instance slow from its first contention; after each contention point among a
   perturbed run's effects, the step it enabled delayed (`hold.Delay`) and the instance's watch held,
