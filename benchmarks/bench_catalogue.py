@@ -371,12 +371,14 @@ OPERATORS: tuple[tuple[str, str, str], ...] = (
     ("examples/migration_operator", "scenario-recorded.yaml", "ready-generations-migrate"),
     ("examples/ledger_operator", "scenario.yaml", "recorded-pods-in-ledger"),
     ("examples/restart_operator", "scenario.yaml", "restarts-counted"),
+    ("tests/properties/explore/data/leader", "scenario.yaml", "at-most-one-leader"),
 )
 """Users' own controllers with a bug, as (example folder, its scenario, the user's property that
 catches it): the migration operator's stale-cache race and its second version's crash between two
 writes of one reconcile, the ledger operator's lost update (a write without its resourceVersion),
-the restart operator's unobserved state (an edge-triggered count); scenario-fixed.yaml in each
-folder runs the fix."""
+the restart operator's unobserved state (an edge-triggered count), and a user trial's first operator
+(tests/properties/explore/data/leader: two leaders after the controller manager restarted with two
+pod keys queued, its own patch not yet in its cache); scenario-fixed.yaml in each folder runs the fix."""
 
 
 def operator_rows(budget: float, workers: int | None = None) -> list[UserRow]:
