@@ -17,11 +17,17 @@ from pathlib import Path
 from user_modules import user_folder_fixture
 
 from kubeprop.counterexamples.api import check
-from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import run
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import expected_policy, fair_run, run
+from kubeprop.model.cluster.incremental import memoised
+from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import CrashComponent, RestartComponent
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
+from kubeprop.properties.explore.around import _Node, _Search
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
-from kubeprop.properties.explore.perturb import run_perturb
+from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.perturb import Hold, _Perturb, _Run, effects, run_perturb
 from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import select
 
@@ -57,3 +63,50 @@ def test_the_fixed_operator_is_clean_on_the_whole_perturbation_search() -> None:
     result = run_perturb(model, initial_state(model), config)  # to its end: 318 runs, 5,284 steps
     assert result.violation is None, (result.violation, result.trace)
     assert result.exit_reason is ExitReason.RUNS_DONE, result.stats
+
+
+def _crashed_and_restarted() -> tuple[ClusterModel, list[_Node]]:
+    """The run a user expects after the StatefulSet controller created both pods and the controller
+    manager crashed right then, up to the operator's patch of redis-0 after the restart: the
+    restart comes once the world is otherwise quiet (both pods Ready), the relist queues both keys."""
+    model = build_model(load_scenario(LEADER / "scenario.yaml"))
+    policy = expected_policy()
+    node = _Node(initial_state(model), None, None, 0, 0)
+    nodes = [node]
+    for act in (Reconcile("statefulset", "default/redis"), CrashComponent(CONTROLLER_MANAGER)):
+        policy.taken(act)
+        node = _Node(step(model, node.state, act), node, act, node.depth + 1, 1)
+        nodes.append(node)
+    while not (node.action == PATCH_REDIS_0 and _wrote(node)):
+        act = policy.choose(actions(model, node.state))
+        assert act is not None, "the run ended before the operator patched redis-0"
+        policy.taken(act)
+        node = _Node(step(model, node.state, act), node, act, node.depth + 1, 1)
+        nodes.append(node)
+    return model, nodes
+
+
+PATCH_REDIS_0 = Reconcile("leader-labeler", "default/redis-0")
+
+
+def _wrote(node: _Node) -> bool:
+    return node.parent is not None and node.state.store.revision != node.parent.state.store.revision
+
+
+def test_a_reconcile_racing_its_own_write_is_reversed_even_where_it_is_no_effect() -> None:
+    """The patch of redis-0 after the restart is no effect of the crash by action (the expected run
+    patches redis-0 too), but redis-1 is queued and reads the pods the patch changed: the
+    controller manager not observing that write is placed there; not where nothing else is queued."""
+    model, nodes = _crashed_and_restarted()
+    patch = nodes[-1]
+    assert RestartComponent(CONTROLLER_MANAGER) in [n.action for n in nodes]
+    with memoised(model) as cache:
+        perturb = _Perturb(_Search(model, EngineConfig(), Checker(model, ()), None, cache))
+        assert Reconcile("leader-labeler", "default/redis-1") in perturb.enabled(patch)
+        assert perturb._stale_reads(patch) == [(patch, Hold.informer(CONTROLLER_MANAGER, "pods"))]
+        create = nodes[1]  # the StatefulSet controller's write, nothing of it queued after it
+        assert _wrote(create) and perturb._stale_reads(create) == []
+    expected = [_Node(nodes[0].state, None, act, depth, 0) for depth, act in enumerate(
+        fair_run(model, initial_state(model)).trace, 1)]
+    fair = _Run(None, (), expected, [], [True] * len(expected), (), 0, 0)
+    assert effects([patch], fair, nodes[1]) == [False]  # why it needs placing apart from the effects
