@@ -34,7 +34,7 @@ from kubeprop.model.api.yamlsource import (
     parse_yaml_documents,
     stat_path,
 )
-from kubeprop.model.errors import InputError, describe_value
+from kubeprop.model.errors import InputError, describe_kind, describe_value
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 """File name endings read from a folder (as kubectl's `FileExtensions`); case-sensitive."""
@@ -200,7 +200,8 @@ def _expand(document: YamlDocument, data: Any, prefix: FieldPath, entries: list[
     """Append the object in `data` (or, for a v1 List, each of its items) or the problems with it."""
     file = document.file
     if not isinstance(data, Mapping):
-        message = f"expected an object with apiVersion and kind, got {describe_value(data)}"
+        # named, never quoted: a file that is not a manifest may be anything (a key a folder links to)
+        message = f"expected an object with apiVersion and kind, got {describe_kind(data)}"
         entries.append(Problem(file, document.line_of(prefix), format_path(prefix), message))
         return
     bad = False
@@ -210,7 +211,7 @@ def _expand(document: YamlDocument, data: Any, prefix: FieldPath, entries: list[
             continue
         bad = True
         path = (*prefix, key)
-        found = "it is missing" if key not in data else f"got {describe_value(value)}"
+        found = "it is missing" if key not in data else f"got {describe_kind(value)}"
         message = f"Required value: a non-empty string such as {example} ({found})"
         entries.append(Problem(file, document.line_of(path), format_path(path), message))
     if bad:

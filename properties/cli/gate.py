@@ -42,7 +42,7 @@ from kubeprop.counterexamples.api import CheckReport, check
 from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
 from kubeprop.counterexamples.printable import shown, shown_error
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
-from kubeprop.model.errors import InputError, UsageError
+from kubeprop.model.errors import InputError, UsageError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import figures_missing, keep_hypothesis_under
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -120,10 +120,6 @@ def suite_names(checks: Sequence[CheckSpec]) -> list[str]:
     return [f"{name} checks[{i}]" if counts[name] > 1 else name for i, name in enumerate(names)]
 
 
-_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false",
-          type(None): "null"}
-
-
 def not_a_scenario(path: Path | None) -> str:
     """Why the file at `path` cannot be a scenario without quoting it ('' if it may be one): a
     document that is not a mapping (`/etc/passwd` is one long string). Its content is never
@@ -136,7 +132,7 @@ def not_a_scenario(path: Path | None) -> str:
         return ""
     for n, doc in enumerate(docs, 1):
         if not isinstance(doc.data, dict):
-            kind = _KINDS.get(type(doc.data), "a value")
+            kind = describe_kind(doc.data)
             return (f"{shown(path)}:{doc.line}: not a scenario file: expected a YAML mapping with apiVersion and "
                     f"kind (a kind: Scenario document, or manifests), got {kind} in document {n}")
     return ""

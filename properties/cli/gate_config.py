@@ -40,7 +40,7 @@ from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
-from kubeprop.model.errors import InputError
+from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
@@ -107,6 +107,9 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     if len(docs) != 1:
         raise ScenarioError([Problem(str(path), 0, "", "a gate config holds exactly one YAML document")])
     doc = docs[0]
+    if not isinstance(doc.data, dict):  # named, never quoted: `--config` may name any file (a netrc)
+        raise ScenarioError([Problem(str(path), doc.line, "", f"not a gate config: expected a YAML mapping (corpus:, "
+                                     f"checks:, …), got {describe_kind(doc.data)}")])
     found: Found = []
     config = decode_all(GateConfig, doc.data, (), found)
     if config is not None:

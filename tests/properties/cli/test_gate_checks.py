@@ -68,7 +68,7 @@ def test_a_scenario_that_is_not_one_is_one_bad_input_case_without_its_content(
     errors = [line for line in out.splitlines() if line.startswith("ERR")]
     assert errors == [f"ERR  passwd [correct, bfs] :: scenario: bad input: checks[1].scenario passwd: {secret}:1: "
                       "not a scenario file: expected a YAML mapping with apiVersion and kind (a kind: Scenario "
-                      "document, or manifests), got a string in document 1"]
+                      "document, or manifests), got a string of 79 characters in document 1"]
     assert "crashed" not in out
 
 
