@@ -150,7 +150,7 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         count = desired_count(state.store, replicas)
         _check_size(count)
     except (BadInput, ScaleError) as problem:
-        err.write(f"kubeprop schedule: bad input: {problem}\n")
+        err.write(f"kubeprop schedule: bad input:\n{problem}\n")
         return ExitCode.BAD_INPUT
     if _over_budget(out, count, len(nodes) - len(drain), rlimit):
         return ExitCode.INCONCLUSIVE
