@@ -181,10 +181,11 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
 def not_enabled(index: int, act: Action, enabled: Iterable[Action]) -> str:
     """Why step `index + 1` of a trace is STALE: its action is not enabled. Names the recorded
     fields (`trace[1].action.component`) in which the nearest enabled action of its kind differs,
-    so a model change — or a hand edit — shows where it is."""
+    so a model change — or a hand edit — shows where it is. Steps count from 1 and the file's
+    `trace` from 0, so the step's entry is named once: `step 23 (trace[22] in the file)`."""
     where = f"trace[{index}].action"
     same = [a for a in enabled if type(a) is type(act)]
-    head = f"step {index + 1}: {act} is no longer enabled"
+    head = f"step {index + 1} (trace[{index}] in the file): {act} is no longer enabled"
     if not same:
         return f"{head}: no {type(act).__name__} action is (the model changed, or {where} was edited)"
     names = [f.name for f in attrs.fields(cast(Any, type(act)))]
@@ -267,7 +268,8 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     if drift is not None and drift < target:
         now = "still fails" if found is not None else "holds"
         field = "initial.fingerprint" if drift == 0 else f"trace[{drift - 1}].fingerprint"
-        return result(Verdict.STALE, f"the state after step {drift} differs from the recorded one (fingerprint "
+        state = "the initial state" if drift == 0 else f"the state after step {drift} (trace[{drift - 1}] in the file)"
+        return result(Verdict.STALE, f"{state} differs from the recorded one (fingerprint "
                                      f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]} in {field}): "
                                      f"the model changed (or the file was edited); replayed anyway, {name} {now} at "
                                      f"step {target}", found)
