@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kubeprop.model.api.objects import ApiObject, Pod, kind_info, qualified_resource
-from kubeprop.model.controllers.registry import default_controllers
+from kubeprop.model.controllers.registry import builtin_controller_types
 from kubeprop.model.fault_kinds import FAULT_KINDS
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
@@ -99,8 +99,12 @@ def _resource(obj: ApiObject) -> str:
 
 
 def own_controllers(model: ClusterModel) -> tuple[str, ...]:
-    """Names of the model's controllers that are not the built-in ones."""
-    builtin = {type(c) for c in default_controllers(model.parameters)}
+    """Names of the model's controllers that are not the built-in ones: neither those always run
+    (`default_controllers`) nor those added where the scenario needs them, as the disruption
+    controller for a PodDisruptionBudget (`ADDON_CONTROLLERS`; `pkg/controller/disruption/
+    disruption.go` only writes PDB status and pods' DisruptionTarget condition, it creates nothing).
+    A user's controller that replaces a built-in one by name is a type of its own, so it counts."""
+    builtin = builtin_controller_types(model.parameters)
     return tuple(c.name for c in model.controllers if type(c) not in builtin)
 
 

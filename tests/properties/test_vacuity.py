@@ -4,10 +4,13 @@ cannot show there, are said to be so — for the cluster model and for Raft."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 
 from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.raft.state import RaftConfig
 from kubeprop.model.raft.system import with_variant
 from kubeprop.model.scenario.load import load_scenario
@@ -18,6 +21,7 @@ from kubeprop.properties.vacuity import (
     BUILTIN_NEEDS,
     VARIANT_NEEDS,
     VARIANT_TARGETS,
+    own_controllers,
     possible_resources,
     vacuity,
     vacuous_properties,
@@ -85,6 +89,37 @@ def test_a_controller_of_your_own_may_create_anything(monkeypatch: pytest.Monkey
     model = build_model(load_scenario(operator / "scenario.yaml"))
     assert possible_resources(model) is None
     assert "one-running-pod-per-identity" not in vacuous_properties(model, select())
+
+
+MAINTENANCE = Path(__file__).resolve().parents[1] / "model" / "data" / "maintenance"
+
+
+def test_the_disruption_controller_is_built_in_not_your_own() -> None:
+    """A scenario with a PodDisruptionBudget runs the built-in disruption controller (added only there); it
+    was taken for a user's controller, so nothing was judged vacuous on any scenario with a PDB."""
+    model = build_model(load_scenario(MAINTENANCE / "drained.yaml"))  # a Deployment and a PDB, no Service
+    assert "disruption" in [c.name for c in model.controllers]
+    assert own_controllers(model) == ()
+    assert possible_resources(model) == {"nodes", "deployments.apps", "replicasets.apps", "pods",
+                                         "poddisruptionbudgets.policy"}
+    assert {"endpoints-ready-pods", "one-running-pod-per-identity"} <= set(vacuous_properties(model, select()))
+    assert "variant sts-split-brain cannot show: no StatefulSet" in (
+        cluster_variant_vacuity(build_model(load_scenario(MAINTENANCE / "drained.yaml"), variant="sts-split-brain"))
+        or "")
+
+
+def test_a_controller_of_your_own_named_like_a_built_in_one_is_your_own() -> None:
+    @attrs.frozen
+    class MyDisruption(Memoryless):
+        name: str = "disruption"
+        watches: tuple[str, ...] = ("pods",)
+
+        def reconcile(self, key: str, view: Any) -> Any:
+            raise NotImplementedError
+
+    model = build_model(load_scenario(MAINTENANCE / "drained.yaml"), controllers=(MyDisruption(),))
+    assert own_controllers(model) == ("disruption",)
+    assert possible_resources(model) is None
 
 
 def test_raft_checks_without_writes_or_reads_are_vacuous() -> None:
