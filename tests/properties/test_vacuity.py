@@ -182,3 +182,45 @@ def test_endpoints_terminating_cannot_show_where_no_pod_is_ever_deleted(tmp_path
         assert reason is not None and reason.startswith("variant endpoints-terminating cannot show: nothing can "
                                                         "delete a pod")
         assert "endpoints-ready-pods" in vacuous_properties(model, select(["endpoints-ready-pods"]))
+
+
+@pytest.mark.parametrize(("extra", "can_show"), [
+    ("", False),
+    ("faults: {watchDrop: 1, requestFailure: 1}\n", False),
+    ("workload:\n  - uncordon: {node: worker-1}\n", False),
+    ("faults: {partition: 1}\n", True),
+    ("faults: {nodeCrash: 1}\n", True),
+    ("faults: {componentCrash: 1}\n", True),
+    ("faults: {maintenance: 1}\n", True),
+    ("faults: {overload: 1}\n", True),
+    ("workload:\n  - cordon: {node: worker-1}\n", True),
+    ("workload:\n  - drain: {node: worker-1}\n", True),
+])
+def test_scheduler_ignores_taints_may_show_where_a_taint_can_appear(tmp_path: Path, extra: str,
+                                                                     can_show: bool) -> None:
+    """The user trial: "cannot show: no node has a taint" on a scenario with a partition budget, where the
+    portfolio then found the variant: the node lifecycle controller taints a node that stops heartbeating
+    (unreachable, not-ready) and a cordoned one (unschedulable), so such a budget or step lets it show."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "app.yaml").write_text(APP)
+    (tmp_path / "scenario.yaml").write_text(
+        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: app}\nmanifests: [app]\n"
+        "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
+        "topology:\n  nodes: [{name: worker-1, capacity: {cpu: '2', memory: 4Gi, pods: '10'}},\n"
+        "          {name: worker-2, capacity: {cpu: '2', memory: 4Gi, pods: '10'}}]\n" + extra)
+    model = build_model(load_scenario(tmp_path), variant="scheduler-ignores-taints")
+    reason = cluster_variant_vacuity(model)
+    assert (reason is None) == can_show, reason
+    if not can_show:
+        assert reason is not None and reason.startswith(
+            "variant scheduler-ignores-taints cannot show: no node can have a taint (none in the topology")
+        assert "nodeCrash or partition or componentCrash or overload or maintenance" in reason
+        assert "bindings-respect-hard-constraints" in vacuous_properties(model, select())
+
+
+def test_scheduler_ignores_taints_may_show_on_web_whose_partition_taints_a_node() -> None:
+    """web.yaml has untainted workers and `partition: 1`; the portfolio finds the variant there (a pod bound to
+    a node tainted node.kubernetes.io/unreachable, found after 4.5 s of a 60 s budget), so it may show."""
+    model = build_model(load_scenario(DATA / "web.yaml"), variant="scheduler-ignores-taints")
+    assert not any(n.taints for n in model.scenario.spec.topology.nodes)
+    assert cluster_variant_vacuity(model) is None
