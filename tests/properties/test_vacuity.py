@@ -103,6 +103,8 @@ def test_the_disruption_controller_is_built_in_not_your_own() -> None:
     assert possible_resources(model) == {"nodes", "deployments.apps", "replicasets.apps", "pods",
                                          "poddisruptionbudgets.policy"}
     assert {"endpoints-ready-pods", "one-running-pod-per-identity"} <= set(vacuous_properties(model, select()))
+    shop = build_model(load_scenario(DATA.parent / "catalogue" / "shop.yaml"))  # the catalogue's whole app, a PDB
+    assert own_controllers(shop) == () and possible_resources(shop) is not None
     assert "variant sts-split-brain cannot show: no StatefulSet" in (
         cluster_variant_vacuity(build_model(load_scenario(MAINTENANCE / "drained.yaml"), variant="sts-split-brain"))
         or "")
