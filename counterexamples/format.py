@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import math
 import os
 import re
 import stat
@@ -38,6 +37,15 @@ from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.output import JSON_OWNER, OutputError, replace_file, write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
+from kubeprop.counterexamples.strict_json import (
+    MAX_DEPTH,
+    NumberError,
+    json_object,
+    parse_constant,
+    parse_float,
+    parse_int,
+    shape_problem,
+)
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.api.yamlsource import YamlError, file_kind, read_input
@@ -230,6 +238,18 @@ def _check_version(data: Any, file: str) -> None:
                                       f"(this kubeprop reads versions {readable})")])
 
 
+def check_header(data: Any, file: str, system: str, elsewhere: str) -> None:
+    """What every reader checks first (this module's, `raft_trace`'s): a readable schema version,
+    the schema (`schema_check`), and that the file is of model `system` — else `elsewhere` says
+    which reader to use (`{system}` in it: the file's). CounterexampleError names each problem."""
+    _check_version(data, file)
+    found = schema_problems(data)
+    if found:
+        raise _fail(file, found)
+    if system_of(data) != system:
+        raise _fail(file, [("model.system", elsewhere.format(system=system_of(data)))])
+
+
 def system_of(data: Any) -> str:
     """`cluster` or `raft`: the model a file's data belongs to (version 1 files are cluster files)."""
     model = data.get("model") if isinstance(data, dict) else None
@@ -308,13 +328,8 @@ def _parameter(value: Any) -> Any:
 
 def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     """Check JSON data strictly and build the Counterexample; CounterexampleError names each problem."""
-    _check_version(data, file)
-    found = schema_problems(data)
-    if found:
-        raise _fail(file, found)
-    if system_of(data) != "cluster":
-        raise _fail(file, [("model.system", f"a {system_of(data)} counterexample: read it with "
-                                            "kubeprop.counterexamples.raft_trace.load (kubeprop replay does)")])
+    check_header(data, file, "cluster", "a {system} counterexample: read it with "
+                                        "kubeprop.counterexamples.raft_trace.load (kubeprop replay does)")
     acts, found = _decode_actions(data)
     found += _semantic_problems(data)
     if found:
@@ -341,98 +356,23 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     )
 
 
-MAX_DEPTH = 64
-"""Deepest nesting of arrays and objects a counterexample file may have (real files reach ~8)."""
-
-MAX_NUMBER_DIGITS = 40
-"""Longest number a counterexample file may write (seeds are 64-bit; steps and counts are small)."""
-
-
-class _NumberError(ValueError):
-    """A number in the JSON text that no counterexample file holds."""
-
-
-def _parse_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise _NumberError(f"a {len(text)}-digit integer (at most {MAX_NUMBER_DIGITS} digits)")
-    return int(text)
-
-
-def _parse_float(text: str) -> float:
-    value = float(text) if len(text) <= MAX_NUMBER_DIGITS + 10 else math.inf
-    if not math.isfinite(value):
-        raise _NumberError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
-    return value
-
-
-def _parse_constant(text: str) -> float:
-    raise _NumberError(f"{text} is not a JSON number")
-
-
-class _Duplicated(dict[str, Any]):
-    """A JSON object with a key written twice (`duplicate`): Python keeps the last value, other
-    readers (and reviewers) the first, so two readers would see two different files."""
-
-    duplicate = ""
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data = dict(pairs)
-    if len(data) == len(pairs):
-        return data
-    duplicated = _Duplicated(data)
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            duplicated.duplicate = key
-            break
-        seen.add(key)
-    return duplicated
-
-
-def _shape_problem(data: Any) -> str | None:
-    """Too deep a nesting, a key written twice or a string that is not text (a lone UTF-16
-    surrogate), found without recursion; None if the data is fine."""
-    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
-    while stack:
-        value, depth, where = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"{where or '(top level)'}: nested more than {MAX_DEPTH} levels deep"
-        if isinstance(value, _Duplicated):
-            return (f"{where or '(top level)'}: the key {value.duplicate!r} is written twice (a reader that keeps "
-                    "the first would see another file)")
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if _SURROGATE.search(key):
-                    return f"{where or '(top level)'}: a key holds a lone surrogate, not text"
-                stack.append((item, depth + 1, f"{where}.{key}" if where else key))
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value))
-        elif isinstance(value, str) and _SURROGATE.search(value):
-            return f"{where}: holds a lone surrogate, not text (is the file written by kubeprop?)"
-    return None
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def parse(text: str, file: str = "<counterexample>") -> Any:
     """A file's text as JSON data, with the limits every counterexample file is held to (numbers,
     nesting, keys written twice, surrogates); a truncated or malformed file is a CounterexampleError
     with the position."""
     try:
-        data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant,
-                          object_pairs_hook=_object)
+        data = json.loads(text, parse_int=parse_int, parse_float=parse_float, parse_constant=parse_constant,
+                          object_pairs_hook=json_object)
     except json.JSONDecodeError as err:
         hint = "; the file looks truncated" if not text.rstrip().endswith("}") else ""
         raise CounterexampleError([Problem(file, err.lineno, "", f"not valid JSON: {err.msg} (column "
                                                                f"{err.colno}){hint}")]) from None
-    except _NumberError as err:
+    except NumberError as err:
         raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {err}")]) from None
     except RecursionError:
         raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: nested more than {MAX_DEPTH} "
                                                         "levels deep")]) from None
-    shape = _shape_problem(data)
+    shape = shape_problem(data)
     if shape is not None:
         raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {shape}")])
     return data

@@ -31,8 +31,8 @@ from kubeprop.counterexamples.format import (
     EngineRecord,
     PropertyRecord,
     ViolationRecord,
-    _check_version,
     _fail,
+    check_header,
     own_file,
     read_data,
     system_of,
@@ -41,7 +41,6 @@ from kubeprop.counterexamples.format import (
 from kubeprop.counterexamples.output import replace_file
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
 from kubeprop.counterexamples.replay import Expectations, Verdict
-from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import InputError
@@ -180,12 +179,7 @@ def _action(data: Any) -> RaftAction:
 
 def from_data(data: Any, file: str = "<counterexample>") -> RaftCounterexample:
     """Check JSON data strictly and build the RaftCounterexample; CounterexampleError names each problem."""
-    _check_version(data, file)
-    found = schema_problems(data)
-    if found:
-        raise _fail(file, found)
-    if system_of(data) != "raft":
-        raise _fail(file, [("model.system", "not a Raft counterexample (read it with kubeprop.counterexamples.load)")])
+    check_header(data, file, "raft", "not a Raft counterexample (read it with kubeprop.counterexamples.load)")
     found = config_problems(data["model"]["parameters"])
     if found:
         raise _fail(file, found)

@@ -98,6 +98,39 @@ class LastValues(Generic[T]):
         return value
 
 
+class RecentThenByValue(Generic[T]):
+    """Values by a key tuple of state parts: the last `keep` keys checked by identity (the parts a
+    step did not write are the very same objects, so this costs a few `is` checks), then, with
+    `by_value`, every key (up to `limit`, then forgotten) by value — a state reached again along
+    another path (equal parts, other objects) is not computed again. Keys of one memo have one
+    length. For `kubeprop.model.cluster.incremental` (enabled actions) and
+    `kubeprop.properties.explore.incremental` (property verdicts)."""
+
+    __slots__ = ("keep", "limit", "recent", "values")
+
+    def __init__(self, keep: int, limit: int, by_value: bool) -> None:
+        self.keep, self.limit = keep, limit
+        self.recent: list[tuple[tuple[Any, ...], T]] = []
+        self.values: dict[tuple[Any, ...], T] | None = {} if by_value else None
+
+    def get(self, key: tuple[Any, ...], compute: Callable[..., T], *args: Any) -> T:
+        """The value remembered for `key`, else `compute(*args)`, remembered."""
+        for seen, found in self.recent:
+            if all(map(is_, seen, key)):
+                return found
+        values = self.values
+        found = _UNSEEN if values is None else values.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = compute(*args)
+            if values is not None:
+                if len(values) >= self.limit:
+                    values.clear()
+                values[key] = found
+        self.recent.insert(0, (key, found))
+        del self.recent[self.keep:]
+        return found
+
+
 class Interner(Generic[T]):
     """Hash-consing: each value given back as the first equal value met (up to `limit` of them,
     then forgotten), so that equal values built along different paths of a search become the very

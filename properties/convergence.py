@@ -22,6 +22,7 @@ from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, P
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
+from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.state.actions import Action
@@ -177,9 +178,9 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
             return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True
         found = first_violation(model, run.state, judged)
         if found is not None:
-            if recovers:
-                return found, True
-            return attrs.evolve(found, message=f"{found.message} (while {_unrecovered(state)})"), True
+            notes = [] if recovers else [f"while {_unrecovered(state)}"]
+            notes += [_workload_left(model, run.state)] if _workload_left(model, run.state) else []
+            return (attrs.evolve(found, message=f"{found.message} ({'; '.join(notes)})") if notes else found), True
         if not unrecovered:
             break  # nothing is judged where the environment never recovers: that run is not needed
     return None, True
@@ -260,6 +261,22 @@ class Verdicts:
 
 VERDICTS = Verdicts()
 """The process's remembered convergence verdicts (`settled_violation`)."""
+
+
+def _workload_left(model: ClusterModel, state: ClusterState) -> str:
+    """The scenario's workload steps a run judged in `state` has not taken, in words ("" if none).
+
+    Convergence is judged wherever a run settles, also between two of the user's steps: the
+    verdict then says what happens if the user stops there (a rollout stalled while a node is
+    drained is real Kubernetes behaviour, and the user may never get to the `uncordon`), and the
+    message says so, since the scenario's later steps might have changed it."""
+    steps = model.scenario.spec.workload
+    if state.workload_next >= len(steps):
+        return ""
+    more = len(steps) - state.workload_next - 1
+    rest = f", and {more} more" if more else ""
+    return (f"judged with the user stopped before workload step {state.workload_next + 1} of {len(steps)}: "
+            f"{describe_step(steps[state.workload_next])}{rest}")
 
 
 def _unrecovered(state: ClusterState) -> str:

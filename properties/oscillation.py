@@ -28,7 +28,7 @@ from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, Re
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import CheckResult, Violation, first_found, violation_of
+from kubeprop.properties.registry import CheckResult, NamedCheck, Violation, first_found
 
 __all__ = ["CYCLE_PROPERTIES", "Cycle", "CycleProperty", "cycle_property", "first_cycle_violation", "select_cycle"]
 
@@ -58,17 +58,11 @@ CycleCheck = Callable[[ClusterModel, Cycle], CheckResult]
 
 
 @attrs.frozen
-class CycleProperty:
-    """A named property of cycles (kind "liveness": a lasso is its counterexample)."""
+class CycleProperty(NamedCheck[ClusterModel, Cycle]):
+    """A named property of cycles (kind "liveness": a lasso is its counterexample), called with
+    (model, cycle)."""
 
-    name: str
-    statement: str
-    upstream: str
-    check: CycleCheck = attrs.field(eq=False, repr=False)
     kind: str = "liveness"
-
-    def __call__(self, model: ClusterModel, cycle: Cycle) -> Violation | None:
-        return violation_of(self.name, self.check(model, cycle))
 
 
 CYCLE_PROPERTIES: dict[str, CycleProperty] = {}

@@ -14,7 +14,7 @@ witness trace answers "yes"). All three are `RaftCheck`s.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import attrs
@@ -22,25 +22,17 @@ import attrs
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.raft.state import LEADER, RaftConfig, RaftState, entry_text
 from kubeprop.properties.linearizability import check_history
-from kubeprop.properties.registry import Violation, first_found, violation_of
+from kubeprop.properties.registry import NamedCheck, Violation, first_found
 
-CheckFn = Callable[[RaftConfig, RaftState], "str | None"]
 CheckKind = Literal["invariant", "claim", "goal"]
 
 
 @attrs.frozen
-class RaftCheck:
-    """A named check: `check` returns None or a sentence saying what fails (for a goal: what was
-    reached)."""
+class RaftCheck(NamedCheck[RaftConfig, RaftState]):
+    """A named check, called with (config, state): `check` returns None or a sentence saying what
+    fails (for a goal: what was reached)."""
 
-    name: str
-    statement: str
-    upstream: str
-    check: CheckFn = attrs.field(eq=False, repr=False)
     kind: CheckKind = "invariant"
-
-    def __call__(self, config: RaftConfig, state: RaftState) -> Violation | None:
-        return violation_of(self.name, self.check(config, state))
 
 
 def _election_safety(cfg: RaftConfig, st: RaftState) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
@@ -142,6 +142,26 @@ def violation_of(name: str, result: CheckResult) -> Violation | None:
         message, objects = result
         return Violation(name, message, tuple(objects))
     return Violation(name, result)
+
+
+In = TypeVar("In")
+Of = TypeVar("Of")
+
+
+@attrs.frozen
+class NamedCheck(Generic[In, Of]):
+    """A named check of something other than a cluster state, whose result (`CheckResult`) stands
+    for a violation of it (`violation_of`): the base of the cycle properties
+    (`kubeprop.properties.oscillation.CycleProperty`, of a model and a cycle) and the Raft checks
+    (`kubeprop.properties.raft.RaftCheck`, of a configuration and a state), each adding its `kind`."""
+
+    name: str
+    statement: str
+    upstream: str
+    check: Callable[[In, Of], CheckResult] = attrs.field(eq=False, repr=False)
+
+    def __call__(self, context: In, subject: Of) -> Violation | None:
+        return violation_of(self.name, self.check(context, subject))
 
 
 def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckFn,

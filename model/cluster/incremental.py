@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from operator import is_
 from typing import Any
 
 import attrs
@@ -43,7 +42,7 @@ from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.memo import INTERNERS, Interner
+from kubeprop.model.memo import INTERNERS, Interner, RecentThenByValue
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
@@ -349,33 +348,22 @@ class _Part:
     key's parts; for the costly ones (`BY_VALUE`) also every answer (up to `LIMIT`) by value, so
     a state reached again along another path (equal parts, other objects) is not recomputed."""
 
-    __slots__ = ("args", "deps", "enabled_fn", "key_fn", "recent", "values")
+    __slots__ = ("args", "deps", "enabled_fn", "key_fn", "memo")
 
     def __init__(self, model: ClusterModel, enabled_fn: Callable[..., Iterator[Action]],
                  key_fn: Callable[..., tuple[Any, ...] | None] | None, args: tuple[Any, ...] = ()) -> None:
         self.enabled_fn, self.key_fn, self.args = enabled_fn, key_fn, args
         self.deps = None if key_fn is None else _deps(model, key_fn, args)
-        self.recent: list[tuple[tuple[Any, ...], tuple[Action, ...]]] = []
-        self.values: dict[tuple[Any, ...], tuple[Action, ...]] | None = {} if enabled_fn in BY_VALUE else None
+        self.memo: RecentThenByValue[tuple[Action, ...]] = RecentThenByValue(RECENT, LIMIT, enabled_fn in BY_VALUE)
 
     def enabled(self, model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
         key = None if self.key_fn is None else self.key_fn(model, state, *self.args)
         if key is None:
-            return tuple(self.enabled_fn(model, state, *self.args))
-        for seen, found in self.recent:
-            if all(map(is_, seen, key)):  # keys of one part have one length
-                return found
-        values = self.values
-        answer = None if values is None else values.get(key)
-        if answer is None:
-            answer = tuple(self.enabled_fn(model, state, *self.args))
-            if values is not None:
-                if len(values) >= LIMIT:
-                    values.clear()
-                values[key] = answer
-        self.recent.insert(0, (key, answer))
-        del self.recent[RECENT:]
-        return answer
+            return self._compute(model, state)
+        return self.memo.get(key, self._compute, model, state)
+
+    def _compute(self, model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
+        return tuple(self.enabled_fn(model, state, *self.args))
 
 
 def _parts(model: ClusterModel, module: Any) -> tuple[_Part, ...]:

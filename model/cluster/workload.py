@@ -125,6 +125,15 @@ def describe(step: WorkloadStep) -> str:
             return f"kubectl scale {kind}/{name} -n {namespace} --replicas={step.scale.replicas}"
         assert step.set_image is not None
         return f"kubectl set image {kind}/{name} -n {namespace} {step.set_image.container}={step.set_image.image}"
+    if step.cordon is not None or step.uncordon is not None:
+        verb, node_step = ("cordon", step.cordon) if step.cordon is not None else ("uncordon", step.uncordon)
+        return f"kubectl {verb} {node_step.node if node_step else ''}"
+    if step.drain is not None:
+        how = step.drain
+        switches = ((" --delete-emptydir-data", how.delete_emptydir_data), (" --force", how.force),
+                    (" --disable-eviction", how.disable_eviction))
+        flags = "".join(flag for flag, on in switches if on)
+        return f"kubectl drain {how.node} --ignore-daemonsets{flags}"
     assert step.delete is not None
     return f"kubectl delete {step.delete.kind} {step.delete.name} -n {step.delete.namespace}"
 

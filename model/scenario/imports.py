@@ -7,15 +7,19 @@ is data: its imports are refused unless the user allowed the module by name. `al
 choice: None trusts the file; a collection of module names allows exactly those (no prefixes, no
 submodules).
 
-A value that is not a plug-in (or controller) itself is called only when it is a Python function
-or class taking no arguments (a factory); a builtin such as `sys.exit`, `os.abort` or `input` is
-never called, it is reported as not being a plug-in.
+A value that is not a plug-in (or controller) itself is called only when it is a factory: a Python
+function or class taking no arguments, defined in the module the entry names, and that module not
+part of Python's standard library. Anything else is reported as not being a plug-in, never called:
+a builtin such as `sys.exit`, `os.abort` or `input`; a standard-library function that happens to
+take no arguments (`code:interact` opens a console on stdin, `pdb:set_trace` a debugger,
+`getpass:getpass` a password prompt); a function another module merely imported.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -79,9 +83,12 @@ def import_reference(ref: str, allow: AllowImports) -> Any:
         raise InputError(f"cannot import {ref!r}: module {module_name!r} has no attribute {attr!r}") from None
 
 
-def _factory(value: Any) -> bool:
-    """Whether `value` is a Python function or class that can be called with no arguments."""
+def _factory(value: Any, module_name: str) -> bool:
+    """Whether `value` is a factory the entry may call (see the module): a Python function or class
+    that can be called with no arguments, defined in `module_name`, outside the standard library."""
     if not (inspect.isfunction(value) or inspect.isclass(value)):
+        return False
+    if getattr(value, "__module__", None) != module_name or module_name.partition(".")[0] in sys.stdlib_module_names:
         return False
     try:
         signature = inspect.signature(value)
@@ -97,8 +104,9 @@ def resolve(ref: str, allow: AllowImports, accepts: Callable[[Any], bool], what:
     value = import_reference(ref, allow)
     if accepts(value):
         return value
-    if not _factory(value):
-        raise InputError(f"{ref!r} is not {what} (nor a function or class taking no arguments that returns one)")
+    if not _factory(value, ref.partition(":")[0]):
+        raise InputError(f"{ref!r} is not {what} (nor a function or class of that module, outside Python's "
+                         "standard library, taking no arguments and returning one)")
     try:
         made = value()
     except (Exception, SystemExit) as err:

@@ -37,3 +37,11 @@ USER_SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 """Variant → (the scenario of tests/model/data/catalogue, as a user writes it, that shows it; the
 properties that catch it, the bug catalogue's first)."""
+
+MORE_USER_SCENARIOS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("sts-split-brain", "shop", ("one-running-pod-per-identity", "read-write-once-volume-on-one-node")),
+)
+"""Further (variant, scenario, properties that catch it) rows: a variant on a larger scenario of
+tests/model/data/catalogue that a user wrote for their whole app rather than for the variant (shop:
+a web Deployment with a PodDisruptionBudget and a database StatefulSet on three workers, a node
+crash and a partition in the fault budget)."""

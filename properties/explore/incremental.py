@@ -15,11 +15,12 @@ random runs).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import attrgetter, is_
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
+from kubeprop.model.memo import RecentThenByValue
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import DERIVED_READS, Property, Violation
 
@@ -30,7 +31,6 @@ LIMIT = 4096
 a state it was computed from alive)."""
 
 PartsFn = Callable[[ClusterState], tuple[Any, ...]]
-_UNSEEN: Any = object()
 
 
 def _part(name: str) -> Callable[[ClusterState], Any]:
@@ -78,32 +78,17 @@ class _Memo:
     checked by identity (unchanged parts of a successor are the very same objects, so this costs a
     few `is` checks), then all of them (up to `LIMIT`) by value unless `by_value` is off."""
 
-    __slots__ = ("parts_fn", "prop", "recent", "values")
+    __slots__ = ("memo", "parts_fn", "prop")
 
     def __init__(self, prop: Property, by_value: bool) -> None:
         self.prop = prop
         self.parts_fn = parts_function(prop.reads)
-        self.recent: list[tuple[tuple[Any, ...], Violation | None]] = []
-        self.values: dict[tuple[Any, ...], Violation | None] | None = {} if by_value else None
+        self.memo: RecentThenByValue[Violation | None] = RecentThenByValue(KEEP, LIMIT, by_value)
 
     def verdict(self, model: ClusterModel, state: ClusterState) -> Violation | None:
         if self.parts_fn is None:
             return self.prop(model, state)
-        parts = self.parts_fn(state)
-        for seen, found in self.recent:
-            if all(map(is_, seen, parts)):  # one property's parts have one length
-                return found
-        values = self.values
-        found = _UNSEEN if values is None else values.get(parts, _UNSEEN)
-        if found is _UNSEEN:
-            found = self.prop(model, state)
-            if values is not None:
-                if len(values) >= LIMIT:
-                    values.clear()
-                values[parts] = found
-        self.recent.insert(0, (parts, found))
-        del self.recent[KEEP:]
-        return found
+        return self.memo.get(self.parts_fn(state), self.prop, model, state)
 
 
 class Checker:

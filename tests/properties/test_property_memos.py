@@ -58,17 +58,13 @@ def direct_scheduler_decisions(model: ClusterModel, state: ClusterState) -> Chec
 
 
 def direct_node_not_overcommitted(model: ClusterModel, state: ClusterState) -> CheckResult:
+    """Every node's pods grouped as the scheduler's snapshot groups them, each node judged by the
+    property's own per-node check (`inv.overcommitted`), with no memo."""
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     for info in build_node_infos(nodes, [p for p in state.store.list("pods") if isinstance(p, Pod)]):
-        for resource, used in sorted(info.requested.items()):
-            limit = info.allocatable.get(resource)
-            if limit is not None and used > limit:
-                names = tuple(f"Pod {p.metadata.namespace}/{p.metadata.name}" for p in info.pods)
-                return f"node {info.name}: pods request {used} {resource}, allocatable is {limit}", (
-                    f"Node {info.name}", *names)
-        max_pods = info.allocatable.get("pods")
-        if max_pods is not None and len(info.pods) > max_pods:
-            return f"node {info.name}: {len(info.pods)} pods, allocatable pods is {max_pods}", (f"Node {info.name}",)
+        found = inv.overcommitted(info.node, info.pods)
+        if found is not None:
+            return found
     return None
 
 

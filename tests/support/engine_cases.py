@@ -9,11 +9,11 @@ from pathlib import Path
 import attrs
 
 from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.drive import run, settle
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
-from kubeprop.properties.explore.engine import Allow, EngineConfig, allow, match
+from kubeprop.properties.explore.engine import Allow, EngineConfig, EngineResult, allow, match
 
 DATA = Path(__file__).parents[1] / "model" / "data" / "variants"
 
@@ -41,13 +41,22 @@ CASES: dict[str, EngineCase] = {
 }
 
 
-def case_setup(variant: str, case: str, config: EngineConfig) -> tuple[ClusterModel, ClusterState, EngineConfig]:
+def case_setup(variant: str, case: str, config: EngineConfig,
+               **overrides: object) -> tuple[ClusterModel, ClusterState, EngineConfig]:
     """`case`'s scenario under `variant`, its start state, and `config` with the case's property,
-    action filter and depth."""
+    action filter and depth, then the test's `overrides`."""
     c = CASES[case]
     model = build_model(load_scenario(DATA / f"{c.scenario}.yaml"), variant=variant, parameters=c.parameters or None)
     start = initial_state(model)
     if c.settled:
         start = settle(model, start).state
-    return model, start, attrs.evolve(config, max_depth=c.depth, properties=(c.property,),
-                                      action_filter=c.action_filter)
+    config = attrs.evolve(config, max_depth=c.depth, properties=(c.property,), action_filter=c.action_filter)
+    return model, start, attrs.evolve(config, **overrides)
+
+
+def assert_finds(case: str, model: ClusterModel, start: ClusterState, found: EngineResult) -> None:
+    """`found` is a violation of the property `case` breaks, with a trace whose every action is
+    enabled in turn from `start`."""
+    assert found.exit_reason == "violation"
+    assert found.violation is not None and found.violation.property == CASES[case].property
+    run(model, start, found.trace)

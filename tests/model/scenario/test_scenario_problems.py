@@ -147,6 +147,7 @@ def needs(x):
     return AdmissionPlugin("never")
 def boom():
     raise SystemExit(3)
+from code import interact
 """
 
 
@@ -173,7 +174,13 @@ def test_a_scenario_under_review_imports_nothing_it_was_not_allowed(tmp_path: Pa
 
 
 @pytest.mark.parametrize(("ref", "message"), [
-    ("sys:exit", "'sys:exit' is not an AdmissionPlugin (nor a function or class taking no arguments that returns one)"),
+    ("sys:exit", "'sys:exit' is not an AdmissionPlugin (nor a function or class of that module, outside Python's "
+                 "standard library, taking no arguments and returning one)"),
+    # the third user trial: standard-library functions whose arguments all have defaults were called
+    ("code:interact", "'code:interact' is not an AdmissionPlugin"),  # a console reading stdin
+    ("pdb:set_trace", "'pdb:set_trace' is not an AdmissionPlugin"),  # a debugger
+    ("getpass:getpass", "'getpass:getpass' is not an AdmissionPlugin"),  # a password prompt
+    ("kp_test_plugins:interact", "'kp_test_plugins:interact' is not an AdmissionPlugin"),  # imported, not defined
     ("os:abort", "'os:abort' is not an AdmissionPlugin"),
     ("builtins:input", "'builtins:input' is not an AdmissionPlugin"),
     ("os:getcwd", "'os:getcwd' is not an AdmissionPlugin"),

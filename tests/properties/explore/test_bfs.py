@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from counter_system import counters
 
 from kubeprop.properties.explore.bfs import Bounds, search
 
-
-def successors(state: tuple[int, int]) -> Iterator[tuple[str, tuple[int, int]]]:
-    """A 2-counter system: increment either counter, up to 6."""
-    a, b = state
-    if a < 6:
-        yield "a+1", (a + 1, b)
-    if b < 6:
-        yield "b+1", (a, b + 1)
+successors = counters(6)
+"""A 2-counter system: increment either counter, up to 6."""
 
 
 @pytest.mark.parametrize("visited", ["states", "hashes"])

@@ -3,9 +3,8 @@ breadth-first search using them: the same states, counts and shortest traces as 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from counter_system import counters
 
 from kubeprop.properties.explore import bfs
 from kubeprop.properties.explore.fpset import ROOT, StateTable
@@ -58,12 +57,7 @@ def test_state_table_numbers_states_keeps_the_first_link_and_rebuilds_paths() ->
     assert table.nbytes <= 18 * len(table) + 4 * len(table) / 0.35 + 4 * 16
 
 
-def grid(state: tuple[int, int]) -> Iterator[tuple[str, tuple[int, int]]]:
-    a, b = state
-    if a < 30:
-        yield "a+1", (a + 1, b)
-    if b < 30:
-        yield "b+1", (a, b + 1)
+grid = counters(30)
 
 
 @pytest.mark.parametrize("target", [None, (17, 9)])

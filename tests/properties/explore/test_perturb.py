@@ -9,12 +9,12 @@ from pathlib import Path
 import attrs
 
 from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import expected_policy, run
+from kubeprop.model.cluster.drive import expected_policy, run, settle
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import MonitorNodeHealth
 from kubeprop.model.kubelet.component import ProbeResult
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import CrashComponent, Deliver, Partition, Tick, UserStep
+from kubeprop.model.state.actions import CrashComponent, CrashNode, Deliver, Partition, Tick, UserStep
 from kubeprop.properties.explore.around import _Node
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.perturb import (
@@ -22,11 +22,14 @@ from kubeprop.properties.explore.perturb import (
     HeldPolicy,
     Hold,
     _Run,
+    by_reach,
     effects,
     is_perturbation,
+    node_order,
     ranked,
     run_perturb,
     target_of,
+    workloads_on,
 )
 
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
@@ -74,6 +77,21 @@ def test_perturbations_and_their_ranks() -> None:
     assert [r for r, _ in ranked(acts, 2)] == [2, 3, 2, 4]  # one of each kind first
     assert target_of(probe) == target_of(attrs.evolve(probe, success=True))
     assert target_of(probe) != target_of(attrs.evolve(probe, pod="default/web-2"))
+
+
+def test_node_faults_go_first_where_they_reach_workloads_no_earlier_node_holds() -> None:
+    """shop.yaml settled: a web replica on worker-1 and on worker-2, the database on worker-3. Every
+    node holds one pod; after worker-1 (the web Deployment), worker-3 reaches a workload not yet
+    reached (the StatefulSet), worker-2 only the web Deployment again."""
+    model = build_model(load_scenario(CATALOGUE / "shop.yaml"))
+    state = settle(model, initial_state(model)).state
+    on = workloads_on(state)
+    assert on["worker-3"] == {("StatefulSet", "default", "db"): 1}
+    assert on["worker-1"] == on["worker-2"] == {("Deployment", "default", "web"): 1}  # through its ReplicaSet
+    assert node_order(state, ["worker-1", "worker-2", "worker-3"]) == ["worker-1", "worker-3", "worker-2"]
+    acts = [Partition("worker-1"), CrashNode("worker-2"), UserStep(0), Partition("worker-2"), Partition("worker-3")]
+    assert by_reach(state, acts) == [Partition("worker-1"), Partition("worker-3"), UserStep(0), Partition("worker-2"),
+                                     CrashNode("worker-2")]  # each node's partition before its crash
 
 
 def test_effects_are_the_steps_the_run_it_came_from_did_not_take() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from engine_cases import CASES, DATA, case_setup
+from engine_cases import CASES, DATA, assert_finds, case_setup
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -31,18 +31,14 @@ EXAMPLES = {"rs-no-expectations": 60, "endpoints-terminating": 60, "dual-schedul
 
 
 def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, ClusterState, EngineConfig]:
-    config = EngineConfig(seed=1, runs=EXAMPLES[case], budget_seconds=None)
-    model, start, config = case_setup(variant, case, config)
-    return model, start, attrs.evolve(config, **overrides)
+    return case_setup(variant, case, EngineConfig(seed=1, runs=EXAMPLES[case], budget_seconds=None), **overrides)
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_finds_variant_and_nothing_on_correct_model(case: str) -> None:
     model, start, config = setup(case, case)
     found = find_with_hypothesis(model, start, config)
-    assert found.exit_reason == "violation"
-    assert found.violation is not None and found.violation.property == CASES[case].property
-    run(model, start, found.trace)  # every action is enabled in turn
+    assert_finds(case, model, start, found)
 
     model, start, config = setup("correct", case)
     clean = find_with_hypothesis(model, start, config)

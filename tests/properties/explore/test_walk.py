@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from engine_cases import CASES, DATA, case_setup
+from engine_cases import CASES, DATA, assert_finds, case_setup
 
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import run
@@ -19,18 +19,14 @@ SHORTEST = {"rs-no-expectations": 5, "endpoints-terminating": 4, "dual-scheduler
 
 
 def setup(variant: str, case: str, **overrides: object) -> tuple[ClusterModel, ClusterState, EngineConfig]:
-    config = EngineConfig(seed=3, runs=300, workers=1, budget_seconds=None)
-    model, start, config = case_setup(variant, case, config)
-    return model, start, attrs.evolve(config, **overrides)
+    return case_setup(variant, case, EngineConfig(seed=3, runs=300, workers=1, budget_seconds=None), **overrides)
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_finds_variant_and_nothing_on_correct_model(case: str) -> None:
     model, start, config = setup(case, case)
     found = run_walks(model, start, config)
-    assert found.exit_reason == "violation"
-    assert found.violation is not None and found.violation.property == CASES[case].property
-    run(model, start, found.trace)  # every action is enabled in turn
+    assert_finds(case, model, start, found)
     assert len(found.trace) == SHORTEST[case]  # delta debugging reached the shortest trace here
     assert found.stats.shrunk_from is not None and found.stats.shrunk_from >= len(found.trace)
 
