@@ -237,16 +237,16 @@ def _expand_list(document: YamlDocument, data: Mapping[str, Any], prefix: FieldP
         _expand(document, item, (*prefix, "items", i), entries)
 
 
-def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestObject | Problem:
-    """Decode one object, or describe why it cannot be decoded."""
+def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestObject | list[Problem]:
+    """Decode one object, or describe every reason it cannot be decoded."""
     document = body.source
     try:
         obj = decode_object(body.data, crds)
     except DecodeError as err:
-        full = (*body.prefix, *err.path)
-        return Problem(document.file, document.line_of(full), format_path(full), err.message)
+        fulls = [((*body.prefix, *path), message) for path, message in err.problems]
+        return [Problem(document.file, document.line_of(full), format_path(full), message) for full, message in fulls]
     except ValueError as err:  # a validator without a field path: report it at the object
-        return Problem(document.file, document.line_of(body.prefix), format_path(body.prefix), str(err))
+        return [Problem(document.file, document.line_of(body.prefix), format_path(body.prefix), str(err))]
     return ManifestObject(
         obj=obj,
         file=document.file,
@@ -262,7 +262,7 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str) -> list[Manife
 
     `where` names the input and `note` adds to the message if no object at all was found.
     """
-    results: dict[int, ManifestObject | Problem] = {}
+    results: dict[int, ManifestObject | list[Problem]] = {}
     crds: list[CustomResourceDefinition] = []
     for i, entry in enumerate(entries):
         if isinstance(entry, _Body) and entry.is_crd:
@@ -281,6 +281,8 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str) -> list[Manife
             objects.append(outcome)
         elif isinstance(outcome, Problem):
             problems.append(outcome)
+        elif isinstance(outcome, list):
+            problems += outcome
     if problems:
         raise ManifestError(problems)
     if not objects:
