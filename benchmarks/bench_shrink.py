@@ -4,8 +4,9 @@ Run: `python benchmarks/bench_shrink.py [--seconds 2 10] [--variant V ...] [--tr
 `pip install -e .`). For each FeastFlow variant it takes the counterexample the portfolio finds
 from the initial state (one lane, seed 0, every property, shrinking off: the same unshrunk trace
 in every tree whose search is the same), then shrinks it with `shrink.shrink_trace` for each of the
-given seconds — 2 s is what `kubeprop check --budget 10` allows (a fifth of the budget), 12 s what
-the default budget of a minute allows — and prints a Markdown table of the lengths.
+given seconds — 5 s is what `kubeprop check --budget 10` allows (`engine.default_shrink_seconds`;
+2 s before the eleventh round), 12 s what the default budget of a minute allows — and prints a
+Markdown table of the lengths.
 
 `--tree DIR` imports `kubeprop.model`, `kubeprop.properties` and `kubeprop.counterexamples` from
 another checkout (`git archive <commit> | tar -x -C DIR`) for the before figures. Shrinking within

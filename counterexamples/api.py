@@ -7,9 +7,13 @@
 
 `check` loads the scenario, builds the model (variant, parameters), runs an engine from the
 initial state and, when a property fails, records the trace as a `Counterexample` (written to
-`save_to` if given). With `all_discoveries=True` it keeps searching for the properties not yet
-violated (`kubeprop.properties.explore.discoveries`) and records one counterexample per
-violated property (`CheckReport.found`). Without `properties`, it checks every registered property
+`save_to` if given). A violation that is known behaviour of Kubernetes itself
+(`kubeprop.properties.upstream_behaviour`; `Discovery.upstream`) does not end the search, as it
+does not for `kubeprop check`: the search goes on for the other properties until one fails in a
+way not known upstream (`stop_at_upstream=True`: stop at any violation). With
+`all_discoveries=True` it keeps searching for every property not yet violated
+(`kubeprop.properties.explore.discoveries`) and records one counterexample per violated property
+(`CheckReport.found`). Without `properties`, it checks every registered property
 and the scenario's own (`properties:`). The engines and their registry are `kubeprop.properties.explore.runner`
 (`ENGINES`, `register_engine`, re-exported here).
 """
@@ -40,6 +44,7 @@ from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
 from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
+from kubeprop.properties.upstream_behaviour import UpstreamBehaviour, explanation, match
 
 __all__ = [
     "ENGINES", "CheckInterrupted", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check",
@@ -62,14 +67,19 @@ class Discovery:
     appended to a convergence counterexample (its file ends in the state the property fails in)."""
     unshrunk: bool = False
     """Found by a run that was interrupted (Ctrl-C) before it could shrink the trace."""
+    upstream: UpstreamBehaviour | None = None
+    """The known upstream behaviour this violation is (`kubeprop.properties.upstream_behaviour.match`
+    on the recorded trace, as `kubeprop check` lists it apart), or None."""
 
 
 @attrs.frozen
 class CheckReport:
     """What `check` found: why the engine stopped, its counters, and — when a property failed —
     the violation, the trace from the initial state and the recorded counterexample (with the
-    path it was written to, if `save_to` was given). `found` holds every discovery (one with
-    `all_discoveries=False`); the fields `violation` … `note` are the first one's."""
+    path it was written to, if `save_to` was given). `found` holds every discovery in the order
+    found (with `all_discoveries=False`: the known upstream behaviours found on the way, then at most
+    one other); the fields `violation` … `note` are the first one's that is not known upstream
+    behaviour, or the first one's when all are."""
 
     engine: str
     exit_reason: str
@@ -107,7 +117,8 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
           engine: str = "portfolio", budget: float | None = 60.0, bounds: Bounds | None = None,
           variant: str | None = None, parameters: Mapping[str, Any] | None = None, seed: int = 0,
           action_filter: ActionFilter | None = None, config: EngineConfig | None = None,
-          save_to: Path | str | None = None, all_discoveries: bool = False) -> CheckReport:
+          save_to: Path | str | None = None, all_discoveries: bool = False,
+          stop_at_upstream: bool = False) -> CheckReport:
     """Run `engine` on a scenario (a Scenario, a path, or None for FeastFlow) and report.
 
     `engine`: a name in `ENGINES`; the default, `portfolio`, runs every engine in turns and stops
@@ -121,7 +132,11 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a full
     EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
     `all_discoveries`: go on after a violation until every property has one (or the engine is
-    done), one counterexample each."""
+    done), one counterexample each. Without it the search stops at the first violation that is
+    not known upstream behaviour: one that is (`Discovery.upstream`; only the correct model's, a
+    variant's are bugs) is recorded and the search goes on for the other properties, as
+    `kubeprop check` does (its `--strict` only changes the exit code); `stop_at_upstream=True`
+    stops at the first violation of any kind."""
     began = time.perf_counter()
     for name, value in (parameters or {}).items():
         problem = parameter_problem(name, value)
@@ -141,8 +156,8 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
                     action_filter=action_filter)
     # recording keeps to the whole budget, though it gets at least its reserve after the engine
     results, found = _run_and_record(
-        engine, model, start, cfg, all_discoveries, None if engine == "bfs" else seed, save_to,
-        lambda: None if total is None else max(began + total, time.perf_counter() + recording_reserve(total)))
+        engine, model, start, cfg, _Mode(all_discoveries, stop_at_upstream), None if engine == "bfs" else seed,
+        save_to, lambda: None if total is None else max(began + total, time.perf_counter() + recording_reserve(total)))
     last = results[-1]
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
     found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
@@ -150,25 +165,47 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
                          found_after=found_at)
     if not found:
         return report
-    first = found[0]
+    first = next((d for d in found if d.upstream is None), found[0])
     return attrs.evolve(report, violation=first.violation, trace=first.trace, counterexample=first.counterexample,
                         path=first.path, note=first.note)
 
 
-def _run_and_record(engine: str, model: ClusterModel, start: ClusterState, cfg: EngineConfig, all_discoveries: bool,
+@attrs.frozen
+class _Mode:
+    """When `check` stops searching: `all_discoveries`, or at the first violation (of any kind with
+    `stop_at_upstream`, else the first not known upstream)."""
+
+    all_discoveries: bool
+    stop_at_upstream: bool
+
+
+def _run_and_record(engine: str, model: ClusterModel, start: ClusterState, cfg: EngineConfig, mode: _Mode,
                     seed: int | None, save_to: Path | str | None, recording_deadline: Callable[[], float | None]
                     ) -> tuple[tuple[Any, ...], tuple[Discovery, ...]]:
-    """The engine's run (every discovery's, with `all_discoveries`) and its violations recorded by
-    `recording_deadline()`. Ctrl-C raises `CheckInterrupted` with what was found before it."""
+    """The engine's runs (see `_Mode`) and their violations recorded by `recording_deadline()`; a
+    violation is recorded as it is found when whether it is known upstream decides if the search
+    goes on. Ctrl-C raises `CheckInterrupted` with what was found before it."""
     results: tuple[Any, ...] = ()
+    recorded: list[tuple[Any, Discovery]] = []
+
+    def record(result: Any) -> Discovery:
+        done = next((d for r, d in recorded if r is result), None)
+        if done is None:
+            done = _discovery(model, result, cfg, seed, save_to, recording_deadline())
+            recorded.append((result, done))
+        return done
+
+    def run(c: EngineConfig) -> Any:
+        return run_engine(engine, model, start, c)
+
     try:
-        if all_discoveries:
-            results = discover(lambda c: run_engine(engine, model, start, c), cfg)
+        if mode.all_discoveries:
+            results = discover(run, cfg)
+        elif mode.stop_at_upstream:
+            results = (run(cfg),)
         else:
-            results = (run_engine(engine, model, start, cfg),)
-        deadline = recording_deadline()
-        return results, tuple(_discovery(model, r, cfg, seed, save_to, deadline)
-                              for r in results if r.violation is not None)
+            results = discover(run, cfg, stop=lambda r: record(r).upstream is None)
+        return results, tuple(record(r) for r in results if r.violation is not None)
     except KeyboardInterrupt as err:
         unfinished = err if isinstance(err, Unfinished) else Unfinished(
             tuple(r for r in results if r.violation is not None))
@@ -190,14 +227,16 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
         ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
                            properties=list(_properties(cfg)), deadline=deadline)
     except TraceError as err:
-        return Discovery(result.violation, tuple(result.trace), note=f"not recorded: {err}",
-                         found_length=len(result.trace))
+        trace = tuple(result.trace)
+        return Discovery(result.violation, trace, note=f"not recorded: {err}", found_length=len(trace),
+                         upstream=match(model, result.violation, trace))
+    upstream = match(model, result.violation, ce.actions)
     try:
         path = write(ce, save_to) if save_to is not None else None
     except OutputError as err:  # the violation stands; only its file is missing (a link planted at its name)
         return Discovery(result.violation, ce.actions, ce, None, note=f"not recorded: {err}",
-                         found_length=len(result.trace))
-    return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace))
+                         found_length=len(result.trace), upstream=upstream)
+    return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace), upstream=upstream)
 
 
 INTERRUPTED = "interrupted"
@@ -257,9 +296,13 @@ def explain(report: CheckReport) -> str:
 
 
 def assert_no_discovery(report: CheckReport) -> None:
-    """Fail (AssertionError with the rendered trace) if the run found a violation."""
+    """Fail (AssertionError with the rendered trace) if the run found a violation — known upstream
+    behaviour too (the message then says which, with its citations)."""
     if report.violation is not None:
-        raise AssertionError(f"{report.violation.property} failed:\n{explain(report)}")
+        first = next((d for d in report.found if d.violation == report.violation), None)
+        known = "" if first is None or first.upstream is None else "\n".join(
+            ("", "known upstream behaviour:", *explanation(first.upstream)))
+        raise AssertionError(f"{report.violation.property} failed:{known}\n{explain(report)}")
 
 
 def assert_discovery(report: CheckReport, property_name: str, actions: Sequence[Action | str] | None = None) -> None:

@@ -48,7 +48,7 @@ from kubeprop.counterexamples.strict_json import (
 )
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
-from kubeprop.model.api.yamlsource import YamlError, file_kind, read_input
+from kubeprop.model.api.yamlsource import YamlError, decode_text, file_kind, read_input
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.load import MAX_OBJECTS
 from kubeprop.model.scenario.schema import parameter_problem
@@ -356,6 +356,18 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     )
 
 
+def _not_json_hint(text: str) -> str:
+    """What a text that is not JSON looks like, when that says more than the parser's position: a
+    binary file (a NUL character: nothing a JSON text holds unescaped), an empty one, or one
+    that stops before its object closes."""
+    if "\x00" in text:
+        first = text.index("\x00") + 1
+        return f"; the file holds NUL bytes (the first at character {first:,}): it is binary, not JSON text"
+    if not text.strip():
+        return "; the file is empty"
+    return "; the file looks truncated" if not text.rstrip().endswith("}") else ""
+
+
 def parse(text: str, file: str = "<counterexample>") -> Any:
     """A file's text as JSON data, with the limits every counterexample file is held to (numbers,
     nesting, keys written twice, surrogates); a truncated or malformed file is a CounterexampleError
@@ -364,7 +376,7 @@ def parse(text: str, file: str = "<counterexample>") -> Any:
         data = json.loads(text, parse_int=parse_int, parse_float=parse_float, parse_constant=parse_constant,
                           object_pairs_hook=json_object)
     except json.JSONDecodeError as err:
-        hint = "; the file looks truncated" if not text.rstrip().endswith("}") else ""
+        hint = _not_json_hint(text)
         raise CounterexampleError([Problem(file, err.lineno, "", f"not valid JSON: {err.msg} (column "
                                                                f"{err.colno}){hint}")]) from None
     except NumberError as err:
@@ -393,12 +405,9 @@ def read_data(path: Path | str) -> Any:
     except YamlError as err:
         raise CounterexampleError([Problem(str(path), 0, "", err.message)]) from None
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        raise CounterexampleError([Problem(str(path), line, "", f"not valid UTF-8 (byte "
-                                           f"0x{raw[err.start:err.start + 1].hex()}); counterexample files are "
-                                           "UTF-8 JSON")]) from None
+        text = decode_text(raw, str(path))  # the words validate uses for the same file
+    except YamlError as err:
+        raise CounterexampleError([Problem(str(path), err.line, "", err.message)]) from None
     return parse(text, str(path))
 
 

@@ -5,7 +5,8 @@ setting `kubeprop_corpus` (pyproject: `[tool.pytest.ini_options] kubeprop_corpus
 ["counterexamples/corpus"]`) or `--kubeprop-corpus DIR` (repeatable). Inside those folders only
 `*.json` files that say `"kind": "Counterexample"` are collected, each as one item marked
 `kubeprop_counterexample`. The item replays the file and passes when the verdict is the file's
-`expectation` (`reproduces` or `passes`); its failure message is the rendered trace. kubeprop's
+`expectation` (`reproduces` or `passes`) — for a file without one, REPRODUCES, as `kubeprop
+replay --expect` and the gate judge it; its failure message is the rendered trace. kubeprop's
 model is imported only when such a file runs. A file imports no module it names (admission
 plug-ins, controllers, its property's module) unless the ini setting `kubeprop_allow_imports`
 (or `--kubeprop-allow-import MODULE`) lists it.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,13 @@ INI = "kubeprop_corpus"
 ALLOW_INI = "kubeprop_allow_imports"
 MARKER = "kubeprop_counterexample"
 _SNIFF_BYTES = 4096
+
+
+def _allow_advice(path: str, modules: Collection[str]) -> str:
+    """How to let a corpus file import its modules, in the plugin's words (not `kubeprop replay`'s):
+    its command-line option or its ini setting."""
+    flags = " ".join(f"--kubeprop-allow-import {module}" for module in modules)
+    return f"pytest {flags}, or list {'them' if len(modules) > 1 else 'it'} under the ini setting {ALLOW_INI}"
 
 
 class CorpusMismatch(Exception):
@@ -103,12 +112,9 @@ class CorpusItem(pytest.Item):
 
         config = self.config
         allow = [*config.getini(ALLOW_INI), *config.getoption("kubeprop_allow_imports")]
-        result = replay(self.path, allow_imports=allow)
-        if result.expected is None:
-            raise CorpusMismatch(f"{self.path}: a corpus file needs an 'expectation' (reproduces or passes); "
-                                 f"replay says {result.verdict}")
-        if not result.meets_expectation:
-            raise CorpusMismatch(f"expected {result.expected}, replay says {result.verdict}\n\n"
+        result = replay(self.path, allow_imports=allow, allow_advice=_allow_advice)
+        if result.verdict != result.required:  # its expectation, else REPRODUCES (as replay --expect)
+            raise CorpusMismatch(f"expected {result.required}, replay says {result.verdict}\n\n"
                                  + render_text(result, shown_path=str(self.path)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:

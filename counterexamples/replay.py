@@ -26,7 +26,7 @@ import attrs
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
 from kubeprop.counterexamples.module_names import is_module_name, module_name_problem
-from kubeprop.counterexamples.reproduce import distinct, file_modules, is_builtin, refusal
+from kubeprop.counterexamples.reproduce import AllowAdvice, distinct, file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
@@ -57,6 +57,13 @@ class Expectations:
         """The verdict the file's `expectation` asks for (None if it has none)."""
         exp = self.counterexample.expectation
         return None if exp is None else Verdict(exp.upper())
+
+    @property
+    def required(self) -> Verdict:
+        """The verdict `kubeprop replay --expect`, the gate and the pytest plugin require of the
+        file: its `expectation`, else REPRODUCES (a counterexample file records a violation;
+        docs/counterexamples.md)."""
+        return self.expected or Verdict.REPRODUCES
 
     @property
     def meets_expectation(self) -> bool | None:
@@ -115,11 +122,11 @@ def _registered(ce: Counterexample, properties: Iterable[Property]) -> bool:
 
 
 def check_imports(ce: Counterexample, file: str, allow: Collection[str], properties: Iterable[Property] = (),
-                  scenario: bool = True) -> None:
+                  scenario: bool = True, advice: AllowAdvice | None = None) -> None:
     """Refuse, all at once, every module the file names that replaying it would import and
     `allow` does not list (its scenario's unless `scenario` is False, its property's unless the
     property is registered already): a CounterexampleError whose message lists each with its
-    place and gives the command allowing every module the file names. A name that is not a
+    place and how to allow every module the file names (`advice`: by default the command). A name that is not a
     module name is refused first, as a bad field (`module_names`): never suggested for allowing."""
     every = file_modules(ce, file, scenario)
     malformed = [Problem(file, 0, "property.module" if n.where == "property.module" else "scenario",
@@ -132,14 +139,15 @@ def check_imports(ce: Counterexample, file: str, allow: Collection[str], propert
     if _registered(ce, properties):
         named = [n for n in named if n.where != "property.module"]
     if named:  # the command allows every module the file names, those allowed already too
-        raise CounterexampleError([Problem(file, 0, "imports", refusal(named, file, distinct(every)))])
+        raise CounterexampleError([Problem(file, 0, "imports", refusal(named, file, distinct(every), advice))])
 
 
 def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = (),
-                     allow_imports: Collection[str] = ()) -> Property:
+                     allow_imports: Collection[str] = (), advice: AllowAdvice | None = None) -> Property:
     """The property a file names: one of `properties`, a registered one, or one registered by
     importing the module the file records — only a built-in module (kubeprop.properties.*) or
-    one the user allowed by name in `allow_imports`."""
+    one the user allowed by name in `allow_imports` (a refusal says how: `advice`, by default
+    the `kubeprop replay` flag)."""
     for prop in properties:
         if prop.name == ce.property.name:
             return prop
@@ -150,10 +158,12 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
         pass
     module = ce.property.module
     if module and not _may_import(module, allow_imports):
+        how = (advice(file, [module]) if advice is not None
+               else f"kubeprop replay --allow-import {module}, or allow_imports=")
         raise CounterexampleError([Problem(file, 0, "property.module", f"{name!r} is not a registered property, "
                                            f"and the file names module {module!r} to define it: refusing to import "
-                                           "a module named in a file under review; allow it by name if you trust it "
-                                           f"(kubeprop replay --allow-import {module}, or allow_imports=)")])
+                                           f"a module named in a file under review; allow it by name if you trust it "
+                                           f"({how})")])
     why = ""
     if module:
         try:
@@ -171,10 +181,11 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
 def not_enabled(index: int, act: Action, enabled: Iterable[Action]) -> str:
     """Why step `index + 1` of a trace is STALE: its action is not enabled. Names the recorded
     fields (`trace[1].action.component`) in which the nearest enabled action of its kind differs,
-    so a model change — or a hand edit — shows where it is."""
+    so a model change — or a hand edit — shows where it is. Steps count from 1 and the file's
+    `trace` from 0, so the step's entry is named once: `step 23 (trace[22] in the file)`."""
     where = f"trace[{index}].action"
     same = [a for a in enabled if type(a) is type(act)]
-    head = f"step {index + 1}: {act} is no longer enabled"
+    head = f"step {index + 1} (trace[{index}] in the file): {act} is no longer enabled"
     if not same:
         return f"{head}: no {type(act).__name__} action is (the model changed, or {where} was edited)"
     names = [f.name for f in attrs.fields(cast(Any, type(act)))]
@@ -198,7 +209,7 @@ def _first_drift(ce: Counterexample, states: list[ClusterState]) -> int | None:
 def replay(source: Path | str | Counterexample, *, properties: Iterable[Property] = (),
            parameters: Mapping[str, Any] | None = None, variant: str | None = None,
            file: str | None = None, allow_imports: Iterable[str] = (),
-           scenario: Path | str | None = None) -> ReplayResult:
+           scenario: Path | str | None = None, allow_advice: AllowAdvice | None = None) -> ReplayResult:
     """Replay a counterexample file (or a loaded Counterexample). `parameters`/`variant` replay it
     against a changed model (what-if); `properties` supplies properties not in the registry;
     `scenario` replays it against a scenario the user names in place of the file's own (what-if;
@@ -207,7 +218,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     A counterexample file is data: replay imports no module it names (its scenario's `admission:`
     and `controllers:` entries, its `property.module`) unless that module is in `allow_imports`
     (exact module names); built-in properties need no allowance. A refused import is a
-    CounterexampleError naming the field. Nor does it show anything but what the file holds and
+    CounterexampleError naming the field and how to allow it (`allow_advice`: the words of the
+    caller, `kubeprop.counterexamples.reproduce.AllowAdvice`; by default the `kubeprop replay`
+    command). Nor does it show anything but what the file holds and
     what the user named: a path-mode scenario whose content differs from the recorded one (the
     file names a path, and what is there now is not what the file was written from) is STALE
     without being replayed, since its objects would be another folder's, chosen by the file — but
@@ -224,9 +237,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     params.update(parameters or {})
     pointed = None if scenario is None else Path(scenario)
     properties = tuple(properties)
-    check_imports(ce, where, allow, properties, scenario=pointed is None)
+    check_imports(ce, where, allow, properties, scenario=pointed is None, advice=allow_advice)
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
-    prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow)
+    prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow, allow_advice)
     if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:
         return ReplayResult(where, ce, Verdict.STALE, f"{changed}; not replayed: {NOT_REPLAYED}", model, ())
     target = ce.violation.step
@@ -255,7 +268,8 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     if drift is not None and drift < target:
         now = "still fails" if found is not None else "holds"
         field = "initial.fingerprint" if drift == 0 else f"trace[{drift - 1}].fingerprint"
-        return result(Verdict.STALE, f"the state after step {drift} differs from the recorded one (fingerprint "
+        state = "the initial state" if drift == 0 else f"the state after step {drift} (trace[{drift - 1}] in the file)"
+        return result(Verdict.STALE, f"{state} differs from the recorded one (fingerprint "
                                      f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]} in {field}): "
                                      f"the model changed (or the file was edited); replayed anyway, {name} {now} at "
                                      f"step {target}", found)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.machinery
 import os
 import stat
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 import attrs
@@ -136,11 +136,21 @@ def reproduce_command(path: str | Path, ce: Counterexample | None = None,
     return command(path, distinct(file_modules(ce, str(path), scenario=scenario is None)), scenario)
 
 
-def refusal(named: list[NamedModule], path: str, every: Collection[str]) -> str:
-    """Why replaying `path` imports none of the `named` modules, and the command that allows
-    `every` module the file names (those allowed already too, so that the command works as given)."""
+AllowAdvice = Callable[[str, Collection[str]], str]
+"""How to allow the modules a file names, in the words of whoever is replaying it: given the file
+and every module it names, the advice after "if you trust them, allow them by name:"."""
+
+
+def replay_advice(path: str, modules: Collection[str]) -> str:
+    """The command line's advice: the `kubeprop replay` command that allows them (and the other ways)."""
+    return f"{command(path, modules)} (or the gate config's allowImports, or allow_imports= in Python)"
+
+
+def refusal(named: list[NamedModule], path: str, every: Collection[str], advice: AllowAdvice | None = None) -> str:
+    """Why replaying `path` imports none of the `named` modules, and how to allow `every` module
+    the file names (those allowed already too, so that it works as given): `advice`, by default
+    the `kubeprop replay` command (`replay_advice`)."""
     listed = ", ".join(f"{shown(repr(n.module))} ({shown(n.where)})" for n in named)
     they = "them" if len(distinct(named)) > 1 else "it"
     return (f"refusing to import module{'s' if they == 'them' else ''} named in a file under review: {listed}; "
-            f"if you trust {they}, allow {they} by name: {command(path, every)} (or the gate config's "
-            "allowImports, or allow_imports= in Python)")
+            f"if you trust {they}, allow {they} by name: {(advice or replay_advice)(path, every)}")

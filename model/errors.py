@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["InputError", "KubepropError", "UnknownName", "UsageError", "describe_value"]
+__all__ = ["InputError", "KubepropError", "UnknownName", "UsageError", "describe_kind", "describe_value"]
 
 SHOWN_TEXT = 40
 """The most characters of a wrong string or number a message shows (`describe_value`)."""
@@ -62,6 +62,24 @@ def describe_value(value: object) -> str:
         return f"{kind} {text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT - 3] + '...'}"
     if isinstance(value, list | tuple):
         return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
+
+
+def describe_kind(value: object) -> str:
+    """What `value` is, showing none of it: for content that may not be a manifest at all — a
+    document that is not an object (a file a manifest folder links to, `/etc/passwd`, a private
+    key), where `describe_value` would quote a secret into a CI log. `null`, `boolean true`, `a
+    number`, `a string of 58 characters`, `a list of 3 items`, `an object`, else the value's type."""
+    if value is None or isinstance(value, bool):
+        return describe_value(value)
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return f"a string of {len(value):,} character{'s' if len(value) != 1 else ''}"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value):,} item{'s' if len(value) != 1 else ''}"
     if isinstance(value, Mapping):
         return "an object"
     return type(value).__name__

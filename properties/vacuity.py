@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kubeprop.model.api.objects import ApiObject, Pod, kind_info, qualified_resource
-from kubeprop.model.controllers.registry import default_controllers
+from kubeprop.model.api.objects import ApiObject, Node, Pod, kind_info, qualified_resource
+from kubeprop.model.controllers.registry import builtin_controller_types
 from kubeprop.model.fault_kinds import FAULT_KINDS
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
@@ -31,6 +31,11 @@ __all__ = ["BUILTIN_NEEDS", "VARIANT_NEEDS", "VARIANT_TARGETS", "needs_of", "pos
 
 NODE_LOSS = ("node_crash", "partition", "component_crash")
 """Fault kinds that stop a node's status updates (a node crash, a partition, a kubelet crash)."""
+
+TAINTING_FAULTS = (*NODE_LOSS, "overload", "maintenance")
+"""Fault kinds after which the node lifecycle controller may taint a node: those that stop its
+heartbeats (`NODE_LOSS`, and an overload that refuses them: `kubeprop.model.cluster.overload`) give
+it `node.kubernetes.io/unreachable` or `not-ready`, a maintenance cordons it (`unschedulable`)."""
 
 BUILTIN_NEEDS: dict[str, Needs] = {
     "endpoints-ready-pods": Needs(("services",)),
@@ -90,7 +95,8 @@ CREATES: dict[str, tuple[str, ...]] = {
 `statefulset`, `endpoint`, `endpointslice`)."""
 
 FAULT_NAMES = {"node_crash": "nodeCrash", "partition": "partition", "container_crash": "containerCrash",
-               "component_crash": "componentCrash", "watch_drop": "watchDrop", "request_failure": "requestFailure"}
+               "component_crash": "componentCrash", "watch_drop": "watchDrop", "request_failure": "requestFailure",
+               "maintenance": "maintenance", "overload": "overload"}
 """FaultBudget field → its name in a scenario's `faults:`."""
 
 
@@ -99,8 +105,12 @@ def _resource(obj: ApiObject) -> str:
 
 
 def own_controllers(model: ClusterModel) -> tuple[str, ...]:
-    """Names of the model's controllers that are not the built-in ones."""
-    builtin = {type(c) for c in default_controllers(model.parameters)}
+    """Names of the model's controllers that are not the built-in ones: neither those always run
+    (`default_controllers`) nor those added where the scenario needs them, as the disruption
+    controller for a PodDisruptionBudget (`ADDON_CONTROLLERS`; `pkg/controller/disruption/
+    disruption.go` only writes PDB status and pods' DisruptionTarget condition, it creates nothing).
+    A user's controller that replaces a built-in one by name is a type of its own, so it counts."""
+    builtin = builtin_controller_types(model.parameters)
     return tuple(c.name for c in model.controllers if type(c) not in builtin)
 
 
@@ -162,8 +172,9 @@ def variant_vacuity(model: ClusterModel) -> str | None:
     if needs is None:
         return None
     missing = _missing(model, needs)
-    if missing is None and model.variant == "scheduler-ignores-taints" and not _tainted(model):
-        missing = "no node has a taint (topology taints or a control-plane node)"
+    if missing is None and model.variant == "scheduler-ignores-taints" and not _taint_can_appear(model):
+        missing = ("no node can have a taint (none in the topology or manifests, no control-plane node, no cordon or "
+                   "drain step, no fault budget for " + " or ".join(FAULT_NAMES[k] for k in TAINTING_FAULTS) + ")")
     if missing is None and model.variant == "endpoints-terminating" and not _pods_can_terminate(model):
         missing = ("nothing can delete a pod (no workload step but cordon/uncordon, no fault budget, no memory "
                    "pressure, descheduler, HPA, pod priorities, bare Pods or code of your own): no pod ever "
@@ -201,8 +212,26 @@ def _may_preempt_or_be_adopted(obj: ApiObject) -> bool:
     return pod_spec is not None and (bool(pod_spec.priority_class_name) or pod_spec.priority is not None)
 
 
-def _tainted(model: ClusterModel) -> bool:
-    return any(n.taints or n.role == "control-plane" for n in model.scenario.spec.topology.nodes)
+def _taint_can_appear(model: ClusterModel) -> bool:
+    """Whether some run can give a node a taint, over-approximated. Taints written by the user: the
+    topology's (and Node manifests'), a control-plane node's, a Node an `apply` step writes with
+    taints or `unschedulable`. Taints the node lifecycle controller adds (`pkg/controller/nodelifecycle/
+    node_lifecycle_controller.go` doNoScheduleTaintingPass and doNoExecuteTaintingPass, TaintNodesByCondition):
+    `node.kubernetes.io/unschedulable:NoSchedule` on a cordoned node (an unschedulable node in the
+    topology, a `cordon` or `drain` step, a `maintenance` fault), `not-ready`/`unreachable` NoSchedule and
+    NoExecute once heartbeats stop (`TAINTING_FAULTS`: a node crash, a partition, a component crash, an
+    overload that refuses them). Code of your own or environment rules may taint anything, so they count."""
+    spec = model.scenario.spec
+    if own_controllers(model) or model.scenario.environment_rules or spec.environment != EnvironmentDecl():
+        return True
+    if any(n.taints or n.unschedulable or n.role == "control-plane" for n in spec.topology.nodes):
+        return True
+    if any(step.cordon is not None or step.drain is not None for step in spec.workload):
+        return True
+    if any(getattr(model.budget, kind, 0) for kind in TAINTING_FAULTS):
+        return True
+    return any(isinstance(o, Node) and (o.spec.taints or o.spec.unschedulable)
+               for objects in model.workload_objects for o in objects)
 
 
 def vacuous_properties(model: ClusterModel, props: Iterable[Property]) -> dict[str, str]:

@@ -7,11 +7,10 @@ from typing import Any, ClassVar
 import attrs
 
 from kubeprop.model.api.core import PersistentVolumeClaim
+from kubeprop.model.api.integers import Int32, Int64, IntOrString
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
 from kubeprop.model.api.pod import PodTemplateSpec
 from kubeprop.model.api.selectors import LabelSelector
-
-IntOrString = int | str
 
 
 @attrs.frozen
@@ -34,29 +33,29 @@ class DeploymentStrategy:
 class DeploymentSpec:
     """Deployment spec (`apps/v1 DeploymentSpec`)."""
 
-    replicas: int | None = None
+    replicas: Int32 | None = None
     selector: LabelSelector | None = None
     template: PodTemplateSpec = PodTemplateSpec()
     strategy: DeploymentStrategy = DeploymentStrategy()
-    min_ready_seconds: int = 0
-    revision_history_limit: int | None = None
+    min_ready_seconds: Int32 = 0
+    revision_history_limit: Int32 | None = None
     paused: bool = False
-    progress_deadline_seconds: int | None = None
+    progress_deadline_seconds: Int32 | None = None
 
 
 @attrs.frozen
 class DeploymentStatus:
     """Deployment status written by the deployment controller."""
 
-    observed_generation: int = 0
-    replicas: int = 0
-    updated_replicas: int = 0
-    ready_replicas: int = 0
-    available_replicas: int = 0
-    unavailable_replicas: int = 0
-    terminating_replicas: int | None = None
+    observed_generation: Int64 = 0
+    replicas: Int32 = 0
+    updated_replicas: Int32 = 0
+    ready_replicas: Int32 = 0
+    available_replicas: Int32 = 0
+    unavailable_replicas: Int32 = 0
+    terminating_replicas: Int32 | None = None
     conditions: tuple[Condition, ...] = ()
-    collision_count: int | None = None
+    collision_count: Int32 | None = None
 
 
 @attrs.frozen(cache_hash=True)
@@ -74,8 +73,8 @@ class Deployment:
 class ReplicaSetSpec:
     """ReplicaSet spec."""
 
-    replicas: int | None = None
-    min_ready_seconds: int = 0
+    replicas: Int32 | None = None
+    min_ready_seconds: Int32 = 0
     selector: LabelSelector | None = None
     template: PodTemplateSpec = PodTemplateSpec()
 
@@ -84,12 +83,12 @@ class ReplicaSetSpec:
 class ReplicaSetStatus:
     """ReplicaSet status written by the replicaset controller."""
 
-    replicas: int = 0
-    fully_labeled_replicas: int = 0
-    ready_replicas: int = 0
-    available_replicas: int = 0
-    terminating_replicas: int | None = None
-    observed_generation: int = 0
+    replicas: Int32 = 0
+    fully_labeled_replicas: Int32 = 0
+    ready_replicas: Int32 = 0
+    available_replicas: Int32 = 0
+    terminating_replicas: Int32 | None = None
+    observed_generation: Int64 = 0
     conditions: tuple[Condition, ...] = ()
 
 
@@ -108,7 +107,7 @@ class ReplicaSet:
 class RollingUpdateStatefulSetStrategy:
     """Pods with ordinal ≥ partition are updated; maxUnavailable is kept as given."""
 
-    partition: int | None = None
+    partition: Int32 | None = None
     max_unavailable: IntOrString | None = None
 
 
@@ -126,15 +125,15 @@ class StatefulSetSpec:
 
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("ordinals",)
 
-    replicas: int | None = None
+    replicas: Int32 | None = None
     selector: LabelSelector | None = None
     template: PodTemplateSpec = PodTemplateSpec()
     volume_claim_templates: tuple[PersistentVolumeClaim, ...] = ()
     service_name: str = ""
     pod_management_policy: str = ""
     update_strategy: StatefulSetUpdateStrategy = StatefulSetUpdateStrategy()
-    revision_history_limit: int | None = None
-    min_ready_seconds: int = 0
+    revision_history_limit: Int32 | None = None
+    min_ready_seconds: Int32 = 0
     persistent_volume_claim_retention_policy: Any = None
 
 
@@ -142,15 +141,15 @@ class StatefulSetSpec:
 class StatefulSetStatus:
     """StatefulSet status written by the statefulset controller."""
 
-    observed_generation: int = 0
-    replicas: int = 0
-    ready_replicas: int = 0
-    current_replicas: int = 0
-    updated_replicas: int = 0
-    available_replicas: int = 0
+    observed_generation: Int64 = 0
+    replicas: Int32 = 0
+    ready_replicas: Int32 = 0
+    current_replicas: Int32 = 0
+    updated_replicas: Int32 = 0
+    available_replicas: Int32 = 0
     current_revision: str = ""
     update_revision: str = ""
-    collision_count: int | None = None
+    collision_count: Int32 | None = None
     conditions: tuple[Condition, ...] = ()
 
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from kubeprop.model.api.integers import Int32, Int64
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
 from kubeprop.model.api.quantity import Quantity
 
@@ -34,7 +35,7 @@ class MetricTarget:
     type: str = ""
     value: Quantity | None = None
     average_value: Quantity | None = None
-    average_utilization: int | None = None
+    average_utilization: Int32 | None = None
 
 
 @attrs.frozen
@@ -71,8 +72,8 @@ class HPAScalingPolicy:
     """At most `value` pods (`Pods`) or percent (`Percent`) of change per `periodSeconds`."""
 
     type: str = ""
-    value: int = 0
-    period_seconds: int = 0
+    value: Int32 = 0
+    period_seconds: Int32 = 0
 
 
 @attrs.frozen
@@ -81,7 +82,7 @@ class HPAScalingRules:
 
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("tolerance",)
 
-    stabilization_window_seconds: int | None = None
+    stabilization_window_seconds: Int32 | None = None
     select_policy: str | None = None
     policies: tuple[HPAScalingPolicy, ...] = ()
 
@@ -99,8 +100,8 @@ class HorizontalPodAutoscalerSpec:
     """What to scale, within which bounds, on which metrics, and how fast."""
 
     scale_target_ref: CrossVersionObjectReference = CrossVersionObjectReference()
-    min_replicas: int | None = None
-    max_replicas: int = 0
+    min_replicas: Int32 | None = None
+    max_replicas: Int32 = 0
     metrics: tuple[MetricSpec, ...] = ()
     behavior: HorizontalPodAutoscalerBehavior | None = None
 
@@ -111,7 +112,7 @@ class MetricValueStatus:
 
     value: Quantity | None = None
     average_value: Quantity | None = None
-    average_utilization: int | None = None
+    average_utilization: Int32 | None = None
 
 
 @attrs.frozen
@@ -147,10 +148,10 @@ class MetricStatus:
 class HorizontalPodAutoscalerStatus:
     """What the HPA controller last observed and decided."""
 
-    observed_generation: int | None = None
-    last_scale_time: int | None = None
-    current_replicas: int = 0
-    desired_replicas: int = 0
+    observed_generation: Int64 | None = None
+    last_scale_time: Int64 | None = None
+    current_replicas: Int32 = 0
+    desired_replicas: Int32 = 0
     current_metrics: tuple[MetricStatus, ...] = ()
     conditions: tuple[Condition, ...] = ()
 

@@ -18,10 +18,11 @@ import types
 import typing
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Union
+from typing import Annotated, Any, Union
 
 import attrs
 
+from kubeprop.model.api.integers import GoInt
 from kubeprop.model.api.quantity import Quantity, QuantityError
 from kubeprop.model.errors import InputError, describe_value
 from kubeprop.model.frozen import FrozenMap
@@ -33,10 +34,15 @@ JsonValue = Any
 
 
 class DecodeError(InputError, ValueError):
-    """A value does not fit the API schema; `path` is the field path from the object's root."""
+    """A value does not fit the API schema; `path` is the field path from the object's root.
 
-    def __init__(self, path: FieldPath, message: str) -> None:
-        super().__init__(f"{format_path(path)}: {message}")
+    `path` and `message` are the first problem; `problems` lists every one found in the object
+    (an object's fields are all decoded before it fails, so a manifest's problems come at once)."""
+
+    def __init__(self, path: FieldPath, message: str,
+                 problems: tuple[tuple[FieldPath, str], ...] = ()) -> None:
+        self.problems = problems or ((path, message),)
+        super().__init__("\n".join(f"{format_path(p)}: {m}" for p, m in self.problems))
         self.path = path
         self.message = message
 
@@ -64,7 +70,7 @@ def json_name(field: attrs.Attribute[Any]) -> str:
 @cache
 def _fields(cls: Any) -> tuple[tuple[str, str, Any, bool], ...]:
     """(python name, json name, type, has default) for each init field of an attrs class."""
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     result = []
     for field in attrs.fields(cls):
         if not field.init:
@@ -158,6 +164,7 @@ def thaw_json(value: JsonValue) -> Any:
 
 
 def _type_name(tp: Any) -> str:
+    tp = _base(tp)
     origin = typing.get_origin(tp)
     if origin is tuple:
         return "a list"
@@ -178,19 +185,35 @@ def decode(tp: Any, value: Any, path: FieldPath = ()) -> Any:
         return _decode_union(typing.get_args(tp), value, path)
     if tp is Any:
         return freeze_json(value, path)
+    if origin is Annotated:
+        return _decode_annotated(tp, value, path)
     if origin is tuple:
-        (item_tp, _ellipsis) = typing.get_args(tp)
-        if not isinstance(value, list | tuple):
-            raise DecodeError(path, f"expected a list, got {describe_value(value)}")
-        return tuple(decode(item_tp, v, (*path, i)) for i, v in enumerate(value))
+        return _decode_list(typing.get_args(tp)[0], value, path)
     if origin is FrozenMap:
-        _key_tp, val_tp = typing.get_args(tp)
-        if not isinstance(value, Mapping):
-            raise DecodeError(path, f"expected an object, got {describe_value(value)}")
-        return FrozenMap({k: decode(val_tp, v, (*path, k)) for k, v in _json_keys(value, path).items()})
+        return _decode_map(typing.get_args(tp)[1], value, path)
     if attrs.has(tp):
         return decode_attrs(tp, value, path)
     return _decode_scalar(tp, value, path)
+
+
+def _decode_list(item_tp: Any, value: Any, path: FieldPath) -> tuple[Any, ...]:
+    """A list as a tuple of `item_tp`; a DecodeError lists the problems of every item."""
+    if not isinstance(value, list | tuple):
+        raise DecodeError(path, f"expected a list, got {describe_value(value)}")
+    problems: list[tuple[FieldPath, str]] = []
+    items = tuple(_collect(problems, item_tp, v, (*path, i)) for i, v in enumerate(value))
+    _raise_all(problems)
+    return items
+
+
+def _decode_map(val_tp: Any, value: Any, path: FieldPath) -> FrozenMap[str, Any]:
+    """An object as a FrozenMap of `val_tp`; a DecodeError lists the problems of every entry."""
+    if not isinstance(value, Mapping):
+        raise DecodeError(path, f"expected an object, got {describe_value(value)}")
+    problems: list[tuple[FieldPath, str]] = []
+    entries = {k: _collect(problems, val_tp, v, (*path, k)) for k, v in _json_keys(value, path).items()}
+    _raise_all(problems)
+    return FrozenMap(entries)
 
 
 def _decode_union(options: tuple[Any, ...], value: Any, path: FieldPath) -> Any:
@@ -199,8 +222,8 @@ def _decode_union(options: tuple[Any, ...], value: Any, path: FieldPath) -> Any:
     concrete = [o for o in options if o is not type(None)]
     # int | str (IntOrString): pick by the JSON type.
     for option in concrete:
-        if option in (int, str, bool) and _is_exactly(option, value):
-            return value
+        if _base(option) in (int, str, bool) and _is_exactly(_base(option), value):
+            return decode(option, value, path)
     errors = []
     for option in concrete:
         try:
@@ -211,6 +234,22 @@ def _decode_union(options: tuple[Any, ...], value: Any, path: FieldPath) -> Any:
         raise errors[0]
     wanted = " or ".join(_type_name(o) for o in concrete)
     raise DecodeError(path, f"expected {wanted}, got {describe_value(value)}")
+
+
+def _base(tp: Any) -> Any:
+    """The type an `Annotated` type annotates (`tp` itself for any other)."""
+    return typing.get_args(tp)[0] if typing.get_origin(tp) is Annotated else tp
+
+
+def _decode_annotated(tp: Any, value: Any, path: FieldPath) -> Any:
+    """Decode as the annotated type, then check a `GoInt` annotation's range (`kubeprop.model.api.integers`)."""
+    base, *extras = typing.get_args(tp)
+    decoded = decode(base, value, path)
+    for extra in extras:
+        problem = extra.problem(decoded) if isinstance(extra, GoInt) else None
+        if problem is not None:
+            raise DecodeError(path, problem)
+    return decoded
 
 
 def _is_exactly(tp: type, value: Any) -> bool:
@@ -243,22 +282,39 @@ def _quantity_text(value: str | int | float) -> str | int:
 
 
 def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
-    """Decode an object into attrs class `cls`, rejecting unknown fields (strict decoding)."""
+    """Decode an object into attrs class `cls`, rejecting unknown fields (strict decoding); a
+    DecodeError lists every problem of every field (`DecodeError.problems`), not only the first."""
     if not isinstance(value, Mapping):
         raise DecodeError(path, f"expected an object, got {describe_value(value)}")
     fields = _fields(cls)
     known = {jname for _, jname, _, _ in fields} | set(getattr(cls, "IGNORED_JSON_FIELDS", ()))
-    for key in value:
-        if key not in known:
-            hint = ", ".join(sorted(j for _, j, _, _ in fields))
-            raise DecodeError((*path, str(key)), f"unknown field; valid fields are: {hint}")
+    unknown = [key for key in value if key not in known]
+    hint = ", ".join(sorted(j for _, j, _, _ in fields)) if unknown else ""
+    problems = [((*path, str(key)), f"unknown field; valid fields are: {hint}") for key in unknown]
     kwargs: dict[str, Any] = {}
     for pyname, jname, tp, has_default in fields:
         if jname in value and not (value[jname] is None and has_default):
-            kwargs[pyname] = decode(tp, value[jname], (*path, jname))
+            kwargs[pyname] = _collect(problems, tp, value[jname], (*path, jname))
         elif not has_default:
-            raise DecodeError((*path, jname), "Required value")
+            problems.append(((*path, jname), "Required value"))
+    _raise_all(problems)
     return cls(**kwargs)
+
+
+def _collect(problems: list[tuple[FieldPath, str]], tp: Any, value: Any, path: FieldPath) -> Any:
+    """`decode(tp, value, path)`, or None with its problems appended to `problems`."""
+    try:
+        return decode(tp, value, path)
+    except DecodeError as err:
+        problems += err.problems
+        return None
+
+
+def _raise_all(problems: list[tuple[FieldPath, str]]) -> None:
+    """Raise a DecodeError listing `problems`, if there are any."""
+    if problems:
+        (first_path, first_message), *_ = problems
+        raise DecodeError(first_path, first_message, tuple(problems))
 
 
 def encode(value: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from kubeprop.model.api.integers import Int32, Int64, IntOrString
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta, ObjectReference
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import LabelSelector
@@ -61,7 +62,7 @@ class Taint:
     key: str = ""
     value: str = ""
     effect: str = ""
-    time_added: int | None = None
+    time_added: Int64 | None = None
 
 
 @attrs.frozen
@@ -107,11 +108,11 @@ class Node:
 class ServicePort:
     """A Service port; targetPort is an int or a named container port."""
 
-    port: int = 0
+    port: Int32 = 0
     name: str = ""
     protocol: str = ""
-    target_port: int | str | None = None
-    node_port: int | None = None
+    target_port: IntOrString | None = None
+    node_port: Int32 | None = None
     app_protocol: str = ""
 
 
@@ -160,7 +161,7 @@ class EndpointAddress:
 class EndpointPort:
     """A port of an Endpoints subset."""
 
-    port: int = 0
+    port: Int32 = 0
     name: str = ""
     protocol: str = ""
     app_protocol: str = ""
@@ -213,7 +214,7 @@ class EndpointSlicePort:
     """A port of an EndpointSlice."""
 
     name: str | None = None
-    port: int | None = None
+    port: Int32 | None = None
     protocol: str | None = None
     app_protocol: str | None = None
 

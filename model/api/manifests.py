@@ -34,7 +34,7 @@ from kubeprop.model.api.yamlsource import (
     parse_yaml_documents,
     stat_path,
 )
-from kubeprop.model.errors import InputError, describe_value
+from kubeprop.model.errors import InputError, describe_kind, describe_value
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 """File name endings read from a folder (as kubectl's `FileExtensions`); case-sensitive."""
@@ -200,7 +200,8 @@ def _expand(document: YamlDocument, data: Any, prefix: FieldPath, entries: list[
     """Append the object in `data` (or, for a v1 List, each of its items) or the problems with it."""
     file = document.file
     if not isinstance(data, Mapping):
-        message = f"expected an object with apiVersion and kind, got {describe_value(data)}"
+        # named, never quoted: a file that is not a manifest may be anything (a key a folder links to)
+        message = f"expected an object with apiVersion and kind, got {describe_kind(data)}"
         entries.append(Problem(file, document.line_of(prefix), format_path(prefix), message))
         return
     bad = False
@@ -210,7 +211,7 @@ def _expand(document: YamlDocument, data: Any, prefix: FieldPath, entries: list[
             continue
         bad = True
         path = (*prefix, key)
-        found = "it is missing" if key not in data else f"got {describe_value(value)}"
+        found = "it is missing" if key not in data else f"got {describe_kind(value)}"
         message = f"Required value: a non-empty string such as {example} ({found})"
         entries.append(Problem(file, document.line_of(path), format_path(path), message))
     if bad:
@@ -236,16 +237,16 @@ def _expand_list(document: YamlDocument, data: Mapping[str, Any], prefix: FieldP
         _expand(document, item, (*prefix, "items", i), entries)
 
 
-def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestObject | Problem:
-    """Decode one object, or describe why it cannot be decoded."""
+def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestObject | list[Problem]:
+    """Decode one object, or describe every reason it cannot be decoded."""
     document = body.source
     try:
         obj = decode_object(body.data, crds)
     except DecodeError as err:
-        full = (*body.prefix, *err.path)
-        return Problem(document.file, document.line_of(full), format_path(full), err.message)
+        fulls = [((*body.prefix, *path), message) for path, message in err.problems]
+        return [Problem(document.file, document.line_of(full), format_path(full), message) for full, message in fulls]
     except ValueError as err:  # a validator without a field path: report it at the object
-        return Problem(document.file, document.line_of(body.prefix), format_path(body.prefix), str(err))
+        return [Problem(document.file, document.line_of(body.prefix), format_path(body.prefix), str(err))]
     return ManifestObject(
         obj=obj,
         file=document.file,
@@ -261,7 +262,7 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str) -> list[Manife
 
     `where` names the input and `note` adds to the message if no object at all was found.
     """
-    results: dict[int, ManifestObject | Problem] = {}
+    results: dict[int, ManifestObject | list[Problem]] = {}
     crds: list[CustomResourceDefinition] = []
     for i, entry in enumerate(entries):
         if isinstance(entry, _Body) and entry.is_crd:
@@ -280,6 +281,8 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str) -> list[Manife
             objects.append(outcome)
         elif isinstance(outcome, Problem):
             problems.append(outcome)
+        elif isinstance(outcome, list):
+            problems += outcome
     if problems:
         raise ManifestError(problems)
     if not objects:

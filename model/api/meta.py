@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from kubeprop.model.api.integers import Int64
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
@@ -79,14 +80,14 @@ class ObjectMeta:
     namespace: str = ""
     uid: str = ""
     resource_version: str = ""
-    generation: int = 0
+    generation: Int64 = 0
     labels: FrozenMap[str, str] = attrs.field(default=EMPTY, converter=frozen_map)
     annotations: FrozenMap[str, str] = attrs.field(default=EMPTY, converter=frozen_map)
     owner_references: tuple[OwnerReference, ...] = ()
     finalizers: tuple[str, ...] = ()
-    deletion_timestamp: int | None = None
-    deletion_grace_period_seconds: int | None = None
-    creation_timestamp: int | None = None
+    deletion_timestamp: Int64 | None = None
+    deletion_grace_period_seconds: Int64 | None = None
+    creation_timestamp: Int64 | None = None
     managed_fields: tuple[ManagedFieldsEntry, ...] = ()
     """Field ownership, written only by the API server (clients' values are ignored)."""
 
@@ -106,11 +107,11 @@ class Condition:
     status: str = ""
     reason: str = ""
     message: str = ""
-    last_transition_time: int | None = None
-    last_update_time: int | None = None
-    last_probe_time: int | None = None
-    last_heartbeat_time: int | None = None
-    observed_generation: int | None = None
+    last_transition_time: Int64 | None = None
+    last_update_time: Int64 | None = None
+    last_probe_time: Int64 | None = None
+    last_heartbeat_time: Int64 | None = None
+    observed_generation: Int64 | None = None
 
 
 @attrs.frozen

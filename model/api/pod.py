@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import attrs
 
 from kubeprop.model.api.core import Taint
+from kubeprop.model.api.integers import Int32, Int64
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta, find_condition
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import LabelSelector, NodeSelector, NodeSelectorTerm
@@ -40,22 +41,22 @@ class Probe:
     http_get: Any = None
     tcp_socket: Any = None
     grpc: Any = None
-    initial_delay_seconds: int | None = None
-    timeout_seconds: int | None = None
-    period_seconds: int | None = None
-    success_threshold: int | None = None
-    failure_threshold: int | None = None
-    termination_grace_period_seconds: int | None = None
+    initial_delay_seconds: Int32 | None = None
+    timeout_seconds: Int32 | None = None
+    period_seconds: Int32 | None = None
+    success_threshold: Int32 | None = None
+    failure_threshold: Int32 | None = None
+    termination_grace_period_seconds: Int64 | None = None
 
 
 @attrs.frozen
 class ContainerPort:
     """A port a container exposes."""
 
-    container_port: int = 0
+    container_port: Int32 = 0
     name: str = ""
     protocol: str = ""
-    host_port: int | None = None
+    host_port: Int32 | None = None
     host_ip: str = attrs.field(default="", metadata={"json": "hostIP"})
 
 
@@ -108,7 +109,7 @@ class Container:
 class PreferredSchedulingTerm:
     """A weighted node-affinity preference."""
 
-    weight: int = 0
+    weight: Int32 = 0
     preference: NodeSelectorTerm = NodeSelectorTerm()
 
 
@@ -136,7 +137,7 @@ class PodAffinityTerm:
 class WeightedPodAffinityTerm:
     """A weighted inter-pod (anti-)affinity preference."""
 
-    weight: int = 0
+    weight: Int32 = 0
     pod_affinity_term: PodAffinityTerm = PodAffinityTerm()
 
 
@@ -165,7 +166,7 @@ class Toleration:
     operator: str = ""
     value: str = ""
     effect: str = ""
-    toleration_seconds: int | None = None
+    toleration_seconds: Int64 | None = None
 
     def tolerates(self, taint: Taint) -> bool:
         """`Toleration.ToleratesTaint` (staging/src/k8s.io/api/core/v1/toleration.go): effects
@@ -183,11 +184,11 @@ class Toleration:
 class TopologySpreadConstraint:
     """A pod topology spread constraint."""
 
-    max_skew: int = 0
+    max_skew: Int32 = 0
     topology_key: str = ""
     when_unsatisfiable: str = ""
     label_selector: LabelSelector | None = None
-    min_domains: int | None = None
+    min_domains: Int32 | None = None
     node_affinity_policy: str = ""
     node_taints_policy: str = ""
     match_label_keys: tuple[str, ...] = ()
@@ -232,13 +233,13 @@ class PodSpec:
     containers: tuple[Container, ...] = ()
     init_containers: tuple[Container, ...] = ()
     restart_policy: str = ""
-    termination_grace_period_seconds: int | None = None
+    termination_grace_period_seconds: Int64 | None = None
     node_name: str = ""
     node_selector: FrozenMap[str, str] = attrs.field(default=EMPTY, converter=frozen_map)
     affinity: Affinity | None = None
     tolerations: tuple[Toleration, ...] = ()
     topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = ()
-    priority: int | None = None
+    priority: Int32 | None = None
     priority_class_name: str = ""
     preemption_policy: str = ""
     scheduler_name: str = ""
@@ -256,7 +257,7 @@ class ContainerStatus:
 
     name: str = ""
     ready: bool = False
-    restart_count: int = 0
+    restart_count: Int32 = 0
     started: bool | None = None
     state: Any = None
     last_state: Any = None
@@ -277,7 +278,7 @@ class PodStatus:
     reason: str = ""
     pod_ip: str = attrs.field(default="", metadata={"json": "podIP"})
     host_ip: str = attrs.field(default="", metadata={"json": "hostIP"})
-    start_time: int | None = None
+    start_time: Int64 | None = None
     nominated_node_name: str = ""
     container_statuses: tuple[ContainerStatus, ...] = ()
     init_container_statuses: tuple[ContainerStatus, ...] = ()

@@ -10,11 +10,10 @@ from typing import ClassVar
 
 import attrs
 
+from kubeprop.model.api.integers import Int32, Int64, IntOrString
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
-
-IntOrString = int | str
 
 
 @attrs.frozen(cache_hash=True)
@@ -31,12 +30,12 @@ class PodDisruptionBudgetSpec:
 class PodDisruptionBudgetStatus:
     """Written by the disruption controller; `disruptedPods` by the eviction subresource."""
 
-    observed_generation: int = 0
-    disrupted_pods: FrozenMap[str, int] = attrs.field(default=EMPTY, converter=frozen_map)
-    disruptions_allowed: int = 0
-    current_healthy: int = 0
-    desired_healthy: int = 0
-    expected_pods: int = 0
+    observed_generation: Int64 = 0
+    disrupted_pods: FrozenMap[str, Int64] = attrs.field(default=EMPTY, converter=frozen_map)
+    disruptions_allowed: Int32 = 0
+    current_healthy: Int32 = 0
+    desired_healthy: Int32 = 0
+    expected_pods: Int32 = 0
     conditions: tuple[Condition, ...] = ()
 
 

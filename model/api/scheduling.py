@@ -15,6 +15,7 @@ from typing import ClassVar, Final
 
 import attrs
 
+from kubeprop.model.api.integers import Int32
 from kubeprop.model.api.meta import KindInfo, ObjectMeta
 
 HIGHEST_USER_DEFINABLE_PRIORITY: Final = 1_000_000_000
@@ -37,7 +38,7 @@ class PriorityClass:
                                         namespaced=False, status_subresource=False)
 
     metadata: ObjectMeta = ObjectMeta()
-    value: int = 0
+    value: Int32 = 0
     global_default: bool = False
     description: str = ""
     preemption_policy: str | None = None

@@ -62,7 +62,7 @@ def _decode(store: Store, ctx: Context, name: str, body: Any) -> ApiObject | Res
     try:
         return decode_object(body, _crds(store))
     except DecodeError as err:
-        return invalid(ctx.info, name, [FieldError(err.path, "Invalid value", err.message)])
+        return invalid(ctx.info, name, [FieldError(path, "Invalid value", message) for path, message in err.problems])
 
 
 def patched_object(store: Store, ctx: Context, name: str, old: ApiObject) -> ApiObject | Response:

@@ -45,7 +45,8 @@ def known_system_class_error(pc: PriorityClass) -> str | None:
 def validate_priority_class(pc: PriorityClass) -> ErrorList:
     """ValidatePriorityClass after ObjectMeta: a `system-` name must be a system class as it is
     defined, any other class's value is at most 1,000,000,000; preemptionPolicy is one of the two.
-    A value below the int32 range (which upstream's decoder rejects) is reported at `value`."""
+    A value below the int32 range is reported at `value`: decoding refuses it in a manifest
+    (`kubeprop.model.api.integers`), this catches an object built in Python."""
     errs: ErrorList = []
     if pc.value < INT32_MIN:
         errs.append(invalid(("value",), pc.value, f"must be a 32-bit integer (at least {INT32_MIN})"))

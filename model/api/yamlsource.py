@@ -211,8 +211,13 @@ def load_yaml_documents(path: Path, keep_duplicates: bool = False) -> list[YamlD
 
 def read_text(path: Path) -> str:
     """The text of a UTF-8 file (an optional byte-order mark is dropped); YamlError if unreadable."""
-    file = str(path)
-    raw = read_input(path)
+    return decode_text(read_input(path), str(path))
+
+
+def decode_text(raw: bytes, file: str) -> str:
+    """`raw` as UTF-8 text (an optional byte-order mark dropped), or a YamlError at the line of
+    the problem: one wording for every input file — manifests, scenarios, gate configs and
+    counterexample files alike (`counterexamples.format.read_data`)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise YamlError(file, 1, "", "the file is UTF-16 encoded; save it as UTF-8")
     try:

@@ -23,7 +23,7 @@ The drains in progress are `MaintenanceState` in `state.addons["maintenance"]`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -116,9 +116,16 @@ def cordon_request(user: str, node: str, unschedulable: bool) -> Request:
 
 def pods_for_deletion(state: ClusterState, node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
     """GetPodsForDeletion: (pods to evict, refusals)."""
+    return drain_filter((p for p in state.store.list("pods") if isinstance(p, Pod)), node, flags)
+
+
+def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
+    """GetPodsForDeletion (`staging/src/k8s.io/kubectl/pkg/drain/filters.go`) over `pods`: of
+    those bound to `node`, (pods to evict, refusals). Mirror pods and DaemonSet pods stay
+    (`--ignore-daemonsets`)."""
     out, errors = [], []
-    for pod in state.store.list("pods"):
-        if not isinstance(pod, Pod) or pod.spec.node_name != node:
+    for pod in pods:
+        if pod.spec.node_name != node:
             continue
         if "kubernetes.io/config.mirror" in pod.metadata.annotations:
             continue

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeprop.model.controllers.deployment import DeploymentController
+from kubeprop.model.controllers.disruption import DisruptionController
 from kubeprop.model.controllers.endpoints import EndpointsController
 from kubeprop.model.controllers.endpointslice import EndpointSliceController
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES, GarbageCollector
@@ -54,6 +55,18 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
         PodGCController(terminated_pod_threshold=int(parameters["terminatedPodGCThreshold"])),
     ]
     return tuple(controllers)
+
+
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController,)
+"""Built-in controllers the model runs only where a scenario needs them: the disruption controller
+(`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
+PodDisruptionBudget can exist (`kubeprop.model.cluster.compose`). Built-in all the same: not a
+user's own controller (`kubeprop.properties.vacuity.own_controllers`)."""
+
+
+def builtin_controller_types(parameters: Mapping[str, Any]) -> frozenset[type[Any]]:
+    """The types of every built-in controller, those always run and the add-ons."""
+    return frozenset({type(c) for c in default_controllers(parameters)} | set(ADDON_CONTROLLERS))
 
 
 def with_controllers(builtin: Iterable[Any], extra: Iterable[Any]) -> tuple[Any, ...]:

@@ -99,7 +99,7 @@ def _field(tp: Any, value: Any, path: FieldPath, found: Found) -> Any:
     try:
         return decode(tp, value, path)
     except DecodeError as err:
-        found.append((err.path, err.message))
+        found += err.problems
         return _BAD
     except OverflowError:  # an integer too large for a float field
         found.append((path, f"{describe_value(value)} is out of range"))

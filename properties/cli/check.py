@@ -133,7 +133,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
     p.add_argument("--max-depth", type=_positive_int,
-                   help=f"BFS depth bound; length of each walk / example (default {DEFAULT_DEPTH})")
+                   help=f"BFS depth bound; length of each walk, PCT run and Hypothesis example — every other walk "
+                        f"and PCT run goes on for the fair run's length and a quarter when that is longer, to reach "
+                        f"a long workload's end (default {DEFAULT_DEPTH})")
     p.add_argument("--max-states", type=_positive_int, help="distinct-state bound of the explicit searches")
     p.add_argument("--runs", type=_positive_int,
                    help="walks and Hypothesis examples to run (default: as many as the budget allows)")
@@ -178,6 +180,8 @@ class CheckRun:
     """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
     stored_only: tuple[str, ...] = ()
     """The scenario's stored-only objects (`Scenario.stored_only`): the header names them once."""
+    max_depth: int = DEFAULT_DEPTH
+    """The engines' `max_depth` (`--max-depth`): the engine lines say how long random runs were."""
 
 
 def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
@@ -240,12 +244,12 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                 line.end()
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
             run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)),
-                           variant=args.variant, parameters=tuple(args.params))
+                           variant=args.variant, parameters=tuple(args.params), max_depth=config.max_depth)
             raise Interrupted(_interrupted(run, engine)) from None
         if line is not None:
             line.end()
     return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored, args.variant,
-                    tuple(args.params), stored_only=scenario.stored_only)
+                    tuple(args.params), stored_only=scenario.stored_only, max_depth=config.max_depth)
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
@@ -284,28 +288,52 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
     return "held (exhaustive)" if report.complete else "held (bounded)"
 
 
-def _figures(s: Any) -> str:
-    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
+RUN_ENGINES = ("walk", "pct", "hypothesis")
+"""Engines of random runs: their `depth` figure is how long a run may be, not a depth reached."""
+
+
+def _reach(engine: str, s: Any, max_depth: int) -> str:
+    """How far an engine got: the depth a search reached (`, depth 5`); for random runs, how many
+    and how long each may be — `--max-depth`, and for every other walk and PCT run the fair run's
+    length and a quarter when that is longer (`engine.run_length`), so that they reach a long
+    workload's end; for a portfolio, the deepest state its searches reached (its runs' lengths
+    are on their own lines)."""
+    depth = getattr(s, "depth", 0)
+    if engine in RUN_ENGINES:
+        if depth > max_depth and engine != "hypothesis":
+            return (f", {s.runs} runs of up to {max_depth} steps, every other one up to {depth} (the fair run's "
+                    "length and a quarter)")
+        return f", {s.runs} runs of up to {depth} steps"
     runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
-    return f": {s.steps} steps{distinct}{runs}, depth {getattr(s, 'depth', 0)}"
+    parts = getattr(s, "parts", ())
+    if parts:
+        searched = [p.stats.depth for p in parts if p.engine not in RUN_ENGINES and p.stats is not None]
+        return f"{runs}, depth {max(searched)}" if searched else runs
+    return f"{runs}, depth {depth}"
 
 
-def _parts(report: CheckReport) -> tuple[EngineColumn, ...]:
+def _figures(engine: str, s: Any, max_depth: int) -> str:
+    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
+    return f": {s.steps} steps{distinct}{_reach(engine, s, max_depth)}"
+
+
+def _parts(report: CheckReport, max_depth: int) -> tuple[EngineColumn, ...]:
     """One column per engine of a portfolio: how far it got and the seconds it used."""
     out = []
     for part in getattr(report.stats, "parts", ()):
         shown = part.violation is not None or part.stats.note in ("not started", LATE)
-        out.append(EngineColumn(part.engine, part.exit_reason, _figures(part.stats), part.stats.seconds,
-                                note=part.stats.note if part.stats.note and shown else ""))
+        out.append(EngineColumn(part.engine, part.exit_reason, _figures(part.engine, part.stats, max_depth),
+                                part.stats.seconds, note=part.stats.note if part.stats.note and shown else ""))
     return tuple(out)
 
 
-def _column(report: CheckReport) -> EngineColumn:
+def _column(report: CheckReport, max_depth: int = DEFAULT_DEPTH) -> EngineColumn:
     s = report.stats
     if s is None:
         return EngineColumn(report.engine, report.exit_reason)
-    return EngineColumn(report.engine, report.exit_reason, _figures(s), s.seconds, s.steps_per_second,
-                        found_after=report.found_after, parts=_parts(report), lanes=len(getattr(s, "lanes", ())))
+    return EngineColumn(report.engine, report.exit_reason, _figures(report.engine, s, max_depth), s.seconds,
+                        s.steps_per_second, found_after=report.found_after, parts=_parts(report, max_depth),
+                        lanes=len(getattr(s, "lanes", ())))
 
 
 def table(run: CheckRun) -> Table:
@@ -323,7 +351,7 @@ def table(run: CheckRun) -> Table:
                                  *map(figures_missing, run.reports)) if w)
     note = stored_only_note(run.stored_only)
     return Table(title(run), tuple(p.name for p in run.properties),
-                 tuple(_column(r) for r in run.reports), cells,
+                 tuple(_column(r, run.max_depth) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
                  upstream_heading=HEADING, header=(note,) if note else ())

@@ -14,8 +14,11 @@
 
 A violation that is known behaviour of Kubernetes itself (`kubeprop.properties.upstream_behaviour`)
 passes its case with the citation and the counterexample path in the message, unless `--strict`.
-Exit 0 only if everything held; 1 otherwise; 2 on bad input (a bad config file or flag, an output
-path that is a folder or one of the inputs); 130 when interrupted.
+A property that could not have failed in its check's scenario (`kubeprop.properties.vacuity`) is
+vacuous, not held: a warning in the log, a JUnit skip and a summary row with the reason; it fails
+the gate only in a check with `vacuous: fail`. A check without `engine:` runs the BFS.
+Exit 0 only if everything held (vacuous and skipped cases aside); 1 otherwise; 2 on bad input (a
+bad config file or flag, an output path that is a folder or one of the inputs); 130 when interrupted.
 
 The config file is YAML; `kubeprop.properties.cli.gate_config` shows its keys and checks it (every
 problem at once).
@@ -24,7 +27,6 @@ problem at once).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -33,15 +35,17 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from kubeprop.counterexamples.api import check
+import attrs
+
+from kubeprop.counterexamples.api import CheckReport, check
 from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
 from kubeprop.counterexamples.printable import shown, shown_error
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
-from kubeprop.model.errors import InputError, UsageError
+from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.properties.cli.check import keep_hypothesis_under
+from kubeprop.properties.cli.check import figures_missing, keep_hypothesis_under
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import output_folder
+from kubeprop.properties.cli.flagtypes import output_folder, seconds
 from kubeprop.properties.cli.gate_config import (
     BUILTIN_CORPUS,
     DEFAULT_CHECKS,
@@ -52,15 +56,16 @@ from kubeprop.properties.cli.gate_config import (
     resolve,
 )
 from kubeprop.properties.cli.gate_replay import replay_case
-from kubeprop.properties.cli.gate_report import Case, write_junit, write_summary
+from kubeprop.properties.cli.gate_report import Case, GateWarning, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.registry import select
 from kubeprop.properties.upstream_behaviour import HEADING, match
+from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
-__all__ = ["BUILTIN_CORPUS", "CheckSpec", "GateConfig", "check_cases", "corpus_cases", "load_config", "register",
-           "run_gate", "suite_names"]
+__all__ = ["BUILTIN_CORPUS", "CheckOutcome", "CheckSpec", "GateConfig", "check_cases", "corpus_cases", "load_config",
+           "register", "run_gate", "suite_names"]
 
 
 def corpus_files(config: GateConfig, base: Path) -> list[Path]:
@@ -114,10 +119,6 @@ def suite_names(checks: Sequence[CheckSpec]) -> list[str]:
     return [f"{name} checks[{i}]" if counts[name] > 1 else name for i, name in enumerate(names)]
 
 
-_KINDS = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false",
-          type(None): "null"}
-
-
 def not_a_scenario(path: Path | None) -> str:
     """Why the file at `path` cannot be a scenario without quoting it ('' if it may be one): a
     document that is not a mapping (`/etc/passwd` is one long string). Its content is never
@@ -130,7 +131,7 @@ def not_a_scenario(path: Path | None) -> str:
         return ""
     for n, doc in enumerate(docs, 1):
         if not isinstance(doc.data, dict):
-            kind = _KINDS.get(type(doc.data), "a value")
+            kind = describe_kind(doc.data)
             return (f"{shown(path)}:{doc.line}: not a scenario file: expected a YAML mapping with apiVersion and "
                     f"kind (a kind: Scenario document, or manifests), got {kind} in document {n}")
     return ""
@@ -146,12 +147,21 @@ def bad_input_case(spec: CheckSpec, path: Path | None, err: InputError, suite: s
                 f"{problem}", "", seconds)
 
 
+@attrs.frozen
+class CheckOutcome:
+    """One configured check's cases (one per property, or one error case) and its warnings."""
+
+    cases: list[Case]
+    warnings: list[GateWarning] = attrs.Factory(list)
+
+
 def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False,
-                suite: str | None = None, where: str = "checks[0]") -> list[Case]:
+                suite: str | None = None, where: str = "checks[0]") -> CheckOutcome:
     """Run one configured check; one case per property (a crash fails every case, with its reason;
     input that does not load is one bad-input case, `bad_input_case`). The search goes on after a
-    violation, so each property gets its own verdict; a known upstream behaviour passes (with its
-    citation) unless `strict`. `suite`: the cases' suite (default from `suite_names`); `where`:
+    violation, so each property gets its own verdict (`_verdict`); a known upstream behaviour
+    passes (with its citation) unless `strict`; a property that could not have failed in the
+    scenario is vacuous, not held. `suite`: the cases' suite (default from `suite_names`); `where`:
     the check's place in the config."""
     scenario = None if not spec.scenario else (Path(spec.scenario) if Path(spec.scenario).is_absolute()
                                                else base / spec.scenario)
@@ -166,38 +176,51 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
         report = check(loaded, props, engine=spec.engine, budget=budget, variant=spec.variant,
                        parameters=dict(spec.parameters), config=EngineConfig(max_depth=spec.max_depth), save_to=out,
                        all_discoveries=True)
+        vacuous = vacuous_properties(report.model, props)
     except InputError as err:
         if loaded is None:
-            return [bad_input_case(spec, scenario, err, suite, time.perf_counter() - began, where)]
+            return CheckOutcome([bad_input_case(spec, scenario, err, suite, time.perf_counter() - began, where)])
         # a property module or parameter that the config check let through
-        return [Case(suite, "input", "error", f"bad input: {where}: {shown_error(err).replace(chr(10), '; ')}", "",
-                     time.perf_counter() - began)]
+        return CheckOutcome([Case(suite, "input", "error", f"bad input: {where}: "
+                                  f"{shown_error(err).replace(chr(10), '; ')}", "", time.perf_counter() - began)])
     except (Exception, SystemExit) as err:  # fail closed: a crash is a failure with its reason
         reason = f"crashed: {type(err).__name__}: {err}"
-        return [Case(suite, n, "error", reason, traceback.format_exc(), time.perf_counter() - began) for n in names]
+        return CheckOutcome([Case(suite, n, "error", reason, traceback.format_exc(), time.perf_counter() - began)
+                             for n in names])
     seconds = time.perf_counter() - began
-    cases = []
-    for name in names:
-        found = report.discovery(name)
-        behaviour = None if found is None or strict else match(report.model, found.violation, found.trace)
-        if found is not None:
-            detail = f"counterexample: {found.path}\n" if found.path else found.note
-            if behaviour is not None:
-                cases.append(Case(suite, name, "passed", f"{HEADING}: {found.violation} ({behaviour.name}: "
-                                  f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or "")))
-            else:
-                cases.append(Case(suite, name, "failed", str(found.violation), detail, seconds,
-                                  str(found.path or "")))
-        elif not report.complete and not getattr(report.stats, "steps", 0):
-            cases.append(Case(suite, name, "failed", f"inconclusive: the check took no step within its budget "
-                                                     f"({budget:g} s); nothing was checked", "", seconds))
-        elif spec.require == "exhaustive" and not report.complete:
-            cases.append(Case(suite, name, "failed", f"inconclusive: {report.exit_reason} before an exhaustive "
-                                                     "search finished", "", seconds))
-        else:
-            how = "exhaustive" if report.complete else f"bounded ({report.exit_reason})"
-            cases.append(Case(suite, name, "passed", f"held, {how}", "", seconds))
-    return cases
+    cases = [_verdict(spec, report, name, vacuous.get(name), strict, budget, suite, seconds) for name in names]
+    variant = variant_vacuity(report.model)
+    if variant is not None and spec.vacuous == "fail" and not any(variant in c.message for c in cases):
+        # none of the properties checked is one the variant is caught by: the check itself is vacuous
+        cases.append(Case(suite, f"variant {spec.variant}", "failed", f"vacuous: {variant} (vacuous: fail)", "",
+                          seconds))
+    return CheckOutcome(cases, [GateWarning(suite, w) for w in (variant, figures_missing(report)) if w])
+
+
+def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | None, strict: bool, budget: float,
+             suite: str, seconds: float) -> Case:
+    """One property's case: violated (or known upstream behaviour), vacuous (`vacuous`: why it
+    could not have failed here; a failure with `vacuous: fail`), inconclusive, or held."""
+    found = report.discovery(name)
+    if found is not None:
+        detail = f"counterexample: {found.path}\n" if found.path else found.note
+        behaviour = None if strict else match(report.model, found.violation, found.trace)
+        if behaviour is not None:
+            return Case(suite, name, "passed", f"{HEADING}: {found.violation} ({behaviour.name}: "
+                        f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or ""))
+        return Case(suite, name, "failed", str(found.violation), detail, seconds, str(found.path or ""))
+    if vacuous is not None:
+        if spec.vacuous == "fail":
+            return Case(suite, name, "failed", f"vacuous: {vacuous} (vacuous: fail)", "", seconds)
+        return Case(suite, name, "vacuous", f"vacuous: {vacuous}", "", seconds)
+    if not report.complete and not getattr(report.stats, "steps", 0):
+        return Case(suite, name, "failed", f"inconclusive: the check took no step within its budget ({budget:g} s); "
+                                           "nothing was checked", "", seconds)
+    if spec.require == "exhaustive" and not report.complete:
+        return Case(suite, name, "failed", f"inconclusive: {report.exit_reason} before an exhaustive search "
+                                           "finished", "", seconds)
+    how = "exhaustive" if report.complete else f"bounded ({report.exit_reason})"
+    return Case(suite, name, "passed", f"held, {how}", "", seconds)
 
 
 def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, bool]:
@@ -208,27 +231,30 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, bool]:
     return args.junit, summary, append
 
 
-def _report(cases: list[Case], junit: Path | None, summary: Path | None, append: bool,
-            inputs: list[Path]) -> list[str]:
-    """Write JUnit and the summary; the table lines for the terminal."""
+def _report(cases: list[Case], warnings: list[GateWarning], junit: Path | None, summary: Path | None,
+            append: bool, inputs: list[Path]) -> list[str]:
+    """Write JUnit and the summary; the lines for the terminal: the cases, the warnings, the tally."""
     if junit:
-        write_junit(cases, junit, inputs)
+        write_junit(cases, junit, inputs, warnings)
     if summary:
-        write_summary(cases, summary, append=append, inputs=inputs)
+        write_summary(cases, summary, append=append, inputs=inputs, warnings=warnings)
     failed = sum(c.status in ("failed", "error") for c in cases)
+    vacuous = sum(c.status == "vacuous" for c in cases)
     lines = []
     for case in cases:
-        mark = {"passed": "ok  ", "skipped": "skip", "failed": "FAIL", "error": "ERR "}[case.status]
+        mark = {"passed": "ok  ", "skipped": "skip", "vacuous": "WARN", "failed": "FAIL", "error": "ERR "}[case.status]
         lines.append(f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}")
-    lines.append(f"\ngate: {len(cases) - failed} of {len(cases)} cases held; {'PASSED' if not failed else 'FAILED'}")
+    if warnings:
+        lines.append("")
+    lines += [f"warning: {shown(w.suite)}: {shown(w.text)}" for w in warnings]
+    also = f", {vacuous} vacuous (could not have failed here: see their reasons)" if vacuous else ""
+    lines.append(f"\ngate: {len(cases) - failed - vacuous} of {len(cases)} cases held{also}; "
+                 f"{'FAILED' if failed else 'PASSED'}")
     return lines
 
 
 def run_gate(args: argparse.Namespace) -> int:
     """Run the gate; 0 only if every case passed (skipped cases do not fail the gate)."""
-    if args.budget is not None and not (math.isfinite(args.budget) and 0 < args.budget <= MAX_BUDGET_SECONDS):
-        raise UsageError(f"--budget {args.budget}: must be a positive number of seconds up to "
-                         f"{MAX_BUDGET_SECONDS:,.0f}")
     config, base = load_config(args.config)
     keep_hypothesis_under(args.out)
     junit, summary, append = _outputs(args)
@@ -238,18 +264,21 @@ def run_gate(args: argparse.Namespace) -> int:
     if summary is not None:
         check_output(summary, inputs, None if append else SUMMARY_OWNER)  # $GITHUB_STEP_SUMMARY is shared
     cases: list[Case] = []
+    warnings: list[GateWarning] = []
     try:
         cases.extend(corpus_cases(config, base))
         checks = config.checks or DEFAULT_CHECKS  # `checks: []` was refused
         share = args.budget / len(checks) if args.budget else None
         for i, (spec, suite) in enumerate(zip(checks, suite_names(checks), strict=True)):
-            cases.extend(check_cases(spec, base, min(spec.budget, share) if share else spec.budget, args.out,
-                                     args.strict, suite, f"checks[{i}]"))
+            outcome = check_cases(spec, base, min(spec.budget, share) if share else spec.budget, args.out,
+                                  args.strict, suite, f"checks[{i}]")
+            cases.extend(outcome.cases)
+            warnings.extend(outcome.warnings)
     except KeyboardInterrupt:
         cases.append(Case("gate", "interrupted", "error", "interrupted before every case ran (Ctrl-C)"))
-        raise Interrupted("\n".join(_report(cases, junit, summary, append, inputs))) from None
-    sys.stdout.write("\n".join(_report(cases, junit, summary, append, inputs)) + "\n")
-    return ExitCode.OK if all(c.status in ("passed", "skipped") for c in cases) else ExitCode.VIOLATION
+        raise Interrupted("\n".join(_report(cases, warnings, junit, summary, append, inputs))) from None
+    sys.stdout.write("\n".join(_report(cases, warnings, junit, summary, append, inputs)) + "\n")
+    return ExitCode.OK if all(c.status in ("passed", "skipped", "vacuous") for c in cases) else ExitCode.VIOLATION
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -258,7 +287,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, help="gate config file (YAML; default: the built-in corpus and a "
                                                 "bounded BFS of FeastFlow)")
-    p.add_argument("--budget", type=float, help="seconds for all checks together (each check also has its own; "
+    p.add_argument("--budget", type=seconds, help="seconds for all checks together (each check also has its own; "
                                                  f"a positive number up to {MAX_BUDGET_SECONDS:,.0f})")
     p.add_argument("--junit", type=Path, help="write JUnit XML here")
     p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")

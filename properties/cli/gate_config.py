@@ -13,6 +13,7 @@
         maxDepth: 6
         parameters: {instantCaches: true}
         require: bounded                      # bounded | exhaustive
+        vacuous: warn                         # warn | fail: a property that could not have failed here
 
 The gate fails closed, so a config that would check nothing is refused: a corpus folder that is
 missing, is not a folder or holds no `*.json` file, `corpus: []`, `checks: []` and
@@ -39,7 +40,7 @@ from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
-from kubeprop.model.errors import InputError
+from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
@@ -59,6 +60,9 @@ MAX_DEPTH = 1_000_000
 
 ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis")
 REQUIRES = ("bounded", "exhaustive")
+VACUOUS = ("warn", "fail")
+"""What a check does with a vacuous property (one that could not have failed in its scenario,
+`kubeprop.properties.vacuity`): list it as a warning (a JUnit skip, the gate passes), or fail."""
 
 
 @attrs.frozen
@@ -75,6 +79,7 @@ class CheckSpec:
     max_depth: int = 6
     parameters: FrozenMap[str, Any] = EMPTY
     require: Literal["bounded", "exhaustive"] | str = "bounded"
+    vacuous: Literal["warn", "fail"] | str = "warn"
 
 
 @attrs.frozen
@@ -102,6 +107,9 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
     if len(docs) != 1:
         raise ScenarioError([Problem(str(path), 0, "", "a gate config holds exactly one YAML document")])
     doc = docs[0]
+    if not isinstance(doc.data, dict):  # named, never quoted: `--config` may name any file (a netrc)
+        raise ScenarioError([Problem(str(path), doc.line, "", f"not a gate config: expected a YAML mapping (corpus:, "
+                                     f"checks:, …), got {describe_kind(doc.data)}")])
     found: Found = []
     config = decode_all(GateConfig, doc.data, (), found)
     if config is not None:
@@ -178,6 +186,8 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
         found.append(((*at, "engine"), f"must be one of: {', '.join(ENGINES)}"))
     if spec.require not in REQUIRES:
         found.append(((*at, "require"), f"must be one of: {', '.join(REQUIRES)}"))
+    if spec.vacuous not in VACUOUS:
+        found.append(((*at, "vacuous"), f"must be one of: {', '.join(VACUOUS)}"))
     if spec.variant not in VARIANTS:
         found.append(((*at, "variant"), f"unknown variant; valid: {', '.join(VARIANTS)}"))
     found += _seconds(spec.budget, (*at, "budget"))

@@ -26,7 +26,10 @@ import attrs
 from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, append_text, write_text
 from kubeprop.counterexamples.printable import CONTROL_IN_TEXT, escape, shown
 
-Status = Literal["passed", "failed", "error", "skipped"]
+Status = Literal["passed", "failed", "error", "skipped", "vacuous"]
+"""A case's outcome; `vacuous`: the property could not have failed in the check's scenario
+(`kubeprop.properties.vacuity`), so it is not "held" — a JUnit skip with the reason, a warning
+in the log and the summary, and no failure of the gate."""
 
 
 @attrs.frozen
@@ -40,6 +43,16 @@ class Case:
     detail: str = ""
     seconds: float = 0.0
     counterexample: str = ""
+
+
+@attrs.frozen
+class GateWarning:
+    """A warning about one check as a whole (its variant cannot show in its scenario, a portfolio
+    lane's figures are missing): the log's `warning:` lines, its suite's JUnit `<system-out>`
+    and the summary's warnings."""
+
+    suite: str
+    text: str
 
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -65,15 +78,17 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{flat.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
-def junit_xml(cases: Iterable[Case]) -> str:
-    """JUnit XML: one <testsuite> per suite, one <testcase> per case."""
+def junit_xml(cases: Iterable[Case], warnings: Iterable[GateWarning] = ()) -> str:
+    """JUnit XML: one <testsuite> per suite, one <testcase> per case (a vacuous one `<skipped>`
+    with its reason); a suite's warnings, one `warning:` line each, in its `<system-out>`."""
     root = ET.Element("testsuites", name="kubeprop gate")
+    notes = list(warnings)
     for suite, group in groupby(cases, key=lambda c: c.suite):
         members = list(group)
         node = ET.SubElement(root, "testsuite", name=xml_name(suite), tests=str(len(members)),
                              failures=str(sum(c.status == "failed" for c in members)),
                              errors=str(sum(c.status == "error" for c in members)),
-                             skipped=str(sum(c.status == "skipped" for c in members)))
+                             skipped=str(sum(c.status in ("skipped", "vacuous") for c in members)))
         for case in members:
             tc = ET.SubElement(node, "testcase", classname=xml_name(suite), name=xml_name(case.name),
                                time=f"{case.seconds:.3f}")
@@ -82,32 +97,53 @@ def junit_xml(cases: Iterable[Case]) -> str:
                 body = ET.SubElement(tc, tag, message=xml_name(case.message))
                 body.text = xml_text(case.detail + (f"\ncounterexample: {shown(case.counterexample)}"
                                                     if case.counterexample else ""))
-            elif case.status == "skipped":
+            elif case.status in ("skipped", "vacuous"):
                 ET.SubElement(tc, "skipped", message=xml_name(case.message))
+        mine = [w.text for w in notes if w.suite == suite]
+        if mine:
+            ET.SubElement(node, "system-out").text = "".join(f"warning: {xml_name(text)}\n" for text in mine)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_junit(cases: Iterable[Case], path: Path, inputs: Iterable[Path] = ()) -> None:
+def write_junit(cases: Iterable[Case], path: Path, inputs: Iterable[Path] = (),
+                warnings: Iterable[GateWarning] = ()) -> None:
     """Write JUnit XML (never over one of `inputs`)."""
-    write_text(path, junit_xml(cases), inputs, JUNIT_OWNER)
+    write_text(path, junit_xml(cases, warnings), inputs, JUNIT_OWNER)
 
 
-def markdown_summary(cases: Iterable[Case]) -> str:
-    """A Markdown table of every case, failures first."""
-    items = sorted(cases, key=lambda c: (c.status not in ("failed", "error"), c.suite, c.name))
+def tally(cases: Iterable[Case]) -> str:
+    """`14/17 held`, and `, 3 vacuous` when some are: the figures of the gate's last line and the
+    summary's heading (a skipped corpus entry counts as held, as it fails nothing)."""
+    items = list(cases)
     failed = sum(c.status in ("failed", "error") for c in items)
-    icon = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️"}
-    lines = [f"## kubeprop gate: {'FAILED' if failed else 'PASSED'} ({len(items) - failed}/{len(items)} held)", "",
+    vacuous = sum(c.status == "vacuous" for c in items)
+    return f"{len(items) - failed - vacuous}/{len(items)} held" + (f", {vacuous} vacuous" if vacuous else "")
+
+
+_ORDER = {"failed": 0, "error": 0, "vacuous": 1}
+
+
+def markdown_summary(cases: Iterable[Case], warnings: Iterable[GateWarning] = ()) -> str:
+    """A Markdown table of every case, failures first, then the vacuous ones; then the warnings."""
+    items = sorted(cases, key=lambda c: (_ORDER.get(c.status, 2), c.suite, c.name))
+    failed = any(c.status in ("failed", "error") for c in items)
+    icon = {"passed": "✅", "failed": "❌", "error": "💥", "skipped": "⏭️", "vacuous": "⚠️"}
+    lines = [f"## kubeprop gate: {'FAILED' if failed else 'PASSED'} ({tally(items)})", "",
              "| | suite | case | result |", "|---|---|---|---|"]
     for c in items:
         lines.append(f"| {icon[c.status]} | {code_span(c.suite)} | {code_span(c.name)} | {code_span(c.message)} |")
+    notes = list(warnings)
+    if notes:
+        lines += ["", "**Warnings**", ""] + [f"- ⚠️ {code_span(w.suite)}: {code_span(w.text)}" for w in notes]
     return "\n".join(lines) + "\n"
 
 
-def write_summary(cases: Iterable[Case], path: Path, append: bool = False, inputs: Iterable[Path] = ()) -> None:
+def write_summary(cases: Iterable[Case], path: Path, append: bool = False, inputs: Iterable[Path] = (),
+                  warnings: Iterable[GateWarning] = ()) -> None:
     """Write the Markdown summary, or append it (GitHub's step summary file is shared by every
     step of a job, so the gate appends there); never over one of `inputs`."""
+    text = markdown_summary(cases, warnings)
     if append:
-        append_text(path, markdown_summary(cases), inputs)
+        append_text(path, text, inputs)
     else:
-        write_text(path, markdown_summary(cases), inputs, SUMMARY_OWNER)
+        write_text(path, text, inputs, SUMMARY_OWNER)

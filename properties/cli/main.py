@@ -39,11 +39,13 @@ DESCRIPTION = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with our exit code for usage errors (2, as argparse) and a hint line instead of
-    the usage synopsis (for `check`, fifteen lines that hid the one line saying what was wrong)."""
+    """argparse with our exit code for usage errors (2, as argparse), worded as every other bad
+    input is (`kubeprop check: bad input:`, then the problem on its own line), and a hint line
+    instead of the usage synopsis (for `check`, fifteen lines that hid the one line saying what
+    was wrong)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n(try '{self.prog} --help')\n")
+        sys.stderr.write(f"{self.prog}: bad input:\n{message}\n(try '{self.prog} --help')\n")
         sys.exit(ExitCode.BAD_INPUT)
 
 

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.api import INTERRUPTED
+from kubeprop.counterexamples.printable import shown_error
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe
@@ -252,7 +253,7 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script,
                       args.workers, max_memory=args.max_memory * 2**20)
     except InputError as e:
-        err.write(f"kubeprop raft: bad input: {e.args[0] if e.args else e}\n")
+        err.write(f"kubeprop raft: bad input:\n{shown_error(e)}\n")
         return ExitCode.BAD_INPUT
     print_run(config, checks, run, out, args.variant)
     result = run.result

@@ -33,7 +33,7 @@ def exit_code(results: Sequence[ReplayResult | raft_trace.RaftReplay], bad_input
     if bad_input:
         return ExitCode.BAD_INPUT
     if expect:
-        ok = all(r.verdict == (r.expected or Verdict.REPRODUCES) for r in results)
+        ok = all(r.verdict == r.required for r in results)
         return ExitCode.OK if ok else ExitCode.VIOLATION
     verdicts = {r.verdict for r in results}
     if Verdict.REPRODUCES in verdicts:

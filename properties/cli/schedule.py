@@ -1,10 +1,12 @@
 """`kubeprop schedule`: can the scenario's pods all be placed, and what breaks it?
 
 Steps: the scenario's desired pods (`scheduling_workloads.desired_pods`, `--scale` applied) on
-its nodes; one Z3 solver (`scheduling_solver`) answers "every pod at once" with the `--drain`
-nodes removed, then, incrementally under assumptions, the same with every set of
-`--fail-nodes K` further nodes removed; and the default scheduler's one-at-a-time result
-(`greedy`) is compared with Z3's joint answer. Exit codes: 0 feasible (and greedy agrees),
+its nodes; `--remove` deletes Nodes and `--drain` drains them as `kubectl drain` does
+(`properties/scheduling/drain.py`: a drained node stays, cordoned, and still counts for
+topology spreading); one Z3 solver (`scheduling_solver`) answers "every pod at once", then,
+incrementally under assumptions, the same with every set of `--fail-nodes K` further nodes lost;
+and the default scheduler's one-at-a-time result (`greedy`, on the same nodes, the drained ones
+included) is compared with Z3's joint answer. Exit codes: 0 feasible (and greedy agrees),
 1 a finding (infeasible, a failure set that breaks it, or greedy leaving a pod Pending although
 a placement exists), 2 bad input, 3 unknown (Z3 ran out of its `--rlimit` budget).
 """
@@ -21,12 +23,16 @@ from typing import TextIO
 
 from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.core import Node
+from kubeprop.model.api.store import Store
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.scheduler.decide import build_node_infos
+from kubeprop.model.scheduler.decide import build_node_infos, pod_key
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, parse_int
+from kubeprop.properties.scheduling.drain import NodeChange
+from kubeprop.properties.scheduling.drain import drain as drain_nodes
+from kubeprop.properties.scheduling.drain import remove as remove_nodes
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver, build_budget
@@ -75,13 +81,17 @@ def _over_budget(out: TextIO, pods: int, nodes: int, rlimit: int) -> bool:
     return True
 
 
-def _check_nodes(names: Sequence[str], drain: Sequence[str], fail: int) -> None:
-    unknown = [n for n in drain if n not in names]
-    if unknown:
-        raise BadInput(f"--drain {', '.join(unknown)}: no such node; valid: {', '.join(names)}")
-    left = len(names) - len(set(drain))
+def _check_nodes(names: Sequence[str], drain: Sequence[str], remove: Sequence[str], fail: int) -> None:
+    for flag, chosen in (("--drain", drain), ("--remove", remove)):
+        unknown = [n for n in chosen if n not in names]
+        if unknown:
+            raise BadInput(f"{flag} {', '.join(unknown)}: no such node; valid: {', '.join(names)}")
+    both = sorted(set(drain) & set(remove))
+    if both:
+        raise BadInput(f"--drain and --remove both name {', '.join(both)}: a node is drained or removed, not both")
+    left = len(names) - len(set(drain) | set(remove))
     if not 0 <= fail <= left:
-        raise BadInput(f"--fail-nodes {fail}: must be between 0 and {left} (the nodes not drained)")
+        raise BadInput(f"--fail-nodes {fail}: must be between 0 and {left} (the nodes not drained or removed)")
     if math.comb(left, fail) > MAX_WHAT_IFS:
         raise BadInput(f"--fail-nodes {fail}: {math.comb(left, fail)} node sets to try; at most {MAX_WHAT_IFS}")
 
@@ -100,8 +110,8 @@ def _infeasible(out: TextIO, solver: SchedulingSolver, outcome: Outcome, down: S
         out.write(f"  - {line}\n")
 
 
-def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, drain: Sequence[str]) -> bool:
-    nodes = [ni for ni in solver.problem.nodes if ni.name not in drain]
+def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome) -> bool:
+    nodes = solver.problem.nodes
     result = greedy(nodes, solver.problem.pending)
     if not result.pending:
         out.write("The default scheduler, one pod at a time, places every pod too.\n")
@@ -116,59 +126,102 @@ def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, dra
 
 
 def _what_ifs(out: TextIO, solver: SchedulingSolver, drain: Sequence[str], k: int) -> tuple[int, int]:
-    """Try every set of `k` more nodes down; (breaking sets, unknown sets)."""
+    """Try every set of `k` more nodes lost (Node deleted: `SchedulingSolver.check`'s down nodes),
+    among those neither drained nor removed; (breaking sets, unknown sets)."""
     live = [ni.name for ni in solver.problem.nodes if ni.name not in drain]
     broken = unknown = tried = 0
     for combo in itertools.combinations(live, k):
         tried += 1
-        down = (*drain, *combo)
-        outcome = solver.check(down, minimise=broken < EXPLAINED_WHAT_IFS)
+        outcome = solver.check(combo, minimise=broken < EXPLAINED_WHAT_IFS)
         if outcome.status == "unknown":
             unknown += 1
             _unknown(out, outcome, solver.rlimit, f"losing {', '.join(combo)}")
         elif outcome.status == "unsat":
             broken += 1
             if broken <= EXPLAINED_WHAT_IFS:
-                _infeasible(out, solver, outcome, down, f"after losing {', '.join(combo)}")
+                _infeasible(out, solver, outcome, combo, f"after losing {', '.join(combo)}")
             else:
                 out.write(f"INFEASIBLE after losing {', '.join(combo)}\n")
     out.write(f"What-if: {tried} set(s) of {k} node(s) tried, {broken} break it, {unknown} unknown.\n")
     return broken, unknown
 
 
+def _changes(problem: Problem, drain: Sequence[str], remove: Sequence[str]) -> tuple[Problem, list[str]]:
+    """The problem after --remove, then --drain, and lines saying what happened to the nodes' pods."""
+    lines: list[str] = []
+    if remove:
+        change = remove_nodes(problem, remove)
+        lines.append(f"Removed {', '.join(change.nodes)} (Node deleted): gone from the snapshot with its topology "
+                     "domains.")
+        problem = change.problem
+        lines.extend(_pod_lines(change))
+    if drain:
+        change = drain_nodes(problem, drain)
+        lines.append(f"Drained {', '.join(change.nodes)} (kubectl drain --ignore-daemonsets --delete-emptydir-data "
+                     "--force): cordoned (spec.unschedulable, taint node.kubernetes.io/unschedulable:NoSchedule); "
+                     "the Node stays in the scheduler's snapshot, so topology spreading still counts its domains "
+                     "(unless a constraint's nodeTaintsPolicy is Honor).")
+        problem = change.problem
+        lines.extend(_pod_lines(change))
+    return problem, lines
+
+
+def _pod_lines(change: NodeChange) -> list[str]:
+    return [f"  {what}: {', '.join(pod_key(p) for p in pods)}" for pods, what in (
+        (change.pending_again, "pending again (recreated by their controller)"),
+        (change.deleted, "deleted for good (no controller recreates them)"),
+        (change.staying, "staying (mirror or DaemonSet pods)")) if pods]
+
+
+def _what(drain: Sequence[str], remove: Sequence[str]) -> str:
+    parts = [f"{', '.join(names)} {verb}" for names, verb in ((drain, "drained"), (remove, "removed")) if names]
+    return f"with {' and '.join(parts)}" if parts else "as given"
+
+
+def _load(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], remove: Sequence[str],
+          rlimit: int) -> tuple[str, Store, list[Node], dict[str, int], int]:
+    """(scenario name, its initial store, nodes, --scale, pods to place), or BadInput / ScaleError /
+    a scenario error."""
+    if rlimit <= 0:
+        raise BadInput(f"--rlimit {rlimit}: must be a positive number of Z3 resource units")
+    scenario = load_scenario(path)
+    state = initial_state(build_model(scenario))
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    _check_nodes([n.metadata.name for n in nodes], drain, remove, fail_nodes)
+    replicas = _scale(scale)
+    count = desired_count(state.store, replicas)
+    _check_size(count)
+    return scenario.name, state.store, nodes, replicas, count
+
+
 def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], rlimit: int,
-                 out: TextIO, err: TextIO) -> int:
+                 out: TextIO, err: TextIO, remove: Sequence[str] = ()) -> int:
     """The whole command; returns the exit code."""
     try:
-        if rlimit <= 0:
-            raise BadInput(f"--rlimit {rlimit}: must be a positive number of Z3 resource units")
-        scenario = load_scenario(path)
-        state = initial_state(build_model(scenario))
-        nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
-        _check_nodes([n.metadata.name for n in nodes], drain, fail_nodes)
-        replicas = _scale(scale)
-        count = desired_count(state.store, replicas)
-        _check_size(count)
-    except (BadInput, ScaleError) as problem:
-        err.write(f"kubeprop schedule: bad input: {problem}\n")
+        name, store, nodes, replicas, count = _load(path, scale, fail_nodes, drain, remove, rlimit)
+    except (BadInput, ScaleError) as bad:
+        err.write(f"kubeprop schedule: bad input:\n{bad}\n")
         return ExitCode.BAD_INPUT
-    if _over_budget(out, count, len(nodes) - len(drain), rlimit):
+    if _over_budget(out, count, len(nodes) - len(set(remove)), rlimit):
         return ExitCode.INCONCLUSIVE
-    bound, pending = desired_pods(state.store, replicas)
-    solver = SchedulingSolver(Problem(build_node_infos(nodes, bound), pending), rlimit)
-    what = f"with {', '.join(drain)} drained" if drain else "as given"
-    out.write(f"Scenario {shown(scenario.name)}: {len(pending)} pod(s) to place on {len(nodes) - len(drain)} "
-              "node(s).\n")
-    outcome = solver.check(drain)
+    bound, pending = desired_pods(store, replicas)
+    problem, lines = _changes(Problem(build_node_infos(nodes, bound), pending), drain, remove)
+    solver = SchedulingSolver(problem, rlimit)
+    what = _what(drain, remove)
+    cordoned = f" ({len(set(drain))} of them cordoned)" if drain else ""
+    out.write(f"Scenario {shown(name)}: {len(problem.pending)} pod(s) to place on {len(problem.nodes)} "
+              f"node(s){cordoned}.\n")
+    out.writelines(f"{line}\n" for line in lines)
+    outcome = solver.check()
     if outcome.status == "unknown":
         _unknown(out, outcome, rlimit, what)
         return ExitCode.INCONCLUSIVE
     if outcome.status == "unsat":
-        _infeasible(out, solver, outcome, drain, what)
+        _infeasible(out, solver, outcome, (), what)
         return ExitCode.VIOLATION
     out.write(f"FEASIBLE {what}: a placement of every pod (Z3):\n")
-    out.writelines(f"  {row}\n" for row in placement_table(outcome.placement, pending))
-    finding = _greedy_finding(out, solver, outcome, drain)
+    out.writelines(f"  {row}\n" for row in placement_table(outcome.placement, problem.pending))
+    finding = _greedy_finding(out, solver, outcome)
     broken, unknown = _what_ifs(out, solver, drain, fail_nodes) if fail_nodes else (0, 0)
     if finding or broken:
         return ExitCode.VIOLATION
@@ -178,22 +231,30 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `kubeprop schedule` to the CLI."""
     p = sub.add_parser(
-        "schedule", help="Z3: can every pod be placed at once, after scaling, after losing nodes?",
+        "schedule", help="Z3: can every pod be placed at once, after scaling, draining or losing nodes?",
         description=(
             "Place the scenario's desired pods (replicas x pod template of every Deployment, StatefulSet and "
             "ReplicaSet) on its nodes under every hard scheduling constraint with Z3: print a placement, or a "
             "minimal explanation of why none exists; compare with the default scheduler placing one pod at a "
-            "time; with --fail-nodes K, try every set of K nodes lost. Exit 0 feasible, 1 a finding (infeasible, "
-            "a breaking node set, or the scheduler leaving a pod Pending although a placement exists), 2 bad "
-            "input, 3 unknown (Z3 budget exhausted)."))
+            "time; with --fail-nodes K, try every set of K nodes lost. --drain is kubectl drain: the node stays "
+            "cordoned and still counts as a topologySpreadConstraint domain (nodeTaintsPolicy Ignore by default), "
+            "so a zone left empty can make spreading impossible; --remove deletes the Node object, and its "
+            "domains with it. Exit 0 feasible, 1 a finding (infeasible, a breaking node set, or the scheduler "
+            "leaving a pod Pending although a placement exists), 2 bad input, 3 unknown (Z3 budget exhausted)."))
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO",
                    help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
     p.add_argument("--scale", action="append", default=[], metavar="WORKLOAD=N",
                    help="replicas for a workload (name or namespace/name); repeatable")
     p.add_argument("--fail-nodes", type=int_in(-1000, 1000), default=0, metavar="K",
-                   help="also check every set of K nodes failing (incrementally, one solver)")
-    p.add_argument("--drain", nargs="+", default=[], metavar="NODE", help="nodes removed before placing")
+                   help="also check every set of K further nodes lost, their Node objects deleted as with --remove "
+                        "(incrementally, one solver)")
+    p.add_argument("--drain", nargs="+", default=[], metavar="NODE",
+                   help="kubectl drain --ignore-daemonsets --delete-emptydir-data --force: cordon the nodes (they "
+                        "stay, and their topology domains still count for spreading) and evict their pods")
+    p.add_argument("--remove", nargs="+", default=[], metavar="NODE",
+                   help="delete the Node objects: they leave the snapshot with their topology domains, their pods "
+                        "are deleted (a controller's come back pending)")
     p.add_argument("--rlimit", type=int_in(-(2**63), 2**63 - 1), default=DEFAULT_RLIMIT, metavar="N",
                    help=f"Z3 resource units per check (deterministic budget; default {DEFAULT_RLIMIT})")
     p.set_defaults(run=lambda a: run_schedule(a.path, a.scale, a.fail_nodes, a.drain, a.rlimit, sys.stdout,
-                                              sys.stderr))
+                                              sys.stderr, a.remove))

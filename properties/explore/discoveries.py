@@ -59,29 +59,33 @@ def _remaining(left: list[Property], found: str) -> list[Property] | None:
     return [p for p in left if p.name != found]
 
 
-def discover(run: Run, config: EngineConfig) -> tuple[Any, ...]:
+def discover(run: Run, config: EngineConfig, stop: Callable[[Any], bool] | None = None) -> tuple[Any, ...]:
     """Run `run(config)` again and again, each time without the property the previous run found
     violated, within `config.budget_seconds` overall. Returns every run's result in order: each
-    but the last has a violation; the last has one only if nothing was left to search for."""
+    but the last has a violation; the last has one only if nothing was left to search for, or if
+    `stop(result)` said to end there (`kubeprop.counterexamples.api.check` goes on only past known
+    upstream behaviour)."""
     with fewer_collections():
         return rediscover(
             list(select(config.properties)), config.budget_seconds,
             lambda left, budget: run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget)),
-            lambda result: None if result.violation is None else result.violation.property, _remaining)
+            lambda result: None if result.violation is None else result.violation.property, _remaining, stop)
 
 
 def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[[list[Checked], float | None], Result],
                found: Callable[[Result], str | None],
-               remaining: Callable[[list[Checked], str], list[Checked] | None]) -> tuple[Result, ...]:
+               remaining: Callable[[list[Checked], str], list[Checked] | None],
+               stop: Callable[[Result], bool] | None = None) -> tuple[Result, ...]:
     """The loop of `discover` for any engine and any kind of check (the Raft explorer's
     `explore_all` too): `run(left, seconds left)` until nothing is `left`, a run finds nothing
-    (`found(result)` is None), `remaining(left, found)` says the search cannot go on (None), or the
-    `budget_seconds` (None: unbounded) are spent after at least one run. A Ctrl-C (KeyboardInterrupt)
+    (`found(result)` is None), `remaining(left, found)` says the search cannot go on (None), `stop`
+    says so of a result that found something, or the `budget_seconds` (None: unbounded) are spent
+    after at least one run. A Ctrl-C (KeyboardInterrupt)
     becomes `Unfinished` with the results that found something before it, and the interrupted
     run's own finds if it raised `Unfinished` itself."""
     results: list[Result] = []
     try:
-        _rediscover(left, budget_seconds, run, found, remaining, results)
+        _rediscover(left, budget_seconds, run, found, remaining, results, stop)
     except KeyboardInterrupt as err:
         inner = err if isinstance(err, Unfinished) else Unfinished()
         raise Unfinished((*(r for r in results if found(r) is not None), *inner.found), inner.unshrunk) from None
@@ -90,7 +94,8 @@ def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[
 
 def _rediscover(left: list[Checked], budget_seconds: float | None,
                 run: Callable[[list[Checked], float | None], Result], found: Callable[[Result], str | None],
-                remaining: Callable[[list[Checked], str], list[Checked] | None], results: list[Result]) -> None:
+                remaining: Callable[[list[Checked], str], list[Checked] | None], results: list[Result],
+                stop: Callable[[Result], bool] | None = None) -> None:
     """`rediscover`'s loop, appending each run's result to `results` as it comes."""
     began = time.perf_counter()
     while left:
@@ -102,7 +107,7 @@ def _rediscover(left: list[Checked], budget_seconds: float | None,
         result = run(left, budget)
         results.append(result)
         name = found(result)
-        if name is None:
+        if name is None or (stop is not None and stop(result)):
             break
         after = remaining(left, name)
         if after is None:

@@ -120,8 +120,8 @@ class EngineConfig:
     - `convergence`: check convergence properties at the end of walks and Hypothesis runs.
     - `settle_steps`, `settle_ticks`: bounds of the fair continuation (`settled_violation`).
     - `shrink`, `max_shrink_tests`: delta-debug found traces, with at most this many replays.
-    - `shrink_seconds`: wall-clock cap on shrinking (None: a fifth of the budget, at least one
-      second; no cap without a budget); shrinking never outlasts the budget either.
+    - `shrink_seconds`: wall-clock cap on shrinking (None: `default_shrink_seconds`; no cap
+      without a budget); shrinking never outlasts the budget either.
     - `start_method`: multiprocessing start method of the walk workers (None: fork where available,
       else spawn); the portfolio's lanes need fork (with another one set, or none available, it
       runs one lane and its note says so).
@@ -185,13 +185,28 @@ class EngineConfig:
         return None if self.budget_seconds is None else began + self.budget_seconds
 
     def shrink_deadline(self, began: float) -> float | None:
-        """When shrinking that starts now must stop: after `shrink_seconds` (default: a fifth of
-        the budget, at least 1 s), and never after the budget (`began` is when it started)."""
+        """When shrinking that starts now must stop: after `shrink_seconds` (default:
+        `default_shrink_seconds` of the budget), and never after the budget (`began` is when it
+        started)."""
         cap = self.shrink_seconds
         if cap is None and self.budget_seconds is not None:
-            cap = max(1.0, self.budget_seconds / 5)
+            cap = default_shrink_seconds(self.budget_seconds)
         ends = [t for t in (self.deadline(began), None if cap is None else time.perf_counter() + cap) if t is not None]
         return min(ends) if ends else None
+
+
+def default_shrink_seconds(budget: float) -> float:
+    """How long shrinking one find may take within a `budget`: a fifth of it, but not less than
+    `SHRINK_FLOOR` seconds or half the budget, whichever is smaller (at least 1 s). A user who
+    gives ten seconds gets a counterexample shrunk for five rather than two: on FeastFlow the
+    engines' finds (200–900 steps) shrink to within about twice the shortest known in 5 s, and to
+    3–12 times it in 2 s (`benchmarks/bench_shrink.py`); a minute's check still gives each find 12 s
+    and keeps the rest of its budget for the properties not yet violated."""
+    return max(1.0, budget / 5, min(SHRINK_FLOOR, budget / 2))
+
+
+SHRINK_FLOOR = 5.0
+"""Seconds of shrinking a budget of ten seconds or more allows at least (`default_shrink_seconds`)."""
 
 
 LONG_RUN_FACTOR = 1.25

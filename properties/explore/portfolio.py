@@ -169,8 +169,8 @@ def _merge(groups: list[list[tuple[int, Member]]], reports: list[LaneReport | No
 def shrink_found(model: ClusterModel, start: ClusterState, config: EngineConfig, found: EngineResult,
                  began: float) -> EngineResult:
     """The deciding member's result with its trace delta-debugged (`shrink.shrink_trace`, as every
-    member shrinks its own find) when `config.shrink`, within `config.shrink_deadline(began)`: a
-    fifth of the budget (at least a second), never past the budget. A shorter trace is kept only if
+    member shrinks its own find) when `config.shrink`, within `config.shrink_deadline(began)`
+    (`engine.default_shrink_seconds`), never past the budget. A shorter trace is kept only if
     it violates the same property; `stats.seconds` grows by the time shrinking took."""
     if not config.shrink or found.violation is None or not found.trace:
         return found

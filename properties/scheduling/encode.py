@@ -43,7 +43,7 @@ from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
 
-__all__ = ["STATIC_FILTERS", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
+__all__ = ["STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
 
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts")
 REASON_AFFINITY_KEY = "node(s) didn't match pod affinity rules (missing topology key)"
@@ -66,15 +66,29 @@ class Problem:
 
 
 @attrs.frozen
+class Domain:
+    """A topology domain (`key`=`value`, on `nodes`) that a spread constraint counts, holding
+    `count` matching bound pods, although no pending pod the constraint counts can go there (a
+    drained node's zone, say: the explanation says why it still counts)."""
+
+    key: str
+    value: str
+    nodes: tuple[int, ...]
+    count: int
+    policies: str
+
+
+@attrs.frozen
 class Track:
     """What a tracking literal stands for: kind is place | resource | spread | anti | existing-anti |
     affinity | ports | down; `pods` / `nodes` index the problem; `detail` a resource name or a
-    rendered constraint."""
+    rendered constraint; `closed` the domains of a spread constraint no pod can enter."""
 
     kind: str
     pods: tuple[int, ...] = ()
     nodes: tuple[int, ...] = ()
     detail: str = ""
+    closed: tuple[Domain, ...] = ()
 
 
 @attrs.define
@@ -292,8 +306,12 @@ def _spread(enc: Encoding) -> None:
         if not domains:
             continue
         pod = enc.problem.pending[members[0]]
-        lit = _track(enc, f"spread{len(enc.tracks)}", Track("spread", tuple(members), detail=_render_spread(c, pod)))
         terms = {d: _domain_terms(enc, c, pod, nodes) for d, nodes in domains.items()}
+        closed = tuple(Domain(c.topology_key, d, tuple(nodes), terms[d][0], _policies(c))
+                       for d, nodes in sorted(domains.items()) if not terms[d][1]
+                       and not any(j in enc.cand_sets[i] for i in members for j in nodes))
+        lit = _track(enc, f"spread{len(enc.tracks)}",
+                     Track("spread", tuple(members), detail=_render_spread(c, pod), closed=closed))
         alive = {d: f"(not (and {' '.join(f'down{j}' for j in nodes)}))" if len(nodes) > 1 else f"(not down{nodes[0]})"
                  for d, nodes in domains.items()}
         for d, nodes in sorted(domains.items()):
@@ -313,6 +331,11 @@ def _spread(enc: Encoding) -> None:
                 few = f"((_ at-most {c.min_domains - 1}) {' '.join(alive.values())})"
                 pb = _pble(c.max_skew - ex_d, [(1, x) for x in lits_d])
                 enc.lines.append(f"(assert (=> (and {lit} {holds} {few}) {pb}))")
+
+
+def _policies(c: SpreadConstraint) -> str:
+    return (f"nodeAffinityPolicy={'Honor' if c.honor_affinity else 'Ignore'}, "
+            f"nodeTaintsPolicy={'Honor' if c.honor_taints else 'Ignore'}")
 
 
 def _render_spread(c: SpreadConstraint, pod: Pod) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.scheduler.decide import pod_key
 from kubeprop.model.scheduler.nodeinfo import CPU, PODS, pod_requests
-from kubeprop.properties.scheduling.encode import Encoding, Track
+from kubeprop.properties.scheduling.encode import Domain, Encoding, Track
 
 __all__ = ["comparison_table", "explain_core", "format_amount", "placement_table"]
 
@@ -80,6 +80,15 @@ def _excluded_lines(enc: Encoding, pods: list[int], down: frozenset[int]) -> lis
     return [f"{', '.join(sorted(names))} excluded: {reason}" for reason, names in sorted(by_reason.items())]
 
 
+def _closed_line(enc: Encoding, domain: Domain) -> str:
+    """Why a domain no pod can enter still bounds the skew (`podtopologyspread/filtering.go`
+    calPreFilterState counts every node with the key that passes the inclusion policies)."""
+    names = ", ".join(enc.problem.nodes[j].name for j in domain.nodes)
+    return (f"{domain.key}={domain.value} ({names}) still counts as a spread domain with {domain.count} matching "
+            f"pod(s), though none of these pods can go there ({domain.policies}: a cordoned or tainted node counts "
+            "unless a policy excludes it)")
+
+
 def explain_core(enc: Encoding, core: Iterable[str], down: frozenset[int] = frozenset()) -> list[str]:
     """The lines explaining why the core's constraints cannot hold together."""
     tracks = [enc.tracks[name] for name in core]
@@ -96,6 +105,7 @@ def explain_core(enc: Encoding, core: Iterable[str], down: frozenset[int] = froz
             lines.append(f"{enc.problem.nodes[t.nodes[0]].name} is down (what-if)")
         elif t.kind in ("spread", "anti", "affinity", "existing-anti", "ports"):
             lines.append(f"{t.detail} rules out the rest")
+            lines.extend(_closed_line(enc, d) for d in t.closed if not set(d.nodes) <= down)
     lines.extend(_excluded_lines(enc, pods, down))
     return lines
 

@@ -1,8 +1,10 @@
 """One Z3 solver over a scheduling `Problem`, queried incrementally under assumptions.
 
 `SchedulingSolver(problem, rlimit)` parses the encoding once; `check(down=...)` asks whether every
-pending pod can be placed with the named nodes down (what-ifs reuse the solver: only the
-assumption literals change). Results are deterministic: Z3's random seeds are fixed and the
+pending pod can be placed with the named nodes down — lost, as a deleted Node: no pod goes there and
+a domain whose nodes are all down stops counting for spreading, though pods bound there still count
+(what-ifs reuse the solver: only the assumption literals change; a drain is not a node down but a
+changed problem, `drain.drain`). Results are deterministic: Z3's random seeds are fixed and the
 budget is Z3's resource limit (`rlimit`, counted per check), never wall-clock time, so the same
 question gets the same answer on any machine. An unsat answer carries a *minimal* core: the
 solver's core shrunk by deletion (each literal dropped if the rest stays unsat), in a fixed order
@@ -163,7 +165,8 @@ class SchedulingSolver:
         return result
 
     def check(self, down: Iterable[str] = (), minimise: bool = True, placement: bool = True) -> Outcome:
-        """Can every pending pod be placed with the nodes named in `down` removed? With
+        """Can every pending pod be placed with the nodes named in `down` lost (see the module
+        docstring; a drained node is not down, `drain.drain`)? With
         `placement=False` a sat outcome carries no placement (what-ifs need only the verdict).
         An encoding past its build budget makes the answer "unknown", like a check past rlimit."""
         try:

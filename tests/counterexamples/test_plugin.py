@@ -61,3 +61,37 @@ def test_the_ini_setting_opts_in_and_items_carry_the_marker(tmp_path: Path) -> N
     done = _pytest(tmp_path, "-m", "kubeprop_counterexample", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_a_file_without_an_expectation_must_reproduce_as_replay_expect_says(tmp_path: Path) -> None:
+    """Trial 3: the plugin failed such a file while `kubeprop replay --expect` (and the gate) required
+    REPRODUCES of it, the rule docs/counterexamples.md documents; now all three agree."""
+    from kubeprop.properties.cli.main import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for expectation in ("reproduces", "passes"):
+        source = next(p for p in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
+                      if json.loads(p.read_text())["expectation"] == expectation)
+        data = json.loads(source.read_text())
+        del data["expectation"]
+        (corpus / f"was-{expectation}.json").write_text(json.dumps(data))
+    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
+    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
+    assert "FAILED corpus/was-passes.json" in done.stdout
+    assert "expected REPRODUCES, replay says PASSES" in done.stdout
+    assert main(["replay", "--expect", str(corpus / "was-reproduces.json")]) == 0
+    assert main(["replay", "--expect", str(corpus / "was-passes.json")]) == 1
+
+
+def test_a_refused_import_names_the_plugins_own_option(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    data = json.loads(next(iter(sorted(CORPUS.glob("*.json")))).read_text())
+    data["property"] = {**data["property"], "name": "team-property", "module": "kp_team_props"}
+    (corpus / "team.json").write_text(json.dumps(data))
+    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("if you trust it, allow it by name: pytest --kubeprop-allow-import kp_team_props, or list it under the "
+            "ini setting kubeprop_allow_imports") in done.stdout
+    assert "kubeprop replay --allow-import" not in done.stdout

@@ -39,7 +39,8 @@ def test_passes_on_the_correct_model(rs_file: Path) -> None:
 def test_stale_after_a_parameter_change(rs_file: Path) -> None:
     result = replay(rs_file, parameters={"instantCaches": True})  # Deliver actions disappear
     assert result.verdict == Verdict.STALE
-    assert "step 2: Deliver(component=controller-manager" in result.reason and "no longer enabled" in result.reason
+    assert "step 2 (trace[1] in the file): Deliver(component=controller-manager" in result.reason
+    assert "no longer enabled" in result.reason
 
 
 def test_stale_when_a_fingerprint_differs(rs_counterexample: Counterexample, tmp_path: Path) -> None:
@@ -49,7 +50,7 @@ def test_stale_when_a_fingerprint_differs(rs_counterexample: Counterexample, tmp
     path.write_text(json.dumps(data))
     result = replay(path)
     assert result.verdict == Verdict.STALE and result.drift_step == 2
-    assert "the state after step 2 differs" in result.reason and "still fails" in result.reason
+    assert "the state after step 2 (trace[1] in the file) differs" in result.reason and "still fails" in result.reason
     assert "recorded 0000000000000000 in trace[1].fingerprint" in result.reason  # which recorded field
 
 
@@ -61,8 +62,9 @@ def test_stale_names_the_recorded_field_an_edit_changed(rs_counterexample: Count
     path.write_text(json.dumps(data))
     result = replay(path)
     assert result.verdict == Verdict.STALE
-    assert result.reason == ("step 2: Deliver(component=kubelet/node-x, resource=replicasets.apps, revision=11) is no "
-                             "longer enabled; the nearest enabled action, Deliver(component=controller-manager, "
+    assert result.reason == ("step 2 (trace[1] in the file): Deliver(component=kubelet/node-x, "
+                             "resource=replicasets.apps, revision=11) is no longer enabled; the nearest enabled "
+                             "action, Deliver(component=controller-manager, "
                              "resource=replicasets.apps, revision=11), differs in trace[1].action.component (the "
                              "model changed, or the file was edited)")
 

@@ -281,7 +281,7 @@ def flags(draw: Any, box: Sandbox) -> Case:
     options: dict[str, list[str]] = {
         "check": ["--budget", "--max-depth", "--workers", "--seed", "--param", "--engine", "--variant", "--property",
                   "--out"],
-        "schedule": ["--scale", "--fail-nodes", "--drain", "--rlimit"],
+        "schedule": ["--scale", "--fail-nodes", "--drain", "--remove", "--rlimit"],
         "raft": ["--servers", "--max-term", "--max-log", "--values", "--max-copies", "--max-msgs", "--max-down",
                  "--down", "--reads", "--serial-reads", "--max-depth", "--max-states", "--max-seconds", "--check"],
         "replay": ["--html", "--allow-import"], "validate": ["-o"], "gate": ["--budget", "--junit", "--summary",
@@ -295,7 +295,8 @@ def flags(draw: Any, box: Sandbox) -> Case:
             argv += [flag, f"{draw(st.sampled_from(['feastflow-backend', 'x', '']))}={_number(draw)}"]
         elif flag in ("--out", "--html", "--junit", "--summary", "--config"):
             argv += [flag, _odd(draw, box, ODD_OUTPUTS + ODD_INPUTS)]
-        elif flag in ("--down", "--drain", "--engine", "--variant", "--property", "--check", "-o", "--allow-import"):
+        elif flag in ("--down", "--drain", "--remove", "--engine", "--variant", "--property", "--check", "-o",
+                      "--allow-import"):
             argv += [flag, draw(st.sampled_from(["etcd-1,etcd-1", "worker-1", "\x1b[2J", "", "bfs", "yaml", "nope"]))]
         else:
             argv += [flag, _number(draw)]

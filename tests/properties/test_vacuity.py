@@ -4,10 +4,13 @@ cannot show there, are said to be so — for the cluster model and for Raft."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 
 from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.raft.state import RaftConfig
 from kubeprop.model.raft.system import with_variant
 from kubeprop.model.scenario.load import load_scenario
@@ -18,6 +21,7 @@ from kubeprop.properties.vacuity import (
     BUILTIN_NEEDS,
     VARIANT_NEEDS,
     VARIANT_TARGETS,
+    own_controllers,
     possible_resources,
     vacuity,
     vacuous_properties,
@@ -87,6 +91,39 @@ def test_a_controller_of_your_own_may_create_anything(monkeypatch: pytest.Monkey
     assert "one-running-pod-per-identity" not in vacuous_properties(model, select())
 
 
+MAINTENANCE = Path(__file__).resolve().parents[1] / "model" / "data" / "maintenance"
+
+
+def test_the_disruption_controller_is_built_in_not_your_own() -> None:
+    """A scenario with a PodDisruptionBudget runs the built-in disruption controller (added only there); it
+    was taken for a user's controller, so nothing was judged vacuous on any scenario with a PDB."""
+    model = build_model(load_scenario(MAINTENANCE / "drained.yaml"))  # a Deployment and a PDB, no Service
+    assert "disruption" in [c.name for c in model.controllers]
+    assert own_controllers(model) == ()
+    assert possible_resources(model) == {"nodes", "deployments.apps", "replicasets.apps", "pods",
+                                         "poddisruptionbudgets.policy"}
+    assert {"endpoints-ready-pods", "one-running-pod-per-identity"} <= set(vacuous_properties(model, select()))
+    shop = build_model(load_scenario(DATA.parent / "catalogue" / "shop.yaml"))  # the catalogue's whole app, a PDB
+    assert own_controllers(shop) == () and possible_resources(shop) is not None
+    assert "variant sts-split-brain cannot show: no StatefulSet" in (
+        cluster_variant_vacuity(build_model(load_scenario(MAINTENANCE / "drained.yaml"), variant="sts-split-brain"))
+        or "")
+
+
+def test_a_controller_of_your_own_named_like_a_built_in_one_is_your_own() -> None:
+    @attrs.frozen
+    class MyDisruption(Memoryless):
+        name: str = "disruption"
+        watches: tuple[str, ...] = ("pods",)
+
+        def reconcile(self, key: str, view: Any) -> Any:
+            raise NotImplementedError
+
+    model = build_model(load_scenario(MAINTENANCE / "drained.yaml"), controllers=(MyDisruption(),))
+    assert own_controllers(model) == ("disruption",)
+    assert possible_resources(model) is None
+
+
 def test_raft_checks_without_writes_or_reads_are_vacuous() -> None:
     quorum = VARIANT_BOUNDS["quorum-ceil"]
     config = RaftConfig(servers=4, max_term=1, max_log=0, history=True)
@@ -147,3 +184,45 @@ def test_endpoints_terminating_cannot_show_where_no_pod_is_ever_deleted(tmp_path
         assert reason is not None and reason.startswith("variant endpoints-terminating cannot show: nothing can "
                                                         "delete a pod")
         assert "endpoints-ready-pods" in vacuous_properties(model, select(["endpoints-ready-pods"]))
+
+
+@pytest.mark.parametrize(("extra", "can_show"), [
+    ("", False),
+    ("faults: {watchDrop: 1, requestFailure: 1}\n", False),
+    ("workload:\n  - uncordon: {node: worker-1}\n", False),
+    ("faults: {partition: 1}\n", True),
+    ("faults: {nodeCrash: 1}\n", True),
+    ("faults: {componentCrash: 1}\n", True),
+    ("faults: {maintenance: 1}\n", True),
+    ("faults: {overload: 1}\n", True),
+    ("workload:\n  - cordon: {node: worker-1}\n", True),
+    ("workload:\n  - drain: {node: worker-1}\n", True),
+])
+def test_scheduler_ignores_taints_may_show_where_a_taint_can_appear(tmp_path: Path, extra: str,
+                                                                     can_show: bool) -> None:
+    """The user trial: "cannot show: no node has a taint" on a scenario with a partition budget, where the
+    portfolio then found the variant: the node lifecycle controller taints a node that stops heartbeating
+    (unreachable, not-ready) and a cordoned one (unschedulable), so such a budget or step lets it show."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "app.yaml").write_text(APP)
+    (tmp_path / "scenario.yaml").write_text(
+        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: app}\nmanifests: [app]\n"
+        "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
+        "topology:\n  nodes: [{name: worker-1, capacity: {cpu: '2', memory: 4Gi, pods: '10'}},\n"
+        "          {name: worker-2, capacity: {cpu: '2', memory: 4Gi, pods: '10'}}]\n" + extra)
+    model = build_model(load_scenario(tmp_path), variant="scheduler-ignores-taints")
+    reason = cluster_variant_vacuity(model)
+    assert (reason is None) == can_show, reason
+    if not can_show:
+        assert reason is not None and reason.startswith(
+            "variant scheduler-ignores-taints cannot show: no node can have a taint (none in the topology")
+        assert "nodeCrash or partition or componentCrash or overload or maintenance" in reason
+        assert "bindings-respect-hard-constraints" in vacuous_properties(model, select())
+
+
+def test_scheduler_ignores_taints_may_show_on_web_whose_partition_taints_a_node() -> None:
+    """web.yaml has untainted workers and `partition: 1`; the portfolio finds the variant there (a pod bound to
+    a node tainted node.kubernetes.io/unreachable, found after 4.5 s of a 60 s budget), so it may show."""
+    model = build_model(load_scenario(DATA / "web.yaml"), variant="scheduler-ignores-taints")
+    assert not any(n.taints for n in model.scenario.spec.topology.nodes)
+    assert cluster_variant_vacuity(model) is None

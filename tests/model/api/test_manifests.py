@@ -211,7 +211,7 @@ def test_list_items_are_expanded_with_item_paths(tmp_path: Path) -> None:
         parse_manifests(text, "list.yaml")
     assert problems_of(excinfo) == [
         "list.yaml:11: items[1].spec.replicas: expected an integer, got string 'many'",
-        "list.yaml:12: items[2]: expected an object with apiVersion and kind, got number 42",
+        "list.yaml:12: items[2]: expected an object with apiVersion and kind, got a number",
     ]
     one, two = parse_manifests(text.replace("many", "3").replace("- 42\n", ""), "list.yaml")
     assert (one.document, one.line, two.line) == (0, 4, 7)
@@ -254,7 +254,7 @@ def test_all_problems_across_files_are_collected(tmp_path: Path) -> None:
     ]
     assert "apiVersion: Required value" in lines[1] and "it is missing" in lines[1]
     assert "metadata.labels: expected an object" in lines[3]
-    assert "kind: Required value" in lines[4] and "got number 5" in lines[4]
+    assert "kind: Required value" in lines[4] and "got a number" in lines[4]
     # a duplicate key does not hide the document's other problems (the user trial: `ports:` twice hid them all)
     assert "duplicate key 'a' (first set on line 1)" in lines[5]
     assert "apiVersion: Required value" in lines[6] and "kind: Required value" in lines[7]

@@ -68,7 +68,7 @@ def test_a_scenario_that_is_not_one_is_one_bad_input_case_without_its_content(
     errors = [line for line in out.splitlines() if line.startswith("ERR")]
     assert errors == [f"ERR  passwd [correct, bfs] :: scenario: bad input: checks[1].scenario passwd: {secret}:1: "
                       "not a scenario file: expected a YAML mapping with apiVersion and kind (a kind: Scenario "
-                      "document, or manifests), got a string in document 1"]
+                      "document, or manifests), got a string of 79 characters in document 1"]
     assert "crashed" not in out
 
 
@@ -82,3 +82,20 @@ def test_a_scenario_with_a_bad_field_is_one_case_naming_file_line_and_field(
     [error] = [line for line in out.splitlines() if line.startswith("ERR")]
     assert error.startswith(f"ERR  bad.yaml [correct, bfs] :: scenario: bad input: checks[0].scenario bad.yaml: "
                             f"{bad}:4: topology: ")
+
+
+def test_a_corpus_file_refused_an_import_says_how_in_the_gates_words(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    data = json.loads(SOURCE.read_text())
+    data["property"] = {**data["property"], "name": "team-property", "module": "kp_team_props"}
+    (corpus / "team.json").write_text(json.dumps(data))
+    config = tmp_path / "gate.yaml"
+    config.write_text(f"corpus: [corpus]\nchecks:\n  - {{scenario: {WEB}, {QUICK}}}\n")
+    assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
+    [error] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ERR")]
+    assert error.endswith("if you trust it, allow it by name: list it under the gate config's allowImports: "
+                          "[kp_team_props]")

@@ -44,13 +44,42 @@ def test_only_input_errors_are_bad_input(monkeypatch: pytest.MonkeyPatch, capsys
     assert "Traceback" not in err
 
 
-def test_a_usage_error_is_one_line_and_a_hint_without_the_synopsis(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_usage_error_is_bad_input_and_a_hint_without_the_synopsis(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["check", "--engine", "bfss"])
     assert info.value.code == ExitCode.BAD_INPUT
     err = capsys.readouterr().err
     assert err.splitlines() == [
-        "kubeprop check: error: argument --engine: invalid choice: 'bfss' (choose from 'portfolio', 'around', "
+        "kubeprop check: bad input:",
+        "argument --engine: invalid choice: 'bfss' (choose from 'portfolio', 'around', "
         "'faults', 'perturb', 'pct', 'bfs', 'walk', 'hypothesis', 'all', 'lasso', 'lasso-exhaustive')",
         "(try 'kubeprop check --help')",
     ]
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["gate", "--budget", "1e400"], "argument --budget: must be a positive number of seconds up to 10,000,000, "
+                                    "got '1e400'"),
+    (["gate", "--budget=-1"], "argument --budget: must be a positive number of seconds up to 10,000,000, got '-1'"),
+    (["check", "--budget", "1e400"], "argument --budget: must be a positive number of seconds up to 10,000,000, "
+                                     "got '1e400'"),
+])
+def test_every_flag_error_has_one_style_and_echoes_what_was_typed(
+        capsys: pytest.CaptureFixture[str], argv: list[str], problem: str) -> None:
+    """Trial 3: the gate said `--budget inf` for 1e400 and `-1.0` for -1, under `bad input:`, while
+    check said `error: argument --budget:`; now both say what the user typed, in one style."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == ExitCode.BAD_INPUT
+    assert capsys.readouterr().err.splitlines() == [f"kubeprop {argv[0]}: bad input:", problem,
+                                                   f"(try 'kubeprop {argv[0]} --help')"]
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["schedule", "--rlimit", "-1"], "--rlimit -1: must be a positive number of Z3 resource units"),
+    (["raft", "--servers", "3", "--down", "s9"], "--down: unknown member 's9'; valid: s1, s2, s3"),
+])
+def test_bad_input_found_after_parsing_has_the_same_style(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                          problem: str) -> None:
+    assert cli.main(argv) == ExitCode.BAD_INPUT
+    assert capsys.readouterr().err.splitlines() == [f"kubeprop {argv[0]}: bad input:", problem]

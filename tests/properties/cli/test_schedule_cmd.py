@@ -31,7 +31,17 @@ def test_drain_worker_3_is_a_finding_with_its_explanation(capsys: pytest.Capture
     assert "INFEASIBLE with worker-3 drained" in out
     assert "together they need 500m cpu" in out
     assert "worker-1 has 400m cpu free" in out and "worker-2 has 50m cpu free" in out
-    assert "worker-3 is down" in out
+    assert "worker-3 excluded: node(s) were unschedulable" in out
+
+
+def test_remove_worker_3_is_the_same_finding_without_the_node(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--remove", "worker-3")
+    assert code == 1
+    assert "Scenario feastflow: 6 pod(s) to place on 5 node(s)." in out
+    assert "INFEASIBLE with worker-3 removed" in out
+    assert "together they need 500m cpu" in out
+    assert "worker-1 has 400m cpu free" in out and "worker-2 has 50m cpu free" in out
+    assert "worker-3" not in out.split("Minimal explanation:")[1]
 
 
 def test_fail_nodes_names_the_breaking_sets(capsys: pytest.CaptureFixture[str]) -> None:
@@ -46,6 +56,8 @@ def test_fail_nodes_names_the_breaking_sets(capsys: pytest.CaptureFixture[str]) 
     (["--scale", "feastflow-backend"], "expected WORKLOAD=N"),
     (["--drain", "worker-9"], "--drain worker-9: no such node; valid: master-1"),
     (["--fail-nodes", "7"], "--fail-nodes 7: must be between 0 and 6"),
+    (["--drain", "worker-1", "--fail-nodes", "6"], "--fail-nodes 6: must be between 0 and 5 (the nodes not drained"),
+    (["--remove", "worker-9"], "--remove worker-9: no such node; valid: master-1"),
     (["--rlimit", "0"], "--rlimit 0: must be a positive number"),
 ])
 def test_bad_flags_exit_2_with_a_clear_message(capsys: pytest.CaptureFixture[str], argv: list[str],
