@@ -77,6 +77,18 @@ def _seed() -> None:
     z3.set_param("smt.auto_config", False)
 
 
+def new_context() -> z3.Context:
+    """A fresh Z3 context that an interrupt cannot leave half-built: `z3.Context.__init__` sets
+    `owner` only after its slow C call, so a Ctrl-C landing in that call left an object whose
+    `__del__` failed ("Exception ignored in: Context.__del__ … AttributeError: owner", printed when
+    `kubeprop check` exited 130). The attributes its `__del__` reads are set first (an interrupted
+    context is then simply not freed: the process is ending)."""
+    ctx: z3.Context = z3.Context.__new__(z3.Context)
+    ctx.owner, ctx.ctx, ctx.eh = False, None, None
+    ctx.__init__()
+    return ctx
+
+
 class _Loaded:
     """One encoding parsed into one Z3 solver, with its tracking literals, in a Z3 context of its
     own: a context is not thread-safe, and a process may check scheduler decisions in several
@@ -84,7 +96,7 @@ class _Loaded:
 
     def __init__(self, enc: Encoding, rlimit: int) -> None:
         self.enc = enc
-        self.ctx = z3.Context()
+        self.ctx = new_context()
         self.solver = z3.Solver(ctx=self.ctx)
         self.solver.set("random_seed", 0)
         self.solver.set("rlimit", rlimit)
