@@ -65,11 +65,18 @@ def netns_missing() -> str | None:
     return None if made.returncode == 0 else f"cannot create a network namespace: {made.stderr.strip()}"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(taken: set[int] | None = None) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now and that is not in `taken` (to
+    which it is added): the kernel may hand out a port it just freed again, and two members given
+    one port make etcd refuse the cluster ("has duplicate url", seen once in CI)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if taken is None or port not in taken:
+            if taken is not None:
+                taken.add(port)
+            return port
 
 
 def _die_with_parent() -> None:
@@ -298,6 +305,7 @@ def _layout(cluster: EtcdCluster, size: int) -> None:
         _ip("-n", cluster.hub, "link", "set", "lo", "up")
         _ip("-n", cluster.hub, "link", "add", "br0", "type", "bridge")
         _ip("-n", cluster.hub, "link", "set", "br0", "up")
+    taken: set[int] = set()  # the ports given to this cluster's members so far
     for i in range(size):
         folder = cluster.root / f"m{i + 1}"
         folder.mkdir()
@@ -312,8 +320,8 @@ def _layout(cluster: EtcdCluster, size: int) -> None:
             peer, client = f"http://{HUB_NET}.{i + 1}:2380", "unix://c:0"
             endpoint = Endpoint(unix=str(folder / "c:0"))
         else:
-            ns, peer = "", f"http://127.0.0.1:{free_port()}"
-            port = free_port()
+            ns, peer = "", f"http://127.0.0.1:{free_port(taken)}"
+            port = free_port(taken)
             client, endpoint = f"http://127.0.0.1:{port}", Endpoint(port=port)
         cluster.members.append(Member(i, folder, peer, client, endpoint, ns))
 
