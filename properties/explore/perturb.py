@@ -355,12 +355,17 @@ class _Perturb:
             if crash in self.enabled(node):
                 out.append(crash)
             if not self.search.model.instant_caches:
-                watched = set(self.watched(component))
-                written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
-                out.extend(Hold.informer(component, r) for r in written if r in watched)
+                out.extend(Hold.informer(component, r) for r in self._written_watched(node, component))
         elif self.relists_behind(node.state, component) and crash in self.enabled(node):
             out.append(crash)
         return out
+
+    def _written_watched(self, node: _Node, component: str) -> list[str]:
+        """The resources `node`'s step wrote (in the order written) that `component` watches."""
+        assert node.parent is not None
+        before, watched = node.parent.state.store.revision, set(self.watched(component))
+        written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
+        return [r for r in written if r in watched]
 
     def _stale_reads(self, node: _Node) -> list[tuple[_Node, Perturbation]]:
         """Where `node` is a reconcile that wrote while its controller has another key queued whose
@@ -384,10 +389,8 @@ class _Perturb:
         own = [a for a in enabled if isinstance(a, Reconcile) and a.controller == act.controller]
         if not own:
             return []
-        watched = set(self.watched(component))
-        written = dict.fromkeys(e.key.resource for e in node.state.store.events if e.revision > before)
         out: list[tuple[_Node, Perturbation]] = []
-        for resource in (r for r in written if r in watched):
+        for resource in self._written_watched(node, component):
             delivery = next((a for a in enabled if isinstance(a, Deliver) and a.component == component
                              and a.resource == resource), None)
             if delivery is None:
