@@ -178,8 +178,8 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
             return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True
         found = first_violation(model, run.state, judged)
         if found is not None:
-            notes = [] if recovers else [f"while {_unrecovered(state)}"]
-            notes += [_workload_left(model, run.state)] if _workload_left(model, run.state) else []
+            left = _workload_left(model, run.state)
+            notes = ([] if recovers else [f"while {_unrecovered(state)}"]) + ([left] if left else [])
             return (attrs.evolve(found, message=f"{found.message} ({'; '.join(notes)})") if notes else found), True
         if not unrecovered:
             break  # nothing is judged where the environment never recovers: that run is not needed
