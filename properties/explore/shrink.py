@@ -32,7 +32,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.incremental import Checker
-from kubeprop.properties.explore.shrink_choices import shrink_choices
+from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
@@ -280,10 +280,6 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
     except _Budget:
         pass
     return min((o for o in outcomes if _failing(o[0], prop)), key=lambda o: len(o[1]))
-
-
-Outcome = tuple[Violation | None, tuple[Action, ...]]
-"""What a judge says of a candidate: the violation and the actions taken that show it."""
 
 
 class _Tests:
