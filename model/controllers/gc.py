@@ -37,8 +37,10 @@ collector acts as upstream's does.
 
 Model choices: the dependency graph is the controller manager's cache, scanned on demand. An
 owner reference whose kind the model does not know counts as solid (upstream's RESTMapper fails
-and the item is retried, never deleted). Work-queue keys are `str(ObjectKey)` (`pods/default/x`,
-`nodes/worker-1`).
+and the item is retried, never deleted), and so does one whose resource the collector does not
+watch: only a kind defined by a CRD that no object of the scenario is, created at run time by a
+controller of your own (upstream would start monitoring it after discovery's next resync).
+Work-queue keys are `str(ObjectKey)` (`pods/default/x`, `nodes/worker-1`).
 """
 
 from __future__ import annotations
