@@ -274,7 +274,8 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = F
         ce = found.counterexample
         if ce is not None and ce.cycle_start is not None:
             return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
-        return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
+        steps = len(found.trace)
+        return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({steps} step{'' if steps == 1 else 's'})"
     if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
         return "vacuous"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
