@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+from cluster_harness import settled
 
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -26,8 +27,7 @@ DATA = Path(__file__).parents[1] / "data" / "maintenance"
 
 
 def _settled(name: str, **parameters: object) -> tuple[ClusterModel, ClusterState]:
-    model = build_model(load_scenario(DATA / name), parameters=parameters or None)
-    return model, settle(model, initial_state(model), max_steps=3000).state
+    return settled(DATA / name, **parameters)
 
 
 def _node(state: ClusterState, name: str) -> Node:
