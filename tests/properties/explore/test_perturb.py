@@ -17,17 +17,13 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashComponent, CrashNode, Deliver, Partition, Tick, UserStep
 from kubeprop.properties.explore.around import _Node
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.explore.perturb import (
-    USER,
-    HeldPolicy,
-    Hold,
+from kubeprop.properties.explore.perturb import USER, HeldPolicy, Hold, effects, run_perturb
+from kubeprop.properties.explore.perturb_placements import (
     _Run,
     by_reach,
-    effects,
     is_perturbation,
     node_order,
     ranked,
-    run_perturb,
     target_of,
     workloads_on,
 )
