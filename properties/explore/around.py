@@ -178,10 +178,16 @@ class _Search:
         """Why the search was left unfinished: the state bound, or (the budget or a stop) time."""
         return ExitReason.STATE_BOUND if self.full() else ExitReason.TIME_BOUND
 
-    def child(self, node: _Node, act: Action, deviations: int) -> _Node | None:
-        """The node after `act`, or None if its state was reached before."""
-        state = step(self.model, node.state, act)
+    def successor(self, node: _Node, act: Action) -> ClusterState:
+        """The state after `act` at `node` (one step)."""
         self.steps += 1
+        return step(self.model, node.state, act)
+
+    def child(self, node: _Node, act: Action, deviations: int, state: ClusterState | None = None) -> _Node | None:
+        """The node after `act` (whose state is `state`, if already stepped to), or None if its
+        state was reached before."""
+        if state is None:
+            state = self.successor(node, act)
         if state in self.seen:
             return None
         self.seen.add(state)

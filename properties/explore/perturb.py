@@ -18,7 +18,10 @@ its end instead, and chooses where to perturb from what the runs did, as Sieve d
 - every perturbed run follows the fair policy to its end: safety properties on every state,
   convergence properties where it is quiet (`around._Search.judge_end`: on the continuations with
   and without the environment recovering). A run that reaches a state an earlier run reached
-  stops (a held run only once it left the run it came from).
+  stops (a held run only once it left the run it came from), but not its placements: for them
+  the run goes on along the recorded successors of that state (`_merge`, `_Known`), the same
+  states at no further step, so that what it would have tried later on is still tried (a
+  placement an earlier run queued at the same node is not queued again).
 
 Order. A run's *discrepancy* is the sum of its placements' ranks, and runs are taken by increasing
 discrepancy, depth-first within one (a perturbed run's own children before the next run of the same
@@ -64,14 +67,30 @@ from kubeprop.properties.explore.slow import Slow
 __all__ = ["USER", "Delay", "HeldPolicy", "Hold", "Perturbation", "run_perturb", "sliced_perturb"]
 
 
-def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, quiet: list[_Node],
-            nodes: list[_Node], deviations: int, holds: list[Holds | None] | None = None
+@attrs.define
+class _Trail:
+    """What following one run records: its nodes, the quiet ones, the holds in force at each (None
+    for the fair run), where it was cut at a known state (`_Run.tail`), its perturbations."""
+
+    nodes: list[_Node]
+    chain: tuple[str, ...] = ()
+    quiet: list[_Node] = attrs.Factory(list)
+    holds: list[Holds | None] | None = None
+    tail: int | None = None
+
+    def append(self, node: _Node, held: Holds | None) -> None:
+        self.nodes.append(node)
+        if self.holds is not None:
+            self.holds.append(held)
+
+
+def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, trail: _Trail, deviations: int
             ) -> Generator[None, Limit | None, _Found | None]:
     """Follow the fair policy from `node` to the end of its run, checking every state; the nodes
-    reached and the quiet ones are appended to `nodes` and `quiet` (and to `holds`, the holds in
-    force at each). The run stops where it reaches a state an earlier run reached (unless a held
-    policy has not diverged from that run yet)."""
-    search = perturb.search
+    reached and the quiet ones are recorded in `trail`. The run stops where it reaches a state an
+    earlier run reached (unless a held policy has not diverged from that run yet); its trail then
+    goes on along that earlier run (`_merge`)."""
+    search, known = perturb.search, perturb.known
     while True:
         found = search.checker.violation(node.state)
         if found is not None:
@@ -79,7 +98,8 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
         enabled = perturb.enabled(node)
         fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
         if fair is None or isinstance(fair, UserStep):
-            quiet.append(node)
+            trail.quiet.append(node)
+            known.quiet.add(node)
             ended = search.judge_end(node, node.deviations)
             if ended is not None:
                 return ended
@@ -93,14 +113,30 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
         if isinstance(policy, HeldPolicy) and held and not policy.diverged:
             nxt = _retrace(search, node, fair, deviations)  # still on the run it was derived from
         else:
-            nxt = search.child(node, fair, deviations)
-        if nxt is None:  # an earlier run reached this state
-            return None
+            state = search.successor(node, fair)
+            nxt = search.child(node, fair, deviations, state)
+            if nxt is None:  # an earlier run reached this state
+                _merge(perturb, trail, node, state)
+                return None
         policy.taken(fair)
-        nodes.append(nxt)
-        if holds is not None:
-            holds.append(held or None)
+        known.add(nxt, node, trail.chain)
+        trail.append(nxt, held or None)
         node = nxt
+
+
+def _merge(perturb: _Perturb, trail: _Trail, node: _Node, state: ClusterState) -> None:
+    """`trail`'s run, cut after `node` where it reached `state`, goes on along the recorded run
+    from `state` (`_Known.continuation`), so that its placements there are still tried."""
+    known = perturb.known
+    rest = known.continuation(state, max(0, perturb.search.config.settle_steps - node.depth))
+    if not rest:
+        return
+    known.after.setdefault(node, rest[0])
+    trail.tail = len(trail.nodes)
+    for later in rest:
+        trail.append(later, None)
+        if later in known.quiet:
+            trail.quiet.append(later)
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
@@ -113,11 +149,12 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         search.seen.add(start)
         perturb = _Perturb(search)
         root = _Node(start, None, None, 0, 0)
-        nodes, quiet = [root], list[_Node]()
-        found = yield from _follow(perturb, slicer, root, search.policy(), quiet, nodes, 0)
+        perturb.known.add(root, None, ())
+        trail = _Trail([root])
+        found = yield from _follow(perturb, slicer, root, search.policy(), trail, 0)
         if found is None and not search.cut(slicer):
             perturb.runs = 1
-            fair = _Run(None, (), nodes, quiet, [True] * len(nodes), (), 0, 0)
+            fair = _Run(None, (), trail.nodes, trail.quiet, [True] * len(trail.nodes), (), 0, 0, tail=trail.tail)
             perturb.queue_children(fair)
         while found is None and perturb.queue and not search.cut(slicer):
             discrepancy, path, candidate = heapq.heappop(perturb.queue)
@@ -136,32 +173,35 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
 def _perturbed(search: _Search, slicer: Slicer, perturb: _Perturb, candidate: _Candidate, discrepancy: int,
                path: tuple[int, ...]) -> Generator[None, Limit | None, _Found | None]:
     """Take `candidate`'s perturbation, follow the fair policy to the end, queue what follows."""
-    at, act = candidate.at, candidate.act
+    at, act, parent = candidate.at, candidate.act, candidate.parent
     deviations = at.deviations + 1
     policy = search.replayed(at)
-    nodes: list[_Node] = []
-    holds: list[Holds | None] = []
+    merged = parent.tail is not None and any(n is at for n in parent.nodes[parent.tail:])
+    chain = (*(perturb.known.chains.get(at, parent.chain) if merged else parent.chain), describe(act, at))
+    trail = _Trail([], chain, holds=[])
     if isinstance(act, Hold | Slow | Delay):
         policy = _held_policy(policy, act, candidate.keep)
         first = at
+        perturb.runs += 1
+        found = yield from _follow(perturb, slicer, first, policy, trail, deviations)
     else:
-        child = search.child(at, act, deviations)
-        if child is None:
-            return None
-        policy.taken(act)
-        first = child
-        nodes.append(child)
-        holds.append(None)
-    quiet: list[_Node] = []
-    perturb.runs += 1
-    chain = (*candidate.parent.chain, describe(act, at))
-    found = yield from _follow(perturb, slicer, first, policy, quiet, nodes, deviations, holds)
+        state = search.successor(at, act)
+        child = search.child(at, act, deviations, state)
+        if child is None:  # the perturbation itself led to a known state
+            _merge(perturb, trail, at, state)
+            found = None
+        else:
+            perturb.runs += 1
+            policy.taken(act)
+            perturb.known.add(child, at, chain)
+            trail.append(child, None)
+            found = yield from _follow(perturb, slicer, child, policy, trail, deviations)
     if found is not None:
         perturb.chain = chain
         return found
-    if nodes:
-        run = _Run(act, chain, nodes, quiet, effects(nodes, candidate.parent, at), path, discrepancy, deviations,
-                   holds)
+    if trail.nodes:
+        run = _Run(act, chain, trail.nodes, trail.quiet, effects(trail.nodes, parent, at), path, discrepancy,
+                   deviations, trail.holds or [], tail=trail.tail)
         perturb.queue_children(run)
     return None
 

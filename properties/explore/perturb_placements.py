@@ -88,6 +88,42 @@ class _Run:
     perturbations: int
     holds: list[Holds | None] = attrs.Factory(list)
     """The holds in force at each of `nodes` (None: none; empty on the fair run)."""
+    tail: int | None = None
+    """Where the run was cut because it reached a state an earlier run reached, the index in
+    `nodes` of that state's node: `nodes` goes on along the earlier run from there (`_Known`)."""
+
+
+@attrs.define
+class _Known:
+    """The runs followed so far as a graph over their nodes: the first node of a followed run that
+    reached each state, the node after each node on its run (after the last node of a run cut at a
+    known state: that state's node), the nodes where a run was quiet, and the perturbations of each
+    node's run. A run cut where it reaches a known state goes on, for its placements, along the
+    recorded successors of that state's node (`continuation`): the same states, so the same
+    checks, at no further step."""
+
+    first: dict[ClusterState, _Node] = attrs.Factory(dict)
+    after: dict[_Node, _Node] = attrs.Factory(dict)
+    quiet: set[_Node] = attrs.Factory(set)
+    chains: dict[_Node, tuple[str, ...]] = attrs.Factory(dict)
+
+    def add(self, node: _Node, before: _Node | None, chain: tuple[str, ...]) -> None:
+        """`node`, reached from `before` on a run with the perturbations `chain`."""
+        self.first.setdefault(node.state, node)
+        self.chains.setdefault(node, chain)
+        if before is not None:
+            self.after.setdefault(before, node)
+
+    def continuation(self, state: ClusterState, limit: int) -> list[_Node]:
+        """The recorded run from the first node that reached `state`: it and its successors (at
+        most `limit`; empty if no followed run reached `state`)."""
+        out: list[_Node] = []
+        node, visited = self.first.get(state), set[_Node]()
+        while node is not None and node not in visited and len(out) < limit:
+            out.append(node)
+            visited.add(node)
+            node = self.after.get(node)
+        return out
 
 
 @attrs.frozen
@@ -197,6 +233,10 @@ class _Perturb:
         """The actions enabled at the nodes of the run being followed and placed."""
         self.chain: tuple[str, ...] = ()
         """The perturbations of the run that showed a violation."""
+        self.known = _Known()
+        self.placed: set[tuple[_Node, Perturbation, Holds | None]] = set()
+        """Every placement queued (where, what, the holds kept): one on a cut run's continuation
+        that an earlier run queued already is not queued again."""
 
     def enabled(self, node: _Node) -> list[Action]:
         """The actions enabled at `node` (remembered while the run it is on is being placed)."""
@@ -401,13 +441,24 @@ class _Perturb:
         """Queue the placements of `run`, depth-first after it within one discrepancy: those where
         instances contend first (`contentions`), then the others (`placements`)."""
         queued: set[tuple[int, Perturbation]] = set()
+        merged = set() if run.tail is None else set(run.nodes[run.tail:])
         i = 0
         for rank, candidate in self.contentions(run):
             queued.add((id(candidate.at), candidate.act))
-            self.push(run.discrepancy + rank, (*run.path, rank, i), candidate)
-            i += 1
+            if self._fresh(candidate, merged):
+                self.push(run.discrepancy + rank, (*run.path, rank, i), candidate)
+                i += 1
         for rank, node, act in self.placements(run):
-            if (id(node), act) not in queued:
-                self.push(run.discrepancy + rank, (*run.path, rank, i), _Candidate(node, act, run))
+            if (id(node), act) not in queued and self._fresh(candidate := _Candidate(node, act, run), merged):
+                self.push(run.discrepancy + rank, (*run.path, rank, i), candidate)
                 i += 1
         self.seen_enabled.clear()
+
+    def _fresh(self, candidate: _Candidate, merged: set[_Node]) -> bool:
+        """Record `candidate` as placed; False if it is on a cut run's continuation (`merged`)
+        and was placed before (the same perturbation at the same node: the same run)."""
+        key = (candidate.at, candidate.act, candidate.keep)
+        if key in self.placed and candidate.at in merged:
+            return False
+        self.placed.add(key)
+        return True
