@@ -18,9 +18,10 @@ everywhere else:
   everything settled is the most common scenario of all). Convergence is also judged where the
   run is quiet before the user's next step (as if the user and the faults stopped there);
 - deviations have a cost (`deviation_cost`: 1, or 2 for a fault injected while the cluster is
-  busy), and the runs of one cost form a *layer*. The fair run (cost 0) is followed first; then
-  the layers share the steps (`layer_of`): the cheapest layer with runs queued gets all but
-  1 / `SHARE` of them, the next all but 1 / `SHARE` of the rest, and so on. Within a layer, runs
+  busy), and the runs of one cost form a *layer*. The fair run (cost 0) is followed first, then
+  the cheapest open layer alone for as many steps as the fair run took (its runs are about that
+  long); then the layers share the steps (`layer_of`): the cheapest layer with runs queued gets
+  all but 1 / `SHARE` of them, the next all but 1 / `SHARE` of the rest, and so on. Within a layer, runs
   go in breadth-first order of their length, except that a run first goes only a few steps past
   its last deviation (`HORIZONS`: 4, then 16, then 64, then on) — most bugs show right after the
   deviation that causes them, while a run's whole continuation can be long. The first
@@ -318,14 +319,17 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
         root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())
         layers: dict[int, list[Queued]] = {0: [(0, 0, 0, root)]}
         found: _Found | None = None
-        turn = 0
+        taken: dict[int, int] = {}  # the steps each layer took
         while found is None and (open_layers := sorted(c for c, heap in layers.items() if heap)):
             yield from slicer.pause(search.steps)
             if search.cut(slicer):
                 break
-            turn += 1
-            heap = layers[layer_of(turn, open_layers)]
+            cost = layer_of(taken, open_layers)
+            before = search.steps
+            heap = layers[cost]
             found = _visit(search, heapq.heappop(heap)[3], heap, layers)
+            taken[cost] = taken.get(cost, 0) + search.steps - before
+            taken[-1] = taken.get(-1, 0) + 1
         left = [c for c, heap in layers.items() if heap]
         reason = ExitReason.VIOLATION if found is not None else search.cut_reason() if left else ExitReason.RUNS_DONE
         done = min(left, default=config.deviations + 1)  # the costs explored completely
@@ -382,14 +386,17 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], layers: dict[int,
     return None
 
 
-def layer_of(turn: int, open_layers: list[int]) -> int:
-    """The layer (a cost) whose run the search steps on its `turn`-th step (from 1), among the
-    costs with runs queued (`open_layers`, ascending): the `z`-th of them, `z` the number of times
-    `SHARE` divides `turn` (capped at the last), so that each layer gets all but 1 / `SHARE` of the
-    steps left to it and the next layers the rest."""
-    if open_layers[0] == 0:
-        return 0  # the fair run first: every other layer's runs branch off it
-    z = 0
+def layer_of(taken: dict[int, int], open_layers: list[int]) -> int:
+    """The layer (a cost) whose run the search steps next, among the costs with runs queued
+    (`open_layers`, ascending), given the steps each layer took (`taken`; `taken[-1]`: the turns
+    so far): the fair run while it goes on; the cheapest open layer until it took as many steps
+    as the fair run (its runs are about as long); then the `z`-th open layer, `z` the number of
+    times `SHARE` divides the turn (capped at the last), so that each layer gets all but
+    1 / `SHARE` of the steps left to it and the next layers the rest."""
+    first = open_layers[0]
+    if first == 0 or taken.get(first, 0) < taken.get(0, 0):
+        return first
+    turn, z = taken.get(-1, 0) + 1, 0
     while turn % SHARE == 0 and z < len(open_layers) - 1:
         turn //= SHARE
         z += 1

@@ -70,11 +70,12 @@ def test_the_fair_run_alone_shows_the_variants_a_user_sees_at_once() -> None:
 def test_the_layers_share_the_steps() -> None:
     from kubeprop.properties.explore.around import SHARE, layer_of
 
-    assert [layer_of(t, [0, 1, 2]) for t in range(1, 5)] == [0, 0, 0, 0]  # the fair run first
-    turns = [layer_of(t, [1, 2, 3]) for t in range(1, SHARE**3 + 1)]
-    assert turns.count(1) == SHARE**3 - SHARE**2  # all but 1 / SHARE
+    assert layer_of({0: 5, -1: 5}, [0, 1, 2]) == 0  # the fair run first
+    assert layer_of({0: 100, 1: 99, -1: 150}, [1, 2, 3]) == 1  # the cheapest layer: one fair run's steps
+    turns = [layer_of({0: 100, 1: 100, -1: t - 1}, [1, 2, 3]) for t in range(1, SHARE**3 + 1)]
+    assert turns.count(1) == SHARE**3 - SHARE**2  # then all but 1 / SHARE
     assert turns.count(2) == SHARE**2 - SHARE and turns.count(3) == SHARE
-    assert [layer_of(t, [2]) for t in range(1, 9)] == [2] * 8
+    assert [layer_of({0: 1, 2: 9, -1: t}, [2]) for t in range(8)] == [2] * 8
 
 
 def test_two_deviations_before_the_cheaper_layer_is_exhausted() -> None:
