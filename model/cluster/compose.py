@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from kubeprop.model.api.manifests import load_manifests
-from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import disruption, hpa, nodelifecycle
+from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.evolve import evolve
@@ -97,11 +97,13 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         "scheduler" if i == 0 else f"scheduler-{i + 1}" for i in range(int(values["schedulerInstances"]))
     )
     workload_objects = _workload_objects(scenario)
+    gc_resources = collected_resources(_objects(scenario, workload_objects),
+                                       own_controllers=bool(scenario.controllers or controllers))
     return ClusterModel(
         scenario=scenario,
         api=api_config(scenario, frozen),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
-        controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
+        controllers=with_controllers(default_controllers(frozen, gc_resources),
                                      (*_addon_controllers(scenario, frozen, workload_objects),
                                       *scenario.controllers, *controllers)),
         scheduler_instances=instances,
@@ -119,19 +121,14 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
     it creates a PodDisruptionBudget."""
-    objects = [m.obj for m in scenario.objects] + [o for step in workload_objects for o in step]
-    if not disruption.uses_pdbs(objects):
+    if not disruption.uses_pdbs(_objects(scenario, workload_objects)):
         return ()
     return (disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])),)
 
 
-def _custom_resources(scenario: Scenario) -> tuple[str, ...]:
-    """The qualified resources of every kind the scenario's CRDs define (for the garbage collector)."""
-    out: list[str] = []
-    for manifest in scenario.objects:
-        if isinstance(manifest.obj, CustomResourceDefinition):
-            out.extend(qualified_resource(info) for info in manifest.obj.kind_infos())
-    return tuple(out)
+def _objects(scenario: Scenario, workload_objects: tuple[tuple[Any, ...], ...]) -> list[Any]:
+    """The objects of the scenario's manifests and of its workload steps, in that order."""
+    return [m.obj for m in scenario.objects] + [o for step in workload_objects for o in step]
 
 
 def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
