@@ -161,13 +161,27 @@ class _Loaded:
             out.append(expr.decl().name())
         return out
 
-    def placement(self, problem: Problem) -> FrozenMap[str, str]:
-        """The true placement variables, read from the model's text in one call (reading the
-        model declaration by declaration costs a Python call per variable)."""
-        out: dict[str, str] = {}
-        for i, j in _TRUE_VAR.findall(self.solver.model().sexpr()):
-            out[pod_key(problem.pending[int(i)])] = problem.nodes[int(j)].name
-        return FrozenMap(out)
+    def placed(self) -> tuple[tuple[int, int], ...]:
+        """(pending pod, node) for each true placement variable, read from the model's text in one
+        call (reading the model declaration by declaration costs a Python call per variable)."""
+        return tuple((int(i), int(j)) for i, j in _TRUE_VAR.findall(self.solver.model().sexpr()))
+
+
+def _placement(problem: Problem, placed: tuple[tuple[int, int], ...]) -> FrozenMap[str, str]:
+    """The placement that the (pending pod, node) index pairs `placed` stand for in `problem`."""
+    return FrozenMap({pod_key(problem.pending[i]): problem.nodes[j].name for i, j in placed})
+
+
+Answer = tuple[Status, "tuple[tuple[int, int], ...]", tuple[str, ...], int, str, bool]
+"""A first check's outcome with its placement as index pairs (`Outcome`'s other fields in order)."""
+FirstKey = tuple[str, tuple[tuple[str, str, tuple[int, ...]], ...], int, frozenset[int], bool, bool]
+"""What a fresh solver's first check depends on: the encoding's text, its tracking literals (name,
+kind and nodes), the rlimit, the nodes down and the `minimise` and `placement` flags."""
+FIRST_LIMIT = 1024
+"""First checks remembered before the memo is cleared (bounded memory)."""
+FIRST_TEXT_LIMIT = 1 << 18
+"""Encodings longer than this (characters) are not remembered (their text would be the memory)."""
+_FIRST: dict[FirstKey, Answer] = {}
 
 
 class SchedulingSolver:
@@ -186,7 +200,11 @@ class SchedulingSolver:
         self.problem = problem
         self.rlimit = rlimit
         self.spent = 0
+        self._enc = encoding
         self._full = None if encoding is None else _Loaded(encoding, rlimit)
+        self._replay: tuple[frozenset[int], bool, bool] | None = None
+        """A first check answered from the memo (`_first`), to run in Z3 before any later one."""
+        self._checked = False
         self._base: dict[int, int] | None = None
         self._propose = encoding is None and len(problem.pending) * len(problem.nodes) > PROPOSE_ABOVE
 
@@ -194,13 +212,15 @@ class SchedulingSolver:
     def full(self) -> _Loaded:
         """The complete encoding, loaded on first use."""
         if self._full is None:
-            self._full = _Loaded(encode(self.problem, max_work=build_budget(self.rlimit)), self.rlimit)
+            self._full = _Loaded(self.enc, self.rlimit)
         return self._full
 
     @property
     def enc(self) -> Encoding:
-        """The complete encoding (what cores and explanations refer to)."""
-        return self.full.enc
+        """The complete encoding (what cores and explanations refer to), built on first use."""
+        if self._enc is None:
+            self._enc = encode(self.problem, max_work=build_budget(self.rlimit))
+        return self._enc
 
     def node_index(self, name: str) -> int:
         """The index of the node called `name` (ValueError if absent)."""
@@ -224,20 +244,62 @@ class SchedulingSolver:
                                              f"{build_budget(self.rlimit):,} units)")
 
     def _check(self, down_ix: frozenset[int], minimise: bool, placement: bool) -> Outcome:
+        first = not self._checked
+        self._checked = True
+        if first and self._full is None and not self._propose:
+            return self._first(down_ix, minimise, placement)
+        if self._replay is not None:  # Z3 as it would be after the first check: run it again
+            spent, replay, self._replay = self.spent, self._replay, None
+            self._answer(*replay)
+            self.spent = spent
+        answer = self._answer(down_ix, minimise, placement)
+        return self._outcome(answer)
+
+    def _first(self, down_ix: frozenset[int], minimise: bool, placement: bool) -> Outcome:
+        """A fresh solver's first check, remembered by what it depends on (`FirstKey`) in this
+        process: the same text in a fresh context, with the same parameters and seeds, gets the
+        same answer, core and resource count (the module docstring), so a scheduling problem met
+        again in another form — other pods that no constraint tells apart, say — is not parsed and
+        solved again (`scheduler-decisions-sound` met 6 distinct encodings in its 215 checks
+        over FeastFlow's first 30,000 steps). A later check on this solver runs the first one in
+        Z3 first (`_replay`), so that Z3 is where it would have been."""
+        enc = self.enc
+        text = enc.text()
+        if len(text) > FIRST_TEXT_LIMIT:
+            return self._outcome(self._answer(down_ix, minimise, placement))
+        tracks = tuple((name, track.kind, track.nodes) for name, track in sorted(enc.tracks.items()))
+        key = (text, tracks, self.rlimit, down_ix, minimise, placement)
+        answer = _FIRST.get(key)
+        if answer is None:
+            answer = self._answer(down_ix, minimise, placement)
+            if len(_FIRST) >= FIRST_LIMIT:
+                _FIRST.clear()
+            _FIRST[key] = answer
+        else:
+            self.spent += answer[3]
+            self._replay = (down_ix, minimise, placement)
+        return self._outcome(answer)
+
+    def _outcome(self, answer: Answer) -> Outcome:
+        status, placed, core, spent, reason, minimal = answer
+        return Outcome(status, _placement(self.problem, placed) if placed else EMPTY, core, spent, reason, minimal)
+
+    def _answer(self, down_ix: frozenset[int], minimise: bool, placement: bool) -> Answer:
+        """Ask Z3 (see `check`)."""
         start = self.spent
         proposal = self._proposal(down_ix) if self._propose else None
         if proposal is not None and self._run(proposal, proposal.names, down_ix) == z3.sat:
-            return Outcome("sat", proposal.placement(self.problem) if placement else EMPTY, spent=self.spent - start)
+            return "sat", proposal.placed() if placement else (), (), self.spent - start, "", True
         full = self.full
         result = self._run(full, full.names, down_ix)
         if result == z3.sat:
-            return Outcome("sat", full.placement(self.problem) if placement else EMPTY, spent=self.spent - start)
+            return "sat", full.placed() if placement else (), (), self.spent - start, "", True
         if result == z3.unknown:
-            return Outcome("unknown", spent=self.spent - start, reason=full.solver.reason_unknown())
+            return "unknown", (), (), self.spent - start, full.solver.reason_unknown(), True
         core, minimal = full.core_names(), True
         if minimise:
             core, minimal = self._minimise(core, down_ix)
-        return Outcome("unsat", core=tuple(core), spent=self.spent - start, minimal=minimal)
+        return "unsat", (), tuple(core), self.spent - start, "", minimal
 
     def _proposal(self, down: frozenset[int]) -> _Loaded | None:
         """The packing for these down nodes as a restricted encoding, or None if none packs."""
