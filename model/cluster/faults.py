@@ -13,6 +13,7 @@ than one tick, such as the node lifecycle controller's 5 s health pass, happens 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from kubeprop.model.cluster.informers import (
@@ -162,10 +163,22 @@ def watch_faults(model: ClusterModel, state: ClusterState, component: str) -> It
         informer = state.informers.get(component)
         for resource, cache in informer.resources.sorted_items() if informer else ():
             if not cache.stale:
-                yield DropWatch(component, resource)
+                yield _dropped(component, resource)
     if can_inject(state, model, "request_failure") and component not in state.armed_failures:
-        for code in FAILURE_CODES:
-            yield FailNextRequest(component, code)
+        yield from _failures(component)
+
+
+@lru_cache(maxsize=1024)
+def _dropped(component: str, resource: str) -> DropWatch:
+    """`DropWatch(component, resource)`, made once: an action is a value, and `watch_faults` is
+    asked again whenever a component's caches change (most steps)."""
+    return DropWatch(component, resource)
+
+
+@lru_cache(maxsize=256)
+def _failures(component: str) -> tuple[FailNextRequest, ...]:
+    """A component's request failures (`FAILURE_CODES`), made once (see `_dropped`)."""
+    return tuple(FailNextRequest(component, code) for code in FAILURE_CODES)
 
 
 def _lose_heartbeat(state: ClusterState, node: str) -> ClusterState:
