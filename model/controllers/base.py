@@ -30,7 +30,7 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.controllers.decisions import DecisionMemo
+from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.actions import Action
@@ -148,9 +148,15 @@ _DECISIONS = DecisionMemo()
 ask for the decision that the reconcile itself takes when it runs, in state after state."""
 
 
+_WAKEUPS = WakeupMemo()
+"""Each controller's wake-ups by the clock and the caches they read (`decisions.WakeupMemo`)."""
+
+
 def forget_decisions() -> None:
-    """Forget every remembered decision (at the end of a search: the memo keeps its states alive)."""
+    """Forget every remembered decision and wake-up (at the end of a search: the memos keep their
+    states alive)."""
     _DECISIONS.clear()
+    _WAKEUPS.clear()
 
 
 def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
@@ -211,11 +217,14 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
         wakeup_at = getattr(controller, "wakeup_at", None)
         if wakeup_at is None or not controller.watches:
             continue
-        for obj in view_.list(controller.watches[0]):
-            key = _key(obj)
-            at = wakeup_at(view_, key, now)
-            if at is not None:
-                yield controller.name, key, at
+        resource = controller.watches[0]
+
+        def compute(seen: ObjectView, wakeup_at: Any = wakeup_at, resource: str = resource) -> Wakeups:
+            found = ((key, wakeup_at(seen, key, now)) for key in map(_key, seen.list(resource)))
+            return tuple((key, at) for key, at in found if at is not None)
+
+        for key, at in _WAKEUPS.wakeups(controller, view_, now, compute):
+            yield controller.name, key, at
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:

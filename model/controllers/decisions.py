@@ -26,7 +26,7 @@ remembered decisions with fresh ones along random runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kubeprop.model.api.objects import ApiObject, ObjectKey
@@ -141,3 +141,46 @@ class DecisionMemo:
         strategies = getattr(controller, "strategies", None)
         return strategies is None or all(getattr(step, "__module__", "").startswith(BUILT_IN)
                                          for step in strategies.values())
+
+
+Wakeups = tuple[tuple[str, int], ...]
+"""(key, model time) for each object a controller asks to be woken for."""
+
+
+class WakeupMemo:
+    """Each controller's wake-up times (`base.next_timer`, `base.on_tick`), by the controller, the
+    clock and the caches they read, as `DecisionMemo` remembers decisions: whether time may pass
+    is asked in most states (`faults.tick_enabled`), and a watch delivery of a resource the
+    wake-ups do not read changes none of them. Only built-in controllers (`DecisionMemo._records`)
+    on an `InformerState` are remembered, and only when everything they asked of it was recorded."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[Controller, list[tuple[Reads, int, Wakeups]]]] = {}
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self.entries.clear()
+
+    def wakeups(self, controller: Controller, view: ObjectView, now: int,
+                compute: Callable[[ObjectView], Wakeups]) -> Wakeups:
+        """`compute(view)` (the wake-ups `controller` asks for at `now`), remembered."""
+        if type(view) is not InformerState or not DecisionMemo._records(controller):
+            return compute(view)
+        caches = view.resources
+        found = self.entries.get(id(controller))
+        if found is not None and found[0] is controller:
+            for reads, at, seen in found[1]:
+                if at == now and all(caches.get(resource) is cache for resource, cache in reads):
+                    return seen
+        recording = RecordingView(view)
+        result = compute(recording)
+        if recording.complete:
+            if found is None or found[0] is not controller:
+                if len(self.entries) >= LIMIT:
+                    self.entries.clear()
+                found = self.entries[id(controller)] = (controller, [])
+            found[1].insert(0, (tuple(recording.read.items()), now, result))
+            del found[1][KEEP:]
+        return result

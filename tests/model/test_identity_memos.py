@@ -51,11 +51,28 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
     for sts in (o for o in state.store.objects.values() if isinstance(o, StatefulSet)):
         assert statefulset.revision_name(sts) == statefulset._revision_name(sts.metadata.name, sts.spec.template)
     if is_up(state, CONTROLLER_MANAGER):
+        for now in (state.clock, state.clock + 10_000):  # (later: past every deadline)
+            assert list(controllers_base._wakeups(model, state, now)) == _fresh_wakeups(model, state, now)
         for controller, key in controllers_base.queued(model, state):
             remembered_decision = controllers_base.decide(model, state, controller, key)  # the memo kept
             fresh = controllers_base._controller(model, controller).reconcile(  # across states
                 view(model, state, CONTROLLER_MANAGER), key, state.controllers[controller].memory, state.clock)
             assert remembered_decision == fresh
+
+
+def _fresh_wakeups(model: ClusterModel, state: ClusterState, now: int) -> list[tuple[str, str, int]]:
+    """`base._wakeups` without its memo (`decisions.WakeupMemo`), as it was written before."""
+    view_ = view(model, state, CONTROLLER_MANAGER)
+    out = []
+    for controller in model.controllers:
+        wakeup_at = getattr(controller, "wakeup_at", None)
+        if wakeup_at is not None and controller.watches:
+            for obj in view_.list(controller.watches[0]):
+                key = controllers_base._key(obj)
+                at = wakeup_at(view_, key, now)
+                if at is not None:
+                    out.append((controller.name, key, at))
+    return out
 
 
 @pytest.mark.parametrize("path", [None, DATA / "web.yaml", DATA / "node-loss.yaml"])
