@@ -28,6 +28,7 @@ from kubeprop.model.controllers.disruption import DisruptionController
 from kubeprop.model.controllers.endpoints import EndpointsController
 from kubeprop.model.controllers.endpointslice import EndpointSliceController
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES, GarbageCollector
+from kubeprop.model.controllers.namespace import NamespaceController
 from kubeprop.model.controllers.podgc import PodGCController
 from kubeprop.model.controllers.replicaset import ReplicaSetController
 from kubeprop.model.controllers.statefulset import StatefulSetController
@@ -53,6 +54,7 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
         ),
         GarbageCollector(watches=(*DEFAULT_WATCHES, *sorted(set(custom_resources)), CRDS)),
         PodGCController(terminated_pod_threshold=int(parameters["terminatedPodGCThreshold"])),
+        NamespaceController(custom_resources=tuple(sorted(set(custom_resources)))),
     ]
     return tuple(controllers)
 
