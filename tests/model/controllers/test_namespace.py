@@ -29,111 +29,20 @@ from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.registry import select
 
-TRIAL = """\
-apiVersion: kubeprop.dev/v1alpha1
-kind: Scenario
-metadata: {name: ns-delete}
-manifests: [manifests]
-topology:
-  nodes:
-    - {name: worker-1, capacity: {cpu: "2", memory: 4Gi, pods: "110"}}
-users: [{name: admin, clusterRoles: [cluster-admin]}]
-applyAs: admin
-workload:
-  - delete: {kind: Namespace, name: team-a}
-  - setImage: {deployment: team-a/web, container: web, image: web:2}
-"""
-
-APP = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: NS}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: NS}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: web:1, resources: {requests: {cpu: 100m}}}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: NS}
-spec:
-  selector: {app: web}
-  ports: [{port: 80}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: settings, namespace: NS}
-data: {mode: fast}
----
-apiVersion: example.com/v1
-kind: Widget
-metadata: {name: w1, namespace: NS}
-spec: {size: 1}
-"""
-
-CRD = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-"""
-
-TWO = """\
-apiVersion: kubeprop.dev/v1alpha1
-kind: Scenario
-metadata: {name: ns-delete-two}
-manifests: [manifests]
-topology:
-  nodes:
-    - {name: worker-1, capacity: {cpu: "4", memory: 8Gi, pods: "110"}}
-users: [{name: admin, clusterRoles: [cluster-admin]}]
-applyAs: admin
-workload:
-  - delete: {kind: Namespace, name: team-a}
-"""
-
-
-def _trial(tmp_path: Path) -> Path:
-    (tmp_path / "manifests").mkdir(parents=True)
-    (tmp_path / "manifests" / "app.yaml").write_text(APP.split("---\napiVersion: v1\nkind: Service")[0]
-                                                     .replace("NS", "team-a").replace("replicas: 2", "replicas: 1"))
-    (tmp_path / "scenario.yaml").write_text(TRIAL)
-    return tmp_path / "scenario.yaml"
-
-
-def _two(tmp_path: Path) -> Path:
-    (tmp_path / "manifests").mkdir(parents=True)
-    (tmp_path / "manifests" / "00-crd.yaml").write_text(CRD)
-    (tmp_path / "manifests" / "a.yaml").write_text(APP.replace("NS", "team-a"))
-    (tmp_path / "manifests" / "b.yaml").write_text(APP.replace("NS", "team-b"))
-    (tmp_path / "scenario.yaml").write_text(TWO)
-    return tmp_path / "scenario.yaml"
+DATA = Path(__file__).resolve().parents[1] / "data" / "namespace"
+TRIAL = DATA / "trial.yaml"
+"""The trial's scenario: delete namespace team-a, then set the image of the Deployment in it."""
+TWO = DATA / "scenario.yaml"
+"""Namespaces team-a and team-b, each with a Deployment (2 pods), a Service, a ConfigMap and a
+Widget custom resource; the workload deletes team-a."""
 
 
 def _in(state: ClusterState, namespace: str) -> list[ObjectKey]:
     return sorted(k for k in state.store.objects if k.namespace == namespace)
 
 
-def test_the_trial_scenario_settles_with_the_namespace_and_its_content_gone(tmp_path: Path) -> None:
-    model = build_model(load_scenario(_trial(tmp_path)))
+def test_the_trial_scenario_settles_with_the_namespace_and_its_content_gone() -> None:
+    model = build_model(load_scenario(TRIAL))
     state = initial_state(model)
     assert settled_violation(model, state, select(kind="convergence"), max_steps=2000) is None
     running = settle(model, state, max_steps=2000)
@@ -145,15 +54,15 @@ def test_the_trial_scenario_settles_with_the_namespace_and_its_content_gone(tmp_
     assert any(isinstance(a, Reconcile) and a.controller == "namespace" for a in deleted.trace)
 
 
-def test_kubeprop_check_on_the_trial_scenario_finds_no_violation(tmp_path: Path) -> None:
+def test_kubeprop_check_on_the_trial_scenario_finds_no_violation() -> None:
     for engine in ("bfs", "walk"):
-        report = check(_trial(tmp_path / engine), engine=engine, bounds=Bounds(max_depth=40, max_states=600))
+        report = check(TRIAL, engine=engine, bounds=Bounds(max_depth=40, max_states=600))
         assert report.violation is None, (engine, report.violation)
         assert report.found == ()
 
 
-def test_a_namespace_delete_removes_its_content_gracefully_and_nothing_else(tmp_path: Path) -> None:
-    model = build_model(load_scenario(_two(tmp_path)))
+def test_a_namespace_delete_removes_its_content_gracefully_and_nothing_else() -> None:
+    model = build_model(load_scenario(TWO))
     running = settle(model, initial_state(model), max_steps=3000)
     before_b = {k: running.state.store.get(k) for k in _in(running.state, "team-b")}
     before_a = _in(running.state, "team-a")
