@@ -270,8 +270,10 @@ def _record_interrupted(model: ClusterModel, unfinished: Unfinished, cfg: Engine
             found.append(attrs.evolve(_discovery(model, result, cfg, seed, save_to, deadline), unshrunk=unshrunk))
     except KeyboardInterrupt:
         for result, unshrunk in results[len(found):]:
-            found.append(Discovery(result.violation, tuple(result.trace), note="not recorded: interrupted again",
-                                   found_length=len(result.trace), unshrunk=unshrunk))
+            trace = tuple(result.trace)
+            found.append(Discovery(result.violation, trace, note="not recorded: interrupted again",
+                                   found_length=len(trace), unshrunk=unshrunk,
+                                   upstream=match(model, result.violation, trace)))
     return tuple(found)
 
 

@@ -23,7 +23,7 @@ The drains in progress are `MaintenanceState` in `state.addons["maintenance"]`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -146,18 +146,31 @@ def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep) -> tuple[list
 
 
 def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: DrainStep, user: str, by: str,
-                component: str) -> ClusterState:
-    """Cordon the node and, unless a pod is refused, start draining it."""
+                component: str) -> tuple[ClusterState, Response | str | None]:
+    """Cordon the node and, unless a pod is refused, start draining it. Also returns why `kubectl
+    drain` failed, if it did: the cordon's refused response, or its refusals of pods
+    (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go` RunDrain: the node stays cordoned, the command
+    exits 1 with "unable to drain node"), else None."""
     state, response = send(model, state, user, cordon_request(user, node, True), component)
     if not response.ok:
-        return state
+        return state, response
     pods, errors = pods_for_deletion(state, node, flags)
     if errors:
-        return state  # kubectl drain exits with the errors, leaving the node cordoned
+        return state, f'unable to drain node "{node}" due to error: {refusals(errors)}'
     pending = FrozenMap({f"{p.metadata.namespace}/{p.metadata.name}": state.clock for p in pods})
     drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock)
     ms = maintenance_state(state)
-    return _store(state, evolve(ms, draining=ms.draining.set(node, drain)))
+    return _store(state, evolve(ms, draining=ms.draining.set(node, drain))), None
+
+
+def refusals(errors: Sequence[str]) -> str:
+    """`drain_filter`'s refusals as kubectl prints them: one line per reason, its pods joined
+    (`staging/src/k8s.io/kubectl/pkg/drain/filters.go` podDeleteList.errors)."""
+    pods: dict[str, list[str]] = {}
+    for error in errors:
+        reason, _, pod = error.rpartition(": ")
+        pods.setdefault(reason, []).append(pod)
+    return "; ".join(f"{reason}: {', '.join(names)}" for reason, names in pods.items())
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -244,8 +257,9 @@ def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> Clust
 
 def _start_maintenance(model: ClusterModel, state: ClusterState, act: StartMaintenance) -> ClusterState:
     state = evolve(state, faults=state.faults.spend("maintenance"))
-    return start_drain(model, state, act.drained, DrainStep(node=act.drained, delete_emptydir_data=True),
-                       model.scenario.apply_as, OPERATOR, OPERATOR)
+    state, _ = start_drain(model, state, act.drained, DrainStep(node=act.drained, delete_emptydir_data=True),
+                           model.scenario.apply_as, OPERATOR, OPERATOR)
+    return state
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

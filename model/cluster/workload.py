@@ -49,7 +49,7 @@ from kubeprop.model.api.objects import (
     qualified_resource,
     with_metadata,
 )
-from kubeprop.model.api.server import Request, resolve_type
+from kubeprop.model.api.server import Request, Response, resolve_type
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
 from kubeprop.model.cluster import maintenance
@@ -225,15 +225,8 @@ def _unavailable(code: int) -> bool:
 def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> ClusterState:
     step = model.scenario.spec.workload[act.index]
     user = model.scenario.apply_as
-    if step.drain is not None:
-        state = maintenance.start_drain(model, state, step.drain.node, step.drain, user, "user", USER_COMPONENT)
-        return evolve(state, workload_next=act.index + 1)
-    if step.cordon is not None or step.uncordon is not None:
-        node_step = step.cordon or step.uncordon
-        assert node_step is not None
-        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None)
-        state, _ = send(model, state, user, cordon, USER_COMPONENT)
-        return evolve(state, workload_next=act.index + 1)
+    if step.drain is not None or step.cordon is not None or step.uncordon is not None:
+        return _node_step(model, state, act.index, user)
     failures: list[str] = []
     for request in _requests(model, state, act.index):
         if isinstance(request, str):
@@ -247,6 +240,30 @@ def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> Clust
     state = evolve(state, workload_next=act.index + 1)
     if failures:
         state = evolve(state, workload_errors=state.workload_errors.set(act.index, "; ".join(failures)))
+    return state
+
+
+def _node_step(model: ClusterModel, state: ClusterState, index: int, user: str) -> ClusterState:
+    """`kubectl cordon|uncordon|drain NODE`. A refused drain (a pod it may not delete) or a refused
+    patch is the step's failure, as for any other step; a server that cannot answer now is asked again."""
+    step = model.scenario.spec.workload[index]
+    failure: Response | str | None
+    if step.drain is not None:
+        state, failure = maintenance.start_drain(model, state, step.drain.node, step.drain, user, "user",
+                                                 USER_COMPONENT)
+    else:
+        node_step = step.cordon or step.uncordon
+        assert node_step is not None
+        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None)
+        state, response = send(model, state, user, cordon, USER_COMPONENT)
+        failure = None if response.ok else response
+    if isinstance(failure, Response) and _unavailable(failure.code):
+        return state  # not done: the step stays enabled and is retried
+    state = evolve(state, workload_next=index + 1)
+    if isinstance(failure, Response):
+        failure = f"{failure.code} {failure.reason}: {failure.message}"
+    if failure is not None:
+        state = evolve(state, workload_errors=state.workload_errors.set(index, failure))
     return state
 
 

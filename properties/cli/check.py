@@ -52,7 +52,7 @@ from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, wors
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
 from kubeprop.properties.registry import Property
-from kubeprop.properties.upstream_behaviour import HEADING, UpstreamBehaviour, explanation, match
+from kubeprop.properties.upstream_behaviour import HEADING, explanation
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
 ENGINE_ORDER = ("bfs", "walk", "hypothesis")
@@ -171,8 +171,6 @@ class CheckRun:
     reports: tuple[CheckReport, ...]
     properties: tuple[Any, ...]
     """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
-    upstream: dict[tuple[str, str], UpstreamBehaviour] = attrs.field(factory=dict)
-    """(engine, property) → the known upstream behaviour that discovery is."""
     explored: WorstFold | None = None
     """With `--metrics`: the worst metrics over every run the engines finished (`on_run`)."""
     variant: str | None = None
@@ -182,12 +180,6 @@ class CheckRun:
     """The scenario's stored-only objects (`Scenario.stored_only`): the header names them once."""
     max_depth: int = DEFAULT_DEPTH
     """The engines' `max_depth` (`--max-depth`): the engine lines say how long random runs were."""
-
-
-def upstream_of(reports: Sequence[CheckReport]) -> dict[tuple[str, str], UpstreamBehaviour]:
-    """The discoveries that are known upstream behaviour, by (engine, property)."""
-    return {(r.engine, d.violation.property): b for r in reports for d in r.found
-            if (b := match(r.model, d.violation, d.trace)) is not None}
 
 
 def keep_hypothesis_under(out: Path) -> None:
@@ -243,12 +235,12 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             if line is not None:
                 line.end()
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
-            run = CheckRun(scenario.name, (*reports, *partial), props, upstream_of((*reports, *partial)),
-                           variant=args.variant, parameters=tuple(args.params), max_depth=config.max_depth)
+            run = CheckRun(scenario.name, (*reports, *partial), props, variant=args.variant,
+                           parameters=tuple(args.params), max_depth=config.max_depth)
             raise Interrupted(_interrupted(run, engine)) from None
         if line is not None:
             line.end()
-    return CheckRun(scenario.name, tuple(reports), props, upstream_of(reports), explored, args.variant,
+    return CheckRun(scenario.name, tuple(reports), props, explored, args.variant,
                     tuple(args.params), stored_only=scenario.stored_only, max_depth=config.max_depth)
 
 
@@ -268,13 +260,14 @@ def _interrupted(run: CheckRun, engine: str) -> str:
     return text.getvalue()
 
 
-def _cell(report: CheckReport, prop: Property, vacuous: bool, upstream: bool = False) -> str:
+def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
     found = report.discovery(prop.name)
     if found is not None:
         ce = found.counterexample
         if ce is not None and ce.cycle_start is not None:
             return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
-        return f"{'UPSTREAM' if upstream else 'VIOLATED'} ({len(found.trace)} steps)"
+        steps = len(found.trace)
+        return f"{'VIOLATED' if found.upstream is None else 'UPSTREAM'} ({steps} step{'' if steps == 1 else 's'})"
     if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
         return "vacuous"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
@@ -340,13 +333,12 @@ def table(run: CheckRun) -> Table:
     """The cluster run as the common result table."""
     model = run.reports[0].model
     vacuous = vacuous_properties(model, run.properties)
-    cells = tuple(tuple(_cell(r, p, p.name in vacuous, (r.engine, p.name) in run.upstream) for r in run.reports)
-                  for p in run.properties)
+    cells = tuple(tuple(_cell(r, p, p.name in vacuous) for r in run.reports) for p in run.properties)
     findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
-                     for r in run.reports for d in r.found if (r.engine, d.violation.property) not in run.upstream)
+                     for r in run.reports for d in r.found if d.upstream is None)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(run.upstream[r.engine, d.violation.property]) + _unshrunk(d))
-                     for r in run.reports for d in r.found if (r.engine, d.violation.property) in run.upstream)
+                             explanation=explanation(d.upstream) + _unshrunk(d))
+                     for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports)) if w)
     note = stored_only_note(run.stored_only)
@@ -406,7 +398,7 @@ def took_a_step(run: CheckRun) -> bool:
 def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:
     """1 on any violation (known upstream behaviour only if `strict`); 3 if an exhaustive search was
     asked for and not achieved, or no engine took a step; else 0."""
-    if any(strict or (r.engine, d.violation.property) not in run.upstream for r in run.reports for d in r.found):
+    if any(strict or d.upstream is None for r in run.reports for d in r.found):
         return ExitCode.VIOLATION
     if exhaustive and not any(r.engine == "bfs" and r.complete for r in run.reports):
         return ExitCode.INCONCLUSIVE

@@ -61,7 +61,7 @@ from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.registry import select
-from kubeprop.properties.upstream_behaviour import HEADING, match
+from kubeprop.properties.upstream_behaviour import HEADING
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
 __all__ = ["BUILTIN_CORPUS", "CheckOutcome", "CheckSpec", "GateConfig", "check_cases", "corpus_cases", "load_config",
@@ -204,7 +204,7 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
     found = report.discovery(name)
     if found is not None:
         detail = f"counterexample: {found.path}\n" if found.path else found.note
-        behaviour = None if strict else match(report.model, found.violation, found.trace)
+        behaviour = None if strict else found.upstream
         if behaviour is not None:
             return Case(suite, name, "passed", f"{HEADING}: {found.violation} ({behaviour.name}: "
                         f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or ""))

@@ -104,7 +104,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"check(s) to run (default: all invariants); one of {', '.join(c.name for c in RAFT_CHECKS)}")
     p.add_argument("--max-depth", type=int_in(1, 1_000_000))
     p.add_argument("--max-states", type=int_in(1, 10**12))
-    p.add_argument("--max-seconds", type=seconds, default=120.0)
+    p.add_argument("--max-seconds", "--budget", dest="max_seconds", type=seconds, default=120.0, metavar="S",
+                   help="wall-clock budget of the search in seconds (default 120; --budget, as in check)")
     p.add_argument("--workers", type=int_in(1, MAX_BFS_WORKERS), default=1,
                    help="worker processes of the breadth-first search (same result for any number)")
     p.add_argument("--max-memory", type=int_in(64, 2**40), default=DEFAULT_MAX_MEMORY_MB, metavar="MB",

@@ -138,8 +138,11 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
         results[found.member] = decided
         spent[found.member] += decided.stats.seconds - found.result.stats.seconds
     summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why)
-    # Found once it was made and every other lane had run its turns before it (and stopped).
-    found_after = None if found is None else max(found.seconds, *(r.ended for r in reports if r is not None))
+    # Found once it was made and every other lane had run its turns before it (and stopped); a member
+    # that exhausted the state space decides the run too, but found nothing.
+    found_after = None
+    if found is not None and found.result.violation is not None:
+        found_after = max(found.seconds, *(r.ended for r in reports if r is not None))
     stats = attrs.evolve(summary.stats, found_after=found_after,
                          lanes=tuple(0.0 if r is None else r.cpu for r in reports))
     return attrs.evolve(summary, stats=stats)

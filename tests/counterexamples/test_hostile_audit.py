@@ -12,23 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_source import SOURCE, edited
 
 from kubeprop.counterexamples.format import CounterexampleError, load, parse, write
 from kubeprop.counterexamples.output import OutputError
 from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.properties.cli.main import main
 
-CORPUS = Path(__file__).resolve().parents[2] / "counterexamples" / "corpus"
-SOURCE = sorted(CORPUS.glob("endpoints-ready-pods-*.json"))[0]
 SECRET = "https://user:ghp_not-for-your-eyes@github.com"
-
-
-def _edited(tmp_path: Path, edit: Callable[[dict[str, Any]], None], name: str = "ce.json") -> Path:
-    data = json.loads(SOURCE.read_text())
-    edit(data)
-    path = tmp_path / name
-    path.write_text(json.dumps(data, indent=1))
-    return path
 
 
 def _entry_text(replace: tuple[str, str]) -> Callable[[dict[str, Any]], None]:
@@ -58,7 +49,7 @@ def test_an_inline_scenario_reads_only_its_own_files(tmp_path: Path, secret: Pat
     reference = {"absolute": str(secret), "dotdot": "../" * 12 + str(secret).lstrip("/"), "apply": str(secret)}[how]
     edit = (_entry_text(("workload:\n", f"workload:\n  - apply: {reference}\n")) if how == "apply"
             else _entry_text(("manifests: [web]", f"manifests: [web, '{reference}']")))
-    found = _problems(_edited(tmp_path, edit))
+    found = _problems(edited(tmp_path, edit))
     assert all(SECRET not in message for _, message in found), found
     [(field, message)] = found
     assert field == "scenario"
@@ -72,7 +63,7 @@ def test_a_path_mode_scenario_never_shows_what_it_read(tmp_path: Path, secret: P
         data["scenario"] = {"name": "x", "mode": "path", "layout": "scenario-file", "path": str(secret),
                             "contentHash": "0" * 64}
 
-    found = _problems(_edited(tmp_path, edit))
+    found = _problems(edited(tmp_path, edit))
     assert all(SECRET not in message for _, message in found), found
     [(field, message)] = found
     assert field == "scenario.path"
@@ -88,7 +79,7 @@ def test_a_path_mode_scenario_that_loads_still_replays(tmp_path: Path) -> None:
         data["scenario"] = {"name": "web", "mode": "path", "layout": "scenario-file", "path": str(web / "web.yaml"),
                             "contentHash": data["scenario"]["contentHash"]}
 
-    assert replay(_edited(tmp_path, edit)).verdict == Verdict.REPRODUCES
+    assert replay(edited(tmp_path, edit)).verdict == Verdict.REPRODUCES
 
 
 def _another_folder(tmp_path: Path) -> Path:
@@ -112,7 +103,7 @@ def _naming(target: Path) -> Callable[[dict[str, Any]], None]:
 def test_a_path_mode_file_never_shows_another_folders_objects(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     target = _another_folder(tmp_path)
-    path = _edited(tmp_path, _naming(target))
+    path = edited(tmp_path, _naming(target))
     result = replay(path)
     assert result.verdict == Verdict.STALE and result.states == ()
     assert result.reason.startswith(f"the scenario at {target} changed since the file was written")
@@ -129,7 +120,7 @@ def test_a_path_mode_file_never_shows_another_folders_objects(tmp_path: Path,
 def test_a_scenario_the_user_names_is_replayed_even_when_changed(tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     target = _another_folder(tmp_path)
-    path = _edited(tmp_path, _naming(target))
+    path = edited(tmp_path, _naming(target))
     result = replay(path, scenario=target)
     assert result.verdict == Verdict.STALE and "changed since the file was written" in result.reason
     assert "not replayed" not in result.reason and len(result.states) > 1
@@ -143,7 +134,7 @@ def test_the_reproduce_line_of_a_replay_on_a_named_scenario_names_it(tmp_path: P
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     # the user trial: the printed line dropped --scenario, so copying it gave STALE, not replayed
     target = _another_folder(tmp_path)
-    path = _edited(tmp_path, _naming(target))
+    path = edited(tmp_path, _naming(target))
     main(["replay", str(path), "--scenario", str(target)])
     [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("reproduce with: ")]
     assert line == f"reproduce with: kubeprop replay --scenario {target} {path}"
@@ -221,7 +212,7 @@ def test_a_missing_path_mode_scenario_says_so(tmp_path: Path) -> None:
         data["scenario"] = {"name": "x", "mode": "path", "layout": "scenario-file", "path": str(tmp_path / "gone"),
                             "contentHash": "0" * 64}
 
-    assert _problems(_edited(tmp_path, edit)) == [
+    assert _problems(edited(tmp_path, edit)) == [
         ("scenario.path", f"cannot load {tmp_path / 'gone'}: {tmp_path / 'gone'}: no such file or folder")]
 
 
@@ -231,7 +222,7 @@ def test_the_builtin_scenario_is_replayed_even_when_changed(tmp_path: Path) -> N
         data["scenario"] = {"name": "feastflow", "mode": "path", "layout": "scenario-file",
                             "path": "builtin:feastflow", "contentHash": "0" * 64}
 
-    result = replay(_edited(tmp_path, edit))
+    result = replay(edited(tmp_path, edit))
     assert result.verdict == Verdict.STALE and result.states and "not replayed" not in result.reason
 
 
@@ -243,6 +234,6 @@ def test_an_inline_scenario_packs_a_bounded_number_of_files(tmp_path: Path) -> N
     def edit(data: dict[str, Any]) -> None:
         data["scenario"]["files"] += [{"path": f"junk/{i}.txt", "text": ""} for i in range(MAX_PACKED_FILES)]
 
-    found = _problems(_edited(tmp_path, edit))
+    found = _problems(edited(tmp_path, edit))
     assert found == [("scenario.files", f"holds {MAX_PACKED_FILES + 2:,} files; a packed scenario holds at most "
                                         f"{MAX_PACKED_FILES:,} (its scenario file and a file per object at most)")]

@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_source import SOURCE, edited, with_admission
 
 from kubeprop.counterexamples.format import CounterexampleError, load
 from kubeprop.counterexamples.replay import Verdict, replay
-
-CORPUS = Path(__file__).resolve().parents[2] / "counterexamples" / "corpus"
-SOURCE = sorted(CORPUS.glob("endpoints-ready-pods-*.json"))[0]
 
 MODULE = """\
 from pathlib import Path
@@ -30,24 +28,9 @@ def module_folder(module_on_path: Callable[[str, str], Path]) -> Path:
     return module_on_path("kp_review_plugin", MODULE)
 
 
-def _edited(tmp_path: Path, edit: Any, name: str = "ce.json") -> Path:
-    data = json.loads(SOURCE.read_text())
-    edit(data)
-    path = tmp_path / name
-    path.write_text(json.dumps(data, indent=1))
-    return path
-
-
-def _with_admission(ref: str) -> Any:
-    def edit(data: dict[str, Any]) -> None:
-        entry = next(f for f in data["scenario"]["files"] if f["path"] == data["scenario"]["entry"])
-        entry["text"] += f"admission: ['{ref}']\n"
-    return edit
-
-
 @pytest.mark.parametrize("ref", ["sys:exit", "os:abort", "builtins:input", "os:fork", "kp_review_plugin:PLUGIN"])
 def test_replay_refuses_modules_an_inline_scenario_names(tmp_path: Path, module_folder: Path, ref: str) -> None:
-    path = _edited(tmp_path, _with_admission(ref))
+    path = edited(tmp_path, with_admission(ref))
     with pytest.raises(CounterexampleError) as info:
         replay(path)
     [problem] = info.value.problems
@@ -59,7 +42,7 @@ def test_replay_refuses_modules_an_inline_scenario_names(tmp_path: Path, module_
 
 
 def test_an_allowed_module_is_imported(tmp_path: Path, module_folder: Path) -> None:
-    path = _edited(tmp_path, _with_admission("kp_review_plugin:PLUGIN"))
+    path = edited(tmp_path, with_admission("kp_review_plugin:PLUGIN"))
     # the scenario text changed, so its hash no longer matches: the import happened, then the edit was noticed
     with pytest.raises(CounterexampleError, match="contentHash: does not match the inline files"):
         replay(path, allow_imports=["kp_review_plugin"])
@@ -76,7 +59,7 @@ def test_a_path_mode_scenario_is_under_the_same_policy(tmp_path: Path, module_fo
 
     with pytest.raises(CounterexampleError, match="refusing to import module named in a file under review: "
                                                   "'kp_review_plugin' "):
-        replay(_edited(tmp_path, edit))
+        replay(edited(tmp_path, edit))
     assert not (module_folder / "RAN").exists()
 
 
@@ -84,7 +67,7 @@ def test_property_module_is_imported_only_when_built_in_or_allowed(tmp_path: Pat
     def unknown(data: dict[str, Any]) -> None:
         data["property"] = {**data["property"], "name": "my-property", "module": "kp_review_plugin"}
 
-    path = _edited(tmp_path, unknown)
+    path = edited(tmp_path, unknown)
     with pytest.raises(CounterexampleError) as info:
         replay(path)
     assert info.value.problems[0].field == "imports"
@@ -104,10 +87,10 @@ def test_every_refused_module_is_named_at_once_with_the_command_that_allows_them
         tmp_path: Path, module_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the user trial: a scenario's controller module and the property's module took three tries, one error each
     def both(data: dict[str, Any]) -> None:
-        _with_admission("kp_review_plugin:PLUGIN")(data)
+        with_admission("kp_review_plugin:PLUGIN")(data)
         data["property"] = {**data["property"], "name": "my-property", "module": "kp_team_props"}
 
-    path = _edited(tmp_path, both)
+    path = edited(tmp_path, both)
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'elsewhere'}{os.pathsep}{module_folder}")
     with pytest.raises(CounterexampleError) as info:
         replay(path)
@@ -127,7 +110,7 @@ def test_every_refused_module_is_named_at_once_with_the_command_that_allows_them
 
 
 def test_an_allowed_module_not_on_the_path_says_where_to_look(tmp_path: Path) -> None:
-    path = _edited(tmp_path, _with_admission("kp_nowhere_module:PLUGIN"))
+    path = edited(tmp_path, with_admission("kp_nowhere_module:PLUGIN"))
     with pytest.raises(CounterexampleError) as info:
         replay(path, allow_imports=["kp_nowhere_module"])
     assert info.value.problems[0].message.endswith(
@@ -139,7 +122,7 @@ def test_an_unknown_property_names_a_close_match_and_the_valid_ones(tmp_path: Pa
         data["property"] = {**data["property"], "name": "endpoints-ready-pod"}
 
     with pytest.raises(CounterexampleError) as info:
-        replay(_edited(tmp_path, typo))
+        replay(edited(tmp_path, typo))
     message = info.value.problems[0].message
     assert message.startswith("'endpoints-ready-pod' is not a registered property; did you mean "
                               "'endpoints-ready-pods'? valid: ")
@@ -182,7 +165,7 @@ def test_inline_file_names_that_cannot_be_unpacked_are_bad_input(tmp_path: Path)
         files.append({"path": f"{files[0]['path']}/inside.yaml", "text": "x: 1\n"})  # a file used as a folder
 
     with pytest.raises(CounterexampleError) as info:
-        replay(_edited(tmp_path, clash))
+        replay(edited(tmp_path, clash))
     assert info.value.problems[0].field == "scenario.files[2].path"
     assert "cannot be unpacked" in info.value.problems[0].message
 
@@ -195,7 +178,7 @@ def test_a_packed_path_outside_the_scenario_says_what_is_wrong(tmp_path: Path, p
         data["scenario"]["files"].append({"path": path, "text": "x: 1\n"})
 
     with pytest.raises(CounterexampleError) as info:
-        replay(_edited(tmp_path, outside))
+        replay(edited(tmp_path, outside))
     [problem] = info.value.problems
     assert problem.field == "scenario.files[2].path"
     assert problem.message == f"{why}; must be a relative path inside the scenario, such as manifests/web.yaml"
@@ -206,7 +189,7 @@ def test_hostile_parameters_are_bad_input(tmp_path: Path) -> None:
         data["model"]["parameters"] = {"maxEndpointsPerSlice": 0, "instantCaches": "maybe"}
 
     with pytest.raises(CounterexampleError) as info:
-        load(_edited(tmp_path, params))
+        load(edited(tmp_path, params))
     assert [(p.field, p.message) for p in info.value.problems] == [
         ("model.parameters.maxEndpointsPerSlice", "must be between 1 and 1000, got 0"),
         ("model.parameters.instantCaches", "must be true or false, got string 'maybe'"),

@@ -3,11 +3,10 @@ otherwise, never suggested for allowing (the trial: `property.module: '../../evi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from corpus_source import SOURCE, edited, with_admission
 
 from kubeprop.counterexamples.format import CounterexampleError, load
 from kubeprop.counterexamples.module_names import is_module_name
@@ -15,17 +14,7 @@ from kubeprop.counterexamples.replay import replay
 from kubeprop.model.errors import UsageError
 from kubeprop.properties.cli.main import main
 
-REPO = Path(__file__).resolve().parents[2]
-SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
 NOT_A_MODULE = "'../../evil' is not a module name: expected dotted Python identifiers"
-
-
-def _file(tmp_path: Path, change: Any) -> Path:
-    data = json.loads(SOURCE.read_text())
-    change(data)
-    path = tmp_path / "ce.json"
-    path.write_text(json.dumps(data))
-    return path
 
 
 @pytest.mark.parametrize(("name", "valid"), [
@@ -36,17 +25,14 @@ def test_module_names_are_dotted_identifiers(name: str, valid: bool) -> None:
 
 
 def test_a_property_module_that_is_not_a_module_name_is_a_bad_field(tmp_path: Path) -> None:
-    path = _file(tmp_path, lambda d: d["property"].update(module="../../evil"))
+    path = edited(tmp_path, lambda d: d["property"].update(module="../../evil"), indent=None)
     with pytest.raises(CounterexampleError, match=r"property\.module: " + NOT_A_MODULE):
         load(path)
 
 
 def test_a_scenario_reference_that_is_not_a_module_name_is_refused_without_a_suggestion(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    def admission(data: dict[str, Any]) -> None:
-        entry = next(f for f in data["scenario"]["files"] if f["path"] == data["scenario"]["entry"])
-        entry["text"] += "admission: ['../../evil:PLUGIN']\n"
-    path = _file(tmp_path, admission)
+    path = edited(tmp_path, with_admission("../../evil:PLUGIN"), indent=None)
     assert main(["replay", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}: scenario: " in err and NOT_A_MODULE in err

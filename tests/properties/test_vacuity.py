@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 import pytest
+from scenario_text import HEAD
 
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers.base import Memoryless
@@ -160,6 +161,19 @@ spec: {selector: {app: web}, ports: [{port: 80}]}
 """
 
 
+def _app_scenario(folder: Path, nodes: tuple[str, ...], extra: str) -> Path:
+    """`folder` as a scenario applying `APP` (folder app/) as an admin, on `nodes` (each 2 CPUs,
+    4Gi, 10 pods), with `extra` (a workload, a fault budget, parameters) appended."""
+    (folder / "app").mkdir()
+    (folder / "app" / "app.yaml").write_text(APP)
+    topology = ",\n          ".join(f"{{name: {n}, capacity: {{cpu: '2', memory: 4Gi, pods: '10'}}}}" for n in nodes)
+    (folder / "scenario.yaml").write_text(
+        HEAD + "metadata: {name: app}\nmanifests: [app]\n"
+        "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
+        f"topology:\n  nodes: [{topology}]\n" + extra)
+    return folder
+
+
 @pytest.mark.parametrize(("extra", "can_show"), [
     ("", False),
     ("workload:\n  - cordon: {node: worker-1}\n", False),
@@ -171,13 +185,7 @@ def test_endpoints_terminating_cannot_show_where_no_pod_is_ever_deleted(tmp_path
                                                                         can_show: bool) -> None:
     """The user trial: `--variant endpoints-terminating` on a manifest folder with no steps and no
     faults read "held" with no warning, though no pod ever terminates there."""
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "app.yaml").write_text(APP)
-    (tmp_path / "scenario.yaml").write_text(
-        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: app}\nmanifests: [app]\n"
-        "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
-        "topology:\n  nodes: [{name: worker-1, capacity: {cpu: '2', memory: 4Gi, pods: '10'}}]\n" + extra)
-    model = build_model(load_scenario(tmp_path), variant="endpoints-terminating")
+    model = build_model(load_scenario(_app_scenario(tmp_path, ("worker-1",), extra)), variant="endpoints-terminating")
     reason = cluster_variant_vacuity(model)
     assert (reason is None) == can_show, reason
     if not can_show:
@@ -203,14 +211,8 @@ def test_scheduler_ignores_taints_may_show_where_a_taint_can_appear(tmp_path: Pa
     """The user trial: "cannot show: no node has a taint" on a scenario with a partition budget, where the
     portfolio then found the variant: the node lifecycle controller taints a node that stops heartbeating
     (unreachable, not-ready) and a cordoned one (unschedulable), so such a budget or step lets it show."""
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "app.yaml").write_text(APP)
-    (tmp_path / "scenario.yaml").write_text(
-        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: app}\nmanifests: [app]\n"
-        "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
-        "topology:\n  nodes: [{name: worker-1, capacity: {cpu: '2', memory: 4Gi, pods: '10'}},\n"
-        "          {name: worker-2, capacity: {cpu: '2', memory: 4Gi, pods: '10'}}]\n" + extra)
-    model = build_model(load_scenario(tmp_path), variant="scheduler-ignores-taints")
+    model = build_model(load_scenario(_app_scenario(tmp_path, ("worker-1", "worker-2"), extra)),
+                        variant="scheduler-ignores-taints")
     reason = cluster_variant_vacuity(model)
     assert (reason is None) == can_show, reason
     if not can_show:

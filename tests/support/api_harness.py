@@ -3,6 +3,8 @@ the scheduler, the kubelet and users by direct requests."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
@@ -52,6 +54,19 @@ class ApiHarness:
         store, response = self.send(store, request, now)
         assert response.ok, response.message
         return store
+
+    def reconcile(self, ctl: Any, store: Store, key: str, now: int = 1,
+                  must_succeed: bool = False) -> tuple[Store, tuple[Request, ...]]:
+        """One reconcile of `key` by `ctl` from its initial memory, reading `store` as an instant
+        cache; its requests applied in order at time `now` until one fails (`must_succeed`: every
+        one must succeed). The new store and every request the reconcile made."""
+        decision = ctl.reconcile(store, key, ctl.initial_memory(), now)
+        for request in decision.requests:
+            store, response = self.send(store, request, now)
+            assert response.ok or not must_succeed, response.message
+            if not response.ok:
+                break
+        return store, tuple(decision.requests)
 
 
 def feastflow() -> ApiHarness:

@@ -1,13 +1,17 @@
 """A FeastFlow model for driving one component's actions by hand: instant caches, and the node
-lifecycle's every-pass `MarkPodsNotReady` (so tests need not stage a Ready transition)."""
+lifecycle's every-pass `MarkPodsNotReady` (so tests need not stage a Ready transition); and a
+scenario's model with the state it settles in (`settled`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema import PARAMETERS
@@ -27,3 +31,10 @@ def api(state: ClusterState, model: ClusterModel, request: Request) -> ClusterSt
     result = handle(state.store, request, model.api, state.clock)
     assert result.response.ok, result.response
     return attrs.evolve(state, store=result.store)
+
+
+def settled(scenario: Path, **parameters: object) -> tuple[ClusterModel, ClusterState]:
+    """The scenario's model (with `parameters`) and the state its fair run settles in from the
+    initial state (at most 3,000 steps)."""
+    model = build_model(load_scenario(scenario), parameters=parameters or None)
+    return model, settle(model, initial_state(model), max_steps=3000).state

@@ -6,23 +6,20 @@ from pathlib import Path
 
 import attrs
 import pytest
+from cluster_harness import settled
 
 from kubeprop.model.api.meta import Condition, find_condition
 from kubeprop.model.api.objects import Deployment, ObjectKey, Pod, PodDisruptionBudget
 from kubeprop.model.api.server import Request, Response
-from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import settle
-from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 DATA = Path(__file__).parents[1] / "data" / "maintenance"
 PDB = ObjectKey("poddisruptionbudgets.policy", "default", "web")
 
 
-@pytest.fixture(scope="module")
-def settled() -> tuple[ClusterModel, ClusterState]:
-    model = build_model(load_scenario(DATA / "drained.yaml"))
-    return model, settle(model, initial_state(model), max_steps=3000).state
+@pytest.fixture(scope="module", name="settled")
+def drained() -> tuple[ClusterModel, ClusterState]:
+    return settled(DATA / "drained.yaml")
 
 
 def _pods(state: ClusterState) -> list[Pod]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+from cluster_harness import settled
 
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -26,8 +27,7 @@ DATA = Path(__file__).parents[1] / "data" / "maintenance"
 
 
 def _settled(name: str, **parameters: object) -> tuple[ClusterModel, ClusterState]:
-    model = build_model(load_scenario(DATA / name), parameters=parameters or None)
-    return model, settle(model, initial_state(model), max_steps=3000).state
+    return settled(DATA / name, **parameters)
 
 
 def _node(state: ClusterState, name: str) -> Node:
@@ -87,3 +87,18 @@ def test_maintenance_fault_starts_when_stable_and_uncordons() -> None:
     state = step(model, state, Quiesce())
     run = settle(model, state, max_steps=3000, max_ticks=10)
     assert not maintenance_state(run.state).draining and not _node(run.state, "worker-1").spec.unschedulable
+
+
+def test_a_refused_drain_fails_its_step_and_leaves_the_node_cordoned() -> None:
+    """`kubectl drain` without --force exits 1 on a pod no controller owns (RunDrain,
+    `staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go`); the cordon it made stays. Before, the
+    step passed silently and `workload-steps-succeed` held."""
+    model, state = _settled("refused.yaml")
+    refused = step(model, state, UserStep(0))
+    assert _node(refused, "worker-1").spec.unschedulable and not blocking(refused)
+    assert refused.workload_errors[0] == (
+        'unable to drain node "worker-1" due to error: cannot delete Pods that declare no controller '
+        "(use --force to override): default/agent-w1")
+    forced = settle(model, step(model, refused, UserStep(1)), max_steps=3000, max_ticks=10).state
+    assert 1 not in forced.workload_errors
+    assert not [p for p in forced.store.list("pods") if isinstance(p, Pod)]

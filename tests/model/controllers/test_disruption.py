@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+from cluster_harness import settled
 
 from kubeprop.model.api.objects import ObjectKey, Pod, PodDisruptionBudget
 from kubeprop.model.api.policy import PodDisruptionBudgetSpec
 from kubeprop.model.api.selectors import LabelSelector
-from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers.disruption import (
     DisruptionController,
     disrupted_pods,
@@ -23,11 +23,6 @@ DATA = Path(__file__).parents[1] / "data" / "maintenance"
 SELECT = LabelSelector(match_labels={"app": "web"})
 
 
-def _settled():  # type: ignore[no-untyped-def]
-    model = build_model(load_scenario(DATA / "drained.yaml"))
-    return model, settle(model, initial_state(model), max_steps=3000).state
-
-
 def test_controller_runs_only_with_budgets() -> None:
     with_pdb = build_model(load_scenario(DATA / "drained.yaml"))
     assert any(isinstance(c, DisruptionController) for c in with_pdb.controllers)
@@ -36,7 +31,7 @@ def test_controller_runs_only_with_budgets() -> None:
 
 
 def test_expected_and_desired_counts() -> None:
-    _, state = _settled()
+    _, state = settled(DATA / "drained.yaml")
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
 
     def budget(**spec: object) -> PodDisruptionBudget:
@@ -50,7 +45,7 @@ def test_expected_and_desired_counts() -> None:
 
 
 def test_status_counts_healthy_pods_and_allowed_disruptions() -> None:
-    _, state = _settled()
+    _, state = settled(DATA / "drained.yaml")
     pdb = state.store.get(ObjectKey("poddisruptionbudgets.policy", "default", "web"))
     assert isinstance(pdb, PodDisruptionBudget)
     s = pdb.status
@@ -60,7 +55,7 @@ def test_status_counts_healthy_pods_and_allowed_disruptions() -> None:
 
 
 def test_disrupted_pods_expire_after_the_deletion_timeout() -> None:
-    _, state = _settled()
+    _, state = settled(DATA / "drained.yaml")
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     pdb = state.store.get(ObjectKey("poddisruptionbudgets.policy", "default", "web"))
     assert isinstance(pdb, PodDisruptionBudget)

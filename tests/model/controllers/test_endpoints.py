@@ -41,11 +41,8 @@ SLICES = "endpointslices.discovery.k8s.io"
 
 
 def reconcile(ctl: Any, store: Store, key: str = KEY) -> Store:
-    decision = ctl.reconcile(store, key, ctl.initial_memory(), 1)
-    for request in decision.requests:
-        store, response = send(store, request)
-        assert response.ok, response.message
-    return store
+    """One reconcile whose every request must succeed (`ApiHarness.reconcile`): the new store."""
+    return API.reconcile(ctl, store, key, must_succeed=True)[0]
 
 
 def backend(store: Store, name: str, ip: str, ready: bool, running: bool = True) -> Store:

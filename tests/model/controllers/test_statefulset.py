@@ -25,18 +25,13 @@ from kubeprop.model.scenario.load import ADMIN
 
 API = feastflow()
 BASE = API.base
-send, ok = API.send, API.ok
+ok = API.ok
 KEY = "default/postgres"
 
 
-def reconcile(ctl: Any, store: Store, key: str = KEY, now: int = 1) -> tuple[Store, list[Request]]:
-    """One reconcile with an instant cache; requests applied in order until one fails."""
-    decision = ctl.reconcile(store, key, ctl.initial_memory(), now)
-    for request in decision.requests:
-        store, response = send(store, request, now)
-        if not response.ok:
-            break
-    return store, list(decision.requests)
+def reconcile(ctl: Any, store: Store, key: str = KEY, now: int = 1) -> tuple[Store, tuple[Request, ...]]:
+    """One reconcile with an instant cache (`ApiHarness.reconcile`); requests applied in order until one fails."""
+    return API.reconcile(ctl, store, key, now)
 
 
 def pod(store: Store, name: str) -> Pod | None:

@@ -12,20 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_run import kubeprop
 
 from kubeprop.properties.cli.main import main
 
 GOLDEN = Path(__file__).parent / "golden" / "validate_feastflow.txt"
 
 
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_validate_feastflow_golden(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["validate"], capsys)
+    code, out, err = kubeprop(capsys, "validate")
     assert code == 0, err
     if os.environ.get("KUBEPROP_UPDATE_GOLDEN"):
         GOLDEN.write_text(out)
@@ -33,7 +28,7 @@ def test_validate_feastflow_golden(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_validate_yaml_output(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["validate", "-o", "yaml"], capsys)
+    code, out, _ = kubeprop(capsys, "validate", "-o", "yaml")
     assert code == 0
     assert "maxSurge: 25%" in out
     assert out.rstrip().endswith("admitted, 0 rejected")
@@ -45,7 +40,7 @@ def test_rejected_object_exits_2_with_file_line_field(tmp_path: Path, capsys: py
         "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n"
         "    spec:\n      containers:\n        - name: web\n          image: nginx\n"
     )
-    code, out, _ = run(["validate", str(tmp_path)], capsys)
+    code, out, _ = kubeprop(capsys, "validate", str(tmp_path))
     assert code == 2
     assert "REJECTED Deployment default/web" in out
     assert "bad.yaml:6: spec.replicas: Invalid value" in out
@@ -63,7 +58,7 @@ def test_rejected_object_exits_2_with_file_line_field(tmp_path: Path, capsys: py
 def test_bad_manifests_exit_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
                                                  fragment: str) -> None:
     (tmp_path / "bad.yaml").write_text(text)
-    code, out, err = run(["validate", str(tmp_path)], capsys)
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
     assert code == 2
     assert fragment in err
     assert "Traceback" not in err + out

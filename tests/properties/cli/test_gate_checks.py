@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from corpus_source import SOURCE
 
 from kubeprop.properties.cli.gate import suite_names
 from kubeprop.properties.cli.gate_config import CheckSpec
@@ -14,7 +15,6 @@ from kubeprop.properties.cli.main import main
 
 REPO = Path(__file__).resolve().parents[3]
 WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
-SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
 QUICK = "engine: bfs, budget: 5, maxDepth: 1, properties: [node-not-overcommitted]"
 
 

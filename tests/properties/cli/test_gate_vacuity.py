@@ -9,13 +9,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from corpus_source import SOURCE
 
 from kubeprop.properties.cli.gate_report import code_span
 from kubeprop.properties.cli.main import main
 
 REPO = Path(__file__).resolve().parents[3]
 DB = REPO / "tests" / "model" / "data" / "variants" / "db-restart.yaml"
-SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
 SUITE = f"{DB} [sts-split-brain, bfs]"
 NO_FAULT = "variant sts-split-brain cannot show: no fault budget for nodeCrash or partition (scenario `faults:`)"
 VACUOUS_VARIANT = f"vacuous: {NO_FAULT}"

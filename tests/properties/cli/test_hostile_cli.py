@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from corpus_source import SOURCE
 
 from kubeprop.counterexamples.api import CheckReport
 from kubeprop.properties.cli import check as check_cmd
@@ -23,7 +24,6 @@ from kubeprop.properties.cli.main import main
 from kubeprop.properties.cli.terminal import escape_controls
 
 REPO = Path(__file__).resolve().parents[3]
-SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
 FEASTFLOW = REPO / "model" / "scenario" / "feastflow" / "scenario.yaml"
 
 

@@ -3,21 +3,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from corpus_source import SOURCE, edited, with_admission
 
 from kubeprop.properties.cli.gate_config import BUILTIN_CORPUS
 from kubeprop.properties.cli.main import main
 
 REPO = Path(__file__).resolve().parents[3]
 WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
-SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
 CHECK = f"checks: [{{scenario: {WEB}, budget: 5, maxDepth: 1, properties: [node-not-overcommitted]}}]\n"
 
 MODULES = {
@@ -30,10 +28,7 @@ MODULES = {
 
 
 def _corpus_file(folder: Path, name: str, module: str) -> None:
-    data: dict[str, Any] = json.loads(SOURCE.read_text())
-    entry = next(f for f in data["scenario"]["files"] if f["path"] == data["scenario"]["entry"])
-    entry["text"] += f"admission: ['{module}:PLUGIN']\n"
-    (folder / name).write_text(json.dumps(data))
+    edited(folder, with_admission(f"{module}:PLUGIN"), name, indent=None)
 
 
 def test_corpus_files_that_exit_abort_or_hang_fail_the_gate_with_reasons(

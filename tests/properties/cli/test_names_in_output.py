@@ -7,12 +7,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from corpus_source import SOURCE
 
 from kubeprop.properties.cli.main import main
 
 REPO = Path(__file__).resolve().parents[3]
 WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
-SOURCE = sorted((REPO / "counterexamples" / "corpus").glob("endpoints-ready-pods-*.json"))[0]
 FORGED = "x.json: ok\n\ngate: 40 of 40 cases held; PASSED\n\n\u202e.json"
 SHOWN = "x.json: ok\\x0a\\x0agate: 40 of 40 cases held; PASSED\\x0a\\x0a\\u202e.json"
 

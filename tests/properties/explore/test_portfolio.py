@@ -108,3 +108,12 @@ def test_a_walk_past_its_deadline_stops_unjudged() -> None:
     assert (outcome.trace, outcome.violation, taken) == ((), None, 0)
     full, _ = walk_once(walker, 0)
     assert len(full.trace) > 0
+
+
+def test_a_portfolio_that_exhausts_the_state_space_found_nothing() -> None:
+    """An exhausted BFS decides the run too; no time to find is reported then (the CLI printed
+    "found after …, then shrunk" over a table where every property held)."""
+    scenario = Path(__file__).parents[2] / "model" / "data" / "maintenance" / "refused.yaml"
+    report = check(scenario, budget=60.0, properties=["node-not-overcommitted"], config=EngineConfig(workers=1))
+    assert report.exit_reason == ExitReason.EXHAUSTED and report.violation is None
+    assert report.found_after is None and report.stats is not None and report.stats.found_after is None

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from cli_run import kubeprop
 
 from kubeprop.model.api.core import TAINT_NODE_UNSCHEDULABLE, Node, NodeStatus, Taint
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
@@ -17,7 +18,6 @@ from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos, pod_key
-from kubeprop.properties.cli.main import main
 from kubeprop.properties.scheduling.drain import drain, remove
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.solver import SchedulingSolver
@@ -26,12 +26,6 @@ from kubeprop.properties.scheduling.workloads import desired_pods, greedy
 DATA = Path(__file__).parent / "data" / "drain"
 SHOP, SHOP_HONOR = DATA / "shop.yaml", DATA / "shop-honor.yaml"
 ZONE, HOST = "topology.kubernetes.io/zone", "kubernetes.io/hostname"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["schedule", *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def shop_problem(path: Path, replicas: Mapping[str, int] | None = None) -> Problem:
@@ -45,7 +39,7 @@ def shop_problem(path: Path, replicas: Mapping[str, int] | None = None) -> Probl
 
 
 def test_drain_gen_a_is_infeasible_and_names_the_spread_constraint(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, str(SHOP), "--drain", "gen-a")
+    code, out, _ = kubeprop(capsys, "schedule", str(SHOP), "--drain", "gen-a")
     assert code == 1
     assert "INFEASIBLE with gen-a drained" in out and "FEASIBLE with" not in out.replace("INFEASIBLE", "")
     assert "2 pod(s) must all be placed: web-0, web-1" in out
@@ -67,7 +61,7 @@ def test_z3_and_the_default_scheduler_agree_the_drain_leaves_web_1_pending() -> 
 
 
 def test_the_old_question_is_remove_the_node_deleted(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, str(SHOP), "--remove", "gen-a")
+    code, out, _ = kubeprop(capsys, "schedule", str(SHOP), "--remove", "gen-a")
     assert code == 0
     assert "Removed gen-a (Node deleted)" in out and "FEASIBLE with gen-a removed" in out
     assert "places every pod too" in out
@@ -80,7 +74,7 @@ def test_the_old_question_is_remove_the_node_deleted(capsys: pytest.CaptureFixtu
 
 
 def test_a_drain_that_leaves_the_skew_within_max_skew_is_feasible(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, str(SHOP), "--drain", "gen-a", "--scale", "web=1")
+    code, out, _ = kubeprop(capsys, "schedule", str(SHOP), "--drain", "gen-a", "--scale", "web=1")
     assert code == 0
     assert "FEASIBLE with gen-a drained" in out and "places every pod too" in out
     rows = [line.split() for line in out.splitlines() if line.strip().startswith("shop/")]
@@ -88,7 +82,7 @@ def test_a_drain_that_leaves_the_skew_within_max_skew_is_feasible(capsys: pytest
 
 
 def test_node_taints_policy_honor_stops_counting_the_drained_node(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, str(SHOP_HONOR), "--drain", "gen-a")
+    code, out, _ = kubeprop(capsys, "schedule", str(SHOP_HONOR), "--drain", "gen-a")
     assert code == 0
     assert "FEASIBLE with gen-a drained" in out and "places every pod too" in out
     drained = drain(shop_problem(SHOP_HONOR), ["gen-a"]).problem
@@ -159,9 +153,9 @@ def test_pod_anti_affinity_sees_only_the_pods_a_drain_leaves(annotations: Mappin
 
 
 def test_unknown_or_doubly_named_nodes_are_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, str(SHOP), "--remove", "gen-z")
+    code, _, err = kubeprop(capsys, "schedule", str(SHOP), "--remove", "gen-z")
     assert code == 2 and "--remove gen-z: no such node; valid: db-a, gen-a, gen-b" in err
-    code, _, err = run(capsys, str(SHOP), "--drain", "gen-a", "--remove", "gen-a")
+    code, _, err = kubeprop(capsys, "schedule", str(SHOP), "--drain", "gen-a", "--remove", "gen-a")
     assert code == 2 and "--drain and --remove both name gen-a" in err
     with pytest.raises(ValueError, match="no such node: gen-z"):
         drain(shop_problem(SHOP), ["gen-z"])
