@@ -27,7 +27,7 @@ from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resou
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import disruption, hpa, nodelifecycle
+from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.evolve import evolve
@@ -102,7 +102,7 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         api=api_config(scenario, frozen),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
         controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
-                                     (*_addon_controllers(scenario, frozen, workload_objects),
+                                     (*_addon_controllers(scenario, frozen, workload_objects, controllers),
                                       *scenario.controllers, *controllers)),
         scheduler_instances=instances,
         scheduler_profile=scheduler.profile_for(frozen),
@@ -116,13 +116,16 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
 
 
 def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
-                       workload_objects: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+                       workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget."""
+    it creates a PodDisruptionBudget, the namespace controller when a namespace can be deleted."""
     objects = [m.obj for m in scenario.objects] + [o for step in workload_objects for o in step]
-    if not disruption.uses_pdbs(objects):
-        return ()
-    return (disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])),)
+    out: list[Any] = []
+    if disruption.uses_pdbs(objects):
+        out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
+    if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
+        out.append(namespace.NamespaceController(custom_resources=_custom_resources(scenario)))
+    return tuple(out)
 
 
 def _custom_resources(scenario: Scenario) -> tuple[str, ...]:

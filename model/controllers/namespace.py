@@ -49,13 +49,14 @@ import attrs
 
 from kubeprop.model.api.core import Namespace
 from kubeprop.model.api.objects import BUILTIN_KINDS, ApiObject, CustomResourceDefinition, ObjectKey, qualified_resource
-from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.server import Request, Response, resolve_type
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES
 from kubeprop.model.controllers.namespace_content import Inventory, conditions
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scenario.load import Scenario
 from kubeprop.model.state.informer import ObjectView
 
 FINALIZER = "kubernetes"
@@ -63,6 +64,20 @@ FINALIZER = "kubernetes"
 NAMESPACED_BUILTINS: tuple[str, ...] = tuple(sorted(
     qualified_resource(cls.INFO) for cls in BUILTIN_KINDS if cls.INFO.namespaced))
 """Every namespaced resource the model's API server serves for built-in kinds (its discovery)."""
+
+
+def may_delete_namespaces(scenario: Scenario, objects: Iterable[ApiObject], controllers: Iterable[Any]) -> bool:
+    """Whether a namespace can be deleted in the scenario: a workload `delete` step names a
+    Namespace, a user's controller runs (it may delete anything), or a Namespace has owner
+    references (the garbage collector deletes it when they are gone). Built-in components never
+    delete namespaces otherwise, so elsewhere the controller would never act."""
+    crds = [o for o in objects if isinstance(o, CustomResourceDefinition)]
+    for step in scenario.spec.workload:
+        info = resolve_type(step.delete.kind, crds) if step.delete is not None else None
+        if info is not None and info.kind == "Namespace" and info.group == "":
+            return True
+    return any(True for _ in controllers) or any(
+        isinstance(o, Namespace) and o.metadata.owner_references for o in objects)
 
 
 @attrs.frozen(cache_hash=True)

@@ -54,15 +54,16 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
         ),
         GarbageCollector(watches=(*DEFAULT_WATCHES, *sorted(set(custom_resources)), CRDS)),
         PodGCController(terminated_pod_threshold=int(parameters["terminatedPodGCThreshold"])),
-        NamespaceController(custom_resources=tuple(sorted(set(custom_resources)))),
     ]
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController,)
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController, NamespaceController)
 """Built-in controllers the model runs only where a scenario needs them: the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
-PodDisruptionBudget can exist (`kubeprop.model.cluster.compose`). Built-in all the same: not a
+PodDisruptionBudget can exist, the namespace controller (`pkg/controller/namespace`) when a
+namespace can be deleted (`kubeprop.model.cluster.compose`; elsewhere it would never act, and its
+idle state would change every recorded trace's fingerprints). Built-in all the same: not a
 user's own controller (`kubeprop.properties.vacuity.own_controllers`)."""
 
 
