@@ -236,7 +236,8 @@ def one_check(path: str, variant: str, budget: float, workers: int | None = None
                    config=EngineConfig(workers=workers))
     total = time.perf_counter() - began
     effort = {"steps": report.stats.steps if report.stats is not None else 0,
-              "lanes": list(getattr(report.stats, "lanes", ()))}
+              "lanes": list(getattr(report.stats, "lanes", ())),
+              "parts": {p.engine: p.stats.steps for p in (report.stats.parts if report.stats is not None else ())}}
     if report.violation is None:
         return {"property": None, "exit_reason": str(report.exit_reason), "engine": report.engine, "length": 0,
                 "to_find": total, "in_check": total, **effort}

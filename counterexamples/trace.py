@@ -35,6 +35,7 @@ from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.shrink_continuation import shown_continuation
 from kubeprop.properties.registry import Property, Violation, select
 
 
@@ -193,7 +194,7 @@ def _failing_continuation(model: ClusterModel, end: ClusterState, prop: Property
         raise TraceError(OUT_OF_BUDGET)
     for recovers, run in runs:
         if (recovers or not prop.needs_recovery) and prop(model, run.state) is not None:
-            return run.trace
+            return shown_continuation(model, end, run.trace, prop)  # up to where it is stuck
     return runs[0][1].trace
 
 

@@ -29,7 +29,7 @@ from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
-from kubeprop.model.state.informer import next_event
+from kubeprop.model.state.informer import InformerState, ResourceEvents, event_index
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import derived_read, safety
 from kubeprop.properties.scheduler_decisions import bound_at, fresh_binding, taints_at_binding
@@ -70,11 +70,23 @@ def controller_manager_caught_up(state: ClusterState) -> bool:
     for seen_informer, seen_events, answer in _CAUGHT_UP:
         if seen_informer is informer and seen_events is events:
             return answer
-    answer = all(next_event(state.store, cache, r) is None and not cache.stale
-                 for r, cache in informer.resources.items())
+    answer = _delivered_all(informer, event_index(events))
     _CAUGHT_UP.insert(0, (informer, events, answer))
     del _CAUGHT_UP[4:]
     return answer
+
+
+def _delivered_all(informer: InformerState, index: dict[str, ResourceEvents]) -> bool:
+    """No cache of `informer` is stale or has an event of its resource to be delivered
+    (`next_event` is None for each: the last revision of its resource in the indexed log is the
+    cache's or older)."""
+    for resource, cache in informer.resources.items():
+        if cache.stale:
+            return False
+        found = index.get(resource)
+        if found is not None and found[0][-1] > cache.revision:
+            return False
+    return True
 
 
 _CAUGHT_UP: list[tuple[object, object, bool]] = []

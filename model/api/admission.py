@@ -183,13 +183,34 @@ def resolve_priority(pod: Pod, store: Store) -> ResolvedPriority | str:
     return resolved
 
 
+def _priority_kept(pod: Pod, old: ApiObject | None) -> Pod:
+    """admitPod on update (`plugin/pkg/admission/priority/admission.go`): a `priority` or
+    `preemptionPolicy` the new pod leaves unset is copied from the stored pod, so a client that
+    omits the fields the plug-in wrote on create does not change them. Nothing else: a changed
+    value, or a changed or omitted `priorityClassName`, is left for ValidatePodUpdate to refuse
+    (pod spec updates are immutable but for images, tolerations and a few more)."""
+    if not isinstance(old, Pod):
+        return pod
+    spec = pod.spec
+    priority = old.spec.priority if spec.priority is None else spec.priority
+    policy = spec.preemption_policy or old.spec.preemption_policy
+    if (priority, policy) == (spec.priority, spec.preemption_policy):
+        return pod
+    return evolve(pod, spec=evolve(spec, priority=priority, preemption_policy=policy))
+
+
 def _priority(req: AdmissionRequest) -> ApiObject:
     """Priority's mutating half: a new pod gets its class's priority and preemption policy (and
-    the default class's name). A pod the plug-in refuses is left as it is; `_priority_validate`
-    then denies it (upstream denies in the mutating phase, before object validation)."""
+    the default class's name); an updated pod keeps the stored ones it omits (`_priority_kept`).
+    A pod the plug-in refuses is left as it is; `_priority_validate` then denies it (upstream
+    denies in the mutating phase, before object validation)."""
     obj = req.obj
     assert obj is not None
-    if req.operation != "CREATE" or not isinstance(obj, Pod) or req.subresource:
+    if not isinstance(obj, Pod) or req.subresource:
+        return obj
+    if req.operation == "UPDATE":
+        return _priority_kept(obj, req.old_obj)
+    if req.operation != "CREATE":
         return obj
     resolved = resolve_priority(obj, req.store)
     if isinstance(resolved, str):

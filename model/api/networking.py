@@ -1,8 +1,9 @@
 """`networking.k8s.io/v1` Ingress, IngressClass and NetworkPolicy, kept as data
 (`staging/src/k8s.io/api/networking/v1/types.go`).
 
-No component of the model reads these kinds, and none of them changes what the modelled
-components do: upstream no kube-controller-manager controller watches them (an Ingress is served
+No component of the model but the garbage collector (their owner references) reads these
+kinds, and none of them changes what the other modelled components do: upstream no
+kube-controller-manager controller but the garbage collector watches them (an Ingress is served
 by a third-party ingress controller named by its IngressClass, a NetworkPolicy is enforced by the
 network plug-in on each node; `cmd/kube-controller-manager/app/controllermanager.go`
 NewControllerDescriptors lists none for `networking.k8s.io`), and the model has neither a
@@ -94,4 +95,4 @@ class NetworkPolicy:
 
 
 STORED_ONLY_KINDS: tuple[type[Any], ...] = (Ingress, IngressClass, NetworkPolicy)
-"""Kinds the API server stores but no modelled component reads or is affected by."""
+"""Kinds the API server stores but no modelled component but the garbage collector reads or is affected by."""

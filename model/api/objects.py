@@ -212,8 +212,8 @@ class ObjectKey:
 
 
 def is_stored_only(obj: ApiObject) -> bool:
-    """Whether `obj` is of a kind the API server stores but no modelled component reads
-    (`kubeprop.model.api.networking`)."""
+    """Whether `obj` is of a kind the API server stores but no modelled component but the garbage
+    collector reads (`kubeprop.model.api.networking`)."""
     return type(obj) in STORED_ONLY_KINDS
 
 

@@ -47,6 +47,7 @@ from kubeprop.model.api.writes_support import (
     not_found,
 )
 from kubeprop.model.evolve import evolve
+from kubeprop.model.memo import INTERNERS
 
 Handler = Callable[[Store, Context, str, str], Result]
 
@@ -128,7 +129,7 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
     obj = _prepare_for_create(with_metadata(mutated, meta), ctx.info, store)
     name = obj.metadata.name
-    errors = validate_create(obj) + _schema_errors(store, obj)
+    errors = _validated(_CREATED, validate_create, obj) + _schema_errors(store, obj)
     if errors:
         return Result(store, invalid(ctx.info, name, errors))
     denial = run_validating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
@@ -196,11 +197,42 @@ def _write_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject) ->
     return Result(written, status(200, "OK", obj=stored), (event,))
 
 
+VALID_LIMIT = 4096
+"""Objects (or pairs) each set below keeps before it forgets them all (bounded memory: each keeps
+its objects alive)."""
+_CREATED: set[Any] = set()
+_UPDATED: set[Any] = set()
+_STATUS_UPDATED: set[Any] = set()
+
+
+def _validated(valid: set[Any], check: Callable[..., list[FieldError]], *objects: ApiObject) -> list[FieldError]:
+    """`check(*objects)`, with the objects found valid remembered by value: validation is a pure
+    function of the objects, and a search writes equal objects along many paths (86% of the
+    creates in the default check's first 15,000 steps on FeastFlow, half the updates); the
+    store interns what it writes, so the hash computed here is the one interning needs anyway.
+    Only validity is remembered (an error's message may print a quantity as it was written,
+    which equality does not compare: `Quantity`), only within a search (while the store interns:
+    `memo.INTERNERS`), and only for hashable objects (an object holding a plain dict is not)."""
+    if not INTERNERS:
+        return check(*objects)
+    try:
+        if objects in valid:
+            return []
+    except TypeError:
+        return check(*objects)
+    errors = check(*objects)
+    if not errors:
+        if len(valid) >= VALID_LIMIT:
+            valid.clear()
+        valid.add(objects)
+    return errors
+
+
 def _check_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject, subresource: str) -> Result:
     name = old.metadata.name
     namespace = old.metadata.namespace
-    errors = validate_status_update(new, old) if subresource == "status" else validate_update(new, old)
-    errors += _schema_errors(store, new)
+    check, memo = (validate_status_update, _STATUS_UPDATED) if subresource == "status" else (validate_update, _UPDATED)
+    errors = _validated(memo, check, new, old) + _schema_errors(store, new)
     if errors:
         return Result(store, invalid(ctx.info, name, errors))
     req = admission_request(ctx, store, "UPDATE", new, old, namespace, name, subresource)

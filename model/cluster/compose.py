@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from kubeprop.model.api.manifests import load_manifests
-from kubeprop.model.api.objects import CustomResourceDefinition, qualified_resource
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle
+from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.evolve import evolve
@@ -97,13 +97,16 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         "scheduler" if i == 0 else f"scheduler-{i + 1}" for i in range(int(values["schedulerInstances"]))
     )
     workload_objects = _workload_objects(scenario)
+    gc_resources = collected_resources(_objects(scenario, workload_objects),
+                                       own_controllers=bool(scenario.controllers or controllers))
     return ClusterModel(
         scenario=scenario,
         api=api_config(scenario, frozen),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
-        controllers=with_controllers(default_controllers(frozen, _custom_resources(scenario)),
-                                     (*_addon_controllers(scenario, frozen, workload_objects, controllers),
-                                      *scenario.controllers, *controllers)),
+        controllers=with_controllers(
+            default_controllers(frozen, gc_resources),
+            (*_addon_controllers(scenario, frozen, workload_objects, controllers, gc_resources),
+             *scenario.controllers, *controllers)),
         scheduler_instances=instances,
         scheduler_profile=scheduler.profile_for(frozen),
         parameters=frozen,
@@ -116,25 +119,24 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
 
 
 def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
-                       workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...]) -> tuple[Any, ...]:
+                       workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
+                       gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget, the namespace controller when a namespace can be deleted."""
-    objects = [m.obj for m in scenario.objects] + [o for step in workload_objects for o in step]
+    it creates a PodDisruptionBudget, the namespace controller when a namespace can be deleted
+    (it watches what the garbage collector watches, `gc_resources`, and namespaces)."""
+    objects = _objects(scenario, workload_objects)
     out: list[Any] = []
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
-        out.append(namespace.NamespaceController(custom_resources=_custom_resources(scenario)))
+        out.append(namespace.NamespaceController(custom_resources=namespace.namespaced_custom_resources(objects),
+                                                 also_watches=gc_resources))
     return tuple(out)
 
 
-def _custom_resources(scenario: Scenario) -> tuple[str, ...]:
-    """The qualified resources of every kind the scenario's CRDs define (for the garbage collector)."""
-    out: list[str] = []
-    for manifest in scenario.objects:
-        if isinstance(manifest.obj, CustomResourceDefinition):
-            out.extend(qualified_resource(info) for info in manifest.obj.kind_infos())
-    return tuple(out)
+def _objects(scenario: Scenario, workload_objects: tuple[tuple[Any, ...], ...]) -> list[Any]:
+    """The objects of the scenario's manifests and of its workload steps, in that order."""
+    return [m.obj for m in scenario.objects] + [o for step in workload_objects for o in step]
 
 
 def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:

@@ -383,7 +383,23 @@ _NODELIFECYCLE: frozenset[type[Any]] = frozenset((
 def actor(act: Action) -> str:
     """The actor ("thread") an action is a step of: an informer watch, a controller, a scheduler
     instance, a node's kubelet; the user, the clock; or a fault's kind and target
-    (`Deliver(kubelet/worker-1, pods, 7)` → `informer/kubelet/worker-1/pods`)."""
+    (`Deliver(kubelet/worker-1, pods, 7)` → `informer/kubelet/worker-1/pods`). Remembered by the
+    action's value (`_ACTORS`): the searches ask it of every enabled action at every step, and an
+    action's fields are plain values, cheaper to hash than to classify again."""
+    found = _ACTORS.get(act)
+    if found is None:
+        if len(_ACTORS) >= ACTORS_LIMIT:
+            _ACTORS.clear()
+        found = _ACTORS[act] = _actor(act)
+    return found
+
+
+ACTORS_LIMIT = 8192
+"""Actions whose actor `actor` remembers before it forgets them all (bounded memory)."""
+_ACTORS: dict[Action, str] = {}
+
+
+def _actor(act: Action) -> str:
     kind = type(act).__name__
     if isinstance(act, act_mod.Deliver | act_mod.Relist):
         return f"informer/{act.component}/{act.resource}"

@@ -23,10 +23,24 @@ orphanDependents, removeFinalizer, deleteObject), `graph_builder.go` (which even
   crash as the LRU is) and the key is retried. A GET that finds the owner keeps the object; the
   key is retried until the cache catches up.
 
+Which resources: upstream the graph builder monitors every resource discovery lists as
+deletable (`GetDeletableResources` in `garbagecollector.go`: the preferred resources supporting
+delete, list and watch; `graph_builder.go` syncMonitors, less the ignored events), so a stored-only
+kind (an Ingress, a PriorityClass, a Role …) is collected when its owner goes, and is an owner
+whose deletion collects its dependents. The model watches `DEFAULT_WATCHES` (what its
+built-in controllers create) and, per scenario, `collected_resources`: every resource of an object
+its manifests or workload steps hold, of the kinds their CRDs define, and of the owners their
+owner references name; with a controller of your own, which may create any kind, every resource
+the API server serves. Without one no object of another kind can ever exist, and watching its
+resource would only add an empty informer to every state (and a dropped-watch choice), so the
+collector acts as upstream's does.
+
 Model choices: the dependency graph is the controller manager's cache, scanned on demand. An
-owner reference whose kind the model does not know, or whose resource the collector does not
-watch, counts as solid (upstream would watch every resource). Work-queue keys are
-`str(ObjectKey)` (`pods/default/x`, `nodes/worker-1`).
+owner reference whose kind the model does not know counts as solid (upstream's RESTMapper fails
+and the item is retried, never deleted), and so does one whose resource the collector does not
+watch: only a kind defined by a CRD that no object of the scenario is, created at run time by a
+controller of your own (upstream would start monitoring it after discovery's next resync).
+Work-queue keys are `str(ObjectKey)` (`pods/default/x`, `nodes/worker-1`).
 """
 
 from __future__ import annotations
@@ -57,6 +71,26 @@ DEFAULT_WATCHES: tuple[str, ...] = (
     "services", "endpoints", "endpointslices.discovery.k8s.io", "configmaps", "secrets", "serviceaccounts",
 )
 _KINDS: dict[tuple[str, str], KindInfo] = known_kinds()
+CRDS = "customresourcedefinitions.apiextensions.k8s.io"
+
+
+def collected_resources(objects: Iterable[ApiObject], own_controllers: bool = False) -> tuple[str, ...]:
+    """The resources beyond `DEFAULT_WATCHES` and CRDs the collector watches for a scenario whose
+    manifests and workload steps hold `objects` (see the module docstring), sorted: each object's
+    own resource, the resources its CRD defines, and the resources its owner references name
+    (a built-in kind, or one of those CRDs); with `own_controllers`, every built-in resource too."""
+    objects = tuple(objects)
+    defined = {(i.api_version, i.kind): i for o in objects if isinstance(o, CustomResourceDefinition)
+               for i in o.kind_infos()}
+    found: set[str] = {qualified_resource(i) for i in _KINDS.values()} if own_controllers else set()
+    for obj in objects:
+        found.add(object_key(obj).resource)
+        for ref in obj.metadata.owner_references:
+            info = _KINDS.get((ref.api_version, ref.kind)) or defined.get((ref.api_version, ref.kind))
+            if info is not None:
+                found.add(qualified_resource(info))
+    found.update(qualified_resource(i) for i in defined.values())
+    return tuple(sorted(found - set(DEFAULT_WATCHES) - {CRDS}))
 
 
 @attrs.frozen(cache_hash=True)
@@ -72,9 +106,6 @@ def parse_key(key: str) -> ObjectKey:
     if len(parts) == 3:
         return ObjectKey(parts[0], parts[1], parts[2])
     return ObjectKey(parts[0], "", parts[-1])
-
-
-CRDS = "customresourcedefinitions.apiextensions.k8s.io"
 
 
 def owner_object_key(ref: OwnerReference, dependent: ApiObject, view: ObjectView | None = None) -> ObjectKey | None:

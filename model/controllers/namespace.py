@@ -80,6 +80,12 @@ def may_delete_namespaces(scenario: Scenario, objects: Iterable[ApiObject], cont
         isinstance(o, Namespace) and o.metadata.owner_references for o in objects)
 
 
+def namespaced_custom_resources(objects: Iterable[ApiObject]) -> tuple[str, ...]:
+    """The namespaced resources the CRDs among `objects` define, sorted."""
+    return tuple(sorted({qualified_resource(info) for o in objects if isinstance(o, CustomResourceDefinition)
+                         for info in o.kind_infos() if info.namespaced}))
+
+
 @attrs.frozen(cache_hash=True)
 class NamespaceMemory:
     """The live inventory of each namespace being emptied (upstream keeps none: its lists are
@@ -102,13 +108,18 @@ class NamespaceController:
     so the controller manager's informers are the same but for namespaces)."""
 
     custom_resources: tuple[str, ...] = ()
+    """Namespaced CRD-defined resources the scenario can create: listed in every pass, besides
+    those of the CRDs in the controller manager's cache."""
+    also_watches: tuple[str, ...] = ()
+    """The further resources the controller manager watches (the garbage collector's)."""
     name: str = "namespace"
     identity: str = CONTROLLER_MANAGER_USER
     watches: tuple[str, ...] = attrs.field(init=False)
 
     @watches.default
     def _watches(self) -> tuple[str, ...]:
-        return ("namespaces", *DEFAULT_WATCHES, *sorted(set(self.custom_resources)))
+        more = set(self.also_watches) | set(self.custom_resources)
+        return ("namespaces", *DEFAULT_WATCHES, *sorted(more - {"namespaces", *DEFAULT_WATCHES}))
 
     def initial_memory(self) -> Any:
         """No inventory at start."""
@@ -163,7 +174,8 @@ class NamespaceController:
         return Reconciliation(tuple(requests), NamespaceMemory(kept))
 
     def _resources(self, view: ObjectView) -> tuple[str, ...]:
-        """Discovery: the built-in namespaced resources and those of every CRD in the cache."""
+        """Discovery: the built-in namespaced resources, the scenario's namespaced custom resources
+        and those of every CRD in the cache."""
         custom = (qualified_resource(info) for crd in view.list(CRDS) if isinstance(crd, CustomResourceDefinition)
                   for info in crd.kind_infos() if info.namespaced)
         return tuple(sorted({*NAMESPACED_BUILTINS, *self.custom_resources, *custom}))

@@ -36,7 +36,8 @@ from kubeprop.model.controllers.statefulset import StatefulSetController
 
 def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterable[str] = ()) -> tuple[Any, ...]:
     """The built-in controllers, in a fixed order, configured from `parameters`. The garbage
-    collector also watches `custom_resources` (the scenario's CRD-defined resources) and CRDs."""
+    collector also watches `custom_resources` (the scenario's further resources,
+    `gc.collected_resources`: CRD-defined and stored-only kinds among them) and CRDs."""
     readiness = parameters["endpointsReadinessSource"]
     include_terminating = bool(parameters["endpointsIncludeTerminating"])
     controllers: list[Any] = [

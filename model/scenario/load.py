@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -105,9 +106,10 @@ class Scenario:
 
     @property
     def stored_only(self) -> tuple[str, ...]:
-        """The manifests' objects the API server keeps but no modelled component reads or is
-        affected by (`kubeprop.model.api.networking`), as `Ingress default/web`, in input order."""
-        return tuple(stored_only_label(m.obj) for m in self.objects if is_stored_only(m.obj))
+        """The manifests' objects the API server keeps but no modelled component but the garbage
+        collector reads or is affected by (`kubeprop.model.api.networking`), as `Ingress
+        default/web`, in input order (`stored_only_labels` adds the workload steps' ones)."""
+        return stored_only_labels(m.obj for m in self.objects)
 
     def parameter(self, name: str) -> Any:
         """A model parameter: the scenario's value or the upstream default."""
@@ -120,11 +122,18 @@ def stored_only_label(obj: ApiObject) -> str:
     return f"{kind_info(obj).kind} {where}{obj.metadata.name}"
 
 
+def stored_only_labels(objects: Iterable[ApiObject]) -> tuple[str, ...]:
+    """The labels of the stored-only objects among `objects` (a scenario's manifests, then its
+    workload steps' objects), in input order, each once (a step may apply a manifest again)."""
+    return tuple(dict.fromkeys(stored_only_label(o) for o in objects if is_stored_only(o)))
+
+
 def stored_only_note(labels: tuple[str, ...]) -> str | None:
     """The one line a check prints about stored-only objects (None when there are none)."""
     if not labels:
         return None
-    return f"stored only (kept by the API server, read by no modelled component): {', '.join(labels)}"
+    return ("stored only (kept by the API server, read by no modelled component but the garbage collector): "
+            f"{', '.join(labels)}")
 
 
 ADMIN = "system:admin"

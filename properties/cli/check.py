@@ -37,7 +37,7 @@ from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
-from kubeprop.model.scenario.load import load_scenario, stored_only_note
+from kubeprop.model.scenario.load import Scenario, load_scenario, stored_only_labels, stored_only_note
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -177,7 +177,7 @@ class CheckRun:
     parameters: tuple[tuple[str, Any], ...] = ()
     """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
     stored_only: tuple[str, ...] = ()
-    """The scenario's stored-only objects (`Scenario.stored_only`): the header names them once."""
+    """The stored-only objects of the scenario's manifests and workload steps: the header names them once."""
     max_depth: int = DEFAULT_DEPTH
     """The engines' `max_depth` (`--max-depth`): the engine lines say how long random runs were."""
 
@@ -241,7 +241,13 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         if line is not None:
             line.end()
     return CheckRun(scenario.name, tuple(reports), props, explored, args.variant,
-                    tuple(args.params), stored_only=scenario.stored_only, max_depth=config.max_depth)
+                    tuple(args.params), stored_only=_stored_only(scenario, reports), max_depth=config.max_depth)
+
+
+def _stored_only(scenario: Scenario, reports: Sequence[CheckReport]) -> tuple[str, ...]:
+    """The stored-only objects of the manifests and of the workload steps (as the model loaded them)."""
+    steps = reports[0].model.workload_objects if reports else ()
+    return stored_only_labels([*(m.obj for m in scenario.objects), *(o for step in steps for o in step)])
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:

@@ -18,16 +18,29 @@ everywhere else:
   everything settled is the most common scenario of all). Convergence is also judged where the
   run is quiet before the user's next step (as if the user and the faults stopped there);
 - deviations have a cost (`deviation_cost`: 1, or 2 for a fault injected while the cluster is
-  busy); all runs of cost j are explored before any of cost j + 1, and within a cost in
-  breadth-first order of their length, except that a run first goes only a few steps past its
-  last deviation (`HORIZONS`: 4, then 16, then 64, then on) — most bugs show right after the
+  busy), and the runs of one cost form a *layer*. The fair run (cost 0) is followed first, then
+  the cheapest open layer alone for as many steps as the fair run took (its runs are about that
+  long); then the layers share the steps (`layer_of`): the cheapest layer with runs queued gets
+  all but 1 / `SHARE` of them, the next all but 1 / `SHARE` of the rest, and so on. Within a layer, runs
+  go in breadth-first order of their length, except that a run first goes only a few steps past
+  its last deviation (`HORIZONS`: 4, then 16, then 64, then on) — most bugs show right after the
   deviation that causes them, while a run's whole continuation can be long. The first
-  counterexample found is thus a shortest one among the runs of its cost that show it within the
-  same horizon; it is then delta-debugged (`shrink.py`);
-- states are cached: a run reaching a state an earlier run (with no more deviations) reached is
-  not continued — with history-dependent fairness this prunes continuations that could differ
-  only in the order of later fair choices.
+  counterexample found is a shortest one among the runs of its cost that show it within the same
+  horizon; it is then delta-debugged (`shrink.py`);
+- states are cached: a run reaching a state an earlier run of no greater cost reached is not
+  continued (`_Search.child_within`; one that reaches it cheaper is) — with history-dependent
+  fairness this prunes continuations that could differ only in the order of later fair choices.
 
+This is iterative context bounding (Musuvathi and Qadeer, "Iterative context bounding for
+systematic testing of multithreaded programs", PLDI 2007) and delay-bounded scheduling (Emmi,
+Qadeer and Rakamarić, POPL 2011) with the fair policy as the deterministic scheduler, and Sieve's
+perturbations (Sun et al., OSDI 2022: stale, unobserved and intermediate states) as deviations.
+Both explore each bound completely before the next; on a long run (FeastFlow's fair run is about
+500 steps) the runs of one deviation are more than any budget follows to their ends, so a search
+that waits for them never tries two deviations, however cheap, and least of all two far apart
+(the second is placed only where the run of the first has got to). Sharing the steps between the
+bounds geometrically, as a universal restart schedule shares them between cutoffs (Luby, Sinclair
+and Zuckerman, 1993), costs a cheaper layer a constant factor (1 / (1 - 1 / `SHARE`)) instead.
 This is iterative context bounding (Musuvathi and Qadeer, "Iterative context bounding for
 systematic testing of multithreaded programs", PLDI 2007) and delay-bounded scheduling (Emmi,
 Qadeer and Rakamarić, POPL 2011) with the fair policy as the deterministic scheduler, and Sieve's
@@ -77,13 +90,15 @@ from kubeprop.properties.registry import Violation
 class _Node:
     """A state on some run: how it was reached (for the trace and the fair policy's memory)."""
 
-    __slots__ = ("action", "depth", "deviations", "near", "parent", "since", "state")
+    __slots__ = ("action", "cost", "depth", "deviations", "near", "parent", "since", "state")
 
     def __init__(self, state: ClusterState, parent: _Node | None, action: Action | None, depth: int,
-                 deviations: int, since: int = 0) -> None:
+                 deviations: int, since: int = 0, cost: int = 0) -> None:
         self.state, self.parent, self.action, self.depth, self.deviations = state, parent, action, depth, deviations
         self.since = since
         """Steps since the run's last deviation (0 on the fair run itself)."""
+        self.cost = cost
+        """The cost of the run's deviations (`deviation_cost`; the search around the fair run's)."""
         self.near: Near | None = None
         """The enabled-actions cache's answers in this state, once asked (`EnabledCache.near_answers`):
         its successors' answers start from them."""
@@ -119,6 +134,8 @@ class _Search:
     cache: EnabledCache
     seen: set[ClusterState] = attrs.Factory(set)
     judged: dict[ClusterState, Violation | None] = attrs.Factory(dict)
+    cheapest: dict[ClusterState, int] = attrs.Factory(dict)
+    """The least cost of the runs that reached each state (`child_within`)."""
     faults_only: bool = False
     footprints: Footprints = attrs.field(init=False)
     steps: int = 0
@@ -178,16 +195,37 @@ class _Search:
         """Why the search was left unfinished: the state bound, or (the budget or a stop) time."""
         return ExitReason.STATE_BOUND if self.full() else ExitReason.TIME_BOUND
 
-    def child(self, node: _Node, act: Action, deviations: int) -> _Node | None:
-        """The node after `act`, or None if its state was reached before."""
-        state = step(self.model, node.state, act)
+    def successor(self, node: _Node, act: Action) -> ClusterState:
+        """The state after `act` at `node` (one step)."""
         self.steps += 1
+        return step(self.model, node.state, act)
+
+    def child(self, node: _Node, act: Action, deviations: int, state: ClusterState | None = None) -> _Node | None:
+        """The node after `act` (whose state is `state`, if already stepped to), or None if its
+        state was reached before."""
+        if state is None:
+            state = self.successor(node, act)
         if state in self.seen:
             return None
         self.seen.add(state)
         self.depth = max(self.depth, node.depth + 1)
         since = 1 if deviations > node.deviations else node.since + 1 if node.since else 0
         return _Node(state, node, act, node.depth + 1, deviations, since)
+
+    def child_within(self, node: _Node, act: Action, deviations: int, cost: int) -> _Node | None:
+        """The node after `act` on a run whose deviations cost `cost`, or None if a run of no
+        greater cost reached its state before: a run that reaches it cheaper is continued again
+        (it has more deviations left to spend from there), as a state reached with a smaller sleep
+        set is explored again."""
+        state = self.successor(node, act)
+        known = self.cheapest.get(state)
+        if known is not None and known <= cost:
+            return None
+        self.cheapest[state] = cost
+        self.seen.add(state)
+        self.depth = max(self.depth, node.depth + 1)
+        since = 1 if deviations > node.deviations else node.since + 1 if node.since else 0
+        return _Node(state, node, act, node.depth + 1, deviations, since, cost)
 
     def judge_end(self, node: _Node, cost: int) -> _Found | None:
         """Quiesce at the end of a run and judge the convergence properties there."""
@@ -217,11 +255,13 @@ class _Entry:
     batch's place in the queue): consecutive in that order anyway, they are found one at a time,
     as they are taken — most are never taken within the budget."""
 
-    __slots__ = ("act", "key", "node", "policy", "rest")
+    __slots__ = ("act", "cost", "key", "node", "policy", "rest")
 
     def __init__(self, node: _Node, act: Action | None = None, policy: FairPolicy | None = None,
-                 rest: Iterator[Action] | None = None, key: tuple[int, int, int] = (0, 0, 0)) -> None:
+                 rest: Iterator[Action] | None = None, key: tuple[int, int, int] = (0, 0, 0), cost: int = 0) -> None:
         self.node, self.act, self.policy, self.rest, self.key = node, act, policy, rest, key
+        self.cost = cost
+        """The cost of the run's deviations, `act` included."""
 
 
 Queued = tuple[int, int, int, _Entry]
@@ -275,22 +315,24 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
         search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began), cache,
                          faults_only=faults_only)
         search.seen.add(start)
+        search.cheapest[start] = 0
         root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())
-        pending: dict[int, list[Queued]] = {0: [(0, 0, 0, root)]}
+        layers: dict[int, list[Queued]] = {0: [(0, 0, 0, root)]}
         found: _Found | None = None
-        reason, done = ExitReason.RUNS_DONE, 0
-        for cost in range(config.deviations + 1):
-            heap = pending.pop(cost, [])
-            heapq.heapify(heap)
-            while heap and found is None:
-                yield from slicer.pause(search.steps)
-                if search.cut(slicer):
-                    break
-                found = _visit(search, heapq.heappop(heap)[3], heap, pending, cost)
-            if found is not None or heap:
-                reason = ExitReason.VIOLATION if found is not None else search.cut_reason()
+        taken: dict[int, int] = {}  # the steps each layer took
+        while found is None and (open_layers := sorted(c for c, heap in layers.items() if heap)):
+            yield from slicer.pause(search.steps)
+            if search.cut(slicer):
                 break
-            done = cost + 1
+            cost = layer_of(taken, open_layers)
+            before = search.steps
+            heap = layers[cost]
+            found = _visit(search, heapq.heappop(heap)[3], heap, layers)
+            taken[cost] = taken.get(cost, 0) + search.steps - before
+            taken[-1] = taken.get(-1, 0) + 1
+        left = [c for c, heap in layers.items() if heap]
+        reason = ExitReason.VIOLATION if found is not None else search.cut_reason() if left else ExitReason.RUNS_DONE
+        done = min(left, default=config.deviations + 1)  # the costs explored completely
         stats = EngineStats(timer.seconds(), search.steps, done, len(search.seen), search.depth,
                             note=f"deviations costing ≤ {done - 1} explored" if done else "the fair run not finished")
         if found is None:
@@ -298,23 +340,24 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
         return attrs.evolve(report_found(model, start, config, found, stats, timer), engine=name)
 
 
-def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int, list[Queued]], cost: int
-           ) -> _Found | None:
+def _visit(search: _Search, entry: _Entry, heap: list[Queued], layers: dict[int, list[Queued]]) -> _Found | None:
     """Take one queued run one step: check its state, push its fair continuation, and queue its
     deviations in the layers of their cost."""
     node, policy = entry.node, entry.policy
     if entry.rest is not None:  # the batch's next deviation takes its place in the queue
         following = next(entry.rest, None)
         if following is not None:
-            heapq.heappush(heap, (*entry.key, _Entry(node, following, rest=entry.rest, key=entry.key)))
+            heapq.heappush(heap, (*entry.key, _Entry(node, following, rest=entry.rest, key=entry.key,
+                                                     cost=entry.cost)))
     if entry.act is not None:  # a deviation not taken yet
-        child = search.child(node, entry.act, node.deviations + 1)
+        child = search.child_within(node, entry.act, node.deviations + 1, entry.cost)
         if child is None:
             return None
         policy = search.replayed(node)
         policy.taken(entry.act)
         node = child
     assert policy is not None
+    cost = node.cost
     found = search.checker.violation(node.state)
     if found is not None:
         return _Found(found, node.path(), node.deviations, cost)
@@ -327,19 +370,41 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], pending: dict[int
         if ended is not None:
             return ended
     if fair is not None:
-        nxt = search.child(node, fair, node.deviations)
+        nxt = search.child_within(node, fair, node.deviations, cost)
         if nxt is not None:
             policy.taken(fair)
             search.seq += 1
-            heapq.heappush(heap, (_horizon(nxt.since), nxt.depth, search.seq, _Entry(nxt, None, policy)))
+            heapq.heappush(heap, (_horizon(nxt.since), nxt.depth, search.seq, _Entry(nxt, None, policy, cost=cost)))
     for extra in range(1, min(MAX_COST, search.config.deviations - cost) + 1):
         batch = search.deviations(enabled, fair, extra, node.action)
         first = next(batch, None)
         if first is not None:
             search.seq += 1
             key = (0, node.depth + 1, search.seq)
-            pending.setdefault(cost + extra, []).append((*key, _Entry(node, first, rest=batch, key=key)))
+            heapq.heappush(layers.setdefault(cost + extra, []), (*key, _Entry(node, first, rest=batch, key=key,
+                                                                             cost=cost + extra)))
     return None
+
+
+def layer_of(taken: dict[int, int], open_layers: list[int]) -> int:
+    """The layer (a cost) whose run the search steps next, among the costs with runs queued
+    (`open_layers`, ascending), given the steps each layer took (`taken`; `taken[-1]`: the turns
+    so far): the fair run while it goes on; the cheapest open layer until it took as many steps
+    as the fair run (its runs are about as long); then the `z`-th open layer, `z` the number of
+    times `SHARE` divides the turn (capped at the last), so that each layer gets all but
+    1 / `SHARE` of the steps left to it and the next layers the rest."""
+    first = open_layers[0]
+    if first == 0 or taken.get(first, 0) < taken.get(0, 0):
+        return first
+    turn, z = taken.get(-1, 0) + 1, 0
+    while turn % SHARE == 0 and z < len(open_layers) - 1:
+        turn //= SHARE
+        z += 1
+    return open_layers[z]
+
+
+SHARE = 4
+"""The costlier layers' share of the search's steps is 1 / `SHARE` (`layer_of`)."""
 
 
 def run_around_fair(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:

@@ -150,8 +150,8 @@ class HeldPolicy(FairPolicy):
             return True
         if not self.lasting:
             return False
-        keys = self.lasting - without
-        return name in keys or step_key(act) in keys
+        lasting = self.lasting
+        return (name in lasting and name not in without) or ((key := step_key(act)) in lasting and key not in without)
 
     def _compared(self, enabled: Sequence[Action]) -> Action | None:
         """The choice of the run this one is compared with (see the class)."""

@@ -193,14 +193,24 @@ class ClusterMachine(RuleBasedStateMachine):
         raise PropertyViolated(found)
 
 
+GENERATED = "kubeprop.properties.explore.stateful.<generated>"
+"""The `__module__` of the machine classes `machine_for` makes (no module of the process)."""
+
+
 def machine_for(model: ClusterModel, properties: tuple[Property, ...], start: ClusterState | None = None,
                 action_filter: ActionFilter | None = None, check_convergence: bool = True,
                 name: str = "GeneratedClusterMachine", **extra: Any) -> type[ClusterMachine]:
-    """A `ClusterMachine` subclass for `model` and `properties` (`extra` sets further class attributes)."""
+    """A `ClusterMachine` subclass for `model` and `properties` (`extra` sets further class attributes).
+
+    The class is made here and has no source, which its `__module__` (`GENERATED`, no module of
+    the process) says at once: Hypothesis digests a machine's source for every batch it runs
+    (`hypothesis.internal.reflection.function_digest`), and `inspect.getsource` would otherwise
+    parse this whole module each time to find no such class (1% of `kubeprop check`'s CPU on
+    FeastFlow) — to fall back on the class's name either way, so the digest is the same."""
     attributes: dict[str, Any] = {
         "model": model, "properties": tuple(properties), "start": start,
         "action_filter": staticmethod(action_filter) if action_filter is not None else None,
-        "check_convergence": check_convergence, **extra,
+        "check_convergence": check_convergence, "__module__": GENERATED, **extra,
     }
     return type(name, (ClusterMachine,), attributes)
 

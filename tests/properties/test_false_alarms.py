@@ -14,7 +14,7 @@ from benchmark_modules import load_benchmark
 from kubeprop.counterexamples.api import Discovery, check
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.explore.bfs import Bounds
-from kubeprop.properties.registry import Violation
+from kubeprop.properties.registry import Violation, select
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL_BUDGET = 2.0
@@ -78,3 +78,15 @@ def test_no_false_alarm_on_any_shipped_scenario(request: pytest.FixtureRequest, 
     bench = _bench()
     cells = bench.campaign(bench.shipped_scenarios(), bench.ENGINES, SMALL_BUDGET, bench.Setup(), tmp_path)
     assert not any(c.false_alarms for c in cells), bench.render(cells, SMALL_BUDGET)
+
+
+def test_a_cell_leaves_the_property_registry_as_it_found_it(tmp_path: Path) -> None:
+    """A scenario's properties module registers its properties when imported; the campaign checks
+    each scenario as its own `kubeprop check` process would, so they are gone after its cell (they
+    were checked on every later generated scenario: `statefulsets-have-two-replicas`)."""
+    bench = _bench()
+    before = {p.name for p in select()}
+    cell = bench.run_cell(REPO / "examples" / "team_properties" / "scenario.yaml", "around", 0.5, bench.Setup(),
+                          tmp_path)
+    assert not cell.result.startswith("crashed"), cell.result
+    assert {p.name for p in select()} == before and "statefulsets-have-two-replicas" not in before

@@ -83,6 +83,8 @@ def workload_steps(c: Chooser, nodes: Sequence[Node], workloads: Sequence[Worklo
             else:
                 features.add("drain")
                 drain: Doc = {"node": node, "deleteEmptydirData": True}
+                if any(w.kind == "Pod" for w in workloads):
+                    drain["force"] = True  # kubectl drain refuses a bare Pod without it (and the step fails)
                 if has_pdb and c.flag(0.5):
                     drain["disableEviction"] = True
                 steps.append({"drain": drain})

@@ -177,3 +177,36 @@ def test_a_pod_repeating_its_class_values_is_admitted() -> None:
     store = with_classes(klass("batch", 500, preemption_policy="Never"))
     _, response = create(store, pod("p", "batch", priority=500, preemption_policy="Never"))
     assert response.ok, response.message
+
+
+def _replace(store: Store, name: str, **spec: Any) -> Response:
+    """PUT the stored pod back with `spec` fields changed (as a client that omits them would)."""
+    stored = stored_pod(store, name)
+    _, response = API.send(store, Request(verb="update", user="admin",
+                                          obj=evolve(stored, spec=evolve(stored.spec, **spec))))
+    return response
+
+
+def test_an_update_omitting_priority_and_policy_keeps_the_stored_ones() -> None:
+    """admitPod on update copies an omitted priority / preemptionPolicy from the stored pod; before
+    this, the omission reached ValidatePodUpdate as a spec change and the PUT was refused (422)."""
+    store = with_classes(klass("batch", 500, preemption_policy="Never"))
+    store = API.ok(store, Request(verb="create", user="admin", obj=pod("p", "batch")))
+    response = _replace(store, "p", priority=None, preemption_policy="")
+    assert response.ok, response.message
+    assert isinstance(response.obj, Pod)
+    assert (response.obj.spec.priority, response.obj.spec.preemption_policy) == (500, "Never")
+
+
+@pytest.mark.parametrize("spec", [
+    {"priority": 7}, {"priority_class_name": ""}, {"priority_class_name": "other"},
+    {"preemption_policy": "PreemptLowerPriority"},
+])
+def test_an_update_changing_priority_fields_is_refused_by_validation(spec: dict[str, Any]) -> None:
+    """The plug-in copies only what is omitted; a changed value (or a changed or dropped class
+    name, which it never copies) is a pod spec change ValidatePodUpdate forbids."""
+    store = with_classes(klass("batch", 500, preemption_policy="Never"), klass("other", 500, preemption_policy="Never"))
+    store = API.ok(store, Request(verb="create", user="admin", obj=pod("p", "batch")))
+    response = _replace(store, "p", **spec)
+    assert response.code == 422
+    assert "spec: Forbidden: pod updates may not change fields other than" in response.message

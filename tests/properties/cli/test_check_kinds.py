@@ -34,7 +34,30 @@ def test_header_names_stored_only_objects_once(capsys: pytest.CaptureFixture[str
     code = main(["check", str(DATA / "stored"), "--engine", "walk", "--budget", "2", "--out", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 0, out + err
-    note = ("stored only (kept by the API server, read by no modelled component): IngressClass nginx, "
-            "Ingress default/web, NetworkPolicy default/allow-web")
+    note = ("stored only (kept by the API server, read by no modelled component but the garbage collector): "
+            "IngressClass nginx, Ingress default/web, NetworkPolicy default/allow-web")
     assert out.splitlines()[1] == note
     assert out.count("stored only") == 1
+
+
+def test_header_names_the_stored_only_objects_of_workload_steps(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    """An object an `apply` step creates is named too, after the manifests' ones, each once (the
+    step applies the folder's Ingress again)."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "app.yaml").write_text((DATA / "stored" / "app.yaml").read_text())
+    (tmp_path / "later").mkdir()
+    (tmp_path / "later" / "policy.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\n"
+        "spec: {podSelector: {}}\n")
+    (tmp_path / "scenario.yaml").write_text(
+        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: later}\nmanifests: [app]\n"
+        "topology:\n  nodes:\n    - name: worker-1\n      allocatable: {cpu: '1', memory: 1Gi, pods: '10'}\n"
+        "workload:\n  - apply: later\n  - apply: app\n")
+    code = main(["check", str(tmp_path / "scenario.yaml"), "--engine", "walk", "--budget", "2",
+                 "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert out.splitlines()[1].endswith(
+        "IngressClass nginx, Ingress default/web, NetworkPolicy default/allow-web, NetworkPolicy default/deny")

@@ -50,7 +50,7 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     (["check", "--param", "nodeMonitorGracePeriodSeconds=.nan"], "must be an integer, got number nan"),
     (["check", "--param", "maxEndpointsPerSlice=0"], "maxEndpointsPerSlice: must be between 1 and 1000, got 0"),
     (["check", "--param", "instantCaches=maybe"], "instantCaches: must be true or false, got string 'maybe'"),
-    (["raft", "--max-seconds", "nan"], "argument --max-seconds: must be a positive number of seconds"),
+    (["raft", "--max-seconds", "nan"], "argument --max-seconds/--budget: must be a positive number of seconds"),
     (["raft", "--values", "100000000"], "argument --values: the value must be a whole number from 0 to 1,000"),
     (["schedule", "--rlimit", "５"], "argument --rlimit: the value must be a whole number"),
     (["check", "--out", str(SOURCE)], f"argument --out: cannot write {SOURCE}: it is a regular file, not a folder"),

@@ -65,3 +65,27 @@ def test_the_fair_run_alone_shows_the_variants_a_user_sees_at_once() -> None:
     found = run_around_fair(model, initial_state(model), config)
     assert found.violation is not None and found.violation.property == "deployments-complete"
     assert found.stats.note.startswith("0 deviations")
+
+
+def test_the_layers_share_the_steps() -> None:
+    from kubeprop.properties.explore.around import SHARE, layer_of
+
+    assert layer_of({0: 5, -1: 5}, [0, 1, 2]) == 0  # the fair run first
+    assert layer_of({0: 100, 1: 99, -1: 150}, [1, 2, 3]) == 1  # the cheapest layer: one fair run's steps
+    turns = [layer_of({0: 100, 1: 100, -1: t - 1}, [1, 2, 3]) for t in range(1, SHARE**3 + 1)]
+    assert turns.count(1) == SHARE**3 - SHARE**2  # then all but 1 / SHARE
+    assert turns.count(2) == SHARE**2 - SHARE and turns.count(3) == SHARE
+    assert [layer_of({0: 1, 2: 9, -1: t}, [2]) for t in range(8)] == [2] * 8
+
+
+def test_two_deviations_before_the_cheaper_layer_is_exhausted() -> None:
+    """On db-failover the layer of cost 2 is more than the state bound holds (a search taking the
+    layers one after the other finds the watch cache's time travel at cost 2 after 9,248 states);
+    sharing the steps, a run of two deviations costing 3 shows it while that layer is still open."""
+    model = build_model(load_scenario(CATALOGUE / "db-failover.yaml"), variant="watch-time-travel")
+    config = EngineConfig(budget_seconds=120.0, shrink=False, max_states=8_000)
+    found = run_around_fair(model, initial_state(model), config)
+    assert found.violation is not None and found.violation.property == "resource-versions-monotonic"
+    assert "(cost 3)" in found.stats.note
+    assert found.stats.runs == 2  # costs 0 and 1 explored completely, cost 2 not: found before it was
+    run(model, initial_state(model), found.trace)

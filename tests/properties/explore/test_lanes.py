@@ -253,7 +253,8 @@ def test_a_clean_run_returns_within_its_budget_with_no_worker_left(lanes: int) -
     result = run_portfolio(model, start, EngineConfig(workers=lanes, budget_seconds=budget))
     elapsed = time.perf_counter() - began
     assert result.violation is None and result.exit_reason == ExitReason.TIME_BOUND
-    assert elapsed < budget + 1.0, f"{lanes} lanes took {elapsed:.2f} s for a {budget} s budget"
+    # generous slack: a loaded machine delays the lanes' start and their last report (not a timing target)
+    assert elapsed < budget + 3.0, f"{lanes} lanes took {elapsed:.2f} s for a {budget} s budget"
     assert len(result.stats.lanes) == lanes and all(cpu > 0 for cpu in result.stats.lanes)
     assert [p.engine for p in result.stats.parts] == [m.name for m in MEMBERS]
     parts = result.stats.parts

@@ -6,7 +6,7 @@ both pod keys) and the second key reconciled before the first key's patch came b
 The default strategy finds it from the initial state within a step budget (one lane, seed 0: the
 same on any machine; the wall-clock budget only bounds a regression): the perturbation engine
 reverses the race between the operator's write coming back to its cache and its next reconcile
-(`perturb._Perturb._stale_reads`) on the run where the controller manager crashed and restarted.
+(`perturb_placements._Perturb._stale_reads`) on the run where the controller manager crashed and restarted.
 The fixed operator (keyed by StatefulSet, the lowest ordinal leads, patches carry the
 resourceVersion) is clean on the whole perturbation search (every run it places, to its end)."""
 
@@ -27,7 +27,8 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
 from kubeprop.properties.explore.around import _Node, _Search
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
 from kubeprop.properties.explore.incremental import Checker
-from kubeprop.properties.explore.perturb import Hold, _Perturb, _Run, effects, run_perturb
+from kubeprop.properties.explore.perturb import Hold, effects, run_perturb
+from kubeprop.properties.explore.perturb_placements import _Perturb, _Run
 from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import select
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import attrs
 
-from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import expected_policy, run, settle
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import MonitorNodeHealth
@@ -17,17 +17,13 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashComponent, CrashNode, Deliver, Partition, Tick, UserStep
 from kubeprop.properties.explore.around import _Node
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.explore.perturb import (
-    USER,
-    HeldPolicy,
-    Hold,
+from kubeprop.properties.explore.perturb import USER, HeldPolicy, Hold, effects, run_perturb
+from kubeprop.properties.explore.perturb_placements import (
     _Run,
     by_reach,
-    effects,
     is_perturbation,
     node_order,
     ranked,
-    run_perturb,
     target_of,
     workloads_on,
 )
@@ -162,3 +158,52 @@ def test_runs_are_taken_by_increasing_discrepancy(monkeypatch: object) -> None:
     assert [d for d, _ in taken] == sorted(d for d, _ in taken)
     for (d1, p1), (d2, p2) in itertools.pairwise(taken):
         assert d1 < d2 or p1 < p2  # depth-first (path order) within one discrepancy
+
+
+def test_a_run_cut_at_a_known_state_keeps_its_placements(monkeypatch: object) -> None:
+    """A perturbed run that reaches a state an earlier run reached stops stepping there, but its
+    placements go on along the earlier run from that state (`perturb._merge`): they are taken,
+    once each, and the search with them explores more runs and states than without."""
+    from kubeprop.properties.explore import perturb
+
+    on_tail: list[tuple[int, object, object]] = []
+    everything: list[tuple[int, object, object]] = []
+    original = perturb._perturbed
+
+    def recording(search, slicer, state, candidate, discrepancy, path):  # type: ignore[no-untyped-def]
+        parent, key = candidate.parent, (id(candidate.at), candidate.act, candidate.keep)
+        if parent.tail is not None and any(n is candidate.at for n in parent.nodes[parent.tail:]):
+            assert parent.nodes[parent.tail].state in search.seen
+            on_tail.append(key)
+            assert key not in everything  # not placed again where an earlier run placed it
+        everything.append(key)
+        return (yield from original(search, slicer, state, candidate, discrepancy, path))
+
+    monkeypatch.setattr(perturb, "_perturbed", recording)  # type: ignore[attr-defined]
+    model = build_model(load_scenario(CATALOGUE / "db.yaml"))
+    config = EngineConfig(budget_seconds=60.0, shrink=False, deviations=2)
+    merged = perturb.run_perturb(model, initial_state(model), config)
+    assert merged.exit_reason == "runs-done" and len(on_tail) >= 5
+    monkeypatch.setattr(perturb, "_merge", lambda *args: None)  # type: ignore[attr-defined]
+    cut = perturb.run_perturb(model, initial_state(model), config)
+    assert cut.exit_reason == "runs-done"
+    assert merged.stats.runs > cut.stats.runs and merged.stats.distinct > cut.stats.distinct
+
+
+def test_a_known_run_goes_on_from_the_first_node_that_reached_a_state() -> None:
+    from kubeprop.properties.explore.perturb_placements import _Known
+
+    model = build_model(load_scenario(CATALOGUE / "db.yaml"))
+    states = [initial_state(model)]
+    for _ in range(3):
+        states.append(step(model, states[-1], actions(model, states[-1])[0]))
+    a, b, c = (_Node(s, None, None, i, 0) for i, s in enumerate(states[:3]))
+    known = _Known()
+    known.add(a, None, ())
+    known.add(b, a, ("x",))
+    known.add(c, b, ("x",))
+    known.add(_Node(states[1], a, None, 1, 1), a, ("y",))  # a later node of a known state
+    assert known.continuation(states[1], 10) == [b, c]
+    assert known.continuation(states[0], 2) == [a, b]
+    assert known.continuation(states[3], 10) == []
+    assert known.chains[b] == ("x",)
