@@ -70,6 +70,9 @@ class Discovery:
     upstream: UpstreamBehaviour | None = None
     """The known upstream behaviour this violation is (`kubeprop.properties.upstream_behaviour.match`
     on the recorded trace, as `kubeprop check` lists it apart), or None."""
+    shrink_cut: float | None = None
+    """Seconds shrinking ran when its time bound cut it short (`EngineStats.shrink_cut`): a faster
+    or quieter machine may shrink the same find further. None: shrinking finished (or there was none)."""
 
 
 @attrs.frozen
@@ -236,7 +239,8 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
     except OutputError as err:  # the violation stands; only its file is missing (a link planted at its name)
         return Discovery(result.violation, ce.actions, ce, None, note=f"not recorded: {err}",
                          found_length=len(result.trace), upstream=upstream)
-    return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace), upstream=upstream)
+    return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace), upstream=upstream,
+                     shrink_cut=getattr(getattr(result, "stats", None), "shrink_cut", None))
 
 
 INTERRUPTED = "interrupted"

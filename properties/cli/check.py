@@ -371,8 +371,14 @@ def _inline(found: Discovery) -> tuple[str, ...]:
 
 
 def _unshrunk(found: Discovery) -> tuple[str, ...]:
-    """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it."""
-    return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",) if found.unshrunk else ()
+    """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it, or
+    that its shrinking was cut by its time bound (so the length may differ on another machine)."""
+    if found.unshrunk:
+        return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",)
+    if found.shrink_cut is not None:
+        return (f"shrinking stopped at its time bound ({found.shrink_cut:.1f} s): a larger --budget, or a faster or "
+                "quieter machine, may shrink it further (the violation is the same)",)
+    return ()
 
 
 def figures_missing(report: CheckReport) -> str | None:

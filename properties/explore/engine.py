@@ -436,7 +436,9 @@ class EngineStats:
     the search got; `parts` are the sub-engines' results of a portfolio; `found_after` the
     seconds (of this engine's run) after which the violation was found, before shrinking;
     `lanes` the CPU seconds each lane of a portfolio used (one entry per lane, the first the
-    calling process's; `lanes.py`)."""
+    calling process's; `lanes.py`); `shrink_cut` the seconds shrinking ran when its time bound cut
+    it (None: it finished, or stopped at `max_shrink_tests`: then any machine shrinks the find to
+    the same trace; `shrink_clock`)."""
 
     seconds: float
     steps: int
@@ -448,6 +450,7 @@ class EngineStats:
     parts: tuple[EngineResult, ...] = ()
     found_after: float | None = None
     lanes: tuple[float, ...] = ()
+    shrink_cut: float | None = None
 
     @property
     def steps_per_second(self) -> float:

@@ -33,6 +33,7 @@ from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
+from kubeprop.properties.explore.shrink_clock import ShrinkClock
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
@@ -43,11 +44,11 @@ class _Budget(Exception):
 
 
 def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests: int | None = None,
-          deadline: float | None = None, normalize: Callable[[tuple[T, ...]], tuple[T, ...]] | None = None
+          clock: ShrinkClock | None = None, normalize: Callable[[tuple[T, ...]], tuple[T, ...]] | None = None
           ) -> tuple[T, ...]:
     """A 1-minimal failing subsequence of `items` (which must fail). `fails` is memoised; with
-    `max_tests` or a `time.perf_counter()` `deadline`, the smallest failing sequence found so far
-    is returned once that many distinct candidates were tried or the deadline passed (`fails` may
+    `max_tests` or a `clock` (`ShrinkClock`), the smallest failing sequence found so far is
+    returned once that many distinct candidates were tried or its deadline passed (`fails` may
     also give up by raising `_Budget`). `normalize`, if given, maps each failing candidate the
     search goes on from to an equivalent one no longer (a trace to the actions its replay took)."""
     memo: dict[tuple[T, ...], bool] = {}
@@ -56,7 +57,7 @@ def ddmin(items: Sequence[T], fails: Callable[[tuple[T, ...]], bool], max_tests:
         if candidate not in memo:
             if max_tests is not None and len(memo) >= max_tests:
                 raise _Budget
-            if deadline is not None and time.perf_counter() >= deadline:
+            if clock is not None and clock.passed():
                 raise _Budget
             memo[candidate] = fails(candidate)
         return memo[candidate]
@@ -236,13 +237,16 @@ class _Replayer:
 
 
 def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None,
-                 deadline: float | None = None, known: Violation | None = None
+                 deadline: float | None = None, known: Violation | None = None, clock: ShrinkClock | None = None
                  ) -> tuple[Violation | None, tuple[Action, ...]]:
     """A 1-minimal trace still violating property `prop` (first), and its violation; the input
     itself (judged) if it does not violate `prop`. A `time.perf_counter()` `deadline` stops the
     shrinking early with the shortest failing trace found so far (then not necessarily 1-minimal).
     `known`: the violation `trace` is already known to end in (as the judge would show it: cut at
     a safety violation, ending with its `Quiesce` for a convergence one), which saves judging it.
+    A `clock` (instead of `deadline`) also tells the caller whether its deadline cut the shrinking
+    (`ShrinkClock.cut`: the result then depends on the machine's speed; otherwise it is the same
+    in any process).
 
     First the run's choices shrink (`shrink_choices`). Then, with candidates judged as runs of
     their enabled actions (see the module), two cheap passes take the bulk off long traces: for a
@@ -264,19 +268,20 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
         judge = attrs.evolve(judge, convergence=())
     outcomes: list[Outcome] = [(found, shown)]
     best = shown
-    shorter = shrink_choices(judge, shown, prop, deadline, max_tests)
+    clock = clock if clock is not None else ShrinkClock(deadline)
+    shorter = shrink_choices(judge, shown, prop, clock, max_tests)
     if shorter is not None:
         outcomes.append(shorter)
         best = shorter[1]
-    loose = _Tests(attrs.evolve(judge, skip_disabled=True), best, prop, deadline, outcomes)
+    loose = _Tests(attrs.evolve(judge, skip_disabled=True), best, prop, clock, outcomes)
     try:
         if not safety:
-            best = _shortest_prefix(best, loose.fails, deadline)
-        best = _without_actors(best, loose.fails, deadline)
-        best = loose.shown(ddmin(best, loose.fails, max_tests, deadline, loose.shown))
-        strict = _Tests(judge, best, prop, deadline, outcomes)
+            best = _shortest_prefix(best, loose.fails, clock)
+        best = _without_actors(best, loose.fails, clock)
+        best = loose.shown(ddmin(best, loose.fails, max_tests, clock, loose.shown))
+        strict = _Tests(judge, best, prop, clock, outcomes)
         left = None if max_tests is None else max(0, max_tests - loose.tests)
-        ddmin(best, strict.fails, left, deadline, strict.shown)
+        ddmin(best, strict.fails, left, clock, strict.shown)
     except _Budget:
         pass
     return min((o for o in outcomes if _failing(o[0], prop)), key=lambda o: len(o[1]))
@@ -293,9 +298,9 @@ class _Tests:
     shrink fast), then from the shortest trace that found, with the strict judge (every action
     enabled at its turn), so the result is 1-minimal as a run."""
 
-    def __init__(self, judge: Judge, base: tuple[Action, ...], prop: str, deadline: float | None,
+    def __init__(self, judge: Judge, base: tuple[Action, ...], prop: str, clock: ShrinkClock,
                  outcomes: list[Outcome]) -> None:
-        self.replay, self.prop, self.deadline, self.outcomes = _Replayer(judge, base), prop, deadline, outcomes
+        self.replay, self.prop, self.clock, self.outcomes = _Replayer(judge, base), prop, clock, outcomes
         self.memo: dict[tuple[Action, ...], Outcome] = {}
         self.longest = 0.0
         self.tests = 0
@@ -303,9 +308,9 @@ class _Tests:
     def fails(self, candidate: tuple[Action, ...]) -> bool:
         """True if `candidate` violates the property first."""
         if candidate not in self.memo:
-            began = time.perf_counter()
-            if self.deadline is not None and began + self.longest >= self.deadline:
+            if self.clock.passed(ahead=self.longest):
                 raise _Budget  # the next test would likely end after the deadline
+            began = time.perf_counter()
             outcome = self.memo[candidate] = self.replay(candidate)
             self.tests += 1
             self.longest = max(self.longest, time.perf_counter() - began)
@@ -327,20 +332,20 @@ def _failing(violation: Violation | None, prop: str) -> bool:
     return violation is not None and violation.property == prop
 
 
-def _check_time(deadline: float | None) -> None:
-    if deadline is not None and time.perf_counter() >= deadline:
+def _check_time(clock: ShrinkClock) -> None:
+    if clock.passed():
         raise _Budget
 
 
 def _shortest_prefix(trace: tuple[Action, ...], fails: Callable[[tuple[Action, ...]], bool],
-                     deadline: float | None) -> tuple[Action, ...]:
+                     clock: ShrinkClock) -> tuple[Action, ...]:
     """The shortest failing prefix found by binary search (the judge quiesces by itself)."""
     body = trace[:-1] if trace and isinstance(trace[-1], Quiesce) else trace
     low, high = 0, len(body)  # body[:high] fails (the whole trace did, once quiesced)
     if not fails(body):
         return trace
     while low < high:
-        _check_time(deadline)
+        _check_time(clock)
         middle = (low + high) // 2
         if fails(body[:middle]):
             high = middle
@@ -350,13 +355,13 @@ def _shortest_prefix(trace: tuple[Action, ...], fails: Callable[[tuple[Action, .
 
 
 def _without_actors(trace: tuple[Action, ...], fails: Callable[[tuple[Action, ...]], bool],
-                    deadline: float | None) -> tuple[Action, ...]:
+                    clock: ShrinkClock) -> tuple[Action, ...]:
     """Drop every action of one actor at once, for each actor (the busiest first), while it fails."""
     counts: dict[str, int] = {}
     for act in trace:
         counts[actor(act)] = counts.get(actor(act), 0) + 1
     for name in sorted(counts, key=lambda n: (-counts[n], n)):
-        _check_time(deadline)
+        _check_time(clock)
         candidate = tuple(a for a in trace if actor(a) != name)
         if candidate != trace and fails(candidate):
             trace = candidate

@@ -27,7 +27,6 @@ than the shortest so far. The delta debugging over actions then goes on from the
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -37,6 +36,7 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, expected_policy
 from kubeprop.model.state.actions import Action, Quiesce, UserStep
 from kubeprop.model.state.cluster import ClusterState
+from kubeprop.properties.explore.shrink_clock import ShrinkClock
 from kubeprop.properties.registry import Violation
 
 if TYPE_CHECKING:
@@ -75,17 +75,17 @@ class _Stop(Exception):
     """The deadline passed, or the tests allowed are used up."""
 
 
-def decompose(judge: Judge, trace: Sequence[Action], deadline: float | None = None,
+def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None = None,
               most: int | None = None) -> Choices | None:
     """The choices that generate `trace`, a run of the model (a trailing `Quiesce`, which the
     judge takes by itself for a convergence judgement, left out); None as soon as it has more
-    than `most` departures; `_Stop` at the deadline."""
+    than `most` departures; `_Stop` at the `clock`'s deadline."""
     body = trace[:-1] if trace and isinstance(trace[-1], Quiesce) else trace
     model, state, policy = judge.model, judge.start, expected_policy(judge.settle_ticks)
     departures: list[Departure] = []
     fair = users = 0
     for act in body:
-        if deadline is not None and time.perf_counter() >= deadline:
+        if clock is not None and clock.passed():
             raise _Stop
         if policy.next_action(model, state) == act:
             fair += 1
@@ -145,8 +145,8 @@ class _Prefix:
 class Runs:
     """Generates and judges the runs of choices (`run`), counting the tests."""
 
-    def __init__(self, judge: Judge, deadline: float | None) -> None:
-        self.judge, self.deadline = judge, deadline
+    def __init__(self, judge: Judge, clock: ShrinkClock | None) -> None:
+        self.judge, self.clock = judge, clock
         self.tests = 0
         self.prefixes: dict[int, _Prefix] = {}
 
@@ -165,7 +165,7 @@ class Runs:
         state, policy, users = prefix.states[fair], prefix.policies[fair].copy(), prefix.taken[fair]
         trace, pending = prefix.trace[:fair], list(choices.departures)
         while len(trace) < bound:
-            if self.deadline is not None and time.perf_counter() >= self.deadline:
+            if self.clock is not None and self.clock.passed():
                 raise _Stop
             if pending and pending[0][0] <= fair:
                 act: Action | None = pending.pop(0)[1]
@@ -198,20 +198,20 @@ class Runs:
         return found, shown
 
 
-def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, deadline: float | None,
+def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: ShrinkClock | None,
                    max_tests: int | None = None) -> Outcome | None:
     """A shorter run violating `prop` from shrinking the choices of `trace` (which violates it),
-    or None if none was found before the `time.perf_counter()` `deadline` or `max_tests` runs."""
-    if deadline is not None:  # a share of what is left: delta debugging over the actions needs some
-        deadline = time.perf_counter() + SHARE * max(0.0, deadline - time.perf_counter())
+    or None if none was found before the `clock`'s deadline or `max_tests` runs."""
+    if clock is not None:  # a share of what is left: delta debugging over the actions needs some
+        clock = clock.share(SHARE)
     try:
-        decomposed = decompose(judge, trace, deadline, MAX_DEPARTURES)
+        decomposed = decompose(judge, trace, clock, MAX_DEPARTURES)
     except _Stop:
         return None
     if decomposed is None:
         return None
     choices = decomposed
-    search = _Search(Runs(judge, deadline), prop, len(trace), max_tests)
+    search = _Search(Runs(judge, clock), prop, len(trace), max_tests)
     try:
         choices = search.fewer_users(choices)
         choices = search.earlier(choices, first=0, last=1)

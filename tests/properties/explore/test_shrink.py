@@ -3,6 +3,7 @@ traces that still violate the same property."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action, Deliver
 from kubeprop.properties.explore.shrink import Judge, ddmin, enabled_as, shrink_trace
+from kubeprop.properties.explore.shrink_clock import ShrinkClock
 from kubeprop.properties.registry import select
 
 DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
@@ -132,3 +134,31 @@ def test_judge_rejects_disabled_actions() -> None:
     violation, shown = judge((first,))
     assert violation is not None and violation.property == "workloads-ready"
     assert type(shown[-1]).__name__ == "Quiesce"
+
+
+def test_the_shrink_clock_says_when_time_cut_the_shrinking() -> None:
+    """A deadline that stops shrinking makes the result depend on the machine (`ShrinkClock.cut`,
+    reported by `kubeprop check`); the count of tests does not."""
+    def fails(c: tuple[int, ...]) -> bool:
+        return 17 in c and 40 in c
+
+    past = ShrinkClock(time.perf_counter() - 1.0)
+    assert ddmin(tuple(range(64)), fails, clock=past) == tuple(range(64)) and past.cut
+    counted = ShrinkClock(None)
+    ddmin(tuple(range(64)), fails, max_tests=5, clock=counted)
+    assert not counted.cut
+    roomy = ShrinkClock(time.perf_counter() + 600.0)
+    assert ddmin(tuple(range(64)), fails, clock=roomy) == (17, 40) and not roomy.cut
+    phase = roomy.share(0.0)  # a phase's clock that has run out cuts the whole shrinking
+    assert phase.passed() and phase.cut and roomy.cut
+
+
+def test_a_find_whose_shrinking_time_cut_says_so() -> None:
+    from kubeprop.counterexamples.api import Discovery
+    from kubeprop.properties.cli.check import _unshrunk
+    from kubeprop.properties.registry import Violation
+
+    found = Discovery(Violation("endpoints-ready-pods", "…"), shrink_cut=4.5)
+    assert _unshrunk(found) == ("shrinking stopped at its time bound (4.5 s): a larger --budget, or a faster or "
+                                "quieter machine, may shrink it further (the violation is the same)",)
+    assert _unshrunk(attrs.evolve(found, shrink_cut=None)) == ()
