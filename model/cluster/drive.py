@@ -215,13 +215,22 @@ def _without(enabled: Sequence[Action], idle: Collection[Action]) -> Sequence[Ac
 
 @attrs.frozen
 class Settled:
-    """Where a fair run stopped: the state, the actions taken, whether it ran out of steps, and
-    whether a wall-clock deadline cut it (then nothing can be concluded from it)."""
+    """Where a fair run stopped: the state, the actions taken, whether it ran out of steps,
+    whether a wall-clock deadline cut it (then nothing can be concluded from it), and how many of
+    its last steps wrote nothing (`quiet`: the store's revision stayed the same)."""
 
     state: ClusterState
     trace: tuple[Action, ...]
     exhausted: bool
     interrupted: bool = False
+    quiet: int = 0
+
+    @property
+    def keeps_writing(self) -> bool:
+        """True for a run out of steps that still wrote in its second half: a livelock. One that
+        wrote nothing for half its steps or more is quiet in effect (it goes round states that
+        write nothing, e.g. a retry that changes only a component's memory)."""
+        return self.exhausted and self.quiet < (len(self.trace) + 1) // 2
 
 
 def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int = 2000,
@@ -237,37 +246,39 @@ def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_ste
     return _follow(model, state, policy, max_steps, deadline)[0]
 
 
-Fork = tuple[int, ClusterState, FairPolicy, frozenset[Action]]
+Fork = tuple[int, ClusterState, FairPolicy, frozenset[Action], int]
 """Where a fair run first took a recovery: (steps taken before it, the state, the policy's memory,
-the moves idle there)."""
+the moves idle there, the steps before it that wrote nothing)."""
 
 
 def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int,
             deadline: float | None, trace: list[Action] | None = None,
-            resumed_idle: frozenset[Action] = frozenset()) -> tuple[Settled, Fork | None]:
+            resumed: tuple[frozenset[Action], int] = (frozenset(), 0)) -> tuple[Settled, Fork | None]:
     """`follow`, also saying where the run first took a recovery (`Fork`), continuing `trace`
-    (the actions of a run it resumes: its length counts towards `max_steps`; `resumed_idle`, the
-    moves idle where it resumes)."""
+    (the actions of a run it resumes: its length counts towards `max_steps`; `resumed`, the moves
+    idle where it resumes and the steps before that wrote nothing)."""
     trace = [] if trace is None else trace
     fork: Fork | None = None
-    idle = set(resumed_idle)  # the moves taken since the state last changed (each changed nothing)
+    idle = set(resumed[0])  # the moves taken since the state last changed (each changed nothing)
+    quiet = resumed[1]
     for _ in range(max_steps - len(trace)):
         if deadline is not None and time.perf_counter() >= deadline:
-            return Settled(state, tuple(trace), exhausted=False, interrupted=True), fork
+            return Settled(state, tuple(trace), exhausted=False, interrupted=True, quiet=quiet), fork
         act = policy.next_action(model, state, idle)
         if act is None:
-            return Settled(state, tuple(trace), exhausted=False), fork
+            return Settled(state, tuple(trace), exhausted=False, quiet=quiet), fork
         if fork is None and is_recovery(act):
-            fork = len(trace), state, policy.copy(), frozenset(idle)
+            fork = len(trace), state, policy.copy(), frozenset(idle), quiet
         policy.taken(act)
         after = step(model, state, act)
         if after == state:
             idle.add(act)
         elif idle:
             idle = set()
+        quiet = quiet + 1 if after.store.revision == state.store.revision else 0
         state = after
         trace.append(act)
-    return Settled(state, tuple(trace), exhausted=True), fork
+    return Settled(state, tuple(trace), exhausted=True, quiet=quiet), fork
 
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
@@ -321,9 +332,9 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
     if fork is None:  # it never took a recovery: the run without them is the same run
         yield False, recovering
         return
-    taken, at, memory, idle = fork
+    taken, at, memory, idle, quiet = fork
     kept = evolve(memory, recover=False)
-    yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]), idle)[0]
+    yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]), (idle, quiet))[0]
 
 
 def run(model: ClusterModel, state: ClusterState, trace: Iterable[Action]) -> ClusterState:
