@@ -6,8 +6,9 @@ a domain whose nodes are all down stops counting for spreading, though pods boun
 (what-ifs reuse the solver: only the assumption literals change; a drain is not a node down but a
 changed problem, `drain.drain`). Results are deterministic: Z3's random seeds are fixed and the
 budget is Z3's resource limit (`rlimit`, counted per check), never wall-clock time, so the same
-question gets the same answer on any machine. An unsat answer carries a *minimal* core: the
-solver's core shrunk by deletion (each literal dropped if the rest stays unsat), in a fixed order
+question gets the same answer on any machine (and a fresh solver's first check is remembered by
+its encoding's text within a process: `SchedulingSolver._first`). An unsat answer carries a
+*minimal* core: the solver's core shrunk by deletion (each literal dropped if the rest stays unsat), in a fixed order
 that drops pods first so explanations name as few pods as possible — halves of the candidate list
 first, then quarters, down to single literals, so a core of thousands of pods shrinks in a few
 dozen checks. The minimisation as a whole gets the budget of one check (`rlimit`); a core it
