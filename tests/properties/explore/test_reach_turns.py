@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Deliver
 from kubeprop.properties.explore.around import _Node, _Search, run_around_fair
 from kubeprop.properties.explore.engine import EngineConfig, Limit
