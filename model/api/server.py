@@ -42,9 +42,10 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
 
 Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
-               "update-scale"]
+               "update-scale", "finalize"]
 VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
-                          "update-scale")
+                          "update-scale", "finalize")
+"""`finalize` is PUT on `namespaces/{name}/finalize` (`server_write.finalize`)."""
 
 
 PatchType = Literal["merge", "strategic", "apply"]
@@ -213,6 +214,7 @@ _AUTHZ_VERB = {
     "create": ("create", ""), "get": ("get", ""), "list": ("list", ""), "update": ("update", ""),
     "update-status": ("update", "status"), "patch": ("patch", ""), "delete": ("delete", ""),
     "bind": ("create", "binding"), "evict": ("create", "eviction"), "update-scale": ("update", "scale"),
+    "finalize": ("update", "finalize"),
 }
 
 

@@ -164,6 +164,10 @@ def _prepare_for_update(new: ApiObject, old: ApiObject, info: KindInfo) -> ApiOb
     """Strategy PrepareForUpdate: the main resource keeps the old status; generation +1 when the spec
     changes (Deployment: annotations too, `pkg/registry/apps/deployment/strategy.go`)."""
     new = _keep_system_fields(new, old)
+    if isinstance(new, Namespace) and isinstance(old, Namespace):
+        # namespaceStrategy.PrepareForUpdate (pkg/registry/core/namespace/strategy.go): spec.finalizers
+        # change only through the finalize subresource.
+        new = evolve(new, spec=evolve(new.spec, finalizers=old.spec.finalizers))
     if info.status_subresource:
         if isinstance(new, CustomObject) and isinstance(old, CustomObject):
             status_value = old.content.get("status")
@@ -311,6 +315,27 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 
+def finalize(store: Store, ctx: Context, namespace: str, name: str) -> Result:
+    """PUT on `namespaces/{name}/finalize` (`FinalizeREST.Update`,
+    `pkg/registry/core/namespace/storage/storage.go`, with `namespaceFinalizeStrategy`,
+    `pkg/registry/core/namespace/strategy.go`): only spec.finalizers changes. The store's
+    `ShouldDeleteNamespaceDuringUpdate` then removes a namespace being deleted once its
+    spec.finalizers and metadata.finalizers are both empty (`should_delete_during_update`)."""
+    new = ctx.request.obj
+    old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
+    if not isinstance(old, Namespace):
+        if old is None and ctx.info.resource == "namespaces":
+            return Result(store, not_found(ctx, name))
+        return Result(store, status(404, "NotFound", f"{qualified_resource(ctx.info)} has no finalize subresource"))
+    if not isinstance(new, Namespace):
+        return Result(store, status(400, "BadRequest", "finalize needs a Namespace"))
+    bad = _precondition(ctx, new, old)
+    if bad is not None:
+        return Result(store, bad)
+    merged = evolve(old, spec=evolve(old.spec, finalizers=new.spec.finalizers))
+    return _check_update(store, ctx, track(merged, old, ctx, "finalize"), old, "finalize")
+
+
 def patch(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """PATCH: a JSON merge patch (RFC 7386), a strategic merge patch, or server-side apply
     (`server_apply`), then run as an update — or, for an apply to a missing object, as a create."""
@@ -357,5 +382,5 @@ def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
 
 WRITE_HANDLERS: dict[str, Handler] = {
     "create": create, "update": update, "update-status": update_status, "patch": patch, "delete": delete,
-    "bind": bind,
+    "bind": bind, "finalize": finalize,
 }

@@ -26,7 +26,7 @@ from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import disruption, hpa, nodelifecycle
+from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle
 from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
@@ -103,9 +103,10 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         scenario=scenario,
         api=api_config(scenario, frozen),
         nodes=tuple(n.name for n in scenario.spec.topology.nodes),
-        controllers=with_controllers(default_controllers(frozen, gc_resources),
-                                     (*_addon_controllers(scenario, frozen, workload_objects),
-                                      *scenario.controllers, *controllers)),
+        controllers=with_controllers(
+            default_controllers(frozen, gc_resources),
+            (*_addon_controllers(scenario, frozen, workload_objects, controllers, gc_resources),
+             *scenario.controllers, *controllers)),
         scheduler_instances=instances,
         scheduler_profile=scheduler.profile_for(frozen),
         parameters=frozen,
@@ -118,12 +119,19 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
 
 
 def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
-                       workload_objects: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+                       workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
+                       gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget."""
-    if not disruption.uses_pdbs(_objects(scenario, workload_objects)):
-        return ()
-    return (disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])),)
+    it creates a PodDisruptionBudget, the namespace controller when a namespace can be deleted
+    (it watches what the garbage collector watches, `gc_resources`, and namespaces)."""
+    objects = _objects(scenario, workload_objects)
+    out: list[Any] = []
+    if disruption.uses_pdbs(objects):
+        out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
+    if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
+        out.append(namespace.NamespaceController(custom_resources=namespace.namespaced_custom_resources(objects),
+                                                 also_watches=gc_resources))
+    return tuple(out)
 
 
 def _objects(scenario: Scenario, workload_objects: tuple[tuple[Any, ...], ...]) -> list[Any]:
