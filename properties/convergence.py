@@ -138,10 +138,19 @@ def settled_violation(model: ClusterModel, state: ClusterState, properties: Iter
                       deadline: float | None = None, memo: bool = True) -> Violation | None:
     """Run the fair, fault-free continuations from `state` and check `properties` where they settle:
     all of them where the environment recovers, those with `needs_recovery=False` also where it
-    never does. A continuation that does not settle within `max_steps` is itself a violation
-    (livelock); one where the environment never recovers proves nothing where the environment
+    never does. One where the environment never recovers proves nothing where the environment
     stopped the control plane (`stopped_by_environment`: etcd without a quorum, or only retries
     of requests that fail); one cut by the `time.perf_counter()` `deadline` proves nothing (None).
+
+    Settling means what the cycle property `settles` means (`kubeprop.properties.oscillation`: no
+    fair cycle keeps writing to the API). A continuation still writing when it runs out of
+    `max_steps` is a livelock, a violation of `settles` (recorded as the lasso its fair run
+    closes). One that is quiet in effect is judged where it stands: retries that change nothing
+    are set aside as the controllers back off (`kubeprop.model.cluster.drive.follow`), so it ends
+    where only they are left; and one out of steps that wrote nothing for its second half
+    (`Settled.keeps_writing`) goes round without writing. There a request refused for good (a
+    quota, a webhook, a namespace kept Terminating) shows as the property it keeps from holding
+    (`deployments-complete`, …), not as a livelock with nothing to record.
 
     The continuations are deterministic, so a verdict is remembered (`VERDICTS`) and a state
     judged again — the same end reached by two walks, the fair run's quiet states judged by two
@@ -174,7 +183,7 @@ def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...]
         judged = props if recovers else unrecovered
         if not recovers and stopped_by_environment(model, run.state, run.exhausted):
             continue  # the environment stopped the control plane: nothing it must bring about is judged
-        if run.exhausted:
+        if run.keeps_writing:
             return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True
         found = first_violation(model, run.state, judged)
         if found is not None:
@@ -209,11 +218,10 @@ def stutters(model: ClusterModel, state: ClusterState) -> bool:
 
     Upstream a failed sync is requeued rate-limited (`AddRateLimited`: per key 5 ms doubling up to
     1000 s, `staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`
-    DefaultTypedControllerRateLimiter), so the controllers wait while time passes; the model's
-    retry is just another enabled action, and a fair run made only of such retries never ends.
-    Where the environment never recovers this is not a livelock (`settles`: no fair cycle keeps
-    writing to the API) but a control plane the environment stopped, which can bring nothing
-    about: that continuation proves nothing."""
+    DefaultTypedControllerRateLimiter), so the controllers wait while time passes; the fair run
+    sets such retries aside (`kubeprop.model.cluster.drive.follow`) and goes on as if they
+    waited, so it no longer runs out of steps on them alone. Kept for a run that still does
+    (`stopped_by_environment`)."""
     policy = FairPolicy(recover=False)
     moves = [act for act in actions(model, state) if policy.default(act)]
     return bool(moves) and all(step(model, state, act) == state for act in moves)

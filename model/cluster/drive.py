@@ -15,12 +15,25 @@ unless asked for) it takes the one taken least recently (never taken: the first 
 order), so an action that stays enabled cannot be starved. `Tick` only when nothing else is
 enabled. `settle` follows it until nothing is left; `fair_run` also takes the workload's next
 step whenever the cluster is quiet, which is the run a user expects from their scenario.
+
+**A retry that changes nothing is no progress.** A controller whose request is refused for good
+(a ResourceQuota, a webhook, a namespace kept Terminating) fails its sync and requeues the key;
+the model's retry is another enabled action that leaves the state as it was (a stutter). Upstream
+the requeue is rate-limited (`AddRateLimited` with `DefaultTypedControllerRateLimiter`: per item
+5 ms doubling up to 1000 s, and an overall 10 qps bucket;
+`staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`), so the retries back off
+while time passes, write nothing, and the cluster is quiet in effect. `follow` therefore sets a
+stuttering move aside until the state changes: when every move left at a state has been tried
+there and changed nothing, the run goes on as if none were enabled (time passes: `Tick`; the
+user's next step; or the run is over, and convergence is judged there). Without it the fair run
+would retry at that state for ever and never tick. A run that keeps *changing* the state without
+end is still out of steps (`exhausted`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -160,21 +173,22 @@ class FairPolicy:
                     return best
         return best if best is not None else world
 
-    def next_action(self, model: ClusterModel, state: ClusterState) -> Action | None:
-        """`choose(actions(model, state))`, asking whether `Tick` is enabled only when the answer
-        depends on it (nothing else to take): `Tick` is never a move nor a user step, so without
-        it the choice is the same whenever there is one. The enabled actions are asked for
-        component by component, and the first move never taken is the choice at once (nothing can
-        come before it), without asking the components after it."""
+    def next_action(self, model: ClusterModel, state: ClusterState, idle: Collection[Action] = ()) -> Action | None:
+        """`choose(actions(model, state))` but for the moves in `idle` (`follow`), asking whether
+        `Tick` is enabled only when the answer depends on it (nothing else to take): `Tick` is never
+        a move nor a user step, so without it the choice is the same whenever there is one. The
+        enabled actions are asked for component by component, and the first move never taken is
+        the choice at once (nothing can come before it, and an idle move has been taken), without
+        asking the components after it."""
         seen: list[Action] = []
         for group in enabled_groups(model, state):
             fresh = self._first_fresh(group)
             if fresh is not None:
                 return fresh
             seen.extend(group)
-        act = self.choose(seen)
+        act = self.choose(_without(seen, idle))
         if act is None and self.allow_ticks and self.ticks < self.max_ticks:
-            act = self.choose(actions(model, state))
+            act = self.choose(_without(actions(model, state), idle))
         return act
 
     def _first_fresh(self, group: Sequence[Action]) -> Action | None:
@@ -194,46 +208,77 @@ class FairPolicy:
             self.ticks += 1
 
 
+def _without(enabled: Sequence[Action], idle: Collection[Action]) -> Sequence[Action]:
+    """`enabled` but for the actions in `idle`."""
+    return [a for a in enabled if a not in idle] if idle else enabled
+
+
 @attrs.frozen
 class Settled:
-    """Where a fair run stopped: the state, the actions taken, whether it ran out of steps, and
-    whether a wall-clock deadline cut it (then nothing can be concluded from it)."""
+    """Where a fair run stopped: the state, the actions taken, whether it ran out of steps,
+    whether a wall-clock deadline cut it (then nothing can be concluded from it), and how many of
+    its last steps wrote nothing (`quiet`: the store's revision stayed the same)."""
 
     state: ClusterState
     trace: tuple[Action, ...]
     exhausted: bool
     interrupted: bool = False
+    quiet: int = 0
+
+    @property
+    def keeps_writing(self) -> bool:
+        """True for a run out of steps that still wrote in its second half: a livelock. One that
+        wrote nothing for half its steps or more is quiet in effect (it goes round states that
+        write nothing, e.g. a retry that changes only a component's memory)."""
+        return self.exhausted and self.quiet < (len(self.trace) + 1) // 2
 
 
 def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int = 2000,
            deadline: float | None = None) -> Settled:
     """Follow `policy` from `state` until it has nothing to take, `max_steps` are taken
-    (`exhausted`) or the `time.perf_counter()` value `deadline` passes (`interrupted`)."""
+    (`exhausted`) or the `time.perf_counter()` value `deadline` passes (`interrupted`).
+
+    A move that leaves the state unchanged (a stutter: a retry of a request refused for good) is
+    set aside until the state changes: once every move has been tried there and changed nothing,
+    the run goes on as if none were enabled — `Tick`, the user's next step, or the end. This is
+    the controllers backing off while time passes (see the module docstring); without it such a
+    run would take the same retry for ever at one state."""
     return _follow(model, state, policy, max_steps, deadline)[0]
 
 
-Fork = tuple[int, ClusterState, FairPolicy]
-"""Where a fair run first took a recovery: (steps taken before it, the state, the policy's memory)."""
+Fork = tuple[int, ClusterState, FairPolicy, frozenset[Action], int]
+"""Where a fair run first took a recovery: (steps taken before it, the state, the policy's memory,
+the moves idle there, the steps before it that wrote nothing)."""
 
 
 def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int,
-            deadline: float | None, trace: list[Action] | None = None) -> tuple[Settled, Fork | None]:
+            deadline: float | None, trace: list[Action] | None = None,
+            resumed: tuple[frozenset[Action], int] = (frozenset(), 0)) -> tuple[Settled, Fork | None]:
     """`follow`, also saying where the run first took a recovery (`Fork`), continuing `trace`
-    (the actions of a run it resumes: its length counts towards `max_steps`)."""
+    (the actions of a run it resumes: its length counts towards `max_steps`; `resumed`, the moves
+    idle where it resumes and the steps before that wrote nothing)."""
     trace = [] if trace is None else trace
     fork: Fork | None = None
+    idle = set(resumed[0])  # the moves taken since the state last changed (each changed nothing)
+    quiet = resumed[1]
     for _ in range(max_steps - len(trace)):
         if deadline is not None and time.perf_counter() >= deadline:
-            return Settled(state, tuple(trace), exhausted=False, interrupted=True), fork
-        act = policy.next_action(model, state)
+            return Settled(state, tuple(trace), exhausted=False, interrupted=True, quiet=quiet), fork
+        act = policy.next_action(model, state, idle)
         if act is None:
-            return Settled(state, tuple(trace), exhausted=False), fork
+            return Settled(state, tuple(trace), exhausted=False, quiet=quiet), fork
         if fork is None and is_recovery(act):
-            fork = len(trace), state, policy.copy()
+            fork = len(trace), state, policy.copy(), frozenset(idle), quiet
         policy.taken(act)
-        state = step(model, state, act)
+        after = step(model, state, act)
+        if after == state:
+            idle.add(act)
+        elif idle:
+            idle = set()
+        quiet = quiet + 1 if after.store.revision == state.store.revision else 0
+        state = after
         trace.append(act)
-    return Settled(state, tuple(trace), exhausted=True), fork
+    return Settled(state, tuple(trace), exhausted=True, quiet=quiet), fork
 
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
@@ -287,9 +332,9 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
     if fork is None:  # it never took a recovery: the run without them is the same run
         yield False, recovering
         return
-    taken, at, memory = fork
+    taken, at, memory, idle, quiet = fork
     kept = evolve(memory, recover=False)
-    yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]))[0]
+    yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]), (idle, quiet))[0]
 
 
 def run(model: ClusterModel, state: ClusterState, trace: Iterable[Action]) -> ClusterState:

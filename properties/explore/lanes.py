@@ -48,7 +48,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import sys
 import time
 import traceback
@@ -62,6 +61,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Limit, Sliced, out_of_time
 from kubeprop.properties.explore.progress import Reporter
+from kubeprop.properties.explore.workers import ignore_interrupts, started, stop_workers
 
 if TYPE_CHECKING:
     from kubeprop.properties.explore.portfolio import Member
@@ -286,13 +286,7 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
     done = False
     coordinator: _Coordinator | None = None
     try:
-        for number, lane in enumerate(lanes[1:], 1):
-            ours, theirs = ctx.Pipe(duplex=True)
-            proc = ctx.Process(target=_serve, args=(lane, theirs), daemon=True, name=f"kubeprop-lane-{number}")
-            proc.start()
-            theirs.close()
-            procs.append(proc)
-            conns.append(ours)
+        procs, conns = started(ctx, _serve, [(lane,) for lane in lanes[1:]], "kubeprop-lane")
         coordinator = _Coordinator(conns)
         reports: list[LaneReport | None] = [_run_local(lanes[0], coordinator, reporter)]
         now = time.perf_counter()
@@ -302,7 +296,7 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
     except KeyboardInterrupt:
         raise Unfinished(unshrunk=_violations([lanes[0].find, *_finds_so_far(coordinator)])) from None
     finally:
-        _stop(procs, conns, patient=done)
+        stop_workers(procs, conns, patient=done)
 
 
 def _finds_so_far(coordinator: _Coordinator | None) -> list[Find]:
@@ -369,20 +363,6 @@ def _run_local(lane: Lane, coordinator: _Coordinator, reporter: Reporter | None 
 def _left(deadline: float | None) -> float | None:
     """Seconds until `deadline` (None: no deadline)."""
     return None if deadline is None else max(0.0, deadline - time.perf_counter())
-
-
-def _stop(procs: list[multiprocessing.process.BaseProcess], conns: list[Connection], patient: bool) -> None:
-    """End the worker lanes: a moment to exit after reporting (`patient`), then SIGTERM, then SIGKILL."""
-    for proc in procs:
-        proc.join(timeout=0.5 if patient else 0)
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(timeout=1.0)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    for conn in conns:
-        conn.close()
 
 
 class _Coordinator:
@@ -491,10 +471,10 @@ class _View:
             self.slowest = max(self.slowest, value)
 
 
-def _serve(lane: Lane, conn: Connection) -> None:
+def _serve(conn: Connection, lane: Lane) -> None:
     """A worker lane: its turns before the bound, at most `AHEAD` rounds ahead of the slowest lane,
     each new round and its find reported at once, then its report."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it terminates the lanes
+    ignore_interrupts()  # Ctrl-C is the parent's: it terminates the lanes
     view, told = _View(), -1
     try:
         while (position := lane.pending()) is not None and position < view.bound:

@@ -17,13 +17,16 @@ the time budget runs out first). Its trace is then shortened by delta debugging 
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import itertools
 import multiprocessing
 import os
 import random
-import signal
 import time
+import traceback
 from collections.abc import Generator, Iterator
+from multiprocessing.connection import Connection
 
 import attrs
 
@@ -50,6 +53,7 @@ from kubeprop.properties.explore.engine import (
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.explore.workers import ignore_interrupts, started, stop_workers
 from kubeprop.properties.registry import Property, Violation, first_violation
 
 SWARM_PROBABILITY = 0.5
@@ -171,19 +175,18 @@ def run_chunk(walker: Walker, indices: range, deadline: float | None) -> ChunkOu
     return ChunkOutcome(len(indices), steps, None, False)
 
 
-_WORKER: Walker | None = None
-
-
-def _init_worker(spec: ModelSpec, start: ClusterState, config: EngineConfig) -> None:
-    global _WORKER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the walks and the pool
-    model = spec.build()
-    _WORKER = Walker(model, start, config, config.safety(), config.convergence_properties())
-
-
-def _worker_chunk(args: tuple[range, float | None]) -> ChunkOutcome:
-    assert _WORKER is not None, "worker not initialised"
-    return run_chunk(_WORKER, *args)
+def _serve(conn: Connection, spec: ModelSpec, start: ClusterState, config: EngineConfig) -> None:
+    """A walk worker: builds the model once, then runs the chunks it is sent (`run_chunk`) until
+    it is sent None or the parent is gone; an exception goes back as its traceback's text."""
+    ignore_interrupts()  # Ctrl-C is the parent's: it stops the walks and the workers
+    walker = Walker(spec.build(), start, config, config.safety(), config.convergence_properties())
+    with contextlib.suppress(EOFError, BrokenPipeError, ConnectionResetError):
+        while (task := conn.recv()) is not None:
+            try:
+                conn.send(run_chunk(walker, *task))
+            except Exception:  # a bug (the model's, a user's controller): the parent raises it
+                conn.send(f"walk worker: {traceback.format_exc()}")
+                return
 
 
 WAVE = 4
@@ -213,13 +216,46 @@ def _outcomes(walker: Walker, total: int | None, workers: int, deadline: float |
     spec = ModelSpec.of(walker.model)
     check_picklable(config, "the engine configuration (its action_filter)")
     method = config.start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    context = multiprocessing.get_context(method)
-    with context.Pool(workers, _init_worker, (spec, walker.start, config)) as pool:
-        while True:
-            wave = list(itertools.islice(chunks, workers * WAVE))
-            if not wave:
-                return
-            yield from pool.imap(_worker_chunk, [(chunk, deadline) for chunk in wave])
+    procs, conns = started(multiprocessing.get_context(method), _serve, [(spec, walker.start, config)] * workers,
+                           "kubeprop-walk")
+    done = False
+    try:
+        yield from _in_order(conns, chunks, deadline)
+        done = True
+    finally:
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        stop_workers(procs, conns, patient=done)
+
+
+def _in_order(conns: list[Connection], chunks: Iterator[range], deadline: float | None
+              ) -> Generator[ChunkOutcome, None, None]:
+    """The chunks' outcomes in walk-index order: chunk i runs on worker i mod N, each worker with
+    up to `WAVE` chunks in hand (a pipe delivers in order, so its outcomes come back in order)."""
+    on: collections.deque[Connection] = collections.deque()  # the worker of each chunk in hand, in order
+    handed = 0
+
+    def hand(chunk: range) -> None:
+        nonlocal handed
+        conn = conns[handed % len(conns)]
+        conn.send((chunk, deadline))
+        on.append(conn)
+        handed += 1
+
+    for first in itertools.islice(chunks, len(conns) * WAVE):
+        hand(first)
+    while on:
+        try:
+            outcome = on.popleft().recv()
+        except EOFError:
+            raise RuntimeError("a walk worker process ended unexpectedly") from None
+        if isinstance(outcome, str):
+            raise RuntimeError(outcome)
+        following = next(chunks, None)
+        if following is not None:
+            hand(following)
+        yield outcome
 
 
 def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:

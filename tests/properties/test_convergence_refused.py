@@ -1,0 +1,136 @@
+"""Settling means one thing in the convergence check and in the cycle property `settles`: no fair
+continuation keeps writing to the API.
+
+A controller retrying a request refused for good (a ResourceQuota, a webhook, a namespace kept
+Terminating) changes nothing: upstream the key is requeued rate-limited
+(`staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`, 5 ms doubling up to
+1000 s) and the retries back off while time passes. The check reports the property that fails
+there (`deployments-complete`), with a file that replays — not a `settles` livelock that no lasso
+can record (a user trial: a Deployment in a deleted namespace). A real livelock (two syncers
+fighting over `spec.replicas`) still reports `settles`, recorded as a lasso.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from user_modules import user_folder
+
+from kubeprop.counterexamples import check, replay
+from kubeprop.counterexamples.replay import Verdict
+from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.drive import Settled, continuations, settle
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Tick
+from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.properties.convergence import settled_violation
+from kubeprop.properties.explore.bfs import Bounds
+from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.oscillation import Cycle, select_cycle
+from kubeprop.properties.registry import select
+
+REFUSED = Path(__file__).parents[1] / "model" / "data" / "refused"
+LIVELOCK = Path(__file__).parents[1] / "model" / "data" / "livelock"
+CONVERGENCE = select(kind="convergence")
+QUOTA_RS = Reconcile("replicaset", "team-a/web-5f56c79647")
+
+
+@pytest.fixture
+def refused(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The refused scenarios' modules (the quota plug-in, the poller) on the import path."""
+    with user_folder(monkeypatch, REFUSED):
+        yield
+
+
+def _model(name: str) -> ClusterModel:
+    return build_model(load_scenario(REFUSED / name))
+
+
+@pytest.mark.usefixtures("refused")
+def test_a_retry_refused_for_good_is_set_aside_while_time_passes() -> None:
+    """The ReplicaSet controller's create of the second pod is refused by the quota (403): each
+    retry leaves the state as it was. The fair run sets it aside until the state changes, so the
+    clock ticks (the controller backing off) and the run ends when the ticks are spent, instead of
+    retrying at one state until it is out of steps."""
+    model = _model("quota.yaml")
+    start = initial_state(model)
+    run = settle(model, start, max_steps=5000, max_ticks=60)
+    assert not run.exhausted and run.trace.count(Tick(10)) == 60
+    states = [start]
+    for act in run.trace:
+        states.append(step(model, states[-1], act))
+    stutters = [i for i, act in enumerate(run.trace) if states[i + 1] == states[i]]
+    assert stutters and all(run.trace[i] == QUOTA_RS for i in stutters)
+    # after each stutter the retry is not taken again until something changed (here: a Tick)
+    assert all(run.trace[i + 1] == Tick(10) for i in stutters if i + 1 < len(run.trace))
+    assert len(list(run.state.store.list("pods"))) == 1  # the quota's one pod, and no more
+
+
+@pytest.mark.usefixtures("refused")
+def test_convergence_is_judged_where_only_refused_retries_are_left() -> None:
+    """Before, `settles: the cluster did not settle within 5000 steps` (and no file); now the
+    property the refusal keeps from holding."""
+    model = _model("quota.yaml")
+    found = settled_violation(model, initial_state(model), CONVERGENCE, memo=False)
+    assert found is not None and found.property == "deployments-complete"
+    assert "of 2" in found.message
+
+
+@pytest.mark.usefixtures("refused")
+def test_check_reports_the_refused_rollout_with_a_file_that_replays(tmp_path: Path) -> None:
+    report = check(REFUSED / "quota.yaml", engine="bfs", bounds=Bounds(max_depth=1, budget_seconds=60),
+                   save_to=tmp_path)
+    assert report.violation is not None and report.violation.property == "deployments-complete"
+    assert report.counterexample is not None and report.counterexample.cycle_start is None
+    assert report.path is not None
+    assert replay(report.path, allow_imports=("quota_rules",)).verdict == Verdict.REPRODUCES
+
+
+@pytest.mark.usefixtures("refused")
+def test_a_cycle_that_writes_nothing_is_no_livelock() -> None:
+    """A controller requeueing for ever, changing only its memory: the fair run goes round two
+    states (no stutter), is out of steps, but wrote nothing in its second half — quiet in effect,
+    as the cycle property `settles` finds its cycle harmless. The Deployment completes there."""
+    model = _model("polling.yaml")
+    start = initial_state(model)
+    run = settle(model, start, max_steps=600)
+    assert run.exhausted and not run.keeps_writing and run.quiet > 300
+    states = [run.state]
+    for act in (Reconcile("poller", "team-a/web"),) * 2:
+        states.append(step(model, states[-1], act))
+    assert states[2] == states[0] != states[1]
+    cycle = Cycle(tuple(states), (Reconcile("poller", "team-a/web"),) * 2)
+    assert select_cycle(["settles"])[0](model, cycle) is None
+    assert settled_violation(model, start, CONVERGENCE, max_steps=600, memo=False) is None
+
+
+def test_keeps_writing_needs_a_write_in_the_second_half() -> None:
+    state = initial_state(build_model(load_scenario(LIVELOCK.parent / "sts-scale.yaml")))
+    trace = (Tick(10),) * 10
+    assert Settled(state, trace, exhausted=True, quiet=4).keeps_writing
+    assert not Settled(state, trace, exhausted=True, quiet=5).keeps_writing
+    assert not Settled(state, trace, exhausted=False, quiet=0).keeps_writing
+
+
+def test_a_writing_livelock_still_violates_settles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two syncers fighting over spec.replicas write for ever: `settles`, as before."""
+    with user_folder(monkeypatch, LIVELOCK):
+        model = build_model(load_scenario(LIVELOCK / "fighting.yaml"))
+        start = initial_state(model)
+        runs = list(continuations(model, start, max_steps=300))
+        assert runs[0][1].exhausted and runs[0][1].keeps_writing
+        found = settled_violation(model, start, CONVERGENCE, max_steps=300, memo=False)
+        assert found is not None and found.property == "settles"
+
+
+def test_a_writing_livelock_is_still_recorded_as_a_lasso(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with user_folder(monkeypatch, LIVELOCK):
+        report = check(LIVELOCK / "fighting.yaml", engine="bfs", bounds=Bounds(max_depth=1, budget_seconds=60),
+                       config=EngineConfig(settle_steps=300), save_to=tmp_path)
+        assert report.violation is not None and report.violation.property == "settles"
+        assert report.counterexample is not None and report.counterexample.cycle_start is not None
+        assert report.path is not None
+        assert replay(report.path, allow_imports=("syncers",)).verdict == Verdict.REPRODUCES
