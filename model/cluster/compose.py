@@ -129,8 +129,7 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
-        out.append(namespace.NamespaceController(custom_resources=namespace.namespaced_custom_resources(objects),
-                                                 also_watches=gc_resources))
+        out.append(namespace.NamespaceController.of(namespace.namespaced_custom_resources(objects), gc_resources))
     return tuple(out)
 
 

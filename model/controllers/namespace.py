@@ -105,21 +105,21 @@ def terminating(namespace: ApiObject | None) -> bool:
 class NamespaceController:
     """The namespace controller as a `Controller` (see the module docstring). `watches`: namespaces,
     then the resources whose removal it waits for (those the garbage collector already watches,
-    so the controller manager's informers are the same but for namespaces)."""
+    so the controller manager's informers are the same but for namespaces): `of` works them out."""
 
     custom_resources: tuple[str, ...] = ()
     """Namespaced CRD-defined resources the scenario can create: listed in every pass, besides
     those of the CRDs in the controller manager's cache."""
-    also_watches: tuple[str, ...] = ()
-    """The further resources the controller manager watches (the garbage collector's)."""
+    watches: tuple[str, ...] = ("namespaces", *DEFAULT_WATCHES)
     name: str = "namespace"
     identity: str = CONTROLLER_MANAGER_USER
-    watches: tuple[str, ...] = attrs.field(init=False)
 
-    @watches.default
-    def _watches(self) -> tuple[str, ...]:
-        more = set(self.also_watches) | set(self.custom_resources)
-        return ("namespaces", *DEFAULT_WATCHES, *sorted(more - {"namespaces", *DEFAULT_WATCHES}))
+    @classmethod
+    def of(cls, custom_resources: tuple[str, ...] = (), also_watches: tuple[str, ...] = ()) -> NamespaceController:
+        """The controller for a cluster whose controller manager also watches `also_watches` (the
+        garbage collector's resources) and whose scenario can create `custom_resources`."""
+        more = set(also_watches) | set(custom_resources)
+        return cls(custom_resources, ("namespaces", *DEFAULT_WATCHES, *sorted(more - {"namespaces", *DEFAULT_WATCHES})))
 
     def initial_memory(self) -> Any:
         """No inventory at start."""

@@ -24,7 +24,11 @@ everywhere else:
   all but 1 / `SHARE` of them, the next all but 1 / `SHARE` of the rest, and so on. Within a layer, runs
   go in breadth-first order of their length, except that a run first goes only a few steps past
   its last deviation (`HORIZONS`: 4, then 16, then 64, then on) — most bugs show right after the
-  deviation that causes them, while a run's whole continuation can be long. The first
+  deviation that causes them, while a run's whole continuation can be long. In the one-deviation
+  layer the *targeted* deviations (`_Search.targeted`: Sieve's stale state of a component's own
+  last write and intermediate states — a crash between two steps of its own work) go through
+  each horizon one pass ahead of the others (`_Node.lag`): they are a few of the many reorderings
+  of pending work, and the ones that most often break a controller. The first
   counterexample found is a shortest one among the runs of its cost that show it within the same
   horizon; it is then delta-debugged (`shrink.py`);
 - states are cached: a run reaching a state an earlier run of no greater cost reached is not
@@ -63,6 +67,7 @@ from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
     CrashDuringReconcile,
+    Deliver,
     Quiesce,
     RestartComponent,
     Tick,
@@ -90,15 +95,18 @@ from kubeprop.properties.registry import Violation
 class _Node:
     """A state on some run: how it was reached (for the trace and the fair policy's memory)."""
 
-    __slots__ = ("action", "cost", "depth", "deviations", "near", "parent", "since", "state")
+    __slots__ = ("action", "cost", "depth", "deviations", "lag", "near", "parent", "since", "state")
 
     def __init__(self, state: ClusterState, parent: _Node | None, action: Action | None, depth: int,
-                 deviations: int, since: int = 0, cost: int = 0) -> None:
+                 deviations: int, since: int = 0, cost: int = 0, lag: int = 0) -> None:
         self.state, self.parent, self.action, self.depth, self.deviations = state, parent, action, depth, deviations
         self.since = since
         """Steps since the run's last deviation (0 on the fair run itself)."""
         self.cost = cost
         """The cost of the run's deviations (`deviation_cost`; the search around the fair run's)."""
+        self.lag = lag
+        """0 if the run's last deviation is a targeted one (`_Search.targeted`; and on the fair run),
+        else 1: the horizons its run goes through one pass later (`_visit`)."""
         self.near: Near | None = None
         """The enabled-actions cache's answers in this state, once asked (`EnabledCache.near_answers`):
         its successors' answers start from them."""
@@ -157,23 +165,48 @@ class _Search:
         return policy
 
     def deviations(self, enabled: list[Action], fair: Action | None, cost: int | None = None,
-                   last: Action | None = None) -> Iterator[Action]:
+                   last: _Node | None = None, lag: int | None = None) -> Iterator[Action]:
         """The deviations worth trying where the fair run takes `fair`: actions that do not
         commute with it. Taking an independent action first reaches, once `fair` is taken, the
         state that taking it right after `fair` reaches, so that deviation is tried there (or
         the fair run takes it itself). With `cost`, only those whose `deviation_cost` (after the
-        run's last action `last`) is `cost`. Lazy: the search asks for the next one only when it
-        takes the one before."""
+        run's last node `last`, where they are taken) is `cost`; with `lag`, only the targeted ones
+        (`targeted`, lag 0) or only the others (1). Lazy: the search asks for the next one only when
+        it takes the one before."""
         independent = None if fair is None else self.footprints.independent_of(fair)
         for act in enabled:
             if act == fair or isinstance(act, Quiesce):
                 continue
             if self.faults_only and not isinstance(act, ENVIRONMENT_KINDS):
                 continue
-            if cost is not None and deviation_cost(act, fair, last) != cost:
+            if cost is not None and deviation_cost(act, fair, None if last is None else last.action) != cost:
+                continue
+            if lag is not None and last is not None and self.targeted(last, act, fair) != (lag == 0):
                 continue
             if independent is None or not independent(act):
                 yield act
+
+    def targeted(self, node: _Node, act: Action, fair: Action | None) -> bool:
+        """Whether taking `act` instead of `fair` at `node` is one of Sieve's targeted perturbations
+        (Sun et al., OSDI 2022), the deviations that most often break a controller: a component
+        acting again before its own last write has come back to its cache (`fair` delivers that
+        write's watch event; stale state: the reason the ReplicaSet controller keeps
+        expectations), or crashing between two steps of its own work (intermediate state: within
+        one reconcile, `CrashDuringReconcile`, or between two steps of one actor)."""
+        if isinstance(act, CrashComponent | CrashDuringReconcile):
+            return fair is not None and not isinstance(fair, UserStep | Tick) and \
+                deviation_cost(act, fair, node.action) == 1
+        if not isinstance(fair, Deliver) or fair.component != component_of(act):
+            return False
+        writer = self._writer(node, fair.revision)
+        return writer is not None and actor(writer) == actor(act)
+
+    def _writer(self, node: _Node, revision: int) -> Action | None:
+        """The action on `node`'s run that wrote the store's `revision` (None if it was written
+        before the run began)."""
+        while node.parent is not None and node.parent.state.store.revision >= revision:
+            node = node.parent
+        return node.action if node.parent is not None else None
 
     def enabled(self, node: _Node) -> list[Action]:
         """The actions enabled at `node` (those the action filter lets through), its answers
@@ -212,7 +245,8 @@ class _Search:
         since = 1 if deviations > node.deviations else node.since + 1 if node.since else 0
         return _Node(state, node, act, node.depth + 1, deviations, since)
 
-    def child_within(self, node: _Node, act: Action, deviations: int, cost: int) -> _Node | None:
+    def child_within(self, node: _Node, act: Action, deviations: int, cost: int, lag: int | None = None
+                     ) -> _Node | None:
         """The node after `act` on a run whose deviations cost `cost`, or None if a run of no
         greater cost reached its state before: a run that reaches it cheaper is continued again
         (it has more deviations left to spend from there), as a state reached with a smaller sleep
@@ -225,7 +259,7 @@ class _Search:
         self.seen.add(state)
         self.depth = max(self.depth, node.depth + 1)
         since = 1 if deviations > node.deviations else node.since + 1 if node.since else 0
-        return _Node(state, node, act, node.depth + 1, deviations, since, cost)
+        return _Node(state, node, act, node.depth + 1, deviations, since, cost, node.lag if lag is None else lag)
 
     def judge_end(self, node: _Node, cost: int) -> _Found | None:
         """Quiesce at the end of a run and judge the convergence properties there."""
@@ -350,7 +384,7 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], layers: dict[int,
             heapq.heappush(heap, (*entry.key, _Entry(node, following, rest=entry.rest, key=entry.key,
                                                      cost=entry.cost)))
     if entry.act is not None:  # a deviation not taken yet
-        child = search.child_within(node, entry.act, node.deviations + 1, entry.cost)
+        child = search.child_within(node, entry.act, node.deviations + 1, entry.cost, entry.key[0])
         if child is None:
             return None
         policy = search.replayed(node)
@@ -374,15 +408,17 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], layers: dict[int,
         if nxt is not None:
             policy.taken(fair)
             search.seq += 1
-            heapq.heappush(heap, (_horizon(nxt.since), nxt.depth, search.seq, _Entry(nxt, None, policy, cost=cost)))
+            heapq.heappush(heap, (_horizon(nxt.since) + nxt.lag, nxt.depth, search.seq,
+                                  _Entry(nxt, None, policy, cost=cost)))
     for extra in range(1, min(MAX_COST, search.config.deviations - cost) + 1):
-        batch = search.deviations(enabled, fair, extra, node.action)
-        first = next(batch, None)
-        if first is not None:
-            search.seq += 1
-            key = (0, node.depth + 1, search.seq)
-            heapq.heappush(layers.setdefault(cost + extra, []), (*key, _Entry(node, first, rest=batch, key=key,
-                                                                             cost=cost + extra)))
+        for lag in (0, 1) if cost + extra == 1 else (None,):  # targeted ones first: `_Node.lag`
+            batch = search.deviations(enabled, fair, extra, node, lag)
+            first = next(batch, None)
+            if first is not None:
+                search.seq += 1
+                key = (lag or 0, node.depth + 1, search.seq)
+                heapq.heappush(layers.setdefault(cost + extra, []), (*key, _Entry(node, first, rest=batch, key=key,
+                                                                                 cost=cost + extra)))
     return None
 
 

@@ -51,7 +51,7 @@ from kubeprop.properties.explore.engine import (
     run_sliced,
 )
 from kubeprop.properties.explore.incremental import Checker
-from kubeprop.properties.explore.series import Series, begin_series, run_series
+from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Violation
 
@@ -127,13 +127,19 @@ def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, che
              index: int, deadline: float | None = None) -> Outcome:
     """PCT run `index` from `start`: up to `run_length` steps, then the convergence judgement; a
     run still going at the `time.perf_counter()` `deadline` stops there, unjudged."""
+    return to_end(run_steps(model, start, config, checker, judge, index, deadline))[0]
+
+
+def run_steps(model: ClusterModel, start: ClusterState, config: EngineConfig, checker: Checker, judge: Judge,
+              index: int, deadline: float | None = None) -> RunSteps[Outcome]:
+    """`run_once` a step at a time (`series.RunSteps`: it yields after each step of the run)."""
     length = run_length(config, index)
     scheduler = new_run(config.seed, index, length)
     flt = config.action_filter
     state, trace = start, list[Action]()
     for i in range(1, length + 1):
         if out_of_time(deadline):
-            return Outcome(index, tuple(trace), None)
+            return Outcome(index, tuple(trace), None), len(trace)
         enabled = [a for a in actions(model, state) if not isinstance(a, Quiesce) and (flt is None or flt(a))]
         if not enabled:
             break
@@ -145,11 +151,12 @@ def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, che
             scheduler.retried(act)
         found = checker.violation(state)
         if found is not None:
-            return Outcome(index, tuple(trace), found)
+            return Outcome(index, tuple(trace), found), len(trace)
+        yield
     if not judge.convergence or out_of_time(deadline):
-        return Outcome(index, tuple(trace), None)
+        return Outcome(index, tuple(trace), None), len(trace)
     violation, tail = attrs.evolve(judge, start=state, deadline=deadline)(())
-    return Outcome(index, (*trace, *tail), violation)
+    return Outcome(index, (*trace, *tail), violation), len(trace) + len(tail)
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
@@ -161,9 +168,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         checker = Checker(model, config.safety())
         initial = checker.violation(start)
 
-        def run(index: int) -> tuple[Outcome, int]:
-            outcome = run_once(model, start, config, checker, judge, index, deadline)
-            return outcome, len(outcome.trace)
+        def run(index: int) -> RunSteps[Outcome]:
+            return run_steps(model, start, config, checker, judge, index, deadline)
 
         if initial is not None:
             series = Series(0, 0, Outcome(0, (), initial))

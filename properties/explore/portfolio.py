@@ -10,9 +10,10 @@ in turns of `TURN × weight` steps each (as each engine counts its steps), in th
 `MEMBERS` (the searches around the fair run first and with the largest shares), so whichever
 engine finds a bug first stops the whole run. Turns are counted in steps, not seconds, so the
 interleaving — and which engine finds what, in which trace — does not depend on the machine's
-speed; only how far the run gets before the budget ends does. An engine that can pause only
-between runs (a PCT run, a walk, a Hypothesis example) may go past its turn; it then sits out turns
-until the others caught up (each member's steps stay within one run of its share).
+speed; only how far the run gets before the budget ends does. PCT runs and walks pause within a
+run (`series.py`); what cannot pause — a Hypothesis example, the convergence judgement at the end
+of a PCT run or a walk — may go past its turn; that member then sits out turns until the others
+caught up (each member's steps stay within one example or judgement of its share).
 
 The budget is a hard wall-clock bound on the whole call: every member checks it, the member
 running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and

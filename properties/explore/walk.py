@@ -51,7 +51,7 @@ from kubeprop.properties.explore.engine import (
     with_fair_length,
 )
 from kubeprop.properties.explore.incremental import Checker
-from kubeprop.properties.explore.series import Series, begin_series, run_series
+from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.explore.workers import ignore_interrupts, started, stop_workers
 from kubeprop.properties.registry import Property, Violation, first_violation
@@ -128,6 +128,11 @@ def _enabled(model: ClusterModel, state: ClusterState, flt: ActionFilter | None,
 def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tuple[WalkOutcome, int]:
     """Run walk `index`; returns its outcome and the number of steps taken. A walk still running
     at the `time.perf_counter()` `deadline` stops there, unjudged."""
+    return to_end(walk_steps(walker, index, deadline))
+
+
+def walk_steps(walker: Walker, index: int, deadline: float | None = None) -> RunSteps[WalkOutcome]:
+    """`walk_once` a step at a time (`series.RunSteps`: it yields after each step of the walk)."""
     config, model = walker.config, walker.model
     rng, kinds = random.Random(walk_seed(config.seed, index)), _Kinds(config.seed, index, config.swarm)
     state, trace = walker.start, list[Action]()
@@ -144,6 +149,7 @@ def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tupl
         found = checker.violation(state)
         if found is not None:
             return WalkOutcome(index, tuple(trace), found, kinds.enabled()), len(trace)
+        yield
     violation: Violation | None = None
     if walker.convergence and not out_of_time(deadline):
         ending = attrs.evolve(walker.judge(deadline), start=state)
@@ -285,7 +291,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    """Walks in this process as a sliced run (`engine.Sliced`): it yields between walks."""
+    """Walks in this process as a sliced run (`engine.Sliced`): it yields between two steps of a walk."""
     slicer, deadline, config = yield from begin_series(model, start, config)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     total = config.run_count(DEFAULT_RUNS)
@@ -295,7 +301,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             series = Series(0, 0, WalkOutcome(0, (), initial, ()))
         else:
             series = yield from run_series(config, slicer, deadline, total,
-                                           lambda index: walk_once(walker, index, deadline))
+                                           lambda index: walk_steps(walker, index, deadline))
         stats = EngineStats(slicer.timer.seconds(), series.steps, series.runs, depth=run_length(config, 1))
         failure = series.failure
         if failure is None:

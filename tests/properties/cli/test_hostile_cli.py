@@ -177,6 +177,7 @@ def _wait_for_workers(pid: int, timeout: float = 90.0, count: int = 2) -> None:
     raise AssertionError("the walk workers never started")
 
 
+@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
     """A real SIGINT to the process group, as a terminal sends it: exit 130, no worker tracebacks."""
     command = [sys.executable, "-m", "kubeprop.properties.cli", "check", "--engine", "walk", "--workers", "2",
@@ -197,6 +198,7 @@ def test_ctrl_c_during_walks_stops_the_workers_quietly(tmp_path: Path) -> None:
     assert "walk: interrupted before it finished; no engine finished" in out
 
 
+@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_during_the_portfolios_lanes_ends_every_lane_quietly(tmp_path: Path) -> None:
     """The default engine on two lanes: a SIGINT to the process group ends the command (exit 130)
     and its worker lane, with no traceback and no process left behind."""

@@ -21,6 +21,9 @@ from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.interrupted import interrupts_kept
 from kubeprop.properties.cli.main import main
 
+pytestmark = pytest.mark.usefixtures("sigint_default")
+"""Every test here needs Ctrl-C to interrupt (see the fixture)."""
+
 
 def _interrupt_in_the_next_collection() -> None:
     """At the garbage collector's next run, raise KeyboardInterrupt from its callback (once): what
