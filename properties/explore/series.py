@@ -53,12 +53,19 @@ convergence judgement at its end) and returns its outcome and the steps it took.
 
 def to_end(run: RunSteps[Outcome]) -> tuple[Outcome, int]:
     """A run of a series taken in one go: its outcome and the steps it took."""
-    while True:
-        try:
-            next(run)
-        except StopIteration as done:
-            value: tuple[Outcome, int] = done.value
-            return value
+    while (value := _advance(run)) is None:
+        pass
+    return value
+
+
+def _advance(run: RunSteps[Outcome]) -> tuple[Outcome, int] | None:
+    """One step of `run`: None, or its outcome and steps once it has ended."""
+    try:
+        next(run)
+    except StopIteration as done:
+        value: tuple[Outcome, int] = done.value
+        return value
+    return None
 
 
 def begin_series(model: ClusterModel, start: ClusterState, config: EngineConfig
@@ -104,14 +111,10 @@ def _paused(slicer: Slicer, before: int, run: RunSteps[Outcome]
     is over (the series took `before` steps before it); if the slicer was stopped meanwhile, the
     run is abandoned and the steps it took are returned instead."""
     taken = 0
-    while True:
-        try:
-            next(run)
-        except StopIteration as done:
-            value: tuple[Outcome, int] = done.value
-            return value
+    while (value := _advance(run)) is None:
         taken += 1
         yield from slicer.pause(before + taken)
         if slicer.stopped:
             run.close()
             return taken
+    return value
