@@ -13,6 +13,8 @@ Actions (upstream sources in each class):
 - graceful termination: `KillPod` (SIGTERM), `StopGracefully` | `SigKillPod` (at the deadline),
   `FinishTermination` (final status, then DELETE with grace 0);
 - `CleanupOrphan`: a pod gone from the API but still known locally is killed, then forgotten;
+- `ActiveDeadlineExceeded`: a pod past `spec.activeDeadlineSeconds` is Failed and killed (a timer,
+  `kubeprop.model.kubelet.deadline`);
 - `UpdateNodeStatus`: post Ready=True when the API's Node says otherwise;
 - `MemoryPressure`: node-pressure eviction (bounded by `memoryPressureEvents`).
 
@@ -37,6 +39,7 @@ from kubeprop.model.api.server import Request
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet.admission import admission_rejection, rejected_runtime, resource_rejection, visible_taints
+from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, exceed, past_deadline
 from kubeprop.model.kubelet.eviction import eviction_victims
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
@@ -57,10 +60,10 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kube
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
-    "HANDLERS", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "KubeletState", "MemoryPressure",
-    "PodRuntime", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus",
-    "UpdateNodeStatus", "crash_container", "crash_node", "enabled", "initial_kubelet", "next_timer",
-    "running_containers",
+    "HANDLERS", "ActiveDeadlineExceeded", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod",
+    "KubeletState", "MemoryPressure", "PodRuntime", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod",
+    "StopGracefully", "SyncPodStatus", "UpdateNodeStatus", "crash_container", "crash_node", "enabled",
+    "initial_kubelet", "next_timer", "running_containers",
 ]
 
 
@@ -272,7 +275,7 @@ def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) 
     ))
     return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=_pod_ip(model, k, node), admitted_at=now,
                       restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace,
-                      claims=claims)
+                      claims=claims, active_deadline_seconds=pod.spec.active_deadline_seconds)
 
 
 # --- enabled ---------------------------------------------------------------------------------
@@ -311,6 +314,16 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
         if runtime.terminating and runtime.any_running:
             assert runtime.kill_deadline is not None
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
+
+
+def _enabled_deadlines(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
+    """`ActiveDeadlineExceeded` for each pod past its deadline (`kubeprop.model.kubelet.deadline`)."""
+    cached = cached_pods(model, state, node)
+    for key, runtime in kubelet_state(state, node).pods.sorted_items():
+        pod = cached.get(key)
+        if pod is not None and pod.spec.active_deadline_seconds is not None \
+                and past_deadline(pod, runtime, get_phase(runtime), state.clock):
+            yield ActiveDeadlineExceeded(node, key)
 
 
 def _finishing(pod: Pod | None, runtime: PodRuntime) -> bool:
@@ -366,6 +379,7 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
         return
     yield from _enabled_admission(model, state, node)
     yield from _enabled_containers(model, state, node)
+    yield from _enabled_deadlines(model, state, node)
     yield from _enabled_writes(model, state, node)
     yield from _enabled_pressure(model, state, node)
 
@@ -381,7 +395,8 @@ def pressure_spent_in(kubelets: FrozenMap[str, Any]) -> int:
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
-    """The earliest future time a container's back-off ends or a SIGKILL deadline falls."""
+    """The earliest future time a container's back-off ends, a SIGKILL deadline or a pod's
+    active deadline falls."""
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
     for node in sorted(model.nodes):
@@ -391,6 +406,8 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)
             times.extend(restart_at(c, max_backoff) for c in runtime.containers if runtime.should_restart(c))
+            if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):
+                times.append(t)
     future = [t for t in times if t > state.clock]
     return min(future) if future else None
 
@@ -538,10 +555,16 @@ def memory_pressure(model: ClusterModel, state: ClusterState, act: MemoryPressur
     return _store(state, act.node, k)
 
 
+def active_deadline_exceeded(model: ClusterModel, state: ClusterState, act: ActiveDeadlineExceeded) -> ClusterState:
+    """The pod turns Failed (DeadlineExceeded) locally and its containers get SIGTERM."""
+    return _set_pod(state, act.node, act.pod, exceed(_runtime(state, act.node, act.pod), state.clock))
+
+
 HANDLERS: dict[type, Any] = {
     StartPod: start_pod, ProbeResult: probe_result, RestartContainer: restart_container,
     ContainerExit: container_exit, SyncPodStatus: sync_pod_status, KillPod: kill_pod,
     StopGracefully: stop_gracefully, SigKillPod: sigkill_pod, FinishTermination: finish_termination,
     CleanupOrphan: cleanup_orphan, UpdateNodeStatus: update_node_status, MemoryPressure: memory_pressure,
+    ActiveDeadlineExceeded: active_deadline_exceeded,
 }
 """Action class → pure handler."""

@@ -26,6 +26,10 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 BACKOFF_INITIAL_SECONDS = 10
 """`pkg/kubelet/kubelet.go` backOffPeriod."""
 
+_LATER = {"fingerprint": "omit-if-default"}
+"""Metadata of a field added after states were recorded: left out of a fingerprint while it holds
+its default, so recorded traces and pinned state counts stay valid."""
+
 SIGKILL_EXIT_CODE = 137
 MINIMUM_GRACE_SECONDS = 2
 """`pkg/kubelet/kuberuntime/kuberuntime_container.go` minimumGracePeriodInSeconds."""
@@ -94,6 +98,7 @@ class PodRuntime:
     - `evicted`: killed by node-pressure eviction (terminal, never restarted);
     - `rejected`: refused at admission, (reason, message) as `rejectPod` reports them; no
       container ever started and the pod is Failed;
+    - `deadline_exceeded`: past its `activeDeadlineSeconds` and killed (terminal, never restarted);
     - `restart_policy` and `grace_seconds` are kept from the admitted spec so the pod worker can
       act after the pod left the API.
     """
@@ -109,6 +114,11 @@ class PodRuntime:
     rejected: tuple[str, str] | None = None
     claims: tuple[str, ...] = ()
     """PersistentVolumeClaims the pod mounts (`namespace/claim`), as admitted."""
+    active_deadline_seconds: int | None = attrs.field(default=None, metadata=_LATER)
+    """The admitted spec's `activeDeadlineSeconds`: the kubelet's deadline timer
+    (`kubeprop.model.kubelet.deadline`)."""
+    deadline_exceeded: bool = attrs.field(default=False, metadata=_LATER)
+    """Killed by the active deadline handler: terminal (Failed, DeadlineExceeded), never restarted."""
 
     @property
     def terminating(self) -> bool:

@@ -21,6 +21,7 @@ from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.pod import ContainerStatus, Pod, PodStatus
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet.deadline import DEADLINE_MESSAGE, DEADLINE_REASON
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
 
 EVICTION_MESSAGE = "The node was low on resource: memory. "
@@ -30,8 +31,9 @@ EVICTION_MESSAGE = "The node was low on resource: memory. "
 def get_phase(runtime: PodRuntime) -> str:
     """`getPhase`: Pending while a container never started, Running while one runs, else by
     restart policy; a pod the kubelet has finished (terminated after deletion, or evicted) is
-    terminal: Succeeded if every container exited 0, else Failed."""
-    if runtime.evicted or runtime.rejected:
+    terminal: Succeeded if every container exited 0, else Failed. A pod past its active deadline
+    is Failed at once, its containers still stopping (`generateAPIPodStatus`, ShouldEvict)."""
+    if runtime.evicted or runtime.rejected or runtime.deadline_exceeded:
         return "Failed"
     if runtime.terminating and not runtime.any_running:
         # The pod worker finished terminating it: the phase must be terminal (`generateAPIPodStatus`).
@@ -142,7 +144,11 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
     phase = get_phase(runtime)
     images = {c.name: c.image for c in pod.spec.containers}
     statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)
-    reason, message = ("Evicted", EVICTION_MESSAGE) if runtime.evicted else (pod.status.reason, pod.status.message)
+    reason, message = pod.status.reason, pod.status.message
+    if runtime.evicted:
+        reason, message = "Evicted", EVICTION_MESSAGE
+    elif runtime.deadline_exceeded:
+        reason, message = DEADLINE_REASON, DEADLINE_MESSAGE
     return evolve(
         pod.status, phase=phase, conditions=pod_conditions(pod.status.conditions, runtime, phase, now),
         reason=reason, message=message, pod_ip=runtime.pod_ip, start_time=runtime.admitted_at,
