@@ -264,10 +264,16 @@ def _pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
 
 def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) -> PodRuntime:
     containers = tuple(
-        ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None,
-                         has_liveness=c.liveness_probe is not None).start(now)
+        ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None, has_liveness=c.liveness_probe is not None)
         for c in pod.spec.containers
     )
+    inits = tuple(ContainerRuntime(c.name) for c in pod.spec.init_containers if c.restart_policy != "Always")
+    return _admitted(model, k, node, pod, now, containers, inits).start_next(now)
+
+
+def _admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
+              containers: tuple[ContainerRuntime, ...], inits: tuple[ContainerRuntime, ...]) -> PodRuntime:
+    """The pod as admitted, nothing started yet."""
     grace = pod.spec.termination_grace_period_seconds
     claims = tuple(sorted(
         f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
@@ -275,7 +281,7 @@ def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) 
     ))
     return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=_pod_ip(model, k, node), admitted_at=now,
                       restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace,
-                      claims=claims, active_deadline_seconds=pod.spec.active_deadline_seconds)
+                      claims=claims, active_deadline_seconds=pod.spec.active_deadline_seconds, init_containers=inits)
 
 
 # --- enabled ---------------------------------------------------------------------------------
@@ -301,12 +307,12 @@ def _enabled_admission(model: ClusterModel, state: ClusterState, node: str) -> I
 def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
-        for c in runtime.containers:
+        for c in (*runtime.init_containers, *runtime.containers):
             if c.running and c.has_readiness:
                 yield ProbeResult(node, key, c.name, "readiness", not c.ready)
             if c.running and c.has_liveness and not runtime.terminating:
                 yield ProbeResult(node, key, c.name, "liveness", False)
-            if c.running and runtime.restart_policy != "Always" and not runtime.terminating and not runtime.evicted:
+            if runtime.exits_by_itself(c):
                 yield ContainerExit(node, key, c.name, False)
                 yield ContainerExit(node, key, c.name, True)
             if runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock:
@@ -405,7 +411,8 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
         for runtime in kubelet_state(state, node).pods.values():
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)
-            times.extend(restart_at(c, max_backoff) for c in runtime.containers if runtime.should_restart(c))
+            times.extend(restart_at(c, max_backoff) for c in (*runtime.init_containers, *runtime.containers)
+                         if runtime.should_restart(c))
             if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):
                 times.append(t)
     future = [t for t in times if t > state.clock]
@@ -454,12 +461,16 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
 
 
 def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
-    """A batch container ends: exit 0 (Completed) or 1 (Error)."""
+    """A batch container ends: exit 0 (Completed) or 1 (Error). An init container's success
+    starts the next init container, or the containers after the last one."""
     runtime = _runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
     c = c.exit(state.clock, 0, "Completed") if act.success else c.exit(state.clock, 1, "Error")
-    return _set_pod(state, act.node, act.pod, runtime.with_container(c))
+    runtime = runtime.with_container(c)
+    if act.success and runtime.is_init(c.name):
+        runtime = runtime.start_next(state.clock)
+    return _set_pod(state, act.node, act.pod, runtime)
 
 
 def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod, runtime: PodRuntime) -> tuple[
@@ -487,8 +498,8 @@ def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterS
     pod = cached_pods(model, state, act.node)[act.pod]
     runtime = kubelet_state(state, act.node).pods.get(act.pod)
     if runtime is None:
-        runtime = evolve(_admit(model, kubelet_state(state, act.node), act.node, pod, state.clock),
-                         containers=tuple(ContainerRuntime(c.name) for c in pod.spec.containers),
+        runtime = evolve(_admitted(model, kubelet_state(state, act.node), act.node, pod, state.clock,
+                                   tuple(ContainerRuntime(c.name) for c in pod.spec.containers), ()),
                          pod_ip=pod.status.pod_ip)
         if pod.status.start_time is not None:
             runtime = evolve(runtime, admitted_at=pod.status.start_time)
