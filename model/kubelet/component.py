@@ -6,7 +6,8 @@ A kubelet reads only its own cache (`view(model, state, kubelet(node))`, pods fi
 keeps running a pod the API already shows terminating.
 
 Actions (upstream sources in each class):
-- `StartPod`: admit a bound pod and start its containers (`pkg/kubelet/kubelet.go` SyncPod);
+- `StartPod`: admit a bound pod and start its first init container, or its containers
+  (`pkg/kubelet/kubelet.go` SyncPod; init containers: `kubeprop.model.kubelet.runtime`);
 - `ProbeResult`: a readiness or liveness probe outcome that changes something;
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
@@ -69,8 +70,8 @@ __all__ = [
 
 @attrs.frozen(order=True)
 class StartPod(Action):
-    """The kubelet admits a pod bound to its node and starts its containers
-    (`pkg/kubelet/kubelet.go` HandlePodAdditions → canAdmitPod → SyncPod). Image pulls and
+    """The kubelet admits a pod bound to its node and starts its containers, or its first
+    regular init container (`pkg/kubelet/kubelet.go` HandlePodAdditions → canAdmitPod → SyncPod). Image pulls and
     sandbox set-up are one step. Admission (`pkg/kubelet/lifecycle/predicate.go` generalFilter)
     rejects a pod that does not tolerate one of its node's NoExecute taints: the pod is not
     started and the status manager reports it Failed, reason `TaintToleration`, message "Pod was
@@ -106,8 +107,9 @@ class RestartContainer(Action):
 
 @attrs.frozen(order=True)
 class ContainerExit(Action):
-    """A container of a restartPolicy Never/OnFailure pod ends by itself (exit 0 or 1). For
-    Always pods an exit is a crash fault (`crash_container`)."""
+    """A container of a restartPolicy Never/OnFailure pod, or an init container of any pod, ends
+    by itself (exit 0 or 1). For the containers of Always pods an exit is a crash fault
+    (`crash_container`)."""
 
     node: str
     pod: str

@@ -24,7 +24,11 @@ Model choices:
   lets the clock advance (`deadline_timer`) is the one the pod was admitted with: a deadline lowered
   later is reached on the way to it, while a deadline *added* by an update to a pod admitted
   without one is enforced only if the clock moves on for another timer (the clock's timers read no
-  informer cache).
+  informer cache);
+- while its containers are stopping, a pod Failed for its deadline no longer counts at the
+  kubelet's admission (as a terminated pod); upstream's filterOutInactivePods still counts a
+  terminal pod that is terminating, so a pod bound to the node in those seconds may be rejected
+  there (OutOfcpu …) where the model admits it.
 """
 
 from __future__ import annotations
