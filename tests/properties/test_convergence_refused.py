@@ -64,9 +64,27 @@ def test_a_retry_refused_for_good_is_set_aside_while_time_passes() -> None:
         states.append(step(model, states[-1], act))
     stutters = [i for i, act in enumerate(run.trace) if states[i + 1] == states[i]]
     assert stutters and all(run.trace[i] == QUOTA_RS for i in stutters)
-    # after each stutter the retry is not taken again until something changed (here: a Tick)
-    assert all(run.trace[i + 1] == Tick(10) for i in stutters if i + 1 < len(run.trace))
+    # after each stutter the retry is not taken again until something changed (a Tick, or the
+    # Deployment controller copying the ReplicaSet's ReplicaFailure condition)
+    assert all(run.trace[i + 1] != QUOTA_RS for i in stutters if i + 1 < len(run.trace))
+    assert all(run.trace[i + 1] == Tick(10) for i in stutters[2:] if i + 1 < len(run.trace))
     assert len(list(run.state.store.list("pods"))) == 1  # the quota's one pod, and no more
+
+
+@pytest.mark.usefixtures("refused")
+def test_the_refused_rollout_says_why_in_replica_failure_conditions() -> None:
+    """The first refused create writes the ReplicaSet's ReplicaFailure condition (FailedCreate, the
+    API server's message: `replica_set_utils.go` calculateStatus) and the Deployment controller
+    copies it (`progress.go` getReplicaFailures); later refusals change nothing (the condition is
+    kept as it is, so the retries still stutter)."""
+    model = _model("quota.yaml")
+    run = settle(model, initial_state(model), max_steps=5000, max_ticks=60)
+    message = ('pods "web-5f56c79647-cm7j4" is forbidden: exceeded quota: team-a-quota, requested/used: pods=2, '
+               'limited: pods=1')
+    for resource in ("replicasets.apps", "deployments.apps"):
+        (obj,) = run.state.store.list(resource)
+        failure = [c for c in obj.status.conditions if c.type == "ReplicaFailure"]
+        assert [(c.status, c.reason, c.message) for c in failure] == [("True", "FailedCreate", message)], resource
 
 
 @pytest.mark.usefixtures("refused")

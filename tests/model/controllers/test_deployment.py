@@ -12,7 +12,7 @@ import attrs
 import pytest
 from api_harness import feastflow
 
-from kubeprop.model.api.apps import Deployment, ReplicaSet, RollingUpdateDeployment
+from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetStatus, RollingUpdateDeployment
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.pod import EnvVar
@@ -22,8 +22,10 @@ from kubeprop.model.api.store import Store
 from kubeprop.model.controllers import deployment_util as du
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.deployment import DeploymentController
+from kubeprop.model.controllers.deployment_rollout import replica_failure
 from kubeprop.model.controllers.podutil import is_pod_active, is_pod_ready
 from kubeprop.model.controllers.replicaset import ReplicaSetController
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import ADMIN
 
 API = feastflow()
@@ -410,3 +412,23 @@ def test_a_strategy_type_without_a_strategy_only_syncs_status() -> None:
                                                           ReplicaSetController()))
     world.settle()
     assert world.replica_sets("web") == [] and world.pods("web") == []
+
+
+def _rs(name: str, failure: Condition | None) -> ReplicaSet:
+    return ReplicaSet(metadata=ObjectMeta(name=name, namespace="default"),
+                      status=ReplicaSetStatus(conditions=() if failure is None else (failure,)))
+
+
+def test_the_deployment_takes_the_new_replica_sets_failure_first_and_drops_it_when_none_is_left() -> None:
+    old = Condition(type="ReplicaFailure", status="True", reason="FailedDelete", message="old", last_transition_time=3)
+    new = Condition(type="ReplicaFailure", status="True", reason="FailedCreate", message="new", last_transition_time=5)
+    old_rs, new_rs = _rs("web-old", old), _rs("web-new", new)
+    status = replica_failure(DeploymentStatus(), [old_rs, new_rs], new_rs)
+    assert status.conditions == (evolve(new, last_update_time=5),)
+    assert replica_failure(DeploymentStatus(), [old_rs, _rs("web-new", None)], _rs("web-new", None)).conditions == (
+        evolve(old, last_update_time=3),)
+    # the same status and reason: SetDeploymentCondition keeps the Deployment's condition as it is
+    kept = replica_failure(status, [old_rs, new_rs], evolve(new_rs, status=ReplicaSetStatus(conditions=(
+        evolve(new, message="later", last_transition_time=9),))))
+    assert kept.conditions == status.conditions
+    assert replica_failure(status, [_rs("web-new", None)], _rs("web-new", None)).conditions == ()
