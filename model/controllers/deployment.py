@@ -210,7 +210,7 @@ class DeploymentController(Memoryless):
         plan.requests.extend(claimed.requests)
         rs_list = sorted((r for r in claimed.owned if isinstance(r, ReplicaSet)), key=du.rs_by_creation_key)
         self._sync(plan, view, rs_list)
-        return Reconciliation(plan.finish(), memory, plan.requeue)
+        return Reconciliation(plan.finish(), memory, plan.requeue, after_failure=plan.create_failure)
 
     def _sync(self, plan: Plan, view: ObjectView, rs_list: list[ReplicaSet]) -> None:
         d = plan.d
