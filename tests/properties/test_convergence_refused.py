@@ -25,7 +25,7 @@ from kubeprop.model.cluster.drive import Settled, continuations, settle
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Tick
-from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.engine import EngineConfig
@@ -152,3 +152,28 @@ def test_a_writing_livelock_is_still_recorded_as_a_lasso(monkeypatch: pytest.Mon
         assert report.counterexample is not None and report.counterexample.cycle_start is not None
         assert report.path is not None
         assert replay(report.path, allow_imports=("syncers",)).verdict == Verdict.REPRODUCES
+
+
+@pytest.mark.usefixtures("refused")
+def test_a_crash_right_after_the_refused_create_writes_no_replica_failure() -> None:
+    """The status write after the failure is one more request of the reconcile
+    (`Reconciliation.after_failure`): a controller manager that dies right after the refused
+    create (`CrashDuringReconcile` after that many requests) never sends it."""
+    from kubeprop.model.controllers import base
+
+    model = _model("quota.yaml")
+    states = [initial_state(model)]
+    run = settle(model, states[0], max_steps=5000, max_ticks=60)
+    for act in run.trace:
+        states.append(step(model, states[-1], act))
+    at = next(i for i, act in enumerate(run.trace) if act == QUOTA_RS and _failure(states[i + 1]))
+    before = states[at]
+    requests = base.decide(model, before, "replicaset", QUOTA_RS.key).requests
+    sent = [r.verb for r in requests].index("create") + 1  # up to the refused create (the quota's pod exists)
+    assert _failure(base.reconcile(model, before, QUOTA_RS))
+    assert not _failure(base.reconcile(model, before, QUOTA_RS, sent))
+
+
+def _failure(state: ClusterState) -> bool:
+    (rs,) = state.store.list("replicasets.apps")
+    return any(c.type == "ReplicaFailure" for c in rs.status.conditions)
