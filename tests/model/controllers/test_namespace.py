@@ -62,7 +62,7 @@ def test_kubeprop_check_on_the_trial_scenario_reports_only_the_set_image_of_the_
         report = check(TRIAL, engine=engine, bounds=Bounds(max_depth=40, max_states=600), all_discoveries=True)
         assert [f.violation.property for f in report.found] == ["workload-steps-succeed"], (engine, report.found)
         assert report.found[0].violation.message == (
-            'workload step 1 (kubectl set image deployment/web -n team-a web=web:2) failed: '
+            'workload step 2 (kubectl set image deployment/web -n team-a web=web:2) failed: '
             '404 NotFound: deployments.apps "web" not found')
 
 
