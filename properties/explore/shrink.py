@@ -168,11 +168,13 @@ class Judge:
         gives (None, ())."""
         return self.judge_from(trace, 0, self.start)
 
-    def judge_from(self, trace: Sequence[Action], at: int, state: ClusterState,
-                   done: Sequence[Action] | None = None) -> tuple[Violation | None, tuple[Action, ...]]:
+    def judge_from(self, trace: Sequence[Action], at: int, state: ClusterState, done: Sequence[Action] | None = None,
+                   states: list[ClusterState] | None = None) -> tuple[Violation | None, tuple[Action, ...]]:
         """`self(trace)`, given that `trace[:at]` leads from the start to `state` with no safety
         violation on the way, taking the actions `done` (default `trace[:at]`; they differ in the
-        revisions of deliveries: `enabled_as`)."""
+        revisions of deliveries: `enabled_as`). `states`, if given, holds the states along `done`
+        (from the start, ending with `state`) and gets the state after each action taken appended,
+        so that a caller can go on from any of them without replaying (`_Replayer`)."""
         taken_list = list(trace[:at] if done is None else done)
         for act in trace[at:]:
             taking = enabled_as(act, actions(self.model, state))
@@ -182,6 +184,8 @@ class Judge:
                 return None, ()
             state = step(self.model, state, taking)
             taken_list.append(taking)
+            if states is not None:
+                states.append(state)
             found = self.checker.violation(state)
             if found is not None:
                 return found, tuple(taken_list)
@@ -191,6 +195,8 @@ class Judge:
         if Quiesce() in actions(self.model, state):
             state = step(self.model, state, Quiesce())
             taken = (*taken, Quiesce())
+            if states is not None:
+                states.append(state)
             found = self.checker.violation(state)
             if found is not None:
                 return found, taken
@@ -218,22 +224,30 @@ class Judge:
 class _Replayer:
     """Judges candidates of one shrinking, replaying each from the longest prefix it shares with
     the shortest failing trace found so far (whose states are kept): ddmin's candidates mostly
-    differ from it only after some point."""
+    differ from it only after some point. The states of a failing candidate are those of its
+    replay, kept as it runs: moving on to a shorter trace costs no replay of it."""
 
     def __init__(self, judge: Judge, base: tuple[Action, ...]) -> None:
         self.judge = judge
-        self.rebase(base)
+        states, taken = judge.replayed(base[:-1])  # the last state is the violating one
+        self.rebase(base, states, taken)
 
-    def rebase(self, base: tuple[Action, ...]) -> None:
-        self.base = base
-        self.base_states, self.base_taken = self.judge.replayed(base[:-1])  # the last state is the violating one
+    def rebase(self, base: tuple[Action, ...], states: Sequence[ClusterState],
+               taken: Sequence[Action] | None = None) -> None:
+        """Go on from `base`, given the states along it from the start (as far as its actions are
+        enabled; the last state, the violating one, is never needed) and the actions taken to
+        them (default: `base`'s own)."""
+        self.base, self.base_states = base, list(states[:len(base)])
+        self.base_taken = tuple(base if taken is None else taken)
 
     def __call__(self, candidate: tuple[Action, ...]) -> tuple[Violation | None, tuple[Action, ...]]:
+        """The candidate's judgement; `self.last_states` the states of its replay."""
         limit = min(len(candidate), len(self.base_states) - 1)
         at = 0
         while at < limit and candidate[at] == self.base[at]:
             at += 1
-        return self.judge.judge_from(candidate, at, self.base_states[at], self.base_taken[:at])
+        self.last_states = self.base_states[:at + 1]
+        return self.judge.judge_from(candidate, at, self.base_states[at], self.base_taken[:at], self.last_states)
 
 
 def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None,
@@ -317,7 +331,7 @@ class _Tests:
             if _failing(outcome[0], self.prop):
                 self.outcomes.append(outcome)
                 if len(outcome[1]) < len(self.replay.base):
-                    self.replay.rebase(outcome[1])
+                    self.replay.rebase(outcome[1], self.replay.last_states)
         return _failing(self.memo[candidate][0], self.prop)
 
     def shown(self, candidate: tuple[Action, ...]) -> tuple[Action, ...]:
