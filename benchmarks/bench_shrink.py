@@ -96,7 +96,7 @@ def checked(variant: str, scenario: str | None, budget: float) -> str:
         return f"| {variant} | not found | | {took:.1f} s |"
     found = report.found[0]
     cut = f"cut after {found.shrink_cut:.1f} s" if found.shrink_cut is not None else "to the end"
-    return f"| {variant} | {report.violation.property} | {len(found.actions)} ({cut}) | {took:.1f} s |"
+    return f"| {variant} | {report.violation.property} | {found.found_length} ({cut}) | {took:.1f} s |"
 
 
 def main() -> int:
