@@ -236,7 +236,7 @@ class _Replayer:
         """Go on from `base`, given the states along it from the start (as far as its actions are
         enabled; the last state, the violating one, is never needed) and the actions taken to
         them (default: `base`'s own)."""
-        self.base, self.base_states = base, list(states[:len(base)])
+        self.base, self.base_states = base, list(states[:max(1, len(base))])  # (the start at least)
         self.base_taken = tuple(base if taken is None else taken)
 
     def __call__(self, candidate: tuple[Action, ...]) -> tuple[Violation | None, tuple[Action, ...]]:

@@ -161,3 +161,13 @@ def test_a_shrunk_run_still_violates_and_is_one_minimal(trace: tuple[Action, ...
     for i in range(len(shrunk)):  # strict: no action may go (shrinking was not cut: no deadline)
         fewer, _ = judge(shrunk[:i] + shrunk[i + 1:])
         assert fewer is None or fewer.property != found.property
+
+
+def test_a_replayer_from_an_empty_trace_judges_the_start() -> None:
+    """A convergence violation may show on the start state itself (the shrunk trace is empty, or
+    only the judge's `Quiesce`): the replayer keeps the start state at least."""
+    model = _model()
+    judge = Judge(model, initial_state(model), select(kind="safety"), select(kind="convergence"))
+    for base in ((), (actions(model, initial_state(model))[0],)):
+        replayer = _Replayer(judge, base)
+        assert replayer(()) == judge(()) and replayer(base) == judge(base)
