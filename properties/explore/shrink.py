@@ -16,9 +16,12 @@ the actions taken, with the revisions they met.
 A test costs the steps it replays: each candidate is replayed from the longest prefix it shares
 with the shortest failing trace so far, whose states are kept from the replay that found it
 (`_Replayer`); a safety violation ends a replay at once, and so does (strict round) an action not
-enabled. Measured on FeastFlow's finds (`benchmarks/bench_shrink.py`, one lane, seed 0), shrinking
-to the end now takes about a third of the tests and half the CPU time it took in the twelfth round
-(dual-scheduler 876 tests → 269, 557 → 48 steps either way).
+enabled. Measured on FeastFlow's finds (one lane, seed 0, shrunk to
+the end; `benchmarks/bench_shrink.py`), against the twelfth round: a quarter to a half of the tests
+and 15–75% less CPU time for the same lengths (dual-scheduler 876 tests → 264, 557 → 48 steps
+either way; endpoints-stale-cache 1,606 → 322, 529 → 56; endpoints-liveness 211 → 22 where it was
+21). A convergence find's tests are mostly its fair continuations (`settled_violation`): 70–80% of
+the steps replayed for nodelifecycle-crash and endpoints-stale-cache.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ def _deletions(current: tuple[T, ...], test: Callable[[tuple[T, ...]], bool],
     trace only from position `end - k` on, and going backwards a success never changes what lies
     before the next position tried. On FeastFlow's finds it takes a third of the tests of Zeller
     and Hildebrandt's ddmin with its single-removal pass (dual-scheduler 661 → 190, sts-split-brain
-    314 → 80) for results as short (`benchmarks/bench_shrink.py`)."""
+    314 → 80, counted in this pass only) for results as short (`benchmarks/bench_shrink.py`)."""
     while True:
         changed = False
         end = len(current)
