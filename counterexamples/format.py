@@ -35,7 +35,7 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.module_names import module_name_problem
-from kubeprop.counterexamples.output import JSON_OWNER, OutputError, replace_file, write_text
+from kubeprop.counterexamples.output import JSON_OWNER, OutputError, folder_link, replace_file, write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.strict_json import (
     MAX_DEPTH,
@@ -456,11 +456,15 @@ def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> P
     ends in `.json`: written as `output.write_text` writes a path the user names). In a folder, an
     existing counterexample file for the same violation whose trace is no longer than this one is
     kept (with `keep_shorter`), a longer one replaced atomically, and anything else under that name
-    refused (`own_file`). Returns the path."""
+    refused (`own_file`); a folder that is a symbolic link is refused (`output.folder_link`).
+    Returns the path."""
     where = Path(where)
     if where.suffix == ".json":
         write_atomic(where, dumps(ce))
         return where
+    linked = folder_link(where)
+    if linked is not None:
+        raise linked
     path = where / ce.file_name
     data = own_file(path)
     if keep_shorter and data is not None and _readable(data, path) and len(data["trace"]) <= len(ce.actions):

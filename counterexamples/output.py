@@ -44,7 +44,7 @@ from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.errors import InputError
 
 __all__ = ["HTML_OWNER", "JSON_OWNER", "JUNIT_OWNER", "SUMMARY_OWNER", "OutputError", "append_text", "check_output",
-           "check_output_folder", "replace_file", "write_text"]
+           "check_output_folder", "folder_link", "replace_file", "write_text"]
 
 HTML_OWNER = '<meta name="generator" content="kubeprop">'
 """The marker of an HTML page kubeprop wrote (`render_html`)."""
@@ -171,13 +171,37 @@ def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = No
             raise refusal
 
 
+def folder_link(folder: Path) -> OutputError | None:
+    """Why counterexample files must not be written into `folder`: it is a symbolic link, or (for
+    a relative path) one of the folders it goes through below the working folder is. A link
+    committed to a checkout (`kubeprop-out -> /elsewhere`) would send the files outside it: an
+    output folder is a real folder, created by the tool or already there, never followed through a
+    link. An absolute path's folders above the last are the user's to choose (`/tmp` may be one)."""
+    parts = folder.parts if not folder.is_absolute() else ()
+    candidates = [Path(*parts[:i]) for i in range(1, len(parts))] + [folder]
+    for place in candidates:
+        if os.path.islink(place):
+            try:
+                target = f" (to {os.readlink(place)})"
+            except OSError:
+                target = ""
+            where = "it is" if place == folder else f"{place} is"
+            return _fail(folder, f"{where} a symbolic link{target}; counterexample files are written only into a "
+                                 "real folder, never through a link (remove the link, or give --out a real folder)")
+    return None
+
+
 def check_output_folder(folder: Path) -> None:
-    """Refuse, before any work is done, an output folder files could not be written into: a path
-    that is not a folder (or lies under a file), a folder without write permission, or one that
-    cannot be created (a read-only or virtual file system such as /sys). A missing folder is
-    created and removed again to find out, so that checking leaves nothing behind."""
+    """Refuse, before any work is done, an output folder files could not be written into: a
+    symbolic link (`folder_link`), a path that is not a folder (or lies under a file), a folder
+    without write permission, or one that cannot be created (a read-only or virtual file system
+    such as /sys). A missing folder is created and removed again to find out, so that checking
+    leaves nothing behind."""
     if "\0" in str(folder):
         raise _fail(Path(str(folder).replace("\0", "\\0")), "the path contains a NUL byte")
+    linked = folder_link(folder)
+    if linked is not None:
+        raise linked
     missing: list[Path] = []
     existing = folder
     while not os.path.lexists(existing) and existing != existing.parent:

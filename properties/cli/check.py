@@ -150,7 +150,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
                         "needs kubeprop[dask])")
     p.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0, help="seed of the random engines (default 0)")
-    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
+    p.add_argument("--out", type=output_folder, default="kubeprop-out",  # a str: argparse checks it too
                    help="where counterexample files go (and Hypothesis' scratch folder, .hypothesis)")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")

@@ -291,7 +291,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                                  f"a positive number up to {MAX_BUDGET_SECONDS:,.0f})")
     p.add_argument("--junit", type=Path, help="write JUnit XML here")
     p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
+    p.add_argument("--out", type=output_folder, default="kubeprop-out",  # a str: argparse checks it too
                    help="where new counterexample files go")
     p.add_argument("--strict", action="store_true",
                    help="fail also on violations that are known upstream behaviour (by default they pass, cited)")
