@@ -46,6 +46,7 @@ from kubeprop.counterexamples.strict_json import (
     parse_int,
     shape_problem,
 )
+from kubeprop.counterexamples.versions import VERSIONS_DOC, installed_version, version_note
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.api.yamlsource import YamlError, decode_text, file_kind, read_input
@@ -234,8 +235,11 @@ def _check_version(data: Any, file: str) -> None:
     version = data["schema"]
     if version not in READABLE_VERSIONS or isinstance(version, bool):
         readable = " and ".join(str(v) for v in READABLE_VERSIONS)
-        raise _fail(file, [("schema", f"version {json.dumps(version)} is not supported "
-                                      f"(this kubeprop reads versions {readable})")])
+        wrote = data.get("kubeprop")
+        by = f", written by kubeprop {wrote}" if isinstance(wrote, str) and wrote else ""
+        raise _fail(file, [("schema", f"version {json.dumps(version)}{by} is not supported (this kubeprop, "
+                                      f"{installed_version()}, reads versions {readable}): replay it with a kubeprop "
+                                      f"that reads it; see {VERSIONS_DOC}")])
 
 
 def check_header(data: Any, file: str, system: str, elsewhere: str) -> None:
@@ -333,7 +337,7 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     acts, found = _decode_actions(data)
     found += _semantic_problems(data)
     if found:
-        raise _fail(file, found)
+        raise _fail(file, found + version_note(data, [field for field, _ in found], SCHEMA_VERSION))
     s = data["scenario"]
     p = data["property"]
     e = data["engine"]
