@@ -35,7 +35,7 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.module_names import module_name_problem
-from kubeprop.counterexamples.output import JSON_OWNER, OutputError, replace_file, write_text
+from kubeprop.counterexamples.output import JSON_OWNER, OutputError, folder_link, replace_file, write_text
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.strict_json import (
     MAX_DEPTH,
@@ -46,6 +46,7 @@ from kubeprop.counterexamples.strict_json import (
     parse_int,
     shape_problem,
 )
+from kubeprop.counterexamples.versions import VERSIONS_DOC, installed_version, version_note
 from kubeprop.model.api.codec import freeze_json, thaw_json
 from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.api.yamlsource import YamlError, decode_text, file_kind, read_input
@@ -234,8 +235,11 @@ def _check_version(data: Any, file: str) -> None:
     version = data["schema"]
     if version not in READABLE_VERSIONS or isinstance(version, bool):
         readable = " and ".join(str(v) for v in READABLE_VERSIONS)
-        raise _fail(file, [("schema", f"version {json.dumps(version)} is not supported "
-                                      f"(this kubeprop reads versions {readable})")])
+        wrote = data.get("kubeprop")
+        by = f", written by kubeprop {wrote}" if isinstance(wrote, str) and wrote else ""
+        raise _fail(file, [("schema", f"version {json.dumps(version)}{by} is not supported (this kubeprop, "
+                                      f"{installed_version()}, reads versions {readable}): replay it with a kubeprop "
+                                      f"that reads it; see {VERSIONS_DOC}")])
 
 
 def check_header(data: Any, file: str, system: str, elsewhere: str) -> None:
@@ -333,7 +337,7 @@ def from_data(data: Any, file: str = "<counterexample>") -> Counterexample:
     acts, found = _decode_actions(data)
     found += _semantic_problems(data)
     if found:
-        raise _fail(file, found)
+        raise _fail(file, found + version_note(data, [field for field, _ in found], SCHEMA_VERSION))
     s = data["scenario"]
     p = data["property"]
     e = data["engine"]
@@ -456,11 +460,15 @@ def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> P
     ends in `.json`: written as `output.write_text` writes a path the user names). In a folder, an
     existing counterexample file for the same violation whose trace is no longer than this one is
     kept (with `keep_shorter`), a longer one replaced atomically, and anything else under that name
-    refused (`own_file`). Returns the path."""
+    refused (`own_file`); a folder that is a symbolic link is refused (`output.folder_link`).
+    Returns the path."""
     where = Path(where)
     if where.suffix == ".json":
         write_atomic(where, dumps(ce))
         return where
+    linked = folder_link(where)
+    if linked is not None:
+        raise linked
     path = where / ce.file_name
     data = own_file(path)
     if keep_shorter and data is not None and _readable(data, path) and len(data["trace"]) <= len(ce.actions):

@@ -5,11 +5,15 @@ entries), a gate config (`allowImports`) and `kubeprop replay --allow-import` na
 modules to import. A name that is not a module name (`../../evil`, `os/path`, `.relative`) is
 refused as bad input naming the field, never passed on to the import system or suggested in a
 command: `importlib.import_module("../../evil")` fails with a TypeError about a missing package.
+Nor is a module whose import has effects (`kubeprop.properties.cli.__main__` runs the command
+line again; `model.scenario.imports.effect_problem`), allowed or not.
 """
 
 from __future__ import annotations
 
 import keyword
+
+from kubeprop.model.scenario.imports import effect_problem
 
 __all__ = ["is_module_name", "module_name_problem"]
 
@@ -21,7 +25,7 @@ def is_module_name(name: str) -> bool:
 
 
 def module_name_problem(name: str) -> str:
-    """Why `name` is not a module name ('' when it is one)."""
+    """Why `name` is not a module name, or one that may be named ('' when it is one that may)."""
     if is_module_name(name):
-        return ""
+        return effect_problem(name)
     return f"{name!r} is not a module name: expected dotted Python identifiers, such as team_checks or my_org.policies"

@@ -14,10 +14,16 @@ a path may name is handled as what it is:
 | a folder, a socket, a block device | refused |
 | one of the command's input files | refused: an output never overwrites an input |
 
-With `owner` (a marker every file of that kind kubeprop writes holds near its start, such as
-`HTML_OWNER`), an existing non-empty regular file — named or linked to — is replaced only if it
-holds the marker: an output overwrites only what kubeprop wrote (`--html README.md` is refused,
-a page from the last run is replaced).
+With `owner` (the marker of a kind of file kubeprop writes, such as `HTML_OWNER`), an existing
+non-empty regular file — named or linked to — is replaced only if it is one of kubeprop's own of
+that kind: it *starts* with exactly what kubeprop writes there (`OWNED_HEADS`; a Markdown summary
+must moreover be nothing but gate summaries, `_summary_only`). A file that merely quotes the marker
+(a README showing a summary heading, a test fixture quoting the JUnit root, a dashboard naming the
+generator tag, notes with a gate summary appended GitHub-step-summary style) is refused:
+`--html README.md` is refused, a page from the last run is replaced. Files written by every
+kubeprop version since the markers exist start the same way, so they stay replaceable: the heads
+have not changed since (the JUnit declaration's encoding name is accepted in any case, since
+Python's `ElementTree` has spelled it `utf-8` or `UTF-8`).
 
 Every refusal or failure (permission denied, disk full, a name too long) is an `OutputError`, a
 bad-input error naming the path (exit 2 from the CLI), never a traceback.
@@ -28,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -37,7 +44,7 @@ from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.errors import InputError
 
 __all__ = ["HTML_OWNER", "JSON_OWNER", "JUNIT_OWNER", "SUMMARY_OWNER", "OutputError", "append_text", "check_output",
-           "check_output_folder", "replace_file", "write_text"]
+           "check_output_folder", "folder_link", "replace_file", "write_text"]
 
 HTML_OWNER = '<meta name="generator" content="kubeprop">'
 """The marker of an HTML page kubeprop wrote (`render_html`)."""
@@ -48,7 +55,30 @@ SUMMARY_OWNER = "## kubeprop gate:"
 JSON_OWNER = '"kind": "Counterexample"'
 """The marker of a counterexample file."""
 OWNER_WINDOW = 4096
-"""How far into a file its marker is looked for."""
+"""How much of a file's head is read to recognise it (every head below is far shorter)."""
+SUMMARY_LIMIT = 16 * 1024 * 1024
+"""A summary file larger than this is not read through (`_summary_only`), and so never replaced."""
+
+OWNED_HEADS: dict[str, re.Pattern[bytes]] = {
+    HTML_OWNER: re.compile(rb'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                           + re.escape(HTML_OWNER.encode())),
+    JUNIT_OWNER: re.compile(rb"<\?xml version='1\.0' encoding='[A-Za-z0-9_.-]+'\?>\n"
+                            + re.escape(JUNIT_OWNER.encode()) + rb"[ />]"),
+    SUMMARY_OWNER: re.compile(re.escape(SUMMARY_OWNER.encode()) + rb" (PASSED|FAILED) \("),
+    JSON_OWNER: re.compile(rb'\{\n  "schema": [0-9]+,\n  ' + re.escape(JSON_OWNER.encode()) + rb",\n"),
+}
+"""How a file of each kind kubeprop writes begins, byte for byte, from its first byte: the page's
+doctype, html and head tags up to the generator meta tag (`render_html.render_html`); the XML
+declaration `ElementTree` writes, then the JUnit root (`gate_report.junit_xml`); the summary's
+heading line (`gate_report.markdown_summary`); a counterexample file's first two keys as `dumps`
+indents them (`format.dumps`, `raft_trace`)."""
+
+_SUMMARY_LINE = re.compile(
+    re.escape(SUMMARY_OWNER) + r" (PASSED|FAILED) \(.*\)|"  # a heading
+    r"|\| \| suite \| case \| result \||\|---\|---\|---\|---\||"  # a blank line, the table's head
+    r"\| \S+ \| `.*` \| `.*` \| `.*` \||"  # a row: an icon, then three code spans
+    r"\*\*Warnings\*\*|- ⚠️ `.*`: `.*`")  # the warnings
+"""Every line a gate summary consists of (`gate_report.markdown_summary`, every version)."""
 
 
 class OutputError(InputError):
@@ -79,17 +109,39 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
+def _summary_only(path: Path) -> bool:
+    """Whether the file holds nothing but gate summaries (one, or several appended one after
+    another): replacing it loses no other text."""
+    try:
+        with open(path, "rb") as existing:
+            data = existing.read(SUMMARY_LIMIT + 1)
+    except OSError:
+        return False
+    if len(data) > SUMMARY_LIMIT:
+        return False
+    text = data.decode("utf-8", "replace")
+    return all(_SUMMARY_LINE.fullmatch(line) for line in text.splitlines())
+
+
 def _not_owned(path: Path, owner: str) -> OutputError | None:
-    """Why `path` (an existing regular file) must not be replaced: it is not empty and lacks `owner`."""
+    """Why `path` (an existing regular file) must not be replaced: it is not empty and does not
+    start as kubeprop's files of the `owner` kind do (`OWNED_HEADS`) — or, for a summary, holds
+    other text than gate summaries."""
     try:
         with open(path, "rb") as existing:
             head = existing.read(OWNER_WINDOW)
     except OSError as err:
         return _os_fail(path, err)
-    if not head or owner.encode() in head:
+    if not head:
         return None
-    return _fail(path, "it holds a file kubeprop did not write; an output replaces only a file of its own kind "
-                       "(remove it, or give a new name)")
+    pattern = OWNED_HEADS.get(owner)
+    owned = pattern.match(head) is not None if pattern is not None else head.startswith(owner.encode())
+    if owned and (owner != SUMMARY_OWNER or _summary_only(path)):
+        return None
+    why = ("it holds text besides kubeprop gate summaries (a summary appended to it, GitHub-step-summary style, "
+           "does not make it kubeprop's)" if owned else
+           "it holds a file kubeprop did not write (it does not start as kubeprop's files of this kind do)")
+    return _fail(path, f"{why}; an output replaces only a file of its own kind (remove it, or give a new name)")
 
 
 def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = None) -> None:
@@ -119,13 +171,37 @@ def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = No
             raise refusal
 
 
+def folder_link(folder: Path) -> OutputError | None:
+    """Why counterexample files must not be written into `folder`: it is a symbolic link, or (for
+    a relative path) one of the folders it goes through below the working folder is. A link
+    committed to a checkout (`kubeprop-out -> /elsewhere`) would send the files outside it: an
+    output folder is a real folder, created by the tool or already there, never followed through a
+    link. An absolute path's folders above the last are the user's to choose (`/tmp` may be one)."""
+    parts = folder.parts if not folder.is_absolute() else ()
+    candidates = [Path(*parts[:i]) for i in range(1, len(parts))] + [folder]
+    for place in candidates:
+        if os.path.islink(place):
+            try:
+                target = f" (to {os.readlink(place)})"
+            except OSError:
+                target = ""
+            where = "it is" if place == folder else f"{place} is"
+            return _fail(folder, f"{where} a symbolic link{target}; counterexample files are written only into a "
+                                 "real folder, never through a link (remove the link, or give --out a real folder)")
+    return None
+
+
 def check_output_folder(folder: Path) -> None:
-    """Refuse, before any work is done, an output folder files could not be written into: a path
-    that is not a folder (or lies under a file), a folder without write permission, or one that
-    cannot be created (a read-only or virtual file system such as /sys). A missing folder is
-    created and removed again to find out, so that checking leaves nothing behind."""
+    """Refuse, before any work is done, an output folder files could not be written into: a
+    symbolic link (`folder_link`), a path that is not a folder (or lies under a file), a folder
+    without write permission, or one that cannot be created (a read-only or virtual file system
+    such as /sys). A missing folder is created and removed again to find out, so that checking
+    leaves nothing behind."""
     if "\0" in str(folder):
         raise _fail(Path(str(folder).replace("\0", "\\0")), "the path contains a NUL byte")
+    linked = folder_link(folder)
+    if linked is not None:
+        raise linked
     missing: list[Path] = []
     existing = folder
     while not os.path.lexists(existing) and existing != existing.parent:

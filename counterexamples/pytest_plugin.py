@@ -3,19 +3,21 @@
 It collects nothing unless asked, as Hypothesis' plugin does: name the corpus folders with the ini
 setting `kubeprop_corpus` (pyproject: `[tool.pytest.ini_options] kubeprop_corpus =
 ["counterexamples/corpus"]`) or `--kubeprop-corpus DIR` (repeatable). Inside those folders only
-`*.json` files that say `"kind": "Counterexample"` are collected, each as one item marked
-`kubeprop_counterexample`. The item replays the file and passes when the verdict is the file's
-`expectation` (`reproduces` or `passes`) — for a file without one, REPRODUCES, as `kubeprop
-replay --expect` and the gate judge it; its failure message is the rendered trace. kubeprop's
-model is imported only when such a file runs. A file imports no module it names (admission
-plug-ins, controllers, its property's module) unless the ini setting `kubeprop_allow_imports`
-(or `--kubeprop-allow-import MODULE`) lists it.
+files named like counterexample files are collected — every `*.json` file, whatever it holds, each
+as one item marked `kubeprop_counterexample` (and, with pytest 8, every such entry that is not a
+regular file: a FIFO, a device, a dangling link); a file that is not a readable counterexample
+file (a misspelt `"kind"`, bad JSON) fails as bad input, and one named `bug.JSON` or
+`bug.json.bak` fails as not replayed, as the gate reports them. The item replays the file and
+passes when the verdict is the file's `expectation` (`reproduces` or `passes`) — for a file
+without one, REPRODUCES, as `kubeprop replay --expect` and the gate judge it; its failure message
+is the rendered trace. kubeprop's model is imported only when such a file runs. A file imports
+no module it names (admission plug-ins, controllers, its property's module) unless the ini
+setting `kubeprop_allow_imports` (or `--kubeprop-allow-import MODULE`) lists it.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,6 @@ import pytest
 INI = "kubeprop_corpus"
 ALLOW_INI = "kubeprop_allow_imports"
 MARKER = "kubeprop_counterexample"
-_SNIFF_BYTES = 4096
 
 
 def _allow_advice(path: str, modules: Collection[str]) -> str:
@@ -65,40 +66,68 @@ def _corpus_folders(config: pytest.Config) -> list[Path]:
     return [p.resolve() for p in folders]
 
 
-def _is_counterexample(path: Path) -> bool:
-    """A quick look at the head of a regular file: kubeprop's files say `"kind": "Counterexample"`
-    early. A FIFO or device named `*.json` is not opened for reading (that could block)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return False
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False
-        head = os.read(fd, _SNIFF_BYTES)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return b'"kind": "Counterexample"' in head or b'"kind":"Counterexample"' in head
+def _in_corpus(config: pytest.Config, path: Path) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(folder) for folder in _corpus_folders(config))
+
+
+def _named_like_one(path: Path) -> bool:
+    """Whether an entry of a corpus folder is named like a counterexample file: `*.json`, or with
+    `.json` in its name in any case (`bug.JSON`, `bug.json.bak`), as the gate reads names."""
+    return path.suffix == ".json" or ".json" in path.name.lower()
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    """Collect counterexample files inside the configured corpus folders, and nothing else."""
-    if file_path.suffix != ".json":
-        return None
-    folders = _corpus_folders(parent.config)
-    resolved = file_path.resolve()
-    if not any(resolved.is_relative_to(folder) for folder in folders) or not _is_counterexample(file_path):
+    """Collect every file named like a counterexample file inside the configured corpus folders,
+    and nothing else. Whatever such a file holds, it is an item: one that is not a readable
+    counterexample file (a `"kind"` misspelt, bad JSON, another kind of JSON) fails as bad input,
+    as the gate and `kubeprop replay` report it — never silently left out."""
+    if not _named_like_one(file_path) or not _in_corpus(parent.config, file_path):
         return None
     return CorpusFile.from_parent(parent, path=file_path)
 
 
+if hasattr(pytest, "Dir"):  # pytest 8: a corpus folder's entries that are not regular files are items too
+
+    class CorpusDir(pytest.Directory):
+        """A folder in a corpus folder, collected as pytest's own `Dir` collects one (its files
+        through `pytest_collect_file`, its folders through `pytest_collect_directory`), plus an
+        item for each entry named like a counterexample file that is neither a file nor a folder
+        (a FIFO, a device, a dangling link), which pytest would pass over."""
+
+        def collect(self) -> Any:
+            ihook = self.ihook
+            for entry in sorted(os.scandir(self.path), key=lambda e: e.name):
+                path = Path(entry.path)
+                if not self.session.isinitpath(path, with_parents=True) and ihook.pytest_ignore_collect(
+                        collection_path=path, config=self.config):
+                    continue
+                if entry.is_dir():
+                    folder = ihook.pytest_collect_directory(path=path, parent=self)
+                    if folder is not None:
+                        yield folder
+                elif entry.is_file():
+                    yield from ihook.pytest_collect_file(file_path=path, parent=self)
+                elif _named_like_one(path):
+                    yield CorpusFile.from_parent(self, path=path)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+        """A folder inside a configured corpus folder is a `CorpusDir`; others are pytest's."""
+        if not _in_corpus(parent.config, path):
+            return None
+        return CorpusDir.from_parent(parent, path=path)
+
+
+class NotReplayed(Exception):
+    """A corpus entry named like a counterexample file that is not replayed as one."""
+
+
 class CorpusFile(pytest.File):
-    """One counterexample file: one item."""
+    """One file named like a counterexample file: one item."""
 
     def collect(self) -> Any:
-        item = CorpusItem.from_parent(self, name=self.path.stem)
+        item = CorpusItem.from_parent(self, name=self.path.name if self.path.suffix != ".json" else self.path.stem)
         item.add_marker(MARKER)
         yield item
 
@@ -110,6 +139,9 @@ class CorpusItem(pytest.Item):
         from kubeprop.counterexamples.render import render_text
         from kubeprop.counterexamples.replay import replay
 
+        if self.path.suffix != ".json":
+            raise NotReplayed(f"{self.path}: named like a counterexample file but not *.json, so it is not replayed: "
+                              "rename it to end in .json (the gate reports it the same way)")
         config = self.config
         allow = [*config.getini(ALLOW_INI), *config.getoption("kubeprop_allow_imports")]
         result = replay(self.path, allow_imports=allow, allow_advice=_allow_advice)
@@ -120,7 +152,7 @@ class CorpusItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         from kubeprop.counterexamples.format import CounterexampleError
 
-        if isinstance(excinfo.value, CorpusMismatch | CounterexampleError):
+        if isinstance(excinfo.value, CorpusMismatch | CounterexampleError | NotReplayed):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 

@@ -38,7 +38,7 @@ from kubeprop.counterexamples.format import (
     system_of,
     write_atomic,
 )
-from kubeprop.counterexamples.output import replace_file
+from kubeprop.counterexamples.output import folder_link, replace_file
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
 from kubeprop.counterexamples.replay import Expectations, Verdict
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
@@ -152,6 +152,9 @@ def write(ce: RaftCounterexample, where: Path | str) -> Path:
     if where.suffix == ".json":
         write_atomic(where, text)
         return where
+    linked = folder_link(where)
+    if linked is not None:  # a link committed under the folder's name would send the file elsewhere
+        raise linked
     path = where / ce.file_name
     own_file(path)
     replace_file(path, text)

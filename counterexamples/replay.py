@@ -25,7 +25,7 @@ import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
-from kubeprop.counterexamples.module_names import is_module_name, module_name_problem
+from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.reproduce import AllowAdvice, distinct, file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
@@ -132,7 +132,7 @@ def check_imports(ce: Counterexample, file: str, allow: Collection[str], propert
     malformed = [Problem(file, 0, "property.module" if n.where == "property.module" else "scenario",
                          (module_name_problem(n.module) if n.where == "property.module"
                           else f"{n.where}: {module_name_problem(n.module)}"))
-                 for n in every if not is_module_name(n.module)]
+                 for n in every if module_name_problem(n.module)]
     if malformed:
         raise CounterexampleError(malformed)
     named = [n for n in every if not _may_import(n.module, allow)]
@@ -145,7 +145,8 @@ def check_imports(ce: Counterexample, file: str, allow: Collection[str], propert
 def resolve_property(ce: Counterexample, file: str, properties: Iterable[Property] = (),
                      allow_imports: Collection[str] = (), advice: AllowAdvice | None = None) -> Property:
     """The property a file names: one of `properties`, a registered one, or one registered by
-    importing the module the file records — only a built-in module (kubeprop.properties.*) or
+    importing the module the file records — only a module that defines built-in properties
+    (`registry.BUILTIN_MODULES`, exactly) or
     one the user allowed by name in `allow_imports` (a refusal says how: `advice`, by default
     the `kubeprop replay` flag)."""
     for prop in properties:
@@ -226,7 +227,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     without being replayed, since its objects would be another folder's, chosen by the file — but
     for the built-in FeastFlow, which is kubeprop's own (a newer kubeprop's FeastFlow is replayed)."""
     allow = frozenset(allow_imports)
-    malformed = sorted(m for m in allow if not is_module_name(m))
+    malformed = sorted(m for m in allow if module_name_problem(m))
     if malformed:
         raise UsageError(f"allow_imports: {module_name_problem(malformed[0])}")
     if isinstance(source, Counterexample):

@@ -24,9 +24,7 @@ from kubeprop.counterexamples.printable import shell_word, shown
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, resolve_path
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, format_path, parse_yaml_documents, read_text
 from kubeprop.model.scenario.imports import named_references
-
-BUILTIN_PROPERTY_MODULES = "kubeprop.properties"
-"""Modules under this package define the built-in properties; a file may name them without an allowance."""
+from kubeprop.properties.registry import BUILTIN_MODULES
 
 
 @attrs.frozen
@@ -39,8 +37,9 @@ class NamedModule:
 
 
 def is_builtin(module: str) -> bool:
-    """Whether `module` is kubeprop's own properties (importable without an allowance)."""
-    return module == BUILTIN_PROPERTY_MODULES or module.startswith(BUILTIN_PROPERTY_MODULES + ".")
+    """Whether `module` is one of the modules that define the built-in properties
+    (`registry.BUILTIN_MODULES`, exactly: not a prefix), importable without an allowance."""
+    return module in BUILTIN_MODULES
 
 
 def _scenario_document(record: ScenarioRecord, file: str) -> YamlDocument | None:

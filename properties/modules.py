@@ -25,6 +25,7 @@ import attrs
 
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import UsageError
+from kubeprop.model.scenario.imports import effect_problem
 from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.properties.registry import OPT_IN, OPT_IN_FAULT, PROPERTIES, Property, select
 
@@ -73,6 +74,8 @@ def load_properties(ref: str) -> tuple[Property, ...]:
         raise PropertyModuleError(f"{ref!r} is not MODULE or MODULE:ATTRIBUTE (e.g. team_checks or "
                                   "team_checks:NO_PUBLIC_PODS)")
     module_name, _, attr = ref.partition(":")
+    if effect_problem(module_name):
+        raise PropertyModuleError(effect_problem(module_name))
     module = _import(module_name, ref)
     if not attr:
         found = _defined_in(module, module_name)

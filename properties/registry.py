@@ -17,6 +17,7 @@ from), so a property defined in a user module can be checked by walk worker proc
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, Literal, TypeVar
@@ -199,6 +200,24 @@ def convergence(name: str, statement: str, upstream: str, needs: Needs | None = 
                        reads=reads)
 
 
+BUILTIN_MODULES: tuple[str, ...] = (
+    "kubeprop.properties.convergence",
+    "kubeprop.properties.invariants",
+    "kubeprop.properties.overload",  # opt-in: usable by name
+    "kubeprop.properties.restore",  # opt-in
+    "kubeprop.properties.scheduler_decisions",  # Z3-checked scheduler decisions
+)
+"""The modules that define (and register) the built-in properties, exactly: importing them is what
+`select` does first. A counterexample file may name one of these as its `property.module` without
+an allowance; any other module, kubeprop's own included, only when the user allows it by name."""
+
+
+def load_builtins() -> None:
+    """Import the `BUILTIN_MODULES` (registering the built-in properties)."""
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
 def select(names: Iterable[str | Property] | None = None, kind: Kind | None = None,
            extra: Iterable[Property] = ()) -> tuple[Property, ...]:
     """Properties by name of a registered one or of one of `extra`, or given as `Property` values
@@ -206,12 +225,7 @@ def select(names: Iterable[str | Property] | None = None, kind: Kind | None = No
     followed by `extra` (one per name: an extra property replaces a registered one of its name);
     a name may also be an opt-in built-in (`OPT_IN`), never chosen by default; optionally only of
     one kind. An unknown name raises `UnknownName` listing the valid ones."""
-    from kubeprop.properties import convergence as _convergence  # noqa: F401  (registers the built-in properties)
-    from kubeprop.properties import invariants as _invariants  # noqa: F401
-    from kubeprop.properties import overload as _overload  # noqa: F401  (opt-in: usable by name)
-    from kubeprop.properties import restore as _restore  # noqa: F401
-    from kubeprop.properties import scheduler_decisions as _scheduling  # noqa: F401  (Z3-checked scheduler decisions)
-
+    load_builtins()
     known = dict(PROPERTIES)
     known.update((p.name, p) for p in extra)
     if names is None:

@@ -37,6 +37,12 @@ class ImportRefused(InputError):
 REFERENCE_FIELDS: tuple[FieldPath, ...] = (("admission",), ("controllers",), ("environment", "rules"))
 """The scenario fields whose entries are `module:attribute` references (each imports its module)."""
 
+EFFECTFUL_MODULES = frozenset({"this", "antigravity", "idlelib.idle", "test.autotest"})
+"""Standard-library modules whose import itself acts (prints the Zen of Python, opens a web
+browser, starts IDLE, runs the regression tests). With every `__main__` module (`effect_problem`)
+they can never be named, allowed or not. Not exhaustive: any module runs its top-level code when
+imported, which is why a file under review names only modules the user allowed."""
+
 NOT_FOUND_HINT = "(is its folder on PYTHONPATH?)"
 """Said of a module that is not found: the console script does not add the working folder to the path."""
 
@@ -56,6 +62,18 @@ def named_references(doc: YamlDocument) -> list[tuple[FieldPath, int, str]]:
     return found
 
 
+def effect_problem(module: str) -> str:
+    """Why `module` may never be imported for a file, a flag or a config ('' when it may): a
+    `__main__` module (`kubeprop.properties.cli.__main__`, `pip.__main__`) runs its program when
+    imported, and the `EFFECTFUL_MODULES` act as they are imported."""
+    if "__main__" in module.split("."):
+        return (f"{module!r} is a __main__ module, which runs its program when imported: never imported for a "
+                "file, a flag or a config")
+    if module in EFFECTFUL_MODULES:
+        return f"{module!r} acts when imported (a standard-library module with effects): never imported"
+    return ""
+
+
 def _not_found(err: BaseException, module_name: str) -> bool:
     """Whether `err` says the module itself (or a package above it) is not on the import path."""
     missing = getattr(err, "name", None) if isinstance(err, ModuleNotFoundError) else None
@@ -68,6 +86,8 @@ def import_reference(ref: str, allow: AllowImports) -> Any:
     module_name, _, attr = ref.partition(":")
     if not module_name or not attr:
         raise InputError(f"{ref!r}: expected module:attribute")
+    if effect_problem(module_name):
+        raise InputError(f"{ref!r}: {effect_problem(module_name)}")
     if allow is not None and module_name not in allow:
         raise ImportRefused(f"refusing to import module {module_name!r} named in a file under review; allow it "
                             f"by name if you trust it (kubeprop replay --allow-import {module_name}, the gate "

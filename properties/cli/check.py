@@ -43,7 +43,7 @@ from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
 from kubeprop.properties.cli.interrupted import Interrupted
-from kubeprop.properties.cli.live import LiveLine
+from kubeprop.properties.cli.live import LiveLine, LogLines
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
@@ -150,8 +150,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
                         "needs kubeprop[dask])")
     p.add_argument("--seed", type=int_in(-(2**63), 2**64 - 1), default=0, help="seed of the random engines (default 0)")
-    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
+    p.add_argument("--out", type=output_folder, default="kubeprop-out",  # a str: argparse checks it too
                    help="where counterexample files go (and Hypothesis' scratch folder, .hypothesis)")
+    p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
+                   help="progress on stderr: a live line (a terminal), log lines (each engine's start and end, "
+                        "and a line every 10 s), or none (default auto: live on a terminal, else lines)")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
     add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
@@ -216,13 +219,18 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)
     reports = []
-    live = sys.stderr.isatty()
+    mode = getattr(args, "progress", "auto")
+    mode = ("live" if sys.stderr.isatty() else "lines") if mode == "auto" else mode
+    live = mode == "live"
     for i, engine in enumerate(engines):
         share = max(0.0, (args.budget - (time.perf_counter() - began)) / (len(engines) - i))
-        if live:
+        if mode != "none":
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
-        line = LiveLine(engine, share) if live and engine in ("bfs", "portfolio") else None
-        engine_config_ = attrs.evolve(config, progress=line) if line is not None else config
+            sys.stderr.flush()
+        line: LiveLine | LogLines | None = (None if mode == "none" else LogLines(engine, share) if mode == "lines"
+                                            else LiveLine(engine, share) if engine in ("bfs", "portfolio") else None)
+        engine_config_ = (attrs.evolve(config, progress=line) if line is not None and engine in ("bfs", "portfolio")
+                          else config)
         name = engine
         if engine == "walk" and args.cluster:  # the walks on a Dask cluster (kubeprop.properties.explore.dask_walks)
             from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
@@ -232,7 +240,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
                 seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
         except KeyboardInterrupt as err:
-            if line is not None:
+            if isinstance(line, LiveLine):  # a log says "done" only of an engine that finished
                 line.end()
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
             run = CheckRun(scenario.name, (*reports, *partial), props, variant=args.variant,

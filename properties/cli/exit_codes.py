@@ -8,6 +8,7 @@
 | 3 | inconclusive: a bound cut an exhaustive search short, no engine took a step, Z3 said unknown, or STALE |
 | 4 | internal error: a bug in kubeprop (re-run with KUBEPROP_DEBUG=1 for the traceback) |
 | 130 | interrupted (Ctrl-C) |
+| 143 | terminated (SIGTERM: a CI timeout or cancel); what was done so far is written, as for Ctrl-C |
 | 141 | the reader of standard output went away (output piped into `head`), as a tool stopped by SIGPIPE |
 """
 
@@ -27,4 +28,5 @@ class ExitCode(enum.IntEnum):
     INCONCLUSIVE = 3
     INTERNAL = 4
     INTERRUPTED = 130
+    TERMINATED = 143
     BROKEN_PIPE = 141

@@ -18,7 +18,10 @@ A property that could not have failed in its check's scenario (`kubeprop.propert
 vacuous, not held: a warning in the log, a JUnit skip and a summary row with the reason; it fails
 the gate only in a check with `vacuous: fail`. A check without `engine:` runs the BFS.
 Exit 0 only if everything held (vacuous and skipped cases aside); 1 otherwise; 2 on bad input (a
-bad config file or flag, an output path that is a folder or one of the inputs); 130 when interrupted.
+bad config file or flag, an output path that is a folder or one of the inputs); 130 when interrupted
+(143 on SIGTERM: a CI timeout or cancel; JUnit and the summary are written all the same). Each case's
+line is printed as it finishes, and a line on stderr says when each check starts, so a CI log is
+never silent for a whole check.
 
 The config file is YAML; `kubeprop.properties.cli.gate_config` shows its keys and checks it (every
 problem at once).
@@ -32,7 +35,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -57,7 +60,7 @@ from kubeprop.properties.cli.gate_config import (
 )
 from kubeprop.properties.cli.gate_replay import replay_case
 from kubeprop.properties.cli.gate_report import Case, GateWarning, write_junit, write_summary
-from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.interrupted import Interrupted, terminated
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.registry import select
@@ -231,19 +234,23 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, bool]:
     return args.junit, summary, append
 
 
+def case_line(case: Case) -> str:
+    """A case's line in the log: `ok   SUITE :: NAME: MESSAGE` (`FAIL`, `ERR `, `WARN`, `skip`)."""
+    mark = {"passed": "ok  ", "skipped": "skip", "vacuous": "WARN", "failed": "FAIL", "error": "ERR "}[case.status]
+    return f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}"
+
+
 def _report(cases: list[Case], warnings: list[GateWarning], junit: Path | None, summary: Path | None,
-            append: bool, inputs: list[Path]) -> list[str]:
-    """Write JUnit and the summary; the lines for the terminal: the cases, the warnings, the tally."""
+            append: bool, inputs: list[Path], printed: int = 0) -> list[str]:
+    """Write JUnit and the summary; the lines for the terminal: the cases not `printed` yet (their
+    lines went out as they finished), the warnings, the tally."""
     if junit:
         write_junit(cases, junit, inputs, warnings)
     if summary:
         write_summary(cases, summary, append=append, inputs=inputs, warnings=warnings)
     failed = sum(c.status in ("failed", "error") for c in cases)
     vacuous = sum(c.status == "vacuous" for c in cases)
-    lines = []
-    for case in cases:
-        mark = {"passed": "ok  ", "skipped": "skip", "vacuous": "WARN", "failed": "FAIL", "error": "ERR "}[case.status]
-        lines.append(f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}")
+    lines = [case_line(case) for case in cases[printed:]]
     if warnings:
         lines.append("")
     lines += [f"warning: {shown(w.suite)}: {shown(w.text)}" for w in warnings]
@@ -265,19 +272,32 @@ def run_gate(args: argparse.Namespace) -> int:
         check_output(summary, inputs, None if append else SUMMARY_OWNER)  # $GITHUB_STEP_SUMMARY is shared
     cases: list[Case] = []
     warnings: list[GateWarning] = []
+    printed = 0
+
+    def finished(new: Iterable[Case]) -> None:  # each case's line goes out as it finishes: no silent CI log
+        nonlocal printed
+        for case in new:
+            cases.append(case)
+            sys.stdout.write(case_line(case) + "\n")
+            sys.stdout.flush()
+            printed = len(cases)
+
     try:
-        cases.extend(corpus_cases(config, base))
+        finished(corpus_cases(config, base))
         checks = config.checks or DEFAULT_CHECKS  # `checks: []` was refused
         share = args.budget / len(checks) if args.budget else None
         for i, (spec, suite) in enumerate(zip(checks, suite_names(checks), strict=True)):
-            outcome = check_cases(spec, base, min(spec.budget, share) if share else spec.budget, args.out,
-                                  args.strict, suite, f"checks[{i}]")
-            cases.extend(outcome.cases)
+            budget = min(spec.budget, share) if share else spec.budget
+            sys.stderr.write(f"kubeprop gate: running checks[{i}]: {shown(suite)} (budget {budget:g} s)…\n")
+            sys.stderr.flush()
+            outcome = check_cases(spec, base, budget, args.out, args.strict, suite, f"checks[{i}]")
+            finished(outcome.cases)
             warnings.extend(outcome.warnings)
     except KeyboardInterrupt:
-        cases.append(Case("gate", "interrupted", "error", "interrupted before every case ran (Ctrl-C)"))
-        raise Interrupted("\n".join(_report(cases, warnings, junit, summary, append, inputs))) from None
-    sys.stdout.write("\n".join(_report(cases, warnings, junit, summary, append, inputs)) + "\n")
+        by = "SIGTERM" if terminated() else "Ctrl-C"
+        cases.append(Case("gate", "interrupted", "error", f"interrupted before every case ran ({by})"))
+        raise Interrupted("\n".join(_report(cases, warnings, junit, summary, append, inputs, printed))) from None
+    sys.stdout.write("\n".join(_report(cases, warnings, junit, summary, append, inputs, printed)) + "\n")
     return ExitCode.OK if all(c.status in ("passed", "skipped", "vacuous") for c in cases) else ExitCode.VIOLATION
 
 
@@ -291,7 +311,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                                  f"a positive number up to {MAX_BUDGET_SECONDS:,.0f})")
     p.add_argument("--junit", type=Path, help="write JUnit XML here")
     p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--out", type=output_folder, default=Path("kubeprop-out"),
+    p.add_argument("--out", type=output_folder, default="kubeprop-out",  # a str: argparse checks it too
                    help="where new counterexample files go")
     p.add_argument("--strict", action="store_true",
                    help="fail also on violations that are known upstream behaviour (by default they pass, cited)")

@@ -4,6 +4,13 @@ A command that has something to show when interrupted (the table so far, the cou
 already written) catches KeyboardInterrupt and raises `Interrupted` with that text; `main` prints
 it after "interrupted" and exits with ExitCode.INTERRUPTED.
 
+SIGTERM (a CI job's timeout, a pipeline cancelled) is handled the same way: inside
+`interrupts_kept` it raises KeyboardInterrupt in the main thread, so the command writes what it
+has (the gate its JUnit and summary), and `terminated()` tells `main` to say so and exit 143
+(128 + SIGTERM, as a shell reports a process the signal ended). A process forked while the handler
+is installed (an engine's worker, a corpus replay) is not the command: there the handler restores
+the default and re-sends the signal to itself, so it ends by SIGTERM as before.
+
 `interrupts_kept` makes sure a Ctrl-C reaches the command at all. Python raises KeyboardInterrupt
 wherever the main thread happens to be; where that is a garbage collector's callback (Hypothesis
 registers one to time collections), a `__del__` or a weakref callback, Python cannot propagate
@@ -14,6 +21,7 @@ of its budget.
 from __future__ import annotations
 
 import _thread
+import os
 import signal
 import sys
 import threading
@@ -23,7 +31,7 @@ from types import FrameType
 
 import attrs
 
-__all__ = ["Interrupted", "interrupts_kept"]
+__all__ = ["Interrupted", "interrupts_kept", "terminated"]
 
 REDELIVER_AFTER = 0.01
 """Seconds after Python lost a KeyboardInterrupt before it is raised again: by then the main
@@ -47,12 +55,22 @@ class _Delivery:
     owed: bool = False
 
 
+_TERMINATED = {"by_sigterm": False}
+"""Whether the last interrupt inside `interrupts_kept` came from SIGTERM (read by `terminated`)."""
+
+
+def terminated() -> bool:
+    """Whether the command was interrupted by SIGTERM rather than Ctrl-C (exit 143, not 130)."""
+    return _TERMINATED["by_sigterm"]
+
+
 @contextmanager
 def interrupts_kept() -> Iterator[None]:
     """Inside, a KeyboardInterrupt that Python could not raise is raised again `REDELIVER_AFTER`
     seconds later (`_thread.interrupt_main`, as if Ctrl-C were pressed once more), quietly;
-    anything else unraisable goes to the hook that was there before. Only in the main thread and
-    only while SIGINT has Python's default handler (a caller's own handler is left alone)."""
+    anything else unraisable goes to the hook that was there before; and SIGTERM interrupts as
+    Ctrl-C does (see the module). Only in the main thread and only while SIGINT has Python's
+    default handler and SIGTERM none (a caller's own handler is left alone)."""
     if threading.current_thread() is not threading.main_thread() \
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield
@@ -65,6 +83,16 @@ def interrupts_kept() -> Iterator[None]:
             delivery.owed = True  # raised here it would be lost as well: the hook has it raised later
             return
         raise KeyboardInterrupt
+
+    command = os.getpid()
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != command:  # a forked process inherited the handler: end it as SIGTERM would
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        _TERMINATED["by_sigterm"] = True
+        on_sigint(signum, frame)
 
     def on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
         delivery.in_hook = True
@@ -79,10 +107,16 @@ def interrupts_kept() -> Iterator[None]:
             redelivery.start()
         delivery.in_hook = False
 
+    _TERMINATED["by_sigterm"] = False
+    term = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # a caller's own handler is left alone
     signal.signal(signal.SIGINT, on_sigint)
+    if term:
+        signal.signal(signal.SIGTERM, on_sigterm)
     sys.unraisablehook = on_unraisable
     try:
         yield
     finally:
         sys.unraisablehook = previous_hook
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if term:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)

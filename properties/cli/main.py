@@ -23,7 +23,7 @@ from kubeprop.model.errors import InputError
 from kubeprop.properties.cli.check import register as _check_register
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate import register as _gate_register
-from kubeprop.properties.cli.interrupted import Interrupted, interrupts_kept
+from kubeprop.properties.cli.interrupted import Interrupted, interrupts_kept, terminated
 from kubeprop.properties.cli.raft import register as _raft_command
 from kubeprop.properties.cli.replay import register as _replay_register
 from kubeprop.properties.cli.schedule import register as _schedule_register
@@ -110,10 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if argv is not None:
             raise
-        return ExitCode.INTERRUPTED  # a second Ctrl-C as the command was ending
+        return ExitCode.TERMINATED if terminated() else ExitCode.INTERRUPTED  # a second one as it was ending
     finally:
         if argv is None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -139,6 +140,9 @@ def _run(argv: Sequence[str] | None) -> int:
         # A command with something to show (the table so far, files written) raised Interrupted.
         if isinstance(err, Interrupted) and err.partial:
             sys.stdout.write(err.partial.rstrip("\n") + "\n")
+        if terminated():
+            sys.stderr.write(f"kubeprop {args.command}: terminated by SIGTERM (exit {int(ExitCode.TERMINATED)})\n")
+            return ExitCode.TERMINATED
         sys.stderr.write(f"kubeprop {args.command}: interrupted (exit {int(ExitCode.INTERRUPTED)})\n")
         return ExitCode.INTERRUPTED
     except Exception as err:  # the last line of defence: never show a traceback by default

@@ -60,7 +60,7 @@ def test_an_unreadable_file_under_the_name_is_replaced_not_kept(rs_counterexampl
 
 
 CASES = [
-    (lambda d: d.update(schema=3), "schema: version 3 is not supported (this kubeprop reads versions 1 and 2)"),
+    (lambda d: d.update(schema=3), "schema: version 3, written by kubeprop "),
     (lambda d: d.pop("schema"), "schema: missing"),
     (lambda d: d["trace"][3]["action"].update(action="Foo"), "trace[3].action: unknown action 'Foo'"),
     (lambda d: d["trace"][1]["action"].pop("revision"), "trace[1].action: Deliver: missing field 'revision'"),
@@ -122,3 +122,32 @@ def test_schema_is_draft_2020_12_and_shown_in_the_docs() -> None:
 def test_from_data_rejects_non_objects() -> None:
     with pytest.raises(CounterexampleError, match="must be a JSON object"):
         from_data([1, 2])
+
+
+def test_a_file_of_an_older_kubeprop_says_so_and_what_to_do(rs_counterexample: Counterexample) -> None:
+    """Trial 5 (u3/01): a kubeprop 0.1.0 file naming an action since renamed was "bad input: unknown
+    action 'MarkNodeUnknown'" with no word of its version."""
+    def old(d: dict[str, Any]) -> None:
+        d.update(schema=1, kubeprop="0.1.0")
+        d["model"].pop("system", None)
+        d["trace"][3]["action"].update(action="MarkNodeUnknown")
+
+    with pytest.raises(CounterexampleError) as err:
+        loads(_edit(rs_counterexample, old), "f.json")
+    message = str(err.value)
+    assert "f.json: trace[3].action: unknown action 'MarkNodeUnknown'" in message
+    assert "f.json: kubeprop: the file was written by kubeprop 0.1.0 (schema 1); this is kubeprop " in message
+    assert "Record the violation again with this kubeprop" in message
+    assert 'docs/counterexamples.md, "Files from other kubeprop versions"' in message
+
+
+def test_a_file_of_this_kubeprop_gets_no_version_note(rs_counterexample: Counterexample) -> None:
+    from kubeprop.counterexamples.format import installed_version
+
+    with pytest.raises(CounterexampleError) as err:  # this version wrote it: an edit, not a version change
+        loads(_edit(rs_counterexample, lambda d: (d.update(kubeprop=installed_version()),
+                                                  d["trace"][3]["action"].update(action="Foo"))), "f.json")
+    assert "written by" not in str(err.value)
+    with pytest.raises(CounterexampleError) as err:  # not a version-sensitive field: no note either
+        loads(_edit(rs_counterexample, lambda d: d.update(kubeprop="0.1.0", extra=1)), "f.json")
+    assert "written by" not in str(err.value)

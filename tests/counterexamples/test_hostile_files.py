@@ -199,9 +199,10 @@ def test_hostile_parameters_are_bad_input(tmp_path: Path) -> None:
 def test_the_pytest_plugin_never_opens_a_fifo_for_reading(tmp_path: Path) -> None:
     import os
 
-    from kubeprop.counterexamples.pytest_plugin import _is_counterexample
+    from kubeprop.counterexamples.format import CounterexampleError
+    from kubeprop.counterexamples.replay import replay
 
     fifo = tmp_path / "waiting.json"
-    os.mkfifo(fifo)  # nobody writes: a blocking open would hang collection
-    assert not _is_counterexample(fifo)
-    assert _is_counterexample(SOURCE)
+    os.mkfifo(fifo)  # nobody writes: a blocking open would hang the item (collecting it opens nothing)
+    with pytest.raises(CounterexampleError, match="FIFO"):
+        replay(fifo)  # what the plugin's item for it does (tests/counterexamples/test_plugin.py collects one)

@@ -119,3 +119,78 @@ def test_append_creates_with_the_umask_and_appends(tmp_path: Path, umask_027: in
 def test_check_output_accepts_new_paths_and_devices(tmp_path: Path) -> None:
     check_output(tmp_path / "new.html")
     check_output(Path("/dev/null"))
+
+
+# --- H1 (trial 5): a file is kubeprop's only if it starts as kubeprop writes it -------------------
+
+def _own_outputs() -> dict[str, str]:
+    """A file of each kind as this kubeprop writes it, by its owner marker."""
+    from corpus_source import SOURCE
+
+    from kubeprop.counterexamples.format import dumps, load
+    from kubeprop.counterexamples.output import HTML_OWNER, JSON_OWNER, JUNIT_OWNER, SUMMARY_OWNER
+    from kubeprop.counterexamples.render_html import render_html
+    from kubeprop.counterexamples.replay import replay
+    from kubeprop.properties.cli.gate_report import Case, GateWarning, junit_xml, markdown_summary
+
+    cases = [Case("corpus", "a|`b`.json", "failed", "x | y"), Case("s [correct, bfs]", "p", "vacuous", "why")]
+    return {HTML_OWNER: render_html([replay(SOURCE)]), JUNIT_OWNER: junit_xml(cases),
+            SUMMARY_OWNER: markdown_summary(cases, [GateWarning("s", "w `x`")]), JSON_OWNER: dumps(load(SOURCE))}
+
+
+def test_each_kind_of_output_replaces_its_own_files(tmp_path: Path) -> None:
+    for i, (owner, text) in enumerate(_own_outputs().items()):
+        path = tmp_path / f"out{i}"
+        path.write_text(text)
+        write_text(path, "new", owner=owner)
+        assert path.read_text() == "new", owner
+
+
+@pytest.mark.parametrize("head", [
+    "<?xml version='1.0' encoding='UTF-8'?>\n<testsuites name=\"kubeprop gate\">\n",  # ElementTree spelling
+    "<?xml version='1.0' encoding='utf-8'?>\n<testsuites name=\"kubeprop gate\" />\n"])  # an empty gate
+def test_junit_files_of_earlier_versions_stay_replaceable(tmp_path: Path, head: str) -> None:
+    from kubeprop.counterexamples.output import JUNIT_OWNER
+
+    path = tmp_path / "junit.xml"
+    path.write_text(head)
+    write_text(path, "new", owner=JUNIT_OWNER)
+    assert path.read_text() == "new"
+
+
+def test_a_file_that_quotes_a_marker_is_never_replaced(tmp_path: Path) -> None:
+    """The trial's notes, README, fixture and dashboard: each quotes the marker of its kind in its
+    first 4 KiB, and each was replaced."""
+    from kubeprop.counterexamples.output import HTML_OWNER, JSON_OWNER, JUNIT_OWNER, SUMMARY_OWNER
+
+    quoting = {
+        SUMMARY_OWNER: "# Our CI\n\nThe gate posts:\n\n```\n## kubeprop gate: PASSED (7/7 held)\n```\n",
+        JUNIT_OWNER: '<?xml version="1.0"?>\n<!-- expected output of <testsuites name="kubeprop gate" ...> -->\n<f/>\n',
+        HTML_OWNER: f"<!DOCTYPE html>\n<html><head><title>Dashboard</title></head><body><pre>{HTML_OWNER}</pre>\n",
+        JSON_OWNER: '{"config": true, "example": {"kind": "Counterexample"}}\n',
+    }
+    for i, (owner, text) in enumerate(quoting.items()):
+        path = tmp_path / f"mine{i}"
+        path.write_text(text)
+        with pytest.raises(OutputError, match="kubeprop did not write"):
+            write_text(path, "new", owner=owner)
+        assert path.read_text() == text, owner
+
+
+def test_a_summary_appended_to_other_text_never_replaces_it(tmp_path: Path) -> None:
+    """GITHUB_STEP_SUMMARY style: other text before or after a gate summary makes the file not
+    kubeprop's, whichever comes first; a file of gate summaries only (appended run after run) is."""
+    from kubeprop.counterexamples.output import SUMMARY_OWNER
+
+    summary = _own_outputs()[SUMMARY_OWNER]
+    for i, text in enumerate([f"# Release notes\n\nHand-written text.\n\n{summary}",
+                              f"{summary}\n## Deploy step\n\nDeployed to staging.\n"]):
+        path = tmp_path / f"notes{i}.md"
+        path.write_text(text)
+        with pytest.raises(OutputError, match=r"cannot write .*notes"):
+            write_text(path, "new", owner=SUMMARY_OWNER)
+        assert path.read_text() == text
+    both = tmp_path / "twice.md"
+    both.write_text(summary + summary)
+    write_text(both, "new", owner=SUMMARY_OWNER)
+    assert both.read_text() == "new"

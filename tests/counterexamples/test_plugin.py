@@ -27,7 +27,6 @@ def test_corpus_items_pass_and_mismatches_fail_with_the_trace(tmp_path: Path) ->
     data["expectation"] = "passes"
     (corpus / "flipped.json").write_text(json.dumps(data))
     (tmp_path / "other.json").write_text("{}")  # not in a corpus folder: not collected
-    (corpus / "unrelated.json").write_text('{"kind": "Fixture"}')  # not a counterexample: not collected
     done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed, 1 passed" in done.stdout
@@ -95,3 +94,30 @@ def test_a_refused_import_names_the_plugins_own_option(tmp_path: Path) -> None:
     assert ("if you trust it, allow it by name: pytest --kubeprop-allow-import kp_team_props, or list it under the "
             "ini setting kubeprop_allow_imports") in done.stdout
     assert "kubeprop replay --allow-import" not in done.stdout
+
+
+def test_every_file_named_like_one_in_a_corpus_folder_is_an_item(tmp_path: Path) -> None:
+    """Trial 5 (u3/03c): a corpus file whose "kind" is "counterexample" was silently left out (5
+    passed instead of 6). In a corpus folder every `*.json` file is an item — one that does not read
+    as a counterexample file fails as bad input, as the gate and replay report it — and so is one
+    named like a counterexample file but not `*.json`, and a FIFO named `*.json` (never opened)."""
+    import os
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    good = sorted(CORPUS.glob("*.json"))[0]
+    shutil.copy(good, corpus / "good.json")
+    data = json.loads(good.read_text())
+    data["kind"] = "counterexample"
+    (corpus / "lowercase.json").write_text(json.dumps(data, indent=2))
+    (corpus / "unrelated.json").write_text('{"kind": "Fixture"}')
+    (corpus / "bug.JSON").write_text(good.read_text())
+    (corpus / "notes.txt").write_text("not collected")
+    os.mkfifo(corpus / "pipe.json")
+    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "4 failed, 1 passed" in done.stdout, done.stdout
+    assert "lowercase.json: kind" in done.stdout
+    assert "unrelated.json: " in done.stdout
+    assert "bug.JSON: named like a counterexample file but not *.json" in done.stdout
+    assert "pipe.json: " in done.stdout and "FIFO" in done.stdout, done.stdout

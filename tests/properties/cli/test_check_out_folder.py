@@ -62,3 +62,41 @@ def test_a_link_planted_at_the_file_name_keeps_the_violation(tmp_path: Path,
     assert f"  not recorded: cannot write {shared / written.name}: it is a symbolic link" in out
     assert "    1. Reconcile(controller=deployment, key=default/web)" in out  # the trace, inline
     assert victim.read_text() == "not yours" and (shared / written.name).is_symlink()
+
+
+@pytest.mark.parametrize("command", ["check", "gate"])
+def test_a_committed_out_link_is_bad_input_naming_it(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial 5 (u3/20): a checkout's `kubeprop-out -> /elsewhere` made the gate write its
+    counterexample files outside the checkout; the default `--out` was never checked at all."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "kubeprop-out").symlink_to(elsewhere)
+    (checkout / "real").mkdir()
+    (checkout / "real" / "linked").symlink_to(elsewhere)
+    monkeypatch.chdir(checkout)
+    for out in ([], ["--out", "kubeprop-out"], ["--out", "kubeprop-out/sub"], ["--out", "real/linked"]):
+        with pytest.raises(SystemExit) as exited:
+            main([command, *out, "--budget", "1"])
+        assert exited.value.code == ExitCode.BAD_INPUT
+        err = capsys.readouterr().err
+        assert "argument --out: cannot write " in err and "a symbolic link (to " in err, err
+    assert os.listdir(elsewhere) == []
+
+
+def test_writing_into_a_linked_folder_is_refused(tmp_path: Path) -> None:
+    """The API's `save_to` (and a folder swapped for a link after the check) too."""
+    from corpus_source import SOURCE
+
+    from kubeprop.counterexamples.format import load, write
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").symlink_to(elsewhere)
+    with pytest.raises(OutputError, match=r"out: it is a symbolic link"):
+        write(load(SOURCE), tmp_path / "out")
+    assert os.listdir(elsewhere) == []
+    write(load(SOURCE), elsewhere)  # the real folder itself is fine
+    assert len(os.listdir(elsewhere)) == 1

@@ -265,6 +265,27 @@ def test_gate_outputs_replace_only_their_own_kind(tmp_path: Path, capsys: pytest
     assert notes.read_text() == "<notes/>\n"
 
 
+def test_gate_outputs_never_replace_a_file_that_quotes_their_marker(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial 5 (u3/09, u3/10, u3/21): notes with a summary appended, a README quoting the heading,
+    a fixture quoting the JUnit root and a dashboard naming the generator tag were replaced."""
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Release notes\n\nHand-written.\n\n## kubeprop gate: PASSED (7/7 held)\n\n"
+                     "| | suite | case | result |\n|---|---|---|---|\n")
+    fixture = tmp_path / "fixture.xml"
+    fixture.write_text('<?xml version="1.0"?>\n<!-- <testsuites name="kubeprop gate" ...> -->\n<f/>\n')
+    for flag, path in (("--summary", notes), ("--junit", fixture)):
+        before = path.read_text()
+        assert main(["gate", flag, str(path), "--budget", "1"]) == ExitCode.BAD_INPUT
+        assert f"cannot write {path}: " in capsys.readouterr().err
+        assert path.read_text() == before
+    page = tmp_path / "dashboard.html"
+    page.write_text('<!DOCTYPE html>\n<p>We render with <meta name="generator" content="kubeprop"></p>\n')
+    assert main(["replay", str(SOURCE), "--html", str(page)]) == ExitCode.BAD_INPUT
+    assert "kubeprop did not write" in capsys.readouterr().err
+    assert "We render with" in page.read_text()
+
+
 def test_an_explicit_counterexample_path_replaces_only_a_counterexample_file(tmp_path: Path) -> None:
     from kubeprop.counterexamples.format import load, write
     from kubeprop.counterexamples.output import OutputError
