@@ -136,18 +136,17 @@ class CorpusItem(pytest.Item):
     """Replay one corpus file and compare the verdict with its expectation."""
 
     def runtest(self) -> None:
-        from kubeprop.counterexamples.render import render_text
-        from kubeprop.counterexamples.replay import replay
+        from kubeprop.counterexamples.replay_file import render_file_replay, replay_file
 
         if self.path.suffix != ".json":
             raise NotReplayed(f"{self.path}: named like a counterexample file but not *.json, so it is not replayed: "
                               "rename it to end in .json (the gate reports it the same way)")
         config = self.config
         allow = [*config.getini(ALLOW_INI), *config.getoption("kubeprop_allow_imports")]
-        result = replay(self.path, allow_imports=allow, allow_advice=_allow_advice)
+        result = replay_file(self.path, allow_imports=allow, allow_advice=_allow_advice)
         if result.verdict != result.required:  # its expectation, else REPRODUCES (as replay --expect)
             raise CorpusMismatch(f"expected {result.required}, replay says {result.verdict}\n\n"
-                                 + render_text(result, shown_path=str(self.path)))
+                                 + render_file_replay(result, shown_path=str(self.path)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         from kubeprop.counterexamples.format import CounterexampleError

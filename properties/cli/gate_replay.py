@@ -19,8 +19,7 @@ from pathlib import Path
 
 from kubeprop.counterexamples.format import CounterexampleError
 from kubeprop.counterexamples.printable import shown_error
-from kubeprop.counterexamples.render import render_text
-from kubeprop.counterexamples.replay import replay
+from kubeprop.counterexamples.replay_file import render_file_replay, replay_file
 from kubeprop.model.errors import InputError
 from kubeprop.properties.cli.gate_report import Case
 
@@ -36,13 +35,13 @@ def corpus_case(path: Path, allow_imports: tuple[str, ...]) -> Case:
     """Replay one corpus file in this process: its verdict must match its expectation."""
     began = time.perf_counter()
     try:
-        result = replay(path, allow_imports=allow_imports, allow_advice=gate_advice)
+        result = replay_file(path, allow_imports=allow_imports, allow_advice=gate_advice)
     except (CounterexampleError, InputError) as err:
         problems = shown_error(err).replace("\n", "; ")  # one line: a case's message is one line of the log
         return Case("corpus", path.name, "error", f"unreadable: {problems}", "", time.perf_counter() - began,
                     str(path))
     ok = result.verdict == result.required  # its expectation, else REPRODUCES (as replay --expect)
-    detail = render_text(result) if not ok else ""
+    detail = render_file_replay(result) if not ok else ""
     message = f"{result.verdict.value}, expected {result.required}: {result.reason}"
     return Case("corpus", path.name, "passed" if ok else "failed", message, detail, time.perf_counter() - began,
                 str(path))

@@ -1,0 +1,62 @@
+"""A corpus folder may hold Raft counterexample files beside cluster ones: the gate and the pytest
+plugin replay each with its own reader, as `kubeprop replay` does, instead of failing a Raft file
+as an unreadable cluster trace."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from kubeprop.counterexamples import raft_trace
+from kubeprop.counterexamples.replay import ReplayResult, Verdict
+from kubeprop.counterexamples.replay_file import render_file_replay, replay_file
+from kubeprop.model.raft.state import RaftAction, RaftConfig
+from kubeprop.properties.cli.gate_replay import corpus_case
+from kubeprop.properties.raft import RAFT_CHECKS
+
+REPO = Path(__file__).resolve().parents[2]
+CLUSTER_FILE = next(p for p in sorted((REPO / "counterexamples" / "corpus").glob("*.json"))
+                    if json.loads(p.read_text()).get("expectation", "reproduces") == "reproduces")
+
+
+def _raft_file(where: Path, expectation: str | None = None) -> Path:
+    """A recorded Raft trace: with the seed's ceil quorum, two of four members win term 1."""
+    config = RaftConfig(servers=4, quorum="ceil", max_term=1, max_log=0)
+    trace = (RaftAction("Timeout", 0), RaftAction("Timeout", 1), RaftAction("Receive", msg=(0, 0, 2, 1, 0, 0)),
+             RaftAction("Receive", msg=(0, 1, 3, 1, 0, 0)), RaftAction("Receive", msg=(1, 2, 0, 1, 1)),
+             RaftAction("Receive", msg=(1, 3, 1, 1, 1)))
+    [election_safety] = [c for c in RAFT_CHECKS if c.name == "ElectionSafety"]
+    data = raft_trace.to_data(raft_trace.record(config, "quorum-ceil", election_safety, trace))
+    if expectation is not None:
+        data["expectation"] = expectation
+    where.write_text(json.dumps(data))
+    return where
+
+
+def test_each_kind_of_file_is_replayed_by_its_own_reader(tmp_path: Path) -> None:
+    raft = replay_file(_raft_file(tmp_path / "raft.json"))
+    assert isinstance(raft, raft_trace.RaftReplay) and raft.verdict == Verdict.REPRODUCES
+    assert "ElectionSafety" in render_file_replay(raft)
+    cluster = replay_file(CLUSTER_FILE)
+    assert isinstance(cluster, ReplayResult) and cluster.verdict == Verdict.REPRODUCES
+
+
+def test_the_gate_judges_a_raft_corpus_file_by_its_expectation(tmp_path: Path) -> None:
+    assert corpus_case(_raft_file(tmp_path / "raft.json"), ()).status == "passed"
+    flipped = corpus_case(_raft_file(tmp_path / "flipped.json", "passes"), ())
+    assert flipped.status == "failed" and flipped.message.startswith("REPRODUCES, expected PASSES")
+    assert "ElectionSafety" in flipped.detail
+
+
+def test_the_pytest_plugin_replays_a_raft_corpus_file(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _raft_file(corpus / "raft.json")
+    _raft_file(corpus / "flipped.json", "passes")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(corpus),
+                           "--kubeprop-corpus", str(corpus)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
+    assert "expected PASSES, replay says REPRODUCES" in done.stdout
