@@ -141,7 +141,8 @@ class StatefulSetSpec:
     revision_history_limit: Int32 | None = None
     min_ready_seconds: Int32 = 0
     persistent_volume_claim_retention_policy: Any = None
-    ordinals: StatefulSetOrdinals | None = None
+    ordinals: StatefulSetOrdinals | None = attrs.field(default=None, metadata={"fingerprint": "omit-if-default"})
+    """Left out of fingerprints while unset, so recorded traces of sets without it stay valid."""
 
 
 @attrs.frozen
