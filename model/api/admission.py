@@ -26,6 +26,7 @@ from kubeprop.model.api.objects import (
     qualified_resource,
 )
 from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.quota import is_pod_quota_resource, missing_requests, pod_usage, pretty, total_usage
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.scheduling import PriorityClass, system_priority_class
 from kubeprop.model.api.store import Store
@@ -48,6 +49,8 @@ class AdmissionRequest:
     subresource: str
     store: Store
     dry_run: bool = False
+    now: int = 0
+    """The model clock at the request (whole seconds), for plug-ins that read time (ResourceQuota)."""
 
 
 @attrs.frozen
@@ -279,42 +282,57 @@ DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_TOL
 """The upstream default-enabled plug-ins the model implements, in upstream order."""
 
 
-def resource_quota(namespace: str, hard: dict[str, str]) -> AdmissionPlugin:
-    """A ResourceQuota-style validating plug-in (`plugin/pkg/admission/resourcequota`): rejects a
-    pod create that would take the namespace over `hard` (keys `pods`, `requests.cpu`,
-    `requests.memory`). An example of a scenario-supplied plug-in; the model has no
-    ResourceQuota kind, so the limits are given to the plug-in directly."""
+def resource_quota(namespace: str, hard: dict[str, str], name: str = "") -> AdmissionPlugin:
+    """The ResourceQuota admission plug-in for one quota on pods, given its `spec.hard` directly
+    (the model has no ResourceQuota kind): `plugin/pkg/admission/resourcequota/admission.go` and
+    `staging/src/k8s.io/apiserver/pkg/admission/plugin/resourcequota/controller.go` CheckRequest,
+    with the pod evaluator of `kubeprop.model.api.quota` (`pkg/quota/v1/evaluator/core/pods.go`).
+
+    On a pod create in `namespace` (pod updates, only for resize upstream, are not charged): a
+    pod missing a cpu / memory request or limit the quota tracks is refused (`failed quota: NAME:
+    must specify requests.cpu for: main`); else each tracked resource the pod uses (non-zero)
+    must fit, the pod included (`exceeded quota: NAME, requested: pods=1, used: pods=1, limited:
+    pods=1`). Keys: `pods`, `count/pods`, `cpu` / `memory` / `ephemeral-storage` (the same as
+    `requests.*`), `requests.*`, `limits.*`, `hugepages-*`, `requests.<domain>/<extended>`; any
+    other key (`services`, `count/deployments.apps`) is a ValueError: this plug-in counts pods only.
+
+    Model choice: upstream compares with the quota's `status.used`, which the quota controller
+    recomputes on pod changes and on its resync; the model recomputes it from the stored pods at
+    each request, at the model clock (a pod past its deletion grace period stops counting at
+    once, upstream at the next resync), so it never refuses a create upstream's fresher
+    `status.used` would admit. `NAME` is `name`, `<namespace>-quota` by default."""
+    unknown = sorted(key for key in hard if not is_pod_quota_resource(key))
+    if unknown:
+        raise ValueError(f"resource_quota: {', '.join(unknown)}: not a pod resource; this plug-in counts pods only "
+                         "(pods, count/pods, cpu, memory, ephemeral-storage, requests.*, limits.*, hugepages-*)")
     limits = {k: Quantity.parse(v) for k, v in hard.items()}
+    quota_name = name or f"{namespace}-quota"
 
     def validate(req: AdmissionRequest) -> str | None:
-        if req.operation != "CREATE" or not isinstance(req.obj, Pod) or req.namespace != namespace:
+        pod = req.obj
+        if req.operation != "CREATE" or not isinstance(pod, Pod) or req.subresource or req.namespace != namespace:
             return None
-        pods = [p for p in req.store.list("pods", namespace) if isinstance(p, Pod)] + [req.obj]
-        used = _quota_usage(pods)
-        over = [
-            f"{key}={used[key]}, limited: {key}={limit}"
-            for key, limit in sorted(limits.items())
-            if key in used and used[key] > limit
-        ]
-        if over:
-            return f'exceeded quota: {namespace}-quota, requested/used: {"; ".join(over)}'
+        missing = missing_requests(limits, pod)
+        if missing is not None:
+            return f"failed quota: {quota_name}: {missing}"
+        return _exceeded(quota_name, limits, pod, req)
+
+    return AdmissionPlugin(f"ResourceQuota({namespace})", validate=validate,
+                           options=(*sorted(hard.items()), ("name", quota_name)))
+
+
+def _exceeded(quota_name: str, hard: dict[str, Quantity], pod: Pod, req: AdmissionRequest) -> str | None:
+    """CheckRequest's comparison: the pod's non-zero usage of the tracked resources, added to what
+    the stored pods of the namespace use, against `hard`."""
+    requested = {k: q for k, q in pod_usage(pod, req.now).items() if k in hard and not q.is_zero()}
+    stored = [p for p in req.store.list("pods", req.namespace) if isinstance(p, Pod)]
+    used = total_usage(stored, req.now)
+    used = {k: used.get(k, Quantity.zero()) for k in hard}
+    exceeded = sorted(k for k, q in requested.items() if used[k] + q > hard[k])
+    if not exceeded:
         return None
-
-    return AdmissionPlugin(f"ResourceQuota({namespace})", validate=validate)
-
-
-def _quota_usage(pods: list[Pod]) -> dict[str, Quantity]:
-    used = {"pods": Quantity.from_int(0), "requests.cpu": Quantity.zero(), "requests.memory": Quantity.zero()}
-    for pod in pods:
-        if pod.status.phase in ("Succeeded", "Failed"):
-            continue
-        used["pods"] = used["pods"] + Quantity.from_int(1)
-        for container in pod.spec.containers:
-            for resource in ("cpu", "memory"):
-                q = container.resources.requests.get(resource)
-                if q is not None:
-                    used[f"requests.{resource}"] = used[f"requests.{resource}"] + q
-    return used
+    return (f"exceeded quota: {quota_name}, requested: {pretty({k: requested[k] for k in exceeded})}, "
+            f"used: {pretty({k: used[k] for k in exceeded})}, limited: {pretty({k: hard[k] for k in exceeded})}")
 
 
 def run_mutating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) -> ApiObject | None:

@@ -119,11 +119,17 @@ class StatefulSetUpdateStrategy:
     rolling_update: RollingUpdateStatefulSetStrategy | None = None
 
 
+@attrs.frozen
+class StatefulSetOrdinals:
+    """`spec.ordinals` (StatefulSetStartOrdinal, GA in v1.31): the pods are `<name>-<start>` …
+    `<name>-<start + replicas - 1>`."""
+
+    start: Int32 = 0
+
+
 @attrs.frozen(cache_hash=True)
 class StatefulSetSpec:
     """StatefulSet spec (`apps/v1 StatefulSetSpec`)."""
-
-    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("ordinals",)
 
     replicas: Int32 | None = None
     selector: LabelSelector | None = None
@@ -135,6 +141,8 @@ class StatefulSetSpec:
     revision_history_limit: Int32 | None = None
     min_ready_seconds: Int32 = 0
     persistent_volume_claim_retention_policy: Any = None
+    ordinals: StatefulSetOrdinals | None = attrs.field(default=None, metadata={"fingerprint": "omit-if-default"})
+    """Left out of fingerprints while unset, so recorded traces of sets without it stay valid."""
 
 
 @attrs.frozen

@@ -8,6 +8,12 @@ field path, so the manifest loader can turn it into `file:line: field: message`.
 
 JSON names are the camelCase of the Python names (`termination_grace_period_seconds` →
 `terminationGracePeriodSeconds`) unless a field's metadata says otherwise (`json="x"`).
+
+Fields the model accepts without meaning are named by each class, and this module is their one
+record: `IGNORED_JSON_FIELDS` are *dropped* (accepted, not stored; `recording_dropped` collects
+the paths of those a document sets, for `kubeprop validate` to list), `REFUSED_JSON_FIELDS` maps
+a field whose absence would change what the checker sees (scheduling, pod lifetime, names,
+admission) to why, and setting it is a DecodeError (`spec.runtimeClassName: not modelled: …`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import math
 import struct
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Annotated, Any, Union
 
@@ -31,6 +39,26 @@ FieldPath = tuple[str | int, ...]
 
 JsonValue = Any
 """A decoded JSON value kept immutable: str, int, float, bool, None, tuple, FrozenMap."""
+
+
+_DROPPED: ContextVar[list[FieldPath] | None] = ContextVar("kubeprop_codec_dropped", default=None)
+
+
+@contextmanager
+def recording_dropped() -> Iterator[list[FieldPath]]:
+    """Within the block, every decode appends to the yielded list the path of each dropped field
+    (an `IGNORED_JSON_FIELDS` name) the input sets, in input order."""
+    found: list[FieldPath] = []
+    token = _DROPPED.set(found)
+    try:
+        yield found
+    finally:
+        _DROPPED.reset(token)
+
+
+def is_set(value: Any) -> bool:
+    """Whether a JSON value says anything: not null, `false`, or an empty list or object."""
+    return not (value is None or value is False or (isinstance(value, list | tuple | Mapping) and not value))
 
 
 class DecodeError(InputError, ValueError):
@@ -225,11 +253,15 @@ def _decode_union(options: tuple[Any, ...], value: Any, path: FieldPath) -> Any:
         if _base(option) in (int, str, bool) and _is_exactly(_base(option), value):
             return decode(option, value, path)
     errors = []
+    recorded = _DROPPED.get()
+    mark = len(recorded) if recorded is not None else 0
     for option in concrete:
         try:
             return decode(option, value, path)
         except DecodeError as err:
             errors.append(err)
+            if recorded is not None:  # an option that did not fit dropped nothing
+                del recorded[mark:]
     if len(errors) == 1:
         raise errors[0]
     wanted = " or ".join(_type_name(o) for o in concrete)
@@ -287,10 +319,17 @@ def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
     if not isinstance(value, Mapping):
         raise DecodeError(path, f"expected an object, got {describe_value(value)}")
     fields = _fields(cls)
-    known = {jname for _, jname, _, _ in fields} | set(getattr(cls, "IGNORED_JSON_FIELDS", ()))
+    ignored: tuple[str, ...] = getattr(cls, "IGNORED_JSON_FIELDS", ())
+    refused: Mapping[str, str] = getattr(cls, "REFUSED_JSON_FIELDS", {})
+    known = {jname for _, jname, _, _ in fields} | set(ignored) | set(refused)
     unknown = [key for key in value if key not in known]
     hint = ", ".join(sorted(j for _, j, _, _ in fields)) if unknown else ""
     problems = [((*path, str(key)), f"unknown field; valid fields are: {hint}") for key in unknown]
+    problems += [((*path, key), f"not modelled: {refused[key]}") for key in value
+                 if key in refused and is_set(value[key])]
+    recorded = _DROPPED.get()
+    if recorded is not None:
+        recorded.extend((*path, key) for key in value if key in ignored and is_set(value[key]))
     kwargs: dict[str, Any] = {}
     for pyname, jname, tp, has_default in fields:
         if jname in value and not (value[jname] is None and has_default):

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.codec import DecodeError
+from kubeprop.model.api.codec import DecodeError, recording_dropped
 from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition, decode_object
 from kubeprop.model.api.yamlsource import (
     FieldPath,
@@ -83,6 +83,10 @@ class ManifestObject:
     source: YamlDocument = attrs.field(eq=False, repr=False)
     prefix: FieldPath = attrs.field(eq=False, repr=False, default=())
     """Path of the object inside its document: `()`, or `("items", i)` for a List item."""
+    dropped: tuple[FieldPath, ...] = attrs.field(eq=False, repr=False, default=())
+    """The fields the codec dropped (accepted, not modelled: `IGNORED_JSON_FIELDS`) that the
+    manifest sets, as paths from the object's root (`codec.recording_dropped`: an object's own
+    before those of the objects in its fields)."""
 
     def line_of(self, path: FieldPath) -> int:
         """The source line of a field of this object (or of its deepest existing ancestor)."""
@@ -241,7 +245,8 @@ def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestOb
     """Decode one object, or describe every reason it cannot be decoded."""
     document = body.source
     try:
-        obj = decode_object(body.data, crds)
+        with recording_dropped() as dropped:
+            obj = decode_object(body.data, crds)
     except DecodeError as err:
         fulls = [((*body.prefix, *path), message) for path, message in err.problems]
         return [Problem(document.file, document.line_of(full), format_path(full), message) for full, message in fulls]
@@ -254,6 +259,7 @@ def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestOb
         line=document.line_of(body.prefix),
         source=document,
         prefix=body.prefix,
+        dropped=tuple(dropped),
     )
 
 

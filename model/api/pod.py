@@ -3,7 +3,8 @@ and the Ready condition's helpers of `pkg/api/v1/pod/util.go` (controllers and e
 
 Field names and meanings follow `staging/src/k8s.io/api/core/v1/types.go`. Fields that the model
 accepts but gives no semantics are typed `Any` (kept as immutable JSON) or listed in a class's
-IGNORED_JSON_FIELDS; the docs (docs/objects.md) list what is modelled.
+IGNORED_JSON_FIELDS (dropped); those whose absence would change what the checker sees are in its
+REFUSED_JSON_FIELDS (bad input when set); the docs (docs/objects.md) list what is modelled.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ its default (None encodes as absent), so recorded traces and pinned state counts
 class ResourceRequirements:
     """Container requests and limits (`core/v1 ResourceRequirements`)."""
 
-    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = ("claims",)
+    REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "claims": "dynamic resource allocation (a pod's resourceClaims) is not modelled: upstream the scheduler "
+                  "keeps the pod pending until its claims are allocated; remove the field",
+    }
 
     requests: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
     limits: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
@@ -229,10 +233,30 @@ class PodSpec:
 
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
         "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
-        "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases", "runtimeClassName",
-        "enableServiceLinks", "os", "hostUsers", "schedulingGates", "resourceClaims", "ephemeralContainers",
+        "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases",
+        "enableServiceLinks", "os", "hostUsers", "schedulingGates",
         "setHostnameAsFQDN", "serviceAccount", "automountServiceAccountToken",
     )
+    REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "runtimeClassName": (
+            "the model has no RuntimeClass (the kind is refused): upstream the RuntimeClass admission plug-in "
+            "refuses a pod naming a class that does not exist (403 pod rejected: RuntimeClass not found) and "
+            "adds the class's overhead, nodeSelector and tolerations to the pod; remove the field and write "
+            "those into the pod (template)"),
+        "hostNetwork": (
+            "host networking is not modelled: upstream a host-network pod's container ports default to host "
+            "ports (hostPort = containerPort), so the scheduler keeps two such pods off one node; remove the "
+            "field and write hostPort on each container port"),
+        "resourceClaims": (
+            "dynamic resource allocation (ResourceClaims) is not modelled: upstream the scheduler keeps the pod "
+            "pending until its claims are allocated; remove the field (and the containers' resources.claims)"),
+        "ephemeralContainers": (
+            "upstream refuses a pod or pod template written with ephemeral containers (422 Forbidden; they are "
+            "added to a running pod through the ephemeralcontainers subresource, which the model does not "
+            "serve); remove the field"),
+    }
+    """Fields whose absence would change what the checker sees (`kubeprop.model.api.codec`): set, they
+    are bad input (`spec.runtimeClassName: not modelled: …`); unset (null, false, empty), accepted."""
 
     containers: tuple[Container, ...] = ()
     init_containers: tuple[Container, ...] = ()

@@ -38,12 +38,15 @@ UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
         "containers would be missing, so the scheduler would see other requests; remove it from the folder, "
         "or write those requests and limits into the pod templates"),
     ("storage.k8s.io", "StorageClass"): (
-        "the model has no StorageClass behaviour (dynamic provisioning, WaitForFirstConsumer binding): claims "
-        "bind only to PersistentVolumes written in the input; remove it from the folder and write the "
-        "PersistentVolumes its provisioner would create"),
+        "the model has no StorageClass behaviour (dynamic provisioning, WaitForFirstConsumer binding), and no "
+        "volume binding at all: claims stay Pending (never Bound, even to a PersistentVolume of the input) and "
+        "pods using them are scheduled and run regardless, so a claim its provisioner could not satisfy goes "
+        "unnoticed; remove it from the folder (the PersistentVolumes its provisioner would create may be written "
+        "as data)"),
     ("node.k8s.io", "RuntimeClass"): (
         "the model has no RuntimeClass admission or scheduling: the pod overhead, node selector and "
-        "tolerations it adds would be missing; remove it from the folder and write those into the pod templates"),
+        "tolerations it adds would be missing; remove it from the folder (and runtimeClassName from the pods, "
+        "which is refused too) and write those into the pod templates"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): (
         "the model calls no admission webhooks: requests the webhook would refuse would be admitted; remove it "
         "from the folder, or write its decision as an admission plug-in (admission:, see docs/scenario.md)"),

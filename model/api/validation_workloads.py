@@ -146,6 +146,8 @@ def validate_stateful_set_spec(spec: StatefulSetSpec, path: FieldPath) -> ErrorL
     errs += _retention_policy(spec.persistent_volume_claim_retention_policy,
                               (*path, "persistentVolumeClaimRetentionPolicy"))
     errs += optional_nonnegative(spec.replicas, (*path, "replicas"))
+    if spec.ordinals is not None:
+        errs += nonnegative(spec.ordinals.start, (*path, "ordinals", "start"))
     errs += nonnegative(spec.min_ready_seconds, (*path, "minReadySeconds"))
     selector_errs, parses = _selector(spec.selector, "statefulset", (*path, "selector"))
     errs += selector_errs
@@ -198,7 +200,7 @@ def _retention_policy(policy: Any, path: FieldPath) -> ErrorList:
 def validate_stateful_set_update(new: StatefulSetSpec, old: StatefulSetSpec) -> ErrorList:
     """ValidateStatefulSetUpdate: only the listed spec fields may change."""
     munged = evolve(
-        new, replicas=old.replicas, template=old.template, update_strategy=old.update_strategy,
+        new, replicas=old.replicas, ordinals=old.ordinals, template=old.template, update_strategy=old.update_strategy,
         min_ready_seconds=old.min_ready_seconds, revision_history_limit=old.revision_history_limit,
         persistent_volume_claim_retention_policy=old.persistent_volume_claim_retention_policy,
     )

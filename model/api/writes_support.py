@@ -25,6 +25,7 @@ def admission_request(ctx: Context, store: Store, op: Operation, obj: ApiObject 
     return AdmissionRequest(
         operation=op, obj=obj, old_obj=old, user=ctx.user, namespace=namespace, name=name,
         resource=qualified_resource(ctx.info), subresource=subresource, store=store, dry_run=ctx.request.dry_run,
+        now=ctx.now,
     )
 
 

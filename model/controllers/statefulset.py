@@ -31,7 +31,13 @@ Model choices (documented deviations):
   re-created from the *current spec* at the update revision (upstream re-creates them from the
   current revision's template); with partition 0, the default, nothing differs.
 - The PVC retention policy (StatefulSetAutoDeletePVC) is not modelled: claims are kept (the
-  default Retain/Retain) and get no owner references. `spec.ordinals` is ignored (start 0).
+  default Retain/Retain) and get no owner references.
+- `spec.ordinals.start` (GA in v1.31) moves the range: the replicas are the ordinals start …
+  start + replicas - 1 (`stateful_set_utils.go` getStartOrdinal, getEndOrdinal,
+  podInOrdinalRange); a pod outside it is condemned. The slots below are *indices* into that
+  range, as upstream's `replicas` slice, so `partition` counts from the first replica, not from
+  ordinal 0, as upstream's rolling update does (`for target := len(replicas) - 1; target >=
+  updateMin`).
 - UpdateStatefulPod only repairs the identity labels (hostname/subdomain/volumes of a pod are
   immutable, so upstream's update of them would be rejected anyway).
 - Owned pods that stop being members (name does not parse as `<set>-<n>`) are not released.
@@ -83,6 +89,11 @@ POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 REVISION_LABEL = "controller-revision-hash"
 _ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
+
+
+def start_ordinal(sts: StatefulSet) -> int:
+    """getStartOrdinal: `spec.ordinals.start`, or 0 when `spec.ordinals` is unset."""
+    return sts.spec.ordinals.start if sts.spec.ordinals is not None else 0
 
 
 def parent_and_ordinal(pod_name: str) -> tuple[str, int]:
@@ -264,15 +275,17 @@ class StatefulSetController(Memoryless):
 
     @staticmethod
     def _partition(sts: StatefulSet, pods: list[Pod]) -> tuple[dict[int, Pod], list[Pod]]:
-        """Pods in the ordinal range [0, replicas) by ordinal; condemned ones, highest first."""
+        """Pods in the ordinal range [start, start + replicas) by index (ordinal - start); the
+        others with an ordinal (condemned), highest ordinal first."""
         count = sts.spec.replicas if sts.spec.replicas is not None else 1
+        start = start_ordinal(sts)
         replicas: dict[int, Pod] = {}
         condemned: list[Pod] = []
         for pod in pods:
             ordinal = parent_and_ordinal(pod.metadata.name)[1]
-            if 0 <= ordinal < count:
-                replicas[ordinal] = pod
-            elif ordinal >= count:
+            if start <= ordinal < start + count:
+                replicas[ordinal - start] = pod
+            elif ordinal >= 0:
                 condemned.append(pod)
         condemned.sort(key=lambda p: -parent_and_ordinal(p.metadata.name)[1])
         return replicas, condemned
@@ -281,9 +294,9 @@ class StatefulSetController(Memoryless):
         """updateStatefulSet after partitioning: replicas, condemned pods, then the rolling update."""
         count = sync.sts.spec.replicas if sync.sts.spec.replicas is not None else 1
         first_unavailable = self._first_unavailable(sync, replicas, condemned, count)
-        slots: dict[int, Pod | None] = {o: replicas.get(o) for o in range(count)}
-        for ordinal in range(count):
-            stop = self._process_replica(sync, slots, ordinal)
+        slots: dict[int, Pod | None] = {i: replicas.get(i) for i in range(count)}
+        for index in range(count):
+            stop = self._process_replica(sync, slots, index)
             if sync.requeue or (stop and sync.monotonic):
                 return
         for pod in condemned:
@@ -297,8 +310,8 @@ class StatefulSetController(Memoryless):
     def _first_unavailable(sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod], count: int) -> Pod | None:
         """The lowest unavailable pod, replicas before condemned ones. A missing replica counts
         (upstream's placeholder pod); it is returned as None, which no condemned pod equals."""
-        for ordinal in range(count):
-            pod = replicas.get(ordinal)
+        for index in range(count):
+            pod = replicas.get(index)
             if pod is None or _unavailable(pod, sync.min_ready, sync.now):
                 return pod
         for pod in reversed(condemned):
@@ -306,10 +319,11 @@ class StatefulSetController(Memoryless):
                 return pod
         return None
 
-    def _process_replica(self, sync: _Sync, slots: dict[int, Pod | None], ordinal: int) -> bool:
-        """processReplica; True means "stop here" (only honoured in monotonic mode, except that a
-        blocked PVC creation stops either way through `sync.requeue`)."""
-        pod = slots[ordinal]
+    def _process_replica(self, sync: _Sync, slots: dict[int, Pod | None], index: int) -> bool:
+        """processReplica of the replica at `index` (ordinal start + index); True means "stop
+        here" (only honoured in monotonic mode, except that a blocked PVC creation stops either
+        way through `sync.requeue`)."""
+        pod, ordinal = slots[index], start_ordinal(sync.sts) + index
         if pod is not None and pod.status.phase in ("Failed", "Succeeded"):
             if not _terminating(pod):
                 sync.delete(pod)
@@ -318,8 +332,8 @@ class StatefulSetController(Memoryless):
             sync.delete(pod, grace=0)
             pod = None
         if pod is None:
-            slots[ordinal] = sync.create_pod(ordinal)
-            return slots[ordinal] is None or sync.monotonic
+            slots[index] = sync.create_pod(ordinal)
+            return slots[index] is None or sync.monotonic
         if pod.status.phase == "Pending" and not sync.create_claims(ordinal):
             return True
         if not sync.monotonic:
@@ -354,12 +368,12 @@ class StatefulSetController(Memoryless):
 
     @staticmethod
     def _rolling_update(sync: _Sync, slots: dict[int, Pod | None], count: int) -> None:
-        """Delete the highest-ordinal pod ≥ partition not at the update revision, one at a time,
-        waiting while any such pod is unavailable."""
+        """Delete the highest-ordinal pod at index ≥ partition not at the update revision, one at
+        a time, waiting while any such pod is unavailable."""
         rolling = sync.sts.spec.update_strategy.rolling_update
         update_min = (rolling.partition or 0) if rolling is not None else 0
-        for ordinal in range(count - 1, update_min - 1, -1):
-            pod = slots.get(ordinal)
+        for index in range(count - 1, update_min - 1, -1):
+            pod = slots.get(index)
             if pod is None:
                 return
             if pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev and not _terminating(pod):

@@ -1,4 +1,5 @@
-"""`kubeprop validate`: every object of a scenario through the API server pipeline, reported.
+"""`kubeprop validate`: every object of a scenario through the API server pipeline, reported,
+with a note per object naming the fields the codec dropped (`ManifestObject.dropped`).
 
 Computing (the bootstrap) is in `kubeprop.model.scenario.bootstrap`; this module only renders it.
 """
@@ -90,6 +91,16 @@ def _rejection_lines(outcome: Outcome, base: Path) -> list[str]:
     return lines
 
 
+def dropped_note(outcome: Outcome) -> list[str]:
+    """The note naming the fields of the object's manifest the codec dropped (accepted, not
+    modelled; docs/objects.md "Accepted but not modelled"), in line order, or nothing."""
+    if outcome.source is None or not outcome.source.dropped:
+        return []
+    source = outcome.source
+    fields = ", ".join(format_path(path) for path in sorted(source.dropped, key=source.line_of))  # stable: by line
+    return [f"    note: dropped, not modelled: {fields}"]
+
+
 def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[str]:
     """One line per object (created / rejected), the defaults applied, and a closing count."""
     lines = [f"scenario {shown(scenario.name)}: {len(result.outcomes)} objects, manifests applied as user "
@@ -97,6 +108,7 @@ def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[st
     for outcome in result.outcomes:
         verdict = "created " if outcome.response.ok else "REJECTED"
         lines.append(f"{verdict} {_object_name(outcome)}  {_where(outcome, base)}")
+        lines.extend(dropped_note(outcome))
         if outcome.response.ok:
             defaults = applied_defaults(outcome) if outcome.source is not None else []
             lines.extend(f"    default {change}" for change in defaults)
@@ -116,6 +128,9 @@ def run_validate(path: Path | None, output: str, out: TextIO) -> int:
         docs = [encode_object(o.response.obj) for o in result.outcomes if o.response.obj is not None]
         out.write(yaml.safe_dump_all(docs, sort_keys=False))
         for outcome in result.outcomes:
+            if outcome.response.ok and dropped_note(outcome):
+                out.writelines(f"# {line}\n" for line in [f"{_object_name(outcome)}  {_where(outcome, base)}",
+                                                          *dropped_note(outcome)])
             if not outcome.response.ok:  # every rejection with its reason, as YAML comments
                 lines = [f"REJECTED {_object_name(outcome)}  {_where(outcome, base)}", *_rejection_lines(outcome, base)]
                 out.writelines(f"# {line}\n" for line in lines)

@@ -79,8 +79,8 @@ def test_the_refused_rollout_says_why_in_replica_failure_conditions() -> None:
     kept as it is, so the retries still stutter)."""
     model = _model("quota.yaml")
     run = settle(model, initial_state(model), max_steps=5000, max_ticks=60)
-    message = ('pods "web-5f56c79647-cm7j4" is forbidden: exceeded quota: team-a-quota, requested/used: pods=2, '
-               'limited: pods=1')
+    message = ('pods "web-5f56c79647-cm7j4" is forbidden: exceeded quota: team-a-quota, requested: pods=1, '
+               'used: pods=1, limited: pods=1')  # upstream's CheckRequest message (test_resource_quota.py)
     for resource in ("replicasets.apps", "deployments.apps"):
         (obj,) = run.state.store.list(resource)
         failure = [c for c in obj.status.conditions if c.type == "ReplicaFailure"]

@@ -6,10 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import pytest
 from api_harness import feastflow
 
+from kubeprop.model.api.apps import RollingUpdateStatefulSetStrategy, StatefulSetOrdinals, StatefulSetUpdateStrategy
 from kubeprop.model.api.meta import Condition, set_condition
-from kubeprop.model.api.objects import Node, ObjectKey, PersistentVolumeClaim, Pod, StatefulSet, Taint
+from kubeprop.model.api.objects import (
+    Node,
+    ObjectKey,
+    PersistentVolumeClaim,
+    Pod,
+    StatefulSet,
+    Taint,
+    decode_object,
+    encode_object,
+)
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.base import Controller
@@ -228,3 +239,86 @@ def test_keys_for_pods_name_their_set() -> None:
     assert created is not None
     assert tuple(StatefulSetController().keys_for(created, store)) == (KEY,)
     assert tuple(StatefulSetController().keys_for(sts(store), store)) == (KEY,)
+
+
+# -- spec.ordinals.start (GA in v1.31; stateful_set_utils.go getStartOrdinal, getEndOrdinal,
+# podInOrdinalRange; stateful_set_control.go updateStatefulSet). Trial 5 finding M6: the field was
+# dropped, so the first pod was postgres-0 whatever the start.
+
+
+def with_spec(store: Store, **fields: object) -> Store:
+    current = sts(store)
+    return ok(store, Request(verb="update", user=ADMIN, obj=attrs.evolve(
+        current, spec=attrs.evolve(current.spec, **fields))))
+
+
+def test_the_first_pod_and_claim_take_the_start_ordinal() -> None:
+    store, _ = reconcile(StatefulSetController(), with_spec(BASE, ordinals=StatefulSetOrdinals(start=5)))
+    created = pod(store, "postgres-5")
+    assert created is not None and pod(store, "postgres-0") is None
+    assert created.metadata.labels["apps.kubernetes.io/pod-index"] == "5"
+    assert store.get(ObjectKey("persistentvolumeclaims", "default", "data-postgres-5")) is not None
+
+
+def test_moving_the_start_condemns_the_pods_below_it_highest_first() -> None:
+    ctl = StatefulSetController()
+    store = with_spec(BASE, replicas=2)
+    for i in range(2):
+        store, _ = reconcile(ctl, store)
+        store = run_ready(store, f"postgres-{i}", ip=f"10.244.0.{10 + i}")
+    store = with_spec(store, ordinals=StatefulSetOrdinals(start=1))
+    store, _ = reconcile(ctl, store)
+    created = pod(store, "postgres-2")
+    assert created is not None, "postgres-1 stays (in range 1..2); postgres-2 is created first (ordered)"
+    store = run_ready(store, "postgres-2", ip="10.244.0.12")
+    store, _ = reconcile(ctl, store)
+    old = pod(store, "postgres-0")
+    assert old is not None and old.metadata.deletion_timestamp is not None
+    assert pod(store, "postgres-1").metadata.deletion_timestamp is None  # type: ignore[union-attr]
+    store = finish_termination(store, "postgres-0")
+    store, _ = reconcile(ctl, store)
+    assert sts(store).status.replicas == 2
+
+
+def test_partition_counts_from_the_first_replica() -> None:
+    """With start 3, replicas 2 and partition 1, only the replica at index 1 (postgres-4) is
+    updated: upstream compares the partition with the index into its replicas slice."""
+    ctl = StatefulSetController()
+    store = with_spec(BASE, replicas=2, ordinals=StatefulSetOrdinals(start=3))
+    for i in (3, 4):
+        store, _ = reconcile(ctl, store)
+        store = run_ready(store, f"postgres-{i}", ip=f"10.244.0.{10 + i}")
+    current = sts(store)
+    template = current.spec.template
+    rolling = StatefulSetUpdateStrategy(type="RollingUpdate", rolling_update=RollingUpdateStatefulSetStrategy(
+        partition=1))
+    store = with_spec(store, update_strategy=rolling, template=attrs.evolve(
+        template, metadata=attrs.evolve(template.metadata, annotations={"restartedAt": "1"})))
+    store, _ = reconcile(ctl, store)
+    assert pod(store, "postgres-4").metadata.deletion_timestamp is not None  # type: ignore[union-attr]
+    store = finish_termination(store, "postgres-4")
+    store, _ = reconcile(ctl, store)
+    store = run_ready(store, "postgres-4", ip="10.244.0.14")
+    store, requests = reconcile(ctl, store)
+    assert pod(store, "postgres-4").metadata.labels[REVISION_LABEL] == revision_name(sts(store))  # type: ignore[union-attr]
+    assert pod(store, "postgres-3").metadata.deletion_timestamp is None  # type: ignore[union-attr]
+    assert not [r for r in requests if r.verb == "delete"]
+
+
+def test_ordinals_decode_encode_and_validate() -> None:
+    body = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"ordinals": {"start": 5}, "selector": {"matchLabels": {"a": "b"}}, "serviceName": "web",
+                     "template": {"metadata": {"labels": {"a": "b"}},
+                                  "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
+    obj = decode_object(body)
+    assert encode_object(obj)["spec"]["ordinals"] == {"start": 5}
+    bad = {**body, "spec": {**body["spec"], "ordinals": {"start": -1}}}
+    _, response = API.send(BASE, Request(verb="create", user=ADMIN, obj=decode_object(bad)))
+    assert response.code == 422
+    assert "spec.ordinals.start: Invalid value: -1: must be greater than or equal to 0" in response.message
+
+
+@pytest.mark.parametrize("start", [0, 7])
+def test_ordinals_may_change_on_update(start: int) -> None:
+    store = with_spec(BASE, ordinals=StatefulSetOrdinals(start=start))
+    assert sts(store).spec.ordinals == StatefulSetOrdinals(start=start)

@@ -1,0 +1,73 @@
+"""`kubeprop validate` and fields the model does not model (trial 5, M5 and the dropped-fields
+papercut): a field whose absence would change what the checker sees is bad input naming file,
+line and field (`REFUSED_JSON_FIELDS`); a dropped one (`IGNORED_JSON_FIELDS`) is named in a note
+under its object, from the codec's own record, and the run still exits 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_run import kubeprop
+
+from kubeprop.model.api.codec import recording_dropped
+from kubeprop.model.api.objects import decode_object
+
+POD = """apiVersion: v1
+kind: Pod
+metadata: {name: job}
+spec:
+  restartPolicy: Never
+  containers: [{name: main, image: etl:v1}]
+"""
+
+
+@pytest.mark.parametrize(("extra", "field", "fragment"), [
+    ("  runtimeClassName: gvisor\n", "spec.runtimeClassName", "RuntimeClass not found"),
+    ("  hostNetwork: true\n", "spec.hostNetwork", "hostPort = containerPort"),
+    ("  resourceClaims: [{name: gpu, resourceClaimName: gpu}]\n", "spec.resourceClaims", "pending until its claims"),
+    ("  ephemeralContainers: [{name: debug, image: busybox}]\n", "spec.ephemeralContainers", "422 Forbidden"),
+])
+def test_a_field_that_changes_the_check_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str,
+                                                   field: str, fragment: str) -> None:
+    (tmp_path / "pod.yaml").write_text(POD + extra)
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 2, out
+    assert f"pod.yaml:7: {field}: not modelled: " in err and fragment in err
+    assert "Traceback" not in err
+
+
+def test_unset_refused_fields_are_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pod.yaml").write_text(POD + "  hostNetwork: false\n  runtimeClassName: null\n"
+                                             "  ephemeralContainers: []\n")
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 0, err
+    assert "note:" not in out
+
+
+def test_dropped_fields_are_listed_per_object_and_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pod.yaml").write_text(
+        POD.replace("containers: [{name: main, image: etl:v1}]",
+                    "containers: [{name: main, image: etl:v1, workingDir: /w}]")
+        + "  dnsPolicy: ClusterFirst\n  securityContext: {}\n")
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("created  Pod default/job")))
+    # securityContext: {} says nothing, so it is not named
+    assert lines[at + 1] == "    note: dropped, not modelled: spec.containers[0].workingDir, spec.dnsPolicy"
+    code, out, _ = kubeprop(capsys, "validate", "-o", "yaml", str(tmp_path))
+    assert code == 0 and "#     note: dropped, not modelled: spec.containers[0].workingDir, spec.dnsPolicy" in out
+
+
+def test_the_record_is_the_codecs_ignored_fields() -> None:
+    """Every name the note can give comes from a class's IGNORED_JSON_FIELDS: a field the model
+    types is never recorded, and a refused one is an error, not a note."""
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "selfLink": "/x"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"hostIPC": True, "containers": [{"name": "c", "image": "i", "tty": True}]}}}}
+    with recording_dropped() as dropped:
+        decode_object(body)
+    assert dropped == [("metadata", "selfLink"), ("spec", "template", "spec", "hostIPC"),
+                       ("spec", "template", "spec", "containers", 0, "tty")]
