@@ -68,7 +68,9 @@ def parts_function(reads: Sequence[str] | None) -> PartsFn | None:
         return None
     getters = tuple(_part(name) for name in reads)
     if all(name not in DERIVED_READS and ":" not in name for name in reads):  # plain fields: one C call
-        get = attrgetter(*("store.objects" if name == "objects" else name for name in reads))
+        # one name gives the bare value, not a 1-tuple (typeshed's overload for `*names` says tuple)
+        get: Callable[[ClusterState], Any] = attrgetter(*("store.objects" if name == "objects" else name
+                                                          for name in reads))
         return get if len(reads) > 1 else lambda state: (get(state),)
     return lambda state: tuple([get(state) for get in getters])
 
