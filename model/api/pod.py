@@ -227,6 +227,15 @@ class Volume:
     projected: Any = None
 
 
+@attrs.frozen
+class PodOS:
+    """The OS a pod's containers need (`core/v1 PodOS`): `linux` or `windows`. The scheduler ignores
+    it; the kubelet refuses a pod whose OS is not its own (`pkg/kubelet/lifecycle/predicate.go`
+    rejectPodAdmissionBasedOnOSField, reason PodOSNotSupported)."""
+
+    name: str = ""
+
+
 @attrs.frozen(cache_hash=True)
 class PodSpec:
     """What a pod runs and where it may run (`core/v1 PodSpec`)."""
@@ -234,7 +243,7 @@ class PodSpec:
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
         "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
         "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases",
-        "enableServiceLinks", "os", "hostUsers", "schedulingGates",
+        "enableServiceLinks", "hostUsers", "schedulingGates",
         "setHostnameAsFQDN", "serviceAccount", "automountServiceAccountToken",
     )
     REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
@@ -280,6 +289,8 @@ class PodSpec:
     active_deadline_seconds: Int64 | None = attrs.field(default=None, metadata=_LATER)
     """Seconds the pod may be active on its node, counted from `status.startTime`; then the
     kubelet kills it and reports it Failed, reason DeadlineExceeded (`pkg/kubelet/active_deadline.go`)."""
+    os: PodOS | None = attrs.field(default=None, metadata=_LATER)
+    """The OS the pod needs: the kubelet admits it only on a node of that OS (`kubeprop.model.kubelet.admission`)."""
 
 
 @attrs.frozen

@@ -62,6 +62,8 @@ from kubeprop.model.api.validation_fields import (
 MAX_INT32: Final = 2**31 - 1
 """`math.MaxInt32`: the upper bound of `activeDeadlineSeconds` (an int64 field)."""
 RESTART_POLICIES: Final = ("Always", "OnFailure", "Never")
+POD_OS_NAMES: Final = ("linux", "windows")
+"""`validOS` (`pkg/apis/core/validation/validation.go`): core.Linux, core.Windows."""
 PULL_POLICIES: Final = ("Always", "IfNotPresent", "Never")
 TAINT_EFFECTS: Final = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _STANDARD_CONTAINER_RESOURCES: Final = frozenset({"cpu", "memory", "ephemeral-storage"})
@@ -125,7 +127,19 @@ def _pod_spec_names(spec: PodSpec, path: FieldPath) -> ErrorList:
     if spec.preemption_policy and spec.preemption_policy not in ("Never", "PreemptLowerPriority"):
         errs.append(not_supported((*path, "preemptionPolicy"), spec.preemption_policy,
                                   ("Never", "PreemptLowerPriority")))
-    return errs
+    return errs + _pod_os(spec, (*path, "os"))
+
+
+def _pod_os(spec: PodSpec, path: FieldPath) -> ErrorList:
+    """ValidatePodSpec's validateOS: a set `os` names `linux` or `windows` (the error is on `spec.os`
+    itself, as upstream). validateLinux/validateWindows check securityContext fields, which the model drops."""
+    if spec.os is None:
+        return []
+    if not spec.os.name:
+        return [required((*path, "name"), "cannot be empty")]
+    if spec.os.name not in POD_OS_NAMES:
+        return [not_supported(path, spec.os.name, POD_OS_NAMES)]
+    return []
 
 
 def validate_containers_only_for_pod(containers: Iterable[Container], path: FieldPath) -> ErrorList:

@@ -18,12 +18,11 @@ __all__ = [
 class StartPod(Action):
     """The kubelet admits a pod bound to its node and starts its containers, or its first
     regular init container (`pkg/kubelet/kubelet.go` HandlePodAdditions → canAdmitPod → SyncPod). Image pulls and
-    sandbox set-up are one step. Admission (`pkg/kubelet/lifecycle/predicate.go` generalFilter)
-    rejects a pod that does not tolerate one of its node's NoExecute taints: the pod is not
-    started and the status manager reports it Failed, reason `TaintToleration`, message "Pod was
-    rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't
-    tolerate" (`rejectPod`). The other admission checks (resources, node name, ports, node
-    affinity, OS) are left to the scheduler, which checks the same predicates."""
+    sandbox set-up are one step. Admission (`pkg/kubelet/lifecycle/predicate.go` Admit;
+    `kubeprop.model.kubelet.admission`) rejects a pod whose OS is not the node's (PodOSNotSupported),
+    that does not fit next to the pods the kubelet runs (OutOfcpu, …, node affinity, node name, host
+    ports) or that does not tolerate one of its node's NoExecute taints (TaintToleration): the pod is
+    not started and the status manager reports it Failed with "Pod was rejected: <message>" (`rejectPod`)."""
 
     node: str
     pod: str

@@ -8,9 +8,13 @@ admitted (`GetActivePods`), then refuses an untolerated NoExecute taint. A pod t
 passes them when its cache was right; they matter for a pod created with `spec.nodeName` (it
 bypasses the scheduler), for two schedulers that each over-commit a node, and for a taint added
 after the binding (`node.kubernetes.io/unreachable` by the node lifecycle controller, or a user).
-The first failure is the one reported, as upstream: resources first (`OutOfcpu`, `OutOfmemory`,
-`OutOfpods`, …), then the predicates by name. The OS checks are left out (the model's nodes
-have no OS label).
+The first failure is the one reported, as upstream: the OS checks first (`os_rejection`), then
+resources (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, …), then the predicates by name.
+
+The kubelet's OS (upstream `runtime.GOOS`, which it also writes into its Node's `kubernetes.io/os`
+label and restores there on a mismatch) is the label its topology node was declared with, `linux`
+unless the scenario says otherwise (`kubeprop.model.scenario.bootstrap.node_object`): a later
+relabelling of the Node object does not change it, as upstream.
 """
 
 from __future__ import annotations
@@ -29,13 +33,45 @@ from kubeprop.model.scheduler.filters import (
     node_ports_status,
 )
 from kubeprop.model.scheduler.nodeinfo import CPU, EPHEMERAL, MEMORY, PODS, NodeInfo, pod_requests
-from kubeprop.model.state.cluster import ClusterState, kubelet, reaches_apiserver
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet, reaches_apiserver
 
-__all__ = ["TAINT_REJECTION", "admission_rejection", "rejected_runtime", "resource_rejection", "visible_taints"]
+__all__ = [
+    "OS_FIELD_REJECTION", "OS_LABEL", "OS_SELECTOR_REJECTION", "TAINT_REJECTION", "admission_rejection",
+    "kubelet_os", "os_rejection", "rejected_runtime", "resource_rejection", "visible_taints",
+]
+
+OS_LABEL = "kubernetes.io/os"
+"""`v1.LabelOSStable`."""
+OS_SELECTOR_REJECTION = ("PodOSSelectorNodeLabelDoesNotMatch",
+                         "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label")
+OS_FIELD_REJECTION = ("PodOSNotSupported", "Failed to admit pod as the OS field doesn't match node OS")
+"""`predicate.go` Admit: the reasons and messages of its two OS checks."""
 
 TAINT_REJECTION = ("TaintToleration",
                    "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate")
 """`predicate.go` generalFilter: PredicateFailureError{tainttoleration.Name, ErrReasonNotMatch}."""
+
+
+def kubelet_os(model: ClusterModel, node: str) -> str:
+    """The OS the node's kubelet runs on (`runtime.GOOS`): its topology declaration's
+    `kubernetes.io/os` label, `linux` by default."""
+    for decl in model.scenario.spec.topology.nodes:
+        if decl.name == node:
+            return decl.labels.get(OS_LABEL, "linux")
+    return "linux"
+
+
+def os_rejection(node_os: str, pod: Pod) -> tuple[str, str] | None:
+    """`predicate.go` Admit's first checks, before the resources: rejectPodAdmissionBasedOnOSSelector
+    (the pod's *label* `kubernetes.io/os`, when set, must be the node's OS: upstream reads
+    `pod.Labels`, not the node selector) and rejectPodAdmissionBasedOnOSField (`spec.os.name`, when
+    set, must be the node's OS)."""
+    selector = pod.metadata.labels.get(OS_LABEL)
+    if selector is not None and selector != node_os:
+        return OS_SELECTOR_REJECTION
+    if pod.spec.os is not None and pod.spec.os.name != node_os:
+        return OS_FIELD_REJECTION
+    return None
 
 
 def visible_taints(state: ClusterState, node: str) -> tuple[Taint, ...]:

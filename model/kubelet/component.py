@@ -51,7 +51,14 @@ from kubeprop.model.kubelet.actions import (
     SyncPodStatus,
     UpdateNodeStatus,
 )
-from kubeprop.model.kubelet.admission import admission_rejection, rejected_runtime, resource_rejection, visible_taints
+from kubeprop.model.kubelet.admission import (
+    admission_rejection,
+    kubelet_os,
+    os_rejection,
+    rejected_runtime,
+    resource_rejection,
+    visible_taints,
+)
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, exceed, past_deadline
 from kubeprop.model.kubelet.eviction import eviction_victims
 from kubeprop.model.kubelet.runtime import (
@@ -322,14 +329,17 @@ def _runtime(state: ClusterState, node: str, key: str) -> PodRuntime:
 
 def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> ClusterState:
     """Admit the cached pod and start every container, or reject it (nothing starts; the next
-    SyncPodStatus reports it Failed)."""
+    SyncPodStatus reports it Failed): the OS checks, the resources and predicates, then the taints
+    (`predicate.go` Admit's order)."""
     pods = cached_pods(model, state, act.node)
     pod = pods[act.pod]
     k = kubelet_state(state, act.node)
     node = state.store.get(ObjectKey("nodes", "", act.node))
     admitted = [pods[key] for key, runtime in k.pods.sorted_items()  # GetActivePods
                 if key != act.pod and key in pods and get_phase(runtime) not in ("Succeeded", "Failed")]
-    rejection = resource_rejection(node, admitted, pod) if isinstance(node, Node) else None
+    rejection = os_rejection(kubelet_os(model, act.node), pod)
+    if rejection is None and isinstance(node, Node):
+        rejection = resource_rejection(node, admitted, pod)
     rejection = rejection or admission_rejection(visible_taints(state, act.node), pod)
     if rejection is not None:
         return _set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
