@@ -32,7 +32,9 @@ class StartPod(Action):
 class ProbeResult(Action):
     """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): readiness
     success/failure flips Ready; a liveness failure stands for failureThreshold consecutive
-    failures and kills the container (exit 137), which then restarts per restartPolicy."""
+    failures and kills the container (exit 137), which then restarts per restartPolicy. A sidecar's
+    `startup` probe (the only startup probes the model runs) marks it started on success, which lets
+    the next init container start, and kills it on failure (`computeInitContainerActions`)."""
 
     node: str
     pod: str

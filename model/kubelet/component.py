@@ -6,9 +6,10 @@ A kubelet reads only its own cache (`view(model, state, kubelet(node))`, pods fi
 keeps running a pod the API already shows terminating.
 
 Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
-- `StartPod`: admit a bound pod and start its first init container, or its containers
-  (`pkg/kubelet/kubelet.go` SyncPod; init containers: `kubeprop.model.kubelet.runtime`);
-- `ProbeResult`: a readiness or liveness probe outcome that changes something;
+- `StartPod`: admit a bound pod and start its first init container(s) — a sidecar and what
+  follows it —, or its containers (`pkg/kubelet/kubelet.go` SyncPod; init containers and sidecars:
+  `kubeprop.model.kubelet.runtime`);
+- `ProbeResult`: a readiness, liveness or (sidecar) startup probe outcome that changes something;
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (SIGTERM), `StopGracefully` | `SigKillPod` (at the deadline),
@@ -68,6 +69,7 @@ from kubeprop.model.kubelet.runtime import (
     PodRuntime,
     crash_container,
     crash_node,
+    init_runtime,
     initial_kubelet,
     restart_at,
     restarted,
@@ -142,9 +144,9 @@ def _observes(model: ClusterModel, state: ClusterState, node: str) -> bool:
 
 
 def running_containers(k: KubeletState) -> Iterator[tuple[str, str]]:
-    """(pod key, container name) of every running container, in order (for `CrashContainer`)."""
+    """(pod key, container name) of every running container and sidecar, in order (for `CrashContainer`)."""
     for key, runtime in k.pods.sorted_items():
-        for c in runtime.containers:
+        for c in (*runtime.sidecars, *runtime.containers):
             if c.running:
                 yield key, c.name
 
@@ -168,7 +170,7 @@ def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) 
         ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None, has_liveness=c.liveness_probe is not None)
         for c in pod.spec.containers
     )
-    inits = tuple(ContainerRuntime(c.name) for c in pod.spec.init_containers if c.restart_policy != "Always")
+    inits = tuple(init_runtime(c) for c in pod.spec.init_containers)
     return _admitted(model, k, node, pod, now, containers, inits).start_next(now)
 
 
@@ -209,9 +211,12 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
         for c in (*runtime.init_containers, *runtime.containers):
-            if c.running and c.has_readiness:
+            if c.startup_pending and not runtime.terminating:
+                yield ProbeResult(node, key, c.name, "startup", True)
+                yield ProbeResult(node, key, c.name, "startup", False)
+            if c.started and c.has_readiness:
                 yield ProbeResult(node, key, c.name, "readiness", not c.ready)
-            if c.running and c.has_liveness and not runtime.terminating:
+            if c.started and c.has_liveness and not runtime.terminating:
                 yield ProbeResult(node, key, c.name, "liveness", False)
             if runtime.exits_by_itself(c):
                 yield ContainerExit(node, key, c.name, False)
@@ -347,12 +352,19 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
 
 
 def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:
-    """Readiness flips `ready`; a liveness failure kills the container."""
+    """Readiness flips `ready`; a sidecar's startup success marks it started (ready unless it has a
+    readiness probe) and starts the next init container; a liveness or startup failure kills the
+    container (`prober/worker.go`, `computeInitContainerActions`)."""
     runtime = _runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
-    c = evolve(c, ready=act.success) if act.probe == "readiness" else c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")
-    return _set_pod(state, act.node, act.pod, runtime.with_container(c))
+    if act.probe == "readiness":
+        return _set_pod(state, act.node, act.pod, runtime.with_container(evolve(c, ready=act.success)))
+    if act.probe == "startup" and act.success:
+        c = evolve(c, startup_pending=False, ready=not c.has_readiness)
+        return _set_pod(state, act.node, act.pod, runtime.with_container(c).start_next(state.clock))
+    runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
+    return _set_pod(state, act.node, act.pod, runtime)
 
 
 def restart_container(model: ClusterModel, state: ClusterState, act: RestartContainer) -> ClusterState:
@@ -361,7 +373,10 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
     c = runtime.container(act.container)
     assert c is not None
     c = restarted(c, state.clock, int(model.parameter("crashLoopBackOffMaxSeconds")))
-    return _set_pod(state, act.node, act.pod, runtime.with_container(c))
+    runtime = runtime.with_container(c)
+    if c.restartable:  # a sidecar at the front of the init sequence: the next one may start
+        runtime = runtime.start_next(state.clock)
+    return _set_pod(state, act.node, act.pod, runtime)
 
 
 def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
@@ -374,7 +389,7 @@ def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit)
     runtime = runtime.with_container(c)
     if act.success and runtime.is_init(c.name):
         runtime = runtime.start_next(state.clock)
-    return _set_pod(state, act.node, act.pod, runtime)
+    return _set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
 
 
 def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod, runtime: PodRuntime) -> tuple[

@@ -13,13 +13,21 @@ Upstream sources of the rules below:
   restart of a container has no back-off entry yet, so it is immediate;
 - readiness at container start: `pkg/kubelet/prober/prober_manager.go` UpdatePodStatus (a
   container with a readinessProbe starts not ready, one without is ready as soon as it runs);
-- exit codes: a SIGKILLed container exits 137 (128 + 9), reason `Error`.
+- exit codes: a SIGKILLed container exits 137 (128 + 9), reason `Error`;
+- sidecars (init containers with `restartPolicy: Always`, `pkg/api/v1/pod/util.go`
+  IsRestartableInitContainer): `kuberuntime_container.go` computeInitContainerActions starts one,
+  and the next init container once it runs and its startupProbe (if any) succeeded; an exited
+  sidecar restarts whatever the pod's restartPolicy (with back-off), until the pod is finished:
+  `kuberuntime_manager.go` computePodActions kills the pod — sidecars included, none restarted —
+  once no regular container runs or is to restart, and `computeInitContainerActions` once a
+  regular init container failed under restartPolicy Never.
 """
 
 from __future__ import annotations
 
 import attrs
 
+from kubeprop.model.api.pod import Container
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 
@@ -55,14 +63,37 @@ class ContainerRuntime:
     exited_at: int | None = None
     backoff: int = 0
     backoff_updated: int = 0
+    restartable: bool = attrs.field(default=False, metadata=_LATER)
+    """A sidecar: an init container with `restartPolicy: Always`."""
+    has_startup: bool = attrs.field(default=False, metadata=_LATER)
+    """A sidecar with a startupProbe (the model does not run the startup probes of other containers)."""
+    startup_pending: bool = attrs.field(default=False, metadata=_LATER)
+    """Running, its startupProbe not yet succeeded: not `started`, not ready, no readiness or liveness
+    probe run yet (`pkg/kubelet/prober/worker.go`), and the next init container waits."""
 
     def start(self, now: int) -> ContainerRuntime:
-        """The container (re)starts: ready at once unless it has a readiness probe."""
-        return evolve(self, running=True, ready=not self.has_readiness, started_at=now)
+        """The container (re)starts: ready at once unless it has a readiness or startup probe."""
+        return evolve(self, running=True, ready=not self.has_readiness and not self.has_startup, started_at=now,
+                      startup_pending=self.has_startup)
 
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
-        return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now)
+        return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now,
+                      startup_pending=False)
+
+    @property
+    def started(self) -> bool:
+        """`ContainerStatus.started`: running, and past its startupProbe."""
+        return self.running and not self.startup_pending
+
+
+def init_runtime(c: Container) -> ContainerRuntime:
+    """An admitted pod's init container: a regular one, or a sidecar (`restartPolicy: Always`) with its probes."""
+    if c.restart_policy != "Always":
+        return ContainerRuntime(c.name)
+    return ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None,
+                            has_liveness=c.liveness_probe is not None, restartable=True,
+                            has_startup=c.startup_probe is not None)
 
 
 def backoff_expired(c: ContainerRuntime, max_backoff: int) -> bool:
@@ -120,8 +151,9 @@ class PodRuntime:
     deadline_exceeded: bool = attrs.field(default=False, metadata=_LATER)
     """Killed by the active deadline handler: terminal (Failed, DeadlineExceeded), never restarted."""
     init_containers: tuple[ContainerRuntime, ...] = attrs.field(default=(), metadata=_LATER)
-    """The regular (not restartPolicy Always) init containers, in spec order: they run one at a
-    time, each once it exited 0 the next, and the containers start when the last has
+    """The init containers, in spec order: the regular ones run one at a time, each once it exited
+    0 the next; a sidecar (`restartable`) starts in its turn and keeps running, the next one
+    starting once it is `started`; the containers start when the last is done
     (`kuberuntime_container.go` computeInitContainerActions)."""
 
     @property
@@ -136,8 +168,40 @@ class PodRuntime:
 
     @property
     def initialized(self) -> bool:
-        """True once every init container exited 0 (at once for a pod without init containers)."""
-        return all(c.exit_code == 0 and not c.running for c in self.init_containers)
+        """True once every regular init container exited 0 and every sidecar is started, or — a
+        sidecar restarting later — once a regular container has started (at once for a pod
+        without init containers; `kubelet_pods.go` getPhase, `generate.go`)."""
+        if not all(c.exit_code == 0 and not c.running for c in self.init_containers if not c.restartable):
+            return False
+        return all(c.started for c in self.init_containers if c.restartable) or self.any_container_started
+
+    @property
+    def any_container_started(self) -> bool:
+        """A regular container has run (`kubecontainer.HasAnyRegularContainerStarted`)."""
+        return any(c.running or c.exited_at is not None for c in self.containers)
+
+    @property
+    def sidecars(self) -> tuple[ContainerRuntime, ...]:
+        """The restartable init containers, in spec order."""
+        return tuple(c for c in self.init_containers if c.restartable)
+
+    def finished(self) -> bool:
+        """Nothing is left to run, so the kubelet kills the pod's sidecars and restarts none
+        (`computePodActions` KillPod): a regular init container failed under restartPolicy Never,
+        or every regular container exited and none is to restart (never under Always)."""
+        if self.init_failed():
+            return True
+        if self.restart_policy == "Always" or not self.any_container_started:
+            return False
+        return all(not c.running and c.exited_at is not None and not self.should_restart(c) for c in self.containers)
+
+    def stop_sidecars(self, now: int) -> PodRuntime:
+        """When `finished`, the running sidecars stop on SIGTERM (exit 0; upstream they get the pod's
+        grace period like any container, and their exit codes do not count for the phase)."""
+        if not any(c.running and c.restartable for c in self.init_containers) or not self.finished():
+            return self
+        return evolve(self, init_containers=tuple(c.exit(now, 0, "Completed") if c.running and c.restartable else c
+                                                  for c in self.init_containers))
 
     def is_init(self, name: str) -> bool:
         """Whether `name` is one of the pod's (regular) init containers."""
@@ -170,28 +234,42 @@ class PodRuntime:
         init container restarts unless the policy is Never (`computeInitContainerActions`)."""
         if c.running or c.exited_at is None or self.terminating or self.evicted or self.rejected:
             return False
+        if c.restartable:
+            return not self.finished()
         if self.restart_policy == "Always" and not self.is_init(c.name):
             return True
         return self.restart_policy != "Never" and c.exit_code != 0
 
     def exits_by_itself(self, c: ContainerRuntime) -> bool:
         """Whether a running container may end on its own (`ContainerExit`): an init container, or
-        a container of a restartPolicy Never/OnFailure pod (for Always pods an exit is a crash fault)."""
-        if not c.running or self.terminating or self.evicted:
+        a container of a restartPolicy Never/OnFailure pod (for Always pods, and sidecars, an exit is a
+        crash fault)."""
+        if not c.running or self.terminating or self.evicted or c.restartable:
             return False
         return self.restart_policy != "Always" or self.is_init(c.name)
 
     def init_failed(self) -> bool:
         """An init container exited non-zero and will not restart (restartPolicy Never)."""
-        return self.restart_policy == "Never" and any(c.exit_code not in (None, 0) for c in self.init_containers)
+        return self.restart_policy == "Never" and any(c.exit_code not in (None, 0) for c in self.init_containers
+                                                      if not c.restartable)
 
     def start_next(self, now: int) -> PodRuntime:
-        """After admission or an init container's success: start the first init container that has
-        not completed, or — every one done — all the containers."""
+        """After admission, an init container's success or a sidecar's start: start the init
+        containers in order up to the first regular one not done or sidecar not started, or —
+        every one done — the containers, once (`computeInitContainerActions`)."""
+        pod = self
         for c in self.init_containers:
-            if c.exit_code != 0 or c.running:
-                return self if c.running else self.with_container(c.start(now))
-        return evolve(self, containers=tuple(c.start(now) for c in self.containers))
+            if c.restartable:
+                if not c.running and c.exited_at is None:
+                    c = c.start(now)
+                    pod = pod.with_container(c)
+                if not c.started:
+                    return pod
+            elif c.running or c.exit_code != 0:
+                return pod if c.running or c.exited_at is not None else pod.with_container(c.start(now))
+        if pod.any_container_started:
+            return pod
+        return evolve(pod, containers=tuple(c.start(now) for c in pod.containers))
 
 
 @attrs.frozen(cache_hash=True)
@@ -232,7 +310,7 @@ def crash_container(k: KubeletState, pod_key: str, container: str, now: int = 0)
     c = None if pod is None else pod.container(container)
     if pod is None or c is None or not c.running:
         return None
-    return k.with_pod(pod_key, pod.with_container(c.exit(now, CRASH_EXIT_CODE, "Error")))
+    return k.with_pod(pod_key, pod.with_container(c.exit(now, CRASH_EXIT_CODE, "Error")).stop_sidecars(now))
 
 
 def sigkill_grace(grace: int) -> int:

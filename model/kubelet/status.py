@@ -9,10 +9,12 @@ and `pkg/kubelet/nodestatus/setters.go` (the node conditions).
 Model choices: container state timestamps other than `startedAt` are left out; containerID and
 imageID are empty; the kubelet owns the conditions PodScheduled, Initialized, ContainersReady,
 Ready (and DisruptionTarget on an evicted pod); `PodReadyToStartContainers` is not modelled.
-Pods have no readiness gates. Init containers: the regular ones (not restartPolicy Always) run
-one by one before the containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`),
-with their statuses and the Initialized condition; sidecars (restartPolicy Always init containers)
-are not run: the kubelet neither starts them nor reports them.
+Pods have no readiness gates. Init containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`):
+the regular ones run one by one before the containers, sidecars (restartPolicy Always) start in
+their turn and keep running; all are reported in `initContainerStatuses`, a sidecar with `started`
+and `ready` as a container. The sidecars count for the phase while running (`getPhase`: terminated
+ones are ignored), for Initialized once started, and for ContainersReady and Ready (listed before
+the containers, as `GenerateContainersReadyCondition`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def get_phase(runtime: PodRuntime) -> str:
     succeeded = sum(1 for c in runtime.containers if not c.running and c.exit_code == 0)
     if stopped < len(runtime.containers) - running:
         return "Pending"
+    running += sum(1 for c in runtime.init_containers if c.running and c.restartable)
     if running > 0:
         return "Running"
     if stopped == 0:
@@ -90,7 +93,8 @@ def container_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> Co
 
 
 def _unready(runtime: PodRuntime) -> list[str]:
-    return [c.name for c in runtime.containers if not (c.running and c.ready)]
+    """The sidecars, then the containers, that are not ready (`GenerateContainersReadyCondition`)."""
+    return [c.name for c in (*runtime.sidecars, *runtime.containers) if not (c.running and c.ready)]
 
 
 def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, now: int) -> tuple[Condition, ...]:
@@ -119,11 +123,22 @@ def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, 
     return conditions
 
 
+def _init_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> ContainerStatus:
+    """An init container's status: a regular one is ready once it exited 0; a sidecar is ready
+    and started as a container is (`convertToAPIContainerStatuses`)."""
+    status = container_status(runtime, c, image)
+    if c.restartable:
+        return evolve(status, started=c.started)
+    return evolve(status, ready=c.exit_code == 0 and not c.running)
+
+
 def _initialized(runtime: PodRuntime) -> Condition:
-    """`GeneratePodInitializedCondition`: False, reason ContainersNotInitialized, naming the init
-    containers that have not exited 0."""
-    incomplete = [c.name for c in runtime.init_containers if c.running or c.exit_code != 0]
-    if not incomplete:
+    """`GeneratePodInitializedCondition`: False, reason ContainersNotInitialized, naming the regular
+    init containers that have not exited 0 and the sidecars not started; True once a regular
+    container has started (a sidecar restarting does not undo it)."""
+    incomplete = [c.name for c in runtime.init_containers
+                  if (not c.started if c.restartable else c.running or c.exit_code != 0)]
+    if not incomplete or runtime.any_container_started:
         return Condition(type="Initialized", status="True")
     return Condition(type="Initialized", status="False", reason="ContainersNotInitialized",
                      message=f"containers with incomplete status: [{' '.join(incomplete)}]")
@@ -163,8 +178,8 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
     phase = get_phase(runtime)
     images = {c.name: c.image for c in (*pod.spec.init_containers, *pod.spec.containers)}
     statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)
-    inits = tuple(evolve(container_status(runtime, c, images.get(c.name, "")), ready=c.exit_code == 0 and not c.running)
-                  for c in runtime.init_containers) or pod.status.init_container_statuses
+    inits = tuple(_init_status(runtime, c, images.get(c.name, "")) for c in runtime.init_containers) \
+        or pod.status.init_container_statuses
     reason, message = pod.status.reason, pod.status.message
     if runtime.evicted:
         reason, message = "Evicted", EVICTION_MESSAGE

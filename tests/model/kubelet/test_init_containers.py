@@ -101,11 +101,10 @@ def test_a_deleted_pod_stops_its_running_init_container() -> None:
 
 
 def test_without_init_containers_nothing_changes() -> None:
-    """No regular init container: the containers start at once, as before; a sidecar
-    (restartPolicy Always) is not run by the model's kubelet."""
+    """No init container: the containers start at once, as before (sidecars:
+    `tests/model/kubelet/test_sidecars.py`)."""
     model = make_model()
-    for pod in (web_pod(), init_pod(sidecar="proxy")):
-        state = step(model, bound_state(model, pod), kl.StartPod(NODE, POD))
-        got = runtime(state)
-        assert got.init_containers == () and got.containers[0].running
-        assert synced(model, state).status.init_container_statuses == ()
+    state = step(model, bound_state(model, web_pod()), kl.StartPod(NODE, POD))
+    got = runtime(state)
+    assert got.init_containers == () and got.containers[0].running
+    assert synced(model, state).status.init_container_statuses == ()
