@@ -93,7 +93,7 @@ class Container:
     """A container of a pod (`core/v1 Container`)."""
 
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
-        "workingDir", "lifecycle", "terminationMessagePath", "terminationMessagePolicy",
+        "workingDir", "terminationMessagePath", "terminationMessagePolicy",
         "securityContext", "stdin", "stdinOnce", "tty", "volumeDevices", "resizePolicy",
     )
 
@@ -111,6 +111,10 @@ class Container:
     volume_mounts: tuple[VolumeMount, ...] = ()
     image_pull_policy: str = ""
     restart_policy: str = ""
+    lifecycle: Any = attrs.field(default=None, metadata=_LATER)
+    """postStart and preStop hooks, kept as data. A `preStop` hook (exec, httpGet, sleep) runs before
+    SIGTERM within the grace period (`kuberuntime_container.go` killContainer/executePreStopHook):
+    the kubelet model's `PreStopOverrun` (`kubeprop.model.kubelet.actions`); postStart has no semantics."""
 
 
 @attrs.frozen

@@ -367,7 +367,7 @@ _RULES: dict[type[Any], Rule] = {
 _KUBELET_LOCAL: tuple[type[Any], ...] = (
     kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.RestartContainer, kubelet_mod.ContainerExit,
     kubelet_mod.KillPod, kubelet_mod.StopGracefully, kubelet_mod.SigKillPod, kubelet_mod.CleanupOrphan,
-    kubelet_mod.MemoryPressure, kubelet_mod.ActiveDeadlineExceeded,
+    kubelet_mod.MemoryPressure, kubelet_mod.ActiveDeadlineExceeded, kubelet_mod.PreStopOverrun,
 )
 _KUBELET_WRITES: tuple[type[Any], ...] = (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination,
                                           kubelet_mod.UpdateNodeStatus)

@@ -9,7 +9,7 @@ import attrs
 from kubeprop.model.state.actions import Action
 
 __all__ = [
-    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "ProbeResult",
+    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "PreStopOverrun", "ProbeResult",
     "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus", "UpdateNodeStatus",
 ]
 
@@ -77,6 +77,18 @@ class SyncPodStatus(Action):
 class KillPod(Action):
     """The kubelet sees the pod's deletionTimestamp and sends SIGTERM; SIGKILL follows after the
     grace period, at least 2 s (`pod_workers.go`, `kuberuntime_container.go` killContainer)."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class PreStopOverrun(Action):
+    """The environment's choice for a terminating pod with a `lifecycle.preStop` hook: the hook
+    runs the whole grace period (`kuberuntime_container.go` executePreStopHook times out), so SIGTERM
+    comes only then and SIGKILL 2 s later (killContainer's minimum grace). Not taken, the hooks
+    end in time and the deadline stays the grace period. Either way the containers may exit cleanly
+    before the deadline (`StopGracefully`: the hook ended and the process exited on SIGTERM)."""
 
     node: str
     pod: str

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from kubeprop.model.api.objects import Node, ObjectKey, Taint
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
+from kubeprop.model.kubelet.runtime import ContainerRuntime, KubeletState, PodRuntime, has_pre_stop, init_runtime
 from kubeprop.model.scheduler.filters import (
     REASON_NODE_AFFINITY,
     REASON_NODE_NAME,
@@ -36,8 +36,19 @@ from kubeprop.model.scheduler.nodeinfo import CPU, EPHEMERAL, MEMORY, PODS, Node
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet, reaches_apiserver
 
 __all__ = [
-    "OS_FIELD_REJECTION", "OS_LABEL", "OS_SELECTOR_REJECTION", "TAINT_REJECTION", "admission_rejection",
-    "kubelet_os", "os_rejection", "rejected_runtime", "resource_rejection", "visible_taints",
+    "OS_FIELD_REJECTION",
+    "OS_LABEL",
+    "OS_SELECTOR_REJECTION",
+    "TAINT_REJECTION",
+    "admission_rejection",
+    "admit",
+    "admitted",
+    "kubelet_os",
+    "os_rejection",
+    "pod_ip",
+    "rejected_runtime",
+    "resource_rejection",
+    "visible_taints",
 ]
 
 OS_LABEL = "kubernetes.io/os"
@@ -147,3 +158,37 @@ def rejected_runtime(pod: Pod, now: int, rejection: tuple[str, str]) -> PodRunti
     return PodRuntime(uid=pod.metadata.uid, containers=tuple(ContainerRuntime(c.name) for c in pod.spec.containers),
                       pod_ip="", admitted_at=now, restart_policy=pod.spec.restart_policy or "Always",
                       grace_seconds=30 if grace is None else grace, rejected=rejection)
+
+
+def pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
+    """10.244.<node index>.<lowest free host ≥ 2> (.1 is the bridge); upstream IPAM is random."""
+    index = model.nodes.index(node) if node in model.nodes else 0
+    used = {r.pod_ip for r in k.pods.values()}
+    host = 2
+    while f"10.244.{index}.{host}" in used:
+        host += 1
+    return f"10.244.{index}.{host}"
+
+
+def admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) -> PodRuntime:
+    """The pod admitted, its first init container(s) or its containers started (`start_next`)."""
+    containers = tuple(
+        ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None, has_liveness=c.liveness_probe is not None)
+        for c in pod.spec.containers
+    )
+    inits = tuple(init_runtime(c) for c in pod.spec.init_containers)
+    return admitted(model, k, node, pod, now, containers, inits).start_next(now)
+
+
+def admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
+             containers: tuple[ContainerRuntime, ...], inits: tuple[ContainerRuntime, ...]) -> PodRuntime:
+    """The pod as admitted, nothing started yet."""
+    grace = pod.spec.termination_grace_period_seconds
+    claims = tuple(sorted(
+        f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
+        for v in pod.spec.volumes if v.persistent_volume_claim is not None
+    ))
+    return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=pod_ip(model, k, node), admitted_at=now,
+                      restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace,
+                      claims=claims, active_deadline_seconds=pod.spec.active_deadline_seconds, init_containers=inits,
+                      pre_stop=any(has_pre_stop(c) for c in (*pod.spec.init_containers, *pod.spec.containers)))

@@ -12,7 +12,8 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `ProbeResult`: a readiness, liveness or (sidecar) startup probe outcome that changes something;
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
-- graceful termination: `KillPod` (SIGTERM), `StopGracefully` | `SigKillPod` (at the deadline),
+- graceful termination: `KillPod` (preStop hooks, SIGTERM), `StopGracefully` | `SigKillPod` (at
+  the deadline; `PreStopOverrun`: a preStop hook ran the whole grace period, SIGKILL 2 s later),
   `FinishTermination` (final status, then DELETE with grace 0);
 - `CleanupOrphan`: a pod gone from the API but still known locally is killed, then forgotten;
 - `ActiveDeadlineExceeded`: a pod past `spec.activeDeadlineSeconds` is Failed and killed (a timer,
@@ -44,6 +45,7 @@ from kubeprop.model.kubelet.actions import (
     FinishTermination,
     KillPod,
     MemoryPressure,
+    PreStopOverrun,
     ProbeResult,
     RestartContainer,
     SigKillPod,
@@ -54,6 +56,8 @@ from kubeprop.model.kubelet.actions import (
 )
 from kubeprop.model.kubelet.admission import (
     admission_rejection,
+    admit,
+    admitted,
     kubelet_os,
     os_rejection,
     rejected_runtime,
@@ -69,11 +73,11 @@ from kubeprop.model.kubelet.runtime import (
     PodRuntime,
     crash_container,
     crash_node,
-    init_runtime,
     initial_kubelet,
+    overrun,
     restart_at,
     restarted,
-    sigkill_grace,
+    sigterm,
 )
 from kubeprop.model.kubelet.status import get_phase, node_status, pod_status
 from kubeprop.model.memo import IdentityMemo
@@ -83,8 +87,8 @@ from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
     "HANDLERS", "ActiveDeadlineExceeded", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod",
-    "KubeletState", "MemoryPressure", "PodRuntime", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod",
-    "StopGracefully", "SyncPodStatus", "UpdateNodeStatus", "crash_container", "crash_node", "enabled",
+    "KubeletState", "MemoryPressure", "PodRuntime", "PreStopOverrun", "ProbeResult", "RestartContainer", "SigKillPod",
+    "StartPod", "StopGracefully", "SyncPodStatus", "UpdateNodeStatus", "crash_container", "crash_node", "enabled",
     "initial_kubelet", "next_timer", "running_containers",
 ]
 
@@ -155,38 +159,6 @@ def _same(pod: Pod | None, runtime: PodRuntime) -> bool:
     return pod is not None and pod.metadata.uid == runtime.uid
 
 
-def _pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
-    """10.244.<node index>.<lowest free host ≥ 2> (.1 is the bridge); upstream IPAM is random."""
-    index = model.nodes.index(node) if node in model.nodes else 0
-    used = {r.pod_ip for r in k.pods.values()}
-    host = 2
-    while f"10.244.{index}.{host}" in used:
-        host += 1
-    return f"10.244.{index}.{host}"
-
-
-def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) -> PodRuntime:
-    containers = tuple(
-        ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None, has_liveness=c.liveness_probe is not None)
-        for c in pod.spec.containers
-    )
-    inits = tuple(init_runtime(c) for c in pod.spec.init_containers)
-    return _admitted(model, k, node, pod, now, containers, inits).start_next(now)
-
-
-def _admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
-              containers: tuple[ContainerRuntime, ...], inits: tuple[ContainerRuntime, ...]) -> PodRuntime:
-    """The pod as admitted, nothing started yet."""
-    grace = pod.spec.termination_grace_period_seconds
-    claims = tuple(sorted(
-        f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
-        for v in pod.spec.volumes if v.persistent_volume_claim is not None
-    ))
-    return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=_pod_ip(model, k, node), admitted_at=now,
-                      restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace,
-                      claims=claims, active_deadline_seconds=pod.spec.active_deadline_seconds, init_containers=inits)
-
-
 # --- enabled ---------------------------------------------------------------------------------
 
 
@@ -226,6 +198,8 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
         if runtime.terminating and runtime.any_running:
             assert runtime.kill_deadline is not None
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
+            if runtime.hook_grace is not None and state.clock < runtime.kill_deadline:
+                yield PreStopOverrun(node, key)
 
 
 def _enabled_deadlines(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
@@ -348,7 +322,7 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     rejection = rejection or admission_rejection(visible_taints(state, act.node), pod)
     if rejection is not None:
         return _set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
-    return _set_pod(state, act.node, act.pod, _admit(model, k, act.node, pod, state.clock))
+    return _set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock))
 
 
 def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:
@@ -417,14 +391,19 @@ def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterS
     pod = cached_pods(model, state, act.node)[act.pod]
     runtime = kubelet_state(state, act.node).pods.get(act.pod)
     if runtime is None:
-        runtime = evolve(_admitted(model, kubelet_state(state, act.node), act.node, pod, state.clock,
+        runtime = evolve(admitted(model, kubelet_state(state, act.node), act.node, pod, state.clock,
                                    tuple(ContainerRuntime(c.name) for c in pod.spec.containers), ()),
                          pod_ip=pod.status.pod_ip)
         if pod.status.start_time is not None:
             runtime = evolve(runtime, admitted_at=pod.status.start_time)
     grace = pod.metadata.deletion_grace_period_seconds
-    deadline = state.clock + sigkill_grace(runtime.grace_seconds if grace is None else grace)
-    return _set_pod(state, act.node, act.pod, evolve(runtime, kill_deadline=deadline))
+    return _set_pod(state, act.node, act.pod, sigterm(runtime, state.clock, runtime.grace_seconds if grace is None
+                                                      else grace))
+
+
+def pre_stop_overrun(model: ClusterModel, state: ClusterState, act: PreStopOverrun) -> ClusterState:
+    """The preStop hooks take the whole grace period: SIGKILL 2 s after it (`runtime.overrun`)."""
+    return _set_pod(state, act.node, act.pod, overrun(_runtime(state, act.node, act.pod)))
 
 
 def stop_gracefully(model: ClusterModel, state: ClusterState, act: StopGracefully) -> ClusterState:
@@ -460,8 +439,7 @@ def cleanup_orphan(model: ClusterModel, state: ClusterState, act: CleanupOrphan)
     runtime = _runtime(state, act.node, act.pod)
     if not runtime.any_running:
         return _set_pod(state, act.node, act.pod, None)
-    deadline = state.clock + sigkill_grace(runtime.grace_seconds)
-    return _set_pod(state, act.node, act.pod, evolve(runtime, kill_deadline=deadline))
+    return _set_pod(state, act.node, act.pod, sigterm(runtime, state.clock, runtime.grace_seconds))
 
 
 def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNodeStatus) -> ClusterState:
@@ -495,6 +473,6 @@ HANDLERS: dict[type, Any] = {
     ContainerExit: container_exit, SyncPodStatus: sync_pod_status, KillPod: kill_pod,
     StopGracefully: stop_gracefully, SigKillPod: sigkill_pod, FinishTermination: finish_termination,
     CleanupOrphan: cleanup_orphan, UpdateNodeStatus: update_node_status, MemoryPressure: memory_pressure,
-    ActiveDeadlineExceeded: active_deadline_exceeded,
+    ActiveDeadlineExceeded: active_deadline_exceeded, PreStopOverrun: pre_stop_overrun,
 }
 """Action class → pure handler."""

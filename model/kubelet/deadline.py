@@ -37,7 +37,7 @@ import attrs
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.evolve import evolve
-from kubeprop.model.kubelet.runtime import PodRuntime, sigkill_grace
+from kubeprop.model.kubelet.runtime import PodRuntime, sigterm
 from kubeprop.model.state.actions import Action
 
 DEADLINE_REASON = "DeadlineExceeded"
@@ -82,4 +82,4 @@ def deadline_timer(runtime: PodRuntime, phase: str) -> int | None:
 
 def exceed(runtime: PodRuntime, now: int) -> PodRuntime:
     """Failed for its deadline, and SIGTERM: SIGKILL follows after the grace period (at least 2 s)."""
-    return evolve(runtime, deadline_exceeded=True, kill_deadline=now + sigkill_grace(runtime.grace_seconds))
+    return sigterm(evolve(runtime, deadline_exceeded=True), now, runtime.grace_seconds)

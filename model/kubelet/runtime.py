@@ -25,6 +25,8 @@ Upstream sources of the rules below:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
 from kubeprop.model.api.pod import Container
@@ -96,6 +98,11 @@ def init_runtime(c: Container) -> ContainerRuntime:
                             has_startup=c.startup_probe is not None)
 
 
+def has_pre_stop(c: Container) -> bool:
+    """The container has a `lifecycle.preStop` hook (kept as data: any handler)."""
+    return isinstance(c.lifecycle, Mapping) and c.lifecycle.get("preStop") is not None
+
+
 def backoff_expired(c: ContainerRuntime, max_backoff: int) -> bool:
     """`backoff.go` hasExpired: the entry is forgotten once `eventTime - lastUpdate > 2 x max`."""
     return c.exited_at is not None and c.exited_at - c.backoff_updated > 2 * max_backoff
@@ -155,6 +162,12 @@ class PodRuntime:
     0 the next; a sidecar (`restartable`) starts in its turn and keeps running, the next one
     starting once it is `started`; the containers start when the last is done
     (`kuberuntime_container.go` computeInitContainerActions)."""
+
+    pre_stop: bool = attrs.field(default=False, metadata=_LATER)
+    """A container of the admitted spec has a `lifecycle.preStop` hook."""
+    hook_grace: int | None = attrs.field(default=None, metadata=_LATER)
+    """Set with SIGTERM for a pod with a preStop hook and a positive grace period: the grace period
+    the hook may use up (`PreStopOverrun`); None once chosen, or without a hook."""
 
     @property
     def terminating(self) -> bool:
@@ -311,6 +324,22 @@ def crash_container(k: KubeletState, pod_key: str, container: str, now: int = 0)
     if pod is None or c is None or not c.running:
         return None
     return k.with_pod(pod_key, pod.with_container(c.exit(now, CRASH_EXIT_CODE, "Error")).stop_sidecars(now))
+
+
+def sigterm(runtime: PodRuntime, now: int, grace: int) -> PodRuntime:
+    """The pod worker stops the pod with `grace` seconds (`killContainer`): the preStop hooks run,
+    then SIGTERM; SIGKILL follows at the deadline, `grace` (at least 2 s) from now — or, the
+    environment choosing a hook that runs the whole grace period (`PreStopOverrun`), 2 s later."""
+    hook = grace if runtime.pre_stop and grace > 0 else None
+    return evolve(runtime, kill_deadline=now + sigkill_grace(grace), hook_grace=hook)
+
+
+def overrun(runtime: PodRuntime) -> PodRuntime:
+    """A preStop hook ran out the grace period: `executePreStopHook` returns after `grace` seconds,
+    and the container still gets the minimum 2 s after SIGTERM (`minimumGracePeriodInSeconds`)."""
+    assert runtime.kill_deadline is not None and runtime.hook_grace is not None
+    start = runtime.kill_deadline - sigkill_grace(runtime.hook_grace)
+    return evolve(runtime, kill_deadline=start + runtime.hook_grace + MINIMUM_GRACE_SECONDS, hook_grace=None)
 
 
 def sigkill_grace(grace: int) -> int:
