@@ -20,6 +20,9 @@ from kubeprop.model.api.selectors import LabelSelector, NodeSelector, NodeSelect
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
 ResourceList = FrozenMap[str, Quantity]
+_LATER = {"fingerprint": "omit-if-default"}
+"""Metadata of a field added after the pinned state counts and the corpus: fingerprints leave it
+out while it holds its default (`kubeprop.counterexamples.fingerprint`)."""
 
 
 @attrs.frozen
@@ -219,6 +222,14 @@ class Volume:
     projected: Any = None
 
 
+@attrs.frozen
+class PodSchedulingGate:
+    """A scheduling gate (`core/v1 PodSchedulingGate`): while a pod has any, the scheduler leaves
+    it alone (`kubeprop.model.scheduler.queue`)."""
+
+    name: str = ""
+
+
 @attrs.frozen(cache_hash=True)
 class PodSpec:
     """What a pod runs and where it may run (`core/v1 PodSpec`)."""
@@ -226,7 +237,7 @@ class PodSpec:
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
         "activeDeadlineSeconds", "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
         "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases", "runtimeClassName",
-        "enableServiceLinks", "os", "hostUsers", "schedulingGates", "resourceClaims", "ephemeralContainers",
+        "enableServiceLinks", "os", "hostUsers", "resourceClaims", "ephemeralContainers",
         "setHostnameAsFQDN", "serviceAccount", "automountServiceAccountToken",
     )
 
@@ -249,6 +260,7 @@ class PodSpec:
     subdomain: str = ""
     readiness_gates: tuple[Any, ...] = ()
     overhead: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
+    scheduling_gates: tuple[PodSchedulingGate, ...] = attrs.field(default=(), metadata=_LATER)
 
 
 @attrs.frozen

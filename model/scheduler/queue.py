@@ -43,6 +43,7 @@ __all__ = [
     "SchedulerState",
     "helps",
     "inputs",
+    "is_gated",
     "next_flush",
     "next_timer",
     "on_tick",
@@ -85,16 +86,29 @@ class SchedulerState:
 
 
 def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
-    """The active queue: unbound, non-terminating pods for the default scheduler, not assumed and
-    not parked as unschedulable, by priority (high first), then creation time, then name."""
+    """The active queue: unbound, non-terminating, ungated pods for the default scheduler, not
+    assumed and not parked as unschedulable, by priority (high first), then creation time, then
+    name. A gated pod stays out (see `is_gated`) until an update removes its last gate."""
     pods = [
         p for p in view_.list("pods")
         if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
-        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME)
+        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME) and not is_gated(p)
         and p.status.phase not in ("Succeeded", "Failed")
         and pod_key(p) not in memory.assumed and pod_key(p) not in memory.unschedulable
     ]
     return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, pod_key(p)))
+
+
+def is_gated(pod: Pod) -> bool:
+    """The SchedulingGates PreEnqueue plugin (`pkg/scheduler/framework/plugins/schedulinggates/
+    scheduling_gates.go`, GA in v1.30): a pod with any `spec.schedulingGates` is kept out of the
+    active queue ("waiting for scheduling gates: [...]", UnschedulableAndUnresolvable); upstream it
+    waits among the unschedulable pods as gated until the pod update that removes its last gate
+    (the UpdatePodSchedulingGatesEliminated event the plugin registers) queues it. It is never
+    tried, so it gets no FailedScheduling and no Unschedulable condition: its PodScheduled=False
+    reason SchedulingGated is the API server's, written at creation (`kubeprop.model.api.server_write`).
+    In the model the pod simply enters `pending_queue` once the scheduler's cache shows it ungated."""
+    return bool(pod.spec.scheduling_gates)
 
 
 def helps(event: WatchEvent) -> bool:
