@@ -32,6 +32,7 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
+from kubeprop.model.scheduler.pdbs import cached_pdbs
 from kubeprop.model.scheduler.queue import (
     DEFAULT_SCHEDULER_NAME,
     SchedulerState,
@@ -117,7 +118,8 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
     infos = build_node_infos(nodes, _pods(view_), memory.assumed)
     pod = queue[0]
-    return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_))
+    return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
+                             pdbs=cached_pdbs(view_))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:

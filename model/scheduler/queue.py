@@ -33,6 +33,7 @@ from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
 
@@ -125,14 +126,16 @@ def helps(event: WatchEvent) -> bool:
 
 def inputs(model: ClusterModel, state: ClusterState, instance: str, memory: SchedulerState) -> Inputs:
     """What a scheduling decision of `instance` depends on: the revisions of its pod and node
-    caches (the store's revision with instant caches) and its assume cache."""
+    caches (the store's revision with instant caches) — and of its PDB cache where the scenario
+    has PDBs (preemption prefers victims without PDB violations) — and its assume cache."""
+    resources = ("nodes", "pods", RESOURCE) if sees_pdbs(model) else ("nodes", "pods")
     informer = state.informers.get(instance)
-    if informer is None:  # instant caches: the newest pod/node write and how many there are
-        objs = [o for k, o in state.store.objects.items() if k.resource in ("pods", "nodes")]
+    if informer is None:  # instant caches: the newest pod/node(/PDB) write and how many there are
+        objs = [o for k, o in state.store.objects.items() if k.resource in resources]
         newest = max((int(o.metadata.resource_version or 0) for o in objs), default=0)
         marks: tuple[int, ...] = (newest, len(objs))
     else:
-        marks = tuple(informer.resources[r].revision if r in informer.resources else 0 for r in ("nodes", "pods"))
+        marks = tuple(informer.resources[r].revision if r in informer.resources else 0 for r in resources)
     return marks, memory.assumed
 
 
