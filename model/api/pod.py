@@ -20,9 +20,10 @@ from kubeprop.model.api.selectors import LabelSelector, NodeSelector, NodeSelect
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
 ResourceList = FrozenMap[str, Quantity]
+
 _LATER = {"fingerprint": "omit-if-default"}
-"""Metadata of a field added after the pinned state counts and the corpus: fingerprints leave it
-out while it holds its default (`kubeprop.counterexamples.fingerprint`)."""
+"""Metadata of a field added after states were recorded: left out of a fingerprint while it holds
+its default (None encodes as absent), so recorded traces and pinned state counts stay valid."""
 
 
 @attrs.frozen
