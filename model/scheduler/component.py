@@ -12,7 +12,8 @@ scheduler's Service, ReplicaSet and StatefulSet caches (`kubeprop.model.schedule
 
 Model actions: `Schedule(scheduler, pod, node)` — one per top-scoring node, since ties are broken
 at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod;
-`MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — basic priority preemption.
+`MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — priority preemption, preferring
+victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`).
 Several instances without leader election (`schedulerInstances`, `leaderElection: false`) each
 keep their own queue and assume cache: the dual-scheduler hazard.
 """
