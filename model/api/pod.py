@@ -236,7 +236,7 @@ class PodSpec:
     """What a pod runs and where it may run (`core/v1 PodSpec`)."""
 
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
-        "activeDeadlineSeconds", "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
+        "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
         "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases", "runtimeClassName",
         "enableServiceLinks", "os", "hostUsers", "resourceClaims", "ephemeralContainers",
         "setHostnameAsFQDN", "serviceAccount", "automountServiceAccountToken",
@@ -262,6 +262,9 @@ class PodSpec:
     readiness_gates: tuple[Any, ...] = ()
     overhead: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
     scheduling_gates: tuple[PodSchedulingGate, ...] = attrs.field(default=(), metadata=_LATER)
+    active_deadline_seconds: Int64 | None = attrs.field(default=None, metadata=_LATER)
+    """Seconds the pod may be active on its node, counted from `status.startTime`; then the
+    kubelet kills it and reports it Failed, reason DeadlineExceeded (`pkg/kubelet/active_deadline.go`)."""
 
 
 @attrs.frozen

@@ -1,0 +1,134 @@
+"""The kubelet's actions: what a node's agent can do next, one class each (upstream sources in
+each docstring). `kubeprop.model.kubelet.component` decides when each is enabled and applies it;
+`ActiveDeadlineExceeded` lives with its timer in `kubeprop.model.kubelet.deadline`."""
+
+from __future__ import annotations
+
+import attrs
+
+from kubeprop.model.state.actions import Action
+
+__all__ = [
+    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "ProbeResult",
+    "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus", "UpdateNodeStatus",
+]
+
+
+@attrs.frozen(order=True)
+class StartPod(Action):
+    """The kubelet admits a pod bound to its node and starts its containers, or its first
+    regular init container (`pkg/kubelet/kubelet.go` HandlePodAdditions → canAdmitPod → SyncPod). Image pulls and
+    sandbox set-up are one step. Admission (`pkg/kubelet/lifecycle/predicate.go` generalFilter)
+    rejects a pod that does not tolerate one of its node's NoExecute taints: the pod is not
+    started and the status manager reports it Failed, reason `TaintToleration`, message "Pod was
+    rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't
+    tolerate" (`rejectPod`). The other admission checks (resources, node name, ports, node
+    affinity, OS) are left to the scheduler, which checks the same predicates."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class ProbeResult(Action):
+    """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): readiness
+    success/failure flips Ready; a liveness failure stands for failureThreshold consecutive
+    failures and kills the container (exit 137), which then restarts per restartPolicy."""
+
+    node: str
+    pod: str
+    container: str
+    probe: str
+    success: bool
+
+
+@attrs.frozen(order=True)
+class RestartContainer(Action):
+    """An exited container restarts once its CrashLoopBackOff delay is over (`doBackOff`)."""
+
+    node: str
+    pod: str
+    container: str
+
+
+@attrs.frozen(order=True)
+class ContainerExit(Action):
+    """A container of a restartPolicy Never/OnFailure pod, or an init container of any pod, ends
+    by itself (exit 0 or 1). For the containers of Always pods an exit is a crash fault
+    (`crash_container`)."""
+
+    node: str
+    pod: str
+    container: str
+    success: bool
+
+
+@attrs.frozen(order=True)
+class SyncPodStatus(Action):
+    """The status manager writes the pod status the kubelet would report
+    (`pkg/kubelet/status/status_manager.go` syncPod), when the API's differs."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class KillPod(Action):
+    """The kubelet sees the pod's deletionTimestamp and sends SIGTERM; SIGKILL follows after the
+    grace period, at least 2 s (`pod_workers.go`, `kuberuntime_container.go` killContainer)."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class StopGracefully(Action):
+    """The terminating pod's containers exit cleanly on SIGTERM before the deadline (exit 0)."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class SigKillPod(Action):
+    """The grace period is over: the remaining containers are SIGKILLed (exit 137)."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class FinishTermination(Action):
+    """All containers stopped: the status manager writes the terminal status and deletes the pod
+    with gracePeriodSeconds=0 and a UID precondition (`status_manager.go` canBeDeleted)."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class CleanupOrphan(Action):
+    """A pod the kubelet runs is gone from the API (or replaced by a new uid, or bound elsewhere):
+    SIGTERM its containers, or forget it once none runs (`kubelet_pods.go` HandlePodCleanups)."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class UpdateNodeStatus(Action):
+    """The kubelet posts its node status (Ready=True) when the API's Ready is not True, e.g.
+    Unknown after a partition (`kubelet_node_status.go` tryUpdateNodeStatus)."""
+
+    node: str
+
+
+@attrs.frozen(order=True)
+class MemoryPressure(Action):
+    """Memory runs short on the node and the eviction manager evicts `pod`, the top-ranked one
+    (`pkg/kubelet/eviction/eviction_manager.go` synchronize, `helpers.go` rankMemoryPressure).
+    `over_request` is the environment's choice of whether `pod`'s usage exceeds its request."""
+
+    node: str
+    pod: str
+    over_request: bool
