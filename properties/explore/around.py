@@ -45,16 +45,13 @@ that waits for them never tries two deviations, however cheap, and least of all 
 (the second is placed only where the run of the first has got to). Sharing the steps between the
 bounds geometrically, as a universal restart schedule shares them between cutoffs (Luby, Sinclair
 and Zuckerman, 1993), costs a cheaper layer a constant factor (1 / (1 - 1 / `SHARE`)) instead.
-This is iterative context bounding (Musuvathi and Qadeer, "Iterative context bounding for
-systematic testing of multithreaded programs", PLDI 2007) and delay-bounded scheduling (Emmi,
-Qadeer and Rakamarić, POPL 2011) with the fair policy as the deterministic scheduler, and Sieve's
-perturbations (Sun et al., OSDI 2022: stale, unobserved and intermediate states) as deviations.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -90,6 +87,9 @@ from kubeprop.properties.explore.engine import (
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.registry import Violation
+
+if TYPE_CHECKING:
+    from kubeprop.properties.explore.expected import Expected
 
 
 class _Node:
@@ -146,7 +146,11 @@ class _Search:
     """The least cost of the runs that reached each state (`child_within`)."""
     faults_only: bool = False
     footprints: Footprints = attrs.field(init=False)
+    expected: Expected | None = None
+    """The expected run, when computed once for several searches (`expected.share`)."""
     steps: int = 0
+    free: int = 0
+    """Steps taken along `expected` (computed there, so not counted in `steps`)."""
     depth: int = 0
     seq: int = 0
 
@@ -211,10 +215,19 @@ class _Search:
     def enabled(self, node: _Node) -> list[Action]:
         """The actions enabled at `node` (those the action filter lets through), its answers
         remembered on it for its successors (`_Node.near`)."""
+        known = None if self.expected is None else self.expected.enabled_at(node)
+        if known is not None:  # a state of the expected run: its answers
+            node.near = known[1]
+            return known[0]
         flt = self.config.action_filter
         found = self.cache.actions(node.state, near=None if node.parent is None else node.parent.near)
         node.near = self.cache.near_answers(node.state)
         return [a for a in found if flt is None or flt(a)]
+
+    def verdict(self, node: _Node) -> Violation | None:
+        """The first safety property `node`'s state violates."""
+        known = None if self.expected is None else self.expected.verdict_at(node)
+        return self.checker.violation(node.state) if known is None else known[0]
 
     def full(self) -> bool:
         """True once `max_states` distinct states were reached."""
@@ -229,7 +242,10 @@ class _Search:
         return ExitReason.STATE_BOUND if self.full() else ExitReason.TIME_BOUND
 
     def successor(self, node: _Node, act: Action) -> ClusterState:
-        """The state after `act` at `node` (one step)."""
+        """The state after `act` at `node` (one step, unless the expected run took it)."""
+        if self.expected is not None and (known := self.expected.successor(node, act)) is not None:
+            self.free += 1
+            return known
         self.steps += 1
         return step(self.model, node.state, act)
 
@@ -341,6 +357,8 @@ ENVIRONMENT_KINDS = (*FAULT_KINDS, *RECOVERIES, RestartComponent)
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, faults_only: bool = False
              ) -> SliceGen:
     """The search as a sliced engine (see `engine.Sliced`)."""
+    from kubeprop.properties.explore.expected import share  # (it builds on this module's search)
+
     limit = yield
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)
@@ -348,6 +366,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
     with memoised(model) as cache:
         search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began), cache,
                          faults_only=faults_only)
+        share(search, config)  # the expected run, if the portfolio computed it
         search.seen.add(start)
         search.cheapest[start] = 0
         root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())
@@ -359,10 +378,10 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
             if search.cut(slicer):
                 break
             cost = layer_of(taken, open_layers)
-            before = search.steps
+            before = search.steps + search.free  # (a step along the expected run counts for its layer)
             heap = layers[cost]
             found = _visit(search, heapq.heappop(heap)[3], heap, layers)
-            taken[cost] = taken.get(cost, 0) + search.steps - before
+            taken[cost] = taken.get(cost, 0) + search.steps + search.free - before
             taken[-1] = taken.get(-1, 0) + 1
         left = [c for c, heap in layers.items() if heap]
         reason = ExitReason.VIOLATION if found is not None else search.cut_reason() if left else ExitReason.RUNS_DONE
@@ -392,7 +411,7 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], layers: dict[int,
         node = child
     assert policy is not None
     cost = node.cost
-    found = search.checker.violation(node.state)
+    found = search.verdict(node)
     if found is not None:
         return _Found(found, node.path(), node.deviations, cost)
     enabled = search.enabled(node)

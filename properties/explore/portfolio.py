@@ -35,6 +35,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -97,12 +98,15 @@ class Member:
     start: Factory
     weight: float
     cost: float = 1.0
+    expected: bool = False
+    """It starts from the run a user expects (`expected.py`): the portfolio computes that run once
+    for every such member."""
 
 
 MEMBERS: tuple[Member, ...] = (
-    Member("around", _around, 3.0, cost=1.6),
-    Member("perturb", _perturb, 8.0),
-    Member("faults", _faults, 1.0, cost=1.9),
+    Member("around", _around, 3.0, cost=1.6, expected=True),
+    Member("perturb", _perturb, 8.0, expected=True),
+    Member("faults", _faults, 1.0, cost=1.9, expected=True),
     Member("pct", _pct, 2.0, cost=1.1),
     Member("walk", _walk, 1.0, cost=1.6),
     Member("bfs", _bfs, 0.5, cost=2.5),
@@ -126,6 +130,8 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
     count, why = lane_count(config, members)
     groups = assign(members, count)
     members_config = attrs.evolve(config, shrink=False)
+    expected = _expected(model, start, members_config, members, deadline)
+    members_config = attrs.evolve(members_config, expected=expected)
     reports = run_lanes([Lane(group, model, start, members_config, began, TURN) for group in groups], deadline)
     results, spent = _merge(groups, reports)
     finds = [r.find for r in reports if r is not None and r.find is not None]
@@ -138,7 +144,8 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
             raise Unfinished(unshrunk=(found.result,)) from None
         results[found.member] = decided
         spent[found.member] += decided.stats.seconds - found.result.stats.seconds
-    summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why)
+    summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why,
+                       shared=_shared_part(expected, members))
     # Found once it was made and every other lane had run its turns before it (and stopped); a member
     # that exhausted the state space decides the run too, but found nothing.
     found_after = None
@@ -148,6 +155,26 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
                          lanes=tuple(0.0 if r is None else r.cpu for r in reports),
                          shrink_cut=None if decided is None else decided.stats.shrink_cut)
     return attrs.evolve(summary, stats=stats)
+
+
+def _expected(model: ClusterModel, start: ClusterState, config: EngineConfig, members: tuple[Member, ...],
+              deadline: float | None) -> Any:
+    """The run a user expects from `start` (`expected.compute`, within the budget), if a member
+    starts from it; computed here, before the lanes start, so that forked lanes inherit it."""
+    if not any(m.expected for m in members):
+        return None
+    from kubeprop.properties.explore.expected import compute
+
+    return compute(model, start, config, deadline)
+
+
+def _shared_part(expected: Any, members: tuple[Member, ...]) -> tuple[EngineResult, ...]:
+    """The expected run's part of the portfolio's figures (`expected.part`), if it computed one."""
+    if expected is None:
+        return ()
+    from kubeprop.properties.explore.expected import part
+
+    return (part(expected, [m.name for m in members if m.expected]),)
 
 
 def _merge(groups: list[list[tuple[int, Member]]], reports: list[LaneReport | None]
@@ -199,16 +226,18 @@ def shrink_found(model: ClusterModel, start: ClusterState, config: EngineConfig,
 
 
 def _summary(members: tuple[Member, ...], results: dict[str, EngineResult], spent: dict[str, float],
-             found: EngineResult | None, seconds: float, timed_out: bool, why: str) -> EngineResult:
+             found: EngineResult | None, seconds: float, timed_out: bool, why: str,
+             shared: tuple[EngineResult, ...] = ()) -> EngineResult:
     """The portfolio's result: the deciding member's verdict (a violation, or an exhausted search)
-    and every member's figures as `stats.parts` (`time-bound` for those still running); `why`
+    and every member's figures as `stats.parts` (`time-bound` for those still running; then
+    `shared`, the expected run the members that start from it took their steps from); `why`
     (why it ran one lane, if it says) ends the note."""
     parts = tuple(
         attrs.evolve(results[m.name], stats=attrs.evolve(results[m.name].stats, seconds=spent[m.name]))
         if m.name in results else EngineResult(m.name, ExitReason.TIME_BOUND,
                                                stats=EngineStats(0.0, 0, note="not started"))
         for m in members
-    )
+    ) + shared
     steps = sum(p.stats.steps for p in parts)
     runs = sum(p.stats.runs for p in parts)
     distinct = max((p.stats.distinct for p in parts), default=0)
