@@ -244,6 +244,9 @@ def with_fair_length(model: ClusterModel, start: ClusterState, config: EngineCon
     `deadline` (cut by it: `max_depth`)."""
     if not _long(config) or config.fair_length is not None:
         return config
+    shared = None if config.expected is None else config.expected.fair_length(config)
+    if shared is not None:  # the portfolio's expected run is that run (`expected.Expected.fair_length`)
+        return attrs.evolve(config, fair_length=shared)
     for known, state, length in _FAIR_LENGTHS:
         if known is model and state is start:
             return attrs.evolve(config, fair_length=length)

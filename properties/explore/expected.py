@@ -84,6 +84,17 @@ class Expected:
         depth = node.depth
         return depth if depth < len(self.states) and self.states[depth] is node.state else None
 
+    def fair_length(self, config: EngineConfig) -> int | None:
+        """The length of `drive.fair_run` from the start within `config`'s bounds, if this run
+        tells it (`engine.with_fair_length`: PCT runs and walks as long as the fair run): a run
+        that ended where the fair policy had nothing left to take — unrestricted by an action
+        filter, with no violation on the way, and no state reached twice, so no move that left the
+        state unchanged, which `drive.follow` would set aside and go on — is that run."""
+        if not self.complete or self.found is not None or self.after is not None or self.key[1] is not None:
+            return None
+        same = (config.action_filter, config.settle_steps, config.settle_ticks) == self.key[1:4]
+        return len(self.states) - 1 if same else None
+
     def verdict_at(self, node: _Node) -> tuple[Violation | None] | None:
         """The safety verdict at `node`, if its state is one the run checked (None: not known)."""
         depth = self.index(node)

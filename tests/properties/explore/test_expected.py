@@ -11,9 +11,10 @@ import attrs
 import pytest
 
 from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.explore.around import sliced_around_fair, sliced_fault_injection
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Sliced
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Sliced, with_fair_length
 from kubeprop.properties.explore.expected import NAME, compute
 from kubeprop.properties.explore.perturb import sliced_perturb
 from kubeprop.properties.explore.portfolio import run_portfolio
@@ -79,3 +80,13 @@ def test_an_expected_run_longer_than_the_budget_is_cut_by_it() -> None:
     assert result.violation is None and result.exit_reason == ExitReason.TIME_BOUND
     part = next(p for p in result.stats.parts if p.engine == NAME)
     assert part.exit_reason == ExitReason.TIME_BOUND and part.stats.steps < 485
+
+
+@pytest.mark.parametrize("scenario", ["web.yaml", "db-failover.yaml", "shop.yaml"])
+def test_its_length_is_the_fair_runs_that_pct_and_walks_fit_their_runs_to(scenario: str) -> None:
+    model = build_model(load_scenario(CATALOGUE / scenario))
+    start = initial_state(model)
+    config = EngineConfig()
+    run = compute(model, start, config, None)
+    assert run.fair_length(config) == len(fair_run(model, start, config.settle_steps, config.settle_ticks).trace)
+    assert with_fair_length(model, start, attrs.evolve(config, expected=run)).fair_length == run.fair_length(config)
