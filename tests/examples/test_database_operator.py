@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 import pytest
+from cluster_harness import stored
 from user_modules import user_folder
 
 from kubeprop.model.api.objects import CustomObject, ObjectKey, Pod, Secret, Service, StatefulSet
@@ -60,9 +61,7 @@ def _replay(model: ClusterModel, start: ClusterState, settled: Settled) -> list[
 
 
 def _database(state: ClusterState) -> CustomObject:
-    db = state.store.get(DB)
-    assert isinstance(db, CustomObject)
-    return db
+    return stored(state, DB, CustomObject)
 
 
 def _ready(pod: Pod) -> bool:

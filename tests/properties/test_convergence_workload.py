@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scenario_text import deployment_head
+
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.scenario.load import load_scenario
@@ -36,15 +38,7 @@ workload:
 parameters: {instantCaches: true}
 """
 
-WEB = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
+WEB = deployment_head(2, "default") + """\
     spec:
       topologySpreadConstraints:
         - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule,

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 import pytest
-from scenario_text import HEAD
+from scenario_text import HEAD, deployment_head
 
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers.base import Memoryless
@@ -143,14 +143,7 @@ def test_raft_variants_that_cannot_differ_are_named() -> None:
     assert "at least 3 terms" in (variant_vacuity(RaftConfig(max_term=2), "raft-figure8") or "")
 
 
-APP = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
+APP = deployment_head(2) + """\
     spec:
       containers: [{name: c, image: nginx, readinessProbe: {httpGet: {path: /, port: 80}}}]
 ---

@@ -1,14 +1,15 @@
 """A FeastFlow model for driving one component's actions by hand: instant caches, and the node
 lifecycle's every-pass `MarkPodsNotReady` (so tests need not stage a Ready transition); and a
-scenario's model with the state it settles in (`settled`)."""
+scenario's model with the state it settles in (`settled`); a stored object of a known kind (`stored`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import settle
@@ -16,6 +17,8 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+T = TypeVar("T")
 
 
 def make_model(**overrides: Any) -> ClusterModel:
@@ -38,3 +41,10 @@ def settled(scenario: Path, **parameters: object) -> tuple[ClusterModel, Cluster
     initial state (at most 3,000 steps)."""
     model = build_model(load_scenario(scenario), parameters=parameters or None)
     return model, settle(model, initial_state(model), max_steps=3000).state
+
+
+def stored(state: ClusterState, key: ObjectKey, kind: type[T]) -> T:
+    """The object stored at `key`, which must be there and of `kind`."""
+    obj = state.store.get(key)
+    assert isinstance(obj, kind), (key, obj)
+    return obj

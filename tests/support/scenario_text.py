@@ -1,18 +1,25 @@
 """Scenario-file text the loader tests build their cases from: the header every scenario starts
-with, and a one-replica Deployment manifest."""
+with, and Deployment manifests."""
 
 HEAD = "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\n"
 """The first two lines of every scenario file."""
 
-APP = """\
+
+def deployment_head(replicas: int, namespace: str = "") -> str:
+    """A Deployment `web` manifest whose pods are labelled app: web, up to its pod template's `spec`,
+    which the caller appends (indented by four spaces); with `namespace`, the metadata names it."""
+    metadata = f"{{name: web, namespace: {namespace}}}" if namespace else "{name: web}"
+    return f"""\
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web}
+metadata: {metadata}
 spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: web}}}}
   template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: web:1}]}
+    metadata: {{labels: {{app: web}}}}
 """
+
+
+APP = deployment_head(1) + "    spec: {containers: [{name: web, image: web:1}]}\n"
 """A Deployment `web` with one replica: the smallest manifest a scenario can apply."""

@@ -47,17 +47,25 @@ def example_model(folder: Path, fixed: bool = False) -> ClusterModel:
     return build_model(load_scenario(folder / ("scenario-fixed.yaml" if fixed else "scenario.yaml")))
 
 
-def assert_found_from_initial_state(folder: Path, prop: str, budget: float = 20.0) -> None:
+def assert_found_from_initial_state(folder: Path, prop: str, budget: float = 20.0, *,
+                                    steps: int | None = None, found_by: str = "") -> None:
     """The default strategy, from the initial state of the example's `scenario.yaml` as a user runs
-    it, finds a violation of `prop` whose trace replays (unshrunk: what the search itself found)."""
+    it, finds a violation of `prop` whose trace replays (unshrunk: what the search itself found).
+    With `steps`: on one lane (seed 0, the same steps on any machine) within that many steps; with
+    `found_by`: by that engine (the start of the note of the portfolio's stats)."""
     from kubeprop.counterexamples.api import check
     from kubeprop.model.cluster.compose import initial_state
     from kubeprop.model.cluster.drive import run
     from kubeprop.properties.explore.engine import EngineConfig
 
-    report = check(folder / "scenario.yaml", budget=budget, config=EngineConfig(shrink=False))
+    config = EngineConfig(shrink=False) if steps is None else EngineConfig(shrink=False, workers=1)
+    report = check(folder / "scenario.yaml", budget=budget, config=config)
     assert report.violation is not None, report.exit_reason
     assert report.violation.property == prop, report.violation
+    if steps is not None:
+        assert report.stats is not None and report.stats.steps <= steps, report.stats
+    if found_by:
+        assert report.stats is not None and report.stats.note.startswith(f"found by {found_by}"), report.stats
     model = example_model(folder)
     run(model, initial_state(model), report.trace)
 

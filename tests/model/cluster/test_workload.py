@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+from cluster_harness import stored
 
 from kubeprop.model.api.objects import CustomObject, Deployment, ObjectKey, Pod
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION
@@ -59,9 +60,7 @@ def _run_steps(model: ClusterModel, state: ClusterState | None = None) -> Cluste
 
 
 def _web(state: ClusterState) -> Deployment:
-    d = state.store.get(KEY)
-    assert isinstance(d, Deployment)
-    return d
+    return stored(state, KEY, Deployment)
 
 
 def test_client_side_apply_is_a_three_way_merge(tmp_path: Path) -> None:

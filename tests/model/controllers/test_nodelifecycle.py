@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from cluster_harness import api, make_model
+from cluster_harness import api, make_model, stored
 
 from kubeprop.model.api.meta import ObjectMeta, find_condition
 from kubeprop.model.api.objects import Container, Node, ObjectKey, Pod, PodSpec, Probe, Taint, Toleration
@@ -56,15 +56,11 @@ def partition(state: ClusterState) -> ClusterState:
 
 
 def node(state: ClusterState, name: str = NODE) -> Node:
-    obj = state.store.get(ObjectKey("nodes", "", name))
-    assert isinstance(obj, Node)
-    return obj
+    return stored(state, ObjectKey("nodes", "", name), Node)
 
 
 def pod(state: ClusterState) -> Pod:
-    obj = state.store.get(ObjectKey("pods", "default", "web"))
-    assert isinstance(obj, Pod)
-    return obj
+    return stored(state, ObjectKey("pods", "default", "web"), Pod)
 
 
 def pod_ready(state: ClusterState) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scenario_text import deployment_head
 
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.bootstrap import bootstrap
@@ -22,14 +23,7 @@ spec: {{unschedulable: {cordoned}}}
 status:
   allocatable: {{cpu: "1", memory: 2Gi, pods: "10"}}
 """
-APP = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
+APP = deployment_head(3, "default") + """\
     spec:
       containers: [{name: web, image: web:1, resources: {requests: {cpu: 600m, memory: 64Mi}}}]
 """

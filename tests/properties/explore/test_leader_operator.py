@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from user_modules import user_folder_fixture
+from user_modules import assert_found_from_initial_state, user_folder_fixture
 
-from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import expected_policy, fair_run, run
+from kubeprop.model.cluster.drive import expected_policy, fair_run
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
@@ -47,13 +46,7 @@ writes that are not a perturbation's effects (then `around` found it, two deviat
 of its own steps)."""
 
 def test_the_default_strategy_finds_the_double_leader_from_the_initial_state() -> None:
-    report = check(LEADER / "scenario.yaml", budget=120.0, config=EngineConfig(shrink=False, workers=1))
-    assert report.violation is not None, report.exit_reason
-    assert report.violation.property == "at-most-one-leader", report.violation
-    assert report.stats is not None and report.stats.steps <= STEP_BUDGET, report.stats
-    assert report.stats.note.startswith("found by perturb"), report.stats.note
-    model = build_model(load_scenario(LEADER / "scenario.yaml"))
-    run(model, initial_state(model), report.trace)  # a replayable trace from the initial state
+    assert_found_from_initial_state(LEADER, "at-most-one-leader", 120.0, steps=STEP_BUDGET, found_by="perturb")
 
 
 def test_the_fixed_operator_is_clean_on_the_whole_perturbation_search() -> None:

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from user_modules import user_folder_fixture
+from user_modules import assert_found_from_initial_state, user_folder_fixture
 
-from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.cluster.drive import run
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashDuringReconcile
 from kubeprop.model.state.cluster import ClusterModel
@@ -49,13 +47,8 @@ def _config(scenario: str, budget: float | None = 120.0) -> tuple[ClusterModel, 
 
 
 def test_the_default_strategy_finds_the_orphaned_registration_from_the_initial_state() -> None:
-    report = check(TENANT / "scenario.yaml", budget=120.0, config=EngineConfig(shrink=False, workers=1))
-    assert report.violation is not None, report.exit_reason
-    assert report.violation.property == "tenant-no-orphaned-registration", report.violation
-    assert report.stats is not None and report.stats.steps <= STEP_BUDGET, report.stats
-    assert report.stats.note.startswith("found by perturb"), report.stats.note
-    model = build_model(load_scenario(TENANT / "scenario.yaml"))
-    run(model, initial_state(model), report.trace)  # a replayable trace from the initial state
+    assert_found_from_initial_state(TENANT, "tenant-no-orphaned-registration", 120.0, steps=STEP_BUDGET,
+                                    found_by="perturb")
 
 
 def test_perturb_cuts_the_finalizer_reconcile_between_its_two_requests() -> None:
