@@ -9,7 +9,8 @@ convergence judgement: on FeastFlow (about 500 steps) that was about 1,450 of th
 one-lane portfolio steps, and `faults`, at 60 steps a round, spent its first eight turns on it.
 
 `compute` follows it once, as those searches do (`around._Search`: the same checks in the same
-order, the run ending where the fair policy has nothing to take, at `settle_steps`, where it
+order, a move that left the state as it was set aside until it changes as `drive.follow` sets it
+aside, the run ending where the fair policy has nothing to take, at `settle_steps`, where it
 reaches a state it reached before, or at the first violation), within the budget; the portfolio
 does so before its lanes start — forked lanes inherit it — and hands it to its members in
 `EngineConfig.expected`. A member's search (`share`) then takes each step along the run from
@@ -88,8 +89,9 @@ class Expected:
         """The length of `drive.fair_run` from the start within `config`'s bounds, if this run
         tells it (`engine.with_fair_length`: PCT runs and walks as long as the fair run): a run
         that ended where the fair policy had nothing left to take — unrestricted by an action
-        filter, with no violation on the way, and no state reached twice, so no move that left the
-        state unchanged, which `drive.follow` would set aside and go on — is that run."""
+        filter, with no violation on the way, and no state reached twice (a move that left the
+        state as it was set aside, as `drive.follow` sets it aside: `around._Search.fair`) — is
+        that run."""
         if not self.complete or self.found is not None or self.after is not None or self.key[1] is not None:
             return None
         same = (config.action_filter, config.settle_steps, config.settle_ticks) == self.key[1:4]
@@ -143,13 +145,14 @@ def compute(model: ClusterModel, start: ClusterState, config: EngineConfig, dead
             fair = run.fair[-1]
             assert fair is not None
             state = search.successor(node, fair)
-            if state in search.seen:
+            same = search.stutter(node, fair, state, 0)
+            if same is None and state in search.seen:
                 run.after, run.complete = state, True
                 break
             search.seen.add(state)
             policy.taken(fair)
-            node = _Node(state, node, fair, node.depth + 1, 0)
-            run.states.append(state)
+            node = same or _Node(state, node, fair, node.depth + 1, 0)
+            run.states.append(node.state)
     run.steps, run.seconds = search.steps, time.perf_counter() - began
     return run
 
@@ -164,7 +167,7 @@ def _check(search: _Search, run: Expected, node: _Node, policy: Any) -> bool:
     enabled = search.enabled(node)
     run.enabled.append(enabled)
     run.nears.append(node.near)
-    fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
+    fair = search.fair(node, policy, enabled)
     run.fair.append(fair)
     if fair is None or isinstance(fair, UserStep):
         ended = search.judge_end(node, 0)

@@ -96,7 +96,7 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
         if found is not None:
             return _Found(found, node.path(), node.deviations)
         enabled = perturb.enabled(node)
-        fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
+        fair = search.fair(node, policy, enabled)
         if fair is None or isinstance(fair, UserStep):
             trail.quiet.append(node)
             known.quiet.add(node)
@@ -114,7 +114,7 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
             nxt = _retrace(search, node, fair, deviations)  # still on the run it was derived from
         else:
             state = search.successor(node, fair)
-            nxt = search.child(node, fair, deviations, state)
+            nxt = search.child(node, fair, deviations, state, fair=True)
             if nxt is None:  # an earlier run reached this state
                 _merge(perturb, trail, node, state)
                 return None
@@ -231,8 +231,11 @@ def describe(act: Perturbation, at: _Node) -> str:
 def _retrace(search: _Search, node: _Node, act: Action, deviations: int) -> _Node:
     """The node after `act`, whether or not an earlier run reached its state."""
     state = search.successor(node, act)
-    search.seen.add(state)
     search.depth = max(search.depth, node.depth + 1)
+    same = search.stutter(node, act, state, deviations)
+    if same is not None:
+        return same
+    search.seen.add(state)
     return _Node(state, node, act, node.depth + 1, deviations)
 
 
