@@ -15,6 +15,11 @@ run (`series.py`); what cannot pause — a Hypothesis example, the convergence j
 of a PCT run or a walk — may go past its turn; that member then sits out turns until the others
 caught up (each member's steps stay within one example or judgement of its share).
 
+The run a user expects, where `around`, `perturb` and `faults` all begin (`Member.expected`), is
+computed once, before the lanes start, within the budget (`expected.py`): those members take its
+steps, enabled actions and verdicts from there, so their turns go to deviations; its steps are
+counted once, as the `expected` part of `stats.parts`.
+
 The budget is a hard wall-clock bound on the whole call: every member checks it, the member
 running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
