@@ -373,5 +373,5 @@ def resource_versions_monotonic(model: ClusterModel, state: ClusterState) -> Res
 def workload_steps_succeed(model: ClusterModel, state: ClusterState) -> Result:
     for index, errors in state.workload_errors.sorted_items():
         step = model.scenario.spec.workload[index]
-        return f"workload step {index} ({describe_step(step)}) failed: {errors}", ()
+        return f"workload step {index + 1} ({describe_step(step)}) failed: {errors}", ()
     return None

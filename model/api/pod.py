@@ -21,6 +21,10 @@ from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
 ResourceList = FrozenMap[str, Quantity]
 
+_LATER = {"fingerprint": "omit-if-default"}
+"""Metadata of a field added after states were recorded: left out of a fingerprint while it holds
+its default (None encodes as absent), so recorded traces and pinned state counts stay valid."""
+
 
 @attrs.frozen
 class ResourceRequirements:
@@ -224,7 +228,7 @@ class PodSpec:
     """What a pod runs and where it may run (`core/v1 PodSpec`)."""
 
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
-        "activeDeadlineSeconds", "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
+        "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
         "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases", "runtimeClassName",
         "enableServiceLinks", "os", "hostUsers", "schedulingGates", "resourceClaims", "ephemeralContainers",
         "setHostnameAsFQDN", "serviceAccount", "automountServiceAccountToken",
@@ -249,6 +253,9 @@ class PodSpec:
     subdomain: str = ""
     readiness_gates: tuple[Any, ...] = ()
     overhead: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
+    active_deadline_seconds: Int64 | None = attrs.field(default=None, metadata=_LATER)
+    """Seconds the pod may be active on its node, counted from `status.startTime`; then the
+    kubelet kills it and reports it Failed, reason DeadlineExceeded (`pkg/kubelet/active_deadline.go`)."""
 
 
 @attrs.frozen

@@ -118,7 +118,12 @@ from kubeprop.model.api.validation_networking import (
     validate_ingress_class_update,
     validate_network_policy,
 )
-from kubeprop.model.api.validation_pod import validate_containers_only_for_pod, validate_pod_spec, validate_tolerations
+from kubeprop.model.api.validation_pod import (
+    MAX_INT32,
+    validate_containers_only_for_pod,
+    validate_pod_spec,
+    validate_tolerations,
+)
 from kubeprop.model.api.validation_policy import validate_hpa, validate_pdb, validate_pdb_status
 from kubeprop.model.api.validation_scheduling import validate_priority_class, validate_priority_class_update
 from kubeprop.model.api.validation_workloads import (
@@ -335,6 +340,10 @@ def _pod_update(new: Pod, old: Pod) -> ErrorList:
             return [*errs, forbidden(("spec", field), "pod updates may not add or remove containers")]
         errs += [required(("spec", field, i, "image")) for i, c in enumerate(new_ctrs) if not c.image]
         errs += validate_containers_only_for_pod(new_ctrs, ("spec", field))
+    deadline_errs, stop = _active_deadline_update(new.spec.active_deadline_seconds, old.spec.active_deadline_seconds)
+    errs += deadline_errs
+    if stop:
+        return errs
     errs += _only_added_tolerations(new.spec.tolerations, old.spec.tolerations)
     grace = new.spec.termination_grace_period_seconds
     old_grace = old.spec.termination_grace_period_seconds
@@ -342,12 +351,28 @@ def _pod_update(new: Pod, old: Pod) -> ErrorList:
         grace = old_grace
     munged = evolve(
         new.spec, tolerations=old.spec.tolerations, termination_grace_period_seconds=grace,
+        active_deadline_seconds=old.spec.active_deadline_seconds,
         containers=_old_images(new.spec.containers, old.spec.containers),
         init_containers=_old_images(new.spec.init_containers, old.spec.init_containers),
     )
     if munged != old.spec:
         errs.append(forbidden(("spec",), _POD_UPDATE_MSG))
     return errs
+
+
+def _active_deadline_update(new: int | None, old: int | None) -> tuple[ErrorList, bool]:
+    """ValidatePodUpdate: activeDeadlineSeconds may be added (0 to MaxInt32 here; the spec check
+    asks for at least 1) or lowered, never raised or removed. The errors, and whether upstream
+    returns at once (out of range, raised)."""
+    path = ("spec", "activeDeadlineSeconds")
+    if new is None:
+        return ([] if old is None else [invalid(path, None, "must not update from a positive integer to nil value")],
+                False)
+    if not 0 <= new <= MAX_INT32:
+        return [invalid(path, new, f"must be between 0 and {MAX_INT32}, inclusive")], True
+    if old is not None and old < new:
+        return [invalid(path, new, "must be less than or equal to previous value")], True
+    return [], False
 
 
 def _old_images(new: tuple[Container, ...], old: tuple[Container, ...]) -> tuple[Container, ...]:

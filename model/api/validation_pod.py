@@ -59,6 +59,8 @@ from kubeprop.model.api.validation_fields import (
     validate_labels,
 )
 
+MAX_INT32: Final = 2**31 - 1
+"""`math.MaxInt32`: the upper bound of `activeDeadlineSeconds` (an int64 field)."""
 RESTART_POLICIES: Final = ("Always", "OnFailure", "Never")
 PULL_POLICIES: Final = ("Always", "IfNotPresent", "Never")
 TAINT_EFFECTS: Final = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -100,12 +102,17 @@ def validate_pod_spec(spec: PodSpec, path: FieldPath) -> ErrorList:
 
 
 def _pod_spec_names(spec: PodSpec, path: FieldPath) -> ErrorList:
-    """The tail of ValidatePodSpec: referenced names, hostname, tolerations, priority, overhead."""
+    """The tail of ValidatePodSpec: referenced names, activeDeadlineSeconds (1 to MaxInt32), hostname,
+    tolerations, priority, overhead."""
     errs: ErrorList = []
     if spec.service_account_name:
         errs += dns1123_subdomain(spec.service_account_name, (*path, "serviceAccountName"))
     if spec.node_name:
         errs += dns1123_subdomain(spec.node_name, (*path, "nodeName"))
+    deadline = spec.active_deadline_seconds
+    if deadline is not None and not 1 <= deadline <= MAX_INT32:
+        errs.append(invalid((*path, "activeDeadlineSeconds"), deadline,
+                            f"must be between 1 and {MAX_INT32}, inclusive"))
     if spec.hostname:
         errs += dns1123_label(spec.hostname, (*path, "hostname"))
     if spec.subdomain:

@@ -315,10 +315,11 @@ def _crash_during_reconcile(f: Footprints, act: Any) -> Footprint:
 
 
 def _tick(f: Footprints, act: Any) -> Footprint:
-    """Whether a timer is pending reads every timer: the kubelets' back-offs and kill deadlines,
-    the controllers' wake-ups (their cache) and node lifecycle's grace periods and evictions, the
-    schedulers' unschedulable-queue flushes (their memory and cache), the HPA's due times, and the
-    add-ons' state (maintenance drains, the descheduler). With any other timer or tick hook in the
+    """Whether a timer is pending reads every timer: the kubelets' back-offs, kill deadlines and
+    active deadlines (as admitted: `kubeprop.model.kubelet.deadline`), the controllers' wake-ups
+    (their cache) and node lifecycle's grace periods and evictions, the schedulers'
+    unschedulable-queue flushes (their memory and cache), the HPA's due times, and the add-ons'
+    state (maintenance drains, the descheduler). With any other timer or tick hook in the
     model's `Hooks` (a component this module does not know), `EVERYTHING`."""
     hooks = f.model.hooks
     if not set(hooks.timers) <= KNOWN_TIMERS or not set(hooks.tick_hooks) <= KNOWN_TICK_HOOKS:
@@ -366,7 +367,7 @@ _RULES: dict[type[Any], Rule] = {
 _KUBELET_LOCAL: tuple[type[Any], ...] = (
     kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.RestartContainer, kubelet_mod.ContainerExit,
     kubelet_mod.KillPod, kubelet_mod.StopGracefully, kubelet_mod.SigKillPod, kubelet_mod.CleanupOrphan,
-    kubelet_mod.MemoryPressure,
+    kubelet_mod.MemoryPressure, kubelet_mod.ActiveDeadlineExceeded,
 )
 _KUBELET_WRITES: tuple[type[Any], ...] = (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination,
                                           kubelet_mod.UpdateNodeStatus)

@@ -23,9 +23,25 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
   waits until the drain returns, as kubectl blocks.
 
-A step that names an existing object (`scale`, `setImage`, `delete`) becomes enabled once that
-object exists — the user runs `kubectl delete pod db-0` after seeing db-0, not before its
-controller made it. An unavailable API server (5xx, 429 — e.g. no etcd quorum) leaves the step
+A step that names an object (`scale`, `setImage`, `delete`) waits while that object may still
+appear, and no longer: the user runs `kubectl delete pod db-0` after seeing db-0, not before its
+controller made it, but a user scripting kubectl sees no object coming that cannot come, and their
+next command fails as kubectl fails (`_waits`). The step runs at once when the object exists; when
+the user made it themselves (it is in the manifests, or in an `apply` step before this one: kubectl
+apply returned, so a missing object is one that was removed since, or whose apply was refused);
+when its namespace is gone or Terminating (NamespaceLifecycle refuses every create there, and no
+later step that could recreate the namespace runs while this one waits); and when kubectl cannot
+resolve its kind (a CRD gone or never applied). kubectl's failure is then what upstream's
+commands give: `kubectl scale` and `kubectl set image` GET the object first through the resource
+builder (`staging/src/k8s.io/kubectl/pkg/cmd/scale/scale.go` RunScale,
+`staging/src/k8s.io/kubectl/pkg/cmd/set/set_image.go` Complete: `.Latest()`), so the step sends
+that GET and gets the API server's 404 (`deployments.apps "web" not found`; kubectl prints
+`Error from server (NotFound): …` and exits 1); `kubectl delete` builds its infos without the
+object (`staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go`: `RequireObject(false)`) and its
+DELETE gets the 404; an unresolvable type is kubectl's own `error: the server doesn't have a
+resource type "…"` (`staging/src/k8s.io/cli-runtime/pkg/resource/builder.go`). Only an object a
+controller makes (a StatefulSet's pod, a PVC from a claim template) in a live namespace is waited
+for. An unavailable API server (5xx, 429 — e.g. no etcd quorum) leaves the step
 not done: the user runs it again later. Any other error (a 409 apply conflict, a 403, a 404, a
 422, kubectl's own refusal) is a scenario error: the step counts as done, as kubectl exits, and the
 response is recorded in `ClusterState.workload_errors`, which the `workload-steps-succeed` property
@@ -65,9 +81,9 @@ SERVER_SIDE_APPLY_MANAGER = "kubectl"
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """The next workload step, once the object it names (if any) exists."""
+    """The next workload step, unless the user waits for the object it names (`_waits`) or for a drain."""
     index = state.workload_next
-    if index < len(model.scenario.spec.workload) and _target_exists(state.store, model.scenario.spec.workload[index]) \
+    if index < len(model.scenario.spec.workload) and not _waits(model, state.store, index) \
             and not maintenance.blocking(state):
         yield UserStep(index)
 
@@ -97,17 +113,56 @@ def _delete_key(store: Store, step: DeleteStep) -> ObjectKey | None:
     return ObjectKey(qualified_resource(info), step.namespace if info.namespaced else "", step.name)
 
 
-def _target_exists(store: Store, step: WorkloadStep) -> bool:
-    """True unless the step names an object that is not (yet) there."""
+def _named_key(store: Store, step: WorkloadStep) -> ObjectKey | str | None:
+    """The key of the object a step names; None for a step that names none; kubectl's own error
+    for a `delete` whose type kubectl cannot resolve (`staging/src/k8s.io/cli-runtime/pkg/resource/
+    builder.go` mappingFor: the resource as typed, before its first dot, `schema.ParseResourceArg`)."""
     if step.delete is not None:
         key = _delete_key(store, step.delete)
-        return key is not None and store.get(key) is not None
+        if key is not None:
+            return key
+        return f"error: the server doesn't have a resource type {json.dumps(step.delete.kind.partition('.')[0])}"
     named = step.scale or step.set_image
     if named is None:
-        return True
+        return None
     resource, ref = _workload_ref(named)
     namespace, name = _target(ref)
-    return store.get(ObjectKey(resource, namespace, name)) is not None
+    return ObjectKey(resource, namespace, name)
+
+
+def _waits(model: ClusterModel, store: Store, index: int) -> bool:
+    """True while the user waits to see the object step `index` names: it is not there, a
+    controller may still make it (the user did not: not among the manifests or the objects of an
+    earlier `apply` step), and its namespace is live, so creates there can still succeed
+    (`plugin/pkg/admission/namespace/lifecycle/admission.go`). Anything else runs now and, if the
+    object is missing, fails as kubectl fails (see the module docstring)."""
+    key = _named_key(store, model.scenario.spec.workload[index])
+    if not isinstance(key, ObjectKey) or store.get(key) is not None:
+        return False
+    if key.namespace:
+        namespace = store.get(ObjectKey("namespaces", "", key.namespace))
+        if namespace is None or namespace.metadata.deletion_timestamp is not None:
+            return False
+    return key not in _user_made(model, index)
+
+
+_USER_MADE: dict[int, tuple[ClusterModel, list[frozenset[ObjectKey]]]] = {}
+"""Per model (by identity, the model kept alive with its entry), `_user_made` for each step."""
+
+
+def _user_made(model: ClusterModel, index: int) -> frozenset[ObjectKey]:
+    """The keys of the objects the user made before step `index`: the manifests' and those of
+    every `apply` step before it (namespaces filled in as kubectl fills them)."""
+    entry = _USER_MADE.get(id(model))
+    if entry is None or entry[0] is not model:
+        if len(_USER_MADE) >= 16:
+            _USER_MADE.clear()
+        keys = frozenset(object_key(_manifest(m.obj)[0]) for m in model.scenario.objects)
+        made = [keys]
+        for objects in model.workload_objects:
+            made.append(made[-1] | {object_key(_manifest(o)[0]) for o in objects})
+        entry = _USER_MADE[id(model)] = model, made
+    return entry[1][min(index, len(entry[1]) - 1)]
 
 
 def describe(step: WorkloadStep) -> str:
@@ -146,15 +201,21 @@ def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Requ
     if options is not None:
         applied = [_apply_request(state, obj, user, options) for obj in model.workload_objects[index]]
         return [r for r in applied if r is not None]
+    named = _named_key(state.store, step)
+    if isinstance(named, str):
+        return [named]
+    assert named is not None
+    if step.delete is not None:
+        return [Request(verb="delete", user=user, resource=named.resource, namespace=named.namespace,
+                        name=named.name, propagation_policy=step.delete.propagation_policy or None)]
+    if state.store.get(named) is None:
+        # kubectl's resource builder GETs the object first: the API server's 404 (or 403) is the step's
+        return [Request(verb="get", user=user, resource=named.resource, namespace=named.namespace, name=named.name)]
     if step.scale is not None:
-        resource, ref = _workload_ref(step.scale)
-        namespace, name = _target(ref)
-        return [Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name,
+        return [Request(verb="patch", user=user, resource=named.resource, namespace=named.namespace, name=named.name,
                         patch={"spec": {"replicas": step.scale.replicas}}, field_manager="kubectl-scale")]
-    if step.set_image is not None:
-        return [_set_image_request(state, step.set_image, user)]
-    assert step.delete is not None
-    return [_delete_request(state, step.delete, user)]
+    assert step.set_image is not None
+    return [_set_image_request(state, step.set_image, user)]
 
 
 def _manifest(obj: ApiObject) -> tuple[ApiObject, dict[str, Any]]:
@@ -208,13 +269,6 @@ def _set_image_request(state: ClusterState, step: SetImageStep, user: str) -> Re
     patch = {"spec": {"template": {"spec": {"containers": [{"name": step.container, "image": step.image}]}}}}
     return Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch=patch,
                    patch_type="strategic", field_manager="kubectl-set")
-
-
-def _delete_request(state: ClusterState, step: DeleteStep, user: str) -> Request:
-    key = _delete_key(state.store, step)
-    assert key is not None, "enabled only once the target exists"
-    return Request(verb="delete", user=user, resource=key.resource, namespace=key.namespace, name=key.name,
-                   propagation_policy=step.propagation_policy or None)
 
 
 def _unavailable(code: int) -> bool:

@@ -15,7 +15,8 @@ A controller here is a value with pure functions, so users can write their own (
 - `initial_memory()`: its in-memory state at start (e.g. ReplicaSet expectations); lost on crash;
 - `keys_for(obj, view)`: the work-queue keys a watch event about `obj` enqueues;
 - `reconcile(view, key, memory, now) -> Reconciliation`: the requests to send (in order; the
-  first failure stops the rest and requeues the key) and the new memory;
+  first failure stops the rest and requeues the key; the Reconciliation's `after_failure` may
+  name requests still sent after it) and the new memory;
 - `observe(memory, request, response)`: the memory after one response (e.g. lowering expectations
   when a create failed).
 """
@@ -181,18 +182,26 @@ def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]
 
 def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None) -> ClusterState:
     """Run one reconcile: dequeue, decide from the cache, send the requests in order (only the
-    first `sent` of them when the process dies after those: `CrashDuringReconcile`)."""
+    first `sent` of them when the process dies after those: `CrashDuringReconcile`). The first
+    failure ends the list; the decision's `after_failure` requests, if any, follow it (and
+    count towards `sent`)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = _decision(controller, view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
     memory = decision.memory
     requeue = decision.requeue
-    for request in decision.requests if sent is None else decision.requests[:sent]:
+    requests, index, failed = decision.requests, 0, False
+    while index < len(requests) and (sent is None or index < sent):
+        request = requests[index]
         state, response = send(model, state, controller.identity, request, CONTROLLER_MANAGER)
         memory = controller.observe(memory, request, response)
+        index += 1
         if not response.ok:
             requeue = True
-            break
+            if failed or decision.after_failure is None:
+                break
+            failed = True
+            requests = (*requests[:index], *decision.after_failure(request, response))
     ctl_state = evolve(ctl_state, memory=memory)
     if requeue:
         ctl_state = ctl_state.enqueue((act.key,))

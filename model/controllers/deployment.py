@@ -21,9 +21,8 @@ sequential writes map onto one reconcile's requests.
 
 Choices and omissions (documented): the template hash uses the template's canonical JSON, not
 go-spew (`deployment_util`); rollback (`deprecated.deployment.rollback.to`, extensions/v1beta1
-only) is not modelled; ReplicaFailure conditions are not copied from ReplicaSets; delayed
-requeues (`requeueStuckDeployment`'s AddAfter) are exposed as `wakeup_at` for a timer component;
-event recording is not modelled. When the scaling-event check had to rewrite the new
+only) is not modelled; delayed requeues (`requeueStuckDeployment`'s AddAfter) are exposed as
+`wakeup_at` for a timer component; event recording is not modelled. When the scaling-event check had to rewrite the new
 ReplicaSet's annotations, upstream's second getAllReplicaSetsAndSyncRevision in the same sync
 rewrites it again from the stale cache and fails with a conflict; the model ends the sync after
 the first write and requeues, to the same effect.
@@ -211,7 +210,7 @@ class DeploymentController(Memoryless):
         plan.requests.extend(claimed.requests)
         rs_list = sorted((r for r in claimed.owned if isinstance(r, ReplicaSet)), key=du.rs_by_creation_key)
         self._sync(plan, view, rs_list)
-        return Reconciliation(plan.finish(), memory, plan.requeue)
+        return Reconciliation(plan.finish(), memory, plan.requeue, after_failure=plan.create_failure)
 
     def _sync(self, plan: Plan, view: ObjectView, rs_list: list[ReplicaSet]) -> None:
         d = plan.d

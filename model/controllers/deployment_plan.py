@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import attrs
+
 from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.selectors import LabelSelector
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers import deployment_util as du
 from kubeprop.model.controllers.podutil import controller_of, new_controller_ref
+from kubeprop.model.controllers.replicaset import TERMINATING_MESSAGE
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
@@ -45,6 +48,8 @@ class Plan:
         self.requests: list[Request] = []
         self.requeue = False
         self._rs_request: dict[str, int] = {}
+        self.create_failure: NewReplicaSetCreateFailure | None = None
+        """What a failed create of the new ReplicaSet writes (`get_new_rs`), if one is planned."""
 
     def write_rs(self, rs: ReplicaSet, verb: Literal["create", "update"] = "update") -> None:
         """Create or update `rs`; a later write of the same ReplicaSet merges into the first."""
@@ -200,11 +205,44 @@ def get_new_rs(plan: Plan, view: ObjectView, rs_list: Sequence[ReplicaSet], old_
         rs = clash
     if created:
         plan.write_rs(rs, "create")
+        if du.has_progress_deadline(d):
+            plan.create_failure = NewReplicaSetCreateFailure(d, plan.original, rs.metadata.name, plan.user, plan.now)
     plan.set_revision(str(new_revision))
     if created and du.has_progress_deadline(d):
         plan.set_condition(du.new_condition(PROGRESSING, "True", du.NEW_RS_REASON,
                                             f'Created new replica set "{rs.metadata.name}"', plan.now))
     return rs
+
+
+@attrs.frozen
+class NewReplicaSetCreateFailure:
+    """A deployment sync's `after_failure` (`Reconciliation`): when the create of the new
+    ReplicaSet fails, getNewReplicaSet (`pkg/controller/deployment/sync.go`) sets Progressing
+    False, reason ReplicaSetCreateError, `Failed to create new replica set "<name>": <error>` on
+    the Deployment as it is at that point (with a progress deadline) and writes its status before
+    returning the error — except for AlreadyExists (a slow cache: upstream looks the ReplicaSet up
+    and goes on or counts a hash collision) and a namespace that is terminating
+    (`NamespaceTerminatingCause`: nothing to report). After any other failed request, nothing."""
+
+    d: Deployment
+    original: Deployment
+    """The Deployment as the sync read it: nothing to write if the failure leaves it so."""
+    rs_name: str
+    user: str
+    now: int
+
+    def __call__(self, request: Request, response: Response) -> tuple[Request, ...]:
+        if request.verb != "create" or request.resource != "replicasets.apps" or request.name != self.rs_name:
+            return ()
+        if response.reason == "AlreadyExists" or (response.code == 403 and TERMINATING_MESSAGE in response.message):
+            return ()
+        cond = du.new_condition(PROGRESSING, "False", du.FAILED_RS_CREATE_REASON,
+                                f'Failed to create new replica set "{self.rs_name}": {response.message}', self.now)
+        d = evolve(self.d, status=evolve(self.d.status, conditions=du.set_condition(self.d.status.conditions, cond)))
+        if d == self.original:
+            return ()
+        return (Request(verb="update-status", user=self.user, resource="deployments.apps",
+                        namespace=d.metadata.namespace, name=d.metadata.name, obj=d),)
 
 
 def all_rss_and_sync_revision(plan: Plan, view: ObjectView, rs_list: Sequence[ReplicaSet],

@@ -23,6 +23,7 @@ from kubeprop.model.controllers.deployment_plan import (
     scale_rs_and_record_event,
     sync_deployment_status,
 )
+from kubeprop.model.controllers.replicaset import REPLICA_FAILURE
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
@@ -83,9 +84,10 @@ def _progress_condition(plan: Plan, status: DeploymentStatus, new_rs: ReplicaSet
 
 
 def sync_rollout_status(plan: Plan, all_rss: Sequence[ReplicaSet | None], new_rs: ReplicaSet | None) -> None:
-    """syncRolloutStatus: calculateStatus plus the Progressing condition (dropped without a
-    deadline; left alone once the rollout completed and nothing new rolls out). ReplicaFailure
-    conditions are not modelled (the ReplicaSet controller never sets them here)."""
+    """syncRolloutStatus (`pkg/controller/deployment/progress.go`): calculateStatus plus the
+    Progressing condition (dropped without a deadline; left alone once the rollout completed and
+    nothing new rolls out), and the ReplicaSets' ReplicaFailure moved into the Deployment's
+    conditions (`replica_failure`)."""
     d = plan.d
     status = calculate_status(plan, all_rss, new_rs)
     if not du.has_progress_deadline(d):
@@ -95,7 +97,22 @@ def sync_rollout_status(plan: Plan, all_rss: Sequence[ReplicaSet | None], new_rs
                 and current.reason == du.NEW_RS_AVAILABLE_REASON)
     if du.has_progress_deadline(d) and not complete:
         status = _progress_condition(plan, status, new_rs)
-    plan.set_status(status)
+    plan.set_status(replica_failure(status, all_rss, new_rs))
+
+
+def replica_failure(status: DeploymentStatus, all_rss: Sequence[ReplicaSet | None],
+                    new_rs: ReplicaSet | None) -> DeploymentStatus:
+    """syncRolloutStatus' last step (`progress.go` getReplicaFailures): the new ReplicaSet's
+    ReplicaFailure condition, else the first one among all ReplicaSets, set on the Deployment
+    (`util.ReplicaSetToDeploymentCondition`: lastUpdateTime = lastTransitionTime; then
+    SetDeploymentCondition, which keeps a condition of the same status and reason as it is); none:
+    the Deployment's ReplicaFailure removed."""
+    failures = (du.find_condition(rs.status.conditions, REPLICA_FAILURE) for rs in (new_rs, *all_rss) if rs is not None)
+    found = next((c for c in failures if c is not None), None)
+    if found is None:
+        return evolve(status, conditions=du.remove_condition(status.conditions, REPLICA_FAILURE))
+    cond = evolve(found, last_update_time=found.last_transition_time)
+    return evolve(status, conditions=du.set_condition(status.conditions, cond))
 
 
 def cleanup_deployment(plan: Plan, old_rss: Sequence[ReplicaSet]) -> None:

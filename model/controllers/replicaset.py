@@ -15,8 +15,17 @@ other creations of the failing batch, sent in parallel upstream, are not sent. T
 the deletions, then delete the first `diff` pods in the order of `controller.ActivePodsWithRanks`
 (`getPodsToDelete`, ranks = active pods of the same controller's ReplicaSets on the same node).
 
-Not modelled: the ReplicaFailure condition (a failed create ends the reconcile before the status
-write here; upstream writes the status with the condition); the status-update retry with a
+The status write (`calculateStatus`, `replica_set_utils.go`) follows `manageReplicas` whatever it
+did: when a create or delete failed, upstream's status gets the ReplicaFailure condition (status
+True, reason FailedCreate or FailedDelete by the sign of active - spec.replicas, the error as its
+message; kept as it is while one is there), and a sync without a failure removes it. Here the
+first failed create or delete ends the requests, and the reconcile's `after_failure` sends the
+status with the condition (`ReplicaFailureStatus`). Errors `manageReplicas` does not return are no
+failure: a create refused because the namespace is terminating (`NamespaceTerminatingCause`; the
+model matches NamespaceLifecycle's 403 message, it has no status causes) and a delete of a pod
+already gone (404).
+
+Not modelled: the status-update retry with a
 fresh GET (`updateReplicaSetStatus`; the model's update fails with 409 and the key is
 requeued); the `canAdopt` re-read of the ReplicaSet before adopting; the delayed requeue after
 minReadySeconds (`AddAfter`; see `wakeup_at`); 404 on delete/adopt counts as a failure (it
@@ -34,6 +43,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.apps import ReplicaSet, ReplicaSetStatus
+from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
@@ -66,6 +76,13 @@ SLOW_START_INITIAL_BATCH_SIZE = 1
 """controller.SlowStartInitialBatchSize."""
 
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+REPLICA_FAILURE = "ReplicaFailure"
+"""apps.ReplicaSetReplicaFailure: a pod could not be created or deleted."""
+
+TERMINATING_MESSAGE = "because it is being terminated"
+"""NamespaceLifecycle's refusal of a create in a terminating namespace (the model's stand-in for
+the NamespaceTerminatingCause status cause)."""
 
 
 def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE) -> tuple[int, ...]:
@@ -166,11 +183,22 @@ def pods_to_delete(pods: Iterable[Pod], related: Iterable[Pod], diff: int, now: 
     return tuple(pod for pod, _ in ranked[:diff])
 
 
-def calculate_status(rs: ReplicaSet, pods: Iterable[Pod], now: int) -> ReplicaSetStatus:
-    """calculateStatus (`replica_set_utils.go`): counts over the active owned pods; fully labeled =
-    the template's labels as a selector match the pod's labels."""
+def calculate_status(rs: ReplicaSet, pods: Iterable[Pod], now: int, failure: str | None = None) -> ReplicaSetStatus:
+    """calculateStatus (`pkg/controller/replicaset/replica_set_utils.go`): counts over the active
+    owned pods; fully labeled = the template's labels as a selector match the pod's labels. With
+    a `failure` (manageReplicas' error) a ReplicaFailure condition is added unless one is there
+    (reason FailedCreate with too few pods, FailedDelete with too many); without, it is removed."""
     template_selector = LabelSelector(match_labels=rs.spec.template.metadata.labels)
     pods = tuple(pods)
+    conditions = rs.status.conditions
+    present = any(c.type == REPLICA_FAILURE for c in conditions)
+    if failure is not None and not present:
+        diff = len(pods) - (rs.spec.replicas if rs.spec.replicas is not None else 1)
+        reason = "FailedCreate" if diff < 0 else "FailedDelete" if diff > 0 else ""
+        conditions = (*conditions, Condition(type=REPLICA_FAILURE, status="True", reason=reason,
+                                             message=failure, last_transition_time=now))
+    elif failure is None and present:
+        conditions = tuple(c for c in conditions if c.type != REPLICA_FAILURE)
     return evolve(
         rs.status,
         replicas=len(pods),
@@ -178,7 +206,42 @@ def calculate_status(rs: ReplicaSet, pods: Iterable[Pod], now: int) -> ReplicaSe
         ready_replicas=sum(1 for p in pods if is_pod_ready(p)),
         available_replicas=sum(1 for p in pods if is_pod_available(p, rs.spec.min_ready_seconds, now)),
         observed_generation=rs.metadata.generation,
+        conditions=conditions,
     )
+
+
+def manage_error(request: Request, response: Response) -> str | None:
+    """The error manageReplicas returns for a failed pod create or delete, or None when it returns
+    none: a create refused because the namespace is terminating (`apierrors.HasStatusCause(err,
+    v1.NamespaceTerminatingCause)`: `return nil`) or a delete of a pod already gone (NotFound is
+    not sent to errCh), `pkg/controller/replicaset/replica_set.go` manageReplicas."""
+    if request.verb == "create" and response.code == 403 and TERMINATING_MESSAGE in response.message:
+        return None
+    if request.verb == "delete" and response.code == 404:
+        return None
+    return response.message
+
+
+@attrs.frozen
+class ReplicaFailureStatus:
+    """A reconcile's `after_failure`: after a failed pod create or delete, the status write
+    calculateStatus makes with manageReplicas' error (ReplicaFailure); after any other failed
+    request (an adoption patch, the status update itself) nothing, as syncReplicaSet returns."""
+
+    rs: ReplicaSet
+    owned: tuple[Pod, ...]
+    now: int
+    user: str
+
+    def __call__(self, request: Request, response: Response) -> tuple[Request, ...]:
+        if request.resource != "pods" or request.verb not in ("create", "delete"):
+            return ()
+        status = calculate_status(self.rs, self.owned, self.now, manage_error(request, response))
+        if status == self.rs.status:
+            return ()
+        return (Request(verb="update-status", user=self.user, resource="replicasets.apps",
+                        namespace=self.rs.metadata.namespace, name=self.rs.metadata.name,
+                        obj=evolve(self.rs, status=status)),)
 
 
 @attrs.frozen
@@ -242,6 +305,7 @@ class ReplicaSetController:
         claimed = claim(rs, rs.spec.selector, active, "pods", self.identity)
         requests = list(claimed.requests)
         owned = tuple(p for p in claimed.owned if isinstance(p, Pod))
+        managed: list[Request] = []
         if needs_sync and rs.metadata.deletion_timestamp is None:
             managed, memory = self._manage(view, rs, owned, key, memory, now)
             requests.extend(managed)
@@ -249,7 +313,8 @@ class ReplicaSetController:
         if status != rs.status:
             requests.append(Request(verb="update-status", user=self.identity, resource="replicasets.apps",
                                     namespace=namespace, name=name, obj=evolve(rs, status=status)))
-        return Reconciliation(tuple(requests), memory)
+        after = ReplicaFailureStatus(rs, owned, now, self.identity) if managed else None
+        return Reconciliation(tuple(requests), memory, after_failure=after)
 
     def _manage(self, view: ObjectView, rs: ReplicaSet, owned: tuple[Pod, ...], key: str, memory: exp.Memory,
                 now: int) -> tuple[list[Request], exp.Memory]:

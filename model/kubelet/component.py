@@ -6,13 +6,16 @@ A kubelet reads only its own cache (`view(model, state, kubelet(node))`, pods fi
 keeps running a pod the API already shows terminating.
 
 Actions (upstream sources in each class):
-- `StartPod`: admit a bound pod and start its containers (`pkg/kubelet/kubelet.go` SyncPod);
+- `StartPod`: admit a bound pod and start its first init container, or its containers
+  (`pkg/kubelet/kubelet.go` SyncPod; init containers: `kubeprop.model.kubelet.runtime`);
 - `ProbeResult`: a readiness or liveness probe outcome that changes something;
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (SIGTERM), `StopGracefully` | `SigKillPod` (at the deadline),
   `FinishTermination` (final status, then DELETE with grace 0);
 - `CleanupOrphan`: a pod gone from the API but still known locally is killed, then forgotten;
+- `ActiveDeadlineExceeded`: a pod past `spec.activeDeadlineSeconds` is Failed and killed (a timer,
+  `kubeprop.model.kubelet.deadline`);
 - `UpdateNodeStatus`: post Ready=True when the API's Node says otherwise;
 - `MemoryPressure`: node-pressure eviction (bounded by `memoryPressureEvents`).
 
@@ -37,6 +40,7 @@ from kubeprop.model.api.server import Request
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet.admission import admission_rejection, rejected_runtime, resource_rejection, visible_taints
+from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, exceed, past_deadline
 from kubeprop.model.kubelet.eviction import eviction_victims
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
@@ -57,17 +61,17 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kube
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
-    "HANDLERS", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "KubeletState", "MemoryPressure",
-    "PodRuntime", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus",
-    "UpdateNodeStatus", "crash_container", "crash_node", "enabled", "initial_kubelet", "next_timer",
-    "running_containers",
+    "HANDLERS", "ActiveDeadlineExceeded", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod",
+    "KubeletState", "MemoryPressure", "PodRuntime", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod",
+    "StopGracefully", "SyncPodStatus", "UpdateNodeStatus", "crash_container", "crash_node", "enabled",
+    "initial_kubelet", "next_timer", "running_containers",
 ]
 
 
 @attrs.frozen(order=True)
 class StartPod(Action):
-    """The kubelet admits a pod bound to its node and starts its containers
-    (`pkg/kubelet/kubelet.go` HandlePodAdditions → canAdmitPod → SyncPod). Image pulls and
+    """The kubelet admits a pod bound to its node and starts its containers, or its first
+    regular init container (`pkg/kubelet/kubelet.go` HandlePodAdditions → canAdmitPod → SyncPod). Image pulls and
     sandbox set-up are one step. Admission (`pkg/kubelet/lifecycle/predicate.go` generalFilter)
     rejects a pod that does not tolerate one of its node's NoExecute taints: the pod is not
     started and the status manager reports it Failed, reason `TaintToleration`, message "Pod was
@@ -103,8 +107,9 @@ class RestartContainer(Action):
 
 @attrs.frozen(order=True)
 class ContainerExit(Action):
-    """A container of a restartPolicy Never/OnFailure pod ends by itself (exit 0 or 1). For
-    Always pods an exit is a crash fault (`crash_container`)."""
+    """A container of a restartPolicy Never/OnFailure pod, or an init container of any pod, ends
+    by itself (exit 0 or 1). For the containers of Always pods an exit is a crash fault
+    (`crash_container`)."""
 
     node: str
     pod: str
@@ -261,10 +266,16 @@ def _pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
 
 def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) -> PodRuntime:
     containers = tuple(
-        ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None,
-                         has_liveness=c.liveness_probe is not None).start(now)
+        ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None, has_liveness=c.liveness_probe is not None)
         for c in pod.spec.containers
     )
+    inits = tuple(ContainerRuntime(c.name) for c in pod.spec.init_containers if c.restart_policy != "Always")
+    return _admitted(model, k, node, pod, now, containers, inits).start_next(now)
+
+
+def _admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
+              containers: tuple[ContainerRuntime, ...], inits: tuple[ContainerRuntime, ...]) -> PodRuntime:
+    """The pod as admitted, nothing started yet."""
     grace = pod.spec.termination_grace_period_seconds
     claims = tuple(sorted(
         f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
@@ -272,7 +283,7 @@ def _admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) 
     ))
     return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=_pod_ip(model, k, node), admitted_at=now,
                       restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace,
-                      claims=claims)
+                      claims=claims, active_deadline_seconds=pod.spec.active_deadline_seconds, init_containers=inits)
 
 
 # --- enabled ---------------------------------------------------------------------------------
@@ -298,12 +309,12 @@ def _enabled_admission(model: ClusterModel, state: ClusterState, node: str) -> I
 def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
-        for c in runtime.containers:
+        for c in (*runtime.init_containers, *runtime.containers):
             if c.running and c.has_readiness:
                 yield ProbeResult(node, key, c.name, "readiness", not c.ready)
             if c.running and c.has_liveness and not runtime.terminating:
                 yield ProbeResult(node, key, c.name, "liveness", False)
-            if c.running and runtime.restart_policy != "Always" and not runtime.terminating and not runtime.evicted:
+            if runtime.exits_by_itself(c):
                 yield ContainerExit(node, key, c.name, False)
                 yield ContainerExit(node, key, c.name, True)
             if runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock:
@@ -311,6 +322,16 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
         if runtime.terminating and runtime.any_running:
             assert runtime.kill_deadline is not None
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
+
+
+def _enabled_deadlines(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
+    """`ActiveDeadlineExceeded` for each pod past its deadline (`kubeprop.model.kubelet.deadline`)."""
+    cached = cached_pods(model, state, node)
+    for key, runtime in kubelet_state(state, node).pods.sorted_items():
+        pod = cached.get(key)
+        if pod is not None and pod.spec.active_deadline_seconds is not None \
+                and past_deadline(pod, runtime, get_phase(runtime), state.clock):
+            yield ActiveDeadlineExceeded(node, key)
 
 
 def _finishing(pod: Pod | None, runtime: PodRuntime) -> bool:
@@ -366,6 +387,7 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
         return
     yield from _enabled_admission(model, state, node)
     yield from _enabled_containers(model, state, node)
+    yield from _enabled_deadlines(model, state, node)
     yield from _enabled_writes(model, state, node)
     yield from _enabled_pressure(model, state, node)
 
@@ -381,7 +403,8 @@ def pressure_spent_in(kubelets: FrozenMap[str, Any]) -> int:
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
-    """The earliest future time a container's back-off ends or a SIGKILL deadline falls."""
+    """The earliest future time a container's back-off ends, a SIGKILL deadline or a pod's
+    active deadline falls."""
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
     for node in sorted(model.nodes):
@@ -390,7 +413,10 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
         for runtime in kubelet_state(state, node).pods.values():
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)
-            times.extend(restart_at(c, max_backoff) for c in runtime.containers if runtime.should_restart(c))
+            times.extend(restart_at(c, max_backoff) for c in (*runtime.init_containers, *runtime.containers)
+                         if runtime.should_restart(c))
+            if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):
+                times.append(t)
     future = [t for t in times if t > state.clock]
     return min(future) if future else None
 
@@ -437,12 +463,16 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
 
 
 def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
-    """A batch container ends: exit 0 (Completed) or 1 (Error)."""
+    """A batch container ends: exit 0 (Completed) or 1 (Error). An init container's success
+    starts the next init container, or the containers after the last one."""
     runtime = _runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
     c = c.exit(state.clock, 0, "Completed") if act.success else c.exit(state.clock, 1, "Error")
-    return _set_pod(state, act.node, act.pod, runtime.with_container(c))
+    runtime = runtime.with_container(c)
+    if act.success and runtime.is_init(c.name):
+        runtime = runtime.start_next(state.clock)
+    return _set_pod(state, act.node, act.pod, runtime)
 
 
 def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod, runtime: PodRuntime) -> tuple[
@@ -470,8 +500,8 @@ def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterS
     pod = cached_pods(model, state, act.node)[act.pod]
     runtime = kubelet_state(state, act.node).pods.get(act.pod)
     if runtime is None:
-        runtime = evolve(_admit(model, kubelet_state(state, act.node), act.node, pod, state.clock),
-                         containers=tuple(ContainerRuntime(c.name) for c in pod.spec.containers),
+        runtime = evolve(_admitted(model, kubelet_state(state, act.node), act.node, pod, state.clock,
+                                   tuple(ContainerRuntime(c.name) for c in pod.spec.containers), ()),
                          pod_ip=pod.status.pod_ip)
         if pod.status.start_time is not None:
             runtime = evolve(runtime, admitted_at=pod.status.start_time)
@@ -538,10 +568,16 @@ def memory_pressure(model: ClusterModel, state: ClusterState, act: MemoryPressur
     return _store(state, act.node, k)
 
 
+def active_deadline_exceeded(model: ClusterModel, state: ClusterState, act: ActiveDeadlineExceeded) -> ClusterState:
+    """The pod turns Failed (DeadlineExceeded) locally and its containers get SIGTERM."""
+    return _set_pod(state, act.node, act.pod, exceed(_runtime(state, act.node, act.pod), state.clock))
+
+
 HANDLERS: dict[type, Any] = {
     StartPod: start_pod, ProbeResult: probe_result, RestartContainer: restart_container,
     ContainerExit: container_exit, SyncPodStatus: sync_pod_status, KillPod: kill_pod,
     StopGracefully: stop_gracefully, SigKillPod: sigkill_pod, FinishTermination: finish_termination,
     CleanupOrphan: cleanup_orphan, UpdateNodeStatus: update_node_status, MemoryPressure: memory_pressure,
+    ActiveDeadlineExceeded: active_deadline_exceeded,
 }
 """Action class → pure handler."""

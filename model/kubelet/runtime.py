@@ -26,6 +26,10 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 BACKOFF_INITIAL_SECONDS = 10
 """`pkg/kubelet/kubelet.go` backOffPeriod."""
 
+_LATER = {"fingerprint": "omit-if-default"}
+"""Metadata of a field added after states were recorded: left out of a fingerprint while it holds
+its default, so recorded traces and pinned state counts stay valid."""
+
 SIGKILL_EXIT_CODE = 137
 MINIMUM_GRACE_SECONDS = 2
 """`pkg/kubelet/kuberuntime/kuberuntime_container.go` minimumGracePeriodInSeconds."""
@@ -94,6 +98,7 @@ class PodRuntime:
     - `evicted`: killed by node-pressure eviction (terminal, never restarted);
     - `rejected`: refused at admission, (reason, message) as `rejectPod` reports them; no
       container ever started and the pod is Failed;
+    - `deadline_exceeded`: past its `activeDeadlineSeconds` and killed (terminal, never restarted);
     - `restart_policy` and `grace_seconds` are kept from the admitted spec so the pod worker can
       act after the pod left the API.
     """
@@ -109,6 +114,15 @@ class PodRuntime:
     rejected: tuple[str, str] | None = None
     claims: tuple[str, ...] = ()
     """PersistentVolumeClaims the pod mounts (`namespace/claim`), as admitted."""
+    active_deadline_seconds: int | None = attrs.field(default=None, metadata=_LATER)
+    """The admitted spec's `activeDeadlineSeconds`: the kubelet's deadline timer
+    (`kubeprop.model.kubelet.deadline`)."""
+    deadline_exceeded: bool = attrs.field(default=False, metadata=_LATER)
+    """Killed by the active deadline handler: terminal (Failed, DeadlineExceeded), never restarted."""
+    init_containers: tuple[ContainerRuntime, ...] = attrs.field(default=(), metadata=_LATER)
+    """The regular (not restartPolicy Always) init containers, in spec order: they run one at a
+    time, each once it exited 0 the next, and the containers start when the last has
+    (`kuberuntime_container.go` computeInitContainerActions)."""
 
     @property
     def terminating(self) -> bool:
@@ -117,33 +131,67 @@ class PodRuntime:
 
     @property
     def any_running(self) -> bool:
-        """True if a container is running."""
-        return any(c.running for c in self.containers)
+        """True if a container (or init container) is running."""
+        return any(c.running for c in self.containers) or any(c.running for c in self.init_containers)
+
+    @property
+    def initialized(self) -> bool:
+        """True once every init container exited 0 (at once for a pod without init containers)."""
+        return all(c.exit_code == 0 and not c.running for c in self.init_containers)
+
+    def is_init(self, name: str) -> bool:
+        """Whether `name` is one of the pod's (regular) init containers."""
+        return any(c.name == name for c in self.init_containers)
 
     def container(self, name: str) -> ContainerRuntime | None:
-        """The named container, or None."""
-        for c in self.containers:
+        """The named container or init container (names are unique across both), or None."""
+        for c in (*self.init_containers, *self.containers):
             if c.name == name:
                 return c
         return None
 
     def with_container(self, new: ContainerRuntime) -> PodRuntime:
-        """A copy with one container replaced (by name)."""
+        """A copy with one container or init container replaced (by name)."""
+        if self.is_init(new.name):
+            return evolve(self, init_containers=tuple(new if c.name == new.name else c for c in self.init_containers))
         return evolve(self, containers=tuple(new if c.name == new.name else c for c in self.containers))
 
     def kill_all(self, now: int, code: int, reason: str) -> PodRuntime:
-        """Every running container exits with `code`."""
-        return evolve(self, containers=tuple(c.exit(now, code, reason) if c.running else c
-                                                   for c in self.containers))
+        """Every running container (and init container) exits with `code`."""
+        done = evolve(self, containers=tuple(c.exit(now, code, reason) if c.running else c for c in self.containers))
+        if any(c.running for c in self.init_containers):
+            inits = tuple(c.exit(now, code, reason) if c.running else c for c in self.init_containers)
+            done = evolve(done, init_containers=inits)
+        return done
 
     def should_restart(self, c: ContainerRuntime) -> bool:
         """`pkg/kubelet/container/helpers.go` ShouldContainerBeRestarted: never while terminating
-        or evicted; Always restarts, OnFailure only after a non-zero exit, Never never."""
+        or evicted; Always restarts, OnFailure only after a non-zero exit, Never never. A failed
+        init container restarts unless the policy is Never (`computeInitContainerActions`)."""
         if c.running or c.exited_at is None or self.terminating or self.evicted or self.rejected:
             return False
-        if self.restart_policy == "Always":
+        if self.restart_policy == "Always" and not self.is_init(c.name):
             return True
-        return self.restart_policy == "OnFailure" and c.exit_code != 0
+        return self.restart_policy != "Never" and c.exit_code != 0
+
+    def exits_by_itself(self, c: ContainerRuntime) -> bool:
+        """Whether a running container may end on its own (`ContainerExit`): an init container, or
+        a container of a restartPolicy Never/OnFailure pod (for Always pods an exit is a crash fault)."""
+        if not c.running or self.terminating or self.evicted:
+            return False
+        return self.restart_policy != "Always" or self.is_init(c.name)
+
+    def init_failed(self) -> bool:
+        """An init container exited non-zero and will not restart (restartPolicy Never)."""
+        return self.restart_policy == "Never" and any(c.exit_code not in (None, 0) for c in self.init_containers)
+
+    def start_next(self, now: int) -> PodRuntime:
+        """After admission or an init container's success: start the first init container that has
+        not completed, or — every one done — all the containers."""
+        for c in self.init_containers:
+            if c.exit_code != 0 or c.running:
+                return self if c.running else self.with_container(c.start(now))
+        return evolve(self, containers=tuple(c.start(now) for c in self.containers))
 
 
 @attrs.frozen(cache_hash=True)

@@ -9,7 +9,10 @@ and `pkg/kubelet/nodestatus/setters.go` (the node conditions).
 Model choices: container state timestamps other than `startedAt` are left out; containerID and
 imageID are empty; the kubelet owns the conditions PodScheduled, Initialized, ContainersReady,
 Ready (and DisruptionTarget on an evicted pod); `PodReadyToStartContainers` is not modelled.
-Pods have no readiness gates and init containers count as done at start.
+Pods have no readiness gates. Init containers: the regular ones (not restartPolicy Always) run
+one by one before the containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`),
+with their statuses and the Initialized condition; sidecars (restartPolicy Always init containers)
+are not run: the kubelet neither starts them nor reports them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.pod import ContainerStatus, Pod, PodStatus
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet.deadline import DEADLINE_MESSAGE, DEADLINE_REASON
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
 
 EVICTION_MESSAGE = "The node was low on resource: memory. "
@@ -28,14 +32,19 @@ EVICTION_MESSAGE = "The node was low on resource: memory. "
 
 
 def get_phase(runtime: PodRuntime) -> str:
-    """`getPhase`: Pending while a container never started, Running while one runs, else by
+    """`getPhase`: Pending while init containers are still to complete (Failed if one failed
+    under restartPolicy Never) or a container never started, Running while one runs, else by
     restart policy; a pod the kubelet has finished (terminated after deletion, or evicted) is
-    terminal: Succeeded if every container exited 0, else Failed."""
-    if runtime.evicted or runtime.rejected:
+    terminal: Succeeded if every container exited 0, else Failed. A pod past its active deadline
+    is Failed at once, its containers still stopping (`generateAPIPodStatus`, ShouldEvict)."""
+    if runtime.evicted or runtime.rejected or runtime.deadline_exceeded:
         return "Failed"
     if runtime.terminating and not runtime.any_running:
         # The pod worker finished terminating it: the phase must be terminal (`generateAPIPodStatus`).
         return "Succeeded" if all(c.exit_code == 0 for c in runtime.containers) else "Failed"
+    if not runtime.initialized:
+        # Init containers still to run: Pending, or Failed when one failed under restartPolicy Never.
+        return "Failed" if runtime.init_failed() else "Pending"
     running = sum(1 for c in runtime.containers if c.running)
     stopped = sum(1 for c in runtime.containers if not c.running and c.exited_at is not None)
     succeeded = sum(1 for c in runtime.containers if not c.running and c.exit_code == 0)
@@ -60,14 +69,16 @@ def _terminated(c: ContainerRuntime) -> FrozenMap[str, Any]:
 
 def container_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> ContainerStatus:
     """`convertToAPIContainerStatuses`: running, terminated, or waiting to restart (with the
-    last termination as lastState)."""
+    last termination as lastState); a container not started yet waits with reason
+    ContainerCreating, or PodInitializing in a pod with init containers."""
     last: Any = None
     if c.running:
         state: Any = FrozenMap({"running": FrozenMap({"startedAt": c.started_at})})
         if c.restart_count > 0 and c.exited_at is not None:
             last = _terminated(c)
     elif c.exited_at is None:
-        state = FrozenMap({"waiting": FrozenMap({"reason": "ContainerCreating"})})
+        waiting = "PodInitializing" if runtime.init_containers else "ContainerCreating"
+        state = FrozenMap({"waiting": FrozenMap({"reason": waiting})})
     elif runtime.should_restart(c):
         reason = "CrashLoopBackOff" if c.backoff > 0 else "ContainerCreating"
         state = FrozenMap({"waiting": FrozenMap({"reason": reason})})
@@ -96,7 +107,7 @@ def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, 
     conditions = old
     for cond in (
         Condition(type="PodScheduled", status="True"),
-        Condition(type="Initialized", status="True"),
+        _initialized(runtime),
         Condition(type="ContainersReady", status=status, reason=reason, message=message),
         Condition(type="Ready", status=status, reason=reason, message=message),
     ):
@@ -106,6 +117,16 @@ def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, 
                                message=EVICTION_MESSAGE)
         conditions = _set(conditions, disruption, now)
     return conditions
+
+
+def _initialized(runtime: PodRuntime) -> Condition:
+    """`GeneratePodInitializedCondition`: False, reason ContainersNotInitialized, naming the init
+    containers that have not exited 0."""
+    incomplete = [c.name for c in runtime.init_containers if c.running or c.exit_code != 0]
+    if not incomplete:
+        return Condition(type="Initialized", status="True")
+    return Condition(type="Initialized", status="False", reason="ContainersNotInitialized",
+                     message=f"containers with incomplete status: [{' '.join(incomplete)}]")
 
 
 def _set(conditions: tuple[Condition, ...], new: Condition, now: int) -> tuple[Condition, ...]:
@@ -140,13 +161,19 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
     if runtime.rejected is not None:
         return rejected_status(pod, runtime)
     phase = get_phase(runtime)
-    images = {c.name: c.image for c in pod.spec.containers}
+    images = {c.name: c.image for c in (*pod.spec.init_containers, *pod.spec.containers)}
     statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)
-    reason, message = ("Evicted", EVICTION_MESSAGE) if runtime.evicted else (pod.status.reason, pod.status.message)
+    inits = tuple(evolve(container_status(runtime, c, images.get(c.name, "")), ready=c.exit_code == 0 and not c.running)
+                  for c in runtime.init_containers) or pod.status.init_container_statuses
+    reason, message = pod.status.reason, pod.status.message
+    if runtime.evicted:
+        reason, message = "Evicted", EVICTION_MESSAGE
+    elif runtime.deadline_exceeded:
+        reason, message = DEADLINE_REASON, DEADLINE_MESSAGE
     return evolve(
         pod.status, phase=phase, conditions=pod_conditions(pod.status.conditions, runtime, phase, now),
         reason=reason, message=message, pod_ip=runtime.pod_ip, start_time=runtime.admitted_at,
-        container_statuses=statuses,
+        container_statuses=statuses, init_container_statuses=inits,
     )
 
 

@@ -82,11 +82,17 @@ class Hooks:
 
 @attrs.frozen
 class Reconciliation:
-    """What one reconcile decided: requests to send in order, and the controller's new memory."""
+    """What one reconcile decided: requests to send in order, and the controller's new memory.
+
+    `after_failure`, if set, gives the requests still sent after the first failed one (the
+    failed request and its response → requests, sent in order until one fails): an upstream
+    sync that writes its status whatever its other writes did (the ReplicaSet controller's
+    ReplicaFailure condition, `pkg/controller/replicaset/replica_set.go` syncReplicaSet)."""
 
     requests: tuple[Request, ...] = ()
     memory: Any = None
     requeue: bool = False
+    after_failure: Callable[[Request, Response], tuple[Request, ...]] | None = None
 
 
 @runtime_checkable

@@ -25,7 +25,7 @@ from kubeprop.model.cluster.drive import Settled, continuations, settle
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Tick
-from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.engine import EngineConfig
@@ -64,9 +64,27 @@ def test_a_retry_refused_for_good_is_set_aside_while_time_passes() -> None:
         states.append(step(model, states[-1], act))
     stutters = [i for i, act in enumerate(run.trace) if states[i + 1] == states[i]]
     assert stutters and all(run.trace[i] == QUOTA_RS for i in stutters)
-    # after each stutter the retry is not taken again until something changed (here: a Tick)
-    assert all(run.trace[i + 1] == Tick(10) for i in stutters if i + 1 < len(run.trace))
+    # after each stutter the retry is not taken again until something changed (a Tick, or the
+    # Deployment controller copying the ReplicaSet's ReplicaFailure condition)
+    assert all(run.trace[i + 1] != QUOTA_RS for i in stutters if i + 1 < len(run.trace))
+    assert all(run.trace[i + 1] == Tick(10) for i in stutters[2:] if i + 1 < len(run.trace))
     assert len(list(run.state.store.list("pods"))) == 1  # the quota's one pod, and no more
+
+
+@pytest.mark.usefixtures("refused")
+def test_the_refused_rollout_says_why_in_replica_failure_conditions() -> None:
+    """The first refused create writes the ReplicaSet's ReplicaFailure condition (FailedCreate, the
+    API server's message: `replica_set_utils.go` calculateStatus) and the Deployment controller
+    copies it (`progress.go` getReplicaFailures); later refusals change nothing (the condition is
+    kept as it is, so the retries still stutter)."""
+    model = _model("quota.yaml")
+    run = settle(model, initial_state(model), max_steps=5000, max_ticks=60)
+    message = ('pods "web-5f56c79647-cm7j4" is forbidden: exceeded quota: team-a-quota, requested/used: pods=2, '
+               'limited: pods=1')
+    for resource in ("replicasets.apps", "deployments.apps"):
+        (obj,) = run.state.store.list(resource)
+        failure = [c for c in obj.status.conditions if c.type == "ReplicaFailure"]
+        assert [(c.status, c.reason, c.message) for c in failure] == [("True", "FailedCreate", message)], resource
 
 
 @pytest.mark.usefixtures("refused")
@@ -134,3 +152,28 @@ def test_a_writing_livelock_is_still_recorded_as_a_lasso(monkeypatch: pytest.Mon
         assert report.counterexample is not None and report.counterexample.cycle_start is not None
         assert report.path is not None
         assert replay(report.path, allow_imports=("syncers",)).verdict == Verdict.REPRODUCES
+
+
+@pytest.mark.usefixtures("refused")
+def test_a_crash_right_after_the_refused_create_writes_no_replica_failure() -> None:
+    """The status write after the failure is one more request of the reconcile
+    (`Reconciliation.after_failure`): a controller manager that dies right after the refused
+    create (`CrashDuringReconcile` after that many requests) never sends it."""
+    from kubeprop.model.controllers import base
+
+    model = _model("quota.yaml")
+    states = [initial_state(model)]
+    run = settle(model, states[0], max_steps=5000, max_ticks=60)
+    for act in run.trace:
+        states.append(step(model, states[-1], act))
+    at = next(i for i, act in enumerate(run.trace) if act == QUOTA_RS and _failure(states[i + 1]))
+    before = states[at]
+    requests = base.decide(model, before, "replicaset", QUOTA_RS.key).requests
+    sent = [r.verb for r in requests].index("create") + 1  # up to the refused create (the quota's pod exists)
+    assert _failure(base.reconcile(model, before, QUOTA_RS))
+    assert not _failure(base.reconcile(model, before, QUOTA_RS, sent))
+
+
+def _failure(state: ClusterState) -> bool:
+    (rs,) = state.store.list("replicasets.apps")
+    return any(c.type == "ReplicaFailure" for c in rs.status.conditions)

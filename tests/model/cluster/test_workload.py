@@ -97,7 +97,7 @@ def test_two_server_side_appliers_conflict(tmp_path: Path) -> None:
     assert _web(state).spec.replicas == 3
     found = first_violation(model, state, STEPS_SUCCEED)
     assert found is not None
-    assert found.message == ("workload step 1 (kubectl apply -f ops --server-side --field-manager=ops) failed: "
+    assert found.message == ("workload step 2 (kubectl apply -f ops --server-side --field-manager=ops) failed: "
                              '409 Conflict: Apply failed with 1 conflict: conflict with "ci": .spec.replicas')
     forced = _scenario(tmp_path, files, workload.replace("fieldManager: ops}", "fieldManager: ops, force: true}"))
     state = _run_steps(forced)

@@ -12,18 +12,20 @@ import attrs
 import pytest
 from api_harness import feastflow
 
-from kubeprop.model.api.apps import Deployment, ReplicaSet, RollingUpdateDeployment
+from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetStatus, RollingUpdateDeployment
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.pod import EnvVar
 from kubeprop.model.api.selectors import LabelSelector
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers import deployment_util as du
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.deployment import DeploymentController
+from kubeprop.model.controllers.deployment_rollout import replica_failure
 from kubeprop.model.controllers.podutil import is_pod_active, is_pod_ready
 from kubeprop.model.controllers.replicaset import ReplicaSetController
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import ADMIN
 
 API = feastflow()
@@ -410,3 +412,51 @@ def test_a_strategy_type_without_a_strategy_only_syncs_status() -> None:
                                                           ReplicaSetController()))
     world.settle()
     assert world.replica_sets("web") == [] and world.pods("web") == []
+
+
+def _rs(name: str, failure: Condition | None) -> ReplicaSet:
+    return ReplicaSet(metadata=ObjectMeta(name=name, namespace="default"),
+                      status=ReplicaSetStatus(conditions=() if failure is None else (failure,)))
+
+
+def test_the_deployment_takes_the_new_replica_sets_failure_first_and_drops_it_when_none_is_left() -> None:
+    old = Condition(type="ReplicaFailure", status="True", reason="FailedDelete", message="old", last_transition_time=3)
+    new = Condition(type="ReplicaFailure", status="True", reason="FailedCreate", message="new", last_transition_time=5)
+    old_rs, new_rs = _rs("web-old", old), _rs("web-new", new)
+    status = replica_failure(DeploymentStatus(), [old_rs, new_rs], new_rs)
+    assert status.conditions == (evolve(new, last_update_time=5),)
+    assert replica_failure(DeploymentStatus(), [old_rs, _rs("web-new", None)], _rs("web-new", None)).conditions == (
+        evolve(old, last_update_time=3),)
+    # the same status and reason: SetDeploymentCondition keeps the Deployment's condition as it is
+    kept = replica_failure(status, [old_rs, new_rs], evolve(new_rs, status=ReplicaSetStatus(conditions=(
+        evolve(new, message="later", last_transition_time=9),))))
+    assert kept.conditions == status.conditions
+    assert replica_failure(status, [_rs("web-new", None)], _rs("web-new", None)).conditions == ()
+
+
+def test_a_refused_new_replica_set_create_sets_progressing_false_replica_set_create_error() -> None:
+    """getNewReplicaSet (sync.go): a failed create of the new ReplicaSet sets Progressing False,
+    ReplicaSetCreateError, on the Deployment and writes its status (with a progress deadline)."""
+    store = make_deployment("web", 2)
+    ctl = DeploymentController()
+    decision = ctl.reconcile(store, "default/web", None, 4)
+    create = next(r for r in decision.requests if r.verb == "create")
+    assert create.resource == "replicasets.apps" and decision.after_failure is not None
+    refused = Response(403, "Forbidden", f'replicasets.apps "{create.name}" is forbidden: exceeded quota: q')
+    (status,) = decision.after_failure(create, refused)
+    assert status.verb == "update-status" and isinstance(status.obj, Deployment)
+    progressing = du.find_condition(status.obj.status.conditions, "Progressing")
+    assert progressing is not None and (progressing.status, progressing.reason, progressing.message) == (
+        "False", "ReplicaSetCreateError", f'Failed to create new replica set "{create.name}": {refused.message}')
+    assert decision.after_failure(Request(verb="patch", user=CM, resource="replicasets.apps", name="x"), refused) == ()
+    # a slow cache's AlreadyExists and a terminating namespace are no ReplicaSetCreateError upstream
+    exists = Response(409, "AlreadyExists", f'replicasets.apps "{create.name}" already exists')
+    terminating = Response(403, "Forbidden", f'replicasets.apps "{create.name}" is forbidden: unable to create new '
+                                             'content in namespace default because it is being terminated')
+    assert decision.after_failure(create, exists) == decision.after_failure(create, terminating) == ()
+    # the same failure again: SetDeploymentCondition changes nothing, so nothing is written
+    again = ctl.reconcile(API.handle(store, status, 5).store, "default/web", None, 6)
+    assert again.after_failure is not None and again.after_failure(create, refused) == ()
+    # without a progress deadline upstream writes nothing after the failure
+    none = make_deployment("web", 2, progress_deadline_seconds=2147483647)
+    assert ctl.reconcile(none, "default/web", None, 4).after_failure is None

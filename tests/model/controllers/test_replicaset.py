@@ -28,6 +28,7 @@ from kubeprop.model.controllers.replicaset import (
     slow_start_batches,
 )
 from kubeprop.model.controllers.replicaset_expectations import Expectation, Memory
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import ADMIN
 
@@ -314,3 +315,64 @@ def test_keys_for_maps_pods_to_their_replica_set() -> None:
     memory = FrozenMap({"default/web": Expectation(0, unanswered_creates=1)})
     gone = ctl.reconcile(BASE, "default/web", memory, 1)
     assert gone.requests == () and "default/web" not in gone.memory
+
+
+QUOTA = Response(403, "Forbidden", 'pods "web-x" is forbidden: exceeded quota: q, requested: pods=4, limited: pods=3')
+TERMINATING = Response(403, "Forbidden", 'pods "web-x" is forbidden: unable to create new content in namespace '
+                                         'default because it is being terminated')
+
+
+def _failure(rs: ReplicaSet) -> list[tuple[str, str, str, int | None]]:
+    return [(c.status, c.reason, c.message, c.last_transition_time) for c in rs.status.conditions
+            if c.type == "ReplicaFailure"]
+
+
+def test_a_refused_create_writes_failed_create_and_a_clean_sync_removes_it() -> None:
+    store = with_rs(3)
+    ctl = ReplicaSetController()
+    decision = ctl.reconcile(store, "default/web", ctl.initial_memory(), 7)
+    first = decision.requests[0]
+    assert first.verb == "create" and decision.after_failure is not None
+    (status,) = decision.after_failure(first, QUOTA)
+    assert status.verb == "update-status" and isinstance(status.obj, ReplicaSet)
+    assert _failure(status.obj) == [("True", "FailedCreate", QUOTA.message, 7)]
+    store = send(store, status, 7)[0]
+    # a second refusal keeps the condition as it is: nothing more to write
+    again = ctl.reconcile(store, "default/web", ctl.initial_memory(), 9)
+    assert again.after_failure is not None and again.after_failure(again.requests[0], QUOTA) == ()
+    # a sync whose creates go through removes it (the status write at the end of its requests)
+    store, _ = apply(ctl, store, again.requests, again.memory, 9)
+    assert len(web_pods(store)) == 3 and _failure(rs_of(store)) == []
+
+
+def test_a_failed_delete_is_failed_delete_and_a_delete_of_a_gone_pod_no_failure() -> None:
+    store = with_rs(3)
+    ctl = ReplicaSetController()
+    first = ctl.reconcile(store, "default/web", ctl.initial_memory(), 1)
+    store, _ = apply(ctl, store, first.requests, first.memory)
+    store = send(store, Request(verb="update", user="admin", obj=evolve(
+        rs_of(store), spec=evolve(rs_of(store).spec, replicas=1))), 2)[0]
+    down = ctl.reconcile(store, "default/web", ctl.initial_memory(), 3)
+    delete = down.requests[0]
+    assert delete.verb == "delete" and down.after_failure is not None
+    (status,) = down.after_failure(delete, Response(500, "InternalError", "etcdserver: request timed out"))
+    assert isinstance(status.obj, ReplicaSet)
+    assert _failure(status.obj) == [("True", "FailedDelete", "etcdserver: request timed out", 3)]
+    (plain,) = down.after_failure(delete, Response(404, "NotFound", f'pods "{delete.name}" not found'))
+    assert isinstance(plain.obj, ReplicaSet) and _failure(plain.obj) == [] and plain.obj.status.replicas == 3
+
+
+def test_no_failure_for_a_terminating_namespace_nor_after_other_requests() -> None:
+    store = with_rs(3)
+    ctl = ReplicaSetController()
+    decision = ctl.reconcile(store, "default/web", ctl.initial_memory(), 1)
+    assert decision.after_failure is not None
+    (plain,) = decision.after_failure(decision.requests[0], TERMINATING)  # the status write without a failure
+    assert isinstance(plain.obj, ReplicaSet) and _failure(plain.obj) == [] and plain.obj.status.observed_generation == 1
+    status_update = Request(verb="update-status", user="x", resource="replicasets.apps", namespace="default",
+                            name="web")
+    assert decision.after_failure(status_update, Response(409, "Conflict")) == ()
+    adopt = Request(verb="patch", user="x", resource="pods", namespace="default", name="orphan")
+    assert decision.after_failure(adopt, QUOTA) == ()
+    # expectations pending on a stale cache: no create or delete, so nothing follows a failure
+    assert ctl.reconcile(store, "default/web", decision.memory, 2).after_failure is None
