@@ -1,11 +1,11 @@
-"""The searches around the expected run set a move that left the state as it was aside until the
+"""On the expected run the searches around it set a move that left the state as it was aside until the
 state changes, as `drive.follow` does (`around._Search.fair`): a controller retrying a request
 refused for good backs off while time passes (upstream: `AddRateLimited`,
 `staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`). Before, the retry reached
 the state it left, a state already reached, and the run ended there: on the refused quota scenario
-the expected run of `around`, `perturb` and `faults` stopped after 20 of the fair run's 147 steps,
+the expected run of `around`, `perturb` and `faults` stopped after 28 of the fair run's 156 steps,
 without judging convergence, so none of them reported the rollout the quota keeps from completing
-(PCT did, after 367 portfolio steps)."""
+(PCT did, after 477 portfolio steps)."""
 
 from __future__ import annotations
 
