@@ -1,4 +1,5 @@
-"""Kubelet admission: the checks a kubelet makes before it starts a pod bound to its node.
+"""Kubelet admission: the checks a kubelet makes before it starts a pod bound to its node, and
+the runtime of a pod it admits (`admit`, `admitted`).
 
 Upstream: `pkg/kubelet/kubelet.go` (HandlePodAdditions → canAdmitPod → rejectPod) and
 `pkg/kubelet/lifecycle/predicate.go` (predicateAdmitHandler.Admit, generalFilter), which runs the
