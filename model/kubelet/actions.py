@@ -84,11 +84,14 @@ class KillPod(Action):
 
 @attrs.frozen(order=True)
 class PreStopOverrun(Action):
-    """The environment's choice for a terminating pod with a `lifecycle.preStop` hook: the hook
-    runs the whole grace period (`kuberuntime_container.go` executePreStopHook times out), so SIGTERM
-    comes only then and SIGKILL 2 s later (killContainer's minimum grace). Not taken, the hooks
-    end in time and the deadline stays the grace period. Either way the containers may exit cleanly
-    before the deadline (`StopGracefully`: the hook ended and the process exited on SIGTERM)."""
+    """The environment's choice for a terminating pod with a `lifecycle.preStop` hook, made when
+    its SIGKILL deadline comes (beside `SigKillPod`): the hook ran the whole grace period
+    (`kuberuntime_container.go` executePreStopHook timed out), so SIGTERM came only then and SIGKILL
+    comes 2 s later (killContainer's minimum grace). Not taken, the hooks ended in time and
+    `SigKillPod` follows at the grace period. Either way the containers may exit cleanly before the
+    deadline (`StopGracefully`: the hook ended and the process exited on SIGTERM). Choosing at the
+    deadline, not before, gives the same behaviours with fewer states: until then nothing tells the
+    two apart."""
 
     node: str
     pod: str

@@ -198,8 +198,8 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
         if runtime.terminating and runtime.any_running:
             assert runtime.kill_deadline is not None
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
-            if runtime.hook_grace is not None and state.clock < runtime.kill_deadline:
-                yield PreStopOverrun(node, key)
+            if runtime.hook_grace is not None and state.clock >= runtime.kill_deadline:
+                yield PreStopOverrun(node, key)  # instead of SIGKILL: the hook ran the grace period out
 
 
 def _enabled_deadlines(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:

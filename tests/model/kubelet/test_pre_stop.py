@@ -48,17 +48,21 @@ def test_a_hook_that_ends_in_time_keeps_the_grace_period_deadline() -> None:
     model = make_model()
     state = deleted(model, hook_pod())
     assert runtime(state).pre_stop and runtime(state).kill_deadline == 30
-    assert overrun_actions(model, state) == [kl.PreStopOverrun(NODE, POD)]
+    assert overrun_actions(model, state) == []  # chosen at the deadline, not before
+    assert kl.StopGracefully(NODE, POD) in list(kl.enabled(model, state))
     late = attrs.evolve(state, clock=30)
-    assert kl.SigKillPod(NODE, POD) in list(kl.enabled(model, late)) and overrun_actions(model, late) == []
+    assert kl.SigKillPod(NODE, POD) in list(kl.enabled(model, late))
+    assert overrun_actions(model, late) == [kl.PreStopOverrun(NODE, POD)]
 
 
 def test_a_hook_that_runs_the_grace_period_out_delays_sigkill_by_two_seconds() -> None:
     model = make_model()
-    state = step(model, deleted(model, hook_pod()), kl.PreStopOverrun(NODE, POD))
+    state = attrs.evolve(deleted(model, hook_pod()), clock=30)
+    state = step(model, state, kl.PreStopOverrun(NODE, POD))
     assert runtime(state).kill_deadline == 32 and overrun_actions(model, state) == []
     assert kl.next_timer(model, state) == 32
-    assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, attrs.evolve(state, clock=30)))
+    assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, state))
+    assert kl.StopGracefully(NODE, POD) in list(kl.enabled(model, state))  # the 2 s after SIGTERM
     state = step(model, attrs.evolve(state, clock=32), kl.SigKillPod(NODE, POD))
     assert runtime(state).containers[0].exit_code == 137
 
@@ -68,14 +72,16 @@ def test_a_short_or_zero_grace_period() -> None:
     (`gracePeriod > 0`). An orphan (force-deleted) is stopped with its admitted spec's grace period,
     hooks included."""
     model = make_model()
-    state = step(model, deleted(model, hook_pod(), grace=1), kl.PreStopOverrun(NODE, POD))
+    state = attrs.evolve(deleted(model, hook_pod(), grace=1), clock=2)
+    state = step(model, state, kl.PreStopOverrun(NODE, POD))
     assert runtime(state).kill_deadline == 3
     state = step(model, bound_state(model, hook_pod(grace=0)), kl.StartPod(NODE, POD))
     state = step(model, delete_web(model, state, 0), kl.CleanupOrphan(NODE, POD))  # force-deleted: an orphan
-    assert runtime(state).kill_deadline == 2 and overrun_actions(model, state) == []
+    assert runtime(state).kill_deadline == 2 and overrun_actions(model, attrs.evolve(state, clock=2)) == []
     state = step(model, delete_web(model, step(model, bound_state(model, hook_pod()), kl.StartPod(NODE, POD)), 0),
                  kl.CleanupOrphan(NODE, POD))
-    assert runtime(state).kill_deadline == 30 and overrun_actions(model, state) == [kl.PreStopOverrun(NODE, POD)]
+    assert runtime(state).kill_deadline == 30
+    assert overrun_actions(model, attrs.evolve(state, clock=30)) == [kl.PreStopOverrun(NODE, POD)]
 
 
 def test_the_field_decodes_and_absent_leaves_fingerprints_alone() -> None:
