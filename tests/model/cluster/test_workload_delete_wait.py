@@ -18,6 +18,7 @@ from kubeprop.model.cluster.workload import delete_wait, describe
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.convergence import _workload_left
 from kubeprop.properties.registry import first_violation, select
 
 STEPS_SUCCEED = select(["workload-steps-succeed"])
@@ -117,3 +118,14 @@ def test_an_object_removed_at_once_leaves_nothing_to_wait_for(tmp_path: Path) ->
     state = step(model, state, UserStep(0))
     assert state.store.get(SOLO_KEY) is None and "workload" not in state.addons
     assert UserStep(1) in actions(model, state)
+
+
+def test_a_finalizer_no_one_removes_holds_the_last_delete_and_the_verdict_says_so(tmp_path: Path) -> None:
+    kept = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept, namespace: default, "
+            "finalizers: [example.com/keep]}\ndata: {a: '1'}\n")
+    model = _model(tmp_path, {"m/kept.yaml": kept}, "  - delete: {kind: ConfigMap, name: kept}\n")
+    state = settle(model, step(model, initial_state(model), UserStep(0)), max_steps=400).state
+    wait = delete_wait(state)
+    assert wait is not None and wait.name == "kept"  # kubectl delete would still be waiting
+    assert _workload_left(model, state) == ("judged with the user's last command still waiting for the object to "
+                                            "go: kubectl delete ConfigMap kept -n default")
