@@ -26,6 +26,7 @@ from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
+from kubeprop.model.scheduler.queue import is_gated
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
 from kubeprop.properties.registry import CheckResult as Result
@@ -109,8 +110,8 @@ def schedulable_pods_bound(model: ClusterModel, state: ClusterState) -> Result:
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     infos = build_node_infos(nodes, pods)
     for pod in pods:
-        if pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
-            continue
+        if pod.spec.node_name or pod.metadata.deletion_timestamp is not None or is_gated(pod):
+            continue  # a gated pod is never tried (the SchedulingGates PreEnqueue plugin)
         result = schedule_one(pod, infos, model.scheduler_profile)
         if result.feasible:
             name = f"Pod {pod.metadata.namespace}/{pod.metadata.name}"

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kubeprop.model.api.apps import Deployment, RollingUpdateDeployment
 from kubeprop.model.api.objects import ApiObject, Node, Pod, kind_info, qualified_resource
+from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.registry import builtin_controller_types
 from kubeprop.model.fault_kinds import FAULT_KINDS
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
@@ -179,6 +181,10 @@ def variant_vacuity(model: ClusterModel) -> str | None:
         missing = ("nothing can delete a pod (no workload step but cordon/uncordon, no fault budget, no memory "
                    "pressure, descheduler, HPA, pod priorities, bare Pods or code of your own): no pod ever "
                    "terminates")
+    if missing is None and model.variant == "rollout-fencepost" and not _fenceposts_can_both_be_zero(model):
+        missing = ("no rollout can resolve maxSurge and maxUnavailable both to 0 (a Deployment's maxSurge of 0 or 0% "
+                   "and a maxUnavailable that rounds down to 0 for its replicas, then a step that changes its pod "
+                   "template)")
     return None if missing is None else f"variant {model.variant} cannot show: {missing}"
 
 
@@ -210,6 +216,36 @@ def _may_preempt_or_be_adopted(obj: ApiObject) -> bool:
     template = getattr(getattr(obj, "spec", None), "template", None)
     pod_spec = getattr(template, "spec", None)
     return pod_spec is not None and (bool(pod_spec.priority_class_name) or pod_spec.priority is not None)
+
+
+def _fenceposts_can_both_be_zero(model: ClusterModel) -> bool:
+    """Whether some rollout can resolve a Deployment's maxSurge and maxUnavailable both to 0, the case
+    the `rollout-fencepost` variant changes (`pkg/controller/deployment/util/deployment_util.go`
+    ResolveFenceposts: surge rounds up, unavailable down; unset values default to 25%,
+    `pkg/apis/apps/v1/defaults.go`), over-approximated. It needs a Deployment whose strategy is
+    RollingUpdate and whose values resolve to (0, 0) for one of the replica counts it can have (its
+    own, a `scale` step's; any count at all with an HPA), and a rollout: a `setImage` or `apply` step.
+    Code of your own or environment rules may do either, so they count."""
+    spec = model.scenario.spec
+    if own_controllers(model) or model.scenario.environment_rules:
+        return True
+    if not any(step.set_image is not None or step.apply_options is not None for step in spec.workload):
+        return False
+    applied = (o for objects in model.workload_objects for o in objects)
+    deployments = [o for o in (*(m.obj for m in model.scenario.objects), *applied) if isinstance(o, Deployment)]
+    scaled = {step.scale.replicas for step in spec.workload if step.scale is not None and step.scale.deployment}
+    any_count = "horizontalpodautoscalers.autoscaling" in (possible_resources(model) or ())
+    for d in deployments:
+        if d.spec.strategy.type not in ("", "RollingUpdate"):
+            continue
+        rolling = d.spec.strategy.rolling_update or RollingUpdateDeployment()
+        surge = "25%" if rolling.max_surge is None else rolling.max_surge
+        unavailable = "25%" if rolling.max_unavailable is None else rolling.max_unavailable
+        counts = {1} if any_count else {1 if d.spec.replicas is None else d.spec.replicas} | scaled
+        if any(n > 0 and resolve_fenceposts(surge, unavailable, n, zero_unavailable_to_one=False) == (0, 0)
+               for n in counts):
+            return True
+    return False
 
 
 def _taint_can_appear(model: ClusterModel) -> bool:

@@ -227,6 +227,14 @@ class Volume:
     projected: Any = None
 
 
+@attrs.frozen
+class PodSchedulingGate:
+    """A scheduling gate (`core/v1 PodSchedulingGate`): while a pod has any, the scheduler leaves
+    it alone (`kubeprop.model.scheduler.queue`)."""
+
+    name: str = ""
+
+
 @attrs.frozen(cache_hash=True)
 class PodSpec:
     """What a pod runs and where it may run (`core/v1 PodSpec`)."""
@@ -234,7 +242,7 @@ class PodSpec:
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
         "dnsPolicy", "dnsConfig", "securityContext", "imagePullSecrets",
         "hostPID", "hostIPC", "shareProcessNamespace", "hostAliases",
-        "enableServiceLinks", "os", "hostUsers", "schedulingGates",
+        "enableServiceLinks", "os", "hostUsers",
         "setHostnameAsFQDN", "serviceAccount", "automountServiceAccountToken",
     )
     REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
@@ -277,6 +285,7 @@ class PodSpec:
     subdomain: str = ""
     readiness_gates: tuple[Any, ...] = ()
     overhead: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
+    scheduling_gates: tuple[PodSchedulingGate, ...] = attrs.field(default=(), metadata=_LATER)
     active_deadline_seconds: Int64 | None = attrs.field(default=None, metadata=_LATER)
     """Seconds the pod may be active on its node, counted from `status.startTime`; then the
     kubelet kills it and reports it Failed, reason DeadlineExceeded (`pkg/kubelet/active_deadline.go`)."""

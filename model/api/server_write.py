@@ -93,7 +93,7 @@ def _prepare_for_create(obj: ApiObject, info: KindInfo, store: Store) -> ApiObje
                   deletion_timestamp=None, deletion_grace_period_seconds=None)
     obj = with_metadata(obj, meta)
     if isinstance(obj, Pod):
-        return evolve(obj, status=PodStatus(phase="Pending"))
+        return evolve(obj, status=_gated_status(obj, PodStatus(phase="Pending")))
     if isinstance(obj, Namespace):
         finalizers = obj.spec.finalizers or ("kubernetes",)
         return evolve(obj, spec=NamespaceSpec(finalizers), status=NamespaceStatus(phase="Active"))
@@ -109,6 +109,20 @@ def _prepare_for_create(obj: ApiObject, info: KindInfo, store: Store) -> ApiObje
     if info.status_subresource and hasattr(obj, "status"):
         return with_status(obj, cast(Any, type(obj)()).status)
     return obj
+
+
+def _gated_status(pod: Pod, status_value: PodStatus) -> PodStatus:
+    """applySchedulingGatedCondition (`pkg/registry/core/pod/strategy.go` PrepareForCreate): a pod
+    created with scheduling gates gets PodScheduled=False reason SchedulingGated, stamped with its
+    creation time."""
+    if not pod.spec.scheduling_gates:
+        return status_value
+    gated = Condition(type="PodScheduled", status="False", reason="SchedulingGated", message=GATED_MESSAGE,
+                      last_transition_time=pod.metadata.creation_timestamp)
+    return evolve(status_value, conditions=set_condition(status_value.conditions, gated))
+
+
+GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 
 def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
@@ -357,7 +371,7 @@ def patch(store: Store, ctx: Context, namespace: str, name: str) -> Result:
 
 def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """POST pods/binding (`pkg/registry/core/pod/storage/storage.go` assignPod): 409 if the pod is
-    terminating or already bound; sets nodeName and PodScheduled=True."""
+    terminating, already bound or still gated; sets nodeName and PodScheduled=True."""
     if ctx.info.resource != "pods" or not ctx.request.node_name:
         return Result(store, status(400, "BadRequest", "bind needs a pod and a node name"))
     pod = store.get(ObjectKey("pods", namespace, name))
@@ -368,6 +382,8 @@ def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     if pod.spec.node_name:
         msg = f'pod {name} is already assigned to node "{pod.spec.node_name}"'
         return Result(store, status(409, "Conflict", msg))
+    if pod.spec.scheduling_gates:  # "Reject binding to a scheduling un-ready Pod."
+        return Result(store, status(409, "Conflict", f"pod {name} has non-empty .spec.schedulingGates"))
     scheduled = Condition(type="PodScheduled", status="True", last_transition_time=ctx.now)
     new = evolve(
         pod,

@@ -100,6 +100,7 @@ from kubeprop.model.api.validation_fields import (
     validate_annotations,
     validate_labels,
 )
+from kubeprop.model.api.validation_gates import gated_node_name, gated_spec_munged, only_deleted_scheduling_gates
 from kubeprop.model.api.validation_kinds import (
     STANDARD_FINALIZERS,
     namespace_finalizer_messages,
@@ -267,7 +268,8 @@ def _validate_pod(pod: Pod) -> ErrorList:
     errs = validate_pod_specific_annotations(pod.metadata.annotations, (*META, "annotations"))
     errs += validate_pod_spec(pod.spec, ("spec",))
     errs += validate_containers_only_for_pod(pod.spec.containers, ("spec", "containers"))
-    return errs + validate_containers_only_for_pod(pod.spec.init_containers, ("spec", "initContainers"))
+    errs += validate_containers_only_for_pod(pod.spec.init_containers, ("spec", "initContainers"))
+    return errs + gated_node_name(pod.spec)
 
 
 def _validate_namespace(ns: Namespace) -> ErrorList:
@@ -345,6 +347,7 @@ def _pod_update(new: Pod, old: Pod) -> ErrorList:
     if stop:
         return errs
     errs += _only_added_tolerations(new.spec.tolerations, old.spec.tolerations)
+    errs += only_deleted_scheduling_gates(new.spec.scheduling_gates, old.spec.scheduling_gates)
     grace = new.spec.termination_grace_period_seconds
     old_grace = old.spec.termination_grace_period_seconds
     if old_grace is not None and old_grace < 0 and grace == 1:
@@ -355,6 +358,8 @@ def _pod_update(new: Pod, old: Pod) -> ErrorList:
         containers=_old_images(new.spec.containers, old.spec.containers),
         init_containers=_old_images(new.spec.init_containers, old.spec.init_containers),
     )
+    munged, gated_errs = gated_spec_munged(munged, old.spec)
+    errs += gated_errs
     if munged != old.spec:
         errs.append(forbidden(("spec",), _POD_UPDATE_MSG))
     return errs

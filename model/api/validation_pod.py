@@ -58,6 +58,7 @@ from kubeprop.model.api.validation_fields import (
     validate_annotations,
     validate_labels,
 )
+from kubeprop.model.api.validation_gates import validate_scheduling_gates
 
 MAX_INT32: Final = 2**31 - 1
 """`math.MaxInt32`: the upper bound of `activeDeadlineSeconds` (an int64 field)."""
@@ -97,6 +98,7 @@ def validate_pod_spec(spec: PodSpec, path: FieldPath) -> ErrorList:
     errs += validate_labels(spec.node_selector, (*path, "nodeSelector"))
     if spec.affinity is not None:
         errs += _affinity(spec.affinity, (*path, "affinity"))
+    errs += validate_scheduling_gates(spec.scheduling_gates, (*path, "schedulingGates"))
     errs += _topology_spread(spec.topology_spread_constraints, (*path, "topologySpreadConstraints"))
     return errs + _pod_spec_names(spec, path)
 

@@ -38,6 +38,7 @@ from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
 from kubeprop.model.scheduler import component as scheduler
+from kubeprop.model.scheduler import pdbs as scheduler_pdbs
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from kubeprop.model.state.component import Hooks
@@ -75,7 +76,7 @@ HOOKS = Hooks(
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer),
     tick_guards=(nodelifecycle.blocks_tick,),
-    watches=(hpa.watches,),
+    watches=(hpa.watches, scheduler_pdbs.watches),
     request_gates=(overload.refusal,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""

@@ -2,8 +2,9 @@
 
 Which component watches what (upstream: each binary's informer factory):
 
-- the scheduler: pods and nodes (`pkg/scheduler/eventhandlers.go`), and Services, ReplicaSets and
-  StatefulSets for the default spreading selector (`podtopologyspread/plugin.go` setListers);
+- the scheduler: pods and nodes (`pkg/scheduler/eventhandlers.go`), Services, ReplicaSets and
+  StatefulSets for the default spreading selector (`podtopologyspread/plugin.go` setListers), and
+  PodDisruptionBudgets for preemption where the scenario has any (`kubeprop.model.scheduler.pdbs`);
 - the controller manager: the union of its controllers' `watches` plus pods and nodes (one shared
   informer factory for all controllers, `cmd/kube-controller-manager/app/controllermanager.go`);
 - a kubelet: pods with `spec.nodeName=<node>` (`pkg/kubelet/config/apiserver.go`).
@@ -60,14 +61,15 @@ def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
     """The qualified resources a component watches."""
     if component.startswith(KUBELET_PREFIX) or component == WATCH_CACHE:
         return ("pods",)
+    resources = {"pods", "nodes"}
     if component == CONTROLLER_MANAGER:
-        resources = {"pods", "nodes"}
         for controller in model.controllers:
             resources.update(controller.watches)
-        for source in model.hooks.watches:
-            resources.update(source(model, component))
-        return tuple(sorted(resources))
-    return tuple(sorted(("nodes", "pods", *DEFAULT_SPREAD_RESOURCES)))
+    else:
+        resources.update(DEFAULT_SPREAD_RESOURCES)
+    for source in model.hooks.watches:
+        resources.update(source(model, component))
+    return tuple(sorted(resources))
 
 
 @lru_cache(maxsize=1024)

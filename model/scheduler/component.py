@@ -12,7 +12,8 @@ scheduler's Service, ReplicaSet and StatefulSet caches (`kubeprop.model.schedule
 
 Model actions: `Schedule(scheduler, pod, node)` — one per top-scoring node, since ties are broken
 at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod;
-`MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — basic priority preemption.
+`MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — priority preemption, preferring
+victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`).
 Several instances without leader election (`schedulerInstances`, `leaderElection: false`) each
 keep their own queue and assume cache: the dual-scheduler hazard.
 """
@@ -32,6 +33,7 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
+from kubeprop.model.scheduler.pdbs import cached_pdbs
 from kubeprop.model.scheduler.queue import (
     DEFAULT_SCHEDULER_NAME,
     SchedulerState,
@@ -117,7 +119,8 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
     infos = build_node_infos(nodes, _pods(view_), memory.assumed)
     pod = queue[0]
-    return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_))
+    return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
+                             pdbs=cached_pdbs(view_))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
@@ -243,12 +244,13 @@ def _nominated_fit(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProf
     return None
 
 
-def _postfilter(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProfile, d: Diagnosis) -> ScheduleResult:
+def _postfilter(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProfile, d: Diagnosis,
+                pdbs: Sequence[PodDisruptionBudget]) -> ScheduleResult:
     """The unschedulable outcome: FitError message plus the PostFilter plugins' result."""
     reasons: list[str] = ["no new claims to deallocate"] if profile.dra_enabled else []
     candidate = None
     if profile.preemption and profile.filter_enabled("DefaultPreemption"):
-        outcome = preempt(pod, nodes, profile, d)
+        outcome = preempt(pod, nodes, profile, d, pdbs)
         candidate = outcome.candidate
         if outcome.message:
             reasons.append(outcome.message)
@@ -265,12 +267,15 @@ def schedule_one(
     *,
     start_index: int = 0,
     default_spread_selector: LabelSelector | None = None,
+    pdbs: Sequence[PodDisruptionBudget] = (),
 ) -> ScheduleResult:
     """One scheduling cycle for `pod` over the snapshot `node_infos`.
 
     `start_index` is the scheduler's nextStartNodeIndex (matters only from 100 nodes on);
     `default_spread_selector` is the selector upstream derives from the pod's Services and
-    owning ReplicaSet/StatefulSet for the system-default topology spreading (None: none).
+    owning ReplicaSet/StatefulSet for the system-default topology spreading (None: none);
+    `pdbs` the PodDisruptionBudgets in the scheduler's cache, which preemption prefers not to
+    violate (`kubeprop.model.scheduler.preemption`).
     """
     nodes = _sorted(node_infos)
     nominated = _nominated_fit(pod, nodes, profile)
@@ -278,7 +283,7 @@ def schedule_one(
         return ScheduleResult((nominated,), EMPTY, (nominated,), EMPTY)
     d = diagnose(pod, nodes, profile, start_index)
     if not d.feasible:
-        return _postfilter(pod, nodes, profile, d)
+        return _postfilter(pod, nodes, profile, d, pdbs)
     reasons = _reasons(d.statuses)
     if len(d.feasible) == 1:
         return ScheduleResult(d.feasible, EMPTY, d.feasible, reasons, "", d.statuses)

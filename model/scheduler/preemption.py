@@ -7,22 +7,29 @@ Sources (repo `kubernetes/kubernetes`, master ~v1.35):
   ("not eligible due to preemptionPolicy=Never.", "not eligible due to a terminating pod on
   the nominated node."); SelectVictimsOnNode: remove every pod of lower priority, fail if none
   ("No preemption victims found for incoming pod", unresolvable) or if the pod still does not
-  fit (that filter's status), then reprieve the victims from the most important down (priority,
-  then earlier start time) while the pod still fits.
+  fit (that filter's status); then split the potential victims, most important first (priority,
+  then earlier start time), into those whose eviction would violate a PodDisruptionBudget and
+  the others (filterPodsWithPDBViolation, `kubeprop.model.scheduler.pdbs`), and reprieve them
+  while the pod still fits: the violating ones first, then the others, each group from the most
+  important down. A violating pod that cannot be reprieved is still a victim (PDBs are a
+  preference, not a guarantee) and counts as one PDB violation of the candidate.
 * `pkg/scheduler/framework/preemption/preemption.go`: Preempt; nodesWherePreemptionMightHelp
   (only nodes whose failure is Unschedulable, not UnschedulableAndUnresolvable: the others get
-  "Preemption is not helpful for scheduling"); no candidate -> a FitError over those statuses;
-  pickOneNodeForPreemption: fewest PDB violations, lowest highest-victim priority, lowest
-  Σ(priority + 2^31) over victims, fewest victims, latest start of the highest-priority
+  "Preemption is not helpful for scheduling"); findCandidates lists the PDBs from the
+  scheduler's informer (getPodDisruptionBudgets); no candidate -> a FitError over those
+  statuses; pickOneNodeForPreemption: fewest PDB violations, lowest highest-victim priority,
+  lowest Σ(priority + 2^31) over victims, fewest victims, latest start of the highest-priority
   victims, then the first candidate.
 * `pkg/scheduler/util/utils.go` MoreImportantPod / GetPodStartTime (unset start time = now).
 
-Model choices: there are no PodDisruptionBudgets, so no PDB violations; with fewer than 100
-nodes every potential node is dry-run (minCandidateNodesAbsolute = 100), so the candidate set
-is exact, but upstream walks the nodes from a random offset and keeps the *first* of equally
-good candidates: `best_preemption_candidates` returns all of them (a nondeterministic choice),
-`pick_preemption` the first by node name. Start times are the model's integer clock; an unset
-start time counts as later than any set one.
+Model choices: the PDBs are those of the scheduler's cache (`pdbs.cached_pdbs`; watched only in
+scenarios that create one, `pdbs.sees_pdbs`), with the status the disruption controller last
+wrote; with fewer than 100 nodes every potential node is dry-run (minCandidateNodesAbsolute =
+100), so the candidate set is exact, but upstream walks the nodes from a random offset and keeps
+the *first* of equally good candidates: `best_preemption_candidates` returns all of them (a
+nondeterministic choice), `pick_preemption` the first by node name. Start times are the model's
+integer clock; an unset start time counts as later than any set one. Victims are deleted without
+the DisruptionTarget condition upstream patches in first (`kubeprop.model.scheduler.component`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from collections.abc import Sequence
 import attrs
 
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.filters import FilterStatus
 from kubeprop.model.scheduler.framework import (
@@ -44,6 +52,7 @@ from kubeprop.model.scheduler.framework import (
 )
 from kubeprop.model.scheduler.message import fit_error_message
 from kubeprop.model.scheduler.nodeinfo import NodeInfo, pod_key, pod_priority
+from kubeprop.model.scheduler.pdbs import filter_pods_with_pdb_violation
 
 __all__ = [
     "NOT_HELPFUL",
@@ -65,12 +74,14 @@ _NOW = float("inf")
 
 @attrs.frozen
 class PreemptionCandidate:
-    """A node where evicting `victims` (pod keys, most important first) lets the pod fit."""
+    """A node where evicting `victims` (pod keys, most important first) lets the pod fit;
+    `pdb_violations` of them would violate a PodDisruptionBudget."""
 
     node: str
     victims: tuple[str, ...]
     victim_priorities: tuple[int, ...] = ()
     victim_start_times: tuple[float, ...] = ()
+    pdb_violations: int = 0
 
 
 @attrs.frozen
@@ -91,9 +102,10 @@ def _importance(pod: Pod) -> tuple[int, float, str]:
 
 
 def select_victims_on_node(
-    pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile
+    pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile,
+    pdbs: Sequence[PodDisruptionBudget] = (),
 ) -> PreemptionCandidate | FilterStatus:
-    """SelectVictimsOnNode (no PDBs): the candidate, or why preemption cannot help on `ni`."""
+    """SelectVictimsOnNode: the candidate, or why preemption cannot help on `ni`."""
     prio = pod_priority(pod)
     potential = sorted((p for p in ni.pods if pod_priority(p) < prio), key=_importance)
     if not potential:
@@ -102,20 +114,26 @@ def select_victims_on_node(
     status = run_filters_with_nominated(pod, current, replace_node(nodes, current), profile)
     if status is not None:
         return status
+    violating, others = filter_pods_with_pdb_violation(potential, pdbs)
+    violators = {pod_key(p) for p in violating}
     victims: list[Pod] = []
-    for p in potential:
+    violations = 0
+    for p in (*violating, *others):
         trial = current.with_pods(added=[p])
         if run_filters_with_nominated(pod, trial, replace_node(nodes, trial), profile) is None:
             current = trial
         else:
             victims.append(p)
+            violations += pod_key(p) in violators
     if not victims:
         return FilterStatus("DefaultPreemption", (f'expected at least one victim pod on node "{ni.name}"',), False)
+    victims.sort(key=_importance)  # a no-op unless both groups were non-empty, as upstream
     return PreemptionCandidate(
         ni.name,
         tuple(pod_key(v) for v in victims),
         tuple(pod_priority(v) for v in victims),
         tuple(_start(v) for v in victims),
+        violations,
     )
 
 
@@ -145,7 +163,8 @@ def _terminating_by_preemption(p: Pod) -> bool:
 
 
 def _dry_run(
-    pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, diagnosis: Diagnosis
+    pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, diagnosis: Diagnosis,
+    pdbs: Sequence[PodDisruptionBudget],
 ) -> tuple[list[PreemptionCandidate], dict[str, FilterStatus]]:
     """findCandidates + DryRunPreemption over the nodes where preemption might help."""
     candidates: list[PreemptionCandidate] = []
@@ -155,7 +174,7 @@ def _dry_run(
         if status is None or status.unresolvable:
             statuses[ni.name] = FilterStatus("DefaultPreemption", (NOT_HELPFUL,), True)
             continue
-        outcome = select_victims_on_node(pod, ni, nodes, profile)
+        outcome = select_victims_on_node(pod, ni, nodes, profile, pdbs)
         if isinstance(outcome, PreemptionCandidate):
             candidates.append(outcome)
         else:
@@ -164,9 +183,11 @@ def _dry_run(
 
 
 def preemption_candidates(
-    pod: Pod, node_infos: Sequence[NodeInfo], profile: SchedulerProfile = DEFAULT_PROFILE
+    pod: Pod, node_infos: Sequence[NodeInfo], profile: SchedulerProfile = DEFAULT_PROFILE,
+    pdbs: Sequence[PodDisruptionBudget] = (),
 ) -> tuple[PreemptionCandidate, ...]:
-    """Every node where preemption would let `pod` fit, with its victims (node-name order).
+    """Every node where preemption would let `pod` fit, with its victims (node-name order) and
+    how many of them would violate one of `pdbs`.
 
     Empty if the pod may not preempt (preemptionPolicy Never, or victims of an earlier
     preemption still terminating on its nominated node).
@@ -175,7 +196,7 @@ def preemption_candidates(
     diagnosis = diagnose(pod, nodes, profile)
     if _ineligible(pod, nodes, diagnosis):
         return ()
-    return tuple(_dry_run(pod, nodes, profile, diagnosis)[0])
+    return tuple(_dry_run(pod, nodes, profile, diagnosis, pdbs)[0])
 
 
 def _earliest_top_start(c: PreemptionCandidate) -> float:
@@ -186,7 +207,7 @@ def _earliest_top_start(c: PreemptionCandidate) -> float:
 def _rank(c: PreemptionCandidate) -> tuple[int, int, int, int, float]:
     """pickOneNodeForPreemption's criteria as a sort key (smaller is better)."""
     return (
-        0,  # PDB violations: none in the model
+        c.pdb_violations,
         max(c.victim_priorities),
         sum(p + _INT32_OFFSET for p in c.victim_priorities),
         len(c.victims),
@@ -203,19 +224,21 @@ def best_preemption_candidates(candidates: Sequence[PreemptionCandidate]) -> tup
 
 
 def pick_preemption(
-    pod: Pod, node_infos: Sequence[NodeInfo], profile: SchedulerProfile = DEFAULT_PROFILE
+    pod: Pod, node_infos: Sequence[NodeInfo], profile: SchedulerProfile = DEFAULT_PROFILE,
+    pdbs: Sequence[PodDisruptionBudget] = (),
 ) -> PreemptionCandidate | None:
     """The candidate the model picks (the first tied one by node name), or None."""
-    best = best_preemption_candidates(preemption_candidates(pod, node_infos, profile))
+    best = best_preemption_candidates(preemption_candidates(pod, node_infos, profile, pdbs))
     return best[0] if best else None
 
 
-def preempt(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, diagnosis: Diagnosis) -> PreemptionOutcome:
+def preempt(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, diagnosis: Diagnosis,
+            pdbs: Sequence[PodDisruptionBudget] = ()) -> PreemptionOutcome:
     """Evaluator.Preempt after a failed cycle: the chosen candidate or the PostFilter message."""
     reason = _ineligible(pod, nodes, diagnosis)
     if reason:
         return PreemptionOutcome(None, "preemption: " + reason)
-    candidates, statuses = _dry_run(pod, nodes, profile, diagnosis)
+    candidates, statuses = _dry_run(pod, nodes, profile, diagnosis, pdbs)
     best = best_preemption_candidates(candidates)
     if best:
         return PreemptionOutcome(best[0], "")

@@ -33,6 +33,7 @@ from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
 
@@ -43,6 +44,7 @@ __all__ = [
     "SchedulerState",
     "helps",
     "inputs",
+    "is_gated",
     "next_flush",
     "next_timer",
     "on_tick",
@@ -85,16 +87,29 @@ class SchedulerState:
 
 
 def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
-    """The active queue: unbound, non-terminating pods for the default scheduler, not assumed and
-    not parked as unschedulable, by priority (high first), then creation time, then name."""
+    """The active queue: unbound, non-terminating, ungated pods for the default scheduler, not
+    assumed and not parked as unschedulable, by priority (high first), then creation time, then
+    name. A gated pod stays out (see `is_gated`) until an update removes its last gate."""
     pods = [
         p for p in view_.list("pods")
         if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
-        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME)
+        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME) and not is_gated(p)
         and p.status.phase not in ("Succeeded", "Failed")
         and pod_key(p) not in memory.assumed and pod_key(p) not in memory.unschedulable
     ]
     return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, pod_key(p)))
+
+
+def is_gated(pod: Pod) -> bool:
+    """The SchedulingGates PreEnqueue plugin (`pkg/scheduler/framework/plugins/schedulinggates/
+    scheduling_gates.go`, GA in v1.30): a pod with any `spec.schedulingGates` is kept out of the
+    active queue ("waiting for scheduling gates: [...]", UnschedulableAndUnresolvable); upstream it
+    waits among the unschedulable pods as gated until the pod update that removes its last gate
+    (the UpdatePodSchedulingGatesEliminated event the plugin registers) queues it. It is never
+    tried, so it gets no FailedScheduling and no Unschedulable condition: its PodScheduled=False
+    reason SchedulingGated is the API server's, written at creation (`kubeprop.model.api.server_write`).
+    In the model the pod simply enters `pending_queue` once the scheduler's cache shows it ungated."""
+    return bool(pod.spec.scheduling_gates)
 
 
 def helps(event: WatchEvent) -> bool:
@@ -111,14 +126,16 @@ def helps(event: WatchEvent) -> bool:
 
 def inputs(model: ClusterModel, state: ClusterState, instance: str, memory: SchedulerState) -> Inputs:
     """What a scheduling decision of `instance` depends on: the revisions of its pod and node
-    caches (the store's revision with instant caches) and its assume cache."""
+    caches (the store's revision with instant caches) — and of its PDB cache where the scenario
+    has PDBs (preemption prefers victims without PDB violations) — and its assume cache."""
+    resources = ("nodes", "pods", RESOURCE) if sees_pdbs(model) else ("nodes", "pods")
     informer = state.informers.get(instance)
-    if informer is None:  # instant caches: the newest pod/node write and how many there are
-        objs = [o for k, o in state.store.objects.items() if k.resource in ("pods", "nodes")]
+    if informer is None:  # instant caches: the newest pod/node(/PDB) write and how many there are
+        objs = [o for k, o in state.store.objects.items() if k.resource in resources]
         newest = max((int(o.metadata.resource_version or 0) for o in objs), default=0)
         marks: tuple[int, ...] = (newest, len(objs))
     else:
-        marks = tuple(informer.resources[r].revision if r in informer.resources else 0 for r in ("nodes", "pods"))
+        marks = tuple(informer.resources[r].revision if r in informer.resources else 0 for r in resources)
     return marks, memory.assumed
 
 

@@ -160,6 +160,10 @@ class EngineConfig:
     """Called about once a second with how far the search got, for live progress on a terminal:
     the BFS with its counters (`bfs.SearchStats`), the portfolio with a
     `progress.PortfolioProgress`. Leave None for configurations sent to worker processes."""
+    expected: Any = attrs.field(default=None, eq=False, repr=False)
+    """The run a user expects from the start state (`expected.Expected`), computed once by the
+    portfolio for its members that start from it (around, perturb, faults): each takes its steps
+    and verdicts from there instead of computing them (None: each computes its own)."""
     on_run: Callable[[tuple[Action, ...]], None] | None = attrs.field(default=None, eq=False, repr=False)
     """Called with the trace of every run an engine finishes — each walk (run in this process
     when set), each PCT run, each Hypothesis example — for measurements over everything explored
@@ -240,6 +244,9 @@ def with_fair_length(model: ClusterModel, start: ClusterState, config: EngineCon
     `deadline` (cut by it: `max_depth`)."""
     if not _long(config) or config.fair_length is not None:
         return config
+    shared = None if config.expected is None else config.expected.fair_length(config)
+    if shared is not None:  # the portfolio's expected run is that run (`expected.Expected.fair_length`)
+        return attrs.evolve(config, fair_length=shared)
     for known, state, length in _FAIR_LENGTHS:
         if known is model and state is start:
             return attrs.evolve(config, fair_length=length)

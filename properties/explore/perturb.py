@@ -40,7 +40,6 @@ from collections.abc import Generator
 
 import attrs
 
-from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.cluster.footprint import USER
 from kubeprop.model.cluster.incremental import memoised
@@ -59,6 +58,7 @@ from kubeprop.properties.explore.engine import (
     Slicer,
     run_sliced,
 )
+from kubeprop.properties.explore.expected import share
 from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.perturb_placements import Perturbation, _Candidate, _Perturb, _Run
@@ -92,11 +92,11 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
     goes on along that earlier run (`_merge`)."""
     search, known = perturb.search, perturb.known
     while True:
-        found = search.checker.violation(node.state)
+        found = search.verdict(node)
         if found is not None:
             return _Found(found, node.path(), node.deviations)
         enabled = perturb.enabled(node)
-        fair = policy.choose(enabled) if node.depth < search.config.settle_steps else None
+        fair = search.fair(node, policy, enabled)
         if fair is None or isinstance(fair, UserStep):
             trail.quiet.append(node)
             known.quiet.add(node)
@@ -114,7 +114,7 @@ def _follow(perturb: _Perturb, slicer: Slicer, node: _Node, policy: FairPolicy, 
             nxt = _retrace(search, node, fair, deviations)  # still on the run it was derived from
         else:
             state = search.successor(node, fair)
-            nxt = search.child(node, fair, deviations, state)
+            nxt = search.child(node, fair, deviations, state, fair=True)
             if nxt is None:  # an earlier run reached this state
                 _merge(perturb, trail, node, state)
                 return None
@@ -146,6 +146,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     slicer = Slicer(timer, limit)
     with memoised(model) as cache:
         search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began), cache)
+        share(search, config)  # the expected run, if the portfolio computed it
         search.seen.add(start)
         perturb = _Perturb(search)
         root = _Node(start, None, None, 0, 0)
@@ -229,10 +230,12 @@ def describe(act: Perturbation, at: _Node) -> str:
 
 def _retrace(search: _Search, node: _Node, act: Action, deviations: int) -> _Node:
     """The node after `act`, whether or not an earlier run reached its state."""
-    state = step(search.model, node.state, act)
-    search.steps += 1
-    search.seen.add(state)
+    state = search.successor(node, act)
     search.depth = max(search.depth, node.depth + 1)
+    same = search.stutter(node, act, state, deviations)
+    if same is not None:
+        return same
+    search.seen.add(state)
     return _Node(state, node, act, node.depth + 1, deviations)
 
 

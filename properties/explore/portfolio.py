@@ -15,6 +15,11 @@ run (`series.py`); what cannot pause — a Hypothesis example, the convergence j
 of a PCT run or a walk — may go past its turn; that member then sits out turns until the others
 caught up (each member's steps stay within one example or judgement of its share).
 
+The run a user expects, where `around`, `perturb` and `faults` all begin (`Member.expected`), is
+computed once, before the lanes start, within the budget (`expected.py`): those members take its
+steps, enabled actions and verdicts from there, so their turns go to deviations; its steps are
+counted once, as the `expected` part of `stats.parts`.
+
 The budget is a hard wall-clock bound on the whole call: every member checks it, the member
 running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and
 shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
@@ -35,6 +40,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -97,12 +103,15 @@ class Member:
     start: Factory
     weight: float
     cost: float = 1.0
+    expected: bool = False
+    """It starts from the run a user expects (`expected.py`): the portfolio computes that run once
+    for every such member."""
 
 
 MEMBERS: tuple[Member, ...] = (
-    Member("around", _around, 3.0, cost=1.6),
-    Member("perturb", _perturb, 8.0),
-    Member("faults", _faults, 1.0, cost=1.9),
+    Member("around", _around, 3.0, cost=1.6, expected=True),
+    Member("perturb", _perturb, 8.0, expected=True),
+    Member("faults", _faults, 1.0, cost=1.9, expected=True),
     Member("pct", _pct, 2.0, cost=1.1),
     Member("walk", _walk, 1.0, cost=1.6),
     Member("bfs", _bfs, 0.5, cost=2.5),
@@ -126,6 +135,8 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
     count, why = lane_count(config, members)
     groups = assign(members, count)
     members_config = attrs.evolve(config, shrink=False)
+    expected = _expected(model, start, members_config, members, deadline)
+    members_config = attrs.evolve(members_config, expected=expected)
     reports = run_lanes([Lane(group, model, start, members_config, began, TURN) for group in groups], deadline)
     results, spent = _merge(groups, reports)
     finds = [r.find for r in reports if r is not None and r.find is not None]
@@ -138,7 +149,8 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
             raise Unfinished(unshrunk=(found.result,)) from None
         results[found.member] = decided
         spent[found.member] += decided.stats.seconds - found.result.stats.seconds
-    summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why)
+    summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why,
+                       shared=_shared_part(expected, members))
     # Found once it was made and every other lane had run its turns before it (and stopped); a member
     # that exhausted the state space decides the run too, but found nothing.
     found_after = None
@@ -148,6 +160,26 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
                          lanes=tuple(0.0 if r is None else r.cpu for r in reports),
                          shrink_cut=None if decided is None else decided.stats.shrink_cut)
     return attrs.evolve(summary, stats=stats)
+
+
+def _expected(model: ClusterModel, start: ClusterState, config: EngineConfig, members: tuple[Member, ...],
+              deadline: float | None) -> Any:
+    """The run a user expects from `start` (`expected.compute`, within the budget), if a member
+    starts from it; computed here, before the lanes start, so that forked lanes inherit it."""
+    if not any(m.expected for m in members):
+        return None
+    from kubeprop.properties.explore.expected import compute
+
+    return compute(model, start, config, deadline)
+
+
+def _shared_part(expected: Any, members: tuple[Member, ...]) -> tuple[EngineResult, ...]:
+    """The expected run's part of the portfolio's figures (`expected.part`), if it computed one."""
+    if expected is None:
+        return ()
+    from kubeprop.properties.explore.expected import part
+
+    return (part(expected, [m.name for m in members if m.expected]),)
 
 
 def _merge(groups: list[list[tuple[int, Member]]], reports: list[LaneReport | None]
@@ -199,16 +231,18 @@ def shrink_found(model: ClusterModel, start: ClusterState, config: EngineConfig,
 
 
 def _summary(members: tuple[Member, ...], results: dict[str, EngineResult], spent: dict[str, float],
-             found: EngineResult | None, seconds: float, timed_out: bool, why: str) -> EngineResult:
+             found: EngineResult | None, seconds: float, timed_out: bool, why: str,
+             shared: tuple[EngineResult, ...] = ()) -> EngineResult:
     """The portfolio's result: the deciding member's verdict (a violation, or an exhausted search)
-    and every member's figures as `stats.parts` (`time-bound` for those still running); `why`
+    and every member's figures as `stats.parts` (`time-bound` for those still running; then
+    `shared`, the expected run the members that start from it took their steps from); `why`
     (why it ran one lane, if it says) ends the note."""
     parts = tuple(
         attrs.evolve(results[m.name], stats=attrs.evolve(results[m.name].stats, seconds=spent[m.name]))
         if m.name in results else EngineResult(m.name, ExitReason.TIME_BOUND,
                                                stats=EngineStats(0.0, 0, note="not started"))
         for m in members
-    )
+    ) + shared
     steps = sum(p.stats.steps for p in parts)
     runs = sum(p.stats.runs for p in parts)
     distinct = max((p.stats.distinct for p in parts), default=0)

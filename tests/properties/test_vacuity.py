@@ -154,11 +154,11 @@ spec: {selector: {app: web}, ports: [{port: 80}]}
 """
 
 
-def _app_scenario(folder: Path, nodes: tuple[str, ...], extra: str) -> Path:
+def _app_scenario(folder: Path, nodes: tuple[str, ...], extra: str, app: str = APP) -> Path:
     """`folder` as a scenario applying `APP` (folder app/) as an admin, on `nodes` (each 2 CPUs,
     4Gi, 10 pods), with `extra` (a workload, a fault budget, parameters) appended."""
     (folder / "app").mkdir()
-    (folder / "app" / "app.yaml").write_text(APP)
+    (folder / "app" / "app.yaml").write_text(app)
     topology = ",\n          ".join(f"{{name: {n}, capacity: {{cpu: '2', memory: 4Gi, pods: '10'}}}}" for n in nodes)
     (folder / "scenario.yaml").write_text(
         HEAD + "metadata: {name: app}\nmanifests: [app]\n"
@@ -221,3 +221,37 @@ def test_scheduler_ignores_taints_may_show_on_web_whose_partition_taints_a_node(
     model = build_model(load_scenario(DATA / "web.yaml"), variant="scheduler-ignores-taints")
     assert not any(n.taints for n in model.scenario.spec.topology.nodes)
     assert cluster_variant_vacuity(model) is None
+
+
+NO_SURGE = "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 25%}}\n"
+HALF = "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 50%}}\n"
+SET_IMAGE = "workload:\n  - setImage: {deployment: default/web, container: c, image: nginx:2}\n"
+
+
+@pytest.mark.parametrize(("strategy", "extra", "can_show"), [
+    ("", SET_IMAGE, False),  # the default 25% surge rounds up to 1
+    (NO_SURGE, "", False),  # nothing changes the template: no rollout
+    (NO_SURGE, SET_IMAGE, True),  # 25% of 2 rounds down to 0: both 0
+    ("  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}\n", SET_IMAGE, False),
+    (HALF, SET_IMAGE, False),  # 50% of 2 rounds down to 1
+    (HALF, "workload:\n  - scale: {deployment: web, replicas: 1}\n" + SET_IMAGE.removeprefix("workload:\n"), True),
+    ("  strategy: {type: Recreate}\n", SET_IMAGE, False),
+])
+def test_rollout_fencepost_shows_only_where_both_fenceposts_can_resolve_to_zero(
+        tmp_path: Path, strategy: str, extra: str, can_show: bool) -> None:
+    """The user trial: `--variant rollout-fencepost` read "held" with no warning on a scenario whose
+    maxSurge and maxUnavailable could never both resolve to 0 (ResolveFenceposts), where the variant
+    changes nothing."""
+    app = APP.replace("  template:\n", strategy + "  template:\n", 1)
+    model = build_model(load_scenario(_app_scenario(tmp_path, ("worker-1", "worker-2"), extra, app)),
+                        variant="rollout-fencepost")
+    reason = cluster_variant_vacuity(model)
+    assert (reason is None) == can_show, reason
+    if not can_show:
+        assert reason is not None and reason.startswith("variant rollout-fencepost cannot show: no rollout can")
+        assert "deployments-complete" in vacuous_properties(model, select(["deployments-complete"]))
+
+
+def test_rollout_fencepost_may_show_on_its_catalogue_scenario() -> None:
+    path = DATA.parent / "catalogue" / "web-rollout.yaml"
+    assert cluster_variant_vacuity(build_model(load_scenario(path), variant="rollout-fencepost")) is None

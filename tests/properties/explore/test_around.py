@@ -68,7 +68,7 @@ def test_the_fair_run_alone_shows_the_variants_a_user_sees_at_once() -> None:
 
 
 def test_the_layers_share_the_steps() -> None:
-    from kubeprop.properties.explore.around import SHARE, layer_of
+    from kubeprop.properties.explore.around_cost import SHARE, layer_of
 
     assert layer_of({0: 5, -1: 5}, [0, 1, 2]) == 0  # the fair run first
     assert layer_of({0: 100, 1: 99, -1: 150}, [1, 2, 3]) == 1  # the cheapest layer: one fair run's steps

@@ -1,0 +1,51 @@
+"""On the expected run the searches around it set a move that left the state as it was aside until the
+state changes, as `drive.follow` does (`around._Search.fair`): a controller retrying a request
+refused for good backs off while time passes (upstream: `AddRateLimited`,
+`staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`). Before, the retry reached
+the state it left, a state already reached, and the run ended there: on the refused quota scenario
+the expected run of `around`, `perturb` and `faults` stopped after 28 of the fair run's 156 steps,
+without judging convergence, so none of them reported the rollout the quota keeps from completing
+(PCT did, after 477 portfolio steps)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from user_modules import user_folder
+
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.explore.around import run_around_fair, run_fault_injection
+from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.explore.expected import compute
+from kubeprop.properties.explore.perturb import run_perturb
+
+REFUSED = Path(__file__).parents[2] / "model" / "data" / "refused"
+QUOTA_RS = Reconcile("replicaset", "team-a/web-5f56c79647")
+
+
+@pytest.fixture
+def refused(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The refused scenarios' modules (the quota plug-in) on the import path."""
+    with user_folder(monkeypatch, REFUSED):
+        yield
+
+
+@pytest.mark.usefixtures("refused")
+def test_the_expected_run_goes_on_past_a_retry_refused_for_good_and_ends_where_the_fair_run_does() -> None:
+    model = build_model(load_scenario(REFUSED / "quota.yaml"))
+    start = initial_state(model)
+    config = EngineConfig(shrink=False, budget_seconds=60.0, workers=1)
+    run = compute(model, start, config, None)
+    fair = fair_run(model, start, config.settle_steps, config.settle_ticks)
+    taken = tuple(run.fair[:len(run.states) - 1])
+    assert taken == fair.trace and taken.count(QUOTA_RS) > 1  # the retry set aside, taken again after a Tick
+    assert run.found is not None and run.found.property == "deployments-complete"
+    for engine in (run_around_fair, run_perturb, run_fault_injection):
+        found = engine(model, start, config)
+        assert found.violation is not None and found.violation.property == "deployments-complete", engine
+        assert found.stats.steps == len(fair.trace), (engine, found.stats)  # on the expected run itself
