@@ -22,6 +22,7 @@ from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, P
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
+from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
@@ -281,7 +282,9 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
     message says so, since the scenario's later steps might have changed it."""
     steps = model.scenario.spec.workload
     if state.workload_next >= len(steps):
-        return ""
+        waiting = delete_wait(state)  # the last command, a `kubectl delete`, has not returned
+        return "" if waiting is None else (f"judged with the user's last command still waiting for the object "
+                                           f"to go: {describe_step(steps[waiting.step])}")
     more = len(steps) - state.workload_next - 1
     rest = f", and {more} more" if more else ""
     return (f"judged with the user stopped before workload step {state.workload_next + 1} of {len(steps)}: "

@@ -79,6 +79,17 @@ class AdmissionPlugin:
 
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public")
+NAMESPACE_TERMINATING_MESSAGE = "because it is being terminated"
+"""The tail of NamespaceLifecycle's refusal of a create in a Terminating namespace. Upstream's 403
+carries the status cause `NamespaceTerminatingCause` (`errors.NewForbidden` with a
+`StatusCause{Type: v1.NamespaceTerminatingCause}`); the model's responses have no causes, and the
+plug-in's message is this rule's alone, so `namespace_terminating` reads the cause from it."""
+
+
+def namespace_terminating(code: int, message: str) -> bool:
+    """`apierrors.HasStatusCause(err, v1.NamespaceTerminatingCause)` for a response with this status
+    code and message: NamespaceLifecycle's 403 for a create in a Terminating namespace."""
+    return code == 403 and NAMESPACE_TERMINATING_MESSAGE in message
 
 
 def _namespace_lifecycle(req: AdmissionRequest) -> str | Denial | None:
@@ -94,9 +105,7 @@ def _namespace_lifecycle(req: AdmissionRequest) -> str | Denial | None:
     if ns is None:
         return Denial(404, "NotFound", f'namespaces "{req.namespace}" not found')
     if isinstance(ns, Namespace) and ns.metadata.deletion_timestamp is not None:
-        return (
-            f"unable to create new content in namespace {req.namespace} because it is being terminated"
-        )
+        return f"unable to create new content in namespace {req.namespace} {NAMESPACE_TERMINATING_MESSAGE}"
     return None
 
 

@@ -287,6 +287,9 @@ def _unknown_kind_message(api_version: str, kind: str, crds: Sequence[CustomReso
     reason = unmodelled_reason(api_version, kind)
     if reason is not None:
         return f"{kind} ({api_version}) is not modelled: {reason}"
+    if kind == "Scenario" and api_version.startswith("kubeprop.dev/"):
+        return ("a kubeprop Scenario file among manifests: check it on its own (kubeprop check FILE), or name it "
+                "scenario.yaml so that its folder is read as that scenario")
     same_kind = sorted(av for (av, k) in known_kinds(crds) if k == kind)
     if same_kind:
         return f"no kind {kind} in version {api_version}; {kind} is served as {', '.join(same_kind)}"

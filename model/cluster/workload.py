@@ -18,7 +18,10 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   `kubectl-set`);
 - `delete`: a delete with the given propagation policy (`kubectl delete --cascade`); the kind is
   resolved as kubectl's RESTMapper does (`server.resolve_type`), custom kinds through the CRDs
-  in the store, so the request names `<plural>.<group>`.
+  in the store, so the request names `<plural>.<group>`. kubectl then waits (`--wait`, true
+  unless the step says `wait: false`) until the object it deleted is gone — graceful pod
+  termination, finalizers, a Foreground deletion's dependents included — and the next step
+  waits with it (`DeleteWait`, below);
 - `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
   the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
   waits until the drain returns, as kubectl blocks.
@@ -46,6 +49,17 @@ not done: the user runs it again later. Any other error (a 409 apply conflict, a
 422, kubectl's own refusal) is a scenario error: the step counts as done, as kubectl exits, and the
 response is recorded in `ClusterState.workload_errors`, which the `workload-steps-succeed` property
 reports. Manifests named by `apply` steps are loaded when the model is built, never during a step.
+
+`kubectl delete --wait` (`staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go` DeleteResult:
+`WaitForDeletion`, default true, with the deleted object's UID from the DELETE's response in a
+`UIDMap`; `staging/src/k8s.io/kubectl/pkg/cmd/wait/delete.go` IsDeleted): kubectl GETs the object
+and returns when it is not found or has another UID (a new incarnation, e.g. a StatefulSet's
+replacement pod), else watches until it is deleted. A timeout of 0 (kubectl delete's default) is
+a week, which the model does not reach: it waits as long as the object stays. A 403 on that GET
+ends the wait without an error ("if we're forbidden from waiting, we shouldn't fail"). The model
+keeps the wait as a `DeleteWait` in `state.addons["workload"]` only when the object is still
+there after the DELETE; the next step is not enabled while the object with that UID exists, as a
+drain holds it (`maintenance.blocking`), and the next step clears the entry.
 """
 
 from __future__ import annotations
@@ -53,6 +67,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import attrs
 
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -65,7 +81,7 @@ from kubeprop.model.api.objects import (
     qualified_resource,
     with_metadata,
 )
-from kubeprop.model.api.server import Request, Response, resolve_type
+from kubeprop.model.api.server import Request, Response, handle, resolve_type
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
 from kubeprop.model.cluster import maintenance
@@ -78,13 +94,39 @@ WORKLOAD_KINDS = {"deployment": "deployments.apps", "statefulset": "statefulsets
                   "replicaset": "replicasets.apps"}
 CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"
 SERVER_SIDE_APPLY_MANAGER = "kubectl"
+KEY = "workload"
+"""The workload's entry in `state.addons`: the `DeleteWait` of a `kubectl delete` still waiting."""
+
+
+@attrs.frozen(cache_hash=True)
+class DeleteWait:
+    """`kubectl delete --wait` still waiting: the step that deleted, and the object it waits to be
+    gone, by UID (kubectl's `UIDMap`): gone when no object has that key, or one with another UID."""
+
+    step: int
+    resource: str
+    namespace: str
+    name: str
+    uid: str
+
+    def still_there(self, store: Store) -> bool:
+        """True while the object with this UID exists (kubectl's IsDeleted says not yet)."""
+        found = store.get(ObjectKey(self.resource, self.namespace, self.name))
+        return found is not None and found.metadata.uid == self.uid
+
+
+def delete_wait(state: ClusterState) -> DeleteWait | None:
+    """The `kubectl delete` the user is still waiting for, if any (None once its object is gone)."""
+    found = state.addons.get(KEY)
+    return found if isinstance(found, DeleteWait) and found.still_there(state.store) else None
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """The next workload step, unless the user waits for the object it names (`_waits`) or for a drain."""
+    """The next workload step, unless the user waits for the object it names (`_waits`), for a
+    drain, or for a `kubectl delete` to return (`delete_wait`)."""
     index = state.workload_next
     if index < len(model.scenario.spec.workload) and not _waits(model, state.store, index) \
-            and not maintenance.blocking(state):
+            and not maintenance.blocking(state) and delete_wait(state) is None:
         yield UserStep(index)
 
 
@@ -190,7 +232,9 @@ def describe(step: WorkloadStep) -> str:
         flags = "".join(flag for flag, on in switches if on)
         return f"kubectl drain {how.node} --ignore-daemonsets{flags}"
     assert step.delete is not None
-    return f"kubectl delete {step.delete.kind} {step.delete.name} -n {step.delete.namespace}"
+    target = step.delete
+    no_wait = "" if target.wait else " --wait=false"
+    return f"kubectl delete {target.kind} {target.name} -n {target.namespace}{no_wait}"
 
 
 def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Request | str]:
@@ -276,9 +320,28 @@ def _unavailable(code: int) -> bool:
     return code >= 500 or code == 429
 
 
+def _wait_after_delete(model: ClusterModel, state: ClusterState, index: int, request: Request,
+                       response: Response) -> ClusterState:
+    """Record the `DeleteWait` of a successful `kubectl delete` (unless `wait: false`) whose object
+    is still there, and that the user may GET (a 403 on kubectl's GET ends the wait at once)."""
+    delete = model.scenario.spec.workload[index].delete
+    if delete is None or not delete.wait or not response.ok or response.obj is None:
+        return state
+    wait = DeleteWait(index, request.resource, request.namespace, request.name, response.obj.metadata.uid)
+    if not wait.still_there(state.store):
+        return state
+    get = Request(verb="get", user=request.user, resource=request.resource, namespace=request.namespace,
+                  name=request.name)
+    if handle(state.store, get, model.api, state.clock).response.code == 403:
+        return state
+    return evolve(state, addons=state.addons.set(KEY, wait))
+
+
 def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> ClusterState:
     step = model.scenario.spec.workload[act.index]
     user = model.scenario.apply_as
+    if KEY in state.addons:  # the last `kubectl delete` returned (`enabled`)
+        state = evolve(state, addons=state.addons.delete(KEY))
     if step.drain is not None or step.cordon is not None or step.uncordon is not None:
         return _node_step(model, state, act.index, user)
     failures: list[str] = []
@@ -291,6 +354,8 @@ def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> Clust
             return state  # not done: the step stays enabled and is retried (apply is idempotent)
         if not response.ok:
             failures.append(f"{response.code} {response.reason}: {response.message}")
+        if request.verb == "delete":
+            state = _wait_after_delete(model, state, act.index, request, response)
     state = evolve(state, workload_next=act.index + 1)
     if failures:
         state = evolve(state, workload_errors=state.workload_errors.set(act.index, "; ".join(failures)))

@@ -16,7 +16,8 @@ A controller here is a value with pure functions, so users can write their own (
 - `keys_for(obj, view)`: the work-queue keys a watch event about `obj` enqueues;
 - `reconcile(view, key, memory, now) -> Reconciliation`: the requests to send (in order; the
   first failure stops the rest and requeues the key; the Reconciliation's `after_failure` may
-  name requests still sent after it) and the new memory;
+  name requests still sent after it, and its `tolerate` failures that are no error or end the
+  sync without a requeue) and the new memory;
 - `observe(memory, request, response)`: the memory after one response (e.g. lowering expectations
   when a create failed).
 """
@@ -184,7 +185,8 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
     """Run one reconcile: dequeue, decide from the cache, send the requests in order (only the
     first `sent` of them when the process dies after those: `CrashDuringReconcile`). The first
     failure ends the list; the decision's `after_failure` requests, if any, follow it (and
-    count towards `sent`)."""
+    count towards `sent`). A failure the decision tolerates (`Reconciliation.tolerate`) is no
+    failure (`ignore`) or ends the list without requeueing the key (`forget`)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = _decision(controller, view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
@@ -196,12 +198,16 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
         state, response = send(model, state, controller.identity, request, CONTROLLER_MANAGER)
         memory = controller.observe(memory, request, response)
         index += 1
-        if not response.ok:
-            requeue = True
-            if failed or decision.after_failure is None:
-                break
-            failed = True
-            requests = (*requests[:index], *decision.after_failure(request, response))
+        if response.ok:
+            continue
+        tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
+        if tolerated == "ignore":
+            continue  # no error of the sync: the requests go on
+        requeue = requeue or tolerated is None
+        if failed or decision.after_failure is None:
+            break
+        failed = True
+        requests = (*requests[:index], *decision.after_failure(request, response))
     ctl_state = evolve(ctl_state, memory=memory)
     if requeue:
         ctl_state = ctl_state.enqueue((act.key,))

@@ -25,7 +25,9 @@ only) is not modelled; delayed requeues (`requeueStuckDeployment`'s AddAfter) ar
 `wakeup_at` for a timer component; event recording is not modelled. When the scaling-event check had to rewrite the new
 ReplicaSet's annotations, upstream's second getAllReplicaSetsAndSyncRevision in the same sync
 rewrites it again from the stale cache and fails with a conflict; the model ends the sync after
-the first write and requeues, to the same effect.
+the first write and requeues, to the same effect. A sync that fails because the namespace is
+terminating (`NamespaceTerminatingCause`) is not requeued (handleErr forgets it:
+`deployment_plan.tolerate`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from kubeprop.model.controllers.deployment_plan import (
     Plan,
     all_rss_and_sync_revision,
     sync_deployment_status,
+    tolerate,
 )
 from kubeprop.model.controllers.deployment_rollout import (
     PodMap,
@@ -210,7 +213,8 @@ class DeploymentController(Memoryless):
         plan.requests.extend(claimed.requests)
         rs_list = sorted((r for r in claimed.owned if isinstance(r, ReplicaSet)), key=du.rs_by_creation_key)
         self._sync(plan, view, rs_list)
-        return Reconciliation(plan.finish(), memory, plan.requeue, after_failure=plan.create_failure)
+        return Reconciliation(plan.finish(), memory, plan.requeue, after_failure=plan.create_failure,
+                              tolerate=tolerate)
 
     def _sync(self, plan: Plan, view: ObjectView, rs_list: list[ReplicaSet]) -> None:
         d = plan.d

@@ -21,6 +21,7 @@ from typing import Literal
 
 import attrs
 
+from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import ObjectKey
@@ -28,7 +29,6 @@ from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers import deployment_util as du
 from kubeprop.model.controllers.podutil import controller_of, new_controller_ref
-from kubeprop.model.controllers.replicaset import TERMINATING_MESSAGE
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
@@ -214,6 +214,14 @@ def get_new_rs(plan: Plan, view: ObjectView, rs_list: Sequence[ReplicaSet], old_
     return rs
 
 
+def tolerate(request: Request, response: Response) -> Literal["forget"] | None:
+    """A deployment sync's `tolerate` (`Reconciliation`): a sync that fails with
+    `NamespaceTerminatingCause` (the create of the new ReplicaSet in a terminating namespace) ends
+    there, but handleErr forgets the key instead of requeueing it
+    (`pkg/controller/deployment/deployment_controller.go` handleErr)."""
+    return "forget" if namespace_terminating(response.code, response.message) else None
+
+
 @attrs.frozen
 class NewReplicaSetCreateFailure:
     """A deployment sync's `after_failure` (`Reconciliation`): when the create of the new
@@ -234,7 +242,7 @@ class NewReplicaSetCreateFailure:
     def __call__(self, request: Request, response: Response) -> tuple[Request, ...]:
         if request.verb != "create" or request.resource != "replicasets.apps" or request.name != self.rs_name:
             return ()
-        if response.reason == "AlreadyExists" or (response.code == 403 and TERMINATING_MESSAGE in response.message):
+        if response.reason == "AlreadyExists" or namespace_terminating(response.code, response.message):
             return ()
         cond = du.new_condition(PROGRESSING, "False", du.FAILED_RS_CREATE_REASON,
                                 f'Failed to create new replica set "{self.rs_name}": {response.message}', self.now)

@@ -22,8 +22,10 @@ message; kept as it is while one is there), and a sync without a failure removes
 first failed create or delete ends the requests, and the reconcile's `after_failure` sends the
 status with the condition (`ReplicaFailureStatus`). Errors `manageReplicas` does not return are no
 failure: a create refused because the namespace is terminating (`NamespaceTerminatingCause`; the
-model matches NamespaceLifecycle's 403 message, it has no status causes) and a delete of a pod
-already gone (404).
+model reads it from NamespaceLifecycle's 403, `admission.namespace_terminating`) and a delete of a
+pod already gone (404). The first is no error at all (`tolerate`): the other creates are still
+sent, their expectations stay (slowStartBatch counted them successes; the record expires), and
+the key is not requeued.
 
 Not modelled: the status-update retry with a
 fresh GET (`updateReplicaSetStatus`; the model's update fails with 409 and the key is
@@ -38,10 +40,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from functools import cmp_to_key
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
+from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.apps import ReplicaSet, ReplicaSetStatus
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import ApiObject, ObjectKey
@@ -80,9 +83,6 @@ _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
 REPLICA_FAILURE = "ReplicaFailure"
 """apps.ReplicaSetReplicaFailure: a pod could not be created or deleted."""
 
-TERMINATING_MESSAGE = "because it is being terminated"
-"""NamespaceLifecycle's refusal of a create in a terminating namespace (the model's stand-in for
-the NamespaceTerminatingCause status cause)."""
 
 
 def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE) -> tuple[int, ...]:
@@ -215,11 +215,24 @@ def manage_error(request: Request, response: Response) -> str | None:
     none: a create refused because the namespace is terminating (`apierrors.HasStatusCause(err,
     v1.NamespaceTerminatingCause)`: `return nil`) or a delete of a pod already gone (NotFound is
     not sent to errCh), `pkg/controller/replicaset/replica_set.go` manageReplicas."""
-    if request.verb == "create" and response.code == 403 and TERMINATING_MESSAGE in response.message:
+    if _terminating_create(request, response):
         return None
     if request.verb == "delete" and response.code == 404:
         return None
     return response.message
+
+
+def _terminating_create(request: Request, response: Response) -> bool:
+    """A pod create refused because the namespace is terminating (`NamespaceTerminatingCause`)."""
+    return request.verb == "create" and namespace_terminating(response.code, response.message)
+
+
+def tolerate(request: Request, response: Response) -> Literal["ignore"] | None:
+    """A reconcile's `tolerate`: manageReplicas' create function returns nil for a pod create refused
+    because the namespace is terminating, so slowStartBatch counts it a success and goes on with the
+    next creates, syncReplicaSet returns no error and the key is not requeued
+    (`pkg/controller/replicaset/replica_set.go` manageReplicas, processNextWorkItem)."""
+    return "ignore" if _terminating_create(request, response) else None
 
 
 @attrs.frozen
@@ -314,7 +327,7 @@ class ReplicaSetController:
             requests.append(Request(verb="update-status", user=self.identity, resource="replicasets.apps",
                                     namespace=namespace, name=name, obj=evolve(rs, status=status)))
         after = ReplicaFailureStatus(rs, owned, now, self.identity) if managed else None
-        return Reconciliation(tuple(requests), memory, after_failure=after)
+        return Reconciliation(tuple(requests), memory, after_failure=after, tolerate=tolerate if managed else None)
 
     def _manage(self, view: ObjectView, rs: ReplicaSet, owned: tuple[Pod, ...], key: str, memory: exp.Memory,
                 now: int) -> tuple[list[Request], exp.Memory]:
@@ -335,7 +348,11 @@ class ReplicaSetController:
         return [], memory
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """Lower expectations after a response (`replicaset_expectations.observe_response`)."""
+        """Lower expectations after a response (`replicaset_expectations.observe_response`); not
+        after a create refused because the namespace is terminating: slowStartBatch counted it a
+        success, so no CreationObserved lowers its expectation (it expires with the record)."""
+        if _terminating_create(request, response):
+            return memory
         return exp.observe_response(memory, request, response)
 
     def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:

@@ -286,12 +286,14 @@ class SetImageStep:
 
 @attrs.frozen
 class DeleteStep:
-    """`kubectl delete <kind> <name>` with an optional propagation policy."""
+    """`kubectl delete <kind> <name>` with an optional propagation policy (`--cascade`) and
+    `wait` (`--wait`, kubectl's default true: the command returns once the object is gone)."""
 
     kind: str = ""
     name: str = ""
     namespace: str = "default"
     propagation_policy: str = ""
+    wait: bool = True
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
@@ -87,12 +87,20 @@ class Reconciliation:
     `after_failure`, if set, gives the requests still sent after the first failed one (the
     failed request and its response → requests, sent in order until one fails): an upstream
     sync that writes its status whatever its other writes did (the ReplicaSet controller's
-    ReplicaFailure condition, `pkg/controller/replicaset/replica_set.go` syncReplicaSet)."""
+    ReplicaFailure condition, `pkg/controller/replicaset/replica_set.go` syncReplicaSet).
+
+    `tolerate`, if set, says what a failed response means when it is not the failure that
+    requeues the key: `"ignore"` — no error at all, the requests go on and the key is not requeued
+    (upstream's code returns nil for it: the ReplicaSet controller's pod creates refused because the
+    namespace is terminating); `"forget"` — the sync ends there, `after_failure` still runs, but
+    the key is forgotten, not requeued (upstream's handleErr forgets it: the Deployment
+    controller's `NamespaceTerminatingCause`); None — an ordinary failure."""
 
     requests: tuple[Request, ...] = ()
     memory: Any = None
     requeue: bool = False
     after_failure: Callable[[Request, Response], tuple[Request, ...]] | None = None
+    tolerate: Callable[[Request, Response], Literal["ignore", "forget"] | None] | None = None
 
 
 @runtime_checkable

@@ -69,10 +69,14 @@ def interrupts_kept() -> Iterator[None]:
     """Inside, a KeyboardInterrupt that Python could not raise is raised again `REDELIVER_AFTER`
     seconds later (`_thread.interrupt_main`, as if Ctrl-C were pressed once more), quietly;
     anything else unraisable goes to the hook that was there before; and SIGTERM interrupts as
-    Ctrl-C does (see the module). Only in the main thread and only while SIGINT has Python's
-    default handler and SIGTERM none (a caller's own handler is left alone)."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    Ctrl-C does (see the module). Only in the main thread; SIGINT only while it has Python's
+    default handler, SIGTERM only while it has none (a caller's own handler, or an ignored signal,
+    is left alone). The two are judged apart: a job started in the background (`nohup`, `&`)
+    ignores SIGINT, and a CI timeout's SIGTERM must still write what was done."""
+    main = threading.current_thread() is threading.main_thread()
+    sigint = main and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    term = main and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    if not (sigint or term):
         yield
         return
     delivery = _Delivery()
@@ -108,8 +112,8 @@ def interrupts_kept() -> Iterator[None]:
         delivery.in_hook = False
 
     _TERMINATED["by_sigterm"] = False
-    term = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # a caller's own handler is left alone
-    signal.signal(signal.SIGINT, on_sigint)
+    if sigint:
+        signal.signal(signal.SIGINT, on_sigint)
     if term:
         signal.signal(signal.SIGTERM, on_sigterm)
     sys.unraisablehook = on_unraisable
@@ -117,6 +121,7 @@ def interrupts_kept() -> Iterator[None]:
         yield
     finally:
         sys.unraisablehook = previous_hook
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if sigint:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         if term:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -106,8 +106,10 @@ def test_the_trial_set_image_after_its_namespace_went_fails_and_the_run_settles(
 
 
 def test_a_controllers_pod_is_waited_for_in_a_live_namespace_not_in_a_terminating_one(tmp_path: Path) -> None:
+    """`wait: false` (`kubectl delete namespace team-a --wait=false`): the next step runs while the
+    namespace is Terminating (with kubectl's default --wait it would run only once team-a is gone)."""
     model = _model(tmp_path, TEAM_A + DB.replace("NS", "team-a"),
-                   "  - delete: {kind: Namespace, name: team-a}\n"
+                   "  - delete: {kind: Namespace, name: team-a, wait: false}\n"
                    "  - delete: {kind: Pod, name: db-0, namespace: team-a}\n")
     (tmp_path / "live").mkdir()
     waiting = _model(tmp_path / "live", DB.replace("NS", "default"), "  - delete: {kind: Pod, name: db-0}\n")

@@ -66,6 +66,15 @@ def test_a_kind_nobody_knows_keeps_the_generic_message() -> None:
         parse_manifests(text, "widget.yaml")
 
 
+def test_a_scenario_file_among_manifests_says_how_to_check_it() -> None:
+    """A fifth-trial user kept two scenario files in one folder and ran `kubeprop check FOLDER`: the
+    folder is read as manifests, and 'unknown kind Scenario' did not say what to do."""
+    text = "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: s}\n"
+    with pytest.raises(ManifestError, match=r"a kubeprop Scenario file among manifests: check it on its own "
+                                            r"\(kubeprop check FILE\), or name it scenario.yaml"):
+        parse_manifests(text, "scenario-a.yaml")
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("kind: Ingress\nmetadata: {name: w, namespace: default}\nspec: {ingressClassName: nginx}\n",
      "spec: Invalid value: null: either `defaultBackend` or `rules` must be specified"),

@@ -17,12 +17,17 @@ WEB = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs process groups")
-def test_sigterm_to_the_gate_writes_its_outputs_and_exits_143(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint", ["default_int_handler", "SIG_IGN"])
+def test_sigterm_to_the_gate_writes_its_outputs_and_exits_143(tmp_path: Path, sigint: str) -> None:
+    """With SIGINT as a terminal gives it, and ignored as in a job started in the background
+    (`nohup`, `&`): SIGTERM is handled either way."""
     config = tmp_path / "gate.yaml"
     config.write_text(f"checks:\n  - scenario: {WEB}\n    engine: walk\n    budget: 120\n"
                       "    properties: [node-not-overcommitted]\n")
     junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
-    command = [sys.executable, "-c", "import sys; from kubeprop.properties.cli.main import main; sys.exit(main())",
+    code = (f"import signal, sys; signal.signal(signal.SIGINT, signal.{sigint}); "
+            "from kubeprop.properties.cli.main import main; sys.exit(main())")
+    command = [sys.executable, "-c", code,
                "gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
                "--out", str(tmp_path / "out")]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
