@@ -23,3 +23,19 @@ spec:
 
 APP = deployment_head(1) + "    spec: {containers: [{name: web, image: web:1}]}\n"
 """A Deployment `web` with one replica: the smallest manifest a scenario can apply."""
+
+
+def statefulset_db(namespace: str, pod_spec: str = "{containers: [{name: db, image: db:1}]}") -> str:
+    """A StatefulSet `db` manifest (one replica, service db, pods labelled app: db) in `namespace`,
+    its pod template's spec written as `pod_spec` (YAML flow style)."""
+    return f"""apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: db, namespace: {namespace}}}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {{matchLabels: {{app: db}}}}
+  template:
+    metadata: {{labels: {{app: db}}}}
+    spec: {pod_spec}
+"""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scenario_text import statefulset_db
+
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
@@ -32,17 +34,7 @@ spec:
   terminationGracePeriodSeconds: 30
   containers: [{name: c, image: app:1, resources: {requests: {cpu: CPU, memory: 64Mi}}}]
 """
-DB = """apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: default}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec: {terminationGracePeriodSeconds: 30, containers: [{name: db, image: db:1}]}
-"""
+DB = statefulset_db("default", "{terminationGracePeriodSeconds: 30, containers: [{name: db, image: db:1}]}")
 SOLO_KEY = ObjectKey("pods", "default", "solo")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scenario_text import statefulset_db
 
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -36,17 +37,7 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: web:1}]}
 """
-DB = """apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: NS}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: db, image: db:1}]}
-"""
+DB = statefulset_db("NS")
 CRD = """apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+from scenario_text import statefulset_db
 
 from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.objects import ObjectKey, Pod, ReplicaSet
@@ -28,21 +29,8 @@ from kubeprop.model.state.cluster import USER_COMPONENT, ClusterModel, ClusterSt
 
 TWO = Path(__file__).resolve().parents[1] / "data" / "namespace" / "scenario.yaml"
 """Namespaces team-a and team-b, each with a Deployment `web` (2 pods); the workload deletes team-a."""
-DB = """apiVersion: v1
-kind: Namespace
-metadata: {name: team-a}
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: team-a}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: db, image: db:1}]}
-"""
+TEAM_A_NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n---\n"
+DB = TEAM_A_NAMESPACE + statefulset_db("team-a")
 
 
 def _terminating(model: ClusterModel) -> ClusterState:
