@@ -304,7 +304,26 @@ def _decode_scalar(tp: Any, value: Any, path: FieldPath) -> Any:
         return value
     if isinstance(tp, type) and tp not in (str, int, bool, float):
         raise TypeError(f"codec cannot decode type {tp!r}")
-    raise DecodeError(path, f"expected {_type_name(tp)}, got {describe_value(value)}")
+    raise DecodeError(path, f"expected {_type_name(tp)}, got {describe_value(value)}{_yaml_number_hint(tp, value)}")
+
+
+def _yaml_number_hint(tp: Any, value: Any) -> str:
+    """For a number YAML read as a string: YAML 1.1 (PyYAML, as kubectl's sigs.k8s.io/yaml) reads
+    1e308, 1.0e308 or 1e+3 as text, since its floats need a dot and a signed exponent (1.0e+308)."""
+    if tp not in (int, float) or not isinstance(value, str) or "e" not in value.lower():
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return ""
+    if not math.isfinite(number):
+        return ""
+    if tp is int:
+        return f" (a whole number is written without an exponent: {int(number)})" if number.is_integer() else ""
+    mantissa, _, exponent = value.lower().partition("e")
+    signed = exponent if exponent[:1] in ("+", "-") else "+" + exponent
+    written = (mantissa if "." in mantissa else mantissa + ".0") + "e" + signed
+    return f" (YAML reads this exponent form as text: write {written})"
 
 
 def _quantity_text(value: str | int | float) -> str | int:

@@ -304,3 +304,33 @@ def test_manifest_error_from_malformed_text() -> None:
         parse_manifests(configmap("x") + "data:\n  k: [v\n", "t.yaml")
     (problem,) = excinfo.value.problems
     assert problem.file == "t.yaml" and problem.line == 7
+
+
+@pytest.mark.parametrize(("field", "written", "hint"), [
+    ("replicas", "1e3", "a whole number is written without an exponent: 1000"),
+    ("replicas", "2E+1", "a whole number is written without an exponent: 20"),
+    ("hpaTolerance", "1e-1", "YAML reads this exponent form as text: write 1.0e-1"),
+    ("hpaTolerance", "1.5e0", "YAML reads this exponent form as text: write 1.5e+0"),
+])
+def test_an_exponent_yaml_reads_as_text_says_how_to_write_the_number(field: str, written: str, hint: str) -> None:
+    """YAML 1.1 (PyYAML, as kubectl's sigs.k8s.io/yaml) reads 1e3 as a string, since its floats need a
+    dot and a signed exponent: the error says how to write the number (trial 5: replayTimeout: 1e308)."""
+    from kubeprop.model.api.codec import _yaml_number_hint
+
+    tp = int if field == "replicas" else float
+    assert _yaml_number_hint(tp, written) == f" ({hint})"
+    if tp is float:
+        assert yaml.safe_load(f"x: {hint.rpartition(' ')[2]}")["x"] == float(written)
+    text = f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: {written}\n"
+    if tp is int:
+        with pytest.raises(ManifestError) as excinfo:
+            parse_manifests(text, "d.yaml")
+        expected = f"d.yaml:5: spec.replicas: expected an integer, got string '{written}' ({hint})"
+        assert problems_of(excinfo) == [expected]
+
+
+def test_a_word_with_an_e_gets_no_number_hint() -> None:
+    text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: three\n"
+    with pytest.raises(ManifestError) as excinfo:
+        parse_manifests(text, "d.yaml")
+    assert problems_of(excinfo) == ["d.yaml:5: spec.replicas: expected an integer, got string 'three'"]
