@@ -56,7 +56,8 @@ def is_pod_quota_resource(name: str) -> bool:
     return name.startswith(_REQUESTS) and not _is_native(name)
 
 
-def _add(total: Resources, more: Mapping[str, Quantity]) -> None:
+def add_resources(total: Resources, more: Mapping[str, Quantity]) -> None:
+    """Add `more` into `total`, resource by resource."""
     for name, q in more.items():
         total[name] = total[name] + q if name in total else q
 
@@ -67,22 +68,23 @@ def _max(total: Resources, other: Mapping[str, Quantity]) -> None:
             total[name] = q
 
 
-def _aggregate(spec: PodSpec, pick: Callable[[Container], Mapping[str, Quantity]]) -> Resources:
-    """The sidecar-aware aggregation of PodRequests / PodLimits, without overhead."""
+def aggregate_containers(spec: PodSpec, pick: Callable[[Container], Mapping[str, Quantity]]) -> Resources:
+    """The sidecar-aware aggregation of PodRequests / PodLimits, without overhead (what `pick` gives each
+    container: its requests, its limits, or the scheduler's non-zero requests)."""
     total: Resources = {}
     for container in spec.containers:
-        _add(total, pick(container))
+        add_resources(total, pick(container))
     sidecars: Resources = {}
     init_max: Resources = {}
     for init in spec.init_containers:
         own = pick(init)
         if init.restart_policy == "Always":
-            _add(total, own)
-            _add(sidecars, own)
+            add_resources(total, own)
+            add_resources(sidecars, own)
             current = dict(sidecars)
         else:
             current = dict(own)
-            _add(current, sidecars)
+            add_resources(current, sidecars)
         _max(init_max, current)
     _max(total, init_max)
     return total
@@ -90,14 +92,14 @@ def _aggregate(spec: PodSpec, pick: Callable[[Container], Mapping[str, Quantity]
 
 def pod_requests(spec: PodSpec) -> Resources:
     """PodRequests: the aggregated container requests plus the whole overhead."""
-    total = _aggregate(spec, lambda c: c.resources.requests)
-    _add(total, spec.overhead)
+    total = aggregate_containers(spec, lambda c: c.resources.requests)
+    add_resources(total, spec.overhead)
     return total
 
 
 def pod_limits(spec: PodSpec) -> Resources:
     """PodLimits: the aggregated container limits; overhead only onto a set, non-zero limit."""
-    total = _aggregate(spec, lambda c: c.resources.limits)
+    total = aggregate_containers(spec, lambda c: c.resources.limits)
     for name, q in spec.overhead.items():
         if name in total and not total[name].is_zero():
             total[name] = total[name] + q
@@ -138,7 +140,7 @@ def pod_usage(pod: Pod, now: int) -> Resources:
     """PodUsageFunc: `count/pods` for every stored pod; the compute resources while `charged`."""
     usage: Resources = {COUNT_PODS: Quantity.from_int(1)}
     if charged(pod, now):
-        _add(usage, compute_usage(pod_requests(pod.spec), pod_limits(pod.spec)))
+        add_resources(usage, compute_usage(pod_requests(pod.spec), pod_limits(pod.spec)))
     return usage
 
 
@@ -146,7 +148,7 @@ def total_usage(pods: Iterable[Pod], now: int) -> Resources:
     """The namespace's usage: what the quota controller would write into `status.used`."""
     total: Resources = {}
     for pod in pods:
-        _add(total, pod_usage(pod, now))
+        add_resources(total, pod_usage(pod, now))
     return total
 
 
@@ -171,6 +173,7 @@ def pretty(resources: Mapping[str, Quantity]) -> str:
 
 
 __all__ = [
-    "COUNT_PODS", "POD_RESOURCES", "REQUIRED_IN_CONTAINERS", "charged", "compute_usage", "is_pod_quota_resource",
+    "COUNT_PODS", "POD_RESOURCES", "REQUIRED_IN_CONTAINERS", "add_resources", "aggregate_containers", "charged",
+    "compute_usage", "is_pod_quota_resource",
     "missing_requests", "pod_limits", "pod_requests", "pod_usage", "pretty", "total_usage",
 ]

@@ -33,6 +33,7 @@ import attrs
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.pod import Container, Pod, PodSpec
 from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.quota import add_resources, aggregate_containers
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.cluster import pod_key
@@ -77,17 +78,6 @@ def _tracked(name: str) -> bool:
     return name in (CPU, MEMORY, EPHEMERAL) or is_scalar_resource(name)
 
 
-def _add(total: dict[str, Quantity], reqs: Mapping[str, Quantity]) -> None:
-    for name, q in reqs.items():
-        total[name] = total[name] + q if name in total else q
-
-
-def _max(total: dict[str, Quantity], reqs: Mapping[str, Quantity]) -> None:
-    for name, q in reqs.items():
-        if name not in total or q > total[name]:
-            total[name] = q
-
-
 def _container_requests(container: Container, non_zero: bool) -> dict[str, Quantity]:
     """A container's requests; with `non_zero`, missing cpu/memory get the scheduler defaults."""
     reqs = dict(container.resources.requests.items())
@@ -110,23 +100,8 @@ def pod_requests(pod: Pod, non_zero: bool = False) -> IntResources:
 @lru_cache(maxsize=4096)
 def _spec_requests(spec: PodSpec, non_zero: bool) -> IntResources:
     """`pod_requests` of a pod spec (remembered: the engines ask for the same specs over and over)."""
-    total: dict[str, Quantity] = {}
-    for c in spec.containers:
-        _add(total, _container_requests(c, non_zero))
-    sidecars: dict[str, Quantity] = {}
-    init_max: dict[str, Quantity] = {}
-    for ic in spec.init_containers:
-        reqs = _container_requests(ic, non_zero)
-        if ic.restart_policy == "Always":
-            _add(total, reqs)
-            _add(sidecars, reqs)
-            current = dict(sidecars)
-        else:
-            current = dict(reqs)
-            _add(current, sidecars)
-        _max(init_max, current)
-    _max(total, init_max)
-    _add(total, spec.overhead)
+    total = aggregate_containers(spec, lambda c: _container_requests(c, non_zero))
+    add_resources(total, spec.overhead)
     return FrozenMap({n: _to_int(n, q) for n, q in total.items() if _tracked(n)})
 
 
