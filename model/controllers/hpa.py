@@ -84,21 +84,9 @@ class SyncHPA(Action):
     hpa: str
 
 
-_USES: dict[int, tuple[Any, bool]] = {}
-
-
 def uses_hpa(model: ClusterModel) -> bool:
-    """Whether the scenario creates any HPA (the controller then runs and its kind is watched);
-    remembered per scenario object."""
-    hit = _USES.get(id(model.scenario))
-    if hit is not None and hit[0] is model.scenario:
-        return hit[1]
-    objects = [m.obj for m in model.scenario.objects] + [o for step in model.workload_objects for o in step]
-    found = any(isinstance(o, HorizontalPodAutoscaler) for o in objects)
-    if len(_USES) > 256:
-        _USES.clear()
-    _USES[id(model.scenario)] = (model.scenario, found)
-    return found
+    """Whether the scenario creates any HPA (the controller then runs and its kind is watched)."""
+    return HorizontalPodAutoscaler in model.created_types
 
 
 def watches(model: ClusterModel, component: str) -> tuple[str, ...]:

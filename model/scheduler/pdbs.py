@@ -23,7 +23,6 @@ informers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.policy import PodDisruptionBudget
@@ -35,21 +34,9 @@ __all__ = ["RESOURCE", "cached_pdbs", "filter_pods_with_pdb_violation", "sees_pd
 
 RESOURCE = "poddisruptionbudgets.policy"
 
-_SEES: dict[int, tuple[Any, bool]] = {}
-
-
 def sees_pdbs(model: ClusterModel) -> bool:
-    """Whether the scenario creates a PodDisruptionBudget (manifests or workload steps); remembered
-    per scenario object."""
-    hit = _SEES.get(id(model.scenario))
-    if hit is not None and hit[0] is model.scenario:
-        return hit[1]
-    objects = [m.obj for m in model.scenario.objects] + [o for step in model.workload_objects for o in step]
-    found = any(isinstance(o, PodDisruptionBudget) for o in objects)
-    if len(_SEES) > 256:
-        _SEES.clear()
-    _SEES[id(model.scenario)] = (model.scenario, found)
-    return found
+    """Whether the scenario creates a PodDisruptionBudget (manifests or workload steps)."""
+    return PodDisruptionBudget in model.created_types
 
 
 def watches(model: ClusterModel, component: str) -> tuple[str, ...]:

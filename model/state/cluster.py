@@ -131,6 +131,13 @@ class ClusterModel:
         """True when components read the store directly (no informer lag); computed once."""
         return bool(self.parameters["instantCaches"])
 
+    @cached_property
+    def created_types(self) -> frozenset[type]:
+        """The types of the objects the scenario creates, in its manifests and its workload steps
+        (computed once): what decides whether a controller or watch that only such objects need runs."""
+        return frozenset(type(m.obj) for m in self.scenario.objects) \
+            | frozenset(type(o) for step in self.workload_objects for o in step)
+
     @property
     def tick_seconds(self) -> int:
         """The clock granularity."""
