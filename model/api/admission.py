@@ -21,6 +21,7 @@ from kubeprop.model.api.objects import (
     IngressClass,
     Namespace,
     ObjectKey,
+    PersistentVolumeClaim,
     Pod,
     kind_info,
     qualified_resource,
@@ -29,6 +30,8 @@ from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.quota import is_pod_quota_resource, missing_requests, pod_usage, pretty, total_usage
 from kubeprop.model.api.rbac import UserInfo
 from kubeprop.model.api.scheduling import PriorityClass, system_priority_class
+from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
+from kubeprop.model.api.storage import StorageClass, cluster_storage_class, default_storage_class
 from kubeprop.model.api.store import Store
 from kubeprop.model.evolve import evolve
 
@@ -280,14 +283,47 @@ def _default_ingress_class(req: AdmissionRequest) -> ApiObject:
     return evolve(obj, spec=evolve(obj.spec, ingress_class_name=default.metadata.name))
 
 
+DEFAULT_STORAGE_CLASS_NAME = "DefaultStorageClass"
+
+
+def default_storage_class_plugin(builtin: StorageClass | None) -> AdmissionPlugin:
+    """DefaultStorageClass (`plugin/pkg/admission/storage/persistentvolume/defaultstorageclass/
+    admission.go`): a PersistentVolumeClaim created with `spec.storageClassName` unset (nil; an
+    explicit "" asks for no class) gets the default class's name (`storage.default_storage_class`:
+    the newest class annotated as default, the cluster's own `builtin` among them), if there is one."""
+
+    def mutate(req: AdmissionRequest) -> ApiObject:
+        obj = req.obj
+        assert obj is not None
+        if (req.operation != "CREATE" or not isinstance(obj, PersistentVolumeClaim) or req.subresource
+                or obj.spec.storage_class_name is not None):
+            return obj
+        default = default_storage_class(req.store.list(STORAGE_CLASSES), builtin)
+        if default is None:
+            return obj
+        return evolve(obj, spec=evolve(obj.spec, storage_class_name=default.metadata.name))
+
+    options = (("cluster-default-class", f"{builtin.metadata.name} ({builtin.provisioner})" if builtin else ""),)
+    return AdmissionPlugin(DEFAULT_STORAGE_CLASS_NAME, mutate=mutate, options=options)
+
+
+def with_default_storage_class(plugins: tuple[AdmissionPlugin, ...], choice: str) -> tuple[AdmissionPlugin, ...]:
+    """`plugins` with DefaultStorageClass seeing the cluster's own class for `defaultStorageClass`
+    = `choice`, in place."""
+    configured = default_storage_class_plugin(cluster_storage_class(choice))
+    return tuple(configured if p.name == DEFAULT_STORAGE_CLASS_NAME else p for p in plugins)
+
+
 NAMESPACE_LIFECYCLE = AdmissionPlugin("NamespaceLifecycle", validate=_namespace_lifecycle)
 DEFAULT_TOLERATION_SECONDS = default_toleration_seconds_plugin()
 PRIORITY = AdmissionPlugin("Priority", mutate=_priority, validate=_priority_validate)
 
 DEFAULT_INGRESS_CLASS = AdmissionPlugin("DefaultIngressClass", mutate=_default_ingress_class)
 
-DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_TOLERATION_SECONDS, PRIORITY,
-                                                DEFAULT_INGRESS_CLASS)
+DEFAULT_STORAGE_CLASS = default_storage_class_plugin(cluster_storage_class("zonal"))
+
+DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_STORAGE_CLASS, DEFAULT_TOLERATION_SECONDS,
+                                                PRIORITY, DEFAULT_INGRESS_CLASS)
 """The upstream default-enabled plug-ins the model implements, in upstream order."""
 
 
@@ -367,6 +403,7 @@ def run_validating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) 
 
 __all__ = [
     "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
-    "default_priority_class", "default_toleration_seconds_plugin", "qualified_resource", "resolve_priority",
-    "resource_quota", "run_mutating", "run_validating", "with_default_toleration_seconds",
+    "default_priority_class", "default_storage_class_plugin", "default_toleration_seconds_plugin",
+    "qualified_resource", "resolve_priority", "resource_quota", "run_mutating", "run_validating",
+    "with_default_storage_class", "with_default_toleration_seconds",
 ]

@@ -92,7 +92,8 @@ from kubeprop.model.api.rbac_kinds import (
     Subject,
 )
 from kubeprop.model.api.scheduling import PriorityClass
-from kubeprop.model.api.unmodelled import unmodelled_reason
+from kubeprop.model.api.storage import StorageClass
+from kubeprop.model.api.unmodelled import refused_value, unmodelled_reason
 from kubeprop.model.evolve import evolve
 
 __all__ = [
@@ -170,6 +171,7 @@ __all__ = [
     "StatefulSetSpec",
     "StatefulSetStatus",
     "StatefulSetUpdateStrategy",
+    "StorageClass",
     "Subject",
     "Taint",
     "Toleration",
@@ -187,7 +189,7 @@ ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
     | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | Role | ClusterRole
     | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
-    | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy
+    | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass
 )
 """Any API object the model stores."""
 
@@ -195,7 +197,7 @@ BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
     ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
-    PriorityClass, *STORED_ONLY_KINDS,
+    PriorityClass, StorageClass, *STORED_ONLY_KINDS,
 )
 
 _BY_GVK: dict[tuple[str, str], type[Any]] = {(cls.INFO.api_version, cls.INFO.kind): cls for cls in BUILTIN_KINDS}
@@ -270,6 +272,9 @@ def decode_object(body: Mapping[str, Any], crds: Sequence[CustomResourceDefiniti
     cls = _BY_GVK.get((api_version, kind))
     if cls is not None:
         obj: ApiObject = decode_attrs(cls, rest)
+        refused = refused_value(obj)
+        if refused is not None:
+            raise DecodeError(*refused)
         return obj
     for crd in crds:
         for info in crd.kind_infos():

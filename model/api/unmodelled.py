@@ -6,15 +6,15 @@ a controller or an admission plug-in acts on them, creating pods or changing wha
 admits, so checking the folder without them would check another cluster. Loading refuses them,
 naming the missing behaviour and what the user can do instead. Upstream sources:
 `cmd/kube-controller-manager/app/controllermanager.go` (the controllers: daemonset, job,
-cronjob, replicationcontroller, resourcequota, persistentvolume-binder with dynamic
-provisioning), `pkg/kubeapiserver/options/plugins.go` (the default admission plug-ins:
+cronjob, replicationcontroller, resourcequota), `pkg/kubeapiserver/options/plugins.go` (the default admission plug-ins:
 LimitRanger, ResourceQuota, RuntimeClass, the webhook and ValidatingAdmissionPolicy plug-ins),
 `staging/src/k8s.io/apiserver/pkg/util/flowcontrol` (APF reads FlowSchemas and priority levels).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
     ("apps", "DaemonSet"): (
@@ -37,12 +37,6 @@ UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
         "the model has no LimitRanger admission plug-in: the default requests and limits it would give "
         "containers would be missing, so the scheduler would see other requests; remove it from the folder, "
         "or write those requests and limits into the pod templates"),
-    ("storage.k8s.io", "StorageClass"): (
-        "the model has no StorageClass behaviour (dynamic provisioning, WaitForFirstConsumer binding), and no "
-        "volume binding at all: claims stay Pending (never Bound, even to a PersistentVolume of the input) and "
-        "pods using them are scheduled and run regardless, so a claim its provisioner could not satisfy goes "
-        "unnoticed; remove it from the folder (the PersistentVolumes its provisioner would create may be written "
-        "as data)"),
     ("node.k8s.io", "RuntimeClass"): (
         "the model has no RuntimeClass admission or scheduling: the pod overhead, node selector and "
         "tolerations it adds would be missing; remove it from the folder (and runtimeClassName from the pods, "
@@ -70,6 +64,28 @@ UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
         "would be limited as if it were absent; remove it from the folder"),
 }
 """(API group, kind) → why the model refuses the kind and what the user can do instead."""
+
+
+RETENTION_REFUSAL: Final = (
+    "not modelled: the model's StatefulSet controller keeps every claim, as the default Retain/Retain does; with "
+    "Delete, upstream (StatefulSetAutoDeletePVC, GA in v1.32: KEP-1847, kubernetes#128247) gives the claims owner "
+    "references so that the garbage collector deletes them with the set (whenDeleted) or with the pod a scale-down "
+    "removes (whenScaled), and a pod created again starts on a new, empty volume; write Retain or remove the field")
+"""Why a StatefulSet's `persistentVolumeClaimRetentionPolicy` other than Retain is refused
+(`pkg/controller/statefulset/stateful_set_utils.go` updateClaimOwnerRefForSetAndPod is not modelled)."""
+
+
+def refused_value(obj: Any) -> tuple[tuple[str, ...], str] | None:
+    """The field path and reason of a value the model refuses in a decoded object, or None: a
+    StatefulSet's PVC retention policy other than Retain (`RETENTION_REFUSAL`)."""
+    spec = getattr(obj, "spec", None)
+    policy = getattr(spec, "persistent_volume_claim_retention_policy", None)
+    if not isinstance(policy, Mapping):
+        return None
+    for field in ("whenDeleted", "whenScaled"):
+        if policy.get(field) not in (None, "", "Retain"):
+            return ("spec", "persistentVolumeClaimRetentionPolicy", field), RETENTION_REFUSAL
+    return None
 
 
 def unmodelled_reason(api_version: str, kind: str) -> str | None:

@@ -66,6 +66,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.pod import Container, Pod, Toleration
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.scheduling import PriorityClass
+from kubeprop.model.api.storage import StorageClass, validate_storage_class, validate_storage_class_update
 from kubeprop.model.api.validation_annotations import (
     deletion_cost_is_invalid,
     template_cost_path,
@@ -305,6 +306,7 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     Ingress: validate_ingress,
     IngressClass: validate_ingress_class,
     NetworkPolicy: validate_network_policy,
+    StorageClass: validate_storage_class,
 }
 
 
@@ -477,6 +479,7 @@ _UPDATE_RULES: Final[dict[type[Any], Callable[[Any, Any], ErrorList]]] = {
     CustomResourceDefinition: _crd_update,
     PriorityClass: validate_priority_class_update,
     IngressClass: validate_ingress_class_update,
+    StorageClass: validate_storage_class_update,
 }
 
 

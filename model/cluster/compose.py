@@ -24,9 +24,18 @@ from typing import Any
 
 from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
+from kubeprop.model.cluster import (
+    environment,
+    faults,
+    informers,
+    maintenance,
+    overload,
+    provisioner,
+    restore,
+    workload,
+)
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle
+from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle, persistentvolume
 from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
@@ -39,12 +48,13 @@ from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.scheduler import pdbs as scheduler_pdbs
+from kubeprop.model.scheduler import volumebinding
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from kubeprop.model.state.component import Hooks
 
 COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults,
-                                hpa, environment, maintenance, descheduler, restore, overload)
+                                hpa, environment, maintenance, descheduler, restore, overload, provisioner)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
@@ -76,7 +86,7 @@ HOOKS = Hooks(
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer),
     tick_guards=(nodelifecycle.blocks_tick,),
-    watches=(hpa.watches, scheduler_pdbs.watches),
+    watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
     request_gates=(overload.refusal,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""
@@ -123,12 +133,15 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget, the namespace controller when a namespace can be deleted
+    it creates a PodDisruptionBudget, the PersistentVolume controller when it can have claims or
+    volumes (`persistentvolume.uses_volumes`), the namespace controller when a namespace can be deleted
     (it watches what the garbage collector watches, `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
     out: list[Any] = []
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
+    if persistentvolume.uses_volumes(objects):
+        out.append(persistentvolume.PersistentVolumeController(str(parameters["defaultStorageClass"])))
     if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
         out.append(namespace.NamespaceController.of(namespace.namespaced_custom_resources(objects), gc_resources))
     return tuple(out)

@@ -29,6 +29,7 @@ from kubeprop.model.controllers.endpoints import EndpointsController
 from kubeprop.model.controllers.endpointslice import EndpointSliceController
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES, GarbageCollector
 from kubeprop.model.controllers.namespace import NamespaceController
+from kubeprop.model.controllers.persistentvolume import PersistentVolumeController
 from kubeprop.model.controllers.podgc import PodGCController
 from kubeprop.model.controllers.replicaset import ReplicaSetController
 from kubeprop.model.controllers.statefulset import StatefulSetController
@@ -59,10 +60,11 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController, NamespaceController)
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController, NamespaceController, PersistentVolumeController)
 """Built-in controllers the model runs only where a scenario needs them: the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
-PodDisruptionBudget can exist, the namespace controller (`pkg/controller/namespace`) when a
+PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
+when a claim or volume can exist, the namespace controller (`pkg/controller/namespace`) when a
 namespace can be deleted (`kubeprop.model.cluster.compose`; elsewhere it would never act, and its
 idle state would change every recorded trace's fingerprints). Built-in all the same: not a
 user's own controller (`kubeprop.properties.vacuity.own_controllers`)."""

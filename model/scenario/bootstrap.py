@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.admission import with_default_toleration_seconds
+from kubeprop.model.api.admission import with_default_storage_class, with_default_toleration_seconds
 from kubeprop.model.api.manifests import ManifestObject
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import (
@@ -109,6 +109,7 @@ def api_config(scenario: Scenario, parameters: Mapping[str, Any] | None = None) 
     parameters (`defaultTolerationSeconds`; default: the scenario's own parameters)."""
     values = {**PARAMETERS, **scenario.spec.parameters, **(parameters or {})}
     admission = with_default_toleration_seconds(scenario.admission, int(values["defaultTolerationSeconds"]))
+    admission = with_default_storage_class(admission, str(values["defaultStorageClass"]))
     return ApiServerConfig(users=scenario.users, admission=admission)
 
 

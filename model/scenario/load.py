@@ -140,6 +140,8 @@ ADMIN = "system:admin"
 """The internal identity that creates nodes, system namespaces and user bindings (system:masters)."""
 DESCHEDULER_USER = "system:serviceaccount:kube-system:descheduler"
 """The descheduler's service account: the identity its evictions are sent as."""
+PROVISIONER_USER = "system:serviceaccount:kube-system:storage-provisioner"
+"""The dynamic provisioner's service account: the identity it creates volumes as."""
 
 
 def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
@@ -157,6 +159,8 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
     # The descheduler runs as its own service account; upstream's chart binds it a ClusterRole with
     # pods/eviction create, nodes and pods list/watch (the model trusts it, as the controller manager).
     users[DESCHEDULER_USER] = UserInfo(DESCHEDULER_USER, ("system:masters", "system:authenticated"))
+    # The cluster's dynamic provisioner (kubeprop.model.cluster.provisioner) creates volumes.
+    users[PROVISIONER_USER] = UserInfo(PROVISIONER_USER, ("system:masters", "system:authenticated"))
     for node in topology.nodes:
         name = f"system:node:{node.name}"
         users[name] = UserInfo(name, ("system:nodes", "system:authenticated"))

@@ -13,6 +13,7 @@ import attrs
 
 from kubeprop.model.api.core import Taint
 from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.storage import STORAGE_CLASS_CHOICES
 from kubeprop.model.errors import describe_value
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
@@ -62,6 +63,7 @@ PARAMETERS: dict[str, Any] = {
     "consistentListFromCache": True,
     "overloadClients": ("system:serviceaccount:default:batch",),
     "overloadRequest": "list pods",
+    "defaultStorageClass": "zonal",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each). Later model components read them from here. The
@@ -104,11 +106,13 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     "crashLoopBackOffMaxSeconds": ParameterRange(1, 86_400),
     "schedulerDisabledFilters": ParameterRange(choices=(
         "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
-        "PodTopologySpread", "InterPodAffinity")),
+        "VolumeBinding", "PodTopologySpread", "InterPodAffinity")),
     "endpointsReadinessSource": ParameterRange(choices=("ready-condition", "containers-running")),
     # pkg/controller/podgc: a threshold <= 0 disables the terminated-pod collection
     "terminatedPodGCThreshold": ParameterRange(0, 1_000_000),
     "etcdQuorum": ParameterRange(choices=("majority", "ceil")),
+    # the cluster's default StorageClass (kubeprop.model.api.storage CLUSTER_CLASSES)
+    "defaultStorageClass": ParameterRange(choices=STORAGE_CLASS_CHOICES),
     # periods: 0 would make the HPA sync, metrics-server scrape or a drain retry at every instant
     # (upstream's flags are durations without validation: cmd/kube-controller-manager/app/options/
     # hpacontroller.go Validate returns no errors)

@@ -11,7 +11,9 @@ Scoring includes the system-default topology spreading, whose selector comes fro
 scheduler's Service, ReplicaSet and StatefulSet caches (`kubeprop.model.scheduler.default_spread`).
 
 Model actions: `Schedule(scheduler, pod, node)` — one per top-scoring node, since ties are broken
-at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod;
+at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod
+(for a pod with claims to bind, first VolumeBinding's PreBind writes, then, once the PV controller
+has bound them, the binding: `kubeprop.model.scheduler.volumebinding`);
 `MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — priority preemption, preferring
 victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`).
 Several instances without leader election (`schedulerInstances`, `leaderElection: false`) each
@@ -21,12 +23,12 @@ keep their own queue and assume cache: the dual-scheduler hazard.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from kubeprop.model.api.meta import Condition, set_condition
-from kubeprop.model.api.objects import Node, Pod
+from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
@@ -43,6 +45,7 @@ from kubeprop.model.scheduler.queue import (
     on_tick,
     pending_queue,
 )
+from kubeprop.model.scheduler.volumebinding import check_bindings, claim_names, pod_volumes, prebind_requests
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
@@ -119,8 +122,21 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
     infos = build_node_infos(nodes, _pods(view_), memory.assumed)
     pod = queue[0]
+    volumes = pod_volumes(view_, pod, str(model.parameter("defaultStorageClass")))
     return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
-                             pdbs=cached_pdbs(view_))
+                             pdbs=cached_pdbs(view_), volumes=volumes)
+
+
+def _volume_phase(model: ClusterModel, state: ClusterState, instance: str, pod_key_: str
+                  ) -> Literal["ready", "wait", "failed"]:
+    """Where PreBind of an assumed pod whose volume bindings were written stands
+    (`volumebinding.check_bindings` on the scheduler's caches)."""
+    view_ = view(model, state, instance)
+    namespace, _, name = pod_key_.partition("/")
+    pod = view_.get(ObjectKey("pods", namespace, name))
+    if not isinstance(pod, Pod):
+        return "failed"
+    return check_bindings(view_, pod, _memory(state, instance).assumed[pod_key_])
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -130,7 +146,8 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
             continue
         memory: SchedulerState = state.schedulers[instance]
         for assumed in memory.assumed:
-            if assumed not in memory.bound:
+            if assumed not in memory.bound and (assumed not in memory.binding_volumes
+                                                or _volume_phase(model, state, instance, assumed) != "wait"):
                 yield Bind(instance, assumed)
         decision = decide(model, state, instance)
         if decision is None:
@@ -159,9 +176,48 @@ def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> Cluste
     return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node)))
 
 
+def _binding_failed(state: ClusterState, instance: str, key: str) -> ClusterState:
+    """handleBindingCycleError: ForgetPod, then MoveAllToActiveOrBackoffQueue(AssignedPodDelete)."""
+    memory = _memory(state, instance)
+    memory = evolve(memory, assumed=memory.assumed.delete(key), bound=memory.bound - {key},
+                    binding_volumes=memory.binding_volumes - {key})
+    return _set_memory(state, instance, memory.move_all())
+
+
+def _prebind(model: ClusterModel, state: ClusterState, act: Bind) -> tuple[ClusterState, bool]:
+    """VolumeBinding's PreBind before the binding: write the pod's volume bindings (a pod whose
+    claims all need nothing goes on to the binding at once: True), then wait until the PV
+    controller has bound them (False: the pod stays assumed); a failure forgets the pod."""
+    memory = _memory(state, act.scheduler)
+    if act.pod in memory.binding_volumes:
+        if _volume_phase(model, state, act.scheduler, act.pod) == "failed":
+            return _binding_failed(state, act.scheduler, act.pod), False
+        return _set_memory(state, act.scheduler, evolve(
+            memory, binding_volumes=memory.binding_volumes - {act.pod})), True
+    view_ = view(model, state, act.scheduler)
+    namespace, _, name = act.pod.partition("/")
+    pod = view_.get(ObjectKey("pods", namespace, name))
+    node = view_.get(ObjectKey("nodes", "", memory.assumed[act.pod]))
+    if not isinstance(pod, Pod) or not isinstance(node, Node) or not claim_names(pod):
+        return state, True
+    requests = prebind_requests(view_, pod, node, str(model.parameter("defaultStorageClass")), SCHEDULER_USER)
+    for request in requests:
+        state, response = send(model, state, SCHEDULER_USER, request, act.scheduler)
+        if not response.ok:
+            return _binding_failed(state, act.scheduler, act.pod), False
+    if not requests and check_bindings(view_, pod, node.metadata.name) == "ready":
+        return state, True
+    memory = _memory(state, act.scheduler)
+    return _set_memory(state, act.scheduler, evolve(memory, binding_volumes=memory.binding_volumes | {act.pod})), False
+
+
 def _bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
-    """POST pods/binding. On success the pod stays assumed until the informer shows it bound; on
-    failure (409, an injected error) the assumption is forgotten and the pod is retried."""
+    """PreBind (volumes, `_prebind`), then POST pods/binding. On success the pod stays assumed
+    until the informer shows it bound; on failure (409, an injected error) the assumption is
+    forgotten and the pod is retried."""
+    state, go_on = _prebind(model, state, act)
+    if not go_on:
+        return state
     memory = _memory(state, act.scheduler)
     node = memory.assumed[act.pod]
     namespace, _, name = act.pod.partition("/")
@@ -169,12 +225,9 @@ def _bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
                       node_name=node)
     state, response = send(model, state, SCHEDULER_USER, request, act.scheduler)
     memory = _memory(state, act.scheduler)
-    if response.ok:
-        memory = evolve(memory, bound=memory.bound | {act.pod})
-    else:  # handleBindingCycleError: ForgetPod, then MoveAllToActiveOrBackoffQueue(AssignedPodDelete)
-        memory = evolve(memory, assumed=memory.assumed.delete(act.pod), bound=memory.bound - {act.pod})
-        memory = memory.move_all()
-    return _set_memory(state, act.scheduler, memory)
+    if not response.ok:
+        return _binding_failed(state, act.scheduler, act.pod)
+    return _set_memory(state, act.scheduler, evolve(memory, bound=memory.bound | {act.pod}))
 
 
 def _park(model: ClusterModel, state: ClusterState, instance: str, key: str) -> ClusterState:
@@ -236,7 +289,8 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
                 assumed = assumed.delete(key)
         move = move or helps(event)
     bound = frozenset(k for k in memory.bound if k in assumed)
-    new = SchedulerState(assumed, memory.unschedulable, bound)
+    waiting = frozenset(k for k in memory.binding_volumes if k in assumed)
+    new = SchedulerState(assumed, memory.unschedulable, bound, waiting)
     if move:
         new = new.move_all()
     return state if new == memory else _set_memory(state, component, new)

@@ -51,7 +51,9 @@ from kubeprop.model.scheduler.framework import (
     DEFAULT_SCORE_WEIGHTS,
     FILTER_ORDER,
     Diagnosis,
+    FilterFn,
     SchedulerProfile,
+    VolumeCheck,
     diagnose,
     filter_fns,
     run_filters_with_nominated,
@@ -235,13 +237,24 @@ def _reasons(statuses: FrozenMap[str, FilterStatus]) -> FrozenMap[str, str]:
     return FrozenMap({n: s.message for n, s in statuses.items()})
 
 
-def _nominated_fit(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProfile) -> str | None:
-    """evaluateNominatedNode: the nominated node if it passes every filter."""
+def _nominated_fit(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProfile,
+                   volumes: VolumeCheck | None) -> str | None:
+    """evaluateNominatedNode: the nominated node if it passes every filter (after a VolumeBinding
+    PreFilter that let the pod through: PreFilter runs first upstream)."""
     name = pod.status.nominated_node_name
+    if volumes is not None and volumes.prefilter is not None and profile.filter_enabled("VolumeBinding"):
+        return None
+    extra = _volume_filter(volumes, profile)
     for ni in nodes:
-        if name and ni.name == name and run_filters_with_nominated(pod, ni, nodes, profile) is None:
+        if name and ni.name == name and run_filters_with_nominated(pod, ni, nodes, profile, extra) is None:
             return name
     return None
+
+
+def _volume_filter(volumes: VolumeCheck | None, profile: SchedulerProfile) -> FilterFn | None:
+    if volumes is None or volumes.prefilter is not None or not profile.filter_enabled("VolumeBinding"):
+        return None
+    return volumes.status
 
 
 def _postfilter(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProfile, d: Diagnosis,
@@ -268,6 +281,7 @@ def schedule_one(
     start_index: int = 0,
     default_spread_selector: LabelSelector | None = None,
     pdbs: Sequence[PodDisruptionBudget] = (),
+    volumes: VolumeCheck | None = None,
 ) -> ScheduleResult:
     """One scheduling cycle for `pod` over the snapshot `node_infos`.
 
@@ -275,13 +289,15 @@ def schedule_one(
     `default_spread_selector` is the selector upstream derives from the pod's Services and
     owning ReplicaSet/StatefulSet for the system-default topology spreading (None: none);
     `pdbs` the PodDisruptionBudgets in the scheduler's cache, which preemption prefers not to
-    violate (`kubeprop.model.scheduler.preemption`).
+    violate (`kubeprop.model.scheduler.preemption`); `volumes` what VolumeBinding's PreFilter
+    found for the pod's claims (`kubeprop.model.scheduler.volumebinding.pod_volumes`; None: it
+    has none).
     """
     nodes = _sorted(node_infos)
-    nominated = _nominated_fit(pod, nodes, profile)
+    nominated = _nominated_fit(pod, nodes, profile, volumes)
     if nominated:
         return ScheduleResult((nominated,), EMPTY, (nominated,), EMPTY)
-    d = diagnose(pod, nodes, profile, start_index)
+    d = diagnose(pod, nodes, profile, start_index, volumes)
     if not d.feasible:
         return _postfilter(pod, nodes, profile, d, pdbs)
     reasons = _reasons(d.statuses)

@@ -14,14 +14,16 @@ Sources (repo `kubernetes/kubernetes`, master ~v1.35):
   candidates; the others get "node(s) didn't satisfy plugin(s) [NodeAffinity]",
   unresolvable), numFeasibleNodesToFind, then Filter.
 
-Volume plugins (VolumeBinding, VolumeRestrictions, NodeVolumeLimits, VolumeZone) and
-DynamicResources filters are not modelled.
+VolumeBinding runs for pods with claims (`kubeprop.model.scheduler.volumebinding`: its PreFilter
+after NodeAffinity's, its Filter after NodeResourcesFit); the other volume plugins
+(VolumeRestrictions, NodeVolumeLimits, VolumeZone) and DynamicResources are not modelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
+from typing import Protocol
 
 import attrs
 
@@ -57,6 +59,16 @@ __all__ = [
 ]
 
 FilterFn = Callable[[Pod, NodeInfo, Sequence[NodeInfo]], FilterStatus | None]
+
+
+class VolumeCheck(Protocol):
+    """VolumeBinding's PreFilter state for one pod (`kubeprop.model.scheduler.volumebinding.PodVolumes`):
+    the PreFilter's rejection message, or None and the Filter."""
+
+    @property
+    def prefilter(self) -> str | None: ...
+
+    def status(self, pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo]) -> FilterStatus | None: ...
 
 FILTER_ORDER: tuple[str, ...] = (
     "NodeUnschedulable",
@@ -146,17 +158,28 @@ def replace_node(nodes: Sequence[NodeInfo], ni: NodeInfo) -> tuple[NodeInfo, ...
     return tuple(ni if n.name == ni.name else n for n in nodes)
 
 
-def run_filters(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile) -> FilterStatus | None:
-    """RunFilterPlugins: the first failing enabled filter's status, or None."""
-    for _, fn in filter_fns(profile):
+VOLUME_FILTER_BEFORE = frozenset({"PodTopologySpread", "InterPodAffinity"})
+"""The filters that come after VolumeBinding in the default profile (it follows NodeResourcesFit)."""
+
+
+def run_filters(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile,
+                volumes: FilterFn | None = None) -> FilterStatus | None:
+    """RunFilterPlugins: the first failing enabled filter's status, or None. `volumes` is the pod's
+    VolumeBinding filter (`kubeprop.model.scheduler.volumebinding`), run in its place in the order."""
+    for name, fn in filter_fns(profile):
+        if volumes is not None and name in VOLUME_FILTER_BEFORE:
+            status = volumes(pod, ni, nodes)
+            volumes = None
+            if status is not None:
+                return status
         status = fn(pod, ni, nodes)
         if status is not None:
             return status
-    return None
+    return None if volumes is None else volumes(pod, ni, nodes)
 
 
 def run_filters_with_nominated(
-    pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile
+    pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile, volumes: FilterFn | None = None
 ) -> FilterStatus | None:
     """RunFilterPluginsWithNominatedPods: pass with the nominated pods of priority >= the pod's
     on the node (other than the pod itself), and also without them."""
@@ -164,10 +187,10 @@ def run_filters_with_nominated(
     added = [p for p in ni.nominated if pod_priority(p) >= prio and pod_key(p) != key]
     if added:
         with_nominated = ni.with_pods(added=added)
-        status = run_filters(pod, with_nominated, replace_node(nodes, with_nominated), profile)
+        status = run_filters(pod, with_nominated, replace_node(nodes, with_nominated), profile, volumes)
         if status is not None:
             return status
-    return run_filters(pod, ni, nodes, profile)
+    return run_filters(pod, ni, nodes, profile, volumes)
 
 
 def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
@@ -204,20 +227,28 @@ def _prefilter(
     return [n for n in nodes if n.name in names], None, {n.name: absent for n in nodes if n.name not in names}
 
 
-def diagnose(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, start_index: int = 0) -> Diagnosis:
+def diagnose(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, start_index: int = 0,
+             volumes: VolumeCheck | None = None) -> Diagnosis:
     """findNodesThatFitPod without the nominated-node shortcut: PreFilter, then Filter over the
     candidates from `start_index` (nextStartNodeIndex) on, stopping after numFeasibleNodesToFind
-    feasible nodes. Nodes are tried one after another (upstream: in parallel)."""
+    feasible nodes. Nodes are tried one after another (upstream: in parallel). `volumes` is what
+    VolumeBinding's PreFilter found for the pod (None: the pod has no claims)."""
     candidates, failed, statuses = _prefilter(pod, nodes, profile)
     if failed is not None:
         return failed
+    volume_filter = None
+    if volumes is not None and profile.filter_enabled("VolumeBinding"):
+        if volumes.prefilter is not None:  # UnschedulableAndUnresolvable: no node is tried
+            rejected = FilterStatus("VolumeBinding", (volumes.prefilter,), True)
+            return Diagnosis((), FrozenMap({n.name: rejected for n in nodes}), rejected)
+        volume_filter = volumes.status
     want = num_feasible_nodes_to_find(len(candidates), profile.percentage_of_nodes_to_score)
     feasible: list[str] = []
     for i in range(len(candidates)):
         if len(feasible) >= want:
             break
         ni = candidates[(start_index + i) % len(candidates)]
-        status = run_filters_with_nominated(pod, ni, nodes, profile)
+        status = run_filters_with_nominated(pod, ni, nodes, profile, volume_filter)
         if status is None:
             feasible.append(ni.name)
         else:

@@ -76,6 +76,10 @@ class SchedulerState:
     bound: frozenset[str] = frozenset()
     """Assumed pods whose binding call succeeded, awaiting the informer's confirmation
     (`cache.FinishBinding`)."""
+    binding_volumes: frozenset[str] = attrs.field(default=frozenset(), metadata={"fingerprint": "omit-if-default"})
+    """Assumed pods whose PreBind wrote their volume bindings and now waits for the claims to be
+    bound (`kubeprop.model.scheduler.volumebinding`); empty in scenarios without claims, and an
+    empty set is left out of fingerprints."""
 
     def park(self, key: str, since: int, inputs: Inputs) -> SchedulerState:
         """The pod goes to the unschedulable pods (`AddUnschedulableIfNotPresent`)."""
@@ -112,11 +116,18 @@ def is_gated(pod: Pod) -> bool:
     return bool(pod.spec.scheduling_gates)
 
 
+VOLUME_RESOURCES = frozenset({"persistentvolumeclaims", "persistentvolumes", "storageclasses.storage.k8s.io"})
+"""VolumeBinding's EventsToRegister: a claim, volume or StorageClass added or updated."""
+
+
 def helps(event: WatchEvent) -> bool:
     """Whether an event moves the parked pods: any Node event; an assigned pod deleted, being
-    deleted or finished (its resources are freed)."""
+    deleted or finished (its resources are freed); a claim, volume or StorageClass added or
+    updated (VolumeBinding's events)."""
     if event.key.resource == "nodes":
         return True
+    if event.key.resource in VOLUME_RESOURCES:
+        return event.type != "DELETED"
     obj = event.object
     if event.key.resource != "pods" or not isinstance(obj, Pod) or not obj.spec.node_name:
         return False
@@ -127,8 +138,11 @@ def helps(event: WatchEvent) -> bool:
 def inputs(model: ClusterModel, state: ClusterState, instance: str, memory: SchedulerState) -> Inputs:
     """What a scheduling decision of `instance` depends on: the revisions of its pod and node
     caches (the store's revision with instant caches) — and of its PDB cache where the scenario
-    has PDBs (preemption prefers victims without PDB violations) — and its assume cache."""
-    resources = ("nodes", "pods", RESOURCE) if sees_pdbs(model) else ("nodes", "pods")
+    has PDBs (preemption prefers victims without PDB violations), and of its claim, volume and
+    StorageClass caches where it can have claims (VolumeBinding) — and its assume cache."""
+    resources: tuple[str, ...] = ("nodes", "pods", RESOURCE) if sees_pdbs(model) else ("nodes", "pods")
+    if any(c.name == "persistentvolume-binder" for c in model.controllers):
+        resources = (*resources, *sorted(VOLUME_RESOURCES))
     informer = state.informers.get(instance)
     if informer is None:  # instant caches: the newest pod/node(/PDB) write and how many there are
         objs = [o for k, o in state.store.objects.items() if k.resource in resources]

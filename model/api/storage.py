@@ -1,0 +1,160 @@
+"""`storage.k8s.io/v1` StorageClass, its defaults and validation, and the claim helpers that read it.
+
+Upstream: `staging/src/k8s.io/api/storage/v1/types.go` (StorageClass), `pkg/apis/storage/v1/defaults.go`
+(SetDefaults_StorageClass: reclaimPolicy Delete, volumeBindingMode Immediate),
+`pkg/apis/storage/validation/validation.go` (ValidateStorageClass, ValidateStorageClassUpdate:
+provisioner required; reclaimPolicy Delete or Retain; volumeBindingMode Immediate or
+WaitForFirstConsumer; parameters, provisioner, reclaimPolicy and volumeBindingMode immutable),
+`staging/src/k8s.io/component-helpers/storage/volume/helpers.go` (GetPersistentVolumeClaimClass,
+IsDelayBindingMode), `pkg/volume/util/storageclass.go` (GetDefaultClass: the newest class
+annotated `storageclass.kubernetes.io/is-default-class: "true"`).
+
+The cluster's own default class (the add-on a cluster installer creates: kind's and minikube's
+`standard`, GKE's `standard-rwo`) is configured by the model parameter `defaultStorageClass`
+(`kubeprop.model.cluster.provisioner`). Like the system PriorityClasses
+(`kubeprop.model.api.scheduling`), it is kept out of the store, so that every state of a scenario
+without claims stays as it was; `storage_class` and `default_storage_class` look it up beside the
+stored classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar, Final
+
+import attrs
+
+from kubeprop.model.api.meta import KindInfo, ObjectMeta
+from kubeprop.model.api.validation_fields import ErrorList, immutable, not_supported, required
+from kubeprop.model.evolve import evolve
+from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
+
+STORAGE_GROUP: Final = "storage.k8s.io"
+RESOURCE: Final = "storageclasses.storage.k8s.io"
+IS_DEFAULT_CLASS: Final = "storageclass.kubernetes.io/is-default-class"
+BETA_IS_DEFAULT_CLASS: Final = "storageclass.beta.kubernetes.io/is-default-class"
+IMMEDIATE: Final = "Immediate"
+WAIT_FOR_FIRST_CONSUMER: Final = "WaitForFirstConsumer"
+BINDING_MODES: Final = (IMMEDIATE, WAIT_FOR_FIRST_CONSUMER)
+RECLAIM_POLICIES: Final = ("Delete", "Retain")
+NOT_SUPPORTED_PROVISIONER: Final = "kubernetes.io/no-provisioner"
+"""`volume.NotSupportedProvisioner`: a class of statically created (local) volumes only."""
+
+
+@attrs.frozen(cache_hash=True)
+class StorageClass:
+    """A class of storage: who provisions it, with which reclaim policy and binding mode
+    (cluster-scoped, no spec/status split, no status)."""
+
+    INFO: ClassVar[KindInfo] = KindInfo(STORAGE_GROUP, "v1", "StorageClass", "storageclasses",
+                                        namespaced=False, status_subresource=False)
+
+    metadata: ObjectMeta = ObjectMeta()
+    provisioner: str = ""
+    parameters: FrozenMap[str, str] = attrs.field(default=EMPTY, converter=frozen_map)
+    reclaim_policy: str | None = None
+    mount_options: tuple[str, ...] = ()
+    allow_volume_expansion: bool | None = None
+    volume_binding_mode: str | None = None
+    allowed_topologies: tuple[Any, ...] = ()
+
+
+def default_storage_class_object(obj: StorageClass) -> StorageClass:
+    """SetDefaults_StorageClass: reclaimPolicy Delete, volumeBindingMode Immediate."""
+    return evolve(obj, reclaim_policy=obj.reclaim_policy or "Delete",
+                  volume_binding_mode=obj.volume_binding_mode or IMMEDIATE)
+
+
+def validate_storage_class(obj: StorageClass) -> ErrorList:
+    """ValidateStorageClass after ObjectMeta: provisioner, reclaim policy, binding mode."""
+    errs: ErrorList = []
+    if not obj.provisioner:
+        errs.append(required(("provisioner",)))
+    if obj.reclaim_policy not in RECLAIM_POLICIES:
+        errs.append(not_supported(("reclaimPolicy",), obj.reclaim_policy, RECLAIM_POLICIES))
+    if obj.volume_binding_mode not in BINDING_MODES:
+        errs.append(not_supported(("volumeBindingMode",), obj.volume_binding_mode, BINDING_MODES))
+    return errs
+
+
+def validate_storage_class_update(new: StorageClass, old: StorageClass) -> ErrorList:
+    """ValidateStorageClassUpdate: parameters, provisioner, reclaimPolicy and volumeBindingMode
+    are immutable."""
+    return [*immutable(new.parameters, old.parameters, ("parameters",)),
+            *immutable(new.provisioner, old.provisioner, ("provisioner",)),
+            *immutable(new.reclaim_policy, old.reclaim_policy, ("reclaimPolicy",)),
+            *immutable(new.volume_binding_mode, old.volume_binding_mode, ("volumeBindingMode",))]
+
+
+def is_default(obj: StorageClass) -> bool:
+    """storageutil.IsDefaultAnnotation: either annotation is "true"."""
+    annotations = obj.metadata.annotations
+    return annotations.get(IS_DEFAULT_CLASS) == "true" or annotations.get(BETA_IS_DEFAULT_CLASS) == "true"
+
+
+def default_storage_class(stored: Iterable[Any], builtin: StorageClass | None) -> StorageClass | None:
+    """GetDefaultClass over the stored classes and the cluster's own (`builtin`, which counts as the
+    oldest: it was there before anything was applied): the newest default class, ties broken by
+    name; None when there is none."""
+    candidates = [c for c in stored if isinstance(c, StorageClass) and is_default(c)]
+    if builtin is not None and is_default(builtin) and not any(c.metadata.name == builtin.metadata.name
+                                                               for c in candidates):
+        candidates.append(builtin)
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: (-(c.metadata.creation_timestamp or 0), c.metadata.name))
+    return candidates[0]
+
+
+def claim_class(storage_class_name: str | None) -> str:
+    """GetPersistentVolumeClaimClass (without the long-removed beta annotation): the class name, ""
+    when unset."""
+    return storage_class_name or ""
+
+
+# -- the cluster's own default class (model parameter `defaultStorageClass`) -------------------
+
+DEFAULT_CLASS_NAME: Final = "standard"
+"""The name of the cluster's default class (kind's and minikube's; GKE's is `standard-rwo`)."""
+CLUSTER_CLASSES: Final[dict[str, tuple[str, str]]] = {
+    "zonal": ("pd.csi.storage.gke.io", WAIT_FOR_FIRST_CONSUMER),
+    "node-local": ("rancher.io/local-path", WAIT_FOR_FIRST_CONSUMER),
+    "immediate": ("k8s.io/minikube-hostpath", IMMEDIATE),
+}
+"""`defaultStorageClass` → (provisioner, volumeBindingMode) of the cluster's default class:
+`zonal` as GKE's `standard-rwo` (and EKS's `gp2`, AKS's `managed-csi`: WaitForFirstConsumer, a
+provisioned volume usable in the zone of the node the scheduler selected), `node-local` as kind's
+`standard` (rancher.io/local-path: WaitForFirstConsumer, a provisioned volume on the selected
+node only), `immediate` as minikube's `standard` (Immediate, a volume usable from any node);
+`none` (a bare kubeadm cluster) has no default class and no provisioner."""
+STORAGE_CLASS_CHOICES: Final = (*CLUSTER_CLASSES, "none")
+
+
+def cluster_storage_class(choice: str) -> StorageClass | None:
+    """The cluster's own default class for the parameter value `choice` (None for `none`),
+    defaulted as the API server would store it (reclaimPolicy Delete)."""
+    found = CLUSTER_CLASSES.get(choice)
+    if found is None:
+        return None
+    provisioner, mode = found
+    meta = ObjectMeta(name=DEFAULT_CLASS_NAME, annotations=FrozenMap({IS_DEFAULT_CLASS: "true"}))
+    return StorageClass(metadata=meta, provisioner=provisioner, reclaim_policy="Delete", volume_binding_mode=mode)
+
+
+def find_storage_class(stored: Iterable[Any], builtin: StorageClass | None, name: str) -> StorageClass | None:
+    """The class called `name`: a stored one, else the cluster's own; None if there is none."""
+    for obj in stored:
+        if isinstance(obj, StorageClass) and obj.metadata.name == name:
+            return obj
+    if builtin is not None and builtin.metadata.name == name:
+        return builtin
+    return None
+
+
+def is_delay_binding(class_name: str, stored: Iterable[Any], builtin: StorageClass | None) -> bool:
+    """IsDelayBindingMode: True when the claim's class exists and binds WaitForFirstConsumer; a
+    claim without a class, or whose class is missing, binds Immediate."""
+    if not class_name:
+        return False
+    found = find_storage_class(stored, builtin, class_name)
+    return found is not None and found.volume_binding_mode == WAIT_FOR_FIRST_CONSUMER

@@ -1,0 +1,159 @@
+"""The cluster's dynamic provisioner: an environment action that creates a claim's volume.
+
+Upstream the PV controller provisions nothing itself for CSI and out-of-tree classes: it
+annotates the claim with `volume.kubernetes.io/storage-provisioner` (`pkg/controller/volume/
+persistentvolume/pv_controller.go` provisionClaimOperationExternal), and an external provisioner
+that watches claims — the CSI external-provisioner, kind's rancher.io/local-path, minikube's
+hostpath provisioner, all built on `sigs.k8s.io/sig-storage-lib-external-provisioner`
+(`controller/controller.go` shouldProvision, provisionClaimOperation) — creates a volume named
+`pvc-<claim UID>` pre-bound to the claim (`claimRef` with its UID), with the claim's size and
+access modes and the class's reclaim policy, annotated `pv.kubernetes.io/provisioned-by`; for a
+WaitForFirstConsumer class only once the scheduler has written `volume.kubernetes.io/selected-node`,
+and with the node affinity its storage has there. The PV controller then binds the two.
+
+`ProvisionVolume(claim)` is that act. Only the provisioner of the cluster's own default class runs
+(model parameter `defaultStorageClass`, `kubeprop.model.api.storage.CLUSTER_CLASSES`): a claim of
+a stored StorageClass with the same provisioner is provisioned too; one of any other provisioner
+waits, Pending, as it would on a cluster without that provisioner. The provisioned volume's node
+affinity is the choice's: `zonal` — the selected node's `topology.kubernetes.io/zone` (none when
+the node has no zone label: the scenario says nothing of zones), `node-local` — the selected node
+(`kubernetes.io/hostname`), `immediate` — none.
+
+It is progress that waits on the world (`kubeprop.model.cluster.drive.ENVIRONMENT_TIMED`): weakly
+fair, so a claim's volume comes eventually, but the fair run takes it only once the control plane
+has nothing left to do, and a search may delay it past anything else; nothing forces it at any
+moment. The provisioner reads the store (not a lagging cache), and its failures (a full disk, a
+quota) are not modelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.codec import freeze_json
+from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, PersistentVolumeSpec
+from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.objects import Node, ObjectKey
+from kubeprop.model.api.server import Request
+from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
+from kubeprop.model.api.storage import (
+    WAIT_FOR_FIRST_CONSUMER,
+    StorageClass,
+    claim_class,
+    cluster_storage_class,
+    find_storage_class,
+)
+from kubeprop.model.controllers.persistentvolume import (
+    ANN_SELECTED_NODE,
+    ANN_STORAGE_PROVISIONER,
+    CLAIMS,
+    VOLUMES,
+    claim_ref,
+    storage_request,
+)
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.load import PROVISIONER_USER
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
+
+COMPONENT = "provisioner"
+ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
+@attrs.frozen(order=True)
+class ProvisionVolume(Action):
+    """The cluster's provisioner creates the volume of `claim` (`namespace/name`)."""
+
+    LANE = "environment"
+
+    claim: str
+
+
+def _cluster_class(model: ClusterModel) -> StorageClass | None:
+    return cluster_storage_class(str(model.parameter("defaultStorageClass")))
+
+
+def wanted(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClaim,
+           builtin: StorageClass) -> StorageClass | None:
+    """shouldProvision: the claim's class, if the cluster's provisioner is asked for it (the PV
+    controller's annotation), the claim is still unbound and not being deleted, its class is
+    still there, a WaitForFirstConsumer claim has its selected node, and its volume does not exist."""
+    annotations = claim.metadata.annotations
+    if annotations.get(ANN_STORAGE_PROVISIONER) != builtin.provisioner or claim.spec.volume_name:
+        return None
+    if claim.metadata.deletion_timestamp is not None:
+        return None
+    cls = find_storage_class(state.store.list(STORAGE_CLASSES), builtin, claim_class(claim.spec.storage_class_name))
+    if cls is None or cls.provisioner != builtin.provisioner:
+        return None
+    if cls.volume_binding_mode == WAIT_FOR_FIRST_CONSUMER and not annotations.get(ANN_SELECTED_NODE):
+        return None
+    if state.store.get(ObjectKey(VOLUMES, "", f"pvc-{claim.metadata.uid}")) is not None:
+        return None
+    return cls
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """One ProvisionVolume per claim the cluster's provisioner would provision now."""
+    builtin = _cluster_class(model)
+    if builtin is None:
+        return
+    for claim in state.store.list(CLAIMS):
+        if isinstance(claim, PersistentVolumeClaim) and wanted(model, state, claim, builtin) is not None:
+            yield ProvisionVolume(f"{claim.metadata.namespace}/{claim.metadata.name}")
+
+
+def _affinity(model: ClusterModel, state: ClusterState, node_name: str) -> Any:
+    """The provisioned volume's nodeAffinity on the selected node (module docstring)."""
+    choice = str(model.parameter("defaultStorageClass"))
+    node = state.store.get(ObjectKey("nodes", "", node_name)) if node_name else None
+    if not isinstance(node, Node):
+        return None
+    if choice == "node-local":
+        key, value = HOSTNAME_LABEL, node.metadata.labels.get(HOSTNAME_LABEL, node_name)
+    elif choice == "zonal" and ZONE_LABEL in node.metadata.labels:
+        key, value = ZONE_LABEL, node.metadata.labels[ZONE_LABEL]
+    else:
+        return None
+    term = {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}
+    return freeze_json({"required": {"nodeSelectorTerms": [term]}})
+
+
+def volume_for(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClaim,
+               cls: StorageClass) -> PersistentVolume:
+    """The volume the provisioner creates for `claim` of class `cls`."""
+    name = f"pvc-{claim.metadata.uid}"
+    request = storage_request(claim)
+    source = {"csi": freeze_json({"driver": cls.provisioner, "volumeHandle": name})} \
+        if cls.provisioner.endswith(".csi.storage.gke.io") else \
+        {"host_path": freeze_json({"path": f"/var/local-path-provisioner/{name}", "type": "DirectoryOrCreate"})}
+    spec = PersistentVolumeSpec(
+        capacity=FrozenMap({"storage": request}) if request is not None else FrozenMap(),
+        access_modes=claim.spec.access_modes, persistent_volume_reclaim_policy=cls.reclaim_policy or "Delete",
+        storage_class_name=cls.metadata.name, volume_mode=claim.spec.volume_mode or "Filesystem",
+        claim_ref=claim_ref(claim),
+        node_affinity=_affinity(model, state, claim.metadata.annotations.get(ANN_SELECTED_NODE, "")), **source)
+    meta = ObjectMeta(name=name, annotations=FrozenMap({ANN_PROVISIONED_BY: cls.provisioner}))
+    return PersistentVolume(metadata=meta, spec=spec)
+
+
+def _provision(model: ClusterModel, state: ClusterState, act: ProvisionVolume) -> ClusterState:
+    builtin = _cluster_class(model)
+    namespace, _, name = act.claim.partition("/")
+    claim = state.store.get(ObjectKey(CLAIMS, namespace, name))
+    assert builtin is not None and isinstance(claim, PersistentVolumeClaim), "ProvisionVolume is not enabled"
+    cls = wanted(model, state, claim, builtin)
+    assert cls is not None, "ProvisionVolume is not enabled"
+    request = Request(verb="create", user=PROVISIONER_USER, obj=volume_for(model, state, claim, cls))
+    state, _ = send(model, state, PROVISIONER_USER, request, COMPONENT)
+    return state
+
+
+HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
+    ProvisionVolume: _provision,
+}

@@ -1,0 +1,291 @@
+"""The PersistentVolume controller (kube-controller-manager's `persistentvolume-binder`): binds
+claims to volumes, asks an external provisioner for a volume, and keeps the volumes' phases.
+
+Upstream: `pkg/controller/volume/persistentvolume/pv_controller.go` (syncClaim, syncUnboundClaim,
+syncBoundClaim, syncVolume, bind, provisionClaim → provisionClaimOperationExternal →
+setClaimProvisioner), `index.go` (findBestMatchForClaim), `staging/src/k8s.io/component-helpers/
+storage/volume/pv_helpers.go` (FindMatchingVolume, IsVolumeBoundToClaim, the annotations) and
+`helpers.go` (IsDelayBindingMode, IsDelayBindingProvisioning).
+
+A claim's sync (key `namespace/name`):
+- not yet bound (no `pv.kubernetes.io/bind-completed`), `spec.volumeName` empty: the best matching
+  volume (`find_best_match`: Available, of the claim's class, with every access mode the claim asks
+  for, the smallest with enough capacity; for a WaitForFirstConsumer claim only a volume already
+  pre-bound to it) is bound to it; otherwise, a WaitForFirstConsumer claim without the scheduler's
+  `volume.kubernetes.io/selected-node` waits for a pod; a claim with a class asks the class's
+  provisioner (the `volume.kubernetes.io/storage-provisioner` annotation, which the external
+  provisioner watches for: `kubeprop.model.cluster.provisioner`) unless its class is missing or
+  provisions nothing (`kubernetes.io/no-provisioner`); a claim without a class stays Pending.
+- `spec.volumeName` set (pre-bound by its author): bound to that volume once it exists and is
+  free (or pre-bound to this claim).
+- bound: Lost when its volume is gone; otherwise `bind` repairs whatever half is missing.
+`bind` writes, each only if needed: the volume's `claimRef` (with the claim's UID) and
+`pv.kubernetes.io/bound-by-controller`, its phase Bound, the claim's `volumeName` and
+`pv.kubernetes.io/bind-completed`, its phase Bound with the volume's capacity and access modes
+(four writes, as upstream's bind: the claim is usable only after the last).
+
+A volume's sync (key `/name`): phase Available while it has no claim (or is only pre-bound);
+a volume whose claim is gone is Released (its reclaim policy is not carried out: a Delete volume
+stays Released, it is neither deleted nor recycled); a volume bound to a claim that does not name
+it yet enqueues that claim.
+
+Model choices: volume events enqueue the claims they concern (the one in `claimRef`, or every
+unbound claim of the volume's class for a free volume), where upstream a free volume is matched
+at the claims' periodic resync (15 s); the retroactive default class (RetroactiveDefaultStorageClass)
+and claims Lost through a volume bound elsewhere are not modelled. The controller runs only in
+scenarios that can have claims or volumes (`uses_volumes`), so the states of the others stay as
+they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.core import (
+    PersistentVolume,
+    PersistentVolumeClaim,
+    PersistentVolumeClaimStatus,
+    PersistentVolumeStatus,
+)
+from kubeprop.model.api.meta import ObjectReference
+from kubeprop.model.api.objects import ApiObject, ObjectKey, StatefulSet
+from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.selectors import selector_matches
+from kubeprop.model.api.server import Request
+from kubeprop.model.api.storage import (
+    NOT_SUPPORTED_PROVISIONER,
+    StorageClass,
+    claim_class,
+    cluster_storage_class,
+    find_storage_class,
+    is_delay_binding,
+)
+from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
+from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.evolve import evolve
+from kubeprop.model.state.informer import ObjectView
+
+ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
+ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
+ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
+ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
+ANN_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
+CLAIMS = "persistentvolumeclaims"
+VOLUMES = "persistentvolumes"
+
+
+def uses_volumes(objects: Iterable[Any]) -> bool:
+    """Whether a scenario's objects can bring claims or volumes: a claim, a volume, a StorageClass
+    or a StatefulSet with volumeClaimTemplates."""
+    return any(isinstance(o, PersistentVolumeClaim | PersistentVolume | StorageClass)
+               or (isinstance(o, StatefulSet) and o.spec.volume_claim_templates) for o in objects)
+
+
+def storage_request(claim: PersistentVolumeClaim) -> Quantity | None:
+    """The claim's `resources.requests.storage`."""
+    value = claim.spec.resources.requests.get("storage")
+    return value if isinstance(value, Quantity) else None
+
+
+def is_fully_bound(claim: PersistentVolumeClaim) -> bool:
+    """isPVCFullyBound (scheduler's binder.go): `volumeName` set and `bind-completed` annotated."""
+    return bool(claim.spec.volume_name) and ANN_BIND_COMPLETED in claim.metadata.annotations
+
+
+def is_bound_to_claim(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
+    """IsVolumeBoundToClaim: the volume's claimRef names the claim (and its UID, when set)."""
+    ref = volume.spec.claim_ref
+    if ref is None or ref.name != claim.metadata.name or ref.namespace != claim.metadata.namespace:
+        return False
+    return not ref.uid or ref.uid == claim.metadata.uid
+
+
+def volume_matches(claim: PersistentVolumeClaim, volume: PersistentVolume) -> bool:
+    """FindMatchingVolume's checks of one free volume: its class, volume mode, selector, every
+    access mode the claim asks for, and enough capacity."""
+    if volume.spec.storage_class_name != claim_class(claim.spec.storage_class_name):
+        return False
+    if (volume.spec.volume_mode or "Filesystem") != (claim.spec.volume_mode or "Filesystem"):
+        return False
+    selector = claim.spec.selector
+    if selector is not None and not selector_matches(selector, volume.metadata.labels):
+        return False
+    if not set(claim.spec.access_modes) <= set(volume.spec.access_modes):
+        return False
+    want, have = storage_request(claim), volume.spec.capacity.get("storage")
+    return want is None or (isinstance(have, Quantity) and have >= want)
+
+
+def find_best_match(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], delay_binding: bool,
+                    labels: dict[str, str] | None = None, fits_node: Any = None) -> PersistentVolume | None:
+    """findBestMatchForClaim / FindMatchingVolume: a volume pre-bound to the claim wins; else, unless
+    `delay_binding` (the PV controller leaves WaitForFirstConsumer claims to the scheduler), the
+    smallest free Available volume that matches (`fits_node(volume)`, the scheduler's check of the
+    volume's node affinity, when given)."""
+    best: PersistentVolume | None = None
+    for volume in volumes:
+        if not isinstance(volume, PersistentVolume) or volume.metadata.deletion_timestamp is not None:
+            continue
+        if fits_node is not None and not fits_node(volume):
+            continue
+        if is_bound_to_claim(volume, claim) and volume_matches(claim, volume):
+            return volume
+        if delay_binding and fits_node is None:
+            continue
+        if volume.status.phase != "Available" or volume.spec.claim_ref is not None or not volume_matches(claim, volume):
+            continue
+        size, best_size = volume.spec.capacity.get("storage"), best.spec.capacity.get("storage") if best else None
+        if best is None or (isinstance(size, Quantity) and isinstance(best_size, Quantity) and size < best_size):
+            best = volume
+    return best
+
+
+def claim_ref(claim: PersistentVolumeClaim) -> ObjectReference:
+    """The reference to `claim` a volume bound to it carries (GetBindVolumeToClaim)."""
+    return ObjectReference(kind="PersistentVolumeClaim", api_version="v1", namespace=claim.metadata.namespace,
+                           name=claim.metadata.name, uid=claim.metadata.uid,
+                           resource_version=claim.metadata.resource_version)
+
+
+def _unconditional(obj: Any) -> Any:
+    """The object for a write right after another write of it: upstream sends the object the
+    previous write returned (its new resourceVersion); the model clears the version instead."""
+    return evolve(obj, metadata=evolve(obj.metadata, resource_version=""))
+
+
+def bind(volume: PersistentVolume, claim: PersistentVolumeClaim) -> list[Request]:
+    """bind(): the writes that bind `volume` and `claim` to each other, only those still needed."""
+    out: list[Request] = []
+    vol = volume
+    if not (is_bound_to_claim(vol, claim) and vol.spec.claim_ref is not None and vol.spec.claim_ref.uid):
+        annotations = vol.metadata.annotations.set(ANN_BOUND_BY_CONTROLLER, "yes")
+        vol = evolve(vol, metadata=evolve(vol.metadata, annotations=annotations),
+                     spec=evolve(vol.spec, claim_ref=claim_ref(claim)))
+        out.append(Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=vol))
+    if vol.status.phase != "Bound":
+        vol = evolve(vol, status=PersistentVolumeStatus(phase="Bound"))
+        out.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER,
+                           obj=_unconditional(vol) if out else vol))
+    pvc = claim
+    if pvc.spec.volume_name != vol.metadata.name or ANN_BIND_COMPLETED not in pvc.metadata.annotations:
+        annotations = pvc.metadata.annotations.set(ANN_BIND_COMPLETED, "yes")
+        if ANN_BOUND_BY_CONTROLLER not in annotations and pvc.spec.volume_name != vol.metadata.name:
+            annotations = annotations.set(ANN_BOUND_BY_CONTROLLER, "yes")
+        pvc = evolve(pvc, metadata=evolve(pvc.metadata, annotations=annotations),
+                     spec=evolve(pvc.spec, volume_name=vol.metadata.name))
+        out.append(Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=pvc))
+    status = evolve(pvc.status, phase="Bound", access_modes=vol.spec.access_modes, capacity=vol.spec.capacity)
+    if status != pvc.status:
+        changed = pvc.spec.volume_name != claim.spec.volume_name or pvc.metadata != claim.metadata
+        pvc = evolve(pvc, status=status)
+        out.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER,
+                           obj=_unconditional(pvc) if changed else pvc))
+    return out
+
+
+@attrs.frozen
+class PersistentVolumeController(Memoryless):
+    """The PV controller as a `Controller` (see the module docstring); `cluster_class` is the
+    model parameter `defaultStorageClass` (the cluster's own StorageClass)."""
+
+    cluster_class: str = "zonal"
+    name: str = "persistentvolume-binder"
+    watches: tuple[str, ...] = (CLAIMS, VOLUMES, STORAGE_CLASSES)
+    identity: str = CONTROLLER_MANAGER_USER
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """A claim's own key; a volume's own key and the claims it concerns (module docstring)."""
+        if isinstance(obj, PersistentVolumeClaim):
+            return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
+        if not isinstance(obj, PersistentVolume):
+            return ()
+        ref = obj.spec.claim_ref
+        if ref is not None:
+            return (f"/{obj.metadata.name}", f"{ref.namespace}/{ref.name}")
+        waiting = tuple(f"{c.metadata.namespace}/{c.metadata.name}" for c in view.list(CLAIMS)
+                        if isinstance(c, PersistentVolumeClaim) and not c.spec.volume_name
+                        and claim_class(c.spec.storage_class_name) == obj.spec.storage_class_name)
+        return (f"/{obj.metadata.name}", *waiting)
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        """syncClaim for `namespace/name`, syncVolume for `/name`."""
+        namespace, _, name = key.partition("/")
+        if not namespace:
+            volume = view.get(ObjectKey(VOLUMES, "", name))
+            requests = self._sync_volume(view, volume) if isinstance(volume, PersistentVolume) else []
+            return Reconciliation(tuple(requests), memory)
+        claim = view.get(ObjectKey(CLAIMS, namespace, name))
+        if not isinstance(claim, PersistentVolumeClaim):
+            return Reconciliation(memory=memory)
+        if ANN_BIND_COMPLETED in claim.metadata.annotations:
+            return Reconciliation(tuple(self._sync_bound(view, claim)), memory)
+        return Reconciliation(tuple(self._sync_unbound(view, claim)), memory)
+
+    def _classes(self, view: ObjectView) -> tuple[list[ApiObject], StorageClass | None]:
+        return list(view.list(STORAGE_CLASSES)), cluster_storage_class(self.cluster_class)
+
+    def _sync_unbound(self, view: ObjectView, claim: PersistentVolumeClaim) -> list[Request]:
+        """syncUnboundClaim."""
+        if claim.spec.volume_name:
+            volume = view.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
+            if isinstance(volume, PersistentVolume) and (volume.spec.claim_ref is None
+                                                         or is_bound_to_claim(volume, claim)):
+                return bind(volume, claim)
+            return []
+        stored, builtin = self._classes(view)
+        class_name = claim_class(claim.spec.storage_class_name)
+        delay = is_delay_binding(class_name, stored, builtin)
+        volume = find_best_match(claim, view.list(VOLUMES), delay)
+        if volume is not None:
+            return bind(volume, claim)
+        if delay and ANN_SELECTED_NODE not in claim.metadata.annotations:
+            return []  # WaitForFirstConsumer: "waiting for first consumer to be created before binding"
+        if not class_name:
+            return []  # "no persistent volumes available for this claim and no storage class is set"
+        found = find_storage_class(stored, builtin, class_name)
+        if found is None or found.provisioner == NOT_SUPPORTED_PROVISIONER:
+            return []  # ProvisioningFailed: storageclass "x" not found / no volume plugin provisions it
+        if claim.metadata.annotations.get(ANN_STORAGE_PROVISIONER) == found.provisioner:
+            return []  # the external provisioner has been asked
+        annotations = claim.metadata.annotations.update({ANN_STORAGE_PROVISIONER: found.provisioner,
+                                                         ANN_BETA_STORAGE_PROVISIONER: found.provisioner})
+        updated = evolve(claim, metadata=evolve(claim.metadata, annotations=annotations))
+        return [Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=updated)]
+
+    @staticmethod
+    def _sync_bound(view: ObjectView, claim: PersistentVolumeClaim) -> list[Request]:
+        """syncBoundClaim: Lost without its volume, else repair the binding."""
+        volume = view.get(ObjectKey(VOLUMES, "", claim.spec.volume_name)) if claim.spec.volume_name else None
+        if not isinstance(volume, PersistentVolume):
+            if claim.status.phase == "Lost":
+                return []
+            lost = evolve(claim, status=PersistentVolumeClaimStatus(phase="Lost"))
+            return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=lost)]
+        if volume.spec.claim_ref is None or volume.spec.claim_ref.uid == claim.metadata.uid:
+            return bind(volume, claim)
+        return []
+
+    @staticmethod
+    def _sync_volume(view: ObjectView, volume: PersistentVolume) -> list[Request]:
+        """syncVolume: Available when free or pre-bound, Released when its claim is gone, Bound
+        when its claim names it."""
+        ref = volume.spec.claim_ref
+        phase = volume.status.phase
+        if ref is None or not ref.uid:
+            want = "Available"
+        else:
+            claim = view.get(ObjectKey(CLAIMS, ref.namespace, ref.name))
+            if not isinstance(claim, PersistentVolumeClaim) or claim.metadata.uid != ref.uid:
+                want = phase if phase == "Failed" else "Released"
+            elif claim.spec.volume_name == volume.metadata.name:
+                want = "Bound"
+            else:
+                return []  # the claim's sync (enqueued by keys_for) finishes the binding
+        if phase == want:
+            return []
+        return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER,
+                        obj=evolve(volume, status=PersistentVolumeStatus(phase=want)))]
