@@ -30,8 +30,11 @@ Model choices (documented deviations):
   update revision when empty). Without the stored old template, pods below a partition are
   re-created from the *current spec* at the update revision (upstream re-creates them from the
   current revision's template); with partition 0, the default, nothing differs.
-- The PVC retention policy (StatefulSetAutoDeletePVC) is not modelled: claims are kept (the
-  default Retain/Retain) and get no owner references.
+- The PVC retention policy (StatefulSetAutoDeletePVC, GA in v1.32) is not modelled: claims are
+  kept (the default Retain/Retain) and get no owner references; a set asking for Delete is refused
+  when it is decoded (`kubeprop.model.api.unmodelled.refused_value`), not checked as if it said
+  Retain. The claims are bound by the PV controller and the scheduler
+  (`kubeprop.model.controllers.persistentvolume`, `kubeprop.model.scheduler.volumebinding`).
 - `spec.ordinals.start` (GA in v1.31) moves the range: the replicas are the ordinals start …
   start + replicas - 1 (`stateful_set_utils.go` getStartOrdinal, getEndOrdinal,
   podInOrdinalRange); a pod outside it is condemned. The slots below are *indices* into that
