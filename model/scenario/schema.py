@@ -106,7 +106,7 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     "crashLoopBackOffMaxSeconds": ParameterRange(1, 86_400),
     "schedulerDisabledFilters": ParameterRange(choices=(
         "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
-        "VolumeBinding", "PodTopologySpread", "InterPodAffinity")),
+        "PodTopologySpread", "InterPodAffinity")),
     "endpointsReadinessSource": ParameterRange(choices=("ready-condition", "containers-running")),
     # pkg/controller/podgc: a threshold <= 0 disables the terminated-pod collection
     "terminatedPodGCThreshold": ParameterRange(0, 1_000_000),
