@@ -28,10 +28,11 @@ from kubeprop.model.cluster.informers import deliver_instantly
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
+NODE = ("    - {name: NAME, allocatable: {cpu: '1', memory: 1Gi, pods: '10'}, "
+        "labels: {topology.kubernetes.io/zone: Z}}\n")
 HEADER = ("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: vol}\nmanifests: [m]\n"
-          "topology:\n  nodes:\n"
-          "    - {name: worker-1, allocatable: {cpu: '1', memory: 1Gi, pods: '10'}, labels: {topology.kubernetes.io/zone: a}}\n"
-          "    - {name: worker-2, allocatable: {cpu: '1', memory: 1Gi, pods: '10'}, labels: {topology.kubernetes.io/zone: b}}\n"
+          "topology:\n  nodes:\n" + NODE.replace("NAME", "worker-1").replace("Z", "a")
+          + NODE.replace("NAME", "worker-2").replace("Z", "b") +
           "users: [{name: admin, clusterRoles: [cluster-admin]}]\napplyAs: admin\n")
 DB = """apiVersion: apps/v1
 kind: StatefulSet
