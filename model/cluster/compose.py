@@ -134,13 +134,14 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
     it creates a PodDisruptionBudget, the PersistentVolume controller when it can have claims or
-    volumes (`persistentvolume.uses_volumes`), the namespace controller when a namespace can be deleted
-    (it watches what the garbage collector watches, `gc_resources`, and namespaces)."""
+    volumes (`persistentvolume.uses_volumes`: a user's controller may create them), the namespace
+    controller when a namespace can be deleted (it watches what the garbage collector watches,
+    `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
     out: list[Any] = []
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
-    if persistentvolume.uses_volumes(objects):
+    if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):
         out.append(persistentvolume.PersistentVolumeController(str(parameters["defaultStorageClass"])))
     if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
         out.append(namespace.NamespaceController.of(namespace.namespaced_custom_resources(objects), gc_resources))

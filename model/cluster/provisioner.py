@@ -46,7 +46,7 @@ from kubeprop.model.api.storage import (
     cluster_storage_class,
     find_storage_class,
 )
-from kubeprop.model.controllers.persistentvolume import (
+from kubeprop.model.api.volume import (
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
     CLAIMS,

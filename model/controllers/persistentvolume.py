@@ -4,8 +4,9 @@ claims to volumes, asks an external provisioner for a volume, and keeps the volu
 Upstream: `pkg/controller/volume/persistentvolume/pv_controller.go` (syncClaim, syncUnboundClaim,
 syncBoundClaim, syncVolume, bind, provisionClaim → provisionClaimOperationExternal →
 setClaimProvisioner), `index.go` (findBestMatchForClaim), `staging/src/k8s.io/component-helpers/
-storage/volume/pv_helpers.go` (FindMatchingVolume, IsVolumeBoundToClaim, the annotations) and
-`helpers.go` (IsDelayBindingMode, IsDelayBindingProvisioning).
+storage/volume/pv_helpers.go` (FindMatchingVolume, IsVolumeBoundToClaim, the annotations: shared
+with the scheduler, so in `kubeprop.model.api.volume`) and `helpers.go` (IsDelayBindingMode,
+IsDelayBindingProvisioning).
 
 A claim's sync (key `namespace/name`):
 - not yet bound (no `pv.kubernetes.io/bind-completed`), `spec.volumeName` empty: the best matching
@@ -33,8 +34,8 @@ Model choices: volume events enqueue the claims they concern (the one in `claimR
 unbound claim of the volume's class for a free volume), where upstream a free volume is matched
 at the claims' periodic resync (15 s); the retroactive default class (RetroactiveDefaultStorageClass)
 and claims Lost through a volume bound elsewhere are not modelled. The controller runs only in
-scenarios that can have claims or volumes (`uses_volumes`), so the states of the others stay as
-they were.
+scenarios that can have claims or volumes (`uses_volumes`: their objects, or a user's controller),
+so the states of the others stay as they were.
 """
 
 from __future__ import annotations
@@ -50,10 +51,7 @@ from kubeprop.model.api.core import (
     PersistentVolumeClaimStatus,
     PersistentVolumeStatus,
 )
-from kubeprop.model.api.meta import ObjectReference
 from kubeprop.model.api.objects import ApiObject, ObjectKey, StatefulSet
-from kubeprop.model.api.quantity import Quantity
-from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.storage import (
     NOT_SUPPORTED_PROVISIONER,
@@ -64,91 +62,31 @@ from kubeprop.model.api.storage import (
     is_delay_binding,
 )
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
+from kubeprop.model.api.volume import (
+    ANN_BETA_STORAGE_PROVISIONER,
+    ANN_BIND_COMPLETED,
+    ANN_BOUND_BY_CONTROLLER,
+    ANN_SELECTED_NODE,
+    ANN_STORAGE_PROVISIONER,
+    CLAIMS,
+    VOLUMES,
+    claim_ref,
+    find_best_match,
+    is_bound_to_claim,
+)
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
-ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
-ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
-ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node"
-ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner"
-ANN_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
-CLAIMS = "persistentvolumeclaims"
-VOLUMES = "persistentvolumes"
 
-
-def uses_volumes(objects: Iterable[Any]) -> bool:
-    """Whether a scenario's objects can bring claims or volumes: a claim, a volume, a StorageClass
-    or a StatefulSet with volumeClaimTemplates."""
-    return any(isinstance(o, PersistentVolumeClaim | PersistentVolume | StorageClass)
-               or (isinstance(o, StatefulSet) and o.spec.volume_claim_templates) for o in objects)
-
-
-def storage_request(claim: PersistentVolumeClaim) -> Quantity | None:
-    """The claim's `resources.requests.storage`."""
-    value = claim.spec.resources.requests.get("storage")
-    return value if isinstance(value, Quantity) else None
-
-
-def is_fully_bound(claim: PersistentVolumeClaim) -> bool:
-    """isPVCFullyBound (scheduler's binder.go): `volumeName` set and `bind-completed` annotated."""
-    return bool(claim.spec.volume_name) and ANN_BIND_COMPLETED in claim.metadata.annotations
-
-
-def is_bound_to_claim(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
-    """IsVolumeBoundToClaim: the volume's claimRef names the claim (and its UID, when set)."""
-    ref = volume.spec.claim_ref
-    if ref is None or ref.name != claim.metadata.name or ref.namespace != claim.metadata.namespace:
-        return False
-    return not ref.uid or ref.uid == claim.metadata.uid
-
-
-def volume_matches(claim: PersistentVolumeClaim, volume: PersistentVolume) -> bool:
-    """FindMatchingVolume's checks of one free volume: its class, volume mode, selector, every
-    access mode the claim asks for, and enough capacity."""
-    if volume.spec.storage_class_name != claim_class(claim.spec.storage_class_name):
-        return False
-    if (volume.spec.volume_mode or "Filesystem") != (claim.spec.volume_mode or "Filesystem"):
-        return False
-    selector = claim.spec.selector
-    if selector is not None and not selector_matches(selector, volume.metadata.labels):
-        return False
-    if not set(claim.spec.access_modes) <= set(volume.spec.access_modes):
-        return False
-    want, have = storage_request(claim), volume.spec.capacity.get("storage")
-    return want is None or (isinstance(have, Quantity) and have >= want)
-
-
-def find_best_match(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], delay_binding: bool,
-                    labels: dict[str, str] | None = None, fits_node: Any = None) -> PersistentVolume | None:
-    """findBestMatchForClaim / FindMatchingVolume: a volume pre-bound to the claim wins; else, unless
-    `delay_binding` (the PV controller leaves WaitForFirstConsumer claims to the scheduler), the
-    smallest free Available volume that matches (`fits_node(volume)`, the scheduler's check of the
-    volume's node affinity, when given)."""
-    best: PersistentVolume | None = None
-    for volume in volumes:
-        if not isinstance(volume, PersistentVolume) or volume.metadata.deletion_timestamp is not None:
-            continue
-        if fits_node is not None and not fits_node(volume):
-            continue
-        if is_bound_to_claim(volume, claim) and volume_matches(claim, volume):
-            return volume
-        if delay_binding and fits_node is None:
-            continue
-        if volume.status.phase != "Available" or volume.spec.claim_ref is not None or not volume_matches(claim, volume):
-            continue
-        size, best_size = volume.spec.capacity.get("storage"), best.spec.capacity.get("storage") if best else None
-        if best is None or (isinstance(size, Quantity) and isinstance(best_size, Quantity) and size < best_size):
-            best = volume
-    return best
-
-
-def claim_ref(claim: PersistentVolumeClaim) -> ObjectReference:
-    """The reference to `claim` a volume bound to it carries (GetBindVolumeToClaim)."""
-    return ObjectReference(kind="PersistentVolumeClaim", api_version="v1", namespace=claim.metadata.namespace,
-                           name=claim.metadata.name, uid=claim.metadata.uid,
-                           resource_version=claim.metadata.resource_version)
+def uses_volumes(objects: Iterable[Any], controllers: Iterable[Any] = ()) -> bool:
+    """Whether a scenario can have claims or volumes: one of its objects is a claim, a volume, a
+    StorageClass or a StatefulSet with volumeClaimTemplates, or a user's controller runs (it may
+    create any of them: the Database operator's StatefulSet has a claim template)."""
+    return any(True for _ in controllers) or any(
+        isinstance(o, PersistentVolumeClaim | PersistentVolume | StorageClass)
+        or (isinstance(o, StatefulSet) and o.spec.volume_claim_templates) for o in objects)
 
 
 def _unconditional(obj: Any) -> Any:

@@ -50,7 +50,7 @@ from kubeprop.model.api.storage import (
     is_delay_binding,
 )
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
-from kubeprop.model.controllers.persistentvolume import (
+from kubeprop.model.api.volume import (
     ANN_BOUND_BY_CONTROLLER,
     ANN_SELECTED_NODE,
     CLAIMS,
