@@ -23,9 +23,16 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
   (nominated pods of higher or equal priority counted on their nodes, as
   RunFilterPluginsWithNominatedPods) and finding one is a violation naming it.
 
+A pod with claims is refused the nodes VolumeBinding refuses it in the stored claims, volumes and
+StorageClasses (`volume_refusals`: the model's own plug-in, a static filter like the encoding's
+others): a pod waiting for its claim to be bound (Immediate) or for a node-local volume's node
+fits no other node.
+
 The Z3 checks (soundness on the snapshot, completeness) are made only while the scheduler's
-informer has seen every pod and node event (other than the decision's own write): a decision made
-on a lagging cache is upstream behaviour, not a scheduler bug. A binding's node-local rules
+informer has seen every pod and node event (other than the decision's own write) and every event
+of the claims, volumes and StorageClasses it watches: a decision made on a lagging cache (a pod
+seen before its claim: `persistentvolumeclaim "x" not found`) is upstream behaviour, not a
+scheduler bug. A binding's node-local rules
 (taints present at binding; required node affinity in the binding's own state) are judged always;
 where one breaks because the scheduler's node cache had not yet seen the node's update,
 `kubeprop check` reports it as upstream behaviour (`upstream_behaviour`,
@@ -48,7 +55,9 @@ import attrs
 from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
+from kubeprop.model.scheduler import volumebinding
 from kubeprop.model.scheduler.component import DEFAULT_SCHEDULER_NAME, SchedulerState
 from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, pod_priority
 from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches
@@ -74,6 +83,7 @@ __all__ = [
     "scheduler_decisions_sound",
     "taints_at_binding",
     "unschedulable_violation",
+    "volume_refusals",
 ]
 
 
@@ -88,14 +98,16 @@ def _without(nodes: tuple[NodeInfo, ...], key: str) -> tuple[NodeInfo, ...]:
 
 
 @lru_cache(maxsize=2048)
-def binding_violation(pod: Pod, node: str, nodes: tuple[NodeInfo, ...]) -> str | None:
+def binding_violation(pod: Pod, node: str, nodes: tuple[NodeInfo, ...],
+                      volumes: FrozenMap[str, str] = EMPTY) -> str | None:
     """Why binding `pod` to `node` breaks a hard constraint given the other pods in `nodes`
-    (the pod itself, if there, is taken out first), or None when Z3 finds the binding feasible."""
+    (the pod itself, if there, is taken out first) and the nodes its volumes refuse (`volumes`,
+    `volume_refusals`), or None when Z3 finds the binding feasible."""
     others = _without(nodes, pod_key(pod))
     target = next((ni for ni in others if ni.name == node), None)
     if target is None:
         return f"node {node} does not exist"
-    reason = static_reason(pod, target)
+    reason = static_reason(pod, target) or volumes.get(node)
     if reason is not None:
         return reason
     placed = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=node))
@@ -107,11 +119,13 @@ def binding_violation(pod: Pod, node: str, nodes: tuple[NodeInfo, ...]) -> str |
 
 
 @lru_cache(maxsize=2048)
-def unschedulable_violation(pod: Pod, nodes: tuple[NodeInfo, ...]) -> str | None:
-    """A node Z3 can place `pod` on given the other pods in `nodes` (as a message), or None."""
+def unschedulable_violation(pod: Pod, nodes: tuple[NodeInfo, ...], volumes: FrozenMap[str, str] = EMPTY) -> str | None:
+    """A node Z3 can place `pod` on given the other pods in `nodes` and the nodes its volumes
+    refuse (`volumes`), as a message, or None."""
     free = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=""))
     others = _without(nodes, pod_key(pod))
-    outcome = SchedulingSolver(Problem(others, (free,)), DEFAULT_RLIMIT).check(minimise=False)
+    refused = FrozenMap({pod_key(pod): volumes}) if volumes else EMPTY
+    outcome = SchedulingSolver(Problem(others, (free,), refused), DEFAULT_RLIMIT).check(minimise=False)
     if outcome.status != "sat":
         return None
     node = outcome.placement.get(pod_key(pod), "?")
@@ -134,14 +148,15 @@ def _ours(pod: Pod) -> bool:
 
 
 def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:
-    """Whether every scheduler instance has seen all pod and node events except those of `key`."""
+    """Whether every scheduler instance has seen all pod and node events except those of `key`,
+    and every event of the claims, volumes and StorageClasses it watches (VolumeBinding's inputs)."""
     if model.instant_caches:
         return True
     for instance in model.scheduler_instances:
         informer = state.informers.get(instance)
         if informer is None:
             return False
-        for resource in ("pods", "nodes"):
+        for resource in ("pods", "nodes", *volumebinding.watches(model, instance)):
             cache = informer.resources.get(resource)
             if cache is None or cache.stale:
                 return False
@@ -159,6 +174,23 @@ def _assumed(model: ClusterModel, state: ClusterState) -> dict[str, str]:
         if isinstance(memory, SchedulerState):
             out.update(memory.assumed.items())
     return out
+
+
+def volume_refusals(model: ClusterModel, state: ClusterState, pod: Pod) -> FrozenMap[str, str]:
+    """The nodes VolumeBinding refuses `pod` in the stored objects (node name → reason): every node
+    when its PreFilter rejects the pod (a claim missing, being deleted or Lost, or an unbound
+    Immediate one), else the nodes its Filter rejects. Computed with the model's own plug-in, as
+    the encoding's other static filters are (`kubeprop.properties.scheduling.encode`): the property
+    judges the pod-to-pod constraints independently, not VolumeBinding's verdicts."""
+    if not volumebinding.claim_names(pod) or not volumebinding.sees_volumes(model):
+        return EMPTY
+    found = volumebinding.pod_volumes(state.store, pod, str(model.parameter("defaultStorageClass")))
+    if found is None:
+        return EMPTY
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    if found.prefilter is not None:
+        return FrozenMap({n.metadata.name: found.prefilter for n in nodes})
+    return FrozenMap({n.metadata.name: ", ".join(reasons) for n in nodes if (reasons := found.reasons(n))})
 
 
 def _snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo, ...]:
@@ -298,7 +330,8 @@ def _fresh_violation(model: ClusterModel, state: ClusterState, pod: Pod, node: N
     binding time while the scheduler holds the pod assumed and its caches are caught up)."""
     key = pod_key(pod)
     if key in _assumed(model, state) and _caught_up(model, state, key):
-        return binding_violation(pod, node.metadata.name, _cached_snapshot(model, state))
+        return binding_violation(pod, node.metadata.name, _cached_snapshot(model, state),
+                                 volume_refusals(model, state, pod))
     return _node_local_violation(pod, node, bound_at, True)
 
 
@@ -341,7 +374,8 @@ def _unschedulable_problem(model: ClusterModel, state: ClusterState, decisions: 
         key = pod_key(pod)
         if not _parked(model, state, key) or not _caught_up(model, state, key):
             continue
-        witness = unschedulable_violation(pod, _with_nominated(_cached_snapshot(model, state), pod))
+        witness = unschedulable_violation(pod, _with_nominated(_cached_snapshot(model, state), pod),
+                                          volume_refusals(model, state, pod))
         if witness:
             return (f"Pod {key} is marked Unschedulable, but a node could take it: {witness}", (f"Pod {key}",))
     return None
@@ -357,7 +391,7 @@ def _cached_snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo
         "Every pod the scheduler binds satisfies every hard scheduling constraint on its node at binding time "
         "(Z3-checked), and every pod it marks Unschedulable fits no node.",
         "pkg/scheduler/schedule_one.go; pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,"
-        "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity}",
+        "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity,volumebinding}",
         reads=("store", "informers", "schedulers", "down"))
 def scheduler_decisions_sound(model: ClusterModel, state: ClusterState) -> CheckResult:
     decisions = _DECISIONS.get((state.store.objects,), _Decisions, state)

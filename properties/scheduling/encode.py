@@ -4,9 +4,9 @@ A `Problem` is a scheduler snapshot (`NodeInfo`s holding the bound pods, which s
 are) plus the pending pods to place. `encode(problem)` builds one Boolean `x<i>_<j>` for each
 (pending pod i, node j) that passes the *static* per-node filters — computed with the model's
 own filter functions (`kubeprop.model.scheduler.framework.filter_fns`, default profile:
-NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts against the bound pods),
-so the encoding and the scheduler cannot disagree on them. Only the pod-to-pod interactions
-become solver constraints:
+NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts against the bound pods;
+VolumeBinding's verdicts as the problem carries them, `Problem.volumes`), so the encoding and the
+scheduler cannot disagree on them. Only the pod-to-pod interactions become solver constraints:
 
 * NodeResourcesFit (`pkg/scheduler/framework/plugins/noderesources/fit.go`): per node and
   resource (pods count included) a pseudo-boolean `Σ request·x ≤ free`, scaled by the gcd.
@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.affinity import AffinityTerm
 from kubeprop.model.scheduler.decide import NodeInfo, pod_key
 from kubeprop.model.scheduler.filters import find_untolerated_taint
@@ -59,10 +60,16 @@ class EncodingTooLarge(RuntimeError):
 
 @attrs.frozen
 class Problem:
-    """Bound pods stay on `nodes` (their NodeInfos); `pending` pods are to be placed."""
+    """Bound pods stay on `nodes` (their NodeInfos); `pending` pods are to be placed.
+
+    `volumes` holds, by pending pod key, the nodes VolumeBinding refuses the pod (node name →
+    reason): a static filter like the others, but one that reads claims, volumes and StorageClasses
+    besides the pod and the node, so the caller computes it (with the model's own plug-in,
+    `kubeprop.model.scheduler.volumebinding`, as the other static filters are) and hands it in."""
 
     nodes: tuple[NodeInfo, ...]
     pending: tuple[Pod, ...]
+    volumes: FrozenMap[str, FrozenMap[str, str]] = EMPTY
 
 
 @attrs.frozen
@@ -198,6 +205,10 @@ def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[froz
                 reasons[shape] = {j: r for j, ni in enumerate(problem.nodes)
                                   if (r := static_reason(pod, ni)) is not None}
             excluded = reasons[shape]
+        refused = problem.volumes.get(pod_key(pod))
+        if refused:
+            excluded = {**{j: r for j, ni in enumerate(problem.nodes) if (r := refused.get(ni.name)) is not None},
+                        **excluded}
         row = [j for j in range(len(problem.nodes)) if j not in excluded and (allowed is None or j in allowed[i])]
         enc.excluded.update(((i, j), r) for j, r in excluded.items())
         enc.candidates.append(row)

@@ -49,6 +49,22 @@ def _drain(model: ClusterModel, state: ClusterState) -> ClusterState:
     return state
 
 
+def _volume_step(act: Action) -> bool:
+    return _named("Bind")(act) or _named("Deliver")(act) or _named("ProvisionVolume")(act) or (
+        _named("Reconcile")(act) and getattr(act, "controller", "") == "persistentvolume-binder")
+
+
+def _bind(model: ClusterModel, state: ClusterState) -> ClusterState:
+    """The scheduler's binding of db-0, after its PreBind: db-0's claim gets the selected node,
+    the provisioner creates its volume and the PV controller binds them; then the Bind write."""
+    for _ in range(50):
+        state = _take(model, state, _volume_step)
+        pod = state.store.get(DB_0)
+        if isinstance(pod, Pod) and pod.spec.node_name:
+            return state
+    raise AssertionError("db-0 was not bound within 50 steps")
+
+
 def _bound_then_tainted() -> tuple[ClusterModel, ClusterState, ClusterState]:
     """db-0 bound to worker-2; worker-2 partitioned, marked Unknown a minute later and tainted
     unreachable:NoSchedule: (model, the state the binding is written in, the tainted state)."""
@@ -57,7 +73,7 @@ def _bound_then_tainted() -> tuple[ClusterModel, ClusterState, ClusterState]:
     model = build_model(attrs.evolve(loaded, spec=attrs.evolve(loaded.spec, faults=faults)))
     state = _drain(model, _take(model, initial_state(model), _named("Reconcile")))
     state = _take(model, state, lambda a: _named("Schedule")(a) and getattr(a, "node", "") == "worker-2")
-    bound = _take(model, state, _named("Bind"))
+    bound = _bind(model, state)
     state = _take(model, bound, lambda a: a == Partition(node="worker-2"))
     while not any(_named("MonitorNodeHealth")(a) for a in actions(model, state)):
         state = _take(model, state, _named("Tick"))
