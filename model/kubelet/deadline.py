@@ -17,8 +17,8 @@ phase, reason and message, with Ready and ContainersReady already False (reason 
 In the model this is one timed kubelet action, `ActiveDeadlineExceeded(node, pod)`, enabled once
 the clock reaches the start time plus the deadline; it marks the pod's runtime `deadline_exceeded`
 and sends SIGTERM (`kill_deadline`), so `StopGracefully` or `SigKillPod` follow; `SyncPodStatus`
-writes Ready=False at once and Failed / DeadlineExceeded once the containers stopped. The kubelet enforces it on its own, while its
-node is cut off too.
+writes Ready=False at once and Failed / DeadlineExceeded once the containers stopped. The kubelet
+enforces it on its own, while its node is cut off too.
 
 Model choices:
 - the start time is when the kubelet admitted the pod (`PodRuntime.admitted_at`, what the model's
