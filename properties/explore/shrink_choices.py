@@ -22,7 +22,9 @@ ECOOP 2020):
 
 Every candidate is a run of the model (only enabled actions are taken), so what it violates is a
 real counterexample; a candidate counts only if it violates the same property in fewer actions
-than the shortest so far. The delta debugging over actions then goes on from the result.
+than the shortest so far. The delta debugging over actions then goes on from the result. Every
+step replayed or generated here counts towards shrinking's bound (`ShrinkClock.spend`, through
+the judge's `meter`).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ MAX_DEPARTURES = 64
 trace departs from the fair run at almost every step, and its choices are its actions."""
 
 SHARE = 0.5
-"""The part of the shrinking's time left when this pass starts that it may take."""
+"""The part of the shrinking's steps (and time) left when this pass starts that it may take."""
 
 FEW_DEPARTURES = 8
 """Up to this many departures, each is also tried away and earlier on its own; with more (an
@@ -72,14 +74,14 @@ class Choices:
 
 
 class _Stop(Exception):
-    """The deadline passed, or the tests allowed are used up."""
+    """The clock's bound passed: its steps are spent, or its deadline."""
 
 
 def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None = None,
               most: int | None = None) -> Choices | None:
     """The choices that generate `trace`, a run of the model (a trailing `Quiesce`, which the
     judge takes by itself for a convergence judgement, left out); None as soon as it has more
-    than `most` departures; `_Stop` at the `clock`'s deadline."""
+    than `most` departures; `_Stop` once the `clock`'s bound passed."""
     body = trace[:-1] if trace and isinstance(trace[-1], Quiesce) else trace
     model, state, policy = judge.model, judge.start, expected_policy(judge.settle_ticks)
     departures: list[Departure] = []
@@ -95,8 +97,15 @@ def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None =
             if most is not None and len(departures) > most:
                 return None
         policy.taken(act)
-        state = step(model, state, act)
+        state = _step(judge, state, act)
     return Choices(tuple(departures), users)
+
+
+def _step(judge: Judge, state: ClusterState, act: Action) -> ClusterState:
+    """The state after `act`, a step counted on the judge's `meter`."""
+    if judge.meter is not None:
+        judge.meter.spend(1)
+    return step(judge.model, state, act)
 
 
 def _fair_choice(judge: Judge, policy: FairPolicy, state: ClusterState, no_more_users: bool) -> Action | None:
@@ -131,7 +140,7 @@ class _Prefix:
                 self.over = True
                 break
             policy.taken(act)
-            state = step(self.judge.model, state, act)
+            state = _step(self.judge, state, act)
             self.trace.append(act)
             self.states.append(state)
             self.policies.append(policy)
@@ -181,7 +190,7 @@ class Runs:
                 fair += 1
                 users += isinstance(act, UserStep)
             policy.taken(act)
-            state = step(model, state, act)
+            state = _step(judge, state, act)
             trace.append(act)
             found = judge.checker.violation(state)
             if found is not None:
@@ -198,10 +207,9 @@ class Runs:
         return found, shown
 
 
-def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: ShrinkClock | None,
-                   max_tests: int | None = None) -> Outcome | None:
+def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: ShrinkClock | None) -> Outcome | None:
     """A shorter run violating `prop` from shrinking the choices of `trace` (which violates it),
-    or None if none was found before the `clock`'s deadline or `max_tests` runs."""
+    or None if none was found before the `clock`'s bound (`SHARE` of what it has left)."""
     if clock is not None:  # a share of what is left: delta debugging over the actions needs some
         clock = clock.share(SHARE)
     try:
@@ -211,7 +219,7 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: Shri
     if decomposed is None:
         return None
     choices = decomposed
-    search = _Search(Runs(judge, clock), prop, len(trace), max_tests)
+    search = _Search(Runs(judge, clock), prop, len(trace))
     try:
         choices = search.fewer_users(choices)
         choices = search.earlier(choices, first=0, last=1)
@@ -226,13 +234,13 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: Shri
 class _Search:
     """The shortest failing run found so far, and the three ways of shrinking choices."""
 
-    def __init__(self, runs: Runs, prop: str, length: int, max_tests: int | None) -> None:
-        self.runs, self.prop, self.length, self.max_tests = runs, prop, length, max_tests
+    def __init__(self, runs: Runs, prop: str, length: int) -> None:
+        self.runs, self.prop, self.length = runs, prop, length
         self.best: Outcome | None = None
 
     def fails(self, choices: Choices) -> bool:
         """True if the run of `choices` violates the property in fewer actions than the best so far."""
-        if self.max_tests is not None and self.runs.tests >= self.max_tests:
+        if self.runs.clock is not None and self.runs.clock.passed():
             raise _Stop
         found, shown = self.runs.run(choices, shorter_than=self.length)
         if found is None or found.property != self.prop or len(shown) >= self.length:
