@@ -17,6 +17,14 @@ ECOOP 2020):
   step comes (or at once where the fair run has nothing left to take; skipped if not enabled then),
   at most that many workload steps, the safety properties on every state, and at the end the
   convergence judgement of the `Judge` (quiesce, the fair continuations);
+
+both with the fair policy as `drive.follow` runs it: a move that left the state as it was (a
+retry of a request refused for good: a quota, a webhook) is set aside until the state changes,
+as the controllers back off while time passes (`drive.follow`; the expected run of the searches
+around it does the same, `around._Search.fair`). Without it the fair part of a run retried a
+refused create at one state until its length ran out: no candidate that kept the retry could end
+sooner, nor reach the next workload step or `Tick` the trace took there (which made them
+departures);
 - `shrink_choices`: fewer workload steps (the user stops early), fewer departures (delta debugging
   over them), each departure (and those after it, keeping their distances) earlier on the run.
 
@@ -86,10 +94,11 @@ def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None =
     model, state, policy = judge.model, judge.start, expected_policy(judge.settle_ticks)
     departures: list[Departure] = []
     fair = users = 0
+    idle: frozenset[Action] = frozenset()
     for act in body:
         if clock is not None and clock.passed():
             raise _Stop
-        if policy.next_action(model, state) == act:
+        if policy.next_action(model, state, idle) == act:
             fair += 1
             users += isinstance(act, UserStep)
         else:
@@ -97,36 +106,44 @@ def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None =
             if most is not None and len(departures) > most:
                 return None
         policy.taken(act)
-        state = _step(judge, state, act)
+        state, idle = _step(judge, state, act, idle)
     return Choices(tuple(departures), users)
 
 
-def _step(judge: Judge, state: ClusterState, act: Action) -> ClusterState:
-    """The state after `act`, a step counted on the judge's `meter`."""
+def _step(judge: Judge, state: ClusterState, act: Action, idle: frozenset[Action]
+          ) -> tuple[ClusterState, frozenset[Action]]:
+    """The state after `act` (a step counted on the judge's `meter`) and the moves set aside
+    there: `idle` and `act` if it left the state as it was, else none (`drive.follow`)."""
     if judge.meter is not None:
         judge.meter.spend(1)
-    return step(judge.model, state, act)
+    after = step(judge.model, state, act)
+    if hash(after) == hash(state) and after == state:  # (the hash, cached: a quick test)
+        return after, idle | {act}
+    return after, frozenset()
 
 
-def _fair_choice(judge: Judge, policy: FairPolicy, state: ClusterState, no_more_users: bool) -> Action | None:
-    """The fair policy's next action; with `no_more_users`, the workload's steps are over."""
-    act = policy.next_action(judge.model, state)
+def _fair_choice(judge: Judge, policy: FairPolicy, state: ClusterState, no_more_users: bool,
+                 idle: frozenset[Action]) -> Action | None:
+    """The fair policy's next action but for the moves set aside (`idle`); with `no_more_users`,
+    the workload's steps are over."""
+    act = policy.next_action(judge.model, state, idle)
     if isinstance(act, UserStep) and no_more_users:
         policy.avoid = (*policy.avoid, UserStep)
-        act = policy.next_action(judge.model, state)
+        act = policy.next_action(judge.model, state, idle)
     return act
 
 
 class _Prefix:
     """The fair run with at most `users` workload steps, as far as it was asked for: after each of
-    its first i actions, the state, the policy's memory and the workload steps taken; and the first
-    violation on it. Runs share it up to their first departure."""
+    its first i actions, the state, the policy's memory, the moves set aside and the workload steps
+    taken; and the first violation on it. Runs share it up to their first departure."""
 
     def __init__(self, judge: Judge, users: int) -> None:
         self.judge, self.users = judge, users
         self.trace: list[Action] = []
         self.states = [judge.start]
         self.policies = [expected_policy(judge.settle_ticks)]
+        self.idle: list[frozenset[Action]] = [frozenset()]
         self.taken = [0]
         self.failed: tuple[int, Violation] | None = None
         self.over = False
@@ -135,15 +152,16 @@ class _Prefix:
         """Follow the fair run to `length` actions (unless it ends or fails first); how far it goes."""
         while len(self.trace) < length and not self.over and self.failed is None:
             policy, state = self.policies[-1].copy(), self.states[-1]
-            act = _fair_choice(self.judge, policy, state, self.taken[-1] >= self.users)
+            act = _fair_choice(self.judge, policy, state, self.taken[-1] >= self.users, self.idle[-1])
             if act is None:
                 self.over = True
                 break
             policy.taken(act)
-            state = _step(self.judge, state, act)
+            state, idle = _step(self.judge, state, act, self.idle[-1])
             self.trace.append(act)
             self.states.append(state)
             self.policies.append(policy)
+            self.idle.append(idle)
             self.taken.append(self.taken[-1] + isinstance(act, UserStep))
             found = self.judge.checker.violation(state)
             if found is not None:
@@ -172,7 +190,7 @@ class Runs:
             at, early = prefix.failed
             return (early, tuple(prefix.trace[:at])) if at < bound or shorter_than is None else (None, ())
         state, policy, users = prefix.states[fair], prefix.policies[fair].copy(), prefix.taken[fair]
-        trace, pending = prefix.trace[:fair], list(choices.departures)
+        idle, trace, pending = prefix.idle[fair], prefix.trace[:fair], list(choices.departures)
         while len(trace) < bound:
             if self.clock is not None and self.clock.passed():
                 raise _Stop
@@ -181,7 +199,7 @@ class Runs:
                 if act not in actions(model, state):
                     continue
             else:
-                act = _fair_choice(judge, policy, state, users >= choices.users)
+                act = _fair_choice(judge, policy, state, users >= choices.users, idle)
                 if act is None:
                     if not pending:
                         break
@@ -190,7 +208,7 @@ class Runs:
                 fair += 1
                 users += isinstance(act, UserStep)
             policy.taken(act)
-            state = _step(judge, state, act)
+            state, idle = _step(judge, state, act, idle)
             trace.append(act)
             found = judge.checker.violation(state)
             if found is not None:
