@@ -60,6 +60,7 @@ from kubeprop.properties.cli.table import Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.portfolio import LATE
+from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, SHRINK_STEPS_LIMIT
 from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
@@ -153,6 +154,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--runs", type=_positive_int,
                    help="walks and Hypothesis examples to run (default: as many as the budget allows); after a "
                         "violation the search goes on for the other properties and counts its runs anew")
+    p.add_argument("--shrink-steps", type=int_in(1, SHRINK_STEPS_LIMIT), default=MAX_SHRINK_STEPS, metavar="N",
+                   help=f"shrink a counterexample replaying and judging at most N model steps (default "
+                        f"{MAX_SHRINK_STEPS:,}): counted in steps, the same on any machine; the budget still bounds it")
     p.add_argument("--budget", type=_positive_float,
                    help="wall-clock seconds for the whole run, every engine and shrinking included (default: the "
                         f"scenario's bounds.timeLimitSeconds, else {DEFAULT_BUDGET:g})")
@@ -225,7 +229,8 @@ def engine_config(args: argparse.Namespace, bounds: CheckBounds) -> EngineConfig
     """The engines' configuration the flags (and the scenario's bounds) ask for."""
     depth, states = bounds.max_depth.value, bounds.max_states.value
     return EngineConfig(max_depth=DEFAULT_DEPTH if depth is None else int(depth), workers=args.workers,
-                        max_states=None if states is None else int(states), runs=args.runs)
+                        max_states=None if states is None else int(states), runs=args.runs,
+                        max_shrink_steps=args.shrink_steps)
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
@@ -373,13 +378,12 @@ def _inline(found: Discovery) -> tuple[str, ...]:
 
 def _unshrunk(found: Discovery) -> tuple[str, ...]:
     """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it, or
-    that its shrinking was cut by its time bound (so the length may differ on another machine)."""
+    that its shrinking stopped before its end: cut by the budget's time bound (so the length may
+    differ on another machine), or at its step bound (`--shrink-steps`: the same on any machine).
+    The counterexample file's note says the same (`Discovery.shrink_note`)."""
     if found.unshrunk:
         return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",)
-    if found.shrink_cut is not None:
-        return (f"shrinking stopped at its time bound ({found.shrink_cut:.1f} s): a larger --budget, or a faster or "
-                "quieter machine, may shrink it further (the violation is the same)",)
-    return ()
+    return (found.shrink_note,) if found.shrink_note else ()
 
 
 def figures_missing(report: CheckReport) -> str | None:
