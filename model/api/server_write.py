@@ -29,10 +29,12 @@ from kubeprop.model.api.objects import (
     Pod,
     PodStatus,
     Service,
+    StatefulSet,
     object_key,
     qualified_resource,
     with_metadata,
 )
+from kubeprop.model.api.revisions import carry_current_revision
 from kubeprop.model.api.server import Context, Response, Result, describe, status
 from kubeprop.model.api.server_apply import applied_object, patched_object, track
 from kubeprop.model.api.server_delete import delete, should_delete_during_update
@@ -194,6 +196,8 @@ def _prepare_for_update(new: ApiObject, old: ApiObject, info: KindInfo) -> ApiOb
         changed = changed or new.metadata.annotations != old.metadata.annotations
     if changed and _tracks_generation(new):
         new = with_metadata(new, evolve(new.metadata, generation=old.metadata.generation + 1))
+    if isinstance(new, StatefulSet) and isinstance(old, StatefulSet):
+        new = carry_current_revision(new, old)
     return new
 
 
@@ -326,6 +330,8 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
             # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
             annotations = new.metadata.annotations
             merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
+        if isinstance(merged, StatefulSet) and isinstance(old, StatefulSet):
+            merged = carry_current_revision(merged, old)
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 
