@@ -13,6 +13,7 @@ from typing import Any, cast
 from kubeprop.model.api.admission import run_mutating, run_validating
 from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
+from kubeprop.model.api.feature_gates import apply_gates
 from kubeprop.model.api.meta import Condition, KindInfo, set_condition
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -139,7 +140,7 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     # managedFields are the server's: kept only when server-side apply computed them.
     managed = obj.metadata.managed_fields if ctx.request.patch_type == "apply" else ()
     obj = with_metadata(obj, evolve(obj.metadata, namespace=namespace, managed_fields=managed))
-    obj = apply_defaults(obj)
+    obj = apply_gates(apply_defaults(obj), None, ctx.config.max_unavailable_stateful_set)
     mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
     assert mutated is not None
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
@@ -296,7 +297,8 @@ def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         return Result(store, bad)
     applied = new.metadata.managed_fields
     new = with_metadata(new, evolve(new.metadata, namespace=namespace))
-    new = _prepare_for_update(apply_defaults(new), old, ctx.info)
+    new = _prepare_for_update(apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set), old,
+                              ctx.info)
     if ctx.request.patch_type == "apply":
         new = with_metadata(new, evolve(new.metadata, managed_fields=applied))
     else:

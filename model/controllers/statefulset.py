@@ -28,9 +28,14 @@ PVCs before the pod), `stateful_set.go` (event handlers, getPodsForStatefulSet).
   re-created pod takes the update revision. `status.currentRevision` moves to the update revision
   only when a RollingUpdate completes (completeRollingUpdate: every replica updated and ready);
   with OnDelete it stays (upstream too).
-- Rolling update: pods with ordinal ≥ partition whose `controller-revision-hash` label differs
-  are deleted, highest first, one at a time, and only while every pod is available (the
-  MaxUnavailableStatefulSet feature gate off, its default).
+- Rolling update, the MaxUnavailableStatefulSet feature gate off (v1.33's default): pods with
+  index ≥ partition whose `controller-revision-hash` label differs are deleted, highest first, one
+  at a time, waiting while a pod at or above the one examined is unavailable; `maxUnavailable` is
+  ignored even when stored. Gate on (`maxUnavailableStatefulSet`, on by default from v1.35):
+  updateStatefulSetAfterInvariantEstablished — maxUnavailable (default 1, a percentage of the
+  replicas rounded down, at least 1) less the unavailable replicas at any index, deleted highest
+  first among the outdated ones at index ≥ partition (availability counts minReadySeconds:
+  kubernetes PR #130909, v1.33).
 
 Model choices (documented deviations):
 - ControllerRevision objects are not modelled (`kubeprop.model.api.revisions`: the names, and
@@ -73,6 +78,7 @@ from kubeprop.model.api.revisions import revision_name, template_revision_name
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.deployment_util import scaled_value
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     available_at,
@@ -236,6 +242,8 @@ class StatefulSetController(Memoryless):
     """
 
     replace_terminating_pods: bool = False
+    max_unavailable_gate: bool = attrs.field(default=False, metadata={"fingerprint": "omit-if-default"})
+    """The MaxUnavailableStatefulSet feature gate (parameter `maxUnavailableStatefulSet`)."""
     name: str = "statefulset"
     watches: tuple[str, ...] = ("statefulsets.apps", "pods", "persistentvolumeclaims")
     identity: str = CONTROLLER_MANAGER_USER
@@ -307,7 +315,10 @@ class StatefulSetController(Memoryless):
                 return
         if sync.sts.spec.update_strategy.type == "OnDelete":
             return
-        self._rolling_update(sync, slots, count)
+        if self.max_unavailable_gate:
+            self._rolling_update_max_unavailable(sync, slots, count)
+        else:
+            self._rolling_update(sync, slots, count)
 
     @staticmethod
     def _first_unavailable(sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod], count: int) -> Pod | None:
@@ -385,6 +396,29 @@ class StatefulSetController(Memoryless):
                 return
             if _unavailable(pod, sync.min_ready, sync.now):
                 return
+
+    @staticmethod
+    def _rolling_update_max_unavailable(sync: _Sync, slots: dict[int, Pod | None], count: int) -> None:
+        """updateStatefulSetAfterInvariantEstablished (the gate on): maxUnavailable less the
+        unavailable replicas (any index; a missing one counts) outdated pods at index ≥ partition
+        are deleted, highest first."""
+        rolling = sync.sts.spec.update_strategy.rolling_update
+        update_min, max_unavailable = 0, 1
+        if rolling is not None:
+            update_min = rolling.partition or 0
+            max_unavailable = max(scaled_value(rolling.max_unavailable if rolling.max_unavailable is not None else 1,
+                                               count, round_up=False), 1)
+        unavailable = sum(1 for i in range(count) if (pod := slots.get(i)) is None
+                          or _unavailable(pod, sync.min_ready, sync.now))
+        budget = max_unavailable - unavailable
+        for index in range(count - 1, update_min - 1, -1):
+            if budget <= 0:
+                return
+            pod = slots.get(index)
+            if pod is not None and pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev and not _terminating(pod):
+                sync.delete(pod)
+                sync.current_delta -= 1
+                budget -= 1
 
     @staticmethod
     def _status(sync: _Sync, pods: list[Pod]) -> StatefulSetStatus:

@@ -39,6 +39,7 @@ PARAMETERS: dict[str, Any] = {
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
+    "maxUnavailableStatefulSet": False,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
     "endpointsStaleCacheTracking": True,
