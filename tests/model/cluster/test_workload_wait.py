@@ -233,3 +233,22 @@ def test_the_enabled_cache_and_footprints_know_the_waits(tmp_path: Path) -> None
             if part.deps is not None and part.deps.isdisjoint(changes(before, after)):
                 assert part.key_fn(model, before) == part.key_fn(model, after)
         assert not footprints.independent(UserStep(0), Tick(10))
+
+
+def test_deployment_rollout_status_waits_for_the_rollout_and_fails_past_its_progress_deadline() -> None:
+    """maxUnavailable 25% of 2 rounds down to 0, as maxSurge 0 is: the correct model resolves the
+    fenceposts to maxUnavailable 1 and the rollout finishes; with `rollout-fencepost` it stalls, the
+    Deployment controller marks ProgressDeadlineExceeded after 60 s and the pipeline fails there."""
+    for variant, error in ((None, None), ("rollout-fencepost", 'error: deployment "api" exceeded its progress '
+                                                               'deadline')):
+        model = build_model(load_scenario(DATA / "api-rollout.yaml"), variant=variant)
+        state = initial_state(model)
+        at: dict[int, int] = {}
+        for act in fair_run(model, state).trace:
+            state = step(model, state, act)
+            if isinstance(act, UserStep):
+                at[act.index] = state.clock
+        assert state.workload_next == 4 and state.workload_errors.get(2) == error
+        assert at[1] > 0 and at[2] > at[1]  # set image after the first rollout, the scale after the second
+        if error is not None:
+            assert at[2] - at[1] >= 60  # the progress deadline
