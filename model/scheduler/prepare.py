@@ -23,7 +23,7 @@ where upstream's handleSchedulingFailure also backs it off with reason Scheduler
 from __future__ import annotations
 
 from kubeprop.model.api.codec import encode
-from kubeprop.model.api.meta import Condition, find_condition
+from kubeprop.model.api.meta import Condition, condition_unchanged
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.scheduler.nodeinfo import pod_priority
@@ -49,13 +49,6 @@ def _patch_status(pod: Pod, status: dict[str, object]) -> Request:
                    name=pod.metadata.name, patch={"status": status}, patch_type="strategic")
 
 
-def _unchanged(victim: Pod, cond: Condition) -> bool:
-    """`UpdatePodCondition` reports no change: the victim has the condition with the same status,
-    reason and message (the transition time is kept when the status is)."""
-    old = find_condition(victim.status.conditions, cond.type)
-    return old is not None and (old.status, old.reason, old.message) == (cond.status, cond.reason, cond.message)
-
-
 def _failed(response: Response) -> bool:
     return not response.ok and response.code != 404
 
@@ -64,7 +57,7 @@ def _preempt_victim(model: ClusterModel, state: ClusterState, instance: str, pre
                     victim: Pod) -> tuple[ClusterState, bool]:
     """PreemptPod: (the state, whether it succeeded). A 404 counts as success (the victim is gone)."""
     cond = disruption_target(preemptor, state.clock)
-    if not _unchanged(victim, cond):
+    if not condition_unchanged(victim.status.conditions, cond):
         request = _patch_status(victim, {"conditions": [encode(cond)]})
         state, response = send(model, state, SCHEDULER_USER, request, instance)
         if not response.ok:
