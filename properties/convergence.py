@@ -24,6 +24,7 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
 from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_wait import is_wait_step
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.scheduler.queue import is_gated
@@ -308,7 +309,9 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
     Convergence is judged wherever a run settles, also between two of the user's steps: the
     verdict then says what happens if the user stops there (a rollout stalled while a node is
     drained is real Kubernetes behaviour, and the user may never get to the `uncordon`), and the
-    message says so, since the scenario's later steps might have changed it."""
+    message says so, since the scenario's later steps might have changed it. When that step is a
+    `kubectl rollout status` or `kubectl wait` that has not returned, the user is waiting in it
+    (a rollout that never finishes holds the script there, as upstream)."""
     steps = model.scenario.spec.workload
     if state.workload_next >= len(steps):
         waiting = delete_wait(state)  # the last command, a `kubectl delete`, has not returned
@@ -316,7 +319,8 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
                                            f"to go: {describe_step(steps[waiting.step])}")
     more = len(steps) - state.workload_next - 1
     rest = f", and {more} more" if more else ""
-    return (f"judged with the user stopped before workload step {state.workload_next + 1} of {len(steps)}: "
+    where = "waiting in" if is_wait_step(steps[state.workload_next]) else "stopped before"
+    return (f"judged with the user {where} workload step {state.workload_next + 1} of {len(steps)}: "
             f"{describe_step(steps[state.workload_next])}{rest}")
 
 
