@@ -210,9 +210,9 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         behaviour = None if strict else found.upstream
         length = discovery_length(found)
         if behaviour is not None:
-            return Case(suite, name, "passed", f"{HEADING}: {found.violation} ({length}; {behaviour.name}: "
+            return Case(suite, name, "passed", f"{HEADING}: {found.violation.message} ({length}; {behaviour.name}: "
                         f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or ""))
-        return Case(suite, name, "failed", f"{found.violation} ({length})", detail, seconds, str(found.path or ""))
+        return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds, str(found.path or ""))
     if vacuous is not None:
         if spec.vacuous == "fail":
             return Case(suite, name, "failed", f"vacuous: {vacuous} (vacuous: fail)", "", seconds)
