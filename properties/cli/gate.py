@@ -212,7 +212,8 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         if behaviour is not None:
             return Case(suite, name, "passed", f"{HEADING}: {found.violation.message} ({length}; {behaviour.name}: "
                         f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or ""))
-        return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds, str(found.path or ""))
+        return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds,
+                    str(found.path or ""))
     if vacuous is not None:
         if spec.vacuous == "fail":
             return Case(suite, name, "failed", f"vacuous: {vacuous} (vacuous: fail)", "", seconds)
