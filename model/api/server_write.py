@@ -369,6 +369,22 @@ def patch(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     return update(store, as_write, namespace, name)
 
 
+def patch_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:
+    """PATCH on `/status` (a merge or strategic merge patch): the patch applied to the stored object,
+    then run as a PUT on `/status`, so only the status changes. Without a resourceVersion of its
+    own the patch never conflicts: what util.PatchPodStatus sends (`pkg/scheduler/util/utils.go`,
+    `pkg/util/pod/pod.go`: a two-way strategic merge patch of the status, conditions merged by type)."""
+    old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
+    if old is None:
+        return Result(store, not_found(ctx, name))
+    if ctx.request.patch_type == "apply":
+        return Result(store, status(415, "UnsupportedMediaType", "the model applies no configuration to a status"))
+    new = patched_object(store, ctx, name, old)
+    if isinstance(new, Response):
+        return Result(store, new)
+    return update_status(store, evolve(ctx, request=evolve(ctx.request, obj=new)), namespace, name)
+
+
 def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """POST pods/binding (`pkg/registry/core/pod/storage/storage.go` assignPod): 409 if the pod is
     terminating, already bound or still gated; sets nodeName and PodScheduled=True."""
@@ -397,6 +413,6 @@ def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
 
 
 WRITE_HANDLERS: dict[str, Handler] = {
-    "create": create, "update": update, "update-status": update_status, "patch": patch, "delete": delete,
-    "bind": bind, "finalize": finalize,
+    "create": create, "update": update, "update-status": update_status, "patch": patch, "patch-status": patch_status,
+    "delete": delete, "bind": bind, "finalize": finalize,
 }

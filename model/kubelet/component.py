@@ -314,8 +314,8 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     pod = pods[act.pod]
     k = kubelet_state(state, act.node)
     node = state.store.get(ObjectKey("nodes", "", act.node))
-    admitted = [pods[key] for key, runtime in k.pods.sorted_items()  # GetActivePods
-                if key != act.pod and key in pods and get_phase(runtime) not in ("Succeeded", "Failed")]
+    admitted = [pods[key] for key, runtime in k.pods.sorted_items()
+                if key != act.pod and key in pods and holds_resources(runtime)]
     rejection = os_rejection(kubelet_os(model, act.node), pod)
     if rejection is None and isinstance(node, Node):
         rejection = resource_rejection(node, admitted, pod)
@@ -323,6 +323,16 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     if rejection is not None:
         return _set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     return _set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock))
+
+
+def holds_resources(runtime: PodRuntime) -> bool:
+    """Whether an admitted pod still counts at admission (`kubelet_pods.go` GetActivePods →
+    filterOutInactivePods): not once the pod worker knows it terminated (its kill requested and no
+    container left running), nor while terminal with no kill requested (finished, evicted, rejected);
+    a pod Failed for its active deadline whose containers are still stopping still counts."""
+    if runtime.terminating:
+        return runtime.any_running
+    return get_phase(runtime) not in ("Succeeded", "Failed")
 
 
 def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:

@@ -20,7 +20,9 @@ the model: no built-in one sets any). The status manager writes the kubelet's co
 pod as it GETs it from the API server, keeping every other condition there (`status_manager.go`
 syncPod, mergePodStatus: `merged_conditions`), so a condition set while the kubelet's cache was
 behind survives its write; a change of one reaches the kubelet as a pod update, and the next
-`SyncPodStatus` writes Ready anew. Init containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`):
+`SyncPodStatus` writes Ready anew.
+
+Init containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`):
 the regular ones run one by one before the containers, sidecars (restartPolicy Always) start in
 their turn and keep running; all are reported in `initContainerStatuses`, a sidecar with `started`
 and `ready` as a container. The sidecars count for the phase while running (`getPhase`: terminated
@@ -46,6 +48,12 @@ EVICTION_MESSAGE = "The node was low on resource: memory. "
 
 KUBELET_CONDITIONS = ("PodScheduled", "Ready", "Initialized", "ContainersReady")
 """`pkg/kubelet/types/pod_status.go` PodConditionsByKubelet."""
+
+TERMINAL_REASONS = {"Succeeded": "PodCompleted", "Failed": "PodFailed"}
+"""`generate.go` generateContainersReadyConditionForTerminalPhase / generatePodReadyConditionForTerminalPhase:
+ContainersReady and Ready of a terminal pod are False with this reason and no message, whatever its
+containers (a pod Failed for its deadline may still run a ready one). PodFailed arrived with kubernetes
+PR #110256 (v1.25, back-ported to v1.22-v1.24 patch releases), PodCompleted long before."""
 
 
 def get_phase(runtime: PodRuntime) -> str:
@@ -117,15 +125,15 @@ def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, 
     """The kubelet-owned conditions set onto the API's (`generate.go`): transition times move only
     when a condition's status changes. Ready also waits for the readiness `gates` (`ready_condition`)."""
     unready = _unready(runtime)
-    if phase == "Succeeded":
-        status, reason, message = "False", "PodCompleted", ""
+    if phase in TERMINAL_REASONS:
+        status, reason, message = "False", TERMINAL_REASONS[phase], ""
     elif unready:
         message = f"containers with unready status: [{' '.join(unready)}]"
         status, reason = "False", "ContainersNotReady"
     else:
         status, reason, message = "True", "", ""
     containers_ready = Condition(type="ContainersReady", status=status, reason=reason, message=message)
-    initialized = _initialized(runtime)
+    initialized = _initialized(runtime, phase)
     visible = (*(c for c in old if c.type not in KUBELET_CONDITIONS), initialized)
     conditions = old
     for cond in (
@@ -183,10 +191,13 @@ def _init_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> Contai
     return evolve(status, ready=c.exit_code == 0 and not c.running)
 
 
-def _initialized(runtime: PodRuntime) -> Condition:
-    """`GeneratePodInitializedCondition`: False, reason ContainersNotInitialized, naming the regular
-    init containers that have not exited 0 and the sidecars not started; True once a regular
-    container has started (a sidecar restarting does not undo it)."""
+def _initialized(runtime: PodRuntime, phase: str) -> Condition:
+    """`GeneratePodInitializedCondition`: True with reason PodCompleted once the pod Succeeded; False,
+    reason ContainersNotInitialized, naming the regular init containers that have not exited 0 and
+    the sidecars not started; True once a regular container has started (a sidecar restarting does
+    not undo it)."""
+    if phase == "Succeeded":
+        return Condition(type="Initialized", status="True", reason="PodCompleted")
     incomplete = [c.name for c in runtime.init_containers
                   if (not c.started if c.restartable else c.running or c.exit_code != 0)]
     if not incomplete or runtime.any_container_started:
@@ -237,23 +248,35 @@ def rejected_status(pod: Pod, runtime: PodRuntime) -> PodStatus:
                   start_time=pod.status.start_time if pod.status.start_time is not None else runtime.admitted_at)
 
 
+_TERMINAL = ("Succeeded", "Failed")
+
+
 def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
-    """The status the kubelet would report for `pod` (the API's copy) given its runtime."""
+    """The status the kubelet would report for `pod` (the API's copy) given its runtime.
+
+    `status_manager.go` mergePodStatus delays a transition to a terminal phase while the pod could
+    have running containers (the pod worker has not finished terminating it): the phase, reason and
+    message stay the API's until the containers stopped, while the conditions, generated with the
+    kubelet's terminal phase, already say PodFailed / PodCompleted. Only a pod Failed for its active
+    deadline reaches a terminal phase with containers still running in the model."""
     if runtime.rejected is not None:
         return rejected_status(pod, runtime)
     phase = get_phase(runtime)
+    written = phase
+    if phase in _TERMINAL and runtime.any_running and pod.status.phase not in _TERMINAL:
+        written = pod.status.phase
     images = {c.name: c.image for c in (*pod.spec.init_containers, *pod.spec.containers)}
     statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)
     inits = tuple(_init_status(runtime, c, images.get(c.name, "")) for c in runtime.init_containers) \
         or pod.status.init_container_statuses
     reason, message = pod.status.reason, pod.status.message
-    if runtime.evicted:
+    if written == phase and runtime.evicted:  # a delayed terminal phase keeps the reason and message
         reason, message = "Evicted", EVICTION_MESSAGE
-    elif runtime.deadline_exceeded:
+    elif written == phase and runtime.deadline_exceeded:
         reason, message = DEADLINE_REASON, DEADLINE_MESSAGE
     return evolve(
-        pod.status, phase=phase, conditions=pod_conditions(pod.status.conditions, runtime, phase, now,
-                                                           pod.spec.readiness_gates),
+        pod.status, phase=written, conditions=pod_conditions(pod.status.conditions, runtime, phase, now,
+                                                             pod.spec.readiness_gates),
         reason=reason, message=message, pod_ip=runtime.pod_ip, start_time=runtime.admitted_at,
         container_statuses=statuses, init_container_statuses=inits,
     )
