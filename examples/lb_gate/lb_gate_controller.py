@@ -13,7 +13,10 @@ balancer. Nothing else sets it; a gate nobody sets keeps the pod out of service 
 (its ContainersReady condition: the load balancer's health check passing) and deregisters it when
 they no longer are, by an `update-status` of the pod carrying the cached resourceVersion, so a
 decision taken on a stale copy is refused (409) and retried once the cache has caught up instead
-of overwriting the kubelet's newer status. The kubelet keeps the condition when it writes the
+of overwriting the kubelet's newer status. `LB_REGISTRATION_PATCH` sends a `patch-status` instead:
+a strategic merge patch of `status.conditions` (merged by type) naming only its condition, which
+leaves the rest of the status alone and needs no resourceVersion (what upstream's
+`util.PatchPodStatus` sends, `pkg/util/pod/pod.go`). The kubelet keeps the condition when it writes the
 pod's status (`pkg/kubelet/status/status_manager.go` mergePodStatus keeps the conditions it does
 not own) and writes Ready=True at its next status sync.
 
@@ -27,6 +30,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from kubeprop.model.api.codec import encode
 from kubeprop.model.api.meta import Condition, find_condition, set_condition
 from kubeprop.model.api.objects import ApiObject, ObjectKey, Pod
 from kubeprop.model.api.server import Request
@@ -58,6 +62,8 @@ class LbRegistration(Memoryless):
     name: str = "lb-registration"
     watches: tuple[str, ...] = ("pods",)
     identity: str = "system:kube-controller-manager"
+    patch: bool = False
+    """Write the condition by `patch-status` rather than `update-status`."""
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """A gated pod: its own key."""
@@ -78,6 +84,10 @@ class LbRegistration(Memoryless):
             return Reconciliation(memory=memory)
         reason = "Registered" if want == "True" else "Deregistered"
         condition = Condition(type=GATE, status=want, reason=reason, last_transition_time=now)
+        if self.patch:
+            request = Request(verb="patch-status", user=self.identity, resource="pods", namespace=namespace,
+                              name=name, patch={"status": {"conditions": [encode(condition)]}}, patch_type="strategic")
+            return Reconciliation((request,), memory)
         updated = attrs.evolve(pod, status=attrs.evolve(
             pod.status, conditions=set_condition(pod.status.conditions, condition)))
         return Reconciliation((Request(verb="update-status", user=self.identity, obj=updated),), memory)
@@ -85,3 +95,6 @@ class LbRegistration(Memoryless):
 
 LB_REGISTRATION = LbRegistration()
 """The controller, as the scenario names it (`lb_gate_controller:LB_REGISTRATION`)."""
+
+LB_REGISTRATION_PATCH = LbRegistration(patch=True)
+"""The same writing by `patch-status`."""

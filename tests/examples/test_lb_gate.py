@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from user_modules import example_model, user_folder_fixture
 
 from kubeprop.model.api.meta import find_condition
@@ -26,10 +27,14 @@ def _conditions(pod: Pod, *types: str) -> tuple[str | None, ...]:
     return tuple(c.status if c is not None else None for c in found)
 
 
-def test_the_controller_sets_the_gate_and_the_rollout_completes() -> None:
-    from lb_gate_controller import GATE
+@pytest.mark.parametrize("patch", [False, True], ids=["update-status", "patch-status"])
+def test_the_controller_sets_the_gate_and_the_rollout_completes(patch: bool) -> None:
+    from lb_gate_controller import GATE, LB_REGISTRATION_PATCH
 
     model = example_model(EXAMPLE)
+    if patch:
+        model = build_model(model.scenario, controllers=(LB_REGISTRATION_PATCH,))
+    assert [getattr(c, "patch", None) for c in model.controllers if c.name == "lb-registration"] == [patch]
     done = settle(model, initial_state(model))
     assert not done.exhausted
     pods = [p for p in done.state.store.list("pods", "default") if isinstance(p, Pod)]
