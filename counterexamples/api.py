@@ -42,6 +42,7 @@ from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.discoveries import Unfinished, discover, merged_stats
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
+from kubeprop.properties.explore.shrink_clock import shrink_note
 from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
 from kubeprop.properties.upstream_behaviour import UpstreamBehaviour, explanation, match
@@ -71,8 +72,19 @@ class Discovery:
     """The known upstream behaviour this violation is (`kubeprop.properties.upstream_behaviour.match`
     on the recorded trace, as `kubeprop check` lists it apart), or None."""
     shrink_cut: float | None = None
-    """Seconds shrinking ran when its time bound cut it short (`EngineStats.shrink_cut`): a faster
-    or quieter machine may shrink the same find further. None: shrinking finished (or there was none)."""
+    """Seconds shrinking ran when the budget's clock cut it short (`EngineStats.shrink_cut`): a
+    faster or quieter machine may shrink the same find further. None: it did not."""
+    shrink_bound: int | None = None
+    """The step bound that stopped shrinking before its end (`EngineStats.shrink_bound`,
+    `EngineConfig.max_shrink_steps`): the same on any machine. None: it did not."""
+    shrink_steps: int = 0
+    """The steps shrinking replayed and judged (`EngineStats.shrink_steps`)."""
+
+    @property
+    def shrink_note(self) -> str:
+        """What the report and the counterexample file say of a shrinking stopped before its end
+        ("" if it was not)."""
+        return shrink_note(self.shrink_cut, self.shrink_bound)
 
 
 @attrs.frozen
@@ -226,9 +238,11 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
                save_to: Path | str | None, deadline: float | None = None) -> Discovery:
     """An engine result with a violation, recorded as a counterexample (and written to `save_to`)
     by `deadline` (else noted as not recorded)."""
+    stats = getattr(result, "stats", None)
+    cut, bound = getattr(stats, "shrink_cut", None), getattr(stats, "shrink_bound", None)
     try:
         ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
-                           properties=list(_properties(cfg)), deadline=deadline)
+                           properties=list(_properties(cfg)), deadline=deadline, note=shrink_note(cut, bound))
     except TraceError as err:
         trace = tuple(result.trace)
         return Discovery(result.violation, trace, note=f"not recorded: {err}", found_length=len(trace),
@@ -240,7 +254,7 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
         return Discovery(result.violation, ce.actions, ce, None, note=f"not recorded: {err}",
                          found_length=len(result.trace), upstream=upstream)
     return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace), upstream=upstream,
-                     shrink_cut=getattr(getattr(result, "stats", None), "shrink_cut", None))
+                     shrink_cut=cut, shrink_bound=bound, shrink_steps=getattr(stats, "shrink_steps", 0))
 
 
 INTERRUPTED = "interrupted"

@@ -48,6 +48,7 @@ from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.portfolio import LATE
+from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, SHRINK_STEPS_LIMIT
 from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
@@ -139,6 +140,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-states", type=_positive_int, help="distinct-state bound of the explicit searches")
     p.add_argument("--runs", type=_positive_int,
                    help="walks and Hypothesis examples to run (default: as many as the budget allows)")
+    p.add_argument("--shrink-steps", type=int_in(1, SHRINK_STEPS_LIMIT), default=MAX_SHRINK_STEPS, metavar="N",
+                   help=f"shrink a counterexample replaying and judging at most N model steps (default "
+                        f"{MAX_SHRINK_STEPS:,}): counted in steps, the same on any machine; the budget still bounds it")
     p.add_argument("--budget", type=_positive_float, default=60.0,
                    help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
     p.add_argument("--workers", type=int_in(1, MAX_WORKERS),
@@ -197,7 +201,7 @@ def keep_hypothesis_under(out: Path) -> None:
 def engine_config(args: argparse.Namespace) -> EngineConfig:
     """The engines' configuration the flags ask for."""
     return EngineConfig(max_depth=args.max_depth or DEFAULT_DEPTH, workers=args.workers, max_states=args.max_states,
-                        runs=args.runs)
+                        runs=args.runs, max_shrink_steps=args.shrink_steps)
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
@@ -380,13 +384,12 @@ def _inline(found: Discovery) -> tuple[str, ...]:
 
 def _unshrunk(found: Discovery) -> tuple[str, ...]:
     """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it, or
-    that its shrinking was cut by its time bound (so the length may differ on another machine)."""
+    that its shrinking stopped before its end: cut by the budget's time bound (so the length may
+    differ on another machine), or at its step bound (`--shrink-steps`: the same on any machine).
+    The counterexample file's note says the same (`Discovery.shrink_note`)."""
     if found.unshrunk:
         return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",)
-    if found.shrink_cut is not None:
-        return (f"shrinking stopped at its time bound ({found.shrink_cut:.1f} s): a larger --budget, or a faster or "
-                "quieter machine, may shrink it further (the violation is the same)",)
-    return ()
+    return (found.shrink_note,) if found.shrink_note else ()
 
 
 def figures_missing(report: CheckReport) -> str | None:
