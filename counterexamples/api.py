@@ -148,7 +148,8 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     search, shrinking and recording the counterexample), of which the engine gets all but
     `recording_reserve(budget)`; recording a counterexample found late gets at least that reserve,
     so the call may end up to `recording_reserve(budget)` past the budget (None: unbounded).
-    `bounds`: depth / distinct-state / seconds bounds (its seconds override `budget`). `config`: a
+    `bounds`: depth / distinct-state / seconds bounds; a field left None is not set here (its
+    seconds, when set, override `budget`). `config`: a
     full EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
     The scenario's `bounds:` (maxDepth, maxStates, timeLimitSeconds) are the defaults, as for
     `kubeprop check`: each applies when the call leaves its bound unset — `budget` not passed and
@@ -187,7 +188,7 @@ def _chosen_bounds(loaded: Scenario, budget: float | Unset | None, bounds: Bound
         states = bounds.max_states
     elif config is not None and config.max_states is not None:
         states = config.max_states
-    seconds = bounds.budget_seconds if bounds is not None else budget
+    seconds = bounds.budget_seconds if bounds is not None and bounds.budget_seconds is not None else budget
     return check_bounds(loaded.spec.bounds, max_depth=depth, max_states=states, budget=seconds,
                         default_depth=default.max_depth)
 

@@ -77,7 +77,11 @@ def test_check_in_python_follows_the_same_rule(tmp_path: Path) -> None:
     given = check(path, ["node-not-overcommitted"], engine="bfs", budget=20.0, bounds=Bounds(max_depth=1))
     assert given.bounds is not None
     assert given.bounds.max_depth == Chosen(1, "given", 2) and given.bounds.max_states == Chosen(30, "scenario", 30)
-    assert given.bounds.budget == Chosen(None, "given", 3)  # a `bounds` argument's seconds win, as before
+    # `bounds` without seconds leaves the budget to `budget` (it was unbounded: a 300 s budget ran 414 s)
+    assert given.bounds.budget == Chosen(20.0, "given", 3)
+    timed = check(path, ["node-not-overcommitted"], engine="bfs", budget=20.0, bounds=Bounds(max_depth=1,
+                                                                                            budget_seconds=5.0))
+    assert timed.bounds is not None and timed.bounds.budget == Chosen(5.0, "given", 3)
     assert given.stats.depth <= 1
     configured = check(path, ["node-not-overcommitted"], engine="bfs", budget=20.0,
                        config=EngineConfig(max_depth=1, max_states=500))
