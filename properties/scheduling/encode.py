@@ -269,7 +269,7 @@ def _resources(enc: Encoding) -> None:
             scaled = [(c // g, x) for c, x in want]
             enc.spend(len(scaled))
             lit = _track(enc, f"res{j}_{len(enc.tracks)}", Track("resource", nodes=(j,), detail=r))
-            enc.lines.append(f"(assert (=> {lit} {_pble(free // g if free >= 0 else -1, scaled)}))")
+            enc.lines.append(f"(assert (=> {lit} {_pble(max(free, 0) // g, scaled)}))")
 
 
 # -- topology spread --------------------------------------------------------------------------

@@ -393,3 +393,15 @@ def test_a_scale_within_the_pair_bound_can_still_exceed_the_build_budget() -> No
     out, err = io.StringIO(), io.StringIO()
     code = run_schedule(None, ["feastflow-backend=5000"], 0, [], 1000, out, err)
     assert code == 3 and "UNKNOWN as given" in out.getvalue() and "units of work" in out.getvalue()
+
+
+def test_a_node_overcommitted_by_bound_pods_only_refuses_new_ones() -> None:
+    """Bound pods may exceed a node's allocatable (spec.nodeName skips the scheduler): no pending pod
+    fits there (fit.go), but the node does not make the whole problem infeasible."""
+    nodes = [node("n0", pods="1"), node("n1", pods="2")]
+    bound = [pod("b0", node_name="n0"), pod("b1", node_name="n0")]
+    problem = Problem(build_node_infos(nodes, bound), (pod("p0"), pod("p1")))
+    assert not greedy(problem.nodes, problem.pending).pending
+    outcome = SchedulingSolver(problem).check()
+    assert outcome.status == "sat" and set(outcome.placement.values()) == {"n1"}
+    assert SchedulingSolver(Problem(problem.nodes, (*problem.pending, pod("p2")))).check().status == "unsat"
