@@ -46,12 +46,14 @@ MAX_FAULTS = 1_000
 search spends nothing of a larger budget before its time is up."""
 
 BOUND_RANGES: dict[str, tuple[int, int]] = {
-    "maxDepth": (0, 1_000_000),  # as `kubeprop check --max-depth`
-    "maxStates": (0, 10**9),
+    "maxDepth": (1, 1_000_000),  # the range of `kubeprop check --max-depth`, which it is the default of
+    "maxStates": (1, 1_000_000),  # of `--max-states`: the bound exists for memory (docs/cli.md)
     "tickSeconds": (1, DAY_SECONDS),  # the clock's step; every timer of the model is shorter than a day
-    "timeLimitSeconds": (0, 10_000_000),  # as `kubeprop check --budget`
+    "timeLimitSeconds": (1, 10_000_000),  # of `--budget` (whole seconds here)
 }
-"""The valid values of each `bounds:` field."""
+"""The valid values of each `bounds:` field: maxDepth, maxStates and timeLimitSeconds are the
+defaults of `kubeprop check --max-depth`, `--max-states` and `--budget`
+(`kubeprop.counterexamples.check_bounds`), and have those flags' ranges."""
 
 WORKLOAD_FIELDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "replicaset": "ReplicaSet"}
 """Workload step target fields and the kind each names."""

@@ -110,3 +110,22 @@ def test_a_field_dropped_by_a_feature_gate_is_listed_where_the_gate_is_off(
     code, out, _ = kubeprop(capsys, "validate", "-o", "yaml", str(tmp_path))
     assert code == 0 and ("# " + note in out) is not gate
     assert ("maxUnavailable: 2" in out) is gate
+
+
+def test_readiness_gates_are_named_with_who_must_set_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial 6 (rg1): the gate was accepted silently, as data; the kubelet now waits for it, and
+    nothing built in sets its condition."""
+    gates = "  readinessGates: [{conditionType: example.com/lb}, {conditionType: b}]\n"
+    (tmp_path / "pod.yaml").write_text(POD + gates)
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("created  Pod default/job")))
+    assert lines[at + 1] == ("    note: readinessGates: the kubelet keeps a pod not Ready until its conditions "
+                             "example.com/lb, b are True in status.conditions; no built-in controller sets them: a "
+                             "controller of the scenario must, by a status update of the pod")
+    code, out, _ = kubeprop(capsys, "validate", "-o", "yaml", str(tmp_path))
+    assert code == 0 and "#     note: readinessGates: the kubelet keeps a pod not Ready" in out
+    (tmp_path / "pod.yaml").write_text(POD + "  readinessGates: [{conditionType: 'not valid'}]\n")
+    code, out, _ = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 2 and "pod.yaml:7: spec.readinessGates[0].conditionType: Invalid value" in out
