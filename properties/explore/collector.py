@@ -72,7 +72,8 @@ class _Collector:
         self.young = 0
         """Young collections since the last full one."""
         self.kept = 0
-        """Objects frozen after the last full collection (or when the outermost block began)."""
+        """Objects frozen after the last full collection (0 before the first: counting them walks
+        them all, which only a full collection is worth)."""
         self.due = False
         """Everything was unfrozen: the next `safe_point` collects in full."""
 
@@ -88,7 +89,7 @@ class _Collector:
                 return
             gc.callbacks.append(self.collected)
             gc.freeze()  # what was set up before the search (modules, the scenario, the model)
-            self.kept, self.freezing = gc.get_freeze_count(), True
+            self.kept, self.freezing = 0, True
 
     def exit(self) -> None:
         with self.lock:
