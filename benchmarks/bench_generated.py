@@ -62,8 +62,8 @@ from kubeprop.properties.explore.engine import EngineConfig  # noqa: E402
 from kubeprop.properties.upstream_behaviour import match, states_of  # noqa: E402
 from kubeprop.properties.upstream_behaviour_restore import pod_and_owners  # noqa: E402
 
-MAX_SHRINK_TESTS = 300
-"""Shrinking replays per trace (as in `bench_false_alarms.py`)."""
+MAX_SHRINK_STEPS = 20_000
+"""Steps shrinking one trace may replay and judge (as in `bench_false_alarms.py`)."""
 
 CAPACITY_PROPERTIES = frozenset({"deployments-complete", "workloads-ready"})
 """The convergence properties a cluster too small for its pods fails (the pods stay Pending)."""
@@ -171,10 +171,10 @@ class Plan:
 def _engine_passes(scenario: Path, plan: Plan, out: Path) -> list[Finding]:
     findings: list[Finding] = []
     passes: list[tuple[str, float | None, EngineConfig]] = [
-        ("portfolio", plan.seconds, EngineConfig(seed=plan.seed, workers=1, max_shrink_tests=MAX_SHRINK_TESTS))]
+        ("portfolio", plan.seconds, EngineConfig(seed=plan.seed, workers=1, max_shrink_steps=MAX_SHRINK_STEPS))]
     if plan.second:
         passes.append((plan.second, None, EngineConfig(seed=plan.seed, workers=1, runs=plan.runs, budget_seconds=None,
-                                                       max_shrink_tests=MAX_SHRINK_TESTS)))
+                                                       max_shrink_steps=MAX_SHRINK_STEPS)))
     for engine, budget, config in passes:
         try:
             report = check(scenario, engine=engine, budget=budget, seed=plan.seed, config=config,

@@ -19,6 +19,7 @@ from typing import Any
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import (
+    CONTINUATION_START,
     Counterexample,
     EngineRecord,
     Expectation,
@@ -156,7 +157,7 @@ def _past(deadline: float | None) -> bool:
 
 def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], violation: Violation, settle_steps: int,
               seed: int | None, options: Mapping[str, Any] | None, mode: Mode,
-              deadline: float | None = None) -> Counterexample | None:
+              deadline: float | None = None, note: str = "") -> Counterexample | None:
     """A lasso file for a lasso engine's result, or for a `settles` livelock of the convergence
     check (the fair continuation from the quiesced end state, until its cycle closes); None for
     any other result."""
@@ -168,7 +169,8 @@ def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], viola
     if start is not None:
         prop = cycle_property_named(violation.property, "<result>")
         return record_lasso(model, trace[:len(trace) - len(result.trace) + start], trace[len(trace) -
-                            len(result.trace) + start:], prop, engine=engine, seed=seed, options=options, mode=mode)
+                            len(result.trace) + start:], prop, engine=engine, seed=seed, options=options, mode=mode,
+                            note=note)
     if violation.property != "settles":
         return None
     from kubeprop.properties.explore.lasso import lasso_from_state
@@ -181,7 +183,7 @@ def _as_lasso(model: ClusterModel, result: Any, trace: tuple[Action, ...], viola
         raise TraceError(f"the fair continuation closes no cycle within {settle_steps} steps (no lasso to record)")
     prefix, cycle, closed = found
     return record_lasso(model, (*trace, *prefix), cycle, cycle_property_named(closed.property, "<result>"),
-                        engine=engine, seed=seed, options=options, mode=mode)
+                        engine=engine, seed=seed, options=options, mode=mode, note=note)
 
 
 def _failing_continuation(model: ClusterModel, end: ClusterState, prop: Property, settle_steps: int,
@@ -201,25 +203,27 @@ def _failing_continuation(model: ClusterModel, end: ClusterState, prop: Property
 def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Action] = (), seed: int | None = None,
                   settle_steps: int = 5000, settle_ticks: int = 100, options: Mapping[str, Any] | None = None,
                   mode: Mode = "inline", properties: Sequence[Property] = (),
-                  deadline: float | None = None) -> Counterexample:
+                  deadline: float | None = None, note: str = "") -> Counterexample:
     """A Counterexample from an engine result (`EngineResult` or the BFS `Report`: anything with
     `trace` and `violation`, and optionally `engine`). `start_trace` leads from the initial state
     to where the engine started. A convergence violation's trace ends where the fair
     continuation starts, so that continuation (`settle`) is appended: the file then ends in the
     settled state the property fails in. `properties`: the Property values the run checked (a
     caller's own property is found there without being registered). `deadline` (a
-    `time.perf_counter()` value) bounds following the fair continuation: past it, TraceError."""
+    `time.perf_counter()` value) bounds following the fair continuation: past it, TraceError.
+    `note`: the file's note (what shrinking left undone, `shrink_clock.shrink_note`)."""
     violation: Violation | None = result.violation
     if violation is None:
         raise TraceError("the result has no violation")
     trace = (*start_trace, *result.trace)
-    lasso = _as_lasso(model, result, trace, violation, settle_steps, seed, options, mode, deadline)
+    lasso = _as_lasso(model, result, trace, violation, settle_steps, seed, options, mode, deadline, note)
     if lasso is not None:
         return lasso
     given = [p for p in properties if p.name == violation.property]
     prop = _property(violation, given[0] if given else None)
     if prop.kind == "convergence":
+        options = {**(options or {}), CONTINUATION_START: len(trace)}  # where the fair continuation starts
         trace = (*trace, *_failing_continuation(model, states_along(model, trace)[-1], prop, settle_steps,
                                                 settle_ticks, deadline))
     return record(model, trace, violation, prop=prop, engine=str(getattr(result, "engine", "bfs")), seed=seed,
-                  options=options, mode=mode)
+                  options=options, mode=mode, note=note)

@@ -19,12 +19,15 @@ from collections.abc import Iterable
 import attrs
 
 from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, Pod, ReplicaSet, Service, StatefulSet
+from kubeprop.model.api.pod import pod_ready_condition
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
 from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_wait import is_wait_step
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
+from kubeprop.model.kubelet.status import READINESS_GATES_NOT_READY
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.scheduler.queue import is_gated
 from kubeprop.model.state.actions import Action
@@ -45,9 +48,29 @@ def deployments_complete(model: ClusterModel, state: ClusterState) -> Result:
                 s.observed_generation < d.metadata.generation):
             return (f"Deployment {d.metadata.namespace}/{d.metadata.name}: updated {s.updated_replicas}, total "
                     f"{s.replicas}, available {s.available_replicas} of {want} (observedGeneration "
-                    f"{s.observed_generation}, generation {d.metadata.generation})",
+                    f"{s.observed_generation}, generation {d.metadata.generation})"
+                    + gated_pod_hint(state, d.metadata.namespace, d.spec.selector),
                     (f"Deployment {d.metadata.namespace}/{d.metadata.name}",))
     return None
+
+
+def gated_pod_hint(state: ClusterState, namespace: str, selector: LabelSelector | None) -> str:
+    """'; <why>' naming the first selected, non-terminating pod the kubelet keeps not Ready for its
+    readiness gates (Ready reason ReadinessGatesNotReady, `pkg/kubelet/status/generate.go`), else
+    ''. Upstream nothing sets a gate's condition but the controller it is for: without one, the
+    rollout waits for ever, a problem of the manifests the bare counts do not explain."""
+    if selector is None:
+        return ""
+    for pod in state.store.list("pods", namespace):
+        if not isinstance(pod, Pod) or pod.metadata.deletion_timestamp is not None \
+                or not selector_matches(selector, pod.metadata.labels):
+            continue
+        ready = pod_ready_condition(pod)
+        if ready is not None and ready.reason == READINESS_GATES_NOT_READY:
+            return (f"; Pod {namespace}/{pod.metadata.name} is not Ready: {ready.message} (a readiness gate's "
+                    f"condition is set by the controller the gate is for, with a status update of the pod; no "
+                    f"built-in controller sets one)")
+    return ""
 
 
 @convergence("workloads-ready",
@@ -61,7 +84,8 @@ def workloads_ready(model: ClusterModel, state: ClusterState) -> Result:
             want = obj.spec.replicas or 0
             if obj.status.ready_replicas != want or obj.status.observed_generation < obj.metadata.generation:
                 name = f"{type(obj).__name__} {obj.metadata.namespace}/{obj.metadata.name}"
-                return f"{name}: {obj.status.ready_replicas} ready of {want}", (name,)
+                hint = gated_pod_hint(state, obj.metadata.namespace, obj.spec.selector)
+                return f"{name}: {obj.status.ready_replicas} ready of {want}{hint}", (name,)
     return None
 
 
@@ -158,43 +182,70 @@ def settled_violation(model: ClusterModel, state: ClusterState, properties: Iter
     judged again — the same end reached by two walks, the fair run's quiet states judged by two
     searches, a candidate of shrinking that ends where another did — is answered at once, with
     the very same violation. `memo=False` judges afresh (and remembers nothing)."""
+    return settled_judgement(model, state, properties, avoid, max_steps, max_ticks, deadline, memo)[0]
+
+
+def settled_judgement(model: ClusterModel, state: ClusterState, properties: Iterable[Property],
+                      avoid: tuple[type[Action], ...] = (), max_steps: int = 5000, max_ticks: int = 100,
+                      deadline: float | None = None, memo: bool = True) -> tuple[Violation | None, int]:
+    """`settled_violation`, and the steps its continuations took: where the second continuation
+    resumes the first (`drive.continuations`), the steps they share count once. A remembered
+    verdict comes with the steps it took when it was judged, so the count of a judgement does not
+    depend on what was judged before in the process (shrinking's bound counts them:
+    `shrink_clock.ShrinkClock`)."""
     props = tuple(properties)
     key = None if not memo or model.hooks.on_response else VERDICTS.key(model, state, props, avoid, max_steps,
                                                                           max_ticks)
     if key is not None:
-        known, verdict = VERDICTS.get(key, model, props)
+        known, verdict, steps = VERDICTS.get(key, model, props)
         if known:
-            return verdict
-    verdict, complete = _judge(model, state, props, avoid, max_steps, max_ticks, deadline)
+            return verdict, steps
+    verdict, complete, steps = _judge(model, state, props, avoid, max_steps, max_ticks, deadline)
     if key is not None and complete:
-        VERDICTS.put(key, model, props, verdict)
-    return verdict
+        VERDICTS.put(key, model, props, verdict, steps)
+    return verdict, steps
 
 
 def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...], avoid: tuple[type[Action], ...],
-           max_steps: int, max_ticks: int, deadline: float | None) -> tuple[Violation | None, bool]:
-    """`settled_violation` without the memo: the verdict, and False when a continuation was cut by
-    the deadline before one was found (then nothing is concluded)."""
+           max_steps: int, max_ticks: int, deadline: float | None) -> tuple[Violation | None, bool, int]:
+    """`settled_judgement` without the memo: the verdict, False when a continuation was cut by
+    the deadline before one was found (then nothing is concluded), and the steps taken."""
     unrecovered = tuple(p for p in props if not p.needs_recovery)
     if not props:
-        return None, True
+        return None, True, 0
+    steps = 0
+    before: tuple[Action, ...] = ()
     for recovers, run in continuations(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid,
                                        deadline=deadline):
+        steps += len(run.trace) - _shared(before, run.trace)
+        before = run.trace
         if run.interrupted:
-            return None, False
+            return None, False, steps
         judged = props if recovers else unrecovered
         if not recovers and stopped_by_environment(model, run.state, run.exhausted):
             continue  # the environment stopped the control plane: nothing it must bring about is judged
         if run.keeps_writing:
-            return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True
+            return Violation("settles", f"the cluster did not settle within {max_steps} steps"), True, steps
         found = first_violation(model, run.state, judged)
         if found is not None:
             left = _workload_left(model, run.state)
             notes = ([] if recovers else [f"while {_unrecovered(state)}"]) + ([left] if left else [])
-            return (attrs.evolve(found, message=f"{found.message} ({'; '.join(notes)})") if notes else found), True
+            shown = attrs.evolve(found, message=f"{found.message} ({'; '.join(notes)})") if notes else found
+            return shown, True, steps
         if not unrecovered:
             break  # nothing is judged where the environment never recovers: that run is not needed
-    return None, True
+    return None, True, steps
+
+
+def _shared(first: tuple[Action, ...], second: tuple[Action, ...]) -> int:
+    """How many actions `second` shares with `first` from the start (the continuation without
+    recoveries resumes the one with them where that took its first recovery: those were taken once)."""
+    if first is second:
+        return len(first)
+    at, most = 0, min(len(first), len(second))
+    while at < most and first[at] == second[at]:
+        at += 1
+    return at
 
 
 def stopped_by_environment(model: ClusterModel, state: ClusterState, exhausted: bool) -> bool:
@@ -241,7 +292,7 @@ class Verdicts:
 
     def __init__(self, limit: int = 4096) -> None:
         self.limit = limit
-        self.entries: dict[VerdictKey, tuple[ClusterModel, tuple[Property, ...], Violation | None]] = {}
+        self.entries: dict[VerdictKey, tuple[ClusterModel, tuple[Property, ...], Violation | None, int]] = {}
         self.hits = 0
 
     def key(self, model: ClusterModel, state: ClusterState, props: tuple[Property, ...],
@@ -249,20 +300,22 @@ class Verdicts:
         """The entry of a judgement."""
         return id(model), tuple(map(id, props)), state, avoid, max_steps, max_ticks
 
-    def get(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...]) -> tuple[bool, Violation | None]:
-        """(True, the remembered verdict), or (False, None) when there is none."""
+    def get(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...]
+            ) -> tuple[bool, Violation | None, int]:
+        """(True, the remembered verdict, the steps judging it took), or (False, None, 0) when
+        there is none."""
         entry = self.entries.get(key)
         if entry is None or entry[0] is not model or any(a is not b for a, b in zip(entry[1], props, strict=True)):
-            return False, None
+            return False, None, 0
         self.hits += 1
-        return True, entry[2]
+        return True, entry[2], entry[3]
 
     def put(self, key: VerdictKey, model: ClusterModel, props: tuple[Property, ...],
-            verdict: Violation | None) -> None:
-        """Remember a verdict (starting over when full)."""
+            verdict: Violation | None, steps: int = 0) -> None:
+        """Remember a verdict and the steps judging it took (starting over when full)."""
         if len(self.entries) >= self.limit:
             self.entries.clear()
-        self.entries[key] = model, props, verdict
+        self.entries[key] = model, props, verdict, steps
 
     def clear(self) -> None:
         """Forget every verdict (the states they keep alive are freed)."""
@@ -279,7 +332,9 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
     Convergence is judged wherever a run settles, also between two of the user's steps: the
     verdict then says what happens if the user stops there (a rollout stalled while a node is
     drained is real Kubernetes behaviour, and the user may never get to the `uncordon`), and the
-    message says so, since the scenario's later steps might have changed it."""
+    message says so, since the scenario's later steps might have changed it. When that step is a
+    `kubectl rollout status` or `kubectl wait` that has not returned, the user is waiting in it
+    (a rollout that never finishes holds the script there, as upstream)."""
     steps = model.scenario.spec.workload
     if state.workload_next >= len(steps):
         waiting = delete_wait(state)  # the last command, a `kubectl delete`, has not returned
@@ -287,7 +342,8 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
                                            f"to go: {describe_step(steps[waiting.step])}")
     more = len(steps) - state.workload_next - 1
     rest = f", and {more} more" if more else ""
-    return (f"judged with the user stopped before workload step {state.workload_next + 1} of {len(steps)}: "
+    where = "waiting in" if is_wait_step(steps[state.workload_next]) else "stopped before"
+    return (f"judged with the user {where} workload step {state.workload_next + 1} of {len(steps)}: "
             f"{describe_step(steps[state.workload_next])}{rest}")
 
 

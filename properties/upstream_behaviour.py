@@ -118,6 +118,13 @@ def _over_surge(state: ClusterState, d: Deployment) -> bool:
     return sum(rs.spec.replicas or 0 for rs in stored.values()) > replicas + surge
 
 
+def _syncs(act: Action, controller: str, key: str) -> bool:
+    """`act` is a sync of `key` by `controller`: a whole reconcile, or one the controller manager
+    crashed in after its first requests reached the API server (`CrashDuringReconcile`). What such a
+    sync wrote is what the whole sync would have written first, read from the same cache."""
+    return isinstance(act, Reconcile | CrashDuringReconcile) and act.controller == controller and act.key == key
+
+
 def _stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                              violation: Violation) -> bool:
     """A sync of the Deployment, reading a ReplicaSet cache that was behind the store, created or
@@ -128,7 +135,7 @@ def _stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState]
         return False
     namespace, _, name = key.partition("/")
     for before, after, act in zip(states, states[1:], trace, strict=False):
-        if not (isinstance(act, Reconcile) and act.controller == "deployment" and act.key == key):
+        if not _syncs(act, "deployment", key):
             continue
         d = after.store.get(ObjectKey("deployments.apps", namespace, name))
         if isinstance(d, Deployment) and _cache_behind(before, d) and not _over_surge(before, d) \
@@ -214,8 +221,7 @@ def _timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace
     rs_key = _named(violation, "ReplicaSet")
     if rs_key is None:
         return False
-    syncs = [i for i, act in enumerate(trace)
-             if isinstance(act, Reconcile) and act.controller == "replicaset" and act.key == rs_key]
+    syncs = [i for i, act in enumerate(trace) if _syncs(act, "replicaset", rs_key)]
     for n, i in enumerate(syncs):
         before, after = states[i], states[i + 1]
         timed_out = (before.armed_failures.get(CONTROLLER_MANAGER) == 504

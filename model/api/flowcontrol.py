@@ -160,11 +160,13 @@ class Classification:
 
 def request_verb_and_resource(verb: str, resource: str) -> tuple[str, str, str]:
     """The model's verb and qualified resource as APF sees them: (verb, API group, resource),
-    `update-status` being `update` of `<resource>/status`, `finalize` an `update` of
-    `namespaces/finalize` and `bind` a `create` of `pods/binding`."""
+    `update-status` being `update` of `<resource>/status` (`patch-status` a `patch` of it), `finalize` an
+    `update` of `namespaces/finalize` and `bind` a `create` of `pods/binding`."""
     plain, _, group = resource.partition(".")
     if verb in ("update-status", "finalize"):
         return "update", group, f"{plain}/{'status' if verb == 'update-status' else 'finalize'}"
+    if verb == "patch-status":
+        return "patch", group, f"{plain}/status"
     if verb == "bind":
         return "create", group, f"{plain}/binding"
     return verb, group, plain

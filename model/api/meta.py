@@ -135,6 +135,14 @@ def find_condition(conditions: tuple[Condition, ...], type_: str) -> Condition |
     return None
 
 
+def condition_unchanged(conditions: tuple[Condition, ...], new: Condition) -> bool:
+    """`apipod.UpdatePodCondition` (`pkg/api/v1/pod/util.go`) would report no change: a condition of
+    `new.type` with the same status, reason and message is already there (the transition times and
+    probe times are not compared)."""
+    old = find_condition(conditions, new.type)
+    return old is not None and (old.status, old.reason, old.message) == (new.status, new.reason, new.message)
+
+
 def set_condition(conditions: tuple[Condition, ...], new: Condition) -> tuple[Condition, ...]:
     """Replace (or append) the condition of `new.type`, keeping the transition time when the
     status is unchanged, as `k8s.io/apimachinery/pkg/api/meta/conditions.go` SetStatusCondition does."""

@@ -41,11 +41,12 @@ from kubeprop.model.api.validation import FieldError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
 
-Verb = Literal["create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
-               "update-scale", "finalize"]
-VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "delete", "bind", "evict",
-                          "update-scale", "finalize")
-"""`finalize` is PUT on `namespaces/{name}/finalize` (`server_write.finalize`)."""
+Verb = Literal["create", "get", "list", "update", "update-status", "patch", "patch-status", "delete", "bind",
+               "evict", "update-scale", "finalize"]
+VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "patch-status", "delete",
+                          "bind", "evict", "update-scale", "finalize")
+"""`finalize` is PUT on `namespaces/{name}/finalize` (`server_write.finalize`); `patch-status` is PATCH
+on the status subresource (`server_write.patch_status`)."""
 
 
 PatchType = Literal["merge", "strategic", "apply"]
@@ -113,6 +114,9 @@ class ApiServerConfig:
 
     users: FrozenMap[str, UserInfo] = EMPTY
     admission: tuple[AdmissionPlugin, ...] = DEFAULT_PLUGINS
+    max_unavailable_stateful_set: bool = attrs.field(default=False, metadata={"fingerprint": "omit-if-default"})
+    """The MaxUnavailableStatefulSet feature gate (parameter `maxUnavailableStatefulSet`; off in
+    v1.33): whether StatefulSets keep `rollingUpdate.maxUnavailable` (`feature_gates`)."""
 
 
 @attrs.frozen
@@ -212,7 +216,8 @@ def _stored_policy(objects: FrozenMap[ObjectKey, ApiObject]) -> RbacPolicy:
 
 _AUTHZ_VERB = {
     "create": ("create", ""), "get": ("get", ""), "list": ("list", ""), "update": ("update", ""),
-    "update-status": ("update", "status"), "patch": ("patch", ""), "delete": ("delete", ""),
+    "update-status": ("update", "status"), "patch": ("patch", ""), "patch-status": ("patch", "status"),
+    "delete": ("delete", ""),
     "bind": ("create", "binding"), "evict": ("create", "eviction"), "update-scale": ("update", "scale"),
     "finalize": ("update", "finalize"),
 }

@@ -24,7 +24,16 @@ from typing import Any
 
 from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.cluster import environment, faults, informers, maintenance, overload, restore, workload
+from kubeprop.model.cluster import (
+    environment,
+    faults,
+    informers,
+    maintenance,
+    overload,
+    restore,
+    workload,
+    workload_wait,
+)
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle
 from kubeprop.model.controllers.gc import collected_resources
@@ -74,7 +83,7 @@ HOOKS = Hooks(
     resetters=(_reset_controllers, scheduler.reset),
     tick_hooks=(controllers.on_tick, scheduler.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
-            hpa.next_timer, maintenance.next_timer, descheduler.next_timer),
+            hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer),
     tick_guards=(nodelifecycle.blocks_tick,),
     watches=(hpa.watches, scheduler_pdbs.watches),
     request_gates=(overload.refusal,),

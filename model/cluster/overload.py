@@ -175,7 +175,7 @@ def _is_heartbeat(component: str, request: Request) -> bool:
     """A kubelet's Lease renewal or Node status update (`pkg/kubelet/nodelease`,
     `kubelet_node_status.go`): what the node lifecycle controller counts as its heartbeats."""
     return component.startswith(KUBELET_PREFIX) and target(request)[0] in ("nodes", "leases.coordination.k8s.io") \
-        and request.verb in ("update", "update-status", "patch")
+        and request.verb in ("update", "update-status", "patch", "patch-status")
 
 
 def _flood(model: ClusterModel, clients: tuple[str, ...]) -> list[Classification]:

@@ -44,8 +44,9 @@ from typing import Any
 
 import attrs
 
+from kubeprop.model.api.codec import encode
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE, Node, Taint
-from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.meta import Condition, condition_unchanged, find_condition, set_condition
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
@@ -388,19 +389,35 @@ def schedule_taint_eviction(model: ClusterModel, state: ClusterState, act: Sched
 
 
 def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod) -> ClusterState:
-    """Patch in DisruptionTarget=True (DeletionByTaintManager), then DELETE (default grace)."""
-    pod = _pod(model, state, act.pod)
-    cond = Condition(type="DisruptionTarget", status="True", reason="DeletionByTaintManager",
-                     message="Taint manager: deleting due to NoExecute taint", last_transition_time=state.clock)
-    obj = evolve(pod, metadata=evolve(pod.metadata, resource_version=""),
-                 status=evolve(pod.status, conditions=set_condition(pod.status.conditions, cond)))
-    state, ok, _ = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
-    if ok:
-        request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=pod.metadata.namespace,
-                          name=pod.metadata.name, precondition_uid=pod.metadata.uid)
-        state, ok, _ = _send(model, state, request)
+    """addConditionAndDeletePod (`pkg/controller/tainteviction/taint_eviction.go`): GET the pod live;
+    a pod gone, or replaced under its name (another UID), is done; otherwise add DisruptionTarget=True
+    (DeletionByTaintManager) by a status patch, sent only when `UpdatePodCondition` changes something
+    (`pkg/util/pod/pod.go` PatchPodStatus: a two-way strategic merge patch of the live status, the
+    UID as its precondition, so nothing else of the status is rewritten), then DELETE (default grace)."""
+    cached = _pod(model, state, act.pod)
+    namespace, name = cached.metadata.namespace, cached.metadata.name
+    get = Request(verb="get", user=IDENTITY, resource="pods", namespace=namespace, name=name)
+    state, response = send(model, state, IDENTITY, get, CONTROLLER_MANAGER)
+    live = response.obj
+    ok = response.ok and isinstance(live, Pod)
+    done = response.code == 404 or (isinstance(live, Pod) and live.metadata.uid != cached.metadata.uid)
+    if ok and not done and isinstance(live, Pod):
+        cond = Condition(type="DisruptionTarget", status="True", reason="DeletionByTaintManager",
+                         message="Taint manager: deleting due to NoExecute taint", last_transition_time=state.clock)
+        if not condition_unchanged(live.status.conditions, cond):
+            merged = find_condition(set_condition(live.status.conditions, cond), cond.type)
+            patch = {"metadata": {"uid": live.metadata.uid}, "status": {"conditions": [encode(merged)]}}
+            request = Request(verb="patch-status", user=IDENTITY, resource="pods", namespace=namespace, name=name,
+                              patch=patch, patch_type="strategic")
+            state, ok, code = _send(model, state, request)
+            done = code == 404
+        if ok:
+            request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=namespace, name=name,
+                              precondition_uid=live.metadata.uid)
+            state, ok, code = _send(model, state, request)
+            done = code == 404
     mem = memory(state)
-    if ok:
+    if ok or done:
         mem = evolve(mem, evictions=mem.evictions.delete(act.pod))
     return _save(state, mem, model)
 

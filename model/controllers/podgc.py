@@ -31,8 +31,9 @@ from typing import Any
 
 import attrs
 
+from kubeprop.model.api.codec import encode
 from kubeprop.model.api.core import Node
-from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.meta import Condition, condition_unchanged, find_condition, set_condition
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request, Response
@@ -152,13 +153,20 @@ class PodGCController:
         return tuple(r for p in terminated[:excess] for r in self._mark_failed_and_delete(p, None, 0))
 
     def _mark_failed_and_delete(self, pod: Pod, condition: Condition | None, now: int) -> tuple[Request, ...]:
-        """markFailedAndDeletePodWithCondition: phase Failed (unless terminal), then delete, grace 0."""
+        """markFailedAndDeletePodWithCondition: phase Failed (unless terminal), then delete, grace 0.
+        The phase (and the condition) go as a status patch against the cached status
+        (`pkg/util/pod/pod.go` PatchPodStatus: a two-way strategic merge patch, the UID as its
+        precondition), so what the cache has not seen of the live status is kept."""
         requests = []
         if not is_pod_terminal(pod):
-            conditions = pod.status.conditions if condition is None else set_condition(pod.status.conditions, condition)
-            status = evolve(pod.status, phase="Failed", conditions=conditions)
-            failed = evolve(pod, status=status, metadata=evolve(pod.metadata, resource_version=""))
-            requests.append(Request(verb="update-status", user=self.identity, obj=failed))
+            status: dict[str, object] = {"phase": "Failed"}
+            if condition is not None and not condition_unchanged(pod.status.conditions, condition):
+                merged = find_condition(set_condition(pod.status.conditions, condition), condition.type)
+                status["conditions"] = [encode(merged)]
+            requests.append(Request(verb="patch-status", user=self.identity, resource="pods",
+                                    namespace=pod.metadata.namespace, name=pod.metadata.name,
+                                    patch={"metadata": {"uid": pod.metadata.uid}, "status": status},
+                                    patch_type="strategic"))
         requests.append(Request(verb="delete", user=self.identity, resource="pods", namespace=pod.metadata.namespace,
                                 name=pod.metadata.name, grace_period_seconds=0))
         return tuple(requests)

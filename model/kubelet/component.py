@@ -79,7 +79,7 @@ from kubeprop.model.kubelet.runtime import (
     restarted,
     sigterm,
 )
-from kubeprop.model.kubelet.status import get_phase, node_status, pod_status
+from kubeprop.model.kubelet.status import get_phase, merged_conditions, node_status, pod_status
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet, reaches_apiserver, send, view
@@ -314,8 +314,8 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     pod = pods[act.pod]
     k = kubelet_state(state, act.node)
     node = state.store.get(ObjectKey("nodes", "", act.node))
-    admitted = [pods[key] for key, runtime in k.pods.sorted_items()  # GetActivePods
-                if key != act.pod and key in pods and get_phase(runtime) not in ("Succeeded", "Failed")]
+    admitted = [pods[key] for key, runtime in k.pods.sorted_items()
+                if key != act.pod and key in pods and holds_resources(runtime)]
     rejection = os_rejection(kubelet_os(model, act.node), pod)
     if rejection is None and isinstance(node, Node):
         rejection = resource_rejection(node, admitted, pod)
@@ -323,6 +323,16 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     if rejection is not None:
         return _set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     return _set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock))
+
+
+def holds_resources(runtime: PodRuntime) -> bool:
+    """Whether an admitted pod still counts at admission (`kubelet_pods.go` GetActivePods →
+    filterOutInactivePods): not once the pod worker knows it terminated (its kill requested and no
+    container left running), nor while terminal with no kill requested (finished, evicted, rejected);
+    a pod Failed for its active deadline whose containers are still stopping still counts."""
+    if runtime.terminating:
+        return runtime.any_running
+    return get_phase(runtime) not in ("Succeeded", "Failed")
 
 
 def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:
@@ -368,9 +378,17 @@ def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit)
 
 def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod, runtime: PodRuntime) -> tuple[
         ClusterState, bool]:
+    """The status manager's sync (`status_manager.go` syncPod): GET the pod from the API server
+    (not the cache), merge the generated status onto it (`merged_conditions`) and write it; a pod
+    since recreated under the name refuses the write (the UID precondition)."""
     status = pod_status(pod, runtime, state.clock)
     if status == pod.status:
         return state, True
+    fresh = state.store.get(ObjectKey("pods", pod.metadata.namespace, pod.metadata.name))
+    if isinstance(fresh, Pod) and fresh.metadata.uid == pod.metadata.uid \
+            and fresh.status.conditions != pod.status.conditions:
+        status = evolve(status, conditions=merged_conditions(fresh.status.conditions, status.conditions,
+                                                             runtime.evicted))
     obj = evolve(pod, metadata=evolve(pod.metadata, resource_version=""), status=status)
     state, response = send(model, state, user(node), Request(verb="update-status", user=user(node), obj=obj),
                            kubelet(node))

@@ -10,11 +10,15 @@ termination grace period (SIGTERM, SIGKILL at the deadline, as for a deletion). 
 the API, Failed: nothing deletes it but a controller, the pod GC or the user, and its containers
 are never restarted whatever the restart policy.
 
+The status manager (`pkg/kubelet/status/status_manager.go` mergePodStatus) delays the terminal
+phase while the pod could have running containers: until they stopped the API shows the pod's old
+phase, reason and message, with Ready and ContainersReady already False (reason PodFailed).
+
 In the model this is one timed kubelet action, `ActiveDeadlineExceeded(node, pod)`, enabled once
 the clock reaches the start time plus the deadline; it marks the pod's runtime `deadline_exceeded`
-and sends SIGTERM (`kill_deadline`), so `StopGracefully` or `SigKillPod` follow and the next
-`SyncPodStatus` writes Failed / DeadlineExceeded. The kubelet enforces it on its own, while its
-node is cut off too.
+and sends SIGTERM (`kill_deadline`), so `StopGracefully` or `SigKillPod` follow; `SyncPodStatus`
+writes Ready=False at once and Failed / DeadlineExceeded once the containers stopped. The kubelet
+enforces it on its own, while its node is cut off too.
 
 Model choices:
 - the start time is when the kubelet admitted the pod (`PodRuntime.admitted_at`, what the model's
@@ -25,10 +29,11 @@ Model choices:
   later is reached on the way to it, while a deadline *added* by an update to a pod admitted
   without one is enforced only if the clock moves on for another timer (the clock's timers read no
   informer cache);
-- while its containers are stopping, a pod Failed for its deadline no longer counts at the
-  kubelet's admission (as a terminated pod); upstream's filterOutInactivePods still counts a
-  terminal pod that is terminating, so a pod bound to the node in those seconds may be rejected
-  there (OutOfcpu …) where the model admits it.
+
+While its containers are stopping, a pod Failed for its deadline still counts at the kubelet's
+admission, as upstream's `kubelet_pods.go` filterOutInactivePods counts a terminal pod whose
+termination was requested until the pod worker knows it terminated: a pod bound to the node in
+those seconds may be rejected there (OutOfcpu …; `kubeprop.model.kubelet.component.holds_resources`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ scheduler's Service, ReplicaSet and StatefulSet caches (`kubeprop.model.schedule
 Model actions: `Schedule(scheduler, pod, node)` — one per top-scoring node, since ties are broken
 at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod;
 `MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — priority preemption, preferring
-victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`).
+victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`),
+the victims marked DisruptionTarget before their deletion (`kubeprop.model.scheduler.prepare`).
 Several instances without leader election (`schedulerInstances`, `leaderElection: false`) each
 keep their own queue and assume cache: the dual-scheduler hazard.
 """
@@ -34,6 +35,7 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
 from kubeprop.model.scheduler.pdbs import cached_pdbs
+from kubeprop.model.scheduler.prepare import SCHEDULER_USER, prepare_candidate
 from kubeprop.model.scheduler.queue import (
     DEFAULT_SCHEDULER_NAME,
     SchedulerState,
@@ -52,8 +54,6 @@ __all__ = [
     "SchedulerState", "decide", "enabled", "next_timer", "on_events", "on_tick", "pending_queue", "profile_for",
     "reset",
 ]
-
-SCHEDULER_USER = "system:kube-scheduler"
 
 
 @attrs.frozen(order=True)
@@ -199,19 +199,19 @@ def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnsch
 
 
 def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterState:
-    """Delete the victims gracefully and nominate the node (`defaultpreemption` PostFilter)."""
+    """Mark the victims DisruptionTarget and delete them gracefully, clear lower-priority
+    nominations on the node (`kubeprop.model.scheduler.prepare`), then nominate the node
+    (`defaultpreemption` PostFilter); a failed preparation nominates nothing."""
     decision = decide(model, state, act.scheduler)
     assert decision is not None
     pod, result = decision
     candidate = result.preemption
     assert candidate is not None and candidate.node == act.node, "Preempt is not enabled"
-    for victim in candidate.victims:
-        namespace, _, name = victim.partition("/")
-        request = Request(verb="delete", user=SCHEDULER_USER, resource="pods", namespace=namespace, name=name)
-        state, _ = send(model, state, SCHEDULER_USER, request, act.scheduler)
-    nominated = evolve(pod, status=evolve(pod.status, nominated_node_name=act.node))
-    state, _ = send(model, state, SCHEDULER_USER, Request(verb="update-status", user=SCHEDULER_USER, obj=nominated),
-                    act.scheduler)
+    state, prepared = prepare_candidate(model, state, act.scheduler, pod, act.node, candidate.victims)
+    if prepared:
+        nominated = evolve(pod, status=evolve(pod.status, nominated_node_name=act.node))
+        state, _ = send(model, state, SCHEDULER_USER,
+                        Request(verb="update-status", user=SCHEDULER_USER, obj=nominated), act.scheduler)
     return _park(model, state, act.scheduler, act.pod)
 
 

@@ -28,8 +28,10 @@ wrote; with fewer than 100 nodes every potential node is dry-run (minCandidateNo
 100), so the candidate set is exact, but upstream walks the nodes from a random offset and keeps
 the *first* of equally good candidates: `best_preemption_candidates` returns all of them (a
 nondeterministic choice), `pick_preemption` the first by node name. Start times are the model's
-integer clock; an unset start time counts as later than any set one. Victims are deleted without
-the DisruptionTarget condition upstream patches in first (`kubeprop.model.scheduler.component`).
+integer clock; an unset start time counts as later than any set one. The victims get the
+DisruptionTarget condition (PreemptionByScheduler) and are deleted by `kubeprop.model.scheduler.prepare`,
+so a preemptor whose victims still terminate on its nominated node is not eligible again
+(`_ineligible`).
 """
 
 from __future__ import annotations

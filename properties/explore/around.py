@@ -90,7 +90,7 @@ from kubeprop.properties.explore.engine import (
     run_sliced,
 )
 from kubeprop.properties.explore.incremental import Checker
-from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.registry import Violation
 
 if TYPE_CHECKING:
@@ -473,10 +473,10 @@ def report_found(model: ClusterModel, start: ClusterState, config: EngineConfig,
     note = f"{found.deviations} deviation{'s' if found.deviations != 1 else ''} from the fair run (cost {found.cost})"
     if config.shrink:
         judge = Judge.for_config(model, start, config)
-        shrunk, shorter = shrink_trace(judge, trace, found.violation.property, config.max_shrink_tests,
-                                       config.shrink_deadline(timer.began), known=found.violation)
-        if shrunk is not None and shrunk.property == found.violation.property:
-            violation, trace = shrunk, shorter
+        shrunk = shrink_within(judge, trace, found.violation.property, config, timer.began, known=found.violation)
+        stats = shrunk.stats(stats)
+        if shrunk.violation is not None and shrunk.violation.property == found.violation.property:
+            violation, trace = shrunk.violation, shrunk.trace
     stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(found.trace), note=note,
                          found_after=stats.seconds)
     return EngineResult("around", ExitReason.VIOLATION, violation, trace, stats)

@@ -204,7 +204,7 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
 
 def _shrunk(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: float) -> EngineResult:
     """The failing walk, delta-debugged here exactly as the local walk engine does it (`walk._report`:
-    within the shrinking deadline), the cluster named in the note."""
+    within its step bound and the budget), the cluster named in the note."""
     result = report_failure(walker, failure, attrs.evolve(stats, seconds=time.perf_counter() - began), began)
     return attrs.evolve(result, stats=attrs.evolve(result.stats, note=f"{result.stats.note}; {stats.note}"))
 

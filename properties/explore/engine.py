@@ -32,6 +32,7 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.collector import safe_point
+from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, check_shrink_steps
 from kubeprop.properties.registry import Property, select
 
 
@@ -92,6 +93,10 @@ def allow(*rules: Match | str) -> Allow:
     return Allow(tuple(Match(r) if isinstance(r, str) else r for r in rules))
 
 
+def _valid_shrink_steps(_: object, __: object, value: object) -> None:
+    check_shrink_steps(value)
+
+
 @attrs.frozen
 class EngineConfig:
     """What every engine is told. Fields an engine does not use are ignored by it.
@@ -118,9 +123,12 @@ class EngineConfig:
     - `swarm`: each walk enables a random half of the action kinds (else all of them).
     - `convergence`: check convergence properties at the end of walks and Hypothesis runs.
     - `settle_steps`, `settle_ticks`: bounds of the fair continuation (`settled_violation`).
-    - `shrink`, `max_shrink_tests`: delta-debug found traces, with at most this many replays.
-    - `shrink_seconds`: wall-clock cap on shrinking (None: `default_shrink_seconds`; no cap
-      without a budget); shrinking never outlasts the budget either.
+    - `shrink`: shrink found traces (`shrink.shrink_trace`).
+    - `max_shrink_steps`: the most steps shrinking one find replays and judges, fair
+      continuations included (`shrink_clock`; None: no bound but the budget). Counted in steps,
+      the bound stops shrinking at the same test on any machine, so the same find gives the same
+      counterexample everywhere; shrinking never outlasts the budget either (the report then
+      says so).
     - `start_method`: multiprocessing start method of the walk workers (None: fork where available,
       else spawn); the portfolio's lanes need fork (with another one set, or none available, it
       runs one lane and its note says so).
@@ -148,8 +156,7 @@ class EngineConfig:
     settle_steps: int = 5000
     settle_ticks: int = 100
     shrink: bool = True
-    max_shrink_tests: int = 3000
-    shrink_seconds: float | None = None
+    max_shrink_steps: int | None = attrs.field(default=MAX_SHRINK_STEPS, validator=_valid_shrink_steps)
     start_method: str | None = None
     reduction: bool = True
     deviations: int = 3
@@ -186,30 +193,6 @@ class EngineConfig:
     def deadline(self, began: float) -> float | None:
         """The `time.perf_counter()` value at which the budget runs out (None: no budget)."""
         return None if self.budget_seconds is None else began + self.budget_seconds
-
-    def shrink_deadline(self, began: float) -> float | None:
-        """When shrinking that starts now must stop: after `shrink_seconds` (default:
-        `default_shrink_seconds` of the budget), and never after the budget (`began` is when it
-        started)."""
-        cap = self.shrink_seconds
-        if cap is None and self.budget_seconds is not None:
-            cap = default_shrink_seconds(self.budget_seconds)
-        ends = [t for t in (self.deadline(began), None if cap is None else time.perf_counter() + cap) if t is not None]
-        return min(ends) if ends else None
-
-
-def default_shrink_seconds(budget: float) -> float:
-    """How long shrinking one find may take within a `budget`: a fifth of it, but not less than
-    `SHRINK_FLOOR` seconds or half the budget, whichever is smaller (at least 1 s). A user who
-    gives ten seconds gets a counterexample shrunk for five rather than two: on FeastFlow the
-    engines' finds (200–900 steps) shrink to within about twice the shortest known in 5 s, and to
-    3–12 times it in 2 s (`benchmarks/bench_shrink.py`); a minute's check still gives each find 12 s
-    and keeps the rest of its budget for the properties not yet violated."""
-    return max(1.0, budget / 5, min(SHRINK_FLOOR, budget / 2))
-
-
-SHRINK_FLOOR = 5.0
-"""Seconds of shrinking a budget of ten seconds or more allows at least (`default_shrink_seconds`)."""
 
 
 LONG_RUN_FACTOR = 1.25
@@ -414,9 +397,10 @@ class EngineStats:
     the search got; `parts` are the sub-engines' results of a portfolio; `found_after` the
     seconds (of this engine's run) after which the violation was found, before shrinking;
     `lanes` the CPU seconds each lane of a portfolio used (one entry per lane, the first the
-    calling process's; `lanes.py`); `shrink_cut` the seconds shrinking ran when its time bound cut
-    it (None: it finished, or stopped at `max_shrink_tests`: then any machine shrinks the find to
-    the same trace; `shrink_clock`)."""
+    calling process's; `lanes.py`); `shrink_steps` the steps shrinking replayed and judged;
+    `shrink_bound` the step bound when it stopped shrinking before its end (`max_shrink_steps`:
+    any machine shrinks the find to the same trace then too); `shrink_cut` the seconds shrinking
+    ran when the budget's clock cut it (the trace may then differ by machine; `shrink_clock`)."""
 
     seconds: float
     steps: int
@@ -428,6 +412,8 @@ class EngineStats:
     parts: tuple[EngineResult, ...] = ()
     found_after: float | None = None
     lanes: tuple[float, ...] = ()
+    shrink_steps: int = 0
+    shrink_bound: int | None = None
     shrink_cut: float | None = None
 
     @property

@@ -52,7 +52,7 @@ from kubeprop.properties.explore.engine import (
 )
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
-from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.registry import Violation
 
 DEFAULT_RUNS = 2000
@@ -187,10 +187,10 @@ def _report(judge: Judge, config: EngineConfig, failure: Outcome, stats: EngineS
     violation, trace = failure.violation, failure.trace
     assert violation is not None
     if config.shrink and trace:
-        shrunk, shorter = shrink_trace(judge, trace, violation.property, config.max_shrink_tests,
-                                       config.shrink_deadline(timer.began), known=violation)
-        if shrunk is not None:
-            violation, trace = shrunk, shorter
+        shrunk = shrink_within(judge, trace, violation.property, config, timer.began, known=violation)
+        stats = shrunk.stats(stats)
+        if shrunk.violation is not None:
+            violation, trace = shrunk.violation, shrunk.trace
     note = f"run {failure.index} (bug depth {1 + failure.index % MAX_BUG_DEPTH})"
     stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(failure.trace), note=note,
                          found_after=stats.seconds)

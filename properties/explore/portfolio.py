@@ -157,8 +157,10 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
     if found is not None and found.result.violation is not None:
         found_after = max(found.seconds, *(r.ended for r in reports if r is not None))
     stats = attrs.evolve(summary.stats, found_after=found_after,
-                         lanes=tuple(0.0 if r is None else r.cpu for r in reports),
-                         shrink_cut=None if decided is None else decided.stats.shrink_cut)
+                         lanes=tuple(0.0 if r is None else r.cpu for r in reports))
+    if decided is not None:
+        stats = attrs.evolve(stats, shrink_steps=decided.stats.shrink_steps, shrink_bound=decided.stats.shrink_bound,
+                             shrink_cut=decided.stats.shrink_cut)
     return attrs.evolve(summary, stats=stats)
 
 
@@ -205,28 +207,24 @@ def _merge(groups: list[list[tuple[int, Member]]], reports: list[LaneReport | No
 
 def shrink_found(model: ClusterModel, start: ClusterState, config: EngineConfig, found: EngineResult,
                  began: float) -> EngineResult:
-    """The deciding member's result with its trace delta-debugged (`shrink.shrink_trace`, as every
-    member shrinks its own find) when `config.shrink`, within `config.shrink_deadline(began)`
-    (`engine.default_shrink_seconds`), never past the budget. A shorter trace is kept only if
-    it violates the same property; `stats.seconds` grows by the time shrinking took, and
-    `stats.shrink_cut` says when that time bound cut it (the trace may then differ by machine)."""
+    """The deciding member's result with its trace delta-debugged (`shrink.shrink_within`, as
+    every member shrinks its own find) when `config.shrink`, within `config.max_shrink_steps`,
+    never past the budget. A shorter trace is kept only if it violates the same property;
+    `stats.seconds` grows by the time shrinking took, and `stats.shrink_steps`, `shrink_bound`
+    and `shrink_cut` say what it spent and which bound stopped it, if one did (where the budget's
+    clock cut it, the trace may differ by machine)."""
     if not config.shrink or found.violation is None or not found.trace:
         return found
     from kubeprop.model.cluster.incremental import memoised
-    from kubeprop.properties.explore.shrink import Judge, shrink_trace
-    from kubeprop.properties.explore.shrink_clock import ShrinkClock
+    from kubeprop.properties.explore.shrink import Judge, shrink_within
 
-    shrinking = time.perf_counter()
     judge = Judge.for_config(model, start, config)
-    clock = ShrinkClock(config.shrink_deadline(began))
     with memoised(model):
-        shrunk, shorter = shrink_trace(judge, found.trace, found.violation.property, config.max_shrink_tests,
-                                       known=found.violation, clock=clock)
-    violation, trace = (shrunk, shorter) if shrunk is not None and shrunk.property == found.violation.property else (
-        found.violation, found.trace)
-    spent = time.perf_counter() - shrinking
-    stats = attrs.evolve(found.stats, seconds=found.stats.seconds + spent, shrunk_from=len(found.trace),
-                         shrink_cut=spent if clock.cut else None)
+        shrunk = shrink_within(judge, found.trace, found.violation.property, config, began, known=found.violation)
+    same = shrunk.violation is not None and shrunk.violation.property == found.violation.property
+    violation, trace = (shrunk.violation, shrunk.trace) if same else (found.violation, found.trace)
+    stats = attrs.evolve(shrunk.stats(found.stats), seconds=found.stats.seconds + shrunk.seconds,
+                         shrunk_from=len(found.trace))
     return attrs.evolve(found, violation=violation, trace=trace, stats=stats)
 
 

@@ -22,6 +22,10 @@ and 15–75% less CPU time for the same lengths (dual-scheduler 876 tests → 26
 either way; endpoints-stale-cache 1,606 → 322, 529 → 56; endpoints-liveness 211 → 22 where it was
 21). A convergence find's tests are mostly its fair continuations (`settled_violation`): 70–80% of
 the steps replayed for nodelifecycle-crash and endpoints-stale-cache.
+
+Shrinking is bounded by those steps — every step replayed, generated or judged, fair
+continuations included, counted on a `ShrinkClock` (`Judge.meter`) — so that it stops at the same
+test on any machine; the clock only keeps it within the budget (`shrink_within`, `shrink_clock`).
 """
 
 from __future__ import annotations
@@ -36,8 +40,8 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.state.actions import Action, Deliver, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.convergence import settled_violation
-from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.convergence import settled_judgement
+from kubeprop.properties.explore.engine import EngineConfig, EngineStats
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
 from kubeprop.properties.explore.shrink_clock import ShrinkClock
@@ -151,6 +155,9 @@ class Judge:
     are) instead of rejecting the candidate: delta debugging then removes an action together with
     the ones only it enabled, in one test, where the strict judge rejects every candidate that
     keeps one of them. The trace shown is always the actions taken."""
+    meter: ShrinkClock | None = attrs.field(default=None, eq=False, repr=False)
+    """Counts the steps the judge replays and judges (the fair continuations' too), for
+    shrinking's bound (`ShrinkClock.spend`); None: nothing counts them."""
     checker: Checker = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -184,7 +191,7 @@ class Judge:
                 if self.skip_disabled:
                     continue
                 return None, ()
-            state = step(self.model, state, taking)
+            state = self._step(state, taking)
             taken_list.append(taking)
             if states is not None:
                 states.append(state)
@@ -195,16 +202,24 @@ class Judge:
             return None, ()
         taken = tuple(taken_list)
         if Quiesce() in actions(self.model, state):
-            state = step(self.model, state, Quiesce())
+            state = self._step(state, Quiesce())
             taken = (*taken, Quiesce())
             if states is not None:
                 states.append(state)
             found = self.checker.violation(state)
             if found is not None:
                 return found, taken
-        found = settled_violation(self.model, state, self.convergence, max_steps=self.settle_steps,
-                                  max_ticks=self.settle_ticks, deadline=self.deadline)
+        found, steps = settled_judgement(self.model, state, self.convergence, max_steps=self.settle_steps,
+                                         max_ticks=self.settle_ticks, deadline=self.deadline)
+        if self.meter is not None:
+            self.meter.spend(steps)
         return (found, taken) if found is not None else (None, ())
+
+    def _step(self, state: ClusterState, act: Action) -> ClusterState:
+        """One step of a replay, counted (`meter`)."""
+        if self.meter is not None:
+            self.meter.spend(1)
+        return step(self.model, state, act)
 
     def states(self, trace: Sequence[Action]) -> list[ClusterState]:
         """The states along `trace` from the start (as far as its actions are enabled)."""
@@ -218,7 +233,7 @@ class Judge:
             done = enabled_as(act, actions(self.model, out[-1]))
             if done is None:
                 break
-            out.append(step(self.model, out[-1], done))
+            out.append(self._step(out[-1], done))
             taken.append(done)
         return out, taken
 
@@ -252,17 +267,18 @@ class _Replayer:
         return self.judge.judge_from(candidate, at, self.base_states[at], self.base_taken[:at], self.last_states)
 
 
-def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: int | None = None,
+def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: int | None = None,
                  deadline: float | None = None, known: Violation | None = None, clock: ShrinkClock | None = None
                  ) -> tuple[Violation | None, tuple[Action, ...]]:
     """A 1-minimal trace still violating property `prop` (first), and its violation; the input
-    itself (judged) if it does not violate `prop`. A `time.perf_counter()` `deadline` stops the
-    shrinking early with the shortest failing trace found so far (then not necessarily 1-minimal).
-    `known`: the violation `trace` is already known to end in (as the judge would show it: cut at
-    a safety violation, ending with its `Quiesce` for a convergence one), which saves judging it.
-    A `clock` (instead of `deadline`) also tells the caller whether its deadline cut the shrinking
-    (`ShrinkClock.cut`: the result then depends on the machine's speed; otherwise it is the same
-    in any process).
+    itself (judged) if it does not violate `prop`. Once `max_steps` steps were replayed and
+    judged (`ShrinkClock`), or at the `time.perf_counter()` `deadline`, the shrinking stops with
+    the shortest failing trace found so far (then not necessarily 1-minimal). `known`: the
+    violation `trace` is already known to end in (as the judge would show it: cut at a safety
+    violation, ending with its `Quiesce` for a convergence one), which saves judging it. A `clock`
+    (instead of `max_steps` and `deadline`) also tells the caller the steps spent and which bound
+    stopped the shrinking, if one did (`ShrinkClock.bounded`: the same in any process;
+    `ShrinkClock.cut`: the result then depends on the machine's speed).
 
     First the run's choices shrink (`shrink_choices`). Then, with candidates judged as runs of
     their enabled actions (see the module), two cheap passes take the bulk off long traces: for a
@@ -271,6 +287,8 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
     actor (`footprint.actor`: a controller, an informer watch, a kubelet…), all of its actions at
     once; then delta debugging. Last, delta debugging with strict candidates (every action enabled
     at its turn) makes the result 1-minimal as a run."""
+    clock = clock if clock is not None else ShrinkClock(deadline, max_steps)
+    judge = attrs.evolve(judge, meter=clock)
     found: Violation | None = known
     shown = tuple(trace)
     if known is None or known.property != prop:
@@ -284,8 +302,7 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
         judge = attrs.evolve(judge, convergence=())
     outcomes: list[Outcome] = [(found, shown)]
     best = shown
-    clock = clock if clock is not None else ShrinkClock(deadline)
-    shorter = shrink_choices(judge, shown, prop, clock, max_tests)
+    shorter = shrink_choices(judge, shown, prop, clock)
     if shorter is not None:
         outcomes.append(shorter)
         best = shorter[1]
@@ -294,20 +311,50 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_tests: in
         if not safety:
             best = _shortest_prefix(best, loose.fails, clock)
         best = _without_actors(best, loose.fails, clock)
-        best = loose.shown(ddmin(best, loose.fails, max_tests, clock, loose.shown))
+        best = loose.shown(ddmin(best, loose.fails, None, clock, loose.shown))
         strict = _Tests(judge, best, prop, clock, outcomes)
-        left = None if max_tests is None else max(0, max_tests - loose.tests)
-        ddmin(best, strict.fails, left, clock, strict.shown)
+        ddmin(best, strict.fails, None, clock, strict.shown)
     except _Budget:
         pass
     return min((o for o in outcomes if _failing(o[0], prop)), key=lambda o: len(o[1]))
 
 
+@attrs.frozen
+class Shrunk:
+    """What shrinking a find within an engine's bounds gave (`shrink_within`): the violation and
+    trace to report, the steps it replayed and judged, the step bound when that stopped it
+    before its end (`bound`; None: it did not), and the seconds it took (`seconds`) and, when
+    the budget's clock cut it, the same (`cut`; None: it did not)."""
+
+    violation: Violation | None
+    trace: tuple[Action, ...]
+    steps: int
+    bound: int | None
+    cut: float | None
+    seconds: float
+
+    def stats(self, stats: EngineStats) -> EngineStats:
+        """`stats` with this shrinking's figures (`EngineStats.shrink_steps` …)."""
+        return attrs.evolve(stats, shrink_steps=self.steps, shrink_bound=self.bound, shrink_cut=self.cut)
+
+
+def shrink_within(judge: Judge, trace: Sequence[Action], prop: str, config: EngineConfig, began: float,
+                  known: Violation | None = None) -> Shrunk:
+    """`shrink_trace` as an engine shrinks its find: at most `config.max_shrink_steps` steps, and
+    never past the budget (counted from `began`, a `time.perf_counter()` value)."""
+    clock = ShrinkClock(config.deadline(began), config.max_shrink_steps)
+    shrinking = time.perf_counter()
+    found, shown = shrink_trace(judge, trace, prop, known=known, clock=clock)
+    seconds = time.perf_counter() - shrinking
+    return Shrunk(found, shown, clock.spent, clock.max_steps if clock.bounded and not clock.cut else None,
+                  seconds if clock.cut else None, seconds)
+
+
 class _Tests:
     """One judge's verdicts on the candidates of a shrinking (memoised), each replayed from the
     longest prefix it shares with the shortest failing trace so far (`_Replayer`); the failing
-    outcomes are added to `outcomes`. `fails` gives up (`_Budget`) when the next test would
-    likely end after the deadline.
+    outcomes are added to `outcomes`. `fails` gives up (`_Budget`) once the clock's steps are
+    spent, or when the next test would likely end after its deadline.
 
     `shrink_trace` runs delta debugging twice: first with a judge that skips the actions a
     candidate leaves disabled (an action and what only it enabled go in one test: long traces

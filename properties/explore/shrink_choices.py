@@ -17,12 +17,22 @@ ECOOP 2020):
   step comes (or at once where the fair run has nothing left to take; skipped if not enabled then),
   at most that many workload steps, the safety properties on every state, and at the end the
   convergence judgement of the `Judge` (quiesce, the fair continuations);
+
+both with the fair policy as `drive.follow` runs it: a move that left the state as it was (a
+retry of a request refused for good: a quota, a webhook) is set aside until the state changes,
+as the controllers back off while time passes (`drive.follow`; the expected run of the searches
+around it does the same, `around._Search.fair`). Without it the fair part of a run retried a
+refused create at one state until its length ran out: no candidate that kept the retry could end
+sooner, nor reach the next workload step or `Tick` the trace took there (which made them
+departures);
 - `shrink_choices`: fewer workload steps (the user stops early), fewer departures (delta debugging
   over them), each departure (and those after it, keeping their distances) earlier on the run.
 
 Every candidate is a run of the model (only enabled actions are taken), so what it violates is a
 real counterexample; a candidate counts only if it violates the same property in fewer actions
-than the shortest so far. The delta debugging over actions then goes on from the result.
+than the shortest so far. The delta debugging over actions then goes on from the result. Every
+step replayed or generated here counts towards shrinking's bound (`ShrinkClock.spend`, through
+the judge's `meter`).
 """
 
 from __future__ import annotations
@@ -53,7 +63,7 @@ MAX_DEPARTURES = 64
 trace departs from the fair run at almost every step, and its choices are its actions."""
 
 SHARE = 0.5
-"""The part of the shrinking's time left when this pass starts that it may take."""
+"""The part of the shrinking's steps (and time) left when this pass starts that it may take."""
 
 FEW_DEPARTURES = 8
 """Up to this many departures, each is also tried away and earlier on its own; with more (an
@@ -72,22 +82,23 @@ class Choices:
 
 
 class _Stop(Exception):
-    """The deadline passed, or the tests allowed are used up."""
+    """The clock's bound passed: its steps are spent, or its deadline."""
 
 
 def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None = None,
               most: int | None = None) -> Choices | None:
     """The choices that generate `trace`, a run of the model (a trailing `Quiesce`, which the
     judge takes by itself for a convergence judgement, left out); None as soon as it has more
-    than `most` departures; `_Stop` at the `clock`'s deadline."""
+    than `most` departures; `_Stop` once the `clock`'s bound passed."""
     body = trace[:-1] if trace and isinstance(trace[-1], Quiesce) else trace
     model, state, policy = judge.model, judge.start, expected_policy(judge.settle_ticks)
     departures: list[Departure] = []
     fair = users = 0
+    idle: frozenset[Action] = frozenset()
     for act in body:
         if clock is not None and clock.passed():
             raise _Stop
-        if policy.next_action(model, state) == act:
+        if policy.next_action(model, state, idle) == act:
             fair += 1
             users += isinstance(act, UserStep)
         else:
@@ -95,29 +106,44 @@ def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None =
             if most is not None and len(departures) > most:
                 return None
         policy.taken(act)
-        state = step(model, state, act)
+        state, idle = _step(judge, state, act, idle)
     return Choices(tuple(departures), users)
 
 
-def _fair_choice(judge: Judge, policy: FairPolicy, state: ClusterState, no_more_users: bool) -> Action | None:
-    """The fair policy's next action; with `no_more_users`, the workload's steps are over."""
-    act = policy.next_action(judge.model, state)
+def _step(judge: Judge, state: ClusterState, act: Action, idle: frozenset[Action]
+          ) -> tuple[ClusterState, frozenset[Action]]:
+    """The state after `act` (a step counted on the judge's `meter`) and the moves set aside
+    there: `idle` and `act` if it left the state as it was, else none (`drive.follow`)."""
+    if judge.meter is not None:
+        judge.meter.spend(1)
+    after = step(judge.model, state, act)
+    if hash(after) == hash(state) and after == state:  # (the hash, cached: a quick test)
+        return after, idle | {act}
+    return after, frozenset()
+
+
+def _fair_choice(judge: Judge, policy: FairPolicy, state: ClusterState, no_more_users: bool,
+                 idle: frozenset[Action]) -> Action | None:
+    """The fair policy's next action but for the moves set aside (`idle`); with `no_more_users`,
+    the workload's steps are over."""
+    act = policy.next_action(judge.model, state, idle)
     if isinstance(act, UserStep) and no_more_users:
         policy.avoid = (*policy.avoid, UserStep)
-        act = policy.next_action(judge.model, state)
+        act = policy.next_action(judge.model, state, idle)
     return act
 
 
 class _Prefix:
     """The fair run with at most `users` workload steps, as far as it was asked for: after each of
-    its first i actions, the state, the policy's memory and the workload steps taken; and the first
-    violation on it. Runs share it up to their first departure."""
+    its first i actions, the state, the policy's memory, the moves set aside and the workload steps
+    taken; and the first violation on it. Runs share it up to their first departure."""
 
     def __init__(self, judge: Judge, users: int) -> None:
         self.judge, self.users = judge, users
         self.trace: list[Action] = []
         self.states = [judge.start]
         self.policies = [expected_policy(judge.settle_ticks)]
+        self.idle: list[frozenset[Action]] = [frozenset()]
         self.taken = [0]
         self.failed: tuple[int, Violation] | None = None
         self.over = False
@@ -126,15 +152,16 @@ class _Prefix:
         """Follow the fair run to `length` actions (unless it ends or fails first); how far it goes."""
         while len(self.trace) < length and not self.over and self.failed is None:
             policy, state = self.policies[-1].copy(), self.states[-1]
-            act = _fair_choice(self.judge, policy, state, self.taken[-1] >= self.users)
+            act = _fair_choice(self.judge, policy, state, self.taken[-1] >= self.users, self.idle[-1])
             if act is None:
                 self.over = True
                 break
             policy.taken(act)
-            state = step(self.judge.model, state, act)
+            state, idle = _step(self.judge, state, act, self.idle[-1])
             self.trace.append(act)
             self.states.append(state)
             self.policies.append(policy)
+            self.idle.append(idle)
             self.taken.append(self.taken[-1] + isinstance(act, UserStep))
             found = self.judge.checker.violation(state)
             if found is not None:
@@ -163,7 +190,7 @@ class Runs:
             at, early = prefix.failed
             return (early, tuple(prefix.trace[:at])) if at < bound or shorter_than is None else (None, ())
         state, policy, users = prefix.states[fair], prefix.policies[fair].copy(), prefix.taken[fair]
-        trace, pending = prefix.trace[:fair], list(choices.departures)
+        idle, trace, pending = prefix.idle[fair], prefix.trace[:fair], list(choices.departures)
         while len(trace) < bound:
             if self.clock is not None and self.clock.passed():
                 raise _Stop
@@ -172,7 +199,7 @@ class Runs:
                 if act not in actions(model, state):
                     continue
             else:
-                act = _fair_choice(judge, policy, state, users >= choices.users)
+                act = _fair_choice(judge, policy, state, users >= choices.users, idle)
                 if act is None:
                     if not pending:
                         break
@@ -181,7 +208,7 @@ class Runs:
                 fair += 1
                 users += isinstance(act, UserStep)
             policy.taken(act)
-            state = step(model, state, act)
+            state, idle = _step(judge, state, act, idle)
             trace.append(act)
             found = judge.checker.violation(state)
             if found is not None:
@@ -198,10 +225,9 @@ class Runs:
         return found, shown
 
 
-def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: ShrinkClock | None,
-                   max_tests: int | None = None) -> Outcome | None:
+def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: ShrinkClock | None) -> Outcome | None:
     """A shorter run violating `prop` from shrinking the choices of `trace` (which violates it),
-    or None if none was found before the `clock`'s deadline or `max_tests` runs."""
+    or None if none was found before the `clock`'s bound (`SHARE` of what it has left)."""
     if clock is not None:  # a share of what is left: delta debugging over the actions needs some
         clock = clock.share(SHARE)
     try:
@@ -211,7 +237,7 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: Shri
     if decomposed is None:
         return None
     choices = decomposed
-    search = _Search(Runs(judge, clock), prop, len(trace), max_tests)
+    search = _Search(Runs(judge, clock), prop, len(trace))
     try:
         choices = search.fewer_users(choices)
         choices = search.earlier(choices, first=0, last=1)
@@ -226,13 +252,13 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: Shri
 class _Search:
     """The shortest failing run found so far, and the three ways of shrinking choices."""
 
-    def __init__(self, runs: Runs, prop: str, length: int, max_tests: int | None) -> None:
-        self.runs, self.prop, self.length, self.max_tests = runs, prop, length, max_tests
+    def __init__(self, runs: Runs, prop: str, length: int) -> None:
+        self.runs, self.prop, self.length = runs, prop, length
         self.best: Outcome | None = None
 
     def fails(self, choices: Choices) -> bool:
         """True if the run of `choices` violates the property in fewer actions than the best so far."""
-        if self.max_tests is not None and self.runs.tests >= self.max_tests:
+        if self.runs.clock is not None and self.runs.clock.passed():
             raise _Stop
         found, shown = self.runs.run(choices, shorter_than=self.length)
         if found is None or found.property != self.prop or len(shown) >= self.length:

@@ -1,10 +1,19 @@
-"""The time bound of one shrinking, and whether it cut the shrinking short.
+"""The bounds of one shrinking — a count of steps, and the clock — and which of them cut it short.
 
-Shrinking is bounded by a count of tests (`EngineConfig.max_shrink_tests`) and by time
-(`EngineConfig.shrink_seconds`). Within the count it is deterministic: the same find shrinks to
-the same trace in any process. Where the time bound stops it first, the result depends on the
-machine's speed and load, so the clock remembers that it did (`cut`) and the report can say so
-(`portfolio.shrink_found`)."""
+Shrinking is bounded by the work it does: the model transitions (steps) it replays and judges —
+each candidate's replay, the runs its choices generate (`shrink_choices`) and the fair
+continuations of its convergence judgements (`convergence.settled_judgement`; a verdict
+remembered from before counts the steps it took then) — at most `EngineConfig.max_shrink_steps`.
+Counted so, the bound falls at the same test on any machine: the same find shrinks to the same
+trace in any process, however fast. A count of *tests* could not do that fairly: a test costs
+from one step to thousands (0.03–150 ms), so a count right for small finds cut large ones early.
+Shrinking checks the count before each test (and at each step of a run the pass over choices
+generates), so it may end up to one test past it, at the same place on every machine.
+
+The clock is only the outer safety limit: the budget of the engine's call (`--budget`), so that
+shrinking never outlasts it. Where the clock stops shrinking first, the result depends on the
+machine's speed and load, so the clock remembers that it did (`cut`) and the report and the
+counterexample file say so (`shrink_note`)."""
 
 from __future__ import annotations
 
@@ -12,30 +21,98 @@ import time
 
 import attrs
 
+MAX_SHRINK_STEPS = 100_000
+"""The default of `EngineConfig.max_shrink_steps`: the steps shrinking one find may replay and
+judge. The catalogue's finds (docs/catalogue.md, from each scenario's initial state, the default
+strategy, seed 0) shrink to their end in 40–14,781 steps on the user scenarios, 323–3,316 for the
+users' own controllers, and 72–65,140 on FeastFlow (endpoints-stale-cache the most, then
+nodelifecycle-crash 47,803 and endpoints-terminating 21,299; `benchmarks/bench_shrink.py --rows
+--to-the-end`): every one within the bound, the heaviest with half as much again to spare. A
+step of shrinking costs about 0.1–0.4 ms here, so the bound is reached in 10–40 s: within the
+default budget of a minute; a shorter budget's clock may cut it first (the report says so)."""
+
+SHRINK_STEPS_LIMIT = 1_000_000_000
+"""The largest step bound of shrinking accepted (`check_shrink_steps`)."""
+
+
+def check_shrink_steps(value: object) -> None:
+    """ValueError unless `value` is a step bound of shrinking: a whole number from 1 to
+    `SHRINK_STEPS_LIMIT`, or None (no bound but the budget)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= SHRINK_STEPS_LIMIT:
+        raise ValueError(f"max_shrink_steps must be a whole number from 1 to {SHRINK_STEPS_LIMIT:,} or None, "
+                         f"got {value!r}")
+
 
 @attrs.define
 class ShrinkClock:
-    """A `time.perf_counter()` deadline (None: none) and whether a check of it found it passed.
-    `share` gives a clock for one phase that ends earlier; its cut is this clock's too."""
+    """A `time.perf_counter()` deadline and a bound on the steps spent (None: none), the steps
+    spent so far (`spent`, shared with the clocks `share` gives), and whether a check found the
+    deadline passed (`cut`) or the steps spent (`bounded`)."""
 
     deadline: float | None
+    max_steps: int | None = None
     cut: bool = False
+    bounded: bool = False
     parent: ShrinkClock | None = attrs.field(default=None, repr=False)
+    steps: int = 0
+    """The steps spent, counted on the clock without a parent (`spent`)."""
+
+    @property
+    def root(self) -> ShrinkClock:
+        """The clock of the whole shrinking (this one, or the one `share` was called on first)."""
+        clock = self
+        while clock.parent is not None:
+            clock = clock.parent
+        return clock
+
+    @property
+    def spent(self) -> int:
+        """The steps the whole shrinking replayed and judged so far."""
+        return self.root.steps
+
+    def spend(self, steps: int) -> None:
+        """Count `steps` more steps replayed or judged."""
+        self.root.steps += steps
 
     def passed(self, ahead: float = 0.0) -> bool:
-        """True (and `cut` from now on) if the deadline is past, or `ahead` seconds from now."""
+        """True if the steps are spent (`bounded` from now on) or the deadline is past, or
+        `ahead` seconds from now (`cut` from now on); the parents' flags are set too."""
+        if self.max_steps is not None and self.spent >= self.max_steps:
+            self._mark("bounded")
+            return True
         if self.deadline is None or time.perf_counter() + ahead < self.deadline:
             return False
-        clock: ShrinkClock | None = self
-        while clock is not None:
-            clock.cut = True
-            clock = clock.parent
+        self._mark("cut")
         return True
 
-    def share(self, fraction: float) -> ShrinkClock:
-        """A clock that ends after `fraction` of the time this one has left."""
-        if self.deadline is None:
-            return ShrinkClock(None, parent=self)
-        now = time.perf_counter()
-        return ShrinkClock(now + fraction * max(0.0, self.deadline - now), parent=self)
+    def _mark(self, flag: str) -> None:
+        clock: ShrinkClock | None = self
+        while clock is not None:
+            setattr(clock, flag, True)
+            clock = clock.parent
 
+    def share(self, fraction: float) -> ShrinkClock:
+        """A clock for one phase, ending after `fraction` of the steps and of the time this one
+        has left; what it spends, this one spends."""
+        limit = deadline = None
+        if self.max_steps is not None:
+            limit = self.spent + int(fraction * max(0, self.max_steps - self.spent))
+        if self.deadline is not None:
+            now = time.perf_counter()
+            deadline = now + fraction * max(0.0, self.deadline - now)
+        return ShrinkClock(deadline, limit, parent=self)
+
+
+def shrink_note(cut: float | None, bound: int | None) -> str:
+    """What a counterexample file and the report say of a shrinking that stopped before its end:
+    `cut`, the seconds it ran when the clock (the budget) stopped it; `bound`, the step bound
+    that stopped it (`ShrinkClock`). "" when it ran to its end."""
+    if cut is not None:
+        return (f"shrinking stopped at its time bound ({cut:.1f} s): a larger --budget, or a faster or quieter "
+                "machine, may shrink it further (the violation is the same)")
+    if bound is not None:
+        return (f"shrinking was cut short by its step bound of {bound:,} steps: a larger --shrink-steps may "
+                "shrink it further (the same on any machine)")
+    return ""

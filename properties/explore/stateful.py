@@ -51,7 +51,7 @@ from kubeprop.properties.explore.engine import (
     run_sliced,
 )
 from kubeprop.properties.explore.incremental import Checker
-from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.registry import Property, Violation
 
 CI_PROFILE = "kubeprop-ci"
@@ -332,11 +332,11 @@ def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, reco
     if config.shrink:
         judge = Judge.for_config(model, start, config)
         try:
-            found, trace = shrink_trace(judge, trace, failure.property, config.max_shrink_tests,
-                                        config.shrink_deadline(timer.began))
+            shrunk = shrink_within(judge, trace, failure.property, config, timer.began)
         except KeyboardInterrupt:  # Ctrl-C: the find goes with it, as Hypothesis left it
             raise Unfinished(unshrunk=(_unshrunk(recorder, config, timer),)) from None
+        found, trace = shrunk.violation, shrunk.trace
         assert found is not None, "the recorded trace no longer fails on replay: the model is not deterministic"
-        stats = attrs.evolve(stats, seconds=timer.seconds(), shrunk_from=len(recorder.trace),
+        stats = attrs.evolve(shrunk.stats(stats), seconds=timer.seconds(), shrunk_from=len(recorder.trace),
                              found_after=stats.seconds)
     return EngineResult("hypothesis", ExitReason.VIOLATION, found, trace, stats)

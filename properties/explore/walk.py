@@ -52,7 +52,7 @@ from kubeprop.properties.explore.engine import (
 )
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
-from kubeprop.properties.explore.shrink import Judge, shrink_trace
+from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.explore.workers import ignore_interrupts, started, stop_workers
 from kubeprop.properties.registry import Property, Violation, first_violation
 
@@ -324,15 +324,14 @@ def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: flo
     violation: Violation | None = failure.violation
     trace = failure.trace
     assert violation is not None
+    note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
     if walker.config.shrink:
-        deadline = walker.config.shrink_deadline(began)
         try:
-            violation, trace = shrink_trace(walker.judge(), trace, violation.property,
-                                            walker.config.max_shrink_tests, deadline)
+            shrunk = shrink_within(walker.judge(), trace, violation.property, walker.config, began)
         except KeyboardInterrupt:  # Ctrl-C: the find goes with it, as found
             raise Unfinished(unshrunk=(EngineResult("walk", ExitReason.VIOLATION, violation, trace, stats),)) from None
-        assert violation is not None, "the walk's trace no longer fails on replay: the model is not deterministic"
-    note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
+        assert shrunk.violation is not None, "the walk's trace fails no more on replay: the model is not deterministic"
+        violation, trace, stats = shrunk.violation, shrunk.trace, shrunk.stats(stats)
     seconds = stats.seconds + time.perf_counter() - shrinking
     stats = attrs.evolve(stats, seconds=seconds, shrunk_from=len(failure.trace), note=note, found_after=stats.seconds)
     return EngineResult("walk", ExitReason.VIOLATION, violation, trace, stats)

@@ -14,11 +14,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import FairPolicy
+from kubeprop.model.cluster.drive import FairPolicy, continuations
 from kubeprop.model.scenario.load import feastflow_path, load_scenario
 from kubeprop.model.state.actions import CrashNode, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
-from kubeprop.properties.convergence import VERDICTS, Verdicts, settled_violation, stopped_by_environment, stutters
+from kubeprop.properties.convergence import (
+    VERDICTS,
+    Verdicts,
+    settled_judgement,
+    settled_violation,
+    stopped_by_environment,
+    stutters,
+)
 from kubeprop.properties.registry import Property, Violation, select
 
 DATA = Path(__file__).parents[1] / "model" / "data" / "variants"
@@ -92,6 +99,26 @@ def test_a_remembered_verdict_is_the_same_violation() -> None:
     assert VERDICTS.hits - hits == len(states)
     assert first == [settled_violation(model, s, props, memo=False) for s in states]
     assert any(v is not None and "stays partitioned" in v.message for v in first)
+
+
+def test_a_judgement_counts_the_steps_of_its_continuations_the_same_when_remembered() -> None:
+    """Shrinking's step bound counts the steps of the convergence judgements
+    (`settled_judgement`): the continuations' steps, those the one without recoveries shares with
+    the one with them (it resumes it where it took its first recovery) once; and a verdict
+    remembered from before counts what it took then, so that the count does not depend on what
+    the process judged before."""
+    model = MODELS["nodelifecycle-crash"]
+    partition = next(i for i, a in enumerate(actions(model, initial_state(model))) if type(a).__name__ == "Partition")
+    state = _walk(model, [partition, 0, 0, 0, 1, 2, 3])[-1]
+    runs = [run.trace for _, run in continuations(model, state)]
+    assert len(runs) == 2 and runs[0] != runs[1]  # a partition: with and without the heal
+    shared = next(i for i, (a, b) in enumerate(zip(*runs, strict=False)) if a != b)
+    VERDICTS.clear()
+    fresh = settled_judgement(model, state, CONVERGENCE)
+    assert fresh[1] == len(runs[0]) + len(runs[1]) - shared > len(runs[0])
+    hits = VERDICTS.hits
+    assert settled_judgement(model, state, CONVERGENCE) == fresh and VERDICTS.hits == hits + 1
+    assert settled_judgement(model, state, CONVERGENCE, memo=False) == fresh
 
 
 def test_properties_are_told_apart_by_identity() -> None:

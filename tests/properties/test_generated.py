@@ -165,7 +165,7 @@ def test_no_false_alarm_on_hypothesis_scenarios(drawn: Drawn, request: pytest.Fi
     scenario = drawn.write(folder)
     assert bench.load_problem(scenario) == ""
     report = check(scenario, engine="walk", budget=None, all_discoveries=True,
-                   config=EngineConfig(seed=0, workers=1, runs=2, budget_seconds=None, max_shrink_tests=100))
+                   config=EngineConfig(seed=0, workers=1, runs=2, budget_seconds=None, max_shrink_steps=10_000))
     findings = [bench.classify(report, d, "walk") for d in report.found]
     assert not [f for f in findings if f.unexplained()], (findings, yaml.safe_dump(drawn.scenario))
 

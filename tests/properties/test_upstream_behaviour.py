@@ -20,7 +20,16 @@ from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
 from kubeprop.model.kubelet.component import StartPod, SyncPodStatus
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
-from kubeprop.model.state.actions import Action, CrashComponent, Deliver, FailNextRequest, Quiesce, Relist, UserStep
+from kubeprop.model.state.actions import (
+    Action,
+    CrashComponent,
+    CrashDuringReconcile,
+    Deliver,
+    FailNextRequest,
+    Quiesce,
+    Relist,
+    UserStep,
+)
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.registry import PROPERTIES, Violation, first_violation, select
@@ -296,3 +305,16 @@ def test_the_endpoints_controller_looping_after_a_restore_without_bump_is_upstre
     # the same trace without the restore settles: nothing of the kind to recognize
     without = tuple(act for act in SETTLES_AFTER_RESTORE if not isinstance(act, RestoreEtcd))
     assert match(model, violation, without) is None
+
+
+def test_stale_replicaset_lister_is_upstream_when_the_controller_crashes_after_the_create() -> None:
+    """Trial 6's false alarm: the sync that creates the new ReplicaSet at full size is cut by a
+    controller-manager crash after its first request (`CrashDuringReconcile`); what it wrote is the
+    same stale-lister create, so the violation is the same upstream race."""
+    model = _model()
+    crashed = (*RACE[:3], CrashDuringReconcile(controller="deployment", key="default/web", sent=1))
+    violation = _surge_violation(model, crashed)
+    assert violation is not None and "holds 4 pods, more than replicas 2 + maxSurge 1" in violation.message
+    found = match(model, violation, crashed)
+    assert found is not None and found.name == "deployment-stale-replicaset-lister"
+    assert match(_model("rs-no-expectations"), violation, crashed) is None

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 from cluster_harness import api, make_model, stored
 
-from kubeprop.model.api.meta import ObjectMeta, find_condition
+from kubeprop.model.api.meta import Condition, ObjectMeta, find_condition
 from kubeprop.model.api.objects import Container, Node, ObjectKey, Pod, PodSpec, Probe, Taint, Toleration
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers import nodelifecycle as nlc
@@ -327,3 +327,26 @@ def test_transition_only_marking_survives_the_controllers_own_lagging_cache() ->
     state = attrs.evolve(state, informers=state.informers.set(CONTROLLER_MANAGER, caught_up))
     state = step(model, state, nlc.MarkPodsNotReady(NODE))
     assert pod_ready(state) == "False"
+
+
+def test_taint_eviction_patches_the_live_pod_and_keeps_what_its_cache_has_not_seen() -> None:
+    """addConditionAndDeletePod reads the pod live and sends a status patch of DisruptionTarget only
+    (`pkg/util/pod/pod.go` PatchPodStatus): a condition another client wrote after the controller
+    manager's cache last saw the pod survives (before, the whole cached status was written back)."""
+    state = running_pod(make_model())
+    model = make_model(instantCaches=False)  # from here on the controller manager reads its own cache
+    n = node(state)
+    tainted = attrs.evolve(n, spec=attrs.evolve(n.spec, taints=(Taint(key="dedicated", effect="NoExecute"),)))
+    state = api(state, model, Request(verb="update", user=ADMIN, obj=tainted))
+    cache = start_informer(state.store, ("pods", "nodes"))
+    state = attrs.evolve(state, informers=state.informers.set(CONTROLLER_MANAGER, cache))
+    live = pod(state)
+    gate = Condition(type="example.com/lb-ready", status="True", last_transition_time=state.clock)
+    marked = attrs.evolve(live, status=attrs.evolve(live.status, conditions=(*live.status.conditions, gate)))
+    state = api(state, model, Request(verb="update-status", user=ADMIN, obj=marked))
+    state = step(model, state, nlc.TaintEvictPod(POD))
+    after = pod(state)
+    assert after.metadata.deletion_timestamp is not None
+    assert find_condition(after.status.conditions, "example.com/lb-ready") is not None
+    cond = find_condition(after.status.conditions, "DisruptionTarget")
+    assert cond is not None and cond.reason == "DeletionByTaintManager"

@@ -220,7 +220,7 @@ def test_out_of_service_taint_lets_podgc_release_the_identity() -> None:
     gc = PodGCController()
     assert "default/postgres-0" in gc.keys_for(store.get(ObjectKey("nodes", "", "worker-3")), store)  # type: ignore[arg-type]
     store, requests = reconcile(gc, store, "default/postgres-0")
-    assert [r.verb for r in requests] == ["update-status", "delete"]
+    assert [r.verb for r in requests] == ["patch-status", "delete"]
     assert pod(store, "postgres-0") is None
     store, _ = reconcile(StatefulSetController(), store)
     replacement = pod(store, "postgres-0")

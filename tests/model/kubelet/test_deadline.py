@@ -62,13 +62,14 @@ def test_the_pod_is_failed_with_deadline_exceeded_once_its_deadline_passes() -> 
     assert runtime(state).deadline_exceeded and runtime(state).kill_deadline == 60  # the pod's 30 s grace
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
     pod = api_pod(state)
-    assert pod is not None
-    assert (pod.status.phase, pod.status.reason, pod.status.message) == ("Failed", "DeadlineExceeded", DEADLINE_MESSAGE)
-    assert pod.metadata.deletion_timestamp is None  # it stays in the API, Failed
+    assert pod is not None  # status_manager.go mergePodStatus: no terminal phase while containers may run
+    assert (pod.status.phase, pod.status.reason) == ("Running", "")
     state = step(model, tick_to(model, state, 60), kl.SigKillPod(NODE, POD))
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
     pod = api_pod(state)
-    assert pod is not None and pod.status.phase == "Failed"
+    assert pod is not None
+    assert (pod.status.phase, pod.status.reason, pod.status.message) == ("Failed", "DeadlineExceeded", DEADLINE_MESSAGE)
+    assert pod.metadata.deletion_timestamp is None  # it stays in the API, Failed
     assert pod.status.container_statuses[0].state["terminated"]["exitCode"] == 137
     assert deadline_actions(model, state) == [] and kl.next_timer(model, state) is None
     assert not any(isinstance(a, kl.RestartContainer) for a in kl.enabled(model, tick_to(model, state, 999)))

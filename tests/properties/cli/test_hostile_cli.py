@@ -42,6 +42,10 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     (["check", "--max-depth", "٣"], "argument --max-depth: the value must be a whole number from 1 to 1,000,000 "
                                     "(ASCII digits), got '٣'"),
     (["check", "--workers", "100000"], "argument --workers: the value must be a whole number from 1 to 256"),
+    (["check", "--shrink-steps", "0"], "argument --shrink-steps: the value must be a whole number from 1 to "
+                                       "1,000,000,000 (ASCII digits), got '0'"),
+    (["check", "--shrink-steps", "1e5"], "argument --shrink-steps: the value must be a whole number"),
+    (["check", "--shrink-steps", "-3"], "got '-3'"),
     (["check", "--param", "x=*a"], "argument --param: expected NAME=VALUE with NAME one of: nodeMonitorGrace"),
     (["check", "--param", "nodeMonitorGracePeriodSeconds=*a"],
      "argument --param: nodeMonitorGracePeriodSeconds: the value '*a' is not YAML: found undefined alias 'a'"),

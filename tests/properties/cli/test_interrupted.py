@@ -185,7 +185,7 @@ def test_ctrl_c_while_a_walk_shrinks_keeps_its_find(
     def interrupted(*args: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kubeprop.properties.explore.walk.shrink_trace", interrupted)
+    monkeypatch.setattr("kubeprop.properties.explore.walk.shrink_within", interrupted)
     code = main(["check", "--variant", "rs-no-expectations", "--engine", "walk", "--workers", "1", "--budget", "60",
                  "--out", str(tmp_path)])
     out = capsys.readouterr().out

@@ -70,7 +70,7 @@ def test_ctrl_c_while_shrinking_keeps_the_find_unshrunk(where: str, monkeypatch:
         raise KeyboardInterrupt
 
     target = ("hypothesis.internal.conjecture.shrinker.Shrinker.shrink" if where == "hypothesis"
-              else "kubeprop.properties.explore.stateful.shrink_trace")
+              else "kubeprop.properties.explore.stateful.shrink_within")
     monkeypatch.setattr(target, interrupted)
     model, start, config = setup("rs-no-expectations", "rs-no-expectations", shrink=where != "hypothesis")
     with pytest.raises(Unfinished) as caught:
