@@ -65,7 +65,7 @@ class _Collector:
     """The state of `fewer_collections` in this process (one: the collector is the process's)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # (a finalizer run by a collection may begin a search)
         self.depth = 0
         self.before = gc.get_threshold()
         self.freezing = False
