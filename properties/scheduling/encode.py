@@ -17,9 +17,10 @@ become solver constraints:
   `count(d) − count(e) ≤ maxSkew`; with fewer live domains than minDomains, `count(d) ≤
   maxSkew`. Otherwise with positions (`spread_order`).
 * InterPodAffinity required terms, both directions (`interpodaffinity/filtering.go`): a pod's
-  anti-affinity term excludes the domains of matching pods; an affinity term needs, in the
-  pod's domain, some other pod matching all its terms (or no such pod anywhere and the pod
-  matching its own terms).
+  anti-affinity term excludes the domains of matching pods (order-free); an affinity term needs,
+  in the pod's domain, some other pod matching all its terms bound before it (or none bound yet
+  and the pod matching its own terms): over the final placement where no pending pod matches
+  the terms, otherwise with positions (`affinity_order`).
 * NodePorts between two pending pods: not both on one node.
 
 Every group of constraints hangs off a named *tracking literal* (`Track`), so an unsat core
@@ -43,7 +44,14 @@ from kubeprop.model.scheduler.filters import find_untolerated_taint
 from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
-from kubeprop.properties.scheduling.spread_order import declare_order, final_counts_exact, ordered_spread
+from kubeprop.properties.scheduling.affinity_order import matching, ordered_affinity, ordered_pods
+from kubeprop.properties.scheduling.spread_order import (
+    declare_order,
+    final_counts_exact,
+    involved,
+    ordered_spread,
+    topology_domains,
+)
 
 __all__ = ["STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
 
@@ -207,8 +215,10 @@ def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[froz
     _declare(enc)
     _placement(enc)
     _resources(enc)
-    _spread(enc)
-    _inter_pod(enc)
+    required = [_required(p, anti=False) for p in problem.pending]
+    in_series = ordered_pods(enc, required)
+    shapes = _spread(enc, in_series)
+    _inter_pod(enc, required, in_series, shapes)
     _ports(enc)
     return enc
 
@@ -269,7 +279,7 @@ def _resources(enc: Encoding) -> None:
             scaled = [(c // g, x) for c, x in want]
             enc.spend(len(scaled))
             lit = _track(enc, f"res{j}_{len(enc.tracks)}", Track("resource", nodes=(j,), detail=r))
-            enc.lines.append(f"(assert (=> {lit} {_pble(free // g if free >= 0 else -1, scaled)}))")
+            enc.lines.append(f"(assert (=> {lit} {_pble(max(free, 0) // g, scaled)}))")
 
 
 # -- topology spread --------------------------------------------------------------------------
@@ -305,16 +315,17 @@ def _domain_terms(enc: Encoding, c: SpreadConstraint, pod: Pod, counted: list[in
     return existing, lits
 
 
-def _spread(enc: Encoding) -> None:
+def _spread(enc: Encoding, in_series: set[int]) -> list[tuple[object, ...]]:
     """One tracking literal per group; the final counts, or the binding order where they are not
-    exact (`spread_order`)."""
+    exact (`spread_order`) or where a pod they involve is in an affinity series (`in_series`, whose
+    order `affinity_order` constrains). Declares the positions; returns the shapes they use."""
     groups = sorted(_spread_groups(enc).items(), key=lambda kv: kv[1])
     read = [(c, enc.problem.pending[members[0]], members, _counted(enc, c, enc.problem.pending[members[0]]))
             for (_ns, c, _eligible), members in groups]
-    ordered = not final_counts_exact(read)
-    shapes = [_shape(p) for p in enc.problem.pending] if ordered else []
-    if ordered:
-        declare_order(enc, read, shapes)
+    ordered = not final_counts_exact(read) or bool(involved(read) & in_series)
+    shapes = [_shape(p) for p in enc.problem.pending] if ordered or in_series else []
+    if shapes:
+        declare_order(enc, (involved(read) if ordered else set()) | in_series, shapes)
     for ((_ns, c, eligible), members), (_, pod, _, counted) in zip(groups, read, strict=True):
         domains: dict[str, list[int]] = {}
         for j in sorted(eligible):
@@ -335,6 +346,7 @@ def _spread(enc: Encoding) -> None:
             ordered_spread(enc, c, mine, within, {d: t[0] for d, t in terms.items()}, lit, alive, shapes)
         else:
             _spread_final(enc, c, members, domains, terms, lit, alive)
+    return shapes
 
 
 def _spread_final(enc: Encoding, c: SpreadConstraint, members: list[int], domains: dict[str, list[int]],
@@ -385,27 +397,20 @@ def _required(pod: Pod, anti: bool) -> tuple[AffinityTerm, ...]:
         if spec else ()
 
 
-def _domains(enc: Encoding, key: str) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for j, ni in enumerate(enc.problem.nodes):
-        if key in ni.labels:
-            out.setdefault(ni.labels[key], []).append(j)
-    return out
-
-
 def _in(enc: Encoding, i: int, nodes: list[int]) -> str:
     return _or(enc.var(i, j) for j in nodes if j in enc.cand_sets[i])
 
 
-def _inter_pod(enc: Encoding) -> None:
-    pending = enc.problem.pending
-    for i, pod in enumerate(pending):
+def _inter_pod(enc: Encoding, required: list[tuple[AffinityTerm, ...]], in_series: set[int],
+               shapes: list[tuple[object, ...]]) -> None:
+    """Anti-affinity over the final placement (exact: `affinity_order`'s docstring); affinity too,
+    or in binding order for a pod in an affinity series."""
+    for i, pod in enumerate(enc.problem.pending):
         for t_index, term in enumerate(_required(pod, anti=True)):
             _anti_term(enc, i, t_index, term)
         _existing_anti(enc, i, pod)
-        terms = _required(pod, anti=False)
-        if terms:
-            _affinity(enc, i, pod, terms)
+        if required[i]:
+            _affinity(enc, i, pod, required[i], shapes if i in in_series else None)
 
 
 def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
@@ -413,7 +418,7 @@ def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
     others = [q for q, other in enumerate(enc.problem.pending) if q != i and term.matches(other)]
     detail = f"podAntiAffinity {term.topology_key} of {_owner(enc.problem.pending[i])}"
     lit = _track(enc, f"anti{i}_{t_index}", Track("anti", (i, *others), detail=detail))
-    for nodes in _domains(enc, term.topology_key).values():
+    for nodes in topology_domains(enc, term.topology_key).values():
         mine = _in(enc, i, nodes)
         if mine == "false":
             continue
@@ -433,7 +438,7 @@ def _existing_anti(enc: Encoding, i: int, pod: Pod) -> None:
             for term in _required(other, anti=True):
                 value = ni.labels.get(term.topology_key)
                 if value is not None and term.matches(pod):
-                    blocked.update(_domains(enc, term.topology_key).get(value, []))
+                    blocked.update(topology_domains(enc, term.topology_key).get(value, []))
     xs = [enc.var(i, j) for j in sorted(blocked) if j in enc.cand_sets[i]]
     if xs:
         lit = _track(enc, f"exanti{i}", Track("existing-anti", (i,), tuple(sorted(blocked)),
@@ -441,18 +446,25 @@ def _existing_anti(enc: Encoding, i: int, pod: Pod) -> None:
         enc.lines.append(f"(assert (=> {lit} (not {_or(xs)})))")
 
 
-def _affinity(enc: Encoding, i: int, pod: Pod, terms: tuple[AffinityTerm, ...]) -> None:
-    pending = enc.problem.pending
-    enc.spend(len(pending))
-    others = [q for q, other in enumerate(pending) if q != i and all(t.matches(other) for t in terms)]
-    bound = any(all(t.matches(p) for t in terms) for ni in enc.problem.nodes for p in ni.pods)
+def _affinity(enc: Encoding, i: int, pod: Pod, terms: tuple[AffinityTerm, ...],
+              shapes: list[tuple[object, ...]] | None) -> None:
+    """Over the final placement when no pending pod matches the terms (or `shapes` is None), else in
+    binding order (`affinity_order`). Only matching pods on nodes carrying a term's key count
+    towards "no such pod anywhere" (upstream's affinityCounts)."""
+    enc.spend(len(enc.problem.pending))
+    others = matching(enc.problem.pending, i, terms)
+    keys = {t.topology_key for t in terms}
+    bound = any(all(t.matches(p) for t in terms) for ni in enc.problem.nodes if keys & set(ni.labels) for p in ni.pods)
     lit = _track(enc, f"aff{i}", Track("affinity", (i, *others), detail=f"podAffinity of {_owner(pod)}"))
+    if shapes is not None and others:
+        ordered_affinity(enc, i, terms, others, lit, shapes)
+        return
     if not others and not bound:
         if not all(t.matches(pod) for t in terms):
             enc.lines.append(f"(assert (=> {lit} (not {_in(enc, i, enc.candidates[i])})))")
         return
     for term in terms:
-        for nodes in _domains(enc, term.topology_key).values():
+        for nodes in topology_domains(enc, term.topology_key).values():
             mine = _in(enc, i, nodes)
             if mine == "false":
                 continue

@@ -39,7 +39,17 @@ from kubeprop.model.scheduler.spread import SpreadConstraint
 if TYPE_CHECKING:
     from kubeprop.properties.scheduling.encode import Encoding
 
-__all__ = ["Group", "declare_order", "final_counts_exact", "ordered_spread", "position", "spread_step"]
+__all__ = [
+    "Group",
+    "binds_before",
+    "declare_order",
+    "final_counts_exact",
+    "involved",
+    "ordered_spread",
+    "position",
+    "spread_step",
+    "topology_domains",
+]
 
 Group = tuple[SpreadConstraint, Pod, list[int], list[int]]
 """A spread group as this module reads it: the constraint, a member pod (its namespace and selector
@@ -56,8 +66,7 @@ def final_counts_exact(groups: Sequence[Group]) -> bool:
     at L−1 and every domain e at min(final(e), L−1) or more; if final(e) < L−1, e is complete and
     L ≤ final(d) ≤ final(e) + maxSkew by the final-count constraint. Groups share no pod, and count
     only their own, so their orders interleave freely."""
-    involved = {i for _, _, members, counted in groups for i in (*members, *counted)}
-    if len(involved) <= 1:
+    if len(involved(groups)) <= 1:
         return True
     seen: set[int] = set()
     for _, _, members, counted in groups:
@@ -67,11 +76,17 @@ def final_counts_exact(groups: Sequence[Group]) -> bool:
     return True
 
 
-def declare_order(enc: Encoding, groups: Iterable[Group], shape: Sequence[object]) -> None:
-    """Declare the positions of every member and counted pod, and bind pods of one `shape` (pods no
-    constraint tells apart: `encode._shape`) in index order. That only breaks symmetry: two such
-    pods swapped are the same placement, so some valid order keeps them by index."""
-    pods = sorted({i for _, _, members, counted in groups for i in (*members, *counted)})
+def involved(groups: Iterable[Group]) -> set[int]:
+    """The pending pods a spread group carries or counts."""
+    return {i for _, _, members, counted in groups for i in (*members, *counted)}
+
+
+def declare_order(enc: Encoding, involved_pods: Iterable[int], shape: Sequence[object]) -> None:
+    """Declare the positions of the pods whose filters depend on the binding order (spread members
+    and counted pods, pods in an affinity series: `affinity_order`), and bind pods of one `shape`
+    (pods no constraint tells apart: `encode._shape`) in index order. That only breaks symmetry:
+    two such pods swapped are the same placement, so some valid order keeps them by index."""
+    pods = sorted(set(involved_pods))
     enc.lines.extend(f"(declare-const {position(i)} Int)" for i in pods)
     last: dict[object, int] = {}
     for i in pods:
@@ -86,8 +101,8 @@ def position(i: int) -> str:
     return f"o{i}"
 
 
-def _before(q: int, i: int, shape: Sequence[object]) -> str | None:
-    """Pod q binds before pod i (None: it never does)."""
+def binds_before(q: int, i: int, shape: Sequence[object]) -> str | None:
+    """Pod q binds before pod i (None: it never does; "true": always, by index among one shape)."""
     if shape[q] == shape[i]:
         return "true" if q < i else None
     return f"({'<=' if q < i else '<'} {position(q)} {position(i)})"
@@ -131,7 +146,7 @@ def ordered_spread(enc: Encoding, c: SpreadConstraint, mine: Mapping[int, Mappin
         for k, d in enumerate(sorted(within)):
             before[d] = []
             for q, x in within[d].items():
-                first = None if q == i else _before(q, i, shape)
+                first = None if q == i else binds_before(q, i, shape)
                 if first == "true":
                     before[d].append(x)
                 elif first is not None:
@@ -142,3 +157,13 @@ def ordered_spread(enc: Encoding, c: SpreadConstraint, mine: Mapping[int, Mappin
         for d, placed in sorted(where.items()):
             if placed != "false":
                 enc.lines.extend(spread_step(c, self_match, d, existing, before, f"{lit} {placed}", alive))
+
+
+def topology_domains(enc: Encoding, key: str) -> dict[str, list[int]]:
+    """The nodes (indices into the problem's nodes) of each value of the topology key `key`; nodes
+    without the key are in no domain (upstream counts only nodes that carry the key)."""
+    out: dict[str, list[int]] = {}
+    for j, ni in enumerate(enc.problem.nodes):
+        if key in ni.labels:
+            out.setdefault(ni.labels[key], []).append(j)
+    return out

@@ -215,8 +215,27 @@ def clusters(draw: st.DrawFn) -> Problem:
             spec["node_selector"] = {"disk": draw(st.sampled_from(["ssd", "hdd"]))}
         if app == "web" and draw(st.booleans()):
             spec["topology_spread_constraints"] = spread(*draw(st.sampled_from([(ZONE,), (HOST,), (ZONE, HOST)])))
+        spec.update(_inter_pod(draw))
         pods.append(pod(f"p{i}", cpu=f"{draw(st.integers(0, 4)) * 100}m", labels={"app": app}, **spec))
-    return Problem(build_node_infos(nodes, ()), tuple(pods))
+    bound = [pod(f"b{k}", cpu="0", labels={"app": draw(st.sampled_from(["web", "db"]))},
+                 node_name=draw(st.sampled_from([n.metadata.name for n in nodes])), **_inter_pod(draw))
+             for k in range(draw(st.sampled_from([0, 0, 1, 2])))]
+    return Problem(build_node_infos(nodes, bound), tuple(pods))
+
+
+def _inter_pod(draw: st.DrawFn) -> dict[str, object]:
+    """Mostly nothing; else required pod affinity and/or anti-affinity terms (one or two each) to
+    app=web or app=db over hostname or zone."""
+    terms = [tuple(_app_term(draw(st.sampled_from(["web", "db"])), draw(st.sampled_from([HOST, ZONE])))
+                   for _ in range(draw(st.sampled_from([0, 0, 0, 1, 1, 2])))) for _ in range(2)]
+    if not any(terms):
+        return {}
+    return {"affinity": Affinity(pod_affinity=PodAffinity(terms[0]) if terms[0] else None,
+                                 pod_anti_affinity=PodAffinity(terms[1]) if terms[1] else None)}
+
+
+def _app_term(app: str, key: str) -> PodAffinityTerm:
+    return PodAffinityTerm(label_selector=LabelSelector(match_labels={"app": app}), topology_key=key)
 
 
 def _binding_order(problem: Problem, placement: Mapping[str, str]) -> list[str] | None:
@@ -288,9 +307,72 @@ def test_zone_and_hostname_counts_no_binding_order_reaches_are_unsat() -> None:
     assert placed.status == "sat" and _binding_order(three, placed.placement) is not None
 
 
+def _series(*pods: Pod, cpu: str = "100m", nodes: int = 2) -> Problem:
+    return Problem(build_node_infos([node(f"n{j}", cpu=cpu) for j in range(nodes)], ()), pods)
+
+
+TOGETHER = Affinity(pod_affinity=PodAffinity((_app_term("web", HOST),)))
+
+
+def test_the_first_of_an_affinity_series_goes_anywhere() -> None:
+    """a (app=web, affinity to app=web over hostname) and b (app=web) on two nodes with room for one
+    pod each: upstream binds a first (no web pod anywhere yet: satisfyPodAffinity's first of a
+    series) and b beside nothing; over the final placement a lacked a web pod beside it (unsat)."""
+    problem = _series(pod("a", labels={"app": "web"}, affinity=TOGETHER), pod("b", labels={"app": "web"}))
+    assert not greedy(problem.nodes, problem.pending).pending
+    outcome = SchedulingSolver(problem).check()
+    assert outcome.status == "sat" and len(set(outcome.placement.values())) == 2
+    assert _binding_order(problem, outcome.placement) == ["default/a", "default/b"]  # b first: a has no node
+
+
+def test_an_affinity_series_binds_onto_the_first_pods_domain() -> None:
+    """Four replicas with affinity to themselves over hostname, two nodes with room for two each:
+    two beside two passes over the final placement, but every pod after the first must join a node
+    already holding one. Room for four on one node: all four there."""
+    replicas = tuple(pod(f"w{i}", labels={"app": "web"}, affinity=TOGETHER) for i in range(4))
+    tight = _series(*replicas, cpu="200m")
+    assert _binding_order(tight, dict.fromkeys((pod_key(p) for p in replicas[:2]), "n0")
+                          | dict.fromkeys((pod_key(p) for p in replicas[2:]), "n1")) is None
+    assert len(greedy(tight.nodes, tight.pending).pending) == 2
+    solver = SchedulingSolver(tight)
+    outcome = solver.check()
+    assert outcome.status == "unsat" and any(solver.enc.tracks[n].kind == "affinity" for n in outcome.core)
+    roomy = _series(*replicas, cpu="400m")
+    placed = SchedulingSolver(roomy).check()
+    assert placed.status == "sat" and len(set(placed.placement.values())) == 1
+    assert _binding_order(roomy, placed.placement) is not None
+
+
+def test_two_pods_each_needing_the_other_are_never_bound() -> None:
+    """x (app=x, affinity to app=y) and y (app=y, affinity to app=x): neither matches its own term,
+    so neither may be first; together they satisfy each other only over the final placement."""
+    def wants(app: str) -> Affinity:
+        return Affinity(pod_affinity=PodAffinity((_app_term(app, HOST),)))
+    x, y = pod("x", labels={"app": "x"}, affinity=wants("y")), pod("y", labels={"app": "y"}, affinity=wants("x"))
+    problem = _series(x, y, cpu="200m")  # room for both on one node
+    assert len(greedy(problem.nodes, problem.pending).pending) == 2
+    assert SchedulingSolver(problem).check().status == "unsat"
+    assert SchedulingSolver(Problem(problem.nodes, problem.pending[:1])).check().status == "unsat"
+
+
+def test_a_matching_pod_on_a_node_without_the_key_does_not_count() -> None:
+    """upstream's affinityCounts only count pods on nodes carrying the term's key: a web pod bound to
+    a node without a zone leaves a (affinity to app=web over zone, matching itself) the first of its
+    series, free to go anywhere."""
+    edge = node("edge")
+    edge = attrs.evolve(edge, metadata=attrs.evolve(edge.metadata, labels=FrozenMap({HOST: "edge"})))
+    bound = pod("old", labels={"app": "web"}, node_name="edge")
+    zonal = Affinity(pod_affinity=PodAffinity((_app_term("web", ZONE),)))
+    problem = Problem(build_node_infos([edge, node("n0")], [bound]), (pod("a", labels={"app": "web"}, affinity=zonal),))
+    assert not greedy(problem.nodes, problem.pending).pending
+    outcome = SchedulingSolver(problem).check()
+    assert outcome.status == "sat" and dict(outcome.placement) == {"default/a": "n0"}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clusters())
 @example(_disk_pair())
+@example(_series(pod("a", labels={"app": "web"}, affinity=TOGETHER), pod("b", labels={"app": "web"})))
 def test_encoding_and_scheduler_agree(problem: Problem) -> None:
     """Z3's placements are bound, in some order, with every filter passing; the scheduler's bindings
     are feasible for Z3; a pod the scheduler cannot place, Z3 cannot place either; a full greedy
@@ -393,3 +475,15 @@ def test_a_scale_within_the_pair_bound_can_still_exceed_the_build_budget() -> No
     out, err = io.StringIO(), io.StringIO()
     code = run_schedule(None, ["feastflow-backend=5000"], 0, [], 1000, out, err)
     assert code == 3 and "UNKNOWN as given" in out.getvalue() and "units of work" in out.getvalue()
+
+
+def test_a_node_overcommitted_by_bound_pods_only_refuses_new_ones() -> None:
+    """Bound pods may exceed a node's allocatable (spec.nodeName skips the scheduler): no pending pod
+    fits there (fit.go), but the node does not make the whole problem infeasible."""
+    nodes = [node("n0", pods="1"), node("n1", pods="2")]
+    bound = [pod("b0", node_name="n0"), pod("b1", node_name="n0")]
+    problem = Problem(build_node_infos(nodes, bound), (pod("p0"), pod("p1")))
+    assert not greedy(problem.nodes, problem.pending).pending
+    outcome = SchedulingSolver(problem).check()
+    assert outcome.status == "sat" and set(outcome.placement.values()) == {"n1"}
+    assert SchedulingSolver(Problem(problem.nodes, (*problem.pending, pod("p2")))).check().status == "unsat"
