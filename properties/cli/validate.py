@@ -91,7 +91,7 @@ def _rejection_lines(outcome: Outcome, base: Path) -> list[str]:
     lines = [f"    {head}:"]
     for error in response.errors:
         line = outcome.source.line_of(error.path)
-        lines.append(f"    {file}:{line}: {format_path(error.path)}: {error.type}: {error.detail}")
+        lines.append(f"    {file}:{line}: {format_path(error.path)}: {error.body()}")  # with the value, as upstream
     return lines
 
 

@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, fewer_collections
+from kubeprop.properties.explore.collector import fewer_collections
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
 from kubeprop.properties.registry import Property, select
 
 __all__ = ["SETTLES", "Unfinished", "discover", "merged_parts", "merged_stats", "rediscover"]

@@ -16,13 +16,11 @@ states kept by an explicit search), `budget_seconds` (wall clock, shrinking incl
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import pickle
 import time
-from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.collector import safe_point
 from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, check_shrink_steps
 from kubeprop.properties.registry import Property, select
 
@@ -242,36 +241,6 @@ def with_fair_length(model: ClusterModel, start: ClusterState, config: EngineCon
     return attrs.evolve(config, fair_length=len(run.trace))
 
 
-COLLECT_AFTER = 10_000
-"""Allocations (net of frees) of container objects between two runs of Python's cyclic garbage
-collector while an engine runs (Python's default: 700)."""
-
-FULL_COLLECTION_AFTER = 100
-"""Collections of the collector's middle generation before it may scan every object (a full
-collection) while an engine runs (Python's default: 10; Python also waits until the objects that
-survived since the last full collection are a quarter of those it would scan)."""
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often inside (its first generation after
-    `COLLECT_AFTER` allocations, a full collection after `FULL_COLLECTION_AFTER` collections of
-    the middle one; never more often than it was set to). A search allocates states by the
-    million and frees almost all of them by reference counting (they hold no cycles), so at
-    Python's default the collector scanned the young objects every 700 allocations for little:
-    17% of the portfolio's CPU on FeastFlow, 4.7% at 10,000, with the same peak memory. What it
-    keeps (visited states, caches) only grows, and each full collection scanned all of it: at
-    the first 60,000 steps of FeastFlow's portfolio in one process, 1.7–1.9 of 25 CPU seconds in
-    full collections, 0.07 s at 100, with the same peak memory (383 MB). What the engines
-    compute does not depend on it."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], COLLECT_AFTER), before[1], max(before[2], FULL_COLLECTION_AFTER))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
 def out_of_time(deadline: float | None) -> bool:
     """True once `deadline` (a `time.perf_counter()` value, or None for none) has passed."""
     return deadline is not None and time.perf_counter() >= deadline
@@ -371,7 +340,9 @@ class Slicer:
         return self.limit is not None and self.limit.reached(taken)
 
     def pause(self, taken: int) -> Generator[None, Limit | None, None]:
-        """Pause (if the slice is over) until the next slice; the timer does not run meanwhile."""
+        """Pause (if the slice is over) until the next slice; the timer does not run meanwhile.
+        Between two steps: a full garbage collection that is due runs here (`collector.safe_point`)."""
+        safe_point()
         if not self.due(taken) or self.stopped:
             return
         self.timer.pause()

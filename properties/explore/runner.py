@@ -20,7 +20,8 @@ import attrs
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
-from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, fewer_collections
+from kubeprop.properties.explore.collector import fewer_collections
+from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.registry import Property
 
 __all__ = ["ENGINES", "EngineFn", "configure", "engine_function", "register_engine", "run_engine"]

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.scheduler.affinity import AffinityTerm
-from kubeprop.properties.scheduling.spread_order import binds_before
+from kubeprop.properties.scheduling.spread_order import binds_before, topology_domains
 
 if TYPE_CHECKING:
     from kubeprop.properties.scheduling.encode import Encoding
@@ -93,14 +93,6 @@ def _and(a: str, b: str) -> str:
     return b if a == "true" else a if b == "true" else f"(and {a} {b})"
 
 
-def _domains(enc: Encoding, key: str) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for j, ni in enumerate(enc.problem.nodes):
-        if key in ni.labels:
-            out.setdefault(ni.labels[key], []).append(j)
-    return out
-
-
 def ordered_affinity(enc: Encoding, i: int, terms: tuple[AffinityTerm, ...], others: Sequence[int],
                      lit: str, shape: Sequence[object]) -> None:
     """Emit pod i's required affinity terms in binding order (module docstring), under the tracking
@@ -118,7 +110,7 @@ def ordered_affinity(enc: Encoding, i: int, terms: tuple[AffinityTerm, ...], oth
         enc.lines.append(f"(declare-const {first} Bool)")
         enc.lines.append(f"(assert (= {first} (not {earlier})))")
     for term in terms:
-        for nodes in _domains(enc, term.topology_key).values():
+        for nodes in topology_domains(enc, term.topology_key).values():
             enc.spend(len(before) + 1)
             mine = _within(enc, i, nodes)
             bound_here = any(all(t.matches(p) for t in terms) for j in nodes for p in enc.problem.nodes[j].pods)

@@ -46,7 +46,13 @@ from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
 from kubeprop.properties.scheduling.affinity_order import matching, ordered_affinity, ordered_pods
-from kubeprop.properties.scheduling.spread_order import declare_order, final_counts_exact, involved, ordered_spread
+from kubeprop.properties.scheduling.spread_order import (
+    declare_order,
+    final_counts_exact,
+    involved,
+    ordered_spread,
+    topology_domains,
+)
 
 __all__ = ["STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
 
@@ -402,14 +408,6 @@ def _required(pod: Pod, anti: bool) -> tuple[AffinityTerm, ...]:
         if spec else ()
 
 
-def _domains(enc: Encoding, key: str) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for j, ni in enumerate(enc.problem.nodes):
-        if key in ni.labels:
-            out.setdefault(ni.labels[key], []).append(j)
-    return out
-
-
 def _in(enc: Encoding, i: int, nodes: list[int]) -> str:
     return _or(enc.var(i, j) for j in nodes if j in enc.cand_sets[i])
 
@@ -431,7 +429,7 @@ def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
     others = [q for q, other in enumerate(enc.problem.pending) if q != i and term.matches(other)]
     detail = f"podAntiAffinity {term.topology_key} of {_owner(enc.problem.pending[i])}"
     lit = _track(enc, f"anti{i}_{t_index}", Track("anti", (i, *others), detail=detail))
-    for nodes in _domains(enc, term.topology_key).values():
+    for nodes in topology_domains(enc, term.topology_key).values():
         mine = _in(enc, i, nodes)
         if mine == "false":
             continue
@@ -451,7 +449,7 @@ def _existing_anti(enc: Encoding, i: int, pod: Pod) -> None:
             for term in _required(other, anti=True):
                 value = ni.labels.get(term.topology_key)
                 if value is not None and term.matches(pod):
-                    blocked.update(_domains(enc, term.topology_key).get(value, []))
+                    blocked.update(topology_domains(enc, term.topology_key).get(value, []))
     xs = [enc.var(i, j) for j in sorted(blocked) if j in enc.cand_sets[i]]
     if xs:
         lit = _track(enc, f"exanti{i}", Track("existing-anti", (i,), tuple(sorted(blocked)),
@@ -477,7 +475,7 @@ def _affinity(enc: Encoding, i: int, pod: Pod, terms: tuple[AffinityTerm, ...],
             enc.lines.append(f"(assert (=> {lit} (not {_in(enc, i, enc.candidates[i])})))")
         return
     for term in terms:
-        for nodes in _domains(enc, term.topology_key).values():
+        for nodes in topology_domains(enc, term.topology_key).values():
             mine = _in(enc, i, nodes)
             if mine == "false":
                 continue

@@ -39,8 +39,17 @@ from kubeprop.model.scheduler.spread import SpreadConstraint
 if TYPE_CHECKING:
     from kubeprop.properties.scheduling.encode import Encoding
 
-__all__ = ["Group", "binds_before", "declare_order", "final_counts_exact", "involved", "ordered_spread", "position",
-           "spread_step"]
+__all__ = [
+    "Group",
+    "binds_before",
+    "declare_order",
+    "final_counts_exact",
+    "involved",
+    "ordered_spread",
+    "position",
+    "spread_step",
+    "topology_domains",
+]
 
 Group = tuple[SpreadConstraint, Pod, list[int], list[int]]
 """A spread group as this module reads it: the constraint, a member pod (its namespace and selector
@@ -148,3 +157,13 @@ def ordered_spread(enc: Encoding, c: SpreadConstraint, mine: Mapping[int, Mappin
         for d, placed in sorted(where.items()):
             if placed != "false":
                 enc.lines.extend(spread_step(c, self_match, d, existing, before, f"{lit} {placed}", alive))
+
+
+def topology_domains(enc: Encoding, key: str) -> dict[str, list[int]]:
+    """The nodes (indices into the problem's nodes) of each value of the topology key `key`; nodes
+    without the key are in no domain (upstream counts only nodes that carry the key)."""
+    out: dict[str, list[int]] = {}
+    for j, ni in enumerate(enc.problem.nodes):
+        if key in ni.labels:
+            out.setdefault(ni.labels[key], []).append(j)
+    return out

@@ -107,7 +107,7 @@ def test_engines_run_with_fewer_collections_and_restore_the_collector() -> None:
     and put back what was set before, also when the run raises."""
     import gc
 
-    from kubeprop.properties.explore.engine import COLLECT_AFTER, FULL_COLLECTION_AFTER
+    from kubeprop.properties.explore.collector import COLLECT_AFTER, FULL_COLLECTION_AFTER
 
     before = gc.get_threshold()
     seen: list[tuple[int, int, int]] = []
