@@ -42,10 +42,14 @@ def _model() -> ClusterModel:
 def _only_the_race(act: Action) -> bool:
     """The actions of the old counterexample's kind: the user's steps, the StatefulSet controller,
     the scheduler and the kubelets (no endpoints, no faults), and the binding of db-0's claim (the
-    PV controller, the provisioner)."""
+    PV controller's claim syncs, the provisioner). The PV controller's volume syncs (keys `/name`)
+    are left out: they write only a volume's phase, which the provisioned volume, pre-bound to its
+    claim, does not need to be bound (`find_best_match` takes it by its claimRef), and which no pod
+    reads; with them the search explores several times the states (444 s against 92 s, loaded)."""
     name = type(act).__name__
     if name == "Reconcile":
-        return getattr(act, "controller", "") in ("statefulset", "persistentvolume-binder")
+        controller, key = getattr(act, "controller", ""), str(getattr(act, "key", ""))
+        return controller == "statefulset" or (controller == "persistentvolume-binder" and not key.startswith("/"))
     return name in KUBELET_AND_SCHEDULER
 
 
@@ -63,8 +67,8 @@ OLD_COUNTEREXAMPLE_PREFIX = (
     {"action": "UserStep", "index": 1},
     {"action": "SyncPodStatus", "node": "worker-1", "pod": "default/db-0"},
 )
-"""The first 8 steps of the 12-step counterexample the old model produced, with the volume
-binding db-0's claim now needs before the binding (VolumeBinding's PreBind writes the selected
+"""The first 8 steps of the 12-step counterexample the old model produced, with the 4 steps of the
+volume binding db-0's claim now needs before the binding (VolumeBinding's PreBind writes the selected
 node, the PV controller asks the provisioner, the volume is created and bound, then the binding)."""
 
 
@@ -81,7 +85,9 @@ def test_the_kubelets_status_write_keeps_the_terminating_pod() -> None:
 
 
 def test_scale_down_and_up_never_runs_db0_twice() -> None:
-    """Exhaustive over the race's actions (the old model fails at depth 12 of this search)."""
+    """Exhaustive over the race's actions: 78,304 distinct states, to depth 31. The old model (an
+    update of a pod being deleted with grace 30 deleted it) fails at depth 16 of this search (12
+    before claims were bound: the volume binding adds 4 steps before db-0 runs)."""
     model = _model()
     report = bfs(model, initial_state(model), IDENTITY, Bounds(max_depth=40), action_filter=_only_the_race)
     assert report.violation is None, report.trace
