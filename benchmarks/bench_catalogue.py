@@ -11,12 +11,20 @@ workload steps, a fault budget — no prepared start, no action filter), then th
 `MORE_USER_SCENARIOS` (a variant on a scenario a user wrote for their whole app), checked with every property
 by `kubeprop.counterexamples.check` (the portfolio, seed 0) within `--budget` seconds, and the
 correct model on the same scenario at the same budget, each in a fresh interpreter as a user runs
-it. Reported: the seconds from the call until the counterexample was found (loading the scenario
-included; shrinking and recording not), the seconds until the command returned (everything,
-starting Python and importing kubeprop — about 0.8 s — included), the engine that found it, its length (the
-actions before the fair continuation a convergence counterexample ends with) against the shortest
-known counterexample of that variant on that scenario (`SHORTEST`, from `--shortest`: the
-default strategy's counterexample shrunk for a minute), and the correct model's verdict.
+it. Reported: the property found first and the seconds until it was found — the `found after`
+figure that command prints, on the engine's clock (loading the scenario, shrinking and recording
+not included) — the engine that found it, and its length (the actions the engine found; a
+convergence counterexample's file adds the fair continuation after them, which `kubeprop check`
+prints as `3 steps, then a fair continuation of 66`) against the shortest known counterexample of
+that variant on that scenario (`SHORTEST`, from `--shortest`: the default strategy's
+counterexample shrunk for a minute). That command then searches on for the other properties until
+its budget is spent, so it reports at about `--budget` seconds; the *time to report* is of
+`kubeprop check SCENARIO --variant V --property P --budget 10` with P the property found, which
+stops once P's counterexample is shrunk and written: the seconds until that command (the console
+script's code, `python -m kubeprop.properties.cli`, in a new process) returned, starting Python
+and importing kubeprop included. The correct model's verdict: `clean`, `clean (upstream: …)` when
+what it found is known upstream behaviour (`kubeprop check` lists it under UPSTREAM and exits 0),
+or `VIOLATION …`.
 Users' own controllers (`operator_rows`): each example of `OPERATORS` (a user's controller with a
 bug, its properties, a scenario) checked the same way, and its fixed version at the same budget.
 `--feastflow` does the same on the built-in FeastFlow scenario for the variants that can occur
@@ -194,19 +202,66 @@ class UserRow:
     """The portfolio's steps in all (every member, lanes past the answer included)."""
     lanes: tuple[float, ...] = ()
     """CPU seconds of each lane."""
+    continuation: int = 0
+    """The fair continuation's steps a convergence counterexample's file adds after `length`."""
 
 
 def user_row(path: Path | None, scenario: str, variant: str, caught_by: tuple[str, ...], budget: float,
              workers: int | None = None) -> UserRow:
     """`kubeprop check`'s result for the variant and for the correct model, each in a fresh process
-    (as a user runs it: interpreter start and imports included in the time to report)."""
+    (as a user runs it), and the time `kubeprop check … --property P` took to report the find."""
     found = _fresh(path, variant, budget, workers)
     clean = _fresh(path, "correct", budget, workers)
-    correct = "clean" if clean["property"] is None else f"VIOLATION {clean['property']} ({clean['length']} steps)"
     prop = found["property"] or found["exit_reason"]
+    total = report_seconds(path, variant, found["property"], budget, workers) if found["property"] else 0.0
     return UserRow(variant, scenario, found["property"] is not None, prop in caught_by, prop, found["to_find"],
-                   found["total"], found["engine"], found["length"], correct,  # to_find: within the check call
-                   found["steps"], tuple(found["lanes"]))
+                   total, found["engine"], found["length"], verdict(clean), found["steps"], tuple(found["lanes"]),
+                   found["continuation"])
+
+
+def verdict(answer: dict[str, Any]) -> str:
+    """The correct-model column: `clean`, `clean (upstream: PROPERTY, BEHAVIOUR, N steps)` when every
+    find is known upstream behaviour (`kubeprop check` lists it under UPSTREAM and exits 0), or
+    `VIOLATION PROPERTY (N steps)`."""
+    if answer["property"] is not None:
+        return f"VIOLATION {answer['property']} ({_length(answer['length'], answer['continuation'])})"
+    known = "; ".join(f"{u['property']}, {u['behaviour']}, {_length(u['length'], u['continuation'])}"
+                      for u in answer["upstream"])
+    return f"clean (upstream: {known})" if known else "clean"
+
+
+def _length(found: int, continuation: int) -> str:
+    """`5 steps`, or `3 steps, then a fair continuation of 66`, as `kubeprop check` prints it."""
+    text = f"{found} step{'' if found == 1 else 's'}"
+    return f"{text}, then a fair continuation of {continuation}" if continuation else text
+
+
+def cli_command(path: Path | None, variant: str, prop: str, budget: float, workers: int | None = None) -> list[str]:
+    """The `kubeprop check` arguments whose time to report the table gives."""
+    where = [str(path)] if path else []
+    lanes = [] if workers is None else ["--workers", str(workers)]
+    named = [] if variant == "correct" else ["--variant", variant]
+    return ["check", *where, *named, "--property", prop, "--budget", f"{budget:g}", *lanes]
+
+
+def report_seconds(path: Path | None, variant: str, prop: str, budget: float, workers: int | None = None,
+                   import_path: Path | None = None) -> float:
+    """Wall seconds until `kubeprop check PATH --variant V --property P --budget B` returned, run as the
+    console script runs it (`python -m kubeprop.properties.cli`) in a new process, its files in a
+    scratch folder; it must exit 1 (the violation found again)."""
+    import tempfile
+
+    env = None if import_path is None else {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(import_path), os.environ.get("PYTHONPATH", "")) if p)}
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "kubeprop.properties.cli", *cli_command(path, variant, prop, budget, workers),
+                   "--out", out, "--progress", "none"]
+        began = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        seconds = time.perf_counter() - began
+    if done.returncode != 1:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}, not 1:\n{done.stdout}{done.stderr}")
+    return seconds
 
 
 def _fresh(path: Path | None, variant: str, budget: float, workers: int | None = None,
@@ -225,10 +280,13 @@ def _fresh(path: Path | None, variant: str, budget: float, workers: int | None =
 
 
 def one_check(path: str, variant: str, budget: float, workers: int | None = None) -> dict[str, Any]:
-    """What `kubeprop check PATH --variant VARIANT --budget BUDGET [--workers N]` finds, as JSON
-    data: the property, the engine, the counterexample's length, the seconds from the call until
-    it was found (loading included; shrinking and recording not) and until the call returned, the
-    portfolio's steps and each lane's CPU seconds."""
+    """What `kubeprop check PATH --variant VARIANT --budget BUDGET [--workers N]` finds first, as
+    JSON data: the property (the first violation not known upstream behaviour), the engine, the
+    counterexample's length (the actions the engine found, and the fair continuation's after them),
+    the seconds until it was found (`found after`, the engine's clock) and until the call returned,
+    the known upstream behaviours found (property, behaviour, length), the portfolio's steps and
+    each lane's CPU seconds. The call stops at that first violation, as `kubeprop check` does not
+    (it searches on for the other properties): the first run is the same."""
     from kubeprop.counterexamples.api import check
 
     began = time.perf_counter()
@@ -238,14 +296,18 @@ def one_check(path: str, variant: str, budget: float, workers: int | None = None
     effort = {"steps": report.stats.steps if report.stats is not None else 0,
               "lanes": list(getattr(report.stats, "lanes", ())),
               "parts": {p.engine: p.stats.steps for p in (report.stats.parts if report.stats is not None else ())}}
-    if report.violation is None:
+    upstream = [{"property": d.violation.property, "behaviour": d.upstream.name, "length": d.found_length,
+                 "continuation": len(d.trace) - d.found_length} for d in report.found if d.upstream is not None]
+    first = next((d for d in report.found if d.upstream is None), None)
+    if first is None:
         return {"property": None, "exit_reason": str(report.exit_reason), "engine": report.engine, "length": 0,
-                "to_find": total, "in_check": total, **effort}
+                "continuation": 0, "to_find": total, "in_check": total, "upstream": upstream, **effort}
     note = report.stats.note if report.stats is not None else ""
     engine = note.split(":")[0].removeprefix("found by ") if note else report.engine
-    return {"property": report.violation.property, "exit_reason": str(report.exit_reason), "engine": engine,
-            "length": report.found[0].found_length,
-            "to_find": report.found_after if report.found_after is not None else total, "in_check": total, **effort}
+    return {"property": first.violation.property, "exit_reason": str(report.exit_reason), "engine": engine,
+            "length": first.found_length, "continuation": len(first.trace) - first.found_length,
+            "to_find": report.found_after if report.found_after is not None else total, "in_check": total,
+            "upstream": upstream, **effort}
 
 
 def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> int:
@@ -264,14 +326,15 @@ def _user_cell(row: UserRow, shortest: int | None) -> str:
         return f"not found ({row.property}) | — | — | — | —"
     ratio = f" ({row.length / shortest:.1f}× the shortest known, {shortest})" if shortest else ""
     mark = "" if row.caught else " (not the catalogue's property)"
+    then = f", then a fair continuation of {row.continuation}" if row.continuation else ""
     return (f"{row.property}{mark} | {row.seconds_to_find:.2f} s | {row.seconds_total:.2f} s | {row.engine} | "
-            f"{row.length}{ratio}")
+            f"{row.length}{then}{ratio}")
 
 
 def user_table(rows: list[UserRow], title: str, first: str = "variant", last: str = "correct model, same budget"
                ) -> list[str]:
-    out = [f"**{title}**", "", f"| {first} | scenario | found (property) | time to find | time to report | engine | "
-           f"length | {last} |", "|---|---|---|---|---|---|---|---|"]
+    out = [f"**{title}**", "", f"| {first} | scenario | found first (P) | time to find | time to report, "
+           f"`--property P` | engine | length | {last} |", "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         out.append(f"| {row.variant} | {row.scenario} | {_user_cell(row, SHORTEST.get((row.scenario, row.variant)))} "
                    f"| {row.correct} |")
@@ -391,12 +454,12 @@ def operator_rows(budget: float, workers: int | None = None) -> list[UserRow]:
         found = _fresh(where / scenario, "correct", budget, workers, import_path=where)
         if folder not in fixes:
             fixes[folder] = _fresh(where / "scenario-fixed.yaml", "correct", budget, workers, import_path=where)
-        clean = fixes[folder]
-        fixed = "clean" if clean["property"] is None else f"VIOLATION {clean['property']} ({clean['length']} steps)"
         caught = found["property"] or found["exit_reason"]
+        total = (report_seconds(where / scenario, "correct", found["property"], budget, workers, import_path=where)
+                 if found["property"] else 0.0)
         rows.append(UserRow(Path(folder).name, scenario, found["property"] is not None, caught == prop, caught,
-                            found["to_find"], found["total"], found["engine"], found["length"], fixed,
-                            found["steps"], tuple(found["lanes"])))
+                            found["to_find"], total, found["engine"], found["length"], verdict(fixes[folder]),
+                            found["steps"], tuple(found["lanes"]), found["continuation"]))
         print(rows[-1], flush=True)
     return rows
 
@@ -445,18 +508,22 @@ def main() -> int:
             continue
         rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget, args.workers))
         print(rows[-1], flush=True)
-    lines = user_table(rows, f"User scenarios (tests/model/data/catalogue), `kubeprop check SCENARIO --variant V "
-                             f"--budget {args.budget:g}{lanes}`")
+    b = f"--budget {args.budget:g}{lanes}"
+    lines = user_table(rows, f"User scenarios (tests/model/data/catalogue): found first and time to find by `kubeprop "
+                             f"check SCENARIO --variant V {b}`; time to report of `kubeprop check SCENARIO "
+                             f"--variant V --property P {b}`")
     lines += ["", *lane_table(rows)]
     if not args.only:
         ops = operator_rows(args.budget, args.workers)
-        lines += ["", *user_table(ops, f"Users' own controllers (examples/), `PYTHONPATH=examples/NAME kubeprop check "
-                                       f"examples/NAME/scenario.yaml --budget {args.budget:g}{lanes}`",
+        lines += ["", *user_table(ops, f"Users' own controllers (examples/): found first and time to find by "
+                                       f"`PYTHONPATH=examples/NAME kubeprop check examples/NAME/scenario.yaml {b}`; "
+                                       "time to report of the same with `--property P`",
                                   first="operator", last="the fixed operator, same budget")]
         lines += ["", *lane_table(ops)]
     if args.feastflow:
         ff = feastflow_rows(args.budget, args.workers, args.only)
-        lines += ["", *user_table(ff, f"FeastFlow, `kubeprop check --variant V --budget {args.budget:g}{lanes}`")]
+        lines += ["", *user_table(ff, f"FeastFlow: found first and time to find by `kubeprop check --variant V {b}`; "
+                                      f"time to report of `kubeprop check --variant V --property P {b}`")]
         lines += ["", *lane_table(ff)]
     if args.prepared:
         title = "**Prepared start (a state the fair driver reaches) with an action filter, each engine, 60 s budget**"

@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from kubeprop.counterexamples.check_bounds import UNSET, CheckBounds, Unset, check_bounds
 from kubeprop.counterexamples.format import Counterexample, write
 from kubeprop.counterexamples.output import OutputError
 from kubeprop.counterexamples.render import render_text
@@ -112,6 +113,9 @@ class CheckReport:
     """Seconds into the engine's search until the violation was found (before shrinking and
     recording it), when the engine says: on the clock of `stats.seconds`, so that the two can be
     printed side by side (loading the scenario and building the model count in neither)."""
+    bounds: CheckBounds | None = attrs.field(default=None, repr=False)
+    """The depth, state and time bounds the check ran with, and where each came from (given, the
+    scenario's `bounds:`, or the default)."""
 
     @property
     def complete(self) -> bool:
@@ -129,7 +133,7 @@ class CheckReport:
 
 
 def check(scenario: Scenario | Path | str | None = None, properties: Iterable[str | Property] | None = None, *,
-          engine: str = "portfolio", budget: float | None = 60.0, bounds: Bounds | None = None,
+          engine: str = "portfolio", budget: float | Unset | None = UNSET, bounds: Bounds | None = None,
           variant: str | None = None, parameters: Mapping[str, Any] | None = None, seed: int = 0,
           action_filter: ActionFilter | None = None, config: EngineConfig | None = None,
           save_to: Path | str | None = None, all_discoveries: bool = False,
@@ -143,9 +147,14 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     without being registered. `budget`: wall-clock seconds for the whole call (loading, the
     search, shrinking and recording the counterexample), of which the engine gets all but
     `recording_reserve(budget)`; recording a counterexample found late gets at least that reserve,
-    so the call may end up to `recording_reserve(budget)` past the budget.
-    `bounds`: depth / distinct-state / seconds bounds (override `budget`). `config`: a full
-    EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
+    so the call may end up to `recording_reserve(budget)` past the budget (None: unbounded).
+    `bounds`: depth / distinct-state / seconds bounds (its seconds override `budget`). `config`: a
+    full EngineConfig (its seed, budget and bounds are replaced by the arguments given here).
+    The scenario's `bounds:` (maxDepth, maxStates, timeLimitSeconds) are the defaults, as for
+    `kubeprop check`: each applies when the call leaves its bound unset — `budget` not passed and
+    no `bounds`; a depth or state bound neither in `bounds` (not None) nor set in `config` (other
+    than EngineConfig's default) — else 60 s, EngineConfig's depth, no state bound
+    (`check_bounds.check_bounds`; `CheckReport.bounds` says which applied).
     `all_discoveries`: go on after a violation until every property has one (or the engine is
     done), one counterexample each. Without it the search stops at the first violation that is
     not known upstream behaviour: one that is (`Discovery.upstream`; only the correct model's, a
@@ -158,26 +167,57 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
         if problem is not None:
             raise UsageError(f"parameter {name}: {problem}")
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    chosen_bounds = _chosen_bounds(loaded, budget, bounds, config)
+    return _check(loaded, properties, engine, chosen_bounds, began, variant=variant, parameters=parameters,
+                  seed=seed, action_filter=action_filter, config=config, save_to=save_to,
+                  mode=_Mode(all_discoveries, stop_at_upstream))
+
+
+def _chosen_bounds(loaded: Scenario, budget: float | Unset | None, bounds: Bounds | None,
+                   config: EngineConfig | None) -> CheckBounds:
+    """The bounds `check` runs with (see its docstring)."""
+    default = EngineConfig()
+    depth: int | Unset | None = UNSET
+    states: int | Unset | None = UNSET
+    if bounds is not None and bounds.max_depth is not None:
+        depth = bounds.max_depth
+    elif config is not None and config.max_depth != default.max_depth:
+        depth = config.max_depth
+    if bounds is not None and bounds.max_states is not None:
+        states = bounds.max_states
+    elif config is not None and config.max_states is not None:
+        states = config.max_states
+    seconds = bounds.budget_seconds if bounds is not None else budget
+    return check_bounds(loaded.spec.bounds, max_depth=depth, max_states=states, budget=seconds,
+                        default_depth=default.max_depth)
+
+
+def _check(loaded: Scenario, properties: Iterable[str | Property] | None, engine: str, chosen_bounds: CheckBounds,
+           began: float, *, variant: str | None, parameters: Mapping[str, Any] | None, seed: int,
+           action_filter: ActionFilter | None, config: EngineConfig | None, save_to: Path | str | None,
+           mode: _Mode) -> CheckReport:
+    """`check` once its scenario is loaded and its bounds chosen."""
     model = build_model(loaded, parameters=dict(parameters or {}), variant=variant)
     wanted = None if properties is None else list(properties)
     known = {p.name for p in select()}
     own = wanted is None or any(isinstance(n, str) and n not in known for n in wanted)
     chosen = select(wanted, extra=scenario_properties(loaded) if own else ())
     start = initial_state(model)
-    total = budget
-    if budget is not None:
-        budget = max(0.0, budget - recording_reserve(budget) - (time.perf_counter() - began))
-    cfg = configure(config, properties=chosen, seed=seed, budget=budget, bounds=bounds,
-                    action_filter=action_filter)
+    total = chosen_bounds.budget.value
+    budget = None if total is None else max(0.0, total - recording_reserve(total) - (time.perf_counter() - began))
+    depth, states = chosen_bounds.max_depth.value, chosen_bounds.max_states.value
+    cfg = configure(config, properties=chosen, seed=seed, budget=budget, action_filter=action_filter,
+                    bounds=Bounds(None if depth is None else int(depth), None if states is None else int(states),
+                                  budget))
     # recording keeps to the whole budget, though it gets at least its reserve after the engine
     results, found = _run_and_record(
-        engine, model, start, cfg, _Mode(all_discoveries, stop_at_upstream), None if engine == "bfs" else seed,
+        engine, model, start, cfg, mode, None if engine == "bfs" else seed,
         save_to, lambda: None if total is None else max(began + total, time.perf_counter() + recording_reserve(total)))
     last = results[-1]
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
     found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
     report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen,
-                         found_after=found_at)
+                         found_after=found_at, bounds=chosen_bounds)
     if not found:
         return report
     first = next((d for d in found if d.upstream is None), found[0])

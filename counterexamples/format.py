@@ -70,6 +70,20 @@ Mode = Literal["inline", "path"]
 Layout = Literal["scenario-file", "manifests"]
 
 
+CONTINUATION_START = "continuationStart"
+"""The `engine.options` key where a convergence counterexample records how many of its actions the
+engine found: `trace[k:]` is the fair continuation recorded after them (`Counterexample.continuation_start`)."""
+
+
+def length_words(steps: int, continuation_start: int | None = None) -> str:
+    """A trace's length as every command prints it: `5 steps`, or for a convergence violation whose
+    fair continuation is recorded after the engine's find, `3 steps, then a fair continuation of 66`."""
+    if continuation_start is None or not 0 < continuation_start < steps:
+        return f"{steps} step{'' if steps == 1 else 's'}"
+    return (f"{continuation_start} step{'' if continuation_start == 1 else 's'}, then a fair continuation of "
+            f"{steps - continuation_start}")
+
+
 class CounterexampleError(ManifestError):
     """A counterexample file that cannot be read: every problem names the file and the field.
     A `ManifestError`, so the CLI reports it as bad input (exit 2)."""
@@ -151,6 +165,17 @@ class Counterexample:
     def is_lasso(self) -> bool:
         """True for a lasso (stem + cycle)."""
         return self.cycle_start is not None
+
+    @builtins.property
+    def continuation_start(self) -> int | None:
+        """For a convergence counterexample: the number of actions the engine found
+        (`engine.options.continuationStart`); the rest of the trace is the fair continuation
+        appended to show the property failing. None when the file does not say (a safety
+        violation, a lasso, a file written before kubeprop recorded it)."""
+        value = self.engine.options.get(CONTINUATION_START)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= len(self.actions):
+            return None
+        return value
 
     @builtins.property
     def violating_fingerprint(self) -> str:

@@ -10,7 +10,7 @@ with the objects involved, and the command that reproduces it. `full=True` adds 
 from __future__ import annotations
 
 from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
-from kubeprop.counterexamples.format import Counterexample
+from kubeprop.counterexamples.format import Counterexample, length_words
 from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.reproduce import reproduce_command
@@ -68,6 +68,9 @@ def _step_lines(view: StepView, result: ReplayResult, full: bool) -> list[str]:
         mark += " ⟲ cycle starts"
     if ce.cycle_start is not None and view.index == len(ce.actions):
         mark += " ⟲ cycle closes"
+    start = ce.continuation_start
+    if start is not None and 0 < start < len(ce.actions) and view.index == start + 1:
+        mark += " → the fair continuation starts"
     lines = [f"step {view.index}{mark} [{view.lane}] {view.action}"]
     body: list[str] = []
     for change in view.changes:
@@ -92,7 +95,10 @@ def _violation_lines(result: ReplayResult) -> list[str]:
     if result.violation is None:
         return [f"{shown(ce.property.name)} holds at step {step} now.",
                 f"recorded violation: {shown(ce.violation.message)}"]
-    lines = [f"violation at step {step}: {shown(ce.property.name)} — {shown(ce.property.statement)}",
+    start = ce.continuation_start
+    length = (f" ({length_words(len(ce.actions), start)})" if start is not None and 0 < start < len(ce.actions)
+              else "")
+    lines = [f"violation at step {step}{length}: {shown(ce.property.name)} — {shown(ce.property.statement)}",
              f"  {shown(result.violation.message)}"]
     if result.violation.objects:
         lines.append("  objects involved:")

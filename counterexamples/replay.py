@@ -24,7 +24,7 @@ from typing import Any, cast
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.format import Counterexample, CounterexampleError, load
+from kubeprop.counterexamples.format import Counterexample, CounterexampleError, length_words, load
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.reproduce import AllowAdvice, distinct, file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
@@ -275,5 +275,12 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
                                      f"the model changed (or the file was edited); replayed anyway, {name} {now} at "
                                      f"step {target}", found)
     if found is not None:
-        return result(Verdict.REPRODUCES, f"{name} fails at step {target}, as recorded", found)
+        return result(Verdict.REPRODUCES, f"{name} fails at step {target}{_length(ce)}, as recorded", found)
     return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+
+
+def _length(ce: Counterexample) -> str:
+    """` (3 steps, then a fair continuation of 66)` for a convergence counterexample whose file says
+    where its fair continuation starts (as `kubeprop check` counts it); nothing otherwise."""
+    start = ce.continuation_start
+    return "" if start is None or not 0 < start < len(ce.actions) else f" ({length_words(len(ce.actions), start)})"

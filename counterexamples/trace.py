@@ -19,6 +19,7 @@ from typing import Any
 
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import (
+    CONTINUATION_START,
     Counterexample,
     EngineRecord,
     Expectation,
@@ -221,6 +222,7 @@ def record_result(model: ClusterModel, result: Any, *, start_trace: Sequence[Act
     given = [p for p in properties if p.name == violation.property]
     prop = _property(violation, given[0] if given else None)
     if prop.kind == "convergence":
+        options = {**(options or {}), CONTINUATION_START: len(trace)}  # where the fair continuation starts
         trace = (*trace, *_failing_continuation(model, states_along(model, trace)[-1], prop, settle_steps,
                                                 settle_ticks, deadline))
     return record(model, trace, violation, prop=prop, engine=str(getattr(result, "engine", "bfs")), seed=seed,

@@ -19,12 +19,15 @@ from collections.abc import Iterable
 import attrs
 
 from kubeprop.model.api.objects import Deployment, Endpoints, Node, ObjectKey, Pod, ReplicaSet, Service, StatefulSet
+from kubeprop.model.api.pod import pod_ready_condition
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
 from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_wait import is_wait_step
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
+from kubeprop.model.kubelet.status import READINESS_GATES_NOT_READY
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.scheduler.queue import is_gated
 from kubeprop.model.state.actions import Action
@@ -45,9 +48,29 @@ def deployments_complete(model: ClusterModel, state: ClusterState) -> Result:
                 s.observed_generation < d.metadata.generation):
             return (f"Deployment {d.metadata.namespace}/{d.metadata.name}: updated {s.updated_replicas}, total "
                     f"{s.replicas}, available {s.available_replicas} of {want} (observedGeneration "
-                    f"{s.observed_generation}, generation {d.metadata.generation})",
+                    f"{s.observed_generation}, generation {d.metadata.generation})"
+                    + gated_pod_hint(state, d.metadata.namespace, d.spec.selector),
                     (f"Deployment {d.metadata.namespace}/{d.metadata.name}",))
     return None
+
+
+def gated_pod_hint(state: ClusterState, namespace: str, selector: LabelSelector | None) -> str:
+    """'; <why>' naming the first selected, non-terminating pod the kubelet keeps not Ready for its
+    readiness gates (Ready reason ReadinessGatesNotReady, `pkg/kubelet/status/generate.go`), else
+    ''. Upstream nothing sets a gate's condition but the controller it is for: without one, the
+    rollout waits for ever, a problem of the manifests the bare counts do not explain."""
+    if selector is None:
+        return ""
+    for pod in state.store.list("pods", namespace):
+        if not isinstance(pod, Pod) or pod.metadata.deletion_timestamp is not None \
+                or not selector_matches(selector, pod.metadata.labels):
+            continue
+        ready = pod_ready_condition(pod)
+        if ready is not None and ready.reason == READINESS_GATES_NOT_READY:
+            return (f"; Pod {namespace}/{pod.metadata.name} is not Ready: {ready.message} (a readiness gate's "
+                    f"condition is set by the controller the gate is for, with a status update of the pod; no "
+                    f"built-in controller sets one)")
+    return ""
 
 
 @convergence("workloads-ready",
@@ -61,7 +84,8 @@ def workloads_ready(model: ClusterModel, state: ClusterState) -> Result:
             want = obj.spec.replicas or 0
             if obj.status.ready_replicas != want or obj.status.observed_generation < obj.metadata.generation:
                 name = f"{type(obj).__name__} {obj.metadata.namespace}/{obj.metadata.name}"
-                return f"{name}: {obj.status.ready_replicas} ready of {want}", (name,)
+                hint = gated_pod_hint(state, obj.metadata.namespace, obj.spec.selector)
+                return f"{name}: {obj.status.ready_replicas} ready of {want}{hint}", (name,)
     return None
 
 
@@ -308,7 +332,9 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
     Convergence is judged wherever a run settles, also between two of the user's steps: the
     verdict then says what happens if the user stops there (a rollout stalled while a node is
     drained is real Kubernetes behaviour, and the user may never get to the `uncordon`), and the
-    message says so, since the scenario's later steps might have changed it."""
+    message says so, since the scenario's later steps might have changed it. When that step is a
+    `kubectl rollout status` or `kubectl wait` that has not returned, the user is waiting in it
+    (a rollout that never finishes holds the script there, as upstream)."""
     steps = model.scenario.spec.workload
     if state.workload_next >= len(steps):
         waiting = delete_wait(state)  # the last command, a `kubectl delete`, has not returned
@@ -316,7 +342,8 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
                                            f"to go: {describe_step(steps[waiting.step])}")
     more = len(steps) - state.workload_next - 1
     rest = f", and {more} more" if more else ""
-    return (f"judged with the user stopped before workload step {state.workload_next + 1} of {len(steps)}: "
+    where = "waiting in" if is_wait_step(steps[state.workload_next]) else "stopped before"
+    return (f"judged with the user {where} workload step {state.workload_next + 1} of {len(steps)}: "
             f"{describe_step(steps[state.workload_next])}{rest}")
 
 

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from kubeprop.model.api.codec import MODEL_ONLY
 from kubeprop.model.api.core import PersistentVolumeClaim
 from kubeprop.model.api.integers import Int32, Int64, IntOrString
 from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
@@ -159,6 +160,11 @@ class StatefulSetStatus:
     update_revision: str = ""
     collision_count: Int32 | None = None
     conditions: tuple[Condition, ...] = ()
+    current_revision_template: PodTemplateSpec | None = attrs.field(
+        default=None, metadata={"fingerprint": "omit-if-default", MODEL_ONLY: True})
+    """Model-only (never encoded): the pod template of the revision `current_revision` names,
+    while that is not the set's own template — what upstream reads from that revision's
+    ControllerRevision. The API server maintains it (`kubeprop.model.api.revisions`)."""
 
 
 @attrs.frozen(cache_hash=True)

@@ -7,7 +7,10 @@ fieldmanager`): an unknown field, a wrong type or a bad quantity is a `DecodeErr
 field path, so the manifest loader can turn it into `file:line: field: message`.
 
 JSON names are the camelCase of the Python names (`termination_grace_period_seconds` →
-`terminationGracePeriodSeconds`) unless a field's metadata says otherwise (`json="x"`).
+`terminationGracePeriodSeconds`) unless a field's metadata says otherwise (`json="x"`). A field
+whose metadata says `MODEL_ONLY` is state the model keeps with an object where upstream keeps it
+elsewhere: it has no JSON name, is never encoded, and a document that sets it is refused as any
+unknown field is.
 
 Fields the model accepts without meaning are named by each class, and this module is their one
 record: `IGNORED_JSON_FIELDS` are *dropped* (accepted, not stored; `recording_dropped` collects
@@ -39,6 +42,10 @@ FieldPath = tuple[str | int, ...]
 
 JsonValue = Any
 """A decoded JSON value kept immutable: str, int, float, bool, None, tuple, FrozenMap."""
+
+
+MODEL_ONLY = "model-only"
+"""Field metadata key (`metadata={MODEL_ONLY: True}`): the field is not part of the JSON form."""
 
 
 _DROPPED: ContextVar[list[FieldPath] | None] = ContextVar("kubeprop_codec_dropped", default=None)
@@ -101,7 +108,7 @@ def _fields(cls: Any) -> tuple[tuple[str, str, Any, bool], ...]:
     hints = typing.get_type_hints(cls, include_extras=True)
     result = []
     for field in attrs.fields(cls):
-        if not field.init:
+        if not field.init or field.metadata.get(MODEL_ONLY):
             continue
         has_default = field.default is not attrs.NOTHING
         result.append((field.name, json_name(field), hints[field.name], has_default))

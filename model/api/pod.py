@@ -248,6 +248,16 @@ class PodSchedulingGate:
     name: str = ""
 
 
+@attrs.frozen
+class PodReadinessGate:
+    """A readiness gate (`core/v1 PodReadinessGate`): the pod is Ready only once its
+    `status.conditions` hold a condition of this type with status True, which something other than
+    the kubelet sets (`pkg/kubelet/status/generate.go` GeneratePodReadyCondition,
+    `kubeprop.model.kubelet.status`)."""
+
+    condition_type: str = ""
+
+
 @attrs.frozen(cache_hash=True)
 class PodSpec:
     """What a pod runs and where it may run (`core/v1 PodSpec`)."""
@@ -296,7 +306,7 @@ class PodSpec:
     volumes: tuple[Volume, ...] = ()
     hostname: str = ""
     subdomain: str = ""
-    readiness_gates: tuple[Any, ...] = ()
+    readiness_gates: tuple[PodReadinessGate, ...] = ()
     overhead: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
     scheduling_gates: tuple[PodSchedulingGate, ...] = attrs.field(default=(), metadata=_LATER)
     active_deadline_seconds: Int64 | None = attrs.field(default=None, metadata=_LATER)

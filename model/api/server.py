@@ -114,6 +114,9 @@ class ApiServerConfig:
 
     users: FrozenMap[str, UserInfo] = EMPTY
     admission: tuple[AdmissionPlugin, ...] = DEFAULT_PLUGINS
+    max_unavailable_stateful_set: bool = attrs.field(default=False, metadata={"fingerprint": "omit-if-default"})
+    """The MaxUnavailableStatefulSet feature gate (parameter `maxUnavailableStatefulSet`; off in
+    v1.33): whether StatefulSets keep `rollingUpdate.maxUnavailable` (`feature_gates`)."""
 
 
 @attrs.frozen

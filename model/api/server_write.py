@@ -13,6 +13,7 @@ from typing import Any, cast
 from kubeprop.model.api.admission import run_mutating, run_validating
 from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
+from kubeprop.model.api.feature_gates import apply_gates
 from kubeprop.model.api.meta import Condition, KindInfo, set_condition
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -29,10 +30,12 @@ from kubeprop.model.api.objects import (
     Pod,
     PodStatus,
     Service,
+    StatefulSet,
     object_key,
     qualified_resource,
     with_metadata,
 )
+from kubeprop.model.api.revisions import carry_current_revision
 from kubeprop.model.api.server import Context, Response, Result, describe, status
 from kubeprop.model.api.server_apply import applied_object, patched_object, track
 from kubeprop.model.api.server_delete import delete, should_delete_during_update
@@ -137,7 +140,7 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     # managedFields are the server's: kept only when server-side apply computed them.
     managed = obj.metadata.managed_fields if ctx.request.patch_type == "apply" else ()
     obj = with_metadata(obj, evolve(obj.metadata, namespace=namespace, managed_fields=managed))
-    obj = apply_defaults(obj)
+    obj = apply_gates(apply_defaults(obj), None, ctx.config.max_unavailable_stateful_set)
     mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
     assert mutated is not None
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
@@ -194,6 +197,8 @@ def _prepare_for_update(new: ApiObject, old: ApiObject, info: KindInfo) -> ApiOb
         changed = changed or new.metadata.annotations != old.metadata.annotations
     if changed and _tracks_generation(new):
         new = with_metadata(new, evolve(new.metadata, generation=old.metadata.generation + 1))
+    if isinstance(new, StatefulSet) and isinstance(old, StatefulSet):
+        new = carry_current_revision(new, old)
     return new
 
 
@@ -292,7 +297,8 @@ def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         return Result(store, bad)
     applied = new.metadata.managed_fields
     new = with_metadata(new, evolve(new.metadata, namespace=namespace))
-    new = _prepare_for_update(apply_defaults(new), old, ctx.info)
+    new = _prepare_for_update(apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set), old,
+                              ctx.info)
     if ctx.request.patch_type == "apply":
         new = with_metadata(new, evolve(new.metadata, managed_fields=applied))
     else:
@@ -326,6 +332,8 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
             # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
             annotations = new.metadata.annotations
             merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
+        if isinstance(merged, StatefulSet) and isinstance(old, StatefulSet):
+            merged = carry_current_revision(merged, old)
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 

@@ -1,6 +1,12 @@
-"""Validation of a pod's scheduling gates (`spec.schedulingGates`, GA in v1.30).
+"""Validation of a pod's scheduling gates (`spec.schedulingGates`, GA in v1.30) and readiness gates
+(`spec.readinessGates`).
 
 Upstream (`kubernetes/kubernetes`, `pkg/apis/core/validation/validation.go`):
+
+- `validateReadinessGates` (part of ValidatePodSpec): each gate's `conditionType` is a qualified
+  name (errors at `readinessGates[i].conditionType`; duplicates are allowed). Like the rest of the
+  spec the gates are immutable on a pod (ValidatePodUpdate). What they do is the kubelet's
+  (`kubeprop.model.kubelet.status`);
 
 - `validateSchedulingGates` (part of ValidatePodSpec, so pod templates too): each gate's name is
   a qualified name (errors at `schedulingGates[i]`), and no name appears twice (Duplicate);
@@ -26,7 +32,7 @@ from __future__ import annotations
 from typing import Final
 
 from kubeprop.model.api.codec import FieldPath
-from kubeprop.model.api.pod import PodSchedulingGate, PodSpec
+from kubeprop.model.api.pod import PodReadinessGate, PodSchedulingGate, PodSpec
 from kubeprop.model.api.validation_fields import ErrorList, duplicate, forbidden, invalid, label_name
 from kubeprop.model.evolve import evolve
 
@@ -35,6 +41,7 @@ __all__ = [
     "gated_node_name",
     "gated_spec_munged",
     "only_deleted_scheduling_gates",
+    "validate_readiness_gates",
     "validate_scheduling_gates",
 ]
 
@@ -51,6 +58,14 @@ def validate_scheduling_gates(gates: tuple[PodSchedulingGate, ...], path: FieldP
         if gate.name in seen:
             errs.append(duplicate((*path, i), gate.name))
         seen.add(gate.name)
+    return errs
+
+
+def validate_readiness_gates(gates: tuple[PodReadinessGate, ...], path: FieldPath) -> ErrorList:
+    """validateReadinessGates: each conditionType is a qualified name."""
+    errs: ErrorList = []
+    for i, gate in enumerate(gates):
+        errs += label_name(gate.condition_type, (*path, i, "conditionType"))
     return errs
 
 

@@ -58,7 +58,7 @@ from kubeprop.model.api.validation_fields import (
     validate_annotations,
     validate_labels,
 )
-from kubeprop.model.api.validation_gates import validate_scheduling_gates
+from kubeprop.model.api.validation_gates import validate_readiness_gates, validate_scheduling_gates
 
 MAX_INT32: Final = 2**31 - 1
 """`math.MaxInt32`: the upper bound of `activeDeadlineSeconds` (an int64 field)."""
@@ -101,6 +101,7 @@ def validate_pod_spec(spec: PodSpec, path: FieldPath) -> ErrorList:
     if spec.affinity is not None:
         errs += _affinity(spec.affinity, (*path, "affinity"))
     errs += validate_scheduling_gates(spec.scheduling_gates, (*path, "schedulingGates"))
+    errs += validate_readiness_gates(spec.readiness_gates, (*path, "readinessGates"))
     errs += _topology_spread(spec.topology_spread_constraints, (*path, "topologySpreadConstraints"))
     return errs + _pod_spec_names(spec, path)
 

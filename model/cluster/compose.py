@@ -33,6 +33,7 @@ from kubeprop.model.cluster import (
     provisioner,
     restore,
     workload,
+    workload_wait,
 )
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle, persistentvolume
@@ -84,7 +85,7 @@ HOOKS = Hooks(
     resetters=(_reset_controllers, scheduler.reset),
     tick_hooks=(controllers.on_tick, scheduler.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
-            hpa.next_timer, maintenance.next_timer, descheduler.next_timer),
+            hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer),
     tick_guards=(nodelifecycle.blocks_tick,),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
     request_gates=(overload.refusal,),

@@ -40,7 +40,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.cluster import maintenance
+from kubeprop.model.cluster import maintenance, workload_wait
 from kubeprop.model.cluster.informers import WATCH_CACHE
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
@@ -68,7 +68,7 @@ CLASSES_KEPT = 20_000
 """Actions whose footprint class is remembered per model before that memo is cleared (bounded
 memory: actions that differ only in a revision or a pod are distinct keys)."""
 KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.next_timer, scheduler_mod.next_timer,
-                hpa.next_timer, maintenance.next_timer, descheduler.next_timer}
+                hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer}
 """The timers `Tick`'s footprint accounts for."""
 KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick}
 """The hooks run on `Tick` that its footprint accounts for."""
@@ -319,13 +319,15 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     active deadlines (as admitted: `kubeprop.model.kubelet.deadline`), the controllers' wake-ups
     (their cache) and node lifecycle's grace periods and evictions, the schedulers'
     unschedulable-queue flushes (their memory and cache), the HPA's due times, and the add-ons'
-    state (maintenance drains, the descheduler). With any other timer or tick hook in the
+    state (maintenance drains, the descheduler), and a waiting kubectl command's deadline (the
+    workload's). With any other timer or tick hook in the
     model's `Hooks` (a component this module does not know), `EVERYTHING`."""
     hooks = f.model.hooks
     if not set(hooks.timers) <= KNOWN_TIMERS or not set(hooks.tick_hooks) <= KNOWN_TICK_HOOKS:
         return EVERYTHING
     nodes, schedulers = f.model.nodes, f.model.scheduler_instances
-    reads = ({"clock", "addons", f"cache:{CONTROLLER_MANAGER}", f"up:{CONTROLLER_MANAGER}"} | f.all_controllers()
+    reads = ({"clock", "addons", "workload", f"cache:{CONTROLLER_MANAGER}", f"up:{CONTROLLER_MANAGER}"}
+             | f.all_controllers()
              | {f"kubelet:{n}" for n in nodes} | {f"heartbeat:{n}" for n in nodes}
              | {f"up:{kubelet(n)}" for n in nodes} | {f"up:node/{n}" for n in nodes}
              | {f"{part}:{s}" for s in schedulers for part in ("sched", "cache", "up")})

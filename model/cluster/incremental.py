@@ -35,7 +35,17 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import ObjectKey
-from kubeprop.model.cluster import compose, environment, faults, informers, maintenance, overload, restore, workload
+from kubeprop.model.cluster import (
+    compose,
+    environment,
+    faults,
+    informers,
+    maintenance,
+    overload,
+    restore,
+    workload,
+    workload_wait,
+)
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
@@ -73,8 +83,10 @@ def _view(model: ClusterModel, state: ClusterState, component: str) -> Any:
 
 
 def _workload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # The next step waits for the object it names and for a user's drain (`maintenance.blocking`).
-    return state.workload_next, state.store.objects, state.addons
+    # The next step waits for the object it names and for a user's drain (`maintenance.blocking`);
+    # a waiting kubectl command with a deadline for the clock (`workload_wait`).
+    clock = state.clock if workload_wait.has_timeouts(model) else None
+    return state.workload_next, state.store.objects, state.addons, clock
 
 
 def _informers(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
@@ -310,7 +322,8 @@ def _tick_deps(model: ClusterModel) -> frozenset[Token]:
 
 
 DEPS: dict[Any, DepsFn] = {
-    _workload: lambda model: frozenset({"workload_next", "store.objects", "addons"}),
+    _workload: lambda model: frozenset({"workload_next", "store.objects", "addons",
+                                        *(("clock",) if workload_wait.has_timeouts(model) else ())}),
     _informers: lambda model, component: frozenset({("informers", component), "store.events", "down", "partitioned"}),
     _scheduler: _scheduler_deps,
     _controllers: lambda model: frozenset({"down", "controllers"}),

@@ -24,12 +24,16 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   waits with it (`DeleteWait`, below);
 - `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
   the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
-  waits until the drain returns, as kubectl blocks.
+  waits until the drain returns, as kubectl blocks;
+- `rolloutStatus`, `wait`: `kubectl rollout status` and `kubectl wait`, which send only GETs; the
+  next step waits until the command returns — its status viewer or condition satisfied, its
+  timeout passed on the model's clock, or its failure (`kubeprop.model.cluster.workload_wait`).
 
-A step that names an object (`scale`, `setImage`, `delete`) waits while that object may still
-appear, and no longer: the user runs `kubectl delete pod db-0` after seeing db-0, not before its
-controller made it, but a user scripting kubectl sees no object coming that cannot come, and their
-next command fails as kubectl fails (`_waits`). The step runs at once when the object exists; when
+A step that names an object (`scale`, `setImage`, `delete`, `rolloutStatus`, `wait` but for
+`--for=delete`) waits while that object may still appear, and no longer: the user runs `kubectl
+delete pod db-0` after seeing db-0, not before its controller made it, but a user scripting
+kubectl sees no object coming that cannot come, and their next command fails as kubectl fails
+(`_waits`). The step runs at once when the object exists; when
 the user made it themselves (it is in the manifests, or in an `apply` step before this one: kubectl
 apply returned, so a missing object is one that was removed since, or whose apply was refused);
 when its namespace is gone or Terminating (NamespaceLifecycle refuses every create there, and no
@@ -84,9 +88,18 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.server import Request, Response, handle, resolve_type
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
-from kubeprop.model.cluster import maintenance
+from kubeprop.model.cluster import maintenance, workload_wait
+from kubeprop.model.cluster.workload_wait import CommandWait
 from kubeprop.model.evolve import evolve
-from kubeprop.model.scenario.schema import ApplyStep, DeleteStep, ScaleStep, SetImageStep, WorkloadStep
+from kubeprop.model.scenario.schema import (
+    ApplyStep,
+    DeleteStep,
+    RolloutStatusStep,
+    ScaleStep,
+    SetImageStep,
+    WaitStep,
+    WorkloadStep,
+)
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import USER_COMPONENT, ClusterModel, ClusterState, send
 
@@ -94,8 +107,9 @@ WORKLOAD_KINDS = {"deployment": "deployments.apps", "statefulset": "statefulsets
                   "replicaset": "replicasets.apps"}
 CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"
 SERVER_SIDE_APPLY_MANAGER = "kubectl"
-KEY = "workload"
-"""The workload's entry in `state.addons`: the `DeleteWait` of a `kubectl delete` still waiting."""
+KEY = workload_wait.KEY
+"""The workload's entry in `state.addons`: the `DeleteWait` of a `kubectl delete` still waiting, or
+the `CommandWait` of a `kubectl rollout status` or `kubectl wait` (`workload_wait`)."""
 
 
 @attrs.frozen(cache_hash=True)
@@ -123,11 +137,40 @@ def delete_wait(state: ClusterState) -> DeleteWait | None:
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """The next workload step, unless the user waits for the object it names (`_waits`), for a
-    drain, or for a `kubectl delete` to return (`delete_wait`)."""
+    drain, or for a `kubectl delete` to return (`delete_wait`); a waiting command's step once it
+    can return (`_returns`)."""
     index = state.workload_next
-    if index < len(model.scenario.spec.workload) and not _waits(model, state.store, index) \
-            and not maintenance.blocking(state) and delete_wait(state) is None:
+    if index >= len(model.scenario.spec.workload) or maintenance.blocking(state) or delete_wait(state) is not None:
+        return
+    step = model.scenario.spec.workload[index]
+    if workload_wait.is_wait_step(step):
+        if _returns(model, state, index):
+            yield UserStep(index)
+    elif not _waits(model, state.store, index):
         yield UserStep(index)
+
+
+def _returns(model: ClusterModel, state: ClusterState, index: int) -> bool:
+    """Whether a `rollout status` or `wait` step can be taken: a command that started waiting
+    (`CommandWait`) once its outcome is decided; one not started yet once the object it names is
+    there to see (`_waits`) and, when it would wait for ever, once it returns at once."""
+    step = model.scenario.spec.workload[index]
+    waiting = workload_wait.command_wait(state)
+    if waiting is None:
+        if _waits(model, state.store, index):
+            return False
+        if workload_wait.timed(step):
+            return True  # it starts: it returns now or records its wait
+    named = _named_key(state.store, step)
+    if not isinstance(named, ObjectKey):
+        return True  # kubectl's own error
+    response = handle(state.store, _get_request(model.scenario.apply_as, named), model.api, state.clock).response
+    return workload_wait.outcome(step, named, response, waiting, state.clock) is not None
+
+
+def _get_request(user: str, key: ObjectKey) -> Request:
+    """kubectl's GET of the object a step names (its resource builder's `Latest()`)."""
+    return Request(verb="get", user=user, resource=key.resource, namespace=key.namespace, name=key.name)
 
 
 def _target(ref: str) -> tuple[str, str]:
@@ -135,7 +178,7 @@ def _target(ref: str) -> tuple[str, str]:
     return namespace or "default", name
 
 
-def _workload_ref(step: ScaleStep | SetImageStep) -> tuple[str, str]:
+def _workload_ref(step: ScaleStep | SetImageStep | RolloutStatusStep) -> tuple[str, str]:
     for field, resource in WORKLOAD_KINDS.items():
         ref = getattr(step, field, "")
         if ref:
@@ -148,7 +191,7 @@ def _crds(store: Store) -> list[CustomResourceDefinition]:
             if isinstance(c, CustomResourceDefinition) and c.metadata.deletion_timestamp is None]
 
 
-def _delete_key(store: Store, step: DeleteStep) -> ObjectKey | None:
+def _delete_key(store: Store, step: DeleteStep | WaitStep) -> ObjectKey | None:
     info = resolve_type(step.kind, _crds(store))
     if info is None:
         return None
@@ -159,12 +202,13 @@ def _named_key(store: Store, step: WorkloadStep) -> ObjectKey | str | None:
     """The key of the object a step names; None for a step that names none; kubectl's own error
     for a `delete` whose type kubectl cannot resolve (`staging/src/k8s.io/cli-runtime/pkg/resource/
     builder.go` mappingFor: the resource as typed, before its first dot, `schema.ParseResourceArg`)."""
-    if step.delete is not None:
-        key = _delete_key(store, step.delete)
+    typed = step.delete or step.wait
+    if typed is not None:
+        key = _delete_key(store, typed)
         if key is not None:
             return key
-        return f"error: the server doesn't have a resource type {json.dumps(step.delete.kind.partition('.')[0])}"
-    named = step.scale or step.set_image
+        return f"error: the server doesn't have a resource type {json.dumps(typed.kind.partition('.')[0])}"
+    named = step.scale or step.set_image or step.rollout_status
     if named is None:
         return None
     resource, ref = _workload_ref(named)
@@ -178,7 +222,10 @@ def _waits(model: ClusterModel, store: Store, index: int) -> bool:
     earlier `apply` step), and its namespace is live, so creates there can still succeed
     (`plugin/pkg/admission/namespace/lifecycle/admission.go`). Anything else runs now and, if the
     object is missing, fails as kubectl fails (see the module docstring)."""
-    key = _named_key(store, model.scenario.spec.workload[index])
+    step = model.scenario.spec.workload[index]
+    if step.wait is not None and workload_wait.wait_kind(step.wait) == "delete":
+        return False  # waiting for an object to go: a missing one is gone
+    key = _named_key(store, step)
     if not isinstance(key, ObjectKey) or store.get(key) is not None:
         return False
     if key.namespace:
@@ -214,6 +261,12 @@ def describe(step: WorkloadStep) -> str:
         mode = f" --server-side --field-manager={options.field_manager or SERVER_SIDE_APPLY_MANAGER}" + (
             " --force-conflicts" if options.force else "") if options.server_side else ""
         return f"kubectl apply -f {options.path}{mode}"
+    if step.wait is not None:
+        return workload_wait.describe(step, (step.wait.kind.lower(), step.wait.namespace, step.wait.name))
+    if step.rollout_status is not None:
+        kind = next((f for f in WORKLOAD_KINDS if getattr(step.rollout_status, f, "")), "workload")
+        namespace, name = _target(_workload_ref(step.rollout_status)[1])
+        return workload_wait.describe(step, (kind, namespace, name))
     named = step.scale or step.set_image
     if named is not None:
         kind = next((field for field in WORKLOAD_KINDS if getattr(named, field, "")), "workload")
@@ -340,10 +393,12 @@ def _wait_after_delete(model: ClusterModel, state: ClusterState, index: int, req
 def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> ClusterState:
     step = model.scenario.spec.workload[act.index]
     user = model.scenario.apply_as
-    if KEY in state.addons:  # the last `kubectl delete` returned (`enabled`)
+    if isinstance(state.addons.get(KEY), DeleteWait):  # the last `kubectl delete` returned (`enabled`)
         state = evolve(state, addons=state.addons.delete(KEY))
     if step.drain is not None or step.cordon is not None or step.uncordon is not None:
         return _node_step(model, state, act.index, user)
+    if workload_wait.is_wait_step(step):
+        return _wait_step(model, state, act.index, user)
     failures: list[str] = []
     for request in _requests(model, state, act.index):
         if isinstance(request, str):
@@ -359,6 +414,39 @@ def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> Clust
     state = evolve(state, workload_next=act.index + 1)
     if failures:
         state = evolve(state, workload_errors=state.workload_errors.set(act.index, "; ".join(failures)))
+    return state
+
+
+def _wait_step(model: ClusterModel, state: ClusterState, index: int, user: str) -> ClusterState:
+    """`kubectl rollout status` or `kubectl wait`: kubectl GETs the object (a server that cannot
+    answer now: the step is not done, and is taken again); then the command returns (its failure
+    recorded as any step's) or, when it must wait and has a deadline or an object to see go, starts
+    waiting (`workload_wait.CommandWait`: the step is taken again when the wait is decided)."""
+    step = model.scenario.spec.workload[index]
+    waiting = workload_wait.command_wait(state)
+    named = _named_key(state.store, step)
+    if isinstance(named, str):
+        return _finish(state, index, named)
+    assert named is not None
+    state, response = send(model, state, user, _get_request(user, named), USER_COMPONENT)
+    if _unavailable(response.code):
+        return state
+    ended = workload_wait.outcome(step, named, response, waiting, state.clock)
+    if ended is not None:
+        return _finish(state, index, ended)
+    if waiting is None and response.obj is not None:
+        wait = workload_wait.start(step, index, named, response.obj, state.clock)
+        return evolve(state, addons=state.addons.set(KEY, wait))
+    return state  # not decided: `enabled` offers the step only once it is
+
+
+def _finish(state: ClusterState, index: int, failure: str) -> ClusterState:
+    """Step `index` returned (with `failure`, unless ""): the next step may run."""
+    if isinstance(state.addons.get(KEY), CommandWait):
+        state = evolve(state, addons=state.addons.delete(KEY))
+    state = evolve(state, workload_next=index + 1)
+    if failure:
+        state = evolve(state, workload_errors=state.workload_errors.set(index, failure))
     return state
 
 

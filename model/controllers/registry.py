@@ -8,6 +8,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 | `replicaSetExpectations` | true | rs-no-expectations |
 | `rolloutUnavailableOneWhenBothZero` | true | rollout-fencepost |
 | `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
+| `maxUnavailableStatefulSet` | false (v1.33; true from v1.35) | — (a release: docs/release.md) |
 | `endpointsIncludeTerminating` | false | endpoints-terminating |
 | `endpointsReadinessSource` | ready-condition | endpoints-liveness (`containers-running`) |
 | `endpointsStaleCacheTracking` | true (v1.31+) | endpoints-stale-cache (`false`: v1.30 and before) |
@@ -47,7 +48,8 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
             expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
             use_expectations=bool(parameters["replicaSetExpectations"]),
         ),
-        StatefulSetController(replace_terminating_pods=bool(parameters["statefulSetReplaceTerminatingPods"])),
+        StatefulSetController(replace_terminating_pods=bool(parameters["statefulSetReplaceTerminatingPods"]),
+                              max_unavailable_gate=bool(parameters["maxUnavailableStatefulSet"])),
         EndpointsController(include_terminating=include_terminating, readiness_source=readiness,
                             track_stale=bool(parameters["endpointsStaleCacheTracking"])),
         EndpointSliceController(

@@ -18,19 +18,30 @@ PVCs before the pod; ClaimsMatchRetentionPolicy, UpdatePodClaimForRetentionPolic
   second object with the same name, so a terminating pod on an unreachable node (whose kubelet
   never confirms the kill) is not replaced until it is really gone from the API (force delete,
   PodGC after the Node is deleted, or the `node.kubernetes.io/out-of-service` taint: see podgc).
-- Rolling update: the update revision is a deterministic hash of the pod template; pods with
-  ordinal ≥ partition whose `controller-revision-hash` label differs are deleted, highest first,
-  one at a time, and only while every pod is available (the MaxUnavailableStatefulSet feature
-  gate off, its default).
+- Revisions (getStatefulSetRevisions, ApplyRevision): the update revision is the set's own
+  template; the current revision is the one `status.currentRevision` names when it is known (the
+  set's own, or the template the API server keeps for it: `kubeprop.model.api.revisions`), else
+  the update revision. A missing replica is built by newVersionedStatefulSetPod: from the current
+  revision's template, labelled with it, when its index is below the partition of a RollingUpdate
+  set (upstream's `rollingUpdate == nil` branch, below `status.currentReplicas`, is unreachable
+  after defaulting), else from the set's template at the update revision — so a canary's old pods
+  evicted, deleted or lost with their node come back at the old revision, and with OnDelete every
+  re-created pod takes the update revision. `status.currentRevision` moves to the update revision
+  only when a RollingUpdate completes (completeRollingUpdate: every replica updated and ready);
+  with OnDelete it stays (upstream too).
+- Rolling update, the MaxUnavailableStatefulSet feature gate off (v1.33's default): pods with
+  index ≥ partition whose `controller-revision-hash` label differs are deleted, highest first, one
+  at a time, waiting while a pod at or above the one examined is unavailable; `maxUnavailable` is
+  ignored even when stored. Gate on (`maxUnavailableStatefulSet`, on by default from v1.35):
+  updateStatefulSetAfterInvariantEstablished — maxUnavailable (default 1, a percentage of the
+  replicas rounded down, at least 1) less the unavailable replicas at any index, deleted highest
+  first among the outdated ones at index ≥ partition (availability counts minReadySeconds:
+  kubernetes PR #130909, v1.33).
 
 Model choices (documented deviations):
-- ControllerRevision objects are not modelled. The revision name is `<set>-<hash>` where hash is
-  upstream's `rand.SafeEncodeString(fnv32(data))` over a canonical JSON of
-  `{"spec":{"template":…,"$patch":"replace"}}` (not byte-identical to Go's encoding, so the
-  names differ from a real cluster's). The current revision is `status.currentRevision` (or the
-  update revision when empty). Without the stored old template, pods below a partition are
-  re-created from the *current spec* at the update revision (upstream re-creates them from the
-  current revision's template); with partition 0, the default, nothing differs.
+- ControllerRevision objects are not modelled (`kubeprop.model.api.revisions`: the names, and
+  the current revision's template kept with the set). The history limit (truncateHistory) and
+  rollback's bump of a revision number change no pod and are left out.
 - The PVC retention policy (`persistentVolumeClaimRetentionPolicy`, StatefulSetAutoDeletePVC, GA
   in v1.32) is kept as upstream keeps it (`kubeprop.model.controllers.statefulset_retention`): the
   claims get owner references to the set (`whenDeleted: Delete`, live ordinals) or to their pod
@@ -59,7 +70,6 @@ same ReadWriteOnce claim is scheduled and started elsewhere.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -67,15 +77,15 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.apps import StatefulSet, StatefulSetStatus
-from kubeprop.model.api.codec import encode
 from kubeprop.model.api.core import PersistentVolumeClaim
 from kubeprop.model.api.meta import ObjectMeta
-from kubeprop.model.api.names import safe_encode_string
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume
+from kubeprop.model.api.revisions import revision_name, template_revision_name
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.deployment_util import scaled_value
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     available_at,
@@ -88,14 +98,8 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
-from kubeprop.model.controllers.statefulset_retention import (
-    PodIdentity,
-    claim_is_stale,
-    claim_owner_up_to_date,
-    updated_owner_refs,
-)
+from kubeprop.model.controllers.statefulset_retention import PodIdentity, claim_owner_updates, pod_claims_stale
 from kubeprop.model.evolve import evolve
-from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.informer import ObjectView
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -117,34 +121,17 @@ def parent_and_ordinal(pod_name: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
-def _fnv32(data: bytes) -> int:
-    """FNV-1 32-bit (`hash/fnv` New32, as `controller/history` HashControllerRevision uses)."""
-    h = 0x811C9DC5
-    for byte in data:
-        h = (h * 0x01000193) % (1 << 32)
-        h ^= byte
-    return h
-
-
-_REVISIONS: IdentityMemo[str] = IdentityMemo(limit=1_024)
-"""Revision names by the template's identity and the set's name: a set's template is the very
-same object from state to state, and the hash is a byte-by-byte loop over its JSON."""
-
-
-def revision_name(sts: StatefulSet) -> str:
-    """`<set>-<hash>`: the update revision's name (history.ControllerRevisionName of
-    HashControllerRevision over the template patch; see the module docstring), remembered by the
-    template's identity (`_REVISIONS`)."""
-    return _REVISIONS.get((sts.spec.template,), _revision_name, sts.metadata.name, sts.spec.template,
-                          values=sts.metadata.name)
-
-
-def _revision_name(name: str, template_spec: PodTemplateSpec) -> str:
-    template = encode(template_spec)
-    patch = {"spec": {"template": {**template, "$patch": "replace"}}}
-    data = json.dumps(patch, sort_keys=True, separators=(",", ":")).encode()
-    digits = str(_fnv32(data))
-    return f"{name}-{safe_encode_string(digits)}"
+def current_revision(sts: StatefulSet) -> tuple[str, PodTemplateSpec]:
+    """getStatefulSetRevisions' current revision, by name and template (ApplyRevision): the one
+    `status.currentRevision` names when the model knows its template (the set's own, or the one
+    kept in `status.current_revision_template`), else — no history yet, or a revision not found —
+    the update revision."""
+    update = revision_name(sts)
+    named = sts.status.current_revision
+    kept = sts.status.current_revision_template
+    if named and named != update and kept is not None and template_revision_name(sts.metadata.name, kept) == named:
+        return named, kept
+    return update, sts.spec.template
 
 
 def claim_objects(sts: StatefulSet, ordinal: int) -> tuple[PersistentVolumeClaim, ...]:
@@ -200,6 +187,8 @@ class _Sync:
     view: ObjectView
     now: int
     update_rev: str
+    current_rev: str
+    current_template: PodTemplateSpec
     requests: list[Request] = attrs.field(factory=list)
     current_delta: int = 0
     requeue: bool = False
@@ -236,41 +225,33 @@ class _Sync:
         claim blocks creation."""
         if not self.create_claims(ordinal):
             return None
-        pod = new_pod(self.sts, ordinal, self.update_rev)
+        pod = self.versioned_pod(ordinal)
         self.requests.append(Request(verb="create", user=CONTROLLER_MANAGER_USER, obj=pod))
         self.fix_claim_owners(PodIdentity(pod.metadata.name, "", condemned=False), ordinal)
         return pod
 
-    def cached_claims(self, ordinal: int) -> list[PersistentVolumeClaim]:
-        """The claims of one ordinal in the cache (the claim lister's GetClaim; a missing one is
-        skipped, "continuing to pick up in next iteration")."""
-        found = []
-        for pvc in claim_objects(self.sts, ordinal):
-            cached = self.view.get(ObjectKey("persistentvolumeclaims", pvc.metadata.namespace, pvc.metadata.name))
-            if isinstance(cached, PersistentVolumeClaim):
-                found.append(cached)
-        return found
+    def versioned_pod(self, ordinal: int) -> Pod:
+        """newVersionedStatefulSetPod: at the current revision, from its template, below the
+        partition of a RollingUpdate set (Go's `A && B || C`: the partition clause alone needs no
+        RollingUpdate type, but validation allows `rollingUpdate` only with it); else at the
+        update revision."""
+        strategy = self.sts.spec.update_strategy
+        rolling = strategy.rolling_update
+        start = start_ordinal(self.sts)
+        if ((strategy.type == "RollingUpdate" and rolling is None
+             and ordinal < start + self.sts.status.current_replicas)
+                or (rolling is not None and ordinal < start + (rolling.partition or 0))):
+            current_set = evolve(self.sts, spec=evolve(self.sts.spec, template=self.current_template))
+            return new_pod(current_set, ordinal, self.current_rev)
+        return new_pod(self.sts, ordinal, self.update_rev)
 
     def fix_claim_owners(self, pod: PodIdentity, ordinal: int) -> None:
-        """UpdatePodClaimForRetentionPolicy (`stateful_pod_control.go`): update each cached claim
-        of the pod whose owner references do not follow the retention policy
-        (`statefulset_retention`). A claim already updated in this sync is not checked again: a
-        Parallel set's pending pod has its claims fixed twice upstream (createMissingPersistentVolumeClaims,
-        then UpdateStatefulPod), the second against the same cache, a conflict retried by
-        RetryOnConflict until the cache has the first update."""
-        for cached in self.cached_claims(ordinal):
-            name = cached.metadata.name
-            if name in self.retention_updated or claim_owner_up_to_date(cached, self.sts, pod):
-                continue
-            refs = updated_owner_refs(cached, self.sts, pod)
-            updated = evolve(cached, metadata=evolve(cached.metadata, owner_references=refs))
-            self.requests.append(Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=updated))
-            self.retention_updated.add(name)
+        """UpdatePodClaimForRetentionPolicy for one pod (`statefulset_retention.claim_owner_updates`)."""
+        self.requests += claim_owner_updates(self.view, self.sts, pod, ordinal, self.retention_updated)
 
     def claims_stale(self, ordinal: int) -> bool:
-        """PodClaimIsStale for the pod of `ordinal` about to be created (`stateful_pod_control.go`)."""
-        name = f"{self.sts.metadata.name}-{ordinal}"
-        return any(claim_is_stale(c, self.sts, name) for c in self.cached_claims(ordinal))
+        """PodClaimIsStale for the pod of `ordinal` about to be created."""
+        return pod_claims_stale(self.view, self.sts, ordinal)
 
 
 @attrs.frozen
@@ -282,6 +263,8 @@ class StatefulSetController(Memoryless):
     """
 
     replace_terminating_pods: bool = False
+    max_unavailable_gate: bool = attrs.field(default=False, metadata={"fingerprint": "omit-if-default"})
+    """The MaxUnavailableStatefulSet feature gate (parameter `maxUnavailableStatefulSet`)."""
     name: str = "statefulset"
     watches: tuple[str, ...] = ("statefulsets.apps", "pods", "persistentvolumeclaims")
     identity: str = CONTROLLER_MANAGER_USER
@@ -312,7 +295,7 @@ class StatefulSetController(Memoryless):
         members = [p for p in pods_in(view, namespace) if parent_and_ordinal(p.metadata.name)[0] == name]
         claimed = claim(sts, sts.spec.selector, members, "pods")
         pods = [p for p in claimed.owned if isinstance(p, Pod)]
-        sync = _Sync(sts, view, now, revision_name(sts), list(claimed.requests))
+        sync = _Sync(sts, view, now, revision_name(sts), *current_revision(sts), list(claimed.requests))
         replicas, condemned = self._partition(sts, pods)
         if sts.metadata.deletion_timestamp is None:
             self._update(sync, replicas, condemned)
@@ -358,7 +341,10 @@ class StatefulSetController(Memoryless):
                 return
         if sync.sts.spec.update_strategy.type == "OnDelete":
             return
-        self._rolling_update(sync, slots, count)
+        if self.max_unavailable_gate:
+            self._rolling_update_max_unavailable(sync, slots, count)
+        else:
+            self._rolling_update(sync, slots, count)
 
     @staticmethod
     def _first_unavailable(sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod], count: int) -> Pod | None:
@@ -449,10 +435,33 @@ class StatefulSetController(Memoryless):
                 return
 
     @staticmethod
+    def _rolling_update_max_unavailable(sync: _Sync, slots: dict[int, Pod | None], count: int) -> None:
+        """updateStatefulSetAfterInvariantEstablished (the gate on): maxUnavailable less the
+        unavailable replicas (any index; a missing one counts) outdated pods at index ≥ partition
+        are deleted, highest first."""
+        rolling = sync.sts.spec.update_strategy.rolling_update
+        update_min, max_unavailable = 0, 1
+        if rolling is not None:
+            update_min = rolling.partition or 0
+            max_unavailable = max(scaled_value(rolling.max_unavailable if rolling.max_unavailable is not None else 1,
+                                               count, round_up=False), 1)
+        unavailable = sum(1 for i in range(count) if (pod := slots.get(i)) is None
+                          or _unavailable(pod, sync.min_ready, sync.now))
+        budget = max_unavailable - unavailable
+        for index in range(count - 1, update_min - 1, -1):
+            if budget <= 0:
+                return
+            pod = slots.get(index)
+            if pod is not None and pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev and not _terminating(pod):
+                sync.delete(pod)
+                sync.current_delta -= 1
+                budget -= 1
+
+    @staticmethod
     def _status(sync: _Sync, pods: list[Pod]) -> StatefulSetStatus:
         """computeReplicaStatus over the cached pods, then completeRollingUpdate."""
         sts = sync.sts
-        current_rev = sts.status.current_revision or sync.update_rev
+        current_rev = sync.current_rev
         live = [p for p in pods if not _terminating(p)]
         status = StatefulSetStatus(
             observed_generation=sts.metadata.generation,

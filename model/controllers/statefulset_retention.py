@@ -37,7 +37,11 @@ import attrs
 from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import PersistentVolumeClaim
 from kubeprop.model.api.meta import OwnerReference
-from kubeprop.model.controllers.podutil import new_controller_ref
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, new_controller_ref
+from kubeprop.model.evolve import evolve
+from kubeprop.model.state.informer import ObjectView
 
 RETAIN = "Retain"
 DELETE = "Delete"
@@ -177,3 +181,42 @@ def claim_is_stale(claim: PersistentVolumeClaim, sts: StatefulSet, pod_name: str
     if retention_policy(sts).when_scaled == RETAIN:
         return False
     return has_stale_owner_ref(claim, POD_API_VERSION, POD_KIND, pod_name, "")
+
+
+def cached_claims(view: ObjectView, sts: StatefulSet, ordinal: int) -> list[PersistentVolumeClaim]:
+    """The claims of one ordinal in the cache, `<template>-<set>-<ordinal>`
+    (getPersistentVolumeClaimName; the claim lister's GetClaim: a missing one is skipped,
+    "continuing to pick up in next iteration")."""
+    found = []
+    for tpl in sts.spec.volume_claim_templates:
+        name = f"{tpl.metadata.name}-{sts.metadata.name}-{ordinal}"
+        cached = view.get(ObjectKey("persistentvolumeclaims", sts.metadata.namespace, name))
+        if isinstance(cached, PersistentVolumeClaim):
+            found.append(cached)
+    return found
+
+
+def claim_owner_updates(view: ObjectView, sts: StatefulSet, pod: PodIdentity, ordinal: int,
+                        done: set[str]) -> list[Request]:
+    """UpdatePodClaimForRetentionPolicy (`stateful_pod_control.go`): an update of each cached claim
+    of the pod whose owner references are not up to date, as the controller manager. A claim named
+    in `done` (updated earlier in the same sync; added to it here) is not checked again: a Parallel
+    set's pending pod has its claims fixed twice upstream (createMissingPersistentVolumeClaims, then
+    UpdateStatefulPod), the second against the same cache, a conflict that RetryOnConflict retries
+    until the cache has the first update."""
+    requests = []
+    for cached in cached_claims(view, sts, ordinal):
+        name = cached.metadata.name
+        if name in done or claim_owner_up_to_date(cached, sts, pod):
+            continue
+        refs = updated_owner_refs(cached, sts, pod)
+        updated = evolve(cached, metadata=evolve(cached.metadata, owner_references=refs))
+        requests.append(Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=updated))
+        done.add(name)
+    return requests
+
+
+def pod_claims_stale(view: ObjectView, sts: StatefulSet, ordinal: int) -> bool:
+    """PodClaimIsStale (`stateful_pod_control.go`) for the pod of `ordinal` about to be created."""
+    name = f"{sts.metadata.name}-{ordinal}"
+    return any(claim_is_stale(c, sts, name) for c in cached_claims(view, sts, ordinal))

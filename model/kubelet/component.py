@@ -79,7 +79,7 @@ from kubeprop.model.kubelet.runtime import (
     restarted,
     sigterm,
 )
-from kubeprop.model.kubelet.status import get_phase, node_status, pod_status
+from kubeprop.model.kubelet.status import get_phase, merged_conditions, node_status, pod_status
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet, reaches_apiserver, send, view
@@ -378,9 +378,17 @@ def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit)
 
 def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod, runtime: PodRuntime) -> tuple[
         ClusterState, bool]:
+    """The status manager's sync (`status_manager.go` syncPod): GET the pod from the API server
+    (not the cache), merge the generated status onto it (`merged_conditions`) and write it; a pod
+    since recreated under the name refuses the write (the UID precondition)."""
     status = pod_status(pod, runtime, state.clock)
     if status == pod.status:
         return state, True
+    fresh = state.store.get(ObjectKey("pods", pod.metadata.namespace, pod.metadata.name))
+    if isinstance(fresh, Pod) and fresh.metadata.uid == pod.metadata.uid \
+            and fresh.status.conditions != pod.status.conditions:
+        status = evolve(status, conditions=merged_conditions(fresh.status.conditions, status.conditions,
+                                                             runtime.evicted))
     obj = evolve(pod, metadata=evolve(pod.metadata, resource_version=""), status=status)
     state, response = send(model, state, user(node), Request(verb="update-status", user=user(node), obj=obj),
                            kubelet(node))

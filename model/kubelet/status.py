@@ -9,7 +9,20 @@ and `pkg/kubelet/nodestatus/setters.go` (the node conditions).
 Model choices: container state timestamps other than `startedAt` are left out; containerID and
 imageID are empty; the kubelet owns the conditions PodScheduled, Initialized, ContainersReady,
 Ready (and DisruptionTarget on an evicted pod); `PodReadyToStartContainers` is not modelled.
-Pods have no readiness gates. Init containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`):
+
+Readiness gates (`spec.readinessGates`): Ready is ContainersReady, except that with every container
+ready it stays False, reason ReadinessGatesNotReady, until each gate's condition is in
+`status.conditions` with status True (`generate.go` GeneratePodReadyCondition, reading the conditions
+`kubelet_pods.go` generateAPIPodStatus kept from the kubelet's copy of the pod: the ones it does not
+own, and the Initialized it just generated). Those conditions are someone else's to set, by a status
+update or patch of the pod (a load-balancer controller upstream; a controller of the scenario's in
+the model: no built-in one sets any). The status manager writes the kubelet's conditions onto the
+pod as it GETs it from the API server, keeping every other condition there (`status_manager.go`
+syncPod, mergePodStatus: `merged_conditions`), so a condition set while the kubelet's cache was
+behind survives its write; a change of one reaches the kubelet as a pod update, and the next
+`SyncPodStatus` writes Ready anew.
+
+Init containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`):
 the regular ones run one by one before the containers, sidecars (restartPolicy Always) start in
 their turn and keep running; all are reported in `initContainerStatuses`, a sidecar with `started`
 and `ready` as a container. The sidecars count for the phase while running (`getPhase`: terminated
@@ -19,11 +32,12 @@ the containers, as `GenerateContainersReadyCondition`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kubeprop.model.api.core import NodeStatus
-from kubeprop.model.api.meta import Condition, set_condition
-from kubeprop.model.api.pod import ContainerStatus, Pod, PodStatus
+from kubeprop.model.api.meta import Condition, find_condition, set_condition
+from kubeprop.model.api.pod import ContainerStatus, Pod, PodReadinessGate, PodStatus
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet.deadline import DEADLINE_MESSAGE, DEADLINE_REASON
@@ -31,6 +45,9 @@ from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
 
 EVICTION_MESSAGE = "The node was low on resource: memory. "
 """`pkg/kubelet/eviction/helpers.go` nodeLowMessageFmt for memory."""
+
+KUBELET_CONDITIONS = ("PodScheduled", "Ready", "Initialized", "ContainersReady")
+"""`pkg/kubelet/types/pod_status.go` PodConditionsByKubelet."""
 
 TERMINAL_REASONS = {"Succeeded": "PodCompleted", "Failed": "PodFailed"}
 """`generate.go` generateContainersReadyConditionForTerminalPhase / generatePodReadyConditionForTerminalPhase:
@@ -103,9 +120,10 @@ def _unready(runtime: PodRuntime) -> list[str]:
     return [c.name for c in (*runtime.sidecars, *runtime.containers) if not (c.running and c.ready)]
 
 
-def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, now: int) -> tuple[Condition, ...]:
+def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, now: int,
+                   gates: tuple[PodReadinessGate, ...] = ()) -> tuple[Condition, ...]:
     """The kubelet-owned conditions set onto the API's (`generate.go`): transition times move only
-    when a condition's status changes."""
+    when a condition's status changes. Ready also waits for the readiness `gates` (`ready_condition`)."""
     unready = _unready(runtime)
     if phase in TERMINAL_REASONS:
         status, reason, message = "False", TERMINAL_REASONS[phase], ""
@@ -114,12 +132,15 @@ def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, 
         status, reason = "False", "ContainersNotReady"
     else:
         status, reason, message = "True", "", ""
+    containers_ready = Condition(type="ContainersReady", status=status, reason=reason, message=message)
+    initialized = _initialized(runtime, phase)
+    visible = (*(c for c in old if c.type not in KUBELET_CONDITIONS), initialized)
     conditions = old
     for cond in (
         Condition(type="PodScheduled", status="True"),
-        _initialized(runtime, phase),
-        Condition(type="ContainersReady", status=status, reason=reason, message=message),
-        Condition(type="Ready", status=status, reason=reason, message=message),
+        initialized,
+        containers_ready,
+        ready_condition(containers_ready, gates, visible),
     ):
         conditions = _set(conditions, cond, now)
     if runtime.evicted:
@@ -127,6 +148,38 @@ def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, 
                                message=EVICTION_MESSAGE)
         conditions = _set(conditions, disruption, now)
     return conditions
+
+
+READINESS_GATES_NOT_READY = "ReadinessGatesNotReady"
+"""`generate.go` ReadinessGatesNotReady: the reason of Ready=False while a readiness gate is not True."""
+
+
+def ready_condition(containers_ready: Condition, gates: tuple[PodReadinessGate, ...],
+                    conditions: tuple[Condition, ...]) -> Condition:
+    """`GeneratePodReadyCondition`: ContainersReady's status, reason and message while it is not
+    True; else False, reason ReadinessGatesNotReady, while a gate's condition is missing from
+    `conditions` or not True (one message per such gate, joined by ", "); else True."""
+    if containers_ready.status != "True":
+        return evolve(containers_ready, type="Ready")
+    unmet = unmet_readiness_gates(gates, conditions)
+    if unmet:
+        return Condition(type="Ready", status="False", reason=READINESS_GATES_NOT_READY, message=", ".join(unmet))
+    return Condition(type="Ready", status="True")
+
+
+def unmet_readiness_gates(gates: tuple[PodReadinessGate, ...], conditions: tuple[Condition, ...]) -> list[str]:
+    """`GeneratePodReadyCondition`'s message for each gate whose condition (the first of its type,
+    `GetPodConditionFromList`) is missing or not True. `%q` of a qualified name (what validation
+    admits as a gate's conditionType) is its JSON string."""
+    unmet = []
+    for gate in gates:
+        quoted = json.dumps(gate.condition_type)
+        cond = find_condition(conditions, gate.condition_type)
+        if cond is None:
+            unmet.append(f"corresponding condition of pod readiness gate {quoted} does not exist.")
+        elif cond.status != "True":
+            unmet.append(f'the status of pod readiness gate {quoted} is not "True", but {cond.status}')
+    return unmet
 
 
 def _init_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> ContainerStatus:
@@ -161,8 +214,23 @@ def _set(conditions: tuple[Condition, ...], new: Condition, now: int) -> tuple[C
     return set_condition(conditions, evolve(new, last_transition_time=now))
 
 
-KUBELET_CONDITIONS = ("PodScheduled", "Ready", "Initialized", "ContainersReady")
-"""`pkg/kubelet/types/pod_status.go` PodConditionsByKubelet."""
+def merged_conditions(fresh: tuple[Condition, ...], generated: tuple[Condition, ...],
+                      evicted: bool) -> tuple[Condition, ...]:
+    """`status_manager.go` mergePodStatus: the conditions the kubelet writes onto the pod it just
+    GOT from the API server (`fresh`) — its own (`KUBELET_CONDITIONS`, and DisruptionTarget on a pod
+    it evicted) as it generated them, every other one as the API server has it now: one set
+    meanwhile is kept, one removed meanwhile stays removed. In the order of `generated`, those only
+    `fresh` has after them, so a merge onto the copy the status was generated from changes nothing."""
+    own = (*KUBELET_CONDITIONS, "DisruptionTarget") if evicted else KUBELET_CONDITIONS
+    out = []
+    for cond in generated:
+        if cond.type in own:
+            out.append(cond)
+        elif (kept := find_condition(fresh, cond.type)) is not None:
+            out.append(kept)
+    out.extend(c for c in fresh if c.type not in own and find_condition(generated, c.type) is None)
+    return tuple(out)
+
 
 REJECTED_PREFIX = "Pod was rejected: "
 """`pkg/kubelet/kubelet.go` rejectPod: the message of a pod refused at admission."""
@@ -207,7 +275,8 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
     elif written == phase and runtime.deadline_exceeded:
         reason, message = DEADLINE_REASON, DEADLINE_MESSAGE
     return evolve(
-        pod.status, phase=written, conditions=pod_conditions(pod.status.conditions, runtime, phase, now),
+        pod.status, phase=written, conditions=pod_conditions(pod.status.conditions, runtime, phase, now,
+                                                             pod.spec.readiness_gates),
         reason=reason, message=message, pod_ip=runtime.pod_ip, start_time=runtime.admitted_at,
         container_statuses=statuses, init_container_statuses=inits,
     )

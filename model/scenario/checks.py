@@ -21,12 +21,16 @@ from kubeprop.model.api.objects import ApiObject, kind_info
 from kubeprop.model.api.quantity import MAX_INT64, Quantity
 from kubeprop.model.scenario.schema import (
     DAY_SECONDS,
+    KUBECTL_WEEK_SECONDS,
     SCENARIO_API_VERSION,
+    RolloutStatusStep,
     ScaleStep,
     ScenarioFile,
     SetImageStep,
+    WorkloadStep,
     cut,
     parameter_problem,
+    parse_for,
 )
 from kubeprop.model.scenario.variants import VARIANTS
 
@@ -42,12 +46,14 @@ MAX_FAULTS = 1_000
 search spends nothing of a larger budget before its time is up."""
 
 BOUND_RANGES: dict[str, tuple[int, int]] = {
-    "maxDepth": (0, 1_000_000),  # as `kubeprop check --max-depth`
-    "maxStates": (0, 10**9),
+    "maxDepth": (1, 1_000_000),  # the range of `kubeprop check --max-depth`, which it is the default of
+    "maxStates": (1, 1_000_000),  # of `--max-states`: the bound exists for memory (docs/cli.md)
     "tickSeconds": (1, DAY_SECONDS),  # the clock's step; every timer of the model is shorter than a day
-    "timeLimitSeconds": (0, 10_000_000),  # as `kubeprop check --budget`
+    "timeLimitSeconds": (1, 10_000_000),  # of `--budget` (whole seconds here)
 }
-"""The valid values of each `bounds:` field."""
+"""The valid values of each `bounds:` field: maxDepth, maxStates and timeLimitSeconds are the
+defaults of `kubeprop check --max-depth`, `--max-states` and `--budget`
+(`kubeprop.counterexamples.check_bounds`), and have those flags' ranges."""
 
 WORKLOAD_FIELDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "replicaset": "ReplicaSet"}
 """Workload step target fields and the kind each names."""
@@ -71,20 +77,71 @@ def check_spec(spec: ScenarioFile) -> Found:
     found += _in_range(spec.faults, ("faults",), 0, MAX_FAULTS)
     found += _bounds(spec)
     for i, step in enumerate(spec.workload):
-        chosen = [f for f in ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon")
-                  if getattr(step, f)]
+        chosen = [f for f in STEP_FIELDS if getattr(step, f)]
         if len(chosen) != 1:
-            found.append((("workload", i), "exactly one of apply, scale, setImage, delete, cordon, drain, uncordon"))
-        target = step.scale or step.set_image
+            found.append((("workload", i), f"exactly one of {', '.join(json_names(STEP_FIELDS))}"))
+        target = _target_step(step)
         if target is not None and len(_targets(target)) != 1:
-            field = "scale" if step.scale is not None else "setImage"
-            found.append((("workload", i, field), f"exactly one of {', '.join(WORKLOAD_FIELDS)}"))
+            field, kinds = _target_field(step)
+            found.append((("workload", i, field), f"exactly one of {', '.join(kinds)}"))
         if step.scale is not None and not 0 <= step.scale.replicas <= MAX_INT32:
             found.append((("workload", i, "scale", "replicas"), _range_message(0, MAX_INT32, step.scale.replicas)))
+        found += wait_step_problems(step, ("workload", i))
     return found
 
 
-def _targets(step: ScaleStep | SetImageStep) -> list[tuple[str, str]]:
+STEP_FIELDS = ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon", "rollout_status", "wait")
+"""The fields of a workload step, one of which each step sets."""
+ROLLOUT_FIELDS = ("deployment", "statefulset")
+"""`rolloutStatus` target fields (kubectl's status viewers the model has a kind for)."""
+WAIT_FOR = "condition=NAME[=VALUE] or delete"
+"""The `wait` step's valid `for` values."""
+
+
+def json_names(fields: Iterable[str]) -> list[str]:
+    """The scenario file's (camelCase) names of schema fields."""
+    return [head + "".join(p[:1].upper() + p[1:] for p in rest) for head, *rest in (f.split("_") for f in fields)]
+
+
+def _target_step(step: WorkloadStep) -> ScaleStep | SetImageStep | RolloutStatusStep | None:
+    return step.scale or step.set_image or step.rollout_status
+
+
+def _target_field(step: WorkloadStep) -> tuple[str, tuple[str, ...]]:
+    """The step's field naming a workload, and the target fields it may use."""
+    if step.scale is not None or step.set_image is not None:
+        return "scale" if step.scale is not None else "setImage", tuple(WORKLOAD_FIELDS)
+    return "rolloutStatus", ROLLOUT_FIELDS
+
+
+def wait_step_problems(step: WorkloadStep, at: FieldPath) -> Found:
+    """A `rolloutStatus` or `wait` step's timeout, and a `wait` step's target and `for`."""
+    found: Found = []
+    if step.rollout_status is not None and not 0 <= step.rollout_status.timeout_seconds <= KUBECTL_WEEK_SECONDS:
+        found.append(((*at, "rolloutStatus", "timeoutSeconds"),
+                      f"{_range_message(0, KUBECTL_WEEK_SECONDS, step.rollout_status.timeout_seconds)} "
+                      "(0: wait for ever, kubectl's default)"))
+    wait = step.wait
+    if wait is None:
+        return found
+    base = (*at, "wait")
+    if not -1 <= wait.timeout_seconds <= KUBECTL_WEEK_SECONDS:
+        found.append(((*base, "timeoutSeconds"), f"{_range_message(-1, KUBECTL_WEEK_SECONDS, wait.timeout_seconds)} "
+                                                 "(-1: wait for ever; 0: check once; kubectl's default is 30)"))
+    for field in ("kind", "name"):
+        if not getattr(wait, field):
+            found.append(((*base, field), "Required value"))
+    if not wait.for_:
+        found.append(((*base, "for"), f"Required value: {WAIT_FOR}"))
+    elif parse_for(wait.for_) is None:
+        what = wait.for_.partition("=")[0]
+        why = (f"kubectl wait --for={what} is not modelled" if what.lower() in ("jsonpath", "create")
+               else f"unrecognized condition {cut(wait.for_)!r}")
+        found.append(((*base, "for"), f"{why}; valid: {WAIT_FOR}"))
+    return found
+
+
+def _targets(step: ScaleStep | SetImageStep | RolloutStatusStep) -> list[tuple[str, str]]:
     """(field, reference) of each workload the step names."""
     return [(f, getattr(step, f)) for f in WORKLOAD_FIELDS if getattr(step, f, "")]
 
@@ -160,9 +217,9 @@ def check_workload_targets(spec: ScenarioFile, manifests: Iterable[ApiObject],
     defined = {_key(o) for o in manifests}
     found: Found = []
     for i, (step, objects) in enumerate(zip(spec.workload, applied, strict=True)):
-        target = step.scale or step.set_image
+        target = _target_step(step)
         if target is not None:
-            field = "scale" if step.scale is not None else "setImage"
+            field = _target_field(step)[0]
             for name, ref in _targets(target):
                 namespace, _, obj_name = ref.rpartition("/")
                 if (WORKLOAD_FIELDS[name], namespace or "default", obj_name) not in defined:

@@ -57,8 +57,11 @@ def decode_all(cls: type, value: Any, path: FieldPath, found: Found) -> Any:
         return None
     fields = _fields(cls)
     known = {jname for _, jname, _, _ in fields}
+    refused: Mapping[str, str] = getattr(cls, "REFUSED_JSON_FIELDS", {})  # as the codec's
     for key in value:
-        if key not in known:
+        if key in refused:
+            found.append(((*path, str(key)), f"not modelled: {refused[key]}"))
+        elif key not in known:
             hint = ", ".join(sorted(known))
             found.append(((*path, str(key)), f"unknown field; valid fields are: {hint}"))
     kwargs: dict[str, Any] = {}

@@ -410,17 +410,18 @@ def _too_many(count: int, what: str) -> str:
 
 def _delete_kind_problems(spec: ScenarioFile, doc: YamlDocument | None, objects: list[ManifestObject],
                           applied: list[list[ApiObject]]) -> list[Problem]:
-    """`delete` steps must name a resource type the cluster will know: a built-in kind or one
-    defined by a CRD among the manifests or the `apply` steps' manifests (kubectl: `the server
-    doesn't have a resource type`)."""
+    """`delete` and `wait` steps must name a resource type the cluster will know: a built-in kind
+    or one defined by a CRD among the manifests or the `apply` steps' manifests (kubectl: `the
+    server doesn't have a resource type`)."""
     crds = [o.obj for o in objects if isinstance(o.obj, CustomResourceDefinition)]
     crds += [o for step in applied for o in step if isinstance(o, CustomResourceDefinition)]
     problems = []
     for i, step in enumerate(spec.workload):
-        if step.delete is not None and resolve_type(step.delete.kind, crds) is None:
-            message = (f"the server doesn't have a resource type {step.delete.kind!r}: not a built-in kind and "
-                       "not defined by a CustomResourceDefinition of the scenario")
-            problems.append(_problem(doc, ("workload", i, "delete", "kind"), message))
+        for field, target in (("delete", step.delete), ("wait", step.wait)):
+            if target is not None and (target.kind or field == "delete") and resolve_type(target.kind, crds) is None:
+                message = (f"the server doesn't have a resource type {target.kind!r}: not a built-in kind and "
+                           "not defined by a CustomResourceDefinition of the scenario")
+                problems.append(_problem(doc, ("workload", i, field, "kind"), message))
     return problems
 
 

@@ -7,7 +7,7 @@ is in `kubeprop.model.scenario.load`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -40,6 +40,7 @@ PARAMETERS: dict[str, Any] = {
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
+    "maxUnavailableStatefulSet": False,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
     "endpointsStaleCacheTracking": True,
@@ -300,6 +301,51 @@ class DeleteStep:
     wait: bool = True
 
 
+KUBECTL_WEEK_SECONDS = 7 * DAY_SECONDS
+"""kubectl wait's "for ever" (a negative `--timeout`), and the longest timeout a step accepts."""
+
+
+@attrs.frozen
+class RolloutStatusStep:
+    """`kubectl rollout status <kind>/<namespace>/<name> [--timeout=Ns]`: exactly one target;
+    `timeoutSeconds` 0 (kubectl's default) waits for ever (`kubeprop.model.cluster.workload_wait`)."""
+
+    REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "daemonset": "the model has no DaemonSet controller (DaemonSets are refused in manifests); roll out a "
+                     "deployment or a statefulset",
+    }
+
+    deployment: str = ""
+    statefulset: str = ""
+    timeout_seconds: int = 0
+
+
+@attrs.frozen
+class WaitStep:
+    """`kubectl wait --for=<for> <kind>/<name> -n <namespace> [--timeout=Ns]`: `for` is
+    `condition=NAME[=VALUE]` or `delete`; `timeoutSeconds` defaults to kubectl's 30, 0 checks once,
+    -1 waits for ever (kubectl: a week)."""
+
+    kind: str = ""
+    name: str = ""
+    namespace: str = "default"
+    for_: str = ""
+    timeout_seconds: int = 30
+
+
+def parse_for(text: str) -> tuple[str, str, str] | None:
+    """A `wait` step's `for`, as kubectl reads `--for` (`staging/src/k8s.io/kubectl/pkg/cmd/wait/wait.go`
+    conditionFuncFor): ("delete", "", ""), ("condition", NAME, VALUE; VALUE "true" when not given),
+    or None for what the model does not run (`jsonpath=`, `create`) or kubectl refuses."""
+    if text.lower() == "delete":
+        return "delete", "", ""
+    if text.startswith("condition="):
+        name, equals, value = text[len("condition="):].partition("=")
+        if name:
+            return "condition", name, value if equals else "true"
+    return None
+
+
 @attrs.frozen
 class ApplyStep:
     """`kubectl apply -f PATH` with options: `serverSide` (`--server-side`), `fieldManager`
@@ -324,6 +370,8 @@ class WorkloadStep:
     cordon: NodeStep | None = None
     drain: DrainStep | None = None
     uncordon: NodeStep | None = None
+    rollout_status: RolloutStatusStep | None = None
+    wait: WaitStep | None = None
 
     @property
     def apply_options(self) -> ApplyStep | None:

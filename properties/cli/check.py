@@ -4,7 +4,9 @@ model, or of the Raft model (etcd) when a Raft variant or `--model raft` is give
 Default: the built-in FeastFlow scenario and the portfolio (the search around the fair run, its
 perturbations where they matter, fault injection around it, PCT priority runs, swarm walks, a
 bounded breadth-first search and Hypothesis, taking turns on up to three cores: `--workers`)
-within a hard wall-clock budget of a minute; `--engine NAME` runs one engine with the whole
+within a hard wall-clock budget of a minute; a scenario's `bounds:` (maxDepth, maxStates,
+timeLimitSeconds) are the defaults of `--max-depth`, `--max-states` and `--budget`, a flag given
+wins, and the header says where each bound came from (`check_bounds`); `--engine NAME` runs one engine with the whole
 budget, `--engine all` each of bfs, walk and hypothesis with an equal share. Prints one row per
 property — violated (with the counterexample file), held (exhaustively, or within the bound the
 engine reached), vacuous (it could not have failed in this scenario), or not checked — then one
@@ -33,6 +35,15 @@ import attrs
 import yaml
 
 from kubeprop.counterexamples.api import INTERRUPTED, CheckInterrupted, CheckReport, Discovery, check
+from kubeprop.counterexamples.check_bounds import (
+    DEFAULT_BUDGET,
+    MAX_DEPTH,
+    MAX_STATES,
+    UNSET,
+    CheckBounds,
+    check_bounds,
+)
+from kubeprop.counterexamples.format import length_words
 from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
@@ -40,11 +51,12 @@ from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.load import Scenario, load_scenario, stored_only_labels, stored_only_note
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.properties.cli.engine_lines import column
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.live import LiveLine, LogLines
-from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
+from kubeprop.properties.cli.table import Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.portfolio import LATE
@@ -82,8 +94,6 @@ ENGINE_HELP = {
 }
 
 
-MAX_DEPTH = 1_000_000
-"""The largest --max-depth accepted."""
 
 MAX_WORKERS = 256
 """The most worker processes (walk workers, portfolio lanes) --workers accepts."""
@@ -136,15 +146,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-depth", type=_positive_int,
                    help=f"BFS depth bound; length of each walk, PCT run and Hypothesis example — every other walk "
                         f"and PCT run goes on for the fair run's length and a quarter when that is longer, to reach "
-                        f"a long workload's end (default {DEFAULT_DEPTH})")
-    p.add_argument("--max-states", type=_positive_int, help="distinct-state bound of the explicit searches")
+                        f"a long workload's end (1 to {MAX_DEPTH:,}; default: the scenario's bounds.maxDepth, else "
+                        f"{DEFAULT_DEPTH})")
+    p.add_argument("--max-states", type=int_in(1, MAX_STATES),
+                   help=f"distinct-state bound of the explicit searches (1 to {MAX_STATES:,}: the bound is there for "
+                        "memory; default: the scenario's bounds.maxStates, else none)")
     p.add_argument("--runs", type=_positive_int,
-                   help="walks and Hypothesis examples to run (default: as many as the budget allows)")
+                   help="walks and Hypothesis examples to run (default: as many as the budget allows); after a "
+                        "violation the search goes on for the other properties and counts its runs anew")
     p.add_argument("--shrink-steps", type=int_in(1, SHRINK_STEPS_LIMIT), default=MAX_SHRINK_STEPS, metavar="N",
                    help=f"shrink a counterexample replaying and judging at most N model steps (default "
                         f"{MAX_SHRINK_STEPS:,}): counted in steps, the same on any machine; the budget still bounds it")
-    p.add_argument("--budget", type=_positive_float, default=60.0,
-                   help="wall-clock seconds for the whole run, every engine and shrinking included (default 60)")
+    p.add_argument("--budget", type=_positive_float,
+                   help="wall-clock seconds for the whole run, every engine and shrinking included (default: the "
+                        f"scenario's bounds.timeLimitSeconds, else {DEFAULT_BUDGET:g})")
     p.add_argument("--workers", type=int_in(1, MAX_WORKERS),
                    help="worker processes: the portfolio's lanes, each running some of its engines, with the same "
                         "result as one (default: the core count or 3, whichever is fewer; at most one per engine; "
@@ -187,6 +202,9 @@ class CheckRun:
     """The stored-only objects of the scenario's manifests and workload steps: the header names them once."""
     max_depth: int = DEFAULT_DEPTH
     """The engines' `max_depth` (`--max-depth`): the engine lines say how long random runs were."""
+    bounds: CheckBounds | None = None
+    """The bounds the engines ran with and where each came from (a flag, the scenario, the default):
+    the header says so when the scenario sets any."""
 
 
 def keep_hypothesis_under(out: Path) -> None:
@@ -198,10 +216,21 @@ def keep_hypothesis_under(out: Path) -> None:
     set_hypothesis_home_dir(out / ".hypothesis")
 
 
-def engine_config(args: argparse.Namespace) -> EngineConfig:
-    """The engines' configuration the flags ask for."""
-    return EngineConfig(max_depth=args.max_depth or DEFAULT_DEPTH, workers=args.workers, max_states=args.max_states,
-                        runs=args.runs, max_shrink_steps=args.shrink_steps)
+def chosen_bounds(args: argparse.Namespace, scenario: Scenario) -> CheckBounds:
+    """The depth, state and time bounds: each flag given wins, else the scenario's `bounds:`, else
+    the default (`check_bounds`)."""
+    def given(value: Any) -> Any:
+        return UNSET if value is None else value
+    return check_bounds(scenario.spec.bounds, max_depth=given(args.max_depth), max_states=given(args.max_states),
+                        budget=given(args.budget), default_depth=DEFAULT_DEPTH)
+
+
+def engine_config(args: argparse.Namespace, bounds: CheckBounds) -> EngineConfig:
+    """The engines' configuration the flags (and the scenario's bounds) ask for."""
+    depth, states = bounds.max_depth.value, bounds.max_states.value
+    return EngineConfig(max_depth=DEFAULT_DEPTH if depth is None else int(depth), workers=args.workers,
+                        max_states=None if states is None else int(states), runs=args.runs,
+                        max_shrink_steps=args.shrink_steps)
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
@@ -209,12 +238,17 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     `--budget` seconds of wall clock in all, loading the scenario included — from when the process
     started when run from the shell (`args.started`, set by `main`)."""
     began: float = getattr(args, "started", None) or time.perf_counter()
+    if args.cluster and args.engine in ("walk", "all"):  # a bad address is bad input before anything runs
+        from kubeprop.properties.explore.dask_walks import _checked_address
+        _checked_address(args.cluster)
     scenario = load_scenario(args.path)
+    bounds = chosen_bounds(args, scenario)
+    budget = float(bounds.budget.value or DEFAULT_BUDGET)
     cycle = args.engine in LASSO_ENGINES
     props: tuple[Any, ...] = (select_cycle(args.properties) if cycle
                               else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
-    config = engine_config(args)
+    config = engine_config(args, bounds)
     explored = None
     if getattr(args, "metrics", False) and not cycle and not getattr(args, "cluster", None):
         model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
@@ -227,7 +261,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     mode = ("live" if sys.stderr.isatty() else "lines") if mode == "auto" else mode
     live = mode == "live"
     for i, engine in enumerate(engines):
-        share = max(0.0, (args.budget - (time.perf_counter() - began)) / (len(engines) - i))
+        share = max(0.0, (budget - (time.perf_counter() - began)) / (len(engines) - i))
         if mode != "none":
             sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
             sys.stderr.flush()
@@ -248,12 +282,12 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                 line.end()
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
             run = CheckRun(scenario.name, (*reports, *partial), props, variant=args.variant,
-                           parameters=tuple(args.params), max_depth=config.max_depth)
+                           parameters=tuple(args.params), max_depth=config.max_depth, bounds=bounds)
             raise Interrupted(_interrupted(run, engine)) from None
         if line is not None:
             line.end()
-    return CheckRun(scenario.name, tuple(reports), props, explored, args.variant,
-                    tuple(args.params), stored_only=_stored_only(scenario, reports), max_depth=config.max_depth)
+    return CheckRun(scenario.name, tuple(reports), props, explored, args.variant, tuple(args.params),
+                    stored_only=_stored_only(scenario, reports), max_depth=config.max_depth, bounds=bounds)
 
 
 def _stored_only(scenario: Scenario, reports: Sequence[CheckReport]) -> tuple[str, ...]:
@@ -278,14 +312,21 @@ def _interrupted(run: CheckRun, engine: str) -> str:
     return text.getvalue()
 
 
+def discovery_length(found: Discovery) -> str:
+    """A discovery's trace length: `5 steps`, or `3 steps, then a fair continuation of 66` for a
+    convergence violation (the engine's find, then the fair continuation its file records), as
+    `kubeprop replay` and `kubeprop gate` print it (`format.length_words`)."""
+    start = found.counterexample.continuation_start if found.counterexample is not None else None
+    return length_words(len(found.trace), start)
+
+
 def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
     found = report.discovery(prop.name)
     if found is not None:
         ce = found.counterexample
         if ce is not None and ce.cycle_start is not None:
             return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
-        steps = len(found.trace)
-        return f"{'VIOLATED' if found.upstream is None else 'UPSTREAM'} ({steps} step{'' if steps == 1 else 's'})"
+        return f"{'VIOLATED' if found.upstream is None else 'UPSTREAM'} ({discovery_length(found)})"
     if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
         return "vacuous"
     if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
@@ -297,54 +338,6 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
         return "not checked"
     return "held (exhaustive)" if report.complete else "held (bounded)"
-
-
-RUN_ENGINES = ("walk", "pct", "hypothesis")
-"""Engines of random runs: their `depth` figure is how long a run may be, not a depth reached."""
-
-
-def _reach(engine: str, s: Any, max_depth: int) -> str:
-    """How far an engine got: the depth a search reached (`, depth 5`); for random runs, how many
-    and how long each may be — `--max-depth`, and for every other walk and PCT run the fair run's
-    length and a quarter when that is longer (`engine.run_length`), so that they reach a long
-    workload's end; for a portfolio, the deepest state its searches reached (its runs' lengths
-    are on their own lines)."""
-    depth = getattr(s, "depth", 0)
-    if engine in RUN_ENGINES:
-        if depth > max_depth and engine != "hypothesis":
-            return (f", {s.runs} runs of up to {max_depth} steps, every other one up to {depth} (the fair run's "
-                    "length and a quarter)")
-        return f", {s.runs} runs of up to {depth} steps"
-    runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
-    parts = getattr(s, "parts", ())
-    if parts:
-        searched = [p.stats.depth for p in parts if p.engine not in RUN_ENGINES and p.stats is not None]
-        return f"{runs}, depth {max(searched)}" if searched else runs
-    return f"{runs}, depth {depth}"
-
-
-def _figures(engine: str, s: Any, max_depth: int) -> str:
-    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
-    return f": {s.steps} steps{distinct}{_reach(engine, s, max_depth)}"
-
-
-def _parts(report: CheckReport, max_depth: int) -> tuple[EngineColumn, ...]:
-    """One column per engine of a portfolio: how far it got and the seconds it used."""
-    out = []
-    for part in getattr(report.stats, "parts", ()):
-        shown = part.violation is not None or part.stats.note in ("not started", LATE)
-        out.append(EngineColumn(part.engine, part.exit_reason, _figures(part.engine, part.stats, max_depth),
-                                part.stats.seconds, note=part.stats.note if part.stats.note and shown else ""))
-    return tuple(out)
-
-
-def _column(report: CheckReport, max_depth: int = DEFAULT_DEPTH) -> EngineColumn:
-    s = report.stats
-    if s is None:
-        return EngineColumn(report.engine, report.exit_reason)
-    return EngineColumn(report.engine, report.exit_reason, _figures(report.engine, s, max_depth), s.seconds,
-                        s.steps_per_second, found_after=report.found_after, parts=_parts(report, max_depth),
-                        lanes=len(getattr(s, "lanes", ())))
 
 
 def table(run: CheckRun) -> Table:
@@ -360,11 +353,12 @@ def table(run: CheckRun) -> Table:
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports)) if w)
     note = stored_only_note(run.stored_only)
+    bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
     return Table(title(run), tuple(p.name for p in run.properties),
-                 tuple(_column(r, run.max_depth) for r in run.reports), cells,
+                 tuple(column(r, run.max_depth) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
-                 upstream_heading=HEADING, header=(note,) if note else ())
+                 upstream_heading=HEADING, header=tuple(line for line in (bounds, note) if line))
 
 
 def title(run: CheckRun) -> str:

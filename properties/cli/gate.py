@@ -46,7 +46,7 @@ from kubeprop.counterexamples.printable import shown, shown_error
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.properties.cli.check import figures_missing, keep_hypothesis_under
+from kubeprop.properties.cli.check import discovery_length, figures_missing, keep_hypothesis_under
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import output_folder, seconds
 from kubeprop.properties.cli.gate_config import (
@@ -208,10 +208,12 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
     if found is not None:
         detail = f"counterexample: {found.path}\n" if found.path else found.note
         behaviour = None if strict else found.upstream
+        length = discovery_length(found)
         if behaviour is not None:
-            return Case(suite, name, "passed", f"{HEADING}: {found.violation} ({behaviour.name}: "
+            return Case(suite, name, "passed", f"{HEADING}: {found.violation.message} ({length}; {behaviour.name}: "
                         f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or ""))
-        return Case(suite, name, "failed", str(found.violation), detail, seconds, str(found.path or ""))
+        return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds,
+                    str(found.path or ""))
     if vacuous is not None:
         if spec.vacuous == "fail":
             return Case(suite, name, "failed", f"vacuous: {vacuous} (vacuous: fail)", "", seconds)

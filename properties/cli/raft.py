@@ -281,6 +281,13 @@ def _finding(config: RaftConfig, variant: str | None, checks: tuple[RaftCheck, .
                        steps=tuple(describe(config, a) for a in run.trace))
 
 
+def _budget(args: argparse.Namespace) -> float:
+    """`kubeprop check --budget` for the Raft model (no scenario, so no scenario bounds): 60 s unless given."""
+    from kubeprop.counterexamples.check_bounds import DEFAULT_BUDGET
+
+    return float(args.budget) if args.budget is not None else DEFAULT_BUDGET
+
+
 def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
     """`kubeprop check` on the Raft model: every discovery, one file each, in the common table (the
     Raft model has one engine, the BFS: `--engine` portfolio, the default, and all mean it). A
@@ -295,7 +302,7 @@ def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
     script = SCRIPTS[values["script"]] if values["script"] else ()
     began = time.perf_counter()
     try:
-        runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, args.budget), script)
+        runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, _budget(args)), script)
     except Unfinished as err:
         table = _raft_table(args, config, checks, applied, err.found, INTERRUPTED, time.perf_counter() - began)
         text = io.StringIO()

@@ -23,6 +23,7 @@ from typing import TextIO
 
 from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.core import Node
+from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.store import Store
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import UsageError
@@ -157,13 +158,31 @@ def _changes(problem: Problem, drain: Sequence[str], remove: Sequence[str]) -> t
         lines.extend(_pod_lines(change))
     if drain:
         change = drain_nodes(problem, drain)
-        lines.append(f"Drained {', '.join(change.nodes)} (kubectl drain --ignore-daemonsets --delete-emptydir-data "
-                     "--force): cordoned (spec.unschedulable, taint node.kubernetes.io/unschedulable:NoSchedule); "
-                     "the Node stays in the scheduler's snapshot, so topology spreading still counts its domains "
-                     "(unless a constraint's nodeTaintsPolicy is Honor).")
+        lines.append(f"Drained {', '.join(change.nodes)} (as `kubectl drain {' '.join(change.nodes)}"
+                     f"{_drain_flags(change)}` does): cordoned (spec.unschedulable, taint "
+                     "node.kubernetes.io/unschedulable:NoSchedule); the Node stays in the scheduler's snapshot, so "
+                     "topology spreading still counts its domains (unless a constraint's nodeTaintsPolicy is Honor).")
         problem = change.problem
         lines.extend(_pod_lines(change))
     return problem, lines
+
+
+def _drain_flags(change: NodeChange) -> str:
+    """The `kubectl drain` flags the drained nodes' pods need for the drain `--drain` models (every
+    pod kubectl can take off evicted, `drain.DRAIN_FLAGS`): `--ignore-daemonsets` when a DaemonSet
+    pod stays, `--delete-emptydir-data` when an evicted pod has an emptyDir volume, `--force` when
+    one declares no controller (`staging/src/k8s.io/kubectl/pkg/drain/filters.go`; without the flag
+    kubectl refuses to drain). None when the pods need none: the flags are not the scenario's."""
+    def controlled(pod: Pod, kind: str | None = None) -> bool:
+        owner = next((r for r in pod.metadata.owner_references if r.controller), None)
+        return owner is not None and (kind is None or owner.kind == kind)
+
+    evicted = (*change.pending_again, *change.deleted)
+    flags = [flag for flag, needed in (
+        ("--ignore-daemonsets", any(controlled(p, "DaemonSet") for p in change.staying)),
+        ("--delete-emptydir-data", any(v.empty_dir is not None for p in evicted for v in p.spec.volumes)),
+        ("--force", any(not controlled(p) for p in evicted))) if needed]
+    return "".join(f" {flag}" for flag in flags)
 
 
 def _pod_lines(change: NodeChange) -> list[str]:

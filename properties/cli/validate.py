@@ -1,5 +1,8 @@
 """`kubeprop validate`: every object of a scenario through the API server pipeline, reported,
-with a note per object naming the fields the codec dropped (`ManifestObject.dropped`).
+with a note per object naming the fields the codec dropped (`ManifestObject.dropped`) and those
+the API server dropped because their feature gate is off in the modelled release
+(`kubeprop.model.api.feature_gates`), and one naming the readiness gates of its pods, whose
+conditions no built-in controller sets.
 
 Computing (the bootstrap) is in `kubeprop.model.scenario.bootstrap`; this module only renders it.
 """
@@ -15,6 +18,7 @@ import yaml
 
 from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.codec import format_path
+from kubeprop.model.api.feature_gates import dropped_by_gates
 from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
 from kubeprop.model.scenario.load import Scenario, load_scenario
@@ -101,6 +105,33 @@ def dropped_note(outcome: Outcome) -> list[str]:
     return [f"    note: dropped, not modelled: {fields}"]
 
 
+def readiness_gates_note(outcome: Outcome) -> list[str]:
+    """The note on an admitted object whose pods (a Pod, a workload's template) carry readiness
+    gates: the kubelet keeps them not Ready until each gate's condition is True, which only a
+    controller of the user's sets (docs/objects.md "Readiness gates"), or nothing."""
+    obj = outcome.response.obj if outcome.response.ok else None
+    spec = getattr(obj, "spec", None)
+    template = getattr(spec, "template", None)
+    pod_spec = template.spec if template is not None else spec
+    gates = getattr(pod_spec, "readiness_gates", ())
+    if not gates:
+        return []
+    types = ", ".join(shown(g.condition_type) for g in gates)
+    many = len(gates) > 1
+    return [f"    note: readinessGates: the kubelet keeps a pod not Ready until its condition{'s' if many else ''} "
+            f"{types} {'are' if many else 'is'} True in status.conditions; no built-in controller sets "
+            f"{'them' if many else 'it'}: a controller of the scenario must, by a status update of the pod"]
+
+
+def gate_dropped_note(outcome: Outcome) -> list[str]:
+    """A note per field of the object's manifest that the API server dropped because its feature
+    gate is off (dropXDisabledFields), naming the gate and the parameter that turns it on."""
+    if not outcome.response.ok or outcome.response.obj is None:
+        return []
+    return [f"    note: dropped by the API server, feature gate {g.gate} off (parameter {g.parameter}: false): "
+            f"{format_path(g.path)}" for g in dropped_by_gates(outcome.obj, outcome.response.obj)]
+
+
 def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[str]:
     """One line per object (created / rejected), the defaults applied, and a closing count."""
     lines = [f"scenario {shown(scenario.name)}: {len(result.outcomes)} objects, manifests applied as user "
@@ -109,6 +140,8 @@ def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[st
         verdict = "created " if outcome.response.ok else "REJECTED"
         lines.append(f"{verdict} {_object_name(outcome)}  {_where(outcome, base)}")
         lines.extend(dropped_note(outcome))
+        lines.extend(gate_dropped_note(outcome))
+        lines.extend(readiness_gates_note(outcome))
         if outcome.response.ok:
             defaults = applied_defaults(outcome) if outcome.source is not None else []
             lines.extend(f"    default {change}" for change in defaults)
@@ -128,9 +161,9 @@ def run_validate(path: Path | None, output: str, out: TextIO) -> int:
         docs = [encode_object(o.response.obj) for o in result.outcomes if o.response.obj is not None]
         out.write(yaml.safe_dump_all(docs, sort_keys=False))
         for outcome in result.outcomes:
-            if outcome.response.ok and dropped_note(outcome):
-                out.writelines(f"# {line}\n" for line in [f"{_object_name(outcome)}  {_where(outcome, base)}",
-                                                          *dropped_note(outcome)])
+            notes = [*dropped_note(outcome), *gate_dropped_note(outcome), *readiness_gates_note(outcome)]
+            if outcome.response.ok and notes:
+                out.writelines(f"# {line}\n" for line in [f"{_object_name(outcome)}  {_where(outcome, base)}", *notes])
             if not outcome.response.ok:  # every rejection with its reason, as YAML comments
                 lines = [f"REJECTED {_object_name(outcome)}  {_where(outcome, base)}", *_rejection_lines(outcome, base)]
                 out.writelines(f"# {line}\n" for line in lines)

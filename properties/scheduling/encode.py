@@ -10,11 +10,12 @@ scheduler cannot disagree on them. Only the pod-to-pod interactions become solve
 
 * NodeResourcesFit (`pkg/scheduler/framework/plugins/noderesources/fit.go`): per node and
   resource (pods count included) a pseudo-boolean `Σ request·x ≤ free`, scaled by the gcd.
-* PodTopologySpread DoNotSchedule (`podtopologyspread/filtering.go`): for every domain d
-  holding a constrained pod and every live domain e, `count(d) − count(e) ≤ maxSkew` over the
-  final counts (the counts after every pod is placed; for pods sharing one constraint this is
-  exactly "some binding order passes the filter at every step"); with fewer live domains than
-  minDomains, `count(d) ≤ maxSkew`.
+* PodTopologySpread DoNotSchedule (`podtopologyspread/filtering.go`): each constrained pod passes
+  its filter over the pods bound before it, in some binding order. Over the final counts where
+  that is exact (`spread_order.final_counts_exact`: the replicas of one workload with one
+  constraint): for every domain d holding a constrained pod and every live domain e,
+  `count(d) − count(e) ≤ maxSkew`; with fewer live domains than minDomains, `count(d) ≤
+  maxSkew`. Otherwise with positions (`spread_order`).
 * InterPodAffinity required terms, both directions (`interpodaffinity/filtering.go`): a pod's
   anti-affinity term excludes the domains of matching pods; an affinity term needs, in the
   pod's domain, some other pod matching all its terms (or no such pod anywhere and the pod
@@ -43,6 +44,7 @@ from kubeprop.model.scheduler.filters import find_untolerated_taint
 from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
+from kubeprop.properties.scheduling.spread_order import declare_order, final_counts_exact, ordered_spread
 
 __all__ = ["STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
 
@@ -299,25 +301,38 @@ def _spread_groups(enc: Encoding) -> dict[tuple[str, SpreadConstraint, frozenset
     return groups
 
 
-def _domain_terms(enc: Encoding, c: SpreadConstraint, pod: Pod, nodes: list[int]) -> tuple[int, list[str]]:
+def _counted(enc: Encoding, c: SpreadConstraint, pod: Pod) -> list[int]:
+    """The pending pods `pod`'s constraint `c` counts (countPodsMatchSelector)."""
+    return [q for q, other in enumerate(enc.problem.pending) if c.counts(pod, (other,))]
+
+
+def _domain_terms(enc: Encoding, c: SpreadConstraint, pod: Pod, counted: list[int], nodes: list[int]
+                  ) -> tuple[int, list[str]]:
     """(bound pods counted, pending-pod literals that would add to the count) over `nodes`, as
-    `pod`'s constraint `c` counts them (countPodsMatchSelector)."""
+    `pod`'s constraint `c` counts them."""
     enc.spend(len(enc.problem.pending))
     existing = sum(c.counts(pod, enc.problem.nodes[j].pods) for j in nodes)
-    matching = [q for q, other in enumerate(enc.problem.pending) if c.counts(pod, (other,))]
-    lits = [enc.var(q, j) for j in nodes for q in matching if j in enc.cand_sets[q]]
+    lits = [enc.var(q, j) for j in nodes for q in counted if j in enc.cand_sets[q]]
     return existing, lits
 
 
 def _spread(enc: Encoding) -> None:
-    for (_ns, c, eligible), members in sorted(_spread_groups(enc).items(), key=lambda kv: kv[1]):
+    """One tracking literal per group; the final counts, or the binding order where they are not
+    exact (`spread_order`)."""
+    groups = sorted(_spread_groups(enc).items(), key=lambda kv: kv[1])
+    read = [(c, enc.problem.pending[members[0]], members, _counted(enc, c, enc.problem.pending[members[0]]))
+            for (_ns, c, _eligible), members in groups]
+    ordered = not final_counts_exact(read)
+    shapes = [_shape(p) for p in enc.problem.pending] if ordered else []
+    if ordered:
+        declare_order(enc, read, shapes)
+    for ((_ns, c, eligible), members), (_, pod, _, counted) in zip(groups, read, strict=True):
         domains: dict[str, list[int]] = {}
         for j in sorted(eligible):
             domains.setdefault(enc.problem.nodes[j].labels[c.topology_key], []).append(j)
         if not domains:
             continue
-        pod = enc.problem.pending[members[0]]
-        terms = {d: _domain_terms(enc, c, pod, nodes) for d, nodes in domains.items()}
+        terms = {d: _domain_terms(enc, c, pod, counted, nodes) for d, nodes in domains.items()}
         closed = tuple(Domain(c.topology_key, d, tuple(nodes), terms[d][0], _policies(c))
                        for d, nodes in sorted(domains.items()) if not terms[d][1]
                        and not any(j in enc.cand_sets[i] for i in members for j in nodes))
@@ -325,23 +340,35 @@ def _spread(enc: Encoding) -> None:
                      Track("spread", tuple(members), detail=_render_spread(c, pod), closed=closed))
         alive = {d: f"(not (and {' '.join(f'down{j}' for j in nodes)}))" if len(nodes) > 1 else f"(not down{nodes[0]})"
                  for d, nodes in domains.items()}
-        for d, nodes in sorted(domains.items()):
-            holds = _or(enc.var(i, j) for i in members for j in nodes if j in enc.cand_sets[i])
-            if holds == "false":
+        if ordered:
+            within = {d: {q: x for q in counted if (x := _in(enc, q, ns)) != "false"} for d, ns in domains.items()}
+            mine = {i: {d: _in(enc, i, ns) for d, ns in domains.items()} for i in members}
+            ordered_spread(enc, c, mine, within, {d: t[0] for d, t in terms.items()}, lit, alive, shapes)
+        else:
+            _spread_final(enc, c, members, domains, terms, lit, alive)
+
+
+def _spread_final(enc: Encoding, c: SpreadConstraint, members: list[int], domains: dict[str, list[int]],
+                  terms: dict[str, tuple[int, list[str]]], lit: str, alive: dict[str, str]) -> None:
+    """Over the final counts: per domain d holding a member and live domain e, count(d) - count(e)
+    <= maxSkew (with fewer live domains than minDomains, count(d) <= maxSkew)."""
+    for d, nodes in sorted(domains.items()):
+        holds = _or(enc.var(i, j) for i in members for j in nodes if j in enc.cand_sets[i])
+        if holds == "false":
+            continue
+        ex_d, lits_d = terms[d]
+        for e in sorted(domains):
+            if e == d:
                 continue
-            ex_d, lits_d = terms[d]
-            for e in sorted(domains):
-                if e == d:
-                    continue
-                ex_e, lits_e = terms[e]
-                enc.spend(len(lits_d) + len(lits_e))
-                bound = c.max_skew - ex_d + ex_e + len(lits_e)
-                pb = _pble(bound, [(1, x) for x in lits_d] + [(1, f"(not {x})") for x in lits_e])
-                enc.lines.append(f"(assert (=> (and {lit} {holds} {alive[e]}) {pb}))")
-            if c.min_domains > 1:
-                few = f"((_ at-most {c.min_domains - 1}) {' '.join(alive.values())})"
-                pb = _pble(c.max_skew - ex_d, [(1, x) for x in lits_d])
-                enc.lines.append(f"(assert (=> (and {lit} {holds} {few}) {pb}))")
+            ex_e, lits_e = terms[e]
+            enc.spend(len(lits_d) + len(lits_e))
+            bound = c.max_skew - ex_d + ex_e + len(lits_e)
+            pb = _pble(bound, [(1, x) for x in lits_d] + [(1, f"(not {x})") for x in lits_e])
+            enc.lines.append(f"(assert (=> (and {lit} {holds} {alive[e]}) {pb}))")
+        if c.min_domains > 1:
+            few = f"((_ at-most {c.min_domains - 1}) {' '.join(alive.values())})"
+            pb = _pble(c.max_skew - ex_d, [(1, x) for x in lits_d])
+            enc.lines.append(f"(assert (=> (and {lit} {holds} {few}) {pb}))")
 
 
 def _policies(c: SpreadConstraint) -> str:

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from random_runs import random_run_states
 
+from kubeprop.model.api import revisions
 from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import Deployment
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers import base as controllers_base
-from kubeprop.model.controllers import deployment_util, statefulset
+from kubeprop.model.controllers import deployment_util
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import nodeinfo
@@ -49,7 +50,7 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
             deployment_util._HASHED.clear()
             assert remembered_hash == deployment_util.compute_hash(d.spec.template, collisions)
     for sts in (o for o in state.store.objects.values() if isinstance(o, StatefulSet)):
-        assert statefulset.revision_name(sts) == statefulset._revision_name(sts.metadata.name, sts.spec.template)
+        assert revisions.revision_name(sts) == revisions._revision_name(sts.metadata.name, sts.spec.template)
     if is_up(state, CONTROLLER_MANAGER):
         for now in (state.clock, state.clock + 10_000):  # (later: past every deadline)
             assert list(controllers_base._wakeups(model, state, now)) == _fresh_wakeups(model, state, now)

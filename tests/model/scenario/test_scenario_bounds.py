@@ -47,10 +47,10 @@ def test_huge_numbers_are_refused_field_by_field(tmp_path: Path, capsys: pytest.
         "8: workload[0].scale.replicas: must be between 0 and 2,147,483,647, got 2147483648",
         "9: faults.nodeCrash: must be between 0 and 1,000, got 100000000000000000000",
         "9: faults.overload: must be between 0 and 1,000, got 1001",
-        "10: bounds.maxDepth: must be between 0 and 1,000,000, got 100000000000000000000",
-        "10: bounds.maxStates: must be between 0 and 1,000,000,000, got 1000000001",
+        "10: bounds.maxDepth: must be between 1 and 1,000,000, got 100000000000000000000",
+        "10: bounds.maxStates: must be between 1 and 1,000,000, got 1000000001",
         "10: bounds.tickSeconds: must be between 1 and 86,400, got 100000000000000000000",
-        "10: bounds.timeLimitSeconds: must be between 0 and 10,000,000, got 100000000000000000000",
+        "10: bounds.timeLimitSeconds: must be between 1 and 10,000,000, got 100000000000000000000",
         "11: parameters.drainRetrySeconds: must be between 1 and 86400, got 100000000000000000000",
         "11: parameters.hpaSyncPeriodSeconds: must be between 1 and 86400, got 0",
         "11: parameters.hpaTolerance: must be a number from 0 to 1, got string 'abc'",
@@ -70,7 +70,7 @@ def test_the_limits_themselves_load(tmp_path: Path) -> None:
     workload:
       - scale: {{deployment: web, replicas: {2**31 - 1}}}
     faults: {{nodeCrash: 1000}}
-    bounds: {{maxDepth: 1000000, maxStates: 1000000000, tickSeconds: 86400, timeLimitSeconds: 10000000}}
+    bounds: {{maxDepth: 1000000, maxStates: 1000000, tickSeconds: 86400, timeLimitSeconds: 10000000}}
     parameters: {{hpaSyncPeriodSeconds: 86400, hpaTolerance: 1, drainRetrySeconds: 1}}
     """)
     spec = load_scenario(path).spec

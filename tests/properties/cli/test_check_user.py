@@ -115,7 +115,7 @@ def test_a_gate_check_takes_property_modules(team_path: None, tmp_path: Path,
                       "    maxDepth: 4\n    budget: 30\n    parameters: {instantCaches: true}\n")
     assert main(["gate", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"FAIL .* :: eu-data-stays-in-eu: eu-data-stays-in-eu: Pod default/billing-", out), out
+    assert re.search(r"FAIL .* :: eu-data-stays-in-eu: Pod default/billing-", out), out
     assert list((tmp_path / "out").glob("eu-data-stays-in-eu-*.json"))
 
 

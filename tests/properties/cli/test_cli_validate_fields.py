@@ -71,3 +71,61 @@ def test_the_record_is_the_codecs_ignored_fields() -> None:
         decode_object(body)
     assert dropped == [("metadata", "selfLink"), ("spec", "template", "spec", "hostIPC"),
                        ("spec", "template", "spec", "containers", 0, "tty")]
+
+
+STS = """apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 1, maxUnavailable: 2}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: db:1}]}
+"""
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_a_field_dropped_by_a_feature_gate_is_listed_where_the_gate_is_off(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], gate: bool) -> None:
+    """StatefulSet maxUnavailable: MaxUnavailableStatefulSet is off in v1.33 (the default release)
+    and on with `maxUnavailableStatefulSet: true` (v1.35 and later)."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "db.yaml").write_text(STS)
+    scenario = ("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nmanifests: [m]\n"
+                "topology: {nodes: [{name: w1, allocatable: {cpu: \"1\", memory: 1Gi, pods: \"10\"}}]}\n"
+                "users: [{name: admin, clusterRoles: [cluster-admin]}]\n")
+    if gate:
+        scenario += "parameters: {maxUnavailableStatefulSet: true}\n"
+    (tmp_path / "scenario.yaml").write_text(scenario)
+    note = ("    note: dropped by the API server, feature gate MaxUnavailableStatefulSet off (parameter "
+            "maxUnavailableStatefulSet: false): spec.updateStrategy.rollingUpdate.maxUnavailable")
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("created  StatefulSet default/db")))
+    assert (lines[at + 1] == note) is not gate
+    assert (note in lines) is not gate
+    code, out, _ = kubeprop(capsys, "validate", "-o", "yaml", str(tmp_path))
+    assert code == 0 and ("# " + note in out) is not gate
+    assert ("maxUnavailable: 2" in out) is gate
+
+
+def test_readiness_gates_are_named_with_who_must_set_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial 6 (rg1): the gate was accepted silently, as data; the kubelet now waits for it, and
+    nothing built in sets its condition."""
+    gates = "  readinessGates: [{conditionType: example.com/lb}, {conditionType: b}]\n"
+    (tmp_path / "pod.yaml").write_text(POD + gates)
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("created  Pod default/job")))
+    assert lines[at + 1] == ("    note: readinessGates: the kubelet keeps a pod not Ready until its conditions "
+                             "example.com/lb, b are True in status.conditions; no built-in controller sets them: a "
+                             "controller of the scenario must, by a status update of the pod")
+    code, out, _ = kubeprop(capsys, "validate", "-o", "yaml", str(tmp_path))
+    assert code == 0 and "#     note: readinessGates: the kubelet keeps a pod not Ready" in out
+    (tmp_path / "pod.yaml").write_text(POD + "  readinessGates: [{conditionType: 'not valid'}]\n")
+    code, out, _ = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 2 and "pod.yaml:7: spec.readinessGates[0].conditionType: Invalid value" in out

@@ -1,0 +1,316 @@
+"""kubectl's waiting commands as workload steps: `kubectl rollout status` and `kubectl wait`.
+
+A user's script or CD pipeline does not run `kubectl set image` the moment `kubectl apply`
+returns: it runs `kubectl rollout status deployment/web` (or `kubectl wait --for=condition=Ready
+pod/db-0`) in between, and the next command runs when that one returns. This module holds what
+those commands decide, as pure functions of the object kubectl reads, and the state of a command
+still waiting; `kubeprop.model.cluster.workload` runs them as steps.
+
+**What "done" means** is kubectl's, rule for rule:
+
+- `rolloutStatus` — the status viewers of `staging/src/k8s.io/kubectl/pkg/polymorphichelpers/
+  rollout_status.go` (`deployment_status`, `statefulset_status`), as `kubectl rollout status`
+  (`staging/src/k8s.io/kubectl/pkg/cmd/rollout/rollout_status.go`) applies them to every watch
+  event of the object: a Deployment is done once its controller observed its generation and
+  every replica is updated, no old one is left and every updated one is available; one whose
+  `Progressing` condition says `ProgressDeadlineExceeded` fails the command. A StatefulSet is done
+  once observed and `readyReplicas` reached `spec.replicas` and, with a `rollingUpdate` (the API
+  server's defaults give it one with partition 0), `updatedReplicas` reached `replicas -
+  partition`; without one, once `currentRevision` is the `updateRevision`; an `OnDelete` set fails
+  the command ("rollout status is only available for RollingUpdate strategy type"). The object
+  deleted while kubectl watches fails it ("object has been deleted"). DaemonSets have a viewer
+  upstream, but the model has no DaemonSet (`kubeprop.model.api.unmodelled`): the schema refuses
+  the target.
+- `wait` with `for: condition=NAME[=VALUE]` — `staging/src/k8s.io/kubectl/pkg/cmd/wait/
+  condition.go` `checkCondition` (`condition_met`): the first `status.conditions` entry whose type
+  equals NAME (case folded) decides; a condition (or, without its own, the status) whose
+  `observedGeneration` is older than `metadata.generation` is not met yet; the status must equal
+  VALUE (default `true`, case folded). kubectl follows the name: an object deleted and made again
+  (a StatefulSet's pod) is waited for again.
+- `wait` with `for: delete` — `staging/src/k8s.io/kubectl/pkg/cmd/wait/wait.go` `IsDeleted`: done
+  at once when the object is not found, else when the object kubectl found (its UID) is gone.
+
+**Timeouts** are kubectl's `--timeout`, measured on the model's clock: `rollout status` waits for
+ever by default (`timeoutSeconds: 0`, `watchtools.ContextWithOptionalTimeout`) and fails with
+`error: timed out waiting for the condition` (`wait.ErrWaitTimeout`) when its timeout passes;
+`kubectl wait` waits 30 s by default, checks once and fails at once with 0 (`condition not met
+for pods/db-0`), waits a week — for ever, in the model — with a negative timeout, and fails with
+`error: timed out waiting for the condition on pods/db-0` (`extendErrWaitTimeout`).
+
+**A command that waits is explicit in the trace.** A command that can only succeed by waiting for
+ever (`timed` is False) is one action, `UserStep(i)`, taken when the command returns: nothing of
+the cluster depends on when it started. A command with a deadline, or one that waits for one
+object's deletion (its UID), starts with `UserStep(i)`, which records a `CommandWait` (its
+deadline, the UID) in `state.addons["workload"]`, and returns with a second `UserStep(i)`,
+enabled once the outcome is decided; the workload's next step waits until then. The deadline is a
+timer (`next_timer`), so time passes (`Tick`) up to it even when nothing else waits, and the step
+then fails: no run waits for a timeout that cannot come. A rollout that never finishes under a
+command without a timeout leaves the step not taken, as the user's script hangs: the run settles
+there and the convergence properties judge the stuck rollout itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.apps import Deployment, StatefulSet
+from kubeprop.model.api.objects import ApiObject, ObjectKey, encode_object
+from kubeprop.model.api.server import Response
+from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.deployment_util import TIMED_OUT_REASON
+from kubeprop.model.scenario.schema import RolloutStatusStep, WaitStep, WorkloadStep, parse_for
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+KEY = "workload"
+"""The workload's entry in `state.addons` (shared with `workload.DeleteWait`)."""
+ROLLOUT_RESOURCES = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps"}
+"""`rolloutStatus` target field → the resource it names."""
+TIMED_OUT = "timed out waiting for the condition"
+"""`wait.ErrWaitTimeout`'s text (`staging/src/k8s.io/apimachinery/pkg/util/wait`)."""
+DELETED = "object has been deleted"
+"""`kubectl rollout status` when the watch delivers the object's deletion."""
+
+
+@attrs.frozen
+class Verdict:
+    """What a status viewer or a condition says of one object: `done`, the status line kubectl
+    prints, and `error` when the command fails on it (kubectl prints `error: <error>`, exit 1)."""
+
+    done: bool
+    status: str = ""
+    error: str = ""
+
+
+def _waiting(status: str) -> Verdict:
+    return Verdict(False, status)
+
+
+def deployment_status(d: Deployment) -> Verdict:
+    """`DeploymentStatusViewer.Status` (revision 0: the latest rollout)."""
+    name, spec, status = d.metadata.name, d.spec, d.status
+    if d.metadata.generation > status.observed_generation:
+        return _waiting("Waiting for deployment spec update to be observed...")
+    progressing = next((c for c in status.conditions if c.type == "Progressing"), None)
+    if progressing is not None and progressing.reason == TIMED_OUT_REASON:
+        return Verdict(False, "", f'deployment "{name}" exceeded its progress deadline')
+    prefix = f'Waiting for deployment "{name}" rollout to finish: '
+    if spec.replicas is not None and status.updated_replicas < spec.replicas:
+        return _waiting(f"{prefix}{status.updated_replicas} out of {spec.replicas} new replicas have been updated...")
+    if status.replicas > status.updated_replicas:
+        return _waiting(f"{prefix}{status.replicas - status.updated_replicas} old replicas are pending termination...")
+    if status.available_replicas < status.updated_replicas:
+        return _waiting(f"{prefix}{status.available_replicas} of {status.updated_replicas} updated replicas are "
+                        "available...")
+    return Verdict(True, f'deployment "{name}" successfully rolled out')
+
+
+def statefulset_status(s: StatefulSet) -> Verdict:
+    """`StatefulSetStatusViewer.Status`: observed, ready, then the partition (or the revisions)."""
+    spec, status = s.spec, s.status
+    strategy = spec.update_strategy
+    if strategy.type != "RollingUpdate":
+        return Verdict(False, "", "rollout status is only available for RollingUpdate strategy type")
+    if status.observed_generation == 0 or s.metadata.generation > status.observed_generation:
+        return _waiting("Waiting for statefulset spec update to be observed...")
+    if spec.replicas is not None and status.ready_replicas < spec.replicas:
+        return _waiting(f"Waiting for {spec.replicas - status.ready_replicas} pods to be ready...")
+    rolling = strategy.rolling_update
+    if rolling is not None:
+        if spec.replicas is not None and rolling.partition is not None \
+                and status.updated_replicas < spec.replicas - rolling.partition:
+            return _waiting(f"Waiting for partitioned roll out to finish: {status.updated_replicas} out of "
+                            f"{spec.replicas - rolling.partition} new pods have been updated...")
+        return Verdict(True, f"partitioned roll out complete: {status.updated_replicas} new pods have been updated...")
+    if status.update_revision != status.current_revision:
+        return _waiting(f"waiting for statefulset rolling update to complete {status.updated_replicas} pods at "
+                        f"revision {status.update_revision}...")
+    return Verdict(True, f"statefulset rolling update complete {status.current_replicas} pods at revision "
+                         f"{status.current_revision}...")
+
+
+def rollout_verdict(obj: ApiObject) -> Verdict:
+    """The status viewer of the object's kind (`StatusViewerFor`)."""
+    if isinstance(obj, Deployment):
+        return deployment_status(obj)
+    if isinstance(obj, StatefulSet):
+        return statefulset_status(obj)
+    return Verdict(False, "", f"no status viewer has been implemented for {type(obj).__name__}")
+
+
+def _equal_fold(a: str, b: str) -> bool:
+    """Go's `strings.EqualFold` (rune by rune simple case folding), for the model's strings."""
+    return len(a) == len(b) and all(x == y or x.lower() == y.lower() or x.upper() == y.upper()
+                                    for x, y in zip(a, b, strict=True))
+
+
+def condition_met(obj: ApiObject, name: str, value: str) -> bool:
+    """`ConditionalWait.checkCondition` on the object as kubectl decodes it (its JSON)."""
+    body = encode_object(obj)
+    status = body.get("status")
+    if not isinstance(status, dict):
+        return False
+    conditions = status.get("conditions")
+    if not isinstance(conditions, list):
+        return False
+    generation = body.get("metadata", {}).get("generation")
+    for condition in conditions:
+        if not isinstance(condition, dict):
+            return False
+        kind, current = condition.get("type"), condition.get("status")
+        if not isinstance(kind, str) or not _equal_fold(kind, name) or not isinstance(current, str):
+            continue
+        if isinstance(generation, int):
+            observed = condition.get("observedGeneration", status.get("observedGeneration"))
+            if isinstance(observed, int) and observed < generation:
+                return False
+        return _equal_fold(current, value)
+    return False
+
+
+def rollout_target(step: RolloutStatusStep) -> tuple[str, str, str]:
+    """(resource, namespace, name) of a `rolloutStatus` step (namespace `default` when omitted)."""
+    for field, resource in ROLLOUT_RESOURCES.items():
+        ref = getattr(step, field)
+        if ref:
+            namespace, _, name = ref.rpartition("/")
+            return resource, namespace or "default", name
+    return "", "", ""
+
+
+def is_wait_step(step: WorkloadStep) -> bool:
+    """Whether the step is one of kubectl's waiting commands."""
+    return step.rollout_status is not None or step.wait is not None
+
+
+def timed(step: WorkloadStep) -> bool:
+    """Whether the command starts a `CommandWait` when it cannot return at once: it has a deadline
+    (a positive timeout), or it waits for one object's deletion (by UID)."""
+    if step.rollout_status is not None:
+        return step.rollout_status.timeout_seconds > 0
+    assert step.wait is not None
+    return step.wait.timeout_seconds > 0 or wait_kind(step.wait) == "delete"
+
+
+def wait_kind(step: WaitStep) -> str:
+    """`delete` or `condition` (the schema refused anything else)."""
+    parsed = parse_for(step.for_)
+    return parsed[0] if parsed is not None else ""
+
+
+def timeout_flag(step: WorkloadStep) -> str:
+    """The `--timeout` flag as the user wrote it ("" for kubectl's default)."""
+    if step.rollout_status is not None:
+        seconds = step.rollout_status.timeout_seconds
+        return f" --timeout={seconds}s" if seconds else ""
+    assert step.wait is not None
+    seconds = step.wait.timeout_seconds
+    return "" if seconds == WaitStep().timeout_seconds else f" --timeout={seconds}s"
+
+
+@attrs.frozen(cache_hash=True)
+class CommandWait:
+    """A `rollout status` or `wait` command still running: its step, the object it watches (its UID
+    when it started) and the model time its `--timeout` passes (None: never)."""
+
+    step: int
+    resource: str
+    namespace: str
+    name: str
+    uid: str
+    deadline: int | None
+
+    @property
+    def key(self) -> ObjectKey:
+        """The key of the object the command watches."""
+        return ObjectKey(self.resource, self.namespace, self.name)
+
+    def timed_out(self, clock: int) -> bool:
+        """True once the command's timeout has passed."""
+        return self.deadline is not None and clock >= self.deadline
+
+    def same_object(self, store: Store) -> Any:
+        """The object the command started on, if it is still there (same UID), else None."""
+        found = store.get(self.key)
+        return found if found is not None and found.metadata.uid == self.uid else None
+
+
+def command_wait(state: ClusterState) -> CommandWait | None:
+    """The waiting command the user's workload is in, if any."""
+    found = state.addons.get(KEY)
+    return found if isinstance(found, CommandWait) else None
+
+
+def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
+    """The deadline of the waiting command, while it is ahead (a timer: time may pass up to it)."""
+    waiting = command_wait(state)
+    if waiting is None or waiting.deadline is None or waiting.deadline <= state.clock:
+        return None
+    return waiting.deadline
+
+
+def has_timeouts(model: ClusterModel) -> bool:
+    """Whether some step of the scenario can start a `CommandWait` with a deadline (the workload's
+    enabled steps then depend on the clock)."""
+    return any(is_wait_step(s) and timed(s) for s in model.scenario.spec.workload)
+
+
+def _resource_name(key: ObjectKey) -> str:
+    """`<resource>/<name>` as kubectl names the object in its wait errors (`info.ObjectName()`)."""
+    return f"{key.resource.partition('.')[0]}/{key.name}"
+
+
+def outcome(step: WorkloadStep, key: ObjectKey, response: Response, waiting: CommandWait | None,
+            clock: int) -> str | None:
+    """How the command of `step` ends, given kubectl's GET of the object (`response`) and the
+    command's wait so far (None: it has not started one): None while it still waits, "" when it
+    returns successfully, else its failure as the user sees it."""
+    failed = None if response.ok else f"{response.code} {response.reason}: {response.message}"
+    obj = response.obj
+    if step.rollout_status is not None:
+        if waiting is not None and (response.code == 404 or (obj is not None and obj.metadata.uid != waiting.uid)):
+            return f"error: {DELETED}"
+        if failed is not None or obj is None:
+            return failed or ""
+        verdict = rollout_verdict(obj)
+        if verdict.error:
+            return f"error: {verdict.error}"
+        return "" if verdict.done else _still(waiting, clock, f"error: {TIMED_OUT}")
+    assert step.wait is not None
+    timeout = f"error: {TIMED_OUT} on {_resource_name(key)}"
+    not_met = f"error: condition not met for {_resource_name(key)}"
+    if wait_kind(step.wait) == "delete":
+        if response.code == 404 or (waiting is not None and obj is not None and obj.metadata.uid != waiting.uid):
+            return ""
+        if failed is not None:
+            return failed
+        return not_met if step.wait.timeout_seconds == 0 else _still(waiting, clock, timeout)
+    if failed is not None:
+        # kubectl's builder GETs the object first; once watching, a deleted object is waited for again
+        return failed if waiting is None or response.code != 404 else _still(waiting, clock, timeout)
+    parsed = parse_for(step.wait.for_)
+    assert parsed is not None and obj is not None
+    if condition_met(obj, parsed[1], parsed[2]):
+        return ""
+    return not_met if step.wait.timeout_seconds == 0 else _still(waiting, clock, timeout)
+
+
+def _still(waiting: CommandWait | None, clock: int, timeout: str) -> str | None:
+    """None while the command waits; its timeout failure once its deadline has passed."""
+    return timeout if waiting is not None and waiting.timed_out(clock) else None
+
+
+def start(step: WorkloadStep, index: int, key: ObjectKey, obj: ApiObject, clock: int) -> CommandWait:
+    """The wait a command starts on `obj` at model time `clock`."""
+    seconds = step.rollout_status.timeout_seconds if step.rollout_status is not None else \
+        step.wait.timeout_seconds if step.wait is not None else 0
+    return CommandWait(index, key.resource, key.namespace, key.name, obj.metadata.uid,
+                       clock + seconds if seconds > 0 else None)
+
+
+def describe(step: WorkloadStep, key: tuple[str, str, str]) -> str:
+    """The kubectl command of a `rolloutStatus` or `wait` step; `key`: (kind as typed, namespace, name)."""
+    kind, namespace, name = key
+    command = f"wait --for={step.wait.for_}" if step.wait is not None else "rollout status"
+    return f"kubectl {command} {kind}/{name} -n {namespace}{timeout_flag(step)}"

@@ -1,0 +1,66 @@
+"""The engine lines of `kubeprop check`'s table: each engine's exit reason and how far it got — the
+depth a search reached, how many random runs, how long each may be and how long they were on
+average — and, for a portfolio, one line per member."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeprop.counterexamples.api import CheckReport
+from kubeprop.properties.cli.table import EngineColumn
+from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.explore.portfolio import LATE
+
+__all__ = ["RUN_ENGINES", "column"]
+
+DEFAULT_DEPTH: int = EngineConfig().max_depth
+
+
+RUN_ENGINES = ("walk", "pct", "hypothesis")
+"""Engines of random runs: their `depth` figure is how long a run may be, not a depth reached."""
+
+
+def _reach(engine: str, s: Any, max_depth: int) -> str:
+    """How far an engine got: the depth a search reached (`, depth 5`); for random runs, how many,
+    how long each may be — `--max-depth`, and for every other walk and PCT run the fair run's
+    length and a quarter when that is longer (`engine.run_length`), so that they reach a long
+    workload's end — and how long they were on average (the steps taken over the runs finished: a
+    run ends early when nothing is left to do); for a portfolio, the deepest state its searches
+    reached (its runs' lengths are on their own lines)."""
+    depth = getattr(s, "depth", 0)
+    if engine in RUN_ENGINES:
+        mean = f" ({s.steps / s.runs:.1f} on average)" if s.runs else ""
+        if depth > max_depth and engine != "hypothesis":
+            return (f", {s.runs} runs of up to {max_depth} steps{mean}, every other one up to {depth} (the fair "
+                    "run's length and a quarter)")
+        return f", {s.runs} runs of up to {depth} steps{mean}"
+    runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
+    parts = getattr(s, "parts", ())
+    if parts:
+        searched = [p.stats.depth for p in parts if p.engine not in RUN_ENGINES and p.stats is not None]
+        return f"{runs}, depth {max(searched)}" if searched else runs
+    return f"{runs}, depth {depth}"
+
+
+def _figures(engine: str, s: Any, max_depth: int) -> str:
+    distinct = f", {s.distinct} distinct" if getattr(s, "distinct", 0) else ""
+    return f": {s.steps} steps{distinct}{_reach(engine, s, max_depth)}"
+
+
+def _parts(report: CheckReport, max_depth: int) -> tuple[EngineColumn, ...]:
+    """One column per engine of a portfolio: how far it got and the seconds it used."""
+    out = []
+    for part in getattr(report.stats, "parts", ()):
+        shown = part.violation is not None or part.stats.note in ("not started", LATE)
+        out.append(EngineColumn(part.engine, part.exit_reason, _figures(part.engine, part.stats, max_depth),
+                                part.stats.seconds, note=part.stats.note if part.stats.note and shown else ""))
+    return tuple(out)
+
+
+def column(report: CheckReport, max_depth: int = DEFAULT_DEPTH) -> EngineColumn:
+    s = report.stats
+    if s is None:
+        return EngineColumn(report.engine, report.exit_reason)
+    return EngineColumn(report.engine, report.exit_reason, _figures(report.engine, s, max_depth), s.seconds,
+                        s.steps_per_second, found_after=report.found_after, parts=_parts(report, max_depth),
+                        lanes=len(getattr(s, "lanes", ())))
