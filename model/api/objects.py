@@ -94,7 +94,7 @@ from kubeprop.model.api.rbac_kinds import (
 )
 from kubeprop.model.api.scheduling import PriorityClass
 from kubeprop.model.api.storage import StorageClass
-from kubeprop.model.api.unmodelled import refused_value, unmodelled_reason
+from kubeprop.model.api.unmodelled import unmodelled_reason
 from kubeprop.model.evolve import evolve
 
 __all__ = [
@@ -274,9 +274,6 @@ def decode_object(body: Mapping[str, Any], crds: Sequence[CustomResourceDefiniti
     cls = _BY_GVK.get((api_version, kind))
     if cls is not None:
         obj: ApiObject = decode_attrs(cls, rest)
-        refused = refused_value(obj)
-        if refused is not None:
-            raise DecodeError(*refused)
         return obj
     for crd in crds:
         for info in crd.kind_infos():

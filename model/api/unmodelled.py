@@ -13,8 +13,7 @@ LimitRanger, ResourceQuota, RuntimeClass, the webhook and ValidatingAdmissionPol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
     ("apps", "DaemonSet"): (
@@ -64,28 +63,6 @@ UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
         "would be limited as if it were absent; remove it from the folder"),
 }
 """(API group, kind) → why the model refuses the kind and what the user can do instead."""
-
-
-RETENTION_REFUSAL: Final = (
-    "not modelled: the model's StatefulSet controller keeps every claim, as the default Retain/Retain does; with "
-    "Delete, upstream (StatefulSetAutoDeletePVC, GA in v1.32: KEP-1847, kubernetes#128247) gives the claims owner "
-    "references so that the garbage collector deletes them with the set (whenDeleted) or with the pod a scale-down "
-    "removes (whenScaled), and a pod created again starts on a new, empty volume; write Retain or remove the field")
-"""Why a StatefulSet's `persistentVolumeClaimRetentionPolicy` other than Retain is refused
-(`pkg/controller/statefulset/stateful_set_utils.go` updateClaimOwnerRefForSetAndPod is not modelled)."""
-
-
-def refused_value(obj: Any) -> tuple[tuple[str, ...], str] | None:
-    """The field path and reason of a value the model refuses in a decoded object, or None: a
-    StatefulSet's PVC retention policy other than Retain (`RETENTION_REFUSAL`)."""
-    spec = getattr(obj, "spec", None)
-    policy = getattr(spec, "persistent_volume_claim_retention_policy", None)
-    if not isinstance(policy, Mapping):
-        return None
-    for field in ("whenDeleted", "whenScaled"):
-        if policy.get(field) not in (None, "", "Retain"):
-            return ("spec", "persistentVolumeClaimRetentionPolicy", field), RETENTION_REFUSAL
-    return None
 
 
 def unmodelled_reason(api_version: str, kind: str) -> str | None:

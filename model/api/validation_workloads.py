@@ -185,12 +185,20 @@ def _stateful_set_strategy(strategy: StatefulSetUpdateStrategy, path: FieldPath)
     return errs
 
 
+_RETENTION_FIELDS: Final = ("whenDeleted", "whenScaled")
+
+
 def _retention_policy(policy: Any, path: FieldPath) -> ErrorList:
-    """ValidatePersistentVolumeClaimRetentionPolicy: whenDeleted / whenScaled are Retain or Delete."""
-    if not isinstance(policy, Mapping):
+    """ValidatePersistentVolumeClaimRetentionPolicy: whenDeleted / whenScaled are Retain or Delete.
+    The field is kept as plain data (`StatefulSetSpec`), so its shape is checked here too: upstream
+    strict decoding refuses a policy that is not an object, or names another field, with a 400."""
+    if policy is None:
         return []
-    errs: ErrorList = []
-    for field in ("whenDeleted", "whenScaled"):
+    if not isinstance(policy, Mapping):
+        return [invalid(path, policy, "must be an object with the fields whenDeleted and whenScaled")]
+    errs: ErrorList = [invalid((*path, str(key)), policy[key], "unknown field; valid fields are: "
+                               + ", ".join(_RETENTION_FIELDS)) for key in policy if key not in _RETENTION_FIELDS]
+    for field in _RETENTION_FIELDS:
         value = policy.get(field, "")
         if value not in ("Retain", "Delete"):
             errs.append(not_supported((*path, field), value, ("Retain", "Delete")))

@@ -5,7 +5,8 @@ Upstream: `pkg/controller/statefulset/stateful_set_control.go` (updateStatefulSe
 processCondemned, computeReplicaStatus, updateStatefulSetStatus), `stateful_set_utils.go`
 (newStatefulSetPod, updateIdentity, updateStorage, getPersistentVolumeClaims, isUnavailable,
 completeRollingUpdate, inconsistentStatus), `stateful_pod_control.go` (CreateStatefulPod creates the
-PVCs before the pod), `stateful_set.go` (event handlers, getPodsForStatefulSet).
+PVCs before the pod; ClaimsMatchRetentionPolicy, UpdatePodClaimForRetentionPolicy, PodClaimIsStale),
+`stateful_set.go` (event handlers, getPodsForStatefulSet).
 
 - OrderedReady ("monotonic"): walk ordinals ascending and stop at the first pod that needs
   attention — Failed/Succeeded → delete (the replacement comes on a later sync, once the old pod
@@ -41,11 +42,14 @@ Model choices (documented deviations):
 - ControllerRevision objects are not modelled (`kubeprop.model.api.revisions`: the names, and
   the current revision's template kept with the set). The history limit (truncateHistory) and
   rollback's bump of a revision number change no pod and are left out.
-- The PVC retention policy (StatefulSetAutoDeletePVC, GA in v1.32) is not modelled: claims are
-  kept (the default Retain/Retain) and get no owner references; a set asking for Delete is refused
-  when it is decoded (`kubeprop.model.api.unmodelled.refused_value`), not checked as if it said
-  Retain. The claims are bound by the PV controller and the scheduler
-  (`kubeprop.model.controllers.persistentvolume`, `kubeprop.model.scheduler.volumebinding`).
+- The PVC retention policy (`persistentVolumeClaimRetentionPolicy`, StatefulSetAutoDeletePVC, GA
+  in v1.32) is kept as upstream keeps it (`kubeprop.model.controllers.statefulset_retention`): the
+  claims get owner references to the set (`whenDeleted: Delete`, live ordinals) or to their pod
+  (`whenScaled: Delete`, condemned ordinals, before the pod is deleted), written with updates, and
+  the garbage collector deletes a claim once its owner is gone; a missing pod whose claim still
+  names an earlier pod is not created until that claim is gone (PodClaimIsStale). The claims are
+  bound by the PV controller and the scheduler (`kubeprop.model.controllers.persistentvolume`,
+  `kubeprop.model.scheduler.volumebinding`).
 - `spec.ordinals.start` (GA in v1.31) moves the range: the replicas are the ordinals start …
   start + replicas - 1 (`stateful_set_utils.go` getStartOrdinal, getEndOrdinal,
   podInOrdinalRange); a pod outside it is condemned. The slots below are *indices* into that
@@ -94,6 +98,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.controllers.statefulset_retention import PodIdentity, claim_owner_updates, pod_claims_stale
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
 
@@ -187,6 +192,7 @@ class _Sync:
     requests: list[Request] = attrs.field(factory=list)
     current_delta: int = 0
     requeue: bool = False
+    retention_updated: set[str] = attrs.field(factory=set)
 
     @property
     def monotonic(self) -> bool:
@@ -213,11 +219,15 @@ class _Sync:
         return True
 
     def create_pod(self, ordinal: int) -> Pod | None:
-        """CreateStatefulPod: PVCs first, then the pod; None if a claim blocks creation."""
+        """CreateStatefulPod: PVCs first, then the pod, then the owner references of the claims
+        already cached (UpdatePodClaimForRetentionPolicy with the new pod, which has no UID yet: the
+        claims created just now are not in the cache, so theirs are set on a later sync); None if a
+        claim blocks creation."""
         if not self.create_claims(ordinal):
             return None
         pod = self.versioned_pod(ordinal)
         self.requests.append(Request(verb="create", user=CONTROLLER_MANAGER_USER, obj=pod))
+        self.fix_claim_owners(PodIdentity(pod.metadata.name, "", condemned=False), ordinal)
         return pod
 
     def versioned_pod(self, ordinal: int) -> Pod:
@@ -234,6 +244,14 @@ class _Sync:
             current_set = evolve(self.sts, spec=evolve(self.sts.spec, template=self.current_template))
             return new_pod(current_set, ordinal, self.current_rev)
         return new_pod(self.sts, ordinal, self.update_rev)
+
+    def fix_claim_owners(self, pod: PodIdentity, ordinal: int) -> None:
+        """UpdatePodClaimForRetentionPolicy for one pod (`statefulset_retention.claim_owner_updates`)."""
+        self.requests += claim_owner_updates(self.view, self.sts, pod, ordinal, self.retention_updated)
+
+    def claims_stale(self, ordinal: int) -> bool:
+        """PodClaimIsStale for the pod of `ordinal` about to be created."""
+        return pod_claims_stale(self.view, self.sts, ordinal)
 
 
 @attrs.frozen
@@ -305,7 +323,9 @@ class StatefulSetController(Memoryless):
         return replicas, condemned
 
     def _update(self, sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod]) -> None:
-        """updateStatefulSet after partitioning: replicas, condemned pods, then the rolling update."""
+        """updateStatefulSet after partitioning: replicas, the claims of condemned pods (their owner
+        references, before any condemned pod is deleted: "Fix pod claims for condemned pods"), the
+        condemned pods, then the rolling update."""
         count = sync.sts.spec.replicas if sync.sts.spec.replicas is not None else 1
         first_unavailable = self._first_unavailable(sync, replicas, condemned, count)
         slots: dict[int, Pod | None] = {i: replicas.get(i) for i in range(count)}
@@ -313,6 +333,9 @@ class StatefulSetController(Memoryless):
             stop = self._process_replica(sync, slots, index)
             if sync.requeue or (stop and sync.monotonic):
                 return
+        for pod in condemned:
+            sync.fix_claim_owners(PodIdentity(pod.metadata.name, pod.metadata.uid, condemned=True),
+                                  parent_and_ordinal(pod.metadata.name)[1])
         for pod in condemned:
             if self._process_condemned(sync, pod, first_unavailable) and sync.monotonic:
                 return
@@ -339,7 +362,11 @@ class StatefulSetController(Memoryless):
     def _process_replica(self, sync: _Sync, slots: dict[int, Pod | None], index: int) -> bool:
         """processReplica of the replica at `index` (ordinal start + index); True means "stop
         here" (only honoured in monotonic mode, except that a blocked PVC creation stops either
-        way through `sync.requeue`)."""
+        way through `sync.requeue`). A missing pod whose claim still names an earlier pod of its
+        name (PodClaimIsStale, `whenScaled: Delete`) is not created: the garbage collector is
+        deleting that claim. The claims' owner references are fixed for a pending pod (with its
+        missing claims) and, in monotonic mode once the pod is healthy, before its identity
+        (ClaimsMatchRetentionPolicy, then UpdateStatefulPod)."""
         pod, ordinal = slots[index], start_ordinal(sync.sts) + index
         if pod is not None and pod.status.phase in ("Failed", "Succeeded"):
             if not _terminating(pod):
@@ -349,14 +376,21 @@ class StatefulSetController(Memoryless):
             sync.delete(pod, grace=0)
             pod = None
         if pod is None:
+            if sync.claims_stale(ordinal):
+                return True
             slots[index] = sync.create_pod(ordinal)
             return slots[index] is None or sync.monotonic
-        if pod.status.phase == "Pending" and not sync.create_claims(ordinal):
-            return True
+        identity = PodIdentity(pod.metadata.name, pod.metadata.uid, condemned=False)
+        if pod.status.phase == "Pending":
+            if not sync.create_claims(ordinal):
+                return True
+            sync.fix_claim_owners(identity, ordinal)
         if not sync.monotonic:
+            sync.fix_claim_owners(identity, ordinal)
             return False
         if _terminating(pod) or not _running_ready(pod) or not _running_available(pod, sync.min_ready, sync.now):
             return True
+        sync.fix_claim_owners(identity, ordinal)
         self._fix_identity(sync, pod, ordinal)
         return False
 

@@ -106,8 +106,8 @@ def user_bindings(user: UserDecl) -> list[ApiObject]:
 
 def api_config(scenario: Scenario, parameters: Mapping[str, Any] | None = None) -> ApiServerConfig:
     """The API server of a scenario: its users, its admission chain and its feature gates configured
-    by the model parameters (`defaultTolerationSeconds`, `maxUnavailableStatefulSet`; default: the
-    scenario's own parameters)."""
+    by the model parameters (`defaultTolerationSeconds`, `defaultStorageClass`,
+    `maxUnavailableStatefulSet`; default: the scenario's own parameters)."""
     values = {**PARAMETERS, **scenario.spec.parameters, **(parameters or {})}
     admission = with_default_toleration_seconds(scenario.admission, int(values["defaultTolerationSeconds"]))
     admission = with_default_storage_class(admission, str(values["defaultStorageClass"]))

@@ -19,7 +19,6 @@ import pytest
 
 from kubeprop.model.api.codec import thaw_json
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
-from kubeprop.model.api.manifests import ManifestError, load_manifests
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.cluster.compose import build_model, initial_state
@@ -178,11 +177,3 @@ def test_node_local_volume_pins_the_replacement(tmp_path: Path) -> None:
         "0/2 nodes are available: 1 node(s) had volume node affinity conflict, 1 node(s) were unschedulable. "
         "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
 
-
-def test_retention_policy_delete_is_refused(tmp_path: Path) -> None:
-    """A non-Retain persistentVolumeClaimRetentionPolicy is refused, not silently kept as Retain."""
-    (tmp_path / "db.yaml").write_text(DB.replace("  serviceName: db\n",
-                                                 "  serviceName: db\n  persistentVolumeClaimRetentionPolicy:\n"
-                                                 "    whenScaled: Delete\n"))
-    with pytest.raises(ManifestError, match=r"persistentVolumeClaimRetentionPolicy\.whenScaled: not modelled"):
-        load_manifests([tmp_path / "db.yaml"])
