@@ -60,6 +60,7 @@ from kubeprop.model.api.volume import (
     is_fully_bound,
 )
 from kubeprop.model.evolve import evolve
+from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler.filters import FilterStatus
 from kubeprop.model.scheduler.nodeinfo import NodeInfo
 from kubeprop.model.state.cluster import ClusterModel
@@ -76,6 +77,11 @@ UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
 BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind"
 NODE_CONFLICT = "node(s) had volume node affinity conflict"
 PV_NOT_EXIST = "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)"
+
+
+_SELECTORS: IdentityMemo[NodeSelector] = IdentityMemo(limit=1_024)
+"""A volume's required node affinity, decoded, by the identity of its stored value (the Filter
+asks for it once per pod and node)."""
 
 
 def sees_volumes(model: ClusterModel) -> bool:
@@ -101,8 +107,13 @@ def node_affinity_matches(volume: PersistentVolume, node: Node) -> bool:
     required = affinity.get("required") if hasattr(affinity, "get") else None
     if required is None:
         return True
-    selector: NodeSelector = decode(NodeSelector, thaw_json(required))
+    selector = _SELECTORS.get1(required, _node_selector, required)  # decoded once per stored value
     return selector.matches(node.metadata.name, node.metadata.labels)
+
+
+def _node_selector(required: Any) -> NodeSelector:
+    selector: NodeSelector = decode(NodeSelector, thaw_json(required))
+    return selector
 
 
 def _topology_matches(cls: StorageClass, node: Node) -> bool:
