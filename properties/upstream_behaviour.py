@@ -589,5 +589,5 @@ def explanation(behaviour: UpstreamBehaviour, width: int = 96, variant: str = CO
     """The lines `kubeprop check` prints under a violation that is `behaviour`: what happens, then
     (found under a `variant`) that it happens without the variant too, then each citation."""
     lines = textwrap.wrap(f"{behaviour.name}: {behaviour.summary}", width)
-    also = () if variant == CORRECT else tuple(textwrap.wrap(without_variant(variant), width))
+    also = () if variant == CORRECT else tuple(textwrap.wrap(without_variant(variant), width, break_on_hyphens=False))
     return (*lines, *also, *(f"upstream: {c}" for c in behaviour.citations))
