@@ -306,7 +306,8 @@ def render_text(result: RaftReplay) -> str:
     final = result.states[-1]
     for srv in range(config.servers):
         log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
-        lines.append(f"     {config.name(srv)}: {ROLE_NAMES[final.role[srv]]} term {final.term[srv]} commit {final.commit[srv]}"
+        role = ROLE_NAMES[final.role[srv]]
+        lines.append(f"     {config.name(srv)}: {role} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")
     shown = result.violation.message if result.violation is not None else f"recorded: {ce.violation.message}"
     lines += ["", f"{printable.shown(ce.property.name)}: {printable.shown(shown)}", "",
