@@ -128,6 +128,7 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         etcd_members=tuple(m.name for m in scenario.spec.topology.etcd),
         etcd_nodes=tuple(m.node for m in scenario.spec.topology.etcd),
         hooks=HOOKS,
+        added_controllers=tuple(controllers),
     )
 
 
