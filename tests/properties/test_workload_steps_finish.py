@@ -178,3 +178,23 @@ def test_vacuous_where_no_step_can_wait_for_ever(tmp_path: Path) -> None:
                                "wait: {kind: Pod, name: solo, for: delete, timeoutSeconds: -1}")):
         assert reason(f"  - {waits}\n", f"waits-{i}") is None
     assert vacuity(build_model(load_scenario(DATA / "blocked.yaml")), FINISH[0]) is None
+
+
+@pytest.mark.parametrize(("replicas", "budget", "needs"), [
+    (2, "maxUnavailable: 0", "needs 2 healthy pods and has 2 currently"),
+    (1, "minAvailable: 1", "needs 1 healthy pods and has 1 currently"),
+])
+def test_other_budgets_that_block_a_drain_for_ever(tmp_path: Path, replicas: int, budget: str, needs: str) -> None:
+    """blocked.yaml with maxUnavailable 0, and with a single replica under minAvailable 1."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.yaml").write_text((DATA / "app" / "app.yaml").read_text().replace("replicas: 2",
+                                                                                   f"replicas: {replicas}"))
+    (app / "strict-pdb.yaml").write_text((DATA / "app" / "strict-pdb.yaml").read_text().replace("minAvailable: 2",
+                                                                                               budget))
+    (tmp_path / "blocked.yaml").write_text((DATA / "blocked.yaml").read_text())
+    model = build_model(load_scenario(tmp_path / "blocked.yaml"))
+    end = fair_run(model, initial_state(model)).state  # the drain retries until the ticks run out
+    verdict = settled_violation(model, end, CONVERGENCE, memo=False)
+    assert verdict is not None and verdict.property == "workload-steps-finish"
+    assert needs in verdict.message and budget.replace(":", "") in verdict.message
