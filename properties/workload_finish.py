@@ -14,15 +14,19 @@ make it return:
 
 - a user's `drain` without a timeout, with a pod whose eviction the API server refuses now with
   the disruption budget's 429 (the eviction is asked again, as kubectl's next retry would: the
-  answer, the budget and its status are in the message), or a pod it evicted that is still there
-  (its finalizers, say). A drain held only until a replacement pod is Ready elsewhere has returned
-  by then: the continuation goes on until nothing is left to do;
+  answer, the budget and its status are in the message), or a pod it evicted that its finalizers
+  keep. A drain held only until a replacement pod is Ready elsewhere has returned by then: the
+  continuation goes on until nothing is left to do;
 - a `rolloutStatus` without a timeout whose status viewer is not done: a StatefulSet, or a
   Deployment that has no progress deadline or is paused (one with a deadline returns once it
   passes: `exceeded its progress deadline`);
 - a `wait` for a condition with `timeoutSeconds: -1` that is not met, or for the deletion of an
-  object that stays;
-- a `delete` waiting (`--wait`, the default) for an object that stays.
+  object its finalizers keep;
+- a `delete` waiting (`--wait`, the default) for an object its finalizers keep.
+
+And nothing is judged while a timer is still ahead that is not periodic work or the drain's own
+retry (`_time_may_tell`: a budget's disrupted pod expiring, a progress deadline, a kubelet's
+back-off or kill deadline): the continuation's tick bound then ended it before the world did.
 
 A command with a timeout returns — with kubectl's failure, which `workload-steps-succeed`
 reports. A command waiting to see an object a controller may still make (the model's user does
@@ -37,12 +41,14 @@ from kubeprop.model.api.apps import Deployment
 from kubeprop.model.api.eviction import matching_budgets
 from kubeprop.model.api.objects import ApiObject, ObjectKey, Pod, kind_info
 from kubeprop.model.api.server import Request, handle
-from kubeprop.model.cluster import workload
+from kubeprop.model.cluster import maintenance, workload, workload_wait
 from kubeprop.model.cluster.maintenance import Drain, maintenance_state, pod_gone
 from kubeprop.model.cluster.workload import delete_wait, named_key
 from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.cluster.workload_wait import command_wait, is_wait_step, rollout_verdict, timed
+from kubeprop.model.controllers import hpa
 from kubeprop.model.controllers.deployment_util import has_progress_deadline
+from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.scenario.schema import parse_for
 from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -60,6 +66,11 @@ BUDGET_REFUSAL = "disruption budget"
              "--timeout); pkg/cmd/rollout/rollout_status.go, pkg/cmd/wait/wait.go, pkg/cmd/delete/delete.go "
              "(staging/src/k8s.io/kubectl)")
 def workload_steps_finish(model: ClusterModel, state: ClusterState) -> Result:
+    found = _never_returns(model, state)
+    return None if found is None or _time_may_tell(model, state) else found
+
+
+def _never_returns(model: ClusterModel, state: ClusterState) -> Result:
     for node, drain in maintenance_state(state).draining.sorted_items():
         if drain.by == "user" and drain.deadline is None:
             found = _blocked_drain(model, state, node, drain)
@@ -70,6 +81,22 @@ def workload_steps_finish(model: ClusterModel, state: ClusterState) -> Result:
         key = ObjectKey(deleting.resource, deleting.namespace, deleting.name)
         return _stays(model, deleting.step, state.store.get(key), key)
     return _waiting_command(model, state)
+
+
+UNTELLING = frozenset({hpa.next_timer, descheduler.next_timer, maintenance.next_timer, workload_wait.next_timer})
+"""Timers that say nothing of whether a command returns: periodic work (the HPA's syncs, the
+descheduler's runs), the drains' own retries, and a command's own deadline (one that has a deadline
+is not judged)."""
+
+
+def _time_may_tell(model: ClusterModel, state: ClusterState) -> bool:
+    """Whether any other timer is still ahead — a controller's wake-up (a budget's disrupted pod
+    expiring, a progress deadline), a kubelet's back-off or kill deadline, a grace period, the
+    scheduler's flush: the continuation ran out of ticks before it came, so what it brings is not
+    known, and the command is not judged (no false alarm for a drain that a replacement too slow for
+    the continuation's bound would unblock)."""
+    return any((at := timer(model, state)) is not None and at > state.clock
+               for timer in model.hooks.timers if timer not in UNTELLING)
 
 
 def _step_words(model: ClusterModel, index: int) -> str:
@@ -88,10 +115,10 @@ def _blocked_drain(model: ClusterModel, state: ClusterState, node: str, drain: D
             reasons.append(refusal[0])
             objects += [f"Pod {pod}", *refusal[1]]
     for pod, uid in sorted(drain.waiting.items()):
-        if not pod_gone(state, pod, uid):
-            namespace, _, name = pod.partition("/")
-            held = _held(state.store.get(ObjectKey("pods", namespace, name)))
-            reasons.append(f"pod {pod} it evicted is never gone: {held}")
+        namespace, _, name = pod.partition("/")
+        current = state.store.get(ObjectKey("pods", namespace, name))
+        if not pod_gone(state, pod, uid) and current is not None and current.metadata.finalizers:
+            reasons.append(f"pod {pod} it evicted is never gone: {_held(current)}")
             objects.append(f"Pod {pod}")
     if not reasons:
         return None
@@ -141,8 +168,11 @@ def _held(obj: ApiObject | None) -> str:
 
 
 def _stays(model: ClusterModel, index: int, obj: ApiObject | None, key: ObjectKey) -> Result:
-    """A command waiting for an object to go that stays."""
-    kind = kind_info(obj).kind if obj is not None else key.resource
+    """A command waiting for an object to go that its finalizers keep (None for one without: a pod
+    terminating gracefully goes by itself, on a node that is up)."""
+    if obj is None or not obj.metadata.finalizers:
+        return None
+    kind = kind_info(obj).kind
     name = f"{kind} {key.namespace}/{key.name}" if key.namespace else f"{kind} {key.name}"
     return f"{_step_words(model, index)}: it waits for {name} to be deleted, and {_held(obj)}", (name,)
 

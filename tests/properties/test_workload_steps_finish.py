@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from kubeprop.counterexamples.api import check
@@ -17,7 +18,7 @@ from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.cluster.maintenance import aggregate, go_duration, maintenance_state
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.registry import Property, Violation, first_violation, select
@@ -198,3 +199,17 @@ def test_other_budgets_that_block_a_drain_for_ever(tmp_path: Path, replicas: int
     verdict = settled_violation(model, end, CONVERGENCE, memo=False)
     assert verdict is not None and verdict.property == "workload-steps-finish"
     assert needs in verdict.message and budget.replace(":", "") in verdict.message
+
+
+def test_not_judged_while_a_timer_that_may_tell_is_ahead() -> None:
+    """Where the continuation ran out of ticks with a timer still ahead (other than periodic work and
+    the drain's own retries) nothing is judged: what that timer brings is not known."""
+    model = build_model(load_scenario(DATA / "blocked.yaml"))
+    end = fair_run(model, initial_state(model)).state
+    assert FINISH[0](model, end) is not None
+
+    def later(model: ClusterModel, state: ClusterState) -> int | None:
+        return state.clock + 10
+
+    waiting = attrs.evolve(model, hooks=attrs.evolve(model.hooks, timers=(*model.hooks.timers, later)))
+    assert FINISH[0](waiting, end) is None
