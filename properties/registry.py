@@ -215,6 +215,7 @@ def convergence(name: str, statement: str, upstream: str, needs: Needs | None = 
 BUILTIN_MODULES: tuple[str, ...] = (
     "kubeprop.properties.convergence",
     "kubeprop.properties.invariants",
+    "kubeprop.properties.workload_finish",
     "kubeprop.properties.overload",  # opt-in: usable by name
     "kubeprop.properties.restore",  # opt-in
     "kubeprop.properties.cache_sync",  # opt-in: on by default where a controller's identity is not trusted
