@@ -144,7 +144,8 @@ def test_a_find_in_a_worker_lane_that_reports_too_late_is_kept() -> None:
     assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["heavy"], ["finder", "stuck"]]
     began = time.perf_counter()
     result = portfolio(members, 2, budget=2.0)
-    assert time.perf_counter() - began < 2.0 + grace(2.0) + 2.0  # terminated, not waited for
+    # terminated, not waited for (its stop takes 30 s; a generous 10 s for a loaded machine's fork and exit)
+    assert time.perf_counter() - began < 2.0 + grace(2.0) + 10.0
     assert result.violation is not None and result.violation.property == "finder"
     parts = {part.engine: part for part in result.stats.parts}
     assert parts["finder"].violation is not None
