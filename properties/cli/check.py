@@ -55,7 +55,7 @@ from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, par
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.engine_lines import column
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
+from kubeprop.properties.cli.flagtypes import depth_bound, int_in, output_folder, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.live import LiveLine, LogLines
 from kubeprop.properties.cli.table import Finding, Table, render
@@ -145,12 +145,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "are Raft variants)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
-    p.add_argument("--max-depth", type=_positive_int,
+    p.add_argument("--max-depth", type=depth_bound,
                    help=f"BFS depth bound; length of each walk, PCT run and Hypothesis example — every other walk "
                         f"and PCT run goes on for the fair run's length and a quarter when that is longer, to reach "
                         f"a long workload's end (1 to {MAX_DEPTH:,}; default: the scenario's bounds.maxDepth, else "
                         f"{DEFAULT_DEPTH})")
-    p.add_argument("--max-states", type=int_in(1, MAX_STATES),
+    p.add_argument("--max-states", type=state_bound,
                    help=f"distinct-state bound of the explicit searches (1 to {MAX_STATES:,}: the bound is there for "
                         "memory; default: the scenario's bounds.maxStates, else none)")
     p.add_argument("--runs", type=_positive_int,
