@@ -253,10 +253,11 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                               else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
     config = engine_config(args, bounds)
+    model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
+    start = initial_state(model)  # an object the API server rejects is bad input before any engine runs
     explored = None
     if getattr(args, "metrics", False) and not cycle and not getattr(args, "cluster", None):
-        model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
-        explored = WorstFold(model, initial_state(model))
+        explored = WorstFold(model, start)
         config = attrs.evolve(config, on_run=explored.add)
     if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)

@@ -79,8 +79,8 @@ def _object_name(outcome: Outcome) -> str:
 
 
 def _where(outcome: Outcome, base: Path) -> str:
-    if outcome.source is None:
-        return f"({outcome.origin})"
+    if outcome.source is None:  # a rejected object names the scenario field to fix (`users[1].roles[0]`)
+        return f"({outcome.field if outcome.field and not outcome.response.ok else outcome.origin})"
     return f"{_display_path(outcome.source.file, base)}:{outcome.source.line}"
 
 
