@@ -43,7 +43,7 @@ from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.scenario.bootstrap import api_config, bootstrap
+from kubeprop.model.scenario.bootstrap import api_config, bootstrap, rejection_problem
 from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -173,23 +173,13 @@ def initial_state(model: ClusterModel) -> ClusterState:
     freshly listed, every controller's keys queued, kubelets with no containers yet."""
     boot = bootstrap(model.scenario, config=model.api)
     if boot.rejected:
-        raise _rejected_error(boot.rejected[0])
+        raise ScenarioError([rejection_problem(model.scenario, boot.rejected[0])])
     state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))
     state = evolve(state, informers=informers.initial_informers(model, state))
     state = _reset_controllers(model, state, CONTROLLER_MANAGER)
     for instance in model.scheduler_instances:
         state = scheduler.reset(model, state, instance)
     return compact(model, state)
-
-
-def _rejected_error(outcome: Any) -> ScenarioError:
-    from kubeprop.model.api.manifests import Problem
-
-    source = outcome.source
-    where = source.file if source is not None else "<scenario>"
-    line = source.line if source is not None else 0
-    message = f"the API server rejected this object: {outcome.response.code} {outcome.response.message}"
-    return ScenarioError([Problem(where, line, "", message)])
 
 
 CACHES: list[Any] = []

@@ -34,6 +34,7 @@ from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
+from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
 
@@ -49,6 +50,7 @@ __all__ = [
     "next_timer",
     "on_tick",
     "pending_queue",
+    "served",
 ]
 
 FLUSH_PERIOD_SECONDS = 30
@@ -91,13 +93,13 @@ class SchedulerState:
 
 
 def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
-    """The active queue: unbound, non-terminating, ungated pods for the default scheduler, not
+    """The active queue: unbound, non-terminating, ungated pods for the default scheduler (`served`), not
     assumed and not parked as unschedulable, by priority (high first), then creation time, then
     name. A gated pod stays out (see `is_gated`) until an update removes its last gate."""
     pods = [
         p for p in view_.list("pods")
         if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
-        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME) and not is_gated(p)
+        and served(p) and not is_gated(p)
         and p.status.phase not in ("Succeeded", "Failed")
         and pod_key(p) not in memory.assumed and pod_key(p) not in memory.unschedulable
     ]

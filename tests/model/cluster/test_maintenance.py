@@ -9,8 +9,9 @@ from cluster_harness import settled
 
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.drive import continuations, needs_recovery, settle
 from kubeprop.model.cluster.maintenance import (
+    EndMaintenance,
     EvictForDrain,
     FinishDrain,
     StartMaintenance,
@@ -102,3 +103,38 @@ def test_a_refused_drain_fails_its_step_and_leaves_the_node_cordoned() -> None:
     forced = settle(model, step(model, refused, UserStep(1)), max_steps=3000, max_ticks=10).state
     assert 1 not in forced.workload_errors
     assert not [p for p in forced.store.list("pods") if isinstance(p, Pod)]
+
+
+REFUSED_MAINTENANCE = ('unable to drain node "worker-1" due to error: cannot delete Pods that declare no controller '
+                       "(use --force to override): default/bare")
+
+
+def test_a_refused_maintenance_leaves_the_node_cordoned_until_the_operator_ends_it() -> None:
+    """A maintenance's drain refused (a bare pod, no --force: RunDrain in
+    `staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go`) keeps the node cordoned, as kubectl does, and
+    the maintenance failed with kubectl's message; the operator ending it (uncordon) is a recovery.
+    Before, the maintenance was dropped and the node stayed cordoned on every continuation."""
+    model, state = _settled("maint-bare.yaml")
+    assert not needs_recovery(state)
+    state = step(model, state, StartMaintenance("worker-1"))
+    assert _node(state, "worker-1").spec.unschedulable
+    failed = maintenance_state(state)
+    assert dict(failed.failed.items()) == {"worker-1": REFUSED_MAINTENANCE} and not failed.draining
+    enabled = actions(model, state)
+    assert EndMaintenance("worker-1") in enabled and not [a for a in enabled if isinstance(a, StartMaintenance)]
+    assert needs_recovery(state)
+    state = step(model, state, Quiesce())
+    runs = dict(continuations(model, state, max_steps=3000, max_ticks=10))
+    recovered, kept = runs[True], runs[False]
+    assert EndMaintenance("worker-1") in recovered.trace and not maintenance_state(recovered.state).failed
+    assert not _node(recovered.state, "worker-1").spec.unschedulable
+    assert not any(isinstance(a, EndMaintenance) for a in kept.trace)
+    assert _node(kept.state, "worker-1").spec.unschedulable and maintenance_state(kept.state).failed
+
+
+def test_the_fair_run_without_recoveries_does_not_end_a_failed_maintenance() -> None:
+    model, state = _settled("maint-bare.yaml")
+    state = step(model, step(model, state, StartMaintenance("worker-1")), Quiesce())
+    run = settle(model, state, max_steps=3000, max_ticks=10, recover=False)
+    assert _node(run.state, "worker-1").spec.unschedulable
+    assert maintenance_state(run.state).failed["worker-1"] == REFUSED_MAINTENANCE
