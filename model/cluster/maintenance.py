@@ -291,9 +291,12 @@ def _evict(model: ClusterModel, state: ClusterState, act: EvictForDrain) -> Clus
     state, response = send(model, state, user, request, component)
     after = _after_eviction(model, state, drain, act.pod, current, response)
     if after is None:  # any other error: kubectl drain fails (the node stays cordoned)
+        why = f'error when evicting pods/"{name}" -n "{namespace}": {response.message}'
+        if drain.by == "user":  # evictPods: this pod's goroutine returns its error, the others go on
+            failed = evolve(drain, pending=drain.pending.delete(act.pod), failed=drain.failed.set(act.pod, why))
+            return _store(state, evolve(ms, draining=ms.draining.set(act.drained, failed)))
         ms = evolve(ms, draining=ms.draining.delete(act.drained))
         if drain.by == OPERATOR:
-            why = f'error when evicting pods/"{name}" -n "{namespace}": {response.message}'
             ms = evolve(ms, failed=ms.failed.set(act.drained, _unable(act.drained, why)))
         return _store(state, ms)
     return _store(state, evolve(ms, draining=ms.draining.set(act.drained, after)))
