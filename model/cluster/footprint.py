@@ -48,7 +48,14 @@ from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler import component as scheduler_mod
-from kubeprop.model.scheduler.component import Bind, MarkUnschedulable, Preempt, Schedule
+from kubeprop.model.scheduler.component import (
+    Bind,
+    ClearNominations,
+    MarkUnschedulable,
+    Preempt,
+    PreemptVictim,
+    Schedule,
+)
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -351,6 +358,8 @@ _RULES: dict[type[Any], Rule] = {
     Bind: _scheduler_write,
     MarkUnschedulable: _scheduler_write,
     Preempt: _scheduler_write,
+    ClearNominations: _scheduler_write,
+    PreemptVictim: _scheduler_write,
     Reconcile: _reconcile,
     act_mod.UserStep: _user_step,
     act_mod.Quiesce: _quiesce,
@@ -414,6 +423,8 @@ def _actor(act: Action) -> str:
         return f"controller/{nodelifecycle.NAME}"
     if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
         return f"scheduler/{act.scheduler}"
+    if isinstance(act, ClearNominations | PreemptVictim):  # the asynchronous preemption's goroutine
+        return f"scheduler/{act.scheduler}/preemption"
     if type(act) in _KUBELET:
         return f"kubelet/{getattr(act, 'node', '')}"
     if isinstance(act, act_mod.UserStep):
@@ -433,7 +444,7 @@ def component_of(act: Action) -> str:
     if name.startswith("controller/"):
         return CONTROLLER_MANAGER
     if name.startswith("scheduler/"):
-        return name.split("/", 1)[1]
+        return name.split("/")[1]
     if name.startswith("kubelet/"):
         return name
     return ""
