@@ -14,7 +14,9 @@ line per engine with its exit reason, the seconds it used and how far it got. A 
 end an engine's search: it goes on for the properties not yet violated, and every discovery gets
 its own file. A violation that is known behaviour of Kubernetes itself
 (`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
-citation and does not fail the check unless `--strict` is given. Exit codes: 0 nothing violated;
+citation and does not fail the check unless `--strict` is given — under `--variant` too, when its
+trace replays on the variant's correct twin (`kubeprop.properties.upstream_twin`), with a line
+saying it happens without the variant. Exit codes: 0 nothing violated;
 1 a violation (counterexample files written); 2 bad input; 3 inconclusive (`--exhaustive` asked
 for a complete search and a bound cut it short, or no engine took a step); 130 Ctrl-C, after
 printing every violation found before it (`CheckInterrupted`), recorded where that was quick."""
@@ -53,7 +55,7 @@ from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, par
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.engine_lines import column
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
+from kubeprop.properties.cli.flagtypes import depth_bound, int_in, output_folder, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.live import LiveLine, LogLines
 from kubeprop.properties.cli.table import Finding, Table, render
@@ -143,12 +145,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "are Raft variants)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
-    p.add_argument("--max-depth", type=_positive_int,
+    p.add_argument("--max-depth", type=depth_bound,
                    help=f"BFS depth bound; length of each walk, PCT run and Hypothesis example — every other walk "
                         f"and PCT run goes on for the fair run's length and a quarter when that is longer, to reach "
                         f"a long workload's end (1 to {MAX_DEPTH:,}; default: the scenario's bounds.maxDepth, else "
                         f"{DEFAULT_DEPTH})")
-    p.add_argument("--max-states", type=int_in(1, MAX_STATES),
+    p.add_argument("--max-states", type=state_bound,
                    help=f"distinct-state bound of the explicit searches (1 to {MAX_STATES:,}: the bound is there for "
                         "memory; default: the scenario's bounds.maxStates, else none)")
     p.add_argument("--runs", type=_positive_int,
@@ -354,7 +356,7 @@ def table(run: CheckRun) -> Table:
     findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is None)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(d.upstream) + _unshrunk(d))
+                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports)) if w)
