@@ -52,6 +52,7 @@ from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.kubelet import eviction
 from kubeprop.model.memo import INTERNERS, Interner, RecentThenByValue
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
@@ -145,7 +146,7 @@ _PRESSURE: list[Any] = [None, None, False]
 def _pressure_left(model: ClusterModel, kubelets: Any) -> bool:
     """Whether memory-pressure evictions are left in the budget (remembered for the last kubelets map)."""
     if _PRESSURE[0] is not model or _PRESSURE[1] is not kubelets:
-        spent = kubelet.pressure_spent_in(kubelets)
+        spent = eviction.pressure_spent_in(kubelets)
         _PRESSURE[:] = [model, kubelets, spent < int(model.parameter("memoryPressureEvents"))]
     return bool(_PRESSURE[2])
 
