@@ -122,8 +122,8 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
     # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
-    # partitioned), its runtime state, the pods of its cache, the clock, its Node object (status
-    # updates) and whether the pressure budget is left.
+    # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
+    # also ends the pressure), its Node object (status updates) and whether the pressure budget is left.
     left = _pressure_left(model, state.kubelets)
     return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, kubelet_name(node)),
             state.clock, state.store.objects.get(node_key), left)
