@@ -23,6 +23,7 @@ from kubeprop.model.api.pod import pod_ready_condition
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
+from kubeprop.model.cluster.maintenance import blocking
 from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.cluster.workload_wait import is_wait_step
@@ -334,8 +335,14 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
     drained is real Kubernetes behaviour, and the user may never get to the `uncordon`), and the
     message says so, since the scenario's later steps might have changed it. When that step is a
     `kubectl rollout status` or `kubectl wait` that has not returned, the user is waiting in it
-    (a rollout that never finishes holds the script there, as upstream)."""
+    (a rollout that never finishes holds the script there, as upstream); so is a `kubectl drain`
+    that has not returned."""
     steps = model.scenario.spec.workload
+    if blocking(state):  # a `kubectl drain` that has not returned: its step is the last one taken
+        at = state.workload_next - 1
+        more = len(steps) - at - 1
+        return (f"judged with the user waiting in workload step {at + 1} of {len(steps)}: {describe_step(steps[at])}"
+                + (f", and {more} more" if more else ""))
     if state.workload_next >= len(steps):
         waiting = delete_wait(state)  # the last command, a `kubectl delete`, has not returned
         return "" if waiting is None else (f"judged with the user's last command still waiting for the object "

@@ -14,7 +14,9 @@ line per engine with its exit reason, the seconds it used and how far it got. A 
 end an engine's search: it goes on for the properties not yet violated, and every discovery gets
 its own file. A violation that is known behaviour of Kubernetes itself
 (`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
-citation and does not fail the check unless `--strict` is given. Exit codes: 0 nothing violated;
+citation and does not fail the check unless `--strict` is given — under `--variant` too, when its
+trace replays on the variant's correct twin (`kubeprop.properties.upstream_twin`), with a line
+saying it happens without the variant. Exit codes: 0 nothing violated;
 1 a violation (counterexample files written); 2 bad input; 3 inconclusive (`--exhaustive` asked
 for a complete search and a bound cut it short, or no engine took a step); 130 Ctrl-C, after
 printing every violation found before it (`CheckInterrupted`), recorded where that was quick."""
@@ -354,7 +356,7 @@ def table(run: CheckRun) -> Table:
     findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is None)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(d.upstream) + _unshrunk(d))
+                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports)) if w)

@@ -241,7 +241,9 @@ def test_a_check_that_took_no_step_is_inconclusive(tmp_path: Path, capsys: pytes
     out = capsys.readouterr().out
     assert code == ExitCode.INCONCLUSIVE, out
     assert "no engine took a step within the budget: nothing was checked (exit 3)" in out
-    assert "held" not in out, "a property no engine checked is not 'held'"
+    # no verdict says held (the vacuity note's "so 'held' would say nothing" is not one: FeastFlow has
+    # a vacuous property, workload-steps-finish)
+    assert not re.search(r"held \((bounded|exhaustive)\)", out), "a property no engine checked is not 'held'"
     assert re.search(r"\nnode-not-overcommitted +not checked \(no step\)\n", out)
 
 
