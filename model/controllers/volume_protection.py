@@ -24,9 +24,11 @@ PVC protection, upstream `pkg/controller/volume/pvcprotection/pvc_protection_con
   resourceVersion). A claim used by a pod keeps its finalizer and is requeued by the pod's events.
 Model choices: the live LIST is a request whose answer the controller keeps (`PvcMemory.live`, lost
 on crash) and decides on in the claim's next reconcile (the requests of one reconcile are decided
-before any is sent, as the namespace controller's and the garbage collector's live reads); one
-answer serves the next claim of its namespace to be processed, like upstream's LazyLivePodList,
-which serves the claims of one batch of a namespace.
+before any is sent, as the namespace controller's and the garbage collector's live reads); each
+answer serves the claim it was made for, where upstream's LazyLivePodList serves every claim of
+one batch of a namespace (a fresher answer, never a staler one). A pod event queues only the
+claims the cache shows needing the finalizer or being deleted: upstream queues every claim the pod
+names, and the others' processPVC writes nothing (a later change of such a claim queues it itself).
 
 PV protection, upstream `pkg/controller/volume/pvprotection/pv_protection_controller.go`: volume
 events enqueue a volume that needs the finalizer or is a deletion candidate; processPV removes the
@@ -105,10 +107,11 @@ def pod_uses_claim(pod: ApiObject, claim: str) -> bool:
 
 @attrs.frozen
 class PvcMemory:
-    """The answers of live pod LISTs not yet decided on: namespace → the names of the claims its
-    scheduled pods use (module docstring)."""
+    """The answers of live pod LISTs not yet decided on: claim key → whether a scheduled pod of the
+    LIST names the claim; `asking`, the claim whose LIST is under way (module docstring)."""
 
-    live: FrozenMap[str, frozenset[str]] = EMPTY
+    live: FrozenMap[str, bool] = EMPTY
+    asking: str = ""
 
 
 @attrs.frozen
@@ -124,44 +127,51 @@ class PVCProtectionController:
         return PvcMemory()
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """A live LIST of a namespace's pods: remember which claims its scheduled pods use."""
-        if request.verb != "list" or request.resource != "pods" or not response.ok:
+        """A live LIST of a namespace's pods: remember whether a scheduled pod names the claim asked about."""
+        if request.verb != "list" or not memory.asking:
             return memory
-        used = frozenset(c for p in response.items if isinstance(p, Pod) and p.spec.node_name for c in pod_claims(p))
-        return PvcMemory(memory.live.set(request.namespace, used))
+        if not response.ok:
+            return PvcMemory(memory.live)
+        name = memory.asking.partition("/")[2]
+        used = any(pod_uses_claim(p, name) for p in response.items)
+        return PvcMemory(memory.live.set(memory.asking, used))
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """pvcAddedUpdated and podAddedDeletedUpdated → enqueuePVCs (module docstring); a pod whose
         cached object is gone or has another UID was deleted."""
         meta = obj.metadata
         if isinstance(obj, PersistentVolumeClaim):
-            if (need_to_add_finalizer(obj, PVC_PROTECTION_FINALIZER)
-                    or is_deletion_candidate(obj, PVC_PROTECTION_FINALIZER)):
-                return (f"{meta.namespace}/{meta.name}",)
-            return ()
+            return (f"{meta.namespace}/{meta.name}",) if self._pending(obj) else ()
         if not isinstance(obj, Pod):
             return ()
         cached = view.get(ObjectKey("pods", meta.namespace, meta.name))
         deleted = cached is None or cached.metadata.uid != meta.uid
         if not deleted and not is_pod_terminated(obj) and obj.spec.node_name:
             return ()  # "Filter out pods that can't help us to remove a finalizer on PVC"
-        return tuple(f"{meta.namespace}/{c}" for c in sorted(set(pod_claims(obj))))
+        return tuple(f"{meta.namespace}/{c}" for c in sorted(set(pod_claims(obj)))
+                     if self._pending(view.get(ObjectKey(CLAIMS, meta.namespace, c))))
+
+    @staticmethod
+    def _pending(claim: ApiObject | None) -> bool:
+        """A claim processPVC may write: it needs the finalizer or is a deletion candidate."""
+        return claim is not None and (need_to_add_finalizer(claim, PVC_PROTECTION_FINALIZER)
+                                      or is_deletion_candidate(claim, PVC_PROTECTION_FINALIZER))
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """processPVC (module docstring)."""
         namespace, _, name = key.partition("/")
         claim = view.get(ObjectKey(CLAIMS, namespace, name))
-        live = memory.live.get(namespace)
-        rest = PvcMemory(memory.live.delete(namespace)) if live is not None else memory
+        live = memory.live.get(key)
+        rest = PvcMemory(memory.live.delete(key)) if live is not None else memory
         if not isinstance(claim, PersistentVolumeClaim):
-            return Reconciliation(memory=memory)
+            return Reconciliation(memory=rest)
         if is_deletion_candidate(claim, PVC_PROTECTION_FINALIZER):
             if any(pod_uses_claim(p, name) for p in view.list("pods", namespace)):
-                return Reconciliation(memory=memory)  # "Keeping PVC because it is being used"
+                return Reconciliation(memory=rest)  # "Keeping PVC because it is being used"
             if live is None:  # askAPIServer: the live LIST, decided on in the next reconcile
                 listing = Request(verb="list", user=self.identity, resource="pods", namespace=namespace)
-                return Reconciliation((listing,), memory, requeue=True)
-            if name in live:
+                return Reconciliation((listing,), PvcMemory(memory.live, asking=key), requeue=True)
+            if live:
                 return Reconciliation(memory=rest)
             return Reconciliation((_finalizer_update(claim, PVC_PROTECTION_FINALIZER, add=False),), rest)
         if need_to_add_finalizer(claim, PVC_PROTECTION_FINALIZER):

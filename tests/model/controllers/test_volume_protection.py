@@ -303,6 +303,7 @@ def test_a_claim_unused_in_the_cache_is_checked_with_a_live_list(tmp_path: Path)
     used = ctl.observe(first.memory, listing, Response(200, "OK", items=(pod,)))
     kept = ctl.reconcile(_View(claim, unbound), "default/data-kv-0", used, 0)
     assert kept.requests == () and kept.memory == ctl.initial_memory()
+    assert ctl.observe(first.memory, listing, Response(500, "InternalError")) == ctl.initial_memory()
     unused = ctl.observe(first.memory, listing, Response(200, "OK", items=(unbound,)))
     (removal,) = ctl.reconcile(_View(claim, unbound), "default/data-kv-0", unused, 0).requests
     assert removal.verb == "update" and removal.obj.metadata.finalizers == ()
