@@ -74,7 +74,8 @@ def _controller_events(model: ClusterModel, state: ClusterState, component: str,
 def _reset_controllers(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
     if component != CONTROLLER_MANAGER:
         return state
-    fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER)))
+    fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER),
+                                                                 state.store))
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(started_at=state.clock)
     fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
     return evolve(state, controllers=FrozenMap(fresh))

@@ -44,7 +44,8 @@ from kubeprop.model.cluster import maintenance, workload_wait
 from kubeprop.model.cluster.informers import WATCH_CACHE
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
-from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.base import Reconcile, SyncInformer
+from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler import component as scheduler_mod
@@ -247,6 +248,13 @@ def _reconcile(f: Footprints, act: Any) -> Footprint:
     return _fp(reads | {f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER), writes | {f"ctl:{act.controller}"})
 
 
+def _sync_informer(f: Footprints, act: Any) -> Footprint:
+    """Enabled while the LIST is allowed (the stored RBAC objects); enqueues the keys of the
+    controller manager's cached objects of that resource."""
+    reads = {"store", f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER)
+    return _fp(reads, {f"ctl:{act.controller}"})
+
+
 def _nodelifecycle(f: Footprints, act: Any) -> Footprint:
     reads, writes = f.send(CONTROLLER_MANAGER)
     heartbeats = {f"heartbeat:{n}" for n in f.model.nodes}
@@ -352,6 +360,7 @@ _RULES: dict[type[Any], Rule] = {
     MarkUnschedulable: _scheduler_write,
     Preempt: _scheduler_write,
     Reconcile: _reconcile,
+    SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,
     act_mod.Quiesce: _quiesce,
     act_mod.Tick: _tick,
@@ -406,7 +415,7 @@ def _actor(act: Action) -> str:
     kind = type(act).__name__
     if isinstance(act, act_mod.Deliver | act_mod.Relist):
         return f"informer/{act.component}/{act.resource}"
-    if isinstance(act, Reconcile):
+    if isinstance(act, Reconcile | SyncInformer):
         return f"controller/{act.controller}"
     if isinstance(act, act_mod.CrashDuringReconcile):
         return f"fault/{kind}/{CONTROLLER_MANAGER}"
@@ -516,6 +525,8 @@ def representatives(f: Footprints, action_filter: object = None) -> tuple[Repres
         for name in names:
             if name == "resource":
                 combos = [{**c, "resource": r} for c in combos for r in watched(f.model, c.get("component", ""))]
+            elif kind is SyncInformer:  # only a controller whose LISTs RBAC decides can wait for a sync
+                combos = [{**c, name: v} for c in combos for v in blockable(f.model.controllers, f.model.api.users)]
             else:
                 combos = [{**c, name: v} for c in combos for v in domains[name]]
         for values in combos:
