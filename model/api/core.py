@@ -242,6 +242,12 @@ class PersistentVolumeSpec:
         "mountOptions", "iscsi", "awsElasticBlockStore", "gcePersistentDisk", "cephfs", "rbd", "fc", "azureDisk",
         "azureFile", "volumeAttributesClassName",
     )
+    REFUSED_JSON_VALUES: ClassVar[dict[str, dict[str, str]]] = {
+        "persistentVolumeReclaimPolicy": {
+            "Recycle": "the Recycle reclaim policy (deprecated) is not modelled: upstream the PV controller runs a "
+                       "recycler pod that scrubs a released hostPath or NFS volume and makes it Available again "
+                       "(pv_controller.go recycleVolumeOperation); write Retain, or Delete"},
+    }
 
     capacity: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
     access_modes: tuple[str, ...] = ()

@@ -36,7 +36,7 @@ from kubeprop.model.cluster import (
     workload_wait,
 )
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle, persistentvolume
+from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle, persistentvolume, volume_protection
 from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
@@ -136,8 +136,9 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget, the PersistentVolume controller when it can have claims or
-    volumes (`persistentvolume.uses_volumes`: a user's controller may create them), the namespace
+    it creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
+    controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
+    controller may create them), the namespace
     controller when a namespace can be deleted (it watches what the garbage collector watches,
     `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
@@ -145,7 +146,8 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):
-        out.append(persistentvolume.PersistentVolumeController(str(parameters["defaultStorageClass"])))
+        out += [persistentvolume.PersistentVolumeController(str(parameters["defaultStorageClass"])),
+                volume_protection.PVCProtectionController(), volume_protection.PVProtectionController()]
     if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
         out.append(namespace.NamespaceController.of(namespace.namespaced_custom_resources(objects), gc_resources))
     return tuple(out)
