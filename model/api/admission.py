@@ -21,6 +21,7 @@ from kubeprop.model.api.objects import (
     IngressClass,
     Namespace,
     ObjectKey,
+    PersistentVolume,
     PersistentVolumeClaim,
     Pod,
     kind_info,
@@ -33,6 +34,7 @@ from kubeprop.model.api.scheduling import PriorityClass, system_priority_class
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
 from kubeprop.model.api.storage import StorageClass, cluster_storage_class, default_storage_class
 from kubeprop.model.api.store import Store
+from kubeprop.model.api.volume import PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER
 from kubeprop.model.evolve import evolve
 
 Operation = Literal["CREATE", "UPDATE", "DELETE"]
@@ -314,6 +316,27 @@ def with_default_storage_class(plugins: tuple[AdmissionPlugin, ...], choice: str
     return tuple(configured if p.name == DEFAULT_STORAGE_CLASS_NAME else p for p in plugins)
 
 
+def _storage_object_in_use_protection(req: AdmissionRequest) -> ApiObject:
+    """StorageObjectInUseProtection (`plugin/pkg/admission/storage/storageobjectinuseprotection/
+    admission.go`, on by default): every PersistentVolumeClaim created gets the finalizer
+    `kubernetes.io/pvc-protection`, every PersistentVolume `kubernetes.io/pv-protection` (appended,
+    unless already there), so that a claim a pod uses and a bound volume outlive their deletion
+    until the protection controllers (`kubeprop.model.controllers.volume_protection`) see them unused."""
+    obj = req.obj
+    assert obj is not None
+    if req.operation != "CREATE" or req.subresource:
+        return obj
+    if isinstance(obj, PersistentVolumeClaim):
+        finalizer = PVC_PROTECTION_FINALIZER
+    elif isinstance(obj, PersistentVolume):
+        finalizer = PV_PROTECTION_FINALIZER
+    else:
+        return obj
+    if finalizer in obj.metadata.finalizers:
+        return obj
+    return evolve(obj, metadata=evolve(obj.metadata, finalizers=(*obj.metadata.finalizers, finalizer)))
+
+
 NAMESPACE_LIFECYCLE = AdmissionPlugin("NamespaceLifecycle", validate=_namespace_lifecycle)
 DEFAULT_TOLERATION_SECONDS = default_toleration_seconds_plugin()
 PRIORITY = AdmissionPlugin("Priority", mutate=_priority, validate=_priority_validate)
@@ -322,7 +345,11 @@ DEFAULT_INGRESS_CLASS = AdmissionPlugin("DefaultIngressClass", mutate=_default_i
 
 DEFAULT_STORAGE_CLASS = default_storage_class_plugin(cluster_storage_class("zonal"))
 
-DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_STORAGE_CLASS, DEFAULT_TOLERATION_SECONDS,
+STORAGE_OBJECT_IN_USE_PROTECTION = AdmissionPlugin("StorageObjectInUseProtection",
+                                                   mutate=_storage_object_in_use_protection)
+
+DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_STORAGE_CLASS,
+                                                STORAGE_OBJECT_IN_USE_PROTECTION, DEFAULT_TOLERATION_SECONDS,
                                                 PRIORITY, DEFAULT_INGRESS_CLASS)
 """The upstream default-enabled plug-ins the model implements, in upstream order."""
 

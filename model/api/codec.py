@@ -16,7 +16,9 @@ Fields the model accepts without meaning are named by each class, and this modul
 record: `IGNORED_JSON_FIELDS` are *dropped* (accepted, not stored; `recording_dropped` collects
 the paths of those a document sets, for `kubeprop validate` to list), `REFUSED_JSON_FIELDS` maps
 a field whose absence would change what the checker sees (scheduling, pod lifetime, names,
-admission) to why, and setting it is a DecodeError (`spec.runtimeClassName: not modelled: …`).
+admission) to why, and setting it is a DecodeError (`spec.runtimeClassName: not modelled: …`);
+`REFUSED_JSON_VALUES` does the same for some values of a string field (a PersistentVolume's
+`persistentVolumeReclaimPolicy: Recycle`).
 """
 
 from __future__ import annotations
@@ -353,6 +355,9 @@ def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
     problems = [((*path, str(key)), f"unknown field; valid fields are: {hint}") for key in unknown]
     problems += [((*path, key), f"not modelled: {refused[key]}") for key in value
                  if key in refused and is_set(value[key])]
+    refused_values: Mapping[str, Mapping[str, str]] = getattr(cls, "REFUSED_JSON_VALUES", {})
+    problems += [((*path, key), f"not modelled: {refused_values[key][value[key]]}") for key in value
+                 if key in refused_values and isinstance(value[key], str) and value[key] in refused_values[key]]
     recorded = _DROPPED.get()
     if recorded is not None:
         recorded.extend((*path, key) for key in value if key in ignored and is_set(value[key]))

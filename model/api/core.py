@@ -22,6 +22,7 @@ ResourceList = FrozenMap[str, Quantity]
 TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
 TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable"
 TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+TAINT_NODE_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
 """Well-known taints (`staging/src/k8s.io/api/core/v1/well_known_taints.go`): the node lifecycle
 controller and the scheduler set them, admission and the scheduler's filters read them."""
 LABEL_HOSTNAME = "kubernetes.io/hostname"
@@ -241,6 +242,12 @@ class PersistentVolumeSpec:
         "mountOptions", "iscsi", "awsElasticBlockStore", "gcePersistentDisk", "cephfs", "rbd", "fc", "azureDisk",
         "azureFile", "volumeAttributesClassName",
     )
+    REFUSED_JSON_VALUES: ClassVar[dict[str, dict[str, str]]] = {
+        "persistentVolumeReclaimPolicy": {
+            "Recycle": "the Recycle reclaim policy (deprecated) is not modelled: upstream the PV controller runs a "
+                       "recycler pod that scrubs a released hostPath or NFS volume and makes it Available again "
+                       "(pv_controller.go recycleVolumeOperation); write Retain, or Delete"},
+    }
 
     capacity: ResourceList = attrs.field(default=EMPTY, converter=frozen_map)
     access_modes: tuple[str, ...] = ()

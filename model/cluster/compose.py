@@ -36,14 +36,14 @@ from kubeprop.model.cluster import (
     workload_wait,
 )
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle, persistentvolume
+from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle, persistentvolume, volume_protection
 from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.scenario.bootstrap import api_config, bootstrap
+from kubeprop.model.scenario.bootstrap import api_config, bootstrap, rejection_problem
 from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -136,8 +136,9 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget, the PersistentVolume controller when it can have claims or
-    volumes (`persistentvolume.uses_volumes`: a user's controller may create them), the namespace
+    it creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
+    controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
+    controller may create them), the namespace
     controller when a namespace can be deleted (it watches what the garbage collector watches,
     `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
@@ -145,7 +146,8 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):
-        out.append(persistentvolume.PersistentVolumeController(str(parameters["defaultStorageClass"])))
+        out += [persistentvolume.PersistentVolumeController(str(parameters["defaultStorageClass"])),
+                volume_protection.PVCProtectionController(), volume_protection.PVProtectionController()]
     if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
         out.append(namespace.NamespaceController.of(namespace.namespaced_custom_resources(objects), gc_resources))
     return tuple(out)
@@ -173,23 +175,13 @@ def initial_state(model: ClusterModel) -> ClusterState:
     freshly listed, every controller's keys queued, kubelets with no containers yet."""
     boot = bootstrap(model.scenario, config=model.api)
     if boot.rejected:
-        raise _rejected_error(boot.rejected[0])
+        raise ScenarioError([rejection_problem(model.scenario, boot.rejected[0])])
     state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))
     state = evolve(state, informers=informers.initial_informers(model, state))
     state = _reset_controllers(model, state, CONTROLLER_MANAGER)
     for instance in model.scheduler_instances:
         state = scheduler.reset(model, state, instance)
     return compact(model, state)
-
-
-def _rejected_error(outcome: Any) -> ScenarioError:
-    from kubeprop.model.api.manifests import Problem
-
-    source = outcome.source
-    where = source.file if source is not None else "<scenario>"
-    line = source.line if source is not None else 0
-    message = f"the API server rejected this object: {outcome.response.code} {outcome.response.message}"
-    return ScenarioError([Problem(where, line, "", message)])
 
 
 CACHES: list[Any] = []

@@ -49,7 +49,14 @@ from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler import component as scheduler_mod
-from kubeprop.model.scheduler.component import Bind, MarkUnschedulable, Preempt, Schedule
+from kubeprop.model.scheduler.component import (
+    Bind,
+    ClearNominations,
+    MarkUnschedulable,
+    Preempt,
+    PreemptVictim,
+    Schedule,
+)
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -359,6 +366,8 @@ _RULES: dict[type[Any], Rule] = {
     Bind: _scheduler_write,
     MarkUnschedulable: _scheduler_write,
     Preempt: _scheduler_write,
+    ClearNominations: _scheduler_write,
+    PreemptVictim: _scheduler_write,
     Reconcile: _reconcile,
     SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,
@@ -423,6 +432,8 @@ def _actor(act: Action) -> str:
         return f"controller/{nodelifecycle.NAME}"
     if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
         return f"scheduler/{act.scheduler}"
+    if isinstance(act, ClearNominations | PreemptVictim):  # the asynchronous preemption's goroutine
+        return f"scheduler/{act.scheduler}/preemption"
     if type(act) in _KUBELET:
         return f"kubelet/{getattr(act, 'node', '')}"
     if isinstance(act, act_mod.UserStep):
@@ -442,7 +453,7 @@ def component_of(act: Action) -> str:
     if name.startswith("controller/"):
         return CONTROLLER_MANAGER
     if name.startswith("scheduler/"):
-        return name.split("/", 1)[1]
+        return name.split("/")[1]
     if name.startswith("kubelet/"):
         return name
     return ""

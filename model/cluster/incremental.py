@@ -53,6 +53,7 @@ from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.kubelet import eviction
 from kubeprop.model.memo import INTERNERS, Interner, RecentThenByValue
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
@@ -123,8 +124,8 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
     # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
-    # partitioned), its runtime state, the pods of its cache, the clock, its Node object (status
-    # updates) and whether the pressure budget is left.
+    # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
+    # also ends the pressure), its Node object (status updates) and whether the pressure budget is left.
     left = _pressure_left(model, state.kubelets)
     return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, kubelet_name(node)),
             state.clock, state.store.objects.get(node_key), left)
@@ -147,7 +148,7 @@ _PRESSURE: list[Any] = [None, None, False]
 def _pressure_left(model: ClusterModel, kubelets: Any) -> bool:
     """Whether memory-pressure evictions are left in the budget (remembered for the last kubelets map)."""
     if _PRESSURE[0] is not model or _PRESSURE[1] is not kubelets:
-        spent = kubelet.pressure_spent_in(kubelets)
+        spent = eviction.pressure_spent_in(kubelets)
         _PRESSURE[:] = [model, kubelets, spent < int(model.parameter("memoryPressureEvents"))]
     return bool(_PRESSURE[2])
 

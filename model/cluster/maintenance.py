@@ -30,7 +30,18 @@ is stable — no pod waiting to be scheduled, every workload at its ready count,
 maintenance — cordons and drains the node with `--ignore-daemonsets --delete-emptydir-data`, and
 uncordons it once drained.
 
-The drains in progress are `MaintenanceState` in `state.addons["maintenance"]`.
+A maintenance whose drain fails — a pod kubectl refuses to delete (a bare pod: `--force` is not
+passed), or an eviction refused for good — leaves the node cordoned, as `kubectl drain` does (RunDrain
+in `staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go` cordons first and returns the error, "unable
+to drain node ... due to error: ..."). The maintenance is then *failed*: kubectl's message is kept
+(`MaintenanceState.failed`, shown in a trace as `cluster maintenance[node]`), and the node stays
+cordoned until the operator ends the maintenance (`EndMaintenance`: `kubectl uncordon`). The operator
+is the environment, so ending it is a *recovery* (`drive.RECOVERIES`, like a partition healing): it
+may or may not happen. Convergence is judged on the fair continuation where it happens (every
+convergence property) and on the one where it never does (the properties the control plane alone
+must bring about, `needs_recovery=False`).
+
+The drains in progress and the failed maintenances are `MaintenanceState` in `state.addons["maintenance"]`.
 """
 
 from __future__ import annotations
@@ -81,9 +92,11 @@ class Drain:
 
 @attrs.frozen(cache_hash=True)
 class MaintenanceState:
-    """Drains in progress by node."""
+    """Drains in progress by node, and the maintenances whose drain failed (node → kubectl's
+    message): their nodes stay cordoned until `EndMaintenance`."""
 
     draining: FrozenMap[str, Drain] = EMPTY
+    failed: FrozenMap[str, str] = EMPTY
 
 
 @attrs.frozen(order=True)
@@ -116,6 +129,16 @@ class StartMaintenance(Action):
     drained: str
 
 
+@attrs.frozen(order=True)
+class EndMaintenance(Action):
+    """The operator ends a maintenance whose drain failed: `kubectl uncordon` (a recovery of the
+    environment, which may or may not happen)."""
+
+    LANE = "faults"
+
+    node: str
+
+
 def maintenance_state(state: ClusterState) -> MaintenanceState:
     """The drains in progress."""
     found = state.addons.get(KEY)
@@ -123,7 +146,7 @@ def maintenance_state(state: ClusterState) -> MaintenanceState:
 
 
 def _store(state: ClusterState, ms: MaintenanceState) -> ClusterState:
-    addons = state.addons.delete(KEY) if not ms.draining else state.addons.set(KEY, ms)
+    addons = state.addons.delete(KEY) if not ms.draining and not ms.failed else state.addons.set(KEY, ms)
     return evolve(state, addons=addons)
 
 
@@ -180,12 +203,17 @@ def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: Drai
         return state, response
     pods, errors = pods_for_deletion(state, node, flags)
     if errors:
-        return state, f'unable to drain node "{node}" due to error: {refusals(errors)}'
+        return state, _unable(node, refusals(errors))
     pending = FrozenMap({f"{p.metadata.namespace}/{p.metadata.name}": state.clock for p in pods})
     deadline = state.clock + flags.timeout_seconds if flags.timeout_seconds > 0 else None
     drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock, deadline)
     ms = maintenance_state(state)
     return _store(state, evolve(ms, draining=ms.draining.set(node, drain))), None
+
+
+def _unable(node: str, why: str) -> str:
+    """RunDrain's message for a drain that failed (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go`)."""
+    return f'unable to drain node "{node}" due to error: {why}'
 
 
 def refusals(errors: Sequence[str]) -> str:
@@ -199,7 +227,8 @@ def refusals(errors: Sequence[str]) -> str:
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """Evictions due, finished drains, and maintenances that may start."""
+    """Evictions due, finished drains, failed maintenances the operator may end, and maintenances
+    that may start (one at a time: none while another is draining or failed)."""
     ms = maintenance_state(state)
     for node, drain in ms.draining.sorted_items():
         due = [pod for pod, at in drain.pending.sorted_items() if at <= state.clock]
@@ -207,7 +236,8 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         if not drain.pending and (drain.timed_out(state.clock)
                                   or all(pod_gone(state, pod, uid) for pod, uid in drain.waiting.items())):
             yield FinishDrain(node)
-    if (not state.quiesced and not ms.draining and state.faults.allows(model.budget, "maintenance")
+    yield from (EndMaintenance(node) for node in sorted(ms.failed))
+    if (not state.quiesced and not ms.draining and not ms.failed and state.faults.allows(model.budget, "maintenance")
             and _stable(state)):
         for node in model.nodes:
             found = state.store.get(ObjectKey("nodes", "", node))
@@ -261,7 +291,14 @@ def _evict(model: ClusterModel, state: ClusterState, act: EvictForDrain) -> Clus
     state, response = send(model, state, user, request, component)
     after = _after_eviction(model, state, drain, act.pod, current, response)
     if after is None:  # any other error: kubectl drain fails (the node stays cordoned)
-        return _store(state, evolve(ms, draining=ms.draining.delete(act.drained)))
+        why = f'error when evicting pods/"{name}" -n "{namespace}": {response.message}'
+        if drain.by == "user":  # evictPods: this pod's goroutine returns its error, the others go on
+            failed = evolve(drain, pending=drain.pending.delete(act.pod), failed=drain.failed.set(act.pod, why))
+            return _store(state, evolve(ms, draining=ms.draining.set(act.drained, failed)))
+        ms = evolve(ms, draining=ms.draining.delete(act.drained))
+        if drain.by == OPERATOR:
+            ms = evolve(ms, failed=ms.failed.set(act.drained, _unable(act.drained, why)))
+        return _store(state, ms)
     return _store(state, evolve(ms, draining=ms.draining.set(act.drained, after)))
 
 
@@ -334,14 +371,31 @@ def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> Clust
 
 
 def _start_maintenance(model: ClusterModel, state: ClusterState, act: StartMaintenance) -> ClusterState:
+    """Cordon and drain. A refused cordon leaves nothing to undo; a refused drain leaves the node
+    cordoned and the maintenance failed, with kubectl's message, until `EndMaintenance`."""
     state = evolve(state, faults=state.faults.spend("maintenance"))
-    state, _ = start_drain(model, state, act.drained, DrainStep(node=act.drained, delete_emptydir_data=True),
-                           model.scenario.apply_as, OPERATOR, OPERATOR)
+    state, failure = start_drain(model, state, act.drained,
+                                 DrainStep(node=act.drained, delete_emptydir_data=True),
+                                 model.scenario.apply_as, OPERATOR, OPERATOR)
+    if isinstance(failure, str):
+        ms = maintenance_state(state)
+        state = _store(state, evolve(ms, failed=ms.failed.set(act.drained, failure)))
     return state
+
+
+def _end_maintenance(model: ClusterModel, state: ClusterState, act: EndMaintenance) -> ClusterState:
+    """`kubectl uncordon` by the operator. While the API server cannot answer, the maintenance stays."""
+    user = model.scenario.apply_as
+    state, response = send(model, state, user, cordon_request(user, act.node, False), OPERATOR)
+    if not response.ok and response.code != 404:
+        return state
+    ms = maintenance_state(state)
+    return _store(state, evolve(ms, failed=ms.failed.delete(act.node)))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
     EvictForDrain: _evict,
     FinishDrain: _finish,
     StartMaintenance: _start_maintenance,
+    EndMaintenance: _end_maintenance,
 }

@@ -1,4 +1,5 @@
-"""The cluster's dynamic provisioner: an environment action that creates a claim's volume.
+"""The cluster's dynamic provisioner: environment actions that create a claim's volume and delete
+a released one.
 
 Upstream the PV controller provisions nothing itself for CSI and out-of-tree classes: it
 annotates the claim with `volume.kubernetes.io/storage-provisioner` (`pkg/controller/volume/
@@ -11,19 +12,29 @@ access modes and the class's reclaim policy, annotated `pv.kubernetes.io/provisi
 WaitForFirstConsumer class only once the scheduler has written `volume.kubernetes.io/selected-node`,
 and with the node affinity its storage has there. The PV controller then binds the two.
 
-`ProvisionVolume(claim)` is that act. Only the provisioner of the cluster's own default class runs
-(model parameter `defaultStorageClass`, `kubeprop.model.api.storage.CLUSTER_CLASSES`): a claim of
-a stored StorageClass with the same provisioner is provisioned too; one of any other provisioner
-waits, Pending, as it would on a cluster without that provisioner. The provisioned volume's node
-affinity is the choice's: `zonal` — the selected node's `topology.kubernetes.io/zone` (none when
-the node has no zone label: the scenario says nothing of zones), `node-local` — the selected node
+`ProvisionVolume(claim)` is that act. `DeleteVolume(volume)` is the provisioner's other half
+(`controller/controller.go` shouldDelete, deleteVolumeOperation): a volume it provisioned whose
+claim is gone — Released, reclaim policy Delete (the class's `reclaimPolicy`, Delete by default),
+not being deleted — has its storage deleted and then the object (a DELETE; the
+`kubernetes.io/pv-protection` finalizer holds it until the PV protection controller sees it
+unbound). The provisioner's own finalizer (`external-provisioner.volume.kubernetes.io/finalizer`,
+which csi-provisioner adds under HonorPVReclaimPolicy so that a volume deleted before its claim
+still has its storage deleted) is not modelled, nor is the deletion of a static CSI volume of the
+provisioner's driver: only the volumes it provisioned are deleted.
+
+Only the provisioner of the cluster's own default class runs (model parameter
+`defaultStorageClass`, `kubeprop.model.api.storage.CLUSTER_CLASSES`): a claim of a stored
+StorageClass with the same provisioner is provisioned too; one of any other provisioner waits,
+Pending, as it would on a cluster without that provisioner. The provisioned volume's node affinity
+is the choice's: `zonal` — the selected node's `topology.kubernetes.io/zone` (none when the node
+has no zone label: the scenario says nothing of zones), `node-local` — the selected node
 (`kubernetes.io/hostname`), `immediate` — none.
 
-It is progress that waits on the world (`kubeprop.model.cluster.drive.ENVIRONMENT_TIMED`): weakly
-fair, so a claim's volume comes eventually, but the fair run takes it only once the control plane
-has nothing left to do, and a search may delay it past anything else; nothing forces it at any
-moment. The provisioner reads the store (not a lagging cache), and its failures (a full disk, a
-quota) are not modelled.
+Both are progress that waits on the world (`kubeprop.model.cluster.drive.ENVIRONMENT_TIMED`):
+weakly fair, so a claim's volume comes eventually (and a released one goes), but the fair run takes
+it only once the control plane has nothing left to do, and a search may delay it past anything
+else; nothing forces it at any moment. The provisioner reads the store (not a lagging cache), and
+its failures (a full disk, a quota) are not modelled.
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ from kubeprop.model.api.storage import (
     find_storage_class,
 )
 from kubeprop.model.api.volume import (
+    ANN_PROVISIONED_BY,
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
     CLAIMS,
@@ -60,7 +72,6 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 COMPONENT = "provisioner"
-ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 
@@ -72,6 +83,15 @@ class ProvisionVolume(Action):
     LANE = "environment"
 
     claim: str
+
+
+@attrs.frozen(order=True)
+class DeleteVolume(Action):
+    """The cluster's provisioner deletes the Released volume `volume` (its storage, then the object)."""
+
+    LANE = "environment"
+
+    volume: str
 
 
 def _cluster_class(model: ClusterModel) -> StorageClass | None:
@@ -99,13 +119,26 @@ def wanted(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClai
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """One ProvisionVolume per claim the cluster's provisioner would provision now."""
+    """One ProvisionVolume per claim the cluster's provisioner would provision now, one DeleteVolume
+    per volume it would delete."""
     builtin = _cluster_class(model)
     if builtin is None:
         return
     for claim in state.store.list(CLAIMS):
         if isinstance(claim, PersistentVolumeClaim) and wanted(model, state, claim, builtin) is not None:
             yield ProvisionVolume(f"{claim.metadata.namespace}/{claim.metadata.name}")
+    for volume in state.store.list(VOLUMES):
+        if deletable(volume, builtin):
+            yield DeleteVolume(volume.metadata.name)
+
+
+def deletable(volume: Any, builtin: StorageClass) -> bool:
+    """shouldDelete (`controller/controller.go`): a volume this provisioner made (its
+    `pv.kubernetes.io/provisioned-by`), not being deleted, Released, with reclaim policy Delete."""
+    return (isinstance(volume, PersistentVolume)
+            and volume.metadata.annotations.get(ANN_PROVISIONED_BY) == builtin.provisioner
+            and volume.metadata.deletion_timestamp is None and volume.status.phase == "Released"
+            and volume.spec.persistent_volume_reclaim_policy == "Delete")
 
 
 def _affinity(model: ClusterModel, state: ClusterState, node_name: str) -> Any:
@@ -154,6 +187,17 @@ def _provision(model: ClusterModel, state: ClusterState, act: ProvisionVolume) -
     return state
 
 
+def _delete(model: ClusterModel, state: ClusterState, act: DeleteVolume) -> ClusterState:
+    """deleteVolumeOperation: the storage is deleted (not modelled), then the volume object."""
+    builtin = _cluster_class(model)
+    assert builtin is not None and deletable(state.store.get(ObjectKey(VOLUMES, "", act.volume)), builtin), \
+        "DeleteVolume is not enabled"
+    request = Request(verb="delete", user=PROVISIONER_USER, resource=VOLUMES, name=act.volume)
+    state, _ = send(model, state, PROVISIONER_USER, request, COMPONENT)
+    return state
+
+
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
     ProvisionVolume: _provision,
+    DeleteVolume: _delete,
 }

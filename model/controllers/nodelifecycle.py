@@ -45,7 +45,14 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.codec import encode
-from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE, Node, Taint
+from kubeprop.model.api.core import (
+    TAINT_NODE_MEMORY_PRESSURE,
+    TAINT_NODE_NOT_READY,
+    TAINT_NODE_UNREACHABLE,
+    TAINT_NODE_UNSCHEDULABLE,
+    Node,
+    Taint,
+)
 from kubeprop.model.api.meta import Condition, condition_unchanged, find_condition, set_condition
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
@@ -82,7 +89,7 @@ __all__ = [
 ]
 CONDITION_TAINTS: dict[tuple[str, str], str] = {
     ("Ready", "False"): TAINT_NODE_NOT_READY, ("Ready", "Unknown"): TAINT_NODE_UNREACHABLE,
-    ("MemoryPressure", "True"): "node.kubernetes.io/memory-pressure",
+    ("MemoryPressure", "True"): TAINT_NODE_MEMORY_PRESSURE,
     ("DiskPressure", "True"): "node.kubernetes.io/disk-pressure",
     ("NetworkUnavailable", "True"): "node.kubernetes.io/network-unavailable",
     ("PIDPressure", "True"): "node.kubernetes.io/pid-pressure",

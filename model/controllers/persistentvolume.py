@@ -26,9 +26,11 @@ A claim's sync (key `namespace/name`):
 (four writes, as upstream's bind: the claim is usable only after the last).
 
 A volume's sync (key `/name`): phase Available while it has no claim (or is only pre-bound);
-a volume whose claim is gone is Released (its reclaim policy is not carried out: a Delete volume
-stays Released, it is neither deleted nor recycled); a volume bound to a claim that does not name
-it yet enqueues that claim.
+a volume whose claim is gone is Released, then its reclaim policy is carried out
+(`kubeprop.model.controllers.reclaim`: Retain keeps it Released; Delete leaves a provisioned or CSI
+volume to its external provisioner, deletes a hostPath one under /tmp/, and marks any other one
+Failed); a volume bound to a claim that does not name it yet enqueues that claim. A claim's
+deletion enqueues its volume (pv_controller_base.go deleteClaim).
 
 Model choices: volume events enqueue the claims they concern (the one in `claimRef`, or every
 unbound claim of the volume's class for a free volume), where upstream a free volume is matched
@@ -76,8 +78,19 @@ from kubeprop.model.api.volume import (
 )
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.controllers.reclaim import reclaim_volume
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
+
+
+def released(volume: PersistentVolume) -> list[Request]:
+    """syncVolume for a volume whose claim is gone: phase Released (a Failed volume stays Failed),
+    then reclaimVolume (`kubeprop.model.controllers.reclaim`)."""
+    requests: list[Request] = []
+    if volume.status.phase not in ("Released", "Failed"):
+        volume = evolve(volume, status=PersistentVolumeStatus(phase="Released"))
+        requests.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=volume))
+    return requests + reclaim_volume(volume, written=bool(requests))
 
 
 def uses_volumes(objects: Iterable[Any], controllers: Iterable[Any] = ()) -> bool:
@@ -138,7 +151,11 @@ class PersistentVolumeController(Memoryless):
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """A claim's own key; a volume's own key and the claims it concerns (module docstring)."""
         if isinstance(obj, PersistentVolumeClaim):
-            return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
+            key = f"{obj.metadata.namespace}/{obj.metadata.name}"
+            cached = view.get(ObjectKey(CLAIMS, obj.metadata.namespace, obj.metadata.name))
+            if obj.spec.volume_name and (cached is None or cached.metadata.uid != obj.metadata.uid):
+                return (key, f"/{obj.spec.volume_name}")  # deleteClaim: "sync the volume when its claim is deleted"
+            return (key,)
         if not isinstance(obj, PersistentVolume):
             return ()
         ref = obj.spec.claim_ref
@@ -209,8 +226,8 @@ class PersistentVolumeController(Memoryless):
 
     @staticmethod
     def _sync_volume(view: ObjectView, volume: PersistentVolume) -> list[Request]:
-        """syncVolume: Available when free or pre-bound, Released when its claim is gone, Bound
-        when its claim names it."""
+        """syncVolume: Available when free or pre-bound, Released when its claim is gone (then
+        reclaimVolume), Bound when its claim names it."""
         ref = volume.spec.claim_ref
         phase = volume.status.phase
         if ref is None or not ref.uid:
@@ -218,7 +235,7 @@ class PersistentVolumeController(Memoryless):
         else:
             claim = view.get(ObjectKey(CLAIMS, ref.namespace, ref.name))
             if not isinstance(claim, PersistentVolumeClaim) or claim.metadata.uid != ref.uid:
-                want = phase if phase == "Failed" else "Released"
+                return released(volume)
             elif claim.spec.volume_name == volume.metadata.name:
                 want = "Bound"
             else:

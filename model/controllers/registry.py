@@ -34,6 +34,7 @@ from kubeprop.model.controllers.persistentvolume import PersistentVolumeControll
 from kubeprop.model.controllers.podgc import PodGCController
 from kubeprop.model.controllers.replicaset import ReplicaSetController
 from kubeprop.model.controllers.statefulset import StatefulSetController
+from kubeprop.model.controllers.volume_protection import PVCProtectionController, PVProtectionController
 
 
 def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterable[str] = ()) -> tuple[Any, ...]:
@@ -62,10 +63,12 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController, NamespaceController, PersistentVolumeController)
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController, NamespaceController, PersistentVolumeController,
+                                            PVCProtectionController, PVProtectionController)
 """Built-in controllers the model runs only where a scenario needs them: the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
 PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
+and the PVC and PV protection controllers (`pkg/controller/volume/pvcprotection`, `pvprotection`)
 when a claim or volume can exist, the namespace controller (`pkg/controller/namespace`) when a
 namespace can be deleted (`kubeprop.model.cluster.compose`; elsewhere it would never act, and its
 idle state would change every recorded trace's fingerprints). Built-in all the same: not a

@@ -34,12 +34,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.objects import Node, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet import eviction
 from kubeprop.model.kubelet.actions import (
     CleanupOrphan,
     ContainerExit,
@@ -66,7 +66,7 @@ from kubeprop.model.kubelet.admission import (
     visible_taints,
 )
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, exceed, past_deadline
-from kubeprop.model.kubelet.eviction import eviction_victims
+from kubeprop.model.kubelet.eviction import eviction_victims, pressure_ends, pressure_rejection, pressured
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
     ContainerRuntime,
@@ -80,7 +80,7 @@ from kubeprop.model.kubelet.runtime import (
     restarted,
     sigterm,
 )
-from kubeprop.model.kubelet.status import get_phase, merged_conditions, node_status, pod_status
+from kubeprop.model.kubelet.status import get_phase, merged_conditions, node_status, node_status_stale, pod_status
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet, reaches_apiserver, send, view
@@ -240,14 +240,12 @@ def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iter
         elif not _STATUS_IN_SYNC.get((pod, runtime), _in_sync, pod, runtime, state.clock, values=state.clock):
             yield SyncPodStatus(node, key)
     obj = state.store.get(ObjectKey("nodes", "", node))
-    if isinstance(obj, Node):
-        ready = find_condition(obj.status.conditions, "Ready")
-        if ready is None or ready.status != "True":
-            yield UpdateNodeStatus(node)
+    if isinstance(obj, Node) and node_status_stale(obj.status, pressured(model, state, node)):
+        yield UpdateNodeStatus(node)
 
 
 def _enabled_pressure(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
-    if pressure_spent(state) >= int(model.parameter("memoryPressureEvents")):
+    if eviction.pressure_spent_in(state.kubelets) >= int(model.parameter("memoryPressureEvents")):
         return
     k = kubelet_state(state, node)
     for key, over in eviction_victims(k, view(model, state, kubelet(node))):
@@ -271,24 +269,16 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
     yield from _enabled_pressure(model, state, node)
 
 
-def pressure_spent(state: ClusterState) -> int:
-    """Memory-pressure evictions taken so far, over every node (the scenario's budget)."""
-    return pressure_spent_in(state.kubelets)
-
-
-def pressure_spent_in(kubelets: FrozenMap[str, Any]) -> int:
-    """`pressure_spent` of a cluster's kubelets."""
-    return sum(k.pressure_events for k in kubelets.values() if isinstance(k, KubeletState))
-
-
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     """The earliest future time a container's back-off ends, a SIGKILL deadline or a pod's
-    active deadline falls."""
+    active deadline falls, or a node's memory pressure ends."""
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
     for node in sorted(model.nodes):
         if not is_up(state, kubelet(node)):
             continue
+        if (end := pressure_ends(model, kubelet_state(state, node))) is not None:
+            times.append(end)
         for runtime in kubelet_state(state, node).pods.values():
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)
@@ -309,15 +299,17 @@ def _runtime(state: ClusterState, node: str, key: str) -> PodRuntime:
 
 def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> ClusterState:
     """Admit the cached pod and start every container, or reject it (nothing starts; the next
-    SyncPodStatus reports it Failed): the OS checks, the resources and predicates, then the taints
-    (`predicate.go` Admit's order)."""
+    SyncPodStatus reports it Failed): the eviction manager under memory pressure
+    (`eviction.pressure_rejection`), then the OS checks, the resources and predicates, then the
+    taints (`predicate.go` Admit's order)."""
     pods = cached_pods(model, state, act.node)
     pod = pods[act.pod]
     k = kubelet_state(state, act.node)
     node = state.store.get(ObjectKey("nodes", "", act.node))
     admitted = [pods[key] for key, runtime in k.pods.sorted_items()
                 if key != act.pod and key in pods and holds_resources(runtime)]
-    rejection = os_rejection(kubelet_os(model, act.node), pod)
+    rejection = pressure_rejection(pod, pressured(model, state, act.node))
+    rejection = rejection or os_rejection(kubelet_os(model, act.node), pod)
     if rejection is None and isinstance(node, Node):
         rejection = resource_rejection(node, admitted, pod)
     rejection = rejection or admission_rejection(visible_taints(state, act.node), pod)
@@ -468,23 +460,26 @@ def cleanup_orphan(model: ClusterModel, state: ClusterState, act: CleanupOrphan)
 
 
 def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNodeStatus) -> ClusterState:
-    """Post the node's conditions (Ready=True) with a fresh heartbeat. The kubelet GETs its Node
-    from the API server first (not from a cache), so this reads the store."""
+    """Post the node's conditions (Ready=True, MemoryPressure as the eviction manager says) with a
+    fresh heartbeat. The kubelet GETs its Node from the API server first (not from a cache), so
+    this reads the store."""
     node = state.store.get(ObjectKey("nodes", "", act.node))
     assert isinstance(node, Node)
     obj = evolve(node, metadata=evolve(node.metadata, resource_version=""),
-                 status=node_status(node.status, state.clock))
+                 status=node_status(node.status, state.clock, pressured(model, state, act.node)))
     state, _ = send(model, state, user(act.node), Request(verb="update-status", user=user(act.node), obj=obj),
                     kubelet(act.node))
     return state
 
 
 def memory_pressure(model: ClusterModel, state: ClusterState, act: MemoryPressure) -> ClusterState:
-    """Evict the victim: its containers are killed and it turns Failed/Evicted locally (reported
+    """The threshold is observed met now (the node condition: `kubeprop.model.kubelet.eviction`) and
+    the victim evicted: its containers are killed and it turns Failed/Evicted locally (reported
     by the next SyncPodStatus)."""
     k = kubelet_state(state, act.node)
     runtime = k.pods[act.pod].kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
-    k = evolve(k.with_pod(act.pod, evolve(runtime, evicted=True)), pressure_events=k.pressure_events + 1)
+    k = evolve(k.with_pod(act.pod, evolve(runtime, evicted=True)), pressure_events=k.pressure_events + 1,
+               memory_pressure_at=state.clock)
     return _store(state, act.node, k)
 
 

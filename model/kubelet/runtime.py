@@ -298,10 +298,15 @@ class KubeletState:
 
     `pressure_events` counts the memory-pressure episodes injected on this node; it is part of
     the environment's budget (`memoryPressureEvents`), not kubelet memory, so a crash keeps it.
+    `memory_pressure_at` is when the eviction manager last observed the memory threshold met
+    (`eviction_manager.go` nodeConditionsLastObservedAt; `kubeprop.model.kubelet.eviction`): the
+    node reports MemoryPressure until the transition period has passed since. It is the eviction
+    manager's memory, lost when the node loses power (`crash_node`).
     """
 
     pods: FrozenMap[str, PodRuntime] = EMPTY
     pressure_events: int = 0
+    memory_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
 
     def with_pod(self, key: str, pod: PodRuntime | None) -> KubeletState:
         """A copy with one pod set (or forgotten when None)."""

@@ -288,15 +288,36 @@ NODE_CONDITIONS = (
     ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
     ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
 )
-"""`nodestatus/setters.go`: what a healthy kubelet posts (the model has no pressure conditions)."""
+"""`nodestatus/setters.go`: what a healthy kubelet posts (the model has no disk or PID pressure)."""
+
+MEMORY_PRESSURE = (
+    "MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available",
+)
+"""`setters.go` MemoryPressureCondition while the eviction manager reports memory pressure."""
 
 
-def node_status(old: NodeStatus, now: int) -> NodeStatus:
+def node_status(old: NodeStatus, now: int, memory_pressure: bool = False) -> NodeStatus:
     """The node status a healthy kubelet posts: its conditions with a fresh heartbeat, the
-    transition time moved only for a condition whose status changed."""
+    transition time moved only for a condition whose status changed; MemoryPressure True while
+    the eviction manager reports it (`kubeprop.model.kubelet.eviction`)."""
     conditions = old.conditions
     for type_, status, reason, message in NODE_CONDITIONS:
+        if type_ == "MemoryPressure" and memory_pressure:
+            type_, status, reason, message = MEMORY_PRESSURE
         cond = Condition(type=type_, status=status, reason=reason, message=message,
                          last_heartbeat_time=now, last_transition_time=now)
         conditions = set_condition(conditions, cond)
     return evolve(old, conditions=conditions)
+
+
+def node_status_stale(status: NodeStatus, memory_pressure: bool) -> bool:
+    """Whether the kubelet has a node status to post (`kubelet_node_status.go` tryUpdateNodeStatus
+    posts when it changed): Ready is not True (e.g. Unknown after a partition), or MemoryPressure
+    is not what the eviction manager says: not True under pressure, still True after it."""
+    ready = find_condition(status.conditions, "Ready")
+    pressure = find_condition(status.conditions, "MemoryPressure")
+    if ready is None or ready.status != "True":
+        return True
+    if memory_pressure:
+        return pressure is None or pressure.status != "True"
+    return pressure is not None and pressure.status == "True"

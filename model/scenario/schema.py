@@ -30,12 +30,14 @@ PARAMETERS: dict[str, Any] = {
     "expectationsTimeoutSeconds": 300,
     "maxEndpointsPerSlice": 100,
     "memoryPressureEvents": 0,
+    "evictionPressureTransitionPeriodSeconds": 300,
     "crashLoopBackOffMaxSeconds": 300,
     "schedulerDisabledFilters": (),
     "podMaxInUnschedulablePodsSeconds": 300,
     "schedulerTaintReasonDetail": False,
     "schedulerDynamicResources": False,
     "schedulerBalancedSkipsBestEffort": True,
+    "schedulerAsyncPreemption": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
@@ -104,6 +106,9 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # maxMaxEndpointsPerSlice = 1000
     "maxEndpointsPerSlice": ParameterRange(1, 1000),
     "memoryPressureEvents": ParameterRange(0, 100),
+    # the kubelet's --eviction-pressure-transition-period (5m): upstream's config defaulting turns 0
+    # into the default (pkg/kubelet/apis/config/v1beta1/defaults.go), so no cluster runs without one
+    "evictionPressureTransitionPeriodSeconds": ParameterRange(1, DAY_SECONDS),
     "crashLoopBackOffMaxSeconds": ParameterRange(1, 86_400),
     "schedulerDisabledFilters": ParameterRange(choices=(
         "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",

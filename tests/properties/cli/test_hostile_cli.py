@@ -66,6 +66,17 @@ def test_bad_flags_are_usage_errors(argv: list[str], message: str, capsys: pytes
     assert message in _usage_error(argv, capsys)
 
 
+@pytest.mark.parametrize(("flag", "value"), [("--max-states", "1000001"), ("--max-states", "0"),
+                                             ("--max-states", "10000000000"), ("--max-depth", "1000001")])
+def test_raft_and_check_bound_the_search_with_the_same_ranges(flag: str, value: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """One range for `--max-depth` and `--max-states` in both commands (`flagtypes.depth_bound`,
+    `state_bound`: 1 to 1,000,000, a scenario's bounds.maxDepth / maxStates), and one message."""
+    expected = f"argument {flag}: the value must be a whole number from 1 to 1,000,000 (ASCII digits), got '{value}'"
+    assert _usage_error(["check", flag, value], capsys) == expected
+    assert _usage_error(["raft", flag, value], capsys) == expected
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["raft", "--down", "etcd-1,etcd-1"], "--down etcd-1,etcd-1: names a member more than once"),
     (["raft", "--servers", "5", "--scenario", str(FEASTFLOW)],
