@@ -121,6 +121,15 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "(docs/disruption.md; drained.yaml is the fixed one)"),
     (_DATA + "maintenance/blocked-timeout.yaml", ("workload-steps-succeed",),
      "blocked.yaml's drain with --timeout=60s: kubectl gives up after a minute and exits 1 (docs/disruption.md)"),
+    (_DATA + "kubelet/finalizer/waits.yaml", ("workload-steps-finish",),
+     "kubectl delete waits (--wait, its default) for a pod whose finalizer nobody removes: the kubelet "
+     "finishes it and DELETEs it with grace 0, the finalizer keeps it, and kubectl waits for ever, as "
+     "upstream (scenario.yaml is the --wait=false one)"),
+    (_DATA + "namespace/trial.yaml", ("workload-steps-succeed",),
+     "the user's script sets the image of a Deployment in the namespace its first step deleted: kubectl delete "
+     "namespace waits until the namespace controller has removed the Deployment and the namespace, so "
+     "kubectl set image gets the API server's 404 (`Error from server (NotFound): deployments.apps \"web\" not "
+     "found`), as upstream (tests/model/controllers/test_namespace.py)"),
     (_DATA + "maintenance/refused.yaml", ("workload-steps-succeed",),
      "kubectl drain without --force refuses a Pod no controller owns, so its first step fails on purpose "
      "(its second, forced, drain succeeds)"),

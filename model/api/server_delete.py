@@ -14,6 +14,12 @@ Follows the generic registry's two-phase delete
    a MODIFIED watch event;
 3. it is then removed (a DELETED event) unless finalizers remain or the grace period is > 0.
 
+A delete of an object already marked for deletion with grace 0 whose finalizers remain (a second
+DELETE of a terminated pod a finalizer keeps, podgc's repeated delete of it) changes nothing in
+`markAsDeleting` (it keeps the earlier deletionTimestamp), and `GuaranteedUpdate` writes nothing
+when the new object's bytes equal the stored one's (`staging/src/k8s.io/apiserver/pkg/storage/etcd3/
+store.go` GuaranteedUpdate: no new resourceVersion, no watch event).
+
 So a grace-0 delete of a pod writes MODIFIED then DELETED, as upstream does. Namespaces have
 their own REST `Delete` (`pkg/registry/core/namespace/storage/storage.go`): the first delete only
 marks the namespace Terminating; a later one removes it once `spec.finalizers` is empty.
@@ -155,7 +161,10 @@ def _delete_object(store: Store, ctx: Context, old: ApiObject) -> Result:
     if not decision.graceful:
         if not meta.finalizers:
             return _remove(store, ctx, old)  # errDeleteNow: nothing written first
-        return _persist(store, ctx, with_metadata(old, mark_as_deleting(meta, ctx.now)))
+        marked = with_metadata(old, mark_as_deleting(meta, ctx.now))
+        if marked == old:  # already marked: GuaranteedUpdate writes nothing when nothing changed
+            return Result(store, status(200, "OK", obj=old))
+        return _persist(store, ctx, marked)
     updated = _persist(store, ctx, with_metadata(old, meta))
     if meta.finalizers or decision.grace > 0 or updated.response.obj is None:
         return updated

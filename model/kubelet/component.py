@@ -14,7 +14,8 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM), `StopGracefully` | `SigKillPod` (at
   the deadline; `PreStopOverrun`: a preStop hook ran the whole grace period, SIGKILL 2 s later),
-  `FinishTermination` (final status, then DELETE with grace 0);
+  `FinishTermination` (final status, then DELETE with grace 0; a pod its finalizers keep is then
+  left alone: `PodRuntime.deleted`);
 - `CleanupOrphan`: a pod gone from the API but still known locally is killed, then forgotten;
 - `ActiveDeadlineExceeded`: a pod past `spec.activeDeadlineSeconds` is Failed and killed (a timer,
   `kubeprop.model.kubelet.deadline`);
@@ -232,8 +233,8 @@ def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iter
     cached = cached_pods(model, state, node)
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
         pod = cached.get(key)
-        if pod is None or not _same(pod, runtime):
-            continue
+        if pod is None or not _same(pod, runtime) or runtime.deleted:
+            continue  # a pod deleted and kept by finalizers: the status manager forgot it
         if _finishing(pod, runtime):
             yield FinishTermination(node, key)
         elif not _STATUS_IN_SYNC.get((pod, runtime), _in_sync, pod, runtime, state.clock, values=state.clock):
@@ -429,7 +430,10 @@ def sigkill_pod(model: ClusterModel, state: ClusterState, act: SigKillPod) -> Cl
 
 
 def finish_termination(model: ClusterModel, state: ClusterState, act: FinishTermination) -> ClusterState:
-    """Terminal status, then DELETE with grace 0 and a UID precondition; forget the pod once gone."""
+    """Terminal status, then DELETE with grace 0 and a UID precondition (`status_manager.go` syncPod,
+    canBeDeleted); forget the pod once gone. A DELETE accepted while finalizers keep the pod (upstream
+    202 Accepted: `endpoints/handlers/delete.go`) leaves it `deleted`: the pod worker keeps the uid
+    finished and neither kills, writes nor deletes it again (`PodRuntime.deleted`)."""
     pod = cached_pods(model, state, act.node)[act.pod]
     runtime = _runtime(state, act.node, act.pod)
     state, ok = _write_status(model, state, act.node, pod, runtime)
@@ -439,7 +443,10 @@ def finish_termination(model: ClusterModel, state: ClusterState, act: FinishTerm
     request = Request(verb="delete", user=user(act.node), resource="pods", namespace=namespace, name=name,
                       grace_period_seconds=0, precondition_uid=runtime.uid)
     state, response = send(model, state, user(act.node), request, kubelet(act.node))
-    if response.ok or response.code == 404:
+    kept = state.store.get(ObjectKey("pods", namespace, name))  # still there: answered 202 Accepted, not 200
+    if response.ok and isinstance(kept, Pod) and _same(kept, runtime):
+        state = _set_pod(state, act.node, act.pod, evolve(runtime, deleted=True))
+    elif response.ok or response.code == 404:
         state = _set_pod(state, act.node, act.pod, None)
     return state
 

@@ -168,6 +168,13 @@ class PodRuntime:
     hook_grace: int | None = attrs.field(default=None, metadata=_LATER)
     """Set with SIGTERM for a pod with a preStop hook and a positive grace period: the grace period
     the hook may use up (`PreStopOverrun`); None once chosen, or without a hook."""
+    deleted: bool = attrs.field(default=False, metadata=_LATER)
+    """The status manager wrote the terminal status and its DELETE (grace 0) was accepted, yet the
+    pod is still in the API: finalizers keep it. Upstream the status manager then forgets the pod's
+    status (`status_manager.go` syncPod → deletePodStatus) and the pod worker keeps the uid finished,
+    ignoring every further update of it (`pod_workers.go` UpdatePod: "Pod is finished processing, no
+    further updates") until housekeeping sees the pod gone (`SyncKnownPods` → removeTerminatedWorker):
+    the kubelet neither kills, writes nor deletes it again (`CleanupOrphan` forgets it once gone)."""
 
     @property
     def terminating(self) -> bool:

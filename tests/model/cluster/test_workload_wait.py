@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from kubeprop.counterexamples.api import check
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster import compose, workload
@@ -21,8 +23,9 @@ from kubeprop.model.cluster.footprint import Footprints
 from kubeprop.model.cluster.incremental import EnabledCache, changes
 from kubeprop.model.cluster.workload import describe
 from kubeprop.model.cluster.workload_wait import command_wait, next_timer
+from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action, Tick, UserStep
+from kubeprop.model.state.actions import Action, Deliver, Tick, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import _workload_left
 from kubeprop.properties.explore.bfs import Bounds
@@ -252,3 +255,27 @@ def test_deployment_rollout_status_waits_for_the_rollout_and_fails_past_its_prog
         assert at[1] > 0 and at[2] > at[1]  # set image after the first rollout, the scale after the second
         if error is not None:
             assert at[2] - at[1] >= 60  # the progress deadline
+
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: model time passes while a controller has queued work "
+                                       "(docs/engines.md, Time)")
+def test_the_clock_waits_for_a_controller_with_queued_work() -> None:
+    """Known gap (a false alarm of bench_false_alarms.py on api-rollout.yaml, with no fault in its
+    trace): off the expected run the model's clock may tick while a controller has a key queued, work
+    upstream does in milliseconds. There the ReplicaSet controller keeps the new ReplicaSet queued for
+    70 s, the Deployment controller marks the 60 s progress deadline exceeded and `rollout status`
+    fails. Upstream only an outage of kube-controller-manager holds the ReplicaSet controller that long,
+    and one crash (the scenario's budget) is over in about the leader lease, 15 s
+    (`staging/src/k8s.io/component-base/config/v1alpha1/defaults.go`
+    RecommendedDefaultLeaderElectionConfiguration). Strict: the fix makes this pass, and the marker goes."""
+    model = build_model(load_scenario(DATA / "api-rollout.yaml"))
+    state = initial_state(model)
+    for act in (Reconcile("deployment", "default/api"),
+                Deliver("controller-manager", "replicasets.apps", 12),
+                Deliver("controller-manager", "deployments.apps", 13)):
+        assert act in actions(model, state), act
+        state = step(model, state, act)
+    enabled = actions(model, state)
+    assert any(isinstance(a, Reconcile) and a.controller == "replicaset" for a in enabled)
+    assert not any(isinstance(a, Tick) for a in enabled)
