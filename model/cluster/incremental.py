@@ -42,6 +42,7 @@ from kubeprop.model.cluster import (
     informers,
     maintenance,
     overload,
+    provisioner,
     restore,
     workload,
     workload_wait,
@@ -235,6 +236,12 @@ def _overload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     return state.overload, state.quiesced, state.faults
 
 
+def _provisioner(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `provisioner.enabled`: the model's default class, the stored claims, storage classes and
+    # volumes (the store, not a cache).
+    return (state.store.objects,)
+
+
 READS: dict[Any, KeyFn] = {
     workload: _workload,
     scheduler: _scheduler,
@@ -246,6 +253,7 @@ READS: dict[Any, KeyFn] = {
     descheduler: _descheduler,
     restore: _restore,
     overload: _overload,
+    provisioner: _provisioner,
 }
 """Component module → the parts of the state its `enabled` (and the timers it reads) depend on."""
 
@@ -346,6 +354,7 @@ DEPS: dict[Any, DepsFn] = {
     _descheduler: lambda model: frozenset({"addons", "clock"}),
     _restore: lambda model: frozenset({"quiesced", "faults", "etcd_backup", "store", "down"}),
     _overload: lambda model: frozenset({"overload", "quiesced", "faults"}),
+    _provisioner: lambda model: frozenset({"store.objects"}),
 }
 """Key function → the tokens of every part of the state it reads (a superset is safe, a missing
 one is not): a part whose tokens did not change since the last answer keeps it."""
