@@ -76,7 +76,7 @@ BY_VALUE = {scheduler.enabled, nodelifecycle.enabled, faults.tick_enabled, fault
 computing them again); the others are cheaper to recompute than to hash."""
 UNREMEMBERED = {controllers.enabled, workload.enabled, environment.enabled, maintenance.enabled, restore.enabled,
                 overload.enabled, faults.node_faults, faults.crash_faults, faults.watch_faults,
-                informers.component_enabled}
+                informers.component_enabled, provisioner.enabled}
 """The parts computed afresh whenever something they read changed (`DEPS`), with no memo of their
 answers: what they read changes at almost every state that asks them again (the controllers'
 queues, the stored objects, the budget), so their last answers matched under 1% of the time
