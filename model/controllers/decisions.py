@@ -27,6 +27,7 @@ remembered decisions with fresh ones along random runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import is_
 from typing import Any
 
 from kubeprop.model.api.objects import ApiObject, ObjectKey
@@ -111,7 +112,23 @@ class DecisionMemo:
                 if seen is view or (reads is not None and caches is not None and all(
                         caches.get(resource) is cache for resource, cache in reads)):
                     return decision
+            if caches is not None:
+                for reads, _seen, decision in found[2]:
+                    if reads is not None and all(_same_contents(caches.get(resource), cache)
+                                                 for resource, cache in reads):
+                        return self._again(found, view, reads, decision)
         return self._remember(memo_key, found, controller, view, key, memory, now)
+
+    @staticmethod
+    def _again(found: tuple[Controller, Any, list[Entry]], view: InformerState, reads: Reads,
+               decision: Reconciliation) -> Reconciliation:
+        """`decision`, remembered again with `view`'s caches of the resources it read (the same
+        contents: `_same_contents`), so that the next look-up on them is by identity."""
+        caches = view.resources
+        choices = found[2]
+        choices.insert(0, (tuple((resource, caches.get(resource)) for resource, _ in reads), view, decision))
+        del choices[KEEP:]
+        return decision
 
     def _remember(self, memo_key: tuple[int, int, str, int], found: Any, controller: Controller, view: ObjectView,
                   key: str, memory: Any, now: int) -> Reconciliation:
@@ -141,6 +158,21 @@ class DecisionMemo:
         strategies = getattr(controller, "strategies", None)
         return strategies is None or all(getattr(step, "__module__", "").startswith(BUILT_IN)
                                          for step in strategies.values())
+
+
+def _same_contents(cache: ResourceCache | None, seen: ResourceCache | None) -> bool:
+    """Whether a reconcile reading `cache` reads exactly what it read of `seen`: the very same
+    cache, or one with the same revision and staleness holding the very same keys and objects in
+    the same order (another path of the search built the same cache again: a delivery of another
+    resource, then this one's, in the other order). Identity only: equal objects that are not
+    the same objects are no match (a quantity's format is not part of its value)."""
+    if cache is seen:
+        return True
+    if cache is None or seen is None or cache.revision != seen.revision or cache.stale != seen.stale:
+        return False
+    mine, theirs = cache.objects, seen.objects
+    return len(mine) == len(theirs) and all(map(is_, mine.values(), theirs.values())) and all(
+        map(is_, mine.keys(), theirs.keys()))
 
 
 Wakeups = tuple[tuple[str, int], ...]
