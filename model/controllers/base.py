@@ -25,6 +25,7 @@ A controller here is a value with pure functions, so users can write their own (
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import attrs
@@ -134,7 +135,14 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         if ctl_state is None:
             continue
         for key in ctl_state.queue:
-            yield Reconcile(controller.name, key)
+            yield _reconcile(controller.name, key)
+
+
+@lru_cache(maxsize=4096)
+def _reconcile(controller: str, key: str) -> Reconcile:
+    """`Reconcile(controller, key)`, made once: an action is a value, and `enabled` is asked
+    again whenever any controller's queue or memory changes (most reconciles)."""
+    return Reconcile(controller, key)
 
 
 def _controller(model: ClusterModel, name: str) -> Any:

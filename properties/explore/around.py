@@ -236,7 +236,7 @@ class _Search:
         flt = self.config.action_filter
         found = self.cache.actions(node.state, near=None if node.parent is None else node.parent.near)
         node.near = self.cache.near_answers(node.state)
-        return [a for a in found if flt is None or flt(a)]
+        return list(found) if flt is None else [a for a in found if flt(a)]
 
     def verdict(self, node: _Node) -> Violation | None:
         """The first safety property `node`'s state violates."""
