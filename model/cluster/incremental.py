@@ -15,6 +15,9 @@ Before any key is computed, `EnabledCache` compares the state with the one it an
 caches and which nodes' kubelets), and a part none of whose fields changed (`DEPS`: a superset of
 what its key reads) keeps its last answer: along a run (a walk, a fair continuation) a step
 changes two or three fields, often one component's cache, so most parts cost a set intersection.
+A part whose inputs change at almost every state that asks it again (`UNREMEMBERED`: the
+controllers' queues, watch deliveries, most faults) keeps only that: its key would match one of
+its last answers too rarely to pay for building and checking it.
 
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
@@ -311,7 +314,7 @@ def changes(before: ClusterState, after: ClusterState) -> set[Token]:
     """The tokens of what differs between two states (compared by identity: a step shares every
     part it does not change with its predecessor)."""
     out: set[Token] = set()
-    for name, old, new in zip(_FIELDS, _ALL_FIELDS(before), _ALL_FIELDS(after)):
+    for name, old, new in zip(_FIELDS, _ALL_FIELDS(before), _ALL_FIELDS(after), strict=True):
         if old is new:
             continue
         out.add(name)
