@@ -117,13 +117,14 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
     if not is_up(state, CONTROLLER_MANAGER):
         return state
     view_ = view(model, state, CONTROLLER_MANAGER)
-    controllers = dict(state.controllers)
+    controllers = state.controllers
     for event in events:
         for controller in model.controllers:
-            if event.key.resource in controller.watches and controller.name in controllers:
-                keys = tuple(controller.keys_for(event.object, view_))
-                controllers[controller.name] = controllers[controller.name].enqueue(keys)
-    return evolve(state, controllers=FrozenMap(controllers))
+            queued = controllers.get(controller.name) if event.key.resource in controller.watches else None
+            if queued is not None:
+                controllers = controllers.set(controller.name, queued.enqueue(controller.keys_for(event.object, view_)))
+    # (keys all queued already: the very same map, and the state unchanged)
+    return state if controllers is state.controllers else evolve(state, controllers=controllers)
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
