@@ -46,7 +46,7 @@ from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RAFT_VARIANTS, RaftAction, RaftConfig, RaftState, describe
+from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftAction, RaftConfig, RaftState, describe
 from kubeprop.model.raft.system import RaftConfigError, actions, initial_state, step, validate
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
 from kubeprop.properties.registry import Violation
@@ -306,7 +306,8 @@ def render_text(result: RaftReplay) -> str:
     final = result.states[-1]
     for srv in range(config.servers):
         log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
-        lines.append(f"     {config.name(srv)}: {final.role[srv]} term {final.term[srv]} commit {final.commit[srv]}"
+        role = ROLE_NAMES[final.role[srv]]
+        lines.append(f"     {config.name(srv)}: {role} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")
     shown = result.violation.message if result.violation is not None else f"recorded: {ce.violation.message}"
     lines += ["", f"{printable.shown(ce.property.name)}: {printable.shown(shown)}", "",

@@ -179,6 +179,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
     p.add_argument("--metrics", action="store_true",
                    help="also print the worst value of each control-plane metric (docs/metrics.md)")
+    p.add_argument("--first", action="store_true",
+                   help="stop at the first violation that is not known upstream behaviour (default: search on for "
+                        "the other properties until the budget is spent)")
     p.add_argument("--strict", action="store_true",
                    help="fail (exit 1) also on violations that are known upstream behaviour (by default "
                         "listed under their own heading, exit 0)")
@@ -276,7 +279,8 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         try:
             reports.append(attrs.evolve(check(
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
-                seed=args.seed, config=engine_config_, save_to=args.out, all_discoveries=True), engine=engine))
+                seed=args.seed, config=engine_config_, save_to=args.out,
+                all_discoveries=not getattr(args, "first", False)), engine=engine))
         except KeyboardInterrupt as err:
             if isinstance(line, LiveLine):  # a log says "done" only of an engine that finished
                 line.end()
@@ -286,6 +290,8 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             raise Interrupted(_interrupted(run, engine)) from None
         if line is not None:
             line.end()
+        if getattr(args, "first", False) and any(d.upstream is None for d in reports[-1].found):
+            break  # --first: the other engines of `--engine all` are not run
     return CheckRun(scenario.name, tuple(reports), props, explored, args.variant, tuple(args.params),
                     stored_only=_stored_only(scenario, reports), max_depth=config.max_depth, bounds=bounds)
 

@@ -162,6 +162,9 @@ def build_config(args: argparse.Namespace, scenario_path: Path | None = None, ch
             raise RaftConfigError(f"--down: unknown member {d!r}; valid: {', '.join(lookup)}")
     if len(set(down)) != len(down):
         raise RaftConfigError(f"--down {values['down']}: names a member more than once")
+    if values["max_down"] >= servers:
+        raise RaftConfigError(f"--max-down {values['max_down']}: must be 0..{servers - 1} (fewer than the "
+                              f"{servers} members)")
     history = values["history"] or values["reads"] > 0 or values["serial_reads"] > 0 or any(
         c.kind != "invariant" or c.name in ("Linearizable", "AckedWritesDurable") for c in checks)
     config = RaftConfig(

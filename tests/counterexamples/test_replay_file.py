@@ -43,6 +43,13 @@ def test_each_kind_of_file_is_replayed_by_its_own_reader(tmp_path: Path) -> None
     assert isinstance(cluster, ReplayResult) and cluster.verdict == Verdict.REPRODUCES
 
 
+def test_a_raft_replay_spells_each_members_role_as_kubeprop_raft_does(tmp_path: Path) -> None:
+    """The final states' roles read L (leader), C (candidate), F (follower), not the state's integers."""
+    text = render_file_replay(replay_file(_raft_file(tmp_path / "raft.json")))
+    roles = [line.split(":")[1].split()[0] for line in text.splitlines() if line.startswith("     s")]
+    assert roles == ["L", "L", "F", "F"]
+
+
 def test_the_gate_judges_a_raft_corpus_file_by_its_expectation(tmp_path: Path) -> None:
     assert corpus_case(_raft_file(tmp_path / "raft.json"), ()).status == "passed"
     flipped = corpus_case(_raft_file(tmp_path / "flipped.json", "passes"), ())

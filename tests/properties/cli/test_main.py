@@ -78,6 +78,7 @@ def test_every_flag_error_has_one_style_and_echoes_what_was_typed(
 @pytest.mark.parametrize(("argv", "problem"), [
     (["schedule", "--rlimit", "-1"], "--rlimit -1: must be a positive number of Z3 resource units"),
     (["raft", "--servers", "3", "--down", "s9"], "--down: unknown member 's9'; valid: s1, s2, s3"),
+    (["raft", "--max-down", "5"], "--max-down 5: must be 0..2 (fewer than the 3 members)"),
 ])
 def test_bad_input_found_after_parsing_has_the_same_style(capsys: pytest.CaptureFixture[str], argv: list[str],
                                                           problem: str) -> None:
