@@ -116,9 +116,11 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("examples/restart_operator/scenario.yaml", ("restarts-counted",),
      "the user's operator counts restarts from the stops it happens to see, so a restart it never saw "
      "stopped is never counted (docs/controllers.md; scenario-fixed.yaml is the fixed one)"),
-    (_DATA + "maintenance/blocked.yaml", ("drains-complete",),
+    (_DATA + "maintenance/blocked.yaml", ("drains-complete", "workload-steps-finish"),
      "the PodDisruptionBudget allows no disruption, so the drain retries its eviction forever "
      "(docs/disruption.md; drained.yaml is the fixed one)"),
+    (_DATA + "maintenance/blocked-timeout.yaml", ("workload-steps-succeed",),
+     "blocked.yaml's drain with --timeout=60s: kubectl gives up after a minute and exits 1 (docs/disruption.md)"),
     (_DATA + "maintenance/refused.yaml", ("workload-steps-succeed",),
      "kubectl drain without --force refuses a Pod no controller owns, so its first step fails on purpose "
      "(its second, forced, drain succeeds)"),

@@ -71,7 +71,9 @@ class Discovery:
     """Found by a run that was interrupted (Ctrl-C) before it could shrink the trace."""
     upstream: UpstreamBehaviour | None = None
     """The known upstream behaviour this violation is (`kubeprop.properties.upstream_behaviour.match`
-    on the recorded trace, as `kubeprop check` lists it apart), or None."""
+    on the recorded trace, as `kubeprop check` lists it apart), or None. Under a variant, one the
+    variant plays no part in (the trace replays on the correct twin to the same violation:
+    `kubeprop.properties.upstream_twin`)."""
     shrink_cut: float | None = None
     """Seconds shrinking ran when the budget's clock cut it short (`EngineStats.shrink_cut`): a
     faster or quieter machine may shrink the same find further. None: it did not."""
@@ -158,8 +160,9 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     (`check_bounds.check_bounds`; `CheckReport.bounds` says which applied).
     `all_discoveries`: go on after a violation until every property has one (or the engine is
     done), one counterexample each. Without it the search stops at the first violation that is
-    not known upstream behaviour: one that is (`Discovery.upstream`; only the correct model's, a
-    variant's are bugs) is recorded and the search goes on for the other properties, as
+    not known upstream behaviour: one that is (`Discovery.upstream`; under a `variant`, only one the
+    variant plays no part in: its trace replays on the correct twin, `upstream_twin`) is recorded
+    and the search goes on for the other properties — for the variant's own bug — as
     `kubeprop check` does (its `--strict` only changes the exit code); `stop_at_upstream=True`
     stops at the first violation of any kind."""
     began = time.perf_counter()
@@ -362,7 +365,7 @@ def assert_no_discovery(report: CheckReport) -> None:
     if report.violation is not None:
         first = next((d for d in report.found if d.violation == report.violation), None)
         known = "" if first is None or first.upstream is None else "\n".join(
-            ("", "known upstream behaviour:", *explanation(first.upstream)))
+            ("", "known upstream behaviour:", *explanation(first.upstream, variant=report.model.variant)))
         raise AssertionError(f"{report.violation.property} failed:{known}\n{explain(report)}")
 
 

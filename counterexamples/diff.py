@@ -2,7 +2,8 @@
 
 A step's changes are grouped by subject: API objects (created, changed with a field-level diff
 of their encoded form, deleted), each kubelet's actual pods and containers, each scheduler's and
-controller's memory, and the cluster itself (clock, partitions, components down, faults spent).
+controller's memory, and the cluster itself (clock, partitions, components down, faults spent, a
+maintenance whose drain failed).
 Cache lag — how many watch events each component has not yet received, per resource — is
 reported whenever it changes. Summaries give one line per object for full-state views.
 """
@@ -17,6 +18,7 @@ import attrs
 
 from kubeprop.model.api.objects import ApiObject, encode_object, kind_info
 from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.cluster.maintenance import maintenance_state
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.cluster import ClusterState
 
@@ -237,11 +239,15 @@ CLUSTER_FIELDS = ("clock", "partitioned", "down", "heartbeat_lost", "armed_failu
 
 
 def _cluster_view(state: ClusterState) -> dict[str, Any]:
-    """The cluster fields shown as changes; an API server flood and an etcd backup as one line each."""
+    """The cluster fields shown as changes; an API server flood and an etcd backup as one line each;
+    a failed maintenance as kubectl's message (`maintenance[node]`), while it lasts."""
     view = {f: getattr(state, f) for f in CLUSTER_FIELDS}
     for name, value in (("overload", state.overload), ("etcd_backup", state.etcd_backup)):
         if value is not None:
             view[name] = str(value)
+    failed = maintenance_state(state).failed
+    if failed:
+        view["maintenance"] = dict(failed.sorted_items())
     return view
 
 
@@ -301,6 +307,8 @@ def state_summary(state: ClusterState) -> list[str]:
     for label, value in (("down", state.down), ("partitioned", state.partitioned)):
         if value:
             lines.append(f"{label}: {', '.join(sorted(value))}")
+    for node, why in maintenance_state(state).failed.sorted_items():
+        lines.append(f"maintenance of {node} failed (node left cordoned): {why}")
     lag = cache_lag(state)
     if lag:
         lines.append(f"caches behind: {lag_text(lag)}")

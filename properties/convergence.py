@@ -23,6 +23,7 @@ from kubeprop.model.api.pod import pod_ready_condition
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
+from kubeprop.model.cluster.maintenance import blocking
 from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload import describe as describe_step
 from kubeprop.model.cluster.workload_wait import is_wait_step
@@ -30,6 +31,7 @@ from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.kubelet.status import READINESS_GATES_NOT_READY
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
 from kubeprop.model.scheduler.queue import is_gated
+from kubeprop.model.scheduler.served import served, unserved_note
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
 from kubeprop.properties.registry import CheckResult as Result
@@ -49,16 +51,25 @@ def deployments_complete(model: ClusterModel, state: ClusterState) -> Result:
             return (f"Deployment {d.metadata.namespace}/{d.metadata.name}: updated {s.updated_replicas}, total "
                     f"{s.replicas}, available {s.available_replicas} of {want} (observedGeneration "
                     f"{s.observed_generation}, generation {d.metadata.generation})"
-                    + gated_pod_hint(state, d.metadata.namespace, d.spec.selector),
+                    + stuck_pod_hint(state, d.metadata.namespace, d.spec.selector),
                     (f"Deployment {d.metadata.namespace}/{d.metadata.name}",))
     return None
 
 
-def gated_pod_hint(state: ClusterState, namespace: str, selector: LabelSelector | None) -> str:
-    """'; <why>' naming the first selected, non-terminating pod the kubelet keeps not Ready for its
-    readiness gates (Ready reason ReadinessGatesNotReady, `pkg/kubelet/status/generate.go`), else
-    ''. Upstream nothing sets a gate's condition but the controller it is for: without one, the
-    rollout waits for ever, a problem of the manifests the bare counts do not explain."""
+def stuck_pod_hint(state: ClusterState, namespace: str, selector: LabelSelector | None) -> str:
+    """'; <why>' naming the first selected, non-terminating pod that waits for something no
+    component of the scenario does, else ''. Two such waits, problems of the manifests the bare
+    counts do not explain:
+
+    - the kubelet keeps the pod not Ready for its readiness gates (Ready reason
+      ReadinessGatesNotReady, `pkg/kubelet/status/generate.go`): upstream nothing sets a gate's
+      condition but the controller it is for;
+    - the pod names a `schedulerName` no scheduler of the scenario serves (`kubeprop.model.scheduler.served`):
+      upstream it stays Pending unless that scheduler runs (`pkg/scheduler/eventhandlers.go`
+      responsibleForPod), and kubeprop does not model one.
+
+    Without that component the rollout waits for ever, which is true of a cluster without it: the
+    violation stands, and says why (docs/properties.md)."""
     if selector is None:
         return ""
     for pod in state.store.list("pods", namespace):
@@ -70,6 +81,8 @@ def gated_pod_hint(state: ClusterState, namespace: str, selector: LabelSelector 
             return (f"; Pod {namespace}/{pod.metadata.name} is not Ready: {ready.message} (a readiness gate's "
                     f"condition is set by the controller the gate is for, with a status update of the pod; no "
                     f"built-in controller sets one)")
+        if not pod.spec.node_name and not served(pod):
+            return f"; Pod {namespace}/{pod.metadata.name} is Pending: its {unserved_note(pod.spec.scheduler_name)}"
     return ""
 
 
@@ -84,7 +97,7 @@ def workloads_ready(model: ClusterModel, state: ClusterState) -> Result:
             want = obj.spec.replicas or 0
             if obj.status.ready_replicas != want or obj.status.observed_generation < obj.metadata.generation:
                 name = f"{type(obj).__name__} {obj.metadata.namespace}/{obj.metadata.name}"
-                hint = gated_pod_hint(state, obj.metadata.namespace, obj.spec.selector)
+                hint = stuck_pod_hint(state, obj.metadata.namespace, obj.spec.selector)
                 return f"{name}: {obj.status.ready_replicas} ready of {want}{hint}", (name,)
     return None
 
@@ -127,15 +140,15 @@ def endpoints_match_ready_pods(model: ClusterModel, state: ClusterState) -> Resu
 
 
 @convergence("schedulable-pods-bound",
-             "No pod stays Pending while some node could take it.",
-             "pkg/scheduler/schedule_one.go")
+             "No pod a scheduler of the scenario serves stays Pending while some node could take it.",
+             "pkg/scheduler/schedule_one.go; pkg/scheduler/eventhandlers.go responsibleForPod")
 def schedulable_pods_bound(model: ClusterModel, state: ClusterState) -> Result:
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     infos = build_node_infos(nodes, pods)
     for pod in pods:
-        if pod.spec.node_name or pod.metadata.deletion_timestamp is not None or is_gated(pod):
-            continue  # a gated pod is never tried (the SchedulingGates PreEnqueue plugin)
+        if pod.spec.node_name or pod.metadata.deletion_timestamp is not None or is_gated(pod) or not served(pod):
+            continue  # a gated pod is never tried (the SchedulingGates PreEnqueue plugin), nor one no scheduler serves
         result = schedule_one(pod, infos, model.scheduler_profile)
         if result.feasible:
             name = f"Pod {pod.metadata.namespace}/{pod.metadata.name}"
@@ -334,8 +347,14 @@ def _workload_left(model: ClusterModel, state: ClusterState) -> str:
     drained is real Kubernetes behaviour, and the user may never get to the `uncordon`), and the
     message says so, since the scenario's later steps might have changed it. When that step is a
     `kubectl rollout status` or `kubectl wait` that has not returned, the user is waiting in it
-    (a rollout that never finishes holds the script there, as upstream)."""
+    (a rollout that never finishes holds the script there, as upstream); so is a `kubectl drain`
+    that has not returned."""
     steps = model.scenario.spec.workload
+    if blocking(state):  # a `kubectl drain` that has not returned: its step is the last one taken
+        at = state.workload_next - 1
+        more = len(steps) - at - 1
+        return (f"judged with the user waiting in workload step {at + 1} of {len(steps)}: {describe_step(steps[at])}"
+                + (f", and {more} more" if more else ""))
     if state.workload_next >= len(steps):
         waiting = delete_wait(state)  # the last command, a `kubectl delete`, has not returned
         return "" if waiting is None else (f"judged with the user's last command still waiting for the object "

@@ -27,7 +27,7 @@ from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.imports import effect_problem
 from kubeprop.model.scenario.load import Scenario, ScenarioError
-from kubeprop.properties.registry import OPT_IN, OPT_IN_FAULT, PROPERTIES, Property, select
+from kubeprop.properties.registry import OPT_IN, OPT_IN_FAULT, OPT_IN_WHEN, PROPERTIES, Property, select
 
 __all__ = ["PropertyModuleError", "checked_properties", "find_property", "load_properties", "scenario_properties"]
 
@@ -120,11 +120,12 @@ def scenario_properties(scenario: Scenario) -> tuple[Property, ...]:
 def checked_properties(scenario: Scenario, names: Sequence[str] | None = None,
                        modules: Iterable[str] = ()) -> tuple[Property, ...]:
     """What a check of `scenario` covers: the named properties (None: every registered one, and
-    the opt-in built-ins whose fault the scenario's budget enables) among the built-ins, the
-    scenario's `properties:` and the `modules` given (`--properties`)."""
+    the opt-in built-ins whose fault the scenario's budget enables or whose test accepts it) among
+    the built-ins, the scenario's `properties:` and the `modules` given (`--properties`)."""
     select([])  # imports the built-in properties, opt-in ones included
     faults = scenario.spec.faults
     enabled = {name for name, kind in OPT_IN_FAULT.items() if int(getattr(faults, kind, 0))}
+    enabled |= {name for name, applies in OPT_IN_WHEN.items() if applies(scenario)}
     extra = [p for name, p in OPT_IN.items() if names is None and name in enabled]
     extra += scenario_properties(scenario)
     for ref in modules:

@@ -117,6 +117,18 @@ def register_opt_in(prop: Property, fault: str = "") -> Property:
     return prop
 
 
+OPT_IN_WHEN: dict[str, Callable[[Any], bool]] = {}
+"""Opt-in property name → a test of the scenario that brings it into the scenario's default set."""
+
+
+def register_opt_in_when(source: str, applies: Callable[[Any], bool], prop: Property) -> Property:
+    """`register_opt_in` for a property checked by default on the scenarios `applies` accepts
+    (`source`: its module, so that it pickles by reference for worker processes)."""
+    registered = register_opt_in(attrs.evolve(prop, source=source))
+    OPT_IN_WHEN[prop.name] = applies
+    return registered
+
+
 def register_opt_ins(source: str, fault: str, props: Iterable[Property]) -> tuple[Property, ...]:
     """`register_opt_in` for each of a module's properties, with `source` (the module, so that they
     pickle by reference for worker processes)."""
@@ -203,8 +215,10 @@ def convergence(name: str, statement: str, upstream: str, needs: Needs | None = 
 BUILTIN_MODULES: tuple[str, ...] = (
     "kubeprop.properties.convergence",
     "kubeprop.properties.invariants",
+    "kubeprop.properties.workload_finish",
     "kubeprop.properties.overload",  # opt-in: usable by name
     "kubeprop.properties.restore",  # opt-in
+    "kubeprop.properties.cache_sync",  # opt-in: on by default where a controller's identity is not trusted
     "kubeprop.properties.scheduler_decisions",  # Z3-checked scheduler decisions
 )
 """The modules that define (and register) the built-in properties, exactly: importing them is what

@@ -58,9 +58,10 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
 from kubeprop.model.scheduler import volumebinding
-from kubeprop.model.scheduler.component import DEFAULT_SCHEDULER_NAME, SchedulerState
+from kubeprop.model.scheduler.component import SchedulerState
 from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, pod_priority
 from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches
+from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
 from kubeprop.properties.registry import CheckResult, safety
 from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
@@ -144,7 +145,7 @@ def _scheduled(pod: Pod) -> tuple[str, int] | None:
 
 
 def _ours(pod: Pod) -> bool:
-    return pod.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME) and pod.metadata.deletion_timestamp is None
+    return served(pod) and pod.metadata.deletion_timestamp is None
 
 
 def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:

@@ -9,6 +9,12 @@ reported as a violation) and carries the upstream source or issue it rests on. `
 and `kubeprop gate` report a violation an entry recognizes under its own heading, write its
 counterexample as usual, and do not fail on it unless `--strict` is given.
 
+Under a variant (`--variant V`) a violation is the variant's unless the variant plays no part in
+it: its trace replays on the variant's correct twin — the same scenario, parameters and fault
+budget, the variant's mechanism undone — to a violation of the same property, which an entry
+recognizes there (`upstream_twin`). Then it is reported as on the correct model, with a line saying
+it happens without the variant, and the search goes on for the variant's own bug.
+
 An entry without a citation is not allowed (`UpstreamBehaviour` refuses it): a violation on the
 correct model that upstream does not share is a model bug, to be fixed in the model.
 """
@@ -25,9 +31,9 @@ from kubeprop.model.api.apps import Deployment, ReplicaSet
 from kubeprop.model.api.core import Endpoints, Node
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.cluster.restore import RestoreEtcd
+from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecycle_memory
@@ -57,6 +63,7 @@ from kubeprop.properties.upstream_behaviour_restore import (
     restore_left_pod_assumed,
     restore_stalls_until_resync,
 )
+from kubeprop.properties.upstream_twin import judged, states_of, without_variant
 
 __all__ = ["HEADING", "KNOWN", "UpstreamBehaviour", "explanation", "match", "states_of"]
 
@@ -562,32 +569,25 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
 """Every known upstream behaviour, in the order they are matched."""
 
 
-def states_of(model: ClusterModel, trace: Sequence[Action]) -> list[ClusterState]:
-    """The states a trace passes through, the initial state first."""
-    states = [initial_state(model)]
-    for act in trace:
-        states.append(step(model, states[-1], act))
-    return states
-
-
 def match(model: ClusterModel, violation: Violation, trace: Sequence[Action],
           known: Sequence[UpstreamBehaviour] = KNOWN) -> UpstreamBehaviour | None:
     """The known upstream behaviour this violation (reached by `trace` from the initial state of
-    `model`) is, or None. Only the correct model qualifies: a variant is a bug by definition."""
-    if model.variant != "correct":
-        return None
+    `model`) is, or None. On a variant's model, only one the variant plays no part in: the trace
+    replays on the correct twin to a violation of the same property and an entry recognizes it
+    there, on the twin's states (`upstream_twin.judged`); any other violation under a variant is the
+    variant's. The twin is built only when some entry names the violated property."""
     candidates = [b for b in known if b.property == violation.property]
     if not candidates:
         return None
-    try:
-        states = states_of(model, trace)
-    except Exception:  # a trace that does not replay is not recognized (the violation stays a violation)
+    on = judged(model, violation, trace)
+    if on is None:  # a trace that does not replay (on the twin, to the violation) is not recognized
         return None
-    return next((b for b in candidates if b.recognize(model, states, trace, violation)), None)
+    return next((b for b in candidates if b.recognize(on.model, on.states, trace, on.violation)), None)
 
 
-def explanation(behaviour: UpstreamBehaviour, width: int = 96) -> tuple[str, ...]:
+def explanation(behaviour: UpstreamBehaviour, width: int = 96, variant: str = CORRECT) -> tuple[str, ...]:
     """The lines `kubeprop check` prints under a violation that is `behaviour`: what happens, then
-    each citation."""
+    (found under a `variant`) that it happens without the variant too, then each citation."""
     lines = textwrap.wrap(f"{behaviour.name}: {behaviour.summary}", width)
-    return (*lines, *(f"upstream: {c}" for c in behaviour.citations))
+    also = () if variant == CORRECT else tuple(textwrap.wrap(without_variant(variant), width, break_on_hyphens=False))
+    return (*lines, *also, *(f"upstream: {c}" for c in behaviour.citations))

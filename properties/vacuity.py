@@ -24,9 +24,11 @@ from kubeprop.model.api.objects import ApiObject, Node, Pod, kind_info, qualifie
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.registry import builtin_controller_types
 from kubeprop.model.fault_kinds import FAULT_KINDS
+from kubeprop.model.scenario.schema import WorkloadStep
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.registry import Needs, Property
+from kubeprop.properties.workload_finish import workload_steps_finish
 
 __all__ = ["BUILTIN_NEEDS", "VARIANT_NEEDS", "VARIANT_TARGETS", "needs_of", "possible_resources", "vacuity",
            "vacuous_properties", "variant_vacuity"]
@@ -164,7 +166,23 @@ def needs_of(prop: Property) -> Needs:
 
 def vacuity(model: ClusterModel, prop: Property) -> str | None:
     """Why `prop` could not have failed in any run of `model` (None: it could)."""
-    return _missing(model, needs_of(prop))
+    missing = _missing(model, needs_of(prop))
+    if missing is None and prop == workload_steps_finish and not any(
+            map(can_wait_for_ever, model.scenario.spec.workload)):
+        missing = ("no workload step can wait for ever (no drain or rolloutStatus without a timeout, no wait with "
+                   "timeoutSeconds -1, no delete that waits for its object)")
+    return missing
+
+
+def can_wait_for_ever(step: WorkloadStep) -> bool:
+    """Whether a workload step is a kubectl command that may wait without a deadline: a drain or a
+    rollout status without a timeout, a wait with timeout -1, a delete that waits (`--wait`)."""
+    if step.drain is not None or step.rollout_status is not None:
+        waiting = step.drain or step.rollout_status
+        return waiting is not None and waiting.timeout_seconds == 0
+    if step.wait is not None:
+        return step.wait.timeout_seconds < 0
+    return step.delete is not None and step.delete.wait
 
 
 def variant_vacuity(model: ClusterModel) -> str | None:

@@ -1,9 +1,10 @@
 """Shared by every test folder: `tests/support/` on the import path, so a test imports the helpers
-several folders share (`api_harness`, `cluster_harness`) by name; fixtures several folders use; and
-the suite's Hypothesis profile."""
+several folders share (`api_harness`, `cluster_harness`) by name; fixtures several folders use; the
+suite's Hypothesis profile; and the `slow` marker's rule."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,3 +37,16 @@ def module_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[
         return folder
 
     return write
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` (long explorations, pyproject's markers) run only when asked for: with a
+    `-m` expression that names them (`pytest -m slow`), or with KUBEPROP_SLOW=1 in the environment.
+    Everywhere in tests/: the rule used to live in tests/properties/explore and tests/etcd only, so
+    the `slow` tests of tests/model, tests/examples and tests/properties ran in the default run."""
+    if "slow" in (config.getoption("markexpr") or "") or os.environ.get("KUBEPROP_SLOW"):
+        return
+    skip = pytest.mark.skip(reason="slow exploration: run with `pytest -m slow`")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)

@@ -43,7 +43,7 @@ from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.scenario.bootstrap import api_config, bootstrap
+from kubeprop.model.scenario.bootstrap import api_config, bootstrap, rejection_problem
 from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -74,7 +74,8 @@ def _controller_events(model: ClusterModel, state: ClusterState, component: str,
 def _reset_controllers(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
     if component != CONTROLLER_MANAGER:
         return state
-    fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER)))
+    fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER),
+                                                                 state.store))
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(started_at=state.clock)
     fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
     return evolve(state, controllers=FrozenMap(fresh))
@@ -127,6 +128,7 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         etcd_members=tuple(m.name for m in scenario.spec.topology.etcd),
         etcd_nodes=tuple(m.node for m in scenario.spec.topology.etcd),
         hooks=HOOKS,
+        added_controllers=tuple(controllers),
     )
 
 
@@ -171,23 +173,13 @@ def initial_state(model: ClusterModel) -> ClusterState:
     freshly listed, every controller's keys queued, kubelets with no containers yet."""
     boot = bootstrap(model.scenario, config=model.api)
     if boot.rejected:
-        raise _rejected_error(boot.rejected[0])
+        raise ScenarioError([rejection_problem(model.scenario, boot.rejected[0])])
     state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))
     state = evolve(state, informers=informers.initial_informers(model, state))
     state = _reset_controllers(model, state, CONTROLLER_MANAGER)
     for instance in model.scheduler_instances:
         state = scheduler.reset(model, state, instance)
     return compact(model, state)
-
-
-def _rejected_error(outcome: Any) -> ScenarioError:
-    from kubeprop.model.api.manifests import Problem
-
-    source = outcome.source
-    where = source.file if source is not None else "<scenario>"
-    line = source.line if source is not None else 0
-    message = f"the API server rejected this object: {outcome.response.code} {outcome.response.message}"
-    return ScenarioError([Problem(where, line, "", message)])
 
 
 CACHES: list[Any] = []

@@ -7,8 +7,9 @@ actions (controllers, the scheduler, kubelets, informers, node lifecycle, a cras
 restarted) are *progress*: weakly fair, so an action that stays enabled is eventually taken.
 Faults, the user's workload steps, `Quiesce`, bad luck (a failing probe, memory pressure) are
 not. Recoveries of the environment — a partition healing (`Heal`), a crashed node booting
-(`RestartNode`) — may or may not happen: the fair run does not take them on its own, and
-convergence is judged on both continuations, with and without them (`continuations`).
+(`RestartNode`), the operator ending a failed maintenance (`EndMaintenance`: uncordon) — may or
+may not happen: the fair run does not take them on its own, and convergence is judged on both
+continuations, with and without them (`continuations`).
 
 `FairPolicy` is the one fair scheduler: among the enabled progress actions (recoveries left out
 unless asked for) it takes the one taken least recently (never taken: the first in enumeration
@@ -38,6 +39,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 import attrs
 
 from kubeprop.model.cluster.compose import actions, enabled_groups, step
+from kubeprop.model.cluster.maintenance import EndMaintenance, maintenance_state
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.evolve import evolve
@@ -57,8 +59,9 @@ FAULTS: tuple[type[Action], ...] = (
 )
 """Actions that are never progress: faults, `Quiesce` and the user's steps."""
 
-RECOVERIES: tuple[type[Action], ...] = (Heal, RestartNode)
-"""Recoveries of the environment: they may or may not happen (not weakly fair)."""
+RECOVERIES: tuple[type[Action], ...] = (Heal, RestartNode, EndMaintenance)
+"""Recoveries of the environment: they may or may not happen (not weakly fair). `EndMaintenance` is
+the operator uncordoning a node whose maintenance drain failed (`kubeprop.model.cluster.maintenance`)."""
 
 ENVIRONMENT_TIMED = ("ProbeResult", "StopGracefully", "ContainerExit", "RestartContainer", "RestartComponent",
                      "ProvisionVolume")
@@ -85,7 +88,8 @@ def is_progress(act: Action) -> bool:
 
 
 def is_recovery(act: Action) -> bool:
-    """True for `Heal` and `RestartNode`: the environment getting better, which nothing promises."""
+    """True for `Heal`, `RestartNode` and `EndMaintenance`: the environment getting better, which
+    nothing promises."""
     return isinstance(act, RECOVERIES)
 
 
@@ -307,15 +311,17 @@ def expected_policy(max_ticks: int = 100) -> FairPolicy:
 
 
 def needs_recovery(state: ClusterState) -> bool:
-    """True if the environment has something to recover from (a partition, a node down)."""
-    return bool(state.partitioned) or any(d.startswith("node/") for d in state.down)
+    """True if the environment has something to recover from (a partition, a node down, a node
+    left cordoned by a failed maintenance)."""
+    return (bool(state.partitioned) or any(d.startswith("node/") for d in state.down)
+            or bool(maintenance_state(state).failed))
 
 
 def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 5000, max_ticks: int = 100,
                   avoid: tuple[type[Action], ...] = (), deadline: float | None = None
                   ) -> Iterator[tuple[bool, Settled]]:
     """The fair continuations convergence is judged on, as (environment recovers, run): first
-    the one where partitions heal and nodes restart, then — when there is anything to recover
+    the one where partitions heal, nodes restart and failed maintenances end, then — when there is anything to recover
     from — the one where they never do.
 
     The two are the same run until the first takes its first recovery: the fair choice among

@@ -44,11 +44,19 @@ from kubeprop.model.cluster import maintenance, workload_wait
 from kubeprop.model.cluster.informers import WATCH_CACHE
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
-from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.base import Reconcile, SyncInformer
+from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler import component as scheduler_mod
-from kubeprop.model.scheduler.component import Bind, MarkUnschedulable, Preempt, Schedule
+from kubeprop.model.scheduler.component import (
+    Bind,
+    ClearNominations,
+    MarkUnschedulable,
+    Preempt,
+    PreemptVictim,
+    Schedule,
+)
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -249,6 +257,13 @@ def _reconcile(f: Footprints, act: Any) -> Footprint:
     return _fp(reads | {f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER), writes | {f"ctl:{act.controller}"})
 
 
+def _sync_informer(f: Footprints, act: Any) -> Footprint:
+    """Enabled while the LIST is allowed (the stored RBAC objects); enqueues the keys of the
+    controller manager's cached objects of that resource."""
+    reads = {"store", f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER)
+    return _fp(reads, {f"ctl:{act.controller}"})
+
+
 def _nodelifecycle(f: Footprints, act: Any) -> Footprint:
     reads, writes = f.send(CONTROLLER_MANAGER)
     heartbeats = {f"heartbeat:{n}" for n in f.model.nodes}
@@ -353,7 +368,10 @@ _RULES: dict[type[Any], Rule] = {
     Bind: _scheduler_write,
     MarkUnschedulable: _scheduler_write,
     Preempt: _scheduler_write,
+    ClearNominations: _scheduler_write,
+    PreemptVictim: _scheduler_write,
     Reconcile: _reconcile,
+    SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,
     act_mod.Quiesce: _quiesce,
     act_mod.Tick: _tick,
@@ -408,7 +426,7 @@ def _actor(act: Action) -> str:
     kind = type(act).__name__
     if isinstance(act, act_mod.Deliver | act_mod.Relist):
         return f"informer/{act.component}/{act.resource}"
-    if isinstance(act, Reconcile):
+    if isinstance(act, Reconcile | SyncInformer):
         return f"controller/{act.controller}"
     if isinstance(act, act_mod.CrashDuringReconcile):
         return f"fault/{kind}/{CONTROLLER_MANAGER}"
@@ -416,6 +434,8 @@ def _actor(act: Action) -> str:
         return f"controller/{nodelifecycle.NAME}"
     if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
         return f"scheduler/{act.scheduler}"
+    if isinstance(act, ClearNominations | PreemptVictim):  # the asynchronous preemption's goroutine
+        return f"scheduler/{act.scheduler}/preemption"
     if type(act) in _KUBELET:
         return f"kubelet/{getattr(act, 'node', '')}"
     if isinstance(act, act_mod.UserStep):
@@ -435,7 +455,7 @@ def component_of(act: Action) -> str:
     if name.startswith("controller/"):
         return CONTROLLER_MANAGER
     if name.startswith("scheduler/"):
-        return name.split("/", 1)[1]
+        return name.split("/")[1]
     if name.startswith("kubelet/"):
         return name
     return ""
@@ -518,6 +538,8 @@ def representatives(f: Footprints, action_filter: object = None) -> tuple[Repres
         for name in names:
             if name == "resource":
                 combos = [{**c, "resource": r} for c in combos for r in watched(f.model, c.get("component", ""))]
+            elif kind is SyncInformer:  # only a controller whose LISTs RBAC decides can wait for a sync
+                combos = [{**c, name: v} for c in combos for v in blockable(f.model.controllers, f.model.api.users)]
             else:
                 combos = [{**c, name: v} for c in combos for v in domains[name]]
         for values in combos:

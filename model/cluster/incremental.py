@@ -54,6 +54,7 @@ from kubeprop.model.cluster import (
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle
+from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
@@ -121,7 +122,8 @@ def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 
 def _controllers(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return state.down, state.controllers
+    # The queues, and the RBAC policy (stored objects) while some informer waits to sync.
+    return state.down, state.controllers, controllers.sync_key(state)
 
 
 def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
@@ -174,7 +176,7 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     return (state.clock, state.down, state.addons, *memories, state.kubelets, state.heartbeat_lost,
             state.schedulers, _view(model, state, CONTROLLER_MANAGER),
             *(_view(model, state, i) for i in model.scheduler_instances),
-            state.store.objects if model.instant_caches else None)
+            state.store.objects if model.instant_caches else None, controllers.waiting(state))
 
 
 def _node_faults(model: ClusterModel, state: ClusterState, node: str) -> tuple[Any, ...]:
@@ -346,7 +348,8 @@ DEPS: dict[Any, DepsFn] = {
                                         *(("clock",) if workload_wait.has_timeouts(model) else ())}),
     _informers: lambda model, component: frozenset({("informers", component), "store.events", "down", "partitioned"}),
     _scheduler: _scheduler_deps,
-    _controllers: lambda model: frozenset({"down", "controllers"}),
+    _controllers: lambda model: frozenset({"down", "controllers", *(
+        ("store.objects",) if blockable(model.controllers, model.api.users) else ())}),
     _nodelifecycle: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER), "store.objects",
                                              "heartbeat_lost", "clock"}),
     _kubelet_node: lambda model, node: frozenset({"down", "partitioned", "kubelets", ("informers", kubelet_name(node)),

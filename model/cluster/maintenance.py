@@ -9,6 +9,18 @@ Eviction API; 429 — a disruption budget says no — is retried after 5 s, `dra
 404 means the pod is gone; any other error fails the drain; then waitForDelete until every
 evicted pod is gone). `--disable-eviction` deletes instead of evicting.
 
+`--timeout` (the step's `timeoutSeconds`; kubectl's default 0 waits for ever, `math.MaxInt64`) is
+a context deadline on the model's clock (`Drain.deadline`): a pod whose eviction is retried at or
+after it fails with `error when evicting pods/"NAME" -n "NS": global timeout reached: 1m0s` (the
+retry loop looks at the context before each attempt), a pod still being waited for with `error
+when waiting for pod "NAME" in namespace "NS" to terminate: global timeout reached: 1m0s`
+(waitForDelete polls every second), or — with `--disable-eviction`, whose deletePods waits with
+`wait.PollImmediate(1s, timeout)` — `timed out waiting for the condition`. The command returns once
+every pod's goroutine has (`FinishDrain`), the node left cordoned, and fails as `RunDrain` does:
+`unable to drain node "NODE" due to error: ERR` with the pods' errors aggregated as
+`utilerrors.NewAggregate` prints them (one alone, else `[a, b]`; the model orders them by pod, the
+goroutines' order being a race upstream); `workload-steps-succeed` reports it.
+
 A `drain` workload step cordons the node and starts the drain; the workload waits for it (kubectl
 blocks) — the drain's actions (`EvictForDrain`, `FinishDrain`) are the user's kubectl at work and
 are progress actions, so they continue after `Quiesce`. A *maintenance* (fault kind
@@ -18,7 +30,18 @@ is stable — no pod waiting to be scheduled, every workload at its ready count,
 maintenance — cordons and drains the node with `--ignore-daemonsets --delete-emptydir-data`, and
 uncordons it once drained.
 
-The drains in progress are `MaintenanceState` in `state.addons["maintenance"]`.
+A maintenance whose drain fails — a pod kubectl refuses to delete (a bare pod: `--force` is not
+passed), or an eviction refused for good — leaves the node cordoned, as `kubectl drain` does (RunDrain
+in `staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go` cordons first and returns the error, "unable
+to drain node ... due to error: ..."). The maintenance is then *failed*: kubectl's message is kept
+(`MaintenanceState.failed`, shown in a trace as `cluster maintenance[node]`), and the node stays
+cordoned until the operator ends the maintenance (`EndMaintenance`: `kubectl uncordon`). The operator
+is the environment, so ending it is a *recovery* (`drive.RECOVERIES`, like a partition healing): it
+may or may not happen. Convergence is judged on the fair continuation where it happens (every
+convergence property) and on the one where it never does (the properties the control plane alone
+must bring about, `needs_recovery=False`).
+
+The drains in progress and the failed maintenances are `MaintenanceState` in `state.addons["maintenance"]`.
 """
 
 from __future__ import annotations
@@ -41,6 +64,10 @@ OPERATOR = "maintenance"
 """The component name an operator's maintenance sends requests as (it has no armed failures)."""
 
 
+_LATER = {"fingerprint": "omit-if-default"}
+"""Fields added later: left out of fingerprints while they hold their default."""
+
+
 @attrs.frozen(cache_hash=True)
 class Drain:
     """One drain in progress: pods still to evict (pod key → the time a retry is due), evicted
@@ -53,13 +80,23 @@ class Drain:
     by: str = "user"
     disable_eviction: bool = False
     started_at: int = 0
+    deadline: int | None = attrs.field(default=None, metadata=_LATER)
+    """The model time kubectl's `--timeout` passes (None: never, kubectl's default)."""
+    failed: FrozenMap[str, str] = attrs.field(default=EMPTY, metadata=_LATER)
+    """Pods whose eviction timed out: pod key → kubectl's error for it."""
+
+    def timed_out(self, clock: int) -> bool:
+        """True once the drain's `--timeout` has passed."""
+        return self.deadline is not None and clock >= self.deadline
 
 
 @attrs.frozen(cache_hash=True)
 class MaintenanceState:
-    """Drains in progress by node."""
+    """Drains in progress by node, and the maintenances whose drain failed (node → kubectl's
+    message): their nodes stay cordoned until `EndMaintenance`."""
 
     draining: FrozenMap[str, Drain] = EMPTY
+    failed: FrozenMap[str, str] = EMPTY
 
 
 @attrs.frozen(order=True)
@@ -92,6 +129,16 @@ class StartMaintenance(Action):
     drained: str
 
 
+@attrs.frozen(order=True)
+class EndMaintenance(Action):
+    """The operator ends a maintenance whose drain failed: `kubectl uncordon` (a recovery of the
+    environment, which may or may not happen)."""
+
+    LANE = "faults"
+
+    node: str
+
+
 def maintenance_state(state: ClusterState) -> MaintenanceState:
     """The drains in progress."""
     found = state.addons.get(KEY)
@@ -99,7 +146,7 @@ def maintenance_state(state: ClusterState) -> MaintenanceState:
 
 
 def _store(state: ClusterState, ms: MaintenanceState) -> ClusterState:
-    addons = state.addons.delete(KEY) if not ms.draining else state.addons.set(KEY, ms)
+    addons = state.addons.delete(KEY) if not ms.draining and not ms.failed else state.addons.set(KEY, ms)
     return evolve(state, addons=addons)
 
 
@@ -156,11 +203,17 @@ def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: Drai
         return state, response
     pods, errors = pods_for_deletion(state, node, flags)
     if errors:
-        return state, f'unable to drain node "{node}" due to error: {refusals(errors)}'
+        return state, _unable(node, refusals(errors))
     pending = FrozenMap({f"{p.metadata.namespace}/{p.metadata.name}": state.clock for p in pods})
-    drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock)
+    deadline = state.clock + flags.timeout_seconds if flags.timeout_seconds > 0 else None
+    drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock, deadline)
     ms = maintenance_state(state)
     return _store(state, evolve(ms, draining=ms.draining.set(node, drain))), None
+
+
+def _unable(node: str, why: str) -> str:
+    """RunDrain's message for a drain that failed (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go`)."""
+    return f'unable to drain node "{node}" due to error: {why}'
 
 
 def refusals(errors: Sequence[str]) -> str:
@@ -174,14 +227,17 @@ def refusals(errors: Sequence[str]) -> str:
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """Evictions due, finished drains, and maintenances that may start."""
+    """Evictions due, finished drains, failed maintenances the operator may end, and maintenances
+    that may start (one at a time: none while another is draining or failed)."""
     ms = maintenance_state(state)
     for node, drain in ms.draining.sorted_items():
         due = [pod for pod, at in drain.pending.sorted_items() if at <= state.clock]
         yield from (EvictForDrain(node, pod) for pod in due)
-        if not drain.pending and all(_gone(state, pod, uid) for pod, uid in drain.waiting.items()):
+        if not drain.pending and (drain.timed_out(state.clock)
+                                  or all(pod_gone(state, pod, uid) for pod, uid in drain.waiting.items())):
             yield FinishDrain(node)
-    if (not state.quiesced and not ms.draining and state.faults.allows(model.budget, "maintenance")
+    yield from (EndMaintenance(node) for node in sorted(ms.failed))
+    if (not state.quiesced and not ms.draining and not ms.failed and state.faults.allows(model.budget, "maintenance")
             and _stable(state)):
         for node in model.nodes:
             found = state.store.get(ObjectKey("nodes", "", node))
@@ -190,12 +246,14 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
-    """The next eviction retry."""
-    times = [at for d in maintenance_state(state).draining.values() for at in d.pending.values() if at > state.clock]
+    """The next eviction retry, or the `--timeout` of a drain waiting for pods to go."""
+    drains = maintenance_state(state).draining.values()
+    times = [at for d in drains for at in d.pending.values() if at > state.clock]
+    times += [d.deadline for d in drains if d.waiting and d.deadline is not None and d.deadline > state.clock]
     return min(times) if times else None
 
 
-def _gone(state: ClusterState, pod_key: str, uid: str) -> bool:
+def pod_gone(state: ClusterState, pod_key: str, uid: str) -> bool:
     namespace, _, name = pod_key.partition("/")
     pod = state.store.get(ObjectKey("pods", namespace, name))
     return pod is None or pod.metadata.uid != uid
@@ -222,13 +280,25 @@ def _evict(model: ClusterModel, state: ClusterState, act: EvictForDrain) -> Clus
     drain = ms.draining[act.drained]
     user, component = _identity(model, drain)
     namespace, _, name = act.pod.partition("/")
+    if drain.timed_out(state.clock):  # the retry loop sees the context done before it evicts
+        error = (WAIT_TIMEOUT if drain.disable_eviction else
+                 f'error when evicting pods/"{name}" -n "{namespace}": {global_timeout(drain)}')
+        timed_out = evolve(drain, pending=drain.pending.delete(act.pod), failed=drain.failed.set(act.pod, error))
+        return _store(state, evolve(ms, draining=ms.draining.set(act.drained, timed_out)))
     current = state.store.get(ObjectKey("pods", namespace, name))
     request = Request(verb="delete" if drain.disable_eviction else "evict", user=user, resource="pods",
                       namespace=namespace, name=name)
     state, response = send(model, state, user, request, component)
     after = _after_eviction(model, state, drain, act.pod, current, response)
     if after is None:  # any other error: kubectl drain fails (the node stays cordoned)
-        return _store(state, evolve(ms, draining=ms.draining.delete(act.drained)))
+        why = f'error when evicting pods/"{name}" -n "{namespace}": {response.message}'
+        if drain.by == "user":  # evictPods: this pod's goroutine returns its error, the others go on
+            failed = evolve(drain, pending=drain.pending.delete(act.pod), failed=drain.failed.set(act.pod, why))
+            return _store(state, evolve(ms, draining=ms.draining.set(act.drained, failed)))
+        ms = evolve(ms, draining=ms.draining.delete(act.drained))
+        if drain.by == OPERATOR:
+            ms = evolve(ms, failed=ms.failed.set(act.drained, _unable(act.drained, why)))
+        return _store(state, ms)
     return _store(state, evolve(ms, draining=ms.draining.set(act.drained, after)))
 
 
@@ -245,10 +315,55 @@ def _after_eviction(model: ClusterModel, state: ClusterState, drain: Drain, pod:
     return None
 
 
+def go_duration(seconds: int) -> str:
+    """A whole number of seconds as Go's `time.Duration.String` prints it (`30s`, `1m0s`, `1h0m0s`)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+def global_timeout(drain: Drain) -> str:
+    """`global timeout reached: <--timeout>` (`evictPods`, `waitForDelete`)."""
+    return f"global timeout reached: {go_duration((drain.deadline or 0) - drain.started_at)}"
+
+
+WAIT_TIMEOUT = "timed out waiting for the condition"
+"""`--disable-eviction`'s timeout: `deletePods` waits with `wait.PollImmediate`, whose timeout is
+`wait.ErrWaitTimeout` (`staging/src/k8s.io/apimachinery/pkg/util/wait`), returned unwrapped."""
+
+
+def drain_errors(state: ClusterState, drain: Drain) -> list[str]:
+    """kubectl's errors of a drain that returns: the pods whose eviction timed out, then (once its
+    `--timeout` has passed) those still being waited for, by pod."""
+    errors = dict(drain.failed.items())
+    if drain.timed_out(state.clock):
+        for pod, uid in drain.waiting.items():
+            if not pod_gone(state, pod, uid):
+                namespace, _, name = pod.partition("/")
+                errors[pod] = WAIT_TIMEOUT if drain.disable_eviction else (
+                    f'error when waiting for pod "{name}" in namespace "{namespace}" to terminate: '
+                    f"{global_timeout(drain)}")
+    return [errors[pod] for pod in sorted(errors)]
+
+
+def aggregate(errors: Sequence[str]) -> str:
+    """`utilerrors.NewAggregate(errs).Error()`: one error alone, else the distinct ones in brackets
+    (`staging/src/k8s.io/apimachinery/pkg/util/errors/errors.go`)."""
+    distinct = list(dict.fromkeys(errors))
+    return distinct[0] if len(distinct) == 1 else f"[{', '.join(distinct)}]"
+
+
 def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> ClusterState:
     ms = maintenance_state(state)
     drain = ms.draining[act.drained]
+    errors = drain_errors(state, drain)
     state = _store(state, evolve(ms, draining=ms.draining.delete(act.drained)))
+    if errors and drain.by == "user":  # RunDrain: the node stays cordoned and kubectl exits 1
+        # the drain's step: the workload's next one waits for it (`blocking`)
+        failure = f'unable to drain node "{act.drained}" due to error: {aggregate(errors)}'
+        return evolve(state, workload_errors=state.workload_errors.set(state.workload_next - 1, failure))
     if drain.by == OPERATOR:
         user, component = _identity(model, drain)
         state, _ = send(model, state, user, cordon_request(user, act.drained, False), component)
@@ -256,14 +371,31 @@ def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> Clust
 
 
 def _start_maintenance(model: ClusterModel, state: ClusterState, act: StartMaintenance) -> ClusterState:
+    """Cordon and drain. A refused cordon leaves nothing to undo; a refused drain leaves the node
+    cordoned and the maintenance failed, with kubectl's message, until `EndMaintenance`."""
     state = evolve(state, faults=state.faults.spend("maintenance"))
-    state, _ = start_drain(model, state, act.drained, DrainStep(node=act.drained, delete_emptydir_data=True),
-                           model.scenario.apply_as, OPERATOR, OPERATOR)
+    state, failure = start_drain(model, state, act.drained,
+                                 DrainStep(node=act.drained, delete_emptydir_data=True),
+                                 model.scenario.apply_as, OPERATOR, OPERATOR)
+    if isinstance(failure, str):
+        ms = maintenance_state(state)
+        state = _store(state, evolve(ms, failed=ms.failed.set(act.drained, failure)))
     return state
+
+
+def _end_maintenance(model: ClusterModel, state: ClusterState, act: EndMaintenance) -> ClusterState:
+    """`kubectl uncordon` by the operator. While the API server cannot answer, the maintenance stays."""
+    user = model.scenario.apply_as
+    state, response = send(model, state, user, cordon_request(user, act.node, False), OPERATOR)
+    if not response.ok and response.code != 404:
+        return state
+    ms = maintenance_state(state)
+    return _store(state, evolve(ms, failed=ms.failed.delete(act.node)))
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
     EvictForDrain: _evict,
     FinishDrain: _finish,
     StartMaintenance: _start_maintenance,
+    EndMaintenance: _end_maintenance,
 }

@@ -161,7 +161,7 @@ def _returns(model: ClusterModel, state: ClusterState, index: int) -> bool:
             return False
         if workload_wait.timed(step):
             return True  # it starts: it returns now or records its wait
-    named = _named_key(state.store, step)
+    named = named_key(state.store, step)
     if not isinstance(named, ObjectKey):
         return True  # kubectl's own error
     response = handle(state.store, _get_request(model.scenario.apply_as, named), model.api, state.clock).response
@@ -198,7 +198,7 @@ def _delete_key(store: Store, step: DeleteStep | WaitStep) -> ObjectKey | None:
     return ObjectKey(qualified_resource(info), step.namespace if info.namespaced else "", step.name)
 
 
-def _named_key(store: Store, step: WorkloadStep) -> ObjectKey | str | None:
+def named_key(store: Store, step: WorkloadStep) -> ObjectKey | str | None:
     """The key of the object a step names; None for a step that names none; kubectl's own error
     for a `delete` whose type kubectl cannot resolve (`staging/src/k8s.io/cli-runtime/pkg/resource/
     builder.go` mappingFor: the resource as typed, before its first dot, `schema.ParseResourceArg`)."""
@@ -225,7 +225,7 @@ def _waits(model: ClusterModel, store: Store, index: int) -> bool:
     step = model.scenario.spec.workload[index]
     if step.wait is not None and workload_wait.wait_kind(step.wait) == "delete":
         return False  # waiting for an object to go: a missing one is gone
-    key = _named_key(store, step)
+    key = named_key(store, step)
     if not isinstance(key, ObjectKey) or store.get(key) is not None:
         return False
     if key.namespace:
@@ -283,7 +283,8 @@ def describe(step: WorkloadStep) -> str:
         switches = ((" --delete-emptydir-data", how.delete_emptydir_data), (" --force", how.force),
                     (" --disable-eviction", how.disable_eviction))
         flags = "".join(flag for flag, on in switches if on)
-        return f"kubectl drain {how.node} --ignore-daemonsets{flags}"
+        timeout = f" --timeout={how.timeout_seconds}s" if how.timeout_seconds else ""
+        return f"kubectl drain {how.node} --ignore-daemonsets{flags}{timeout}"
     assert step.delete is not None
     target = step.delete
     no_wait = "" if target.wait else " --wait=false"
@@ -298,7 +299,7 @@ def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Requ
     if options is not None:
         applied = [_apply_request(state, obj, user, options) for obj in model.workload_objects[index]]
         return [r for r in applied if r is not None]
-    named = _named_key(state.store, step)
+    named = named_key(state.store, step)
     if isinstance(named, str):
         return [named]
     assert named is not None
@@ -424,7 +425,7 @@ def _wait_step(model: ClusterModel, state: ClusterState, index: int, user: str) 
     waiting (`workload_wait.CommandWait`: the step is taken again when the wait is decided)."""
     step = model.scenario.spec.workload[index]
     waiting = workload_wait.command_wait(state)
-    named = _named_key(state.store, step)
+    named = named_key(state.store, step)
     if isinstance(named, str):
         return _finish(state, index, named)
     assert named is not None

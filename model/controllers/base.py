@@ -32,7 +32,8 @@ import attrs
 
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
-from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.controllers.cache_sync import list_refusal, refused_lists
 from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
@@ -47,6 +48,7 @@ __all__ = [
     "Memoryless",
     "Reconcile",
     "Reconciliation",
+    "SyncInformer",
     "enabled",
     "initial_controllers",
     "next_timer",
@@ -58,10 +60,16 @@ __all__ = [
 
 @attrs.frozen(cache_hash=True)
 class ControllerState:
-    """A controller's work queue (sorted, deduplicated keys) and in-memory state."""
+    """A controller's work queue (sorted, deduplicated keys) and in-memory state.
+
+    `unsynced`: the watched resources whose informer has not synced yet — its LIST was refused
+    (`kubeprop.model.controllers.cache_sync`). While any is left the controller's workers wait in
+    WaitForCacheSync: none of its keys is reconciled, and events of those resources reach no
+    handler of it. Always empty for a controller whose identity is trusted (every built-in one)."""
 
     queue: tuple[str, ...] = ()
     memory: Any = None
+    unsynced: tuple[str, ...] = attrs.field(default=(), metadata={"fingerprint": "omit-if-default"})
 
     def enqueue(self, keys: Iterable[str]) -> ControllerState:
         """Add keys; a key already queued merges with itself."""
@@ -99,16 +107,38 @@ class Reconcile(Action):
     key: str
 
 
-def initial_controllers(model: ClusterModel, view_: ObjectView) -> FrozenMap[str, ControllerState]:
+@attrs.frozen(order=True)
+class SyncInformer(Action):
+    """The reflector of a controller's `informer` (a watched resource whose LIST was refused)
+    retries after its back-off and the LIST now succeeds: the informer syncs, its handlers get an
+    ADD for every listed object (`cache_sync`). Enabled only while the LIST would succeed."""
+
+    controller: str
+    informer: str
+
+
+def _keys_of(controller: Controller, view_: ObjectView, resources: tuple[str, ...]) -> set[str]:
+    """The keys an informer's initial LIST enqueues: `keys_for` of every object of `resources`."""
+    keys: set[str] = set()
+    for resource in resources:
+        for obj in view_.list(resource):
+            keys.update(controller.keys_for(obj, view_))
+    return keys
+
+
+def initial_controllers(model: ClusterModel, view_: ObjectView, store: Store | None = None
+                        ) -> FrozenMap[str, ControllerState]:
     """Every controller with its initial memory and every existing object's keys queued
-    (an informer's initial LIST delivers an ADD for each object)."""
+    (an informer's initial LIST delivers an ADD for each object). Given the `store`, a controller
+    whose identity may not LIST a watched resource at the cluster scope starts with that informer
+    unsynced (`ControllerState.unsynced`; its objects enqueue nothing)."""
     out = {}
     for controller in model.controllers:
-        keys: set[str] = set()
-        for resource in controller.watches:
-            for obj in view_.list(resource):
-                keys.update(controller.keys_for(obj, view_))
-        out[controller.name] = ControllerState(tuple(sorted(keys)), controller.initial_memory())
+        unsynced = () if store is None else refused_lists(store, model.api.users, controller.identity,
+                                                           controller.watches)
+        synced = tuple(r for r in controller.watches if r not in unsynced)
+        keys = _keys_of(controller, view_, synced)
+        out[controller.name] = ControllerState(tuple(sorted(keys)), controller.initial_memory(), unsynced)
     return FrozenMap(out)
 
 
@@ -121,19 +151,27 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
     for event in events:
         for controller in model.controllers:
             queued = controllers.get(controller.name) if event.key.resource in controller.watches else None
-            if queued is not None:
-                controllers = controllers.set(controller.name, queued.enqueue(controller.keys_for(event.object, view_)))
+            if queued is None or event.key.resource in queued.unsynced:
+                continue  # (not watched; or that informer has not listed: no watch, no event)
+            controllers = controllers.set(controller.name, queued.enqueue(controller.keys_for(event.object, view_)))
     # (keys all queued already: the very same map, and the state unchanged)
     return state if controllers is state.controllers else evolve(state, controllers=controllers)
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """One Reconcile per queued key of every controller (when the controller manager is up)."""
+    """One Reconcile per queued key of every controller whose informers have synced, and a
+    SyncInformer for each unsynced informer whose LIST would now succeed (when the controller
+    manager is up)."""
     if not is_up(state, CONTROLLER_MANAGER):
         return
     for controller in model.controllers:
         ctl_state = state.controllers.get(controller.name)
         if ctl_state is None:
+            continue
+        if ctl_state.unsynced:
+            for resource in ctl_state.unsynced:
+                if list_refusal(state.store, model.api.users, controller.identity, resource) is None:
+                    yield SyncInformer(controller.name, resource)
             continue
         for key in ctl_state.queue:
             yield _reconcile(controller.name, key)
@@ -144,6 +182,31 @@ def _reconcile(controller: str, key: str) -> Reconcile:
     """`Reconcile(controller, key)`, made once: an action is a value, and `enabled` is asked
     again whenever any controller's queue or memory changes (most reconciles)."""
     return Reconcile(controller, key)
+
+
+def waiting(state: ClusterState) -> tuple[str, ...]:
+    """The controllers waiting for an informer to sync (`ControllerState.unsynced`), by name;
+    the empty tuple (one object) when none is."""
+    names = tuple(name for name, c in state.controllers.items() if getattr(c, "unsynced", ()))
+    return names or ()
+
+
+def sync_key(state: ClusterState) -> Any:
+    """What `enabled` reads besides the queues: the stored objects (the RBAC policy), but only
+    while some controller waits for an informer to sync (None otherwise)."""
+    return state.store.objects if waiting(state) else None
+
+
+def sync_informer(model: ClusterModel, state: ClusterState, act: SyncInformer) -> ClusterState:
+    """The informer syncs: it leaves `unsynced`, and every object of its resource in the
+    controller manager's cache enqueues its keys (the ADDs of the reflector's LIST)."""
+    controller = _controller(model, act.controller)
+    ctl_state: ControllerState = state.controllers[act.controller]
+    assert act.informer in ctl_state.unsynced, "SyncInformer is not enabled"
+    keys = _keys_of(controller, view(model, state, CONTROLLER_MANAGER), (act.informer,))
+    unsynced = tuple(r for r in ctl_state.unsynced if r != act.informer)
+    ctl_state = evolve(ctl_state.enqueue(keys), unsynced=unsynced)
+    return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
 
 
 def _controller(model: ClusterModel, name: str) -> Any:
@@ -185,7 +248,7 @@ def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]
     """(controller, key) for every queued key of every controller, in `enabled`'s order."""
     for controller in model.controllers:
         ctl_state = state.controllers.get(controller.name)
-        if ctl_state is not None:
+        if ctl_state is not None and not ctl_state.unsynced:
             for key in ctl_state.queue:
                 yield controller.name, key
 
@@ -223,7 +286,7 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
     return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
 
 
-HANDLERS = {Reconcile: reconcile}
+HANDLERS: dict[type[Any], Any] = {Reconcile: reconcile, SyncInformer: sync_informer}
 
 
 def _key(obj: ApiObject) -> str:
@@ -239,8 +302,9 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
     view_ = view(model, state, CONTROLLER_MANAGER)
     for controller in model.controllers:
         wakeup_at = getattr(controller, "wakeup_at", None)
-        if wakeup_at is None or not controller.watches:
-            continue
+        waiting_sync = bool(getattr(state.controllers.get(controller.name), "unsynced", ()))
+        if wakeup_at is None or not controller.watches or waiting_sync:
+            continue  # (a controller waiting for its caches to sync has queued no AddAfter)
         resource = controller.watches[0]
 
         def compute(seen: ObjectView, wakeup_at: Any = wakeup_at, resource: str = resource) -> Wakeups:

@@ -3,19 +3,26 @@
 Order (as a kubeadm cluster comes up, then `kubectl apply -f`): the system namespaces
 (`pkg/controlplane/controller/systemnamespaces`), the Node objects of the topology (as kubelets
 register them), the RBAC bindings of the scenario's users, then every manifest object in file
-order as the scenario's `applyAs` user. Each object's outcome is kept, so `kubeprop validate`
-can report it and the cluster model can refuse a scenario whose manifests were rejected.
+order as the scenario's `applyAs` user. A user's RoleBinding in a namespace that does not exist
+yet but that a manifest's Namespace creates waits for it: it is sent right after that Namespace
+(as a cluster admin binds a tenant once its namespace exists), so `users[].roles` may name a
+namespace of the manifests. Every other scenario's order, and so its initial state, is as before.
+Each object's outcome is kept, with the scenario field it comes from (`users[1].roles[0]`) or its
+manifest, so `kubeprop validate` can report it and the cluster model can refuse a scenario whose
+objects were rejected, naming where.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from kubeprop.model.api.admission import with_default_storage_class, with_default_toleration_seconds
-from kubeprop.model.api.manifests import ManifestObject
+from kubeprop.model.api.manifests import ManifestObject, Problem
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -24,14 +31,17 @@ from kubeprop.model.api.objects import (
     Node,
     NodeSpec,
     NodeStatus,
+    ObjectKey,
     RoleBinding,
     RoleRef,
     Subject,
     Taint,
+    kind_info,
 )
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.scenario.load import ADMIN, Scenario
 from kubeprop.model.scenario.nodes import manifest_nodes
 from kubeprop.model.scenario.schema import PARAMETERS, NodeDecl, UserDecl
@@ -50,6 +60,8 @@ class Outcome:
     origin: str
     """system (namespaces), topology (nodes), users (their bindings) or manifest."""
     source: ManifestObject | None = None
+    field: str = ""
+    """The scenario field the object stands for (`users[1].roles[0]`, `topology.nodes[0]`), if any."""
 
 
 @attrs.frozen
@@ -88,19 +100,24 @@ def node_object(decl: NodeDecl) -> Node:
 
 def user_bindings(user: UserDecl) -> list[ApiObject]:
     """The RoleBindings / ClusterRoleBindings a scenario user declaration stands for."""
+    return [binding for _, binding in user_grants(user)]
+
+
+def user_grants(user: UserDecl, index: int = 0) -> list[tuple[str, ApiObject]]:
+    """`user_bindings` of `users[index]`, each with the scenario field it comes from."""
     subject = Subject(kind="User", name=user.name, api_group=RBAC_GROUP)
-    out: list[ApiObject] = []
-    for role in user.cluster_roles:
-        out.append(ClusterRoleBinding(
+    out: list[tuple[str, ApiObject]] = []
+    for i, role in enumerate(user.cluster_roles):
+        out.append((f"users[{index}].clusterRoles[{i}]", ClusterRoleBinding(
             metadata=ObjectMeta(name=f"kubeprop:{user.name}:{role}"), subjects=(subject,),
             role_ref=RoleRef(api_group=RBAC_GROUP, kind="ClusterRole", name=role),
-        ))
-    for grant in user.roles:
+        )))
+    for i, grant in enumerate(user.roles):
         kind, role = ("ClusterRole", grant.cluster_role) if grant.cluster_role else ("Role", grant.role)
-        out.append(RoleBinding(
+        out.append((f"users[{index}].roles[{i}]", RoleBinding(
             metadata=ObjectMeta(name=f"kubeprop:{user.name}:{role}", namespace=grant.namespace),
             subjects=(subject,), role_ref=RoleRef(api_group=RBAC_GROUP, kind=kind, name=role),
-        ))
+        )))
     return out
 
 
@@ -122,21 +139,66 @@ def bootstrap(scenario: Scenario, now: int = 0, config: ApiServerConfig | None =
     store = Store()
     outcomes: list[Outcome] = []
 
-    def send(obj: ApiObject, user: str, origin: str, source: ManifestObject | None = None) -> None:
+    def send(obj: ApiObject, user: str, origin: str, source: ManifestObject | None = None, field: str = "") -> None:
         nonlocal store
         result = handle(store, Request(verb="create", user=user, obj=obj), config, now)
         store = result.store
-        outcomes.append(Outcome(obj, user, result.response, origin, source))
+        outcomes.append(Outcome(obj, user, result.response, origin, source, field))
 
     for ns in SYSTEM_NAMESPACES:
         send(Namespace(metadata=ObjectMeta(name=ns)), ADMIN, "system")
     written = manifest_nodes(scenario.objects)  # Node manifests are the topology (scenario/nodes.py)
-    for decl in scenario.spec.topology.nodes:
-        send(node_object(decl), ADMIN, "topology", written.get(decl.name))
-    for user in scenario.spec.users:
-        for binding in user_bindings(user):
-            send(binding, ADMIN, "users")
+    for i, decl in enumerate(scenario.spec.topology.nodes):
+        send(node_object(decl), ADMIN, "topology", written.get(decl.name), f"topology.nodes[{i}]")
+    created = {m.obj.metadata.name for m in scenario.objects if isinstance(m.obj, Namespace)}
+    waiting: dict[str, list[tuple[str, ApiObject]]] = {}
+    for index, user in enumerate(scenario.spec.users):
+        for field, binding in user_grants(user, index):
+            namespace = binding.metadata.namespace
+            if namespace and namespace in created and store.get(ObjectKey("namespaces", "", namespace)) is None:
+                waiting.setdefault(namespace, []).append((field, binding))  # sent once the manifest made it
+            else:
+                send(binding, ADMIN, "users", field=field)
     for manifest in scenario.objects:
         if manifest.obj.metadata.name not in written or not isinstance(manifest.obj, Node):
             send(manifest.obj, scenario.apply_as, "manifest", manifest)
+        if isinstance(manifest.obj, Namespace):
+            for field, binding in waiting.pop(manifest.obj.metadata.name, []):
+                send(binding, ADMIN, "users", field=field)
     return Bootstrap(store, tuple(outcomes))
+
+
+def object_label(obj: ApiObject) -> str:
+    """`Kind namespace/name` (`Kind name` for a cluster-scoped object), as an error names it."""
+    info = kind_info(obj)
+    name = obj.metadata.name or f"{obj.metadata.generate_name}*"
+    namespace = obj.metadata.namespace or ("default" if info.namespaced else "")
+    return f"{info.kind} {namespace}/{name}" if namespace else f"{info.kind} {name}"
+
+
+def rejection_problem(scenario: Scenario, outcome: Outcome) -> Problem:
+    """The input problem for an object the API server rejected at bootstrap: at its manifest's
+    file and line, or at the scenario field it stands for (`users[1].roles[0]`), naming the object
+    and the answer."""
+    response = outcome.response
+    message = f"the API server rejected {object_label(outcome.obj)}: {response.code} {response.reason}: " \
+              f"{response.message}"
+    if outcome.source is not None:
+        return Problem(outcome.source.file, outcome.source.line, "", message)
+    return Problem(scenario.path or "<scenario>", _field_line(scenario, outcome.field), outcome.field, message)
+
+
+def _field_line(scenario: Scenario, field: str) -> int:
+    """The line of `field` (`users[1].roles[0]`) in the scenario file, or 0 when unknown."""
+    if not field or not scenario.path or not Path(scenario.path).is_file():
+        return 0
+    try:
+        docs = load_yaml_documents(Path(scenario.path))
+    except YamlError:
+        return 0
+    path: list[str | int] = []
+    for name, index in re.findall(r"([A-Za-z]+)(?:\[(\d+)\])?", field):
+        path.append(name)
+        if index:
+            path.append(int(index))
+    return docs[0].line_of(tuple(path)) if len(docs) == 1 else 0

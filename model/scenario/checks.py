@@ -115,12 +115,13 @@ def _target_field(step: WorkloadStep) -> tuple[str, tuple[str, ...]]:
 
 
 def wait_step_problems(step: WorkloadStep, at: FieldPath) -> Found:
-    """A `rolloutStatus` or `wait` step's timeout, and a `wait` step's target and `for`."""
+    """A `rolloutStatus`, `wait` or `drain` step's timeout, and a `wait` step's target and `for`."""
     found: Found = []
-    if step.rollout_status is not None and not 0 <= step.rollout_status.timeout_seconds <= KUBECTL_WEEK_SECONDS:
-        found.append(((*at, "rolloutStatus", "timeoutSeconds"),
-                      f"{_range_message(0, KUBECTL_WEEK_SECONDS, step.rollout_status.timeout_seconds)} "
-                      "(0: wait for ever, kubectl's default)"))
+    for field, waiting in (("rolloutStatus", step.rollout_status), ("drain", step.drain)):
+        if waiting is not None and not 0 <= waiting.timeout_seconds <= KUBECTL_WEEK_SECONDS:
+            found.append(((*at, field, "timeoutSeconds"),
+                          f"{_range_message(0, KUBECTL_WEEK_SECONDS, waiting.timeout_seconds)} "
+                          "(0: wait for ever, kubectl's default)"))
     wait = step.wait
     if wait is None:
         return found

@@ -36,6 +36,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerTaintReasonDetail": False,
     "schedulerDynamicResources": False,
     "schedulerBalancedSkipsBestEffort": True,
+    "schedulerAsyncPreemption": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,

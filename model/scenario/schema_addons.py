@@ -128,12 +128,15 @@ class NodeStep:
 
 @attrs.frozen
 class DrainStep:
-    """`kubectl drain <node> --ignore-daemonsets [--delete-emptydir-data] [--force]`."""
+    """`kubectl drain <node> --ignore-daemonsets [--delete-emptydir-data] [--force]
+    [--disable-eviction] [--timeout=Ns]`: `timeoutSeconds` 0 (kubectl's default) waits for ever
+    (`kubeprop.model.cluster.maintenance`)."""
 
     node: str = ""
     delete_emptydir_data: bool = False
     force: bool = False
     disable_eviction: bool = False
+    timeout_seconds: int = 0
 
 
 def is_set(value: Any) -> bool:

@@ -4,6 +4,11 @@ to fail a test).
 
 A variant is a set of parameter overrides applied over the scenario's own parameters
 (`build_model(scenario, variant=...)`). `docs/variants.md` explains each one with its source.
+
+Some of a variant's overrides are not its bug but what lets the bug show (`SETTINGS`): lagging
+informer caches are how upstream runs, the variant only refuses the `instantCaches` reduction. The
+variant's *correct twin* (`kubeprop.model.cluster.twin`) keeps those and drops the rest, its
+`mechanism`: what the variant changes of upstream's behaviour.
 """
 
 from __future__ import annotations
@@ -70,6 +75,17 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
        "kubernetes#136782", "two scheduler instances without leader election, each with its own assume cache",
        "Σ requests ≤ allocatable and pods ≤ maxPods on every node"),
 )}
+
+
+SETTINGS: frozenset[str] = frozenset({"instantCaches"})
+"""Parameters a variant may set that are no part of its bug: `instantCaches: false` is upstream's
+own behaviour (every component reads an informer cache that lags the store), which the bug needs
+to show. The correct twin of a variant's model keeps them."""
+
+
+def mechanism(name: str) -> FrozenMap[str, Any]:
+    """The overrides of a variant that are its bug (its parameters but `SETTINGS`)."""
+    return FrozenMap({k: v for k, v in variant_parameters(name).items() if k not in SETTINGS})
 
 
 def variant_parameters(name: str) -> FrozenMap[str, Any]:

@@ -16,7 +16,10 @@ at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call f
 has bound them, the binding: `kubeprop.model.scheduler.volumebinding`);
 `MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — priority preemption, preferring
 victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`),
-the victims marked DisruptionTarget before their deletion (`kubeprop.model.scheduler.prepare`).
+the victims marked DisruptionTarget before their deletion (`kubeprop.model.scheduler.prepare`), by
+the asynchronous preemption's own steps `ClearNominations` and `PreemptVictim` in v1.33
+(`kubeprop.model.scheduler.async_preemption`), within the cycle where `schedulerAsyncPreemption`
+is false.
 Several instances without leader election (`schedulerInstances`, `leaderElection: false`) each
 keep their own queue and assume cache: the dual-scheduler hazard.
 """
@@ -34,10 +37,12 @@ from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scheduler import async_preemption
+from kubeprop.model.scheduler.async_preemption import ClearNominations, PreemptVictim
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
 from kubeprop.model.scheduler.pdbs import cached_pdbs
-from kubeprop.model.scheduler.prepare import SCHEDULER_USER, prepare_candidate
+from kubeprop.model.scheduler.prepare import SCHEDULER_USER, prepare_candidate, record_failure
 from kubeprop.model.scheduler.queue import (
     DEFAULT_SCHEDULER_NAME,
     SchedulerState,
@@ -53,7 +58,8 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
-    "DEFAULT_SCHEDULER_NAME", "HANDLERS", "SCHEDULER_USER", "Bind", "MarkUnschedulable", "Preempt", "Schedule",
+    "DEFAULT_SCHEDULER_NAME", "HANDLERS", "SCHEDULER_USER", "Bind", "ClearNominations", "MarkUnschedulable",
+    "Preempt", "PreemptVictim", "Schedule",
     "SchedulerState", "decide", "enabled", "next_timer", "on_events", "on_tick", "pending_queue", "profile_for",
     "reset",
 ]
@@ -140,11 +146,13 @@ def _volume_phase(model: ClusterModel, state: ClusterState, instance: str, pod_k
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """Bind for each assumed pod; then one scheduling cycle for the head of the queue."""
+    """The preemption goroutines' next calls; Bind for each assumed pod; then one scheduling
+    cycle for the head of the queue."""
     for instance in model.scheduler_instances:
         if not is_up(state, instance):
             continue
         memory: SchedulerState = state.schedulers[instance]
+        yield from async_preemption.enabled(memory, instance)
         for assumed in memory.assumed:
             if assumed not in memory.bound and (assumed not in memory.binding_volumes
                                                 or _volume_phase(model, state, instance, assumed) != "wait"):
@@ -252,19 +260,27 @@ def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnsch
 
 
 def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterState:
-    """Mark the victims DisruptionTarget and delete them gracefully, clear lower-priority
-    nominations on the node (`kubeprop.model.scheduler.prepare`), then nominate the node
-    (`defaultpreemption` PostFilter); a failed preparation nominates nothing."""
+    """The PostFilter nominated `act.node`. Asynchronous preemption (`schedulerAsyncPreemption`,
+    v1.33): the pod enters `preempting` and the goroutine's steps follow
+    (`kubeprop.model.scheduler.async_preemption`); synchronous (v1.32 and before): the victims are
+    marked and deleted and lower-priority nominations cleared now (`kubeprop.model.scheduler.prepare`),
+    and a failure leaves the nomination as it was and ends the message with "preemption: <error>".
+    Then handleSchedulingFailure: the pod is parked and gets PodScheduled=False (Unschedulable,
+    the FitError) and the nomination in one status patch (`prepare.record_failure`)."""
     decision = decide(model, state, act.scheduler)
     assert decision is not None
     pod, result = decision
     candidate = result.preemption
     assert candidate is not None and candidate.node == act.node, "Preempt is not enabled"
-    state, prepared = prepare_candidate(model, state, act.scheduler, pod, act.node, candidate.victims)
-    if prepared:
-        nominated = evolve(pod, status=evolve(pod.status, nominated_node_name=act.node))
-        state, _ = send(model, state, SCHEDULER_USER,
-                        Request(verb="update-status", user=SCHEDULER_USER, obj=nominated), act.scheduler)
+    nominated: str | None = act.node
+    message = result.message
+    if model.parameter("schedulerAsyncPreemption"):
+        state = async_preemption.start(model, state, act.scheduler, pod, act.node, candidate.victims)
+    else:
+        state, error = prepare_candidate(model, state, act.scheduler, pod, act.node, candidate.victims)
+        if error is not None:
+            nominated, message = None, f"{message} preemption: {error}"
+    state = record_failure(model, state, act.scheduler, pod, message, nominated)
     return _park(model, state, act.scheduler, act.pod)
 
 
@@ -290,7 +306,7 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
         move = move or helps(event)
     bound = frozenset(k for k in memory.bound if k in assumed)
     waiting = frozenset(k for k in memory.binding_volumes if k in assumed)
-    new = SchedulerState(assumed, memory.unschedulable, bound, waiting)
+    new = evolve(memory, assumed=assumed, bound=bound, binding_volumes=waiting)
     if move:
         new = new.move_all()
     return state if new == memory else _set_memory(state, component, new)
@@ -308,4 +324,5 @@ HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterSta
     Bind: _bind,
     MarkUnschedulable: _mark_unschedulable,
     Preempt: _preempt,
+    **async_preemption.HANDLERS,
 }

@@ -1,95 +1,160 @@
 """What the scheduler writes when it preempts: the victims marked and deleted, lower-priority
-nominations on the node cleared (`Evaluator.prepareCandidate`).
+nominations on the node cleared (`Evaluator.prepareCandidate`), and the preemptor's own status
+(`handleSchedulingFailure`).
 
-Upstream (`pkg/scheduler/framework/preemption/preemption.go`, v1.33): for each victim, the
-evaluator's PreemptPod adds the condition DisruptionTarget=True, reason PreemptionByScheduler,
-message "<schedulerName>: preempting to accommodate a higher priority pod" (`apipod.UpdatePodCondition`:
-nothing is sent when the victim already has that very condition) by a status patch
-(`pkg/scheduler/util/utils.go` PatchPodStatus: a strategic merge patch, so it never conflicts),
-then deletes the victim (`DeletePod`: no precondition, the default grace period). A victim already
-gone (404, on the patch or the delete) is skipped; any other failure ends the preparation, and
-Preempt returns that error: the pod is not nominated. Then the pods of lower priority nominated to
+Upstream (`pkg/scheduler/framework/preemption/preemption.go`, v1.33; the evaluator's PreemptPod
+arrived in this form with KEP-4832, kubernetes PR #128170, v1.32): for each victim, PreemptPod
+adds the condition DisruptionTarget=True, reason PreemptionByScheduler, message "<schedulerName>:
+preempting to accommodate a higher priority pod" (`apipod.UpdatePodCondition`: nothing is sent
+when the victim already has that very condition) by a status patch (`pkg/scheduler/util/utils.go`
+PatchPodStatus: a strategic merge patch, so it never conflicts), then deletes the victim
+(`DeletePod`: by name, no precondition, the default grace period). A failed patch fails PreemptPod,
+a 404 too (master tolerates a 404 there; v1.33 does not); a delete answered 404 counts as done
+(the victim is gone); any other failure fails PreemptPod. The pods of lower priority nominated to
 the node lose their nomination (getLowerPriorityNominatedPods, clearNominatedNodeName: a status
-patch; a failure there is only logged). The condition is what `podTerminatingByPreemption` looks
+patch each; a failure is only logged). The condition is what `podTerminatingByPreemption` looks
 for: while such a victim terminates on its nominated node, the preemptor may not preempt again
 ("not eligible due to a terminating pod on the nominated node.", `kubeprop.model.scheduler.preemption`).
 
+The synchronous `prepare_candidate` (`schedulerAsyncPreemption: false`, v1.32 and before) runs
+inside the scheduling cycle: the victims (upstream in parallel, the model in the candidate's
+order, stopping at the first failure, which upstream's cancelled context also does for the calls
+not yet made), then the nominations. Its failure is Preempt's error: the PostFilter status is an
+Error whose message, "preemption: <the API error>", ends the FitError's message, and the cycle
+still returns Unschedulable with the FitError (`schedule_one.go` schedulingCycle), so
+handleSchedulingFailure writes PodScheduled=False with reason **Unschedulable** (not
+SchedulerError: that reason is for a cycle whose status is not a rejection, which a PostFilter
+error never makes) and keeps the nomination. The asynchronous preparation is
+`kubeprop.model.scheduler.async_preemption`.
+
 Victims already being deleted are marked and deleted again, as in v1.33 (kubernetes PR #134927,
-v1.35, skips them). Upstream runs the victims in parallel; the model takes them in the candidate's
-order and stops at the first failure. A preemption that fails leaves the pod parked as unschedulable
-where upstream's handleSchedulingFailure also backs it off with reason SchedulerError.
+v1.35, skips them). v1.31 and before also treated a 404 on the delete as a failure; not modelled.
 """
 
 from __future__ import annotations
 
 from kubeprop.model.api.codec import encode
-from kubeprop.model.api.meta import Condition, condition_unchanged
+from kubeprop.model.api.meta import Condition, condition_unchanged, find_condition
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.scheduler.nodeinfo import pod_priority
 from kubeprop.model.scheduler.queue import DEFAULT_SCHEDULER_NAME
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key, send, view
 
-__all__ = ["PREEMPTION_REASON", "disruption_target", "prepare_candidate"]
+__all__ = [
+    "PREEMPTION_REASON", "clear_lower_nominations", "delete_victim", "disruption_target", "mark_victim",
+    "needs_mark", "prepare_candidate", "record_failure",
+]
 
 SCHEDULER_USER = "system:kube-scheduler"
 PREEMPTION_REASON = "PreemptionByScheduler"
 """`v1.PodReasonPreemptionByScheduler`."""
 
 
-def disruption_target(preemptor: Pod, now: int) -> Condition:
-    """The condition PreemptPod adds to a victim."""
-    scheduler = preemptor.spec.scheduler_name or DEFAULT_SCHEDULER_NAME
+def _condition(scheduler_name: str, now: int) -> Condition:
+    scheduler = scheduler_name or DEFAULT_SCHEDULER_NAME
     return Condition(type="DisruptionTarget", status="True", reason=PREEMPTION_REASON,
                      message=f"{scheduler}: preempting to accommodate a higher priority pod", last_transition_time=now)
 
 
-def _patch_status(pod: Pod, status: dict[str, object]) -> Request:
-    return Request(verb="patch-status", user=SCHEDULER_USER, resource="pods", namespace=pod.metadata.namespace,
-                   name=pod.metadata.name, patch={"status": status}, patch_type="strategic")
+def disruption_target(preemptor: Pod, now: int) -> Condition:
+    """The condition PreemptPod adds to a victim."""
+    return _condition(preemptor.spec.scheduler_name, now)
 
 
-def _failed(response: Response) -> bool:
-    return not response.ok and response.code != 404
+def _patch_status(namespace: str, name: str, status: dict[str, object]) -> Request:
+    return Request(verb="patch-status", user=SCHEDULER_USER, resource="pods", namespace=namespace,
+                   name=name, patch={"status": status}, patch_type="strategic")
+
+
+def needs_mark(victim: Pod, scheduler_name: str) -> bool:
+    """UpdatePodCondition on the victim as the cycle saw it: whether the patch is to be sent."""
+    return not condition_unchanged(victim.status.conditions, _condition(scheduler_name, 0))
+
+
+def mark_victim(model: ClusterModel, state: ClusterState, instance: str, scheduler_name: str,
+                victim: str) -> tuple[ClusterState, Response]:
+    """PreemptPod's first call: the DisruptionTarget patch of `victim` (namespace/name)."""
+    namespace, _, name = victim.partition("/")
+    cond = encode(_condition(scheduler_name, state.clock))
+    return send(model, state, SCHEDULER_USER, _patch_status(namespace, name, {"conditions": [cond]}), instance)
+
+
+def delete_victim(model: ClusterModel, state: ClusterState, instance: str, victim: str
+                  ) -> tuple[ClusterState, Response]:
+    """PreemptPod's second call: DELETE by name (a 404 is success: the victim is gone)."""
+    namespace, _, name = victim.partition("/")
+    request = Request(verb="delete", user=SCHEDULER_USER, resource="pods", namespace=namespace, name=name)
+    state, response = send(model, state, SCHEDULER_USER, request, instance)
+    return state, (Response(200, "OK") if response.code == 404 else response)
 
 
 def _preempt_victim(model: ClusterModel, state: ClusterState, instance: str, preemptor: Pod,
-                    victim: Pod) -> tuple[ClusterState, bool]:
-    """PreemptPod: (the state, whether it succeeded). A 404 counts as success (the victim is gone)."""
-    cond = disruption_target(preemptor, state.clock)
-    if not condition_unchanged(victim.status.conditions, cond):
-        request = _patch_status(victim, {"conditions": [encode(cond)]})
-        state, response = send(model, state, SCHEDULER_USER, request, instance)
+                    victim: Pod) -> tuple[ClusterState, str | None]:
+    """PreemptPod: (the state, the error's message or None)."""
+    key = pod_key(victim)
+    if needs_mark(victim, preemptor.spec.scheduler_name):
+        state, response = mark_victim(model, state, instance, preemptor.spec.scheduler_name, key)
         if not response.ok:
-            return state, not _failed(response)
-    request = Request(verb="delete", user=SCHEDULER_USER, resource="pods", namespace=victim.metadata.namespace,
-                      name=victim.metadata.name)
-    state, response = send(model, state, SCHEDULER_USER, request, instance)
-    return state, not _failed(response)
+            return state, response.message or response.reason
+    state, response = delete_victim(model, state, instance, key)
+    return state, None if response.ok else (response.message or response.reason)
 
 
-def _lower_nominated(model: ClusterModel, state: ClusterState, instance: str, preemptor: Pod,
+def _lower_nominated(model: ClusterModel, state: ClusterState, instance: str, priority: int, preemptor: str,
                      node: str) -> list[Pod]:
     """getLowerPriorityNominatedPods: the scheduler's pending pods nominated to `node` with a lower
     priority than the preemptor's."""
-    prio = pod_priority(preemptor)
     return [p for p in view(model, state, instance).list("pods")
             if isinstance(p, Pod) and not p.spec.node_name and p.status.nominated_node_name == node
-            and pod_priority(p) < prio and pod_key(p) != pod_key(preemptor)]
+            and pod_priority(p) < priority and pod_key(p) != preemptor]
+
+
+def clear_lower_nominations(model: ClusterModel, state: ClusterState, instance: str, priority: int,
+                            preemptor: str, node: str) -> tuple[ClusterState, bool]:
+    """clearNominatedNodeName for the lower-priority pods nominated to `node`: (the state, whether
+    a patch failed: only logged upstream, but the asynchronous goroutine then ends as an error)."""
+    failed = False
+    for pod in _lower_nominated(model, state, instance, priority, preemptor, node):
+        request = _patch_status(pod.metadata.namespace, pod.metadata.name, {"nominatedNodeName": None})
+        state, response = send(model, state, SCHEDULER_USER, request, instance)
+        failed = failed or not response.ok
+    return state, failed
 
 
 def prepare_candidate(model: ClusterModel, state: ClusterState, instance: str, preemptor: Pod, node: str,
-                      victims: tuple[str, ...]) -> tuple[ClusterState, bool]:
-    """prepareCandidate for the chosen node: (the state, whether the pod is to be nominated)."""
+                      victims: tuple[str, ...]) -> tuple[ClusterState, str | None]:
+    """prepareCandidate for the chosen node: (the state, the error that failed it, or None)."""
     cache = view(model, state, instance)
     for key in victims:
         namespace, _, name = key.partition("/")
         victim = cache.get(ObjectKey("pods", namespace, name))
         if not isinstance(victim, Pod):
             continue
-        state, ok = _preempt_victim(model, state, instance, preemptor, victim)
-        if not ok:
-            return state, False
-    for pod in _lower_nominated(model, state, instance, preemptor, node):
-        state, _ = send(model, state, SCHEDULER_USER, _patch_status(pod, {"nominatedNodeName": None}), instance)
-    return state, True
+        state, error = _preempt_victim(model, state, instance, preemptor, victim)
+        if error is not None:
+            return state, error
+    state, _ = clear_lower_nominations(model, state, instance, pod_priority(preemptor), pod_key(preemptor), node)
+    return state, None
+
+
+def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod: Pod, message: str,
+                   nominated: str | None) -> ClusterState:
+    """handleSchedulingFailure's updatePod (`schedule_one.go`): one status patch with
+    PodScheduled=False, reason Unschedulable, the FitError's `message`, and `nominated` as
+    nominatedNodeName (None: the PostFilter returned no result, the nomination is kept); nothing is
+    sent when neither changes (UpdatePodCondition: the transition time moves only with the status)."""
+    current = find_condition(pod.status.conditions, "PodScheduled")
+    since = current.last_transition_time if current is not None and current.status == "False" else state.clock
+    cond = Condition(type="PodScheduled", status="False", reason="Unschedulable", message=message,
+                     last_transition_time=since)
+    status: dict[str, object] = {}
+    if not condition_unchanged(pod.status.conditions, cond):
+        status["conditions"] = [encode(cond)]
+    if nominated is not None and nominated != pod.status.nominated_node_name:
+        status["nominatedNodeName"] = nominated
+    if not status:
+        return state
+    state, _ = send(model, state, SCHEDULER_USER,
+                    _patch_status(pod.metadata.namespace, pod.metadata.name, status), instance)
+    return state

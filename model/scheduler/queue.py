@@ -15,6 +15,13 @@ parked for more than `podMaxInUnschedulablePodsDuration` (5 min since v1.24, kub
 #108761; 60 s before; parameter `podMaxInUnschedulablePodsSeconds`) — the net for events the
 queueing rules do not cover (QueueingHints, the model's coarser rules, a missed event).
 
+A pod whose asynchronous preemption runs (`SchedulerState.preempting`, KEP-4832, beta and on by
+default in v1.33: `kubeprop.model.scheduler.async_preemption`) is *held*: DefaultPreemption's
+PreEnqueue (`pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go`, "waiting
+for the preemption for this pod to be finished") keeps it out of the active queue, so an event
+that moves the parked pods leaves it parked (upstream: moveToActiveQ runs PreEnqueue, and the
+gated pod goes back to `unschedulablePods` with its timestamp), and the flush does not move it.
+
 Model choices: there is no backoff queue (a moved pod is retried at once); the flush passes
 fall on multiples of 30 s of model time (upstream: 30 s from the scheduler's start). A parked pod
 is flushed only if the scheduler's inputs changed since it was parked — its pod and node caches
@@ -34,6 +41,7 @@ from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
+from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
 
@@ -41,6 +49,7 @@ __all__ = [
     "DEFAULT_SCHEDULER_NAME",
     "FLUSH_PERIOD_SECONDS",
     "Parked",
+    "Preparation",
     "SchedulerState",
     "helps",
     "inputs",
@@ -49,6 +58,7 @@ __all__ = [
     "next_timer",
     "on_tick",
     "pending_queue",
+    "served",
 ]
 
 FLUSH_PERIOD_SECONDS = 30
@@ -67,6 +77,32 @@ class Parked:
 
 
 @attrs.frozen(cache_hash=True)
+class Preparation:
+    """One asynchronous preemption under way (the goroutine of `Evaluator.prepareCandidateAsync`,
+    v1.33): the nominated `node`; `batch`, the victims preempted in parallel (all but the last)
+    still to finish; `last`, the victim preempted after the pod left `preempting`; `patched`, the
+    victims whose next call is their deletion (their DisruptionTarget patch is done, or the cycle's
+    snapshot already had that condition: `UpdatePodCondition` sends nothing); `stage`:
+    "nominations" (clearing lower-priority nominations, the goroutine's first call), "victims"
+    (the batch), "last"; `failed`: an API call failed, so the goroutine ends by activating the pod.
+    The preemptor's priority and `schedulerName` are the cycle's (both immutable)."""
+
+    node: str
+    batch: tuple[str, ...]
+    last: str
+    patched: frozenset[str]
+    stage: str
+    priority: int
+    scheduler_name: str
+    failed: bool = False
+
+    @property
+    def held(self) -> bool:
+        """Whether the preemptor is still in the evaluator's `preempting` set (until the batch is done)."""
+        return self.stage != "last"
+
+
+@attrs.frozen(cache_hash=True)
 class SchedulerState:
     """One scheduler instance's memory: assumed pods (pod key → node; binding not yet observed)
     and the unschedulable pods. Lost when the scheduler crashes."""
@@ -80,26 +116,43 @@ class SchedulerState:
     """Assumed pods whose PreBind wrote their volume bindings and now waits for the claims to be
     bound (`kubeprop.model.scheduler.volumebinding`); empty in scenarios without claims, and an
     empty set is left out of fingerprints."""
+    preempting: FrozenMap[str, tuple[Preparation, ...]] = attrs.field(
+        default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The asynchronous preemptions under way, by preemptor (more than one when a pod, released
+    before its last victim's calls, preempts again: upstream starts a second goroutine); empty
+    when nothing preempts (or `schedulerAsyncPreemption` is off), and left out of fingerprints then."""
+
+    def held(self, key: str) -> bool:
+        """DefaultPreemption's PreEnqueue rejects the pod: one of its preemptions still holds it."""
+        return any(p.held for p in self.preempting.get(key, ()))
 
     def park(self, key: str, since: int, inputs: Inputs) -> SchedulerState:
         """The pod goes to the unschedulable pods (`AddUnschedulableIfNotPresent`)."""
         return evolve(self, unschedulable=self.unschedulable.set(key, Parked(since, inputs)))
 
     def move_all(self) -> SchedulerState:
-        """MoveAllToActiveOrBackoffQueue: every parked pod is tried again."""
-        return self if not self.unschedulable else evolve(self, unschedulable=EMPTY)
+        """MoveAllToActiveOrBackoffQueue: every parked pod is tried again, but for the held ones
+        (PreEnqueue gates them, and they stay parked)."""
+        if not self.unschedulable:
+            return self
+        if not self.preempting:
+            return evolve(self, unschedulable=EMPTY)
+        kept = FrozenMap({k: p for k, p in self.unschedulable.items() if self.held(k)})
+        return self if len(kept) == len(self.unschedulable) else evolve(self, unschedulable=kept)
 
 
 def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
-    """The active queue: unbound, non-terminating, ungated pods for the default scheduler, not
+    """The active queue: unbound, non-terminating, ungated pods for the default scheduler (`served`), not
     assumed and not parked as unschedulable, by priority (high first), then creation time, then
-    name. A gated pod stays out (see `is_gated`) until an update removes its last gate."""
+    name. A gated pod stays out (see `is_gated`) until an update removes its last gate, and so
+    does a pod whose asynchronous preemption holds it (`SchedulerState.held`)."""
     pods = [
         p for p in view_.list("pods")
         if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
-        and p.spec.scheduler_name in ("", DEFAULT_SCHEDULER_NAME) and not is_gated(p)
+        and served(p) and not is_gated(p)
         and p.status.phase not in ("Succeeded", "Failed")
         and pod_key(p) not in memory.assumed and pod_key(p) not in memory.unschedulable
+        and not (memory.preempting and memory.held(pod_key(p)))
     ]
     return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, pod_key(p)))
 
@@ -161,14 +214,15 @@ def next_flush(since: int, after: int, max_seconds: int) -> int:
 
 
 def _flushable(model: ClusterModel, state: ClusterState, instance: str) -> list[tuple[str, int]]:
-    """(pod, next flush time) of each parked pod whose scheduling inputs changed since parking."""
+    """(pod, next flush time) of each parked pod whose scheduling inputs changed since parking
+    (not a held one: PreEnqueue would gate it again)."""
     memory = state.schedulers.get(instance)
     if not isinstance(memory, SchedulerState) or not memory.unschedulable or not is_up(state, instance):
         return []
     now = inputs(model, state, instance, memory)
     limit = int(model.parameter("podMaxInUnschedulablePodsSeconds"))
     return [(key, next_flush(p.since, state.clock, limit))
-            for key, p in memory.unschedulable.sorted_items() if p.inputs != now]
+            for key, p in memory.unschedulable.sorted_items() if p.inputs != now and not memory.held(key)]
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:

@@ -125,6 +125,9 @@ class ClusterModel:
     """The node each etcd member runs on ("" if none): a node crash takes its member down too."""
     hooks: Hooks = Hooks()
     """What informer delivery, restarts and `Tick` run for the components (set by `build_model`)."""
+    added_controllers: tuple[Any, ...] = ()
+    """The controllers `build_model` was given in code (its `controllers`, beyond the scenario's), so
+    that a model built again from this one (`kubeprop.model.cluster.twin`) runs them too."""
 
     @cached_property
     def instant_caches(self) -> bool:

@@ -14,7 +14,9 @@ line per engine with its exit reason, the seconds it used and how far it got. A 
 end an engine's search: it goes on for the properties not yet violated, and every discovery gets
 its own file. A violation that is known behaviour of Kubernetes itself
 (`kubeprop.properties.upstream_behaviour`) is listed under its own heading with its upstream
-citation and does not fail the check unless `--strict` is given. Exit codes: 0 nothing violated;
+citation and does not fail the check unless `--strict` is given — under `--variant` too, when its
+trace replays on the variant's correct twin (`kubeprop.properties.upstream_twin`), with a line
+saying it happens without the variant. Exit codes: 0 nothing violated;
 1 a violation (counterexample files written); 2 bad input; 3 inconclusive (`--exhaustive` asked
 for a complete search and a bound cut it short, or no engine took a step); 130 Ctrl-C, after
 printing every violation found before it (`CheckInterrupted`), recorded where that was quick."""
@@ -51,9 +53,10 @@ from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.load import Scenario, load_scenario, stored_only_labels, stored_only_note
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.model.scheduler.served import unserved_templates, unserved_templates_note
 from kubeprop.properties.cli.engine_lines import column
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import int_in, output_folder, seconds
+from kubeprop.properties.cli.flagtypes import depth_bound, int_in, output_folder, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.live import LiveLine, LogLines
 from kubeprop.properties.cli.table import Finding, Table, render
@@ -143,12 +146,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "are Raft variants)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
-    p.add_argument("--max-depth", type=_positive_int,
+    p.add_argument("--max-depth", type=depth_bound,
                    help=f"BFS depth bound; length of each walk, PCT run and Hypothesis example — every other walk "
                         f"and PCT run goes on for the fair run's length and a quarter when that is longer, to reach "
                         f"a long workload's end (1 to {MAX_DEPTH:,}; default: the scenario's bounds.maxDepth, else "
                         f"{DEFAULT_DEPTH})")
-    p.add_argument("--max-states", type=int_in(1, MAX_STATES),
+    p.add_argument("--max-states", type=state_bound,
                    help=f"distinct-state bound of the explicit searches (1 to {MAX_STATES:,}: the bound is there for "
                         "memory; default: the scenario's bounds.maxStates, else none)")
     p.add_argument("--runs", type=_positive_int,
@@ -203,6 +206,9 @@ class CheckRun:
     """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
     stored_only: tuple[str, ...] = ()
     """The stored-only objects of the scenario's manifests and workload steps: the header names them once."""
+    unserved: tuple[tuple[str, str], ...] = ()
+    """The Pods and workloads of the manifests and workload steps whose pods name a scheduler the
+    scenario does not run, with its name (`served.unserved_templates`): the header names them once."""
     max_depth: int = DEFAULT_DEPTH
     """The engines' `max_depth` (`--max-depth`): the engine lines say how long random runs were."""
     bounds: CheckBounds | None = None
@@ -252,10 +258,11 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                               else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
     config = engine_config(args, bounds)
+    model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
+    start = initial_state(model)  # an object the API server rejects is bad input before any engine runs
     explored = None
     if getattr(args, "metrics", False) and not cycle and not getattr(args, "cluster", None):
-        model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
-        explored = WorstFold(model, initial_state(model))
+        explored = WorstFold(model, start)
         config = attrs.evolve(config, on_run=explored.add)
     if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)
@@ -293,13 +300,20 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
         if getattr(args, "first", False) and any(d.upstream is None for d in reports[-1].found):
             break  # --first: the other engines of `--engine all` are not run
     return CheckRun(scenario.name, tuple(reports), props, explored, args.variant, tuple(args.params),
-                    stored_only=_stored_only(scenario, reports), max_depth=config.max_depth, bounds=bounds)
+                    stored_only=_stored_only(scenario, reports), max_depth=config.max_depth, bounds=bounds,
+                    unserved=_unserved(scenario, reports))
 
 
 def _stored_only(scenario: Scenario, reports: Sequence[CheckReport]) -> tuple[str, ...]:
     """The stored-only objects of the manifests and of the workload steps (as the model loaded them)."""
     steps = reports[0].model.workload_objects if reports else ()
     return stored_only_labels([*(m.obj for m in scenario.objects), *(o for step in steps for o in step)])
+
+
+def _unserved(scenario: Scenario, reports: Sequence[CheckReport]) -> tuple[tuple[str, str], ...]:
+    """The pod templates of the manifests and of the workload steps no scheduler of the scenario serves."""
+    steps = reports[0].model.workload_objects if reports else ()
+    return unserved_templates([*(m.obj for m in scenario.objects), *(o for step in steps for o in step)])
 
 
 def _interrupted(run: CheckRun, engine: str) -> str:
@@ -354,17 +368,17 @@ def table(run: CheckRun) -> Table:
     findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is None)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(d.upstream) + _unshrunk(d))
+                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports)) if w)
-    note = stored_only_note(run.stored_only)
+    notes = (stored_only_note(run.stored_only), unserved_templates_note(run.unserved))
     bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
     return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(column(r, run.max_depth) for r in run.reports), cells,
                  vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
                  warnings=warnings, findings=findings, upstream=upstream,
-                 upstream_heading=HEADING, header=tuple(line for line in (bounds, note) if line))
+                 upstream_heading=HEADING, header=tuple(line for line in (bounds, *notes) if line))
 
 
 def title(run: CheckRun) -> str:

@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from kubeprop.counterexamples.check_bounds import MAX_DEPTH, MAX_STATES
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.output import OutputError, check_output_folder
 
-__all__ = ["MAX_SECONDS", "ascii_int", "int_in", "module_name", "output_folder", "parse_int", "seconds"]
+__all__ = ["MAX_SECONDS", "ascii_int", "depth_bound", "int_in", "module_name", "output_folder", "parse_int", "seconds",
+           "state_bound"]
 
 MAX_SECONDS = 10_000_000.0
 """The largest budget in seconds a flag accepts (about 115 days)."""
@@ -50,6 +52,15 @@ def int_in(minimum: int, maximum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(str(err)) from None
     parse.__name__ = "integer"
     return parse
+
+
+depth_bound = int_in(1, MAX_DEPTH)
+"""`--max-depth` of `kubeprop check` and `kubeprop raft`: 1 to `MAX_DEPTH` (a scenario's `bounds.maxDepth`
+has the same range), one definition for both commands."""
+
+state_bound = int_in(1, MAX_STATES)
+"""`--max-states` of `kubeprop check` and `kubeprop raft`: 1 to `MAX_STATES` (a scenario's
+`bounds.maxStates` has the same range), one definition for both commands."""
 
 
 def seconds(text: str) -> float:

@@ -13,7 +13,9 @@
    `interrupted` error case.
 
 A violation that is known behaviour of Kubernetes itself (`kubeprop.properties.upstream_behaviour`)
-passes its case with the citation and the counterexample path in the message, unless `--strict`.
+passes its case with the citation and the counterexample path in the message, unless `--strict` —
+in a check with a `variant:` too, when the variant plays no part in it (its trace replays on the
+correct twin: `kubeprop.properties.upstream_twin`; the message then says "also without variant V").
 A property that could not have failed in its check's scenario (`kubeprop.properties.vacuity`) is
 vacuous, not held: a warning in the log, a JUnit skip and a summary row with the reason; it fails
 the gate only in a check with `vacuous: fail`. A check without `engine:` runs the BFS.
@@ -44,6 +46,7 @@ from kubeprop.counterexamples.api import CheckReport, check
 from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
 from kubeprop.counterexamples.printable import shown, shown_error
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
+from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import discovery_length, figures_missing, keep_hypothesis_under
@@ -210,8 +213,9 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         behaviour = None if strict else found.upstream
         length = discovery_length(found)
         if behaviour is not None:
+            also = "" if report.model.variant == CORRECT else f"; also without variant {report.model.variant}"
             return Case(suite, name, "passed", f"{HEADING}: {found.violation.message} ({length}; {behaviour.name}: "
-                        f"{'; '.join(behaviour.citations)})", detail, seconds, str(found.path or ""))
+                        f"{'; '.join(behaviour.citations)}{also})", detail, seconds, str(found.path or ""))
         return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds,
                     str(found.path or ""))
     if vacuous is not None:

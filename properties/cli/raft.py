@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.api import INTERRUPTED
+from kubeprop.counterexamples.check_bounds import MAX_DEPTH, MAX_STATES
 from kubeprop.counterexamples.printable import shown_error
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
@@ -34,7 +35,7 @@ from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, des
 from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import int_in, seconds
+from kubeprop.properties.cli.flagtypes import depth_bound, int_in, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.bfs import Bounds
@@ -102,8 +103,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_raft_arguments(p)
     p.add_argument("--check", action="append", metavar="NAME",
                    help=f"check(s) to run (default: all invariants); one of {', '.join(c.name for c in RAFT_CHECKS)}")
-    p.add_argument("--max-depth", type=int_in(1, 1_000_000))
-    p.add_argument("--max-states", type=int_in(1, 10**12))
+    p.add_argument("--max-depth", type=depth_bound, help=f"depth bound of the search (1 to {MAX_DEPTH:,}, as in check)")
+    p.add_argument("--max-states", type=state_bound,
+                   help=f"distinct-state bound of the search (1 to {MAX_STATES:,}, as in check; --max-memory bounds "
+                        "its memory)")
     p.add_argument("--max-seconds", "--budget", dest="max_seconds", type=seconds, default=120.0, metavar="S",
                    help="wall-clock budget of the search in seconds (default 120; --budget, as in check)")
     p.add_argument("--workers", type=int_in(1, MAX_BFS_WORKERS), default=1,

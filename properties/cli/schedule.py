@@ -6,7 +6,9 @@ its nodes; `--remove` deletes Nodes and `--drain` drains them as `kubectl drain`
 topology spreading); one Z3 solver (`scheduling_solver`) answers "every pod at once", then,
 incrementally under assumptions, the same with every set of `--fail-nodes K` further nodes lost;
 and the default scheduler's one-at-a-time result (`greedy`, on the same nodes, the drained ones
-included) is compared with Z3's joint answer. Exit codes: 0 feasible (and greedy agrees),
+included) is compared with Z3's joint answer. Pods naming a scheduler the scenario does not run
+(`kubeprop.model.scheduler.served`: upstream only a scheduler with a profile of that name takes
+them) are left out of both, and the output names them. Exit codes: 0 feasible (and greedy agrees),
 1 a finding (infeasible, a failure set that breaks it, or greedy leaving a pod Pending although
 a placement exists), 2 bad input, 3 unknown (Z3 ran out of its `--rlimit` budget).
 """
@@ -29,6 +31,7 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos, pod_key
+from kubeprop.model.scheduler.served import served, unserved_note
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import int_in, parse_int
 from kubeprop.properties.scheduling.drain import NodeChange
@@ -192,6 +195,21 @@ def _pod_lines(change: NodeChange) -> list[str]:
         (change.staying, "staying (mirror or DaemonSet pods)")) if pods]
 
 
+def _served_only(problem: Problem) -> tuple[Problem, list[str]]:
+    """The problem without the pending pods no scheduler of the scenario serves, and lines naming
+    them by scheduler (upstream they stay Pending unless that scheduler runs: `pkg/scheduler/
+    eventhandlers.go` responsibleForPod)."""
+    left: dict[str, list[str]] = {}
+    for pod in problem.pending:
+        if not served(pod):
+            left.setdefault(pod.spec.scheduler_name, []).append(pod_key(pod))
+    if not left:
+        return problem, []
+    kept = tuple(p for p in problem.pending if served(p))
+    lines = [f"Left out: {', '.join(pods)}: {unserved_note(name)}." for name, pods in sorted(left.items())]
+    return Problem(problem.nodes, kept, problem.volumes), lines
+
+
 def _what(drain: Sequence[str], remove: Sequence[str]) -> str:
     parts = [f"{', '.join(names)} {verb}" for names, verb in ((drain, "drained"), (remove, "removed")) if names]
     return f"with {' and '.join(parts)}" if parts else "as given"
@@ -225,10 +243,15 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         return ExitCode.INCONCLUSIVE
     bound, pending = desired_pods(store, replicas)
     problem, lines = _changes(Problem(build_node_infos(nodes, bound), pending), drain, remove)
+    asked = len(problem.pending)
+    problem, left_out = _served_only(problem)
+    lines.extend(left_out)
     solver = SchedulingSolver(problem, rlimit)
     what = _what(drain, remove)
     cordoned = f" ({len(set(drain))} of them cordoned)" if drain else ""
-    out.write(f"Scenario {shown(name)}: {len(problem.pending)} pod(s) to place on {len(problem.nodes)} "
+    unserved = asked - len(problem.pending)
+    skipped = f" ({unserved} more for schedulers the scenario does not run: left out)" if unserved else ""
+    out.write(f"Scenario {shown(name)}: {len(problem.pending)} pod(s) to place{skipped} on {len(problem.nodes)} "
               f"node(s){cordoned}.\n")
     out.writelines(f"{line}\n" for line in lines)
     outcome = solver.check()

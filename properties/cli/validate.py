@@ -1,8 +1,9 @@
 """`kubeprop validate`: every object of a scenario through the API server pipeline, reported,
 with a note per object naming the fields the codec dropped (`ManifestObject.dropped`) and those
 the API server dropped because their feature gate is off in the modelled release
-(`kubeprop.model.api.feature_gates`), and one naming the readiness gates of its pods, whose
-conditions no built-in controller sets.
+(`kubeprop.model.api.feature_gates`), one naming the readiness gates of its pods, whose
+conditions no built-in controller sets, and one naming a `schedulerName` no scheduler of the
+scenario serves (`kubeprop.model.scheduler.served`): its pods stay Pending.
 
 Computing (the bootstrap) is in `kubeprop.model.scenario.bootstrap`; this module only renders it.
 """
@@ -22,6 +23,7 @@ from kubeprop.model.api.feature_gates import dropped_by_gates
 from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
 from kubeprop.model.scenario.load import Scenario, load_scenario
+from kubeprop.model.scheduler.served import unserved_note, unserved_scheduler_name
 from kubeprop.properties.cli.exit_codes import ExitCode
 
 SYSTEM_FIELDS = {
@@ -77,8 +79,8 @@ def _object_name(outcome: Outcome) -> str:
 
 
 def _where(outcome: Outcome, base: Path) -> str:
-    if outcome.source is None:
-        return f"({outcome.origin})"
+    if outcome.source is None:  # a rejected object names the scenario field to fix (`users[1].roles[0]`)
+        return f"({outcome.field if outcome.field and not outcome.response.ok else outcome.origin})"
     return f"{_display_path(outcome.source.file, base)}:{outcome.source.line}"
 
 
@@ -123,6 +125,22 @@ def readiness_gates_note(outcome: Outcome) -> list[str]:
             f"{'them' if many else 'it'}: a controller of the scenario must, by a status update of the pod"]
 
 
+def scheduler_name_note(outcome: Outcome) -> list[str]:
+    """The note on an admitted Pod or workload whose pods name a scheduler the scenario does not
+    run (upstream only a scheduler with a profile of that name takes them: `pkg/scheduler/
+    eventhandlers.go` responsibleForPod), or nothing. A note, not an error: the cluster the
+    scenario stands for may run that scheduler; kubeprop does not model it."""
+    obj = outcome.response.obj if outcome.response.ok else None
+    name = unserved_scheduler_name(obj)
+    return [] if name is None else [f"    note: {unserved_note(name)}"]
+
+
+def _notes(outcome: Outcome) -> list[str]:
+    """Every note on one object, in the order they print."""
+    return [*dropped_note(outcome), *gate_dropped_note(outcome), *readiness_gates_note(outcome),
+            *scheduler_name_note(outcome)]
+
+
 def gate_dropped_note(outcome: Outcome) -> list[str]:
     """A note per field of the object's manifest that the API server dropped because its feature
     gate is off (dropXDisabledFields), naming the gate and the parameter that turns it on."""
@@ -139,9 +157,7 @@ def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[st
     for outcome in result.outcomes:
         verdict = "created " if outcome.response.ok else "REJECTED"
         lines.append(f"{verdict} {_object_name(outcome)}  {_where(outcome, base)}")
-        lines.extend(dropped_note(outcome))
-        lines.extend(gate_dropped_note(outcome))
-        lines.extend(readiness_gates_note(outcome))
+        lines.extend(_notes(outcome))
         if outcome.response.ok:
             defaults = applied_defaults(outcome) if outcome.source is not None else []
             lines.extend(f"    default {change}" for change in defaults)
@@ -161,7 +177,7 @@ def run_validate(path: Path | None, output: str, out: TextIO) -> int:
         docs = [encode_object(o.response.obj) for o in result.outcomes if o.response.obj is not None]
         out.write(yaml.safe_dump_all(docs, sort_keys=False))
         for outcome in result.outcomes:
-            notes = [*dropped_note(outcome), *gate_dropped_note(outcome), *readiness_gates_note(outcome)]
+            notes = _notes(outcome)
             if outcome.response.ok and notes:
                 out.writelines(f"# {line}\n" for line in [f"{_object_name(outcome)}  {_where(outcome, base)}", *notes])
             if not outcome.response.ok:  # every rejection with its reason, as YAML comments

@@ -31,7 +31,8 @@ from kubeprop.model.state.actions import Action, Tick, UserStep
 
 OBJECT_FIELDS = {"pod": "pods"}
 """Action fields that name the API object a step acts on (namespace/name), with its resource: a
-scheduling cycle's `Schedule`, `Bind`, `MarkUnschedulable`, `Preempt`, a kubelet's steps on a pod."""
+scheduling cycle's `Schedule`, `Bind`, `MarkUnschedulable`, `Preempt`, the preemption goroutine's
+`ClearNominations` and `PreemptVictim` (on their preemptor), a kubelet's steps on a pod."""
 
 
 def object_of(act: Action) -> tuple[str, str] | None:

@@ -20,6 +20,7 @@ from kubeprop.counterexamples.trace import record
 from kubeprop.model.api.objects import Deployment, ReplicaSet
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.maintenance import EndMaintenance, StartMaintenance, maintenance_state
 from kubeprop.model.cluster.overload import EndOverload, StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
@@ -32,6 +33,7 @@ from kubeprop.properties.registry import CheckResult, Property, as_property
 
 GOLDEN = Path(__file__).parent / "golden"
 VARIANTS = Path(__file__).resolve().parents[2] / "tests" / "model" / "data" / "variants"
+MAINTENANCE = VARIANTS.parent / "maintenance"
 MARKUP = "<script>alert('kp')</script>"
 
 
@@ -140,3 +142,19 @@ def test_an_etcd_backup_reads_as_one_line(tmp_path: Path) -> None:
     text = render_text(replay(path, properties=[prop]))
     revision = settled.state.store.revision
     assert "[faults] SnapshotEtcd()" in text and f"etcd_backup: (none) → snapshot at revision {revision} (" in text
+
+
+def test_a_failed_maintenance_drain_reads_as_kubectls_message_until_it_ends(tmp_path: Path) -> None:
+    model = build_model(load_scenario(MAINTENANCE / "maint-bare.yaml"))
+    settled = settle(model, initial_state(model))
+    prop = as_property("maintenance-not-ended", "a maintenance that started does not end", "test", "safety",
+                       lambda m, s: None if s.faults.allows(m.budget, "maintenance") or maintenance_state(s).failed
+                       else ("ended", ()))
+    trace = (*settled.trace, StartMaintenance("worker-1"), EndMaintenance("worker-1"))
+    path = write(record(model, trace, prop=prop), tmp_path)
+    text = render_text(replay(path, properties=[prop]))
+    assert "[faults] StartMaintenance(drained=worker-1)" in text and "[faults] EndMaintenance(node=worker-1)" in text
+    assert ('maintenance[worker-1]: (none) → unable to drain node "worker-1" due to error: cannot delete Pods that '
+            "declare no controller (use --force to override): default/bare") in text
+    assert 'maintenance[worker-1]: unable to drain node "worker-1"' in text
+    assert "spec.unschedulable: true → (none)" in text

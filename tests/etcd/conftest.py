@@ -1,7 +1,8 @@
 """Fixtures for the tests against a real etcd: a fresh three-member cluster per test (its store
 starts at revision 1, like the model's), stopped and removed afterwards, also when the test fails.
 
-Tests here skip, saying why, where etcd is not installed (Debian `etcd-server`; `.ci/run` installs
+The `slow` tests here run only when asked for (`-m slow`: tests/conftest.py). Tests here skip, saying
+why, where etcd is not installed (Debian `etcd-server`; `.ci/run` installs
 it) or, for partitions, where network namespaces cannot be made (not root).
 """
 
@@ -37,13 +38,3 @@ def netns_cluster() -> Iterator[EtcdCluster]:
     """Three members, each in a network namespace of its own (partitions possible)."""
     yield from _started("netns", netns_missing())
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The `slow` tests of this folder run only when asked for (`-m slow`)."""
-    if "slow" in (config.option.markexpr or ""):
-        return
-    here = Path(__file__).parent
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
-    for item in items:
-        if item.get_closest_marker("slow") and here in Path(str(item.fspath)).parents:
-            item.add_marker(skip)

@@ -74,4 +74,7 @@ def test_the_default_strategy_finds_the_lost_update_from_the_initial_state() -> 
 
 @pytest.mark.slow
 def test_the_fixed_operator_is_clean_at_the_same_budget() -> None:
+    """`slow` (10 s of budget): the default run checks the same fix through docs/controllers.md, whose
+    `kubeprop check examples/ledger_operator/scenario-fixed.yaml --budget 10` must exit 0 (every
+    property clean, this one included: tests/docs)."""
     assert_fix_clean(EXAMPLE, PROPERTY)

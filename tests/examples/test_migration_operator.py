@@ -77,6 +77,9 @@ def test_the_default_strategy_finds_the_bug_from_the_initial_state() -> None:
 
 @pytest.mark.slow
 def test_the_fixed_operator_is_clean_at_the_same_budget() -> None:
+    """`slow` (10 s of budget): the default run checks the same fix through docs/controllers.md, whose
+    `kubeprop check examples/migration_operator/scenario-fixed.yaml --budget 10` must exit 0 (every
+    property clean, this one included: tests/docs)."""
     report = check(EXAMPLE / "scenario-fixed.yaml", [PROPERTY], budget=10.0)
     assert report.violation is None, report.violation
 

@@ -36,7 +36,9 @@ def test_web_has_no_statefulset_so_identity_properties_are_vacuous() -> None:
     model = build_model(load_scenario(DATA / "web.yaml"))
     assert {"deployments.apps", "replicasets.apps", "pods", "services", "endpoints"} <= possible_resources(model)  # type: ignore[operator]
     vacuous = vacuous_properties(model, select())
-    assert set(vacuous) == {"one-running-pod-per-identity", "read-write-once-volume-on-one-node"}
+    # workload-steps-finish: web's workload (scale, set image) has no command that waits
+    assert set(vacuous) == {"one-running-pod-per-identity", "read-write-once-volume-on-one-node",
+                            "workload-steps-finish"}
     assert "no StatefulSet" in vacuous["one-running-pod-per-identity"]
 
 
@@ -48,7 +50,9 @@ def test_db_has_no_deployment_so_rollout_properties_are_vacuous() -> None:
 
 
 def test_feastflow_can_show_every_builtin_property() -> None:
-    assert vacuous_properties(build_model(load_scenario()), select()) == {}
+    """Every one but `workload-steps-finish`: FeastFlow's workload (apply, scale, set image) runs no
+    command that waits (maintenance/blocked.yaml shows it)."""
+    assert list(vacuous_properties(build_model(load_scenario()), select())) == ["workload-steps-finish"]
 
 
 def test_a_fault_the_property_needs_must_have_a_budget() -> None:

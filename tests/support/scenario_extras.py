@@ -33,28 +33,30 @@ RELEASES: tuple[tuple[str, Doc], ...] = (
     ("v1.33", {}),
     ("v1.33.0", {"schedulerTaintReasonDetail": True}),
     ("v1.34", {"schedulerDynamicResources": True}),
-    ("v1.32", {"schedulerBalancedSkipsBestEffort": False}),
+    ("v1.32", {"schedulerBalancedSkipsBestEffort": False, "schedulerAsyncPreemption": False}),
     ("v1.31", {"nodeMonitorGracePeriodSeconds": 40, "schedulerBalancedSkipsBestEffort": False,
-               "schedulerTaintReasonDetail": True}),
+               "schedulerTaintReasonDetail": True, "schedulerAsyncPreemption": False}),
     ("v1.30", {"nodeMonitorGracePeriodSeconds": 40, "schedulerBalancedSkipsBestEffort": False,
                "schedulerTaintReasonDetail": True, "endpointsStaleCacheTracking": False,
-               "consistentListFromCache": False}),
+               "consistentListFromCache": False, "schedulerAsyncPreemption": False}),
     ("v1.27", {"nodeMonitorGracePeriodSeconds": 40, "schedulerBalancedSkipsBestEffort": False,
                "schedulerTaintReasonDetail": True, "endpointsStaleCacheTracking": False,
-               "consistentListFromCache": False, "apfPerLevelMaxSeats": False}),
+               "consistentListFromCache": False, "apfPerLevelMaxSeats": False, "schedulerAsyncPreemption": False}),
     ("v1.25", {"nodeMonitorGracePeriodSeconds": 40, "schedulerBalancedSkipsBestEffort": False,
                "schedulerTaintReasonDetail": True, "endpointsStaleCacheTracking": False,
-               "consistentListFromCache": False, "apfPerLevelMaxSeats": False, "apfBorrowing": False}),
+               "consistentListFromCache": False, "apfPerLevelMaxSeats": False, "apfBorrowing": False,
+               "schedulerAsyncPreemption": False}),
     ("v1.23", {"nodeMonitorGracePeriodSeconds": 40, "schedulerBalancedSkipsBestEffort": False,
                "endpointsStaleCacheTracking": False, "consistentListFromCache": False,
-               "apfPerLevelMaxSeats": False, "apfBorrowing": False, "podMaxInUnschedulablePodsSeconds": 60}),
+               "apfPerLevelMaxSeats": False, "apfBorrowing": False, "podMaxInUnschedulablePodsSeconds": 60,
+               "schedulerAsyncPreemption": False}),
 )
 """Releases a user's cluster may run, each as the parameters of docs/release.md's table that differ
 from v1.33 (the model's default): `schedulerTaintReasonDetail` from v1.25 until v1.35 (v1.33.0
 prints the taint), `endpointsStaleCacheTracking` from v1.31, `consistentListFromCache` v1.31,
 `apfPerLevelMaxSeats` v1.28, `apfBorrowing` v1.26, `podMaxInUnschedulablePodsSeconds` 300 from v1.24,
 `nodeMonitorGracePeriodSeconds` 50 from v1.32, `schedulerBalancedSkipsBestEffort` v1.33,
-`schedulerDynamicResources` on from v1.34."""
+`schedulerDynamicResources` on from v1.34, `schedulerAsyncPreemption` on from v1.33."""
 
 
 def _choice(c: Chooser, options: Sequence[Any]) -> Any:

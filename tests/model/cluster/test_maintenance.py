@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+import pytest
 from cluster_harness import settled
 
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.cluster import maintenance
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.drive import continuations, needs_recovery, settle
 from kubeprop.model.cluster.maintenance import (
+    EndMaintenance,
     EvictForDrain,
     FinishDrain,
     StartMaintenance,
@@ -21,7 +25,7 @@ from kubeprop.model.cluster.maintenance import (
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema_addons import DrainStep
 from kubeprop.model.state.actions import Quiesce, UserStep
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 DATA = Path(__file__).parents[1] / "data" / "maintenance"
 
@@ -102,3 +106,63 @@ def test_a_refused_drain_fails_its_step_and_leaves_the_node_cordoned() -> None:
     forced = settle(model, step(model, refused, UserStep(1)), max_steps=3000, max_ticks=10).state
     assert 1 not in forced.workload_errors
     assert not [p for p in forced.store.list("pods") if isinstance(p, Pod)]
+
+
+REFUSED_MAINTENANCE = ('unable to drain node "worker-1" due to error: cannot delete Pods that declare no controller '
+                       "(use --force to override): default/bare")
+
+
+def test_a_refused_maintenance_leaves_the_node_cordoned_until_the_operator_ends_it() -> None:
+    """A maintenance's drain refused (a bare pod, no --force: RunDrain in
+    `staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go`) keeps the node cordoned, as kubectl does, and
+    the maintenance failed with kubectl's message; the operator ending it (uncordon) is a recovery.
+    Before, the maintenance was dropped and the node stayed cordoned on every continuation."""
+    model, state = _settled("maint-bare.yaml")
+    assert not needs_recovery(state)
+    state = step(model, state, StartMaintenance("worker-1"))
+    assert _node(state, "worker-1").spec.unschedulable
+    failed = maintenance_state(state)
+    assert dict(failed.failed.items()) == {"worker-1": REFUSED_MAINTENANCE} and not failed.draining
+    enabled = actions(model, state)
+    assert EndMaintenance("worker-1") in enabled and not [a for a in enabled if isinstance(a, StartMaintenance)]
+    assert needs_recovery(state)
+    state = step(model, state, Quiesce())
+    runs = dict(continuations(model, state, max_steps=3000, max_ticks=10))
+    recovered, kept = runs[True], runs[False]
+    assert EndMaintenance("worker-1") in recovered.trace and not maintenance_state(recovered.state).failed
+    assert not _node(recovered.state, "worker-1").spec.unschedulable
+    assert not any(isinstance(a, EndMaintenance) for a in kept.trace)
+    assert _node(kept.state, "worker-1").spec.unschedulable and maintenance_state(kept.state).failed
+
+
+def test_the_fair_run_without_recoveries_does_not_end_a_failed_maintenance() -> None:
+    model, state = _settled("maint-bare.yaml")
+    state = step(model, step(model, state, StartMaintenance("worker-1")), Quiesce())
+    run = settle(model, state, max_steps=3000, max_ticks=10, recover=False)
+    assert _node(run.state, "worker-1").spec.unschedulable
+    assert maintenance_state(run.state).failed["worker-1"] == REFUSED_MAINTENANCE
+
+
+def test_an_eviction_refused_for_another_reason_fails_the_users_drain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """evictPods (`staging/src/k8s.io/kubectl/pkg/drain/drain.go`): an eviction answered with an error
+    other than 404 or 429 (a 403, a 500) ends that pod's goroutine with `error when evicting pods/…`;
+    the others go on and the command then fails with the aggregate. Before, the model dropped the
+    user's drain silently and its step passed."""
+    model, state = _settled("drained.yaml")
+
+    def refuse_evictions(model_: ClusterModel, state_: ClusterState, user: str, request: Request,
+                         component: str) -> tuple[ClusterState, Response]:
+        if request.verb == "evict":
+            return state_, Response(403, "Forbidden", f'pods "{request.name}" is forbidden: no eviction for you')
+        return send(model_, state_, user, request, component)
+
+    monkeypatch.setattr(maintenance, "send", refuse_evictions)
+    run = settle(model, step(model, state, UserStep(0)), max_steps=3000, max_ticks=10)
+    kinds = [type(a).__name__ for a in run.trace]
+    assert kinds.count("EvictForDrain") == 1 and "FinishDrain" in kinds  # one try, no retry, then it returns
+    [pod] = [p.metadata.name for p in run.state.store.list("pods") if isinstance(p, Pod)
+             and p.spec.node_name == "worker-1"]
+    assert run.state.workload_errors[0] == (
+        f'unable to drain node "worker-1" due to error: error when evicting pods/"{pod}" -n "default": '
+        f'pods "{pod}" is forbidden: no eviction for you')
+    assert _node(run.state, "worker-1").spec.unschedulable and not blocking(run.state)

@@ -87,3 +87,28 @@ def test_validate_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 2 and "Traceback" not in out + err
     assert "scenario.yaml:8: workload[0].wait.for: kubectl wait --for=create is not modelled; valid: " \
            "condition=NAME[=VALUE] or delete" in err
+
+
+def test_a_drains_timeout_is_kubectls_and_checked_as_the_others(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`drain.timeoutSeconds` is `kubectl drain --timeout`: 0 (its default) waits for ever; its range
+    and error are `rolloutStatus`'s."""
+    spec = load_scenario(_write(tmp_path, """\
+      - drain: {node: n1}
+      - drain: {node: n1, timeoutSeconds: 90}
+    """)).spec
+    assert [s.drain.timeout_seconds for s in spec.workload if s.drain is not None] == [0, 90]
+    path = _write(tmp_path, """\
+      - drain: {node: n1, timeoutSeconds: -5}
+      - drain: {node: n1, timeoutSeconds: 700000}
+    """)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert [f"{p.line}: {p.field}: {p.message}" for p in info.value.problems] == [
+        "8: workload[0].drain.timeoutSeconds: must be between 0 and 604,800, got -5 (0: wait for ever, kubectl's "
+        "default)",
+        "9: workload[1].drain.timeoutSeconds: must be between 0 and 604,800, got 700000 (0: wait for ever, kubectl's "
+        "default)",
+    ]
+    code, out, err = kubeprop(capsys, "validate", str(path))
+    assert code == 2 and "Traceback" not in out + err and "scenario.yaml:8: workload[0].drain.timeoutSeconds" in err

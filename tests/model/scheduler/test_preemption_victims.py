@@ -2,7 +2,9 @@
 prepareCandidate, PreemptPod): the victim gets DisruptionTarget=True (PreemptionByScheduler) by a
 status patch before its deletion, so the preemptor waits while it terminates ("not eligible due to
 a terminating pod on the nominated node."); lower-priority nominations on the node are cleared;
-and the status subresource's PATCH that carries the condition."""
+and the status subresource's PATCH that carries the condition. These tests take the synchronous
+preparation (`schedulerAsyncPreemption: false`, v1.32 and before) where they look inside the
+preemption cycle; the asynchronous one (v1.33's default) is tests/model/scheduler/test_async_preemption.py."""
 
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ def _pod(state: ClusterState, name: str) -> Pod:
 
 
 def _preempted(instant: bool = True) -> tuple[ClusterModel, ClusterState]:
-    model = build_model(load_scenario(SCENARIO), parameters={"instantCaches": instant})
+    model = build_model(load_scenario(SCENARIO),
+                        parameters={"instantCaches": instant, "schedulerAsyncPreemption": False})
     state = initial_state(model)
     assert Preempt("scheduler", "default/p-high", "n2") in actions(model, state)
     return model, step(model, state, Preempt("scheduler", "default/p-high", "n2"))
@@ -63,9 +66,10 @@ def test_the_preemptor_waits_while_its_victim_terminates() -> None:
     assert MarkUnschedulable("scheduler", "default/p-high") in actions(model, state)
 
 
-@pytest.mark.parametrize("instant", [True, False])
-def test_the_fair_run_still_places_the_preemptor(instant: bool) -> None:
-    model = build_model(load_scenario(SCENARIO), parameters={"instantCaches": instant})
+@pytest.mark.parametrize(("instant", "asynchronous"), [(True, True), (False, True), (True, False), (False, False)])
+def test_the_fair_run_still_places_the_preemptor(instant: bool, asynchronous: bool) -> None:
+    model = build_model(load_scenario(SCENARIO), parameters={"instantCaches": instant,
+                                                             "schedulerAsyncPreemption": asynchronous})
     run = fair_run(model, initial_state(model))
     assert [a.node for a in run.trace if isinstance(a, Preempt)] == ["n2"]
     placed = {p.metadata.name: p.spec.node_name for p in run.state.store.list("pods") if isinstance(p, Pod)}
@@ -83,9 +87,10 @@ def test_a_victim_with_that_condition_already_is_only_deleted() -> None:
     state = api(state, model, Request(verb="update-status", user=ADMIN, obj=marked))
     before = _pod(state, "b-unprotected").metadata.resource_version
     state = attrs.evolve(state, clock=7)
-    state, ok = prepare_candidate(model, state, "scheduler", _pod(state, "p-high"), "n2", ("default/b-unprotected",))
+    state, error = prepare_candidate(model, state, "scheduler", _pod(state, "p-high"), "n2",
+                                     ("default/b-unprotected",))
     after = _pod(state, "b-unprotected")
-    assert ok and after.metadata.deletion_timestamp is not None
+    assert error is None and after.metadata.deletion_timestamp is not None
     assert after.status.conditions == (cond,)  # transition time 0: not patched at 7
     assert int(after.metadata.resource_version) == int(before) + 1  # the delete alone
 
@@ -100,8 +105,9 @@ def test_a_lower_priority_nomination_on_the_node_is_cleared() -> None:
     stored = _pod(state, "waiting")
     state = api(state, model, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(
         stored, status=attrs.evolve(stored.status, nominated_node_name="n2"))))
-    state, ok = prepare_candidate(model, state, "scheduler", _pod(state, "p-high"), "n2", ("default/b-unprotected",))
-    assert ok and _pod(state, "waiting").status.nominated_node_name == ""
+    state, error = prepare_candidate(model, state, "scheduler", _pod(state, "p-high"), "n2",
+                                     ("default/b-unprotected",))
+    assert error is None and _pod(state, "waiting").status.nominated_node_name == ""
 
 
 def test_a_status_patch_merges_conditions_by_type_and_never_conflicts() -> None:

@@ -43,7 +43,7 @@ def test_check_strict_fails_on_upstream_behaviour(tmp_path: Path, capsys: pytest
     assert HEADING in capsys.readouterr().out
 
 
-def _gate_config(tmp_path: Path) -> Path:
+def _gate_config(tmp_path: Path, variant: str = "correct") -> Path:
     corpus = tmp_path / "corpus"  # one file: a gate must replay something
     corpus.mkdir()
     source = next(f for f in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
@@ -59,6 +59,7 @@ def _gate_config(tmp_path: Path) -> Path:
         "    budget: 60\n"
         "    maxDepth: 4\n"
         "    parameters: {instantCaches: false}\n"
+        f"    variant: {variant}\n"
     )
     return config
 
@@ -82,3 +83,34 @@ def test_gate_strict_fails_on_upstream_behaviour(tmp_path: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert code == 1
     assert any(x.startswith("FAIL") and ":: rollout-surge-bound:" in x for x in out.splitlines())
+
+
+VARIANT_ARGS = ["check", str(RESTORE), "--engine", "bfs", "--variant", "rs-no-expectations", "--property",
+                "rollout-surge-bound", "--property", "replicaset-no-overcreation", "--max-depth", "6", "--budget", "60"]
+
+
+def test_check_under_a_variant_lists_a_race_it_plays_no_part_in_as_upstream(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11: the stale-lister race replays on rs-no-expectations' correct twin, so it is listed
+    under UPSTREAM with a line saying so; the variant's own bug is the violation (exit 1)."""
+    code = main([*VARIANT_ARGS, "--out", str(tmp_path)])
+    out = " ".join(capsys.readouterr().out.split())  # the explanation is wrapped
+    assert code == 1
+    assert "rollout-surge-bound UPSTREAM (4 steps)" in out and "replicaset-no-overcreation VIOLATED (5 steps)" in out
+    assert f"{HEADING}:" in out and "It also happens without the variant" in out
+    assert "(variant rs-no-expectations undone;" in out
+
+
+def test_gate_under_a_variant_passes_the_race_and_fails_the_variants_bug(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _gate_config(tmp_path, "rs-no-expectations")
+    config.write_text(config.read_text().replace("[rollout-surge-bound, node-not-overcommitted]",
+                                                 "[rollout-surge-bound, replicaset-no-overcreation]")
+                      .replace("maxDepth: 4", "maxDepth: 6"))
+    code = main(["gate", "--config", str(config), "--out", str(tmp_path / "out")])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1
+    race = next(x for x in lines if ":: rollout-surge-bound:" in x)
+    assert race.startswith("ok") and "deployment-stale-replicaset-lister" in race
+    assert race.endswith("also without variant rs-no-expectations)")
+    assert next(x for x in lines if ":: replicaset-no-overcreation:" in x).startswith("FAIL")

@@ -144,7 +144,8 @@ def test_a_find_in_a_worker_lane_that_reports_too_late_is_kept() -> None:
     assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["heavy"], ["finder", "stuck"]]
     began = time.perf_counter()
     result = portfolio(members, 2, budget=2.0)
-    assert time.perf_counter() - began < 2.0 + grace(2.0) + 2.0  # terminated, not waited for
+    # terminated, not waited for (its stop takes 30 s; a generous 10 s for a loaded machine's fork and exit)
+    assert time.perf_counter() - began < 2.0 + grace(2.0) + 10.0
     assert result.violation is not None and result.violation.property == "finder"
     parts = {part.engine: part for part in result.stats.parts}
     assert parts["finder"].violation is not None
@@ -244,8 +245,45 @@ def test_the_trace_before_shrinking_is_the_same_too() -> None:
     assert (unshrunk[0].violation, unshrunk[0].trace) == (unshrunk[1].violation, unshrunk[1].trace)
 
 
+LANE_SLACK = 1.5
+"""Seconds past a 3 s budget a lane may take its last turn, or use CPU, in `test_a_clean_run_…`: every
+lane checks the deadline before each turn and stops within one step of it (a step is milliseconds;
+a Hypothesis example or a convergence judgement that cannot pause, a little more)."""
+
+WALL_SLACK = 15.0
+"""Seconds past the budget the whole call may take on the wall clock (generous: at load 6–10 the
+2-core machine stretched forking, the lanes' last steps, stopping the members and the workers'
+exit from 0.5–1 s to over 3)."""
+
+
 @pytest.mark.parametrize("lanes", [2, 3])
-def test_a_clean_run_returns_within_its_budget_with_no_worker_left(lanes: int) -> None:
+def test_a_clean_run_returns_within_its_budget_with_no_worker_left(lanes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What it guards: the budget, not the members' runs, ends a clean run, on every lane — each lane
+    stops by itself at the deadline and reports, its figures come back, and no worker outlives the
+    call. Judged on the portfolio's own accounting, which a loaded machine does not distort:
+
+    - the run stopped on its time bound, found nothing, and every member's figures are there;
+    - each lane took its last turn (`LaneReport.ended`, on `time.perf_counter`, the clock the budget
+      uses) and used its CPU seconds (`stats.lanes`; CPU never exceeds the wall clock) within
+      `LANE_SLACK` of the budget: a lane that ran past the deadline shows it in both;
+    - a worker lane's report is waited for up to 10 s (`lanes.GRACE`, 0.5 s otherwise; the grace
+      itself is `test_a_find_in_a_worker_lane_that_reports_too_late_is_kept`'s): a lane that
+      ignored the deadline would still be cut off and its members say so (`LATE`), but a report a
+      busy machine delays is not mistaken for one.
+
+    And one wall-clock check with a generous margin (`WALL_SLACK`): the call returns."""
+    from kubeprop.properties.explore import lanes as lanes_module
+    from kubeprop.properties.explore import portfolio as portfolio_module
+
+    reports: list[Any] = []
+    real_run_lanes = portfolio_module.run_lanes
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        reports.extend(real_run_lanes(*args, **kwargs))
+        return reports
+
+    monkeypatch.setattr(portfolio_module, "run_lanes", recorded)
+    monkeypatch.setattr(lanes_module, "GRACE", 10.0)
     model = build_model(load_scenario(CATALOGUE / "web.yaml"))
     start = initial_state(model)
     budget = 3.0  # (the lanes start once the expected run is computed: 0.25–0.5 s of it on web.yaml)
@@ -253,14 +291,18 @@ def test_a_clean_run_returns_within_its_budget_with_no_worker_left(lanes: int) -
     result = run_portfolio(model, start, EngineConfig(workers=lanes, budget_seconds=budget))
     elapsed = time.perf_counter() - began
     assert result.violation is None and result.exit_reason == ExitReason.TIME_BOUND
-    # generous slack: a loaded machine delays the lanes' start and their last report (not a timing target)
-    assert elapsed < budget + 3.0, f"{lanes} lanes took {elapsed:.2f} s for a {budget} s budget"
-    assert len(result.stats.lanes) == lanes and all(cpu > 0 for cpu in result.stats.lanes)
     assert [p.engine for p in result.stats.parts] == [m.name for m in MEMBERS] + ["expected"]  # (`expected.py`)
     parts = result.stats.parts
-    assert all(p.stats.note != "its lane did not report in time" for p in parts)
+    assert all(p.stats.note != LATE for p in parts), [p.engine for p in parts if p.stats.note == LATE]
+    assert len(reports) == lanes and all(r is not None and r.complete for r in reports)
+    for report in reports:
+        assert report.ended <= budget + LANE_SLACK, f"a lane took its last turn {report.ended:.2f} s in"
+    assert len(result.stats.lanes) == lanes
+    assert all(0 < cpu <= budget + LANE_SLACK for cpu in result.stats.lanes), result.stats.lanes
     for lane in assign(MEMBERS, lanes)[1:]:  # each worker lane's figures came back
         assert any(parts[index].stats.steps > 0 for index, _ in lane)
+    # not a timing target: a loaded machine delays the lanes' start and their last report
+    assert elapsed < budget + WALL_SLACK, f"{lanes} lanes took {elapsed:.2f} s for a {budget} s budget"
     assert no_worker_left()
     children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
     if children.exists():
