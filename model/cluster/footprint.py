@@ -170,6 +170,7 @@ class Footprints:
         j = self.footprint_class(b)
         mine = self.rows[j]
         classes, footprints = self.classes, self.footprints
+        kind = type(b)
 
         def test(a: Action) -> bool:
             i = classes.get(a)
@@ -178,7 +179,8 @@ class Footprints:
             found = mine.get(i)
             if found is None:
                 found = mine[i] = footprints[j].conflicts(footprints[i])
-            return not found and a != b
+            # `a != b`, asked only of an action of `b`'s class (an action equals only one of its own class)
+            return not found and (type(a) is not kind or (a is not b and a != b))
 
         return test
 

@@ -15,6 +15,9 @@ Before any key is computed, `EnabledCache` compares the state with the one it an
 caches and which nodes' kubelets), and a part none of whose fields changed (`DEPS`: a superset of
 what its key reads) keeps its last answer: along a run (a walk, a fair continuation) a step
 changes two or three fields, often one component's cache, so most parts cost a set intersection.
+A part whose inputs change at almost every state that asks it again (`UNREMEMBERED`: the
+controllers' queues, watch deliveries, most faults) keeps only that: its key would match one of
+its last answers too rarely to pay for building and checking it.
 
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
@@ -30,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -42,6 +46,7 @@ from kubeprop.model.cluster import (
     informers,
     maintenance,
     overload,
+    provisioner,
     restore,
     workload,
     workload_wait,
@@ -74,6 +79,13 @@ searches with no measured gain; docs/engines.md, "A frontier that fits")."""
 BY_VALUE = {scheduler.enabled, nodelifecycle.enabled, faults.tick_enabled, faults.reconcile_crashes}
 """The parts costly enough to be remembered by value too (hashing their key costs less than
 computing them again); the others are cheaper to recompute than to hash."""
+UNREMEMBERED = {controllers.enabled, workload.enabled, environment.enabled, maintenance.enabled, restore.enabled,
+                overload.enabled, faults.node_faults, faults.crash_faults, faults.watch_faults,
+                informers.component_enabled, provisioner.enabled}
+"""The parts computed afresh whenever something they read changed (`DEPS`), with no memo of their
+answers: what they read changes at almost every state that asks them again (the controllers'
+queues, the stored objects, the budget), so their last answers matched under 1% of the time
+(watch faults under 16%), and building and checking the key cost more than the answer."""
 
 
 def _view(model: ClusterModel, state: ClusterState, component: str) -> Any:
@@ -238,6 +250,12 @@ def _overload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     return state.overload, state.quiesced, state.faults
 
 
+def _provisioner(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `provisioner.enabled`: the model's default class, the stored claims, storage classes and
+    # volumes (the store, not a cache).
+    return (state.store.objects,)
+
+
 READS: dict[Any, KeyFn] = {
     workload: _workload,
     scheduler: _scheduler,
@@ -249,6 +267,7 @@ READS: dict[Any, KeyFn] = {
     descheduler: _descheduler,
     restore: _restore,
     overload: _overload,
+    provisioner: _provisioner,
 }
 """Component module → the parts of the state its `enabled` (and the timers it reads) depend on."""
 
@@ -290,14 +309,15 @@ Token = Any
 PER_ENTRY = ("informers", "kubelets")
 """Fields whose entries `changes` tells apart."""
 _FIELDS = tuple(f.name for f in attrs.fields(ClusterState))
+_ALL_FIELDS = attrgetter(*_FIELDS)
+"""A state's fields, in `_FIELDS` order, in one call."""
 
 
 def changes(before: ClusterState, after: ClusterState) -> set[Token]:
     """The tokens of what differs between two states (compared by identity: a step shares every
     part it does not change with its predecessor)."""
     out: set[Token] = set()
-    for name in _FIELDS:
-        old, new = getattr(before, name), getattr(after, name)
+    for name, old, new in zip(_FIELDS, _ALL_FIELDS(before), _ALL_FIELDS(after), strict=True):
         if old is new:
             continue
         out.add(name)
@@ -350,6 +370,7 @@ DEPS: dict[Any, DepsFn] = {
     _descheduler: lambda model: frozenset({"addons", "clock"}),
     _restore: lambda model: frozenset({"quiesced", "faults", "etcd_backup", "store", "down"}),
     _overload: lambda model: frozenset({"overload", "quiesced", "faults"}),
+    _provisioner: lambda model: frozenset({"store.objects"}),
 }
 """Key function → the tokens of every part of the state it reads (a superset is safe, a missing
 one is not): a part whose tokens did not change since the last answer keeps it."""
@@ -371,13 +392,17 @@ class _Part:
                  key_fn: Callable[..., tuple[Any, ...] | None] | None, args: tuple[Any, ...] = ()) -> None:
         self.enabled_fn, self.key_fn, self.args = enabled_fn, key_fn, args
         self.deps = None if key_fn is None else _deps(model, key_fn, args)
-        self.memo: RecentThenByValue[tuple[Action, ...]] = RecentThenByValue(RECENT, LIMIT, enabled_fn in BY_VALUE)
+        self.memo: RecentThenByValue[tuple[Action, ...]] | None = None if key_fn is None or (
+            enabled_fn in UNREMEMBERED) else RecentThenByValue(RECENT, LIMIT, enabled_fn in BY_VALUE)
 
     def enabled(self, model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
-        key = None if self.key_fn is None else self.key_fn(model, state, *self.args)
+        memo = self.memo
+        if memo is None:
+            return tuple(self.enabled_fn(model, state, *self.args))
+        key = self.key_fn(model, state, *self.args)  # type: ignore[misc]  # (a memo has a key function)
         if key is None:
             return self._compute(model, state)
-        return self.memo.get(key, self._compute, model, state)
+        return memo.get(key, self._compute, model, state)
 
     def _compute(self, model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
         return tuple(self.enabled_fn(model, state, *self.args))

@@ -170,7 +170,15 @@ def component_enabled(model: ClusterModel, state: ClusterState, component: str) 
                 continue
             event = next_in(index, cache, resource)
             if event is not None:
-                yield Deliver(component, resource, event.revision)
+                yield _delivery(component, resource, event.revision)
+
+
+@lru_cache(maxsize=4096)
+def _delivery(component: str, resource: str, revision: int) -> Deliver:
+    """`Deliver(component, resource, revision)`, made once: an action is a value, and a pending
+    event is offered again in every state until it is delivered (`component_enabled` is asked
+    whenever the component's caches or the event log change)."""
+    return Deliver(component, resource, revision)
 
 
 def run_hooks(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]

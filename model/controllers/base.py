@@ -25,6 +25,7 @@ A controller here is a value with pure functions, so users can write their own (
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import attrs
@@ -146,15 +147,15 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
     if not is_up(state, CONTROLLER_MANAGER):
         return state
     view_ = view(model, state, CONTROLLER_MANAGER)
-    controllers = dict(state.controllers)
+    controllers = state.controllers
     for event in events:
         for controller in model.controllers:
-            if event.key.resource in controller.watches and controller.name in controllers:
-                if event.key.resource in controllers[controller.name].unsynced:
-                    continue  # that informer has not listed: no watch, no event
-                keys = tuple(controller.keys_for(event.object, view_))
-                controllers[controller.name] = controllers[controller.name].enqueue(keys)
-    return evolve(state, controllers=FrozenMap(controllers))
+            queued = controllers.get(controller.name) if event.key.resource in controller.watches else None
+            if queued is None or event.key.resource in queued.unsynced:
+                continue  # (not watched; or that informer has not listed: no watch, no event)
+            controllers = controllers.set(controller.name, queued.enqueue(controller.keys_for(event.object, view_)))
+    # (keys all queued already: the very same map, and the state unchanged)
+    return state if controllers is state.controllers else evolve(state, controllers=controllers)
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -173,7 +174,14 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
                     yield SyncInformer(controller.name, resource)
             continue
         for key in ctl_state.queue:
-            yield Reconcile(controller.name, key)
+            yield _reconcile(controller.name, key)
+
+
+@lru_cache(maxsize=4096)
+def _reconcile(controller: str, key: str) -> Reconcile:
+    """`Reconcile(controller, key)`, made once: an action is a value, and `enabled` is asked
+    again whenever any controller's queue or memory changes (most reconciles)."""
+    return Reconcile(controller, key)
 
 
 def waiting(state: ClusterState) -> tuple[str, ...]:

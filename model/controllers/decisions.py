@@ -19,6 +19,12 @@ on the view (`__getattr__`), a view that is not an `InformerState` (instant cach
 a user's controller or a built-in one running a user's code (a rollout strategy of the user's:
 either might look at its view in other ways) are remembered by the view's identity only.
 
+A search also builds the same cache again along another path (two deliveries taken in the other
+order): another `ResourceCache` with the same revision holding the very same keys and objects.
+A reconcile reading it would read exactly what it read before, so that also counts as the cache
+it read (`_same_contents`), checked after the identities; objects equal but not the same are no
+match (what is equal is not always written alike: a quantity's format).
+
 In-process only: keys are object identities, and each entry keeps its objects alive, so an
 identity is never reused while its entry exists. `tests/model/test_identity_memos.py` compares
 remembered decisions with fresh ones along random runs.
@@ -27,9 +33,11 @@ remembered decisions with fresh ones along random runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import is_
 from typing import Any
 
 from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.component import Controller, Reconciliation
 from kubeprop.model.state.informer import InformerState, ObjectView, ResourceCache
 
@@ -111,7 +119,22 @@ class DecisionMemo:
                 if seen is view or (reads is not None and caches is not None and all(
                         caches.get(resource) is cache for resource, cache in reads)):
                     return decision
+            if caches is not None:
+                for reads, _seen, decision in found[2]:
+                    if reads is not None and all(_same_contents(caches.get(resource), cache)
+                                                 for resource, cache in reads):
+                        return self._again(found, view, caches, reads, decision)
         return self._remember(memo_key, found, controller, view, key, memory, now)
+
+    @staticmethod
+    def _again(found: tuple[Controller, Any, list[Entry]], view: ObjectView, caches: FrozenMap[str, ResourceCache],
+               reads: Reads, decision: Reconciliation) -> Reconciliation:
+        """`decision`, remembered again with `view`'s `caches` of the resources it read (the same
+        contents: `_same_contents`), so that the next look-up on them is by identity."""
+        choices = found[2]
+        choices.insert(0, (tuple((resource, caches.get(resource)) for resource, _ in reads), view, decision))
+        del choices[KEEP:]
+        return decision
 
     def _remember(self, memo_key: tuple[int, int, str, int], found: Any, controller: Controller, view: ObjectView,
                   key: str, memory: Any, now: int) -> Reconciliation:
@@ -141,6 +164,21 @@ class DecisionMemo:
         strategies = getattr(controller, "strategies", None)
         return strategies is None or all(getattr(step, "__module__", "").startswith(BUILT_IN)
                                          for step in strategies.values())
+
+
+def _same_contents(cache: ResourceCache | None, seen: ResourceCache | None) -> bool:
+    """Whether a reconcile reading `cache` reads exactly what it read of `seen`: the very same
+    cache, or one with the same revision and staleness holding the very same keys and objects in
+    the same order (another path of the search built the same cache again: a delivery of another
+    resource, then this one's, in the other order). Identity only: equal objects that are not
+    the same objects are no match (a quantity's format is not part of its value)."""
+    if cache is seen:
+        return True
+    if cache is None or seen is None or cache.revision != seen.revision or cache.stale != seen.stale:
+        return False
+    mine, theirs = cache.objects, seen.objects
+    return len(mine) == len(theirs) and all(map(is_, mine.values(), theirs.values())) and all(
+        map(is_, mine.keys(), theirs.keys()))
 
 
 Wakeups = tuple[tuple[str, int], ...]
@@ -173,6 +211,11 @@ class WakeupMemo:
         if found is not None and found[0] is controller:
             for reads, at, seen in found[1]:
                 if at == now and all(caches.get(resource) is cache for resource, cache in reads):
+                    return seen
+            for reads, at, seen in found[1]:  # caches built again with the very same objects
+                if at == now and all(_same_contents(caches.get(resource), cache) for resource, cache in reads):
+                    found[1].insert(0, (tuple((resource, caches.get(resource)) for resource, _ in reads), now, seen))
+                    del found[1][KEEP:]
                     return seen
         recording = RecordingView(view)
         result = compute(recording)

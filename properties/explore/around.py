@@ -72,6 +72,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.around_cost import (
     ENVIRONMENT_KINDS,
+    FAULT_KINDS,
     MAX_COST,
     _horizon,
     deviation_cost,
@@ -187,12 +188,16 @@ class _Search:
         (`targeted`, lag 0) or only the others (1). Lazy: the search asks for the next one only when
         it takes the one before."""
         independent = None if fair is None else self.footprints.independent_of(fair)
+        fair_class = type(fair)
         for act in enabled:
-            if act == fair or isinstance(act, Quiesce):
+            # (an action equals only one of its own class: `act == fair` only then)
+            if (type(act) is fair_class and act == fair) or isinstance(act, Quiesce):
                 continue
             if self.faults_only and not isinstance(act, ENVIRONMENT_KINDS):
                 continue
-            if cost is not None and deviation_cost(act, fair, None if last is None else last.action) != cost:
+            # (anything but a fault costs 1: `deviation_cost` asked only for faults)
+            if cost is not None and (deviation_cost(act, fair, None if last is None else last.action)
+                                     if isinstance(act, FAULT_KINDS) else 1) != cost:
                 continue
             if lag is not None and last is not None and self.targeted(last, act, fair) != (lag == 0):
                 continue
@@ -231,7 +236,7 @@ class _Search:
         flt = self.config.action_filter
         found = self.cache.actions(node.state, near=None if node.parent is None else node.parent.near)
         node.near = self.cache.near_answers(node.state)
-        return [a for a in found if flt is None or flt(a)]
+        return list(found) if flt is None else [a for a in found if flt(a)]
 
     def verdict(self, node: _Node) -> Violation | None:
         """The first safety property `node`'s state violates."""

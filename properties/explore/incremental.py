@@ -106,11 +106,14 @@ class Checker:
     def __init__(self, model: ClusterModel, properties: Sequence[Property], by_value: bool = True) -> None:
         self.model = model
         self.memos = tuple(_Memo(p, by_value) for p in properties)
+        self._calls = tuple((m.parts_fn, m.memo.get, m.prop.check) for m in self.memos)
+        """Each memo's parts function, look-up and check (`_Memo.verdict` without its call)."""
 
     def violation(self, state: ClusterState) -> Violation | None:
         """The first property (in the given order) that fails in `state`."""
-        for memo in self.memos:
-            found = memo.verdict(self.model, state)
+        model = self.model
+        for parts_fn, get, check in self._calls:
+            found = check(model, state) if parts_fn is None else get(parts_fn(state), check, model, state)
             if found is not None:
                 return found
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import attrs
 import pytest
 from random_runs import random_run_states
 
@@ -19,10 +20,12 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers import base as controllers_base
 from kubeprop.model.controllers import deployment_util
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import nodeinfo
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
+from kubeprop.model.state.informer import InformerState, ResourceCache
 
 DATA = Path(__file__).parent / "data" / "variants"
 
@@ -94,3 +97,40 @@ def test_a_built_in_controller_running_a_users_strategy_is_remembered_by_identit
 
     assert DecisionMemo._records(DeploymentController())
     assert not DecisionMemo._records(DeploymentController().with_strategy("RollingUpdate", users_rollout))
+
+
+def _rebuilt(cache: ResourceCache, replace_first: bool = False) -> ResourceCache:
+    """Another `ResourceCache` with the very same keys and objects (the first object, with
+    `replace_first`, an equal copy that is not the same object)."""
+    items = list(cache.objects.sorted_items())
+    if replace_first and items:
+        key, obj = items[0]
+        items[0] = key, attrs.evolve(obj)
+    return ResourceCache(FrozenMap(items), cache.revision, cache.stale)
+
+
+def test_a_decision_is_reused_on_caches_rebuilt_with_the_very_same_objects() -> None:
+    """A reconcile reading caches that hold the very same objects as the caches it read before
+    (other `ResourceCache` objects: another path of the search built them again) is not decided
+    again; a cache holding an equal object that is not the same object is no match."""
+    from kubeprop.model.cluster.compose import initial_state
+    from kubeprop.model.controllers.decisions import DecisionMemo, _same_contents
+
+    assert [f.name for f in attrs.fields(ResourceCache)] == ["objects", "revision", "stale"]  # what it compares
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    state = initial_state(model)
+    informer = state.informers[CONTROLLER_MANAGER]
+    controller, key = next(iter(controllers_base.queued(model, state)))
+    ctl, memory = controllers_base._controller(model, controller), state.controllers[controller].memory
+    memo = DecisionMemo()
+    first = memo.decide(ctl, informer, key, memory, state.clock)
+    again = InformerState(FrozenMap({r: _rebuilt(c) for r, c in informer.resources.items()}))
+    assert again.resources is not informer.resources
+    assert memo.decide(ctl, again, key, memory, state.clock) is first
+    copied = InformerState(FrozenMap({r: _rebuilt(c, replace_first=True) for r, c in informer.resources.items()}))
+    fresh = memo.decide(ctl, copied, key, memory, state.clock)
+    assert fresh == first and fresh is not first
+    cache = next(iter(informer.resources.values()))
+    assert _same_contents(cache, _rebuilt(cache)) and not _same_contents(cache, None)
+    assert not _same_contents(cache, attrs.evolve(cache, revision=cache.revision + 1))
+    assert not _same_contents(cache, attrs.evolve(cache, stale=not cache.stale))
