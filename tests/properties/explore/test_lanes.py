@@ -246,9 +246,14 @@ def test_the_trace_before_shrinking_is_the_same_too() -> None:
 
 
 LANE_SLACK = 1.5
-"""Seconds past a 3 s budget a lane may take its last turn, or use CPU, in `test_a_clean_run_…`: every
+"""CPU seconds past a 3 s budget a lane may use in `test_a_clean_run_…`: every
 lane checks the deadline before each turn and stops within one step of it (a step is milliseconds;
 a Hypothesis example or a convergence judgement that cannot pause, a little more)."""
+
+TURN_SLACK = 4.0
+"""Seconds past the budget a lane's last turn may begin on the wall clock (`LaneReport.ended`): a lane
+process the machine does not schedule for a while (at load 3–5 one began its last turn 1.96 s late)
+starts that turn late without using more CPU; the CPU check (`LANE_SLACK`) is the tight one."""
 
 WALL_SLACK = 15.0
 """Seconds past the budget the whole call may take on the wall clock (generous: at load 6–10 the
@@ -264,8 +269,9 @@ def test_a_clean_run_returns_within_its_budget_with_no_worker_left(lanes: int, m
 
     - the run stopped on its time bound, found nothing, and every member's figures are there;
     - each lane took its last turn (`LaneReport.ended`, on `time.perf_counter`, the clock the budget
-      uses) and used its CPU seconds (`stats.lanes`; CPU never exceeds the wall clock) within
-      `LANE_SLACK` of the budget: a lane that ran past the deadline shows it in both;
+      uses) within `TURN_SLACK` of the budget, and used its CPU seconds (`stats.lanes`; CPU never
+      exceeds the wall clock) within `LANE_SLACK` of it: a lane that ran past the deadline shows it
+      in both;
     - a worker lane's report is waited for up to 10 s (`lanes.GRACE`, 0.5 s otherwise; the grace
       itself is `test_a_find_in_a_worker_lane_that_reports_too_late_is_kept`'s): a lane that
       ignored the deadline would still be cut off and its members say so (`LATE`), but a report a
@@ -296,7 +302,7 @@ def test_a_clean_run_returns_within_its_budget_with_no_worker_left(lanes: int, m
     assert all(p.stats.note != LATE for p in parts), [p.engine for p in parts if p.stats.note == LATE]
     assert len(reports) == lanes and all(r is not None and r.complete for r in reports)
     for report in reports:
-        assert report.ended <= budget + LANE_SLACK, f"a lane took its last turn {report.ended:.2f} s in"
+        assert report.ended <= budget + TURN_SLACK, f"a lane took its last turn {report.ended:.2f} s in"
     assert len(result.stats.lanes) == lanes
     assert all(0 < cpu <= budget + LANE_SLACK for cpu in result.stats.lanes), result.stats.lanes
     for lane in assign(MEMBERS, lanes)[1:]:  # each worker lane's figures came back
