@@ -10,9 +10,10 @@ when the victim already has that very condition) by a status patch (`pkg/schedul
 PatchPodStatus: a strategic merge patch, so it never conflicts), then deletes the victim
 (`DeletePod`: by name, no precondition, the default grace period). A failed patch fails PreemptPod,
 a 404 too (master tolerates a 404 there; v1.33 does not); a delete answered 404 counts as done
-(the victim is gone); any other failure fails PreemptPod. The pods of lower priority nominated to
-the node lose their nomination (getLowerPriorityNominatedPods, clearNominatedNodeName: a status
-patch each; a failure is only logged). The condition is what `podTerminatingByPreemption` looks
+(the victim is gone); any other failure fails PreemptPod. The pods of lower priority the
+scheduler's nominator holds on the node lose their nomination (getLowerPriorityNominatedPods,
+clearNominatedNodeName: a status patch each, none for a pod whose object names no node yet; a
+failure is only logged). The condition is what `podTerminatingByPreemption` looks
 for: while such a victim terminates on its nominated node, the preemptor may not preempt again
 ("not eligible due to a terminating pod on the nominated node.", `kubeprop.model.scheduler.preemption`).
 

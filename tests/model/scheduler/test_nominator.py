@@ -186,5 +186,6 @@ def test_update_nominated_pod_keeps_the_memory_only_while_neither_object_names_a
     assert cleared.nominated == {} and cleared.seen == {} and moved == 10_000
     bound, moved = on_pod_event(named, _event("MODIFIED", "n2", node="n2"))
     assert bound.nominated == {} and moved == 10_000
-    parked = SchedulerState(unschedulable=SchedulerState().unschedulable.set(Q, Parked(0, ((), SchedulerState().assumed))))
+    empty = SchedulerState()
+    parked = SchedulerState(unschedulable=empty.unschedulable.set(Q, Parked(0, ((), empty.assumed))))
     assert on_pod_event(parked, _event("MODIFIED", ""))[0] == parked
