@@ -24,9 +24,9 @@ from kubeprop.counterexamples.format import (
     EngineRecord,
     Expectation,
     Mode,
-    PropertyRecord,
     ViolationRecord,
 )
+from kubeprop.counterexamples.recorded import property_record
 from kubeprop.counterexamples.scenario_pack import pack
 from kubeprop.model.api.codec import freeze_json
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -98,16 +98,6 @@ def _property(violation: Violation | None, prop: Property | None) -> Property:
         raise TraceError(f"property {violation.property!r} is not registered; pass it as `prop`") from None
 
 
-def _module_of(prop: Property) -> str:
-    """The module defining the property's function (looking through `as_property`'s wrapper)."""
-    check: Any = prop.check
-    for cell in getattr(check, "__closure__", None) or ():
-        inner = cell.cell_contents
-        if callable(inner) and getattr(inner, "__module__", None):
-            return str(inner.__module__)
-    return str(getattr(check, "__module__", "") or "")
-
-
 def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | None = None, *,
            prop: Property | None = None, engine: str = "bfs", seed: int | None = None,
            options: Mapping[str, Any] | None = None, violation_step: int | None = None, mode: Mode = "inline",
@@ -135,8 +125,7 @@ def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | 
         scenario=pack(model.scenario, mode),
         variant=model.variant,
         parameters=FrozenMap(overrides(model)),
-        property=PropertyRecord(chosen.name, chosen.statement, chosen.kind, chosen.upstream,
-                                _module_of(chosen)),
+        property=property_record(chosen),
         violation=ViolationRecord(at, shown.message, tuple(shown.objects)),
         actions=tuple(trace),
         fingerprints=tuple(fingerprint(s) for s in states),
