@@ -62,7 +62,7 @@ from kubeprop.properties.cli.gate_config import (
     resolve,
 )
 from kubeprop.properties.cli.gate_replay import replay_case
-from kubeprop.properties.cli.gate_report import Case, GateWarning, write_junit, write_summary
+from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.modules import checked_properties
@@ -254,15 +254,14 @@ def _report(cases: list[Case], warnings: list[GateWarning], junit: Path | None, 
         write_junit(cases, junit, inputs, warnings)
     if summary:
         write_summary(cases, summary, append=append, inputs=inputs, warnings=warnings)
-    failed = sum(c.status in ("failed", "error") for c in cases)
-    vacuous = sum(c.status == "vacuous" for c in cases)
+    t = Tally.of(cases)
     lines = [case_line(case) for case in cases[printed:]]
     if warnings:
         lines.append("")
     lines += [f"warning: {shown(w.suite)}: {shown(w.text)}" for w in warnings]
-    also = f", {vacuous} vacuous (could not have failed here: see their reasons)" if vacuous else ""
-    lines.append(f"\ngate: {len(cases) - failed - vacuous} of {len(cases)} cases held{also}; "
-                 f"{'FAILED' if failed else 'PASSED'}")
+    also = f", {t.vacuous} vacuous (could not have failed here: see their reasons)" if t.vacuous else ""
+    also += f", {t.skipped} skipped (not counterexample files: see their lines)" if t.skipped else ""
+    lines.append(f"\ngate: {t.held} of {t.counted} cases held{also}; {'FAILED' if t.failed else 'PASSED'}")
     return lines
 
 
