@@ -53,8 +53,10 @@ a ClusterRole, as for every controller. Upstream refuses no such declaration: co
 errors only for a per-type namespace list on a cluster-scoped type (`pkg/cache/cache.go`
 defaultOpts: `type %T is not namespaced, but its ByObject.Namespaces setting is not nil`), which
 the model has no counterpart of. Left out: client-go's *dynamic* informer factory
-(`dynamicinformer.NewFilteredDynamicSharedInformerFactory` with a namespace) does send a
-cluster-scoped custom resource's LIST to the namespaced path, which the API server does not serve.
+(`staging/src/k8s.io/client-go/dynamic/dynamicinformer/informer.go`, with a namespace) does send a
+cluster-scoped custom resource's LIST to the namespaced path, which the API server answers with 404
+(`staging/src/k8s.io/apiextensions-apiserver/pkg/apiserver/customresource_handler.go`: a request
+whose scope does not match the CRD's).
 """
 
 from __future__ import annotations
