@@ -194,11 +194,23 @@ def volume_refusals(model: ClusterModel, state: ClusterState, pod: Pod) -> Froze
     return FrozenMap({n.metadata.name: ", ".join(reasons) for n in nodes if (reasons := found.reasons(n))})
 
 
+def _nominations(model: ClusterModel, state: ClusterState) -> dict[str, str]:
+    """The schedulers' nominators (`kubeprop.model.scheduler.nominator`): the nominations their
+    cycles count, which the stored nominatedNodeName may not show yet (or ever, after a failed patch)."""
+    out: dict[str, str] = {}
+    for instance in model.scheduler_instances:
+        memory = state.schedulers.get(instance)
+        if isinstance(memory, SchedulerState):
+            out.update(memory.nominated.items())
+    return out
+
+
 def _snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo, ...]:
-    """Every node with the pods bound to it or assumed onto it by a scheduler instance."""
+    """Every node with the pods bound to it or assumed onto it by a scheduler instance, and the
+    pods the schedulers hold nominated to it."""
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
-    return build_node_infos(nodes, pods, _assumed(model, state))
+    return build_node_infos(nodes, pods, _assumed(model, state), _nominations(model, state))
 
 
 def fresh_binding(state: ClusterState, pod: Pod) -> bool:

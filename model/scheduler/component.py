@@ -31,16 +31,17 @@ from typing import Any, Literal
 
 import attrs
 
-from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scheduler import async_preemption
+from kubeprop.model.scheduler import async_preemption, nominator
 from kubeprop.model.scheduler.async_preemption import ClearNominations, PreemptVictim
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
+from kubeprop.model.scheduler.nodeinfo import pod_priority
+from kubeprop.model.scheduler.nominator import KEEP
 from kubeprop.model.scheduler.pdbs import cached_pdbs
 from kubeprop.model.scheduler.prepare import SCHEDULER_USER, prepare_candidate, record_failure
 from kubeprop.model.scheduler.queue import (
@@ -126,7 +127,7 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
     if not queue:
         return None
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
-    infos = build_node_infos(nodes, _pods(view_), memory.assumed)
+    infos = build_node_infos(nodes, _pods(view_), memory.assumed, memory.nominated)
     pod = queue[0]
     volumes = pod_volumes(view_, pod, str(model.parameter("defaultStorageClass")))
     return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
@@ -180,8 +181,11 @@ def _set_memory(state: ClusterState, instance: str, memory: SchedulerState) -> C
 
 
 def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> ClusterState:
+    """assume: the pod is assumed onto the node and leaves the nominator (DeleteNominatedPodIfExists)."""
     memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node)))
+    nominated = memory.nominated.delete(act.pod) if act.pod in memory.nominated else memory.nominated
+    return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node),
+                                                    nominated=nominated))
 
 
 def _binding_failed(state: ClusterState, instance: str, key: str) -> ClusterState:
@@ -245,17 +249,13 @@ def _park(model: ClusterModel, state: ClusterState, instance: str, key: str) -> 
 
 
 def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnschedulable) -> ClusterState:
+    """handleSchedulingFailure without a nomination (`prepare.record_failure`): the PostFilter
+    clears the pod's nomination when preemption found no candidate, keeps it otherwise; the pod is
+    parked and gets PodScheduled=False by a status patch."""
     decision = decide(model, state, act.scheduler)
     assert decision is not None
     pod, result = decision
-    condition = Condition(type="PodScheduled", status="False", reason="Unschedulable", message=result.message,
-                          last_transition_time=state.clock)
-    current = next((c for c in pod.status.conditions if c.type == "PodScheduled"), None)
-    if current is None or (current.status, current.message) != ("False", result.message):
-        updated = evolve(pod, status=evolve(
-            pod.status, conditions=set_condition(pod.status.conditions, condition)))
-        state, _ = send(model, state, SCHEDULER_USER, Request(verb="update-status", user=SCHEDULER_USER, obj=updated),
-                        act.scheduler)
+    state = record_failure(model, state, act.scheduler, pod, result.message, "" if result.clear_nomination else KEEP)
     return _park(model, state, act.scheduler, act.pod)
 
 
@@ -279,7 +279,7 @@ def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterS
     else:
         state, error = prepare_candidate(model, state, act.scheduler, pod, act.node, candidate.victims)
         if error is not None:
-            nominated, message = None, f"{message} preemption: {error}"
+            nominated, message = KEEP, f"{message} preemption: {error}"
     state = record_failure(model, state, act.scheduler, pod, message, nominated)
     return _park(model, state, act.scheduler, act.pod)
 
@@ -288,35 +288,58 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
               ) -> ClusterState:
     """Event handlers of a scheduler instance: confirm bound assumptions (the pod arrives bound);
     forget an assumed pod deleted before its binding was confirmed (upstream its binding fails
-    and handleBindingCycleError moves the parked pods); move the parked pods on helpful events."""
+    and handleBindingCycleError moves the parked pods); keep the nominator
+    (`kubeprop.model.scheduler.nominator`); move the parked pods on helpful events, and those of
+    lower or equal priority when a nomination changes or goes away."""
     if component not in model.scheduler_instances or component not in state.schedulers:
         return state
     memory = _memory(state, component)
     assumed = memory.assumed
     move = False
+    freed: int | None = None
+    new = memory
     for event in events:
         key = f"{event.key.namespace}/{event.key.name}"
-        if event.key.resource == "pods" and key in assumed:
-            obj = event.object
-            if event.type == "DELETED":
-                move = True
-                assumed = assumed.delete(key)
-            elif isinstance(obj, Pod) and obj.spec.node_name:
-                assumed = assumed.delete(key)
+        if event.key.resource == "pods":
+            new, up_to = nominator.on_pod_event(new, event)
+            if up_to is not None:
+                freed = up_to if freed is None else max(freed, up_to)
+            if key in assumed:
+                obj = event.object
+                if event.type == "DELETED":
+                    move = True
+                    assumed = assumed.delete(key)
+                elif isinstance(obj, Pod) and obj.spec.node_name:
+                    assumed = assumed.delete(key)
         move = move or helps(event)
     bound = frozenset(k for k in memory.bound if k in assumed)
     waiting = frozenset(k for k in memory.binding_volumes if k in assumed)
-    new = evolve(memory, assumed=assumed, bound=bound, binding_volumes=waiting)
+    new = evolve(new, assumed=assumed, bound=bound, binding_volumes=waiting)
     if move:
         new = new.move_all()
+    elif freed is not None and new.unschedulable:
+        new = new.move_some(_up_to(view(model, state, component), new, freed))
     return state if new == memory else _set_memory(state, component, new)
 
 
+def _up_to(view_: ObjectView, memory: SchedulerState, priority: int) -> frozenset[str]:
+    """getLEPriorityPreCheck: the parked pods of priority up to `priority` (as the cache has them)."""
+    out = set()
+    for key in memory.unschedulable:
+        namespace, _, name = key.partition("/")
+        pod = view_.get(ObjectKey("pods", namespace, name))
+        if not isinstance(pod, Pod) or pod_priority(pod) <= priority:
+            out.add(key)
+    return frozenset(out)
+
+
 def reset(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
-    """A scheduler instance (re)starts with an empty queue memory and assume cache."""
+    """A scheduler instance (re)starts with an empty queue memory and assume cache; its nominator
+    is rebuilt from its informer's initial list (every unassigned pod naming a node is an add)."""
     if component not in model.scheduler_instances:
         return state
-    return _set_memory(state, component, SchedulerState())
+    memory = nominator.rebuild(SchedulerState(), view(model, state, component).list("pods"))
+    return _set_memory(state, component, memory)
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

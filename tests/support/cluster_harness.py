@@ -15,6 +15,7 @@ from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import fair_run, settle
+from kubeprop.model.cluster.informers import deliver_instantly
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema import PARAMETERS
@@ -38,6 +39,14 @@ def api(state: ClusterState, model: ClusterModel, request: Request) -> ClusterSt
     result = handle(state.store, request, model.api, state.clock)
     assert result.response.ok, result.response
     return attrs.evolve(state, store=result.store)
+
+
+def api_seen(state: ClusterState, model: ClusterModel, request: Request) -> ClusterState:
+    """`api`, then the write's events handed to every component's handlers (instant caches), as
+    a step does: the scheduler's nominator, for one, learns of a nomination from them."""
+    revision = state.store.revision
+    state = api(state, model, request)
+    return deliver_instantly(model, state, (e for e in state.store.events if e.revision > revision))
 
 
 def settled(scenario: Path, **parameters: object) -> tuple[ClusterModel, ClusterState]:
