@@ -12,6 +12,8 @@ Traces always start at `initial_state(model)`: an engine that started elsewhere 
 from __future__ import annotations
 
 import datetime
+import os
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
@@ -26,11 +28,13 @@ from kubeprop.counterexamples.format import (
     Mode,
     ViolationRecord,
 )
+from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.recorded import property_record
 from kubeprop.counterexamples.scenario_pack import pack
 from kubeprop.model.api.codec import freeze_json
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import continuations
+from kubeprop.model.errors import UsageError
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -53,8 +57,19 @@ def kubeprop_version() -> str:
 
 
 def now_utc() -> str:
-    """The current UTC time as RFC 3339 with a Z suffix, to the second."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC time as RFC 3339 with a Z suffix, to the second — or, when the environment
+    sets `SOURCE_DATE_EPOCH` (https://reproducible-builds.org/specs/source-date-epoch/: seconds
+    since 1970, an ASCII integer), that time, so that two runs write byte-identical files. A value
+    that is not one is a UsageError (exit 2), as the specification asks, not silently ignored."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        moment = datetime.datetime.now(datetime.UTC)
+    else:
+        if not re.fullmatch("[0-9]{1,12}", epoch):
+            raise UsageError(f"SOURCE_DATE_EPOCH: expected seconds since 1970-01-01 (a non-negative integer), got "
+                             f"{shown(repr(epoch[:40]))}")
+        moment = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def overrides(model: ClusterModel) -> dict[str, Any]:
