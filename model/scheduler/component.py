@@ -4,16 +4,17 @@ Upstream (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/backend/queue/scheduli
 `pkg/scheduler/backend/cache/cache.go`): one scheduling cycle at a time takes the head of the
 active queue (priority, then enqueue time), filters and scores nodes *from its informer cache
 plus its own assumed pods*, assumes the pod onto the chosen node, and binds it asynchronously
-through the API server (409 if the pod is already bound). An unschedulable pod gets
+through the API server; a failed binding is handleBindingCycleError's (PodScheduled=False,
+SchedulerError: `kubeprop.model.scheduler.binding`). An unschedulable pod gets
 PodScheduled=False with the FitError message and waits in the unschedulable pods until a
 cluster event that may help, a failed binding, or the periodic flush (`kubeprop.model.scheduler.queue`).
 Scoring includes the system-default topology spreading, whose selector comes from the
 scheduler's Service, ReplicaSet and StatefulSet caches (`kubeprop.model.scheduler.default_spread`).
 
 Model actions: `Schedule(scheduler, pod, node)` — one per top-scoring node, since ties are broken
-at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod
+at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding cycle of an assumed pod
 (for a pod with claims to bind, first VolumeBinding's PreBind writes, then, once the PV controller
-has bound them, the binding: `kubeprop.model.scheduler.volumebinding`);
+has bound them, the binding: `kubeprop.model.scheduler.binding`, `kubeprop.model.scheduler.volumebinding`);
 `MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — priority preemption, preferring
 victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`),
 the victims marked DisruptionTarget before their deletion (`kubeprop.model.scheduler.prepare`), by
