@@ -37,6 +37,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerTaintReasonDetail": False,
     "schedulerDynamicResources": False,
     "schedulerBalancedSkipsBestEffort": True,
+    "schedulerSidecarHostPorts": True,
     "schedulerAsyncPreemption": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
