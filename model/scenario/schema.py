@@ -55,6 +55,7 @@ PARAMETERS: dict[str, Any] = {
     "hpaTolerance": 0.1,
     "hpaCpuInitializationPeriodSeconds": 300,
     "hpaInitialReadinessDelaySeconds": 30,
+    "hpaContainerNotFoundError": False,
     "metricsResolutionSeconds": 15,
     "drainRetrySeconds": 5,
     "disruptionDeletionTimeoutSeconds": 120,
