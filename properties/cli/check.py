@@ -88,8 +88,10 @@ ENGINE_HELP = {
     "perturb": "the fair run perturbed where it matters (a fault where it is quiet, a crash right after a "
                "write, a second fault among the first one's effects), each run followed to its end",
     "pct": "PCT priority runs: a probabilistic guarantee for bugs of small depth",
-    "bfs": "breadth-first search: every state within the bounds, shortest counterexamples, a proof of "
-           "absence when it exhausts the space; for small spaces and CI gates",
+    "bfs": "breadth-first search with partial-order reduction: a proof of absence when it exhausts the space; "
+           "cut by --max-depth, every state within the depth and shortest counterexamples only with "
+           "--no-reduction (the reduction may reach a state only deeper: the report says when it did); for "
+           "small spaces and CI gates",
     "walk": "swarm random walks over worker processes: the cheapest broad coverage of big spaces and "
             "fault combinations",
     "hypothesis": "Hypothesis stateful testing: long random schedules, failures shrunk to short ones",
@@ -177,6 +179,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
                    help="progress on stderr: a live line (a terminal), log lines (each engine's start and end, "
                         "and a line every 10 s), or none (default auto: live on a terminal, else lines)")
+    p.add_argument("--no-reduction", dest="reduction", action="store_false",
+                   help="the BFS without partial-order reduction: every state within --max-depth, shortest "
+                        "counterexamples (more transitions; the reduction's ample sets may reach a state only "
+                        "deeper, so a depth bound covers fewer states)")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
     add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
@@ -239,7 +245,7 @@ def engine_config(args: argparse.Namespace, bounds: CheckBounds) -> EngineConfig
     depth, states = bounds.max_depth.value, bounds.max_states.value
     return EngineConfig(max_depth=DEFAULT_DEPTH if depth is None else int(depth), workers=args.workers,
                         max_states=None if states is None else int(states), runs=args.runs,
-                        max_shrink_steps=args.shrink_steps)
+                        max_shrink_steps=args.shrink_steps, reduction=getattr(args, "reduction", True))
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:
@@ -371,7 +377,8 @@ def table(run: CheckRun) -> Table:
                              explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
-                                 *map(figures_missing, run.reports)) if w)
+                                 *map(figures_missing, run.reports),
+                                 *(reduced_depth(r, run.max_depth) for r in run.reports)) if w)
     notes = (stored_only_note(run.stored_only), unserved_templates_note(run.unserved))
     bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
     return Table(title(run), tuple(p.name for p in run.properties),
@@ -404,6 +411,20 @@ def _unshrunk(found: Discovery) -> tuple[str, ...]:
     if found.unshrunk:
         return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",)
     return (found.shrink_note,) if found.shrink_note else ()
+
+
+def reduced_depth(report: CheckReport, max_depth: int) -> str | None:
+    """The warning for a BFS cut by its depth bound after its partial-order reduction narrowed some
+    states to an ample set (`EngineStats.narrowed`): its "held" covers the reduced search within
+    the depth, which may reach a state within the depth of the start only deeper."""
+    narrowed = getattr(report.stats, "narrowed", 0)
+    if report.engine != "bfs" or not narrowed or report.exit_reason != "depth-bound":
+        return None
+    return (f"bfs: 'held (bounded)' means held within depth {max_depth} of the reduced search: partial-order "
+            f"reduction (ample sets) took only some of the enabled actions at {narrowed:,} state"
+            f"{'s' if narrowed != 1 else ''}, so a state within {max_depth} step{'s' if max_depth != 1 else ''} of the "
+            "start may lie deeper in "
+            "it and go unchecked; --no-reduction checks every state within the depth")
 
 
 def figures_missing(report: CheckReport) -> str | None:
