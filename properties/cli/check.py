@@ -51,6 +51,7 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.load import Scenario, load_scenario, stored_only_labels, stored_only_note
+from kubeprop.model.scenario.nodes import no_nodes_note
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.scheduler.served import unserved_templates, unserved_templates_note
@@ -379,7 +380,8 @@ def table(run: CheckRun) -> Table:
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports),
                                  *(reduced_depth(r, run.max_depth) for r in run.reports)) if w)
-    notes = (stored_only_note(run.stored_only), unserved_templates_note(run.unserved))
+    notes = (no_nodes_note(model.scenario.spec), stored_only_note(run.stored_only),
+             unserved_templates_note(run.unserved))
     bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
     return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(column(r, run.max_depth) for r in run.reports), cells,
