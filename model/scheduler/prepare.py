@@ -45,13 +45,18 @@ from kubeprop.model.scheduler.queue import DEFAULT_SCHEDULER_NAME, SchedulerStat
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key, send, view
 
 __all__ = [
-    "PREEMPTION_REASON", "clear_lower_nominations", "delete_victim", "disruption_target", "mark_victim",
+    "PREEMPTION_REASON", "SCHEDULER_ERROR", "UNSCHEDULABLE", "clear_lower_nominations", "delete_victim",
+    "disruption_target", "mark_victim",
     "needs_mark", "prepare_candidate", "record_failure",
 ]
 
 SCHEDULER_USER = "system:kube-scheduler"
 PREEMPTION_REASON = "PreemptionByScheduler"
 """`v1.PodReasonPreemptionByScheduler`."""
+UNSCHEDULABLE = "Unschedulable"
+"""`v1.PodReasonUnschedulable`: handleSchedulingFailure's reason for a rejected cycle."""
+SCHEDULER_ERROR = "SchedulerError"
+"""`v1.PodReasonSchedulerError`: its reason for any other failure (`status.IsRejected()` false)."""
 
 
 def _condition(scheduler_name: str, now: int) -> Condition:
@@ -142,7 +147,7 @@ def prepare_candidate(model: ClusterModel, state: ClusterState, instance: str, p
 
 
 def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod: Pod, message: str,
-                   nominating: str | None) -> ClusterState:
+                   nominating: str | None, reason: str = UNSCHEDULABLE) -> ClusterState:
     """handleSchedulingFailure (`schedule_one.go`) with the PostFilter's NominatingInfo
     `nominating`: a node (ModeOverride: preemption nominated it), "" (ModeOverride: preemption
     found no candidate, "Specify nominatedNodeName to clear the pod's nominatedNodeName status"),
@@ -150,10 +155,11 @@ def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod:
     preparation, no preemption plugin). First AddNominatedPod updates the scheduler's nominator
     (`kubeprop.model.scheduler.nominator`), then updatePod sends one status patch
     (`pkg/scheduler/util/utils.go` PatchPodStatus: a strategic merge patch of what changed, no
-    resourceVersion, so it never conflicts) with PodScheduled=False, reason Unschedulable, the
-    FitError's `message`, and the nomination where ModeOverride changes it; nothing is sent when
-    neither changes (UpdatePodCondition: the transition time moves only with the status). A failed
-    patch is only logged."""
+    resourceVersion, so it never conflicts) with PodScheduled=False, `reason` (Unschedulable for a
+    rejection, the FitError's `message`; SchedulerError for an error, `status.IsRejected()` false:
+    a failed binding, `kubeprop.model.scheduler.binding`), and the nomination where ModeOverride
+    changes it; nothing is sent when neither changes (UpdatePodCondition: the transition time moves
+    only with the status). A failed patch is only logged."""
     key = pod_key(pod)
     namespace, _, name = key.partition("/")
     cached = view(model, state, instance).get(ObjectKey("pods", namespace, name))
@@ -163,7 +169,7 @@ def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod:
         state = evolve(state, schedulers=state.schedulers.set(instance, updated))
     current = find_condition(pod.status.conditions, "PodScheduled")
     since = current.last_transition_time if current is not None and current.status == "False" else state.clock
-    cond = Condition(type="PodScheduled", status="False", reason="Unschedulable", message=message,
+    cond = Condition(type="PodScheduled", status="False", reason=reason, message=message,
                      last_transition_time=since)
     status: dict[str, object] = {}
     if not condition_unchanged(pod.status.conditions, cond):
