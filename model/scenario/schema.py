@@ -71,8 +71,9 @@ PARAMETERS: dict[str, Any] = {
     "defaultStorageClass": "zonal",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
-docs/scenario.md for the source of each). Later model components read them from here. The
-defaults follow Kubernetes v1.33; docs/release.md lists every parameter whose upstream value
+docs/scenario.md for the source of each, tests/docs/test_parameters_table.py keeps that table
+whole). Later model components read them from here. The defaults follow Kubernetes v1.33 but
+`schedulerTaintReasonDetail`, which follows v1.35's wording; docs/release.md lists every parameter whose upstream value
 changed between releases, with the release it changed in."""
 
 
