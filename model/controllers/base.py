@@ -38,7 +38,15 @@ from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeu
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.cluster import (
+    CONTROLLER_MANAGER,
+    ClusterModel,
+    ClusterState,
+    is_up,
+    send,
+    send_unobserved,
+    view,
+)
 from kubeprop.model.state.component import Controller, Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
@@ -253,12 +261,14 @@ def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]
                 yield controller.name, key
 
 
-def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None) -> ClusterState:
+def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None,
+              observed: bool = True) -> ClusterState:
     """Run one reconcile: dequeue, decide from the cache, send the requests in order (only the
     first `sent` of them when the process dies after those: `CrashDuringReconcile`). The first
     failure ends the list; the decision's `after_failure` requests, if any, follow it (and
     count towards `sent`). A failure the decision tolerates (`Reconciliation.tolerate`) is no
-    failure (`ignore`) or ends the list without requeueing the key (`forget`)."""
+    failure (`ignore`) or ends the list without requeueing the key (`forget`). With `observed`
+    False the responses reach no response observer (a guard asking what the reconcile would do)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = _decision(controller, view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
@@ -267,7 +277,8 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
     requests, index, failed = decision.requests, 0, False
     while index < len(requests) and (sent is None or index < sent):
         request = requests[index]
-        state, response = send(model, state, controller.identity, request, CONTROLLER_MANAGER)
+        state, response = (send if observed else send_unobserved)(model, state, controller.identity, request,
+                                                                   CONTROLLER_MANAGER)
         memory = controller.observe(memory, request, response)
         index += 1
         if response.ok:
