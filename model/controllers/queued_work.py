@@ -68,7 +68,11 @@ def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str
     requeue the key takes it out of the queue, a change; only a requeued one (a failed request, or a
     decision that asks for it) can be a stutter. (`step` adds to the handler's state only what a
     write brings — an instant delivery — and the compaction and pod pruning every reached state has
-    had already, so the handler's answer decides.)"""
+    had already, so the handler's answer decides.) A decision that sends nothing is settled without
+    running it: it changes the state unless it requeues the key and keeps the memory as it was."""
+    decision = controllers.decide(model, state, controller, key)
+    if not decision.requests:
+        return not decision.requeue or decision.memory != state.controllers[controller].memory
     after = controllers.reconcile(model, state, controllers.Reconcile(controller, key), observed=False)
     return after != state
 
