@@ -24,10 +24,11 @@ from kubeprop.model.cluster.workload_wait import command_wait, next_timer
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.queued_work import holds_clock
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action, CrashComponent, Deliver, Tick, UserStep
+from kubeprop.model.state.actions import ACTION_TYPES, INJECTED_FAULTS, Action, CrashComponent, Deliver, Tick, UserStep
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 from kubeprop.properties.convergence import _workload_left
 from kubeprop.properties.explore.bfs import Bounds
+from kubeprop.properties.explore.engine import Allow, EngineConfig, Match, match
 from kubeprop.properties.registry import first_violation, select
 
 DATA = Path(__file__).parents[1] / "data" / "waits"
@@ -278,3 +279,22 @@ def test_the_clock_waits_for_a_controller_with_queued_work() -> None:
     assert holds_clock(model, state)
     down = step(model, state, CrashComponent(CONTROLLER_MANAGER))  # an outage, which the trace shows
     assert not holds_clock(model, down)  # (time passes then only for a timer of another component)
+
+
+HEALTHY = Allow((*(Match(kind) for kind in sorted(ACTION_TYPES)
+                   if kind != "ProbeResult" and kind not in {k.__name__ for k in INJECTED_FAULTS}),
+                 match("ProbeResult", probe=("readiness", "startup"))))
+"""Every action but the injected faults and a failing liveness probe: the causes after which
+api-rollout's 60 s progress deadline may pass as upstream (bench_false_alarms.py, INTENDED_WITH_CAUSE)."""
+
+
+def test_api_rollout_is_clean_without_a_fault_or_a_failing_liveness_probe() -> None:
+    """The false alarm's regression, through the whole `check`: the correct model, the default
+    strategy from the initial state, 1,000 distinct states and 40 runs per engine, one lane. Every
+    run where the cluster itself holds the new pods past the deadline is gone (before the clock
+    waited for prompt work, walk 39 found it: 17 steps, 7 ticks, no fault); the faults and the
+    failing liveness probe, which `kubeprop check` does explore and which do exceed the deadline
+    upstream too, are left out by the action filter."""
+    report = check(DATA / "api-rollout.yaml", bounds=Bounds(max_states=1000), budget=None, action_filter=HEALTHY,
+                   config=EngineConfig(runs=40, workers=1))
+    assert report.violation is None, report.violation
