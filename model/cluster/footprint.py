@@ -55,6 +55,7 @@ from kubeprop.model.scheduler.component import (
     MarkUnschedulable,
     Preempt,
     PreemptVictim,
+    RetryStatusPatch,
     Schedule,
 )
 from kubeprop.model.state import actions as act_mod
@@ -370,6 +371,7 @@ _RULES: dict[type[Any], Rule] = {
     Preempt: _scheduler_write,
     ClearNominations: _scheduler_write,
     PreemptVictim: _scheduler_write,
+    RetryStatusPatch: _scheduler_write,
     Reconcile: _reconcile,
     SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,
@@ -432,7 +434,7 @@ def _actor(act: Action) -> str:
         return f"fault/{kind}/{CONTROLLER_MANAGER}"
     if type(act) in _NODELIFECYCLE:
         return f"controller/{nodelifecycle.NAME}"
-    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
+    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt | RetryStatusPatch):
         return f"scheduler/{act.scheduler}"
     if isinstance(act, ClearNominations | PreemptVictim):  # the asynchronous preemption's goroutine
         return f"scheduler/{act.scheduler}/preemption"
