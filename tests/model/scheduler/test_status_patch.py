@@ -10,18 +10,19 @@ from pathlib import Path
 import attrs
 import pytest
 
-from kubeprop.model.api.meta import find_condition
+from kubeprop.model.api.meta import Condition, find_condition
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.evolve import evolve
+from kubeprop.model.kubelet.actions import StartPod, SyncPodStatus
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.binding import Bind
 from kubeprop.model.scheduler.component import MarkUnschedulable, RetryStatusPatch, Schedule
 from kubeprop.model.scheduler.queue import SchedulerState
 from kubeprop.model.scheduler.status_patch import RETRY_STEPS, retriable
-from kubeprop.model.state.actions import Action, FailNextRequest
+from kubeprop.model.state.actions import Action, Deliver, FailNextRequest
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data" / "binding"
@@ -137,3 +138,50 @@ def test_retriable_is_v1_33s(response: Response, expected: bool) -> None:
     """`util.Retriable` in v1.33: IsInternalError or IsServiceUnavailable (a Conflict only on master,
     whose patches carry a resourceVersion)."""
     assert retriable(response) is expected
+
+
+def test_the_kubelet_running_the_pod_sets_pod_scheduled_true_again_after_a_late_failure_patch() -> None:
+    """Two instances assume a; the first binds it and n1's kubelet runs it and reports it; the
+    second's binding gets 409 and its failure patch (PodScheduled=False, SchedulerError) lands on the
+    running pod. The kubelet's next status sync sets PodScheduled=True again: generateAPIPodStatus
+    always appends PodScheduled=True (`pkg/kubelet/kubelet_pods.go`), and the status manager's
+    periodic syncBatch finds the API's kubelet-owned conditions differ from its cache
+    (`pkg/kubelet/status/status_manager.go` needsReconcile, isPodStatusByKubeletEqual) and writes.
+    (Upstream the restored condition keeps the cached lastTransitionTime; the model stamps its write.)"""
+    model = build_model(load_scenario(DATA / "dual.yaml"))
+    state = _take(model, initial_state(model), Schedule("scheduler", A, "n1"))
+    state = _take(model, state, Schedule("scheduler-2", A, "n1"))
+    state = _take(model, state, Bind("scheduler", A))
+    state = _kubelet_steps(model, state)
+    assert _condition(state).status == "True" and _phase(state) == "Running"
+    state = _take(model, state, Bind("scheduler-2", A))
+    assert (_condition(state).status, _condition(state).reason) == ("False", "SchedulerError")
+    state = _kubelet_steps(model, state)
+    assert (_condition(state).status, _condition(state).reason) == ("True", "")
+
+
+def _kubelet_steps(model: ClusterModel, state: ClusterState) -> ClusterState:
+    """n1's kubelet alone: its pod informer's deliveries, starting the pod, its status syncs."""
+    for _ in range(20):
+        mine = [a for a in actions(model, state) if isinstance(a, Deliver | StartPod | SyncPodStatus)
+                and (not isinstance(a, Deliver) or (a.component, a.resource) == ("kubelet/n1", "pods"))]
+        if not mine:
+            return state
+        state = step(model, state, mine[0])
+    raise AssertionError("n1's kubelet did not settle")
+
+
+def _stored_a(state: ClusterState) -> Pod:
+    pod = state.store.get(ObjectKey("pods", "default", "a"))
+    assert isinstance(pod, Pod)
+    return pod
+
+
+def _condition(state: ClusterState) -> Condition:
+    cond = find_condition(_stored_a(state).status.conditions, "PodScheduled")
+    assert cond is not None
+    return cond
+
+
+def _phase(state: ClusterState) -> str:
+    return _stored_a(state).status.phase
