@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.codec import FieldPath
+from kubeprop.model.api.container_transitions import NON_TERMINATED_MESSAGE, illegal_transitions
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Service
 from kubeprop.model.api.meta import FOREGROUND_FINALIZER, ORPHAN_FINALIZER, ObjectMeta, find_condition
 from kubeprop.model.api.names import (
@@ -534,7 +535,10 @@ def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
                                             (*path, "collisionCount"))
     elif isinstance(new, PodDisruptionBudget):
         errs += validate_pdb_status(new)
-    elif isinstance(new, Pod) and new.status.nominated_node_name:
-        errs += messages(new.status.nominated_node_name, (*path, "nominatedNodeName"),
-                         name_is_dns_subdomain(new.status.nominated_node_name))
+    elif isinstance(new, Pod) and isinstance(old, Pod):
+        if new.status.nominated_node_name:
+            errs += messages(new.status.nominated_node_name, (*path, "nominatedNodeName"),
+                             name_is_dns_subdomain(new.status.nominated_node_name))
+        errs += [forbidden((*path, field, index, "state"), NON_TERMINATED_MESSAGE)
+                 for field, index, _ in illegal_transitions(new.status, old.status, old.spec)]
     return _dedup(errs)
