@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, expected_policy
 from kubeprop.model.cluster.footprint import Footprints, actor, component_of
 from kubeprop.model.cluster.incremental import EnabledCache, Near, memoised
@@ -340,7 +340,7 @@ class _Search:
         if not convergence:
             return None
         state, trace = node.state, node.path()
-        if Quiesce() in actions(self.model, state):
+        if not state.quiesced:  # (`Quiesce` is enabled until taken: `faults.quiesce_enabled`)
             state = step(self.model, state, Quiesce())
             trace = (*trace, Quiesce())
             found = self.checker.violation(state)
