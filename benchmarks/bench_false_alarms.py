@@ -130,6 +130,15 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "namespace waits until the namespace controller has removed the Deployment and the namespace, so "
      "kubectl set image gets the API server's 404 (`Error from server (NotFound): deployments.apps \"web\" not "
      "found`), as upstream (tests/model/controllers/test_namespace.py)"),
+    *((_DATA + f"cache_sync/{name}.yaml", ("controllers-caches-synced",),
+       "the user's operator lacks the list permission its informers need (at the scope they list), so its "
+       "reflector's LIST is refused for ever and WaitForCacheSync never returns, as upstream "
+       "(client-go/tools/cache/reflector.go; docs/controllers.md)")
+      for name in ("nolist", "namespaced", "role-only", "scoped-nodes", "scoped-two")),
+    *((_DATA + f"cache_sync/{name}.yaml", ("controllers-caches-synced",),
+       "the permission comes in the user's last step; judged with the user stopped before it (docs/properties.md) "
+       "the operator's informers never sync, as upstream")
+      for name in ("granted", "scoped-granted")),
     (_DATA + "maintenance/refused.yaml", ("workload-steps-succeed",),
      "kubectl drain without --force refuses a Pod no controller owns, so its first step fails on purpose "
      "(its second, forced, drain succeeds)"),

@@ -44,7 +44,7 @@ from kubeprop.properties.explore.discoveries import Unfinished, discover, merged
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
 from kubeprop.properties.explore.shrink_clock import shrink_note
-from kubeprop.properties.modules import scenario_properties
+from kubeprop.properties.modules import checked_properties, scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
 from kubeprop.properties.upstream_behaviour import UpstreamBehaviour, explanation, match
 
@@ -145,7 +145,8 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
     `engine`: a name in `ENGINES`; the default, `portfolio`, runs every engine in turns and stops
     at the first counterexample (`kubeprop.properties.explore.portfolio`).
     `properties`: names of registered properties or of the scenario's own (`properties:`), or
-    Property values (None: every registered one and the scenario's); a Property value is checked
+    Property values (None: what `kubeprop check` checks, `modules.checked_properties`: every
+    registered one, the opt-in built-ins the scenario enables and the scenario's); a Property value is checked
     without being registered. `budget`: wall-clock seconds for the whole call (loading, the
     search, shrinking and recording the counterexample), of which the engine gets all but
     `recording_reserve(budget)`; recording a counterexample found late gets at least that reserve,
@@ -203,9 +204,12 @@ def _check(loaded: Scenario, properties: Iterable[str | Property] | None, engine
     """`check` once its scenario is loaded and its bounds chosen."""
     model = build_model(loaded, parameters=dict(parameters or {}), variant=variant)
     wanted = None if properties is None else list(properties)
-    known = {p.name for p in select()}
-    own = wanted is None or any(isinstance(n, str) and n not in known for n in wanted)
-    chosen = select(wanted, extra=scenario_properties(loaded) if own else ())
+    if wanted is None:  # what `kubeprop check` checks: the opt-in built-ins the scenario enables too
+        chosen = checked_properties(loaded)
+    else:
+        known = {p.name for p in select()}
+        own = any(isinstance(n, str) and n not in known for n in wanted)
+        chosen = select(wanted, extra=scenario_properties(loaded) if own else ())
     start = initial_state(model)
     total = chosen_bounds.budget.value
     budget = None if total is None else max(0.0, total - recording_reserve(total) - (time.perf_counter() - began))

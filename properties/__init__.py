@@ -6,7 +6,8 @@
   verdict, and their trace validation against the Raft model;
 - `scheduling`: the Z3 scheduling checks (encoding, solver, explanations);
 - `upstream_behaviour`: known races of Kubernetes itself that break a property on the correct
-  model, recognized in a trace and cited (reported apart by `kubeprop check` and `gate`);
+  model, recognized in a trace and cited (reported apart by `kubeprop check` and `gate`); the
+  recognizers by component in `upstream_behaviour_*`, the replay on a variant's twin in `upstream_twin`;
 - `explore`: the engines (BFS, walks, Hypothesis, shrinking) and the runner;
 - `cli`: the `kubeprop` command, the only place that prints.
 

@@ -9,7 +9,9 @@ often RBAC: the operator's user may write a kind but not list it, or may list it
 namespace while its informer lists every namespace — is retried with back-off for ever, logging
 `failed to list <type>: <the 403's message>`, and the controller never reconciles anything. The
 model keeps such an informer unsynced (`kubeprop.model.controllers.cache_sync`) until a LIST would
-succeed.
+succeed. A controller whose informers watch some namespaces only (its `namespaces`, as upstream's
+`informers.WithNamespace`) has one informer per namespace, each LISTing in its namespace, which a
+Role bound there allows.
 
 Convergence: it is judged where a fair run settles, so an informer still unsynced there can never
 sync without a change to the RBAC objects. Opt-in (`registry.OPT_IN`), and checked by default on
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeprop.model.controllers.cache_sync import blockable, list_refusal
+from kubeprop.model.controllers.cache_sync import blockable, informer_refusal, informer_target
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in_when
 
@@ -29,12 +31,15 @@ __all__ = ["CACHES_SYNCED", "never_synced"]
 
 
 def never_synced(model: ClusterModel, state: ClusterState) -> CheckResult:
-    """The first controller (in the model's order) with an informer that has not synced, and why."""
+    """The first controller (in the model's order) with an informer that has not synced, and why.
+    An informer of one namespace (a controller's `namespaces`) is named with it."""
     for controller in model.controllers:
         unsynced = getattr(state.controllers.get(controller.name), "unsynced", ())
-        for resource in unsynced:
-            error = list_refusal(state.store, model.api.users, controller.identity, resource) or "(allowed now)"
-            return (f"controller {controller.name!r} never reconciles: its {resource} informer never syncs "
+        for informer in unsynced:
+            resource, namespace = informer_target(informer)
+            error = informer_refusal(state.store, model.api.users, controller.identity, informer) or "(allowed now)"
+            which = f"{resource} informer of namespace {namespace!r}" if namespace else f"{resource} informer"
+            return (f"controller {controller.name!r} never reconciles: its {which} never syncs "
                     f"(WaitForCacheSync does not return) because the reflector's LIST as {controller.identity!r} "
                     f"fails: failed to list {resource}: {error}", (f"controller {controller.name}",))
     return None

@@ -41,6 +41,14 @@ class Violation:
     def __str__(self) -> str:
         return f"{self.property}: {self.message}"
 
+    def named(self, kind: str) -> str | None:
+        """The `ns/name` (or name) of the first object of `kind` the violation names, or None."""
+        return next(iter(self.all_named(kind)), None)
+
+    def all_named(self, kind: str) -> tuple[str, ...]:
+        """The `ns/name` (or name) of every object of `kind` the violation names, in its order."""
+        return tuple(name for k, _, name in (obj.partition(" ") for obj in self.objects) if k == kind)
+
 
 Check = Callable[[ClusterModel, ClusterState], "Violation | None"]
 

@@ -48,6 +48,7 @@ pods marked Unschedulable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import attrs
@@ -168,13 +169,21 @@ def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:
     return True
 
 
-def _assumed(model: ClusterModel, state: ClusterState) -> dict[str, str]:
+def _over_schedulers(model: ClusterModel, state: ClusterState,
+                     part: Callable[[SchedulerState], FrozenMap[str, str]]) -> dict[str, str]:
+    """One map (pod → node) of `part` of every scheduler instance's memory, merged in the model's
+    order of the instances."""
     out: dict[str, str] = {}
     for instance in model.scheduler_instances:
         memory = state.schedulers.get(instance)
         if isinstance(memory, SchedulerState):
-            out.update(memory.assumed.items())
+            out.update(part(memory).items())
     return out
+
+
+def _assumed(model: ClusterModel, state: ClusterState) -> dict[str, str]:
+    """The pods the scheduler instances have assumed onto a node (pod key → node), their binding not yet observed."""
+    return _over_schedulers(model, state, lambda memory: memory.assumed)
 
 
 def volume_refusals(model: ClusterModel, state: ClusterState, pod: Pod) -> FrozenMap[str, str]:
@@ -194,11 +203,18 @@ def volume_refusals(model: ClusterModel, state: ClusterState, pod: Pod) -> Froze
     return FrozenMap({n.metadata.name: ", ".join(reasons) for n in nodes if (reasons := found.reasons(n))})
 
 
+def _nominations(model: ClusterModel, state: ClusterState) -> dict[str, str]:
+    """The schedulers' nominators (`kubeprop.model.scheduler.nominator`): the nominations their
+    cycles count, which the stored nominatedNodeName may not show yet (or ever, after a failed patch)."""
+    return _over_schedulers(model, state, lambda memory: memory.nominated)
+
+
 def _snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo, ...]:
-    """Every node with the pods bound to it or assumed onto it by a scheduler instance."""
+    """Every node with the pods bound to it or assumed onto it by a scheduler instance, and the
+    pods the schedulers hold nominated to it."""
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
-    return build_node_infos(nodes, pods, _assumed(model, state))
+    return build_node_infos(nodes, pods, _assumed(model, state), _nominations(model, state))
 
 
 def fresh_binding(state: ClusterState, pod: Pod) -> bool:

@@ -43,10 +43,6 @@ CREATOR_BOUND_CITATIONS = (
 )
 
 
-def _node_of(violation: Violation) -> str | None:
-    return next((o.partition(" ")[2] for o in violation.objects if o.partition(" ")[0] == "Node"), None)
-
-
 def _creator_bound(states: Sequence[ClusterState], pod: Pod) -> bool:
     """Whether `pod` (by uid) was bound in the first state that holds it: created with spec.nodeName."""
     key = ObjectKey("pods", pod.metadata.namespace, pod.metadata.name)
@@ -60,7 +56,7 @@ def _creator_bound(states: Sequence[ClusterState], pod: Pod) -> bool:
 def creator_bound_pods_overcommit(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                                   violation: Violation) -> bool:
     """The violated node holds a pod created already bound, and the pods bound to it otherwise fit it."""
-    name, last = _node_of(violation), states[-1]
+    name, last = violation.named("Node"), states[-1]
     node = None if name is None else last.store.get(ObjectKey("nodes", "", name))
     if not isinstance(node, Node):
         return False

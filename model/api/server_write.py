@@ -394,20 +394,32 @@ def patch_status(store: Store, ctx: Context, namespace: str, name: str) -> Resul
 
 
 def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
-    """POST pods/binding (`pkg/registry/core/pod/storage/storage.go` assignPod): 409 if the pod is
-    terminating, already bound or still gated; sets nodeName and PodScheduled=True."""
+    """POST pods/binding (`pkg/registry/core/pod/storage/storage.go` BindingREST.Create, assignPod,
+    setPodNodeAndMetadata, v1.33): the binding's UID (the scheduler's DefaultBinder sends the pod's)
+    is a precondition of the storage update, checked first (409 `Operation cannot be fulfilled on
+    pods "p": Precondition failed: UID in precondition: …`: a pod deleted and recreated under the
+    same name is not bound in its predecessor's place); then, inside the update, a pod being
+    deleted, already bound or still gated is refused with a plain error that assignPod turns into
+    a Conflict on `pods/binding` (409 `Operation cannot be fulfilled on pods/binding "p": pod p is
+    already assigned to node "n"`); a missing pod is 404. The node is not looked at: a binding to a
+    node that does not exist succeeds (the pod GC deletes the pod later). Sets nodeName and
+    PodScheduled=True. (Upstream's precondition error also carries the storage error's text,
+    `StorageError: invalid object, Code: 4, Key: …, AdditionalErrorMsg: `, which the model leaves
+    out here as for every update's precondition.)"""
     if ctx.info.resource != "pods" or not ctx.request.node_name:
         return Result(store, status(400, "BadRequest", "bind needs a pod and a node name"))
     pod = store.get(ObjectKey("pods", namespace, name))
     if not isinstance(pod, Pod):
         return Result(store, not_found(ctx, name))
-    if pod.metadata.deletion_timestamp is not None:
-        return Result(store, status(409, "Conflict", f"pod {name} is being deleted, cannot be assigned to a host"))
-    if pod.spec.node_name:
-        msg = f'pod {name} is already assigned to node "{pod.spec.node_name}"'
+    uid = ctx.request.precondition_uid
+    if uid is not None and uid != pod.metadata.uid:
+        msg = f"Precondition failed: UID in precondition: {uid}, UID in object meta: {pod.metadata.uid}"
+        return Result(store, status(409, "Conflict", f"Operation cannot be fulfilled on {describe(ctx.info, name)}: "
+                                    f"{msg}"))
+    refused = _binding_refusal(pod)
+    if refused is not None:
+        msg = f'Operation cannot be fulfilled on pods/binding "{name}": {refused}'
         return Result(store, status(409, "Conflict", msg))
-    if pod.spec.scheduling_gates:  # "Reject binding to a scheduling un-ready Pod."
-        return Result(store, status(409, "Conflict", f"pod {name} has non-empty .spec.schedulingGates"))
     scheduled = Condition(type="PodScheduled", status="True", last_transition_time=ctx.now)
     new = evolve(
         pod,
@@ -418,6 +430,18 @@ def bind(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         return Result(store, status(201, "Created", obj=new))
     written, stored, event = store.put(new, "MODIFIED")
     return Result(written, status(201, "Created", obj=stored), (event,))
+
+
+def _binding_refusal(pod: Pod) -> str | None:
+    """setPodNodeAndMetadata's own refusals, in its order."""
+    name = pod.metadata.name
+    if pod.metadata.deletion_timestamp is not None:
+        return f"pod {name} is being deleted, cannot be assigned to a host"
+    if pod.spec.node_name:
+        return f'pod {name} is already assigned to node "{pod.spec.node_name}"'
+    if pod.spec.scheduling_gates:  # "Reject binding to a scheduling un-ready Pod."
+        return f"pod {name} has non-empty .spec.schedulingGates"
+    return None
 
 
 WRITE_HANDLERS: dict[str, Handler] = {

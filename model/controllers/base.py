@@ -12,6 +12,9 @@ A controller here is a value with pure functions, so users can write their own (
 - `name`: unique; a scenario can replace a built-in controller by registering one with its name;
 - `watches`: the qualified resources it reads (`pods`, `replicasets.apps`, …);
 - `identity`: the API user it writes as;
+- optionally `namespaces`: the namespaces its informers watch (default: every namespace), as an
+  operator's namespaced informer factory (`kubeprop.model.controllers.cache_sync`): it reads only
+  those namespaces' objects (and cluster-scoped ones), and other namespaces' events enqueue nothing;
 - `initial_memory()`: its in-memory state at start (e.g. ReplicaSet expectations); lost on crash;
 - `keys_for(obj, view)`: the work-queue keys a watch event about `obj` enqueues;
 - `reconcile(view, key, memory, now) -> Reconciliation`: the requests to send (in order; the
@@ -33,14 +36,21 @@ import attrs
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store, WatchEvent
-from kubeprop.model.controllers.cache_sync import list_refusal, refused_lists
+from kubeprop.model.controllers.cache_sync import (
+    informer_of,
+    informer_refusal,
+    informer_target,
+    informers,
+    refused_informers,
+)
 from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.memo import LastValues
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
-from kubeprop.model.state.component import Controller, Reconciliation
-from kubeprop.model.state.informer import ObjectView
+from kubeprop.model.state.component import Controller, Reconciliation, controller_namespaces
+from kubeprop.model.state.informer import NamespacedView, ObjectView
 
 __all__ = [
     "Controller",
@@ -62,10 +72,12 @@ __all__ = [
 class ControllerState:
     """A controller's work queue (sorted, deduplicated keys) and in-memory state.
 
-    `unsynced`: the watched resources whose informer has not synced yet — its LIST was refused
-    (`kubeprop.model.controllers.cache_sync`). While any is left the controller's workers wait in
-    WaitForCacheSync: none of its keys is reconciled, and events of those resources reach no
-    handler of it. Always empty for a controller whose identity is trusted (every built-in one)."""
+    `unsynced`: the informers that have not synced yet — their LIST was refused
+    (`kubeprop.model.controllers.cache_sync`): a watched resource's name, or `namespaces/NS/<resource>`
+    for a controller whose informers watch some namespaces only (`cache_sync.informer_name`). While
+    any is left the controller's workers wait in WaitForCacheSync: none of its keys is reconciled,
+    and events of those informers reach no handler of it. Always empty for a controller whose
+    identity is trusted (every built-in one)."""
 
     queue: tuple[str, ...] = ()
     memory: Any = None
@@ -109,19 +121,37 @@ class Reconcile(Action):
 
 @attrs.frozen(order=True)
 class SyncInformer(Action):
-    """The reflector of a controller's `informer` (a watched resource whose LIST was refused)
-    retries after its back-off and the LIST now succeeds: the informer syncs, its handlers get an
-    ADD for every listed object (`cache_sync`). Enabled only while the LIST would succeed."""
+    """The reflector of a controller's `informer` (a watched resource, or `namespaces/NS/<resource>`,
+    whose LIST was refused) retries after its back-off and the LIST now succeeds: the informer
+    syncs, its handlers get an ADD for every listed object (`cache_sync`). Enabled only while the
+    LIST would succeed."""
 
     controller: str
     informer: str
 
 
-def _keys_of(controller: Controller, view_: ObjectView, resources: tuple[str, ...]) -> set[str]:
-    """The keys an informer's initial LIST enqueues: `keys_for` of every object of `resources`."""
+_VIEWS: LastValues[ObjectView] = LastValues(keep=8)
+"""The last few views of controllers with `namespaces` (by the controller and the shared view): the
+very same view object for the same cache, so that a user's controller's decisions, remembered by
+the view's identity (`decisions.DecisionMemo`), are found again."""
+
+
+def scoped(controller: Controller, view_: ObjectView) -> ObjectView:
+    """What `controller` reads of the controller manager's view: all of it, or for a controller
+    with `namespaces` only those namespaces' objects and cluster-scoped ones (`NamespacedView`)."""
+    namespaces = controller_namespaces(controller)
+    if not namespaces:
+        return view_
+    return _VIEWS.get((controller, view_), NamespacedView, view_, namespaces)
+
+
+def _keys_of(controller: Controller, view_: ObjectView, names: Iterable[str]) -> set[str]:
+    """The keys the initial LISTs of the informers `names` enqueue: `keys_for` of every object they
+    list (`view_` is the controller's own, `scoped`)."""
     keys: set[str] = set()
-    for resource in resources:
-        for obj in view_.list(resource):
+    for informer in names:
+        resource, namespace = informer_target(informer)
+        for obj in view_.list(resource, namespace):
             keys.update(controller.keys_for(obj, view_))
     return keys
 
@@ -130,30 +160,44 @@ def initial_controllers(model: ClusterModel, view_: ObjectView, store: Store | N
                         ) -> FrozenMap[str, ControllerState]:
     """Every controller with its initial memory and every existing object's keys queued
     (an informer's initial LIST delivers an ADD for each object). Given the `store`, a controller
-    whose identity may not LIST a watched resource at the cluster scope starts with that informer
-    unsynced (`ControllerState.unsynced`; its objects enqueue nothing)."""
+    whose identity may not LIST a watched resource — at the cluster scope, or in one of its
+    `namespaces` — starts with that informer unsynced (`ControllerState.unsynced`; its objects
+    enqueue nothing)."""
     out = {}
     for controller in model.controllers:
-        unsynced = () if store is None else refused_lists(store, model.api.users, controller.identity,
-                                                           controller.watches)
-        synced = tuple(r for r in controller.watches if r not in unsynced)
-        keys = _keys_of(controller, view_, synced)
+        unsynced = () if store is None else refused_informers(store, model.api.users, controller)
+        synced = (i for i in _informers_of(controller, store) if i not in unsynced)
+        keys = _keys_of(controller, scoped(controller, view_), synced)
         out[controller.name] = ControllerState(tuple(sorted(keys)), controller.initial_memory(), unsynced)
     return FrozenMap(out)
 
 
+def _informers_of(controller: Controller, store: Store | None) -> tuple[str, ...]:
+    """The controller's informers (`cache_sync.informers`); without a store, one per resource (the
+    namespaces' objects are then listed through the controller's view)."""
+    return tuple(controller.watches) if store is None else informers(store, controller)
+
+
 def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:
-    """Run every controller's event handlers on delivered events (enqueue the keys they name)."""
+    """Run every controller's event handlers on delivered events (enqueue the keys they name); an
+    event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers."""
     if not is_up(state, CONTROLLER_MANAGER):
         return state
     view_ = view(model, state, CONTROLLER_MANAGER)
     controllers = state.controllers
     for event in events:
+        key = event.key
         for controller in model.controllers:
-            queued = controllers.get(controller.name) if event.key.resource in controller.watches else None
-            if queued is None or event.key.resource in queued.unsynced:
-                continue  # (not watched; or that informer has not listed: no watch, no event)
-            controllers = controllers.set(controller.name, queued.enqueue(controller.keys_for(event.object, view_)))
+            queued = controllers.get(controller.name) if key.resource in controller.watches else None
+            if queued is None:
+                continue
+            namespaces = controller_namespaces(controller)
+            if namespaces and key.namespace and key.namespace not in namespaces:
+                continue  # (no informer of that namespace)
+            if queued.unsynced and informer_of(namespaces, key) in queued.unsynced:
+                continue  # (that informer has not listed: no watch, no event)
+            keys = controller.keys_for(event.object, scoped(controller, view_))
+            controllers = controllers.set(controller.name, queued.enqueue(keys))
     # (keys all queued already: the very same map, and the state unchanged)
     return state if controllers is state.controllers else evolve(state, controllers=controllers)
 
@@ -169,9 +213,9 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         if ctl_state is None:
             continue
         if ctl_state.unsynced:
-            for resource in ctl_state.unsynced:
-                if list_refusal(state.store, model.api.users, controller.identity, resource) is None:
-                    yield SyncInformer(controller.name, resource)
+            for informer in ctl_state.unsynced:
+                if informer_refusal(state.store, model.api.users, controller.identity, informer) is None:
+                    yield SyncInformer(controller.name, informer)
             continue
         for key in ctl_state.queue:
             yield _reconcile(controller.name, key)
@@ -198,12 +242,13 @@ def sync_key(state: ClusterState) -> Any:
 
 
 def sync_informer(model: ClusterModel, state: ClusterState, act: SyncInformer) -> ClusterState:
-    """The informer syncs: it leaves `unsynced`, and every object of its resource in the
-    controller manager's cache enqueues its keys (the ADDs of the reflector's LIST)."""
+    """The informer syncs: it leaves `unsynced`, and every object it lists (of its resource, in its
+    namespace if it has one) in the controller manager's cache enqueues its keys (the ADDs of the
+    reflector's LIST)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller]
     assert act.informer in ctl_state.unsynced, "SyncInformer is not enabled"
-    keys = _keys_of(controller, view(model, state, CONTROLLER_MANAGER), (act.informer,))
+    keys = _keys_of(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), (act.informer,))
     unsynced = tuple(r for r in ctl_state.unsynced if r != act.informer)
     ctl_state = evolve(ctl_state.enqueue(keys), unsynced=unsynced)
     return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
@@ -241,7 +286,8 @@ def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) 
     """What a reconcile of `key` by `controller` would decide now, from the controller manager's
     cache (the controller manager up, the key queued)."""
     memory = state.controllers[controller].memory
-    return _decision(_controller(model, controller), view(model, state, CONTROLLER_MANAGER), key, memory, state.clock)
+    found = _controller(model, controller)
+    return _decision(found, scoped(found, view(model, state, CONTROLLER_MANAGER)), key, memory, state.clock)
 
 
 def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
@@ -261,7 +307,8 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
     failure (`ignore`) or ends the list without requeueing the key (`forget`)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
-    decision = _decision(controller, view(model, state, CONTROLLER_MANAGER), act.key, ctl_state.memory, state.clock)
+    decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
+                         ctl_state.memory, state.clock)
     memory = decision.memory
     requeue = decision.requeue
     requests, index, failed = decision.requests, 0, False
@@ -311,7 +358,7 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
             found = ((key, wakeup_at(seen, key, now)) for key in map(_key, seen.list(resource)))
             return tuple((key, at) for key, at in found if at is not None)
 
-        for key, at in _WAKEUPS.wakeups(controller, view_, now, compute):
+        for key, at in _WAKEUPS.wakeups(controller, scoped(controller, view_), now, compute):
             yield controller.name, key, at
 
 

@@ -31,12 +31,40 @@ The check is `authorize` of `RequestAttributes(verb="list", namespace="")` — a
 list in one namespace does not allow the cluster-scope LIST (`plugin/pkg/auth/authorizer/rbac/
 rbac.go`: RoleBindings are visited only for a namespaced request) — and the message is the one the
 API server's 403 carries (`forbidden_status_message`).
+
+**Namespace-scoped informers.** An operator that watches some namespaces only builds its informers
+with them (the controller's optional `namespaces`, `kubeprop.model.state.component.
+controller_namespaces`): client-go's `NewSharedInformerFactoryWithOptions(client, resync,
+WithNamespace(ns))` (`staging/src/k8s.io/client-go/informers/factory.go`; the generated informers
+then LIST and WATCH `client.CoreV1().ConfigMaps(ns)`, `/api/v1/namespaces/NS/configmaps`), or
+controller-runtime's `cache.Options{DefaultNamespaces: …}`, one informer per namespace and type
+(`pkg/cache/multi_namespace_cache.go`: GetInformer; its HasSynced is true once each namespace's
+has synced). So each watched namespaced resource has one informer per namespace
+(`informer_name`: `namespaces/NS/<resource>`), each authorized on its own as a LIST in NS — which a
+Role bound in NS allows — and the controller's workers start once all of them have synced.
+
+A cluster-scoped resource (nodes, namespaces, persistentvolumes, a cluster-scoped custom resource)
+keeps one informer at the cluster scope: the generated informers ignore the factory's namespace
+for it (`staging/src/k8s.io/client-go/informers/core/v1/interface.go`: `Nodes()`,
+`Namespaces()`, `PersistentVolumes()` build theirs without it; `node.go` lists
+`client.CoreV1().Nodes()`), and controller-runtime's multi-namespace cache keeps such types in a
+cluster-wide cache (`multi_namespace_cache.go` clusterCache, `if !isNamespaced`). Its LIST needs
+a ClusterRole, as for every controller. Upstream refuses no such declaration: controller-runtime
+errors only for a per-type namespace list on a cluster-scoped type (`pkg/cache/cache.go`
+defaultOpts: `type %T is not namespaced, but its ByObject.Namespaces setting is not nil`), which
+the model has no counterpart of. Left out: client-go's *dynamic* informer factory
+(`staging/src/k8s.io/client-go/dynamic/dynamicinformer/informer.go`, with a namespace) does send a
+cluster-scoped custom resource's LIST to the namespaced path, which the API server answers with 404
+(`staging/src/k8s.io/apiextensions-apiserver/pkg/apiserver/customresource_handler.go`: a request
+whose scope does not match the CRD's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.rbac import (
     SYSTEM_MASTERS,
     RequestAttributes,
@@ -47,8 +75,12 @@ from kubeprop.model.api.rbac import (
 )
 from kubeprop.model.api.server import rbac_policy, resolve_resource
 from kubeprop.model.api.store import Store
+from kubeprop.model.state.component import controller_namespaces
 
-__all__ = ["blockable", "list_refusal", "refused_lists", "trusted"]
+__all__ = ["blockable", "informer_name", "informer_of", "informer_refusal", "informer_target", "informers",
+           "list_refusal", "refused_informers", "trusted"]
+
+_PREFIX = "namespaces/"
 
 
 def trusted(identity: str, users: Mapping[str, UserInfo]) -> bool:
@@ -65,9 +97,49 @@ def blockable(controllers: Iterable[object], users: Mapping[str, UserInfo]) -> t
                  if not trusted(str(getattr(c, "identity", "")), users))
 
 
-def list_refusal(store: Store, users: Mapping[str, UserInfo], identity: str, resource: str) -> str | None:
-    """The error a reflector's cluster-scope LIST of `resource` as `identity` gets now, or None if
-    the LIST succeeds (or is a 404, after which the informer syncs empty)."""
+def informer_name(resource: str, namespace: str = "") -> str:
+    """The name of the informer of `resource` in `namespace` (`namespaces/NS/<resource>`, the tail of
+    the path it LISTs), or of `resource` at the cluster scope (the resource itself)."""
+    return f"{_PREFIX}{namespace}/{resource}" if namespace else resource
+
+
+def informer_target(informer: str) -> tuple[str, str]:
+    """(resource, namespace) of an informer's name (`informer_name`); the namespace is "" at the
+    cluster scope."""
+    if informer.startswith(_PREFIX):
+        namespace, _, resource = informer[len(_PREFIX):].partition("/")
+        return resource, namespace
+    return informer, ""
+
+
+def informer_of(namespaces: tuple[str, ...], key: ObjectKey) -> str:
+    """The informer that an event about `key` reaches a controller through, given its `namespaces`
+    (the caller has checked that the object is cluster-scoped or in one of them)."""
+    return informer_name(key.resource, key.namespace) if namespaces else key.resource
+
+
+def informers(store: Store, controller: Any) -> tuple[str, ...]:
+    """A controller's informers, in the order of its `watches`: one per resource, at the cluster
+    scope; for a controller with `namespaces`, one per namespace of each namespaced resource (and of
+    a custom resource not served yet: its scope is not known) and one for each cluster-scoped one."""
+    namespaces = controller_namespaces(controller)
+    if not namespaces:
+        return tuple(controller.watches)
+    out: list[str] = []
+    for resource in controller.watches:
+        info = resolve_resource(store, resource)
+        if info is not None and not info.namespaced:
+            out.append(resource)
+        else:
+            out.extend(informer_name(resource, namespace) for namespace in namespaces)
+    return tuple(out)
+
+
+def list_refusal(store: Store, users: Mapping[str, UserInfo], identity: str, resource: str,
+                 namespace: str = "") -> str | None:
+    """The error a reflector's LIST of `resource` as `identity` gets now — at the cluster scope, or
+    in `namespace` for a namespaced resource — or None if the LIST succeeds (or is a 404, after
+    which the informer syncs empty)."""
     if trusted(identity, users):
         return None
     service_accounts = frozenset((k.namespace, k.name) for k in store.objects if k.resource == "serviceaccounts")
@@ -77,14 +149,20 @@ def list_refusal(store: Store, users: Mapping[str, UserInfo], identity: str, res
     info = resolve_resource(store, resource)
     if info is None:
         return None
-    request = RequestAttributes(verb="list", api_group=info.group, resource=info.resource)
+    request = RequestAttributes(verb="list", api_group=info.group, resource=info.resource,
+                                namespace=namespace if info.namespaced else "")
     decision = authorize(user, request, rbac_policy(store))
     return None if decision.allowed else forbidden_status_message(request, decision.reason)
 
 
-def refused_lists(store: Store, users: Mapping[str, UserInfo], identity: str,
-                  resources: Iterable[str]) -> tuple[str, ...]:
-    """Those of `resources` whose LIST as `identity` is refused now, in the order given."""
+def informer_refusal(store: Store, users: Mapping[str, UserInfo], identity: str, informer: str) -> str | None:
+    """`list_refusal` of the LIST that `informer` (`informer_name`) sends."""
+    return list_refusal(store, users, identity, *informer_target(informer))
+
+
+def refused_informers(store: Store, users: Mapping[str, UserInfo], controller: Any) -> tuple[str, ...]:
+    """Those of the controller's `informers` whose LIST as its identity is refused now, in order."""
+    identity = str(controller.identity)
     if trusted(identity, users):
         return ()
-    return tuple(r for r in resources if list_refusal(store, users, identity, r) is not None)
+    return tuple(i for i in informers(store, controller) if informer_refusal(store, users, identity, i) is not None)

@@ -35,6 +35,8 @@ from kubeprop.model.controllers.podgc import PodGCController
 from kubeprop.model.controllers.replicaset import ReplicaSetController
 from kubeprop.model.controllers.statefulset import StatefulSetController
 from kubeprop.model.controllers.volume_protection import PVCProtectionController, PVProtectionController
+from kubeprop.model.errors import InputError
+from kubeprop.model.state.component import namespaces_problem
 
 
 def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterable[str] = ()) -> tuple[Any, ...]:
@@ -81,7 +83,14 @@ def builtin_controller_types(parameters: Mapping[str, Any]) -> frozenset[type[An
 
 
 def with_controllers(builtin: Iterable[Any], extra: Iterable[Any]) -> tuple[Any, ...]:
-    """`builtin` with every controller of `extra` added, replacing a built-in one of the same name."""
+    """`builtin` with every controller of `extra` added, replacing a built-in one of the same name.
+    A controller of `extra` whose `namespaces` is malformed is an `InputError` naming it
+    (`namespaces_problem`; a scenario's `controllers:` are checked when it loads, at their line)."""
+    extra = tuple(extra)
+    for controller in extra:
+        problem = namespaces_problem(controller)
+        if problem is not None:
+            raise InputError(problem)
     replaced = {c.name: c for c in extra}
     out = [replaced.pop(c.name, c) for c in builtin]
     return (*out, *replaced.values())

@@ -50,7 +50,7 @@ from kubeprop.model.scenario.schema import (
     boolean_word_problem,
 )
 from kubeprop.model.scenario.variants import VARIANTS
-from kubeprop.model.state.component import Controller
+from kubeprop.model.state.component import Controller, namespaces_problem
 
 SCENARIO_FILE_NAME = "scenario.yaml"
 MAX_OBJECTS = 5_000
@@ -496,12 +496,19 @@ def _environment_rules(spec: ScenarioFile, doc: YamlDocument | None, problems: l
 
 def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
                       allow: AllowImports) -> tuple[Any, ...]:
-    """Controllers named by import path: a Controller value, or a function/class returning one."""
+    """Controllers named by import path: a Controller value, or a function/class returning one,
+    whose optional `namespaces` is well formed (`namespaces_problem`)."""
     out = []
     for i, ref in enumerate(spec.controllers):
         what = "a Controller (name, watches, identity, reconcile, keys_for, …)"
         try:
-            out.append(resolve(ref, allow, _is_controller, what))
+            controller = resolve(ref, allow, _is_controller, what)
         except InputError as err:
             problems.append(_problem(doc, ("controllers", i), str(err)))
+            continue
+        problem = namespaces_problem(controller)
+        if problem is not None:
+            problems.append(_problem(doc, ("controllers", i), problem))
+            continue
+        out.append(controller)
     return tuple(out)

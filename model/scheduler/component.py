@@ -4,16 +4,17 @@ Upstream (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/backend/queue/scheduli
 `pkg/scheduler/backend/cache/cache.go`): one scheduling cycle at a time takes the head of the
 active queue (priority, then enqueue time), filters and scores nodes *from its informer cache
 plus its own assumed pods*, assumes the pod onto the chosen node, and binds it asynchronously
-through the API server (409 if the pod is already bound). An unschedulable pod gets
+through the API server; a failed binding is handleBindingCycleError's (PodScheduled=False,
+SchedulerError: `kubeprop.model.scheduler.binding`). An unschedulable pod gets
 PodScheduled=False with the FitError message and waits in the unschedulable pods until a
 cluster event that may help, a failed binding, or the periodic flush (`kubeprop.model.scheduler.queue`).
 Scoring includes the system-default topology spreading, whose selector comes from the
 scheduler's Service, ReplicaSet and StatefulSet caches (`kubeprop.model.scheduler.default_spread`).
 
 Model actions: `Schedule(scheduler, pod, node)` — one per top-scoring node, since ties are broken
-at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding call for an assumed pod
+at random upstream (`selectHost`); `Bind(scheduler, pod)` — the binding cycle of an assumed pod
 (for a pod with claims to bind, first VolumeBinding's PreBind writes, then, once the PV controller
-has bound them, the binding: `kubeprop.model.scheduler.volumebinding`);
+has bound them, the binding: `kubeprop.model.scheduler.binding`, `kubeprop.model.scheduler.volumebinding`);
 `MarkUnschedulable(scheduler, pod)`; `Preempt(scheduler, pod, node)` — priority preemption, preferring
 victims no PodDisruptionBudget in the scheduler's cache protects (`kubeprop.model.scheduler.preemption`),
 the victims marked DisruptionTarget before their deletion (`kubeprop.model.scheduler.prepare`), by
@@ -27,20 +28,21 @@ keep their own queue and assume cache: the dual-scheduler hazard.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
-from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
-from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scheduler import async_preemption
+from kubeprop.model.scheduler import async_preemption, nominator
 from kubeprop.model.scheduler.async_preemption import ClearNominations, PreemptVictim
+from kubeprop.model.scheduler.binding import Bind, bind, volume_phase
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
+from kubeprop.model.scheduler.nodeinfo import pod_priority
+from kubeprop.model.scheduler.nominator import KEEP
 from kubeprop.model.scheduler.pdbs import cached_pdbs
 from kubeprop.model.scheduler.prepare import SCHEDULER_USER, prepare_candidate, record_failure
 from kubeprop.model.scheduler.queue import (
@@ -52,9 +54,9 @@ from kubeprop.model.scheduler.queue import (
     on_tick,
     pending_queue,
 )
-from kubeprop.model.scheduler.volumebinding import check_bindings, claim_names, pod_volumes, prebind_requests
+from kubeprop.model.scheduler.volumebinding import pod_volumes
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key, send, view
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key, view
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
@@ -72,14 +74,6 @@ class Schedule(Action):
     scheduler: str
     pod: str
     node: str
-
-
-@attrs.frozen(order=True)
-class Bind(Action):
-    """The scheduler's binding call for an assumed pod (POST pods/binding)."""
-
-    scheduler: str
-    pod: str
 
 
 @attrs.frozen(order=True)
@@ -126,23 +120,11 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
     if not queue:
         return None
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
-    infos = build_node_infos(nodes, _pods(view_), memory.assumed)
+    infos = build_node_infos(nodes, _pods(view_), memory.assumed, memory.nominated)
     pod = queue[0]
     volumes = pod_volumes(view_, pod, str(model.parameter("defaultStorageClass")))
     return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
                              pdbs=cached_pdbs(view_), volumes=volumes)
-
-
-def _volume_phase(model: ClusterModel, state: ClusterState, instance: str, pod_key_: str
-                  ) -> Literal["ready", "wait", "failed"]:
-    """Where PreBind of an assumed pod whose volume bindings were written stands
-    (`volumebinding.check_bindings` on the scheduler's caches)."""
-    view_ = view(model, state, instance)
-    namespace, _, name = pod_key_.partition("/")
-    pod = view_.get(ObjectKey("pods", namespace, name))
-    if not isinstance(pod, Pod):
-        return "failed"
-    return check_bindings(view_, pod, _memory(state, instance).assumed[pod_key_])
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -155,7 +137,7 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         yield from async_preemption.enabled(memory, instance)
         for assumed in memory.assumed:
             if assumed not in memory.bound and (assumed not in memory.binding_volumes
-                                                or _volume_phase(model, state, instance, assumed) != "wait"):
+                                                or volume_phase(model, state, instance, assumed) != "wait"):
                 yield Bind(instance, assumed)
         decision = decide(model, state, instance)
         if decision is None:
@@ -180,62 +162,11 @@ def _set_memory(state: ClusterState, instance: str, memory: SchedulerState) -> C
 
 
 def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> ClusterState:
+    """assume: the pod is assumed onto the node and leaves the nominator (DeleteNominatedPodIfExists)."""
     memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node)))
-
-
-def _binding_failed(state: ClusterState, instance: str, key: str) -> ClusterState:
-    """handleBindingCycleError: ForgetPod, then MoveAllToActiveOrBackoffQueue(AssignedPodDelete)."""
-    memory = _memory(state, instance)
-    memory = evolve(memory, assumed=memory.assumed.delete(key), bound=memory.bound - {key},
-                    binding_volumes=memory.binding_volumes - {key})
-    return _set_memory(state, instance, memory.move_all())
-
-
-def _prebind(model: ClusterModel, state: ClusterState, act: Bind) -> tuple[ClusterState, bool]:
-    """VolumeBinding's PreBind before the binding: write the pod's volume bindings (a pod whose
-    claims all need nothing goes on to the binding at once: True), then wait until the PV
-    controller has bound them (False: the pod stays assumed); a failure forgets the pod."""
-    memory = _memory(state, act.scheduler)
-    if act.pod in memory.binding_volumes:
-        if _volume_phase(model, state, act.scheduler, act.pod) == "failed":
-            return _binding_failed(state, act.scheduler, act.pod), False
-        return _set_memory(state, act.scheduler, evolve(
-            memory, binding_volumes=memory.binding_volumes - {act.pod})), True
-    view_ = view(model, state, act.scheduler)
-    namespace, _, name = act.pod.partition("/")
-    pod = view_.get(ObjectKey("pods", namespace, name))
-    node = view_.get(ObjectKey("nodes", "", memory.assumed[act.pod]))
-    if not isinstance(pod, Pod) or not isinstance(node, Node) or not claim_names(pod):
-        return state, True
-    requests = prebind_requests(view_, pod, node, str(model.parameter("defaultStorageClass")), SCHEDULER_USER)
-    for request in requests:
-        state, response = send(model, state, SCHEDULER_USER, request, act.scheduler)
-        if not response.ok:
-            return _binding_failed(state, act.scheduler, act.pod), False
-    if not requests and check_bindings(view_, pod, node.metadata.name) == "ready":
-        return state, True
-    memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, evolve(memory, binding_volumes=memory.binding_volumes | {act.pod})), False
-
-
-def _bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
-    """PreBind (volumes, `_prebind`), then POST pods/binding. On success the pod stays assumed
-    until the informer shows it bound; on failure (409, an injected error) the assumption is
-    forgotten and the pod is retried."""
-    state, go_on = _prebind(model, state, act)
-    if not go_on:
-        return state
-    memory = _memory(state, act.scheduler)
-    node = memory.assumed[act.pod]
-    namespace, _, name = act.pod.partition("/")
-    request = Request(verb="bind", user=SCHEDULER_USER, resource="pods", namespace=namespace, name=name,
-                      node_name=node)
-    state, response = send(model, state, SCHEDULER_USER, request, act.scheduler)
-    memory = _memory(state, act.scheduler)
-    if not response.ok:
-        return _binding_failed(state, act.scheduler, act.pod)
-    return _set_memory(state, act.scheduler, evolve(memory, bound=memory.bound | {act.pod}))
+    nominated = memory.nominated.delete(act.pod) if act.pod in memory.nominated else memory.nominated
+    return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node),
+                                                    nominated=nominated))
 
 
 def _park(model: ClusterModel, state: ClusterState, instance: str, key: str) -> ClusterState:
@@ -245,17 +176,13 @@ def _park(model: ClusterModel, state: ClusterState, instance: str, key: str) -> 
 
 
 def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnschedulable) -> ClusterState:
+    """handleSchedulingFailure without a nomination (`prepare.record_failure`): the PostFilter
+    clears the pod's nomination when preemption found no candidate, keeps it otherwise; the pod is
+    parked and gets PodScheduled=False by a status patch."""
     decision = decide(model, state, act.scheduler)
     assert decision is not None
     pod, result = decision
-    condition = Condition(type="PodScheduled", status="False", reason="Unschedulable", message=result.message,
-                          last_transition_time=state.clock)
-    current = next((c for c in pod.status.conditions if c.type == "PodScheduled"), None)
-    if current is None or (current.status, current.message) != ("False", result.message):
-        updated = evolve(pod, status=evolve(
-            pod.status, conditions=set_condition(pod.status.conditions, condition)))
-        state, _ = send(model, state, SCHEDULER_USER, Request(verb="update-status", user=SCHEDULER_USER, obj=updated),
-                        act.scheduler)
+    state = record_failure(model, state, act.scheduler, pod, result.message, "" if result.clear_nomination else KEEP)
     return _park(model, state, act.scheduler, act.pod)
 
 
@@ -279,7 +206,7 @@ def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterS
     else:
         state, error = prepare_candidate(model, state, act.scheduler, pod, act.node, candidate.victims)
         if error is not None:
-            nominated, message = None, f"{message} preemption: {error}"
+            nominated, message = KEEP, f"{message} preemption: {error}"
     state = record_failure(model, state, act.scheduler, pod, message, nominated)
     return _park(model, state, act.scheduler, act.pod)
 
@@ -288,40 +215,63 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
               ) -> ClusterState:
     """Event handlers of a scheduler instance: confirm bound assumptions (the pod arrives bound);
     forget an assumed pod deleted before its binding was confirmed (upstream its binding fails
-    and handleBindingCycleError moves the parked pods); move the parked pods on helpful events."""
+    and handleBindingCycleError moves the parked pods); keep the nominator
+    (`kubeprop.model.scheduler.nominator`); move the parked pods on helpful events, and those of
+    lower or equal priority when a nomination changes or goes away."""
     if component not in model.scheduler_instances or component not in state.schedulers:
         return state
     memory = _memory(state, component)
     assumed = memory.assumed
     move = False
+    freed: int | None = None
+    new = memory
     for event in events:
         key = f"{event.key.namespace}/{event.key.name}"
-        if event.key.resource == "pods" and key in assumed:
-            obj = event.object
-            if event.type == "DELETED":
-                move = True
-                assumed = assumed.delete(key)
-            elif isinstance(obj, Pod) and obj.spec.node_name:
-                assumed = assumed.delete(key)
+        if event.key.resource == "pods":
+            new, up_to = nominator.on_pod_event(new, event)
+            if up_to is not None:
+                freed = up_to if freed is None else max(freed, up_to)
+            if key in assumed:
+                obj = event.object
+                if event.type == "DELETED":
+                    move = True
+                    assumed = assumed.delete(key)
+                elif isinstance(obj, Pod) and obj.spec.node_name:
+                    assumed = assumed.delete(key)
         move = move or helps(event)
     bound = frozenset(k for k in memory.bound if k in assumed)
     waiting = frozenset(k for k in memory.binding_volumes if k in assumed)
-    new = evolve(memory, assumed=assumed, bound=bound, binding_volumes=waiting)
+    new = evolve(new, assumed=assumed, bound=bound, binding_volumes=waiting)
     if move:
         new = new.move_all()
+    elif freed is not None and new.unschedulable:
+        new = new.move_some(_up_to(view(model, state, component), new, freed))
     return state if new == memory else _set_memory(state, component, new)
 
 
+def _up_to(view_: ObjectView, memory: SchedulerState, priority: int) -> frozenset[str]:
+    """getLEPriorityPreCheck: the parked pods of priority up to `priority` (as the cache has them)."""
+    out = set()
+    for key in memory.unschedulable:
+        namespace, _, name = key.partition("/")
+        pod = view_.get(ObjectKey("pods", namespace, name))
+        if not isinstance(pod, Pod) or pod_priority(pod) <= priority:
+            out.add(key)
+    return frozenset(out)
+
+
 def reset(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
-    """A scheduler instance (re)starts with an empty queue memory and assume cache."""
+    """A scheduler instance (re)starts with an empty queue memory and assume cache; its nominator
+    is rebuilt from its informer's initial list (every unassigned pod naming a node is an add)."""
     if component not in model.scheduler_instances:
         return state
-    return _set_memory(state, component, SchedulerState())
+    memory = nominator.rebuild(SchedulerState(), view(model, state, component).list("pods"))
+    return _set_memory(state, component, memory)
 
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {
     Schedule: _schedule,
-    Bind: _bind,
+    Bind: bind,
     MarkUnschedulable: _mark_unschedulable,
     Preempt: _preempt,
     **async_preemption.HANDLERS,

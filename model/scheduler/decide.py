@@ -212,7 +212,8 @@ class ScheduleResult:
     nothing fits; `scores` holds the summed weighted score per feasible node (empty when fewer
     than two nodes are feasible: no scoring then); `filter_reasons` the failing node's status
     message (its first failing filter); `message` the FitError message when nothing fits;
-    `preemption` the node nominated by preemption, if any.
+    `preemption` the node nominated by preemption, if any; `clear_nomination` whether the
+    PostFilter asks to clear the pod's nomination (preemption found no candidate).
     """
 
     feasible: tuple[str, ...]
@@ -222,6 +223,7 @@ class ScheduleResult:
     message: str = ""
     statuses: FrozenMap[str, FilterStatus] = EMPTY
     preemption: PreemptionCandidate | None = None
+    clear_nomination: bool = False
 
     @property
     def scheduled(self) -> bool:
@@ -262,15 +264,16 @@ def _postfilter(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProfile
     """The unschedulable outcome: FitError message plus the PostFilter plugins' result."""
     reasons: list[str] = ["no new claims to deallocate"] if profile.dra_enabled else []
     candidate = None
+    clear = False
     if profile.preemption and profile.filter_enabled("DefaultPreemption"):
         outcome = preempt(pod, nodes, profile, d, pdbs)
-        candidate = outcome.candidate
+        candidate, clear = outcome.candidate, outcome.clear_nomination
         if outcome.message:
             reasons.append(outcome.message)
     post = "" if candidate else ", ".join(reasons)
     prefilter = d.prefilter.message if d.prefilter else ""
     message = fit_error_message(len(nodes), d.statuses, prefilter, post)
-    return ScheduleResult((), EMPTY, (), _reasons(d.statuses), message, d.statuses, candidate)
+    return ScheduleResult((), EMPTY, (), _reasons(d.statuses), message, d.statuses, candidate, clear)
 
 
 def schedule_one(

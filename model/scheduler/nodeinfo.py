@@ -187,15 +187,17 @@ def _placement(pod: Pod, assumed: Mapping[str, str]) -> str:
 
 
 def build_node_infos(
-    nodes: Iterable[Node], pods: Iterable[Pod], assumed: Mapping[str, str] = EMPTY
+    nodes: Iterable[Node], pods: Iterable[Pod], assumed: Mapping[str, str] = EMPTY,
+    nominations: Mapping[str, str] | None = None,
 ) -> tuple[NodeInfo, ...]:
     """The scheduler cache snapshot: one NodeInfo per node, sorted by node name.
 
     A pod counts on a node if spec.nodeName names it or `assumed` (pod key -> node) places it
     there; terminal pods (Succeeded/Failed) are left out, pods being deleted still count.
     Unassigned, non-terminal, non-deleting pods with status.nominatedNodeName are recorded as
-    nominated on that node. Pods on unknown nodes are dropped (upstream keeps them on a
-    node-less NodeInfo that the snapshot does not list).
+    nominated on that node — or, given the scheduler's `nominations` (its nominator, pod key →
+    node: `kubeprop.model.scheduler.nominator`), those pods nominated there. Pods on unknown nodes
+    are dropped (upstream keeps them on a node-less NodeInfo that the snapshot does not list).
     """
     by_node: dict[str, list[Pod]] = {}
     nominated: dict[str, list[Pod]] = {}
@@ -205,8 +207,10 @@ def build_node_infos(
         where = _placement(pod, assumed)
         if where:
             by_node.setdefault(where, []).append(pod)
-        elif pod.status.nominated_node_name and pod.metadata.deletion_timestamp is None:
-            nominated.setdefault(pod.status.nominated_node_name, []).append(pod)
+        elif pod.metadata.deletion_timestamp is None:
+            node = pod.status.nominated_node_name if nominations is None else nominations.get(pod_key(pod), "")
+            if node:
+                nominated.setdefault(node, []).append(pod)
     ordered = sorted(nodes, key=lambda n: n.metadata.name)
     return tuple(
         NodeInfo.of(n, by_node.get(n.metadata.name, ()), nominated.get(n.metadata.name, ())) for n in ordered

@@ -88,10 +88,13 @@ class PreemptionCandidate:
 
 @attrs.frozen
 class PreemptionOutcome:
-    """The PostFilter result: the chosen candidate, or the "preemption: ..." message."""
+    """The PostFilter result: the chosen candidate, or the "preemption: ..." message;
+    `clear_nomination`: no candidate was found, so the result's NominatingInfo clears the pod's
+    nomination (`NewPostFilterResultWithNominatedNode("")`); an ineligible pod gets no result."""
 
     candidate: PreemptionCandidate | None
     message: str
+    clear_nomination: bool = False
 
 
 def _start(pod: Pod) -> float:
@@ -244,4 +247,4 @@ def preempt(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, diag
     best = best_preemption_candidates(candidates)
     if best:
         return PreemptionOutcome(best[0], "")
-    return PreemptionOutcome(None, "preemption: " + fit_error_message(len(nodes), FrozenMap(statuses)))
+    return PreemptionOutcome(None, "preemption: " + fit_error_message(len(nodes), FrozenMap(statuses)), True)

@@ -10,9 +10,10 @@ when the victim already has that very condition) by a status patch (`pkg/schedul
 PatchPodStatus: a strategic merge patch, so it never conflicts), then deletes the victim
 (`DeletePod`: by name, no precondition, the default grace period). A failed patch fails PreemptPod,
 a 404 too (master tolerates a 404 there; v1.33 does not); a delete answered 404 counts as done
-(the victim is gone); any other failure fails PreemptPod. The pods of lower priority nominated to
-the node lose their nomination (getLowerPriorityNominatedPods, clearNominatedNodeName: a status
-patch each; a failure is only logged). The condition is what `podTerminatingByPreemption` looks
+(the victim is gone); any other failure fails PreemptPod. The pods of lower priority the
+scheduler's nominator holds on the node lose their nomination (getLowerPriorityNominatedPods,
+clearNominatedNodeName: a status patch each, none for a pod whose object names no node yet; a
+failure is only logged). The condition is what `podTerminatingByPreemption` looks
 for: while such a victim terminates on its nominated node, the preemptor may not preempt again
 ("not eligible due to a terminating pod on the nominated node.", `kubeprop.model.scheduler.preemption`).
 
@@ -37,18 +38,25 @@ from kubeprop.model.api.codec import encode
 from kubeprop.model.api.meta import Condition, condition_unchanged, find_condition
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.server import Request, Response
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scheduler.nodeinfo import pod_priority
-from kubeprop.model.scheduler.queue import DEFAULT_SCHEDULER_NAME
+from kubeprop.model.scheduler.nominator import add_nominated, lower_nominated
+from kubeprop.model.scheduler.queue import DEFAULT_SCHEDULER_NAME, SchedulerState
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key, send, view
 
 __all__ = [
-    "PREEMPTION_REASON", "clear_lower_nominations", "delete_victim", "disruption_target", "mark_victim",
+    "PREEMPTION_REASON", "SCHEDULER_ERROR", "UNSCHEDULABLE", "clear_lower_nominations", "delete_victim",
+    "disruption_target", "mark_victim",
     "needs_mark", "prepare_candidate", "record_failure",
 ]
 
 SCHEDULER_USER = "system:kube-scheduler"
 PREEMPTION_REASON = "PreemptionByScheduler"
 """`v1.PodReasonPreemptionByScheduler`."""
+UNSCHEDULABLE = "Unschedulable"
+"""`v1.PodReasonUnschedulable`: handleSchedulingFailure's reason for a rejected cycle."""
+SCHEDULER_ERROR = "SchedulerError"
+"""`v1.PodReasonSchedulerError`: its reason for any other failure (`status.IsRejected()` false)."""
 
 
 def _condition(scheduler_name: str, now: int) -> Condition:
@@ -101,21 +109,21 @@ def _preempt_victim(model: ClusterModel, state: ClusterState, instance: str, pre
     return state, None if response.ok else (response.message or response.reason)
 
 
-def _lower_nominated(model: ClusterModel, state: ClusterState, instance: str, priority: int, preemptor: str,
-                     node: str) -> list[Pod]:
-    """getLowerPriorityNominatedPods: the scheduler's pending pods nominated to `node` with a lower
-    priority than the preemptor's."""
-    return [p for p in view(model, state, instance).list("pods")
-            if isinstance(p, Pod) and not p.spec.node_name and p.status.nominated_node_name == node
-            and pod_priority(p) < priority and pod_key(p) != preemptor]
-
-
 def clear_lower_nominations(model: ClusterModel, state: ClusterState, instance: str, priority: int,
                             preemptor: str, node: str) -> tuple[ClusterState, bool]:
-    """clearNominatedNodeName for the lower-priority pods nominated to `node`: (the state, whether
-    a patch failed: only logged upstream, but the asynchronous goroutine then ends as an error)."""
+    """getLowerPriorityNominatedPods, then clearNominatedNodeName (`pkg/scheduler/util/utils.go`
+    ClearNominatedNodeName): the pods the scheduler's nominator holds on `node` with a lower
+    priority than the preemptor's lose their nomination, one status patch each — but for those
+    whose object (the queue's, the cached one) names no node yet, which are skipped (their
+    nomination, in memory only, stays). (The state, whether a patch failed: only logged
+    upstream, but the asynchronous goroutine then ends as an error.) The nominator itself changes
+    when the patch is delivered back (`kubeprop.model.scheduler.nominator`)."""
     failed = False
-    for pod in _lower_nominated(model, state, instance, priority, preemptor, node):
+    memory: SchedulerState = state.schedulers[instance]
+    pods = view(model, state, instance).list("pods")
+    for pod in lower_nominated(memory, pods, priority, preemptor, node):
+        if not pod.status.nominated_node_name:
+            continue
         request = _patch_status(pod.metadata.namespace, pod.metadata.name, {"nominatedNodeName": None})
         state, response = send(model, state, SCHEDULER_USER, request, instance)
         failed = failed or not response.ok
@@ -139,22 +147,36 @@ def prepare_candidate(model: ClusterModel, state: ClusterState, instance: str, p
 
 
 def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod: Pod, message: str,
-                   nominated: str | None) -> ClusterState:
-    """handleSchedulingFailure's updatePod (`schedule_one.go`): one status patch with
-    PodScheduled=False, reason Unschedulable, the FitError's `message`, and `nominated` as
-    nominatedNodeName (None: the PostFilter returned no result, the nomination is kept); nothing is
-    sent when neither changes (UpdatePodCondition: the transition time moves only with the status)."""
+                   nominating: str | None, reason: str = UNSCHEDULABLE) -> ClusterState:
+    """handleSchedulingFailure (`schedule_one.go`) with the PostFilter's NominatingInfo
+    `nominating`: a node (ModeOverride: preemption nominated it), "" (ModeOverride: preemption
+    found no candidate, "Specify nominatedNodeName to clear the pod's nominatedNodeName status"),
+    or KEEP / None (ModeNoop: no PostFilter result — not eligible to preempt, a failed synchronous
+    preparation, no preemption plugin). First AddNominatedPod updates the scheduler's nominator
+    (`kubeprop.model.scheduler.nominator`), then updatePod sends one status patch
+    (`pkg/scheduler/util/utils.go` PatchPodStatus: a strategic merge patch of what changed, no
+    resourceVersion, so it never conflicts) with PodScheduled=False, `reason` (Unschedulable for a
+    rejection, the FitError's `message`; SchedulerError for an error, `status.IsRejected()` false:
+    a failed binding, `kubeprop.model.scheduler.binding`), and the nomination where ModeOverride
+    changes it; nothing is sent when neither changes (UpdatePodCondition: the transition time moves
+    only with the status). A failed patch is only logged."""
+    key = pod_key(pod)
+    namespace, _, name = key.partition("/")
+    cached = view(model, state, instance).get(ObjectKey("pods", namespace, name))
+    memory: SchedulerState = state.schedulers[instance]
+    updated = add_nominated(memory, cached if isinstance(cached, Pod) else None, nominating)
+    if updated is not memory:
+        state = evolve(state, schedulers=state.schedulers.set(instance, updated))
     current = find_condition(pod.status.conditions, "PodScheduled")
     since = current.last_transition_time if current is not None and current.status == "False" else state.clock
-    cond = Condition(type="PodScheduled", status="False", reason="Unschedulable", message=message,
+    cond = Condition(type="PodScheduled", status="False", reason=reason, message=message,
                      last_transition_time=since)
     status: dict[str, object] = {}
     if not condition_unchanged(pod.status.conditions, cond):
         status["conditions"] = [encode(cond)]
-    if nominated is not None and nominated != pod.status.nominated_node_name:
-        status["nominatedNodeName"] = nominated
+    if nominating is not None and nominating != pod.status.nominated_node_name:
+        status["nominatedNodeName"] = nominating or None
     if not status:
         return state
-    state, _ = send(model, state, SCHEDULER_USER,
-                    _patch_status(pod.metadata.namespace, pod.metadata.name, status), instance)
+    state, _ = send(model, state, SCHEDULER_USER, _patch_status(namespace, name, status), instance)
     return state

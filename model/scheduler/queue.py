@@ -121,6 +121,13 @@ class SchedulerState:
     """The asynchronous preemptions under way, by preemptor (more than one when a pod, released
     before its last victim's calls, preempts again: upstream starts a second goroutine); empty
     when nothing preempts (or `schedulerAsyncPreemption` is off), and left out of fingerprints then."""
+    nominated: FrozenMap[str, str] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The nominator (pod key → node, `kubeprop.model.scheduler.nominator`): the nominations the
+    scheduling cycles see, set by the scheduler's own preemption before its write reaches the API
+    server; empty (and left out of fingerprints) in scenarios where nothing is nominated."""
+    seen: FrozenMap[str, str] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The nominatedNodeName the pod informer last delivered for each unassigned pod that has one
+    (the old object of the next update, `kubeprop.model.scheduler.nominator`)."""
 
     def held(self, key: str) -> bool:
         """DefaultPreemption's PreEnqueue rejects the pod: one of its preemptions still holds it."""
@@ -138,6 +145,12 @@ class SchedulerState:
         if not self.preempting:
             return evolve(self, unschedulable=EMPTY)
         kept = FrozenMap({k: p for k, p in self.unschedulable.items() if self.held(k)})
+        return self if len(kept) == len(self.unschedulable) else evolve(self, unschedulable=kept)
+
+    def move_some(self, moved: frozenset[str]) -> SchedulerState:
+        """MoveAllToActiveOrBackoffQueue with a PreEnqueueCheck: the parked pods in `moved` are
+        tried again (but for the held ones)."""
+        kept = FrozenMap({k: p for k, p in self.unschedulable.items() if k not in moved or self.held(k)})
         return self if len(kept) == len(self.unschedulable) else evolve(self, unschedulable=kept)
 
 

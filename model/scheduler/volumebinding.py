@@ -67,7 +67,7 @@ from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
-    "PLUGIN", "RESOURCES", "PodVolumes", "check_bindings", "node_affinity_matches", "pod_volumes",
+    "PLUGIN", "RESOURCES", "PodVolumes", "binding_failure", "check_bindings", "node_affinity_matches", "pod_volumes",
     "prebind_requests", "sees_volumes", "watches",
 ]
 
@@ -239,16 +239,42 @@ def prebind_requests(view: ObjectView, pod: Pod, node: Node, cluster_class: str,
 
 def check_bindings(view: ObjectView, pod: Pod, node_name: str) -> Literal["ready", "wait", "failed"]:
     """checkBindings while PreBind waits: "failed" when a claim is gone or its selected node was
-    removed or changed (the provisioner gave up), "ready" when every claim is fully bound, else
-    "wait"."""
+    removed or changed (the provisioner gave up: `binding_failure` says how), "ready" when every
+    claim is fully bound, else "wait"."""
+    if binding_failure(view, pod, node_name) is not None:
+        return "failed"
     for name in claim_names(pod):
         claim = view.get(ObjectKey(CLAIMS, pod.metadata.namespace, name))
-        if not isinstance(claim, PersistentVolumeClaim):
-            return "failed"
-        if is_fully_bound(claim):
-            continue
-        selected = claim.metadata.annotations.get(ANN_SELECTED_NODE)
-        if selected is not None and selected != node_name:
-            return "failed"
-        return "wait"
+        if isinstance(claim, PersistentVolumeClaim) and not is_fully_bound(claim):
+            return "wait"
     return "ready"
+
+
+PVC_CACHE_TYPE = "v1.PersistentVolumeClaim"
+"""The description of the binder's claim assume cache (`binder.go` NewPVCAssumeCache), which its
+NotFoundError names (`pkg/scheduler/util/assumecache/assume_cache.go`: "could not find %v %q")."""
+
+
+def binding_failure(view: ObjectView, pod: Pod, node_name: str) -> str | None:
+    """Why checkBindings (`binder.go`, v1.33) fails the waiting PreBind, as BindPodVolumes wraps
+    it ("binding volumes: %w"), or None. The claims in the pod's order; a claim statically bound
+    (a volume in the cache names it in its claimRef) is one of the `bindings` ("failed to check
+    binding: %w"), any other one of the `claimsToProvision` ("failed to check provisioning pvc:
+    %w", then "provisioning failed for PVC %q" when its selected-node annotation no longer names
+    the node). A claim missing from the cache is the assume cache's NotFoundError. Model choice: the
+    claims are taken in the pod's order, where upstream checks all static bindings first."""
+    for name in claim_names(pod):
+        claim = view.get(ObjectKey(CLAIMS, pod.metadata.namespace, name))
+        if isinstance(claim, PersistentVolumeClaim):
+            if is_fully_bound(claim):
+                continue
+            selected = claim.metadata.annotations.get(ANN_SELECTED_NODE)
+            if selected is not None and selected != node_name:
+                return f'binding volumes: provisioning failed for PVC "{name}"'
+            return None
+        missing = f'could not find {PVC_CACHE_TYPE} "{pod.metadata.namespace}/{name}"'
+        static = any(isinstance(v, PersistentVolume) and v.spec.claim_ref is not None
+                     and v.spec.claim_ref.name == name and v.spec.claim_ref.namespace == pod.metadata.namespace
+                     for v in view.list(VOLUMES))
+        return f"binding volumes: failed to check {'binding' if static else 'provisioning pvc'}: {missing}"
+    return None

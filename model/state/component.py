@@ -11,7 +11,8 @@
   data of the model, never a list filled in as a side effect of importing a module.
 - `Controller` and `Reconciliation`: the protocol of a reconciling controller (docs/controllers.md;
   the work-queue mechanics are in `kubeprop.model.controllers.base`). Scenario loading checks user
-  controllers against it, so it lives below both the scenario and the controllers.
+  controllers against it, so it lives below both the scenario and the controllers — and so does
+  the check of a controller's optional `namespaces` (`controller_namespaces`, `namespaces_problem`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from kubeprop.model.api.names import name_is_dns_label
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.errors import describe_value
 from kubeprop.model.state.informer import ObjectView
 
 if TYPE_CHECKING:
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "RequestGate", "Resetter", "ResponseObserver",
-    "TickGuard", "TickHook", "Timer", "WatchSource",
+    "TickGuard", "TickHook", "Timer", "WatchSource", "controller_namespaces", "namespaces_problem",
 ]
 
 EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
@@ -105,7 +108,9 @@ class Reconciliation:
 
 @runtime_checkable
 class Controller(Protocol):
-    """A reconciling controller (see the module docstring)."""
+    """A reconciling controller (see the module docstring). It may also have `namespaces`, the
+    namespaces its informers are limited to (`controller_namespaces`), and `wakeup_at`
+    (`kubeprop.model.controllers.base`)."""
 
     name: str
     watches: tuple[str, ...]
@@ -118,3 +123,44 @@ class Controller(Protocol):
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation: ...
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any: ...
+
+
+def controller_namespaces(controller: object) -> tuple[str, ...]:
+    """The namespaces a controller's informers watch: its optional `namespaces` (checked by
+    `namespaces_problem`), or () — every namespace, what every built-in controller watches.
+
+    Upstream an operator limited to some namespaces builds its informers with them: client-go's
+    `informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithNamespace(ns))`
+    (`staging/src/k8s.io/client-go/informers/factory.go`: one namespace per factory, the default
+    `v1.NamespaceAll`), or controller-runtime's `cache.Options{DefaultNamespaces: {ns: {}, …}}`
+    (`pkg/cache/cache.go`), whose name the field takes. What that changes is in
+    `kubeprop.model.controllers.cache_sync`."""
+    value = getattr(controller, "namespaces", ())
+    return value if type(value) is tuple else tuple(value)
+
+
+def namespaces_problem(controller: object) -> str | None:
+    """What is wrong with a controller's `namespaces`, naming the controller, or None: a tuple (or
+    list) of distinct namespace names — DNS-1123 labels, as a Namespace's name must be
+    (`staging/src/k8s.io/apimachinery/pkg/api/validation/generic.go`: ValidateNamespaceName =
+    NameIsDNSLabel). An empty name is refused: it is `metav1.NamespaceAll` upstream, every
+    namespace, which leaving the field out (or empty) says."""
+    if not hasattr(controller, "namespaces"):
+        return None
+    value = controller.namespaces
+    where = f"controller {getattr(controller, 'name', '?')!r}: namespaces"
+    if not isinstance(value, tuple | list):
+        return (f"{where} must be a list of namespace names, such as ('shop',) (leave it out for every "
+                f"namespace), not {describe_value(value)}")
+    for i, namespace in enumerate(value):
+        if not isinstance(namespace, str):
+            return f"{where}[{i}] must be a namespace name, not {describe_value(namespace)}"
+        if not namespace:
+            return (f"{where}[{i}] is empty: name a namespace (\"\" is every namespace upstream, "
+                    "metav1.NamespaceAll: leave `namespaces` out or empty for that)")
+        errors = name_is_dns_label(namespace)
+        if errors:
+            return f"{where}[{i}] {namespace!r} is not a valid namespace name: {errors[0]}"
+        if namespace in value[:i]:
+            return f"{where}[{i}] {namespace!r} is listed twice"
+    return None

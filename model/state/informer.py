@@ -53,6 +53,56 @@ class ObjectView(Protocol):
     def awaits_relist(self, resource: str) -> bool: ...
 
 
+class NamespacedView:
+    """What a controller whose informers watch some namespaces only reads: `view` (the controller
+    manager's shared cache, or the store with instant caches) without the objects of every other
+    namespace. Cluster-scoped objects (no namespace: nodes, namespaces, volumes) stay — upstream
+    their informers list every one of them whatever the namespaces
+    (`kubeprop.model.controllers.cache_sync`).
+
+    `get` of another namespace's object is None and `list` yields none of them: a lister of a
+    namespaced informer factory only holds what its LISTs returned
+    (`staging/src/k8s.io/client-go/informers/factory.go` WithNamespace; controller-runtime's
+    `pkg/cache/multi_namespace_cache.go`, whose Get of such an object even errors with "unable to
+    get: … because of unknown namespace for the cache"). The freshness questions are the shared
+    cache's answers for the whole resource."""
+
+    __slots__ = ("namespaces", "view")
+
+    def __init__(self, view: ObjectView, namespaces: tuple[str, ...]) -> None:
+        self.view, self.namespaces = view, namespaces
+
+    def get(self, key: ObjectKey) -> ApiObject | None:
+        """The object at `key` if it is cluster-scoped or in one of the namespaces, else None."""
+        if key.namespace and key.namespace not in self.namespaces:
+            return None
+        return self.view.get(key)
+
+    def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]:
+        """The objects of `resource` in the namespaces (or in `namespace`, if it is one of them),
+        and cluster-scoped ones."""
+        if namespace:
+            if namespace in self.namespaces:
+                yield from self.view.list(resource, namespace)
+            return
+        namespaces = self.namespaces
+        for obj in self.view.list(resource):
+            if not obj.metadata.namespace or obj.metadata.namespace in namespaces:
+                yield obj
+
+    def last_sync_resource_version(self, resource: str) -> str:
+        """The shared cache's `last_sync_resource_version`."""
+        return self.view.last_sync_resource_version(resource)
+
+    def has_synced(self, resource: str) -> bool:
+        """The shared cache's `has_synced`."""
+        return self.view.has_synced(resource)
+
+    def awaits_relist(self, resource: str) -> bool:
+        """The shared cache's `awaits_relist`."""
+        return self.view.awaits_relist(resource)
+
+
 @attrs.frozen(cache_hash=True)
 class ResourceCache:
     """One resource's objects as a component last heard of them.

@@ -24,8 +24,6 @@ printing every violation found before it (`CheckInterrupted`), recorded where th
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import os
 import sys
 import time
@@ -36,7 +34,7 @@ from typing import Any, TextIO
 import attrs
 import yaml
 
-from kubeprop.counterexamples.api import INTERRUPTED, CheckInterrupted, CheckReport, Discovery, check
+from kubeprop.counterexamples.api import CheckInterrupted, CheckReport, check
 from kubeprop.counterexamples.check_bounds import (
     DEFAULT_BUDGET,
     MAX_DEPTH,
@@ -45,41 +43,36 @@ from kubeprop.counterexamples.check_bounds import (
     CheckBounds,
     check_bounds,
 )
-from kubeprop.counterexamples.format import length_words
 from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
-from kubeprop.model.scenario.load import Scenario, load_scenario, stored_only_labels, stored_only_note
+from kubeprop.model.scenario.load import Scenario, load_scenario, stored_only_labels
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
-from kubeprop.model.scheduler.served import unserved_templates, unserved_templates_note
-from kubeprop.properties.cli.engine_lines import column
+from kubeprop.model.scheduler.served import unserved_templates
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.cli.check_table import (
+    ENGINE_ORDER,
+    ENGINES,
+    LASSO_ENGINES,
+    CheckRun,
+    exit_code,
+    interrupted_text,
+    table,
+)
+from kubeprop.properties.cli.engine_lines import DEFAULT_DEPTH
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import depth_bound, int_in, output_folder, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.live import LiveLine, LogLines
-from kubeprop.properties.cli.table import Finding, Table, render
-from kubeprop.properties.explore.discoveries import SETTLES
+from kubeprop.properties.cli.table import render
 from kubeprop.properties.explore.engine import EngineConfig
-from kubeprop.properties.explore.portfolio import LATE
 from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, SHRINK_STEPS_LIMIT
 from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
-from kubeprop.properties.registry import Property
-from kubeprop.properties.upstream_behaviour import HEADING, explanation
-from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
-ENGINE_ORDER = ("bfs", "walk", "hypothesis")
-"""What `--engine all` runs, each with an equal share of the budget."""
-LASSO_ENGINES = ("lasso", "lasso-exhaustive")
-"""Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
-only when asked for by name."""
-ENGINES = ("portfolio", "around", "faults", "perturb", "pct", *ENGINE_ORDER)
-"""`--engine` choices besides `all` and the lasso engines; the default is the portfolio."""
-CHECKS_CONVERGENCE = {name: True for name in ENGINES}
-DEFAULT_DEPTH: int = EngineConfig().max_depth
 ENGINE_HELP = {
     "portfolio": "the default: every engine below taking turns within the budget, the search around the "
                  "fair run first",
@@ -146,28 +139,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "are Raft variants)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
-    p.add_argument("--max-depth", type=depth_bound,
-                   help=f"BFS depth bound; length of each walk, PCT run and Hypothesis example — every other walk "
-                        f"and PCT run goes on for the fair run's length and a quarter when that is longer, to reach "
-                        f"a long workload's end (1 to {MAX_DEPTH:,}; default: the scenario's bounds.maxDepth, else "
-                        f"{DEFAULT_DEPTH})")
-    p.add_argument("--max-states", type=state_bound,
-                   help=f"distinct-state bound of the explicit searches (1 to {MAX_STATES:,}: the bound is there for "
-                        "memory; default: the scenario's bounds.maxStates, else none)")
-    p.add_argument("--runs", type=_positive_int,
-                   help="walks and Hypothesis examples to run (default: as many as the budget allows); after a "
-                        "violation the search goes on for the other properties and counts its runs anew")
-    p.add_argument("--shrink-steps", type=int_in(1, SHRINK_STEPS_LIMIT), default=MAX_SHRINK_STEPS, metavar="N",
-                   help=f"shrink a counterexample replaying and judging at most N model steps (default "
-                        f"{MAX_SHRINK_STEPS:,}): counted in steps, the same on any machine; the budget still bounds it")
-    p.add_argument("--budget", type=_positive_float,
-                   help="wall-clock seconds for the whole run, every engine and shrinking included (default: the "
-                        f"scenario's bounds.timeLimitSeconds, else {DEFAULT_BUDGET:g})")
-    p.add_argument("--workers", type=int_in(1, MAX_WORKERS),
-                   help="worker processes: the portfolio's lanes, each running some of its engines, with the same "
-                        "result as one (default: the core count or 3, whichever is fewer; at most one per engine; "
-                        "1: all in this process, as with --metrics); --engine walk: walk workers (default: the "
-                        "core count)")
+    _add_bound_arguments(p)
     p.add_argument("--cluster", metavar="tcp://HOST:8786", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
                    help="run the walks on this dask.distributed scheduler (default $DASK_SCHEDULER_ADDRESS; "
                         "needs kubeprop[dask])")
@@ -191,29 +163,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=lambda args: run_check(args, sys.stdout))
 
 
-@attrs.frozen
-class CheckRun:
-    """All engines' reports for one scenario."""
 
-    scenario: str
-    reports: tuple[CheckReport, ...]
-    properties: tuple[Any, ...]
-    """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
-    explored: WorstFold | None = None
-    """With `--metrics`: the worst metrics over every run the engines finished (`on_run`)."""
-    variant: str | None = None
-    parameters: tuple[tuple[str, Any], ...] = ()
-    """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
-    stored_only: tuple[str, ...] = ()
-    """The stored-only objects of the scenario's manifests and workload steps: the header names them once."""
-    unserved: tuple[tuple[str, str], ...] = ()
-    """The Pods and workloads of the manifests and workload steps whose pods name a scheduler the
-    scenario does not run, with its name (`served.unserved_templates`): the header names them once."""
-    max_depth: int = DEFAULT_DEPTH
-    """The engines' `max_depth` (`--max-depth`): the engine lines say how long random runs were."""
-    bounds: CheckBounds | None = None
-    """The bounds the engines ran with and where each came from (a flag, the scenario, the default):
-    the header says so when the scenario sets any."""
+def _add_bound_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags that bound the search: depth, states, runs, shrinking, time and worker processes."""
+    p.add_argument("--max-depth", type=depth_bound,
+                   help=f"BFS depth bound; length of each walk, PCT run and Hypothesis example — every other walk "
+                        f"and PCT run goes on for the fair run's length and a quarter when that is longer, to reach "
+                        f"a long workload's end (1 to {MAX_DEPTH:,}; default: the scenario's bounds.maxDepth, else "
+                        f"{DEFAULT_DEPTH})")
+    p.add_argument("--max-states", type=state_bound,
+                   help=f"distinct-state bound of the explicit searches (1 to {MAX_STATES:,}: the bound is there for "
+                        "memory; default: the scenario's bounds.maxStates, else none)")
+    p.add_argument("--runs", type=_positive_int,
+                   help="walks and Hypothesis examples to run (default: as many as the budget allows); after a "
+                        "violation the search goes on for the other properties and counts its runs anew")
+    p.add_argument("--shrink-steps", type=int_in(1, SHRINK_STEPS_LIMIT), default=MAX_SHRINK_STEPS, metavar="N",
+                   help=f"shrink a counterexample replaying and judging at most N model steps (default "
+                        f"{MAX_SHRINK_STEPS:,}): counted in steps, the same on any machine; the budget still bounds it")
+    p.add_argument("--budget", type=_positive_float,
+                   help="wall-clock seconds for the whole run, every engine and shrinking included (default: the "
+                        f"scenario's bounds.timeLimitSeconds, else {DEFAULT_BUDGET:g})")
+    p.add_argument("--workers", type=int_in(1, MAX_WORKERS),
+                   help="worker processes: the portfolio's lanes, each running some of its engines, with the same "
+                        "result as one (default: the core count or 3, whichever is fewer; at most one per engine; "
+                        "1: all in this process, as with --metrics); --engine walk: walk workers (default: the "
+                        "core count)")
 
 
 def keep_hypothesis_under(out: Path) -> None:
@@ -260,10 +234,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     config = engine_config(args, bounds)
     model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
     start = initial_state(model)  # an object the API server rejects is bad input before any engine runs
-    explored = None
-    if getattr(args, "metrics", False) and not cycle and not getattr(args, "cluster", None):
-        explored = WorstFold(model, start)
-        config = attrs.evolve(config, on_run=explored.add)
+    explored, config = _metrics_fold(args, cycle, model, start, config)
     if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)
     reports = []
@@ -272,17 +243,10 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     live = mode == "live"
     for i, engine in enumerate(engines):
         share = max(0.0, (budget - (time.perf_counter() - began)) / (len(engines) - i))
-        if mode != "none":
-            sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
-            sys.stderr.flush()
-        line: LiveLine | LogLines | None = (None if mode == "none" else LogLines(engine, share) if mode == "lines"
-                                            else LiveLine(engine, share) if engine in ("bfs", "portfolio") else None)
+        line = _progress(mode, engine, share)
         engine_config_ = (attrs.evolve(config, progress=line) if line is not None and engine in ("bfs", "portfolio")
                           else config)
-        name = engine
-        if engine == "walk" and args.cluster:  # the walks on a Dask cluster (kubeprop.properties.explore.dask_walks)
-            from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
-            name = dask_engine(args.cluster, terminal_progress if live else None)
+        name = _engine_name(args, engine, live)
         try:
             reports.append(attrs.evolve(check(
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
@@ -294,7 +258,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
             run = CheckRun(scenario.name, (*reports, *partial), props, variant=args.variant,
                            parameters=tuple(args.params), max_depth=config.max_depth, bounds=bounds)
-            raise Interrupted(_interrupted(run, engine)) from None
+            raise Interrupted(interrupted_text(run, engine)) from None
         if line is not None:
             line.end()
         if getattr(args, "first", False) and any(d.upstream is None for d in reports[-1].found):
@@ -302,6 +266,35 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     return CheckRun(scenario.name, tuple(reports), props, explored, args.variant, tuple(args.params),
                     stored_only=_stored_only(scenario, reports), max_depth=config.max_depth, bounds=bounds,
                     unserved=_unserved(scenario, reports))
+
+
+def _metrics_fold(args: argparse.Namespace, cycle: bool, model: ClusterModel, start: ClusterState,
+                  config: EngineConfig) -> tuple[WorstFold | None, EngineConfig]:
+    """With `--metrics` (not for the lasso engines, nor for walks on a Dask cluster): the fold of the
+    worst metrics over every run, and the engines' configuration that feeds it every finished run."""
+    if getattr(args, "metrics", False) and not cycle and not getattr(args, "cluster", None):
+        fold = WorstFold(model, start)
+        return fold, attrs.evolve(config, on_run=fold.add)
+    return None, config
+
+
+def _engine_name(args: argparse.Namespace, engine: str, live: bool) -> str:
+    """The engine `check` runs for `engine`: with `--cluster`, the walks on a Dask cluster
+    (`kubeprop.properties.explore.dask_walks`)."""
+    if engine != "walk" or not args.cluster:
+        return engine
+    from kubeprop.properties.explore.dask_walks import dask_engine, terminal_progress
+    return dask_engine(args.cluster, terminal_progress if live else None)
+
+
+def _progress(mode: str, engine: str, share: float) -> LiveLine | LogLines | None:
+    """Say on stderr that `engine` starts (unless `--progress none`), and the progress it reports as
+    it runs: log lines, or a live line on a terminal for the engines that report (bfs, portfolio)."""
+    if mode != "none":
+        sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
+        sys.stderr.flush()
+    return (None if mode == "none" else LogLines(engine, share) if mode == "lines"
+            else LiveLine(engine, share) if engine in ("bfs", "portfolio") else None)
 
 
 def _stored_only(scenario: Scenario, reports: Sequence[CheckReport]) -> tuple[str, ...]:
@@ -315,133 +308,6 @@ def _unserved(scenario: Scenario, reports: Sequence[CheckReport]) -> tuple[tuple
     steps = reports[0].model.workload_objects if reports else ()
     return unserved_templates([*(m.obj for m in scenario.objects), *(o for step in steps for o in step)])
 
-
-def _interrupted(run: CheckRun, engine: str) -> str:
-    """For Ctrl-C: the table of the engines that finished and of the interrupted one's violations
-    found so far (each with its counterexample file, if it could be written at once), and what
-    the table shows."""
-    text = io.StringIO()
-    finished = [r for r in run.reports if r.exit_reason != INTERRUPTED]
-    found = sum(len(r.found) for r in run.reports if r.exit_reason == INTERRUPTED)
-    if finished or found:
-        render(table(run), text)
-    so_far = f"; {found} violation{'s' if found != 1 else ''} it found before the interrupt, listed above" \
-        if found else ""
-    text.write(f"\n{engine}: interrupted before it finished; "
-               f"{'no engine finished' if not finished else 'the table shows the engines that did'}{so_far}\n")
-    return text.getvalue()
-
-
-def discovery_length(found: Discovery) -> str:
-    """A discovery's trace length: `5 steps`, or `3 steps, then a fair continuation of 66` for a
-    convergence violation (the engine's find, then the fair continuation its file records), as
-    `kubeprop replay` and `kubeprop gate` print it (`format.length_words`)."""
-    start = found.counterexample.continuation_start if found.counterexample is not None else None
-    return length_words(len(found.trace), start)
-
-
-def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
-    found = report.discovery(prop.name)
-    if found is not None:
-        ce = found.counterexample
-        if ce is not None and ce.cycle_start is not None:
-            return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
-        return f"{'VIOLATED' if found.upstream is None else 'UPSTREAM'} ({discovery_length(found)})"
-    if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
-        return "vacuous"
-    if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
-        return "not judged (no settle)"
-    if report.exit_reason == INTERRUPTED:
-        return "interrupted"
-    if not stepped(report):
-        return "not checked (no step)"
-    if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
-        return "not checked"
-    return "held (exhaustive)" if report.complete else "held (bounded)"
-
-
-def table(run: CheckRun) -> Table:
-    """The cluster run as the common result table."""
-    model = run.reports[0].model
-    vacuous = vacuous_properties(model, run.properties)
-    cells = tuple(tuple(_cell(r, p, p.name in vacuous) for r in run.reports) for p in run.properties)
-    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
-                     for r in run.reports for d in r.found if d.upstream is None)
-    upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
-                     for r in run.reports for d in r.found if d.upstream is not None)
-    warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
-                                 *map(figures_missing, run.reports)) if w)
-    notes = (stored_only_note(run.stored_only), unserved_templates_note(run.unserved))
-    bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
-    return Table(title(run), tuple(p.name for p in run.properties),
-                 tuple(column(r, run.max_depth) for r in run.reports), cells,
-                 vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
-                 warnings=warnings, findings=findings, upstream=upstream,
-                 upstream_heading=HEADING, header=tuple(line for line in (bounds, *notes) if line))
-
-
-def title(run: CheckRun) -> str:
-    """The header line: the scenario, and the variant and parameter overrides when given."""
-    variant = f", variant {run.variant}" if run.variant else ""
-    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
-    return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
-
-
-def _inline(found: Discovery) -> tuple[str, ...]:
-    """The trace's actions, printed under a violation recorded but not written (its file could
-    not be: a link planted at its name), so that the finding is kept; none when it has a file."""
-    if found.path is not None or found.counterexample is None:
-        return ()
-    return tuple(str(action) for action in found.trace)
-
-
-def _unshrunk(found: Discovery) -> tuple[str, ...]:
-    """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it, or
-    that its shrinking stopped before its end: cut by the budget's time bound (so the length may
-    differ on another machine), or at its step bound (`--shrink-steps`: the same on any machine).
-    The counterexample file's note says the same (`Discovery.shrink_note`)."""
-    if found.unshrunk:
-        return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",)
-    return (found.shrink_note,) if found.shrink_note else ()
-
-
-def figures_missing(report: CheckReport) -> str | None:
-    """The warning for a portfolio whose worker lanes did not all report in time (`LATE`): their
-    members' steps are missing from the figures. The verdicts stand: a lane sends a violation the
-    moment it finds one, so only what it checked without finding anything goes uncounted."""
-    late = [p.engine for p in getattr(report.stats, "parts", ()) if p.stats.note == LATE]
-    if not late:
-        return None
-    return (f"{report.engine}: no figures from {', '.join(late)} (a lane that did not report in time: a busy or "
-            "stopped process): the totals are incomplete, and 'held' covers only what was checked (a lane "
-            "reports a violation the moment it finds one)")
-
-
-NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"
-
-
-def stepped(report: CheckReport) -> bool:
-    """Whether the engine explored anything (a search that was done at once counts, and so does a
-    violation found in the initial state): if not, its column says "not checked"."""
-    return bool(report.complete or report.found or getattr(report.stats, "steps", 0))
-
-
-def took_a_step(run: CheckRun) -> bool:
-    """Whether any engine explored anything (`stepped`)."""
-    return any(stepped(r) for r in run.reports)
-
-
-def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:
-    """1 on any violation (known upstream behaviour only if `strict`); 3 if an exhaustive search was
-    asked for and not achieved, or no engine took a step; else 0."""
-    if any(strict or d.upstream is None for r in run.reports for d in r.found):
-        return ExitCode.VIOLATION
-    if exhaustive and not any(r.engine == "bfs" and r.complete for r in run.reports):
-        return ExitCode.INCONCLUSIVE
-    if not took_a_step(run):
-        return ExitCode.INCONCLUSIVE
-    return ExitCode.OK
 
 
 def is_raft(args: argparse.Namespace) -> bool:

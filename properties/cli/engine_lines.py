@@ -11,9 +11,10 @@ from kubeprop.properties.cli.table import EngineColumn
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.portfolio import LATE
 
-__all__ = ["RUN_ENGINES", "column"]
+__all__ = ["DEFAULT_DEPTH", "RUN_ENGINES", "column"]
 
 DEFAULT_DEPTH: int = EngineConfig().max_depth
+"""The engines' `max_depth` when neither `--max-depth` nor the scenario's `bounds:` set one."""
 
 
 RUN_ENGINES = ("walk", "pct", "hypothesis")

@@ -49,7 +49,8 @@ from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.properties.cli.check import discovery_length, figures_missing, keep_hypothesis_under
+from kubeprop.properties.cli.check import keep_hypothesis_under
+from kubeprop.properties.cli.check_table import discovery_length, figures_missing
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import output_folder, seconds
 from kubeprop.properties.cli.gate_config import (

@@ -9,23 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from raft_records import two_leaders_in_term_1
 
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.format import CounterexampleError
-from kubeprop.model.raft.state import RaftAction, RaftConfig
 from kubeprop.properties.cli.main import main
-from kubeprop.properties.raft import RAFT_CHECKS
 
 
 @pytest.fixture(scope="module")
 def raft_data() -> dict[str, Any]:
     """A recorded Raft trace: with the seed's ceil quorum, two of four members win term 1."""
-    config = RaftConfig(servers=4, quorum="ceil", max_term=1, max_log=0)
-    trace = (RaftAction("Timeout", 0), RaftAction("Timeout", 1), RaftAction("Receive", msg=(0, 0, 2, 1, 0, 0)),
-             RaftAction("Receive", msg=(0, 1, 3, 1, 0, 0)), RaftAction("Receive", msg=(1, 2, 0, 1, 1)),
-             RaftAction("Receive", msg=(1, 3, 1, 1, 1)))
-    [election_safety] = [c for c in RAFT_CHECKS if c.name == "ElectionSafety"]
-    return raft_trace.to_data(raft_trace.record(config, "quorum-ceil", election_safety, trace))
+    return two_leaders_in_term_1()
 
 
 def _problems(tmp_path: Path, data: dict[str, Any]) -> list[tuple[str, str]]:

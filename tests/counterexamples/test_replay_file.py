@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from raft_records import two_leaders_in_term_1
+
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.replay_file import render_file_replay, replay_file
-from kubeprop.model.raft.state import RaftAction, RaftConfig
 from kubeprop.properties.cli.gate_replay import corpus_case
-from kubeprop.properties.raft import RAFT_CHECKS
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER_FILE = next(p for p in sorted((REPO / "counterexamples" / "corpus").glob("*.json"))
@@ -23,12 +23,7 @@ CLUSTER_FILE = next(p for p in sorted((REPO / "counterexamples" / "corpus").glob
 
 def _raft_file(where: Path, expectation: str | None = None) -> Path:
     """A recorded Raft trace: with the seed's ceil quorum, two of four members win term 1."""
-    config = RaftConfig(servers=4, quorum="ceil", max_term=1, max_log=0)
-    trace = (RaftAction("Timeout", 0), RaftAction("Timeout", 1), RaftAction("Receive", msg=(0, 0, 2, 1, 0, 0)),
-             RaftAction("Receive", msg=(0, 1, 3, 1, 0, 0)), RaftAction("Receive", msg=(1, 2, 0, 1, 1)),
-             RaftAction("Receive", msg=(1, 3, 1, 1, 1)))
-    [election_safety] = [c for c in RAFT_CHECKS if c.name == "ElectionSafety"]
-    data = raft_trace.to_data(raft_trace.record(config, "quorum-ceil", election_safety, trace))
+    data = two_leaders_in_term_1()
     if expectation is not None:
         data["expectation"] = expectation
     where.write_text(json.dumps(data))

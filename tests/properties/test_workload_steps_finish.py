@@ -11,6 +11,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+from scenario_text import solo_pod, statefulset_db, workload_head
 
 from kubeprop.counterexamples.api import check
 from kubeprop.model.api.objects import Pod
@@ -28,32 +29,14 @@ DATA = Path(__file__).parents[1] / "model" / "data" / "maintenance"
 FINISH = select(["workload-steps-finish"])
 CONVERGENCE = select(kind="convergence")
 ONE_LANE = EngineConfig(seed=0, workers=1, budget_seconds=None)
-HEADER = ("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: hang}\nmanifests: [m]\n"
-          "topology: {nodes: [{name: worker-1, allocatable: {cpu: '2', memory: 2Gi, pods: '20'}}]}\n"
-          "users: [{name: admin, clusterRoles: [cluster-admin]}]\napplyAs: admin\nworkload:\n")
-POD = """apiVersion: v1
-kind: Pod
-metadata: {name: solo, namespace: default}
-spec:
-  terminationGracePeriodSeconds: 30
-  containers: [{name: c, image: app:1, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
-"""
+HEADER = workload_head("hang")
+POD = solo_pod()
 CONFIG_MAP = """apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: default, finalizers: FINALIZERS}
 data: {mode: fast}
 """
-STATEFULSET = """apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: default}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: db, image: db:1, resources: {requests: {cpu: '64'}}}]}
-"""
+STATEFULSET = statefulset_db("default", "{containers: [{name: db, image: db:1, resources: {requests: {cpu: '64'}}}]}")
 DEPLOYMENT = STATEFULSET.replace("StatefulSet", "Deployment").replace("  serviceName: db\n", "")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kubeprop.properties.cli.main import main
@@ -12,3 +14,13 @@ def kubeprop(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def run_gate(folder: Path, config: Path) -> tuple[int, Path, Path]:
+    """`kubeprop gate --config CONFIG` in this process, its JUnit report, Markdown summary and
+    counterexample files going into `folder` (junit.xml, summary.md, out/): its exit code and the
+    reports' paths. What it printed stays captured for the test to read."""
+    junit, summary = folder / "junit.xml", folder / "summary.md"
+    code = main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
+                 "--out", str(folder / "out")])
+    return code, junit, summary

@@ -102,7 +102,8 @@ def test_a_gated_pod_cannot_be_bound() -> None:
     store, _ = created(gated(GATE))
     bind = Request(verb="bind", user="admin", resource="pods", namespace="default", name="p", node_name="worker-1")
     store, response = API.send(store, bind)
-    assert (response.code, response.message) == (409, "pod p has non-empty .spec.schedulingGates")
+    assert (response.code, response.message) == (
+        409, 'Operation cannot be fulfilled on pods/binding "p": pod p has non-empty .spec.schedulingGates')
     store, pod = created(gated(GATE))
     store = API.ok(store, Request(verb="update", user="admin", obj=with_spec(pod, scheduling_gates=())))
     assert API.send(store, bind)[1].code == 201

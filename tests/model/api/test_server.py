@@ -286,7 +286,31 @@ def test_bind_then_rebind_conflicts() -> None:
     assert isinstance(first.response.obj, Pod) and first.response.obj.spec.node_name == "worker-2"
     second = send(first.store, attrs.evolve(bind, node_name="worker-3"))
     assert second.response.code == 409
-    assert second.response.message == 'pod p is already assigned to node "worker-2"'
+    assert second.response.message == ('Operation cannot be fulfilled on pods/binding "p": '
+                                       'pod p is already assigned to node "worker-2"')
+
+
+def test_bind_refuses_a_pod_deleted_and_recreated_under_the_name() -> None:
+    """The binding's UID is a precondition of the storage update (setPodNodeAndMetadata), checked
+    before the pod's own refusals: a binding made for the pod's predecessor does not land on it."""
+    store = create(BASE, pod()).store
+    live = store.get(ObjectKey("pods", "default", "p"))
+    assert isinstance(live, Pod)
+    bind = Request(verb="bind", user="admin", resource="pods", namespace="default", name="p", node_name="worker-2",
+                   precondition_uid="old-uid")
+    refused = send(store, bind)
+    assert refused.response.code == 409 and refused.store == store
+    assert refused.response.message == ('Operation cannot be fulfilled on pods "p": Precondition failed: '
+                                        f"UID in precondition: old-uid, UID in object meta: {live.metadata.uid}")
+    bound = send(store, attrs.evolve(bind, precondition_uid=live.metadata.uid))
+    assert bound.response.code == 201
+
+
+def test_bind_does_not_look_at_the_node() -> None:
+    """setPodNodeAndMetadata checks only the pod: a binding to a node that does not exist succeeds."""
+    store = create(BASE, pod()).store
+    bind = Request(verb="bind", user="admin", resource="pods", namespace="default", name="p", node_name="no-such-node")
+    assert send(store, bind).response.code == 201
 
 
 def test_dry_run_changes_nothing() -> None:

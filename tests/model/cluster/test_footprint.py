@@ -3,11 +3,12 @@ other, on random runs of several scenarios (lagging and instant caches, faults, 
 
 from __future__ import annotations
 
-import itertools
 import random
 from pathlib import Path
 
 import pytest
+from commuting import assert_commute, independent_pairs
+from random_runs import random_run_states
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.footprint import EVERYTHING, Footprints, actor, component_of
@@ -30,19 +31,9 @@ def test_independent_actions_commute(scenario: str, parameters: dict[str, object
     model = build_model(load_scenario(DATA / f"{scenario}.yaml"), parameters=parameters or None, variant=variant)
     footprints, rng = Footprints(model), random.Random(5)
     checked = 0
-    for _ in range(4):
-        state = initial_state(model)
-        for _ in range(40):
-            enabled = actions(model, state)
-            if not enabled:
-                break
-            pairs = [p for p in itertools.combinations(enabled, 2) if footprints.independent(*p)]
-            for a, b in rng.sample(pairs, min(6, len(pairs))):
-                after_a, after_b = step(model, state, a), step(model, state, b)
-                assert b in actions(model, after_a) and a in actions(model, after_b), (a, b)
-                assert step(model, after_a, b) == step(model, after_b, a), (a, b)
-                checked += 1
-            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    for state in random_run_states(model, rng, runs=4, length=40):
+        pairs = independent_pairs(footprints, actions(model, state))
+        checked += assert_commute(model, state, rng.sample(pairs, min(6, len(pairs))))
     assert checked > 20  # the scenario has independent actions to check
 
 

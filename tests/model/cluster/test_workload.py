@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import pytest
 from cluster_harness import stored
+from scenario_text import HEAD, ONE_WORKER, widgets_crd
 
 from kubeprop.model.api.objects import CustomObject, Deployment, ObjectKey, Pod
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION
@@ -23,7 +24,6 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import first_violation, select
 
 USERS = "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
-TOPOLOGY = "topology: {nodes: [{name: worker-1, allocatable: {cpu: '2', memory: 2Gi, pods: '20'}}]}\n"
 STEPS_SUCCEED = select(["workload-steps-succeed"])
 KEY = ObjectKey("deployments.apps", "default", "web")
 
@@ -45,7 +45,7 @@ def _scenario(tmp: Path, files: dict[str, Any], workload: str, manifests: str = 
         (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / name).write_text(body if isinstance(body, str) else json.dumps(body))
     (tmp / "scenario.yaml").write_text(
-        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\n" + TOPOLOGY + USERS
+        HEAD + ONE_WORKER + USERS
         + f"manifests: {manifests}\nworkload:\n{workload}")
     return build_model(load_scenario(tmp / "scenario.yaml"), parameters={"instantCaches": True})
 
@@ -104,21 +104,7 @@ def test_two_server_side_appliers_conflict(tmp_path: Path) -> None:
     assert _web(state).spec.replicas == 5 and first_violation(forced, state, STEPS_SUCCEED) is None
 
 
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
-  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
-    x-kubernetes-preserve-unknown-fields: true}}}]
----
-apiVersion: example.com/v1
-kind: Widget
-metadata: {name: w1, namespace: default}
-spec: {size: 1}
-"""
+CRD = widgets_crd("[wd]")
 
 
 @pytest.mark.parametrize("kind", ["Widget", "widgets", "wd", "widgets.example.com"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenario_text import statefulset_db
+from scenario_text import solo_pod, statefulset_db, workload_head
 
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -24,16 +24,7 @@ from kubeprop.properties.convergence import _workload_left
 from kubeprop.properties.registry import first_violation, select
 
 STEPS_SUCCEED = select(["workload-steps-succeed"])
-HEADER = ("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: wait}\nmanifests: [m]\n"
-          "topology: {nodes: [{name: worker-1, allocatable: {cpu: '2', memory: 2Gi, pods: '20'}}]}\n"
-          "users: [{name: admin, clusterRoles: [cluster-admin]}]\napplyAs: admin\nworkload:\n")
-SOLO = """apiVersion: v1
-kind: Pod
-metadata: {name: solo, namespace: default}
-spec:
-  terminationGracePeriodSeconds: 30
-  containers: [{name: c, image: app:1, resources: {requests: {cpu: CPU, memory: 64Mi}}}]
-"""
+HEADER = workload_head("wait")
 DB = statefulset_db("default", "{terminationGracePeriodSeconds: 30, containers: [{name: db, image: db:1}]}")
 SOLO_KEY = ObjectKey("pods", "default", "solo")
 
@@ -48,7 +39,7 @@ def _model(tmp: Path, files: dict[str, str], workload: str) -> ClusterModel:
 
 def _delete_running_solo(tmp: Path, wait: str) -> tuple[ClusterModel, ClusterState, str]:
     """solo running (from the manifests), then `kubectl delete pod solo`: it is Terminating."""
-    model = _model(tmp, {"m/solo.yaml": SOLO.replace("CPU", "100m"), "v2/solo.yaml": SOLO.replace("CPU", "200m")},
+    model = _model(tmp, {"m/solo.yaml": solo_pod(), "v2/solo.yaml": solo_pod("200m")},
                    f"  - delete: {{kind: Pod, name: solo{wait}}}\n  - apply: v2\n")
     state = settle(model, initial_state(model), max_steps=400, avoid=(UserStep,)).state
     running = state.store.get(SOLO_KEY)
@@ -104,7 +95,7 @@ def test_a_statefulset_pods_delete_returns_once_its_replacement_has_another_uid(
 
 def test_an_object_removed_at_once_leaves_nothing_to_wait_for(tmp_path: Path) -> None:
     """An unscheduled pod is removed by the DELETE itself (grace 0): kubectl's GET finds nothing."""
-    model = _model(tmp_path, {"m/solo.yaml": SOLO.replace("CPU", "100m"), "v2/solo.yaml": SOLO.replace("CPU", "200m")},
+    model = _model(tmp_path, {"m/solo.yaml": solo_pod(), "v2/solo.yaml": solo_pod("200m")},
                    "  - delete: {kind: Pod, name: solo}\n  - apply: v2\n")
     state = initial_state(model)  # solo not scheduled yet
     state = step(model, state, UserStep(0))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scenario_text import statefulset_db
+from scenario_text import deployment_head, statefulset_db, widgets_crd, workload_head
 
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -24,35 +24,10 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import first_violation, select
 
 STEPS_SUCCEED = select(["workload-steps-succeed"])
-HEADER = ("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: missing}\nmanifests: [m]\n"
-          "topology: {nodes: [{name: worker-1, allocatable: {cpu: '2', memory: 2Gi, pods: '20'}}]}\n"
-          "users: [{name: admin, clusterRoles: [cluster-admin]}]\napplyAs: admin\nworkload:\n")
-WEB = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: NS}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: web:1}]}
-"""
+HEADER = workload_head("missing")
+WEB = deployment_head(1, "NS") + "    spec: {containers: [{name: web, image: web:1}]}\n"
 DB = statefulset_db("NS")
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
-  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object,
-    x-kubernetes-preserve-unknown-fields: true}}}]
----
-apiVersion: example.com/v1
-kind: Widget
-metadata: {name: w1, namespace: default}
-spec: {size: 1}
-"""
+CRD = widgets_crd()
 TEAM_A = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n---\n"
 
 

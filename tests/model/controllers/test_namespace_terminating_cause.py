@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
-from scenario_text import statefulset_db
+from scenario_text import statefulset_db, workload_head
 
 from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.objects import ObjectKey, Pod, ReplicaSet
@@ -120,11 +120,7 @@ def test_deployment_forgets_a_sync_refused_for_a_terminating_namespace() -> None
 def test_statefulset_requeues_as_upstream_does(tmp_path: Path) -> None:
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "db.yaml").write_text(DB)
-    (tmp_path / "scenario.yaml").write_text(
-        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: db}\nmanifests: [m]\n"
-        "topology: {nodes: [{name: worker-1, allocatable: {cpu: '2', memory: 2Gi, pods: '20'}}]}\n"
-        "users: [{name: admin, clusterRoles: [cluster-admin]}]\napplyAs: admin\n"
-        "workload:\n  - delete: {kind: Namespace, name: team-a}\n")
+    (tmp_path / "scenario.yaml").write_text(workload_head("db") + "  - delete: {kind: Namespace, name: team-a}\n")
     model = build_model(load_scenario(tmp_path / "scenario.yaml"), parameters={"instantCaches": True})
     state = _remove(model, _terminating(model), "pods", "db-0")
     after = step(model, state, Reconcile("statefulset", "team-a/db"))

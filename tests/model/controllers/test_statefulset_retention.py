@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cluster_harness import fair_states, gone_at
 
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import ObjectKey, PersistentVolumeClaim, Pod, StatefulSet, decode_object
 from kubeprop.model.api.server import Request
-from kubeprop.model.cluster.compose import build_model, initial_state, step
-from kubeprop.model.cluster.drive import fair_run, settle
+from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.cluster.informers import deliver_instantly
 from kubeprop.model.controllers.statefulset import StatefulSetController
 from kubeprop.model.controllers.statefulset_retention import (
@@ -105,23 +106,8 @@ def _all(state: ClusterState, resource: str) -> list[Any]:
 
 def _replay(model: ClusterModel) -> tuple[list[ClusterState], list[int]]:
     """The fair run's states (the initial one first) and the indices of its user steps."""
-    run = fair_run(model, initial_state(model), max_steps=3000)
-    assert not run.exhausted and not run.interrupted
-    states = [initial_state(model)]
-    for act in run.trace:
-        states.append(step(model, states[-1], act))
-    return states, [i + 1 for i, act in enumerate(run.trace) if isinstance(act, UserStep)]
-
-
-def _gone_at(states: list[ClusterState], key: ObjectKey) -> int | None:
-    """The first state without `key` after one with it (None if it never goes)."""
-    seen = False
-    for i, state in enumerate(states):
-        present = state.store.get(key) is not None
-        if seen and not present:
-            return i
-        seen = seen or present
-    return None
+    states, trace = fair_states(model)
+    return states, [i + 1 for i, act in enumerate(trace) if isinstance(act, UserStep)]
 
 
 def test_trial_sts2_claims_go_after_their_pods_then_with_the_set(tmp_path: Path) -> None:
@@ -130,7 +116,7 @@ def test_trial_sts2_claims_go_after_their_pods_then_with_the_set(tmp_path: Path)
     controller) stays until the set is deleted, then goes with it."""
     states, (scaled, deleted) = _replay(_model(tmp_path, BOTH))
     for ordinal in (1, 2):
-        claim_gone, pod_gone = _gone_at(states, _claim(f"data-kv-{ordinal}")), _gone_at(states, _pod(f"kv-{ordinal}"))
+        claim_gone, pod_gone = gone_at(states, _claim(f"data-kv-{ordinal}")), gone_at(states, _pod(f"kv-{ordinal}"))
         assert pod_gone is not None and claim_gone is not None and scaled < pod_gone < claim_gone
         last = states[pod_gone - 1]
         claim, pod = last.store.get(_claim(f"data-kv-{ordinal}")), last.store.get(_pod(f"kv-{ordinal}"))
@@ -143,7 +129,7 @@ def test_trial_sts2_claims_go_after_their_pods_then_with_the_set(tmp_path: Path)
     assert isinstance(kept, PersistentVolumeClaim) and isinstance(sts, StatefulSet)
     assert [(r.kind, r.uid, r.controller) for r in kept.metadata.owner_references] == [
         ("StatefulSet", sts.metadata.uid, True)]
-    gone = _gone_at(states, _claim("data-kv-0"))
+    gone = gone_at(states, _claim("data-kv-0"))
     assert gone is not None and gone > deleted
     assert not _all(states[-1], "persistentvolumeclaims") and not _all(states[-1], "pods")
 

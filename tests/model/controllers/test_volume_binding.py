@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scenario_text import statefulset_db
 
 from kubeprop.model.api.codec import thaw_json
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
@@ -33,20 +34,10 @@ HEADER = ("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: v
           "topology:\n  nodes:\n" + NODE.replace("NAME", "worker-1").replace("Z", "a")
           + NODE.replace("NAME", "worker-2").replace("Z", "b") +
           "users: [{name: admin, clusterRoles: [cluster-admin]}]\napplyAs: admin\n")
-DB = """apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: default}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: db, image: postgres:16, resources: {requests: {cpu: 100m, memory: 64Mi}}}]}
-  volumeClaimTemplates:
-    - metadata: {name: data}
-      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
-"""
+DB = (statefulset_db("default", "{containers: [{name: db, image: postgres:16, resources: {requests: {cpu: 100m, "
+                                  "memory: 64Mi}}}]}")
+      + "  volumeClaimTemplates:\n    - metadata: {name: data}\n"
+      "      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n")
 CLAIM_KEY = ObjectKey("persistentvolumeclaims", "default", "data-db-0")
 POD_KEY = ObjectKey("pods", "default", "db-0")
 

@@ -15,14 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cluster_harness import fair_states, gone_at
+
 from kubeprop.model.api.codec import DecodeError, freeze_json
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeSpec, PersistentVolumeStatus
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, PersistentVolumeClaim, Pod, decode_object
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.volume import PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import FairPolicy, fair_run, follow, settle
+from kubeprop.model.cluster.compose import actions, build_model, initial_state
+from kubeprop.model.cluster.drive import FairPolicy, follow, settle
 from kubeprop.model.cluster.informers import deliver_instantly
 from kubeprop.model.cluster.provisioner import DeleteVolume
 from kubeprop.model.cluster.workload import delete_wait
@@ -97,27 +99,6 @@ def _pod(name: str) -> ObjectKey:
     return ObjectKey("pods", "default", name)
 
 
-def _replay(model: ClusterModel) -> tuple[list[ClusterState], list[Any]]:
-    """The fair run's states (the initial one first) and its actions."""
-    run = fair_run(model, initial_state(model), max_steps=3000)
-    assert not run.exhausted and not run.interrupted
-    states = [initial_state(model)]
-    for act in run.trace:
-        states.append(step(model, states[-1], act))
-    return states, list(run.trace)
-
-
-def _gone_at(states: list[ClusterState], key: ObjectKey) -> int | None:
-    """The first state without `key` after one with it (None if it never goes)."""
-    seen = False
-    for i, state in enumerate(states):
-        present = state.store.get(key) is not None
-        if seen and not present:
-            return i
-        seen = seen or present
-    return None
-
-
 def _volume_of(states: list[ClusterState], claim: str) -> str:
     """The name of the volume the claim was bound to, in the last state that had it bound."""
     for state in reversed(states):
@@ -130,7 +111,7 @@ def _volume_of(states: list[ClusterState], claim: str) -> str:
 def test_admission_adds_the_finalizers(tmp_path: Path) -> None:
     """Every claim the StatefulSet controller creates, and every provisioned volume, carries its
     protection finalizer from its creation on."""
-    states, _ = _replay(_model(tmp_path, "  - scale: {statefulset: default/kv, replicas: 2}\n"))
+    states, _ = fair_states(_model(tmp_path, "  - scale: {statefulset: default/kv, replicas: 2}\n"))
     claims = [c for s in states for c in s.store.list("persistentvolumeclaims")]
     volumes = [v for s in states for v in s.store.list("persistentvolumes")]
     assert claims and volumes
@@ -143,14 +124,14 @@ def test_set_deletion_keeps_each_claim_until_its_pod_is_gone(tmp_path: Path) -> 
     (also collected) are still terminating; each claim stays, Terminating with its finalizer,
     until its pod is gone — it used to go at once."""
     model = _model(tmp_path, "  - delete: {kind: StatefulSet, name: kv}\n", DELETED)
-    states, _ = _replay(model)
+    states, _ = fair_states(model)
     for ordinal in (0, 1):
         claim_key, pod_key = _claim(f"data-kv-{ordinal}"), _pod(f"kv-{ordinal}")
         terminating = [s for s in states if s.store.get(pod_key) is not None
                        and (c := s.store.get(claim_key)) is not None and c.metadata.deletion_timestamp is not None]
         assert terminating, "the claim was never deleted while its pod was there"
         assert all(s.store.get(claim_key).metadata.finalizers == (PVC_PROTECTION_FINALIZER,) for s in terminating)
-        pod_gone, claim_gone = _gone_at(states, pod_key), _gone_at(states, claim_key)
+        pod_gone, claim_gone = gone_at(states, pod_key), gone_at(states, claim_key)
         assert pod_gone is not None and claim_gone is not None and pod_gone < claim_gone
     assert not list(states[-1].store.list("persistentvolumeclaims"))
 
@@ -161,13 +142,13 @@ def test_scaled_claim_goes_after_its_terminating_pod_and_its_volume_is_deleted(t
     claim goes, its volume (of the cluster's class: reclaimPolicy Delete) is Released and the
     provisioner deletes it (DeleteVolume), after the PV protection controller lets it go."""
     model = _model(tmp_path, "  - scale: {statefulset: default/kv, replicas: 1}\n", SCALED)
-    states, trace = _replay(model)
+    states, trace = fair_states(model)
     volume = _volume_of(states, "data-kv-1")
     for state in states:
         if state.store.get(_pod("kv-1")) is not None and (claim := state.store.get(_claim("data-kv-1"))) is not None:
             assert PVC_PROTECTION_FINALIZER in claim.metadata.finalizers
-    pod_gone, claim_gone = _gone_at(states, _pod("kv-1")), _gone_at(states, _claim("data-kv-1"))
-    volume_gone = _gone_at(states, ObjectKey("persistentvolumes", "", volume))
+    pod_gone, claim_gone = gone_at(states, _pod("kv-1")), gone_at(states, _claim("data-kv-1"))
+    volume_gone = gone_at(states, ObjectKey("persistentvolumes", "", volume))
     assert pod_gone is not None and claim_gone is not None and volume_gone is not None
     assert pod_gone < claim_gone < volume_gone
     released = states[volume_gone - 1].store.get(ObjectKey("persistentvolumes", "", volume))
@@ -181,9 +162,9 @@ def test_retain_class_keeps_the_released_volume(tmp_path: Path) -> None:
     """A class with reclaimPolicy Retain: the provisioned volume takes it, and stays Released after
     its claim is gone; the provisioner never deletes it."""
     model = _model(tmp_path, "  - scale: {statefulset: default/kv, replicas: 1}\n", SCALED, retain=True)
-    states, trace = _replay(model)
+    states, trace = fair_states(model)
     volume = _volume_of(states, "data-kv-1")
-    assert _gone_at(states, _claim("data-kv-1")) is not None
+    assert gone_at(states, _claim("data-kv-1")) is not None
     kept = states[-1].store.get(ObjectKey("persistentvolumes", "", volume))
     assert isinstance(kept, PersistentVolume) and kept.status.phase == "Released"
     assert kept.spec.persistent_volume_reclaim_policy == "Retain" and kept.metadata.deletion_timestamp is None
@@ -215,7 +196,7 @@ def test_user_delete_of_a_claim_in_use_waits_for_its_pod(tmp_path: Path) -> None
     being deleted"): the claim goes, kubectl returns, then a new claim and pod are made."""
     model = _model(tmp_path, "  - delete: {kind: PersistentVolumeClaim, name: data-kv-0}\n", replicas=1,
                    instant=True)
-    states, trace = _replay(model)
+    states, trace = fair_states(model)
     last = states[-1]
     claim, pod = last.store.get(_claim("data-kv-0")), last.store.get(_pod("kv-0"))
     assert UserStep(0) in trace
@@ -291,7 +272,7 @@ def test_a_claim_unused_in_the_cache_is_checked_with_a_live_list(tmp_path: Path)
     the live answer shows a scheduled pod naming the claim; it removes it once a live answer shows none."""
     model = _model(tmp_path, "  - delete: {kind: PersistentVolumeClaim, name: data-kv-0}\n", replicas=1,
                    instant=True)
-    states, _ = _replay(model)
+    states, _ = fair_states(model)
     claim, pod = states[-1].store.get(_claim("data-kv-0")), states[-1].store.get(_pod("kv-0"))
     assert isinstance(claim, PersistentVolumeClaim) and isinstance(pod, Pod) and pod.spec.node_name
     ctl = PVCProtectionController()

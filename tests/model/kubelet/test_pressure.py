@@ -180,8 +180,9 @@ def _pressured_states(seed: int) -> list[ClusterState]:
 def test_footprints_and_enabled_cache_stay_sound_under_pressure() -> None:
     """Actions the footprints call independent commute (the kubelet's admission and status post
     now read its pressure and the clock), and the enabled-actions cache answers like `actions`."""
-    import itertools
     import random
+
+    from commuting import assert_commute, independent_pairs
 
     from kubeprop.model.cluster import compose
     from kubeprop.model.cluster.footprint import Footprints
@@ -195,10 +196,6 @@ def test_footprints_and_enabled_cache_stay_sound_under_pressure() -> None:
     for state in states:
         enabled = actions(model, state)
         assert cache.actions(state) == tuple(a for c in compose.COMPONENTS for a in c.enabled(model, state))
-        pairs = [p for p in itertools.combinations(enabled, 2) if footprints.independent(*p)]
-        for a, b in rng.sample(pairs, min(3, len(pairs))):
-            after_a, after_b = step(model, state, a), step(model, state, b)
-            assert b in actions(model, after_a) and a in actions(model, after_b), (a, b)
-            assert step(model, after_a, b) == step(model, after_b, a), (a, b)
-            checked += 1
+        pairs = independent_pairs(footprints, enabled)
+        checked += assert_commute(model, state, rng.sample(pairs, min(3, len(pairs))))
     assert checked > 50

@@ -7,13 +7,14 @@ before): PodScheduled=False, reason Unschedulable, "preemption: <error>"."""
 
 from __future__ import annotations
 
-import itertools
 import random
 from pathlib import Path
 
 import attrs
 import pytest
 from cluster_harness import api
+from commuting import assert_commute, independent_pairs
+from random_runs import random_run_states
 
 from kubeprop.model.api.codec import decode
 from kubeprop.model.api.meta import find_condition
@@ -224,18 +225,8 @@ def test_the_goroutines_footprints_commute(instant: bool) -> None:
     assert actor(ClearNominations("scheduler", P)) == "scheduler/scheduler/preemption"
     assert component_of(PreemptVictim("scheduler", P, V1)) == "scheduler"
     checked = 0
-    for _ in range(6):
-        state = initial_state(model)
-        for _ in range(30):
-            enabled = actions(model, state)
-            if not enabled:
-                break
-            pairs = [p for p in itertools.combinations(enabled, 2) if footprints.independent(*p)
-                     and any(isinstance(a, ClearNominations | PreemptVictim) for a in p)]
-            for a, b in pairs:
-                after_a, after_b = step(model, state, a), step(model, state, b)
-                assert b in actions(model, after_a) and a in actions(model, after_b), (a, b)
-                assert step(model, after_a, b) == step(model, after_b, a), (a, b)
-                checked += 1
-            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    for state in random_run_states(model, rng, runs=6, length=30):
+        checked += assert_commute(model, state, [
+            p for p in independent_pairs(footprints, actions(model, state))
+            if any(isinstance(a, ClearNominations | PreemptVictim) for a in p)])
     assert checked > 5

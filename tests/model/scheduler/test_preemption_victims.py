@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from cluster_harness import api
+from cluster_harness import api, api_seen
 
 from kubeprop.model.api.codec import decode
 from kubeprop.model.api.meta import Condition, find_condition
@@ -101,10 +101,11 @@ def test_a_lower_priority_nomination_on_the_node_is_cleared() -> None:
     state = initial_state(model)
     waiting = decode(Pod, {"metadata": {"name": "waiting", "namespace": "default"},
                            "spec": {"priorityClassName": "low", "containers": [{"name": "c", "image": "w:1"}]}})
-    state = api(state, model, Request(verb="create", user=ADMIN, obj=waiting))
+    state = api_seen(state, model, Request(verb="create", user=ADMIN, obj=waiting))
     stored = _pod(state, "waiting")
-    state = api(state, model, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(
+    state = api_seen(state, model, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(
         stored, status=attrs.evolve(stored.status, nominated_node_name="n2"))))
+    assert state.schedulers["scheduler"].nominated == {"default/waiting": "n2"}  # the nominator saw it
     state, error = prepare_candidate(model, state, "scheduler", _pod(state, "p-high"), "n2",
                                      ("default/b-unprotected",))
     assert error is None and _pod(state, "waiting").status.nominated_node_name == ""

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_run import run_gate
 
 from kubeprop.properties.cli.main import main
 
@@ -88,9 +89,7 @@ def _one_corpus_file(tmp_path: Path) -> Path:
 
 def test_gate_clean_model_passes_and_writes_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = _gate_config(tmp_path, _one_corpus_file(tmp_path), "correct", depth=4)
-    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
-    code = main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
-                 "--out", str(tmp_path / "out")])
+    code, junit, summary = run_gate(tmp_path, config)
     assert code == 0, capsys.readouterr().out
     suites = ET.parse(junit).getroot()
     assert sum(int(s.get("failures", "0")) for s in suites) == 0

@@ -12,7 +12,7 @@ import attrs
 import pytest
 
 from kubeprop.counterexamples.api import Discovery, check
-from kubeprop.properties.cli.check import CheckRun, figures_missing, table
+from kubeprop.properties.cli.check_table import CheckRun, figures_missing, table
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.main import main
 from kubeprop.properties.cli.table import render

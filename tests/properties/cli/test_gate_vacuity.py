@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_run import run_gate
 from corpus_source import SOURCE
 
 from kubeprop.properties.cli.gate_report import code_span
-from kubeprop.properties.cli.main import main
 
 REPO = Path(__file__).resolve().parents[3]
 DB = REPO / "tests" / "model" / "data" / "variants" / "db-restart.yaml"
@@ -30,10 +30,7 @@ def _gate(tmp_path: Path, check: str) -> tuple[int, Path, Path]:
     config = tmp_path / "gate.yaml"
     config.write_text(f"corpus: [corpus]\nchecks:\n  - {{scenario: {DB}, variant: sts-split-brain, "
                       f"engine: bfs, budget: 10, maxDepth: 1, {check}}}\n")
-    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
-    code = main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
-                 "--out", str(tmp_path / "out")])
-    return code, junit, summary
+    return run_gate(tmp_path, config)
 
 
 def test_a_vacuous_property_is_a_warning_in_the_log_junit_and_summary(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_run import run_gate
 from corpus_source import SOURCE, edited, with_admission
 
 from kubeprop.properties.cli.gate_config import BUILTIN_CORPUS
@@ -44,9 +45,7 @@ def test_corpus_files_that_exit_abort_or_hang_fail_the_gate_with_reasons(
         _corpus_file(corpus, f"{name}.json", name)
     config = tmp_path / "gate.yaml"
     config.write_text(f"corpus: [corpus]\nallowImports: [{', '.join(MODULES)}]\nreplayTimeout: 3\n{CHECK}")
-    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
-    code = main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
-                 "--out", str(tmp_path / "out")])
+    code, junit, summary = run_gate(tmp_path, config)
     out = capsys.readouterr().out
     assert code == 1, out
     reasons = {c.get("name"): c.find("error").get("message")  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_run import run_gate
 from corpus_source import SOURCE
 
 from kubeprop.properties.cli.main import main
@@ -31,9 +32,7 @@ def test_a_file_name_cannot_forge_a_line_of_the_gate_log_junit_or_summary(
     config = tmp_path / "gate.yaml"
     config.write_text(f"corpus: [corpus]\nchecks: [{{scenario: {WEB}, budget: 5, maxDepth: 1, "
                       "properties: [node-not-overcommitted]}]\n")
-    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
-    code = main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
-                 "--out", str(tmp_path / "out")])
+    code, junit, summary = run_gate(tmp_path, config)
     out = capsys.readouterr().out
     assert code == 1, out
     lines = out.splitlines()

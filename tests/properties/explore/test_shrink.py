@@ -155,7 +155,7 @@ def test_the_shrink_clock_says_when_time_cut_the_shrinking() -> None:
 
 def test_a_find_whose_shrinking_time_cut_says_so() -> None:
     from kubeprop.counterexamples.api import Discovery
-    from kubeprop.properties.cli.check import _unshrunk
+    from kubeprop.properties.cli.check_table import _unshrunk
     from kubeprop.properties.registry import Violation
 
     found = Discovery(Violation("endpoints-ready-pods", "…"), shrink_cut=4.5)

@@ -14,7 +14,7 @@ import pytest
 from kubeprop.counterexamples.api import CheckReport, Discovery, _discovery, check
 from kubeprop.counterexamples.format import load
 from kubeprop.model.cluster.compose import initial_state
-from kubeprop.properties.cli.check import _unshrunk
+from kubeprop.properties.cli.check_table import _unshrunk
 from kubeprop.properties.convergence import VERDICTS
 from kubeprop.properties.explore import shrink as shrink_module
 from kubeprop.properties.explore import shrink_clock as clock_module

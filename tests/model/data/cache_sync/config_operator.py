@@ -1,6 +1,8 @@
 """A user's operator for the cache-sync tests: every Deployment labelled example.com/config=true gets
 a ConfigMap `<name>-config` (created if its cache has none). It runs as the scenario's user
-`cfg-operator`, so its informers' LISTs are authorized by the scenario's RBAC objects."""
+`cfg-operator`, so its informers' LISTs are authorized by the scenario's RBAC objects. `SCOPED` and
+the others below watch some namespaces only (`namespaces`, upstream's `informers.WithNamespace`);
+`BAD_*` are malformed declarations."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ class ConfigOperator(Memoryless):
     name: str = "config-operator"
     watches: tuple[str, ...] = ("deployments.apps", "configmaps")
     identity: str = "cfg-operator"
+    namespaces: tuple[str, ...] = ()
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         ns = obj.metadata.namespace
@@ -54,3 +57,11 @@ class ConfigOperator(Memoryless):
 
 
 OPERATOR = ConfigOperator()
+
+SCOPED = ConfigOperator(namespaces=("default",))
+SCOPED_TWO = ConfigOperator(namespaces=("default", "other"))
+SCOPED_NODES = ConfigOperator(watches=("deployments.apps", "configmaps", "nodes"), namespaces=("default",))
+BAD_EMPTY = ConfigOperator(namespaces=("",))
+BAD_STRING = ConfigOperator(namespaces="default")  # type: ignore[arg-type]
+BAD_NAME = ConfigOperator(namespaces=("Default",))
+BAD_TWICE = ConfigOperator(namespaces=("default", "default"))

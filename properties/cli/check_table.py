@@ -1,0 +1,193 @@
+"""What `kubeprop check` reports of a run on the cluster model: `CheckRun` (every engine's report
+for one scenario) as the common result table (`table.Table`) — a cell per property and engine,
+the findings (upstream behaviour apart), warnings and header notes — the table printed on Ctrl-C,
+and the exit code. Computing is `check.run_engines`'s; this module only reads its result.
+
+The engine names live here because the table's columns are engines: `CHECKS_CONVERGENCE` says
+which of them judge convergence properties (the lasso engines judge only cycle properties).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import attrs
+
+from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
+from kubeprop.counterexamples.check_bounds import CheckBounds
+from kubeprop.counterexamples.format import length_words
+from kubeprop.model.scenario.load import stored_only_note
+from kubeprop.model.scheduler.served import unserved_templates_note
+from kubeprop.properties.cli.engine_lines import DEFAULT_DEPTH, column
+from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.table import Finding, Table, render
+from kubeprop.properties.explore.discoveries import SETTLES
+from kubeprop.properties.explore.portfolio import LATE
+from kubeprop.properties.metrics import WorstFold
+from kubeprop.properties.registry import Property
+from kubeprop.properties.upstream_behaviour import HEADING, explanation
+from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
+
+ENGINE_ORDER = ("bfs", "walk", "hypothesis")
+"""What `--engine all` runs, each with an equal share of the budget."""
+LASSO_ENGINES = ("lasso", "lasso-exhaustive")
+"""Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
+only when asked for by name."""
+ENGINES = ("portfolio", "around", "faults", "perturb", "pct", *ENGINE_ORDER)
+"""`--engine` choices besides `all` and the lasso engines; the default is the portfolio."""
+CHECKS_CONVERGENCE = {name: True for name in ENGINES}
+
+
+@attrs.frozen
+class CheckRun:
+    """All engines' reports for one scenario."""
+
+    scenario: str
+    reports: tuple[CheckReport, ...]
+    properties: tuple[Any, ...]
+    """The properties checked: `Property` values, or `CycleProperty` values for the lasso engines."""
+    explored: WorstFold | None = None
+    """With `--metrics`: the worst metrics over every run the engines finished (`on_run`)."""
+    variant: str | None = None
+    parameters: tuple[tuple[str, Any], ...] = ()
+    """The `--variant` and `--param` overrides the model was built with (the header shows them)."""
+    stored_only: tuple[str, ...] = ()
+    """The stored-only objects of the scenario's manifests and workload steps: the header names them once."""
+    unserved: tuple[tuple[str, str], ...] = ()
+    """The Pods and workloads of the manifests and workload steps whose pods name a scheduler the
+    scenario does not run, with its name (`served.unserved_templates`): the header names them once."""
+    max_depth: int = DEFAULT_DEPTH
+    """The engines' `max_depth` (`--max-depth`): the engine lines say how long random runs were."""
+    bounds: CheckBounds | None = None
+    """The bounds the engines ran with and where each came from (a flag, the scenario, the default):
+    the header says so when the scenario sets any."""
+
+
+def interrupted_text(run: CheckRun, engine: str) -> str:
+    """For Ctrl-C: the table of the engines that finished and of the interrupted one's violations
+    found so far (each with its counterexample file, if it could be written at once), and what
+    the table shows."""
+    text = io.StringIO()
+    finished = [r for r in run.reports if r.exit_reason != INTERRUPTED]
+    found = sum(len(r.found) for r in run.reports if r.exit_reason == INTERRUPTED)
+    if finished or found:
+        render(table(run), text)
+    so_far = f"; {found} violation{'s' if found != 1 else ''} it found before the interrupt, listed above" \
+        if found else ""
+    text.write(f"\n{engine}: interrupted before it finished; "
+               f"{'no engine finished' if not finished else 'the table shows the engines that did'}{so_far}\n")
+    return text.getvalue()
+
+
+def discovery_length(found: Discovery) -> str:
+    """A discovery's trace length: `5 steps`, or `3 steps, then a fair continuation of 66` for a
+    convergence violation (the engine's find, then the fair continuation its file records), as
+    `kubeprop replay` and `kubeprop gate` print it (`format.length_words`)."""
+    start = found.counterexample.continuation_start if found.counterexample is not None else None
+    return length_words(len(found.trace), start)
+
+
+def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
+    found = report.discovery(prop.name)
+    if found is not None:
+        ce = found.counterexample
+        if ce is not None and ce.cycle_start is not None:
+            return f"VIOLATED (lasso {ce.cycle_start}+{len(ce.actions) - ce.cycle_start})"
+        return f"{'VIOLATED' if found.upstream is None else 'UPSTREAM'} ({discovery_length(found)})"
+    if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
+        return "vacuous"
+    if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
+        return "not judged (no settle)"
+    if report.exit_reason == INTERRUPTED:
+        return "interrupted"
+    if not stepped(report):
+        return "not checked (no step)"
+    if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
+        return "not checked"
+    return "held (exhaustive)" if report.complete else "held (bounded)"
+
+
+def table(run: CheckRun) -> Table:
+    """The cluster run as the common result table."""
+    model = run.reports[0].model
+    vacuous = vacuous_properties(model, run.properties)
+    cells = tuple(tuple(_cell(r, p, p.name in vacuous) for r in run.reports) for p in run.properties)
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
+                     for r in run.reports for d in r.found if d.upstream is None)
+    upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
+                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
+                     for r in run.reports for d in r.found if d.upstream is not None)
+    warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
+                                 *map(figures_missing, run.reports)) if w)
+    notes = (stored_only_note(run.stored_only), unserved_templates_note(run.unserved))
+    bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
+    return Table(title(run), tuple(p.name for p in run.properties),
+                 tuple(column(r, run.max_depth) for r in run.reports), cells,
+                 vacuous=tuple((n, v) for n, v in vacuous.items() if not any(r.discovery(n) for r in run.reports)),
+                 warnings=warnings, findings=findings, upstream=upstream,
+                 upstream_heading=HEADING, header=tuple(line for line in (bounds, *notes) if line))
+
+
+def title(run: CheckRun) -> str:
+    """The header line: the scenario, and the variant and parameter overrides when given."""
+    variant = f", variant {run.variant}" if run.variant else ""
+    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
+    return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
+
+
+def _inline(found: Discovery) -> tuple[str, ...]:
+    """The trace's actions, printed under a violation recorded but not written (its file could
+    not be: a link planted at its name), so that the finding is kept; none when it has a file."""
+    if found.path is not None or found.counterexample is None:
+        return ()
+    return tuple(str(action) for action in found.trace)
+
+
+def _unshrunk(found: Discovery) -> tuple[str, ...]:
+    """The line saying a discovery's trace is as found, when Ctrl-C came before shrinking it, or
+    that its shrinking stopped before its end: cut by the budget's time bound (so the length may
+    differ on another machine), or at its step bound (`--shrink-steps`: the same on any machine).
+    The counterexample file's note says the same (`Discovery.shrink_note`)."""
+    if found.unshrunk:
+        return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",)
+    return (found.shrink_note,) if found.shrink_note else ()
+
+
+def figures_missing(report: CheckReport) -> str | None:
+    """The warning for a portfolio whose worker lanes did not all report in time (`LATE`): their
+    members' steps are missing from the figures. The verdicts stand: a lane sends a violation the
+    moment it finds one, so only what it checked without finding anything goes uncounted."""
+    late = [p.engine for p in getattr(report.stats, "parts", ()) if p.stats.note == LATE]
+    if not late:
+        return None
+    return (f"{report.engine}: no figures from {', '.join(late)} (a lane that did not report in time: a busy or "
+            "stopped process): the totals are incomplete, and 'held' covers only what was checked (a lane "
+            "reports a violation the moment it finds one)")
+
+
+NO_STEP = "no engine took a step within the budget: nothing was checked (exit 3)"
+
+
+def stepped(report: CheckReport) -> bool:
+    """Whether the engine explored anything (a search that was done at once counts, and so does a
+    violation found in the initial state): if not, its column says "not checked"."""
+    return bool(report.complete or report.found or getattr(report.stats, "steps", 0))
+
+
+def took_a_step(run: CheckRun) -> bool:
+    """Whether any engine explored anything (`stepped`)."""
+    return any(stepped(r) for r in run.reports)
+
+
+def exit_code(run: CheckRun, exhaustive: bool, strict: bool = False) -> int:
+    """1 on any violation (known upstream behaviour only if `strict`); 3 if an exhaustive search was
+    asked for and not achieved, or no engine took a step; else 0."""
+    if any(strict or d.upstream is None for r in run.reports for d in r.found):
+        return ExitCode.VIOLATION
+    if exhaustive and not any(r.engine == "bfs" and r.complete for r in run.reports):
+        return ExitCode.INCONCLUSIVE
+    if not took_a_step(run):
+        return ExitCode.INCONCLUSIVE
+    return ExitCode.OK
