@@ -298,3 +298,15 @@ def test_api_rollout_is_clean_without_a_fault_or_a_failing_liveness_probe() -> N
     report = check(DATA / "api-rollout.yaml", bounds=Bounds(max_states=1000), budget=None, action_filter=HEALTHY,
                    config=EngineConfig(runs=40, workers=1))
     assert report.violation is None, report.violation
+
+
+def test_a_wait_with_kubectls_default_timeout_is_clean_without_a_fault() -> None:
+    """The eighth trial's false alarm (wait-available.yaml: no fault budget at all): `kubectl wait
+    --for=condition=Available` with its default 30 s timeout failed after three ticks while the
+    Deployment controller had its key queued. The whole `check`, the default strategy from the
+    initial state, bounded in states and runs, one lane: clean. Before the clock waited for prompt
+    work the portfolio found it in 5 steps."""
+    report = check(DATA / "wait-available.yaml", bounds=Bounds(max_states=1000), budget=None,
+                   config=EngineConfig(runs=40, workers=1))
+    assert report.violation is None, report.violation
+    assert report.stats is not None and report.stats.steps > 0
