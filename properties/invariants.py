@@ -318,16 +318,29 @@ def rollout_surge_bound(model: ClusterModel, state: ClusterState) -> Result:
         replicas = d.spec.replicas or 0
         if not mine or any(r.metadata.annotations.get(DESIRED) != str(replicas) for r in mine):
             continue
-        total = sum(
-            active[r.metadata.uid] if _caught_up(model, state, "replicaset", _key(r)) else (r.spec.replicas or 0)
-            for r in mine
-        )
+        counted = [(r, _caught_up(model, state, "replicaset", _key(r))) for r in mine]
+        counts = [active[r.metadata.uid] if caught else (r.spec.replicas or 0) for r, caught in counted]
         rolling = d.spec.strategy.rolling_update
         surge, _ = resolve_fenceposts(rolling.max_surge if rolling else None,
                                       rolling.max_unavailable if rolling else None, replicas)
-        if total > replicas + surge:
-            return f"{_name(d)} holds {total} pods, more than replicas {replicas} + maxSurge {surge}", (_name(d),)
+        if sum(counts) > replicas + surge:
+            return _surge_message(d, counted, counts, replicas, surge), (_name(d), *(_name(r) for r in mine))
     return None
+
+
+def _surge_message(d: Deployment, counted: list[tuple[ReplicaSet, bool]], counts: list[int], replicas: int,
+                   surge: int) -> str:
+    """`Deployment default/web's ReplicaSets hold 2+2 = 4, more than replicas 2 + maxSurge 1: web-1
+    2 active pods, web-2 spec.replicas 2 (…)`: what each ReplicaSet counts for — its active pods
+    once the ReplicaSet controller has caught up with it, else its spec.replicas (pods may not
+    exist for them yet: trial 8 read "holds 4 pods" where no pod existed)."""
+    total = "+".join(map(str, counts)) + (f" = {sum(counts)}" if len(counts) > 1 else "")
+    parts = [f"{r.metadata.name} {n} active pod{'s' if n != 1 else ''}" if caught else
+             f"{r.metadata.name} spec.replicas {n}" for (r, caught), n in zip(counted, counts, strict=True)]
+    why = ("" if all(caught for _, caught in counted) else
+           " (a ReplicaSet the ReplicaSet controller has not caught up with counts its spec.replicas, not its pods)")
+    return (f"{_name(d)}'s ReplicaSets hold {total}, more than replicas {replicas} + maxSurge {surge}: "
+            f"{', '.join(parts)}{why}")
 
 
 @lru_cache(maxsize=65536)

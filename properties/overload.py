@@ -37,9 +37,12 @@ def _starved(model: ClusterModel, state: ClusterState) -> CheckResult:
                 f"Node {node}",)
     for user, component in (("system:kube-controller-manager", CONTROLLER_MANAGER),
                             ("system:kube-scheduler", model.scheduler_instances[0])):
-        refused = refusal(model, state, user, leader_election_request(user), component)
+        request = leader_election_request(user)
+        refused = refusal(model, state, user, request, component)
         if refused is not None:
-            return f"{user}'s leader-election renewal is refused during the flood: {refused.code}", (user,)
+            # the renewal is a user's request, not a stored object (the model keeps no Lease): no objects named
+            return (f"user {user}'s leader-election renewal (update of Lease {request.namespace}/{request.name}) is "
+                    f"refused during the flood: {refused.code} {refused.message}"), ()
     return None
 
 

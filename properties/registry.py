@@ -58,10 +58,12 @@ class Needs:
     """What a scenario must be able to produce for a property to be able to fail: an object of one
     of `resources` (qualified plurals: `services`, `statefulsets.apps`), and, for each group in
     `faults`, a budget for one of its fault kinds (`FaultBudget` field names: `node_crash`,
-    `partition`, `component_crash`, …). Empty means no requirement."""
+    `partition`, `component_crash`, …), and with `nodes` a node (a pod is bound to, runs on or
+    overcommits only a node: a cluster without one cannot fail it). Empty means no requirement."""
 
     resources: tuple[str, ...] = ()
     faults: tuple[tuple[str, ...], ...] = ()
+    nodes: bool = False
 
 
 @attrs.frozen

@@ -9,7 +9,9 @@ budget never loses one. `vacuity(model, prop)` and `variant_vacuity(model)` answ
   under what the built-in controllers create (Deployment → ReplicaSet → Pod; StatefulSet → Pod,
   PersistentVolumeClaim; Service → Endpoints, EndpointSlice) and nodes. A model with a controller
   of your own could create anything, so then no resource requirement is judged vacuous;
-- the fault kinds with a budget (`faults:`).
+- the fault kinds with a budget (`faults:`);
+- whether the cluster can have a node at all (a scenario file without `topology.nodes` or Node
+  manifests has none): the properties about pods on nodes need one (`Needs.nodes`).
 
 What a property needs is its `Needs` (`Property.needs`, or `BUILTIN_NEEDS` for the built-ins);
 what a variant needs is `VARIANT_NEEDS` (docs/variants.md lists both).
@@ -30,8 +32,8 @@ from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.registry import Needs, Property
 from kubeprop.properties.workload_finish import workload_steps_finish
 
-__all__ = ["BUILTIN_NEEDS", "VARIANT_NEEDS", "VARIANT_TARGETS", "needs_of", "possible_resources", "vacuity",
-           "vacuous_properties", "variant_vacuity"]
+__all__ = ["BUILTIN_NEEDS", "NO_NODE", "VARIANT_NEEDS", "VARIANT_TARGETS", "needs_of", "nodes_possible",
+           "possible_resources", "vacuity", "vacuous_properties", "variant_vacuity"]
 
 NODE_LOSS = ("node_crash", "partition", "component_crash")
 """Fault kinds that stop a node's status updates (a node crash, a partition, a kubelet crash)."""
@@ -43,32 +45,33 @@ it `node.kubernetes.io/unreachable` or `not-ready`, a maintenance cordons it (`u
 
 BUILTIN_NEEDS: dict[str, Needs] = {
     "endpoints-ready-pods": Needs(("services",)),
-    "node-not-overcommitted": Needs(("pods",)),
-    "bindings-respect-hard-constraints": Needs(("pods",)),
-    "one-running-pod-per-identity": Needs(("statefulsets.apps", "pods/reapplied")),
-    "read-write-once-volume-on-one-node": Needs(("persistentvolumeclaims",)),
+    "node-not-overcommitted": Needs(("pods",), nodes=True),
+    "bindings-respect-hard-constraints": Needs(("pods",), nodes=True),
+    "one-running-pod-per-identity": Needs(("statefulsets.apps", "pods/reapplied"), nodes=True),
+    "read-write-once-volume-on-one-node": Needs(("persistentvolumeclaims",), nodes=True),
     "replicaset-no-overcreation": Needs(("replicasets.apps",)),
     "rollout-surge-bound": Needs(("deployments.apps",)),
-    "scheduler-decisions-sound": Needs(("pods",)),
+    "scheduler-decisions-sound": Needs(("pods",), nodes=True),
     "deployments-complete": Needs(("deployments.apps",)),
     "workloads-ready": Needs(("replicasets.apps", "statefulsets.apps")),
     "endpoints-match-ready-pods": Needs(("services",)),
-    "schedulable-pods-bound": Needs(("pods",)),
-    "pods-on-unknown-nodes-not-ready": Needs(("pods",), (NODE_LOSS,)),
+    "schedulable-pods-bound": Needs(("pods",), nodes=True),
+    "pods-on-unknown-nodes-not-ready": Needs(("pods",), (NODE_LOSS,), nodes=True),
 }
 """What each built-in property needs to be able to fail. `pods/reapplied`: a pod name that can come
-back, i.e. a Pod in a workload `apply` step."""
+back, i.e. a Pod in a workload `apply` step. `nodes=True`: the property judges pods bound to, running
+on or fitting a node (the stored Nodes, the kubelets' pods), so a cluster without a node cannot fail it."""
 
 VARIANT_NEEDS: dict[str, Needs] = {
     "rs-no-expectations": Needs(("replicasets.apps",)),
     "endpoints-terminating": Needs(("services",)),
     "endpoints-liveness": Needs(("services",)),
     "endpoints-stale-cache": Needs(("services",)),
-    "nodelifecycle-crash": Needs(("pods",), (("component_crash",), ("node_crash", "partition"))),
-    "sts-split-brain": Needs(("statefulsets.apps",), (("node_crash", "partition"),)),
+    "nodelifecycle-crash": Needs(("pods",), (("component_crash",), ("node_crash", "partition")), nodes=True),
+    "sts-split-brain": Needs(("statefulsets.apps",), (("node_crash", "partition"),), nodes=True),
     "rollout-fencepost": Needs(("deployments.apps",)),
-    "scheduler-ignores-taints": Needs(("pods",)),
-    "dual-scheduler": Needs(("pods",)),
+    "scheduler-ignores-taints": Needs(("pods",), nodes=True),
+    "dual-scheduler": Needs(("pods",), nodes=True),
     "watch-time-travel": Needs(("statefulsets.apps",), (("component_crash", "node_crash"),)),
 }
 """What each catalogue variant needs for its changed mechanism to matter: the objects it acts on
@@ -149,12 +152,28 @@ def _missing(model: ClusterModel, needs: Needs) -> str | None:
     if needs.resources and possible is not None and not possible & set(needs.resources):
         kinds = " or ".join(_display(r) for r in needs.resources)
         return f"no {kinds} can exist (not in the manifests or workload steps, nor made by a built-in controller)"
+    if needs.nodes and not nodes_possible(model):
+        return NO_NODE
     budget = model.budget
     for group in needs.faults:
         if not any(getattr(budget, kind, 0) > 0 for kind in group):
             names = " or ".join(FAULT_NAMES.get(k, k) for k in group)
             return f"no fault budget for {names} (scenario `faults:`)"
     return None
+
+
+NO_NODE = ("the cluster has no node (no `topology.nodes`, no Node manifest or `apply` step): no pod is bound to, "
+           "runs on or fits a node")
+"""The vacuity reason of a property or variant that needs a node (`Needs.nodes`), in a cluster without one."""
+
+
+def nodes_possible(model: ClusterModel) -> bool:
+    """Whether some run can have a node: the topology's (a scenario's `topology.nodes`, the Node
+    manifests, a manifest folder's default workers), a Node an `apply` step writes, or one that
+    code of the user's (a controller, environment rules) may create."""
+    if model.nodes or own_controllers(model) or model.scenario.environment_rules:
+        return True
+    return any(isinstance(o, Node) for objects in model.workload_objects for o in objects)
 
 
 def needs_of(prop: Property) -> Needs:

@@ -38,7 +38,7 @@ a pod evicted from a node that stays down is never confirmed gone, by design.
 from __future__ import annotations
 
 from kubeprop.model.api.apps import Deployment
-from kubeprop.model.api.eviction import matching_budgets
+from kubeprop.model.api.eviction import budget_cause, matching_budgets
 from kubeprop.model.api.objects import ApiObject, ObjectKey, Pod, kind_info
 from kubeprop.model.api.server import Request, handle
 from kubeprop.model.cluster import maintenance, workload, workload_wait
@@ -145,7 +145,9 @@ def _refusal(model: ClusterModel, state: ClusterState, pod: str) -> tuple[str, l
         f"{s}: {_budget_spec(b.spec)}; expectedPods {b.status.expected_pods}, currentHealthy "
         f"{b.status.current_healthy}, desiredHealthy {b.status.desired_healthy}, disruptionsAllowed "
         f"{b.status.disruptions_allowed}" for s, b in zip(shown, budgets, strict=True))
-    return f"evicting pod {pod} is refused for good: 429 {response.message}" + (f" ({states})" if states else ""), shown
+    cause = budget_cause(response)  # the Status's DisruptionBudget cause: what the budget lacks
+    notes = "; ".join(n for n in (cause, states) if n)
+    return f"evicting pod {pod} is refused for good: 429 {response.message}" + (f" ({notes})" if notes else ""), shown
 
 
 def _budget_spec(spec: object) -> str:

@@ -11,9 +11,12 @@ canIgnorePDB, addConditionAndDeletePod), v1.33:
   (currentHealthy ≥ desiredHealthy > 0) — with a resourceVersion precondition, and a 409 on that
   precondition is answered with 429;
 - otherwise `checkAndDecrement`: 429 while the budget controller has not observed the budget's
-  generation or when `disruptionsAllowed` is 0; 403 when it is negative or `disruptedPods` is
-  over 2000; else `disruptionsAllowed` − 1 and the pod is recorded in `disruptedPods` (a status
-  write of the budget), then the pod gets the `DisruptionTarget` condition
+  generation or when `disruptionsAllowed` is 0 (every 429's message is "Cannot evict pod as it
+  would violate the pod's disruption budget."; what the budget lacks is a StatusCause of type
+  DisruptionBudget, "The disruption budget NAME needs D healthy pods and has C currently" or
+  "... is still being processed by the server.", which kubectl does not print); 403 when it is
+  negative or `disruptedPods` is over 2000; else `disruptionsAllowed` − 1 and the pod is
+  recorded in `disruptedPods` (a status write of the budget), then the pod gets the `DisruptionTarget` condition
   (PodDisruptionConditions, GA) and is deleted gracefully.
 
 Every step happens within the one request (upstream's retries on conflict cannot be needed:
@@ -28,12 +31,14 @@ from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import ObjectKey, Pod, PodDisruptionBudget
 from kubeprop.model.api.pod import is_pod_ready
 from kubeprop.model.api.selectors import selector_matches
-from kubeprop.model.api.server import Context, Request, Response, Result, status
+from kubeprop.model.api.server import Context, Request, Response, Result, StatusCause, status
 from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.evolve import evolve
 
 MAX_DISRUPTED_POD_SIZE = 2000
 TOO_MANY_REQUESTS = "Cannot evict pod as it would violate the pod's disruption budget."
+DISRUPTION_BUDGET_CAUSE = "DisruptionBudget"  # policy/v1 DisruptionBudgetCause
+PROCESSING = "is still being processed by the server."
 
 
 def _can_ignore_pdb(pod: Pod) -> bool:
@@ -51,10 +56,21 @@ def matching_budgets(store: Store, pod: Pod) -> list[PodDisruptionBudget]:
             if isinstance(b, PodDisruptionBudget) and selector_matches(b.spec.selector, pod.metadata.labels)]
 
 
-def _too_many(pdb: PodDisruptionBudget) -> Response:
+def _too_many(pdb: PodDisruptionBudget, why: str) -> Response:
+    """errors.NewTooManyRequests with the budget's StatusCause (createTooManyRequestsError and
+    checkAndDecrement): the message is the same for every budget, the cause says why."""
+    cause = StatusCause(DISRUPTION_BUDGET_CAUSE, f"The disruption budget {pdb.metadata.name} {why}")
+    return status(429, "TooManyRequests", TOO_MANY_REQUESTS, causes=(cause,))
+
+
+def _needs(pdb: PodDisruptionBudget) -> Response:
     s = pdb.status
-    return status(429, "TooManyRequests", f"{TOO_MANY_REQUESTS} The disruption budget {pdb.metadata.name} needs "
-                  f"{s.desired_healthy} healthy pods and has {s.current_healthy} currently")
+    return _too_many(pdb, f"needs {s.desired_healthy} healthy pods and has {s.current_healthy} currently")
+
+
+def budget_cause(response: Response) -> str:
+    """The DisruptionBudget cause's message of a 429 from eviction ("" if it has none)."""
+    return next((c.message for c in response.causes if c.type == DISRUPTION_BUDGET_CAUSE), "")
 
 
 def check_and_decrement(pdb: PodDisruptionBudget, pod_name: str, now: int) -> PodDisruptionBudget | Response:
@@ -62,8 +78,7 @@ def check_and_decrement(pdb: PodDisruptionBudget, pod_name: str, now: int) -> Po
     name = pdb.metadata.name
     s = pdb.status
     if s.observed_generation < pdb.metadata.generation:
-        return status(429, "TooManyRequests",
-                      f"{TOO_MANY_REQUESTS} The disruption budget {name} is still being processed by the server.")
+        return _too_many(pdb, PROCESSING)
     if s.disruptions_allowed < 0:
         return status(403, "Forbidden", f'poddisruptionbudget.policy "{name}" is forbidden: '
                       "pdb disruptions allowed is negative")
@@ -71,7 +86,7 @@ def check_and_decrement(pdb: PodDisruptionBudget, pod_name: str, now: int) -> Po
         return status(403, "Forbidden", f'poddisruptionbudget.policy "{name}" is forbidden: DisruptedPods map too '
                       "big - too many evictions not confirmed by PDB controller")
     if s.disruptions_allowed == 0:
-        return _too_many(pdb)
+        return _needs(pdb)
     allowed = s.disruptions_allowed - 1
     conditions = s.conditions
     if allowed == 0:  # pdbhelper.UpdateDisruptionAllowedCondition
@@ -141,8 +156,7 @@ def evict(store: Store, ctx: Context, namespace: str, name: str) -> Result:
                 s.current_healthy >= s.desired_healthy and s.desired_healthy > 0):
             result = _delete_pod(store, ctx, pod, pod.metadata.resource_version)
             if result.response.code == 409:
-                return Result(store, status(429, "TooManyRequests", f"{TOO_MANY_REQUESTS} The disruption budget "
-                                            f"{pdb.metadata.name} is still being processed by the server."))
+                return Result(store, _too_many(pdb, PROCESSING))
             return result
     decided = check_and_decrement(pdb, name, ctx.now)
     if isinstance(decided, Response):

@@ -82,9 +82,19 @@ class Request:
 
 
 @attrs.frozen
+class StatusCause:
+    """One `metav1.StatusCause` of a Status's details that is not a field error: its type (e.g.
+    `DisruptionBudget`, policy/v1 DisruptionBudgetCause) and message. Clients print the Status's
+    message, not its causes (`StatusError.Error()`)."""
+
+    type: str
+    message: str
+
+
+@attrs.frozen
 class Response:
     """An HTTP-style status: code, reason (`Created`, `Conflict`, `Invalid`, …), message, and the
-    resulting object (or list items), plus field errors for 422 Invalid."""
+    resulting object (or list items), plus field errors for 422 Invalid and other causes."""
 
     code: int
     reason: str
@@ -92,6 +102,7 @@ class Response:
     obj: ApiObject | None = None
     items: tuple[ApiObject, ...] = ()
     errors: tuple[FieldError, ...] = ()
+    causes: tuple[StatusCause, ...] = ()
 
     @property
     def ok(self) -> bool:

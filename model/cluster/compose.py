@@ -30,13 +30,22 @@ from kubeprop.model.cluster import (
     informers,
     maintenance,
     overload,
+    prompt_work,
     provisioner,
     restore,
     workload,
     workload_wait,
 )
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import disruption, hpa, namespace, nodelifecycle, persistentvolume, volume_protection
+from kubeprop.model.controllers import (
+    disruption,
+    hpa,
+    namespace,
+    nodelifecycle,
+    persistentvolume,
+    queued_work,
+    volume_protection,
+)
 from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
@@ -87,7 +96,8 @@ HOOKS = Hooks(
     tick_hooks=(controllers.on_tick, scheduler.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer),
-    tick_guards=(nodelifecycle.blocks_tick,),
+    tick_guards=(nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
+                 prompt_work.in_flight_holds_clock),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
     request_gates=(overload.refusal,),
 )

@@ -40,10 +40,14 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.cluster import maintenance, workload_wait
-from kubeprop.model.cluster.informers import WATCH_CACHE
+from kubeprop.model.cluster import maintenance, prompt_work, workload_wait
+from kubeprop.model.cluster.actors import KUBELET_LOCAL, KUBELET_WRITES, NODELIFECYCLE
+from kubeprop.model.cluster.actors import USER as USER  # (re-exported: the documented import paths)
+from kubeprop.model.cluster.actors import actor as actor
+from kubeprop.model.cluster.actors import component_of as component_of
+from kubeprop.model.cluster.informers import WATCH_CACHE, components
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import hpa, nodelifecycle
+from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
 from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.descheduler import component as descheduler
@@ -70,8 +74,6 @@ from kubeprop.model.state.cluster import (
 
 ALL = "*"
 """The token that stands for every part of the state."""
-USER = "user"
-"""`actor` of the workload's steps."""
 CLASSES_KEPT = 20_000
 """Actions whose footprint class is remembered per model before that memo is cleared (bounded
 memory: actions that differ only in a revision or a pod are distinct keys)."""
@@ -80,6 +82,9 @@ KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.ne
 """The timers `Tick`'s footprint accounts for."""
 KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick}
 """The hooks run on `Tick` that its footprint accounts for."""
+KNOWN_TICK_GUARDS = {nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
+                     prompt_work.in_flight_holds_clock}
+"""The tick guards `Tick`'s footprint accounts for."""
 
 
 @attrs.frozen
@@ -337,10 +342,19 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     (their cache) and node lifecycle's grace periods and evictions, the schedulers'
     unschedulable-queue flushes (their memory and cache), the HPA's due times, and the add-ons'
     state (maintenance drains, the descheduler), and a waiting kubectl command's deadline (the
-    workload's). With any other timer or tick hook in the
-    model's `Hooks` (a component this module does not know), `EVERYTHING`."""
+    workload's). Its guards: node lifecycle's health pass (its memory, the controller manager's
+    cache) and a controller with work it can do now (`queued_work.holds_clock`), which runs a
+    reconcile of each queued key: all the controllers' queues and memories, the controller
+    manager's cache and what its requests read (`send`: the store, etcd's quorum, an armed failure
+    of the controller manager, the clock); the schedulers' work (their memory, caches, whether they
+    are up: read by their timers already); work in flight (`prompt_work.in_flight_holds_clock`):
+    every informer cache and the event log (the store), whether each component is up and reaches
+    the API server, etcd's quorum (a relist), the kubelets' runtime state. With any other timer,
+    tick hook or tick guard in the model's `Hooks` (a component this module does not know),
+    `EVERYTHING`."""
     hooks = f.model.hooks
-    if not set(hooks.timers) <= KNOWN_TIMERS or not set(hooks.tick_hooks) <= KNOWN_TICK_HOOKS:
+    if (not set(hooks.timers) <= KNOWN_TIMERS or not set(hooks.tick_hooks) <= KNOWN_TICK_HOOKS
+            or not set(hooks.tick_guards) <= KNOWN_TICK_GUARDS):
         return EVERYTHING
     nodes, schedulers = f.model.nodes, f.model.scheduler_instances
     reads = ({"clock", "addons", "workload", f"cache:{CONTROLLER_MANAGER}", f"up:{CONTROLLER_MANAGER}"}
@@ -348,8 +362,9 @@ def _tick(f: Footprints, act: Any) -> Footprint:
              | {f"kubelet:{n}" for n in nodes} | {f"heartbeat:{n}" for n in nodes}
              | {f"up:{kubelet(n)}" for n in nodes} | {f"up:node/{n}" for n in nodes}
              | {f"{part}:{s}" for s in schedulers for part in ("sched", "cache", "up")})
-    if f.instant:
-        reads.add("store")
+    reads |= f.send(CONTROLLER_MANAGER)[0]  # (the store, etcd, the armed failure: `holds_clock`'s reconciles)
+    for component in components(f.model):  # (`in_flight_holds_clock`: deliveries and relists)
+        reads |= f.reaches(component) | {f"cache:{component}"}
     return _fp(reads, {"clock"} | f.all_controllers() | {f"sched:{s}" for s in schedulers})
 
 
@@ -386,82 +401,10 @@ _RULES: dict[type[Any], Rule] = {
     act_mod.DropWatch: _drop_watch,
     act_mod.FailNextRequest: _fail_next,
 }
-_KUBELET_LOCAL: tuple[type[Any], ...] = (
-    kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.RestartContainer, kubelet_mod.ContainerExit,
-    kubelet_mod.KillPod, kubelet_mod.StopGracefully, kubelet_mod.SigKillPod, kubelet_mod.CleanupOrphan,
-    kubelet_mod.MemoryPressure, kubelet_mod.ActiveDeadlineExceeded, kubelet_mod.PreStopOverrun,
-)
-_KUBELET_WRITES: tuple[type[Any], ...] = (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination,
-                                          kubelet_mod.UpdateNodeStatus)
-_RULES.update({kind: _kubelet_local for kind in _KUBELET_LOCAL})
-_RULES.update({kind: _kubelet_write for kind in _KUBELET_WRITES})
-_KUBELET = frozenset((*_KUBELET_LOCAL, *_KUBELET_WRITES))
-_NODELIFECYCLE: frozenset[type[Any]] = frozenset((
-    nodelifecycle.StartNodeLifecycle, nodelifecycle.MonitorNodeHealth, nodelifecycle.MarkPodsNotReady,
-    nodelifecycle.SyncNoScheduleTaints, nodelifecycle.TaintNode, nodelifecycle.UntaintNode,
-    nodelifecycle.ScheduleTaintEviction, nodelifecycle.TaintEvictPod,
-))
+_RULES.update({kind: _kubelet_local for kind in KUBELET_LOCAL})
+_RULES.update({kind: _kubelet_write for kind in KUBELET_WRITES})
+_RULES.update({kind: _nodelifecycle for kind in NODELIFECYCLE})
 
-
-def actor(act: Action) -> str:
-    """The actor ("thread") an action is a step of: an informer watch, a controller, a scheduler
-    instance, a node's kubelet; the user, the clock; or a fault's kind and target
-    (`Deliver(kubelet/worker-1, pods, 7)` → `informer/kubelet/worker-1/pods`). Remembered by the
-    action's value (`_ACTORS`): the searches ask it of every enabled action at every step, and an
-    action's fields are plain values, cheaper to hash than to classify again."""
-    found = _ACTORS.get(act)
-    if found is None:
-        if len(_ACTORS) >= ACTORS_LIMIT:
-            _ACTORS.clear()
-        found = _ACTORS[act] = _actor(act)
-    return found
-
-
-ACTORS_LIMIT = 8192
-"""Actions whose actor `actor` remembers before it forgets them all (bounded memory)."""
-_ACTORS: dict[Action, str] = {}
-
-
-def _actor(act: Action) -> str:
-    kind = type(act).__name__
-    if isinstance(act, act_mod.Deliver | act_mod.Relist):
-        return f"informer/{act.component}/{act.resource}"
-    if isinstance(act, Reconcile | SyncInformer):
-        return f"controller/{act.controller}"
-    if isinstance(act, act_mod.CrashDuringReconcile):
-        return f"fault/{kind}/{CONTROLLER_MANAGER}"
-    if type(act) in _NODELIFECYCLE:
-        return f"controller/{nodelifecycle.NAME}"
-    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
-        return f"scheduler/{act.scheduler}"
-    if isinstance(act, ClearNominations | PreemptVictim):  # the asynchronous preemption's goroutine
-        return f"scheduler/{act.scheduler}/preemption"
-    if type(act) in _KUBELET:
-        return f"kubelet/{getattr(act, 'node', '')}"
-    if isinstance(act, act_mod.UserStep):
-        return USER
-    if isinstance(act, act_mod.Tick):
-        return "clock"
-    target = next((v for f in ("component", "node") if isinstance(v := getattr(act, f, None), str)), "")
-    return f"fault/{kind}/{target}" if target else kind
-
-
-def component_of(act: Action) -> str:
-    """The control-plane component an action is a step of ("" for the user's, the clock's and
-    the environment's)."""
-    name = actor(act)
-    if name.startswith("informer/"):
-        return name.split("/", 1)[1].rsplit("/", 1)[0]
-    if name.startswith("controller/"):
-        return CONTROLLER_MANAGER
-    if name.startswith("scheduler/"):
-        return name.split("/")[1]
-    if name.startswith("kubelet/"):
-        return name
-    return ""
-
-
-_RULES.update({kind: _nodelifecycle for kind in _NODELIFECYCLE})
 
 
 # --- the universe of actions, for persistent sets ---------------------------------------------

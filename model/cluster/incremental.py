@@ -46,6 +46,7 @@ from kubeprop.model.cluster import (
     informers,
     maintenance,
     overload,
+    prompt_work,
     provisioner,
     restore,
     workload,
@@ -53,7 +54,7 @@ from kubeprop.model.cluster import (
 )
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import hpa, nodelifecycle
+from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
@@ -62,7 +63,7 @@ from kubeprop.model.kubelet import eviction
 from kubeprop.model.memo import INTERNERS, Interner, RecentThenByValue
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.cluster import kubelet as kubelet_name
 from kubeprop.model.state.informer import event_index
 from kubeprop.model.state.metrics import rules as environment_rules
@@ -70,7 +71,8 @@ from kubeprop.model.state.metrics import rules as environment_rules
 KeyFn = Callable[[ClusterModel, ClusterState], "tuple[Any, ...] | None"]
 RECENT = 4
 """Answers per component (per unit of a split component) checked by identity."""
-KNOWN_GUARDS = {blocks_tick}
+KNOWN_GUARDS = {blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
+                prompt_work.in_flight_holds_clock}
 """The tick guards `_tick` accounts for."""
 LIMIT = 2_048
 """Answers kept by value per part before its memo is cleared (bounded memory: each answer keeps the
@@ -166,18 +168,35 @@ def _pressure_left(model: ClusterModel, kubelets: Any) -> bool:
 
 
 def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
-    # Tick depends on every component's timer and on node lifecycle's guard (the same reads as
-    # `Tick`'s footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups
-    # (their cache), node lifecycle's (its memory, heartbeats), the schedulers' flushes
-    # (memory and caches), the HPA's and the add-ons' timers. None (not cached) for a model with
-    # timers or guards not listed here.
+    # Tick depends on every component's timer and on its guards (the same reads as `Tick`'s
+    # footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups (their
+    # cache), node lifecycle's (its memory, heartbeats), the schedulers' flushes (memory and
+    # caches), the HPA's and the add-ons' timers; and, while a synced controller has a key queued
+    # and the controller manager is up, what `queued_work.holds_clock`'s reconciles read: every
+    # controller's queue and memory, the store, an armed failure, a flood (None when nothing is
+    # queued: the guard lets go whatever those hold); and what `prompt_work.in_flight_holds_clock`
+    # reads: every informer cache, the event log (the store), what is partitioned (the schedulers'
+    # guard reads what their timers read). None (not cached) for a model with timers or guards
+    # not listed here.
     if not set(model.hooks.timers) <= KNOWN_TIMERS or not set(model.hooks.tick_guards) <= KNOWN_GUARDS:
         return None
     memories = state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME)
     return (state.clock, state.down, state.addons, *memories, state.kubelets, state.heartbeat_lost,
             state.schedulers, _view(model, state, CONTROLLER_MANAGER),
             *(_view(model, state, i) for i in model.scheduler_instances),
-            state.store.objects if model.instant_caches else None, controllers.waiting(state))
+            state.store.objects if model.instant_caches else None, controllers.waiting(state),
+            *_queued_work(model, state), state.informers, state.partitioned, state.store)
+
+
+_NOTHING_QUEUED = (None, None, None, None)
+
+
+def _queued_work(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    """What `queued_work.holds_clock` reads beyond the rest of `_tick`'s key (four parts), or four
+    Nones while the controller manager is down or no synced controller has a key queued."""
+    if not is_up(state, CONTROLLER_MANAGER) or next(controllers.queued(model, state), None) is None:
+        return _NOTHING_QUEUED
+    return state.controllers, state.store, state.armed_failures, state.overload
 
 
 def _node_faults(model: ClusterModel, state: ClusterState, node: str) -> tuple[Any, ...]:
@@ -340,7 +359,8 @@ def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
 
 def _tick_deps(model: ClusterModel) -> frozenset[Token]:
     return frozenset({"clock", "down", "addons", "controllers", "kubelets", "heartbeat_lost", "schedulers",
-                      "store.objects", ("informers", CONTROLLER_MANAGER),
+                      "store.objects", ("informers", CONTROLLER_MANAGER), "store", "armed_failures", "overload",
+                      "informers", "partitioned",
                       *(("informers", i) for i in model.scheduler_instances)})
 
 

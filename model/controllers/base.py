@@ -48,7 +48,15 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import LastValues
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send, view
+from kubeprop.model.state.cluster import (
+    CONTROLLER_MANAGER,
+    ClusterModel,
+    ClusterState,
+    is_up,
+    send,
+    send_unobserved,
+    view,
+)
 from kubeprop.model.state.component import Controller, Reconciliation, controller_namespaces
 from kubeprop.model.state.informer import NamespacedView, ObjectView
 
@@ -276,6 +284,7 @@ def forget_decisions() -> None:
     states alive)."""
     _DECISIONS.clear()
     _WAKEUPS.clear()
+    _RECENT.clear()
 
 
 def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
@@ -299,12 +308,39 @@ def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]
                 yield controller.name, key
 
 
-def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None) -> ClusterState:
+RECENT_RECONCILES = 8
+"""Whole reconciles `reconcile` remembers (by the state's identity and the action): the clock's guard
+(`queued_work.holds_clock`) runs the reconcile of a queued key to see whether it changes anything,
+and a search then takes that very reconcile from that very state."""
+_RECENT: dict[tuple[int, Reconcile], tuple[ClusterModel, ClusterState, ClusterState]] = {}
+
+
+def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None,
+              observed: bool = True) -> ClusterState:
+    """`_reconcile_now`, remembered for the last few (state, action) pairs of a whole reconcile
+    (`RECENT_RECONCILES`) when no response observer is to see it (the model has none, or `observed`
+    is False): the state is a value, so the same reconcile from the same state gives the same state."""
+    if sent is not None or (observed and model.hooks.on_response):
+        return _reconcile_now(model, state, act, sent, observed)
+    slot = (id(state), act)
+    found = _RECENT.get(slot)
+    if found is not None and found[0] is model and found[1] is state:
+        return found[2]
+    after = _reconcile_now(model, state, act, None, observed)
+    if len(_RECENT) >= RECENT_RECONCILES:
+        _RECENT.clear()
+    _RECENT[slot] = (model, state, after)  # (keeps `state` alive, so its id is not reused meanwhile)
+    return after
+
+
+def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None,
+                   observed: bool = True) -> ClusterState:
     """Run one reconcile: dequeue, decide from the cache, send the requests in order (only the
     first `sent` of them when the process dies after those: `CrashDuringReconcile`). The first
     failure ends the list; the decision's `after_failure` requests, if any, follow it (and
     count towards `sent`). A failure the decision tolerates (`Reconciliation.tolerate`) is no
-    failure (`ignore`) or ends the list without requeueing the key (`forget`)."""
+    failure (`ignore`) or ends the list without requeueing the key (`forget`). With `observed`
+    False the responses reach no response observer (a guard asking what the reconcile would do)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
@@ -314,7 +350,8 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
     requests, index, failed = decision.requests, 0, False
     while index < len(requests) and (sent is None or index < sent):
         request = requests[index]
-        state, response = send(model, state, controller.identity, request, CONTROLLER_MANAGER)
+        state, response = (send if observed else send_unobserved)(model, state, controller.identity, request,
+                                                                   CONTROLLER_MANAGER)
         memory = controller.observe(memory, request, response)
         index += 1
         if response.ok:

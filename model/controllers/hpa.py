@@ -52,7 +52,7 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
-from kubeprop.model.state.metrics import pod_metric
+from kubeprop.model.state.metrics import has_metrics, metric_containers, pod_metric
 
 NAME = "horizontal-pod-autoscaler"
 """The key of this controller's memory in `state.controllers`."""
@@ -353,22 +353,48 @@ def _unable(reason: str, message: str) -> Condition:
                      message=f"the HPA was unable to compute the replica count: {message}")
 
 
+def pod_request(pod: Pod, resource: str, container: str, not_found_error: bool = False) -> tuple[int | None, str]:
+    """calculatePodRequests for one pod (`replica_calculator.go`, v1.33): the requests of
+    `resource` summed over the containers and the restartable init containers (kubernetes PR
+    #120001, v1.29), or over the one named `container`; (None, upstream's error) when a counted
+    container has no request. A `container` the pod does not have sums 0 (v1.33, v1.34); from
+    v1.35 (calculatePodRequestsFromContainers, kubernetes PR #133415) it is an error,
+    `not_found_error` (parameter `hpaContainerNotFoundError`)."""
+    name = pod.metadata.name
+    counted = (*pod.spec.containers, *(c for c in pod.spec.init_containers if c.restart_policy == "Always"))
+    total = 0
+    for c in counted:
+        if container and c.name != container:
+            continue
+        request = c.resources.requests.get(resource)
+        if request is None:
+            return None, f"missing request for {resource} in container {c.name} of Pod {name}"
+        total += request.milli_value()
+    if not_found_error and container and all(c.name != container for c in counted):
+        return None, f"container {container} not found in Pod {name}"
+    return total, ""
+
+
 def _samples(model: ClusterModel, state: ClusterState, pods: Iterable[Pod], resource: str, container: str
              ) -> list[calc.PodSample]:
     """The pods as the calculator sees them: lister state, requests, metrics (MetricsError when
-    the metrics API returns nothing for the selector)."""
-    out = []
-    for pod in pods:
-        requests = [c.resources.requests.get(resource) for c in pod.spec.containers
-                    if not container or c.name == container]
-        request = None if not requests or any(r is None for r in requests) else sum(
-            r.milli_value() for r in requests if r is not None)
+    the metrics API returns nothing for the selector, or, for a ContainerResource metric, a pod
+    whose metrics lack the container: `metrics/client.go` getContainerMetrics)."""
+    out, listed = [], list(pods)
+    strict = bool(model.parameter("hpaContainerNotFoundError"))
+    for pod in listed:
+        request, error = pod_request(pod, resource, container, strict)
         out.append(calc.PodSample(pod.metadata.name, pod.status.phase, find_condition(pod.status.conditions, "Ready"),
                                   pod.status.start_time, pod.metadata.deletion_timestamp is not None, request,
-                                  pod_metric(model, state, pod, resource, container)))
-    if all(s.metric is None for s in out):
-        raise calc.MetricsError(f"unable to get metrics for resource {resource}: no metrics returned from resource "
-                                "metrics API")
+                                  pod_metric(model, state, pod, resource, container), error))
+    failed = f"unable to get metrics for resource {resource}"
+    reported = [pod for pod in listed if has_metrics(model, state, pod)]
+    if not reported:
+        raise calc.MetricsError(f"{failed}: no metrics returned from resource metrics API")
+    for pod in reported:
+        if container and container not in metric_containers(pod):
+            raise calc.MetricsError(f"{failed}: failed to get container metrics: container {container} not present "
+                                    f"in metrics for pod {pod.metadata.namespace}/{pod.metadata.name}")
     return out
 
 

@@ -1,7 +1,8 @@
 """The HPA's arithmetic, as pure functions: the replica calculator and the normalisation rules.
 
 Upstream (v1.33): `pkg/controller/podautoscaler/replica_calculator.go` (GetResourceReplicas,
-GetRawResourceReplicas / calcPlainMetricReplicas, groupPods, calculateRequests),
+GetRawResourceReplicas / calcPlainMetricReplicas, groupPods, calculatePodRequests — the per-pod
+sums and errors are `kubeprop.model.controllers.hpa.pod_request`),
 `pkg/controller/podautoscaler/metrics/utilization.go` (GetResourceUtilizationRatio,
 GetMetricUsageRatio) and `horizontal.go` (stabilizeRecommendation, normalizeDesiredReplicas,
 stabilizeRecommendationWithBehaviors, convertDesiredReplicasWithBehaviorRate,
@@ -37,8 +38,9 @@ class MetricsError(Exception):
 
 @attrs.frozen
 class PodSample:
-    """What the calculator knows of one pod: its lister state, request (milli, None when a
-    container lacks one) and its metric (milli, None when metrics-server has none)."""
+    """What the calculator knows of one pod: its lister state, request (milli, None when
+    calculatePodRequests fails for it, `request_error` saying why) and its metric (milli, None
+    when metrics-server has none)."""
 
     name: str
     phase: str
@@ -47,6 +49,7 @@ class PodSample:
     deleting: bool
     request: int | None
     metric: int | None
+    request_error: str = ""
 
 
 @attrs.frozen
@@ -118,11 +121,12 @@ def within(ratio: float, tolerance: float) -> bool:
     return 1.0 - tolerance <= ratio <= 1.0 + tolerance
 
 
-def _requests(pods: Sequence[PodSample], resource: str) -> dict[str, int]:
+def _requests(pods: Sequence[PodSample]) -> dict[str, int]:
+    """calculatePodRequests over the lister's pods: the first pod's error fails the metric."""
     out = {}
     for pod in pods:
         if pod.request is None:
-            raise MetricsError(f"missing request for {resource} in Pod {pod.name}")
+            raise MetricsError(pod.request_error or f"missing request in Pod {pod.name}")
         out[pod.name] = pod.request
     return out
 
@@ -163,7 +167,7 @@ def resource_replicas(current: int, target_utilization: int, pods: Sequence[PodS
                       tolerance: float) -> Proposal:
     """GetResourceReplicas: a Utilization target of a resource (MetricsError on failure)."""
     metrics = _counted_metrics(pods, grouping)
-    requests = _requests(pods, "resource")
+    requests = _requests(pods)
     ratio, utilization, raw = utilization_ratio(metrics, requests, target_utilization)
     scale_up_with_unready = bool(grouping.unready) and ratio > 1.0
     if not scale_up_with_unready and not grouping.missing:

@@ -49,10 +49,13 @@ def ready_status(node: Node) -> str:
 
 
 def zone_key(node: Node) -> str:
-    """`nodetopology.GetZoneKey`: region and zone labels (new or deprecated names)."""
+    """`GetZoneKey` (`staging/src/k8s.io/component-helpers/node/topology/helpers.go`): the
+    deprecated `failure-domain.beta.kubernetes.io/zone` and `/region` labels first, the
+    `topology.kubernetes.io/` ones only where the beta label is absent (present but empty still
+    wins); "" when both region and zone are empty."""
     labels = node.metadata.labels
-    region = labels.get("topology.kubernetes.io/region", labels.get("failure-domain.beta.kubernetes.io/region", ""))
-    zone = labels.get(LABEL_TOPOLOGY_ZONE, labels.get("failure-domain.beta.kubernetes.io/zone", ""))
+    region = labels.get("failure-domain.beta.kubernetes.io/region", labels.get("topology.kubernetes.io/region", ""))
+    zone = labels.get("failure-domain.beta.kubernetes.io/zone", labels.get(LABEL_TOPOLOGY_ZONE, ""))
     return f"{region}:\x00:{zone}" if region or zone else ""
 
 

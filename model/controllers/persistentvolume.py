@@ -32,6 +32,22 @@ volume to its external provisioner, deletes a hostPath one under /tmp/, and mark
 Failed); a volume bound to a claim that does not name it yet enqueues that claim. A claim's
 deletion enqueues its volume (pv_controller_base.go deleteClaim).
 
+"Gone" is asked of the API server, not taken from the cache (syncVolume, read at a v1.31+ source:
+`ctrl.claims.GetByKey`, `claimLister`, then `kubeClient.CoreV1().PersistentVolumeClaims(ns).Get`): a
+claim missing from the cache is looked up with a live GET before a volume not yet Released or
+Failed is released ("it's possible
+under heavy load that the corresponding PVC is not synced to controller local cache yet ... to
+make sure we will not reclaim a PV wrongly": the claim bound by the scheduler's VolumeBinding
+before the controller's claim informer has delivered it), and a cached claim of another UID is
+looked up live whatever the phase ("Maybe cached claim is not the newest one"). Released only
+when the GET answers 404 or finds another UID; a found claim is used as the cached one would be;
+a failed GET fails the sync (requeued). A volume already Released or Failed whose claim is not in
+the cache is released again without a GET, as upstream. The GET is a request like the others
+(partitions and crashes affect it as any); its answer is kept in the controller's memory
+(`LiveClaim`, lost on a crash) and decided on in the volume's next reconcile, as the garbage
+collector's and the PVC protection controller's live reads; upstream's second GET after a live
+answer of another UID is the same question again, so one answer decides.
+
 Model choices: volume events enqueue the claims they concern (the one in `claimRef`, or every
 unbound claim of the volume's class for a free volume), where upstream a free volume is matched
 at the claims' periodic resync (15 s); the retroactive default class (RetroactiveDefaultStorageClass)
@@ -54,7 +70,7 @@ from kubeprop.model.api.core import (
     PersistentVolumeStatus,
 )
 from kubeprop.model.api.objects import ApiObject, ObjectKey, StatefulSet
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.storage import (
     NOT_SUPPORTED_PROVISIONER,
     StorageClass,
@@ -76,11 +92,45 @@ from kubeprop.model.api.volume import (
     find_best_match,
     is_bound_to_claim,
 )
-from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.controllers.reclaim import reclaim_volume
 from kubeprop.model.evolve import evolve
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
+
+SETTLED_PHASES = ("Released", "Failed")
+"""Phases syncVolume does not double-check a missing claim for ("only non-released and non-failed
+volumes will be updated to Released state when PVC does not exist")."""
+
+
+@attrs.frozen(cache_hash=True)
+class LiveClaim:
+    """A live GET's answer about a volume's claim: `uid`, the claimRef UID asked about; `found`,
+    whether the API server holds a claim of that name with that UID; `volume_name`, its
+    `spec.volumeName` then."""
+
+    uid: str
+    found: bool
+    volume_name: str = ""
+
+
+@attrs.frozen(cache_hash=True)
+class PvMemory:
+    """Live claim answers not yet decided on, by volume name; `asking`, the volume whose GET is
+    under way. The controller's memory is None while both are empty (its memory before live GETs
+    were modelled, so the states that ask nothing are unchanged)."""
+
+    live: FrozenMap[str, LiveClaim] = EMPTY
+    asking: str = ""
+
+
+def _memory(live: FrozenMap[str, LiveClaim], asking: str = "") -> PvMemory | None:
+    return PvMemory(live, asking) if live or asking else None
+
+
+def _live(memory: Any) -> FrozenMap[str, LiveClaim]:
+    return memory.live if isinstance(memory, PvMemory) else EMPTY
 
 
 def released(volume: PersistentVolume) -> list[Request]:
@@ -139,7 +189,7 @@ def bind(volume: PersistentVolume, claim: PersistentVolumeClaim) -> list[Request
 
 
 @attrs.frozen
-class PersistentVolumeController(Memoryless):
+class PersistentVolumeController:
     """The PV controller as a `Controller` (see the module docstring); `cluster_class` is the
     model parameter `defaultStorageClass` (the cluster's own StorageClass)."""
 
@@ -147,6 +197,26 @@ class PersistentVolumeController(Memoryless):
     name: str = "persistentvolume-binder"
     watches: tuple[str, ...] = (CLAIMS, VOLUMES, STORAGE_CLASSES)
     identity: str = CONTROLLER_MANAGER_USER
+
+    def initial_memory(self) -> Any:
+        """No live answer at start (and after a crash)."""
+        return None
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """The answer of syncVolume's live claim GET, for the volume asking: 404, or a claim of
+        another UID, is a claim gone; a failure (partition, refusal) answers nothing."""
+        if not isinstance(memory, PvMemory) or not memory.asking or request.verb != "get":
+            return memory
+        uid = request.precondition_uid or ""
+        if response.code == 404:
+            answer: LiveClaim | None = LiveClaim(uid, found=False)
+        elif response.ok and isinstance(response.obj, PersistentVolumeClaim):
+            found = response.obj.metadata.uid == uid
+            answer = LiveClaim(uid, found, response.obj.spec.volume_name if found else "")
+        else:
+            answer = None
+        live = memory.live if answer is None else memory.live.set(memory.asking, answer)
+        return _memory(live)
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """A claim's own key; a volume's own key and the claims it concerns (module docstring)."""
@@ -170,9 +240,7 @@ class PersistentVolumeController(Memoryless):
         """syncClaim for `namespace/name`, syncVolume for `/name`."""
         namespace, _, name = key.partition("/")
         if not namespace:
-            volume = view.get(ObjectKey(VOLUMES, "", name))
-            requests = self._sync_volume(view, volume) if isinstance(volume, PersistentVolume) else []
-            return Reconciliation(tuple(requests), memory)
+            return self._volume(view, name, memory)
         claim = view.get(ObjectKey(CLAIMS, namespace, name))
         if not isinstance(claim, PersistentVolumeClaim):
             return Reconciliation(memory=memory)
@@ -224,23 +292,47 @@ class PersistentVolumeController(Memoryless):
             return bind(volume, claim)
         return []
 
-    @staticmethod
-    def _sync_volume(view: ObjectView, volume: PersistentVolume) -> list[Request]:
+    def _volume(self, view: ObjectView, name: str, memory: Any) -> Reconciliation:
+        """syncVolume for `/name`, with the live answer kept for it (used up), or the live GET."""
+        live = _live(memory)
+        answer = live.get(name)
+        rest = _memory(live.delete(name)) if answer is not None else memory
+        volume = view.get(ObjectKey(VOLUMES, "", name))
+        if not isinstance(volume, PersistentVolume):
+            return Reconciliation(memory=rest)
+        decided = self._sync_volume(view, volume, answer)
+        if isinstance(decided, Request):
+            return Reconciliation((decided,), _memory(_live(rest), asking=name), requeue=True)
+        return Reconciliation(tuple(decided), rest)
+
+    def _sync_volume(self, view: ObjectView, volume: PersistentVolume,
+                     answer: LiveClaim | None) -> list[Request] | Request:
         """syncVolume: Available when free or pre-bound, Released when its claim is gone (then
-        reclaimVolume), Bound when its claim names it."""
+        reclaimVolume), Bound when its claim names it; the live GET (a Request) when the cache
+        cannot tell (module docstring)."""
         ref = volume.spec.claim_ref
-        phase = volume.status.phase
         if ref is None or not ref.uid:
-            want = "Available"
+            return _phase(volume, "Available")
+        cached = view.get(ObjectKey(CLAIMS, ref.namespace, ref.name))
+        if isinstance(cached, PersistentVolumeClaim) and cached.metadata.uid == ref.uid:
+            volume_name = cached.spec.volume_name
+        elif cached is None and volume.status.phase in SETTLED_PHASES:
+            return released(volume)  # no double check: "claim not found"
+        elif answer is None or answer.uid != ref.uid:
+            return Request(verb="get", user=self.identity, resource=CLAIMS, namespace=ref.namespace,
+                           name=ref.name, precondition_uid=ref.uid)
+        elif not answer.found:
+            return released(volume)
         else:
-            claim = view.get(ObjectKey(CLAIMS, ref.namespace, ref.name))
-            if not isinstance(claim, PersistentVolumeClaim) or claim.metadata.uid != ref.uid:
-                return released(volume)
-            elif claim.spec.volume_name == volume.metadata.name:
-                want = "Bound"
-            else:
-                return []  # the claim's sync (enqueued by keys_for) finishes the binding
-        if phase == want:
-            return []
-        return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER,
-                        obj=evolve(volume, status=PersistentVolumeStatus(phase=want)))]
+            volume_name = answer.volume_name
+        if volume_name == volume.metadata.name:
+            return _phase(volume, "Bound")
+        return []  # the claim's sync (enqueued by keys_for) finishes the binding
+
+
+def _phase(volume: PersistentVolume, want: str) -> list[Request]:
+    """updateVolumePhase: a status write only when the phase differs."""
+    if volume.status.phase == want:
+        return []
+    return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER,
+                    obj=evolve(volume, status=PersistentVolumeStatus(phase=want)))]

@@ -12,7 +12,8 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `ProbeResult`: a readiness, liveness or startup probe outcome that changes something;
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
-- graceful termination: `KillPod` (preStop hooks, SIGTERM), `StopGracefully` | `SigKillPod` (at
+- graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
+  terminal while its containers run: `status.stops_terminal`), `StopGracefully` | `SigKillPod` (at
   the deadline; `PreStopOverrun`: a preStop hook ran the whole grace period, SIGKILL 2 s later),
   `FinishTermination` (final status, then DELETE with grace 0; a pod its finalizers keep is then
   left alone: `PodRuntime.deleted`);
@@ -80,7 +81,15 @@ from kubeprop.model.kubelet.runtime import (
     restarted,
     sigterm,
 )
-from kubeprop.model.kubelet.status import get_phase, merged_conditions, node_status, node_status_stale, pod_status
+from kubeprop.model.kubelet.status import (
+    get_phase,
+    merged_conditions,
+    node_status,
+    node_status_stale,
+    pod_status,
+    stops_terminal,
+    transition_refused,
+)
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet, reaches_apiserver, send, view
@@ -172,7 +181,8 @@ def _enabled_admission(model: ClusterModel, state: ClusterState, node: str) -> I
         deleting = pod.metadata.deletion_timestamp is not None
         if runtime is None and not deleting and pod.status.phase not in ("Succeeded", "Failed"):
             yield StartPod(node, key)
-        elif deleting and (runtime is None or (_same(pod, runtime) and not runtime.terminating)):
+        elif (deleting and (runtime is None or (_same(pod, runtime) and not runtime.terminating))) \
+                or (runtime is not None and _same(pod, runtime) and stops_terminal(pod, runtime)):
             yield KillPod(node, key)
     cached = cached_pods(model, state, node)
     for key, runtime in k.pods.sorted_items():
@@ -378,8 +388,8 @@ def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod,
     (not the cache), merge the generated status onto it (`merged_conditions`) and write it; a pod
     since recreated under the name refuses the write (the UID precondition)."""
     status = pod_status(pod, runtime, state.clock)
-    if status == pod.status:
-        return state, True
+    if status == pod.status or transition_refused(pod, status):
+        return state, status == pod.status  # a refused transition: "Status update on pod aborted"
     fresh = state.store.get(ObjectKey("pods", pod.metadata.namespace, pod.metadata.name))
     if isinstance(fresh, Pod) and fresh.metadata.uid == pod.metadata.uid \
             and fresh.status.conditions != pod.status.conditions:

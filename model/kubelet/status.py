@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kubeprop.model.api.container_transitions import illegal_transitions
 from kubeprop.model.api.core import NodeStatus
 from kubeprop.model.api.meta import Condition, find_condition, set_condition
 from kubeprop.model.api.pod import ContainerStatus, Pod, PodReadinessGate, PodStatus
@@ -259,21 +260,28 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
     have running containers (the pod worker has not finished terminating it): the phase, reason and
     message stay the API's until the containers stopped, while the conditions, generated with the
     kubelet's terminal phase, already say PodFailed / PodCompleted. Only a pod Failed for its active
-    deadline reaches a terminal phase with containers still running in the model."""
+    deadline reaches a terminal phase with containers still running in the model.
+
+    A terminal phase of the pod as the kubelet's cache has it is kept, with its reason and message,
+    whatever the containers do (`kubelet_pods.go` generateAPIPodStatus: the three-way merge —
+    "API phase was terminal, updating phase to match" — and "pods are not allowed to transition
+    out of terminal phases ... Force back to phase from the API server"); the conditions are
+    generated with it, as upstream generates them with the merged phase."""
     if runtime.rejected is not None:
         return rejected_status(pod, runtime)
-    phase = get_phase(runtime)
+    kept = pod.status.phase in _TERMINAL
+    phase = pod.status.phase if kept else get_phase(runtime)
     written = phase
-    if phase in _TERMINAL and runtime.any_running and pod.status.phase not in _TERMINAL:
+    if phase in _TERMINAL and runtime.any_running and not kept:
         written = pod.status.phase
     images = {c.name: c.image for c in (*pod.spec.init_containers, *pod.spec.containers)}
     statuses = tuple(container_status(runtime, c, images.get(c.name, "")) for c in runtime.containers)
     inits = tuple(_init_status(runtime, c, images.get(c.name, "")) for c in runtime.init_containers) \
         or pod.status.init_container_statuses
-    reason, message = pod.status.reason, pod.status.message
-    if written == phase and runtime.evicted:  # a delayed terminal phase keeps the reason and message
+    reason, message = pod.status.reason, pod.status.message  # a kept phase keeps them too
+    if not kept and written == phase and runtime.evicted:  # a delayed terminal phase keeps the reason and message
         reason, message = "Evicted", EVICTION_MESSAGE
-    elif written == phase and runtime.deadline_exceeded:
+    elif not kept and written == phase and runtime.deadline_exceeded:
         reason, message = DEADLINE_REASON, DEADLINE_MESSAGE
     return evolve(
         pod.status, phase=written, conditions=pod_conditions(pod.status.conditions, runtime, phase, now,
@@ -281,6 +289,24 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
         reason=reason, message=message, pod_ip=runtime.pod_ip, start_time=runtime.admitted_at,
         container_statuses=statuses, init_container_statuses=inits,
     )
+
+
+def transition_refused(pod: Pod, status: PodStatus) -> bool:
+    """Whether the status manager drops `status` ("Status update on pod aborted"): a container the
+    pod's status shows terminated is in it non-terminated and may not restart
+    (`status_manager.go` updateStatusInternal → checkContainerStateTransition, against its last
+    status or, without one, the pod's status from the kubelet's cache: in the model, the cache's;
+    `kubeprop.model.api.container_transitions`). The API server refuses the same write against the
+    stored status, so a cache behind the store is caught there."""
+    return next(illegal_transitions(status, pod.status, pod.spec), None) is not None
+
+
+def stops_terminal(pod: Pod, runtime: PodRuntime) -> bool:
+    """Whether the pod worker stops a pod it runs because its cached phase is terminal
+    (`kubelet.go` SyncPod: a terminal phase from generateAPIPodStatus ends the sync as terminal,
+    and the pod worker kills the containers, `pod_workers.go` SyncTerminatingPod): containers
+    running, no kill requested yet."""
+    return pod.status.phase in _TERMINAL and runtime.any_running and not runtime.terminating
 
 
 NODE_CONDITIONS = (

@@ -13,6 +13,11 @@ The manifest stays among the scenario's objects (its file is part of the content
 counterexample's packed scenario; `kubeprop validate` shows its file and line). Its written
 `status.conditions` are not kept: a node's conditions are the kubelet's and the node lifecycle
 controller's to write.
+
+A scenario file with neither has no nodes — unlike a bare manifest folder, which gets the default
+workers: its `topology` is what it declares, so a cluster without nodes can be written on purpose
+and a scenario packed in a counterexample file keeps its meaning. `kubeprop validate` and
+`kubeprop check` say so in a note (`no_nodes_note`), since its pods can never run.
 """
 
 from __future__ import annotations
@@ -23,7 +28,20 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.checks import node_resource_problem
 from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile
 
-__all__ = ["manifest_nodes", "node_decl", "nodes_as_topology"]
+__all__ = ["manifest_nodes", "no_nodes_note", "node_decl", "nodes_as_topology"]
+
+
+def no_nodes_note(spec: ScenarioFile) -> str | None:
+    """The note `kubeprop validate` and `kubeprop check` print for a scenario whose cluster has no
+    node (no `topology.nodes`, no Node manifest; None when it has one): its pods stay Pending, so
+    its workloads never become ready and the properties about pods on nodes are vacuous
+    (`kubeprop.properties.vacuity`)."""
+    if spec.topology.nodes:
+        return None
+    return ("note: the scenario declares no nodes (no `topology.nodes`, no Node manifest): no pod can run, so no "
+            "workload becomes ready and the properties about pods on nodes are vacuous; declare `topology.nodes` "
+            "(the same manifests given as a folder, without a scenario file, get three workers worker-1..3), or "
+            "keep it so if a cluster without nodes is what you mean")
 
 
 def node_decl(node: Node) -> NodeDecl:

@@ -37,6 +37,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerTaintReasonDetail": False,
     "schedulerDynamicResources": False,
     "schedulerBalancedSkipsBestEffort": True,
+    "schedulerSidecarHostPorts": True,
     "schedulerAsyncPreemption": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
@@ -54,6 +55,7 @@ PARAMETERS: dict[str, Any] = {
     "hpaTolerance": 0.1,
     "hpaCpuInitializationPeriodSeconds": 300,
     "hpaInitialReadinessDelaySeconds": 30,
+    "hpaContainerNotFoundError": False,
     "metricsResolutionSeconds": 15,
     "drainRetrySeconds": 5,
     "disruptionDeletionTimeoutSeconds": 120,
@@ -69,8 +71,9 @@ PARAMETERS: dict[str, Any] = {
     "defaultStorageClass": "zonal",
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
-docs/scenario.md for the source of each). Later model components read them from here. The
-defaults follow Kubernetes v1.33; docs/release.md lists every parameter whose upstream value
+docs/scenario.md for the source of each, tests/docs/test_parameters_table.py keeps that table
+whole). Later model components read them from here. The defaults follow Kubernetes v1.33 but
+`schedulerTaintReasonDetail`, which follows v1.35's wording; docs/release.md lists every parameter whose upstream value
 changed between releases, with the release it changed in."""
 
 

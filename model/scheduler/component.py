@@ -98,13 +98,15 @@ def profile_for(parameters: FrozenMap[str, Any]) -> SchedulerProfile:
     the release-dependent rules (docs/release.md): the taint wording with key and value
     (`schedulerTaintReasonDetail`, v1.25 until PR #134740), the DynamicResources PostFilter of
     v1.34+ default clusters (`schedulerDynamicResources`), v1.33's BalancedAllocation skipping
-    best-effort pods (`schedulerBalancedSkipsBestEffort`)."""
+    best-effort pods (`schedulerBalancedSkipsBestEffort`), NodePorts counting sidecars' host ports
+    (`schedulerSidecarHostPorts`, v1.33.6+ and v1.34+)."""
     disabled = parameters.get("schedulerDisabledFilters", ())
     return SchedulerProfile(
         disabled_filters=frozenset(disabled),
         taint_detail=bool(parameters.get("schedulerTaintReasonDetail", False)),
         dra_enabled=bool(parameters.get("schedulerDynamicResources", False)),
         balanced_skips_best_effort=bool(parameters.get("schedulerBalancedSkipsBestEffort", True)),
+        sidecar_host_ports=bool(parameters.get("schedulerSidecarHostPorts", True)),
     )
 
 

@@ -24,7 +24,13 @@ is UnschedulableAndUnresolvable (preemption cannot help). Sources, under
   affinity/selector", unresolvable. PreFilter narrows the candidates to the names in
   `matchFields metadata.name In [...]` when every term has one (DaemonSet pods).
 * `nodeports/node_ports.go` + `framework/types.go` HostPortInfo.CheckConflict: "node(s) didn't
-  have free ports for the requested pod ports", resolvable.
+  have free ports for the requested pod ports", resolvable. The ports a pod wants (PreFilter's
+  getContainerPorts) and those a node's pods hold (NodeInfo.updateUsedPorts) are those of
+  `spec.containers` only in v1.33.0 to v1.33.5 and before; from kubernetes PR #132040 (v1.34;
+  back-ported to v1.33.6 as #133390) both read `pkg/scheduler/util/utils.go` GetHostPorts:
+  the containers plus the restartable (sidecar) init containers. A regular init container's
+  host port counts in no release (`sidecars`, parameter `schedulerSidecarHostPorts`;
+  docs/release.md).
 * `noderesources/fit.go` (fitsRequest): "Too many pods", "Insufficient cpu", "Insufficient
   memory", "Insufficient ephemeral-storage", "Insufficient <scalar>", all reasons kept;
   unresolvable iff some request exceeds the node's whole allocatable. Requests only, no
@@ -49,6 +55,7 @@ __all__ = [
     "REASON_UNSCHEDULABLE",
     "FilterStatus",
     "find_untolerated_taint",
+    "host_ports",
     "node_affinity_candidates",
     "node_affinity_status",
     "node_name_status",
@@ -175,10 +182,14 @@ def node_affinity_candidates(pod: Pod) -> frozenset[str] | None:
     return frozenset(names)
 
 
-def _host_ports(pod: Pod) -> list[tuple[str, str, int]]:
-    """(hostIP, protocol, hostPort) of every container port with a host port (defaults 0.0.0.0/TCP)."""
+def host_ports(pod: Pod, sidecars: bool = True) -> list[tuple[str, str, int]]:
+    """(hostIP, protocol, hostPort) of the pod's container ports with a host port (defaults
+    0.0.0.0/TCP): GetHostPorts — the restartable init containers' first, then the containers' —
+    with `sidecars`, else getContainerPorts / updateUsedPorts of v1.33.0 (the containers only).
+    Regular init containers are never looked at: they have finished before the pod runs."""
+    chosen = [c for c in pod.spec.init_containers if c.restart_policy == "Always"] if sidecars else []
     out = []
-    for c in (*pod.spec.init_containers, *pod.spec.containers):
+    for c in (*chosen, *pod.spec.containers):
         for p in c.ports:
             if p.host_port:
                 out.append((p.host_ip or "0.0.0.0", p.protocol or "TCP", p.host_port))
@@ -193,12 +204,15 @@ def _port_conflict(want: tuple[str, str, int], used: list[tuple[str, str, int]])
     return any(u[0] in (ip, "0.0.0.0") for u in same)
 
 
-def node_ports_status(pod: Pod, ni: NodeInfo, _nodes: Sequence[NodeInfo] = ()) -> FilterStatus | None:
-    """NodePorts.Filter: a wanted host port already used on the node (HostPortInfo.CheckConflict)."""
-    wanted = _host_ports(pod)
+def node_ports_status(
+    pod: Pod, ni: NodeInfo, _nodes: Sequence[NodeInfo] = (), sidecars: bool = True
+) -> FilterStatus | None:
+    """NodePorts.Filter: a wanted host port already used on the node (HostPortInfo.CheckConflict);
+    `sidecars`: the restartable init containers' ports count on both sides (v1.33.6+, v1.34+)."""
+    wanted = host_ports(pod, sidecars)
     if not wanted:
         return None
-    used = [hp for p in ni.pods for hp in _host_ports(p)]
+    used = [hp for p in ni.pods for hp in host_ports(p, sidecars)]
     if any(_port_conflict(w, used) for w in wanted):
         return _fail("NodePorts", REASON_NODE_PORTS, False)
     return None

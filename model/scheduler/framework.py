@@ -113,7 +113,9 @@ class SchedulerProfile:
     the DynamicResources PostFilter's "no new claims to deallocate" (v1.34+ default clusters).
     `percentage_of_nodes_to_score` 0 means upstream's adaptive default;
     `balanced_skips_best_effort` is v1.33's NodeResourcesBalancedAllocation PreScore skipping
-    pods without cpu/memory requests (kubernetes#129138; False: v1.32 and before).
+    pods without cpu/memory requests (kubernetes#129138; False: v1.32 and before);
+    `sidecar_host_ports` makes NodePorts count the host ports of restartable init containers
+    (kubernetes PR #132040, v1.34, back-ported to v1.33.6; False: v1.33.0 to v1.33.5 and before).
     """
 
     disabled_filters: frozenset[str] = frozenset()
@@ -124,6 +126,7 @@ class SchedulerProfile:
     dra_enabled: bool = False
     percentage_of_nodes_to_score: int = 0
     balanced_skips_best_effort: bool = True
+    sidecar_host_ports: bool = True
 
     def filter_enabled(self, name: str) -> bool:
         """Whether the named filter (or PreFilter/PostFilter) plugin runs."""
@@ -145,7 +148,7 @@ def filter_fns(profile: SchedulerProfile) -> tuple[tuple[str, FilterFn], ...]:
         "NodeName": node_name_status,
         "TaintToleration": partial(taint_toleration_status, taint_detail=profile.taint_detail),
         "NodeAffinity": node_affinity_status,
-        "NodePorts": node_ports_status,
+        "NodePorts": partial(node_ports_status, sidecars=profile.sidecar_host_ports),
         "NodeResourcesFit": node_resources_fit_status,
         "PodTopologySpread": pod_topology_spread_status,
         "InterPodAffinity": inter_pod_affinity_status,

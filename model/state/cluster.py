@@ -219,6 +219,13 @@ def send(model: ClusterModel, state: ClusterState, user: str, request: Request,
     return state, response
 
 
+def send_unobserved(model: ClusterModel, state: ClusterState, user: str, request: Request,
+                    component: str) -> tuple[ClusterState, Response]:
+    """What `send` would do, shown to no response observer: for a guard that asks what a request
+    would do without it being sent (`kubeprop.model.controllers.queued_work`)."""
+    return _send(model, state, user, request, component)
+
+
 def refusal(model: ClusterModel, state: ClusterState, user: str, request: Request, component: str
             ) -> Response | None:
     """The first refusal of the model's request gates (`Hooks.request_gates`: API server overload),

@@ -112,12 +112,20 @@ def usage_millis(model: ClusterModel, state: ClusterState, pod: Pod, container: 
     return declared_usage(model, state, pod, container, resource)
 
 
+def metric_containers(pod: Pod) -> list[str]:
+    """The containers a pod's PodMetrics lists: those that run beside each other once the pod is
+    Running — the containers and the restartable (sidecar) init containers (the kubelet's
+    resource metrics report the running containers; regular init containers have exited)."""
+    return [c.name for c in pod.spec.containers] + [c.name for c in pod.spec.init_containers
+                                                    if c.restart_policy == "Always"]
+
+
 def pod_metric(model: ClusterModel, state: ClusterState, pod: Pod, resource: str, container: str = "") -> int | None:
-    """What the resource metrics API reports for a pod (all containers, or one): milli-units,
-    or None when the pod has no metrics."""
+    """What the resource metrics API reports for a pod (all its `metric_containers`, or one):
+    milli-units, or None when the pod has no metrics (or not that container)."""
     if not has_metrics(model, state, pod):
         return None
-    names = [c.name for c in pod.spec.containers if not container or c.name == container]
+    names = [name for name in metric_containers(pod) if not container or name == container]
     if container and not names:
         return None
     return sum(usage_millis(model, state, pod, name, resource) for name in names)

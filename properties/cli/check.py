@@ -81,8 +81,10 @@ ENGINE_HELP = {
     "perturb": "the fair run perturbed where it matters (a fault where it is quiet, a crash right after a "
                "write, a second fault among the first one's effects), each run followed to its end",
     "pct": "PCT priority runs: a probabilistic guarantee for bugs of small depth",
-    "bfs": "breadth-first search: every state within the bounds, shortest counterexamples, a proof of "
-           "absence when it exhausts the space; for small spaces and CI gates",
+    "bfs": "breadth-first search with partial-order reduction: a proof of absence when it exhausts the space; "
+           "cut by --max-depth, every state within the depth and shortest counterexamples only with "
+           "--no-reduction (the reduction may reach a state only deeper: the report says when it did); for "
+           "small spaces and CI gates",
     "walk": "swarm random walks over worker processes: the cheapest broad coverage of big spaces and "
             "fault combinations",
     "hypothesis": "Hypothesis stateful testing: long random schedules, failures shrunk to short ones",
@@ -149,6 +151,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
                    help="progress on stderr: a live line (a terminal), log lines (each engine's start and end, "
                         "and a line every 10 s), or none (default auto: live on a terminal, else lines)")
+    p.add_argument("--no-reduction", dest="reduction", action="store_false",
+                   help="the BFS without partial-order reduction: every state within --max-depth, shortest "
+                        "counterexamples (more transitions; the reduction's ample sets may reach a state only "
+                        "deeper, so a depth bound covers fewer states)")
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
     add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
@@ -213,7 +219,7 @@ def engine_config(args: argparse.Namespace, bounds: CheckBounds) -> EngineConfig
     depth, states = bounds.max_depth.value, bounds.max_states.value
     return EngineConfig(max_depth=DEFAULT_DEPTH if depth is None else int(depth), workers=args.workers,
                         max_states=None if states is None else int(states), runs=args.runs,
-                        max_shrink_steps=args.shrink_steps)
+                        max_shrink_steps=args.shrink_steps, reduction=getattr(args, "reduction", True))
 
 
 def run_engines(args: argparse.Namespace) -> CheckRun:

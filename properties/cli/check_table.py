@@ -19,6 +19,7 @@ from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
 from kubeprop.counterexamples.format import length_words
 from kubeprop.model.scenario.load import stored_only_note
+from kubeprop.model.scenario.nodes import no_nodes_note
 from kubeprop.model.scheduler.served import unserved_templates_note
 from kubeprop.properties.cli.engine_lines import DEFAULT_DEPTH, column
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -120,8 +121,10 @@ def table(run: CheckRun) -> Table:
                              explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
-                                 *map(figures_missing, run.reports)) if w)
-    notes = (stored_only_note(run.stored_only), unserved_templates_note(run.unserved))
+                                 *map(figures_missing, run.reports),
+                                 *(reduced_depth(r, run.max_depth) for r in run.reports)) if w)
+    notes = (no_nodes_note(model.scenario.spec), stored_only_note(run.stored_only),
+             unserved_templates_note(run.unserved))
     bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
     return Table(title(run), tuple(p.name for p in run.properties),
                  tuple(column(r, run.max_depth) for r in run.reports), cells,
@@ -153,6 +156,19 @@ def _unshrunk(found: Discovery) -> tuple[str, ...]:
     if found.unshrunk:
         return (f"not shrunk: interrupted before shrinking ({len(found.trace)} steps as found)",)
     return (found.shrink_note,) if found.shrink_note else ()
+
+
+def reduced_depth(report: CheckReport, max_depth: int) -> str | None:
+    """The warning for a BFS cut by its depth bound after its partial-order reduction narrowed some
+    states to an ample set (`EngineStats.narrowed`): its "held" covers the reduced search within
+    the depth, which may reach a state within the depth of the start only deeper."""
+    narrowed = getattr(report.stats, "narrowed", 0)
+    if report.engine != "bfs" or not narrowed or report.exit_reason != "depth-bound":
+        return None
+    return (f"bfs: 'held (bounded)' means held within depth {max_depth} of the reduced search: partial-order "
+            f"reduction (ample sets) took only some of the enabled actions at {narrowed:,} state"
+            f"{'s' if narrowed != 1 else ''}, so a state within {max_depth} step{'s' if max_depth != 1 else ''} of the "
+            "start may lie deeper in it and go unchecked; --no-reduction checks every state within the depth")
 
 
 def figures_missing(report: CheckReport) -> str | None:

@@ -39,12 +39,15 @@ Progress = Callable[["SearchStats"], None]
 
 @attrs.frozen
 class SearchStats:
-    """Counters of a search so far."""
+    """Counters of a search so far. `narrowed` (the reduced search, `por.py`): the states expanded
+    with an ample set smaller than their enabled actions — where a depth bound then covers fewer
+    states than the full search's (a state within the depth may lie deeper in the reduced search)."""
 
     states: int
     distinct: int
     depth: int
     seconds: float
+    narrowed: int = 0
 
     @property
     def states_per_second(self) -> float:

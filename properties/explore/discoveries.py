@@ -119,7 +119,8 @@ def _rediscover(left: list[Checked], budget_seconds: float | None,
 def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
     """One set of counters for several runs of an engine: seconds, steps and runs add up (and a
     portfolio's CPU seconds lane by lane, and its members' figures member by member: `merged_parts`);
-    distinct states and depth are the largest any run reached."""
+    distinct states and depth are the largest any run reached, and so are the states a BFS narrowed
+    to an ample set (`narrowed`)."""
     stats = [r.stats for r in results if getattr(r, "stats", None) is not None]
     if not stats:
         return None
@@ -128,7 +129,8 @@ def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
                        distinct=max(getattr(s, "distinct", 0) for s in stats),
                        depth=max(getattr(s, "depth", 0) for s in stats),
                        lanes=tuple(map(sum, zip(*(getattr(s, "lanes", ()) for s in stats), strict=False))),
-                       parts=merged_parts([getattr(s, "parts", ()) for s in stats]))
+                       parts=merged_parts([getattr(s, "parts", ()) for s in stats]),
+                       narrowed=max(getattr(s, "narrowed", 0) for s in stats))
 
 
 def merged_parts(runs: list[tuple[EngineResult, ...]]) -> tuple[EngineResult, ...]:

@@ -133,6 +133,8 @@ class EngineConfig:
       else spawn); the portfolio's lanes need fork (with another one set, or none available, it
       runs one lane and its note says so).
     - `reduction`: partial-order reduction in the BFS (sleep sets and ample sets; `por.py`); False: full search.
+      Ample sets keep every property-visible state reachable but not its depth: under a depth bound
+      the reduced search covers fewer states (`EngineStats.narrowed`); False covers every one.
     - `deviations`: the largest number of deviations from the fair run `run_around_fair` tries
       (and of perturbations per run `run_perturb` makes).
     - `long_runs`: odd-numbered walks and PCT runs go on for the fair run's length and a quarter
@@ -400,7 +402,12 @@ class EngineStats:
     calling process's; `lanes.py`); `shrink_steps` the steps shrinking replayed and judged;
     `shrink_bound` the step bound when it stopped shrinking before its end (`max_shrink_steps`:
     any machine shrinks the find to the same trace then too); `shrink_cut` the seconds shrinking
-    ran when the budget's clock cut it (the trace may then differ by machine; `shrink_clock`)."""
+    ran when the budget's clock cut it (the trace may then differ by machine; `shrink_clock`);
+    `narrowed` the states the BFS expanded with an ample set smaller than their enabled actions
+    (partial-order reduction, `por.py`): when it is not 0 and a depth bound cut the search, "held"
+    means held within the depth of the reduced search, which may reach a state within the depth of
+    the start only deeper (`EngineConfig.reduction=False`, `kubeprop check --no-reduction`: every
+    state within the depth)."""
 
     seconds: float
     steps: int
@@ -415,6 +422,7 @@ class EngineStats:
     shrink_steps: int = 0
     shrink_bound: int | None = None
     shrink_cut: float | None = None
+    narrowed: int = 0
 
     @property
     def steps_per_second(self) -> float:
@@ -471,7 +479,9 @@ def run_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> E
     """Breadth-first search (`bfs.bfs`) through the common interface: safety properties on every
     state, bounded by `max_depth`, `max_states` and `budget_seconds`; convergence properties on the
     fair continuations of every quiesced state reached. With `config.reduction`, partial-order
-    reduction (`por.py`) explores fewer transitions to reach the same states."""
+    reduction (`por.py`) explores fewer transitions to reach the same states — and, where ample
+    sets prune, may reach some of them only deeper: under a depth bound the result's
+    `stats.narrowed` says how many states it expanded with an ample set."""
     return run_sliced(_bfs(model, start, config))
 
 
@@ -490,5 +500,5 @@ def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Slic
                                convergence=config.convergence_properties(), progress=config.progress)
     s = report.stats
     stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth,
-                        found_after=s.seconds if report.violation is not None else None)
+                        found_after=s.seconds if report.violation is not None else None, narrowed=s.narrowed)
     return EngineResult("bfs", report.exit_reason, report.violation, report.trace, stats)

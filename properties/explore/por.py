@@ -24,7 +24,11 @@ which is where a breadth-first search spends its time (`step` on each one); the 
 Ample (persistent) sets (`ample.py`) also prune states where the checked properties' visibility
 allows: a state is expanded with its ample set less its sleep set, and fully when an ample
 successor was already known (the cycle proviso for breadth-first search). States expanded with an
-ample set remember it, so exploring one again for actions that were asleep stays within it.
+ample set remember it, so exploring one again for actions that were asleep stays within it. Ample
+sets keep every visible state reachable, not its depth: the actions left out come later, so under a
+depth bound the reduced search covers fewer states than the full one; `SearchStats.narrowed` counts
+the states expanded with an ample set (`kubeprop check` warns when it is not 0 and the depth bound
+cut the search).
 
 Memory: the visited states are the full search's `fpset.StateTable` plus, per state, the number of
 its sleep set and its depth in flat arrays (6 bytes); sets of actions are bit masks over the
@@ -86,7 +90,8 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
                      AmpleSets(model, props, bool(settled), action_filter) if ample_sets else None)
 
     def stats() -> SearchStats:
-        return SearchStats(search.generated, len(search.table), search.depth_seen, clock.seconds())
+        return SearchStats(search.generated, len(search.table), search.depth_seen, clock.seconds(),
+                           narrowed=len(search.expanded))
 
     if clock.spent():  # a budget spent before the search began: it checks nothing, not even `start`
         return Report(ExitReason.TIME_BOUND, SearchStats(0, 0, 0, clock.seconds()))

@@ -41,7 +41,7 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.affinity import AffinityTerm
 from kubeprop.model.scheduler.decide import NodeInfo, pod_key
-from kubeprop.model.scheduler.filters import find_untolerated_taint
+from kubeprop.model.scheduler.filters import find_untolerated_taint, host_ports
 from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
@@ -486,8 +486,8 @@ def _affinity(enc: Encoding, i: int, pod: Pod, terms: tuple[AffinityTerm, ...],
 
 
 def _host_ports(pod: Pod) -> set[tuple[str, int]]:
-    return {(p.protocol or "TCP", p.host_port) for c in (*pod.spec.init_containers, *pod.spec.containers)
-            for p in c.ports if p.host_port}
+    """(protocol, hostPort) of the ports NodePorts looks at (`filters.host_ports`: no regular init container)."""
+    return {(protocol, port) for _, protocol, port in host_ports(pod)}
 
 
 def _ports(enc: Encoding) -> None:

@@ -67,8 +67,8 @@ def test_a_drain_a_budget_blocks_for_ever_is_found_by_the_default_strategy() -> 
     message = found.violation.message
     assert message.startswith("workload step 1 of 2 (kubectl drain worker-1 --ignore-daemonsets) never returns: "
                               "evicting pod default/web-")
-    assert ("is refused for good: 429 Cannot evict pod as it would violate the pod's disruption budget. The "
-            "disruption budget web needs 2 healthy pods and has 2 currently (PodDisruptionBudget default/web: "
+    assert ("is refused for good: 429 Cannot evict pod as it would violate the pod's disruption budget. (The "
+            "disruption budget web needs 2 healthy pods and has 2 currently; PodDisruptionBudget default/web: "
             "minAvailable 2; expectedPods 2, currentHealthy 2, desiredHealthy 2, disruptionsAllowed 0); kubectl "
             "retries a refused eviction every 5 s, for ever without --timeout") in message
     assert message.endswith("(judged with the user waiting in workload step 1 of 2: kubectl drain worker-1 "

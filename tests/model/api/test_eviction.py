@@ -8,9 +8,10 @@ import attrs
 import pytest
 from cluster_harness import settled
 
+from kubeprop.model.api.eviction import budget_cause
 from kubeprop.model.api.meta import Condition, find_condition
 from kubeprop.model.api.objects import Deployment, ObjectKey, Pod, PodDisruptionBudget
-from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.server import Request, Response, StatusCause
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 DATA = Path(__file__).parents[1] / "data" / "maintenance"
@@ -53,14 +54,20 @@ def test_budget_allows_one_eviction_and_records_it(settled: tuple[ClusterModel, 
     assert isinstance(pdb, PodDisruptionBudget)
     assert pdb.status.disruptions_allowed == 0 and first.metadata.name in pdb.status.disrupted_pods
     _, refused = _evict(model, state, second)
-    assert refused.code == 429 and "needs 1 healthy pods and has 2 currently" in refused.message
+    # pkg/registry/core/pod/storage/eviction.go checkAndDecrement: the message is the same for every
+    # budget; what the budget lacks is a DisruptionBudget StatusCause (kubectl prints the message only)
+    assert (refused.code, refused.message) == (429, "Cannot evict pod as it would violate the pod's disruption budget.")
+    assert refused.causes == (
+        StatusCause("DisruptionBudget", "The disruption budget web needs 1 healthy pods and has 2 currently"),)
 
 
 def test_unobserved_budget_is_429(settled: tuple[ClusterModel, ClusterState]) -> None:
     model, state = settled
     state = _with_budget(state, observed_generation=0)
     _, response = _evict(model, state, _pods(state)[0])
-    assert response.code == 429 and "still being processed by the server" in response.message
+    assert (response.code, response.message) == (429, "Cannot evict pod as it would violate the pod's disruption "
+                                                      "budget.")
+    assert budget_cause(response) == "The disruption budget web is still being processed by the server."
 
 
 def test_negative_budget_is_403_and_two_budgets_500(settled: tuple[ClusterModel, ClusterState]) -> None:

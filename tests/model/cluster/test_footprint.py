@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import attrs
 import pytest
 from commuting import assert_commute, independent_pairs
 from random_runs import random_run_states
@@ -13,7 +14,8 @@ from random_runs import random_run_states
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.footprint import EVERYTHING, Footprints, actor, component_of
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import ACTION_TYPES, Deliver, Partition, Quiesce, Tick
+from kubeprop.model.state.actions import ACTION_TYPES, Deliver, FailNextRequest, Partition, Quiesce, Tick
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data" / "variants"
 
@@ -60,7 +62,33 @@ def test_what_is_independent() -> None:
     assert footprints.independent(to_kubelet, Partition("worker-2"))
     assert not footprints.independent(Tick(10), Deliver("controller-manager", "pods", 3))  # wake-ups read that cache
     assert not footprints.independent(Tick(10), to_scheduler)  # the flush of parked pods reads that cache
-    assert footprints.independent(Tick(10), to_kubelet)
+    assert not footprints.independent(Tick(10), to_kubelet)  # an event in flight holds an empty tick
+
+
+def test_tick_reads_what_its_guards_read() -> None:
+    """`Tick` is enabled only if no guard holds the clock (`queued_work.holds_clock`: a reconcile of
+    each queued key; `prompt_work`: the schedulers' work, events in flight, the kubelets' prompt
+    work), so its footprint reads all of that; a guard this module does not know makes it
+    `EVERYTHING`."""
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    reads = Footprints(model).of(Tick(10)).reads
+    cm = "controller-manager"
+    assert {"store", "etcd", "clock", f"armed:{cm}", f"up:{cm}", f"cache:{cm}"} <= reads  # a reconcile's reads
+    assert {f"ctl:{c.name}" for c in model.controllers} <= reads  # every queue and memory
+    for node in model.nodes:  # deliveries to the kubelets, and their prompt work
+        assert {f"cache:kubelet/{node}", f"net:{node}", f"up:kubelet/{node}", f"up:node/{node}",
+                f"kubelet:{node}"} <= reads
+    assert {f"cache:{s}" for s in model.scheduler_instances} <= reads
+    footprints = Footprints(model)
+    assert not footprints.independent(Tick(10), FailNextRequest(cm, 500))  # an armed failure turns a stutter into work
+    assert footprints.independent(Tick(10), FailNextRequest("kubelet/worker-1", 500))
+
+    def mystery_guard(model: ClusterModel, state: ClusterState) -> bool:
+        return False
+
+    guarded = attrs.evolve(model, hooks=attrs.evolve(model.hooks, tick_guards=(*model.hooks.tick_guards,
+                                                                               mystery_guard)))
+    assert Footprints(guarded).of(Tick(10)) == EVERYTHING
 
 
 def test_actors_and_components() -> None:

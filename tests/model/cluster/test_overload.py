@@ -157,3 +157,15 @@ def test_the_flooded_level_borrows_the_seats_other_levels_lend() -> None:
         assert held in refused.message
     model = _model(apfBorrowing=False)  # fixed limits: the other levels are as isolated as with borrowing
     assert refusal(model, _flooded(model), "", heartbeat_request("worker-1"), kubelet("worker-1")) is None
+
+
+def test_a_starved_leader_election_renewal_names_the_user_and_no_stored_object() -> None:
+    """Trial 8: the violation listed `system:kube-scheduler (no longer stored)` among the objects
+    involved; a user is not a stored object (nor is the Lease: the model keeps none)."""
+    model = _model("overload-max-inflight")
+    state = step(model, _flooded(model), Starve("scheduler"))
+    found = first_violation(model, state, OVERLOAD_PROPERTIES)
+    assert found is not None and found.property == "system-flows-not-starved"
+    assert found.message.startswith("user system:kube-scheduler's leader-election renewal (update of Lease "
+                                    "kube-system/kube-scheduler) is refused during the flood: 429 ")
+    assert found.objects == ()

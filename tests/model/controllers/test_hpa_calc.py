@@ -36,7 +36,9 @@ def _pods(requests: list[int], levels: list[int], ready: list[str] | None = None
             ready=Condition(type="Ready", status=status, last_transition_time=changed),
             start_time=started, deleting=bool(deleting and deleting[i]),
             request=2 * requests[i] if i < len(requests) else None,
-            metric=2 * levels[i] if i < len(levels) else None))
+            metric=2 * levels[i] if i < len(levels) else None,
+            request_error="" if i < len(requests) else f"missing request for cpu in container container1 of Pod "
+                                                       f"test-pod-{i}"))
     return out
 
 
@@ -91,7 +93,7 @@ def test_upstream_resource_cases(name: str) -> None:
 
 def test_empty_cpu_request_is_an_error() -> None:
     """TestReplicaCalcEmptyCPURequest."""
-    with pytest.raises(calc.MetricsError, match="missing request for"):
+    with pytest.raises(calc.MetricsError, match=r"^missing request for cpu in container container1 of Pod test-pod-0$"):
         _resource(1, 100, _pods(requests=[], levels=[200]))
 
 

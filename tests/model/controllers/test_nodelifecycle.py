@@ -350,3 +350,21 @@ def test_taint_eviction_patches_the_live_pod_and_keeps_what_its_cache_has_not_se
     assert find_condition(after.status.conditions, "example.com/lb-ready") is not None
     cond = find_condition(after.status.conditions, "DisruptionTarget")
     assert cond is not None and cond.reason == "DeletionByTaintManager"
+
+
+def test_zone_key_prefers_the_beta_failure_domain_labels() -> None:
+    """GetZoneKey (`component-helpers/node/topology/helpers.go`) reads the deprecated
+    failure-domain.beta labels first and falls back to topology.kubernetes.io only when a beta
+    label is absent: a node carrying both (old clusters, cloud providers that set both) is zoned by
+    the beta labels, an empty beta label included. The model preferred topology.kubernetes.io."""
+    beta, ga = "failure-domain.beta.kubernetes.io/", "topology.kubernetes.io/"
+
+    def node(labels: dict[str, str]) -> Node:
+        return Node(metadata=ObjectMeta(name="n", labels=labels))
+
+    both = {f"{beta}region": "r-old", f"{beta}zone": "z-old", f"{ga}region": "r", f"{ga}zone": "z"}
+    assert rules.zone_key(node(both)) == "r-old:\x00:z-old"
+    assert rules.zone_key(node({f"{ga}region": "r", f"{ga}zone": "z"})) == "r:\x00:z"
+    assert rules.zone_key(node({f"{beta}zone": "", f"{ga}zone": "z"})) == ""
+    assert rules.zone_key(node({f"{beta}zone": "z-old", f"{ga}region": "r"})) == "r:\x00:z-old"
+    assert rules.zone_key(node({})) == ""

@@ -236,3 +236,33 @@ def test_the_closure_over_bit_masks_is_the_stubborn_set_closure() -> None:
         for seed in range(n):
             mask = ample._closure(seed, alive)
             assert {i for i in range(n) if mask >> i & 1} == reference(seed, alive)
+
+
+REDUCED_DEPTH = Path(__file__).parent / "data" / "reduced-depth" / "scenario.yaml"
+
+
+def test_under_a_depth_bound_ample_sets_may_reach_a_state_only_deeper_and_say_so() -> None:
+    """Ample sets keep every visible state reachable, not its depth (trial 8, M1): at the start of
+    reduced-depth/scenario.yaml the ample set of a property reading only the workload is {Quiesce},
+    so the user's first step, one action from the start, is two deep in the reduced search. Cut at
+    depth 1 the reduced search holds where the full one finds the violation, and its stats say it
+    narrowed a state (`narrowed`: what `kubeprop check` warns of); one level deeper it finds it."""
+    from kubeprop.properties.registry import as_property
+
+    prop = as_property("workload-not-started", "s", "u", "safety",
+                       lambda m, s: "started" if s.workload_next else None, reads=("workload_next",))
+    model = build_model(load_scenario(REDUCED_DEPTH))
+    start = initial_state(model)
+
+    def search(depth: int, reduction: bool) -> tuple[str, int, int]:
+        result = run_bfs(model, start, EngineConfig(max_depth=depth, properties=(prop,), reduction=reduction,
+                                                    budget_seconds=None, shrink=False))
+        return str(result.exit_reason), result.stats.narrowed, len(result.trace)
+
+    assert search(1, reduction=False) == ("violation", 0, 1)
+    assert search(1, reduction=True) == ("depth-bound", 1, 0)
+    assert search(2, reduction=True) == ("violation", 1, 2)
+    from kubeprop.properties.explore.bfs import run_to_end
+
+    sleep_only = run_to_end(reduced_bfs_steps(model, start, (prop,), Bounds(max_depth=1), ample_sets=False))
+    assert sleep_only.exit_reason == "violation" and len(sleep_only.trace) == 1  # sleep sets keep depths

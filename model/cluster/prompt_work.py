@@ -1,0 +1,101 @@
+"""The clock waits for the scheduler, and for work in flight to components that are up (tick guards).
+
+`Tick` moves the clock by the scenario's tick (10 s by default). A tick taken while a component that
+is up has work it does at once upstream stands for that component sitting on it for that long, which
+upstream takes a fault the trace would show (the process down, a partition, a flood of the API
+server). `kubeprop.model.controllers.queued_work` keeps the clock from a controller with a key it can
+reconcile now; this module decides the same for the scheduler, for watch events in flight and for
+the kubelets' prompt work. Without them a search around the fair run of
+tests/model/data/waits/api-rollout.yaml still held the new pods 70 s with no fault in its trace —
+their events undelivered to the scheduler, or the pods bound but not started — until the Deployment's
+60 s progress deadline passed (`bench_false_alarms.py`, `kubeprop check`).
+
+**The scheduler (`scheduler_holds_clock`): no `Tick` while an instance that is up can attempt a pod
+now** — the head of its active queue (a scheduling cycle: `Schedule`, `Preempt` or
+`MarkUnschedulable`), an assumed pod whose binding cycle can run (`Bind`, not waiting on its volumes),
+or a call of an asynchronous preemption. Upstream `Scheduler.Run` loops `ScheduleOne` with no pause
+(`pkg/scheduler/scheduler.go`: `wait.UntilWithContext(ctx, sched.ScheduleOne, 0)`), whose `NextPod`
+pops the active queue as soon as it holds a pod (`pkg/scheduler/backend/queue/scheduling_queue.go`
+Pop), and the binding cycle runs at once in its own goroutine (`schedule_one.go` runBindingCycle): a
+cycle takes milliseconds. What waits upstream waits in the model too: parked pods (until an event
+or the 30 s flush: a timer), a binding waiting for its volumes. The model has no back-off queue (a pod
+moved back is retried at once, `kubeprop.model.scheduler.queue`), where upstream a pod that failed
+waits 1 s doubling up to 10 s (`pkg/scheduler/apis/config/v1/defaults.go` PodInitialBackoffSeconds,
+PodMaxBackoffSeconds): at most one tick, which the rule does not let pass before the attempt.
+
+**Work in flight (`in_flight_holds_clock`): no tick that reaches no timer while a watch event waits
+for a component that is up and reaches the API server, a dropped watch waits to be listed again, or
+a kubelet has prompt work.** Stale caches are how the model finds real races: a delivery may come
+after any number of other components' steps, and the order of deliveries is free. What a real cluster
+does not do without a fault is hold an event for a live, connected client for tens of seconds: the
+watch cache sends it to every watcher at once, and a watcher too slow to take it is closed
+(`staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go` add: "Forcing watcher close due
+to unresponsiveness" once its dispatch timer fires), after which the reflector lists again — after
+800 ms, with jitter up to 1.6 s, backing off to 30 s only on failures
+(`staging/src/k8s.io/client-go/tools/cache/reflector.go`
+NewExponentialBackoffManager(800ms, 30s, 2m, 2.0, 1.0)). So the rule keeps a tick that reaches a
+timer (some component's deadline, back-off or periodic pass falls within it): a timer firing while an
+event is still in flight is a race of milliseconds that upstream can have, and the model keeps it —
+the tick is taken, the timer's work runs on the stale cache, the event arrives after. What it
+removes is a tick that reaches no timer, which only moves the clock: taken with an event in flight
+it stands for 10 s more of a watch that upstream delivers in milliseconds. The same holds for a
+kubelet's prompt work: starting a pod it was sent (`StartPod`: the pod worker syncs a pod as soon as
+it is added, `pkg/kubelet/pod_workers.go` UpdatePod → podWorkerLoop), writing a status that changed
+(`SyncPodStatus`: `pkg/kubelet/status/status_manager.go` SetPodStatus → syncPod), killing a pod the
+API deleted (`KillPod`), finishing one whose containers stopped (`FinishTermination`), cleaning up a
+pod gone from the API (`CleanupOrphan`: HandlePodCleanups every `housekeepingPeriod`, 2 s,
+`pkg/kubelet/kubelet.go`). What takes time upstream stays free of the rule: probes, an application
+exiting, restarts after a back-off, kill deadlines, node status reports (every 10 s) and memory
+pressure. A partitioned kubelet and a process that is down count as not up: time passes during an
+outage. The model does not stand for slow image pulls (its `StartPod` starts the containers): a pod
+that takes a minute to start is not explored.
+
+What the guards read — `Tick`'s footprint (`kubeprop.model.cluster.footprint`) and the
+enabled-actions cache's `_tick` key (`kubeprop.model.cluster.incremental`) include it: the schedulers'
+memory and caches and whether they are up; every informer cache, the store's event log, what is down
+and partitioned, etcd's quorum; the kubelets' runtime state, their caches and the clock; and every
+timer (whether the tick reaches one).
+"""
+
+from __future__ import annotations
+
+from kubeprop.model.cluster import informers
+from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.kubelet.actions import CleanupOrphan, FinishTermination, KillPod, StartPod, SyncPodStatus
+from kubeprop.model.scheduler import component as scheduler
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+__all__ = ["PROMPT_KUBELET_WORK", "in_flight_holds_clock", "scheduler_holds_clock", "tick_reaches_timer"]
+
+PROMPT_KUBELET_WORK = (StartPod, SyncPodStatus, KillPod, FinishTermination, CleanupOrphan)
+"""The kubelet actions upstream takes within a second or two of what enables them (see the module
+docstring); the other kubelet actions wait on a timer or on the world."""
+
+
+def scheduler_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
+    """True while a scheduler instance that is up has a pod it can attempt, bind, or a preemption
+    call to make now (any of its actions is enabled): `Tick` is not enabled then."""
+    return next(scheduler.enabled(model, state), None) is not None
+
+
+def tick_reaches_timer(model: ClusterModel, state: ClusterState) -> bool:
+    """Whether a tick from `state` reaches some component's pending timer (`faults.next_timer`)."""
+    from kubeprop.model.cluster.faults import next_timer  # (faults imports the composition's hooks)
+
+    due = next_timer(model, state)
+    return due is not None and due <= state.clock + model.tick_seconds
+
+
+def in_flight_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
+    """True while a tick would reach no timer and some component that is up has work in flight:
+    a watch event to be delivered, a dropped watch to list again, or a kubelet's prompt work
+    (`PROMPT_KUBELET_WORK`)."""
+    if not _work_in_flight(model, state):
+        return False
+    return not tick_reaches_timer(model, state)
+
+
+def _work_in_flight(model: ClusterModel, state: ClusterState) -> bool:
+    if next(informers.enabled(model, state), None) is not None:
+        return True
+    return any(isinstance(act, PROMPT_KUBELET_WORK) for act in kubelet.enabled(model, state))

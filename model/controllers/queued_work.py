@@ -1,0 +1,78 @@
+"""The clock waits for a controller with work it can do now (a tick guard, `Hooks.tick_guards`).
+
+Upstream a controller's workers block in the work queue's `Get` and take a key the moment one is
+added (`staging/src/k8s.io/client-go/util/workqueue/queue.go` Get/Add; each controller's
+`processNextWorkItem`, e.g. `pkg/controller/replicaset/replica_set.go` worker, started by
+`wait.UntilWithContext(ctx, rsc.worker, time.Second)` once `WaitForNamedCacheSync` returned): a
+running controller drains its queue in milliseconds. The model's `Tick` moves the clock by the
+scenario's tick (10 s by default), so a `Tick` taken while such a key waits stands for a controller
+that sat on it for that long — which upstream takes an outage of kube-controller-manager (its
+process crashed, or it lost its leader lease: `staging/src/k8s.io/component-base/config/v1alpha1/
+defaults.go` RecommendedDefaultLeaderElectionConfiguration, LeaseDuration 15 s, RenewDeadline 10 s,
+RetryPeriod 2 s), a fault the scenario's budget pays for and the trace shows (`CrashComponent`).
+Without this guard a search let the ReplicaSet controller keep a new ReplicaSet queued for 70 s
+with no fault in the trace, and the Deployment's 60 s progress deadline passed
+(tests/model/data/waits/api-rollout.yaml, a false alarm of `bench_false_alarms.py`).
+
+`holds_clock` is True — no `Tick` — while the controller manager is up and some controller whose
+informers have synced has a queued key whose reconcile would change the state. Left out:
+
+- a controller manager that is down (`CrashComponent`): time passes during the outage. (It is
+  never cut off from the API server otherwise: the model partitions nodes' kubelets only.)
+- a controller still waiting for an informer to sync (`ControllerState.unsynced`,
+  `kubeprop.model.controllers.cache_sync`): upstream its workers have not started, and its
+  reflector retries the LIST after a back-off of 800 ms to 30 s (`SyncInformer`, not urgent).
+- a key whose reconcile would leave the state as it is: a retry of a request refused for good
+  (a quota, a webhook, a lost etcd quorum, a stale cache that keeps conflicting until its next
+  delivery). Upstream the failed key is re-added with `AddRateLimited`
+  (`DefaultTypedControllerRateLimiter`: per item 5 ms doubling up to 1000 s, and an overall 10 qps
+  token bucket; `staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`), so a retry
+  that fails the same way again and again waits on its back-off timer while time passes — the model's
+  stutter, the move `drive.follow` sets aside for the same reason. A retry that *would* change the
+  state (its cache caught up, its memory moved on, an armed failure consumed) is taken within
+  milliseconds upstream (the first back-off is 5 ms), so it holds the clock.
+
+What the guard reads (`Tick`'s footprint, `kubeprop.model.cluster.footprint`, and the enabled-actions
+cache's `_tick` key, `kubeprop.model.cluster.incremental`, include it): whether the controller
+manager is up, the controllers' queues and memories, its cache, and everything a reconcile's requests
+read — the store, etcd's quorum, an armed request failure, an API server flood (`overload`), the clock.
+The reconcile is run on a copy (the state is a value) and its responses reach no response observer.
+"""
+
+from __future__ import annotations
+
+from kubeprop.model.controllers import base as controllers
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+
+__all__ = ["holds_clock", "urgent_keys"]
+
+
+def urgent_keys(model: ClusterModel, state: ClusterState) -> list[tuple[str, str]]:
+    """(controller, key) for every queued key of a synced controller whose reconcile would change
+    the state now, in `enabled`'s order (empty while the controller manager is down)."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return []
+    return [(name, key) for name, key in controllers.queued(model, state) if _changes(model, state, name, key)]
+
+
+def holds_clock(model: ClusterModel, state: ClusterState) -> bool:
+    """True while a controller that is up has a queued key it can reconcile now (see the module
+    docstring): `Tick` is not enabled then."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return False
+    return any(_changes(model, state, name, key) for name, key in controllers.queued(model, state))
+
+
+def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
+    """Whether reconciling `key` now leaves a state other than `state`. A reconcile that does not
+    requeue the key takes it out of the queue, a change; only a requeued one (a failed request, or a
+    decision that asks for it) can be a stutter. (`step` adds to the handler's state only what a
+    write brings — an instant delivery — and the compaction and pod pruning every reached state has
+    had already, so the handler's answer decides.) A decision that sends nothing is settled without
+    running it: it changes the state unless it requeues the key and keeps the memory as it was."""
+    decision = controllers.decide(model, state, controller, key)
+    if not decision.requests:
+        return not decision.requeue or decision.memory != state.controllers[controller].memory
+    after = controllers.reconcile(model, state, controllers.Reconcile(controller, key), observed=False)
+    return after != state
+
