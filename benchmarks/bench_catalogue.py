@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -252,7 +253,9 @@ def report_seconds(path: Path | None, variant: str, prop: str, budget: float, wo
                    import_path: Path | None = None) -> float:
     """Wall seconds until `kubeprop check PATH --variant V --property P --budget B` returned, run as the
     console script runs it (`python -m kubeprop.properties.cli`) in a new process, its files in a
-    scratch folder; it must exit 1 (the violation found again)."""
+    scratch folder. Exit 1: the violation found again; exit 0: not found again within the budget (a
+    loaded machine runs fewer steps in it), `math.inf`, which the table prints as such; any other
+    exit is an error."""
     import tempfile
 
     env = None if import_path is None else {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -263,6 +266,8 @@ def report_seconds(path: Path | None, variant: str, prop: str, budget: float, wo
         began = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         seconds = time.perf_counter() - began
+    if done.returncode == 0:
+        return math.inf
     if done.returncode != 1:
         raise RuntimeError(f"{' '.join(command)} exited {done.returncode}, not 1:\n{done.stdout}{done.stderr}")
     return seconds
@@ -323,6 +328,11 @@ def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> in
     return report.found[0].found_length if report.violation is not None else 0
 
 
+def _seconds(value: float) -> str:
+    """A time to report; `math.inf` when the re-run did not find the violation again in its budget."""
+    return "not found again in the budget" if math.isinf(value) else f"{value:.2f} s"
+
+
 def _user_cell(row: UserRow, shortest: int | None) -> str:
     if row.property.startswith(CANNOT):
         return f"{row.property} | — | — | — | —"
@@ -331,7 +341,7 @@ def _user_cell(row: UserRow, shortest: int | None) -> str:
     ratio = f" ({row.length / shortest:.1f}× the shortest known, {shortest})" if shortest else ""
     mark = "" if row.caught else " (not the catalogue's property)"
     then = f", then a fair continuation of {row.continuation}" if row.continuation else ""
-    return (f"{row.property}{mark} | {row.seconds_to_find:.2f} s | {row.seconds_total:.2f} s | {row.engine} | "
+    return (f"{row.property}{mark} | {row.seconds_to_find:.2f} s | {_seconds(row.seconds_total)} | {row.engine} | "
             f"{row.length}{then}{ratio}")
 
 
@@ -348,8 +358,8 @@ def user_table(rows: list[UserRow], title: str, first: str = "variant", last: st
     among = f"{len(rows) - cannot} that can occur ({cannot} cannot occur here)" if cannot else f"{len(rows)}"
     if found:
         out += ["", f"{len(found)} of {among} found; time to find: median {statistics.median(found):.2f} s, "
-                f"worst {found[-1]:.2f} s; time to report: median {statistics.median(totals):.2f} s, worst "
-                f"{totals[-1]:.2f} s."]
+                f"worst {found[-1]:.2f} s; time to report: median {_seconds(statistics.median(totals))}, worst "
+                f"{_seconds(totals[-1])}."]
     return out
 
 

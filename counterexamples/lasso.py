@@ -65,6 +65,12 @@ def cycle_property_named(name: str, file: str, given: Iterable[Any] = ()) -> Cyc
     return found
 
 
+def cycle_record(prop: CycleProperty) -> PropertyRecord:
+    """A cycle property as a lasso file records it (`record_lasso` writes this; replay compares with it)."""
+    return PropertyRecord(prop.name, prop.statement, "liveness", prop.upstream,
+                          str(getattr(prop.check, "__module__", "") or ""))
+
+
 def record_lasso(model: ClusterModel, stem: Sequence[Action], cycle: Sequence[Action], prop: CycleProperty, *,
                  engine: str = "lasso", seed: int | None = None, options: Mapping[str, Any] | None = None,
                  mode: Any = "inline", note: str = "", created: str | None = None) -> Counterexample:
@@ -92,8 +98,7 @@ def record_lasso(model: ClusterModel, stem: Sequence[Action], cycle: Sequence[Ac
         raise TraceError(f"{prop.name} holds on the cycle: nothing to record")
     return Counterexample(
         scenario=pack(model.scenario, mode), variant=model.variant, parameters=FrozenMap(overrides(model)),
-        property=PropertyRecord(prop.name, prop.statement, "liveness", prop.upstream,
-                                str(getattr(prop.check, "__module__", "") or "")),
+        property=cycle_record(prop),
         violation=ViolationRecord(len(trace), found.message, tuple(found.objects)),
         actions=tuple(trace), fingerprints=tuple(fingerprint(s) for s in states),
         engine=EngineRecord(engine, seed, FrozenMap(freeze_json(dict(options or {})))),

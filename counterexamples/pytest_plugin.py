@@ -2,7 +2,8 @@
 
 It collects nothing unless asked, as Hypothesis' plugin does: name the corpus folders with the ini
 setting `kubeprop_corpus` (pyproject: `[tool.pytest.ini_options] kubeprop_corpus =
-["counterexamples/corpus"]`) or `--kubeprop-corpus DIR` (repeatable). Inside those folders only
+["counterexamples/corpus"]`) or `--kubeprop-corpus DIR…` (several folders, or repeated; it takes
+every argument up to the next option, so put test paths before it). Inside those folders only
 files named like counterexample files are collected — every `*.json` file, whatever it holds, each
 as one item marked `kubeprop_counterexample` (and, with pytest 8, every such entry that is not a
 regular file: a FIFO, a device, a dangling link); a file that is not a readable counterexample
@@ -48,16 +49,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="modules kubeprop counterexample files may import (admission plug-ins, controllers)")
     group = parser.getgroup("kubeprop")
     group.addoption(
-        "--kubeprop-corpus", action="append", default=[], metavar="DIR", dest="kubeprop_corpus",
-        help="replay the kubeprop counterexample files in DIR as tests (repeatable)")
+        "--kubeprop-corpus", action="extend", nargs="+", default=[], metavar="DIR", dest="kubeprop_corpus",
+        help="replay the kubeprop counterexample files in each DIR as tests (several folders, or the option "
+             "repeated; the folders it takes are the arguments up to the next option)")
     group.addoption(
         "--kubeprop-allow-import", action="append", default=[], metavar="MODULE", dest="kubeprop_allow_imports",
         help="let counterexample files import MODULE (repeatable; default: none)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Declare the marker every collected counterexample item carries."""
+    """Declare the marker every collected counterexample item carries; refuse a `--kubeprop-corpus`
+    folder that is a test path it took by mistake (`_taken_test_path`)."""
     config.addinivalue_line("markers", f"{MARKER}: a kubeprop counterexample file replayed as a test")
+    for folder in config.getoption("kubeprop_corpus"):
+        why = _taken_test_path(Path(folder))
+        if why:
+            raise pytest.UsageError(f"--kubeprop-corpus {folder}: {why}, so it looks like a test path the option took "
+                                    "as a corpus folder (it takes every argument up to the next option): put test "
+                                    "paths before --kubeprop-corpus, or write --kubeprop-corpus=DIR")
+
+
+def _taken_test_path(folder: Path) -> str:
+    """Why `folder` cannot be a corpus folder but is a test path (`--kubeprop-corpus corpus tests/`
+    takes both): it holds Python files, or is one; '' otherwise."""
+    if folder.is_file():
+        return "is a file, not a folder"
+    try:
+        python = sorted(p.name for p in folder.iterdir() if p.suffix == ".py")
+    except OSError:
+        return ""
+    return f"holds Python files ({', '.join(python[:3])}{', …' if len(python) > 3 else ''})" if python else ""
 
 
 def _corpus_folders(config: pytest.Config) -> list[Path]:

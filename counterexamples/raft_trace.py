@@ -40,6 +40,7 @@ from kubeprop.counterexamples.format import (
 )
 from kubeprop.counterexamples.output import folder_link, replace_file
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
+from kubeprop.counterexamples.recorded import PROVENANCE, mismatch_reason, property_mismatches, violation_mismatches
 from kubeprop.counterexamples.replay import Expectations, Verdict
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
 from kubeprop.model.api.manifests import Problem
@@ -266,6 +267,11 @@ def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> 
             return RaftReplay(where, ce, Verdict.STALE, f"the state after step {i + 1} differs from the recorded "
                               "one: the model changed", tuple(states))
     found = check(config, states[target])
+    now = PropertyRecord(check.name, check.statement, check.kind, check.upstream)
+    mismatches = property_mismatches(ce.property, now) + violation_mismatches(ce.violation, found)
+    if mismatches:
+        fails = f"{check.name} {'fails' if found is not None else 'holds'} at step {target}"
+        return RaftReplay(where, ce, Verdict.STALE, mismatch_reason(mismatches, fails), tuple(states), found)
     if found is not None:
         return RaftReplay(where, ce, Verdict.REPRODUCES, f"{check.name} fails at step {target}, as recorded",
                           tuple(states), found)
@@ -283,7 +289,7 @@ def result_json(result: RaftReplay) -> dict[str, Any]:
         "file": result.file, "model": "raft", "verdict": str(result.verdict), "reason": result.reason,
         "expected": None if result.expected is None else str(result.expected),
         "meetsExpectation": result.meets_expectation,
-        "property": {"name": ce.property.name, "statement": ce.property.statement},
+        "property": {"name": ce.property.name, "statement": _check(ce, result.file).statement},
         "violation": {"step": ce.violation.step, "recorded": ce.violation.message,
                       "now": None if result.violation is None else result.violation.message, "objects": []},
         "driftStep": None, "steps": steps,
@@ -294,11 +300,13 @@ def render_text(result: RaftReplay) -> str:
     """A Raft replay as numbered steps, then each member's log and the verdict."""
     ce, config = result.counterexample, result.counterexample.config
     names = ", ".join(config.name(s) for s in range(config.servers))
+    statement = _check(ce, result.file).statement
     lines = [f"counterexample  {printable.shown(result.file)}",
-             f"property        {printable.shown(ce.property.name)}: {printable.shown(ce.property.statement)}",
+             f"property        {printable.shown(ce.property.name)}: {printable.shown(statement)}",
              f"model           Raft, {config.servers} members ({names}); quorum {config.quorum_size}; "
              f"variant {ce.variant}",
-             f"found by        {printable.shown(f'{ce.engine.name}, kubeprop {ce.kubeprop_version}, {ce.created}')}",
+             f"found by        {printable.shown(f'{ce.engine.name}, kubeprop {ce.kubeprop_version}, {ce.created}')} "
+             f"({PROVENANCE})",
              f"verdict         {result.verdict}: {printable.shown(result.reason)}", ""]
     for n, act in enumerate(ce.actions[:len(result.states) - 1], 1):
         mark = " ✗" if n == ce.violation.step and result.verdict == Verdict.REPRODUCES else ""
@@ -309,7 +317,8 @@ def render_text(result: RaftReplay) -> str:
         role = ROLE_NAMES[final.role[srv]]
         lines.append(f"     {config.name(srv)}: {role} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")
-    shown = result.violation.message if result.violation is not None else f"recorded: {ce.violation.message}"
+    shown = (result.violation.message if result.violation is not None
+             else f"recorded (the file's): {ce.violation.message}")
     lines += ["", f"{printable.shown(ce.property.name)}: {printable.shown(shown)}", "",
               f"reproduce with: kubeprop replay {printable.shell_word(result.file)}"]
     return "\n".join(lines) + "\n"

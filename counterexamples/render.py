@@ -9,37 +9,77 @@ with the objects involved, and the command that reproduces it. `full=True` adds 
 
 from __future__ import annotations
 
+import json
+
 from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
 from kubeprop.counterexamples.format import Counterexample, length_words
 from kubeprop.counterexamples.printable import shown
+from kubeprop.counterexamples.recorded import PROVENANCE
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.reproduce import reproduce_command
 from kubeprop.counterexamples.steps import StepView, build_steps
+
+
+def scenario_value(value: object) -> str:
+    """A parameter's value as a scenario file (and `kubeprop check`) spells it: `false`, `40`, `"x"`."""
+    return json.dumps(value, ensure_ascii=False)
+
 
 SIGNS = {"created": "+", "changed": "~", "deleted": "-"}
 INDENT = "        "
 
 
 def _header(result: ReplayResult, shown_path: str) -> list[str]:
+    """The file, the property (as replay resolved it), the scenario (as loaded), the model, the
+    file's provenance (labelled: it is what the file says, not checked) and the verdict."""
     ce: Counterexample = result.counterexample
-    s = ce.scenario
-    params = shown(", ".join(f"{k}={v}" for k, v in ce.parameters.items()) or "(none)")
-    seed = "-" if ce.engine.seed is None else str(ce.engine.seed)
+    params = shown(", ".join(f"{k}={scenario_value(v)}" for k, v in ce.parameters.items()) or "(none)")
     expected = ""
     if result.expected is not None:
         expected = f"   [expected {result.expected}: {'ok' if result.meets_expectation else 'MISMATCH'}]"
     lines = [
         f"counterexample  {shown(shown_path)}",
-        f"property        {shown(ce.property.name)}: {shown(ce.property.statement)}",
-        f"scenario        {shown(s.name)} ({s.mode}, {shown(s.path)}, sha256 {shown(s.content_hash[:12])}…)",
+        f"property        {property_words(result)}",
+        f"scenario        {scenario_words(result)}",
         f"model           variant {shown(ce.variant)}; parameters {params}",
-        f"found by        {shown(ce.engine.name)} (seed {seed}), kubeprop {shown(ce.kubeprop_version)}, "
-        f"{shown(ce.created)}",
+        f"found by        {provenance_words(result)}",
         f"verdict         {result.verdict}: {shown(result.reason)}{expected}",
     ]
     if ce.note:
-        lines.append(f"note            {shown(ce.note)}")
+        lines.append(f"note            {shown(ce.note)} ({PROVENANCE})")
     return lines
+
+
+def property_words(result: ReplayResult) -> str:
+    """`name: statement`, the statement as replay resolved the property (the file's, labelled, when
+    it did not get that far)."""
+    return f"{shown(result.counterexample.property.name)}: {statement_words(result)}"
+
+
+def statement_words(result: ReplayResult) -> str:
+    """The property's statement as replay resolved it; the file's, labelled, when it did not."""
+    if result.resolved is not None:
+        return shown(result.resolved.statement)
+    return f"{shown(result.counterexample.property.statement)} (the file's statement, not checked)"
+
+
+def scenario_words(result: ReplayResult) -> str:
+    """The scenario as replay loaded it: its name, how the file holds it (a path-mode file: where it
+    was loaded from) and the content hash replay checked."""
+    s = result.counterexample.scenario
+    name = result.model.scenario.name
+    named = "" if name == s.name else f", named {shown(repr(s.name))} in the file"
+    where = f", {shown(s.path)}" if s.mode == "path" else ""
+    return f"{shown(name)} ({s.mode}{where}, sha256 {shown(s.content_hash[:12])}…{named})"
+
+
+def provenance_words(result: ReplayResult) -> str:
+    """Who wrote the file, when, and (inline) from where: what the file says, labelled so."""
+    ce = result.counterexample
+    seed = "-" if ce.engine.seed is None else str(ce.engine.seed)
+    written = f", written from {shown(ce.scenario.path)}" if ce.scenario.mode == "inline" else ""
+    return (f"{shown(ce.engine.name)} (seed {seed}), kubeprop {shown(ce.kubeprop_version)}, {shown(ce.created)}"
+            f"{written} ({PROVENANCE})")
 
 
 def change_lines(change: Change, limit: int = MAX_FIELDS) -> list[str]:
@@ -90,15 +130,18 @@ def _violation_lines(result: ReplayResult) -> list[str]:
     ce = result.counterexample
     step = ce.violation.step
     if result.verdict == Verdict.STALE:
-        return [f"STALE: {shown(result.reason)}",
-                f"recorded violation at step {step}: {shown(ce.violation.message)}"]
+        lines = [f"STALE: {shown(result.reason)}",
+                 f"recorded violation at step {step} (the file's): {shown(ce.violation.message)}"]
+        if result.violation is not None and result.violation.message != ce.violation.message:
+            lines.append(f"the replay's at step {step}: {shown(result.violation.message)}")
+        return lines
     if result.violation is None:
         return [f"{shown(ce.property.name)} holds at step {step} now.",
-                f"recorded violation: {shown(ce.violation.message)}"]
+                f"recorded violation (the file's): {shown(ce.violation.message)}"]
     start = ce.continuation_start
     length = (f" ({length_words(len(ce.actions), start)})" if start is not None and 0 < start < len(ce.actions)
               else "")
-    lines = [f"violation at step {step}{length}: {shown(ce.property.name)} — {shown(ce.property.statement)}",
+    lines = [f"violation at step {step}{length}: {shown(ce.property.name)} — {statement_words(result)}",
              f"  {shown(result.violation.message)}"]
     if result.violation.objects:
         lines.append("  objects involved:")

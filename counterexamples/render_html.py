@@ -21,7 +21,7 @@ from kubeprop.counterexamples.charts import CHART_CSS, chart_section
 from kubeprop.counterexamples.diff import state_summary
 from kubeprop.counterexamples.output import HTML_OWNER
 from kubeprop.counterexamples.printable import shown
-from kubeprop.counterexamples.render import change_lines
+from kubeprop.counterexamples.render import change_lines, property_words, provenance_words, scenario_words
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.reproduce import reproduce_command
 from kubeprop.counterexamples.steps import StepView, build_steps, lanes
@@ -134,10 +134,9 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
     ce = result.counterexample
     steps = build_steps(result)
     found = result.violation.message if result.violation is not None else "(holds now)"
-    meta = [("file", result.file), ("property", f"{ce.property.name}: {ce.property.statement}"),
-            ("scenario", f"{ce.scenario.name} ({ce.scenario.mode})"), ("variant", ce.variant),
-            ("found by", f"{ce.engine.name}, kubeprop {ce.kubeprop_version}, {ce.created}"),
-            ("violation", f"step {ce.violation.step}: {found}"), ("recorded", ce.violation.message)]
+    meta = [("file", result.file), ("property", property_words(result)), ("scenario", scenario_words(result)),
+            ("variant", ce.variant), ("found by", provenance_words(result)),
+            ("violation", f"step {ce.violation.step}: {found}"), ("recorded", f"{ce.violation.message} (the file's)")]
     if ce.cycle_start is not None:
         from kubeprop.counterexamples.lasso import closure_lines
 

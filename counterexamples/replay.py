@@ -24,8 +24,14 @@ from typing import Any, cast
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.format import Counterexample, CounterexampleError, length_words, load
+from kubeprop.counterexamples.format import Counterexample, CounterexampleError, PropertyRecord, length_words, load
 from kubeprop.counterexamples.module_names import module_name_problem
+from kubeprop.counterexamples.recorded import (
+    mismatch_reason,
+    property_mismatches,
+    property_record,
+    violation_mismatches,
+)
 from kubeprop.counterexamples.reproduce import AllowAdvice, distinct, file_modules, is_builtin, refusal
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
@@ -94,6 +100,9 @@ class ReplayResult(Expectations):
     """For a lasso: where its cycle closes (`kubeprop.counterexamples.lasso.Closure`)."""
     scenario: str | None = None
     """The scenario the user named to replay on (`replay(scenario=…)`), as given; None: the file's own."""
+    resolved: PropertyRecord | None = None
+    """The property replay resolved, as a file records it (`recorded.property_record`): what the
+    renderings show, in place of what the file says of it (None when not resolved)."""
 
     @property
     def fingerprints(self) -> tuple[str, ...]:
@@ -243,13 +252,14 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow, allow_advice)
     if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:
         return ReplayResult(where, ce, Verdict.STALE, f"{changed}; not replayed: {NOT_REPLAYED}", model, ())
+    now = _now_record(ce, where, prop, properties)
     target = ce.violation.step
     states = [initial_state(model)]
     shut = None
 
     def result(verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
         return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states),
-                            shut, None if scenario is None else str(scenario))
+                            shut, None if scenario is None else str(scenario), now)
 
     for i, act in enumerate(ce.actions[:target]):
         enabled = actions(model, states[-1])
@@ -267,16 +277,29 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
         return result(Verdict.STALE, changed, found)
     drift = _first_drift(ce, states)
     if drift is not None and drift < target:
-        now = "still fails" if found is not None else "holds"
+        still = "still fails" if found is not None else "holds"
         field = "initial.fingerprint" if drift == 0 else f"trace[{drift - 1}].fingerprint"
         state = "the initial state" if drift == 0 else f"the state after step {drift} (trace[{drift - 1}] in the file)"
         return result(Verdict.STALE, f"{state} differs from the recorded one (fingerprint "
                                      f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]} in {field}): "
-                                     f"the model changed (or the file was edited); replayed anyway, {name} {now} at "
+                                     f"the model changed (or the file was edited); replayed anyway, {name} {still} at "
                                      f"step {target}", found)
+    fails = f"{name} fails at step {target}{_length(ce)}" if found is not None else f"{name} holds at step {target}"
+    mismatches = property_mismatches(ce.property, now) + violation_mismatches(ce.violation, found)
+    if mismatches:
+        return result(Verdict.STALE, mismatch_reason(mismatches, fails), found)
     if found is not None:
-        return result(Verdict.REPRODUCES, f"{name} fails at step {target}{_length(ce)}, as recorded", found)
+        return result(Verdict.REPRODUCES, f"{fails}, as recorded", found)
     return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+
+
+def _now_record(ce: Counterexample, file: str, prop: Property | None, given: Iterable[Property]) -> PropertyRecord:
+    """The property replay resolved (a lasso's: its cycle property), as a file records it."""
+    if prop is not None:
+        return property_record(prop)
+    from kubeprop.counterexamples.lasso import cycle_property_named, cycle_record
+
+    return cycle_record(cycle_property_named(ce.property.name, file, given))
 
 
 def _length(ce: Counterexample) -> str:

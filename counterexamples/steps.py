@@ -122,7 +122,8 @@ def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
         "file": result.file, "verdict": str(result.verdict), "reason": result.reason,
         "expected": None if result.expected is None else str(result.expected),
         "meetsExpectation": result.meets_expectation,
-        "property": {"name": ce.property.name, "statement": ce.property.statement},
+        "property": {"name": ce.property.name,  # the statement as replay resolved the property
+                     "statement": (result.resolved or ce.property).statement},
         "violation": {"step": ce.violation.step, "recorded": ce.violation.message,
                       "now": None if result.violation is None else result.violation.message,
                       "objects": list(ce.violation.objects if result.violation is None

@@ -12,6 +12,8 @@ Traces always start at `initial_state(model)`: an engine that started elsewhere 
 from __future__ import annotations
 
 import datetime
+import os
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
@@ -24,13 +26,15 @@ from kubeprop.counterexamples.format import (
     EngineRecord,
     Expectation,
     Mode,
-    PropertyRecord,
     ViolationRecord,
 )
+from kubeprop.counterexamples.printable import shown
+from kubeprop.counterexamples.recorded import property_record
 from kubeprop.counterexamples.scenario_pack import pack
 from kubeprop.model.api.codec import freeze_json
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import continuations
+from kubeprop.model.errors import UsageError
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
@@ -53,8 +57,19 @@ def kubeprop_version() -> str:
 
 
 def now_utc() -> str:
-    """The current UTC time as RFC 3339 with a Z suffix, to the second."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current UTC time as RFC 3339 with a Z suffix, to the second — or, when the environment
+    sets `SOURCE_DATE_EPOCH` (https://reproducible-builds.org/specs/source-date-epoch/: seconds
+    since 1970, an ASCII integer), that time, so that two runs write byte-identical files. A value
+    that is not one is a UsageError (exit 2), as the specification asks, not silently ignored."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        moment = datetime.datetime.now(datetime.UTC)
+    else:
+        if not re.fullmatch("[0-9]{1,12}", epoch):
+            raise UsageError(f"SOURCE_DATE_EPOCH: expected seconds since 1970-01-01 (a non-negative integer), got "
+                             f"{shown(repr(epoch[:40]))}")
+        moment = datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def overrides(model: ClusterModel) -> dict[str, Any]:
@@ -98,16 +113,6 @@ def _property(violation: Violation | None, prop: Property | None) -> Property:
         raise TraceError(f"property {violation.property!r} is not registered; pass it as `prop`") from None
 
 
-def _module_of(prop: Property) -> str:
-    """The module defining the property's function (looking through `as_property`'s wrapper)."""
-    check: Any = prop.check
-    for cell in getattr(check, "__closure__", None) or ():
-        inner = cell.cell_contents
-        if callable(inner) and getattr(inner, "__module__", None):
-            return str(inner.__module__)
-    return str(getattr(check, "__module__", "") or "")
-
-
 def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | None = None, *,
            prop: Property | None = None, engine: str = "bfs", seed: int | None = None,
            options: Mapping[str, Any] | None = None, violation_step: int | None = None, mode: Mode = "inline",
@@ -135,8 +140,7 @@ def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | 
         scenario=pack(model.scenario, mode),
         variant=model.variant,
         parameters=FrozenMap(overrides(model)),
-        property=PropertyRecord(chosen.name, chosen.statement, chosen.kind, chosen.upstream,
-                                _module_of(chosen)),
+        property=property_record(chosen),
         violation=ViolationRecord(at, shown.message, tuple(shown.objects)),
         actions=tuple(trace),
         fingerprints=tuple(fingerprint(s) for s in states),

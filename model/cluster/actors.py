@@ -18,6 +18,7 @@ from kubeprop.model.scheduler.component import (
     MarkUnschedulable,
     Preempt,
     PreemptVictim,
+    RetryStatusPatch,
     Schedule,
 )
 from kubeprop.model.state import actions as act_mod
@@ -77,7 +78,7 @@ def _actor(act: Action) -> str:
         return f"fault/{kind}/{CONTROLLER_MANAGER}"
     if type(act) in NODELIFECYCLE:
         return f"controller/{nodelifecycle.NAME}"
-    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt):
+    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt | RetryStatusPatch):
         return f"scheduler/{act.scheduler}"
     if isinstance(act, ClearNominations | PreemptVictim):  # the asynchronous preemption's goroutine
         return f"scheduler/{act.scheduler}/preemption"

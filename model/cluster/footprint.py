@@ -59,6 +59,7 @@ from kubeprop.model.scheduler.component import (
     MarkUnschedulable,
     Preempt,
     PreemptVictim,
+    RetryStatusPatch,
     Schedule,
 )
 from kubeprop.model.state import actions as act_mod
@@ -385,6 +386,7 @@ _RULES: dict[type[Any], Rule] = {
     Preempt: _scheduler_write,
     ClearNominations: _scheduler_write,
     PreemptVictim: _scheduler_write,
+    RetryStatusPatch: _scheduler_write,
     Reconcile: _reconcile,
     SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,

@@ -88,6 +88,9 @@ UNREMEMBERED = {controllers.enabled, workload.enabled, environment.enabled, main
 answers: what they read changes at almost every state that asks them again (the controllers'
 queues, the stored objects, the budget), so their last answers matched under 1% of the time
 (watch faults under 16%), and building and checking the key cost more than the answer."""
+NEVER_CHOSEN = {faults.reconcile_crashes, faults.watch_faults}
+"""Parts that give only faults drawn from the budget (`INJECTED_FAULTS`): never a fair policy's move
+(`drive.FAULTS`), a user step or `Tick` (`lazy_enabled.choose`)."""
 
 
 def _view(model: ClusterModel, state: ClusterState, component: str) -> Any:
@@ -457,6 +460,9 @@ class EnabledCache:
         """Token → the parts that read it."""
         self.always = tuple(i for i, part in enumerate(self.parts) if part.deps is None)
         """The parts that declare nothing (asked every time)."""
+        self.choosable = tuple(i for i, part in enumerate(self.parts)
+                               if i != self.tick and part.enabled_fn not in NEVER_CHOSEN)
+        """The parts that may give a fair policy's move or a user step (`lazy_enabled.choose`)."""
         self.last: ClusterState | None = None
         """The state answered last, and each part's answer there."""
         self.answers: Answers = [None] * len(self.parts)
@@ -480,6 +486,10 @@ class EnabledCache:
                 answers[i] = None
         self.last, self.answers = state, answers
         return answers
+
+    def answers_for(self, state: ClusterState, near: Near | None = None) -> Answers:
+        """`state`'s answers as far as they are known (`lazy_enabled.Lazy` computes the rest)."""
+        return self._answers(state, near)
 
     def near_answers(self, state: ClusterState) -> Near | None:
         """What `actions` knows of `state` now (None if it was not the state answered last), for a

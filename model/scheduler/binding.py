@@ -28,7 +28,8 @@ Model choices: there is no backoff queue, so a pod whose binding failed is tried
 is neither assumed nor parked). The patch is computed against the scheduler's cached pod at the
 time of the failure (upstream: the pod object of the scheduling cycle, whose status only a write
 since the cycle would make differ); no patch is sent when the cache no longer holds the pod
-(upstream's patch by name would answer 404). A failed patch is only logged.
+(upstream's patch by name would answer 404). A 500 or 503 on the patch is retried in the binding
+goroutine (`kubeprop.model.scheduler.status_patch`); a failure left is only logged.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def binding_failed(model: ClusterModel, state: ClusterState, instance: str, key:
     cached = _cached_pod(model, state, instance, key)
     if cached is None:
         return state
-    return record_failure(model, state, instance, cached, message, "", reason=SCHEDULER_ERROR)
+    return record_failure(model, state, instance, cached, message, "", reason=SCHEDULER_ERROR, cycle=False)
 
 
 def _prebind(model: ClusterModel, state: ClusterState, act: Bind) -> tuple[ClusterState, bool]:

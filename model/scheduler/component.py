@@ -36,7 +36,7 @@ from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scheduler import async_preemption, nominator
+from kubeprop.model.scheduler import async_preemption, nominator, status_patch
 from kubeprop.model.scheduler.async_preemption import ClearNominations, PreemptVictim
 from kubeprop.model.scheduler.binding import Bind, bind, volume_phase
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
@@ -54,6 +54,7 @@ from kubeprop.model.scheduler.queue import (
     on_tick,
     pending_queue,
 )
+from kubeprop.model.scheduler.status_patch import RetryStatusPatch
 from kubeprop.model.scheduler.volumebinding import pod_volumes
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key, view
@@ -61,7 +62,7 @@ from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
     "DEFAULT_SCHEDULER_NAME", "HANDLERS", "SCHEDULER_USER", "Bind", "ClearNominations", "MarkUnschedulable",
-    "Preempt", "PreemptVictim", "Schedule",
+    "Preempt", "PreemptVictim", "RetryStatusPatch", "Schedule",
     "SchedulerState", "decide", "enabled", "next_timer", "on_events", "on_tick", "pending_queue", "profile_for",
     "reset",
 ]
@@ -130,8 +131,9 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """The preemption goroutines' next calls; Bind for each assumed pod; then one scheduling
-    cycle for the head of the queue."""
+    """The preemption goroutines' next calls; Bind for each assumed pod; the failure patches' next
+    attempts (`status_patch`); then one scheduling cycle for the head of the queue, unless the
+    last cycle's patch is still being retried."""
     for instance in model.scheduler_instances:
         if not is_up(state, instance):
             continue
@@ -141,6 +143,10 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
             if assumed not in memory.bound and (assumed not in memory.binding_volumes
                                                 or volume_phase(model, state, instance, assumed) != "wait"):
                 yield Bind(instance, assumed)
+        if memory.retrying:
+            yield from status_patch.enabled(memory, instance)
+            if any(r.cycle for r in memory.retrying.values()):
+                continue
         decision = decide(model, state, instance)
         if decision is None:
             continue
@@ -277,4 +283,5 @@ HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterSta
     MarkUnschedulable: _mark_unschedulable,
     Preempt: _preempt,
     **async_preemption.HANDLERS,
+    **status_patch.HANDLERS,
 }

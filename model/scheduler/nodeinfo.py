@@ -196,7 +196,8 @@ def build_node_infos(
     there; terminal pods (Succeeded/Failed) are left out, pods being deleted still count.
     Unassigned, non-terminal, non-deleting pods with status.nominatedNodeName are recorded as
     nominated on that node — or, given the scheduler's `nominations` (its nominator, pod key →
-    node: `kubeprop.model.scheduler.nominator`), those pods nominated there. Pods on unknown nodes
+    node: `kubeprop.model.scheduler.nominator`), the non-terminal pods nominated there, being
+    deleted or not (upstream's nominator keeps a pod until its deletion event). Pods on unknown nodes
     are dropped (upstream keeps them on a node-less NodeInfo that the snapshot does not list).
     """
     by_node: dict[str, list[Pod]] = {}
@@ -207,8 +208,12 @@ def build_node_infos(
         where = _placement(pod, assumed)
         if where:
             by_node.setdefault(where, []).append(pod)
+        elif nominations is not None:  # the nominator's pods, being deleted or not (addGENominatedPods)
+            node = nominations.get(pod_key(pod), "")
+            if node:
+                nominated.setdefault(node, []).append(pod)
         elif pod.metadata.deletion_timestamp is None:
-            node = pod.status.nominated_node_name if nominations is None else nominations.get(pod_key(pod), "")
+            node = pod.status.nominated_node_name
             if node:
                 nominated.setdefault(node, []).append(pod)
     ordered = sorted(nodes, key=lambda n: n.metadata.name)

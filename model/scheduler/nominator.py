@@ -13,7 +13,10 @@ Upstream (`kubernetes/kubernetes` v1.33, `pkg/scheduler/backend/queue/nominator.
   replaced the cycle's pod by the cached one). So the nomination holds even while the patch is in
   flight, when the patch failed, and when the cache has not delivered it yet.
 - The pod informer's handlers for unassigned pods: an add takes the pod's nominatedNodeName
-  (`moveToActiveQ` → addNominatedPod with no info); an update (not of an assumed pod) goes through
+  (`moveToActiveQ` → addNominatedPod with no info), unless the pod is scheduling-gated:
+  `moveToActiveQ` runs the PreEnqueue plugins first and parks a gated pod in `unschedulablePods`
+  without reaching addNominatedPod; an update (not of an assumed pod, gated or not: `Update` calls
+  UpdateNominatedPod for a pod in any of the queues) goes through
   `UpdateNominatedPod(old, new)`, which keeps the in-memory node when neither the old nor the new
   object names one, and otherwise takes the new object's; a delete — the pod deleted, or bound
   (the filtering handler turns that update into a delete of the old object) — drops it.
@@ -31,8 +34,13 @@ nominatedNodeName the scheduler's pod informer last delivered for each unassigne
 kept because the model's handlers see only the new one). Model choices: a relist hands every listed
 pod to the handlers as an add (`kubeprop.model.cluster.informers`); one whose object did not change
 is an update upstream with equal resourceVersions, which the handler skips, where the model takes
-the object's nomination again. A scheduling-gated pod added with a nomination is nominated (upstream
-`moveToActiveQ` skips the nominator for a gated pod; only a user writing nominatedNodeName makes one).
+the object's nomination again (and a gated pod relisted is treated as added, where upstream's update
+of a changed object would take its nomination).
+
+A nominated pod being deleted (deletionTimestamp set, not yet bound) keeps its nomination until its
+deletion event, and the cycles count it (`addGENominatedPods` in `pkg/scheduler/framework/runtime/
+framework.go` takes every pod `NominatedPodsForNode` returns; nothing in the nominator or the
+handlers looks at the deletionTimestamp): `nodeinfo.build_node_infos` counts it.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.nodeinfo import pod_priority
-from kubeprop.model.scheduler.queue import SchedulerState
+from kubeprop.model.scheduler.queue import SchedulerState, is_gated
 from kubeprop.model.scheduler.served import served
 
 __all__ = ["KEEP", "add_nominated", "lower_nominated", "on_pod_event", "rebuild"]
@@ -100,7 +108,9 @@ def on_pod_event(memory: SchedulerState, event: WatchEvent) -> tuple[SchedulerSt
     if key in memory.assumed:  # updatePodInSchedulingQueue returns for an assumed pod
         return (memory if seen is memory.seen else evolve(memory, seen=seen)), None
     nominated = memory.nominated
-    if new or old or key not in nominated:  # UpdateNominatedPod: kept only when neither names a node
+    if event.type == "ADDED" and is_gated(obj):
+        pass  # moveToActiveQ parks a gated pod before it reaches addNominatedPod
+    elif new or old or key not in nominated:  # UpdateNominatedPod: kept only when neither names a node
         nominated = _set(nominated, key, new)
     if seen is not memory.seen or nominated is not memory.nominated:
         memory = evolve(memory, seen=seen, nominated=nominated)
@@ -108,12 +118,14 @@ def on_pod_event(memory: SchedulerState, event: WatchEvent) -> tuple[SchedulerSt
 
 
 def rebuild(memory: SchedulerState, pods: Iterable[object]) -> SchedulerState:
-    """A (re)started scheduler's nominator: every unassigned pod of its initial list that names a node."""
-    found = FrozenMap({_key(p): p.status.nominated_node_name for p in pods
-                       if isinstance(p, Pod) and _unassigned(p) and p.status.nominated_node_name})
-    if not found:
+    """A (re)started scheduler's nominator: every unassigned pod of its initial list that names a node,
+    but the scheduling-gated ones (each is an add: `moveToActiveQ` parks a gated pod un-nominated)."""
+    listed = [p for p in pods if isinstance(p, Pod) and _unassigned(p) and p.status.nominated_node_name]
+    if not listed:
         return memory
-    return evolve(memory, nominated=found, seen=found)
+    found = FrozenMap({_key(p): p.status.nominated_node_name for p in listed})
+    nominated = FrozenMap({_key(p): p.status.nominated_node_name for p in listed if not is_gated(p)})
+    return evolve(memory, nominated=nominated, seen=found)
 
 
 def lower_nominated(memory: SchedulerState, pods: Iterable[object], priority: int, preemptor: str,

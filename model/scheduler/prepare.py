@@ -41,16 +41,16 @@ from kubeprop.model.api.server import Request, Response
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scheduler.nodeinfo import pod_priority
 from kubeprop.model.scheduler.nominator import add_nominated, lower_nominated
-from kubeprop.model.scheduler.queue import DEFAULT_SCHEDULER_NAME, SchedulerState
+from kubeprop.model.scheduler.queue import DEFAULT_SCHEDULER_NAME, PatchRetry, SchedulerState
+from kubeprop.model.scheduler.status_patch import SCHEDULER_USER, send_failure_patch
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key, send, view
 
 __all__ = [
-    "PREEMPTION_REASON", "SCHEDULER_ERROR", "UNSCHEDULABLE", "clear_lower_nominations", "delete_victim",
-    "disruption_target", "mark_victim",
+    "PREEMPTION_REASON", "SCHEDULER_ERROR", "SCHEDULER_USER", "UNSCHEDULABLE", "clear_lower_nominations",
+    "delete_victim", "disruption_target", "mark_victim",
     "needs_mark", "prepare_candidate", "record_failure",
 ]
 
-SCHEDULER_USER = "system:kube-scheduler"
 PREEMPTION_REASON = "PreemptionByScheduler"
 """`v1.PodReasonPreemptionByScheduler`."""
 UNSCHEDULABLE = "Unschedulable"
@@ -147,7 +147,7 @@ def prepare_candidate(model: ClusterModel, state: ClusterState, instance: str, p
 
 
 def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod: Pod, message: str,
-                   nominating: str | None, reason: str = UNSCHEDULABLE) -> ClusterState:
+                   nominating: str | None, reason: str = UNSCHEDULABLE, cycle: bool = True) -> ClusterState:
     """handleSchedulingFailure (`schedule_one.go`) with the PostFilter's NominatingInfo
     `nominating`: a node (ModeOverride: preemption nominated it), "" (ModeOverride: preemption
     found no candidate, "Specify nominatedNodeName to clear the pod's nominatedNodeName status"),
@@ -159,7 +159,8 @@ def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod:
     rejection, the FitError's `message`; SchedulerError for an error, `status.IsRejected()` false:
     a failed binding, `kubeprop.model.scheduler.binding`), and the nomination where ModeOverride
     changes it; nothing is sent when neither changes (UpdatePodCondition: the transition time moves
-    only with the status). A failed patch is only logged."""
+    only with the status). A 500 or 503 is retried (`kubeprop.model.scheduler.status_patch`: from a
+    scheduling cycle, `cycle`, or a binding goroutine); a failure left is only logged."""
     key = pod_key(pod)
     namespace, _, name = key.partition("/")
     cached = view(model, state, instance).get(ObjectKey("pods", namespace, name))
@@ -171,12 +172,9 @@ def record_failure(model: ClusterModel, state: ClusterState, instance: str, pod:
     since = current.last_transition_time if current is not None and current.status == "False" else state.clock
     cond = Condition(type="PodScheduled", status="False", reason=reason, message=message,
                      last_transition_time=since)
-    status: dict[str, object] = {}
-    if not condition_unchanged(pod.status.conditions, cond):
-        status["conditions"] = [encode(cond)]
-    if nominating is not None and nominating != pod.status.nominated_node_name:
-        status["nominatedNodeName"] = nominating or None
-    if not status:
+    patch = PatchRetry(condition=None if condition_unchanged(pod.status.conditions, cond) else cond,
+                       nominated=nominating if nominating is not None and nominating != pod.status.nominated_node_name
+                       else None, cycle=cycle)
+    if patch.condition is None and patch.nominated is None:
         return state
-    state, _ = send(model, state, SCHEDULER_USER, _patch_status(namespace, name, status), instance)
-    return state
+    return send_failure_patch(model, state, instance, key, patch)

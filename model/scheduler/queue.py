@@ -36,6 +36,7 @@ from __future__ import annotations
 import attrs
 
 from kubeprop.model.api.defaults import DEFAULT_SCHEDULER_NAME
+from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_SCHEDULER_NAME",
     "FLUSH_PERIOD_SECONDS",
     "Parked",
+    "PatchRetry",
     "Preparation",
     "SchedulerState",
     "helps",
@@ -103,6 +105,19 @@ class Preparation:
 
 
 @attrs.frozen(cache_hash=True)
+class PatchRetry:
+    """A failure patch being retried (`kubeprop.model.scheduler.status_patch`): the PodScheduled
+    `condition` it sets (None: the patch leaves the conditions alone), the `nominated` node it
+    writes ("" clears; None: the patch leaves it alone), the `attempts` made, and whether a
+    scheduling cycle sent it (`cycle`: the next cycle waits for it) or a binding goroutine."""
+
+    condition: Condition | None
+    nominated: str | None
+    attempts: int = 0
+    cycle: bool = True
+
+
+@attrs.frozen(cache_hash=True)
 class SchedulerState:
     """One scheduler instance's memory: assumed pods (pod key → node; binding not yet observed)
     and the unschedulable pods. Lost when the scheduler crashes."""
@@ -128,6 +143,11 @@ class SchedulerState:
     seen: FrozenMap[str, str] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
     """The nominatedNodeName the pod informer last delivered for each unassigned pod that has one
     (the old object of the next update, `kubeprop.model.scheduler.nominator`)."""
+
+    retrying: FrozenMap[str, PatchRetry] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The failure patches whose last attempt failed retriably, by pod (`util.PatchPodStatus`'s
+    `retry.OnError`, `kubeprop.model.scheduler.status_patch`); empty, and left out of fingerprints,
+    unless a 500 or 503 answered one."""
 
     def held(self, key: str) -> bool:
         """DefaultPreemption's PreEnqueue rejects the pod: one of its preemptions still holds it."""
@@ -158,7 +178,8 @@ def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
     """The active queue: unbound, non-terminating, ungated pods for the default scheduler (`served`), not
     assumed and not parked as unschedulable, by priority (high first), then creation time, then
     name. A gated pod stays out (see `is_gated`) until an update removes its last gate, and so
-    does a pod whose asynchronous preemption holds it (`SchedulerState.held`)."""
+    does a pod whose asynchronous preemption holds it (`SchedulerState.held`), and one whose failure
+    patch is being retried (`SchedulerState.retrying`: upstream it waits out its backoff)."""
     pods = [
         p for p in view_.list("pods")
         if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
@@ -166,6 +187,7 @@ def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
         and p.status.phase not in ("Succeeded", "Failed")
         and pod_key(p) not in memory.assumed and pod_key(p) not in memory.unschedulable
         and not (memory.preempting and memory.held(pod_key(p)))
+        and pod_key(p) not in memory.retrying
     ]
     return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, pod_key(p)))
 

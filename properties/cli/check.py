@@ -72,6 +72,7 @@ from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, SHRINK_ST
 from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.oscillation import select_cycle
+from kubeprop.properties.registry import did_you_mean
 
 ENGINE_HELP = {
     "portfolio": "the default: every engine below taking turns within the budget, the search around the "
@@ -103,8 +104,11 @@ _positive_float = seconds
 def _parameter(text: str) -> tuple[str, Any]:
     """NAME=VALUE with VALUE in YAML (`true`, `40`, `[a, b]`), checked against the parameter's range."""
     name, sep, raw = text.partition("=")
-    if not sep or name not in PARAMETERS:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with NAME one of: {', '.join(PARAMETERS)}")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {shown(repr(text))}; NAME one of: "
+                                         f"{', '.join(PARAMETERS)}")
+    if name not in PARAMETERS:
+        raise argparse.ArgumentTypeError(f"unknown parameter {shown(repr(name))}; {did_you_mean(name, PARAMETERS)}")
     try:
         value = yaml.safe_load(raw)
     except (yaml.YAMLError, RecursionError) as err:
@@ -248,7 +252,12 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     mode = ("live" if sys.stderr.isatty() else "lines") if mode == "auto" else mode
     live = mode == "live"
     for i, engine in enumerate(engines):
-        share = max(0.0, (budget - (time.perf_counter() - began)) / (len(engines) - i))
+        used = time.perf_counter() - began
+        share = max(0.0, (budget - used) / (len(engines) - i))
+        if i == 0 and share <= 0:  # said plainly, not as "running portfolio (budget 0.0 s)"
+            sys.stderr.write(f"kubeprop check: start-up (loading the scenario, building the model) took {used:.1f} s "
+                             f"of the {budget:g} s budget; no engine ran; raise --budget\n")
+            mode, live = "none", False
         line = _progress(mode, engine, share)
         engine_config_ = (attrs.evolve(config, progress=line) if line is not None and engine in ("bfs", "portfolio")
                           else config)

@@ -6,7 +6,8 @@
    unless the config's `allowImports` names it.
 2. Runs the configured checks within the budget; any violation, any crash, a check that took no
    step within its budget, and — for a check that requires an exhaustive search — any bound
-   reached first is a failure with its reason.
+   reached first is a failure with its reason; so is, for a check that requires a deterministic
+   verdict (the default check does), a search the budget cut before its depth or state bound.
 3. Writes JUnit XML (one case per property × scenario and per corpus file; failures carry the
    rendered trace and the counterexample path) and a Markdown summary for a CI job page
    (`--summary FILE`, or `$GITHUB_STEP_SUMMARY` when set) — also when interrupted, with an
@@ -18,7 +19,9 @@ in a check with a `variant:` too, when the variant plays no part in it (its trac
 correct twin: `kubeprop.properties.upstream_twin`; the message then says "also without variant V").
 A property that could not have failed in its check's scenario (`kubeprop.properties.vacuity`) is
 vacuous, not held: a warning in the log, a JUnit skip and a summary row with the reason; it fails
-the gate only in a check with `vacuous: fail`. A check without `engine:` runs the BFS.
+the gate only in a check with `vacuous: fail`. A check without `engine:` runs the BFS. Without a
+config the gate runs `gate_config.DEFAULT_CHECKS`: a BFS of FeastFlow bounded by states and depth,
+whose verdict is the same on every machine.
 Exit 0 only if everything held (vacuous and skipped cases aside); 1 otherwise; 2 on bad input (a
 bad config file or flag, an output path that is a folder or one of the inputs); 130 when interrupted
 (143 on SIGTERM: a CI timeout or cancel; JUnit and the summary are written all the same). Each case's
@@ -63,9 +66,9 @@ from kubeprop.properties.cli.gate_config import (
     resolve,
 )
 from kubeprop.properties.cli.gate_replay import replay_case
-from kubeprop.properties.cli.gate_report import Case, GateWarning, write_junit, write_summary
+from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
-from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.explore.engine import EngineConfig, ExitReason
 from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.registry import select
 from kubeprop.properties.upstream_behaviour import HEADING
@@ -180,9 +183,9 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
         loaded = load_scenario(scenario)
         props = checked_properties(loaded, spec.properties or None, spec.property_modules)
         names = [p.name for p in props]
+        bounds = EngineConfig(max_depth=spec.max_depth, max_states=spec.max_states)
         report = check(loaded, props, engine=spec.engine, budget=budget, variant=spec.variant,
-                       parameters=dict(spec.parameters), config=EngineConfig(max_depth=spec.max_depth), save_to=out,
-                       all_discoveries=True)
+                       parameters=dict(spec.parameters), config=bounds, save_to=out, all_discoveries=True)
         vacuous = vacuous_properties(report.model, props)
     except InputError as err:
         if loaded is None:
@@ -229,6 +232,11 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
     if spec.require == "exhaustive" and not report.complete:
         return Case(suite, name, "failed", f"inconclusive: {report.exit_reason} before an exhaustive search "
                                            "finished", "", seconds)
+    if spec.require == "deterministic" and not report.complete and report.exit_reason == ExitReason.TIME_BOUND:
+        bounds = f"depth {spec.max_depth}" + (f", {spec.max_states:,} states" if spec.max_states else "")
+        return Case(suite, name, "failed", f"inconclusive: the budget ({budget:g} s, a safety limit here) cut the "
+                    f"search before its bounds ({bounds}); a verdict then depends on the machine's speed", "",
+                    seconds)
     how = "exhaustive" if report.complete else f"bounded ({report.exit_reason})"
     return Case(suite, name, "passed", f"held, {how}", "", seconds)
 
@@ -255,15 +263,14 @@ def _report(cases: list[Case], warnings: list[GateWarning], junit: Path | None, 
         write_junit(cases, junit, inputs, warnings)
     if summary:
         write_summary(cases, summary, append=append, inputs=inputs, warnings=warnings)
-    failed = sum(c.status in ("failed", "error") for c in cases)
-    vacuous = sum(c.status == "vacuous" for c in cases)
+    t = Tally.of(cases)
     lines = [case_line(case) for case in cases[printed:]]
     if warnings:
         lines.append("")
     lines += [f"warning: {shown(w.suite)}: {shown(w.text)}" for w in warnings]
-    also = f", {vacuous} vacuous (could not have failed here: see their reasons)" if vacuous else ""
-    lines.append(f"\ngate: {len(cases) - failed - vacuous} of {len(cases)} cases held{also}; "
-                 f"{'FAILED' if failed else 'PASSED'}")
+    also = f", {t.vacuous} vacuous (could not have failed here: see their reasons)" if t.vacuous else ""
+    also += f", {t.skipped} skipped (not counterexample files: see their lines)" if t.skipped else ""
+    lines.append(f"\ngate: {t.held} of {t.counted} cases held{also}; {'FAILED' if t.failed else 'PASSED'}")
     return lines
 
 

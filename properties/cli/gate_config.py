@@ -11,8 +11,9 @@
         propertyModules: [team_checks]        # your own properties, MODULE[:ATTR] (as --properties)
         budget: 20                            # seconds
         maxDepth: 6
+        maxStates: 5000                       # distinct states (BFS; default: no bound but the budget)
         parameters: {instantCaches: true}
-        require: bounded                      # bounded | exhaustive
+        require: bounded                      # bounded | exhaustive | deterministic
         vacuous: warn                         # warn | fail: a property that could not have failed here
 
 The gate fails closed, so a config that would check nothing is refused: a corpus folder that is
@@ -36,6 +37,7 @@ from typing import Any, Literal
 
 import attrs
 
+from kubeprop.counterexamples.check_bounds import MAX_STATES
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
@@ -59,7 +61,11 @@ MAX_DEPTH = 1_000_000
 """The deepest `maxDepth` accepted."""
 
 ENGINES = ("portfolio", "around", "faults", "pct", "bfs", "walk", "hypothesis")
-REQUIRES = ("bounded", "exhaustive")
+REQUIRES = ("bounded", "exhaustive", "deterministic")
+"""What a check requires before a property "held": `bounded`, that the search ran (within any bound,
+the budget included); `exhaustive`, that it finished; `deterministic`, that it stopped at its own
+depth or state bound (or finished), so that its verdict is the same on every machine: a stop by
+the budget (the wall clock, then only a safety limit) is inconclusive."""
 VACUOUS = ("warn", "fail")
 """What a check does with a vacuous property (one that could not have failed in its scenario,
 `kubeprop.properties.vacuity`): list it as a warning (a JUnit skip, the gate passes), or fail."""
@@ -77,8 +83,10 @@ class CheckSpec:
     property_modules: tuple[str, ...] = ()
     budget: float = 20.0
     max_depth: int = 6
+    max_states: int | None = None
+    """The BFS's (and `around`'s) bound on distinct states; None: no bound but the budget."""
     parameters: FrozenMap[str, Any] = EMPTY
-    require: Literal["bounded", "exhaustive"] | str = "bounded"
+    require: Literal["bounded", "exhaustive", "deterministic"] | str = "bounded"
     vacuous: Literal["warn", "fail"] | str = "warn"
 
 
@@ -93,7 +101,11 @@ class GateConfig:
     replay_timeout: float = 300.0
 
 
-DEFAULT_CHECKS = (CheckSpec(engine="bfs", budget=20.0, max_depth=4, parameters=FrozenMap({"instantCaches": True})),)
+DEFAULT_CHECKS = (CheckSpec(engine="bfs", budget=300.0, max_depth=4, max_states=5000,
+                            parameters=FrozenMap({"instantCaches": True}), require="deterministic"),)
+"""The check of a gate without a config: a BFS of FeastFlow bounded by states and depth (it stops at
+5,000 distinct states, within depth 4: the same states on every machine; 12 s at load 8.5 on 2 cores),
+the 300 s budget only a safety limit whose hit is inconclusive (`require: deterministic`)."""
 
 
 def load_config(path: Path | None) -> tuple[GateConfig, Path]:
@@ -193,6 +205,8 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
     found += _seconds(spec.budget, (*at, "budget"))
     if not 1 <= spec.max_depth <= MAX_DEPTH:
         found.append(((*at, "maxDepth"), f"must be between 1 and {MAX_DEPTH:,}, got {spec.max_depth}"))
+    if spec.max_states is not None and not 1 <= spec.max_states <= MAX_STATES:
+        found.append(((*at, "maxStates"), f"must be between 1 and {MAX_STATES:,}, got {spec.max_states}"))
     for name, value in spec.parameters.items():
         problem = parameter_problem(name, value)
         if problem:

@@ -111,13 +111,33 @@ def write_junit(cases: Iterable[Case], path: Path, inputs: Iterable[Path] = (),
     write_text(path, junit_xml(cases, warnings), inputs, JUNIT_OWNER)
 
 
+@attrs.frozen
+class Tally:
+    """The gate's figures: `held` of `counted` cases (skipped corpus entries are not counted: they
+    were not checked), how many of those are `vacuous`, and how many entries were `skipped`."""
+
+    held: int
+    counted: int
+    vacuous: int
+    skipped: int
+    failed: int
+
+    @classmethod
+    def of(cls, cases: Iterable[Case]) -> Tally:
+        """The figures of `cases`."""
+        items = list(cases)
+        skipped = sum(c.status == "skipped" for c in items)
+        failed = sum(c.status in ("failed", "error") for c in items)
+        vacuous = sum(c.status == "vacuous" for c in items)
+        return cls(len(items) - skipped - failed - vacuous, len(items) - skipped, vacuous, skipped, failed)
+
+
 def tally(cases: Iterable[Case]) -> str:
-    """`14/17 held`, and `, 3 vacuous` when some are: the figures of the gate's last line and the
-    summary's heading (a skipped corpus entry counts as held, as it fails nothing)."""
-    items = list(cases)
-    failed = sum(c.status in ("failed", "error") for c in items)
-    vacuous = sum(c.status == "vacuous" for c in items)
-    return f"{len(items) - failed - vacuous}/{len(items)} held" + (f", {vacuous} vacuous" if vacuous else "")
+    """`14/17 held`, then `, 3 vacuous` and `, 2 skipped` when some are: the summary's heading (a
+    skipped corpus entry, not a counterexample file, is neither held nor counted)."""
+    t = Tally.of(cases)
+    return (f"{t.held}/{t.counted} held" + (f", {t.vacuous} vacuous" if t.vacuous else "")
+            + (f", {t.skipped} skipped" if t.skipped else ""))
 
 
 _ORDER = {"failed": 0, "error": 0, "vacuous": 1}

@@ -129,6 +129,9 @@ def _run(argv: Sequence[str] | None) -> int:
     args.started = time.perf_counter() - (process_age() if argv is None else 0.0)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
+        from kubeprop.counterexamples.trace import now_utc
+
+        now_utc()  # a malformed SOURCE_DATE_EPOCH is bad input before any work, not after a long check
         with interrupts_kept():
             return run(args)
     except InputError as err:

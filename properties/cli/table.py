@@ -83,8 +83,13 @@ def render(table: Table, out: TextIO, timing: bool = True) -> None:
             out.write(f"  {shown(name)}: {reason}\n")
     for warning in table.warnings:
         out.write(f"\nwarning: {warning}\n")
-    out.write("\nengines:\n")
-    for c in table.columns:
+    ran = [c for c in table.columns if c.figures or c.parts or c.exit_reason != "interrupted"]
+    if not ran:  # an interrupt before any engine had figures: no heading over nothing
+        left = ", ".join(c.engine for c in table.columns)
+        out.write(f"\nengines: none finished{f' ({left}: interrupted)' if left else ''}\n")
+    else:
+        out.write("\nengines:\n")
+    for c in ran:
         out.write(f"  {c.engine:<11} {c.exit_reason}{c.figures}\n")
         if timing and c.seconds is not None:
             lanes = f" on {c.lanes} lane{'s' if c.lanes != 1 else ''}" if c.lanes else ""

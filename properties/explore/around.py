@@ -50,15 +50,16 @@ and Zuckerman, 1993), costs a cheaper layer a constant factor (1 / (1 - 1 / `SHA
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, expected_policy
 from kubeprop.model.cluster.footprint import Footprints, actor, component_of
 from kubeprop.model.cluster.incremental import EnabledCache, Near, memoised
+from kubeprop.model.cluster.lazy_enabled import Lazy, choose
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
@@ -178,7 +179,7 @@ class _Search:
             policy.taken(act)
         return policy
 
-    def deviations(self, enabled: list[Action], fair: Action | None, cost: int | None = None,
+    def deviations(self, enabled: Iterable[Action], fair: Action | None, cost: int | None = None,
                    last: _Node | None = None, lag: int | None = None) -> Iterator[Action]:
         """The deviations worth trying where the fair run takes `fair`: actions that do not
         commute with it. Taking an independent action first reaches, once `fair` is taken, the
@@ -238,6 +239,16 @@ class _Search:
         node.near = self.cache.near_answers(node.state)
         return list(found) if flt is None else [a for a in found if flt(a)]
 
+    def lazy(self, node: _Node) -> Lazy:
+        """`enabled`, each part computed only when reached (`lazy_enabled.Lazy`)."""
+        known = None if self.expected is None else self.expected.enabled_at(node)
+        if known is not None:
+            node.near = known[1]
+            return Lazy(None, node.state, None, known=known[0])
+        answers = self.cache.answers_for(node.state, near=None if node.parent is None else node.parent.near)
+        node.near = (node.state, answers)
+        return Lazy(self.cache, node.state, answers, self.config.action_filter)
+
     def verdict(self, node: _Node) -> Violation | None:
         """The first safety property `node`'s state violates."""
         known = None if self.expected is None else self.expected.verdict_at(node)
@@ -274,6 +285,12 @@ class _Search:
         if node.depth >= self.config.settle_steps:
             return None
         return policy.choose(enabled if not node.idle else [a for a in enabled if a not in node.idle])
+
+    def fair_lazy(self, node: _Node, policy: FairPolicy, enabled: Lazy) -> Action | None:
+        """`fair` among `enabled`, computing no more of them than the choice needs (`lazy_enabled.choose`)."""
+        if node.depth >= self.config.settle_steps:
+            return None
+        return self.fair(node, policy, enabled.full()) if node.idle else choose(policy, enabled)
 
     def stutter(self, node: _Node, act: Action, state: ClusterState, deviations: int, cost: int = 0
                 ) -> _Node | None:
@@ -323,7 +340,7 @@ class _Search:
         if not convergence:
             return None
         state, trace = node.state, node.path()
-        if Quiesce() in actions(self.model, state):
+        if not state.quiesced:  # (`Quiesce` is enabled until taken: `faults.quiesce_enabled`)
             state = step(self.model, state, Quiesce())
             trace = (*trace, Quiesce())
             found = self.checker.violation(state)
@@ -415,10 +432,11 @@ def _visit(search: _Search, entry: _Entry, heap: list[Queued], layers: dict[int,
     found = search.verdict(node)
     if found is not None:
         return _Found(found, node.path(), node.deviations, cost)
-    enabled = search.enabled(node)
+    lazy = search.lazy(node)
+    enabled: Iterable[Action] = lazy
     if node.idle:  # moves that left the state as it was: set aside, as deviations too
-        enabled = [a for a in enabled if a not in node.idle]
-    fair = search.fair(node, policy, enabled)
+        enabled = [a for a in lazy.full() if a not in node.idle]
+    fair = search.fair_lazy(node, policy, lazy)
     if fair is None or isinstance(fair, UserStep):
         # Quiet (the run ends, or the user's next step is due): judge convergence as if faults and
         # the user stopped here.

@@ -14,18 +14,23 @@ import attrs
 import pytest
 from cluster_harness import api, api_seen
 
-from kubeprop.model.api.meta import find_condition
+from kubeprop.model.api.core import Node, NodeStatus
+from kubeprop.model.api.meta import ObjectMeta, find_condition
 from kubeprop.model.api.objects import ObjectKey, Pod
+from kubeprop.model.api.pod import PodSchedulingGate
+from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.faults import reset_component
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.scheduler.component import MarkUnschedulable, Preempt, Schedule, decide
-from kubeprop.model.scheduler.nominator import on_pod_event
+from kubeprop.model.scheduler.nodeinfo import build_node_infos
+from kubeprop.model.scheduler.nominator import on_pod_event, rebuild
 from kubeprop.model.scheduler.queue import Parked, SchedulerState
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key
 
 DATA = Path(__file__).parents[1] / "data" / "preemption" / "nominator"
 NOMINATOR = DATA / "scenario.yaml"
@@ -189,3 +194,40 @@ def test_update_nominated_pod_keeps_the_memory_only_while_neither_object_names_a
     empty = SchedulerState()
     parked = SchedulerState(unschedulable=empty.unschedulable.set(Q, Parked(0, ((), empty.assumed))))
     assert on_pod_event(parked, _event("MODIFIED", ""))[0] == parked
+
+
+def _gated(event: WatchEvent) -> WatchEvent:
+    pod = event.object
+    assert isinstance(pod, Pod)
+    gated = attrs.evolve(pod, spec=attrs.evolve(pod.spec, scheduling_gates=(PodSchedulingGate(name="wait"),)))
+    return attrs.evolve(event, object=gated)
+
+
+def test_a_gated_pod_added_with_a_nomination_is_not_nominated_but_updated_it_is() -> None:
+    """moveToActiveQ runs PreEnqueue before addNominatedPod: a scheduling-gated pod added (or listed
+    by a restarted scheduler) naming a node is parked un-nominated; an update naming one goes
+    through UpdateNominatedPod, gated or not (`scheduling_queue.go` Update). Before, the model
+    nominated the added gated pod."""
+    added, _ = on_pod_event(SchedulerState(), _gated(_event("ADDED", "n1")))
+    assert added.nominated == {} and added.seen == {P: "n1"}
+    updated, _ = on_pod_event(added, _gated(_event("MODIFIED", "n1")))
+    assert updated.nominated == {P: "n1"}
+    assert on_pod_event(SchedulerState(), _event("ADDED", "n1"))[0].nominated == {P: "n1"}
+    rebuilt = rebuild(SchedulerState(), [_gated(_event("ADDED", "n1")).object])
+    assert rebuilt.nominated == {} and rebuilt.seen == {P: "n1"}
+    assert rebuild(SchedulerState(), [_event("ADDED", "n1").object]).nominated == {P: "n1"}
+
+
+def test_a_nominated_pod_being_deleted_still_reserves_its_node() -> None:
+    """addGENominatedPods counts every pod the nominator holds on the node, and nothing drops a
+    pod being deleted from it before its deletion event (an unbound pod kept by a finalizer, or
+    whose deletion event has not arrived): the cycle's snapshot counts it on its node. Before, the
+    model left out a nominated pod with a deletionTimestamp."""
+    template = _event("MODIFIED", "n1").object
+    assert isinstance(template, Pod)
+    deleting = attrs.evolve(template, metadata=attrs.evolve(template.metadata, deletion_timestamp=5))
+    node = Node(metadata=ObjectMeta(name="n1"), status=NodeStatus(capacity=FrozenMap(
+        {"cpu": Quantity.parse("1"), "memory": Quantity.parse("1Gi"), "pods": Quantity.parse("10")})))
+    infos = build_node_infos([node], [deleting], nominations={P: "n1"})
+    assert [pod_key(p) for p in infos[0].nominated] == [P]
+    assert build_node_infos([node], [deleting])[0].nominated == ()  # the status-only view, as before

@@ -46,7 +46,7 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
                                        "1,000,000,000 (ASCII digits), got '0'"),
     (["check", "--shrink-steps", "1e5"], "argument --shrink-steps: the value must be a whole number"),
     (["check", "--shrink-steps", "-3"], "got '-3'"),
-    (["check", "--param", "x=*a"], "argument --param: expected NAME=VALUE with NAME one of: nodeMonitorGrace"),
+    (["check", "--param", "x=*a"], "argument --param: unknown parameter 'x'; valid: apfBorrowing, "),
     (["check", "--param", "nodeMonitorGracePeriodSeconds=*a"],
      "argument --param: nodeMonitorGracePeriodSeconds: the value '*a' is not YAML: found undefined alias 'a'"),
     (["check", "--param", "nodeMonitorGracePeriodSeconds=abc"], "must be an integer, got string 'abc'"),

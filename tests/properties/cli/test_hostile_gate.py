@@ -211,9 +211,14 @@ def test_a_corpus_folders_other_entries_are_shown_and_a_misnamed_counterexample_
     (corpus / "old").mkdir()
     config = tmp_path / "gate.yaml"
     config.write_text("corpus: [corpus]\n" + CHECK)
-    junit = tmp_path / "junit.xml"
-    assert main(["gate", "--config", str(config), "--junit", str(junit), "--out", str(tmp_path / "out")]) == 0
+    junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
+    assert main(["gate", "--config", str(config), "--junit", str(junit), "--summary", str(summary),
+                 "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
+    # trial 8 (B1): the skipped entries were counted as held ("4 of 4 cases held")
+    assert out.splitlines()[-1] == ("gate: 2 of 2 cases held, 2 skipped (not counterexample files: see their "
+                                    "lines); PASSED")
+    assert summary.read_text().startswith("## kubeprop gate: PASSED (2/2 held, 2 skipped)\n")
     assert "skip corpus :: README.md: not replayed: only *.json files in a corpus folder are counterexample " \
            "files" in out
     assert "skip corpus :: old: not replayed: a folder (corpus folders are not read recursively; list it under " \
