@@ -32,9 +32,11 @@ class StartPod(Action):
 class ProbeResult(Action):
     """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): readiness
     success/failure flips Ready; a liveness failure stands for failureThreshold consecutive
-    failures and kills the container (exit 137), which then restarts per restartPolicy. A sidecar's
-    `startup` probe (the only startup probes the model runs) marks it started on success, which lets
-    the next init container start, and kills it on failure (`computeInitContainerActions`)."""
+    failures and kills the container (exit 137), which then restarts per restartPolicy. A `startup`
+    probe, run while the container has not started (its readiness and liveness probes wait), marks
+    it started on success — ready then unless it has a readiness probe; a sidecar's also lets the
+    next init container start — and, standing for failureThreshold consecutive failures, kills it
+    on failure (`kuberuntime_manager.go` computePodActions, `computeInitContainerActions`)."""
 
     node: str
     pod: str

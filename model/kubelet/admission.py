@@ -24,7 +24,14 @@ from collections.abc import Iterable
 
 from kubeprop.model.api.objects import Node, ObjectKey, Taint
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.kubelet.runtime import ContainerRuntime, KubeletState, PodRuntime, has_pre_stop, init_runtime
+from kubeprop.model.kubelet.runtime import (
+    ContainerRuntime,
+    KubeletState,
+    PodRuntime,
+    container_runtime,
+    has_pre_stop,
+    init_runtime,
+)
 from kubeprop.model.scheduler.filters import (
     REASON_NODE_AFFINITY,
     REASON_NODE_NAME,
@@ -172,11 +179,9 @@ def pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
 
 
 def admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) -> PodRuntime:
-    """The pod admitted, its first init container(s) or its containers started (`start_next`)."""
-    containers = tuple(
-        ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None, has_liveness=c.liveness_probe is not None)
-        for c in pod.spec.containers
-    )
+    """The pod admitted, its first init container(s) or its containers started (`start_next`), each
+    with its probes (`container_runtime`)."""
+    containers = tuple(container_runtime(c) for c in pod.spec.containers)
     inits = tuple(init_runtime(c) for c in pod.spec.init_containers)
     return admitted(model, k, node, pod, now, containers, inits).start_next(now)
 

@@ -9,7 +9,7 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `StartPod`: admit a bound pod and start its first init container(s) — a sidecar and what
   follows it —, or its containers (`pkg/kubelet/kubelet.go` SyncPod; init containers and sidecars:
   `kubeprop.model.kubelet.runtime`);
-- `ProbeResult`: a readiness, liveness or (sidecar) startup probe outcome that changes something;
+- `ProbeResult`: a readiness, liveness or startup probe outcome that changes something;
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
@@ -339,9 +339,11 @@ def holds_resources(runtime: PodRuntime) -> bool:
 
 
 def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:
-    """Readiness flips `ready`; a sidecar's startup success marks it started (ready unless it has a
-    readiness probe) and starts the next init container; a liveness or startup failure kills the
-    container (`prober/worker.go`, `computeInitContainerActions`)."""
+    """Readiness flips `ready`; a startup success marks the container started (ready unless it has a
+    readiness probe, whose probing begins: `prober/worker.go` doProbe), a sidecar's also starts the
+    next init container (`computeInitContainerActions`); a liveness or startup failure kills the
+    container (`kuberuntime_manager.go` computePodActions: "failed startup probe"), which restarts
+    per `should_restart`."""
     runtime = _runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
@@ -349,7 +351,8 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
         return _set_pod(state, act.node, act.pod, runtime.with_container(evolve(c, ready=act.success)))
     if act.probe == "startup" and act.success:
         c = evolve(c, startup_pending=False, ready=not c.has_readiness)
-        return _set_pod(state, act.node, act.pod, runtime.with_container(c).start_next(state.clock))
+        runtime = runtime.with_container(c)
+        return _set_pod(state, act.node, act.pod, runtime.start_next(state.clock) if c.restartable else runtime)
     runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
     return _set_pod(state, act.node, act.pod, runtime)
 

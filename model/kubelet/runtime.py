@@ -13,6 +13,13 @@ Upstream sources of the rules below:
   restart of a container has no back-off entry yet, so it is immediate;
 - readiness at container start: `pkg/kubelet/prober/prober_manager.go` UpdatePodStatus (a
   container with a readinessProbe starts not ready, one without is ready as soon as it runs);
+- startup probes, of containers and sidecars alike: `prober_manager.go` isContainerStarted /
+  UpdatePodStatus (a running container with a startup worker and no Success result is not
+  `started`, nor ready), `pkg/kubelet/prober/worker.go` doProbe (readiness and liveness probes
+  wait until the container started; a restarted container's startup result is reset: a new
+  container ID gets the initial Unknown), and `kuberuntime_manager.go` computePodActions (a startup
+  failure — failureThreshold consecutive failed probes — kills the container, restarted unless the
+  restartPolicy is Never, with back-off);
 - exit codes: a SIGKILLed container exits 137 (128 + 9), reason `Error`;
 - sidecars (init containers with `restartPolicy: Always`, `pkg/api/v1/pod/util.go`
   IsRestartableInitContainer): `kuberuntime_container.go` computeInitContainerActions starts one,
@@ -68,10 +75,11 @@ class ContainerRuntime:
     restartable: bool = attrs.field(default=False, metadata=_LATER)
     """A sidecar: an init container with `restartPolicy: Always`."""
     has_startup: bool = attrs.field(default=False, metadata=_LATER)
-    """A sidecar with a startupProbe (the model does not run the startup probes of other containers)."""
+    """The container (regular, or a sidecar) has a startupProbe."""
     startup_pending: bool = attrs.field(default=False, metadata=_LATER)
     """Running, its startupProbe not yet succeeded: not `started`, not ready, no readiness or liveness
-    probe run yet (`pkg/kubelet/prober/worker.go`), and the next init container waits."""
+    probe run yet (`pkg/kubelet/prober/worker.go` doProbe; `prober_manager.go` UpdatePodStatus), and,
+    for a sidecar, the next init container waits."""
 
     def start(self, now: int) -> ContainerRuntime:
         """The container (re)starts: ready at once unless it has a readiness or startup probe."""
@@ -89,13 +97,20 @@ class ContainerRuntime:
         return self.running and not self.startup_pending
 
 
+def container_runtime(c: Container, restartable: bool = False) -> ContainerRuntime:
+    """An admitted pod's container (or sidecar, `restartable`) with its probes: the kubelet's prober
+    manager makes a worker for each probe it has (`pkg/kubelet/prober/prober_manager.go` AddPod)."""
+    return ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None,
+                            has_liveness=c.liveness_probe is not None, restartable=restartable,
+                            has_startup=c.startup_probe is not None)
+
+
 def init_runtime(c: Container) -> ContainerRuntime:
-    """An admitted pod's init container: a regular one, or a sidecar (`restartPolicy: Always`) with its probes."""
+    """An admitted pod's init container: a regular one (no probes: validation refuses them), or a
+    sidecar (`restartPolicy: Always`) with its probes."""
     if c.restart_policy != "Always":
         return ContainerRuntime(c.name)
-    return ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None,
-                            has_liveness=c.liveness_probe is not None, restartable=True,
-                            has_startup=c.startup_probe is not None)
+    return container_runtime(c, restartable=True)
 
 
 def has_pre_stop(c: Container) -> bool:

@@ -97,7 +97,8 @@ def _terminated(c: ContainerRuntime) -> FrozenMap[str, Any]:
 def container_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> ContainerStatus:
     """`convertToAPIContainerStatuses`: running, terminated, or waiting to restart (with the
     last termination as lastState); a container not started yet waits with reason
-    ContainerCreating, or PodInitializing in a pod with init containers."""
+    ContainerCreating, or PodInitializing in a pod with init containers. `started` is the prober's
+    (`prober_manager.go` UpdatePodStatus): running and past its startupProbe, if it has one."""
     last: Any = None
     if c.running:
         state: Any = FrozenMap({"running": FrozenMap({"startedAt": c.started_at})})
@@ -113,7 +114,7 @@ def container_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> Co
     else:
         state = _terminated(c)
     return ContainerStatus(name=c.name, ready=c.ready and c.running, restart_count=c.restart_count,
-                           started=c.running, state=state, last_state=last, image=image)
+                           started=c.started, state=state, last_state=last, image=image)
 
 
 def _unready(runtime: PodRuntime) -> list[str]:
@@ -188,7 +189,7 @@ def _init_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> Contai
     and started as a container is (`convertToAPIContainerStatuses`)."""
     status = container_status(runtime, c, image)
     if c.restartable:
-        return evolve(status, started=c.started)
+        return status
     return evolve(status, ready=c.exit_code == 0 and not c.running)
 
 
