@@ -16,12 +16,12 @@ import attrs
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
 from kubeprop.model.kubelet.component import StartPod, SyncPodStatus
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.filters import find_untolerated_taint
-from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.state.actions import Action, CrashNode, Partition, RestartNode, Tick, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import first_violation, select
