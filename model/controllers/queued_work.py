@@ -41,6 +41,8 @@ The reconcile is run on a copy (the state is a value) and its responses reach no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 
@@ -50,17 +52,19 @@ __all__ = ["holds_clock", "urgent_keys"]
 def urgent_keys(model: ClusterModel, state: ClusterState) -> list[tuple[str, str]]:
     """(controller, key) for every queued key of a synced controller whose reconcile would change
     the state now, in `enabled`'s order (empty while the controller manager is down)."""
-    if not is_up(state, CONTROLLER_MANAGER):
-        return []
-    return [(name, key) for name, key in controllers.queued(model, state) if _changes(model, state, name, key)]
+    return list(_urgent(model, state))
 
 
 def holds_clock(model: ClusterModel, state: ClusterState) -> bool:
     """True while a controller that is up has a queued key it can reconcile now (see the module
-    docstring): `Tick` is not enabled then."""
+    docstring): `Tick` is not enabled then. Asks only until the first such key."""
+    return next(_urgent(model, state), None) is not None
+
+
+def _urgent(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
     if not is_up(state, CONTROLLER_MANAGER):
-        return False
-    return any(_changes(model, state, name, key) for name, key in controllers.queued(model, state))
+        return
+    yield from ((name, key) for name, key in controllers.queued(model, state) if _changes(model, state, name, key))
 
 
 def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
