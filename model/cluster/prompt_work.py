@@ -18,10 +18,10 @@ or a call of an asynchronous preemption. Upstream `Scheduler.Run` loops `Schedul
 pops the active queue as soon as it holds a pod (`pkg/scheduler/backend/queue/scheduling_queue.go`
 Pop), and the binding cycle runs at once in its own goroutine (`schedule_one.go` runBindingCycle): a
 cycle takes milliseconds. What waits upstream waits in the model too: parked pods (until an event
-or the 30 s flush: a timer), a binding waiting for its volumes. The model has no back-off queue (a pod
-moved back is retried at once, `kubeprop.model.scheduler.queue`), where upstream a pod that failed
-waits 1 s doubling up to 10 s (`pkg/scheduler/apis/config/v1/defaults.go` PodInitialBackoffSeconds,
-PodMaxBackoffSeconds): at most one tick, which the rule does not let pass before the attempt.
+or the 30 s flush: a timer), a binding waiting for its volumes, and a pod in the backoff queue
+(`kubeprop.model.scheduler.backoff`: 1 s doubling up to 10 s, `pkg/scheduler/apis/config/v1/defaults.go`
+PodInitialBackoffSeconds, PodMaxBackoffSeconds; its end is the scheduler's timer) — unless the active
+queue is empty and SchedulerPopFromBackoffQ (v1.33) pops it at once.
 
 **Work in flight (`in_flight_holds_clock`): no tick that reaches no timer while a watch event waits
 for a component that is up and reaches the API server, a dropped watch waits to be listed again, or

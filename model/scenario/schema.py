@@ -39,6 +39,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerBalancedSkipsBestEffort": True,
     "schedulerSidecarHostPorts": True,
     "schedulerAsyncPreemption": True,
+    "schedulerPopFromBackoffQ": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,

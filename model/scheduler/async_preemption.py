@@ -122,14 +122,15 @@ def _replace(state: ClusterState, instance: str, pod: str, index: int, prep: Pre
 
 def _end(state: ClusterState, instance: str, pod: str, index: int, failed: bool) -> ClusterState:
     """Goroutine `index` of `pod` ends; after a failure `Activate` moves the pod from the
-    unschedulable pods to the active queue (PreEnqueue passes: it left `preempting` before its
+    unschedulable pods (or the backoff queue) to the active queue (PreEnqueue passes: it left `preempting` before its
     last victim; a pod another goroutine still holds stays parked, gated)."""
     memory: SchedulerState = state.schedulers[instance]
     runs = memory.preempting[pod]
     rest = (*runs[:index], *runs[index + 1:])
     memory = evolve(memory, preempting=memory.preempting.set(pod, rest) if rest else memory.preempting.delete(pod))
-    if failed and not memory.held(pod):
-        memory = evolve(memory, unschedulable=memory.unschedulable.delete(pod))
+    if failed and not memory.held(pod):  # (`activate` takes it from the backoff queue too)
+        memory = evolve(memory, unschedulable=memory.unschedulable.delete(pod),
+                        backoff=memory.backoff.delete(pod) if pod in memory.backoff else memory.backoff)
     return _set(state, instance, memory)
 
 

@@ -107,7 +107,7 @@ def test_the_cycle_nominates_and_holds_the_pod_before_any_victim_is_touched() ->
     assert memory.held(P) and P in memory.unschedulable
     assert _goroutine(state) == {ClearNominations("scheduler", P)}
     # PreEnqueue: events that move the parked pods leave it parked; it is not in the active queue
-    assert P in memory.move_all().unschedulable
+    assert P in memory.move_all(state.clock).unschedulable
     unparked = attrs.evolve(memory, unschedulable=memory.unschedulable.delete(P))
     assert P not in {f"default/{p.metadata.name}" for p in pending_queue(view(model, state, "scheduler"), unparked)}
 
