@@ -103,6 +103,10 @@ class Preparation:
     priority: int
     scheduler_name: str
     failed: bool = False
+    tries: FrozenMap[str, int] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The failed attempts so far of each victim's DisruptionTarget patch whose last attempt failed
+    retriably (`util.PatchPodStatus` retries it: `kubeprop.model.scheduler.status_patch`); each next
+    attempt is a `PreemptVictim` step of its own. Empty unless a 500 or 503 answered one."""
 
     @property
     def held(self) -> bool:
