@@ -22,14 +22,16 @@ Upstream (`kubernetes/kubernetes` v1.33, `pkg/scheduler/backend/queue/backoff_qu
   (back-off end, then the activeQ's order: `lessBackoffCompletedWithPriority`) without waiting —
   never a pod of `podErrorBackoffQ` (`popBackoff`).
 
-Model: the attempts are kept per pod while the scheduler queues it or holds it assumed (dropped
-when its cache shows it bound or deleted), capped where the back-off reaches its cap (more
-attempts no longer change anything); a pod in back-off is a `Backoff` (when it ends, and whether it
-is an error back-off). The model's clock moves in ticks (10 s by default), and a step taken at
-clock t stands for a moment within that tick: a back-off that began at t ends at the first clock
-at or past its end (`t + duration`), so a pod put back in the same clock value waits, and one tick
-ends it. The end is the scheduler's timer (`queue.next_timer`): a pod that only waits for its
-back-off does not hold the clock (`kubeprop.model.cluster.prompt_work`).
+Model: the attempts are counted per pod at each failure (a cycle that parks it, a binding that
+fails: every attempt but a pod's last, successful one ends so, so the count is `Attempts` wherever
+a back-off is computed), dropped when the scheduler's cache shows the pod bound or deleted, and
+capped where the back-off reaches its cap (more attempts no longer change anything); a pod in
+back-off is a `Backoff` (when it ends, and whether it is an error back-off). The model's clock
+moves in ticks (10 s by default), and a step taken at clock t stands for a moment within that
+tick: a back-off that began at t ends at the first clock at or past its end (`t + duration`), so a
+pod put back in the same clock value waits, and one tick ends it. The end is the scheduler's timer
+(`queue.next_timer`): a pod that only waits for its back-off does not hold the clock
+(`kubeprop.model.cluster.prompt_work`).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ ATTEMPTS_CAP = _cap()
 
 
 def attempted(attempts: FrozenMap[str, int], key: str) -> FrozenMap[str, int]:
-    """`Pop`: one attempt more for `key` (up to `ATTEMPTS_CAP`)."""
+    """One (failed) attempt more for `key` (up to `ATTEMPTS_CAP`)."""
     count = attempts.get(key, 0)
     return attempts if count >= ATTEMPTS_CAP else attempts.set(key, count + 1)
 

@@ -42,6 +42,7 @@ import attrs
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.evolve import evolve
+from kubeprop.model.scheduler.backoff import attempted
 from kubeprop.model.scheduler.prepare import SCHEDULER_ERROR, SCHEDULER_USER, record_failure
 from kubeprop.model.scheduler.queue import SchedulerState
 from kubeprop.model.scheduler.volumebinding import (
@@ -123,7 +124,8 @@ def binding_failed(model: ClusterModel, state: ClusterState, instance: str, key:
     memory = _memory(state, instance)
     nominated = memory.nominated.delete(key) if key in memory.nominated else memory.nominated
     memory = evolve(memory, assumed=memory.assumed.delete(key), bound=memory.bound - {key},
-                    binding_volumes=memory.binding_volumes - {key}, nominated=nominated)
+                    binding_volumes=memory.binding_volumes - {key}, nominated=nominated,
+                    attempts=attempted(memory.attempts, key))
     state = _set_memory(state, instance, memory.move_all(state.clock))
     cached = _cached_pod(model, state, instance, key)
     if cached is None:

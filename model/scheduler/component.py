@@ -172,16 +172,20 @@ def _set_memory(state: ClusterState, instance: str, memory: SchedulerState) -> C
     return evolve(state, schedulers=state.schedulers.set(instance, memory))
 
 
-def _popped(state: ClusterState, instance: str, key: str) -> ClusterState:
-    """`Pop`: the pod leaves the backoff queue (when it came from there) and counts one attempt more."""
+def _popped(state: ClusterState, instance: str, key: str, failed: bool) -> ClusterState:
+    """`Pop`: the pod leaves the backoff queue (when it came from there); a cycle that `failed`
+    counts one attempt more (`SchedulerState.attempts`)."""
     memory = _memory(state, instance)
-    backoff = memory.backoff.delete(key) if key in memory.backoff else memory.backoff
-    return _set_memory(state, instance, evolve(memory, attempts=attempted(memory.attempts, key), backoff=backoff))
+    backoff = memory.backoff.delete(key)
+    attempts = attempted(memory.attempts, key) if failed else memory.attempts
+    if backoff is memory.backoff and attempts is memory.attempts:
+        return state
+    return _set_memory(state, instance, evolve(memory, attempts=attempts, backoff=backoff))
 
 
 def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> ClusterState:
     """assume: the pod is assumed onto the node and leaves the nominator (DeleteNominatedPodIfExists)."""
-    state = _popped(state, act.scheduler, act.pod)
+    state = _popped(state, act.scheduler, act.pod, failed=False)
     memory = _memory(state, act.scheduler)
     nominated = memory.nominated.delete(act.pod) if act.pod in memory.nominated else memory.nominated
     return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node),
@@ -201,7 +205,7 @@ def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnsch
     decision = decide(model, state, act.scheduler)
     assert decision is not None
     pod, result = decision
-    state = _popped(state, act.scheduler, act.pod)
+    state = _popped(state, act.scheduler, act.pod, failed=True)
     state = record_failure(model, state, act.scheduler, pod, result.message, "" if result.clear_nomination else KEEP)
     return _park(model, state, act.scheduler, act.pod)
 
@@ -219,7 +223,7 @@ def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterS
     pod, result = decision
     candidate = result.preemption
     assert candidate is not None and candidate.node == act.node, "Preempt is not enabled"
-    state = _popped(state, act.scheduler, act.pod)
+    state = _popped(state, act.scheduler, act.pod, failed=True)
     nominated: str | None = act.node
     message = result.message
     if model.parameter("schedulerAsyncPreemption"):

@@ -160,8 +160,11 @@ class SchedulerState:
     unless a 500 or 503 answered one."""
 
     attempts: FrozenMap[str, int] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
-    """The scheduling attempts of each pod the instance has tried and not yet seen bound or deleted
-    (`QueuedPodInfo.Attempts`, capped: `kubeprop.model.scheduler.backoff`); they set its back-off."""
+    """The failed scheduling attempts of each pod the instance has not yet seen bound or deleted
+    (a cycle that parks it, a binding that fails), capped (`kubeprop.model.scheduler.backoff`):
+    upstream's `QueuedPodInfo.Attempts` wherever a back-off is computed, since every attempt but a
+    pod's last, successful one ends in a failure (counted at the failure, an assumed pod carries
+    none more)."""
     backoff: FrozenMap[str, Backoff] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
     """The backoff queue (`podBackoffQ` and `podErrorBackoffQ`): pods waiting for their back-off to
     end before they are tried again; empty, and left out of fingerprints, unless a pod waits."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.cluster.prompt_work import scheduler_holds_clock
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
@@ -126,9 +127,15 @@ def test_a_pod_whose_binding_failed_does_not_hold_the_clock() -> None:
     assert isinstance(pod, Pod) and not pod.spec.node_name
 
 
-def test_attempts_go_when_the_pod_is_seen_bound() -> None:
+def test_attempts_count_failures_and_go_when_the_pod_is_seen_bound() -> None:
+    """A cycle that assumes the pod adds no attempt (its binding failing would: above); one that
+    parks it does; the count goes once the cache shows the pod bound."""
     model = _model("variants/parked.yaml", instantCaches=True)
     state = _take(model, initial_state(model), Schedule, pod="default/a")
-    assert _memory(state).attempts == {"default/a": 1}
-    state = _take(model, state, Bind, pod="default/a")
     assert not _memory(state).attempts
+    state = _c_moved(model)
+    state = step(model, state, UserStep(1))
+    state = settle(model, state).state
+    pod = state.store.get(ObjectKey("pods", "default", "c"))
+    assert isinstance(pod, Pod) and pod.spec.node_name == "worker-1"
+    assert not _memory(state).attempts and not _memory(state).backoff
