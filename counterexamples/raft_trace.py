@@ -24,19 +24,15 @@ import attrs
 
 from kubeprop.counterexamples import printable
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.format import (
+from kubeprop.counterexamples.format import own_file, write_atomic
+from kubeprop.counterexamples.format_read import _fail, check_header, read_data, system_of
+from kubeprop.counterexamples.format_records import (
     KIND,
     SCHEMA_VERSION,
     CounterexampleError,
     EngineRecord,
     PropertyRecord,
     ViolationRecord,
-    _fail,
-    check_header,
-    own_file,
-    read_data,
-    system_of,
-    write_atomic,
 )
 from kubeprop.counterexamples.output import folder_link, replace_file
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
