@@ -19,9 +19,10 @@ a cycle (`trace[k..]`) that returns to the state after the stem up to its cycle 
 its violation is judged on the cycle, at the last step. Both additions are optional: a version 1
 file is a version 2 cluster file without `lasso`.
 
-This module writes files (`to_data`, `dumps`, `write`); the record itself is in `format_records`
-and reading in `format_read`. `Counterexample`, `CounterexampleError`, `load` and `loads` are
-re-exported here, where the documentation shows them. May import both; neither imports it.
+This module writes files (`to_data`, `dumps`, `write`; `file_text` and `write_file` serve Raft
+files too); the record itself is in `format_records` and reading in `format_read`.
+`Counterexample`, `CounterexampleError`, `load` and `loads` are re-exported here, where the
+documentation shows them. May import both; neither imports it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,8 @@ from kubeprop.model.api.codec import thaw_json
 from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.state.actions import to_json
 
-__all__ = ["Counterexample", "CounterexampleError", "dumps", "load", "loads", "own_file", "to_data", "write",
-           "write_atomic"]
+__all__ = ["Counterexample", "CounterexampleError", "dumps", "file_text", "load", "loads", "own_file", "to_data",
+           "write", "write_atomic", "write_file"]
 
 
 # --- JSON out ------------------------------------------------------------------------------------
@@ -94,9 +95,15 @@ def to_data(ce: Counterexample) -> dict[str, Any]:
     return out
 
 
+def file_text(data: Any) -> str:
+    """A counterexample file's text from its JSON data, cluster or Raft: indented JSON with a final
+    newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def dumps(ce: Counterexample) -> str:
     """The file's text: indented JSON with a final newline."""
-    return json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n"
+    return file_text(to_data(ce))
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -134,26 +141,38 @@ def own_file(path: Path) -> Any:
     return data
 
 
-def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> Path:
-    """Write `ce` into folder `where` under its content-addressed name (or to `where` itself if it
-    ends in `.json`: written as `output.write_text` writes a path the user names). In a folder, an
-    existing counterexample file for the same violation whose trace is no longer than this one is
-    kept (with `keep_shorter`), a longer one replaced atomically, and anything else under that name
-    refused (`own_file`); a folder that is a symbolic link is refused (`output.folder_link`).
-    Returns the path."""
+def write_file(text: str, name: str, where: Path | str, keep: Callable[[Any, Path], bool] | None = None) -> Path:
+    """Write a counterexample file's `text` into folder `where` under `name` (or to `where` itself if
+    it ends in `.json`: written as `output.write_text` writes a path the user names). In a folder,
+    anything under that name but a counterexample file is refused (`own_file`), and so is a folder
+    that is a symbolic link (`output.folder_link`); an existing counterexample file is kept when
+    `keep(its data, its path)` says so, else replaced atomically. Returns the path. Every writer of
+    counterexample files (`write` here, `raft_trace.write`) goes through here."""
     where = Path(where)
     if where.suffix == ".json":
-        write_atomic(where, dumps(ce))
+        write_atomic(where, text)
         return where
     linked = folder_link(where)
-    if linked is not None:
+    if linked is not None:  # a link committed under the folder's name would send the file elsewhere
         raise linked
-    path = where / ce.file_name
+    path = where / name
     data = own_file(path)
-    if keep_shorter and data is not None and _readable(data, path) and len(data["trace"]) <= len(ce.actions):
+    if keep is not None and data is not None and keep(data, path):
         return path
-    replace_file(path, dumps(ce))
+    replace_file(path, text)
     return path
+
+
+def write(ce: Counterexample, where: Path | str, keep_shorter: bool = True) -> Path:
+    """Write `ce` into folder `where` under its content-addressed name (or to `where` itself if it
+    ends in `.json`), as `write_file` writes. In a folder, an existing counterexample file for the
+    same violation whose trace is no longer than this one is kept (with `keep_shorter`), a longer
+    one replaced atomically. Returns the path."""
+
+    def no_longer(data: Any, path: Path) -> bool:
+        return _readable(data, path) and len(data["trace"]) <= len(ce.actions)
+
+    return write_file(dumps(ce), ce.file_name, where, no_longer if keep_shorter else None)
 
 
 def _readable(data: Any, path: Path) -> bool:
