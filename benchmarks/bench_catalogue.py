@@ -254,12 +254,8 @@ def main() -> int:
     load_before = os.getloadavg()
     rows = []
     lanes = "" if args.workers is None else f" --workers {args.workers}"
-    for variant, (scenario, caught_by) in USER_SCENARIOS.items():
-        if args.only and variant not in args.only:
-            continue
-        rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget, args.workers))
-        print(rows[-1], flush=True)
-    for variant, scenario, caught_by in MORE_USER_SCENARIOS:
+    cases = [*((v, s, caught) for v, (s, caught) in USER_SCENARIOS.items()), *MORE_USER_SCENARIOS]
+    for variant, scenario, caught_by in cases:
         if args.only and variant not in args.only:
             continue
         rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget, args.workers))
