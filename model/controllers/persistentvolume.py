@@ -31,7 +31,14 @@ a volume whose claim is gone is Released, then its reclaim policy is carried out
 volume to its external provisioner, deletes a hostPath one under /tmp/, and marks any other one
 Failed — each only after a live GET of the volume finds it still released, deleteVolumeOperation's
 fresh read: a stale cache deletes nothing); a volume bound to a claim that does not name it yet
-enqueues that claim. A claim's deletion enqueues its volume (pv_controller_base.go deleteClaim).
+enqueues that claim. A volume bound to a claim that names *another* volume (two volumes raced for
+the claim, a provisioned volume came after the claim found a static one, or a user wrote the
+`claimRef`; syncVolume's "Volume is bound to a claim, but the claim is bound elsewhere",
+`bound_elsewhere`): one dynamically provisioned (`pv.kubernetes.io/provisioned-by`) with reclaim
+policy Delete is Released and reclaimed as above; any other is unbound (unbindVolume: `claimRef`
+cleared with the controller's `bound-by-controller` annotation, or only its UID for a volume a
+user pre-bound) and Available. A claim's deletion enqueues its volume (pv_controller_base.go
+deleteClaim).
 
 "Gone" is asked of the API server, not taken from the cache (syncVolume, read at a v1.31+ source:
 `ctrl.claims.GetByKey`, `claimLister`, then `kubeClient.CoreV1().PersistentVolumeClaims(ns).Get`): a
@@ -50,8 +57,9 @@ collector's and the PVC protection controller's live reads; upstream's second GE
 answer of another UID is the same question again, so one answer decides.
 
 Model choices: volume events enqueue the claims they concern (the one in `claimRef`, or every
-unbound claim of the volume's class for a free volume), where upstream a free volume is matched
-at the claims' periodic resync (15 s); the retroactive default class (RetroactiveDefaultStorageClass)
+unbound claim of the volume's class for a free volume), and a claim's events the volumes bound to
+it while it names another, where upstream a free volume is matched, and such a volume found, at
+the periodic resync (15 s, pv_controller_base.go resync); the retroactive default class (RetroactiveDefaultStorageClass)
 and claims Lost through a volume bound elsewhere are not modelled. The controller runs only in
 scenarios that can have claims or volumes (`uses_volumes`: their objects, or a user's controller),
 so the states of the others stay as they were.
@@ -85,6 +93,7 @@ from kubeprop.model.api.volume import (
     ANN_BETA_STORAGE_PROVISIONER,
     ANN_BIND_COMPLETED,
     ANN_BOUND_BY_CONTROLLER,
+    ANN_PROVISIONED_BY,
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
     CLAIMS,
@@ -156,6 +165,37 @@ def released(volume: PersistentVolume) -> Released:
         volume = evolve(volume, status=PersistentVolumeStatus(phase="Released"))
         requests = (Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=volume),)
     return Released(requests, reclaim_volume(volume, written=bool(requests)))
+
+
+def bound_elsewhere(volume: PersistentVolume) -> Released | list[Request]:
+    """syncVolume's last branch, "Volume is bound to a claim, but the claim is bound elsewhere":
+    a volume dynamically provisioned (`pv.kubernetes.io/provisioned-by`, AnnDynamicallyProvisioned)
+    with reclaim policy Delete "is not needed. Delete it": Released (a Failed one stays Failed), then
+    reclaimVolume (`released`); any other is unbound (`unbind_volume`), whether the controller bound
+    it ("We did this; fix it") or a user did ("waiting for the claim to get unbound")."""
+    if ANN_PROVISIONED_BY in volume.metadata.annotations and volume.spec.persistent_volume_reclaim_policy == "Delete":
+        return released(volume)
+    return unbind_volume(volume)
+
+
+def unbind_volume(volume: PersistentVolume) -> list[Request]:
+    """unbindVolume (pv_controller.go): a volume the controller bound
+    (`pv.kubernetes.io/bound-by-controller`) loses its `claimRef` and that annotation; one a user
+    pre-bound keeps its `claimRef` without the UID ("It leaves the volume pre-bound to the claim").
+    The update, then updateVolumePhase to Available on the object it returned (a write only when the
+    phase differs; the message cleared)."""
+    ref = volume.spec.claim_ref
+    annotations = volume.metadata.annotations
+    if ANN_BOUND_BY_CONTROLLER in annotations:
+        metadata = evolve(volume.metadata, annotations=annotations.delete(ANN_BOUND_BY_CONTROLLER))
+        unbound = evolve(volume, metadata=metadata, spec=evolve(volume.spec, claim_ref=None))
+    else:
+        unbound = evolve(volume, spec=evolve(volume.spec, claim_ref=None if ref is None else evolve(ref, uid="")))
+    out = [Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=unbound)]
+    if unbound.status.phase != "Available":
+        available = evolve(unbound, status=evolve(unbound.status, phase="Available", message=""))
+        out.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=_unconditional(available)))
+    return out
 
 
 def uses_volumes(objects: Iterable[Any], controllers: Iterable[Any] = ()) -> bool:
@@ -243,7 +283,7 @@ class PersistentVolumeController:
             cached = view.get(ObjectKey(CLAIMS, obj.metadata.namespace, obj.metadata.name))
             if obj.spec.volume_name and (cached is None or cached.metadata.uid != obj.metadata.uid):
                 return (key, f"/{obj.spec.volume_name}")  # deleteClaim: "sync the volume when its claim is deleted"
-            return (key,)
+            return (key, *_misbound(obj, view))
         if not isinstance(obj, PersistentVolume):
             return ()
         ref = obj.spec.claim_ref
@@ -356,7 +396,20 @@ class PersistentVolumeController:
             volume_name = answer.volume_name
         if volume_name == volume.metadata.name:
             return _phase(volume, "Bound")
-        return []  # the claim's sync (enqueued by keys_for) finishes the binding
+        if not volume_name:
+            return []  # the claim's sync (enqueued by keys_for) finishes the binding
+        return bound_elsewhere(volume)
+
+
+def _misbound(claim: PersistentVolumeClaim, view: ObjectView) -> tuple[str, ...]:
+    """The keys of the volumes bound (with its UID) to `claim` while it names another volume: the
+    volumes syncVolume's "claim is bound elsewhere" branch is for, which upstream's resync finds."""
+    if not claim.spec.volume_name:
+        return ()
+    return tuple(f"/{v.metadata.name}" for v in view.list(VOLUMES)
+                 if isinstance(v, PersistentVolume) and v.metadata.name != claim.spec.volume_name
+                 and (ref := v.spec.claim_ref) is not None and ref.uid == claim.metadata.uid
+                 and ref.name == claim.metadata.name and ref.namespace == claim.metadata.namespace)
 
 
 def _observe_volume(memory: PvMemory, response: Response) -> PvMemory | None:
