@@ -18,8 +18,9 @@ default since v1.31 and GA in v1.33), and the hostPath plug-in's deleter
     supports /tmp/.+ but received provided <path>`;
   - any other volume (local, nfs): no deletable plug-in: phase Failed, `error getting deleter
     volume plugin for volume "<name>": no deletable volume plugin matched`.
-  A Failed volume is tried again at each sync, which fails the same way (no write: its phase and
-  message are unchanged).
+  A Failed volume is tried again at each sync, which writes nothing: updateVolumePhaseWithEvent
+  compares the phase only ("phase already set"), so a volume already Failed keeps its message,
+  whatever the new failure says.
 - **Recycle** (deprecated): loading refuses a manifest that asks for it
   (`kubeprop.model.api.core.PersistentVolumeSpec`); a volume a scenario's own controller creates
   with it stays Released: the recycler pod is not modelled.
@@ -37,11 +38,12 @@ cleared `claimRef` to reuse the volume, and the controller manager has not seen 
 deletes nothing, as upstream. A failed GET decides nothing: the next sync starts again (upstream
 returns and waits for the resync). The GET is sent only where its answer decides a write: not for
 Retain, an external deleter ("External deleter for volume requested, ignoring" follows the GET
-upstream, whatever it answers), nor a volume already Failed with the same failure (updateVolumePhase
-writes nothing when the phase is already Failed). Not modelled: the in-tree deletion-protection
-finalizer `kubernetes.io/pv-controller` (HonorPVReclaimPolicy) and the `pv.kubernetes.io/migrated-to`
-annotation. The in-tree plug-ins named `kubernetes.io/…` in `provisioned-by` are found by the
-volume's source, as for a volume without the annotation (the model provisions nothing in-tree).
+upstream, whatever it answers), nor a volume already Failed that the deleter would fail again
+(updateVolumePhaseWithEvent writes nothing when the phase is already Failed, whatever the
+message). Not modelled: the in-tree deletion-protection finalizer `kubernetes.io/pv-controller`
+(HonorPVReclaimPolicy) and the `pv.kubernetes.io/migrated-to` annotation. The in-tree plug-ins
+named `kubernetes.io/…` in `provisioned-by` are found by the volume's source, as for a volume
+without the annotation (the model provisions nothing in-tree).
 """
 
 from __future__ import annotations
@@ -98,12 +100,13 @@ def delete_failure(volume: PersistentVolume) -> str | None:
 
 def delete_volume(volume: PersistentVolume) -> list[Request]:
     """doDeleteVolume on the operation's volume, then deleteVolumeOperation's write: the DELETE of
-    the volume, or phase Failed with the deleter's error (none when already Failed so)."""
+    the volume, or phase Failed with the deleter's error (updateVolumePhaseWithEvent: none when the
+    phase is Failed already, the message compared not at all)."""
     failure = delete_failure(volume)
     if failure is None:
         return [Request(verb="delete", user=CONTROLLER_MANAGER_USER, resource="persistentvolumes",
                         name=volume.metadata.name)]
-    if volume.status.phase == "Failed" and volume.status.message == failure:
+    if volume.status.phase == "Failed":
         return []
     failed = evolve(volume, status=PersistentVolumeStatus(phase="Failed", message=failure))
     return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=failed)]
