@@ -10,14 +10,19 @@ from pathlib import Path
 import attrs
 import pytest
 
+from kubeprop.model.api.core import ConfigMap
+from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.server import Request
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import FairPolicy, is_progress, settle
+from kubeprop.model.cluster.informers import deliver_instantly
 from kubeprop.model.cluster.restore import Backup, RestoreEtcd, SnapshotEtcd, forgotten_uid, restored_store, uid_number
 from kubeprop.model.controllers.base import Reconcile
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.scheduler.component import Bind
 from kubeprop.model.state.actions import CrashComponent, Deliver, Quiesce, Relist, UserStep
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available, send
 from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.registry import first_violation, select
 from kubeprop.properties.restore import NO_FORGOTTEN_OWNER_WRITES, NO_ORPHAN_PODS_RUNNING, RESTORE_PROPERTIES
@@ -301,3 +306,30 @@ def test_etcd_steps_alone_a_stale_pod_cache_observes_no_creation_before_its_reli
     assert sync in actions(model, state)
     state = step(model, state, sync)
     assert len([p for p in state.store.list("pods") if p.metadata.name.startswith("web-9b8d4d75-")]) == 2
+
+
+def test_restore_with_instant_caches_leaves_a_parked_pod_parked() -> None:
+    """The relist after a restore, with instant caches, goes through `informers.relisted` as any
+    relist does (client-go's Replace: OnUpdate for an object the cache held; the scheduler does
+    nothing with an unchanged one, pkg/scheduler/eventhandlers.go). tight: the second replica is
+    parked for want of room; a backup, a ConfigMap written, the restore (which forgets only the
+    ConfigMap). No node or pod changed, so the parked pod stays parked — the model used to hand
+    every restored object to every handler as an add, and the scheduler moved the pod on the node
+    it took for new."""
+    model = build_model(load_scenario(DATA / "tight.yaml"), parameters={"instantCaches": True})
+    scenario = attrs.evolve(model.scenario, spec=attrs.evolve(
+        model.scenario.spec, faults=attrs.evolve(model.scenario.spec.faults, etcd_restore=1)))
+    model = attrs.evolve(model, scenario=scenario)
+    state = settle(model, initial_state(model)).state
+    parked = set(state.schedulers["scheduler"].unschedulable)
+    assert len(parked) == 1
+    state = step(model, state, SnapshotEtcd())
+    config = ConfigMap(metadata=ObjectMeta(name="settings", namespace="default"))
+    before = state.store.revision
+    state, response = send(model, state, ADMIN, Request(verb="create", user=ADMIN, obj=config), "user")
+    state = deliver_instantly(model, state, tuple(e for e in state.store.events if e.revision > before))
+    assert response.ok and RestoreEtcd() in actions(model, state)
+    restored = step(model, state, RestoreEtcd())
+    assert restored.store.get(ObjectKey("configmaps", "default", "settings")) is None
+    assert set(restored.schedulers["scheduler"].unschedulable) == parked
+    assert "default/app" in restored.controllers["replicaset"].queue, "the other handlers still see every object"
