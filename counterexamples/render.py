@@ -15,6 +15,7 @@ from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_obj
 from kubeprop.counterexamples.format_records import Counterexample, length_words
 from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.recorded import PROVENANCE
+from kubeprop.counterexamples.reliance import reliance, reliance_line
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.reproduce import reproduce_command
 from kubeprop.counterexamples.steps import StepView, build_steps
@@ -149,6 +150,7 @@ def _violation_lines(result: ReplayResult) -> list[str]:
         for name in result.violation.objects:
             obj = find_object(state, name)
             lines.append(f"    {shown(name)} (no longer stored)" if obj is None else f"    {describe(obj)}")
+    lines.append(f"  {shown(reliance_line(reliance(result.model, result.states[: step + 1], ce.actions)))}")
     return lines
 
 
