@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kubeprop.counterexamples.reliance import reliance, reliance_line
-from kubeprop.model.kubelet.actions import ContainerExit, ProbeResult
 from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.kubelet.actions import ContainerExit, ProbeResult
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashComponent, FailNextRequest, Quiesce, UserStep
 from kubeprop.properties.cli.main import main
