@@ -172,6 +172,10 @@ def _pending(state: ClusterState, due: Action) -> tuple[str, str]:
         return "{} {has} not exited on SIGTERM", pod
     if name == "RestartComponent":
         return "{} {has} not been restarted", _target(due)
+    if name == "ProvisionVolume":
+        return "the volume of claim {} {has} not been provisioned", _target(due)
+    if name == "DeleteVolume":
+        return "volume {} {has} not been deleted", _target(due)
     return f"{name} ({{}}) {{has}} not happened", _target(due)
 
 
