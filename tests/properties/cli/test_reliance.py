@@ -9,6 +9,7 @@ Regenerate the golden files after an intended change with
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -84,3 +85,10 @@ def test_a_run_of_the_control_plane_alone_says_so() -> None:
     found = reliance(model, [object()] * 2, (UserStep(0),))  # type: ignore[list-item]
     assert found.none
     assert reliance_line(found).startswith("relies on: the control plane alone (no fault")
+
+
+def test_replay_json_carries_the_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "--json", str(DATA / "crashed-controller-manager.json")]) == 1
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert result["violation"]["reliesOn"] == ("relies on: fault CrashComponent controller-manager at step 1; "
+                                               "300 s pass while controller-manager has not been restarted")
