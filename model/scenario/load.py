@@ -117,8 +117,11 @@ class Scenario:
 
 
 def stored_only_label(obj: ApiObject) -> str:
-    """`Kind namespace/name` (or `Kind name` for a cluster-scoped object), for the stored-only note."""
-    where = f"{obj.metadata.namespace}/" if kind_info(obj).namespaced else ""
+    """`Kind namespace/name` (or `Kind name` for a cluster-scoped object), for the stored-only note.
+    A namespaced manifest without a namespace is created in `default` (kubectl's namespace when
+    the kubeconfig context names none; bootstrap does the same), so it is named there, as
+    `kubeprop validate` names it (`bootstrap.object_label`)."""
+    where = f"{obj.metadata.namespace or 'default'}/" if kind_info(obj).namespaced else ""
     return f"{kind_info(obj).kind} {where}{obj.metadata.name}"
 
 
