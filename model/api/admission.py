@@ -435,7 +435,8 @@ def run_validating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) 
 
 
 __all__ = [
-    "DEFAULT_PLUGINS", "SERVICE_ACCOUNT", "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
+    "DEFAULT_PLUGINS", "SERVICE_ACCOUNT",
+    "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
     "default_priority_class", "default_storage_class_plugin", "default_toleration_seconds_plugin",
     "qualified_resource", "resolve_priority", "resource_quota", "run_mutating", "run_validating",
     "with_default_storage_class", "with_default_toleration_seconds",

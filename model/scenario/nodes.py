@@ -35,9 +35,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from kubeprop.model.api.core import Node
+from kubeprop.model.api.manifests import ManifestObject, Problem
 from kubeprop.model.api.objects import ApiObject, Pod, kind_info
 from kubeprop.model.api.pod import PodSpec
-from kubeprop.model.api.manifests import ManifestObject, Problem
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.checks import node_resource_problem
 from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile

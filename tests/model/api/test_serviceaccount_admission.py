@@ -115,7 +115,8 @@ def test_the_trial_deployment_never_completes(capsys: pytest.CaptureFixture[str]
     out, err = capsys.readouterr()
     assert code == 1, out + err
     assert "deployments-complete  VIOLATED" in out
-    (folder / "sa.yaml").write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web-sa, namespace: default}\n")
+    (folder / "sa.yaml").write_text(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web-sa, namespace: default}\n")
     code = main(["check", str(folder), "--engine", "around", "--budget", "10", "--property", "deployments-complete",
                  "--out", str(tmp_path / "out2")])
     out, err = capsys.readouterr()

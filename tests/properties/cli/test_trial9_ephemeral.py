@@ -68,8 +68,8 @@ def test_default_workers_declare_ephemeral_storage(tmp_path: Path) -> None:
 def test_a_pod_requesting_ephemeral_storage_completes_on_the_default_workers(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The fair run of the trial's Deployment completes (it was a false alarm: VIOLATED)."""
-    code = main(["check", str(_folder(tmp_path)), "--engine", "around", "--budget", "5", "--property", "deployments-complete",
-                 "--out", str(tmp_path / "out")])
+    code = main(["check", str(_folder(tmp_path)), "--engine", "around", "--budget", "5",
+                 "--property", "deployments-complete", "--out", str(tmp_path / "out")])
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "VIOLATED" not in out and "ephemeral-storage" not in out
