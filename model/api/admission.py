@@ -349,10 +349,9 @@ DEFAULT_STORAGE_CLASS = default_storage_class_plugin(cluster_storage_class("zona
 STORAGE_OBJECT_IN_USE_PROTECTION = AdmissionPlugin("StorageObjectInUseProtection",
                                                    mutate=_storage_object_in_use_protection)
 
-SERVICE_ACCOUNT = AdmissionPlugin(service_account.NAME, mutate=service_account.admit,
-                                  validate=service_account.validate)
-"""ServiceAccount (`kubeprop.model.api.admission_serviceaccount`): defaults a pod's
-`serviceAccountName` to `default` and refuses a pod whose ServiceAccount does not exist."""
+SERVICE_ACCOUNT = AdmissionPlugin(service_account.NAME, validate=service_account.validate)
+"""ServiceAccount (`kubeprop.model.api.admission_serviceaccount`): refuses a pod whose
+ServiceAccount (`default` when it names none) does not exist."""
 
 DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, SERVICE_ACCOUNT, DEFAULT_STORAGE_CLASS,
                                                 STORAGE_OBJECT_IN_USE_PROTECTION, DEFAULT_TOLERATION_SECONDS,

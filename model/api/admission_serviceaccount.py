@@ -4,7 +4,8 @@ Upstream: `plugin/pkg/admission/serviceaccount/admission.go` (v1.33), default-en
 right after NamespaceLifecycle (`pkg/kubeapiserver/options/plugins.go` AllOrderedPlugins). On a
 pod CREATE (no subresource):
 
-- Admit (mutating): a pod that names no ServiceAccount gets `serviceAccountName: default`;
+- Admit (mutating): a pod that names no ServiceAccount gets `serviceAccountName: default`
+  (model: read as `default`, not written; below);
 - Admit and Validate look the account up (`getServiceAccount`: the informer's lister, then a
   live GET) and refuse the create when it does not exist: 403 Forbidden, `pods "NAME" is
   forbidden: error looking up service account NS/NAME: serviceaccount "NAME" not found`. A
@@ -23,7 +24,11 @@ controller would put a ServiceAccount object into every namespace of every state
 plug-in's retries hide in practice) for no property the model checks. So: a pod naming `default`
 (or nothing) is admitted; any other name must be a stored ServiceAccount of the pod's namespace.
 The model reads the store directly (the lister and the live GET agree in the model's atomic
-request), and the rest of Admit — mounting the token volume (projected volume with the
+request). Model choice: a pod that names no account is checked as `default` but stored as written
+(`serviceAccountName` empty), not defaulted: nothing the model runs reads the field, and writing
+it would change every stored pod, so every recorded counterexample state (the corpus would all
+replay STALE) for no verdict; `kubeprop validate` therefore shows no `default
+spec.serviceAccountName=default` line. The rest of Admit — mounting the token volume (projected volume with the
 kube-root-ca.crt ConfigMap), copying the account's imagePullSecrets, the
 `kubernetes.io/enforce-mountable-secrets` checks — is not modelled (nothing the model runs reads
 them).
@@ -33,8 +38,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kubeprop.model.api.objects import ApiObject, ObjectKey, Pod
-from kubeprop.model.evolve import evolve
+from kubeprop.model.api.objects import ObjectKey, Pod
 
 if TYPE_CHECKING:
     from kubeprop.model.api.admission import AdmissionRequest
@@ -52,16 +56,6 @@ def _applies(req: AdmissionRequest) -> bool:
 
 def _is_mirror(pod: Pod) -> bool:
     return MIRROR_POD_ANNOTATION in pod.metadata.annotations
-
-
-def admit(req: AdmissionRequest) -> ApiObject:
-    """Admit's defaulting: `serviceAccountName: default` for a (non-mirror) pod that names none
-    (the chain calls a mutator only with an object)."""
-    pod = req.obj
-    assert pod is not None
-    if not _applies(req) or not isinstance(pod, Pod) or _is_mirror(pod) or pod.spec.service_account_name:
-        return pod
-    return evolve(pod, spec=evolve(pod.spec, service_account_name=DEFAULT_SERVICE_ACCOUNT))
 
 
 def service_account_missing(req: AdmissionRequest, name: str) -> bool:
@@ -86,4 +80,4 @@ def validate(req: AdmissionRequest) -> str | None:
     return None
 
 
-__all__ = ["DEFAULT_SERVICE_ACCOUNT", "NAME", "admit", "service_account_missing", "validate"]
+__all__ = ["DEFAULT_SERVICE_ACCOUNT", "NAME", "service_account_missing", "validate"]

@@ -67,17 +67,18 @@ def test_an_account_of_another_namespace_does_not_count() -> None:
 
 @pytest.mark.parametrize("account", ["", "default"])
 def test_a_pod_naming_no_account_runs_as_default_which_is_always_present(account: str) -> None:
-    """Admit defaults `serviceAccountName` to `default`; `default` is treated as present in every
-    namespace, a brand-new one too (the module docstring says why)."""
+    """A pod naming no account is checked as `default`, which is treated as present in every
+    namespace, a brand-new one too; the model stores the field as written (the module docstring
+    says why both)."""
     api = ApiHarness(bare_scenario())
     store = api.ok(api.base, Request(verb="create", user="admin", obj=Namespace(metadata=ObjectMeta(name="fresh"))))
     for namespace in ("default", "fresh"):
         _, response = _create(api, store, _pod("web", account, namespace))
         assert response.ok, response
-        assert isinstance(response.obj, Pod) and response.obj.spec.service_account_name == "default"
+        assert isinstance(response.obj, Pod) and response.obj.spec.service_account_name == account
 
 
-def test_mirror_pods_are_not_defaulted_and_may_not_name_an_account() -> None:
+def test_mirror_pods_may_not_name_an_account() -> None:
     api = ApiHarness(bare_scenario())
     mirror = {"kubernetes.io/config.mirror": "abc"}
     _, response = _create(api, api.base, _pod("static", "default", **mirror))
