@@ -24,6 +24,7 @@ from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
 from kubeprop.model.scenario.load import Scenario, load_scenario
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
+from kubeprop.model.scenario.usage_note import undeclared_usage_note
 from kubeprop.model.scheduler.served import unserved_note, unserved_scheduler_name
 from kubeprop.properties.cli.exit_codes import ExitCode
 
@@ -152,8 +153,11 @@ def gate_dropped_note(outcome: Outcome) -> list[str]:
 
 
 def topology_notes(scenario: Scenario) -> list[str]:
-    """The notes about the scenario's nodes: none declared; none with the ephemeral-storage a pod requests."""
-    notes = (no_nodes_note(scenario.spec), ephemeral_storage_note(scenario.spec, (m.obj for m in scenario.objects)))
+    """The notes about the scenario's cluster: no nodes declared; none with the ephemeral-storage a
+    pod requests; an HPA whose pods' usage is not declared."""
+    objects = [m.obj for m in scenario.objects]
+    notes = (no_nodes_note(scenario.spec), ephemeral_storage_note(scenario.spec, objects),
+             undeclared_usage_note(scenario.spec, objects))
     return [note for note in notes if note]
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+import pytest
 
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.objects import Deployment, ObjectKey
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.usage_note import undeclared_usage_note
+from kubeprop.properties.cli.main import main
 
 DATA = Path(__file__).parents[1] / "data" / "hpa"
 HPA = ObjectKey("horizontalpodautoscalers.autoscaling", "default", "web")
@@ -69,3 +72,18 @@ def test_declared_zero_usage_still_scales_down(tmp_path: Path) -> None:
     deployment, hpa = _settled_at(_scenario(tmp_path, usage), 3)
     assert deployment.spec.replicas == 1
     assert {c.type: c.reason for c in hpa.status.conditions}["ScalingActive"] == "ValidMetricFound"
+
+
+def test_validate_and_check_say_so_at_load(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The note names the HPA and the resource; a scenario declaring the usage gets none."""
+    path = _scenario(tmp_path, "")
+    note = undeclared_usage_note(load_scenario(path).spec, (m.obj for m in load_scenario(path).objects))
+    assert note is not None and note.startswith(
+        "note: no environment.usage declares the pods' usage that HorizontalPodAutoscaler default/web (cpu) scales on")
+    assert main(["validate", str(path)]) == 0
+    assert note in capsys.readouterr().out.splitlines()
+    main(["check", str(path), "--engine", "around", "--budget", "3", "--property", "deployments-complete",
+          "--out", str(tmp_path / "out")])
+    assert note in capsys.readouterr().out.splitlines()
+    declared = load_scenario(DATA / "linear.yaml")
+    assert undeclared_usage_note(declared.spec, (m.obj for m in declared.objects)) is None
