@@ -45,6 +45,7 @@ from kubeprop.model.cluster import (
     faults,
     informers,
     maintenance,
+    outages,
     overload,
     prompt_work,
     provisioner,
@@ -72,7 +73,7 @@ KeyFn = Callable[[ClusterModel, ClusterState], "tuple[Any, ...] | None"]
 RECENT = 4
 """Answers per component (per unit of a split component) checked by identity."""
 KNOWN_GUARDS = {blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                prompt_work.in_flight_holds_clock}
+                prompt_work.in_flight_holds_clock, outages.outage_holds_clock}
 """The tick guards `_tick` accounts for."""
 LIMIT = 2_048
 """Answers kept by value per part before its memo is cleared (bounded memory: each answer keeps the
@@ -179,8 +180,8 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # controller's queue and memory, the store, an armed failure, a flood (None when nothing is
     # queued: the guard lets go whatever those hold); and what `prompt_work.in_flight_holds_clock`
     # reads: every informer cache, the event log (the store), what is partitioned (the schedulers'
-    # guard reads what their timers read). None (not cached) for a model with timers or guards
-    # not listed here.
+    # guard reads what their timers read); the crash times (`outages`: the restart deadlines, with
+    # what is down and the clock). None (not cached) for a model with timers or guards not listed here.
     if not set(model.hooks.timers) <= KNOWN_TIMERS or not set(model.hooks.tick_guards) <= KNOWN_GUARDS:
         return None
     memories = state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME)
@@ -188,7 +189,7 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
             state.schedulers, _view(model, state, CONTROLLER_MANAGER),
             *(_view(model, state, i) for i in model.scheduler_instances),
             state.store.objects if model.instant_caches else None, controllers.waiting(state),
-            *_queued_work(model, state), state.informers, state.partitioned, state.store)
+            *_queued_work(model, state), state.informers, state.partitioned, state.store, state.crashed_at)
 
 
 _NOTHING_QUEUED = (None, None, None, None)
@@ -363,7 +364,7 @@ def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
 def _tick_deps(model: ClusterModel) -> frozenset[Token]:
     return frozenset({"clock", "down", "addons", "controllers", "kubelets", "heartbeat_lost", "schedulers",
                       "store.objects", ("informers", CONTROLLER_MANAGER), "store", "armed_failures", "overload",
-                      "informers", "partitioned",
+                      "informers", "partitioned", "crashed_at",
                       *(("informers", i) for i in model.scheduler_instances)})
 
 
