@@ -537,7 +537,8 @@ def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
     """Within the block, `compose.actions(model, …)` answers from an `EnabledCache` for `model`,
     and the objects the API store writes are interned (`memo.Interner`: an object written along
     another path of the search, equal to one written before, is that very object); when the
-    outermost block ends, the controllers' remembered decisions are forgotten with it."""
+    outermost block ends, the controllers' remembered decisions (and the clock guard's verdicts,
+    `queued_work`) are forgotten with it."""
     cache = EnabledCache(model)
     interner: Interner[Any] = Interner()
     compose.CACHES.append(cache)
@@ -549,3 +550,4 @@ def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
         INTERNERS.remove(interner)
         if not compose.CACHES:
             controllers.forget_decisions()
+            queued_work.forget_verdicts()
