@@ -111,3 +111,26 @@ def test_stutters_are_remembered_as_stutters(tmp_path: Path, monkeypatch: Any) -
     model = build_model(load_scenario(tmp_path / "quota.yaml"))
     counts = _compare(model, _bfs(model, _along_fair_run(model, 10), 600))
     assert counts["False"] >= 10 and counts["True"] >= 10 and counts["hit"] >= 10, counts
+
+
+@pytest.mark.parametrize(("path", "steps"), [(None, 100), (None, 200), (DATA / "variants" / "web.yaml", 40)])
+def test_remembered_next_timer_is_the_next_timer(path: Path | None, steps: int) -> None:
+    """The controllers' next wake-up (`base.next_timer`, remembered for the last few states by
+    what it reads) equals the earliest future wake-up computed afresh, over a search's states and
+    the same states with the controller manager down or the clock moved on to that wake-up."""
+    model = build_model(load_scenario(path))
+    controllers.forget_decisions()
+    pending = 0
+    for state in _bfs(model, _along_fair_run(model, steps), 300):
+        due = _next_wakeup(model, state)
+        assert controllers.next_timer(model, state) == due
+        pending += due is not None
+        down = state.down | {CONTROLLER_MANAGER}
+        for later in (evolve(state, clock=due or state.clock + 1), evolve(state, down=down)):
+            assert controllers.next_timer(model, later) == _next_wakeup(model, later)
+    assert pending >= 50, pending
+
+
+def _next_wakeup(model: ClusterModel, state: ClusterState) -> int | None:
+    times = [at for _, _, at in controllers._wakeups(model, state, state.clock) if at > state.clock]
+    return min(times) if times else None
