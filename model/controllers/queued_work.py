@@ -33,7 +33,7 @@ informers have synced has a queued key whose reconcile would change the state. L
   milliseconds upstream (the first back-off is 5 ms), so it holds the clock.
 
 What the guard reads (`Tick`'s footprint, `kubeprop.model.cluster.footprint`, and the enabled-actions
-cache's `_tick` key, `kubeprop.model.cluster.incremental`, include it): whether the controller
+cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): whether the controller
 manager is up, the controllers' queues and memories, its cache, and everything a reconcile's requests
 read — the store, etcd's quorum, an armed request failure, an API server flood (`overload`), the clock.
 The reconcile is run on a copy (the state is a value) and its responses reach no response observer.
