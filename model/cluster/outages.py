@@ -39,7 +39,7 @@ waits 20 s and more (doubling to 300 s) — the model still bounds it as above (
 component crashes are rare). The API server is not a process of the model (it is always up).
 
 What the guard reads (`Tick`'s footprint, `kubeprop.model.cluster.footprint`, and the enabled-actions
-cache's `_tick` key, `kubeprop.model.cluster.incremental`, include it): the crash times, what is down
+cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): the crash times, what is down
 (a kubelet's node) and the clock.
 """
 

@@ -51,7 +51,7 @@ outage. The model does not stand for slow image pulls (its `StartPod` starts the
 that takes a minute to start is not explored.
 
 What the guards read — `Tick`'s footprint (`kubeprop.model.cluster.footprint`) and the
-enabled-actions cache's `_tick` key (`kubeprop.model.cluster.incremental`) include it: the schedulers'
+enabled-actions cache's `_tick` key (`kubeprop.model.cluster.enabled_reads`) include it: the schedulers'
 memory and caches and whether they are up; every informer cache, the store's event log, what is down
 and partitioned, etcd's quorum; the kubelets' runtime state, their caches and the clock; and every
 timer (whether the tick reaches one).
