@@ -1,6 +1,7 @@
 """The kubelet's actions: what a node's agent can do next, one class each (upstream sources in
-each docstring). `kubeprop.model.kubelet.component` decides when each is enabled and applies it;
-`ActiveDeadlineExceeded` lives with its timer in `kubeprop.model.kubelet.deadline`."""
+each docstring). `kubeprop.model.kubelet.component` decides when each is enabled and
+`kubeprop.model.kubelet.handlers` applies it; `ActiveDeadlineExceeded` lives with its timer in
+`kubeprop.model.kubelet.deadline`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 A node's `KubeletState` is the container runtime plus the kubelet's in-memory pod workers: a pod
 keeps running here while the API already shows it terminating (a partitioned node), and a pod can
 be gone from the API (force-deleted) while its containers still run. The lead keeps one value per
-node in `ClusterState.kubelets`; `kubeprop.model.kubelet.component` holds the actions that change it.
+node in `ClusterState.kubelets`; `kubeprop.model.kubelet.component` enables the actions that change it
+(`kubeprop.model.kubelet.handlers` applies them).
 
 Upstream sources of the rules below:
 - container restart back-off: `pkg/kubelet/kuberuntime/kuberuntime_manager.go` doBackOff and
