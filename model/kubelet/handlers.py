@@ -33,6 +33,7 @@ from kubeprop.model.kubelet.admission import (
     os_rejection,
     rejected_runtime,
     resource_rejection,
+    sidecar_host_ports,
     visible_taints,
 )
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
@@ -66,7 +67,7 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     rejection = pressure_rejection(pod, pressured(model, state, act.node))
     rejection = rejection or os_rejection(kubelet_os(model, act.node), pod)
     if rejection is None and isinstance(node, Node):
-        rejection = resource_rejection(node, admitted, pod)
+        rejection = resource_rejection(node, admitted, pod, sidecars=sidecar_host_ports(model))
     rejection = rejection or admission_rejection(visible_taints(state, act.node), pod)
     if rejection is not None:
         return set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
