@@ -37,7 +37,10 @@ class ProbeResult(Action):
     probe, run while the container has not started (its readiness and liveness probes wait), marks
     it started on success — ready then unless it has a readiness probe; a sidecar's also lets the
     next init container start — and, standing for failureThreshold consecutive failures, kills it
-    on failure (`kuberuntime_manager.go` computePodActions, `computeInitContainerActions`)."""
+    on failure (`kuberuntime_manager.go` computePodActions, `computeInitContainerActions`). The
+    failures, and a startup success, are enabled no sooner than the prober can report them: from
+    the container's start, initialDelaySeconds and failureThreshold - 1 periods
+    (`kubeprop.model.kubelet.probes`)."""
 
     node: str
     pod: str

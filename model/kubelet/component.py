@@ -13,7 +13,9 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `StartPod`: admit a bound pod and start its first init container(s) — a sidecar and what
   follows it —, or its containers (`pkg/kubelet/kubelet.go` SyncPod; init containers and sidecars:
   `kubeprop.model.kubelet.runtime`);
-- `ProbeResult`: a readiness, liveness or startup probe outcome that changes something;
+- `ProbeResult`: a readiness, liveness or startup probe outcome that changes something (a liveness
+  or startup failure, and a startup success, no sooner than the prober allows: a timer,
+  `kubeprop.model.kubelet.probes`);
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
@@ -60,7 +62,9 @@ from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_tim
 from kubeprop.model.kubelet.eviction import eviction_victims, pressure_ends, pressured
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
 from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same, user
+from kubeprop.model.kubelet.probes import liveness_failure_at, probe_timers, startup_failure_at, startup_success_at
 from kubeprop.model.kubelet.runtime import (
+    ContainerRuntime,
     KubeletState,
     PodRuntime,
     crash_container,
@@ -120,13 +124,7 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
         for c in (*runtime.init_containers, *runtime.containers):
-            if c.startup_pending and not runtime.terminating:
-                yield ProbeResult(node, key, c.name, "startup", True)
-                yield ProbeResult(node, key, c.name, "startup", False)
-            if c.started and c.has_readiness:
-                yield ProbeResult(node, key, c.name, "readiness", not c.ready)
-            if c.started and c.has_liveness and not runtime.terminating:
-                yield ProbeResult(node, key, c.name, "liveness", False)
+            yield from _probe_results(node, key, runtime, c, state.clock)
             if runtime.exits_by_itself(c):
                 yield ContainerExit(node, key, c.name, False)
                 yield ContainerExit(node, key, c.name, True)
@@ -137,6 +135,22 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
             if runtime.hook_grace is not None and state.clock >= runtime.kill_deadline:
                 yield PreStopOverrun(node, key)  # instead of SIGKILL: the hook ran the grace period out
+
+
+def _probe_results(node: str, key: str, runtime: PodRuntime, c: ContainerRuntime, now: int) -> Iterator[Action]:
+    """The probe outcomes that change something: a readiness flip at any time; a startup success,
+    and a startup or liveness failure — which kills — once the prober can have reached it
+    (`kubeprop.model.kubelet.probes`). Liveness and startup probes stop once the pod terminates
+    (`worker.go` doProbe: "Pod deletion requested, setting probe result to success")."""
+    if c.startup_pending and not runtime.terminating:
+        if now >= startup_success_at(c):
+            yield ProbeResult(node, key, c.name, "startup", True)
+        if now >= startup_failure_at(c):
+            yield ProbeResult(node, key, c.name, "startup", False)
+    if c.started and c.has_readiness:
+        yield ProbeResult(node, key, c.name, "readiness", not c.ready)
+    if c.started and c.has_liveness and not runtime.terminating and now >= liveness_failure_at(c):
+        yield ProbeResult(node, key, c.name, "liveness", False)
 
 
 def _enabled_deadlines(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
@@ -207,7 +221,8 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     """The earliest future time a container's back-off ends, a SIGKILL deadline or a pod's
-    active deadline falls, or a node's memory pressure ends."""
+    active deadline falls, a node's memory pressure ends, or a probe can first fail or a startup
+    probe succeed (`kubeprop.model.kubelet.probes`)."""
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
     for node in sorted(model.nodes):
@@ -222,5 +237,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
                          if runtime.should_restart(c))
             if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):
                 times.append(t)
+            if not runtime.terminating:
+                times.extend(t for c in (*runtime.init_containers, *runtime.containers) for t in probe_timers(c))
     future = [t for t in times if t > state.clock]
     return min(future) if future else None

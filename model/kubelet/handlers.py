@@ -39,6 +39,7 @@ from kubeprop.model.kubelet.admission import (
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
 from kubeprop.model.kubelet.eviction import pressure_rejection, pressured
 from kubeprop.model.kubelet.local import cached_pods, kubelet_state, pod_runtime, same, set_pod, store, user
+from kubeprop.model.kubelet.probes import startup_passed
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
     ContainerRuntime,
@@ -87,16 +88,18 @@ def holds_resources(runtime: PodRuntime) -> bool:
 def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:
     """Readiness flips `ready`; a startup success marks the container started (ready unless it has a
     readiness probe, whose probing begins: `prober/worker.go` doProbe), a sidecar's also starts the
-    next init container (`computeInitContainerActions`); a liveness or startup failure kills the
-    container (`kuberuntime_manager.go` computePodActions: "failed startup probe"), which restarts
-    per `should_restart`."""
+    next init container (`computeInitContainerActions`); a liveness or startup failure — enabled
+    once failureThreshold failed probes can have run, `kubeprop.model.kubelet.probes` — kills the
+    container (`kuberuntime_manager.go` computePodActions: "failed liveness probe", "failed startup
+    probe"), which restarts per `should_restart`."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
     if act.probe == "readiness":
         return set_pod(state, act.node, act.pod, runtime.with_container(evolve(c, ready=act.success)))
     if act.probe == "startup" and act.success:
-        c = evolve(c, startup_pending=False, ready=not c.has_readiness)
+        passed = startup_passed(c, state.clock)  # when its liveness probing begins, where that matters
+        c = evolve(c, startup_pending=False, ready=not c.has_readiness, startup_passed_at=passed)
         runtime = runtime.with_container(c)
         return set_pod(state, act.node, act.pod, runtime.start_next(state.clock) if c.restartable else runtime)
     runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
