@@ -2,7 +2,8 @@
 
 This module decides which kubelet actions are enabled (`enabled`, `node_enabled`) and when its timers
 fall (`next_timer`); what each action does is in `kubeprop.model.kubelet.handlers` (`HANDLERS`), and
-the helpers both read — the kubelet's state and pod cache — in `kubeprop.model.kubelet.local`.
+the helpers both read — the kubelet's state and pod cache — in `kubeprop.model.kubelet.local`; `reset`
+is its part of a component's restart (the prober's counts start afresh).
 
 A kubelet reads only its own cache (`view(model, state, kubelet(node))`, pods filtered to
 `spec.nodeName == node`) and writes as `system:node:<node>`. Its actual pods and containers are a
@@ -61,8 +62,14 @@ from kubeprop.model.kubelet.actions import (
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, past_deadline
 from kubeprop.model.kubelet.eviction import eviction_victims, pressure_ends, pressured
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
-from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same, user
-from kubeprop.model.kubelet.probes import liveness_failure_at, probe_timers, startup_failure_at, startup_success_at
+from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same, store, user
+from kubeprop.model.kubelet.probes import (
+    liveness_failure_at,
+    probe_timers,
+    restart_prober,
+    startup_failure_at,
+    startup_success_at,
+)
 from kubeprop.model.kubelet.runtime import (
     ContainerRuntime,
     KubeletState,
@@ -75,7 +82,15 @@ from kubeprop.model.kubelet.runtime import (
 from kubeprop.model.kubelet.status import get_phase, node_status_stale, pod_status, stops_terminal
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet, reaches_apiserver, view
+from kubeprop.model.state.cluster import (
+    KUBELET_PREFIX,
+    ClusterModel,
+    ClusterState,
+    is_up,
+    kubelet,
+    reaches_apiserver,
+    view,
+)
 
 __all__ = [
     "HANDLERS", "ActiveDeadlineExceeded", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod",
@@ -241,3 +256,16 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
                 times.extend(t for c in (*runtime.init_containers, *runtime.containers) for t in probe_timers(c))
     future = [t for t in times if t > state.clock]
     return min(future) if future else None
+
+
+def reset(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
+    """A kubelet process (re)starts (`RestartComponent`): its containers keep running, and its prober
+    has new workers whose counts start at zero (`probes.restart_prober`)."""
+    if not component.startswith(KUBELET_PREFIX):
+        return state
+    node = component.removeprefix(KUBELET_PREFIX)
+    k = state.kubelets.get(node)
+    if not isinstance(k, KubeletState):
+        return state
+    fresh = restart_prober(k, state.clock)
+    return state if fresh is k else store(state, node, fresh)

@@ -39,7 +39,7 @@ from kubeprop.model.kubelet.admission import (
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
 from kubeprop.model.kubelet.eviction import pressure_rejection, pressured
 from kubeprop.model.kubelet.local import cached_pods, kubelet_state, pod_runtime, same, set_pod, store, user
-from kubeprop.model.kubelet.probes import startup_passed
+from kubeprop.model.kubelet.probes import recount
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
     ContainerRuntime,
@@ -98,8 +98,8 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
     if act.probe == "readiness":
         return set_pod(state, act.node, act.pod, runtime.with_container(evolve(c, ready=act.success)))
     if act.probe == "startup" and act.success:
-        passed = startup_passed(c, state.clock)  # when its liveness probing begins, where that matters
-        c = evolve(c, startup_pending=False, ready=not c.has_readiness, startup_passed_at=passed)
+        c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None)
+        c = recount(c, state.clock)  # its liveness probe begins now
         runtime = runtime.with_container(c)
         return set_pod(state, act.node, act.pod, runtime.start_next(state.clock) if c.restartable else runtime)
     runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)

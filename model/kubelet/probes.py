@@ -13,12 +13,17 @@ computePodActions: "failed liveness probe", "failed startup probe"); it restarts
 policy with back-off. The fields' defaults are `pkg/apis/core/v1/defaults.go` SetDefaults_Probe:
 `periodSeconds` 10, `failureThreshold` 3, `initialDelaySeconds` 0 (`kubeprop.model.api.defaults`).
 
-So a container started at `s` (and, with a startup probe, started — past it — at `p`) can be killed:
-- for its startup probe no sooner than `s + initialDelaySeconds + (failureThreshold - 1) x periodSeconds`
-  (the first probe can come at once after the initial delay, the worker's ticks having any phase);
-- for its liveness probe no sooner than `max(p, s + initialDelaySeconds) + (failureThreshold - 1) x
-  periodSeconds` (`p = s` without a startup probe);
-and its startup probe can succeed no sooner than `s + initialDelaySeconds`.
+So a container started at `s` can be killed:
+- for its startup probe no sooner than `f + (failureThreshold - 1) x periodSeconds`, with `f = s +
+  initialDelaySeconds` the first probe (the worker's ticks can have any phase, so it can come at once);
+- for its liveness probe likewise, its first probe `f = max(s + initialDelaySeconds, p)`, where `p` is
+  when the startup probe passed (`p = s` without one);
+and its startup probe can succeed no sooner than `s + initialDelaySeconds`. A kubelet that restarts
+(`RestartComponent` of `kubelet/<node>`) makes new workers whose counts start at zero, their first
+probe after a random part of a period (`worker.go` run; `prober_manager.go` AddPod for each pod the
+new kubelet syncs): `f` is then at least the restart's time. The container's `probes_from` records
+that later `f` (a startup success or a kubelet restart), only where it moves the threshold later, so
+that states that cannot differ stay one (`recount`).
 
 In the model these are timers (`probe_timers`, part of the kubelet's `next_timer`, so `Tick` runs up
 to them), and the `ProbeResult` that kills, or the startup success, is enabled from the time on: a
@@ -29,7 +34,7 @@ the cluster or a property can see (the result is not published; `resultRun` is t
 alone), and a success in between only restarts the count, which the choice of a later kill time
 covers. A step per period would add the count (0 … failureThreshold - 1) to every probed container's
 state, and a state per period to every run; the timer adds one clock value per container start, and
-the time of a startup success only where it can still matter (`startup_passed_at`).
+the time the count restarted only where it can still matter (`probes_from`).
 
 Left out: upstream keeps `resultRun` across a container's restart unless the last result killed it
 (doProbe resets it only after publishing a Failure), so a container that crashed after some failed
@@ -44,12 +49,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from kubeprop.model.api.pod import Probe
+from kubeprop.model.evolve import evolve
 
 if TYPE_CHECKING:
-    from kubeprop.model.kubelet.runtime import ContainerRuntime
+    from kubeprop.model.kubelet.runtime import ContainerRuntime, KubeletState, PodRuntime
 
-__all__ = ["DEFAULT_TIMING", "ProbeTiming", "liveness_failure_at", "probe_timers", "probe_timing",
-           "startup_failure_at", "startup_success_at"]
+__all__ = ["DEFAULT_TIMING", "ProbeTiming", "liveness_failure_at", "probe_timers", "probe_timing", "recount",
+           "restart_prober", "startup_failure_at", "startup_success_at"]
 
 DEFAULT_PERIOD_SECONDS = 10
 DEFAULT_FAILURE_THRESHOLD = 3
@@ -87,26 +93,51 @@ def startup_success_at(c: ContainerRuntime) -> int:
     return c.started_at + c.startup_timing.initial_delay
 
 
+def _first_probe(c: ContainerRuntime, timing: ProbeTiming) -> int:
+    """When the current probe's run of failures can begin: after the initial delay, and not before
+    the count last restarted (`probes_from`)."""
+    first = c.started_at + timing.initial_delay
+    return first if c.probes_from is None else max(first, c.probes_from)
+
+
 def startup_failure_at(c: ContainerRuntime) -> int:
     """The earliest time the startup probe can report Failure (and the container be killed)."""
-    return startup_success_at(c) + c.startup_timing.failing_span
+    return _first_probe(c, c.startup_timing) + c.startup_timing.failing_span
 
 
 def liveness_failure_at(c: ContainerRuntime) -> int:
     """The earliest time the liveness probe of the started container can report Failure."""
-    probing = c.started_at + c.liveness_timing.initial_delay
-    if c.startup_passed_at is not None:
-        probing = max(probing, c.startup_passed_at)
-    return probing + c.liveness_timing.failing_span
+    return _first_probe(c, c.liveness_timing) + c.liveness_timing.failing_span
 
 
-def startup_passed(c: ContainerRuntime, now: int) -> int | None:
-    """What `startup_passed_at` records for a startup success at `now`: the time, where it moves the
-    liveness probe's first failure later; None where it does not (no liveness probe, or a success
-    within the liveness probe's initial delay), so that states that cannot differ stay one."""
-    if c.has_liveness and now > c.started_at + c.liveness_timing.initial_delay:
-        return now
-    return None
+def recount(c: ContainerRuntime, now: int) -> ContainerRuntime:
+    """The running container once its current probe — the startup probe while pending, else the
+    liveness probe — counts afresh from `now` (its startup probe passed, or the kubelet restarted):
+    `probes_from` is `now` where that is later than the run's first probe could be, and unchanged
+    where it is not (no such probe, or a `now` within the initial delay)."""
+    if not c.running or not (c.startup_pending or c.has_liveness):
+        return c
+    timing = c.startup_timing if c.startup_pending else c.liveness_timing
+    return evolve(c, probes_from=now) if now > _first_probe(c, timing) else c
+
+
+def restart_prober(k: KubeletState, now: int) -> KubeletState:
+    """A kubelet process that (re)starts at `now`: every running container's probes count afresh."""
+    pods = {key: _recount_pod(pod, now) for key, pod in k.pods.sorted_items()}
+    changed = {key: pod for key, pod in pods.items() if pod is not k.pods[key]}
+    for key, pod in changed.items():
+        k = k.with_pod(key, pod)
+    return k
+
+
+def _recount_pod(pod: PodRuntime, now: int) -> PodRuntime:
+    if pod.terminating:
+        return pod
+    for c in (*pod.init_containers, *pod.containers):
+        fresh = recount(c, now)
+        if fresh is not c:
+            pod = pod.with_container(fresh)
+    return pod
 
 
 def probe_timers(c: ContainerRuntime) -> tuple[int, ...]:

@@ -87,19 +87,20 @@ class ContainerRuntime:
     """The livenessProbe's initial delay, period and failure threshold (`kubeprop.model.kubelet.probes`)."""
     startup_timing: ProbeTiming = attrs.field(default=DEFAULT_TIMING, metadata=_LATER)
     """The startupProbe's initial delay, period and failure threshold."""
-    startup_passed_at: int | None = attrs.field(default=None, metadata=_LATER)
-    """When the running container passed its startupProbe, where that puts off its liveness probe's
-    first failure (`probes.startup_passed`); None otherwise."""
+    probes_from: int | None = attrs.field(default=None, metadata=_LATER)
+    """When the prober began counting the running container's current probe afresh — its startupProbe
+    passed, or the kubelet restarted —, where that puts off the probe's first failure (`probes.recount`);
+    None otherwise."""
 
     def start(self, now: int) -> ContainerRuntime:
         """The container (re)starts: ready at once unless it has a readiness or startup probe."""
         return evolve(self, running=True, ready=not self.has_readiness and not self.has_startup, started_at=now,
-                      startup_pending=self.has_startup, startup_passed_at=None)
+                      startup_pending=self.has_startup, probes_from=None)
 
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
         return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now,
-                      startup_pending=False, startup_passed_at=None)
+                      startup_pending=False, probes_from=None)
 
     @property
     def started(self) -> bool:

@@ -19,7 +19,7 @@ from kubeprop.model.cluster.drive import settle
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.probes import ProbeTiming
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Tick
+from kubeprop.model.state.actions import CrashComponent, RestartComponent, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 from .test_kubelet import HTTP, NODE, POD, bound_state, delete_web, runtime, step, web_pod
@@ -76,11 +76,11 @@ def test_liveness_probing_begins_when_the_startup_probe_passes() -> None:
     pod = pod_with(startup=Probe(http_get=HTTP, failure_threshold=30), liveness=Probe(http_get=HTTP))
     started = step(model, bound_state(model, pod), kl.StartPod(NODE, POD))
     late = step(model, attrs.evolve(started, clock=50), kl.ProbeResult(NODE, POD, "app", "startup", True))
-    assert runtime(late).containers[0].startup_passed_at == 50
+    assert runtime(late).containers[0].probes_from == 50
     assert kl.next_timer(model, late) == 70
     assert kills(model, late, 69) == set() and kills(model, late, 70) == {("liveness", False)}
     early = step(model, started, kl.ProbeResult(NODE, POD, "app", "startup", True))
-    assert runtime(early).containers[0].startup_passed_at is None and kl.next_timer(model, early) == 20
+    assert runtime(early).containers[0].probes_from is None and kl.next_timer(model, early) == 20
 
 
 def test_a_restarted_container_is_counted_afresh_and_a_terminating_pod_has_no_probe_timer() -> None:
@@ -100,7 +100,7 @@ def test_default_probe_timing_leaves_fingerprints_as_they_were() -> None:
     model = make_model()
     state = step(model, bound_state(model), kl.StartPod(NODE, POD))
     c = runtime(state).containers[0]
-    assert (c.liveness_timing, c.startup_timing, c.startup_passed_at) == (ProbeTiming(), ProbeTiming(), None)
+    assert (c.liveness_timing, c.startup_timing, c.probes_from) == (ProbeTiming(), ProbeTiming(), None)
     bare = attrs.evolve(c, liveness_timing=ProbeTiming(0, 10, 3))
     assert fingerprint(bare) == fingerprint(c)
     assert fingerprint(attrs.evolve(c, liveness_timing=ProbeTiming(0, 10, 4))) != fingerprint(c)
@@ -122,3 +122,22 @@ def test_time_passes_up_to_the_liveness_timer_and_no_sooner_does_the_kill() -> N
         state = model_step(model, state, Tick(model.tick_seconds))
         seen[state.clock] = liveness_kills(state)
     assert seen == {10: set(), 20: {"app"}, 30: {"app", "slow"}}  # then no timer is left: time stops
+
+
+def test_a_restarted_kubelet_counts_its_probes_afresh() -> None:
+    """A kubelet process that restarts has new probe workers (`prober_manager.go` AddPod, `worker.go`
+    run): the containers it finds running are killed no sooner than the threshold after the restart.
+    A restart within the first run's span changes nothing and is not recorded."""
+    model = build_model(load_scenario(LIVENESS))
+    state = settle(model, initial_state(model), avoid=(kl.ProbeResult,), allow_ticks=False).state
+    early = model_step(model, model_step(model, state, CrashComponent("kubelet/small")),
+                       RestartComponent("kubelet/small"))
+    assert [c.probes_from for c in kl.kubelet_state(early, "small").pods[POD].containers] == [None, None]
+    down = model_step(model, attrs.evolve(state, clock=100), CrashComponent("kubelet/small"))
+    assert {a for a in enabled(model, down) if isinstance(a, kl.ProbeResult)} == set()  # no prober while down
+    state = model_step(model, attrs.evolve(down, clock=130), RestartComponent("kubelet/small"))
+    app, slow = kl.kubelet_state(state, "small").pods[POD].containers
+    assert (app.probes_from, slow.probes_from) == (130, 130)
+    assert kl.next_timer(model, state) == 145  # `slow`: 4 probes 5 s apart; `app` at 150
+    assert {a.container for a in enabled(model, attrs.evolve(state, clock=149)) if isinstance(a, kl.ProbeResult)} \
+        == {"slow"}
