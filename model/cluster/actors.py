@@ -2,7 +2,7 @@
 scheduler instance, a node's kubelet, the user, the clock, a fault), and which control-plane
 component that is. The searches use it to tell runs apart by who moved (`around`, `pct`,
 `contend`, shrinking by actor); `kubeprop.model.cluster.footprint` re-exports `actor`,
-`component_of` and `USER`, and takes the kubelet and node lifecycle action kinds from here.
+`component_of` and `USER`, and takes the kubelet, node lifecycle and scheduler action kinds from here.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER
 
-__all__ = ["ACTORS_LIMIT", "KUBELET", "KUBELET_LOCAL", "KUBELET_WRITES", "NODELIFECYCLE", "USER", "actor",
-           "component_of"]
+__all__ = ["ACTORS_LIMIT", "KUBELET", "KUBELET_LOCAL", "KUBELET_WRITES", "NODELIFECYCLE", "SCHEDULER_PREEMPTION",
+           "SCHEDULER_WRITES", "USER", "actor", "component_of"]
 
 USER = "user"
 """`actor` of the workload's steps."""
@@ -47,6 +47,15 @@ NODELIFECYCLE: frozenset[type[Any]] = frozenset((
     nodelifecycle.ScheduleTaintEviction, nodelifecycle.TaintEvictPod,
 ))
 """The node lifecycle controller's actions (one actor: its one goroutine per pass, in the model)."""
+SCHEDULER_WRITES: tuple[type[Any], ...] = (Bind, MarkUnschedulable, Preempt, ClearNominations, PreemptVictim,
+                                           RetryStatusPatch)
+"""A scheduler instance's actions that write through the API server (its `Schedule` only assumes the
+pod in its own cache): the binding, the failure's status patch and its retries, the nomination, and
+the asynchronous preemption's calls."""
+SCHEDULER_PREEMPTION: tuple[type[Any], ...] = (ClearNominations, PreemptVictim)
+"""The asynchronous preemption goroutine's actions (`pkg/scheduler/framework/preemption/preemption.go`
+prepareCandidateAsync; `kubeprop.model.scheduler.async_preemption`): an actor of their own, apart from
+the instance's scheduling cycles."""
 
 
 def actor(act: Action) -> str:
@@ -78,10 +87,10 @@ def _actor(act: Action) -> str:
         return f"fault/{kind}/{CONTROLLER_MANAGER}"
     if type(act) in NODELIFECYCLE:
         return f"controller/{nodelifecycle.NAME}"
-    if isinstance(act, Schedule | Bind | MarkUnschedulable | Preempt | RetryStatusPatch):
-        return f"scheduler/{act.scheduler}"
-    if isinstance(act, ClearNominations | PreemptVictim):  # the asynchronous preemption's goroutine
+    if isinstance(act, SCHEDULER_PREEMPTION):
         return f"scheduler/{act.scheduler}/preemption"
+    if isinstance(act, (Schedule, SCHEDULER_WRITES)):
+        return f"scheduler/{act.scheduler}"
     if type(act) in KUBELET:
         return f"kubelet/{getattr(act, 'node', '')}"
     if isinstance(act, act_mod.UserStep):

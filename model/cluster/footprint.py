@@ -41,7 +41,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.cluster import maintenance, prompt_work, workload_wait
-from kubeprop.model.cluster.actors import KUBELET_LOCAL, KUBELET_WRITES, NODELIFECYCLE
+from kubeprop.model.cluster.actors import KUBELET_LOCAL, KUBELET_WRITES, NODELIFECYCLE, SCHEDULER_WRITES
 from kubeprop.model.cluster.actors import USER as USER  # (re-exported: the documented import paths)
 from kubeprop.model.cluster.actors import actor as actor
 from kubeprop.model.cluster.actors import component_of as component_of
@@ -53,15 +53,7 @@ from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler import component as scheduler_mod
-from kubeprop.model.scheduler.component import (
-    Bind,
-    ClearNominations,
-    MarkUnschedulable,
-    Preempt,
-    PreemptVictim,
-    RetryStatusPatch,
-    Schedule,
-)
+from kubeprop.model.scheduler.component import Schedule
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -384,12 +376,7 @@ _RULES: dict[type[Any], Rule] = {
     act_mod.Deliver: _deliver,
     act_mod.Relist: _relist,
     Schedule: _schedule,
-    Bind: _scheduler_write,
-    MarkUnschedulable: _scheduler_write,
-    Preempt: _scheduler_write,
-    ClearNominations: _scheduler_write,
-    PreemptVictim: _scheduler_write,
-    RetryStatusPatch: _scheduler_write,
+    **{kind: _scheduler_write for kind in SCHEDULER_WRITES},
     Reconcile: _reconcile,
     SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,

@@ -368,8 +368,10 @@ class ApplyStep:
 
 @attrs.frozen
 class WorkloadStep:
-    """One user action of the workload: exactly one field is set. `apply` is a path (client-side
-    apply) or an `ApplyStep`."""
+    """One user action of the workload: exactly one action field is set. `apply` is a path
+    (client-side apply) or an `ApplyStep`. `as_` (`as`, optional): `kubectl --as USER`, a user the
+    scenario declares: the step's requests, sent by `applyAs`, impersonate that user
+    (`kubeprop.model.api.impersonation`)."""
 
     apply: str | ApplyStep = ""
     scale: ScaleStep | None = None
@@ -380,6 +382,7 @@ class WorkloadStep:
     uncordon: NodeStep | None = None
     rollout_status: RolloutStatusStep | None = None
     wait: WaitStep | None = None
+    as_: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
 
     @property
     def apply_options(self) -> ApplyStep | None:
