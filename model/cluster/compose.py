@@ -93,7 +93,7 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
 
 HOOKS = Hooks(
     on_events=(_controller_events, scheduler.on_events, hpa.on_events),
-    resetters=(_reset_controllers, scheduler.reset),
+    resetters=(_reset_controllers, scheduler.reset, kubelet.reset),
     tick_hooks=(controllers.on_tick, scheduler.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer),

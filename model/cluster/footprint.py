@@ -320,7 +320,10 @@ def _component(f: Footprints, act: Any) -> Footprint:
     elif c.startswith(ETCD_PREFIX):
         touched.add("etcd")
     elif c.startswith(KUBELET_PREFIX):
-        touched |= {f"net:{c[len(KUBELET_PREFIX):]}", f"up:node/{c[len(KUBELET_PREFIX):]}"}
+        node = c[len(KUBELET_PREFIX):]
+        touched |= {f"net:{node}", f"up:node/{node}"}
+        if isinstance(act, act_mod.RestartComponent):  # its prober's counts start afresh (`kubelet.reset`)
+            touched.add(f"kubelet:{node}")
     return _fp({"store", "etcd", "clock", "quiesced", f"cache:{WATCH_CACHE}"}, touched)
 
 
