@@ -16,12 +16,10 @@ impersonated user, and so does API Priority and Fairness (it runs after this fil
 
 from __future__ import annotations
 
-from kubeprop.model.api.rbac import (
+from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, authorize
+from kubeprop.model.api.rbac_authn import (
     ALL_AUTHENTICATED,
-    RbacPolicy,
-    RequestAttributes,
     UserInfo,
-    authorize,
     service_account_groups,
     split_service_account_username,
 )

@@ -35,7 +35,9 @@ from kubeprop.model.api.objects import (
     kind_info,
     qualified_resource,
 )
-from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, UserInfo, authenticate, authorize, bootstrap_policy
+from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, authorize
+from kubeprop.model.api.rbac_authn import UserInfo, authenticate
+from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.store import Store, WatchEvent

@@ -52,7 +52,7 @@ from kubeprop.model.api.flowcontrol_seats import (
 )
 from kubeprop.model.api.impersonation import acting_as
 from kubeprop.model.api.objects import kind_info, qualified_resource
-from kubeprop.model.api.rbac import UserInfo, service_account_groups, split_service_account_username
+from kubeprop.model.api.rbac_authn import UserInfo, service_account_groups, split_service_account_username
 from kubeprop.model.api.server import Request, Response, Verb
 from kubeprop.model.cluster.informers import WATCH_CACHE
 from kubeprop.model.evolve import evolve

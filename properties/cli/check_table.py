@@ -17,7 +17,7 @@ import attrs
 
 from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
-from kubeprop.counterexamples.format import length_words
+from kubeprop.counterexamples.format_records import length_words
 from kubeprop.model.scenario.load import stored_only_note
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
 from kubeprop.model.scenario.usage_note import undeclared_usage_note
@@ -86,7 +86,7 @@ def interrupted_text(run: CheckRun, engine: str) -> str:
 def discovery_length(found: Discovery) -> str:
     """A discovery's trace length: `5 steps`, or `3 steps, then a fair continuation of 66` for a
     convergence violation (the engine's find, then the fair continuation its file records), as
-    `kubeprop replay` and `kubeprop gate` print it (`format.length_words`)."""
+    `kubeprop replay` and `kubeprop gate` print it (`format_records.length_words`)."""
     start = found.counterexample.continuation_start if found.counterexample is not None else None
     return length_words(len(found.trace), start)
 

@@ -14,7 +14,7 @@ import pytest
 
 from kubeprop.model.api.impersonation import acting_as, impersonate
 from kubeprop.model.api.objects import ObjectKey
-from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.server import Request, handle, rbac_policy
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.workload import describe
