@@ -47,7 +47,15 @@ from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import LIBRARY_DEFAULTS, RAFT_VARIANTS, ROLE_NAMES, RaftAction, RaftConfig, RaftState, describe
+from kubeprop.model.raft.state import (
+    LIBRARY_DEFAULTS,
+    RAFT_VARIANTS,
+    ROLE_NAMES,
+    RaftAction,
+    RaftConfig,
+    RaftState,
+    describe,
+)
 from kubeprop.model.raft.system import RaftConfigError, actions, initial_state, step, validate
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
 from kubeprop.properties.registry import Violation

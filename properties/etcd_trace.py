@@ -37,9 +37,9 @@ from kubeprop.model.raft.handlers import up_to_date
 from kubeprop.model.raft.kv import Op, Store, apply_op
 from kubeprop.model.raft.rules import Draft
 from kubeprop.model.raft.state import (
-    ETCD_3_4,
     AE,
     AER,
+    ETCD_3_4,
     HB,
     HBR,
     LEADER,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kubeprop.model.raft.rules import Draft, popcount
-from kubeprop.model.raft.state import RaftConfig, RaftState
 from kubeprop.model.raft.state import (
     AE,
     AER,
@@ -27,6 +26,8 @@ from kubeprop.model.raft.state import (
     RV,
     RVR,
     Msg,
+    RaftConfig,
+    RaftState,
 )
 
 
@@ -152,8 +153,8 @@ def _on_append(d: Draft, m: Msg) -> None:
 
 def _on_append_resp(d: Draft, m: Msg) -> None:
     """`raft.go` stepLeader MsgAppResp with `tracker/progress.go`: the peer is recently active
-    (`mark_active`); on success raise Match (and Next past it) and try to commit; on a rejection of the index we probed (Next−1), move Next
-    back to max(min(rejected, hint+1), Match+1) (MaybeDecrTo); stale rejections are ignored."""
+    (`mark_active`); on success raise Match (and Next past it) and try to commit; on a rejection
+    of the index we probed (Next−1), move Next back to max(min(rejected, hint+1), Match+1) (MaybeDecrTo); stale rejections are ignored."""
     s, peer = m[2], m[1]
     if d.role[s] != LEADER:
         return
