@@ -154,7 +154,8 @@ def _on_append(d: Draft, m: Msg) -> None:
 def _on_append_resp(d: Draft, m: Msg) -> None:
     """`raft.go` stepLeader MsgAppResp with `tracker/progress.go`: the peer is recently active
     (`mark_active`); on success raise Match (and Next past it) and try to commit; on a rejection
-    of the index we probed (Next−1), move Next back to max(min(rejected, hint+1), Match+1) (MaybeDecrTo); stale rejections are ignored."""
+    of the index we probed (Next−1), move Next back to max(min(rejected, hint+1), Match+1)
+    (MaybeDecrTo); stale rejections are ignored."""
     s, peer = m[2], m[1]
     if d.role[s] != LEADER:
         return

@@ -5,10 +5,11 @@ state (a bounded bag that loses, duplicates and reorders), election timeouts are
 `Timeout` actions (a pre-vote round first with `pre_vote`), CheckQuorum's periodic check a
 nondeterministic `CheckQuorum` action and its in-lease check a nondeterministic ignore
 (`RaftConfig` says how these over-approximate etcd's timers), terms/votes/logs/commit are
-persistent and survive `Restart`/`Crash`+`Recover`, partitions cut the network, clients write (put, compare-and-swap) and read linearizably
-(ReadIndex) or serializably (local). The variants of the bug catalogue are parameter values of
-`RaftConfig` (`RAFT_VARIANTS`). Use: `initial_state(config)`, `actions(config, state)`,
-`step(config, state, action)`, or `successors(config)` for the generic BFS.
+persistent and survive `Restart`/`Crash`+`Recover`, partitions cut the network, clients write (put,
+compare-and-swap) and read linearizably (ReadIndex) or serializably (local). The variants of the
+bug catalogue are parameter values of `RaftConfig` (`RAFT_VARIANTS`). Use: `initial_state(config)`,
+`actions(config, state)`, `step(config, state, action)`, or `successors(config)` for the generic
+BFS.
 """
 
 from __future__ import annotations
