@@ -6,7 +6,7 @@ share the vocabulary. Servers are numbered 0..n-1 inside the model and shown by 
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypedDict
 
 import attrs
 
@@ -53,10 +53,17 @@ RAFT_VARIANTS: dict[str, dict[str, str]] = {
 }
 """The catalogue variants (../shared/reference/bug-catalogue.md) as ordinary parameter values."""
 
-ETCD_3_4: dict[str, bool] = {"pre_vote": False, "check_quorum": True}
+class ElectionOptions(TypedDict):
+    """`RaftConfig`'s election options, to pass as keyword arguments."""
+
+    pre_vote: bool
+    check_quorum: bool
+
+
+ETCD_3_4: ElectionOptions = {"pre_vote": False, "check_quorum": True}
 """The election options of etcd 3.4 (Debian bookworm's package, which `tests/etcd` runs): pre-vote
 off (`--pre-vote` defaults to false before 3.5), CheckQuorum on (etcd always sets it)."""
-LIBRARY_DEFAULTS: dict[str, bool] = {"pre_vote": False, "check_quorum": False}
+LIBRARY_DEFAULTS: ElectionOptions = {"pre_vote": False, "check_quorum": False}
 """`etcd-io/raft`'s own Config defaults (both off): the model before these options existed, what a
 counterexample file written then ran, and the TLA+ twin (`benchmarks/tla/Raft.tla`)."""
 
