@@ -33,6 +33,10 @@ whichever is fewer); each table is followed by one of the portfolio's steps and 
 seconds (on a shared machine the steadier figures); `--only V` (repeatable) runs only those
 variants (and no users' controllers). `--prepared` adds the older table: each engine from a state
 the fair driver prepared, with an action filter (`ENTRIES`).
+
+The script runs the checks and writes the tables; the rows and tables are in
+`bench_catalogue_table.py`, why a variant cannot occur on a scenario in `bench_catalogue_vacuity.py`,
+the `--prepared` table in `bench_catalogue_prepared.py`.
 """
 
 from __future__ import annotations
@@ -41,177 +45,18 @@ import argparse
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import attrs
+from bench_catalogue_prepared import DATA, prepared_rows
+from bench_catalogue_table import CANNOT, SHORTEST, UserRow, lane_table, user_table, verdict
+from bench_catalogue_vacuity import CANNOT_OCCUR
 
-from kubeprop.model.api.objects import Deployment, Pod, RollingUpdateDeployment
-from kubeprop.model.api.server import Request, handle
-from kubeprop.model.cluster.compose import build_model, initial_state, step
-from kubeprop.model.cluster.drive import settle
-from kubeprop.model.kubelet.component import ProbeResult
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Heal, Partition, Quiesce, UserStep
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
-from kubeprop.properties.explore.engine import EngineConfig, allow, run_bfs
-from kubeprop.properties.explore.stateful import find_with_hypothesis
-from kubeprop.properties.explore.walk import run_walks
-
-DATA = Path(__file__).resolve().parents[1] / "tests" / "model" / "data" / "variants"
-Prepare = Callable[[ClusterModel], ClusterState]
-
-
-@attrs.frozen
-class Entry:
-    """One catalogue entry as a benchmark."""
-
-    variant: str
-    scenario: str
-    prop: str
-    filter: Any
-    depth: int
-    prepare: Prepare = attrs.field(default=initial_state)
-    parameters: tuple[tuple[str, Any], ...] = ()
-
-
-def _settled(model: ClusterModel) -> ClusterState:
-    return settle(model, initial_state(model)).state
-
-
-def _scaled_down(model: ClusterModel) -> ClusterState:
-    return step(model, _settled(model), UserStep(0))
-
-
-def _readiness_failed(model: ClusterModel) -> ClusterState:
-    state = _settled(model)
-    pod = next(p for p in state.store.list("pods") if isinstance(p, Pod))
-    return step(model, state, ProbeResult(pod.spec.node_name, f"default/{pod.metadata.name}", "web", "readiness",
-                                          False))
-
-
-def _partitioned_until_evicted(model: ClusterModel) -> ClusterState:
-    state = _settled(model)
-    node = next(p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod))
-    state = step(model, step(model, state, Partition(node)), Quiesce())
-    for _ in range(400):
-        run = settle(model, state, max_steps=1, avoid=(Heal,))
-        if not run.trace:
-            return state
-        state = run.state
-        if type(run.trace[0]).__name__ == "TaintEvictPod":
-            return state
-    return state
-
-
-def _rollout_with_zero_fenceposts(model: ClusterModel) -> ClusterState:
-    state = _settled(model)
-    d = next(x for x in state.store.list("deployments.apps") if isinstance(x, Deployment))
-    rolling = RollingUpdateDeployment(max_surge=0, max_unavailable="1%")
-    patched = attrs.evolve(d, spec=attrs.evolve(d.spec, strategy=attrs.evolve(d.spec.strategy, rolling_update=rolling)))
-    result = handle(state.store, Request(verb="update", user="admin", obj=patched), model.api, state.clock)
-    state = settle(model, attrs.evolve(state, store=result.store)).state
-    return step(model, state, UserStep(1))
-
-
-ENTRIES = (
-    Entry("rs-no-expectations", "web", "replicaset-no-overcreation",
-          REPLICASET_RACE, 12,
-          parameters=(("instantCaches", False),)),
-    Entry("endpoints-terminating", "web", "endpoints-ready-pods", allow("Reconcile", "KillPod"), 8, _scaled_down,
-          (("instantCaches", True),)),
-    Entry("endpoints-liveness", "web", "endpoints-ready-pods", allow("Reconcile", "SyncPodStatus"), 8,
-          _readiness_failed, (("instantCaches", True),)),
-    Entry("sts-split-brain", "db", "one-running-pod-per-identity",
-          allow("Reconcile", "Schedule", "Bind", "StartPod", "TaintEvictPod"), 10, _partitioned_until_evicted,
-          (("instantCaches", True),)),
-    Entry("rollout-fencepost", "web", "deployments-complete", allow("Quiesce", "Reconcile"), 4,
-          _rollout_with_zero_fenceposts, (("instantCaches", True),)),
-    Entry("scheduler-ignores-taints", "tainted", "bindings-respect-hard-constraints",
-          allow("Reconcile", "Schedule", "Bind"), 8, parameters=(("instantCaches", True),)),
-    Entry("dual-scheduler", "tight", "node-not-overcommitted",
-          DUAL_SCHEDULER, 14,
-          parameters=(("instantCaches", False),)),
-)
-"""nodelifecycle-crash and watch-time-travel need a crash at one precise moment of a longer run;
-tests/model/scenario/test_variants.py drives them by hand and they are not part of this benchmark."""
-
-ENGINES = {"bfs": run_bfs, "walk": run_walks, "hypothesis": find_with_hypothesis}
-
-
-def run_entry(entry: Entry, variant: str, engine: str, budget: float) -> tuple[float, Any]:
-    """(seconds, EngineResult) of one engine on one entry."""
-    model = build_model(load_scenario(DATA / f"{entry.scenario}.yaml"), variant=variant,
-                        parameters=dict(entry.parameters))
-    start = entry.prepare(model)
-    config = EngineConfig(seed=0, budget_seconds=budget, max_depth=entry.depth, properties=(entry.prop,),
-                          action_filter=entry.filter, workers=1, runs=400)
-    began = time.perf_counter()
-    result = ENGINES[engine](model, start, config)
-    return time.perf_counter() - began, result
-
-
-def _cell(seconds: float, result: Any) -> str:
-    if result.violation is not None:
-        return f"{seconds:.2f} s, {len(result.trace)} steps"
-    return f"not found ({result.exit_reason}, {seconds:.1f} s)"
-
-
-SHORTEST: dict[tuple[str, str], int] = {
-    ("web", "rs-no-expectations"): 5, ("web", "endpoints-terminating"): 41, ("web", "endpoints-liveness"): 19,
-    ("web", "nodelifecycle-crash"): 59, ("web-flap", "endpoints-stale-cache"): 27,
-    ("web-rollout", "rollout-fencepost"): 3, ("db", "sts-split-brain"): 106,
-    ("db-failover", "watch-time-travel"): 4, ("tainted", "scheduler-ignores-taints"): 6,
-    ("tight", "dual-scheduler"): 7, ("shop", "sts-split-brain"): 172,
-    ("feastflow", "rs-no-expectations"): 5, ("feastflow", "endpoints-terminating"): 242,
-    ("feastflow", "endpoints-liveness"): 22, ("feastflow", "endpoints-stale-cache"): 56,
-    ("feastflow", "nodelifecycle-crash"): 205, ("feastflow", "sts-split-brain"): 262,
-    ("feastflow", "watch-time-travel"): 4, ("feastflow", "scheduler-ignores-taints"): 7,
-    ("feastflow", "dual-scheduler"): 64,
-}
-"""(scenario, variant) → the shortest known counterexample: the default strategy's, shrunk for a
-minute (`--shortest` recomputes them, with `--feastflow` FeastFlow's too). Kept across runs only
-while the model's runs stay the same: nodelifecycle-crash on web was 15 before the model fix that
-made its one-fault path go (docs/catalogue.md), then 124 until shrinking shrank a run's choices
-first (23); the eleventh round's shrinking brought FeastFlow's endpoints-terminating 278 → 69,
-dual-scheduler 272 → 48, sts-split-brain 167 → 77 (shop 132 → 73). Recomputed in the fifteenth
-round (commit 9eb9bd8) for the scenarios whose runs the fourteenth round's volume binding changed
-(claims are now provisioned and bound before a StatefulSet's pod can run, and FeastFlow's fair run
-went 62 → 67 steps): the older, shorter figures were of the model before volume binding.
-The other rows kept theirs (what `kubeprop check --budget 10` records there still has that length);
-each recomputed figure equals what it now records (its shrinking reaches the same trace within its
-step bound).
-In the sixteenth round (commit 4a08f17) every row was recomputed, when the clock began to wait for
-prompt work: traces that let time pass while the control plane had work in hand are gone
-(docs/catalogue.md)."""
-
-
-@attrs.frozen
-class UserRow:
-    """One variant on one user scenario: what `kubeprop check` gave, and the correct model."""
-
-    variant: str
-    scenario: str
-    found: bool
-    caught: bool
-    property: str
-    seconds_to_find: float
-    seconds_total: float
-    engine: str
-    length: int
-    correct: str
-    steps: int = 0
-    """The portfolio's steps in all (every member, lanes past the answer included)."""
-    lanes: tuple[float, ...] = ()
-    """CPU seconds of each lane."""
-    continuation: int = 0
-    """The fair continuation's steps a convergence counterexample's file adds after `length`."""
+from kubeprop.properties.explore.engine import EngineConfig
 
 
 def user_row(path: Path | None, scenario: str, variant: str, caught_by: tuple[str, ...], budget: float,
@@ -225,23 +70,6 @@ def user_row(path: Path | None, scenario: str, variant: str, caught_by: tuple[st
     return UserRow(variant, scenario, found["property"] is not None, prop in caught_by, prop, found["to_find"],
                    total, found["engine"], found["length"], verdict(clean), found["steps"], tuple(found["lanes"]),
                    found["continuation"])
-
-
-def verdict(answer: dict[str, Any]) -> str:
-    """The correct-model column: `clean`, `clean (upstream: PROPERTY, BEHAVIOUR, N steps)` when every
-    find is known upstream behaviour (`kubeprop check` lists it under UPSTREAM and exits 0), or
-    `VIOLATION PROPERTY (N steps)`."""
-    if answer["property"] is not None:
-        return f"VIOLATION {answer['property']} ({_length(answer['length'], answer['continuation'])})"
-    known = "; ".join(f"{u['property']}, {u['behaviour']}, {_length(u['length'], u['continuation'])}"
-                      for u in answer["upstream"])
-    return f"clean (upstream: {known})" if known else "clean"
-
-
-def _length(found: int, continuation: int) -> str:
-    """`5 steps`, or `3 steps, then a fair continuation of 66`, as `kubeprop check` prints it."""
-    text = f"{found} step{'' if found == 1 else 's'}"
-    return f"{text}, then a fair continuation of {continuation}" if continuation else text
 
 
 def cli_command(path: Path | None, variant: str, prop: str, budget: float, workers: int | None = None) -> list[str]:
@@ -261,8 +89,7 @@ def report_seconds(path: Path | None, variant: str, prop: str, budget: float, wo
     exit is an error."""
     import tempfile
 
-    env = None if import_path is None else {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(import_path), os.environ.get("PYTHONPATH", "")) if p)}
+    env = _environment(import_path)
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "kubeprop.properties.cli", *cli_command(path, variant, prop, budget, workers),
                    "--out", out, "--progress", "none"]
@@ -276,14 +103,22 @@ def report_seconds(path: Path | None, variant: str, prop: str, budget: float, wo
     return seconds
 
 
+def _environment(import_path: Path | None) -> dict[str, str] | None:
+    """A child's environment: this one with `import_path` first on its PYTHONPATH (a user's
+    controller and properties), or None (inherit) without one."""
+    if import_path is None:
+        return None
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(import_path), os.environ.get("PYTHONPATH", "")) if p)}
+
+
 def _fresh(path: Path | None, variant: str, budget: float, workers: int | None = None,
            import_path: Path | None = None) -> dict[str, Any]:
     """Run `one_check` in a new interpreter (with `import_path` on its PYTHONPATH: a user's
     controller and properties); its JSON answer with the wall time it took."""
     began = time.perf_counter()
     lanes = [] if workers is None else ["--workers", str(workers)]
-    env = None if import_path is None else {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(import_path), os.environ.get("PYTHONPATH", "")) if p)}
+    env = _environment(import_path)
     out = subprocess.run([sys.executable, __file__, "--one", str(path or ""), variant, str(budget), *lanes],
                          check=True, capture_output=True, text=True, env=env).stdout
     answer: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -329,102 +164,6 @@ def shortest_known(path: Path | None, variant: str, seconds: float = 60.0) -> in
 
     report = check(path, variant=variant, budget=30.0 + seconds, seed=0, config=EngineConfig(max_shrink_steps=None))
     return report.found[0].found_length if report.violation is not None else 0
-
-
-def _seconds(value: float) -> str:
-    """A time to report; `math.inf` when the re-run did not find the violation again in its budget."""
-    return "not found again in the budget" if math.isinf(value) else f"{value:.2f} s"
-
-
-def _user_cell(row: UserRow, shortest: int | None) -> str:
-    if row.property.startswith(CANNOT):
-        return f"{row.property} | — | — | — | —"
-    if not row.found:
-        return f"not found ({row.property}) | — | — | — | —"
-    ratio = f" ({row.length / shortest:.1f}× the shortest known, {shortest})" if shortest else ""
-    mark = "" if row.caught else " (not the catalogue's property)"
-    then = f", then a fair continuation of {row.continuation}" if row.continuation else ""
-    return (f"{row.property}{mark} | {row.seconds_to_find:.2f} s | {_seconds(row.seconds_total)} | {row.engine} | "
-            f"{row.length}{then}{ratio}")
-
-
-def user_table(rows: list[UserRow], title: str, first: str = "variant", last: str = "correct model, same budget"
-               ) -> list[str]:
-    out = [f"**{title}**", "", f"| {first} | scenario | found first (P) | time to find | time to report, "
-           f"`--property P` | engine | length | {last} |", "|---|---|---|---|---|---|---|---|"]
-    for row in rows:
-        out.append(f"| {row.variant} | {row.scenario} | {_user_cell(row, SHORTEST.get((row.scenario, row.variant)))} "
-                   f"| {row.correct} |")
-    found = sorted(r.seconds_to_find for r in rows if r.found)
-    totals = sorted(r.seconds_total for r in rows if r.found)
-    cannot = sum(r.property.startswith(CANNOT) for r in rows)
-    among = f"{len(rows) - cannot} that can occur ({cannot} cannot occur here)" if cannot else f"{len(rows)}"
-    if found:
-        out += ["", f"{len(found)} of {among} found; time to find: median {statistics.median(found):.2f} s, "
-                f"worst {found[-1]:.2f} s; time to report: median {_seconds(statistics.median(totals))}, worst "
-                f"{_seconds(totals[-1])}."]
-    return out
-
-
-def fenceposts_never_both_zero(model: ClusterModel) -> str | None:
-    """Why rollout-fencepost cannot change anything in `model` (None: it may). The variant drops
-    ResolveFenceposts' rule "maxUnavailable = 1 when maxSurge and maxUnavailable both resolve to 0"
-    (`deployment_util.resolve_fenceposts`), so it differs from the correct model only for a rolling
-    Deployment whose two fenceposts resolve to 0 at some replica count. Judged on the
-    Deployments of the manifests and apply steps (defaulted as the API server does: 25%/25%), at
-    every replica count they or a scale step set; unknown (None) when an autoscaler or a
-    controller of the user's own may set other counts, or create Deployments."""
-    from kubeprop.model.api.defaults import apply_defaults
-    from kubeprop.model.controllers.deployment_util import resolve_fenceposts
-    from kubeprop.model.controllers.hpa import uses_hpa
-    from kubeprop.properties.vacuity import own_controllers
-
-    if uses_hpa(model) or own_controllers(model):
-        return None
-    objects = [m.obj for m in model.scenario.objects] + [o for step in model.workload_objects for o in step]
-    deployments = [apply_defaults(o) for o in objects if isinstance(o, Deployment)]
-    counts: dict[str, set[int]] = {}
-    for d in deployments:
-        assert isinstance(d, Deployment)
-        counts.setdefault(f"{d.metadata.namespace or 'default'}/{d.metadata.name}", set()).add(
-            1 if d.spec.replicas is None else d.spec.replicas)
-    for workload_step in model.scenario.spec.workload:
-        scale = workload_step.scale
-        if scale is not None and scale.deployment in counts:
-            counts[scale.deployment].add(scale.replicas)
-    seen = []
-    for d in deployments:
-        assert isinstance(d, Deployment)
-        rolling = d.spec.strategy.rolling_update
-        if d.spec.strategy.type != "RollingUpdate" or rolling is None:
-            continue
-        name = f"{d.metadata.namespace or 'default'}/{d.metadata.name}"
-        for replicas in sorted(counts[name]):
-            resolved = resolve_fenceposts(rolling.max_surge, rolling.max_unavailable, replicas, False)
-            if replicas > 0 and resolved == (0, 0):
-                return None
-        seen.append(f"{d.metadata.name}: maxSurge {rolling.max_surge}, maxUnavailable {rolling.max_unavailable} at "
-                    f"{', '.join(map(str, sorted(counts[name])))} replicas")
-    return ("maxSurge and maxUnavailable never both resolve to 0, where the variant differs, at the replica counts "
-            f"the scenario sets ({'; '.join(seen) or 'no rolling Deployment'}; no autoscaler)")
-
-
-CANNOT = "cannot occur here"
-"""How a row of a variant that cannot show on the scenario begins."""
-
-CANNOT_OCCUR: dict[str, Callable[[ClusterModel], str | None]] = {"rollout-fencepost": fenceposts_never_both_zero}
-"""Variant → why it cannot occur on a scenario (computed from the model; None: it may)."""
-
-
-def lane_table(rows: list[UserRow]) -> list[str]:
-    """The portfolio's effort for each found variant: its steps (every member; lanes run past the
-    answer until they hear of it) and each lane's CPU seconds, the slowest lane's setting the pace."""
-    out = ["| variant | lanes | portfolio steps | CPU s per lane | slowest lane |", "|---|---|---|---|---|"]
-    for row in rows:
-        if row.found and row.lanes:
-            cpu = " + ".join(f"{c:.2f}" for c in row.lanes)
-            out.append(f"| {row.variant} | {len(row.lanes)} | {row.steps:,} | {cpu} | {max(row.lanes):.2f} |")
-    return out
 
 
 def feastflow_rows(budget: float, workers: int | None = None, only: list[str] | None = None) -> list[UserRow]:
@@ -515,12 +254,8 @@ def main() -> int:
     load_before = os.getloadavg()
     rows = []
     lanes = "" if args.workers is None else f" --workers {args.workers}"
-    for variant, (scenario, caught_by) in USER_SCENARIOS.items():
-        if args.only and variant not in args.only:
-            continue
-        rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget, args.workers))
-        print(rows[-1], flush=True)
-    for variant, scenario, caught_by in MORE_USER_SCENARIOS:
+    cases = [*((v, s, caught) for v, (s, caught) in USER_SCENARIOS.items()), *MORE_USER_SCENARIOS]
+    for variant, scenario, caught_by in cases:
         if args.only and variant not in args.only:
             continue
         rows.append(user_row(catalogue / f"{scenario}.yaml", scenario, variant, caught_by, args.budget, args.workers))
@@ -555,20 +290,6 @@ def main() -> int:
 
 def _load(averages: tuple[float, float, float]) -> str:
     return ", ".join(f"{a:.1f}" for a in averages)
-
-
-def prepared_rows(budget: float) -> list[str]:
-    """The older table: each engine from the prepared start of each `ENTRIES` entry, with its filter."""
-    rows = ["| variant | property | bfs | walk | hypothesis | correct model, bfs at the same bounds |",
-            "|---|---|---|---|---|---|"]
-    for entry in ENTRIES:
-        cells = [_cell(*run_entry(entry, entry.variant, engine, budget)) for engine in ENGINES]
-        seconds, clean = run_entry(entry, "correct", "bfs", budget)
-        verdict = "VIOLATION" if clean.violation is not None else "clean"
-        rows.append(f"| {entry.variant} | {entry.prop} | {' | '.join(cells)} | {verdict}: {clean.exit_reason}, "
-                    f"{clean.stats.distinct} states, {seconds:.2f} s |")
-        print(rows[-1], flush=True)
-    return rows
 
 
 def _write(path: Path, table: str) -> None:

@@ -5,7 +5,8 @@ The public surface:
 - `check`, `CheckReport`, `assert_no_discovery`, `assert_discovery`, `explain`, `ENGINES`,
   `register_engine` (api.py): run an engine on a scenario from Python or pytest;
 - `record`, `record_result`, `TraceError` (trace.py): an engine's trace → `Counterexample`;
-- `load`, `loads`, `write`, `dumps`, `Counterexample`, `CounterexampleError` (format.py);
+- `load`, `loads`, `write`, `dumps`, `Counterexample`, `CounterexampleError` (format.py, which
+  re-exports the record of format_records.py and the readers of format_read.py);
 - `replay`, `ReplayResult`, `Verdict` (replay.py); `render_text` (render.py), `render_html`
   (render_html.py); `fingerprint` (fingerprint.py);
 - `output.write_text` / `append_text` / `OutputError`: writing any output file without clobbering.

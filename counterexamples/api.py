@@ -28,7 +28,8 @@ from typing import Any
 import attrs
 
 from kubeprop.counterexamples.check_bounds import UNSET, CheckBounds, Unset, check_bounds
-from kubeprop.counterexamples.format import Counterexample, write
+from kubeprop.counterexamples.format import write
+from kubeprop.counterexamples.format_records import Counterexample
 from kubeprop.counterexamples.output import OutputError
 from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.replay import replay

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.format import (
+from kubeprop.counterexamples.format_records import (
     Counterexample,
     CounterexampleError,
     EngineRecord,

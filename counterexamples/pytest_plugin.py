@@ -170,7 +170,7 @@ class CorpusItem(pytest.Item):
                                  + render_file_replay(result, shown_path=str(self.path)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        from kubeprop.counterexamples.format import CounterexampleError
+        from kubeprop.counterexamples.format_records import CounterexampleError
 
         if isinstance(excinfo.value, CorpusMismatch | CounterexampleError | NotReplayed):
             return str(excinfo.value)

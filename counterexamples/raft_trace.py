@@ -24,21 +24,16 @@ import attrs
 
 from kubeprop.counterexamples import printable
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.format import (
+from kubeprop.counterexamples.format import file_text, write_file
+from kubeprop.counterexamples.format_read import _fail, check_header, read_data, system_of
+from kubeprop.counterexamples.format_records import (
     KIND,
     SCHEMA_VERSION,
     CounterexampleError,
     EngineRecord,
     PropertyRecord,
     ViolationRecord,
-    _fail,
-    check_header,
-    own_file,
-    read_data,
-    system_of,
-    write_atomic,
 )
-from kubeprop.counterexamples.output import folder_link, replace_file
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
 from kubeprop.counterexamples.recorded import PROVENANCE, mismatch_reason, property_mismatches, violation_mismatches
 from kubeprop.counterexamples.replay import Expectations, Verdict
@@ -154,20 +149,9 @@ def to_data(ce: RaftCounterexample) -> dict[str, Any]:
 
 def write(ce: RaftCounterexample, where: Path | str) -> Path:
     """Write `ce` into folder `where` under its content-addressed name (or to `where` if it ends
-    in `.json`), atomically; in a folder, only over a counterexample file (`format.own_file`).
+    in `.json`), atomically; in a folder, only over a counterexample file (`format.write_file`).
     Returns the path."""
-    where = Path(where)
-    text = json.dumps(to_data(ce), indent=2, ensure_ascii=False) + "\n"
-    if where.suffix == ".json":
-        write_atomic(where, text)
-        return where
-    linked = folder_link(where)
-    if linked is not None:  # a link committed under the folder's name would send the file elsewhere
-        raise linked
-    path = where / ce.file_name
-    own_file(path)
-    replace_file(path, text)
-    return path
+    return write_file(file_text(to_data(ce)), ce.file_name, where)
 
 
 def _config(params: dict[str, Any]) -> RaftConfig:

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.counterexamples.format import PropertyRecord, ViolationRecord
+from kubeprop.counterexamples.format_records import PropertyRecord, ViolationRecord
 from kubeprop.counterexamples.printable import shown
 from kubeprop.properties.registry import Property, Violation
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
-from kubeprop.counterexamples.format import Counterexample, length_words
+from kubeprop.counterexamples.format_records import Counterexample, length_words
 from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.recorded import PROVENANCE
 from kubeprop.counterexamples.replay import ReplayResult, Verdict

@@ -24,7 +24,8 @@ from typing import Any, cast
 import attrs
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.format import Counterexample, CounterexampleError, PropertyRecord, length_words, load
+from kubeprop.counterexamples.format_read import load
+from kubeprop.counterexamples.format_records import Counterexample, CounterexampleError, PropertyRecord, length_words
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.recorded import (
     mismatch_reason,

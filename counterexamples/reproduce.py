@@ -19,7 +19,8 @@ from pathlib import Path
 
 import attrs
 
-from kubeprop.counterexamples.format import Counterexample, CounterexampleError, ScenarioRecord, load
+from kubeprop.counterexamples.format_read import load
+from kubeprop.counterexamples.format_records import Counterexample, CounterexampleError, ScenarioRecord
 from kubeprop.counterexamples.printable import shell_word, shown
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, resolve_path
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, format_path, parse_yaml_documents, read_text

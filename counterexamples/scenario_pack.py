@@ -15,7 +15,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from kubeprop.counterexamples.format import CounterexampleError, Mode, PackedFile, ScenarioRecord
+from kubeprop.counterexamples.format_records import CounterexampleError, Mode, PackedFile, ScenarioRecord
 from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.manifests import ManifestError, Problem, load_manifests
 from kubeprop.model.api.yamlsource import read_text

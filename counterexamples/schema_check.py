@@ -5,7 +5,7 @@ It understands the subset of draft 2020-12 that `schema.json` uses: `type` (one 
 `const`, `enum`, `properties`, `required`, `additionalProperties` (false or a schema), `items`,
 `minimum`, `minLength`, `pattern` and local `$ref`s (`#/$defs/...`). Other keywords
 (`description`, `title`, `$id`, ...) are annotations and ignored. Checks beyond the shape (an
-action's class, a known variant) live in `format.py`.
+action's class, a known variant) live in `format_read.py`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The limits every counterexample file is held to when its JSON text is read (`format.parse`):
+"""The limits every counterexample file is held to when its JSON text is read (`format_read.parse`):
 numbers no file holds (too many digits, out of range, NaN), nesting deeper than `MAX_DEPTH`, a key
 written twice, and strings that are not text (a lone UTF-16 surrogate)."""
 

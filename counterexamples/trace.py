@@ -20,7 +20,7 @@ from importlib import metadata
 from typing import Any
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.counterexamples.format import (
+from kubeprop.counterexamples.format_records import (
     CONTINUATION_START,
     Counterexample,
     EngineRecord,

@@ -11,7 +11,7 @@ replay` shows it step by step and re-checks it (the property resolves by its nam
 
 from __future__ import annotations
 
-from kubeprop.counterexamples.format import Counterexample
+from kubeprop.counterexamples.format_records import Counterexample
 from kubeprop.counterexamples.trace import record, states_along
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.metrics import WorstCase

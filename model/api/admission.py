@@ -29,7 +29,7 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.quota import is_pod_quota_resource, missing_requests, pod_usage, pretty, total_usage
-from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.scheduling import PriorityClass, system_priority_class
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
 from kubeprop.model.api.storage import StorageClass, cluster_storage_class, default_storage_class

@@ -25,7 +25,7 @@ import math
 
 import attrs
 
-from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.rbac_authn import UserInfo
 
 __all__ = [
     "FLOW_SCHEMAS", "PRIORITY_LEVELS", "SERVER_CONCURRENCY_LIMIT", "Classification", "FlowSchema", "PriorityLevel",

@@ -1,28 +1,27 @@
-"""Authentication and authorization of API requests, as pure functions.
+"""Authorization of API requests, as pure functions.
 
-Authentication (`authenticate`) resolves a username to a `UserInfo`: a user declared by the
-scenario, or an existing ServiceAccount's `system:serviceaccount:<ns>:<name>`
-(`staging/src/k8s.io/apiserver/pkg/authentication/serviceaccount/util.go`); either way the
-`system:authenticated` group is added, as upstream's `AuthenticatedGroupAdder` does
-(`staging/src/k8s.io/apiserver/pkg/authentication/group/authenticated_group_adder.go`).
-
-Authorization (`authorize`) is the chain `pkg/kubeapiserver/authorizer/config.go` builds for
+`authorize` is the chain `pkg/kubeapiserver/authorizer/config.go` builds for
 `--authorization-mode=RBAC`: the privileged-group authorizer (members of `system:masters` may do
 anything), then the RBAC authorizer (`plugin/pkg/auth/authorizer/rbac/rbac.go`) with the rule
 resolver of `pkg/registry/rbac/validation/rule.go` and the matchers of
-`pkg/apis/rbac/v1/evaluation_helpers.go`. The Node authorizer is not modelled (see
-`bootstrap_policy`: the default roles, `plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go`).
-Upstream lists bindings in map order; here in name order, so the "allowed by" reason is deterministic.
+`pkg/apis/rbac/v1/evaluation_helpers.go`; and the messages of a refusal (`forbidden_message`,
+`forbidden_status_message`). The Node authorizer is not modelled (see
+`rbac_bootstrap.bootstrap_policy`: the default roles). Upstream lists bindings in map order; here in
+name order, so the "allowed by" reason is deterministic.
+
+Authentication (who a username is: `UserInfo`, `authenticate`) lives in `rbac_authn`, the default
+policy in `rbac_bootstrap`. This module may import `rbac_authn` and the RBAC kinds (`rbac_kinds`);
+neither imports it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable
 
 import attrs
 
-from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.rbac_authn import SYSTEM_MASTERS, UserInfo, service_account_username
 from kubeprop.model.api.rbac_kinds import (
     RBAC_GROUP,
     ClusterRole,
@@ -33,25 +32,7 @@ from kubeprop.model.api.rbac_kinds import (
     RoleRef,
     Subject,
 )
-from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-
-SYSTEM_MASTERS = "system:masters"
-"""`user.SystemPrivilegedGroup`: always allowed by the privileged-group authorizer."""
-ALL_AUTHENTICATED = "system:authenticated"
-ALL_UNAUTHENTICATED = "system:unauthenticated"
-SERVICE_ACCOUNT_USERNAME_PREFIX = "system:serviceaccount:"
-ALL_SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
-NODES_GROUP = "system:nodes"
-
-
-@attrs.frozen
-class UserInfo:
-    """An authenticated identity (`staging/src/k8s.io/apiserver/pkg/authentication/user/user.go`)."""
-
-    name: str
-    groups: tuple[str, ...] = ()
-    uid: str = ""
 
 
 @attrs.frozen
@@ -80,55 +61,6 @@ class Decision:
 
     allowed: bool
     reason: str
-
-
-# --- authentication -------------------------------------------------------------------------------
-
-
-def service_account_username(namespace: str, name: str) -> str:
-    """`system:serviceaccount:<ns>:<name>` (`serviceaccount.MakeUsername`)."""
-    return f"{SERVICE_ACCOUNT_USERNAME_PREFIX}{namespace}:{name}"
-
-
-def split_service_account_username(username: str) -> tuple[str, str] | None:
-    """(namespace, name) of a service-account username, or None (`serviceaccount.SplitUsername`)."""
-    if not username.startswith(SERVICE_ACCOUNT_USERNAME_PREFIX):
-        return None
-    parts = username[len(SERVICE_ACCOUNT_USERNAME_PREFIX):].split(":")
-    if len(parts) != 2 or not parts[0] or not parts[1]:
-        return None
-    return parts[0], parts[1]
-
-
-def service_account_groups(namespace: str) -> tuple[str, ...]:
-    """`system:serviceaccounts`, `system:serviceaccounts:<ns>` (`serviceaccount.MakeGroupNames`)."""
-    return (ALL_SERVICE_ACCOUNTS_GROUP, f"{ALL_SERVICE_ACCOUNTS_GROUP}:{namespace}")
-
-
-def _with_authenticated(user: UserInfo) -> UserInfo:
-    if ALL_AUTHENTICATED in user.groups:
-        return user
-    return evolve(user, groups=(*user.groups, ALL_AUTHENTICATED))
-
-
-def authenticate(
-    username: str, users: Mapping[str, UserInfo], service_accounts: Collection[tuple[str, str]]
-) -> UserInfo | None:
-    """The identity behind `username`, or None (the API server answers 401 Unauthorized).
-
-    A user declared in the scenario wins; otherwise a service-account username authenticates
-    iff the ServiceAccount (namespace, name) exists. If `service_accounts` is a mapping, its
-    values are taken as the ServiceAccounts' uids.
-    """
-    declared = users.get(username)
-    if declared is not None:
-        return _with_authenticated(declared)
-    parsed = split_service_account_username(username)
-    if parsed is None or parsed not in service_accounts:
-        return None
-    uid = service_accounts[parsed] if isinstance(service_accounts, Mapping) else ""
-    groups = service_account_groups(parsed[0])
-    return _with_authenticated(UserInfo(username, groups, str(uid)))
 
 
 # --- the policy -----------------------------------------------------------------------------------
@@ -215,11 +147,17 @@ def non_resource_url_matches(rule: PolicyRule, path: str) -> bool:
     return False
 
 
+def _resource_and_subresource(request: RequestAttributes) -> str:
+    """`resource/subresource`, or the resource alone: what `ResourceMatches` matches and
+    `forbiddenMessage` names."""
+    return f"{request.resource}/{request.subresource}" if request.subresource else request.resource
+
+
 def rule_allows(request: RequestAttributes, rule: PolicyRule) -> bool:
     """`RuleAllows` (`plugin/pkg/auth/authorizer/rbac/rbac.go`)."""
     if not request.resource_request:
         return verb_matches(rule, request.verb) and non_resource_url_matches(rule, request.path)
-    combined = f"{request.resource}/{request.subresource}" if request.subresource else request.resource
+    combined = _resource_and_subresource(request)
     return (
         verb_matches(rule, request.verb)
         and api_group_matches(rule, request.api_group)
@@ -343,7 +281,7 @@ def forbidden_message(user: UserInfo, request: RequestAttributes) -> str:
     who, verb = go_quote(user.name), request.verb
     if not request.resource_request:
         return f"User {who} cannot {verb} path {go_quote(request.path)}"
-    resource = f"{request.resource}/{request.subresource}" if request.subresource else request.resource
+    resource = _resource_and_subresource(request)
     scope = f"in the namespace {go_quote(request.namespace)}" if request.namespace else "at the cluster scope"
     group = go_quote(request.api_group)
     return f"User {who} cannot {verb} resource {go_quote(resource)} in API group {group} {scope}"
@@ -373,158 +311,3 @@ def go_quote(text: str) -> str:
     printable text; control characters (never valid in names) are escaped JSON-style instead."""
     return json.dumps(text, ensure_ascii=False)
 
-
-# --- bootstrap policy (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go) -----------------
-
-READ = "get list watch"
-WRITE = "create update patch delete deletecollection"
-_LABELS = FrozenMap({"kubernetes.io/bootstrapping": "rbac-defaults"})
-_ANNOTATIONS = FrozenMap({"rbac.authorization.kubernetes.io/autoupdate": "true"})
-
-
-def _rule(verbs: str, groups: str, resources: str, names: str = "") -> PolicyRule:
-    """`NewRule(verbs...).Groups(groups...).Resources(resources...).Names(names...)`, each list
-    written space-separated (groups comma-separated: `""` is the core group)."""
-    return PolicyRule(verbs=tuple(verbs.split()), api_groups=tuple(groups.split(",")),
-                      resources=tuple(resources.split()), resource_names=tuple(names.split()))
-
-
-def _urls(urls: str) -> PolicyRule:
-    """`NewRule("get").URLs(urls...)`."""
-    return PolicyRule(verbs=("get",), non_resource_urls=tuple(urls.split()))
-
-
-_EVENTS = _rule("create update patch", ",events.k8s.io", "events")
-_REVIEWS = (_rule("create", "authentication.k8s.io", "tokenreviews"),
-            _rule("create", "authorization.k8s.io", "subjectaccessreviews"))
-_VIEW_RULES = (
-    _rule(READ, "", "pods replicationcontrollers replicationcontrollers/scale serviceaccounts services "
-          "services/status endpoints persistentvolumeclaims persistentvolumeclaims/status configmaps"),
-    _rule(READ, "", "limitranges resourcequotas bindings events pods/status resourcequotas/status "
-          "namespaces/status replicationcontrollers/status pods/log"),
-    _rule(READ, "", "namespaces"),
-    _rule(READ, "discovery.k8s.io", "endpointslices"),
-    _rule(READ, "apps", "controllerrevisions statefulsets statefulsets/status statefulsets/scale daemonsets "
-          "daemonsets/status deployments deployments/status deployments/scale replicasets "
-          "replicasets/status replicasets/scale"),
-    _rule(READ, "autoscaling", "horizontalpodautoscalers horizontalpodautoscalers/status"),
-    _rule(READ, "batch", "jobs cronjobs cronjobs/status jobs/status"),
-    _rule(READ, "policy", "poddisruptionbudgets poddisruptionbudgets/status"),
-    _rule(READ, "networking.k8s.io", "networkpolicies ingresses ingresses/status"),
-)
-_EDIT_RULES = (
-    *_VIEW_RULES,
-    _rule(READ, "", "pods/attach pods/proxy pods/exec pods/portforward secrets services/proxy"),
-    _rule("impersonate", "", "serviceaccounts"),
-    _rule(WRITE, "", "pods pods/attach pods/proxy pods/exec pods/portforward"),
-    _rule("create", "", "pods/eviction"),
-    _rule(WRITE, "", "replicationcontrollers replicationcontrollers/scale serviceaccounts services "
-          "services/proxy persistentvolumeclaims configmaps secrets"),
-    _rule(WRITE, "apps", "statefulsets statefulsets/scale daemonsets deployments deployments/scale "
-          "deployments/rollback replicasets replicasets/scale"),
-    _rule(WRITE, "autoscaling", "horizontalpodautoscalers"),
-    _rule(WRITE, "batch", "jobs cronjobs"),
-    _rule(WRITE, "policy", "poddisruptionbudgets"),
-    _rule(WRITE, "networking.k8s.io", "networkpolicies ingresses"),
-)
-_ADMIN_RULES = (
-    *_EDIT_RULES,
-    _rule("create", "authorization.k8s.io", "localsubjectaccessreviews"),
-    _rule(f"{READ} {WRITE}", RBAC_GROUP, "roles rolebindings"),
-)
-_SCHEDULER_RULES = (
-    _EVENTS, _rule("create", "coordination.k8s.io", "leases"),
-    _rule("get update", "coordination.k8s.io", "leases", names="kube-scheduler"),
-    _rule(READ, "", "nodes"), _rule("get list watch delete", "", "pods"),
-    _rule("create", "", "pods/binding bindings"), _rule("patch update", "", "pods/status"),
-    _rule(READ, "", "services replicationcontrollers"), _rule(READ, "apps,extensions", "replicasets"),
-    _rule(READ, "apps", "statefulsets"), _rule(READ, "policy", "poddisruptionbudgets"),
-    _rule(READ, "", "persistentvolumeclaims persistentvolumes"), *_REVIEWS,
-    _rule(READ, "storage.k8s.io", "csinodes csidrivers csistoragecapacities"), _rule(READ, "", "namespaces"),
-)
-_VOLUME_SCHEDULER_RULES = (
-    _rule(f"{READ} update patch", "", "persistentvolumes persistentvolumeclaims"),
-    _rule(READ, "storage.k8s.io", "storageclasses"),
-)
-_CONTROLLER_MANAGER_RULES = (
-    _EVENTS, _rule("create", "coordination.k8s.io", "leases"),
-    _rule("get update", "coordination.k8s.io", "leases", names="kube-controller-manager"),
-    _rule("create", "", "secrets serviceaccounts"), _rule("delete", "", "secrets"),
-    _rule("get", "", "namespaces secrets serviceaccounts configmaps"),
-    _rule("update", "", "secrets serviceaccounts"), *_REVIEWS,
-    _rule("list watch", "*", "*"), _rule("create", "", "serviceaccounts/token"),
-)
-_NODE_RULES = (
-    _rule("create", "authentication.k8s.io", "tokenreviews"),
-    _rule("create", "authorization.k8s.io", "subjectaccessreviews localsubjectaccessreviews"),
-    _rule(READ, "", "services"), _rule("create get list watch", "", "nodes"),
-    _rule("update patch", "", "nodes/status"), _rule("update patch", "", "nodes"),
-    _rule("create update patch", "", "events"), _rule(READ, "", "pods"), _rule("create delete", "", "pods"),
-    _rule("update patch", "", "pods/status"), _rule("create", "", "pods/eviction"),
-    _rule(READ, "", "secrets configmaps"), _rule("get", "", "persistentvolumeclaims persistentvolumes"),
-    _rule("get", "", "endpoints"),
-    _rule("create get list watch", "certificates.k8s.io", "certificatesigningrequests"),
-    _rule("get create update patch delete", "coordination.k8s.io", "leases"),
-    _rule("get", "storage.k8s.io", "volumeattachments"),
-    _rule("get update patch", "", "persistentvolumeclaims/status"),
-    _rule("create", "", "serviceaccounts/token"),
-    _rule("get watch list", "storage.k8s.io", "csidrivers"),
-    _rule("get create update patch delete", "storage.k8s.io", "csinodes"),
-    _rule(READ, "node.k8s.io", "runtimeclasses"),
-)
-_CLUSTER_ROLES: tuple[tuple[str, tuple[PolicyRule, ...]], ...] = (
-    ("cluster-admin", (_rule("*", "*", "*"), PolicyRule(verbs=("*",), non_resource_urls=("*",)))),
-    ("system:discovery", (_urls("/livez /readyz /healthz /version /version/ /openapi /openapi/* /api /api/* "
-                                "/apis /apis/*"),)),
-    ("system:basic-user", (_rule("create", "authorization.k8s.io",
-                                 "selfsubjectaccessreviews selfsubjectrulesreviews"),)),
-    ("system:public-info-viewer", (_urls("/livez /readyz /healthz /version /version/"),)),
-    ("admin", _ADMIN_RULES),
-    ("edit", _EDIT_RULES),
-    ("view", _VIEW_RULES),
-    ("system:kube-scheduler", _SCHEDULER_RULES),
-    ("system:volume-scheduler", _VOLUME_SCHEDULER_RULES),
-    ("system:kube-controller-manager", _CONTROLLER_MANAGER_RULES),
-    ("system:node", _NODE_RULES),
-)
-
-
-def _binding(name: str, subjects: str) -> ClusterRoleBinding:
-    """`NewClusterBinding(name).Users/Groups(...)`; `subjects` is space-separated `Kind:name`."""
-    subs = tuple(Subject(kind=s.split(":", 1)[0], name=s.split(":", 1)[1], api_group=RBAC_GROUP)
-                 for s in subjects.split())
-    meta = ObjectMeta(name=name, labels=_LABELS, annotations=_ANNOTATIONS)
-    return ClusterRoleBinding(metadata=meta, subjects=subs, role_ref=RoleRef(RBAC_GROUP, "ClusterRole", name))
-
-
-def bootstrap_policy(*, bind_nodes_group: bool = True) -> tuple[ClusterRole | ClusterRoleBinding, ...]:
-    """The default ClusterRoles and ClusterRoleBindings the API server reconciles at start-up.
-
-    Faithful: cluster-admin (bound to group system:masters), system:discovery,
-    system:basic-user, system:public-info-viewer and their bindings; system:kube-scheduler and
-    system:volume-scheduler (bound to user system:kube-scheduler); system:kube-controller-manager
-    (bound to that user). As upstream, the latter only covers the controller manager's own needs
-    (leader election, informers, tokens): its controllers act as `system:controller:*` service
-    accounts (`controller_policy.go`, not modelled here).
-
-    Abbreviated: admin, edit and view carry the rules the aggregation controller would copy into
-    them (upstream they aggregate system:aggregate-to-*), minus the deprecated `extensions` group.
-
-    Approximated: system:node has upstream's `NodeRules()`. Upstream binds it to nobody (the Node
-    authorizer and NodeRestriction admission grant kubelets access to their own node's objects);
-    the model has no Node authorizer, so by default the binding names group system:nodes, which
-    is broader than upstream. `bind_nodes_group=False` gives upstream's empty binding.
-    """
-    roles = tuple(ClusterRole(metadata=ObjectMeta(name=name, labels=_LABELS, annotations=_ANNOTATIONS),
-                              rules=rules) for name, rules in _CLUSTER_ROLES)
-    return (
-        *roles,
-        _binding("cluster-admin", f"Group:{SYSTEM_MASTERS}"),
-        _binding("system:discovery", f"Group:{ALL_AUTHENTICATED}"),
-        _binding("system:basic-user", f"Group:{ALL_AUTHENTICATED}"),
-        _binding("system:public-info-viewer", f"Group:{ALL_AUTHENTICATED} Group:{ALL_UNAUTHENTICATED}"),
-        _binding("system:kube-controller-manager", "User:system:kube-controller-manager"),
-        _binding("system:kube-scheduler", "User:system:kube-scheduler"),
-        _binding("system:volume-scheduler", "User:system:kube-scheduler"),
-        _binding("system:node", f"Group:{NODES_GROUP}" if bind_nodes_group else ""),
-    )

@@ -2,7 +2,8 @@
 
 The stages run in upstream order (`staging/src/k8s.io/apiserver/pkg/server/config.go`
 DefaultBuildHandlerChain, then `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go`,
-`update.go`, `patch.go`, `delete.go`): authentication (→ 401) → authorization (→ 403) → scheme defaults →
+`update.go`, `patch.go`, `delete.go`): authentication (→ 401) → impersonation (`kubectl --as`, → 403:
+`kubeprop.model.api.impersonation`) → authorization (→ 403) → scheme defaults →
 mutating admission → PrepareForCreate/Update → validation (→ 422) → validating admission
 (→ 403) → persistence with optimistic concurrency (→ 409) → watch event. The write verbs live in
 `server_write` and `server_delete`; this module holds the request/response types, the filter chain
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
+from kubeprop.model.api.impersonation import impersonate
 from kubeprop.model.api.objects import (
     BUILTIN_KINDS,
     ApiObject,
@@ -33,7 +35,9 @@ from kubeprop.model.api.objects import (
     kind_info,
     qualified_resource,
 )
-from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, UserInfo, authenticate, authorize, bootstrap_policy
+from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, authorize
+from kubeprop.model.api.rbac_authn import UserInfo, authenticate
+from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.store import Store, WatchEvent
@@ -79,6 +83,9 @@ class Request:
     patch_type: PatchType = "merge"
     field_manager: str = ""
     force: bool = False
+    impersonate: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
+    """`kubectl --as USER` (the `Impersonate-User` header): the request acts as USER if `user` may
+    impersonate it (`kubeprop.model.api.impersonation`)."""
 
 
 @attrs.frozen
@@ -271,6 +278,11 @@ def handle(store: Store, request: Request, config: ApiServerConfig, now: int) ->
     user = authenticate(request.user, config.users, _service_accounts(store))
     if user is None:
         return Result(store, status(401, "Unauthorized", "Unauthorized"))
+    if request.impersonate:
+        acting = impersonate(user, request.impersonate, rbac_policy(store))
+        if isinstance(acting, str):
+            return Result(store, status(403, "Forbidden", acting))
+        user = acting
     resource = request.resource or (qualified_resource(kind_info(request.obj)) if request.obj is not None else "")
     info = resolve_resource(store, resource)
     if info is None:

@@ -13,9 +13,9 @@ ValidateService(Update), ValidatePersistentVolume(Claim)(Update), ValidateConfig
 ValidateSecretUpdate), `pkg/apis/apps/validation/validation.go`, `pkg/registry/apps/*/strategy.go`
 (apps/v1 selectors are immutable), `pkg/apis/rbac/validation/validation.go`,
 `pkg/apis/discovery/validation/validation.go` and the apiextensions validation; the per-kind
-rules live in `validation_pod`, `validation_workloads`, `validation_kinds`, `validation_api` and
-`validation_update_rules` (the per-kind immutability on update)
-(shared field checks and `FieldError` itself in `validation_fields`).
+rules live in `validation_pod` (with `validation_containers` and `validation_placement`),
+`validation_workloads`, `validation_kinds`, `validation_api` and `validation_update_rules` (the
+per-kind immutability on update) (shared field checks and `FieldError` itself in `validation_fields`).
 
 Left out (the model does not keep the fields, or they are version-dependent): env var name
 syntax, probe handler details, securityContext, lifecycle hooks, ephemeral containers, DNS

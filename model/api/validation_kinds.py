@@ -57,7 +57,7 @@ from kubeprop.model.api.validation_fields import (
     too_many,
     validate_labels,
 )
-from kubeprop.model.api.validation_pod import TAINT_EFFECTS
+from kubeprop.model.api.validation_placement import TAINT_EFFECTS
 from kubeprop.model.evolve import evolve
 
 SERVICE_TYPES: Final = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")

@@ -41,11 +41,8 @@ from kubeprop.model.api.validation_gates import gated_spec_munged, only_deleted_
 from kubeprop.model.api.validation_networking import (
     validate_ingress_class_update,
 )
-from kubeprop.model.api.validation_pod import (
-    MAX_INT32,
-    validate_containers_only_for_pod,
-    validate_tolerations,
-)
+from kubeprop.model.api.validation_placement import validate_tolerations
+from kubeprop.model.api.validation_pod import MAX_INT32, validate_containers_only_for_pod
 from kubeprop.model.api.validation_scheduling import validate_priority_class_update
 from kubeprop.model.api.validation_workloads import (
     validate_stateful_set_update,

@@ -217,7 +217,7 @@ def read_text(path: Path) -> str:
 def decode_text(raw: bytes, file: str) -> str:
     """`raw` as UTF-8 text (an optional byte-order mark dropped), or a YamlError at the line of
     the problem: one wording for every input file — manifests, scenarios, gate configs and
-    counterexample files alike (`counterexamples.format.read_data`)."""
+    counterexample files alike (`counterexamples.format_read.read_data`)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise YamlError(file, 1, "", "the file is UTF-16 encoded; save it as UTF-8")
     try:

@@ -84,6 +84,8 @@ class Drain:
     """The model time kubectl's `--timeout` passes (None: never, kubectl's default)."""
     failed: FrozenMap[str, str] = attrs.field(default=EMPTY, metadata=_LATER)
     """Pods whose eviction timed out: pod key → kubectl's error for it."""
+    acting_as: str = attrs.field(default="", metadata=_LATER)
+    """`kubectl drain --as USER` (a workload step's `as`): its evictions impersonate USER."""
 
     def timed_out(self, clock: int) -> bool:
         """True once the drain's `--timeout` has passed."""
@@ -155,10 +157,10 @@ def blocking(state: ClusterState) -> bool:
     return any(d.by == "user" for d in maintenance_state(state).draining.values())
 
 
-def cordon_request(user: str, node: str, unschedulable: bool) -> Request:
-    """`kubectl cordon|uncordon`: a patch of spec.unschedulable."""
+def cordon_request(user: str, node: str, unschedulable: bool, acting_as: str = "") -> Request:
+    """`kubectl cordon|uncordon [--as acting_as]`: a patch of spec.unschedulable."""
     return Request(verb="patch", user=user, resource="nodes", name=node,
-                   patch={"spec": {"unschedulable": True if unschedulable else None}})
+                   patch={"spec": {"unschedulable": True if unschedulable else None}}, impersonate=acting_as)
 
 
 def pods_for_deletion(state: ClusterState, node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
@@ -193,12 +195,12 @@ def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep) -> tuple[list
 
 
 def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: DrainStep, user: str, by: str,
-                component: str) -> tuple[ClusterState, Response | str | None]:
+                component: str, acting_as: str = "") -> tuple[ClusterState, Response | str | None]:
     """Cordon the node and, unless a pod is refused, start draining it. Also returns why `kubectl
     drain` failed, if it did: the cordon's refused response, or its refusals of pods
     (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go` RunDrain: the node stays cordoned, the command
-    exits 1 with "unable to drain node"), else None."""
-    state, response = send(model, state, user, cordon_request(user, node, True), component)
+    exits 1 with "unable to drain node"), else None. `acting_as`: `kubectl drain --as`."""
+    state, response = send(model, state, user, cordon_request(user, node, True, acting_as), component)
     if not response.ok:
         return state, response
     pods, errors = pods_for_deletion(state, node, flags)
@@ -206,7 +208,7 @@ def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: Drai
         return state, _unable(node, refusals(errors))
     pending = FrozenMap({f"{p.metadata.namespace}/{p.metadata.name}": state.clock for p in pods})
     deadline = state.clock + flags.timeout_seconds if flags.timeout_seconds > 0 else None
-    drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock, deadline)
+    drain = Drain(node, pending, EMPTY, by, flags.disable_eviction, state.clock, deadline, acting_as=acting_as)
     ms = maintenance_state(state)
     return _store(state, evolve(ms, draining=ms.draining.set(node, drain))), None
 
@@ -287,7 +289,7 @@ def _evict(model: ClusterModel, state: ClusterState, act: EvictForDrain) -> Clus
         return _store(state, evolve(ms, draining=ms.draining.set(act.drained, timed_out)))
     current = state.store.get(ObjectKey("pods", namespace, name))
     request = Request(verb="delete" if drain.disable_eviction else "evict", user=user, resource="pods",
-                      namespace=namespace, name=name)
+                      namespace=namespace, name=name, impersonate=drain.acting_as)
     state, response = send(model, state, user, request, component)
     after = _after_eviction(model, state, drain, act.pod, current, response)
     if after is None:  # any other error: kubectl drain fails (the node stays cordoned)

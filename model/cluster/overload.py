@@ -50,8 +50,9 @@ from kubeprop.model.api.flowcontrol_seats import (
     list_seats,
     mutating_seats,
 )
+from kubeprop.model.api.impersonation import acting_as
 from kubeprop.model.api.objects import kind_info, qualified_resource
-from kubeprop.model.api.rbac import UserInfo, service_account_groups, split_service_account_username
+from kubeprop.model.api.rbac_authn import UserInfo, service_account_groups, split_service_account_username
 from kubeprop.model.api.server import Request, Response, Verb
 from kubeprop.model.cluster.informers import WATCH_CACHE
 from kubeprop.model.evolve import evolve
@@ -200,7 +201,8 @@ def refusal(model: ClusterModel, state: ClusterState, user: str, request: Reques
     flood = state.overload
     if not isinstance(flood, Overload) or component == WATCH_CACHE:  # the cacher lists etcd directly
         return None
-    who = identity(model, user or component_user(component))
+    # APF runs after the impersonation filter upstream: it sees the impersonated user
+    who = acting_as(request.impersonate) if request.impersonate else identity(model, user or component_user(component))
     if not model.parameter("apiPriorityAndFairness"):
         if "system:masters" in who.groups:
             return None

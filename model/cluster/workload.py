@@ -164,13 +164,22 @@ def _returns(model: ClusterModel, state: ClusterState, index: int) -> bool:
     named = named_key(state.store, step)
     if not isinstance(named, ObjectKey):
         return True  # kubectl's own error
-    response = handle(state.store, _get_request(model.scenario.apply_as, named), model.api, state.clock).response
+    get = _get_request(model.scenario.apply_as, named, step.as_)
+    response = handle(state.store, get, model.api, state.clock).response
     return workload_wait.outcome(step, named, response, waiting, state.clock) is not None
 
 
-def _get_request(user: str, key: ObjectKey) -> Request:
-    """kubectl's GET of the object a step names (its resource builder's `Latest()`)."""
-    return Request(verb="get", user=user, resource=key.resource, namespace=key.namespace, name=key.name)
+def _get_request(user: str, key: ObjectKey, acting_as: str = "") -> Request:
+    """kubectl's GET of the object a step names (its resource builder's `Latest()`), `--as acting_as`."""
+    return Request(verb="get", user=user, resource=key.resource, namespace=key.namespace, name=key.name,
+                   impersonate=acting_as)
+
+
+def _acting_as(step: WorkloadStep, requests: list[Request | str]) -> list[Request | str]:
+    """The step's requests with `kubectl --as` (the step's `as`, if any: `impersonation`)."""
+    if not step.as_:
+        return requests
+    return [evolve(r, impersonate=step.as_) if isinstance(r, Request) else r for r in requests]
 
 
 def _target(ref: str) -> tuple[str, str]:
@@ -255,7 +264,13 @@ def _user_made(model: ClusterModel, index: int) -> frozenset[ObjectKey]:
 
 
 def describe(step: WorkloadStep) -> str:
-    """The kubectl command a step stands for, for messages."""
+    """The kubectl command a step stands for, for messages (with `--as USER` when the step has `as`)."""
+    command = _command(step)
+    return f"{command} --as {step.as_}" if step.as_ else command
+
+
+def _command(step: WorkloadStep) -> str:
+    """`describe` before `--as`."""
     options = step.apply_options
     if options is not None:
         mode = f" --server-side --field-manager={options.field_manager or SERVER_SIDE_APPLY_MANAGER}" + (
@@ -292,7 +307,13 @@ def describe(step: WorkloadStep) -> str:
 
 
 def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Request | str]:
-    """The requests a step sends, in order (a string: kubectl's own error, no request sent)."""
+    """The requests a step sends, in order (a string: kubectl's own error, no request sent), each
+    with the step's `as`."""
+    return _acting_as(model.scenario.spec.workload[index], _step_requests(model, state, index))
+
+
+def _step_requests(model: ClusterModel, state: ClusterState, index: int) -> list[Request | str]:
+    """`_requests` before `--as`."""
     step = model.scenario.spec.workload[index]
     user = model.scenario.apply_as
     options = step.apply_options
@@ -385,7 +406,7 @@ def _wait_after_delete(model: ClusterModel, state: ClusterState, index: int, req
     if not wait.still_there(state.store):
         return state
     get = Request(verb="get", user=request.user, resource=request.resource, namespace=request.namespace,
-                  name=request.name)
+                  name=request.name, impersonate=request.impersonate)
     if handle(state.store, get, model.api, state.clock).response.code == 403:
         return state
     return evolve(state, addons=state.addons.set(KEY, wait))
@@ -429,7 +450,7 @@ def _wait_step(model: ClusterModel, state: ClusterState, index: int, user: str) 
     if isinstance(named, str):
         return _finish(state, index, named)
     assert named is not None
-    state, response = send(model, state, user, _get_request(user, named), USER_COMPONENT)
+    state, response = send(model, state, user, _get_request(user, named, step.as_), USER_COMPONENT)
     if _unavailable(response.code):
         return state
     ended = workload_wait.outcome(step, named, response, waiting, state.clock)
@@ -458,11 +479,11 @@ def _node_step(model: ClusterModel, state: ClusterState, index: int, user: str) 
     failure: Response | str | None
     if step.drain is not None:
         state, failure = maintenance.start_drain(model, state, step.drain.node, step.drain, user, "user",
-                                                 USER_COMPONENT)
+                                                 USER_COMPONENT, acting_as=step.as_)
     else:
         node_step = step.cordon or step.uncordon
         assert node_step is not None
-        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None)
+        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None, step.as_)
         state, response = send(model, state, user, cordon, USER_COMPONENT)
         failure = None if response.ok else response
     if isinstance(failure, Response) and _unavailable(failure.code):

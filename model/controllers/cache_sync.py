@@ -65,14 +65,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeprop.model.api.objects import ObjectKey
-from kubeprop.model.api.rbac import (
-    SYSTEM_MASTERS,
-    RequestAttributes,
-    UserInfo,
-    authenticate,
-    authorize,
-    forbidden_status_message,
-)
+from kubeprop.model.api.rbac import RequestAttributes, authorize, forbidden_status_message
+from kubeprop.model.api.rbac_authn import SYSTEM_MASTERS, UserInfo, authenticate
 from kubeprop.model.api.server import rbac_policy, resolve_resource
 from kubeprop.model.api.store import Store
 from kubeprop.model.state.component import controller_namespaces

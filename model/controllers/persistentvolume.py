@@ -29,8 +29,9 @@ A volume's sync (key `/name`): phase Available while it has no claim (or is only
 a volume whose claim is gone is Released, then its reclaim policy is carried out
 (`kubeprop.model.controllers.reclaim`: Retain keeps it Released; Delete leaves a provisioned or CSI
 volume to its external provisioner, deletes a hostPath one under /tmp/, and marks any other one
-Failed); a volume bound to a claim that does not name it yet enqueues that claim. A claim's
-deletion enqueues its volume (pv_controller_base.go deleteClaim).
+Failed — each only after a live GET of the volume finds it still released, deleteVolumeOperation's
+fresh read: a stale cache deletes nothing); a volume bound to a claim that does not name it yet
+enqueues that claim. A claim's deletion enqueues its volume (pv_controller_base.go deleteClaim).
 
 "Gone" is asked of the API server, not taken from the cache (syncVolume, read at a v1.31+ source:
 `ctrl.claims.GetByKey`, `claimLister`, then `kubeClient.CoreV1().PersistentVolumeClaims(ns).Get`): a
@@ -94,7 +95,7 @@ from kubeprop.model.api.volume import (
 )
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
-from kubeprop.model.controllers.reclaim import reclaim_volume
+from kubeprop.model.controllers.reclaim import DeleteOperation, finish_delete, reclaim_volume
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
@@ -115,32 +116,46 @@ class LiveClaim:
     volume_name: str = ""
 
 
+Live = LiveClaim | DeleteOperation
+"""What the controller remembers of a volume between two syncs: a live claim answer, or a delete
+operation (`kubeprop.model.controllers.reclaim`) waiting for, or holding, its volume GET's answer."""
+
+
 @attrs.frozen(cache_hash=True)
 class PvMemory:
-    """Live claim answers not yet decided on, by volume name; `asking`, the volume whose GET is
-    under way. The controller's memory is None while both are empty (its memory before live GETs
-    were modelled, so the states that ask nothing are unchanged)."""
+    """Live answers and delete operations not yet decided on, by volume name; `asking`, the volume
+    whose GET is under way. The controller's memory is None while both are empty (its memory before
+    live GETs were modelled, so the states that ask nothing are unchanged)."""
 
-    live: FrozenMap[str, LiveClaim] = EMPTY
+    live: FrozenMap[str, Live] = EMPTY
     asking: str = ""
 
 
-def _memory(live: FrozenMap[str, LiveClaim], asking: str = "") -> PvMemory | None:
+def _memory(live: FrozenMap[str, Live], asking: str = "") -> PvMemory | None:
     return PvMemory(live, asking) if live or asking else None
 
 
-def _live(memory: Any) -> FrozenMap[str, LiveClaim]:
+def _live(memory: Any) -> FrozenMap[str, Live]:
     return memory.live if isinstance(memory, PvMemory) else EMPTY
 
 
-def released(volume: PersistentVolume) -> list[Request]:
+@attrs.frozen
+class Released:
+    """syncVolume's outcome for a volume whose claim is gone: the phase write, if any, and the
+    delete operation reclaimVolume starts, if any."""
+
+    writes: tuple[Request, ...]
+    operation: DeleteOperation | None
+
+
+def released(volume: PersistentVolume) -> Released:
     """syncVolume for a volume whose claim is gone: phase Released (a Failed volume stays Failed),
     then reclaimVolume (`kubeprop.model.controllers.reclaim`)."""
-    requests: list[Request] = []
+    requests: tuple[Request, ...] = ()
     if volume.status.phase not in ("Released", "Failed"):
         volume = evolve(volume, status=PersistentVolumeStatus(phase="Released"))
-        requests.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=volume))
-    return requests + reclaim_volume(volume, written=bool(requests))
+        requests = (Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=volume),)
+    return Released(requests, reclaim_volume(volume, written=bool(requests)))
 
 
 def uses_volumes(objects: Iterable[Any], controllers: Iterable[Any] = ()) -> bool:
@@ -204,9 +219,12 @@ class PersistentVolumeController:
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
         """The answer of syncVolume's live claim GET, for the volume asking: 404, or a claim of
-        another UID, is a claim gone; a failure (partition, refusal) answers nothing."""
+        another UID, is a claim gone; a failure (partition, refusal) answers nothing. The answer of
+        a delete operation's volume GET (`_observe_volume`)."""
         if not isinstance(memory, PvMemory) or not memory.asking or request.verb != "get":
             return memory
+        if request.resource == VOLUMES:
+            return _observe_volume(memory, response)
         uid = request.precondition_uid or ""
         if response.code == 404:
             answer: LiveClaim | None = LiveClaim(uid, found=False)
@@ -293,23 +311,34 @@ class PersistentVolumeController:
         return []
 
     def _volume(self, view: ObjectView, name: str, memory: Any) -> Reconciliation:
-        """syncVolume for `/name`, with the live answer kept for it (used up), or the live GET."""
+        """syncVolume for `/name`, with the live answer kept for it (used up), or the live GET; or
+        the end of its delete operation, once its GET has answered."""
         live = _live(memory)
         answer = live.get(name)
         rest = _memory(live.delete(name)) if answer is not None else memory
+        if isinstance(answer, DeleteOperation):
+            if answer.answered:  # deleteVolumeOperation after its GET
+                return Reconciliation(tuple(finish_delete(answer, view)), rest)
+            answer = None  # its GET was never answered: the sync starts again
         volume = view.get(ObjectKey(VOLUMES, "", name))
         if not isinstance(volume, PersistentVolume):
             return Reconciliation(memory=rest)
         decided = self._sync_volume(view, volume, answer)
         if isinstance(decided, Request):
             return Reconciliation((decided,), _memory(_live(rest), asking=name), requeue=True)
+        if isinstance(decided, Released):
+            if decided.operation is None:
+                return Reconciliation(decided.writes, rest)
+            get = Request(verb="get", user=self.identity, resource=VOLUMES, name=name)
+            return Reconciliation((*decided.writes, get), _memory(_live(rest).set(name, decided.operation), name),
+                                  requeue=True)
         return Reconciliation(tuple(decided), rest)
 
     def _sync_volume(self, view: ObjectView, volume: PersistentVolume,
-                     answer: LiveClaim | None) -> list[Request] | Request:
+                     answer: LiveClaim | None) -> list[Request] | Request | Released:
         """syncVolume: Available when free or pre-bound, Released when its claim is gone (then
-        reclaimVolume), Bound when its claim names it; the live GET (a Request) when the cache
-        cannot tell (module docstring)."""
+        reclaimVolume: `Released`), Bound when its claim names it; the live GET (a Request) when the
+        cache cannot tell (module docstring)."""
         ref = volume.spec.claim_ref
         if ref is None or not ref.uid:
             return _phase(volume, "Available")
@@ -328,6 +357,22 @@ class PersistentVolumeController:
         if volume_name == volume.metadata.name:
             return _phase(volume, "Bound")
         return []  # the claim's sync (enqueued by keys_for) finishes the binding
+
+
+def _observe_volume(memory: PvMemory, response: Response) -> PvMemory | None:
+    """The delete operation's volume GET answered: 404 is the volume gone; a failure forgets the
+    operation (the next sync starts it again)."""
+    operation = memory.live.get(memory.asking)
+    if not isinstance(operation, DeleteOperation):
+        return memory
+    if response.code == 404:
+        live = memory.live.set(memory.asking, evolve(operation, answered=True, found=False))
+    elif response.ok and isinstance(response.obj, PersistentVolume):
+        live = memory.live.set(memory.asking, evolve(operation, answered=True, found=True,
+                                                     claim_ref=response.obj.spec.claim_ref))
+    else:
+        live = memory.live.delete(memory.asking)
+    return _memory(live)
 
 
 def _phase(volume: PersistentVolume, want: str) -> list[Request]:

@@ -24,10 +24,24 @@ default since v1.31 and GA in v1.33), and the hostPath plug-in's deleter
   (`kubeprop.model.api.core.PersistentVolumeSpec`); a volume a scenario's own controller creates
   with it stays Released: the recycler pod is not modelled.
 
-Model choices: upstream's delete runs as an asynchronous operation that reads the volume again
-(a live GET, isVolumeReleased); the model sends its request in the same sync, from the same cached
-volume. The in-tree plug-ins named `kubernetes.io/…` in `provisioned-by` are found by the volume's
-source, as for a volume without the annotation (the model provisions nothing in-tree).
+The delete runs as upstream's asynchronous deleteVolumeOperation does, in two syncs of the volume:
+the sync that finds the volume Released starts it with a live GET of the volume (the operation's
+"read current volume state now"); the answer is kept in the controller's memory (`DeleteOperation`,
+lost on a crash) and the volume's next sync finishes it (`finish_delete`): nothing when the volume
+is gone (404) or no longer released — isVolumeReleased on the *fresh* volume, against the cached
+claims: no `claimRef`, a `claimRef` without UID (pre-bound by a user), or a cached claim of that
+UID that names no other volume — and otherwise doDeleteVolume on the volume the operation started
+with (the cached one, or the one the sync's Released write returned): the DELETE (no precondition,
+as upstream's) or the Failed write (that volume's resourceVersion). A stale cache (an administrator
+cleared `claimRef` to reuse the volume, and the controller manager has not seen it yet) therefore
+deletes nothing, as upstream. A failed GET decides nothing: the next sync starts again (upstream
+returns and waits for the resync). The GET is sent only where its answer decides a write: not for
+Retain, an external deleter ("External deleter for volume requested, ignoring" follows the GET
+upstream, whatever it answers), nor a volume already Failed with the same failure (updateVolumePhase
+writes nothing when the phase is already Failed). Not modelled: the in-tree deletion-protection
+finalizer `kubernetes.io/pv-controller` (HonorPVReclaimPolicy) and the `pv.kubernetes.io/migrated-to`
+annotation. The in-tree plug-ins named `kubernetes.io/…` in `provisioned-by` are found by the
+volume's source, as for a volume without the annotation (the model provisions nothing in-tree).
 """
 
 from __future__ import annotations
@@ -35,14 +49,31 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from kubeprop.model.api.core import PersistentVolume, PersistentVolumeStatus
+import attrs
+
+from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, PersistentVolumeStatus
+from kubeprop.model.api.meta import ObjectReference
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.server import Request
-from kubeprop.model.api.volume import ANN_PROVISIONED_BY
+from kubeprop.model.api.volume import ANN_PROVISIONED_BY, CLAIMS
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.evolve import evolve
+from kubeprop.model.state.informer import ObjectView
 
 HOST_PATH_DELETABLE = re.compile("/tmp/.+")
 """The hostPath deleter's test of the path (`regexp.MustCompile("/tmp/.+")`, matched anywhere)."""
+
+
+@attrs.frozen(cache_hash=True)
+class DeleteOperation:
+    """A deleteVolumeOperation under way: `volume`, the volume it started with (reclaimVolume's
+    argument); once the live GET has answered, `answered`, with `found` (the API server holds the
+    volume) and `claim_ref`, the fresh volume's `claimRef`."""
+
+    volume: PersistentVolume
+    answered: bool = False
+    found: bool = False
+    claim_ref: ObjectReference | None = None
 
 
 def external_deleter(volume: PersistentVolume) -> bool:
@@ -65,12 +96,9 @@ def delete_failure(volume: PersistentVolume) -> str | None:
     return f'error getting deleter volume plugin for volume "{name}": no deletable volume plugin matched'
 
 
-def reclaim_volume(volume: PersistentVolume, written: bool) -> list[Request]:
-    """reclaimVolume for a Released (or Failed) volume; `written`: an earlier request of the same
-    sync updated the volume, so a status write carries no resourceVersion (the controller sends
-    the object that write returned)."""
-    if volume.spec.persistent_volume_reclaim_policy != "Delete" or external_deleter(volume):
-        return []
+def delete_volume(volume: PersistentVolume) -> list[Request]:
+    """doDeleteVolume on the operation's volume, then deleteVolumeOperation's write: the DELETE of
+    the volume, or phase Failed with the deleter's error (none when already Failed so)."""
     failure = delete_failure(volume)
     if failure is None:
         return [Request(verb="delete", user=CONTROLLER_MANAGER_USER, resource="persistentvolumes",
@@ -78,6 +106,36 @@ def reclaim_volume(volume: PersistentVolume, written: bool) -> list[Request]:
     if volume.status.phase == "Failed" and volume.status.message == failure:
         return []
     failed = evolve(volume, status=PersistentVolumeStatus(phase="Failed", message=failure))
-    if written:
-        failed = evolve(failed, metadata=evolve(failed.metadata, resource_version=""))
     return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=failed)]
+
+
+def reclaim_volume(volume: PersistentVolume, written: bool) -> DeleteOperation | None:
+    """reclaimVolume for a Released (or Failed) volume: the delete operation to start (its live
+    GET), or None where no write could follow (module docstring). `written`: an earlier request of
+    the same sync updated the volume, so the operation's volume carries no resourceVersion (the
+    controller passes on the object that write returned)."""
+    if volume.spec.persistent_volume_reclaim_policy != "Delete" or external_deleter(volume):
+        return None
+    if written:
+        volume = evolve(volume, metadata=evolve(volume.metadata, resource_version=""))
+    return DeleteOperation(volume) if delete_volume(volume) else None
+
+
+def is_volume_released(volume_name: str, ref: ObjectReference | None, view: ObjectView) -> bool:
+    """isVolumeReleased for a volume whose `claimRef` is `ref`, against the cached claims: bound (a
+    UID) to a claim that is not in the cache with that UID, or that names another volume."""
+    if ref is None or not ref.uid:
+        return False  # "ClaimRef is nil" / "ClaimRef is not bound"
+    claim = view.get(ObjectKey(CLAIMS, ref.namespace, ref.name))
+    if isinstance(claim, PersistentVolumeClaim) and claim.metadata.uid == ref.uid:
+        return bool(claim.spec.volume_name) and claim.spec.volume_name != volume_name
+    return True
+
+
+def finish_delete(operation: DeleteOperation, view: ObjectView) -> list[Request]:
+    """deleteVolumeOperation after its GET: nothing for a volume gone or no longer released, else
+    doDeleteVolume (`delete_volume`) on the volume it started with."""
+    name = operation.volume.metadata.name
+    if not operation.found or not is_volume_released(name, operation.claim_ref, view):
+        return []  # "Error reading persistent volume" / "Volume no longer needs deletion, skipping"
+    return delete_volume(operation.volume)

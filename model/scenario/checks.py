@@ -74,6 +74,9 @@ def check_spec(spec: ScenarioFile) -> Found:
     names = [u.name for u in spec.users]
     if spec.apply_as and spec.apply_as not in names:
         found.append((("applyAs",), f"no user {spec.apply_as!r}; users: {', '.join(names) or '(none)'}"))
+    found += [(("workload", i, "as"), f"no user {step.as_!r}; users: {', '.join(names) or '(none)'} (kubectl --as: "
+                                      "a user of the scenario's users:)")
+              for i, step in enumerate(spec.workload) if step.as_ and step.as_ not in names]
     found += _in_range(spec.faults, ("faults",), 0, MAX_FAULTS)
     found += _bounds(spec)
     for i, step in enumerate(spec.workload):

@@ -27,7 +27,7 @@ from kubeprop.model.api.codec import decode_attrs, format_path
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
 from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition, is_stored_only, kind_info
-from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
 from kubeprop.model.errors import InputError

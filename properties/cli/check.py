@@ -155,10 +155,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
                    help="progress on stderr: a live line (a terminal), log lines (each engine's start and end, "
                         "and a line every 10 s), or none (default auto: live on a terminal, else lines)")
-    p.add_argument("--no-reduction", dest="reduction", action="store_false",
-                   help="the BFS without partial-order reduction: every state within --max-depth, shortest "
-                        "counterexamples (more transitions; the reduction's ample sets may reach a state only "
-                        "deeper, so a depth bound covers fewer states)")
+    add_reduction_argument(p)
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")
     add_raft_arguments(p.add_argument_group("the Raft model (--model raft or a Raft variant)"))
@@ -172,6 +169,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "listed under their own heading, exit 0)")
     p.set_defaults(run=lambda args: run_check(args, sys.stdout))
 
+
+
+def add_reduction_argument(p: argparse.ArgumentParser, depth: str = "--max-depth") -> None:
+    """`--no-reduction` (`args.reduction`, default True: `EngineConfig.reduction`), shared by `kubeprop
+    check` and `kubeprop gate`; `depth` names the depth bound it is about."""
+    p.add_argument("--no-reduction", dest="reduction", action="store_false",
+                   help=f"the BFS without partial-order reduction: every state within {depth}, shortest "
+                        "counterexamples (more transitions; the reduction's ample sets may reach a state only "
+                        "deeper, so a depth bound covers fewer states)")
 
 
 def _add_bound_arguments(p: argparse.ArgumentParser) -> None:

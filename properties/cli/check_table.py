@@ -17,7 +17,7 @@ import attrs
 
 from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
-from kubeprop.counterexamples.format import length_words
+from kubeprop.counterexamples.format_records import length_words
 from kubeprop.model.scenario.load import stored_only_note
 from kubeprop.model.scenario.nodes import no_nodes_note
 from kubeprop.model.scheduler.served import unserved_templates_note
@@ -85,7 +85,7 @@ def interrupted_text(run: CheckRun, engine: str) -> str:
 def discovery_length(found: Discovery) -> str:
     """A discovery's trace length: `5 steps`, or `3 steps, then a fair continuation of 66` for a
     convergence violation (the engine's find, then the fair continuation its file records), as
-    `kubeprop replay` and `kubeprop gate` print it (`format.length_words`)."""
+    `kubeprop replay` and `kubeprop gate` print it (`format_records.length_words`)."""
     start = found.counterexample.continuation_start if found.counterexample is not None else None
     return length_words(len(found.trace), start)
 
@@ -158,14 +158,16 @@ def _unshrunk(found: Discovery) -> tuple[str, ...]:
     return (found.shrink_note,) if found.shrink_note else ()
 
 
-def reduced_depth(report: CheckReport, max_depth: int) -> str | None:
+def reduced_depth(report: CheckReport, max_depth: int, held: str = "held (bounded)") -> str | None:
     """The warning for a BFS cut by its depth bound after its partial-order reduction narrowed some
     states to an ample set (`EngineStats.narrowed`): its "held" covers the reduced search within
-    the depth, which may reach a state within the depth of the start only deeper."""
+    the depth, which may reach a state within the depth of the start only deeper. `held`: the
+    verdict as the command words it (`kubeprop check`'s table; the gate's `held, bounded
+    (depth-bound)`); both take `--no-reduction`."""
     narrowed = getattr(report.stats, "narrowed", 0)
     if report.engine != "bfs" or not narrowed or report.exit_reason != "depth-bound":
         return None
-    return (f"bfs: 'held (bounded)' means held within depth {max_depth} of the reduced search: partial-order "
+    return (f"bfs: '{held}' means held within depth {max_depth} of the reduced search: partial-order "
             f"reduction (ample sets) took only some of the enabled actions at {narrowed:,} state"
             f"{'s' if narrowed != 1 else ''}, so a state within {max_depth} step{'s' if max_depth != 1 else ''} of the "
             "start may lie deeper in it and go unchecked; --no-reduction checks every state within the depth")

@@ -8,6 +8,9 @@
    step within its budget, and — for a check that requires an exhaustive search — any bound
    reached first is a failure with its reason; so is, for a check that requires a deterministic
    verdict (the default check does), a search the budget cut before its depth or state bound.
+   A BFS cut by its depth bound after its partial-order reduction narrowed some states warns that
+   its "held" covers the reduced search within the depth (as `kubeprop check`); `--no-reduction`
+   turns the reduction off for every check.
 3. Writes JUnit XML (one case per property × scenario and per corpus file; failures carry the
    rendered trace and the counterexample path) and a Markdown summary for a CI job page
    (`--summary FILE`, or `$GITHUB_STEP_SUMMARY` when set) — also when interrupted, with an
@@ -52,8 +55,8 @@ from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.properties.cli.check import keep_hypothesis_under
-from kubeprop.properties.cli.check_table import discovery_length, figures_missing
+from kubeprop.properties.cli.check import add_reduction_argument, keep_hypothesis_under
+from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import output_folder, seconds
 from kubeprop.properties.cli.gate_config import (
@@ -73,6 +76,9 @@ from kubeprop.properties.modules import checked_properties
 from kubeprop.properties.registry import select
 from kubeprop.properties.upstream_behaviour import HEADING
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
+
+GATE_BOUNDED_DEPTH = f"held, bounded ({ExitReason.DEPTH_BOUND})"
+"""A property's case message when a depth bound stopped the search (`_verdict`)."""
 
 __all__ = ["BUILTIN_CORPUS", "CheckOutcome", "CheckSpec", "GateConfig", "check_cases", "corpus_cases", "load_config",
            "register", "run_gate", "suite_names"]
@@ -166,13 +172,14 @@ class CheckOutcome:
 
 
 def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False,
-                suite: str | None = None, where: str = "checks[0]") -> CheckOutcome:
+                suite: str | None = None, where: str = "checks[0]", reduction: bool = True) -> CheckOutcome:
     """Run one configured check; one case per property (a crash fails every case, with its reason;
     input that does not load is one bad-input case, `bad_input_case`). The search goes on after a
     violation, so each property gets its own verdict (`_verdict`); a known upstream behaviour
     passes (with its citation) unless `strict`; a property that could not have failed in the
     scenario is vacuous, not held. `suite`: the cases' suite (default from `suite_names`); `where`:
-    the check's place in the config."""
+    the check's place in the config; `reduction`: the BFS's partial-order reduction (`--no-reduction`:
+    off), whose depth-bound warning (`reduced_depth`, as `kubeprop check`'s) is one of the check's."""
     scenario = None if not spec.scenario else (Path(spec.scenario) if Path(spec.scenario).is_absolute()
                                                else base / spec.scenario)
     names = list(spec.properties or ()) or [p.name for p in select()]
@@ -183,7 +190,7 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
         loaded = load_scenario(scenario)
         props = checked_properties(loaded, spec.properties or None, spec.property_modules)
         names = [p.name for p in props]
-        bounds = EngineConfig(max_depth=spec.max_depth, max_states=spec.max_states)
+        bounds = EngineConfig(max_depth=spec.max_depth, max_states=spec.max_states, reduction=reduction)
         report = check(loaded, props, engine=spec.engine, budget=budget, variant=spec.variant,
                        parameters=dict(spec.parameters), config=bounds, save_to=out, all_discoveries=True)
         vacuous = vacuous_properties(report.model, props)
@@ -204,7 +211,8 @@ def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: b
         # none of the properties checked is one the variant is caught by: the check itself is vacuous
         cases.append(Case(suite, f"variant {spec.variant}", "failed", f"vacuous: {variant} (vacuous: fail)", "",
                           seconds))
-    return CheckOutcome(cases, [GateWarning(suite, w) for w in (variant, figures_missing(report)) if w])
+    warnings = (variant, figures_missing(report), reduced_depth(report, spec.max_depth, GATE_BOUNDED_DEPTH))
+    return CheckOutcome(cases, [GateWarning(suite, w) for w in warnings if w])
 
 
 def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | None, strict: bool, budget: float,
@@ -237,7 +245,7 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         return Case(suite, name, "failed", f"inconclusive: the budget ({budget:g} s, a safety limit here) cut the "
                     f"search before its bounds ({bounds}); a verdict then depends on the machine's speed", "",
                     seconds)
-    how = "exhaustive" if report.complete else f"bounded ({report.exit_reason})"
+    how = "exhaustive" if report.complete else f"bounded ({report.exit_reason})"  # GATE_BOUNDED_DEPTH
     return Case(suite, name, "passed", f"held, {how}", "", seconds)
 
 
@@ -304,7 +312,8 @@ def run_gate(args: argparse.Namespace) -> int:
             budget = min(spec.budget, share) if share else spec.budget
             sys.stderr.write(f"kubeprop gate: running checks[{i}]: {shown(suite)} (budget {budget:g} s)…\n")
             sys.stderr.flush()
-            outcome = check_cases(spec, base, budget, args.out, args.strict, suite, f"checks[{i}]")
+            outcome = check_cases(spec, base, budget, args.out, args.strict, suite, f"checks[{i}]",
+                                  getattr(args, "reduction", True))
             finished(outcome.cases)
             warnings.extend(outcome.warnings)
     except KeyboardInterrupt:
@@ -329,4 +338,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="where new counterexample files go")
     p.add_argument("--strict", action="store_true",
                    help="fail also on violations that are known upstream behaviour (by default they pass, cited)")
+    add_reduction_argument(p, depth="each check's maxDepth")
     p.set_defaults(run=run_gate)

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from kubeprop.counterexamples.format import CounterexampleError
+from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.printable import shown_error
 from kubeprop.counterexamples.replay_file import render_file_replay, replay_file
 from kubeprop.model.errors import InputError

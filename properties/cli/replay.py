@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kubeprop.counterexamples import raft_trace
-from kubeprop.counterexamples.format import CounterexampleError, write_atomic
+from kubeprop.counterexamples.format import write_atomic
+from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.output import HTML_OWNER, check_output
 from kubeprop.counterexamples.printable import shown, shown_error
 from kubeprop.counterexamples.render import render_text, verdict_line

@@ -9,7 +9,8 @@ import attrs
 import pytest
 from catalogue_searches import rs_search
 
-from kubeprop.counterexamples.format import Counterexample, write
+from kubeprop.counterexamples.format import write
+from kubeprop.counterexamples.format_records import Counterexample
 from kubeprop.counterexamples.trace import record
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario

@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from kubeprop.counterexamples.format import Counterexample, write
+from kubeprop.counterexamples.format import write
+from kubeprop.counterexamples.format_records import Counterexample
 from kubeprop.counterexamples.trace import record
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster.compose import build_model, initial_state, step

@@ -9,16 +9,9 @@ from typing import Any
 
 import pytest
 
-from kubeprop.counterexamples.format import (
-    Counterexample,
-    CounterexampleError,
-    dumps,
-    from_data,
-    load,
-    loads,
-    to_data,
-    write,
-)
+from kubeprop.counterexamples.format import dumps, to_data, write
+from kubeprop.counterexamples.format_read import from_data, load, loads
+from kubeprop.counterexamples.format_records import Counterexample, CounterexampleError
 from kubeprop.counterexamples.schema_check import problems, schema
 from kubeprop.properties.cli.main import main
 
@@ -142,7 +135,7 @@ def test_a_file_of_an_older_kubeprop_says_so_and_what_to_do(rs_counterexample: C
 
 
 def test_a_file_of_this_kubeprop_gets_no_version_note(rs_counterexample: Counterexample) -> None:
-    from kubeprop.counterexamples.format import installed_version
+    from kubeprop.counterexamples.versions import installed_version
 
     with pytest.raises(CounterexampleError) as err:  # this version wrote it: an edit, not a version change
         loads(_edit(rs_counterexample, lambda d: (d.update(kubeprop=installed_version()),
@@ -151,3 +144,19 @@ def test_a_file_of_this_kubeprop_gets_no_version_note(rs_counterexample: Counter
     with pytest.raises(CounterexampleError) as err:  # not a version-sensitive field: no note either
         loads(_edit(rs_counterexample, lambda d: d.update(kubeprop="0.1.0", extra=1)), "f.json")
     assert "written by" not in str(err.value)
+
+
+def test_the_documented_names_still_import_from_format() -> None:
+    """docs/reference/counterexamples.md shows `kubeprop.counterexamples.format`'s Counterexample,
+    CounterexampleError, load, loads, write and dumps: the split into format_records / format_read
+    keeps them there (and in the package's `__all__`)."""
+    import kubeprop.counterexamples as package
+    import kubeprop.counterexamples.format as fmt
+    from kubeprop.counterexamples import format_read, format_records
+
+    documented = ("Counterexample", "CounterexampleError", "load", "loads", "write", "dumps")
+    assert set(documented) <= set(fmt.__all__)
+    assert (fmt.Counterexample, fmt.CounterexampleError) == (format_records.Counterexample,
+                                                               format_records.CounterexampleError)
+    assert (fmt.load, fmt.loads) == (format_read.load, format_read.loads)
+    assert all(getattr(package, name) is getattr(fmt, name) for name in documented)

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from corpus_source import SOURCE, edited
 
-from kubeprop.counterexamples.format import CounterexampleError, load, parse, write
+from kubeprop.counterexamples.format import write
+from kubeprop.counterexamples.format_read import load, parse
+from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.output import OutputError
 from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.properties.cli.main import main
@@ -229,7 +231,7 @@ def test_the_builtin_scenario_is_replayed_even_when_changed(tmp_path: Path) -> N
 
 def test_an_inline_scenario_packs_a_bounded_number_of_files(tmp_path: Path) -> None:
     """Each packed file is written to disk at replay: 200,000 unused ones took 45 s."""
-    from kubeprop.counterexamples.format import MAX_PACKED_FILES
+    from kubeprop.counterexamples.format_records import MAX_PACKED_FILES
 
     def edit(data: dict[str, Any]) -> None:
         data["scenario"]["files"] += [{"path": f"junk/{i}.txt", "text": ""} for i in range(MAX_PACKED_FILES)]

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from corpus_source import SOURCE, edited, with_admission
 
-from kubeprop.counterexamples.format import CounterexampleError, load
+from kubeprop.counterexamples.format_read import load
+from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.replay import Verdict, replay
 
 MODULE = """\
@@ -199,7 +200,7 @@ def test_hostile_parameters_are_bad_input(tmp_path: Path) -> None:
 def test_the_pytest_plugin_never_opens_a_fifo_for_reading(tmp_path: Path) -> None:
     import os
 
-    from kubeprop.counterexamples.format import CounterexampleError
+    from kubeprop.counterexamples.format_records import CounterexampleError
     from kubeprop.counterexamples.replay import replay
 
     fifo = tmp_path / "waiting.json"

@@ -12,7 +12,7 @@ import pytest
 from raft_records import two_leaders_in_term_1
 
 from kubeprop.counterexamples import raft_trace
-from kubeprop.counterexamples.format import CounterexampleError
+from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.properties.cli.main import main
 
 

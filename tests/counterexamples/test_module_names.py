@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from corpus_source import SOURCE, edited, with_admission
 
-from kubeprop.counterexamples.format import CounterexampleError, load
+from kubeprop.counterexamples.format_read import load
+from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.module_names import is_module_name
 from kubeprop.counterexamples.replay import replay
 from kubeprop.model.errors import UsageError

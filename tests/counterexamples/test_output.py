@@ -127,7 +127,8 @@ def _own_outputs() -> dict[str, str]:
     """A file of each kind as this kubeprop writes it, by its owner marker."""
     from corpus_source import SOURCE
 
-    from kubeprop.counterexamples.format import dumps, load
+    from kubeprop.counterexamples.format import dumps
+    from kubeprop.counterexamples.format_read import load
     from kubeprop.counterexamples.output import HTML_OWNER, JSON_OWNER, JUNIT_OWNER, SUMMARY_OWNER
     from kubeprop.counterexamples.render_html import render_html
     from kubeprop.counterexamples.replay import replay

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from kubeprop.counterexamples.format import Counterexample, dumps, to_data, write
+from kubeprop.counterexamples.format import dumps, to_data, write
+from kubeprop.counterexamples.format_records import Counterexample
 from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.counterexamples.trace import TraceError, record
 from kubeprop.model.cluster.compose import build_model

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kubeprop.counterexamples.format import Counterexample, dumps
+from kubeprop.counterexamples.format import dumps
+from kubeprop.counterexamples.format_records import Counterexample
 from kubeprop.counterexamples.render import render_text
 from kubeprop.counterexamples.replay import replay
 from kubeprop.counterexamples.trace import now_utc

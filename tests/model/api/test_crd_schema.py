@@ -16,7 +16,7 @@ from kubeprop.model.api.ext import CustomObject, CustomResourceDefinition
 from kubeprop.model.api.manifests import ManifestError, parse_manifests
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import Namespace
-from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.frozen import FrozenMap

@@ -125,7 +125,7 @@ def test_scale_subresource_writes_spec_replicas(settled: tuple[ClusterModel, Clu
 
 def test_rbac_governs_the_subresources(settled: tuple[ClusterModel, ClusterState]) -> None:
     model, state = settled
-    from kubeprop.model.api.rbac import UserInfo
+    from kubeprop.model.api.rbac_authn import UserInfo
 
     viewer = attrs.evolve(model, api=attrs.evolve(model.api, users=model.api.users.set(
         "viewer", UserInfo("viewer", ("system:authenticated",)))))

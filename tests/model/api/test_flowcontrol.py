@@ -12,7 +12,7 @@ from kubeprop.model.api.flowcontrol import (
     nominal_concurrency,
     request_verb_and_resource,
 )
-from kubeprop.model.api.rbac import UserInfo
+from kubeprop.model.api.rbac_authn import UserInfo
 
 NODE = UserInfo("system:node:worker-1", ("system:nodes", "system:authenticated"))
 KCM = UserInfo("system:kube-controller-manager", ("system:authenticated",))

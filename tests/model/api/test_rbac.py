@@ -1,4 +1,4 @@
-"""Tests for authentication and RBAC authorization (kubeprop.model.api.rbac).
+"""Tests for authentication and RBAC authorization (kubeprop.model.api.rbac, rbac_authn, rbac_bootstrap).
 
 Cases follow upstream's `plugin/pkg/auth/authorizer/rbac/rbac_test.go`,
 `pkg/registry/rbac/validation/rule_test.go` and `pkg/apis/rbac/v1/evaluation_helpers_test.go`.
@@ -24,13 +24,12 @@ from kubeprop.model.api.rbac import (
     Decision,
     RbacPolicy,
     RequestAttributes,
-    UserInfo,
-    authenticate,
     authorize,
-    bootstrap_policy,
     forbidden_status_message,
     rule_allows,
 )
+from kubeprop.model.api.rbac_authn import UserInfo, authenticate
+from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
 
 ALICE = UserInfo("alice", ("devs", "system:authenticated"))
 RBAC = "rbac.authorization.k8s.io"

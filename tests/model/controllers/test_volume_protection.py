@@ -28,7 +28,7 @@ from kubeprop.model.cluster.drive import FairPolicy, follow, settle
 from kubeprop.model.cluster.informers import deliver_instantly
 from kubeprop.model.cluster.provisioner import DeleteVolume
 from kubeprop.model.cluster.workload import delete_wait
-from kubeprop.model.controllers.reclaim import reclaim_volume
+from kubeprop.model.controllers.reclaim import delete_volume, reclaim_volume
 from kubeprop.model.controllers.volume_protection import PVCProtectionController
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
@@ -224,19 +224,24 @@ def _pv(policy: str, **source: Any) -> PersistentVolume:
 def test_reclaim_of_static_volumes() -> None:
     """reclaimVolume / findDeletablePlugin for volumes no provisioner made: Retain keeps them; a CSI
     volume waits for its external provisioner; the hostPath deleter removes only paths matching
-    `/tmp/.+`, then the controller deletes the object; anything else fails the volume."""
-    assert reclaim_volume(_pv("Retain", host_path={"path": "/tmp/x"}), written=False) == []
-    assert reclaim_volume(_pv("Delete", csi={"driver": "d", "volumeHandle": "h"}), written=False) == []
-    (delete,) = reclaim_volume(_pv("Delete", host_path={"path": "/tmp/x"}), written=False)
+    `/tmp/.+`, then the controller deletes the object; anything else fails the volume. Each write
+    is the end of a delete operation (started by reclaim_volume, with its volume GET)."""
+    assert reclaim_volume(_pv("Retain", host_path={"path": "/tmp/x"}), written=False) is None
+    assert reclaim_volume(_pv("Delete", csi={"driver": "d", "volumeHandle": "h"}), written=False) is None
+    operation = reclaim_volume(_pv("Delete", host_path={"path": "/tmp/x"}), written=False)
+    assert operation is not None and operation.volume.metadata.resource_version == "7"
+    (delete,) = delete_volume(operation.volume)
     assert (delete.verb, delete.resource, delete.name) == ("delete", "persistentvolumes", "pv1")
-    (failed,) = reclaim_volume(_pv("Delete", host_path={"path": "/data"}), written=True)
+    operation = reclaim_volume(_pv("Delete", host_path={"path": "/data"}), written=True)
+    assert operation is not None
+    (failed,) = delete_volume(operation.volume)
     assert failed.verb == "update-status" and failed.obj.metadata.resource_version == ""
     assert failed.obj.status == PersistentVolumeStatus(
         phase="Failed", message="host_path deleter only supports /tmp/.+ but received provided /data")
-    (local,) = reclaim_volume(_pv("Delete", local={"path": "/mnt/disk"}), written=False)
+    (local,) = delete_volume(_pv("Delete", local={"path": "/mnt/disk"}))
     assert local.obj.status.message == ('error getting deleter volume plugin for volume "pv1": '
                                         "no deletable volume plugin matched")
-    assert reclaim_volume(local.obj, written=False) == []  # already Failed so: no write
+    assert reclaim_volume(local.obj, written=False) is None  # already Failed so: no write, no GET
 
 
 def test_recycle_is_refused_at_decode() -> None:

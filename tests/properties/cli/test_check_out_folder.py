@@ -90,7 +90,8 @@ def test_writing_into_a_linked_folder_is_refused(tmp_path: Path) -> None:
     """The API's `save_to` (and a folder swapped for a link after the check) too."""
     from corpus_source import SOURCE
 
-    from kubeprop.counterexamples.format import load, write
+    from kubeprop.counterexamples.format import write
+    from kubeprop.counterexamples.format_read import load
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

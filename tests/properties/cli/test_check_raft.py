@@ -12,7 +12,8 @@ import attrs
 import pytest
 
 from kubeprop.counterexamples import raft_trace
-from kubeprop.counterexamples.format import CounterexampleError, load
+from kubeprop.counterexamples.format_read import load
+from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.replay import Verdict
 from kubeprop.properties.cli.main import main
 

@@ -304,7 +304,8 @@ def test_gate_outputs_never_replace_a_file_that_quotes_their_marker(tmp_path: Pa
 
 
 def test_an_explicit_counterexample_path_replaces_only_a_counterexample_file(tmp_path: Path) -> None:
-    from kubeprop.counterexamples.format import load, write
+    from kubeprop.counterexamples.format import write
+    from kubeprop.counterexamples.format_read import load
     from kubeprop.counterexamples.output import OutputError
 
     ce = load(SOURCE)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kubeprop.counterexamples.api import CheckReport, Discovery, _discovery, check
-from kubeprop.counterexamples.format import load
+from kubeprop.counterexamples.format_read import load
 from kubeprop.model.cluster.compose import initial_state
 from kubeprop.properties.cli.check_table import _unshrunk
 from kubeprop.properties.convergence import VERDICTS

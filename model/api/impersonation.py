@@ -1,0 +1,55 @@
+"""User impersonation (`kubectl --as USER`: the `Impersonate-User` header), as the API server's
+impersonation filter handles it (`staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go`
+WithImpersonation, buildImpersonationRequests; v1.33).
+
+The filter runs after authentication and before authorization. The authenticated requester must
+be allowed the verb `impersonate` on `users` named USER (core group, cluster scope) — or, for a
+service-account username `system:serviceaccount:NS:NAME`, on `serviceaccounts` NAME in NS — else
+the request is refused, 403: `users "bob" is forbidden: User "admin" cannot impersonate resource
+"users" in API group "" at the cluster scope`. Allowed, the request goes on as the impersonated
+identity alone: its name, and as groups only `system:authenticated` (a service account: also
+`system:serviceaccounts` and `system:serviceaccounts:NS`). The requester's groups, and the groups
+a scenario declares for USER, are not carried: `kubectl --as-group` (more `Impersonate-Group`
+headers) and `--as-uid` are not modelled. Authorization, admission and the handlers then see the
+impersonated user, and so does API Priority and Fairness (it runs after this filter upstream).
+"""
+
+from __future__ import annotations
+
+from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, authorize
+from kubeprop.model.api.rbac_authn import (
+    ALL_AUTHENTICATED,
+    UserInfo,
+    service_account_groups,
+    split_service_account_username,
+)
+
+__all__ = ["acting_as", "impersonate"]
+
+
+def acting_as(username: str) -> UserInfo:
+    """The identity a request impersonating `username` (no groups asked for) goes on as."""
+    account = split_service_account_username(username)
+    if account is not None:
+        return UserInfo(username, (*service_account_groups(account[0]), ALL_AUTHENTICATED))
+    return UserInfo(username, (ALL_AUTHENTICATED,))
+
+
+def _attributes(username: str) -> tuple[RequestAttributes, str]:
+    """The authorizer attributes of impersonating `username`, and how a 403 names its target."""
+    account = split_service_account_username(username)
+    if account is not None:
+        namespace, name = account
+        return (RequestAttributes(verb="impersonate", api_group="", resource="serviceaccounts", name=name,
+                                  namespace=namespace), f'serviceaccounts "{name}"')
+    return RequestAttributes(verb="impersonate", api_group="", resource="users", name=username), f'users "{username}"'
+
+
+def impersonate(requester: UserInfo, username: str, policy: RbacPolicy) -> UserInfo | str:
+    """The identity the request goes on as, or the 403 message when `requester` may not
+    impersonate `username`."""
+    attributes, target = _attributes(username)
+    decision = authorize(requester, attributes, policy)
+    if not decision.allowed:
+        return f"{target} is forbidden: {decision.reason}"
+    return acting_as(username)
