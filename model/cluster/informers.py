@@ -201,9 +201,17 @@ def _deliver(model: ClusterModel, state: ClusterState, act: Deliver) -> ClusterS
 
 
 def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterState:
-    """Replace the cache with a fresh LIST. Handlers see every listed object (as the informer's
-    Replace does), and objects that vanished meanwhile as deletions carrying their last *cached*
-    state (`DeletedFinalStateUnknown`, `staging/src/k8s.io/client-go/tools/cache/delta_fifo.go`)."""
+    """Replace the cache with a fresh LIST (`staging/src/k8s.io/client-go/tools/cache/delta_fifo.go`
+    Replace, then `shared_informer.go` HandleDeltas): handlers see each listed object — as an add
+    when the cache did not hold it, as an update (MODIFIED) when it did — and objects that vanished
+    meanwhile as deletions carrying their last *cached* state (`DeletedFinalStateUnknown`).
+
+    The update of an object the cache already held unchanged carries equal old and new objects
+    (`relisted`): the scheduler's handlers do nothing with it (`pkg/scheduler/eventhandlers.go`
+    updatePodInSchedulingQueue returns when the resourceVersions are equal; an assigned pod, node
+    or volume object unchanged yields no event a plugin registers), so a scheduler instance is not
+    handed those; the other components are, as before (their handlers do not tell an add from an
+    update, and several enqueue their object on any update)."""
     listing = Request(verb="list", user="", resource=act.resource)
     refused = refusal(model, state, "", listing, act.component)
     observed(model, act.component, listing, refused or Response(200, "OK"))
@@ -218,8 +226,22 @@ def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterSta
     gone = tuple(
         WatchEvent("DELETED", k, o, cache.revision) for k, o in old.objects.sorted_items() if k not in cache.objects
     )
-    listed = tuple(WatchEvent("ADDED", k, o, cache.revision) for k, o in cache.objects.sorted_items())
+    listed = relisted(old, cache, skip_unchanged=act.component in model.scheduler_instances)
     return run_hooks(model, state, act.component, gone + listed)
+
+
+def relisted(old: ResourceCache, new: ResourceCache, skip_unchanged: bool) -> tuple[WatchEvent, ...]:
+    """The listed objects as the handlers see them after a relist: ADDED for one the old cache did
+    not hold, MODIFIED for one it held (OnUpdate), leaving out those it held unchanged when
+    `skip_unchanged`."""
+    events = []
+    for key, obj in new.objects.sorted_items():
+        before = old.objects.get(key)
+        if before is None:
+            events.append(WatchEvent("ADDED", key, obj, new.revision))
+        elif not (skip_unchanged and before == obj):
+            events.append(WatchEvent("MODIFIED", key, obj, new.revision))
+    return tuple(events)
 
 
 def deliver_instantly(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:

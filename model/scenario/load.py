@@ -117,8 +117,11 @@ class Scenario:
 
 
 def stored_only_label(obj: ApiObject) -> str:
-    """`Kind namespace/name` (or `Kind name` for a cluster-scoped object), for the stored-only note."""
-    where = f"{obj.metadata.namespace}/" if kind_info(obj).namespaced else ""
+    """`Kind namespace/name` (or `Kind name` for a cluster-scoped object), for the stored-only note.
+    A namespaced manifest without a namespace is created in `default` (kubectl's namespace when
+    the kubeconfig context names none; bootstrap does the same), so it is named there, as
+    `kubeprop validate` names it (`bootstrap.object_label`)."""
+    where = f"{obj.metadata.namespace or 'default'}/" if kind_info(obj).namespaced else ""
     return f"{kind_info(obj).kind} {where}{obj.metadata.name}"
 
 
@@ -167,13 +170,24 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
     return users
 
 
+DEFAULT_WORKER_ALLOCATABLE: dict[str, str] = {"cpu": "2", "memory": "4Gi", "pods": "110", "ephemeral-storage": "18Gi"}
+"""Each default worker's allocatable. `ephemeral-storage`: every real kubelet reports its root
+filesystem's size (`pkg/kubelet/nodestatus/setters.go` MachineInfo, LocalStorageCapacityIsolation
+GA), less the default hard eviction threshold `nodefs.available<10%` (`pkg/kubelet/eviction/
+defaults_linux.go` DefaultEvictionHard, subtracted by `pkg/kubelet/cm/node_container_manager_linux.go`
+hardEvictionReservation): 18Gi of a 20 GiB root disk, the default disk size of an EKS managed
+node group for Linux (CreateNodegroup `diskSize`). Without it a pod requesting ephemeral-storage
+(Bitnami charts' `resourcesPreset` do) would never fit, which no real node causes."""
+
+
 def default_scenario_file(manifest_dir: str) -> ScenarioFile:
-    """The scenario used for a bare manifest folder: three workers (2 CPU, 4Gi, 110 pods) in two
-    zones, one user `admin` bound to cluster-admin who applies the manifests. When the folder
-    holds Node objects, they replace the three workers (`_nodes_from_manifests`)."""
+    """The scenario used for a bare manifest folder: three workers (2 CPU, 4Gi, 110 pods, 18Gi of
+    ephemeral storage: `DEFAULT_WORKER_ALLOCATABLE`) in two zones, one user `admin` bound to
+    cluster-admin who applies the manifests. When the folder holds Node objects, they replace the
+    three workers (`_nodes_from_manifests`)."""
     nodes = tuple(
         decode_attrs(NodeDecl, {
-            "name": f"worker-{i}", "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+            "name": f"worker-{i}", "allocatable": dict(DEFAULT_WORKER_ALLOCATABLE),
             "labels": {"topology.kubernetes.io/zone": zone},
         })
         for i, zone in ((1, "zone-a"), (2, "zone-a"), (3, "zone-b"))

@@ -12,7 +12,9 @@ later cycles and every other component:
 1. clears the nominations of lower-priority pods nominated to the node (a failure only marks the
    goroutine's result as an error);
 2. preempts every victim but the last in parallel (`Parallelizer().Until`): per victim the
-   DisruptionTarget patch, then the delete (`prepare.mark_victim`, `prepare.delete_victim`). The
+   DisruptionTarget patch, then the delete (`prepare.mark_victim`, `prepare.delete_victim`); the
+   patch is `util.PatchPodStatus`, retried up to 4 attempts while it fails with a 500 or 503
+   (`kubeprop.model.scheduler.status_patch`), so only a failure it gave up on counts. The
    first failure cancels the goroutine's context: the calls not made yet are not made (those of
    the victims still to go, and the last victim's, which v1.33 still attempts with the cancelled
    context: kubernetes PR #135495, v1.36, stopped attempting it);
@@ -29,10 +31,12 @@ the other plugins' hints move it only to be gated again).
 
 Model actions (the goroutine's actor, `scheduler/<instance>/preemption`, apart from the
 scheduling cycles): `ClearNominations(scheduler, pod)` (step 1); `PreemptVictim(scheduler, pod,
-victim)`, one API call of one victim: its patch, or its delete once patched — every victim of the
+victim)`, one API call of one victim: an attempt of its patch (each retry a step of its own, so
+that a fault can hit every attempt), or its delete once patched — every victim of the
 batch is enabled at once (parallel calls reach the API server in any order), the last one only
 after the batch; step 3 is taken with the call that finishes the batch (a local step merged into
-the one before it). Model choices: a victim call cancelled in flight does not land (upstream it
+the one before it). `ClearNominations` makes the retries of its patches within its step. Model choices: a victim call
+cancelled in flight does not land (upstream it
 may still reach the API server); the cycle's own status patch precedes the goroutine's first call.
 """
 
@@ -48,6 +52,7 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.scheduler.nodeinfo import pod_priority
 from kubeprop.model.scheduler.prepare import clear_lower_nominations, delete_victim, mark_victim, needs_mark
 from kubeprop.model.scheduler.queue import Preparation, SchedulerState
+from kubeprop.model.scheduler.status_patch import RETRY_STEPS, retriable
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key, view
 
@@ -122,14 +127,15 @@ def _replace(state: ClusterState, instance: str, pod: str, index: int, prep: Pre
 
 def _end(state: ClusterState, instance: str, pod: str, index: int, failed: bool) -> ClusterState:
     """Goroutine `index` of `pod` ends; after a failure `Activate` moves the pod from the
-    unschedulable pods to the active queue (PreEnqueue passes: it left `preempting` before its
+    unschedulable pods (or the backoff queue) to the active queue (PreEnqueue passes: it left `preempting` before its
     last victim; a pod another goroutine still holds stays parked, gated)."""
     memory: SchedulerState = state.schedulers[instance]
     runs = memory.preempting[pod]
     rest = (*runs[:index], *runs[index + 1:])
     memory = evolve(memory, preempting=memory.preempting.set(pod, rest) if rest else memory.preempting.delete(pod))
-    if failed and not memory.held(pod):
-        memory = evolve(memory, unschedulable=memory.unschedulable.delete(pod))
+    if failed and not memory.held(pod):  # (`activate` takes it from the backoff queue too)
+        memory = evolve(memory, unschedulable=memory.unschedulable.delete(pod),
+                        backoff=memory.backoff.delete(pod) if pod in memory.backoff else memory.backoff)
     return _set(state, instance, memory)
 
 
@@ -152,13 +158,19 @@ def _clear(model: ClusterModel, state: ClusterState, act: ClearNominations) -> C
 
 
 def _preempt_victim(model: ClusterModel, state: ClusterState, act: PreemptVictim) -> ClusterState:
-    """One call of PreemptPod on the victim: the patch (the victim then waits for its delete), or
-    the delete (the victim is done)."""
+    """One call of PreemptPod on the victim: an attempt of the patch (the victim then waits for its
+    delete; after a 500 or 503, short of the fourth attempt, for the patch's next attempt), or the
+    delete (the victim is done)."""
     index, prep = _run(state.schedulers[act.scheduler], act)
     if act.victim not in prep.patched:
         state, response = mark_victim(model, state, act.scheduler, prep.scheduler_name, act.victim)
+        tries = prep.tries.delete(act.victim)
         if response.ok:
-            return _replace(state, act.scheduler, act.pod, index, evolve(prep, patched=prep.patched | {act.victim}))
+            return _replace(state, act.scheduler, act.pod, index,
+                            evolve(prep, patched=prep.patched | {act.victim}, tries=tries))
+        failures = prep.tries.get(act.victim, 0) + 1
+        if retriable(response) and failures < RETRY_STEPS:  # PatchPodStatus's next attempt is a step of its own
+            return _replace(state, act.scheduler, act.pod, index, evolve(prep, tries=tries.set(act.victim, failures)))
     else:
         state, response = delete_victim(model, state, act.scheduler, act.victim)
     if prep.stage == "last" or not response.ok:

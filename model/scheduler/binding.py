@@ -24,8 +24,9 @@ return an Error status, never a rejection. On failure, `handleBindingCycleError`
    binding: 409) the patch turns its PodScheduled False until its kubelet's first status sets it
    True again, as upstream.
 
-Model choices: there is no backoff queue, so a pod whose binding failed is tried again at once (it
-is neither assumed nor parked). The patch is computed against the scheduler's cached pod at the
+Model choices: a pod whose binding failed waits in the error backoff queue until its back-off ends
+(1 s after its first attempt, doubling to 10 s: `kubeprop.model.scheduler.backoff`; a timer, never
+popped early). The patch is computed against the scheduler's cached pod at the
 time of the failure (upstream: the pod object of the scheduling cycle, whose status only a write
 since the cycle would make differ); no patch is sent when the cache no longer holds the pod
 (upstream's patch by name would answer 404). A 500 or 503 on the patch is retried in the binding
@@ -41,6 +42,7 @@ import attrs
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.evolve import evolve
+from kubeprop.model.scheduler.backoff import attempted
 from kubeprop.model.scheduler.prepare import SCHEDULER_ERROR, SCHEDULER_USER, record_failure
 from kubeprop.model.scheduler.queue import SchedulerState
 from kubeprop.model.scheduler.volumebinding import (
@@ -122,11 +124,14 @@ def binding_failed(model: ClusterModel, state: ClusterState, instance: str, key:
     memory = _memory(state, instance)
     nominated = memory.nominated.delete(key) if key in memory.nominated else memory.nominated
     memory = evolve(memory, assumed=memory.assumed.delete(key), bound=memory.bound - {key},
-                    binding_volumes=memory.binding_volumes - {key}, nominated=nominated)
-    state = _set_memory(state, instance, memory.move_all())
+                    binding_volumes=memory.binding_volumes - {key}, nominated=nominated,
+                    attempts=attempted(memory.attempts, key))
+    state = _set_memory(state, instance, memory.move_all(state.clock))
     cached = _cached_pod(model, state, instance, key)
     if cached is None:
         return state
+    if not cached.spec.node_name:  # AddUnschedulableIfNotPresent: an error waits in podErrorBackoffQ
+        state = _set_memory(state, instance, _memory(state, instance).back_off(key, state.clock))
     return record_failure(model, state, instance, cached, message, "", reason=SCHEDULER_ERROR, cycle=False)
 
 

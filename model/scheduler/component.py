@@ -38,6 +38,7 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler import async_preemption, nominator, status_patch
 from kubeprop.model.scheduler.async_preemption import ClearNominations, PreemptVictim
+from kubeprop.model.scheduler.backoff import attempted
 from kubeprop.model.scheduler.binding import Bind, bind, volume_phase
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
@@ -50,6 +51,7 @@ from kubeprop.model.scheduler.queue import (
     SchedulerState,
     helps,
     inputs,
+    next_pod,
     next_timer,
     on_tick,
     pending_queue,
@@ -116,15 +118,16 @@ def _pods(view_: ObjectView) -> list[Pod]:
 
 
 def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod, ScheduleResult] | None:
-    """The head pod of `instance`'s queue and the scheduling decision for it, if any pod waits."""
+    """The pod `instance`'s queue pops (`queue.next_pod`: the active queue's head, or with
+    `schedulerPopFromBackoffQ` the backoff queue's when the active queue is empty) and the
+    scheduling decision for it, if any pod waits."""
     view_ = view(model, state, instance)
     memory: SchedulerState = state.schedulers[instance]
-    queue = pending_queue(view_, memory)
-    if not queue:
+    pod = next_pod(view_, memory, bool(model.parameter("schedulerPopFromBackoffQ")))
+    if pod is None:
         return None
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
     infos = build_node_infos(nodes, _pods(view_), memory.assumed, memory.nominated)
-    pod = queue[0]
     volumes = pod_volumes(view_, pod, str(model.parameter("defaultStorageClass")))
     return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
                              pdbs=cached_pdbs(view_), volumes=volumes)
@@ -169,8 +172,20 @@ def _set_memory(state: ClusterState, instance: str, memory: SchedulerState) -> C
     return evolve(state, schedulers=state.schedulers.set(instance, memory))
 
 
+def _popped(state: ClusterState, instance: str, key: str, failed: bool) -> ClusterState:
+    """`Pop`: the pod leaves the backoff queue (when it came from there); a cycle that `failed`
+    counts one attempt more (`SchedulerState.attempts`)."""
+    memory = _memory(state, instance)
+    backoff = memory.backoff.delete(key)
+    attempts = attempted(memory.attempts, key) if failed else memory.attempts
+    if backoff is memory.backoff and attempts is memory.attempts:
+        return state
+    return _set_memory(state, instance, evolve(memory, attempts=attempts, backoff=backoff))
+
+
 def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> ClusterState:
     """assume: the pod is assumed onto the node and leaves the nominator (DeleteNominatedPodIfExists)."""
+    state = _popped(state, act.scheduler, act.pod, failed=False)
     memory = _memory(state, act.scheduler)
     nominated = memory.nominated.delete(act.pod) if act.pod in memory.nominated else memory.nominated
     return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node),
@@ -190,6 +205,7 @@ def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnsch
     decision = decide(model, state, act.scheduler)
     assert decision is not None
     pod, result = decision
+    state = _popped(state, act.scheduler, act.pod, failed=True)
     state = record_failure(model, state, act.scheduler, pod, result.message, "" if result.clear_nomination else KEEP)
     return _park(model, state, act.scheduler, act.pod)
 
@@ -207,6 +223,7 @@ def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterS
     pod, result = decision
     candidate = result.preemption
     assert candidate is not None and candidate.node == act.node, "Preempt is not enabled"
+    state = _popped(state, act.scheduler, act.pod, failed=True)
     nominated: str | None = act.node
     message = result.message
     if model.parameter("schedulerAsyncPreemption"):
@@ -239,6 +256,8 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
             new, up_to = nominator.on_pod_event(new, event)
             if up_to is not None:
                 freed = up_to if freed is None else max(freed, up_to)
+            if event.type == "DELETED" or (isinstance(event.object, Pod) and event.object.spec.node_name):
+                new = new.forget(key)  # deletePodFromSchedulingQueue: bound (assignedPod) or deleted
             if key in assumed:
                 obj = event.object
                 if event.type == "DELETED":
@@ -251,9 +270,9 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
     waiting = frozenset(k for k in memory.binding_volumes if k in assumed)
     new = evolve(new, assumed=assumed, bound=bound, binding_volumes=waiting)
     if move:
-        new = new.move_all()
+        new = new.move_all(state.clock)
     elif freed is not None and new.unschedulable:
-        new = new.move_some(_up_to(view(model, state, component), new, freed))
+        new = new.move_some(_up_to(view(model, state, component), new, freed), state.clock)
     return state if new == memory else _set_memory(state, component, new)
 
 

@@ -31,11 +31,10 @@ Upstream (`kubernetes/kubernetes` v1.33, `pkg/scheduler/backend/queue/nominator.
 Model state (`SchedulerState`): `nominated`, the nominator (pod key → node); `seen`, the
 nominatedNodeName the scheduler's pod informer last delivered for each unassigned pod that has one
 (what upstream's update and delete handlers read from the *old* object; a function of the cache,
-kept because the model's handlers see only the new one). Model choices: a relist hands every listed
-pod to the handlers as an add (`kubeprop.model.cluster.informers`); one whose object did not change
-is an update upstream with equal resourceVersions, which the handler skips, where the model takes
-the object's nomination again (and a gated pod relisted is treated as added, where upstream's update
-of a changed object would take its nomination).
+kept because the model's handlers see only the new one). A relist hands the handlers a pod the
+cache did not hold as an add, one it held and that changed as an update, and leaves out one that
+did not change (upstream an update with equal resourceVersions, which the handler skips:
+`kubeprop.model.cluster.informers` relisted).
 
 A nominated pod being deleted (deletionTimestamp set, not yet bound) keeps its nomination until its
 deletion event, and the cycles count it (`addGENominatedPods` in `pkg/scheduler/framework/runtime/

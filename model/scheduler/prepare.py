@@ -8,19 +8,22 @@ adds the condition DisruptionTarget=True, reason PreemptionByScheduler, message 
 preempting to accommodate a higher priority pod" (`apipod.UpdatePodCondition`: nothing is sent
 when the victim already has that very condition) by a status patch (`pkg/scheduler/util/utils.go`
 PatchPodStatus: a strategic merge patch, so it never conflicts), then deletes the victim
-(`DeletePod`: by name, no precondition, the default grace period). A failed patch fails PreemptPod,
-a 404 too (master tolerates a 404 there; v1.33 does not); a delete answered 404 counts as done
+(`DeletePod`: by name, no precondition, the default grace period). The patch is retried while it
+fails with a 500 or 503, up to 4 attempts (PatchPodStatus's `retry.OnError`,
+`kubeprop.model.scheduler.status_patch`; the delete is not retried); a patch that still failed
+fails PreemptPod, a 404 too (master tolerates a 404 there; v1.33 does not); a delete answered 404 counts as done
 (the victim is gone); any other failure fails PreemptPod. The pods of lower priority the
 scheduler's nominator holds on the node lose their nomination (getLowerPriorityNominatedPods,
-clearNominatedNodeName: a status patch each, none for a pod whose object names no node yet; a
-failure is only logged). The condition is what `podTerminatingByPreemption` looks
+clearNominatedNodeName: a status patch each — PatchPodStatus, retried likewise — none for a pod
+whose object names no node yet; a failure left is only logged). The condition is what `podTerminatingByPreemption` looks
 for: while such a victim terminates on its nominated node, the preemptor may not preempt again
 ("not eligible due to a terminating pod on the nominated node.", `kubeprop.model.scheduler.preemption`).
 
 The synchronous `prepare_candidate` (`schedulerAsyncPreemption: false`, v1.32 and before) runs
 inside the scheduling cycle: the victims (upstream in parallel, the model in the candidate's
 order, stopping at the first failure, which upstream's cancelled context also does for the calls
-not yet made), then the nominations. Its failure is Preempt's error: the PostFilter status is an
+not yet made), then the nominations; each patch's retries are made within the step, like
+the rest of the preparation. Its failure is Preempt's error: the PostFilter status is an
 Error whose message, "preemption: <the API error>", ends the FitError's message, and the cycle
 still returns Unschedulable with the FitError (`schedule_one.go` schedulingCycle), so
 handleSchedulingFailure writes PodScheduled=False with reason **Unschedulable** (not
@@ -42,13 +45,13 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.scheduler.nodeinfo import pod_priority
 from kubeprop.model.scheduler.nominator import add_nominated, lower_nominated
 from kubeprop.model.scheduler.queue import DEFAULT_SCHEDULER_NAME, PatchRetry, SchedulerState
-from kubeprop.model.scheduler.status_patch import SCHEDULER_USER, send_failure_patch
+from kubeprop.model.scheduler.status_patch import RETRY_STEPS, SCHEDULER_USER, retriable, send_failure_patch
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, pod_key, send, view
 
 __all__ = [
     "PREEMPTION_REASON", "SCHEDULER_ERROR", "SCHEDULER_USER", "UNSCHEDULABLE", "clear_lower_nominations",
     "delete_victim", "disruption_target", "mark_victim",
-    "needs_mark", "prepare_candidate", "record_failure",
+    "needs_mark", "patch_pod_status", "prepare_candidate", "record_failure",
 ]
 
 PREEMPTION_REASON = "PreemptionByScheduler"
@@ -80,12 +83,28 @@ def needs_mark(victim: Pod, scheduler_name: str) -> bool:
     return not condition_unchanged(victim.status.conditions, _condition(scheduler_name, 0))
 
 
+def patch_pod_status(model: ClusterModel, state: ClusterState, instance: str, request: Request,
+                     attempts: int = RETRY_STEPS) -> tuple[ClusterState, Response]:
+    """`util.PatchPodStatus` within one step: up to `attempts` attempts while the answer is
+    retriable (`retry.OnError(retry.DefaultBackoff, Retriable, ...)`,
+    `kubeprop.model.scheduler.status_patch`); the last answer."""
+    state, response = send(model, state, SCHEDULER_USER, request, instance)
+    for _ in range(1, attempts):
+        if response.ok or not retriable(response):
+            break
+        state, response = send(model, state, SCHEDULER_USER, request, instance)
+    return state, response
+
+
 def mark_victim(model: ClusterModel, state: ClusterState, instance: str, scheduler_name: str,
-                victim: str) -> tuple[ClusterState, Response]:
-    """PreemptPod's first call: the DisruptionTarget patch of `victim` (namespace/name)."""
+                victim: str, attempts: int = 1) -> tuple[ClusterState, Response]:
+    """PreemptPod's first call: the DisruptionTarget patch of `victim` (namespace/name), by
+    PatchPodStatus — `attempts` of its retries within this step (1: the asynchronous goroutine
+    makes each attempt a step of its own)."""
     namespace, _, name = victim.partition("/")
     cond = encode(_condition(scheduler_name, state.clock))
-    return send(model, state, SCHEDULER_USER, _patch_status(namespace, name, {"conditions": [cond]}), instance)
+    request = _patch_status(namespace, name, {"conditions": [cond]})
+    return patch_pod_status(model, state, instance, request, attempts)
 
 
 def delete_victim(model: ClusterModel, state: ClusterState, instance: str, victim: str
@@ -102,7 +121,7 @@ def _preempt_victim(model: ClusterModel, state: ClusterState, instance: str, pre
     """PreemptPod: (the state, the error's message or None)."""
     key = pod_key(victim)
     if needs_mark(victim, preemptor.spec.scheduler_name):
-        state, response = mark_victim(model, state, instance, preemptor.spec.scheduler_name, key)
+        state, response = mark_victim(model, state, instance, preemptor.spec.scheduler_name, key, RETRY_STEPS)
         if not response.ok:
             return state, response.message or response.reason
     state, response = delete_victim(model, state, instance, key)
@@ -113,7 +132,8 @@ def clear_lower_nominations(model: ClusterModel, state: ClusterState, instance: 
                             preemptor: str, node: str) -> tuple[ClusterState, bool]:
     """getLowerPriorityNominatedPods, then clearNominatedNodeName (`pkg/scheduler/util/utils.go`
     ClearNominatedNodeName): the pods the scheduler's nominator holds on `node` with a lower
-    priority than the preemptor's lose their nomination, one status patch each — but for those
+    priority than the preemptor's lose their nomination, one status patch each (PatchPodStatus, its
+    retries on a 500 or 503 made within this step: `patch_pod_status`) — but for those
     whose object (the queue's, the cached one) names no node yet, which are skipped (their
     nomination, in memory only, stays). (The state, whether a patch failed: only logged
     upstream, but the asynchronous goroutine then ends as an error.) The nominator itself changes
@@ -125,7 +145,7 @@ def clear_lower_nominations(model: ClusterModel, state: ClusterState, instance: 
         if not pod.status.nominated_node_name:
             continue
         request = _patch_status(pod.metadata.namespace, pod.metadata.name, {"nominatedNodeName": None})
-        state, response = send(model, state, SCHEDULER_USER, request, instance)
+        state, response = patch_pod_status(model, state, instance, request)
         failed = failed or not response.ok
     return state, failed
 

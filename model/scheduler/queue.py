@@ -22,13 +22,17 @@ for the preemption for this pod to be finished") keeps it out of the active queu
 that moves the parked pods leaves it parked (upstream: moveToActiveQ runs PreEnqueue, and the
 gated pod goes back to `unschedulablePods` with its timestamp), and the flush does not move it.
 
-Model choices: there is no backoff queue (a moved pod is retried at once); the flush passes
-fall on multiples of 30 s of model time (upstream: 30 s from the scheduler's start). A parked pod
-is flushed only if the scheduler's inputs changed since it was parked — its pod and node caches
-(their revisions) or its assume cache: the decision is a pure function of those, so a retry on
-unchanged inputs parks the pod again with the same message and writes nothing (a stutter step
-the model leaves out, which keeps model time from running on forever for a pod no node will
-ever fit).
+A moved pod still backing off goes to the backoff queue, not the active queue, and a pod whose
+binding failed goes to the error backoff queue (`SchedulerState.backoff`,
+`kubeprop.model.scheduler.backoff`): it is tried when its back-off ends (a timer) or — with
+SchedulerPopFromBackoffQ, v1.33 — as soon as the active queue is empty (`next_pod`).
+
+Model choices: the flush passes fall on multiples of 30 s of model time (upstream: 30 s from the
+scheduler's start). A parked pod is flushed only if the scheduler's inputs changed since it was
+parked — its pod and node caches (their revisions) or its assume cache: the decision is a pure
+function of those, so a retry on unchanged inputs parks the pod again with the same message and
+writes nothing (a stutter step the model leaves out, which keeps model time from running on
+forever for a pod no node will ever fit).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scheduler.backoff import Backoff, backoff_seconds, expired
 from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
 from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
@@ -57,6 +62,7 @@ __all__ = [
     "inputs",
     "is_gated",
     "next_flush",
+    "next_pod",
     "next_timer",
     "on_tick",
     "pending_queue",
@@ -97,6 +103,10 @@ class Preparation:
     priority: int
     scheduler_name: str
     failed: bool = False
+    tries: FrozenMap[str, int] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The failed attempts so far of each victim's DisruptionTarget patch whose last attempt failed
+    retriably (`util.PatchPodStatus` retries it: `kubeprop.model.scheduler.status_patch`); each next
+    attempt is a `PreemptVictim` step of its own. Empty unless a 500 or 503 answered one."""
 
     @property
     def held(self) -> bool:
@@ -149,6 +159,16 @@ class SchedulerState:
     `retry.OnError`, `kubeprop.model.scheduler.status_patch`); empty, and left out of fingerprints,
     unless a 500 or 503 answered one."""
 
+    attempts: FrozenMap[str, int] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The failed scheduling attempts of each pod the instance has not yet seen bound or deleted
+    (a cycle that parks it, a binding that fails), capped (`kubeprop.model.scheduler.backoff`):
+    upstream's `QueuedPodInfo.Attempts` wherever a back-off is computed, since every attempt but a
+    pod's last, successful one ends in a failure (counted at the failure, an assumed pod carries
+    none more)."""
+    backoff: FrozenMap[str, Backoff] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The backoff queue (`podBackoffQ` and `podErrorBackoffQ`): pods waiting for their back-off to
+    end before they are tried again; empty, and left out of fingerprints, unless a pod waits."""
+
     def held(self, key: str) -> bool:
         """DefaultPreemption's PreEnqueue rejects the pod: one of its preemptions still holds it."""
         return any(p.held for p in self.preempting.get(key, ()))
@@ -157,30 +177,50 @@ class SchedulerState:
         """The pod goes to the unschedulable pods (`AddUnschedulableIfNotPresent`)."""
         return evolve(self, unschedulable=self.unschedulable.set(key, Parked(since, inputs)))
 
-    def move_all(self) -> SchedulerState:
+    def move_all(self, clock: int) -> SchedulerState:
         """MoveAllToActiveOrBackoffQueue: every parked pod is tried again, but for the held ones
-        (PreEnqueue gates them, and they stay parked)."""
+        (PreEnqueue gates them, and they stay parked); one still backing off goes to the backoff
+        queue (`requeuePodWithQueueingStrategy`)."""
         if not self.unschedulable:
             return self
-        if not self.preempting:
-            return evolve(self, unschedulable=EMPTY)
-        kept = FrozenMap({k: p for k, p in self.unschedulable.items() if self.held(k)})
-        return self if len(kept) == len(self.unschedulable) else evolve(self, unschedulable=kept)
+        return self.move_some(frozenset(self.unschedulable), clock)
 
-    def move_some(self, moved: frozenset[str]) -> SchedulerState:
+    def move_some(self, moved: frozenset[str], clock: int) -> SchedulerState:
         """MoveAllToActiveOrBackoffQueue with a PreEnqueueCheck: the parked pods in `moved` are
-        tried again (but for the held ones)."""
-        kept = FrozenMap({k: p for k, p in self.unschedulable.items() if k not in moved or self.held(k)})
-        return self if len(kept) == len(self.unschedulable) else evolve(self, unschedulable=kept)
+        tried again (but for the held ones), through the backoff queue while they back off."""
+        going = [k for k in sorted(self.unschedulable) if k in moved and not (self.preempting and self.held(k))]
+        if not going:
+            return self
+        backoff = self.backoff
+        for key in going:
+            until = self.unschedulable[key].since + backoff_seconds(self.attempts.get(key, 0))
+            if until > clock:  # isPodBackingoff
+                backoff = backoff.set(key, Backoff(until))
+        kept = FrozenMap({k: p for k, p in self.unschedulable.items() if k not in going})
+        return evolve(self, unschedulable=kept, backoff=backoff)
+
+    def back_off(self, key: str, clock: int) -> SchedulerState:
+        """A pod that failed with an error goes to `podErrorBackoffQ` (at once: no event needed),
+        or to the active queue when it has no back-off."""
+        until = clock + backoff_seconds(self.attempts.get(key, 0))
+        if until <= clock:
+            return self
+        return evolve(self, backoff=self.backoff.set(key, Backoff(until, error=True)))
+
+    def forget(self, key: str) -> SchedulerState:
+        """The pod left the queue for good (its cache shows it bound or deleted): its attempts and
+        any back-off go."""
+        if key not in self.attempts and key not in self.backoff:
+            return self
+        return evolve(self, attempts=self.attempts.delete(key) if key in self.attempts else self.attempts,
+                      backoff=self.backoff.delete(key) if key in self.backoff else self.backoff)
 
 
-def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
-    """The active queue: unbound, non-terminating, ungated pods for the default scheduler (`served`), not
-    assumed and not parked as unschedulable, by priority (high first), then creation time, then
-    name. A gated pod stays out (see `is_gated`) until an update removes its last gate, and so
-    does a pod whose asynchronous preemption holds it (`SchedulerState.held`), and one whose failure
-    patch is being retried (`SchedulerState.retrying`: upstream it waits out its backoff)."""
-    pods = [
+def _candidates(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
+    """Unbound, non-terminating, ungated pods for the default scheduler (`served`), not assumed,
+    not parked as unschedulable, not held by their asynchronous preemption, and not waiting for
+    their failure patch's retries."""
+    return [
         p for p in view_.list("pods")
         if isinstance(p, Pod) and not p.spec.node_name and p.metadata.deletion_timestamp is None
         and served(p) and not is_gated(p)
@@ -189,7 +229,37 @@ def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
         and not (memory.preempting and memory.held(pod_key(p)))
         and pod_key(p) not in memory.retrying
     ]
-    return sorted(pods, key=lambda p: (-(p.spec.priority or 0), p.metadata.creation_timestamp or 0, pod_key(p)))
+
+
+def _active_order(p: Pod) -> tuple[int, int, str]:
+    """The activeQ's order (PrioritySort): priority (high first), then creation time, then name."""
+    return -(p.spec.priority or 0), p.metadata.creation_timestamp or 0, pod_key(p)
+
+
+def pending_queue(view_: ObjectView, memory: SchedulerState) -> list[Pod]:
+    """The active queue: the candidate pods (`_candidates`) not in the backoff queue, by priority
+    (high first), then creation time, then name. A gated pod stays out (see `is_gated`) until an
+    update removes its last gate, and so does a pod whose asynchronous preemption holds it
+    (`SchedulerState.held`), one whose failure patch is being retried (`SchedulerState.retrying`),
+    and one backing off (`SchedulerState.backoff`)."""
+    pods = [p for p in _candidates(view_, memory) if pod_key(p) not in memory.backoff]
+    return sorted(pods, key=_active_order)
+
+
+def next_pod(view_: ObjectView, memory: SchedulerState, pop_from_backoff: bool) -> Pod | None:
+    """`Pop`: the head of the active queue; when it is empty and SchedulerPopFromBackoffQ is on
+    (`pop_from_backoff`), the head of `podBackoffQ` — the earliest back-off end, then the active
+    queue's order (`lessBackoffCompletedWithPriority`) — never an error back-off."""
+    queue = pending_queue(view_, memory)
+    if queue:
+        return queue[0]
+    if not pop_from_backoff or not memory.backoff:
+        return None
+    waiting = [p for p in _candidates(view_, memory)
+               if pod_key(p) in memory.backoff and not memory.backoff[pod_key(p)].error]
+    if not waiting:
+        return None
+    return min(waiting, key=lambda p: (memory.backoff[pod_key(p)].until, *_active_order(p)))
 
 
 def is_gated(pod: Pod) -> bool:
@@ -260,19 +330,37 @@ def _flushable(model: ClusterModel, state: ClusterState, instance: str) -> list[
             for key, p in memory.unschedulable.sorted_items() if p.inputs != now and not memory.held(key)]
 
 
+def _backoff_ends(model: ClusterModel, state: ClusterState, instance: str) -> list[int]:
+    """When each pod in `instance`'s backoff queue ends its back-off."""
+    memory = state.schedulers.get(instance)
+    if not isinstance(memory, SchedulerState) or not memory.backoff or not is_up(state, instance):
+        return []
+    return [b.until for b in memory.backoff.values()]
+
+
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
-    """The next flush pass that would move a parked pod (see the module docstring)."""
+    """The next flush pass that would move a parked pod (see the module docstring), or the next end
+    of a back-off (`flushBackoffQCompleted`)."""
     times = [at for instance in model.scheduler_instances for _, at in _flushable(model, state, instance)]
+    times += [at for instance in model.scheduler_instances for at in _backoff_ends(model, state, instance)]
     return min(times) if times else None
 
 
 def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> ClusterState:
-    """flushUnschedulablePodsLeftover for every flush pass the tick went through."""
+    """flushUnschedulablePodsLeftover for every flush pass the tick went through, and
+    flushBackoffQCompleted: the pods whose back-off ended join the active queue."""
     schedulers = after.schedulers
     for instance in model.scheduler_instances:
         due = {key for key, at in _flushable(model, before, instance) if at <= after.clock}
         memory = schedulers.get(instance)
-        if due and isinstance(memory, SchedulerState):
-            kept = FrozenMap({k: p for k, p in memory.unschedulable.items() if k not in due})
-            schedulers = schedulers.set(instance, evolve(memory, unschedulable=kept))
+        if not isinstance(memory, SchedulerState):
+            continue
+        new = memory
+        if due:
+            new = evolve(new, unschedulable=FrozenMap({k: p for k, p in new.unschedulable.items() if k not in due}))
+        if new.backoff:
+            backoff = expired(new.backoff, after.clock)
+            new = new if backoff is new.backoff else evolve(new, backoff=backoff)
+        if new is not memory:
+            schedulers = schedulers.set(instance, new)
     return after if schedulers is after.schedulers else evolve(after, schedulers=schedulers)

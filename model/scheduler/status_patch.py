@@ -18,10 +18,11 @@ ServiceUnavailable) leaves a `PatchRetry` in the instance's memory, and each lat
 action of its own, `RetryStatusPatch(scheduler, pod)`, so that every attempt is a request a fault
 (`FailNextRequest`) can hit and other components' steps interleave between attempts, as the
 backoff's sleeps let them. While a retry of a scheduling cycle's patch is pending the instance
-starts no cycle. The model has no backoff queue (a pod whose binding failed is tried again at
-once); while its own patch is being retried the pod is left out of the queue (upstream it waits
-in the backoff queue at least `podInitialBackoffDuration`, 1 s, against the retries' 0.31 s of
-sleeps), so a pod has at most one patch in flight. A crashed scheduler drops its retries with its
+starts no cycle. A pod whose binding failed waits in the error backoff queue
+(`kubeprop.model.scheduler.backoff`: at least `podInitialBackoffDuration`, 1 s, against the
+retries' 0.31 s of sleeps); while its own patch is being retried it is also left out of the queue
+(the retries hold the clock, so its back-off cannot end first), so a pod has at most one patch in
+flight. A crashed scheduler drops its retries with its
 memory (the goroutine dies with the process).
 """
 

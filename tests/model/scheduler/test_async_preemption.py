@@ -107,7 +107,7 @@ def test_the_cycle_nominates_and_holds_the_pod_before_any_victim_is_touched() ->
     assert memory.held(P) and P in memory.unschedulable
     assert _goroutine(state) == {ClearNominations("scheduler", P)}
     # PreEnqueue: events that move the parked pods leave it parked; it is not in the active queue
-    assert P in memory.move_all().unschedulable
+    assert P in memory.move_all(state.clock).unschedulable
     unparked = attrs.evolve(memory, unschedulable=memory.unschedulable.delete(P))
     assert P not in {f"default/{p.metadata.name}" for p in pending_queue(view(model, state, "scheduler"), unparked)}
 
@@ -202,9 +202,10 @@ def test_a_released_pod_preempts_again_before_its_last_victim_is_deleted() -> No
 def test_a_failed_synchronous_preemption_is_unschedulable_with_the_error() -> None:
     """v1.32 and before: PostFilter's error ends the FitError ("preemption: <error>"); the cycle
     still returns Unschedulable, so handleSchedulingFailure writes reason Unschedulable, not
-    SchedulerError, and leaves the nomination as it was."""
+    SchedulerError, and leaves the nomination as it was. (The victim's patch fails with a 429, which
+    PatchPodStatus does not retry.)"""
     model = _model(schedulerAsyncPreemption=False)
-    state = _fail_next(initial_state(model))
+    state = _fail_next(initial_state(model), 429)
     state = step(model, state, Preempt("scheduler", P, "n1"))
     pod = _get(state, "p-high")
     cond = find_condition(pod.status.conditions, "PodScheduled")

@@ -21,11 +21,12 @@ from kubeprop.model.api.server import Request
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import ADMIN, load_scenario
+from kubeprop.model.scheduler.backoff import Backoff
 from kubeprop.model.scheduler.binding import Bind
 from kubeprop.model.scheduler.component import MarkUnschedulable, Schedule
 from kubeprop.model.scheduler.queue import SchedulerState
 from kubeprop.model.scheduler.volumebinding import binding_failure
-from kubeprop.model.state.actions import Action, FailNextRequest
+from kubeprop.model.state.actions import Action, FailNextRequest, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.state.informer import ObjectView
 
@@ -71,7 +72,10 @@ def _assumed_a_parked_b(model: ClusterModel) -> ClusterState:
 def test_a_refused_binding_forgets_the_pod_moves_the_parked_and_patches_scheduler_error() -> None:
     """An injected 500 on the binding: handleBindingCycleError forgets a (its room is free again),
     moves b (AssignedPodDelete), and the failure handler writes PodScheduled=False, SchedulerError,
-    with the Bind plugin's error. a is tried again (no backoff queue in the model)."""
+    with the Bind plugin's error. a waits in the error backoff queue (1 s after its first attempt,
+    never popped early) and is tried again once a tick ends it; b, moved back within its own
+    back-off, is popped from the backoff queue at once (SchedulerPopFromBackoffQ: the active queue is
+    empty)."""
     model = _model("scenario.yaml")
     state = _take(model, _assumed_a_parked_b(model), FailNextRequest("scheduler", 500))
     state = _take(model, state, Bind("scheduler", A))
@@ -80,7 +84,11 @@ def test_a_refused_binding_forgets_the_pod_moves_the_parked_and_patches_schedule
     cond = _scheduled(a)
     assert (cond.status, cond.reason, cond.message) == ("False", "SchedulerError", DEFAULT_BINDER + "injected failure")
     assert A not in _memory(state).assumed and not _memory(state).unschedulable
-    assert Schedule("scheduler", A, "n1") in actions(model, state)
+    assert _memory(state).backoff == {A: Backoff(1, error=True), B: Backoff(1)}
+    assert Schedule("scheduler", A, "n1") not in actions(model, state)
+    assert Schedule("scheduler", B, "n1") in actions(model, state)
+    state = step(model, state, Tick(10))
+    assert not _memory(state).backoff and Schedule("scheduler", A, "n1") in actions(model, state)
 
 
 def test_a_binding_that_timed_out_after_the_write_still_gets_the_failure_patch() -> None:

@@ -22,7 +22,7 @@ from kubeprop.model.scheduler.binding import Bind
 from kubeprop.model.scheduler.component import MarkUnschedulable, RetryStatusPatch, Schedule
 from kubeprop.model.scheduler.queue import SchedulerState
 from kubeprop.model.scheduler.status_patch import RETRY_STEPS, retriable
-from kubeprop.model.state.actions import Action, Deliver, FailNextRequest
+from kubeprop.model.state.actions import Action, Deliver, FailNextRequest, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data" / "binding"
@@ -110,7 +110,8 @@ def _refusing_status_patches(model: ClusterModel) -> ClusterModel:
 def test_a_binding_failure_patch_retried_leaves_the_cycles_going_but_holds_its_pod() -> None:
     """a's binding fails (500; DefaultBinder does not retry), its failure patch too (503): the retry
     is pending but the scheduling cycles go on for b (the patch is the binding goroutine's), while a
-    stays out of the queue until its patch is done; then it is tried again."""
+    stays out of the queue until its patch is done; then it waits out its error back-off (a tick)
+    and is tried again."""
     model = _model()
     refusing = _refusing_status_patches(model)
     state = _take(model, initial_state(model), Schedule("scheduler", A, "n1"))
@@ -122,7 +123,8 @@ def test_a_binding_failure_patch_retried_leaves_the_cycles_going_but_holds_its_p
     assert scheduling == {Schedule("scheduler", B, "n1")}
     state = _take(model, state, RetryStatusPatch("scheduler", A))
     assert _reason(state, "a") == "SchedulerError"
-    assert Schedule("scheduler", A, "n1") in actions(model, state)
+    assert Schedule("scheduler", A, "n1") not in actions(model, state)
+    assert Schedule("scheduler", A, "n1") in actions(model, step(model, state, Tick(10)))
 
 
 @pytest.mark.parametrize(("response", "expected"), [
