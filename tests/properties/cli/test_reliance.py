@@ -24,6 +24,8 @@ from kubeprop.properties.cli.main import main
 
 DATA = Path(__file__).parent / "data" / "slow-init"
 GOLDEN = Path(__file__).parent / "golden"
+RELIES = ("relies on: fault Partition worker-1 at step 9; 300 s pass while init container migrate of pods "
+          "default/shop-d7469bbdb-sjrzf, default/shop-9cd9bf5f-tpl4p have not finished")
 
 
 def _golden(name: str, text: str) -> None:
@@ -49,16 +51,16 @@ def test_check_says_a_timeout_relies_on_an_init_container_still_running(
             "has not finished\n") in out
 
 
-def test_replay_says_a_timeout_relies_on_a_crashed_component_never_restarted(
+def test_replay_says_a_timeout_relies_on_a_fault_and_init_containers_still_running(
         capsys: pytest.CaptureFixture[str]) -> None:
-    """Trial 9's F1: one CrashComponent, then 300 s while the controller manager could have been restarted."""
-    source = DATA / "crashed-controller-manager.json"
+    """Trial 9's chart (s1-helm, no componentCrash budget): one partition, then the rollout's 300 s
+    pass while the pods' `migrate` init containers could have finished."""
+    source = DATA / "partition-and-init-containers.json"
     assert main(["replay", str(source)]) == 1  # (1: it reproduces)
     out = capsys.readouterr().out
     tail = out[out.index("\nviolation at step"):].replace(str(source), "FILE")
-    _golden("replay_crashed_relies.txt", tail)
-    assert ("  relies on: fault CrashComponent controller-manager at step 1; 300 s pass while controller-manager "
-            "has not been restarted\n") in tail
+    _golden("replay_partition_relies.txt", tail)
+    assert (f"  {RELIES}\n") in tail
 
 
 def test_the_line_names_faults_by_kind_target_and_step_and_failing_probes_by_kind() -> None:
@@ -88,7 +90,6 @@ def test_a_run_of_the_control_plane_alone_says_so() -> None:
 
 
 def test_replay_json_carries_the_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["replay", "--json", str(DATA / "crashed-controller-manager.json")]) == 1
+    assert main(["replay", "--json", str(DATA / "partition-and-init-containers.json")]) == 1
     result = json.loads(capsys.readouterr().out)["results"][0]
-    assert result["violation"]["reliesOn"] == ("relies on: fault CrashComponent controller-manager at step 1; "
-                                               "300 s pass while controller-manager has not been restarted")
+    assert result["violation"]["reliesOn"] == RELIES
