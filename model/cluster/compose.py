@@ -29,6 +29,7 @@ from kubeprop.model.cluster import (
     faults,
     informers,
     maintenance,
+    outages,
     overload,
     prompt_work,
     provisioner,
@@ -92,14 +93,15 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
 
 HOOKS = Hooks(
     on_events=(_controller_events, scheduler.on_events, hpa.on_events),
-    resetters=(_reset_controllers, scheduler.reset),
+    resetters=(_reset_controllers, scheduler.reset, kubelet.reset),
     tick_hooks=(controllers.on_tick, scheduler.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer),
     tick_guards=(nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                 prompt_work.in_flight_holds_clock),
+                 prompt_work.in_flight_holds_clock, outages.outage_holds_clock),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
     request_gates=(overload.refusal,),
+    memo_safe_gates=(overload.refusal,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""
 

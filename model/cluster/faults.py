@@ -4,7 +4,10 @@ dropped watches, failed API requests, and `Quiesce`.
 Faults are actions drawn from the scenario's fault budget (`faults:` in the scenario file) and
 are enabled only before `Quiesce`; recoveries (node restart, heal, component restart, relist)
 stay enabled afterwards, so convergence can be judged once faults stop — the "eventually stable
-reconciliation" pattern. `Tick` advances the clock by the scenario's tick and is enabled only
+reconciliation" pattern. A crashed process comes back within its bounded outage
+(`kubeprop.model.cluster.outages`: the clock does not pass its restart deadline while it is down);
+a crashed node's recovery is the environment's choice and has no bound. `Tick` advances the clock
+by the scenario's tick (shortened to land on a restart deadline) and is enabled only
 while some component has a timer pending (`next_timer`), so time does not run away in a quiet
 cluster, and no component holds the clock (`blocks_tick`: periodic work upstream runs more often
 than one tick, such as the node lifecycle controller's 5 s health pass, happens first).
@@ -24,6 +27,7 @@ from kubeprop.model.cluster.informers import (
     remember_revisions,
     watched,
 )
+from kubeprop.model.cluster.outages import tick_step
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
@@ -87,9 +91,10 @@ def timer_pending(model: ClusterModel, state: ClusterState) -> bool:
 
 
 def tick_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """`Tick`, while some timer is pending and no component holds the clock."""
+    """`Tick`, while some timer is pending and no component holds the clock; shortened to land on
+    a crashed process's restart deadline when that comes sooner (`outages.tick_step`)."""
     if timer_pending(model, state) and not any(guard(model, state) for guard in model.hooks.tick_guards):
-        yield Tick(model.tick_seconds)
+        yield Tick(tick_step(model, state))
 
 
 def fault_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -265,7 +270,8 @@ def _crash_container(model: ClusterModel, state: ClusterState, act: Any) -> Clus
 
 def _crash_component(model: ClusterModel, state: ClusterState, act: CrashComponent) -> ClusterState:
     state = remember_revisions(state, act.component)
-    state = evolve(state, down=state.down | {act.component}, faults=_spend(state, "component_crash"))
+    state = evolve(state, down=state.down | {act.component}, faults=_spend(state, "component_crash"),
+                   crashed_at=state.crashed_at.set(act.component, state.clock))
     return evolve(state, informers=state.informers.delete(act.component),
                   armed_failures=state.armed_failures.delete(act.component))
 
@@ -277,7 +283,7 @@ def _crash_during_reconcile(model: ClusterModel, state: ClusterState, act: Crash
 
 
 def _restart_component(model: ClusterModel, state: ClusterState, act: RestartComponent) -> ClusterState:
-    state = evolve(state, down=state.down - {act.component})
+    state = evolve(state, down=state.down - {act.component}, crashed_at=state.crashed_at.delete(act.component))
     return reset_component(model, state, act.component)
 
 

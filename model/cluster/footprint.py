@@ -14,6 +14,7 @@ A footprint names parts of a `ClusterState` with short tokens:
 | `net:<node>` | whether a node is partitioned |
 | `heartbeat:<node>` | when a node's heartbeats stopped reaching the API server |
 | `armed:<component>` | an injected failure waiting for the component's next request |
+| `crashed:<component>` | when a crashed process went down (its restart deadline: `outages`) |
 | `faults:<kind>` | the fault budget spent of one kind (`node_crash`, `partition`, …) |
 | `ghost:<component>` | the checking-only history of one component's LISTs (`seen_revisions`, `time_travel`) |
 | `clock`, `quiesced`, `workload` | the clock, whether faults are over, the next workload step |
@@ -40,7 +41,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.cluster import maintenance, prompt_work, workload_wait
+from kubeprop.model.cluster import maintenance, outages, prompt_work, workload_wait
 from kubeprop.model.cluster.actors import KUBELET_LOCAL, KUBELET_WRITES, NODELIFECYCLE, SCHEDULER_WRITES
 from kubeprop.model.cluster.actors import USER as USER  # (re-exported: the documented import paths)
 from kubeprop.model.cluster.actors import actor as actor
@@ -76,7 +77,7 @@ KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.ne
 KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick}
 """The hooks run on `Tick` that its footprint accounts for."""
 KNOWN_TICK_GUARDS = {nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                     prompt_work.in_flight_holds_clock}
+                     prompt_work.in_flight_holds_clock, outages.outage_holds_clock}
 """The tick guards `Tick`'s footprint accounts for."""
 
 
@@ -311,7 +312,7 @@ def _crash_container(f: Footprints, act: Any) -> Footprint:
 
 def _component(f: Footprints, act: Any) -> Footprint:
     c = act.component
-    touched = {f"up:{c}", f"cache:{c}", f"armed:{c}", "faults:component_crash", f"ghost:{c}"}
+    touched = {f"up:{c}", f"cache:{c}", f"armed:{c}", "faults:component_crash", f"ghost:{c}", f"crashed:{c}"}
     if c == CONTROLLER_MANAGER:
         touched |= f.all_controllers()
     elif c in f.model.scheduler_instances:
@@ -319,7 +320,10 @@ def _component(f: Footprints, act: Any) -> Footprint:
     elif c.startswith(ETCD_PREFIX):
         touched.add("etcd")
     elif c.startswith(KUBELET_PREFIX):
-        touched |= {f"net:{c[len(KUBELET_PREFIX):]}", f"up:node/{c[len(KUBELET_PREFIX):]}"}
+        node = c[len(KUBELET_PREFIX):]
+        touched |= {f"net:{node}", f"up:node/{node}"}
+        if isinstance(act, act_mod.RestartComponent):  # its prober's counts start afresh (`kubelet.reset`)
+            touched.add(f"kubelet:{node}")
     return _fp({"store", "etcd", "clock", "quiesced", f"cache:{WATCH_CACHE}"}, touched)
 
 
@@ -342,7 +346,9 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     of the controller manager, the clock); the schedulers' work (their memory, caches, whether they
     are up: read by their timers already); work in flight (`prompt_work.in_flight_holds_clock`):
     every informer cache and the event log (the store), whether each component is up and reaches
-    the API server, etcd's quorum (a relist), the kubelets' runtime state. With any other timer,
+    the API server, etcd's quorum (a relist), the kubelets' runtime state; a crashed process's
+    restart deadline (`outages.outage_holds_clock`, and the tick's length, `outages.tick_step`): every
+    process's crash time and whether a kubelet's node is down. With any other timer,
     tick hook or tick guard in the model's `Hooks` (a component this module does not know),
     `EVERYTHING`."""
     hooks = f.model.hooks
@@ -358,6 +364,7 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     reads |= f.send(CONTROLLER_MANAGER)[0]  # (the store, etcd, the armed failure: `holds_clock`'s reconciles)
     for component in components(f.model):  # (`in_flight_holds_clock`: deliveries and relists)
         reads |= f.reaches(component) | {f"cache:{component}"}
+    reads |= {f"crashed:{c}" for c in crashable(f.model)}  # (`outages`: restart deadlines)
     return _fp(reads, {"clock"} | f.all_controllers() | {f"sched:{s}" for s in schedulers})
 
 
@@ -445,13 +452,18 @@ def _stand_in(kind: type[Action], values: dict[str, Any]) -> Action:
     return obj
 
 
+def crashable(model: ClusterModel) -> tuple[str, ...]:
+    """The processes that can crash (`faults.crash_faults`): schedulers, the controller manager,
+    kubelets, etcd members."""
+    return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+            *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
+
+
 def _domains(f: Footprints) -> dict[str, tuple[Any, ...]]:
     from kubeprop.model.cluster.informers import components
 
     model = f.model
-    crashable = (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
-                 *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
-    return {"node": tuple(model.nodes), "component": tuple(dict.fromkeys((*components(model), *crashable))),
+    return {"node": tuple(model.nodes), "component": tuple(dict.fromkeys((*components(model), *crashable(model)))),
             "controller": f.controllers, "scheduler": tuple(model.scheduler_instances)}
 
 

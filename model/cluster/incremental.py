@@ -3,7 +3,8 @@
 `actions(model, state)` asks every component module for its enabled actions. Between a state and
 its successor most components see exactly the same inputs (a watch delivery to one kubelet
 changes nothing the scheduler reads), so `EnabledCache` remembers each component's last few
-answers keyed by the parts of the state that component reads (`READS`), compared by identity
+answers keyed by the parts of the state that component reads (`READS`, with `SPLIT`, `DEPS` and
+`changes` in `kubeprop.model.cluster.enabled_reads`), compared by identity
 (a step shares every part it does not change with its predecessor, so an unchanged part is the
 very same object); the costly ones (`BY_VALUE`) also by value, in-process only. Components in
 `SPLIT` are cached in units: each kubelet node by node, watch deliveries component by component,
@@ -22,7 +23,7 @@ its last answers too rarely to pay for building and checking it.
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
 every catalogue scenario. A component that starts reading another part of the state must say
-so here.
+so in `enabled_reads`.
 
 Engines turn it on for the duration of a search with `memoised(model)`, which makes
 `compose.actions` (and everything built on it: `settle`, replay, shrinking) use the cache.
@@ -32,13 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
-from operator import attrgetter
 from typing import Any
 
-import attrs
-
-from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster import (
     compose,
     environment,
@@ -46,34 +42,20 @@ from kubeprop.model.cluster import (
     informers,
     maintenance,
     overload,
-    prompt_work,
     provisioner,
     restore,
     workload,
-    workload_wait,
 )
-from kubeprop.model.cluster.footprint import KNOWN_TIMERS
+from kubeprop.model.cluster.enabled_reads import READS, SPLIT, Token, changes, deps
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
-from kubeprop.model.controllers.cache_sync import blockable
-from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
-from kubeprop.model.descheduler import component as descheduler
-from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.kubelet import eviction
+from kubeprop.model.controllers import nodelifecycle, queued_work
 from kubeprop.model.memo import INTERNERS, Interner, RecentThenByValue
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
-from kubeprop.model.state.cluster import kubelet as kubelet_name
-from kubeprop.model.state.informer import event_index
-from kubeprop.model.state.metrics import rules as environment_rules
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-KeyFn = Callable[[ClusterModel, ClusterState], "tuple[Any, ...] | None"]
 RECENT = 4
 """Answers per component (per unit of a split component) checked by identity."""
-KNOWN_GUARDS = {blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                prompt_work.in_flight_holds_clock}
-"""The tick guards `_tick` accounts for."""
 LIMIT = 2_048
 """Answers kept by value per part before its memo is cleared (bounded memory: each answer keeps the
 state parts of its key alive — about 1.5 KB — and at 20,000 the memo grew to ~60 MB in long
@@ -93,316 +75,6 @@ NEVER_CHOSEN = {faults.reconcile_crashes, faults.watch_faults}
 (`drive.FAULTS`), a user step or `Tick` (`lazy_enabled.choose`)."""
 
 
-def _view(model: ClusterModel, state: ClusterState, component: str) -> Any:
-    """What `state.cluster.view` would give `component`, as a key part."""
-    informer = state.informers.get(component)
-    if informer is not None:
-        return informer
-    return state.store.objects if model.instant_caches else None
-
-
-def _workload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # The next step waits for the object it names and for a user's drain (`maintenance.blocking`);
-    # a waiting kubectl command with a deadline for the clock (`workload_wait`).
-    clock = state.clock if workload_wait.has_timeouts(model) else None
-    return state.workload_next, state.store.objects, state.addons, clock
-
-
-def _informers(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
-    # `informers.component_enabled`: the component's caches, the event log, down and partitioned.
-    # Of the log, only the last event of each resource the component watches: with the same
-    # caches, the same last event of a resource means no write of it since (events are only
-    # appended, each a new object), and compaction drops only events every live cache has had,
-    # none that a live cache is still to be delivered. (A restore of etcd replaces every cache,
-    # so no cache spans two histories.) A write of a resource it does not watch changes nothing.
-    informer, events = state.informers.get(component), state.store.events
-    if informer is None:
-        return None, None, state.down, state.partitioned
-    index = event_index(events)
-    last = tuple(found[1][-1] if (found := index.get(r)) is not None else None for r in informer.resources)
-    return (informer, *last, state.down, state.partitioned)
-
-
-def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return (state.down, state.schedulers, *(_view(model, state, i) for i in model.scheduler_instances))
-
-
-def _controllers(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # The queues, and the RBAC policy (stored objects) while some informer waits to sync.
-    return state.down, state.controllers, controllers.sync_key(state)
-
-
-def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # Its own memory only (not the other controllers' queues), the nodes and pods of its cache,
-    # heartbeats and the clock.
-    return (state.down, state.controllers.get(nodelifecycle.NAME), cached_resource(model, state, "nodes"),
-            cached_resource(model, state, "pods"), state.heartbeat_lost, state.clock)
-
-
-def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
-    # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
-    # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
-    # also ends the pressure), its Node object (status updates) and whether the pressure budget is left.
-    left = _pressure_left(model, state.kubelets)
-    return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, kubelet_name(node)),
-            state.clock, state.store.objects.get(node_key), left)
-
-
-def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> Any:
-    """The part of a kubelet's view it reads: its pod cache's objects. An event about a pod on
-    another node leaves them the very same map (`informer.deliver` deletes an absent key: no
-    change), while the informer itself is new (its revision moved on)."""
-    informer = state.informers.get(component)
-    if informer is not None:
-        cache = informer.resources.get("pods")
-        return None if cache is None else cache.objects
-    return state.store.objects if model.instant_caches else None
-
-
-_PRESSURE: list[Any] = [None, None, False]
-
-
-def _pressure_left(model: ClusterModel, kubelets: Any) -> bool:
-    """Whether memory-pressure evictions are left in the budget (remembered for the last kubelets map)."""
-    if _PRESSURE[0] is not model or _PRESSURE[1] is not kubelets:
-        spent = eviction.pressure_spent_in(kubelets)
-        _PRESSURE[:] = [model, kubelets, spent < int(model.parameter("memoryPressureEvents"))]
-    return bool(_PRESSURE[2])
-
-
-def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
-    # Tick depends on every component's timer and on its guards (the same reads as `Tick`'s
-    # footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups (their
-    # cache), node lifecycle's (its memory, heartbeats), the schedulers' flushes (memory and
-    # caches), the HPA's and the add-ons' timers; and, while a synced controller has a key queued
-    # and the controller manager is up, what `queued_work.holds_clock`'s reconciles read: every
-    # controller's queue and memory, the store, an armed failure, a flood (None when nothing is
-    # queued: the guard lets go whatever those hold); and what `prompt_work.in_flight_holds_clock`
-    # reads: every informer cache, the event log (the store), what is partitioned (the schedulers'
-    # guard reads what their timers read). None (not cached) for a model with timers or guards
-    # not listed here.
-    if not set(model.hooks.timers) <= KNOWN_TIMERS or not set(model.hooks.tick_guards) <= KNOWN_GUARDS:
-        return None
-    memories = state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME)
-    return (state.clock, state.down, state.addons, *memories, state.kubelets, state.heartbeat_lost,
-            state.schedulers, _view(model, state, CONTROLLER_MANAGER),
-            *(_view(model, state, i) for i in model.scheduler_instances),
-            state.store.objects if model.instant_caches else None, controllers.waiting(state),
-            *_queued_work(model, state), state.informers, state.partitioned, state.store)
-
-
-_NOTHING_QUEUED = (None, None, None, None)
-
-
-def _queued_work(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    """What `queued_work.holds_clock` reads beyond the rest of `_tick`'s key (four parts), or four
-    Nones while the controller manager is down or no synced controller has a key queued."""
-    if not is_up(state, CONTROLLER_MANAGER) or next(controllers.queued(model, state), None) is None:
-        return _NOTHING_QUEUED
-    return state.controllers, state.store, state.armed_failures, state.overload
-
-
-def _node_faults(model: ClusterModel, state: ClusterState, node: str) -> tuple[Any, ...]:
-    # `faults.node_faults`: what is down and partitioned, the budget, the node's kubelet state
-    # while its containers may still crash.
-    containers = faults.can_inject(state, model, "container_crash")
-    return (state.quiesced, state.faults, state.down, state.partitioned,
-            state.kubelets.get(node) if containers else None)
-
-
-def _crash_faults(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return state.quiesced, state.faults, state.down
-
-
-def _reconcile_crashes(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # `faults.reconcile_crashes`: the budget, what is down; while a crash may still be injected,
-    # what a reconcile reads: the controllers' queues and memories, the controller manager's
-    # view and the clock.
-    if not faults.can_inject(state, model, "component_crash"):
-        return state.quiesced, state.faults, None, None, None, None
-    return (state.quiesced, state.faults, state.down, state.controllers, _view(model, state, CONTROLLER_MANAGER),
-            state.clock)
-
-
-def _watch_faults(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
-    # `faults.watch_faults`: what is down, the budget, the component's armed failure and its caches
-    # while watches may still be dropped.
-    watches = faults.can_inject(state, model, "watch_drop") and not model.instant_caches
-    return (state.quiesced, state.faults, state.down, component in state.armed_failures,
-            state.informers.get(component) if watches else None)
-
-
-def _quiesce(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return (state.quiesced,)
-
-
-def _hpa(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # `hpa.enabled`: whether the scenario has HPAs (the model), the controller manager up, its
-    # memory (the HPAs due) and the clock.
-    return state.down, state.controllers.get(hpa.NAME), state.clock
-
-
-def _environment(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
-    # `environment.enabled`: Quiesce, the budget, the stored pods and the environment's levels
-    # (`addons`); a user's environment rule may read anything (None: asked every time).
-    if environment_rules(model):
-        return None
-    return state.quiesced, state.faults, state.store.objects, state.addons
-
-
-def _maintenance(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # `maintenance.enabled`: the drains (`addons`), the clock, the stored objects, Quiesce, the
-    # budget and what is down.
-    return state.addons, state.clock, state.store.objects, state.quiesced, state.faults, state.down
-
-
-def _descheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # `descheduler.enabled`: its next run (`addons`) and the clock.
-    return state.addons, state.clock
-
-
-def _restore(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # `restore.enabled`: Quiesce, the budget, the backup, the store's revision and what is down
-    # (etcd's quorum).
-    return state.quiesced, state.faults, state.etcd_backup, state.store.revision, state.down
-
-
-def _overload(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # `overload.enabled`: the flood in progress, Quiesce and the budget.
-    return state.overload, state.quiesced, state.faults
-
-
-def _provisioner(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    # `provisioner.enabled`: the model's default class, the stored claims, storage classes and
-    # volumes (the store, not a cache).
-    return (state.store.objects,)
-
-
-READS: dict[Any, KeyFn] = {
-    workload: _workload,
-    scheduler: _scheduler,
-    controllers: _controllers,
-    nodelifecycle: _nodelifecycle,
-    hpa: _hpa,
-    environment: _environment,
-    maintenance: _maintenance,
-    descheduler: _descheduler,
-    restore: _restore,
-    overload: _overload,
-    provisioner: _provisioner,
-}
-"""Component module → the parts of the state its `enabled` (and the timers it reads) depend on."""
-
-Unit = tuple[Callable[..., Iterator[Action]], Callable[..., "tuple[Any, ...] | None"], tuple[Any, ...]]
-"""A part of a component's `enabled`: (enabled function, key function, extra arguments of both)."""
-
-
-def _kubelet_units(model: ClusterModel) -> tuple[Unit, ...]:
-    return tuple((kubelet.node_enabled, partial(_kubelet_node, node_key=ObjectKey("nodes", "", node)), (node,))
-                 for node in sorted(model.nodes))
-
-
-def _informer_units(model: ClusterModel) -> tuple[Unit, ...]:
-    # `informers.enabled` goes through `state.informers` in name order; its keys are always among
-    # `informers.components(model)` (components lose and regain their caches, no other gets one).
-    return tuple((informers.component_enabled, _informers, (c,)) for c in sorted(informers.components(model)))
-
-
-def _faults_units(model: ClusterModel) -> tuple[Unit, ...]:
-    # In `faults.enabled` order: Tick, Quiesce, each node's faults, process crashes, crashes in the
-    # middle of a reconcile, then each informer component's dropped watches and failed requests.
-    return ((faults.tick_enabled, _tick, ()), (faults.quiesce_enabled, _quiesce, ()),
-            *((faults.node_faults, _node_faults, (node,)) for node in model.nodes),
-            (faults.crash_faults, _crash_faults, ()), (faults.reconcile_crashes, _reconcile_crashes, ()),
-            *((faults.watch_faults, _watch_faults, (c,)) for c in informers.components(model)))
-
-
-SPLIT: dict[Any, Callable[[ClusterModel], tuple[Unit, ...]]] = {
-    kubelet: _kubelet_units, faults: _faults_units, informers: _informer_units,
-}
-"""Components whose `enabled` is the concatenation of parts cached separately: the kubelets node
-by node, watch deliveries component by component, time apart from faults, faults node by node and
-component by component (a watch delivery to one kubelet changes nothing another reads)."""
-
-
-Token = Any
-"""A part of the state that may change between two states: a `ClusterState` field name;
-`store.objects` or `store.events`; or (`informers`, component) / (`kubelets`, node) for one entry."""
-PER_ENTRY = ("informers", "kubelets")
-"""Fields whose entries `changes` tells apart."""
-_FIELDS = tuple(f.name for f in attrs.fields(ClusterState))
-_ALL_FIELDS = attrgetter(*_FIELDS)
-"""A state's fields, in `_FIELDS` order, in one call."""
-
-
-def changes(before: ClusterState, after: ClusterState) -> set[Token]:
-    """The tokens of what differs between two states (compared by identity: a step shares every
-    part it does not change with its predecessor)."""
-    out: set[Token] = set()
-    for name, old, new in zip(_FIELDS, _ALL_FIELDS(before), _ALL_FIELDS(after), strict=True):
-        if old is new:
-            continue
-        out.add(name)
-        if name == "store":
-            if old.objects is not new.objects:
-                out.add("store.objects")
-            if old.events is not new.events:
-                out.add("store.events")
-        elif name in PER_ENTRY:
-            out.update([(name, k) for k in old.differing_keys(new)])
-    return out
-
-
-DepsFn = Callable[..., "frozenset[Token] | None"]
-
-
-def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
-    return frozenset({"down", "schedulers", "store.objects", *(("informers", i) for i in model.scheduler_instances)})
-
-
-def _tick_deps(model: ClusterModel) -> frozenset[Token]:
-    return frozenset({"clock", "down", "addons", "controllers", "kubelets", "heartbeat_lost", "schedulers",
-                      "store.objects", ("informers", CONTROLLER_MANAGER), "store", "armed_failures", "overload",
-                      "informers", "partitioned",
-                      *(("informers", i) for i in model.scheduler_instances)})
-
-
-DEPS: dict[Any, DepsFn] = {
-    _workload: lambda model: frozenset({"workload_next", "store.objects", "addons",
-                                        *(("clock",) if workload_wait.has_timeouts(model) else ())}),
-    _informers: lambda model, component: frozenset({("informers", component), "store.events", "down", "partitioned"}),
-    _scheduler: _scheduler_deps,
-    _controllers: lambda model: frozenset({"down", "controllers", *(
-        ("store.objects",) if blockable(model.controllers, model.api.users) else ())}),
-    _nodelifecycle: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER), "store.objects",
-                                             "heartbeat_lost", "clock"}),
-    _kubelet_node: lambda model, node: frozenset({"down", "partitioned", "kubelets", ("informers", kubelet_name(node)),
-                                                  "store.objects", "clock"}),
-    _tick: _tick_deps,
-    _quiesce: lambda model: frozenset({"quiesced"}),
-    _node_faults: lambda model, node: frozenset({"quiesced", "faults", "down", "partitioned", ("kubelets", node)}),
-    _crash_faults: lambda model: frozenset({"quiesced", "faults", "down"}),
-    _reconcile_crashes: lambda model: frozenset({"quiesced", "faults", "down", "controllers",
-                                                 ("informers", CONTROLLER_MANAGER), "store.objects", "clock"}),
-    _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
-                                                       ("informers", component)}),
-    _hpa: lambda model: frozenset({"down", "controllers", "clock"}),
-    _environment: lambda model: None if environment_rules(model) else frozenset({"quiesced", "faults",
-                                                                                "store.objects", "addons"}),
-    _maintenance: lambda model: frozenset({"addons", "clock", "store.objects", "quiesced", "faults", "down"}),
-    _descheduler: lambda model: frozenset({"addons", "clock"}),
-    _restore: lambda model: frozenset({"quiesced", "faults", "etcd_backup", "store", "down"}),
-    _overload: lambda model: frozenset({"overload", "quiesced", "faults"}),
-    _provisioner: lambda model: frozenset({"store.objects"}),
-}
-"""Key function → the tokens of every part of the state it reads (a superset is safe, a missing
-one is not): a part whose tokens did not change since the last answer keeps it."""
-
-
-def _deps(model: ClusterModel, key_fn: Any, args: tuple[Any, ...]) -> frozenset[Token] | None:
-    fn = DEPS.get(key_fn.func if isinstance(key_fn, partial) else key_fn)
-    return None if fn is None else fn(model, *args)
-
 
 class _Part:
     """One component's (or one unit's) remembered answers: the last few by identity of their
@@ -414,7 +86,7 @@ class _Part:
     def __init__(self, model: ClusterModel, enabled_fn: Callable[..., Iterator[Action]],
                  key_fn: Callable[..., tuple[Any, ...] | None] | None, args: tuple[Any, ...] = ()) -> None:
         self.enabled_fn, self.key_fn, self.args = enabled_fn, key_fn, args
-        self.deps = None if key_fn is None else _deps(model, key_fn, args)
+        self.deps = None if key_fn is None else deps(model, key_fn, args)
         self.memo: RecentThenByValue[tuple[Action, ...]] | None = None if key_fn is None or (
             enabled_fn in UNREMEMBERED) else RecentThenByValue(RECENT, LIMIT, enabled_fn in BY_VALUE)
 
@@ -537,7 +209,8 @@ def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
     """Within the block, `compose.actions(model, …)` answers from an `EnabledCache` for `model`,
     and the objects the API store writes are interned (`memo.Interner`: an object written along
     another path of the search, equal to one written before, is that very object); when the
-    outermost block ends, the controllers' remembered decisions are forgotten with it."""
+    outermost block ends, the controllers' remembered decisions (and the clock guard's verdicts,
+    `queued_work`) are forgotten with it."""
     cache = EnabledCache(model)
     interner: Interner[Any] = Interner()
     compose.CACHES.append(cache)
@@ -549,3 +222,4 @@ def memoised(model: ClusterModel) -> Iterator[EnabledCache]:
         INTERNERS.remove(interner)
         if not compose.CACHES:
             controllers.forget_decisions()
+            queued_work.forget_verdicts()

@@ -51,7 +51,7 @@ outage. The model does not stand for slow image pulls (its `StartPod` starts the
 that takes a minute to start is not explored.
 
 What the guards read — `Tick`'s footprint (`kubeprop.model.cluster.footprint`) and the
-enabled-actions cache's `_tick` key (`kubeprop.model.cluster.incremental`) include it: the schedulers'
+enabled-actions cache's `_tick` key (`kubeprop.model.cluster.enabled_reads`) include it: the schedulers'
 memory and caches and whether they are up; every informer cache, the store's event log, what is down
 and partitioned, etcd's quorum; the kubelets' runtime state, their caches and the clock; and every
 timer (whether the tick reaches one).
@@ -60,6 +60,7 @@ timer (whether the tick reaches one).
 from __future__ import annotations
 
 from kubeprop.model.cluster import informers
+from kubeprop.model.cluster.outages import tick_step
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet.actions import CleanupOrphan, FinishTermination, KillPod, StartPod, SyncPodStatus
 from kubeprop.model.scheduler import component as scheduler
@@ -79,11 +80,12 @@ def scheduler_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
 
 
 def tick_reaches_timer(model: ClusterModel, state: ClusterState) -> bool:
-    """Whether a tick from `state` reaches some component's pending timer (`faults.next_timer`)."""
+    """Whether a tick from `state` reaches some component's pending timer (`faults.next_timer`); the
+    tick as `Tick` would take it (shortened to a crashed process's restart deadline: `outages`)."""
     from kubeprop.model.cluster.faults import next_timer  # (faults imports the composition's hooks)
 
     due = next_timer(model, state)
-    return due is not None and due <= state.clock + model.tick_seconds
+    return due is not None and due <= state.clock + tick_step(model, state)
 
 
 def in_flight_holds_clock(model: ClusterModel, state: ClusterState) -> bool:

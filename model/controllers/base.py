@@ -285,6 +285,7 @@ def forget_decisions() -> None:
     _DECISIONS.clear()
     _WAKEUPS.clear()
     _RECENT.clear()
+    _NEXT_TIMERS.clear()
 
 
 def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
@@ -399,10 +400,30 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
             yield controller.name, key, at
 
 
+RECENT_TIMERS = 4
+"""Answers of `next_timer` kept (`_NEXT_TIMERS`)."""
+_NEXT_TIMERS: list[tuple[tuple[Any, ...], int | None]] = []
+"""`next_timer`'s last answers, the latest first: ((model, view, clock, up, waiting), answer)."""
+
+
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
-    """The earliest future wake-up any controller asked for."""
-    times = [at for _, _, at in _wakeups(model, state, state.clock) if at > state.clock]
-    return min(times) if times else None
+    """The earliest future wake-up any controller asked for. Asked in most states (whether time
+    may pass, `faults.tick_enabled`), it is remembered for the last few (`RECENT_TIMERS`) by what
+    `_wakeups` reads: whether the controller manager is up, its view (by identity), the clock and
+    the controllers waiting for their caches to sync (`waiting`) — seven in ten asks repeat one of
+    the last four (a step of a kubelet, the scheduler or a controller's queue changes none of them)."""
+    up, clock = is_up(state, CONTROLLER_MANAGER), state.clock
+    seen_view = view(model, state, CONTROLLER_MANAGER) if up else None
+    unsynced = waiting(state)
+    for (was_model, was_view, was_clock, was_up, was_waiting), at in _NEXT_TIMERS:
+        if was_model is model and was_view is seen_view and was_clock == clock and was_up is up and (
+                was_waiting == unsynced):
+            return at
+    times = [at for _, _, at in _wakeups(model, state, clock) if at > clock]
+    found = min(times) if times else None
+    _NEXT_TIMERS.insert(0, ((model, seen_view, clock, up, unsynced), found))
+    del _NEXT_TIMERS[RECENT_TIMERS:]
+    return found
 
 
 def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> ClusterState:

@@ -1,20 +1,28 @@
 """The disruption controller: keeps each PodDisruptionBudget's status.
 
 Upstream: `pkg/controller/disruption/disruption.go` (v1.33): trySync, getExpectedPodCount,
-getExpectedScale (a pod's controller: a ReplicaSet — or the Deployment owning it — or a
-StatefulSet; their `spec.replicas` summed once per controller), buildDisruptedPodMap (a pod the
-eviction subresource recorded in `disruptedPods` counts as disrupted for `DeletionTimeout`,
-2 minutes, unless it is already terminating), countHealthyPods (Ready, not terminating, not
-disrupted), updatePdbStatus (disruptionsAllowed = currentHealthy − desiredHealthy, at least 0,
-and 0 when no pods are expected; the DisruptionAllowed condition; observedGeneration) and the
-event handlers (a PDB enqueues itself, a pod the PDBs selecting it). A disrupted entry expiring
-wakes the PDB up again (`enqueuePdbForRecheck`).
+getExpectedScale (a pod's controller, found by the finders in turn: getPodDeployment — a
+ReplicaSet's Deployment —, getPodReplicaSet — a ReplicaSet no Deployment controls —,
+getPodStatefulSet, getScaleController — the scale subresource of whatever the controllerRef names,
+so a ReplicaSet whose Deployment is gone counts with its own replicas; their `spec.replicas` summed
+once per controller; a pod without a controllerRef is left out; a pod none of them resolves — its
+ReplicaSet deleted by a cascade deletion or by revisionHistoryLimit 0 while it terminates — or whose
+controller has no scale subresource is an error), failSafe (on that error: disruptionsAllowed 0 and
+DisruptionAllowed False with reason SyncFailed, so every eviction gets 429 until a sync succeeds),
+buildDisruptedPodMap (a pod the eviction subresource recorded in `disruptedPods` counts as disrupted
+for `DeletionTimeout`, 2 minutes, unless it is already terminating), countHealthyPods (Ready, not
+terminating, not disrupted), updatePdbStatus (disruptionsAllowed = currentHealthy − desiredHealthy,
+at least 0, and 0 when no pods are expected; the DisruptionAllowed condition; observedGeneration)
+and the event handlers (a PDB enqueues itself, a pod the PDBs selecting it; a workload's changes
+enqueue nothing). A disrupted entry expiring wakes the PDB up again (`enqueuePdbForRecheck`).
 
 Run only in scenarios that create a PodDisruptionBudget (`uses_pdbs`): with none there is
 nothing for it to do, and leaving it out keeps other scenarios' states unchanged.
 
-Left out: PDBs over pods of controllers without a scale subresource (upstream fails safe with a
-SyncFailed condition; here such pods are not counted), and the stale-disruption condition on pods.
+getScaleController's GET of the scale subresource is live upstream; the model reads the workload
+from the controller manager's cache (a reconcile decides from the cache alone), which is the live
+object with instant caches and may be older without. Left out: events, and the stale-disruption
+condition on pods.
 """
 
 from __future__ import annotations
@@ -24,13 +32,15 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.meta import Condition, set_condition
+from kubeprop.model.api.meta import Condition, OwnerReference, set_condition
 from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, ReplicaSet, StatefulSet
-from kubeprop.model.api.policy import PodDisruptionBudget
+from kubeprop.model.api.policy import PodDisruptionBudget, PodDisruptionBudgetStatus
+from kubeprop.model.api.scale import SCALABLE
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import Memoryless
 from kubeprop.model.controllers.deployment_util import scaled_value
+from kubeprop.model.controllers.gc import owner_object_key
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_ready
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.component import Reconciliation
@@ -49,52 +59,118 @@ def _pods(view: ObjectView, pdb: PodDisruptionBudget) -> list[Pod]:
             if isinstance(p, Pod) and selector_matches(pdb.spec.selector, p.metadata.labels)]
 
 
-def _controller_scale(view: ObjectView, pod: Pod) -> tuple[str, int] | None:
-    """(controller uid, its spec.replicas) for the pod's controller that has a scale, or None."""
-    ref = next((r for r in pod.metadata.owner_references if r.controller), None)
-    if ref is None:
+ScaleOrError = tuple[str, int] | str
+"""A pod controller's (uid, spec.replicas), or the error message getExpectedScale fails with."""
+
+
+def _replicas(obj: Deployment | ReplicaSet | StatefulSet) -> tuple[str, int]:
+    return obj.metadata.uid, 1 if obj.spec.replicas is None else obj.spec.replicas
+
+
+_WORKLOADS: dict[str, type[Deployment] | type[ReplicaSet] | type[StatefulSet]] = {
+    "Deployment": Deployment, "ReplicaSet": ReplicaSet, "StatefulSet": StatefulSet}
+"""The kinds of `SCALABLE` → their classes."""
+_UNSCALABLE: dict[tuple[str, str], str] = {
+    ("apps/v1", "DaemonSet"): "daemonsets.apps", ("batch/v1", "Job"): "jobs.batch",
+    ("batch/v1", "CronJob"): "cronjobs.batch"}
+"""Built-in kinds that own pods, have no scale subresource and are not modelled (a CRD's kinds and
+the modelled ones are found by `owner_object_key`)."""
+
+
+def _listed(view: ObjectView, resource: str, namespace: str, ref: OwnerReference,
+            kind: type[Deployment] | type[ReplicaSet] | type[StatefulSet]) -> Any:
+    """A lister's Get of the reference's name: the object if its uid is the reference's."""
+    obj = view.get(ObjectKey(resource, namespace, ref.name))
+    return obj if isinstance(obj, kind) and obj.metadata.uid == ref.uid else None
+
+
+def _deployment_or_replicaset(view: ObjectView, ref: OwnerReference, namespace: str) -> tuple[str, int] | None:
+    """getPodDeployment, then getPodReplicaSet: a ReplicaSet controlled by a Deployment counts as the
+    Deployment (None if that Deployment is gone), one without as itself."""
+    rs = _listed(view, "replicasets.apps", namespace, ref, ReplicaSet)
+    if rs is None:
         return None
-    namespace = pod.metadata.namespace
+    owner = next((r for r in rs.metadata.owner_references if r.controller), None)
+    if owner is None or owner.kind != "Deployment":
+        return _replicas(rs)
+    d = _listed(view, "deployments.apps", namespace, owner, Deployment)
+    return None if d is None else _replicas(d)
+
+
+def _scale_controller(view: ObjectView, ref: OwnerReference, pod: Pod) -> tuple[str, int] | str | None:
+    """getScaleController: the scale subresource of the referenced workload, whatever its kind — a
+    ReplicaSet whose Deployment is gone counts with its own replicas. Upstream this is a live GET of
+    `<resource>/<name>/scale`; the model reads the controller manager's cache of the workload (the same
+    object under instant caches, possibly older without). Gone, or another uid: None; a kind without a
+    scale subresource: the error upstream's `implementsScale` check returns."""
+    resource = SCALABLE.get(ref.kind)
+    if resource is not None:
+        obj = _listed(view, resource, pod.metadata.namespace, ref, _WORKLOADS[ref.kind])
+        return None if obj is None else _replicas(obj)
+    key = owner_object_key(ref, pod, view)
+    resource = key.resource if key is not None else _UNSCALABLE.get((ref.api_version, ref.kind))
+    if resource is None:
+        return f'no matches for kind "{ref.kind}" in version "{ref.api_version}"'
+    return f"{resource} does not implement the scale subresource"
+
+
+def _controller_scale(view: ObjectView, pod: Pod, ref: OwnerReference) -> ScaleOrError:
+    """The finders of `pkg/controller/disruption/disruption.go` in their order (getPodDeployment,
+    getPodReplicaSet, getPodStatefulSet, getScaleController) for the pod's controllerRef: the first
+    found, else `found no controllers for pod "NAME"` (getExpectedScale)."""
+    found: tuple[str, int] | str | None = None
     if ref.kind == "ReplicaSet":
-        rs = view.get(ObjectKey("replicasets.apps", namespace, ref.name))
-        if not isinstance(rs, ReplicaSet) or rs.metadata.uid != ref.uid:
-            return None
-        owner = next((r for r in rs.metadata.owner_references if r.controller and r.kind == "Deployment"), None)
-        if owner is not None:
-            d = view.get(ObjectKey("deployments.apps", namespace, owner.name))
-            if isinstance(d, Deployment) and d.metadata.uid == owner.uid:
-                return d.metadata.uid, 1 if d.spec.replicas is None else d.spec.replicas
-            return None
-        return rs.metadata.uid, 1 if rs.spec.replicas is None else rs.spec.replicas
-    if ref.kind == "StatefulSet":
-        sts = view.get(ObjectKey("statefulsets.apps", namespace, ref.name))
-        if isinstance(sts, StatefulSet) and sts.metadata.uid == ref.uid:
-            return sts.metadata.uid, 1 if sts.spec.replicas is None else sts.spec.replicas
-    return None
+        found = _deployment_or_replicaset(view, ref, pod.metadata.namespace)
+    elif ref.kind == "StatefulSet":
+        sts = _listed(view, "statefulsets.apps", pod.metadata.namespace, ref, StatefulSet)
+        found = None if sts is None else _replicas(sts)
+    if found is None:
+        found = _scale_controller(view, ref, pod)
+    return f'found no controllers for pod "{pod.metadata.name}"' if found is None else found
 
 
-def expected_scale(view: ObjectView, pods: Iterable[Pod]) -> int:
-    """getExpectedScale: Σ spec.replicas of the pods' controllers, each counted once."""
+def expected_scale(view: ObjectView, pods: Iterable[Pod]) -> int | str:
+    """getExpectedScale: Σ spec.replicas of the pods' controllers, each counted once; pods without a
+    controllerRef are left out (unmanaged). A pod whose controller no finder resolves — its ReplicaSet
+    deleted (a cascade deletion, revisionHistoryLimit 0) — is an error, its message returned: the
+    sync then fails safe (`fail_safe`)."""
     seen: dict[str, int] = {}
     for pod in pods:
-        found = _controller_scale(view, pod)
-        if found is not None:
-            seen[found[0]] = found[1]
+        ref = next((r for r in pod.metadata.owner_references if r.controller), None)
+        if ref is None or ref.uid in seen:
+            continue
+        found = _controller_scale(view, pod, ref)
+        if isinstance(found, str):
+            return found
+        seen[found[0]] = found[1]
     return sum(seen.values())
 
 
-def expected_and_desired(view: ObjectView, pdb: PodDisruptionBudget, pods: list[Pod]) -> tuple[int, int]:
-    """getExpectedPodCount: (expectedCount, desiredHealthy)."""
+def expected_and_desired(view: ObjectView, pdb: PodDisruptionBudget, pods: list[Pod]) -> tuple[int, int] | str:
+    """getExpectedPodCount: (expectedCount, desiredHealthy), or getExpectedScale's error."""
     spec = pdb.spec
     if spec.max_unavailable is not None:
         expected = expected_scale(view, pods)
+        if isinstance(expected, str):
+            return expected
         return expected, max(0, expected - scaled_value(spec.max_unavailable, expected, True))
     if spec.min_available is not None:
         if isinstance(spec.min_available, int):
             return len(pods), spec.min_available
         expected = expected_scale(view, pods)
+        if isinstance(expected, str):
+            return expected
         return expected, scaled_value(spec.min_available, expected, True)
     return 0, 0
+
+
+def fail_safe(pdb: PodDisruptionBudget, error: str, now: int) -> PodDisruptionBudgetStatus:
+    """failSafe: the PDB's status as it was but disruptionsAllowed 0 and DisruptionAllowed False with
+    reason SyncFailed and the error as its message (observedGeneration: the status's, unchanged), so
+    the eviction subresource refuses every eviction (429) until a sync succeeds."""
+    cond = Condition(type="DisruptionAllowed", status="False", reason="SyncFailed", message=error,
+                     last_transition_time=now, observed_generation=pdb.status.observed_generation)
+    return evolve(pdb.status, disruptions_allowed=0, conditions=set_condition(pdb.status.conditions, cond))
 
 
 def disrupted_pods(pdb: PodDisruptionBudget, pods: list[Pod], now: int, timeout: int
@@ -143,13 +219,25 @@ class DisruptionController(Memoryless):
         return ()
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
-        """trySync + updatePdbStatus (a status write only when something changed)."""
+        """trySync + updatePdbStatus (a status write only when something changed); failSafe when the
+        expected count cannot be computed (upstream's failSafe always writes; a write of an unchanged
+        status changes nothing)."""
         namespace, _, name = key.partition("/")
         pdb = view.get(ObjectKey(RESOURCE, namespace, name))
         if not isinstance(pdb, PodDisruptionBudget):
             return Reconciliation(memory=memory)
         pods = _pods(view, pdb)
-        expected, desired = expected_and_desired(view, pdb, pods)
+        counts = expected_and_desired(view, pdb, pods)
+        status = fail_safe(pdb, counts, now) if isinstance(counts, str) else self._status(pdb, pods, counts, now)
+        if status == pdb.status:
+            return Reconciliation(memory=memory)
+        request = Request(verb="update-status", user=self.identity, obj=evolve(pdb, status=status))
+        return Reconciliation((request,), memory)
+
+    def _status(self, pdb: PodDisruptionBudget, pods: list[Pod], counts: tuple[int, int], now: int
+                ) -> PodDisruptionBudgetStatus:
+        """updatePdbStatus's new status."""
+        expected, desired = counts
         disrupted, _ = disrupted_pods(pdb, pods, now, self.deletion_timeout_seconds)
         current = healthy(pods, disrupted)
         allowed = current - desired
@@ -158,14 +246,10 @@ class DisruptionController(Memoryless):
         allowed_cond = Condition(type="DisruptionAllowed", status="True" if allowed > 0 else "False",
                                  reason="SufficientPods" if allowed > 0 else "InsufficientPods",
                                  last_transition_time=now, observed_generation=pdb.metadata.generation)
-        status = evolve(
+        return evolve(
             pdb.status, current_healthy=current, desired_healthy=desired, expected_pods=expected,
             disruptions_allowed=allowed, disrupted_pods=disrupted, observed_generation=pdb.metadata.generation,
             conditions=set_condition(pdb.status.conditions, allowed_cond))
-        if status == pdb.status:
-            return Reconciliation(memory=memory)
-        request = Request(verb="update-status", user=self.identity, obj=evolve(pdb, status=status))
-        return Reconciliation((request,), memory)
 
     def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
         """enqueuePdbForRecheck: when the next disrupted-pod entry expires."""

@@ -32,9 +32,22 @@ node's Ready from True to something else, a transition remembered only in memory
 marked (kubernetes#50067, #135205). With False the controller reconciles: pods on a not-Ready
 node that are still Ready get marked at any time.
 
+The taint eviction controller's work (`pkg/controller/tainteviction/taint_eviction.go`,
+`timed_workers.go`) is keyed by the pod's namespace/name only, as upstream's: a timer deletes
+whatever pod has the name when it fires — one recreated under the name (a StatefulSet's) on a
+healthy node included, if the controller had not yet handled the old pod's delete event while the
+name was free — and pods already terminating are processed like any other (DisruptionTarget, then a
+DELETE without a UID precondition). When it cancels work: `eviction_queued`. Upstream reacts to
+events (a node's NoExecute taints changing, a pod added, bound or deleted); the model enables the
+same work from the state it sees, and after a deletion keeps a marker (`ScheduledEviction.evicted`)
+so that the pod is not deleted again until something new happens (its node's taints go, another pod
+takes the name).
+
 Left out: node-startup grace (nodes here always have a Ready condition), the DaemonSet-pod
-exemption, events, and the taint queue's FIFO order (any node waiting in a zone may take its
-next token).
+exemption, events, the taint queue's FIFO order (any node waiting in a zone may take its
+next token), a second DELETE of a pod still terminating when its node's NoExecute taints change
+(not-ready ↔ unreachable; upstream processes the pod again), and that upstream gives up a work
+whose requests keep failing after 5 tries (here it is retried while the pod stays on a tainted node).
 """
 
 from __future__ import annotations
@@ -64,6 +77,7 @@ from kubeprop.model.controllers.nodelifecycle_health import (
     NodeLifecycleMemory,
     ScheduledEviction,
     blocks_tick,
+    eviction_queued,
     gc_memory,
     initial_nodelifecycle_memory,
     memory,
@@ -194,18 +208,32 @@ def _enabled_node(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMe
 
 
 def _enabled_evictions(state: ClusterState, mem: NodeLifecycleMemory, cache: ObjectView) -> Iterator[Action]:
+    """processPodOnNode for every pod on a NoExecute-tainted node (terminating ones too: upstream has no
+    deletionTimestamp check), then the timers that fired (`eviction_queued`), whatever pod now has the name."""
     nodes = {n.metadata.name: n for n in _nodes(cache)}
+    fired = {key for key, entry in mem.evictions.items() if not entry.evicted and state.clock >= entry.fire_at
+             and eviction_queued(_cached_pod(cache, key), entry, nodes)}
     for pod in cache.list("pods"):
-        if not isinstance(pod, Pod) or not pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
+        if not isinstance(pod, Pod) or not pod.spec.node_name:
             continue
+        key = pod_key(pod)
         delay = eviction_delay(pod, nodes.get(pod.spec.node_name))
-        if delay is None:
-            continue
-        entry = mem.evictions.get(pod_key(pod))
-        if delay == 0 or (entry is not None and entry.uid == pod.metadata.uid and state.clock >= entry.fire_at):
-            yield TaintEvictPod(pod_key(pod))
-        elif entry is None or entry.uid != pod.metadata.uid:
-            yield ScheduleTaintEviction(pod_key(pod))
+        entry = mem.evictions.get(key)
+        if entry is not None and not eviction_queued(pod, entry, nodes):
+            entry = None
+        if key in fired or (delay == 0 and (entry is None or not entry.evicted)):
+            fired.discard(key)
+            yield TaintEvictPod(key)
+        elif delay is not None and entry is None:
+            yield ScheduleTaintEviction(key)
+    for key in sorted(fired):  # pods not on a tainted node (now): replaced under the name, or unscheduled
+        yield TaintEvictPod(key)
+
+
+def _cached_pod(cache: ObjectView, key: str) -> Pod | None:
+    namespace, name = key.split("/", 1)
+    pod = cache.get(ObjectKey("pods", namespace, name))
+    return pod if isinstance(pod, Pod) else None
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -230,7 +258,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     if not is_up(state, CONTROLLER_MANAGER):
         return None
     mem = memory(state)
-    times = [e.fire_at for e in mem.evictions.values()]
+    times = [e.fire_at for e in mem.evictions.values() if not e.evicted]
     for name in state.heartbeat_lost:
         since = stale_since(model, state, mem, name)
         if since is not None:
@@ -384,31 +412,33 @@ def untaint_node(model: ClusterModel, state: ClusterState, act: UntaintNode) -> 
 
 
 def schedule_taint_eviction(model: ClusterModel, state: ClusterState, act: ScheduleTaintEviction) -> ClusterState:
-    """Queue the pod's deletion at now + its smallest matching tolerationSeconds."""
+    """Queue the pod's deletion at now + its smallest matching tolerationSeconds (processPodOnNode's
+    AddWork, keyed by the pod's namespace/name)."""
     pod = _pod(model, state, act.pod)
     node = next((n for n in _nodes(view(model, state, CONTROLLER_MANAGER)) if n.metadata.name == pod.spec.node_name),
                 None)
     delay = eviction_delay(pod, node)
     assert delay is not None
     mem = memory(state)
-    entry = ScheduledEviction(pod.metadata.uid, state.clock + delay)
+    entry = ScheduledEviction(pod.spec.node_name, state.clock + delay)
     return _save(state, evolve(mem, evictions=mem.evictions.set(act.pod, entry)), model)
 
 
 def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod) -> ClusterState:
-    """addConditionAndDeletePod (`pkg/controller/tainteviction/taint_eviction.go`): GET the pod live;
-    a pod gone, or replaced under its name (another UID), is done; otherwise add DisruptionTarget=True
+    """addConditionAndDeletePod (`pkg/controller/tainteviction/taint_eviction.go`): the work knows only the
+    pod's namespace/name. GET the pod of that name live — whichever pod it is now, a replacement
+    created under the name included (kubernetes#29522) — and add DisruptionTarget=True
     (DeletionByTaintManager) by a status patch, sent only when `UpdatePodCondition` changes something
-    (`pkg/util/pod/pod.go` PatchPodStatus: a two-way strategic merge patch of the live status, the
-    UID as its precondition, so nothing else of the status is rewritten), then DELETE (default grace)."""
-    cached = _pod(model, state, act.pod)
-    namespace, name = cached.metadata.namespace, cached.metadata.name
+    (`pkg/util/pod/pod.go` PatchPodStatus: a two-way strategic merge patch of the live status with the
+    fetched pod's UID as its precondition, so nothing else of the status is rewritten), a terminating
+    pod too; then DELETE by name with default options (no UID precondition). A pod gone (404) ends the
+    work; another failure leaves it to be retried (upstream retries 5 times, 10 ms apart)."""
+    namespace, name = act.pod.split("/", 1)
     get = Request(verb="get", user=IDENTITY, resource="pods", namespace=namespace, name=name)
     state, response = send(model, state, IDENTITY, get, CONTROLLER_MANAGER)
     live = response.obj
-    ok = response.ok and isinstance(live, Pod)
-    done = response.code == 404 or (isinstance(live, Pod) and live.metadata.uid != cached.metadata.uid)
-    if ok and not done and isinstance(live, Pod):
+    ok, done = response.ok and isinstance(live, Pod), response.code == 404
+    if ok and isinstance(live, Pod):
         cond = Condition(type="DisruptionTarget", status="True", reason="DeletionByTaintManager",
                          message="Taint manager: deleting due to NoExecute taint", last_transition_time=state.clock)
         if not condition_unchanged(live.status.conditions, cond):
@@ -419,12 +449,14 @@ def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod
             state, ok, code = _send(model, state, request)
             done = code == 404
         if ok:
-            request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=namespace, name=name,
-                              precondition_uid=live.metadata.uid)
+            request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=namespace, name=name)
             state, ok, code = _send(model, state, request)
             done = code == 404
     mem = memory(state)
-    if ok or done:
+    if ok and isinstance(live, Pod):
+        mem = evolve(mem, evictions=mem.evictions.set(act.pod, ScheduledEviction(
+            live.spec.node_name, state.clock, evicted=live.metadata.uid)))
+    elif done:
         mem = evolve(mem, evictions=mem.evictions.delete(act.pod))
     return _save(state, mem, model)
 

@@ -24,6 +24,7 @@ Initial, which behaves as Normal), tainters only while they differ from a new, f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from operator import is_
 from typing import Any
 
@@ -61,10 +62,23 @@ UNKNOWN_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 
 @attrs.frozen(cache_hash=True)
 class ScheduledEviction:
-    """A taint-eviction timer: the pod (by uid) is deleted at `fire_at`."""
+    """A work item of the taint eviction controller's `TimedWorkerQueue`, stored in
+    `NodeLifecycleMemory.evictions` under the pod's namespace/name — upstream's only key
+    (`pkg/controller/tainteviction/timed_workers.go` `NewWorkArgs(name, namespace)`, `KeyFromWorkArgs`):
+    the work deletes whatever pod has that name when it fires, not a particular pod.
 
-    uid: str
+    - `node`: the node the pod was on when the work was added (`handleNodeUpdate` cancels the work of
+      the pods on a node whose NoExecute taints are gone);
+    - `fire_at`: when the timer fires;
+    - `evicted`: "" while the timer runs; once the work has deleted a pod, that pod's uid. Upstream the
+      finished work leaves the queue, and the pod is processed again only on a new event (its node's
+      taints change, a pod is added under the name): the model, which enables taint eviction from the
+      state rather than from events, keeps this marker so that the same pod is not deleted over and
+      over while it terminates; a pod of another uid under the name is a new event."""
+
+    node: str
     fire_at: int
+    evicted: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
 
 
 @attrs.frozen(cache_hash=True)
@@ -74,7 +88,7 @@ class NodeLifecycleMemory:
     - `started_at`: when the controller (re)started; None until `StartNodeLifecycle`;
     - `pods_not_ready_pending`: nodes whose Ready→not-Ready transition was seen but whose pods
       are not yet marked (`nodesToRetry`; used with markPodsNotReadyOnTransitionOnly);
-    - `evictions`: the taint eviction queue, pod key → timer;
+    - `evictions`: the taint eviction queue, pod namespace/name → work (`ScheduledEviction`);
     - `zone_states`: zones not in Normal (`zoneStates`); `tainters`: zone rate limiters that
       differ from a full healthy one (`zoneNoExecuteTainter`);
     - `last_pass`: the model time of the last monitorNodeHealth pass;
@@ -317,11 +331,37 @@ def monitor_node_health(model: ClusterModel, state: ClusterState, act: MonitorNo
     return evolve(state, controllers=state.controllers.set(NAME, mem))
 
 
+def _no_execute(node: Node | None) -> bool:
+    return node is not None and any(t.effect == "NoExecute" for t in node.spec.taints)
+
+
+def eviction_queued(pod: Pod | None, entry: ScheduledEviction, nodes: Mapping[str, Node]) -> bool:
+    """Whether the taint eviction work `entry` is still queued, the controller manager's cache showing
+    `pod` under its name (None: no pod of that name). `pkg/controller/tainteviction/taint_eviction.go`
+    cancels a pod's work only when `handlePodUpdate` finds no pod of the name in its lister, when
+    `processPodOnNode` finds the pod on a NoExecute-tainted node tolerating it forever, and when
+    `handleNodeUpdate` sees the node's NoExecute taints gone (every pod on the node, terminating
+    and terminal ones too: `getPodsAssignedToNode`). None of them looks at the uid or at
+    deletionTimestamp, and `handlePodUpdate` returns without cancelling when the pod's nodeName is not
+    the event's: a pod recreated under the name (a StatefulSet's) before the controller handles the
+    old one's delete event keeps the old pod's timer, unscheduled or on another, untainted node.
+    A finished work's marker (`evicted`) lasts while its pod stays on a tainted node that it does not
+    tolerate forever."""
+    if pod is None:
+        return False
+    node = nodes.get(pod.spec.node_name)
+    delay = eviction_delay(pod, node)
+    if entry.evicted:
+        return pod.metadata.uid == entry.evicted and delay is not None
+    if _no_execute(node) and delay is None:
+        return False
+    return not (pod.spec.node_name == entry.node and node is not None and not _no_execute(node))
+
+
 def gc_memory(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory) -> NodeLifecycleMemory:
     """Drop memory that no longer applies: pending nodes that are gone (a Ready one leaves in the
-    health pass that finds it Ready, `monitor_node_health`), and eviction
-    timers of pods gone, replaced, terminating, or no longer on a tainted node (cancelled: the
-    taint eviction controller's handleNodeUpdate / handlePodUpdate)."""
+    health pass that finds it Ready, `monitor_node_health`), and taint eviction work the controller
+    cancels (`eviction_queued`)."""
     cache = view(model, state, CONTROLLER_MANAGER)
     nodes = {n.metadata.name: n for n in cache.list("nodes") if isinstance(n, Node)}
     pending = tuple(n for n in mem.pods_not_ready_pending if n in nodes)
@@ -329,8 +369,6 @@ def gc_memory(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory
     for key, entry in mem.evictions.items():
         namespace, name = key.split("/", 1)
         pod = cache.get(ObjectKey("pods", namespace, name))
-        if isinstance(pod, Pod) and pod.metadata.uid == entry.uid and pod.metadata.deletion_timestamp is None \
-                and eviction_delay(pod, nodes.get(pod.spec.node_name)) is not None:
+        if eviction_queued(pod if isinstance(pod, Pod) else None, entry, nodes):
             kept[key] = entry
     return evolve(mem, pods_not_ready_pending=pending, evictions=FrozenMap(kept))
-

@@ -33,7 +33,7 @@ informers have synced has a queued key whose reconcile would change the state. L
   milliseconds upstream (the first back-off is 5 ms), so it holds the clock.
 
 What the guard reads (`Tick`'s footprint, `kubeprop.model.cluster.footprint`, and the enabled-actions
-cache's `_tick` key, `kubeprop.model.cluster.incremental`, include it): whether the controller
+cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): whether the controller
 manager is up, the controllers' queues and memories, its cache, and everything a reconcile's requests
 read — the store, etcd's quorum, an armed request failure, an API server flood (`overload`), the clock.
 The reconcile is run on a copy (the state is a value) and its responses reach no response observer.
@@ -42,11 +42,14 @@ The reconcile is run on a copy (the state is a value) and its responses reach no
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import is_
+from typing import Any
 
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.state.component import Reconciliation
 
-__all__ = ["holds_clock", "urgent_keys"]
+__all__ = ["forget_verdicts", "holds_clock", "urgent_keys"]
 
 
 def urgent_keys(model: ClusterModel, state: ClusterState) -> list[tuple[str, str]]:
@@ -73,10 +76,79 @@ def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str
     decision that asks for it) can be a stutter. (`step` adds to the handler's state only what a
     write brings — an instant delivery — and the compaction and pod pruning every reached state has
     had already, so the handler's answer decides.) A decision that sends nothing is settled without
-    running it: it changes the state unless it requeues the key and keeps the memory as it was."""
+    running it: it changes the state unless it requeues the key and keeps the memory as it was; one
+    that sends requests is run on a copy, its verdict remembered (`_Verdicts`)."""
     decision = controllers.decide(model, state, controller, key)
+    ctl_state = state.controllers[controller]
     if not decision.requests:
-        return not decision.requeue or decision.memory != state.controllers[controller].memory
-    after = controllers.reconcile(model, state, controllers.Reconcile(controller, key), observed=False)
-    return after != state
+        return not decision.requeue or decision.memory != ctl_state.memory
+    return _VERDICTS.changes(model, state, controller, key, ctl_state, decision)
 
+
+def _reconcile_changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
+    """Run the reconcile of `key` on a copy of `state` (no response observer sees it): whether
+    the state it leaves differs from `state`."""
+    return controllers.reconcile(model, state, controllers.Reconcile(controller, key), observed=False) != state
+
+
+LIMIT = 4_096
+"""Verdicts `_Verdicts` keeps before it forgets them all (bounded memory: each keeps its inputs alive)."""
+
+
+class _Verdicts:
+    """Whether a reconcile that sends requests changes the state, by exactly what it reads.
+
+    The reconcile of `key` by `controller` (`base._reconcile_now`) takes the key out of the
+    controller's `ControllerState` (`ctl_state`: its queue and memory), decides — a decision
+    (`decision`, `base.decide`: the very object the decision memo gives for the same controller,
+    key, memory, clock and caches read) — and sends its requests: each goes through etcd's quorum
+    (what is down), the request gates (`overload.refusal`: nothing while no flood is in progress;
+    during one, the store and the informers, for the seats), the controller manager's armed failure
+    and `api.server.handle` (the store, the model's API and the clock); `observe` folds each
+    response into the memory. The state it leaves differs from `state` only in the controller's
+    entry, the store and the armed failures. So the verdict is a function of the model, the
+    controller and key, `ctl_state`, `decision`, the store, the clock, what is down, the controller
+    manager's armed failure and the flood (with the informers while a flood is in progress), all
+    compared by identity but the names, the clock and the armed status code; a model with request
+    gates other than `Hooks.memo_safe_gates` (the composition's: `overload.refusal`) is never
+    remembered. In the default check on FeastFlow seven in ten of these verdicts repeat one asked
+    for before: a step that wrote nothing the reconcile reads (a delivery to another component, a
+    kubelet's or the scheduler's own step) leaves them all the very same objects. In-process only
+    (identities; each entry keeps its objects alive, so no identity is reused while it is kept);
+    cleared with the controllers' decisions (`incremental.memoised`)."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool]] = {}
+
+    def clear(self) -> None:
+        """Forget every verdict."""
+        self.entries.clear()
+
+    def changes(self, model: ClusterModel, state: ClusterState, controller: str, key: str,
+                ctl_state: controllers.ControllerState, decision: Reconciliation) -> bool:
+        """`_reconcile_changes(model, state, controller, key)`, remembered by what it reads."""
+        gates = model.hooks.request_gates
+        if gates and gates != model.hooks.memo_safe_gates:
+            return _reconcile_changes(model, state, controller, key)
+        store, down, flood = state.store, state.down, state.overload
+        informers = state.informers if flood is not None else None
+        held = (model, ctl_state, decision, store, down, flood, informers)
+        memo_key = (controller, key, state.clock, state.armed_failures.get(CONTROLLER_MANAGER), *map(id, held))
+        found = self.entries.get(memo_key)
+        if found is not None and all(map(is_, found[0], held)):
+            return found[1]
+        verdict = _reconcile_changes(model, state, controller, key)
+        if len(self.entries) >= LIMIT:
+            self.entries.clear()
+        self.entries[memo_key] = (held, verdict)
+        return verdict
+
+
+_VERDICTS = _Verdicts()
+
+
+def forget_verdicts() -> None:
+    """Forget every remembered verdict (at the end of a search, with the decisions)."""
+    _VERDICTS.clear()

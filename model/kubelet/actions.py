@@ -1,6 +1,7 @@
 """The kubelet's actions: what a node's agent can do next, one class each (upstream sources in
-each docstring). `kubeprop.model.kubelet.component` decides when each is enabled and applies it;
-`ActiveDeadlineExceeded` lives with its timer in `kubeprop.model.kubelet.deadline`."""
+each docstring). `kubeprop.model.kubelet.component` decides when each is enabled and
+`kubeprop.model.kubelet.handlers` applies it; `ActiveDeadlineExceeded` lives with its timer in
+`kubeprop.model.kubelet.deadline`."""
 
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ class ProbeResult(Action):
     probe, run while the container has not started (its readiness and liveness probes wait), marks
     it started on success — ready then unless it has a readiness probe; a sidecar's also lets the
     next init container start — and, standing for failureThreshold consecutive failures, kills it
-    on failure (`kuberuntime_manager.go` computePodActions, `computeInitContainerActions`)."""
+    on failure (`kuberuntime_manager.go` computePodActions, `computeInitContainerActions`). The
+    failures, and a startup success, are enabled no sooner than the prober can report them: from
+    the container's start, initialDelaySeconds and failureThreshold - 1 periods
+    (`kubeprop.model.kubelet.probes`)."""
 
     node: str
     pod: str

@@ -12,6 +12,13 @@ after the binding (`node.kubernetes.io/unreachable` by the node lifecycle contro
 The first failure is the one reported, as upstream: the OS checks first (`os_rejection`), then
 resources (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, …), then the predicates by name.
 
+The host ports the NodePorts check counts are those the scheduler's NodePorts filter counts in the
+same release: upstream the kubelet runs that very code (`predicate.go` generalFilter →
+`pkg/scheduler/eventhandlers.go` AdmissionCheck → `pkg/scheduler/framework/plugins/nodeports/node_ports.go`
+Fits → getContainerPorts, and the NodeInfo's UsedPorts), so one parameter, `schedulerSidecarHostPorts`
+(`sidecar_host_ports`), says for both whether the restartable (sidecar) init containers' host ports count
+(v1.33.6+, v1.34+) or the containers' only (v1.33.0 to v1.33.5; docs/release.md).
+
 The kubelet's OS (upstream `runtime.GOOS`, which it also writes into its Node's `kubernetes.io/os`
 label and restores there on a mismatch) is the label its topology node was declared with, `linux`
 unless the scenario says otherwise (`kubeprop.model.scenario.bootstrap.node_object`): a later
@@ -21,6 +28,7 @@ relabelling of the Node object does not change it, as upstream.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from kubeprop.model.api.objects import Node, ObjectKey, Taint
 from kubeprop.model.api.pod import Pod
@@ -56,6 +64,7 @@ __all__ = [
     "pod_ip",
     "rejected_runtime",
     "resource_rejection",
+    "sidecar_host_ports",
     "visible_taints",
 ]
 
@@ -114,10 +123,12 @@ def admission_rejection(taints: tuple[Taint, ...], pod: Pod) -> tuple[str, str] 
     return None
 
 
-_PREDICATES = (("NodeAffinity", REASON_NODE_AFFINITY, node_affinity_status),
-               ("NodeName", REASON_NODE_NAME, node_name_status),
-               ("NodePorts", REASON_NODE_PORTS, node_ports_status))
-"""AdmissionCheck's predicates after the resources, in its order: (name, reason, the filter)."""
+_PREDICATES = {sidecars: (("NodeAffinity", REASON_NODE_AFFINITY, node_affinity_status),
+                         ("NodeName", REASON_NODE_NAME, node_name_status),
+                         ("NodePorts", REASON_NODE_PORTS, partial(node_ports_status, sidecars=sidecars)))
+               for sidecars in (False, True)}
+"""AdmissionCheck's predicates after the resources, in its order: (name, reason, the filter), by
+whether NodePorts counts the sidecars' host ports (`sidecar_host_ports`)."""
 
 
 def _out_of(resource: str, pod: Pod, info: NodeInfo) -> tuple[str, str] | None:
@@ -141,11 +152,18 @@ def _extended(name: str) -> bool:
     return "/" in name and "kubernetes.io/" not in name and not name.startswith("requests.")
 
 
-def resource_rejection(node: Node, admitted: Iterable[Pod], pod: Pod) -> tuple[str, str] | None:
+def sidecar_host_ports(model: ClusterModel) -> bool:
+    """Whether the NodePorts check counts the sidecars' host ports: the scheduler's parameter
+    `schedulerSidecarHostPorts`, since the kubelet runs the same code (see the module docstring)."""
+    return bool(model.parameter("schedulerSidecarHostPorts"))
+
+
+def resource_rejection(node: Node, admitted: Iterable[Pod], pod: Pod, *, sidecars: bool) -> tuple[str, str] | None:
     """`predicate.go` Admit's general filter before the taints: (reason, message) of the first
     failure of `AdmissionCheck` for `pod` on `node` next to the pods the kubelet `admitted`
     (active, not `pod`), or None. Resources in `noderesources.Fits` order: the pod count, cpu,
-    memory, ephemeral storage, then the scalar resources by name (upstream: map order)."""
+    memory, ephemeral storage, then the scalar resources by name (upstream: map order). `sidecars`:
+    NodePorts counts the restartable init containers' host ports (`sidecar_host_ports`)."""
     info = NodeInfo.of(node, admitted)
     scalars = [name for name, _ in pod_requests(pod).sorted_items()
                if name not in (CPU, MEMORY, EPHEMERAL) and (name in info.allocatable or not _extended(name))]
@@ -153,7 +171,7 @@ def resource_rejection(node: Node, admitted: Iterable[Pod], pod: Pod) -> tuple[s
         out = _out_of(resource, pod, info)
         if out is not None:
             return out
-    for name, reason, status in _PREDICATES:
+    for name, reason, status in _PREDICATES[sidecars]:
         if status(pod, info) is not None:
             return name, f"Predicate {name} failed: {reason}"
     return None

@@ -33,7 +33,7 @@ Model choices:
 While its containers are stopping, a pod Failed for its deadline still counts at the kubelet's
 admission, as upstream's `kubelet_pods.go` filterOutInactivePods counts a terminal pod whose
 termination was requested until the pod worker knows it terminated: a pod bound to the node in
-those seconds may be rejected there (OutOfcpu …; `kubeprop.model.kubelet.component.holds_resources`).
+those seconds may be rejected there (OutOfcpu …; `kubeprop.model.kubelet.handlers.holds_resources`).
 """
 
 from __future__ import annotations

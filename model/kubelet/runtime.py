@@ -3,7 +3,8 @@
 A node's `KubeletState` is the container runtime plus the kubelet's in-memory pod workers: a pod
 keeps running here while the API already shows it terminating (a partitioned node), and a pod can
 be gone from the API (force-deleted) while its containers still run. The lead keeps one value per
-node in `ClusterState.kubelets`; `kubeprop.model.kubelet.component` holds the actions that change it.
+node in `ClusterState.kubelets`; `kubeprop.model.kubelet.component` enables the actions that change it
+(`kubeprop.model.kubelet.handlers` applies them).
 
 Upstream sources of the rules below:
 - container restart back-off: `pkg/kubelet/kuberuntime/kuberuntime_manager.go` doBackOff and
@@ -19,7 +20,8 @@ Upstream sources of the rules below:
   wait until the container started; a restarted container's startup result is reset: a new
   container ID gets the initial Unknown), and `kuberuntime_manager.go` computePodActions (a startup
   failure — failureThreshold consecutive failed probes — kills the container, restarted unless the
-  restartPolicy is Never, with back-off);
+  restartPolicy is Never, with back-off); when a probe can first fail or succeed:
+  `kubeprop.model.kubelet.probes`;
 - exit codes: a SIGKILLed container exits 137 (128 + 9), reason `Error`;
 - sidecars (init containers with `restartPolicy: Always`, `pkg/api/v1/pod/util.go`
   IsRestartableInitContainer): `kuberuntime_container.go` computeInitContainerActions starts one,
@@ -39,6 +41,7 @@ import attrs
 from kubeprop.model.api.pod import Container
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.kubelet.probes import DEFAULT_TIMING, ProbeTiming, probe_timing
 
 BACKOFF_INITIAL_SECONDS = 10
 """`pkg/kubelet/kubelet.go` backOffPeriod."""
@@ -80,16 +83,24 @@ class ContainerRuntime:
     """Running, its startupProbe not yet succeeded: not `started`, not ready, no readiness or liveness
     probe run yet (`pkg/kubelet/prober/worker.go` doProbe; `prober_manager.go` UpdatePodStatus), and,
     for a sidecar, the next init container waits."""
+    liveness_timing: ProbeTiming = attrs.field(default=DEFAULT_TIMING, metadata=_LATER)
+    """The livenessProbe's initial delay, period and failure threshold (`kubeprop.model.kubelet.probes`)."""
+    startup_timing: ProbeTiming = attrs.field(default=DEFAULT_TIMING, metadata=_LATER)
+    """The startupProbe's initial delay, period and failure threshold."""
+    probes_from: int | None = attrs.field(default=None, metadata=_LATER)
+    """When the prober began counting the running container's current probe afresh — its startupProbe
+    passed, or the kubelet restarted —, where that puts off the probe's first failure (`probes.recount`);
+    None otherwise."""
 
     def start(self, now: int) -> ContainerRuntime:
         """The container (re)starts: ready at once unless it has a readiness or startup probe."""
         return evolve(self, running=True, ready=not self.has_readiness and not self.has_startup, started_at=now,
-                      startup_pending=self.has_startup)
+                      startup_pending=self.has_startup, probes_from=None)
 
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
         return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now,
-                      startup_pending=False)
+                      startup_pending=False, probes_from=None)
 
     @property
     def started(self) -> bool:
@@ -102,7 +113,8 @@ def container_runtime(c: Container, restartable: bool = False) -> ContainerRunti
     manager makes a worker for each probe it has (`pkg/kubelet/prober/prober_manager.go` AddPod)."""
     return ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None,
                             has_liveness=c.liveness_probe is not None, restartable=restartable,
-                            has_startup=c.startup_probe is not None)
+                            has_startup=c.startup_probe is not None, liveness_timing=probe_timing(c.liveness_probe),
+                            startup_timing=probe_timing(c.startup_probe))
 
 
 def init_runtime(c: Container) -> ContainerRuntime:

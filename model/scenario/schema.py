@@ -70,6 +70,10 @@ PARAMETERS: dict[str, Any] = {
     "overloadClients": ("system:serviceaccount:default:batch",),
     "overloadRequest": "list pods",
     "defaultStorageClass": "zonal",
+    "controllerManagerMaxOutageSeconds": 20,
+    "schedulerMaxOutageSeconds": 20,
+    "kubeletMaxOutageSeconds": 10,
+    "etcdMemberMaxOutageSeconds": 5,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each, tests/docs/test_parameters_table.py keeps that table
@@ -129,6 +133,12 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     "hpaSyncPeriodSeconds": ParameterRange(1, DAY_SECONDS),
     "metricsResolutionSeconds": ParameterRange(1, DAY_SECONDS),
     "drainRetrySeconds": ParameterRange(1, DAY_SECONDS),
+    # a crashed process's longest outage (`kubeprop.model.cluster.outages`): 0 brings it back before
+    # the clock moves; a day is as good as no bound within the model's runs
+    "controllerManagerMaxOutageSeconds": ParameterRange(0, DAY_SECONDS),
+    "schedulerMaxOutageSeconds": ParameterRange(0, DAY_SECONDS),
+    "kubeletMaxOutageSeconds": ParameterRange(0, DAY_SECONDS),
+    "etcdMemberMaxOutageSeconds": ParameterRange(0, DAY_SECONDS),
     # windows and delays: 0 turns them off
     "hpaDownscaleStabilizationSeconds": ParameterRange(0, DAY_SECONDS),
     "hpaCpuInitializationPeriodSeconds": ParameterRange(0, DAY_SECONDS),

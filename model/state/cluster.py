@@ -103,6 +103,10 @@ class ClusterState:
     (`kubeprop.model.cluster.restore.Backup`); None until one is taken."""
     overload: Any = attrs.field(default=None, metadata={"fingerprint": "omit-if-default"})
     """The API server's flood in progress (`kubeprop.model.cluster.overload.Overload`), or None."""
+    crashed_at: FrozenMap[str, int] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """Process (`CrashComponent`) → the model time it crashed, while it is down: its supervisor
+    brings it back within its bounded outage (`kubeprop.model.cluster.outages`). Empty when nothing
+    crashed; left out of fingerprints then, so adding it changed no recorded trace."""
 
 
 @attrs.frozen

@@ -56,6 +56,7 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     ("NodeLifecycleMemory", "started_at"): TIME, ("Expectation", "timestamp"): TIME,
     ("HorizontalPodAutoscalerStatus", "last_scale_time"): TIME,
     ("ClusterState", "clock"): DROP, ("ClusterState", "heartbeat_lost"): TIME_VALUES,
+    ("ClusterState", "crashed_at"): TIME_VALUES,
     ("HPAMemory", "due"): TIME_VALUES, ("HPAMemory", "recommendations"): TIME_PAIRS,
     ("HPAMemory", "scale_up_events"): TIME_PAIRS, ("HPAMemory", "scale_down_events"): TIME_PAIRS,
     ("PodDisruptionBudgetStatus", "disrupted_pods"): TIME_VALUES,

@@ -22,6 +22,7 @@ from kubeprop.model.controllers import base as controllers_base
 from kubeprop.model.controllers import deployment_util
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.kubelet import local as kubelet_local
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import nodeinfo
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
@@ -42,7 +43,7 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
     assert remembered == _fresh_infos(nodes, pods)
     for node in model.nodes:
         remembered_pods = kubelet.cached_pods(model, state, node)
-        kubelet._CACHED.clear()
+        kubelet_local._CACHED.clear()
         assert remembered_pods == kubelet.cached_pods(model, state, node)
         remembered_actions = list(kubelet.node_enabled(model, state, node))  # (pod statuses in sync)
         kubelet._STATUS_IN_SYNC.clear()

@@ -161,7 +161,7 @@ def _pairs(model: ClusterModel, rng: random.Random, runs: int = 4, length: int =
 def test_deps_cover_what_each_key_reads(scenario: str, parameters: dict[str, object]) -> None:
     """`DEPS` is what lets a part keep its answer without computing its key: wherever none of a
     part's tokens changed between two states, its key must be the very same in both."""
-    from kubeprop.model.cluster.incremental import changes
+    from kubeprop.model.cluster.enabled_reads import changes
 
     model = build_model(load_scenario(DATA / f"{scenario}.yaml"), parameters=parameters or None)
     cache = EnabledCache(model)

@@ -17,8 +17,9 @@ from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster import compose, workload
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import fair_run, settle
+from kubeprop.model.cluster.enabled_reads import changes
 from kubeprop.model.cluster.footprint import Footprints
-from kubeprop.model.cluster.incremental import EnabledCache, changes
+from kubeprop.model.cluster.incremental import EnabledCache
 from kubeprop.model.cluster.workload import describe
 from kubeprop.model.cluster.workload_wait import command_wait, next_timer
 from kubeprop.model.controllers.base import Reconcile

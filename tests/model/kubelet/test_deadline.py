@@ -32,8 +32,11 @@ TRIAL = Path(__file__).resolve().parents[1] / "data" / "kubelet" / "deadline" / 
 
 
 def deadline_pod(seconds: int | None, restart_policy: str = "") -> Pod:
+    """`web` with the deadline, without its liveness probe (whose timer, 20 s after the start, is
+    not what these tests look at: `test_probe_timing`)."""
     pod = web_pod(restart_policy=restart_policy)
-    return attrs.evolve(pod, spec=attrs.evolve(pod.spec, active_deadline_seconds=seconds))
+    containers = tuple(attrs.evolve(c, liveness_probe=None) for c in pod.spec.containers)
+    return attrs.evolve(pod, spec=attrs.evolve(pod.spec, active_deadline_seconds=seconds, containers=containers))
 
 
 def started(model: ClusterModel, pod: Pod) -> ClusterState:

@@ -157,19 +157,19 @@ def test_container_without_readiness_probe_is_ready_at_start() -> None:
 def test_liveness_failure_restarts_with_crashloop_backoff() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
-    state = step(model, state, kl.ProbeResult(NODE, POD, "app", "liveness", False))
+    state = step(model, attrs.evolve(state, clock=20), kl.ProbeResult(NODE, POD, "app", "liveness", False))
     c = runtime(state).containers[0]
     assert not c.running and c.exit_code == 137
     state = step(model, state, kl.RestartContainer(NODE, POD, "app"))  # first restart: no back-off yet
     assert runtime(state).containers[0].restart_count == 1
-    state = attrs.evolve(state, clock=5)
+    state = attrs.evolve(state, clock=40)  # 3 failures of the new container, 10 s apart
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "liveness", False))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
-    assert kl.next_timer(model, state) == 15
+    assert kl.next_timer(model, state) == 50
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
     status = api_pod(state).status.container_statuses[0]  # type: ignore[union-attr]
     assert status.state["waiting"]["reason"] == "CrashLoopBackOff"
-    state = step(model, attrs.evolve(state, clock=15), kl.RestartContainer(NODE, POD, "app"))
+    state = step(model, attrs.evolve(state, clock=50), kl.RestartContainer(NODE, POD, "app"))
     c = runtime(state).containers[0]
     assert c.running and c.restart_count == 2 and c.backoff == 20
 
@@ -212,7 +212,7 @@ def test_partitioned_node_keeps_running_a_pod_the_api_shows_terminating() -> Non
     assert runtime(state).containers[0].running
     assert api_pod(state).metadata.deletion_timestamp is not None  # type: ignore[union-attr]
     # local actions still happen
-    assert kl.ProbeResult(NODE, POD, "app", "liveness", False) in acts
+    assert kl.ProbeResult(NODE, POD, "app", "liveness", False) in list(kl.enabled(model, attrs.evolve(state, clock=20)))
 
 
 def test_force_deleted_pod_is_killed_as_an_orphan() -> None:

@@ -66,7 +66,9 @@ def test_the_next_init_container_waits_for_the_startup_probe() -> None:
     assert not pod.status.init_container_statuses[0].started
     assert initialized(pod)[2] == "containers with incomplete status: [proxy migrate]"
     assert kl.ProbeResult(NODE, POD, "proxy", "readiness", True) not in list(kl.enabled(model, state))
-    failed = step(model, state, kl.ProbeResult(NODE, POD, "proxy", "startup", False))
+    assert kl.ProbeResult(NODE, POD, "proxy", "startup", False) not in list(kl.enabled(model, state))
+    failed = step(model, attrs.evolve(state, clock=20),  # the defaults: 3 failures, 10 s apart
+                  kl.ProbeResult(NODE, POD, "proxy", "startup", False))
     assert not runtime(failed).init_containers[0].running  # killed, to restart
     assert kl.RestartContainer(NODE, POD, "proxy") in list(kl.enabled(model, failed))
     state = step(model, state, kl.ProbeResult(NODE, POD, "proxy", "startup", True))

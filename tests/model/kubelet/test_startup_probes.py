@@ -52,7 +52,9 @@ def test_a_container_is_neither_started_nor_ready_until_its_startup_probe_passes
     status = pod.status.container_statuses[0]
     assert (status.started, status.ready) == (False, False)
     assert ready(pod) == ("False", "containers with unready status: [app]")
-    assert probes(model, state) == {("startup", True), ("startup", False)}
+    assert probes(model, state) == {("startup", True)}  # a failure needs 30 failed probes, 10 s apart
+    assert kl.next_timer(model, state) == 290
+    assert probes(model, attrs.evolve(state, clock=290)) == {("startup", True), ("startup", False)}
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "startup", True))
     pod = synced(model, state)
     status = pod.status.container_statuses[0]
@@ -64,9 +66,10 @@ def test_a_container_is_neither_started_nor_ready_until_its_startup_probe_passes
 def test_readiness_and_liveness_probes_wait_for_the_startup_probe() -> None:
     model = make_model()
     state = step(model, bound_state(model, slow_pod(readiness=True, liveness=True)), kl.StartPod(NODE, POD))
-    assert probes(model, state) == {("startup", True), ("startup", False)}
+    assert probes(model, state) == {("startup", True)}
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "startup", True))
-    assert probes(model, state) == {("readiness", True), ("liveness", False)}
+    assert probes(model, state) == {("readiness", True)}  # the liveness probe's 3 failures take 20 s
+    assert probes(model, attrs.evolve(state, clock=20)) == {("readiness", True), ("liveness", False)}
     pod = synced(model, state)
     assert (pod.status.container_statuses[0].started, pod.status.container_statuses[0].ready) == (True, False)
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "readiness", True))
@@ -76,21 +79,22 @@ def test_readiness_and_liveness_probes_wait_for_the_startup_probe() -> None:
 def test_a_failing_startup_probe_kills_the_container_which_restarts_with_back_off() -> None:
     model = make_model()
     state = step(model, bound_state(model, slow_pod(readiness=True)), kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ProbeResult(NODE, POD, "app", "startup", False))
+    state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
     c = runtime(state).containers[0]
     assert not c.running and (c.exit_code, c.exit_reason) == (137, "Error")
     state = step(model, state, kl.RestartContainer(NODE, POD, "app"))  # first restart: no back-off yet
     c = runtime(state).containers[0]
     assert c.running and c.restart_count == 1 and not c.started  # a new container: probed from the start
-    assert probes(model, state) == {("startup", True), ("startup", False)}
-    state = step(model, attrs.evolve(state, clock=5), kl.ProbeResult(NODE, POD, "app", "startup", False))
+    assert probes(model, state) == {("startup", True)}  # its failures are counted afresh
+    assert kl.next_timer(model, state) == 580
+    state = step(model, attrs.evolve(state, clock=580), kl.ProbeResult(NODE, POD, "app", "startup", False))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
-    assert kl.next_timer(model, state) == 15
+    assert kl.next_timer(model, state) == 590
     pod = synced(model, state)
     assert states(pod) == {"app": "waiting/CrashLoopBackOff"}
     assert pod.status.container_statuses[0].last_state["terminated"]["exitCode"] == 137
     assert ready(pod)[0] == "False"
-    state = step(model, attrs.evolve(state, clock=15), kl.RestartContainer(NODE, POD, "app"))
+    state = step(model, attrs.evolve(state, clock=590), kl.RestartContainer(NODE, POD, "app"))
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "startup", True))
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "readiness", True))
     pod = synced(model, state)
@@ -102,7 +106,7 @@ def test_under_restart_policy_never_a_failed_startup_fails_the_pod() -> None:
     shouldRestartOnFailure (restartPolicy not Never)."""
     model = make_model()
     state = step(model, bound_state(model, slow_pod(restart_policy="Never")), kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ProbeResult(NODE, POD, "app", "startup", False))
+    state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
     pod = synced(model, state)
     assert pod.status.phase == "Failed" and states(pod) == {"app": "terminated/Error"}
@@ -111,7 +115,7 @@ def test_under_restart_policy_never_a_failed_startup_fails_the_pod() -> None:
 def test_under_on_failure_a_failed_startup_restarts_the_container() -> None:
     model = make_model()
     state = step(model, bound_state(model, slow_pod(restart_policy="OnFailure")), kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ProbeResult(NODE, POD, "app", "startup", False))
+    state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
     assert kl.RestartContainer(NODE, POD, "app") in list(kl.enabled(model, state))
 
 

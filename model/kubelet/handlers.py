@@ -1,0 +1,260 @@
+"""The kubelet's handlers: what each of its actions does to its runtime state and the API
+(`kubeprop.model.kubelet.component` decides when each is enabled; upstream sources in each
+docstring and in `kubeprop.model.kubelet.actions`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeprop.model.api.objects import Node, ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import Request
+from kubeprop.model.evolve import evolve
+from kubeprop.model.kubelet.actions import (
+    CleanupOrphan,
+    ContainerExit,
+    FinishTermination,
+    KillPod,
+    MemoryPressure,
+    PreStopOverrun,
+    ProbeResult,
+    RestartContainer,
+    SigKillPod,
+    StartPod,
+    StopGracefully,
+    SyncPodStatus,
+    UpdateNodeStatus,
+)
+from kubeprop.model.kubelet.admission import (
+    admission_rejection,
+    admit,
+    admitted,
+    kubelet_os,
+    os_rejection,
+    rejected_runtime,
+    resource_rejection,
+    sidecar_host_ports,
+    visible_taints,
+)
+from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
+from kubeprop.model.kubelet.eviction import pressure_rejection, pressured
+from kubeprop.model.kubelet.local import cached_pods, kubelet_state, pod_runtime, same, set_pod, store, user
+from kubeprop.model.kubelet.probes import recount
+from kubeprop.model.kubelet.runtime import (
+    SIGKILL_EXIT_CODE,
+    ContainerRuntime,
+    PodRuntime,
+    overrun,
+    restarted,
+    sigterm,
+)
+from kubeprop.model.kubelet.status import get_phase, merged_conditions, node_status, pod_status, transition_refused
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet, send
+
+__all__ = ["HANDLERS", "holds_resources"]
+
+
+def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> ClusterState:
+    """Admit the cached pod and start every container, or reject it (nothing starts; the next
+    SyncPodStatus reports it Failed): the eviction manager under memory pressure
+    (`eviction.pressure_rejection`), then the OS checks, the resources and predicates, then the
+    taints (`predicate.go` Admit's order)."""
+    pods = cached_pods(model, state, act.node)
+    pod = pods[act.pod]
+    k = kubelet_state(state, act.node)
+    node = state.store.get(ObjectKey("nodes", "", act.node))
+    admitted = [pods[key] for key, runtime in k.pods.sorted_items()
+                if key != act.pod and key in pods and holds_resources(runtime)]
+    rejection = pressure_rejection(pod, pressured(model, state, act.node))
+    rejection = rejection or os_rejection(kubelet_os(model, act.node), pod)
+    if rejection is None and isinstance(node, Node):
+        rejection = resource_rejection(node, admitted, pod, sidecars=sidecar_host_ports(model))
+    rejection = rejection or admission_rejection(visible_taints(state, act.node), pod)
+    if rejection is not None:
+        return set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
+    return set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock))
+
+
+def holds_resources(runtime: PodRuntime) -> bool:
+    """Whether an admitted pod still counts at admission (`kubelet_pods.go` GetActivePods →
+    filterOutInactivePods): not once the pod worker knows it terminated (its kill requested and no
+    container left running), nor while terminal with no kill requested (finished, evicted, rejected);
+    a pod Failed for its active deadline whose containers are still stopping still counts."""
+    if runtime.terminating:
+        return runtime.any_running
+    return get_phase(runtime) not in ("Succeeded", "Failed")
+
+
+def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:
+    """Readiness flips `ready`; a startup success marks the container started (ready unless it has a
+    readiness probe, whose probing begins: `prober/worker.go` doProbe), a sidecar's also starts the
+    next init container (`computeInitContainerActions`); a liveness or startup failure — enabled
+    once failureThreshold failed probes can have run, `kubeprop.model.kubelet.probes` — kills the
+    container (`kuberuntime_manager.go` computePodActions: "failed liveness probe", "failed startup
+    probe"), which restarts per `should_restart`."""
+    runtime = pod_runtime(state, act.node, act.pod)
+    c = runtime.container(act.container)
+    assert c is not None
+    if act.probe == "readiness":
+        return set_pod(state, act.node, act.pod, runtime.with_container(evolve(c, ready=act.success)))
+    if act.probe == "startup" and act.success:
+        c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None)
+        c = recount(c, state.clock)  # its liveness probe begins now
+        runtime = runtime.with_container(c)
+        return set_pod(state, act.node, act.pod, runtime.start_next(state.clock) if c.restartable else runtime)
+    runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
+    return set_pod(state, act.node, act.pod, runtime)
+
+
+def restart_container(model: ClusterModel, state: ClusterState, act: RestartContainer) -> ClusterState:
+    """The container starts again; its back-off entry doubles (capped)."""
+    runtime = pod_runtime(state, act.node, act.pod)
+    c = runtime.container(act.container)
+    assert c is not None
+    c = restarted(c, state.clock, int(model.parameter("crashLoopBackOffMaxSeconds")))
+    runtime = runtime.with_container(c)
+    if c.restartable:  # a sidecar at the front of the init sequence: the next one may start
+        runtime = runtime.start_next(state.clock)
+    return set_pod(state, act.node, act.pod, runtime)
+
+
+def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
+    """A batch container ends: exit 0 (Completed) or 1 (Error). An init container's success
+    starts the next init container, or the containers after the last one."""
+    runtime = pod_runtime(state, act.node, act.pod)
+    c = runtime.container(act.container)
+    assert c is not None
+    c = c.exit(state.clock, 0, "Completed") if act.success else c.exit(state.clock, 1, "Error")
+    runtime = runtime.with_container(c)
+    if act.success and runtime.is_init(c.name):
+        runtime = runtime.start_next(state.clock)
+    return set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
+
+
+def _write_status(model: ClusterModel, state: ClusterState, node: str, pod: Pod, runtime: PodRuntime) -> tuple[
+        ClusterState, bool]:
+    """The status manager's sync (`status_manager.go` syncPod): GET the pod from the API server
+    (not the cache), merge the generated status onto it (`merged_conditions`) and write it; a pod
+    since recreated under the name refuses the write (the UID precondition)."""
+    status = pod_status(pod, runtime, state.clock)
+    if status == pod.status or transition_refused(pod, status):
+        return state, status == pod.status  # a refused transition: "Status update on pod aborted"
+    fresh = state.store.get(ObjectKey("pods", pod.metadata.namespace, pod.metadata.name))
+    if isinstance(fresh, Pod) and fresh.metadata.uid == pod.metadata.uid \
+            and fresh.status.conditions != pod.status.conditions:
+        status = evolve(status, conditions=merged_conditions(fresh.status.conditions, status.conditions,
+                                                             runtime.evicted))
+    obj = evolve(pod, metadata=evolve(pod.metadata, resource_version=""), status=status)
+    state, response = send(model, state, user(node), Request(verb="update-status", user=user(node), obj=obj),
+                           kubelet(node))
+    return state, response.ok
+
+
+def sync_pod_status(model: ClusterModel, state: ClusterState, act: SyncPodStatus) -> ClusterState:
+    """Write the status the kubelet would report."""
+    pod = cached_pods(model, state, act.node)[act.pod]
+    state, _ = _write_status(model, state, act.node, pod, pod_runtime(state, act.node, act.pod))
+    return state
+
+
+def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterState:
+    """SIGTERM: the deadline is the pod's deletion grace period from now, at least 2 s. A deleted
+    pod the kubelet never started (e.g. after a node reboot) is recorded with no container
+    running, so `FinishTermination` deletes it (`pod_workers.go` SyncTerminatingPod)."""
+    pod = cached_pods(model, state, act.node)[act.pod]
+    runtime = kubelet_state(state, act.node).pods.get(act.pod)
+    if runtime is None:
+        runtime = evolve(admitted(model, kubelet_state(state, act.node), act.node, pod, state.clock,
+                                   tuple(ContainerRuntime(c.name) for c in pod.spec.containers), ()),
+                         pod_ip=pod.status.pod_ip)
+        if pod.status.start_time is not None:
+            runtime = evolve(runtime, admitted_at=pod.status.start_time)
+    grace = pod.metadata.deletion_grace_period_seconds
+    return set_pod(state, act.node, act.pod, sigterm(runtime, state.clock, runtime.grace_seconds if grace is None
+                                                      else grace))
+
+
+def pre_stop_overrun(model: ClusterModel, state: ClusterState, act: PreStopOverrun) -> ClusterState:
+    """The preStop hooks take the whole grace period: SIGKILL 2 s after it (`runtime.overrun`)."""
+    return set_pod(state, act.node, act.pod, overrun(pod_runtime(state, act.node, act.pod)))
+
+
+def stop_gracefully(model: ClusterModel, state: ClusterState, act: StopGracefully) -> ClusterState:
+    """Every running container exits 0 on SIGTERM."""
+    runtime = pod_runtime(state, act.node, act.pod).kill_all(state.clock, 0, "Completed")
+    return set_pod(state, act.node, act.pod, runtime)
+
+
+def sigkill_pod(model: ClusterModel, state: ClusterState, act: SigKillPod) -> ClusterState:
+    """Every running container is killed (exit 137)."""
+    runtime = pod_runtime(state, act.node, act.pod).kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
+    return set_pod(state, act.node, act.pod, runtime)
+
+
+def finish_termination(model: ClusterModel, state: ClusterState, act: FinishTermination) -> ClusterState:
+    """Terminal status, then DELETE with grace 0 and a UID precondition (`status_manager.go` syncPod,
+    canBeDeleted); forget the pod once gone. A DELETE accepted while finalizers keep the pod (upstream
+    202 Accepted: `endpoints/handlers/delete.go`) leaves it `deleted`: the pod worker keeps the uid
+    finished and neither kills, writes nor deletes it again (`PodRuntime.deleted`)."""
+    pod = cached_pods(model, state, act.node)[act.pod]
+    runtime = pod_runtime(state, act.node, act.pod)
+    state, ok = _write_status(model, state, act.node, pod, runtime)
+    if not ok:
+        return state
+    namespace, name = act.pod.split("/", 1)
+    request = Request(verb="delete", user=user(act.node), resource="pods", namespace=namespace, name=name,
+                      grace_period_seconds=0, precondition_uid=runtime.uid)
+    state, response = send(model, state, user(act.node), request, kubelet(act.node))
+    kept = state.store.get(ObjectKey("pods", namespace, name))  # still there: answered 202 Accepted, not 200
+    if response.ok and isinstance(kept, Pod) and same(kept, runtime):
+        state = set_pod(state, act.node, act.pod, evolve(runtime, deleted=True))
+    elif response.ok or response.code == 404:
+        state = set_pod(state, act.node, act.pod, None)
+    return state
+
+
+def cleanup_orphan(model: ClusterModel, state: ClusterState, act: CleanupOrphan) -> ClusterState:
+    """SIGTERM the orphan's containers (grace from its admitted spec), or forget it if none runs."""
+    runtime = pod_runtime(state, act.node, act.pod)
+    if not runtime.any_running:
+        return set_pod(state, act.node, act.pod, None)
+    return set_pod(state, act.node, act.pod, sigterm(runtime, state.clock, runtime.grace_seconds))
+
+
+def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNodeStatus) -> ClusterState:
+    """Post the node's conditions (Ready=True, MemoryPressure as the eviction manager says) with a
+    fresh heartbeat. The kubelet GETs its Node from the API server first (not from a cache), so
+    this reads the store."""
+    node = state.store.get(ObjectKey("nodes", "", act.node))
+    assert isinstance(node, Node)
+    obj = evolve(node, metadata=evolve(node.metadata, resource_version=""),
+                 status=node_status(node.status, state.clock, pressured(model, state, act.node)))
+    state, _ = send(model, state, user(act.node), Request(verb="update-status", user=user(act.node), obj=obj),
+                    kubelet(act.node))
+    return state
+
+
+def memory_pressure(model: ClusterModel, state: ClusterState, act: MemoryPressure) -> ClusterState:
+    """The threshold is observed met now (the node condition: `kubeprop.model.kubelet.eviction`) and
+    the victim evicted: its containers are killed and it turns Failed/Evicted locally (reported
+    by the next SyncPodStatus)."""
+    k = kubelet_state(state, act.node)
+    runtime = k.pods[act.pod].kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
+    k = evolve(k.with_pod(act.pod, evolve(runtime, evicted=True)), pressure_events=k.pressure_events + 1,
+               memory_pressure_at=state.clock)
+    return store(state, act.node, k)
+
+
+def active_deadline_exceeded(model: ClusterModel, state: ClusterState, act: ActiveDeadlineExceeded) -> ClusterState:
+    """The pod turns Failed (DeadlineExceeded) locally and its containers get SIGTERM."""
+    return set_pod(state, act.node, act.pod, exceed(pod_runtime(state, act.node, act.pod), state.clock))
+
+
+HANDLERS: dict[type, Any] = {
+    StartPod: start_pod, ProbeResult: probe_result, RestartContainer: restart_container,
+    ContainerExit: container_exit, SyncPodStatus: sync_pod_status, KillPod: kill_pod,
+    StopGracefully: stop_gracefully, SigKillPod: sigkill_pod, FinishTermination: finish_termination,
+    CleanupOrphan: cleanup_orphan, UpdateNodeStatus: update_node_status, MemoryPressure: memory_pressure,
+    ActiveDeadlineExceeded: active_deadline_exceeded, PreStopOverrun: pre_stop_overrun,
+}
+"""Action class → pure handler."""
