@@ -140,7 +140,7 @@ def _merge(perturb: _Perturb, trail: _Trail, node: _Node, state: ClusterState) -
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    """The search as a sliced engine (see `engine.Sliced`)."""
+    """The search as a sliced engine (see `slicing.Sliced`)."""
     limit = yield
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)

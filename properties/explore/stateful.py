@@ -250,7 +250,7 @@ def _batches(config: EngineConfig, slicer: Slicer) -> Iterator[tuple[int, int]]:
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    """The engine as a sliced run (`engine.Sliced`): it yields between batches."""
+    """The engine as a sliced run (`slicing.Sliced`): it yields between batches."""
     limit = yield
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)

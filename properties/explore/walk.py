@@ -291,7 +291,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    """Walks in this process as a sliced run (`engine.Sliced`): it yields between two steps of a walk."""
+    """Walks in this process as a sliced run (`slicing.Sliced`): it yields between two steps of a walk."""
     slicer, deadline, config = yield from begin_series(model, start, config)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     total = config.run_count(DEFAULT_RUNS)
