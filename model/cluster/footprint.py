@@ -402,7 +402,7 @@ _RULES.update({kind: _kubelet_write for kind in KUBELET_WRITES})
 _RULES.update({kind: _nodelifecycle for kind in NODELIFECYCLE})
 
 
-def ruled_kinds() -> tuple[type[Action], ...]:
+def ruled_kinds() -> tuple[type[Any], ...]:
     """The action kinds with a footprint rule, in the rules' order (any other kind: `EVERYTHING`)."""
     return tuple(_RULES)
 

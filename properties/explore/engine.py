@@ -34,7 +34,14 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, check_shrink_steps
-from kubeprop.properties.explore.slicing import Sliced, SliceGen, run_sliced
+from kubeprop.properties.explore.slicing import STOP as STOP  # (re-exported: engines import the protocol from here)
+from kubeprop.properties.explore.slicing import ActiveTimer as ActiveTimer
+from kubeprop.properties.explore.slicing import Limit as Limit
+from kubeprop.properties.explore.slicing import Sliced as Sliced
+from kubeprop.properties.explore.slicing import SliceGen as SliceGen
+from kubeprop.properties.explore.slicing import Slicer as Slicer
+from kubeprop.properties.explore.slicing import out_of_time as out_of_time
+from kubeprop.properties.explore.slicing import run_sliced as run_sliced
 from kubeprop.properties.registry import Property, select
 
 

@@ -7,8 +7,8 @@ deadline, or `STOP`) is over; `Sliced` drives such a run a slice at a time (the 
 paused between its slices; `out_of_time` reads a deadline.
 
 Imports: `collector` (the safe point between two steps) only; `engine.EngineResult` for types
-alone, so `engine` (and every engine) may import it. `engine` keeps `run_sliced`, `Sliced` and
-`SliceGen` among its names.
+alone, so `engine` (and every engine) may import it. `engine` re-exports every name (engines such
+as `around.py` import them from there).
 """
 
 from __future__ import annotations

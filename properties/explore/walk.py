@@ -42,17 +42,14 @@ from kubeprop.properties.explore.engine import (
     EngineStats,
     ExitReason,
     ModelSpec,
-    Sliced,
-    SliceGen,
     check_picklable,
-    out_of_time,
     run_length,
-    run_sliced,
     with_fair_length,
 )
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_within
+from kubeprop.properties.explore.slicing import Sliced, SliceGen, out_of_time, run_sliced
 from kubeprop.properties.explore.workers import ignore_interrupts, started, stop_workers
 from kubeprop.properties.registry import Property, Violation, first_violation
 
