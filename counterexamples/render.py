@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 
 from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
+from kubeprop.counterexamples.failed_requests import failed_requests
 from kubeprop.counterexamples.format_records import Counterexample, length_words
 from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.recorded import PROVENANCE
+from kubeprop.counterexamples.reliance import reliance, reliance_line
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
 from kubeprop.counterexamples.reproduce import reproduce_command
 from kubeprop.counterexamples.steps import StepView, build_steps
@@ -96,7 +98,7 @@ def change_lines(change: Change, limit: int = MAX_FIELDS) -> list[str]:
     return lines
 
 
-def _step_lines(view: StepView, result: ReplayResult, full: bool) -> list[str]:
+def _step_lines(view: StepView, result: ReplayResult, full: bool, failed: tuple[str, ...] = ()) -> list[str]:
     target = result.counterexample.violation.step
     mark = " ✗" if view.index == target and result.verdict == Verdict.REPRODUCES else ""
     if view.action is None:
@@ -119,6 +121,7 @@ def _step_lines(view: StepView, result: ReplayResult, full: bool) -> list[str]:
         body.append(f"caches behind: {view.lag}")
     if view.recorded is not None and view.recorded != view.fingerprint:
         body.append(f"state differs from the recorded one (fingerprint {view.fingerprint}, recorded {view.recorded})")
+    body += list(failed)
     if full:
         body += ["state:"] + ["  " + line for line in state_summary(result.states[view.index])]
     if not body:
@@ -149,6 +152,7 @@ def _violation_lines(result: ReplayResult) -> list[str]:
         for name in result.violation.objects:
             obj = find_object(state, name)
             lines.append(f"    {shown(name)} (no longer stored)" if obj is None else f"    {describe(obj)}")
+    lines.append(f"  {shown(reliance_line(reliance(result.model, result.states[: step + 1], ce.actions)))}")
     return lines
 
 
@@ -156,8 +160,9 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
     """The whole rendering of one replay."""
     path = shown_path or result.file
     lines = [*_header(result, path), ""]
+    failed = failed_requests(result.model, result.states, result.counterexample.actions) if full else {}
     for view in build_steps(result):
-        lines += _step_lines(view, result, full)
+        lines += _step_lines(view, result, full, failed.get(view.index, ()))
     if not result.states:
         lines.append("(not replayed)")
     elif len(result.states) <= result.counterexample.violation.step:

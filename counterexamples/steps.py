@@ -108,7 +108,11 @@ def change_json(change: Change) -> dict[str, Any]:
 
 def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
     """A replay as JSON data: the verdict, why, and every step with its changes."""
+    from kubeprop.counterexamples.failed_requests import failed_requests  # (both use this module)
+    from kubeprop.counterexamples.reliance import reliance, reliance_line
+
     ce = result.counterexample
+    failed = failed_requests(result.model, result.states, ce.actions) if full else {}
     steps = []
     for s in build_steps(result):
         entry: dict[str, Any] = {"index": s.index, "action": None if s.action is None else to_json(s.action),
@@ -117,6 +121,7 @@ def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
                                  "changes": [change_json(c) for c in s.changes], "cacheLag": s.lag}
         if full:
             entry["state"] = state_summary(result.states[s.index])
+            entry["failedRequests"] = list(failed.get(s.index, ()))
         steps.append(entry)
     out: dict[str, Any] = {
         "file": result.file, "verdict": str(result.verdict), "reason": result.reason,
@@ -127,7 +132,9 @@ def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
         "violation": {"step": ce.violation.step, "recorded": ce.violation.message,
                       "now": None if result.violation is None else result.violation.message,
                       "objects": list(ce.violation.objects if result.violation is None
-                                      else result.violation.objects)},
+                                      else result.violation.objects),
+                      "reliesOn": None if result.violation is None else reliance_line(
+                          reliance(result.model, result.states[: ce.violation.step + 1], ce.actions))},
         "driftStep": result.drift_step, "steps": steps,
     }
     shut = result.closure

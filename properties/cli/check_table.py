@@ -18,6 +18,7 @@ import attrs
 from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
 from kubeprop.counterexamples.format_records import length_words
+from kubeprop.counterexamples.reliance import reliance_line, trace_reliance
 from kubeprop.model.scenario.load import stored_only_note
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
 from kubeprop.model.scenario.usage_note import undeclared_usage_note
@@ -116,10 +117,12 @@ def table(run: CheckRun) -> Table:
     model = run.reports[0].model
     vacuous = vacuous_properties(model, run.properties)
     cells = tuple(tuple(_cell(r, p, p.name in vacuous) for r in run.reports) for p in run.properties)
-    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d))
+    findings = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d), explanation=_unshrunk(d),
+                             relies=relies_line(r, d))
                      for r in run.reports for d in r.found if d.upstream is None)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d))
+                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d),
+                             relies=relies_line(r, d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports),
@@ -150,6 +153,12 @@ def _inline(found: Discovery) -> tuple[str, ...]:
     if found.path is not None or found.counterexample is None:
         return ()
     return tuple(str(action) for action in found.trace)
+
+
+def relies_line(report: CheckReport, found: Discovery) -> str:
+    """What the discovery's run relies on besides the control plane (`reliance_line`), computed
+    from its trace (the fair continuation of a convergence counterexample included)."""
+    return reliance_line(trace_reliance(report.model, found.trace))
 
 
 def _unshrunk(found: Discovery) -> tuple[str, ...]:

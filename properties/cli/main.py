@@ -9,6 +9,7 @@ first). No traceback reaches the user unless KUBEPROP_DEBUG=1.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import signal
 import sys
@@ -117,10 +118,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+def _unrecognized(parser: argparse.ArgumentParser, command: str, extras: Sequence[str]) -> None:
+    """Usage error (exit 2) from the subcommand's parser for arguments it does not know, with the
+    close match of each misspelt flag (`--reduction`: did you mean '--no-reduction'?), as `--param`
+    names do (`registry.did_you_mean`). Before, the top-level parser said only
+    `kubeprop: bad input: unrecognized arguments: --reduction`."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    flags = sorted({o for a in sub._actions for o in a.option_strings if o.startswith("--")})
+    hints = []
+    for extra in extras:
+        name = extra.split("=", 1)[0]
+        close = difflib.get_close_matches(name, flags, n=1, cutoff=0.75) if name.startswith("--") else []
+        if close:
+            hints.append(f"{name}: did you mean {close[0]!r}?")
+    sub.error("\n".join([f"unrecognized arguments: {' '.join(extras)}", *hints]))
+
+
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            _unrecognized(parser, args.command, extras)
     except KeyboardInterrupt:
         sys.stderr.write("kubeprop: interrupted\n")
         return ExitCode.INTERRUPTED

@@ -48,6 +48,8 @@ class Finding:
     steps: tuple[str, ...] = ()
     explanation: tuple[str, ...] = ()
     """Lines printed under the violation (an upstream behaviour's summary and citations)."""
+    relies: str = ""
+    """The line saying what the run relies on besides the control plane (`kubeprop.counterexamples.reliance`)."""
 
 
 @attrs.frozen
@@ -110,6 +112,8 @@ def render(table: Table, out: TextIO, timing: bool = True) -> None:
 
 def _finding(f: Finding, out: TextIO) -> None:
     out.write(f"\n{f.engine}: {shown(f.text)}\n")
+    if f.relies:
+        out.write(f"  {shown(f.relies)}\n")
     for line in f.explanation:
         out.write(f"  {line}\n")
     for n, step in enumerate(f.steps, 1):

@@ -1,12 +1,12 @@
-"""Search around the fair run: every run that deviates from the run a user expects at most k times.
+"""Search around the fair run: every run whose deviations from the run a user expects cost at most k.
 
 The fair run (`kubeprop.model.cluster.drive.FairPolicy` with the workload's steps) is what a user
 pictures when they write a scenario: every component reacts in turn, the next workload step
 comes when the cluster is quiet, no fault happens. Bugs usually need only a few departures from
 it — a watch event delivered late, another component acting first, one fault from the scenario's
 budget at the wrong moment. So this engine explores, for k = 0, 1, 2, … `deviations` in turn,
-every run that departs from the fair choice at most k times, and follows the fair policy
-everywhere else:
+every run whose departures from the fair choice cost k in total (each costs 1, a fault injected
+while the control plane is busy 2: below), and follows the fair policy everywhere else:
 
 - a *deviation* at a state is taking any enabled action other than the fair one: another
   component first (which also delays a watch delivery or a reconcile), a `Tick` before the

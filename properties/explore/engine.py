@@ -300,6 +300,8 @@ class EngineStats:
     shrink_bound: int | None = None
     shrink_cut: float | None = None
     narrowed: int = 0
+    actors: int = 0
+    """PCT: the most actors one run gave a priority (the n of its bound; 0 for other engines)."""
 
     @property
     def steps_per_second(self) -> float:

@@ -10,7 +10,9 @@ with probability at least 1 / (n · k^(d−1)) for n threads; independent runs m
 
 Here the threads are the cluster's *actors* (`actor`): each informer watch (component,
 resource), each controller, each scheduler instance, each kubelet, node lifecycle, the user's
-workload, the clock, and each kind of fault on each target. Run i uses depth d = 1 + i mod 3 and
+workload, the clock, and each kind of fault on each target; n is the number of actors a run gives
+a priority (every actor with an enabled action at some step of it: `Outcome.actors`, the largest over
+the runs on the engine's line as `n = … actors`). Run i uses depth d = 1 + i mod 3 and
 draws everything from `random.Random(seed * 1_000_003 + i)`, so a run is the same in every
 process. Three departures from the paper keep runs from stalling in a cluster, where some actors
 never finish: the clock, faults and bad luck (a failing probe, memory pressure) drop to the
@@ -20,8 +22,10 @@ is drawn at random; and an actor whose action changed nothing in the store and i
 (a write refused because its cache is stale) yields, like a work queue's back-off. The guarantee
 therefore holds for orderings among the control plane's actors; faults and time are sampled as in
 the fair run. Safety properties are checked on every
-state; at the end of a run (k = `engine.run_length` steps — `max_depth`, or for odd runs the fair run's
-length and a quarter — or nothing enabled) the cluster quiesces and
+state. A run's k, the steps its change points are drawn among and its length bound, is
+`engine.run_length`: `max_depth`, or for odd runs the fair run's length and a quarter when that is
+longer (`new_run(seed, index, run_length(config, index))`), so the bound above holds with that k. At
+the end of a run (k steps, or nothing enabled) the cluster quiesces and
 the convergence properties are judged where its fair continuations settle.
 """
 
@@ -111,6 +115,9 @@ class Outcome:
     index: int
     trace: tuple[Action, ...]
     violation: Violation | None
+    actors: int = 0
+    """The actors the run's scheduler gave a priority (every actor with an enabled action at some
+    step): the run's n in the bound."""
 
 
 def run_once(model: ClusterModel, start: ClusterState, config: EngineConfig, checker: Checker, judge: Judge,
@@ -129,7 +136,7 @@ def run_steps(model: ClusterModel, start: ClusterState, config: EngineConfig, ch
     state, trace = start, list[Action]()
     for i in range(1, length + 1):
         if out_of_time(deadline):
-            return Outcome(index, tuple(trace), None), len(trace)
+            return Outcome(index, tuple(trace), None, len(scheduler.priorities)), len(trace)
         enabled = [a for a in actions(model, state) if not isinstance(a, Quiesce) and (flt is None or flt(a))]
         if not enabled:
             break
@@ -141,12 +148,12 @@ def run_steps(model: ClusterModel, start: ClusterState, config: EngineConfig, ch
             scheduler.retried(act)
         found = checker.violation(state)
         if found is not None:
-            return Outcome(index, tuple(trace), found), len(trace)
+            return Outcome(index, tuple(trace), found, len(scheduler.priorities)), len(trace)
         yield
     if not judge.convergence or out_of_time(deadline):
-        return Outcome(index, tuple(trace), None), len(trace)
+        return Outcome(index, tuple(trace), None, len(scheduler.priorities)), len(trace)
     violation, tail = attrs.evolve(judge, start=state, deadline=deadline)(())
-    return Outcome(index, (*trace, *tail), violation), len(trace) + len(tail)
+    return Outcome(index, (*trace, *tail), violation, len(scheduler.priorities)), len(trace) + len(tail)
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
@@ -158,14 +165,18 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         checker = Checker(model, config.safety())
         initial = checker.violation(start)
 
+        most = [0]  # the most actors one run gave a priority (the n of the bound)
+
         def run(index: int) -> RunSteps[Outcome]:
-            return run_steps(model, start, config, checker, judge, index, deadline)
+            outcome, steps = yield from run_steps(model, start, config, checker, judge, index, deadline)
+            most[0] = max(most[0], outcome.actors)
+            return outcome, steps
 
         if initial is not None:
             series = Series(0, 0, Outcome(0, (), initial))
         else:
             series = yield from run_series(config, slicer, deadline, total, run)
-        stats = EngineStats(timer.seconds(), series.steps, series.runs, depth=run_length(config, 1))
+        stats = EngineStats(timer.seconds(), series.steps, series.runs, depth=run_length(config, 1), actors=most[0])
         if series.failure is None:
             done = total is not None and series.runs >= total
             return EngineResult("pct", ExitReason.RUNS_DONE if done else ExitReason.TIME_BOUND, stats=stats)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import run
+from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.incremental import Checker
@@ -37,3 +38,17 @@ def test_finds_rs_no_expectations_and_honours_a_run_count() -> None:
     correct = build_model(load_scenario(CATALOGUE / "web.yaml"))
     clean = run_pct(correct, initial_state(correct), config)
     assert (clean.exit_reason, clean.violation, clean.stats.runs) == ("runs-done", None, 20)
+
+
+def test_the_engine_reports_n_the_most_actors_one_run_gave_a_priority() -> None:
+    """Trial 9: the bound 1 / (n · k^(d−1)) could not be checked without n. It is the most actors
+    one run's scheduler gave a priority, each at least every actor that took a step in the run."""
+    model = build_model(load_scenario(CATALOGUE / "web.yaml"))
+    config = EngineConfig(max_depth=30, runs=3, long_runs=False)
+    start = initial_state(model)
+    judge = Judge(model, start, config.safety())
+    outcomes = [run_once(model, start, config, Checker(model, config.safety()), judge, i) for i in range(3)]
+    for outcome in outcomes:
+        assert outcome.actors >= len({actor(a) for a in outcome.trace[:30]}) > 1
+    result = run_pct(model, start, config)
+    assert result.stats.runs == 3 and result.stats.actors == max(o.actors for o in outcomes)

@@ -1,0 +1,207 @@
+"""What a counterexample relies on besides the control plane's own work: the line `kubeprop check`
+prints under each violation and `kubeprop replay` under the violation it replays.
+
+A finding that needs no fault, no misbehaving application and no waiting on the application is the
+control plane's own doing. Otherwise the line names, computed from the trace (never per property):
+
+- the faults and environment choices the run takes (`kubeprop.model.cluster.drive.is_progress`
+  false: the scenario's fault budget, usage changes, memory pressure…), with kind, target and step;
+- the application's behaviour: failing probes by kind and count, containers exiting with an error;
+- model time passing (`Tick`) while the application's own progress was due and did not come
+  (`kubeprop.model.cluster.drive.ENVIRONMENT_TIMED` actions enabled in the state the tick was taken
+  in: an init container that could have finished, a readiness probe that could have passed, a
+  crashed process its supervisor could have restarted). How long an application takes is the
+  environment's choice in the model, faithfully (a real migration can take five minutes), so a
+  deadline that passes while it is still at work may be the application's timing, not a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from kubeprop.counterexamples.steps import FAULTS, lane_of
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.cluster.compose import actions as enabled_actions
+from kubeprop.model.cluster.compose import initial_state, step
+from kubeprop.model.cluster.drive import is_environment_timed, is_progress
+from kubeprop.model.state.actions import Action, Quiesce, Tick, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+__all__ = ["LABEL", "Reliance", "reliance", "reliance_line", "trace_reliance"]
+
+LABEL = "relies on"
+"""The label of the line (`relies on: …`)."""
+SHOWN = 3
+"""Entries of one kind the line names before it says how many more there are."""
+APP = ("ProbeResult", "ContainerExit")
+"""The kubelet's actions that stand for the application's behaviour (a failing one is listed as such)."""
+
+
+@attrs.frozen
+class Reliance:
+    """The parts of the line: faults and environment choices, the application's behaviour, and
+    time waited out on the application (each a phrase, most telling first)."""
+
+    faults: tuple[str, ...] = ()
+    app: tuple[str, ...] = ()
+    waits: tuple[str, ...] = ()
+
+    @property
+    def none(self) -> bool:
+        """True when the run needs nothing but the control plane (and the scenario's workload)."""
+        return not (self.faults or self.app or self.waits)
+
+
+def reliance_line(found: Reliance) -> str:
+    """`relies on: …`, or that the run relies on the control plane alone."""
+    if found.none:
+        return (f"{LABEL}: the control plane alone (no fault, no failing probe or container, "
+                "no time waited out on the application)")
+    parts = [*found.faults, *found.app, *found.waits]
+    if not found.faults:
+        parts.insert(0, "no fault")
+    return f"{LABEL}: " + "; ".join(parts)
+
+
+def trace_reliance(model: ClusterModel, trace: Sequence[Action]) -> Reliance:
+    """`reliance` of a trace from the model's initial state (as `kubeprop check` has it)."""
+    states = [initial_state(model)]
+    for act in trace:
+        states.append(step(model, states[-1], act))
+    return reliance(model, states, trace)
+
+
+def reliance(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action]) -> Reliance:
+    """What the run (`states[k]`: the state after `trace[:k]`, as far as replayed) relies on."""
+    taken = list(trace[: max(len(states) - 1, 0)])
+    return Reliance(_faults(taken), _app(taken), _waits(model, states, taken))
+
+
+def _target(act: Action) -> str:
+    """What an action acts on: a pod's container, a pod, a component, a node, or its fields."""
+    pod, container = getattr(act, "pod", None), getattr(act, "container", None)
+    if isinstance(pod, str) and isinstance(container, str):
+        return f"container {container} of pod {pod}"
+    if isinstance(pod, str):
+        return f"pod {pod}"
+    code = getattr(act, "code", None)
+    for field in ("component", "node", "drained", "claim", "volume"):
+        value = getattr(act, field, None)
+        if isinstance(value, str):
+            return value + (f" ({code})" if isinstance(code, int) else "")
+    text = str(act)
+    return text[text.find("(") + 1: -1] if "(" in text else ""
+
+
+def _faults(trace: Sequence[Action]) -> tuple[str, ...]:
+    """`fault CrashComponent controller-manager at step 40`, one phrase per kind and target."""
+    steps: dict[tuple[str, str, str], list[int]] = {}
+    for index, act in enumerate(trace, 1):
+        if is_progress(act) or isinstance(act, UserStep | Quiesce) or type(act).__name__ in APP:
+            continue
+        label = "fault" if lane_of(act) == FAULTS else "environment"
+        steps.setdefault((label, type(act).__name__, _target(act)), []).append(index)
+    out = []
+    for (label, kind, target), at in steps.items():
+        where = f"at step {at[0]}" if len(at) == 1 else f"{len(at)} times, at steps {_some(map(str, at))}"
+        out.append(f"{label} {kind} {target} {where}".replace("  ", " "))
+    return _capped(out, "other faults")
+
+
+def _app(trace: Sequence[Action]) -> tuple[str, ...]:
+    """`15 failing liveness probes (container shop of pods default/a, default/b)`, and containers
+    exiting with an error."""
+    groups: dict[str, list[Action]] = {}
+    for act in trace:
+        if getattr(act, "success", True) is not False:
+            continue
+        name = type(act).__name__
+        if name == "ProbeResult":
+            groups.setdefault(f"failing {getattr(act, 'probe', '')} probe", []).append(act)
+        elif name == "ContainerExit":
+            groups.setdefault("container exit with an error", []).append(act)
+    out = []
+    for what, acts in groups.items():
+        pods: dict[str, list[str]] = {}
+        for a in acts:
+            pods.setdefault(str(getattr(a, "container", "")), []).append(str(getattr(a, "pod", "")))
+        where = "; ".join(f"container {c} of {_subjects(list(dict.fromkeys(p)))}" for c, p in pods.items())
+        plural = what.replace("probe", "probes").replace("exit ", "exits ") if len(acts) != 1 else what
+        out.append(f"{len(acts)} {plural} ({where})")
+    return tuple(out)
+
+
+def _waits(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action]) -> tuple[str, ...]:
+    """`300 s pass while init container migrate of pod default/x has not finished`: for each piece
+    of the application's progress that was due (enabled) when a `Tick` was taken instead, the
+    seconds that passed so; pieces alike that waited as long are named together."""
+    waited: dict[tuple[str, str], int] = {}
+    for index, act in enumerate(trace):
+        if not isinstance(act, Tick):
+            continue
+        before = states[index]
+        for due in enabled_actions(model, before):
+            if is_environment_timed(due) and is_progress(due):
+                key = _pending(before, due)
+                waited[key] = waited.get(key, 0) + act.seconds
+    together: dict[tuple[str, int], list[str]] = {}
+    for (phrase, subject), seconds in waited.items():
+        together.setdefault((phrase, seconds), []).append(subject)
+    ranked = sorted(together.items(), key=lambda kv: (-kv[0][1], kv[0][0]))
+    out = [f"{seconds} s pass while {phrase.format(_subjects(subjects), has='has' if len(subjects) == 1 else 'have')}"
+           for (phrase, seconds), subjects in ranked]
+    return _capped(out, "other waits", 2)
+
+
+def _pending(state: ClusterState, due: Action) -> tuple[str, str]:
+    """A phrase with `{}` for its subject, and the subject, of progress due and not yet taken."""
+    name = type(due).__name__
+    pod, container = str(getattr(due, "pod", "")), str(getattr(due, "container", ""))
+    if name == "ContainerExit":
+        init = container in _init_containers(state, pod)
+        return ((f"init container {container} of {{}} {{has}} not finished" if init
+                 else f"container {container} of {{}} {{has}} not exited"), pod)
+    if name == "ProbeResult":
+        probe = str(getattr(due, "probe", ""))
+        return f"the {probe} probe of container {container} of {{}} {{has}} not passed", pod
+    if name == "RestartContainer":
+        return f"container {container} of {{}} {{has}} not restarted (its back-off over)", pod
+    if name == "StopGracefully":
+        return "{} {has} not exited on SIGTERM", pod
+    if name == "RestartComponent":
+        return "{} {has} not been restarted", _target(due)
+    if name == "ProvisionVolume":
+        return "the volume of claim {} {has} not been provisioned", _target(due)
+    if name == "DeleteVolume":
+        return "volume {} {has} not been deleted", _target(due)
+    return f"{name} ({{}}) {{has}} not happened", _target(due)
+
+
+def _init_containers(state: ClusterState, pod: str) -> tuple[str, ...]:
+    namespace, _, name = pod.partition("/")
+    obj = state.store.get(ObjectKey("pods", namespace, name))
+    spec = getattr(obj, "spec", None)
+    return tuple(c.name for c in getattr(spec, "init_containers", ()))
+
+
+def _subjects(subjects: list[str]) -> str:
+    """`pod default/a`, `pods default/a, default/b`, `4 pods (default/a, default/b, default/c, …)`."""
+    pods = all("/" in s for s in subjects)
+    if len(subjects) == 1:
+        return f"pod {subjects[0]}" if pods else subjects[0]
+    return f"{'pods ' if pods else ''}{_some(subjects)}"
+
+
+def _some(items: Iterable[str]) -> str:
+    shown = list(items)
+    if len(shown) <= SHOWN:
+        return ", ".join(shown)
+    return ", ".join(shown[:SHOWN]) + f" and {len(shown) - SHOWN} more"
+
+
+def _capped(phrases: list[str], other: str, keep: int = SHOWN) -> tuple[str, ...]:
+    if len(phrases) <= keep + 1:
+        return tuple(phrases)
+    return (*phrases[:keep], f"{len(phrases) - keep} {other}")
