@@ -31,7 +31,8 @@ already exists (later writes append events, they never change it), and compactio
 events no live cache needs, so neither is a conflict between a delivery and a write. The store's
 revision counter, on the other hand, makes every two writes dependent: etcd orders them.
 `tests/model/cluster/test_footprint.py` checks the commutation and enabledness claims on random
-runs of the catalogue scenarios.
+runs of the catalogue scenarios. The universe of actions that persistent sets close over (one
+representative per action kind and target) is `kubeprop.model.cluster.footprint_universe`.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from kubeprop.model.cluster.informers import WATCH_CACHE, components
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
-from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler import component as scheduler_mod
@@ -402,54 +402,9 @@ _RULES.update({kind: _kubelet_write for kind in KUBELET_WRITES})
 _RULES.update({kind: _nodelifecycle for kind in NODELIFECYCLE})
 
 
-
-# --- the universe of actions, for persistent sets ---------------------------------------------
-
-TARGETS = ("node", "component", "controller", "scheduler", "resource")
-"""The fields a footprint (or an action filter of the catalogue) depends on; an action's other
-fields (pod, key, revision…) never change its footprint."""
-
-Key = tuple[Any, ...]
-
-
-def key_of(act: Action) -> Key:
-    """The representative an action belongs to: its kind and its target fields."""
-    return (type(act), *(getattr(act, name, None) for name in TARGETS))
-
-
-class _Wildcard:
-    """Equal to everything: the value of a representative's non-target fields, so that a `Match`
-    on such a field keeps the representative (it stands for every value)."""
-
-    def __eq__(self, other: object) -> bool:
-        return True
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return "*"
-
-
-WILDCARD = _Wildcard()
-
-
-@attrs.frozen
-class Representative:
-    """Every action of one kind and target, enabled now or later, with their common footprint."""
-
-    kind: type[Action]
-    key: Key
-    footprint: Footprint
-
-
-def _stand_in(kind: type[Action], values: dict[str, Any]) -> Action:
-    """An instance of `kind` with the given target fields and `WILDCARD` elsewhere (built without
-    `__init__`, which would validate the fields)."""
-    obj = object.__new__(kind)
-    for field in attrs.fields(kind):  # type: ignore[arg-type]
-        object.__setattr__(obj, field.name, values.get(field.name, WILDCARD))
-    return obj
+def ruled_kinds() -> tuple[type[Any], ...]:
+    """The action kinds with a footprint rule, in the rules' order (any other kind: `EVERYTHING`)."""
+    return tuple(_RULES)
 
 
 def crashable(model: ClusterModel) -> tuple[str, ...]:
@@ -457,50 +412,3 @@ def crashable(model: ClusterModel) -> tuple[str, ...]:
     kubelets, etcd members."""
     return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
             *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
-
-
-def _domains(f: Footprints) -> dict[str, tuple[Any, ...]]:
-    from kubeprop.model.cluster.informers import components
-
-    model = f.model
-    return {"node": tuple(model.nodes), "component": tuple(dict.fromkeys((*components(model), *crashable(model)))),
-            "controller": f.controllers, "scheduler": tuple(model.scheduler_instances)}
-
-
-def representatives(f: Footprints, action_filter: object = None) -> tuple[Representative, ...]:
-    """One representative per known action kind and target of `f.model` — an over-approximation of
-    every action the model can take. An `Allow`/`Match` filter (whose semantics are known) drops
-    the representatives it rejects; any other filter is ignored (the universe stays larger)."""
-    from kubeprop.model.cluster.informers import watched
-
-    domains = _domains(f)
-    keep = action_filter if type(action_filter).__name__ in ("Allow", "Match") else None
-    out: dict[Key, Representative] = {}
-    for kind in _RULES:
-        names = [a.name for a in attrs.fields(kind) if a.name in TARGETS]
-        combos: list[dict[str, Any]] = [{}]
-        for name in names:
-            if name == "resource":
-                combos = [{**c, "resource": r} for c in combos for r in watched(f.model, c.get("component", ""))]
-            elif kind is SyncInformer:  # only a controller whose LISTs RBAC decides can wait for a sync
-                combos = [{**c, name: v} for c in combos for v in blockable(f.model.controllers, f.model.api.users)]
-            else:
-                combos = [{**c, name: v} for c in combos for v in domains[name]]
-        for values in combos:
-            act = _stand_in(kind, values)
-            if keep is not None and not keep(act):  # type: ignore[operator]
-                continue
-            out.setdefault(key_of(act), Representative(kind, key_of(act), f.of_kind(act)))
-    return tuple(out.values())
-
-
-def addon_kinds_possible(model: ClusterModel) -> bool:
-    """True if the model may take an action of a kind without a footprint rule (`EVERYTHING`): the
-    HPA controller, the descheduler, environment rules or changes, maintenance, etcd restores,
-    overload."""
-    from kubeprop.model.descheduler.component import policy
-    from kubeprop.model.state.metrics import rules
-
-    budget = model.budget
-    return (hpa.uses_hpa(model) or policy(model) is not None or bool(rules(model))
-            or any(getattr(budget, k) for k in ("maintenance", "usage_change", "etcd_restore", "overload")))

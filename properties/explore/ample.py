@@ -6,7 +6,7 @@ Verification of Concurrent Systems", LNCS 1032, 1996, ch. 4) when on every path 
 actions outside `T`, each action is independent of every action of `T`. It is computed here as a
 *stubborn set* (Valmari; the same book, §4.3) over a static over-approximation of the actions:
 
-- the **universe** is one *representative* per action kind and target (`footprint.representatives`:
+- the **universe** is one *representative* per action kind and target (`footprint_universe.representatives`:
   a kind and its node, component, controller or scheduler — what footprints depend on); a
   representative stands for every action of that kind and target, enabled now or later;
 - **closure**: starting from the representative of one enabled action, add every representative
@@ -45,14 +45,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from kubeprop.model.cluster.drive import RECOVERIES
-from kubeprop.model.cluster.footprint import (
-    ALL,
-    Footprints,
-    Representative,
-    addon_kinds_possible,
-    key_of,
-    representatives,
-)
+from kubeprop.model.cluster.footprint import ALL, Footprints
+from kubeprop.model.cluster.footprint_universe import Representative, addon_kinds_possible, key_of, representatives
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState

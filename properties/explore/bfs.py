@@ -28,9 +28,10 @@ import attrs
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import ActiveTimer, ExitReason, Limit, Slicer
+from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.fpset import ROOT, StateTable
 from kubeprop.properties.explore.frontier import SpillQueue
+from kubeprop.properties.explore.slicing import ActiveTimer, Limit, Slicer
 from kubeprop.properties.registry import Property, Violation
 
 ActionFilter = Callable[[Action], bool]
@@ -109,7 +110,7 @@ parts within a chunk; one chunk being filled and one being read are whole states
 
 
 def run_to_end(gen: Generator[None, Limit | None, R]) -> R:
-    """Run a sliced search (`engine.Sliced`'s protocol) in one go; its result."""
+    """Run a sliced search (`slicing.Sliced`'s protocol) in one go; its result."""
     next(gen)
     try:
         gen.send(None)
@@ -121,7 +122,7 @@ def run_to_end(gen: Generator[None, Limit | None, R]) -> R:
 
 class Checkpoint:
     """What a search does between two expansions: stop at its time budget, report progress, and
-    pause when its slice is over (`engine.Slicer`); it also counts the seconds the search ran
+    pause when its slice is over (`slicing.Slicer`); it also counts the seconds the search ran
     (not the pauses between slices)."""
 
     def __init__(self, limit: Limit | None, budget_seconds: float | None, progress: Progress | None,
@@ -176,7 +177,7 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
 def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
                  bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
                  visited: Visited = "states") -> Generator[None, Limit | None, SearchResult[S, A]]:
-    """`search` as a sliced run (`engine.Sliced`): it pauses between expansions when its slice
+    """`search` as a sliced run (`slicing.Sliced`): it pauses between expansions when its slice
     (counted in generated states) is over, and returns the `SearchResult`. `stats.seconds` counts
     only the time it ran."""
     clock = Checkpoint((yield), bounds.budget_seconds, progress, progress_every)

@@ -17,7 +17,7 @@ Inside `fewer_collections`:
   collections since the last one have seen `GROWTH` times as many allocations (net of frees) as
   there were objects after it (at least `GROWTH` × `MIN_KEPT`), everything is unfrozen (the
   collector works as usual from then on) and the next `safe_point` — the sliced engines reach one
-  at every step (`engine.Slicer.pause`) — collects in full and freezes again. A full collection
+  at every step (`slicing.Slicer.pause`) — collects in full and freezes again. A full collection
   scans every object, and a search keeps many (FeastFlow's portfolio, 40 a step: 6.2 million at
   150,000 steps, whose full collection took 5 CPU seconds on a busy machine), so they come further
   apart as the search keeps more, as Python's own full collections do. What waits for one is

@@ -12,6 +12,9 @@ which pickle by value.
 One name per bound, everywhere: `max_depth` (actions from the start), `max_states` (distinct
 states kept by an explicit search), `budget_seconds` (wall clock, shrinking included) and `runs`
 (walks, Hypothesis examples).
+
+An engine that a portfolio runs a slice at a time follows the protocol of `slicing.py` (`Limit`,
+`Slicer`, `Sliced`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
-import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,15 @@ from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.collector import safe_point
 from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, check_shrink_steps
+from kubeprop.properties.explore.slicing import STOP as STOP  # (re-exported: engines import the protocol from here)
+from kubeprop.properties.explore.slicing import ActiveTimer as ActiveTimer
+from kubeprop.properties.explore.slicing import Limit as Limit
+from kubeprop.properties.explore.slicing import Sliced as Sliced
+from kubeprop.properties.explore.slicing import SliceGen as SliceGen
+from kubeprop.properties.explore.slicing import Slicer as Slicer
+from kubeprop.properties.explore.slicing import out_of_time as out_of_time
+from kubeprop.properties.explore.slicing import run_sliced as run_sliced
 from kubeprop.properties.registry import Property, select
 
 
@@ -243,11 +252,6 @@ def with_fair_length(model: ClusterModel, start: ClusterState, config: EngineCon
     return attrs.evolve(config, fair_length=len(run.trace))
 
 
-def out_of_time(deadline: float | None) -> bool:
-    """True once `deadline` (a `time.perf_counter()` value, or None for none) has passed."""
-    return deadline is not None and time.perf_counter() >= deadline
-
-
 def process_age() -> float:
     """Seconds since this process started (0.0 where the kernel does not say): what a command's
     budget must count, since the user's clock started before Python imported anything. Linux:
@@ -261,133 +265,6 @@ def process_age() -> float:
         return max(0.0, since_boot - int(after_name[19]) / os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError, IndexError):
         return 0.0
-
-
-class ActiveTimer:
-    """Wall-clock seconds an engine actually ran (paused while a portfolio runs another one)."""
-
-    def __init__(self) -> None:
-        self.began = self.resumed = time.perf_counter()
-        self.spent = 0.0
-        self.running = True
-
-    def pause(self) -> None:
-        if self.running:
-            self.spent += time.perf_counter() - self.resumed
-            self.running = False
-
-    def resume(self) -> None:
-        if not self.running:
-            self.resumed, self.running = time.perf_counter(), True
-
-    def seconds(self) -> float:
-        """Seconds run so far."""
-        return self.spent + (time.perf_counter() - self.resumed if self.running else 0.0)
-
-
-class Limit:
-    """Where a slice of a sliced engine ends: after `steps` more transitions (as the engine counts
-    them), at the `time.perf_counter()` value `until`, or at once (`stop`: the engine returns its
-    result). Counting steps rather than seconds makes a portfolio's turns, and so its result,
-    independent of the machine's speed; `until` enforces the budget."""
-
-    __slots__ = ("base", "last", "steps", "stop", "until")
-
-    def __init__(self, steps: int | None = None, until: float | None = None, stop: bool = False) -> None:
-        self.steps, self.until, self.stop = steps, until, stop
-        self.base = self.last = 0
-
-    def begin(self, taken: int) -> None:
-        """The slice starts with the engine at `taken` steps."""
-        self.base = self.last = taken
-
-    def reached(self, taken: int) -> bool:
-        """True once the slice is over (the engine has taken `taken` steps in all)."""
-        self.last = taken
-        return self.stop or (self.steps is not None and taken - self.base >= self.steps) or out_of_time(self.until)
-
-    @property
-    def used(self) -> int:
-        """Steps taken in this slice as far as the engine reported them (an engine that pauses
-        only between runs may go past `steps`)."""
-        return self.last - self.base
-
-
-STOP = Limit(stop=True)
-"""The slice that asks a sliced engine to stop at once and return its result (how far it got,
-exit reason `time-bound`)."""
-
-SliceGen = Generator[None, "Limit | None", "EngineResult"]
-"""An engine run that can be paused: it first yields to receive its first slice's `Limit` (None:
-run to the end), yields again whenever that is reached to receive the next one, and returns its
-`EngineResult`."""
-
-
-class Slicer:
-    """The engine side of the protocol: `limit = yield from slicer.pause(taken)` wherever the
-    engine may pause, with its step count."""
-
-    def __init__(self, timer: ActiveTimer, limit: Limit | None) -> None:
-        self.timer, self.limit = timer, limit
-        if limit is not None:
-            limit.begin(0)
-
-    @property
-    def stopped(self) -> bool:
-        """True once asked to stop."""
-        return self.limit is not None and self.limit.stop
-
-    def due(self, taken: int) -> bool:
-        """True if the engine should pause now."""
-        return self.limit is not None and self.limit.reached(taken)
-
-    def pause(self, taken: int) -> Generator[None, Limit | None, None]:
-        """Pause (if the slice is over) until the next slice; the timer does not run meanwhile.
-        Between two steps: a full garbage collection that is due runs here (`collector.safe_point`)."""
-        safe_point()
-        if not self.due(taken) or self.stopped:
-            return
-        self.timer.pause()
-        self.limit = yield
-        self.timer.resume()
-        if self.limit is not None:
-            self.limit.begin(taken)
-
-
-class Sliced:
-    """An engine run driven a slice at a time (by the portfolio)."""
-
-    def __init__(self, gen: SliceGen) -> None:
-        self.gen = gen
-        self.result: EngineResult | None = None
-        next(gen)
-
-    def run(self, limit: Limit | None) -> EngineResult | None:
-        """Run one slice (None: to the end); the result once the engine has finished, else None."""
-        if self.result is None:
-            try:
-                self.gen.send(limit)
-            except StopIteration as stop:
-                self.result = stop.value
-        return self.result
-
-    def stop(self) -> EngineResult:
-        """Stop the run now and return its result (`time-bound` unless it had finished)."""
-        found = self.run(STOP)
-        while found is None:  # an engine between two slices takes one more turn to see STOP
-            found = self.run(STOP)
-        return found
-
-    def close(self) -> None:
-        """Abandon the run (closes the generator)."""
-        self.gen.close()
-
-
-def run_sliced(gen: SliceGen) -> EngineResult:
-    """Run a sliced engine to its end in one go."""
-    result = Sliced(gen).run(None)
-    assert result is not None
-    return result
 
 
 @attrs.frozen

@@ -42,8 +42,9 @@ from kubeprop.model.cluster.incremental import Near, memoised
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Node, _Search
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, out_of_time
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.slicing import out_of_time
 from kubeprop.properties.registry import Violation
 
 NAME = "expected"

@@ -59,8 +59,9 @@ import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.discoveries import Unfinished
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Limit, Sliced, out_of_time
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason
 from kubeprop.properties.explore.progress import Reporter
+from kubeprop.properties.explore.slicing import Limit, Sliced, out_of_time
 from kubeprop.properties.explore.workers import ignore_interrupts, started, stop_workers
 
 if TYPE_CHECKING:

@@ -29,7 +29,8 @@ Bounds are checked between levels (`max_depth` exactly; `max_states` when a leve
 count may overshoot by up to one level); `budget_seconds` also stops a worker inside a level,
 expanding or checking it (states past the deadline are counted as reached, not checked). One
 worker runs in this process; more run in forked processes (spawned where fork is unavailable,
-which needs a picklable system).
+which needs a picklable system). The bytes that travel between workers (frontier chunks, batches
+of states, queries) are made and read by `parallel_wire.py`.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ import attrs
 from kubeprop.properties.explore.bfs import Bounds, SearchStats, replay
 from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.fpset import FingerprintSet
+from kubeprop.properties.explore.parallel_wire import (
+    frontier_chunks,
+    pack_states,
+    read_chunk,
+    read_ints,
+    read_query,
+    unpack_states,
+)
 
 __all__ = ["Exit", "ExplicitSystem", "LevelReport", "ParallelResult", "WorkerError", "explore", "path_of", "replay"]
 
@@ -154,7 +163,7 @@ class _Worker(Generic[S]):
         fp = self.system.fingerprint(start)
         if (fp >> _SHARD_SHIFT) % self.count == self.me:
             self.seen.add(fp)
-            self.frontier = _chunks([ROOT_KEY], [start])
+            self.frontier = frontier_chunks([ROOT_KEY], [start])
 
     def level(self, deadline: float | None, max_rss: int | None) -> LevelReport:
         """Expand the frontier into the next level (module docstring, steps 1–3), stopping early
@@ -163,13 +172,13 @@ class _Worker(Generic[S]):
         fvals = {o: list(foreign[o].values()) for o in self.peers}
         asked = self._exchange({o: pickle.dumps((array("q", foreign[o]).tobytes(), [k for k, _ in fvals[o]]),
                                                 protocol=5) for o in self.peers})
-        queries = {s: _query(blob) for s, blob in asked.items()}
+        queries = {s: read_query(blob) for s, blob in asked.items()}
         pending, needs = self._arbitrate(local, queries)
         wanted = self._exchange({s: array("q", needs[s]).tobytes() for s in self.peers})
-        supplied = self._exchange({o: _pack_states([fvals[o][p][1] for p in _ints(wanted[o])]) for o in self.peers})
+        supplied = self._exchange({o: pack_states([fvals[o][p][1] for p in read_ints(wanted[o])]) for o in self.peers})
         for s, blob in supplied.items():
             fps = queries[s][0]
-            for pos, state in zip(needs[s], _unpack_states(blob), strict=True):
+            for pos, state in zip(needs[s], unpack_states(blob), strict=True):
                 local[fps[pos]] = [pending[fps[pos]], state]
         ordered = sorted(local.values(), key=itemgetter(0))
         del local
@@ -178,7 +187,7 @@ class _Worker(Generic[S]):
         violation, cut = self._check(ordered, deadline)
         stopped = stopped or cut
         if stopped is None:
-            self.frontier = _chunks([k for k, _ in ordered], [state for _, state in ordered])
+            self.frontier = frontier_chunks([k for k, _ in ordered], [state for _, state in ordered])
         return LevelReport(generated, len(ordered), violation, stopped, self.seen.nbytes, _peak_rss())
 
     def _expand(self, deadline: float | None, max_rss: int | None
@@ -190,7 +199,7 @@ class _Worker(Generic[S]):
         generated, stopped = 0, None
         chunks, self.frontier = self.frontier[::-1], []
         while chunks and stopped is None:
-            keys, states = _unchunk(chunks.pop())
+            keys, states = read_chunk(chunks.pop())
             stopped = _stop(deadline, max_rss)
             for key, state in zip(keys, states, strict=True) if stopped is None else ():
                 base = key << IDX_BITS
@@ -267,28 +276,8 @@ class _Worker(Generic[S]):
         return got
 
 
-def _ints(blob: bytes) -> array[int]:
-    out = array("q")
-    out.frombytes(blob)
-    return out
-
-
-CHUNK = 1024
-"""States per pickled frontier chunk (pickle shares the sub-tuples states of one chunk have in
-common, so a chunk takes a fraction of the memory of its states as objects)."""
 CHECKS_BETWEEN_CLOCK_READS = 256
 """States checked between two reads of the clock against the budget's deadline."""
-
-
-def _chunks(keys: list[int], states: list[Any]) -> list[bytes]:
-    """A level as pickled chunks of (keys, states)."""
-    return [pickle.dumps((keys[i:i + CHUNK], _pack_states(states[i:i + CHUNK])), protocol=5)
-            for i in range(0, len(keys), CHUNK)]
-
-
-def _unchunk(blob: bytes) -> tuple[list[int], list[Any]]:
-    keys, states = pickle.loads(blob)
-    return keys, _unpack_states(states)
 
 
 def _current_rss() -> int:
@@ -306,28 +295,6 @@ def _stop(deadline: float | None, max_rss: int | None) -> StopReason | None:
     if max_rss is not None and _current_rss() > max_rss:
         return "memory"
     return None
-
-
-def _pack_states(states: list[Any]) -> bytes:
-    """Pickle a batch of states. States of one named-tuple type travel as plain tuples (the
-    pickler then runs no Python code per state) and are rebuilt with `tuple.__new__`."""
-    kind = type(states[0]) if states else tuple
-    if issubclass(kind, tuple) and kind is not tuple and all(type(x) is kind for x in states):
-        return pickle.dumps((kind, [tuple(x) for x in states]), protocol=5)
-    return pickle.dumps((None, states), protocol=5)
-
-
-def _unpack_states(blob: bytes) -> list[Any]:
-    kind, states = pickle.loads(blob)
-    if kind is None:
-        return list(states)
-    new = tuple.__new__
-    return [new(kind, x) for x in states]
-
-
-def _query(blob: bytes) -> tuple[array[int], list[int]]:
-    fps, keys = pickle.loads(blob)
-    return _ints(fps), keys
 
 
 def path_of(key: int) -> tuple[int, ...]:

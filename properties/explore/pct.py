@@ -42,21 +42,11 @@ from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action, Quiesce, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import (
-    ActiveTimer,
-    EngineConfig,
-    EngineResult,
-    EngineStats,
-    ExitReason,
-    Sliced,
-    SliceGen,
-    out_of_time,
-    run_length,
-    run_sliced,
-)
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, run_length
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_within
+from kubeprop.properties.explore.slicing import ActiveTimer, Sliced, SliceGen, out_of_time, run_sliced
 from kubeprop.properties.registry import Violation
 
 DEFAULT_RUNS = 2000

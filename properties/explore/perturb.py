@@ -46,22 +46,12 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Found, _Node, _Search, report_found
-from kubeprop.properties.explore.engine import (
-    ActiveTimer,
-    EngineConfig,
-    EngineResult,
-    EngineStats,
-    ExitReason,
-    Limit,
-    Sliced,
-    SliceGen,
-    Slicer,
-    run_sliced,
-)
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.expected import share
 from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.perturb_placements import Perturbation, _Candidate, _Perturb, _Run
+from kubeprop.properties.explore.slicing import ActiveTimer, Limit, Sliced, SliceGen, Slicer, run_sliced
 from kubeprop.properties.explore.slow import Slow
 
 __all__ = ["USER", "Delay", "HeldPolicy", "Hold", "Perturbation", "run_perturb", "sliced_perturb"]
@@ -140,7 +130,7 @@ def _merge(perturb: _Perturb, trail: _Trail, node: _Node, state: ClusterState) -
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    """The search as a sliced engine (see `engine.Sliced`)."""
+    """The search as a sliced engine (see `slicing.Sliced`)."""
     limit = yield
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)

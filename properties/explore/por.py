@@ -59,10 +59,11 @@ from kubeprop.properties.explore.bfs import (
     SearchStats,
     run_to_end,
 )
-from kubeprop.properties.explore.engine import ExitReason, Limit
+from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.fpset import ROOT, StateTable
 from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.slicing import Limit
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T", bound=Hashable)
@@ -80,7 +81,7 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
                       convergence: Iterable[Property] = (), visit: Callable[[ClusterState], None] | None = None,
                       sleep_sets: bool = True, ample_sets: bool = True) -> Generator[None, Limit | None, Report]:
     """Breadth-first search with sleep sets and ample sets (each can be turned off), as a sliced
-    run (`engine.Sliced`); the same checks, bounds and report as `bfs.bfs_steps`. Visited states
+    run (`slicing.Sliced`); the same checks, bounds and report as `bfs.bfs_steps`. Visited states
     are kept as in-process hashes in a `fpset.StateTable` (see `bfs.search` for the collision
     risk), with each one's sleep set and depth in flat arrays; `visit` is called on each state
     when it is first reached (tests compare the reached states with a full search)."""

@@ -46,16 +46,9 @@ import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.discoveries import Unfinished
-from kubeprop.properties.explore.engine import (
-    EngineConfig,
-    EngineResult,
-    EngineStats,
-    ExitReason,
-    Sliced,
-    out_of_time,
-    sliced_bfs,
-)
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, sliced_bfs
 from kubeprop.properties.explore.lanes import Lane, LaneReport, assign, lane_count, run_lanes
+from kubeprop.properties.explore.slicing import Sliced, out_of_time
 
 TURN = 60
 """Steps (transitions, as each engine counts them) of one turn per unit of weight."""

@@ -3,7 +3,7 @@ in this process (`walk`).
 
 Both engines do run 0, 1, 2, … from the same start state, each run a function of its index (and
 the seed), until one run fails, the run count is done, the budget is spent or the portfolio stops
-the engine; both pause when a slice is over (`engine.Slicer`) — within a run as well as between
+the engine; both pause when a slice is over (`slicing.Slicer`) — within a run as well as between
 runs, so that a member of the portfolio keeps to its turns (a run is up to the fair run's length and
 a quarter: on FeastFlow one run went 600 steps past a turn of 60–120, a third of the portfolio's
 first round) — and fit the run length to the fair run first (`engine.with_fair_length`). What a
@@ -19,7 +19,8 @@ import attrs
 
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import ActiveTimer, EngineConfig, Limit, Slicer, out_of_time, with_fair_length
+from kubeprop.properties.explore.engine import EngineConfig, with_fair_length
+from kubeprop.properties.explore.slicing import ActiveTimer, Limit, Slicer, out_of_time
 from kubeprop.properties.registry import Violation
 
 

@@ -37,21 +37,10 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.discoveries import Unfinished
-from kubeprop.properties.explore.engine import (
-    ActionFilter,
-    ActiveTimer,
-    EngineConfig,
-    EngineResult,
-    EngineStats,
-    ExitReason,
-    Sliced,
-    SliceGen,
-    Slicer,
-    out_of_time,
-    run_sliced,
-)
+from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink import Judge, shrink_within
+from kubeprop.properties.explore.slicing import ActiveTimer, Sliced, SliceGen, Slicer, out_of_time, run_sliced
 from kubeprop.properties.registry import Property, Violation
 
 CI_PROFILE = "kubeprop-ci"
@@ -250,7 +239,7 @@ def _batches(config: EngineConfig, slicer: Slicer) -> Iterator[tuple[int, int]]:
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    """The engine as a sliced run (`engine.Sliced`): it yields between batches."""
+    """The engine as a sliced run (`slicing.Sliced`): it yields between batches."""
     limit = yield
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)

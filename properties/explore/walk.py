@@ -42,17 +42,14 @@ from kubeprop.properties.explore.engine import (
     EngineStats,
     ExitReason,
     ModelSpec,
-    Sliced,
-    SliceGen,
     check_picklable,
-    out_of_time,
     run_length,
-    run_sliced,
     with_fair_length,
 )
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_within
+from kubeprop.properties.explore.slicing import Sliced, SliceGen, out_of_time, run_sliced
 from kubeprop.properties.explore.workers import ignore_interrupts, started, stop_workers
 from kubeprop.properties.registry import Property, Violation, first_violation
 
@@ -291,7 +288,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
 
 
 def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:
-    """Walks in this process as a sliced run (`engine.Sliced`): it yields between two steps of a walk."""
+    """Walks in this process as a sliced run (`slicing.Sliced`): it yields between two steps of a walk."""
     slicer, deadline, config = yield from begin_series(model, start, config)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     total = config.run_count(DEFAULT_RUNS)

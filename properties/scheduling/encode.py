@@ -28,6 +28,9 @@ names Kubernetes things: a pod that must be placed, a node's cpu, a spread const
 that is down (what-ifs). Terms are emitted as SMT-LIB text and parsed once
 (`z3.Solver.from_string`): per-term Python calls dominate build time at scale
 (docs/scheduling.md has the measurements).
+
+The records (`Problem`, `Encoding`, `Track`, `Domain`, `EncodingTooLarge`) are defined in
+`kubeprop.properties.scheduling.encode_records` and re-exported here.
 """
 
 from __future__ import annotations
@@ -35,10 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-import attrs
-
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.affinity import AffinityTerm
 from kubeprop.model.scheduler.decide import NodeInfo, pod_key
 from kubeprop.model.scheduler.filters import find_untolerated_taint, host_ports
@@ -46,6 +46,7 @@ from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
 from kubeprop.properties.scheduling.affinity_order import matching, ordered_affinity, ordered_pods
+from kubeprop.properties.scheduling.encode_records import Domain, Encoding, EncodingTooLarge, Problem, Track
 from kubeprop.properties.scheduling.spread_order import (
     declare_order,
     final_counts_exact,
@@ -58,83 +59,6 @@ __all__ = ["STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem"
 
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts")
 REASON_AFFINITY_KEY = "node(s) didn't match pod affinity rules (missing topology key)"
-
-
-class EncodingTooLarge(RuntimeError):
-    """Building the encoding would take more work than its budget allows (`encode(max_work=...)`)."""
-
-    def __init__(self, work: int, budget: int) -> None:
-        super().__init__(f"the encoding needs more than {budget:,} units of work (at least {work:,} counted)")
-        self.work, self.budget = work, budget
-
-
-@attrs.frozen
-class Problem:
-    """Bound pods stay on `nodes` (their NodeInfos); `pending` pods are to be placed.
-
-    `volumes` holds, by pending pod key, the nodes VolumeBinding refuses the pod (node name →
-    reason): a static filter like the others, but one that reads claims, volumes and StorageClasses
-    besides the pod and the node, so the caller computes it (with the model's own plug-in,
-    `kubeprop.model.scheduler.volumebinding`, as the other static filters are) and hands it in."""
-
-    nodes: tuple[NodeInfo, ...]
-    pending: tuple[Pod, ...]
-    volumes: FrozenMap[str, FrozenMap[str, str]] = EMPTY
-
-
-@attrs.frozen
-class Domain:
-    """A topology domain (`key`=`value`, on `nodes`) that a spread constraint counts, holding
-    `count` matching bound pods, although no pending pod the constraint counts can go there (a
-    drained node's zone, say: the explanation says why it still counts)."""
-
-    key: str
-    value: str
-    nodes: tuple[int, ...]
-    count: int
-    policies: str
-
-
-@attrs.frozen
-class Track:
-    """What a tracking literal stands for: kind is place | resource | spread | anti | existing-anti |
-    affinity | ports | down; `pods` / `nodes` index the problem; `detail` a resource name or a
-    rendered constraint; `closed` the domains of a spread constraint no pod can enter."""
-
-    kind: str
-    pods: tuple[int, ...] = ()
-    nodes: tuple[int, ...] = ()
-    detail: str = ""
-    closed: tuple[Domain, ...] = ()
-
-
-@attrs.define
-class Encoding:
-    """The SMT-LIB text of a problem plus what its names mean."""
-
-    problem: Problem
-    candidates: list[list[int]]
-    excluded: dict[tuple[int, int], str]
-    tracks: dict[str, Track]
-    lines: list[str] = attrs.field(factory=list)
-    cand_sets: list[frozenset[int]] = attrs.field(factory=list)
-    max_work: int | None = None
-    work: int = 0
-    """Units of work spent so far: one per (pod, node) pair considered and per term emitted."""
-
-    def spend(self, units: int) -> None:
-        """Count `units` of work; EncodingTooLarge once past `max_work`."""
-        self.work += units
-        if self.max_work is not None and self.work > self.max_work:
-            raise EncodingTooLarge(self.work, self.max_work)
-
-    def var(self, i: int, j: int) -> str:
-        """The SMT name of "pending pod i is placed on node j"."""
-        return f"x{i}_{j}"
-
-    def text(self) -> str:
-        """The whole problem as SMT-LIB."""
-        return "\n".join(self.lines)
 
 
 def _plain_pod(pod: Pod) -> bool:

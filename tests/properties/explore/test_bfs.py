@@ -67,7 +67,7 @@ def test_a_sliced_search_pauses_resumes_and_stops() -> None:
     """The checkpoint between expansions: a search run a few states at a time gives the result of
     the unsliced one, and the STOP slice ends it at once with what it had (time-bound)."""
     from kubeprop.properties.explore.bfs import search_steps
-    from kubeprop.properties.explore.engine import STOP, Limit
+    from kubeprop.properties.explore.slicing import STOP, Limit
 
     def check(s: tuple[int, int]) -> str | None:
         return "hit" if s == (4, 5) else None

@@ -14,10 +14,11 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.explore.around import sliced_around_fair, sliced_fault_injection
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, Sliced, with_fair_length
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason, with_fair_length
 from kubeprop.properties.explore.expected import NAME, compute
 from kubeprop.properties.explore.perturb import sliced_perturb
 from kubeprop.properties.explore.portfolio import run_portfolio
+from kubeprop.properties.explore.slicing import Sliced
 
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
 

@@ -12,8 +12,9 @@ from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Deliver
 from kubeprop.properties.explore.around import _Node, _Search, run_around_fair
-from kubeprop.properties.explore.engine import EngineConfig, Limit
+from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.pct import sliced_pct
+from kubeprop.properties.explore.slicing import Limit
 from kubeprop.properties.explore.walk import sliced_walks
 
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"

@@ -19,8 +19,9 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashDuringReconcile
 from kubeprop.model.state.cluster import ClusterModel
-from kubeprop.properties.explore.engine import EngineConfig, Limit
+from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.perturb import run_perturb, sliced_perturb
+from kubeprop.properties.explore.slicing import Limit
 from kubeprop.properties.modules import scenario_properties
 from kubeprop.properties.registry import select
 

@@ -1,0 +1,94 @@
+"""The records of a scheduling problem and of its Z3 encoding: the `Problem` (a scheduler snapshot
+and the pods to place), the `Encoding` that `kubeprop.properties.scheduling.encode.encode` builds
+(its SMT-LIB text, the candidate nodes and static verdicts, its work budget), the `Track` each
+tracking literal stands for and the `Domain` an explanation names, and `EncodingTooLarge`.
+
+Imports: `kubeprop.model` only (no module of this package), so every module of the package — the
+encoder, the ordering helpers, the solver, the explanations — may import it. `encode` re-exports
+every name, the place the rest of kubeprop imports them from.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scheduler.decide import NodeInfo
+
+
+class EncodingTooLarge(RuntimeError):
+    """Building the encoding would take more work than its budget allows (`encode(max_work=...)`)."""
+
+    def __init__(self, work: int, budget: int) -> None:
+        super().__init__(f"the encoding needs more than {budget:,} units of work (at least {work:,} counted)")
+        self.work, self.budget = work, budget
+
+
+@attrs.frozen
+class Problem:
+    """Bound pods stay on `nodes` (their NodeInfos); `pending` pods are to be placed.
+
+    `volumes` holds, by pending pod key, the nodes VolumeBinding refuses the pod (node name →
+    reason): a static filter like the others, but one that reads claims, volumes and StorageClasses
+    besides the pod and the node, so the caller computes it (with the model's own plug-in,
+    `kubeprop.model.scheduler.volumebinding`, as the other static filters are) and hands it in."""
+
+    nodes: tuple[NodeInfo, ...]
+    pending: tuple[Pod, ...]
+    volumes: FrozenMap[str, FrozenMap[str, str]] = EMPTY
+
+
+@attrs.frozen
+class Domain:
+    """A topology domain (`key`=`value`, on `nodes`) that a spread constraint counts, holding
+    `count` matching bound pods, although no pending pod the constraint counts can go there (a
+    drained node's zone, say: the explanation says why it still counts)."""
+
+    key: str
+    value: str
+    nodes: tuple[int, ...]
+    count: int
+    policies: str
+
+
+@attrs.frozen
+class Track:
+    """What a tracking literal stands for: kind is place | resource | spread | anti | existing-anti |
+    affinity | ports | down; `pods` / `nodes` index the problem; `detail` a resource name or a
+    rendered constraint; `closed` the domains of a spread constraint no pod can enter."""
+
+    kind: str
+    pods: tuple[int, ...] = ()
+    nodes: tuple[int, ...] = ()
+    detail: str = ""
+    closed: tuple[Domain, ...] = ()
+
+
+@attrs.define
+class Encoding:
+    """The SMT-LIB text of a problem plus what its names mean."""
+
+    problem: Problem
+    candidates: list[list[int]]
+    excluded: dict[tuple[int, int], str]
+    tracks: dict[str, Track]
+    lines: list[str] = attrs.field(factory=list)
+    cand_sets: list[frozenset[int]] = attrs.field(factory=list)
+    max_work: int | None = None
+    work: int = 0
+    """Units of work spent so far: one per (pod, node) pair considered and per term emitted."""
+
+    def spend(self, units: int) -> None:
+        """Count `units` of work; EncodingTooLarge once past `max_work`."""
+        self.work += units
+        if self.max_work is not None and self.work > self.max_work:
+            raise EncodingTooLarge(self.work, self.max_work)
+
+    def var(self, i: int, j: int) -> str:
+        """The SMT name of "pending pod i is placed on node j"."""
+        return f"x{i}_{j}"
+
+    def text(self) -> str:
+        """The whole problem as SMT-LIB."""
+        return "\n".join(self.lines)
