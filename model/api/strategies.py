@@ -8,7 +8,7 @@ values (and some deliberately invalid ones). The shapes follow the upstream vali
 
 Installed kubeprop registers the strategies for its own value types with Hypothesis, as
 Hypothesis' extension docs describe (an entry point in the `hypothesis` group, run when Hypothesis
-is imported): `st.from_type(Quantity)` and `st.from_type(LabelSelector)` — and `@given` with a
+is imported: `kubeprop.model.api.hypothesis_entry`): `st.from_type(Quantity)` and `st.from_type(LabelSelector)` — and `@given` with a
 type-annotated argument, `st.builds` of a class with such a field — draw valid values.
 """
 
@@ -150,6 +150,7 @@ def quantities() -> st.SearchStrategy[Quantity]:
 
 def register_type_strategies() -> None:
     """Register `quantities()` for `Quantity` and `label_selectors()` for `LabelSelector` with
-    `st.register_type_strategy` (the `hypothesis` entry point of kubeprop's pyproject.toml)."""
+    `st.register_type_strategy`, at once (the `hypothesis` entry point of kubeprop's pyproject.toml is
+    `kubeprop.model.api.hypothesis_entry`, which registers the same strategies lazily)."""
     st.register_type_strategy(Quantity, quantities())
     st.register_type_strategy(LabelSelector, label_selectors())
