@@ -26,7 +26,8 @@ from kubeprop.model.api.strategies import label_selectors, quantities
 from hypothesis import strategies as st
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import LabelSelector
-print((repr(st.from_type(Quantity)), repr(st.from_type(LabelSelector))) == (repr(quantities()), repr(label_selectors())))
+found = (repr(st.from_type(Quantity)), repr(st.from_type(LabelSelector)))
+print(found == (repr(quantities()), repr(label_selectors())))
 """
 
 
