@@ -9,7 +9,8 @@ values (and some deliberately invalid ones). The shapes follow the upstream vali
 Installed kubeprop registers the strategies for its own value types with Hypothesis, as
 Hypothesis' extension docs describe (an entry point in the `hypothesis` group, run when Hypothesis
 is imported: `kubeprop.model.api.hypothesis_entry`): `st.from_type(Quantity)` and
-`st.from_type(LabelSelector)` — and `@given` with a type-annotated argument, `st.builds` of a class with such a field — draw valid values.
+`st.from_type(LabelSelector)` — and `@given` with a type-annotated argument, `st.builds` of a
+class with such a field — draw valid values.
 """
 
 from __future__ import annotations
