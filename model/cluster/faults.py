@@ -132,12 +132,17 @@ def node_faults(model: ClusterModel, state: ClusterState, node: str) -> Iterator
             yield CrashContainer(node, pod, container)
 
 
+def crashable(model: ClusterModel) -> tuple[str, ...]:
+    """The processes that can crash (`crash_faults`): schedulers, the controller manager, kubelets,
+    etcd members."""
+    return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+            *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
+
+
 def crash_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Crash or restart each process (schedulers, the controller manager, kubelets, etcd
     members): they read what is down and the budget."""
-    crashable = (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
-                 *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
-    for component in crashable:
+    for component in crashable(model):
         if f"node/{component.removeprefix('kubelet/')}" in state.down:
             continue
         if component in state.down:

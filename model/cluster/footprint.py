@@ -47,6 +47,7 @@ from kubeprop.model.cluster.actors import KUBELET_LOCAL, KUBELET_WRITES, NODELIF
 from kubeprop.model.cluster.actors import USER as USER  # (re-exported: the documented import paths)
 from kubeprop.model.cluster.actors import actor as actor
 from kubeprop.model.cluster.actors import component_of as component_of
+from kubeprop.model.cluster.faults import crashable as crashable  # (re-exported for footprint_universe)
 from kubeprop.model.cluster.informers import WATCH_CACHE, components
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
@@ -407,8 +408,3 @@ def ruled_kinds() -> tuple[type[Any], ...]:
     return tuple(_RULES)
 
 
-def crashable(model: ClusterModel) -> tuple[str, ...]:
-    """The processes that can crash (`faults.crash_faults`): schedulers, the controller manager,
-    kubelets, etcd members."""
-    return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
-            *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
