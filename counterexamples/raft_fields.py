@@ -16,7 +16,7 @@ from kubeprop.model.raft.state import CommitRule, Quorum, RaftAction, RaftConfig
 __all__ = ["action_problems", "config_problems", "tuples"]
 
 _WHOLE = ("servers", "max_term", "max_log", "max_copies", "max_down", "reads", "serial_reads")
-_FLAGS = ("lose", "batch", "restarts", "partitions", "history")
+_FLAGS = ("lose", "batch", "restarts", "partitions", "history", "pre_vote", "check_quorum")
 _CHOICES: dict[str, tuple[str, ...]] = {"quorum": get_args(Quorum), "read_path": get_args(ReadPath),
                                         "commit_rule": get_args(CommitRule)}
 _OP_KINDS = ("put", "cas")

@@ -42,7 +42,15 @@ from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftAction, RaftConfig, RaftState, describe
+from kubeprop.model.raft.state import (
+    LIBRARY_DEFAULTS,
+    RAFT_VARIANTS,
+    ROLE_NAMES,
+    RaftAction,
+    RaftConfig,
+    RaftState,
+    describe,
+)
 from kubeprop.model.raft.system import RaftConfigError, actions, initial_state, step, validate
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
 from kubeprop.properties.registry import Violation
@@ -151,7 +159,8 @@ def _config(params: dict[str, Any]) -> RaftConfig:
     unknown = sorted(set(params) - known)
     if unknown:
         raise RaftConfigError(f"unknown field {unknown[0]!r}; valid: {', '.join(sorted(known))}")
-    values = {k: tuples(v) for k, v in params.items()}
+    # A file written before the election options existed ran the raft library's defaults.
+    values = {**LIBRARY_DEFAULTS, **{k: tuples(v) for k, v in params.items()}}
     if "ops" in values:
         values["ops"] = tuple(Op(*op) for op in values["ops"])
     if "initially_down" in values:

@@ -39,6 +39,7 @@ from kubeprop.model.raft.rules import Draft
 from kubeprop.model.raft.state import (
     AE,
     AER,
+    ETCD_3_4,
     HB,
     HBR,
     LEADER,
@@ -131,7 +132,9 @@ def _sequence(ordered: list[RealOp], ranges: dict[str, tuple[int, int]]) -> list
 
 def configure(history: RealHistory, order: tuple[str, ...]) -> RaftConfig:
     """The model configuration for the history: its effective writes as ops, its read counts,
-    crashes and partitions enabled as the faults need, bounds large enough for one run."""
+    crashes and partitions enabled as the faults need, bounds large enough for one run, and the
+    election options of the etcd that recorded it (`ETCD_3_4`: the packaged 3.4, pre-vote off,
+    CheckQuorum on)."""
     by_ref = {o.ref: o for o in history.ops}
     ops = [by_ref[r] for r in order]
     writes = tuple(o.op for o in ops if o.op.kind != "read")
@@ -142,7 +145,7 @@ def configure(history: RealHistory, order: tuple[str, ...]) -> RaftConfig:
         ops=writes, max_term=terms, max_log=len(writes) + terms + 1, history=True,
         reads=sum(o.op.mode == "linearizable" for o in ops),
         serial_reads=sum(o.op.mode == "serializable" for o in ops),
-        max_down=history.members - 1 if "kill" in kinds else 0, partitions="isolate" in kinds)
+        max_down=history.members - 1 if "kill" in kinds else 0, partitions="isolate" in kinds, **ETCD_3_4)
 
 
 class _Builder:
@@ -435,7 +438,7 @@ def validate(history: RealHistory, checked: HistoryCheck) -> TraceValidation:
     real = tuple(history.lines())
     if not checked.serializable_ok:
         return TraceValidation(False, "the history is not linearizable: no order to map",
-                               RaftConfig(servers=history.members), (), real)
+                               RaftConfig(servers=history.members, **ETCD_3_4), (), real)
     config = configure(history, checked.full_order)
     try:
         builder = _Builder(config, history, checked.full_order)

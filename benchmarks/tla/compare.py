@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RaftConfig
+from kubeprop.model.raft.state import LIBRARY_DEFAULTS, RaftConfig
 from kubeprop.properties.explore.raft import explore
 from kubeprop.properties.raft import select_checks
 
@@ -80,7 +80,8 @@ def run_kubeprop(args: argparse.Namespace, bound: Bound) -> Row:
     max_term, max_log, max_msgs = bound
     config = RaftConfig(servers=args.servers, max_term=max_term, max_log=max_log,
                         ops=tuple(Op("put", "k", f"v{i}") for i in range(1, args.values + 1)),
-                        max_copies=1, max_msgs=max_msgs, lose=True, batch=False)
+                        max_copies=1, max_msgs=max_msgs, lose=True, batch=False,
+                        **LIBRARY_DEFAULTS)  # Raft.tla has neither pre-vote nor CheckQuorum
     checks = select_checks(["ElectionSafety", "StateMachineSafety"])
     began = time.perf_counter()
     run = explore(config, checks, workers=args.kubeprop_workers)

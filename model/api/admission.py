@@ -14,6 +14,7 @@ from typing import Literal
 
 import attrs
 
+from kubeprop.model.api import admission_serviceaccount as service_account
 from kubeprop.model.api.defaults import default_toleration_seconds
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -348,7 +349,11 @@ DEFAULT_STORAGE_CLASS = default_storage_class_plugin(cluster_storage_class("zona
 STORAGE_OBJECT_IN_USE_PROTECTION = AdmissionPlugin("StorageObjectInUseProtection",
                                                    mutate=_storage_object_in_use_protection)
 
-DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, DEFAULT_STORAGE_CLASS,
+SERVICE_ACCOUNT = AdmissionPlugin(service_account.NAME, validate=service_account.validate)
+"""ServiceAccount (`kubeprop.model.api.admission_serviceaccount`): refuses a pod whose
+ServiceAccount (`default` when it names none) does not exist."""
+
+DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, SERVICE_ACCOUNT, DEFAULT_STORAGE_CLASS,
                                                 STORAGE_OBJECT_IN_USE_PROTECTION, DEFAULT_TOLERATION_SECONDS,
                                                 PRIORITY, DEFAULT_INGRESS_CLASS)
 """The upstream default-enabled plug-ins the model implements, in upstream order."""
@@ -429,7 +434,8 @@ def run_validating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) 
 
 
 __all__ = [
-    "DEFAULT_PLUGINS", "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
+    "DEFAULT_PLUGINS", "SERVICE_ACCOUNT",
+    "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
     "default_priority_class", "default_storage_class_plugin", "default_toleration_seconds_plugin",
     "qualified_resource", "resolve_priority", "resource_quota", "run_mutating", "run_validating",
     "with_default_storage_class", "with_default_toleration_seconds",

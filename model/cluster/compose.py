@@ -101,6 +101,7 @@ HOOKS = Hooks(
                  prompt_work.in_flight_holds_clock, outages.outage_holds_clock),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
     request_gates=(overload.refusal,),
+    memo_safe_gates=(overload.refusal,),
 )
 """What the shared mechanisms run for the components; every model built here carries it."""
 

@@ -52,7 +52,7 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
 from kubeprop.model.state.informer import ObjectView
-from kubeprop.model.state.metrics import has_metrics, metric_containers, pod_metric
+from kubeprop.model.state.metrics import has_metrics, metric_containers, pod_metric, rules, selects
 
 NAME = "horizontal-pod-autoscaler"
 """The key of this controller's memory in `state.controllers`."""
@@ -382,20 +382,46 @@ def _samples(model: ClusterModel, state: ClusterState, pods: Iterable[Pod], reso
     whose metrics lack the container: `metrics/client.go` getContainerMetrics)."""
     out, listed = [], list(pods)
     strict = bool(model.parameter("hpaContainerNotFoundError"))
+    known = {pod.metadata.name for pod in listed if usage_known(model, state, pod, resource, container)}
     for pod in listed:
         request, error = pod_request(pod, resource, container, strict)
+        metric = pod_metric(model, state, pod, resource, container) if pod.metadata.name in known else None
         out.append(calc.PodSample(pod.metadata.name, pod.status.phase, find_condition(pod.status.conditions, "Ready"),
                                   pod.status.start_time, pod.metadata.deletion_timestamp is not None, request,
-                                  pod_metric(model, state, pod, resource, container), error))
+                                  metric, error))
     failed = f"unable to get metrics for resource {resource}"
-    reported = [pod for pod in listed if has_metrics(model, state, pod)]
-    if not reported:
+    running = [pod for pod in listed if has_metrics(model, state, pod)]
+    if not running:
         raise calc.MetricsError(f"{failed}: no metrics returned from resource metrics API")
-    for pod in reported:
+    for pod in running:
         if container and container not in metric_containers(pod):
             raise calc.MetricsError(f"{failed}: failed to get container metrics: container {container} not present "
                                     f"in metrics for pod {pod.metadata.namespace}/{pod.metadata.name}")
+    if not any(pod.metadata.name in known for pod in running):
+        raise calc.MetricsError(f"{failed}: no metrics returned from resource metrics API (the model's metrics API "
+                                f"has none: the scenario declares no environment.usage of {resource} for these pods)")
     return out
+
+
+def usage_known(model: ClusterModel, state: ClusterState, pod: Pod, resource: str, container: str) -> bool:
+    """Whether the model knows the pod's usage of `resource`: a user environment rule answers for
+    one of its metric containers, or an `environment.usage` entry selects the pod for that resource
+    (for the one `container` of a ContainerResource metric). A pod whose usage the scenario does not
+    declare has no metrics here: the model does not know its values, and a cluster whose values are
+    unknown looks like one whose metrics API returns nothing for the pod. Upstream the HPA then gets
+    an error (`pkg/controller/podautoscaler/horizontal.go` computeReplicasForMetrics: every metric
+    invalid, or a scale-down with one invalid) and sets ScalingActive False
+    (FailedGetResourceMetric) without rescaling — rather than reading usage 0 and scaling the target
+    down to minReplicas, undoing a user's `scale` (trial 9). A known pod among unknown ones: the
+    unknown count as pods without metrics (`replica_calculator.go` missingPods)."""
+    names = [c for c in metric_containers(pod) if not container or c == container]
+    for rule in rules(model):
+        usage = getattr(rule, "usage", None)
+        if usage is not None and any(usage(model, state, pod, name, resource) is not None for name in names):
+            return True
+    first = pod.spec.containers[0].name if pod.spec.containers else ""
+    return any(entry.resource == resource and (entry.container or first) in names and selects(entry, pod)
+               for entry in model.scenario.spec.environment.usage)
 
 
 def _normalize(model: ClusterModel, run: _Run, current: int, desired: int, minimum: int) -> tuple[int, _Run]:

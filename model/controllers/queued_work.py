@@ -110,12 +110,12 @@ class _Verdicts:
     controller and key, `ctl_state`, `decision`, the store, the clock, what is down, the controller
     manager's armed failure and the flood (with the informers while a flood is in progress), all
     compared by identity but the names, the clock and the armed status code; a model with request
-    gates other than `overload.refusal` is never remembered. In the default check on FeastFlow
-    seven in ten of these verdicts repeat one asked for before: a step that wrote nothing the
-    reconcile reads (a delivery to another component, a kubelet's or the scheduler's own step)
-    leaves them all the very same objects. In-process only (identities; each entry keeps its
-    objects alive, so no identity is reused while it is kept); cleared with the controllers'
-    decisions (`incremental.memoised`)."""
+    gates other than `Hooks.memo_safe_gates` (the composition's: `overload.refusal`) is never
+    remembered. In the default check on FeastFlow seven in ten of these verdicts repeat one asked
+    for before: a step that wrote nothing the reconcile reads (a delivery to another component, a
+    kubelet's or the scheduler's own step) leaves them all the very same objects. In-process only
+    (identities; each entry keeps its objects alive, so no identity is reused while it is kept);
+    cleared with the controllers' decisions (`incremental.memoised`)."""
 
     __slots__ = ("entries",)
 
@@ -129,7 +129,8 @@ class _Verdicts:
     def changes(self, model: ClusterModel, state: ClusterState, controller: str, key: str,
                 ctl_state: controllers.ControllerState, decision: Reconciliation) -> bool:
         """`_reconcile_changes(model, state, controller, key)`, remembered by what it reads."""
-        if model.hooks.request_gates not in _GATES and not _known_gates(model.hooks.request_gates):
+        gates = model.hooks.request_gates
+        if gates and gates != model.hooks.memo_safe_gates:
             return _reconcile_changes(model, state, controller, key)
         store, down, flood = state.store, state.down, state.overload
         informers = state.informers if flood is not None else None
@@ -143,18 +144,6 @@ class _Verdicts:
             self.entries.clear()
         self.entries[memo_key] = (held, verdict)
         return verdict
-
-
-_GATES: list[tuple[Any, ...]] = []
-"""The request gates whose reads `_Verdicts` knows: none, or the flood's (`_known_gates`)."""
-
-
-def _known_gates(gates: tuple[Any, ...]) -> bool:
-    if not _GATES:
-        from kubeprop.model.cluster import overload  # (the cluster package imports this module)
-
-        _GATES[:] = [(), (overload.refusal,)]
-    return gates in _GATES
 
 
 _VERDICTS = _Verdicts()

@@ -1,8 +1,9 @@
 """Message handling of the Raft model: what a member does when a message is delivered.
 
 Follows `etcd-io/raft` `raft.go` Step (term comparison first, then the per-type handling shared
-by all roles — votes — or done by stepLeader / stepCandidate / stepFollower) and `log.go`
-(isUpToDate, maybeAppend/findConflict, commitTo).
+by all roles — votes and pre-votes — or done by stepLeader / stepCandidate / stepFollower) and
+`log.go` (isUpToDate, maybeAppend/findConflict, commitTo), with the options etcd sets
+(`RaftConfig.pre_vote`, `RaftConfig.check_quorum`).
 """
 
 from __future__ import annotations
@@ -10,20 +11,61 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kubeprop.model.raft.rules import Draft, popcount
-from kubeprop.model.raft.state import AE, AER, CANDIDATE, FOLLOWER, HB, HBR, LEADER, NONE, RV, RVR, Msg
+from kubeprop.model.raft.state import (
+    AE,
+    AER,
+    CANDIDATE,
+    FOLLOWER,
+    HB,
+    HBR,
+    LEADER,
+    NONE,
+    PRE_CANDIDATE,
+    PV,
+    PVR,
+    RV,
+    RVR,
+    Msg,
+    RaftConfig,
+    RaftState,
+)
 
 
 def receive(d: Draft, m: Msg) -> None:
-    """Deliver one copy of `m` to its destination (`raft.go` Step): a higher term makes the
-    receiver a follower of that term (knowing the sender as leader for AppendEntries/Heartbeat);
-    a message of a lower term is ignored (the library default: no CheckQuorum, no PreVote)."""
+    """Deliver one copy of `m` to its destination (`raft.go` Step). A higher term makes the
+    receiver a follower of that term (knowing the sender as leader for AppendEntries/Heartbeat),
+    except a PreVote and a granted PreVoteResp, which never change a term. A message of a lower
+    term is ignored, except that with CheckQuorum or PreVote an AppendEntries/Heartbeat of a lower
+    term is answered with an empty AppendEntriesResp of the receiver's term (which makes a stale
+    leader step down), and a PreVote of a lower term is rejected with the receiver's term.
+
+    Step's `inLease` check (CheckQuorum: a member that knows a leader ignores a higher-term
+    (pre-)vote request within an election timeout of hearing from it) is not taken here: the model
+    is untimed, so a delivery is the lease having expired, and the request being ignored is
+    `Drop` (or `InLease`, `ignorable`)."""
     d.discard(m)
     typ, src, dst, mterm = m[0], m[1], m[2], m[3]
     if mterm > d.term[dst]:
-        d.become_follower(dst, mterm, src if typ in (AE, HB) else NONE)
+        if typ == PV or (typ == PVR and m[4]):
+            pass  # pre-votes are asked and granted for a future term: no term change
+        else:
+            d.become_follower(dst, mterm, src if typ in (AE, HB) else NONE)
     elif mterm < d.term[dst]:
+        cfg = d.config
+        if (cfg.check_quorum or cfg.pre_vote) and typ in (AE, HB):
+            d.send((AER, dst, src, d.term[dst], 1, 0, 0))
+        elif typ == PV:
+            d.send((PVR, dst, src, d.term[dst], 0))
         return
     _HANDLERS[typ](d, m)
+
+
+def ignorable(config: RaftConfig, st: RaftState, m: Msg) -> bool:
+    """Whether delivering `m` may find its receiver in lease (`raft.go` Step, CheckQuorum): a
+    (pre-)vote request of a higher term at a member that knows a leader, which then ignores it
+    (takes it out of the network and does nothing else)."""
+    dst = m[2]
+    return config.check_quorum and m[0] in (RV, PV) and m[3] > st.term[dst] and st.lead[dst] != NONE
 
 
 def up_to_date(d: Draft, s: int, last_index: int, last_term: int) -> bool:
@@ -34,16 +76,19 @@ def up_to_date(d: Draft, s: int, last_index: int, last_term: int) -> bool:
 
 
 def _on_vote(d: Draft, m: Msg) -> None:
-    """`raft.go` Step MsgVote: grant iff this repeats our vote, or we have not voted and know no
-    leader in this term, and the candidate's log is up to date; the vote is persisted (it is part
-    of the state that survives a restart)."""
-    s, cand = m[2], m[1]
-    can_vote = d.vote[s] == cand or (d.vote[s] == NONE and d.lead[s] == NONE)
+    """`raft.go` Step MsgVote/MsgPreVote: grant iff this repeats our vote, or we have not voted
+    and know no leader in this term, or it is a PreVote for a later term than ours — and the
+    candidate's log is up to date. A grant carries the request's term; only a real vote is
+    recorded (persisted: it survives a restart). A rejection carries our term."""
+    s, cand, pre = m[2], m[1], m[0] == PV
+    can_vote = d.vote[s] == cand or (d.vote[s] == NONE and d.lead[s] == NONE) or (pre and m[3] > d.term[s])
+    resp = PVR if pre else RVR
     if can_vote and up_to_date(d, s, m[4], m[5]):
-        d.set("vote", s, cand)
-        d.send((RVR, s, cand, m[3], 1))
+        if not pre:
+            d.set("vote", s, cand)
+        d.send((resp, s, cand, m[3], 1))
     else:
-        d.send((RVR, s, cand, d.term[s], 0))
+        d.send((resp, s, cand, d.term[s], 0))
 
 
 def _on_vote_resp(d: Draft, m: Msg) -> None:
@@ -57,13 +102,25 @@ def _on_vote_resp(d: Draft, m: Msg) -> None:
         d.become_leader(s)
 
 
+def _on_pre_vote_resp(d: Draft, m: Msg) -> None:
+    """`raft.go` stepCandidate MsgPreVoteResp (StatePreCandidate): count the grant; a quorum
+    starts the real election (`campaign(campaignElection)`). A candidate or follower ignores it.
+    As for votes, rejections are not counted (a lost pre-vote makes etcd a follower again)."""
+    s = m[2]
+    if d.role[s] != PRE_CANDIDATE or not m[4]:
+        return
+    d.set("votes", s, d.votes[s] | (1 << m[1]))
+    if popcount(d.votes[s]) >= d.config.quorum_size:
+        d.campaign(s)
+
+
 def _accept_leader(d: Draft, s: int, leader: int) -> bool:
-    """A candidate that hears from the leader of its term becomes its follower
+    """A (pre-)candidate that hears from the leader of its term becomes its follower
     (`raft.go` stepCandidate MsgApp/MsgHeartbeat); a follower records the leader. False for a
     leader (stepLeader ignores them: only a second leader of the same term could send one)."""
     if d.role[s] == LEADER:
         return False
-    if d.role[s] == CANDIDATE:
+    if d.role[s] in (CANDIDATE, PRE_CANDIDATE):
         d.become_follower(s, d.term[s], leader)
     d.set("lead", s, leader)
     return True
@@ -95,12 +152,14 @@ def _on_append(d: Draft, m: Msg) -> None:
 
 
 def _on_append_resp(d: Draft, m: Msg) -> None:
-    """`raft.go` stepLeader MsgAppResp with `tracker/progress.go`: on success raise Match (and
-    Next past it) and try to commit; on a rejection of the index we probed (Next−1), move Next
-    back to max(min(rejected, hint+1), Match+1) (MaybeDecrTo); stale rejections are ignored."""
+    """`raft.go` stepLeader MsgAppResp with `tracker/progress.go`: the peer is recently active
+    (`mark_active`); on success raise Match (and Next past it) and try to commit; on a rejection
+    of the index we probed (Next−1), move Next back to max(min(rejected, hint+1), Match+1)
+    (MaybeDecrTo); stale rejections are ignored."""
     s, peer = m[2], m[1]
     if d.role[s] != LEADER:
         return
+    d.mark_active(s, peer)
     match, nxt = list(d.match[s]), list(d.next[s])
     if m[4]:
         if m[5] > match[peer]:
@@ -125,18 +184,21 @@ def _on_heartbeat(d: Draft, m: Msg) -> None:
 
 
 def _on_heartbeat_resp(d: Draft, m: Msg) -> None:
-    """`raft.go` stepLeader MsgHeartbeatResp + `read_only.go` recvAck: count the confirmation of
-    the pending ReadIndex request with this context."""
+    """`raft.go` stepLeader MsgHeartbeatResp + `read_only.go` recvAck: the peer is recently active
+    (`mark_active`); count the confirmation of the pending ReadIndex request with this context."""
     s = m[2]
+    if d.role[s] != LEADER:
+        return
+    d.mark_active(s, m[1])
     pending = d.reads[s]
-    if d.role[s] != LEADER or not pending or pending[0] != ("r", m[4]):
+    if not pending or pending[0] != ("r", m[4]):
         return
     d.set("reads", s, (pending[0], pending[1], pending[2], pending[3] | (1 << m[1])))
 
 
 _HANDLERS: dict[int, Callable[[Draft, Msg], None]] = {
     RV: _on_vote, RVR: _on_vote_resp, AE: _on_append, AER: _on_append_resp, HB: _on_heartbeat,
-    HBR: _on_heartbeat_resp,
+    HBR: _on_heartbeat_resp, PV: _on_vote, PVR: _on_pre_vote_resp,
 }
 
-__all__ = ["FOLLOWER", "receive", "up_to_date"]
+__all__ = ["FOLLOWER", "ignorable", "receive", "up_to_date"]

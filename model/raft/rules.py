@@ -11,10 +11,12 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from kubeprop.model.raft.state import (
+    CANDIDATE,
     FOLLOWER,
     LEADER,
     NO_READ,
     NONE,
+    RV,
     Log,
     Msg,
     RaftConfig,
@@ -143,14 +145,38 @@ class Draft:
         self.set("lead", s, lead)
         self.reset_volatile(s)
 
+    def campaign(self, s: int) -> None:
+        """`raft.go` campaign(campaignElection)/becomeCandidate: term+1, vote for itself
+        (persisted), ask every peer with (lastIndex, lastTerm); a one-vote quorum wins at once."""
+        self.become_follower(s, self.term[s] + 1, NONE)
+        self.set("role", s, CANDIDATE)
+        self.set("vote", s, s)
+        self.set("votes", s, 1 << s)
+        if popcount(self.votes[s]) >= self.config.quorum_size:
+            self.become_leader(s)
+            return
+        last = self.last_index(s)
+        for p in range(self.config.servers):
+            if p != s:
+                self.send((RV, s, p, self.term[s], last, self.term_at(s, last)))
+
+    def mark_active(self, s: int, peer: int) -> None:
+        """A response from `peer` reached leader `s`: under CheckQuorum the peer is recently
+        active (`raft.go` stepLeader MsgAppResp/MsgHeartbeatResp set Progress.RecentActive), kept
+        in `votes` (see `RaftState`)."""
+        if self.config.check_quorum:
+            self.set("votes", s, self.votes[s] | (1 << peer))
+
     def become_leader(self, s: int) -> None:
         """`raft.go` becomeLeader: progress Next = lastIndex+1, Match = 0 for peers, then append
-        the empty entry of the new term and try to commit (a one-member cluster commits at once)."""
+        the empty entry of the new term and try to commit (a one-member cluster commits at once).
+        Under CheckQuorum only the leader itself is recently active (`reset`, then
+        `pr.RecentActive = true` for itself)."""
         n = self.config.servers
         nxt = self.last_index(s) + 1
         self.set("role", s, LEADER)
         self.set("lead", s, s)
-        self.set("votes", s, 0)
+        self.set("votes", s, 1 << s if self.config.check_quorum else 0)
         self.set("next", s, (nxt,) * n)
         self.set("match", s, (0,) * n)
         self.elected = self.elected | {(self.term[s], s)}

@@ -6,19 +6,21 @@ share the vocabulary. Servers are numbered 0..n-1 inside the model and shown by 
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypedDict
 
 import attrs
 
 from kubeprop.model.raft.kv import Op, Result
 
 Role = int
-"""A member's role: FOLLOWER, CANDIDATE or LEADER (ints, so that a state is made of ints and
-tuples only — see `RaftState`); `ROLE_NAMES` spells them."""
+"""A member's role: FOLLOWER, CANDIDATE, LEADER or PRE_CANDIDATE (ints, so that a state is made
+of ints and tuples only — see `RaftState`); `ROLE_NAMES` spells them."""
 FOLLOWER: Role = 0
 CANDIDATE: Role = 1
 LEADER: Role = 2
-ROLE_NAMES = ("F", "C", "L")
+PRE_CANDIDATE: Role = 3
+"""`raft.go` StatePreCandidate: asking for pre-votes (`RaftConfig.pre_vote`), term unchanged."""
+ROLE_NAMES = ("F", "C", "L", "P")
 NONE = -1
 """No server (no vote cast, no known leader)."""
 
@@ -27,10 +29,10 @@ Entry = tuple[int, int]
 client write operation of the configuration."""
 Log = tuple[Entry, ...]
 Msg = tuple[Any, ...]
-"""A message, a plain tuple whose first field is its type (see the RV … HBR constants)."""
-RV, RVR, AE, AER, HB, HBR = 0, 1, 2, 3, 4, 5
+"""A message, a plain tuple whose first field is its type (see the RV … PVR constants)."""
+RV, RVR, AE, AER, HB, HBR, PV, PVR = 0, 1, 2, 3, 4, 5, 6, 7
 MSG_NAMES = ("RequestVote", "RequestVoteResp", "AppendEntries", "AppendEntriesResp", "Heartbeat",
-             "HeartbeatResp")
+             "HeartbeatResp", "PreVote", "PreVoteResp")
 OpRef = tuple[str, int]
 """A client operation's identity in the history: ("w", op id) or ("r", read number)."""
 Event = tuple[str, OpRef, "Op | Result"]
@@ -51,6 +53,22 @@ RAFT_VARIANTS: dict[str, dict[str, str]] = {
 }
 """The catalogue variants (../shared/reference/bug-catalogue.md) as ordinary parameter values."""
 
+class ElectionOptions(TypedDict):
+    """`RaftConfig`'s election options, to pass as keyword arguments."""
+
+    pre_vote: bool
+    check_quorum: bool
+
+
+ETCD_3_4: ElectionOptions = {"pre_vote": False, "check_quorum": True}
+"""The election options of etcd 3.4 (Debian bookworm's package, which `tests/etcd` runs): pre-vote
+off (`--pre-vote` defaults to false before 3.5), CheckQuorum on (etcd always sets it)."""
+LIBRARY_DEFAULTS: ElectionOptions = {"pre_vote": False, "check_quorum": False}
+"""`etcd-io/raft`'s own Config defaults (both off): the model before these options existed, what a
+counterexample file written then ran, and the TLA+ twin (`benchmarks/tla/Raft.tla`)."""
+
+_OMIT = {"fingerprint": "omit-if-default"}
+
 
 def _default_ops() -> tuple[Op, ...]:
     return (Op("put", "k", "v1"),)
@@ -67,6 +85,30 @@ class RaftConfig:
     messages in flight: a send beyond either bound is a loss, which the network may do anyway.
     `max_down` > 0 enables Crash/Recover (at most that many members down at once); members in
     `initially_down` stay down unless Crash/Recover is enabled.
+
+    The election options default to the etcd that Kubernetes v1.33 ships (3.5.x; `ETCD_3_4` has
+    the packaged 3.4's, `LIBRARY_DEFAULTS` the raft library's):
+
+    - `pre_vote` (etcd `--pre-vote`, default true since 3.5: `server/embed/config.go` NewConfig,
+      passed as `raft.Config.PreVote`): an election timeout makes the member a pre-candidate that
+      asks for votes for term+1 without raising its own term (`raft.go` campaign
+      campaignPreElection, becomePreCandidate); only a quorum of pre-votes starts the real
+      election. A member cut off from a quorum therefore never raises its term.
+    - `check_quorum` (`raft.Config.CheckQuorum`, which etcd always sets true: etcd 3.4
+      `etcdserver/raft.go`, 3.5 `server/etcdserver/raft.go`/`bootstrap.go`): a leader steps down
+      when it has not heard from a quorum within an election timeout (`raft.go` stepLeader
+      MsgCheckQuorum), and a member that knows a leader ignores a higher-term (pre-)vote request
+      within that timeout (the `inLease` check of Step).
+
+    The model is untimed, so both are over-approximated: the in-lease check is a nondeterministic
+    choice (`Receive` of such a request is the lease having expired; ignoring it is `Drop`, or the
+    `InLease` action where the network does not lose messages), and the periodic check is a
+    `CheckQuorum` action a leader may take at any moment. That action follows the library exactly
+    on the peers it counts (Progress.RecentActive, kept in `RaftState.votes`): it steps down only
+    when fewer than a quorum were heard from since the previous check, and otherwise starts a new
+    period. Every behaviour of real etcd is then a model behaviour, while a member that raised its
+    term while cut off (pre-vote) and a leader cut off for good that can never step down (check
+    quorum) are gone.
     """
 
     servers: int = 3
@@ -88,6 +130,8 @@ class RaftConfig:
     history: bool = False
     reads: int = 0
     serial_reads: int = 0
+    pre_vote: bool = attrs.field(default=True, metadata=_OMIT)
+    check_quorum: bool = attrs.field(default=True, metadata=_OMIT)
 
     @property
     def quorum_size(self) -> int:
@@ -111,6 +155,11 @@ class RaftState(NamedTuple):
     HardState and its log), per-server volatile state (role, known leader, votes granted, leader
     progress next/match, pending ReadIndex), the network bag, faults, and ghost history
     (`elected`, `committed`, `lead_log`, `history`) that only the properties read.
+
+    `votes` is a bitmask of members: the (pre-)votes granted to a (pre-)candidate, and at a leader
+    under `check_quorum` the peers heard from since its last check (`tracker/progress.go`
+    RecentActive, itself included); a leader's vote tally is empty in etcd, and the field stays 0
+    at a leader without check_quorum, so configurations without it have the states they had.
 
     A named tuple of tuples, ints and frozensets of int tuples: building one is a single tuple
     allocation, a successor shares every field it does not change with its parent, and — as
@@ -162,9 +211,9 @@ class RaftAction(NamedTuple):
 def describe_msg(config: RaftConfig, m: Msg) -> str:
     """A message in words: `AppendEntries etcd-1→etcd-2 term=2 prev=(1,1) entries=[(2,v1)] commit=1`."""
     head = f"{MSG_NAMES[m[0]]} {config.name(m[1])}→{config.name(m[2])} term={m[3]}"
-    if m[0] == RV:
+    if m[0] in (RV, PV):
         return f"{head} lastIndex={m[4]} lastTerm={m[5]}"
-    if m[0] == RVR:
+    if m[0] in (RVR, PVR):
         return f"{head} {'granted' if m[4] else 'rejected'}"
     if m[0] == AE:
         ents = ", ".join(f"({t},{_value(config, v)})" for t, v in m[6])

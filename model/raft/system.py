@@ -2,11 +2,14 @@
 
 Follows `etcd-io/raft` (`raft.go`, `log.go`, `quorum/majority.go`, `read_only.go`): messages are
 state (a bounded bag that loses, duplicates and reorders), election timeouts are nondeterministic
-`Timeout` actions, terms/votes/logs/commit are persistent and survive `Restart`/`Crash`+`Recover`,
-partitions cut the network, clients write (put, compare-and-swap) and read linearizably
-(ReadIndex) or serializably (local). The variants of the bug catalogue are parameter values of
-`RaftConfig` (`RAFT_VARIANTS`). Use: `initial_state(config)`, `actions(config, state)`,
-`step(config, state, action)`, or `successors(config)` for the generic BFS.
+`Timeout` actions (a pre-vote round first with `pre_vote`), CheckQuorum's periodic check a
+nondeterministic `CheckQuorum` action and its in-lease check a nondeterministic ignore
+(`RaftConfig` says how these over-approximate etcd's timers), terms/votes/logs/commit are
+persistent and survive `Restart`/`Crash`+`Recover`, partitions cut the network, clients write (put,
+compare-and-swap) and read linearizably (ReadIndex) or serializably (local). The variants of the
+bug catalogue are parameter values of `RaftConfig` (`RAFT_VARIANTS`). Use: `initial_state(config)`,
+`actions(config, state)`, `step(config, state, action)`, or `successors(config)` for the generic
+BFS.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 from kubeprop.model.errors import InputError
 from kubeprop.model.evolve import evolve
-from kubeprop.model.raft.handlers import receive
+from kubeprop.model.raft.handlers import ignorable, receive
 from kubeprop.model.raft.kv import Op, apply_log
 from kubeprop.model.raft.rules import Bag, Draft, bag_discard, bag_duplicate, bag_send, popcount
 from kubeprop.model.raft.state import (
@@ -26,8 +29,9 @@ from kubeprop.model.raft.state import (
     LEADER,
     NO_READ,
     NONE,
+    PRE_CANDIDATE,
+    PV,
     RAFT_VARIANTS,
-    RV,
     Event,
     Msg,
     RaftAction,
@@ -130,6 +134,8 @@ def _server_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAct
     if role != LEADER and st.term[s] < config.max_term:
         out.append(_new(RaftAction, ("Timeout", s, NONE, 0, None)))
     if role == LEADER:
+        if config.check_quorum and (st.votes[s] != 1 << s or config.quorum_size > 1):
+            out.append(RaftAction("CheckQuorum", s))
         _leader_actions(config, st, s, out)
     if config.history:
         if config.read_path == "follower-read" and _count_calls(st.history, "linearizable") < config.reads:
@@ -166,6 +172,8 @@ def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
         src, dst = m[1], m[2]
         if not (down >> dst) & 1 and (cut >> src) & 1 == (cut >> dst) & 1:  # deliverable()
             out.append(_new(RaftAction, ("Receive", NONE, NONE, 0, m)))
+            if not config.lose and ignorable(config, st, m):
+                out.append(RaftAction("InLease", msg=m))
         if config.lose:
             out.append(_new(RaftAction, ("Drop", NONE, NONE, 0, m)))
         if room and count < config.max_copies:
@@ -184,19 +192,35 @@ def actions(config: RaftConfig, st: RaftState) -> tuple[RaftAction, ...]:
 
 
 def _timeout(d: Draft, s: int, _a: RaftAction) -> None:
-    """`raft.go` campaign/becomeCandidate: term+1, vote for itself (persisted), ask every peer
-    with (lastIndex, lastTerm); a one-vote quorum wins at once."""
-    d.become_follower(s, d.term[s] + 1, NONE)
-    d.set("role", s, CANDIDATE)
-    d.set("vote", s, s)
+    """An election timeout (`raft.go` tickElection → MsgHup → hup). Without pre-vote: the election
+    itself (`Draft.campaign`). With pre-vote (`campaign(campaignPreElection)`, becomePreCandidate):
+    the member becomes a pre-candidate — same term, same vote, no known leader, its own pre-vote
+    counted — and asks every peer for a pre-vote for term+1 with (lastIndex, lastTerm); a
+    one-member quorum goes on to the election at once."""
+    if not d.config.pre_vote:
+        d.campaign(s)
+        return
+    d.set("role", s, PRE_CANDIDATE)
+    d.set("lead", s, NONE)
     d.set("votes", s, 1 << s)
     if popcount(d.votes[s]) >= d.config.quorum_size:
-        d.become_leader(s)
+        d.campaign(s)
         return
     last = d.last_index(s)
     for p in range(d.config.servers):
         if p != s:
-            d.send((RV, s, p, d.term[s], last, d.term_at(s, last)))
+            d.send((PV, s, p, d.term[s] + 1, last, d.term_at(s, last)))
+
+
+def _check_quorum(d: Draft, s: int, _a: RaftAction) -> None:
+    """`raft.go` tickHeartbeat → stepLeader MsgCheckQuorum, once per election timeout, taken at any
+    moment (the model is untimed): fewer than a quorum recently active (`votes`, see `RaftState`)
+    → step down to follower of the same term; either way every peer but the leader is marked
+    inactive for the next period."""
+    if popcount(d.votes[s]) < d.config.quorum_size:
+        d.become_follower(s, d.term[s], NONE)
+    else:
+        d.set("votes", s, 1 << s)
 
 
 def _append_msg(config: RaftConfig, st: RaftState, s: int, a: RaftAction) -> Msg:
@@ -266,6 +290,7 @@ def _crash(d: Draft, s: int, _a: RaftAction) -> None:
 
 _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
     "Timeout": _timeout,
+    "CheckQuorum": _check_quorum,
     "ClientWrite": _client_write,
     "ClientAck": _client_ack,
     "ReadIndex": _read_index,
@@ -282,11 +307,11 @@ _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
 
 def step(config: RaftConfig, st: RaftState, action: RaftAction) -> RaftState:
     """The state after `action` (which must be enabled). The actions that change only the
-    network (SendAppend, Drop, Duplicate — most of the steps) build the new state directly; the
+    network (SendAppend, Drop, InLease, Duplicate — most of the steps) build the new state directly; the
     others run their rule on a `Draft`."""
     kind, m = action.kind, action.msg
     if m is not None:
-        if kind == "Drop":
+        if kind in ("Drop", "InLease"):
             return _with_msgs(st, bag_discard(st.msgs, m))
         if kind == "Duplicate":
             return _with_msgs(st, bag_duplicate(st.msgs, m))

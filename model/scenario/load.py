@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 from collections.abc import Iterable
 from importlib import resources
@@ -22,21 +21,27 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
-from kubeprop.model.api.codec import decode_attrs, format_path
+from kubeprop.model.api.admission import AdmissionPlugin
+from kubeprop.model.api.codec import decode_attrs
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
 from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition, is_stored_only, kind_info
 from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
-from kubeprop.model.errors import InputError
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.check_addons import addon_problems, node_step_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
+from kubeprop.model.scenario.code_refs import (
+    admission_plugins,
+    environment_rules,
+    property_ref_problems,
+    user_controllers,
+)
+from kubeprop.model.scenario.code_refs import problem_at as _problem
 from kubeprop.model.scenario.decode import Found, decode_all
-from kubeprop.model.scenario.imports import AllowImports, resolve
+from kubeprop.model.scenario.imports import AllowImports
 from kubeprop.model.scenario.nodes import manifest_nodes, nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
@@ -50,7 +55,6 @@ from kubeprop.model.scenario.schema import (
     boolean_word_problem,
 )
 from kubeprop.model.scenario.variants import VARIANTS
-from kubeprop.model.state.component import Controller, namespaces_problem
 
 SCENARIO_FILE_NAME = "scenario.yaml"
 MAX_OBJECTS = 5_000
@@ -117,8 +121,11 @@ class Scenario:
 
 
 def stored_only_label(obj: ApiObject) -> str:
-    """`Kind namespace/name` (or `Kind name` for a cluster-scoped object), for the stored-only note."""
-    where = f"{obj.metadata.namespace}/" if kind_info(obj).namespaced else ""
+    """`Kind namespace/name` (or `Kind name` for a cluster-scoped object), for the stored-only note.
+    A namespaced manifest without a namespace is created in `default` (kubectl's namespace when
+    the kubeconfig context names none; bootstrap does the same), so it is named there, as
+    `kubeprop validate` names it (`bootstrap.object_label`)."""
+    where = f"{obj.metadata.namespace or 'default'}/" if kind_info(obj).namespaced else ""
     return f"{kind_info(obj).kind} {where}{obj.metadata.name}"
 
 
@@ -167,13 +174,24 @@ def internal_users(topology: TopologyDecl) -> dict[str, UserInfo]:
     return users
 
 
+DEFAULT_WORKER_ALLOCATABLE: dict[str, str] = {"cpu": "2", "memory": "4Gi", "pods": "110", "ephemeral-storage": "18Gi"}
+"""Each default worker's allocatable. `ephemeral-storage`: every real kubelet reports its root
+filesystem's size (`pkg/kubelet/nodestatus/setters.go` MachineInfo, LocalStorageCapacityIsolation
+GA), less the default hard eviction threshold `nodefs.available<10%` (`pkg/kubelet/eviction/
+defaults_linux.go` DefaultEvictionHard, subtracted by `pkg/kubelet/cm/node_container_manager_linux.go`
+hardEvictionReservation): 18Gi of a 20 GiB root disk, the default disk size of an EKS managed
+node group for Linux (CreateNodegroup `diskSize`). Without it a pod requesting ephemeral-storage
+(Bitnami charts' `resourcesPreset` do) would never fit, which no real node causes."""
+
+
 def default_scenario_file(manifest_dir: str) -> ScenarioFile:
-    """The scenario used for a bare manifest folder: three workers (2 CPU, 4Gi, 110 pods) in two
-    zones, one user `admin` bound to cluster-admin who applies the manifests. When the folder
-    holds Node objects, they replace the three workers (`_nodes_from_manifests`)."""
+    """The scenario used for a bare manifest folder: three workers (2 CPU, 4Gi, 110 pods, 18Gi of
+    ephemeral storage: `DEFAULT_WORKER_ALLOCATABLE`) in two zones, one user `admin` bound to
+    cluster-admin who applies the manifests. When the folder holds Node objects, they replace the
+    three workers (`_nodes_from_manifests`)."""
     nodes = tuple(
         decode_attrs(NodeDecl, {
-            "name": f"worker-{i}", "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+            "name": f"worker-{i}", "allocatable": dict(DEFAULT_WORKER_ALLOCATABLE),
             "labels": {"topology.kubernetes.io/zone": zone},
         })
         for i, zone in ((1, "zone-a"), (2, "zone-a"), (3, "zone-b"))
@@ -248,8 +266,8 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     problems += _boolean_words(spec, doc)
     outside = [] if confine is None else _outside_problems(spec, doc, base, confine)
     decode_problems += outside
-    admission = _admission_plugins(spec, doc, problems, allow)
-    controllers = _user_controllers(spec, doc, problems, allow)
+    admission = admission_plugins(spec, doc, problems, allow)
+    controllers = user_controllers(spec, doc, problems, allow)
     objects: list[ManifestObject] = []
     manifests_ok = not outside and not any(p.field == "manifests" or p.field.startswith("manifests[")
                                            for p in decode_problems)
@@ -274,7 +292,7 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         problems += _workload_problems(spec, doc, base, objects, declared)
     own = [p for p in decode_problems + problems if p.file == where]
     problems = sorted(own, key=lambda p: p.line) + [p for p in decode_problems + problems if p.file != where]
-    rules = _environment_rules(spec, doc, problems, allow)
+    rules = environment_rules(spec, doc, problems, allow)
     if problems:
         raise ScenarioError(problems)
     spec = _nodes_from_manifests(spec, objects, doc)
@@ -335,20 +353,13 @@ def _unless_covered(problems: list[Problem], decoded: list[Problem]) -> list[Pro
     return [p for p in problems if not any(related(p.field, d.field) for d in decoded)]
 
 
-def _problem(doc: YamlDocument | None, path: tuple[str | int, ...], message: str, where: str = "") -> Problem:
-    field = format_path(path) if path else ""
-    if doc is None:
-        return Problem(where or "<default scenario>", 0, field, message)
-    return Problem(doc.file, doc.line_of(path), field, message)
-
-
 def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
     """Problems of a decoded scenario file that its types cannot express (`checks.check_spec`)."""
     problems = [_problem(doc, path, message) for path, message in check_spec(spec)]
     problems += [_problem(doc, path, message) for path, message in addon_problems(spec)]
     for i, step in enumerate(spec.workload):
         problems += _check_step(step, i, doc)
-    return problems + _property_ref_problems(spec, doc)
+    return problems + property_ref_problems(spec, doc)
 
 
 def declared_count(spec: ScenarioFile) -> int:
@@ -438,77 +449,3 @@ def _check_step(step: WorkloadStep, i: int, doc: YamlDocument | None) -> list[Pr
         problems.append(_problem(doc, ("workload", i, "delete", "propagationPolicy"),
                                  "must be Orphan, Background or Foreground"))
     return problems
-
-
-PROPERTY_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$")
-"""A `properties:` entry: `package.module` or `package.module:attribute` (imported only when checked)."""
-
-
-def _property_ref_problems(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
-    return [_problem(doc, ("properties", i), f"{ref!r} is not MODULE or MODULE:ATTRIBUTE (e.g. team_checks or "
-                                             "team_checks:NO_PUBLIC_PODS)")
-            for i, ref in enumerate(spec.properties) if not PROPERTY_REF.match(ref)]
-
-
-def _admission_plugins(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
-                       allow: AllowImports) -> tuple[AdmissionPlugin, ...]:
-    """DEFAULT_PLUGINS plus the scenario's, imported from `module:attribute` paths."""
-    plugins = list(DEFAULT_PLUGINS)
-    for i, ref in enumerate(spec.admission):
-        try:
-            plugins.append(resolve(ref, allow, lambda v: isinstance(v, AdmissionPlugin), "an AdmissionPlugin"))
-        except InputError as err:
-            problems.append(_problem(doc, ("admission", i), str(err)))
-    return tuple(plugins)
-
-
-def _is_controller(value: Any) -> bool:
-    return not isinstance(value, type) and isinstance(value, Controller)
-
-
-def _is_environment_rule(value: Any) -> bool:
-    if isinstance(value, type):  # a class is a factory of rules, not a rule
-        return False
-    acts = callable(getattr(value, "targets", None)) and callable(getattr(value, "apply", None))
-    return isinstance(getattr(value, "name", None), str) and (acts or callable(getattr(value, "usage", None)))
-
-
-def _environment_rules(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
-                       allow: AllowImports) -> tuple[Any, ...]:
-    """Environment rules named by import path: a value with a `name` and `usage` or
-    `targets`+`apply`, or a class/function taking no arguments returning one (docs/hpa.md)."""
-    out = []
-    names: set[str] = set()
-    for i, ref in enumerate(spec.environment.rules):
-        path = ("environment", "rules", i)
-        try:
-            value = resolve(ref, allow, _is_environment_rule, "an environment rule (a `name` and `usage`, or "
-                                                               "`targets` and `apply`)")
-        except InputError as err:
-            problems.append(_problem(doc, path, str(err)))
-            continue
-        if value.name in names:
-            problems.append(_problem(doc, path, f"duplicate environment rule {value.name!r}"))
-        names.add(value.name)
-        out.append(value)
-    return tuple(out)
-
-
-def _user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],
-                      allow: AllowImports) -> tuple[Any, ...]:
-    """Controllers named by import path: a Controller value, or a function/class returning one,
-    whose optional `namespaces` is well formed (`namespaces_problem`)."""
-    out = []
-    for i, ref in enumerate(spec.controllers):
-        what = "a Controller (name, watches, identity, reconcile, keys_for, …)"
-        try:
-            controller = resolve(ref, allow, _is_controller, what)
-        except InputError as err:
-            problems.append(_problem(doc, ("controllers", i), str(err)))
-            continue
-        problem = namespaces_problem(controller)
-        if problem is not None:
-            problems.append(_problem(doc, ("controllers", i), problem))
-            continue
-        out.append(controller)
-    return tuple(out)

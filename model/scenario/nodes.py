@@ -18,17 +18,34 @@ A scenario file with neither has no nodes — unlike a bare manifest folder, whi
 workers: its `topology` is what it declares, so a cluster without nodes can be written on purpose
 and a scenario packed in a counterexample file keeps its meaning. `kubeprop validate` and
 `kubeprop check` say so in a note (`no_nodes_note`), since its pods can never run.
+
+Every real kubelet reports an `ephemeral-storage` capacity, read from its root filesystem
+(`pkg/kubelet/nodestatus/setters.go` MachineInfo; LocalStorageCapacityIsolation is GA and always
+on), so a pod requesting it fits a real node with room. A node declared here without it offers
+none, and the scheduler refuses such a pod as upstream would on a node that reports 0 (`Insufficient
+ephemeral-storage`, `pkg/scheduler/framework/plugins/noderesources/fit.go` fitsRequest). The
+model keeps what the scenario declares — it does not guess a disk size — but says so
+(`ephemeral_storage_note`) in `kubeprop validate` and `kubeprop check`, naming the nodes and the
+field to add, whenever a manifest's pod requests ephemeral-storage. The default workers of a bare
+folder declare it (`load.DEFAULT_WORKER_ALLOCATABLE`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.manifests import ManifestObject, Problem
+from kubeprop.model.api.objects import ApiObject, Pod, kind_info
+from kubeprop.model.api.pod import PodSpec
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.checks import node_resource_problem
 from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile
 
-__all__ = ["manifest_nodes", "no_nodes_note", "node_decl", "nodes_as_topology"]
+__all__ = ["EPHEMERAL_STORAGE", "ephemeral_storage_note", "manifest_nodes", "no_nodes_note", "node_decl",
+           "nodes_as_topology"]
+
+EPHEMERAL_STORAGE = "ephemeral-storage"
 
 
 def no_nodes_note(spec: ScenarioFile) -> str | None:
@@ -42,6 +59,52 @@ def no_nodes_note(spec: ScenarioFile) -> str | None:
             "workload becomes ready and the properties about pods on nodes are vacuous; declare `topology.nodes` "
             "(the same manifests given as a folder, without a scenario file, get three workers worker-1..3), or "
             "keep it so if a cluster without nodes is what you mean")
+
+
+def _pod_specs(objects: Iterable[ApiObject]) -> Iterator[tuple[ApiObject, PodSpec]]:
+    """Each object's pod spec: a Pod's own, a workload's template's (a CronJob's job template's)."""
+    for obj in objects:
+        if isinstance(obj, Pod):
+            yield obj, obj.spec
+            continue
+        spec = getattr(obj, "spec", None)
+        job = getattr(spec, "job_template", None)
+        template = getattr(getattr(job, "spec", None), "template", None) or getattr(spec, "template", None)
+        pod_spec = getattr(template, "spec", None)
+        if isinstance(pod_spec, PodSpec):
+            yield obj, pod_spec
+
+
+def _requests_ephemeral_storage(spec: PodSpec) -> bool:
+    """A container or init container requests ephemeral-storage, or limits it (a pod's limit
+    without a request is also its request: `pkg/apis/core/v1/defaults.go` SetDefaults_Pod)."""
+    return any(EPHEMERAL_STORAGE in c.resources.requests or EPHEMERAL_STORAGE in c.resources.limits
+               for c in (*spec.init_containers, *spec.containers))
+
+
+def ephemeral_storage_note(spec: ScenarioFile, objects: Iterable[ApiObject]) -> str | None:
+    """The note for a topology whose nodes declare no `ephemeral-storage` while a pod of `objects`
+    (the manifests) requests it: such a pod never fits those nodes (`Insufficient ephemeral-storage`),
+    which no real node would cause, since every kubelet reports it (module docstring). None when
+    no pod requests it or every node declares it."""
+    wanting = [obj for obj, pod_spec in _pod_specs(objects) if _requests_ephemeral_storage(pod_spec)]
+    missing = [n.name for n in spec.topology.nodes
+               if EPHEMERAL_STORAGE not in n.allocatable and EPHEMERAL_STORAGE not in n.capacity]
+    if not wanting or not missing:
+        return None
+    first = wanting[0]
+    who = f"{kind_label(first)}{f' and {len(wanting) - 1} more' if len(wanting) > 1 else ''}"
+    verb = "requests" if len(wanting) == 1 else "request"
+    return (f"note: {who} {verb} ephemeral-storage, but node{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} declare{'' if len(missing) > 1 else 's'} none: such pods never fit "
+            f"there (Insufficient ephemeral-storage), though every real kubelet reports its root disk; "
+            f"add `ephemeral-storage` (e.g. 18Gi) to each node's allocatable (topology.nodes[].allocatable, "
+            f"or a Node manifest's status.allocatable), or keep it so if a node without local storage is meant")
+
+
+def kind_label(obj: ApiObject) -> str:
+    """`Kind namespace/name` of a manifest object (namespace `default` when it names none)."""
+    return f"{kind_info(obj).kind} {obj.metadata.namespace or 'default'}/{obj.metadata.name}"
 
 
 def node_decl(node: Node) -> NodeDecl:

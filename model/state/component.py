@@ -81,6 +81,10 @@ class Hooks:
     watches: tuple[WatchSource, ...] = ()
     on_response: tuple[ResponseObserver, ...] = ()
     request_gates: tuple[RequestGate, ...] = ()
+    memo_safe_gates: tuple[RequestGate, ...] = ()
+    """The request gates whose reads the controllers' clock-guard memo accounts for
+    (`kubeprop.model.controllers.queued_work`: the flood's, which reads the store, the informers and
+    `state.overload`); a model whose `request_gates` are not exactly these is never memoised there."""
 
 
 @attrs.frozen

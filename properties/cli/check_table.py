@@ -19,7 +19,8 @@ from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
 from kubeprop.counterexamples.format_records import length_words
 from kubeprop.model.scenario.load import stored_only_note
-from kubeprop.model.scenario.nodes import no_nodes_note
+from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
+from kubeprop.model.scenario.usage_note import undeclared_usage_note
 from kubeprop.model.scheduler.served import unserved_templates_note
 from kubeprop.properties.cli.engine_lines import DEFAULT_DEPTH, column
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -123,7 +124,10 @@ def table(run: CheckRun) -> Table:
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports),
                                  *(reduced_depth(r, run.max_depth) for r in run.reports)) if w)
-    notes = (no_nodes_note(model.scenario.spec), stored_only_note(run.stored_only),
+    notes = (no_nodes_note(model.scenario.spec),
+             ephemeral_storage_note(model.scenario.spec, (m.obj for m in model.scenario.objects)),
+             undeclared_usage_note(model.scenario.spec, (m.obj for m in model.scenario.objects)),
+             stored_only_note(run.stored_only),
              unserved_templates_note(run.unserved))
     bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
     return Table(title(run), tuple(p.name for p in run.properties),

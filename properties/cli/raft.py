@@ -40,7 +40,7 @@ from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.discoveries import Unfinished
-from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore, explore_all
+from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore, explore_all, script_steps
 from kubeprop.properties.raft import (
     RAFT_CHECKS,
     VARIANT_BOUNDS,
@@ -59,7 +59,7 @@ the frontier holds whole states, compressed: this is what bounds a long run)."""
 DEFAULTS: dict[str, Any] = {
     "servers": None, "max_term": 2, "max_log": 2, "values": 1, "cas": False, "max_copies": 1, "max_msgs": None,
     "no_lose": False, "batch": False, "restarts": False, "max_down": 0, "down": "", "partitions": False,
-    "reads": 0, "serial_reads": 0, "history": False, "script": None,
+    "reads": 0, "serial_reads": 0, "history": False, "script": None, "no_pre_vote": False, "no_check_quorum": False,
 }
 """Each Raft flag's value when neither the command line nor the variant sets it."""
 
@@ -85,6 +85,10 @@ def add_raft_arguments(p: argparse._ActionsContainer) -> None:
     p.add_argument("--reads", type=int_in(0, 1000), help="linearizable reads clients may issue (default 0)")
     p.add_argument("--serial-reads", type=int_in(0, 1000), help="serializable reads clients may issue (default 0)")
     p.add_argument("--history", help="record client calls/returns", **flag)  # type: ignore[arg-type]
+    p.add_argument("--no-pre-vote", help="elections without a pre-vote round (etcd 3.4's default; 3.5 has "
+                   "--pre-vote on)", **flag)  # type: ignore[arg-type]
+    p.add_argument("--no-check-quorum", help="leaders never step down for lack of a quorum's contact (the raft "
+                   "library's default; etcd always sets CheckQuorum)", **flag)  # type: ignore[arg-type]
     p.add_argument("--from", dest="script", choices=sorted(SCRIPTS), help="start after a scripted run")
 
 
@@ -175,7 +179,8 @@ def build_config(args: argparse.Namespace, scenario_path: Path | None = None, ch
         max_copies=values["max_copies"], max_msgs=values["max_msgs"], lose=not values["no_lose"],
         batch=values["batch"], restarts=values["restarts"], max_down=values["max_down"],
         initially_down=frozenset(lookup[d] for d in down), partitions=values["partitions"], history=history,
-        reads=values["reads"], serial_reads=values["serial_reads"])
+        reads=values["reads"], serial_reads=values["serial_reads"], pre_vote=not values["no_pre_vote"],
+        check_quorum=not values["no_check_quorum"])
     return validate(with_variant(config, args.variant)), checks, applied
 
 
@@ -189,7 +194,7 @@ def _summary(config: RaftConfig, variant: str | None, applied: tuple[str, ...] =
             f"{'' if config.max_msgs is None else f', ≤ {config.max_msgs} in flight'}; lose={config.lose}, "
             f"batch={config.batch}, restarts={config.restarts}, max down={config.max_down}, down at start: "
             f"{down}, partitions={config.partitions}, reads={config.reads}, serializable reads="
-            f"{config.serial_reads}{brought}")
+            f"{config.serial_reads}; pre-vote={config.pre_vote}, check-quorum={config.check_quorum}{brought}")
 
 
 def vacuous_checks(config: RaftConfig, checks: tuple[RaftCheck, ...], variant: str | None) -> dict[str, str]:
@@ -254,7 +259,7 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         config, checks, applied = build_config(args, args.scenario, args.check)
         values, _ = resolve(args, args.variant)
-        script = SCRIPTS[values["script"]] if values["script"] else ()
+        script = script_steps(values["script"], config)
         out.write(_summary(config, args.variant, applied) + "\n")
         out.write(f"checks: {', '.join(c.name for c in checks)}\n")
         run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script,
@@ -305,7 +310,7 @@ def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
         raise UsageError("--properties: the Raft model's checks are built in (kubeprop.properties.raft)")
     config, checks, applied = build_config(args, args.path, args.properties)
     values, _ = resolve(args, args.variant)
-    script = SCRIPTS[values["script"]] if values["script"] else ()
+    script = script_steps(values["script"], config)
     began = time.perf_counter()
     try:
         runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, _budget(args)), script)

@@ -23,7 +23,8 @@ from kubeprop.model.api.feature_gates import dropped_by_gates
 from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
 from kubeprop.model.scenario.load import Scenario, load_scenario
-from kubeprop.model.scenario.nodes import no_nodes_note
+from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
+from kubeprop.model.scenario.usage_note import undeclared_usage_note
 from kubeprop.model.scheduler.served import unserved_note, unserved_scheduler_name
 from kubeprop.properties.cli.exit_codes import ExitCode
 
@@ -151,11 +152,20 @@ def gate_dropped_note(outcome: Outcome) -> list[str]:
             f"{format_path(g.path)}" for g in dropped_by_gates(outcome.obj, outcome.response.obj)]
 
 
+def topology_notes(scenario: Scenario) -> list[str]:
+    """The notes about the scenario's cluster: no nodes declared; none with the ephemeral-storage a
+    pod requests; an HPA whose pods' usage is not declared."""
+    objects = [m.obj for m in scenario.objects]
+    notes = (no_nodes_note(scenario.spec), ephemeral_storage_note(scenario.spec, objects),
+             undeclared_usage_note(scenario.spec, objects))
+    return [note for note in notes if note]
+
+
 def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[str]:
     """One line per object (created / rejected), the defaults applied, and a closing count."""
     lines = [f"scenario {shown(scenario.name)}: {len(result.outcomes)} objects, manifests applied as user "
              f"{scenario.apply_as!r}"]
-    lines += [note for note in (no_nodes_note(scenario.spec),) if note]
+    lines += topology_notes(scenario)
     for outcome in result.outcomes:
         verdict = "created " if outcome.response.ok else "REJECTED"
         lines.append(f"{verdict} {_object_name(outcome)}  {_where(outcome, base)}")
@@ -185,8 +195,7 @@ def run_validate(path: Path | None, output: str, out: TextIO) -> int:
             if not outcome.response.ok:  # every rejection with its reason, as YAML comments
                 lines = [f"REJECTED {_object_name(outcome)}  {_where(outcome, base)}", *_rejection_lines(outcome, base)]
                 out.writelines(f"# {line}\n" for line in lines)
-        for line in [note for note in (no_nodes_note(scenario.spec),) if note] + render_summary(scenario, result,
-                                                                                                  base)[-1:]:
+        for line in topology_notes(scenario) + render_summary(scenario, result, base)[-1:]:
             out.write(f"# {line}\n")
     else:
         out.write("\n".join(render_summary(scenario, result, base)) + "\n")

@@ -21,7 +21,7 @@ from etcd_harness import EtcdCluster, bounded
 from etcd_workload import Recorder, leader_index, undo_faults
 
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RaftConfig, RaftState
+from kubeprop.model.raft.state import ETCD_3_4, RaftConfig, RaftState
 from kubeprop.model.raft.system import initial_state, successors
 from kubeprop.properties.etcd_histories import Fault, FaultKind, RealHistory, check
 from kubeprop.properties.etcd_trace import TraceValidation, validate, witness_state
@@ -67,7 +67,7 @@ def test_a_write_is_acknowledged_by_two_of_three(cluster: EtcdCluster) -> None:
     _, result = _checked(rec, "write with etcd-1 down")
     # the model's verdicts: the acknowledgement is reachable with etcd-1 down, and in the model
     # run of this very history the seed's claim "all replicas before the ack" fails
-    model = explore(RaftConfig(initially_down=frozenset({0}), max_term=1, max_log=2, history=True),
+    model = explore(RaftConfig(initially_down=frozenset({0}), max_term=1, max_log=2, history=True, **ETCD_3_4),
                     select_checks(["WriteAcked"]))
     assert model.result.violation is not None and model.result.violation.property == "WriteAcked"
     state = _state_at_first_ack(result)
@@ -115,7 +115,7 @@ def test_a_serializable_read_from_a_cut_off_follower_is_stale(netns_cluster: Etc
     history, _ = _checked(rec, "serializable read at a cut-off follower")
     report = check(history)
     assert [(s.read.ref, s.read.behind) for s in report.stale] == [("r2", 1)]
-    cfg = RaftConfig(max_term=1, max_log=2, history=True, serial_reads=1)
+    cfg = RaftConfig(max_term=1, max_log=2, history=True, serial_reads=1, **ETCD_3_4)
     model = search(initial_state(cfg), successors(cfg), lambda st: _stale_serializable(cfg, st), Bounds(max_depth=12))
     assert model.violation is not None  # the model allows the stale read too
 
@@ -136,5 +136,5 @@ def test_no_write_is_acknowledged_with_two_of_three_down(cluster: EtcdCluster) -
         rec.op(c, "final", Op("read", KEY, mode="linearizable"), 2)
     _checked(rec, "writes with etcd-1 and etcd-2 down")
     model = explore(RaftConfig(initially_down=frozenset({0, 1}), max_term=2, max_log=2, history=True,
-                               serial_reads=1), select_checks(["WriteAcked"]))
+                               serial_reads=1, **ETCD_3_4), select_checks(["WriteAcked"]))
     assert model.result.exit_reason == "exhausted" and model.result.violation is None

@@ -61,3 +61,22 @@ def test_header_names_the_stored_only_objects_of_workload_steps(capsys: pytest.C
     assert code == 0, out + err
     assert out.splitlines()[1].endswith(
         "IngressClass nginx, Ingress default/web, NetworkPolicy default/allow-web, NetworkPolicy default/deny")
+
+
+def test_stored_only_object_without_a_namespace_is_named_in_default(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:
+    """An Ingress written without `metadata.namespace` is created in `default`: the header names it
+    `Ingress default/shop`, as `kubeprop validate` does (it said `Ingress /shop`, trial 9)."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "ingress.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: shop}\n"
+        "spec:\n  defaultBackend: {service: {name: shop, port: {number: 80}}}\n")
+    assert main(["validate", str(folder)]) == 0
+    validated = capsys.readouterr().out
+    assert "Ingress default/shop" in validated
+    code = main(["check", str(folder), "--engine", "walk", "--budget", "2", "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code in (0, 3), out + err
+    assert out.splitlines()[1].endswith(": Ingress default/shop"), out
+    assert "Ingress /shop" not in out

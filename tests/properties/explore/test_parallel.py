@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import attrs
 import pytest
 
-from kubeprop.model.raft.state import RaftConfig
+from kubeprop.model.raft.state import LIBRARY_DEFAULTS, RaftConfig
 from kubeprop.model.raft.system import initial_state, successors, with_variant
 from kubeprop.properties.explore import parallel
 from kubeprop.properties.explore.bfs import Bounds, search
@@ -114,7 +114,7 @@ def test_path_keys() -> None:
     assert path_of((((ROOT_KEY << 16) | 3) << 16) | 0) == (3, 0)
 
 
-PLAIN = RaftConfig(max_term=1, max_log=1, max_msgs=2)
+PLAIN = RaftConfig(max_term=1, max_log=1, max_msgs=2, **LIBRARY_DEFAULTS)  # the TLA+ twin's election options
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
@@ -127,8 +127,8 @@ def test_raft_counts_equal_the_single_threaded_bfs(workers: int) -> None:
 
 
 @pytest.mark.parametrize(("variant", "config", "depth"), [
-    ("quorum-ceil", RaftConfig(servers=4, max_term=1, max_log=0), 6),
-    ("follower-read", RaftConfig(max_term=1, max_log=2, history=True, reads=1), 9),
+    ("quorum-ceil", RaftConfig(servers=4, max_term=1, max_log=0, **LIBRARY_DEFAULTS), 6),  # the variants' bounds
+    ("follower-read", RaftConfig(max_term=1, max_log=2, history=True, reads=1, **LIBRARY_DEFAULTS), 9),
 ])
 def test_raft_counterexample_is_the_bfs_one_for_any_worker_count(variant: str, config: RaftConfig,
                                                                  depth: int) -> None:
