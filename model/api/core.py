@@ -329,7 +329,8 @@ class PersistentVolumeClaim:
 
 @attrs.frozen
 class ConfigMap:
-    """Configuration data (no semantics in the model beyond storage and RBAC)."""
+    """Configuration data: stored, and read by the kubelet for a container's environment (`envFrom`,
+    `valueFrom`: `kubeprop.model.kubelet.config`); `configMap` volumes have no semantics."""
 
     INFO: ClassVar[KindInfo] = KindInfo("", "v1", "ConfigMap", "configmaps", namespaced=True, status_subresource=False)
 

@@ -102,10 +102,22 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
     # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
     # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
-    # also ends the pressure), its Node object (status updates) and whether the pressure budget is left.
+    # also ends the pressure), its Node object (status updates), whether the pressure budget is left, and
+    # its ConfigMap and Secret caches.
     left = _pressure_left(model, state.kubelets)
-    return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, kubelet_name(node)),
-            state.clock, state.store.objects.get(node_key), left)
+    component = kubelet_name(node)
+    return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, component),
+            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component))
+
+
+def _cached_configs(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, Any]:
+    """The kubelet's ConfigMap and Secret caches (a retry after CreateContainerConfigError reads them:
+    `kubeprop.model.kubelet.config`); with instant caches the store's objects are in the key already."""
+    informer = state.informers.get(component)
+    if informer is None:
+        return None, None
+    maps, secrets = informer.resources.get("configmaps"), informer.resources.get("secrets")
+    return None if maps is None else maps.objects, None if secrets is None else secrets.objects
 
 
 def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> Any:

@@ -7,7 +7,8 @@ Which component watches what (upstream: each binary's informer factory):
   PodDisruptionBudgets for preemption where the scenario has any (`kubeprop.model.scheduler.pdbs`);
 - the controller manager: the union of its controllers' `watches` plus pods and nodes (one shared
   informer factory for all controllers, `cmd/kube-controller-manager/app/controllermanager.go`);
-- a kubelet: pods with `spec.nodeName=<node>` (`pkg/kubelet/config/apiserver.go`).
+- a kubelet: pods with `spec.nodeName=<node>` (`pkg/kubelet/config/apiserver.go`), ConfigMaps and
+  Secrets where the scenario can have any (`kubelet_watches`).
 
 Delivering an event also runs the component's event handlers (controllers enqueue keys; the
 scheduler requeues pods). With instant caches there are no informer actions: every write's
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from kubeprop.model.api.objects import ApiObject, Pod
+from kubeprop.model.api.objects import ApiObject, ConfigMap, Pod, Secret
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
@@ -57,9 +58,23 @@ def _on_node(node: str) -> ObjectFilter:
     return keep
 
 
+def kubelet_watches(model: ClusterModel) -> tuple[str, ...]:
+    """A kubelet's watches: its pods, and the ConfigMaps and Secrets its containers' environment is built
+    from (`kubeprop.model.kubelet.config`: upstream a watch of each referenced object, the Watch strategy
+    of `pkg/kubelet/util/manager/watch_based_manager.go`; here whole resources) — each only when one can
+    exist: the scenario's manifests or workload steps create one, or it runs controllers of its own (no
+    built-in controller creates either). Otherwise the cache would stay empty, as the lookup of an
+    unwatched resource is (None: not found), and its relists would only add steps."""
+    own = bool(model.scenario.controllers or model.added_controllers)
+    extra = [r for r, kind in (("configmaps", ConfigMap), ("secrets", Secret)) if own or kind in model.created_types]
+    return tuple(sorted(("pods", *extra)))
+
+
 def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
     """The qualified resources a component watches."""
-    if component.startswith(KUBELET_PREFIX) or component == WATCH_CACHE:
+    if component.startswith(KUBELET_PREFIX):
+        return kubelet_watches(model)
+    if component == WATCH_CACHE:
         return ("pods",)
     resources = {"pods", "nodes"}
     if component == CONTROLLER_MANAGER:

@@ -27,11 +27,12 @@ relabelling of the Node object does not change it, as upstream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 
 from kubeprop.model.api.objects import Node, ObjectKey, Taint
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.frozen import EMPTY
 from kubeprop.model.kubelet.runtime import (
     ContainerRuntime,
     KubeletState,
@@ -196,12 +197,14 @@ def pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
     return f"10.244.{index}.{host}"
 
 
-def admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int) -> PodRuntime:
+def admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
+          errors: Mapping[str, str] = EMPTY) -> PodRuntime:
     """The pod admitted, its first init container(s) or its containers started (`start_next`), each
-    with its probes (`container_runtime`)."""
+    with its probes (`container_runtime`); those whose configuration does not resolve (`errors`) wait
+    (`kubeprop.model.kubelet.config`)."""
     containers = tuple(container_runtime(c) for c in pod.spec.containers)
     inits = tuple(init_runtime(c) for c in pod.spec.init_containers)
-    return admitted(model, k, node, pod, now, containers, inits).start_next(now)
+    return admitted(model, k, node, pod, now, containers, inits).start_next(now, errors)
 
 
 def admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,

@@ -17,7 +17,10 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `ProbeResult`: a readiness, liveness or startup probe outcome that changes something (a liveness
   or startup failure, and a startup success, no sooner than the prober allows: a timer,
   `kubeprop.model.kubelet.probes`);
-- `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends);
+- `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends); also the
+  retry of a container whose ConfigMaps or Secrets did not resolve (CreateContainerConfigError:
+  `kubeprop.model.kubelet.config`), taken from 10 s after the failure once the kubelet's caches resolve
+  them differently;
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
   terminal while its containers run: `status.stops_terminal`), `StopGracefully` | `SigKillPod` (at
@@ -39,6 +42,7 @@ running: the KubeletState stands for the runtime, which the restarted kubelet re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from kubeprop.model.api.objects import Node, ObjectKey
@@ -59,10 +63,11 @@ from kubeprop.model.kubelet.actions import (
     SyncPodStatus,
     UpdateNodeStatus,
 )
+from kubeprop.model.kubelet.config import RETRY_SECONDS
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, past_deadline
 from kubeprop.model.kubelet.eviction import eviction_victims, pressure_ends, pressured
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
-from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same, store, user
+from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_state, same, store, user
 from kubeprop.model.kubelet.probes import (
     liveness_failure_at,
     probe_timers,
@@ -138,18 +143,32 @@ def _enabled_admission(model: ClusterModel, state: ClusterState, node: str) -> I
 def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
+        errors = None
         for c in (*runtime.init_containers, *runtime.containers):
             yield from _probe_results(node, key, runtime, c, state.clock)
             if runtime.exits_by_itself(c):
                 yield ContainerExit(node, key, c.name, False)
                 yield ContainerExit(node, key, c.name, True)
-            if runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock:
+            if c.config_error:
+                if _retry_at(runtime, c) <= state.clock:
+                    errors = config_errors_of(model, state, node, key) if errors is None else errors
+                    if errors.get(c.name, "") != c.config_error:
+                        yield RestartContainer(node, key, c.name)  # a new outcome: `kubelet.config`
+            elif runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock:
                 yield RestartContainer(node, key, c.name)
         if runtime.terminating and runtime.any_running:
             assert runtime.kill_deadline is not None
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
             if runtime.hook_grace is not None and state.clock >= runtime.kill_deadline:
                 yield PreStopOverrun(node, key)  # instead of SIGKILL: the hook ran the grace period out
+
+
+def _retry_at(runtime: PodRuntime, c: ContainerRuntime) -> int | float:
+    """When the pod worker tries again to start a container whose configuration did not resolve
+    (`config.RETRY_SECONDS` after the failed sync); never once the pod stops."""
+    if c.running or runtime.terminating or runtime.evicted or runtime.rejected or runtime.deadline_exceeded:
+        return math.inf
+    return c.config_failed_at + RETRY_SECONDS
 
 
 def _probe_results(node: str, key: str, runtime: PodRuntime, c: ContainerRuntime, now: int) -> Iterator[Action]:
@@ -249,7 +268,9 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)
             times.extend(restart_at(c, max_backoff) for c in (*runtime.init_containers, *runtime.containers)
-                         if runtime.should_restart(c))
+                         if runtime.should_restart(c) and not c.config_error)
+            times.extend(int(r) for c in (*runtime.init_containers, *runtime.containers)
+                         if c.config_error and (r := _retry_at(runtime, c)) != math.inf)
             if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):
                 times.append(t)
             if not runtime.terminating:

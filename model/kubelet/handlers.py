@@ -38,7 +38,16 @@ from kubeprop.model.kubelet.admission import (
 )
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
 from kubeprop.model.kubelet.eviction import pressure_rejection, pressured
-from kubeprop.model.kubelet.local import cached_pods, kubelet_state, pod_runtime, same, set_pod, store, user
+from kubeprop.model.kubelet.local import (
+    cached_pods,
+    config_errors_of,
+    kubelet_state,
+    pod_runtime,
+    same,
+    set_pod,
+    store,
+    user,
+)
 from kubeprop.model.kubelet.probes import recount
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
@@ -72,7 +81,8 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     rejection = rejection or admission_rejection(visible_taints(state, act.node), pod)
     if rejection is not None:
         return set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
-    return set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock))
+    errors = config_errors_of(model, state, act.node, act.pod)
+    return set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock, errors))
 
 
 def holds_resources(runtime: PodRuntime) -> bool:
@@ -101,20 +111,32 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
         c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None)
         c = recount(c, state.clock)  # its liveness probe begins now
         runtime = runtime.with_container(c)
-        return set_pod(state, act.node, act.pod, runtime.start_next(state.clock) if c.restartable else runtime)
+        if c.restartable:
+            runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
+        return set_pod(state, act.node, act.pod, runtime)
     runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
     return set_pod(state, act.node, act.pod, runtime)
 
 
 def restart_container(model: ClusterModel, state: ClusterState, act: RestartContainer) -> ClusterState:
-    """The container starts again; its back-off entry doubles (capped)."""
+    """The container starts again; its back-off entry doubles (capped). Or its configuration does not
+    resolve: it stays exited, Waiting with CreateContainerConfigError, its restart count and back-off
+    entry as they were (upstream `doBackOff` already renewed the entry: not modelled). A container whose
+    last start failed so is retried (`kubeprop.model.kubelet.config`): started — restarted, if it had
+    run before — or failed with the new message."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
-    c = restarted(c, state.clock, int(model.parameter("crashLoopBackOffMaxSeconds")))
+    errors = config_errors_of(model, state, act.node, act.pod)
+    if c.name in errors:
+        c = evolve(c, config_error=errors[c.name], config_failed_at=state.clock)
+    elif c.exited_at is None:
+        c = c.start(state.clock)
+    else:
+        c = restarted(c, state.clock, int(model.parameter("crashLoopBackOffMaxSeconds")))
     runtime = runtime.with_container(c)
     if c.restartable:  # a sidecar at the front of the init sequence: the next one may start
-        runtime = runtime.start_next(state.clock)
+        runtime = runtime.start_next(state.clock, errors)
     return set_pod(state, act.node, act.pod, runtime)
 
 
@@ -127,7 +149,7 @@ def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit)
     c = c.exit(state.clock, 0, "Completed") if act.success else c.exit(state.clock, 1, "Error")
     runtime = runtime.with_container(c)
     if act.success and runtime.is_init(c.name):
-        runtime = runtime.start_next(state.clock)
+        runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
     return set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
 
 

@@ -13,13 +13,14 @@ from typing import Any
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.evolve import evolve
-from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.kubelet.config import config_errors
 from kubeprop.model.kubelet.runtime import KubeletState, PodRuntime, initial_kubelet
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet, view
 from kubeprop.model.state.informer import ObjectView
 
-__all__ = ["cached_pods", "kubelet_state", "pod_runtime", "same", "set_pod", "store", "user"]
+__all__ = ["cached_pods", "config_errors_of", "kubelet_state", "pod_runtime", "same", "set_pod", "store", "user"]
 
 
 def user(node: str) -> str:
@@ -81,3 +82,14 @@ def _list_pods(source: ObjectView, node: str) -> FrozenMap[str, Pod]:
         for p in source.list("pods")
         if isinstance(p, Pod) and p.spec.node_name == node
     })
+
+
+def config_errors_of(model: ClusterModel, state: ClusterState, node: str, key: str) -> FrozenMap[str, str]:
+    """The CreateContainerConfigError of each container of the pod the kubelet runs as `key`, as its
+    ConfigMap and Secret caches resolve them (`kubeprop.model.kubelet.config`); none for a pod gone
+    from its cache or replaced (the kubelet then only stops it)."""
+    pod = cached_pods(model, state, node).get(key)
+    runtime = kubelet_state(state, node).pods.get(key)
+    if pod is None or (runtime is not None and not same(pod, runtime)):
+        return EMPTY
+    return config_errors(view(model, state, kubelet(node)), pod)

@@ -87,6 +87,11 @@ class ContainerRuntime:
     """The livenessProbe's initial delay, period and failure threshold (`kubeprop.model.kubelet.probes`)."""
     startup_timing: ProbeTiming = attrs.field(default=DEFAULT_TIMING, metadata=_LATER)
     """The startupProbe's initial delay, period and failure threshold."""
+    config_error: str = attrs.field(default="", metadata=_LATER)
+    """Not running: its last start failed to resolve its ConfigMaps or Secrets, the message of that
+    `CreateContainerConfigError` (`kubeprop.model.kubelet.config`); "" otherwise."""
+    config_failed_at: int = attrs.field(default=0, metadata=_LATER)
+    """When that start failed (the pod worker syncs again `config.RETRY_SECONDS` later)."""
     probes_from: int | None = attrs.field(default=None, metadata=_LATER)
     """When the prober began counting the running container's current probe afresh — its startupProbe
     passed, or the kubelet restarted —, where that puts off the probe's first failure (`probes.recount`);
@@ -95,7 +100,13 @@ class ContainerRuntime:
     def start(self, now: int) -> ContainerRuntime:
         """The container (re)starts: ready at once unless it has a readiness or startup probe."""
         return evolve(self, running=True, ready=not self.has_readiness and not self.has_startup, started_at=now,
-                      startup_pending=self.has_startup, probes_from=None)
+                      startup_pending=self.has_startup, probes_from=None, config_error="", config_failed_at=0)
+
+    def try_start(self, now: int, errors: Mapping[str, str]) -> ContainerRuntime:
+        """`start`, unless its configuration does not resolve (`errors`, by container name): then it
+        stays as it is, not created, Waiting with CreateContainerConfigError."""
+        error = errors.get(self.name)
+        return self.start(now) if error is None else evolve(self, config_error=error, config_failed_at=now)
 
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
@@ -300,23 +311,24 @@ class PodRuntime:
         return self.restart_policy == "Never" and any(c.exit_code not in (None, 0) for c in self.init_containers
                                                       if not c.restartable)
 
-    def start_next(self, now: int) -> PodRuntime:
+    def start_next(self, now: int, errors: Mapping[str, str] = EMPTY) -> PodRuntime:
         """After admission, an init container's success or a sidecar's start: start the init
         containers in order up to the first regular one not done or sidecar not started, or —
-        every one done — the containers, once (`computeInitContainerActions`)."""
+        every one done — the containers, once (`computeInitContainerActions`). A container whose
+        configuration does not resolve (`errors`) is not started (`kubeprop.model.kubelet.config`)."""
         pod = self
         for c in self.init_containers:
             if c.restartable:
                 if not c.running and c.exited_at is None:
-                    c = c.start(now)
+                    c = c.try_start(now, errors)
                     pod = pod.with_container(c)
                 if not c.started:
                     return pod
             elif c.running or c.exit_code != 0:
-                return pod if c.running or c.exited_at is not None else pod.with_container(c.start(now))
-        if pod.any_container_started:
+                return pod if c.running or c.exited_at is not None else pod.with_container(c.try_start(now, errors))
+        if pod.any_container_started or any(c.config_error for c in pod.containers):
             return pod
-        return evolve(pod, containers=tuple(c.start(now) for c in pod.containers))
+        return evolve(pod, containers=tuple(c.try_start(now, errors) for c in pod.containers))
 
 
 @attrs.frozen(cache_hash=True)

@@ -41,6 +41,7 @@ from kubeprop.model.api.meta import Condition, find_condition, set_condition
 from kubeprop.model.api.pod import ContainerStatus, Pod, PodReadinessGate, PodStatus
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet.config import CONFIG_ERROR_REASON
 from kubeprop.model.kubelet.deadline import DEADLINE_MESSAGE, DEADLINE_REASON
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
 
@@ -104,6 +105,9 @@ def container_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> Co
         state: Any = FrozenMap({"running": FrozenMap({"startedAt": c.started_at})})
         if c.restart_count > 0 and c.exited_at is not None:
             last = _terminated(c)
+    elif c.config_error:  # not created: its ConfigMaps or Secrets did not resolve (`kubelet.config`)
+        state = FrozenMap({"waiting": FrozenMap({"reason": CONFIG_ERROR_REASON, "message": c.config_error})})
+        last = None if c.exited_at is None else _terminated(c)
     elif c.exited_at is None:
         waiting = "PodInitializing" if runtime.init_containers else "ContainerCreating"
         state = FrozenMap({"waiting": FrozenMap({"reason": waiting})})
