@@ -94,24 +94,26 @@ def _on_vote(d: Draft, m: Msg) -> None:
 def _on_vote_resp(d: Draft, m: Msg) -> None:
     """`raft.go` stepCandidate MsgVoteResp: count the grant; a quorum makes the candidate leader.
     (Rejections are not counted: etcd steps down on a lost vote, which only shortens runs.)"""
-    s = m[2]
-    if d.role[s] != CANDIDATE or not m[4]:
-        return
-    d.set("votes", s, d.votes[s] | (1 << m[1]))
-    if popcount(d.votes[s]) >= d.config.quorum_size:
-        d.become_leader(s)
+    if _granted_quorum(d, m, CANDIDATE):
+        d.become_leader(m[2])
 
 
 def _on_pre_vote_resp(d: Draft, m: Msg) -> None:
     """`raft.go` stepCandidate MsgPreVoteResp (StatePreCandidate): count the grant; a quorum
     starts the real election (`campaign(campaignElection)`). A candidate or follower ignores it.
     As for votes, rejections are not counted (a lost pre-vote makes etcd a follower again)."""
+    if _granted_quorum(d, m, PRE_CANDIDATE):
+        d.campaign(m[2])
+
+
+def _granted_quorum(d: Draft, m: Msg, role: int) -> bool:
+    """`raft.go` poll: a grant to a member still in `role` is counted; True once the grants are a
+    quorum."""
     s = m[2]
-    if d.role[s] != PRE_CANDIDATE or not m[4]:
-        return
+    if d.role[s] != role or not m[4]:
+        return False
     d.set("votes", s, d.votes[s] | (1 << m[1]))
-    if popcount(d.votes[s]) >= d.config.quorum_size:
-        d.campaign(s)
+    return popcount(d.votes[s]) >= d.config.quorum_size
 
 
 def _accept_leader(d: Draft, s: int, leader: int) -> bool:

@@ -151,14 +151,21 @@ class Draft:
         self.become_follower(s, self.term[s] + 1, NONE)
         self.set("role", s, CANDIDATE)
         self.set("vote", s, s)
+        if self.poll(s, RV, self.term[s]):
+            self.become_leader(s)
+
+    def poll(self, s: int, kind: int, term: int) -> bool:
+        """Count `s`'s own vote (or pre-vote) and, unless that alone is a quorum (True), ask every
+        peer for one for `term` with (lastIndex, lastTerm): what `raft.go` campaign does for both
+        campaign types (`RV` for term, `PV` for term+1)."""
         self.set("votes", s, 1 << s)
         if popcount(self.votes[s]) >= self.config.quorum_size:
-            self.become_leader(s)
-            return
+            return True
         last = self.last_index(s)
         for p in range(self.config.servers):
             if p != s:
-                self.send((RV, s, p, self.term[s], last, self.term_at(s, last)))
+                self.send((kind, s, p, term, last, self.term_at(s, last)))
+        return False
 
     def mark_active(self, s: int, peer: int) -> None:
         """A response from `peer` reached leader `s`: under CheckQuorum the peer is recently

@@ -202,14 +202,8 @@ def _timeout(d: Draft, s: int, _a: RaftAction) -> None:
         return
     d.set("role", s, PRE_CANDIDATE)
     d.set("lead", s, NONE)
-    d.set("votes", s, 1 << s)
-    if popcount(d.votes[s]) >= d.config.quorum_size:
+    if d.poll(s, PV, d.term[s] + 1):
         d.campaign(s)
-        return
-    last = d.last_index(s)
-    for p in range(d.config.servers):
-        if p != s:
-            d.send((PV, s, p, d.term[s] + 1, last, d.term_at(s, last)))
 
 
 def _check_quorum(d: Draft, s: int, _a: RaftAction) -> None:
