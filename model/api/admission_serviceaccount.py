@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kubeprop.model.api.objects import ObjectKey, Pod
+from kubeprop.model.api.pod import MIRROR_POD_ANNOTATION
 
 if TYPE_CHECKING:
     from kubeprop.model.api.admission import AdmissionRequest
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 NAME = "ServiceAccount"
 DEFAULT_SERVICE_ACCOUNT = "default"
 """`DefaultServiceAccountName`: the account a pod that names none runs as."""
-MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
 
 def _applies(req: AdmissionRequest) -> bool:

@@ -23,6 +23,9 @@ from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 ResourceList = FrozenMap[str, Quantity]
 
 _LATER = {"fingerprint": "omit-if-default"}
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
+"""The annotation of a mirror pod, the API server's copy of a kubelet's static pod
+(`pkg/kubelet/types/pod_update.go` ConfigMirrorAnnotationKey)."""
 """Metadata of a field added after states were recorded: left out of a fingerprint while it holds
 its default (None encodes as absent), so recorded traces and pinned state counts stay valid."""
 

@@ -52,6 +52,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import Deployment, Node, ObjectKey, Pod, ReplicaSet, StatefulSet
+from kubeprop.model.api.pod import MIRROR_POD_ANNOTATION
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
@@ -176,7 +177,7 @@ def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep) -> tuple[list
     for pod in pods:
         if pod.spec.node_name != node:
             continue
-        if "kubernetes.io/config.mirror" in pod.metadata.annotations:
+        if MIRROR_POD_ANNOTATION in pod.metadata.annotations:
             continue
         owner = next((r for r in pod.metadata.owner_references if r.controller), None)
         if owner is not None and owner.kind == "DaemonSet":

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.objects import Node, Pod
+from kubeprop.model.api.pod import MIRROR_POD_ANNOTATION
 from kubeprop.model.scenario.schema_addons import EvictorDecl
 from kubeprop.model.scheduler.filters import (
     find_untolerated_taint,
@@ -26,7 +27,6 @@ from kubeprop.model.scheduler.filters import (
 from kubeprop.model.scheduler.nodeinfo import NodeInfo
 
 EVICT_ANNOTATION = "descheduler.alpha.kubernetes.io/evict"
-MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 SYSTEM_CRITICAL_PRIORITY = 2_000_000_000
 
 
@@ -44,7 +44,7 @@ def evictable(pod: Pod, args: EvictorDecl) -> bool:
     """DefaultEvictor.Filter."""
     if EVICT_ANNOTATION in pod.metadata.annotations:
         return True
-    if MIRROR_ANNOTATION in pod.metadata.annotations or pod.metadata.deletion_timestamp is not None:
+    if MIRROR_POD_ANNOTATION in pod.metadata.annotations or pod.metadata.deletion_timestamp is not None:
         return False
     priority = pod.spec.priority
     if not args.evict_system_critical_pods:
