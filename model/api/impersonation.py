@@ -16,7 +16,7 @@ impersonated user, and so does API Priority and Fairness (it runs after this fil
 
 from __future__ import annotations
 
-from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, authorize
+from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, authorize, forbidden_status_message
 from kubeprop.model.api.rbac_authn import (
     ALL_AUTHENTICATED,
     UserInfo,
@@ -35,21 +35,21 @@ def acting_as(username: str) -> UserInfo:
     return UserInfo(username, (ALL_AUTHENTICATED,))
 
 
-def _attributes(username: str) -> tuple[RequestAttributes, str]:
-    """The authorizer attributes of impersonating `username`, and how a 403 names its target."""
+def _attributes(username: str) -> RequestAttributes:
+    """The authorizer attributes of impersonating `username`."""
     account = split_service_account_username(username)
     if account is not None:
         namespace, name = account
-        return (RequestAttributes(verb="impersonate", api_group="", resource="serviceaccounts", name=name,
-                                  namespace=namespace), f'serviceaccounts "{name}"')
-    return RequestAttributes(verb="impersonate", api_group="", resource="users", name=username), f'users "{username}"'
+        return RequestAttributes(verb="impersonate", api_group="", resource="serviceaccounts", name=name,
+                                 namespace=namespace)
+    return RequestAttributes(verb="impersonate", api_group="", resource="users", name=username)
 
 
 def impersonate(requester: UserInfo, username: str, policy: RbacPolicy) -> UserInfo | str:
     """The identity the request goes on as, or the 403 message when `requester` may not
     impersonate `username`."""
-    attributes, target = _attributes(username)
+    attributes = _attributes(username)
     decision = authorize(requester, attributes, policy)
-    if not decision.allowed:
-        return f"{target} is forbidden: {decision.reason}"
+    if not decision.allowed:  # (`responsewriters.Forbidden` with the impersonation attributes)
+        return forbidden_status_message(attributes, decision.reason)
     return acting_as(username)
