@@ -68,6 +68,28 @@ keeps a cell near its budget (until the fourteenth round: at most 300 replays; n
 
 _DATA = "tests/model/data/"
 _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (_DATA + "binding/dual.yaml", ("node-not-overcommitted", "scheduler-decisions-sound"),
+     "two scheduler instances without leader election (the dual-scheduler hazard, on purpose): each binds "
+     "from its own cache, so pods bound by the two can request more than the node has (the kubelet then "
+     "refuses one, OutOfcpu: pkg/kubelet/lifecycle/predicate.go); a pod whose binding failed waits out its "
+     "error back-off (pkg/scheduler/backend/queue/backoff_queue.go) while the other instance binds into "
+     "the room its own cache still shows"),
+    (_DATA + "impersonation/scenario.yaml", ("workload-steps-succeed",),
+     "the docs' example of `as` (docs/scenario.md): the first step impersonates developer, whom RBAC lets only "
+     "view the namespace, so its scale is refused, 403, as upstream's authorizer refuses it "
+     "(plugin/pkg/auth/authorizer/rbac/rbac.go)"),
+    (_DATA + "kubelet/missing-config/never.yaml", ("deployments-complete", "workloads-ready"),
+     "the container's ConfigMap never exists: upstream the kubelet never creates the container "
+     "(CreateContainerConfigError, pkg/kubelet/kubelet_pods.go makeEnvironmentVariables), so the pod is "
+     "never Ready"),
+    (_DATA + "kubelet/missing-config/scenario.yaml", ("deployments-complete", "workloads-ready"),
+     "judged with the user stopped before the step that creates the container's ConfigMap: the pod then "
+     "waits in CreateContainerConfigError for ever, as upstream (pkg/kubelet/kubelet_pods.go "
+     "makeEnvironmentVariables)"),
+    ("tests/properties/cli/data/slow-init/scenario.yaml", ("workload-steps-succeed",),
+     "the docs' example of `relies on:` (docs/cli.md): an init container the application may keep running "
+     "past `rollout status --timeout=30s` (how long an application takes is the environment's choice), so "
+     "the command times out and exits 1, as kubectl does"),
     (_DATA + "variants/restore.yaml",
      ("schedulable-pods-bound", "deployments-complete", "workloads-ready", "settles", "replicaset-no-overcreation"),
      "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
@@ -174,6 +196,11 @@ INTENDED_WITH_CAUSE: dict[tuple[str, str], str] = {
         "the pod, a crashed node restarts later), so the wait times out and exits 1, as upstream; without such a "
         "cause it was the eighth trial's false alarm (test_a_wait_with_kubectls_default_timeout_is_clean_"
         "without_a_fault)",
+    **{(_DATA + f"outages/{name}.yaml", "workload-steps-succeed"):
+       "rollout status --timeout=300s after a fault in the trace: a partitioned node's pods are replaced only "
+       "after the node-monitor grace period (40 s) and the pods' default 300 s not-ready/unreachable "
+       "tolerations (plugin/pkg/admission/defaulttolerationseconds; pkg/controller/tainteviction), which "
+       "together outlast the timeout, as upstream" for name in ("kinds", "shop-rollout")},
 }
 """(scenario, property) → why the scenario violates it, only for a trace with a cause (`has_cause`): the
 same violation without one is still a false alarm."""
