@@ -41,7 +41,14 @@ from kubeprop.counterexamples.check_bounds import MAX_STATES
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
-from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
+from kubeprop.model.api.yamlsource import (
+    YamlDocument,
+    YamlError,
+    file_kind,
+    load_yaml_documents,
+    os_problem,
+    stat_path,
+)
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.decode import Found, decode_all
@@ -179,10 +186,27 @@ def _corpus_problem(folder: Path) -> str:
         return f"{folder} is {file_kind(info.st_mode)}, expected a folder of counterexample files"
     try:
         with os.scandir(folder) as entries:
-            has_files = any(e.is_file() and e.name.endswith(".json") for e in entries)
+            named = sorted((e for e in entries if e.name.endswith(".json")), key=lambda e: e.name)
     except OSError as err:
         return f"cannot list {folder}: {err.strerror or err}"
-    return "" if has_files else f"{folder} holds no counterexample files (*.json); a gate that replays nothing fails"
+    unreadable = [f"{e.name}: {why}" for e in named if (why := _not_a_file(e))]
+    if len(unreadable) < len(named):  # a file to replay; each other entry is a case of its own, naming it
+        return ""
+    return (f"{folder} holds no counterexample files (*.json); a gate that replays nothing fails"
+            + "".join(f"; {why}" for why in unreadable))
+
+
+def _not_a_file(entry: os.DirEntry[str]) -> str:
+    """Why a corpus folder's entry is not a regular file to replay ('' when it is one): a symlink
+    loop (`Too many levels of symbolic links`), a dangling link, a folder, a device. Trial 10: a
+    loop made the whole folder `cannot list …` without naming the entry."""
+    try:
+        if entry.is_file():
+            return ""
+        info = os.stat(entry.path)
+    except OSError as err:
+        return os_problem(err)
+    return f"is {file_kind(info.st_mode)}"
 
 
 def _seconds(value: float, where: FieldPath) -> Found:
