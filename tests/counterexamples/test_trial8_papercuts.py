@@ -96,4 +96,4 @@ def test_a_test_path_taken_as_a_corpus_folder_is_refused(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            f"--kubeprop-corpus={corpus}", str(tests)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300, check=False)
-    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr  # the test, and the corpus file
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr  # the test, the corpus
