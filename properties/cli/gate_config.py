@@ -55,6 +55,7 @@ from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
 from kubeprop.model.scenario.schema import boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.properties.cli.engine_lines import NOT_AN_ENGINE
 from kubeprop.properties.modules import load_properties, scenario_properties
 from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, registry_kept, select
 
@@ -219,7 +220,8 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
     """Problems of one configured check."""
     found: Found = []
     if spec.engine not in ENGINES:
-        found.append(((*at, "engine"), f"must be one of: {', '.join(ENGINES)}"))
+        what = f"{NOT_AN_ENGINE}; " if spec.engine == "expected" else ""
+        found.append(((*at, "engine"), f"{what}must be one of: {', '.join(ENGINES)}"))
     if spec.require not in REQUIRES:
         found.append(((*at, "require"), f"must be one of: {', '.join(REQUIRES)}"))
     if spec.vacuous not in VACUOUS:
