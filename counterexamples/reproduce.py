@@ -134,22 +134,20 @@ def unsuggested_lines(ce: Counterexample, path: str, scenario: bool = True) -> l
 
 def imported_modules(ce: Counterexample, path: str, scenario: bool = True) -> list[NamedModule]:
     """`file_modules` but the property's module when the property is found by its name without
-    importing it, as the replay finds it (`replay.check_imports`)."""
+    importing it in the fresh process the command starts (`_built_in`)."""
     named = file_modules(ce, path, scenario)
-    if _registered(ce.property.name):
+    if _built_in(ce.property.name):
         named = [n for n in named if n.where != "property.module"]
     return named
 
 
-def _registered(name: str) -> bool:
-    """Whether a property called `name` is found without importing its module (`registry.select`)."""
-    from kubeprop.properties.registry import select
+def _built_in(name: str) -> bool:
+    """Whether a property called `name` is found by its name in a fresh process, without importing
+    any module of the file's (a built-in one, an opt-in one or a time bound: `registry.builtin_named`).
+    Not whether it is registered here: this process may have imported the user's module."""
+    from kubeprop.properties.registry import builtin_named
 
-    try:
-        select([name])
-    except KeyError:
-        return False
-    return True
+    return bool(builtin_named(name))
 
 
 def file_modules(ce: Counterexample, file: str, scenario: bool = True) -> list[NamedModule]:
