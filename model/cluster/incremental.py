@@ -174,12 +174,13 @@ class EnabledCache:
 
     def answered(self, state: ClusterState, enabled_fn: Any) -> Iterator[tuple[Action, ...]] | None:
         """The answers of `enabled_fn`'s parts in `state` (a split component's units in order; each
-        computed, and kept, when reached), or None unless `state` is the state answered last: for the
-        clock's guards (`clock_guards`), which ask what other parts answer in the state `Tick`'s
-        part is computed for."""
-        if self.last is not state:
+        computed, and kept, when reached), or None unless `state` is the state answered last and
+        some part is `enabled_fn`'s: for the clock's guards (`clock_guards`), which ask what other
+        parts answer in the state `Tick`'s part is computed for."""
+        indices = self.units.get(enabled_fn)
+        if indices is None or self.last is not state:
             return None
-        return self._answered(state, self.answers, self.units.get(enabled_fn, ()))
+        return self._answered(state, self.answers, indices)
 
     def _answered(self, state: ClusterState, answers: Answers, indices: tuple[int, ...]
                   ) -> Iterator[tuple[Action, ...]]:
