@@ -286,6 +286,12 @@ def _precondition(ctx: Context, new: ApiObject, old: ApiObject) -> Response | No
 def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """PUT on the main resource: optimistic concurrency on resourceVersion (empty = unconditional for
     built-in kinds), keeps status, bumps generation on spec change."""
+    return update_subresource(store, ctx, namespace, name, "")
+
+
+def update_subresource(store: Store, ctx: Context, namespace: str, name: str, subresource: str) -> Result:
+    """`update` of the whole object on behalf of a subresource that writes part of it (`scale`:
+    `kubeprop.model.api.scale`): admission sees the subresource and managedFields record it."""
     new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if old is None:
@@ -302,10 +308,11 @@ def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     if ctx.request.patch_type == "apply":
         new = with_metadata(new, evolve(new.metadata, managed_fields=applied))
     else:
-        new = track(new, old, ctx, "")
-    mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "UPDATE", new, old, namespace, name))
+        new = track(new, old, ctx, subresource)
+    mutated = run_mutating(ctx.config.admission,
+                           admission_request(ctx, store, "UPDATE", new, old, namespace, name, subresource))
     assert mutated is not None
-    return _check_update(store, ctx, mutated, old, "")
+    return _check_update(store, ctx, mutated, old, subresource)
 
 
 def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:
