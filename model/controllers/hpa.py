@@ -409,9 +409,8 @@ def _samples(model: ClusterModel, state: ClusterState, pods: Iterable[Pod], reso
         if container and container not in metric_containers(pod):
             raise calc.MetricsError(f"{failed}: failed to get container metrics: container {container} not present "
                                     f"in metrics for pod {pod.metadata.namespace}/{pod.metadata.name}")
-    if not any(pod.metadata.name in known for pod in running):
-        raise calc.MetricsError(f"{failed}: no metrics returned from resource metrics API (the model's metrics API "
-                                f"has none: the scenario declares no environment.usage of {resource} for these pods)")
+    if not any(pod.metadata.name in known for pod in running):  # undeclared usage: the load note explains it
+        raise calc.MetricsError(f"{failed}: no metrics returned from resource metrics API")
     return out
 
 
