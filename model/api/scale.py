@@ -161,7 +161,7 @@ def _write_scale(store: Store, ctx: Context, namespace: str, name: str,
         return Result(store, status(404, "NotFound", NO_ROUTE))
     current = _workload(store, ctx, namespace, name)
     scale = scale_of(current)
-    if current is None or scale is None:
+    if not isinstance(current, Deployment | ReplicaSet | StatefulSet) or scale is None:
         group_resource = f"{ctx.info.resource}/scale.{ctx.info.group}"
         return Result(store, status(404, "NotFound", f'{group_resource} "{name}" not found'))
     body = new_body(scale.encode())
