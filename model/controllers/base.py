@@ -44,6 +44,7 @@ from kubeprop.model.controllers.cache_sync import (
     refused_informers,
 )
 from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
+from kubeprop.model.controllers.sync_updates import ignores_sync_update
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import LastValues
@@ -186,9 +187,12 @@ def _informers_of(controller: Controller, store: Store | None) -> tuple[str, ...
     return tuple(controller.watches) if store is None else informers(store, controller)
 
 
-def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:
+def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False
+           ) -> ClusterState:
     """Run every controller's event handlers on delivered events (enqueue the keys they name); an
-    event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers."""
+    event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers.
+    `sync`: the events are a relist's updates of objects the cache held unchanged, which the handlers
+    of `sync_updates.ignores_sync_update` do nothing with."""
     if not is_up(state, CONTROLLER_MANAGER):
         return state
     view_ = view(model, state, CONTROLLER_MANAGER)
@@ -197,7 +201,7 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
         key = event.key
         for controller in model.controllers:
             queued = controllers.get(controller.name) if key.resource in controller.watches else None
-            if queued is None:
+            if queued is None or (sync and ignores_sync_update(controller, key.resource)):
                 continue
             namespaces = controller_namespaces(controller)
             if namespaces and key.namespace and key.namespace not in namespaces:
@@ -340,7 +344,8 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
     first `sent` of them when the process dies after those: `CrashDuringReconcile`). The first
     failure ends the list; the decision's `after_failure` requests, if any, follow it (and
     count towards `sent`). A failure the decision tolerates (`Reconciliation.tolerate`) is no
-    failure (`ignore`) or ends the list without requeueing the key (`forget`). With `observed`
+    failure (`ignore`) or ends the list without requeueing the key (`forget`, even
+    a decision that asked for a requeue: upstream's handleErr forgets it). With `observed`
     False the responses reach no response observer (a guard asking what the reconcile would do)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
@@ -360,7 +365,7 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
         tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
         if tolerated == "ignore":
             continue  # no error of the sync: the requests go on
-        requeue = requeue or tolerated is None
+        requeue = False if tolerated == "forget" else requeue or tolerated is None
         if failed or decision.after_failure is None:
             break
         failed = True
