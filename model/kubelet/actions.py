@@ -31,8 +31,9 @@ class StartPod(Action):
 
 @attrs.frozen(order=True)
 class ProbeResult(Action):
-    """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): readiness
-    success/failure flips Ready; a liveness failure stands for failureThreshold consecutive
+    """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): a readiness
+    success turns the container Ready (from its first probe on), a readiness failure — standing for
+    failureThreshold consecutive failures — NotReady; a liveness failure stands for failureThreshold consecutive
     failures and kills the container (exit 137), which then restarts per restartPolicy. A `startup`
     probe, run while the container has not started (its readiness and liveness probes wait), marks
     it started on success — ready then unless it has a readiness probe; a sidecar's also lets the

@@ -14,9 +14,9 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `StartPod`: admit a bound pod and start its first init container(s) — a sidecar and what
   follows it —, or its containers (`pkg/kubelet/kubelet.go` SyncPod; init containers and sidecars:
   `kubeprop.model.kubelet.runtime`);
-- `ProbeResult`: a readiness, liveness or startup probe outcome that changes something (a liveness
-  or startup failure, and a startup success, no sooner than the prober allows: a timer,
-  `kubeprop.model.kubelet.probes`);
+- `ProbeResult`: a readiness, liveness or startup probe outcome that changes something, no sooner
+  than the prober allows (a timer, `kubeprop.model.kubelet.probes`: failureThreshold failures in a row,
+  periodSeconds apart, after initialDelaySeconds; failures carried over a container's restart);
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends); also the
   retry of a container whose ConfigMaps or Secrets did not resolve (CreateContainerConfigError:
   `kubeprop.model.kubelet.config`), taken from 10 s after the failure once the kubelet's caches resolve
@@ -71,6 +71,7 @@ from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_
 from kubeprop.model.kubelet.probes import (
     liveness_failure_at,
     probe_timers,
+    readiness_turns_at,
     restart_prober,
     startup_failure_at,
     startup_success_at,
@@ -172,16 +173,17 @@ def _retry_at(runtime: PodRuntime, c: ContainerRuntime) -> int | float:
 
 
 def _probe_results(node: str, key: str, runtime: PodRuntime, c: ContainerRuntime, now: int) -> Iterator[Action]:
-    """The probe outcomes that change something: a readiness flip at any time; a startup success,
-    and a startup or liveness failure — which kills — once the prober can have reached it
-    (`kubeprop.model.kubelet.probes`). Liveness and startup probes stop once the pod terminates
-    (`worker.go` doProbe: "Pod deletion requested, setting probe result to success")."""
+    """The probe outcomes that change something, once the prober can have reached them
+    (`kubeprop.model.kubelet.probes`): a readiness flip (Ready from the first probe, NotReady after
+    failureThreshold failures), a startup success, and a startup or liveness failure — which kills.
+    Liveness and startup probes stop once the pod terminates (`worker.go` doProbe: "Pod deletion
+    requested, setting probe result to success"); readiness probes go on."""
     if c.startup_pending and not runtime.terminating:
         if now >= startup_success_at(c):
             yield ProbeResult(node, key, c.name, "startup", True)
         if now >= startup_failure_at(c):
             yield ProbeResult(node, key, c.name, "startup", False)
-    if c.started and c.has_readiness:
+    if c.started and c.has_readiness and now >= readiness_turns_at(c):
         yield ProbeResult(node, key, c.name, "readiness", not c.ready)
     if c.started and c.has_liveness and not runtime.terminating and now >= liveness_failure_at(c):
         yield ProbeResult(node, key, c.name, "liveness", False)

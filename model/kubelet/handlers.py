@@ -48,11 +48,12 @@ from kubeprop.model.kubelet.local import (
     store,
     user,
 )
-from kubeprop.model.kubelet.probes import recount
+from kubeprop.model.kubelet.probes import recount, turned_ready
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
     ContainerRuntime,
     PodRuntime,
+    exit_carrying,
     overrun,
     restarted,
     sigterm,
@@ -106,14 +107,15 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
     c = runtime.container(act.container)
     assert c is not None
     if act.probe == "readiness":
-        return set_pod(state, act.node, act.pod, runtime.with_container(evolve(c, ready=act.success)))
-    if act.probe == "startup" and act.success:
-        c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None)
+        return set_pod(state, act.node, act.pod, runtime.with_container(turned_ready(c, act.success, state.clock)))
+    if act.probe == "startup" and act.success:  # published: the worker's resultRun is reset
+        c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None, startup_carried=0)
         c = recount(c, state.clock)  # its liveness probe begins now
         runtime = runtime.with_container(c)
         if c.restartable:
             runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
         return set_pod(state, act.node, act.pod, runtime)
+    c = evolve(c, liveness_carried=0) if act.probe == "liveness" else evolve(c, startup_carried=0)  # reset too
     runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
     return set_pod(state, act.node, act.pod, runtime)
 
@@ -141,13 +143,13 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
 
 
 def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
-    """A batch container ends: exit 0 (Completed) or 1 (Error). An init container's success
-    starts the next init container, or the containers after the last one."""
+    """A batch container ends: exit 0 (Completed) or 1 (Error); one that restarts carries its probe
+    failures (`runtime.exit_carrying`). An init container's success starts the next init container, or
+    the containers after the last one."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
-    c = c.exit(state.clock, 0, "Completed") if act.success else c.exit(state.clock, 1, "Error")
-    runtime = runtime.with_container(c)
+    runtime = exit_carrying(runtime, c, state.clock, 0 if act.success else 1, "Completed" if act.success else "Error")
     if act.success and runtime.is_init(c.name):
         runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
     return set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
