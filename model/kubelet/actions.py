@@ -10,8 +10,9 @@ import attrs
 from kubeprop.model.state.actions import Action
 
 __all__ = [
-    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "PreStopOverrun", "ProbeResult",
-    "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus", "UpdateNodeStatus",
+    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "MountVolumes",
+    "PreStopOverrun", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus",
+    "UpdateNodeStatus",
 ]
 
 
@@ -24,6 +25,18 @@ class StartPod(Action):
     that does not fit next to the pods the kubelet runs (OutOfcpu, …, node affinity, node name, host
     ports) or that does not tolerate one of its node's NoExecute taints (TaintToleration): the pod is
     not started and the status manager reports it Failed with "Pod was rejected: <message>" (`rejectPod`)."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
+class MountVolumes(Action):
+    """The volumes of an admitted pod that did not mount — a `configMap`, `secret` or `projected`
+    volume whose object or key was missing (FailedMount) — mount on the volume manager's retry, and the
+    pod worker starts what `StartPod` would have (`pkg/kubelet/volumemanager/volume_manager.go`
+    WaitForAttachAndMount; `kubeprop.model.kubelet.volumes`): enabled once the kubelet's caches resolve
+    them, from the first retry's back-off after the admission."""
 
     node: str
     pod: str

@@ -16,6 +16,7 @@ from kubeprop.model.kubelet.actions import (
     FinishTermination,
     KillPod,
     MemoryPressure,
+    MountVolumes,
     PreStopOverrun,
     ProbeResult,
     RestartContainer,
@@ -42,6 +43,7 @@ from kubeprop.model.kubelet.local import (
     cached_pods,
     config_errors_of,
     kubelet_state,
+    mounts,
     pod_runtime,
     same,
     set_pod,
@@ -83,7 +85,16 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     if rejection is not None:
         return set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     errors = config_errors_of(model, state, act.node, act.pod)
-    return set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock, errors))
+    runtime = admit(model, k, act.node, pod, state.clock, errors, mounted=mounts(model, state, act.node, act.pod))
+    return set_pod(state, act.node, act.pod, runtime)
+
+
+def mount_volumes(model: ClusterModel, state: ClusterState, act: MountVolumes) -> ClusterState:
+    """The pod's volumes mounted: its first init container(s) or its containers start, as at admission
+    (`start_next`; those whose configuration does not resolve wait: `kubeprop.model.kubelet.config`)."""
+    runtime = evolve(pod_runtime(state, act.node, act.pod), mount_pending=False)
+    runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
+    return set_pod(state, act.node, act.pod, runtime)
 
 
 def holds_resources(runtime: PodRuntime) -> bool:
@@ -279,6 +290,6 @@ HANDLERS: dict[type, Any] = {
     ContainerExit: container_exit, SyncPodStatus: sync_pod_status, KillPod: kill_pod,
     StopGracefully: stop_gracefully, SigKillPod: sigkill_pod, FinishTermination: finish_termination,
     CleanupOrphan: cleanup_orphan, UpdateNodeStatus: update_node_status, MemoryPressure: memory_pressure,
-    ActiveDeadlineExceeded: active_deadline_exceeded, PreStopOverrun: pre_stop_overrun,
+    ActiveDeadlineExceeded: active_deadline_exceeded, PreStopOverrun: pre_stop_overrun, MountVolumes: mount_volumes,
 }
 """Action class → pure handler."""

@@ -219,6 +219,9 @@ class PodRuntime:
     hook_grace: int | None = attrs.field(default=None, metadata=_LATER)
     """Set with SIGTERM for a pod with a preStop hook and a positive grace period: the grace period
     the hook may use up (`PreStopOverrun`); None once chosen, or without a hook."""
+    mount_pending: bool = attrs.field(default=False, metadata=_LATER)
+    """Admitted while a `configMap`, `secret` or `projected` volume did not mount (its object, or a key,
+    missing: FailedMount): nothing started until `MountVolumes` (`kubeprop.model.kubelet.volumes`)."""
     deleted: bool = attrs.field(default=False, metadata=_LATER)
     """The status manager wrote the terminal status and its DELETE (grace 0) was accepted, yet the
     pod is still in the API: finalizers keep it. Upstream the status manager then forgets the pod's
