@@ -152,8 +152,17 @@ def _violation_lines(result: ReplayResult) -> list[str]:
         for name in result.violation.objects:
             obj = find_object(state, name)
             lines.append(f"    {shown(name)} (no longer stored)" if obj is None else f"    {describe(obj)}")
-    lines.append(f"  {shown(reliance_line(reliance(result.model, result.states[: step + 1], ce.actions)))}")
+    lines.append(f"  {shown(replay_relies_line(result))}")
     return lines
+
+
+def replay_relies_line(result: ReplayResult) -> str:
+    """The `relies on:` line of the violation a replay shows (`kubeprop.counterexamples.reliance`),
+    from the states up to its step; '' when the replay shows none (it holds now, or is stale)."""
+    ce = result.counterexample
+    if result.violation is None or result.verdict == Verdict.STALE:
+        return ""
+    return reliance_line(reliance(result.model, result.states[: ce.violation.step + 1], ce.actions))
 
 
 def render_text(result: ReplayResult, full: bool = False, shown_path: str | None = None) -> str:

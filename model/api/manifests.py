@@ -16,7 +16,7 @@ each as `file:line: field: message`.
 from __future__ import annotations
 
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +115,52 @@ class _Body:
 _Entry = _Body | Problem
 
 
+@attrs.frozen
+class Skipped:
+    """An object left out by `read_manifests`' `skip` (not decoded): where it is written, what it
+    is (`Kind namespace/name`) and why (`skip`'s answer)."""
+
+    file: str
+    line: int
+    label: str
+    reason: str
+
+
+@attrs.frozen
+class Manifests:
+    """What `read_manifests` found: every object that decoded, every problem (each object decoded
+    on its own, as `kubectl apply -f` sends each on its own), and the objects `skip` left out, all
+    in input order; `files` are the files read, in order."""
+
+    objects: tuple[ManifestObject, ...]
+    problems: tuple[Problem, ...]
+    skipped: tuple[Skipped, ...] = ()
+    files: tuple[str, ...] = ()
+
+
+SkipRule = Callable[[Mapping[str, Any]], str | None]
+"""Why an object (its raw data, apiVersion and kind checked) is left out undecoded, or None."""
+
+
 def load_manifests(paths: Sequence[Path], recursive: bool = False) -> list[ManifestObject]:
-    """Load and decode every object under `paths` (files or folders); ManifestError on any problem."""
+    """Load and decode every object under `paths` (files or folders); ManifestError listing every
+    problem of every object if any has one (`read_manifests`)."""
+    found = read_manifests(paths, recursive)
+    if found.problems:
+        raise ManifestError(found.problems)
+    return list(found.objects)
+
+
+def read_manifests(paths: Sequence[Path], recursive: bool = False, skip: SkipRule | None = None) -> Manifests:
+    """Read and decode every object under `paths` (files or folders), each object on its own: one
+    that cannot be decoded is a problem and the others are still decoded and returned, as
+    kubectl's builder visits every document and aggregates the errors (`staging/src/k8s.io/
+    cli-runtime/pkg/resource/visitor.go` StreamVisitor.Visit, ContinueOnErrorVisitor). A file that
+    cannot be read or parsed as YAML is one problem, and none of its objects is returned (kubectl
+    too stops reading a stream at its first syntax error). Objects for which `skip` gives a
+    reason are left out undecoded (`Manifests.skipped`)."""
     entries: list[_Entry] = []
+    files_read: list[str] = []
     read_folder = False
     for path in paths:
         files: list[Path] = []
@@ -136,6 +179,7 @@ def load_manifests(paths: Sequence[Path], recursive: bool = False) -> list[Manif
         else:
             entries.append(Problem(str(path), 0, "", "no such file or folder"))
         for file in files:
+            files_read.append(str(file))
             try:
                 documents = load_yaml_documents(file, keep_duplicates=True)
             except YamlError as err:
@@ -144,7 +188,8 @@ def load_manifests(paths: Sequence[Path], recursive: bool = False) -> list[Manif
             for document in documents:
                 _expand_checked(document, entries)
     note = f" (files ending in {_extension_list()} are read from a folder)" if read_folder else ""
-    return _decode_all(entries, ", ".join(str(p) for p in paths) or "<no paths given>", note)
+    found = _decode_all(entries, ", ".join(str(p) for p in paths) or "<no paths given>", note, skip)
+    return attrs.evolve(found, files=tuple(files_read))
 
 
 def parse_manifests(text: str, file: str) -> list[ManifestObject]:
@@ -156,7 +201,10 @@ def parse_manifests(text: str, file: str) -> list[ManifestObject]:
         raise ManifestError([Problem.from_yaml_error(err)]) from None
     for document in documents:
         _expand_checked(document, entries)
-    return _decode_all(entries, file, "")
+    found = _decode_all(entries, file, "", None)
+    if found.problems:
+        raise ManifestError(found.problems)
+    return list(found.objects)
 
 
 def _expand_checked(document: YamlDocument, entries: list[_Entry]) -> None:
@@ -263,15 +311,19 @@ def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestOb
     )
 
 
-def _decode_all(entries: Sequence[_Entry], where: str, note: str) -> list[ManifestObject]:
-    """Decode CRDs first, then the rest with them known; return objects in input order.
+def _decode_all(entries: Sequence[_Entry], where: str, note: str, skip: SkipRule | None) -> Manifests:
+    """Decode CRDs first, then the rest with them known; objects and problems in input order.
 
-    `where` names the input and `note` adds to the message if no object at all was found.
+    `where` names the input and `note` adds to the problem if no object at all was found.
     """
-    results: dict[int, ManifestObject | list[Problem]] = {}
+    results: dict[int, ManifestObject | list[Problem] | Skipped] = {}
+    for i, entry in enumerate(entries):
+        reason = skip(entry.data) if skip is not None and isinstance(entry, _Body) else None
+        if reason is not None and isinstance(entry, _Body):
+            results[i] = Skipped(entry.source.file, entry.source.line_of(entry.prefix), _raw_label(entry.data), reason)
     crds: list[CustomResourceDefinition] = []
     for i, entry in enumerate(entries):
-        if isinstance(entry, _Body) and entry.is_crd:
+        if isinstance(entry, _Body) and entry.is_crd and i not in results:
             result = _decode(entry, ())
             results[i] = result
             if isinstance(result, ManifestObject) and isinstance(result.obj, CustomResourceDefinition):
@@ -281,16 +333,26 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str) -> list[Manife
             results[i] = _decode(entry, crds)
     objects: list[ManifestObject] = []
     problems: list[Problem] = []
+    skipped: list[Skipped] = []
     for i, entry in enumerate(entries):
         outcome = results.get(i, entry)
         if isinstance(outcome, ManifestObject):
             objects.append(outcome)
+        elif isinstance(outcome, Skipped):
+            skipped.append(outcome)
         elif isinstance(outcome, Problem):
             problems.append(outcome)
         elif isinstance(outcome, list):
             problems += outcome
-    if problems:
-        raise ManifestError(problems)
-    if not objects:
-        raise ManifestError([Problem(where, 0, "", f"no manifests were found{note}")])
-    return objects
+    if not objects and not problems and not skipped:
+        problems.append(Problem(where, 0, "", f"no manifests were found{note}"))
+    return Manifests(tuple(objects), tuple(problems), tuple(skipped))
+
+
+def _raw_label(data: Mapping[str, Any]) -> str:
+    """`Kind namespace/name` of an undecoded object (`Kind name` without a namespace), for notes."""
+    meta = data.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    name, namespace = meta.get("name") or meta.get("generateName"), meta.get("namespace")
+    where = f"{namespace}/" if isinstance(namespace, str) and namespace else ""
+    return f"{data.get('kind')} {where}{name if isinstance(name, str) else '?'}"

@@ -340,7 +340,8 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
     first `sent` of them when the process dies after those: `CrashDuringReconcile`). The first
     failure ends the list; the decision's `after_failure` requests, if any, follow it (and
     count towards `sent`). A failure the decision tolerates (`Reconciliation.tolerate`) is no
-    failure (`ignore`) or ends the list without requeueing the key (`forget`). With `observed`
+    failure (`ignore`) or ends the list without requeueing the key (`forget`, even
+    a decision that asked for a requeue: upstream's handleErr forgets it). With `observed`
     False the responses reach no response observer (a guard asking what the reconcile would do)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
@@ -360,7 +361,7 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
         tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
         if tolerated == "ignore":
             continue  # no error of the sync: the requests go on
-        requeue = requeue or tolerated is None
+        requeue = False if tolerated == "forget" else requeue or tolerated is None
         if failed or decision.after_failure is None:
             break
         failed = True

@@ -19,16 +19,29 @@ enqueue nothing). A disrupted entry expiring wakes the PDB up again (`enqueuePdb
 Run only in scenarios that create a PodDisruptionBudget (`uses_pdbs`): with none there is
 nothing for it to do, and leaving it out keeps other scenarios' states unchanged.
 
-getScaleController's GET of the scale subresource is live upstream; the model reads the workload
-from the controller manager's cache (a reconcile decides from the cache alone), which is the live
-object with instant caches and may be older without. Left out: events, and the stale-disruption
-condition on pods.
+getScaleController's GET of the scale subresource is live upstream (`dc.scaleNamespacer.Scales(ns).Get`,
+where the other finders read listers): in the model it is a GET through the API server, a request
+like the others (partitions, crashes, injected failures and overload affect it), as the PV
+controller's live claim GET (`kubeprop.model.controllers.persistentvolume`). A reconcile decides
+from the cache and its memory alone, so a sync that needs a scale sends the GET and is requeued; the
+answer is kept in the controller's memory (`ScaleMemory`, lost on a crash) and the next sync of the
+PDB uses it (one GET per reconcile, a PDB with two such controllers takes three). The answers are
+used up when the sync ends. A GET that fails ends the sync in failSafe at once (`after_failure`):
+404 as "found no controllers for pod" (getScaleController returns nil for a workload gone, then
+getExpectedScale's error), another failure with its message; the key is forgotten when the failSafe
+write succeeds (sync returns failSafe's nil), requeued when it fails. The model's API server has no
+GET verb for the scale subresource: the GET reads the workload, authorized as `get` on the workload
+(the controller manager's role has `get` on both), and the Scale is built from it (`scale_of`: the
+same spec.replicas and UID ScaleREST returns). A kind without a scale subresource fails without a
+GET (upstream: the GET's 404, then the discovery check `implementsScale`).
+
+Left out: events, and the stale-disruption condition on pods.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -37,12 +50,12 @@ from kubeprop.model.api.objects import ApiObject, Deployment, ObjectKey, Pod, Re
 from kubeprop.model.api.policy import PodDisruptionBudget, PodDisruptionBudgetStatus
 from kubeprop.model.api.scale import SCALABLE
 from kubeprop.model.api.selectors import selector_matches
-from kubeprop.model.api.server import Request
-from kubeprop.model.controllers.base import Memoryless
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers.deployment_util import scaled_value
 from kubeprop.model.controllers.gc import owner_object_key
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_ready
 from kubeprop.model.evolve import evolve
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.component import Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
@@ -59,8 +72,51 @@ def _pods(view: ObjectView, pdb: PodDisruptionBudget) -> list[Pod]:
             if isinstance(p, Pod) and selector_matches(pdb.spec.selector, p.metadata.labels)]
 
 
-ScaleOrError = tuple[str, int] | str
-"""A pod controller's (uid, spec.replicas), or the error message getExpectedScale fails with."""
+@attrs.frozen(cache_hash=True)
+class LiveScale:
+    """A live scale GET's answer: `uid`, the controllerRef's UID asked about; `replicas`, the Scale's
+    spec.replicas when the API server holds a workload of that name with that UID, else None
+    (getScaleController's nil: another UID)."""
+
+    uid: str
+    replicas: int | None
+
+
+@attrs.frozen(cache_hash=True)
+class ScaleMemory:
+    """The live scale answers of syncs not yet finished, by PDB key; `asking`, the PDB whose GET is
+    under way. The controller's memory is None while both are empty (its memory before the live read
+    was modelled: the states of syncs that need no GET are unchanged)."""
+
+    answers: FrozenMap[str, tuple[LiveScale, ...]] = EMPTY
+    asking: str = ""
+
+
+def _memory(answers: FrozenMap[str, tuple[LiveScale, ...]], asking: str = "") -> ScaleMemory | None:
+    return ScaleMemory(answers, asking) if answers or asking else None
+
+
+@attrs.frozen
+class ScaleGet:
+    """A sync that needs getScaleController's live GET: of `resource` `namespace/name`, the controllerRef
+    of pod `pod` with UID `uid`."""
+
+    resource: str
+    namespace: str
+    name: str
+    uid: str
+    pod: str
+
+    def request(self, user: str) -> Request:
+        """The GET (the workload; `precondition_uid` carries the UID asked about to `observe`)."""
+        return Request(verb="get", user=user, resource=self.resource, namespace=self.namespace, name=self.name,
+                       precondition_uid=self.uid)
+
+
+Answers = tuple[LiveScale, ...]
+ScaleOrError = tuple[str, int] | str | ScaleGet
+"""A pod controller's (uid, spec.replicas), the error message getExpectedScale fails with, or the
+live GET it needs first."""
 
 
 def _replicas(obj: Deployment | ReplicaSet | StatefulSet) -> tuple[str, int]:
@@ -97,16 +153,18 @@ def _deployment_or_replicaset(view: ObjectView, ref: OwnerReference, namespace: 
     return None if d is None else _replicas(d)
 
 
-def _scale_controller(view: ObjectView, ref: OwnerReference, pod: Pod) -> tuple[str, int] | str | None:
+def _scale_controller(view: ObjectView, ref: OwnerReference, pod: Pod, answers: Answers
+                      ) -> tuple[str, int] | str | ScaleGet | None:
     """getScaleController: the scale subresource of the referenced workload, whatever its kind — a
-    ReplicaSet whose Deployment is gone counts with its own replicas. Upstream this is a live GET of
-    `<resource>/<name>/scale`; the model reads the controller manager's cache of the workload (the same
-    object under instant caches, possibly older without). Gone, or another uid: None; a kind without a
-    scale subresource: the error upstream's `implementsScale` check returns."""
+    ReplicaSet whose Deployment is gone counts with its own replicas — read live: the answer in
+    `answers`, or the GET (`ScaleGet`) when there is none yet (module docstring). Another uid: None; a
+    kind without a scale subresource: the error upstream's `implementsScale` check returns."""
     resource = SCALABLE.get(ref.kind)
     if resource is not None:
-        obj = _listed(view, resource, pod.metadata.namespace, ref, _WORKLOADS[ref.kind])
-        return None if obj is None else _replicas(obj)
+        answer = next((a for a in answers if a.uid == ref.uid), None)
+        if answer is None:
+            return ScaleGet(resource, pod.metadata.namespace, ref.name, ref.uid, pod.metadata.name)
+        return None if answer.replicas is None else (ref.uid, answer.replicas)
     key = owner_object_key(ref, pod, view)
     resource = key.resource if key is not None else _UNSCALABLE.get((ref.api_version, ref.kind))
     if resource is None:
@@ -114,51 +172,59 @@ def _scale_controller(view: ObjectView, ref: OwnerReference, pod: Pod) -> tuple[
     return f"{resource} does not implement the scale subresource"
 
 
-def _controller_scale(view: ObjectView, pod: Pod, ref: OwnerReference) -> ScaleOrError:
+def _controller_scale(view: ObjectView, pod: Pod, ref: OwnerReference, answers: Answers) -> ScaleOrError:
     """The finders of `pkg/controller/disruption/disruption.go` in their order (getPodDeployment,
-    getPodReplicaSet, getPodStatefulSet, getScaleController) for the pod's controllerRef: the first
-    found, else `found no controllers for pod "NAME"` (getExpectedScale)."""
-    found: tuple[str, int] | str | None = None
+    getPodReplicaSet, getPodStatefulSet — listers —, getScaleController — live) for the pod's
+    controllerRef: the first found, else `found no controllers for pod "NAME"` (getExpectedScale)."""
+    found: tuple[str, int] | str | ScaleGet | None = None
     if ref.kind == "ReplicaSet":
         found = _deployment_or_replicaset(view, ref, pod.metadata.namespace)
     elif ref.kind == "StatefulSet":
         sts = _listed(view, "statefulsets.apps", pod.metadata.namespace, ref, StatefulSet)
         found = None if sts is None else _replicas(sts)
     if found is None:
-        found = _scale_controller(view, ref, pod)
-    return f'found no controllers for pod "{pod.metadata.name}"' if found is None else found
+        found = _scale_controller(view, ref, pod, answers)
+    return no_controllers(pod.metadata.name) if found is None else found
 
 
-def expected_scale(view: ObjectView, pods: Iterable[Pod]) -> int | str:
+def no_controllers(pod: str) -> str:
+    """getExpectedScale's error for a pod none of the finders resolves."""
+    return f'found no controllers for pod "{pod}"'
+
+
+def expected_scale(view: ObjectView, pods: Iterable[Pod], answers: Answers = ()) -> int | str | ScaleGet:
     """getExpectedScale: Σ spec.replicas of the pods' controllers, each counted once; pods without a
     controllerRef are left out (unmanaged). A pod whose controller no finder resolves — its ReplicaSet
     deleted (a cascade deletion, revisionHistoryLimit 0) — is an error, its message returned: the
-    sync then fails safe (`fail_safe`)."""
+    sync then fails safe (`fail_safe`). A controller only getScaleController can resolve, with no
+    answer in `answers` yet: the GET it needs (`ScaleGet`)."""
     seen: dict[str, int] = {}
     for pod in pods:
         ref = next((r for r in pod.metadata.owner_references if r.controller), None)
         if ref is None or ref.uid in seen:
             continue
-        found = _controller_scale(view, pod, ref)
-        if isinstance(found, str):
+        found = _controller_scale(view, pod, ref, answers)
+        if isinstance(found, str | ScaleGet):
             return found
         seen[found[0]] = found[1]
     return sum(seen.values())
 
 
-def expected_and_desired(view: ObjectView, pdb: PodDisruptionBudget, pods: list[Pod]) -> tuple[int, int] | str:
-    """getExpectedPodCount: (expectedCount, desiredHealthy), or getExpectedScale's error."""
+def expected_and_desired(view: ObjectView, pdb: PodDisruptionBudget, pods: list[Pod], answers: Answers = ()
+                         ) -> tuple[int, int] | str | ScaleGet:
+    """getExpectedPodCount: (expectedCount, desiredHealthy), getExpectedScale's error, or the live GET
+    it needs first."""
     spec = pdb.spec
     if spec.max_unavailable is not None:
-        expected = expected_scale(view, pods)
-        if isinstance(expected, str):
+        expected = expected_scale(view, pods, answers)
+        if isinstance(expected, str | ScaleGet):
             return expected
         return expected, max(0, expected - scaled_value(spec.max_unavailable, expected, True))
     if spec.min_available is not None:
         if isinstance(spec.min_available, int):
             return len(pods), spec.min_available
-        expected = expected_scale(view, pods)
-        if isinstance(expected, str):
+        expected = expected_scale(view, pods, answers)
+        if isinstance(expected, str | ScaleGet):
             return expected
         return expected, scaled_value(spec.min_available, expected, True)
     return 0, 0
@@ -199,8 +265,8 @@ def healthy(pods: list[Pod], disrupted: dict[str, int]) -> int:
 
 
 @attrs.frozen
-class DisruptionController(Memoryless):
-    """The disruption controller as a `Controller` (no memory)."""
+class DisruptionController:
+    """The disruption controller as a `Controller`; its memory, the live scale answers (`ScaleMemory`)."""
 
     deletion_timeout_seconds: int = 120
     name: str = "disruption"
@@ -218,21 +284,64 @@ class DisruptionController(Memoryless):
                                 and selector_matches(b.spec.selector, obj.metadata.labels)))
         return ()
 
+    def initial_memory(self) -> Any:
+        """No live answer at start (and after a crash)."""
+        return None
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """The live scale GET's answer, for the PDB asking: the workload's spec.replicas if it has the
+        UID asked about, else None; a failure (404 included) forgets the sync's answers (it ends in
+        failSafe: `reconcile`)."""
+        if not isinstance(memory, ScaleMemory) or not memory.asking or request.verb != "get":
+            return memory
+        asking = memory.asking
+        obj = response.obj
+        if not response.ok or not isinstance(obj, Deployment | ReplicaSet | StatefulSet):
+            return _memory(memory.answers.delete(asking))
+        uid = request.precondition_uid or ""
+        answer = LiveScale(uid, _replicas(obj)[1] if obj.metadata.uid == uid else None)
+        return _memory(memory.answers.set(asking, (*memory.answers.get(asking, ()), answer)))
+
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """trySync + updatePdbStatus (a status write only when something changed); failSafe when the
         expected count cannot be computed (upstream's failSafe always writes; a write of an unchanged
-        status changes nothing)."""
+        status changes nothing); getScaleController's live GET first when the sync needs one
+        (`_live_get`). A finished sync uses up its answers."""
         namespace, _, name = key.partition("/")
+        answers: FrozenMap[str, Answers] = memory.answers if isinstance(memory, ScaleMemory) else EMPTY
+        rest = _memory(answers.delete(key)) if key in answers else memory
         pdb = view.get(ObjectKey(RESOURCE, namespace, name))
         if not isinstance(pdb, PodDisruptionBudget):
-            return Reconciliation(memory=memory)
+            return Reconciliation(memory=rest)
         pods = _pods(view, pdb)
-        counts = expected_and_desired(view, pdb, pods)
+        counts = expected_and_desired(view, pdb, pods, answers.get(key, ()))
+        if isinstance(counts, ScaleGet):
+            return self._live_get(pdb, key, counts, answers, now)
         status = fail_safe(pdb, counts, now) if isinstance(counts, str) else self._status(pdb, pods, counts, now)
         if status == pdb.status:
-            return Reconciliation(memory=memory)
+            return Reconciliation(memory=rest)
         request = Request(verb="update-status", user=self.identity, obj=evolve(pdb, status=status))
-        return Reconciliation((request,), memory)
+        return Reconciliation((request,), rest)
+
+    def _live_get(self, pdb: PodDisruptionBudget, key: str, get: ScaleGet, answers: FrozenMap[str, Answers],
+                  now: int) -> Reconciliation:
+        """The live scale GET, the key requeued for the sync that uses its answer. A failed GET is
+        getScaleController's error: failSafe in the same sync (`after_failure`: 404 is a workload gone,
+        "found no controllers for pod"), and the key forgotten (`tolerate`), as sync's nil after a
+        successful failSafe write; a failSafe write that fails requeues it."""
+
+        def fail(request: Request, response: Response) -> tuple[Request, ...]:
+            error = no_controllers(get.pod) if response.code == 404 else response.message
+            status = fail_safe(pdb, error, now)
+            if status == pdb.status:
+                return ()
+            return (Request(verb="update-status", user=self.identity, obj=evolve(pdb, status=status)),)
+
+        def tolerate(request: Request, response: Response) -> Literal["forget"] | None:
+            return "forget" if request.verb == "get" else None
+
+        return Reconciliation((get.request(self.identity),), _memory(answers, asking=key), requeue=True,
+                              after_failure=fail, tolerate=tolerate)
 
     def _status(self, pdb: PodDisruptionBudget, pods: list[Pod], counts: tuple[int, int], now: int
                 ) -> PodDisruptionBudgetStatus:

@@ -43,11 +43,15 @@ same work from the state it sees, and after a deletion keeps a marker (`Schedule
 so that the pod is not deleted again until something new happens (its node's taints go, another pod
 takes the name).
 
+A fired work that fails is tried again, up to 5 tries in all (`deletePodHandler`'s `retries`), with
+no model time passing between them (10 ms apart upstream); then it is dropped, and the pod stays where
+it is until a new event — a partition of the controller manager, an API server without etcd quorum
+or an overloaded one longer than those tries leaves pods on a tainted node (`ScheduledEviction.tries`).
+
 Left out: node-startup grace (nodes here always have a Ready condition), the DaemonSet-pod
 exemption, events, the taint queue's FIFO order (any node waiting in a zone may take its
-next token), a second DELETE of a pod still terminating when its node's NoExecute taints change
-(not-ready ↔ unreachable; upstream processes the pod again), and that upstream gives up a work
-whose requests keep failing after 5 tries (here it is retried while the pod stays on a tainted node).
+next token), and a second DELETE of a pod still terminating when its node's NoExecute taints change
+(not-ready ↔ unreachable; upstream processes the pod again).
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.nodelifecycle_health import (
+    EVICTION_TRIES,
     IDENTITY,
     NAME,
     MonitorNodeHealth,
@@ -431,8 +436,9 @@ def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod
     (DeletionByTaintManager) by a status patch, sent only when `UpdatePodCondition` changes something
     (`pkg/util/pod/pod.go` PatchPodStatus: a two-way strategic merge patch of the live status with the
     fetched pod's UID as its precondition, so nothing else of the status is rewritten), a terminating
-    pod too; then DELETE by name with default options (no UID precondition). A pod gone (404) ends the
-    work; another failure leaves it to be retried (upstream retries 5 times, 10 ms apart)."""
+    pod too; then DELETE by name with default options (no UID precondition). One action is one try of
+    deletePodHandler's loop. A pod gone (404) ends the work (upstream tries on, getting 404 each time,
+    and the work ends all the same); another failure counts a try (`_failed_try`)."""
     namespace, name = act.pod.split("/", 1)
     get = Request(verb="get", user=IDENTITY, resource="pods", namespace=namespace, name=name)
     state, response = send(model, state, IDENTITY, get, CONTROLLER_MANAGER)
@@ -458,7 +464,29 @@ def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod
             live.spec.node_name, state.clock, evicted=live.metadata.uid)))
     elif done:
         mem = evolve(mem, evictions=mem.evictions.delete(act.pod))
+    else:
+        mem = _failed_try(model, state, mem, act.pod)
     return _save(state, mem, model)
+
+
+def _failed_try(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, key: str) -> NodeLifecycleMemory:
+    """A failed try of the work for `key` (`pkg/controller/tainteviction/taint_eviction.go` deletePodHandler:
+    `for i := 0; i < retries; i++`, 10 ms apart, `retries` = 5): counted in the work's `tries` (a work
+    that fired without a timer, for a pod that tolerates nothing, gets its entry here); at the fifth the
+    work returns its error and `getWrappedWorkerFunc` drops it from the queue, which the model marks as
+    finished for the pod in the controller's cache (`ScheduledEviction.evicted`): it is not tried again
+    until a new event — its node's NoExecute taints change, a pod of another uid takes the name. The
+    tries do not let the clock pass between them (`blocks_tick`)."""
+    cached = _cached_pod(view(model, state, CONTROLLER_MANAGER), key)
+    if cached is None:
+        return mem
+    entry = mem.evictions.get(key)
+    tries = (entry.tries if entry is not None and not entry.evicted else 0) + 1
+    if tries >= EVICTION_TRIES:
+        done = ScheduledEviction(cached.spec.node_name, state.clock, evicted=cached.metadata.uid)
+        return evolve(mem, evictions=mem.evictions.set(key, done))
+    node, fire_at = (entry.node, entry.fire_at) if entry is not None else (cached.spec.node_name, state.clock)
+    return evolve(mem, evictions=mem.evictions.set(key, ScheduledEviction(node, fire_at, tries=tries)))
 
 
 HANDLERS: dict[type, Any] = {

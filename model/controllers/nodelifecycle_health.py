@@ -70,15 +70,25 @@ class ScheduledEviction:
     - `node`: the node the pod was on when the work was added (`handleNodeUpdate` cancels the work of
       the pods on a node whose NoExecute taints are gone);
     - `fire_at`: when the timer fires;
-    - `evicted`: "" while the timer runs; once the work has deleted a pod, that pod's uid. Upstream the
-      finished work leaves the queue, and the pod is processed again only on a new event (its node's
-      taints change, a pod is added under the name): the model, which enables taint eviction from the
-      state rather than from events, keeps this marker so that the same pod is not deleted over and
-      over while it terminates; a pod of another uid under the name is a new event."""
+    - `evicted`: "" while the timer runs; once the work has finished — deleted a pod, or given up after
+      `EVICTION_TRIES` failed tries — that pod's uid. Upstream the finished work leaves the queue
+      (`getWrappedWorkerFunc` deletes its key whatever the work returned), and the pod is processed
+      again only on a new event (its node's taints change, a pod is added under the name): the model,
+      which enables taint eviction from the state rather than from events, keeps this marker so that
+      the same pod is not deleted over and over while it terminates, nor tried again after the work
+      gave up; a pod of another uid under the name is a new event;
+    - `tries`: the failed tries of the fired work so far (`deletePodHandler` tries
+      addConditionAndDeletePod up to `retries` = 5 times, 10 ms apart); 0 until a try fails."""
 
     node: str
     fire_at: int
     evicted: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
+    tries: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+
+
+EVICTION_TRIES = 5
+"""`pkg/controller/tainteviction/taint_eviction.go` `retries`: deletePodHandler's tries of
+addConditionAndDeletePod before the work returns its error and leaves the queue."""
 
 
 @attrs.frozen(cache_hash=True)
@@ -240,8 +250,28 @@ def _pass_enabled(model: ClusterModel, state: ClusterState) -> bool:
 
 
 def blocks_tick(model: ClusterModel, state: ClusterState) -> bool:
-    """A due pass happens before the clock moves on (nodeMonitorPeriod 5 s < one tick)."""
-    return pass_enabled(model, state)
+    """A due pass happens before the clock moves on (nodeMonitorPeriod 5 s < one tick), and so do the
+    remaining tries of a taint eviction whose try failed (`retrying`: 10 ms apart upstream)."""
+    return pass_enabled(model, state) or retrying(model, state)
+
+
+def retrying(model: ClusterModel, state: ClusterState) -> bool:
+    """Whether a fired taint eviction work has failed a try and has tries left (`tries`), and is still
+    queued (`eviction_queued`, so its next try, `TaintEvictPod`, is enabled): deletePodHandler's five
+    tries take some 40 ms, so model time does not pass between them."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return False
+    pending = [(key, entry) for key, entry in memory(state).evictions.items() if entry.tries and not entry.evicted]
+    if not pending:
+        return False
+    cache = view(model, state, CONTROLLER_MANAGER)
+    nodes = {n.metadata.name: n for n in cache.list("nodes") if isinstance(n, Node)}
+    for key, entry in pending:
+        namespace, name = key.split("/", 1)
+        pod = cache.get(ObjectKey("pods", namespace, name))
+        if entry.fire_at <= state.clock and eviction_queued(pod if isinstance(pod, Pod) else None, entry, nodes):
+            return True
+    return False
 
 
 # --- the pass --------------------------------------------------------------------------------

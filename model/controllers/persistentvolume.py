@@ -19,7 +19,9 @@ A claim's sync (key `namespace/name`):
   provisions nothing (`kubernetes.io/no-provisioner`); a claim without a class stays Pending.
 - `spec.volumeName` set (pre-bound by its author): bound to that volume once it exists and is
   free (or pre-bound to this claim).
-- bound: Lost when its volume is gone; otherwise `bind` repairs whatever half is missing.
+- bound (syncBoundClaim): Lost when it names no volume, when its volume is gone, or when its
+  volume's `claimRef` has another UID (ClaimMisbound: two claims bound to one volume); otherwise
+  `bind` repairs whatever half is missing (the volume's `claimRef` empty, or its own).
 `bind` writes, each only if needed: the volume's `claimRef` (with the claim's UID) and
 `pv.kubernetes.io/bound-by-controller`, its phase Bound, the claim's `volumeName` and
 `pv.kubernetes.io/bind-completed`, its phase Bound with the volume's capacity and access modes
@@ -60,7 +62,7 @@ Model choices: volume events enqueue the claims they concern (the one in `claimR
 unbound claim of the volume's class for a free volume), and a claim's events the volumes bound to
 it while it names another, where upstream a free volume is matched, and such a volume found, at
 the periodic resync (15 s, pv_controller_base.go resync); the retroactive default class (RetroactiveDefaultStorageClass)
-and claims Lost through a volume bound elsewhere are not modelled. The controller runs only in
+is not modelled, nor events (ClaimLost, ClaimMisbound: only the phase is written). The controller runs only in
 scenarios that can have claims or volumes (`uses_volumes`: their objects, or a user's controller),
 so the states of the others stay as they were.
 """
@@ -75,7 +77,6 @@ import attrs
 from kubeprop.model.api.core import (
     PersistentVolume,
     PersistentVolumeClaim,
-    PersistentVolumeClaimStatus,
     PersistentVolumeStatus,
 )
 from kubeprop.model.api.objects import ApiObject, ObjectKey, StatefulSet
@@ -288,11 +289,11 @@ class PersistentVolumeController:
             return ()
         ref = obj.spec.claim_ref
         if ref is not None:
-            return (f"/{obj.metadata.name}", f"{ref.namespace}/{ref.name}")
+            return (f"/{obj.metadata.name}", f"{ref.namespace}/{ref.name}", *_naming(obj, view))
         waiting = tuple(f"{c.metadata.namespace}/{c.metadata.name}" for c in view.list(CLAIMS)
                         if isinstance(c, PersistentVolumeClaim) and not c.spec.volume_name
                         and claim_class(c.spec.storage_class_name) == obj.spec.storage_class_name)
-        return (f"/{obj.metadata.name}", *waiting)
+        return (f"/{obj.metadata.name}", *waiting, *_naming(obj, view))
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """syncClaim for `namespace/name`, syncVolume for `/name`."""
@@ -339,16 +340,19 @@ class PersistentVolumeController:
 
     @staticmethod
     def _sync_bound(view: ObjectView, claim: PersistentVolumeClaim) -> list[Request]:
-        """syncBoundClaim: Lost without its volume, else repair the binding."""
+        """syncBoundClaim (pv_controller.go): Lost when the claim names no volume any more
+        (ClaimLost, "Bound claim has lost reference to PersistentVolume") or its volume is not in
+        the cache (ClaimLost, "Bound claim has lost its PersistentVolume"); `bind` when the volume
+        has no `claimRef` ("volume has come unbound ... Bind the volume again") or one with this
+        claim's UID ("All is well"); Lost when the volume's `claimRef` has another UID, an empty
+        one included (ClaimMisbound, "Two claims are bound to the same volume, this one is bound
+        incorrectly"): `lost`."""
         volume = view.get(ObjectKey(VOLUMES, "", claim.spec.volume_name)) if claim.spec.volume_name else None
         if not isinstance(volume, PersistentVolume):
-            if claim.status.phase == "Lost":
-                return []
-            lost = evolve(claim, status=PersistentVolumeClaimStatus(phase="Lost"))
-            return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=lost)]
+            return lost(claim)
         if volume.spec.claim_ref is None or volume.spec.claim_ref.uid == claim.metadata.uid:
             return bind(volume, claim)
-        return []
+        return lost(claim)
 
     def _volume(self, view: ObjectView, name: str, memory: Any) -> Reconciliation:
         """syncVolume for `/name`, with the live answer kept for it (used up), or the live GET; or
@@ -399,6 +403,28 @@ class PersistentVolumeController:
         if not volume_name:
             return []  # the claim's sync (enqueued by keys_for) finishes the binding
         return bound_elsewhere(volume)
+
+
+def lost(claim: PersistentVolumeClaim) -> list[Request]:
+    """updateClaimStatusWithEvent(claim, ClaimLost, nil, ...): nothing when the phase is Lost
+    already ("phase already set"), else updateClaimStatus with no volume: phase Lost, accessModes
+    and capacity reset, the rest of the status (its conditions) kept."""
+    if claim.status.phase == "Lost":
+        return []
+    status = evolve(claim.status, phase="Lost", access_modes=(), capacity=EMPTY)
+    return [Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=evolve(claim, status=status))]
+
+
+def _naming(volume: PersistentVolume, view: ObjectView) -> tuple[str, ...]:
+    """The keys of the bound claims (`pv.kubernetes.io/bind-completed`) that name `volume` while it
+    is not bound to them — no `claimRef` (syncBoundClaim binds it again), or one of another UID
+    (ClaimMisbound: Lost) — and whose sync would write: the claims upstream's periodic resync (15 s)
+    finds, enqueued by the volume's event instead."""
+    ref = volume.spec.claim_ref
+    return tuple(f"{c.metadata.namespace}/{c.metadata.name}" for c in view.list(CLAIMS)
+                 if isinstance(c, PersistentVolumeClaim) and c.spec.volume_name == volume.metadata.name
+                 and ANN_BIND_COMPLETED in c.metadata.annotations
+                 and (ref is None or (ref.uid != c.metadata.uid and c.status.phase != "Lost")))
 
 
 def _misbound(claim: PersistentVolumeClaim, view: ObjectView) -> tuple[str, ...]:

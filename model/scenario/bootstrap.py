@@ -41,7 +41,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
-from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
+from kubeprop.model.api.yamlsource import YamlError, format_path, load_yaml_documents
 from kubeprop.model.scenario.load import ADMIN, Scenario
 from kubeprop.model.scenario.nodes import manifest_nodes
 from kubeprop.model.scenario.schema import PARAMETERS, NodeDecl, UserDecl
@@ -186,6 +186,26 @@ def rejection_problem(scenario: Scenario, outcome: Outcome) -> Problem:
     if outcome.source is not None:
         return Problem(outcome.source.file, outcome.source.line, "", message)
     return Problem(scenario.path or "<scenario>", _field_line(scenario, outcome.field), outcome.field, message)
+
+
+def rejection_problems(scenario: Scenario, outcome: Outcome) -> list[Problem]:
+    """`rejection_problem`, but for a manifest object refused with field errors (422 Invalid) one
+    problem per error, at the field's own line and path (`file:18: spec.template.metadata.labels:
+    the API server rejected Deployment default/web: 422 Invalid: Invalid value: ...`), as
+    `kubeprop validate` prints them under the object."""
+    response, source = outcome.response, outcome.source
+    if source is None or not response.errors:
+        return [rejection_problem(scenario, outcome)]
+    head = f"the API server rejected {object_label(outcome.obj)}: {response.code} {response.reason}"
+    return [Problem(source.file, source.line_of(error.path), format_path((*source.prefix, *error.path)),
+                    f"{head}: {error.body()}") for error in response.errors]
+
+
+def every_rejection(scenario: Scenario, config: ApiServerConfig | None = None) -> list[Problem]:
+    """Every object of the scenario the API server rejects at bootstrap, as problems
+    (`rejection_problems`), in the order they were sent: `kubeprop check` reports them all, as
+    `kubectl apply -f` reports every object's error, where the cluster model stops at the first."""
+    return [p for o in bootstrap(scenario, config=config).rejected for p in rejection_problems(scenario, o)]
 
 
 def _field_line(scenario: Scenario, field: str) -> int:

@@ -24,13 +24,21 @@ import attrs
 from kubeprop.model.api.admission import AdmissionPlugin
 from kubeprop.model.api.codec import decode_attrs
 from kubeprop.model.api.core import Node
-from kubeprop.model.api.manifests import ManifestError, ManifestObject, Problem, load_manifests
+from kubeprop.model.api.manifests import (
+    ManifestError,
+    ManifestObject,
+    Problem,
+    Skipped,
+    load_manifests,
+    read_manifests,
+)
 from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition, is_stored_only, kind_info
 from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario import helm_hooks
 from kubeprop.model.scenario.check_addons import addon_problems, node_step_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
 from kubeprop.model.scenario.code_refs import (
@@ -42,6 +50,7 @@ from kubeprop.model.scenario.code_refs import (
 from kubeprop.model.scenario.code_refs import problem_at as _problem
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.imports import AllowImports
+from kubeprop.model.scenario.load_admission import admission_problems, merged
 from kubeprop.model.scenario.nodes import manifest_nodes, nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
@@ -95,6 +104,9 @@ class Scenario:
         return self.path, line
     environment_rules: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
     """User environment rules (`environment.rules:` import paths, `kubeprop.model.cluster.environment`)."""
+    skipped: tuple[Skipped, ...] = attrs.field(default=(), eq=False, repr=False)
+    """The manifests' objects left out at load: helm hooks `helm install` does not create
+    (`kubeprop.model.scenario.helm_hooks`)."""
 
     @property
     def users(self) -> FrozenMap[str, UserInfo]:
@@ -277,17 +289,25 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         problems.append(_problem(doc, ("users",) if users > len(spec.topology.nodes) else ("topology", "nodes"),
                                  _too_many(declared, "the topology's nodes and the users with their bindings"), where))
         manifests_ok = False
+    skipped: tuple[Skipped, ...] = ()
     if spec.manifests and manifests_ok:
         paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
-        try:
-            objects = load_manifests(paths)
-        except ManifestError as err:
-            problems += _at_entries(err.problems, {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
-            manifests_ok = False
-        if len(objects) + declared > MAX_OBJECTS:
+        read = read_manifests(paths, skip=helm_hooks.skip_reason)
+        objects, skipped = list(read.objects), read.skipped
+        over = len(objects) + declared > MAX_OBJECTS
+        if over:
             what = "the manifests" + (" with the topology and the users" if declared else "")
-            problems.append(_problem(doc, ("manifests",), _too_many(len(objects) + declared, what), where))
-            manifests_ok = False
+            first = objects[max(MAX_OBJECTS - declared, 0)]  # the first object past the limit: where to cut
+            problems.append(_problem(doc, ("manifests",), _too_many(len(objects) + declared, what)
+                                     + f"; the first object past the limit is at {first.file}:{first.line}", where))
+        if read.problems:
+            # Each object on its own, as kubectl sends them: the ones that decoded go through the API server,
+            # so the file's validation errors (422) are reported with its decoding errors (`admission_problems`).
+            rejected = [] if over or decode_problems or problems else admission_problems(
+                _partial(spec, name, where, objects, admission, controllers, doc), read.files)
+            problems += _at_entries(merged(list(read.problems), rejected, read.files),
+                                    {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
+        manifests_ok = not over and not read.problems
     if manifests_ok:
         problems += _workload_problems(spec, doc, base, objects, declared)
     own = [p for p in decode_problems + problems if p.file == where]
@@ -303,7 +323,20 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         digest.update(read_text(Path(file)).encode())
     lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
     return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
-                    property_lines=lines, environment_rules=rules)
+                    property_lines=lines, environment_rules=rules, skipped=skipped)
+
+
+def _partial(spec: ScenarioFile, name: str, where: str, objects: list[ManifestObject],
+             admission: tuple[AdmissionPlugin, ...], controllers: tuple[Any, ...],
+             doc: YamlDocument | None) -> Scenario | None:
+    """The scenario of the manifests' objects that decoded, to send them to the API server while
+    the others are reported (None when its Node manifests and topology conflict: that problem is
+    reported once the manifests decode)."""
+    try:
+        spec = _nodes_from_manifests(spec, objects, doc)
+    except ScenarioError:
+        return None
+    return Scenario(name, where, spec, tuple(objects), "", admission, controllers)
 
 
 def _boolean_words(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:

@@ -47,7 +47,8 @@ from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.state import RAFT_VARIANTS
-from kubeprop.model.scenario.load import Scenario, load_scenario, stored_only_labels
+from kubeprop.model.scenario.bootstrap import every_rejection
+from kubeprop.model.scenario.load import Scenario, ScenarioError, load_scenario, stored_only_labels
 from kubeprop.model.scenario.schema import PARAMETERS, boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.model.scheduler.served import unserved_templates
@@ -249,7 +250,10 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
     config = engine_config(args, bounds)
     model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
-    start = initial_state(model)  # an object the API server rejects is bad input before any engine runs
+    try:
+        start = initial_state(model)
+    except ScenarioError as err:  # an object the API server rejects is bad input before any engine runs: each
+        raise ScenarioError(every_rejection(scenario, model.api) or err.problems) from None
     explored, config = _metrics_fold(args, cycle, model, start, config)
     if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)

@@ -19,6 +19,7 @@ from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
 from kubeprop.counterexamples.format_records import length_words
 from kubeprop.counterexamples.reliance import reliance_line, trace_reliance
+from kubeprop.model.scenario.helm_hooks import install_hooks_note, skipped_note
 from kubeprop.model.scenario.load import stored_only_note
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
 from kubeprop.model.scenario.usage_note import undeclared_usage_note
@@ -131,6 +132,7 @@ def table(run: CheckRun) -> Table:
              ephemeral_storage_note(model.scenario.spec, (m.obj for m in model.scenario.objects)),
              undeclared_usage_note(model.scenario.spec, (m.obj for m in model.scenario.objects)),
              stored_only_note(run.stored_only),
+             skipped_note(model.scenario.skipped), install_hooks_note(model.scenario.objects),
              unserved_templates_note(run.unserved))
     bounds = run.bounds.line() if run.bounds is not None and run.bounds.from_scenario else None
     return Table(title(run), tuple(p.name for p in run.properties),

@@ -56,7 +56,7 @@ from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import add_reduction_argument, keep_hypothesis_under
-from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth
+from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth, relies_line
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import output_folder, seconds
 from kubeprop.properties.cli.gate_config import (
@@ -224,12 +224,13 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         detail = f"counterexample: {found.path}\n" if found.path else found.note
         behaviour = None if strict else found.upstream
         length = discovery_length(found)
+        relies = relies_line(report, found)
         if behaviour is not None:
             also = "" if report.model.variant == CORRECT else f"; also without variant {report.model.variant}"
             return Case(suite, name, "passed", f"{HEADING}: {found.violation.message} ({length}; {behaviour.name}: "
-                        f"{'; '.join(behaviour.citations)}{also})", detail, seconds, str(found.path or ""))
+                        f"{'; '.join(behaviour.citations)}{also})", detail, seconds, str(found.path or ""), relies)
         return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds,
-                    str(found.path or ""))
+                    str(found.path or ""), relies)
     if vacuous is not None:
         if spec.vacuous == "fail":
             return Case(suite, name, "failed", f"vacuous: {vacuous} (vacuous: fail)", "", seconds)
@@ -258,9 +259,11 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, bool]:
 
 
 def case_line(case: Case) -> str:
-    """A case's line in the log: `ok   SUITE :: NAME: MESSAGE` (`FAIL`, `ERR `, `WARN`, `skip`)."""
+    """A case's line in the log: `ok   SUITE :: NAME: MESSAGE` (`FAIL`, `ERR `, `WARN`, `skip`), and
+    under a violation its `relies on:` line, indented (as `kubeprop check` prints it)."""
     mark = {"passed": "ok  ", "skipped": "skip", "vacuous": "WARN", "failed": "FAIL", "error": "ERR "}[case.status]
-    return f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}"
+    relies = f"\n       {shown(case.relies)}" if case.relies else ""
+    return f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}{relies}"
 
 
 def _report(cases: list[Case], warnings: list[GateWarning], junit: Path | None, summary: Path | None,

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.printable import shown_error
+from kubeprop.counterexamples.raft_trace import RaftReplay
+from kubeprop.counterexamples.render import replay_relies_line
 from kubeprop.counterexamples.replay_file import render_file_replay, replay_file
 from kubeprop.model.errors import InputError
 from kubeprop.properties.cli.gate_report import Case
@@ -43,8 +45,9 @@ def corpus_case(path: Path, allow_imports: tuple[str, ...]) -> Case:
     ok = result.verdict == result.required  # its expectation, else REPRODUCES (as replay --expect)
     detail = render_file_replay(result) if not ok else ""
     message = f"{result.verdict.value}, expected {result.required}: {result.reason}"
+    relies = "" if isinstance(result, RaftReplay) else replay_relies_line(result)  # a Raft replay prints none
     return Case("corpus", path.name, "passed" if ok else "failed", message, detail, time.perf_counter() - began,
-                str(path))
+                str(path), relies)
 
 
 def _child(path: str, allow_imports: tuple[str, ...], send: Connection) -> None:

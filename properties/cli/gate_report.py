@@ -43,6 +43,10 @@ class Case:
     detail: str = ""
     seconds: float = 0.0
     counterexample: str = ""
+    relies: str = ""
+    """A violation's `relies on:` line (`kubeprop.counterexamples.reliance`), as `kubeprop check`
+    prints under each violation and `kubeprop replay` under the one it replays: a failed case's, a
+    known upstream behaviour's, a corpus file's that reproduces; '' for a case without a violation."""
 
 
 @attrs.frozen
@@ -92,13 +96,16 @@ def junit_xml(cases: Iterable[Case], warnings: Iterable[GateWarning] = ()) -> st
         for case in members:
             tc = ET.SubElement(node, "testcase", classname=xml_name(suite), name=xml_name(case.name),
                                time=f"{case.seconds:.3f}")
+            relies = f"{xml_name(case.relies)}\n" if case.relies else ""
             if case.status in ("failed", "error"):
                 tag = "failure" if case.status == "failed" else "error"
                 body = ET.SubElement(tc, tag, message=xml_name(case.message))
-                body.text = xml_text(case.detail + (f"\ncounterexample: {shown(case.counterexample)}"
-                                                    if case.counterexample else ""))
+                body.text = relies + xml_text(case.detail + (f"\ncounterexample: {shown(case.counterexample)}"
+                                                             if case.counterexample else ""))
             elif case.status in ("skipped", "vacuous"):
                 ET.SubElement(tc, "skipped", message=xml_name(case.message))
+            elif relies:  # a passing case with a violation (known upstream behaviour, a bug that reproduces)
+                ET.SubElement(tc, "system-out").text = relies
         mine = [w.text for w in notes if w.suite == suite]
         if mine:
             ET.SubElement(node, "system-out").text = "".join(f"warning: {xml_name(text)}\n" for text in mine)
@@ -151,7 +158,9 @@ def markdown_summary(cases: Iterable[Case], warnings: Iterable[GateWarning] = ()
     lines = [f"## kubeprop gate: {'FAILED' if failed else 'PASSED'} ({tally(items)})", "",
              "| | suite | case | result |", "|---|---|---|---|"]
     for c in items:
-        lines.append(f"| {icon[c.status]} | {code_span(c.suite)} | {code_span(c.name)} | {code_span(c.message)} |")
+        relies = f"<br>{code_span(c.relies)}" if c.relies else ""  # each part a code span: no Markdown from data
+        lines.append(f"| {icon[c.status]} | {code_span(c.suite)} | {code_span(c.name)} | {code_span(c.message)}"
+                     f"{relies} |")
     notes = list(warnings)
     if notes:
         lines += ["", "**Warnings**", ""] + [f"- ⚠️ {code_span(w.suite)}: {code_span(w.text)}" for w in notes]

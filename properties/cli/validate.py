@@ -22,6 +22,7 @@ from kubeprop.model.api.codec import format_path
 from kubeprop.model.api.feature_gates import dropped_by_gates
 from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
+from kubeprop.model.scenario.helm_hooks import install_hooks_note, skipped_note
 from kubeprop.model.scenario.load import Scenario, load_scenario
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
 from kubeprop.model.scenario.usage_note import undeclared_usage_note
@@ -154,10 +155,12 @@ def gate_dropped_note(outcome: Outcome) -> list[str]:
 
 def topology_notes(scenario: Scenario) -> list[str]:
     """The notes about the scenario's cluster: no nodes declared; none with the ephemeral-storage a
-    pod requests; an HPA whose pods' usage is not declared."""
+    pod requests; an HPA whose pods' usage is not declared; the helm hooks left out at load and
+    those created with the rest (`kubeprop.model.scenario.helm_hooks`)."""
     objects = [m.obj for m in scenario.objects]
     notes = (no_nodes_note(scenario.spec), ephemeral_storage_note(scenario.spec, objects),
-             undeclared_usage_note(scenario.spec, objects))
+             undeclared_usage_note(scenario.spec, objects), skipped_note(scenario.skipped),
+             install_hooks_note(scenario.objects))
     return [note for note in notes if note]
 
 

@@ -13,8 +13,11 @@ from kubeprop.model.api.policy import PodDisruptionBudgetSpec
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Request
 from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.controllers.base import Reconcile, reconcile
 from kubeprop.model.controllers.disruption import (
     DisruptionController,
+    LiveScale,
+    ScaleGet,
     disrupted_pods,
     expected_and_desired,
     healthy,
@@ -25,6 +28,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 DATA = Path(__file__).parents[1] / "data" / "maintenance"
 SELECT = LabelSelector(match_labels={"app": "web"})
 PDB = ObjectKey("poddisruptionbudgets.policy", "default", "web")
+DISRUPTION, KEY = "disruption", "default/web"
 
 
 def test_controller_runs_only_with_budgets() -> None:
@@ -77,11 +81,15 @@ def _evict(model: ClusterModel, state: ClusterState, name: str) -> int:
 
 
 def _sync(state: ClusterState, model: ClusterModel) -> ClusterState:
-    """One sync of the PDB by the disruption controller, its status write applied."""
-    decision = DisruptionController().reconcile(state.store, "default/web", None, state.clock)
-    for request in decision.requests:
-        state = api(state, model, request)
-    return state
+    """The disruption controller's reconciles of the PDB (instant caches: it reads the store) until its
+    key is no longer queued: a sync that needs a live scale GET takes two."""
+    ctl = state.controllers[DISRUPTION]
+    state = attrs.evolve(state, controllers=state.controllers.set(DISRUPTION, ctl.enqueue((KEY,))))
+    for _ in range(4):
+        if KEY not in state.controllers[DISRUPTION].queue:
+            return state
+        state = reconcile(model, state, Reconcile(DISRUPTION, KEY))
+    raise AssertionError("the PDB's syncs did not finish")
 
 
 def _web_pods(state: ClusterState) -> list[Pod]:
@@ -105,7 +113,8 @@ def test_a_pod_whose_replicaset_is_gone_fails_safe_and_evictions_get_429() -> No
     state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default",
                                       name="web-old-1"))
     pdb = PodDisruptionBudget(spec=PodDisruptionBudgetSpec(selector=SELECT, max_unavailable=1))
-    assert expected_and_desired(state.store, pdb, _web_pods(state)) == 'found no controllers for pod "web-old-1"'
+    get = expected_and_desired(state.store, pdb, _web_pods(state))
+    assert get == ScaleGet("replicasets.apps", "default", "web-old", "0ld-rs", "web-old-1")
     state = _sync(state, model)
     status = stored(state, PDB, PodDisruptionBudget).status
     assert status.disruptions_allowed == 0
@@ -131,7 +140,14 @@ def test_a_replicaset_whose_deployment_is_gone_counts_with_its_own_replicas() ->
     assert state.store.get(ObjectKey("deployments.apps", "default", "web")) is None
     assert any(isinstance(r, ReplicaSet) for r in state.store.list("replicasets.apps", "default"))
     pdb = PodDisruptionBudget(spec=PodDisruptionBudgetSpec(selector=SELECT, max_unavailable=1))
-    assert expected_and_desired(state.store, pdb, _web_pods(state)) == (2, 1)
+    rs = next(r for r in state.store.list("replicasets.apps", "default") if isinstance(r, ReplicaSet))
+    get = expected_and_desired(state.store, pdb, _web_pods(state))
+    assert get == ScaleGet("replicasets.apps", "default", rs.metadata.name, rs.metadata.uid,
+                           _web_pods(state)[0].metadata.name)
+    assert expected_and_desired(state.store, pdb, _web_pods(state), (LiveScale(rs.metadata.uid, 2),)) == (2, 1)
+    state = _sync(state, model)
+    status = stored(state, PDB, PodDisruptionBudget).status
+    assert (status.expected_pods, status.desired_healthy, status.disruptions_allowed) == (2, 1, 1)
 
 
 def test_a_controller_without_a_scale_subresource_fails_safe() -> None:

@@ -73,7 +73,15 @@ def test_check_refuses_a_rejected_manifest_before_running_an_engine(tmp_path: Pa
     code = main(["check", str(path), "--budget", "5", "--out", str(tmp_path / "out")])
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and "running" not in err and "Traceback" not in err
+    # every rejection, in the order the objects were sent (report10: the cluster model stops at the first)
+    manifests, forbidden = tmp_path / "manifests" / "ns.yaml", 'is forbidden: User "tenant-b" cannot create resource'
     assert err == ("kubeprop check: bad input:\n"
-                   f"{tmp_path / 'manifests' / 'ns.yaml'}:1: the API server rejected Namespace team-a: 403 Forbidden: "
-                   'namespaces "team-a" is forbidden: User "tenant-b" cannot create resource "namespaces" in API '
-                   'group "" at the cluster scope\n')
+                   f'{manifests}:1: the API server rejected Namespace team-a: 403 Forbidden: namespaces "team-a" '
+                   f'{forbidden} "namespaces" in API group "" at the cluster scope\n'
+                   f'{manifests}:5: the API server rejected Namespace team-b: 403 Forbidden: namespaces "team-b" '
+                   f'{forbidden} "namespaces" in API group "" at the cluster scope\n'
+                   f'{tmp_path / "scenario.yaml"}:8: users[1].roles[0]: the API server rejected RoleBinding '
+                   'team-b/kubeprop:tenant-b:deployer: 404 NotFound: namespaces "team-b" not found\n'
+                   f'{manifests}:9: the API server rejected Role team-b/deployer: 403 Forbidden: '
+                   f'roles.rbac.authorization.k8s.io "deployer" {forbidden} "roles" in API group '
+                   '"rbac.authorization.k8s.io" in the namespace "team-b"\n')

@@ -34,9 +34,11 @@ def test_too_many_objects_in_a_manifest_folder(tmp_path: Path, capsys: pytest.Ca
         load_scenario(tmp_path)
     [problem] = info.value.problems
     total = MAX_OBJECTS + 1 + _default_declared(tmp_path)
+    past = 4 * (MAX_OBJECTS - _default_declared(tmp_path)) + 1  # each ConfigMap 3 lines and a `---`
     assert problem.message == (f"the manifests with the topology and the users define {total:,} objects; a scenario "
                                f"may define at most {MAX_OBJECTS:,} (every state of the model holds them all: model "
-                               "a smaller cluster)")
+                               f"a smaller cluster); the first object past the limit is at {tmp_path / 'many.yaml'}:"
+                               f"{past}")
     assert main(["validate", str(tmp_path)]) == 2
     assert "a scenario may define at most" in capsys.readouterr().err
 
