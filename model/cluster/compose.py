@@ -82,6 +82,13 @@ def _controller_events(model: ClusterModel, state: ClusterState, component: str,
     return controllers.notify(model, state, events)
 
 
+def _controller_sync_updates(model: ClusterModel, state: ClusterState, component: str,
+                             events: tuple[WatchEvent, ...]) -> ClusterState:
+    if component != CONTROLLER_MANAGER:
+        return state
+    return controllers.notify(model, state, events, sync=True)
+
+
 def _reset_controllers(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
     if component != CONTROLLER_MANAGER:
         return state
@@ -95,6 +102,7 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
 
 HOOKS = Hooks(
     on_events=(_controller_events, scheduler.on_events, hpa.on_events, nodelifecycle_events.on_events),
+    on_sync_updates=(_controller_sync_updates, hpa.on_events),
     resetters=(_reset_controllers, scheduler.reset, kubelet.reset),
     tick_hooks=(controllers.on_tick, scheduler.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,

@@ -216,17 +216,7 @@ def _deliver(model: ClusterModel, state: ClusterState, act: Deliver) -> ClusterS
 
 
 def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterState:
-    """Replace the cache with a fresh LIST (`staging/src/k8s.io/client-go/tools/cache/delta_fifo.go`
-    Replace, then `shared_informer.go` HandleDeltas): handlers see each listed object — as an add
-    when the cache did not hold it, as an update (MODIFIED) when it did — and objects that vanished
-    meanwhile as deletions carrying their last *cached* state (`DeletedFinalStateUnknown`).
-
-    The update of an object the cache already held unchanged carries equal old and new objects
-    (`relisted`): the scheduler's handlers do nothing with it (`pkg/scheduler/eventhandlers.go`
-    updatePodInSchedulingQueue returns when the resourceVersions are equal; an assigned pod, node
-    or volume object unchanged yields no event a plugin registers), so a scheduler instance is not
-    handed those; the other components are, as before (their handlers do not tell an add from an
-    update, and several enqueue their object on any update)."""
+    """Replace the cache with a fresh LIST and hand the handlers what changed (`hand_relist`)."""
     listing = Request(verb="list", user="", resource=act.resource)
     refused = refusal(model, state, "", listing, act.component)
     observed(model, act.component, listing, refused or Response(200, "OK"))
@@ -238,11 +228,37 @@ def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterSta
     cache = list_for(model, state, act.component, act.resource)
     informer = InformerState(informer.resources.set(act.resource, cache))
     state = note_listed(evolve(state, informers=state.informers.set(act.component, informer)), act.component)
+    return hand_relist(model, state, act.component, old, cache)
+
+
+def hand_relist(model: ClusterModel, state: ClusterState, component: str, old: ResourceCache,
+                new: ResourceCache) -> ClusterState:
+    """What a relist from `old` to `new` hands a component's event handlers, in client-go's order: v1.33's
+    default `InOrderInformers` gate (`staging/src/k8s.io/client-go/features/known_features.go`) makes
+    the shared informer's queue a RealFIFO (`tools/cache/shared_informer.go` RunWithContext), whose
+    Replace (`tools/cache/the_real_fifo.go`) queues the vanished objects' deletions — their last
+    *cached* state, `DeletedFinalStateUnknown` — *before* the listed objects ("We cannot add the
+    items until after the synthetic deletes have been created"; the DeltaFIFO of the gate turned off,
+    `tools/cache/delta_fifo.go` Replace, queued them after). Each listed object is an add when the
+    cache did not hold it, an update (`controller.go` processDeltas -> OnUpdate) when it did
+    (`relisted`).
+
+    An update of an object the cache held unchanged (equal resourceVersions) is a sync update
+    (`shared_informer.go` OnUpdate, isSync): it reaches only `model.hooks.on_sync_updates`, the
+    handlers that act on one (`kubeprop.model.controllers.sync_updates` tells, per controller and
+    resource, which upstream handlers return at once on equal resourceVersions). The scheduler's
+    handlers do nothing with it (`pkg/scheduler/eventhandlers.go` updatePodInSchedulingQueue returns
+    when the resourceVersions are equal; an assigned pod, node or volume object unchanged yields no
+    event a plugin registers), nor do the kubelets' (the pod source's UndeltaStore hands the pod
+    config a full set that merges to no change, `pkg/kubelet/config/config.go`)."""
     gone = tuple(
-        WatchEvent("DELETED", k, o, cache.revision) for k, o in old.objects.sorted_items() if k not in cache.objects
+        WatchEvent("DELETED", k, o, new.revision) for k, o in old.objects.sorted_items() if k not in new.objects
     )
-    listed = relisted(old, cache, skip_unchanged=act.component in model.scheduler_instances)
-    return run_hooks(model, state, act.component, gone + listed)
+    state = run_hooks(model, state, component, gone + relisted(old, new, skip_unchanged=True))
+    synced = unchanged(old, new)
+    for hook in model.hooks.on_sync_updates if synced else ():
+        state = hook(model, state, component, synced)
+    return state
 
 
 def relisted(old: ResourceCache, new: ResourceCache, skip_unchanged: bool) -> tuple[WatchEvent, ...]:
@@ -257,6 +273,12 @@ def relisted(old: ResourceCache, new: ResourceCache, skip_unchanged: bool) -> tu
         elif not (skip_unchanged and before == obj):
             events.append(WatchEvent("MODIFIED", key, obj, new.revision))
     return tuple(events)
+
+
+def unchanged(old: ResourceCache, new: ResourceCache) -> tuple[WatchEvent, ...]:
+    """The sync updates of a relist: MODIFIED for each listed object the old cache held unchanged."""
+    return tuple(WatchEvent("MODIFIED", k, o, new.revision) for k, o in new.objects.sorted_items()
+                 if old.objects.get(k) == o)
 
 
 def deliver_instantly(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:

@@ -41,15 +41,14 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.api.store import Store
 from kubeprop.model.cluster.faults import reset_component
 from kubeprop.model.cluster.informers import (
     WATCH_CACHE,
     components,
     fresh_informer,
-    relisted,
+    hand_relist,
     remember_revisions,
-    run_hooks,
 )
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
@@ -169,21 +168,15 @@ def _rewatch(model: ClusterModel, state: ClusterState, before: Store) -> Cluster
 
 
 def _instant_relist(model: ClusterModel, state: ClusterState, before: Store) -> ClusterState:
-    """What a relist hands the event handlers (`informers._relist`, client-go's
-    `tools/cache/delta_fifo.go` Replace and `shared_informer.go` HandleDeltas): the vanished
-    objects as deletions, then the restored store's objects as `informers.relisted` gives them —
-    ADDED for one the store did not hold before the restore, MODIFIED (OnUpdate) for one it held,
-    and to a scheduler instance none for one it held unchanged (`pkg/scheduler/eventhandlers.go`
-    does nothing with it). With instant caches the store before the restore is every component's
-    cache."""
+    """What a relist hands the event handlers (`informers.hand_relist`: client-go's RealFIFO Replace and
+    `shared_informer.go` OnUpdate): the vanished objects as deletions, then the restored store's objects
+    as adds and updates, an update of an object held unchanged reaching only the handlers that act on a
+    sync update. With instant caches the store before the restore is every component's cache."""
     now = state.store
-    gone = tuple(WatchEvent("DELETED", k, o, now.revision) for k, o in before.objects.sorted_items()
-                 if k not in now.objects)
     old, new = ResourceCache(before.objects, before.revision), ResourceCache(now.objects, now.revision)
     for component in components(model):
         if reaches_apiserver(state, component):
-            listed = relisted(old, new, skip_unchanged=component in model.scheduler_instances)
-            state = run_hooks(model, state, component, gone + listed)
+            state = hand_relist(model, state, component, old, new)
     return state
 
 

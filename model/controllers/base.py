@@ -44,6 +44,7 @@ from kubeprop.model.controllers.cache_sync import (
     refused_informers,
 )
 from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
+from kubeprop.model.controllers.sync_updates import ignores_sync_update
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import LastValues
@@ -186,9 +187,12 @@ def _informers_of(controller: Controller, store: Store | None) -> tuple[str, ...
     return tuple(controller.watches) if store is None else informers(store, controller)
 
 
-def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:
+def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False
+           ) -> ClusterState:
     """Run every controller's event handlers on delivered events (enqueue the keys they name); an
-    event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers."""
+    event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers.
+    `sync`: the events are a relist's updates of objects the cache held unchanged, which the handlers
+    of `sync_updates.ignores_sync_update` do nothing with."""
     if not is_up(state, CONTROLLER_MANAGER):
         return state
     view_ = view(model, state, CONTROLLER_MANAGER)
@@ -197,7 +201,7 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
         key = event.key
         for controller in model.controllers:
             queued = controllers.get(controller.name) if key.resource in controller.watches else None
-            if queued is None:
+            if queued is None or (sync and ignores_sync_update(controller, key.resource)):
                 continue
             namespaces = controller_namespaces(controller)
             if namespaces and key.namespace and key.namespace not in namespaces:

@@ -74,6 +74,9 @@ class Hooks:
     """What informer delivery, restarts and time run on the components' behalf (see module docstring)."""
 
     on_events: tuple[EventHook, ...] = ()
+    on_sync_updates: tuple[EventHook, ...] = ()
+    """The hooks a relist's updates of objects the cache held unchanged reach (client-go's sync updates,
+    `kubeprop.model.cluster.informers.hand_relist`); the others' handlers do nothing with them."""
     resetters: tuple[Resetter, ...] = ()
     tick_hooks: tuple[TickHook, ...] = ()
     timers: tuple[Timer, ...] = ()
