@@ -78,6 +78,10 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "the docs' example of `as` (docs/scenario.md): the first step impersonates developer, whom RBAC lets only "
      "view the namespace, so its scale is refused, 403, as upstream's authorizer refuses it "
      "(plugin/pkg/auth/authorizer/rbac/rbac.go)"),
+    (_DATA + "refused/quota.yaml", ("deployments-complete", "workloads-ready"),
+     "the namespace's ResourceQuota admits one pod of the two (quota_rules.py, on purpose): the ReplicaSet "
+     "controller's create of the second is refused, 403 exceeded quota, at every retry "
+     "(plugin/pkg/admission/resourcequota/controller.go), so the rollout never completes"),
     (_DATA + "kubelet/missing-config/never.yaml", ("deployments-complete", "workloads-ready"),
      "the container's ConfigMap never exists: upstream the kubelet never creates the container "
      "(CreateContainerConfigError, pkg/kubelet/kubelet_pods.go makeEnvironmentVariables), so the pod is "
