@@ -22,7 +22,10 @@ make it return:
   passes: `exceeded its progress deadline`);
 - a `wait` for a condition with `timeoutSeconds: -1` that is not met, or for the deletion of an
   object its finalizers keep;
-- a `delete` waiting (`--wait`, the default) for an object its finalizers keep.
+- a `delete` waiting (`--wait`, the default) for an object its finalizers keep;
+- a `rolloutStatus` without a timeout, or a `wait` with -1, whose watch's LIST the API server
+  refuses (the user may GET the object but not LIST it): kubectl never sees the object, and its
+  reflector retries the LIST for ever (`workload_wait.list_refusal`).
 
 And nothing is judged while a timer is still ahead that is not periodic work or the drain's own
 retry (`_time_may_tell`: a budget's disrupted pod expiring, a progress deadline, a kubelet's

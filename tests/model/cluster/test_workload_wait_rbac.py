@@ -97,9 +97,9 @@ def test_wait_for_delete_does_not_see_the_deletion(tmp_path: Path) -> None:
                              "    as: viewer\n")
     state = step(model, initial_state(model), UserStep(0))  # Terminating while the GC removes its ReplicaSet
     state = step(model, state, UserStep(1))
-    assert command_wait(state) is not None
+    waiting = command_wait(state)
+    assert waiting is not None and waiting.deadline == 30
     result = fair_run(model, state)
-    assert model.scenario.spec.workload[1].wait is not None
-    assert result.state.store.get(command_wait(state).key) is None  # type: ignore[union-attr]  # gone meanwhile
+    assert result.state.store.get(waiting.key) is None  # gone meanwhile
     assert result.state.workload_errors.get(1) == f"{REFUSED}; error: timed out waiting for the condition on " \
                                                   "deployments/web"
