@@ -86,6 +86,14 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "judged with the user stopped before the step that creates the container's ConfigMap: the pod then "
      "waits in CreateContainerConfigError for ever, as upstream (pkg/kubelet/kubelet_pods.go "
      "makeEnvironmentVariables)"),
+    (_DATA + "kubelet/missing-volume/never.yaml", ("deployments-complete", "workloads-ready"),
+     "the pod's configMap volume names a ConfigMap that never exists: upstream the volume manager never "
+     "mounts it (FailedMount, pkg/volume/configmap/configmap.go SetUpAt) and SyncPod creates no container "
+     "(pkg/kubelet/volumemanager/volume_manager.go WaitForAttachAndMount), so the pod is never Ready"),
+    (_DATA + "kubelet/missing-volume/scenario.yaml", ("deployments-complete", "workloads-ready"),
+     "judged with the user stopped before the step that creates the pod's ConfigMap: the pod then stays "
+     "ContainerCreating for ever, its configMap volume not mounted, as upstream (FailedMount, "
+     "pkg/kubelet/volumemanager/volume_manager.go WaitForAttachAndMount)"),
     ("tests/properties/cli/data/slow-init/scenario.yaml", ("workload-steps-succeed",),
      "the docs' example of `relies on:` (docs/cli.md): an init container the application may keep running "
      "past `rollout status --timeout=30s` (how long an application takes is the environment's choice), so "

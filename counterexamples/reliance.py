@@ -170,6 +170,8 @@ def _pending(state: ClusterState, due: Action) -> tuple[str, str]:
         return f"container {container} of {{}} {{has}} not restarted (its back-off over)", pod
     if name == "StopGracefully":
         return "{} {has} not exited on SIGTERM", pod
+    if name == "MountVolumes":
+        return "{} {has} not started: a volume not mounted yet (FailedMount)", pod
     if name == "RestartComponent":
         return "{} {has} not been restarted", _target(due)
     if name == "ProvisionVolume":

@@ -330,7 +330,8 @@ class PersistentVolumeClaim:
 @attrs.frozen
 class ConfigMap:
     """Configuration data: stored, and read by the kubelet for a container's environment (`envFrom`,
-    `valueFrom`: `kubeprop.model.kubelet.config`); `configMap` volumes have no semantics."""
+    `valueFrom`: `kubeprop.model.kubelet.config`) and to mount `configMap` and `projected` volumes
+    (`kubeprop.model.kubelet.volumes`)."""
 
     INFO: ClassVar[KindInfo] = KindInfo("", "v1", "ConfigMap", "configmaps", namespaced=True, status_subresource=False)
 

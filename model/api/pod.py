@@ -219,7 +219,9 @@ class PersistentVolumeClaimVolumeSource:
 
 @attrs.frozen
 class Volume:
-    """A pod volume. Only PVC-backed volumes have semantics in the model (ReadWriteOnce use)."""
+    """A pod volume. PVC-backed volumes have semantics in the model (ReadWriteOnce use), and the
+    kubelet mounts `configMap`, `secret` and `projected` volumes only once their objects exist
+    (`kubeprop.model.kubelet.volumes`); the sources are kept as data."""
 
     IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
         "downwardAPI", "nfs", "csi", "ephemeral", "image", "iscsi", "awsElasticBlockStore", "gcePersistentDisk",

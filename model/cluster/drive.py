@@ -64,11 +64,12 @@ RECOVERIES: tuple[type[Action], ...] = (Heal, RestartNode, EndMaintenance)
 the operator uncordoning a node whose maintenance drain failed (`kubeprop.model.cluster.maintenance`)."""
 
 ENVIRONMENT_TIMED = ("ProbeResult", "StopGracefully", "ContainerExit", "RestartContainer", "RestartComponent",
-                     "ProvisionVolume", "DeleteVolume")
+                     "ProvisionVolume", "DeleteVolume", "MountVolumes")
 """Progress that waits on the world rather than on the control plane: a probe passing, an
-application exiting on SIGTERM, a job finishing, a back-off elapsing, a crashed process being
-restarted by its supervisor, a storage backend creating a claim's volume or deleting a released one. In the run a user
-expects they take seconds, while the control plane reacts in milliseconds (`FairPolicy(environment_last=True)`)."""
+application exiting on SIGTERM, a job finishing, a back-off elapsing (a container's; a volume mount's, once
+its ConfigMap or Secret exists), a crashed process being restarted by its supervisor, a storage backend
+creating a claim's volume or deleting a released one. In the run a user expects they take seconds, while the
+control plane reacts in milliseconds (`FairPolicy(environment_last=True)`)."""
 
 
 def is_environment_timed(act: Action) -> bool:

@@ -142,6 +142,11 @@ def _pressure_left(model: ClusterModel, kubelets: Any) -> bool:
     return bool(_PRESSURE[2])
 
 
+def _tick_known(model: ClusterModel) -> bool:
+    """Whether every timer and tick guard of `model` is one whose reads `_tick` lists."""
+    return set(model.hooks.timers) <= KNOWN_TIMERS and set(model.hooks.tick_guards) <= KNOWN_GUARDS
+
+
 def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # Tick depends on every component's timer and on its guards (the same reads as `Tick`'s
     # footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups (their
@@ -153,7 +158,7 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # reads: every informer cache, the event log (the store), what is partitioned (the schedulers'
     # guard reads what their timers read); the crash times (`outages`: the restart deadlines, with
     # what is down and the clock). None (not cached) for a model with timers or guards not listed here.
-    if not set(model.hooks.timers) <= KNOWN_TIMERS or not set(model.hooks.tick_guards) <= KNOWN_GUARDS:
+    if not _tick_known(model):
         return None
     memories = state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME)
     return (state.clock, state.down, state.addons, *memories, state.kubelets, state.heartbeat_lost,
@@ -332,7 +337,11 @@ def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
     return frozenset({"down", "schedulers", "store.objects", *(("informers", i) for i in model.scheduler_instances)})
 
 
-def _tick_deps(model: ClusterModel) -> frozenset[Token]:
+def _tick_deps(model: ClusterModel) -> frozenset[Token] | None:
+    # None (recomputed in every state) for a model with timers or guards not listed in `_tick`:
+    # a user's timer or guard may read any part of the state.
+    if not _tick_known(model):
+        return None
     return frozenset({"clock", "down", "addons", "controllers", "kubelets", "heartbeat_lost", "schedulers",
                       "store.objects", ("informers", CONTROLLER_MANAGER), "store", "armed_failures", "overload",
                       "informers", "partitioned", "crashed_at",

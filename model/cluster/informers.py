@@ -60,8 +60,9 @@ def _on_node(node: str) -> ObjectFilter:
 
 def kubelet_watches(model: ClusterModel) -> tuple[str, ...]:
     """A kubelet's watches: its pods, and the ConfigMaps and Secrets its containers' environment is built
-    from (`kubeprop.model.kubelet.config`: upstream a watch of each referenced object, the Watch strategy
-    of `pkg/kubelet/util/manager/watch_based_manager.go`; here whole resources) — each only when one can
+    from and its pods' volumes mount (`kubeprop.model.kubelet.config`, `volumes`: upstream a watch of each
+    referenced object, the Watch strategy of `pkg/kubelet/util/manager/watch_based_manager.go`; here whole
+    resources) — each only when one can
     exist: the scenario's manifests or workload steps create one, or it runs controllers of its own (no
     built-in controller creates either). Otherwise the cache would stay empty, as the lookup of an
     unwatched resource is (None: not found), and its relists would only add steps."""

@@ -59,14 +59,18 @@ timer (whether the tick reaches one).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.outages import tick_step
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet.actions import CleanupOrphan, FinishTermination, KillPod, StartPod, SyncPodStatus
 from kubeprop.model.scheduler import component as scheduler
+from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-__all__ = ["PROMPT_KUBELET_WORK", "in_flight_holds_clock", "scheduler_holds_clock", "tick_reaches_timer"]
+__all__ = ["PROMPT_KUBELET_WORK", "in_flight_holds_clock", "scheduler_holds_clock", "tick_reaches_timer",
+           "work_in_flight"]
 
 PROMPT_KUBELET_WORK = (StartPod, SyncPodStatus, KillPod, FinishTermination, CleanupOrphan)
 """The kubelet actions upstream takes within a second or two of what enables them (see the module
@@ -97,7 +101,13 @@ def in_flight_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
     return not tick_reaches_timer(model, state)
 
 
-def _work_in_flight(model: ClusterModel, state: ClusterState) -> bool:
-    if next(informers.enabled(model, state), None) is not None:
+def work_in_flight(deliveries: Iterable[Action], kubelet_actions: Iterable[Action]) -> bool:
+    """Whether there is work in flight, given the enabled watch deliveries and relists
+    (`informers.enabled`) and kubelet actions (`kubelet.enabled`)."""
+    if next(iter(deliveries), None) is not None:
         return True
-    return any(isinstance(act, PROMPT_KUBELET_WORK) for act in kubelet.enabled(model, state))
+    return any(isinstance(act, PROMPT_KUBELET_WORK) for act in kubelet_actions)
+
+
+def _work_in_flight(model: ClusterModel, state: ClusterState) -> bool:
+    return work_in_flight(informers.enabled(model, state), kubelet.enabled(model, state))

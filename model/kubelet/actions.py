@@ -10,8 +10,9 @@ import attrs
 from kubeprop.model.state.actions import Action
 
 __all__ = [
-    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "PreStopOverrun", "ProbeResult",
-    "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus", "UpdateNodeStatus",
+    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "MountVolumes",
+    "PreStopOverrun", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus",
+    "UpdateNodeStatus",
 ]
 
 
@@ -30,9 +31,22 @@ class StartPod(Action):
 
 
 @attrs.frozen(order=True)
+class MountVolumes(Action):
+    """The volumes of an admitted pod that did not mount — a `configMap`, `secret` or `projected`
+    volume whose object or key was missing (FailedMount) — mount on the volume manager's retry, and the
+    pod worker starts what `StartPod` would have (`pkg/kubelet/volumemanager/volume_manager.go`
+    WaitForAttachAndMount; `kubeprop.model.kubelet.volumes`): enabled once the kubelet's caches resolve
+    them, from the first retry's back-off after the admission."""
+
+    node: str
+    pod: str
+
+
+@attrs.frozen(order=True)
 class ProbeResult(Action):
-    """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): readiness
-    success/failure flips Ready; a liveness failure stands for failureThreshold consecutive
+    """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): a readiness
+    success turns the container Ready (from its first probe on), a readiness failure — standing for
+    failureThreshold consecutive failures — NotReady; a liveness failure stands for failureThreshold consecutive
     failures and kills the container (exit 137), which then restarts per restartPolicy. A `startup`
     probe, run while the container has not started (its readiness and liveness probes wait), marks
     it started on success — ready then unless it has a readiness probe; a sidecar's also lets the

@@ -32,6 +32,7 @@ from functools import partial
 
 from kubeprop.model.api.objects import Node, ObjectKey, Taint
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY
 from kubeprop.model.kubelet.runtime import (
     ContainerRuntime,
@@ -198,13 +199,15 @@ def pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
 
 
 def admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
-          errors: Mapping[str, str] = EMPTY) -> PodRuntime:
+          errors: Mapping[str, str] = EMPTY, mounted: bool = True) -> PodRuntime:
     """The pod admitted, its first init container(s) or its containers started (`start_next`), each
     with its probes (`container_runtime`); those whose configuration does not resolve (`errors`) wait
-    (`kubeprop.model.kubelet.config`)."""
+    (`kubeprop.model.kubelet.config`). Unless its volumes did not all mount: then nothing starts
+    (`mount_pending`, `kubeprop.model.kubelet.volumes`)."""
     containers = tuple(container_runtime(c) for c in pod.spec.containers)
     inits = tuple(init_runtime(c) for c in pod.spec.init_containers)
-    return admitted(model, k, node, pod, now, containers, inits).start_next(now, errors)
+    runtime = admitted(model, k, node, pod, now, containers, inits)
+    return runtime.start_next(now, errors) if mounted else evolve(runtime, mount_pending=True)
 
 
 def admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,

@@ -14,13 +14,17 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `StartPod`: admit a bound pod and start its first init container(s) — a sidecar and what
   follows it —, or its containers (`pkg/kubelet/kubelet.go` SyncPod; init containers and sidecars:
   `kubeprop.model.kubelet.runtime`);
-- `ProbeResult`: a readiness, liveness or startup probe outcome that changes something (a liveness
-  or startup failure, and a startup success, no sooner than the prober allows: a timer,
-  `kubeprop.model.kubelet.probes`);
+- `ProbeResult`: a readiness, liveness or startup probe outcome that changes something, no sooner
+  than the prober allows (a timer, `kubeprop.model.kubelet.probes`: failureThreshold failures in a row,
+  periodSeconds apart, after initialDelaySeconds; failures carried over a container's restart);
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends); also the
   retry of a container whose ConfigMaps or Secrets did not resolve (CreateContainerConfigError:
   `kubeprop.model.kubelet.config`), taken from 10 s after the failure once the kubelet's caches resolve
   them differently;
+- `MountVolumes`: a pod admitted while a `configMap`, `secret` or `projected` volume could not mount
+  (its object or key missing: FailedMount, nothing started) has them mounted on the volume manager's
+  retry once the kubelet's caches resolve them, and starts as `StartPod` would
+  (`kubeprop.model.kubelet.volumes`);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
   terminal while its containers run: `status.stops_terminal`), `StopGracefully` | `SigKillPod` (at
@@ -54,6 +58,7 @@ from kubeprop.model.kubelet.actions import (
     FinishTermination,
     KillPod,
     MemoryPressure,
+    MountVolumes,
     PreStopOverrun,
     ProbeResult,
     RestartContainer,
@@ -67,10 +72,11 @@ from kubeprop.model.kubelet.config import RETRY_SECONDS
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, past_deadline
 from kubeprop.model.kubelet.eviction import eviction_victims, pressure_ends, pressured
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
-from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_state, same, store, user
+from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_state, mounts, same, store, user
 from kubeprop.model.kubelet.probes import (
     liveness_failure_at,
     probe_timers,
+    readiness_turns_at,
     restart_prober,
     startup_failure_at,
     startup_success_at,
@@ -85,6 +91,7 @@ from kubeprop.model.kubelet.runtime import (
     restart_at,
 )
 from kubeprop.model.kubelet.status import get_phase, node_status_stale, pod_status, stops_terminal
+from kubeprop.model.kubelet.volumes import MOUNT_RETRY_SECONDS
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -99,7 +106,8 @@ from kubeprop.model.state.cluster import (
 
 __all__ = [
     "HANDLERS", "ActiveDeadlineExceeded", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod",
-    "KubeletState", "MemoryPressure", "PodRuntime", "PreStopOverrun", "ProbeResult", "RestartContainer", "SigKillPod",
+    "KubeletState", "MemoryPressure", "MountVolumes", "PodRuntime", "PreStopOverrun", "ProbeResult",
+    "RestartContainer", "SigKillPod",
     "StartPod", "StopGracefully", "SyncPodStatus", "UpdateNodeStatus", "cached_pods", "crash_container", "crash_node",
     "enabled", "holds_resources", "initial_kubelet", "kubelet_state", "next_timer", "node_enabled",
     "running_containers", "user",
@@ -156,6 +164,8 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
                         yield RestartContainer(node, key, c.name)  # a new outcome: `kubelet.config`
             elif runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock:
                 yield RestartContainer(node, key, c.name)
+        if runtime.mount_pending and _mount_retry_at(runtime) <= state.clock and mounts(model, state, node, key):
+            yield MountVolumes(node, key)  # the volumes resolve now: `kubelet.volumes`
         if runtime.terminating and runtime.any_running:
             assert runtime.kill_deadline is not None
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
@@ -171,17 +181,26 @@ def _retry_at(runtime: PodRuntime, c: ContainerRuntime) -> int | float:
     return c.config_failed_at + RETRY_SECONDS
 
 
+def _mount_retry_at(runtime: PodRuntime) -> int | float:
+    """When the volume manager first retries the volumes of a pod admitted with some not mounted
+    (`volumes.MOUNT_RETRY_SECONDS` after the admission); never once the pod stops."""
+    if runtime.terminating or runtime.evicted or runtime.rejected or runtime.deadline_exceeded:
+        return math.inf
+    return runtime.admitted_at + MOUNT_RETRY_SECONDS
+
+
 def _probe_results(node: str, key: str, runtime: PodRuntime, c: ContainerRuntime, now: int) -> Iterator[Action]:
-    """The probe outcomes that change something: a readiness flip at any time; a startup success,
-    and a startup or liveness failure — which kills — once the prober can have reached it
-    (`kubeprop.model.kubelet.probes`). Liveness and startup probes stop once the pod terminates
-    (`worker.go` doProbe: "Pod deletion requested, setting probe result to success")."""
+    """The probe outcomes that change something, once the prober can have reached them
+    (`kubeprop.model.kubelet.probes`): a readiness flip (Ready from the first probe, NotReady after
+    failureThreshold failures), a startup success, and a startup or liveness failure — which kills.
+    Liveness and startup probes stop once the pod terminates (`worker.go` doProbe: "Pod deletion
+    requested, setting probe result to success"); readiness probes go on."""
     if c.startup_pending and not runtime.terminating:
         if now >= startup_success_at(c):
             yield ProbeResult(node, key, c.name, "startup", True)
         if now >= startup_failure_at(c):
             yield ProbeResult(node, key, c.name, "startup", False)
-    if c.started and c.has_readiness:
+    if c.started and c.has_readiness and now >= readiness_turns_at(c):
         yield ProbeResult(node, key, c.name, "readiness", not c.ready)
     if c.started and c.has_liveness and not runtime.terminating and now >= liveness_failure_at(c):
         yield ProbeResult(node, key, c.name, "liveness", False)
@@ -255,8 +274,9 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     """The earliest future time a container's back-off ends, a SIGKILL deadline or a pod's
-    active deadline falls, a node's memory pressure ends, or a probe can first fail or a startup
-    probe succeed (`kubeprop.model.kubelet.probes`)."""
+    active deadline falls, a node's memory pressure ends, a probe can first change something
+    (`kubeprop.model.kubelet.probes`), a ConfigMap or Secret retry (`config`) or a volume's first mount
+    retry (`volumes`) is due."""
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
     for node in sorted(model.nodes):
@@ -271,6 +291,8 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
                          if runtime.should_restart(c) and not c.config_error)
             times.extend(int(r) for c in (*runtime.init_containers, *runtime.containers)
                          if c.config_error and (r := _retry_at(runtime, c)) != math.inf)
+            if runtime.mount_pending and (r := _mount_retry_at(runtime)) != math.inf:
+                times.append(int(r))
             if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):
                 times.append(t)
             if not runtime.terminating:

@@ -29,9 +29,9 @@ GET. The model gives every kubelet an informer on `configmaps` and `secrets`
 (`kubeprop.model.cluster.informers.watched`) and reads it through `view`: the kubelet may start a
 container on a stale copy (a ConfigMap deleted since) or fail on one not delivered yet, and a
 partitioned kubelet keeps the objects it had. Upstream watches the referenced objects only; the model
-watches whole resources (more deliveries, the same objects for the references). Volumes (`configMap`
-and `secret` volumes of a missing object: the pod stays ContainerCreating, FailedMount) are not
-modelled: such a pod starts as if the volume were there.
+watches whole resources (more deliveries, the same objects for the references). Volumes (`configMap`,
+`secret` and `projected` volumes of a missing object: the pod stays ContainerCreating, FailedMount) read
+the same caches: `kubeprop.model.kubelet.volumes`.
 """
 
 from __future__ import annotations

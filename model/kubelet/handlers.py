@@ -16,6 +16,7 @@ from kubeprop.model.kubelet.actions import (
     FinishTermination,
     KillPod,
     MemoryPressure,
+    MountVolumes,
     PreStopOverrun,
     ProbeResult,
     RestartContainer,
@@ -42,17 +43,19 @@ from kubeprop.model.kubelet.local import (
     cached_pods,
     config_errors_of,
     kubelet_state,
+    mounts,
     pod_runtime,
     same,
     set_pod,
     store,
     user,
 )
-from kubeprop.model.kubelet.probes import recount
+from kubeprop.model.kubelet.probes import recount, turned_ready
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
     ContainerRuntime,
     PodRuntime,
+    exit_carrying,
     overrun,
     restarted,
     sigterm,
@@ -82,7 +85,16 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     if rejection is not None:
         return set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     errors = config_errors_of(model, state, act.node, act.pod)
-    return set_pod(state, act.node, act.pod, admit(model, k, act.node, pod, state.clock, errors))
+    runtime = admit(model, k, act.node, pod, state.clock, errors, mounted=mounts(model, state, act.node, act.pod))
+    return set_pod(state, act.node, act.pod, runtime)
+
+
+def mount_volumes(model: ClusterModel, state: ClusterState, act: MountVolumes) -> ClusterState:
+    """The pod's volumes mounted: its first init container(s) or its containers start, as at admission
+    (`start_next`; those whose configuration does not resolve wait: `kubeprop.model.kubelet.config`)."""
+    runtime = evolve(pod_runtime(state, act.node, act.pod), mount_pending=False)
+    runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
+    return set_pod(state, act.node, act.pod, runtime)
 
 
 def holds_resources(runtime: PodRuntime) -> bool:
@@ -106,14 +118,15 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
     c = runtime.container(act.container)
     assert c is not None
     if act.probe == "readiness":
-        return set_pod(state, act.node, act.pod, runtime.with_container(evolve(c, ready=act.success)))
-    if act.probe == "startup" and act.success:
-        c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None)
+        return set_pod(state, act.node, act.pod, runtime.with_container(turned_ready(c, act.success, state.clock)))
+    if act.probe == "startup" and act.success:  # published: the worker's resultRun is reset
+        c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None, startup_carried=0)
         c = recount(c, state.clock)  # its liveness probe begins now
         runtime = runtime.with_container(c)
         if c.restartable:
             runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
         return set_pod(state, act.node, act.pod, runtime)
+    c = evolve(c, liveness_carried=0) if act.probe == "liveness" else evolve(c, startup_carried=0)  # reset too
     runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
     return set_pod(state, act.node, act.pod, runtime)
 
@@ -141,13 +154,13 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
 
 
 def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
-    """A batch container ends: exit 0 (Completed) or 1 (Error). An init container's success
-    starts the next init container, or the containers after the last one."""
+    """A batch container ends: exit 0 (Completed) or 1 (Error); one that restarts carries its probe
+    failures (`runtime.exit_carrying`). An init container's success starts the next init container, or
+    the containers after the last one."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
-    c = c.exit(state.clock, 0, "Completed") if act.success else c.exit(state.clock, 1, "Error")
-    runtime = runtime.with_container(c)
+    runtime = exit_carrying(runtime, c, state.clock, 0 if act.success else 1, "Completed" if act.success else "Error")
     if act.success and runtime.is_init(c.name):
         runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
     return set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
@@ -277,6 +290,6 @@ HANDLERS: dict[type, Any] = {
     ContainerExit: container_exit, SyncPodStatus: sync_pod_status, KillPod: kill_pod,
     StopGracefully: stop_gracefully, SigKillPod: sigkill_pod, FinishTermination: finish_termination,
     CleanupOrphan: cleanup_orphan, UpdateNodeStatus: update_node_status, MemoryPressure: memory_pressure,
-    ActiveDeadlineExceeded: active_deadline_exceeded, PreStopOverrun: pre_stop_overrun,
+    ActiveDeadlineExceeded: active_deadline_exceeded, PreStopOverrun: pre_stop_overrun, MountVolumes: mount_volumes,
 }
 """Action class → pure handler."""

@@ -1,5 +1,6 @@
-"""The prober's clock: when a liveness or startup probe can first report Failure — so that the
-kubelet kills the container — and when a startup probe can first succeed.
+"""The prober's clock: when a probe can first report the result that changes something — a liveness
+or startup Failure (the kubelet then kills the container), a startup Success, a readiness Success
+(Ready) or Failure (NotReady).
 
 Upstream (v1.33): each probe of a container has a worker (`pkg/kubelet/prober/worker.go`) that calls
 doProbe once when it starts and then every `periodSeconds`. doProbe does not probe a container that
@@ -14,8 +15,9 @@ policy with back-off. The fields' defaults are `pkg/apis/core/v1/defaults.go` Se
 `periodSeconds` 10, `failureThreshold` 3, `initialDelaySeconds` 0 (`kubeprop.model.api.defaults`).
 
 So a container started at `s` can be killed:
-- for its startup probe no sooner than `f + (failureThreshold - 1) x periodSeconds`, with `f = s +
-  initialDelaySeconds` the first probe (the worker's ticks can have any phase, so it can come at once);
+- for its startup probe no sooner than `f + (failureThreshold - 1 - k) x periodSeconds`, with `f = s +
+  initialDelaySeconds` the first probe (the worker's ticks can have any phase, so it can come at once)
+  and `k` the failures it carries from the container's earlier runs (below);
 - for its liveness probe likewise, its first probe `f = max(s + initialDelaySeconds, p)`, where `p` is
   when the startup probe passed (`p = s` without one);
 and its startup probe can succeed no sooner than `s + initialDelaySeconds`. A kubelet that restarts
@@ -24,6 +26,19 @@ probe after a random part of a period (`worker.go` run; `prober_manager.go` AddP
 new kubelet syncs): `f` is then at least the restart's time. The container's `probes_from` records
 that later `f` (a startup success or a kubelet restart), only where it moves the threshold later, so
 that states that cannot differ stay one (`recount`).
+
+Readiness (`readiness_turns_at`): the worker's initial result is Failure, so a container with a
+readiness probe starts NotReady. While its result is not Success every pod sync triggers a readiness
+probe at once (`prober_manager.go` UpdatePodStatus: "Trigger an immediate run of the readinessProbe",
+through `manualTriggerCh`), and the kubelet syncs the pod at once when a probe result changes
+(`kubelet.go` syncLoopIteration → handleProbeSync → HandlePodSyncs): so a NotReady container can be
+probed any number of times, at any moments after its initial delay, and turn Ready from its first
+probe on, `max(s + initialDelaySeconds, p)`, whatever its `successThreshold` (the successes need not
+be a period apart). Once Ready no probe is triggered: only the ticker probes it, every period. Its
+failures count from the success that turned it Ready, at `r`; the next tick can follow at once (the
+ticker's phase is its own), so it turns NotReady no sooner than `r + (failureThreshold - 1) x
+periodSeconds`. `readiness_from` records that `r` (or a kubelet restart later: a new worker counts
+afresh), only where it is later than the first probe could be (`turned_ready`).
 
 In the model these are timers (`probe_timers`, part of the kubelet's `next_timer`, so `Tick` runs up
 to them), and the `ProbeResult` that kills, or the startup success, is enabled from the time on: a
@@ -34,12 +49,30 @@ the cluster or a property can see (the result is not published; `resultRun` is t
 alone), and a success in between only restarts the count, which the choice of a later kill time
 covers. A step per period would add the count (0 … failureThreshold - 1) to every probed container's
 state, and a state per period to every run; the timer adds one clock value per container start, and
-the time the count restarted only where it can still matter (`probes_from`).
+the time the count restarted only where it can still matter (`probes_from`, `readiness_from`). The
+argument carries over to readiness: a failure below the threshold publishes nothing, and the
+environment's choice of when the failures begin covers every later NotReady.
 
-Left out: upstream keeps `resultRun` across a container's restart unless the last result killed it
-(doProbe resets it only after publishing a Failure), so a container that crashed after some failed
-probes can be killed after fewer failures once it is back; the model counts afresh from each start
-(it never kills sooner than upstream can). Readiness results keep their old rule (any time).
+Failures carried across a container's restart (`carried_failures`): the workers live as long as the
+pod (`prober_manager.go` AddPod once per pod, RemovePod), keyed by the container's name, so a
+restarted container — a new container ID — is probed by the same worker. doProbe then resets the
+result to its initial value and lifts `onHold`, but not `lastResult` nor `resultRun`
+(`worker.go` doProbe: "We've got a new container; resume probing"): only a published liveness or
+startup Failure (the kill) and a published startup Success set `resultRun = 0` (v1.33, kubernetes PR
+#121206). So a container that crashed, or exited and restarts (OnFailure), after `j` failed liveness
+probes in a row below the threshold can be killed at its `failureThreshold - j`-th failing probe once
+back. The model keeps the most failures each of its liveness and startup probes can carry —
+`liveness_carried`, `startup_carried`: the carried count plus the probes the worker can have run in
+the run that ended (one at its first probe, then one a period; `ticks`), at most `failureThreshold -
+1` — and takes them off the next run's threshold; fewer carried failures (a success in between)
+only kill later, which the choice of a later time covers. It is set only for a container that will
+restart, zeroed by the kill that resets it upstream and by a kubelet restart (new workers). A
+readiness count carried over changes nothing the model sees: a restarted container starts NotReady
+and may turn Ready from its first probe anyway, and its failures count from that success.
+
+Left out: a restarted kubelet can report a container with a readiness probe NotReady until its new
+worker probes it (the new worker's initial Failure; kubernetes#100277, #113646): the model keeps it
+Ready, its failures counted afresh from the restart.
 """
 
 from __future__ import annotations
@@ -54,8 +87,9 @@ from kubeprop.model.evolve import evolve
 if TYPE_CHECKING:
     from kubeprop.model.kubelet.runtime import ContainerRuntime, KubeletState, PodRuntime
 
-__all__ = ["DEFAULT_TIMING", "ProbeTiming", "liveness_failure_at", "probe_timers", "probe_timing", "recount",
-           "restart_prober", "startup_failure_at", "startup_success_at"]
+__all__ = ["DEFAULT_TIMING", "ProbeTiming", "carried_failures", "liveness_failure_at", "probe_timers", "probe_timing",
+           "readiness_turns_at", "recount", "restart_prober", "startup_failure_at", "startup_success_at", "ticks",
+           "turned_ready"]
 
 DEFAULT_PERIOD_SECONDS = 10
 DEFAULT_FAILURE_THRESHOLD = 3
@@ -74,6 +108,10 @@ class ProbeTiming:
     def failing_span(self) -> int:
         """Seconds from the first probe of a run of failures to the one that reaches the threshold."""
         return (self.failure_threshold - 1) * self.period
+
+    def span_after(self, carried: int) -> int:
+        """`failing_span` for a run that begins with `carried` failures already counted."""
+        return max(0, self.failure_threshold - 1 - carried) * self.period
 
 
 DEFAULT_TIMING = ProbeTiming()
@@ -102,12 +140,49 @@ def _first_probe(c: ContainerRuntime, timing: ProbeTiming) -> int:
 
 def startup_failure_at(c: ContainerRuntime) -> int:
     """The earliest time the startup probe can report Failure (and the container be killed)."""
-    return _first_probe(c, c.startup_timing) + c.startup_timing.failing_span
+    return _first_probe(c, c.startup_timing) + c.startup_timing.span_after(c.startup_carried)
 
 
 def liveness_failure_at(c: ContainerRuntime) -> int:
     """The earliest time the liveness probe of the started container can report Failure."""
-    return _first_probe(c, c.liveness_timing) + c.liveness_timing.failing_span
+    return _first_probe(c, c.liveness_timing) + c.liveness_timing.span_after(c.liveness_carried)
+
+
+def readiness_turns_at(c: ContainerRuntime) -> int:
+    """The earliest time the readiness probe of the started container can flip its readiness: Ready
+    from its first probe on; NotReady once failureThreshold - 1 periods passed since it turned Ready
+    (`readiness_from`; the first probe without it)."""
+    first = c.started_at + c.readiness_timing.initial_delay
+    if not c.ready:
+        return first
+    return max(first, c.readiness_from or first) + c.readiness_timing.failing_span
+
+
+def turned_ready(c: ContainerRuntime, ready: bool, now: int) -> ContainerRuntime:
+    """The container once its readiness result flipped to `ready` at `now`: Ready records when
+    (`readiness_from`), where that is later than its first probe could be."""
+    first = c.started_at + c.readiness_timing.initial_delay
+    return evolve(c, ready=ready, readiness_from=now if ready and now > first else None)
+
+
+def ticks(first: int, until: int, period: int) -> int:
+    """The most probes a worker ticking every `period` can run from `first` to `until` (its phase is
+    free, so the first one can fall at `first`)."""
+    return 0 if until < first else (until - first) // period + 1
+
+
+def carried_failures(c: ContainerRuntime, now: int) -> tuple[int, int]:
+    """The most failures in a row the liveness and startup workers of the running container `c` can
+    carry into its next run once it exits at `now` (`resultRun` is kept across a restart): those it
+    carried in plus the probes of this run, at most failureThreshold - 1 each."""
+    live, start = c.liveness_carried, c.startup_carried
+    if c.has_startup and c.startup_pending:
+        timing = c.startup_timing
+        start = min(timing.failure_threshold - 1, start + ticks(_first_probe(c, timing), now, timing.period))
+    elif c.has_liveness and c.running:
+        timing = c.liveness_timing
+        live = min(timing.failure_threshold - 1, live + ticks(_first_probe(c, timing), now, timing.period))
+    return live, start
 
 
 def recount(c: ContainerRuntime, now: int) -> ContainerRuntime:
@@ -122,7 +197,8 @@ def recount(c: ContainerRuntime, now: int) -> ContainerRuntime:
 
 
 def restart_prober(k: KubeletState, now: int) -> KubeletState:
-    """A kubelet process that (re)starts at `now`: every running container's probes count afresh."""
+    """A kubelet process that (re)starts at `now`: every container's probes count afresh (new
+    workers: no failures carried, the running ones' counts from `now`)."""
     pods = {key: _recount_pod(pod, now) for key, pod in k.pods.sorted_items()}
     changed = {key: pod for key, pod in pods.items() if pod is not k.pods[key]}
     for key, pod in changed.items():
@@ -130,11 +206,21 @@ def restart_prober(k: KubeletState, now: int) -> KubeletState:
     return k
 
 
+def _fresh_workers(c: ContainerRuntime, now: int) -> ContainerRuntime:
+    if c.liveness_carried or c.startup_carried:
+        c = evolve(c, liveness_carried=0, startup_carried=0)
+    if c.running and c.ready and c.has_readiness:
+        first = c.started_at + c.readiness_timing.initial_delay
+        if now > max(first, c.readiness_from or first):
+            c = evolve(c, readiness_from=now)
+    return recount(c, now)
+
+
 def _recount_pod(pod: PodRuntime, now: int) -> PodRuntime:
     if pod.terminating:
         return pod
     for c in (*pod.init_containers, *pod.containers):
-        fresh = recount(c, now)
+        fresh = _fresh_workers(c, now)
         if fresh is not c:
             pod = pod.with_container(fresh)
     return pod
@@ -145,6 +231,7 @@ def probe_timers(c: ContainerRuntime) -> tuple[int, ...]:
     in the future)."""
     if c.startup_pending:
         return startup_success_at(c), startup_failure_at(c)
-    if c.started and c.has_liveness:
-        return (liveness_failure_at(c),)
-    return ()
+    times = (liveness_failure_at(c),) if c.started and c.has_liveness else ()
+    if c.started and c.has_readiness:
+        times = (*times, readiness_turns_at(c))
+    return times

@@ -41,7 +41,7 @@ import attrs
 from kubeprop.model.api.pod import Container
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.kubelet.probes import DEFAULT_TIMING, ProbeTiming, probe_timing
+from kubeprop.model.kubelet.probes import DEFAULT_TIMING, ProbeTiming, carried_failures, probe_timing
 
 BACKOFF_INITIAL_SECONDS = 10
 """`pkg/kubelet/kubelet.go` backOffPeriod."""
@@ -96,11 +96,23 @@ class ContainerRuntime:
     """When the prober began counting the running container's current probe afresh — its startupProbe
     passed, or the kubelet restarted —, where that puts off the probe's first failure (`probes.recount`);
     None otherwise."""
+    readiness_timing: ProbeTiming = attrs.field(default=DEFAULT_TIMING, metadata=_LATER)
+    """The readinessProbe's initial delay, period and failure threshold (`kubeprop.model.kubelet.probes`)."""
+    readiness_from: int | None = attrs.field(default=None, metadata=_LATER)
+    """When the running container's readiness probe last turned it Ready (or, later, the kubelet
+    restarted): its failures count from then (`probes.readiness_turns_at`); None while not Ready, or
+    where it is its first probe's time."""
+    liveness_carried: int = attrs.field(default=0, metadata=_LATER)
+    """The most failed liveness probes in a row the container's worker can carry into its next run
+    (`probes.carried_failures`: upstream keeps `resultRun` across a restart)."""
+    startup_carried: int = attrs.field(default=0, metadata=_LATER)
+    """Likewise for its startup probe."""
 
     def start(self, now: int) -> ContainerRuntime:
         """The container (re)starts: ready at once unless it has a readiness or startup probe."""
         return evolve(self, running=True, ready=not self.has_readiness and not self.has_startup, started_at=now,
-                      startup_pending=self.has_startup, probes_from=None, config_error="", config_failed_at=0)
+                      startup_pending=self.has_startup, probes_from=None, config_error="", config_failed_at=0,
+                      readiness_from=None)
 
     def try_start(self, now: int, errors: Mapping[str, str]) -> ContainerRuntime:
         """`start`, unless its configuration does not resolve (`errors`, by container name): then it
@@ -111,7 +123,7 @@ class ContainerRuntime:
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
         return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now,
-                      startup_pending=False, probes_from=None)
+                      startup_pending=False, probes_from=None, readiness_from=None)
 
     @property
     def started(self) -> bool:
@@ -125,7 +137,8 @@ def container_runtime(c: Container, restartable: bool = False) -> ContainerRunti
     return ContainerRuntime(c.name, has_readiness=c.readiness_probe is not None,
                             has_liveness=c.liveness_probe is not None, restartable=restartable,
                             has_startup=c.startup_probe is not None, liveness_timing=probe_timing(c.liveness_probe),
-                            startup_timing=probe_timing(c.startup_probe))
+                            startup_timing=probe_timing(c.startup_probe),
+                            readiness_timing=probe_timing(c.readiness_probe))
 
 
 def init_runtime(c: Container) -> ContainerRuntime:
@@ -206,6 +219,9 @@ class PodRuntime:
     hook_grace: int | None = attrs.field(default=None, metadata=_LATER)
     """Set with SIGTERM for a pod with a preStop hook and a positive grace period: the grace period
     the hook may use up (`PreStopOverrun`); None once chosen, or without a hook."""
+    mount_pending: bool = attrs.field(default=False, metadata=_LATER)
+    """Admitted while a `configMap`, `secret` or `projected` volume did not mount (its object, or a key,
+    missing: FailedMount): nothing started until `MountVolumes` (`kubeprop.model.kubelet.volumes`)."""
     deleted: bool = attrs.field(default=False, metadata=_LATER)
     """The status manager wrote the terminal status and its DELETE (grace 0) was accepted, yet the
     pod is still in the API: finalizers keep it. Upstream the status manager then forgets the pod's
@@ -374,7 +390,21 @@ def crash_container(k: KubeletState, pod_key: str, container: str, now: int = 0)
     c = None if pod is None else pod.container(container)
     if pod is None or c is None or not c.running:
         return None
-    return k.with_pod(pod_key, pod.with_container(c.exit(now, CRASH_EXIT_CODE, "Error")).stop_sidecars(now))
+    return k.with_pod(pod_key, exit_carrying(pod, c, now, CRASH_EXIT_CODE, "Error").stop_sidecars(now))
+
+
+def exit_carrying(pod: PodRuntime, c: ContainerRuntime, now: int, code: int, reason: str) -> PodRuntime:
+    """The pod once its running container `c` ended by itself (a crash, or a batch container's exit):
+    if it is to restart, with the probe failures its workers can carry into the next run
+    (`probes.carried_failures`; upstream the same workers probe the new container)."""
+    exited = c.exit(now, code, reason)
+    pod = pod.with_container(exited)
+    if not pod.should_restart(exited):
+        return pod
+    live, start = carried_failures(c, now)
+    if (live, start) == (exited.liveness_carried, exited.startup_carried):
+        return pod
+    return pod.with_container(evolve(exited, liveness_carried=live, startup_carried=start))
 
 
 def sigterm(runtime: PodRuntime, now: int, grace: int) -> PodRuntime:

@@ -129,7 +129,8 @@ def test_a_flood_reads_as_a_fault_with_its_clients_and_starved_flows(tmp_path: P
     path = write(record(model, trace, prop=SYSTEM_FLOWS_NOT_STARVED), tmp_path)
     text = render_text(replay(path, properties=[SYSTEM_FLOWS_NOT_STARVED]))
     assert "[faults] StartOverload()" in text and "[faults] Starve(client=heartbeats/worker-1)" in text
-    assert "overload: (none) → flood by system:serviceaccount:default:batch since 0 s" in text
+    # the settled run ends at 20 s: the readiness probe's NotReady timer (failureThreshold 3, 10 s apart)
+    assert "overload: (none) → flood by system:serviceaccount:default:batch since 20 s" in text
     assert "; starved: heartbeats/worker-1" in text
 
 

@@ -200,3 +200,29 @@ def test_the_fair_driver_takes_what_it_took_without_the_cache() -> None:
                 act = expected if expected is not None and rng.random() < 0.9 else rng.choice(enabled)
                 policy.taken(act)
                 state = step(model, state, act)
+
+
+def _workload_timer(model: ClusterModel, state: ClusterState) -> int | None:
+    """A user's timer that reads a part of the state none of the built-in timers reads: due one
+    second on while the workload has steps left."""
+    return state.clock + 1 if state.workload_next < 1 else None
+
+
+def test_a_timer_the_cache_does_not_know_is_asked_in_every_state() -> None:
+    """`Tick`'s part keeps its answer only for the timers and guards whose reads `_tick` lists; a
+    model with another timer (a user's, reading any part of the state) recomputes it in every state."""
+    import attrs
+
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    model = attrs.evolve(model, hooks=attrs.evolve(model.hooks, timers=(*model.hooks.timers, _workload_timer)))
+    cache, rng = EnabledCache(model), random.Random(5)
+    assert any(part.deps is None and part.key_fn is not None and "tick" in part.key_fn.__name__
+               for part in cache.parts)
+    for _ in range(4):
+        state = initial_state(model)
+        for _ in range(60):
+            enabled = plain(model, state)
+            assert cache.actions(state) == enabled
+            if not enabled:
+                break
+            state = step(model, state, enabled[rng.randrange(len(enabled))])

@@ -47,7 +47,7 @@ def test_start_and_end_within_the_budget() -> None:
     state = settle(model, initial_state(model)).state
     assert StartOverload() in actions(model, state) and EndOverload() not in actions(model, state)
     flooded = step(model, state, StartOverload())
-    assert flooded.overload == Overload(("system:serviceaccount:default:batch",), 0)
+    assert flooded.overload == Overload(("system:serviceaccount:default:batch",), state.clock)
     assert StartOverload() not in actions(model, flooded) and EndOverload() in actions(model, flooded)
     assert not is_progress(StartOverload()) and is_progress(EndOverload()) and not is_progress(Starve("scheduler"))
     assert step(model, flooded, EndOverload()).overload is None

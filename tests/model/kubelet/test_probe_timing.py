@@ -17,7 +17,9 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.compose import step as model_step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.kubelet import component as kl
+from kubeprop.model.kubelet.local import store
 from kubeprop.model.kubelet.probes import ProbeTiming
+from kubeprop.model.kubelet.runtime import crash_container
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashComponent, RestartComponent, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -141,3 +143,52 @@ def test_a_restarted_kubelet_counts_its_probes_afresh() -> None:
     assert kl.next_timer(model, state) == 145  # `slow`: 4 probes 5 s apart; `app` at 150
     assert {a.container for a in enabled(model, attrs.evolve(state, clock=149)) if isinstance(a, kl.ProbeResult)} \
         == {"slow"}
+
+
+def _crashed_and_back(model: ClusterModel, state: ClusterState, clock: int) -> ClusterState:
+    """`app` crashes at `clock` and restarts at once (its first restart has no back-off)."""
+    state = attrs.evolve(state, clock=clock)
+    crashed = crash_container(kl.kubelet_state(state, NODE), POD, "app", clock)
+    assert crashed is not None
+    state = store(state, NODE, crashed)
+    return step(model, state, kl.RestartContainer(NODE, POD, "app"))
+
+
+def test_failures_below_the_threshold_are_carried_across_a_crash() -> None:
+    """`resultRun` is the worker's, and the worker outlives the container (`worker.go` doProbe resets
+    it only when it published a Failure): a container that crashed after two failed liveness probes can
+    be killed by its first failing probe once back. Before, the model counted afresh (a kill at 45)."""
+    model = make_model()
+    state = step(model, bound_state(model, pod_with(liveness=Probe(http_get=HTTP))), kl.StartPod(NODE, POD))
+    back = _crashed_and_back(model, state, 25)  # probes could run at 0, 10 and 20: 2 carried (threshold 3)
+    assert runtime(back).containers[0].liveness_carried == 2
+    assert kills(model, back, 25) == {("liveness", False)}
+    once = _crashed_and_back(model, state, 5)  # one probe could run
+    assert runtime(once).containers[0].liveness_carried == 1
+    assert kills(model, once, 14) == set() and kills(model, once, 15) == {("liveness", False)}
+
+
+def test_a_crash_before_any_probe_carries_nothing_and_a_kill_resets_the_count() -> None:
+    model = make_model()
+    slow = Probe(http_get=HTTP, initial_delay_seconds=15)
+    state = step(model, bound_state(model, pod_with(liveness=slow)), kl.StartPod(NODE, POD))
+    early = _crashed_and_back(model, state, 10)
+    assert runtime(early).containers[0].liveness_carried == 0
+    state = step(model, bound_state(model, pod_with(liveness=Probe(http_get=HTTP))), kl.StartPod(NODE, POD))
+    state = _crashed_and_back(model, state, 25)
+    killed = step(model, state, kl.ProbeResult(NODE, POD, "app", "liveness", False))
+    assert runtime(killed).containers[0].liveness_carried == 0  # published: resultRun = 0
+
+
+def test_startup_failures_are_carried_and_a_kubelet_restart_forgets_them() -> None:
+    model = make_model()
+    probe = Probe(http_get=HTTP, failure_threshold=5)
+    state = step(model, bound_state(model, pod_with(startup=probe)), kl.StartPod(NODE, POD))
+    back = _crashed_and_back(model, state, 10)  # probes at 0 and 10 at most: 2 of 5 carried
+    c = runtime(back).containers[0]
+    assert (c.startup_carried, c.started_at) == (2, 10)
+    assert kills(model, back, 29) == {("startup", True)}
+    assert kills(model, back, 30) == {("startup", True), ("startup", False)}  # 2 more failures, 10 s apart
+    fresh = kl.reset(model, attrs.evolve(back, clock=12), f"kubelet/{NODE}")
+    assert runtime(fresh).containers[0].startup_carried == 0
+    assert kills(model, fresh, 51) == {("startup", True)}  # from the restart: 5 probes, 10 s apart

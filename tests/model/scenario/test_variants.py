@@ -285,8 +285,9 @@ def _flap(model: ClusterModel, state: ClusterState, node: str, ready_first: bool
 def test_endpoints_stale_cache_ready_then_not_ready(variant: str, violated: bool) -> None:
     """kubernetes#125638: the pod turns Ready (written), then NotReady again before the
     controller's cache has its write: compared with the stale Endpoints (pod not ready) the
-    desired state looks written, the update is skipped, and the pod stays in ready addresses."""
-    model = make("web", variant, instantCaches=False)
+    desired state looks written, the update is skipped, and the pod stays in ready addresses.
+    On `web-flaky` (failureThreshold 1): with 3 the NotReady comes 20 s after the Ready at the soonest."""
+    model = make("web-flaky", variant, instantCaches=False)
     state = settled(model)
     node = "worker-1"
     pod = next(p for p in state.store.list("pods") if isinstance(p, Pod) and p.spec.node_name == node)
@@ -328,7 +329,7 @@ def test_endpoints_stale_cache_bfs(variant: str, violated: bool) -> None:
     """Every interleaving of readiness flaps, status writes, deliveries and syncs to depth 16 from
     the settled cluster: the variant lists a NotReady pod as ready (16 steps), the correct model
     never does."""
-    model = make("web", variant, instantCaches=False)
+    model = make("web-flaky", variant, instantCaches=False)
     report = bfs(model, settled(model), select(["endpoints-ready-pods"]), Bounds(max_depth=16),
                  action_filter=_endpoints_flap_actions)
     assert (report.violation is not None) is violated

@@ -1,0 +1,125 @@
+"""A pod's `configMap`, `secret` and `projected` volumes: a missing object holds the pod (FailedMount).
+
+Before SyncPod creates a pod's containers it waits for its volumes (`pkg/kubelet/kubelet.go` SyncPod →
+`pkg/kubelet/volumemanager/volume_manager.go` WaitForAttachAndMount). The volume manager's reconciler
+mounts each volume (`pkg/kubelet/volumemanager/reconciler/`, operation_generator's MountVolume.SetUp),
+and the plug-ins of these volumes read their object through the kubelet's ConfigMap and Secret managers
+— the same watch-fed caches as the containers' environment (`kubeprop.model.kubelet.config`):
+- `configMap` (`pkg/volume/configmap/configmap.go` SetUpAt): a missing ConfigMap fails the mount unless
+  the volume says `optional: true` (`configmap "<name>" not found`); an `items` key in neither `data`
+  nor `binaryData` fails it unless optional (MakePayload: `configmap references non-existent config
+  key: <key>`);
+- `secret` (`pkg/volume/secret/secret.go` SetUpAt, the object named by `secretName`): likewise
+  (`secret "<name>" not found`, `references non-existent secret key: <key>`);
+- `projected` (`pkg/volume/projected/projected.go` collectData): each `configMap` and `secret` source
+  likewise, with the same messages (the plug-in calls the two MakePayloads); its other sources
+  (`downwardAPI`, `serviceAccountToken`, `clusterTrustBundle`) always resolve in the model.
+The failed SetUp is reported as the event `FailedMount`, `MountVolume.SetUp failed for volume "<volume>"
+: <error>` (`pkg/volume/util/operationexecutor/operation_generator.go`; events are not modelled:
+`volume_errors` gives the messages). The pod stays Pending, its containers Waiting with reason
+ContainerCreating (or PodInitializing; no container was created), until every volume mounts.
+
+The retry: the reconciler (every 100 ms) tries a failed volume again only once its exponential
+back-off ran out — 500 ms after the first failure, doubling up to 2 min 2 s
+(`pkg/util/goroutinemap/exponentialbackoff/exponential_backoff.go` initialDurationBeforeRetry,
+maxDurationBeforeRetry; `pkg/volume/util/nestedpendingoperations`) —, and the pod worker, blocked in
+WaitForAttachAndMount (polled every 300 ms, timing out after 2 min with `FailedMount` "Unable to attach or
+mount volumes: ...", then synced again after `backOffPeriod`, 10 s), starts the containers once the
+volumes are mounted. In the model the pod is admitted with `PodRuntime.mount_pending` and nothing
+started; `MountVolumes` — the mount that succeeds, then the sync that starts what `StartPod` would have
+— is enabled once the kubelet's caches resolve every volume, from `MOUNT_RETRY_SECONDS` after the
+admission (the first retry's back-off, 500 ms, in the model's whole seconds: a timer). A retry that
+fails again changes nothing the cluster or a property sees (the status is the same; events are not
+modelled), so it is not a step. Model choice: the back-off's growth is not kept (its exponent and the
+last failure's time would enter the state), so once the object is there the model may mount at once,
+where upstream waits for the volume's next attempt, up to 2 min 2 s later: the model allows starts
+upstream reaches later, never one sooner than it can.
+
+The `kube-root-ca.crt` ConfigMap resolves in every namespace: the root CA publisher creates it there
+(`pkg/controller/certificates/rootcacertpublisher/publisher.go`; not modelled), and every pod's
+service account token volume projects it (a pod written from `kubectl get -o yaml` names it). A
+mounted volume whose object is deleted later stays mounted (upstream's periodic remount fails, the
+containers keep running and restart with it): the check is made before the containers first start only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kubeprop.model.api.core import ConfigMap, Secret
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.state.informer import ObjectView
+
+__all__ = ["MOUNT_RETRY_SECONDS", "ROOT_CA_CONFIG_MAP", "mount_error", "volume_errors"]
+
+MOUNT_RETRY_SECONDS = 1
+"""`exponential_backoff.go` initialDurationBeforeRetry (500 ms), rounded up to the model's clock."""
+ROOT_CA_CONFIG_MAP = "kube-root-ca.crt"
+"""`rootcacertpublisher` RootCACertConfigMapName: in every namespace, its one key `ca.crt`."""
+_ROOT_CA_KEYS = frozenset({"ca.crt"})
+
+
+def _keys(obj: Any) -> frozenset[str]:
+    """The keys a volume's `items` can name: a ConfigMap's `data` and `binaryData`, a Secret's `data`
+    (its `stringData` merged in on write)."""
+    if isinstance(obj, ConfigMap):
+        return frozenset((*obj.data, *obj.binary_data))
+    if isinstance(obj, Secret):
+        return frozenset((*obj.data, *obj.string_data))
+    return frozenset()
+
+
+def _source_error(view: ObjectView, namespace: str, secret: bool, source: Mapping[str, Any], name: str) -> str | None:
+    """SetUp's error for one ConfigMap or Secret (a volume, or a projected source), None if it mounts."""
+    optional = source.get("optional") is True
+    resource, lower = ("secrets", "secret") if secret else ("configmaps", "configmap")
+    obj = view.get(ObjectKey(resource, namespace, name))
+    if obj is None and not secret and name == ROOT_CA_CONFIG_MAP:
+        keys = _ROOT_CA_KEYS
+    elif obj is None:
+        return None if optional else f'{lower} "{name}" not found'
+    else:
+        keys = _keys(obj)
+    for item in source.get("items") or ():
+        key = str(item.get("key", "")) if isinstance(item, Mapping) else ""
+        if key not in keys and not optional:
+            return f"references non-existent secret key: {key}" if secret \
+                else f"configmap references non-existent config key: {key}"
+    return None
+
+
+def _sources(volume: Any) -> Iterator[tuple[bool, Mapping[str, Any], str]]:
+    """(is a Secret, its source, the object's name) of each ConfigMap and Secret a volume mounts."""
+    if isinstance(volume.config_map, Mapping):
+        yield False, volume.config_map, str(volume.config_map.get("name") or "")
+    if isinstance(volume.secret, Mapping):
+        yield True, volume.secret, str(volume.secret.get("secretName") or "")
+    projected = volume.projected.get("sources") if isinstance(volume.projected, Mapping) else None
+    for source in projected or ():
+        for secret, field in ((False, "configMap"), (True, "secret")):
+            ref = source.get(field) if isinstance(source, Mapping) else None
+            if isinstance(ref, Mapping):
+                yield secret, ref, str(ref.get("name") or "")
+
+
+def volume_errors(view: ObjectView, pod: Pod) -> tuple[str, ...]:
+    """The `FailedMount` message of each volume of `pod` that does not mount from `view` (spec order;
+    a projected volume's first failing source)."""
+    found = []
+    for volume in pod.spec.volumes:
+        for secret, source, name in _sources(volume):
+            error = _source_error(view, pod.metadata.namespace, secret, source, name)
+            if error is not None:
+                found.append(f'MountVolume.SetUp failed for volume "{volume.name}" : {error}')
+                break
+    return tuple(found)
+
+
+def mount_error(view: ObjectView, pod: Pod | None) -> str | None:
+    """The first volume of `pod` that does not mount (None if all do, or for None)."""
+    if pod is None or not pod.spec.volumes:
+        return None
+    errors = volume_errors(view, pod)
+    return errors[0] if errors else None
