@@ -26,10 +26,9 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
 - `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
   the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
   waits until the drain returns, as kubectl blocks;
-- `rolloutStatus`, `wait`: `kubectl rollout status` and `kubectl wait`, which GET the object and
-  then LIST and WATCH it (a field selector on its name: a user who may not LIST it never sees it
-  and waits for the timeout); the next step waits until the command returns — its status viewer
-  or condition satisfied, its timeout passed on the model's clock, or its failure
+- `rolloutStatus`, `wait`: `kubectl rollout status` and `kubectl wait`, which GET, then LIST and WATCH
+  the object (one refused the LIST never sees it); the next step waits until the command returns —
+  its status viewer or condition satisfied, its timeout passed on the model's clock, or its failure
   (`kubeprop.model.cluster.workload_wait`).
 
 A step that names an object (`scale`, `setImage`, `delete`, `rolloutStatus`, `wait` but for
