@@ -83,12 +83,14 @@ class Discovery:
     `EngineConfig.max_shrink_steps`): the same on any machine. None: it did not."""
     shrink_steps: int = 0
     """The steps shrinking replayed and judged (`EngineStats.shrink_steps`)."""
+    shrink_shared: bool = False
+    """The clock that cut shrinking was its share of the budget (`EngineStats.shrink_shared`)."""
 
     @property
     def shrink_note(self) -> str:
         """What the report and the counterexample file say of a shrinking stopped before its end
         ("" if it was not)."""
-        return shrink_note(self.shrink_cut, self.shrink_bound)
+        return shrink_note(self.shrink_cut, self.shrink_bound, self.shrink_shared)
 
 
 @attrs.frozen
@@ -289,9 +291,10 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
     by `deadline` (else noted as not recorded)."""
     stats = getattr(result, "stats", None)
     cut, bound = getattr(stats, "shrink_cut", None), getattr(stats, "shrink_bound", None)
+    shared = bool(getattr(stats, "shrink_shared", False))
     try:
         ce = record_result(model, result, seed=seed, settle_steps=cfg.settle_steps, settle_ticks=cfg.settle_ticks,
-                           properties=list(_properties(cfg)), deadline=deadline, note=shrink_note(cut, bound))
+                           properties=list(_properties(cfg)), deadline=deadline, note=shrink_note(cut, bound, shared))
     except TraceError as err:
         trace = tuple(result.trace)
         return Discovery(result.violation, trace, note=f"not recorded: {err}", found_length=len(trace),
@@ -303,7 +306,8 @@ def _discovery(model: ClusterModel, result: Any, cfg: EngineConfig, seed: int | 
         return Discovery(result.violation, ce.actions, ce, None, note=f"not recorded: {err}",
                          found_length=len(result.trace), upstream=upstream)
     return Discovery(result.violation, ce.actions, ce, path, found_length=len(result.trace), upstream=upstream,
-                     shrink_cut=cut, shrink_bound=bound, shrink_steps=getattr(stats, "shrink_steps", 0))
+                     shrink_cut=cut, shrink_bound=bound, shrink_steps=getattr(stats, "shrink_steps", 0),
+                     shrink_shared=shared)
 
 
 INTERRUPTED = "interrupted"

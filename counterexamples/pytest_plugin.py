@@ -2,11 +2,13 @@
 
 It collects nothing unless asked, as Hypothesis' plugin does: name the corpus folders with the ini
 setting `kubeprop_corpus` (pyproject: `[tool.pytest.ini_options] kubeprop_corpus =
-["counterexamples/corpus"]`) or `--kubeprop-corpus DIR…` (several folders, or repeated; it takes
-every argument up to the next option, so put test paths before it). Inside those folders only
+["counterexamples/corpus"]`) or `--kubeprop-corpus=DIR` (one folder each, repeatable; written with
+`=`: pytest chooses its rootdir and configuration file before it loads plugins, so it would take a
+DIR given as an argument of its own for a test path, `_space_form`). Inside those folders only
 files named like counterexample files are collected — every `*.json` file, whatever it holds, each
-as one item marked `kubeprop_counterexample` (and, with pytest 8, every such entry that is not a
-regular file: a FIFO, a device, a dangling link); a file that is not a readable counterexample
+as one item marked `kubeprop_counterexample`: a symbolic link too, wherever it points (it is in
+the folder), and, with pytest 8, every such entry that is not a regular file (a FIFO, a device, a
+dangling link, a link loop); a file that is not a readable counterexample
 file (a misspelt `"kind"`, bad JSON) fails as bad input, and one named `bug.JSON` or
 `bug.json.bak` fails as not replayed, as the gate reports them. The item replays the file and
 passes when the verdict is the file's `expectation` (`reproduces` or `passes`) — for a file
@@ -19,6 +21,7 @@ setting `kubeprop_allow_imports` (or `--kubeprop-allow-import MODULE`) lists it.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -49,36 +52,62 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="modules kubeprop counterexample files may import (admission plug-ins, controllers)")
     group = parser.getgroup("kubeprop")
     group.addoption(
-        "--kubeprop-corpus", action="extend", nargs="+", default=[], metavar="DIR", dest="kubeprop_corpus",
-        help="replay the kubeprop counterexample files in each DIR as tests (several folders, or the option "
-             "repeated; the folders it takes are the arguments up to the next option)")
+        "--kubeprop-corpus", action="append", default=[], metavar="DIR", dest="kubeprop_corpus",
+        help="replay the kubeprop counterexample files in DIR as tests; write --kubeprop-corpus=DIR (with '=': "
+             "pytest reads a separate DIR as a test path), repeat it for more folders")
     group.addoption(
         "--kubeprop-allow-import", action="append", default=[], metavar="MODULE", dest="kubeprop_allow_imports",
         help="let counterexample files import MODULE (repeatable; default: none)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Declare the marker every collected counterexample item carries; refuse a `--kubeprop-corpus`
-    folder that is a test path it took by mistake (`_taken_test_path`)."""
+    """Declare the marker every collected counterexample item carries; refuse `--kubeprop-corpus DIR`
+    written as two arguments (`_space_form`)."""
     config.addinivalue_line("markers", f"{MARKER}: a kubeprop counterexample file replayed as a test")
+    folder = _space_form(config)
+    if folder is not None:
+        ini = config.inipath or "none found"
+        raise pytest.UsageError(
+            f"--kubeprop-corpus {folder}: write --kubeprop-corpus={folder} (one folder each; repeat the option for "
+            "more). pytest chooses its rootdir and configuration file from the test paths before it loads plugins, "
+            f"so it took {folder} for a test path: rootdir {config.rootpath}, configuration file {ini} (the "
+            "project's testpaths, addopts and kubeprop_corpus may be left out; pytest issue 1435)")
+    _collect_option_folders(config)
+
+
+def _collect_option_folders(config: pytest.Config) -> None:
+    """Add each `--kubeprop-corpus` folder that none of the paths pytest collects contains to them:
+    the option asks for its folder to be replayed, and pytest visits only its test paths (the
+    command line's, else `testpaths`), so `pytest --kubeprop-corpus=../elsewhere` in a project
+    with `testpaths = ["tests"]` replayed nothing, exit 0. A folder that does not exist is then
+    pytest's own usage error. The ini setting's folders are left to the test paths (running one
+    test file need not replay the corpus); nothing is added with `--pyargs`."""
+    if getattr(config.option, "pyargs", False):
+        return
+    collected = [(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args]
     for folder in config.getoption("kubeprop_corpus"):
-        why = _taken_test_path(Path(folder))
-        if why:
-            raise pytest.UsageError(f"--kubeprop-corpus {folder}: {why}, so it looks like a test path the option took "
-                                    "as a corpus folder (it takes every argument up to the next option): put test "
-                                    "paths before --kubeprop-corpus, or write --kubeprop-corpus=DIR")
+        resolved = (config.invocation_params.dir / folder).resolve()
+        if not any(resolved.is_relative_to(path) for path in collected):
+            config.args.append(str(resolved))
+            collected.append(resolved)
 
 
-def _taken_test_path(folder: Path) -> str:
-    """Why `folder` cannot be a corpus folder but is a test path (`--kubeprop-corpus corpus tests/`
-    takes both): it holds Python files, or is one; '' otherwise."""
-    if folder.is_file():
-        return "is a file, not a folder"
-    try:
-        python = sorted(p.name for p in folder.iterdir() if p.suffix == ".py")
-    except OSError:
-        return ""
-    return f"holds Python files ({', '.join(python[:3])}{', …' if len(python) > 3 else ''})" if python else ""
+def _space_form(config: pytest.Config) -> str | None:
+    """The value after a bare `--kubeprop-corpus` on the command line or in `PYTEST_ADDOPTS` (None:
+    every one is written `--kubeprop-corpus=DIR`). pytest decides its rootdir and ini file by
+    parsing the arguments with only its own options known (`Config.parse`, then
+    `findpaths.determine_setup`), so the value of a plugin's option written as a separate
+    argument is read as a test path, and a folder outside the project moves the rootdir away from
+    the project's configuration (trial 10: `pytest --kubeprop-corpus ../elsewhere` replayed
+    nothing, exit 0). pytest documents the hazard for plugin options holding a path (issue 1435).
+    The ini setting's `addopts` are read after that decision: the form is harmless there."""
+    args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *map(str, config.invocation_params.args)]
+    if "--" in args:
+        args = args[:args.index("--")]
+    for i, arg in enumerate(args):
+        if arg == "--kubeprop-corpus":
+            return args[i + 1] if i + 1 < len(args) else "DIR"
+    return None
 
 
 def _corpus_folders(config: pytest.Config) -> list[Path]:
@@ -88,8 +117,11 @@ def _corpus_folders(config: pytest.Config) -> list[Path]:
 
 
 def _in_corpus(config: pytest.Config, path: Path) -> bool:
-    resolved = path.resolve()
-    return any(resolved.is_relative_to(folder) for folder in _corpus_folders(config))
+    """Whether `path` is in (or is) a configured corpus folder, as an entry: a symbolic link in the
+    folder is in it wherever it points (its folder is resolved, not the link; trial 10: links out
+    of the folder were left out silently, while the gate replays them)."""
+    where = path.parent.resolve() / path.name if path.name else path.resolve()
+    return any(where.is_relative_to(folder) for folder in _corpus_folders(config))
 
 
 def _named_like_one(path: Path) -> bool:
@@ -123,14 +155,23 @@ if hasattr(pytest, "Dir"):  # pytest 8: a corpus folder's entries that are not r
                 if not self.session.isinitpath(path, with_parents=True) and ihook.pytest_ignore_collect(
                         collection_path=path, config=self.config):
                     continue
-                if entry.is_dir():
+                kind = _kind(entry)
+                if kind == "dir":
                     folder = ihook.pytest_collect_directory(path=path, parent=self)
                     if folder is not None:
                         yield folder
-                elif entry.is_file():
+                elif kind == "file":
                     yield from ihook.pytest_collect_file(file_path=path, parent=self)
                 elif _named_like_one(path):
                     yield CorpusFile.from_parent(self, path=path)
+
+    def _kind(entry: os.DirEntry[str]) -> str:
+        """`dir`, `file`, or `other` (a FIFO, a device, a dangling link, or a link that cannot be
+        followed, such as a loop: its item's replay then says why, naming it)."""
+        try:
+            return "dir" if entry.is_dir() else "file" if entry.is_file() else "other"
+        except OSError:  # ELOOP: Too many levels of symbolic links
+            return "other"
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:

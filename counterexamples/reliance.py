@@ -1,18 +1,30 @@
 """What a counterexample relies on besides the control plane's own work: the line `kubeprop check`
 prints under each violation and `kubeprop replay` under the violation it replays.
 
-A finding that needs no fault, no misbehaving application and no waiting on the application is the
-control plane's own doing. Otherwise the line names, computed from the trace (never per property):
+A finding that needs no fault, no user step that destroys or takes away part of the cluster, no
+misbehaving application and no waiting on the application is the control plane's own doing.
+Otherwise the line names, computed from the trace (never per property: one rule for every
+property):
 
 - the faults and environment choices the run takes (`kubeprop.model.cluster.drive.is_progress`
   false: the scenario's fault budget, usage changes, memory pressure…), with kind, target and step;
+- the user's workload steps that are environment choices or destroy something, with their kubectl
+  command and step (`USER_CHOICES`: `kubectl delete` — a Node whose machine still runs, a pod, any
+  object —, `kubectl drain` and `kubectl cordon`, which take a node's capacity away); the other
+  steps (apply, scale, set image, rollout status, wait, uncordon) are the scenario's workload itself;
 - the application's behaviour: failing probes by kind and count, containers exiting with an error;
 - model time passing (`Tick`) while the application's own progress was due and did not come
   (`kubeprop.model.cluster.drive.ENVIRONMENT_TIMED` actions enabled in the state the tick was taken
   in: an init container that could have finished, a readiness probe that could have passed, a
   crashed process its supervisor could have restarted). How long an application takes is the
   environment's choice in the model, faithfully (a real migration can take five minutes), so a
-  deadline that passes while it is still at work may be the application's timing, not a bug.
+  deadline that passes while it is still at work may be the application's timing, not a bug. When
+  the violating action is a `kubectl rollout status` / `kubectl wait` returning on its `--timeout`
+  (`kubeprop.model.cluster.workload_wait.CommandWait`), only the time that command waited counts,
+  and only the progress it waits on: its object's own pods (the object itself, or the pods it
+  controls, through controller references: Deployment → ReplicaSet → Pod) and progress of no pod
+  (a component's restart, a volume's provisioning). If none of that was due while it waited, the
+  line says so: nothing the application did or could do would have made the command return.
 """
 
 from __future__ import annotations
@@ -22,10 +34,14 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from kubeprop.counterexamples.steps import FAULTS, lane_of
-from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.objects import ObjectKey, known_kinds, object_key, qualified_resource
+from kubeprop.model.api.store import Store
 from kubeprop.model.cluster.compose import actions as enabled_actions
 from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.cluster.drive import is_environment_timed, is_progress
+from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_wait import CommandWait, command_wait
+from kubeprop.model.scenario.schema import WorkloadStep
 from kubeprop.model.state.actions import Action, Quiesce, Tick, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
@@ -37,32 +53,46 @@ SHOWN = 3
 """Entries of one kind the line names before it says how many more there are."""
 APP = ("ProbeResult", "ContainerExit")
 """The kubelet's actions that stand for the application's behaviour (a failing one is listed as such)."""
+USER_CHOICES = ("delete", "drain", "cordon")
+"""The workload steps the line names: they destroy something (`kubectl delete`: a Node deleted while
+its machine and kubelet still run, a pod's processes killed, any object and what it owned) or take a
+node's capacity away (`kubectl drain`, `kubectl cordon`) — choices of the user and their environment,
+which a finding may need as it may need a fault."""
+OWNER_DEPTH = 3
+"""Controller references followed from a pod to the object a command waits on (Pod → ReplicaSet →
+Deployment is two)."""
 
 
 @attrs.frozen
 class Reliance:
-    """The parts of the line: faults and environment choices, the application's behaviour, and
-    time waited out on the application (each a phrase, most telling first)."""
+    """The parts of the line: faults and environment choices, the user's destructive or environment
+    steps, the application's behaviour, and time waited out on the application (each a phrase, most
+    telling first); `notes`: what the line adds without being a reliance (a command that timed out
+    with none of its progress due)."""
 
     faults: tuple[str, ...] = ()
     app: tuple[str, ...] = ()
     waits: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def none(self) -> bool:
         """True when the run needs nothing but the control plane (and the scenario's workload)."""
-        return not (self.faults or self.app or self.waits)
+        return not (self.faults or self.steps or self.app or self.waits)
 
 
 def reliance_line(found: Reliance) -> str:
-    """`relies on: …`, or that the run relies on the control plane alone."""
+    """`relies on: …`, or that the run relies on the control plane alone; then the notes."""
     if found.none:
-        return (f"{LABEL}: the control plane alone (no fault, no failing probe or container, "
+        line = (f"{LABEL}: the control plane alone (no fault, no failing probe or container, "
                 "no time waited out on the application)")
-    parts = [*found.faults, *found.app, *found.waits]
-    if not found.faults:
-        parts.insert(0, "no fault")
-    return f"{LABEL}: " + "; ".join(parts)
+    else:
+        parts = [*found.faults, *found.steps, *found.app, *found.waits]
+        if not found.faults:
+            parts.insert(0, "no fault")
+        line = f"{LABEL}: " + "; ".join(parts)
+    return "; ".join((line, *found.notes))
 
 
 def trace_reliance(model: ClusterModel, trace: Sequence[Action]) -> Reliance:
@@ -76,7 +106,8 @@ def trace_reliance(model: ClusterModel, trace: Sequence[Action]) -> Reliance:
 def reliance(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action]) -> Reliance:
     """What the run (`states[k]`: the state after `trace[:k]`, as far as replayed) relies on."""
     taken = list(trace[: max(len(states) - 1, 0)])
-    return Reliance(_faults(taken), _app(taken), _waits(model, states, taken))
+    waits, notes = _waits(model, states, taken)
+    return Reliance(_faults(taken), _app(taken), waits, _user_steps(model, taken), notes)
 
 
 def _target(act: Action) -> str:
@@ -133,17 +164,41 @@ def _app(trace: Sequence[Action]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _waits(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action]) -> tuple[str, ...]:
-    """`300 s pass while init container migrate of pod default/x has not finished`: for each piece
+def _user_steps(model: ClusterModel, trace: Sequence[Action]) -> tuple[str, ...]:
+    """`user step 4 (kubectl delete node w3) at step 300`: the `USER_CHOICES` steps taken, each
+    at the first action of its step (a command that waits returns with a second one)."""
+    workload = model.scenario.spec.workload
+    first: dict[int, int] = {}
+    for index, act in enumerate(trace, 1):
+        if isinstance(act, UserStep) and 0 <= act.index < len(workload) and _user_choice(workload[act.index]):
+            first.setdefault(act.index, index)
+    out = [f"user step {i + 1} ({describe_step(workload[i])}) at step {at}" for i, at in first.items()]
+    return _capped(out, "other user steps")
+
+
+def _user_choice(workload_step: WorkloadStep) -> bool:
+    return any(getattr(workload_step, field) is not None for field in USER_CHOICES)
+
+
+def _waits(model: ClusterModel, states: Sequence[ClusterState],
+           trace: Sequence[Action]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(`300 s pass while init container migrate of pod default/x has not finished`: for each piece
     of the application's progress that was due (enabled) when a `Tick` was taken instead, the
-    seconds that passed so; pieces alike that waited as long are named together."""
+    seconds that passed so; pieces alike that waited as long are named together; the notes). When
+    the trace ends with a command returning on its timeout (`_timed_out`), only its wait counts."""
+    if not any(isinstance(act, Tick) for act in trace):
+        return (), ()
+    timed_out = _timed_out(states, trace)
     waited: dict[tuple[str, str], int] = {}
     for index, act in enumerate(trace):
         if not isinstance(act, Tick):
             continue
         before = states[index]
+        if timed_out is not None and command_wait(before) != timed_out:
+            continue
         for due in enabled_actions(model, before):
-            if is_environment_timed(due) and is_progress(due):
+            if is_environment_timed(due) and is_progress(due) and (
+                    timed_out is None or _waited_on(before.store, due, timed_out)):
                 key = _pending(before, due)
                 waited[key] = waited.get(key, 0) + act.seconds
     together: dict[tuple[str, int], list[str]] = {}
@@ -152,7 +207,49 @@ def _waits(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[
     ranked = sorted(together.items(), key=lambda kv: (-kv[0][1], kv[0][0]))
     out = [f"{seconds} s pass while {phrase.format(_subjects(subjects), has='has' if len(subjects) == 1 else 'have')}"
            for (phrase, seconds), subjects in ranked]
-    return _capped(out, "other waits", 2)
+    notes = () if out or timed_out is None else (_nothing_due(model, timed_out),)
+    return _capped(out, "other waits", 2), notes
+
+
+def _timed_out(states: Sequence[ClusterState], trace: Sequence[Action]) -> CommandWait | None:
+    """The command the trace's last action returns on its `--timeout`, if it does: the action is
+    the command's `UserStep`, taken once the command's deadline has passed."""
+    last, before = trace[-1], states[len(trace) - 1]
+    waiting = command_wait(before)
+    if not isinstance(last, UserStep) or waiting is None or waiting.step != last.index:
+        return None
+    return waiting if waiting.timed_out(before.clock) else None
+
+
+def _waited_on(store: Store, due: Action, waiting: CommandWait) -> bool:
+    """Whether progress `due` is some the command waits on: progress of no pod, or of a pod that is
+    the command's object or is controlled by it (controller references, by kind and name: kubectl
+    follows the object's name)."""
+    pod = getattr(due, "pod", None)
+    if not isinstance(pod, str):
+        return True
+    namespace, _, name = pod.partition("/")
+    obj = store.get(ObjectKey("pods", namespace, name))
+    kinds = known_kinds()
+    for _ in range(OWNER_DEPTH + 1):
+        if obj is None:
+            return False
+        if object_key(obj) == waiting.key:
+            return True
+        ref = obj.metadata.controller_ref()
+        info = kinds.get((ref.api_version, ref.kind)) if ref is not None else None
+        if ref is None or info is None:
+            return False
+        owner = store.get(ObjectKey(qualified_resource(info), namespace, ref.name))
+        obj = owner if owner is not None and owner.metadata.uid == ref.uid else None
+    return False
+
+
+def _nothing_due(model: ClusterModel, waiting: CommandWait) -> str:
+    """The note for a command that timed out with none of the progress it waits on due."""
+    command = describe_step(model.scenario.spec.workload[waiting.step])
+    return (f"user step {waiting.step + 1} ({command}) timed out with no progress of the application it waits on "
+            "due: nothing the application did would have made it return")
 
 
 def _pending(state: ClusterState, due: Action) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.recorded import PROVENANCE
 from kubeprop.counterexamples.reliance import reliance, reliance_line
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
-from kubeprop.counterexamples.reproduce import reproduce_command
+from kubeprop.counterexamples.reproduce import reproduce_command, unsuggested_lines
 from kubeprop.counterexamples.steps import StepView, build_steps
 
 
@@ -181,7 +181,8 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
 
         lines += ["", *closure_lines(result.counterexample, result.closure)]
     again = reproduce_command(path, result.counterexample, result.scenario)
-    lines += ["", *_violation_lines(result), "", f"reproduce with: {again}"]
+    lines += ["", *_violation_lines(result), "", f"reproduce with: {again}",
+              *unsuggested_lines(result.counterexample, path, result.scenario is None)]
     return "\n".join(lines) + "\n"
 
 

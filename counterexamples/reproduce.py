@@ -7,13 +7,25 @@ and `environment.rules:` entries and its property's module — with an `--allow-
 and starts with `PYTHONPATH=…` when those modules are found through entries of `$PYTHONPATH` (the
 console script does not add the working folder to the import path, so the command would not find
 them without it). The modules are read from the file as written, never imported here.
+
+Two kinds of module are never suggested (`not_suggested`): the property's module when the
+property is found by its name without importing it (a built-in, a time bound), as the replay
+itself imports no module then; and a module that cannot be a property or plug-in module — one of
+Python's standard library, of kubeprop itself (its properties live in `BUILTIN_MODULES`) or of a
+library kubeprop depends on (`not_a_plugin`): a file naming `os` as its property's module was
+answered with `--allow-import os` (trial 10). The replay's output says why instead
+(`unsuggested_lines`).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.machinery
+import importlib.metadata
 import os
+import re
 import stat
+import sys
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
@@ -77,6 +89,67 @@ def scenario_modules(record: ScenarioRecord, file: str) -> list[NamedModule]:
             for field, line, module in named_references(doc)]
 
 
+@functools.cache
+def _dependencies() -> frozenset[str]:
+    """The top-level import names of the distributions kubeprop requires (not its extras'), read
+    from the installed metadata; empty where it cannot be read."""
+    try:
+        required = {re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower().replace("_", "-")
+                    for r in importlib.metadata.requires("kubeprop") or () if "extra ==" not in r}
+        mapping = importlib.metadata.packages_distributions()
+    except (importlib.metadata.PackageNotFoundError, OSError, ValueError):
+        return frozenset()
+    return frozenset(top for top, dists in mapping.items()
+                     if any(d.lower().replace("_", "-") in required for d in dists))
+
+
+def not_a_plugin(module: str) -> str:
+    """Why `module` cannot be a module of properties or plug-ins that a counterexample file may
+    name ('' when it may be one): a module of Python's standard library, of kubeprop itself outside
+    `BUILTIN_MODULES`, or of a library kubeprop depends on. Read from the name alone."""
+    top = module.partition(".")[0]
+    if top in sys.stdlib_module_names or top in ("sitecustomize", "usercustomize", "__main__"):
+        return "a module of Python's standard library"
+    if top == "kubeprop" and not is_builtin(module):
+        return "a module of kubeprop itself, where no property or plug-in of a scenario lives"
+    if top in _dependencies():
+        return "a module of a library kubeprop depends on"
+    return ""
+
+
+def not_suggested(named: Iterable[NamedModule]) -> list[tuple[NamedModule, str]]:
+    """The modules of `named` that `--allow-import` is never suggested for (`not_a_plugin`), each
+    with why."""
+    return [(n, why) for n in named if (why := not_a_plugin(n.module))]
+
+
+def unsuggested_lines(ce: Counterexample, path: str, scenario: bool = True) -> list[str]:
+    """A line for each module replaying the file would import that the reproduce line does not
+    allow because it cannot be a property or plug-in module (`not_a_plugin`): where the file names
+    it, and why."""
+    return [f"not allowed in that command: {shown(repr(n.module))} ({shown(n.where)}), {why}, is not a property or "
+            "plug-in module (the file names it: it was edited, or is not what it claims)"
+            for n, why in not_suggested(imported_modules(ce, path, scenario))]
+
+
+def imported_modules(ce: Counterexample, path: str, scenario: bool = True) -> list[NamedModule]:
+    """`file_modules` but the property's module when the property is found by its name without
+    importing it in the fresh process the command starts (`_built_in`)."""
+    named = file_modules(ce, path, scenario)
+    if _built_in(ce.property.name):
+        named = [n for n in named if n.where != "property.module"]
+    return named
+
+
+def _built_in(name: str) -> bool:
+    """Whether a property called `name` is found by its name in a fresh process, without importing
+    any module of the file's (a built-in one, an opt-in one or a time bound: `registry.builtin_named`).
+    Not whether it is registered here: this process may have imported the user's module."""
+    from kubeprop.properties.registry import builtin_named
+
+    return bool(builtin_named(name))
+
+
 def file_modules(ce: Counterexample, file: str, scenario: bool = True) -> list[NamedModule]:
     """Every module replaying `ce` imports: its scenario's (unless `scenario` is False: the user
     names the scenario) and its property's module (not for a lasso, whose cycle property is
@@ -133,7 +206,9 @@ def reproduce_command(path: str | Path, ce: Counterexample | None = None,
             ce = load(path)
         except (CounterexampleError, OSError, ValueError):
             return command(path, (), scenario)
-    return command(path, distinct(file_modules(ce, str(path), scenario=scenario is None)), scenario)
+    named = imported_modules(ce, str(path), scenario=scenario is None)
+    refused = {n.module for n, _ in not_suggested(named)}
+    return command(path, [m for m in distinct(named) if m not in refused], scenario)
 
 
 AllowAdvice = Callable[[str, Collection[str]], str]
@@ -151,6 +226,13 @@ def refusal(named: list[NamedModule], path: str, every: Collection[str], advice:
     the file names (those allowed already too, so that it works as given): `advice`, by default
     the `kubeprop replay` command (`replay_advice`)."""
     listed = ", ".join(f"{shown(repr(n.module))} ({shown(n.where)})" for n in named)
+    never = not_suggested(named)
+    allowable = [m for m in every if not not_a_plugin(m)]
     they = "them" if len(distinct(named)) > 1 else "it"
-    return (f"refusing to import module{'s' if they == 'them' else ''} named in a file under review: {listed}; "
-            f"if you trust {they}, allow {they} by name: {(advice or replay_advice)(path, every)}")
+    text = f"refusing to import module{'s' if they == 'them' else ''} named in a file under review: {listed}"
+    if len(never) < len(named):
+        text += f"; if you trust {they}, allow {they} by name: {(advice or replay_advice)(path, allowable)}"
+    for n, why in never:
+        text += (f"; {shown(repr(n.module))} is {why}, not a property or plug-in module: allowing it is not "
+                 "suggested (the file was edited, or is not what it claims)")
+    return text

@@ -27,7 +27,16 @@ from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.imports import effect_problem
 from kubeprop.model.scenario.load import Scenario, ScenarioError
-from kubeprop.properties.registry import OPT_IN, OPT_IN_FAULT, OPT_IN_WHEN, PROPERTIES, Property, select
+from kubeprop.properties.registry import (
+    OPT_IN,
+    OPT_IN_FAULT,
+    OPT_IN_WHEN,
+    PROPERTIES,
+    Property,
+    PropertyNameClash,
+    refuse_builtin_name,
+    select,
+)
 
 __all__ = ["PropertyModuleError", "checked_properties", "find_property", "load_properties", "scenario_properties"]
 
@@ -44,6 +53,18 @@ def _import(module: str, ref: str) -> Any:
         return importlib.import_module(module)
     except ImportError as err:
         raise PropertyModuleError(f"cannot import {ref!r}: {err} (is its folder on PYTHONPATH?)") from None
+    except PropertyNameClash as err:  # `@safety` with a built-in's name, as the module was imported
+        raise PropertyModuleError(f"cannot load {ref!r}: {err}") from None
+
+
+def _own_names(found: tuple[Property, ...], ref: str) -> tuple[Property, ...]:
+    """`found`, once none of them is named like a built-in property (`refuse_builtin_name`)."""
+    for prop in found:
+        try:
+            refuse_builtin_name(prop, ref.partition(":")[0])
+        except PropertyNameClash as err:
+            raise PropertyModuleError(f"cannot load {ref!r}: {err}") from None
+    return found
 
 
 def _from_value(value: Any, ref: str) -> tuple[Property, ...]:
@@ -82,10 +103,11 @@ def load_properties(ref: str) -> tuple[Property, ...]:
         if not found:
             raise PropertyModuleError(f"module {module_name!r} defines no properties (decorate functions with "
                                       "@safety / @convergence from kubeprop.properties.registry)")
-        return found
+        return _own_names(found, ref)
     if not hasattr(module, attr):
         raise PropertyModuleError(f"cannot import {ref!r}: module {module_name!r} has no attribute {attr!r}")
-    return tuple(p if p.source else attrs.evolve(p, source=ref) for p in _from_value(getattr(module, attr), ref))
+    return _own_names(tuple(p if p.source else attrs.evolve(p, source=ref)
+                            for p in _from_value(getattr(module, attr), ref)), ref)
 
 
 def find_property(source: str, name: str) -> Property:

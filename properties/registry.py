@@ -19,12 +19,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
-from kubeprop.model.errors import UnknownName
+from kubeprop.model.errors import UnknownName, UsageError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 Kind = Literal["safety", "convergence"]
@@ -145,10 +146,62 @@ def register_opt_ins(source: str, fault: str, props: Iterable[Property]) -> tupl
     return tuple(register_opt_in(attrs.evolve(p, source=source), fault) for p in props)
 
 
+class PropertyNameClash(UsageError, ValueError):
+    """A property outside kubeprop's built-in modules that takes a built-in property's name."""
+
+
+def is_builtin(prop: Property) -> bool:
+    """Whether `prop` comes from one of the `BUILTIN_MODULES` (its `source`: `module` or `module:attribute`)."""
+    return prop.source.partition(":")[0] in BUILTIN_MODULES
+
+
+def builtin_named(name: str) -> str:
+    """The module of the built-in property called `name` (an opt-in one too, or a time bound
+    `<metric>-within-<seconds>s`, which `select` builds from its name), or '' if none is."""
+    load_builtins()
+    registered = PROPERTIES.get(name)
+    if registered is not None and is_builtin(registered):
+        return registered.source.partition(":")[0]
+    if name in OPT_IN:
+        return OPT_IN[name].source.partition(":")[0] or "kubeprop.properties"
+    return "kubeprop.properties.metrics_within (a time bound)" if _time_bound(name) is not None else ""
+
+
+def refuse_builtin_name(prop: Property, where: str = "") -> None:
+    """`PropertyNameClash` when `prop`, not one of the built-ins, is named like one: it would
+    otherwise replace the built-in in every check that selects it by name (trial 10: a module's
+    `replicaset-no-overcreation` that always holds turned a known bug into "held", exit 0).
+    `where`: the module (or reference) it comes from, when its `source` does not say."""
+    if is_builtin(prop):
+        return
+    builtin = builtin_named(prop.name)
+    if builtin:
+        origin = where or prop.source.partition(":")[0] or "(unknown module)"
+        raise PropertyNameClash(f"module {origin!r} defines property {prop.name!r}, which is the name of a built-in "
+                                f"property ({builtin}); a module's property never replaces a built-in one: "
+                                "give it a name of its own")
+
+
 def register(prop: Property) -> Property:
-    """Add a property to the registry (a later one with the same name replaces it)."""
+    """Add a property to the registry (a later one with the same name replaces it, except that a
+    property from outside `BUILTIN_MODULES` never takes a built-in's name: `PropertyNameClash`)."""
+    refuse_builtin_name(prop)
     PROPERTIES[prop.name] = prop
     return prop
+
+
+@contextmanager
+def registry_kept() -> Iterator[None]:
+    """The registry of properties as it is now once the block is over: what a module imported
+    inside registered (`@safety` on import) is checked only there, not by every later check of
+    the same process (a gate runs several checks, and forks its corpus replays, in one)."""
+    load_builtins()
+    saved = dict(PROPERTIES)
+    try:
+        yield
+    finally:
+        PROPERTIES.clear()
+        PROPERTIES.update(saved)
 
 
 CheckResult = str | tuple[str, tuple[str, ...]] | None

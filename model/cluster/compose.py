@@ -43,6 +43,7 @@ from kubeprop.model.controllers import (
     hpa,
     namespace,
     nodelifecycle,
+    nodelifecycle_events,
     persistentvolume,
     queued_work,
     volume_protection,
@@ -93,13 +94,14 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
         return state
     fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER),
                                                                  state.store))
-    fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(started_at=state.clock)
+    fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(
+        started_at=state.clock, nodes=view(model, state, CONTROLLER_MANAGER).list("nodes"))
     fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
     return evolve(state, controllers=FrozenMap(fresh))
 
 
 HOOKS = Hooks(
-    on_events=(_controller_events, scheduler.on_events, hpa.on_events),
+    on_events=(_controller_events, scheduler.on_events, hpa.on_events, nodelifecycle_events.on_events),
     on_sync_updates=(_controller_sync_updates, hpa.on_events),
     resetters=(_reset_controllers, scheduler.reset, kubelet.reset),
     tick_hooks=(controllers.on_tick, scheduler.on_tick),

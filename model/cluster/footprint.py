@@ -192,8 +192,8 @@ class Footprints:
 
     def hooks(self, component: str) -> set[str]:
         """What the event handlers of `component` write when events reach it."""
-        if component == CONTROLLER_MANAGER:
-            return {f"ctl:{c}" for c in self.controllers}
+        if component == CONTROLLER_MANAGER:  # (node events: the taint eviction work, `nodelifecycle_events`)
+            return {f"ctl:{c}" for c in (*self.controllers, nodelifecycle.NAME)}
         if component in self.model.scheduler_instances:
             return {f"sched:{component}"}
         return set()
@@ -202,7 +202,7 @@ class Footprints:
         """What a write through the API server writes (with instant caches, every handler runs)."""
         out = {"store"}
         if self.instant:
-            out |= {f"ctl:{c}" for c in self.controllers} | {f"sched:{i}" for i in self.model.scheduler_instances}
+            out |= self.hooks(CONTROLLER_MANAGER) | {f"sched:{i}" for i in self.model.scheduler_instances}
         return out
 
     def send(self, component: str) -> tuple[set[str], set[str]]:

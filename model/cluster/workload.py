@@ -308,7 +308,14 @@ def _command(step: WorkloadStep) -> str:
     assert step.delete is not None
     target = step.delete
     no_wait = "" if target.wait else " --wait=false"
-    return f"kubectl delete {target.kind} {target.name} -n {target.namespace}{no_wait}"
+    return f"kubectl delete {target.kind} {target.name}{_namespace_flag(target.kind, target.namespace)}{no_wait}"
+
+
+def _namespace_flag(kind: str, namespace: str) -> str:
+    """` -n NAMESPACE`, left out for a built-in cluster-scoped kind (a node, a namespace), as a user
+    would type the command; kept for a custom kind, whose scope the command line cannot tell."""
+    info = resolve_type(kind, ())
+    return "" if info is not None and not info.namespaced else f" -n {namespace}"
 
 
 def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Request | str]:

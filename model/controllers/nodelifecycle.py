@@ -37,11 +37,12 @@ The taint eviction controller's work (`pkg/controller/tainteviction/taint_evicti
 whatever pod has the name when it fires — one recreated under the name (a StatefulSet's) on a
 healthy node included, if the controller had not yet handled the old pod's delete event while the
 name was free — and pods already terminating are processed like any other (DisruptionTarget, then a
-DELETE without a UID precondition). When it cancels work: `eviction_queued`. Upstream reacts to
-events (a node's NoExecute taints changing, a pod added, bound or deleted); the model enables the
-same work from the state it sees, and after a deletion keeps a marker (`ScheduledEviction.evicted`)
-so that the pod is not deleted again until something new happens (its node's taints go, another pod
-takes the name).
+DELETE without a UID precondition). Upstream reacts to events (a node's NoExecute taints changing,
+a pod added, bound or deleted); the model enables the same work from the state it sees, and after a
+deletion keeps a marker (`ScheduledEviction.evicted`) so that the pod is not deleted again until
+something new happens: a node event that changes its NoExecute taints ends the work of the pods on it
+as it reaches the controller manager (`nodelifecycle_events`), a pod of another uid takes the name.
+The rest of the cancelling (`eviction_queued`) is done by the controller's next step (`gc_memory`).
 
 A fired work that fails is tried again, up to 5 tries in all (`deletePodHandler`'s `retries`), with
 no model time passing between them (10 ms apart upstream); then it is dropped, and the pod stays where
@@ -49,9 +50,8 @@ it is until a new event — a partition of the controller manager, an API server
 or an overloaded one longer than those tries leaves pods on a tainted node (`ScheduledEviction.tries`).
 
 Left out: node-startup grace (nodes here always have a Ready condition), the DaemonSet-pod
-exemption, events, the taint queue's FIFO order (any node waiting in a zone may take its
-next token), and a second DELETE of a pod still terminating when its node's NoExecute taints change
-(not-ready ↔ unreachable; upstream processes the pod again).
+exemption, events, and the taint queue's FIFO order (any node waiting in a zone may take its
+next token).
 """
 
 from __future__ import annotations
@@ -333,8 +333,10 @@ def _send(model: ClusterModel, state: ClusterState, request: Request) -> tuple[C
 
 
 def start(model: ClusterModel, state: ClusterState, act: StartNodeLifecycle) -> ClusterState:
-    """Remember the start time (every node's heartbeat counts as seen now)."""
-    return _save(state, evolve(memory(state), started_at=state.clock), model)
+    """Remember the start time (every node's heartbeat counts as seen now) and the NoExecute taints of
+    the cached nodes (`tainted`)."""
+    cached = initial_nodelifecycle_memory(state.clock, _nodes(view(model, state, CONTROLLER_MANAGER)))
+    return _save(state, evolve(memory(state), started_at=state.clock, tainted=cached.tainted), model)
 
 
 def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsNotReady) -> ClusterState:
@@ -475,8 +477,8 @@ def _failed_try(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemo
     that fired without a timer, for a pod that tolerates nothing, gets its entry here); at the fifth the
     work returns its error and `getWrappedWorkerFunc` drops it from the queue, which the model marks as
     finished for the pod in the controller's cache (`ScheduledEviction.evicted`): it is not tried again
-    until a new event — its node's NoExecute taints change, a pod of another uid takes the name. The
-    tries do not let the clock pass between them (`blocks_tick`)."""
+    until a new event — its node's NoExecute taints change (`nodelifecycle_events`), a pod of another
+    uid takes the name. The tries do not let the clock pass between them (`blocks_tick`)."""
     cached = _cached_pod(view(model, state, CONTROLLER_MANAGER), key)
     if cached is None:
         return mem

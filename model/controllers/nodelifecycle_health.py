@@ -24,13 +24,13 @@ Initial, which behaves as Normal), tainters only while they differ from a new, f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from operator import is_
 from typing import Any
 
 import attrs
 
-from kubeprop.model.api.core import Node
+from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.meta import Condition, find_condition, set_condition
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
@@ -44,6 +44,7 @@ from kubeprop.model.controllers.nodelifecycle_rules import (
     eviction_delay,
     is_health_taint,
     limiter_period,
+    no_execute_taints,
     ready_status,
     zone_states,
 )
@@ -76,7 +77,8 @@ class ScheduledEviction:
       again only on a new event (its node's taints change, a pod is added under the name): the model,
       which enables taint eviction from the state rather than from events, keeps this marker so that
       the same pod is not deleted over and over while it terminates, nor tried again after the work
-      gave up; a pod of another uid under the name is a new event;
+      gave up. A node event that changes the NoExecute taints removes it (`nodelifecycle_events`), and a
+      pod of another uid under the name is a new event;
     - `tries`: the failed tries of the fired work so far (`deletePodHandler` tries
       addConditionAndDeletePod up to `retries` = 5 times, 10 ms apart); 0 until a try fails."""
 
@@ -102,7 +104,15 @@ class NodeLifecycleMemory:
     - `zone_states`: zones not in Normal (`zoneStates`); `tainters`: zone rate limiters that
       differ from a full healthy one (`zoneNoExecuteTainter`);
     - `last_pass`: the model time of the last monitorNodeHealth pass;
-    - `probes_reset_at`: when leaving full disruption last reset every node's probe timestamp.
+    - `probes_reset_at`: when leaving full disruption last reset every node's probe timestamp;
+    - `tainted`: the taint eviction controller's `taintedNodes` — each node's NoExecute taints as the
+      node events that reached it showed them (nodes without any are absent), so that an event, which
+      carries only the new node, can be told to change them (`kubeprop.model.controllers.nodelifecycle_events`).
+      Set from the controller manager's cache when the controller starts, then by every node event, it
+      is what that cache shows whenever it is read (the controller up and started;
+      `tests/model/controllers/test_nodelifecycle_events.py` checks it along random runs): a function of
+      the rest of the state, so it is left out of equality, hashes and fingerprints — two states that
+      differ only there cannot occur, and recorded traces keep their fingerprints.
     """
 
     started_at: int | None = None
@@ -112,6 +122,7 @@ class NodeLifecycleMemory:
     tainters: FrozenMap[str, ZoneTainter] = EMPTY
     last_pass: int | None = None
     probes_reset_at: int | None = None
+    tainted: FrozenMap[str, tuple[Taint, ...]] = attrs.field(default=EMPTY, eq=False)
 
     def zone_state(self, zone: str) -> str:
         """The zone's state as of the last pass (Normal if never seen otherwise)."""
@@ -129,10 +140,18 @@ class NodeLifecycleMemory:
         return evolve(self, zone_states=states, tainters=tainters)
 
 
-def initial_nodelifecycle_memory(started_at: int | None = None) -> NodeLifecycleMemory:
+def initial_nodelifecycle_memory(started_at: int | None = None, nodes: Iterable[object] = ()) -> NodeLifecycleMemory:
     """The memory at start. After a crash it is `started_at=None` (the controller must run
-    `StartNodeLifecycle` after the restart); an initial cluster may pass `started_at=0`."""
-    return NodeLifecycleMemory(started_at=started_at)
+    `StartNodeLifecycle` after the restart); an initial cluster may pass `started_at=0`. A started
+    controller knows the NoExecute taints of the `nodes` in its cache (`tainted`: upstream its
+    informer's initial list is an add event of every node)."""
+    return NodeLifecycleMemory(started_at=started_at, tainted=known_taints(nodes))
+
+
+def known_taints(nodes: Iterable[object]) -> FrozenMap[str, tuple[Taint, ...]]:
+    """`taintedNodes` of a controller that has seen `nodes`: name → NoExecute taints, for those with any."""
+    return FrozenMap({n.metadata.name: taints for n in nodes
+                      if isinstance(n, Node) and (taints := no_execute_taints(n))})
 
 
 def memory(state: ClusterState) -> NodeLifecycleMemory:
@@ -376,7 +395,8 @@ def eviction_queued(pod: Pod | None, entry: ScheduledEviction, nodes: Mapping[st
     the event's: a pod recreated under the name (a StatefulSet's) before the controller handles the
     old one's delete event keeps the old pod's timer, unscheduled or on another, untainted node.
     A finished work's marker (`evicted`) lasts while its pod stays on a tainted node that it does not
-    tolerate forever."""
+    tolerate forever. These rules are applied at the controller's steps (`gc_memory`); a node's events
+    apply handleNodeUpdate's as they arrive (`kubeprop.model.controllers.nodelifecycle_events`)."""
     if pod is None:
         return False
     node = nodes.get(pod.spec.node_name)

@@ -159,11 +159,16 @@ def min_toleration_seconds(used: list[Toleration]) -> int | None:
     return min(seconds) if seconds else None
 
 
+def no_execute_taints(node: Node) -> tuple[Taint, ...]:
+    """The node's NoExecute taints in their order (`taint_eviction.go` getNoExecuteTaints)."""
+    return tuple(t for t in node.spec.taints if t.effect == "NoExecute")
+
+
 def eviction_delay(pod: Pod, node: Node | None) -> int | None:
     """Seconds until the taint eviction controller deletes `pod` (0 = now), None = never."""
     if node is None:
         return None
-    taints = tuple(t for t in node.spec.taints if t.effect == "NoExecute")
+    taints = no_execute_taints(node)
     if not taints:
         return None
     tolerated, used = matching_tolerations(taints, pod.spec.tolerations)

@@ -62,7 +62,7 @@ from kubeprop.properties.cli.check_table import (
     interrupted_text,
     table,
 )
-from kubeprop.properties.cli.engine_lines import DEFAULT_DEPTH
+from kubeprop.properties.cli.engine_lines import DEFAULT_DEPTH, NOT_AN_ENGINE
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import depth_bound, int_in, output_folder, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
@@ -121,6 +121,13 @@ def _parameter(text: str) -> tuple[str, Any]:
     return name, value
 
 
+def _engine(text: str) -> str:
+    """An `--engine` value; `expected`, the portfolio's shared part, is refused saying what it is."""
+    if text == "expected":
+        raise argparse.ArgumentTypeError(NOT_AN_ENGINE)
+    return text
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `kubeprop check` to the CLI."""
     from kubeprop.properties.cli.raft import add_raft_arguments
@@ -130,9 +137,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description=__doc__)
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO|MANIFEST_DIR",
                    help="scenario file or folder, or a manifest folder (default: FeastFlow)")
-    p.add_argument("--engine", choices=(*ENGINES, "all", *LASSO_ENGINES), default="portfolio",
+    p.add_argument("--engine", type=_engine, choices=(*ENGINES, "all", *LASSO_ENGINES), default="portfolio",
                    help=f"engine(s) to run: {engines}; lasso or lasso-exhaustive look for oscillations after "
-                        "Quiesce and check the cycle properties")
+                        "Quiesce and check the cycle properties. The 'expected' line under the portfolio in the "
+                        "engines table is not an engine: it is the run a user expects, computed once for around, "
+                        "perturb and faults")
     p.add_argument("--property", dest="properties", action="append", metavar="NAME",
                    help="check only this property (repeatable; default: every registered property, the "
                         "scenario's own and those of --properties)")

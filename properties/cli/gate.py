@@ -73,7 +73,7 @@ from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
 from kubeprop.properties.modules import checked_properties
-from kubeprop.properties.registry import select
+from kubeprop.properties.registry import registry_kept, select
 from kubeprop.properties.upstream_behaviour import HEADING
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
@@ -173,6 +173,14 @@ class CheckOutcome:
 
 def check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool = False,
                 suite: str | None = None, where: str = "checks[0]", reduction: bool = True) -> CheckOutcome:
+    """`_check_cases` with the property registry as it was afterwards: what the check's modules
+    register when imported is checked in this check only, never in a later one of the gate."""
+    with registry_kept():
+        return _check_cases(spec, base, budget, out, strict, suite, where, reduction)
+
+
+def _check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: bool, suite: str | None,
+                 where: str, reduction: bool) -> CheckOutcome:
     """Run one configured check; one case per property (a crash fails every case, with its reason;
     input that does not load is one bad-input case, `bad_input_case`). The search goes on after a
     violation, so each property gets its own verdict (`_verdict`); a known upstream behaviour

@@ -41,15 +41,23 @@ from kubeprop.counterexamples.check_bounds import MAX_STATES
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.model.api.codec import FieldPath, format_path
 from kubeprop.model.api.manifests import Problem
-from kubeprop.model.api.yamlsource import YamlDocument, YamlError, file_kind, load_yaml_documents, stat_path
+from kubeprop.model.api.yamlsource import (
+    YamlDocument,
+    YamlError,
+    file_kind,
+    load_yaml_documents,
+    os_problem,
+    stat_path,
+)
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
 from kubeprop.model.scenario.schema import boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.properties.cli.engine_lines import NOT_AN_ENGINE
 from kubeprop.properties.modules import load_properties, scenario_properties
-from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, select
+from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, registry_kept, select
 
 BUILTIN_CORPUS = Path(str(resources.files("kubeprop.counterexamples") / "corpus"))
 """The reviewed corpus shipped with kubeprop (`counterexamples/corpus`)."""
@@ -179,10 +187,27 @@ def _corpus_problem(folder: Path) -> str:
         return f"{folder} is {file_kind(info.st_mode)}, expected a folder of counterexample files"
     try:
         with os.scandir(folder) as entries:
-            has_files = any(e.is_file() and e.name.endswith(".json") for e in entries)
+            named = sorted((e for e in entries if e.name.endswith(".json")), key=lambda e: e.name)
     except OSError as err:
         return f"cannot list {folder}: {err.strerror or err}"
-    return "" if has_files else f"{folder} holds no counterexample files (*.json); a gate that replays nothing fails"
+    unreadable = [f"{e.name}: {why}" for e in named if (why := _not_a_file(e))]
+    if len(unreadable) < len(named):  # a file to replay; each other entry is a case of its own, naming it
+        return ""
+    return (f"{folder} holds no counterexample files (*.json); a gate that replays nothing fails"
+            + "".join(f"; {why}" for why in unreadable))
+
+
+def _not_a_file(entry: os.DirEntry[str]) -> str:
+    """Why a corpus folder's entry is not a regular file to replay ('' when it is one): a symlink
+    loop (`Too many levels of symbolic links`), a dangling link, a folder, a device. Trial 10: a
+    loop made the whole folder `cannot list …` without naming the entry."""
+    try:
+        if entry.is_file():
+            return ""
+        info = os.stat(entry.path)
+    except OSError as err:
+        return os_problem(err)
+    return f"is {file_kind(info.st_mode)}"
 
 
 def _seconds(value: float, where: FieldPath) -> Found:
@@ -195,7 +220,8 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
     """Problems of one configured check."""
     found: Found = []
     if spec.engine not in ENGINES:
-        found.append(((*at, "engine"), f"must be one of: {', '.join(ENGINES)}"))
+        what = f"{NOT_AN_ENGINE}; " if spec.engine == "expected" else ""
+        found.append(((*at, "engine"), f"{what}must be one of: {', '.join(ENGINES)}"))
     if spec.require not in REQUIRES:
         found.append(((*at, "require"), f"must be one of: {', '.join(REQUIRES)}"))
     if spec.vacuous not in VACUOUS:
@@ -214,7 +240,8 @@ def check_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
     if spec.properties is not None and not spec.properties:
         found.append(((*at, "properties"), "lists no property; omit the field to check every one, or name at "
                                            "least one"))
-    found += property_problems(spec, base, at)
+    with registry_kept():  # what the modules register on import stays out of the corpus replays and other checks
+        found += property_problems(spec, base, at)
     if spec.scenario:
         scenario = resolve(spec.scenario, base)
         try:

@@ -8,7 +8,13 @@ The line is rewritten in place about once a second (the engine's `EngineConfig.p
 cut to the terminal's width, so that `\\r` keeps overwriting it; it ends with a newline when the
 engine is done. For the portfolio it shows the seconds of the budget used, the slowest lane's
 round, the steps the lanes reported and the properties found violated so far (before they are
-decided and shrunk: another lane may still find an earlier one); for the BFS its counters.
+decided and shrunk: another lane may still find an earlier one); for the BFS its counters. While a
+find is shrunk (which can take minutes on a slow scenario), how far the shrinking got.
+
+After a violation `kubeprop check` searches again for the other properties (`discoveries.discover`):
+a new portfolio, whose rounds start again from 0. Its line says so (`search 2`), and its steps
+are added to the earlier searches' (`steps in all`), so that no counter goes backwards (trial 10:
+"round 17, 17,247 steps" at 32 s, then "round 1, 1,517 steps" at 73 s).
 """
 
 from __future__ import annotations
@@ -19,24 +25,63 @@ import sys
 import time
 from typing import Any, TextIO
 
-from kubeprop.properties.explore.progress import PortfolioProgress
+import attrs
 
-__all__ = ["LOG_EVERY", "LiveLine", "LogLines", "progress_text"]
+from kubeprop.properties.explore.progress import PortfolioProgress
+from kubeprop.properties.explore.shrink_clock import ShrinkProgress
+
+__all__ = ["LOG_EVERY", "LiveLine", "LogLines", "Seen", "progress_text"]
 
 LOG_EVERY = 10.0
 """Seconds between two progress lines in a log (`LogLines`)."""
 
 
-def progress_text(engine: str, began: float, budget: float, progress: Any, found: dict[str, None]) -> str:
+@attrs.define
+class Seen:
+    """What the progress lines of one engine's check have seen so far: the properties found, the
+    search (1, then one more for each search after a violation), the steps of the searches
+    before this one and this one's last round and steps."""
+
+    found: dict[str, None] = attrs.Factory(dict)
+    search: int = 1
+    before: int = 0
+    round: int = 0
+    steps: int = 0
+    started: float | None = None
+    shrunk: bool = False
+
+    def observe(self, progress: Any) -> None:
+        """Take in every progress report, printed or not: after a shrinking, or from another
+        portfolio run (`started`), or with rounds or steps going back, a new search began."""
+        if isinstance(progress, ShrinkProgress):
+            self.shrunk = True
+        if not isinstance(progress, PortfolioProgress):
+            return
+        other = progress.started != self.started and (self.started is not None or self.shrunk)
+        if other or progress.round < self.round or progress.steps < self.steps:
+            self.search, self.before = self.search + 1, self.before + self.steps
+        self.round, self.steps, self.started, self.shrunk = progress.round, progress.steps, progress.started, False
+        self.found.update(dict.fromkeys(progress.found))
+
+
+def progress_text(engine: str, began: float, budget: float, progress: Any, seen: Seen) -> str:
     """What the engine has done: for the portfolio the seconds of the budget used, the slowest
-    lane's round, the steps and the properties found so far (`found`, updated); for the BFS its
-    counters."""
+    lane's round, the steps and the properties found so far (`seen`, which has observed
+    `progress`), and after a violation which search this is and the steps of them all; for a
+    shrinking, how far it got; for the BFS its counters."""
+    used = f"{engine}: {time.perf_counter() - began:.0f} of {budget:.0f} s"
+    if isinstance(progress, ShrinkProgress):
+        limit = f", at most {progress.limit:.0f} s" if progress.limit is not None else ""
+        return (f"{used}, shrinking the find of {progress.property}: {progress.found} → {progress.shortest} "
+                f"actions so far, {progress.steps:,} steps replayed in {progress.seconds:.0f} s{limit}")
     if isinstance(progress, PortfolioProgress):
-        found.update(dict.fromkeys(progress.found))
-        text = (f"{engine}: {time.perf_counter() - began:.0f} of {budget:.0f} s, "
-                f"round {progress.round}, {progress.steps:,} steps on {progress.lanes} "
-                f"lane{'s' if progress.lanes != 1 else ''}")
-        return text + (f"; found so far: {', '.join(found)}" if found else "")
+        lanes = f"on {progress.lanes} lane{'s' if progress.lanes != 1 else ''}"
+        if seen.search == 1:
+            text = f"{used}, round {progress.round}, {progress.steps:,} steps {lanes}"
+        else:
+            text = (f"{used}, search {seen.search} (for the properties not yet violated), round {progress.round}, "
+                    f"{seen.before + progress.steps:,} steps in all {lanes}")
+        return text + (f"; found so far: {', '.join(seen.found)}" if seen.found else "")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the BFS's SearchStats
     return (f"{engine}: {progress.states:,} states, {progress.distinct:,} distinct, depth "
             f"{progress.depth}, {progress.states_per_second:,.0f} distinct/s, {rss_mb:,.0f} MB")
@@ -48,11 +93,12 @@ class LiveLine:
     def __init__(self, engine: str, budget: float, out: TextIO | None = None) -> None:
         self.engine, self.budget, self.out = engine, budget, out or sys.stderr
         self.began = time.perf_counter()
-        self.found: dict[str, None] = {}
+        self.seen = Seen()
         self.width = 0
 
     def __call__(self, progress: Any) -> None:
-        text = progress_text(self.engine, self.began, self.budget, progress, self.found)
+        self.seen.observe(progress)
+        text = progress_text(self.engine, self.began, self.budget, progress, self.seen)
         columns = shutil.get_terminal_size((100, 24)).columns
         line = ("  " + text)[:max(20, columns - 1)]
         self.out.write("\r" + line.ljust(self.width))
@@ -73,14 +119,15 @@ class LogLines:
     def __init__(self, engine: str, budget: float, out: TextIO | None = None, every: float = LOG_EVERY) -> None:
         self.engine, self.budget, self.out, self.every = engine, budget, out or sys.stderr, every
         self.began = self.last = time.perf_counter()
-        self.found: dict[str, None] = {}
+        self.seen = Seen()
 
     def __call__(self, progress: Any) -> None:
+        self.seen.observe(progress)
         now = time.perf_counter()
         if now - self.last < self.every:
             return
         self.last = now
-        self.out.write("  " + progress_text(self.engine, self.began, self.budget, progress, self.found) + "\n")
+        self.out.write("  " + progress_text(self.engine, self.began, self.budget, progress, self.seen) + "\n")
         self.out.flush()
 
     def end(self) -> None:

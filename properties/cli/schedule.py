@@ -8,9 +8,12 @@ incrementally under assumptions, the same with every set of `--fail-nodes K` fur
 and the default scheduler's one-at-a-time result (`greedy`, on the same nodes, the drained ones
 included) is compared with Z3's joint answer. Pods naming a scheduler the scenario does not run
 (`kubeprop.model.scheduler.served`: upstream only a scheduler with a profile of that name takes
-them) are left out of both, and the output names them. Exit codes: 0 feasible (and greedy agrees),
-1 a finding (infeasible, a failure set that breaks it, or greedy leaving a pod Pending although
-a placement exists), 2 bad input, 3 unknown (Z3 ran out of its `--rlimit` budget).
+them) are left out of both, and the output names them. The workload pods are created through the
+model's own API server (`desired_pods`: defaults and the scenario's admission chain, Priority
+included); a create it refuses is a finding, the pod left out. Exit codes: 0 feasible (and greedy
+agrees), 1 a finding (infeasible, a failure set that breaks it, greedy leaving a pod Pending although
+a placement exists, or a pod the API server refuses), 2 bad input, 3 unknown (Z3 ran out of its
+`--rlimit` budget).
 """
 
 from __future__ import annotations
@@ -23,12 +26,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+import attrs
+
 from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import ApiServerConfig
 from kubeprop.model.api.store import Store
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import UsageError
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos, pod_key
 from kubeprop.model.scheduler.served import served, unserved_note
@@ -215,49 +222,78 @@ def _what(drain: Sequence[str], remove: Sequence[str]) -> str:
     return f"with {' and '.join(parts)}" if parts else "as given"
 
 
+@attrs.frozen
+class _Loaded:
+    """The scenario as `kubeprop schedule` reads it: name, initial store and clock, the model's API
+    server (whose admission the workload pods go through), nodes, --scale, pods to place."""
+
+    name: str
+    store: Store
+    now: int
+    api: ApiServerConfig
+    nodes: list[Node]
+    replicas: dict[str, int]
+    count: int
+
+
 def _load(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], remove: Sequence[str],
-          rlimit: int) -> tuple[str, Store, list[Node], dict[str, int], int]:
-    """(scenario name, its initial store, nodes, --scale, pods to place), or BadInput / ScaleError /
-    a scenario error."""
+          rlimit: int) -> _Loaded:
+    """The scenario loaded, or BadInput / ScaleError / a scenario error."""
     if rlimit <= 0:
         raise BadInput(f"--rlimit {rlimit}: must be a positive number of Z3 resource units")
     scenario = load_scenario(path)
-    state = initial_state(build_model(scenario))
+    model = build_model(scenario)
+    state = initial_state(model)
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     _check_nodes([n.metadata.name for n in nodes], drain, remove, fail_nodes)
     replicas = _scale(scale)
     count = desired_count(state.store, replicas)
     _check_size(count)
-    return scenario.name, state.store, nodes, replicas, count
+    return _Loaded(scenario.name, state.store, state.clock, model.api, nodes, replicas, count)
+
+
+def _refused_lines(refused: FrozenMap[str, str]) -> list[str]:
+    """Lines naming the controllers' pod creates the model's API server refuses (admission or
+    validation): upstream those pods never exist (the controller records FailedCreate)."""
+    if not refused:
+        return []
+    return ["FINDING: the API server refuses pod(s) a controller would create (they never exist, so are not "
+            "placed):", *(f"  {key}: {message}" for key, message in refused.sorted_items())]
+
+
+def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str]) -> tuple[Problem, list[str], int, int]:
+    """(the problem to solve, lines to print before the verdict, pods left out as unserved, pods the
+    API server refused)."""
+    desired = desired_pods(loaded.store, loaded.api, loaded.replicas, loaded.now)
+    problem, lines = _changes(Problem(build_node_infos(loaded.nodes, desired.bound), desired.pending), drain, remove)
+    asked = len(problem.pending)
+    problem, left_out = _served_only(problem)
+    return problem, [*_refused_lines(desired.refused), *lines, *left_out], asked - len(problem.pending), \
+        len(desired.refused)
 
 
 def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], rlimit: int,
                  out: TextIO, err: TextIO, remove: Sequence[str] = ()) -> int:
     """The whole command; returns the exit code."""
     try:
-        name, store, nodes, replicas, count = _load(path, scale, fail_nodes, drain, remove, rlimit)
+        loaded = _load(path, scale, fail_nodes, drain, remove, rlimit)
     except (BadInput, ScaleError) as bad:
         err.write(f"kubeprop schedule: bad input:\n{bad}\n")
         return ExitCode.BAD_INPUT
-    if _over_budget(out, count, len(nodes) - len(set(remove)), rlimit):
+    if _over_budget(out, loaded.count, len(loaded.nodes) - len(set(remove)), rlimit):
         return ExitCode.INCONCLUSIVE
-    bound, pending = desired_pods(store, replicas)
-    problem, lines = _changes(Problem(build_node_infos(nodes, bound), pending), drain, remove)
-    asked = len(problem.pending)
-    problem, left_out = _served_only(problem)
-    lines.extend(left_out)
+    problem, lines, unserved, refused = _problem(loaded, drain, remove)
     solver = SchedulingSolver(problem, rlimit)
     what = _what(drain, remove)
     cordoned = f" ({len(set(drain))} of them cordoned)" if drain else ""
-    unserved = asked - len(problem.pending)
     skipped = f" ({unserved} more for schedulers the scenario does not run: left out)" if unserved else ""
-    out.write(f"Scenario {shown(name)}: {len(problem.pending)} pod(s) to place{skipped} on {len(problem.nodes)} "
-              f"node(s){cordoned}.\n")
+    out.write(f"Scenario {shown(loaded.name)}: {len(problem.pending)} pod(s) to place{skipped} on "
+              f"{len(problem.nodes)} node(s){cordoned}.\n")
     out.writelines(f"{line}\n" for line in lines)
     outcome = solver.check()
     if outcome.status == "unknown":
         _unknown(out, outcome, rlimit, what)
-        return ExitCode.INCONCLUSIVE
+        return ExitCode.VIOLATION if refused else ExitCode.INCONCLUSIVE
     if outcome.status == "unsat":
         _infeasible(out, solver, outcome, (), what)
         return ExitCode.VIOLATION
@@ -265,7 +301,7 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
     out.writelines(f"  {row}\n" for row in placement_table(outcome.placement, problem.pending))
     finding = _greedy_finding(out, solver, outcome)
     broken, unknown = _what_ifs(out, solver, drain, fail_nodes) if fail_nodes else (0, 0)
-    if finding or broken:
+    if finding or broken or refused:
         return ExitCode.VIOLATION
     return ExitCode.INCONCLUSIVE if unknown else ExitCode.OK
 
@@ -281,8 +317,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "time; with --fail-nodes K, try every set of K nodes lost. --drain is kubectl drain: the node stays "
             "cordoned and still counts as a topologySpreadConstraint domain (nodeTaintsPolicy Ignore by default), "
             "so a zone left empty can make spreading impossible; --remove deletes the Node object, and its "
-            "domains with it. Exit 0 feasible, 1 a finding (infeasible, a breaking node set, or the scheduler "
-            "leaving a pod Pending although a placement exists), 2 bad input, 3 unknown (Z3 budget exhausted)."))
+            "domains with it. The pods go through the API server's admission (Priority, DefaultTolerationSeconds, "
+            "...) as a controller's do. Exit 0 feasible, 1 a finding (infeasible, a breaking node set, the "
+            "scheduler leaving a pod Pending although a placement exists, or a pod the API server refuses), "
+            "2 bad input, 3 unknown (Z3 budget exhausted)."))
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO",
                    help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
     p.add_argument("--scale", action="append", default=[], metavar="WORKLOAD=N",

@@ -25,6 +25,7 @@ import attrs
 
 from kubeprop.properties.explore.collector import fewer_collections
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
+from kubeprop.properties.explore.shrink_clock import SHRINK_SHARE
 from kubeprop.properties.registry import Property, select
 
 __all__ = ["SETTLES", "Unfinished", "discover", "merged_parts", "merged_stats", "rediscover"]
@@ -65,12 +66,17 @@ def discover(run: Run, config: EngineConfig, stop: Callable[[Any], bool] | None 
     violated, within `config.budget_seconds` overall. Returns every run's result in order: each
     but the last has a violation; the last has one only if nothing was left to search for, or if
     `stop(result)` said to end there (`kubeprop.counterexamples.api.check` goes on only past known
-    upstream behaviour)."""
+    upstream behaviour). Without `stop`, a run while more than one property is left shrinks its
+    find within `SHRINK_SHARE` of the budget it has left (`EngineConfig.shrink_share`): the rest
+    goes to the next run."""
+    def one(left: list[Property], budget: float | None) -> Any:
+        share = SHRINK_SHARE if stop is None and len(left) > 1 else config.shrink_share
+        return run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget, shrink_share=share))
+
     with fewer_collections():
-        return rediscover(
-            list(select(config.properties)), config.budget_seconds,
-            lambda left, budget: run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget)),
-            lambda result: None if result.violation is None else result.violation.property, _remaining, stop)
+        return rediscover(list(select(config.properties)), config.budget_seconds, one,
+                          lambda result: None if result.violation is None else result.violation.property,
+                          _remaining, stop)
 
 
 def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[[list[Checked], float | None], Result],

@@ -138,6 +138,10 @@ class EngineConfig:
       the bound stops shrinking at the same test on any machine, so the same find gives the same
       counterexample everywhere; shrinking never outlasts the budget either (the report then
       says so).
+    - `shrink_share`: the fraction of the budget left when a find is made that shrinking it may
+      take (1: all of it). `discoveries.discover` sets `shrink_clock.SHRINK_SHARE` while other
+      properties remain to be searched for, so that the search goes on (trial 10: a find made at
+      2.1 s was shrunk for 112 of 115 s, and five members never started).
     - `start_method`: multiprocessing start method of the walk workers (None: fork where available,
       else spawn); the portfolio's lanes need fork (with another one set, or none available, it
       runs one lane and its note says so).
@@ -168,6 +172,7 @@ class EngineConfig:
     settle_ticks: int = 100
     shrink: bool = True
     max_shrink_steps: int | None = attrs.field(default=MAX_SHRINK_STEPS, validator=_valid_shrink_steps)
+    shrink_share: float = 1.0
     start_method: str | None = None
     reduction: bool = True
     deviations: int = 3
@@ -176,7 +181,8 @@ class EngineConfig:
     progress: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
     """Called about once a second with how far the search got, for live progress on a terminal:
     the BFS with its counters (`bfs.SearchStats`), the portfolio with a
-    `progress.PortfolioProgress`. Leave None for configurations sent to worker processes."""
+    `progress.PortfolioProgress`, and any engine shrinking a find with a
+    `shrink_clock.ShrinkProgress`. Leave None for configurations sent to worker processes."""
     expected: Any = attrs.field(default=None, eq=False, repr=False)
     """The run a user expects from the start state (`expected.Expected`), computed once by the
     portfolio for its members that start from it (around, perturb, faults): each takes its steps
@@ -279,7 +285,8 @@ class EngineStats:
     calling process's; `lanes.py`); `shrink_steps` the steps shrinking replayed and judged;
     `shrink_bound` the step bound when it stopped shrinking before its end (`max_shrink_steps`:
     any machine shrinks the find to the same trace then too); `shrink_cut` the seconds shrinking
-    ran when the budget's clock cut it (the trace may then differ by machine; `shrink_clock`);
+    ran when the budget's clock cut it (the trace may then differ by machine; `shrink_clock`),
+    and `shrink_shared` whether that clock was its share of the budget (`EngineConfig.shrink_share`);
     `narrowed` the states the BFS expanded with an ample set smaller than their enabled actions
     (partial-order reduction, `por.py`): when it is not 0 and a depth bound cut the search, "held"
     means held within the depth of the reduced search, which may reach a state within the depth of
@@ -299,6 +306,7 @@ class EngineStats:
     shrink_steps: int = 0
     shrink_bound: int | None = None
     shrink_cut: float | None = None
+    shrink_shared: bool = False
     narrowed: int = 0
     actors: int = 0
     """PCT: the most actors one run gave a priority (the n of its bound; 0 for other engines)."""

@@ -183,10 +183,13 @@ def _check(search: _Search, run: Expected, node: _Node, policy: Any) -> bool:
 
 def part(run: Expected, members: Sequence[str]) -> EngineResult:
     """The portfolio's part for the expected run, computed for `members`: its steps, its length,
-    and where it ended (`time-bound` if the budget cut it)."""
+    and where it ended (`time-bound` if the budget cut it). Its note says that it is the members'
+    shared start, not an engine of its own (trial 10: a user read the `expected` line of the engines
+    table as an engine and was refused `--engine expected`)."""
     reason = ExitReason.RUNS_DONE if run.complete else ExitReason.TIME_BOUND
     ends = f", ending at a violation of {run.found.property}" if run.found is not None else ""
-    note = f"the run a user expects, computed once for {', '.join(members)}{ends}"
+    note = (f"the run a user expects, computed once for {', '.join(members)}{ends}; their shared start, not an "
+            "engine of its own: --engine around follows it first")
     stats = EngineStats(run.seconds, run.steps, 1 if run.complete else 0, len(run.states), len(run.states) - 1,
                         note=note)
     return EngineResult(NAME, reason, stats=stats)

@@ -22,11 +22,13 @@ counted once, as the `expected` part of `stats.parts`.
 
 The budget is a hard wall-clock bound on the whole call: every member checks it, the member
 running when it passes stops within one step (Hypothesis included: its rules raise `BudgetSpent`), and
-shrinking a counterexample uses only what is left of it. The result's `stats.parts` says how many
-seconds each member ran and how far it got; `stats.note` names the member that found the
-violation, and `stats.found_after` when (seconds into the portfolio, before shrinking; with
-several lanes, once the other lanes had run every turn before it, so that it was known to win). A
-violation found (and shrunk) before the budget ends is the same for the same seed on any machine.
+shrinking a counterexample uses only what is left of it — only half of that while other properties
+remain to be searched for (`shrink_clock.SHRINK_SHARE`), reporting its progress as it goes. The
+result's `stats.parts` says how many seconds each member ran and how far it got; `stats.note`
+names the member that found the violation, and `stats.found_after` when (seconds into the
+portfolio, before shrinking; with several lanes, once the other lanes had run every turn before
+it, so that it was known to win). A violation found (and shrunk) before the budget ends is the
+same for the same seed on any machine.
 
 With `config.workers` > 1 (by default the cores or 3, whichever is fewer) the members are spread
 over that many lanes, worker processes that run their turns in parallel (`lanes.py`); since a
@@ -153,7 +155,7 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
                          lanes=tuple(0.0 if r is None else r.cpu for r in reports))
     if decided is not None:
         stats = attrs.evolve(stats, shrink_steps=decided.stats.shrink_steps, shrink_bound=decided.stats.shrink_bound,
-                             shrink_cut=decided.stats.shrink_cut)
+                             shrink_cut=decided.stats.shrink_cut, shrink_shared=decided.stats.shrink_shared)
     return attrs.evolve(summary, stats=stats)
 
 

@@ -23,12 +23,15 @@ __all__ = ["PortfolioProgress", "Reporter"]
 class PortfolioProgress:
     """Where a running portfolio stands: the round of its slowest lane, the steps its lanes have
     reported (worker lanes' as of their last round), how many lanes, and the properties its finds
-    so far violate (not yet decided: an earlier turn of another lane may still win)."""
+    so far violate (not yet decided: an earlier turn of another lane may still win); `started`,
+    when its lanes started (a `time.perf_counter()` value), tells one portfolio run from the next
+    (after a violation, `discoveries.discover` runs a new one, counting from round 0 again)."""
 
     round: int
     steps: int
     lanes: int
     found: tuple[str, ...] = ()
+    started: float = 0.0
 
 
 class Reporter:
@@ -36,7 +39,7 @@ class Reporter:
 
     def __init__(self, progress: Callable[[Any], None], lanes: int, every: float = 1.0) -> None:
         self.progress, self.lanes, self.every = progress, lanes, every
-        self.last = time.perf_counter()
+        self.last = self.started = time.perf_counter()
 
     def tick(self, round_: int, steps: int, found: Iterable[str]) -> None:
         """After a turn of the calling process's lane: report if `every` seconds have passed."""
@@ -44,4 +47,4 @@ class Reporter:
         if now - self.last < self.every:
             return
         self.last = now
-        self.progress(PortfolioProgress(round_, steps, self.lanes, tuple(sorted(set(found)))))
+        self.progress(PortfolioProgress(round_, steps, self.lanes, tuple(sorted(set(found))), self.started))

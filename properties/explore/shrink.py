@@ -44,7 +44,7 @@ from kubeprop.properties.convergence import settled_judgement
 from kubeprop.properties.explore.engine import EngineConfig, EngineStats
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
-from kubeprop.properties.explore.shrink_clock import ShrinkClock
+from kubeprop.properties.explore.shrink_clock import ShrinkClock, ShrinkProgress
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
@@ -306,6 +306,7 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: in
     if shorter is not None:
         outcomes.append(shorter)
         best = shorter[1]
+        clock.root.shortest = min(clock.root.shortest or len(best), len(best))
     loose = _Tests(attrs.evolve(judge, skip_disabled=True), best, prop, clock, outcomes)
     try:
         if not safety:
@@ -332,22 +333,44 @@ class Shrunk:
     bound: int | None
     cut: float | None
     seconds: float
+    shared: bool = False
+    """The clock that cut it was its share of the budget (`EngineConfig.shrink_share`)."""
 
     def stats(self, stats: EngineStats) -> EngineStats:
         """`stats` with this shrinking's figures (`EngineStats.shrink_steps` …)."""
-        return attrs.evolve(stats, shrink_steps=self.steps, shrink_bound=self.bound, shrink_cut=self.cut)
+        return attrs.evolve(stats, shrink_steps=self.steps, shrink_bound=self.bound, shrink_cut=self.cut,
+                            shrink_shared=self.shared)
 
 
 def shrink_within(judge: Judge, trace: Sequence[Action], prop: str, config: EngineConfig, began: float,
                   known: Violation | None = None) -> Shrunk:
     """`shrink_trace` as an engine shrinks its find: at most `config.max_shrink_steps` steps, and
-    never past the budget (counted from `began`, a `time.perf_counter()` value)."""
-    clock = ShrinkClock(config.deadline(began), config.max_shrink_steps)
+    never past the budget (counted from `began`, a `time.perf_counter()` value) — nor past
+    `config.shrink_share` of what is left of it (`shrink_clock.SHRINK_SHARE`). With
+    `config.progress`, a `ShrinkProgress` about once a second."""
     shrinking = time.perf_counter()
+    deadline = config.deadline(began)
+    shared = deadline is not None and config.shrink_share < 1.0
+    if deadline is not None and shared:
+        deadline = shrinking + config.shrink_share * max(0.0, deadline - shrinking)
+    report = None if config.progress is None else _reporter(config.progress, prop, len(trace), deadline, shrinking)
+    clock = ShrinkClock(deadline, config.max_shrink_steps, report=report, shortest=len(trace))
     found, shown = shrink_trace(judge, trace, prop, known=known, clock=clock)
     seconds = time.perf_counter() - shrinking
     return Shrunk(found, shown, clock.spent, clock.max_steps if clock.bounded and not clock.cut else None,
-                  seconds if clock.cut else None, seconds)
+                  seconds if clock.cut else None, seconds, shared and clock.cut)
+
+
+def _reporter(progress: Callable[[ShrinkProgress], None], prop: str, found: int, deadline: float | None,
+              began: float) -> Callable[[ShrinkClock], None]:
+    """A `ShrinkClock.report` that tells `progress` how far the shrinking of a find of `prop`
+    (`found` actions long) got."""
+    limit = None if deadline is None else deadline - began
+
+    def report(clock: ShrinkClock) -> None:
+        progress(ShrinkProgress(prop, found, clock.shortest, clock.spent, time.perf_counter() - began, limit))
+
+    return report
 
 
 class _Tests:
@@ -381,6 +404,7 @@ class _Tests:
                 self.outcomes.append(outcome)
                 if len(outcome[1]) < len(self.replay.base):
                     self.replay.rebase(outcome[1], self.replay.last_states)
+                    self.clock.root.shortest = min(self.clock.root.shortest, len(outcome[1]))
         return _failing(self.memo[candidate][0], self.prop)
 
     def shown(self, candidate: tuple[Action, ...]) -> tuple[Action, ...]:

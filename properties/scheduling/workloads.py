@@ -1,14 +1,31 @@
 """The pods a scenario asks for, and what the default scheduler does with them one at a time.
 
-`desired_pods(state, scale)` builds, for every Deployment, StatefulSet and stand-alone
+`desired_pods(store, api, scale)` builds, for every Deployment, StatefulSet and stand-alone
 ReplicaSet in the scenario's initial store (its manifests as the API server admitted them),
-`replicas` pods from the pod template — named `<workload>-<i>`, owned by the workload, with
-the API server's defaults (`model/api/defaults.py` apply_defaults) and the DefaultTolerationSeconds
-admission plug-in applied — plus the scenario's bare pods. No controller runs: the pods are
-what the controllers would create (`pkg/controller/replicaset`, `pkg/controller/statefulset`),
-without generated name suffixes. `greedy(nodes, pods)` replays the default scheduler: pods in
-its queue order (priority, then creation, then name; `pending_queue`), each bound to the first
-of its top-scoring nodes (`schedule_one`), the next pod seeing it placed.
+`replicas` pods from the pod template — named `<workload>-<i>`, owned by the workload — and
+creates each through the model's own API server (`kubeprop.model.api.server.handle`, the
+scenario's `ApiServerConfig`: `ClusterModel.api`) as the controller manager
+(`system:kube-controller-manager`), exactly as the model's ReplicaSet and StatefulSet controllers
+create theirs (`pkg/controller/replicaset/replica_set.go` manageReplicas, `pkg/controller/
+statefulset/stateful_pod_control.go` CreateStatefulPod): scheme defaults, then the admission chain
+the scenario configures — DefaultTolerationSeconds with the scenario's `defaultTolerationSeconds`,
+Priority (`plugin/pkg/admission/priority/admission.go`: `priorityClassName`, or the globalDefault
+class, becomes `spec.priority` and `spec.preemptionPolicy`, which the scheduling queue sorts by,
+`pkg/scheduler/framework/plugins/queuesort/priority_sort.go`, and preemption compares), the
+ServiceAccount check, a scenario's ResourceQuota or own plug-ins — then validation. A create the
+API server refuses is a pod that never exists (the controller's FailedCreate): it is listed in
+`Desired.refused` with the server's message, not placed. With a scenario's own plug-ins (a
+ResourceQuota) the pods are created one after the other into a scratch copy of the store, workload
+by workload, so a quota counts the ones before; with the built-in chain alone, whose verdicts do
+not read the stored pods, each is a dry run against the initial store.
+RuntimeClass admission (pod overhead, nodeSelector, tolerations) is not modelled: the model
+refuses `runtimeClassName` (`kubeprop.model.api.unmodelled`). No controller runs: the pods are
+what the controllers would create, without generated name suffixes. Plus the scenario's bare pods,
+as bootstrapped.
+
+`greedy(nodes, pods)` replays the default scheduler: pods in its queue order (priority, then
+creation, then name; `pending_queue`), each bound to the first of its top-scoring nodes
+(`schedule_one`), the next pod seeing it placed.
 """
 
 from __future__ import annotations
@@ -17,16 +34,20 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.apps import Deployment, ReplicaSet, StatefulSet
-from kubeprop.model.api.defaults import apply_defaults, default_toleration_seconds
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.revisions import revision_name
+from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
 
-__all__ = ["Greedy", "ScaleError", "desired_count", "desired_pods", "greedy", "workload_names"]
+__all__ = ["Desired", "Greedy", "ScaleError", "desired_count", "desired_pods", "greedy", "workload_names"]
 
 Workload = Deployment | StatefulSet | ReplicaSet
 
@@ -63,17 +84,37 @@ def _resolve_scale(workloads: list[Workload], scale: Mapping[str, int]) -> dict[
     return out
 
 
-def _pod(w: Workload, index: int) -> Pod:
+def _template_pod(w: Workload, index: int) -> Pod:
+    """The pod `w`'s controller sends to the API server: a StatefulSet's as the model's StatefulSet
+    controller builds it (`statefulset_pod.new_pod`: ordinal from `spec.ordinals.start`, identity
+    labels, hostname, claim volumes), else the template's (`controller_utils.go`
+    GetPodFromTemplate), named `<workload>-<index>`."""
+    if isinstance(w, StatefulSet):
+        return new_pod(w, start_ordinal(w) + index, revision_name(w))
     template = w.spec.template
     meta = ObjectMeta(
         name=f"{w.metadata.name}-{index}", namespace=w.metadata.namespace, labels=template.metadata.labels,
-        annotations=template.metadata.annotations, creation_timestamp=0,
+        annotations=template.metadata.annotations,
         owner_references=(OwnerReference(api_version="apps/v1", kind=type(w).__name__, name=w.metadata.name,
                                          uid=w.metadata.uid, controller=True),),
     )
-    pod = apply_defaults(Pod(metadata=meta, spec=template.spec))
-    assert isinstance(pod, Pod)
-    return default_toleration_seconds(pod)
+    return Pod(metadata=meta, spec=template.spec)
+
+
+BUILTIN_ADMISSION = frozenset(plugin.name for plugin in DEFAULT_PLUGINS)
+"""The built-in plug-ins: their verdict on a pod create reads namespaces, ServiceAccounts and
+PriorityClasses, never the stored pods, so each pod may be admitted against the initial store."""
+
+
+def _create(store: Store, api: ApiServerConfig, pod: Pod, now: int, dry_run: bool) -> tuple[Store, Pod | str]:
+    """POST the pod as the controller manager: (the store after, the admitted pod or the refusal)."""
+    request = Request(verb="create", user=CONTROLLER_MANAGER_USER, resource="pods",
+                      namespace=pod.metadata.namespace, obj=pod, dry_run=dry_run)
+    result = handle(store, request, api, now)
+    created = result.response.obj
+    if not result.response.ok or not isinstance(created, Pod):
+        return store, f"{result.response.code} {result.response.reason}: {result.response.message}"
+    return result.store, created
 
 
 def _counts(store: Store, scale: Mapping[str, int]) -> list[tuple[Workload, int]]:
@@ -92,12 +133,37 @@ def desired_count(store: Store, scale: Mapping[str, int] = FrozenMap()) -> int:
     return sum(count for _, count in _counts(store, scale)) + sum(1 for p in _bare(store) if not p.spec.node_name)
 
 
-def desired_pods(store: Store, scale: Mapping[str, int] = FrozenMap()) -> tuple[tuple[Pod, ...], tuple[Pod, ...]]:
-    """(bound pods, pending pods) the scenario asks for; `scale` overrides replicas by workload."""
-    pending = [_pod(w, i) for w, count in _counts(store, scale) for i in range(count)]
+@attrs.frozen
+class Desired:
+    """The pods a scenario asks for: bound bare pods, pending pods (as the API server admitted
+    them), and the controllers' creates the API server refuses (pod key -> status message)."""
+
+    bound: tuple[Pod, ...]
+    pending: tuple[Pod, ...]
+    refused: FrozenMap[str, str] = FrozenMap()
+
+
+def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = FrozenMap(), now: int = 0) -> Desired:
+    """The pods the scenario asks for; `scale` overrides replicas by workload. Each workload pod is
+    created through the API server `api` (the model's: `ClusterModel.api`) at model time `now`: as a
+    dry run against `store` when every admission plug-in is a built-in one (none reads the stored
+    pods, so the answer is the same, and the cost linear: the store copies on write), else stored
+    one after the other, so that a scenario's ResourceQuota or own plug-in sees the pods before."""
+    scratch = store
+    pending: list[Pod] = []
+    refused: dict[str, str] = {}
+    dry_run = all(plugin.name in BUILTIN_ADMISSION for plugin in api.admission)
+    for w, count in _counts(store, scale):
+        for i in range(count):
+            pod = _template_pod(w, i)
+            scratch, created = _create(scratch, api, pod, now, dry_run)
+            if isinstance(created, Pod):
+                pending.append(created)
+            else:
+                refused[pod_key(pod)] = created
     bare = _bare(store)
     bound = tuple(p for p in bare if p.spec.node_name)
-    return bound, (*pending, *(p for p in bare if not p.spec.node_name))
+    return Desired(bound, (*pending, *(p for p in bare if not p.spec.node_name)), FrozenMap(refused))
 
 
 @attrs.frozen

@@ -38,7 +38,12 @@ def test_replay_refuses_modules_an_inline_scenario_names(tmp_path: Path, module_
     module = ref.partition(":")[0]
     assert problem.field == "imports"
     assert f"refusing to import module named in a file under review: '{module}' (" in problem.message
-    assert ": admission[0]); if you trust it, allow it by name: kubeprop replay --allow-import " in problem.message
+    if module == "kp_review_plugin":
+        assert ": admission[0]); if you trust it, allow it by name: kubeprop replay --allow-import " in problem.message
+    else:  # trial 10: never suggest allowing a module of the standard library; say why instead
+        assert "--allow-import" not in problem.message
+        assert (f": admission[0]); '{module}' is a module of Python's standard library, not a property or plug-in "
+                "module: allowing it is not suggested") in problem.message
     assert not (module_folder / "RAN").exists()
 
 

@@ -27,7 +27,7 @@ def test_corpus_items_pass_and_mismatches_fail_with_the_trace(tmp_path: Path) ->
     data["expectation"] = "passes"
     (corpus / "flipped.json").write_text(json.dumps(data))
     (tmp_path / "other.json").write_text("{}")  # not in a corpus folder: not collected
-    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
+    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed, 1 passed" in done.stdout
     assert "expected PASSES, replay says REPRODUCES" in done.stdout
@@ -75,7 +75,7 @@ def test_a_file_without_an_expectation_must_reproduce_as_replay_expect_says(tmp_
         data = json.loads(source.read_text())
         del data["expectation"]
         (corpus / f"was-{expectation}.json").write_text(json.dumps(data))
-    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
+    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
     assert "FAILED corpus/was-passes.json" in done.stdout
     assert "expected REPRODUCES, replay says PASSES" in done.stdout
@@ -89,7 +89,7 @@ def test_a_refused_import_names_the_plugins_own_option(tmp_path: Path) -> None:
     data = json.loads(next(iter(sorted(CORPUS.glob("*.json")))).read_text())
     data["property"] = {**data["property"], "name": "team-property", "module": "kp_team_props"}
     (corpus / "team.json").write_text(json.dumps(data))
-    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
+    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert ("if you trust it, allow it by name: pytest --kubeprop-allow-import kp_team_props, or list it under the "
             "ini setting kubeprop_allow_imports") in done.stdout
@@ -114,7 +114,7 @@ def test_every_file_named_like_one_in_a_corpus_folder_is_an_item(tmp_path: Path)
     (corpus / "bug.JSON").write_text(good.read_text())
     (corpus / "notes.txt").write_text("not collected")
     os.mkfifo(corpus / "pipe.json")
-    done = _pytest(tmp_path, str(tmp_path), "--kubeprop-corpus", str(corpus))
+    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "4 failed, 1 passed" in done.stdout, done.stdout
     assert "lowercase.json: kind" in done.stdout

@@ -58,7 +58,7 @@ def test_the_pytest_plugin_replays_a_raft_corpus_file(tmp_path: Path) -> None:
     _raft_file(corpus / "raft.json")
     _raft_file(corpus / "flipped.json", "passes")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(corpus),
-                           "--kubeprop-corpus", str(corpus)], cwd=tmp_path, capture_output=True, text=True,
+                           f"--kubeprop-corpus={corpus}"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, check=False)
     assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
     assert "expected PASSES, replay says REPRODUCES" in done.stdout

@@ -1,6 +1,6 @@
 """Trial 8's paper cuts in counterexample files, replay and the pytest plugin: several corpus
-folders after one `--kubeprop-corpus`, `created` from SOURCE_DATE_EPOCH, and booleans spelt as the
-scenario spells them."""
+folders (`--kubeprop-corpus=DIR` repeated, since trial 10), `created` from SOURCE_DATE_EPOCH, and
+booleans spelt as the scenario spells them."""
 
 from __future__ import annotations
 
@@ -28,14 +28,14 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "counterexamples" / "corpus"
 
 
-def test_several_corpus_folders_after_one_option(tmp_path: Path) -> None:
+def test_several_corpus_folders_with_the_option_repeated(tmp_path: Path) -> None:
     folders = [tmp_path / name for name in ("a", "b", "c")]
     for folder, source in zip(folders, sorted(CORPUS.glob("*.json")), strict=False):
         folder.mkdir()
         shutil.copy(source, folder / source.name)
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path),
-                           "--kubeprop-corpus", *map(str, folders)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, check=False)
+                           *(f"--kubeprop-corpus={folder}" for folder in folders)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout  # trial 8: 1 passed (only the first folder was a corpus)
 
@@ -81,6 +81,8 @@ def test_replay_spells_parameters_as_the_scenario_does(rs_file: Path) -> None:
 
 
 def test_a_test_path_taken_as_a_corpus_folder_is_refused(tmp_path: Path) -> None:
+    """Trial 8 refused a folder of Python files taken as a corpus folder by the option's many values;
+    since trial 10 the option takes one value, written with `=`, and the two-argument form is refused."""
     corpus, tests = tmp_path / "corpus", tmp_path / "tests"
     corpus.mkdir()
     tests.mkdir()
@@ -90,5 +92,8 @@ def test_a_test_path_taken_as_a_corpus_folder_is_refused(tmp_path: Path) -> None
                            str(corpus), str(tests)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           check=False)
     assert done.returncode == 4, done.stdout + done.stderr
-    assert (f"--kubeprop-corpus {tests}: holds Python files (test_one.py), so it looks like a test path the option "
-            "took as a corpus folder") in done.stderr
+    assert f"--kubeprop-corpus {corpus}: write --kubeprop-corpus={corpus} (one folder each" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           f"--kubeprop-corpus={corpus}", str(tests)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr  # the test, the corpus

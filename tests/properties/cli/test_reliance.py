@@ -13,13 +13,20 @@ import json
 import os
 from pathlib import Path
 
+import attrs
 import pytest
 
-from kubeprop.counterexamples.reliance import reliance, reliance_line
-from kubeprop.model.cluster.compose import build_model
+from kubeprop.counterexamples.format_read import load as load_counterexample
+from kubeprop.counterexamples.reliance import _waited_on, reliance, reliance_line
+from kubeprop.counterexamples.replay import replay
+from kubeprop.model.cluster.compose import actions, build_model
+from kubeprop.model.cluster.workload_wait import CommandWait
 from kubeprop.model.kubelet.actions import ContainerExit, ProbeResult
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import CrashComponent, FailNextRequest, Quiesce, UserStep
+from kubeprop.model.scenario.schema import DeleteStep, ScaleStep, WorkloadStep
+from kubeprop.model.scenario.schema_addons import DrainStep, NodeStep
+from kubeprop.model.state.actions import Action, CrashComponent, FailNextRequest, Quiesce, Tick, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.cli.main import main
 
 DATA = Path(__file__).parent / "data" / "slow-init"
@@ -93,3 +100,74 @@ def test_replay_json_carries_the_line(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["replay", "--json", str(DATA / "partition-and-init-containers.json")]) == 1
     result = json.loads(capsys.readouterr().out)["results"][0]
     assert result["violation"]["reliesOn"] == RELIES
+
+
+# -- trial 10: the wait a timeout needs, and the user's destructive steps ---------------------------
+
+TRIAL10 = Path(__file__).parent / "data" / "trial10-reliance"
+
+
+def _replay_tail(capsys: pytest.CaptureFixture[str], source: Path, golden: str) -> str:
+    assert main(["replay", str(source)]) == 1  # (1: it reproduces)
+    out = capsys.readouterr().out
+    tail = out[out.index("\nviolation at step"):].replace(str(source), "FILE")
+    _golden(golden, tail)
+    return tail
+
+
+def test_a_paused_rollout_timing_out_does_not_blame_another_workloads_probe(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial 10 s2b: `kubectl rollout status --timeout=60s` on a Deployment applied paused, which
+    never gets a ReplicaSet. The line blamed db-0's readiness probe (a StatefulSet's pod the command
+    does not wait on); it now counts only the progress the command waits on, and says none was due."""
+    tail = _replay_tail(capsys, TRIAL10 / "paused-rollout-status.json", "replay_paused_rollout_relies.txt")
+    assert "db-0" not in tail
+    assert ("  relies on: the control plane alone (no fault, no failing probe or container, no time waited out on "
+            "the application); user step 2 (kubectl rollout status deployment/web -n default --timeout=60s) timed "
+            "out with no progress of the application it waits on due: nothing the application did would have made "
+            "it return\n") in tail
+
+
+def test_a_violation_after_kubectl_delete_node_names_that_step(capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial 10 s2c: a StatefulSet pod runs on two nodes after the user deletes the live Node w3
+    (the pod garbage collector force-deletes its pods while kubelet w3 still runs them). The line said
+    "the control plane alone"; the finding needs the user's delete."""
+    tail = _replay_tail(capsys, TRIAL10 / "delete-node.json", "replay_delete_node_relies.txt")
+    assert "  relies on: no fault; user step 4 (kubectl delete node w3) at step 154\n" in tail
+
+
+def _slow_init_run() -> tuple[ClusterModel, list[ClusterState], tuple[Action, ...]]:
+    ce = load_counterexample(DATA / "partition-and-init-containers.json")
+    result = replay(ce)
+    return result.model, list(result.states[: ce.violation.step + 1]), tuple(ce.actions)
+
+
+def test_a_timed_out_command_waits_on_the_pods_its_object_controls() -> None:
+    """The slow-init rollout's pods belong to Deployment shop through their ReplicaSets: a command
+    on shop waits on their init containers, a command on another object does not."""
+    model, states, trace = _slow_init_run()
+    ticks = [i for i, act in enumerate(trace[: len(states) - 1]) if isinstance(act, Tick)]
+    before = states[ticks[0]]
+    due = [a for a in actions(model, before) if type(a).__name__ == "ContainerExit"]
+    assert due
+    on_shop = CommandWait(0, "deployments.apps", "default", "shop", "", None)
+    on_other = CommandWait(0, "deployments.apps", "default", "other", "", None)
+    assert all(_waited_on(before.store, a, on_shop) for a in due)
+    assert not any(_waited_on(before.store, a, on_other) for a in due)
+    assert _waited_on(before.store, Tick(10), on_other)  # progress of no pod always counts
+
+
+def test_user_steps_named_are_the_destructive_and_environment_ones() -> None:
+    scenario = load_scenario(DATA / "scenario.yaml")
+    steps = (WorkloadStep(delete=DeleteStep(kind="pod", name="a")), WorkloadStep(drain=DrainStep(node="n1")),
+             WorkloadStep(cordon=NodeStep(node="n1")), WorkloadStep(uncordon=NodeStep(node="n1")),
+             WorkloadStep(scale=ScaleStep(deployment="default/shop", replicas=0)))
+    model = build_model(attrs.evolve(scenario, spec=attrs.evolve(scenario.spec, workload=steps)))
+    trace = tuple(UserStep(i) for i in range(len(steps)))
+    found = reliance(model, [object()] * (len(trace) + 1), trace)  # type: ignore[list-item]
+    assert found.steps == ("user step 1 (kubectl delete pod a -n default) at step 1",
+                           "user step 2 (kubectl drain n1 --ignore-daemonsets) at step 2",
+                           "user step 3 (kubectl cordon n1) at step 3")
+    assert reliance_line(found) == ("relies on: no fault; user step 1 (kubectl delete pod a -n default) at step 1; "
+                                    "user step 2 (kubectl drain n1 --ignore-daemonsets) at step 2; "
+                                    "user step 3 (kubectl cordon n1) at step 3")

@@ -29,10 +29,11 @@ ZONE, HOST = "topology.kubernetes.io/zone", "kubernetes.io/hostname"
 
 
 def shop_problem(path: Path, replicas: Mapping[str, int] | None = None) -> Problem:
-    state = initial_state(build_model(load_scenario(path)))
+    model = build_model(load_scenario(path))
+    state = initial_state(model)
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
-    bound, pending = desired_pods(state.store, replicas or {})
-    return Problem(build_node_infos(nodes, bound), pending)
+    desired = desired_pods(state.store, model.api, replicas or {})
+    return Problem(build_node_infos(nodes, desired.bound), desired.pending)
 
 
 # -- the trial's case -----------------------------------------------------------------------------

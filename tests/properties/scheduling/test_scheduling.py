@@ -101,10 +101,11 @@ def test_spread_five_replicas_fit_and_the_filters_agree() -> None:
 # -- FeastFlow ----------------------------------------------------------------------------------
 
 def _feastflow() -> Problem:
-    state = initial_state(build_model(load_scenario()))
+    model = build_model(load_scenario())
+    state = initial_state(model)
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
-    bound, pending = desired_pods(state.store)
-    return Problem(build_node_infos(nodes, bound), pending)
+    desired = desired_pods(state.store, model.api)
+    return Problem(build_node_infos(nodes, desired.bound), desired.pending)
 
 
 def test_feastflow_is_feasible_as_given() -> None:
