@@ -22,7 +22,10 @@ make it return:
   passes: `exceeded its progress deadline`);
 - a `wait` for a condition with `timeoutSeconds: -1` that is not met, or for the deletion of an
   object its finalizers keep;
-- a `delete` waiting (`--wait`, the default) for an object its finalizers keep.
+- a `delete` waiting (`--wait`, the default) for an object its finalizers keep;
+- a `rolloutStatus` without a timeout, or a `wait` with -1, whose watch's LIST the API server
+  refuses (the user may GET the object but not LIST it): kubectl never sees the object, and its
+  reflector retries the LIST for ever (`workload_wait.list_refusal`).
 
 And nothing is judged while a timer is still ahead that is not periodic work or the drain's own
 retry (`_time_may_tell`: a budget's disrupted pod expiring, a progress deadline, a kubelet's
@@ -45,7 +48,7 @@ from kubeprop.model.cluster import maintenance, workload, workload_wait
 from kubeprop.model.cluster.maintenance import Drain, maintenance_state, pod_gone
 from kubeprop.model.cluster.workload import delete_wait, named_key
 from kubeprop.model.cluster.workload import describe as describe_step
-from kubeprop.model.cluster.workload_wait import command_wait, is_wait_step, rollout_verdict, timed
+from kubeprop.model.cluster.workload_wait import command_wait, is_wait_step, list_refusal, rollout_verdict, timed
 from kubeprop.model.controllers import hpa
 from kubeprop.model.controllers.deployment_util import has_progress_deadline
 from kubeprop.model.descheduler import component as descheduler
@@ -188,14 +191,19 @@ def _waiting_command(model: ClusterModel, state: ClusterState) -> Result:
     step = steps[index]
     waiting = command_wait(state)
     if waiting is not None:  # a `wait --for=delete`: for ever with timeoutSeconds -1
-        return None if waiting.deadline is not None else _stays(model, index, waiting.same_object(state.store),
-                                                                  waiting.key)
+        if waiting.deadline is not None:
+            return None
+        unseen = _unlisted(model, state, index, waiting.key, waiting.same_object(state.store))
+        return unseen or _stays(model, index, waiting.same_object(state.store), waiting.key)
     if timed(step):
         return None
     key = named_key(state.store, step)
     obj = state.store.get(key) if isinstance(key, ObjectKey) else None
     if obj is None or not isinstance(key, ObjectKey):
         return None  # the user waits to see it (kubectl would answer NotFound: not a hang)
+    unseen = _unlisted(model, state, index, key, obj)
+    if unseen is not None:
+        return unseen
     name = f"{kind_info(obj).kind} {key.namespace}/{key.name}"
     if step.rollout_status is not None:
         if isinstance(obj, Deployment) and has_progress_deadline(obj) and not obj.spec.paused:
@@ -208,3 +216,15 @@ def _waiting_command(model: ClusterModel, state: ClusterState) -> Result:
     found = [c for c in conditions if c.type.lower() == want.split("=")[0].lower()]
     have = f"{found[0].type}={found[0].status}" if found else "no such condition"
     return f"{_step_words(model, index)}: condition {want} of {name} is never met ({have})", (name,)
+
+
+def _unlisted(model: ClusterModel, state: ClusterState, index: int, key: ObjectKey, obj: ApiObject | None) -> Result:
+    """A command whose watch's LIST the API server refuses (`workload_wait.list_refusal`): it never
+    sees the object, and its reflector retries the LIST for as long as the command runs."""
+    refused = list_refusal(model, state, model.scenario.spec.workload[index], key)
+    if not refused:
+        return None
+    kind = kind_info(obj).kind if obj is not None else key.resource
+    name = f"{kind} {key.namespace}/{key.name}" if key.namespace else f"{kind} {key.name}"
+    return (f"{_step_words(model, index)}: kubectl's watch never sees {name}: {refused}, and its reflector "
+            "retries the LIST for ever", (name,))

@@ -103,10 +103,23 @@ def namespace_terminating(code: int, message: str) -> bool:
 
 
 def _namespace_lifecycle(req: AdmissionRequest) -> str | Denial | None:
-    """NamespaceLifecycle (`plugin/pkg/admission/namespace/lifecycle/admission.go`): no objects in a
-    missing or terminating namespace; the system namespaces cannot be deleted."""
+    """NamespaceLifecycle's Admit (`staging/src/k8s.io/apiserver/pkg/admission/plugin/namespace/
+    lifecycle/admission.go` Lifecycle.Admit, v1.33): the immortal namespaces (`default`,
+    `kube-system`, `kube-public`: `plugin.go` Register) cannot be deleted (`namespaces "default" is
+    forbidden: this namespace may not be deleted`); no namespaced object is created in a missing
+    namespace (the live GET's 404, `namespaces "x" not found`) or in a Terminating one (403, `unable
+    to create new content in namespace x because it is being terminated`).
+
+    Lifecycle is a mutating plug-in (Admit, no Validate): the model runs it as `AdmissionPlugin.admit`,
+    so on a create it refuses before the object's name is generated (its 403 names a generateName
+    object by its prefix: `admission.NewForbidden` → extractResourceName) and before validation (a
+    refusal comes before a 422), and before every later mutating plug-in's refusal. On a delete,
+    Admit runs where the validating plug-ins do (`rest.AdmissionToValidateObjectDeleteFunc`: Admit,
+    then Validate, once the stored object is read). Upstream also answers an UPDATE in a missing
+    namespace with the 404; the model's namespaces go only once empty, so no stored object can be
+    updated there, and that branch is left out."""
     if req.operation == "DELETE" and req.resource == "namespaces" and req.name in SYSTEM_NAMESPACES:
-        return f'namespace "{req.name}" is immutable and cannot be deleted'
+        return "this namespace may not be deleted"
     if req.operation != "CREATE" or not req.namespace or req.obj is None:
         return None
     if not kind_info(req.obj).namespaced:
@@ -342,7 +355,8 @@ def _storage_object_in_use_protection(req: AdmissionRequest) -> ApiObject:
     return evolve(obj, metadata=evolve(obj.metadata, finalizers=(*obj.metadata.finalizers, finalizer)))
 
 
-NAMESPACE_LIFECYCLE = AdmissionPlugin("NamespaceLifecycle", validate=_namespace_lifecycle)
+NAMESPACE_LIFECYCLE = AdmissionPlugin("NamespaceLifecycle", admit=_namespace_lifecycle)
+"""NamespaceLifecycle: a mutating plug-in's refusal only (`_namespace_lifecycle`)."""
 DEFAULT_TOLERATION_SECONDS = default_toleration_seconds_plugin()
 PRIORITY = AdmissionPlugin("Priority", mutate=_priority, validate=_priority_validate)
 

@@ -68,7 +68,8 @@ class Request:
     writes that carry an object it may be left empty and is taken from the object's kind.
     `field_manager` names the writer in managedFields (default: derived from the user, see
     `writes_support.field_manager`); `force` is server-side apply's `force` (take conflicting
-    fields)."""
+    fields). A `list` with a `name` is a LIST with the field selector `metadata.name=NAME`
+    (`_list`)."""
 
     verb: Verb
     user: str
@@ -305,7 +306,7 @@ def handle(store: Store, request: Request, config: ApiServerConfig, now: int) ->
     if request.verb == "get":
         return Result(store, _get(store, info, namespace, name))
     if request.verb == "list":
-        return Result(store, _list(store, info, namespace, request.label_selector))
+        return Result(store, _list(store, info, namespace, request.label_selector, name))
     if request.verb in SUBRESOURCE_VERBS:
         return _subresource(store, ctx, namespace, name)
     return WRITE_HANDLERS[request.verb](store, ctx, namespace, name)
@@ -331,10 +332,15 @@ def _get(store: Store, info: KindInfo, namespace: str, name: str) -> Response:
     return status(200, "OK", obj=obj)
 
 
-def _list(store: Store, info: KindInfo, namespace: str, selector: LabelSelector | None) -> Response:
-    items = tuple(
-        obj
-        for obj in store.list(qualified_resource(info), namespace)
-        if selector is None or selector_matches(selector, obj.metadata.labels)
-    )
+def _list(store: Store, info: KindInfo, namespace: str, selector: LabelSelector | None, name: str = "") -> Response:
+    """A LIST; a `name` is the field selector `metadata.name=NAME` (a client's ListWatch of one object,
+    as `kubectl rollout status` and `kubectl wait` send: only that object is listed, and the request's
+    RBAC attributes carry the name, as `RequestInfoFactory.NewRequestInfo` sets it from the selector,
+    `staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go`)."""
+    if name:
+        found = store.get(ObjectKey(qualified_resource(info), namespace, name))
+        candidates: Iterable[ApiObject] = () if found is None else (found,)
+    else:
+        candidates = store.list(qualified_resource(info), namespace)
+    items = tuple(obj for obj in candidates if selector is None or selector_matches(selector, obj.metadata.labels))
     return status(200, "OK", f"resourceVersion {store.revision}", items=items)

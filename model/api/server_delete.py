@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import attrs
 
-from kubeprop.model.api.admission import run_validating
+from kubeprop.model.api.admission import Denial, run_mutating, run_validating
 from kubeprop.model.api.meta import FOREGROUND_FINALIZER, ORPHAN_FINALIZER, ObjectMeta
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -127,7 +127,7 @@ def should_delete_during_update(new: ApiObject, old: ApiObject) -> bool:
 
 
 def delete(store: Store, ctx: Context, namespace: str, name: str) -> Result:
-    """DELETE: preconditions, validating admission, then the kind's delete."""
+    """DELETE: preconditions, admission (Admit, then Validate), then the kind's delete."""
     req = ctx.request
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if old is None:
@@ -141,7 +141,10 @@ def delete(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         msg = (f"Precondition failed: ResourceVersion in precondition: {rv}, "
                f"ResourceVersion in object meta: {meta.resource_version}")
         return Result(store, status(409, "Conflict", msg))
-    denial = run_validating(ctx.config.admission, admission_request(ctx, store, "DELETE", None, old, namespace, name))
+    attributes = admission_request(ctx, store, "DELETE", None, old, namespace, name)
+    # rest.AdmissionToValidateObjectDeleteFunc: the mutating plug-ins' Admit, then Validate
+    admitted = run_mutating(ctx.config.admission, attributes)
+    denial = admitted if isinstance(admitted, Denial) else run_validating(ctx.config.admission, attributes)
     if denial is not None:
         return Result(store, forbidden(ctx, name, denial.code, denial.reason, denial.message))
     if isinstance(old, Namespace):

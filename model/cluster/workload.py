@@ -26,9 +26,10 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
 - `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
   the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
   waits until the drain returns, as kubectl blocks;
-- `rolloutStatus`, `wait`: `kubectl rollout status` and `kubectl wait`, which send only GETs; the
-  next step waits until the command returns — its status viewer or condition satisfied, its
-  timeout passed on the model's clock, or its failure (`kubeprop.model.cluster.workload_wait`).
+- `rolloutStatus`, `wait`: `kubectl rollout status` and `kubectl wait`, which GET, then LIST and WATCH
+  the object (one refused the LIST never sees it); the next step waits until the command returns —
+  its status viewer or condition satisfied, its timeout passed on the model's clock, or its failure
+  (`kubeprop.model.cluster.workload_wait`).
 
 A step that names an object (`scale`, `setImage`, `delete`, `rolloutStatus`, `wait` but for
 `--for=delete`) waits while that object may still appear, and no longer: the user runs `kubectl
@@ -169,7 +170,8 @@ def _returns(model: ClusterModel, state: ClusterState, index: int) -> bool:
         return True  # kubectl's own error
     get = _get_request(model.scenario.apply_as, named, step.as_)
     response = handle(state.store, get, model.api, state.clock).response
-    return workload_wait.outcome(step, named, response, waiting, state.clock) is not None
+    unlisted = workload_wait.list_refusal(model, state, step, named)
+    return workload_wait.outcome(step, named, response, waiting, state.clock, unlisted) is not None
 
 
 def _get_request(user: str, key: ObjectKey, acting_as: str = "") -> Request:
@@ -465,7 +467,8 @@ def _wait_step(model: ClusterModel, state: ClusterState, index: int, user: str) 
     state, response = send(model, state, user, _get_request(user, named, step.as_), USER_COMPONENT)
     if _unavailable(response.code):
         return state
-    ended = workload_wait.outcome(step, named, response, waiting, state.clock)
+    unlisted = workload_wait.list_refusal(model, state, step, named)
+    ended = workload_wait.outcome(step, named, response, waiting, state.clock, unlisted)
     if ended is not None:
         return _finish(state, index, ended)
     if waiting is None and response.obj is not None:

@@ -37,6 +37,29 @@ ever by default (`timeoutSeconds: 0`, `watchtools.ContextWithOptionalTimeout`) a
 for pods/db-0`), waits a week — for ever, in the model — with a negative timeout, and fails with
 `error: timed out waiting for the condition on pods/db-0` (`extendErrWaitTimeout`).
 
+**What kubectl reads.** Both commands GET the object first (the resource builder's `Latest()`;
+`kubectl wait --timeout=0` only GETs: `getObjAndCheckCondition`, `IsDeleted`), then watch it through
+`watchtools.UntilWithSync` (`staging/src/k8s.io/client-go/tools/watch/until.go`) with a ListWatch
+whose LIST and WATCH carry the field selector `metadata.name=NAME`: RBAC asks for `list` and
+`watch` on the resource in the namespace, the name in the attributes (`requestinfo.go` sets it
+from the selector, so a Role's `resourceNames` can allow it). The model's GET stands for what the
+watch delivers. A user who may GET the object but not LIST it never sees it through the watch
+(`list_refusal`): the informer's reflector logs the refused LIST (`failed to list
+*unstructured.Unstructured: deployments.apps "web" is forbidden: …`) and retries it after a back-off
+for as long as the command runs (`cache/reflector.go`: ListAndWatch's error, `BackoffUntil`), so the
+command returns only at its timeout — `rollout status` (no precondition: UntilWithoutRetry on a
+watcher that never delivers) with `error: timed out waiting for the condition`, `wait` (its
+precondition waits for the cache to sync: `UntilWithSync: unable to sync caches: %w` wraps
+`context.DeadlineExceeded`, which `getObjAndCheckCondition` and `IsDeleted` turn into
+`errWaitTimeoutWithName`) with `error: timed out waiting for the condition on deployments/web` —
+and without a timeout never (`rollout status`'s default; `wait` with a negative one). The step's
+failure is the reflector's line, then kubectl's error. A refused WATCH alone does not stop it: the
+LIST already synced the cache and delivered the object, and the reflector LISTs again after each
+refused WATCH (the error is not retriable: `isWatchErrorRetriable`), so the command still sees the
+object's changes, up to a back-off late; the model, which takes the step at any state, checks the
+LIST only. The LIST is authorized afresh whenever the model evaluates the command, as the reflector
+retries it (a Role granted later lets the next retry through).
+
 **A command that waits is explicit in the trace.** A command that can only succeed by waiting for
 ever (`timed` is False) is one action, `UserStep(i)`, taken when the command returns: nothing of
 the cluster depends on when it started. A command with a deadline, or one that waits for one
@@ -71,6 +94,9 @@ TIMED_OUT = "timed out waiting for the condition"
 """`wait.ErrWaitTimeout`'s text (`staging/src/k8s.io/apimachinery/pkg/util/wait`)."""
 DELETED = "object has been deleted"
 """`kubectl rollout status` when the watch delivers the object's deletion."""
+WATCHED_TYPE = "*unstructured.Unstructured"
+"""The reflector's type description of kubectl's ListWatch (an unstructured object: `until.go`
+NewIndexerInformerWatcher), in its `failed to list` error."""
 
 
 @attrs.frozen
@@ -261,13 +287,33 @@ def _resource_name(key: ObjectKey) -> str:
     return f"{key.resource.partition('.')[0]}/{key.name}"
 
 
+def watch_list_request(user: str, key: ObjectKey, acting_as: str = "") -> Request:
+    """The LIST of kubectl's ListWatch: `fieldSelector=metadata.name=NAME` in the object's namespace
+    (the model's `list` with a name), `--as acting_as`."""
+    return Request(verb="list", user=user, resource=key.resource, namespace=key.namespace, name=key.name,
+                   impersonate=acting_as)
+
+
+def list_refusal(model: ClusterModel, state: ClusterState, step: WorkloadStep, key: ObjectKey) -> str:
+    """The reflector's error when the API server refuses the LIST of the command's watch now (403),
+    as it logs it (`failed to list *unstructured.Unstructured: <the 403's message>`); "" when the
+    LIST is allowed (any other failure is the API server's, which the GET meets too)."""
+    request = watch_list_request(model.scenario.apply_as, key, step.as_)
+    response = handle(state.store, request, model.api, state.clock).response
+    return f"failed to list {WATCHED_TYPE}: {response.message}" if response.code == 403 else ""
+
+
 def outcome(step: WorkloadStep, key: ObjectKey, response: Response, waiting: CommandWait | None,
-            clock: int) -> str | None:
-    """How the command of `step` ends, given kubectl's GET of the object (`response`) and the
-    command's wait so far (None: it has not started one): None while it still waits, "" when it
-    returns successfully, else its failure as the user sees it."""
+            clock: int, unlisted: str = "") -> str | None:
+    """How the command of `step` ends, given kubectl's GET of the object (`response`), the command's
+    wait so far (None: it has not started one) and the refusal of its watch's LIST (`unlisted`,
+    `list_refusal`; "" when allowed): None while it still waits, "" when it returns successfully,
+    else its failure as the user sees it."""
     failed = None if response.ok else f"{response.code} {response.reason}: {response.message}"
     obj = response.obj
+    if unlisted and _watches(step, waiting, failed):
+        # the watch never sees the object: the command waits for its timeout (module docstring)
+        return _still(waiting, clock, f"{unlisted}; {_timeout_error(step, key)}")
     if step.rollout_status is not None:
         if waiting is not None and (response.code == 404 or (obj is not None and obj.metadata.uid != waiting.uid)):
             return f"error: {DELETED}"
@@ -278,7 +324,7 @@ def outcome(step: WorkloadStep, key: ObjectKey, response: Response, waiting: Com
             return f"error: {verdict.error}"
         return "" if verdict.done else _still(waiting, clock, f"error: {TIMED_OUT}")
     assert step.wait is not None
-    timeout = f"error: {TIMED_OUT} on {_resource_name(key)}"
+    timeout = _timeout_error(step, key)
     not_met = f"error: condition not met for {_resource_name(key)}"
     if wait_kind(step.wait) == "delete":
         if response.code == 404 or (waiting is not None and obj is not None and obj.metadata.uid != waiting.uid):
@@ -294,6 +340,28 @@ def outcome(step: WorkloadStep, key: ObjectKey, response: Response, waiting: Com
     if condition_met(obj, parsed[1], parsed[2]):
         return ""
     return not_met if step.wait.timeout_seconds == 0 else _still(waiting, clock, timeout)
+
+
+def _timeout_error(step: WorkloadStep, key: ObjectKey) -> str:
+    """kubectl's error when the command's timeout passes: `wait.ErrWaitTimeout`, which `kubectl wait`
+    names the object in (`extendErrWaitTimeout`)."""
+    return f"error: {TIMED_OUT}" if step.rollout_status is not None else \
+        f"error: {TIMED_OUT} on {_resource_name(key)}"
+
+
+def _watches(step: WorkloadStep, waiting: CommandWait | None, failed: str | None) -> bool:
+    """Whether the command is at (or past) its watch: watching already, or its first GET succeeded
+    and it goes on to watch — every `rollout status`; a `wait` with a timeout (not 0, which GETs
+    only), for a condition at once (`getObjAndCheckCondition` does not check the GET's object), for
+    a deletion only after its own GET found the object (`IsDeleted`: handled in `outcome`)."""
+    if waiting is not None:
+        return True
+    if failed is not None:
+        return False
+    if step.rollout_status is not None:
+        return True
+    assert step.wait is not None
+    return step.wait.timeout_seconds != 0 and wait_kind(step.wait) != "delete"
 
 
 def _still(waiting: CommandWait | None, clock: int, timeout: str) -> str | None:

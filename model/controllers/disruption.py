@@ -29,11 +29,12 @@ PDB uses it (one GET per reconcile, a PDB with two such controllers takes three)
 used up when the sync ends. A GET that fails ends the sync in failSafe at once (`after_failure`):
 404 as "found no controllers for pod" (getScaleController returns nil for a workload gone, then
 getExpectedScale's error), another failure with its message; the key is forgotten when the failSafe
-write succeeds (sync returns failSafe's nil), requeued when it fails. The model's API server has no
-GET verb for the scale subresource: the GET reads the workload, authorized as `get` on the workload
-(the controller manager's role has `get` on both), and the Scale is built from it (`scale_of`: the
-same spec.replicas and UID ScaleREST returns). A kind without a scale subresource fails without a
-GET (upstream: the GET's 404, then the discovery check `implementsScale`).
+write succeeds (sync returns failSafe's nil), requeued when it fails. The GET is the API server's
+GET of the scale subresource (verb `get-scale`, `kubeprop.model.api.scale` ScaleREST.Get), so RBAC
+asks for `get` on `<resource>/scale` (upstream's disruption-controller role grants `get` on `*/scale`,
+`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/controller_policy.go`), and the answer is the
+Scale (`Response.scale`: its UID and spec.replicas). A kind without a scale subresource fails
+without a GET (upstream: the GET's 404, then the discovery check `implementsScale`).
 
 Left out: events, and the stale-disruption condition on pods.
 """
@@ -108,8 +109,8 @@ class ScaleGet:
     pod: str
 
     def request(self, user: str) -> Request:
-        """The GET (the workload; `precondition_uid` carries the UID asked about to `observe`)."""
-        return Request(verb="get", user=user, resource=self.resource, namespace=self.namespace, name=self.name,
+        """The GET of the scale subresource (`precondition_uid` carries the UID asked about to `observe`)."""
+        return Request(verb="get-scale", user=user, resource=self.resource, namespace=self.namespace, name=self.name,
                        precondition_uid=self.uid)
 
 
@@ -292,14 +293,14 @@ class DisruptionController:
         """The live scale GET's answer, for the PDB asking: the workload's spec.replicas if it has the
         UID asked about, else None; a failure (404 included) forgets the sync's answers (it ends in
         failSafe: `reconcile`)."""
-        if not isinstance(memory, ScaleMemory) or not memory.asking or request.verb != "get":
+        if not isinstance(memory, ScaleMemory) or not memory.asking or request.verb != "get-scale":
             return memory
         asking = memory.asking
-        obj = response.obj
-        if not response.ok or not isinstance(obj, Deployment | ReplicaSet | StatefulSet):
+        scale = response.scale
+        if not response.ok or scale is None:
             return _memory(memory.answers.delete(asking))
         uid = request.precondition_uid or ""
-        answer = LiveScale(uid, _replicas(obj)[1] if obj.metadata.uid == uid else None)
+        answer = LiveScale(uid, scale.spec_replicas if scale.uid == uid else None)
         return _memory(memory.answers.set(asking, (*memory.answers.get(asking, ()), answer)))
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
@@ -338,7 +339,7 @@ class DisruptionController:
             return (Request(verb="update-status", user=self.identity, obj=evolve(pdb, status=status)),)
 
         def tolerate(request: Request, response: Response) -> Literal["forget"] | None:
-            return "forget" if request.verb == "get" else None
+            return "forget" if request.verb == "get-scale" else None
 
         return Reconciliation((get.request(self.identity),), _memory(answers, asking=key), requeue=True,
                               after_failure=fail, tolerate=tolerate)

@@ -53,10 +53,13 @@ def test_a_replicaset_missing_from_the_cache_is_read_live() -> None:
     cache = _WithoutReplicaSets(state.store)
     first = ctl.reconcile(cache, KEY, None, state.clock)
     (get,) = first.requests
-    assert (get.verb, get.resource, get.name, get.precondition_uid) == ("get", "replicasets.apps",
+    # the scale subresource's GET (RBAC: get replicasets/scale), not the ReplicaSet's
+    assert (get.verb, get.resource, get.name, get.precondition_uid) == ("get-scale", "replicasets.apps",
                                                                         rs.metadata.name, rs.metadata.uid)
     assert first.requeue and first.memory == ScaleMemory(asking=KEY)
     response = handle(state.store, get, model.api, state.clock).response
+    assert response.ok and response.obj is None and response.scale is not None
+    assert (response.scale.uid, response.scale.spec_replicas) == (rs.metadata.uid, 2)
     memory = ctl.observe(first.memory, get, response)
     assert memory == ScaleMemory(FrozenMap({KEY: (LiveScale(rs.metadata.uid, 2),)}))
     second = ctl.reconcile(cache, KEY, memory, state.clock)

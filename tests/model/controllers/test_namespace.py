@@ -111,7 +111,8 @@ def test_the_system_namespaces_cannot_be_deleted() -> None:
     for name in ("default", "kube-system", "kube-public"):
         result = api.handle(api.base, Request(verb="delete", user=ADMIN, resource="namespaces", name=name), 5)
         assert result.response.code == 403
-        assert "is immutable and cannot be deleted" in result.response.message
+        # Lifecycle.Admit: errors.NewForbidden(namespaces, name, "this namespace may not be deleted")
+        assert result.response.message == f'namespaces "{name}" is forbidden: this namespace may not be deleted'
         assert result.store is api.base
 
 
