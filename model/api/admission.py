@@ -75,13 +75,17 @@ Validator = Callable[[AdmissionRequest], "str | Denial | None"]
 @attrs.frozen
 class AdmissionPlugin:
     """A named plug-in: `mutate` returns the (possibly changed) object; `validate` returns a denial
-    message (→ 403 Forbidden) or None. Either may be None. Both must be pure."""
+    message (→ 403 Forbidden) or None; `admit` is the refusal of a mutating plug-in's Admit, asked in
+    the mutating phase right before `mutate` — before the object's name is generated and before
+    validation, so its 403 names a generateName pod by its generateName and comes before a 422.
+    Any may be None. All must be pure."""
 
     name: str
     mutate: Mutator | None = attrs.field(default=None, eq=False)
     validate: Validator | None = attrs.field(default=None, eq=False)
     options: tuple[tuple[str, int | str], ...] = ()
     """The plug-in's configuration (its flags), so differently configured plug-ins compare unequal."""
+    admit: Validator | None = attrs.field(default=None, eq=False)
 
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public")
@@ -349,9 +353,11 @@ DEFAULT_STORAGE_CLASS = default_storage_class_plugin(cluster_storage_class("zona
 STORAGE_OBJECT_IN_USE_PROTECTION = AdmissionPlugin("StorageObjectInUseProtection",
                                                    mutate=_storage_object_in_use_protection)
 
-SERVICE_ACCOUNT = AdmissionPlugin(service_account.NAME, validate=service_account.validate)
+SERVICE_ACCOUNT = AdmissionPlugin(service_account.NAME, validate=service_account.validate,
+                                  admit=service_account.validate)
 """ServiceAccount (`kubeprop.model.api.admission_serviceaccount`): refuses a pod whose
-ServiceAccount (`default` when it names none) does not exist."""
+ServiceAccount (`default` when it names none) does not exist, in Admit (mutating) and again in
+Validate, as upstream."""
 
 DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, SERVICE_ACCOUNT, DEFAULT_STORAGE_CLASS,
                                                 STORAGE_OBJECT_IN_USE_PROTECTION, DEFAULT_TOLERATION_SECONDS,
@@ -412,10 +418,15 @@ def _exceeded(quota_name: str, hard: dict[str, Quantity], pod: Pod, req: Admissi
             f"used: {pretty({k: used[k] for k in exceeded})}, limited: {pretty({k: hard[k] for k in exceeded})}")
 
 
-def run_mutating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) -> ApiObject | None:
-    """Apply every mutating plug-in in order; returns the final object."""
+def run_mutating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) -> ApiObject | Denial | None:
+    """Run every mutating plug-in in order (`chain.go` Admit): a refusal (`admit`) ends the chain
+    with its Denial; otherwise the final object."""
     obj = req.obj
     for plugin in plugins:
+        if plugin.admit is not None:
+            verdict = plugin.admit(evolve(req, obj=obj))
+            if verdict:
+                return verdict if isinstance(verdict, Denial) else Denial(403, "Forbidden", verdict)
         if plugin.mutate is not None and obj is not None:
             obj = plugin.mutate(evolve(req, obj=obj))
     return obj

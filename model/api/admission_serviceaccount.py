@@ -12,7 +12,14 @@ pod CREATE (no subresource):
   ReplicaSet's pod creates then fail (FailedCreate) and its Deployment's rollout never completes,
   which is what a helm release-name mismatch in `serviceAccountName` does on a real cluster;
 - a mirror pod (annotation `kubernetes.io/config.mirror`) is not defaulted, and is refused if it
-  names a ServiceAccount (`validateMirrorPod`: "a mirror pod may not reference service accounts").
+  names a ServiceAccount (Admit calls Validate: "a mirror pod may not reference service accounts").
+
+Admit is a mutating plug-in's: it runs in the mutating phase (`AdmissionPlugin.admit`), before
+the create's name is generated (`rest.BeforeCreate`) and before validation, so its 403 names a
+pod created with `generateName` by that prefix (`admission.NewForbidden` → extractResourceName:
+`pods "web-7d8b-" is forbidden: …`, a ReplicaSet's pods) and a pod both invalid and naming a
+missing account gets the 403, not the 422. Validate (`validate`) checks again after validation,
+which in the model only refuses what a later mutating plug-in (a scenario's own) changed.
 
 The `default` ServiceAccount is treated as always present, in every namespace. Upstream the
 serviceaccounts controller (`pkg/controller/serviceaccount/serviceaccounts_controller.go`) creates
@@ -67,7 +74,8 @@ def service_account_missing(req: AdmissionRequest, name: str) -> bool:
 
 
 def validate(req: AdmissionRequest) -> str | None:
-    """Validate: a mirror pod names no ServiceAccount; any other pod's account exists."""
+    """Admit's refusal and Validate: a mirror pod names no ServiceAccount; any other pod's account
+    exists."""
     pod = req.obj
     if not _applies(req) or not isinstance(pod, Pod):
         return None

@@ -158,11 +158,17 @@ class Classification:
         return self.flow_schema, self.distinguisher
 
 
+_SCALE_VERBS = {"get-scale": "get", "update-scale": "update", "patch-scale": "patch"}
+
+
 def request_verb_and_resource(verb: str, resource: str) -> tuple[str, str, str]:
     """The model's verb and qualified resource as APF sees them: (verb, API group, resource),
     `update-status` being `update` of `<resource>/status` (`patch-status` a `patch` of it), `finalize` an
-    `update` of `namespaces/finalize` and `bind` a `create` of `pods/binding`."""
+    `update` of `namespaces/finalize`, `bind` a `create` of `pods/binding`, and `get-scale`,
+    `update-scale` and `patch-scale` a `get`, `update` and `patch` of `<resource>/scale`."""
     plain, _, group = resource.partition(".")
+    if verb in _SCALE_VERBS:
+        return _SCALE_VERBS[verb], group, f"{plain}/scale"
     if verb in ("update-status", "finalize"):
         return "update", group, f"{plain}/{'status' if verb == 'update-status' else 'finalize'}"
     if verb == "patch-status":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -45,12 +45,16 @@ from kubeprop.model.api.validation import FieldError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
 
+if TYPE_CHECKING:
+    from kubeprop.model.api.scale import Scale
+
 Verb = Literal["create", "get", "list", "update", "update-status", "patch", "patch-status", "delete", "bind",
-               "evict", "update-scale", "finalize"]
+               "evict", "get-scale", "update-scale", "patch-scale", "finalize"]
 VERBS: tuple[str, ...] = ("create", "get", "list", "update", "update-status", "patch", "patch-status", "delete",
-                          "bind", "evict", "update-scale", "finalize")
+                          "bind", "evict", "get-scale", "update-scale", "patch-scale", "finalize")
 """`finalize` is PUT on `namespaces/{name}/finalize` (`server_write.finalize`); `patch-status` is PATCH
-on the status subresource (`server_write.patch_status`)."""
+on the status subresource (`server_write.patch_status`); `get-scale`, `update-scale` and
+`patch-scale` are GET, PUT and PATCH on a workload's scale subresource (`kubeprop.model.api.scale`)."""
 
 
 PatchType = Literal["merge", "strategic", "apply"]
@@ -110,6 +114,8 @@ class Response:
     items: tuple[ApiObject, ...] = ()
     errors: tuple[FieldError, ...] = ()
     causes: tuple[StatusCause, ...] = ()
+    scale: Scale | None = None
+    """The `autoscaling/v1 Scale` a request on the scale subresource returns (`kubeprop.model.api.scale`)."""
 
     @property
     def ok(self) -> bool:
@@ -236,7 +242,8 @@ _AUTHZ_VERB = {
     "create": ("create", ""), "get": ("get", ""), "list": ("list", ""), "update": ("update", ""),
     "update-status": ("update", "status"), "patch": ("patch", ""), "patch-status": ("patch", "status"),
     "delete": ("delete", ""),
-    "bind": ("create", "binding"), "evict": ("create", "eviction"), "update-scale": ("update", "scale"),
+    "bind": ("create", "binding"), "evict": ("create", "eviction"), "get-scale": ("get", "scale"),
+    "update-scale": ("update", "scale"), "patch-scale": ("patch", "scale"),
     "finalize": ("update", "finalize"),
 }
 
@@ -304,16 +311,17 @@ def handle(store: Store, request: Request, config: ApiServerConfig, now: int) ->
     return WRITE_HANDLERS[request.verb](store, ctx, namespace, name)
 
 
-SUBRESOURCE_VERBS = ("evict", "update-scale")
+SUBRESOURCE_VERBS = ("evict", "get-scale", "update-scale", "patch-scale")
 
 
 def _subresource(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """pods/eviction (`kubeprop.model.api.eviction`) and <workload>/scale (`kubeprop.model.api.scale`)."""
+    from kubeprop.model.api import scale
     from kubeprop.model.api.eviction import evict
-    from kubeprop.model.api.scale import update_scale
 
-    handler = evict if ctx.request.verb == "evict" else update_scale
-    return handler(store, ctx, namespace, name)
+    handlers = {"evict": evict, "get-scale": scale.read_scale, "update-scale": scale.update_scale,
+                "patch-scale": scale.patch_scale}
+    return handlers[ctx.request.verb](store, ctx, namespace, name)
 
 
 def _get(store: Store, info: KindInfo, namespace: str, name: str) -> Response:

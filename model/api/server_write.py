@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from kubeprop.model.api.admission import run_mutating, run_validating
+from kubeprop.model.api.admission import Denial, run_mutating, run_validating
 from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.feature_gates import apply_gates
@@ -142,6 +142,9 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     obj = with_metadata(obj, evolve(obj.metadata, namespace=namespace, managed_fields=managed))
     obj = apply_gates(apply_defaults(obj), None, ctx.config.max_unavailable_stateful_set)
     mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
+    if isinstance(mutated, Denial):  # before the name is generated: NewForbidden's extractResourceName
+        shown = name or obj.metadata.generate_name or "Unknown"
+        return Result(store, forbidden(ctx, shown, mutated.code, mutated.reason, mutated.message))
     assert mutated is not None
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
     obj = _prepare_for_create(with_metadata(mutated, meta), ctx.info, store)
@@ -286,6 +289,12 @@ def _precondition(ctx: Context, new: ApiObject, old: ApiObject) -> Response | No
 def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """PUT on the main resource: optimistic concurrency on resourceVersion (empty = unconditional for
     built-in kinds), keeps status, bumps generation on spec change."""
+    return update_subresource(store, ctx, namespace, name, "")
+
+
+def update_subresource(store: Store, ctx: Context, namespace: str, name: str, subresource: str) -> Result:
+    """`update` of the whole object on behalf of a subresource that writes part of it (`scale`:
+    `kubeprop.model.api.scale`): admission sees the subresource and managedFields record it."""
     new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if old is None:
@@ -302,10 +311,13 @@ def update(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     if ctx.request.patch_type == "apply":
         new = with_metadata(new, evolve(new.metadata, managed_fields=applied))
     else:
-        new = track(new, old, ctx, "")
-    mutated = run_mutating(ctx.config.admission, admission_request(ctx, store, "UPDATE", new, old, namespace, name))
+        new = track(new, old, ctx, subresource)
+    mutated = run_mutating(ctx.config.admission,
+                           admission_request(ctx, store, "UPDATE", new, old, namespace, name, subresource))
+    if isinstance(mutated, Denial):
+        return Result(store, forbidden(ctx, name, mutated.code, mutated.reason, mutated.message))
     assert mutated is not None
-    return _check_update(store, ctx, mutated, old, "")
+    return _check_update(store, ctx, mutated, old, subresource)
 
 
 def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:

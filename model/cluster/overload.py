@@ -251,7 +251,7 @@ def request_seats(model: ClusterModel, state: ClusterState, request: Request, co
             "", 500, consistent_list_from_cache=bool(model.parameter("consistentListFromCache")))
         return list_seats(sum(1 for _ in state.store.list(resource)), max_seats, name=request.name,
                           from_storage=from_storage)
-    if request.verb in ("get", "watch"):
+    if request.verb in ("get", "get-scale", "watch"):
         return 1
     watchers = sum(1 for informer in state.informers.values() if resource in informer.resources)
     return max(mutating_seats(watchers, max_seats))

@@ -12,8 +12,9 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
 - `apply: {path, serverSide: true, fieldManager, force}` — `kubectl apply --server-side`
   (manager `kubectl` by default; `force` is `--force-conflicts`): the manifest is sent as an apply
   patch, the API server merges it and tracks field ownership (`kubeprop.model.api.ssa`);
-- `scale`: a merge patch of `spec.replicas` (`kubectl scale`, manager `kubectl-scale`; upstream
-  patches the `/scale` subresource);
+- `scale`: a merge patch of the scale subresource (`kubectl scale`, manager `kubectl-scale`;
+  `staging/src/k8s.io/kubectl/pkg/scale/scale.go` ScaleSimple; `kubeprop.model.api.scale`): RBAC
+  asks for `patch` on `deployments/scale` (or `statefulsets/scale`, `replicasets/scale`);
 - `setImage`: a strategic merge patch of one container's image (`kubectl set image`, manager
   `kubectl-set`);
 - `delete`: a delete with the given propagation policy (`kubectl delete --cascade`); the kind is
@@ -43,7 +44,9 @@ commands give: `kubectl scale` and `kubectl set image` GET the object first thro
 builder (`staging/src/k8s.io/kubectl/pkg/cmd/scale/scale.go` RunScale,
 `staging/src/k8s.io/kubectl/pkg/cmd/set/set_image.go` Complete: `.Latest()`), so the step sends
 that GET and gets the API server's 404 (`deployments.apps "web" not found`; kubectl prints
-`Error from server (NotFound): …` and exits 1); `kubectl delete` builds its infos without the
+`Error from server (NotFound): …` and exits 1) — or, for an object that exists, its 403 when the user
+may not GET it (`workload_wait.refused`; an allowed GET is left out, a read that changes nothing);
+`kubectl delete` builds its infos without the
 object (`staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go`: `RequireObject(false)`) and its
 DELETE gets the 404; an unresolvable type is kubectl's own `error: the server doesn't have a
 resource type "…"` (`staging/src/k8s.io/cli-runtime/pkg/resource/builder.go`). Only an object a
@@ -327,12 +330,14 @@ def _step_requests(model: ClusterModel, state: ClusterState, index: int) -> list
     if step.delete is not None:
         return [Request(verb="delete", user=user, resource=named.resource, namespace=named.namespace,
                         name=named.name, propagation_policy=step.delete.propagation_policy or None)]
-    if state.store.get(named) is None:
+    get = _get_request(user, named)
+    if state.store.get(named) is None or workload_wait.refused(model, state, evolve(get, impersonate=step.as_)):
         # kubectl's resource builder GETs the object first: the API server's 404 (or 403) is the step's
-        return [Request(verb="get", user=user, resource=named.resource, namespace=named.namespace, name=named.name)]
+        return [get]
     if step.scale is not None:
-        return [Request(verb="patch", user=user, resource=named.resource, namespace=named.namespace, name=named.name,
-                        patch={"spec": {"replicas": step.scale.replicas}}, field_manager="kubectl-scale")]
+        return [Request(verb="patch-scale", user=user, resource=named.resource, namespace=named.namespace,
+                        name=named.name, patch={"spec": {"replicas": step.scale.replicas}},
+                        field_manager="kubectl-scale")]
     assert step.set_image is not None
     return [_set_image_request(state, step.set_image, user)]
 

@@ -57,7 +57,7 @@ import attrs
 
 from kubeprop.model.api.apps import Deployment, StatefulSet
 from kubeprop.model.api.objects import ApiObject, ObjectKey, encode_object
-from kubeprop.model.api.server import Response
+from kubeprop.model.api.server import Request, Response, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.deployment_util import TIMED_OUT_REASON
 from kubeprop.model.scenario.schema import RolloutStatusStep, WaitStep, WorkloadStep, parse_for
@@ -314,3 +314,9 @@ def describe(step: WorkloadStep, key: tuple[str, str, str]) -> str:
     kind, namespace, name = key
     command = f"wait --for={step.wait.for_}" if step.wait is not None else "rollout status"
     return f"kubectl {command} {kind}/{name} -n {namespace}{timeout_flag(step)}"
+
+
+def refused(model: ClusterModel, state: ClusterState, get: Request) -> bool:
+    """Whether kubectl's GET of an object that exists (its resource builder's, before `scale` or `set
+    image` writes) is refused, 403: the step then sends that GET and stops, as kubectl does."""
+    return handle(state.store, get, model.api, state.clock).response.code == 403

@@ -195,12 +195,10 @@ def _reconcile(model: ClusterModel, state: ClusterState, run: _Run) -> tuple[Clu
     original = run.hpa.status
     spec = run.hpa.spec
     ref = spec.scale_target_ref
-    scale = get_scale(state.store, ref.kind, run.hpa.metadata.namespace, ref.name)
-    if scale is None:
-        reason = (f'{_resource_of(ref.kind)} "{ref.name}" not found' if _resource_of(ref.kind)
-                  else f'no matches for kind "{ref.kind}" in group "{ref.api_version.partition("/")[0]}"')
+    state, scale = _get_scale(model, state, run.hpa)
+    if isinstance(scale, str):
         run = run.condition("AbleToScale", "False", "FailedGetScale",
-                            f"the HPA controller was unable to get the target's current scale: {reason}")
+                            f"the HPA controller was unable to get the target's current scale: {scale}")
         return _update_status_if_needed(model, state, original, run), run
     run = run.condition("AbleToScale", "True", "SucceededGetScale",
                         "the HPA controller was able to get the target's current scale")
@@ -243,6 +241,20 @@ def _reconcile(model: ClusterModel, state: ClusterState, run: _Run) -> tuple[Clu
     run = run.status(current_replicas=current, desired_replicas=desired, current_metrics=statuses,
                      last_scale_time=run.now if rescale else run.hpa.status.last_scale_time)
     return _update_status_if_needed(model, state, original, run), run
+
+
+def _get_scale(model: ClusterModel, state: ClusterState, hpa: HorizontalPodAutoscaler
+               ) -> tuple[ClusterState, Scale | str]:
+    """scaleForResourceMappings: a live GET of the target's scale subresource (`get-scale`), or the
+    error: the RESTMapper's for a kind without one (no request), else the response's message."""
+    ref = hpa.spec.scale_target_ref
+    resource = _resource_of(ref.kind)
+    if not resource:
+        return state, f'no matches for kind "{ref.kind}" in group "{ref.api_version.partition("/")[0]}"'
+    state, response = send(model, state, IDENTITY, Request(verb="get-scale", user=IDENTITY, resource=resource,
+                                                           namespace=hpa.metadata.namespace, name=ref.name),
+                           CONTROLLER_MANAGER)
+    return state, response.scale if response.ok and response.scale is not None else response.message
 
 
 def _resource_of(kind: str) -> str:
@@ -397,9 +409,8 @@ def _samples(model: ClusterModel, state: ClusterState, pods: Iterable[Pod], reso
         if container and container not in metric_containers(pod):
             raise calc.MetricsError(f"{failed}: failed to get container metrics: container {container} not present "
                                     f"in metrics for pod {pod.metadata.namespace}/{pod.metadata.name}")
-    if not any(pod.metadata.name in known for pod in running):
-        raise calc.MetricsError(f"{failed}: no metrics returned from resource metrics API (the model's metrics API "
-                                f"has none: the scenario declares no environment.usage of {resource} for these pods)")
+    if not any(pod.metadata.name in known for pod in running):  # undeclared usage: the load note explains it
+        raise calc.MetricsError(f"{failed}: no metrics returned from resource metrics API")
     return out
 
 

@@ -194,7 +194,7 @@ def test_observe_records_every_response_and_changes_no_state() -> None:
     for act in trace:
         plain.append(step(model, plain[-1], act))  # type: ignore[arg-type]
     assert list(observed.states) == plain
-    assert observed.calls[1] == (ApiCall("user", "patch", "deployments.apps", 500),)
+    assert observed.calls[1] == (ApiCall("user", "patch-scale", "deployments.apps", 500),)  # kubectl scale
     assert sum(len(c) for c in observed.calls) == sum(n for *_, n in metrics_of_run(observed).requests)
 
 
@@ -280,4 +280,4 @@ def test_check_report_includes_the_fair_run_and_given_traces() -> None:
     lines = check_report(model, [(UserStep(0), *settle(model, scaled).trace)])  # type: ignore[arg-type]
     assert lines[0].startswith("metrics: worst over 2 trace(s)")
     assert any(line.startswith("apiserver-requests 429") for line in lines)
-    assert any(line.startswith("apiserver-requests patch 200") and "trace 1" in line for line in lines)
+    assert any(line.startswith("apiserver-requests patch-scale 200") and "trace 1" in line for line in lines)

@@ -4,6 +4,7 @@ bounds; the three catalogue variants are found, the correct model is clean at th
 from __future__ import annotations
 
 import pytest
+from raft_explorations import READS, RESTARTS_CAS, explored
 
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import FOLLOWER, LEADER, LIBRARY_DEFAULTS, RaftConfig, RaftState
@@ -46,16 +47,13 @@ def test_each_invariant_fails_on_its_hand_made_state(check: object) -> None:
     assert check(CFG, initial_state(CFG)) is None  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("config", [
-    RaftConfig(max_term=2, max_log=2, max_msgs=1),
-    RaftConfig(max_term=1, max_log=2, max_msgs=1, restarts=True, history=True,
-               ops=(Op("cas", "k", "v2", expect=0),)),
-    RaftConfig(servers=2, max_term=1, max_log=2, max_msgs=2, history=True, reads=1, serial_reads=1),
-], ids=["plain", "restarts-cas", "reads"])
+@pytest.mark.parametrize("config", [RaftConfig(max_term=2, max_log=2, max_msgs=1), RESTARTS_CAS, READS],
+                         ids=["plain", "restarts-cas", "reads"])
 def test_invariants_hold_on_every_reachable_state(config: RaftConfig) -> None:
-    run = explore(config, INVARIANTS)
-    assert run.result.exit_reason == "exhausted", run.result.violation
-    assert run.result.stats.distinct > 1000
+    """(`raft_explorations.explored`: the search test_raft.py's pins of the same configurations use.)"""
+    run = explored(config)
+    assert run.exit_reason == "exhausted" and run.violation is None, run.violation
+    assert run.distinct > 1000
 
 
 # The variants' own bounds (properties/raft.py VARIANT_BOUNDS): the raft library's election options.

@@ -19,6 +19,7 @@ from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import Container, Namespace, Pod, PodSpec
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store
+from kubeprop.model.evolve import evolve
 from kubeprop.properties.cli.main import main
 
 
@@ -85,6 +86,32 @@ def test_mirror_pods_may_not_name_an_account() -> None:
     assert response.code == 403 and response.message.endswith("a mirror pod may not reference service accounts")
     _, response = _create(api, api.base, _pod("static", **mirror))
     assert response.ok and isinstance(response.obj, Pod) and response.obj.spec.service_account_name == ""
+
+
+def test_admit_refuses_before_the_name_is_generated() -> None:
+    """Admit is mutating: it refuses before generateName is resolved, so the 403 names the prefix
+    (`admission.NewForbidden` → extractResourceName falls back to GetGenerateName), as a
+    ReplicaSet's pods are named in their FailedCreate (audit 10)."""
+    api = ApiHarness(bare_scenario())
+    pod = Pod(metadata=ObjectMeta(generate_name="web-7d8b-", namespace="default"),
+              spec=PodSpec(containers=(Container(name="main", image="app:1"),), service_account_name="web-sa"))
+    store, response = _create(api, api.base, pod)
+    assert response.code == 403
+    assert response.message == ('pods "web-7d8b-" is forbidden: error looking up service account default/web-sa: '
+                                'serviceaccount "web-sa" not found')
+    assert store.revision == api.base.revision
+
+
+def test_mutating_admission_refuses_before_validation() -> None:
+    """An invalid pod naming a missing account: upstream's mutating admission runs before the
+    strategy's validation (`create.go`: Admit, then `BeforeCreate`), so 403, not 422."""
+    api = ApiHarness(bare_scenario())
+    invalid = _pod("web", "web-sa")
+    invalid = evolve(invalid, spec=evolve(invalid.spec, containers=(Container(name="main", image=""),)))
+    _, response = _create(api, api.base, invalid)
+    assert response.code == 403 and "serviceaccount \"web-sa\" not found" in response.message
+    _, response = _create(api, api.base, evolve(invalid, spec=evolve(invalid.spec, service_account_name="")))
+    assert response.code == 422
 
 
 APP = """\

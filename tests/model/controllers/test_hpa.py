@@ -99,3 +99,23 @@ def test_behavior_without_a_scale_down_window_flaps_every_sync(monkeypatch: pyte
             replicas.append(deployment.spec.replicas)
     assert replicas[:6] == [2, 3, 2, 3, 2, 3]
     assert memory(run.state).scale_up_events and memory(run.state).scale_down_events
+
+
+def test_the_scale_is_read_with_a_live_get_that_can_fail() -> None:
+    """reconcileAutoscaler GETs the target's scale subresource live (`scaleForResourceMappings`): a
+    failed GET (here an injected 500, the controller manager's next request) is FailedGetScale with
+    the error, and no recommendation is recorded. The model used to read the store, so the GET
+    could not fail and the failure fell on a later request."""
+    model = build_model(load_scenario(DATA / "linear.yaml"))
+    state = initial_state(model)
+    from kubeprop.model.state.actions import Tick
+
+    state = step(model, step(model, state, Tick(10)), Tick(10))
+    state = attrs.evolve(state, armed_failures=state.armed_failures.set(CONTROLLER_MANAGER, 500))
+    state = step(model, state, SyncHPA("default/web"))
+    hpa = state.store.get(HPA)
+    assert isinstance(hpa, HorizontalPodAutoscaler)
+    able = next(c for c in hpa.status.conditions if c.type == "AbleToScale")
+    assert (able.status, able.reason) == ("False", "FailedGetScale")
+    assert able.message == "the HPA controller was unable to get the target's current scale: injected failure"
+    assert "default/web" not in memory(state).recommendations

@@ -5,6 +5,7 @@ test_election_options.py's."""
 from __future__ import annotations
 
 import pytest
+from raft_explorations import READS, RESTARTS_CAS, explored
 
 from kubeprop.model.raft.kv import Op, Store, apply_log, apply_op
 from kubeprop.model.raft.state import (
@@ -57,14 +58,12 @@ PINNED = {
     # and CheckQuorum). Re-derived when those became the defaults; the counts before, with the
     # raft library's options (issue 17's, unchanged there: "library-crash-partition" below), are
     # in the CHANGELOG.
-    "restarts-cas-history": (RaftConfig(max_term=1, max_log=2, max_msgs=1, restarts=True, history=True,
-                                        ops=(Op("cas", "k", "v2", expect=0),)), 370978, 50500),
-    "reads": (RaftConfig(servers=2, max_term=1, max_log=2, max_msgs=2, history=True, reads=1, serial_reads=1),
-              527623, 98516),
-    "copies-batch": (RaftConfig(max_term=1, max_log=1, max_msgs=2, max_copies=2, batch=True), 2125186, 309157),
+    "restarts-cas-history": (RESTARTS_CAS, 370978, 50500),
+    "reads": (READS, 527623, 98516),
+    "copies-batch-2": (RaftConfig(servers=2, max_term=1, max_log=1, max_msgs=2, max_copies=2, batch=True), 8083, 1709),
     "crash-partition": (RaftConfig(max_term=1, max_log=1, max_msgs=1, max_down=1, partitions=True), 321911, 50184),
-    "follower-read": (with_variant(RaftConfig(max_term=1, max_log=1, max_msgs=2, history=True, reads=1),
-                                   "follower-read"), 920930, 128086),
+    "follower-read-1": (with_variant(RaftConfig(max_term=1, max_log=1, max_msgs=1, history=True, reads=1),
+                                     "follower-read"), 17338, 3286),
     "figure8-two-values": (with_variant(RaftConfig(max_term=2, max_log=1, max_msgs=1, ops=(
         Op("put", "k", "v1"), Op("put", "k", "v2"))), "raft-figure8"), 319986, 71313),
     "library-crash-partition": (RaftConfig(max_term=1, max_log=1, max_msgs=1, max_down=1, partitions=True,
@@ -74,12 +73,38 @@ PINNED = {
 }
 
 
+PINNED_SLOW = {
+    # the larger pins of two features (`slow`: 10 and 5.5 CPU s; the default run pins each feature
+    # on a smaller configuration above, "copies-batch-2" with two servers, "follower-read-1" with
+    # one message in flight: both counts change if copies, batching or the variant change)
+    "copies-batch": (RaftConfig(max_term=1, max_log=1, max_msgs=2, max_copies=2, batch=True), 2125186, 309157),
+    "follower-read": (with_variant(RaftConfig(max_term=1, max_log=1, max_msgs=2, history=True, reads=1),
+                                   "follower-read"), 920930, 128086),
+}
+
+SHARED = {"restarts-cas-history", "reads"}
+"""Pins whose search `test_raft_properties.py` needs too (every invariant on every reachable state):
+one search with the invariants checked serves both (`raft_explorations.explored`; same counts)."""
+
+
 @pytest.mark.parametrize("name", PINNED)
 def test_pinned_counts_of_every_feature(name: str) -> None:
     """Every feature's pinned counts, in the default run: restarts, CAS, copies, batching, crashes
     and partitions are pinned nowhere else (marked `slow` once, they ran anyway: the marker's rule
     covered only tests/properties/explore and tests/etcd; 2–5 s each on the 2-core machine)."""
     config, generated, distinct = PINNED[name]
+    if name in SHARED:
+        run = explored(config)
+        assert (run.exit_reason, run.generated, run.distinct) == ("exhausted", generated, distinct), run.violation
+        return
+    result = search(initial_state(config), successors(config), lambda s: None)
+    assert (result.exit_reason, result.stats.states, result.stats.distinct) == ("exhausted", generated, distinct)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PINNED_SLOW)
+def test_pinned_counts_of_the_larger_configurations(name: str) -> None:
+    config, generated, distinct = PINNED_SLOW[name]
     result = search(initial_state(config), successors(config), lambda s: None)
     assert (result.exit_reason, result.stats.states, result.stats.distinct) == ("exhausted", generated, distinct)
 

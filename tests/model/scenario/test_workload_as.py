@@ -39,14 +39,15 @@ def _with(tmp_path: Path, replace: dict[str, str]) -> Path:
 
 
 def test_each_step_runs_as_its_user() -> None:
-    """Step 1 impersonates developer (view): its patch is refused by RBAC, as developer. Step 2
-    runs as admin: replicas 3."""
+    """Step 1 impersonates developer (view): its patch of the scale subresource is refused by RBAC,
+    as developer, naming `deployments/scale` as upstream's forbiddenMessage does. Step 2 runs as
+    admin: replicas 3."""
     model = build_model(load_scenario(SCENARIO))
     state = initial_state(model)
     state = step(model, state, UserStep(0))
     assert state.workload_errors[0] == (
-        '403 Forbidden: deployments.apps "web" is forbidden: User "developer" cannot patch resource "deployments" in '
-        'API group "apps" in the namespace "default"')
+        '403 Forbidden: deployments.apps "web" is forbidden: User "developer" cannot patch resource '
+        '"deployments/scale" in API group "apps" in the namespace "default"')
     state = step(model, state, UserStep(1))
     assert 1 not in state.workload_errors
     web = state.store.get(WEB)
@@ -126,3 +127,28 @@ def test_node_steps_act_as_their_user_too(tmp_path: Path, command: str) -> None:
     model = build_model(load_scenario(path))
     state = step(model, initial_state(model), UserStep(0))
     assert 'nodes "worker-1" is forbidden: User "developer" cannot patch resource "nodes"' in state.workload_errors[0]
+
+
+@pytest.mark.parametrize(("group", "code"), [("system:authenticated", 403), ("system:unauthenticated", 200)])
+def test_impersonating_anonymous_is_unauthenticated(group: str, code: int) -> None:
+    """`--as system:anonymous` goes on with the group system:unauthenticated alone (WithImpersonation's
+    `username != user.Anonymous` test), so a binding for system:authenticated does not apply to it,
+    one for system:unauthenticated does (audit 10: the model gave it system:authenticated)."""
+    from api_harness import ApiHarness, bare_scenario
+
+    from kubeprop.model.api.meta import ObjectMeta
+    from kubeprop.model.api.rbac_kinds import ClusterRoleBinding, RoleRef, Subject
+
+    assert acting_as("system:anonymous") == UserInfo("system:anonymous", ("system:unauthenticated",))
+    api = ApiHarness(bare_scenario())
+    binding = ClusterRoleBinding(metadata=ObjectMeta(name="everyone-views"),
+                                 subjects=(Subject(kind="Group", name=group, api_group="rbac.authorization.k8s.io"),),
+                                 role_ref=RoleRef("rbac.authorization.k8s.io", "ClusterRole", "view"))
+    store = api.ok(api.base, Request(verb="create", user="admin", obj=binding))
+    listing = Request(verb="list", user="admin", resource="deployments.apps", namespace="default",
+                      impersonate="system:anonymous")
+    response = api.handle(store, listing).response
+    assert response.code == code, response.message
+    if code == 403:
+        assert response.message == ('deployments.apps is forbidden: User "system:anonymous" cannot list resource '
+                                    '"deployments" in API group "apps" in the namespace "default"')

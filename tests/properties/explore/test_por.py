@@ -13,7 +13,7 @@ import pytest
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.bfs import Bounds, bfs
+from kubeprop.properties.explore.bfs import Bounds, Report, bfs
 from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, allow, run_bfs
 from kubeprop.properties.explore.incremental import parts_function
@@ -51,12 +51,20 @@ def full_states(model: ClusterModel, start: ClusterState, flt: ActionFilter | No
 
 def reduced_states(model: ClusterModel, start: ClusterState, flt: ActionFilter | None, depth: int | None,
                    properties: tuple[Property, ...] = (), ample: bool = False) -> set[ClusterState]:
+    return reduced_run(model, start, flt, depth, properties, ample)[0]
+
+
+def reduced_run(model: ClusterModel, start: ClusterState, flt: ActionFilter | None, depth: int | None,
+                properties: tuple[Property, ...] = (), ample: bool = False) -> tuple[set[ClusterState], Report]:
+    """The states `reduced_bfs_steps` reaches and its report (with `ample`: `reduced_bfs`'s search, which
+    has ample sets on; the states come from the same run)."""
     seen: set[ClusterState] = set()
     gen = reduced_bfs_steps(model, start, properties, Bounds(max_depth=depth), flt, visit=seen.add, ample_sets=ample)
     next(gen)
-    with pytest.raises(StopIteration):
+    with pytest.raises(StopIteration) as ended:
         gen.send(None)
-    return seen
+    report: Report = ended.value.value
+    return seen, report
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -130,13 +138,12 @@ def test_ample_sets_keep_every_verdict_and_every_visible_state(
     model, start = _model(case)
     flt, props = case[3], tuple(select([name]))
     full = bfs(model, start, props, Bounds(), action_filter=flt)
-    reduced = reduced_bfs(model, start, props, Bounds(), action_filter=flt)
+    with_ample, reduced = reduced_run(model, start, flt, None, props, ample=True)  # `reduced_bfs`'s search
     assert (full.violation is None) == (reduced.violation is None)
     if full.violation is not None:
         assert reduced.violation is not None and reduced.violation.property == full.violation.property
         return
     assert full.exit_reason == reduced.exit_reason == "exhausted"
-    with_ample = reduced_states(model, start, flt, None, props, ample=True)
     assert visible(with_ample, props) == visible(reduced_states(model, start, flt, None, props), props)
 
 
