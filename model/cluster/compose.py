@@ -257,7 +257,7 @@ def step(model: ClusterModel, state: ClusterState, act: Action) -> ClusterState:
     new = handler(model, state, act)
     if model.instant_caches and new.store.revision != before:
         events = tuple(e for e in new.store.events if e.revision > before)
-        new = informers.deliver_instantly(model, new, events)
+        new = informers.deliver_instantly(model, new, events, state.store.objects)
     if new.addons:
         new = environment.forget_pods(new)
     return compact(model, new)

@@ -17,11 +17,11 @@ events are handled at once (`deliver_instantly`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from kubeprop.model.api.objects import ApiObject, ConfigMap, Pod, Secret
+from kubeprop.model.api.objects import ApiObject, ConfigMap, ObjectKey, Pod, Secret
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
@@ -40,11 +40,13 @@ from kubeprop.model.state.cluster import (
     refusal,
 )
 from kubeprop.model.state.informer import (
+    HandedEvent,
     InformerState,
     ObjectFilter,
     ResourceCache,
     deliver,
     event_index,
+    handed,
     list_resource,
     next_event,
     next_in,
@@ -213,7 +215,7 @@ def _deliver(model: ClusterModel, state: ClusterState, act: Deliver) -> ClusterS
     keep = filters(act.component).get(act.resource)
     informer = InformerState(informer.resources.set(act.resource, deliver(cache, event, keep)))
     state = evolve(state, informers=state.informers.set(act.component, informer))
-    return run_hooks(model, state, act.component, (event,))
+    return run_hooks(model, state, act.component, (handed(event, cache.objects.get(event.key)),))
 
 
 def _relist(model: ClusterModel, state: ClusterState, act: Relist) -> ClusterState:
@@ -266,31 +268,45 @@ def relisted(old: ResourceCache, new: ResourceCache, skip_unchanged: bool) -> tu
     """The listed objects as the handlers see them after a relist: ADDED for one the old cache did
     not hold, MODIFIED for one it held (OnUpdate), leaving out those it held unchanged when
     `skip_unchanged`."""
-    events = []
+    events: list[WatchEvent] = []
     for key, obj in new.objects.sorted_items():
         before = old.objects.get(key)
         if before is None:
             events.append(WatchEvent("ADDED", key, obj, new.revision))
         elif not (skip_unchanged and before == obj):
-            events.append(WatchEvent("MODIFIED", key, obj, new.revision))
+            events.append(HandedEvent("MODIFIED", key, obj, new.revision, before))
     return tuple(events)
 
 
 def unchanged(old: ResourceCache, new: ResourceCache) -> tuple[WatchEvent, ...]:
-    """The sync updates of a relist: MODIFIED for each listed object the old cache held unchanged."""
-    return tuple(WatchEvent("MODIFIED", k, o, new.revision) for k, o in new.objects.sorted_items()
+    """The sync updates of a relist: MODIFIED for each listed object the old cache held unchanged (handed
+    with itself as the old object: OnUpdate(old, new) with equal resourceVersions)."""
+    return tuple(HandedEvent("MODIFIED", k, o, new.revision, o) for k, o in new.objects.sorted_items()
                  if old.objects.get(k) == o)
 
 
-def deliver_instantly(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent]) -> ClusterState:
-    """With instant caches: hand new events to every live component's hooks at once."""
-    batch = tuple(events)
+def deliver_instantly(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent],
+                      before: Mapping[ObjectKey, ApiObject] | None = None) -> ClusterState:
+    """With instant caches: hand new events to every live component's hooks at once. `before`: the stored
+    objects before the step that wrote them, so that an update carries the object it replaced
+    (`HandedEvent`: each event's old object is the previous event's at its key, or `before`'s)."""
+    batch = _with_old(tuple(events), before or {})
     if not batch:
         return state
     for component in components(model):
         if reaches_apiserver(state, component):
             state = run_hooks(model, state, component, batch)
     return state
+
+
+def _with_old(events: tuple[WatchEvent, ...], before: Mapping[ObjectKey, ApiObject]) -> tuple[WatchEvent, ...]:
+    latest: dict[ObjectKey, ApiObject | None] = {}
+    out = []
+    for event in events:
+        old = latest[event.key] if event.key in latest else before.get(event.key)
+        out.append(handed(event, old))
+        latest[event.key] = None if event.type == "DELETED" else event.object
+    return tuple(out)
 
 
 def mark_stale(state: ClusterState, component: str, resources: Iterable[str] | None = None) -> ClusterState:

@@ -16,7 +16,10 @@ A controller here is a value with pure functions, so users can write their own (
   operator's namespaced informer factory (`kubeprop.model.controllers.cache_sync`): it reads only
   those namespaces' objects (and cluster-scoped ones), and other namespaces' events enqueue nothing;
 - `initial_memory()`: its in-memory state at start (e.g. ReplicaSet expectations); lost on crash;
-- `keys_for(obj, view)`: the work-queue keys a watch event about `obj` enqueues;
+- `keys_for(obj, view)`: the work-queue keys a watch event about `obj` enqueues; or, optionally,
+  `keys_for_change(change, view)`: those an add, an update (with the old object) or a delete enqueues,
+  as upstream's AddFunc, UpdateFunc and DeleteFunc (`kubeprop.model.state.component.Change`; every
+  built-in controller has one, and a handler upstream does not register enqueues nothing);
 - `reconcile(view, key, memory, now) -> Reconciliation`: the requests to send (in order; the
   first failure stops the rest and requeues the key; the Reconciliation's `after_failure` may
   name requests still sent after it, and its `tolerate` failures that are no error or end the
@@ -58,10 +61,19 @@ from kubeprop.model.state.cluster import (
     send_unobserved,
     view,
 )
-from kubeprop.model.state.component import Controller, Reconciliation, controller_namespaces
+from kubeprop.model.state.component import (
+    Change,
+    Controller,
+    Reconciliation,
+    change_of,
+    controller_namespaces,
+    keys_for_change,
+)
 from kubeprop.model.state.informer import NamespacedView, ObjectView
 
 __all__ = [
+    "Change",
+    "ChangeHandlers",
     "Controller",
     "ControllerState",
     "Memoryless",
@@ -120,6 +132,22 @@ class Memoryless:
         return memory
 
 
+class ChangeHandlers:
+    """A base for controllers whose event handlers tell an add, an update and a delete apart, as
+    upstream's AddFunc, UpdateFunc and DeleteFunc do: they define `keys_for_change(change, view)`, and
+    `keys_for(obj, view)` — asked of an object an informer lists — is the add's answer."""
+
+    __slots__ = ()
+
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """The keys the handler of `change` enqueues."""
+        raise NotImplementedError
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        """What the add handler enqueues for `obj` (an informer's LIST hands each object to OnAdd)."""
+        return self.keys_for_change(Change("add", obj), view)
+
+
 @attrs.frozen(order=True)
 class Reconcile(Action):
     """A controller worker takes `key` from its queue and reconciles it."""
@@ -161,7 +189,7 @@ def _keys_of(controller: Controller, view_: ObjectView, names: Iterable[str]) ->
     for informer in names:
         resource, namespace = informer_target(informer)
         for obj in view_.list(resource, namespace):
-            keys.update(controller.keys_for(obj, view_))
+            keys.update(keys_for_change(controller, Change("add", obj), view_))
     return keys
 
 
@@ -192,13 +220,15 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
     """Run every controller's event handlers on delivered events (enqueue the keys they name); an
     event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers.
     `sync`: the events are a relist's updates of objects the cache held unchanged, which the handlers
-    of `sync_updates.ignores_sync_update` do nothing with."""
+    of `sync_updates.ignores_sync_update` do nothing with. Each handler is told the kind of event and
+    an update's old object (`keys_for_change`)."""
     if not is_up(state, CONTROLLER_MANAGER):
         return state
     view_ = view(model, state, CONTROLLER_MANAGER)
     controllers = state.controllers
     for event in events:
         key = event.key
+        change: Change | None = None
         for controller in model.controllers:
             queued = controllers.get(controller.name) if key.resource in controller.watches else None
             if queued is None or (sync and ignores_sync_update(controller, key.resource)):
@@ -208,7 +238,8 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
                 continue  # (no informer of that namespace)
             if queued.unsynced and informer_of(namespaces, key) in queued.unsynced:
                 continue  # (that informer has not listed: no watch, no event)
-            keys = controller.keys_for(event.object, scoped(controller, view_))
+            change = change or change_of(event)
+            keys = keys_for_change(controller, change, scoped(controller, view_))
             controllers = controllers.set(controller.name, queued.enqueue(keys))
     # (keys all queued already: the very same map, and the state unchanged)
     return state if controllers is state.controllers else evolve(state, controllers=controllers)

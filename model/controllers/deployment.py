@@ -42,7 +42,7 @@ from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.controllers import deployment_util as du
-from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Memoryless, Reconciliation
 from kubeprop.model.controllers.deployment_plan import (
     PROGRESSING,
     Plan,
@@ -57,12 +57,12 @@ from kubeprop.model.controllers.deployment_rollout import (
     rollout_rolling,
     sync,
 )
+from kubeprop.model.controllers.handlers import owned_change
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     claim,
     controller_of,
     is_controlled_by,
-    is_pod_active,
     pods_in,
     split_key,
 )
@@ -135,7 +135,7 @@ def pod_map(view: ObjectView, d: Deployment, rs_list: Iterable[ReplicaSet]) -> P
 
 
 @attrs.frozen
-class DeploymentController(Memoryless):
+class DeploymentController(ChangeHandlers, Memoryless):
     """The Deployment controller as a `Controller` (see the module docstring); it keeps no memory
     (no expectations).
 
@@ -156,38 +156,29 @@ class DeploymentController(Memoryless):
         (`Recreate` or `RollingUpdate`); the other strategy and everything else stay built in."""
         return evolve(self, strategies=self.strategies.set(strategy_type, strategy))
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """Deployment events enqueue it; ReplicaSet events enqueue the controlling Deployment
-        (cached, same UID) or, for an orphan, every Deployment whose non-empty selector matches it
-        (getDeploymentsForReplicaSet); pod events enqueue a Recreate Deployment when one of its
-        pods stops being active and no other pod of it is left (deletePod)."""
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """The handlers NewDeploymentController registers. Deployments: addDeployment, updateDeployment
+        and deleteDeployment enqueue it. ReplicaSets: addReplicaSet, updateReplicaSet, deleteReplicaSet
+        (`kubeprop.model.controllers.handlers`: the resolved controlling Deployment, or for an orphan
+        every Deployment whose non-empty selector matches it, getDeploymentsForReplicaSet). Pods: only
+        `DeleteFunc: dc.deletePod` — an added or updated pod enqueues nothing."""
+        obj = change.object
         namespace = obj.metadata.namespace
         if isinstance(obj, Deployment):
             return (f"{namespace}/{obj.metadata.name}",)
         if isinstance(obj, ReplicaSet):
-            return self._keys_for_rs(obj, view)
-        if isinstance(obj, Pod):
-            return self._keys_for_pod(obj, view)
+            return owned_change(change, view, "deployments.apps", "Deployment", lambda rs: _matching(rs, view))
+        if isinstance(obj, Pod) and change.type == "delete":
+            return self._deleted_pod(obj, view)
         return ()
 
-    def _keys_for_rs(self, rs: ReplicaSet, view: ObjectView) -> tuple[str, ...]:
-        namespace = rs.metadata.namespace
-        owner = _owner(view, rs, "deployments.apps", "Deployment")
-        if owner is not None:
-            return (f"{namespace}/{owner.metadata.name}",)
-        if controller_of(rs) is not None:
-            return ()
-        return tuple(
-            f"{namespace}/{d.metadata.name}" for d in view.list("deployments.apps", namespace)
-            if isinstance(d, Deployment) and d.spec.selector is not None and not d.spec.selector.is_empty()
-            and selector_matches(d.spec.selector, rs.metadata.labels)
-        )
-
-    def _keys_for_pod(self, pod: Pod, view: ObjectView) -> tuple[str, ...]:
+    def _deleted_pod(self, pod: Pod, view: ObjectView) -> tuple[str, ...]:
+        """deletePod: "enqueue a Recreate Deployment once all of its pods have stopped running" — the
+        Deployment of the pod's resolved ReplicaSet (getDeploymentForPod), when it is Recreate and its
+        ReplicaSets control no pod any more (the pod map getPodMapForDeployment builds, inactive pods
+        included; the ReplicaSets read from the cache, where upstream's ListReplicaSets asks the API
+        server)."""
         namespace = pod.metadata.namespace
-        current = view.get(ObjectKey("pods", namespace, pod.metadata.name))
-        if isinstance(current, Pod) and current.metadata.uid == pod.metadata.uid and is_pod_active(current):
-            return ()
         rs = _owner(view, pod, "replicasets.apps", "ReplicaSet")
         d = _owner(view, rs, "deployments.apps", "Deployment") if rs is not None else None
         if not isinstance(d, Deployment) or d.spec.strategy.type != "Recreate":
@@ -251,6 +242,16 @@ class DeploymentController(Memoryless):
         if deployment_complete(d, d.status):
             return None
         return max(cond.last_update_time + (d.spec.progress_deadline_seconds or 0) + 1, now)
+
+
+def _matching(rs: ApiObject, view: ObjectView) -> tuple[str, ...]:
+    """getDeploymentsForReplicaSet: the Deployments of the namespace whose non-empty selector matches `rs`."""
+    namespace = rs.metadata.namespace
+    return tuple(
+        f"{namespace}/{d.metadata.name}" for d in view.list("deployments.apps", namespace)
+        if isinstance(d, Deployment) and d.spec.selector is not None and not d.spec.selector.is_empty()
+        and selector_matches(d.spec.selector, rs.metadata.labels)
+    )
 
 
 def _owner(view: ObjectView, obj: ApiObject, resource: str, kind: str) -> ApiObject | None:

@@ -275,7 +275,11 @@ class DisruptionController:
     identity: str = CONTROLLER_MANAGER_USER
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """addDb/updateDb: the PDB; addPod/updatePod/deletePod: the PDBs selecting the pod."""
+        """addDb/updateDb/removeDb: the PDB; addPod/updatePod/deletePod: the PDBs selecting the pod — the
+        same for every kind of event (no `keys_for_change`): upstream's updatePod and updateDb do not
+        compare the old object with the new, and the ReplicaSet, Deployment and StatefulSet informers
+        have listers only (NewDisruptionControllerInternal registers no handler on them). Upstream's
+        getPdbForPod takes the first of several matching PDBs; the model enqueues them all."""
         if isinstance(obj, PodDisruptionBudget):
             return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
         if isinstance(obj, Pod):

@@ -58,10 +58,10 @@ import attrs
 
 from kubeprop.model.api.core import EndpointAddress, EndpointPort, Endpoints, EndpointSubset, Service, ServicePort
 from kubeprop.model.api.meta import ObjectMeta, ObjectReference
-from kubeprop.model.api.objects import ApiObject, EndpointSlice, ObjectKey
+from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import ContainerStatus, Pod
 from kubeprop.model.api.server import Request, Response
-from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliation
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     is_pod_ready,
@@ -150,26 +150,42 @@ def services_for_pod(pod: Pod, view: ObjectView) -> set[str]:
     return out
 
 
-def _references(target: ObjectReference | None, pod: Pod) -> bool:
-    return target is not None and target.name == pod.metadata.name
+def services_for_pod_change(change: Change, view: ObjectView) -> tuple[str, ...]:
+    """The Services a pod's add, update or delete enqueues, in the Endpoints and the EndpointSlice
+    controllers alike: addPod and deletePod the Services selecting the pod (GetPodServiceMemberships;
+    deletePod takes the tombstone's pod, GetPodFromDeleteAction), updatePod
+    `GetServicesToUpdateOnPodChange` (`staging/src/k8s.io/endpointslice/util/controller_utils.go`):
+    nothing on equal resourceVersions, nor when neither the pod's endpoint nor its labels changed
+    (`pod_endpoints_changed`); else the new pod's Services, and when the labels changed also the old
+    pod's — all of both when the endpoint changed too, else those of only one of them
+    (determineNeededServiceUpdates)."""
+    pod, old = change.object, change.old
+    if not isinstance(pod, Pod):
+        return ()
+    if change.type != "update" or not isinstance(old, Pod):
+        return tuple(sorted(services_for_pod(pod, view)))
+    if old.metadata.resource_version == pod.metadata.resource_version:
+        return ()  # "Periodic resync will send update events for all known pods"
+    pod_changed, labels_changed = pod_endpoints_changed(old, pod)
+    if not pod_changed and not labels_changed:
+        return ()
+    services = services_for_pod(pod, view)
+    if labels_changed:
+        before = services_for_pod(old, view)
+        services = services | before if pod_changed else services ^ before
+    return tuple(sorted(services))
 
 
-def referencing_services(pod: Pod, view: ObjectView) -> set[str]:
-    """Keys of the Services whose Endpoints or EndpointSlices name the pod: the services of the
-    pod's *old* labels, which upstream's update handler also enqueues (the model's handler only
-    sees the new object)."""
-    ns = pod.metadata.namespace
-    out = set()
-    for ep in view.list("endpoints", ns):
-        if isinstance(ep, Endpoints) and any(
-                _references(a.target_ref, pod) for s in ep.subsets for a in (*s.addresses, *s.not_ready_addresses)):
-            out.add(f"{ns}/{ep.metadata.name}")
-    for sl in view.list("endpointslices.discovery.k8s.io", ns):
-        if isinstance(sl, EndpointSlice) and any(_references(e.target_ref, pod) for e in sl.endpoints):
-            service = sl.metadata.labels.get(SERVICE_NAME_LABEL)
-            if service:
-                out.add(f"{ns}/{service}")
-    return out
+def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
+    """podEndpointsChanged: (the pod changed in a way that may change its endpoint, its labels — or its
+    hostname or subdomain — changed). The first: a deletion timestamp on either side (upstream compares
+    the two `*metav1.Time` pointers, which differ unless both are nil), a changed readiness, changed pod
+    IPs ("NodeName is immutable once initially set, which happens before the pod gets an IP")."""
+    labels_changed = dict(old.metadata.labels) != dict(new.metadata.labels) or (
+        old.spec.hostname, old.spec.subdomain) != (new.spec.hostname, new.spec.subdomain)
+    pod_changed = (old.metadata.deletion_timestamp is not None or new.metadata.deletion_timestamp is not None
+                   or is_pod_ready(old) != is_pod_ready(new) or old.status.pod_ip != new.status.pod_ip)
+    return pod_changed, labels_changed
 
 
 _Entry = tuple[EndpointAddress, EndpointPort | None, bool]
@@ -222,7 +238,7 @@ def _subset_key(subset: EndpointSubset) -> tuple[Any, ...]:
 
 
 @attrs.frozen
-class EndpointsController:
+class EndpointsController(ChangeHandlers):
     """The Endpoints controller as a `Controller` (see the module docstring for the variants)."""
 
     include_terminating: bool = False
@@ -245,17 +261,15 @@ class EndpointsController:
             return memory
         return _tracker(memory).set(f"{old.metadata.namespace}/{old.metadata.name}", old.metadata.resource_version)
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """Services: their own key. Pods: the Services selecting them (and those still listing
-        them). Endpoints: the Service, when the Endpoints object was deleted (onEndpointsDelete)."""
-        if isinstance(obj, Service):
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """The handlers NewEndpointController registers (`pkg/controller/endpoint/endpoints_controller.go`).
+        Services: onServiceUpdate (AddFunc and UpdateFunc) and onServiceDelete enqueue the Service. Pods:
+        addPod, updatePod, deletePod (`services_for_pod_change`). Endpoints: only
+        `DeleteFunc: e.onEndpointsDelete`, which enqueues the Service of the deleted object's name."""
+        obj = change.object
+        if isinstance(obj, Service) or (isinstance(obj, Endpoints) and change.type == "delete"):
             return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
-        if isinstance(obj, Pod):
-            return tuple(sorted(services_for_pod(obj, view) | referencing_services(obj, view)))
-        if isinstance(obj, Endpoints):
-            key = ObjectKey("endpoints", obj.metadata.namespace, obj.metadata.name)
-            return () if view.get(key) is not None else (f"{obj.metadata.namespace}/{obj.metadata.name}",)
-        return ()
+        return services_for_pod_change(change, view)
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """syncService."""

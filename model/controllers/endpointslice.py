@@ -58,7 +58,7 @@ from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
-from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Memoryless, Reconciliation
 from kubeprop.model.controllers.endpoints import (
     HEADLESS_LABEL,
     SERVICE_NAME_LABEL,
@@ -67,9 +67,8 @@ from kubeprop.model.controllers.endpoints import (
     is_headless,
     pod_reference,
     pod_serving,
-    referencing_services,
     selected_pods,
-    services_for_pod,
+    services_for_pod_change,
     should_be_in_endpoints,
     should_set_hostname,
 )
@@ -111,8 +110,19 @@ class _Plan:
     unchanged: list[EndpointSlice] = attrs.field(factory=list)
 
 
+def _managed(obj: ApiObject) -> bool:
+    """ManagedByController: the slice's managed-by label names this controller."""
+    return obj.metadata.labels.get(MANAGED_BY_LABEL) == CONTROLLER_NAME
+
+
+def _slice_service(obj: ApiObject) -> tuple[str, ...]:
+    """queueServiceForEndpointSlice: the key of the Service the slice's service-name label names."""
+    service = obj.metadata.labels.get(SERVICE_NAME_LABEL)
+    return (f"{obj.metadata.namespace}/{service}",) if service else ()
+
+
 @attrs.frozen
-class EndpointSliceController(Memoryless):
+class EndpointSliceController(ChangeHandlers, Memoryless):
     """The EndpointSlice controller as a `Controller` (see the module docstring); no memory (the
     endpointSliceTracker is replaced by deterministic names)."""
 
@@ -123,16 +133,30 @@ class EndpointSliceController(Memoryless):
     watches: tuple[str, ...] = ("services", "pods", SLICES, "nodes")
     identity: str = CONTROLLER_MANAGER_USER
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """Services: their key; pods: the Services selecting (or still listing) them; slices
-        managed by this controller: their Service (onEndpointSliceAdd/Update/Delete)."""
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """The handlers NewController registers (`pkg/controller/endpointslice/endpointslice_controller.go`).
+        Services: onServiceUpdate (AddFunc, UpdateFunc) and onServiceDelete enqueue the Service. Pods:
+        addPod, updatePod, deletePod (`endpoints.services_for_pod_change`). EndpointSlices:
+        onEndpointSliceAdd and onEndpointSliceDelete queue the Service of a slice this controller
+        manages; onEndpointSliceUpdate queues the Services of both the old and the new slice when its
+        service-name label changed, else the new slice's when the managed-by label changed or the slice
+        is managed here and is not unchanged (the endpointSliceTracker's ShouldSync, which the model has
+        not: every change of a managed slice counts, the controller's own writes too). Nodes: handlers
+        only with topology-aware hints (the topology cache), which the model has not."""
+        obj, old = change.object, change.old
         if isinstance(obj, Service):
             return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
         if isinstance(obj, Pod):
-            return tuple(sorted(services_for_pod(obj, view) | referencing_services(obj, view)))
-        if isinstance(obj, EndpointSlice) and obj.metadata.labels.get(MANAGED_BY_LABEL) == CONTROLLER_NAME:
-            service = obj.metadata.labels.get(SERVICE_NAME_LABEL)
-            return (f"{obj.metadata.namespace}/{service}",) if service else ()
+            return services_for_pod_change(change, view)
+        if not isinstance(obj, EndpointSlice):
+            return ()
+        if change.type != "update" or not isinstance(old, EndpointSlice):
+            return _slice_service(obj) if _managed(obj) else ()
+        if old.metadata.labels.get(SERVICE_NAME_LABEL) != obj.metadata.labels.get(SERVICE_NAME_LABEL):
+            return tuple(sorted({*_slice_service(obj), *_slice_service(old)}))
+        managed_by_changed = old.metadata.labels.get(MANAGED_BY_LABEL) != obj.metadata.labels.get(MANAGED_BY_LABEL)
+        if managed_by_changed or (_managed(obj) and old != obj):
+            return _slice_service(obj)
         return ()
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:

@@ -50,7 +50,7 @@ import attrs
 from kubeprop.model.api.core import Namespace
 from kubeprop.model.api.objects import BUILTIN_KINDS, ApiObject, CustomResourceDefinition, ObjectKey, qualified_resource
 from kubeprop.model.api.server import Request, Response, resolve_type
-from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliation
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES
 from kubeprop.model.controllers.namespace_content import Inventory, conditions
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
@@ -102,7 +102,7 @@ def terminating(namespace: ApiObject | None) -> bool:
 
 
 @attrs.frozen
-class NamespaceController:
+class NamespaceController(ChangeHandlers):
     """The namespace controller as a `Controller` (see the module docstring). `watches`: namespaces,
     then the resources whose removal it waits for (those the garbage collector already watches,
     so the controller manager's informers are the same but for namespaces): `of` works them out."""
@@ -133,10 +133,15 @@ class NamespaceController:
         return NamespaceMemory(memory.inventories.set(request.namespace, inventory.add(request.resource,
                                                                                        response.items)))
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """A namespace being deleted; for any other object, its namespace if that is being deleted."""
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """A namespace being deleted, added or updated: NewNamespaceController registers AddFunc and
+        UpdateFunc, both enqueueNamespace ("don't queue if we aren't deleted"), and no DeleteFunc (a
+        removed namespace enqueues nothing; its inventory, if any, is dropped by the next reconcile).
+        For any other object, its namespace if that is being deleted: the model's stand-in for
+        upstream's timed requeue while content remains (module docstring), on every kind of event."""
+        obj = change.object
         if isinstance(obj, Namespace):
-            return (obj.metadata.name,) if terminating(obj) else ()
+            return (obj.metadata.name,) if change.type != "delete" and terminating(obj) else ()
         namespace = obj.metadata.namespace
         if namespace and terminating(view.get(ObjectKey("namespaces", "", namespace))):
             return (namespace,)

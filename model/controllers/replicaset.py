@@ -53,7 +53,8 @@ from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.validation_annotations import POD_DELETION_COST, parse_pod_deletion_cost
 from kubeprop.model.controllers import replicaset_expectations as exp
-from kubeprop.model.controllers.base import Reconciliation
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliation
+from kubeprop.model.controllers.handlers import labels_changed, on_delete, owned_change, same_version
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     available_at,
@@ -95,6 +96,19 @@ def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE)
         remaining -= batch
         batch = min(2 * batch, remaining)
     return tuple(sizes)
+
+
+_RS = "replicasets.apps"
+
+
+def _pod_replica_sets(pod: ApiObject, view: ObjectView) -> tuple[str, ...]:
+    """getPodReplicaSets: the ReplicaSets of the pod's namespace whose non-empty selector matches it."""
+    namespace = pod.metadata.namespace
+    return tuple(
+        f"{namespace}/{rs.metadata.name}" for rs in view.list(_RS, namespace)
+        if isinstance(rs, ReplicaSet) and rs.spec.selector is not None and not rs.spec.selector.is_empty()
+        and selector_matches(rs.spec.selector, pod.metadata.labels)
+    )
 
 
 def _deletion_cost(pod: Pod) -> int:
@@ -258,7 +272,7 @@ class ReplicaFailureStatus:
 
 
 @attrs.frozen
-class ReplicaSetController:
+class ReplicaSetController(ChangeHandlers):
     """The ReplicaSet controller as a `Controller` (see the module docstring).
 
     - `expectations_timeout_seconds`: ExpectationsTimeout (model parameter
@@ -281,28 +295,28 @@ class ReplicaSetController:
         """No expectations recorded."""
         return EMPTY
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """addRS/updateRS/deleteRS enqueue the ReplicaSet; pod events enqueue the pod's controller
-        if it is a cached ReplicaSet with the referenced UID, and for an active orphan every
-        ReplicaSet of its namespace whose (non-empty) selector matches it (getPodReplicaSets)."""
-        namespace = obj.metadata.namespace
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """The handlers NewBaseController registers. ReplicaSets: addRS, updateRS and deleteRS enqueue
+        the ReplicaSet (updateRS on every update: "a full informer resync can requeue any replica set
+        ... whose last attempts at creating a pod have failed"; an update whose UID changed also runs
+        deleteRS for the old one, of the same key). Pods: addPod, updatePod, deletePod
+        (`kubeprop.model.controllers.handlers`: the pod's resolved controller, or the ReplicaSets of its
+        namespace whose non-empty selector matches an orphan, getPodReplicaSets); updatePod hands a pod
+        being deleted to deletePod, and its old self too when its labels changed ("we receive an update
+        for modification of the deletion timestamp and expect an rs to create more replicas asap")."""
+        obj = change.object
         if isinstance(obj, ReplicaSet):
-            return (f"{namespace}/{obj.metadata.name}",)
+            return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
         if not isinstance(obj, Pod):
             return ()
-        ref = controller_of(obj)
-        if ref is not None:
-            if ref.kind != "ReplicaSet":
-                return ()
-            owner = view.get(ObjectKey("replicasets.apps", namespace, ref.name))
-            return (f"{namespace}/{ref.name}",) if owner is not None and owner.metadata.uid == ref.uid else ()
-        if obj.metadata.deletion_timestamp is not None:
-            return ()
-        return tuple(
-            f"{namespace}/{rs.metadata.name}" for rs in view.list("replicasets.apps", namespace)
-            if isinstance(rs, ReplicaSet) and rs.spec.selector is not None and not rs.spec.selector.is_empty()
-            and selector_matches(rs.spec.selector, obj.metadata.labels)
-        )
+        old = change.old
+        if change.type == "update" and old is not None and not same_version(old, obj) and (
+                obj.metadata.deletion_timestamp is not None):
+            keys = on_delete(view, obj, _RS, "ReplicaSet")
+            if labels_changed(old, obj):
+                keys += on_delete(view, old, _RS, "ReplicaSet")
+            return tuple(sorted(set(keys)))
+        return owned_change(change, view, _RS, "ReplicaSet", lambda pod: _pod_replica_sets(pod, view))
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """syncReplicaSet (see the module docstring)."""

@@ -83,8 +83,9 @@ from kubeprop.model.api.pod import Pod, PodTemplateSpec
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
-from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Memoryless, Reconciliation
 from kubeprop.model.controllers.deployment_util import scaled_value
+from kubeprop.model.controllers.handlers import owned_change
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
     available_at,
@@ -92,7 +93,6 @@ from kubeprop.model.controllers.podutil import (
     is_controlled_by,
     is_pod_available,
     is_pod_ready,
-    owner_key_of,
     pods_in,
     split_key,
 )
@@ -203,8 +203,16 @@ class _Sync:
         return pod_claims_stale(self.view, self.sts, ordinal)
 
 
+def _pod_sets(pod: ApiObject, view: ObjectView) -> tuple[str, ...]:
+    """getStatefulSetsForPod (GetPodStatefulSets): the sets of the pod's namespace whose selector matches it."""
+    return tuple(
+        f"{s.metadata.namespace}/{s.metadata.name}" for s in view.list("statefulsets.apps", pod.metadata.namespace)
+        if isinstance(s, StatefulSet) and selector_matches(s.spec.selector, pod.metadata.labels)
+    )
+
+
 @attrs.frozen
-class StatefulSetController(Memoryless):
+class StatefulSetController(ChangeHandlers, Memoryless):
     """The StatefulSet controller as a `Controller` (see the module docstring); it keeps no memory
     (no expectations upstream).
 
@@ -218,22 +226,18 @@ class StatefulSetController(Memoryless):
     watches: tuple[str, ...] = ("statefulsets.apps", "pods", "persistentvolumeclaims")
     identity: str = CONTROLLER_MANAGER_USER
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """A set's own key; a pod's controlling set, or for an orphan every set whose selector
-        matches it (stateful_set.go addPod/updatePod/deletePod, getPodStatefulSets)."""
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """The handlers NewStatefulSetController registers (`pkg/controller/statefulset/stateful_set.go`).
+        StatefulSets: AddFunc, UpdateFunc (every update, `statefulSetResyncPeriod`) and DeleteFunc
+        enqueue the set. Pods: addPod, updatePod, deletePod (`kubeprop.model.controllers.handlers`: the
+        resolved controlling set, or for an orphan every set whose selector matches it,
+        getStatefulSetsForPod). PersistentVolumeClaims: a lister only (`pvcListerSynced`), no handler."""
+        obj = change.object
         if isinstance(obj, StatefulSet):
             return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
         if not isinstance(obj, Pod):
             return ()
-        owner = owner_key_of(obj, "StatefulSet")
-        if owner is not None:
-            return (owner,)
-        if obj.metadata.controller_ref() is not None:
-            return ()
-        return tuple(
-            f"{s.metadata.namespace}/{s.metadata.name}" for s in view.list("statefulsets.apps", obj.metadata.namespace)
-            if isinstance(s, StatefulSet) and selector_matches(s.spec.selector, obj.metadata.labels)
-        )
+        return owned_change(change, view, "statefulsets.apps", "StatefulSet", lambda pod: _pod_sets(pod, view))
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """syncStatefulSet: claim pods, run updateStatefulSet, then write the status."""

@@ -54,6 +54,11 @@ upstream update handler does nothing with an unchanged object; every other pair 
   handlers; the model's event-driven stand-ins for those periodic passes keep every delivery.
 - A scenario's own controllers act (controller-runtime's and most operators' handlers enqueue on every
   update), as does the HPA controller (its own 15 s handler resync; `enqueueHPA` drops a key already due).
+
+The built-in handlers themselves (`keys_for_change`, given the old object) decide the same: a sync
+update reaches them as an update whose old object is the new one, and an ignored pair's handler
+enqueues nothing for it (`tests/model/cluster/test_relist_sync_updates.py` checks the table against
+them); the table spares the handlers' work and keeps a scenario's own controllers acting.
 """
 
 from __future__ import annotations

@@ -13,9 +13,7 @@ PVC protection, upstream `pkg/controller/volume/pvcprotection/pvc_protection_con
   deleted, finalizer present); pod events enqueue the claims a pod names (`pod.spec.volumes[].
   persistentVolumeClaim`) when the pod is deleted, terminated (`volumeutil.IsPodTerminated`:
   phase Succeeded or Failed, or being deleted with no container running) or not scheduled
-  (enqueuePVCs; a pod the cache no longer holds under its UID was deleted: the model's watch
-  events carry no old object, so a relist that replaces a pod by a new one of its name enqueues
-  the new pod's claims, which for a StatefulSet's pod are the old one's);
+  (enqueuePVCs: for a pod's DeleteFunc, and for an update's old pod when the new one has another UID);
 - processPVC of a deletion candidate: isBeingUsed asks the informer first (a pod of the namespace,
   scheduled — `spec.nodeName` set — that names the claim: podUsesPVC; its phase and its deletion do
   not matter, for a pod's PVC volume — podIsShutDown concerns only generic ephemeral volumes, which
@@ -50,7 +48,7 @@ from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.volume import CLAIMS, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, VOLUMES
-from kubeprop.model.controllers.base import Memoryless, Reconciliation
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Memoryless, Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
@@ -115,7 +113,7 @@ class PvcMemory:
 
 
 @attrs.frozen
-class PVCProtectionController:
+class PVCProtectionController(ChangeHandlers):
     """The PVC protection controller as a `Controller` (module docstring)."""
 
     name: str = "pvc-protection"
@@ -136,20 +134,34 @@ class PVCProtectionController:
         used = any(pod_uses_claim(p, name) for p in response.items)
         return PvcMemory(memory.live.set(memory.asking, used))
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """pvcAddedUpdated and podAddedDeletedUpdated → enqueuePVCs (module docstring); a pod whose
-        cached object is gone or has another UID was deleted."""
-        meta = obj.metadata
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """The handlers NewPVCProtectionController registers: claims' AddFunc and UpdateFunc call
+        pvcAddedUpdated with the new claim (no DeleteFunc: a deleted claim enqueues nothing); pods'
+        AddFunc, UpdateFunc and DeleteFunc call podAddedDeletedUpdated(old, new, deleted), which runs
+        enqueuePVCs for the new pod (`deleted` for a DeleteFunc) and, when an update's old pod has
+        another UID (a deletion and a re-creation under one name, which a relist folds into one
+        update), for the old pod as deleted. The claims a pod names are queued when the pod is
+        deleted, terminated or not scheduled (module docstring)."""
+        obj = change.object
         if isinstance(obj, PersistentVolumeClaim):
-            return (f"{meta.namespace}/{meta.name}",) if self._pending(obj) else ()
+            return (f"{obj.metadata.namespace}/{obj.metadata.name}",) if change.type != "delete" and \
+                self._pending(obj) else ()
         if not isinstance(obj, Pod):
             return ()
-        cached = view.get(ObjectKey("pods", meta.namespace, meta.name))
-        deleted = cached is None or cached.metadata.uid != meta.uid
-        if not deleted and not is_pod_terminated(obj) and obj.spec.node_name:
-            return ()  # "Filter out pods that can't help us to remove a finalizer on PVC"
-        return tuple(f"{meta.namespace}/{c}" for c in sorted(set(pod_claims(obj)))
-                     if self._pending(view.get(ObjectKey(CLAIMS, meta.namespace, c))))
+        keys = self._claims_of(obj, view, deleted=change.type == "delete")
+        old = change.old
+        if isinstance(old, Pod) and old.metadata.uid != obj.metadata.uid:
+            keys += self._claims_of(old, view, deleted=True)
+        return tuple(sorted(set(keys)))
+
+    def _claims_of(self, pod: Pod, view: ObjectView, deleted: bool) -> tuple[str, ...]:
+        """enqueuePVCs: the pending claims `pod` names, unless it is not deleted, not terminated and
+        scheduled ("Filter out pods that can't help us to remove a finalizer on PVC")."""
+        if not deleted and not is_pod_terminated(pod) and pod.spec.node_name:
+            return ()
+        namespace = pod.metadata.namespace
+        return tuple(f"{namespace}/{c}" for c in sorted(set(pod_claims(pod)))
+                     if self._pending(view.get(ObjectKey(CLAIMS, namespace, c))))
 
     @staticmethod
     def _pending(claim: ApiObject | None) -> bool:
@@ -180,17 +192,19 @@ class PVCProtectionController:
 
 
 @attrs.frozen
-class PVProtectionController(Memoryless):
+class PVProtectionController(ChangeHandlers, Memoryless):
     """The PV protection controller as a `Controller` (module docstring)."""
 
     name: str = "pv-protection"
     watches: tuple[str, ...] = (VOLUMES,)
     identity: str = CONTROLLER_MANAGER_USER
 
-    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
-        """pvAddedUpdated: a volume that needs the finalizer or is a deletion candidate."""
-        if isinstance(obj, PersistentVolume) and (need_to_add_finalizer(obj, PV_PROTECTION_FINALIZER)
-                                                  or is_deletion_candidate(obj, PV_PROTECTION_FINALIZER)):
+    def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
+        """NewPVProtectionController registers AddFunc and UpdateFunc only, both pvAddedUpdated with the new
+        volume: one that needs the finalizer or is a deletion candidate (a deleted volume enqueues nothing)."""
+        obj, finalizer = change.object, PV_PROTECTION_FINALIZER
+        if change.type != "delete" and isinstance(obj, PersistentVolume) and (
+                need_to_add_finalizer(obj, finalizer) or is_deletion_candidate(obj, finalizer)):
             return (obj.metadata.name,)
         return ()
 

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 __all__ = [
-    "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "RequestGate", "Resetter", "ResponseObserver",
-    "TickGuard", "TickHook", "Timer", "WatchSource", "controller_namespaces", "namespaces_problem",
+    "Change", "ChangeType", "Component", "Controller", "EventHook", "Hooks", "Reconciliation", "RequestGate",
+    "Resetter", "ResponseObserver", "TickGuard", "TickHook", "Timer", "WatchSource", "change_of",
+    "controller_namespaces", "keys_for_change", "namespaces_problem",
 ]
 
 EventHook = Callable[["ClusterModel", "ClusterState", str, tuple[WatchEvent, ...]], "ClusterState"]
@@ -113,11 +114,50 @@ class Reconciliation:
     tolerate: Callable[[Request, Response], Literal["ignore", "forget"] | None] | None = None
 
 
+ChangeType = Literal["add", "update", "delete"]
+
+
+@attrs.frozen
+class Change:
+    """What a shared informer hands an event handler: client-go's `ResourceEventHandler`
+    (`staging/src/k8s.io/client-go/tools/cache/controller.go`) gets OnAdd(obj), OnUpdate(old, new) or
+    OnDelete(obj), and `processDeltas` picks OnUpdate for an object the informer's cache already held.
+    `old` is set for an update only (equal to `object` for a relist's sync update); a deletion's `object`
+    is the deleted object's last state (after a relist, the last *cached* state, as upstream's
+    `DeletedFinalStateUnknown` tombstone carries)."""
+
+    type: ChangeType
+    object: ApiObject
+    old: ApiObject | None = None
+
+
+def change_of(event: WatchEvent) -> Change:
+    """The handler call an informer makes for `event`: OnDelete for a deletion, OnUpdate when the event
+    carries the object the cache held (`kubeprop.model.state.informer.HandedEvent`), OnAdd otherwise."""
+    if event.type == "DELETED":
+        return Change("delete", event.object)
+    old = getattr(event, "old", None)
+    return Change("add", event.object) if old is None else Change("update", event.object, old)
+
+
+def keys_for_change(controller: Controller, change: Change, view: ObjectView) -> Iterable[str]:
+    """The keys a controller's event handlers enqueue for `change`: its optional
+    `keys_for_change(change, view)` (upstream's AddFunc/UpdateFunc/DeleteFunc, each deciding on its own),
+    or else `keys_for(object, view)` — the same for every kind of event (a scenario's controller that
+    does not tell them apart: controller-runtime's handlers enqueue on every event by default)."""
+    handler = getattr(controller, "keys_for_change", None)
+    if handler is None:
+        return controller.keys_for(change.object, view)
+    keys: Iterable[str] = handler(change, view)
+    return keys
+
+
 @runtime_checkable
 class Controller(Protocol):
     """A reconciling controller (see the module docstring). It may also have `namespaces`, the
-    namespaces its informers are limited to (`controller_namespaces`), and `wakeup_at`
-    (`kubeprop.model.controllers.base`)."""
+    namespaces its informers are limited to (`controller_namespaces`), `wakeup_at`
+    (`kubeprop.model.controllers.base`) and `keys_for_change(change, view)`, which is then asked
+    instead of `keys_for` with the kind of event and the old object of an update (`Change`)."""
 
     name: str
     watches: tuple[str, ...]

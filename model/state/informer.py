@@ -29,6 +29,24 @@ from kubeprop.model.memo import LastValues
 ObjectFilter = Callable[[ApiObject], bool]
 
 
+@attrs.frozen(cache_hash=True)
+class HandedEvent(WatchEvent):
+    """A watch event as a component's informer hands it to its event handlers, with `old`: the object
+    its cache held at that key before (None: none). client-go's `processDeltas`
+    (`staging/src/k8s.io/client-go/tools/cache/controller.go`) calls OnUpdate(old, new) for an added or
+    updated object the indexer already held and OnAdd otherwise, and OnDelete with the object the delta
+    carries (after a relist, the last cached state: `DeletedFinalStateUnknown`)."""
+
+    old: ApiObject | None = None
+
+
+def handed(event: WatchEvent, old: ApiObject | None) -> WatchEvent:
+    """`event` with the cached object it replaces (`HandedEvent`); a deletion is handed as it is."""
+    if event.type == "DELETED" or old is None:
+        return event
+    return HandedEvent(event.type, event.key, event.object, event.revision, old)
+
+
 class ObjectView(Protocol):
     """What a component may read: a Store (instant caches) or an InformerState (lagging cache).
 

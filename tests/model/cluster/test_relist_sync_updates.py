@@ -78,3 +78,28 @@ def test_a_relist_hands_deletions_before_the_listed_objects_and_sync_updates_apa
     objects = pods.objects.delete(gone).set(added, fresh)
     hand_relist(model, state, CM, pods, ResourceCache(objects, pods.revision + 1))
     assert seen == [("events", (("DELETED", gone.name), ("ADDED", "zz-new"))), ("sync", (("MODIFIED", first.name),))]
+
+
+def test_the_ignored_table_agrees_with_each_built_in_handler() -> None:
+    """`sync_updates.IGNORED` (a relist's unchanged objects reach no such handler) says what the
+    handlers' own update branches decide (`keys_for_change` with old == new): on db.yaml's and
+    tight.yaml's settled objects, an ignored pair's handler enqueues nothing for a sync update."""
+    from kubeprop.model.controllers.sync_updates import IGNORED
+    from kubeprop.model.state.component import Change, keys_for_change
+
+    checked = set()
+    for path in (TIGHT, TIGHT.parent / "db.yaml"):
+        model = build_model(load_scenario(path))
+        state = settle(model, initial_state(model)).state
+        for controller in model.controllers:
+            if not hasattr(controller, "keys_for_change"):
+                continue
+            for resource in controller.watches:
+                if (controller.name, resource) not in IGNORED:
+                    continue
+                for obj in state.store.list(resource):
+                    assert not tuple(keys_for_change(controller, Change("update", obj, obj), state.store)), (
+                        controller.name, resource, obj.metadata.name)
+                    checked.add((controller.name, resource))
+    assert {("replicaset", "pods"), ("deployment", "pods"), ("deployment", "replicasets.apps"),
+            ("statefulset", "pods"), ("endpoints", "pods"), ("endpointslice", "pods")} <= checked
