@@ -82,6 +82,29 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "the namespace's ResourceQuota admits one pod of the two (quota_rules.py, on purpose): the ReplicaSet "
      "controller's create of the second is refused, 403 exceeded quota, at every retry "
      "(plugin/pkg/admission/resourcequota/controller.go), so the rollout never completes"),
+    (_DATA + "variants/overload-max-inflight.yaml", ("system-flows-not-starved",),
+     "API Priority and Fairness turned off (--enable-priority-and-fairness=false, on purpose: docs/overload.md): "
+     "the max-in-flight filter has one pool of seats, so the flood refuses the kubelets' heartbeats too, 429 "
+     "(staging/src/k8s.io/apiserver/pkg/server/filters/maxinflight.go)"),
+    ("tests/properties/explore/data/eviction-loop/scenario.yaml", ("deployments-complete", "workloads-ready"),
+     "the web Deployment asks for more CPU than the untainted node has (on purpose: the scenario shows a "
+     "periodic taint-eviction loop), so its rollout never completes"),
+    ("tests/properties/explore/data/leader/scenario.yaml", ("at-most-one-leader",),
+     "the user's first, buggy leader-labelling operator (leader_operator.py LEADER, keyed by pod: two pods "
+     "each see no leader in the cache and both label themselves); scenario-fixed.yaml is the fixed one"),
+    ("tests/properties/explore/data/tenant/scenario.yaml", ("tenant-no-orphaned-registration",),
+     "the user's buggy tenant operator (tenant_operator.py BUGGY_FINALIZER removes its finalizer before "
+     "deleting the registration); scenario-fixed.yaml is the fixed one"),
+    ("tests/properties/scheduling/data/priority/capacity.yaml", ("deployments-complete", "workloads-ready"),
+     "the capacity planner's cluster (trial 10): once the low-priority batch pods sit on n1 and n2 (the order "
+     "pods arrive in is the environment's), a critical web pod preempts the `polite` pod, not a batch pod whose "
+     "PDB the eviction would violate (reprieved first: default_preemption.go SelectVictimsOnNode), and the "
+     "recreated polite pod, preemptionPolicy Never, finds no node with 300m and may not evict: it stays Pending, "
+     "as upstream (PodEligibleToPreemptOthers)"),
+    ("tests/properties/scheduling/data/priority/unknown-class/scenario.yaml",
+     ("deployments-complete", "workloads-ready"),
+     "the pod template names a PriorityClass that does not exist (on purpose): the Priority admission plug-in "
+     "refuses every pod the ReplicaSet creates (plugin/pkg/admission/priority/admission.go)"),
     (_DATA + "kubelet/missing-config/never.yaml", ("deployments-complete", "workloads-ready"),
      "the container's ConfigMap never exists: upstream the kubelet never creates the container "
      "(CreateContainerConfigError, pkg/kubelet/kubelet_pods.go makeEnvironmentVariables), so the pod is "
@@ -103,7 +126,8 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "past `rollout status --timeout=30s` (how long an application takes is the environment's choice), so "
      "the command times out and exits 1, as kubectl does"),
     (_DATA + "variants/restore.yaml",
-     ("schedulable-pods-bound", "deployments-complete", "workloads-ready", "settles", "replicaset-no-overcreation"),
+     ("schedulable-pods-bound", "deployments-complete", "workloads-ready", "settles", "replicaset-no-overcreation",
+      "endpoints-match-ready-pods"),
      "etcd restored with the etcd steps alone (no --bump-revision, components not restarted), against "
      "Kubernetes' documented procedure: clients see resourceVersions go backwards (reported as upstream "
      "behaviour: etcd-restore-rewinds-resource-versions), a pod bound after "
