@@ -39,7 +39,7 @@ from kubeprop.model.api.store import Store
 from kubeprop.model.cluster.compose import actions as enabled_actions
 from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.cluster.drive import is_environment_timed, is_progress
-from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_commands import describe as describe_step
 from kubeprop.model.cluster.workload_wait import CommandWait, command_wait
 from kubeprop.model.scenario.schema import WorkloadStep
 from kubeprop.model.state.actions import Action, Quiesce, Tick, UserStep

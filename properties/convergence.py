@@ -25,7 +25,7 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
 from kubeprop.model.cluster.maintenance import blocking
 from kubeprop.model.cluster.workload import delete_wait
-from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_commands import describe as describe_step
 from kubeprop.model.cluster.workload_wait import is_wait_step
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.kubelet.status import READINESS_GATES_NOT_READY

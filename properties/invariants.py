@@ -24,7 +24,7 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.validation import validate_create
-from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_commands import describe as describe_step
 from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_pod_ready
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration

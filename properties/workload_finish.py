@@ -47,7 +47,7 @@ from kubeprop.model.api.server import Request, handle
 from kubeprop.model.cluster import maintenance, workload, workload_wait
 from kubeprop.model.cluster.maintenance import Drain, maintenance_state, pod_gone
 from kubeprop.model.cluster.workload import delete_wait, named_key
-from kubeprop.model.cluster.workload import describe as describe_step
+from kubeprop.model.cluster.workload_commands import describe as describe_step
 from kubeprop.model.cluster.workload_wait import command_wait, is_wait_step, list_refusal, rollout_verdict, timed
 from kubeprop.model.controllers import hpa
 from kubeprop.model.controllers.deployment_util import has_progress_deadline

@@ -93,13 +93,17 @@ from kubeprop.model.api.server import Request, Response, handle, resolve_type
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
 from kubeprop.model.cluster import maintenance, workload_wait
+from kubeprop.model.cluster.workload_commands import (
+    CLIENT_SIDE_APPLY_MANAGER,
+    SERVER_SIDE_APPLY_MANAGER,
+    target,
+    workload_ref,
+)
 from kubeprop.model.cluster.workload_wait import CommandWait
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.schema import (
     ApplyStep,
     DeleteStep,
-    RolloutStatusStep,
-    ScaleStep,
     SetImageStep,
     WaitStep,
     WorkloadStep,
@@ -107,10 +111,6 @@ from kubeprop.model.scenario.schema import (
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import USER_COMPONENT, ClusterModel, ClusterState, send
 
-WORKLOAD_KINDS = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps",
-                  "replicaset": "replicasets.apps"}
-CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"
-SERVER_SIDE_APPLY_MANAGER = "kubectl"
 KEY = workload_wait.KEY
 """The workload's entry in `state.addons`: the `DeleteWait` of a `kubectl delete` still waiting, or
 the `CommandWait` of a `kubectl rollout status` or `kubectl wait` (`workload_wait`)."""
@@ -187,19 +187,6 @@ def _acting_as(step: WorkloadStep, requests: list[Request | str]) -> list[Reques
     return [evolve(r, impersonate=step.as_) if isinstance(r, Request) else r for r in requests]
 
 
-def _target(ref: str) -> tuple[str, str]:
-    namespace, _, name = ref.rpartition("/")
-    return namespace or "default", name
-
-
-def _workload_ref(step: ScaleStep | SetImageStep | RolloutStatusStep) -> tuple[str, str]:
-    for field, resource in WORKLOAD_KINDS.items():
-        ref = getattr(step, field, "")
-        if ref:
-            return resource, ref
-    return "", ""
-
-
 def _crds(store: Store) -> list[CustomResourceDefinition]:
     return [c for c in store.list("customresourcedefinitions.apiextensions.k8s.io")
             if isinstance(c, CustomResourceDefinition) and c.metadata.deletion_timestamp is None]
@@ -225,8 +212,8 @@ def named_key(store: Store, step: WorkloadStep) -> ObjectKey | str | None:
     named = step.scale or step.set_image or step.rollout_status
     if named is None:
         return None
-    resource, ref = _workload_ref(named)
-    namespace, name = _target(ref)
+    resource, ref = workload_ref(named)
+    namespace, name = target(ref)
     return ObjectKey(resource, namespace, name)
 
 
@@ -266,56 +253,6 @@ def _user_made(model: ClusterModel, index: int) -> frozenset[ObjectKey]:
             made.append(made[-1] | {object_key(_manifest(o)[0]) for o in objects})
         entry = _USER_MADE[id(model)] = model, made
     return entry[1][min(index, len(entry[1]) - 1)]
-
-
-def describe(step: WorkloadStep) -> str:
-    """The kubectl command a step stands for, for messages (with `--as USER` when the step has `as`)."""
-    command = _command(step)
-    return f"{command} --as {step.as_}" if step.as_ else command
-
-
-def _command(step: WorkloadStep) -> str:
-    """`describe` before `--as`."""
-    options = step.apply_options
-    if options is not None:
-        mode = f" --server-side --field-manager={options.field_manager or SERVER_SIDE_APPLY_MANAGER}" + (
-            " --force-conflicts" if options.force else "") if options.server_side else ""
-        return f"kubectl apply -f {options.path}{mode}"
-    if step.wait is not None:
-        return workload_wait.describe(step, (step.wait.kind.lower(), step.wait.namespace, step.wait.name))
-    if step.rollout_status is not None:
-        kind = next((f for f in WORKLOAD_KINDS if getattr(step.rollout_status, f, "")), "workload")
-        namespace, name = _target(_workload_ref(step.rollout_status)[1])
-        return workload_wait.describe(step, (kind, namespace, name))
-    named = step.scale or step.set_image
-    if named is not None:
-        kind = next((field for field in WORKLOAD_KINDS if getattr(named, field, "")), "workload")
-        namespace, name = _target(_workload_ref(named)[1])
-        if step.scale is not None:
-            return f"kubectl scale {kind}/{name} -n {namespace} --replicas={step.scale.replicas}"
-        assert step.set_image is not None
-        return f"kubectl set image {kind}/{name} -n {namespace} {step.set_image.container}={step.set_image.image}"
-    if step.cordon is not None or step.uncordon is not None:
-        verb, node_step = ("cordon", step.cordon) if step.cordon is not None else ("uncordon", step.uncordon)
-        return f"kubectl {verb} {node_step.node if node_step else ''}"
-    if step.drain is not None:
-        how = step.drain
-        switches = ((" --delete-emptydir-data", how.delete_emptydir_data), (" --force", how.force),
-                    (" --disable-eviction", how.disable_eviction))
-        flags = "".join(flag for flag, on in switches if on)
-        timeout = f" --timeout={how.timeout_seconds}s" if how.timeout_seconds else ""
-        return f"kubectl drain {how.node} --ignore-daemonsets{flags}{timeout}"
-    assert step.delete is not None
-    target = step.delete
-    no_wait = "" if target.wait else " --wait=false"
-    return f"kubectl delete {target.kind} {target.name}{_namespace_flag(target.kind, target.namespace)}{no_wait}"
-
-
-def _namespace_flag(kind: str, namespace: str) -> str:
-    """` -n NAMESPACE`, left out for a built-in cluster-scoped kind (a node, a namespace), as a user
-    would type the command; kept for a custom kind, whose scope the command line cannot tell."""
-    info = resolve_type(kind, ())
-    return "" if info is not None and not info.namespaced else f" -n {namespace}"
 
 
 def _requests(model: ClusterModel, state: ClusterState, index: int) -> list[Request | str]:
@@ -393,8 +330,8 @@ def _apply_request(state: ClusterState, obj: ApiObject, user: str, options: Appl
 def _set_image_request(state: ClusterState, step: SetImageStep, user: str) -> Request | str:
     """`kubectl set image`: a strategic merge patch keyed by container name; kubectl itself
     refuses a container the template does not have (`error: unable to find container named`)."""
-    resource, ref = _workload_ref(step)
-    namespace, name = _target(ref)
+    resource, ref = workload_ref(step)
+    namespace, name = target(ref)
     current = state.store.get(ObjectKey(resource, namespace, name))
     template = getattr(getattr(current, "spec", None), "template", None)
     if template is None or all(c.name != step.container for c in template.spec.containers):

@@ -16,7 +16,8 @@ from scenario_text import solo_pod, statefulset_db, workload_head
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
-from kubeprop.model.cluster.workload import delete_wait, describe
+from kubeprop.model.cluster.workload import delete_wait
+from kubeprop.model.cluster.workload_commands import describe
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState

@@ -20,7 +20,7 @@ from kubeprop.model.cluster.drive import fair_run, settle
 from kubeprop.model.cluster.enabled_reads import changes
 from kubeprop.model.cluster.footprint import Footprints
 from kubeprop.model.cluster.incremental import EnabledCache
-from kubeprop.model.cluster.workload import describe
+from kubeprop.model.cluster.workload_commands import describe
 from kubeprop.model.cluster.workload_wait import command_wait, next_timer
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.queued_work import holds_clock

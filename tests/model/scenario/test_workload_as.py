@@ -17,7 +17,7 @@ from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.server import Request, handle, rbac_policy
 from kubeprop.model.cluster.compose import build_model, initial_state, step
-from kubeprop.model.cluster.workload import describe
+from kubeprop.model.cluster.workload_commands import describe
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
 from kubeprop.model.state.actions import UserStep
 
