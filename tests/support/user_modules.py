@@ -14,20 +14,15 @@ import pytest
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel
-from kubeprop.properties.registry import PROPERTIES, select
+from kubeprop.properties.registry import registry_kept
 
 
 @contextmanager
 def user_folder(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[None]:
     """`folder` on `sys.path` (undone by `monkeypatch`) and the registry restored afterwards."""
     monkeypatch.syspath_prepend(str(folder))
-    select()  # the built-ins registered first, so that they are among what is restored
-    saved = dict(PROPERTIES)
-    try:
+    with registry_kept():  # the built-ins registered first, so that they are among what is restored
         yield
-    finally:
-        PROPERTIES.clear()
-        PROPERTIES.update(saved)
 
 
 def user_folder_fixture(folder: Path) -> Any:
