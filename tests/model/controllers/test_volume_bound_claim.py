@@ -17,6 +17,8 @@ is not bound to (upstream's 15 s resync finds them)."""
 
 from __future__ import annotations
 
+from volume_view import VolumeView
+
 from kubeprop.model.api.core import (
     PersistentVolume,
     PersistentVolumeClaim,
@@ -26,26 +28,9 @@ from kubeprop.model.api.core import (
     PersistentVolumeStatus,
 )
 from kubeprop.model.api.meta import Condition, ObjectMeta, ObjectReference
-from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.volume import ANN_BIND_COMPLETED
 from kubeprop.model.controllers.persistentvolume import PersistentVolumeController
 from kubeprop.model.frozen import FrozenMap
-
-
-class _View:
-    """A cache of `objects` only (the controller reads `get` and `list`)."""
-
-    def __init__(self, *objects: PersistentVolume | PersistentVolumeClaim) -> None:
-        self.objects = {ObjectKey("persistentvolumeclaims" if isinstance(o, PersistentVolumeClaim)
-                                  else "persistentvolumes", o.metadata.namespace, o.metadata.name): o
-                        for o in objects}
-
-    def get(self, key: ObjectKey) -> object:
-        return self.objects.get(key)
-
-    def list(self, resource: str, namespace: str = "") -> object:
-        return iter([o for k, o in self.objects.items() if k.resource == resource])
-
 
 RESIZING = Condition(type="Resizing", status="True")
 
@@ -68,7 +53,7 @@ def _volume(ref_name: str | None = "data", ref_uid: str = "u1") -> PersistentVol
 
 
 def _sync(*objects: PersistentVolume | PersistentVolumeClaim, key: str = "default/data") -> list[tuple[str, object]]:
-    decision = PersistentVolumeController().reconcile(_View(*objects), key, None, 0)
+    decision = PersistentVolumeController().reconcile(VolumeView(*objects), key, None, 0)
     return [(r.verb, r.obj) for r in decision.requests]
 
 
@@ -122,9 +107,9 @@ def test_a_volume_event_enqueues_the_bound_claims_naming_it_that_it_is_not_bound
     data, other = _claim(), _claim(name="other", uid="u2", volume="")
     moved = _volume(ref_name="other", ref_uid="u2")
     ctl = PersistentVolumeController()
-    assert set(ctl.keys_for(moved, _View(data, other, moved))) == {"/pv-a", "default/other", "default/data"}
+    assert set(ctl.keys_for(moved, VolumeView(data, other, moved))) == {"/pv-a", "default/other", "default/data"}
     lost = _claim(phase="Lost")
-    assert set(ctl.keys_for(moved, _View(lost, other, moved))) == {"/pv-a", "default/other"}
-    assert set(ctl.keys_for(_volume(), _View(data, moved))) == {"/pv-a", "default/data"}
+    assert set(ctl.keys_for(moved, VolumeView(lost, other, moved))) == {"/pv-a", "default/other"}
+    assert set(ctl.keys_for(_volume(), VolumeView(data, moved))) == {"/pv-a", "default/data"}
     unbound = _volume(ref_name=None)
-    assert "default/data" in set(ctl.keys_for(unbound, _View(data, unbound)))
+    assert "default/data" in set(ctl.keys_for(unbound, VolumeView(data, unbound)))

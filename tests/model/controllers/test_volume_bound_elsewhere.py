@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from volume_view import VolumeView
 
 from kubeprop.model.api.core import (
     PersistentVolume,
@@ -192,21 +193,6 @@ def test_a_claim_ref_to_a_claim_bound_elsewhere_is_unbound(tmp_path: Path, by_co
     assert _claim(state).spec.volume_name == "pv-a"
 
 
-class _View:
-    """A cache of `objects` only (the controller reads `get` and `list`)."""
-
-    def __init__(self, *objects: PersistentVolume | PersistentVolumeClaim) -> None:
-        self.objects = {ObjectKey("persistentvolumeclaims" if isinstance(o, PersistentVolumeClaim)
-                                  else "persistentvolumes", o.metadata.namespace, o.metadata.name): o
-                        for o in objects}
-
-    def get(self, key: ObjectKey) -> object:
-        return self.objects.get(key)
-
-    def list(self, resource: str, namespace: str = "") -> object:
-        return iter([o for k, o in self.objects.items() if k.resource == resource])
-
-
 REF = ObjectReference(kind="PersistentVolumeClaim", api_version="v1", namespace="default", name="data", uid="u1")
 ELSEWHERE = PersistentVolumeClaim(metadata=ObjectMeta(name="data", namespace="default", uid="u1"),
                                   spec=PersistentVolumeClaimSpec(volume_name="pv-b"))
@@ -221,7 +207,7 @@ def _volume(phase: str = "Bound", policy: str = "Delete", path: str = "/tmp/data
 
 
 def _sync(volume: PersistentVolume, memory: object = None) -> tuple[Request, ...]:
-    return PersistentVolumeController().reconcile(_View(volume, ELSEWHERE), "/pv-a", memory, 0).requests
+    return PersistentVolumeController().reconcile(VolumeView(volume, ELSEWHERE), "/pv-a", memory, 0).requests
 
 
 BY_CONTROLLER = {ANN_BOUND_BY_CONTROLLER: "yes"}
@@ -269,10 +255,10 @@ def test_the_delete_operation_deletes_a_volume_whose_claim_is_bound_elsewhere() 
     cached with that UID, names another volume): the DELETE."""
     ctl = PersistentVolumeController()
     volume = _volume("Released", **IN_TREE)
-    first = ctl.reconcile(_View(volume, ELSEWHERE), "/pv-a", None, 0)
+    first = ctl.reconcile(VolumeView(volume, ELSEWHERE), "/pv-a", None, 0)
     (get,) = first.requests
     memory = ctl.observe(first.memory, get, Response(200, "OK", obj=volume))
-    (delete,) = ctl.reconcile(_View(volume, ELSEWHERE), "/pv-a", memory, 0).requests
+    (delete,) = ctl.reconcile(VolumeView(volume, ELSEWHERE), "/pv-a", memory, 0).requests
     assert (delete.verb, delete.resource, delete.name) == ("delete", "persistentvolumes", "pv-a")
 
 
@@ -280,7 +266,7 @@ def test_a_live_answer_naming_another_volume_unbinds() -> None:
     """The claim missing from the cache, the live GET finds it (same UID) naming pv-b: unbound."""
     ctl = PersistentVolumeController()
     found = PvMemory(FrozenMap({"pv-a": LiveClaim("u1", found=True, volume_name="pv-b")}))
-    requests = ctl.reconcile(_View(_volume(**BY_CONTROLLER)), "/pv-a", found, 0).requests
+    requests = ctl.reconcile(VolumeView(_volume(**BY_CONTROLLER)), "/pv-a", found, 0).requests
     assert [r.verb for r in requests] == ["update", "update-status"] and requests[0].obj.spec.claim_ref is None
 
 
@@ -291,10 +277,10 @@ def test_a_claim_event_enqueues_the_volumes_bound_to_it_elsewhere() -> None:
     other = evolve(_volume(), metadata=evolve(_volume().metadata, name="pv-c"),
                    spec=evolve(_volume().spec, claim_ref=evolve(REF, uid="u0")))
     named = evolve(_volume(), metadata=evolve(_volume().metadata, name="pv-b"))
-    view = _View(_volume(), other, named, ELSEWHERE)
+    view = VolumeView(_volume(), other, named, ELSEWHERE)
     assert tuple(ctl.keys_for(ELSEWHERE, view)) == ("default/data", "/pv-a")
     unbound = evolve(ELSEWHERE, spec=PersistentVolumeClaimSpec())
-    assert tuple(ctl.keys_for(unbound, _View(_volume(), unbound))) == ("default/data",)
+    assert tuple(ctl.keys_for(unbound, VolumeView(_volume(), unbound))) == ("default/data",)
 
 
 def test_a_failed_volume_is_not_written_again_whatever_its_message() -> None:
@@ -304,5 +290,5 @@ def test_a_failed_volume_is_not_written_again_whatever_its_message() -> None:
                     status=PersistentVolumeStatus(phase="Failed", message="Volume has unrecognized reclaim policy"))
     gone = PvMemory(FrozenMap({"pv-a": LiveClaim("u1", found=False)}))
     ctl = PersistentVolumeController()
-    assert ctl.reconcile(_View(failed), "/pv-a", None, 0).requests == ()
-    assert ctl.reconcile(_View(failed), "/pv-a", gone, 0).requests == ()
+    assert ctl.reconcile(VolumeView(failed), "/pv-a", None, 0).requests == ()
+    assert ctl.reconcile(VolumeView(failed), "/pv-a", gone, 0).requests == ()

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from volume_view import VolumeView
+
 from kubeprop.model.api.core import (
     PersistentVolume,
     PersistentVolumeClaim,
@@ -136,21 +138,6 @@ def test_without_the_reuse_the_volume_is_deleted(tmp_path: Path) -> None:
     assert volume is None or (isinstance(volume, PersistentVolume) and volume.metadata.deletion_timestamp is not None)
 
 
-class _View:
-    """A cache of `objects` only (the controller reads `get` and `list`)."""
-
-    def __init__(self, *objects: PersistentVolume | PersistentVolumeClaim) -> None:
-        self.objects = {ObjectKey("persistentvolumeclaims" if isinstance(o, PersistentVolumeClaim)
-                                  else "persistentvolumes", o.metadata.namespace, o.metadata.name): o
-                        for o in objects}
-
-    def get(self, key: ObjectKey) -> object:
-        return self.objects.get(key)
-
-    def list(self, resource: str, namespace: str = "") -> object:
-        return iter([o for k, o in self.objects.items() if k.resource == resource])
-
-
 REF = ObjectReference(kind="PersistentVolumeClaim", api_version="v1", namespace="default", name="data", uid="u1")
 
 
@@ -170,11 +157,11 @@ def _after_get(cached: PersistentVolume, response: Response, *claims: Persistent
     """The requests of the sync after the delete operation's GET got `response`, the cache then
     holding `claims` too."""
     ctl = PersistentVolumeController()
-    first = ctl.reconcile(_View(cached), "/pv-a", None, 0)
+    first = ctl.reconcile(VolumeView(cached), "/pv-a", None, 0)
     get = first.requests[-1]
     assert (get.verb, get.resource, get.name) == ("get", "persistentvolumes", "pv-a") and first.requeue
     memory = ctl.observe(first.memory, get, response)
-    after = ctl.reconcile(_View(cached, *claims), "/pv-a", memory, 0)
+    after = ctl.reconcile(VolumeView(cached, *claims), "/pv-a", memory, 0)
     assert after.memory is None and not after.requeue
     return after.requests
 
@@ -186,7 +173,7 @@ def test_the_fresh_volume_decides_the_delete() -> None:
     the operation is forgotten and the next sync GETs again."""
     ctl = PersistentVolumeController()
     cached = _pv("Released")
-    first = ctl.reconcile(_View(cached), "/pv-a", None, 0)
+    first = ctl.reconcile(VolumeView(cached), "/pv-a", None, 0)
     assert first.requests == (Request(verb="get", user=ctl.identity, resource="persistentvolumes", name="pv-a"),)
     assert first.memory == PvMemory(FrozenMap({"pv-a": DeleteOperation(cached)}), asking="pv-a")
 
@@ -203,7 +190,7 @@ def test_the_fresh_volume_decides_the_delete() -> None:
     assert _after_get(cached, ok(cached), _claim("u1", ""))== ()  # or is not bound yet
     failed = ctl.observe(first.memory, first.requests[0], Response(500, "InternalError"))
     assert failed is None
-    assert ctl.reconcile(_View(cached), "/pv-a", failed, 0).requests == first.requests
+    assert ctl.reconcile(VolumeView(cached), "/pv-a", failed, 0).requests == first.requests
 
 
 def test_the_released_write_then_the_operation() -> None:
@@ -214,10 +201,10 @@ def test_the_released_write_then_the_operation() -> None:
     ctl = PersistentVolumeController()
     cached = _pv("Bound", path="/data")
     gone = PvMemory(FrozenMap({"pv-a": LiveClaim("u1", found=False)}))
-    sync = ctl.reconcile(_View(cached), "/pv-a", gone, 0)
+    sync = ctl.reconcile(VolumeView(cached), "/pv-a", gone, 0)
     write, get = sync.requests
     assert write.verb == "update-status" and write.obj.status.phase == "Released" and get.verb == "get"
     memory = ctl.observe(sync.memory, get, Response(200, "OK", obj=write.obj))
-    (failed,) = ctl.reconcile(_View(cached), "/pv-a", memory, 0).requests
+    (failed,) = ctl.reconcile(VolumeView(cached), "/pv-a", memory, 0).requests
     assert failed.obj.status.phase == "Failed" and failed.obj.metadata.resource_version == ""
-    assert ctl.reconcile(_View(failed.obj), "/pv-a", None, 0).requests == ()
+    assert ctl.reconcile(VolumeView(failed.obj), "/pv-a", None, 0).requests == ()
