@@ -6,7 +6,10 @@ immediate PersistentVolumeClaims") and on each node its bound volume's nodeAffin
 (Filter, `binder.go` FindPodVolumes checkBoundClaims: "node(s) had volume node affinity
 conflict"). The property ran the model's scheduler cycle without the pod's volumes and reported
 "Pod default/db is Pending although worker-2 could take it" where the model's own scheduler (and
-Kubernetes) had said why not. The scenarios are the trial's (tests/model/data/volume-refusals)."""
+Kubernetes) had said why not. The scenarios are the trial's (tests/model/data/volume-refusals),
+and one whose claim does not exist (missing-claim: a scenario without claims runs no PV
+controller, and both properties, `scheduler-decisions-sound`'s completeness too, reported the pod
+the scheduler refuses with `persistentvolumeclaim "data" not found`)."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from kubeprop.properties.registry import first_violation, select
 DATA = Path(__file__).parents[1] / "model" / "data" / "volume-refusals"
 AFFINITY = "1 node(s) had volume node affinity conflict, 1 node(s) were unschedulable"
 UNBOUND = "pod has unbound immediate PersistentVolumeClaims"
+MISSING = 'persistentvolumeclaim "data" not found'
 
 
 def _pending(state: ClusterState) -> dict[str, str]:
@@ -39,11 +43,12 @@ def _drained() -> tuple[ClusterModel, ClusterState]:
 
 
 @pytest.mark.parametrize(("name", "pod", "reason"), [
-    ("affinity", "db", AFFINITY), ("unbound-claim", "db", UNBOUND), ("drain-local", "db-0", AFFINITY)])
+    ("affinity", "db", AFFINITY), ("unbound-claim", "db", UNBOUND), ("drain-local", "db-0", AFFINITY),
+    ("missing-claim", "db", MISSING)])
 def test_a_pod_its_volumes_refuse_every_node_is_no_violation(name: str, pod: str, reason: str) -> None:
     model, state = _drained() if name == "drain-local" else settled(DATA / name)
     assert f"0/{len(model.nodes)} nodes are available: {reason}." in _pending(state)[pod]
-    assert first_violation(model, state, select(["schedulable-pods-bound"])) is None
+    assert first_violation(model, state, select(["schedulable-pods-bound", "scheduler-decisions-sound"])) is None
 
 
 def test_the_drained_statefulset_is_still_not_ready() -> None:
