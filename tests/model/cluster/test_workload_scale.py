@@ -71,25 +71,20 @@ def test_a_precondition_that_fails_is_kubectls_error_and_writes_nothing(
     assert after.store.revision == start.store.revision and after.workload_next == 1
 
 
-def test_with_a_precondition_kubectl_puts_the_scale_it_read(scenario: Scenario) -> None:
-    """patch-only may GET and PATCH deployments/scale: a blind scale succeeds, one with a
-    precondition is refused on its PUT (`update`), as upstream's Scales().Update."""
-    _, blind = _scaled(scenario, ScaleStep(deployment="default/web", replicas=2), "patch-only")
+@pytest.mark.parametrize(("user", "refused"), [
+    # patch-only may GET and PATCH deployments/scale, not update it: upstream's Scales().Update
+    ("patch-only", "update"),
+    # unread may write deployments/scale but not GET it: upstream's Scales().Get comes first
+    ("unread", "get"),
+])
+def test_with_a_precondition_kubectl_gets_the_scale_and_puts_it_back(scenario: Scenario, user: str,
+                                                                     refused: str) -> None:
+    """The blind scale (a PATCH) succeeds; with a precondition the refused GET or PUT is the step's."""
+    _, blind = _scaled(scenario, ScaleStep(deployment="default/web", replicas=2), user)
     assert dict(blind.workload_errors) == {} and _web(blind).spec.replicas == 2
-    _, checked = _scaled(scenario, ScaleStep(deployment="default/web", replicas=2, current_replicas=1), "patch-only")
+    _, checked = _scaled(scenario, ScaleStep(deployment="default/web", replicas=2, current_replicas=1), user)
     assert dict(checked.workload_errors) == {0: (
-        '403 Forbidden: deployments.apps "web" is forbidden: User "patch-only" cannot update resource '
-        '"deployments/scale" in API group "apps" in the namespace "default"')}
-    assert _web(checked).spec.replicas == 1
-
-
-def test_with_a_precondition_kubectl_gets_the_scale_first(scenario: Scenario) -> None:
-    """unread may write deployments/scale but not GET it: the precondition's GET is the step's 403."""
-    _, blind = _scaled(scenario, ScaleStep(deployment="default/web", replicas=2), "unread")
-    assert dict(blind.workload_errors) == {} and _web(blind).spec.replicas == 2
-    _, checked = _scaled(scenario, ScaleStep(deployment="default/web", replicas=2, current_replicas=1), "unread")
-    assert dict(checked.workload_errors) == {0: (
-        '403 Forbidden: deployments.apps "web" is forbidden: User "unread" cannot get resource '
+        f'403 Forbidden: deployments.apps "web" is forbidden: User "{user}" cannot {refused} resource '
         '"deployments/scale" in API group "apps" in the namespace "default"')}
     assert _web(checked).spec.replicas == 1
 
