@@ -111,6 +111,7 @@ def _controller(store: Store, api: ApiServerConfig, w: Workload, replicas: int,
     if not isinstance(w, Deployment):
         return store, w
     scaled = attrs.evolve(w, spec=attrs.evolve(w.spec, replicas=replicas))
+    # no older ReplicaSet, the controller's default fencepost rule, revision 1
     return _create(store, api, new_replica_set(scaled, (), True, 1), now, dry_run=False)
 
 
