@@ -20,7 +20,7 @@ from user_modules import user_folder
 
 from kubeprop.counterexamples import check, replay
 from kubeprop.counterexamples.replay import Verdict
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import Settled, continuations, settle
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.queued_work import polling, silent_requeues_per_tick, urgent_keys
