@@ -300,7 +300,7 @@ def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_st
             fork = len(trace), state, policy.copy(), frozenset(idle), quiet
         policy.taken(act)
         after = step(model, state, act)
-        if after == state or _polls(model, state, act, after):
+        if after == state or is_poll(model, state, act, after):
             idle.add(act)
         elif idle:
             idle = set()
@@ -310,12 +310,15 @@ def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_st
     return Settled(state, tuple(trace), exhausted=True, quiet=quiet), fork
 
 
-def _polls(model: ClusterModel, state: ClusterState, act: Action, after: ClusterState) -> bool:
+def is_poll(model: ClusterModel, state: ClusterState, act: Action, after: ClusterState) -> bool:
     """True if `act`, taken at `state`, was a poll: the reconcile of a key polling there
     (`queued_work.polling`: it sent nothing, so only the controller's memory changed) that leaves it
     polling at `after` (where the clock's guard then lets time pass, so setting the move aside never
     ends the run while the key still has work to do)."""
-    return (isinstance(act, Reconcile) and polling(model, state, act.controller, act.key)
+    if not isinstance(act, Reconcile):
+        return False
+    requeued = after.controllers.get(act.controller)  # (a quick test first: most reconciles end their key)
+    return (requeued is not None and act.key in requeued.queue and polling(model, state, act.controller, act.key)
             and polling(model, after, act.controller, act.key))
 
 

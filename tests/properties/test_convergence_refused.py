@@ -114,7 +114,7 @@ def test_check_reports_the_refused_rollout_with_a_file_that_replays(tmp_path: Pa
 @pytest.mark.usefixtures("refused")
 def test_a_cycle_that_writes_nothing_is_no_livelock() -> None:
     """A controller requeueing for ever, changing only its memory: the fair run sets the poll aside
-    (`drive._polls`) and is over once nothing else is left (before, it went round the two states
+    (`drive.is_poll`) and is over once nothing else is left (before, it went round the two states
     until out of steps) — as the cycle property `settles` finds its cycle harmless. The Deployment
     completes there."""
     model = _model("polling.yaml")
