@@ -99,9 +99,8 @@ class ContainerRuntime:
     readiness_timing: ProbeTiming = attrs.field(default=DEFAULT_TIMING, metadata=_LATER)
     """The readinessProbe's initial delay, period and failure threshold (`kubeprop.model.kubelet.probes`)."""
     readiness_from: int | None = attrs.field(default=None, metadata=_LATER)
-    """When the running container's readiness probe last turned it Ready (or, later, the kubelet
-    restarted): its failures count from then (`probes.readiness_turns_at`); None while not Ready, or
-    where it is its first probe's time."""
+    """When the running container's readiness probe last turned it Ready: its failures count from
+    then (`probes.readiness_turns_at`); None while not Ready, or where it is its first probe's time."""
     liveness_carried: int = attrs.field(default=0, metadata=_LATER)
     """The most failed liveness probes in a row the container's worker can carry into its next run
     (`probes.carried_failures`: upstream keeps `resultRun` across a restart)."""
