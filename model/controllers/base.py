@@ -330,12 +330,7 @@ def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, 
 def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) -> Reconciliation:
     """What a reconcile of `key` by `controller` would decide now, from the controller manager's
     cache (the controller manager up, the key queued)."""
-    return decide_with(model, state, controller, key, state.controllers[controller].memory)
-
-
-def decide_with(model: ClusterModel, state: ClusterState, controller: str, key: str, memory: Any) -> Reconciliation:
-    """`decide` with `memory` in place of the controller's own: what a later reconcile of `key` would
-    decide from the same cache and clock (`queued_work.polling` follows a key's silent requeues)."""
+    memory = state.controllers[controller].memory
     found = _controller(model, controller)
     return _decision(found, scoped(found, view(model, state, CONTROLLER_MANAGER)), key, memory, state.clock)
 
