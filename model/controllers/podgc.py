@@ -14,7 +14,8 @@ discoverDeletedNodes, gcUnscheduledTerminating, markFailedAndDeletePodWithCondit
   other answer ends the quarantine without a verdict (a GET error: "Node will be added back to the
   queue in the subsequent loop if still needed"; a node the GET finds: not deleted), so a node still
   missing from the cache is quarantined afresh. Meanwhile the requeued key changes nothing (a stutter:
-  time passes, `queued_work`); the model's clock reaches the end of the quarantine in ticks.
+  time passes, `queued_work`), and the end of the quarantine is a wake-up (`memory_wakeups`), so a
+  `Tick` lands on it.
 - Terminating pods on a node that is not Ready and carries the `node.kubernetes.io/out-of-service`
   taint (any effect: upstream checks the key only) → marked Failed and deleted with grace 0. This
   is how an operator releases a StatefulSet pod stuck Terminating on a dead node.
@@ -168,6 +169,12 @@ class PodGCController:
         condition = Condition(type="DisruptionTarget", status="True", reason="DeletionByPodGC",
                               message="PodGC: node no longer exists", last_transition_time=now)
         return Reconciliation(self._mark_failed_and_delete(pod, condition, now), memory)
+
+    def memory_wakeups(self, memory: PodGcMemory, queue: tuple[str, ...]) -> Iterable[tuple[str, int]]:
+        """The end of each node's quarantine (upstream's delaying queue hands the node back then), on
+        a queued key: the pods it holds stay queued meanwhile (`_quarantined`), so the model's clock
+        stops there (`base.next_timer`) and their retry sends the GET."""
+        return tuple((queue[0], since + QUARANTINE_SECONDS) for _, since in memory.quarantine.sorted_items())
 
     def _quarantined(self, node: str, memory: PodGcMemory, now: int) -> Reconciliation:
         """gcOrphaned for a node missing from the cache: into quarantine, the key requeued; the live

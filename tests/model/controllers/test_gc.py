@@ -3,10 +3,12 @@ collector, on FeastFlow's `feastflow-backend` Deployment with a ReplicaSet and p
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
 from api_harness import feastflow
+from cluster_harness import api_seen, gone_at, settled
 
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import (
@@ -23,6 +25,9 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.cluster.compose import step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.gc import GarbageCollector, GcMemory, parse_key
 from kubeprop.model.controllers.podgc import PodGCController, PodGcMemory
@@ -225,3 +230,19 @@ def test_podgc_deletes_excess_terminated_pods_oldest_first() -> None:
     decision = ctl.reconcile(store, "*terminated", ctl.initial_memory(), 1)
     assert [(r.verb, r.name) for r in decision.requests] == [
         ("delete", f"{RS.name}-0"), ("delete", f"{RS.name}-1")]
+
+
+def test_the_end_of_a_quarantine_is_a_timer_and_the_fair_run_collects_the_pods_then() -> None:
+    """The quarantine's end is a wake-up (`memory_wakeups`), so the clock stops there: a node deleted
+    at 20 s has its pod collected at 60 s. Without the timer no `Tick` is enabled once the cluster is
+    quiet (nothing else waits on time) and the pod would never be collected."""
+    model, state = settled(Path(__file__).parents[1] / "data" / "variants" / "web.yaml", instantCaches=True)
+    assert state.clock == 20
+    orphan = next(p for p in state.store.list("pods") if isinstance(p, Pod) and p.spec.node_name == "worker-1")
+    state = api_seen(state, model, Request(verb="delete", user=ADMIN, resource="nodes", name="worker-1"))
+    assert controllers.next_timer(model, state) is None  # nothing queued yet
+    states = [state]
+    for act in settle(model, state, max_steps=3000).trace:
+        states.append(step(model, states[-1], act))
+    gone = gone_at(states, ObjectKey("pods", "default", orphan.metadata.name))
+    assert gone is not None and states[gone].clock == 60
