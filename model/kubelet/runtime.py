@@ -221,6 +221,9 @@ class PodRuntime:
     mount_pending: bool = attrs.field(default=False, metadata=_LATER)
     """Admitted while a `configMap`, `secret` or `projected` volume did not mount (its object, or a key,
     missing: FailedMount): nothing started until `MountVolumes` (`kubeprop.model.kubelet.volumes`)."""
+    mount_from: int | None = attrs.field(default=None, metadata=_LATER)
+    """When the volume manager's back-off for those volumes began, where that is not the admission: a
+    kubelet restart while they were pending (its new volume manager starts afresh); None otherwise."""
     deleted: bool = attrs.field(default=False, metadata=_LATER)
     """The status manager wrote the terminal status and its DELETE (grace 0) was accepted, yet the
     pod is still in the API: finalizers keep it. Upstream the status manager then forgets the pod's
