@@ -47,7 +47,7 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
-from kubeprop.model.controllers.deployment_plan import _new_rs_object as new_replica_set
+from kubeprop.model.controllers.deployment_plan import new_rs_object as new_replica_set
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, pod_template_object
 from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
 from kubeprop.model.errors import InputError
