@@ -77,14 +77,18 @@ def held(model: ClusterModel, state: ClusterState, guard: TickGuard) -> bool:
 
 
 def _answered(model: ClusterModel, state: ClusterState, enabled_fn: Any) -> Iterator[tuple[Action, ...]] | None:
-    """What the active enabled-actions cache answers for `enabled_fn`'s parts in `state`
-    (`EnabledCache.answered`: the same as asking `enabled_fn`), or None without one for `state`."""
+    """What an active enabled-actions cache answers for `enabled_fn`'s parts in `state`
+    (`EnabledCache.answered`: the same as asking `enabled_fn`), or None without one for `state`.
+    Every active cache of `model` is asked, the innermost first: the portfolio's members run in
+    turns, each within its own `memoised` block, so the cache computing `Tick`'s part for `state`
+    need not be the innermost (it answered for `state` last: `EnabledCache.answered`)."""
     from kubeprop.model.cluster.compose import CACHES  # (the composition imports `faults`, which imports this)
 
-    if not CACHES:
-        return None
-    cache = CACHES[-1]
-    return None if cache.model is not model else cache.answered(state, enabled_fn)
+    for cache in reversed(CACHES):
+        found: Iterator[tuple[Action, ...]] | None = cache.answered(state, enabled_fn) if cache.model is model else None
+        if found is not None:
+            return found
+    return None
 
 
 def forget() -> None:
