@@ -6,7 +6,8 @@ enabled while some timer is pending and no tick guard holds. Both are plain bool
 so the order they are asked in changes nothing but the cost. In the default check on FeastFlow a
 guard holds in about nine states in ten that ask (the controllers' guard, `queued_work.holds_clock`,
 in three in four: a busy run has keys to reconcile), so the guards are asked first and the timers
-(`faults.timer_pending`, which asks every component's timer) only where none holds.
+(`faults.timer_pending`, which asks every component's timer) only where none holds; among the guards,
+the scheduler's first (`asking_order`: answered from the enabled actions, it costs a look at a list).
 
 The controllers' guard is remembered for its last few asks (`HOLDS_CLOCK_RECENT`) by exactly what
 it reads (`holds_clock_reads`), compared by identity: a step that writes nothing a controller's

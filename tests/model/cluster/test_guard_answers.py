@@ -92,3 +92,16 @@ def test_lazy_tick_reads_its_own_state_answers(path: Path | None) -> None:
             counts["in-flight guards differ" if differ else "same"] += 1
             counts[f"tick {bool(ticks)}"] += 1
     assert counts["in-flight guards differ"] >= 5 and counts["tick True"] and counts["tick False"], counts
+
+
+def test_the_asking_order_puts_the_scheduler_guard_first_and_keeps_every_guard() -> None:
+    """`asking_order`: the same guards, the scheduler's first, the others in their order (`Tick`
+    through the cache in that order is the plain definition's: the tests above and
+    test_clock_guard_memo.py)."""
+    model = build_model(load_scenario(None))
+    guards = model.hooks.tick_guards
+    ordered = clock_guards.asking_order(guards)
+    assert sorted(ordered, key=guards.index) == list(guards)
+    assert ordered[0] is clock_guards.prompt_work.scheduler_holds_clock
+    assert [g for g in ordered if g not in clock_guards.ASKED_FIRST] == [g for g in guards
+                                                                         if g not in clock_guards.ASKED_FIRST]
