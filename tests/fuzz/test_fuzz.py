@@ -1,8 +1,9 @@
 """The quick fuzz run: a few hundred hostile cases over every surface, none may end badly.
 
 The long campaign is `python tests/fuzz/fuzz_campaign.py --cases 10000` (README, Development);
-this is the same campaign, small enough for every test run (and ten times that under `slow`). Also checked here: the harness itself
-notices each bad class it claims to (a canary import, a traceback, a clobbered input, a hang).
+this is the same campaign, small enough for every test run (and ten times that under `slow`).
+Also checked here: the harness itself notices each bad class it claims to (a canary import, a
+traceback, a clobbered input, a hang).
 """
 
 from __future__ import annotations
