@@ -1,18 +1,37 @@
 """Node-pressure eviction: which pod the kubelet's eviction manager may evict under memory pressure.
 
 Upstream (`pkg/kubelet/eviction/helpers.go` rankMemoryPressure, `eviction_manager.go`
-synchronize/evictPod): active pods are ranked by (1) whether memory usage exceeds the request
-(exceeding first), (2) priority (lower first), (3) usage - request (larger first); the first pod
-that may be evicted is; critical pods (priority ≥ 2000000000, `IsCriticalPod`) are skipped; one
-pod per pressure episode; PodDisruptionBudgets are not consulted.
+synchronize/evictPod): the active pods (`holds_resources`) are ranked by (1) whether memory usage
+exceeds the request (exceeding first), (2) priority (lower first), (3) usage - request (larger
+first); the first pod that may be evicted is; critical pods (priority ≥ 2000000000,
+`IsCriticalPod`) are skipped; one pod per pressure episode; PodDisruptionBudgets are not consulted.
+
+The active pods are `GetActivePods` (`kubelet_pods.go` filterOutInactivePods): a pod whose
+termination was requested (SIGTERM sent, a deletion say) stays active until the pod worker knows
+it terminated, so a terminating pod whose containers still run is ranked like any other, and
+evicting it kills it with the eviction's grace period override (`immediateEvictionGracePeriodSeconds`
+= 1 s for the hard `memory.available` threshold; the model kills at once, as for every victim):
+`pod_workers.go` UpdatePod shortens a terminating pod's grace period (`calculateEffectiveGracePeriod`)
+and keeps the eviction's status function (Failed, Evicted) for after the termination.
+
+Stats: the ranking reads each pod's stats from the summary (`cachedStatsFunc`), and a pod for
+which none were found is ranked first by both `exceedMemoryRequests` and `memory` ("prioritize
+evicting the pod for which no stats were found"; by design, kubernetes/kubernetes#123591). The
+CRI stats provider (`pkg/kubelet/stats/cri_stats_provider.go` listPodStatsPartiallyFromCRI, every
+runtime but CRI-O's legacy cAdvisor path) builds a pod's stats from its running containers only
+(`getPodAndContainerMaps` → `removeTerminatedContainers`), so an active pod with no container
+running — not yet started, volumes not mounted, a CreateContainerConfigError, every container
+waiting out its restart back-off — has none: such pods are evicted first, the lowest priority
+among them (the sort is not stable: any of equal priority), whatever the others' usage.
 
 Usage is not modelled, so whether a pod's usage exceeds its request is the environment's choice,
-within what the spec allows: a pod with no memory request always exceeds it (any usage > 0); a
-pod whose every container has a memory limit equal to its request (Guaranteed for memory) never
-does (the OOM killer acts first); others may or may not. A pod `v` can be the victim with
+within what the spec allows (`memory_bounds`): a pod with no memory request always exceeds it (any
+usage > 0); a pod whose pod-level cgroup limit is at most its request never does (the OOM killer
+acts first); others may or may not. A pod `v` with stats can be the victim with
 `over_request=True` iff it may exceed and no pod that must exceed has a lower priority (the
 environment picks the exceeding set {v} plus the must-exceed pods, and usage - request breaks ties); with
-`over_request=False` iff no pod must exceed and `v` has the lowest priority.
+`over_request=False` iff no pod must exceed and `v` has the lowest priority. A victim without stats
+is named with `over_request=False` (it has no usage).
 
 The node condition (`eviction_manager.go` synchronize): the synchronize that sees the memory
 threshold met records the time (`nodeConditionsLastObservedAt`) before it evicts, and the
@@ -39,49 +58,94 @@ import attrs
 
 from kubeprop.model.api.core import TAINT_NODE_MEMORY_PRESSURE, Taint
 from kubeprop.model.api.objects import ObjectKey
-from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.pod import Pod, PodSpec
 from kubeprop.model.api.quantity import Quantity
+from kubeprop.model.api.quota import aggregate_containers, pod_limits
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.kubelet.runtime import KubeletState
+from kubeprop.model.kubelet.runtime import KubeletState, PodRuntime
+from kubeprop.model.kubelet.status import get_phase
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.state.informer import ObjectView
 
 CRITICAL_PRIORITY = 2000000000
 """`pkg/apis/scheduling` SystemCriticalPriority."""
 
+_MEMORY = "memory"
+
 
 @attrs.frozen
 class Candidate:
-    """An active pod as the eviction ranking sees it."""
+    """An active pod as the eviction ranking sees it; `has_stats`: a container of it runs."""
 
     key: str
     priority: int
     must_exceed: bool
     may_exceed: bool
+    has_stats: bool = True
+
+
+def holds_resources(runtime: PodRuntime) -> bool:
+    """Whether an admitted pod is active (`kubelet_pods.go` GetActivePods → filterOutInactivePods):
+    the pods the eviction manager ranks and admission counts. Not once the pod worker knows it
+    terminated (its kill requested and no container left running), nor while terminal with no kill
+    requested (finished, evicted, rejected); a pod whose termination was requested (deleted, or
+    Failed for its active deadline) still counts while a container of it runs."""
+    if runtime.terminating:
+        return runtime.any_running
+    return get_phase(runtime) not in ("Succeeded", "Failed")
+
+
+def memory_request(pod: Pod) -> Quantity:
+    """`pkg/api/v1/resource/helpers.go` GetResourceRequestQuantity for memory, what
+    `exceedMemoryRequests` and `memory` compare usage with: `PodRequests` without overhead
+    (`kubeprop.model.api.quota.aggregate_containers`, the sidecar-aware max(Σ containers + Σ
+    sidecars, each init container + the sidecars before it) the scheduler's `pod_requests` is built
+    on), plus `spec.overhead` only onto a non-zero total (so not the scheduler's figure, which always
+    adds it)."""
+    total = aggregate_containers(pod.spec, lambda c: c.resources.requests).get(_MEMORY, Quantity.zero())
+    overhead = pod.spec.overhead.get(_MEMORY)
+    return total + overhead if overhead is not None and not total.is_zero() else total
+
+
+def _limits_declared(spec: PodSpec) -> bool:
+    """`pkg/kubelet/cm/helpers_linux.go` ResourceConfigForPod `memoryLimitsDeclared`: the `ContainerFn`
+    of `PodLimits` (`component-helpers/resource/helpers.go`) saw no zero memory limit — each app
+    container's own, each init container's own plus the sidecars' started before it (or up to it,
+    for a sidecar)."""
+    zero = Quantity.zero()
+    if any(c.resources.limits.get(_MEMORY, zero).is_zero() for c in spec.containers):
+        return False
+    sidecars = zero
+    for init in spec.init_containers:
+        own = init.resources.limits.get(_MEMORY, zero)
+        if init.restart_policy == "Always":
+            sidecars = sidecars + own
+            seen = sidecars
+        else:
+            seen = own + sidecars
+        if seen.is_zero():
+            return False
+    return True
 
 
 def memory_bounds(pod: Pod) -> tuple[bool, bool]:
-    """(must exceed its request, may exceed its request) from the containers' memory request/limit."""
-    request = Quantity.zero()
-    limit = Quantity.zero()
-    bounded = True
-    for c in pod.spec.containers:
-        req = c.resources.requests.get("memory")
-        lim = c.resources.limits.get("memory")
-        request = request + (req if req is not None else (lim if lim is not None else Quantity.zero()))
-        if lim is None:
-            bounded = False
-        else:
-            limit = limit + lim
+    """(must exceed its request, may exceed its request). The usage compared is the pod cgroup's
+    working set (`cri_stats_provider.go` addPodCPUMemoryStats); it is capped by the pod cgroup's
+    memory limit, `PodLimits` (overhead onto a non-zero limit), which the kubelet sets when every
+    container declares one (`_limits_declared`). No request: any usage exceeds it."""
+    request = memory_request(pod)
     must = request.is_zero()
-    return must, must or not bounded or limit > request
+    if must or not _limits_declared(pod.spec):
+        return must, True
+    return False, pod_limits(pod.spec)[_MEMORY] > request
 
 
 def candidates(k: KubeletState, cache: ObjectView) -> list[Candidate]:
-    """Active pods (running, not terminating, not evicted, not critical) with a cached spec."""
+    """Active pods (`holds_resources`: terminating ones included while a container runs) with a
+    cached spec (upstream's pod manager), critical ones left out (`evictPod` refuses them)."""
     out = []
     for key, runtime in k.pods.sorted_items():
-        if runtime.terminating or runtime.evicted or not runtime.any_running:
+        if not holds_resources(runtime):
             continue
         namespace, name = key.split("/", 1)
         pod = cache.get(ObjectKey("pods", namespace, name))
@@ -91,13 +155,18 @@ def candidates(k: KubeletState, cache: ObjectView) -> list[Candidate]:
         if priority >= CRITICAL_PRIORITY:
             continue
         must, may = memory_bounds(pod)
-        out.append(Candidate(key, priority, must, may))
+        out.append(Candidate(key, priority, must, may, runtime.any_running))
     return out
 
 
 def eviction_victims(k: KubeletState, cache: ObjectView) -> Iterator[tuple[str, bool]]:
     """Every (pod key, over_request) the eviction manager may evict first (module docstring)."""
     pods = candidates(k, cache)
+    blind = [p for p in pods if not p.has_stats]
+    if blind:  # no stats found: ranked first, by priority alone
+        lowest = min(p.priority for p in blind)
+        yield from ((p.key, False) for p in blind if p.priority == lowest)
+        return
     if not pods:
         return
     must = [p.priority for p in pods if p.must_exceed]

@@ -38,7 +38,7 @@ from kubeprop.model.kubelet.admission import (
     visible_taints,
 )
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
-from kubeprop.model.kubelet.eviction import pressure_rejection, pressured
+from kubeprop.model.kubelet.eviction import holds_resources, pressure_rejection, pressured
 from kubeprop.model.kubelet.local import (
     cached_pods,
     config_errors_of,
@@ -60,7 +60,7 @@ from kubeprop.model.kubelet.runtime import (
     restarted,
     sigterm,
 )
-from kubeprop.model.kubelet.status import get_phase, merged_conditions, node_status, pod_status, transition_refused
+from kubeprop.model.kubelet.status import merged_conditions, node_status, pod_status, transition_refused
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet, send
 
 __all__ = ["HANDLERS", "holds_resources"]
@@ -95,16 +95,6 @@ def mount_volumes(model: ClusterModel, state: ClusterState, act: MountVolumes) -
     runtime = evolve(pod_runtime(state, act.node, act.pod), mount_pending=False)
     runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
     return set_pod(state, act.node, act.pod, runtime)
-
-
-def holds_resources(runtime: PodRuntime) -> bool:
-    """Whether an admitted pod still counts at admission (`kubelet_pods.go` GetActivePods →
-    filterOutInactivePods): not once the pod worker knows it terminated (its kill requested and no
-    container left running), nor while terminal with no kill requested (finished, evicted, rejected);
-    a pod Failed for its active deadline whose containers are still stopping still counts."""
-    if runtime.terminating:
-        return runtime.any_running
-    return get_phase(runtime) not in ("Succeeded", "Failed")
 
 
 def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> ClusterState:
@@ -272,7 +262,8 @@ def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNode
 def memory_pressure(model: ClusterModel, state: ClusterState, act: MemoryPressure) -> ClusterState:
     """The threshold is observed met now (the node condition: `kubeprop.model.kubelet.eviction`) and
     the victim evicted: its containers are killed and it turns Failed/Evicted locally (reported
-    by the next SyncPodStatus)."""
+    by the next SyncPodStatus). A victim already terminating (deleted, say) is killed the same way:
+    the eviction's 1 s grace period override cuts its own short (`eviction.py`)."""
     k = kubelet_state(state, act.node)
     runtime = k.pods[act.pod].kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
     k = evolve(k.with_pod(act.pod, evolve(runtime, evicted=True)), pressure_events=k.pressure_events + 1,
