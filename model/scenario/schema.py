@@ -60,6 +60,7 @@ PARAMETERS: dict[str, Any] = {
     "metricsResolutionSeconds": 15,
     "drainRetrySeconds": 5,
     "disruptionDeletionTimeoutSeconds": 120,
+    "orderedNamespaceDeletion": True,
     "etcdRestoreBumpRevision": 0,
     "etcdRestoreMarkCompacted": False,
     "etcdRestoreRestartsComponents": False,
