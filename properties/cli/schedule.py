@@ -273,7 +273,7 @@ def _with_volumes(loaded: _Loaded, problem: Problem) -> tuple[Problem, ScenarioV
              "provisioned, later: not modelled here): placed as if it had no claims."
              for key, message in found.unsettled.sorted_items()]
     volumes = found.problem_volumes([ni.node for ni in problem.nodes])
-    return Problem(problem.nodes, problem.pending, volumes), found, lines
+    return attrs.evolve(problem, volumes=volumes), found, lines
 
 
 def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str]
