@@ -32,7 +32,18 @@ from kubeprop.properties.cli.main import main
 from kubeprop.properties.registry import Violation, select
 
 REPO = Path(__file__).resolve().parents[2]
-FIXED = REPO / "counterexamples" / "corpus" / "replicaset-no-overcreation-f39ad2fa63b5.json"
+CORPUS = REPO / "counterexamples" / "corpus"
+
+
+def _rs_corpus_file(expectation: str) -> Path:
+    """The corpus's replicaset-no-overcreation file with this expectation (its name holds a
+    fingerprint, which moves when the model's state does)."""
+    [path] = [p for p in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
+              if json.loads(p.read_text()).get("expectation") == expectation]
+    return path
+
+
+FIXED = _rs_corpus_file("passes")
 """The corpus's `passes` file: the rs-no-expectations trace on the correct model (5 actions)."""
 WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
 
@@ -98,8 +109,7 @@ def test_a_passes_file_whose_trace_goes_on_past_the_violation_is_not_passed(
 def test_a_continuation_start_counts_only_for_a_convergence_file(tmp_path: Path) -> None:
     """`engine.options.continuationStart` is what a writer records for a convergence violation only;
     in a safety file it must not make replay word the trace as a fair continuation."""
-    source = REPO / "counterexamples" / "corpus" / "replicaset-no-overcreation-eb578814298c.json"
-    ce = load(source)
+    ce = load(_rs_corpus_file("reproduces"))
     forged = attrs.evolve(ce, engine=attrs.evolve(ce.engine, options=FrozenMap({CONTINUATION_START: 2})))
     assert forged.continuation_start is None
     result = replay(write(forged, tmp_path))
