@@ -17,6 +17,7 @@ import pytest
 from raft_records import two_leaders_in_term_1
 
 from kubeprop.counterexamples import raft_trace
+from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import load, write
 from kubeprop.counterexamples.format_records import CONTINUATION_START, CounterexampleError
 from kubeprop.counterexamples.replay import Verdict, replay
@@ -24,11 +25,15 @@ from kubeprop.counterexamples.trace import record
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.raft.state import RaftAction, RaftConfig
+from kubeprop.model.raft.system import initial_state as raft_initial_state
+from kubeprop.model.raft.system import step as raft_step
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.cli.gate_replay import corpus_case
 from kubeprop.properties.cli.main import main
+from kubeprop.properties.raft import select_checks
 from kubeprop.properties.registry import Violation, select
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,3 +132,29 @@ def test_a_raft_file_step_and_initial_fingerprint_are_checked(tmp_path: Path) ->
     drifted["initial"]["fingerprint"] = "0" * 16
     result = raft_trace.replay(_edited(tmp_path, drifted, "drifted.json"))
     assert result.verdict == Verdict.STALE and "initial.fingerprint" in result.reason
+
+
+def test_a_raft_passes_file_is_judged_on_every_state(tmp_path: Path) -> None:
+    """The seed's claim AllReplicasBeforeAck fails when s1 acknowledges a write s3 does not have
+    (step 10), and holds again once s3 has it (step 12): a file whose trace runs on to step 12 does
+    not pass."""
+    config = RaftConfig(max_term=1, max_log=2, history=True)
+    [claim] = select_checks(["AllReplicasBeforeAck"])
+    found = (RaftAction("Timeout", 0), RaftAction("Receive", msg=(6, 0, 1, 1, 0, 0)),
+             RaftAction("Receive", msg=(7, 1, 0, 1, 1)), RaftAction("Receive", msg=(0, 0, 1, 1, 0, 0)),
+             RaftAction("Receive", msg=(1, 1, 0, 1, 1)), RaftAction("ClientWrite", 0, arg=1),
+             RaftAction("SendAppend", 0, 1, 2), RaftAction("Receive", msg=(2, 0, 1, 1, 0, 0, ((1, 0), (1, 1)), 0)),
+             RaftAction("Receive", msg=(3, 1, 0, 1, 1, 2, 0)), RaftAction("ClientAck", 0, arg=1))
+    after = (RaftAction("SendAppend", 0, 2, 2), RaftAction("Receive", msg=(2, 0, 2, 1, 0, 0, ((1, 0), (1, 1)), 2)))
+    ce = raft_trace.record(config, None, claim, found)
+    states = [raft_initial_state(config)]
+    for act in (*found, *after):
+        states.append(raft_step(config, states[-1], act))
+    assert claim(config, states[-1]) is None
+    longer = attrs.evolve(ce, actions=(*found, *after), fingerprints=tuple(fingerprint(s) for s in states),
+                          violation=attrs.evolve(ce.violation, step=len(found) + len(after)), expectation="passes")
+    result = raft_trace.replay(raft_trace.write(longer, tmp_path))
+    assert result.verdict == Verdict.STALE, result.reason
+    assert "AllReplicasBeforeAck holds at step 12, where the file records its violation, but fails before it, at " \
+           "step 10 (trace[9] in the file): 'put k=v1' was acknowledged to the client while s3 did not have it" \
+           in result.reason
