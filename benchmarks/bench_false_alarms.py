@@ -113,6 +113,14 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "judged with the user stopped before the step that creates the container's ConfigMap: the pod then "
      "waits in CreateContainerConfigError for ever, as upstream (pkg/kubelet/kubelet_pods.go "
      "makeEnvironmentVariables)"),
+    (_DATA + "kubelet/pressure/terminating.yaml", ("workload-steps-succeed",),
+     "the scenario's memory-pressure event may come before batch turns Ready: the kubelet evicts batch (no "
+     "memory request, lowest priority: pkg/kubelet/eviction/helpers.go rankMemoryPressure), so the user's "
+     "`kubectl wait --for=condition=Ready pod/batch` times out, as it would upstream (the scenario says so)"),
+    (_DATA + "waits-rbac/scenario.yaml", ("workload-steps-succeed",),
+     "trial 10 s2f on purpose: `viewer` may GET the Deployment but not LIST it, and `kubectl rollout status` "
+     "LISTs it (watchtools.UntilWithSync, staging/src/k8s.io/kubectl/pkg/cmd/rollout/rollout_status.go): "
+     "refused, so it times out"),
     (_DATA + "kubelet/missing-volume/never.yaml", ("deployments-complete", "workloads-ready"),
      "the pod's configMap volume names a ConfigMap that never exists: upstream the volume manager never "
      "mounts it (FailedMount, pkg/volume/configmap/configmap.go SetUpAt) and SyncPod creates no container "
