@@ -118,10 +118,12 @@ class LiveLine:
 
 
 class LogLines:
-    """A progress callback for a log: a whole line (`  ENGINE: …`) at most every `every` seconds."""
+    """A progress callback for a log: a whole line (`  ENGINE: …`) at most every `every` seconds,
+    and at the end `COMMAND: ENGINE done in … s`."""
 
-    def __init__(self, engine: str, budget: float, out: TextIO | None = None, every: float = LOG_EVERY) -> None:
-        self.engine, self.budget, self.out, self.every = engine, budget, out or sys.stderr, every
+    def __init__(self, engine: str, budget: float, out: TextIO | None = None, every: float = LOG_EVERY,
+                 command: str = "kubeprop check") -> None:
+        self.engine, self.budget, self.out, self.every, self.command = engine, budget, out or sys.stderr, every, command
         self.began = self.last = time.perf_counter()
         self.seen = Seen()
 
@@ -136,5 +138,5 @@ class LogLines:
 
     def end(self) -> None:
         """The engine is done: say so, with the seconds it took."""
-        self.out.write(f"kubeprop check: {self.engine} done in {time.perf_counter() - self.began:.1f} s\n")
+        self.out.write(f"{self.command}: {self.engine} done in {time.perf_counter() - self.began:.1f} s\n")
         self.out.flush()
