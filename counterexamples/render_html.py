@@ -23,7 +23,7 @@ from kubeprop.counterexamples.output import HTML_OWNER
 from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.render import change_lines, property_words, provenance_words, scenario_words
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
-from kubeprop.counterexamples.reproduce import reproduce_command
+from kubeprop.counterexamples.reproduce import reproduce_command, unsuggested_lines
 from kubeprop.counterexamples.steps import StepView, build_steps, lanes
 
 CSS = """
@@ -144,6 +144,8 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
     rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(shown(v))}</td></tr>" for k, v in meta)
     verdict = Verdict(result.verdict)
     again = reproduce_command(result.file, result.counterexample, result.scenario)
+    left_out = "".join(f'<p class="kp-left-out">{_e(line)}</p>'
+                       for line in unsuggested_lines(ce, result.file, result.scenario is None))
     part = (f'<section id="kp-result-{r}"><h2>{_e(ce.property.name)}: '
             f'<span class="kp-verdict-{verdict.value}">{verdict.value}</span></h2>'
             f"<p>{_e(result.reason)}</p><table class=\"kp-meta\">{rows}</table>"
@@ -151,7 +153,7 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
             f"{chart_section(r, result)}"
             f'<div class="kp-panel" id="kp-panel-{r}"></div>'
             f"{_step_list(r, result, steps)}"
-            f"<p>reproduce with: <code>{_e(again)}</code></p></section>")
+            f"<p>reproduce with: <code>{_e(again)}</code></p>{left_out}</section>")
     payload = {"violation": min(ce.violation.step, len(result.states) - 1),
                "actions": ["initial state"] + [str(a) for a in ce.actions[:len(result.states) - 1]],
                "states": [state_summary(s) for s in result.states]}

@@ -48,6 +48,7 @@ pods marked Unschedulable.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -64,6 +65,7 @@ from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key,
 from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches
 from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
+from kubeprop.model.state.informer import ResourceEvents, event_index
 from kubeprop.properties.registry import CheckResult, safety
 from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
 from kubeprop.properties.scheduling.explain import explain_core
@@ -154,7 +156,8 @@ def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:
     and every event of the claims, volumes and StorageClasses it watches (VolumeBinding's inputs)."""
     if model.instant_caches:
         return True
-    for instance in model.scheduler_instances:
+    index = event_index(state.store.events)  # (each resource's events in revision order: those after the
+    for instance in model.scheduler_instances:  # cache's revision are a tail, found by bisection)
         informer = state.informers.get(instance)
         if informer is None:
             return False
@@ -162,11 +165,14 @@ def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:
             cache = informer.resources.get(resource)
             if cache is None or cache.stale:
                 return False
-            for event in state.store.events:
-                if event.revision > cache.revision and event.key.resource == resource and (
-                        f"{event.key.namespace}/{event.key.name}" != key):
+            revisions, events = index.get(resource, _NO_EVENTS)
+            for event in events[bisect_right(revisions, cache.revision):]:
+                if f"{event.key.namespace}/{event.key.name}" != key:
                     return False
     return True
+
+
+_NO_EVENTS: ResourceEvents = ((), ())
 
 
 def _over_schedulers(model: ClusterModel, state: ClusterState,

@@ -6,7 +6,8 @@ enabled while some timer is pending and no tick guard holds. Both are plain bool
 so the order they are asked in changes nothing but the cost. In the default check on FeastFlow a
 guard holds in about nine states in ten that ask (the controllers' guard, `queued_work.holds_clock`,
 in three in four: a busy run has keys to reconcile), so the guards are asked first and the timers
-(`faults.timer_pending`, which asks every component's timer) only where none holds.
+(`faults.timer_pending`, which asks every component's timer) only where none holds; among the guards,
+the scheduler's first (`asking_order`: answered from the enabled actions, it costs a look at a list).
 
 The controllers' guard is remembered for its last few asks (`HOLDS_CLOCK_RECENT`) by exactly what
 it reads (`holds_clock_reads`), compared by identity: a step that writes nothing a controller's
@@ -19,6 +20,7 @@ breadth-first searches.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 
@@ -55,6 +57,21 @@ def holds_clock_reads(model: ClusterModel, state: ClusterState) -> tuple[Any, ..
             state.clock, state.armed_failures, flood, state.informers if flood is not None else None)
 
 
+ASKED_FIRST = (prompt_work.scheduler_holds_clock,)
+"""The guards `asking_order` puts first: answered from the enabled actions of a part computed
+before `Tick`'s (`held`), they cost a look at a list, where the controllers' guard may run a
+reconcile. In the default check on FeastFlow the scheduler's guard held in about a fifth of the
+asks where the controllers' guard held (3,660 of 16,018 in the first 20,000 steps)."""
+
+
+@lru_cache(maxsize=64)
+def asking_order(guards: tuple[TickGuard, ...]) -> tuple[TickGuard, ...]:
+    """`guards` in the order `faults.tick_enabled` asks them: `ASKED_FIRST` first, the rest in
+    their order. Each guard is a boolean of the state and `Tick` waits for any of them, so the
+    order changes only what is computed, never the answer (in-process only: by the functions)."""
+    return (*(g for g in guards if g in ASKED_FIRST), *(g for g in guards if g not in ASKED_FIRST))
+
+
 def held(model: ClusterModel, state: ClusterState, guard: TickGuard) -> bool:
     """`guard(model, state)`; the controllers' guard remembered by what it reads, the scheduler's and
     the one on work in flight from the enabled actions the active cache has for `state`."""
@@ -77,14 +94,18 @@ def held(model: ClusterModel, state: ClusterState, guard: TickGuard) -> bool:
 
 
 def _answered(model: ClusterModel, state: ClusterState, enabled_fn: Any) -> Iterator[tuple[Action, ...]] | None:
-    """What the active enabled-actions cache answers for `enabled_fn`'s parts in `state`
-    (`EnabledCache.answered`: the same as asking `enabled_fn`), or None without one for `state`."""
+    """What an active enabled-actions cache answers for `enabled_fn`'s parts in `state`
+    (`EnabledCache.answered`: the same as asking `enabled_fn`), or None without one for `state`.
+    Every active cache of `model` is asked, the innermost first: the portfolio's members run in
+    turns, each within its own `memoised` block, so the cache computing `Tick`'s part for `state`
+    need not be the innermost (it answered for `state` last: `EnabledCache.answered`)."""
     from kubeprop.model.cluster.compose import CACHES  # (the composition imports `faults`, which imports this)
 
-    if not CACHES:
-        return None
-    cache = CACHES[-1]
-    return None if cache.model is not model else cache.answered(state, enabled_fn)
+    for cache in reversed(CACHES):
+        found: Iterator[tuple[Action, ...]] | None = cache.answered(state, enabled_fn) if cache.model is model else None
+        if found is not None:
+            return found
+    return None
 
 
 def forget() -> None:

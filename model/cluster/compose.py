@@ -171,7 +171,8 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
         out += [persistentvolume.PersistentVolumeController(str(parameters["defaultStorageClass"])),
                 volume_protection.PVCProtectionController(), volume_protection.PVProtectionController()]
     if namespace.may_delete_namespaces(scenario, objects, (*scenario.controllers, *extra)):
-        out.append(namespace.NamespaceController.of(namespace.namespaced_custom_resources(objects), gc_resources))
+        out.append(namespace.NamespaceController.of(namespace.namespaced_custom_resources(objects), gc_resources,
+                                                    bool(parameters["orderedNamespaceDeletion"])))
     return tuple(out)
 
 

@@ -29,6 +29,25 @@ there and changed nothing, the run goes on as if none were enabled (time passes:
 user's next step; or the run is over, and convergence is judged there). Without it the fair run
 would retry at that state for ever and never tick. A run that keeps *changing* the state without
 end is still out of steps (`exhausted`).
+
+**Nor is a poll: time passes while a controller polls** (weak fairness for time). A controller
+may requeue a key for ever, each reconcile sending nothing and changing only its own memory (an
+operator polling something outside the cluster, keeping a cursor). Its retry changes the state,
+so it is no stutter, and it is always enabled: the fair run would take it for ever and never tick,
+leaving whatever waits on the clock (a pod in the scheduler's error back-off) waiting for ever — a
+false alarm (tests/model/data/refused/polling.yaml). Upstream the requeue is rate-limited as above
+(`Requeue: true` → `AddRateLimited`, controller-runtime `pkg/internal/controller/controller.go`
+reconcileHandler), and wall-clock time is no action the control plane can starve. So a
+reconcile whose key is polling (`queued_work.polling`: its next reconciles send nothing and requeue
+it, for as many as the rate limiter takes to back off a tick, or round a cycle of memories) is set
+aside like a stutter, and its step (which changes that controller's memory only, read by no other
+move) leaves the moves set aside as they were; the clock's guard lets `Tick` be taken there (the
+same predicate). The run then polls, ticks when nothing else is left, polls again, until the
+ticks are spent (`max_ticks` stays a bound) and the run is over. This is chosen over taking `Tick`
+after it has been enabled for some number of steps: a counter would tick while the control plane
+is still busy (a probe, a container exiting, a volume being provisioned all leave `Tick` enabled),
+moving the run a user expects in every scenario; the rule here moves only runs where a key polls,
+and a settled cluster settles without a spurious tick, as before.
 """
 
 from __future__ import annotations
@@ -42,6 +61,8 @@ from kubeprop.model.cluster.compose import actions, enabled_groups, step
 from kubeprop.model.cluster.maintenance import EndMaintenance, maintenance_state
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
+from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.queued_work import polling
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import (
     INJECTED_FAULTS,
@@ -248,7 +269,9 @@ def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_ste
     set aside until the state changes: once every move has been tried there and changed nothing,
     the run goes on as if none were enabled — `Tick`, the user's next step, or the end. This is
     the controllers backing off while time passes (see the module docstring); without it such a
-    run would take the same retry for ever at one state."""
+    run would take the same retry for ever at one state. A poll (a key requeued for ever, its
+    reconciles changing only the controller's memory) is set aside the same way, and its own step
+    does not bring back the moves set aside before it."""
     return _follow(model, state, policy, max_steps, deadline)[0]
 
 
@@ -277,7 +300,7 @@ def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_st
             fork = len(trace), state, policy.copy(), frozenset(idle), quiet
         policy.taken(act)
         after = step(model, state, act)
-        if after == state:
+        if after == state or is_poll(model, state, act, after):
             idle.add(act)
         elif idle:
             idle = set()
@@ -285,6 +308,18 @@ def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_st
         state = after
         trace.append(act)
     return Settled(state, tuple(trace), exhausted=True, quiet=quiet), fork
+
+
+def is_poll(model: ClusterModel, state: ClusterState, act: Action, after: ClusterState) -> bool:
+    """True if `act`, taken at `state`, was a poll: the reconcile of a key polling there
+    (`queued_work.polling`: it sent nothing, so only the controller's memory changed) that leaves it
+    polling at `after` (where the clock's guard then lets time pass, so setting the move aside never
+    ends the run while the key still has work to do)."""
+    if not isinstance(act, Reconcile):
+        return False
+    requeued = after.controllers.get(act.controller)  # (a quick test first: most reconciles end their key)
+    return (requeued is not None and act.key in requeued.queue and polling(model, state, act.controller, act.key)
+            and polling(model, after, act.controller, act.key))
 
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,

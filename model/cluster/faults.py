@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from kubeprop.model.cluster.clock_guards import held
+from kubeprop.model.cluster.clock_guards import asking_order, held
 from kubeprop.model.cluster.informers import (
     components,
     fresh_informer,
@@ -95,7 +95,8 @@ def tick_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """`Tick`, while some timer is pending and no component holds the clock; shortened to land on
     a crashed process's restart deadline when that comes sooner (`outages.tick_step`). The guards
     are asked first, the timers only where none holds (`clock_guards`: the same answer, cheaper)."""
-    if not any(held(model, state, guard) for guard in model.hooks.tick_guards) and timer_pending(model, state):
+    if not any(held(model, state, guard) for guard in asking_order(model.hooks.tick_guards)) and (
+            timer_pending(model, state)):
         yield Tick(tick_step(model, state))
 
 

@@ -7,7 +7,7 @@ A footprint names parts of a `ClusterState` with short tokens:
 | `store` | the API store: objects, revision, event log (every write bumps the revision) |
 | `etcd` | whether etcd has a quorum (members and their nodes up) |
 | `cache:<component>` | a component's informer caches |
-| `ctl:<controller>` | one controller's work queue and memory (node lifecycle: its memory) |
+| `ctl:<controller>` | one controller's work queue and memory (node lifecycle, the HPA: their memory) |
 | `sched:<instance>` | one scheduler instance's queue memory and assume cache |
 | `kubelet:<node>` | one node's actual pods and containers |
 | `up:<component>`, `up:node/<node>` | whether a component (a node) is down |
@@ -114,6 +114,11 @@ class Footprints:
         self.model = model
         self.instant = model.instant_caches
         self.controllers = tuple(c.name for c in model.controllers)
+        self.memories = (nodelifecycle.NAME, *((hpa.NAME,) if hpa.uses_hpa(model) else ()))
+        """The controller manager's memories kept beside the `Controller`s' (`state.controllers`): node
+        lifecycle's, and the HPA controller's (its due times, recommendations and scale events) when it
+        runs. Its watch handlers write them (`hpa.on_events`), a crash or restart resets them, and
+        `Tick` reads them (`hpa.next_timer`)."""
         self.memo: dict[Action, Footprint] = {}
         self.classes: dict[Action, int] = {}
         """Each action's footprint class: the number of its (interned) footprint."""
@@ -187,13 +192,13 @@ class Footprints:
     # --- building blocks ------------------------------------------------------------------
 
     def all_controllers(self) -> set[str]:
-        """Every controller's queue and memory, node lifecycle's included."""
-        return {f"ctl:{c}" for c in (*self.controllers, nodelifecycle.NAME)}
+        """Every controller's queue and memory, node lifecycle's and the HPA's included (`memories`)."""
+        return {f"ctl:{c}" for c in (*self.controllers, *self.memories)}
 
     def hooks(self, component: str) -> set[str]:
         """What the event handlers of `component` write when events reach it."""
-        if component == CONTROLLER_MANAGER:  # (node events: the taint eviction work, `nodelifecycle_events`)
-            return {f"ctl:{c}" for c in (*self.controllers, nodelifecycle.NAME)}
+        if component == CONTROLLER_MANAGER:  # (node events: the taint eviction work; HPA events: its due times)
+            return self.all_controllers()
         if component in self.model.scheduler_instances:
             return {f"sched:{component}"}
         return set()

@@ -193,6 +193,14 @@ class EnabledCache:
                     answers[i] = known
             yield known
 
+    def compute(self, i: int, state: ClusterState, answers: Answers) -> tuple[Action, ...]:
+        """Part `i`'s answer in `state`, whose answers (as far as known) are `answers`
+        (`lazy_enabled.Lazy`, which computes a state's parts after the cache has answered for
+        other states): `state` becomes the state answered last again, so that the clock's guards
+        computed for it (`answered`) read and fill in its answers rather than listing afresh."""
+        self.last, self.answers = state, answers
+        return self.parts[i].enabled(self.model, state)
+
     def near_answers(self, state: ClusterState) -> Near | None:
         """What `actions` knows of `state` now (None if it was not the state answered last), for a
         search to hand back as `near` when it asks for a successor of `state` later, after

@@ -45,7 +45,7 @@ class Lazy:
         assert answers is not None and cache is not None  # (only without `known`)
         found = answers[i]
         if found is None:
-            found = answers[i] = cache.parts[i].enabled(cache.model, self.state)
+            found = answers[i] = cache.compute(i, self.state, answers)
         flt = self.flt
         return found if flt is None else tuple(a for a in found if flt(a))
 
@@ -54,11 +54,10 @@ class Lazy:
         if self.known is None:
             answers, cache, state = self.answers, self.cache, self.state
             assert answers is not None and cache is not None
-            parts, model = cache.parts, cache.model
             out: list[Action] = []
             for i, found in enumerate(answers):
                 if found is None:
-                    found = answers[i] = parts[i].enabled(model, state)
+                    found = answers[i] = cache.compute(i, state, answers)
                 out += found
             flt = self.flt
             self.known = out if flt is None else [a for a in out if flt(a)]

@@ -14,7 +14,10 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   patch, the API server merges it and tracks field ownership (`kubeprop.model.api.ssa`);
 - `scale`: a merge patch of the scale subresource (`kubectl scale`, manager `kubectl-scale`;
   `staging/src/k8s.io/kubectl/pkg/scale/scale.go` ScaleSimple; `kubeprop.model.api.scale`): RBAC
-  asks for `patch` on `deployments/scale` (or `statefulsets/scale`, `replicasets/scale`);
+  asks for `patch` on `deployments/scale` (or `statefulsets/scale`, `replicasets/scale`); with
+  `currentReplicas` or `resourceVersion` (`--current-replicas`, `--resource-version`) a GET of
+  the Scale, kubectl's check of those preconditions, and a PUT of the Scale
+  (`kubeprop.model.cluster.workload_scale`);
 - `setImage`: a strategic merge patch of one container's image (`kubectl set image`, manager
   `kubectl-set`);
 - `delete`: a delete with the given propagation policy (`kubectl delete --cascade`); the kind is
@@ -99,6 +102,7 @@ from kubeprop.model.cluster.workload_commands import (
     target,
     workload_ref,
 )
+from kubeprop.model.cluster.workload_scale import scale_request
 from kubeprop.model.cluster.workload_wait import CommandWait
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.schema import (
@@ -281,9 +285,7 @@ def _step_requests(model: ClusterModel, state: ClusterState, index: int) -> list
         # kubectl's resource builder GETs the object first: the API server's 404 (or 403) is the step's
         return [get]
     if step.scale is not None:
-        return [Request(verb="patch-scale", user=user, resource=named.resource, namespace=named.namespace,
-                        name=named.name, patch={"spec": {"replicas": step.scale.replicas}},
-                        field_manager="kubectl-scale")]
+        return [scale_request(model, state, step.scale, named, user, step.as_)]
     assert step.set_image is not None
     return [_set_image_request(state, step.set_image, user)]
 

@@ -58,7 +58,8 @@ def _command(step: WorkloadStep) -> str:
         kind = next((field for field in WORKLOAD_KINDS if getattr(named, field, "")), "workload")
         namespace, name = target(workload_ref(named)[1])
         if step.scale is not None:
-            return f"kubectl scale {kind}/{name} -n {namespace} --replicas={step.scale.replicas}"
+            return f"kubectl scale {kind}/{name} -n {namespace} --replicas={step.scale.replicas}" + _preconditions(
+                step.scale)
         assert step.set_image is not None
         return f"kubectl set image {kind}/{name} -n {namespace} {step.set_image.container}={step.set_image.image}"
     if step.cordon is not None or step.uncordon is not None:
@@ -75,6 +76,12 @@ def _command(step: WorkloadStep) -> str:
     deleted = step.delete
     no_wait = "" if deleted.wait else " --wait=false"
     return f"kubectl delete {deleted.kind} {deleted.name}{_namespace_flag(deleted.kind, deleted.namespace)}{no_wait}"
+
+
+def _preconditions(scale: ScaleStep) -> str:
+    """` --current-replicas=N --resource-version=RV`, the flags of the preconditions a `scale` sets."""
+    current = f" --current-replicas={scale.current_replicas}" if scale.current_replicas != -1 else ""
+    return current + (f" --resource-version={scale.resource_version}" if scale.resource_version else "")
 
 
 def _namespace_flag(kind: str, namespace: str) -> str:

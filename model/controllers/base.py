@@ -330,7 +330,12 @@ def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, 
 def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) -> Reconciliation:
     """What a reconcile of `key` by `controller` would decide now, from the controller manager's
     cache (the controller manager up, the key queued)."""
-    memory = state.controllers[controller].memory
+    return decide_with(model, state, controller, key, state.controllers[controller].memory)
+
+
+def decide_with(model: ClusterModel, state: ClusterState, controller: str, key: str, memory: Any) -> Reconciliation:
+    """`decide` with `memory` in place of the controller's own: what a later reconcile of `key` would
+    decide from the same cache and clock (`queued_work.polling` follows a key's silent requeues)."""
     found = _controller(model, controller)
     return _decision(found, scoped(found, view(model, state, CONTROLLER_MANAGER)), key, memory, state.clock)
 
@@ -417,15 +422,17 @@ def _key(obj: ApiObject) -> str:
 def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tuple[str, str, int]]:
     """(controller, key, time) for every controller that asks to be woken at a model time
     (the optional `wakeup_at(view, key, now)`: upstream's `queue.AddAfter`, e.g. the Deployment
-    progress deadline or minReadySeconds)."""
+    progress deadline or minReadySeconds; or `memory_wakeups`, `_memory_wakeups`)."""
     if not is_up(state, CONTROLLER_MANAGER):
         return
     view_ = view(model, state, CONTROLLER_MANAGER)
     for controller in model.controllers:
-        wakeup_at = getattr(controller, "wakeup_at", None)
-        waiting_sync = bool(getattr(state.controllers.get(controller.name), "unsynced", ()))
-        if wakeup_at is None or not controller.watches or waiting_sync:
+        if not controller.watches or bool(getattr(state.controllers.get(controller.name), "unsynced", None)):
             continue  # (a controller waiting for its caches to sync has queued no AddAfter)
+        yield from _memory_wakeups(controller, state.controllers.get(controller.name))
+        wakeup_at = getattr(controller, "wakeup_at", None)
+        if wakeup_at is None:
+            continue
         resource = controller.watches[0]
 
         def compute(seen: ObjectView, wakeup_at: Any = wakeup_at, resource: str = resource) -> Wakeups:
@@ -436,10 +443,28 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
             yield controller.name, key, at
 
 
+def _memory_wakeups(controller: Controller, ctl_state: Any) -> Iterator[tuple[str, str, int]]:
+    """(controller, key, time) for the wake-ups a controller keeps in its memory (the optional
+    `memory_wakeups(memory, queue)`: an `AddAfter` whose time only the controller remembers, e.g.
+    the pod GC's node quarantine), asked only while it has keys queued: its queue and memory are then
+    part of what `Tick` is known to read (`queued_work.holds_clock`'s inputs)."""
+    memory_wakeups = getattr(controller, "memory_wakeups", None)
+    if memory_wakeups is None or not isinstance(ctl_state, ControllerState) or not ctl_state.queue:
+        return
+    for key, at in memory_wakeups(ctl_state.memory, ctl_state.queue):
+        yield controller.name, key, at
+
+
+def _memory_timer_inputs(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    """The states of the controllers that keep wake-ups in their memory (`_memory_wakeups`)."""
+    return tuple(state.controllers.get(c.name) for c in model.controllers if hasattr(c, "memory_wakeups"))
+
+
 RECENT_TIMERS = 4
 """Answers of `next_timer` kept (`_NEXT_TIMERS`)."""
 _NEXT_TIMERS: list[tuple[tuple[Any, ...], int | None]] = []
-"""`next_timer`'s last answers, the latest first: ((model, view, clock, up, waiting), answer)."""
+"""`next_timer`'s last answers, the latest first: ((model, view, clock, up, waiting, the states of the
+controllers with memory wake-ups), answer)."""
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
@@ -450,14 +475,14 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     the last four (a step of a kubelet, the scheduler or a controller's queue changes none of them)."""
     up, clock = is_up(state, CONTROLLER_MANAGER), state.clock
     seen_view = view(model, state, CONTROLLER_MANAGER) if up else None
-    unsynced = waiting(state)
-    for (was_model, was_view, was_clock, was_up, was_waiting), at in _NEXT_TIMERS:
+    unsynced, kept = waiting(state), _memory_timer_inputs(model, state)
+    for (was_model, was_view, was_clock, was_up, was_waiting, was_kept), at in _NEXT_TIMERS:
         if was_model is model and was_view is seen_view and was_clock == clock and was_up is up and (
-                was_waiting == unsynced):
+                was_waiting == unsynced) and was_kept == kept:
             return at
     times = [at for _, _, at in _wakeups(model, state, clock) if at > clock]
     found = min(times) if times else None
-    _NEXT_TIMERS.insert(0, ((model, seen_view, clock, up, unsynced), found))
+    _NEXT_TIMERS.insert(0, ((model, seen_view, clock, up, unsynced, kept), found))
     del _NEXT_TIMERS[RECENT_TIMERS:]
     return found
 

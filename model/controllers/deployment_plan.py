@@ -161,7 +161,7 @@ def _existing_new_rs(plan: Plan, existing: ReplicaSet, new_revision: int) -> Rep
     return rs
 
 
-def _new_rs_object(d: Deployment, old_rss: Sequence[ReplicaSet], zero_rule: bool, new_revision: int) -> ReplicaSet:
+def new_rs_object(d: Deployment, old_rss: Sequence[ReplicaSet], zero_rule: bool, new_revision: int) -> ReplicaSet:
     """The new ReplicaSet getNewReplicaSet creates: `<deployment>-<hash>`, the hash label on its
     labels, selector and template, the Deployment as controller, NewRSNewReplicas replicas."""
     template_hash = du.compute_hash(d.spec.template, d.status.collision_count)
@@ -193,7 +193,7 @@ def get_new_rs(plan: Plan, view: ObjectView, rs_list: Sequence[ReplicaSet], old_
         return _existing_new_rs(plan, existing, new_revision)
     if not create:
         return None
-    rs = _new_rs_object(d, old_rss, plan.zero_rule, new_revision)
+    rs = new_rs_object(d, old_rss, plan.zero_rule, new_revision)
     clash = view.get(ObjectKey("replicasets.apps", rs.metadata.namespace, rs.metadata.name))
     created = clash is None
     if isinstance(clash, ReplicaSet):

@@ -259,9 +259,12 @@ def disrupted_pods(pdb: PodDisruptionBudget, pods: list[Pod], now: int, timeout:
     return kept, recheck
 
 
-def healthy(pods: list[Pod], disrupted: dict[str, int]) -> int:
-    """countHealthyPods."""
-    return sum(1 for p in pods if p.metadata.deletion_timestamp is None and p.metadata.name not in disrupted
+def healthy(pods: list[Pod], disrupted: dict[str, int], now: int, timeout: int) -> int:
+    """countHealthyPods: Ready pods not terminating, a disrupted one left out only while its entry's
+    expiry (`at + timeout`) is after `now` — at the very second it expires buildDisruptedPodMap
+    still keeps the entry (it drops those whose expiry is Before now) but the pod counts again."""
+    return sum(1 for p in pods if p.metadata.deletion_timestamp is None
+               and not (p.metadata.name in disrupted and disrupted[p.metadata.name] + timeout > now)
                and is_pod_ready(p))
 
 
@@ -353,7 +356,7 @@ class DisruptionController:
         """updatePdbStatus's new status."""
         expected, desired = counts
         disrupted, _ = disrupted_pods(pdb, pods, now, self.deletion_timeout_seconds)
-        current = healthy(pods, disrupted)
+        current = healthy(pods, disrupted, now, self.deletion_timeout_seconds)
         allowed = current - desired
         if expected <= 0 or allowed <= 0:
             allowed = 0

@@ -29,8 +29,16 @@ cache, or a node deleted before the pod GC removed its pods) is left out of the 
 the Service publishes not-ready addresses, then it is kept without a zone — and the sync fails so
 the Service is retried (`reconcileByAddressType`: "skipping Pod ... Node ... Not Found", the
 aggregated error requeues the key) instead of waiting forever for an event that never comes (a
-Node event enqueues no Service). The pod's port group is kept even when all its pods are skipped,
-as upstream creates it before the node lookup. Topology hints and trigger-time annotations are
+Node event enqueues no Service). Upstream sends the sync's writes first and then returns the
+aggregated error, and handleErr re-adds the key with `AddRateLimited` (`endpointslice_controller.go`:
+defaultSyncBackOff 1 s doubling to maxSyncBackOff 1000 s, with a 10 qps bucket; dropped after
+maxRetries 15). The model's retry once the slices are written sends nothing and changes nothing — a
+stutter, which holds no clock (`queued_work`) and the fair run sets aside (`drive.follow`), as a
+retry waiting on its back-off. Two differences remain: once the cache has the Node, the model's
+retry changes the state and is taken promptly, where upstream's waits out the back-off it reached
+(up to 1000 s); and the model never drops the key after 15 retries (some nine hours of back-off).
+The pod's port group is kept even when all its pods are skipped, as upstream creates it before the
+node lookup. Topology hints and trigger-time annotations are
 left out.
 
 `include_terminating` and `readiness_source` mirror EndpointsController's variants: the first

@@ -16,15 +16,24 @@ One reconcile of a namespace with a deletionTimestamp and the `kubernetes` final
 2. if the controller holds no complete live inventory of this namespace (its first pass, or after
    a crash, or a pass whose requests failed): LIST every namespaced resource live, remember the
    answers (`namespace_content.Inventory`) and requeue;
-3. otherwise write the status conditions `deleteAllContent` derives from that inventory (when they
-   changed), then
+3. otherwise take the pass's items: with the OrderedNamespaceDeletion gate (`ordered`, parameter
+   `orderedNamespaceDeletion`, on by default in v1.33) the inventory's pods while any remains,
+   else every item; write the status conditions `deleteAllContent` derives from them (when they
+   changed; a pass that stopped at pods sets no content totals, as upstream returns before
+   `ProcessContentTotals`), then
    - nothing remained: finalize (remove `kubernetes` from spec.finalizers), as `Delete` does once
      `deleteAllContent` estimates 0 and found nothing;
-   - some item is not yet being deleted: DELETE each such item (propagationPolicy Background, the
-     kind's own grace period: pods gracefully) and LIST everything again (the "verify" lists), then
-     requeue;
-   - every remaining item is already being deleted: wait for the watch events that show them
+   - some item of the pass is not yet being deleted: DELETE each such item (propagationPolicy
+     Background, the kind's own grace period: pods gracefully) and LIST everything again (the
+     "verify" lists), then requeue;
+   - every item of the pass is already being deleted: wait for the watch events that show them
      gone (then LIST again), as upstream waits `estimate/2+1` seconds.
+
+OrderedNamespaceDeletion (KEP-5080; `deleteAllContent` in v1.33: `deleteAllContentForGroupVersionResource`
+on the pods GVR first, `return estimate, ...` while `numRemaining` pods are left, the pods GVR
+skipped in the loop over the rest) keeps a namespace's other objects — a NetworkPolicy, a Secret,
+a ServiceAccount — until its pods are gone; without the gate (v1.32 and before) they go at once
+and a pod may run on without them.
 
 Model choices: upstream's deleteCollection is a server-side list-and-delete; the model deletes
 item by item from its own live LIST, which is upstream's `deleteEachItem` and gives the same
@@ -52,7 +61,7 @@ from kubeprop.model.api.objects import BUILTIN_KINDS, ApiObject, CustomResourceD
 from kubeprop.model.api.server import Request, Response, resolve_type
 from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliation
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES
-from kubeprop.model.controllers.namespace_content import Inventory, conditions
+from kubeprop.model.controllers.namespace_content import Inventory, Item, conditions
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
@@ -111,15 +120,22 @@ class NamespaceController(ChangeHandlers):
     """Namespaced CRD-defined resources the scenario can create: listed in every pass, besides
     those of the CRDs in the controller manager's cache."""
     watches: tuple[str, ...] = ("namespaces", *DEFAULT_WATCHES)
+    ordered: bool = True
+    """The OrderedNamespaceDeletion feature gate (parameter `orderedNamespaceDeletion`; beta and on
+    by default in v1.33, locked on from v1.34): pods are deleted first, the rest once none is left.
+    False: every item at once (v1.32 and before)."""
     name: str = "namespace"
     identity: str = CONTROLLER_MANAGER_USER
 
     @classmethod
-    def of(cls, custom_resources: tuple[str, ...] = (), also_watches: tuple[str, ...] = ()) -> NamespaceController:
+    def of(cls, custom_resources: tuple[str, ...] = (), also_watches: tuple[str, ...] = (),
+           ordered: bool = True) -> NamespaceController:
         """The controller for a cluster whose controller manager also watches `also_watches` (the
-        garbage collector's resources) and whose scenario can create `custom_resources`."""
+        garbage collector's resources), whose scenario can create `custom_resources`, with the
+        OrderedNamespaceDeletion gate `ordered`."""
         more = set(also_watches) | set(custom_resources)
-        return cls(custom_resources, ("namespaces", *DEFAULT_WATCHES, *sorted(more - {"namespaces", *DEFAULT_WATCHES})))
+        return cls(custom_resources, ("namespaces", *DEFAULT_WATCHES, *sorted(more - {"namespaces", *DEFAULT_WATCHES})),
+                   ordered)
 
     def initial_memory(self) -> Any:
         """No inventory at start."""
@@ -164,19 +180,27 @@ class NamespaceController(ChangeHandlers):
         fresh = NamespaceMemory(kept.set(key, Inventory(namespace.metadata.uid)))
         if inventory is None or not inventory.complete(resources):
             return Reconciliation((*requests, *self._lists(key, resources)), fresh, requeue=True)
-        status = conditions(namespace, inventory, now)
+        pods_first = self._pods_first(inventory)
+        pending = pods_first or inventory.items
+        status = conditions(namespace, pending, now, totals=not pods_first)
         if status != namespace.status.conditions:
             namespace = evolve(namespace, status=evolve(namespace.status, conditions=status))
             requests = [self._status(namespace)]
         if not inventory.items:
             return Reconciliation((*requests, self._finalize(namespace)), NamespaceMemory(kept.delete(key)))
         deletes = [Request(verb="delete", user=self.identity, resource=i.resource, namespace=key, name=i.name,
-                           propagation_policy="Background") for i in inventory.items if not i.deleting]
-        unwatched = any(i.resource not in self.watches for i in inventory.items)
-        cached = any(view.get(ObjectKey(i.resource, key, i.name)) is not None for i in inventory.items)
+                           propagation_policy="Background") for i in pending if not i.deleting]
+        unwatched = any(i.resource not in self.watches for i in pending)
+        cached = any(view.get(ObjectKey(i.resource, key, i.name)) is not None for i in pending)
         if deletes or unwatched or not cached:
             return Reconciliation((*requests, *deletes, *self._lists(key, resources)), fresh, requeue=True)
         return Reconciliation(tuple(requests), NamespaceMemory(kept))
+
+    def _pods_first(self, inventory: Inventory) -> tuple[Item, ...]:
+        """With `ordered`, the remaining pods: while there are any, a pass deletes and waits for
+        them alone (`deleteAllContent` deletes the pods first and returns while some remain).
+        Empty without `ordered` or once no pod is left: the pass takes every item."""
+        return tuple(i for i in inventory.items if i.resource == "pods") if self.ordered else ()
 
     def _resources(self, view: ObjectView) -> tuple[str, ...]:
         """Discovery: the built-in namespaced resources, the scenario's namespaced custom resources

@@ -106,20 +106,23 @@ def _estimate(items: list[Item], namespace: Namespace, now: int) -> int:
     return 0 if now - deleted_at >= estimate else estimate
 
 
-def conditions(namespace: Namespace, inventory: Inventory, now: int) -> tuple[Condition, ...]:
-    """The namespace's status conditions after a pass that found `inventory` remaining:
-    `ProcessContentTotals`, the "unexpected items still remain" error of a resource whose items
-    have neither an estimate nor finalizers (`NamespaceDeletionContentFailure`), then
-    `updateConditions` (the other types at their "ok" value; a transition time moves only when
-    the status changes)."""
+def conditions(namespace: Namespace, items: tuple[Item, ...], now: int, totals: bool = True) -> tuple[Condition, ...]:
+    """The namespace's status conditions after a pass that found `items` remaining:
+    `ProcessContentTotals` (only when `totals`), the "unexpected items still remain" error of a
+    resource whose items have neither an estimate nor finalizers (`NamespaceDeletionContentFailure`),
+    then `updateConditions` (the other types at their "ok" value; a transition time moves only when
+    the status changes). `totals` is false for a pass that stopped at remaining pods
+    (OrderedNamespaceDeletion: `deleteAllContent` returns before `ProcessContentTotals`, so
+    NamespaceContentRemaining and NamespaceFinalizersRemaining read "ok" while pods remain)."""
     by_resource: dict[str, list[Item]] = {}
-    for item in inventory.items:
+    for item in items:
         by_resource.setdefault(item.resource, []).append(item)
     failures = {
         "NamespaceContentRemaining": sorted(f"{_resource_group(r)} has {len(v)} resource instances"
-                                            for r, v in by_resource.items()),
+                                            for r, v in by_resource.items()) if totals else [],
         "NamespaceFinalizersRemaining": sorted(f"{f} in {n} resource instances" for f, n in
-                                               Counter(f for i in inventory.items for f in i.finalizers).items()),
+                                               Counter(f for i in items for f in i.finalizers).items())
+        if totals else [],
     }
     errors = sorted(f"unexpected items still remain in namespace: {namespace.metadata.name} for gvr: {_gvr(r)}"
                     for r, v in by_resource.items()

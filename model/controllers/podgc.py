@@ -4,9 +4,18 @@ Upstream: `pkg/controller/podgc/gc_controller.go` (gc, gcTerminated, gcTerminati
 discoverDeletedNodes, gcUnscheduledTerminating, markFailedAndDeletePodWithCondition).
 
 - Orphaned pods: bound to a node that no longer exists → marked Failed (condition
-  DisruptionTarget, reason DeletionByPodGC) and deleted with grace 0. Upstream confirms the node's
-  absence with a live GET; the model does the same (a 404 puts the node in the collector's memory,
-  `PodGcMemory.deleted_nodes`, and the key is retried).
+  DisruptionTarget, reason DeletionByPodGC) and deleted with grace 0. Upstream (gcOrphaned) puts a
+  node its informer lacks in quarantine first — `nodeQueue.AddAfter(nodeName, quarantineTime)`,
+  `quarantineTime` 40 s — and only once it leaves that delaying queue (discoverDeletedNodes) confirms
+  its absence with a live GET. The model does the same: the first reconcile that finds a pod's node
+  missing records when (`PodGcMemory.quarantine`, the time kept as upstream's delaying queue keeps an
+  item's first ready time) and requeues the key; the GET is sent once `QUARANTINE_SECONDS` passed
+  (`quarantine_over`), and its 404 puts the node in `PodGcMemory.deleted_nodes`, the key retried. Any
+  other answer ends the quarantine without a verdict (a GET error: "Node will be added back to the
+  queue in the subsequent loop if still needed"; a node the GET finds: not deleted), so a node still
+  missing from the cache is quarantined afresh. Meanwhile the requeued key changes nothing (a stutter:
+  time passes, `queued_work`), and the end of the quarantine is a wake-up (`memory_wakeups`), so a
+  `Tick` lands on it.
 - Terminating pods on a node that is not Ready and carries the `node.kubernetes.io/out-of-service`
   taint (any effect: upstream checks the key only) → marked Failed and deleted with grace 0. This
   is how an operator releases a StatefulSet pod stuck Terminating on a dead node.
@@ -19,8 +28,7 @@ Marking Failed is an unconditional status write (upstream: server-side ApplyStat
 and the delete has no preconditions, as upstream.
 
 Model choices: upstream runs every 20 s over all pods; the model reacts to pod and node events
-instead (a pod is queued when it becomes a candidate). The 40 s quarantine before an absent
-node's pods are deleted is left out (the live GET is kept). Work-queue keys are pod keys
+instead (a pod is queued when it becomes a candidate). Work-queue keys are pod keys
 `namespace/name`, plus `TERMINATED_KEY` for the threshold rule.
 """
 
@@ -40,17 +48,27 @@ from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, is_pod_terminal, pod_key, split_key
 from kubeprop.model.evolve import evolve
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
 
 OUT_OF_SERVICE_TAINT = "node.kubernetes.io/out-of-service"
 TERMINATED_KEY = "*terminated"
+QUARANTINE_SECONDS = 40
+"""`gc_controller.go` quarantineTime: how long a node missing from the informer waits before the GET."""
 
 
 @attrs.frozen(cache_hash=True)
 class PodGcMemory:
-    """Names of nodes a live GET confirmed deleted (upstream: discoverDeletedNodes' result)."""
+    """Names of nodes a live GET confirmed deleted (upstream: discoverDeletedNodes' result), and when
+    each node missing from the cache was put in quarantine (upstream: `nodeQueue.AddAfter`)."""
 
     deleted_nodes: frozenset[str] = frozenset()
+    quarantine: FrozenMap[str, int] = EMPTY
+
+    def quarantine_over(self, node: str, now: int) -> bool:
+        """Whether `node` has been in quarantine for `QUARANTINE_SECONDS` at `now`."""
+        since = self.quarantine.get(node)
+        return since is not None and now >= since + QUARANTINE_SECONDS
 
 
 def node_ready(node: Node) -> bool:
@@ -69,6 +87,17 @@ def _node(view: ObjectView, name: str) -> Node | None:
     return node if isinstance(node, Node) else None
 
 
+def _pruned(view: ObjectView, memory: PodGcMemory, now: int) -> PodGcMemory:
+    """The memory without the deleted nodes the cache shows again, nor the quarantines over of
+    nodes it shows (upstream's discoverDeletedNodes pops the item and finds the node)."""
+    deleted = frozenset(n for n in memory.deleted_nodes if _node(view, n) is None)
+    over = [n for n in memory.quarantine if _node(view, n) is not None and memory.quarantine_over(n, now)]
+    quarantine = memory.quarantine
+    for node in over:
+        quarantine = quarantine.delete(node)
+    return evolve(memory, deleted_nodes=deleted, quarantine=quarantine)
+
+
 @attrs.frozen
 class PodGCController:
     """The pod garbage collector as a `Controller` (see the module docstring)."""
@@ -83,8 +112,11 @@ class PodGCController:
         return PodGcMemory()
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """A node GET answered 404: the node is confirmed deleted."""
-        if request.verb == "get" and request.resource == "nodes" and response.code == 404:
+        """A node GET ends the node's quarantine; answered 404, the node is confirmed deleted."""
+        if request.verb != "get" or request.resource != "nodes":
+            return memory
+        memory = evolve(memory, quarantine=memory.quarantine.delete(request.name))
+        if response.code == 404:
             return evolve(memory, deleted_nodes=memory.deleted_nodes | {request.name})
         return memory
 
@@ -120,8 +152,7 @@ class PodGCController:
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """One pod through gcOrphaned / gcTerminating / gcUnscheduledTerminating, or gcTerminated."""
-        memory = evolve(memory, deleted_nodes=frozenset(
-            n for n in memory.deleted_nodes if _node(view, n) is None))
+        memory = _pruned(view, memory, now)
         if key == TERMINATED_KEY:
             return Reconciliation(self._gc_terminated(view), memory)
         namespace, name = split_key(key)
@@ -134,11 +165,26 @@ class PodGCController:
         if node is not None:
             return Reconciliation(self._mark_failed_and_delete(pod, None, now), memory)
         if pod.spec.node_name not in memory.deleted_nodes:
-            get = Request(verb="get", user=self.identity, resource="nodes", name=pod.spec.node_name)
-            return Reconciliation((get,), memory, requeue=True)
+            return self._quarantined(pod.spec.node_name, memory, now)
         condition = Condition(type="DisruptionTarget", status="True", reason="DeletionByPodGC",
                               message="PodGC: node no longer exists", last_transition_time=now)
         return Reconciliation(self._mark_failed_and_delete(pod, condition, now), memory)
+
+    def memory_wakeups(self, memory: PodGcMemory, queue: tuple[str, ...]) -> Iterable[tuple[str, int]]:
+        """The end of each node's quarantine (upstream's delaying queue hands the node back then), on
+        a queued key: the pods it holds stay queued meanwhile (`_quarantined`), so the model's clock
+        stops there (`base.next_timer`) and their retry sends the GET."""
+        return tuple((queue[0], since + QUARANTINE_SECONDS) for _, since in memory.quarantine.sorted_items())
+
+    def _quarantined(self, node: str, memory: PodGcMemory, now: int) -> Reconciliation:
+        """gcOrphaned for a node missing from the cache: into quarantine, the key requeued; the live
+        GET once the quarantine is over (discoverDeletedNodes)."""
+        if node not in memory.quarantine:
+            return Reconciliation(memory=evolve(memory, quarantine=memory.quarantine.set(node, now)), requeue=True)
+        if not memory.quarantine_over(node, now):
+            return Reconciliation(memory=memory, requeue=True)
+        get = Request(verb="get", user=self.identity, resource="nodes", name=node)
+        return Reconciliation((get,), memory, requeue=True)
 
     def _gc_terminated(self, view: ObjectView) -> tuple[Request, ...]:
         """gcTerminated: delete the excess terminated pods, evicted first, then oldest first."""

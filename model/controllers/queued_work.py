@@ -31,6 +31,19 @@ informers have synced has a queued key whose reconcile would change the state. L
   stutter, the move `drive.follow` sets aside for the same reason. A retry that *would* change the
   state (its cache caught up, its memory moved on, an armed failure consumed) is taken within
   milliseconds upstream (the first back-off is 5 ms), so it holds the clock.
+- a key that is polling (`polling`): its reconciles send nothing and requeue it, changing only the
+  controller's memory, for as many requeues in a row as the rate limiter takes to back off a whole
+  tick (`silent_requeues_per_tick`: 11 for the default 10 s tick, 5 ms·(2^11 − 1) ≈ 10.2 s), or
+  until that memory comes back to one it had (then they never send anything). Upstream such a
+  reconcile returns `Requeue: true` or an error, and the key is re-added with `AddRateLimited`
+  (controller-runtime `pkg/internal/controller/controller.go` reconcileHandler; client-go's
+  `processNextWorkItem`/handleErr), whose per-item delay doubles on every requeue (`When`: 5 ms·2^n,
+  NumRequeues n reset only by `Forget`); a key requeued for ever waits up to 1000 s between tries.
+  Holding the clock for it kept time from passing at all (tests/model/data/refused/polling.yaml: a
+  pod in the scheduler's error back-off never retried, a false alarm of `bench_false_alarms.py`). A
+  key whose memory-only requeues lead to a request or an end within that many reconciles still holds
+  the clock: upstream they take less than a tick. (A poll that sends requests — a GET each time — is
+  judged as before, by running it: it holds the clock while it changes the memory.)
 
 What the guard reads (`Tick`'s footprint, `kubeprop.model.cluster.footprint`, and the enabled-actions
 cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): whether the controller
@@ -49,7 +62,12 @@ from kubeprop.model.controllers import base as controllers
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.component import Reconciliation
 
-__all__ = ["forget_verdicts", "holds_clock", "urgent_keys"]
+__all__ = ["forget_verdicts", "holds_clock", "polling", "silent_requeues_per_tick", "urgent_keys"]
+
+RATE_LIMITER_BASE_MS = 5
+"""The per-item back-off's first delay, in milliseconds (`DefaultTypedControllerRateLimiter`'s
+`NewTypedItemExponentialFailureRateLimiter(5*time.Millisecond, 1000*time.Second)`), doubled on every
+requeue of the key until it is forgotten."""
 
 
 def urgent_keys(model: ClusterModel, state: ClusterState) -> list[tuple[str, str]]:
@@ -71,18 +89,50 @@ def _urgent(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str
 
 
 def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
-    """Whether reconciling `key` now leaves a state other than `state`. A reconcile that does not
+    """Whether reconciling `key` now leaves a state other than `state`, a poll aside (`polling`:
+    its memory moves on, but nothing of it shows for a tick). A reconcile that does not
     requeue the key takes it out of the queue, a change; only a requeued one (a failed request, or a
     decision that asks for it) can be a stutter. (`step` adds to the handler's state only what a
     write brings — an instant delivery — and the compaction and pod pruning every reached state has
     had already, so the handler's answer decides.) A decision that sends nothing is settled without
-    running it: it changes the state unless it requeues the key and keeps the memory as it was; one
-    that sends requests is run on a copy, its verdict remembered (`_Verdicts`)."""
+    running it: it counts unless it requeues the key and the key is polling (a stutter, the same
+    memory again, is the shortest poll); one that sends requests is run on a copy, its verdict
+    remembered (`_Verdicts`)."""
     decision = controllers.decide(model, state, controller, key)
-    ctl_state = state.controllers[controller]
     if not decision.requests:
-        return not decision.requeue or decision.memory != ctl_state.memory
-    return _VERDICTS.changes(model, state, controller, key, ctl_state, decision)
+        return not decision.requeue or not polling(model, state, controller, key)
+    return _VERDICTS.changes(model, state, controller, key, state.controllers[controller], decision)
+
+
+def silent_requeues_per_tick(tick_seconds: int) -> int:
+    """How many requeues in a row of one key the rate limiter takes to back off `tick_seconds`:
+    the least n with 5 ms·(2^n − 1) ≥ the tick (`RATE_LIMITER_BASE_MS`; 11 for 10 s)."""
+    n = 0
+    while RATE_LIMITER_BASE_MS * (2 ** n - 1) < tick_seconds * 1000:
+        n += 1
+    return n
+
+
+def polling(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
+    """True when the queued `key`'s reconciles from `state` on send nothing and requeue it (each
+    changing at most the controller's memory) for `silent_requeues_per_tick` reconciles in a row, or
+    until the memory comes back to one it had (a cycle: they never send anything). The cache and the
+    clock are as in `state`: nothing else moves while the key is retried. Upstream it backs off a
+    tick or more before anything of it shows (see the module docstring)."""
+    ctl_state = state.controllers.get(controller)
+    if ctl_state is None or key not in ctl_state.queue:
+        return False
+    memory = ctl_state.memory
+    seen = [memory]
+    for _ in range(silent_requeues_per_tick(model.tick_seconds)):
+        decision = controllers.decide_with(model, state, controller, key, memory)
+        if decision.requests or not decision.requeue:
+            return False
+        memory = decision.memory
+        if memory in seen:
+            return True
+        seen.append(memory)
+    return True
 
 
 def _reconcile_changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:

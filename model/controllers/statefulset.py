@@ -3,7 +3,7 @@ scaling and rolling updates.
 
 Upstream: `pkg/controller/statefulset/stateful_set_control.go` (updateStatefulSet, processReplica,
 processCondemned, computeReplicaStatus, updateStatefulSetStatus), `stateful_set_utils.go`
-(newStatefulSetPod, updateIdentity, updateStorage, getPersistentVolumeClaims, isUnavailable,
+(newStatefulSetPod, updateIdentity, identityMatches, updateStorage, getPersistentVolumeClaims, isUnavailable,
 completeRollingUpdate, inconsistentStatus), `stateful_pod_control.go` (CreateStatefulPod creates the
 PVCs before the pod; ClaimsMatchRetentionPolicy, UpdatePodClaimForRetentionPolicy, PodClaimIsStale),
 `stateful_set.go` (event handlers, getPodsForStatefulSet).
@@ -318,8 +318,9 @@ class StatefulSetController(ChangeHandlers, Memoryless):
         way through `sync.requeue`). A missing pod whose claim still names an earlier pod of its
         name (PodClaimIsStale, `whenScaled: Delete`) is not created: the garbage collector is
         deleting that claim. The claims' owner references are fixed for a pending pod (with its
-        missing claims) and, in monotonic mode once the pod is healthy, before its identity
-        (ClaimsMatchRetentionPolicy, then UpdateStatefulPod)."""
+        missing claims) and, before its identity, for every existing pod in Parallel mode and for
+        a healthy one in monotonic mode (ClaimsMatchRetentionPolicy, then UpdateStatefulPod: the
+        monotonic-only waits come first upstream, the identity check under both policies)."""
         pod, ordinal = slots[index], start_ordinal(sync.sts) + index
         if pod is not None and pod.status.phase in ("Failed", "Succeeded"):
             if not _terminating(pod):
@@ -338,10 +339,8 @@ class StatefulSetController(ChangeHandlers, Memoryless):
             if not sync.create_claims(ordinal):
                 return True
             sync.fix_claim_owners(identity, ordinal)
-        if not sync.monotonic:
-            sync.fix_claim_owners(identity, ordinal)
-            return False
-        if _terminating(pod) or not _running_ready(pod) or not _running_available(pod, sync.min_ready, sync.now):
+        if sync.monotonic and (_terminating(pod) or not _running_ready(pod)
+                               or not _running_available(pod, sync.min_ready, sync.now)):
             return True
         sync.fix_claim_owners(identity, ordinal)
         self._fix_identity(sync, pod, ordinal)
@@ -349,9 +348,10 @@ class StatefulSetController(ChangeHandlers, Memoryless):
 
     @staticmethod
     def _fix_identity(sync: _Sync, pod: Pod, ordinal: int) -> None:
-        """UpdateStatefulPod, restricted to the identity labels (see the module docstring)."""
-        labels = pod.metadata.labels
-        if labels.get(POD_NAME_LABEL) == pod.metadata.name and labels.get(POD_INDEX_LABEL) == str(ordinal):
+        """UpdateStatefulPod, restricted to the identity labels (see the module docstring): only
+        when identityMatches fails — it checks the pod-name label, not the pod-index one
+        (`stateful_set_utils.go`, v1.33) — and then updateIdentity sets both."""
+        if pod.metadata.labels.get(POD_NAME_LABEL) == pod.metadata.name:
             return
         patch = {"metadata": {"labels": {POD_NAME_LABEL: pod.metadata.name, POD_INDEX_LABEL: str(ordinal)},
                               "resourceVersion": pod.metadata.resource_version}}

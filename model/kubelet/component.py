@@ -22,8 +22,9 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
   `kubeprop.model.kubelet.config`), taken from 10 s after the failure once the kubelet's caches resolve
   them differently;
 - `MountVolumes`: a pod admitted while a `configMap`, `secret` or `projected` volume could not mount
-  (its object or key missing: FailedMount, nothing started) has them mounted on the volume manager's
-  retry once the kubelet's caches resolve them, and starts as `StartPod` would
+  (its object or key missing: FailedMount, nothing started) has them mounted at a retry of the volume
+  manager (an exponential back-off: 1, 2, 4, … s, at most 122 s apart) at which the kubelet's caches
+  resolve them, and starts as `StartPod` would
   (`kubeprop.model.kubelet.volumes`);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
@@ -51,6 +52,7 @@ from collections.abc import Iterator
 
 from kubeprop.model.api.objects import Node, ObjectKey
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.evolve import evolve
 from kubeprop.model.kubelet import eviction
 from kubeprop.model.kubelet.actions import (
     CleanupOrphan,
@@ -91,7 +93,7 @@ from kubeprop.model.kubelet.runtime import (
     restart_at,
 )
 from kubeprop.model.kubelet.status import get_phase, node_status_stale, pod_status, stops_terminal
-from kubeprop.model.kubelet.volumes import MOUNT_RETRY_SECONDS
+from kubeprop.model.kubelet.volumes import mount_retry_due, next_mount_retry
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -164,8 +166,8 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
                         yield RestartContainer(node, key, c.name)  # a new outcome: `kubelet.config`
             elif runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock:
                 yield RestartContainer(node, key, c.name)
-        if runtime.mount_pending and _mount_retry_at(runtime) <= state.clock and mounts(model, state, node, key):
-            yield MountVolumes(node, key)  # the volumes resolve now: `kubelet.volumes`
+        if runtime.mount_pending and _mount_retry_due(model, runtime, state.clock) and mounts(model, state, node, key):
+            yield MountVolumes(node, key)  # a retry, and the volumes resolve now: `kubelet.volumes`
         if runtime.terminating and runtime.any_running:
             assert runtime.kill_deadline is not None
             yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
@@ -181,12 +183,25 @@ def _retry_at(runtime: PodRuntime, c: ContainerRuntime) -> int | float:
     return c.config_failed_at + RETRY_SECONDS
 
 
-def _mount_retry_at(runtime: PodRuntime) -> int | float:
-    """When the volume manager first retries the volumes of a pod admitted with some not mounted
-    (`volumes.MOUNT_RETRY_SECONDS` after the admission); never once the pod stops."""
-    if runtime.terminating or runtime.evicted or runtime.rejected or runtime.deadline_exceeded:
-        return math.inf
-    return runtime.admitted_at + MOUNT_RETRY_SECONDS
+def _mounts_retried(runtime: PodRuntime) -> bool:
+    """Whether the volume manager still retries the pod's volumes: not once the pod stops."""
+    return not (runtime.terminating or runtime.evicted or runtime.rejected or runtime.deadline_exceeded)
+
+
+def _mount_since(runtime: PodRuntime) -> int:
+    """When the back-off of the pod's pending volumes began (`volumes`: the admission, or a restart)."""
+    return runtime.admitted_at if runtime.mount_from is None else runtime.mount_from
+
+
+def _mount_retry_due(model: ClusterModel, runtime: PodRuntime, now: int) -> bool:
+    """Whether the volume manager retried the pod's pending volumes within the tick before `now`
+    (`volumes.mount_retry_due`)."""
+    return _mounts_retried(runtime) and mount_retry_due(_mount_since(runtime), now, model.tick_seconds)
+
+
+def _mount_retry_at(runtime: PodRuntime, now: int) -> int | float:
+    """The volume manager's next retry after `now` of the pod's pending volumes; never once it stops."""
+    return next_mount_retry(_mount_since(runtime), now) if _mounts_retried(runtime) else math.inf
 
 
 def _probe_results(node: str, key: str, runtime: PodRuntime, c: ContainerRuntime, now: int) -> Iterator[Action]:
@@ -275,7 +290,7 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     """The earliest future time a container's back-off ends, a SIGKILL deadline or a pod's
     active deadline falls, a node's memory pressure ends, a probe can first change something
-    (`kubeprop.model.kubelet.probes`), a ConfigMap or Secret retry (`config`) or a volume's first mount
+    (`kubeprop.model.kubelet.probes`), a ConfigMap or Secret retry (`config`) or a volume's next mount
     retry (`volumes`) is due."""
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
@@ -291,7 +306,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
                          if runtime.should_restart(c) and not c.config_error)
             times.extend(int(r) for c in (*runtime.init_containers, *runtime.containers)
                          if c.config_error and (r := _retry_at(runtime, c)) != math.inf)
-            if runtime.mount_pending and (r := _mount_retry_at(runtime)) != math.inf:
+            if runtime.mount_pending and (r := _mount_retry_at(runtime, state.clock)) != math.inf:
                 times.append(int(r))
             if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):
                 times.append(t)
@@ -302,13 +317,23 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
 
 
 def reset(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
-    """A kubelet process (re)starts (`RestartComponent`): its containers keep running, and its prober
-    has new workers whose counts start at zero (`probes.restart_prober`)."""
+    """A kubelet process (re)starts (`RestartComponent`): its containers keep running, its prober has
+    new workers whose counts start at zero (`probes.restart_prober`), and its volume manager retries
+    the pending volumes with a fresh back-off (`restart_mounts`)."""
     if not component.startswith(KUBELET_PREFIX):
         return state
     node = component.removeprefix(KUBELET_PREFIX)
     k = state.kubelets.get(node)
     if not isinstance(k, KubeletState):
         return state
-    fresh = restart_prober(k, state.clock)
+    fresh = restart_mounts(restart_prober(k, state.clock), state.clock)
     return state if fresh is k else store(state, node, fresh)
+
+
+def restart_mounts(k: KubeletState, now: int) -> KubeletState:
+    """A kubelet process that (re)starts at `now` has a new volume manager: the back-off of the volumes
+    still pending starts afresh (`volumes`: its first retry half a second after the restart's failure)."""
+    for key, pod in k.pods.sorted_items():
+        if pod.mount_pending:
+            k = k.with_pod(key, evolve(pod, mount_from=now))
+    return k

@@ -37,8 +37,21 @@ probe on, `max(s + initialDelaySeconds, p)`, whatever its `successThreshold` (th
 be a period apart). Once Ready no probe is triggered: only the ticker probes it, every period. Its
 failures count from the success that turned it Ready, at `r`; the next tick can follow at once (the
 ticker's phase is its own), so it turns NotReady no sooner than `r + (failureThreshold - 1) x
-periodSeconds`. `readiness_from` records that `r` (or a kubelet restart later: a new worker counts
-afresh), only where it is later than the first probe could be (`turned_ready`).
+periodSeconds`. `readiness_from` records that `r`, only where it is later than the first probe could be
+(`turned_ready`).
+
+A kubelet that restarts starts its readiness workers afresh too (`prober_manager.go` AddPod from
+SyncPod; `worker.go` newWorker: a readiness worker's `initialValue` is Failure, set for the container
+ID it first finds, doProbe). Until the new worker probes, the readiness results hold no Success for the
+container, and `prober_manager.go` UpdatePodStatus reports it not ready (a worker exists: "ready =
+!exists") and triggers a probe: so a Ready container reads NotReady — the pod's ContainersReady and Ready
+conditions False, reason ContainersNotReady, `containers with unready status: [...]`
+(`pkg/kubelet/status/generate.go`) — until the first probe after the restart succeeds, which can come
+at once (the new worker waits a random part of a period first, `worker.go` run: "If kubelet restarted
+the probes could be started in rapid succession") or never, if the application fails it. Whether the
+NotReady status reaches the API server depends on the status manager's write coming before that probe
+(`SyncPodStatus`, an interleaving). This is kubernetes#100277 / #113646 / #133770, open in v1.33.
+`restart_prober` therefore turns every started, Ready container with a readiness probe NotReady.
 
 In the model these are timers (`probe_timers`, part of the kubelet's `next_timer`, so `Tick` runs up
 to them), and the `ProbeResult` that kills, or the startup success, is enabled from the time on: a
@@ -70,9 +83,10 @@ restart, zeroed by the kill that resets it upstream and by a kubelet restart (ne
 readiness count carried over changes nothing the model sees: a restarted container starts NotReady
 and may turn Ready from its first probe anyway, and its failures count from that success.
 
-Left out: a restarted kubelet can report a container with a readiness probe NotReady until its new
-worker probes it (the new worker's initial Failure; kubernetes#100277, #113646): the model keeps it
-Ready, its failures counted afresh from the restart.
+Left out: right after a restart the kubelet may build a pod's status before its workers exist and so
+report a NotReady container Ready for a moment (kubernetes#135795, #133770: UpdatePodStatus's `ready =
+!exists` with no worker yet); the model keeps a NotReady container NotReady. Containers of a terminating
+pod keep their readiness (the restarted kubelet adds no workers for a pod it only terminates).
 """
 
 from __future__ import annotations
@@ -198,7 +212,8 @@ def recount(c: ContainerRuntime, now: int) -> ContainerRuntime:
 
 def restart_prober(k: KubeletState, now: int) -> KubeletState:
     """A kubelet process that (re)starts at `now`: every container's probes count afresh (new
-    workers: no failures carried, the running ones' counts from `now`)."""
+    workers: no failures carried, the running ones' counts from `now`, those with a readiness probe
+    NotReady until probed)."""
     pods = {key: _recount_pod(pod, now) for key, pod in k.pods.sorted_items()}
     changed = {key: pod for key, pod in pods.items() if pod is not k.pods[key]}
     for key, pod in changed.items():
@@ -207,12 +222,12 @@ def restart_prober(k: KubeletState, now: int) -> KubeletState:
 
 
 def _fresh_workers(c: ContainerRuntime, now: int) -> ContainerRuntime:
+    """The container under a new prober: no failures carried, the current probe counted from `now`,
+    and NotReady if it has a readiness probe (the new worker's initial Failure) until it is probed."""
     if c.liveness_carried or c.startup_carried:
         c = evolve(c, liveness_carried=0, startup_carried=0)
-    if c.running and c.ready and c.has_readiness:
-        first = c.started_at + c.readiness_timing.initial_delay
-        if now > max(first, c.readiness_from or first):
-            c = evolve(c, readiness_from=now)
+    if c.started and c.ready and c.has_readiness:
+        c = turned_ready(c, False, now)
     return recount(c, now)
 
 

@@ -99,9 +99,8 @@ class ContainerRuntime:
     readiness_timing: ProbeTiming = attrs.field(default=DEFAULT_TIMING, metadata=_LATER)
     """The readinessProbe's initial delay, period and failure threshold (`kubeprop.model.kubelet.probes`)."""
     readiness_from: int | None = attrs.field(default=None, metadata=_LATER)
-    """When the running container's readiness probe last turned it Ready (or, later, the kubelet
-    restarted): its failures count from then (`probes.readiness_turns_at`); None while not Ready, or
-    where it is its first probe's time."""
+    """When the running container's readiness probe last turned it Ready: its failures count from
+    then (`probes.readiness_turns_at`); None while not Ready, or where it is its first probe's time."""
     liveness_carried: int = attrs.field(default=0, metadata=_LATER)
     """The most failed liveness probes in a row the container's worker can carry into its next run
     (`probes.carried_failures`: upstream keeps `resultRun` across a restart)."""
@@ -222,6 +221,9 @@ class PodRuntime:
     mount_pending: bool = attrs.field(default=False, metadata=_LATER)
     """Admitted while a `configMap`, `secret` or `projected` volume did not mount (its object, or a key,
     missing: FailedMount): nothing started until `MountVolumes` (`kubeprop.model.kubelet.volumes`)."""
+    mount_from: int | None = attrs.field(default=None, metadata=_LATER)
+    """When the volume manager's back-off for those volumes began, where that is not the admission: a
+    kubelet restart while they were pending (its new volume manager starts afresh); None otherwise."""
     deleted: bool = attrs.field(default=False, metadata=_LATER)
     """The status manager wrote the terminal status and its DELETE (grace 0) was accepted, yet the
     pod is still in the API: finalizers keep it. Upstream the status manager then forgets the pod's

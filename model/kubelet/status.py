@@ -44,6 +44,7 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet.config import CONFIG_ERROR_REASON
 from kubeprop.model.kubelet.deadline import DEADLINE_MESSAGE, DEADLINE_REASON
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
+from kubeprop.model.scenario.bootstrap import KUBELET_NODE_CONDITIONS
 
 EVICTION_MESSAGE = "The node was low on resource: memory. "
 """`pkg/kubelet/eviction/helpers.go` nodeLowMessageFmt for memory."""
@@ -313,13 +314,9 @@ def stops_terminal(pod: Pod, runtime: PodRuntime) -> bool:
     return pod.status.phase in _TERMINAL and runtime.any_running and not runtime.terminating
 
 
-NODE_CONDITIONS = (
-    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-    ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-)
-"""`nodestatus/setters.go`: what a healthy kubelet posts (the model has no disk or PID pressure)."""
+NODE_CONDITIONS = KUBELET_NODE_CONDITIONS
+"""`nodestatus/setters.go`: what a healthy kubelet posts (the model has no disk or PID pressure); the
+nodes a scenario declares are registered with them (`kubeprop.model.scenario.bootstrap`)."""
 
 MEMORY_PRESSURE = (
     "MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available",

@@ -22,18 +22,29 @@ ContainerCreating (or PodInitializing; no container was created), until every vo
 The retry: the reconciler (every 100 ms) tries a failed volume again only once its exponential
 back-off ran out — 500 ms after the first failure, doubling up to 2 min 2 s
 (`pkg/util/goroutinemap/exponentialbackoff/exponential_backoff.go` initialDurationBeforeRetry,
-maxDurationBeforeRetry; `pkg/volume/util/nestedpendingoperations`) —, and the pod worker, blocked in
-WaitForAttachAndMount (polled every 300 ms, timing out after 2 min with `FailedMount` "Unable to attach or
-mount volumes: ...", then synced again after `backOffPeriod`, 10 s), starts the containers once the
+maxDurationBeforeRetry, Update, SafeToRetry; `pkg/volume/util/nestedpendingoperations`) —, and the
+pod worker, blocked in WaitForAttachAndMount (polled every 300 ms), starts the containers once the
 volumes are mounted. In the model the pod is admitted with `PodRuntime.mount_pending` and nothing
-started; `MountVolumes` — the mount that succeeds, then the sync that starts what `StartPod` would have
-— is enabled once the kubelet's caches resolve every volume, from `MOUNT_RETRY_SECONDS` after the
-admission (the first retry's back-off, 500 ms, in the model's whole seconds: a timer). A retry that
-fails again changes nothing the cluster or a property sees (the status is the same; events are not
-modelled), so it is not a step. Model choice: the back-off's growth is not kept (its exponent and the
-last failure's time would enter the state), so once the object is there the model may mount at once,
-where upstream waits for the volume's next attempt, up to 2 min 2 s later: the model allows starts
-upstream reaches later, never one sooner than it can.
+started; `MountVolumes` — the mount that succeeds, then the sync that starts what `StartPod` would
+have — is enabled where the volume manager retried within the model's last tick (`mount_retry_due`)
+and the kubelet's caches resolve every volume. While the volumes keep failing the retries come after
+0.5, 1, 2, 4, … s, at most 122 s apart, so at 0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 63.5, 127.5, 249.5, 371.5,
+… s after the first failure. The reconciler's 100 ms period and the mount's own time put each a little
+later, so the model rounds each retry time up to whole seconds — 1, 2, 4, 8, 16, 32, 64, 128, 250,
+then every 122 s (`retry_offsets`) — and its clock moves in ticks (`bounds.tickSeconds`, 10 s by
+default): a retry counts at the clock of the tick it falls in (`(now - tick, now]`). The retries count
+from the admission (the first failed mount) or, after a kubelet restart, from the restart (a new
+volume manager has no back-off: `PodRuntime.mount_from`). A retry that fails changes nothing the
+cluster or a property sees (the status is the same; events are not modelled), so it is not a step;
+the next retry time is a timer (`next_mount_retry`). So a ConfigMap created 45 s after the admission
+is mounted at the retry at 64 s (the tick ending at 70 s with the default tick), not at once. Within
+a tick the model does not order the retry and the object's creation, so the mount can come at the
+end of the tick in which both happened. A retry the model lets pass although the volume would mount
+(another step, then a `Tick`) stands for a mount that took until a later retry.
+
+The pod worker's own timeout (WaitForAttachAndMount gives up after 2 min with `FailedMount` "Unable
+to attach or mount volumes: ...", and the pod is synced again after `backOffPeriod`, 10 s) is left
+out: it can only put the start off by those seconds after the mount.
 
 The `kube-root-ca.crt` ConfigMap resolves in every namespace: the root CA publisher creates it there
 (`pkg/controller/certificates/rootcacertpublisher/publisher.go`; not modelled), and every pod's
@@ -52,10 +63,56 @@ from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.state.informer import ObjectView
 
-__all__ = ["MOUNT_RETRY_SECONDS", "ROOT_CA_CONFIG_MAP", "mount_error", "volume_errors"]
+__all__ = ["ROOT_CA_CONFIG_MAP", "mount_error", "mount_retry_due", "next_mount_retry", "retry_offsets",
+           "volume_errors"]
 
-MOUNT_RETRY_SECONDS = 1
-"""`exponential_backoff.go` initialDurationBeforeRetry (500 ms), rounded up to the model's clock."""
+INITIAL_BACKOFF_MS = 500
+"""`exponential_backoff.go` initialDurationBeforeRetry."""
+MAX_BACKOFF_MS = 122_000
+"""`exponential_backoff.go` maxDurationBeforeRetry (2 min 2 s)."""
+
+
+def _offsets_until_capped() -> tuple[int, ...]:
+    """The retries' offsets in whole seconds (rounded up) while the back-off still doubles, and the
+    first capped one."""
+    offsets, total, backoff = [], 0, INITIAL_BACKOFF_MS
+    while True:
+        total += backoff
+        offsets.append(-(-total // 1000))
+        if backoff == MAX_BACKOFF_MS:
+            return tuple(offsets)
+        backoff = min(2 * backoff, MAX_BACKOFF_MS)
+
+
+_DOUBLING = _offsets_until_capped()
+_CAPPED_FROM = _DOUBLING[-1]
+"""The first retry at the capped back-off; from there on every `MAX_BACKOFF_MS` (a whole number of
+seconds plus the half second of the start, rounded up the same way each time)."""
+
+
+def retry_offsets(count: int) -> tuple[int, ...]:
+    """The first `count` retry times of a failing volume, in seconds after its first failure,
+    rounded up to the model's clock: 1, 2, 4, 8, 16, 32, 64, 128, 250, 372, …"""
+    out = list(_DOUBLING[:count])
+    while len(out) < count:
+        out.append(_CAPPED_FROM + (len(out) + 1 - len(_DOUBLING)) * MAX_BACKOFF_MS // 1000)
+    return tuple(out)
+
+
+def mount_retry_due(since: int, now: int, tick: int) -> bool:
+    """Whether the volume manager retried a volume failing since `since` within the model's last
+    tick before `now` (in `(now - tick, now]`)."""
+    return next_mount_retry(since, now - tick) <= now
+
+
+def next_mount_retry(since: int, now: int) -> int:
+    """The first retry after `now` of a volume failing since `since`."""
+    offset = now - since
+    later = [o for o in _DOUBLING if o > offset]
+    if later:
+        return since + later[0]
+    period = MAX_BACKOFF_MS // 1000
+    return since + _CAPPED_FROM + ((offset - _CAPPED_FROM) // period + 1) * period
 ROOT_CA_CONFIG_MAP = "kube-root-ca.crt"
 """`rootcacertpublisher` RootCACertConfigMapName: in every namespace, its one key `ca.crt`."""
 _ROOT_CA_KEYS = frozenset({"ca.crt"})

@@ -77,8 +77,22 @@ class Bootstrap:
         return tuple(o for o in self.outcomes if not o.response.ok)
 
 
+KUBELET_NODE_CONDITIONS = (
+    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+)
+"""(type, status, reason, message) of the conditions a healthy kubelet posts, from its first node status
+on (`pkg/kubelet/nodestatus/setters.go` MemoryPressureCondition, DiskPressureCondition,
+PIDPressureCondition, ReadyCondition; the model has no disk or PID pressure)."""
+
+
 def node_object(decl: NodeDecl) -> Node:
-    """The Node a kubelet registers: hostname label, role label and taint, Ready=True."""
+    """The Node a kubelet registers: hostname label, role label and taint, and the conditions its
+    kubelet posts (`KUBELET_NODE_CONDITIONS`: Ready=True, no pressure), so that a node lost later has
+    them turned Unknown with reason NodeStatusUnknown, as upstream (`node_lifecycle_controller.go`
+    tryUpdateNodeHealth; NodeStatusNeverUpdated is for a condition the kubelet never posted)."""
     labels = dict(decl.labels)
     labels.setdefault("kubernetes.io/hostname", decl.name)
     labels.setdefault("kubernetes.io/os", "linux")
@@ -89,12 +103,12 @@ def node_object(decl: NodeDecl) -> Node:
             taints.append(CONTROL_PLANE_TAINT)
     capacity = decl.capacity or decl.allocatable
     allocatable = decl.allocatable or decl.capacity
-    ready = Condition(type="Ready", status="True", reason="KubeletReady", message="kubelet is posting ready status",
-                      last_heartbeat_time=0, last_transition_time=0)
+    conditions = tuple(Condition(type=type_, status=status, reason=reason, message=message, last_heartbeat_time=0,
+                                 last_transition_time=0) for type_, status, reason, message in KUBELET_NODE_CONDITIONS)
     return Node(
         metadata=ObjectMeta(name=decl.name, labels=labels),
         spec=NodeSpec(unschedulable=decl.unschedulable, taints=tuple(taints)),
-        status=NodeStatus(capacity=capacity, allocatable=allocatable, conditions=(ready,)),
+        status=NodeStatus(capacity=capacity, allocatable=allocatable, conditions=conditions),
     )
 
 

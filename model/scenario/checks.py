@@ -87,8 +87,8 @@ def check_spec(spec: ScenarioFile) -> Found:
         if target is not None and len(_targets(target)) != 1:
             field, kinds = _target_field(step)
             found.append((("workload", i, field), f"exactly one of {', '.join(kinds)}"))
-        if step.scale is not None and not 0 <= step.scale.replicas <= MAX_INT32:
-            found.append((("workload", i, "scale", "replicas"), _range_message(0, MAX_INT32, step.scale.replicas)))
+        if step.scale is not None:
+            found += scale_step_problems(step.scale, ("workload", i, "scale"))
         found += wait_step_problems(step, ("workload", i))
     return found
 
@@ -115,6 +115,27 @@ def _target_field(step: WorkloadStep) -> tuple[str, tuple[str, ...]]:
     if step.scale is not None or step.set_image is not None:
         return "scale" if step.scale is not None else "setImage", tuple(WORKLOAD_FIELDS)
     return "rolloutStatus", ROLLOUT_FIELDS
+
+
+def scale_step_problems(scale: ScaleStep, at: FieldPath) -> Found:
+    """A `scale` step's replicas and its preconditions (`staging/src/k8s.io/kubectl/pkg/cmd/scale/
+    scale.go` Validate: `--current-replicas` -1 or more; `staging/src/k8s.io/kubectl/pkg/scale/
+    scale.go` ScalePrecondition.validate compares it with the Scale's int32 `spec.replicas`, and
+    `--resource-version` as text with the Scale's resourceVersion, which the API server issues as a
+    decimal revision: a value past int32 or another text can never hold, so it is refused)."""
+    found: Found = []
+    if not 0 <= scale.replicas <= MAX_INT32:
+        found.append(((*at, "replicas"), _range_message(0, MAX_INT32, scale.replicas)))
+    if not -1 <= scale.current_replicas <= MAX_INT32:
+        found.append(((*at, "currentReplicas"), f"{_range_message(-1, MAX_INT32, scale.current_replicas)} "
+                                                "(kubectl --current-replicas; -1, its default: no precondition)"))
+    version = scale.resource_version
+    if version and not (version.isascii() and version.isdigit() and not version.startswith("0")):
+        found.append(((*at, "resourceVersion"), f"must be a resourceVersion as the API server issues them, a "
+                                                f'positive whole number written as a string such as "42", got '
+                                                f"{cut(version)!r} (kubectl --resource-version compares it as text: "
+                                                "any other value never holds)"))
+    return found
 
 
 def wait_step_problems(step: WorkloadStep, at: FieldPath) -> Found:

@@ -60,6 +60,7 @@ PARAMETERS: dict[str, Any] = {
     "metricsResolutionSeconds": 15,
     "drainRetrySeconds": 5,
     "disruptionDeletionTimeoutSeconds": 120,
+    "orderedNamespaceDeletion": True,
     "etcdRestoreBumpRevision": 0,
     "etcdRestoreMarkCompacted": False,
     "etcdRestoreRestartsComponents": False,
@@ -290,12 +291,18 @@ class UserDecl:
 
 @attrs.frozen
 class ScaleStep:
-    """`kubectl scale <kind>/<namespace>/<name> --replicas=N`: exactly one of the three targets."""
+    """`kubectl scale <kind>/<namespace>/<name> --replicas=N`: exactly one of the three targets.
+    Optional preconditions (`staging/src/k8s.io/kubectl/pkg/scale/scale.go` ScalePrecondition):
+    `currentReplicas` (`--current-replicas`; -1, kubectl's default, sets none) and `resourceVersion`
+    (`--resource-version`; "" sets none); with either, kubectl reads the Scale and writes it back
+    only if they hold (`kubeprop.model.cluster.workload_scale`)."""
 
     deployment: str = ""
     statefulset: str = ""
     replicaset: str = ""
     replicas: int = 0
+    current_replicas: int = attrs.field(default=-1, metadata={"fingerprint": "omit-if-default"})
+    resource_version: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
 
 
 @attrs.frozen

@@ -214,7 +214,7 @@ def _served_only(problem: Problem) -> tuple[Problem, list[str]]:
         return problem, []
     kept = tuple(p for p in problem.pending if served(p))
     lines = [f"Left out: {', '.join(pods)}: {unserved_note(name)}." for name, pods in sorted(left.items())]
-    return Problem(problem.nodes, kept, problem.volumes), lines
+    return attrs.evolve(problem, pending=kept), lines
 
 
 def _what(drain: Sequence[str], remove: Sequence[str]) -> str:
@@ -265,7 +265,8 @@ def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str]) -> tu
     """(the problem to solve, lines to print before the verdict, pods left out as unserved, pods the
     API server refused)."""
     desired = desired_pods(loaded.store, loaded.api, loaded.replicas, loaded.now)
-    problem, lines = _changes(Problem(build_node_infos(loaded.nodes, desired.bound), desired.pending), drain, remove)
+    snapshot = Problem(build_node_infos(loaded.nodes, desired.bound), desired.pending, workloads=desired.workloads)
+    problem, lines = _changes(snapshot, drain, remove)
     asked = len(problem.pending)
     problem, left_out = _served_only(problem)
     return problem, [*_refused_lines(desired.refused), *lines, *left_out], asked - len(problem.pending), \

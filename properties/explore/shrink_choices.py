@@ -19,7 +19,8 @@ ECOOP 2020):
   convergence judgement of the `Judge` (quiesce, the fair continuations);
 
 both with the fair policy as `drive.follow` runs it: a move that left the state as it was (a
-retry of a request refused for good: a quota, a webhook) is set aside until the state changes,
+retry of a request refused for good: a quota, a webhook), or a poll (`drive.is_poll`: a key
+requeued for ever, changing only its controller's memory), is set aside until the state changes,
 as the controllers back off while time passes (`drive.follow`; the expected run of the searches
 around it does the same, `around._Search.fair`). Without it the fair part of a run retried a
 refused create at one state until its length ran out: no candidate that kept the retry could end
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from kubeprop.model.cluster.compose import actions, step
-from kubeprop.model.cluster.drive import FairPolicy, expected_policy
+from kubeprop.model.cluster.drive import FairPolicy, expected_policy, is_poll
 from kubeprop.model.state.actions import Action, Quiesce, UserStep
 from kubeprop.model.state.cluster import ClusterState
 from kubeprop.properties.explore.shrink_clock import ShrinkClock, TimeUp
@@ -113,12 +114,12 @@ def decompose(judge: Judge, trace: Sequence[Action], clock: ShrinkClock | None =
 def _step(judge: Judge, state: ClusterState, act: Action, idle: frozenset[Action]
           ) -> tuple[ClusterState, frozenset[Action]]:
     """The state after `act` (a step counted on the judge's `meter`) and the moves set aside
-    there: `idle` and `act` if it left the state as it was, else none (`drive.follow`)."""
+    there: `idle` and `act` if it left the state as it was or was a poll, else none (`drive.follow`)."""
     if judge.meter is not None:
         judge.meter.spend(1)
     after = step(judge.model, state, act)
-    if hash(after) == hash(state) and after == state:  # (the hash, cached: a quick test)
-        return after, idle | {act}
+    if (hash(after) == hash(state) and after == state) or is_poll(judge.model, state, act, after):
+        return after, idle | {act}  # (the hash, cached: a quick test)
     return after, frozenset()
 
 

@@ -109,8 +109,8 @@ def drain(problem: Problem, names: Sequence[str]) -> NodeChange:
         evicted.extend(out)
         staying.extend(kept)
     again, deleted = _split(evicted)
-    return NodeChange(Problem(tuple(nodes), (*problem.pending, *again)), tuple(sorted(chosen)), tuple(again),
-                      tuple(deleted), tuple(staying))
+    return NodeChange(attrs.evolve(problem, nodes=tuple(nodes), pending=(*problem.pending, *again)),
+                      tuple(sorted(chosen)), tuple(again), tuple(deleted), tuple(staying))
 
 
 def remove(problem: Problem, names: Sequence[str]) -> NodeChange:
@@ -119,4 +119,5 @@ def remove(problem: Problem, names: Sequence[str]) -> NodeChange:
     gone = [p for ni in problem.nodes if ni.name in chosen for p in ni.pods]
     again, deleted = _split(gone)
     nodes = tuple(ni for ni in problem.nodes if ni.name not in chosen)
-    return NodeChange(Problem(nodes, (*problem.pending, *again)), tuple(sorted(chosen)), tuple(again), tuple(deleted))
+    return NodeChange(attrs.evolve(problem, nodes=nodes, pending=(*problem.pending, *again)), tuple(sorted(chosen)),
+                      tuple(again), tuple(deleted))

@@ -272,7 +272,7 @@ def _spread(enc: Encoding, in_series: set[int]) -> list[tuple[object, ...]]:
                        for d, nodes in sorted(domains.items()) if not terms[d][1]
                        and not any(j in enc.cand_sets[i] for i in members for j in nodes))
         lit = _track(enc, f"spread{len(enc.tracks)}",
-                     Track("spread", tuple(members), detail=_render_spread(c, pod), closed=closed))
+                     Track("spread", tuple(members), detail=_render_spread(c, _owner(enc, pod)), closed=closed))
         alive = {d: f"(not (and {' '.join(f'down{j}' for j in nodes)}))" if len(nodes) > 1 else f"(not down{nodes[0]})"
                  for d, nodes in domains.items()}
         if ordered:
@@ -312,14 +312,18 @@ def _policies(c: SpreadConstraint) -> str:
             f"nodeTaintsPolicy={'Honor' if c.honor_taints else 'Ignore'}")
 
 
-def _render_spread(c: SpreadConstraint, pod: Pod) -> str:
+def _render_spread(c: SpreadConstraint, owner: str) -> str:
     extra = f" minDomains={c.min_domains}" if c.min_domains > 1 else ""
-    return f"topologySpreadConstraints {c.topology_key} maxSkew={c.max_skew}{extra} (DoNotSchedule) of {_owner(pod)}"
+    return f"topologySpreadConstraints {c.topology_key} maxSkew={c.max_skew}{extra} (DoNotSchedule) of {owner}"
 
 
-def _owner(pod: Pod) -> str:
+def _owner(enc: Encoding, pod: Pod) -> str:
+    """The pod's workload as explanations name it: the one the problem names for its controller
+    (`Problem.workloads`), else its controller, else the pod itself."""
     ref = pod.metadata.controller_ref()
-    return f"{ref.kind} {pod.metadata.namespace}/{ref.name}" if ref else f"pod {pod_key(pod)}"
+    if ref is None:
+        return f"pod {pod_key(pod)}"
+    return enc.problem.workloads.get(ref.uid) or f"{ref.kind} {pod.metadata.namespace}/{ref.name}"
 
 
 # -- inter-pod (anti-)affinity ----------------------------------------------------------------
@@ -351,7 +355,7 @@ def _inter_pod(enc: Encoding, required: list[tuple[AffinityTerm, ...]], in_serie
 def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
     enc.spend(len(enc.problem.pending))
     others = [q for q, other in enumerate(enc.problem.pending) if q != i and term.matches(other)]
-    detail = f"podAntiAffinity {term.topology_key} of {_owner(enc.problem.pending[i])}"
+    detail = f"podAntiAffinity {term.topology_key} of {_owner(enc, enc.problem.pending[i])}"
     lit = _track(enc, f"anti{i}_{t_index}", Track("anti", (i, *others), detail=detail))
     for nodes in topology_domains(enc, term.topology_key).values():
         mine = _in(enc, i, nodes)
@@ -390,7 +394,7 @@ def _affinity(enc: Encoding, i: int, pod: Pod, terms: tuple[AffinityTerm, ...],
     others = matching(enc.problem.pending, i, terms)
     keys = {t.topology_key for t in terms}
     bound = any(all(t.matches(p) for t in terms) for ni in enc.problem.nodes if keys & set(ni.labels) for p in ni.pods)
-    lit = _track(enc, f"aff{i}", Track("affinity", (i, *others), detail=f"podAffinity of {_owner(pod)}"))
+    lit = _track(enc, f"aff{i}", Track("affinity", (i, *others), detail=f"podAffinity of {_owner(enc, pod)}"))
     if shapes is not None and others:
         ordered_affinity(enc, i, terms, others, lit, shapes)
         return

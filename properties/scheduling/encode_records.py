@@ -32,11 +32,16 @@ class Problem:
     `volumes` holds, by pending pod key, the nodes VolumeBinding refuses the pod (node name →
     reason): a static filter like the others, but one that reads claims, volumes and StorageClasses
     besides the pod and the node, so the caller computes it (with the model's own plug-in,
-    `kubeprop.model.scheduler.volumebinding`, as the other static filters are) and hands it in."""
+    `kubeprop.model.scheduler.volumebinding`, as the other static filters are) and hands it in.
+
+    `workloads` names, by a controller's UID, the workload the user declared that its pods come
+    from, as explanations name it (`Deployment shop/web` for the pods of the Deployment's
+    ReplicaSet); a controller not in it is named itself."""
 
     nodes: tuple[NodeInfo, ...]
     pending: tuple[Pod, ...]
     volumes: FrozenMap[str, FrozenMap[str, str]] = EMPTY
+    workloads: FrozenMap[str, str] = EMPTY
 
 
 @attrs.frozen

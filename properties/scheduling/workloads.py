@@ -2,19 +2,25 @@
 
 `desired_pods(store, api, scale)` builds, for every Deployment, StatefulSet and stand-alone
 ReplicaSet in the scenario's initial store (its manifests as the API server admitted them),
-`replicas` pods from the pod template — named `<workload>-<i>`, owned by the workload — and
+`replicas` pods from the pod template — named `<workload>-<i>`, owned by the workload's
+controller: a StatefulSet or ReplicaSet itself; for a Deployment the new ReplicaSet its controller
+creates first (`pkg/controller/deployment/sync.go` getNewReplicaSet, the model's
+`deployment_plan`: `<deployment>-<pod-template-hash>`, the hash label on its template, so on its
+pods, and the Deployment as its controller), created through the API server like the pods — and
 creates each through the model's own API server (`kubeprop.model.api.server.handle`, the
 scenario's `ApiServerConfig`: `ClusterModel.api`) as the controller manager
 (`system:kube-controller-manager`), exactly as the model's ReplicaSet and StatefulSet controllers
-create theirs (`pkg/controller/replicaset/replica_set.go` manageReplicas, `pkg/controller/
-statefulset/stateful_pod_control.go` CreateStatefulPod): scheme defaults, then the admission chain
+create theirs (`pkg/controller/replicaset/replica_set.go` manageReplicas, `controller_utils.go`
+GetPodFromTemplate, `pkg/controller/statefulset/stateful_pod_control.go` CreateStatefulPod):
+scheme defaults, then the admission chain
 the scenario configures — DefaultTolerationSeconds with the scenario's `defaultTolerationSeconds`,
 Priority (`plugin/pkg/admission/priority/admission.go`: `priorityClassName`, or the globalDefault
 class, becomes `spec.priority` and `spec.preemptionPolicy`, which the scheduling queue sorts by,
 `pkg/scheduler/framework/plugins/queuesort/priority_sort.go`, and preemption compares), the
 ServiceAccount check, a scenario's ResourceQuota or own plug-ins — then validation. A create the
 API server refuses is a pod that never exists (the controller's FailedCreate): it is listed in
-`Desired.refused` with the server's message, not placed. With a scenario's own plug-ins (a
+`Desired.refused` with the server's message, not placed; so is each pod of a Deployment whose
+ReplicaSet the API server refuses. With a scenario's own plug-ins (a
 ResourceQuota) the pods are created one after the other into a scratch copy of the store, workload
 by workload, so a quota counts the ones before; with the built-in chain alone, whose verdicts do
 not read the stored pods, each is a dry run against the initial store.
@@ -36,12 +42,13 @@ import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.apps import Deployment, ReplicaSet, StatefulSet
-from kubeprop.model.api.meta import ObjectMeta, OwnerReference
+from kubeprop.model.api.objects import ApiObject, kind_info
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
-from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.controllers.deployment_plan import new_rs_object as new_replica_set
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, pod_template_object
 from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
@@ -84,21 +91,28 @@ def _resolve_scale(workloads: list[Workload], scale: Mapping[str, int]) -> dict[
     return out
 
 
-def _template_pod(w: Workload, index: int) -> Pod:
-    """The pod `w`'s controller sends to the API server: a StatefulSet's as the model's StatefulSet
-    controller builds it (`statefulset_pod.new_pod`: ordinal from `spec.ordinals.start`, identity
-    labels, hostname, claim volumes), else the template's (`controller_utils.go`
-    GetPodFromTemplate), named `<workload>-<index>`."""
+def _template_pod(w: Workload, owner: ApiObject, index: int) -> Pod:
+    """The pod `w`'s controller `owner` (`w` itself, or a Deployment's ReplicaSet) sends to the API
+    server: a StatefulSet's as the model's StatefulSet controller builds it (`statefulset_pod.new_pod`:
+    ordinal from `spec.ordinals.start`, identity labels, hostname, claim volumes), else the
+    owner's template's (`podutil.pod_template_object`, GetPodFromTemplate), named `<workload>-<index>`."""
     if isinstance(w, StatefulSet):
         return new_pod(w, start_ordinal(w) + index, revision_name(w))
-    template = w.spec.template
-    meta = ObjectMeta(
-        name=f"{w.metadata.name}-{index}", namespace=w.metadata.namespace, labels=template.metadata.labels,
-        annotations=template.metadata.annotations,
-        owner_references=(OwnerReference(api_version="apps/v1", kind=type(w).__name__, name=w.metadata.name,
-                                         uid=w.metadata.uid, controller=True),),
-    )
-    return Pod(metadata=meta, spec=template.spec)
+    assert isinstance(owner, ReplicaSet)
+    pod = pod_template_object(owner.spec.template, owner)
+    return attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name=f"{w.metadata.name}-{index}", generate_name=""))
+
+
+def _controller(store: Store, api: ApiServerConfig, w: Workload, replicas: int,
+                now: int) -> tuple[Store, ApiObject | str]:
+    """The object that creates `w`'s pods: `w` itself, or for a Deployment (of `replicas`) the new
+    ReplicaSet its controller creates (the model's `deployment_plan`, revision 1: no ReplicaSet
+    before it), created in `store`; the API server's refusal of that ReplicaSet instead."""
+    if not isinstance(w, Deployment):
+        return store, w
+    scaled = attrs.evolve(w, spec=attrs.evolve(w.spec, replicas=replicas))
+    # no older ReplicaSet, the controller's default fencepost rule, revision 1
+    return _create(store, api, new_replica_set(scaled, (), True, 1), now, dry_run=False)
 
 
 BUILTIN_ADMISSION = frozenset(plugin.name for plugin in DEFAULT_PLUGINS)
@@ -106,13 +120,14 @@ BUILTIN_ADMISSION = frozenset(plugin.name for plugin in DEFAULT_PLUGINS)
 PriorityClasses, never the stored pods, so each pod may be admitted against the initial store."""
 
 
-def _create(store: Store, api: ApiServerConfig, pod: Pod, now: int, dry_run: bool) -> tuple[Store, Pod | str]:
-    """POST the pod as the controller manager: (the store after, the admitted pod or the refusal)."""
-    request = Request(verb="create", user=CONTROLLER_MANAGER_USER, resource="pods",
-                      namespace=pod.metadata.namespace, obj=pod, dry_run=dry_run)
+def _create(store: Store, api: ApiServerConfig, obj: ApiObject, now: int,
+            dry_run: bool) -> tuple[Store, ApiObject | str]:
+    """POST `obj` as the controller manager: (the store after, the admitted object or the refusal)."""
+    request = Request(verb="create", user=CONTROLLER_MANAGER_USER, namespace=obj.metadata.namespace, obj=obj,
+                      dry_run=dry_run)
     result = handle(store, request, api, now)
     created = result.response.obj
-    if not result.response.ok or not isinstance(created, Pod):
+    if not result.response.ok or not isinstance(created, type(obj)):
         return store, f"{result.response.code} {result.response.reason}: {result.response.message}"
     return result.store, created
 
@@ -136,11 +151,14 @@ def desired_count(store: Store, scale: Mapping[str, int] = FrozenMap()) -> int:
 @attrs.frozen
 class Desired:
     """The pods a scenario asks for: bound bare pods, pending pods (as the API server admitted
-    them), and the controllers' creates the API server refuses (pod key -> status message)."""
+    them), the controllers' creates the API server refuses (pod key -> status message), and the
+    Deployment each ReplicaSet made for one stands for."""
 
     bound: tuple[Pod, ...]
     pending: tuple[Pod, ...]
     refused: FrozenMap[str, str] = FrozenMap()
+    workloads: FrozenMap[str, str] = FrozenMap()
+    """By the UID of a Deployment's ReplicaSet, the Deployment (`Problem.workloads`)."""
 
 
 def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = FrozenMap(), now: int = 0) -> Desired:
@@ -152,18 +170,26 @@ def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = 
     scratch = store
     pending: list[Pod] = []
     refused: dict[str, str] = {}
+    workloads: dict[str, str] = {}
     dry_run = all(plugin.name in BUILTIN_ADMISSION for plugin in api.admission)
     for w, count in _counts(store, scale):
+        scratch, owner = _controller(scratch, api, w, count, now)
+        if isinstance(owner, str):
+            refused.update((f"{pod_key(w)}-{i}", f"its ReplicaSet is refused: {owner}") for i in range(count))
+            continue
+        if owner is not w:
+            workloads[owner.metadata.uid] = f"{kind_info(w).kind} {pod_key(w)}"
         for i in range(count):
-            pod = _template_pod(w, i)
+            pod = _template_pod(w, owner, i)
             scratch, created = _create(scratch, api, pod, now, dry_run)
             if isinstance(created, Pod):
                 pending.append(created)
             else:
-                refused[pod_key(pod)] = created
+                refused[pod_key(pod)] = str(created)
     bare = _bare(store)
     bound = tuple(p for p in bare if p.spec.node_name)
-    return Desired(bound, (*pending, *(p for p in bare if not p.spec.node_name)), FrozenMap(refused))
+    return Desired(bound, (*pending, *(p for p in bare if not p.spec.node_name)), FrozenMap(refused),
+                   FrozenMap(workloads))
 
 
 @attrs.frozen

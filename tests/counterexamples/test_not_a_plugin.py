@@ -1,16 +1,18 @@
 """A counterexample file naming a module that cannot be a property or plug-in module (trial 10,
 s3/hostile/prop-module-os.json: `property.module: os`) is never answered with `--allow-import os`:
-the reproduce line leaves it out and says why, and a refusal says why instead of suggesting it.
+the reproduce line leaves it out and says why (in the text and in the HTML page), and a refusal
+says why instead of suggesting it.
 The property's module is not suggested either when the property is found by its name (a
 built-in), since the replay imports nothing for it."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
 import pytest
-from corpus_source import SOURCE, edited, with_admission
+from corpus_source import SOURCE, edited, rehashed, with_admission
 
 from kubeprop.counterexamples.reproduce import not_a_plugin, reproduce_command
 from kubeprop.properties.cli.main import main
@@ -69,3 +71,21 @@ def test_a_plug_in_of_the_standard_library_is_left_out_of_the_command_and_said_w
 
 def test_the_source_names_no_module() -> None:
     assert reproduce_command(SOURCE) == f"kubeprop replay {SOURCE}"
+
+
+def test_the_html_page_says_why_a_module_is_left_out_of_the_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file whose scenario names an admission plug-in of kubeprop itself, replayed with it
+    allowed: the reproduce line leaves the module out, and the HTML page says why as the text does
+    (it said nothing, the `--allow-import` the reader would look for simply missing)."""
+    module = "kubeprop.model.api.admission"
+    path = rehashed(edited(tmp_path, with_admission(f"{module}:NAMESPACE_LIFECYCLE")), [module])
+    page = tmp_path / "replay.html"
+    assert main(["replay", str(path), "--allow-import", module, "--html", str(page)]) == 1
+    out = capsys.readouterr().out
+    why = (f"not allowed in that command: '{module}' (web.yaml:23: admission[0]), a module of kubeprop itself, "
+           "where no property or plug-in of a scenario lives, is not a property or plug-in module (the file names "
+           "it: it was edited, or is not what it claims)")
+    assert f"reproduce with: kubeprop replay {path}\n{why}\n" in out
+    assert f'<code>kubeprop replay {html.escape(str(path))}</code></p><p class="kp-left-out">{html.escape(why)}</p>' \
+        in page.read_text()

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-RS = REPO / "counterexamples" / "corpus" / "replicaset-no-overcreation-eb578814298c.json"
+RS = REPO / "counterexamples" / "corpus" / "replicaset-no-overcreation-50c0faf044ff.json"
 
 
 def _pytest(where: Path, *args: str) -> subprocess.CompletedProcess[str]:

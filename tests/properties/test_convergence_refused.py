@@ -23,8 +23,12 @@ from kubeprop.counterexamples.replay import Verdict
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import Settled, continuations, settle
 from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.queued_work import polling, silent_requeues_per_tick, urgent_keys
+from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Tick
+from kubeprop.model.scenario.schema import FaultBudget
+from kubeprop.model.scheduler.binding import Bind
+from kubeprop.model.state.actions import FailNextRequest, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.bfs import Bounds
@@ -109,13 +113,14 @@ def test_check_reports_the_refused_rollout_with_a_file_that_replays(tmp_path: Pa
 
 @pytest.mark.usefixtures("refused")
 def test_a_cycle_that_writes_nothing_is_no_livelock() -> None:
-    """A controller requeueing for ever, changing only its memory: the fair run goes round two
-    states (no stutter), is out of steps, but wrote nothing in its second half — quiet in effect,
-    as the cycle property `settles` finds its cycle harmless. The Deployment completes there."""
+    """A controller requeueing for ever, changing only its memory: the fair run sets the poll aside
+    (`drive.is_poll`) and is over once nothing else is left (before, it went round the two states
+    until out of steps) — as the cycle property `settles` finds its cycle harmless. The Deployment
+    completes there."""
     model = _model("polling.yaml")
     start = initial_state(model)
     run = settle(model, start, max_steps=600)
-    assert run.exhausted and not run.keeps_writing and run.quiet > 300
+    assert not run.exhausted and not run.keeps_writing and len(run.trace) < 100
     states = [run.state]
     for act in (Reconcile("poller", "team-a/web"),) * 2:
         states.append(step(model, states[-1], act))
@@ -177,3 +182,47 @@ def test_a_crash_right_after_the_refused_create_writes_no_replica_failure() -> N
 def _failure(state: ClusterState) -> bool:
     (rs,) = state.store.list("replicasets.apps")
     return any(c.type == "ReplicaFailure" for c in rs.status.conditions)
+
+
+def _polling_with_a_request_failure() -> ClusterModel:
+    """polling.yaml with a budget of one failed request."""
+    scenario = load_scenario(REFUSED / "polling.yaml")
+    return build_model(evolve(scenario, spec=evolve(scenario.spec, faults=FaultBudget(request_failure=1))))
+
+
+@pytest.mark.usefixtures("refused")
+def test_time_passes_while_a_controller_polls() -> None:
+    """The false-alarm campaign's refused/polling.yaml (portfolio, one fault of each kind): the
+    scheduler's Bind of a pod fails (an injected 500) and the pod waits out its error back-off,
+    which takes the clock. Before, the poller's requeue held the clock (its memory moves on) and
+    the fair continuation took it for ever and never ticked: `deployments-complete` VIOLATED.
+    Upstream the requeue is rate-limited and time passes: the continuation ticks, the pod is
+    bound and the Deployment completes."""
+    model = _polling_with_a_request_failure()
+    state = initial_state(model)
+    trace = settle(model, state, max_steps=600).trace
+    failed = next(act for act in trace if isinstance(act, Bind))
+    for act in trace[:trace.index(failed)]:
+        state = step(model, state, act)
+    state = step(model, step(model, state, FailNextRequest("scheduler", 500)), failed)
+    (recovering, run), = continuations(model, state, max_steps=600)
+    assert recovering and not run.exhausted and Tick(10) in run.trace
+    assert failed in run.trace[run.trace.index(Tick(10)):]  # bound once its back-off is over
+    assert settled_violation(model, state, CONVERGENCE, max_steps=600, memo=False) is None
+
+
+@pytest.mark.usefixtures("refused")
+def test_a_key_polls_only_while_nothing_of_it_shows_for_a_tick() -> None:
+    """The clock's guard lets time pass for a key whose silent requeues go on for a tick of the
+    rate limiter's back-off (11 requeues for 10 s: 5 ms·(2^11 − 1)) or for ever; one whose requeues
+    end sooner still holds it, as before."""
+    from pollers import Countdown
+
+    assert [silent_requeues_per_tick(s) for s in (1, 10, 1000)] == [8, 11, 18]
+    key = "team-a/web"
+    for controller, polls in ((None, True), (Countdown(polls=5), False), (Countdown(polls=30), True)):
+        model = build_model(load_scenario(REFUSED / "polling.yaml"), controllers=(controller,) if controller else ())
+        state = initial_state(model)
+        assert state.controllers["poller"].queue == (key,)
+        assert polling(model, state, "poller", key) is polls
+        assert (("poller", key) in urgent_keys(model, state)) is not polls, controller

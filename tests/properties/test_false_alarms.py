@@ -25,20 +25,39 @@ def _bench() -> ModuleType:
     return load_benchmark("bench_false_alarms")
 
 
-def test_every_shipped_scenario_is_in_the_campaign_and_loads_with_faults_on() -> None:
-    bench = _bench()
-    scenarios = bench.shipped_scenarios()
-    labels = {bench.label(p) for p in scenarios}
-    assert {"feastflow", "tests/model/data/variants/restore.yaml", "examples/database_operator/scenario.yaml",
-            "tests/properties/cli/data/greedy/scenario.yaml"} <= labels
-    assert len(scenarios) == len(labels) >= 26
+def _load_with_faults_on(bench: ModuleType, scenarios: list[Path]) -> None:
     for path in scenarios:
         with bench.faults_on(path) as copy:
             faults = load_scenario(copy).spec.faults
             assert faults.partition >= 1 and faults.request_failure >= 1 and faults.node_crash >= 1, path
             if bench.label(path) == "tests/model/data/variants/restore.yaml":
                 assert faults.etcd_restore == 1  # the scenario's own faults are kept
+
+
+def test_every_shipped_scenario_is_in_the_campaign_and_one_of_each_folder_loads_with_faults_on() -> None:
+    """The scenarios' list, and `faults_on` on the first scenario of each folder it copies (12 of
+    them, restore.yaml with its own faults among them); every scenario is the `slow` test below."""
+    bench = _bench()
+    scenarios = bench.shipped_scenarios()
+    labels = {bench.label(p) for p in scenarios}
+    assert {"feastflow", "tests/model/data/variants/restore.yaml", "examples/database_operator/scenario.yaml",
+            "tests/properties/cli/data/greedy/scenario.yaml"} <= labels
+    assert len(scenarios) == len(labels) >= 26
     assert all(scenario in labels for scenario, _ in bench.INTENDED)
+    restore = REPO / "tests/model/data/variants/restore.yaml"
+    firsts = {bench._tree_root(restore): restore}
+    for path in scenarios:
+        firsts.setdefault(bench._tree_root(path), path)
+    assert len(firsts) >= 12
+    _load_with_faults_on(bench, list(firsts.values()))
+
+
+@pytest.mark.slow
+def test_every_shipped_scenario_loads_with_faults_on() -> None:
+    """Each of the 109 scenarios (`-m slow`: a copy of tests/model/data for each of its 83, 128 s
+    of a loaded default run)."""
+    bench = _bench()
+    _load_with_faults_on(bench, bench.shipped_scenarios())
 
 
 def test_the_seed_and_fault_count_reach_every_cell_and_name_the_output(tmp_path: Path) -> None:

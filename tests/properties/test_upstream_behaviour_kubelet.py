@@ -15,7 +15,7 @@ from kubeprop.properties.upstream_behaviour_kubelet import creator_bound_pods_ov
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATOR_BOUND = ROOT / "tests" / "model" / "data" / "kubelet" / "creator-bound.yaml"
-DUAL_SCHEDULER = ROOT / "counterexamples" / "corpus" / "node-not-overcommitted-abd8f226abf4.json"
+DUAL_SCHEDULER = ROOT / "counterexamples" / "corpus" / "node-not-overcommitted-156fb7713363.json"
 
 
 def test_creator_bound_pods_that_overcommit_a_node_are_upstream_behaviour() -> None:

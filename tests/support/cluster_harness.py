@@ -1,5 +1,6 @@
-"""A FeastFlow model for driving one component's actions by hand: instant caches, and the node
-lifecycle's every-pass `MarkPodsNotReady` (so tests need not stage a Ready transition); and a
+"""A FeastFlow model for driving one component's actions by hand (`make_model`: instant caches, and
+the node lifecycle's every-pass `MarkPodsNotReady`, so tests need not stage a Ready transition; no
+hooks unless given, `compose.HOOKS` for the runner's); and a
 scenario's model with the state it settles in (`settled`); a stored object of a known kind (`stored`);
 a fair run's states (`fair_states`) and the state an object disappears in (`gone_at`)."""
 
@@ -21,17 +22,22 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.component import Hooks
 from kubeprop.properties.upstream_behaviour import states_of
 
 T = TypeVar("T")
 
 
-def make_model(**overrides: Any) -> ClusterModel:
-    """The FeastFlow scenario's nodes and API server; model parameters as above, then `overrides`."""
+def make_model(hooks: Hooks = Hooks(), **overrides: Any) -> ClusterModel:
+    """The FeastFlow scenario's nodes and API server; model parameters as above, then `overrides`.
+    `hooks`: what informer delivery, restarts and `Tick` run for the components — none by default,
+    so a test drives one component alone; `compose.HOOKS` for the composition's, which `build_model`
+    gives every model the runner explores (the node event handler, the controllers' timers, …)."""
     scenario = load_scenario()
     params = {**PARAMETERS, "instantCaches": True, "markPodsNotReadyOnTransitionOnly": False, **overrides}
     return ClusterModel(scenario=scenario, api=ApiServerConfig(users=scenario.users, admission=scenario.admission),
-                        nodes=tuple(n.name for n in scenario.spec.topology.nodes), parameters=FrozenMap(params))
+                        nodes=tuple(n.name for n in scenario.spec.topology.nodes), parameters=FrozenMap(params),
+                        hooks=hooks)
 
 
 def api(state: ClusterState, model: ClusterModel, request: Request) -> ClusterState:

@@ -67,25 +67,20 @@ def test_a_user_allowed_only_the_scale_subresource_scales(cluster: tuple[Cluster
     assert _web(state).spec.replicas == 2 and _web(state).metadata.generation == generation + 1
 
 
-def test_a_user_allowed_only_the_deployment_is_refused(tmp_path: Path) -> None:
-    """patch on deployments does not cover deployments/scale: 403 naming the subresource, as
-    upstream's forbiddenMessage (the old model scaled)."""
-    model = _as(tmp_path, "patcher")
+@pytest.mark.parametrize(("user", "refused"), [
+    # patch on deployments does not cover deployments/scale: 403 naming the subresource, as
+    # upstream's forbiddenMessage (the old model scaled)
+    ("patcher", 'cannot patch resource "deployments/scale"'),
+    # kubectl's resource builder GETs the Deployment before the scale patch: a user who may patch
+    # the scale but not GET the Deployment gets the GET's 403 and nothing is written
+    ("blind", 'cannot get resource "deployments"'),
+])
+def test_kubectl_scale_refused(tmp_path: Path, user: str, refused: str) -> None:
+    model = _as(tmp_path, user)
     state = step(model, initial_state(model), UserStep(0))
     assert state.workload_errors[0] == (
-        '403 Forbidden: deployments.apps "web" is forbidden: User "patcher" cannot patch resource '
-        '"deployments/scale" in API group "apps" in the namespace "default"')
-    assert _web(state).spec.replicas == 1
-
-
-def test_kubectl_stops_at_a_refused_get(tmp_path: Path) -> None:
-    """kubectl's resource builder GETs the Deployment before the scale patch: a user who may patch
-    the scale but not GET the Deployment gets the GET's 403 and nothing is written."""
-    model = _as(tmp_path, "blind")
-    state = step(model, initial_state(model), UserStep(0))
-    assert state.workload_errors[0] == (
-        '403 Forbidden: deployments.apps "web" is forbidden: User "blind" cannot get resource "deployments" in '
-        'API group "apps" in the namespace "default"')
+        f'403 Forbidden: deployments.apps "web" is forbidden: User "{user}" {refused} in API group "apps" in the '
+        'namespace "default"')
     assert _web(state).spec.replicas == 1
 
 

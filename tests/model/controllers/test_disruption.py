@@ -70,9 +70,27 @@ def test_disrupted_pods_expire_after_the_deletion_timeout() -> None:
     name = pods[0].metadata.name
     marked = attrs.evolve(pdb, status=attrs.evolve(pdb.status, disrupted_pods={name: 100}))
     kept, recheck = disrupted_pods(marked, pods, now=150, timeout=120)
-    assert kept == {name: 100} and recheck == 220 and healthy(pods, kept) == 1
+    assert kept == {name: 100} and recheck == 220 and healthy(pods, kept, 150, 120) == 1
     expired, none = disrupted_pods(marked, pods, now=221, timeout=120)
-    assert expired == {} and none is None and healthy(pods, expired) == 2
+    assert expired == {} and none is None and healthy(pods, expired, 221, 120) == 2
+
+
+def test_a_disrupted_pod_counts_healthy_at_the_second_its_entry_expires() -> None:
+    """buildDisruptedPodMap keeps an entry whose expiry is not Before now, while countHealthyPods
+    leaves the pod out only while the expiry is After now: at expiry == now the entry stays in
+    the status and the pod counts healthy (the model left it out, one disruption fewer allowed)."""
+    _, state = settled(DATA / "drained.yaml")
+    pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
+    name = pods[0].metadata.name
+    pdb = state.store.get(PDB)
+    assert isinstance(pdb, PodDisruptionBudget)
+    marked = attrs.evolve(pdb, status=attrs.evolve(pdb.status, disrupted_pods={name: 100}))
+    kept, recheck = disrupted_pods(marked, pods, now=220, timeout=120)
+    assert kept == {name: 100} and recheck == 220
+    status = DisruptionController(120)._status(marked, pods, (2, 1), 220)
+    assert (status.current_healthy, status.disruptions_allowed, dict(status.disrupted_pods)) == (2, 1, {name: 100})
+    assert healthy(pods, kept, 219, 120) == 1
+    assert healthy(pods, kept, 220, 120) == 2
 
 
 def _evict(model: ClusterModel, state: ClusterState, name: str) -> int:

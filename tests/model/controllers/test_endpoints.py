@@ -3,10 +3,12 @@ backend pods made by hand."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
 from api_harness import feastflow
+from cluster_harness import api_seen, settled
 
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import (
@@ -23,7 +25,10 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import Store
-from kubeprop.model.controllers.base import Controller
+from kubeprop.model.cluster.compose import step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.controllers import queued_work
+from kubeprop.model.controllers.base import Controller, Reconcile
 from kubeprop.model.controllers.endpoints import EndpointsController, repack
 from kubeprop.model.controllers.endpointslice import (
     CONTROLLER_NAME,
@@ -266,3 +271,30 @@ def test_endpointslice_requeues_a_pod_whose_node_is_not_cached() -> None:
         store2 = ok(store2, request)
     (full,) = slices(store2)
     assert len(full.endpoints) == 3
+
+
+WEB = "default/web"
+
+
+def test_the_missing_node_retry_is_rate_limited_in_effect_it_does_not_hold_the_clock() -> None:
+    """Upstream the failed sync (`reconcileByAddressType`'s "Node ... Not Found" error) is re-added
+    with `AddRateLimited` (endpointslice_controller.go: 1 s doubling to 1000 s, 15 retries): the
+    retry waits while time passes. The model's retry after the slices were written sends nothing and
+    changes nothing, a stutter that holds no clock (`queued_work`); the pod's deletion by the pod GC
+    40 s later ends it."""
+    model, state = settled(Path(__file__).parents[1] / "data" / "variants" / "web.yaml", instantCaches=True)
+    orphan = next(p for p in state.store.list("pods") if isinstance(p, Pod) and p.spec.node_name == "worker-1")
+    state = api_seen(state, model, Request(verb="delete", user=ADMIN, resource="nodes", name="worker-1"))
+    ctl = state.controllers["endpointslice"]
+    state = attrs.evolve(state, controllers=state.controllers.set("endpointslice", ctl.enqueue((WEB,))))
+    assert ("endpointslice", WEB) in queued_work.urgent_keys(model, state)  # the slice still lists the pod
+    state = step(model, state, Reconcile("endpointslice", WEB))
+    assert WEB in state.controllers["endpointslice"].queue  # requeued: the sync failed
+    assert [e.node_name for s in state.store.list("endpointslices.discovery.k8s.io") if isinstance(s, EndpointSlice)
+            for e in s.endpoints] == ["worker-2"]
+    assert ("endpointslice", WEB) not in queued_work.urgent_keys(model, state)
+    assert step(model, state, Reconcile("endpointslice", WEB)) == state  # the retry: a stutter
+    for act in settle(model, state, max_steps=3000).trace:
+        state = step(model, state, act)
+    assert state.store.get(ObjectKey("pods", "default", orphan.metadata.name)) is None
+    assert WEB not in state.controllers["endpointslice"].queue  # the pod's deletion: a sync that succeeds

@@ -3,10 +3,12 @@ collector, on FeastFlow's `feastflow-backend` Deployment with a ReplicaSet and p
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
 from api_harness import feastflow
+from cluster_harness import api_seen, gone_at, settled
 
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import (
@@ -23,9 +25,13 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.cluster.compose import step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers.base import Controller
 from kubeprop.model.controllers.gc import GarbageCollector, GcMemory, parse_key
 from kubeprop.model.controllers.podgc import PodGCController, PodGcMemory
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import ADMIN
 
 API = feastflow()
@@ -67,9 +73,9 @@ def hierarchy(pods: int = 2) -> Store:
 
 
 def drive(ctl: Any, store: Store, events: tuple[WatchEvent, ...], memory: Any = None,
-          limit: int = 100) -> tuple[Store, list[ObjectKey]]:
-    """Run the controller to quiescence on an instant cache; return the store and the order in
-    which objects disappeared."""
+          limit: int = 100, now: int = 1) -> tuple[Store, list[ObjectKey]]:
+    """Run the controller to quiescence on an instant cache at `now`; return the store and the order
+    in which objects disappeared."""
     memory = ctl.initial_memory() if memory is None else memory
     queue: set[str] = {k for e in events for k in ctl.keys_for(e.object, store)}
     gone: list[ObjectKey] = []
@@ -78,7 +84,7 @@ def drive(ctl: Any, store: Store, events: tuple[WatchEvent, ...], memory: Any = 
         assert limit > 0, f"no quiescence; queue {sorted(queue)}"
         key = min(queue)
         queue.discard(key)
-        decision = ctl.reconcile(store, key, memory, 1)
+        decision = ctl.reconcile(store, key, memory, now)
         memory = decision.memory
         for request in decision.requests:
             store, response, new_events = send(store, request)
@@ -172,7 +178,10 @@ def test_solid_owner_keeps_the_object_but_drops_dangling_references() -> None:
     assert isinstance(store.get(DEPLOYMENT), Deployment)
 
 
-def test_podgc_deletes_pods_bound_to_a_deleted_node() -> None:
+def test_podgc_deletes_pods_bound_to_a_deleted_node_after_its_quarantine() -> None:
+    """gcOrphaned: a node missing from the cache is quarantined for 40 s (`nodeQueue.AddAfter(node,
+    quarantineTime)`), then a live GET confirms it gone and its pods are deleted. Before, the GET
+    and the deletion came at once."""
     store = hierarchy(pods=1)
     name = f"{RS.name}-0"
     store = ok(store, Request(verb="bind", user=ADMIN, resource="pods", namespace="default", name=name,
@@ -180,7 +189,18 @@ def test_podgc_deletes_pods_bound_to_a_deleted_node() -> None:
     store, response, events = send(store, Request(verb="delete", user=ADMIN, resource="nodes", name="worker-2"))
     assert response.ok
     ctl = PodGCController()
-    store, gone = drive(ctl, store, events)
+    key = f"default/{name}"
+    noticed = ctl.reconcile(store, key, ctl.initial_memory(), 5)
+    assert noticed.requests == () and noticed.requeue and noticed.memory.quarantine == {"worker-2": 5}
+    waiting = ctl.reconcile(store, key, noticed.memory, 44)
+    assert waiting.requests == () and waiting.requeue and waiting.memory == noticed.memory  # a stutter
+    over = ctl.reconcile(store, key, noticed.memory, 45)
+    assert [(r.verb, r.name) for r in over.requests] == [("get", "worker-2")]
+    _, response, _ = send(store, over.requests[0])
+    confirmed = ctl.observe(over.memory, over.requests[0], response)
+    assert confirmed == PodGcMemory(deleted_nodes=frozenset({"worker-2"}))
+    assert [r.verb for r in ctl.reconcile(store, key, confirmed, 45).requests] == ["patch-status", "delete"]
+    store, gone = drive(ctl, store, events, memory=noticed.memory, now=45)
     assert gone == [ObjectKey("pods", "default", name)]
 
 
@@ -190,11 +210,13 @@ def test_podgc_waits_for_a_get_before_trusting_a_missing_node() -> None:
     store = ok(store, Request(verb="bind", user=ADMIN, resource="pods", namespace="default", name=name,
                               node_name="worker-2"))
     lagging = Store(objects=store.objects.delete(ObjectKey("nodes", "", "worker-2")))
-    decision = PodGCController().reconcile(lagging, f"default/{name}", PodGcMemory(), 1)
+    quarantined = PodGcMemory(quarantine=FrozenMap({"worker-2": 0}))
+    decision = PodGCController().reconcile(lagging, f"default/{name}", quarantined, 40)
     assert [r.verb for r in decision.requests] == ["get"]
     _, response, _ = send(store, decision.requests[0])
-    assert response.ok
+    assert response.ok  # the node exists: no verdict, and a cache still without it quarantines it afresh
     assert PodGCController().observe(decision.memory, decision.requests[0], response) == PodGcMemory()
+    assert PodGCController().reconcile(store, f"default/{name}", quarantined, 40).memory == PodGcMemory()
 
 
 def test_podgc_deletes_excess_terminated_pods_oldest_first() -> None:
@@ -208,3 +230,19 @@ def test_podgc_deletes_excess_terminated_pods_oldest_first() -> None:
     decision = ctl.reconcile(store, "*terminated", ctl.initial_memory(), 1)
     assert [(r.verb, r.name) for r in decision.requests] == [
         ("delete", f"{RS.name}-0"), ("delete", f"{RS.name}-1")]
+
+
+def test_the_end_of_a_quarantine_is_a_timer_and_the_fair_run_collects_the_pods_then() -> None:
+    """The quarantine's end is a wake-up (`memory_wakeups`), so the clock stops there: a node deleted
+    at 20 s has its pod collected at 60 s. Without the timer no `Tick` is enabled once the cluster is
+    quiet (nothing else waits on time) and the pod would never be collected."""
+    model, state = settled(Path(__file__).parents[1] / "data" / "variants" / "web.yaml", instantCaches=True)
+    assert state.clock == 20
+    orphan = next(p for p in state.store.list("pods") if isinstance(p, Pod) and p.spec.node_name == "worker-1")
+    state = api_seen(state, model, Request(verb="delete", user=ADMIN, resource="nodes", name="worker-1"))
+    assert controllers.next_timer(model, state) is None  # nothing queued yet
+    states = [state]
+    for act in settle(model, state, max_steps=3000).trace:
+        states.append(step(model, states[-1], act))
+    gone = gone_at(states, ObjectKey("pods", "default", orphan.metadata.name))
+    assert gone is not None and states[gone].clock == 60

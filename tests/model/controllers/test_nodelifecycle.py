@@ -39,6 +39,20 @@ def test_unreachable_node_marked_tainted_and_pods_evicted_after_toleration() -> 
     assert ready.message == "Kubelet stopped posting node status."
     assert {c.type for c in node(state).status.conditions} >= {"MemoryPressure", "DiskPressure", "PIDPressure"}
 
+
+def test_a_lost_nodes_pressure_conditions_read_unknown_with_the_reason_for_a_kubelet_gone_silent() -> None:
+    """The kubelet posted its pressure conditions from registration on, so tryUpdateNodeHealth turns
+    them Unknown with reason NodeStatusUnknown (`node_lifecycle_controller.go`); NodeStatusNeverUpdated
+    is for a condition never posted. Before, the scenario's nodes were registered with Ready alone and
+    a lost node's pressure conditions read NodeStatusNeverUpdated."""
+    model = make_model()
+    state = step(model, at(partition(running_pod(model)), 60), nlc.MonitorNodeHealth())
+    for type_ in ("MemoryPressure", "DiskPressure", "PIDPressure"):
+        cond = find_condition(node(state).status.conditions, type_)
+        assert cond is not None and (cond.status, cond.reason, cond.message) == (
+            "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
+        assert cond.last_transition_time == 60
+
     state = step(model, state, nlc.TaintNode(NODE))
     taint = next(t for t in node(state).spec.taints if t.effect == "NoExecute")
     assert (taint.key, taint.time_added) == ("node.kubernetes.io/unreachable", 60)

@@ -33,7 +33,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def hooked() -> ClusterModel:
     """The hand-driving model with the composition's hooks (the node event handler among them)."""
-    return attrs.evolve(make_model(), hooks=compose.HOOKS)
+    return make_model(hooks=compose.HOOKS)
 
 
 def user_taints(model: ClusterModel, state: ClusterState, taints: tuple[Taint, ...]) -> ClusterState:

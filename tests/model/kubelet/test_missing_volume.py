@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from cluster_harness import fair_states, settled, stored
+from cluster_harness import api_seen, fair_states, settled, stored
 
 from kubeprop.model.api.objects import ConfigMap, Deployment, ObjectKey, Pod, Secret, decode_object
+from kubeprop.model.api.server import Request
 from kubeprop.model.cluster.compose import actions as enabled
-from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.kubelet import component as kl
-from kubeprop.model.kubelet.volumes import volume_errors
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.kubelet.volumes import retry_offsets, volume_errors
+from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.state.cluster import ClusterState
 from kubeprop.properties.convergence import deployments_complete, workloads_ready
 
@@ -137,3 +139,26 @@ def test_the_messages_are_upstreams() -> None:
         {"secret": {"name": "s"}}, {"secret": {"name": "gone"}}]}}
     assert volume_errors(view, _pod(projected)) == (prefix + 'secret "gone" not found',)
     assert volume_errors(view, _pod({"name": "v", "emptyDir": {}}, {"name": "w", "configMap": {"name": "cm"}})) == ()
+
+
+def test_the_mount_retries_back_off_so_a_config_map_applied_late_waits_for_the_next_retry() -> None:
+    """The volume manager's back-off grows (`exponential_backoff.go`: 500 ms doubling to 2 min 2 s):
+    retries 1, 2, 4, 8, 16, 32, 64, 128, 250 s after the failed mount (rounded up), then every 122 s.
+    A ConfigMap applied 45 s after the admission is mounted at the retry at 64 s — the tick ending at
+    70 s —, not at once; a kubelet restart starts the back-off afresh. Before, the mount came at any
+    time from 1 s on."""
+    assert retry_offsets(11) == (1, 2, 4, 8, 16, 32, 64, 128, 250, 372, 494)
+    model = build_model(load_scenario(DATA / "scenario.yaml"), parameters={"instantCaches": True})
+    state = settle(model, initial_state(model), max_steps=200, allow_ticks=False).state  # admitted at 0
+    [key] = kl.kubelet_state(state, "worker-1").pods
+    assert kl.kubelet_state(state, "worker-1").pods[key].mount_pending and state.clock == 0
+    [step_] = model.workload_objects
+    state = api_seen(attrs.evolve(state, clock=45), model, Request(verb="create", user=ADMIN, obj=step_[0]))
+
+    def mounts_at(clock: int, at: ClusterState = state) -> bool:
+        return kl.MountVolumes("worker-1", key) in kl.enabled(model, attrs.evolve(at, clock=clock))
+
+    assert [c for c in (45, 50, 60, 63, 64, 70, 73, 74, 80) if mounts_at(c)] == [64, 70, 73]
+    assert kl.next_timer(model, state) == 64
+    restarted = kl.reset(model, attrs.evolve(state, clock=65), "kubelet/worker-1")
+    assert [c for c in (65, 66, 70, 80, 81, 90, 91) if mounts_at(c, restarted)] == [66, 70, 80, 81, 90]

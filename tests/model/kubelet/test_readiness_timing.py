@@ -10,10 +10,12 @@ import attrs
 from cluster_harness import make_model
 
 from kubeprop.counterexamples.fingerprint import fingerprint
-from kubeprop.model.api.objects import Container, Pod, Probe
+from kubeprop.model.api.meta import find_condition
+from kubeprop.model.api.objects import Container, ObjectKey, Pod, Probe
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.component import reset
 from kubeprop.model.kubelet.probes import ProbeTiming
+from kubeprop.model.kubelet.status import pod_status
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 from .test_kubelet import HTTP, NODE, POD, bound_state, runtime, step, web_pod
@@ -71,13 +73,24 @@ def test_the_probe_fields_are_honoured_and_a_threshold_of_one_flips_at_once() ->
     assert flips(model, once, 3) == {False}
 
 
-def test_a_restarted_kubelet_counts_readiness_failures_afresh() -> None:
+def test_a_restarted_kubelet_reports_a_ready_container_not_ready_until_probed() -> None:
+    """A restarted kubelet's new readiness worker starts from Failure (`worker.go` newWorker), so the
+    container reads NotReady — the pod's Ready condition False, ContainersNotReady — until its first
+    probe succeeds, which may come at once (`prober_manager.go` UpdatePodStatus; kubernetes#100277).
+    Before, the model kept it Ready across the restart."""
     model = make_model()
     state = started(model, Probe(http_get=HTTP))
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "readiness", True))
     state = reset(model, attrs.evolve(state, clock=50), f"kubelet/{NODE}")
-    assert runtime(state).containers[0].readiness_from == 50
-    assert flips(model, state, 69) == set() and flips(model, state, 70) == {False}
+    c = runtime(state).containers[0]
+    assert not c.ready and c.readiness_from is None
+    ready = find_condition(pod_status(state.store.get(ObjectKey("pods", "default", "web")), runtime(state), 50)
+                           .conditions, "Ready")
+    assert ready is not None and (ready.status, ready.reason) == ("False", "ContainersNotReady")
+    assert flips(model, state, 50) == {True}  # probed at once, or later (the application may fail)
+    again = step(model, state, kl.ProbeResult(NODE, POD, "app", "readiness", True))
+    assert runtime(again).containers[0].readiness_from == 50
+    assert flips(model, again, 69) == set() and flips(model, again, 70) == {False}
 
 
 def test_default_readiness_timing_leaves_fingerprints_as_they_were() -> None:

@@ -13,7 +13,7 @@ from cli_run import kubeprop
 
 REPO = Path(__file__).resolve().parents[3]
 WEB = REPO / "tests" / "model" / "data" / "variants" / "web.yaml"
-RS = REPO / "counterexamples" / "corpus" / "replicaset-no-overcreation-eb578814298c.json"
+RS = REPO / "counterexamples" / "corpus" / "replicaset-no-overcreation-50c0faf044ff.json"
 
 
 def test_a_link_loop_beside_a_counterexample_file_is_a_case_naming_it(tmp_path: Path,

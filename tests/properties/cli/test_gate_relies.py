@@ -45,13 +45,13 @@ def test_every_output_shows_the_line() -> None:
 def test_a_corpus_file_that_reproduces_carries_the_replays_line() -> None:
     partition = next(CORPUS.glob("one-running-pod-per-identity-*.json"))
     assert corpus_case(partition, ()).relies == "relies on: fault Partition worker-1 at step 22"
-    fixed = CORPUS / "replicaset-no-overcreation-f39ad2fa63b5.json"
+    fixed = CORPUS / "replicaset-no-overcreation-feb3795a6a40.json"
     assert corpus_case(fixed, ()).relies == ""  # PASSES: no violation, no line
 
 
 def test_a_checks_violation_has_its_line_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "corpus").mkdir()
-    fixed = CORPUS / "replicaset-no-overcreation-f39ad2fa63b5.json"  # a corpus must hold a file: one that PASSES
+    fixed = CORPUS / "replicaset-no-overcreation-feb3795a6a40.json"  # a corpus must hold a file: one that PASSES
     (tmp_path / "corpus" / fixed.name).write_text(fixed.read_text())
     config = tmp_path / "gate.yaml"
     config.write_text(f"corpus: [corpus]\nchecks:\n  - {{scenario: {WEB}, variant: rs-no-expectations, engine: bfs, "

@@ -133,7 +133,7 @@ def test_a_violation_after_kubectl_delete_node_names_that_step(capsys: pytest.Ca
     (the pod garbage collector force-deletes its pods while kubelet w3 still runs them). The line said
     "the control plane alone"; the finding needs the user's delete."""
     tail = _replay_tail(capsys, TRIAL10 / "delete-node.json", "replay_delete_node_relies.txt")
-    assert "  relies on: no fault; user step 4 (kubectl delete node w3) at step 154\n" in tail
+    assert "  relies on: no fault; user step 4 (kubectl delete node w3) at step 207\n" in tail
 
 
 def _slow_init_run() -> tuple[ClusterModel, list[ClusterState], tuple[Action, ...]]:

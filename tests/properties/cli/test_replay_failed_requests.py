@@ -11,7 +11,7 @@ import pytest
 from kubeprop.properties.cli.main import main
 
 CORPUS = Path(__file__).resolve().parents[3] / "counterexamples" / "corpus"
-SOURCE = CORPUS / "replicaset-no-overcreation-f39ad2fa63b5.json"
+SOURCE = CORPUS / "replicaset-no-overcreation-feb3795a6a40.json"
 
 
 def test_full_shows_the_conflict_a_status_update_got(capsys: pytest.CaptureFixture[str]) -> None:

@@ -76,9 +76,14 @@ def test_search_with_a_spilled_frontier_equals_the_in_memory_search(monkeypatch:
         assert len(spilled.trace) == sum(target)
 
 
-def test_cluster_searches_with_a_spilled_frontier_reach_the_same_states(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("depth", [10, pytest.param(30, marks=pytest.mark.slow)])
+def test_cluster_searches_with_a_spilled_frontier_reach_the_same_states(monkeypatch: pytest.MonkeyPatch,
+                                                                        depth: int) -> None:
     """The cluster model's states survive the disk: the full and the reduced search, spilled after
-    five entries, reach the states and find the shortest violation they find in memory."""
+    five entries in chunks of 64, reach the states and find the shortest violation (8 steps) they find in memory.
+    The reduced search without properties goes to `depth`: 757 states to depth 10 (the default
+    run); all 3,529 of them at 30, where it is exhausted at depth 23 (`-m slow`: 21 s of a loaded
+    default run, run twice)."""
     from pathlib import Path
 
     from kubeprop.model.cluster.compose import build_model, initial_state
@@ -91,7 +96,7 @@ def test_cluster_searches_with_a_spilled_frontier_reach_the_same_states(monkeypa
     model = build_model(load_scenario(data), variant="dual-scheduler")
     start = initial_state(model)
     props = select(names=["node-not-overcommitted"])
-    bounds = bfs.Bounds(max_depth=30)
+    bounds = bfs.Bounds(max_depth=depth)
 
     def runs() -> list[tuple[object, ...]]:
         reached: set[object] = set()
@@ -106,7 +111,8 @@ def test_cluster_searches_with_a_spilled_frontier_reach_the_same_states(monkeypa
                 *((r.exit_reason, r.stats.distinct, r.violation, r.trace) for r in found)]
 
     in_memory = runs()
-    monkeypatch.setattr(bfs, "SPILL_AFTER", 5)
-    monkeypatch.setattr(por, "SPILL_AFTER", 5)
+    for module in (bfs, por):  # on disk past 5 entries, in chunks of 64 (256 never spilt to depth 10)
+        monkeypatch.setattr(module, "SPILL_AFTER", 5)
+        monkeypatch.setattr(module, "SPILL_CHUNK", 64)
     assert runs() == in_memory
     assert in_memory[0][1] > 20 and in_memory[1][2] is not None

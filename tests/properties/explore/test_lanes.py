@@ -73,10 +73,10 @@ it calls as it begins its `stop_delay` (`stuck`: the step clock learns that its 
 
 
 class StepClock:
-    """An injected clock for the lanes (`lanes.py`, `portfolio.py`, `slicing.py` read `time`): seconds
-    pass only when a fake member spends its `per_step` and when a wait for the worker lanes times
-    out, so where each lane stops against the budget, what it reports and when it is cut off do
-    not depend on the machine's load. `process_time` is the same clock (a lane's CPU seconds are
+    """An injected clock for the lanes (`lanes.py`, `lane_turns.py`, `portfolio.py`, `slicing.py`
+    read `time`): seconds pass only when a fake member spends its `per_step` and when a wait for the
+    worker lanes times out, so where each lane stops against the budget, what it reports and when
+    it is cut off do not depend on the machine's load. `process_time` is the same clock (a lane's CPU seconds are
     the seconds its members spent). Each process has its own copy from the fork on, as if each
     lane had its own core. A wait for the worker lanes lasts until a message comes, however long
     that takes on a loaded machine, unless a member of a worker lane is stuck (`stop_delay`: it
@@ -96,11 +96,11 @@ class StepClock:
         self.now += seconds
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from kubeprop.properties.explore import lane_turns, slicing
         from kubeprop.properties.explore import lanes as lanes_module
         from kubeprop.properties.explore import portfolio as portfolio_module
-        from kubeprop.properties.explore import slicing
 
-        for module in (lanes_module, portfolio_module, slicing):
+        for module in (lanes_module, lane_turns, portfolio_module, slicing):
             monkeypatch.setattr(module, "time", self)
         monkeypatch.setitem(FAKE_TIME, "sleep", self.sleep)
         monkeypatch.setitem(FAKE_TIME, "stuck", self.stuck.set)

@@ -43,3 +43,15 @@ class Poller:
 def poller() -> Poller:
     """The poller."""
     return Poller()
+
+
+@attrs.frozen
+class Countdown(Poller):
+    """Requeues each key `polls` times, counting in its memory, then lets it go: silent requeues that
+    end (a controller waiting a few retries for something of its own), unlike the poller's."""
+
+    polls: int = 3
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        count = memory + 1
+        return Reconciliation(memory=count, requeue=count < self.polls)

@@ -1,0 +1,143 @@
+"""One lane of the portfolio: some of its members, run turn by turn in position order (`Lane`),
+and what a lane reports (`Find`, `LaneReport`).
+
+A turn's *position* is its place in the one-process portfolio's order: (round, the member's index
+in the portfolio). How lanes are chosen, balanced, run in worker processes and decided — the
+least position found wins — is `lanes.py`, which also exports these names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason
+from kubeprop.properties.explore.slicing import Limit, Sliced, out_of_time
+
+if TYPE_CHECKING:
+    from kubeprop.properties.explore.portfolio import Member
+
+__all__ = ["Find", "Lane", "LaneReport", "Position"]
+
+Position = tuple[int, int]
+"""A turn's place in the one-process portfolio's order: (round, the member's index in the portfolio)."""
+
+
+@attrs.frozen
+class Find:
+    """A member's verdict that ends the portfolio (a violation or an exhausted search), the turn
+    that gave it, the member's name, and when: seconds into the portfolio, before shrinking."""
+
+    position: Position
+    member: str
+    result: EngineResult
+    seconds: float
+
+
+@attrs.frozen
+class LaneReport:
+    """How a lane ended: its find (if any), the result of every member it started (those still
+    running were stopped, with their figures), the wall-clock seconds each member ran, the CPU
+    seconds the lane used in its turns, and when it took its last turn (seconds into the
+    portfolio)."""
+
+    find: Find | None
+    results: dict[str, EngineResult]
+    spent: dict[str, float]
+    cpu: float
+    ended: float
+    complete: bool = True
+    """False for a worker lane that did not report in time: only its find (sent at once) is known."""
+
+
+class Lane:
+    """Some of the portfolio's members (with their indices in it), run turn by turn in position
+    order: each member's turn adds `turn × weight` steps to its credit and runs it (a member that
+    went past its share in an earlier turn sits out until its credit is positive again)."""
+
+    def __init__(self, members: Sequence[tuple[int, Member]], model: ClusterModel, start: ClusterState,
+                 config: EngineConfig, began: float, turn: int) -> None:
+        self.members = tuple(members)
+        self.model, self.start, self.config, self.turn = model, start, config, turn
+        self.began, self.deadline = began, config.deadline(began)
+        self.credit = {m.name: 0.0 for _, m in self.members}
+        self.spent = {m.name: 0.0 for _, m in self.members}
+        self.running: dict[str, Sliced] = {}
+        self.results: dict[str, EngineResult] = {}
+        self.round = self.at = 0
+        self.find: Find | None = None
+        self.cpu = 0.0
+        self.steps = 0
+
+    def pending(self) -> Position | None:
+        """The position of the next turn, or None when the lane is over (a find, every member
+        finished, or the budget spent)."""
+        if self.find is not None or len(self.results) == len(self.members) or out_of_time(self.deadline):
+            return None
+        while self.members[self.at][1].name in self.results:
+            self._advance()
+        return self.round, self.members[self.at][0]
+
+    def run_next(self) -> None:
+        """Take the pending turn (`pending` returned its position)."""
+        index, member = self.members[self.at]
+        position = (self.round, index)
+        self._advance()
+        name = member.name
+        self.credit[name] += self.turn * member.weight
+        if self.credit[name] < 1:
+            return  # it went past its share in an earlier turn (a run it could not pause)
+        cpu, now = time.process_time(), time.perf_counter()
+        limit = Limit(steps=round(self.credit[name]), until=self.deadline)
+        result = self._turn(member, limit)
+        self.credit[name] -= limit.used
+        self.steps += limit.used
+        before, self.spent[name] = self.spent[name], self.spent[name] + time.perf_counter() - now
+        self.cpu += time.process_time() - cpu
+        if result is None:
+            return
+        self.results[name] = result
+        if result.violation is not None or result.exit_reason == ExitReason.EXHAUSTED:
+            # When it was found: this turn started at `now`, the member had run `before`.
+            own = result.stats.found_after if result.stats.found_after is not None else self.spent[name]
+            # (`time.perf_counter` is the system's monotonic clock: `began` holds in a forked lane too.)
+            self.find = Find(position, name, result, now - self.began + max(0.0, own - before))
+
+    def _advance(self) -> None:
+        self.at += 1
+        if self.at == len(self.members):
+            self.at, self.round = 0, self.round + 1
+
+    def _turn(self, member: Member, limit: Limit) -> EngineResult | None:
+        """One turn of `member`, starting it first (with the budget that is left) if needed."""
+        sliced = self.running.get(member.name)
+        if sliced is None:
+            left = None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+            sliced = member.start(self.model, self.start,
+                                  attrs.evolve(self.config, workers=1, progress=None, budget_seconds=left))
+            self.running[member.name] = sliced
+        return sliced.run(limit)
+
+    def finish(self) -> LaneReport:
+        """Stop the members still running (each returns how far it got) and report."""
+        cpu, ended = time.process_time(), time.perf_counter() - self.began
+        try:
+            for name, sliced in self.running.items():
+                if name not in self.results:
+                    now = time.perf_counter()
+                    self.results[name] = sliced.stop()
+                    self.spent[name] += time.perf_counter() - now
+        finally:
+            self.close()
+        self.cpu += time.process_time() - cpu
+        return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu, ended)
+
+    def close(self) -> None:
+        """Abandon the members still running (on an error)."""
+        for name, sliced in self.running.items():
+            if name not in self.results:
+                sliced.close()
