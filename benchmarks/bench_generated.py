@@ -59,6 +59,7 @@ from kubeprop.model.scheduler.decide import schedule_one  # noqa: E402
 from kubeprop.model.scheduler.nodeinfo import build_node_infos  # noqa: E402
 from kubeprop.properties.cli.flagtypes import int_in  # noqa: E402
 from kubeprop.properties.explore.engine import EngineConfig  # noqa: E402
+from kubeprop.properties.scheduling.volumes import stored_volumes  # noqa: E402
 from kubeprop.properties.upstream_behaviour import match, states_of  # noqa: E402
 from kubeprop.properties.upstream_behaviour_restore import pod_and_owners  # noqa: E402
 
@@ -124,7 +125,8 @@ def unfit_pod(report: CheckReport, found: Any) -> str | None:
             continue
         if not named & pod_and_owners(final, pod):
             continue
-        result = schedule_one(pod, infos, report.model.scheduler_profile)
+        result = schedule_one(pod, infos, report.model.scheduler_profile,
+                              volumes=stored_volumes(report.model, final.store, pod))
         if not result.feasible:
             return f"{pod.metadata.namespace}/{pod.metadata.name} ({result.message.partition('. ')[0]})"
     return None

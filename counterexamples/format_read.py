@@ -114,9 +114,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
         problem = parameter_problem(name, value)
         if problem is not None:
             found.append((f"model.parameters.{name}", problem))
-    step, length = data["violation"]["step"], len(data["trace"])
-    if step > length:
-        found.append(("violation.step", f"{step} is past the end of the trace ({length} actions)"))
+    found += step_problems(data["violation"]["step"], len(data["trace"]))
     found += _lasso_problems(data)
     scenario = data["scenario"]
     if scenario["mode"] == "inline":
@@ -131,6 +129,20 @@ def _semantic_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def step_problems(step: int, length: int) -> list[tuple[str, str]]:
+    """`violation.step` must be the trace's length: every writer (`trace.record`, a lasso's
+    `record_lasso`, `raft_trace.record`) records the violation in the state after the last action,
+    and replay judges the property there and checks every fingerprint before it. A smaller step
+    would have replay judge an earlier state and leave the later fingerprints unchecked (a `passes`
+    file set to step 0 passed on its initial state alone), so it is refused like a larger one."""
+    if step == length:
+        return []
+    where = "past the end of the trace" if step > length else "not the end of the trace"
+    return [("violation.step", f"{step} is {where} ({length} action{'' if length == 1 else 's'}): must be "
+                               f"{length}, the state after the last action, where every writer records the "
+                               "violation")]
+
+
 def _lasso_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     lasso = data.get("lasso")
     kind = data["property"]["kind"]
@@ -142,8 +154,6 @@ def _lasso_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
     if start >= length:
         found.append(("lasso.cycleStart", f"{start} leaves no cycle (the trace has {length} actions)"))
-    if data["violation"]["step"] != length:
-        found.append(("violation.step", f"a lasso's violation is at the end of its cycle, step {length}"))
     if kind != "liveness":
         found.append(("property.kind", "a lasso's property is a liveness (cycle) property"))
     return found

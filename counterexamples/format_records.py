@@ -136,7 +136,11 @@ class Counterexample:
         """For a convergence counterexample: the number of actions the engine found
         (`engine.options.continuationStart`); the rest of the trace is the fair continuation
         appended to show the property failing. None when the file does not say (a safety
-        violation, a lasso, a file written before kubeprop recorded it)."""
+        violation, a lasso, a file written before kubeprop recorded it), and for any but a
+        convergence property: only for one does a writer record it (`trace.record_result`), so
+        in another file it is not taken at its word."""
+        if self.property.kind != "convergence" or self.cycle_start is not None:
+            return None
         value = self.engine.options.get(CONTINUATION_START)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= len(self.actions):
             return None

@@ -6,7 +6,7 @@ a path may name is handled as what it is:
 
 | the path names | what happens |
 |---|---|
-| nothing (a new path) | created atomically, mode 0666 minus the umask; missing folders are created |
+| nothing (a new path) | created atomically, mode 0666 minus the umask; its folder must exist (`missing_folder`) |
 | a regular file | replaced atomically; the new file keeps the old one's permission bits |
 | a symbolic link | written through: the file it points to is overwritten in place, the link stays |
 | a dangling symbolic link | refused |
@@ -44,7 +44,7 @@ from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.errors import InputError
 
 __all__ = ["HTML_OWNER", "JSON_OWNER", "JUNIT_OWNER", "SUMMARY_OWNER", "OutputError", "append_text", "check_output",
-           "check_output_folder", "folder_link", "replace_file", "write_text"]
+           "check_output_folder", "folder_link", "missing_folder", "replace_file", "write_text"]
 
 HTML_OWNER = '<meta name="generator" content="kubeprop">'
 """The marker of an HTML page kubeprop wrote (`render_html`)."""
@@ -144,6 +144,20 @@ def _not_owned(path: Path, owner: str) -> OutputError | None:
     return _fail(path, f"{why}; an output replaces only a file of its own kind (remove it, or give a new name)")
 
 
+def missing_folder(path: Path) -> OutputError | None:
+    """Why a new output file cannot be written at `path`: the folder it would go into does not
+    exist. kubeprop creates no folder for a file the user names (`--junit /nonexistent/x.xml`
+    made `/nonexistent` at the file system's root): only an `--out` folder, which it owns."""
+    parent = path.parent
+    if os.path.lexists(parent):
+        return None
+    above = parent
+    while not os.path.lexists(above.parent) and above.parent != above:
+        above = above.parent
+    return _fail(path, f"the folder {above} does not exist; kubeprop creates no folder for an output file "
+                       "(create it first, or name a file in an existing folder)")
+
+
 def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = None) -> None:
     """Refuse, before any work is done, an output path that is a folder (or otherwise not
     writable as a file), the same file as one of `inputs`, or (with `owner`) a file kubeprop did
@@ -155,6 +169,9 @@ def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = No
     except FileNotFoundError:
         if os.path.islink(path):
             raise _fail(path, "it is a symbolic link to a missing file") from None
+        missing = missing_folder(path)
+        if missing is not None:
+            raise missing from None
         return
     except OSError as err:
         raise _os_fail(path, err) from None
@@ -195,8 +212,9 @@ def check_output_folder(folder: Path) -> None:
     """Refuse, before any work is done, an output folder files could not be written into: a
     symbolic link (`folder_link`), a path that is not a folder (or lies under a file), a folder
     without write permission, or one that cannot be created (a read-only or virtual file system
-    such as /sys). A missing folder is created and removed again to find out, so that checking
-    leaves nothing behind."""
+    such as /sys), or one whose parent folder is missing (the output folder is kubeprop's to
+    create, the folders above it are not). A missing folder is created and removed again to find
+    out, so that checking leaves nothing behind."""
     if "\0" in str(folder):
         raise _fail(Path(str(folder).replace("\0", "\\0")), "the path contains a NUL byte")
     linked = folder_link(folder)
@@ -214,6 +232,9 @@ def check_output_folder(folder: Path) -> None:
     if not stat.S_ISDIR(info.st_mode):
         under = f"{existing} is {file_kind(info.st_mode)}" if missing else f"it is {file_kind(info.st_mode)}"
         raise _fail(folder, f"{under}, not a folder (counterexample files are written into a folder)")
+    if len(missing) > 1:
+        raise _fail(folder, f"the folder {missing[-1]} does not exist; kubeprop creates the output folder itself, "
+                            "not the folders above it (create them first)")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise _fail(folder, f"no permission to write into {existing}")
     made: list[Path] = []
@@ -242,8 +263,9 @@ def write_text(path: Path, text: str, inputs: Iterable[Path] = (), owner: str | 
 def replace_file(path: Path, text: str) -> None:
     """Write `text` (UTF-8) to `path` as a new regular file, atomically, whatever the name held: a
     link there is replaced, never followed (`os.replace` renames over the name itself). For files
-    in a folder the tool owns (counterexample files in `--out`), whose names anyone can predict."""
-    _replace_atomically(path, text.encode("utf-8", "backslashreplace"))
+    in a folder the tool owns (counterexample files in `--out`), whose names anyone can predict;
+    that folder is created if missing (not the folders above it)."""
+    _replace_atomically(path, text.encode("utf-8", "backslashreplace"), make_folder=True)
 
 
 def append_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
@@ -252,9 +274,10 @@ def append_text(path: Path, text: str, inputs: Iterable[Path] = ()) -> None:
     _write_through(path, text.encode("utf-8", "backslashreplace"), append=True)
 
 
-def _replace_atomically(path: Path, data: bytes) -> None:
+def _replace_atomically(path: Path, data: bytes, make_folder: bool = False) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            path.parent.mkdir(exist_ok=True)
         try:
             mode = stat.S_IMODE(os.stat(path).st_mode)
         except FileNotFoundError:

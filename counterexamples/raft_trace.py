@@ -25,7 +25,7 @@ import attrs
 from kubeprop.counterexamples import printable
 from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import file_text, write_file
-from kubeprop.counterexamples.format_read import _fail, check_header, read_data, system_of
+from kubeprop.counterexamples.format_read import _fail, check_header, read_data, step_problems, system_of
 from kubeprop.counterexamples.format_records import (
     KIND,
     SCHEMA_VERSION,
@@ -36,7 +36,7 @@ from kubeprop.counterexamples.format_records import (
 )
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
 from kubeprop.counterexamples.recorded import PROVENANCE, mismatch_reason, property_mismatches, violation_mismatches
-from kubeprop.counterexamples.replay import Expectations, Verdict
+from kubeprop.counterexamples.replay import Expectations, Verdict, fails_on_the_way, first_failure
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import InputError
@@ -192,8 +192,7 @@ def from_data(data: Any, file: str = "<counterexample>") -> RaftCounterexample:
     problems = []
     if data["model"]["variant"] not in ("correct", *RAFT_VARIANTS):
         problems.append(("model.variant", f"unknown Raft variant; valid: correct, {', '.join(RAFT_VARIANTS)}"))
-    if v["step"] > len(acts):
-        problems.append(("violation.step", f"{v['step']} is past the end of the trace ({len(acts)} actions)"))
+    problems += step_problems(v["step"], len(acts))
     if problems:
         raise _fail(file, problems)
     return RaftCounterexample(
@@ -251,6 +250,9 @@ def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> 
     where = file or (str(source) if not isinstance(source, RaftCounterexample) else ce.file_name)
     check, config, target = _check(ce, where), ce.config, ce.violation.step
     states = [initial_state(config)]
+    if target and fingerprint(states[0]) != ce.fingerprints[0]:
+        return RaftReplay(where, ce, Verdict.STALE, "the initial state differs from the recorded one "
+                          "(initial.fingerprint): the model changed (or the file was edited)", tuple(states))
     for i, act in enumerate(ce.actions[:target]):
         if act not in actions(config, states[-1]):
             reason = f"step {i + 1}: {describe(config, act)} is no longer enabled (the model changed)"
@@ -268,6 +270,9 @@ def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> 
     if found is not None:
         return RaftReplay(where, ce, Verdict.REPRODUCES, f"{check.name} fails at step {target}, as recorded",
                           tuple(states), found)
+    earlier = first_failure(lambda state: check(config, state), states[:target])
+    if earlier is not None:  # every Raft check is judged on every state (a goal: reached in none)
+        return RaftReplay(where, ce, Verdict.STALE, fails_on_the_way(check.name, target, *earlier), tuple(states))
     return RaftReplay(where, ce, Verdict.PASSES, f"{check.name} now holds at step {target} (recorded: "
                       f"{ce.violation.message})", tuple(states))
 

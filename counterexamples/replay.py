@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import importlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -291,7 +291,40 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
         return result(Verdict.STALE, mismatch_reason(mismatches, fails), found)
     if found is not None:
         return result(Verdict.REPRODUCES, f"{fails}, as recorded", found)
+    earlier = _earlier_failure(model, prop, states[:target])
+    if earlier is not None:
+        return result(Verdict.STALE, fails_on_the_way(name, target, *earlier))
     return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+
+
+def _earlier_failure(model: ClusterModel, prop: Property | None, states: Sequence[ClusterState]
+                     ) -> tuple[int, Violation] | None:
+    """Where a safety property (checked on every state) fails before the violating step; None for
+    a convergence property (judged where the run has settled) or a lasso (judged on its cycle)."""
+    if prop is None or prop.kind != "safety":
+        return None
+    checked: Property = prop
+    return first_failure(lambda state: checked(model, state), states)
+
+
+def first_failure(check: Callable[[Any], Violation | None], states: Sequence[Any]) -> tuple[int, Violation] | None:
+    """The first of `states` a per-state check fails in, with its violation (None: it holds in all)."""
+    for k, state in enumerate(states):
+        found = check(state)
+        if found is not None:
+            return k, found
+    return None
+
+
+def fails_on_the_way(name: str, target: int, k: int, found: Violation) -> str:
+    """Why a file whose per-state property holds at its violating step `target` does not PASS: it
+    fails at step `k` before it. A PASSES verdict says the trace no longer shows the violation, so
+    the property is judged on every state of the trace (a file edited to end past the violation, or
+    a property changed under the same statement, would otherwise pass)."""
+    where = "the initial state" if k == 0 else f"step {k} (trace[{k - 1}] in the file)"
+    return (f"{name} holds at step {target}, where the file records its violation, but fails before it, at {where}: "
+            f"{found.message}; a file PASSES only if its property holds on every state of its trace (the file was "
+            "edited, or the property changed)")
 
 
 def _now_record(ce: Counterexample, file: str, prop: Property | None, given: Iterable[Property]) -> PropertyRecord:

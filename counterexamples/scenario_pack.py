@@ -17,9 +17,10 @@ from typing import Any
 
 from kubeprop.counterexamples.format_records import CounterexampleError, Mode, PackedFile, ScenarioRecord
 from kubeprop.counterexamples.printable import shown
-from kubeprop.model.api.manifests import ManifestError, Problem, load_manifests
+from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.api.yamlsource import read_text
 from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.scenario.apply_steps import apply_step_manifests
 from kubeprop.model.scenario.load import Scenario, feastflow_path, load_scenario
 from kubeprop.model.state.cluster import ClusterModel
 
@@ -55,11 +56,9 @@ def _referenced(scenario: Scenario) -> tuple[list[str], list[Path]]:
     """(paths as the scenario file writes them, every file the scenario reads)."""
     written = list(scenario.spec.manifests) + [s.apply_path for s in scenario.spec.workload if s.apply_path]
     files = {Path(o.file).resolve() for o in scenario.objects}
-    base = Path(scenario.path).parent
-    for step in scenario.spec.workload:
-        if step.apply_path:
-            ref = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
-            files |= {Path(m.file).resolve() for m in load_manifests([ref])}
+    steps = apply_step_manifests(scenario.spec.workload, Path(scenario.path).parent,
+                                 (o.obj for o in scenario.objects))
+    files |= {Path(m.file).resolve() for loaded in steps for m in loaded}
     return written, sorted(files)
 
 

@@ -115,11 +115,12 @@ def _property(violation: Violation | None, prop: Property | None) -> Property:
 
 def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | None = None, *,
            prop: Property | None = None, engine: str = "bfs", seed: int | None = None,
-           options: Mapping[str, Any] | None = None, violation_step: int | None = None, mode: Mode = "inline",
+           options: Mapping[str, Any] | None = None, mode: Mode = "inline",
            expectation: Expectation | None = None, note: str = "", verify: bool = True,
            created: str | None = None) -> Counterexample:
     """A Counterexample for `trace` (from the model's initial state) failing `prop` (default: the
-    registered property `violation` names) at `violation_step` (default: the last state).
+    registered property `violation` names) in its last state, where every reader expects the
+    violation (`format_read.step_problems`: a file with another `violation.step` is bad input).
 
     With `verify`, the property must fail at that step (TraceError otherwise); the recorded
     message and objects are the ones the property reports there. `verify=False` records a trace
@@ -129,9 +130,7 @@ def record(model: ClusterModel, trace: Sequence[Action], violation: Violation | 
     _check_controllers(model)
     chosen = _property(violation, prop)
     states = states_along(model, trace)
-    at = len(trace) if violation_step is None else violation_step
-    if not 0 <= at <= len(trace):
-        raise TraceError(f"violation_step {at} is outside the trace (0..{len(trace)})")
+    at = len(trace)
     found = chosen(model, states[at])
     if verify and found is None:
         raise TraceError(f"{chosen.name} holds at step {at}: nothing to record")

@@ -36,6 +36,7 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import Property, Violation, convergence, first_violation
+from kubeprop.properties.scheduling.volumes import stored_volumes
 
 
 @convergence("deployments-complete",
@@ -141,15 +142,21 @@ def endpoints_match_ready_pods(model: ClusterModel, state: ClusterState) -> Resu
 
 @convergence("schedulable-pods-bound",
              "No pod a scheduler of the scenario serves stays Pending while some node could take it.",
-             "pkg/scheduler/schedule_one.go; pkg/scheduler/eventhandlers.go responsibleForPod")
+             "pkg/scheduler/schedule_one.go; pkg/scheduler/eventhandlers.go responsibleForPod; "
+             "pkg/scheduler/framework/plugins/volumebinding/volume_binding.go PreFilter, Filter")
 def schedulable_pods_bound(model: ClusterModel, state: ClusterState) -> Result:
+    """A pending pod is judged by the model's scheduler cycle on the settled state, VolumeBinding
+    included (`stored_volumes`: the stored claims, volumes and StorageClasses): a pod whose claim is
+    unbound and Immediate (PreFilter, `binder.go` GetPodVolumeClaims) or bound to a volume whose
+    nodeAffinity matches no node that takes it (Filter, `binder.go` FindPodVolumes
+    checkBoundClaims) is refused there, as upstream, and is no violation."""
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     infos = build_node_infos(nodes, pods)
     for pod in pods:
         if pod.spec.node_name or pod.metadata.deletion_timestamp is not None or is_gated(pod) or not served(pod):
             continue  # a gated pod is never tried (the SchedulingGates PreEnqueue plugin), nor one no scheduler serves
-        result = schedule_one(pod, infos, model.scheduler_profile)
+        result = schedule_one(pod, infos, model.scheduler_profile, volumes=stored_volumes(model, state.store, pod))
         if result.feasible:
             name = f"Pod {pod.metadata.namespace}/{pod.metadata.name}"
             return f"{name} is Pending although {', '.join(result.feasible)} could take it", (name,)

@@ -70,6 +70,7 @@ from kubeprop.properties.registry import CheckResult, safety
 from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
 from kubeprop.properties.scheduling.explain import explain_core
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
+from kubeprop.properties.scheduling.volumes import refusals, stored_volumes
 
 __all__ = [
     "DEFAULT_RLIMIT",
@@ -195,18 +196,14 @@ def _assumed(model: ClusterModel, state: ClusterState) -> dict[str, str]:
 def volume_refusals(model: ClusterModel, state: ClusterState, pod: Pod) -> FrozenMap[str, str]:
     """The nodes VolumeBinding refuses `pod` in the stored objects (node name → reason): every node
     when its PreFilter rejects the pod (a claim missing, being deleted or Lost, or an unbound
-    Immediate one), else the nodes its Filter rejects. Computed with the model's own plug-in, as
-    the encoding's other static filters are (`kubeprop.properties.scheduling.encode`): the property
-    judges the pod-to-pod constraints independently, not VolumeBinding's verdicts."""
-    if not volumebinding.claim_names(pod) or not volumebinding.sees_volumes(model):
-        return EMPTY
-    found = volumebinding.pod_volumes(state.store, pod, str(model.parameter("defaultStorageClass")))
-    if found is None:
+    Immediate one), else the nodes its Filter rejects (`kubeprop.properties.scheduling.volumes`).
+    Computed with the model's own plug-in, as the encoding's other static filters are
+    (`kubeprop.properties.scheduling.encode`): the property judges the pod-to-pod constraints
+    independently, not VolumeBinding's verdicts."""
+    if not volumebinding.claim_names(pod):
         return EMPTY
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
-    if found.prefilter is not None:
-        return FrozenMap({n.metadata.name: found.prefilter for n in nodes})
-    return FrozenMap({n.metadata.name: ", ".join(reasons) for n in nodes if (reasons := found.reasons(n))})
+    return refusals(stored_volumes(model, state.store, pod), nodes)
 
 
 def _nominations(model: ClusterModel, state: ClusterState) -> dict[str, str]:

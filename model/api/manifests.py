@@ -142,23 +142,27 @@ SkipRule = Callable[[Mapping[str, Any]], str | None]
 """Why an object (its raw data, apiVersion and kind checked) is left out undecoded, or None."""
 
 
-def load_manifests(paths: Sequence[Path], recursive: bool = False) -> list[ManifestObject]:
+def load_manifests(paths: Sequence[Path], recursive: bool = False,
+                   crds: Sequence[CustomResourceDefinition] = ()) -> list[ManifestObject]:
     """Load and decode every object under `paths` (files or folders); ManifestError listing every
-    problem of every object if any has one (`read_manifests`)."""
-    found = read_manifests(paths, recursive)
+    problem of every object if any has one (`read_manifests`; `crds` as there)."""
+    found = read_manifests(paths, recursive, crds=crds)
     if found.problems:
         raise ManifestError(found.problems)
     return list(found.objects)
 
 
-def read_manifests(paths: Sequence[Path], recursive: bool = False, skip: SkipRule | None = None) -> Manifests:
+def read_manifests(paths: Sequence[Path], recursive: bool = False, skip: SkipRule | None = None,
+                   crds: Sequence[CustomResourceDefinition] = ()) -> Manifests:
     """Read and decode every object under `paths` (files or folders), each object on its own: one
     that cannot be decoded is a problem and the others are still decoded and returned, as
     kubectl's builder visits every document and aggregates the errors (`staging/src/k8s.io/
     cli-runtime/pkg/resource/visitor.go` StreamVisitor.Visit, ContinueOnErrorVisitor). A file that
     cannot be read or parsed as YAML is one problem, and none of its objects is returned (kubectl
     too stops reading a stream at its first syntax error). Objects for which `skip` gives a
-    reason are left out undecoded (`Manifests.skipped`)."""
+    reason are left out undecoded (`Manifests.skipped`). `crds`: CustomResourceDefinitions the
+    cluster already has (a workload `apply` step's: the scenario's and earlier steps'), known
+    besides those of the input itself, as the API server's discovery knows them for kubectl."""
     entries: list[_Entry] = []
     files_read: list[str] = []
     read_folder = False
@@ -188,7 +192,7 @@ def read_manifests(paths: Sequence[Path], recursive: bool = False, skip: SkipRul
             for document in documents:
                 _expand_checked(document, entries)
     note = f" (files ending in {_extension_list()} are read from a folder)" if read_folder else ""
-    found = _decode_all(entries, ", ".join(str(p) for p in paths) or "<no paths given>", note, skip)
+    found = _decode_all(entries, ", ".join(str(p) for p in paths) or "<no paths given>", note, skip, crds)
     return attrs.evolve(found, files=tuple(files_read))
 
 
@@ -311,8 +315,10 @@ def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestOb
     )
 
 
-def _decode_all(entries: Sequence[_Entry], where: str, note: str, skip: SkipRule | None) -> Manifests:
-    """Decode CRDs first, then the rest with them known; objects and problems in input order.
+def _decode_all(entries: Sequence[_Entry], where: str, note: str, skip: SkipRule | None,
+                known: Sequence[CustomResourceDefinition] = ()) -> Manifests:
+    """Decode CRDs first, then the rest with them (and the `known` ones after them) known; objects
+    and problems in input order.
 
     `where` names the input and `note` adds to the problem if no object at all was found.
     """
@@ -328,6 +334,7 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str, skip: SkipRule
             results[i] = result
             if isinstance(result, ManifestObject) and isinstance(result.obj, CustomResourceDefinition):
                 crds.append(result.obj)
+    crds += known
     for i, entry in enumerate(entries):
         if isinstance(entry, _Body) and i not in results:
             results[i] = _decode(entry, crds)

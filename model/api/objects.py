@@ -300,7 +300,8 @@ def _unknown_kind_message(api_version: str, kind: str, crds: Sequence[CustomReso
     names = sorted({k for (_, k) in known_kinds(crds)})
     return (
         f"unknown kind {kind} ({api_version}); known kinds: {', '.join(names)}, "
-        "or any kind defined by a CustomResourceDefinition in the same input"
+        "or any kind defined by a CustomResourceDefinition in the same input (for a workload apply step, also "
+        "one among the scenario's manifests or applied by an earlier step)"
     )
 
 

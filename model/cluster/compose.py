@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kubeprop.model.api.manifests import load_manifests
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import (
     environment,
@@ -54,6 +53,7 @@ from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
+from kubeprop.model.scenario.apply_steps import apply_step_manifests
 from kubeprop.model.scenario.bootstrap import api_config, bootstrap, rejection_problem
 from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
@@ -182,15 +182,9 @@ def _objects(scenario: Scenario, workload_objects: tuple[tuple[Any, ...], ...]) 
 
 
 def _workload_objects(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
-    base = Path(scenario.path).parent
-    out = []
-    for step in scenario.spec.workload:
-        if step.apply_path:
-            path = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
-            out.append(tuple(m.obj for m in load_manifests([path])))
-        else:
-            out.append(())
-    return tuple(out)
+    """Each workload step's objects (`apply_steps`: with the CRDs of the manifests and earlier steps)."""
+    steps = apply_step_manifests(scenario.spec.workload, Path(scenario.path).parent, (m.obj for m in scenario.objects))
+    return tuple(tuple(m.obj for m in loaded) for loaded in steps)
 
 
 def initial_state(model: ClusterModel) -> ClusterState:

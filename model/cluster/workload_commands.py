@@ -10,11 +10,15 @@ from kubeprop.model.api.server import resolve_type
 from kubeprop.model.cluster import workload_wait
 from kubeprop.model.scenario.schema import RolloutStatusStep, ScaleStep, SetImageStep, WorkloadStep
 
-__all__ = ["CLIENT_SIDE_APPLY_MANAGER", "SERVER_SIDE_APPLY_MANAGER", "WORKLOAD_KINDS", "describe", "target",
-           "workload_ref"]
+__all__ = ["CASCADE_FLAGS", "CLIENT_SIDE_APPLY_MANAGER", "SERVER_SIDE_APPLY_MANAGER", "WORKLOAD_KINDS", "describe",
+           "target", "workload_ref"]
 
 WORKLOAD_KINDS = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps",
                   "replicaset": "replicasets.apps"}
+CASCADE_FLAGS = {"Foreground": " --cascade=foreground", "Orphan": " --cascade=orphan"}
+"""The `kubectl delete` flag of a step's `propagationPolicy`, as kubectl spells it
+(`staging/src/k8s.io/kubectl/pkg/cmd/delete/delete_flags.go` parseCascadingFlag: background,
+foreground, orphan); Background is kubectl's default, so it is left out as a user would type it."""
 CLIENT_SIDE_APPLY_MANAGER = "kubectl-client-side-apply"
 SERVER_SIDE_APPLY_MANAGER = "kubectl"
 
@@ -74,8 +78,10 @@ def _command(step: WorkloadStep) -> str:
         return f"kubectl drain {how.node} --ignore-daemonsets{flags}{timeout}"
     assert step.delete is not None
     deleted = step.delete
+    cascade = CASCADE_FLAGS.get(deleted.propagation_policy, "")
     no_wait = "" if deleted.wait else " --wait=false"
-    return f"kubectl delete {deleted.kind} {deleted.name}{_namespace_flag(deleted.kind, deleted.namespace)}{no_wait}"
+    return (f"kubectl delete {deleted.kind} {deleted.name}{_namespace_flag(deleted.kind, deleted.namespace)}{cascade}"
+            f"{no_wait}")
 
 
 def _preconditions(scale: ScaleStep) -> str:

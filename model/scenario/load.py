@@ -39,6 +39,7 @@ from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_doc
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario import helm_hooks
+from kubeprop.model.scenario.apply_steps import apply_ref, crds_of
 from kubeprop.model.scenario.check_addons import addon_problems, node_step_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
 from kubeprop.model.scenario.code_refs import (
@@ -404,17 +405,20 @@ def declared_count(spec: ScenarioFile) -> int:
 def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
                        objects: list[ManifestObject], declared: int = 0) -> list[Problem]:
     """The manifests of the workload's `apply` steps (read now, so their problems are reported with
-    the scenario's), then every `scale`/`setImage` step's target checked against what is defined;
-    `declared` objects of the topology and users count towards `MAX_OBJECTS` too."""
+    the scenario's; each with the CRDs of the manifests and earlier steps, `apply_steps`), then
+    every `scale`/`setImage` step's target checked against what is defined; `declared` objects
+    of the topology and users count towards `MAX_OBJECTS` too."""
     problems: list[Problem] = []
     applied: list[list[ApiObject]] = []
     total = len(objects) + declared
+    crds = crds_of(o.obj for o in objects)  # a step's file is decoded with the CRDs the cluster has by then
     for i, step in enumerate(spec.workload):
         loaded: list[ApiObject] = []
-        if step.apply_path:
-            ref = Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
+        ref = apply_ref(step, base)
+        if ref is not None:
             try:
-                loaded = [m.obj for m in load_manifests([ref])]
+                loaded = [m.obj for m in load_manifests([ref], crds=crds)]
+                crds += crds_of(loaded)
             except ManifestError as err:
                 problems += _at_entries(err.problems, {str(ref): ("workload", i, "apply")}, doc)
             total += len(loaded)

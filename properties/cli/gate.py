@@ -26,7 +26,8 @@ the gate only in a check with `vacuous: fail`. A check without `engine:` runs th
 config the gate runs `gate_config.DEFAULT_CHECKS`: a BFS of FeastFlow bounded by states and depth,
 whose verdict is the same on every machine.
 Exit 0 only if everything held (vacuous and skipped cases aside); 1 otherwise; 2 on bad input (a
-bad config file or flag, an output path that is a folder or one of the inputs); 130 when interrupted
+bad config file or flag, an output path that is a folder, in a missing folder or one of the
+inputs: every such problem at once); 130 when interrupted
 (143 on SIGTERM: a CI timeout or cancel; JUnit and the summary are written all the same). Each case's
 line is printed as it finishes, and a line on stderr says when each check starts, so a CI log is
 never silent for a whole check.
@@ -43,14 +44,15 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
 
 from kubeprop.counterexamples.api import CheckReport, check
-from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, check_output
+from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, OutputError, check_output, check_output_folder
 from kubeprop.counterexamples.printable import shown, shown_error
+from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
@@ -58,7 +60,7 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import add_reduction_argument, keep_hypothesis_under
 from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth, relies_line
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import output_folder, seconds
+from kubeprop.properties.cli.flagtypes import seconds
 from kubeprop.properties.cli.gate_config import (
     BUILTIN_CORPUS,
     DEFAULT_CHECKS,
@@ -293,16 +295,45 @@ def _report(cases: list[Case], warnings: list[GateWarning], junit: Path | None, 
     return lines
 
 
+def _output_problems(args: argparse.Namespace, inputs: list[Path]) -> list[Problem]:
+    """Every output path the gate could not write (`--out`, `--junit`, `--summary` or
+    `$GITHUB_STEP_SUMMARY`), each named by its flag: all of them at once, before any work."""
+    junit, summary, append = _outputs(args)
+    checks: list[tuple[str, Callable[[], None]]] = [("--out", lambda: check_output_folder(args.out))]
+    if junit is not None:
+        checks.append(("--junit", lambda: check_output(junit, inputs, JUNIT_OWNER)))
+    if summary is not None:  # $GITHUB_STEP_SUMMARY is shared: appended to, whoever wrote it
+        where = "$GITHUB_STEP_SUMMARY" if append else "--summary"
+        checks.append((where, lambda: check_output(summary, inputs, None if append else SUMMARY_OWNER)))
+    problems = []
+    for flag, check_one in checks:
+        try:
+            check_one()
+        except OutputError as err:
+            problems.append(Problem(f"argument {flag}", 0, "", str(err)))
+    return problems
+
+
+def _setup(args: argparse.Namespace) -> tuple[GateConfig, Path, list[Path]]:
+    """The config, its base folder and the gate's input files; InputError naming every problem of
+    the config and of the output paths at once (an unreadable config is checked against alone)."""
+    try:
+        config, base = load_config(args.config)
+    except ManifestError as err:
+        problems = list(err.problems) + _output_problems(args, [args.config] if args.config else [])
+        raise ManifestError(problems) from None
+    inputs = [*([args.config] if args.config else []), *corpus_files(config, base)]
+    problems = _output_problems(args, inputs)
+    if problems:
+        raise ManifestError(problems)
+    return config, base, inputs
+
+
 def run_gate(args: argparse.Namespace) -> int:
     """Run the gate; 0 only if every case passed (skipped cases do not fail the gate)."""
-    config, base = load_config(args.config)
+    config, base, inputs = _setup(args)
     keep_hypothesis_under(args.out)
     junit, summary, append = _outputs(args)
-    inputs = [*([args.config] if args.config else []), *corpus_files(config, base)]
-    if junit is not None:
-        check_output(junit, inputs, JUNIT_OWNER)
-    if summary is not None:
-        check_output(summary, inputs, None if append else SUMMARY_OWNER)  # $GITHUB_STEP_SUMMARY is shared
     cases: list[Case] = []
     warnings: list[GateWarning] = []
     printed = 0
@@ -345,7 +376,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                                  f"a positive number up to {MAX_BUDGET_SECONDS:,.0f})")
     p.add_argument("--junit", type=Path, help="write JUnit XML here")
     p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--out", type=output_folder, default="kubeprop-out",  # a str: argparse checks it too
+    p.add_argument("--out", type=Path, default=Path("kubeprop-out"),  # checked with the other outputs (run_gate)
                    help="where new counterexample files go")
     p.add_argument("--strict", action="store_true",
                    help="fail also on violations that are known upstream behaviour (by default they pass, cited)")

@@ -47,6 +47,7 @@ from kubeprop.properties.scheduling.drain import remove as remove_nodes
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver, build_budget
+from kubeprop.properties.scheduling.volumes import ScenarioVolumes, scenario_volumes
 from kubeprop.properties.scheduling.workloads import ScaleError, desired_count, desired_pods, greedy
 
 __all__ = ["MAX_PODS", "MAX_WHAT_IFS", "register", "run_schedule"]
@@ -121,9 +122,9 @@ def _infeasible(out: TextIO, solver: SchedulingSolver, outcome: Outcome, down: S
         out.write(f"  - {line}\n")
 
 
-def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome) -> bool:
+def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, volumes: ScenarioVolumes) -> bool:
     nodes = solver.problem.nodes
-    result = greedy(nodes, solver.problem.pending)
+    result = greedy(nodes, solver.problem.pending, volumes=volumes.checks)
     if not result.pending:
         out.write("The default scheduler, one pod at a time, places every pod too.\n")
         return False
@@ -231,6 +232,7 @@ class _Loaded:
     store: Store
     now: int
     api: ApiServerConfig
+    cluster_class: str
     nodes: list[Node]
     replicas: dict[str, int]
     count: int
@@ -249,7 +251,8 @@ def _load(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Seque
     replicas = _scale(scale)
     count = desired_count(state.store, replicas)
     _check_size(count)
-    return _Loaded(scenario.name, state.store, state.clock, model.api, nodes, replicas, count)
+    return _Loaded(scenario.name, state.store, state.clock, model.api, str(model.parameter("defaultStorageClass")),
+                   nodes, replicas, count)
 
 
 def _refused_lines(refused: FrozenMap[str, str]) -> list[str]:
@@ -261,16 +264,30 @@ def _refused_lines(refused: FrozenMap[str, str]) -> list[str]:
             "placed):", *(f"  {key}: {message}" for key, message in refused.sorted_items())]
 
 
-def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str]) -> tuple[Problem, list[str], int, int]:
+def _with_volumes(loaded: _Loaded, problem: Problem) -> tuple[Problem, ScenarioVolumes, list[str]]:
+    """The problem with the nodes VolumeBinding refuses each pod (`scenario_volumes`: Z3 and the
+    one-at-a-time scheduler are given the same verdicts), and lines naming the pods whose claims
+    the scenario as given does not settle, their claims left out."""
+    found = scenario_volumes(loaded.store, problem.pending, loaded.cluster_class, loaded.api, loaded.now)
+    lines = [f"Claims ignored: {key}: {message} in the scenario as given (the PV controller binds it, or has it "
+             "provisioned, later: not modelled here): placed as if it had no claims."
+             for key, message in found.unsettled.sorted_items()]
+    volumes = found.problem_volumes([ni.node for ni in problem.nodes])
+    return attrs.evolve(problem, volumes=volumes), found, lines
+
+
+def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str]
+             ) -> tuple[Problem, list[str], int, int, ScenarioVolumes]:
     """(the problem to solve, lines to print before the verdict, pods left out as unserved, pods the
-    API server refused)."""
+    API server refused, the pods' volumes)."""
     desired = desired_pods(loaded.store, loaded.api, loaded.replicas, loaded.now)
     snapshot = Problem(build_node_infos(loaded.nodes, desired.bound), desired.pending, workloads=desired.workloads)
     problem, lines = _changes(snapshot, drain, remove)
     asked = len(problem.pending)
     problem, left_out = _served_only(problem)
-    return problem, [*_refused_lines(desired.refused), *lines, *left_out], asked - len(problem.pending), \
-        len(desired.refused)
+    problem, volumes, ignored = _with_volumes(loaded, problem)
+    return problem, [*_refused_lines(desired.refused), *lines, *left_out, *ignored], asked - len(problem.pending), \
+        len(desired.refused), volumes
 
 
 def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], rlimit: int,
@@ -283,7 +300,7 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         return ExitCode.BAD_INPUT
     if _over_budget(out, loaded.count, len(loaded.nodes) - len(set(remove)), rlimit):
         return ExitCode.INCONCLUSIVE
-    problem, lines, unserved, refused = _problem(loaded, drain, remove)
+    problem, lines, unserved, refused, volumes = _problem(loaded, drain, remove)
     solver = SchedulingSolver(problem, rlimit)
     what = _what(drain, remove)
     cordoned = f" ({len(set(drain))} of them cordoned)" if drain else ""
@@ -300,7 +317,7 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         return ExitCode.VIOLATION
     out.write(f"FEASIBLE {what}: a placement of every pod (Z3):\n")
     out.writelines(f"  {row}\n" for row in placement_table(outcome.placement, problem.pending))
-    finding = _greedy_finding(out, solver, outcome)
+    finding = _greedy_finding(out, solver, outcome, volumes)
     broken, unknown = _what_ifs(out, solver, drain, fail_nodes) if fail_nodes else (0, 0)
     if finding or broken or refused:
         return ExitCode.VIOLATION

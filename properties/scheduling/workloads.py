@@ -31,7 +31,8 @@ as bootstrapped.
 
 `greedy(nodes, pods)` replays the default scheduler: pods in its queue order (priority, then
 creation, then name; `pending_queue`), each bound to the first of its top-scoring nodes
-(`schedule_one`), the next pod seeing it placed.
+(`schedule_one`, VolumeBinding included when the caller hands in the pods' volumes), the next
+pod seeing it placed.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
+from kubeprop.model.scheduler.framework import VolumeCheck
 
 __all__ = ["Desired", "Greedy", "ScaleError", "desired_count", "desired_pods", "greedy", "workload_names"]
 
@@ -205,14 +207,17 @@ def _bind(nodes: Sequence[NodeInfo], pod: Pod, node: str) -> list[NodeInfo]:
     return [ni.with_pods(added=[bound]) if ni.name == node else ni for ni in nodes]
 
 
-def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerProfile = SchedulerProfile()) -> Greedy:
-    """Schedule `pods` one by one in queue order, each onto its first top-scoring node."""
+def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerProfile = SchedulerProfile(),
+           volumes: Mapping[str, VolumeCheck] = FrozenMap()) -> Greedy:
+    """Schedule `pods` one by one in queue order, each onto its first top-scoring node; `volumes`
+    holds, by pod key, VolumeBinding's state for the pod's claims (`kubeprop.properties.scheduling.
+    volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use."""
     order = sorted(pods, key=lambda p: (-pod_priority(p), p.metadata.creation_timestamp or 0, pod_key(p)))
     infos = list(nodes)
     placement: dict[str, str] = {}
     pending: dict[str, str] = {}
     for pod in order:
-        result = schedule_one(pod, infos, profile)
+        result = schedule_one(pod, infos, profile, volumes=volumes.get(pod_key(pod)))
         if result.best:
             placement[pod_key(pod)] = result.best[0]
             infos = _bind(infos, pod, result.best[0])

@@ -25,6 +25,7 @@ def umask_027() -> Iterator[int]:
 
 def test_a_new_file_follows_the_umask(tmp_path: Path, umask_027: int) -> None:
     path = tmp_path / "sub" / "page.html"
+    path.parent.mkdir()  # an output file's folder must exist (tests/properties/cli/test_gate_output_paths.py)
     write_text(path, "hello")
     assert path.read_text() == "hello"
     assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -11,46 +11,26 @@ timer and no guard holding, each asked directly — in every state of those sear
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from breadth_first import searched
 
 from kubeprop.model.cluster import clock_guards, faults
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.cluster.outages import tick_step
 from kubeprop.model.controllers import queued_work
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Tick
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data"
 SCENARIOS = [(None, 0), (None, 60), (None, 200), (DATA / "variants" / "web.yaml", 0),
              (DATA / "variants" / "overload.yaml", 0), (DATA / "variants" / "restore.yaml", 40)]
-
-
-def _bfs(model: ClusterModel, start: ClusterState, limit: int) -> list[ClusterState]:
-    seen, queue, out = {start}, deque([start]), []
-    while queue and len(out) < limit:
-        state = queue.popleft()
-        out.append(state)
-        for act in actions(model, state):
-            after = step(model, state, act)
-            if after not in seen:
-                seen.add(after)
-                queue.append(after)
-    return out
-
-
-def _along_fair_run(model: ClusterModel, steps: int) -> ClusterState:
-    state = initial_state(model)
-    for act in fair_run(model, state).trace[:steps]:
-        state = step(model, state, act)
-    return state
 
 
 def _fair_states(model: ClusterModel) -> list[ClusterState]:
@@ -92,9 +72,8 @@ def _compare_holds_clock(model: ClusterModel, states: list[ClusterState]) -> Cou
 def test_remembered_holds_clock_is_holds_clock(path: Path | None, steps: int) -> None:
     """Over a search's states in its order, each followed by its variants (`_variants`), the memo
     must answer from an earlier state many times, and the guard hold and let go."""
-    model = build_model(load_scenario(path))
-    searched = _bfs(model, _along_fair_run(model, steps), 400)
-    states = [v for state in searched for v in _variants(model, state, searched[0])]
+    model, found = searched(path, steps, 400)
+    states = [v for state in found for v in _variants(model, state, found[0])]
     counts = _compare_holds_clock(model, states)
     assert counts["hit"] >= 50 and counts["computed"] >= 50, counts
     assert counts["True"] >= 10 and counts["False"] >= 10, counts
@@ -102,8 +81,8 @@ def test_remembered_holds_clock_is_holds_clock(path: Path | None, steps: int) ->
 
 def test_a_flood_is_no_remembered_verdict() -> None:
     """overload-max-inflight.yaml's flooded states after the same states without the flood."""
-    model = build_model(load_scenario(DATA / "variants" / "overload-max-inflight.yaml"))
-    flooded = [state for state in _bfs(model, initial_state(model), 600) if state.overload is not None]
+    model, found = searched(DATA / "variants" / "overload-max-inflight.yaml", 0, 600)
+    flooded = [state for state in found if state.overload is not None]
     counts = _compare_holds_clock(model, [s for state in flooded for s in (evolve(state, overload=None), state)])
     assert counts["hit"] >= 10, counts
 
@@ -119,8 +98,8 @@ def _plain_tick(model: ClusterModel, state: ClusterState) -> list[Tick]:
 def test_tick_through_the_cache_is_tick(path: Path | None, steps: int) -> None:
     """`Tick` among the cached enabled actions of each state of the fair run and of a search (asked
     in their order, as the engines ask) is the plain definition's, and both answers occur."""
-    model = build_model(load_scenario(path))
-    states = [*_fair_states(model), *_bfs(model, _along_fair_run(model, steps), 300)]
+    model, found = searched(path, steps, 300)
+    states = [*_fair_states(model), *found]
     counts = Counter[bool]()
     with memoised(model) as cache:
         for state in states:

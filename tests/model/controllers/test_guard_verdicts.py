@@ -9,14 +9,14 @@ to its place in the sorted queue, so no search tells those apart: they are in th
 from __future__ import annotations
 
 import shutil
-from collections import Counter, deque
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from breadth_first import along_fair_run, breadth_first, searched
 
-from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import queued_work
 from kubeprop.model.evolve import evolve
@@ -24,19 +24,6 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, ClusterModel, ClusterState, is_up
 
 DATA = Path(__file__).parents[1] / "data"
-
-
-def _bfs(model: ClusterModel, start: ClusterState, limit: int) -> list[ClusterState]:
-    seen, queue, out = {start}, deque([start]), []
-    while queue and len(out) < limit:
-        state = queue.popleft()
-        out.append(state)
-        for act in actions(model, state):
-            after = step(model, state, act)
-            if after not in seen:
-                seen.add(after)
-                queue.append(after)
-    return out
 
 
 def _compare(model: ClusterModel, states: list[ClusterState]) -> Counter[str]:
@@ -62,9 +49,8 @@ def test_a_lost_quorum_is_no_remembered_change() -> None:
     """Each state of FeastFlow's search, then the same state with its etcd members down: the same
     decisions, store and memories, but every request fails with 500 and writes nothing, so a
     reconcile that changed the state may be a stutter now (what is down is part of the key)."""
-    model = build_model(load_scenario(None))
+    model, states = searched(None, 0, 300)
     etcd = frozenset(f"{ETCD_PREFIX}{member}" for member in model.etcd_members)
-    states = _bfs(model, initial_state(model), 300)
     counts = _compare(model, [s for state in states for s in (state, evolve(state, down=state.down | etcd))])
     assert counts["False"] >= 50 and counts["hit"] >= 50, counts
 
@@ -74,18 +60,10 @@ def test_a_flood_is_no_remembered_change() -> None:
     state without it: the same decisions and store, but a request of a client that loses the race
     for a seat (`Starve`) fails with 429 and writes nothing (the flood, and the informers it
     counts seats by, are in the key)."""
-    model = build_model(load_scenario(DATA / "variants" / "overload-max-inflight.yaml"))
-    flooded = [state for state in _bfs(model, initial_state(model), 600) if state.overload is not None]
+    model, states = searched(DATA / "variants" / "overload-max-inflight.yaml", 0, 600)
+    flooded = [state for state in states if state.overload is not None]
     counts = _compare(model, [s for state in flooded for s in (evolve(state, overload=None), state)])
     assert counts["False"] >= 20 and counts["hit"] >= 50, counts
-
-
-def _along_fair_run(model: ClusterModel, steps: int) -> ClusterState:
-    """The state `steps` steps along the fair run from the initial state (keys are queued there)."""
-    state = initial_state(model)
-    for act in fair_run(model, state).trace[:steps]:
-        state = step(model, state, act)
-    return state
 
 
 @pytest.mark.parametrize(("path", "steps"), [
@@ -95,8 +73,8 @@ def _along_fair_run(model: ClusterModel, steps: int) -> ClusterState:
 def test_remembered_verdicts_are_the_reconciles_verdicts(path: Path | None, steps: int) -> None:
     """From the initial state, or from a state along the fair run (faults, floods and restores
     then meet queued keys); the memo must have answered from another state many times."""
-    model = build_model(load_scenario(path))
-    counts = _compare(model, _bfs(model, _along_fair_run(model, steps), 600))
+    model, states = searched(path, steps, 600)
+    counts = _compare(model, states)
     assert counts["hit"] >= 50 and counts["computed"] >= 10, counts
 
 
@@ -109,7 +87,7 @@ def test_stutters_are_remembered_as_stutters(tmp_path: Path, monkeypatch: Any) -
     scenario = (DATA / "refused" / "quota.yaml").read_text()
     (tmp_path / "quota.yaml").write_text(f"{scenario}faults: {{requestFailure: 1, componentCrash: 1}}\n")
     model = build_model(load_scenario(tmp_path / "quota.yaml"))
-    counts = _compare(model, _bfs(model, _along_fair_run(model, 10), 600))
+    counts = _compare(model, breadth_first(model, along_fair_run(model, 10), 600))
     assert counts["False"] >= 10 and counts["True"] >= 10 and counts["hit"] >= 10, counts
 
 
@@ -118,10 +96,10 @@ def test_remembered_next_timer_is_the_next_timer(path: Path | None, steps: int) 
     """The controllers' next wake-up (`base.next_timer`, remembered for the last few states by
     what it reads) equals the earliest future wake-up computed afresh, over a search's states and
     the same states with the controller manager down or the clock moved on to that wake-up."""
-    model = build_model(load_scenario(path))
+    model, states = searched(path, steps, 300)
     controllers.forget_decisions()
     pending = 0
-    for state in _bfs(model, _along_fair_run(model, steps), 300):
+    for state in states:
         due = _next_wakeup(model, state)
         assert controllers.next_timer(model, state) == due
         pending += due is not None

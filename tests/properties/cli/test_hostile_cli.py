@@ -58,7 +58,6 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     (["raft", "--values", "100000000"], "argument --values: the value must be a whole number from 0 to 1,000"),
     (["schedule", "--rlimit", "５"], "argument --rlimit: the value must be a whole number"),
     (["check", "--out", str(SOURCE)], f"argument --out: cannot write {SOURCE}: it is a regular file, not a folder"),
-    (["gate", "--out", str(SOURCE)], f"argument --out: cannot write {SOURCE}: it is a regular file, not a folder"),
     (["replay", "--allow-import", "../../evil", str(SOURCE)],
      "argument --allow-import: '../../evil' is not a module name: expected dotted Python identifiers"),
 ])

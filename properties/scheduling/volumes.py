@@ -1,0 +1,224 @@
+"""VolumeBinding for the scheduling checks: what the model's own plug-in
+(`kubeprop.model.scheduler.volumebinding`) says of a pod's claims in a store, shared by the
+properties that judge scheduling (`schedulable-pods-bound`, `scheduler-decisions-sound`) and by
+`kubeprop schedule`, so none of them places a pod on a node its volumes refuse.
+
+Upstream (`pkg/scheduler/framework/plugins/volumebinding/volume_binding.go`): PreFilter refuses a
+pod on every node, UnschedulableAndUnresolvable, when a claim is missing, being deleted or Lost
+(podHasPVCs) or when a claim is not fully bound and Immediate or pre-bound by `volumeName`
+(`binder.go` GetPodVolumeClaims: "pod has unbound immediate PersistentVolumeClaims"); Filter
+(`binder.go` FindPodVolumes, checkBoundClaims) refuses each node a bound claim's volume's
+nodeAffinity does not match ("node(s) had volume node affinity conflict"), and, for an unbound
+WaitForFirstConsumer claim, each node with neither a free matching volume nor a provisioner.
+
+`kubeprop schedule` reads the scenario as given, before any controller ran: a StatefulSet pod's
+missing claims are created as its controller would, before the pod (`_with_claims`); the claims
+the PV controller binds at once are taken as bound (`_Bound`: the scheduler waits for that); an
+Immediate claim left unbound that no provisioner serves stays so (`_never_bound`), and its pod is
+refused every node; a pod whose claims the plug-in refuses for a while only (an Immediate claim a
+provisioner will serve, wherever its volume lands) is left to the caller to name
+(`ScenarioVolumes.unsettled`), its claims ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+import attrs
+
+from kubeprop.model.api.apps import StatefulSet
+from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
+from kubeprop.model.api.objects import ApiObject, Node, ObjectKey
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.server import ApiServerConfig, Request, handle
+from kubeprop.model.api.storage import (
+    NOT_SUPPORTED_PROVISIONER,
+    claim_class,
+    cluster_storage_class,
+    find_storage_class,
+    is_delay_binding,
+)
+from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
+from kubeprop.model.api.store import Store
+from kubeprop.model.api.volume import (
+    ANN_BIND_COMPLETED,
+    CLAIMS,
+    VOLUMES,
+    claim_ref,
+    find_best_match,
+    is_bound_to_claim,
+    is_fully_bound,
+    volume_matches,
+)
+from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
+from kubeprop.model.controllers.statefulset_pod import claim_objects, parent_and_ordinal
+from kubeprop.model.evolve import evolve
+from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scheduler.decide import pod_key
+from kubeprop.model.scheduler.volumebinding import UNBOUND_IMMEDIATE, PodVolumes, claim_names, pod_volumes
+from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.model.state.informer import ObjectView
+
+__all__ = ["ScenarioVolumes", "refusals", "scenario_volumes", "stored_volumes"]
+
+
+def stored_volumes(model: ClusterModel, store: ObjectView, pod: Pod) -> PodVolumes | None:
+    """VolumeBinding's PreFilter state for `pod` in the claims, volumes and StorageClasses of
+    `store`, with the cluster's default class (`defaultStorageClass`); None when it names no claim."""
+    return pod_volumes(store, pod, str(model.parameter("defaultStorageClass")))
+
+
+def refusals(found: PodVolumes | None, nodes: Iterable[Node]) -> FrozenMap[str, str]:
+    """The nodes VolumeBinding refuses (node name → reason): every node when its PreFilter rejects
+    the pod, else the nodes its Filter rejects; none for a pod without claims."""
+    if found is None:
+        return EMPTY
+    if found.prefilter is not None:
+        return FrozenMap({n.metadata.name: found.prefilter for n in nodes})
+    return FrozenMap({n.metadata.name: ", ".join(reasons) for n in nodes if (reasons := found.reasons(n))})
+
+
+@attrs.frozen
+class _Bound:
+    """`store` as the scheduler sees it once the PV controller has run over it once (`pkg/controller/
+    volume/persistentvolume/pv_controller.go`): each new free volume (phase Pending, as the API
+    server creates it) Available (syncVolume); a claim
+    pre-bound by `volumeName` bound to that volume when it names the claim, or is free and satisfies
+    it (syncUnboundClaim, checkVolumeSatisfyClaim); any other unbound Immediate claim bound to its best
+    free match (findBestMatchForClaim). Binding writes the volume's claimRef and the claim's
+    volumeName and bind-completed. Model choice: claims are bound in key order (upstream's is the
+    controller's queue's), which matters only where two claims want one volume."""
+
+    store: ObjectView
+    changed: dict[ObjectKey, ApiObject]
+
+    @classmethod
+    def of(cls, store: ObjectView, cluster_class: str) -> _Bound:
+        changed: dict[ObjectKey, ApiObject] = {}
+        for pv in store.list(VOLUMES):
+            if isinstance(pv, PersistentVolume) and pv.spec.claim_ref is None and pv.status.phase in ("", "Pending"):
+                changed[_key(pv)] = evolve(pv, status=evolve(pv.status, phase="Available"))
+        view = cls(store, changed)
+        classes, builtin = list(store.list(STORAGE_CLASSES)), cluster_storage_class(cluster_class)
+        for claim in store.list(CLAIMS):
+            if not isinstance(claim, PersistentVolumeClaim) or is_fully_bound(claim) \
+                    or claim.metadata.deletion_timestamp is not None:
+                continue
+            if claim.spec.volume_name:
+                volume: ApiObject | None = view.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
+                fits = isinstance(volume, PersistentVolume) and volume.metadata.deletion_timestamp is None and (
+                    is_bound_to_claim(volume, claim) or (volume.spec.claim_ref is None
+                                                         and volume_matches(claim, volume)))
+                found = volume if fits and isinstance(volume, PersistentVolume) else None
+            elif not is_delay_binding(claim_class(claim.spec.storage_class_name), classes, builtin):
+                found = find_best_match(claim, view.list(VOLUMES), False)
+            else:
+                continue
+            if found is not None:
+                annotations = claim.metadata.annotations.set(ANN_BIND_COMPLETED, "yes")
+                changed[_key(claim)] = evolve(claim, metadata=evolve(claim.metadata, annotations=annotations),
+                                              spec=evolve(claim.spec, volume_name=found.metadata.name))
+                changed[_key(found)] = evolve(found, spec=evolve(found.spec, claim_ref=claim_ref(claim)),
+                                              status=evolve(found.status, phase="Bound"))
+        return view
+
+    def get(self, key: ObjectKey) -> ApiObject | None:
+        return self.changed[key] if key in self.changed else self.store.get(key)
+
+    def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]:
+        for obj in self.store.list(resource, namespace):
+            key = _key(obj) if resource in (CLAIMS, VOLUMES) else None
+            yield self.changed[key] if key is not None and key in self.changed else obj
+
+    def last_sync_resource_version(self, resource: str) -> str:
+        return self.store.last_sync_resource_version(resource)
+
+    def has_synced(self, resource: str) -> bool:
+        return self.store.has_synced(resource)
+
+    def awaits_relist(self, resource: str) -> bool:
+        return self.store.awaits_relist(resource)
+
+
+def _key(obj: ApiObject) -> ObjectKey:
+    """A claim's or a volume's key."""
+    if isinstance(obj, PersistentVolumeClaim):
+        return ObjectKey(CLAIMS, obj.metadata.namespace, obj.metadata.name)
+    return ObjectKey(VOLUMES, "", obj.metadata.name)
+
+
+@attrs.frozen
+class ScenarioVolumes:
+    """`scenario_volumes`' answer: the plug-in's state for each pod with claims it can judge (pod
+    key → state), and each pod whose claims it leaves out (pod key → the PreFilter's message)."""
+
+    checks: FrozenMap[str, PodVolumes] = EMPTY
+    unsettled: FrozenMap[str, str] = EMPTY
+
+    def problem_volumes(self, nodes: Sequence[Node]) -> FrozenMap[str, FrozenMap[str, str]]:
+        """The refusals of every judged pod on `nodes`, as `Problem.volumes` holds them."""
+        out = {key: found for key, check in self.checks.items() if (found := refusals(check, nodes))}
+        return FrozenMap(out)
+
+
+def scenario_volumes(store: Store, pods: Iterable[Pod], cluster_class: str, api: ApiServerConfig,
+                     now: int = 0) -> ScenarioVolumes:
+    """VolumeBinding's verdicts for `pods` in the scenario as given (`store`, the cluster's default
+    class `cluster_class`): a StatefulSet pod's claims created first if missing (`_with_claims`),
+    claims bound as the PV controller binds them (`_Bound`); a pod the PreFilter still refuses for a while
+    only is unsettled, its claims ignored."""
+    chosen = list(pods)
+    view = _Bound.of(_with_claims(store, chosen, api, now), cluster_class)
+    checks: dict[str, PodVolumes] = {}
+    unsettled: dict[str, str] = {}
+    for pod in chosen:
+        found = pod_volumes(view, pod, cluster_class) if claim_names(pod) else None
+        if found is None:
+            continue
+        if found.prefilter is None or (found.prefilter == UNBOUND_IMMEDIATE and _never_bound(view, pod, cluster_class)):
+            checks[pod_key(pod)] = found
+        else:
+            unsettled[pod_key(pod)] = found.prefilter
+    return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled))
+
+
+def _with_claims(store: Store, pods: Iterable[Pod], api: ApiServerConfig, now: int) -> Store:
+    """`store` with the claims of each StatefulSet pod that are not stored yet, created as the
+    StatefulSet controller creates them before the pod (`pkg/controller/statefulset/
+    stateful_pod_control.go` createPersistentVolumeClaims: `statefulset_pod.claim_objects`, sent as
+    the controller manager through the model's API server `api`, whose admission gives a claim
+    without a class the default one). A create the server refuses leaves the claim missing."""
+    for pod in pods:
+        owner = pod.metadata.controller_ref()
+        if owner is None or owner.kind != "StatefulSet":
+            continue
+        sts = store.get(ObjectKey("statefulsets.apps", pod.metadata.namespace, owner.name))
+        parent, ordinal = parent_and_ordinal(pod.metadata.name)
+        if not isinstance(sts, StatefulSet) or parent != sts.metadata.name:
+            continue
+        for claim in claim_objects(sts, ordinal):
+            if store.get(ObjectKey(CLAIMS, claim.metadata.namespace, claim.metadata.name)) is None:
+                request = Request(verb="create", user=CONTROLLER_MANAGER_USER, resource=CLAIMS,
+                                  namespace=claim.metadata.namespace, obj=claim)
+                result = handle(store, request, api, now)
+                store = result.store if result.response.ok else store
+    return store
+
+
+def _never_bound(view: ObjectView, pod: Pod, cluster_class: str) -> bool:
+    """Whether every claim of `pod` that keeps the PreFilter refusing it (not bound, Immediate, once
+    the PV controller has bound what it can: `_Bound`) stays so: no provisioner serves it (no
+    class, a missing one, or `kubernetes.io/no-provisioner`), or it is pre-bound by `volumeName`
+    (a pre-bound claim is never provisioned); the PV controller leaves it Pending ("no persistent
+    volumes available for this claim"), so the scheduler refuses the pod until someone creates a
+    volume."""
+    classes, builtin = list(view.list(STORAGE_CLASSES)), cluster_storage_class(cluster_class)
+    for name in claim_names(pod):
+        claim = view.get(ObjectKey(CLAIMS, pod.metadata.namespace, name))
+        if not isinstance(claim, PersistentVolumeClaim) or is_fully_bound(claim) or claim.spec.volume_name:
+            continue
+        class_name = claim_class(claim.spec.storage_class_name)
+        found = find_storage_class(classes, builtin, class_name) if class_name else None
+        if found is not None and found.provisioner not in ("", NOT_SUPPORTED_PROVISIONER):
+            return False
+    return True
