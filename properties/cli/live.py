@@ -6,7 +6,8 @@ and the end of each engine and, for the BFS and the portfolio, a progress line e
 `kubeprop check --progress live|lines|none` chooses either (default `auto`: by the TTY).
 The line is rewritten in place about once a second (the engine's `EngineConfig.progress`) and
 cut to the terminal's width, so that `\\r` keeps overwriting it; it ends with a newline when the
-engine is done. For the portfolio it shows the seconds of the budget used, the slowest lane's
+engine is done. For the portfolio it shows the seconds of the budget used and, while it follows
+the run a user expects before its lanes start, how long that run is so far; then the slowest lane's
 round, the steps the lanes reported and the properties found violated so far (before they are
 decided and shrunk: another lane may still find an earlier one); for the BFS its counters. While a
 find is shrunk (which can take minutes on a slow scenario), how far the shrinking got.
@@ -27,7 +28,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from kubeprop.properties.explore.progress import PortfolioProgress
+from kubeprop.properties.explore.progress import ExpectedProgress, PortfolioProgress
 from kubeprop.properties.explore.shrink_clock import ShrinkProgress
 
 __all__ = ["LOG_EVERY", "LiveLine", "LogLines", "Seen", "progress_text"]
@@ -74,6 +75,9 @@ def progress_text(engine: str, began: float, budget: float, progress: Any, seen:
         limit = f", at most {progress.limit:.0f} s" if progress.limit is not None else ""
         return (f"{used}, shrinking the find of {progress.property}: {progress.found} → {progress.shortest} "
                 f"actions so far, {progress.steps:,} steps replayed in {progress.seconds:.0f} s{limit}")
+    if isinstance(progress, ExpectedProgress):
+        return (f"{used}, following the run a user expects (the searches around it start from there): "
+                f"{progress.depth:,} steps so far")
     if isinstance(progress, PortfolioProgress):
         lanes = f"on {progress.lanes} lane{'s' if progress.lanes != 1 else ''}"
         if seen.search == 1:
@@ -114,10 +118,12 @@ class LiveLine:
 
 
 class LogLines:
-    """A progress callback for a log: a whole line (`  ENGINE: …`) at most every `every` seconds."""
+    """A progress callback for a log: a whole line (`  ENGINE: …`) at most every `every` seconds,
+    and at the end `COMMAND: ENGINE done in … s`."""
 
-    def __init__(self, engine: str, budget: float, out: TextIO | None = None, every: float = LOG_EVERY) -> None:
-        self.engine, self.budget, self.out, self.every = engine, budget, out or sys.stderr, every
+    def __init__(self, engine: str, budget: float, out: TextIO | None = None, every: float = LOG_EVERY,
+                 command: str = "kubeprop check") -> None:
+        self.engine, self.budget, self.out, self.every, self.command = engine, budget, out or sys.stderr, every, command
         self.began = self.last = time.perf_counter()
         self.seen = Seen()
 
@@ -132,5 +138,5 @@ class LogLines:
 
     def end(self) -> None:
         """The engine is done: say so, with the seconds it took."""
-        self.out.write(f"kubeprop check: {self.engine} done in {time.perf_counter() - self.began:.1f} s\n")
+        self.out.write(f"{self.command}: {self.engine} done in {time.perf_counter() - self.began:.1f} s\n")
         self.out.flush()

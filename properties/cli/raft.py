@@ -12,7 +12,14 @@ checks not yet violated, and writes one counterexample file per discovery (`kube
 reads them). `kubeprop raft` prints the configuration, a result table (exit reason, states,
 distinct states, depth, seconds, states/s, each check's verdict) and the run in numbered steps.
 Its exit codes: 0 no violation (or goal reached); 1 a violation (or an exhaustive search that
-never reached the goal); 2 bad input; 3 a goal not reached before a bound cut the search.
+never reached the goal); 2 bad input; 3 a goal not reached before a bound cut the search, or no
+search at all (start-up used the whole budget).
+
+Both count the budget as `kubeprop check` does, from when the process started (`args.started`,
+set by `main`: Python's start-up and imports included), so that `--budget 3` returns about 3 s
+after the user pressed Enter (trial 11: 5.7–7.2 s, start-up uncounted); and both show the search's
+progress on stderr (`--progress`, as `check`'s: a live line on a terminal, else a line every 10 s;
+trial 11: `kubeprop raft` ran 123 s in silence).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.flagtypes import depth_bound, int_in, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
+from kubeprop.properties.cli.live import LiveLine, LogLines
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.discoveries import Unfinished
@@ -118,6 +126,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-memory", type=int_in(64, 2**40), default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
                    help=f"stop when the search's resident memory exceeds this many MiB (64 or more; "
                         f"default {DEFAULT_MAX_MEMORY_MB})")
+    p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
+                   help="progress on stderr, as in check: a live line (a terminal), log lines (the search's start "
+                        "and end and its counters every 10 s), or none; auto (the default) chooses by whether "
+                        "stderr is a terminal")
     p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
@@ -262,8 +274,16 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         script = script_steps(values["script"], config)
         out.write(_summary(config, args.variant, applied) + "\n")
         out.write(f"checks: {', '.join(c.name for c in checks)}\n")
-        run = explore(config, checks, Bounds(args.max_depth, args.max_states, args.max_seconds), script,
-                      args.workers, max_memory=args.max_memory * 2**20)
+        left = budget_left(args, args.max_seconds)
+        if left <= 0:
+            out.flush()
+            err.write(_spent("kubeprop raft", args.max_seconds, left, "no search ran"))
+            return ExitCode.INCONCLUSIVE
+        line = progress_line(args, "kubeprop raft", left, err)
+        run = explore(config, checks, Bounds(args.max_depth, args.max_states, left), script,
+                      args.workers, progress=line, max_memory=args.max_memory * 2**20)
+        if line is not None:
+            line.end()
     except InputError as e:
         err.write(f"kubeprop raft: bad input:\n{shown_error(e)}\n")
         return ExitCode.BAD_INPUT
@@ -275,6 +295,32 @@ def run_raft(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if goals:
         return ExitCode.VIOLATION if result.exit_reason == "exhausted" else ExitCode.INCONCLUSIVE
     return ExitCode.OK
+
+
+def budget_left(args: argparse.Namespace, budget: float) -> float:
+    """The seconds of `budget` left, counted from when the process started (`args.started`, set
+    by `main`; from now when it is not set)."""
+    began: float = getattr(args, "started", None) or time.perf_counter()
+    return budget - (time.perf_counter() - began)
+
+
+def _spent(command: str, budget: float, left: float, what: str) -> str:
+    """What stderr says when start-up used the whole budget (as `kubeprop check` says it)."""
+    return (f"{command}: start-up (loading, building the configuration) took {budget - left:.1f} s of the "
+            f"{budget:g} s budget; {what}; raise --budget\n")
+
+
+def progress_line(args: argparse.Namespace, command: str, budget: float, err: TextIO) -> LiveLine | LogLines | None:
+    """Say on `err` that the search starts (unless `--progress none`), and the progress callback
+    for its counters (`bfs.SearchStats`): a live line on a terminal, else log lines (`live.py`)."""
+    mode = getattr(args, "progress", "auto")
+    if mode == "auto":
+        mode = "live" if err.isatty() else "lines"
+    if mode == "none":
+        return None
+    err.write(f"{command}: running bfs (budget {budget:.1f} s)…\n")
+    err.flush()
+    return LiveLine("bfs", budget, err) if mode == "live" else LogLines("bfs", budget, err, command=command)
 
 
 # --- `kubeprop check --model raft` ---------------------------------------------------------------
@@ -312,8 +358,14 @@ def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
     values, _ = resolve(args, args.variant)
     script = script_steps(values["script"], config)
     began = time.perf_counter()
+    left = budget_left(args, _budget(args))
+    if left <= 0:  # as `check` on the cluster model: said plainly, every check "not checked (no step)", exit 3
+        sys.stderr.write(_spent("kubeprop check", _budget(args), left, "no engine ran"))
+        return _raft_table(args, config, checks, applied, (), "time-bound", time.perf_counter() - began), \
+            ExitCode.INCONCLUSIVE
+    line = progress_line(args, "kubeprop check", left, sys.stderr)
     try:
-        runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, _budget(args)), script)
+        runs = explore_all(config, checks, Bounds(args.max_depth, args.max_states, left), script, progress=line)
     except Unfinished as err:
         table = _raft_table(args, config, checks, applied, err.found, INTERRUPTED, time.perf_counter() - began)
         text = io.StringIO()
@@ -323,6 +375,8 @@ def run_raft_check(args: argparse.Namespace) -> tuple[Table, int]:
                    f"{'s' if len(err.found) != 1 else ''} it found before the interrupt"
                    f"{', listed above' if err.found else ''}\n")
         raise Interrupted(text.getvalue()) from None
+    if line is not None:
+        line.end()
     last = runs[-1].result
     exit_reason = "violation" if last.violation is not None else last.exit_reason
     table = _raft_table(args, config, checks, applied, runs, exit_reason, time.perf_counter() - began)
@@ -346,6 +400,8 @@ def _raft_table(args: argparse.Namespace, config: RaftConfig, checks: tuple[Raft
             return f"{'REACHED' if c.kind == 'goal' else 'VIOLATED'} ({len(found[c.name].trace)} steps)"
         if c.name in vacuous:
             return "vacuous"
+        if not runs and exit_reason != INTERRUPTED:
+            return "not checked (no step)"
         if exit_reason == INTERRUPTED:
             return "interrupted"
         how = "exhaustive" if exit_reason == "exhausted" else "bounded"

@@ -181,7 +181,8 @@ class EngineConfig:
     progress: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
     """Called about once a second with how far the search got, for live progress on a terminal:
     the BFS with its counters (`bfs.SearchStats`), the portfolio with a
-    `progress.PortfolioProgress`, and any engine shrinking a find with a
+    `progress.PortfolioProgress` (before its lanes start, a `progress.ExpectedProgress` while it
+    follows the run a user expects), and any engine shrinking a find with a
     `shrink_clock.ShrinkProgress`. Leave None for configurations sent to worker processes."""
     expected: Any = attrs.field(default=None, eq=False, repr=False)
     """The run a user expects from the start state (`expected.Expected`), computed once by the

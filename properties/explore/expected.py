@@ -33,7 +33,7 @@ steps past its end itself, as before (by then it is out of time too).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -44,6 +44,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Node, _Search
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.progress import EXPECTED_EVERY, ExpectedProgress
 from kubeprop.properties.explore.slicing import out_of_time
 from kubeprop.properties.registry import Violation
 
@@ -134,8 +135,10 @@ def share(search: _Search, config: EngineConfig) -> None:
 def compute(model: ClusterModel, start: ClusterState, config: EngineConfig, deadline: float | None) -> Expected:
     """The expected run from `start`, checked as the searches around it check it (`around._visit`,
     `perturb._follow`), until it ends, reaches a state it reached before, shows a violation, or
-    the `time.perf_counter()` `deadline` passes (then not `complete`)."""
+    the `time.perf_counter()` `deadline` passes (then not `complete`). With `config.progress`, an
+    `ExpectedProgress` about once a second."""
     began = time.perf_counter()
+    report = _reporter(config.progress)
     with memoised(model) as cache:
         search = _Search(model, config, Checker(model, config.safety()), deadline, cache)
         run = Expected(key_of(config), search.checker, search.judged)
@@ -154,8 +157,26 @@ def compute(model: ClusterModel, start: ClusterState, config: EngineConfig, dead
             policy.taken(fair)
             node = same or _Node(state, node, fair, node.depth + 1, 0)
             run.states.append(node.state)
+            report(len(run.states) - 1)
     run.steps, run.seconds = search.steps, time.perf_counter() - began
     return run
+
+
+def _reporter(progress: Callable[[Any], None] | None) -> Callable[[int], None]:
+    """What `compute` calls with the run's length after each step: `progress` with an
+    `ExpectedProgress` once `EXPECTED_EVERY` seconds have passed since the last (or the start)."""
+    if progress is None:
+        return lambda depth: None
+    last = time.perf_counter()
+
+    def report(depth: int) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= EXPECTED_EVERY:
+            last = now
+            progress(ExpectedProgress(depth))
+
+    return report
 
 
 def _check(search: _Search, run: Expected, node: _Node, policy: Any) -> bool:

@@ -146,6 +146,10 @@ class _Worker(Generic[S]):
         self.seen = FingerprintSet()
         self.frontier: list[bytes] = []
         """The current level as pickled chunks of (keys, states), in key order."""
+        self.tick: Callable[[int, int], None] | None = None
+        """Called after each chunk of the frontier expanded, with the states generated and the new
+        ones kept so far in this level: the in-process worker's progress within a level (a level
+        of a long search takes minutes). Forked workers report at the level's end only."""
         self._outbox: queue.SimpleQueue[tuple[Connection, bytes]] = queue.SimpleQueue()
         if peers:
             threading.Thread(target=self._send_loop, daemon=True, name=f"kubeprop-bfs-send-{me}").start()
@@ -219,6 +223,8 @@ class _Worker(Generic[S]):
                         bucket = foreign[owner]
                         if fp not in bucket:
                             bucket[fp] = (base | idx, nxt)
+            if self.tick is not None:
+                self.tick(generated, len(local))
         return local, foreign, generated, stopped
 
     def _arbitrate(self, local: dict[int, list[Any]], queries: dict[int, tuple[array[int], list[int]]]
@@ -400,6 +406,20 @@ class _Tally:
     def stats(self) -> SearchStats:
         return SearchStats(self.generated, self.distinct, self.depth, time.perf_counter() - self.began)
 
+    def within(self, progress: Callable[[SearchStats], None], every: float = 1.0) -> Callable[[int, int], None]:
+        """A `_Worker.tick` that calls `progress` at most every `every` seconds with the counts so
+        far, the level under way's included (its depth is the last level done)."""
+        last = time.perf_counter()
+
+        def tick(generated: int, new: int) -> None:
+            nonlocal last
+            now = time.perf_counter()
+            if now - last >= every:
+                last = now
+                progress(SearchStats(self.generated + generated, self.distinct + new, self.depth, now - self.began))
+
+        return tick
+
     def add(self, level: int, reports: list[LevelReport]) -> int:
         """Fold one level's reports in; the number of new states."""
         new = sum(r.new for r in reports)
@@ -441,6 +461,8 @@ def explore(system: ExplicitSystem[S], workers: int = 1, bounds: Bounds = Bounds
 def _levels(pool: _Pool, tally: _Tally, workers: int, bounds: Bounds, limits: tuple[float | None, int | None],
             progress: Callable[[SearchStats], None] | None) -> ParallelResult:
     pool.call("seed")
+    if progress is not None and pool.local is not None:
+        pool.local.tick = tally.within(progress)
     level, frontier = 0, 1
 
     def done(reason: Exit, violation: Any = None, path: tuple[int, ...] = ()) -> ParallelResult:

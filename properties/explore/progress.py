@@ -1,5 +1,8 @@
 """Live progress of a running portfolio, for a terminal: what `EngineConfig.progress` is called with.
 
+First, while the portfolio follows the run a user expects (`expected.compute`), an
+`ExpectedProgress` about once a second; then the lanes' `PortfolioProgress`.
+
 The portfolio's lanes (`lanes.py`) run for the whole budget; a user watching a terminal wants to
 see that they run, how far they got and whether something was found already (a find is decided
 and shrunk only once the lanes before it have caught up). The calling process's lane calls a
@@ -16,7 +19,10 @@ from typing import Any
 
 import attrs
 
-__all__ = ["PortfolioProgress", "Reporter"]
+__all__ = ["ExpectedProgress", "PortfolioProgress", "Reporter"]
+
+EXPECTED_EVERY = 1.0
+"""Seconds between two reports of the expected run's progress (`ExpectedProgress`)."""
 
 
 @attrs.frozen
@@ -32,6 +38,16 @@ class PortfolioProgress:
     lanes: int
     found: tuple[str, ...] = ()
     started: float = 0.0
+
+
+@attrs.frozen
+class ExpectedProgress:
+    """How far the run a user expects got while the portfolio follows it, before its lanes start
+    (`expected.compute`): its length so far. On a slow scenario that run alone can take most of the
+    budget (trial 11, u2-gate/absurd: 5,000 steps in 17–38 s, with no progress line until the lanes
+    began)."""
+
+    depth: int
 
 
 class Reporter:

@@ -151,14 +151,14 @@ def explore(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bo
 
 
 def explore_all(config: RaftConfig, checks: Sequence[RaftCheck], bounds: Bounds = Bounds(),
-                script: Sequence[str] = (), workers: int = 1, max_memory: int | None = None
-                ) -> tuple[RaftRun, ...]:
+                script: Sequence[str] = (), workers: int = 1, max_memory: int | None = None,
+                progress: Progress | None = None) -> tuple[RaftRun, ...]:
     """Every discovery: `explore` again without each check found failing (a goal: reached), within
     `bounds.budget_seconds` overall, until none is left or a search ends without one (the Raft twin of
     `discoveries.discover`). Each run but the last has a violation."""
     return rediscover(
         list(checks), bounds.budget_seconds,
         lambda left, seconds: explore(config, left, attrs.evolve(bounds, budget_seconds=seconds), script, workers,
-                                      max_memory=max_memory),
+                                      progress, max_memory),
         lambda run: None if run.result.violation is None else run.result.violation.property,
         lambda left, found: [c for c in left if c.name != found])

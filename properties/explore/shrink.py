@@ -25,11 +25,14 @@ the steps replayed for nodelifecycle-crash and endpoints-stale-cache.
 
 Shrinking is bounded by those steps — every step replayed, generated or judged, fair
 continuations included, counted on a `ShrinkClock` (`Judge.meter`) — so that it stops at the same
-test on any machine; the clock only keeps it within the budget (`shrink_within`, `shrink_clock`).
+test on any machine; the clock only keeps it within the budget (`shrink_within`, `shrink_clock`),
+as a hard limit: a replay or a fair continuation still running at the deadline is abandoned
+(`shrink_clock.TimeUp`), and the shortest failing trace found before it stands.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -44,7 +47,7 @@ from kubeprop.properties.convergence import settled_judgement
 from kubeprop.properties.explore.engine import EngineConfig, EngineStats
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
-from kubeprop.properties.explore.shrink_clock import ShrinkClock, ShrinkProgress
+from kubeprop.properties.explore.shrink_clock import ShrinkClock, ShrinkProgress, TimeUp
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
@@ -288,11 +291,14 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: in
     once; then delta debugging. Last, delta debugging with strict candidates (every action enabled
     at its turn) makes the result 1-minimal as a run."""
     clock = clock if clock is not None else ShrinkClock(deadline, max_steps)
-    judge = attrs.evolve(judge, meter=clock)
+    judge = attrs.evolve(judge, meter=clock, deadline=_earlier(judge.deadline, clock.deadline))
     found: Violation | None = known
     shown = tuple(trace)
     if known is None or known.property != prop:
-        found, shown = judge(trace)
+        try:
+            found, shown = judge(trace)
+        except TimeUp:  # not judged before the deadline: nothing to shrink, nor to report
+            return None, shown
     if found is None or found.property != prop:
         return found, shown
     safety = any(p.name == prop for p in judge.safety)
@@ -301,6 +307,16 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: in
         # took, if any): candidates need no convergence judgement, the costly part of a replay.
         judge = attrs.evolve(judge, convergence=())
     outcomes: list[Outcome] = [(found, shown)]
+    with contextlib.suppress(_Budget, TimeUp):  # a bound stopped the passes: the shortest so far stands
+        _passes(judge, shown, prop, clock, outcomes, safety)
+    return min((o for o in outcomes if _failing(o[0], prop)), key=lambda o: len(o[1]))
+
+
+def _passes(judge: Judge, shown: tuple[Action, ...], prop: str, clock: ShrinkClock, outcomes: list[Outcome],
+            safety: bool) -> None:
+    """The passes of `shrink_trace` over `shown` (which violates `prop`, first; a safety property
+    if `safety`), each failing outcome added to `outcomes`; `_Budget` or `TimeUp` when a bound
+    stops them."""
     best = shown
     shorter = shrink_choices(judge, shown, prop, clock)
     if shorter is not None:
@@ -308,16 +324,17 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: in
         best = shorter[1]
         clock.root.shortest = min(clock.root.shortest or len(best), len(best))
     loose = _Tests(attrs.evolve(judge, skip_disabled=True), best, prop, clock, outcomes)
-    try:
-        if not safety:
-            best = _shortest_prefix(best, loose.fails, clock)
-        best = _without_actors(best, loose.fails, clock)
-        best = loose.shown(ddmin(best, loose.fails, None, clock, loose.shown))
-        strict = _Tests(judge, best, prop, clock, outcomes)
-        ddmin(best, strict.fails, None, clock, strict.shown)
-    except _Budget:
-        pass
-    return min((o for o in outcomes if _failing(o[0], prop)), key=lambda o: len(o[1]))
+    if not safety:
+        best = _shortest_prefix(best, loose.fails, clock)
+    best = _without_actors(best, loose.fails, clock)
+    best = loose.shown(ddmin(best, loose.fails, None, clock, loose.shown))
+    strict = _Tests(judge, best, prop, clock, outcomes, loose.longest if loose.tests else None)
+    ddmin(best, strict.fails, None, clock, strict.shown)
+
+
+def _earlier(first: float | None, second: float | None) -> float | None:
+    """The earlier of two deadlines (None: none)."""
+    return second if first is None else first if second is None else min(first, second)
 
 
 @attrs.frozen
@@ -377,7 +394,11 @@ class _Tests:
     """One judge's verdicts on the candidates of a shrinking (memoised), each replayed from the
     longest prefix it shares with the shortest failing trace so far (`_Replayer`); the failing
     outcomes are added to `outcomes`. `fails` gives up (`_Budget`) once the clock's steps are
-    spent, or when the next test would likely end after its deadline.
+    spent, or when the next test would likely end after its deadline: after the longest test so
+    far (`longest`), or before the first, after as long as replaying the base took — a first test
+    replays at most as much and judges a continuation, and on a slow scenario one test can take
+    longer than the budget has left (trial 11: 5,000 steps, 20 s). A test that still runs at the
+    deadline is abandoned all the same (`shrink_clock.TimeUp`).
 
     `shrink_trace` runs delta debugging twice: first with a judge that skips the actions a
     candidate leaves disabled (an action and what only it enabled go in one test: long traces
@@ -385,10 +406,12 @@ class _Tests:
     enabled at its turn), so the result is 1-minimal as a run."""
 
     def __init__(self, judge: Judge, base: tuple[Action, ...], prop: str, clock: ShrinkClock,
-                 outcomes: list[Outcome]) -> None:
+                 outcomes: list[Outcome], longest: float | None = None) -> None:
+        began = time.perf_counter()
         self.replay, self.prop, self.clock, self.outcomes = _Replayer(judge, base), prop, clock, outcomes
         self.memo: dict[tuple[Action, ...], Outcome] = {}
-        self.longest = 0.0
+        self.longest = time.perf_counter() - began if longest is None else longest
+        """The seconds of the longest test so far (at first: an estimate, see the class)."""
         self.tests = 0
 
     def fails(self, candidate: tuple[Action, ...]) -> bool:
@@ -398,8 +421,9 @@ class _Tests:
                 raise _Budget  # the next test would likely end after the deadline
             began = time.perf_counter()
             outcome = self.memo[candidate] = self.replay(candidate)
+            took = time.perf_counter() - began
+            self.longest = took if self.tests == 0 else max(self.longest, took)  # (the estimate, measured)
             self.tests += 1
-            self.longest = max(self.longest, time.perf_counter() - began)
             if _failing(outcome[0], self.prop):
                 self.outcomes.append(outcome)
                 if len(outcome[1]) < len(self.replay.base):

@@ -47,7 +47,7 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, expected_policy, is_poll
 from kubeprop.model.state.actions import Action, Quiesce, UserStep
 from kubeprop.model.state.cluster import ClusterState
-from kubeprop.properties.explore.shrink_clock import ShrinkClock
+from kubeprop.properties.explore.shrink_clock import ShrinkClock, TimeUp
 from kubeprop.properties.registry import Violation
 
 if TYPE_CHECKING:
@@ -228,12 +228,14 @@ class Runs:
 
 def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: ShrinkClock | None) -> Outcome | None:
     """A shorter run violating `prop` from shrinking the choices of `trace` (which violates it),
-    or None if none was found before the `clock`'s bound (`SHARE` of what it has left)."""
+    or None if none was found before the `clock`'s bound (`SHARE` of what it has left). A run
+    the budget's deadline stops in the middle (`TimeUp`, from the judge's meter) ends the pass with
+    the best run found before it; the caller learns of the deadline from the clock."""
     if clock is not None:  # a share of what is left: delta debugging over the actions needs some
         clock = clock.share(SHARE)
     try:
         decomposed = decompose(judge, trace, clock, MAX_DEPARTURES)
-    except _Stop:
+    except (_Stop, TimeUp):
         return None
     if decomposed is None:
         return None
@@ -245,7 +247,7 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: Shri
         if len(choices.departures) <= FEW_DEPARTURES:
             choices = search.fewer_departures(choices)
             search.earlier(choices, first=1)
-    except _Stop:
+    except (_Stop, TimeUp):
         pass
     return search.best
 

@@ -15,7 +15,11 @@ shrinking never outlasts it — or, while other properties remain to be searched
 what is left of it (`SHRINK_SHARE`). Where the clock stops shrinking first, the result depends on
 the machine's speed and load, so the clock remembers that it did (`cut`) and the report and the
 counterexample file say so (`shrink_note`): the trace is then a valid, replayable counterexample
-of the same violation, only not a minimal one.
+of the same violation, only not a minimal one. The clock is a hard limit: besides the check before
+each test, every step counted (`spend`) reads it, and a test still running at the deadline is
+abandoned at once (`TimeUp`), its verdict unknown — trial 11: a slow scenario's find, made 1 s
+before the end of a 45 s budget, was replayed for 20 s and judged for 36 s more by a first test
+that nothing stopped.
 
 A clock may also `report` how far the shrinking got about once a second (`ShrinkProgress`), for the
 progress lines of `kubeprop check`: a slow scenario's shrinking can take minutes."""
@@ -66,6 +70,12 @@ nodelifecycle-crash 47,803 and endpoints-terminating 21,299; `benchmarks/bench_s
 step of shrinking costs about 0.1–0.4 ms here, so the bound is reached in 10–40 s: within the
 default budget of a minute; a shorter budget's clock may cut it first (the report says so)."""
 
+class TimeUp(Exception):
+    """Raised by `ShrinkClock.spend` when a step is counted after the deadline: the test running
+    then is abandoned (it judged nothing), and the shrinking ends with the shortest failing trace
+    found before it."""
+
+
 SHRINK_STEPS_LIMIT = 1_000_000_000
 """The largest step bound of shrinking accepted (`check_shrink_steps`)."""
 
@@ -114,21 +124,33 @@ class ShrinkClock:
         return self.root.steps
 
     def spend(self, steps: int) -> None:
-        """Count `steps` more steps replayed or judged."""
-        self.root.steps += steps
+        """Count `steps` more steps replayed or judged; `TimeUp` (and `cut` from now on) if the
+        deadline has passed: a test never runs past it. Calls the root's `report` when it is due,
+        so that a long replay or judgement reports as it goes."""
+        root, now = self.root, time.perf_counter()
+        root.steps += steps
+        self._report_due(root, now)
+        if self.deadline is not None and now >= self.deadline:
+            self._mark("cut")
+            raise TimeUp
+
+    @staticmethod
+    def _report_due(root: ShrinkClock, now: float) -> None:
+        """Call the root's `report` if it has not been called for `REPORT_EVERY` seconds."""
+        if root.report is not None and now - root.reported >= REPORT_EVERY:
+            root.reported = now
+            root.report(root)
 
     def passed(self, ahead: float = 0.0) -> bool:
         """True if the steps are spent (`bounded` from now on) or the deadline is past, or
         `ahead` seconds from now (`cut` from now on); the parents' flags are set too. Calls the
         root's `report` when it is due."""
-        root = self.root
-        if root.report is not None and time.perf_counter() - root.reported >= REPORT_EVERY:
-            root.reported = time.perf_counter()
-            root.report(root)
+        now = time.perf_counter()
+        self._report_due(self.root, now)
         if self.max_steps is not None and self.spent >= self.max_steps:
             self._mark("bounded")
             return True
-        if self.deadline is None or time.perf_counter() + ahead < self.deadline:
+        if self.deadline is None or now + ahead < self.deadline:
             return False
         self._mark("cut")
         return True

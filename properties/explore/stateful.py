@@ -321,7 +321,7 @@ def _shrunk(model: ClusterModel, start: ClusterState, config: EngineConfig, reco
     if config.shrink:
         judge = Judge.for_config(model, start, config)
         try:
-            shrunk = shrink_within(judge, trace, failure.property, config, timer.began)
+            shrunk = shrink_within(judge, trace, failure.property, config, timer.began, known=recorder.violation)
         except KeyboardInterrupt:  # Ctrl-C: the find goes with it, as Hypothesis left it
             raise Unfinished(unshrunk=(_unshrunk(recorder, config, timer),)) from None
         found, trace = shrunk.violation, shrunk.trace

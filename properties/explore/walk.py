@@ -324,7 +324,7 @@ def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: flo
     note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
     if walker.config.shrink:
         try:
-            shrunk = shrink_within(walker.judge(), trace, violation.property, walker.config, began)
+            shrunk = shrink_within(walker.judge(), trace, violation.property, walker.config, began, known=violation)
         except KeyboardInterrupt:  # Ctrl-C: the find goes with it, as found
             raise Unfinished(unshrunk=(EngineResult("walk", ExitReason.VIOLATION, violation, trace, stats),)) from None
         assert shrunk.violation is not None, "the walk's trace fails no more on replay: the model is not deterministic"

@@ -191,7 +191,7 @@ def test_sigint_after_a_find_writes_its_file_and_exits_130(again: float | None, 
 
 def test_ctrl_c_while_a_walk_shrinks_keeps_its_find(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(*args: Any) -> Any:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:  # (the walk passes the violation it found: `known`)
         raise KeyboardInterrupt
 
     monkeypatch.setattr("kubeprop.properties.explore.walk.shrink_within", interrupted)
