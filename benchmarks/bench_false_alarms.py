@@ -392,6 +392,7 @@ def run_cell(path: Path, engine: str, seconds: float, setup: Setup, out: Path) -
 def _run_cell(path: Path, engine: str, seconds: float, setup: Setup, out: Path) -> Cell:
     name = label(path)
     began = time.perf_counter()
+    (out / setup.folder).mkdir(parents=True, exist_ok=True)  # the campaign's own folders (check makes the last)
     try:
         with faults_on(path, setup.faults) as copy:
             report = check(copy, engine=engine, budget=seconds, seed=setup.seed, config=engine_config(setup),

@@ -177,6 +177,7 @@ def _engine_passes(scenario: Path, plan: Plan, out: Path) -> list[Finding]:
     if plan.second:
         passes.append((plan.second, None, EngineConfig(seed=plan.seed, workers=1, runs=plan.runs, budget_seconds=None,
                                                        max_shrink_steps=MAX_SHRINK_STEPS)))
+    out.mkdir(parents=True, exist_ok=True)  # the benchmark's own folder (check makes only the last level)
     for engine, budget, config in passes:
         try:
             report = check(scenario, engine=engine, budget=budget, seed=plan.seed, config=config,
