@@ -121,6 +121,11 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "trial 10 s2f on purpose: `viewer` may GET the Deployment but not LIST it, and `kubectl rollout status` "
      "LISTs it (watchtools.UntilWithSync, staging/src/k8s.io/kubectl/pkg/cmd/rollout/rollout_status.go): "
      "refused, so it times out"),
+    (_DATA + "volume-refusals/drain-local/scenario.yaml", ("workloads-ready",),
+     "the scenario's own finding (trial 11): the drained StatefulSet pod's claim is bound to a node-local volume "
+     "on the cordoned node, so the recreated pod stays Pending (volume node affinity conflict, "
+     "pkg/scheduler/framework/plugins/volumebinding/binder.go checkBoundClaims; the node unschedulable) until "
+     "an uncordon the scenario never does"),
     (_DATA + "kubelet/missing-volume/never.yaml", ("deployments-complete", "workloads-ready"),
      "the pod's configMap volume names a ConfigMap that never exists: upstream the volume manager never "
      "mounts it (FailedMount, pkg/volume/configmap/configmap.go SetUpAt) and SyncPod creates no container "
@@ -234,6 +239,11 @@ INTENDED_WITH_CAUSE: dict[tuple[str, str], str] = {
         "not hold the new pods that long: time waits for prompt work (docs/engines.md, Time; it did not "
         "before the sixteenth round, the false alarm test_the_clock_waits_for_a_controller_with_queued_work "
         "covers)",
+    (_DATA + "volume-refusals/drain-local/scenario.yaml", "workload-steps-succeed"):
+        "kubectl drain --timeout=60s waits for the evicted pod to be gone; after a fault in the trace (the "
+        "node partitioned, or crashed, so its kubelet never confirms the termination) the pod stays "
+        "Terminating past the timeout and drain exits 1, as upstream (staging/src/k8s.io/kubectl/pkg/drain/"
+        "drain.go waitForDelete)",
     (_DATA + "waits/wait-available.yaml", "workload-steps-succeed"):
         "kubectl wait's default 30 s timeout (staging/src/k8s.io/kubectl/pkg/cmd/wait/wait.go) is shorter than "
         "what the one node needs to run the pod after a fault in the trace (a partition keeps the kubelet from "
