@@ -5,6 +5,7 @@ by one, the budget, and the `transfer-no-log-check` variant found where the corr
 from __future__ import annotations
 
 import pytest
+from raft_explorations import explored
 
 from kubeprop.model.raft.handlers import ignorable
 from kubeprop.model.raft.state import (
@@ -59,7 +60,8 @@ def test_no_transfer_unless_the_budget_allows_one() -> None:
     assert not [n for n in _names(RaftConfig(max_log=2), leader) if "Transfer" in n]
     config = RaftConfig(max_log=2, transfers=1)
     leader = _run(config, *ELECT_PRE_VOTE)
-    assert [n for n in _names(config, leader) if "Transfer" in n] == ["TransferLeader: s1 → s2", "TransferLeader: s1 → s3"]
+    assert [n for n in _names(config, leader) if "Transfer" in n] == ["TransferLeader: s1 → s2",
+                                                                      "TransferLeader: s1 → s3"]
     moved = _run(config, "TransferLeader: s1 → s3", state=leader)
     assert (moved.transferee[0], moved.transfers) == (2, 1)
     assert [n for n in _names(config, moved) if "Transfer" in n] == ["AbortTransfer: s1"]  # budget spent
@@ -94,7 +96,8 @@ def test_proposals_are_dropped_while_transferring_and_accepted_after_the_abort()
 def test_timeout_now_starts_an_election_without_pre_vote_whose_votes_bypass_the_lease() -> None:
     config = RaftConfig(max_term=2, max_log=2, transfers=1, lose=False)  # pre-vote and CheckQuorum on
     state = _run(config, *ELECT_PRE_VOTE, "Receive: PreVote s1→s3", "Receive: RequestVote s1→s3",
-                 "SendAppend: s1 → s3", "Receive: AppendEntries s1→s3", "TransferLeader: s1 → s2", "Receive: AppendEntries s1→s2", "Receive: AppendEntriesResp s2→s1",
+                 "SendAppend: s1 → s3", "Receive: AppendEntries s1→s3", "TransferLeader: s1 → s2",
+                 "Receive: AppendEntries s1→s2", "Receive: AppendEntriesResp s2→s1",
                  "Receive: TimeoutNow s1→s2")
     assert (state.role[1], state.term[1], state.vote[1]) == (CANDIDATE, 2, 1)  # no pre-candidate round
     forced = (RV, 1, 2, 2, 1, 1, FORCE)
@@ -160,3 +163,45 @@ def test_the_variant_is_vacuous_without_a_transfer_a_second_term_or_a_third_memb
     assert variant_vacuity(_library(), variant) is None
     for config in (_library(transfers=0), _library(max_term=1), _library(servers=2)):
         assert "transfer-no-log-check changes only" in str(variant_vacuity(config, variant))
+
+
+PINNED = {
+    # this model's own counts, derived by running it (the TLA+ twin, benchmarks/tla/Raft.tla, has no
+    # leadership transfer; with transfers=0, the default, every pin of test_raft.py is unchanged)
+    "two-members": (RaftConfig(servers=2, max_term=2, max_log=2, max_msgs=1, transfers=1), 24095, 6842),
+}
+PINNED_SLOW = {
+    "etcd-3.5": (RaftConfig(max_term=2, max_log=1, max_msgs=1, transfers=1), 1481077, 259326),
+    "library": (_library(max_log=1, max_msgs=1), 181273, 35283),
+}
+
+
+@pytest.mark.parametrize("name", PINNED)
+def test_every_invariant_holds_with_transfers(name: str) -> None:
+    config, generated, distinct = PINNED[name]
+    run = explored(config)
+    assert (run.exit_reason, run.generated, run.distinct, run.violation) == ("exhausted", generated, distinct, None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PINNED_SLOW)
+def test_every_invariant_holds_with_transfers_on_three_members(name: str) -> None:
+    config, generated, distinct = PINNED_SLOW[name]
+    run = explored(config)
+    assert (run.exit_reason, run.generated, run.distinct, run.violation) == ("exhausted", generated, distinct, None)
+
+
+@pytest.mark.slow
+def test_the_variants_bounds_hold_exhaustively_on_the_correct_model() -> None:
+    config = _library(max_msgs=2, lose=False)
+    run = explore(config, INVARIANTS, script=script_steps("transfer", config))
+    assert (run.result.exit_reason, run.result.stats.distinct, run.result.violation) == ("exhausted", 28515, None)
+
+
+@pytest.mark.slow
+def test_the_variant_is_found_from_the_initial_state_without_the_script() -> None:
+    # no scripted start: the search finds the transfer, its abort and the stale MsgTimeoutNow itself
+    config = with_variant(_library(max_msgs=2, lose=False), "transfer-no-log-check")
+    run = explore(config, INVARIANTS)
+    assert run.result.violation is not None and run.result.violation.property == "LeaderCompleteness"
+    assert len(run.trace) == 15 and [a.kind for a in run.trace].count("TransferLeader") == 1
