@@ -172,7 +172,7 @@ PINNED = {
 }
 PINNED_SLOW = {
     "etcd-3.5": (RaftConfig(max_term=2, max_log=1, max_msgs=1, transfers=1), 1481077, 259326),
-    "library": (_library(max_log=1, max_msgs=1), 181273, 35283),
+    "library-write": (_library(max_msgs=1, history=True), 1443252, 257855),
 }
 
 
