@@ -148,6 +148,15 @@ def test_the_search_from_a_transfer_under_way(variant: str | None, found: str | 
         assert len(run.trace) == 16 and describe(config, run.trace[-3]) == "Receive: TimeoutNow s1→s2 term=1"
 
 
+def test_the_variant_is_found_under_etcd_3_5s_options_too() -> None:
+    # pre-vote and CheckQuorum on: the transfer's campaign skips the one and bypasses the other's lease
+    config = with_variant(RaftConfig(max_term=2, max_log=2, max_msgs=2, lose=False, transfers=1),
+                          "transfer-no-log-check")
+    run = explore(config, INVARIANTS, Bounds(max_depth=10), script=script_steps("transfer", config))
+    assert run.result.violation is not None and run.result.violation.property == "LeaderCompleteness"
+    assert len(run.prefix) == 8 and len(run.trace) == 18
+
+
 def test_configuration_errors() -> None:
     with pytest.raises(RaftConfigError, match="transfers must be ≥ 0"):
         validate(RaftConfig(transfers=-1))
