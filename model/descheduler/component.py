@@ -10,7 +10,9 @@ evictions/evictions.go` EvictPod), honouring `maxNoOfPodsToEvictPerNode`. A refu
 In the model a run is one action (`DeschedulerRun`): each strategy sees the cluster as the API
 server has it after the evictions before it (upstream reads its informers, which may lag); it
 writes as the descheduler's service account. Its state is the time of the next run, in
-`state.addons["descheduler"]`; it runs only in scenarios with a `descheduler:` section.
+`state.addons["descheduler"]`; it runs only in scenarios with a `descheduler:` section. The
+strategies follow descheduler v0.33.0 (the release paired with Kubernetes v1.33); the model
+parameter `deschedulerTopologyPreferFitting` selects v0.34's topology-spread order.
 """
 
 from __future__ import annotations

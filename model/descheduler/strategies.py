@@ -1,29 +1,34 @@
 """The descheduler's strategies, over a snapshot of the cluster.
 
-Upstream (kubernetes-sigs/descheduler `pkg/framework/plugins/`):
+Upstream: kubernetes-sigs/descheduler `pkg/framework/plugins/`, read at v0.33.0 (the release
+paired with Kubernetes v1.33; v0.34's topology-spread order is the parameter
+`deschedulerTopologyPreferFitting`):
 
 - `removepodsviolatingnodetaints/node_taint.go`: pods that do not tolerate a NoSchedule taint of
   their node (PreferNoSchedule too with `includePreferNoSchedule`; `excludedTaints` by key or
   key=value);
 - `removepodsviolatingnodeaffinity/node_affinity.go` (requiredDuringSchedulingIgnoredDuringExecution):
-  pods with required node affinity (or a node selector) their node no longer matches, that fit
-  some ready node;
+  pods with required node affinity (`utils.PodHasNodeAffinity`; a node selector alone does not
+  qualify) their node no longer matches (selector and terms), that fit some ready node;
 - `removeduplicates/removeduplicates.go`: on each node, pods whose owner, kind, name and images
   equal another pod's there are duplicates; an owner's duplicates above
   ⌈pods / target nodes⌉ per node are evicted, when at least two nodes could take the pods
   (taints and node selectors only — not resources: the reason a replacement may land back);
-- `removepodsviolatingtopologyspreadconstraint/topologyspreadconstraint.go`: per namespace and
-  distinct constraint (DoNotSchedule; ScheduleAnyway when enabled), domains over the nodes with
-  the topology key; unbalanced domains (max − min > maxSkew) give up pods from the largest to the
-  smallest (balanceDomains), a pod only if it fits a node of a domain below the average;
-- `nodeutilization/lownodeutilization.go`: nodes whose requests are below every `thresholds`
-  percentage (and schedulable) are underutilized, above any `targetThresholds` percentage
-  overutilized; pods are evicted from overutilized nodes (most used first, lowest priority first)
-  while the node stays above its targets and the underutilized nodes have room up to theirs.
+- `removepodsviolatingtopologyspreadconstraint/topologyspreadconstraint.go`: over the pods the
+  evictor's Filter passes, per namespace and distinct constraint (DoNotSchedule; ScheduleAnyway
+  when enabled), domains over the nodes with the topology key that the inclusion policies admit;
+  unbalanced domains (max − min > maxSkew) give up pods from the largest to the smallest
+  (balanceDomains), a pod only if it fits a node of a domain below the average;
+- `nodeutilization/lownodeutilization.go`, `nodeutilization.go`: schedulable nodes whose requests
+  are at or below every `thresholds` percentage are underutilized, others above any
+  `targetThresholds` percentage overutilized; pods are evicted from overutilized nodes (largest raw
+  usage first; SortPodsBasedOnPriorityLowToHigh) while the node stays above its targets and the
+  underutilized nodes have room up to theirs, a pod only if it tolerates some underutilized node.
 
 Each strategy calls `evict(pod)` for its victims in order; `evict` answers "ok", "failed" or
-"limit" (the per-node limit was reached). Upstream iterates Go maps (random order) in places;
-here every order is by name — one of the orders upstream may take.
+"limit" (the per-node limit was reached). Upstream iterates Go maps (random order) and sorts with
+sort.Slice (ties in any order) in places; here every order is by name — one of the orders upstream
+may take.
 """
 
 from __future__ import annotations
