@@ -203,10 +203,14 @@ def disk_victims(k: KubeletState, cache: ObjectView) -> Iterator[tuple[str, str,
 
 
 def pid_victims(k: KubeletState, cache: ObjectView) -> list[str]:
-    """Every pod the eviction manager may evict first under PID pressure (`rankPIDPressure`: the
-    lowest priority; among those, one without stats if any — `process` puts it first —, else any,
-    the process counts being the environment's)."""
-    pods = candidates(k, cache, lambda pod: (True, True))  # no request to exceed: priority decides
+    """Every pod the eviction manager may evict first under PID pressure (`pid_ranked`)."""
+    return pid_ranked(candidates(k, cache, lambda pod: (True, True)))  # no request to exceed
+
+
+def pid_ranked(pods: list[Candidate]) -> list[str]:
+    """The first of `rankPIDPressure` (`orderedBy(priority, process)`) over `pods`: the lowest
+    priority; among those, one without stats if any (`process` puts it first), else any, the
+    process counts being the environment's."""
     if not pods:
         return []
     lowest = min(p.priority for p in pods)
