@@ -132,15 +132,18 @@ def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> An
 
 
 _PRESSURE: list[Any] = [None, None, ()]
+_LEFT: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+"""The budgets-left tuples, interned: keys are compared by identity first."""
 
 
 def _pressure_left(model: ClusterModel, kubelets: Any) -> tuple[bool, ...]:
     """Whether memory-, disk- and PID-pressure episodes are left in their budgets (remembered for the
-    last kubelets map)."""
+    last kubelets map; the same tuple object for the same answer)."""
     if _PRESSURE[0] is not model or _PRESSURE[1] is not kubelets:
         left = tuple(pressure.pressure_left(model, kubelets, c) for c in pressure.PRESSURE_CONDITIONS)
-        _PRESSURE[:] = [model, kubelets, left]
-    return tuple(_PRESSURE[2])
+        _PRESSURE[:] = [model, kubelets, _LEFT.setdefault(left, left)]
+    result: tuple[bool, ...] = _PRESSURE[2]
+    return result
 
 
 def _tick_known(model: ClusterModel) -> bool:

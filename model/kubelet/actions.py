@@ -179,6 +179,8 @@ class DiskPressure(Action):
     rankDiskPressureFunc). `over_request` is the environment's choice of whether `pod`'s usage
     exceeds its request (`kubeprop.model.kubelet.eviction`)."""
 
+    LANE = "faults"  # bad luck of the environment, as `MemoryPressure` (counterexamples/steps.py)
+
     node: str
     pod: str
     resource: str
@@ -191,6 +193,8 @@ class DiskPressureReclaimed(Action):
     and unused images (`eviction_manager.go` reclaimNodeLevelResources) — meets the threshold
     again: no pod is evicted, the node still reports DiskPressure for the transition period."""
 
+    LANE = "faults"  # bad luck of the environment, as `MemoryPressure` (counterexamples/steps.py)
+
     node: str
 
 
@@ -198,6 +202,8 @@ class DiskPressureReclaimed(Action):
 class PIDPressure(Action):
     """PIDs run short on the node (a `pid.available` threshold met) and the eviction manager evicts
     `pod`, the top-ranked one (`helpers.go` rankPIDPressure)."""
+
+    LANE = "faults"  # bad luck of the environment, as `MemoryPressure` (counterexamples/steps.py)
 
     node: str
     pod: str
