@@ -31,19 +31,27 @@ informers have synced has a queued key whose reconcile would change the state. L
   stutter, the move `drive.follow` sets aside for the same reason. A retry that *would* change the
   state (its cache caught up, its memory moved on, an armed failure consumed) is taken within
   milliseconds upstream (the first back-off is 5 ms), so it holds the clock.
-- a key that is polling (`polling`): its reconciles send nothing and requeue it, changing only the
+- a key that is polling (`polling`): its reconciles write nothing and requeue it, changing only the
   controller's memory, for as many requeues in a row as the rate limiter takes to back off a whole
   tick (`silent_requeues_per_tick`: 11 for the default 10 s tick, 5 ms·(2^11 − 1) ≈ 10.2 s), or
-  until that memory comes back to one it had (then they never send anything). Upstream such a
+  until that memory comes back to one it had (then they never write anything). Upstream such a
   reconcile returns `Requeue: true` or an error, and the key is re-added with `AddRateLimited`
   (controller-runtime `pkg/internal/controller/controller.go` reconcileHandler; client-go's
   `processNextWorkItem`/handleErr), whose per-item delay doubles on every requeue (`When`: 5 ms·2^n,
   NumRequeues n reset only by `Forget`); a key requeued for ever waits up to 1000 s between tries.
   Holding the clock for it kept time from passing at all (tests/model/data/refused/polling.yaml: a
   pod in the scheduler's error back-off never retried, a false alarm of `bench_false_alarms.py`). A
-  key whose memory-only requeues lead to a request or an end within that many reconciles still holds
-  the clock: upstream they take less than a tick. (A poll that sends requests — a GET each time — is
-  judged as before, by running it: it holds the clock while it changes the memory.)
+  key whose memory-only requeues lead to a write or an end within that many reconciles still holds
+  the clock: upstream they take less than a tick. A reconcile writes nothing when it sends nothing or
+  only reads (a GET, a LIST: `READ_VERBS`) that leave the state as it is: upstream a reconcile that
+  reads from the API server (controller-runtime's APIReader, a live GET) and requeues is rate-limited
+  just the same. The chain is judged on what it would observe: each read is run on a copy and its
+  answer folded into the memory (`observe`), so a GET whose answer leads to a write (an object it
+  waited for is ready now) ends the poll, and so does one that would consume an armed request
+  failure (a change of the state) (tests/model/data/refused/get-polling.yaml: a user's controller that
+  GETs a Deployment until it is ready held the clock, and the readiness probe that would make it ready
+  never ran — a false alarm of `bench_false_alarms.py`). A read-only decision with `after_failure`
+  (which could add writes) is judged by running it, as a write is.
 
 What the guard reads (`Tick`'s footprint, `kubeprop.model.cluster.footprint`, and the enabled-actions
 cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): whether the controller
