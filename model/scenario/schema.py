@@ -29,6 +29,7 @@ PARAMETERS: dict[str, Any] = {
     "leaderElection": True,
     "expectationsTimeoutSeconds": 300,
     "maxEndpointsPerSlice": 100,
+    "endpointSliceMaxRetries": 15,
     "memoryPressureEvents": 0,
     "evictionPressureTransitionPeriodSeconds": 300,
     "crashLoopBackOffMaxSeconds": 300,
@@ -114,6 +115,9 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # cmd/kube-controller-manager/app/options/endpointslicecontroller.go: minMaxEndpointsPerSlice = 1,
     # maxMaxEndpointsPerSlice = 1000
     "maxEndpointsPerSlice": ParameterRange(1, 1000),
+    # pkg/controller/endpointslice/endpointslice_controller.go maxRetries, a constant (15) upstream: a
+    # scenario lowers it to reach the drop within its clock (15 take 6,023 s of back-off)
+    "endpointSliceMaxRetries": ParameterRange(0, 15),
     "memoryPressureEvents": ParameterRange(0, 100),
     # the kubelet's --eviction-pressure-transition-period (5m): upstream's config defaulting turns 0
     # into the default (pkg/kubelet/apis/config/v1beta1/defaults.go), so no cluster runs without one
