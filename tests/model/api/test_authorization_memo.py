@@ -1,6 +1,6 @@
 """The API server's remembered authorization decisions (`server._decision`) are `rbac.authorize`'s
 own, and follow the stored RBAC objects: a binding created or deleted changes the answer of the
-very same request."""
+very same request (a member of `system:masters` is allowed whatever the policy)."""
 
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ def test_a_binding_created_then_deleted_changes_the_remembered_answer() -> None:
 
 def test_remembered_decisions_are_authorize_s() -> None:
     stores = (API.base, handle(API.base, Request(verb="create", user=ADMIN, obj=BINDING), API.config, 100).store)
-    user = UserInfo("developer", ("system:authenticated",))
     info = kind_info(ConfigMap(metadata=ObjectMeta(name="c")))
-    for store in stores:
+    users = (UserInfo("developer", ("system:authenticated",)),
+             UserInfo(ADMIN, ("system:masters", "system:authenticated")))
+    for store, user in ((store, user) for store in stores for user in users):
         policy = rbac_policy(store)
         for verb in ("create", "get", "update", "delete", "update-status", "patch"):
             for namespace, name in (("default", "c"), ("kube-system", "c"), ("default", "")):
@@ -57,5 +58,5 @@ def test_remembered_decisions_are_authorize_s() -> None:
                 attributes = RequestAttributes(verb=authz_verb, api_group=info.group, resource=info.resource,
                                                subresource=subresource, name=name, namespace=namespace)
                 expected = authorize(user, attributes, policy)
-                assert server._decision(user, verb, info, namespace, name, policy) == expected
-                assert server._decision(user, verb, info, namespace, name, policy) == expected
+                assert server._decision(user, verb, info, namespace, name, store) == expected
+                assert server._decision(user, verb, info, namespace, name, store) == expected
