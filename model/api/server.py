@@ -270,7 +270,8 @@ def _decision(user: UserInfo, verb: str, info: KindInfo, namespace: str, name: s
     """`rbac.authorize` of the request `verb` (a `Request`'s) on `info`'s resource by `user` under
     the policy of `store` (`rbac_policy`), remembered: the decision is a function of the user, the
     request's attributes and the policy alone — of the first two only for a member of
-    `system:masters`, whom `authorize` allows before it reads the policy —, and a search sends the
+    `system:masters`, whom `authorize` allows before it reads the policy, as upstream's privileged-group
+    authorizer comes first in the chain (`pkg/kubeapiserver/authorizer/reload.go`) —, and a search sends the
     same few requests (a controller's status update of one object, a kubelet's of one pod) under the
     same policy again and again: `rbac_policy` gives the very same object while the stored RBAC
     objects are the same. By the policy's identity (each entry keeps its policy alive, so no
