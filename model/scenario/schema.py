@@ -30,6 +30,8 @@ PARAMETERS: dict[str, Any] = {
     "expectationsTimeoutSeconds": 300,
     "maxEndpointsPerSlice": 100,
     "memoryPressureEvents": 0,
+    "diskPressureEvents": 0,
+    "pidPressureEvents": 0,
     "evictionPressureTransitionPeriodSeconds": 300,
     "crashLoopBackOffMaxSeconds": 300,
     "schedulerDisabledFilters": (),
@@ -75,6 +77,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerMaxOutageSeconds": 20,
     "kubeletMaxOutageSeconds": 10,
     "etcdMemberMaxOutageSeconds": 5,
+    "deschedulerTopologyPreferFitting": False,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each, tests/docs/test_parameters_table.py keeps that table
@@ -115,6 +118,8 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # maxMaxEndpointsPerSlice = 1000
     "maxEndpointsPerSlice": ParameterRange(1, 1000),
     "memoryPressureEvents": ParameterRange(0, 100),
+    "diskPressureEvents": ParameterRange(0, 100),
+    "pidPressureEvents": ParameterRange(0, 100),
     # the kubelet's --eviction-pressure-transition-period (5m): upstream's config defaulting turns 0
     # into the default (pkg/kubelet/apis/config/v1beta1/defaults.go), so no cluster runs without one
     "evictionPressureTransitionPeriodSeconds": ParameterRange(1, DAY_SECONDS),
