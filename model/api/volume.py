@@ -96,6 +96,30 @@ def find_best_match(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], 
     return best
 
 
+MULTI_ATTACH_MODES: Final = frozenset({"ReadWriteMany", "ReadOnlyMany"})
+"""The access modes that let the attach/detach controller attach a volume to several nodes."""
+
+
+def attachable(volume: PersistentVolume) -> bool:
+    """Whether the attach/detach controller attaches the volume to a node before the kubelet mounts
+    it: a `csi` volume (`pkg/volume/csi/csi_plugin.go` skipAttach: attach is required unless a
+    CSIDriver object says `attachRequired: false` — CSIDriver objects are not modelled, so every CSI
+    volume is attached, as when its driver has none). `hostPath`, `local` and `nfs` volumes are not
+    attachable (their plug-ins have no attacher), and RWO is then not enforced across nodes. Model
+    choice: the in-tree sources the decoder drops (`PersistentVolumeSpec.IGNORED_JSON_FIELDS`:
+    awsElasticBlockStore, gcePersistentDisk, azureDisk, rbd, iscsi, fc are attachable, cephfs and
+    azureFile not) cannot be told apart, and count as not attachable."""
+    return volume.spec.csi is not None
+
+
+def multi_attach_forbidden(volume: PersistentVolume) -> bool:
+    """isMultiAttachForbidden (`pkg/controller/volume/attachdetach/reconciler/reconciler.go`) for a
+    PersistentVolume: access modes given and none of them ReadWriteMany or ReadOnlyMany (the PV's
+    modes, not the claim's)."""
+    modes = volume.spec.access_modes
+    return bool(modes) and not MULTI_ATTACH_MODES.intersection(modes)
+
+
 def claim_ref(claim: PersistentVolumeClaim) -> ObjectReference:
     """The reference to `claim` a volume bound to it carries (GetBindVolumeToClaim)."""
     return ObjectReference(kind="PersistentVolumeClaim", api_version="v1", namespace=claim.metadata.namespace,
