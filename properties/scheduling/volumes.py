@@ -54,7 +54,7 @@ from kubeprop.model.api.volume import (
     find_best_match,
     is_bound_to_claim,
     is_fully_bound,
-    volume_matches,
+    volume_mismatch,
 )
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.controllers.statefulset_pod import claim_objects, parent_and_ordinal
@@ -134,9 +134,9 @@ class _Bound:
                 continue
             if claim.spec.volume_name:
                 volume: ApiObject | None = view.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
-                fits = isinstance(volume, PersistentVolume) and volume.metadata.deletion_timestamp is None and (
+                fits = isinstance(volume, PersistentVolume) and (
                     is_bound_to_claim(volume, claim) or (volume.spec.claim_ref is None
-                                                         and volume_matches(claim, volume)))
+                                                         and volume_mismatch(volume, claim) is None))
                 found = volume if fits and isinstance(volume, PersistentVolume) else None
             elif not is_delay_binding(claim_class(claim.spec.storage_class_name), classes, builtin):
                 found = find_best_match(claim, view.list(VOLUMES), False)
