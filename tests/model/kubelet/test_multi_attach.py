@@ -14,8 +14,10 @@ from cluster_harness import api, fair_states, settled
 
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.server import Request
-from kubeprop.model.cluster.compose import build_model
+from kubeprop.model.cluster.compose import actions, build_model, step
 from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.footprint import Footprints
+from kubeprop.model.kubelet.component import StartPod
 from kubeprop.model.kubelet.volumes import multi_attach_error
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.state.cluster import ClusterState
@@ -64,3 +66,19 @@ def test_a_read_write_once_host_path_volume_on_two_nodes_is_upstream_behaviour()
     assert found is not None and "mounted on 2 nodes" in found.message
     known = match(model, found, actions)
     assert known is not None and known.name == "read-write-once-volume-not-attached"
+
+
+def test_two_first_mounts_on_two_nodes_do_not_commute() -> None:
+    """Whichever pod mounts first holds the volume: the footprints (partial-order reduction) must not
+    call the two StartPods independent, and indeed the two orders end in different states."""
+    model = build_model(load_scenario(DATA / "rwo-csi"))
+    states, _ = fair_states(model)
+    footprints = Footprints(model)
+    for state in states:
+        starts = [a for a in actions(model, state) if isinstance(a, StartPod)]
+        if len({a.node for a in starts}) == 2:
+            first, second = starts
+            assert not footprints.independent(first, second)
+            assert step(model, step(model, state, first), second) != step(model, step(model, state, second), first)
+            return
+    raise AssertionError("no state with both pods' StartPod enabled on two nodes")
