@@ -26,6 +26,7 @@ from kubeprop.model.api.objects import ApiObject, Node, Pod, kind_info, qualifie
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.registry import builtin_controller_types
 from kubeprop.model.fault_kinds import FAULT_KINDS
+from kubeprop.model.kubelet.pressure import BUDGETS as PRESSURE_BUDGETS
 from kubeprop.model.scenario.schema import WorkloadStep
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
@@ -228,7 +229,7 @@ def variant_vacuity(model: ClusterModel) -> str | None:
 def _pods_can_terminate(model: ClusterModel) -> bool:
     """Whether some run can give a pod a deletionTimestamp, over-approximated: anything that can
     delete a pod — a workload step (scale, rollout, apply, delete, drain; not cordon/uncordon), a
-    fault or maintenance budget (node loss → taint eviction, restores, overloads…), memory pressure,
+    fault or maintenance budget (node loss → taint eviction, restores, overloads…), node pressure,
     the descheduler, an HPA (scale-down), pod priorities or PriorityClasses (preemption), a bare Pod
     (a controller may adopt and delete it), your own controllers or environment rules — counts."""
     spec = model.scenario.spec
@@ -236,7 +237,7 @@ def _pods_can_terminate(model: ClusterModel) -> bool:
         return True
     if any(step.cordon is None and step.uncordon is None for step in spec.workload):
         return True
-    if spec.descheduler is not None or model.parameter("memoryPressureEvents"):
+    if spec.descheduler is not None or any(model.parameter(b) for b in PRESSURE_BUDGETS.values()):
         return True
     if any(getattr(model.budget, kind, 0) for kind in FAULT_KINDS):
         return True

@@ -35,7 +35,7 @@ KUBELET_LOCAL: tuple[type[Any], ...] = (
     kubelet_mod.StartPod, kubelet_mod.ProbeResult, kubelet_mod.RestartContainer, kubelet_mod.ContainerExit,
     kubelet_mod.KillPod, kubelet_mod.StopGracefully, kubelet_mod.SigKillPod, kubelet_mod.CleanupOrphan,
     kubelet_mod.MemoryPressure, kubelet_mod.ActiveDeadlineExceeded, kubelet_mod.PreStopOverrun,
-    kubelet_mod.MountVolumes,
+    kubelet_mod.MountVolumes, kubelet_mod.DiskPressure, kubelet_mod.DiskPressureReclaimed, kubelet_mod.PIDPressure,
 )
 """A kubelet's actions that write only its own runtime state."""
 KUBELET_WRITES: tuple[type[Any], ...] = (kubelet_mod.SyncPodStatus, kubelet_mod.FinishTermination,

@@ -39,7 +39,7 @@ from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.kubelet import eviction
+from kubeprop.model.kubelet import pressure
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.actions import Action
@@ -103,7 +103,7 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
     # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
     # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
-    # also ends the pressure), its Node object (status updates), whether the pressure budget is left, and
+    # also ends the pressure), its Node object (status updates), whether the pressure budgets are left, and
     # its ConfigMap and Secret caches.
     # Where the scenario can have claims, also every kubelet and the stored claims, volumes and pods: a
     # mount waits while another node holds its volume (`kubeprop.model.kubelet.volumes.multi_attach_error`).
@@ -135,7 +135,9 @@ def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> An
     return state.store.objects if model.instant_caches else None
 
 
-_PRESSURE: list[Any] = [None, None, False]
+_PRESSURE: list[Any] = [None, None, ()]
+_LEFT: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+"""The budgets-left tuples, interned: keys are compared by identity first."""
 _ATTACHES: list[Any] = [None, False]
 
 
@@ -146,12 +148,14 @@ def _attaches(model: ClusterModel) -> bool:
     return bool(_ATTACHES[1])
 
 
-def _pressure_left(model: ClusterModel, kubelets: Any) -> bool:
-    """Whether memory-pressure evictions are left in the budget (remembered for the last kubelets map)."""
+def _pressure_left(model: ClusterModel, kubelets: Any) -> tuple[bool, ...]:
+    """Whether memory-, disk- and PID-pressure episodes are left in their budgets (remembered for the
+    last kubelets map; the same tuple object for the same answer)."""
     if _PRESSURE[0] is not model or _PRESSURE[1] is not kubelets:
-        spent = eviction.pressure_spent_in(kubelets)
-        _PRESSURE[:] = [model, kubelets, spent < int(model.parameter("memoryPressureEvents"))]
-    return bool(_PRESSURE[2])
+        left = tuple(pressure.pressure_left(model, kubelets, c) for c in pressure.PRESSURE_CONDITIONS)
+        _PRESSURE[:] = [model, kubelets, _LEFT.setdefault(left, left)]
+    result: tuple[bool, ...] = _PRESSURE[2]
+    return result
 
 
 def _tick_known(model: ClusterModel) -> bool:

@@ -280,10 +280,14 @@ def _nodelifecycle(f: Footprints, act: Any) -> Footprint:
                writes | {f"ctl:{nodelifecycle.NAME}"})
 
 
+_PRESSURE_EPISODES = (kubelet_mod.MemoryPressure, kubelet_mod.DiskPressure, kubelet_mod.DiskPressureReclaimed,
+                      kubelet_mod.PIDPressure)
+
+
 def _kubelet_local(f: Footprints, act: Any) -> Footprint:
     me = kubelet(act.node)
     reads = {f"up:{me}", f"up:node/{act.node}", "clock"} | f.cache(me)
-    if isinstance(act, kubelet_mod.MemoryPressure):
+    if isinstance(act, _PRESSURE_EPISODES):
         reads |= {f"kubelet:{n}" for n in f.model.nodes}  # the budget of pressure events is shared
     if f.attaches and isinstance(act, (kubelet_mod.StartPod, kubelet_mod.MountVolumes)):
         reads |= {"store", *(f"kubelet:{n}" for n in f.model.nodes)}  # Multi-Attach: who holds the volume

@@ -10,7 +10,8 @@ import attrs
 from kubeprop.model.state.actions import Action
 
 __all__ = [
-    "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod", "MemoryPressure", "MountVolumes",
+    "CleanupOrphan", "ContainerExit", "DiskPressure", "DiskPressureReclaimed", "FinishTermination", "KillPod",
+    "MemoryPressure", "MountVolumes", "PIDPressure",
     "PreStopOverrun", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus",
     "UpdateNodeStatus",
 ]
@@ -168,3 +169,41 @@ class MemoryPressure(Action):
     node: str
     pod: str
     over_request: bool
+
+
+@attrs.frozen(order=True)
+class DiskPressure(Action):
+    """Disk runs short on the node, garbage collection does not relieve it, and the eviction
+    manager evicts `pod`, the top-ranked one for `resource` (`ephemeral-storage` for the
+    `*.available` signals, `inodes` for `*.inodesFree`: `helpers.go` signalToResource,
+    rankDiskPressureFunc). `over_request` is the environment's choice of whether `pod`'s usage
+    exceeds its request (`kubeprop.model.kubelet.eviction`)."""
+
+    LANE = "faults"  # bad luck of the environment, as `MemoryPressure` (counterexamples/steps.py)
+
+    node: str
+    pod: str
+    resource: str
+    over_request: bool
+
+
+@attrs.frozen(order=True)
+class DiskPressureReclaimed(Action):
+    """Disk runs short on the node and the kubelet's node-level reclaim — deleting dead containers
+    and unused images (`eviction_manager.go` reclaimNodeLevelResources) — meets the threshold
+    again: no pod is evicted, the node still reports DiskPressure for the transition period."""
+
+    LANE = "faults"  # bad luck of the environment, as `MemoryPressure` (counterexamples/steps.py)
+
+    node: str
+
+
+@attrs.frozen(order=True)
+class PIDPressure(Action):
+    """PIDs run short on the node (a `pid.available` threshold met) and the eviction manager evicts
+    `pod`, the top-ranked one (`helpers.go` rankPIDPressure)."""
+
+    LANE = "faults"  # bad luck of the environment, as `MemoryPressure` (counterexamples/steps.py)
+
+    node: str
+    pod: str

@@ -36,7 +36,9 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
 - `ActiveDeadlineExceeded`: a pod past `spec.activeDeadlineSeconds` is Failed and killed (a timer,
   `kubeprop.model.kubelet.deadline`);
 - `UpdateNodeStatus`: post Ready=True when the API's Node says otherwise;
-- `MemoryPressure`: node-pressure eviction (bounded by `memoryPressureEvents`).
+- `MemoryPressure`, `DiskPressure`, `DiskPressureReclaimed`, `PIDPressure`: node-pressure eviction
+  (bounded by `memoryPressureEvents`, `diskPressureEvents`, `pidPressureEvents`:
+  `kubeprop.model.kubelet.eviction`, `kubeprop.model.kubelet.pressure`).
 
 Local actions (probes, restarts, kills, and acting on what its cache holds) happen while the node
 is partitioned; actions that write are enabled only when `reaches_apiserver`. A partitioned
@@ -53,14 +55,16 @@ from collections.abc import Iterator
 from kubeprop.model.api.objects import Node, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.evolve import evolve
-from kubeprop.model.kubelet import eviction
 from kubeprop.model.kubelet.actions import (
     CleanupOrphan,
     ContainerExit,
+    DiskPressure,
+    DiskPressureReclaimed,
     FinishTermination,
     KillPod,
     MemoryPressure,
     MountVolumes,
+    PIDPressure,
     PreStopOverrun,
     ProbeResult,
     RestartContainer,
@@ -72,9 +76,10 @@ from kubeprop.model.kubelet.actions import (
 )
 from kubeprop.model.kubelet.config import RETRY_SECONDS
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, past_deadline
-from kubeprop.model.kubelet.eviction import eviction_victims, pressure_ends, pressured
+from kubeprop.model.kubelet.eviction import disk_victims, eviction_victims, pid_victims
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
 from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_state, mounts, same, store, user
+from kubeprop.model.kubelet.pressure import DISK, MEMORY, PID, pressure_ends, pressure_left, pressures
 from kubeprop.model.kubelet.probes import (
     liveness_failure_at,
     probe_timers,
@@ -107,8 +112,9 @@ from kubeprop.model.state.cluster import (
 )
 
 __all__ = [
-    "HANDLERS", "ActiveDeadlineExceeded", "CleanupOrphan", "ContainerExit", "FinishTermination", "KillPod",
-    "KubeletState", "MemoryPressure", "MountVolumes", "PodRuntime", "PreStopOverrun", "ProbeResult",
+    "HANDLERS", "ActiveDeadlineExceeded", "CleanupOrphan", "ContainerExit", "DiskPressure", "DiskPressureReclaimed",
+    "FinishTermination", "KillPod", "KubeletState", "MemoryPressure", "MountVolumes", "PIDPressure", "PodRuntime",
+    "PreStopOverrun", "ProbeResult",
     "RestartContainer", "SigKillPod",
     "StartPod", "StopGracefully", "SyncPodStatus", "UpdateNodeStatus", "cached_pods", "crash_container", "crash_node",
     "enabled", "holds_resources", "initial_kubelet", "kubelet_state", "next_timer", "node_enabled",
@@ -258,16 +264,23 @@ def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iter
         elif not _STATUS_IN_SYNC.get((pod, runtime), _in_sync, pod, runtime, state.clock, values=state.clock):
             yield SyncPodStatus(node, key)
     obj = state.store.get(ObjectKey("nodes", "", node))
-    if isinstance(obj, Node) and node_status_stale(obj.status, pressured(model, state, node)):
+    if isinstance(obj, Node) and node_status_stale(obj.status, pressures(model, state, node)):
         yield UpdateNodeStatus(node)
 
 
 def _enabled_pressure(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
-    if eviction.pressure_spent_in(state.kubelets) >= int(model.parameter("memoryPressureEvents")):
-        return
+    """Each kind of pressure episode whose budget is left: memory and PID evict a top-ranked pod
+    (none: no episode), disk evicts one or is relieved by garbage collection."""
     k = kubelet_state(state, node)
-    for key, over in eviction_victims(k, view(model, state, kubelet(node))):
-        yield MemoryPressure(node, key, over)
+    if pressure_left(model, state.kubelets, MEMORY):
+        for key, over in eviction_victims(k, view(model, state, kubelet(node))):
+            yield MemoryPressure(node, key, over)
+    if pressure_left(model, state.kubelets, DISK):
+        yield DiskPressureReclaimed(node)
+        for resource, key, over in disk_victims(k, view(model, state, kubelet(node))):
+            yield DiskPressure(node, key, resource, over)
+    if pressure_left(model, state.kubelets, PID):
+        yield from (PIDPressure(node, key) for key in pid_victims(k, view(model, state, kubelet(node))))
 
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
@@ -289,7 +302,7 @@ def node_enabled(model: ClusterModel, state: ClusterState, node: str) -> Iterato
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     """The earliest future time a container's back-off ends, a SIGKILL deadline or a pod's
-    active deadline falls, a node's memory pressure ends, a probe can first change something
+    active deadline falls, a node's pressure condition ends, a probe can first change something
     (`kubeprop.model.kubelet.probes`), a ConfigMap or Secret retry (`config`) or a volume's next mount
     retry (`volumes`) is due."""
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
@@ -297,8 +310,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     for node in sorted(model.nodes):
         if not is_up(state, kubelet(node)):
             continue
-        if (end := pressure_ends(model, kubelet_state(state, node))) is not None:
-            times.append(end)
+        times.extend(pressure_ends(model, kubelet_state(state, node)))
         for runtime in kubelet_state(state, node).pods.values():
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)

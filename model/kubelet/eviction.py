@@ -1,4 +1,5 @@
-"""Node-pressure eviction: which pod the kubelet's eviction manager may evict under memory pressure.
+"""Node-pressure eviction: which pod the kubelet's eviction manager may evict under memory, disk or PID
+pressure.
 
 Upstream (`pkg/kubelet/eviction/helpers.go` rankMemoryPressure, `eviction_manager.go`
 synchronize/evictPod): the active pods (`holds_resources`) are ranked by (1) whether memory usage
@@ -33,44 +34,48 @@ environment picks the exceeding set {v} plus the must-exceed pods, and usage - r
 `over_request=False` iff no pod must exceed and `v` has the lowest priority. A victim without stats
 is named with `over_request=False` (it has no usage).
 
-The node condition (`eviction_manager.go` synchronize): the synchronize that sees the memory
-threshold met records the time (`nodeConditionsLastObservedAt`) before it evicts, and the
-eviction manager reports MemoryPressure while less than `--eviction-pressure-transition-period`
-(parameter `evictionPressureTransitionPeriodSeconds`, 5 min: `pkg/kubelet/apis/config/v1beta1/
-defaults.go`) has passed since (`helpers.go` nodeConditionsObservedSince: `now - at < period`).
-Each `MemoryPressure` is one episode: the eviction reclaims what the threshold needed, so the
-next synchronize (10 s later) no longer sees it met and the time of the eviction is the last
-observation; the condition then ends by the clock (a timer, `pressure_ends`: `Tick` runs up to
-it), not by a choice of the environment. Pressure that outlasts an eviction is another episode
-(`memoryPressureEvents` > 1), which moves the observation forward. The kubelet posts the
-condition (`nodestatus/setters.go` MemoryPressureCondition: `kubeprop.model.kubelet.status`),
-the node lifecycle controller taints the node `node.kubernetes.io/memory-pressure:NoSchedule`
-(TaintNodesByCondition), and while it holds the eviction manager's `Admit` refuses BestEffort
-pods (`pressure_rejection`).
+Disk pressure (`helpers.go` rankDiskPressureFunc: exceedDiskRequests, priority, disk): the same
+shape for the signal's resource (`signalToResource`): `ephemeral-storage` for `nodefs.available`,
+`imagefs.available` (`disk_bounds`: the request is `GetResourceRequestQuantity` of
+ephemeral-storage; usage above the pod's ephemeral-storage limit, `PodLimits`, is evicted by
+`localStorageEviction` before any ranking, so a pod with a limit at most its request never exceeds
+it; a pod with no request always does: its log directory alone uses some), and `inodes` for the
+`*.inodesFree` signals (no pod can request inodes, so every pod with stats exceeds: by priority
+alone). Before it ranks, the kubelet reclaims node-level resources (`reclaimNodeLevelResources`:
+`DeleteAllUnusedContainers`, `DeleteUnusedImages`, for the imagefs signals or a node without a
+dedicated imagefs: `buildSignalToNodeReclaimFuncs`) and evicts nothing if that met the threshold
+again: whether it did is the environment's choice (`DiskPressureReclaimed`).
+
+PID pressure (`helpers.go` rankPIDPressure: priority, then process count, a pod without stats
+first among equals): the lowest priority first, whatever the usage; no node-level reclaim.
+
+The node conditions these episodes report, their transition period, the taints and the admission
+refusals: `kubeprop.model.kubelet.pressure`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import attrs
 
-from kubeprop.model.api.core import TAINT_NODE_MEMORY_PRESSURE, Taint
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod, PodSpec
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.quota import aggregate_containers, pod_limits
-from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.kubelet.pressure import CRITICAL_PRIORITY
 from kubeprop.model.kubelet.runtime import KubeletState, PodRuntime
 from kubeprop.model.kubelet.status import get_phase
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.state.informer import ObjectView
 
-CRITICAL_PRIORITY = 2000000000
-"""`pkg/apis/scheduling` SystemCriticalPriority."""
-
 _MEMORY = "memory"
+EPHEMERAL_STORAGE = "ephemeral-storage"
+INODES = "inodes"
+DISK_RESOURCES = (EPHEMERAL_STORAGE, INODES)
+"""The resources a disk signal reclaims (`helpers.go` signalToResource), in the order enumerated."""
+
+Bounds = Callable[[Pod], tuple[bool, bool]]
+"""(must exceed its request, may exceed its request) of a pod for one resource."""
 
 
 @attrs.frozen
@@ -95,6 +100,13 @@ def holds_resources(runtime: PodRuntime) -> bool:
     return get_phase(runtime) not in ("Succeeded", "Failed")
 
 
+def resource_request(pod: Pod, resource: str) -> Quantity:
+    """`pkg/api/v1/resource/helpers.go` GetResourceRequestQuantity (see `memory_request`)."""
+    total = aggregate_containers(pod.spec, lambda c: c.resources.requests).get(resource, Quantity.zero())
+    overhead = pod.spec.overhead.get(resource)
+    return total + overhead if overhead is not None and not total.is_zero() else total
+
+
 def memory_request(pod: Pod) -> Quantity:
     """`pkg/api/v1/resource/helpers.go` GetResourceRequestQuantity for memory, what
     `exceedMemoryRequests` and `memory` compare usage with: `PodRequests` without overhead
@@ -102,9 +114,7 @@ def memory_request(pod: Pod) -> Quantity:
     sidecars, each init container + the sidecars before it) the scheduler's `pod_requests` is built
     on), plus `spec.overhead` only onto a non-zero total (so not the scheduler's figure, which always
     adds it)."""
-    total = aggregate_containers(pod.spec, lambda c: c.resources.requests).get(_MEMORY, Quantity.zero())
-    overhead = pod.spec.overhead.get(_MEMORY)
-    return total + overhead if overhead is not None and not total.is_zero() else total
+    return resource_request(pod, _MEMORY)
 
 
 def _limits_declared(spec: PodSpec) -> bool:
@@ -140,9 +150,29 @@ def memory_bounds(pod: Pod) -> tuple[bool, bool]:
     return False, pod_limits(pod.spec)[_MEMORY] > request
 
 
-def candidates(k: KubeletState, cache: ObjectView) -> list[Candidate]:
+def disk_bounds(pod: Pod) -> tuple[bool, bool]:
+    """`memory_bounds` for ephemeral-storage (`exceedDiskRequests`): the usage measured (logs and
+    local volumes, plus the writable layers without a dedicated imagefs) is part of the pod's
+    ephemeral-storage usage, which `localStorageEviction` keeps at most the pod's limit (`PodLimits`,
+    found once a container declares one) before the ranking; no request: the log directory alone
+    exceeds it."""
+    request = resource_request(pod, EPHEMERAL_STORAGE)
+    if request.is_zero():
+        return True, True
+    limit = pod_limits(pod.spec).get(EPHEMERAL_STORAGE)
+    return False, limit is None or limit > request
+
+
+def inode_bounds(pod: Pod) -> tuple[bool, bool]:
+    """`exceedDiskRequests` for inodes: no pod requests any (not a resource a container can name),
+    and a pod with stats uses some (its log directory)."""
+    return True, True
+
+
+def candidates(k: KubeletState, cache: ObjectView, bounds: Bounds = memory_bounds) -> list[Candidate]:
     """Active pods (`holds_resources`: terminating ones included while a container runs) with a
-    cached spec (upstream's pod manager), critical ones left out (`evictPod` refuses them)."""
+    cached spec (upstream's pod manager), critical ones left out (`evictPod` refuses them), with
+    their `bounds` for the resource reclaimed."""
     out = []
     for key, runtime in k.pods.sorted_items():
         if not holds_resources(runtime):
@@ -154,14 +184,44 @@ def candidates(k: KubeletState, cache: ObjectView) -> list[Candidate]:
         priority = pod.spec.priority or 0
         if priority >= CRITICAL_PRIORITY:
             continue
-        must, may = memory_bounds(pod)
+        must, may = bounds(pod)
         out.append(Candidate(key, priority, must, may, runtime.any_running))
     return out
 
 
 def eviction_victims(k: KubeletState, cache: ObjectView) -> Iterator[tuple[str, bool]]:
-    """Every (pod key, over_request) the eviction manager may evict first (module docstring)."""
-    pods = candidates(k, cache)
+    """Every (pod key, over_request) the eviction manager may evict first under memory pressure
+    (module docstring)."""
+    return exceed_ranked(candidates(k, cache))
+
+
+def disk_victims(k: KubeletState, cache: ObjectView) -> Iterator[tuple[str, str, bool]]:
+    """Every (resource, pod key, over_request) the eviction manager may evict first under disk
+    pressure, for each resource a disk signal reclaims (module docstring)."""
+    for resource, bounds in ((EPHEMERAL_STORAGE, disk_bounds), (INODES, inode_bounds)):
+        yield from ((resource, key, over) for key, over in exceed_ranked(candidates(k, cache, bounds)))
+
+
+def pid_victims(k: KubeletState, cache: ObjectView) -> list[str]:
+    """Every pod the eviction manager may evict first under PID pressure (`pid_ranked`)."""
+    return pid_ranked(candidates(k, cache, lambda pod: (True, True)))  # no request to exceed
+
+
+def pid_ranked(pods: list[Candidate]) -> list[str]:
+    """The first of `rankPIDPressure` (`orderedBy(priority, process)`) over `pods`: the lowest
+    priority; among those, one without stats if any (`process` puts it first), else any, the
+    process counts being the environment's."""
+    if not pods:
+        return []
+    lowest = min(p.priority for p in pods)
+    group = [p for p in pods if p.priority == lowest]
+    blind = [p for p in group if not p.has_stats]
+    return [p.key for p in blind or group]
+
+
+def exceed_ranked(pods: list[Candidate]) -> Iterator[tuple[str, bool]]:
+    """The first of `orderedBy(exceed…Requests, priority, usage - request)` over `pods`: a pod
+    without stats first (the lowest priority among them), else as the module docstring says."""
     blind = [p for p in pods if not p.has_stats]
     if blind:  # no stats found: ranked first, by priority alone
         lowest = min(p.priority for p in blind)
@@ -177,66 +237,3 @@ def eviction_victims(k: KubeletState, cache: ObjectView) -> Iterator[tuple[str, 
             yield p.key, True
         if floor is None and p.priority == lowest:
             yield p.key, False
-
-
-PRESSURE_REJECTION = ("Evicted", "The node had condition: [MemoryPressure]. ")
-"""`eviction_manager.go` Admit: `Reason` and `nodeConditionMessageFmt` (`helpers.go`) of the
-conditions held, here MemoryPressure alone (the model has no disk or PID pressure)."""
-
-_PRESSURE_TAINT = Taint(key=TAINT_NODE_MEMORY_PRESSURE, effect="NoSchedule")
-
-_QOS_RESOURCES = ("cpu", "memory")
-"""`pkg/apis/core/v1/helper/qos/qos.go` supportedQoSComputeResources."""
-
-
-def best_effort(pod: Pod) -> bool:
-    """`qos.go` GetPodQOS is BestEffort: no container or init container requests or limits a
-    positive amount of cpu or memory."""
-    zero = Quantity.zero()
-    for c in (*pod.spec.containers, *pod.spec.init_containers):
-        for amounts in (c.resources.requests, c.resources.limits):
-            if any((q := amounts.get(name)) is not None and q > zero for name in _QOS_RESOURCES):
-                return False
-    return True
-
-
-def under_memory_pressure(k: KubeletState, now: int, period: int) -> bool:
-    """`IsUnderMemoryPressure`: the threshold was last seen met less than `period` seconds ago
-    (`nodeConditionsObservedSince`)."""
-    return k.memory_pressure_at is not None and now - k.memory_pressure_at < period
-
-
-def transition_period(model: ClusterModel) -> int:
-    """`--eviction-pressure-transition-period` in seconds (`evictionPressureTransitionPeriodSeconds`)."""
-    return int(model.parameter("evictionPressureTransitionPeriodSeconds"))
-
-
-def pressured(model: ClusterModel, state: ClusterState, node: str) -> bool:
-    """Whether the node's eviction manager reports memory pressure now (`under_memory_pressure`)."""
-    k = state.kubelets.get(node)
-    return isinstance(k, KubeletState) and under_memory_pressure(k, state.clock, transition_period(model))
-
-
-def pressure_ends(model: ClusterModel, k: KubeletState) -> int | None:
-    """When the MemoryPressure condition of the last episode ends (the kubelet's timer)."""
-    return None if k.memory_pressure_at is None else k.memory_pressure_at + transition_period(model)
-
-
-def pressure_spent_in(kubelets: FrozenMap[str, Any]) -> int:
-    """The memory-pressure episodes taken so far on a cluster's kubelets (the scenario's budget,
-    `memoryPressureEvents`)."""
-    return sum(k.pressure_events for k in kubelets.values() if isinstance(k, KubeletState))
-
-
-def pressure_rejection(pod: Pod, pressured: bool) -> tuple[str, str] | None:
-    """The eviction manager's `Admit` (`eviction_manager.go`), the kubelet's first admit handler
-    (`kubelet.go` NewMainKubelet adds it before the predicate handler, and canAdmitPod stops at
-    the first refusal): under memory pressure alone, a critical pod (`IsCriticalPod`: priority
-    from 2000000000; the model has no static or mirror pods) and a pod that is not BestEffort are
-    admitted, and so is a BestEffort pod tolerating `node.kubernetes.io/memory-pressure:NoSchedule`;
-    any other is refused (reason Evicted)."""
-    if not pressured or (pod.spec.priority or 0) >= CRITICAL_PRIORITY or not best_effort(pod):
-        return None
-    if any(t.tolerates(_PRESSURE_TAINT) for t in pod.spec.tolerations):
-        return None
-    return PRESSURE_REJECTION

@@ -13,10 +13,13 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.kubelet.actions import (
     CleanupOrphan,
     ContainerExit,
+    DiskPressure,
+    DiskPressureReclaimed,
     FinishTermination,
     KillPod,
     MemoryPressure,
     MountVolumes,
+    PIDPressure,
     PreStopOverrun,
     ProbeResult,
     RestartContainer,
@@ -38,7 +41,7 @@ from kubeprop.model.kubelet.admission import (
     visible_taints,
 )
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
-from kubeprop.model.kubelet.eviction import holds_resources, pressure_rejection, pressured
+from kubeprop.model.kubelet.eviction import holds_resources
 from kubeprop.model.kubelet.local import (
     cached_pods,
     config_errors_of,
@@ -50,10 +53,12 @@ from kubeprop.model.kubelet.local import (
     store,
     user,
 )
+from kubeprop.model.kubelet.pressure import pressure_rejection, pressures
 from kubeprop.model.kubelet.probes import recount, turned_ready
 from kubeprop.model.kubelet.runtime import (
     SIGKILL_EXIT_CODE,
     ContainerRuntime,
+    KubeletState,
     PodRuntime,
     exit_carrying,
     overrun,
@@ -68,8 +73,8 @@ __all__ = ["HANDLERS", "holds_resources"]
 
 def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> ClusterState:
     """Admit the cached pod and start every container, or reject it (nothing starts; the next
-    SyncPodStatus reports it Failed): the eviction manager under memory pressure
-    (`eviction.pressure_rejection`), then the OS checks, the resources and predicates, then the
+    SyncPodStatus reports it Failed): the eviction manager under node pressure
+    (`pressure.pressure_rejection`), then the OS checks, the resources and predicates, then the
     taints (`predicate.go` Admit's order)."""
     pods = cached_pods(model, state, act.node)
     pod = pods[act.pod]
@@ -77,7 +82,7 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
     node = state.store.get(ObjectKey("nodes", "", act.node))
     admitted = [pods[key] for key, runtime in k.pods.sorted_items()
                 if key != act.pod and key in pods and holds_resources(runtime)]
-    rejection = pressure_rejection(pod, pressured(model, state, act.node))
+    rejection = pressure_rejection(pod, pressures(model, state, act.node))
     rejection = rejection or os_rejection(kubelet_os(model, act.node), pod)
     if rejection is None and isinstance(node, Node):
         rejection = resource_rejection(node, admitted, pod, sidecars=sidecar_host_ports(model))
@@ -247,28 +252,55 @@ def cleanup_orphan(model: ClusterModel, state: ClusterState, act: CleanupOrphan)
 
 
 def update_node_status(model: ClusterModel, state: ClusterState, act: UpdateNodeStatus) -> ClusterState:
-    """Post the node's conditions (Ready=True, MemoryPressure as the eviction manager says) with a
+    """Post the node's conditions (Ready=True, the pressure conditions as the eviction manager says) with a
     fresh heartbeat. The kubelet GETs its Node from the API server first (not from a cache), so
     this reads the store."""
     node = state.store.get(ObjectKey("nodes", "", act.node))
     assert isinstance(node, Node)
     obj = evolve(node, metadata=evolve(node.metadata, resource_version=""),
-                 status=node_status(node.status, state.clock, pressured(model, state, act.node)))
+                 status=node_status(node.status, state.clock, pressures(model, state, act.node)))
     state, _ = send(model, state, user(act.node), Request(verb="update-status", user=user(act.node), obj=obj),
                     kubelet(act.node))
     return state
 
 
+def _evict(state: ClusterState, node: str, pod: str, resource: str) -> KubeletState:
+    """The victim's containers killed, and it turned Failed/Evicted locally for `resource`
+    (reported by the next SyncPodStatus). A victim already terminating (deleted, say) is killed the
+    same way: the eviction's 1 s grace period override cuts its own short (`eviction.py`)."""
+    k = kubelet_state(state, node)
+    runtime = k.pods[pod].kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
+    return k.with_pod(pod, evolve(runtime, evicted=True, evicted_resource=resource))
+
+
 def memory_pressure(model: ClusterModel, state: ClusterState, act: MemoryPressure) -> ClusterState:
-    """The threshold is observed met now (the node condition: `kubeprop.model.kubelet.eviction`) and
-    the victim evicted: its containers are killed and it turns Failed/Evicted locally (reported
-    by the next SyncPodStatus). A victim already terminating (deleted, say) is killed the same way:
-    the eviction's 1 s grace period override cuts its own short (`eviction.py`)."""
+    """The memory threshold is observed met now (the node condition: `kubeprop.model.kubelet.pressure`)
+    and the victim evicted (`_evict`)."""
+    k = _evict(state, act.node, act.pod, "memory")
+    return store(state, act.node, evolve(k, pressure_events=k.pressure_events + 1, memory_pressure_at=state.clock))
+
+
+def disk_pressure(model: ClusterModel, state: ClusterState, act: DiskPressure) -> ClusterState:
+    """A disk threshold is observed met now (DiskPressure) and the victim evicted for `act.resource`."""
+    k = _evict(state, act.node, act.pod, act.resource)
+    return store(state, act.node, evolve(k, disk_pressure_events=k.disk_pressure_events + 1,
+                                         disk_pressure_at=state.clock))
+
+
+def disk_pressure_reclaimed(model: ClusterModel, state: ClusterState, act: DiskPressureReclaimed) -> ClusterState:
+    """A disk threshold is observed met now (DiskPressure) and the garbage collection of dead
+    containers and unused images relieves it: nothing the model tracks changes but the condition
+    (it has neither images nor the runtime's dead containers)."""
     k = kubelet_state(state, act.node)
-    runtime = k.pods[act.pod].kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
-    k = evolve(k.with_pod(act.pod, evolve(runtime, evicted=True)), pressure_events=k.pressure_events + 1,
-               memory_pressure_at=state.clock)
-    return store(state, act.node, k)
+    return store(state, act.node, evolve(k, disk_pressure_events=k.disk_pressure_events + 1,
+                                         disk_pressure_at=state.clock))
+
+
+def pid_pressure(model: ClusterModel, state: ClusterState, act: PIDPressure) -> ClusterState:
+    """The `pid.available` threshold is observed met now (PIDPressure) and the victim evicted."""
+    k = _evict(state, act.node, act.pod, "pids")
+    return store(state, act.node, evolve(k, pid_pressure_events=k.pid_pressure_events + 1,
+                                         pid_pressure_at=state.clock))
 
 
 def active_deadline_exceeded(model: ClusterModel, state: ClusterState, act: ActiveDeadlineExceeded) -> ClusterState:
@@ -281,6 +313,7 @@ HANDLERS: dict[type, Any] = {
     ContainerExit: container_exit, SyncPodStatus: sync_pod_status, KillPod: kill_pod,
     StopGracefully: stop_gracefully, SigKillPod: sigkill_pod, FinishTermination: finish_termination,
     CleanupOrphan: cleanup_orphan, UpdateNodeStatus: update_node_status, MemoryPressure: memory_pressure,
+    DiskPressure: disk_pressure, DiskPressureReclaimed: disk_pressure_reclaimed, PIDPressure: pid_pressure,
     ActiveDeadlineExceeded: active_deadline_exceeded, PreStopOverrun: pre_stop_overrun, MountVolumes: mount_volumes,
 }
 """Action class → pure handler."""

@@ -183,7 +183,8 @@ class PodRuntime:
 
     - `kill_deadline`: set when the kubelet sent SIGTERM (the pod is terminating locally); the
       containers still running at that time are SIGKILLed;
-    - `evicted`: killed by node-pressure eviction (terminal, never restarted);
+    - `evicted`: killed by node-pressure eviction (terminal, never restarted); `evicted_resource`
+      names the resource reclaimed (`memory`, `ephemeral-storage`, `inodes`, `pids`);
     - `rejected`: refused at admission, (reason, message) as `rejectPod` reports them; no
       container ever started and the pod is Failed;
     - `deadline_exceeded`: past its `activeDeadlineSeconds` and killed (terminal, never restarted);
@@ -207,6 +208,8 @@ class PodRuntime:
     (`kubeprop.model.kubelet.deadline`)."""
     deadline_exceeded: bool = attrs.field(default=False, metadata=_LATER)
     """Killed by the active deadline handler: terminal (Failed, DeadlineExceeded), never restarted."""
+    evicted_resource: str = attrs.field(default="memory", metadata=_LATER)
+    """The resource whose pressure evicted it (`helpers.go` nodeLowMessageFmt names it)."""
     init_containers: tuple[ContainerRuntime, ...] = attrs.field(default=(), metadata=_LATER)
     """The init containers, in spec order: the regular ones run one at a time, each once it exited
     0 the next; a sidecar (`restartable`) starts in its turn and keeps running, the next one
@@ -353,17 +356,23 @@ class PodRuntime:
 class KubeletState:
     """A node's actual pods (`"namespace/name"` → PodRuntime).
 
-    `pressure_events` counts the memory-pressure episodes injected on this node; it is part of
-    the environment's budget (`memoryPressureEvents`), not kubelet memory, so a crash keeps it.
-    `memory_pressure_at` is when the eviction manager last observed the memory threshold met
-    (`eviction_manager.go` nodeConditionsLastObservedAt; `kubeprop.model.kubelet.eviction`): the
-    node reports MemoryPressure until the transition period has passed since. It is the eviction
-    manager's memory, lost when the node loses power (`crash_node`).
+    `pressure_events`, `disk_pressure_events` and `pid_pressure_events` count the memory-, disk- and
+    PID-pressure episodes injected on this node; they are part of the environment's budgets
+    (`memoryPressureEvents`, `diskPressureEvents`, `pidPressureEvents`), not kubelet memory, so a
+    crash keeps them. `memory_pressure_at`, `disk_pressure_at` and `pid_pressure_at` are when the
+    eviction manager last observed a threshold of that condition met (`eviction_manager.go`
+    nodeConditionsLastObservedAt; `kubeprop.model.kubelet.pressure`): the node reports the
+    condition until the transition period has passed since. They are the eviction manager's
+    memory, lost when the node loses power (`crash_node`).
     """
 
     pods: FrozenMap[str, PodRuntime] = EMPTY
     pressure_events: int = 0
     memory_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
+    disk_pressure_events: int = attrs.field(default=0, metadata=_LATER)
+    disk_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
+    pid_pressure_events: int = attrs.field(default=0, metadata=_LATER)
+    pid_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
 
     def with_pod(self, key: str, pod: PodRuntime | None) -> KubeletState:
         """A copy with one pod set (or forgotten when None)."""
@@ -379,7 +388,8 @@ def initial_kubelet() -> KubeletState:
 def crash_node(k: KubeletState) -> KubeletState:
     """The node loses power: every container dies and the kubelet forgets its pods; after the
     restart it re-admits the pods bound to it from the API (new containers, restart count 0)."""
-    return KubeletState(pressure_events=k.pressure_events)
+    return KubeletState(pressure_events=k.pressure_events, disk_pressure_events=k.disk_pressure_events,
+                        pid_pressure_events=k.pid_pressure_events)
 
 
 CRASH_EXIT_CODE = 1

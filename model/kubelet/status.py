@@ -49,6 +49,11 @@ from kubeprop.model.scenario.bootstrap import KUBELET_NODE_CONDITIONS
 EVICTION_MESSAGE = "The node was low on resource: memory. "
 """`pkg/kubelet/eviction/helpers.go` nodeLowMessageFmt for memory."""
 
+
+def eviction_message(runtime: PodRuntime) -> str:
+    """`helpers.go` nodeLowMessageFmt for the resource whose pressure evicted the pod."""
+    return f"The node was low on resource: {runtime.evicted_resource}. "
+
 KUBELET_CONDITIONS = ("PodScheduled", "Ready", "Initialized", "ContainersReady")
 """`pkg/kubelet/types/pod_status.go` PodConditionsByKubelet."""
 
@@ -152,7 +157,7 @@ def pod_conditions(old: tuple[Condition, ...], runtime: PodRuntime, phase: str, 
         conditions = _set(conditions, cond, now)
     if runtime.evicted:
         disruption = Condition(type="DisruptionTarget", status="True", reason="TerminationByKubelet",
-                               message=EVICTION_MESSAGE)
+                               message=eviction_message(runtime))
         conditions = _set(conditions, disruption, now)
     return conditions
 
@@ -285,7 +290,7 @@ def pod_status(pod: Pod, runtime: PodRuntime, now: int) -> PodStatus:
         or pod.status.init_container_statuses
     reason, message = pod.status.reason, pod.status.message  # a kept phase keeps them too
     if not kept and written == phase and runtime.evicted:  # a delayed terminal phase keeps the reason and message
-        reason, message = "Evicted", EVICTION_MESSAGE
+        reason, message = "Evicted", eviction_message(runtime)
     elif not kept and written == phase and runtime.deadline_exceeded:
         reason, message = DEADLINE_REASON, DEADLINE_MESSAGE
     return evolve(
@@ -315,37 +320,42 @@ def stops_terminal(pod: Pod, runtime: PodRuntime) -> bool:
 
 
 NODE_CONDITIONS = KUBELET_NODE_CONDITIONS
-"""`nodestatus/setters.go`: what a healthy kubelet posts (the model has no disk or PID pressure); the
-nodes a scenario declares are registered with them (`kubeprop.model.scenario.bootstrap`)."""
+"""`nodestatus/setters.go`: what a healthy kubelet posts with no pressure; the nodes a scenario
+declares are registered with them (`kubeprop.model.scenario.bootstrap`)."""
 
-MEMORY_PRESSURE = (
-    "MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available",
-)
-"""`setters.go` MemoryPressureCondition while the eviction manager reports memory pressure."""
+PRESSURE_TRUE = {
+    "MemoryPressure": ("KubeletHasInsufficientMemory", "kubelet has insufficient memory available"),
+    "DiskPressure": ("KubeletHasDiskPressure", "kubelet has disk pressure"),
+    "PIDPressure": ("KubeletHasInsufficientPID", "kubelet has insufficient PID available"),
+}
+"""`setters.go` MemoryPressureCondition, DiskPressureCondition, PIDPressureCondition: reason and
+message while the eviction manager reports the condition (`kubeprop.model.kubelet.pressure`)."""
 
 
-def node_status(old: NodeStatus, now: int, memory_pressure: bool = False) -> NodeStatus:
+def node_status(old: NodeStatus, now: int, pressures: tuple[str, ...] = ()) -> NodeStatus:
     """The node status a healthy kubelet posts: its conditions with a fresh heartbeat, the
-    transition time moved only for a condition whose status changed; MemoryPressure True while
-    the eviction manager reports it (`kubeprop.model.kubelet.eviction`)."""
+    transition time moved only for a condition whose status changed; each pressure condition True
+    while the eviction manager reports it (`pressures`)."""
     conditions = old.conditions
     for type_, status, reason, message in NODE_CONDITIONS:
-        if type_ == "MemoryPressure" and memory_pressure:
-            type_, status, reason, message = MEMORY_PRESSURE
+        if type_ in pressures:
+            status, (reason, message) = "True", PRESSURE_TRUE[type_]
         cond = Condition(type=type_, status=status, reason=reason, message=message,
                          last_heartbeat_time=now, last_transition_time=now)
         conditions = set_condition(conditions, cond)
     return evolve(old, conditions=conditions)
 
 
-def node_status_stale(status: NodeStatus, memory_pressure: bool) -> bool:
+def node_status_stale(status: NodeStatus, pressures: tuple[str, ...]) -> bool:
     """Whether the kubelet has a node status to post (`kubelet_node_status.go` tryUpdateNodeStatus
-    posts when it changed): Ready is not True (e.g. Unknown after a partition), or MemoryPressure
-    is not what the eviction manager says: not True under pressure, still True after it."""
+    posts when it changed): Ready is not True (e.g. Unknown after a partition), or a pressure
+    condition is not what the eviction manager says: not True under pressure, still True after it."""
     ready = find_condition(status.conditions, "Ready")
-    pressure = find_condition(status.conditions, "MemoryPressure")
     if ready is None or ready.status != "True":
         return True
-    if memory_pressure:
-        return pressure is None or pressure.status != "True"
-    return pressure is not None and pressure.status == "True"
+    for type_ in PRESSURE_TRUE:
+        cond = find_condition(status.conditions, type_)
+        held = cond is not None and cond.status == "True"
+        if held != (type_ in pressures):
+            return True
+    return False

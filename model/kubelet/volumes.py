@@ -42,9 +42,16 @@ a tick the model does not order the retry and the object's creation, so the moun
 end of the tick in which both happened. A retry the model lets pass although the volume would mount
 (another step, then a `Tick`) stands for a mount that took until a later retry.
 
-The pod worker's own timeout (WaitForAttachAndMount gives up after 2 min with `FailedMount` "Unable
-to attach or mount volumes: ...", and the pod is synced again after `backOffPeriod`, 10 s) is left
-out: it can only put the start off by those seconds after the mount.
+The pod worker's own timeout is left out: WaitForAttachAndMount (`volume_manager.go`,
+`podAttachAndMountTimeout` 2 min 3 s, polling every 300 ms from the start) gives up with
+`FailedMount` "Unable to attach or mount volumes: ..." and SyncPod fails; the pod worker syncs the
+pod again at once if an update of it came meanwhile, else after `backOffPeriod` (10 s, `wait.Jitter`
+factor 0.5: 10 to 15 s, picked up by the 1 s sync loop: `pod_workers.go` completeWork), and the new
+sync's first poll starts the containers if the volumes are mounted by then. Only the retry at 128 s
+falls in the first such gap (123 s to at most ~139 s after the first failure); later gaps drift
+with the jitter. So a volume mounted at that retry may start the containers up to ~11 s later than
+the model does (its tick ending after the mount): a real start one tick later is not explored (a
+behaviour missed, never one added — the immediate re-sync makes the model's start real too).
 
 The `kube-root-ca.crt` ConfigMap resolves in every namespace: the root CA publisher creates it there
 (`pkg/controller/certificates/rootcacertpublisher/publisher.go`; not modelled), and every pod's

@@ -85,7 +85,7 @@ KUBELET_NODE_CONDITIONS = (
 )
 """(type, status, reason, message) of the conditions a healthy kubelet posts, from its first node status
 on (`pkg/kubelet/nodestatus/setters.go` MemoryPressureCondition, DiskPressureCondition,
-PIDPressureCondition, ReadyCondition; the model has no disk or PID pressure)."""
+PIDPressureCondition, ReadyCondition; pressure turns them True: `kubeprop.model.kubelet.pressure`)."""
 
 
 def node_object(decl: NodeDecl) -> Node:

@@ -30,6 +30,8 @@ PARAMETERS: dict[str, Any] = {
     "expectationsTimeoutSeconds": 300,
     "maxEndpointsPerSlice": 100,
     "memoryPressureEvents": 0,
+    "diskPressureEvents": 0,
+    "pidPressureEvents": 0,
     "evictionPressureTransitionPeriodSeconds": 300,
     "crashLoopBackOffMaxSeconds": 300,
     "schedulerDisabledFilters": (),
@@ -115,6 +117,8 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # maxMaxEndpointsPerSlice = 1000
     "maxEndpointsPerSlice": ParameterRange(1, 1000),
     "memoryPressureEvents": ParameterRange(0, 100),
+    "diskPressureEvents": ParameterRange(0, 100),
+    "pidPressureEvents": ParameterRange(0, 100),
     # the kubelet's --eviction-pressure-transition-period (5m): upstream's config defaulting turns 0
     # into the default (pkg/kubelet/apis/config/v1beta1/defaults.go), so no cluster runs without one
     "evictionPressureTransitionPeriodSeconds": ParameterRange(1, DAY_SECONDS),

@@ -177,6 +177,8 @@ def _app_scenario(folder: Path, nodes: tuple[str, ...], extra: str, app: str = A
     ("workload:\n  - scale: {deployment: web, replicas: 1}\n", True),
     ("faults: {partition: 1}\n", True),
     ("parameters: {memoryPressureEvents: 1}\n", True),
+    ("parameters: {diskPressureEvents: 1}\n", True),
+    ("parameters: {pidPressureEvents: 1}\n", True),
 ])
 def test_endpoints_terminating_cannot_show_where_no_pod_is_ever_deleted(tmp_path: Path, extra: str,
                                                                         can_show: bool) -> None:

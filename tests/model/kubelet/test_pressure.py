@@ -15,7 +15,7 @@ from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.kubelet import component as kl
-from kubeprop.model.kubelet.eviction import PRESSURE_REJECTION, best_effort, pressure_rejection
+from kubeprop.model.kubelet.pressure import PRESSURE_REJECTION, best_effort, pressure_rejection
 from kubeprop.model.kubelet.runtime import crash_node
 from kubeprop.model.kubelet.status import REJECTED_PREFIX
 from kubeprop.model.scenario.load import load_scenario
@@ -48,19 +48,19 @@ def test_best_effort_is_qos_best_effort() -> None:
 def test_admit_under_memory_pressure() -> None:
     """`eviction_manager.go` Admit: only BestEffort pods are refused, unless critical or tolerating
     the memory-pressure taint; nothing is refused without pressure."""
-    assert pressure_rejection(pod(), pressured=False) is None
-    assert pressure_rejection(pod(), pressured=True) == PRESSURE_REJECTION
+    assert pressure_rejection(pod(), ()) is None
+    assert pressure_rejection(pod(), ("MemoryPressure",)) == PRESSURE_REJECTION
     assert PRESSURE_REJECTION == ("Evicted", "The node had condition: [MemoryPressure]. ")
-    assert pressure_rejection(pod(requests={"cpu": "100m"}), pressured=True) is None
-    assert pressure_rejection(pod(priority=2000000000), pressured=True) is None
-    assert pressure_rejection(pod(priority=1999999999), pressured=True) == PRESSURE_REJECTION
+    assert pressure_rejection(pod(requests={"cpu": "100m"}), ("MemoryPressure",)) is None
+    assert pressure_rejection(pod(priority=2000000000), ("MemoryPressure",)) is None
+    assert pressure_rejection(pod(priority=1999999999), ("MemoryPressure",)) == PRESSURE_REJECTION
     exists = Toleration(key=TAINT_NODE_MEMORY_PRESSURE, operator="Exists", effect="NoSchedule")
-    assert pressure_rejection(pod(tolerations=(exists,)), pressured=True) is None
-    assert pressure_rejection(pod(tolerations=(Toleration(operator="Exists"),)), pressured=True) is None
+    assert pressure_rejection(pod(tolerations=(exists,)), ("MemoryPressure",)) is None
+    assert pressure_rejection(pod(tolerations=(Toleration(operator="Exists"),)), ("MemoryPressure",)) is None
     other = Toleration(key="node.kubernetes.io/disk-pressure", operator="Exists", effect="NoSchedule")
-    assert pressure_rejection(pod(tolerations=(other,)), pressured=True) == PRESSURE_REJECTION
+    assert pressure_rejection(pod(tolerations=(other,)), ("MemoryPressure",)) == PRESSURE_REJECTION
     no_execute = Toleration(key=TAINT_NODE_MEMORY_PRESSURE, operator="Exists", effect="NoExecute")
-    assert pressure_rejection(pod(tolerations=(no_execute,)), pressured=True) == PRESSURE_REJECTION
+    assert pressure_rejection(pod(tolerations=(no_execute,)), ("MemoryPressure",)) == PRESSURE_REJECTION
 
 
 def _evicted(parameters: dict[str, object] | None = None) -> tuple[ClusterModel, ClusterState]:
