@@ -17,7 +17,6 @@ import pytest
 from raft_records import two_leaders_in_term_1
 
 from kubeprop.counterexamples import raft_trace
-from kubeprop.counterexamples.fingerprint import fingerprint
 from kubeprop.counterexamples.format import load, write
 from kubeprop.counterexamples.format_records import CONTINUATION_START, CounterexampleError
 from kubeprop.counterexamples.replay import Verdict, replay
@@ -151,7 +150,8 @@ def test_a_raft_passes_file_is_judged_on_every_state(tmp_path: Path) -> None:
     for act in (*found, *after):
         states.append(raft_step(config, states[-1], act))
     assert claim(config, states[-1]) is None
-    longer = attrs.evolve(ce, actions=(*found, *after), fingerprints=tuple(fingerprint(s) for s in states),
+    fingerprints = tuple(raft_trace.state_fingerprint(s) for s in states)
+    longer = attrs.evolve(ce, actions=(*found, *after), fingerprints=fingerprints,
                           violation=attrs.evolve(ce.violation, step=len(found) + len(after)), expectation="passes")
     result = raft_trace.replay(raft_trace.write(longer, tmp_path))
     assert result.verdict == Verdict.STALE, result.reason
