@@ -10,12 +10,15 @@ evictions/evictions.go` EvictPod), honouring `maxNoOfPodsToEvictPerNode`. A refu
 In the model a run is one action (`DeschedulerRun`): each strategy sees the cluster as the API
 server has it after the evictions before it (upstream reads its informers, which may lag); it
 writes as the descheduler's service account. Its state is the time of the next run, in
-`state.addons["descheduler"]`; it runs only in scenarios with a `descheduler:` section.
+`state.addons["descheduler"]`; it runs only in scenarios with a `descheduler:` section. The
+strategies follow descheduler v0.33.0 (the release paired with Kubernetes v1.33); the model
+parameter `deschedulerTopologyPreferFitting` selects v0.34's topology-spread order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import attrs
@@ -23,7 +26,7 @@ import attrs
 from kubeprop.model.api.objects import Node, Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.descheduler import strategies
-from kubeprop.model.descheduler.evictor import candidates, is_ready
+from kubeprop.model.descheduler.evictor import is_ready
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import DESCHEDULER_USER
 from kubeprop.model.scenario.schema_addons import DeschedulerDecl
@@ -101,9 +104,13 @@ class _Evictor:
 def _snapshot(state: ClusterState, decl: DeschedulerDecl) -> strategies.Snapshot:
     nodes = [n for n in state.store.list("nodes") if isinstance(n, Node) and is_ready(n)]
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
-    infos = build_node_infos(nodes, pods)
-    allowed = candidates((p for i in infos for p in i.pods), decl.evictor, infos)
-    return strategies.Snapshot(infos, frozenset(f"{p.metadata.namespace}/{p.metadata.name}" for p in allowed))
+    return strategies.Snapshot.of(build_node_infos(nodes, pods), decl.evictor)
+
+
+def _prefer_fitting(model: ClusterModel) -> bool:
+    """The descheduler release's topology-spread order (`deschedulerTopologyPreferFitting`: false
+    for v0.33, the release paired with Kubernetes v1.33; true from v0.34)."""
+    return bool(model.parameter("deschedulerTopologyPreferFitting"))
 
 
 def run(model: ClusterModel, state: ClusterState, act: DeschedulerRun) -> ClusterState:
@@ -117,7 +124,8 @@ def run(model: ClusterModel, state: ClusterState, act: DeschedulerRun) -> Cluste
             (plugins.remove_pods_violating_node_taints, strategies.node_taints),
             (plugins.remove_pods_violating_node_affinity, strategies.node_affinity),
             (plugins.remove_duplicates, strategies.duplicates),
-            (plugins.remove_pods_violating_topology_spread_constraint, strategies.topology_spread),
+            (plugins.remove_pods_violating_topology_spread_constraint,
+             partial(strategies.topology_spread, prefer_fitting=_prefer_fitting(model))),
             (plugins.low_node_utilization, strategies.low_node_utilization),
         ]
         for args, strategy in steps:

@@ -77,6 +77,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerMaxOutageSeconds": 20,
     "kubeletMaxOutageSeconds": 10,
     "etcdMemberMaxOutageSeconds": 5,
+    "deschedulerTopologyPreferFitting": False,
 }
 """Model parameters a scenario may set, with their defaults (upstream defaults; see
 docs/scenario.md for the source of each, tests/docs/test_parameters_table.py keeps that table

@@ -3,22 +3,21 @@
 
 from __future__ import annotations
 
-from kubeprop.model.api.core import NodeSpec, NodeStatus, Taint
-from kubeprop.model.api.meta import Condition, ObjectMeta, OwnerReference
-from kubeprop.model.api.objects import Node, Pod
+from descheduler_cases import node, pod, run
+
+from kubeprop.model.api.core import Taint
+from kubeprop.model.api.meta import OwnerReference
 from kubeprop.model.api.pod import (
-    Container,
-    PodSpec,
+    Affinity,
+    NodeAffinity,
     PodStatus,
-    ResourceRequirements,
     Toleration,
     TopologySpreadConstraint,
     Volume,
 )
-from kubeprop.model.api.quantity import Quantity
-from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.api.selectors import LabelSelector, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm
 from kubeprop.model.descheduler import strategies
-from kubeprop.model.descheduler.evictor import candidates, evictable
+from kubeprop.model.descheduler.evictor import evictable
 from kubeprop.model.scenario.schema_addons import (
     EvictorDecl,
     LowNodeUtilizationDecl,
@@ -28,42 +27,6 @@ from kubeprop.model.scenario.schema_addons import (
     TopologySpreadDecl,
 )
 from kubeprop.model.scheduler.nodeinfo import build_node_infos
-
-RS = (OwnerReference(api_version="apps/v1", kind="ReplicaSet", name="rs", uid="u1", controller=True),)
-
-
-def node(name: str, cpu: str = "2", taints: tuple[Taint, ...] = (), labels: dict[str, str] | None = None,
-         unschedulable: bool = False) -> Node:
-    alloc = {"cpu": Quantity.parse(cpu), "memory": Quantity.parse("4Gi"), "pods": Quantity.parse("20")}
-    return Node(metadata=ObjectMeta(name=name, labels=labels or {}),
-                spec=NodeSpec(unschedulable=unschedulable, taints=taints),
-                status=NodeStatus(allocatable=alloc, conditions=(Condition(type="Ready", status="True"),)))
-
-
-def pod(name: str, on: str, cpu: str = "100m", owners: tuple[OwnerReference, ...] = RS, image: str = "web:1",
-        **spec: object) -> Pod:
-    container = Container(name="c", image=image, resources=ResourceRequirements(requests={"cpu": Quantity.parse(cpu)}))
-    return Pod(metadata=ObjectMeta(name=name, namespace="default", labels={"app": "web"}, owner_references=owners),
-               spec=PodSpec(containers=(container,), node_name=on, **spec),  # type: ignore[arg-type]
-               status=PodStatus(phase="Running"))
-
-
-def run(strategy, args, nodes: list[Node], pods: list[Pod], evictor: EvictorDecl = EvictorDecl(),  # type: ignore[no-untyped-def]
-        refuse: frozenset[str] = frozenset()) -> list[str]:
-    infos = build_node_infos(nodes, pods)
-    allowed = candidates(pods, evictor, infos)
-    snapshot = strategies.Snapshot(infos, frozenset(f"default/{p.metadata.name}" for p in allowed))
-    evicted: list[str] = []
-
-    def evict(p: Pod) -> str:
-        if p.metadata.name in refuse:
-            return "failed"
-        evicted.append(p.metadata.name)
-        return "ok"
-
-    strategy(snapshot, args, evict)
-    return evicted
-
 
 # --- DefaultEvictor ------------------------------------------------------------------------------
 
@@ -92,8 +55,8 @@ def test_default_evictor_protections() -> None:
 def test_node_fit_keeps_pods_that_fit_nowhere_else() -> None:
     nodes = [node("n1"), node("n2", cpu="100m")]
     pods = [pod("a", "n1", cpu="500m"), pod("b", "n1", cpu="50m")]
-    infos = build_node_infos(nodes, pods)
-    assert [p.metadata.name for p in candidates(pods, EvictorDecl(node_fit=True), infos)] == ["b"]
+    snapshot = strategies.Snapshot.of(build_node_infos(nodes, pods), EvictorDecl(node_fit=True))
+    assert snapshot.evictable == {"default/b"} and snapshot.filtered == {"default/a", "default/b"}
 
 
 # --- strategies ---------------------------------------------------------------------------------
@@ -110,14 +73,34 @@ def test_node_taints() -> None:
     assert run(strategies.node_taints, NodeTaintsDecl(excluded_taints=("dedicated=db",)), nodes, pods) == []
 
 
+def _required(key: str, value: str) -> Affinity:
+    term = NodeSelectorTerm(match_expressions=(NodeSelectorRequirement(key=key, operator="In", values=(value,)),))
+    return Affinity(node_affinity=NodeAffinity(required_during_scheduling_ignored_during_execution=NodeSelector(
+        node_selector_terms=(term,))))
+
+
 def test_node_affinity() -> None:
-    """TestRemovePodsViolatingNodeAffinity: a node selector its node no longer matches, and a
-    node that does match (else the pod stays)."""
+    """TestRemovePodsViolatingNodeAffinity (v0.33.0 node_affinity_test.go, pods with required node
+    affinity): required affinity its node no longer matches, and a node that does match (else the
+    pod stays)."""
     nodes = [node("n1", labels={"disk": "hdd"}), node("n2", labels={"disk": "ssd"})]
-    pods = [pod("a", "n1", node_selector={"disk": "ssd"}), pod("b", "n2", node_selector={"disk": "ssd"}),
+    pods = [pod("a", "n1", affinity=_required("disk", "ssd")), pod("b", "n2", affinity=_required("disk", "ssd")),
             pod("c", "n1")]
     assert run(strategies.node_affinity, NodeAffinityDecl(), nodes, pods) == ["a"]
     assert run(strategies.node_affinity, NodeAffinityDecl(), [nodes[0]], [pods[0]]) == []
+
+
+def test_node_affinity_leaves_pods_with_a_node_selector_only() -> None:
+    """Audit 12 (F2): upstream's filter starts with `utils.PodHasNodeAffinity(pod, Required)`
+    (v0.33.0 removepodsviolatingnodeaffinity/node_affinity.go, pkg/utils/pod.go): a pod with a
+    node selector and no required node affinity is never evicted by this strategy, even when its
+    node no longer matches the selector. Once chosen, though, the selector counts in the match."""
+    nodes = [node("n1", labels={}), node("n2", labels={"disk": "ssd"})]
+    selector_only = pod("a", "n1", node_selector={"disk": "ssd"})
+    assert run(strategies.node_affinity, NodeAffinityDecl(), nodes, [selector_only]) == []
+    both = pod("b", "n2", node_selector={"zone": "x"}, affinity=_required("disk", "ssd"))
+    zoned = [nodes[0], node("n2", labels={"disk": "ssd"}), node("n3", labels={"disk": "ssd", "zone": "x"})]
+    assert run(strategies.node_affinity, NodeAffinityDecl(), zoned, [both]) == ["b"]
 
 
 def test_duplicates() -> None:
