@@ -330,7 +330,7 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
     reporter = ScheduleProgress(progress, deadline, began, seconds_, err)
     reporter.start()
     found: list[bool] = []
-    code: int = ExitCode.INCONCLUSIVE
+    code: int | None = None  # None while running: an exception (Ctrl-C, a closed pipe) says no "done"
     try:
         code = _solve(loaded, fail_nodes, drain, remove, rlimit, out, deadline, found)
     except BudgetSpent as spent:

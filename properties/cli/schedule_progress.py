@@ -54,8 +54,9 @@ class ScheduleProgress:
         self._thread = threading.Thread(target=self._loop, name="kubeprop-schedule-progress", daemon=True)
         self._thread.start()
 
-    def end(self, code: int) -> None:
-        """Stop reporting; the closing line (a live line is ended first)."""
+    def end(self, code: int | None) -> None:
+        """Stop reporting; the closing line (a live line is ended first), none when the run was
+        cut short by an exception (`code` None: Ctrl-C, or the reader of the output went away)."""
         if self._thread is None:
             return
         self._stop.set()
@@ -63,7 +64,8 @@ class ScheduleProgress:
         self._thread = None
         if self.mode == "live":
             self.err.write("\n")
-        self._write_line(f"kubeprop schedule: done in {self._used():.1f} s (exit {code})")
+        if code is not None:
+            self._write_line(f"kubeprop schedule: done in {self._used():.1f} s (exit {code})")
 
     def _used(self) -> float:
         return time.perf_counter() - self.began
