@@ -10,11 +10,17 @@ CustomResourceDefinition in the whole input, then everything else with those CRD
 custom resource is accepted only if its CRD is part of the same input.
 
 All problems of all files are collected before anything is reported: a `ManifestError` lists
-each as `file:line: field: message`.
+each as `file:line: field: message`, in input order (within an object, by line). An object that does
+not decode because of fields it can do without (an unknown field, a bad quantity) also gets a
+*stand-in*: the object decoded without those fields (`StandIn`), which the scenario loader sends to
+the API server with the objects that decoded, so that the object's validation errors (422) come in
+the same run as its decoding problems (trial 12: "`selector` does not match template `labels`" showed
+only once the decoding problems were fixed). A stand-in is never an object of the input.
 """
 
 from __future__ import annotations
 
+import copy
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -127,6 +133,29 @@ class Skipped:
 
 
 @attrs.frozen
+class StandIn:
+    """An object that did not decode, decoded again without its bad fields: for the API server's
+    validation only. `fields` are the fields left out (paths from the document's root, as the
+    problems name them); a rejection about one of them, a field under one of them or under the
+    same parent says nothing about the object as written (`StandIn.covers`)."""
+
+    obj: ManifestObject
+    fields: tuple[FieldPath, ...]
+
+    def covers(self, field: str) -> bool:
+        """Whether a problem at `field` (`spec.template.metadata.labels`) may come from leaving the
+        fields out: at or above one of them, or under one's parent (`requests.cpu` left out: every
+        problem under `requests`)."""
+        for left_out in self.fields:
+            near = format_path(left_out[:-1]) if len(left_out) > 1 else format_path(left_out)
+            for other in (format_path(left_out), near):
+                if field == other or any(field.startswith(other + sep) or other.startswith(field + sep)
+                                         for sep in (".", "[")):
+                    return True
+        return False
+
+
+@attrs.frozen
 class Manifests:
     """What `read_manifests` found: every object that decoded, every problem (each object decoded
     on its own, as `kubectl apply -f` sends each on its own), and the objects `skip` left out, all
@@ -136,6 +165,8 @@ class Manifests:
     problems: tuple[Problem, ...]
     skipped: tuple[Skipped, ...] = ()
     files: tuple[str, ...] = ()
+    stand_ins: tuple[StandIn, ...] = ()
+    """The objects that did not decode, without their bad fields (`StandIn`), in input order."""
 
 
 SkipRule = Callable[[Mapping[str, Any]], str | None]
@@ -301,7 +332,10 @@ def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestOb
             obj = decode_object(body.data, crds)
     except DecodeError as err:
         fulls = [((*body.prefix, *path), message) for path, message in err.problems]
-        return [Problem(document.file, document.line_of(full), format_path(full), message) for full, message in fulls]
+        problems = [Problem(document.file, document.line_of(full), format_path(full), message)
+                    for full, message in fulls]
+        return sorted(problems, key=lambda problem: problem.line)  # the codec's order is its fields'
+
     except ValueError as err:  # a validator without a field path: report it at the object
         return [Problem(document.file, document.line_of(body.prefix), format_path(body.prefix), str(err))]
     return ManifestObject(
@@ -313,6 +347,45 @@ def _decode(body: _Body, crds: Sequence[CustomResourceDefinition]) -> ManifestOb
         prefix=body.prefix,
         dropped=tuple(dropped),
     )
+
+
+def _without(data: Mapping[str, Any], paths: Sequence[FieldPath]) -> Mapping[str, Any] | None:
+    """`data` with the fields at `paths` left out, or None when one cannot be (a list item, whose
+    removal would move the others, or a field that is not there: a required one missing)."""
+    out: Any = copy.deepcopy(dict(data))
+    for path in paths:
+        if not path or not isinstance(path[-1], str):
+            return None
+        parent = out
+        for key in path[:-1]:
+            ok = (isinstance(parent, Mapping) and key in parent) or \
+                (isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent))
+            if not ok:
+                return None
+            parent = parent[key]
+        if not isinstance(parent, dict) or path[-1] not in parent:
+            return None
+        del parent[path[-1]]
+    return dict(out)
+
+
+def _stand_in(body: _Body, crds: Sequence[CustomResourceDefinition]) -> StandIn | None:
+    """The object of `body` decoded without the fields it failed on (`StandIn`), or None when it
+    still does not decode without them or they cannot be left out."""
+    try:
+        decode_object(body.data, crds)
+        return None
+    except DecodeError as err:
+        paths = [tuple(path) for path, _ in err.problems]
+    except ValueError:
+        return None
+    data = _without(body.data, paths)
+    if data is None:
+        return None
+    stripped = _decode(_Body(body.source, body.prefix, data), crds)
+    if not isinstance(stripped, ManifestObject):
+        return None
+    return StandIn(stripped, tuple((*body.prefix, *path) for path in paths))
 
 
 def _decode_all(entries: Sequence[_Entry], where: str, note: str, skip: SkipRule | None,
@@ -341,6 +414,7 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str, skip: SkipRule
     objects: list[ManifestObject] = []
     problems: list[Problem] = []
     skipped: list[Skipped] = []
+    stand_ins: list[StandIn] = []
     for i, entry in enumerate(entries):
         outcome = results.get(i, entry)
         if isinstance(outcome, ManifestObject):
@@ -351,9 +425,12 @@ def _decode_all(entries: Sequence[_Entry], where: str, note: str, skip: SkipRule
             problems.append(outcome)
         elif isinstance(outcome, list):
             problems += outcome
+            stand_in = _stand_in(entry, crds) if isinstance(entry, _Body) else None
+            if stand_in is not None:
+                stand_ins.append(stand_in)
     if not objects and not problems and not skipped:
         problems.append(Problem(where, 0, "", f"no manifests were found{note}"))
-    return Manifests(tuple(objects), tuple(problems), tuple(skipped))
+    return Manifests(tuple(objects), tuple(problems), tuple(skipped), stand_ins=tuple(stand_ins))
 
 
 def _raw_label(data: Mapping[str, Any]) -> str:

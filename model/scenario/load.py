@@ -51,7 +51,7 @@ from kubeprop.model.scenario.code_refs import (
 from kubeprop.model.scenario.code_refs import problem_at as _problem
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.imports import AllowImports
-from kubeprop.model.scenario.load_admission import admission_problems, merged
+from kubeprop.model.scenario.load_admission import admission_problems, merged, with_stand_ins
 from kubeprop.model.scenario.nodes import manifest_nodes, nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
@@ -304,8 +304,9 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         if read.problems:
             # Each object on its own, as kubectl sends them: the ones that decoded go through the API server,
             # so the file's validation errors (422) are reported with its decoding errors (`admission_problems`).
+            sent = with_stand_ins(objects, read.stand_ins, read.files)
             rejected = [] if over or decode_problems or problems else admission_problems(
-                _partial(spec, name, where, objects, admission, controllers, doc), read.files)
+                _partial(spec, name, where, sent, admission, controllers, doc), read.files, read.stand_ins)
             problems += _at_entries(merged(list(read.problems), rejected, read.files),
                                     {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
         manifests_ok = not over and not read.problems

@@ -13,7 +13,15 @@ model's own API server (`desired_pods`: defaults and the scenario's admission ch
 included); a create it refuses is a finding, the pod left out. Exit codes: 0 feasible (and greedy
 agrees), 1 a finding (infeasible, a failure set that breaks it, greedy leaving a pod Pending although
 a placement exists, or a pod the API server refuses), 2 bad input, 3 unknown (Z3 ran out of its
-`--rlimit` budget).
+`--rlimit` budget, or the wall-clock `--budget` ran out: "budget spent").
+
+`--budget SECONDS` bounds the whole run in wall-clock time, from the process's start as `kubeprop
+check`'s does (default: the scenario's `bounds.timeLimitSeconds`, else 60 s): a `Deadline` that
+creating the pods, building the encoding, the one-at-a-time scheduler and the what-ifs check
+between two units of their work, and that each Z3 check gets as its `timeout`. An explanation
+whose shrinking it cuts is printed as not minimal (the infeasibility is proven all the same);
+anything else it cuts ends the run with "UNKNOWN ...: budget spent" (exit 3, or 1 after a
+finding). `--progress` reports the phase on stderr (`schedule_progress`).
 """
 
 from __future__ import annotations
@@ -22,12 +30,14 @@ import argparse
 import itertools
 import math
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 import attrs
 
+from kubeprop.counterexamples.check_bounds import DEFAULT_BUDGET
 from kubeprop.counterexamples.printable import shown
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.pod import Pod
@@ -40,7 +50,9 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos, pod_key
 from kubeprop.model.scheduler.served import served, unserved_note
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import int_in, parse_int
+from kubeprop.properties.cli.flagtypes import int_in, parse_int, seconds
+from kubeprop.properties.cli.schedule_progress import PROGRESS_MODES, ScheduleProgress
+from kubeprop.properties.scheduling.deadline import BudgetSpent, Deadline
 from kubeprop.properties.scheduling.drain import NodeChange
 from kubeprop.properties.scheduling.drain import drain as drain_nodes
 from kubeprop.properties.scheduling.drain import remove as remove_nodes
@@ -116,15 +128,17 @@ def _unknown(out: TextIO, outcome: Outcome, rlimit: int, what: str) -> None:
 def _infeasible(out: TextIO, solver: SchedulingSolver, outcome: Outcome, down: Sequence[str], what: str) -> None:
     down_ix = frozenset(solver.node_index(n) for n in down)
     kind = "Minimal explanation" if outcome.minimal else \
-        "Explanation (not minimal: the --rlimit budget ran out while shrinking it)"
+        "Explanation (not minimal: the budget, --rlimit or --budget, ran out while shrinking it)"
     out.write(f"INFEASIBLE {what}: not every pod can be placed. {kind}:\n")
     for line in explain_core(solver.enc, outcome.core, down_ix):
         out.write(f"  - {line}\n")
 
 
-def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, volumes: ScenarioVolumes) -> bool:
+def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, volumes: ScenarioVolumes,
+                    deadline: Deadline) -> bool:
     nodes = solver.problem.nodes
-    result = greedy(nodes, solver.problem.pending, volumes=volumes.checks)
+    deadline.enter("the default scheduler, one pod at a time", len(solver.problem.pending))
+    result = greedy(nodes, solver.problem.pending, volumes=volumes.checks, deadline=deadline)
     if not result.pending:
         out.write("The default scheduler, one pod at a time, places every pod too.\n")
         return False
@@ -137,19 +151,24 @@ def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, vol
     return True
 
 
-def _what_ifs(out: TextIO, solver: SchedulingSolver, drain: Sequence[str], k: int) -> tuple[int, int]:
+def _what_ifs(out: TextIO, solver: SchedulingSolver, drain: Sequence[str], k: int, deadline: Deadline,
+              found: list[bool]) -> tuple[int, int]:
     """Try every set of `k` more nodes lost (Node deleted: `SchedulingSolver.check`'s down nodes),
-    among those neither drained nor removed; (breaking sets, unknown sets)."""
+    among those neither drained nor removed; (breaking sets, unknown sets). A breaking set is
+    recorded in `found` as soon as it is printed (a budget that ends the what-ifs keeps it)."""
     live = [ni.name for ni in solver.problem.nodes if ni.name not in drain]
     broken = unknown = tried = 0
+    total = math.comb(len(live), k)
     for combo in itertools.combinations(live, k):
         tried += 1
+        deadline.enter(f"what-if {tried} of {total} (losing {', '.join(combo)})")
         outcome = solver.check(combo, minimise=broken < EXPLAINED_WHAT_IFS)
         if outcome.status == "unknown":
             unknown += 1
             _unknown(out, outcome, solver.rlimit, f"losing {', '.join(combo)}")
         elif outcome.status == "unsat":
             broken += 1
+            found.append(True)
             if broken <= EXPLAINED_WHAT_IFS:
                 _infeasible(out, solver, outcome, combo, f"after losing {', '.join(combo)}")
             else:
@@ -239,8 +258,9 @@ class _Loaded:
 
 
 def _load(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], remove: Sequence[str],
-          rlimit: int) -> _Loaded:
-    """The scenario loaded, or BadInput / ScaleError / a scenario error."""
+          rlimit: int) -> tuple[_Loaded, float]:
+    """The scenario loaded and its time limit (`bounds.timeLimitSeconds`, else `DEFAULT_BUDGET`), or
+    BadInput / ScaleError / a scenario error."""
     if rlimit <= 0:
         raise BadInput(f"--rlimit {rlimit}: must be a positive number of Z3 resource units")
     scenario = load_scenario(path)
@@ -251,8 +271,9 @@ def _load(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Seque
     replicas = _scale(scale)
     count = desired_count(state.store, replicas)
     _check_size(count)
+    limit = scenario.spec.bounds.time_limit_seconds
     return _Loaded(scenario.name, state.store, state.clock, model.api, str(model.parameter("defaultStorageClass")),
-                   nodes, replicas, count)
+                   nodes, replicas, count), float(limit) if limit is not None else DEFAULT_BUDGET
 
 
 def _refused_lines(refused: FrozenMap[str, str]) -> list[str]:
@@ -276,11 +297,13 @@ def _with_volumes(loaded: _Loaded, problem: Problem) -> tuple[Problem, ScenarioV
     return attrs.evolve(problem, volumes=volumes), found, lines
 
 
-def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str]
+def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str], deadline: Deadline
              ) -> tuple[Problem, list[str], int, int, ScenarioVolumes]:
     """(the problem to solve, lines to print before the verdict, pods left out as unserved, pods the
     API server refused, the pods' volumes)."""
-    desired = desired_pods(loaded.store, loaded.api, loaded.replicas, loaded.now)
+    deadline.enter("creating the pods through the API server", loaded.count)
+    desired = desired_pods(loaded.store, loaded.api, loaded.replicas, loaded.now, deadline)
+    deadline.enter("the nodes' changes and the pods' volumes")
     snapshot = Problem(build_node_infos(loaded.nodes, desired.bound), desired.pending, workloads=desired.workloads)
     problem, lines = _changes(snapshot, drain, remove)
     asked = len(problem.pending)
@@ -291,23 +314,53 @@ def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str]
 
 
 def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain: Sequence[str], rlimit: int,
-                 out: TextIO, err: TextIO, remove: Sequence[str] = ()) -> int:
-    """The whole command; returns the exit code."""
+                 out: TextIO, err: TextIO, remove: Sequence[str] = (), budget: float | None = None,
+                 progress: str = "none", started: float | None = None) -> int:
+    """The whole command; returns the exit code. `budget` (None: the scenario's time limit) counts
+    from `started` (`time.perf_counter()`; None: now)."""
+    began = time.perf_counter() if started is None else started
+    deadline = Deadline(phase="loading the scenario")
     try:
-        loaded = _load(path, scale, fail_nodes, drain, remove, rlimit)
+        loaded, limit = _load(path, scale, fail_nodes, drain, remove, rlimit)
     except (BadInput, ScaleError) as bad:
         err.write(f"kubeprop schedule: bad input:\n{bad}\n")
         return ExitCode.BAD_INPUT
+    seconds_ = limit if budget is None else budget
+    deadline.end = began + seconds_
+    reporter = ScheduleProgress(progress, deadline, began, seconds_, err)
+    reporter.start()
+    found: list[bool] = []
+    code: int | None = None  # None while running: an exception (Ctrl-C, a closed pipe) says no "done"
+    try:
+        code = _solve(loaded, fail_nodes, drain, remove, rlimit, out, deadline, found)
+    except BudgetSpent as spent:
+        count = f", {deadline.done:,} of {deadline.total:,} done" if deadline.total else ""
+        out.write(f"UNKNOWN: budget spent: the {seconds_:g} s of --budget ran out while {spent.phase}{count} "
+                  f"({time.perf_counter() - began:.1f} s since the start); what is above stands; raise --budget "
+                  "for the rest\n")
+        code = ExitCode.VIOLATION if found else ExitCode.INCONCLUSIVE
+    finally:
+        reporter.end(code)
+    return code
+
+
+def _solve(loaded: _Loaded, fail_nodes: int, drain: Sequence[str], remove: Sequence[str], rlimit: int,
+           out: TextIO, deadline: Deadline, found: list[bool]) -> int:
+    """Everything after loading (`run_schedule`); a finding printed is recorded in `found` at once,
+    so that a budget ending the run later still exits 1."""
     if _over_budget(out, loaded.count, len(loaded.nodes) - len(set(remove)), rlimit):
         return ExitCode.INCONCLUSIVE
-    problem, lines, unserved, refused, volumes = _problem(loaded, drain, remove)
-    solver = SchedulingSolver(problem, rlimit)
+    problem, lines, unserved, refused, volumes = _problem(loaded, drain, remove, deadline)
+    solver = SchedulingSolver(problem, rlimit, deadline=deadline)
     what = _what(drain, remove)
     cordoned = f" ({len(set(drain))} of them cordoned)" if drain else ""
     skipped = f" ({unserved} more for schedulers the scenario does not run: left out)" if unserved else ""
     out.write(f"Scenario {shown(loaded.name)}: {len(problem.pending)} pod(s) to place{skipped} on "
               f"{len(problem.nodes)} node(s){cordoned}.\n")
     out.writelines(f"{line}\n" for line in lines)
+    if refused:
+        found.append(True)
+    deadline.enter("checking with Z3 whether every pod can be placed at once")
     outcome = solver.check()
     if outcome.status == "unknown":
         _unknown(out, outcome, rlimit, what)
@@ -317,8 +370,10 @@ def run_schedule(path: Path | None, scale: Sequence[str], fail_nodes: int, drain
         return ExitCode.VIOLATION
     out.write(f"FEASIBLE {what}: a placement of every pod (Z3):\n")
     out.writelines(f"  {row}\n" for row in placement_table(outcome.placement, problem.pending))
-    finding = _greedy_finding(out, solver, outcome, volumes)
-    broken, unknown = _what_ifs(out, solver, drain, fail_nodes) if fail_nodes else (0, 0)
+    finding = _greedy_finding(out, solver, outcome, volumes, deadline)
+    if finding:
+        found.append(True)
+    broken, unknown = _what_ifs(out, solver, drain, fail_nodes, deadline, found) if fail_nodes else (0, 0)
     if finding or broken or refused:
         return ExitCode.VIOLATION
     return ExitCode.INCONCLUSIVE if unknown else ExitCode.OK
@@ -338,7 +393,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "domains with it. The pods go through the API server's admission (Priority, DefaultTolerationSeconds, "
             "...) as a controller's do. Exit 0 feasible, 1 a finding (infeasible, a breaking node set, the "
             "scheduler leaving a pod Pending although a placement exists, or a pod the API server refuses), "
-            "2 bad input, 3 unknown (Z3 budget exhausted)."))
+            "2 bad input, 3 unknown (Z3's --rlimit exhausted, or --budget spent)."))
     p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO",
                    help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
     p.add_argument("--scale", action="append", default=[], metavar="WORKLOAD=N",
@@ -354,5 +409,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "are deleted (a controller's come back pending)")
     p.add_argument("--rlimit", type=int_in(-(2**63), 2**63 - 1), default=DEFAULT_RLIMIT, metavar="N",
                    help=f"Z3 resource units per check (deterministic budget; default {DEFAULT_RLIMIT})")
+    p.add_argument("--budget", type=seconds, metavar="SECONDS",
+                   help="wall-clock seconds for the whole run, from the process's start, loading included (default: "
+                        f"the scenario's bounds.timeLimitSeconds, else {DEFAULT_BUDGET:g}); past it the run ends "
+                        "'UNKNOWN: budget spent' (exit 3), an explanation being shrunk is printed as not minimal")
+    p.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
+                   help="progress on stderr: a live line (a terminal), log lines (each phase's start and a line "
+                        "every 10 s), or none (default auto: live on a terminal, else lines)")
     p.set_defaults(run=lambda a: run_schedule(a.path, a.scale, a.fail_nodes, a.drain, a.rlimit, sys.stdout,
-                                              sys.stderr, a.remove))
+                                              sys.stderr, a.remove, a.budget, a.progress,
+                                              getattr(a, "started", None)))

@@ -46,6 +46,7 @@ from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
 from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
 from kubeprop.properties.scheduling.affinity_order import matching, ordered_affinity, ordered_pods
+from kubeprop.properties.scheduling.deadline import Deadline
 from kubeprop.properties.scheduling.encode_records import Domain, Encoding, EncodingTooLarge, Problem, Track
 from kubeprop.properties.scheduling.spread_order import (
     declare_order,
@@ -118,18 +119,21 @@ def _pble(bound: int, terms: Sequence[tuple[int, str]]) -> str:
     return f"((_ pble {bound} {coefs}) {' '.join(lit for _, lit in terms)})"
 
 
-def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[frozenset[int]] | None = None
-           ) -> Encoding:
+def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[frozenset[int]] | None = None,
+           deadline: Deadline | None = None) -> Encoding:
     """Build the SMT-LIB encoding of `problem` (see the module docstring). With `max_work`, the
     build stops with EncodingTooLarge once it has considered or emitted that many (pod, node)
     pairs and terms — a deterministic bound on the build, like Z3's rlimit on the solving. With
     `allowed`, pod i may only go to the nodes in `allowed[i]` (a restriction of the problem: its
-    placements are placements of the whole problem)."""
-    enc = Encoding(problem, [], {}, {}, max_work=max_work)
+    placements are placements of the whole problem). With `deadline`, the build checks the
+    wall-clock budget as it counts its work (BudgetSpent)."""
+    enc = Encoding(problem, [], {}, {}, max_work=max_work, deadline=deadline)
     enc.spend(len(problem.pending) * len(problem.nodes))
     plain_nodes = [_plain_node(ni) for ni in problem.nodes]
     reasons: dict[tuple[object, ...], dict[int, str]] = {}
     for i, pod in enumerate(problem.pending):
+        if deadline is not None:
+            deadline.check()
         if _plain_pod(pod):
             excluded = {j: r for j, ni in enumerate(problem.nodes) if not plain_nodes[j]
                         and (r := static_reason(pod, ni)) is not None}

@@ -3,7 +3,7 @@ and the pods to place), the `Encoding` that `kubeprop.properties.scheduling.enco
 (its SMT-LIB text, the candidate nodes and static verdicts, its work budget), the `Track` each
 tracking literal stands for and the `Domain` an explanation names, and `EncodingTooLarge`.
 
-Imports: `kubeprop.model` only (no module of this package), so every module of the package — the
+Imports: `kubeprop.model` and `deadline` only (no other module of this package), so every module of the package — the
 encoder, the ordering helpers, the solver, the explanations — may import it. `encode` re-exports
 every name, the place the rest of kubeprop imports them from.
 """
@@ -15,6 +15,7 @@ import attrs
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo
+from kubeprop.properties.scheduling.deadline import Deadline
 
 
 class EncodingTooLarge(RuntimeError):
@@ -83,12 +84,17 @@ class Encoding:
     max_work: int | None = None
     work: int = 0
     """Units of work spent so far: one per (pod, node) pair considered and per term emitted."""
+    deadline: Deadline | None = None
+    """The wall-clock budget (`kubeprop schedule --budget`), checked with the work: BudgetSpent."""
 
     def spend(self, units: int) -> None:
-        """Count `units` of work; EncodingTooLarge once past `max_work`."""
+        """Count `units` of work; EncodingTooLarge once past `max_work`, BudgetSpent once past the
+        deadline."""
         self.work += units
         if self.max_work is not None and self.work > self.max_work:
             raise EncodingTooLarge(self.work, self.max_work)
+        if self.deadline is not None:
+            self.deadline.check()
 
     def var(self, i: int, j: int) -> str:
         """The SMT name of "pending pod i is placed on node j"."""

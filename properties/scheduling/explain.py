@@ -90,7 +90,8 @@ def _closed_line(enc: Encoding, domain: Domain) -> str:
 
 
 def explain_core(enc: Encoding, core: Iterable[str], down: frozenset[int] = frozenset()) -> list[str]:
-    """The lines explaining why the core's constraints cannot hold together."""
+    """The lines explaining why the core's constraints cannot hold together, each line once (the
+    same term of several pods of one workload is one line, not one per pod)."""
     tracks = [enc.tracks[name] for name in core]
     pods = sorted({i for t in tracks if t.kind == "place" for i in t.pods})
     lines = [_pods_line(enc, pods)] if pods else []
@@ -107,7 +108,7 @@ def explain_core(enc: Encoding, core: Iterable[str], down: frozenset[int] = froz
             lines.append(f"{t.detail} rules out the rest")
             lines.extend(_closed_line(enc, d) for d in t.closed if not set(d.nodes) <= down)
     lines.extend(_excluded_lines(enc, pods, down))
-    return lines
+    return list(dict.fromkeys(lines))  # the terms of a workload's pods alike read alike: said once
 
 
 def placement_table(placement: Mapping[str, str], pods: Iterable[Pod], title: str = "NODE") -> list[str]:

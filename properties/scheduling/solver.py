@@ -16,6 +16,12 @@ could not finish shrinking is reported with `minimal=False`. The build is bounde
 stops past `build_budget(rlimit)` units of work (EncodingTooLarge), so a large `--scale`
 ends with "unknown" instead of running unbounded.
 
+A wall-clock budget (`Deadline`, `kubeprop schedule --budget`) may bound a solver besides: each
+check gets what is left of it as Z3's `timeout`, the build checks it as it counts its work, and
+once it has passed a check raises `BudgetSpent` — except in the core's minimisation, which then
+stops with the core it has (`minimal=False`), as when its rlimit runs out. Only an answer the
+budget cut depends on the machine; a solver with a budget does not use the first-check memo.
+
 Z3's SMT core runs with relevancy propagation off and without auto-configuration: on the
 scheduling encodings (≈10⁵ Booleans, a few hundred large pseudo-boolean constraints) that halves
 the first check and the what-ifs (docs/scheduling.md has the measurements).
@@ -34,6 +40,7 @@ import z3
 
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.decide import pod_key
+from kubeprop.properties.scheduling.deadline import BudgetSpent, Deadline
 from kubeprop.properties.scheduling.encode import Encoding, EncodingTooLarge, Problem, encode
 from kubeprop.properties.scheduling.shortlist import pack, repair
 
@@ -131,8 +138,9 @@ class _Loaded:
     own: a context is not thread-safe, and a process may check scheduler decisions in several
     threads at once (a Dask worker runs its tasks in threads)."""
 
-    def __init__(self, enc: Encoding, rlimit: int) -> None:
+    def __init__(self, enc: Encoding, rlimit: int, deadline: Deadline | None = None) -> None:
         self.enc = enc
+        self.deadline = deadline
         self.ctx = new_context()
         self.solver = z3.Solver(ctx=self.ctx)
         self.solver.set("random_seed", 0)
@@ -151,8 +159,13 @@ class _Loaded:
                 assumptions.append(self.lits[name] if track.nodes[0] in down else z3.Not(self.lits[name]))
             else:
                 assumptions.append(self.lits[name])
+        left = None if self.deadline is None else self.deadline.remaining()
+        if left is not None:
+            self.solver.set("timeout", max(1, min(int(left * 1000), 2**31 - 1)))
         before = _rlimit_count(self.solver)
         result = self.solver.check(*assumptions)
+        if result == z3.unknown and self.deadline is not None and self.deadline.passed():
+            raise BudgetSpent(self.deadline.phase)
         return result, max(0, _rlimit_count(self.solver) - before)
 
     def core_names(self) -> list[str]:
@@ -196,13 +209,17 @@ class SchedulingSolver:
     Otherwise the complete encoding is built (once, lazily) and asked, so every unsat answer and
     every core comes from it."""
 
-    def __init__(self, problem: Problem, rlimit: int = DEFAULT_RLIMIT, encoding: Encoding | None = None) -> None:
+    def __init__(self, problem: Problem, rlimit: int = DEFAULT_RLIMIT, encoding: Encoding | None = None,
+                 deadline: Deadline | None = None) -> None:
         _seed()
         self.problem = problem
         self.rlimit = rlimit
+        self.deadline = deadline
+        self._shrinking: list[str] = []
+        """The core as far as the minimisation got (what a budget cut leaves)."""
         self.spent = 0
         self._enc = encoding
-        self._full = None if encoding is None else _Loaded(encoding, rlimit)
+        self._full = None if encoding is None else _Loaded(encoding, rlimit, deadline)
         self._replay: tuple[frozenset[int], bool, bool] | None = None
         """A first check answered from the memo (`_first`), to run in Z3 before any later one."""
         self._checked = False
@@ -213,15 +230,21 @@ class SchedulingSolver:
     def full(self) -> _Loaded:
         """The complete encoding, loaded on first use."""
         if self._full is None:
-            self._full = _Loaded(self.enc, self.rlimit)
+            self._full = _Loaded(self.enc, self.rlimit, self.deadline)
         return self._full
 
     @property
     def enc(self) -> Encoding:
         """The complete encoding (what cores and explanations refer to), built on first use."""
         if self._enc is None:
-            self._enc = encode(self.problem, max_work=build_budget(self.rlimit))
+            self._enter("building the Z3 encoding")
+            self._enc = encode(self.problem, max_work=build_budget(self.rlimit), deadline=self.deadline)
+            self._enter("checking with Z3")
         return self._enc
+
+    def _enter(self, phase: str) -> None:
+        if self.deadline is not None:
+            self.deadline.enter(phase)
 
     def node_index(self, name: str) -> int:
         """The index of the node called `name` (ValueError if absent)."""
@@ -247,7 +270,7 @@ class SchedulingSolver:
     def _check(self, down_ix: frozenset[int], minimise: bool, placement: bool) -> Outcome:
         first = not self._checked
         self._checked = True
-        if first and self._full is None and not self._propose:
+        if first and self._full is None and not self._propose and (self.deadline is None or self.deadline.end is None):
             return self._first(down_ix, minimise, placement)
         if self._replay is not None:  # Z3 as it would be after the first check: run it again
             spent, replay, self._replay = self.spent, self._replay, None
@@ -310,18 +333,29 @@ class SchedulingSolver:
         if packing is None:
             return None
         allowed = [frozenset((packing[i],)) for i in range(len(self.problem.pending))]
-        return _Loaded(encode(self.problem, max_work=build_budget(self.rlimit), allowed=allowed), self.rlimit)
+        return _Loaded(encode(self.problem, max_work=build_budget(self.rlimit), allowed=allowed,
+                              deadline=self.deadline), self.rlimit, self.deadline)
 
     def _minimise(self, core: list[str], down: frozenset[int]) -> tuple[list[str], bool]:
         """Deletion-based minimisation, halves first (module docstring); a check that runs out of
-        budget keeps what it tried to drop. Returns the core and whether it is minimal."""
+        budget keeps what it tried to drop; the wall-clock budget passing ends it with the core as far
+        as it got. Returns the core and whether it is minimal."""
+        try:
+            return self._shrink(core, down)
+        except BudgetSpent:
+            return self._ordered(self._shrinking, {kind: n for n, kind in enumerate(_DROP_ORDER)}), False
+
+    def _shrink(self, core: list[str], down: frozenset[int]) -> tuple[list[str], bool]:
         full = self.full
         rank = {kind: n for n, kind in enumerate(_DROP_ORDER)}
         current, budget_end = self._ordered(core, rank), self.spent + self.rlimit
+        self._shrinking = current
         chunk = max(1, len(current) // 2)
         while True:
             i = 0
             while i < len(current):
+                self._shrinking = current
+                self._enter(f"shrinking the explanation with Z3 (a core of {len(current):,} so far)")
                 if self.spent >= budget_end:
                     return self._ordered(current, rank), False
                 trial = current[:i] + current[i + chunk:]

@@ -55,6 +55,7 @@ from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
 from kubeprop.model.scheduler.framework import VolumeCheck
+from kubeprop.properties.scheduling.deadline import Deadline
 
 __all__ = ["Desired", "Greedy", "ScaleError", "desired_count", "desired_pods", "greedy", "workload_names"]
 
@@ -163,12 +164,15 @@ class Desired:
     """By the UID of a Deployment's ReplicaSet, the Deployment (`Problem.workloads`)."""
 
 
-def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = FrozenMap(), now: int = 0) -> Desired:
+def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = FrozenMap(), now: int = 0,
+                 deadline: Deadline | None = None) -> Desired:
     """The pods the scenario asks for; `scale` overrides replicas by workload. Each workload pod is
     created through the API server `api` (the model's: `ClusterModel.api`) at model time `now`: as a
     dry run against `store` when every admission plug-in is a built-in one (none reads the stored
     pods, so the answer is the same, and the cost linear: the store copies on write), else stored
-    one after the other, so that a scenario's ResourceQuota or own plug-in sees the pods before."""
+    one after the other, so that a scenario's ResourceQuota or own plug-in sees the pods before.
+    With `deadline` (`kubeprop schedule --budget`), each create counts as progress and BudgetSpent
+    ends the work once the budget has passed."""
     scratch = store
     pending: list[Pod] = []
     refused: dict[str, str] = {}
@@ -182,6 +186,8 @@ def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = 
         if owner is not w:
             workloads[owner.metadata.uid] = f"{kind_info(w).kind} {pod_key(w)}"
         for i in range(count):
+            if deadline is not None:
+                deadline.tick()
             pod = _template_pod(w, owner, i)
             scratch, created = _create(scratch, api, pod, now, dry_run)
             if isinstance(created, Pod):
@@ -208,15 +214,18 @@ def _bind(nodes: Sequence[NodeInfo], pod: Pod, node: str) -> list[NodeInfo]:
 
 
 def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerProfile = SchedulerProfile(),
-           volumes: Mapping[str, VolumeCheck] = FrozenMap()) -> Greedy:
+           volumes: Mapping[str, VolumeCheck] = FrozenMap(), deadline: Deadline | None = None) -> Greedy:
     """Schedule `pods` one by one in queue order, each onto its first top-scoring node; `volumes`
     holds, by pod key, VolumeBinding's state for the pod's claims (`kubeprop.properties.scheduling.
-    volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use."""
+    volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use.
+    With `deadline`, each pod counts as progress and BudgetSpent ends the work once it has passed."""
     order = sorted(pods, key=lambda p: (-pod_priority(p), p.metadata.creation_timestamp or 0, pod_key(p)))
     infos = list(nodes)
     placement: dict[str, str] = {}
     pending: dict[str, str] = {}
     for pod in order:
+        if deadline is not None:
+            deadline.tick()
         result = schedule_one(pod, infos, profile, volumes=volumes.get(pod_key(pod)))
         if result.best:
             placement[pod_key(pod)] = result.best[0]

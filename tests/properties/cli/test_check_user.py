@@ -140,3 +140,27 @@ def test_the_reproduce_line_is_a_command_that_works(tmp_path: Path) -> None:
     assert again.returncode == 1, again.stdout + again.stderr
     assert f"REPRODUCES  {file}: replicas-stable fails at step" in again.stdout
     assert f"reproduce with: {command}\n" in again.stdout  # replay prints the same working command
+    _tutorial_shows(done.stdout, file.name, again.stdout)
+
+
+def _tutorial_shows(check: str, name: str, replay: str) -> None:
+    """docs/tutorial.md ("Finding an oscillation") shows this very run: its transcripts are not
+    run by tests/docs (plain blocks, `$ ` prompts, figures that vary), so trial 12 found them out of
+    date (another file name and cycle key, no "relies on:" lines). The lines that are not
+    timings must be lines of the output, checked here on the runs this test makes anyway."""
+    page = (REPO / "docs" / "tutorial.md").read_text()
+    section = page.split("## Finding an oscillation", 1)[1].split("\n## ", 1)[0]
+    transcripts = [block for block in section.split("```")[1::2] if block.startswith("\n$ ")]
+    shown = [line for block in transcripts for line in block.splitlines()[1:]]
+    assert f"  counterexample: kubeprop-out/{name}" in shown
+    lines = [line.rstrip() for line in shown if line.strip() not in ("", "…") and not line.startswith("$ ")
+             and "time:" not in line and "…" not in line and not line.startswith("  counterexample")
+             and not line.startswith("  reproduce with") and not line.startswith("kubeprop check:")]
+    joined = " ".join(replay.split())
+    for line in lines:
+        if line.startswith(("lasso: stem", "same cycle key", "more from there")):
+            assert " ".join(line.split()) in joined, line
+        elif line.startswith(("replicas-stable ", "lasso: replicas-stable", "  relies on")):
+            assert " ".join(line.split()) in {" ".join(x.split()) for x in check.splitlines()}, line
+        elif not line.startswith(("property ", "no-", "drains-", "settles ", "engines:", "  lasso ", "lasso: ")):
+            assert line in replay.splitlines(), line

@@ -92,3 +92,14 @@ def test_greedy_leaving_a_pod_pending_is_a_finding(capsys: pytest.CaptureFixture
     assert "default/c-0: 0/2 nodes are available: 2 Insufficient cpu." in out
     rows = [line.split() for line in out.splitlines() if line.strip().startswith("default/")]
     assert ["default/c-0", "<pending>", "node-2"] in rows or ["default/c-0", "<pending>", "node-1"] in rows
+
+
+def test_an_explanation_says_each_line_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial 12: three replicas, required anti-affinity on kubernetes.io/hostname, two nodes
+    without the label: the core holds the term of two of the pods, which read alike; the
+    explanation said the same line twice."""
+    code, out, _ = kubeprop(capsys, "schedule", str(Path(__file__).parent / "data" / "antiaff-unlabeled"))
+    assert code == 1
+    lines = out.split("Minimal explanation:")[1].splitlines()
+    assert lines.count("  - podAntiAffinity kubernetes.io/hostname of Deployment default/web rules out the rest") == 1
+    assert len(lines) == len(set(lines))
