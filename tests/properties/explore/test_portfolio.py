@@ -33,7 +33,7 @@ def test_every_engine_honours_the_budget(engine: str) -> None:
 
 def test_walks_and_hypothesis_keep_going_until_the_budget_unless_given_a_run_count() -> None:
     for engine in ("walk", "hypothesis", "pct"):
-        until_budget = check(CATALOGUE / "tainted.yaml", engine=engine, budget=5.0,
+        until_budget = check(CATALOGUE / "tainted.yaml", engine=engine, budget=1.5,
                              config=EngineConfig(workers=1, max_depth=5))
         assert until_budget.exit_reason == ExitReason.TIME_BOUND, engine
         counted = check(CATALOGUE / "tainted.yaml", engine=engine, budget=60.0,
