@@ -19,8 +19,11 @@ never finish: the clock, faults and bad luck (a failing probe, memory pressure) 
 lowest priority once they acted, so they act again only when nothing else can (time passes when
 the cluster is quiet, as in the fair run); when the highest actor has several enabled actions one
 is drawn at random; and an actor whose action changed nothing in the store and is enabled again
-(a write refused because its cache is stale) yields, like a work queue's back-off. The guarantee
-therefore holds for orderings among the control plane's actors; faults and time are sampled as in
+(a write refused because its cache is stale) yields, like a work queue's back-off. The paper's
+theorem is about threads running deterministic code; here an actor with m enabled actions draws
+one uniformly, so the bound holds only for a bug whose events are each their actor's one enabled
+action, and each step where the bug needs one particular action of m multiplies it by a further
+1/m (docs/engines.md, PCT). Faults and time are not covered by the bound: they are sampled as in
 the fair run. Safety properties are checked on every
 state. A run's k, the steps its change points are drawn among and its length bound, is
 `engine.run_length`: `max_depth`, or for odd runs the fair run's length and a quarter when that is
