@@ -75,16 +75,16 @@ QUARANTINE_SECONDS = 40
 class PodGcMemory:
     """What podgc remembers between reconciles.
 
-    `deleted_nodes`: each node a live GET confirmed deleted (upstream: discoverDeletedNodes'
-    result), with the UIDs of the pods that verdict still covers (upstream: the pods of that pass's
-    list bound to it), not yet deleted. `quarantine`: when each node missing from the cache was put
-    in quarantine (upstream: `nodeQueue.AddAfter`). `probing`: the UIDs listed when a node's GET was
-    sent, until its answer (within one reconcile: `observe` moves them to `deleted_nodes` or drops
-    them)."""
+    `deleted_nodes`: (node, pod UID) for each node a live GET confirmed deleted (upstream:
+    discoverDeletedNodes' result) and each pod that verdict still covers (upstream: the pods of that
+    pass's list bound to it), not yet deleted. `quarantine`: when each node missing from the cache
+    was put in quarantine (upstream: `nodeQueue.AddAfter`). `probing`: the UIDs listed when a node's
+    GET was sent, until its answer (within one reconcile: `observe` moves them to `deleted_nodes` or
+    drops them; left out of fingerprints while empty, so recorded traces keep theirs)."""
 
-    deleted_nodes: FrozenMap[str, frozenset[str]] = EMPTY
+    deleted_nodes: frozenset[tuple[str, str]] = frozenset()
     quarantine: FrozenMap[str, int] = EMPTY
-    probing: FrozenMap[str, frozenset[str]] = EMPTY
+    probing: FrozenMap[str, frozenset[str]] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
 
     def quarantine_over(self, node: str, now: int) -> bool:
         """Whether `node` has been in quarantine for `QUARANTINE_SECONDS` at `now`."""
@@ -117,10 +117,9 @@ def _pruned(view: ObjectView, memory: PodGcMemory, now: int) -> PodGcMemory:
     """The memory without the verdicts on nodes the cache shows again, nor the UIDs of covered pods
     the cache no longer shows, nor the quarantines over of nodes it shows (upstream's
     discoverDeletedNodes pops the item and finds the node), nor a probe whose answer never came."""
-    deleted = memory.deleted_nodes
-    for node, uids in memory.deleted_nodes.sorted_items():
-        kept = uids & _bound_uids(view, node) if _node(view, node) is None else frozenset()
-        deleted = deleted.set(node, kept) if kept else deleted.delete(node)
+    bound = {node: _bound_uids(view, node) for node in {n for n, _ in memory.deleted_nodes}
+             if _node(view, node) is None}
+    deleted = frozenset((node, uid) for node, uid in memory.deleted_nodes if uid in bound.get(node, ()))
     over = [n for n in memory.quarantine if _node(view, n) is not None and memory.quarantine_over(n, now)]
     quarantine = memory.quarantine
     for node in over:
@@ -150,8 +149,7 @@ class PodGCController:
         memory = evolve(memory, quarantine=memory.quarantine.delete(request.name),
                         probing=memory.probing.delete(request.name))
         if response.code == 404:
-            merged = memory.deleted_nodes.get(request.name, frozenset()) | covered
-            return evolve(memory, deleted_nodes=memory.deleted_nodes.set(request.name, merged))
+            return evolve(memory, deleted_nodes=memory.deleted_nodes | {(request.name, uid) for uid in covered})
         return memory
 
     def candidate(self, pod: Pod, view: ObjectView) -> bool:
@@ -198,12 +196,10 @@ class PodGCController:
         node = _node(view, pod.spec.node_name)
         if node is not None:
             return Reconciliation(self._mark_failed_and_delete(pod, None, now), memory)
-        covered = memory.deleted_nodes.get(pod.spec.node_name, frozenset())
-        if pod.metadata.uid not in covered:
+        verdict = (pod.spec.node_name, pod.metadata.uid)
+        if verdict not in memory.deleted_nodes:
             return self._quarantined(view, pod.spec.node_name, memory, now)
-        rest = covered - {pod.metadata.uid}
-        memory = evolve(memory, deleted_nodes=memory.deleted_nodes.set(pod.spec.node_name, rest) if rest
-                        else memory.deleted_nodes.delete(pod.spec.node_name))
+        memory = evolve(memory, deleted_nodes=memory.deleted_nodes - {verdict})
         condition = Condition(type="DisruptionTarget", status="True", reason="DeletionByPodGC",
                               message="PodGC: node no longer exists", last_transition_time=now)
         return Reconciliation(self._mark_failed_and_delete(pod, condition, now), memory)

@@ -200,7 +200,7 @@ def test_podgc_deletes_pods_bound_to_a_deleted_node_after_its_quarantine() -> No
     confirmed = ctl.observe(over.memory, over.requests[0], response)
     pod = store.get(ObjectKey("pods", "default", name))
     assert pod is not None
-    assert confirmed == PodGcMemory(deleted_nodes=FrozenMap({"worker-2": frozenset({pod.metadata.uid})}))
+    assert confirmed == PodGcMemory(deleted_nodes=frozenset({("worker-2", pod.metadata.uid)}))
     assert [r.verb for r in ctl.reconcile(store, key, confirmed, 45).requests] == ["patch-status", "delete"]
     store, gone = drive(ctl, store, events, memory=noticed.memory, now=45)
     assert gone == [ObjectKey("pods", "default", name)]
