@@ -44,6 +44,7 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.raft.kv import Op
 from kubeprop.model.raft.state import (
     LIBRARY_DEFAULTS,
+    NONE,
     RAFT_VARIANTS,
     ROLE_NAMES,
     RaftAction,
@@ -56,7 +57,21 @@ from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
 from kubeprop.properties.registry import Violation
 
 __all__ = ["RaftCounterexample", "RaftReplay", "is_raft_file", "load", "record", "render_text", "replay",
-           "result_json", "write"]
+           "result_json", "state_fingerprint", "write"]
+
+_BEFORE_TRANSFERS = 17
+"""`RaftState`'s fields before leadership transfer added `transferee` and `transfers` (twentieth round)."""
+
+
+def state_fingerprint(state: RaftState) -> str:
+    """The fingerprint a counterexample file records for `state`: the state's fields, without the
+    leadership-transfer fields while no transfer was ever requested (`transfers` 0, no `transferee`).
+    Files recorded before those fields existed stay valid: a state that never saw a transfer has
+    the fingerprint it had then (as `fingerprint="omit-if-default"` does for attrs classes,
+    `kubeprop.counterexamples.fingerprint`)."""
+    if state.transfers == 0 and all(t == NONE for t in state.transferee):
+        return fingerprint(tuple(state)[:_BEFORE_TRANSFERS])
+    return fingerprint(state)
 
 
 @attrs.frozen
@@ -101,7 +116,7 @@ def record(config: RaftConfig, variant: str | None, check: RaftCheck, trace: Seq
         raise ValueError(f"{check.name} holds at the end of the trace: nothing to record")
     return RaftCounterexample(
         config, variant or "correct", PropertyRecord(check.name, check.statement, check.kind, check.upstream),
-        ViolationRecord(len(trace), found.message), tuple(trace), tuple(fingerprint(s) for s in states),
+        ViolationRecord(len(trace), found.message), tuple(trace), tuple(state_fingerprint(s) for s in states),
         EngineRecord(engine, None, FrozenMap(options or {})), kubeprop_version(), now_utc())
 
 
@@ -250,7 +265,7 @@ def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> 
     where = file or (str(source) if not isinstance(source, RaftCounterexample) else ce.file_name)
     check, config, target = _check(ce, where), ce.config, ce.violation.step
     states = [initial_state(config)]
-    if target and fingerprint(states[0]) != ce.fingerprints[0]:
+    if target and state_fingerprint(states[0]) != ce.fingerprints[0]:
         return RaftReplay(where, ce, Verdict.STALE, "the initial state differs from the recorded one "
                           "(initial.fingerprint): the model changed (or the file was edited)", tuple(states))
     for i, act in enumerate(ce.actions[:target]):
@@ -258,7 +273,7 @@ def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> 
             reason = f"step {i + 1}: {describe(config, act)} is no longer enabled (the model changed)"
             return RaftReplay(where, ce, Verdict.STALE, reason, tuple(states))
         states.append(step(config, states[-1], act))
-        if fingerprint(states[-1]) != ce.fingerprints[i + 1] and i + 1 < target:
+        if state_fingerprint(states[-1]) != ce.fingerprints[i + 1] and i + 1 < target:
             return RaftReplay(where, ce, Verdict.STALE, f"the state after step {i + 1} differs from the recorded "
                               "one: the model changed", tuple(states))
     found = check(config, states[target])
@@ -281,7 +296,7 @@ def result_json(result: RaftReplay) -> dict[str, Any]:
     """A Raft replay as JSON data, in the shape of `steps.result_json` (steps without changes)."""
     ce, config = result.counterexample, result.counterexample.config
     steps: list[dict[str, Any]] = [{"index": n, "action": _action_json(a), "text": describe(config, a), "lane": "raft",
-              "fingerprint": fingerprint(result.states[n]), "recorded": ce.fingerprints[n], "changes": [],
+              "fingerprint": state_fingerprint(result.states[n]), "recorded": ce.fingerprints[n], "changes": [],
               "cacheLag": None} for n, a in enumerate(ce.actions[:len(result.states) - 1], 1)]
     return {
         "file": result.file, "model": "raft", "verdict": str(result.verdict), "reason": result.reason,

@@ -236,8 +236,16 @@ def one_running_pod_per_identity(model: ClusterModel, state: ClusterState) -> Re
 
 @safety("read-write-once-volume-on-one-node",
         "A ReadWriteOnce claim is mounted by running containers on at most one node (ReadWriteOncePod: one pod).",
-        "pkg/volume/util (access modes); kubernetes docs 'Access Modes'", reads=("kubelets", "down", "objects"))
+        "pkg/scheduler/framework/plugins/volumerestrictions/volume_restrictions.go (ReadWriteOncePod); "
+        "pkg/controller/volume/attachdetach/reconciler/reconciler.go isMultiAttachForbidden (ReadWriteOnce); "
+        "kubernetes docs 'Access Modes'", reads=("kubelets", "down", "objects"))
 def rwo_volume_on_one_node(model: ClusterModel, state: ClusterState) -> Result:
+    """What keeps the promise upstream: the scheduler's VolumeRestrictions for a ReadWriteOncePod claim
+    (`kubeprop.model.scheduler.volumerestrictions`), the attach/detach controller for a ReadWriteOnce
+    volume it attaches whose PV forbids multi-attach (the model's kubelet waits:
+    `kubeprop.model.kubelet.volumes.multi_attach_error`). A volume nothing attaches (hostPath, local,
+    NFS) on two nodes is real Kubernetes behaviour: the violation stands (two nodes write the volume)
+    and is reported as upstream behaviour (`read-write-once-volume-not-attached`)."""
     users: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for node, kubelet in state.kubelets.sorted_items():
         if f"node/{node}" in state.down:

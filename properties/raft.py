@@ -203,6 +203,12 @@ VARIANT_BOUNDS: dict[str, VariantBounds] = {
          *_LIBRARY_ELECTIONS),
         "a leader must commit an entry of an earlier term and a later leader lack it: four terms, from the "
         "scripted Raft paper Figure 8 (a)–(c) (7 more steps)", "LeaderCompleteness"),
+    "transfer-no-log-check": VariantBounds(
+        (("max_term", 2), ("max_log", 2), ("no_lose", True), ("max_msgs", 2), ("transfers", 1), ("script", "transfer"),
+         *_LIBRARY_ELECTIONS),
+        "a transferee must campaign after its leader, the transfer aborted, committed an entry it lacks: two "
+        "terms, one transfer, from the scripted transfer to s2 (MsgTimeoutNow in flight; 10 more steps)",
+        "LeaderCompleteness"),
 }
 """Per Raft variant: the bounds it brings (documented in docs/variants.md)."""
 
@@ -231,6 +237,11 @@ def variant_vacuity(config: RaftConfig, variant: str | None) -> str | None:
     if variant == "follower-read" and (not config.reads or not config.ops or config.max_log == 0):
         return ("follower-read changes only how linearizable reads are served; these bounds have "
                 + ("no linearizable reads (--reads 0)" if not config.reads else "no client writes to read"))
+    if variant == "transfer-no-log-check" and (not config.transfers or config.max_term < 2 or config.servers < 3):
+        return ("transfer-no-log-check changes only the vote for a leadership transfer's campaign, which needs a "
+                "transfer (--transfers 1 or more), a second term (--max-term 2 or more) and a third member to vote "
+                f"(--servers 3 or more); these bounds have --transfers {config.transfers}, --max-term "
+                f"{config.max_term}, {config.servers} members")
     if variant == "raft-figure8" and config.max_term < 3:
         return (f"raft-figure8 needs a leader that commits an entry of an earlier term and a later leader: at "
                 f"least 3 terms (--max-term {config.max_term})")

@@ -57,7 +57,10 @@ from kubeprop.properties.upstream_behaviour_controllers import (
 from kubeprop.properties.upstream_behaviour_kubelet import (
     CREATOR_BOUND_CITATIONS,
     CREATOR_BOUND_SUMMARY,
+    UNATTACHED_RWO_CITATIONS,
+    UNATTACHED_RWO_SUMMARY,
     creator_bound_pods_overcommit,
+    unattached_read_write_once,
 )
 from kubeprop.properties.upstream_behaviour_releases import (
     ENDPOINTS_STALE_CACHE_CITATIONS,
@@ -311,6 +314,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     UpstreamBehaviour(name="creator-bound-pods-overcommit-node", property="node-not-overcommitted",
                       summary=CREATOR_BOUND_SUMMARY, citations=CREATOR_BOUND_CITATIONS,
                       recognize=creator_bound_pods_overcommit),
+    UpstreamBehaviour(name="read-write-once-volume-not-attached", property="read-write-once-volume-on-one-node",
+                      summary=UNATTACHED_RWO_SUMMARY, citations=UNATTACHED_RWO_CITATIONS,
+                      recognize=unattached_read_write_once),
 )
 """Every known upstream behaviour, in the order they are matched."""
 

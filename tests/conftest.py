@@ -16,6 +16,10 @@ SUPPORT = str(Path(__file__).resolve().parent / "support")
 if SUPPORT not in sys.path:
     sys.path.insert(0, SUPPORT)
 
+pytest_plugins = ["pytester"]
+"""pytest's `pytester` fixture: the counterexample plugin's tests run pytest in their own process
+(tests/support/inner_pytest.py)."""
+
 settings.register_profile("kubeprop-tests", deadline=None)
 settings.load_profile("kubeprop-tests")
 """No per-example deadline: Hypothesis' default (200 ms) is a timing assertion, and timings belong

@@ -35,8 +35,8 @@ from kubeprop.model.api.objects import (
     kind_info,
     qualified_resource,
 )
-from kubeprop.model.api.rbac import RbacPolicy, RequestAttributes, authorize
-from kubeprop.model.api.rbac_authn import UserInfo, authenticate
+from kubeprop.model.api.rbac import Decision, RbacPolicy, RequestAttributes, authorize
+from kubeprop.model.api.rbac_authn import SYSTEM_MASTERS, UserInfo, authenticate
 from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
@@ -249,21 +249,58 @@ _AUTHZ_VERB = {
 }
 
 
+AUTHORIZED_LIMIT = 4_096
+"""Authorization decisions `_authorize` keeps before it forgets them all (bounded memory: each keeps
+its policy alive)."""
+_AUTHORIZED: dict[tuple[Any, ...], tuple[RbacPolicy | None, Decision]] = {}
+"""Decisions by the policy's identity (None for `system:masters`), the user and the request's attributes
+as plain values."""
+
+
 def _authorize(store: Store, ctx: Context, namespace: str, name: str) -> Response | None:
-    verb, subresource = _AUTHZ_VERB[ctx.request.verb]
-    attributes = RequestAttributes(
-        verb=verb, api_group=ctx.info.group, resource=ctx.info.resource, subresource=subresource,
-        name="" if ctx.request.verb == "create" else name, namespace=namespace,
-    )
-    decision = authorize(ctx.user, attributes, rbac_policy(store))
+    decision = _decision(ctx.user, ctx.request.verb, ctx.info, namespace, "" if ctx.request.verb == "create" else name,
+                         store)
     if decision.allowed:
         return None
     target = describe(ctx.info, name) if name else qualified_resource(ctx.info)
     return status(403, "Forbidden", f"{target} is forbidden: {decision.reason}")
 
 
+def _decision(user: UserInfo, verb: str, info: KindInfo, namespace: str, name: str, store: Store) -> Decision:
+    """`rbac.authorize` of the request `verb` (a `Request`'s) on `info`'s resource by `user` under
+    the policy of `store` (`rbac_policy`), remembered: the decision is a function of the user, the
+    request's attributes and the policy alone — of the first two only for a member of
+    `system:masters`, whom `authorize` allows before it reads the policy, as upstream's privileged-group
+    authorizer comes first in the chain (`pkg/kubeapiserver/authorizer/reload.go`) —, and a search sends the
+    same few requests (a controller's status update of one object, a kubelet's of one pod) under the
+    same policy again and again: `rbac_policy` gives the very same object while the stored RBAC
+    objects are the same. By the policy's identity (each entry keeps its policy alive, so no
+    identity is reused while it is kept) and the rest by value; in-process only."""
+    policy = None if SYSTEM_MASTERS in user.groups else rbac_policy(store)
+    key = (id(policy), user, verb, info.group, info.resource, namespace, name)
+    found = _AUTHORIZED.get(key)
+    if found is not None and found[0] is policy:
+        return found[1]
+    authz_verb, subresource = _AUTHZ_VERB[verb]
+    attributes = RequestAttributes(verb=authz_verb, api_group=info.group, resource=info.resource,
+                                   subresource=subresource, name=name, namespace=namespace)
+    decision = authorize(user, attributes, rbac_policy(store) if policy is None else policy)
+    if len(_AUTHORIZED) >= AUTHORIZED_LIMIT:
+        _AUTHORIZED.clear()
+    _AUTHORIZED[key] = (policy, decision)
+    return decision
+
+
+_SERVICE_ACCOUNTS: LastValues[frozenset[tuple[str, str]]] = LastValues()
+"""The stored ServiceAccounts for the last few stored-object maps (by identity), as `_POLICIES`."""
+
+
 def _service_accounts(store: Store) -> frozenset[tuple[str, str]]:
-    return frozenset((k.namespace, k.name) for k in store.objects if k.resource == "serviceaccounts")
+    return _SERVICE_ACCOUNTS.get1(store.objects, _stored_service_accounts, store.objects)
+
+
+def _stored_service_accounts(objects: FrozenMap[ObjectKey, ApiObject]) -> frozenset[tuple[str, str]]:
+    return frozenset((k.namespace, k.name) for k in objects if k.resource == "serviceaccounts")
 
 
 def _target(request: Request, info: KindInfo) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from kubeprop.model.api.names import generate_name
 from kubeprop.model.api.objects import ApiObject, ObjectKey, object_key, with_metadata
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
-from kubeprop.model.memo import intern
+from kubeprop.model.memo import LastValues, intern
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 
@@ -60,9 +60,10 @@ class Store:
         return self.objects.get(key)
 
     def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]:
-        """Objects of a (qualified) resource, in key order, optionally in one namespace."""
-        for key, obj in self.objects.sorted_items():
-            if key.resource == resource and (not namespace or key.namespace == namespace):
+        """Objects of a (qualified) resource, in key order, optionally in one namespace (from the
+        objects' index by resource, `by_resource`)."""
+        for key, obj in by_resource(self.objects).get(resource, ()):
+            if not namespace or key.namespace == namespace:
                 yield obj
 
     def next_uid(self) -> tuple[Store, str]:
@@ -132,3 +133,24 @@ def stamp_new(store: Store, meta: ObjectMeta, now: int) -> tuple[Store, ObjectMe
         meta = evolve(meta, name=name)
     store, uid = store.next_uid()
     return store, evolve(meta, uid=uid, creation_timestamp=now, resource_version="")
+
+
+Items = tuple[tuple[ObjectKey, ApiObject], ...]
+
+_BY_RESOURCE: LastValues[dict[str, Items]] = LastValues(8)
+"""The index by resource of the last few object maps (by identity): a state's components, guards
+and properties list resources of the same store one after another, and a step that writes
+nothing keeps the map."""
+
+
+def by_resource(objects: FrozenMap[ObjectKey, ApiObject]) -> dict[str, Items]:
+    """`objects`' items by resource, each resource's in key order: `Store.list` reads one
+    resource's items instead of going through every stored object (about forty on FeastFlow)."""
+    return _BY_RESOURCE.get1(objects, _index, objects)
+
+
+def _index(objects: FrozenMap[ObjectKey, ApiObject]) -> dict[str, Items]:
+    grouped: dict[str, list[tuple[ObjectKey, ApiObject]]] = {}
+    for item in objects.sorted_items():
+        grouped.setdefault(item[0].resource, []).append(item)
+    return {resource: tuple(items) for resource, items in grouped.items()}

@@ -56,44 +56,105 @@ def is_bound_to_claim(volume: PersistentVolume, claim: PersistentVolumeClaim) ->
     return not ref.uid or ref.uid == claim.metadata.uid
 
 
-def volume_matches(claim: PersistentVolumeClaim, volume: PersistentVolume) -> bool:
-    """FindMatchingVolume's checks of one free volume: its class, volume mode, selector, every
-    access mode the claim asks for, and enough capacity."""
-    if volume.spec.storage_class_name != claim_class(claim.spec.storage_class_name):
-        return False
-    if (volume.spec.volume_mode or "Filesystem") != (claim.spec.volume_mode or "Filesystem"):
-        return False
-    selector = claim.spec.selector
-    if selector is not None and not selector_matches(selector, volume.metadata.labels):
-        return False
-    if not set(claim.spec.access_modes) <= set(volume.spec.access_modes):
-        return False
+def _large_enough(claim: PersistentVolumeClaim, volume: PersistentVolume) -> bool:
+    """The volume's `capacity.storage` is at least the claim's request (no request: any volume)."""
     want, have = storage_request(claim), volume.spec.capacity.get("storage")
     return want is None or (isinstance(have, Quantity) and have >= want)
 
 
+def _same_volume_mode(claim: PersistentVolumeClaim, volume: PersistentVolume) -> bool:
+    """Not CheckVolumeModeMismatches: both Filesystem when not given."""
+    return (volume.spec.volume_mode or "Filesystem") == (claim.spec.volume_mode or "Filesystem")
+
+
+def _access_modes(claim: PersistentVolumeClaim, volume: PersistentVolume) -> bool:
+    """CheckAccessModes: the volume has every access mode the claim asks for."""
+    return set(claim.spec.access_modes) <= set(volume.spec.access_modes)
+
+
+def volume_mismatch(volume: PersistentVolume, claim: PersistentVolumeClaim) -> str | None:
+    """checkVolumeSatisfyClaim (`pkg/controller/volume/persistentvolume/pv_controller.go`): why the
+    volume a claim names by `volumeName` cannot be bound to it, or None. The PV controller then leaves
+    the claim Pending (event VolumeMismatch, "Cannot bind to requested volume "<pv>": <why>"). No
+    selector check: naming the volume is the choice. (VolumeAttributesClass is not modelled.)"""
+    if volume.metadata.deletion_timestamp is not None:
+        return f'the volume is marked for deletion "{volume.metadata.name}"'
+    if not _large_enough(claim, volume):
+        return "requested PV is too small"
+    if volume.spec.storage_class_name != claim_class(claim.spec.storage_class_name):
+        return "storageClassName does not match"
+    if not _same_volume_mode(claim, volume):
+        return "incompatible volumeMode"
+    if not _access_modes(claim, volume):
+        return "incompatible accessMode"
+    return None
+
+
 def find_best_match(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], delay_binding: bool,
                     labels: dict[str, str] | None = None, fits_node: Any = None) -> PersistentVolume | None:
-    """findBestMatchForClaim / FindMatchingVolume: a volume pre-bound to the claim wins; else, unless
-    `delay_binding` (the PV controller leaves WaitForFirstConsumer claims to the scheduler), the
-    smallest free Available volume that matches (`fits_node(volume)`, the scheduler's check of the
-    volume's node affinity, when given)."""
+    """findBestMatchForClaim / FindMatchingVolume
+    (`staging/src/k8s.io/component-helpers/storage/volume/pv_helpers.go`), for the PV controller
+    (`fits_node` None: `pkg/controller/volume/persistentvolume/index.go` findByClaim, which searches
+    only the volumes with every access mode the claim asks for) or the scheduler (`fits_node(volume)`,
+    the check of the volume's node affinity: `binder.go` findMatchingVolumes, which lists only the
+    volumes of the claim's class). Volumes reserved for another claim, too small, of another volume
+    mode or being deleted are skipped; then a volume pre-bound to the claim (its `claimRef`) wins at
+    once — without the phase, selector and class checks, which come after (the
+    kubernetes.io page "Reserving a PersistentVolume" says the class must match: the code does not
+    check it on the PV controller's path) —, or, on the scheduler's path where its node affinity does
+    not fit the node, ends the search with no match. Else, unless `delay_binding` on the PV
+    controller's path (WaitForFirstConsumer claims are the scheduler's), the smallest Available
+    volume of the claim's class whose labels match the claim's selector (and, for the scheduler,
+    that fits the node and has the claim's access modes)."""
     best: PersistentVolume | None = None
+    scheduler = fits_node is not None
     for volume in volumes:
         if not isinstance(volume, PersistentVolume) or volume.metadata.deletion_timestamp is not None:
             continue
-        if fits_node is not None and not fits_node(volume):
+        if volume.spec.claim_ref is not None and not is_bound_to_claim(volume, claim):
             continue
-        if is_bound_to_claim(volume, claim) and volume_matches(claim, volume):
-            return volume
-        if delay_binding and fits_node is None:
+        if not _large_enough(claim, volume) or not _same_volume_mode(claim, volume):
             continue
-        if volume.status.phase != "Available" or volume.spec.claim_ref is not None or not volume_matches(claim, volume):
+        same_class = volume.spec.storage_class_name == claim_class(claim.spec.storage_class_name)
+        if (scheduler and not same_class) or (not scheduler and not _access_modes(claim, volume)):
+            continue  # not in the list searched
+        fits = not scheduler or bool(fits_node(volume))
+        if is_bound_to_claim(volume, claim):
+            return volume if fits else None
+        if (delay_binding and not scheduler) or volume.status.phase != "Available" or not same_class or not fits:
+            continue
+        selector = claim.spec.selector
+        if (selector is not None and not selector_matches(selector, volume.metadata.labels)) \
+                or (scheduler and not _access_modes(claim, volume)):
             continue
         size, best_size = volume.spec.capacity.get("storage"), best.spec.capacity.get("storage") if best else None
         if best is None or (isinstance(size, Quantity) and isinstance(best_size, Quantity) and size < best_size):
             best = volume
     return best
+
+
+MULTI_ATTACH_MODES: Final = frozenset({"ReadWriteMany", "ReadOnlyMany"})
+"""The access modes that let the attach/detach controller attach a volume to several nodes."""
+
+
+def attachable(volume: PersistentVolume) -> bool:
+    """Whether the attach/detach controller attaches the volume to a node before the kubelet mounts
+    it: a `csi` volume (`pkg/volume/csi/csi_plugin.go` skipAttach: attach is required unless a
+    CSIDriver object says `attachRequired: false` — CSIDriver objects are not modelled, so every CSI
+    volume is attached, as when its driver has none). `hostPath`, `local` and `nfs` volumes are not
+    attachable (their plug-ins have no attacher), and RWO is then not enforced across nodes. Model
+    choice: the in-tree sources the decoder drops (`PersistentVolumeSpec.IGNORED_JSON_FIELDS`:
+    awsElasticBlockStore, gcePersistentDisk, azureDisk, rbd, iscsi, fc are attachable, cephfs and
+    azureFile not) cannot be told apart, and count as not attachable."""
+    return volume.spec.csi is not None
+
+
+def multi_attach_forbidden(volume: PersistentVolume) -> bool:
+    """isMultiAttachForbidden (`pkg/controller/volume/attachdetach/reconciler/reconciler.go`) for a
+    PersistentVolume: access modes given and none of them ReadWriteMany or ReadOnlyMany (the PV's
+    modes, not the claim's)."""
+    modes = volume.spec.access_modes
+    return bool(modes) and not MULTI_ATTACH_MODES.intersection(modes)
 
 
 def claim_ref(claim: PersistentVolumeClaim) -> ObjectReference:

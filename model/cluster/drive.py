@@ -31,16 +31,18 @@ would retry at that state for ever and never tick. A run that keeps *changing* t
 end is still out of steps (`exhausted`).
 
 **Nor is a poll: time passes while a controller polls** (weak fairness for time). A controller
-may requeue a key for ever, each reconcile sending nothing and changing only its own memory (an
-operator polling something outside the cluster, keeping a cursor). Its retry changes the state,
-so it is no stutter, and it is always enabled: the fair run would take it for ever and never tick,
-leaving whatever waits on the clock (a pod in the scheduler's error back-off) waiting for ever — a
-false alarm (tests/model/data/refused/polling.yaml). Upstream the requeue is rate-limited as above
-(`Requeue: true` → `AddRateLimited`, controller-runtime `pkg/internal/controller/controller.go`
-reconcileHandler), and wall-clock time is no action the control plane can starve. So a
-reconcile whose key is polling (`queued_work.polling`: its next reconciles send nothing and requeue
-it, for as many as the rate limiter takes to back off a tick, or round a cycle of memories) is set
-aside like a stutter, and its step (which changes that controller's memory only, read by no other
+may requeue a key for ever, each reconcile writing nothing and changing only its own memory (an
+operator polling something outside the cluster, keeping a cursor; or one that GETs an object on
+every reconcile until it is ready, counting its checks). Its retry changes the state, so it is no
+stutter, and it is always enabled: the fair run would take it for ever and never tick, leaving
+whatever waits on the clock (a pod in the scheduler's error back-off, a readiness probe) waiting
+for ever — a false alarm (tests/model/data/refused/polling.yaml, get-polling.yaml). Upstream the
+requeue is rate-limited as above (`Requeue: true` → `AddRateLimited`, controller-runtime
+`pkg/internal/controller/controller.go` reconcileHandler), and wall-clock time is no action the
+control plane can starve. So a reconcile whose key is polling (`queued_work.polling`: its next
+reconciles send nothing, or only reads whose answers lead to no write, and requeue it, for as many
+as the rate limiter takes to back off a tick, or round a cycle of memories) is set aside like a
+stutter, and its step (which changes that controller's memory only, read by no other
 move) leaves the moves set aside as they were; the clock's guard lets `Tick` be taken there (the
 same predicate). The run then polls, ticks when nothing else is left, polls again, until the
 ticks are spent (`max_ticks` stays a bound) and the run is over. This is chosen over taking `Tick`
@@ -312,7 +314,7 @@ def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_st
 
 def is_poll(model: ClusterModel, state: ClusterState, act: Action, after: ClusterState) -> bool:
     """True if `act`, taken at `state`, was a poll: the reconcile of a key polling there
-    (`queued_work.polling`: it sent nothing, so only the controller's memory changed) that leaves it
+    (`queued_work.polling`: it wrote nothing, so only the controller's memory changed) that leaves it
     polling at `after` (where the clock's guard then lets time pass, so setting the move aside never
     ends the run while the key still has work to do)."""
     if not isinstance(act, Reconcile):

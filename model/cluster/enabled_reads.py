@@ -41,6 +41,7 @@ from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet import pressure
 from kubeprop.model.scheduler import component as scheduler
+from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.cluster import kubelet as kubelet_name
@@ -104,10 +105,13 @@ def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key:
     # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
     # also ends the pressure), its Node object (status updates), whether the pressure budgets are left, and
     # its ConfigMap and Secret caches.
+    # Where the scenario can have claims, also every kubelet and the stored claims, volumes and pods: a
+    # mount waits while another node holds its volume (`kubeprop.model.kubelet.volumes.multi_attach_error`).
     left = _pressure_left(model, state.kubelets)
     component = kubelet_name(node)
+    attach = (state.kubelets, state.store.objects) if _attaches(model) else ()
     return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, component),
-            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component))
+            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), *attach)
 
 
 def _cached_configs(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, Any]:
@@ -134,6 +138,14 @@ def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> An
 _PRESSURE: list[Any] = [None, None, ()]
 _LEFT: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 """The budgets-left tuples, interned: keys are compared by identity first."""
+_ATTACHES: list[Any] = [None, False]
+
+
+def _attaches(model: ClusterModel) -> bool:
+    """`sees_volumes(model)`, remembered for the last model."""
+    if _ATTACHES[0] is not model:
+        _ATTACHES[:] = [model, sees_volumes(model)]
+    return bool(_ATTACHES[1])
 
 
 def _pressure_left(model: ClusterModel, kubelets: Any) -> tuple[bool, ...]:

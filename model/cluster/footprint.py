@@ -56,6 +56,7 @@ from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler import component as scheduler_mod
 from kubeprop.model.scheduler.component import Schedule
+from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -128,6 +129,9 @@ class Footprints:
         """Whether two classes conflict, by class number: few footprints are distinct (one per
         kind and target), so every pair is computed once and looked up after."""
         self.etcd_hosts = frozenset(n for n in model.etcd_nodes if n)
+        self.attaches = sees_volumes(model)
+        """Whether a pod's mount can wait for a volume attached to another node (the scenario can have
+        claims: `kubeprop.model.kubelet.volumes.multi_attach_error` reads the store and every kubelet)."""
 
     def of(self, act: Action) -> Footprint:
         """The footprint of `act` (`EVERYTHING` for an action kind this module does not know)."""
@@ -285,6 +289,8 @@ def _kubelet_local(f: Footprints, act: Any) -> Footprint:
     reads = {f"up:{me}", f"up:node/{act.node}", "clock"} | f.cache(me)
     if isinstance(act, _PRESSURE_EPISODES):
         reads |= {f"kubelet:{n}" for n in f.model.nodes}  # the budget of pressure events is shared
+    if f.attaches and isinstance(act, (kubelet_mod.StartPod, kubelet_mod.MountVolumes)):
+        reads |= {"store", *(f"kubelet:{n}" for n in f.model.nodes)}  # Multi-Attach: who holds the volume
     return _fp(reads, {f"kubelet:{act.node}"})
 
 

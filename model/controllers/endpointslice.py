@@ -34,9 +34,11 @@ aggregated error, and handleErr re-adds the key with `AddRateLimited` (`endpoint
 defaultSyncBackOff 1 s doubling to maxSyncBackOff 1000 s, with a 10 qps bucket; dropped after
 maxRetries 15). The model's retry once the slices are written sends nothing and changes nothing — a
 stutter, which holds no clock (`queued_work`) and the fair run sets aside (`drive.follow`), as a
-retry waiting on its back-off. Two differences remain: once the cache has the Node, the model's
-retry changes the state and is taken promptly, where upstream's waits out the back-off it reached
-(up to 1000 s); and the model never drops the key after 15 retries (some nine hours of back-off).
+retry waiting on its back-off; once the cache has the Node, the model's retry changes the state and
+is taken promptly, where upstream's waits out the back-off it reached (up to 1000 s). A Service
+whose syncs keep failing is dropped out of the queue once its retry budget is spent, 6,023 s after
+the first failure for upstream's 15 retries (`endpointSliceMaxRetries`,
+`kubeprop.model.controllers.endpointslice_retries`): its memory is the failing Services' streaks.
 The pod's port group is kept even when all its pods are skipped, as upstream creates it before the
 node lookup. Topology hints and trigger-time annotations are
 left out.
@@ -65,8 +67,9 @@ from kubeprop.model.api.core import (
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.api.server import Request
-from kubeprop.model.controllers.base import Change, ChangeHandlers, Memoryless, Reconciliation
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers import endpointslice_retries as retries
+from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliation
 from kubeprop.model.controllers.endpoints import (
     HEADLESS_LABEL,
     SERVICE_NAME_LABEL,
@@ -130,13 +133,16 @@ def _slice_service(obj: ApiObject) -> tuple[str, ...]:
 
 
 @attrs.frozen
-class EndpointSliceController(ChangeHandlers, Memoryless):
-    """The EndpointSlice controller as a `Controller` (see the module docstring); no memory (the
-    endpointSliceTracker is replaced by deterministic names)."""
+class EndpointSliceController(ChangeHandlers):
+    """The EndpointSlice controller as a `Controller` (see the module docstring). Its memory is the
+    retry budget's (`endpointslice_retries.RetryMemory`, None while no Service's sync is failing);
+    the endpointSliceTracker is replaced by deterministic names."""
 
     max_endpoints_per_slice: int = 100
     include_terminating: bool = False
     readiness_source: ReadinessSource = "ready-condition"
+    max_retries: int = retries.MAX_RETRIES
+    """Upstream's `maxRetries`: the retries of a failing Service before it is dropped out of the queue."""
     name: str = "endpointslice"
     watches: tuple[str, ...] = ("services", "pods", SLICES, "nodes")
     identity: str = CONTROLLER_MANAGER_USER
@@ -167,12 +173,21 @@ class EndpointSliceController(ChangeHandlers, Memoryless):
             return _slice_service(obj)
         return ()
 
+    def initial_memory(self) -> Any:
+        """No Service failing."""
+        return None
+
+    def observe(self, memory: Any, request: Request, response: Response) -> Any:
+        """A response settles the retry budget of the sync being sent (`endpointslice_retries.observe`)."""
+        return retries.observe(memory, request, response)
+
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
-        """syncService → reconciler.reconcile for the IPv4 address type."""
+        """syncService → reconciler.reconcile for the IPv4 address type; handleErr's retry budget
+        (`endpointslice_retries.outcome`)."""
         namespace, name = split_key(key)
         svc = view.get(ObjectKey("services", namespace, name))
         if not isinstance(svc, Service) or svc.spec.type == "ExternalName" or svc.spec.selector is None:
-            return Reconciliation(memory=memory)
+            return Reconciliation(memory=retries.forgotten(memory, key))
         desired, missing_node = self._desired(view, svc)
         existing = [s for s in view.list(SLICES, namespace) if isinstance(s, EndpointSlice)
                     and s.metadata.labels.get(SERVICE_NAME_LABEL) == name
@@ -190,7 +205,9 @@ class EndpointSliceController(ChangeHandlers, Memoryless):
         for slices in by_ports.values():
             plan.delete.extend(slices)
         requests = self._finalize(view, svc, plan, existing, labels)
-        return Reconciliation(requests, memory, requeue=missing_node)
+        budget = retries.retry_budget_seconds(self.max_retries)
+        outcome = retries.outcome(memory, key, now, budget, requests, missing_node)
+        return Reconciliation(requests, outcome.memory, requeue=outcome.requeue, tolerate=outcome.tolerate)
 
     def _desired(self, view: ObjectView, svc: Service) -> tuple[dict[PortsKey, dict[EndpointKey, Endpoint]], bool]:
         """The wanted endpoints by port set, and whether a pod was skipped for a Node missing

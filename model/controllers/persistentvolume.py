@@ -10,15 +10,17 @@ IsDelayBindingProvisioning).
 
 A claim's sync (key `namespace/name`):
 - not yet bound (no `pv.kubernetes.io/bind-completed`), `spec.volumeName` empty: the best matching
-  volume (`find_best_match`: Available, of the claim's class, with every access mode the claim asks
-  for, the smallest with enough capacity; for a WaitForFirstConsumer claim only a volume already
-  pre-bound to it) is bound to it; otherwise, a WaitForFirstConsumer claim without the scheduler's
+  volume (`find_best_match`: a volume reserved for the claim by its `claimRef` whatever its class
+  and selector, else an Available one of the claim's class, with every access mode the claim asks
+  for, the smallest with enough capacity; for a WaitForFirstConsumer claim only a volume
+  reserved for it) is bound to it; otherwise, a WaitForFirstConsumer claim without the scheduler's
   `volume.kubernetes.io/selected-node` waits for a pod; a claim with a class asks the class's
   provisioner (the `volume.kubernetes.io/storage-provisioner` annotation, which the external
   provisioner watches for: `kubeprop.model.cluster.provisioner`) unless its class is missing or
   provisions nothing (`kubernetes.io/no-provisioner`); a claim without a class stays Pending.
 - `spec.volumeName` set (pre-bound by its author): bound to that volume once it exists and is
-  free (or pre-bound to this claim).
+  reserved for this claim, or free and satisfying it (`volume_mismatch`, checkVolumeSatisfyClaim:
+  capacity, class, volume mode, access modes; else the claim stays Pending, VolumeMismatch).
 - bound (syncBoundClaim): Lost when it names no volume, when its volume is gone, or when its
   volume's `claimRef` has another UID (ClaimMisbound: two claims bound to one volume); otherwise
   `bind` repairs whatever half is missing (the volume's `claimRef` empty, or its own).
@@ -102,6 +104,7 @@ from kubeprop.model.api.volume import (
     claim_ref,
     find_best_match,
     is_bound_to_claim,
+    volume_mismatch,
 )
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
@@ -311,11 +314,16 @@ class PersistentVolumeController:
         return list(view.list(STORAGE_CLASSES)), cluster_storage_class(self.cluster_class)
 
     def _sync_unbound(self, view: ObjectView, claim: PersistentVolumeClaim) -> list[Request]:
-        """syncUnboundClaim."""
+        """syncUnboundClaim. A claim that names its volume (`volumeName`) is bound to it when the
+        volume is reserved for it (`claimRef`: "volume already bound, finishing the binding") or is
+        free and satisfies it (`volume_mismatch`, checkVolumeSatisfyClaim: else the claim stays
+        Pending, event VolumeMismatch, which the model does not write); never to a volume that is
+        missing or reserved for another claim."""
         if claim.spec.volume_name:
             volume = view.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
-            if isinstance(volume, PersistentVolume) and (volume.spec.claim_ref is None
-                                                         or is_bound_to_claim(volume, claim)):
+            if isinstance(volume, PersistentVolume) and (
+                    is_bound_to_claim(volume, claim)
+                    or (volume.spec.claim_ref is None and volume_mismatch(volume, claim) is None)):
                 return bind(volume, claim)
             return []
         stored, builtin = self._classes(view)

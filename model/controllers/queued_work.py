@@ -31,19 +31,27 @@ informers have synced has a queued key whose reconcile would change the state. L
   stutter, the move `drive.follow` sets aside for the same reason. A retry that *would* change the
   state (its cache caught up, its memory moved on, an armed failure consumed) is taken within
   milliseconds upstream (the first back-off is 5 ms), so it holds the clock.
-- a key that is polling (`polling`): its reconciles send nothing and requeue it, changing only the
+- a key that is polling (`polling`): its reconciles write nothing and requeue it, changing only the
   controller's memory, for as many requeues in a row as the rate limiter takes to back off a whole
   tick (`silent_requeues_per_tick`: 11 for the default 10 s tick, 5 ms·(2^11 − 1) ≈ 10.2 s), or
-  until that memory comes back to one it had (then they never send anything). Upstream such a
+  until that memory comes back to one it had (then they never write anything). Upstream such a
   reconcile returns `Requeue: true` or an error, and the key is re-added with `AddRateLimited`
   (controller-runtime `pkg/internal/controller/controller.go` reconcileHandler; client-go's
   `processNextWorkItem`/handleErr), whose per-item delay doubles on every requeue (`When`: 5 ms·2^n,
   NumRequeues n reset only by `Forget`); a key requeued for ever waits up to 1000 s between tries.
   Holding the clock for it kept time from passing at all (tests/model/data/refused/polling.yaml: a
   pod in the scheduler's error back-off never retried, a false alarm of `bench_false_alarms.py`). A
-  key whose memory-only requeues lead to a request or an end within that many reconciles still holds
-  the clock: upstream they take less than a tick. (A poll that sends requests — a GET each time — is
-  judged as before, by running it: it holds the clock while it changes the memory.)
+  key whose memory-only requeues lead to a write or an end within that many reconciles still holds
+  the clock: upstream they take less than a tick. A reconcile writes nothing when it sends nothing or
+  only reads (a GET, a LIST: `READ_VERBS`) that leave the state as it is: upstream a reconcile that
+  reads from the API server (controller-runtime's APIReader, a live GET) and requeues is rate-limited
+  just the same. The chain is judged on what it would observe: each read is run on a copy and its
+  answer folded into the memory (`observe`), so a GET whose answer leads to a write (an object it
+  waited for is ready now) ends the poll, and so does one that would consume an armed request
+  failure (a change of the state) (tests/model/data/refused/get-polling.yaml: a user's controller that
+  GETs a Deployment until it is ready held the clock, and the readiness probe that would make it ready
+  never ran — a false alarm of `bench_false_alarms.py`). A read-only decision with `after_failure`
+  (which could add writes) is judged by running it, as a write is.
 
 What the guard reads (`Tick`'s footprint, `kubeprop.model.cluster.footprint`, and the enabled-actions
 cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): whether the controller
@@ -59,6 +67,7 @@ from operator import is_
 from typing import Any
 
 from kubeprop.model.controllers import base as controllers
+from kubeprop.model.evolve import evolve
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.component import Reconciliation
 
@@ -101,7 +110,13 @@ def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str
     decision = controllers.decide(model, state, controller, key)
     if not decision.requests:
         return not decision.requeue or not polling(model, state, controller, key)
-    return _VERDICTS.changes(model, state, controller, key, state.controllers[controller], decision)
+    changes = _VERDICTS.changes(model, state, controller, key, state.controllers[controller], decision)
+    return changes and not (_reads(decision) and polling(model, state, controller, key))
+
+
+def _reads(decision: Reconciliation) -> bool:
+    """Whether the decision sends reads only (`READ_VERBS`), the first step of a poll that reads."""
+    return decision.after_failure is None and all(r.verb in READ_VERBS for r in decision.requests)
 
 
 def silent_requeues_per_tick(tick_seconds: int) -> int:
@@ -114,25 +129,57 @@ def silent_requeues_per_tick(tick_seconds: int) -> int:
 
 
 def polling(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
-    """True when the queued `key`'s reconciles from `state` on send nothing and requeue it (each
+    """True when the queued `key`'s reconciles from `state` on write nothing and requeue it (each
     changing at most the controller's memory) for `silent_requeues_per_tick` reconciles in a row, or
-    until the memory comes back to one it had (a cycle: they never send anything). The cache and the
-    clock are as in `state`: nothing else moves while the key is retried. Upstream it backs off a
-    tick or more before anything of it shows (see the module docstring)."""
+    until the memory comes back to one it had (a cycle: they never write anything). A reconcile
+    writes nothing when it sends nothing, or only reads (`READ_VERBS`: a GET, a LIST) that leave the
+    state as it is (no armed failure consumed): those are run, each answer folded into the memory by
+    the controller's `observe`, so the next decision of the chain is taken on what the key would
+    observe — a GET whose answer leads to a write or an end within that many reconciles is no poll.
+    The cache and the clock are as in `state`: nothing else moves while the key is retried. Upstream
+    it backs off a tick or more before anything of it shows (see the module docstring)."""
     ctl_state = state.controllers.get(controller)
     if ctl_state is None or key not in ctl_state.queue:
         return False
     memory = ctl_state.memory
     seen = [memory]
     for _ in range(silent_requeues_per_tick(model.tick_seconds)):
-        decision = controllers.decide_with(model, state, controller, key, memory)
-        if decision.requests or not decision.requeue:
+        memory = _requeued_memory(model, state, controller, key, memory)
+        if memory is _ENDS:
             return False
-        memory = decision.memory
         if memory in seen:
             return True
         seen.append(memory)
     return True
+
+
+READ_VERBS = frozenset({"get", "list"})
+"""The verbs a poll may send: reads, which write nothing whatever their answer."""
+
+_ENDS = object()
+"""`_requeued_memory`'s answer for a reconcile that writes, or does not requeue its key."""
+
+
+def _requeued_memory(model: ClusterModel, state: ClusterState, controller: str, key: str, memory: Any) -> Any:
+    """The controller's memory after a reconcile of `key` from `state` with `memory` in place of its
+    own, if that reconcile writes nothing and requeues the key (see `polling`); `_ENDS` if it does not.
+    One that sends requests must send reads only (no `after_failure`, which could add writes): it is
+    run on a copy, and must leave the state as it was but for the memory."""
+    decision = controllers.decide_with(model, state, controller, key, memory)
+    if not decision.requests:
+        return decision.memory if decision.requeue else _ENDS
+    if not _reads(decision):
+        return _ENDS
+    act, ctl_state = controllers.Reconcile(controller, key), state.controllers[controller]
+    if memory is ctl_state.memory:  # (the reconcile a search takes next: remembered, `base.reconcile`)
+        retried, after = state, controllers.reconcile(model, state, act, observed=False)
+    else:  # (a later one of the chain, not remembered: it would push that one out)
+        retried = evolve(state, controllers=state.controllers.set(controller, evolve(ctl_state, memory=memory)))
+        after = controllers._reconcile_now(model, retried, act, observed=False)
+    requeued = after.controllers[controller]
+    if requeued.queue != ctl_state.queue or evolve(after, controllers=retried.controllers) != retried:
+        return _ENDS
+    return requeued.memory
 
 
 def _reconcile_changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:

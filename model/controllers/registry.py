@@ -58,6 +58,7 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
         EndpointSliceController(
             max_endpoints_per_slice=int(parameters["maxEndpointsPerSlice"]),
             include_terminating=include_terminating, readiness_source=readiness,
+            max_retries=int(parameters["endpointSliceMaxRetries"]),
         ),
         GarbageCollector(watches=(*DEFAULT_WATCHES, *sorted(set(custom_resources)), CRDS)),
         PodGCController(terminated_pod_threshold=int(parameters["terminatedPodGCThreshold"])),

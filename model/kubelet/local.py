@@ -16,7 +16,7 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.kubelet.config import config_errors
 from kubeprop.model.kubelet.runtime import KubeletState, PodRuntime, initial_kubelet
-from kubeprop.model.kubelet.volumes import mount_error
+from kubeprop.model.kubelet.volumes import mount_error, multi_attach_error
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, kubelet, view
 from kubeprop.model.state.informer import ObjectView
@@ -99,10 +99,10 @@ def config_errors_of(model: ClusterModel, state: ClusterState, node: str, key: s
 
 def mounts(model: ClusterModel, state: ClusterState, node: str, key: str) -> bool:
     """Whether every volume of the cached pod `key` mounts from the kubelet's ConfigMap and Secret caches
-    (`kubeprop.model.kubelet.volumes`); False for a pod gone from its cache or replaced (the kubelet then
-    only stops it)."""
+    (`kubeprop.model.kubelet.volumes`) and its attachable volumes are attached to no other node
+    (`multi_attach_error`); False for a pod gone from its cache or replaced (the kubelet then only stops it)."""
     pod = cached_pods(model, state, node).get(key)
     runtime = kubelet_state(state, node).pods.get(key)
     if pod is None or (runtime is not None and not same(pod, runtime)):
         return False
-    return mount_error(view(model, state, kubelet(node)), pod) is None
+    return mount_error(view(model, state, kubelet(node)), pod) is None and multi_attach_error(state, node, pod) is None

@@ -58,20 +58,40 @@ The `kube-root-ca.crt` ConfigMap resolves in every namespace: the root CA publis
 service account token volume projects it (a pod written from `kubectl get -o yaml` names it). A
 mounted volume whose object is deleted later stays mounted (upstream's periodic remount fails, the
 containers keep running and restart with it): the check is made before the containers first start only.
+
+A claim's volume that must be attached also waits for the attach/detach controller
+(`multi_attach_error`): `pkg/controller/volume/attachdetach/reconciler/reconciler.go` attaches a volume
+whose PV is attachable (`kubeprop.model.api.volume.attachable`: CSI) and forbids multi-attach (its
+access modes hold neither ReadWriteMany nor ReadOnlyMany: isMultiAttachForbidden) to no second node
+while it is attached to one ("Multi-Attach error for volume "<pv>" Volume is already used by pod(s)
+<pods>", reportMultiAttachError), and the kubelet's WaitForAttachAndMount waits (FailedMount). The
+volume counts as attached to a node while a pod there that named its claim has mounted it (its
+runtime on that node's kubelet, not `mount_pending`) and is not terminated in the API server
+(`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the world
+follows: phase Succeeded or Failed, or being deleted with no container running). Model choice:
+the detach is taken to be done once that pod is terminated or gone; upstream the detach waits for
+the kubelet's unmount (`node.status.volumesInUse`), or up to `maxWaitForUnmountDuration` (6 min)
+for an unhealthy node's, and the attach to the new node takes the attacher's time: the model's
+mount retries (the back-off above) stand for those delays. Volumes that are not attached
+(hostPath, local, NFS) are mounted on any number of nodes: ReadWriteOnce is not enforced for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubeprop.model.api.core import ConfigMap, Secret
+from kubeprop.model.api.core import ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.volume import CLAIMS, VOLUMES, attachable, multi_attach_forbidden
 from kubeprop.model.state.informer import ObjectView
 
-__all__ = ["ROOT_CA_CONFIG_MAP", "mount_error", "mount_retry_due", "next_mount_retry", "retry_offsets",
-           "volume_errors"]
+if TYPE_CHECKING:
+    from kubeprop.model.state.cluster import ClusterState
+
+__all__ = ["ROOT_CA_CONFIG_MAP", "mount_error", "mount_retry_due", "multi_attach_error", "next_mount_retry",
+           "retry_offsets", "volume_errors"]
 
 INITIAL_BACKOFF_MS = 500
 """`exponential_backoff.go` initialDurationBeforeRetry."""
@@ -187,3 +207,49 @@ def mount_error(view: ObjectView, pod: Pod | None) -> str | None:
         return None
     errors = volume_errors(view, pod)
     return errors[0] if errors else None
+
+
+def _terminated(pod: Pod) -> bool:
+    """IsPodTerminated (`pkg/volume/util/util.go`): Succeeded or Failed, or being deleted with no
+    container running in its status."""
+    if pod.status.phase in ("Succeeded", "Failed"):
+        return True
+    running = any(isinstance(c.state, Mapping) and "running" in c.state for c in pod.status.container_statuses)
+    return pod.metadata.deletion_timestamp is not None and not running
+
+
+def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]:
+    """The names of the pods on nodes other than `node` that hold the claim `namespace/name`
+    attached: mounted by their kubelet, and not terminated in the store."""
+    users = []
+    for other, kubelet in state.kubelets.sorted_items():
+        if other == node:
+            continue
+        for key, runtime in kubelet.pods.sorted_items():
+            if claim not in runtime.claims or runtime.mount_pending:
+                continue
+            pod = state.store.get(ObjectKey("pods", *key.split("/", 1)))
+            if isinstance(pod, Pod) and pod.metadata.uid == runtime.uid and not _terminated(pod):
+                users.append(pod.metadata.name)
+    return users
+
+
+def multi_attach_error(state: ClusterState, node: str, pod: Pod) -> str | None:
+    """The attach/detach controller's refusal to attach a volume of `pod`'s claims to `node` while it
+    is attached to another node (see the module's docstring), or None."""
+    namespace = pod.metadata.namespace
+    for volume in pod.spec.volumes:
+        ref = volume.persistent_volume_claim
+        if ref is None:
+            continue
+        claim = state.store.get(ObjectKey(CLAIMS, namespace, ref.claim_name))
+        if not isinstance(claim, PersistentVolumeClaim) or not claim.spec.volume_name:
+            continue
+        pv = state.store.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
+        if not isinstance(pv, PersistentVolume) or not attachable(pv) or not multi_attach_forbidden(pv):
+            continue
+        users = _attached_elsewhere(state, node, f"{namespace}/{ref.claim_name}")
+        if users:
+            return (f'Multi-Attach error for volume "{pv.metadata.name}" Volume is already used by pod(s) '
+                    f'{", ".join(users)}')
+    return None

@@ -65,4 +65,4 @@ def fingerprint(state: RaftState) -> int:
     fingerprints in every process of one interpreter build."""
     if not state.history:
         return hash(state)
-    return hash((*state[:15], _canonical_cached(state.history), _canonical_cached(state.reads)))
+    return hash((*state[:15], _canonical_cached(state.history), _canonical_cached(state.reads), *state[17:]))

@@ -25,6 +25,7 @@ from kubeprop.model.raft.state import (
     PVR,
     RV,
     RVR,
+    TN,
     Msg,
     RaftConfig,
     RaftState,
@@ -42,7 +43,8 @@ def receive(d: Draft, m: Msg) -> None:
     Step's `inLease` check (CheckQuorum: a member that knows a leader ignores a higher-term
     (pre-)vote request within an election timeout of hearing from it) is not taken here: the model
     is untimed, so a delivery is the lease having expired, and the request being ignored is
-    `Drop` (or `InLease`, `ignorable`)."""
+    `Drop` (or `InLease`, `ignorable`). A MsgTimeoutNow of a higher term makes the receiver a
+    follower of that term knowing no leader, one of a lower term is ignored (Step)."""
     d.discard(m)
     typ, src, dst, mterm = m[0], m[1], m[2], m[3]
     if mterm > d.term[dst]:
@@ -63,9 +65,11 @@ def receive(d: Draft, m: Msg) -> None:
 def ignorable(config: RaftConfig, st: RaftState, m: Msg) -> bool:
     """Whether delivering `m` may find its receiver in lease (`raft.go` Step, CheckQuorum): a
     (pre-)vote request of a higher term at a member that knows a leader, which then ignores it
-    (takes it out of the network and does nothing else)."""
+    (takes it out of the network and does nothing else) — unless it is a leadership transfer's
+    RequestVote, whose `force` context bypasses the lease."""
     dst = m[2]
-    return config.check_quorum and m[0] in (RV, PV) and m[3] > st.term[dst] and st.lead[dst] != NONE
+    return config.check_quorum and m[0] in (RV, PV) and m[3] > st.term[dst] and st.lead[dst] != NONE \
+        and len(m) == 6
 
 
 def up_to_date(d: Draft, s: int, last_index: int, last_term: int) -> bool:
@@ -79,11 +83,14 @@ def _on_vote(d: Draft, m: Msg) -> None:
     """`raft.go` Step MsgVote/MsgPreVote: grant iff this repeats our vote, or we have not voted
     and know no leader in this term, or it is a PreVote for a later term than ours — and the
     candidate's log is up to date. A grant carries the request's term; only a real vote is
-    recorded (persisted: it survives a restart). A rejection carries our term."""
+    recorded (persisted: it survives a restart). A rejection carries our term. A leadership
+    transfer's RequestVote (`FORCE`) is judged alike (its context bypasses only the lease), except
+    in the `transfer-no-log-check` variant, where it skips the log check."""
     s, cand, pre = m[2], m[1], m[0] == PV
     can_vote = d.vote[s] == cand or (d.vote[s] == NONE and d.lead[s] == NONE) or (pre and m[3] > d.term[s])
     resp = PVR if pre else RVR
-    if can_vote and up_to_date(d, s, m[4], m[5]):
+    trusted = len(m) > 6 and d.config.transfer_vote == "no-log-check"
+    if can_vote and (trusted or up_to_date(d, s, m[4], m[5])):
         if not pre:
             d.set("vote", s, cand)
         d.send((resp, s, cand, m[3], 1))
@@ -155,21 +162,28 @@ def _on_append(d: Draft, m: Msg) -> None:
 
 def _on_append_resp(d: Draft, m: Msg) -> None:
     """`raft.go` stepLeader MsgAppResp with `tracker/progress.go`: the peer is recently active
-    (`mark_active`); on success raise Match (and Next past it) and try to commit; on a rejection
-    of the index we probed (Next−1), move Next back to max(min(rejected, hint+1), Match+1)
-    (MaybeDecrTo); stale rejections are ignored."""
+    (`mark_active`); on success raise Match (and Next past it), try to commit and, if the peer is
+    the leadership transferee and now has the leader's last index, send it MsgTimeoutNow; on a
+    rejection of the index we probed (Next−1), move Next back to max(min(rejected, hint+1),
+    Match+1) (MaybeDecrTo); stale rejections are ignored. Upstream handles a success only when it
+    raises Match or confirms it in probe state (MaybeUpdate); without probe/replicate states the
+    model takes every success at or above Match, which at most adds MsgTimeoutNows (a campaign,
+    which every member may start anyway)."""
     s, peer = m[2], m[1]
     if d.role[s] != LEADER:
         return
     d.mark_active(s, peer)
     match, nxt = list(d.match[s]), list(d.next[s])
     if m[4]:
+        updated = m[5] >= match[peer]
         if m[5] > match[peer]:
             match[peer] = m[5]
         nxt[peer] = max(nxt[peer], m[5] + 1)
         d.set("match", s, tuple(match))
         d.set("next", s, tuple(nxt))
         d.maybe_commit(s)
+        if updated and peer == d.transferee[s] and match[peer] == d.last_index(s):
+            d.send((TN, s, peer, d.term[s]))
     elif nxt[peer] - 1 == m[5]:
         nxt[peer] = max(min(m[5], m[6] + 1), match[peer] + 1)
         d.set("next", s, tuple(nxt))
@@ -198,9 +212,21 @@ def _on_heartbeat_resp(d: Draft, m: Msg) -> None:
     d.set("reads", s, (pending[0], pending[1], pending[2], pending[3] | (1 << m[1])))
 
 
+def _on_timeout_now(d: Draft, m: Msg) -> None:
+    """`raft.go` stepFollower MsgTimeoutNow → hup(campaignTransfer): the transferee starts an
+    election at once, without pre-vote even when it is on ("we know we are not recovering from a
+    partition"), its RequestVotes carrying the transfer context (`FORCE`, `Draft.campaign`). A
+    (pre-)candidate ignores it (stepCandidate), and so does a leader (stepLeader has no case for
+    it). A member at `max_term` ignores it too: the bound that disables `Timeout` there, the state
+    being that of the message lost."""
+    s = m[2]
+    if d.role[s] == FOLLOWER and d.term[s] < d.config.max_term:
+        d.campaign(s, transfer=True)
+
+
 _HANDLERS: dict[int, Callable[[Draft, Msg], None]] = {
     RV: _on_vote, RVR: _on_vote_resp, AE: _on_append, AER: _on_append_resp, HB: _on_heartbeat,
-    HBR: _on_heartbeat_resp, PV: _on_vote, PVR: _on_pre_vote_resp,
+    HBR: _on_heartbeat_resp, PV: _on_vote, PVR: _on_pre_vote_resp, TN: _on_timeout_now,
 }
 
 __all__ = ["FOLLOWER", "ignorable", "receive", "up_to_date"]

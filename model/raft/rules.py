@@ -13,6 +13,7 @@ from bisect import bisect_left
 from kubeprop.model.raft.state import (
     CANDIDATE,
     FOLLOWER,
+    FORCE,
     LEADER,
     NO_READ,
     NONE,
@@ -70,7 +71,7 @@ class Draft:
         self.state = st
         (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes, self.next, self.match,
          self.down, self.cut, self.msgs, self.elected, self.committed, self.lead_log, self.history,
-         self.reads) = st
+         self.reads, self.transferee, self.transfers) = st
 
     def set(self, field: str, s: int, value: object) -> None:
         """Write server `s`'s entry of the per-server `field` (a new tuple for that field; none if
@@ -83,7 +84,7 @@ class Draft:
         """The new state."""
         return _new(RaftState, (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes,
                                 self.next, self.match, self.down, self.cut, self.msgs, self.elected, self.committed,
-                                self.lead_log, self.history, self.reads))
+                                self.lead_log, self.history, self.reads, self.transferee, self.transfers))
 
     # --- the network -------------------------------------------------------------------------
     def send(self, m: Msg) -> None:
@@ -128,9 +129,11 @@ class Draft:
 
     # --- roles --------------------------------------------------------------------------------
     def reset_volatile(self, s: int) -> None:
-        """Forget leader/candidate state (`raft.go` reset): votes, progress, pending reads."""
+        """Forget leader/candidate state (`raft.go` reset): votes, progress, pending reads, and a
+        leadership transfer in progress (abortLeaderTransfer)."""
         n = self.config.servers
         self.set("votes", s, 0)
+        self.set("transferee", s, NONE)
         self.set("next", s, (0,) * n)
         self.set("match", s, (0,) * n)
         self.set("reads", s, NO_READ)
@@ -145,26 +148,28 @@ class Draft:
         self.set("lead", s, lead)
         self.reset_volatile(s)
 
-    def campaign(self, s: int) -> None:
+    def campaign(self, s: int, transfer: bool = False) -> None:
         """`raft.go` campaign(campaignElection)/becomeCandidate: term+1, vote for itself
-        (persisted), ask every peer with (lastIndex, lastTerm); a one-vote quorum wins at once."""
+        (persisted), ask every peer with (lastIndex, lastTerm); a one-vote quorum wins at once.
+        With `transfer`, campaign(campaignTransfer): the same, the RequestVotes carrying `FORCE`."""
         self.become_follower(s, self.term[s] + 1, NONE)
         self.set("role", s, CANDIDATE)
         self.set("vote", s, s)
-        if self.poll(s, RV, self.term[s]):
+        if self.poll(s, RV, self.term[s], transfer):
             self.become_leader(s)
 
-    def poll(self, s: int, kind: int, term: int) -> bool:
+    def poll(self, s: int, kind: int, term: int, force: bool = False) -> bool:
         """Count `s`'s own vote (or pre-vote) and, unless that alone is a quorum (True), ask every
-        peer for one for `term` with (lastIndex, lastTerm): what `raft.go` campaign does for both
-        campaign types (`RV` for term, `PV` for term+1)."""
+        peer for one for `term` with (lastIndex, lastTerm), and `FORCE` if `force`: what `raft.go`
+        campaign does for every campaign type (`RV` for term, `PV` for term+1)."""
         self.set("votes", s, 1 << s)
         if popcount(self.votes[s]) >= self.config.quorum_size:
             return True
         last = self.last_index(s)
         for p in range(self.config.servers):
             if p != s:
-                self.send((kind, s, p, term, last, self.term_at(s, last)))
+                m = (kind, s, p, term, last, self.term_at(s, last))
+                self.send((*m, FORCE) if force else m)
         return False
 
     def mark_active(self, s: int, peer: int) -> None:

@@ -30,9 +30,13 @@ client write operation of the configuration."""
 Log = tuple[Entry, ...]
 Msg = tuple[Any, ...]
 """A message, a plain tuple whose first field is its type (see the RV … PVR constants)."""
-RV, RVR, AE, AER, HB, HBR, PV, PVR = 0, 1, 2, 3, 4, 5, 6, 7
+RV, RVR, AE, AER, HB, HBR, PV, PVR, TN = 0, 1, 2, 3, 4, 5, 6, 7, 8
 MSG_NAMES = ("RequestVote", "RequestVoteResp", "AppendEntries", "AppendEntriesResp", "Heartbeat",
-             "HeartbeatResp", "PreVote", "PreVoteResp")
+             "HeartbeatResp", "PreVote", "PreVoteResp", "TimeoutNow")
+FORCE = 1
+"""The last field of a RequestVote sent by a leadership transfer's campaign: (RV, from, to, term,
+lastIndex, lastTerm, FORCE), `raft.go` campaign(campaignTransfer) setting the message's Context to
+"CampaignTransfer" (Step's `force`). Every other RequestVote has six fields."""
 OpRef = tuple[str, int]
 """A client operation's identity in the history: ("w", op id) or ("r", read number)."""
 Event = tuple[str, OpRef, "Op | Result"]
@@ -45,13 +49,17 @@ NO_READ: tuple[()] = ()
 Quorum = Literal["majority", "ceil"]
 ReadPath = Literal["read-index", "follower-read"]
 CommitRule = Literal["current-term", "count-replicas"]
+TransferVote = Literal["log-check", "no-log-check"]
 
 RAFT_VARIANTS: dict[str, dict[str, str]] = {
     "quorum-ceil": {"quorum": "ceil"},
     "follower-read": {"read_path": "follower-read"},
     "raft-figure8": {"commit_rule": "count-replicas"},
+    "transfer-no-log-check": {"transfer_vote": "no-log-check"},
 }
-"""The catalogue variants (../shared/reference/bug-catalogue.md) as ordinary parameter values."""
+"""The catalogue variants (../shared/reference/bug-catalogue.md) as ordinary parameter values, and
+`transfer-no-log-check`, a leadership-transfer bug of this model's own (docs/variants.md): a vote
+for a transfer's campaign skips the log check (`RaftConfig.transfer_vote`)."""
 
 class ElectionOptions(TypedDict):
     """`RaftConfig`'s election options, to pass as keyword arguments."""
@@ -109,6 +117,17 @@ class RaftConfig:
     period. Every behaviour of real etcd is then a model behaviour, while a member that raised its
     term while cut off (pre-vote) and a leader cut off for good that can never step down (check
     quorum) are gone.
+
+    `transfers` (default 0: no transfer, the state space of before) bounds the leadership transfers
+    requested over a run: etcd's `etcdctl move-leader` (`server/etcdserver/server.go` MoveLeader)
+    and a leader member's graceful stop (TransferLeadership) both step `MsgTransferLeader` into the
+    leader's raft node (`raft.go` stepLeader; a follower forwards it to its leader, which is the
+    request reaching that leader later). Which member is asked, and when, is a `TransferLeader`
+    action; the election-timeout abort (`raft.go` tickHeartbeat → abortLeaderTransfer) is an
+    `AbortTransfer` action a transferring leader may take at any moment (untimed, like
+    CheckQuorum). `transfer_vote` is the voters' rule for a transfer's RequestVote: `log-check`
+    (`raft.go` Step: the `force` context bypasses only the lease, the vote still needs an up-to-date
+    log) or, in the `transfer-no-log-check` variant, none.
     """
 
     servers: int = 3
@@ -132,6 +151,8 @@ class RaftConfig:
     serial_reads: int = 0
     pre_vote: bool = attrs.field(default=True, metadata=_OMIT)
     check_quorum: bool = attrs.field(default=True, metadata=_OMIT)
+    transfers: int = attrs.field(default=0, metadata=_OMIT)
+    transfer_vote: TransferVote = attrs.field(default="log-check", metadata=_OMIT)
 
     @property
     def quorum_size(self) -> int:
@@ -155,6 +176,10 @@ class RaftState(NamedTuple):
     HardState and its log), per-server volatile state (role, known leader, votes granted, leader
     progress next/match, pending ReadIndex), the network bag, faults, and ghost history
     (`elected`, `committed`, `lead_log`, `history`) that only the properties read.
+
+    `transferee` is a leader's leadership-transfer target (`raft.go` leadTransferee; NONE when no
+    transfer is in progress, and at every non-leader) and `transfers` the number of transfers
+    requested so far (bounded by `RaftConfig.transfers`).
 
     `votes` is a bitmask of members: the (pre-)votes granted to a (pre-)candidate, and at a leader
     under `check_quorum` the peers heard from since its last check (`tracker/progress.go`
@@ -183,6 +208,8 @@ class RaftState(NamedTuple):
     lead_log: tuple[Log, ...]
     history: tuple[Event, ...]
     reads: tuple[PendingRead, ...]
+    transferee: tuple[int, ...]
+    transfers: int
 
     def is_up(self, server: int) -> bool:
         """Whether the server is running."""
@@ -212,7 +239,7 @@ def describe_msg(config: RaftConfig, m: Msg) -> str:
     """A message in words: `AppendEntries etcd-1→etcd-2 term=2 prev=(1,1) entries=[(2,v1)] commit=1`."""
     head = f"{MSG_NAMES[m[0]]} {config.name(m[1])}→{config.name(m[2])} term={m[3]}"
     if m[0] in (RV, PV):
-        return f"{head} lastIndex={m[4]} lastTerm={m[5]}"
+        return f"{head} lastIndex={m[4]} lastTerm={m[5]}{' transfer' if len(m) > 6 else ''}"
     if m[0] in (RVR, PVR):
         return f"{head} {'granted' if m[4] else 'rejected'}"
     if m[0] == AE:
@@ -222,6 +249,8 @@ def describe_msg(config: RaftConfig, m: Msg) -> str:
         return f"{head} {'success index=' + str(m[5]) if m[4] else f'reject index={m[5]} hint={m[6]}'}"
     if m[0] == HB:
         return f"{head} commit={m[4]} ctx=read{m[5]}"
+    if m[0] == TN:
+        return head
     return f"{head} ctx=read{m[4]}"
 
 
@@ -242,6 +271,8 @@ def describe(config: RaftConfig, action: RaftAction) -> str:
         return f"ClientAck: '{config.ops[action.arg - 1]}' acknowledged by {who}"
     if action.kind in ("ReadIndex", "ReadLocal", "ReadSerializable"):
         return f"{action.kind}: client reads {config.read_keys[action.arg]} at {who}"
+    if action.kind == "TransferLeader":
+        return f"TransferLeader: {who} → {config.name(action.peer)}"
     if action.kind == "Heal":
         return "Heal: the partition ends"
     return f"{action.kind}: {who}"

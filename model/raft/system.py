@@ -6,7 +6,8 @@ state (a bounded bag that loses, duplicates and reorders), election timeouts are
 nondeterministic `CheckQuorum` action and its in-lease check a nondeterministic ignore
 (`RaftConfig` says how these over-approximate etcd's timers), terms/votes/logs/commit are
 persistent and survive `Restart`/`Crash`+`Recover`, partitions cut the network, clients write (put,
-compare-and-swap) and read linearizably (ReadIndex) or serializably (local). The variants of the
+compare-and-swap) and read linearizably (ReadIndex) or serializably (local), and leadership
+transfers (`TransferLeader`, `AbortTransfer`, MsgTimeoutNow) are requested within a budget. The variants of the
 bug catalogue are parameter values of `RaftConfig` (`RAFT_VARIANTS`). Use: `initial_state(config)`,
 `actions(config, state)`, `step(config, state, action)`, or `successors(config)` for the generic
 BFS.
@@ -32,6 +33,7 @@ from kubeprop.model.raft.state import (
     PRE_CANDIDATE,
     PV,
     RAFT_VARIANTS,
+    TN,
     Event,
     Msg,
     RaftAction,
@@ -61,6 +63,9 @@ def validate(config: RaftConfig) -> RaftConfig:
         (config.reads >= 0 and config.serial_reads >= 0, "reads must be ≥ 0"),
         (not (config.reads or config.serial_reads) or config.history, "reads need history=True"),
         (all(op.kind in ("put", "cas") for op in config.ops), "ops must be put or cas operations"),
+        (config.transfers >= 0, f"transfers must be ≥ 0, got {config.transfers}"),
+        (config.transfer_vote in ("log-check", "no-log-check"),
+         f"transfer_vote must be log-check or no-log-check, got {config.transfer_vote!r}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -84,7 +89,7 @@ def initial_state(config: RaftConfig) -> RaftState:
     down = sum(1 << s for s in config.initially_down)
     return RaftState((0,) * n, (FOLLOWER,) * n, (NONE,) * n, (NONE,) * n, ((),) * n, zeros, zeros,
                      (zeros,) * n, (zeros,) * n, down, 0, (), frozenset(), frozenset(), ((),) * n, (),
-                     (NO_READ,) * n)
+                     (NO_READ,) * n, (NONE,) * n, 0)
 
 
 def _count_calls(history: tuple[Event, ...], mode: str) -> int:
@@ -111,7 +116,9 @@ def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAct
             out.extend(RaftAction("SendAppend", s, p, k) for k in range(rest + 1))
         else:
             out.append(_new(RaftAction, ("SendAppend", s, p, rest, None)))
-    if len(log) < config.max_log:
+    if config.transfers:
+        _transfer_actions(config, st, s, out)
+    if len(log) < config.max_log and st.transferee[s] == NONE:
         called = _called(st.history)
         for op in range(1, len(config.ops) + 1):
             if not config.history or ("w", op) not in called:
@@ -123,6 +130,17 @@ def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAct
     pending = st.reads[s]
     if pending and popcount(pending[3]) >= config.quorum_size:
         out.append(RaftAction("ReadServe", s))
+
+
+def _transfer_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
+    """Leader `s`'s leadership-transfer actions: a request to move leadership to any other member
+    (while the budget `RaftConfig.transfers` lasts; a request for the transfer already in progress
+    changes nothing upstream, so it is not an action), and the abort of a transfer in progress."""
+    if st.transfers < config.transfers:
+        out.extend(RaftAction("TransferLeader", s, p) for p in range(config.servers)
+                   if p != s and p != st.transferee[s])
+    if st.transferee[s] != NONE:
+        out.append(RaftAction("AbortTransfer", s))
 
 
 def _server_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
@@ -217,13 +235,12 @@ def _check_quorum(d: Draft, s: int, _a: RaftAction) -> None:
         d.set("votes", s, 1 << s)
 
 
-def _append_msg(config: RaftConfig, st: RaftState, s: int, a: RaftAction) -> Msg:
-    """`raft.go` sendAppend (probe state): prevIndex = Next−1, `a.arg` entries from Next (a
+def _append_msg(st: RaftState | Draft, s: int, peer: int, k: int) -> Msg:
+    """`raft.go` sendAppend (probe state): prevIndex = Next−1, `k` entries from Next (a
     nondeterministic batch size stands for MaxSizePerMsg), the leader's commit index."""
-    prev = st.next[s][a.peer] - 1
+    prev = st.next[s][peer] - 1
     log = st.log[s]
-    return (AE, s, a.peer, st.term[s], prev, log[prev - 1][0] if prev > 0 else 0, log[prev:prev + a.arg],
-            st.commit[s])
+    return (AE, s, peer, st.term[s], prev, log[prev - 1][0] if prev > 0 else 0, log[prev:prev + k], st.commit[s])
 
 
 def _with_msgs(st: RaftState, msgs: Bag) -> RaftState:
@@ -276,6 +293,31 @@ def _read_local(d: Draft, s: int, a: RaftAction, mode: str) -> None:
     d.history = (*d.history, ("call", ("r", n), Op("read", key, mode=mode)), ("ret", ("r", n), store.get(key)))
 
 
+def _transfer_leader(d: Draft, s: int, a: RaftAction) -> None:
+    """`raft.go` stepLeader MsgTransferLeader from `a.peer` (etcd's MoveLeader or graceful stop,
+    `RaftConfig.transfers`): a transfer to another member in progress is aborted
+    (abortLeaderTransfer), `a.peer` becomes the transferee, and it is sent MsgTimeoutNow at once if
+    its Match is the leader's last index (sendTimeoutNow), else an append of every entry from its
+    Next (sendAppend); `_on_append_resp` sends the MsgTimeoutNow once it has caught up. Until the
+    transfer ends the leader drops proposals (ErrProposalDropped: no `ClientWrite`)."""
+    p = a.peer
+    d.transfers += 1
+    d.set("transferee", s, p)
+    last = d.last_index(s)
+    if d.match[s][p] == last:
+        d.send((TN, s, p, d.term[s]))
+    else:
+        d.send(_append_msg(d, s, p, last - d.next[s][p] + 1))
+
+
+def _abort_transfer(d: Draft, s: int, _a: RaftAction) -> None:
+    """`raft.go` tickHeartbeat: a transfer not done within an election timeout is aborted
+    (abortLeaderTransfer) and the leader accepts proposals again. Untimed, so any moment; a
+    MsgTimeoutNow already sent stays in the network (tikv/raft-rs issue 234 is this message
+    arriving late)."""
+    d.set("transferee", s, NONE)
+
+
 def _crash(d: Draft, s: int, _a: RaftAction) -> None:
     """The member stops; its volatile state is gone, its persisted HardState and log stay."""
     d.down |= 1 << s
@@ -291,6 +333,8 @@ _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
     "ReadServe": _read_serve,
     "ReadLocal": lambda d, s, a: _read_local(d, s, a, "linearizable"),
     "ReadSerializable": lambda d, s, a: _read_local(d, s, a, "serializable"),
+    "TransferLeader": _transfer_leader,
+    "AbortTransfer": _abort_transfer,
     "Restart": lambda d, s, a: d.become_follower(s, d.term[s], NONE),
     "Crash": _crash,
     "Recover": lambda d, s, a: setattr(d, "down", d.down & ~(1 << s)),
@@ -313,7 +357,7 @@ def step(config: RaftConfig, st: RaftState, action: RaftAction) -> RaftState:
         receive(d, m)
         return d.freeze()
     if kind == "SendAppend":
-        return _with_msgs(st, bag_send(config, st.msgs, _append_msg(config, st, action.server, action)))
+        return _with_msgs(st, bag_send(config, st.msgs, _append_msg(st, action.server, action.peer, action.arg)))
     d = Draft(config, st)
     _RULES[kind](d, action.server, action)
     return d.freeze()

@@ -29,6 +29,7 @@ PARAMETERS: dict[str, Any] = {
     "leaderElection": True,
     "expectationsTimeoutSeconds": 300,
     "maxEndpointsPerSlice": 100,
+    "endpointSliceMaxRetries": 15,
     "memoryPressureEvents": 0,
     "diskPressureEvents": 0,
     "pidPressureEvents": 0,
@@ -117,6 +118,9 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # cmd/kube-controller-manager/app/options/endpointslicecontroller.go: minMaxEndpointsPerSlice = 1,
     # maxMaxEndpointsPerSlice = 1000
     "maxEndpointsPerSlice": ParameterRange(1, 1000),
+    # pkg/controller/endpointslice/endpointslice_controller.go maxRetries, a constant (15) upstream: a
+    # scenario lowers it to reach the drop within its clock (15 take 6,023 s of back-off)
+    "endpointSliceMaxRetries": ParameterRange(0, 15),
     "memoryPressureEvents": ParameterRange(0, 100),
     "diskPressureEvents": ParameterRange(0, 100),
     "pidPressureEvents": ParameterRange(0, 100),

@@ -57,6 +57,7 @@ from kubeprop.model.scheduler.framework import (
     diagnose,
     filter_fns,
     run_filters_with_nominated,
+    volume_filter,
 )
 from kubeprop.model.scheduler.message import fit_error_message
 from kubeprop.model.scheduler.nodeinfo import NodeInfo, build_node_infos, pod_key, pod_priority
@@ -246,27 +247,21 @@ def _nominated_fit(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProf
     name = pod.status.nominated_node_name
     if volumes is not None and volumes.prefilter is not None and profile.filter_enabled("VolumeBinding"):
         return None
-    extra = _volume_filter(volumes, profile)
+    extra = volume_filter(volumes, profile)
     for ni in nodes:
         if name and ni.name == name and run_filters_with_nominated(pod, ni, nodes, profile, extra) is None:
             return name
     return None
 
 
-def _volume_filter(volumes: VolumeCheck | None, profile: SchedulerProfile) -> FilterFn | None:
-    if volumes is None or volumes.prefilter is not None or not profile.filter_enabled("VolumeBinding"):
-        return None
-    return volumes.status
-
-
 def _postfilter(pod: Pod, nodes: tuple[NodeInfo, ...], profile: SchedulerProfile, d: Diagnosis,
-                pdbs: Sequence[PodDisruptionBudget]) -> ScheduleResult:
+                pdbs: Sequence[PodDisruptionBudget], volumes: FilterFn | None = None) -> ScheduleResult:
     """The unschedulable outcome: FitError message plus the PostFilter plugins' result."""
     reasons: list[str] = ["no new claims to deallocate"] if profile.dra_enabled else []
     candidate = None
     clear = False
     if profile.preemption and profile.filter_enabled("DefaultPreemption"):
-        outcome = preempt(pod, nodes, profile, d, pdbs)
+        outcome = preempt(pod, nodes, profile, d, pdbs, volumes)
         candidate, clear = outcome.candidate, outcome.clear_nomination
         if outcome.message:
             reasons.append(outcome.message)
@@ -302,7 +297,7 @@ def schedule_one(
         return ScheduleResult((nominated,), EMPTY, (nominated,), EMPTY)
     d = diagnose(pod, nodes, profile, start_index, volumes)
     if not d.feasible:
-        return _postfilter(pod, nodes, profile, d, pdbs)
+        return _postfilter(pod, nodes, profile, d, pdbs, volume_filter(volumes, profile))
     reasons = _reasons(d.statuses)
     if len(d.feasible) == 1:
         return ScheduleResult(d.feasible, EMPTY, d.feasible, reasons, "", d.statuses)

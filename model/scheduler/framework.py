@@ -14,9 +14,10 @@ Sources (repo `kubernetes/kubernetes`, master ~v1.35):
   candidates; the others get "node(s) didn't satisfy plugin(s) [NodeAffinity]",
   unresolvable), numFeasibleNodesToFind, then Filter.
 
-VolumeBinding runs for pods with claims (`kubeprop.model.scheduler.volumebinding`: its PreFilter
-after NodeAffinity's, its Filter after NodeResourcesFit); the other volume plugins
-(VolumeRestrictions, NodeVolumeLimits, VolumeZone) and DynamicResources are not modelled.
+VolumeRestrictions and VolumeBinding run for pods with claims (`kubeprop.model.scheduler.volumerestrictions`,
+`kubeprop.model.scheduler.volumebinding`: VolumeBinding's PreFilter after NodeAffinity's, their
+Filters after NodeResourcesFit, VolumeRestrictions first: `volume_filter`); the other volume plugins
+(NodeVolumeLimits, VolumeZone) and DynamicResources are not modelled.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from kubeprop.model.scheduler.filters import (
 )
 from kubeprop.model.scheduler.nodeinfo import NodeInfo, pod_key, pod_priority
 from kubeprop.model.scheduler.spread import pod_topology_spread_status
+from kubeprop.model.scheduler.volumerestrictions import PLUGIN as VOLUME_RESTRICTIONS
+from kubeprop.model.scheduler.volumerestrictions import Restrictions
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -56,6 +59,7 @@ __all__ = [
     "replace_node",
     "run_filters",
     "run_filters_with_nominated",
+    "volume_filter",
 ]
 
 FilterFn = Callable[[Pod, NodeInfo, Sequence[NodeInfo]], FilterStatus | None]
@@ -67,6 +71,9 @@ class VolumeCheck(Protocol):
 
     @property
     def prefilter(self) -> str | None: ...
+
+    @property
+    def read_write_once_pod(self) -> frozenset[str]: ...
 
     def status(self, pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo]) -> FilterStatus | None: ...
 
@@ -165,6 +172,28 @@ VOLUME_FILTER_BEFORE = frozenset({"PodTopologySpread", "InterPodAffinity"})
 """The filters that come after VolumeBinding in the default profile (it follows NodeResourcesFit)."""
 
 
+def volume_filter(volumes: VolumeCheck | None, profile: SchedulerProfile) -> FilterFn | None:
+    """The pod's volume Filters as one filter, run in their place in the order: VolumeRestrictions
+    (where the pod has ReadWriteOncePod claims), then VolumeBinding's (default_plugins.go order).
+    None when neither runs: no claims, or VolumeBinding's PreFilter refused the pod (no Filter runs)."""
+    if volumes is None or volumes.prefilter is not None:
+        return None
+    fns: list[FilterFn] = []
+    if volumes.read_write_once_pod and profile.filter_enabled(VOLUME_RESTRICTIONS):
+        fns.append(Restrictions(volumes.read_write_once_pod).status)
+    if profile.filter_enabled("VolumeBinding"):
+        fns.append(volumes.status)
+    return fns[0] if len(fns) == 1 else partial(_first_failing, tuple(fns)) if fns else None
+
+
+def _first_failing(fns: tuple[FilterFn, ...], pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo]) -> FilterStatus | None:
+    for fn in fns:
+        status = fn(pod, ni, nodes)
+        if status is not None:
+            return status
+    return None
+
+
 def run_filters(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile,
                 volumes: FilterFn | None = None) -> FilterStatus | None:
     """RunFilterPlugins: the first failing enabled filter's status, or None. `volumes` is the pod's
@@ -239,19 +268,17 @@ def diagnose(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, sta
     candidates, failed, statuses = _prefilter(pod, nodes, profile)
     if failed is not None:
         return failed
-    volume_filter = None
-    if volumes is not None and profile.filter_enabled("VolumeBinding"):
-        if volumes.prefilter is not None:  # UnschedulableAndUnresolvable: no node is tried
-            rejected = FilterStatus("VolumeBinding", (volumes.prefilter,), True)
-            return Diagnosis((), FrozenMap({n.name: rejected for n in nodes}), rejected)
-        volume_filter = volumes.status
+    if volumes is not None and profile.filter_enabled("VolumeBinding") and volumes.prefilter is not None:
+        rejected = FilterStatus("VolumeBinding", (volumes.prefilter,), True)  # UnschedulableAndUnresolvable
+        return Diagnosis((), FrozenMap({n.name: rejected for n in nodes}), rejected)
+    extra = volume_filter(volumes, profile)
     want = num_feasible_nodes_to_find(len(candidates), profile.percentage_of_nodes_to_score)
     feasible: list[str] = []
     for i in range(len(candidates)):
         if len(feasible) >= want:
             break
         ni = candidates[(start_index + i) % len(candidates)]
-        status = run_filters_with_nominated(pod, ni, nodes, profile, volume_filter)
+        status = run_filters_with_nominated(pod, ni, nodes, profile, extra)
         if status is None:
             feasible.append(ni.name)
         else:

@@ -47,6 +47,7 @@ from kubeprop.model.scheduler.filters import FilterStatus
 from kubeprop.model.scheduler.framework import (
     DEFAULT_PROFILE,
     Diagnosis,
+    FilterFn,
     SchedulerProfile,
     diagnose,
     replace_node,
@@ -108,15 +109,17 @@ def _importance(pod: Pod) -> tuple[int, float, str]:
 
 def select_victims_on_node(
     pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo], profile: SchedulerProfile,
-    pdbs: Sequence[PodDisruptionBudget] = (),
+    pdbs: Sequence[PodDisruptionBudget] = (), volumes: FilterFn | None = None,
 ) -> PreemptionCandidate | FilterStatus:
-    """SelectVictimsOnNode: the candidate, or why preemption cannot help on `ni`."""
+    """SelectVictimsOnNode: the candidate, or why preemption cannot help on `ni`. `volumes` is the
+    pod's volume Filter (`framework.volume_filter`: VolumeRestrictions, whose RemovePod lets the
+    removal of a ReadWriteOncePod claim's user help, and VolumeBinding)."""
     prio = pod_priority(pod)
     potential = sorted((p for p in ni.pods if pod_priority(p) < prio), key=_importance)
     if not potential:
         return FilterStatus("DefaultPreemption", (NO_VICTIMS,), True)
     current = ni.with_pods(removed=frozenset(pod_key(p) for p in potential))
-    status = run_filters_with_nominated(pod, current, replace_node(nodes, current), profile)
+    status = run_filters_with_nominated(pod, current, replace_node(nodes, current), profile, volumes)
     if status is not None:
         return status
     violating, others = filter_pods_with_pdb_violation(potential, pdbs)
@@ -125,7 +128,7 @@ def select_victims_on_node(
     violations = 0
     for p in (*violating, *others):
         trial = current.with_pods(added=[p])
-        if run_filters_with_nominated(pod, trial, replace_node(nodes, trial), profile) is None:
+        if run_filters_with_nominated(pod, trial, replace_node(nodes, trial), profile, volumes) is None:
             current = trial
         else:
             victims.append(p)
@@ -169,7 +172,7 @@ def _terminating_by_preemption(p: Pod) -> bool:
 
 def _dry_run(
     pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, diagnosis: Diagnosis,
-    pdbs: Sequence[PodDisruptionBudget],
+    pdbs: Sequence[PodDisruptionBudget], volumes: FilterFn | None = None,
 ) -> tuple[list[PreemptionCandidate], dict[str, FilterStatus]]:
     """findCandidates + DryRunPreemption over the nodes where preemption might help."""
     candidates: list[PreemptionCandidate] = []
@@ -179,7 +182,7 @@ def _dry_run(
         if status is None or status.unresolvable:
             statuses[ni.name] = FilterStatus("DefaultPreemption", (NOT_HELPFUL,), True)
             continue
-        outcome = select_victims_on_node(pod, ni, nodes, profile, pdbs)
+        outcome = select_victims_on_node(pod, ni, nodes, profile, pdbs, volumes)
         if isinstance(outcome, PreemptionCandidate):
             candidates.append(outcome)
         else:
@@ -238,12 +241,13 @@ def pick_preemption(
 
 
 def preempt(pod: Pod, nodes: Sequence[NodeInfo], profile: SchedulerProfile, diagnosis: Diagnosis,
-            pdbs: Sequence[PodDisruptionBudget] = ()) -> PreemptionOutcome:
-    """Evaluator.Preempt after a failed cycle: the chosen candidate or the PostFilter message."""
+            pdbs: Sequence[PodDisruptionBudget] = (), volumes: FilterFn | None = None) -> PreemptionOutcome:
+    """Evaluator.Preempt after a failed cycle: the chosen candidate or the PostFilter message
+    (`volumes`: the pod's volume Filter, `select_victims_on_node`)."""
     reason = _ineligible(pod, nodes, diagnosis)
     if reason:
         return PreemptionOutcome(None, "preemption: " + reason)
-    candidates, statuses = _dry_run(pod, nodes, profile, diagnosis, pdbs)
+    candidates, statuses = _dry_run(pod, nodes, profile, diagnosis, pdbs, volumes)
     best = best_preemption_candidates(candidates)
     if best:
         return PreemptionOutcome(best[0], "")

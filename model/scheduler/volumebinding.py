@@ -63,6 +63,7 @@ from kubeprop.model.evolve import evolve
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler.filters import FilterStatus
 from kubeprop.model.scheduler.nodeinfo import NodeInfo
+from kubeprop.model.scheduler.volumerestrictions import read_write_once_pod_claims
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.model.state.informer import ObjectView
 
@@ -133,7 +134,9 @@ def _topology_matches(cls: StorageClass, node: Node) -> bool:
 class PodVolumes:
     """What VolumeBinding found for one pod in the scheduler's caches (PreFilter's state):
     the PreFilter rejection, if any; the bound claims' volumes (None: missing); the unbound
-    WaitForFirstConsumer claims; and the volumes and classes to match them against."""
+    WaitForFirstConsumer claims; the volumes and classes to match them against; and the claims
+    whose access modes hold ReadWriteOncePod (VolumeRestrictions' PreFilter state:
+    `kubeprop.model.scheduler.volumerestrictions`, which reads the same claim cache)."""
 
     prefilter: str | None = None
     bound: tuple[PersistentVolume | None, ...] = ()
@@ -141,6 +144,7 @@ class PodVolumes:
     volumes: tuple[PersistentVolume, ...] = ()
     classes: tuple[Any, ...] = ()
     builtin: StorageClass | None = None
+    read_write_once_pod: frozenset[str] = frozenset()
 
     def reasons(self, node: Node) -> tuple[str, ...]:
         """FindPodVolumes on `node`: the conflict reasons, in upstream's order (none: it fits)."""
@@ -207,7 +211,8 @@ def pod_volumes(view: ObjectView, pod: Pod, cluster_class: str) -> PodVolumes | 
         else:
             return PodVolumes(prefilter=UNBOUND_IMMEDIATE)
     volumes = tuple(v for v in view.list(VOLUMES) if isinstance(v, PersistentVolume))
-    return PodVolumes(None, tuple(bound), tuple(to_bind), volumes, classes, builtin)
+    return PodVolumes(None, tuple(bound), tuple(to_bind), volumes, classes, builtin,
+                      read_write_once_pod_claims(view, pod))
 
 
 def prebind_requests(view: ObjectView, pod: Pod, node: Node, cluster_class: str, user: str) -> list[Request]:

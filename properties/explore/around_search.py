@@ -27,7 +27,7 @@ from kubeprop.model.state.actions import (
 )
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
-from kubeprop.properties.explore.around_cost import ENVIRONMENT_KINDS, FAULT_KINDS, deviation_cost
+from kubeprop.properties.explore.around_cost import ENVIRONMENT_KINDS, FAULT_KINDS, deviation_cost, fault_costs
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason, Slicer, out_of_time
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Violation
@@ -127,15 +127,15 @@ class _Search:
         it takes the one before."""
         independent = None if fair is None else self.footprints.independent_of(fair)
         fair_class = type(fair)
+        fault_cost = None if cost is None else fault_costs(fair, None if last is None else last.action)
         for act in enabled:
             # (an action equals only one of its own class: `act == fair` only then)
             if (type(act) is fair_class and act == fair) or isinstance(act, Quiesce):
                 continue
             if self.faults_only and not isinstance(act, ENVIRONMENT_KINDS):
                 continue
-            # (anything but a fault costs 1: `deviation_cost` asked only for faults)
-            if cost is not None and (deviation_cost(act, fair, None if last is None else last.action)
-                                     if isinstance(act, FAULT_KINDS) else 1) != cost:
+            # (anything but a fault costs 1: `deviation_cost`, asked only for faults)
+            if fault_cost is not None and (fault_cost(act) if isinstance(act, FAULT_KINDS) else 1) != cost:
                 continue
             if lag is not None and last is not None and self.targeted(last, act, fair) != (lag == 0):
                 continue

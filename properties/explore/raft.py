@@ -6,7 +6,8 @@ the selected `RaftCheck`s, on one or more worker processes; the visited set hold
 only, and the result — counts and the shortest counterexample — is the one the single-threaded
 `bfs.search` gives, whatever the number of workers. `replay_script` turns a scripted run (each
 step names an enabled action by the start of its description) into a reachable state, so a
-search can start where a known scenario (e.g. Raft paper Figure 8 (c)) leaves off; the report
+search can start where a known scenario (e.g. Raft paper Figure 8 (c), or a leadership transfer
+under way) leaves off; the report
 then prints script + search as one trace.
 """
 
@@ -106,14 +107,31 @@ round that one peer grants; s1, leader of term 1, takes s2's RequestVote of term
 having expired (CheckQuorum); two stale messages are delivered (and so leave the network, which
 the variant's bounds keep to five messages) before s1's last election."""
 
-SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C}
-PRE_VOTE_SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C_PRE_VOTE}
+TRANSFER = (
+    "Timeout: s1", "Receive: RequestVote s1→s2", "Receive: RequestVoteResp s2→s1", "TransferLeader: s1 → s2",
+    "Receive: AppendEntries s1→s2", "Receive: AppendEntriesResp s2→s1",
+)
+"""A leadership transfer under way (`RaftConfig.transfers` ≥ 1): s1 leads term 1, is asked to move
+leadership to s2 (etcdctl move-leader), sends it its log, and on s2's answer (its Match is now s1's
+last index) sends it MsgTimeoutNow, which is in flight at the end."""
+
+TRANSFER_PRE_VOTE = (
+    "Timeout: s1", "Receive: PreVote s1→s2", "Receive: PreVoteResp s2→s1", "Receive: RequestVote s1→s2",
+    "Receive: RequestVoteResp s2→s1", *TRANSFER[3:],
+)
+"""The same run with pre-vote: s1's election starts with a pre-vote round that s2 grants."""
+
+SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C, "transfer": TRANSFER}
+PRE_VOTE_SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C_PRE_VOTE, "transfer": TRANSFER_PRE_VOTE}
 
 
 def script_steps(name: str | None, config: RaftConfig) -> tuple[str, ...]:
     """The steps of the scripted run `name` (none for None) in `config`'s election mode."""
     if name is None:
         return ()
+    if name == "transfer" and not config.transfers:
+        raise ScriptError("the scripted run 'transfer' requests a leadership transfer: it needs --transfers 1 or "
+                          "more (RaftConfig.transfers), got 0")
     return (PRE_VOTE_SCRIPTS if config.pre_vote else SCRIPTS)[name]
 
 

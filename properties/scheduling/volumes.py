@@ -10,6 +10,10 @@ pod on every node, UnschedulableAndUnresolvable, when a claim is missing, being 
 (`binder.go` FindPodVolumes, checkBoundClaims) refuses each node a bound claim's volume's
 nodeAffinity does not match ("node(s) had volume node affinity conflict"), and, for an unbound
 WaitForFirstConsumer claim, each node with neither a free matching volume nor a provisioner.
+VolumeRestrictions (`pkg/scheduler/framework/plugins/volumerestrictions/volume_restrictions.go`,
+`kubeprop.model.scheduler.volumerestrictions`) refuses every node to a pod naming a ReadWriteOncePod
+claim another pod already uses ("node has pod using PersistentVolumeClaim with the same name and
+ReadWriteOncePod access mode"): at most one pod per such claim (`StoredVolumes.claim_users`).
 
 `kubeprop schedule` reads the scenario as given, before any controller ran: a StatefulSet pod's
 missing claims are created as its controller would, before the pod (`_with_claims`); the claims
@@ -17,7 +21,9 @@ the PV controller binds at once are taken as bound (`_Bound`: the scheduler wait
 Immediate claim left unbound that no provisioner serves stays so (`_never_bound`), and its pod is
 refused every node; a pod whose claims the plug-in refuses for a while only (an Immediate claim a
 provisioner will serve, wherever its volume lands) is left to the caller to name
-(`ScenarioVolumes.unsettled`), its claims ignored.
+(`ScenarioVolumes.unsettled`), its claims ignored. Pending pods that share a ReadWriteOncePod claim
+no bound pod uses: the first in key order may take it, the others are refused (model choice: which
+one wins is the scheduling queue's order; at most one of them is placed either way).
 """
 
 from __future__ import annotations
@@ -48,33 +54,55 @@ from kubeprop.model.api.volume import (
     find_best_match,
     is_bound_to_claim,
     is_fully_bound,
-    volume_matches,
+    volume_mismatch,
 )
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.controllers.statefulset_pod import claim_objects, parent_and_ordinal
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.decide import pod_key
+from kubeprop.model.scheduler.nodeinfo import build_node_infos
 from kubeprop.model.scheduler.volumebinding import UNBOUND_IMMEDIATE, PodVolumes, claim_names, pod_volumes
+from kubeprop.model.scheduler.volumerestrictions import RWOP_CONFLICT, claim_users
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.model.state.informer import ObjectView
 
-__all__ = ["ScenarioVolumes", "refusals", "scenario_volumes", "stored_volumes"]
+__all__ = ["ScenarioVolumes", "StoredVolumes", "refusals", "scenario_volumes", "stored_volumes"]
+
+
+@attrs.frozen
+class StoredVolumes(PodVolumes):
+    """VolumeBinding's and VolumeRestrictions' PreFilter state for a pod, with the keys of the pods
+    that already use one of its ReadWriteOncePod claims (`claim_users`: VolumeRestrictions refuses
+    it every node while there is one)."""
+
+    claim_users: tuple[str, ...] = ()
 
 
 def stored_volumes(model: ClusterModel, store: ObjectView, pod: Pod) -> PodVolumes | None:
-    """VolumeBinding's PreFilter state for `pod` in the claims, volumes and StorageClasses of
-    `store`, with the cluster's default class (`defaultStorageClass`); None when it names no claim."""
-    return pod_volumes(store, pod, str(model.parameter("defaultStorageClass")))
+    """The volume plug-ins' PreFilter state for `pod` in the claims, volumes and StorageClasses of
+    `store`, with the cluster's default class (`defaultStorageClass`), and the bound pods of the store
+    that use one of its ReadWriteOncePod claims; None when it names no claim."""
+    found = pod_volumes(store, pod, str(model.parameter("defaultStorageClass")))
+    if found is None or found.prefilter is not None or not found.read_write_once_pod:
+        return found
+    nodes = [n for n in store.list("nodes") if isinstance(n, Node)]
+    infos = build_node_infos(nodes, (p for p in store.list("pods") if isinstance(p, Pod)))
+    return StoredVolumes(**attrs.asdict(found, recurse=False),
+                         claim_users=claim_users(pod, found.read_write_once_pod, infos))
 
 
 def refusals(found: PodVolumes | None, nodes: Iterable[Node]) -> FrozenMap[str, str]:
-    """The nodes VolumeBinding refuses (node name → reason): every node when its PreFilter rejects
-    the pod, else the nodes its Filter rejects; none for a pod without claims."""
+    """The nodes the volume plug-ins refuse (node name → reason): every node when VolumeBinding's
+    PreFilter rejects the pod or, next, VolumeRestrictions' Filter (another pod uses a
+    ReadWriteOncePod claim of it), else the nodes VolumeBinding's Filter rejects; none for a pod
+    without claims."""
     if found is None:
         return EMPTY
     if found.prefilter is not None:
         return FrozenMap({n.metadata.name: found.prefilter for n in nodes})
+    if isinstance(found, StoredVolumes) and found.claim_users:
+        return FrozenMap({n.metadata.name: RWOP_CONFLICT for n in nodes})
     return FrozenMap({n.metadata.name: ", ".join(reasons) for n in nodes if (reasons := found.reasons(n))})
 
 
@@ -106,9 +134,9 @@ class _Bound:
                 continue
             if claim.spec.volume_name:
                 volume: ApiObject | None = view.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
-                fits = isinstance(volume, PersistentVolume) and volume.metadata.deletion_timestamp is None and (
+                fits = isinstance(volume, PersistentVolume) and (
                     is_bound_to_claim(volume, claim) or (volume.spec.claim_ref is None
-                                                         and volume_matches(claim, volume)))
+                                                         and volume_mismatch(volume, claim) is None))
                 found = volume if fits and isinstance(volume, PersistentVolume) else None
             elif not is_delay_binding(claim_class(claim.spec.storage_class_name), classes, builtin):
                 found = find_best_match(claim, view.list(VOLUMES), False)
@@ -167,19 +195,38 @@ def scenario_volumes(store: Store, pods: Iterable[Pod], cluster_class: str, api:
     class `cluster_class`): a StatefulSet pod's claims created first if missing (`_with_claims`),
     claims bound as the PV controller binds them (`_Bound`); a pod the PreFilter still refuses for a while
     only is unsettled, its claims ignored."""
-    chosen = list(pods)
+    chosen = sorted(pods, key=pod_key)
     view = _Bound.of(_with_claims(store, chosen, api, now), cluster_class)
     checks: dict[str, PodVolumes] = {}
     unsettled: dict[str, str] = {}
+    users = _read_write_once_pod_users(view)
     for pod in chosen:
         found = pod_volumes(view, pod, cluster_class) if claim_names(pod) else None
         if found is None:
             continue
+        if found.prefilter is None and found.read_write_once_pod:
+            claims = [(pod.metadata.namespace, name) for name in sorted(found.read_write_once_pod)]
+            holders = tuple(sorted({users[c] for c in claims if c in users}))
+            if not holders:
+                users.update({c: pod_key(pod) for c in claims})
+            found = StoredVolumes(**attrs.asdict(found, recurse=False), claim_users=holders)
         if found.prefilter is None or (found.prefilter == UNBOUND_IMMEDIATE and _never_bound(view, pod, cluster_class)):
             checks[pod_key(pod)] = found
         else:
             unsettled[pod_key(pod)] = found.prefilter
     return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled))
+
+
+def _read_write_once_pod_users(view: ObjectView) -> dict[tuple[str, str], str]:
+    """(namespace, claim) → the key of a bound, non-terminal pod of `view` that names the claim, for
+    every claim it names (VolumeRestrictions reads the access modes later, per pending pod)."""
+    nodes = [n for n in view.list("nodes") if isinstance(n, Node)]
+    users: dict[tuple[str, str], str] = {}
+    for ni in build_node_infos(nodes, (p for p in view.list("pods") if isinstance(p, Pod))):
+        for p in ni.pods:
+            for name in claim_names(p):
+                users.setdefault((p.metadata.namespace, name), pod_key(p))
+    return users
 
 
 def _with_claims(store: Store, pods: Iterable[Pod], api: ApiServerConfig, now: int) -> Store:

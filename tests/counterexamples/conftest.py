@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 from catalogue_searches import rs_search
+from inner_pytest import PytestRun, run_pytest
 
 from kubeprop.counterexamples.format import write
 from kubeprop.counterexamples.format_records import Counterexample
@@ -47,3 +48,10 @@ def rs_counterexample() -> Counterexample:
 @pytest.fixture
 def rs_file(rs_counterexample: Counterexample, tmp_path: Path) -> Path:
     return write(rs_counterexample, tmp_path)
+
+
+@pytest.fixture
+def inner_pytest(pytester: pytest.Pytester) -> PytestRun:
+    """`inner_pytest(where, *args)`: `pytest -q -p no:cacheprovider ARGS` in the folder `where`, run in
+    this process (`inner_pytest`: the plugin's tests, without an interpreter started for each)."""
+    return lambda where, *args: run_pytest(pytester, where, *args)

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from inner_pytest import PytestRun
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "counterexamples" / "corpus"
 
 
-def _pytest(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=where,
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
-def test_corpus_items_pass_and_mismatches_fail_with_the_trace(tmp_path: Path) -> None:
+def test_corpus_items_pass_and_mismatches_fail_with_the_trace(tmp_path: Path, inner_pytest: PytestRun) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     good = next(p for p in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
@@ -27,42 +22,43 @@ def test_corpus_items_pass_and_mismatches_fail_with_the_trace(tmp_path: Path) ->
     data["expectation"] = "passes"
     (corpus / "flipped.json").write_text(json.dumps(data))
     (tmp_path / "other.json").write_text("{}")  # not in a corpus folder: not collected
-    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
+    done = inner_pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed, 1 passed" in done.stdout
     assert "expected PASSES, replay says REPRODUCES" in done.stdout
     assert "reproduce with: kubeprop replay" in done.stdout
 
 
-def test_the_repository_corpus_passes() -> None:
-    done = _pytest(REPO, "counterexamples/")
+def test_the_repository_corpus_passes(inner_pytest: PytestRun) -> None:
+    done = inner_pytest(REPO, "counterexamples/")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(list(CORPUS.glob('*.json')))} passed" in done.stdout
 
 
-def test_nothing_is_collected_unless_asked(tmp_path: Path) -> None:
+def test_nothing_is_collected_unless_asked(tmp_path: Path, inner_pytest: PytestRun) -> None:
     """An unrelated project's `tests/corpus/*.json` is left alone: the plugin is opt-in."""
     corpus = tmp_path / "tests" / "corpus"
     corpus.mkdir(parents=True)
     shutil.copy(next(iter(sorted(CORPUS.glob("*.json")))), corpus / "looks-like-ours.json")
     (corpus / "theirs.json").write_text('{"not": "a counterexample"}')
     (tmp_path / "tests" / "test_one.py").write_text("def test_one() -> None:\n    assert True\n")
-    done = _pytest(tmp_path, str(tmp_path / "tests"))
+    done = inner_pytest(tmp_path, str(tmp_path / "tests"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
 
 
-def test_the_ini_setting_opts_in_and_items_carry_the_marker(tmp_path: Path) -> None:
+def test_the_ini_setting_opts_in_and_items_carry_the_marker(tmp_path: Path, inner_pytest: PytestRun) -> None:
     corpus = tmp_path / "ce"
     corpus.mkdir()
     shutil.copy(next(iter(sorted(CORPUS.glob("*.json")))), corpus / "one.json")
     (tmp_path / "pytest.ini").write_text("[pytest]\nkubeprop_corpus = ce\n")
-    done = _pytest(tmp_path, "-m", "kubeprop_counterexample", str(tmp_path))
+    done = inner_pytest(tmp_path, "-m", "kubeprop_counterexample", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
 
 
-def test_a_file_without_an_expectation_must_reproduce_as_replay_expect_says(tmp_path: Path) -> None:
+def test_a_file_without_an_expectation_must_reproduce_as_replay_expect_says(tmp_path: Path,
+                                                                            inner_pytest: PytestRun) -> None:
     """Trial 3: the plugin failed such a file while `kubeprop replay --expect` (and the gate) required
     REPRODUCES of it, the rule docs/counterexamples.md documents; now all three agree."""
     from kubeprop.properties.cli.main import main
@@ -75,7 +71,7 @@ def test_a_file_without_an_expectation_must_reproduce_as_replay_expect_says(tmp_
         data = json.loads(source.read_text())
         del data["expectation"]
         (corpus / f"was-{expectation}.json").write_text(json.dumps(data))
-    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
+    done = inner_pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
     assert "FAILED corpus/was-passes.json" in done.stdout
     assert "expected REPRODUCES, replay says PASSES" in done.stdout
@@ -83,20 +79,20 @@ def test_a_file_without_an_expectation_must_reproduce_as_replay_expect_says(tmp_
     assert main(["replay", "--expect", str(corpus / "was-passes.json")]) == 1
 
 
-def test_a_refused_import_names_the_plugins_own_option(tmp_path: Path) -> None:
+def test_a_refused_import_names_the_plugins_own_option(tmp_path: Path, inner_pytest: PytestRun) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     data = json.loads(next(iter(sorted(CORPUS.glob("*.json")))).read_text())
     data["property"] = {**data["property"], "name": "team-property", "module": "kp_team_props"}
     (corpus / "team.json").write_text(json.dumps(data))
-    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
+    done = inner_pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert ("if you trust it, allow it by name: pytest --kubeprop-allow-import kp_team_props, or list it under the "
             "ini setting kubeprop_allow_imports") in done.stdout
     assert "kubeprop replay --allow-import" not in done.stdout
 
 
-def test_every_file_named_like_one_in_a_corpus_folder_is_an_item(tmp_path: Path) -> None:
+def test_every_file_named_like_one_in_a_corpus_folder_is_an_item(tmp_path: Path, inner_pytest: PytestRun) -> None:
     """Trial 5 (u3/03c): a corpus file whose "kind" is "counterexample" was silently left out (5
     passed instead of 6). In a corpus folder every `*.json` file is an item — one that does not read
     as a counterexample file fails as bad input, as the gate and replay report it — and so is one
@@ -114,7 +110,7 @@ def test_every_file_named_like_one_in_a_corpus_folder_is_an_item(tmp_path: Path)
     (corpus / "bug.JSON").write_text(good.read_text())
     (corpus / "notes.txt").write_text("not collected")
     os.mkfifo(corpus / "pipe.json")
-    done = _pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
+    done = inner_pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "4 failed, 1 passed" in done.stdout, done.stdout
     assert "lowercase.json: kind" in done.stdout

@@ -8,20 +8,15 @@ loads (its rootdir and configuration moved away: nothing replayed, exit 0), is r
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from inner_pytest import PytestRun
 
 REPO = Path(__file__).resolve().parents[2]
 RS = REPO / "counterexamples" / "corpus" / "replicaset-no-overcreation-50c0faf044ff.json"
 
 
-def _pytest(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=where,
-                          capture_output=True, text=True, timeout=300, check=False)
-
-
-def test_links_in_a_corpus_folder_are_items_wherever_they_point(tmp_path: Path) -> None:
+def test_links_in_a_corpus_folder_are_items_wherever_they_point(tmp_path: Path, inner_pytest: PytestRun) -> None:
     corpus, outside = tmp_path / "corpus", tmp_path / "outside"
     corpus.mkdir()
     outside.mkdir()
@@ -30,7 +25,7 @@ def test_links_in_a_corpus_folder_are_items_wherever_they_point(tmp_path: Path) 
     (corpus / "rs-link.json").symlink_to(outside / "rs.json")
     (corpus / "plain-link.json").symlink_to(outside / "plain.json")
     (corpus / "loop.json").symlink_to(corpus / "loop.json")
-    done = _pytest(tmp_path, f"--kubeprop-corpus={corpus}", str(corpus))
+    done = inner_pytest(tmp_path, f"--kubeprop-corpus={corpus}", str(corpus))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "2 failed, 1 passed" in done.stdout, done.stdout  # trial 10: the two links out of the folder left out
     assert f"{corpus / 'loop.json'}: too many levels of symbolic links" in done.stdout
@@ -48,9 +43,9 @@ def _project(tmp_path: Path) -> Path:
     return project
 
 
-def test_the_option_as_two_arguments_is_refused_saying_why(tmp_path: Path) -> None:
+def test_the_option_as_two_arguments_is_refused_saying_why(tmp_path: Path, inner_pytest: PytestRun) -> None:
     project = _project(tmp_path)
-    done = _pytest(project, "--kubeprop-corpus", "../elsewhere")
+    done = inner_pytest(project, "--kubeprop-corpus", "../elsewhere")
     assert done.returncode == 4, done.stdout + done.stderr  # trial 10: exit 0, nothing replayed, rootdir moved up
     assert ("ERROR: --kubeprop-corpus ../elsewhere: write --kubeprop-corpus=../elsewhere (one folder each; repeat "
             "the option for more). pytest chooses its rootdir and configuration file from the test paths before it "
@@ -58,12 +53,12 @@ def test_the_option_as_two_arguments_is_refused_saying_why(tmp_path: Path) -> No
             "found") in done.stderr
 
 
-def test_the_option_with_equals_replays_a_folder_outside_the_testpaths(tmp_path: Path) -> None:
+def test_the_option_with_equals_replays_a_folder_outside_the_testpaths(tmp_path: Path, inner_pytest: PytestRun) -> None:
     project = _project(tmp_path)
-    done = _pytest(project, "-vv", "--kubeprop-corpus=../elsewhere")  # -q -vv: verbose
+    done = inner_pytest(project, "-vv", "--kubeprop-corpus=../elsewhere")  # -q -vv: verbose
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"rootdir: {project}" in done.stdout and "configfile: pyproject.toml" in done.stdout
     assert "tests/test_one.py::test_one PASSED" in done.stdout
     assert f"{RS.name}::{RS.stem} PASSED" in done.stdout and "2 passed" in done.stdout
-    missing = _pytest(project, "--kubeprop-corpus=../nowhere")
+    missing = inner_pytest(project, "--kubeprop-corpus=../nowhere")
     assert missing.returncode == 4 and "nowhere" in missing.stdout + missing.stderr  # never silently nothing

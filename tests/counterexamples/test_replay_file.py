@@ -5,10 +5,9 @@ as an unreadable cluster trace."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+from inner_pytest import PytestRun
 from raft_records import two_leaders_in_term_1
 
 from kubeprop.counterexamples import raft_trace
@@ -52,13 +51,11 @@ def test_the_gate_judges_a_raft_corpus_file_by_its_expectation(tmp_path: Path) -
     assert "ElectionSafety" in flipped.detail
 
 
-def test_the_pytest_plugin_replays_a_raft_corpus_file(tmp_path: Path) -> None:
+def test_the_pytest_plugin_replays_a_raft_corpus_file(tmp_path: Path, inner_pytest: PytestRun) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     _raft_file(corpus / "raft.json")
     _raft_file(corpus / "flipped.json", "passes")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(corpus),
-                           f"--kubeprop-corpus={corpus}"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = inner_pytest(tmp_path, str(corpus), f"--kubeprop-corpus={corpus}")
     assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
     assert "expected PASSES, replay says REPRODUCES" in done.stdout

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from inner_pytest import PytestRun
 
 from kubeprop.counterexamples.format import dumps
 from kubeprop.counterexamples.format_records import Counterexample
@@ -28,14 +27,12 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "counterexamples" / "corpus"
 
 
-def test_several_corpus_folders_with_the_option_repeated(tmp_path: Path) -> None:
+def test_several_corpus_folders_with_the_option_repeated(tmp_path: Path, inner_pytest: PytestRun) -> None:
     folders = [tmp_path / name for name in ("a", "b", "c")]
     for folder, source in zip(folders, sorted(CORPUS.glob("*.json")), strict=False):
         folder.mkdir()
         shutil.copy(source, folder / source.name)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path),
-                           *(f"--kubeprop-corpus={folder}" for folder in folders)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = inner_pytest(tmp_path, str(tmp_path), *(f"--kubeprop-corpus={folder}" for folder in folders))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout  # trial 8: 1 passed (only the first folder was a corpus)
 
@@ -80,7 +77,7 @@ def test_replay_spells_parameters_as_the_scenario_does(rs_file: Path) -> None:
     assert "False" not in model_line  # trial 8: apiPriorityAndFairness=False beside check's =false
 
 
-def test_a_test_path_taken_as_a_corpus_folder_is_refused(tmp_path: Path) -> None:
+def test_a_test_path_taken_as_a_corpus_folder_is_refused(tmp_path: Path, inner_pytest: PytestRun) -> None:
     """Trial 8 refused a folder of Python files taken as a corpus folder by the option's many values;
     since trial 10 the option takes one value, written with `=`, and the two-argument form is refused."""
     corpus, tests = tmp_path / "corpus", tmp_path / "tests"
@@ -88,12 +85,8 @@ def test_a_test_path_taken_as_a_corpus_folder_is_refused(tmp_path: Path) -> None
     tests.mkdir()
     shutil.copy(next(iter(sorted(CORPUS.glob("*.json")))), corpus / "one.json")
     (tests / "test_one.py").write_text("def test_one() -> None:\n    assert True\n")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--kubeprop-corpus",
-                           str(corpus), str(tests)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          check=False)
+    done = inner_pytest(tmp_path, "--kubeprop-corpus", str(corpus), str(tests))
     assert done.returncode == 4, done.stdout + done.stderr
     assert f"--kubeprop-corpus {corpus}: write --kubeprop-corpus={corpus} (one folder each" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           f"--kubeprop-corpus={corpus}", str(tests)], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300, check=False)
+    done = inner_pytest(tmp_path, f"--kubeprop-corpus={corpus}", str(tests))
     assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr  # the test, the corpus

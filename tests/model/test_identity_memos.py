@@ -135,3 +135,23 @@ def test_a_decision_is_reused_on_caches_rebuilt_with_the_very_same_objects() -> 
     assert _same_contents(cache, _rebuilt(cache)) and not _same_contents(cache, None)
     assert not _same_contents(cache, attrs.evolve(cache, revision=cache.revision + 1))
     assert not _same_contents(cache, attrs.evolve(cache, stale=not cache.stale))
+
+
+def test_the_stores_index_by_resource_lists_what_a_scan_lists() -> None:
+    """`Store.list` reads the stored objects' index by resource (`store.by_resource`, remembered by
+    the map's identity): every resource and namespace lists what a scan of every stored object in
+    key order lists, state after state along random runs that create, update and delete objects."""
+    from kubeprop.model.api.store import by_resource
+
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    for state in random_run_states(model, random.Random(11), runs=2, length=60):
+        store = state.store
+        resources = {key.resource for key in store.objects} | {"no-such-resource"}
+        namespaces = {key.namespace for key in store.objects} | {"", "elsewhere"}
+        for resource in resources:
+            for namespace in namespaces:
+                scanned = [obj for key, obj in store.objects.sorted_items()
+                           if key.resource == resource and (not namespace or key.namespace == namespace)]
+                assert list(store.list(resource, namespace)) == scanned
+                assert all(a is b for a, b in zip(store.list(resource, namespace), scanned, strict=True))
+        assert sum(map(len, by_resource(store.objects).values())) == len(store.objects)

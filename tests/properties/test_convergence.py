@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import FairPolicy, continuations
+from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.scenario.load import feastflow_path, load_scenario
 from kubeprop.model.state.actions import CrashNode, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
@@ -185,6 +186,8 @@ def test_a_control_plane_stopped_by_an_environment_that_never_recovers_is_no_liv
     for act in (CrashNode("master-1"), CrashNode("master-2"), Quiesce()):
         assert act in actions(model, state)
         state = step(model, state, act)
+    for key in state.controllers["endpointslice"].queue:  # its first failures start its retry budgets
+        state = step(model, state, Reconcile("endpointslice", key))
     assert not etcd_available(model, state) and stutters(model, state)
     assert settled_violation(model, state, CONVERGENCE, memo=False) is None
     # a state the control plane can still move from is not a stutter

@@ -226,3 +226,50 @@ def test_a_key_polls_only_while_nothing_of_it_shows_for_a_tick() -> None:
         assert state.controllers["poller"].queue == (key,)
         assert polling(model, state, "poller", key) is polls
         assert (("poller", key) in urgent_keys(model, state)) is not polls, controller
+
+
+WAITER = ("ready-waiter", "team-a/web")
+
+
+def _waiting_run() -> tuple[ClusterModel, list[ClusterState]]:
+    """get-polling.yaml's fair run, state by state."""
+    model = _model("get-polling.yaml")
+    states = [initial_state(model)]
+    for act in settle(model, states[0], max_steps=600).trace:
+        states.append(step(model, states[-1], act))
+    return model, states
+
+
+@pytest.mark.usefixtures("refused")
+def test_time_passes_while_a_controller_polls_by_reading() -> None:
+    """A user's controller GETs a Deployment on every reconcile and requeues it, counting its GETs
+    in memory, until the answer shows it ready; its pod is Ready only after the readiness probe's
+    first run, 5 s after it starts. Before, the GET's requeue held the clock (its memory moves on)
+    and the fair run took it for ever and never ticked: `deployments-complete` and `workloads-ready`
+    VIOLATED. Upstream the requeue is rate-limited as a silent one is, and time passes: the run
+    ticks, the probe passes, the waiter sees the Deployment ready and writes its ConfigMap."""
+    model, states = _waiting_run()
+    run = settle(model, states[0], max_steps=600)
+    assert not run.exhausted and Tick(10) in run.trace
+    (marker,) = run.state.store.list("configmaps", "team-a")
+    assert marker.metadata.name == "web-ready" and int(marker.data["checks"]) > 1
+    assert settled_violation(model, states[0], CONVERGENCE, max_steps=600, memo=False) is None
+
+
+@pytest.mark.usefixtures("refused")
+def test_a_read_whose_answer_leads_to_a_write_is_no_poll() -> None:
+    """The chain of requeues is judged on what its GETs would answer: while the Deployment is not
+    ready in the store the waiter's key polls (its GETs write nothing, the clock may pass); once it
+    is, though the waiter's memory still says not ready, the next GET's answer leads to the
+    ConfigMap's create, so the key holds the clock — as does a GET that would consume an armed
+    request failure (a change of the state)."""
+    model, states = _waiting_run()
+    queued = [s for s in states if WAITER[1] in s.controllers[WAITER[0]].queue and not s.controllers[WAITER[0]]
+              .memory.get(WAITER[1], (0, False))[1]]
+    ready = [s for s in queued if next(iter(s.store.list("deployments.apps"))).status.ready_replicas == 1]
+    waiting = [s for s in queued if s not in ready and s.clock == 0 and s.controllers[WAITER[0]].memory]
+    assert ready and waiting
+    assert polling(model, waiting[-1], *WAITER) and WAITER not in urgent_keys(model, waiting[-1])
+    assert not polling(model, ready[0], *WAITER) and WAITER in urgent_keys(model, ready[0])
+    armed = step(model, waiting[-1], FailNextRequest("controller-manager", 500))
+    assert not polling(model, armed, *WAITER) and WAITER in urgent_keys(model, armed)

@@ -23,7 +23,7 @@ from kubeprop.model.api.objects import (
     PodSpec,
     PodStatus,
 )
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store
 from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import settle
@@ -35,8 +35,10 @@ from kubeprop.model.controllers.endpointslice import (
     MANAGED_BY_LABEL,
     EndpointSliceController,
 )
+from kubeprop.model.controllers.endpointslice_retries import RetryMemory, retry_budget_seconds
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import ADMIN
+from kubeprop.model.state.actions import Tick
 
 API = feastflow()
 BASE = API.base
@@ -298,3 +300,53 @@ def test_the_missing_node_retry_is_rate_limited_in_effect_it_does_not_hold_the_c
         state = step(model, state, act)
     assert state.store.get(ObjectKey("pods", "default", orphan.metadata.name)) is None
     assert WEB not in state.controllers["endpointslice"].queue  # the pod's deletion: a sync that succeeds
+
+
+def test_a_service_whose_syncs_keep_failing_is_dropped_once_its_retry_budget_is_spent() -> None:
+    """handleErr (endpointslice_controller.go): a Service whose sync fails `maxRetries` times after
+    the first failure (1 s doubling to 1000 s: 6,023 s for 15, 7 s for 3) is forgotten, not requeued,
+    and waits for its next event. With `endpointSliceMaxRetries: 3` the retry after a tick drops the
+    key (a change: it holds the clock), and the Node that comes back enqueues nothing (no Node
+    handler without topology hints): the slices lack its pod, as upstream's would. With the default
+    the retry after a tick is still a stutter, and once the Node is back it restores the pod."""
+    for max_retries, dropped in ((3, True), (15, False)):
+        model, state = settled(Path(__file__).parents[1] / "data" / "variants" / "web.yaml", instantCaches=True,
+                               endpointSliceMaxRetries=max_retries)
+        node = state.store.get(ObjectKey("nodes", "", "worker-1"))
+        assert node is not None and state.controllers["endpointslice"].memory is None
+        state = api_seen(state, model, Request(verb="delete", user=ADMIN, resource="nodes", name="worker-1"))
+        ctl = state.controllers["endpointslice"]
+        state = attrs.evolve(state, controllers=state.controllers.set("endpointslice", ctl.enqueue((WEB,))))
+        failed_at = state.clock
+        state = step(model, step(model, state, Reconcile("endpointslice", WEB)), Tick(10))
+        assert state.controllers["endpointslice"].memory == RetryMemory(FrozenMap({WEB: failed_at}))
+        assert (("endpointslice", WEB) in queued_work.urgent_keys(model, state)) is dropped, max_retries
+        state = step(model, state, Reconcile("endpointslice", WEB))
+        assert (WEB in state.controllers["endpointslice"].queue) is not dropped
+        fresh = attrs.evolve(node.metadata, resource_version="", uid="")
+        state = api_seen(state, model, Request(verb="create", user=ADMIN, obj=attrs.evolve(node, metadata=fresh)))
+        if not dropped:
+            state = step(model, state, Reconcile("endpointslice", WEB))
+        assert state.controllers["endpointslice"].memory is None  # forgotten: dropped, or a sync that succeeded
+        nodes = sorted(e.node_name or "" for s in state.store.list(SLICES) if isinstance(s, EndpointSlice)
+                       for e in s.endpoints)
+        assert nodes == (["worker-2"] if dropped else ["worker-1", "worker-2"]), max_retries
+
+
+def test_the_retry_budget_is_upstreams_back_off() -> None:
+    """1 s doubling up to 1000 s (defaultSyncBackOff, maxSyncBackOff): the 15th retry 6,023 s after
+    the first failure; a sync whose requests all succeed leaves no memory, one refused keeps its
+    streak's start until it succeeds."""
+    assert [retry_budget_seconds(n) for n in (0, 1, 3, 10, 11, 15)] == [0, 1, 7, 1023, 2023, 6023]
+    ctl = EndpointSliceController()
+    decision = ctl.reconcile(three_pods(), KEY, None, 5)
+    assert decision.requests and not decision.requeue
+    memory = decision.memory
+    for request in decision.requests:
+        memory = ctl.observe(memory, request, Response(201, "Created"))
+    assert memory is None
+    refused = ctl.observe(decision.memory, decision.requests[0], Response(403, "Forbidden"))
+    assert refused == RetryMemory(FrozenMap({KEY: 5}))
+    later = ctl.reconcile(three_pods(), KEY, refused, 5 + 6023)
+    assert later.tolerate is not None and later.tolerate(later.requests[0], Response(403, "Forbidden")) == "forget"
+    assert ctl.observe(later.memory, later.requests[0], Response(403, "Forbidden")) is None

@@ -232,7 +232,9 @@ def _drive_preferring(model: ClusterModel, state: ClusterState, away_from: str, 
 
 @variant_and_correct("watch-time-travel")
 def test_watch_time_travel(variant: str, violated: bool) -> None:
-    model = make("db-restart", variant, instantCaches=False)
+    # a hostPath volume (`immediate`): the zonal default is a CSI volume, which the attach/detach controller keeps
+    # off the restarted node while the new db-0 holds it (Multi-Attach), so the stale pod could not start there
+    model = make("db-restart", variant, instantCaches=False, defaultStorageClass="immediate")
     state = settled(model)
     node = first_pods_node(state)
     identity = select(["one-running-pod-per-identity"])

@@ -113,3 +113,24 @@ def test_ctrl_c_keeps_the_raft_checks_finds(tmp_path: Path, capsys: pytest.Captu
     (path,) = tmp_path.glob("ElectionSafety-*.json")
     assert f"reproduce with: kubeprop replay {path}" in shown.out
     assert "interrupted (exit 130)" in shown.err
+
+
+def test_transfer_no_log_check_is_found_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--variant", "transfer-no-log-check", "--property", "LeaderCompleteness", "--budget", "30",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert ("bounds from variant transfer-no-log-check: max-term=2, max-log=2, max-msgs=2, no-lose=True, "
+            "script=transfer, no-pre-vote=True, no-check-quorum=True, transfers=1") in out
+    assert "leader transfers ≤ 1" in out and re.search(r"LeaderCompleteness +VIOLATED \(16 steps\)", out)
+    (path,) = tmp_path.glob("LeaderCompleteness-*.json")
+    assert main(["replay", str(path)]) == 1
+    assert "REPRODUCES" in capsys.readouterr().out
+
+
+def test_the_transfer_variant_on_two_members_is_vacuous(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["raft", "--variant", "transfer-no-log-check", "--servers", "2", "--max-depth", "2"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"invariant LeaderCompleteness +vacuous: transfer-no-log-check changes only", out)
+    assert main(["raft", "--from", "transfer", "--max-depth", "2"]) == 2
+    assert "needs --transfers 1 or more" in capsys.readouterr().err

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import attrs
 
+from kubeprop.model.cluster.actors import actor, component_of
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.drive import run
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import MarkPodsNotReady, MonitorNodeHealth
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import CrashComponent, Deliver, Partition, Tick, UserStep
+from kubeprop.model.state.actions import CrashComponent, CrashDuringReconcile, Deliver, Partition, Tick, UserStep
 from kubeprop.properties.explore.around import deviation_cost, run_around_fair, run_fault_injection
+from kubeprop.properties.explore.around_cost import fault_costs
 from kubeprop.properties.explore.engine import EngineConfig
 
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
@@ -29,6 +31,31 @@ def test_what_a_deviation_costs() -> None:
     crash = CrashComponent("controller-manager")
     assert deviation_cost(crash, MarkPodsNotReady("worker-1"), MonitorNodeHealth()) == 1  # between two steps
     assert deviation_cost(crash, busy, Deliver("kubelet/worker-1", "pods", 4)) == 2
+
+
+def test_fault_costs_for_one_fair_action_are_deviation_cost_s() -> None:
+    """`fault_costs(fair, last)` (what the search asks of every fault at a node) answers what
+    `deviation_cost`'s rules say, for every pair of a fair action and a last one: a crash of the
+    very reconcile the fair run takes, a crash between two steps of one actor of that component."""
+    cut_web = CrashDuringReconcile("deployment", "default/web", 1)
+    faults = (Partition("worker-1"), CrashComponent("controller-manager"), CrashComponent("kubelet/worker-1"),
+              cut_web, CrashDuringReconcile("replicaset", "default/web", 1))
+    fairs = (None, UserStep(0), Tick(10), Reconcile("deployment", "default/web"), MarkPodsNotReady("worker-1"),
+             Deliver("kubelet/worker-1", "pods", 4), Reconcile("replicaset", "default/web-1"))
+    lasts = (None, MonitorNodeHealth(), Reconcile("deployment", "default/other"),
+             Deliver("kubelet/worker-1", "pods", 3))
+    for fair in fairs:
+        for last in lasts:
+            costs = fault_costs(fair, last)
+            for fault in faults:
+                quiet = fair is None or isinstance(fair, UserStep | Tick)
+                between = (isinstance(fault, CrashComponent) and last is not None and actor(last) == actor(fair)
+                           and component_of(last) == fault.component)
+                cut = isinstance(fault, CrashDuringReconcile) and fair == Reconcile(fault.controller, fault.key)
+                expected = 1 if quiet or between or cut else 2
+                assert costs(fault) == deviation_cost(fault, fair, last) == expected, (fault, fair, last)
+    assert fault_costs(MarkPodsNotReady("worker-1"), MonitorNodeHealth())(CrashComponent("controller-manager")) == 1
+    assert fault_costs(Reconcile("deployment", "default/web"))(cut_web) == 1
 
 
 def test_one_reordering_shows_rs_no_expectations() -> None:

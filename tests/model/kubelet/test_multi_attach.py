@@ -1,0 +1,84 @@
+"""The attach/detach controller keeps a ReadWriteOnce CSI volume on one node (user trial 12, fa2).
+
+Upstream `pkg/controller/volume/attachdetach/reconciler/reconciler.go` refuses to attach a volume
+whose PV forbids multi-attach (isMultiAttachForbidden) to a second node ("Multi-Attach error"), so
+the second pod waits in ContainerCreating until the first is gone. The model mounted both and
+reported `read-write-once-volume-on-one-node`. A hostPath volume has no attacher: two nodes do mount
+it, and the violation is upstream behaviour (tests/model/data/volumes/rwo-hostpath)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cluster_harness import api, fair_states, settled
+
+from kubeprop.model.api.objects import ObjectKey, Pod
+from kubeprop.model.api.server import Request
+from kubeprop.model.cluster.compose import actions, build_model, step
+from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.footprint import Footprints
+from kubeprop.model.kubelet.component import StartPod
+from kubeprop.model.kubelet.volumes import multi_attach_error
+from kubeprop.model.scenario.load import ADMIN, load_scenario
+from kubeprop.model.state.cluster import ClusterState
+from kubeprop.properties.registry import first_violation, select
+from kubeprop.properties.upstream_behaviour import match
+
+DATA = Path(__file__).parents[1] / "data" / "volumes"
+RWO = "read-write-once-volume-on-one-node"
+
+
+def _running(state: ClusterState) -> dict[str, str]:
+    """pod key → node of each pod a live kubelet runs."""
+    return {key: node for node, k in state.kubelets.sorted_items() for key, r in k.pods.sorted_items()
+            if r.any_running}
+
+
+def _bound(state: ClusterState) -> dict[str, str]:
+    return {p.metadata.name: p.spec.node_name for p in state.store.list("pods") if isinstance(p, Pod)}
+
+
+def test_a_read_write_once_csi_volume_is_not_attached_to_a_second_node() -> None:
+    model, state = settled(DATA / "rwo-csi")
+    bound = _bound(state)
+    assert len(set(bound.values())) == 2, bound  # the two pods on two nodes: the case that matters
+    running = _running(state)
+    assert len(running) == 1, running
+    (holder,) = running
+    waiting = next(name for name in bound if f"default/{name}" != holder)
+    pod = state.store.get(ObjectKey("pods", "default", waiting))
+    assert isinstance(pod, Pod)
+    assert multi_attach_error(state, bound[waiting], pod) == \
+        f'Multi-Attach error for volume "pv1" Volume is already used by pod(s) {holder.partition("/")[2]}'
+    assert first_violation(model, state, select([RWO])) is None
+    # the holder deleted (its containers stopped, the pod gone): the volume moves to the other node
+    deleted = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default",
+                                        name=holder.partition("/")[2]))
+    after = settle(model, deleted, max_steps=3000).state
+    assert list(_running(after)) == [f"default/{waiting}"]
+
+
+def test_a_read_write_once_host_path_volume_on_two_nodes_is_upstream_behaviour() -> None:
+    model = build_model(load_scenario(DATA / "rwo-hostpath"))
+    states, actions = fair_states(model)
+    assert len(set(_running(states[-1]).values())) == 2
+    found = first_violation(model, states[-1], select([RWO]))
+    assert found is not None and "mounted on 2 nodes" in found.message
+    known = match(model, found, actions)
+    assert known is not None and known.name == "read-write-once-volume-not-attached"
+
+
+def test_two_first_mounts_on_two_nodes_do_not_commute() -> None:
+    """Whichever pod mounts first holds the volume: the footprints (partial-order reduction) must not
+    call the two StartPods independent, and indeed the two orders end in different states."""
+    model = build_model(load_scenario(DATA / "rwo-csi"))
+    states, _ = fair_states(model)
+    footprints = Footprints(model)
+    for state in states:
+        starts = [a for a in actions(model, state) if isinstance(a, StartPod)]
+        if len({a.node for a in starts}) == 2:
+            first, second = starts
+            assert not footprints.independent(first, second)
+            assert step(model, step(model, state, first), second) != step(model, step(model, state, second), first)
+            return
+    raise AssertionError("no state with both pods' StartPod enabled on two nodes")
