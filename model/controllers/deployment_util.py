@@ -219,11 +219,18 @@ def new_rs_new_replicas(d: Deployment, all_rss: Iterable[ReplicaSet | None], new
     return replicas_of(new_rs) + min(max_total - current, replicas_of(d) - replicas_of(new_rs))
 
 
+_MAX_INT32 = 2**31 - 1
+
+
 def _annotation_int(rs: ReplicaSet, key: str) -> int | None:
-    try:
-        return int(rs.metadata.annotations.get(key, ""), 10)
-    except ValueError:
+    """getNonNegativeInt32FromAnnotation (v1.33; kubernetes/kubernetes#128535): the value read by
+    `strconv.ParseUint(value, 10, 32)`, so ASCII digits only (no sign, space or underscore, which
+    Python's `int` would take), and no more than MaxInt32; anything else is no value."""
+    value = rs.metadata.annotations.get(key, "")
+    if not value or any(c not in "0123456789" for c in value):
         return None
+    number = int(value, 10)
+    return number if number <= _MAX_INT32 else None
 
 
 def round_half_away(value: float) -> int:
@@ -232,17 +239,19 @@ def round_half_away(value: float) -> int:
 
 
 def rs_fraction(rs: ReplicaSet, d: Deployment, zero_rule: bool = True) -> int:
-    """getReplicaSetFraction: the change that keeps `rs`'s share of the Deployment's maximum size
-    (replicas + surge) it had at the size in its max-replicas annotation (missing → the
-    Deployment's status.replicas; 0 → no change, avoiding a division by zero)."""
+    """getReplicaSetFraction (v1.33, after kubernetes/kubernetes#128535): the change that keeps
+    `rs`'s share of the Deployment's maximum size (replicas + surge) it had at the size in its
+    max-replicas annotation. An annotation missing, not a non-negative int32, or 0 falls back to
+    the Deployment's status.replicas, and only when that is 0 too is there no change (no division
+    by zero). Before v1.32 a 0 annotation was divided by."""
     if replicas_of(d) == 0:
         return -replicas_of(rs)
     d_max = replicas_of(d) + max_surge(d, zero_rule)
     annotated = _annotation_int(rs, MAX_REPLICAS_ANNOTATION)
-    if annotated is None:
+    if not annotated:
         annotated = d.status.replicas
-    if annotated == 0:
-        return 0
+        if annotated == 0:
+            return 0
     return round_half_away(replicas_of(rs) * d_max / annotated) - replicas_of(rs)
 
 

@@ -10,12 +10,24 @@ discoverDeletedNodes, gcUnscheduledTerminating, markFailedAndDeletePodWithCondit
   its absence with a live GET. The model does the same: the first reconcile that finds a pod's node
   missing records when (`PodGcMemory.quarantine`, the time kept as upstream's delaying queue keeps an
   item's first ready time) and requeues the key; the GET is sent once `QUARANTINE_SECONDS` passed
-  (`quarantine_over`), and its 404 puts the node in `PodGcMemory.deleted_nodes`, the key retried. Any
-  other answer ends the quarantine without a verdict (a GET error: "Node will be added back to the
-  queue in the subsequent loop if still needed"; a node the GET finds: not deleted), so a node still
-  missing from the cache is quarantined afresh. Meanwhile the requeued key changes nothing (a stutter:
-  time passes, `queued_work`), and the end of the quarantine is a wake-up (`memory_wakeups`), so a
-  `Tick` lands on it.
+  (`quarantine_over`), and its 404 is a verdict on the node, the key retried. Any other answer ends
+  the quarantine without a verdict (a GET error: "Node will be added back to the queue in the
+  subsequent loop if still needed"; a node the GET finds: not deleted), so a node still missing from
+  the cache is quarantined afresh. Meanwhile the requeued key changes nothing (a stutter: time
+  passes, `queued_work`), and the end of the quarantine is a wake-up (`memory_wakeups`), so a `Tick`
+  lands on it.
+- What a verdict covers: upstream's `deletedNodesNames` lives for one `gc` pass, and that pass
+  deletes only the pods of its own list, taken from the informer at the pass's start, before the
+  GET (`gc`: `podLister.List`, then gcOrphaned(pods, nodes)). A pod bound to that node name later
+  is seen by a later pass, whose own `deletedNodesNames` starts empty: the node goes into
+  quarantine again and the pod waits another 40 s and another GET. The model decides pod by pod,
+  so it keeps with the verdict the UIDs of the pods its cache showed bound to the node when the
+  GET was sent (`PodGcMemory.probing`, then `deleted_nodes`): those pods are deleted as their keys
+  come up, each UID dropped once its delete is sent (a failed patch or delete is retried behind a
+  new quarantine, as upstream's next pass would); any other pod on that node name starts a new
+  quarantine. Where the model still differs: upstream deletes the covered pods within the same
+  pass, the model as each key is reconciled, so a covered pod is deleted after the node
+  reappears in the cache only upstream (the model drops a verdict on a node its cache shows).
 - Terminating pods on a node that is not Ready and carries the `node.kubernetes.io/out-of-service`
   taint (any effect: upstream checks the key only) → marked Failed and deleted with grace 0. This
   is how an operator releases a StatefulSet pod stuck Terminating on a dead node.
@@ -24,8 +36,10 @@ discoverDeletedNodes, gcUnscheduledTerminating, markFailedAndDeletePodWithCondit
   `--terminated-pod-gc-threshold`, default 12500; 0 disables) → the excess deleted, evicted pods
   first, then oldest first.
 
-Marking Failed is an unconditional status write (upstream: server-side ApplyStatus with force)
-and the delete has no preconditions, as upstream.
+Marking Failed is a status patch (`markFailedAndDeletePodWithCondition` calls `utilpod.PatchPodStatus`,
+`pkg/util/pod/pod.go`, since v1.27: a two-way strategic merge patch from the cached status with the
+pod's UID as its only precondition, no resourceVersion) and the delete has no preconditions, as
+upstream.
 
 Model choices: upstream runs every 20 s over all pods; the model reacts to pod and node events
 instead (a pod is queued when it becomes a candidate). Work-queue keys are pod keys
@@ -59,11 +73,18 @@ QUARANTINE_SECONDS = 40
 
 @attrs.frozen(cache_hash=True)
 class PodGcMemory:
-    """Names of nodes a live GET confirmed deleted (upstream: discoverDeletedNodes' result), and when
-    each node missing from the cache was put in quarantine (upstream: `nodeQueue.AddAfter`)."""
+    """What podgc remembers between reconciles.
 
-    deleted_nodes: frozenset[str] = frozenset()
+    `deleted_nodes`: (node, pod UID) for each node a live GET confirmed deleted (upstream:
+    discoverDeletedNodes' result) and each pod that verdict still covers (upstream: the pods of that
+    pass's list bound to it), not yet deleted. `quarantine`: when each node missing from the cache
+    was put in quarantine (upstream: `nodeQueue.AddAfter`). `probing`: the UIDs listed when a node's
+    GET was sent, until its answer (within one reconcile: `observe` moves them to `deleted_nodes` or
+    drops them; left out of fingerprints while empty, so recorded traces keep theirs)."""
+
+    deleted_nodes: frozenset[tuple[str, str]] = frozenset()
     quarantine: FrozenMap[str, int] = EMPTY
+    probing: FrozenMap[str, frozenset[str]] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
 
     def quarantine_over(self, node: str, now: int) -> bool:
         """Whether `node` has been in quarantine for `QUARANTINE_SECONDS` at `now`."""
@@ -87,15 +108,23 @@ def _node(view: ObjectView, name: str) -> Node | None:
     return node if isinstance(node, Node) else None
 
 
+def _bound_uids(view: ObjectView, node: str) -> frozenset[str]:
+    """The UIDs of the pods the cache shows bound to `node`."""
+    return frozenset(p.metadata.uid for p in view.list("pods") if isinstance(p, Pod) and p.spec.node_name == node)
+
+
 def _pruned(view: ObjectView, memory: PodGcMemory, now: int) -> PodGcMemory:
-    """The memory without the deleted nodes the cache shows again, nor the quarantines over of
-    nodes it shows (upstream's discoverDeletedNodes pops the item and finds the node)."""
-    deleted = frozenset(n for n in memory.deleted_nodes if _node(view, n) is None)
+    """The memory without the verdicts on nodes the cache shows again, nor the UIDs of covered pods
+    the cache no longer shows, nor the quarantines over of nodes it shows (upstream's
+    discoverDeletedNodes pops the item and finds the node), nor a probe whose answer never came."""
+    bound = {node: _bound_uids(view, node) for node in {n for n, _ in memory.deleted_nodes}
+             if _node(view, node) is None}
+    deleted = frozenset((node, uid) for node, uid in memory.deleted_nodes if uid in bound.get(node, ()))
     over = [n for n in memory.quarantine if _node(view, n) is not None and memory.quarantine_over(n, now)]
     quarantine = memory.quarantine
     for node in over:
         quarantine = quarantine.delete(node)
-    return evolve(memory, deleted_nodes=deleted, quarantine=quarantine)
+    return evolve(memory, deleted_nodes=deleted, quarantine=quarantine, probing=EMPTY)
 
 
 @attrs.frozen
@@ -112,12 +141,15 @@ class PodGCController:
         return PodGcMemory()
 
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
-        """A node GET ends the node's quarantine; answered 404, the node is confirmed deleted."""
+        """A node GET ends the node's quarantine; answered 404, the node is confirmed deleted for the
+        pods listed when the GET was sent."""
         if request.verb != "get" or request.resource != "nodes":
             return memory
-        memory = evolve(memory, quarantine=memory.quarantine.delete(request.name))
+        covered = memory.probing.get(request.name, frozenset())
+        memory = evolve(memory, quarantine=memory.quarantine.delete(request.name),
+                        probing=memory.probing.delete(request.name))
         if response.code == 404:
-            return evolve(memory, deleted_nodes=memory.deleted_nodes | {request.name})
+            return evolve(memory, deleted_nodes=memory.deleted_nodes | {(request.name, uid) for uid in covered})
         return memory
 
     def candidate(self, pod: Pod, view: ObjectView) -> bool:
@@ -164,8 +196,10 @@ class PodGCController:
         node = _node(view, pod.spec.node_name)
         if node is not None:
             return Reconciliation(self._mark_failed_and_delete(pod, None, now), memory)
-        if pod.spec.node_name not in memory.deleted_nodes:
-            return self._quarantined(pod.spec.node_name, memory, now)
+        verdict = (pod.spec.node_name, pod.metadata.uid)
+        if verdict not in memory.deleted_nodes:
+            return self._quarantined(view, pod.spec.node_name, memory, now)
+        memory = evolve(memory, deleted_nodes=memory.deleted_nodes - {verdict})
         condition = Condition(type="DisruptionTarget", status="True", reason="DeletionByPodGC",
                               message="PodGC: node no longer exists", last_transition_time=now)
         return Reconciliation(self._mark_failed_and_delete(pod, condition, now), memory)
@@ -176,14 +210,17 @@ class PodGCController:
         stops there (`base.next_timer`) and their retry sends the GET."""
         return tuple((queue[0], since + QUARANTINE_SECONDS) for _, since in memory.quarantine.sorted_items())
 
-    def _quarantined(self, node: str, memory: PodGcMemory, now: int) -> Reconciliation:
-        """gcOrphaned for a node missing from the cache: into quarantine, the key requeued; the live
-        GET once the quarantine is over (discoverDeletedNodes)."""
+    def _quarantined(self, view: ObjectView, node: str, memory: PodGcMemory, now: int) -> Reconciliation:
+        """gcOrphaned for a node missing from the cache (or a pod the node's verdict does not cover):
+        into quarantine, the key requeued; the live GET once the quarantine is over
+        (discoverDeletedNodes), the pods the cache shows on the node then being the ones its answer
+        covers."""
         if node not in memory.quarantine:
             return Reconciliation(memory=evolve(memory, quarantine=memory.quarantine.set(node, now)), requeue=True)
         if not memory.quarantine_over(node, now):
             return Reconciliation(memory=memory, requeue=True)
         get = Request(verb="get", user=self.identity, resource="nodes", name=node)
+        memory = evolve(memory, probing=memory.probing.set(node, _bound_uids(view, node)))
         return Reconciliation((get,), memory, requeue=True)
 
     def _gc_terminated(self, view: ObjectView) -> tuple[Request, ...]:

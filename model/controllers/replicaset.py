@@ -124,8 +124,16 @@ def _log_rank(then: int, now: int) -> int:
     return int(math.log2(elapsed_ns)) if elapsed_ns > 0 else -1
 
 
-def _max_restarts(pod: Pod) -> int:
-    return max((c.restart_count for c in pod.status.container_statuses), default=0)
+def _max_restarts(pod: Pod) -> tuple[int, int]:
+    """maxContainerRestarts (`pkg/controller/controller_utils.go`, v1.33): the highest restart count
+    of the regular containers, then of the sidecars (init containers whose own restartPolicy is
+    Always, matched to their statuses by name). Compared as a pair, as compareMaxContainerRestarts
+    does: the regular count decides, the sidecars' only break a tie (kubernetes/kubernetes#124952).
+    Restarts of ordinary init containers do not count."""
+    regular = max((c.restart_count for c in pod.status.container_statuses), default=0)
+    sidecars = {c.name for c in pod.spec.init_containers if c.restart_policy == "Always"}
+    sidecar = max((c.restart_count for c in pod.status.init_container_statuses if c.name in sidecars), default=0)
+    return regular, sidecar
 
 
 def _ready_time(pod: Pod) -> int | None:
@@ -169,8 +177,9 @@ def pod_deletion_less(a: Pod, b: Pod, rank_a: int, rank_b: int, now: int, logari
         decided = _newer_first(_ready_time(a), _ready_time(b), a, b, now, logarithmic)
         if decided is not None:
             return decided
-    if _max_restarts(a) != _max_restarts(b):
-        return _max_restarts(a) > _max_restarts(b)
+    restarts_a, restarts_b = _max_restarts(a), _max_restarts(b)
+    if restarts_a != restarts_b:
+        return restarts_a > restarts_b
     decided = _newer_first(a.metadata.creation_timestamp, b.metadata.creation_timestamp, a, b, now, logarithmic)
     return bool(decided)
 

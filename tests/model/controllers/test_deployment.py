@@ -12,7 +12,16 @@ import attrs
 import pytest
 from api_harness import feastflow
 
-from kubeprop.model.api.apps import Deployment, DeploymentStatus, ReplicaSet, ReplicaSetStatus, RollingUpdateDeployment
+from kubeprop.model.api.apps import (
+    Deployment,
+    DeploymentSpec,
+    DeploymentStatus,
+    DeploymentStrategy,
+    ReplicaSet,
+    ReplicaSetSpec,
+    ReplicaSetStatus,
+    RollingUpdateDeployment,
+)
 from kubeprop.model.api.meta import Condition, ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.pod import EnvVar
@@ -347,6 +356,26 @@ def test_scaling_mid_rollout_is_proportional() -> None:
     # new 5 -> round(5*25/13) = 10 (+5, all that is left); no leftover.
     assert (old.spec.replicas, new.spec.replicas) == (15, 10)
     assert old.metadata.annotations[du.MAX_REPLICAS_ANNOTATION] == "25"
+
+
+def test_rs_fraction_falls_back_to_status_replicas_on_a_zero_or_malformed_max_replicas_annotation() -> None:
+    """getReplicaSetFraction (v1.33, kubernetes/kubernetes#128535): a max-replicas annotation that
+    is 0, signed, or beyond int32 (getNonNegativeInt32FromAnnotation: ParseUint base 10, 32 bits)
+    counts as missing, so the Deployment's status.replicas is the base; only when that is 0 too
+    does the ReplicaSet keep its size. Before, 0 meant no change and "+4", "-4", "1_0" were parsed."""
+    def fraction(annotation: str, status_replicas: int = 10) -> int:
+        d = Deployment(metadata=ObjectMeta(name="web", namespace="default"),
+                       spec=DeploymentSpec(replicas=20, strategy=DeploymentStrategy(type="Recreate")),
+                       status=DeploymentStatus(replicas=status_replicas))
+        rs = ReplicaSet(metadata=ObjectMeta(name="web-1", namespace="default",
+                                            annotations={du.MAX_REPLICAS_ANNOTATION: annotation}),
+                        spec=ReplicaSetSpec(replicas=5))
+        return du.rs_fraction(rs, d)
+
+    # Scaled from status.replicas 10 to 20: the 5-replica set doubles, +5.
+    assert [fraction(a) for a in ("0", "+4", "-4", " 4", "1_0", str(2**31))] == [5] * 6
+    assert fraction("4") == 20 and fraction("0004") == 20  # 5 * 20 / 4 = 25: ParseUint takes leading zeros
+    assert fraction("0", status_replicas=0) == 0
 
 
 def test_revision_history_limit_keeps_only_the_newest_old_replica_sets() -> None:

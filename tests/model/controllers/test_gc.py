@@ -198,10 +198,44 @@ def test_podgc_deletes_pods_bound_to_a_deleted_node_after_its_quarantine() -> No
     assert [(r.verb, r.name) for r in over.requests] == [("get", "worker-2")]
     _, response, _ = send(store, over.requests[0])
     confirmed = ctl.observe(over.memory, over.requests[0], response)
-    assert confirmed == PodGcMemory(deleted_nodes=frozenset({"worker-2"}))
+    pod = store.get(ObjectKey("pods", "default", name))
+    assert pod is not None
+    assert confirmed == PodGcMemory(deleted_nodes=frozenset({("worker-2", pod.metadata.uid)}))
     assert [r.verb for r in ctl.reconcile(store, key, confirmed, 45).requests] == ["patch-status", "delete"]
     store, gone = drive(ctl, store, events, memory=noticed.memory, now=45)
     assert gone == [ObjectKey("pods", "default", name)]
+
+
+def test_podgc_verdict_covers_only_the_pods_listed_before_the_get() -> None:
+    """gcOrphaned's deletedNodesNames lives for one pass and covers that pass's pod list, taken
+    before the GET: a pod bound to the missing node name only after the GET waits a new 40 s
+    quarantine and GET, while the pods listed then are deleted. Before, a verdict lasted until the
+    node reappeared, and the later pod was deleted at once."""
+    store = hierarchy(pods=2)
+    first, later = f"{RS.name}-0", f"{RS.name}-1"
+    for name in (first, later):
+        store = ok(store, Request(verb="bind", user=ADMIN, resource="pods", namespace="default", name=name,
+                                  node_name="worker-2"))
+    store, response, _ = send(store, Request(verb="delete", user=ADMIN, resource="nodes", name="worker-2"))
+    assert response.ok
+    later_key = ObjectKey("pods", "default", later)
+    unbound = store.get(later_key)
+    assert isinstance(unbound, Pod)
+    unbound = attrs.evolve(unbound, spec=attrs.evolve(unbound.spec, node_name=""))
+    before_bind = Store(objects=store.objects.set(later_key, unbound))  # the cache when the GET went out
+    ctl = PodGCController()
+    quarantined = ctl.reconcile(before_bind, f"default/{first}", ctl.initial_memory(), 5).memory
+    probe = ctl.reconcile(before_bind, f"default/{first}", quarantined, 45)
+    assert [(r.verb, r.name) for r in probe.requests] == [("get", "worker-2")]
+    _, response, _ = send(store, probe.requests[0])
+    confirmed = ctl.observe(probe.memory, probe.requests[0], response)
+    waits = ctl.reconcile(store, f"default/{later}", confirmed, 46)
+    assert waits.requests == () and waits.requeue and waits.memory.quarantine == {"worker-2": 46}
+    assert [r.verb for r in ctl.reconcile(store, f"default/{first}", waits.memory, 46).requests] == [
+        "patch-status", "delete"]
+    assert ctl.reconcile(store, f"default/{later}", waits.memory, 85).requests == ()
+    assert [(r.verb, r.name) for r in ctl.reconcile(store, f"default/{later}", waits.memory, 86).requests] == [
+        ("get", "worker-2")]
 
 
 def test_podgc_waits_for_a_get_before_trusting_a_missing_node() -> None:

@@ -193,6 +193,31 @@ def test_deletion_ranking_follows_active_pods_with_ranks() -> None:
 
 
 
+def with_init(p: Pod, restarts: int, sidecar: bool) -> Pod:
+    """`p` with one init container that restarted `restarts` times, a sidecar (restartPolicy Always) or not."""
+    init = Container(name="init", image="busybox", restart_policy="Always" if sidecar else "")
+    return attrs.evolve(p, spec=attrs.evolve(p.spec, init_containers=(init,)),
+                        status=attrs.evolve(p.status, init_container_statuses=(
+                            ContainerStatus(name="init", restart_count=restarts),)))
+
+
+def test_sidecar_restarts_break_a_tie_of_regular_restarts() -> None:
+    """compareMaxContainerRestarts (v1.33, kubernetes/kubernetes#124952): with equal regular restart
+    counts the pod whose sidecar restarted more goes first; an ordinary init container's restarts
+    do not count, and the regular count still decides before the sidecars'. Before, sidecar
+    restarts were ignored and the newer pod went first."""
+    now = 10_000
+    flapping_sidecar = with_init(pod("flapping-sidecar", "n1", ready_at=100, created=100), 4, sidecar=True)
+    restarted_init = with_init(pod("restarted-init", "n1", ready_at=100, created=200), 9, sidecar=False)
+    calm = pod("calm", "n1", ready_at=100, created=300)
+    order = [p.metadata.name for p in pods_to_delete([calm, restarted_init, flapping_sidecar], [], 3, now,
+                                                      logarithmic=False)]
+    assert order == ["flapping-sidecar", "calm", "restarted-init"]
+    regular = pod("regular", "n1", ready_at=100, created=100, restarts=1)
+    assert [p.metadata.name for p in pods_to_delete([flapping_sidecar, regular], [], 2, now,
+                                                    logarithmic=False)] == ["regular", "flapping-sidecar"]
+
+
 def test_deletion_cost_is_read_as_upstream_reads_it() -> None:
     """helper.GetDeletionCostFromPodAnnotations: "+10", "008", "1_0" and values beyond int32 count as
     0 and "-007" as -7 (the validator's parse), so of these pods the one costing 5 is deleted last."""
