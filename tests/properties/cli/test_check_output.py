@@ -42,7 +42,7 @@ def test_without_a_variant_the_header_names_the_scenario_only(tmp_path: Path,
 
 
 def test_the_raft_header_says_variant_none_once_and_the_same_way(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["check", "--model", "raft", "--max-term", "1", "--budget", "5"])
+    main(["check", "--model", "raft", "--max-term", "1", "--max-states", "100"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "kubeprop check: Raft model, variant none"
     assert lines[1].endswith("; variant none")

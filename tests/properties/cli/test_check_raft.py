@@ -19,7 +19,7 @@ from kubeprop.properties.cli.main import main
 
 
 def test_check_variant_quorum_ceil_runs_the_raft_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", "--variant", "quorum-ceil", "--budget", "4", "--out", str(tmp_path)])
+    code = main(["check", "--variant", "quorum-ceil", "--max-states", "5000", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1, out
     assert out.startswith("kubeprop check: Raft model, variant quorum-ceil")
