@@ -39,7 +39,9 @@ from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.kubelet import pressure
+from kubeprop.model.kubelet import local, pressure
+from kubeprop.model.kubelet.volumes import multi_attach_error
+from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.actions import Action
@@ -105,11 +107,11 @@ def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key:
     # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
     # also ends the pressure), its Node object (status updates), whether the pressure budgets are left, and
     # its ConfigMap and Secret caches.
-    # Where the scenario can have claims, also every kubelet and the stored claims, volumes and pods: a
-    # mount waits while another node holds its volume (`kubeprop.model.kubelet.volumes.multi_attach_error`).
+    # Where the scenario can have claims, also the Multi-Attach verdict of each cached pod that names
+    # one (`_attach_verdicts`): a mount waits while another node holds its volume.
     left = _pressure_left(model, state.kubelets)
     component = kubelet_name(node)
-    attach = (state.kubelets, state.store.objects) if _attaches(model) else ()
+    attach = (_attach_verdicts(model, state, node),) if _attaches(model) else ()
     return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, component),
             state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), *attach)
 
@@ -146,6 +148,39 @@ def _attaches(model: ClusterModel) -> bool:
     if _ATTACHES[0] is not model:
         _ATTACHES[:] = [model, sees_volumes(model)]
     return bool(_ATTACHES[1])
+
+
+ATTACH_LIMIT = 4_096
+"""Distinct Multi-Attach verdict tuples kept interned before they are forgotten (bounded memory)."""
+_VERDICT_TUPLES: dict[tuple[tuple[str, str | None], ...], tuple[tuple[str, str | None], ...]] = {}
+"""The verdict tuples, interned: keys are compared by identity first."""
+_VERDICTS: IdentityMemo[tuple[tuple[str, str | None], ...]] = IdentityMemo(limit=1_024)
+"""A node's verdicts by the identity of what they are computed from: its pod cache, the kubelets
+and the stored objects."""
+
+
+def _attach_verdicts(model: ClusterModel, state: ClusterState, node: str) -> tuple[tuple[str, str | None], ...]:
+    """`multi_attach_error` for each pod of the node's cache that names a claim (the same object for
+    the same verdicts), as the key part of what a node's kubelet reads of the other kubelets and the
+    store's claims, volumes and pods: the only reader of those is `local.mounts`, which asks
+    `multi_attach_error(state, node, pod)` for a pod of that cache, so these verdicts answer every
+    such ask (a pod that names no claim always gets None, and the cache itself is in the key). Keyed
+    this way a kubelet's actions are not computed again after every write to the store or step of
+    another kubelet, only when a verdict changes."""
+    pods = local.cached_pods(model, state, node)
+    return _VERDICTS.get((pods, state.kubelets, state.store.objects), _verdicts, state, node, pods, values=node)
+
+
+def _verdicts(state: ClusterState, node: str, pods: Any) -> tuple[tuple[str, str | None], ...]:
+    verdicts = tuple((key, multi_attach_error(state, node, pod)) for key, pod in pods.sorted_items()
+                     if any(v.persistent_volume_claim is not None for v in pod.spec.volumes))
+    found = _VERDICT_TUPLES.get(verdicts)
+    if found is not None:
+        return found
+    if len(_VERDICT_TUPLES) >= ATTACH_LIMIT:
+        _VERDICT_TUPLES.clear()
+    _VERDICT_TUPLES[verdicts] = verdicts
+    return verdicts
 
 
 def _pressure_left(model: ClusterModel, kubelets: Any) -> tuple[bool, ...]:
