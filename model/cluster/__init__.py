@@ -20,7 +20,7 @@ __all__ = ["actions", "build_model", "initial_state", "iter_actions", "step"]
 
 def __getattr__(name: str) -> Any:
     """A public name, imported from `compose` on first use (PEP 562): importing a light module of
-    this package (`twin`) does not import `compose` and what it needs."""
+    this package (`workload_commands`) does not import `compose` and what it needs."""
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module("kubeprop.model.cluster.compose"), name)
