@@ -16,6 +16,7 @@ import pytest
 from kubeprop.counterexamples.printable import CONTROL_IN_TEXT
 from kubeprop.properties.cli.check_args import DEFAULT_DEPTH
 from kubeprop.properties.cli.commands import DEFAULT_RLIMIT
+from kubeprop.properties.cli.raft_args import SCRIPT_NAMES
 from kubeprop.properties.cli.terminal import escape_controls
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -46,6 +47,12 @@ def _run(tmp_path: Path, *argv: str) -> tuple[int, list[str], subprocess.Complet
     return found["code"], found["modules"], done
 
 
+def test_check_help_imports_no_engine(tmp_path: Path) -> None:
+    code, modules, done = _run(tmp_path, "check", "--help")
+    assert code == 0 and "--from {figure8,transfer}" in done.stdout
+    assert [m for m in ENGINES_AND_SOLVERS if m in modules] == []
+
+
 @pytest.mark.parametrize("flag", ["--help", "--version"])
 def test_help_and_version_import_nothing_of_the_model(tmp_path: Path, flag: str) -> None:
     code, modules, done = _run(tmp_path, flag)
@@ -60,6 +67,7 @@ def test_help_and_version_import_nothing_of_the_model(tmp_path: Path, flag: str)
     (["gate", "--budget", "-1"], "argument --budget: must be a positive number of seconds up to 10,000,000, got '-1'"),
     (["raft", "--workers", "0"], "argument --workers: the value must be a whole number from 1 to 256 (ASCII digits), "
                                  "got '0'"),
+    (["check", "--from", "nope"], "argument --from: invalid choice: 'nope' (choose from 'figure8', 'transfer')"),
     (["replay", "--full"], "the following arguments are required: FILE"),
     (["validate", "-o", "json"], "argument --output/-o: invalid choice: 'json' (choose from 'summary', 'yaml')"),
 ])
@@ -86,11 +94,14 @@ def test_kubeprop_help_golden(tmp_path: Path) -> None:
 
 
 def test_the_constants_written_out_for_the_parsers_are_the_engines_own() -> None:
-    """`check_args.DEFAULT_DEPTH` and `commands.DEFAULT_RLIMIT` are copies (their modules import the
-    model and Z3): the `--help` defaults must be what the engines use."""
+    """`check_args.DEFAULT_DEPTH`, `commands.DEFAULT_RLIMIT` and `raft_args.SCRIPT_NAMES` are copies
+    (their modules import the model and Z3): what `--help` shows and the flags accept must be what
+    the engines use."""
     from kubeprop.properties.explore.engine import EngineConfig
+    from kubeprop.properties.explore.raft import SCRIPTS
     from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT as SOLVER_RLIMIT
 
+    assert sorted(SCRIPTS) == list(SCRIPT_NAMES)
     assert EngineConfig().max_depth == DEFAULT_DEPTH
     assert DEFAULT_RLIMIT == SOLVER_RLIMIT
 
@@ -102,16 +113,6 @@ def test_plain_ascii_has_nothing_to_escape() -> None:
     assert CONTROL_IN_TEXT.search(plain) is None
     assert escape_controls(plain) == plain
     assert escape_controls("a\x1b[2Jb\rc") == "a\\x1b[2Jb\\x0dc"
-
-
-def test_the_scripts_of_from_load_when_it_is_given(capsys: pytest.CaptureFixture[str]) -> None:
-    """`--from`'s choices are `explore.raft.SCRIPTS`, read only when the flag is used."""
-    from kubeprop.properties.cli.main import main
-    from kubeprop.properties.explore.raft import SCRIPTS
-
-    with pytest.raises(SystemExit):
-        main(["raft", "--from", "nope"])
-    assert f"(choose from {', '.join(map(repr, sorted(SCRIPTS)))})" in capsys.readouterr().err
 
 
 def test_a_command_chosen_twice_gets_its_arguments_once() -> None:
