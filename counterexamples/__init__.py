@@ -14,7 +14,7 @@ The public surface:
 A counterexample file is data: replaying one imports no module it names unless allowed by name
 (`replay(allow_imports=...)`).
 
-`replay` and `fingerprint` are both a submodule and a function; the names here are the functions.
+`replay`, `fingerprint` and `render_html` are both a submodule and a function; the names here are the functions.
 
 The names load lazily (PEP 562): importing this package, or one of its light modules (`printable`,
 `output`), does not import the engines, so that `kubeprop --help` starts at once.
@@ -77,30 +77,29 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-_SHADOWED = ("fingerprint", "replay")
+_SHADOWED = ("fingerprint", "render_html", "replay")
 """Names of both a submodule and a function. Importing the submodule sets the package's attribute
 to the module (the import system does, whenever it first loads it): `_Package` keeps these names
 the functions, whatever was imported first."""
 
 
+def _the_function(name: str) -> property:
+    """A property of the package's module type: reads `name` as the function; the import system's
+    setting of the submodule (kept in `sys.modules`) leaves it the function."""
+
+    def read(_package: types.ModuleType) -> Any:
+        return __getattr__(name)
+
+    def keep(_package: types.ModuleType, _value: Any) -> None:
+        pass
+
+    return property(read, keep)
+
+
 class _Package(types.ModuleType):
-    """This package's module type: `replay` and `fingerprint` are always the functions."""
-
-    @property
-    def replay(self) -> Any:
-        return __getattr__("replay")
-
-    @replay.setter
-    def replay(self, value: Any) -> None:
-        """The import system setting the submodule (kept in `sys.modules`): the name stays the function."""
-
-    @property
-    def fingerprint(self) -> Any:
-        return __getattr__("fingerprint")
-
-    @fingerprint.setter
-    def fingerprint(self, value: Any) -> None:
-        """As `replay`'s setter."""
+    """This package's module type: the `_SHADOWED` names are always the functions."""
 
 
+for _name in _SHADOWED:
+    setattr(_Package, _name, _the_function(_name))
 sys.modules[__name__].__class__ = _Package
