@@ -16,7 +16,8 @@ the actions taken, with the revisions they met.
 A test costs the steps it replays: each candidate is replayed from the longest prefix it shares
 with the shortest failing trace so far, whose states are kept from the replay that found it
 (`_Replayer`); a safety violation ends a replay at once, and so does (strict round) an action not
-enabled. Measured on FeastFlow's finds (one lane, seed 0, shrunk to
+enabled; a candidate ending in a state judged before in the same shrinking gets its verdict for
+no fair continuation (`Judge.verdicts`). Measured on FeastFlow's finds (one lane, seed 0, shrunk to
 the end; `benchmarks/bench_shrink.py`), against the twelfth round: a quarter to a half of the tests
 and 15–75% less CPU time for the same lengths (dual-scheduler 876 tests → 264, 557 → 48 steps
 either way; endpoints-stale-cache 1,606 → 322, 529 → 56; endpoints-liveness 211 → 22 where it was
