@@ -61,6 +61,8 @@ __all__ = ["RaftCounterexample", "RaftReplay", "is_raft_file", "load", "record",
 
 _BEFORE_TRANSFERS = 17
 """`RaftState`'s fields before leadership transfer added `transferee` and `transfers` (twentieth round)."""
+_BEFORE_CONF_CHANGES = 19
+"""`RaftState`'s fields before membership changes added `conf_changes` (twenty-first round)."""
 
 
 def state_fingerprint(state: RaftState) -> str:
@@ -68,10 +70,13 @@ def state_fingerprint(state: RaftState) -> str:
     leadership-transfer fields while no transfer was ever requested (`transfers` 0, no `transferee`).
     Files recorded before those fields existed stay valid: a state that never saw a transfer has
     the fingerprint it had then (as `fingerprint="omit-if-default"` does for attrs classes,
-    `kubeprop.counterexamples.fingerprint`)."""
+    `kubeprop.counterexamples.fingerprint`). Likewise the membership-change count while no change
+    was ever proposed."""
+    if state.conf_changes:
+        return fingerprint(state)
     if state.transfers == 0 and all(t == NONE for t in state.transferee):
         return fingerprint(tuple(state)[:_BEFORE_TRANSFERS])
-    return fingerprint(state)
+    return fingerprint(tuple(state)[:_BEFORE_CONF_CHANGES])
 
 
 @attrs.frozen

@@ -68,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "servers": None, "max_term": 2, "max_log": 2, "values": 1, "cas": False, "max_copies": 1, "max_msgs": None,
     "no_lose": False, "batch": False, "restarts": False, "max_down": 0, "down": "", "partitions": False,
     "reads": 0, "serial_reads": 0, "history": False, "script": None, "no_pre_vote": False, "no_check_quorum": False,
-    "transfers": 0,
+    "transfers": 0, "conf_changes": 0, "spares": 0,
 }
 """Each Raft flag's value when neither the command line nor the variant sets it."""
 
@@ -101,6 +101,11 @@ def add_raft_arguments(p: argparse._ActionsContainer) -> None:
     p.add_argument("--transfers", type=int_in(0, 1000),
                    help="leadership transfers (etcdctl move-leader, a leader's graceful stop) that may be requested "
                         "to a member of the search's choice (default 0)")
+    p.add_argument("--conf-changes", type=int_in(0, 1000),
+                   help="membership changes (etcdctl member add [--learner], promote, remove) that may be proposed "
+                        "(default 0)")
+    p.add_argument("--spares", type=int_in(0, MAX_SERVERS - 1),
+                   help="of the --servers, how many (the last) are not members at the start, to be added (default 0)")
     p.add_argument("--from", dest="script", choices=sorted(SCRIPTS), help="start after a scripted run")
 
 
@@ -196,7 +201,8 @@ def build_config(args: argparse.Namespace, scenario_path: Path | None = None, ch
         batch=values["batch"], restarts=values["restarts"], max_down=values["max_down"],
         initially_down=frozenset(lookup[d] for d in down), partitions=values["partitions"], history=history,
         reads=values["reads"], serial_reads=values["serial_reads"], pre_vote=not values["no_pre_vote"],
-        check_quorum=not values["no_check_quorum"], transfers=values["transfers"])
+        check_quorum=not values["no_check_quorum"], transfers=values["transfers"], spares=values["spares"],
+        conf_changes=values["conf_changes"])
     return validate(with_variant(config, args.variant)), checks, applied
 
 
@@ -211,7 +217,9 @@ def _summary(config: RaftConfig, variant: str | None, applied: tuple[str, ...] =
             f"batch={config.batch}, restarts={config.restarts}, max down={config.max_down}, down at start: "
             f"{down}, partitions={config.partitions}, reads={config.reads}, serializable reads="
             f"{config.serial_reads}; pre-vote={config.pre_vote}, check-quorum={config.check_quorum}"
-            f"{f', leader transfers ≤ {config.transfers}' if config.transfers else ''}{brought}")
+            f"{f', leader transfers ≤ {config.transfers}' if config.transfers else ''}"
+            f"{f', membership changes ≤ {config.conf_changes}' if config.conf_changes else ''}"
+            f"{f', spares {config.spares}' if config.spares else ''}{brought}")
 
 
 def vacuous_checks(config: RaftConfig, checks: tuple[RaftCheck, ...], variant: str | None) -> dict[str, str]:
