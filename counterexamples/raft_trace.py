@@ -51,6 +51,7 @@ from kubeprop.model.raft.state import (
     RaftConfig,
     RaftState,
     describe,
+    short_value,
 )
 from kubeprop.model.raft.system import RaftConfigError, actions, initial_state, step, validate
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
@@ -331,7 +332,7 @@ def render_text(result: RaftReplay) -> str:
         lines.append(f"step {n}{mark} {describe(config, act)}")
     final = result.states[-1]
     for srv in range(config.servers):
-        log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
+        log = " ".join(f"{t}:{short_value(config, v)}" for t, v in final.log[srv])
         role = ROLE_NAMES[final.role[srv]]
         lines.append(f"     {config.name(srv)}: {role} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")

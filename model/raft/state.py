@@ -308,6 +308,12 @@ def describe(config: RaftConfig, action: RaftAction) -> str:
     return f"{action.kind}: {who}"
 
 
+def short_value(config: RaftConfig, v: int) -> str:
+    """A log entry's value as the final-state table shows it: `noop`, the written value, or the
+    membership change (`conf remove-node s3`)."""
+    return _value(config, v) if v <= 0 else config.ops[v - 1].value
+
+
 def entry_text(config: RaftConfig, entry: Entry) -> str:
     """A log entry in words: `(2, put k=v1)`."""
     return f"({entry[0]}, {_value(config, entry[1])})"

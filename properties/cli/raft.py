@@ -38,7 +38,7 @@ from kubeprop.counterexamples.check_bounds import MAX_DEPTH, MAX_STATES
 from kubeprop.counterexamples.printable import shown_error
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe
+from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe, short_value
 from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -274,7 +274,7 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
     if r.final is not None:
         final = r.final
         for srv in range(config.servers):
-            log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
+            log = " ".join(f"{t}:{short_value(config, v)}" for t, v in final.log[srv])
             out.write(f"     {config.name(srv)}: {ROLE_NAMES[final.role[srv]]} term {final.term[srv]} commit "
                       f"{final.commit[srv]}{' DOWN' if not final.is_up(srv) else ''} log [{log}]\n")
 

@@ -148,22 +148,53 @@ def test_a_state_without_a_change_keeps_its_old_counterexample_fingerprint() -> 
     assert raft_trace.state_fingerprint(after) == fingerprint(after)
 
 
-@pytest.mark.parametrize(("kw", "distinct"), [
-    ({"servers": 2, "spares": 1, "conf_changes": 2, "max_term": 2, "max_log": 1}, None),
-    ({"servers": 3, "spares": 1, "conf_changes": 1, "max_term": 1, "max_log": 1}, None),
-])
-def test_small_exhaustive_runs_hold(kw: dict[str, int], distinct: int | None) -> None:
-    config = _config(**kw)
+SMALL = [
+    ({"servers": 2, "spares": 1, "conf_changes": 2, "max_term": 2, "max_log": 1}, 163),
+    ({"servers": 3, "spares": 1, "conf_changes": 1, "max_term": 1, "max_log": 1}, 294),
+    ({"servers": 3, "spares": 1, "conf_changes": 2, "max_term": 1, "max_log": 0}, 2180),
+]
+"""Exhaustive and cheap: a spare added as voter or learner, promoted, members removed; one message in
+flight (no loss), the library's election options."""
+
+
+@pytest.mark.parametrize(("kw", "distinct"), SMALL)
+def test_small_exhaustive_runs_hold(kw: dict[str, int], distinct: int) -> None:
+    config = _config(lose=False, max_msgs=1, **kw)
     run = explore(config, INVARIANTS)
     assert run.exit_reason == "exhausted" and run.result.violation is None
-    if distinct is not None:
-        assert run.result.stats.distinct == distinct
+    assert run.result.stats.distinct == distinct
+
+
+@pytest.mark.slow
+def test_a_bigger_exhaustive_run_holds() -> None:
+    config = _config(servers=3, conf_changes=2, max_term=2, max_log=1, lose=False, max_msgs=1)
+    run = explore(config, INVARIANTS)
+    assert run.exit_reason == "exhausted" and run.result.violation is None
+    assert run.result.stats.distinct == 97913
 
 
 @pytest.mark.slow
 def test_the_variant_is_found_from_the_initial_state() -> None:
     config = _variant_config()
-    run = explore(config, INVARIANTS, Bounds(max_states=5_000_000))
+    run = explore(config, INVARIANTS, Bounds(max_states=2_000_000))
     found = run.result.violation
     assert found is not None and found.property == "LeaderCompleteness"
-    assert len(run.result.trace) == 14
+    assert len(run.result.trace) == 12
+
+
+def test_the_variant_is_found_under_etcd_3_5_election_options() -> None:
+    config = with_variant(validate(RaftConfig(max_term=2, max_log=4, lose=False, max_msgs=2, conf_changes=2)),
+                          "conf-change-no-pending-guard")
+    assert config.pre_vote and config.check_quorum
+    run = explore(config, INVARIANTS, script=script_steps("conf", config))
+    found = run.result.violation
+    assert found is not None and found.property == "LeaderCompleteness"
+    assert len(run.result.trace) == 8 and run.result.stats.distinct == 567
+
+
+@pytest.mark.slow
+def test_the_correct_model_holds_under_etcd_3_5_election_options() -> None:
+    config = validate(RaftConfig(max_term=2, max_log=4, lose=False, max_msgs=2, conf_changes=2))
+    run = explore(config, INVARIANTS, script=script_steps("conf", config))
+    assert run.exit_reason == "exhausted" and run.result.violation is None
+    assert run.result.stats.distinct == 71988
