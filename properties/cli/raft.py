@@ -37,7 +37,7 @@ from kubeprop.counterexamples.api import INTERRUPTED
 from kubeprop.counterexamples.printable import shown_error
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import ROLE_NAMES, RaftConfig, describe
+from kubeprop.model.raft.state import ROLE_NAMES, RaftConfig, describe, short_value
 from kubeprop.model.raft.system import RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -60,7 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "servers": None, "max_term": 2, "max_log": 2, "values": 1, "cas": False, "max_copies": 1, "max_msgs": None,
     "no_lose": False, "batch": False, "restarts": False, "max_down": 0, "down": "", "partitions": False,
     "reads": 0, "serial_reads": 0, "history": False, "script": None, "no_pre_vote": False, "no_check_quorum": False,
-    "transfers": 0,
+    "transfers": 0, "conf_changes": 0, "spares": 0,
 }
 """Each Raft flag's value when neither the command line nor the variant sets it."""
 
@@ -124,7 +124,8 @@ def build_config(args: argparse.Namespace, scenario_path: Path | None = None, ch
         batch=values["batch"], restarts=values["restarts"], max_down=values["max_down"],
         initially_down=frozenset(lookup[d] for d in down), partitions=values["partitions"], history=history,
         reads=values["reads"], serial_reads=values["serial_reads"], pre_vote=not values["no_pre_vote"],
-        check_quorum=not values["no_check_quorum"], transfers=values["transfers"])
+        check_quorum=not values["no_check_quorum"], transfers=values["transfers"], spares=values["spares"],
+        conf_changes=values["conf_changes"])
     return validate(with_variant(config, args.variant)), checks, applied
 
 
@@ -139,7 +140,9 @@ def _summary(config: RaftConfig, variant: str | None, applied: tuple[str, ...] =
             f"batch={config.batch}, restarts={config.restarts}, max down={config.max_down}, down at start: "
             f"{down}, partitions={config.partitions}, reads={config.reads}, serializable reads="
             f"{config.serial_reads}; pre-vote={config.pre_vote}, check-quorum={config.check_quorum}"
-            f"{f', leader transfers ≤ {config.transfers}' if config.transfers else ''}{brought}")
+            f"{f', leader transfers ≤ {config.transfers}' if config.transfers else ''}"
+            f"{f', membership changes ≤ {config.conf_changes}' if config.conf_changes else ''}"
+            f"{f', spares {config.spares}' if config.spares else ''}{brought}")
 
 
 def vacuous_checks(config: RaftConfig, checks: tuple[RaftCheck, ...], variant: str | None) -> dict[str, str]:
@@ -194,7 +197,7 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
     if r.final is not None:
         final = r.final
         for srv in range(config.servers):
-            log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
+            log = " ".join(f"{t}:{short_value(config, v)}" for t, v in final.log[srv])
             out.write(f"     {config.name(srv)}: {ROLE_NAMES[final.role[srv]]} term {final.term[srv]} commit "
                       f"{final.commit[srv]}{' DOWN' if not final.is_up(srv) else ''} log [{log}]\n")
 

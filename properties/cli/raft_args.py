@@ -20,7 +20,7 @@ DEFAULT_MAX_MEMORY_MB = 1024
 the frontier holds whole states, compressed: this is what bounds a long run)."""
 
 
-SCRIPT_NAMES = ("figure8", "transfer")
+SCRIPT_NAMES = ("conf", "figure8", "transfer")
 """The `--from` choices: the names of `explore.raft.SCRIPTS`, written out because that module
 imports the Raft explorer and with it the cluster model (tests/properties/cli/test_startup.py keeps
 the two equal)."""
@@ -54,6 +54,11 @@ def add_raft_arguments(p: argparse._ActionsContainer) -> None:
     p.add_argument("--transfers", type=int_in(0, 1000),
                    help="leadership transfers (etcdctl move-leader, a leader's graceful stop) that may be requested "
                         "to a member of the search's choice (default 0)")
+    p.add_argument("--conf-changes", type=int_in(0, 1000),
+                   help="membership changes (etcdctl member add [--learner], promote, remove) that may be proposed "
+                        "(default 0)")
+    p.add_argument("--spares", type=int_in(0, MAX_SERVERS - 1),
+                   help="of the --servers, how many (the last) are not members at the start, to be added (default 0)")
     p.add_argument("--from", dest="script", choices=SCRIPT_NAMES, help="start after a scripted run")
 
 
