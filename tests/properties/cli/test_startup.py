@@ -49,7 +49,7 @@ def _run(tmp_path: Path, *argv: str) -> tuple[int, list[str], subprocess.Complet
 
 def test_check_help_imports_no_engine(tmp_path: Path) -> None:
     code, modules, done = _run(tmp_path, "check", "--help")
-    assert code == 0 and "--from {figure8,transfer}" in done.stdout
+    assert code == 0 and "--from {conf,figure8,transfer}" in done.stdout
     assert [m for m in ENGINES_AND_SOLVERS if m in modules] == []
 
 
@@ -67,7 +67,7 @@ def test_help_and_version_import_nothing_of_the_model(tmp_path: Path, flag: str)
     (["gate", "--budget", "-1"], "argument --budget: must be a positive number of seconds up to 10,000,000, got '-1'"),
     (["raft", "--workers", "0"], "argument --workers: the value must be a whole number from 1 to 256 (ASCII digits), "
                                  "got '0'"),
-    (["check", "--from", "nope"], "argument --from: invalid choice: 'nope' (choose from 'figure8', 'transfer')"),
+    (["check", "--from", "nope"], "argument --from: invalid choice: 'nope' (choose from 'conf', 'figure8', 'transfer')"),
     (["replay", "--full"], "the following arguments are required: FILE"),
     (["validate", "-o", "json"], "argument --output/-o: invalid choice: 'json' (choose from 'summary', 'yaml')"),
 ])
