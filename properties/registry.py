@@ -305,6 +305,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "kubeprop.properties.overload",  # opt-in: usable by name
     "kubeprop.properties.restore",  # opt-in
     "kubeprop.properties.cache_sync",  # opt-in: on by default where a controller's identity is not trusted
+    "kubeprop.properties.controller_failures",  # opt-in: on by default where a scenario has its own controllers
     "kubeprop.properties.scheduler_decisions",  # Z3-checked scheduler decisions
 )
 """The modules that define (and register) the built-in properties, exactly: importing them is what
