@@ -27,7 +27,7 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
 from kubeprop.properties.controller_failures import CONTROLLERS_NOT_FAILING, still_failing
 from kubeprop.properties.modules import checked_properties
 
-DATA = Path(__file__).parents[1] / "data" / "user_code"
+DATA = Path(__file__).parents[1] / "user_code"
 
 
 @pytest.fixture(autouse=True)

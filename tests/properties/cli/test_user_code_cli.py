@@ -22,7 +22,7 @@ from kubeprop.model.errors import UserCodeError
 from kubeprop.properties.cli.main import main
 
 REPO = Path(__file__).resolve().parents[3]
-DATA = REPO / "tests" / "model" / "data" / "user_code"
+DATA = REPO / "tests" / "model" / "user_code"
 GOLDEN = Path(__file__).parent / "golden" / "user_code_errors.txt"
 CASES = ("raising.yaml", "returns-list.yaml", "junk.yaml", "raising-property.yaml", "number-property.yaml")
 
