@@ -1,8 +1,8 @@
 """A user's operator for the tests of errors in the user's code (user trial 13): every ConfigMap
 without the `example.com/copy-of` label gets a copy `<name>-copy`. `COPIER` is correct; the others
-are the mistakes the trial made: a reconcile that raises, returns a list, returns a string for a
-Request, writes an invalid object (422 for ever) or runs as a user who may only read (403 for ever);
-`raising_property` and `number_property` are properties that raise and return a number."""
+are the mistakes the trial made: a reconcile that raises (at once, or once its copy exists), returns
+a list, returns a string for a Request, writes an invalid object (422 for ever) or runs as a user who
+may only read (403 for ever). copier_props.py has the properties."""
 
 from __future__ import annotations
 
@@ -62,7 +62,19 @@ class ReturnsJunk(Copier):
         return Reconciliation(("create configmap please",), memory)  # type: ignore[arg-type]
 
 
+@attrs.frozen
+class RaisingLater(Copier):
+    """Raises once its copy exists: only in states a search reaches (a walk worker's, a lane's)."""
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        namespace, _, name = key.rpartition("/")
+        if view.get(ObjectKey("configmaps", namespace, f"{name}{self.suffix}")) is not None:
+            raise ValueError(f"copy of {name} already there")
+        return super().reconcile(view, key, memory, now)
+
+
 COPIER = Copier()
+RAISING_LATER = RaisingLater()
 RAISING = Raising()
 RETURNS_LIST = ReturnsList()
 JUNK = ReturnsJunk()

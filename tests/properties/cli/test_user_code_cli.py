@@ -52,12 +52,15 @@ def test_errors_in_the_users_code_are_bad_input_naming_it(tmp_path: Path,
     assert "bug in kubeprop" not in text and "Traceback" not in text
 
 
-def test_the_portfolios_lanes_report_the_same_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = kubeprop(capsys, "check", str(DATA / "raising.yaml"), "--workers", "2", "--budget", "20",
-                              "--progress", "none", "--out", str(tmp_path))
+@pytest.mark.parametrize("engine", ["portfolio", "walk"])
+def test_worker_processes_report_the_same_error(engine: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The portfolio's lanes and the walk workers (forked processes) send the error back whole."""
+    code, _, err = kubeprop(capsys, "check", str(DATA / "raising-later.yaml"), "--engine", engine, "--workers", "2",
+                            "--budget", "20", "--progress", "none", "--out", str(tmp_path))
     assert code == 2, err
-    assert "controller 'copier' (copier.Raising) raised KeyError: 'spec.color missing'" in err
-    assert "while reconciling key 'default/web'" in err
+    assert "controller 'copier' (copier.RaisingLater) raised ValueError: copy of web already there" in err
+    assert "while reconciling key 'default/web'" in err and "Traceback" not in err
 
 
 def test_kubeprop_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
