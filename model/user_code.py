@@ -48,13 +48,23 @@ def _outside(filename: str, roots: tuple[str, ...]) -> bool:
     return not path.startswith(roots)
 
 
-def user_frame(err: BaseException) -> traceback.FrameSummary | None:
+def user_frame(err: BaseException, installed: bool = False) -> traceback.FrameSummary | None:
     """The innermost frame of `err`'s traceback in the user's code: outside kubeprop's folders and
-    the Python installation's libraries (frozen modules included); None when there is none."""
-    frames = traceback.extract_tb(err.__traceback__)
-    own = [f for f in frames if not f.filename.startswith("<") and _outside(f.filename, KUBEPROP_ROOTS)
-           and _outside(f.filename, LIBRARY_ROOTS)]
-    return own[-1] if own else None
+    the Python installation's libraries (frozen modules included); None when there is none. With
+    `installed` (the code called is known to be the user's: its module is not kubeprop's), also a
+    frame of an installed package, when there is no other (the user's operator installed with pip)."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if not f.filename.startswith("<") and _outside(f.filename, KUBEPROP_ROOTS)]
+    own = [f for f in frames if _outside(f.filename, LIBRARY_ROOTS)]
+    if own:
+        return own[-1]
+    return frames[-1] if installed and frames else None
+
+
+def _users(value: Any) -> bool:
+    """Whether `value` (a controller, a function) is defined outside kubeprop."""
+    kind = value if inspect.isfunction(value) or inspect.ismethod(value) else type(value)
+    return not str(getattr(kind, "__module__", "")).startswith("kubeprop.")
 
 
 def _where(frame: traceback.FrameSummary) -> str:
@@ -71,7 +81,7 @@ def controller_error(controller: Any, doing: str, err: Exception) -> UserCodeErr
     """The `UserCodeError` for `err`, raised by `controller`'s code while `doing` (e.g. "reconciling
     key 'default/w1' at model time 0 s"); None when no frame of the traceback is the user's (a bug
     in kubeprop: the caller re-raises `err`)."""
-    frame = user_frame(err)
+    frame = user_frame(err, _users(controller))
     if frame is None:
         return None
     name = getattr(controller, "name", "?")
@@ -95,7 +105,7 @@ def returned_error(controller: Any, doing: str, problem: str) -> UserCodeError:
 def property_error(name: str, check: Any, doing: str, err: Exception) -> UserCodeError | None:
     """The `UserCodeError` for `err`, raised by the check function `check` of the user's property
     `name` while `doing`; None when no frame of the traceback is the user's."""
-    frame = user_frame(err)
+    frame = user_frame(err, _users(check))
     if frame is None:
         return None
     return UserCodeError(

@@ -24,6 +24,7 @@ from kubeprop.model.errors import InputError, UserCodeError
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
+from kubeprop.model.user_code import controller_error
 from kubeprop.properties.controller_failures import CONTROLLERS_NOT_FAILING, still_failing
 from kubeprop.properties.modules import checked_properties
 
@@ -109,3 +110,24 @@ def test_the_property_judges_only_the_scenarios_own_controllers() -> None:
     assert CONTROLLERS_NOT_FAILING not in checked_properties(scenario)
     model = build_model(scenario)
     assert still_failing(model, initial_state(model)) is None
+
+
+def _raised_in_kubeprop() -> BaseException:
+    """An exception of kubeprop's own code (and attrs'), its traceback from kubeprop's frame down."""
+    try:
+        evolve(1, a=2)  # type: ignore[type-var]
+    except Exception as err:
+        return err.with_traceback(err.__traceback__.tb_next if err.__traceback__ else None)
+    raise AssertionError("evolve accepted a number")
+
+
+def test_only_a_traceback_with_the_users_code_is_the_users_error() -> None:
+    """An exception raised by kubeprop's own code (and libraries) alone is kubeprop's bug, never the
+    user's (the CLI's exit 4) — for a built-in controller; for the user's controller (its module is
+    not kubeprop's) the innermost frame outside kubeprop is named even in an installed package."""
+    model = _model("correct.yaml")
+    builtin = next(c for c in model.controllers if c.name == "replicaset")
+    assert controller_error(builtin, "reconciling", _raised_in_kubeprop()) is None  # type: ignore[arg-type]
+    users = next(c for c in model.controllers if c.name == "copier")
+    error = controller_error(users, "reconciling", _raised_in_kubeprop())  # type: ignore[arg-type]
+    assert error is not None and "site-packages/attr/" in str(error)
