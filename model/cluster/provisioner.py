@@ -117,8 +117,8 @@ def wanted(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClai
     if cls is None or cls.provisioner != builtin.provisioner:
         return None
     if not annotations.get(ANN_SELECTED_NODE) and (
-            cls.volume_binding_mode == WAIT_FOR_FIRST_CONSUMER or builtin.provisioner == LOCAL_PATH):
-        return None  # local-path: "configuration error, no node was specified" (module docstring)
+            cls.volume_binding_mode == WAIT_FOR_FIRST_CONSUMER or not provisions_without_node(builtin.provisioner)):
+        return None
     if state.store.get(ObjectKey(VOLUMES, "", f"pvc-{claim.metadata.uid}")) is not None:
         return None
     return cls
@@ -147,23 +147,28 @@ def deletable(volume: Any, builtin: StorageClass) -> bool:
             and volume.spec.persistent_volume_reclaim_policy == "Delete")
 
 
-def _affinity(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClaim, cls: StorageClass) -> Any:
-    """The provisioned volume's nodeAffinity: on the selected node, or for a `zonal` claim without
-    one (Immediate) in the zone csi-provisioner prefers (module docstring)."""
-    choice = str(model.parameter("defaultStorageClass"))
+def _affinity(choice: str, nodes: Sequence[Node], claim: PersistentVolumeClaim, cls: StorageClass) -> Any:
+    """The provisioned volume's nodeAffinity for the cluster's provisioner `choice` (the model
+    parameter `defaultStorageClass`) among `nodes`: on the selected node, or for a `zonal` claim
+    without one (Immediate) in the zone csi-provisioner prefers (module docstring)."""
     node_name = claim.metadata.annotations.get(ANN_SELECTED_NODE, "")
     if not node_name:
-        nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
         term = immediate_zone(claim.metadata.name, cls.allowed_topologies, nodes) if choice == "zonal" else None
         return None if term is None else _required(term)
-    node = state.store.get(ObjectKey("nodes", "", node_name))
-    if not isinstance(node, Node):
+    node = next((n for n in nodes if n.metadata.name == node_name), None)
+    if node is None:
         return None
     if choice == "node-local":
         return _required(((HOSTNAME_LABEL, node.metadata.labels.get(HOSTNAME_LABEL, node_name)),))
     if choice == "zonal" and ZONE_LABEL in node.metadata.labels:
         return _required(((ZONE_LABEL, node.metadata.labels[ZONE_LABEL]),))
     return None
+
+
+def provisions_without_node(provisioner: str) -> bool:
+    """Whether the cluster's `provisioner` provisions a claim no scheduler selected a node for
+    (Immediate): all but rancher.io/local-path ("configuration error, no node was specified")."""
+    return provisioner != LOCAL_PATH
 
 
 def _required(segments: Sequence[tuple[str, str]]) -> Any:
@@ -175,6 +180,14 @@ def _required(segments: Sequence[tuple[str, str]]) -> Any:
 def volume_for(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClaim,
                cls: StorageClass) -> PersistentVolume:
     """The volume the provisioner creates for `claim` of class `cls`."""
+    nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+    return volume_for_choice(str(model.parameter("defaultStorageClass")), nodes, claim, cls)
+
+
+def volume_for_choice(choice: str, nodes: Sequence[Node], claim: PersistentVolumeClaim,
+                      cls: StorageClass) -> PersistentVolume:
+    """The volume the cluster's provisioner `choice` creates for `claim` of class `cls` among
+    `nodes` (also `kubeprop schedule`'s prediction of an Immediate claim's volume)."""
     name = f"pvc-{claim.metadata.uid}"
     request = storage_request(claim)
     source = {"csi": freeze_json({"driver": cls.provisioner, "volumeHandle": name})} \
@@ -184,8 +197,7 @@ def volume_for(model: ClusterModel, state: ClusterState, claim: PersistentVolume
         capacity=FrozenMap({"storage": request}) if request is not None else FrozenMap(),
         access_modes=claim.spec.access_modes, persistent_volume_reclaim_policy=cls.reclaim_policy or "Delete",
         storage_class_name=cls.metadata.name, volume_mode=claim.spec.volume_mode or "Filesystem",
-        claim_ref=claim_ref(claim),
-        node_affinity=_affinity(model, state, claim, cls), **source)
+        claim_ref=claim_ref(claim), node_affinity=_affinity(choice, nodes, claim, cls), **source)
     meta = ObjectMeta(name=name, annotations=FrozenMap({ANN_PROVISIONED_BY: cls.provisioner}))
     return PersistentVolume(metadata=meta, spec=spec)
 

@@ -17,10 +17,12 @@ ReadWriteOncePod access mode"): at most one pod per such claim (`StoredVolumes.c
 
 `kubeprop schedule` reads the scenario as given, before any controller ran: a StatefulSet pod's
 missing claims are created as its controller would, before the pod (`_with_claims`); the claims
-the PV controller binds at once are taken as bound (`_Bound`: the scheduler waits for that); an
-Immediate claim left unbound that no provisioner serves stays so (`_never_bound`), and its pod is
-refused every node; a pod whose claims the plug-in refuses for a while only (an Immediate claim a
-provisioner will serve, wherever its volume lands) is left to the caller to name
+the PV controller binds at once are taken as bound (`_Bound`: the scheduler waits for that), an
+Immediate claim the cluster's own provisioner serves to the volume it would create (in the zone
+csi-provisioner would pick); an Immediate claim left unbound that no provisioner serves stays so
+(`_never_bound`), and its pod is refused every node; a pod whose claims the plug-in refuses for a
+while only (an Immediate claim another provisioner will serve, wherever its volume lands) is left
+to the caller to name
 (`ScenarioVolumes.unsettled`), its claims ignored. Pending pods that share a ReadWriteOncePod claim
 no bound pod uses: the first in key order may take it, the others are refused (model choice: which
 one wins is the scheduling queue's order; at most one of them is placed either way).
@@ -39,6 +41,7 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.storage import (
     NOT_SUPPORTED_PROVISIONER,
+    StorageClass,
     claim_class,
     cluster_storage_class,
     find_storage_class,
@@ -56,6 +59,7 @@ from kubeprop.model.api.volume import (
     is_fully_bound,
     volume_mismatch,
 )
+from kubeprop.model.cluster.provisioner import provisions_without_node, volume_for_choice
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.controllers.statefulset_pod import claim_objects, parent_and_ordinal
 from kubeprop.model.evolve import evolve
@@ -113,7 +117,9 @@ class _Bound:
     server creates it) Available (syncVolume); a claim
     pre-bound by `volumeName` bound to that volume when it names the claim, or is free and satisfies
     it (syncUnboundClaim, checkVolumeSatisfyClaim); any other unbound Immediate claim bound to its best
-    free match (findBestMatchForClaim). Binding writes the volume's claimRef and the claim's
+    free match (findBestMatchForClaim), or, with none, to the volume the cluster's provisioner
+    would create for it (`provisioner.volume_for_choice`: an Immediate claim of a `zonal` class in
+    the zone csi-provisioner picks by its name). Binding writes the volume's claimRef and the claim's
     volumeName and bind-completed. Model choice: claims are bound in key order (upstream's is the
     controller's queue's), which matters only where two claims want one volume."""
 
@@ -139,7 +145,8 @@ class _Bound:
                                                          and volume_mismatch(volume, claim) is None))
                 found = volume if fits and isinstance(volume, PersistentVolume) else None
             elif not is_delay_binding(claim_class(claim.spec.storage_class_name), classes, builtin):
-                found = find_best_match(claim, view.list(VOLUMES), False)
+                found = find_best_match(claim, view.list(VOLUMES), False) \
+                    or _provisioned(view, claim, classes, builtin, cluster_class)
             else:
                 continue
             if found is not None:
@@ -166,6 +173,18 @@ class _Bound:
 
     def awaits_relist(self, resource: str) -> bool:
         return self.store.awaits_relist(resource)
+
+
+def _provisioned(view: ObjectView, claim: PersistentVolumeClaim, classes: Sequence[ApiObject],
+                 builtin: StorageClass | None, cluster_class: str) -> PersistentVolume | None:
+    """The volume the cluster's provisioner creates for the unbound Immediate `claim`, if it serves
+    the claim's class and provisions without a selected node (`kubeprop.model.cluster.provisioner`)."""
+    cls = find_storage_class(classes, builtin, claim_class(claim.spec.storage_class_name))
+    if builtin is None or cls is None or cls.provisioner != builtin.provisioner \
+            or not provisions_without_node(builtin.provisioner):
+        return None
+    nodes = [n for n in view.list("nodes") if isinstance(n, Node)]
+    return volume_for_choice(cluster_class, nodes, claim, cls)
 
 
 def _key(obj: ApiObject) -> ObjectKey:
@@ -256,7 +275,8 @@ def _never_bound(view: ObjectView, pod: Pod, cluster_class: str) -> bool:
     """Whether every claim of `pod` that keeps the PreFilter refusing it (not bound, Immediate, once
     the PV controller has bound what it can: `_Bound`) stays so: no provisioner serves it (no
     class, a missing one, or `kubernetes.io/no-provisioner`), or it is pre-bound by `volumeName`
-    (a pre-bound claim is never provisioned); the PV controller leaves it Pending ("no persistent
+    (a pre-bound claim is never provisioned), or the cluster's provisioner serves it but never
+    without a selected node (rancher.io/local-path); the PV controller leaves it Pending ("no persistent
     volumes available for this claim"), so the scheduler refuses the pod until someone creates a
     volume."""
     classes, builtin = list(view.list(STORAGE_CLASSES)), cluster_storage_class(cluster_class)
@@ -266,6 +286,8 @@ def _never_bound(view: ObjectView, pod: Pod, cluster_class: str) -> bool:
             continue
         class_name = claim_class(claim.spec.storage_class_name)
         found = find_storage_class(classes, builtin, class_name) if class_name else None
-        if found is not None and found.provisioner not in ("", NOT_SUPPORTED_PROVISIONER):
+        if found is not None and found.provisioner not in ("", NOT_SUPPORTED_PROVISIONER) and (
+                builtin is None or found.provisioner != builtin.provisioner
+                or provisions_without_node(builtin.provisioner)):
             return False
     return True

@@ -13,7 +13,10 @@ import pytest
 from cli_run import kubeprop
 
 from kubeprop.model.api.core import Node
+from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.provisioner_topology import ZONE_LABEL, immediate_zone
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos
 from kubeprop.properties.scheduling.volumes import scenario_volumes
@@ -70,3 +73,39 @@ def test_a_claim_a_provisioner_will_serve_is_named_and_ignored(capsys: pytest.Ca
     assert code == 0 and "FEASIBLE as given" in out
     assert (f"{IGNORED}default/db: pod has unbound immediate PersistentVolumeClaims in the scenario as given"
             in out)
+
+
+def _zoned(tmp_path: Path, pod_zone: str | None) -> Path:
+    """Two nodes in zone-a and zone-b, a claim `data` of an Immediate class the cluster's zonal
+    provisioner serves, and pod db using it (pinned to `pod_zone` if given)."""
+    text = (DATA / "unbound-claim" / "objects.yaml").read_text().replace('storageClassName: ""',
+                                                                         "storageClassName: fast")
+    if pod_zone is not None:
+        text = text.replace("spec:\n  containers:", f"spec:\n  nodeSelector: {{{ZONE_LABEL}: {pod_zone}}}\n"
+                                                    "  containers:")
+    (tmp_path / "m").mkdir(parents=True)
+    (tmp_path / "m" / "objects.yaml").write_text(
+        text + "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\n"
+        "provisioner: pd.csi.storage.gke.io\n")
+    nodes = "".join(f'    - {{name: w-{z}, labels: {{{ZONE_LABEL}: zone-{z}}}, '
+                    'allocatable: {cpu: "1", memory: 1Gi, pods: "10"}}\n' for z in "ab")
+    (tmp_path / "scenario.yaml").write_text(
+        "apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: zoned}\nmanifests: [m]\n"
+        f"topology:\n  nodes:\n{nodes}users: [{{name: admin, clusterRoles: [cluster-admin]}}]\n")
+    return tmp_path / "scenario.yaml"
+
+
+def test_an_immediate_zonal_claim_is_judged_in_the_zone_its_volume_will_have(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """csi-provisioner puts an Immediate claim's volume in one zone, chosen by the claim's name
+    (`kubeprop.model.cluster.provisioner_topology`): `schedule` predicts it instead of ignoring the
+    claim, so the pod goes to that zone, and a pod pinned to the other zone is infeasible."""
+    nodes = [Node(metadata=ObjectMeta(name=f"w-{z}", labels=FrozenMap({ZONE_LABEL: f"zone-{z}"}))) for z in "ab"]
+    term = immediate_zone("data", (), nodes)
+    assert term is not None
+    zone = term[0][1]
+    other = "zone-b" if zone == "zone-a" else "zone-a"
+    code, out, _ = kubeprop(capsys, "schedule", str(_zoned(tmp_path / "free", None)))
+    assert code == 0 and f"default/db  w-{zone[-1]}" in out and IGNORED not in out
+    code, out, _ = kubeprop(capsys, "schedule", str(_zoned(tmp_path / "pinned", other)))
+    assert code == 1 and "INFEASIBLE as given" in out and "volume node affinity conflict" in out
