@@ -5,6 +5,7 @@ its exit codes: `check_args.DESCRIPTION` (its --help); its flags: `check_args`."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
