@@ -16,9 +16,9 @@ it is. Only the exception path costs anything: `try` is free in Python 3.11 when
 
 from __future__ import annotations
 
-import inspect
-import sysconfig
 import traceback
+import types
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,18 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 KUBEPROP_ROOTS: tuple[str, ...] = tuple(str(_PACKAGE / part) + "/" for part in ("model", "properties",
                                                                                  "counterexamples"))
 """kubeprop's own source folders (installed or in a checkout): frames there are not the user's."""
-LIBRARY_ROOTS: tuple[str, ...] = tuple(sorted({str(Path(p).resolve()) + "/" for key in ("stdlib", "platstdlib",
-                                                                                      "purelib", "platlib")
-                                               if (p := sysconfig.get_paths().get(key))}))
-"""The Python installation's library folders (the standard library, installed packages)."""
+
+
+@cache
+def library_roots() -> tuple[str, ...]:
+    """The Python installation's library folders (the standard library, installed packages); asked
+    only on an error's path, so `sysconfig` is not imported before."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return tuple(sorted({str(Path(p).resolve()) + "/" for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                         if (p := paths.get(key))}))
+
 
 CONTRACT = ("a reconcile(view, key, memory, now) must return a Reconciliation(requests, memory, requeue=False) "
             "whose requests are a tuple of Request values (docs/controllers.md, 'The Controller protocol')")
@@ -55,7 +63,7 @@ def user_frame(err: BaseException, installed: bool = False) -> traceback.FrameSu
     frame of an installed package, when there is no other (the user's operator installed with pip)."""
     frames = [f for f in traceback.extract_tb(err.__traceback__)
               if not f.filename.startswith("<") and _outside(f.filename, KUBEPROP_ROOTS)]
-    own = [f for f in frames if _outside(f.filename, LIBRARY_ROOTS)]
+    own = [f for f in frames if _outside(f.filename, library_roots())]
     if own:
         return own[-1]
     return frames[-1] if installed and frames else None
@@ -63,7 +71,7 @@ def user_frame(err: BaseException, installed: bool = False) -> traceback.FrameSu
 
 def _users(value: Any) -> bool:
     """Whether `value` (a controller, a function) is defined outside kubeprop."""
-    kind = value if inspect.isfunction(value) or inspect.ismethod(value) else type(value)
+    kind = value if isinstance(value, types.FunctionType | types.MethodType) else type(value)
     return not str(getattr(kind, "__module__", "")).startswith("kubeprop.")
 
 
@@ -126,7 +134,7 @@ def property_returned(name: str, check: Any, result: object) -> UserCodeError:
 
 def _qualified(value: Any) -> str:
     """`module.Class` of a controller value, `module.function` of a function."""
-    kind = value if inspect.isfunction(value) or inspect.ismethod(value) else type(value)
+    kind = value if isinstance(value, types.FunctionType | types.MethodType) else type(value)
     return f"{getattr(kind, '__module__', '?')}.{getattr(kind, '__qualname__', '?')}"
 
 
