@@ -5,6 +5,7 @@ its exit codes: `check_args.DESCRIPTION` (its --help); its flags: `check_args`."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from kubeprop.counterexamples.check_bounds import (
 )
 from kubeprop.counterexamples.printable import shell_word, shown, shown_error
 from kubeprop.model.cluster.compose import build_model, initial_state
-from kubeprop.model.errors import InputError, UsageError
+from kubeprop.model.errors import InputError, UsageError, UserCodeError
 from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.bootstrap import every_rejection
 from kubeprop.model.scenario.load import Scenario, ScenarioError, load_scenario, stored_only_labels
@@ -198,6 +199,8 @@ def run_check(args: argparse.Namespace, out: TextIO, timing: bool = True) -> int
             result, code = table(run), exit_code(run, args.exhaustive, getattr(args, "strict", False))
             traced, explored = run.reports, run.explored
     except InputError as err:
+        if isinstance(err, UserCodeError) and os.environ.get("KUBEPROP_DEBUG"):
+            raise  # (the traceback into the user's controller or property)
         sys.stderr.write(f"kubeprop check: bad input:\n{shown_error(err)}\n")
         return ExitCode.BAD_INPUT
     render(result, out, timing)

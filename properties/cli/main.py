@@ -1,7 +1,8 @@
 """The `kubeprop` command.
 
 Exit codes (docs/cli.md): 0 all good / no violation; 1 a violation or finding; 2 bad input or
-usage (a rejected manifest included); 3 inconclusive; 4 internal error (a bug in kubeprop — the
+usage (a rejected manifest included; an error in the user's own controller or property code, with its
+file:line); 3 inconclusive; 4 internal error (a bug in kubeprop — the
 message says how to get the traceback); 130 interrupted (Ctrl-C: what was done so far is printed
 first). No traceback reaches the user unless KUBEPROP_DEBUG=1.
 """
@@ -165,7 +166,7 @@ def _run(argv: Sequence[str] | None) -> int:
     # From the shell (no argv given) the user's clock started with the process: `--budget` counts
     # Python's start-up and imports too. Called with arguments (tests, a library), from here.
     from kubeprop.counterexamples.printable import shown_error
-    from kubeprop.model.errors import InputError
+    from kubeprop.model.errors import InputError, UserCodeError
     from kubeprop.properties.cli.interrupted import Interrupted, interrupts_kept, terminated
     from kubeprop.properties.explore.engine import process_age
 
@@ -178,6 +179,8 @@ def _run(argv: Sequence[str] | None) -> int:
         with interrupts_kept():
             return run(args)
     except InputError as err:
+        if isinstance(err, UserCodeError) and os.environ.get("KUBEPROP_DEBUG"):
+            raise  # (the traceback into the user's controller or property)
         sys.stderr.write(f"kubeprop {args.command}: bad input:\n{shown_error(err)}\n")
         return ExitCode.BAD_INPUT
     except BrokenPipeError:
