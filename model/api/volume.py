@@ -153,7 +153,11 @@ def multi_attach_forbidden(volume: PersistentVolume) -> bool:
     """isMultiAttachForbidden (`pkg/controller/volume/attachdetach/reconciler/reconciler.go`) for a
     PersistentVolume: access modes given and none of them ReadWriteMany or ReadOnlyMany (the PV's
     modes, not the claim's)."""
-    modes = volume.spec.access_modes
+    return forbids_multi_attach(volume.spec.access_modes)
+
+
+def forbids_multi_attach(modes: tuple[str, ...]) -> bool:
+    """isMultiAttachForbidden's test of access modes: given, and none ReadWriteMany or ReadOnlyMany."""
     return bool(modes) and not MULTI_ATTACH_MODES.intersection(modes)
 
 

@@ -81,17 +81,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.api.volume import CLAIMS, VOLUMES, attachable, multi_attach_forbidden
+from kubeprop.model.api.storage import cluster_storage_class
+from kubeprop.model.api.volume import CLAIMS, VOLUMES, attachable, forbids_multi_attach, multi_attach_forbidden
+from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.informer import ObjectView
 
 if TYPE_CHECKING:
-    from kubeprop.model.state.cluster import ClusterState
+    from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-__all__ = ["ROOT_CA_CONFIG_MAP", "mount_error", "mount_retry_due", "multi_attach_error", "next_mount_retry",
-           "retry_offsets", "volume_errors"]
+__all__ = ["ROOT_CA_CONFIG_MAP", "can_attach", "has_claims", "mount_error", "mount_retry_due", "multi_attach_error",
+           "next_mount_retry", "retry_offsets", "volume_errors"]
+
+CSI_PROVISIONED = ".csi.storage.gke.io"
+"""The provisioners whose volumes `kubeprop.model.cluster.provisioner.volume_for` makes CSI volumes
+(the same suffix there; `tests/model/kubelet/test_attach_footprint.py` checks the two agree)."""
 
 INITIAL_BACKOFF_MS = 500
 """`exponential_backoff.go` initialDurationBeforeRetry."""
@@ -232,6 +239,35 @@ def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]
             if isinstance(pod, Pod) and pod.metadata.uid == runtime.uid and not _terminated(pod):
                 users.append(pod.metadata.name)
     return users
+
+
+def has_claims(pod: Pod) -> bool:
+    """Whether a volume of `pod` names a claim: only such a pod's mount can wait for an attachment
+    (`multi_attach_error` is None for any other, whatever the store and the other kubelets hold)."""
+    return any(v.persistent_volume_claim is not None for v in pod.spec.volumes)
+
+
+def can_attach(model: ClusterModel) -> bool:
+    """Whether a volume the attach/detach controller keeps on one node (`attachable` and
+    `multi_attach_forbidden`) can exist in the scenario: it runs the PV controller, and a
+    PersistentVolume of its manifests or workload steps is one, or the cluster's provisioner
+    creates CSI volumes (`kubeprop.model.cluster.provisioner.volume_for`: the `zonal` default class)
+    and a claim there (an object, or a StatefulSet's `volumeClaimTemplates`) could be provisioned —
+    a class other than "" — with access modes that forbid multi-attach (the volume gets the
+    claim's). A static over-approximation (which class a claim gets, and a CSIDriver object's
+    `attachRequired`, are not looked at): where it is False no pod's mount ever waits for an
+    attachment, and the footprints need not say that a mount reads the other kubelets."""
+    if not sees_volumes(model):
+        return False
+    objects = (*(m.obj for m in model.scenario.objects), *(o for step in model.workload_objects for o in step))
+    if any(isinstance(o, PersistentVolume) and attachable(o) and multi_attach_forbidden(o) for o in objects):
+        return True
+    builtin = cluster_storage_class(str(model.parameter("defaultStorageClass")))
+    if builtin is None or not builtin.provisioner.endswith(CSI_PROVISIONED):
+        return False
+    claims = (*(o for o in objects if isinstance(o, PersistentVolumeClaim)),
+              *(t for o in objects if isinstance(o, StatefulSet) for t in o.spec.volume_claim_templates))
+    return any(c.spec.storage_class_name != "" and forbids_multi_attach(c.spec.access_modes) for c in claims)
 
 
 def multi_attach_error(state: ClusterState, node: str, pod: Pod) -> str | None:
