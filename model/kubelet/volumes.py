@@ -61,19 +61,33 @@ containers keep running and restart with it): the check is made before the conta
 
 A claim's volume that must be attached also waits for the attach/detach controller
 (`multi_attach_error`): `pkg/controller/volume/attachdetach/reconciler/reconciler.go` attaches a volume
-whose PV is attachable (`kubeprop.model.api.volume.attachable`: CSI) and forbids multi-attach (its
+whose PV is attachable (`kubeprop.model.api.volume.attachable`: CSI, unless the driver's CSIDriver
+object — read from the store, as the controller's CSIDriver lister would — says `attachRequired:
+false`, as NFS-like drivers do) and forbids multi-attach (its
 access modes hold neither ReadWriteMany nor ReadOnlyMany: isMultiAttachForbidden) to no second node
 while it is attached to one ("Multi-Attach error for volume "<pv>" Volume is already used by pod(s)
 <pods>", reportMultiAttachError), and the kubelet's WaitForAttachAndMount waits (FailedMount). The
 volume counts as attached to a node while a pod there that named its claim has mounted it (its
 runtime on that node's kubelet, not `mount_pending`) and is not terminated in the API server
 (`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the world
-follows: phase Succeeded or Failed, or being deleted with no container running). Model choice:
-the detach is taken to be done once that pod is terminated or gone; upstream the detach waits for
-the kubelet's unmount (`node.status.volumesInUse`), or up to `maxWaitForUnmountDuration` (6 min)
-for an unhealthy node's, and the attach to the new node takes the attacher's time: the model's
-mount retries (the back-off above) stand for those delays. Volumes that are not attached
-(hostPath, local, NFS) are mounted on any number of nodes: ReadWriteOnce is not enforced for them.
+follows: phase Succeeded or Failed, or being deleted with no container running). Volumes that are
+not attached (hostPath, local, NFS, a CSI driver that does not attach) are mounted on any number of
+nodes: ReadWriteOnce is not enforced for them.
+
+Model choice, a behaviour missed (never one added): the detach is taken to be done once the holding
+pod is terminated or gone (or its kubelet's runtime is: the node's pods were lost). Upstream
+(`reconciler.go` reconcile, v1.33) the controller detaches a volume no longer desired on a node only
+once the node reports it unmounted (`attachedVolume.MountedByNode`, from `node.status.volumesInUse`),
+unless `forceDetach` — the node unhealthy (`nodeIsHealthy`: its Ready condition not True) and
+`maxWaitForUnmountDuration` (6 min, `--attach-detach-reconcile-max-wait-unmount-duration`) past the
+detach request (`SetDetachRequestTime`) — or the node has the `node.kubernetes.io/out-of-service`
+taint; then the attacher's own time. So after a node crash, a StatefulSet's replacement pod (once
+the old one is force-deleted or collected with its Node) waits about 6 min on its new node in
+ContainerCreating ("Multi-Attach error", then the attach), where the model starts it at the next
+mount retry. A property about how soon a replacement runs (or a workload whose own timeout is
+shorter than 6 min: a Deployment's `progressDeadlineSeconds` below 360, a client's) can differ; none
+of the catalogue's does. Not modelled: the detach as an action of its own, the unmount report, the
+6-minute timer and the out-of-service taint.
 """
 
 from __future__ import annotations
@@ -85,8 +99,15 @@ from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.api.storage import cluster_storage_class
-from kubeprop.model.api.volume import CLAIMS, VOLUMES, attachable, forbids_multi_attach, multi_attach_forbidden
+from kubeprop.model.api.storage import CSI_DRIVERS, CSIDriver, cluster_storage_class
+from kubeprop.model.api.volume import (
+    CLAIMS,
+    VOLUMES,
+    attachable,
+    csi_driver,
+    forbids_multi_attach,
+    multi_attach_forbidden,
+)
 from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.informer import ObjectView
 
@@ -282,7 +303,10 @@ def multi_attach_error(state: ClusterState, node: str, pod: Pod) -> str | None:
         if not isinstance(claim, PersistentVolumeClaim) or not claim.spec.volume_name:
             continue
         pv = state.store.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
-        if not isinstance(pv, PersistentVolume) or not attachable(pv) or not multi_attach_forbidden(pv):
+        if not isinstance(pv, PersistentVolume) or not multi_attach_forbidden(pv):
+            continue
+        driver = state.store.get(ObjectKey(CSI_DRIVERS, "", csi_driver(pv)))
+        if not attachable(pv, driver if isinstance(driver, CSIDriver) else None):
             continue
         users = _attached_elsewhere(state, node, f"{namespace}/{ref.claim_name}")
         if users:

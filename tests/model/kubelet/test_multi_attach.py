@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 from cluster_harness import api, fair_states, settled
 
+from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, Pod
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, handle
+from kubeprop.model.api.storage import CSI_DRIVERS, CSIDriver
 from kubeprop.model.cluster.compose import actions, build_model, step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.cluster.footprint import Footprints
@@ -82,3 +85,30 @@ def test_two_first_mounts_on_two_nodes_do_not_commute() -> None:
             assert step(model, step(model, state, first), second) != step(model, step(model, state, second), first)
             return
     raise AssertionError("no state with both pods' StartPod enabled on two nodes")
+
+
+def test_a_csi_driver_that_does_not_attach_mounts_on_two_nodes_as_upstream() -> None:
+    """A CSIDriver with `attachRequired: false` (NFS-like drivers): no attach, so no Multi-Attach
+    refusal; both pods run on two nodes, and the violation is upstream behaviour. Round 20 attached
+    every CSI volume: the second pod waited for ever (a false `pods-eventually-running`-style verdict)."""
+    model = build_model(load_scenario(DATA / "csi-no-attach"))
+    states, actions = fair_states(model)
+    assert len(set(_running(states[-1]).values())) == 2
+    found = first_violation(model, states[-1], select([RWO]))
+    assert found is not None and "mounted on 2 nodes" in found.message
+    known = match(model, found, actions)
+    assert known is not None and known.name == "read-write-once-volume-not-attached"
+
+
+def test_a_csi_driver_object_is_defaulted_and_its_attach_required_is_immutable() -> None:
+    """SetDefaults_CSIDriver (attachRequired true) and ValidateCSIDriverUpdate (immutable)."""
+    model, state = settled(DATA / "rwo-csi")
+    driver = CSIDriver(metadata=ObjectMeta(name="ebs.csi.aws.com"))
+    state = api(state, model, Request(verb="create", user=ADMIN, resource=CSI_DRIVERS, obj=driver))
+    stored = state.store.get(ObjectKey(CSI_DRIVERS, "", "ebs.csi.aws.com"))
+    assert isinstance(stored, CSIDriver) and stored.spec.attach_required is True
+    changed = attrs.evolve(stored, spec=attrs.evolve(stored.spec, attach_required=False))
+    result = handle(state.store, Request(verb="update", user=ADMIN, resource=CSI_DRIVERS, name="ebs.csi.aws.com",
+                                         obj=changed), model.api, state.clock)
+    assert result.response.code == 422, result.response
+    assert "spec.attachedRequired: Invalid value" in result.response.message, result.response.message
