@@ -68,14 +68,16 @@ access modes hold neither ReadWriteMany nor ReadOnlyMany: isMultiAttachForbidden
 while it is attached to one ("Multi-Attach error for volume "<pv>" Volume is already used by pod(s)
 <pods>", reportMultiAttachError), and the kubelet's WaitForAttachAndMount waits (FailedMount). The
 volume counts as attached to a node while a pod there that named its claim has mounted it (its
-runtime on that node's kubelet, not `mount_pending`) and is not terminated in the API server
+runtime on that node's kubelet, not `mount_pending`; or, the kubelet's memory lost with its node, its
+status shows a container that ran or refused its configuration: `_attached_before`) and is not
+terminated in the API server
 (`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the world
 follows: phase Succeeded or Failed, or being deleted with no container running). Volumes that are
 not attached (hostPath, local, NFS, a CSI driver that does not attach) are mounted on any number of
 nodes: ReadWriteOnce is not enforced for them.
 
 Model choice, a behaviour missed (never one added): the detach is taken to be done once the holding
-pod is terminated or gone (or its kubelet's runtime is: the node's pods were lost). Upstream
+pod is terminated or gone from the API server. Upstream
 (`reconciler.go` reconcile, v1.33) the controller detaches a volume no longer desired on a node only
 once the node reports it unmounted (`attachedVolume.MountedByNode`, from `node.status.volumesInUse`),
 unless `forceDetach` — the node unhealthy (`nodeIsHealthy`: its Ready condition not True) and
@@ -246,10 +248,26 @@ def _terminated(pod: Pod) -> bool:
     return pod.metadata.deletion_timestamp is not None and not running
 
 
+def _attached_before(pod: Pod) -> bool:
+    """Whether the pod's status shows that its kubelet got past WaitForAttachAndMount: a container
+    (init or regular) running or terminated, with a previous run, or refused its configuration
+    (CreateContainerConfigError comes after the mounts). Its volumes are then attached to its node."""
+    for c in (*pod.status.init_container_statuses, *pod.status.container_statuses):
+        state = c.state if isinstance(c.state, Mapping) else {}
+        waiting = state.get("waiting")
+        if "running" in state or "terminated" in state or c.last_state is not None or (
+                isinstance(waiting, Mapping) and waiting.get("reason") == "CreateContainerConfigError"):
+            return True
+    return False
+
+
 def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]:
     """The names of the pods on nodes other than `node` that hold the claim `namespace/name`
-    attached: mounted by their kubelet, and not terminated in the store."""
-    users = []
+    attached, not terminated in the store (the controller's desired state of the world): mounted by
+    their kubelet, or — their kubelet's memory lost with its node (`crash_node`) — shown attached by
+    their status (`_attached_before`): the volume stays attached to the crashed node while the pod is
+    in the API server and not terminated."""
+    users = set()
     for other, kubelet in state.kubelets.sorted_items():
         if other == node:
             continue
@@ -258,8 +276,14 @@ def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]
                 continue
             pod = state.store.get(ObjectKey("pods", *key.split("/", 1)))
             if isinstance(pod, Pod) and pod.metadata.uid == runtime.uid and not _terminated(pod):
-                users.append(pod.metadata.name)
-    return users
+                users.add(pod.metadata.name)
+    namespace, name = claim.split("/", 1)
+    for pod in state.store.list("pods", namespace):
+        if isinstance(pod, Pod) and pod.spec.node_name not in ("", node) and _attached_before(pod) \
+                and any(v.persistent_volume_claim is not None and v.persistent_volume_claim.claim_name == name
+                        for v in pod.spec.volumes) and not _terminated(pod):
+            users.add(pod.metadata.name)
+    return sorted(users)
 
 
 def has_claims(pod: Pod) -> bool:

@@ -23,6 +23,7 @@ from kubeprop.model.cluster.footprint import Footprints
 from kubeprop.model.kubelet.component import StartPod
 from kubeprop.model.kubelet.volumes import multi_attach_error
 from kubeprop.model.scenario.load import ADMIN, load_scenario
+from kubeprop.model.state.actions import CrashNode
 from kubeprop.model.state.cluster import ClusterState
 from kubeprop.properties.registry import first_violation, select
 from kubeprop.properties.upstream_behaviour import match
@@ -112,3 +113,24 @@ def test_a_csi_driver_object_is_defaulted_and_its_attach_required_is_immutable()
                                          obj=changed), model.api, state.clock)
     assert result.response.code == 422, result.response
     assert "spec.attachedRequired: Invalid value" in result.response.message, result.response.message
+
+
+def test_a_volume_stays_attached_to_a_crashed_node_while_its_pod_is_not_terminated() -> None:
+    """The holder's node loses power: its kubelet forgets the pod, but the pod is still in the API
+    server, not terminated (its status still says running), so the attach/detach controller's
+    desired state keeps the volume attached there (`reconciler.go`: detach only for a volume no pod
+    there wants). Round 20 took the kubelet's memory for the attachment: the crash detached the
+    volume at once and the other pod started. Once the pod is gone, the volume moves."""
+    model, state = settled(DATA / "rwo-csi")
+    (holder,) = _running(state)
+    holder_node = _running(state)[holder]
+    waiting = next(name for name in _bound(state) if f"default/{name}" != holder)
+    crashed = step(model, state, CrashNode(holder_node))
+    assert not crashed.kubelets[holder_node].pods
+    pod = crashed.store.get(ObjectKey("pods", "default", waiting))
+    assert isinstance(pod, Pod)
+    waiting_node = pod.spec.node_name
+    assert multi_attach_error(crashed, waiting_node, pod) is not None
+    gone = api(crashed, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default",
+                                       name=holder.partition("/")[2], grace_period_seconds=0))
+    assert multi_attach_error(gone, waiting_node, pod) is None
