@@ -248,8 +248,8 @@ def _waited_on(store: Store, due: Action, waiting: CommandWait) -> bool:
 def _nothing_due(model: ClusterModel, waiting: CommandWait) -> str:
     """The note for a command that timed out with none of the progress it waits on due."""
     command = describe_step(model.scenario.spec.workload[waiting.step])
-    return (f"user step {waiting.step + 1} ({command}) timed out with no progress of the application it waits on "
-            "due: nothing the application did would have made it return")
+    return (f"user step {waiting.step + 1} ({command}) timed out, and no progress of the application it waits on "
+            "was due: nothing the application did would have made it return")
 
 
 def _pending(state: ClusterState, due: Action) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from kubeprop.model.cluster.maintenance import blocking
 from kubeprop.model.cluster.workload import delete_wait
 from kubeprop.model.cluster.workload_commands import describe as describe_step
 from kubeprop.model.cluster.workload_wait import is_wait_step
+from kubeprop.model.controllers.endpoints import find_port
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.kubelet.status import READINESS_GATES_NOT_READY
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
@@ -107,23 +108,31 @@ def _listed_as_ready(svc: Service, pod: Pod) -> bool:
     """Whether the Endpoints controller lists the pod among the Service's ready addresses: it has
     an IP and is not terminal, and it is Ready and not terminating — or, when the Service publishes
     not-ready addresses, whatever its readiness, terminating too (`ShouldPodBeInEndpoints(pod,
-    service.Spec.PublishNotReadyAddresses)`, `addEndpointSubset`'s tolerateUnreadyEndpoints)."""
+    service.Spec.PublishNotReadyAddresses)`, `addEndpointSubset`'s tolerateUnreadyEndpoints) —
+    and it serves the Service: one of its ports resolves on the pod (`podutil.FindPort`; a pod
+    naming no such port is skipped), or the Service is headless without ports (syncService,
+    `pkg/controller/endpoint/endpoints_controller.go`)."""
     if is_pod_terminal(pod) or not pod.status.pod_ip:
         return False
-    return svc.spec.publish_not_ready_addresses or (is_pod_ready(pod) and pod.metadata.deletion_timestamp is None)
+    if not (svc.spec.publish_not_ready_addresses or (is_pod_ready(pod) and pod.metadata.deletion_timestamp is None)):
+        return False
+    if not svc.spec.ports:
+        return svc.spec.cluster_ip == "None"
+    return any(find_port(pod, port) is not None for port in svc.spec.ports)
 
 
 @convergence("endpoints-match-ready-pods",
-             "Every selector Service's Endpoints list exactly its Ready, non-terminating, matching pods (every "
-             "matching pod with an IP when the Service publishes not-ready addresses).",
+             "Every selector Service's Endpoints list exactly its Ready, non-terminating, matching pods that "
+             "serve one of its ports (every such pod with an IP when the Service publishes not-ready addresses); "
+             "ExternalName Services have none.",
              "pkg/controller/endpoint/endpoints_controller.go syncService; "
              "staging/src/k8s.io/endpointslice/util/controller_utils.go ShouldPodBeInEndpoints",
              needs_recovery=False)
 def endpoints_match_ready_pods(model: ClusterModel, state: ClusterState) -> Result:
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     for svc in state.store.list("services"):
-        if not isinstance(svc, Service) or svc.spec.selector is None:
-            continue
+        if not isinstance(svc, Service) or svc.spec.selector is None or svc.spec.type == "ExternalName":
+            continue  # syncService writes no Endpoints for these (issues.k8s.io/105986 for ExternalName)
         selector = LabelSelector(match_labels=svc.spec.selector)
         want = {
             p.metadata.name for p in pods

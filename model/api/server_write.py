@@ -44,7 +44,9 @@ from kubeprop.model.api.validation import FieldError, validate_create, validate_
 from kubeprop.model.api.writes_support import (
     admission_request,
     allocate_cluster_ip,
+    allocate_on_update,
     conflict,
+    drop_type_dependent_fields,
     forbidden,
     invalid,
     not_found,
@@ -202,6 +204,8 @@ def _prepare_for_update(new: ApiObject, old: ApiObject, info: KindInfo) -> ApiOb
         new = with_metadata(new, evolve(new.metadata, generation=old.metadata.generation + 1))
     if isinstance(new, StatefulSet) and isinstance(old, StatefulSet):
         new = carry_current_revision(new, old)
+    if isinstance(new, Service) and isinstance(old, Service):
+        new = drop_type_dependent_fields(new, old)
     return new
 
 
@@ -308,6 +312,8 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
     new = with_metadata(new, evolve(new.metadata, namespace=namespace))
     new = _prepare_for_update(apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set), old,
                               ctx.info)
+    if isinstance(new, Service) and isinstance(old, Service):
+        new = allocate_on_update(new, old, store)
     if ctx.request.patch_type == "apply":
         new = with_metadata(new, evolve(new.metadata, managed_fields=applied))
     else:

@@ -18,7 +18,9 @@ from typing import Final
 UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
     ("apps", "DaemonSet"): (
         "the model has no DaemonSet controller: the pods it would run on every node would be missing from the "
-        "check; remove it from the folder, or write its pods as Pods, one per node with spec.nodeName set"),
+        "check; remove it from the folder and subtract its pods' requests from each node's allocatable (a drain "
+        "skips DaemonSet pods, as kubectl drain --ignore-daemonsets does; bare Pods written in their place would "
+        "block it)"),
     ("batch", "Job"): (
         "the model has no Job controller: the pods it would run, and their completion, would be missing from the "
         "check; remove it from the folder, or write its pods as Pods with restartPolicy Never or OnFailure"),

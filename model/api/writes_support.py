@@ -98,6 +98,38 @@ def allocate_cluster_ip(svc: Service, store: Store) -> Service:
     return svc
 
 
+def drop_type_dependent_fields(new: Service, old: Service) -> Service:
+    """dropTypeDependentFields (`pkg/registry/core/service/strategy.go`, PrepareForUpdate): a
+    Service switched to a type that needs no cluster IP (ExternalName) loses the clusterIP and
+    clusterIPs it was given, and one switched to a type without node ports (ClusterIP,
+    ExternalName) loses its node ports — each only when the update left them as they were (a
+    value the user also changed is kept, and validation judges it). The model has no IP families,
+    health-check node port, load-balancer class or traffic policies to drop."""
+    spec = new.spec
+    if old.spec.type != "ExternalName" and spec.type == "ExternalName" \
+            and (spec.cluster_ip, spec.cluster_ips) == (old.spec.cluster_ip, old.spec.cluster_ips):
+        spec = evolve(spec, cluster_ip="", cluster_ips=())
+    old_ports = {p.node_port for p in old.spec.ports if p.node_port}
+    if _needs_node_port(old) and not _needs_node_port(new) \
+            and {p.node_port for p in spec.ports if p.node_port} <= old_ports:
+        spec = evolve(spec, ports=tuple(evolve(p, node_port=None) for p in spec.ports))
+    return new if spec is new.spec else evolve(new, spec=spec)
+
+
+def _needs_node_port(svc: Service) -> bool:
+    """needsNodePort: types NodePort and LoadBalancer."""
+    return svc.spec.type in ("NodePort", "LoadBalancer")
+
+
+def allocate_on_update(new: Service, old: Service, store: Store) -> Service:
+    """The allocator on update (`pkg/registry/core/service/storage/alloc.go`
+    handleClusterIPsForUpdatedService, case A): a Service switched from ExternalName to another
+    type is given a cluster IP, as on create (its old one, if any, was released by case B)."""
+    if old.spec.type == "ExternalName" and new.spec.type != "ExternalName":
+        return allocate_cluster_ip(new, store)
+    return new
+
+
 def field_manager(request: Request) -> str:
     """The manager a write is recorded under: the request's `fieldManager`, else what upstream
     derives from the client's User-Agent (`managerOrUserAgent`): the program name of the

@@ -28,7 +28,11 @@ StorageClass with the same provisioner is provisioned too; one of any other prov
 Pending, as it would on a cluster without that provisioner. The provisioned volume's node affinity
 is the choice's: `zonal` — the selected node's `topology.kubernetes.io/zone` (none when the node
 has no zone label: the scenario says nothing of zones), `node-local` — the selected node
-(`kubernetes.io/hostname`), `immediate` — none.
+(`kubernetes.io/hostname`), `immediate` — none. A claim of an Immediate class has no selected node:
+`zonal` then places it as csi-provisioner does (`immediate_zone`: one zone of the cluster's, or of
+the class's `allowedTopologies`, picked by the claim's name, so a StatefulSet's volumes spread over
+the zones), and `node-local` never provisions it (rancher.io/local-path's Provision fails with
+"configuration error, no node was specified"; the claim stays Pending, as on kind).
 
 Both are progress that waits on the world (`kubeprop.model.cluster.drive.ENVIRONMENT_TIMED`):
 weakly fair, so a claim's volume comes eventually (and a released one goes), but the fair run takes
@@ -39,7 +43,7 @@ its failures (a full disk, a quota) are not modelled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -66,14 +70,15 @@ from kubeprop.model.api.volume import (
     claim_ref,
     storage_request,
 )
+from kubeprop.model.cluster.provisioner_topology import ZONE_LABEL, immediate_zone
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import PROVISIONER_USER
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 COMPONENT = "provisioner"
-ZONE_LABEL = "topology.kubernetes.io/zone"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
+LOCAL_PATH = "rancher.io/local-path"
 
 
 @attrs.frozen(order=True)
@@ -111,8 +116,9 @@ def wanted(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClai
     cls = find_storage_class(state.store.list(STORAGE_CLASSES), builtin, claim_class(claim.spec.storage_class_name))
     if cls is None or cls.provisioner != builtin.provisioner:
         return None
-    if cls.volume_binding_mode == WAIT_FOR_FIRST_CONSUMER and not annotations.get(ANN_SELECTED_NODE):
-        return None
+    if not annotations.get(ANN_SELECTED_NODE) and (
+            cls.volume_binding_mode == WAIT_FOR_FIRST_CONSUMER or builtin.provisioner == LOCAL_PATH):
+        return None  # local-path: "configuration error, no node was specified" (module docstring)
     if state.store.get(ObjectKey(VOLUMES, "", f"pvc-{claim.metadata.uid}")) is not None:
         return None
     return cls
@@ -141,19 +147,28 @@ def deletable(volume: Any, builtin: StorageClass) -> bool:
             and volume.spec.persistent_volume_reclaim_policy == "Delete")
 
 
-def _affinity(model: ClusterModel, state: ClusterState, node_name: str) -> Any:
-    """The provisioned volume's nodeAffinity on the selected node (module docstring)."""
+def _affinity(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClaim, cls: StorageClass) -> Any:
+    """The provisioned volume's nodeAffinity: on the selected node, or for a `zonal` claim without
+    one (Immediate) in the zone csi-provisioner prefers (module docstring)."""
     choice = str(model.parameter("defaultStorageClass"))
-    node = state.store.get(ObjectKey("nodes", "", node_name)) if node_name else None
+    node_name = claim.metadata.annotations.get(ANN_SELECTED_NODE, "")
+    if not node_name:
+        nodes = [n for n in state.store.list("nodes") if isinstance(n, Node)]
+        term = immediate_zone(claim.metadata.name, cls.allowed_topologies, nodes) if choice == "zonal" else None
+        return None if term is None else _required(term)
+    node = state.store.get(ObjectKey("nodes", "", node_name))
     if not isinstance(node, Node):
         return None
     if choice == "node-local":
-        key, value = HOSTNAME_LABEL, node.metadata.labels.get(HOSTNAME_LABEL, node_name)
-    elif choice == "zonal" and ZONE_LABEL in node.metadata.labels:
-        key, value = ZONE_LABEL, node.metadata.labels[ZONE_LABEL]
-    else:
-        return None
-    term = {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}
+        return _required(((HOSTNAME_LABEL, node.metadata.labels.get(HOSTNAME_LABEL, node_name)),))
+    if choice == "zonal" and ZONE_LABEL in node.metadata.labels:
+        return _required(((ZONE_LABEL, node.metadata.labels[ZONE_LABEL]),))
+    return None
+
+
+def _required(segments: Sequence[tuple[str, str]]) -> Any:
+    """GenerateVolumeNodeAffinity: one required term, `key In [value]` per segment."""
+    term = {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in segments]}
     return freeze_json({"required": {"nodeSelectorTerms": [term]}})
 
 
@@ -170,7 +185,7 @@ def volume_for(model: ClusterModel, state: ClusterState, claim: PersistentVolume
         access_modes=claim.spec.access_modes, persistent_volume_reclaim_policy=cls.reclaim_policy or "Delete",
         storage_class_name=cls.metadata.name, volume_mode=claim.spec.volume_mode or "Filesystem",
         claim_ref=claim_ref(claim),
-        node_affinity=_affinity(model, state, claim.metadata.annotations.get(ANN_SELECTED_NODE, "")), **source)
+        node_affinity=_affinity(model, state, claim, cls), **source)
     meta = ObjectMeta(name=name, annotations=FrozenMap({ANN_PROVISIONED_BY: cls.provisioner}))
     return PersistentVolume(metadata=meta, spec=spec)
 

@@ -89,12 +89,14 @@ def _check_paused_conditions(plan: Plan) -> None:
 
 
 def _is_scaling_event(plan: Plan, view: ObjectView, rs_list: list[ReplicaSet]) -> bool:
-    """isScalingEvent: an active RS's desired-replicas annotation differs from spec.replicas."""
+    """isScalingEvent (`pkg/controller/deployment/sync.go`): an active RS's desired-replicas
+    annotation differs from spec.replicas. The annotation is read by GetDesiredReplicasAnnotation
+    (v1.33, `deployment/util/deployment_util.go`): ASCII digits up to MaxInt32 only; anything
+    else (a sign, spaces, `_`, which Python's `int` would take) is no value and is skipped."""
     new_rs, old_rss = all_rss_and_sync_revision(plan, view, rs_list, False)
     for rs in du.active_rss([*old_rss, new_rs]):
-        try:
-            desired = int(rs.metadata.annotations.get(du.DESIRED_REPLICAS_ANNOTATION, ""), 10)
-        except ValueError:
+        desired = du.annotation_int(rs, du.DESIRED_REPLICAS_ANNOTATION)
+        if desired is None:
             continue
         if desired != du.replicas_of(plan.d):
             return True

@@ -222,7 +222,7 @@ def new_rs_new_replicas(d: Deployment, all_rss: Iterable[ReplicaSet | None], new
 _MAX_INT32 = 2**31 - 1
 
 
-def _annotation_int(rs: ReplicaSet, key: str) -> int | None:
+def annotation_int(rs: ReplicaSet, key: str) -> int | None:
     """getNonNegativeInt32FromAnnotation (v1.33; kubernetes/kubernetes#128535): the value read by
     `strconv.ParseUint(value, 10, 32)`, so ASCII digits only (no sign, space or underscore, which
     Python's `int` would take), and no more than MaxInt32; anything else is no value."""
@@ -247,7 +247,7 @@ def rs_fraction(rs: ReplicaSet, d: Deployment, zero_rule: bool = True) -> int:
     if replicas_of(d) == 0:
         return -replicas_of(rs)
     d_max = replicas_of(d) + max_surge(d, zero_rule)
-    annotated = _annotation_int(rs, MAX_REPLICAS_ANNOTATION)
+    annotated = annotation_int(rs, MAX_REPLICAS_ANNOTATION)
     if not annotated:
         annotated = d.status.replicas
         if annotated == 0:
@@ -268,7 +268,7 @@ def is_saturated(d: Deployment, rs: ReplicaSet | None) -> bool:
     """IsSaturated: the new RS has replicas = desired-replicas annotation = available = Deployment replicas."""
     if rs is None:
         return False
-    desired = _annotation_int(rs, DESIRED_REPLICAS_ANNOTATION)
+    desired = annotation_int(rs, DESIRED_REPLICAS_ANNOTATION)
     r = replicas_of(d)
     return desired is not None and replicas_of(rs) == r and desired == r and rs.status.available_replicas == r
 

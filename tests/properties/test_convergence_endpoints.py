@@ -58,3 +58,37 @@ def test_without_publishing_the_not_ready_pod_is_left_out_and_the_property_holds
     store = state.store.put(plain, "MODIFIED")[0]
     quiet = evolve(state, store=store.put(evolve(endpoints, subsets=()), "MODIFIED")[0])
     assert first_violation(model, quiet, select(["endpoints-match-ready-pods"])) is None
+
+
+PORTS = Path(__file__).resolve().parents[1] / "model" / "data" / "endpoints-ports"
+
+
+def _settled(name: str) -> tuple[ClusterModel, ClusterState]:
+    """The audit's scenario (audit13) settled by the fair run."""
+    model = build_model(load_scenario(PORTS / name / "scenario.yaml"))
+    run = settle(model, initial_state(model))
+    assert not run.exhausted
+    return model, run.state
+
+
+def test_a_ready_pod_without_the_named_target_port_is_not_wanted_in_the_endpoints() -> None:
+    """syncService skips a pod when `podutil.FindPort` finds no port of the Service's named
+    targetPort (`pkg/controller/endpoint/endpoints_controller.go`): the canary's Ready pod, which
+    names no `http` port, is in no Endpoints, and the property holds. It reported
+    `endpoints ['web-…'], Ready pods ['canary-…', 'web-…']`."""
+    model, state = _settled("named-port")
+    ready = sorted(p.metadata.name.split("-")[0] for p in state.store.list("pods") if is_pod_ready(p))
+    assert ready == ["canary", "web"]
+    endpoints = state.store.get(KEY)
+    assert isinstance(endpoints, Endpoints)
+    assert [a.target_ref.name.split("-")[0] for s in endpoints.subsets for a in s.addresses if a.target_ref] == ["web"]
+    assert first_violation(model, state, select(["endpoints-match-ready-pods"])) is None
+
+
+def test_an_external_name_service_with_a_selector_wants_no_endpoints() -> None:
+    """syncService returns for a Service of type ExternalName (issues.k8s.io/105986), selector or
+    not: no Endpoints, and the property holds. It reported `endpoints [], Ready pods ['web-…']`."""
+    model, state = _settled("extname-selector")
+    assert any(is_pod_ready(p) for p in state.store.list("pods"))
+    assert state.store.get(KEY) is None
+    assert first_violation(model, state, select(["endpoints-match-ready-pods"])) is None

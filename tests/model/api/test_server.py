@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pytest
 from api_harness import ApiHarness, bare_scenario
@@ -35,6 +37,7 @@ from kubeprop.model.api.server import Request, Result, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategies import invalid_dns1123_subdomains
 from kubeprop.model.api.strategies_objects import requests
+from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.bootstrap import bootstrap
 from kubeprop.model.scenario.load import ADMIN
@@ -336,6 +339,48 @@ def test_services_get_distinct_cluster_ips() -> None:
     second = create(first.store, svc("b"))
     ips = [r.response.obj.spec.cluster_ip for r in (first, second)]  # type: ignore[union-attr]
     assert ips == ["10.96.0.2", "10.96.0.3"]
+
+
+def _service_update(store: Store, name: str, **spec: Any) -> Result:
+    """PUT of the stored Service `name` with its spec changed as given (a kubectl replace)."""
+    current = store.get(ObjectKey("services", "default", name))
+    assert isinstance(current, Service)
+    return send(store, Request(verb="update", user="admin", obj=evolve(current, spec=evolve(current.spec, **spec))))
+
+
+def test_a_service_switched_to_external_name_drops_its_cluster_ip_and_back_gets_one() -> None:
+    """dropTypeDependentFields (`pkg/registry/core/service/strategy.go`): ClusterIP → ExternalName
+    with the allocated clusterIP/clusterIPs left as they were clears them (the update was a 422,
+    "may not be set for ExternalName services", found by audit13); ExternalName → ClusterIP is
+    given an address again (`storage/alloc.go` handleClusterIPsForUpdatedService). A clusterIP the
+    user also changed is not dropped, and validation refuses it."""
+    svc = Service(metadata=ObjectMeta(name="db", namespace="default"),
+                  spec=ServiceSpec(selector=FrozenMap({"app": "db"}), ports=(ServicePort(port=5432),)))
+    store = create(BASE, svc).store
+    external = _service_update(store, "db", type="ExternalName", external_name="db.example.com")
+    assert external.response.code == 200, external.response.message
+    assert isinstance(external.response.obj, Service)
+    assert (external.response.obj.spec.cluster_ip, external.response.obj.spec.cluster_ips) == ("", ())
+    changed = _service_update(store, "db", type="ExternalName", external_name="db.example.com",
+                              cluster_ip="10.96.0.9", cluster_ips=("10.96.0.9",))
+    assert changed.response.code == 422
+    back = _service_update(external.store, "db", type="ClusterIP", external_name="")
+    assert back.response.code == 200, back.response.message
+    assert isinstance(back.response.obj, Service) and back.response.obj.spec.cluster_ip == "10.96.0.2"
+
+
+def test_a_node_port_service_switched_to_cluster_ip_drops_its_node_ports() -> None:
+    """dropTypeDependentFields: NodePort → ClusterIP with the node ports left as they were wipes
+    them (validation forbids nodePort on a ClusterIP Service); adding a new one is kept, and refused."""
+    svc = Service(metadata=ObjectMeta(name="web", namespace="default"),
+                  spec=ServiceSpec(type="NodePort", selector=FrozenMap({"app": "web"}),
+                                   ports=(ServicePort(port=80, node_port=30080),)))
+    store = create(BASE, svc).store
+    plain = _service_update(store, "web", type="ClusterIP")
+    assert plain.response.code == 200, plain.response.message
+    assert isinstance(plain.response.obj, Service) and plain.response.obj.spec.ports[0].node_port is None
+    moved = _service_update(store, "web", type="ClusterIP", ports=(ServicePort(port=80, node_port=30081),))
+    assert moved.response.code == 422
 
 
 def test_patch_is_a_merge_patch() -> None:

@@ -378,6 +378,28 @@ def test_rs_fraction_falls_back_to_status_replicas_on_a_zero_or_malformed_max_re
     assert fraction("0", status_replicas=0) == 0
 
 
+@pytest.mark.parametrize("annotation", ["+7", " 7", "0_7", str(2**31 + 7)])
+def test_a_desired_replicas_annotation_that_is_not_plain_digits_is_no_scaling_event(annotation: str) -> None:
+    """isScalingEvent reads the desired-replicas annotation with GetDesiredReplicasAnnotation
+    (v1.33: getNonNegativeInt32FromAnnotation, ParseUint base 10, 32 bits), so a value with a sign,
+    a space or `_`, or beyond int32 is skipped, not a scaling event. Mid-rollout the sync then rolls
+    (nothing to do: the surge is used, no new pod ready) and leaves the old RS alone; a scaling
+    event would run `scale`, which rewrites the annotation to spec.replicas. Python's `int` took
+    "+7", " 7" and "0_7", and the model scaled."""
+    world = World(make_deployment("web", 10))
+    bring_up(world, "web")
+    world.update_deployment("web", new_template)
+    world.settle()
+    old, _ = world.replica_sets("web")
+    annotations = {**old.metadata.annotations, du.DESIRED_REPLICAS_ANNOTATION: annotation}
+    assert world.send(Request(verb="update", user=ADMIN,
+                              obj=attrs.evolve(old, metadata=attrs.evolve(old.metadata, annotations=annotations))))
+    world.reconcile(DeploymentController(), "default/web")
+    old, new = world.replica_sets("web")
+    assert (old.spec.replicas, new.spec.replicas) == (8, 5)
+    assert old.metadata.annotations[du.DESIRED_REPLICAS_ANNOTATION] == annotation
+
+
 def test_revision_history_limit_keeps_only_the_newest_old_replica_sets() -> None:
     world = World(make_deployment("web", 1, revision_history_limit=1))
     bring_up(world, "web")

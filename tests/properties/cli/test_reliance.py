@@ -124,7 +124,7 @@ def test_a_paused_rollout_timing_out_does_not_blame_another_workloads_probe(
     assert "db-0" not in tail
     assert ("  relies on: the control plane alone (no fault, no failing probe or container, no time waited out on "
             "the application); user step 2 (kubectl rollout status deployment/web -n default --timeout=60s) timed "
-            "out with no progress of the application it waits on due: nothing the application did would have made "
+            "out, and no progress of the application it waits on was due: nothing the application did would have made "
             "it return\n") in tail
 
 
