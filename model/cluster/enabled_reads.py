@@ -39,11 +39,9 @@ from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.kubelet import local, pressure
-from kubeprop.model.kubelet.volumes import multi_attach_error
-from kubeprop.model.memo import IdentityMemo
+from kubeprop.model.kubelet import pressure
+from kubeprop.model.kubelet.volumes import can_attach, has_claims, multi_attach_error
 from kubeprop.model.scheduler import component as scheduler
-from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.cluster import kubelet as kubelet_name
@@ -107,13 +105,26 @@ def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key:
     # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
     # also ends the pressure), its Node object (status updates), whether the pressure budgets are left, and
     # its ConfigMap and Secret caches.
-    # Where the scenario can have claims, also the Multi-Attach verdict of each cached pod that names
-    # one (`_attach_verdicts`): a mount waits while another node holds its volume.
+    # And whether each pod whose mount waits and that names a claim may attach its volumes: the one
+    # input of `kubelet.mounts` (MountVolumes) beyond the above (`_mounts_attach`).
     left = _pressure_left(model, state.kubelets)
     component = kubelet_name(node)
-    attach = (_attach_verdicts(model, state, node),) if _attaches(model) else ()
+    attach = _mounts_attach(model, state, node) if _attaches(model) else ()
     return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, component),
-            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), *attach)
+            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), attach)
+
+
+def _mounts_attach(model: ClusterModel, state: ClusterState, node: str) -> tuple[bool, ...]:
+    """For each pod of the kubelet whose mount waits (`mount_pending`) and whose cached spec names a
+    claim, whether `multi_attach_error` lets it attach now: MountVolumes' enabledness reads the store
+    and the other kubelets through it alone, so the verdicts stand for those reads (a pod without a
+    claim never waits for an attachment: `has_claims`). StartPod's enabledness does not read them."""
+    runtimes = state.kubelets.get(node)
+    if runtimes is None or not any(r.mount_pending for r in runtimes.pods.values()):
+        return ()
+    cached = kubelet.cached_pods(model, state, node)
+    return tuple(multi_attach_error(state, node, pod) is None for key, r in runtimes.pods.sorted_items()
+                 if r.mount_pending and (pod := cached.get(key)) is not None and has_claims(pod))
 
 
 def _cached_configs(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, Any]:
@@ -144,43 +155,10 @@ _ATTACHES: list[Any] = [None, False]
 
 
 def _attaches(model: ClusterModel) -> bool:
-    """`sees_volumes(model)`, remembered for the last model."""
+    """`can_attach(model)`, remembered for the last model."""
     if _ATTACHES[0] is not model:
-        _ATTACHES[:] = [model, sees_volumes(model)]
+        _ATTACHES[:] = [model, can_attach(model)]
     return bool(_ATTACHES[1])
-
-
-ATTACH_LIMIT = 4_096
-"""Distinct Multi-Attach verdict tuples kept interned before they are forgotten (bounded memory)."""
-_VERDICT_TUPLES: dict[tuple[tuple[str, str | None], ...], tuple[tuple[str, str | None], ...]] = {}
-"""The verdict tuples, interned: keys are compared by identity first."""
-_VERDICTS: IdentityMemo[tuple[tuple[str, str | None], ...]] = IdentityMemo(limit=1_024)
-"""A node's verdicts by the identity of what they are computed from: its pod cache, the kubelets
-and the stored objects."""
-
-
-def _attach_verdicts(model: ClusterModel, state: ClusterState, node: str) -> tuple[tuple[str, str | None], ...]:
-    """`multi_attach_error` for each pod of the node's cache that names a claim (the same object for
-    the same verdicts), as the key part of what a node's kubelet reads of the other kubelets and the
-    store's claims, volumes and pods: the only reader of those is `local.mounts`, which asks
-    `multi_attach_error(state, node, pod)` for a pod of that cache, so these verdicts answer every
-    such ask (a pod that names no claim always gets None, and the cache itself is in the key). Keyed
-    this way a kubelet's actions are not computed again after every write to the store or step of
-    another kubelet, only when a verdict changes."""
-    pods = local.cached_pods(model, state, node)
-    return _VERDICTS.get((pods, state.kubelets, state.store.objects), _verdicts, state, node, pods, values=node)
-
-
-def _verdicts(state: ClusterState, node: str, pods: Any) -> tuple[tuple[str, str | None], ...]:
-    verdicts = tuple((key, multi_attach_error(state, node, pod)) for key, pod in pods.sorted_items()
-                     if any(v.persistent_volume_claim is not None for v in pod.spec.volumes))
-    found = _VERDICT_TUPLES.get(verdicts)
-    if found is not None:
-        return found
-    if len(_VERDICT_TUPLES) >= ATTACH_LIMIT:
-        _VERDICT_TUPLES.clear()
-    _VERDICT_TUPLES[verdicts] = verdicts
-    return verdicts
 
 
 def _pressure_left(model: ClusterModel, kubelets: Any) -> tuple[bool, ...]:

@@ -67,7 +67,8 @@ def test_help_and_version_import_nothing_of_the_model(tmp_path: Path, flag: str)
     (["gate", "--budget", "-1"], "argument --budget: must be a positive number of seconds up to 10,000,000, got '-1'"),
     (["raft", "--workers", "0"], "argument --workers: the value must be a whole number from 1 to 256 (ASCII digits), "
                                  "got '0'"),
-    (["check", "--from", "nope"], "argument --from: invalid choice: 'nope' (choose from 'conf', 'figure8', 'transfer')"),
+    (["check", "--from", "nope"],
+     "argument --from: invalid choice: 'nope' (choose from 'conf', 'figure8', 'transfer')"),
     (["replay", "--full"], "the following arguments are required: FILE"),
     (["validate", "-o", "json"], "argument --output/-o: invalid choice: 'json' (choose from 'summary', 'yaml')"),
 ])
