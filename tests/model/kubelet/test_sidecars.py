@@ -130,5 +130,40 @@ def test_a_deleted_pod_stops_its_sidecars() -> None:
     state = step(model, bound_state(model, sidecar_pod(sidecar())), kl.StartPod(NODE, POD))
     state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
     assert not any(isinstance(a, kl.RestartContainer) for a in kl.enabled(model, state))
+    state = step(model, state, kl.StopGracefully(NODE, POD))  # the app first, then the sidecar
+    assert [c.running for c in (*runtime(state).init_containers, *runtime(state).containers)] == [True, False]
     state = step(model, state, kl.StopGracefully(NODE, POD))
     assert not runtime(state).any_running
+
+
+def test_a_deleted_pod_stops_its_containers_first_then_its_sidecars_in_reverse_order() -> None:
+    """`kuberuntime_termination_order.go`: each sidecar waits for the regular containers and for the
+    sidecar declared after it, so a proxy can outlive its app (and still be Ready) while the pod stops."""
+    model = make_model()
+    state = step(model, bound_state(model, sidecar_pod(sidecar("log"), sidecar("proxy", readiness=True))),
+                 kl.StartPod(NODE, POD))
+    state = step(model, state, kl.ProbeResult(NODE, POD, "proxy", "readiness", True))
+    state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
+    running = []
+    while runtime(state).any_running:
+        assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, state))  # before the deadline
+        state = step(model, state, kl.StopGracefully(NODE, POD))
+        r = runtime(state)
+        running.append(tuple(c.name for c in (*r.init_containers, *r.containers) if c.running))
+    assert running == [("log", "proxy"), ("log",), ()]
+    assert all(c.exit_code == 0 for c in (*runtime(state).init_containers, *runtime(state).containers))
+
+
+def test_sigkill_at_the_deadline_kills_the_sidecars_still_waiting() -> None:
+    model = make_model()
+    state = step(model, bound_state(model, sidecar_pod(sidecar("log"), sidecar("proxy"))), kl.StartPod(NODE, POD))
+    state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD))
+    deadline = runtime(state).kill_deadline
+    assert deadline is not None
+    state = attrs.evolve(state, clock=deadline)
+    assert kl.StopGracefully(NODE, POD) not in list(kl.enabled(model, state))
+    state = step(model, state, kl.SigKillPod(NODE, POD))
+    assert not runtime(state).any_running
+    assert [c.exit_code for c in runtime(state).init_containers] == [137, 137]
+    assert runtime(state).containers[0].exit_code == 0
