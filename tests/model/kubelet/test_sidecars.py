@@ -6,17 +6,25 @@ restart whenever they exit, until the pod's regular containers are done."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 from cluster_harness import make_model
 
 from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.objects import Container, Pod, Probe
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.compose import step as cluster_step
+from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.runtime import crash_container
+from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 from .test_init_containers import initialized, states, synced
 from .test_kubelet import HTTP, NODE, POD, bound_state, delete_web, runtime, step, web_pod
+
+TERMINATION = Path(__file__).resolve().parents[1] / "data" / "kubelet" / "sidecar-termination" / "scenario.yaml"
 
 
 def sidecar_pod(*inits: Container, restart_policy: str = "") -> Pod:
@@ -167,3 +175,18 @@ def test_sigkill_at_the_deadline_kills_the_sidecars_still_waiting() -> None:
     assert not runtime(state).any_running
     assert [c.exit_code for c in runtime(state).init_containers] == [137, 137]
     assert runtime(state).containers[0].exit_code == 0
+
+
+def test_the_scenario_s_rollout_stops_the_old_pod_app_first_its_proxy_still_ready_meanwhile() -> None:
+    """The fair run of `sidecar-termination`: the old pod's three graceful stops, and between the
+    app's exit and the proxy's a state upstream has — the proxy running, Ready — which the model
+    never reached when a pod's containers all stopped at once."""
+    model = build_model(load_scenario(TERMINATION))
+    state = initial_state(model)
+    running = []
+    for act in fair_run(model, state).trace:
+        state = cluster_step(model, state, act)
+        if isinstance(act, kl.StopGracefully):
+            r = kl.kubelet_state(state, act.node).pods[act.pod]
+            running.append(tuple((c.name, c.ready) for c in (*r.init_containers, *r.containers) if c.running))
+    assert running == [(("logs", True), ("proxy", True)), (("logs", True),), ()]
