@@ -29,7 +29,9 @@ Upstream sources of the rules below:
   sidecar restarts whatever the pod's restartPolicy (with back-off), until the pod is finished:
   `kuberuntime_manager.go` computePodActions kills the pod — sidecars included, none restarted —
   once no regular container runs or is to restart, and `computeInitContainerActions` once a
-  regular init container failed under restartPolicy Never.
+  regular init container failed under restartPolicy Never;
+- termination order of a pod with sidecars: `kuberuntime_termination_order.go` newTerminationOrdering /
+  waitForTurn and `kuberuntime_container.go` killContainer (`PodRuntime.stop_in_turn`).
 """
 
 from __future__ import annotations
