@@ -221,7 +221,7 @@ def operator_rows(budget: float, workers: int | None = None) -> list[UserRow]:
 
 
 def main() -> int:
-    from kubeprop.properties.cli.check import MAX_WORKERS
+    from kubeprop.properties.cli.check_args import MAX_WORKERS
     from kubeprop.properties.cli.flagtypes import int_in
     from kubeprop.properties.explore.catalogue import MORE_USER_SCENARIOS, USER_SCENARIOS
 

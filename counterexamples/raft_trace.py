@@ -51,6 +51,7 @@ from kubeprop.model.raft.state import (
     RaftConfig,
     RaftState,
     describe,
+    short_value,
 )
 from kubeprop.model.raft.system import RaftConfigError, actions, initial_state, step, validate
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
@@ -61,6 +62,8 @@ __all__ = ["RaftCounterexample", "RaftReplay", "is_raft_file", "load", "record",
 
 _BEFORE_TRANSFERS = 17
 """`RaftState`'s fields before leadership transfer added `transferee` and `transfers` (twentieth round)."""
+_BEFORE_CONF_CHANGES = 19
+"""`RaftState`'s fields before membership changes added `conf_changes` (twenty-first round)."""
 
 
 def state_fingerprint(state: RaftState) -> str:
@@ -68,10 +71,13 @@ def state_fingerprint(state: RaftState) -> str:
     leadership-transfer fields while no transfer was ever requested (`transfers` 0, no `transferee`).
     Files recorded before those fields existed stay valid: a state that never saw a transfer has
     the fingerprint it had then (as `fingerprint="omit-if-default"` does for attrs classes,
-    `kubeprop.counterexamples.fingerprint`)."""
+    `kubeprop.counterexamples.fingerprint`). Likewise the membership-change count while no change
+    was ever proposed."""
+    if state.conf_changes:
+        return fingerprint(state)
     if state.transfers == 0 and all(t == NONE for t in state.transferee):
         return fingerprint(tuple(state)[:_BEFORE_TRANSFERS])
-    return fingerprint(state)
+    return fingerprint(tuple(state)[:_BEFORE_CONF_CHANGES])
 
 
 @attrs.frozen
@@ -326,7 +332,7 @@ def render_text(result: RaftReplay) -> str:
         lines.append(f"step {n}{mark} {describe(config, act)}")
     final = result.states[-1]
     for srv in range(config.servers):
-        log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
+        log = " ".join(f"{t}:{short_value(config, v)}" for t, v in final.log[srv])
         role = ROLE_NAMES[final.role[srv]]
         lines.append(f"     {config.name(srv)}: {role} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")

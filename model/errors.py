@@ -7,6 +7,7 @@
     │   │   ├── ScenarioError
     │   │   └── CounterexampleError
     │   ├── YamlError, DecodeError, QuantityError, ActionError, RaftConfigError, ScaleError, ScriptError
+    │   └── UserCodeError         the user's controller or property raised, or returned something invalid
     └── (anything else)           a bug in kubeprop: CLI exit 4 with a hint
 
 The CLI's "bad input" path catches `InputError` only, so a bug in a model or an engine is never
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["InputError", "KubepropError", "UnknownName", "UsageError", "describe_kind", "describe_value"]
+__all__ = ["InputError", "KubepropError", "UnknownName", "UsageError", "UserCodeError", "describe_kind",
+           "describe_value"]
 
 SHOWN_TEXT = 40
 """The most characters of a wrong string or number a message shows (`describe_value`)."""
@@ -34,6 +36,13 @@ class InputError(KubepropError):
 
 class UsageError(InputError):
     """A flag or argument is wrong, or a combination of them is."""
+
+
+class UserCodeError(InputError):
+    """The user's own code — a controller of a scenario, a property — raised, or a reconcile returned
+    something that is not a `Reconciliation` of `Request`s. The message names the controller and key
+    (or the property and state), the exception and the user's file:line (`kubeprop.model.user_code`);
+    raised `from` the user's exception, so a test runner shows its whole traceback."""
 
 
 class UnknownName(UsageError, KeyError):

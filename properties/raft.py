@@ -209,6 +209,12 @@ VARIANT_BOUNDS: dict[str, VariantBounds] = {
         "a transferee must campaign after its leader, the transfer aborted, committed an entry it lacks: two "
         "terms, one transfer, from the scripted transfer to s2 (MsgTimeoutNow in flight; 10 more steps)",
         "LeaderCompleteness"),
+    "conf-change-no-pending-guard": VariantBounds(
+        (("max_term", 2), ("max_log", 4), ("no_lose", True), ("max_msgs", 2), ("conf_changes", 2), ("script", "conf"),
+         *_LIBRARY_ELECTIONS),
+        "a leader must accept a second membership change before it applied the first: two changes (remove s3, "
+        "remove s2) from the scripted run that asks for them in a row; a write that s1 alone commits, and s2 elected "
+        "by s3 in term 2 (6 more steps)", "LeaderCompleteness"),
 }
 """Per Raft variant: the bounds it brings (documented in docs/variants.md)."""
 
@@ -242,6 +248,10 @@ def variant_vacuity(config: RaftConfig, variant: str | None) -> str | None:
                 "transfer (--transfers 1 or more), a second term (--max-term 2 or more) and a third member to vote "
                 f"(--servers 3 or more); these bounds have --transfers {config.transfers}, --max-term "
                 f"{config.max_term}, {config.servers} members")
+    if variant == "conf-change-no-pending-guard" and config.conf_changes < 2:
+        return ("conf-change-no-pending-guard changes only whether a leader accepts a membership change while an "
+                f"earlier one may be unapplied, which needs two changes (--conf-changes 2 or more, got "
+                f"{config.conf_changes})")
     if variant == "raft-figure8" and config.max_term < 3:
         return (f"raft-figure8 needs a leader that commits an entry of an earlier term and a later leader: at "
                 f"least 3 terms (--max-term {config.max_term})")

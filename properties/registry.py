@@ -25,8 +25,9 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
-from kubeprop.model.errors import UnknownName, UsageError
+from kubeprop.model.errors import UnknownName, UsageError, UserCodeError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.user_code import property_error, property_returned
 
 Kind = Literal["safety", "convergence"]
 
@@ -244,12 +245,34 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
                 needs: Needs | None = None, *, needs_recovery: bool = True,
                 reads: tuple[str, ...] | None = None) -> Property:
     """Wrap a plain function returning a CheckResult as a Property (its `source`: the function's
-    module when the decorators register it)."""
+    module when the decorators register it). An exception from the user's code in it becomes a
+    `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`)."""
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
-        return violation_of(name, fn(model, state))
+        try:
+            result = fn(model, state)
+        except UserCodeError:
+            raise
+        except Exception as err:  # the boundary where the user's property function is called
+            error = property_error(name, fn, f"checking a state at model time {state.clock} s "
+                                             f"(store revision {state.store.revision})", err)
+            if error is None:
+                raise  # (no frame of the user's: kubeprop's own bug)
+            raise error from err
+        if result is not None and not _valid_result(result):
+            raise property_returned(name, fn, result)
+        return violation_of(name, result)
 
     return Property(name, statement, upstream, check, kind, needs, needs_recovery=needs_recovery, reads=reads)
+
+
+def _valid_result(result: object) -> bool:
+    """Whether a property function's result other than None is a `CheckResult`: a message, or
+    (message, objects)."""
+    if isinstance(result, str):
+        return True
+    return (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], str)
+            and isinstance(result[1], tuple | list))
 
 
 def _registered(kind: Kind, name: str, statement: str, upstream: str, needs: Needs | None, *,
@@ -282,6 +305,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "kubeprop.properties.overload",  # opt-in: usable by name
     "kubeprop.properties.restore",  # opt-in
     "kubeprop.properties.cache_sync",  # opt-in: on by default where a controller's identity is not trusted
+    "kubeprop.properties.controller_failures",  # opt-in: on by default where a scenario has its own controllers
     "kubeprop.properties.scheduler_decisions",  # Z3-checked scheduler decisions
 )
 """The modules that define (and register) the built-in properties, exactly: importing them is what

@@ -38,7 +38,8 @@ from collections.abc import Sequence
 from kubeprop.model.api.core import Node, PersistentVolume, PersistentVolumeClaim
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.api.volume import CLAIMS, VOLUMES, multi_attach_forbidden
+from kubeprop.model.api.storage import CSI_DRIVERS, CSIDriver
+from kubeprop.model.api.volume import CLAIMS, VOLUMES, attachable, csi_driver, multi_attach_forbidden
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.invariants import overcommitted
@@ -86,21 +87,24 @@ def creator_bound_pods_overcommit(model: ClusterModel, states: Sequence[ClusterS
 UNATTACHED_RWO_SUMMARY = (
     "ReadWriteOnce is enforced across nodes only by the attach/detach controller, for a volume it attaches (CSI) "
     "whose PersistentVolume allows neither ReadWriteMany nor ReadOnlyMany. This claim's volume is a hostPath, local "
-    "or NFS volume, or its PV allows several nodes, so the kubelets of two nodes mount it at once in a real cluster "
+    "or NFS volume, a CSI volume whose driver does not attach (CSIDriver attachRequired: false), or its PV allows "
+    "several nodes, so the kubelets of two nodes mount it at once in a real cluster "
     "too: pods on two nodes write the one volume."
 )
 UNATTACHED_RWO_CITATIONS = (
     "pkg/controller/volume/attachdetach/reconciler/reconciler.go (isMultiAttachForbidden, reportMultiAttachError)",
     "pkg/volume/hostpath/host_path.go, pkg/volume/nfs/nfs.go, pkg/volume/local/local.go (no Attacher)",
+    "pkg/volume/csi/csi_plugin.go (CanAttach, skipAttach: CSIDriver attachRequired)",
     "https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes",
 )
 
 
-def _unattached(pv: PersistentVolume) -> bool:
-    """A volume whose double mount upstream allows: a source the model knows has no attacher, or a PV
-    whose access modes allow multi-attach. (A PV whose source the decoder dropped is not judged.)"""
+def _unattached(pv: PersistentVolume, driver: CSIDriver | None) -> bool:
+    """A volume whose double mount upstream allows: a source the model knows has no attacher, a CSI
+    volume whose driver (`driver`, its CSIDriver object) does not attach, or a PV whose access modes
+    allow multi-attach. (A PV whose source the decoder dropped is not judged.)"""
     known = pv.spec.host_path is not None or pv.spec.local is not None or pv.spec.nfs is not None
-    return known or (pv.spec.csi is not None and not multi_attach_forbidden(pv))
+    return known or (pv.spec.csi is not None and (not multi_attach_forbidden(pv) or not attachable(pv, driver)))
 
 
 def unattached_read_write_once(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
@@ -115,4 +119,7 @@ def unattached_read_write_once(model: ClusterModel, states: Sequence[ClusterStat
     if not isinstance(claim, PersistentVolumeClaim) or not claim.spec.volume_name:
         return False
     pv = last.store.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
-    return isinstance(pv, PersistentVolume) and _unattached(pv)
+    if not isinstance(pv, PersistentVolume):
+        return False
+    driver = last.store.get(ObjectKey(CSI_DRIVERS, "", csi_driver(pv)))
+    return _unattached(pv, driver if isinstance(driver, CSIDriver) else None)

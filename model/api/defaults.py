@@ -55,7 +55,7 @@ from kubeprop.model.api.pod import Container, ContainerPort, Probe, Toleration
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.scheduling import PriorityClass
-from kubeprop.model.api.storage import StorageClass, default_storage_class_object
+from kubeprop.model.api.storage import CSIDriver, StorageClass, default_csi_driver, default_storage_class_object
 from kubeprop.model.api.validation_networking import default_network_policy
 from kubeprop.model.api.validation_policy import default_hpa, default_pdb
 from kubeprop.model.api.validation_scheduling import default_priority_class
@@ -351,6 +351,7 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     PodDisruptionBudget: default_pdb,
     PriorityClass: default_priority_class,
     StorageClass: default_storage_class_object,
+    CSIDriver: default_csi_driver,
     NetworkPolicy: default_network_policy,
 }
 

@@ -93,7 +93,7 @@ from kubeprop.model.api.rbac_kinds import (
     Subject,
 )
 from kubeprop.model.api.scheduling import PriorityClass
-from kubeprop.model.api.storage import StorageClass
+from kubeprop.model.api.storage import CSIDriver, StorageClass
 from kubeprop.model.api.unmodelled import unmodelled_reason
 from kubeprop.model.evolve import evolve
 
@@ -102,6 +102,7 @@ __all__ = [
     "STORED_ONLY_KINDS",
     "Affinity",
     "ApiObject",
+    "CSIDriver",
     "ClusterRole",
     "ClusterRoleBinding",
     "Condition",
@@ -191,7 +192,7 @@ ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
     | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | Role | ClusterRole
     | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
-    | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass
+    | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass | CSIDriver
 )
 """Any API object the model stores."""
 
@@ -199,7 +200,7 @@ BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
     ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
-    PriorityClass, StorageClass, *STORED_ONLY_KINDS,
+    PriorityClass, StorageClass, CSIDriver, *STORED_ONLY_KINDS,
 )
 
 _BY_GVK: dict[tuple[str, str], type[Any]] = {(cls.INFO.api_version, cls.INFO.kind): cls for cls in BUILTIN_KINDS}

@@ -5,9 +5,9 @@ server-side apply, and the managedFields bookkeeping of every write.
 (`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go`: jsonPatcher, smpPatcher,
 applyPatcher); `track` records an ordinary write in managedFields (the handlers'
 `fieldManager.UpdateNoErrors`, run after defaulting and before admission). Server-side apply by the
-manager `kubectl` also refreshes an existing last-applied annotation (`lastappliedupdater.go`);
-upstream's `lastAppliedManager` (conflicts with client-side-applied fields forgiven when they match
-the annotation) is left out. The semantics of
+manager `kubectl` also refreshes an existing last-applied annotation (`lastappliedupdater.go`), and
+its conflicts on fields the annotation sets to their live values are forgiven (`lastAppliedManager`,
+`ssa.apply_upgrading`): the upgrade from client-side to server-side apply. The semantics of
 ownership are in `kubeprop.model.api.ssa`, of the patch formats in `kubeprop.model.api.strategic`
 and `writes_support.merge_patch`.
 """
@@ -29,7 +29,12 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.server import Context, Response, status
 from kubeprop.model.api.store import Store
-from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, strategic_merge_patch
+from kubeprop.model.api.strategic import (
+    LAST_APPLIED_ANNOTATION,
+    PatchError,
+    last_applied_text,
+    strategic_merge_patch,
+)
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.api.writes_support import field_manager, invalid, merge_patch
 from kubeprop.model.evolve import evolve
@@ -67,13 +72,17 @@ def _decode(store: Store, ctx: Context, name: str, body: Any) -> ApiObject | Res
 
 def patched_object(store: Store, ctx: Context, name: str, old: ApiObject) -> ApiObject | Response:
     """The stored object with the request's merge or strategic merge patch applied (415 for a
-    strategic patch of a custom resource). A patch without a resourceVersion of its own carries
-    the stored one, so it never conflicts."""
+    strategic patch of a custom resource, 400 for a malformed `$retainKeys`: the handler's
+    interpretStrategicMergePatchError). A patch without a resourceVersion of its own carries the
+    stored one, so it never conflicts."""
     live = encode_object(old)
     if ctx.request.patch_type == "strategic":
         if isinstance(old, CustomObject):
             return status(415, "UnsupportedMediaType", _UNSUPPORTED)
-        body = strategic_merge_patch(live, ctx.request.patch, ctx.info.kind)
+        try:
+            body = strategic_merge_patch(live, ctx.request.patch, ctx.info.kind)
+        except PatchError as err:
+            return status(400, "BadRequest", str(err))
     else:
         body = merge_patch(live, ctx.request.patch)
     return _decode(store, ctx, name, body)
@@ -111,11 +120,13 @@ def applied_object(store: Store, ctx: Context, namespace: str, name: str,
         return _with_managers(created, managers)
     kind = ownership_kind(ctx, old)
     try:
-        merged, managers = ssa.apply(encode_object(old), config, ssa.decode_managers(old.metadata.managed_fields),
-                                     me, ctx.request.force, kind, ctx.info.api_version)
+        merged, managers = ssa.apply_upgrading(encode_object(old), config,
+                                               ssa.decode_managers(old.metadata.managed_fields), me,
+                                               ctx.request.force, kind, ctx.info.api_version,
+                                               old.metadata.annotations.get(LAST_APPLIED_ANNOTATION))
     except ssa.ApplyConflict as err:
         return status(409, "Conflict", str(err))
-    if me == "kubectl" and old.metadata.annotations.get(LAST_APPLIED_ANNOTATION):
+    if me == ssa.LAST_APPLIED_MANAGER and old.metadata.annotations.get(LAST_APPLIED_ANNOTATION):
         # lastAppliedUpdater: kubectl's server-side apply keeps the client-side annotation current.
         annotations = {**merged.get("metadata", {}).get("annotations", {}),
                        LAST_APPLIED_ANNOTATION: last_applied_text(ctx.request.patch)}

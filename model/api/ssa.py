@@ -24,6 +24,14 @@ upstream does for an object without managedFields. Upstream v1.33 starts trackin
 (`DefaultTrackOnCreateProbability = 1`), so a real cluster names the creating manager in a
 conflict where the model names `before-first-apply`; the model does not carry managedFields for
 objects no one applies (it would grow every state). Entries carry no `time`.
+
+The upgrade from client-side apply (`apply_upgrading`) is upstream's `lastAppliedManager`
+(`staging/src/k8s.io/apimachinery/pkg/util/managedfields/internal/lastappliedmanager.go`, Apply and
+allowedConflictsFromLastApplied; the same logic at the two stored revisions read, on
+structured-merge-diff v6 and v7, and unchanged since the file's introduction in 2020): an apply by
+the manager `kubectl` whose only conflicts are fields the live object's last-applied-configuration
+annotation sets to their live values is applied as if forced — the documented way from `kubectl
+apply` to `kubectl apply --server-side`.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ ManagerId = tuple[str, str, str]
 """(manager, operation Apply|Update, subresource): upstream keys managers by all three."""
 
 BEFORE_FIRST_APPLY: Final = "before-first-apply"
+LAST_APPLIED_MANAGER: Final = "kubectl"
+"""The only manager whose applies upgrade client-side-applied fields (lastappliedmanager.go)."""
 _UNOWNED_META: Final = frozenset({"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
                                   "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink",
                                   "generateName"})
@@ -319,3 +329,39 @@ def update(live: Mapping[str, Any], new: Mapping[str, Any], managers: Managers, 
     mine = managers.get(me, (api_version, frozenset()))[1]
     managers[me] = (api_version, (mine - removed) | changed)
     return {m: v for m, v in managers.items() if v[1]}
+
+
+def apply_upgrading(live: Mapping[str, Any], config: Mapping[str, Any], managers: Managers, manager: str,
+                    force: bool, kind: str, api_version: str,
+                    last_applied: str | None) -> tuple[dict[str, Any], Managers]:
+    """`apply`, with lastAppliedManager.Apply around it: for the manager `kubectl`, conflicts on
+    fields the last-applied configuration (`last_applied`, the annotation's text) also sets, to
+    the values the live object has, are forgiven — the apply is redone forced — and only the
+    others are reported."""
+    try:
+        return apply(live, config, managers, manager, force, kind, api_version)
+    except ApplyConflict as err:
+        if manager != LAST_APPLIED_MANAGER or not last_applied:
+            raise
+        allowed = allowed_by_last_applied(live, last_applied, kind, api_version)
+        if allowed is None:
+            raise
+        others = [c for c in err.conflicts if c.path not in allowed]
+        if others:
+            raise ApplyConflict(others) from None
+    return apply(live, config, managers, manager, True, kind, api_version)
+
+
+def allowed_by_last_applied(live: Mapping[str, Any], last_applied: str, kind: str,
+                            api_version: str) -> FieldSet | None:
+    """allowedConflictsFromLastApplied: the last-applied configuration's fields less those it
+    sets differently from `live`, lacks or has that `live` lacks; None when the annotation is not
+    a JSON object of the request's apiVersion (upstream then reports the conflicts as they are)."""
+    try:
+        applied = json.loads(last_applied)
+    except ValueError:
+        return None
+    if not isinstance(applied, dict) or applied.get("apiVersion") != api_version:
+        return None
+    added, modified, removed = _compare(applied, live, kind)
+    return frozenset(leaves(applied, kind)) - modified - added - removed

@@ -1,4 +1,5 @@
-"""`storage.k8s.io/v1` StorageClass, its defaults and validation, and the claim helpers that read it.
+"""`storage.k8s.io/v1` StorageClass and CSIDriver, their defaults and validation, and the claim helpers
+that read them.
 
 Upstream: `staging/src/k8s.io/api/storage/v1/types.go` (StorageClass), `pkg/apis/storage/v1/defaults.go`
 (SetDefaults_StorageClass: reclaimPolicy Delete, volumeBindingMode Immediate),
@@ -8,6 +9,13 @@ WaitForFirstConsumer; parameters, provisioner, reclaimPolicy and volumeBindingMo
 `staging/src/k8s.io/component-helpers/storage/volume/helpers.go` (GetPersistentVolumeClaimClass,
 IsDelayBindingMode), `pkg/volume/util/storageclass.go` (GetDefaultClass: the newest class
 annotated `storageclass.kubernetes.io/is-default-class: "true"`).
+
+CSIDriver (`staging/src/k8s.io/api/storage/v1/types.go` CSIDriverSpec; `pkg/apis/storage/v1/defaults.go`
+SetDefaults_CSIDriver: attachRequired true; `pkg/apis/storage/validation/validation.go` ValidateCSIDriver,
+ValidateCSIDriverUpdate: attachRequired required, and immutable — reported at `spec.attachedRequired`,
+upstream's spelling): only `attachRequired` is read, by `kubeprop.model.api.volume.attachable` (a driver
+that does not attach — NFS-like drivers such as nfs.csi.k8s.io or efs.csi.aws.com — is not kept on one
+node by the attach/detach controller); the spec's other fields are accepted and dropped.
 
 The cluster's own default class (the add-on a cluster installer creates: kind's and minikube's
 `standard`, GKE's `standard-rwo`) is configured by the model parameter `defaultStorageClass`
@@ -57,6 +65,50 @@ class StorageClass:
     allow_volume_expansion: bool | None = None
     volume_binding_mode: str | None = None
     allowed_topologies: tuple[Any, ...] = ()
+
+
+CSI_DRIVERS: Final = "csidrivers.storage.k8s.io"
+
+
+@attrs.frozen
+class CSIDriverSpec:
+    """What the kubelet and the attach/detach controller are told of a CSI driver; only
+    `attachRequired` (and `podInfoOnMount`, defaulted and validated) is kept."""
+
+    IGNORED_JSON_FIELDS: ClassVar[tuple[str, ...]] = (
+        "fsGroupPolicy", "nodeAllocatableUpdatePeriodSeconds", "requiresRepublish", "seLinuxMount",
+        "storageCapacity", "tokenRequests", "volumeLifecycleModes")
+    attach_required: bool | None = None
+    pod_info_on_mount: bool | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class CSIDriver:
+    """A CSI volume driver installed in the cluster, named as the driver is (cluster-scoped, no status)."""
+
+    INFO: ClassVar[KindInfo] = KindInfo(STORAGE_GROUP, "v1", "CSIDriver", "csidrivers",
+                                        namespaced=False, status_subresource=False)
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: CSIDriverSpec = CSIDriverSpec()
+
+
+def default_csi_driver(obj: CSIDriver) -> CSIDriver:
+    """SetDefaults_CSIDriver: attachRequired true, podInfoOnMount false."""
+    spec = obj.spec
+    return evolve(obj, spec=evolve(spec, attach_required=True if spec.attach_required is None else spec.attach_required,
+                                   pod_info_on_mount=bool(spec.pod_info_on_mount)))
+
+
+def validate_csi_driver(obj: CSIDriver) -> ErrorList:
+    """validateCSIDriverSpec's attachRequired and podInfoOnMount: required (set by the defaults)."""
+    return [*([required(("spec", "attachedRequired"))] if obj.spec.attach_required is None else []),
+            *([required(("spec", "podInfoOnMount"))] if obj.spec.pod_info_on_mount is None else [])]
+
+
+def validate_csi_driver_update(new: CSIDriver, old: CSIDriver) -> ErrorList:
+    """ValidateCSIDriverUpdate: attachRequired is immutable."""
+    return immutable(new.spec.attach_required, old.spec.attach_required, ("spec", "attachedRequired"))
 
 
 def default_storage_class_object(obj: StorageClass) -> StorageClass:
@@ -131,7 +183,14 @@ STORAGE_CLASS_CHOICES: Final = (*CLUSTER_CLASSES, "none")
 
 
 def cluster_storage_class(choice: str) -> StorageClass | None:
-    """The cluster's own default class for the parameter value `choice` (None for `none`),
+    """CSIDriver (`staging/src/k8s.io/api/storage/v1/types.go` CSIDriverSpec; `pkg/apis/storage/v1/defaults.go`
+SetDefaults_CSIDriver: attachRequired true; `pkg/apis/storage/validation/validation.go` ValidateCSIDriver,
+ValidateCSIDriverUpdate: attachRequired required, and immutable — reported at `spec.attachedRequired`,
+upstream's spelling): only `attachRequired` is read, by `kubeprop.model.api.volume.attachable` (a driver
+that does not attach — NFS-like drivers such as nfs.csi.k8s.io or efs.csi.aws.com — is not kept on one
+node by the attach/detach controller); the spec's other fields are accepted and dropped.
+
+The cluster's own default class for the parameter value `choice` (None for `none`),
     defaulted as the API server would store it (reclaimPolicy Delete)."""
     found = CLUSTER_CLASSES.get(choice)
     if found is None:

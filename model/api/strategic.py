@@ -20,9 +20,14 @@ removes an item), `$setElementOrder/<list>` orders the merged items, `$deleteFro
 the new manifest (`modified`) — fields and keyed items the user removed from the manifest — plus
 the *changes and additions* from the live object (`current`) to the manifest. A field never in
 the last-applied configuration (a replica count set by `kubectl scale`, a field another client
-wrote) is left alone.
+wrote) is left alone. A field tagged `patchStrategy:"retainKeys"` (`RETAIN_KEYS`) gets
+`$retainKeys` — the manifest's non-null keys, sorted — whenever its patch is not empty or the live
+object or the last-applied configuration has a field the manifest lacks (diffMaps with
+BuildRetainKeysDirective, hasAdditionalNewField): switching a Deployment to `Recreate` clears the
+defaulted `rollingUpdate`, and a volume whose source changes from emptyDir to configMap loses its
+emptyDir, as `test/cmd/apply.sh` "kubectl apply should be able to clear defaulted fields" expects.
 
-Left out: `$retainKeys` (volume sources and deployment strategies), multi-field merge keys
+Left out: multi-field merge keys
 (upstream's SSA list-map keys like containerPort+protocol; the patch merge key is the single
 `containerPort`), `$patch: merge` on lists of primitives other than finalizers, and upstream's
 exact interleaving of server-only list items with `$setElementOrder` (here: the ordered items
@@ -51,6 +56,17 @@ LIST_KEYS: Final[dict[tuple[str, ...], str]] = {
 }
 """Keyed lists by the suffix of their field path (list positions left out); `SET` for set lists."""
 
+RETAIN_KEYS_DIRECTIVE: Final = "$retainKeys"
+RETAIN_KEYS: Final[frozenset[tuple[str, ...]]] = frozenset({("volumes",), ("resourceClaims",)})
+"""Fields tagged `patchStrategy:"merge,retainKeys"`, by path suffix: core/v1 PodSpec.Volumes and
+PodSpec.ResourceClaims (`staging/src/k8s.io/api/core/v1/types.go`; each item is the retained map).
+apps/v1 DeploymentSpec.Strategy (`patchStrategy:"retainKeys"`, `staging/src/k8s.io/api/apps/v1/
+types.go`, the only one in apps/v1) is `retains_keys`' Deployment case."""
+
+
+class PatchError(ValueError):
+    """A strategic merge patch the server refuses (mergepatch's ErrBadPatchFormat*: a 400)."""
+
 Names = tuple[str, ...]
 
 
@@ -65,6 +81,14 @@ def list_key(names: Names, kind: str) -> str | None:
         if len(names) >= size and names[-size:] in LIST_KEYS:
             return LIST_KEYS[names[-size:]]
     return None
+
+
+def retains_keys(names: Names, kind: str) -> bool:
+    """Whether the map at field path `names` (for a keyed list: each of its items) is tagged
+    retainKeys in an object of `kind`."""
+    if kind == "Deployment" and names == ("spec", "strategy"):
+        return True
+    return bool(kind) and names[-1:] in RETAIN_KEYS
 
 
 def _keyed(items: list[Any], key: str) -> bool:
@@ -84,7 +108,7 @@ def strategic_merge_patch(target: Any, patch: Any, kind: str, names: Names = ())
         return patch
     if patch.get("$patch") == "replace":
         return {k: v for k, v in patch.items() if k != "$patch"}
-    result = dict(target) if isinstance(target, dict) else {}
+    result = _retained(dict(target) if isinstance(target, dict) else {}, patch)
     for field, value in patch.items():
         if field.startswith("$"):
             continue
@@ -107,6 +131,23 @@ def strategic_merge_patch(target: Any, patch: Any, kind: str, names: Names = ())
             name = field.split("/", 1)[1]
             result[name] = [v for v in result.get(name, []) if v not in removed]
     return result
+
+
+def _retained(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`target` without the fields the patch's `$retainKeys` does not name (applyRetainKeysDirective);
+    PatchError if the directive is not a list or the patch sets a field it does not name."""
+    if RETAIN_KEYS_DIRECTIVE not in patch:
+        return target
+    keep = patch[RETAIN_KEYS_DIRECTIVE]
+    if not isinstance(keep, list):
+        raise PatchError("invalid patch format of retainKeys")
+    for field, value in patch.items():
+        if value is None or field == RETAIN_KEYS_DIRECTIVE or field.startswith(("$deleteFromPrimitiveList/",
+                                                                                "$setElementOrder/")):
+            continue
+        if field not in keep:
+            raise PatchError("invalid patch format of retainKeys")
+    return {k: v for k, v in target.items() if k in keep}
 
 
 def _strip(value: Any) -> Any:
@@ -154,6 +195,21 @@ def three_way_merge_patch(original: Mapping[str, Any], modified: Mapping[str, An
             patch.update(_list_patch(field, had, want, have, kind, here))
         elif want != have:
             patch[field] = want
+    if strategic and retains_keys(names, kind):
+        return _with_retain_keys(patch, original, modified, current)
+    return patch
+
+
+def _with_retain_keys(patch: dict[str, Any], original: Mapping[str, Any], modified: Mapping[str, Any],
+                      current: Mapping[str, Any]) -> dict[str, Any]:
+    """`patch` with `$retainKeys` (the manifest's non-null keys, sorted) when it is not empty or
+    the live object or the last-applied configuration has a non-null field the manifest lacks:
+    diffMaps adds the directive to both the delta (current → modified) and the deletions
+    (original → modified) patches under that condition, and CreateThreeWayMergePatch merges them."""
+    keys = sorted(k for k, v in modified.items() if v is not None)
+    extra = any(v is not None and k not in modified for side in (current, original) for k, v in side.items())
+    if keys and (patch or extra):
+        return {**patch, RETAIN_KEYS_DIRECTIVE: keys}
     return patch
 
 

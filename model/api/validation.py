@@ -68,7 +68,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.policy import PodDisruptionBudget
 from kubeprop.model.api.scheduling import PriorityClass
-from kubeprop.model.api.storage import StorageClass, validate_storage_class
+from kubeprop.model.api.storage import CSIDriver, StorageClass, validate_csi_driver, validate_storage_class
 from kubeprop.model.api.validation_annotations import (
     deletion_cost_is_invalid,
     template_cost_path,
@@ -297,6 +297,7 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     IngressClass: validate_ingress_class,
     NetworkPolicy: validate_network_policy,
     StorageClass: validate_storage_class,
+    CSIDriver: validate_csi_driver,
 }
 
 

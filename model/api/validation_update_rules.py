@@ -29,7 +29,12 @@ from kubeprop.model.api.objects import (
 )
 from kubeprop.model.api.pod import Container, Pod, Toleration
 from kubeprop.model.api.scheduling import PriorityClass
-from kubeprop.model.api.storage import StorageClass, validate_storage_class_update
+from kubeprop.model.api.storage import (
+    CSIDriver,
+    StorageClass,
+    validate_csi_driver_update,
+    validate_storage_class_update,
+)
 from kubeprop.model.api.validation_fields import (
     ErrorList,
     forbidden,
@@ -216,4 +221,5 @@ UPDATE_RULES: Final[dict[type[Any], Callable[[Any, Any], ErrorList]]] = {
     PriorityClass: validate_priority_class_update,
     IngressClass: validate_ingress_class_update,
     StorageClass: validate_storage_class_update,
+    CSIDriver: validate_csi_driver_update,
 }

@@ -12,7 +12,7 @@ without importing each other; here they live in the API package for the same rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
@@ -20,7 +20,7 @@ from kubeprop.model.api.meta import ObjectReference
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.selectors import selector_matches
-from kubeprop.model.api.storage import claim_class
+from kubeprop.model.api.storage import CSIDriver, claim_class
 
 ANN_BIND_COMPLETED: Final = "pv.kubernetes.io/bind-completed"
 ANN_BOUND_BY_CONTROLLER: Final = "pv.kubernetes.io/bound-by-controller"
@@ -137,23 +137,36 @@ MULTI_ATTACH_MODES: Final = frozenset({"ReadWriteMany", "ReadOnlyMany"})
 """The access modes that let the attach/detach controller attach a volume to several nodes."""
 
 
-def attachable(volume: PersistentVolume) -> bool:
+def attachable(volume: PersistentVolume, driver: CSIDriver | None = None) -> bool:
     """Whether the attach/detach controller attaches the volume to a node before the kubelet mounts
-    it: a `csi` volume (`pkg/volume/csi/csi_plugin.go` skipAttach: attach is required unless a
-    CSIDriver object says `attachRequired: false` — CSIDriver objects are not modelled, so every CSI
-    volume is attached, as when its driver has none). `hostPath`, `local` and `nfs` volumes are not
-    attachable (their plug-ins have no attacher), and RWO is then not enforced across nodes. Model
-    choice: the in-tree sources the decoder drops (`PersistentVolumeSpec.IGNORED_JSON_FIELDS`:
-    awsElasticBlockStore, gcePersistentDisk, azureDisk, rbd, iscsi, fc are attachable, cephfs and
-    azureFile not) cannot be told apart, and count as not attachable."""
-    return volume.spec.csi is not None
+    it: a `csi` volume unless its driver's CSIDriver object (`driver`, the one named as
+    `csi_driver(volume)`; None when there is none) says `attachRequired: false`
+    (`pkg/volume/csi/csi_plugin.go` CanAttach → skipAttach: "Don't skip attach if CSIDriver does not
+    exist"; the controller's desired state of the world holds only volumes whose plug-in can attach,
+    `pkg/controller/volume/attachdetach/util/util.go` ProcessPodVolumes). `hostPath`, `local` and
+    `nfs` volumes are not attachable (their plug-ins have no attacher), and RWO is then not enforced
+    across nodes. Model choice: the in-tree sources the decoder drops
+    (`PersistentVolumeSpec.IGNORED_JSON_FIELDS`: awsElasticBlockStore, gcePersistentDisk, azureDisk,
+    rbd, iscsi, fc are attachable, cephfs and azureFile not) cannot be told apart, and count as not
+    attachable."""
+    return volume.spec.csi is not None and (driver is None or driver.spec.attach_required is not False)
+
+
+def csi_driver(volume: PersistentVolume) -> str:
+    """The name of the CSI driver of a `csi` volume ("" for any other): its CSIDriver object's name."""
+    csi = volume.spec.csi
+    return str(csi.get("driver") or "") if isinstance(csi, Mapping) else ""
 
 
 def multi_attach_forbidden(volume: PersistentVolume) -> bool:
     """isMultiAttachForbidden (`pkg/controller/volume/attachdetach/reconciler/reconciler.go`) for a
     PersistentVolume: access modes given and none of them ReadWriteMany or ReadOnlyMany (the PV's
     modes, not the claim's)."""
-    modes = volume.spec.access_modes
+    return forbids_multi_attach(volume.spec.access_modes)
+
+
+def forbids_multi_attach(modes: tuple[str, ...]) -> bool:
+    """isMultiAttachForbidden's test of access modes: given, and none ReadWriteMany or ReadOnlyMany."""
     return bool(modes) and not MULTI_ATTACH_MODES.intersection(modes)
 
 

@@ -64,6 +64,7 @@ from kubeprop.model.cluster.maintenance import EndMaintenance, maintenance_state
 from kubeprop.model.cluster.overload import StartOverload, Starve
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.failing import FailingKey, failing_keys
 from kubeprop.model.controllers.queued_work import polling
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import (
@@ -245,14 +246,17 @@ def _without(enabled: Sequence[Action], idle: Collection[Action]) -> Sequence[Ac
 @attrs.frozen
 class Settled:
     """Where a fair run stopped: the state, the actions taken, whether it ran out of steps,
-    whether a wall-clock deadline cut it (then nothing can be concluded from it), and how many of
-    its last steps wrote nothing (`quiet`: the store's revision stayed the same)."""
+    whether a wall-clock deadline cut it (then nothing can be concluded from it), how many of
+    its last steps wrote nothing (`quiet`: the store's revision stayed the same), and (`settle` only)
+    the keys still failing at the end (`failing`: each retry refused again, as a controller backing
+    off for ever: `kubeprop.model.controllers.failing`)."""
 
     state: ClusterState
     trace: tuple[Action, ...]
     exhausted: bool
     interrupted: bool = False
     quiet: int = 0
+    failing: tuple[FailingKey, ...] = ()
 
     @property
     def keeps_writing(self) -> bool:
@@ -329,9 +333,15 @@ def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allo
            deadline: float | None = None) -> Settled:
     """Take progress actions fairly until none is left (Tick only when nothing else is). Actions
     of the classes in `avoid` are never taken (e.g. `Heal`, to keep a partition); with
-    `recover=False` no environment recovery is (`RECOVERIES`)."""
+    `recover=False` no environment recovery is (`RECOVERIES`). The result's `failing` lists the keys
+    still queued at the end whose reconcile the API server would refuse again (`failing_keys`: a
+    controller without the permission to write, or writing an invalid object, retries for ever)."""
     policy = FairPolicy(recover=recover, avoid=avoid, max_ticks=max_ticks, allow_ticks=allow_ticks)
-    return follow(model, state, policy, max_steps, deadline)
+    settled = follow(model, state, policy, max_steps, deadline)
+    if settled.interrupted:
+        return settled
+    failing = failing_keys(model, settled.state)
+    return evolve(settled, failing=failing) if failing else settled
 
 
 def fair_run(model: ClusterModel, state: ClusterState, max_steps: int = 5000, max_ticks: int = 100,

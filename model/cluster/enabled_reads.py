@@ -40,8 +40,8 @@ from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet import pressure
+from kubeprop.model.kubelet.volumes import can_attach, has_claims, multi_attach_error
 from kubeprop.model.scheduler import component as scheduler
-from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 from kubeprop.model.state.cluster import kubelet as kubelet_name
@@ -105,13 +105,26 @@ def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key:
     # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
     # also ends the pressure), its Node object (status updates), whether the pressure budgets are left, and
     # its ConfigMap and Secret caches.
-    # Where the scenario can have claims, also every kubelet and the stored claims, volumes and pods: a
-    # mount waits while another node holds its volume (`kubeprop.model.kubelet.volumes.multi_attach_error`).
+    # And whether each pod whose mount waits and that names a claim may attach its volumes: the one
+    # input of `kubelet.mounts` (MountVolumes) beyond the above (`_mounts_attach`).
     left = _pressure_left(model, state.kubelets)
     component = kubelet_name(node)
-    attach = (state.kubelets, state.store.objects) if _attaches(model) else ()
+    attach = _mounts_attach(model, state, node) if _attaches(model) else ()
     return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, component),
-            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), *attach)
+            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), attach)
+
+
+def _mounts_attach(model: ClusterModel, state: ClusterState, node: str) -> tuple[bool, ...]:
+    """For each pod of the kubelet whose mount waits (`mount_pending`) and whose cached spec names a
+    claim, whether `multi_attach_error` lets it attach now: MountVolumes' enabledness reads the store
+    and the other kubelets through it alone, so the verdicts stand for those reads (a pod without a
+    claim never waits for an attachment: `has_claims`). StartPod's enabledness does not read them."""
+    runtimes = state.kubelets.get(node)
+    if runtimes is None or not any(r.mount_pending for r in runtimes.pods.values()):
+        return ()
+    cached = kubelet.cached_pods(model, state, node)
+    return tuple(multi_attach_error(state, node, pod) is None for key, r in runtimes.pods.sorted_items()
+                 if r.mount_pending and (pod := cached.get(key)) is not None and has_claims(pod))
 
 
 def _cached_configs(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, Any]:
@@ -142,9 +155,9 @@ _ATTACHES: list[Any] = [None, False]
 
 
 def _attaches(model: ClusterModel) -> bool:
-    """`sees_volumes(model)`, remembered for the last model."""
+    """`can_attach(model)`, remembered for the last model."""
     if _ATTACHES[0] is not model:
-        _ATTACHES[:] = [model, sees_volumes(model)]
+        _ATTACHES[:] = [model, can_attach(model)]
     return bool(_ATTACHES[1])
 
 

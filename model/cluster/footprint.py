@@ -54,9 +54,9 @@ from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
+from kubeprop.model.kubelet.volumes import can_attach
 from kubeprop.model.scheduler import component as scheduler_mod
 from kubeprop.model.scheduler.component import Schedule
-from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
@@ -129,9 +129,10 @@ class Footprints:
         """Whether two classes conflict, by class number: few footprints are distinct (one per
         kind and target), so every pair is computed once and looked up after."""
         self.etcd_hosts = frozenset(n for n in model.etcd_nodes if n)
-        self.attaches = sees_volumes(model)
+        self.attaches = can_attach(model)
         """Whether a pod's mount can wait for a volume attached to another node (the scenario can have
-        claims: `kubeprop.model.kubelet.volumes.multi_attach_error` reads the store and every kubelet)."""
+        an attachable volume that forbids multi-attach: `kubeprop.model.kubelet.volumes.can_attach`;
+        `multi_attach_error` then reads the store and every kubelet)."""
 
     def of(self, act: Action) -> Footprint:
         """The footprint of `act` (`EVERYTHING` for an action kind this module does not know)."""

@@ -37,9 +37,12 @@ from operator import is_
 from typing import Any
 
 from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.server import Request
+from kubeprop.model.errors import UserCodeError, describe_value
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.component import Controller, Reconciliation
 from kubeprop.model.state.informer import InformerState, ObjectView, ResourceCache
+from kubeprop.model.user_code import controller_error, returned_error
 
 KEEP = 4
 """Decisions kept per (controller, memory, key, clock), the latest first."""
@@ -141,11 +144,11 @@ class DecisionMemo:
         reads: Reads | None = None
         if type(view) is InformerState and self._records(controller):
             recording = RecordingView(view)
-            decision = controller.reconcile(recording, key, memory, now)
+            decision = reconciled(controller, recording, key, memory, now)
             if recording.complete:
                 reads = tuple(recording.read.items())
         else:
-            decision = controller.reconcile(view, key, memory, now)
+            decision = reconciled(controller, view, key, memory, now)
         if found is None or found[0] is not controller or found[1] is not memory:
             if len(self.entries) >= LIMIT:
                 self.entries.clear()
@@ -164,6 +167,46 @@ class DecisionMemo:
         strategies = getattr(controller, "strategies", None)
         return strategies is None or all(getattr(step, "__module__", "").startswith(BUILT_IN)
                                          for step in strategies.values())
+
+
+def reconciled(controller: Controller, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+    """`controller.reconcile(view, key, memory, now)`: the boundary where the model calls a
+    controller's code. An exception with a frame of the user's code in its traceback becomes a
+    `UserCodeError` naming the controller, the key, the exception and the user's file:line (raised
+    `from` it: a test runner shows the whole traceback); a value that is not a `Reconciliation`, or
+    requests that are not `Request`s (checked for the user's controllers only: `BUILT_IN`), one
+    saying what a reconcile must return (`kubeprop.model.user_code`)."""
+    try:
+        decision = controller.reconcile(view, key, memory, now)
+    except UserCodeError:
+        raise
+    except Exception as err:
+        error = controller_error(controller, _reconciling(key, now), err)
+        if error is None:
+            raise  # (no frame of the user's: kubeprop's own bug)
+        raise error from err
+    if not isinstance(decision, Reconciliation):
+        raise returned_error(controller, _reconciling(key, now), f"{describe_value(decision)} from reconcile")
+    if not type(controller).__module__.startswith(BUILT_IN):
+        _check_requests(controller, decision, key, now)
+    return decision
+
+
+def _reconciling(key: str, now: int) -> str:
+    return f"reconciling key {key!r} at model time {now} s"
+
+
+def _check_requests(controller: Controller, decision: Reconciliation, key: str, now: int) -> None:
+    """A `returned_error` unless the decision's requests are a tuple (or list) of `Request`s."""
+    requests: Any = decision.requests
+    if not isinstance(requests, tuple | list):
+        raise returned_error(controller, _reconciling(key, now),
+                             f"a Reconciliation whose requests are {describe_value(requests)}")
+    for i, request in enumerate(requests):
+        if not isinstance(request, Request):
+            raise returned_error(controller, _reconciling(key, now),
+                                 f"a Reconciliation whose request {i + 1} of {len(requests)} is "
+                                 f"{describe_value(request)}, not a Request")
 
 
 def _same_contents(cache: ResourceCache | None, seen: ResourceCache | None) -> bool:

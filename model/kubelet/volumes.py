@@ -61,19 +61,35 @@ containers keep running and restart with it): the check is made before the conta
 
 A claim's volume that must be attached also waits for the attach/detach controller
 (`multi_attach_error`): `pkg/controller/volume/attachdetach/reconciler/reconciler.go` attaches a volume
-whose PV is attachable (`kubeprop.model.api.volume.attachable`: CSI) and forbids multi-attach (its
+whose PV is attachable (`kubeprop.model.api.volume.attachable`: CSI, unless the driver's CSIDriver
+object — read from the store, as the controller's CSIDriver lister would — says `attachRequired:
+false`, as NFS-like drivers do) and forbids multi-attach (its
 access modes hold neither ReadWriteMany nor ReadOnlyMany: isMultiAttachForbidden) to no second node
 while it is attached to one ("Multi-Attach error for volume "<pv>" Volume is already used by pod(s)
 <pods>", reportMultiAttachError), and the kubelet's WaitForAttachAndMount waits (FailedMount). The
 volume counts as attached to a node while a pod there that named its claim has mounted it (its
-runtime on that node's kubelet, not `mount_pending`) and is not terminated in the API server
+runtime on that node's kubelet, not `mount_pending`; or, the kubelet's memory lost with its node, its
+status shows a container that ran or refused its configuration: `_attached_before`) and is not
+terminated in the API server
 (`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the world
-follows: phase Succeeded or Failed, or being deleted with no container running). Model choice:
-the detach is taken to be done once that pod is terminated or gone; upstream the detach waits for
-the kubelet's unmount (`node.status.volumesInUse`), or up to `maxWaitForUnmountDuration` (6 min)
-for an unhealthy node's, and the attach to the new node takes the attacher's time: the model's
-mount retries (the back-off above) stand for those delays. Volumes that are not attached
-(hostPath, local, NFS) are mounted on any number of nodes: ReadWriteOnce is not enforced for them.
+follows: phase Succeeded or Failed, or being deleted with no container running). Volumes that are
+not attached (hostPath, local, NFS, a CSI driver that does not attach) are mounted on any number of
+nodes: ReadWriteOnce is not enforced for them.
+
+Model choice, a behaviour missed (never one added): the detach is taken to be done once the holding
+pod is terminated or gone from the API server. Upstream
+(`reconciler.go` reconcile, v1.33) the controller detaches a volume no longer desired on a node only
+once the node reports it unmounted (`attachedVolume.MountedByNode`, from `node.status.volumesInUse`),
+unless `forceDetach` — the node unhealthy (`nodeIsHealthy`: its Ready condition not True) and
+`maxWaitForUnmountDuration` (6 min, `--attach-detach-reconcile-max-wait-unmount-duration`) past the
+detach request (`SetDetachRequestTime`) — or the node has the `node.kubernetes.io/out-of-service`
+taint; then the attacher's own time. So after a node crash, a StatefulSet's replacement pod (once
+the old one is force-deleted or collected with its Node) waits about 6 min on its new node in
+ContainerCreating ("Multi-Attach error", then the attach), where the model starts it at the next
+mount retry. A property about how soon a replacement runs (or a workload whose own timeout is
+shorter than 6 min: a Deployment's `progressDeadlineSeconds` below 360, a client's) can differ; none
+of the catalogue's does. Not modelled: the detach as an action of its own, the unmount report, the
+6-minute timer and the out-of-service taint.
 """
 
 from __future__ import annotations
@@ -81,17 +97,31 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.api.volume import CLAIMS, VOLUMES, attachable, multi_attach_forbidden
+from kubeprop.model.api.storage import CSI_DRIVERS, CSIDriver, cluster_storage_class
+from kubeprop.model.api.volume import (
+    CLAIMS,
+    VOLUMES,
+    attachable,
+    csi_driver,
+    forbids_multi_attach,
+    multi_attach_forbidden,
+)
+from kubeprop.model.scheduler.volumebinding import sees_volumes
 from kubeprop.model.state.informer import ObjectView
 
 if TYPE_CHECKING:
-    from kubeprop.model.state.cluster import ClusterState
+    from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-__all__ = ["ROOT_CA_CONFIG_MAP", "mount_error", "mount_retry_due", "multi_attach_error", "next_mount_retry",
-           "retry_offsets", "volume_errors"]
+__all__ = ["ROOT_CA_CONFIG_MAP", "can_attach", "has_claims", "mount_error", "mount_retry_due", "multi_attach_error",
+           "next_mount_retry", "retry_offsets", "volume_errors"]
+
+CSI_PROVISIONED = ".csi.storage.gke.io"
+"""The provisioners whose volumes `kubeprop.model.cluster.provisioner.volume_for` makes CSI volumes
+(the same suffix there; `tests/model/kubelet/test_attach_footprint.py` checks the two agree)."""
 
 INITIAL_BACKOFF_MS = 500
 """`exponential_backoff.go` initialDurationBeforeRetry."""
@@ -218,10 +248,26 @@ def _terminated(pod: Pod) -> bool:
     return pod.metadata.deletion_timestamp is not None and not running
 
 
+def _attached_before(pod: Pod) -> bool:
+    """Whether the pod's status shows that its kubelet got past WaitForAttachAndMount: a container
+    (init or regular) running or terminated, with a previous run, or refused its configuration
+    (CreateContainerConfigError comes after the mounts). Its volumes are then attached to its node."""
+    for c in (*pod.status.init_container_statuses, *pod.status.container_statuses):
+        state = c.state if isinstance(c.state, Mapping) else {}
+        waiting = state.get("waiting")
+        if "running" in state or "terminated" in state or c.last_state is not None or (
+                isinstance(waiting, Mapping) and waiting.get("reason") == "CreateContainerConfigError"):
+            return True
+    return False
+
+
 def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]:
     """The names of the pods on nodes other than `node` that hold the claim `namespace/name`
-    attached: mounted by their kubelet, and not terminated in the store."""
-    users = []
+    attached, not terminated in the store (the controller's desired state of the world): mounted by
+    their kubelet, or — their kubelet's memory lost with its node (`crash_node`) — shown attached by
+    their status (`_attached_before`): the volume stays attached to the crashed node while the pod is
+    in the API server and not terminated."""
+    users = set()
     for other, kubelet in state.kubelets.sorted_items():
         if other == node:
             continue
@@ -230,8 +276,43 @@ def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]
                 continue
             pod = state.store.get(ObjectKey("pods", *key.split("/", 1)))
             if isinstance(pod, Pod) and pod.metadata.uid == runtime.uid and not _terminated(pod):
-                users.append(pod.metadata.name)
-    return users
+                users.add(pod.metadata.name)
+    namespace, name = claim.split("/", 1)
+    for pod in state.store.list("pods", namespace):
+        if isinstance(pod, Pod) and pod.spec.node_name not in ("", node) and _attached_before(pod) \
+                and any(v.persistent_volume_claim is not None and v.persistent_volume_claim.claim_name == name
+                        for v in pod.spec.volumes) and not _terminated(pod):
+            users.add(pod.metadata.name)
+    return sorted(users)
+
+
+def has_claims(pod: Pod) -> bool:
+    """Whether a volume of `pod` names a claim: only such a pod's mount can wait for an attachment
+    (`multi_attach_error` is None for any other, whatever the store and the other kubelets hold)."""
+    return any(v.persistent_volume_claim is not None for v in pod.spec.volumes)
+
+
+def can_attach(model: ClusterModel) -> bool:
+    """Whether a volume the attach/detach controller keeps on one node (`attachable` and
+    `multi_attach_forbidden`) can exist in the scenario: it runs the PV controller, and a
+    PersistentVolume of its manifests or workload steps is one, or the cluster's provisioner
+    creates CSI volumes (`kubeprop.model.cluster.provisioner.volume_for`: the `zonal` default class)
+    and a claim there (an object, or a StatefulSet's `volumeClaimTemplates`) could be provisioned —
+    a class other than "" — with access modes that forbid multi-attach (the volume gets the
+    claim's). A static over-approximation (which class a claim gets, and a CSIDriver object's
+    `attachRequired`, are not looked at): where it is False no pod's mount ever waits for an
+    attachment, and the footprints need not say that a mount reads the other kubelets."""
+    if not sees_volumes(model):
+        return False
+    objects = (*(m.obj for m in model.scenario.objects), *(o for step in model.workload_objects for o in step))
+    if any(isinstance(o, PersistentVolume) and attachable(o) and multi_attach_forbidden(o) for o in objects):
+        return True
+    builtin = cluster_storage_class(str(model.parameter("defaultStorageClass")))
+    if builtin is None or not builtin.provisioner.endswith(CSI_PROVISIONED):
+        return False
+    claims = (*(o for o in objects if isinstance(o, PersistentVolumeClaim)),
+              *(t for o in objects if isinstance(o, StatefulSet) for t in o.spec.volume_claim_templates))
+    return any(c.spec.storage_class_name != "" and forbids_multi_attach(c.spec.access_modes) for c in claims)
 
 
 def multi_attach_error(state: ClusterState, node: str, pod: Pod) -> str | None:
@@ -246,7 +327,10 @@ def multi_attach_error(state: ClusterState, node: str, pod: Pod) -> str | None:
         if not isinstance(claim, PersistentVolumeClaim) or not claim.spec.volume_name:
             continue
         pv = state.store.get(ObjectKey(VOLUMES, "", claim.spec.volume_name))
-        if not isinstance(pv, PersistentVolume) or not attachable(pv) or not multi_attach_forbidden(pv):
+        if not isinstance(pv, PersistentVolume) or not multi_attach_forbidden(pv):
+            continue
+        driver = state.store.get(ObjectKey(CSI_DRIVERS, "", csi_driver(pv)))
+        if not attachable(pv, driver if isinstance(driver, CSIDriver) else None):
             continue
         users = _attached_elsewhere(state, node, f"{namespace}/{ref.claim_name}")
         if users:

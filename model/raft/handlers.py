@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kubeprop.model.raft.membership import quorum, tracked, voters_of
 from kubeprop.model.raft.rules import Draft, popcount
 from kubeprop.model.raft.state import (
     AE,
@@ -114,13 +115,15 @@ def _on_pre_vote_resp(d: Draft, m: Msg) -> None:
 
 
 def _granted_quorum(d: Draft, m: Msg, role: int) -> bool:
-    """`raft.go` poll: a grant to a member still in `role` is counted; True once the grants are a
-    quorum."""
+    """`raft.go` poll: a grant to a member still in `role` is recorded; True once the grants of
+    voters of its configuration are a quorum (`tracker.go` TallyVotes: a learner's or non-member's
+    grant is recorded but never counted)."""
     s = m[2]
     if d.role[s] != role or not m[4]:
         return False
     d.set("votes", s, d.votes[s] | (1 << m[1]))
-    return popcount(d.votes[s]) >= d.config.quorum_size
+    voters = voters_of(d.config, d, s)
+    return popcount(d.votes[s] & voters) >= quorum(d.config, voters)
 
 
 def _accept_leader(d: Draft, s: int, leader: int) -> bool:
@@ -168,9 +171,10 @@ def _on_append_resp(d: Draft, m: Msg) -> None:
     Match+1) (MaybeDecrTo); stale rejections are ignored. Upstream handles a success only when it
     raises Match or confirms it in probe state (MaybeUpdate); without probe/replicate states the
     model takes every success at or above Match, which at most adds MsgTimeoutNows (a campaign,
-    which every member may start anyway)."""
+    which every member may start anyway). A response from a member the leader does not track
+    (removed, or not yet added in its configuration) is ignored (stepLeader: no Progress)."""
     s, peer = m[2], m[1]
-    if d.role[s] != LEADER:
+    if d.role[s] != LEADER or not tracked(d.config, d, s) >> peer & 1:
         return
     d.mark_active(s, peer)
     match, nxt = list(d.match[s]), list(d.next[s])
@@ -201,9 +205,10 @@ def _on_heartbeat(d: Draft, m: Msg) -> None:
 
 def _on_heartbeat_resp(d: Draft, m: Msg) -> None:
     """`raft.go` stepLeader MsgHeartbeatResp + `read_only.go` recvAck: the peer is recently active
-    (`mark_active`); count the confirmation of the pending ReadIndex request with this context."""
+    (`mark_active`); count the confirmation of the pending ReadIndex request with this context.
+    A member the leader does not track is ignored (stepLeader: no Progress)."""
     s = m[2]
-    if d.role[s] != LEADER:
+    if d.role[s] != LEADER or not tracked(d.config, d, s) >> m[1] & 1:
         return
     d.mark_active(s, m[1])
     pending = d.reads[s]
@@ -218,9 +223,10 @@ def _on_timeout_now(d: Draft, m: Msg) -> None:
     partition"), its RequestVotes carrying the transfer context (`FORCE`, `Draft.campaign`). A
     (pre-)candidate ignores it (stepCandidate), and so does a leader (stepLeader has no case for
     it). A member at `max_term` ignores it too: the bound that disables `Timeout` there, the state
-    being that of the message lost."""
+    being that of the message lost; and so does a member that is not a voter of its configuration
+    (hup: not promotable)."""
     s = m[2]
-    if d.role[s] == FOLLOWER and d.term[s] < d.config.max_term:
+    if d.role[s] == FOLLOWER and d.term[s] < d.config.max_term and voters_of(d.config, d, s) >> s & 1:
         d.campaign(s, transfer=True)
 
 

@@ -81,12 +81,13 @@ def apply_op(store: Store, op: Op) -> tuple[Store, Result]:
 
 @lru_cache(maxsize=65536)
 def apply_log(ops: tuple[Op, ...], values: tuple[int, ...]) -> tuple[Store, tuple[tuple[int, Result], ...]]:
-    """Apply the entry values of a log prefix (0 = no-op, k = `ops[k-1]`) in order: the store and
+    """Apply the entry values of a log prefix (0 = no-op, k = `ops[k-1]`, k < 0 a membership change,
+    which the key-value store does not see) in order: the store and
     the result of every write op applied, as (op id, result) pairs."""
     store = Store()
     results: list[tuple[int, Result]] = []
     for v in values:
-        if v == 0:
+        if v <= 0:
             continue
         store, res = apply_op(store, ops[v - 1])
         results.append((v, res))

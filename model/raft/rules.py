@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
+from kubeprop.model.raft.membership import conf_at, quorum, voters_of
 from kubeprop.model.raft.state import (
     CANDIDATE,
     FOLLOWER,
@@ -71,7 +72,7 @@ class Draft:
         self.state = st
         (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes, self.next, self.match,
          self.down, self.cut, self.msgs, self.elected, self.committed, self.lead_log, self.history,
-         self.reads, self.transferee, self.transfers) = st
+         self.reads, self.transferee, self.transfers, self.conf_changes) = st
 
     def set(self, field: str, s: int, value: object) -> None:
         """Write server `s`'s entry of the per-server `field` (a new tuple for that field; none if
@@ -84,7 +85,8 @@ class Draft:
         """The new state."""
         return _new(RaftState, (self.term, self.role, self.vote, self.lead, self.log, self.commit, self.votes,
                                 self.next, self.match, self.down, self.cut, self.msgs, self.elected, self.committed,
-                                self.lead_log, self.history, self.reads, self.transferee, self.transfers))
+                                self.lead_log, self.history, self.reads, self.transferee, self.transfers,
+                                self.conf_changes))
 
     # --- the network -------------------------------------------------------------------------
     def send(self, m: Msg) -> None:
@@ -118,14 +120,49 @@ class Draft:
         """Raise a server's commit index (`log.go` commitTo never lowers it) and record every
         newly committed entry in the ghost set `committed` as (index, term, value, the term in
         which it was first seen committed)."""
-        if index <= self.commit[s]:
+        old = self.commit[s]
+        if index <= old:
             return
         known = {(i, t, v) for i, t, v, _ in self.committed}
-        added = [(i, *self.log[s][i - 1], self.term[s]) for i in range(self.commit[s] + 1, index + 1)
+        added = [(i, *self.log[s][i - 1], self.term[s]) for i in range(old + 1, index + 1)
                  if (i, *self.log[s][i - 1]) not in known]
         if added:
             self.committed = self.committed | frozenset(added)
         self.set("commit", s, index)
+        if self.config.conf_changes and any(v < 0 for _, v in self.log[s][old:index]):
+            self.switch_conf(s, conf_at(self.config, self.log[s], old))
+
+    def switch_conf(self, s: int, before: tuple[int, int, int]) -> None:
+        """Member `s` applied conf changes (`commit_to`; `raft.go` applyConfChange →
+        switchToConfig). A member that applied its own removal stops for good: etcd's server
+        stops itself ("the member has been permanently removed from the cluster",
+        `server/etcdserver/server.go` applyConfChange's shouldStop → applyEntries stopWithDelay; at
+        once here). A leader still a member tracks a new member with Match 0, Next = max(lastIndex,
+        1) and RecentActive (`confchange/confchange.go` initProgress), forgets a removed one, aborts
+        a transfer to a member no longer a voter, and tries to commit under the new quorum
+        (maybeCommit)."""
+        voters, learners, removed = conf_at(self.config, self.log[s], self.commit[s])
+        if removed >> s & 1:
+            self.down |= 1 << s
+            self.become_follower(s, self.term[s], NONE)
+            return
+        if self.role[s] != LEADER:
+            return
+        members, was = voters | learners, before[0] | before[1]
+        nxt, match, active = list(self.next[s]), list(self.match[s]), self.votes[s]
+        for p in range(self.config.servers):
+            bit = 1 << p
+            if members & bit and not was & bit:
+                nxt[p], match[p] = max(self.last_index(s), 1), 0
+                active |= bit if self.config.check_quorum else 0
+            elif was & bit and not members & bit:
+                nxt[p], match[p], active = 0, 0, active & ~bit
+        self.set("next", s, tuple(nxt))
+        self.set("match", s, tuple(match))
+        self.set("votes", s, active)
+        if self.transferee[s] != NONE and not voters >> self.transferee[s] & 1:
+            self.set("transferee", s, NONE)
+        self.maybe_commit(s)
 
     # --- roles --------------------------------------------------------------------------------
     def reset_volatile(self, s: int) -> None:
@@ -160,14 +197,16 @@ class Draft:
 
     def poll(self, s: int, kind: int, term: int, force: bool = False) -> bool:
         """Count `s`'s own vote (or pre-vote) and, unless that alone is a quorum (True), ask every
-        peer for one for `term` with (lastIndex, lastTerm), and `FORCE` if `force`: what `raft.go`
-        campaign does for every campaign type (`RV` for term, `PV` for term+1)."""
+        voter of its configuration for one for `term` with (lastIndex, lastTerm), and `FORCE` if
+        `force`: what `raft.go` campaign does for every campaign type (`RV` for term, `PV` for
+        term+1; only voters are asked, `r.trk.Voters.IDs()`)."""
         self.set("votes", s, 1 << s)
-        if popcount(self.votes[s]) >= self.config.quorum_size:
+        voters = voters_of(self.config, self, s)
+        if popcount(self.votes[s] & voters) >= quorum(self.config, voters):
             return True
         last = self.last_index(s)
         for p in range(self.config.servers):
-            if p != s:
+            if p != s and voters >> p & 1:
                 m = (kind, s, p, term, last, self.term_at(s, last))
                 self.send((*m, FORCE) if force else m)
         return False
@@ -208,10 +247,14 @@ class Draft:
         """`raft.go` maybeCommit: N = the quorum-th largest Match (`quorum/majority.go`
         CommittedIndex: sort ascending, take position n − q); commit N only if the entry at N has
         the current term (`log.go` maybeCommit). The raft-figure8 variant drops that term check,
-        committing an earlier-term entry by counting replicas (Raft paper, Figure 8)."""
+        committing an earlier-term entry by counting replicas (Raft paper, Figure 8). Only the
+        voters of the leader's configuration count (`tracker.go` Committed over Voters)."""
         cfg = self.config
-        ordered = sorted(self.match[s])
-        n_idx = ordered[cfg.servers - cfg.quorum_size]
+        voters = voters_of(cfg, self, s)
+        ordered = sorted(m for p, m in enumerate(self.match[s]) if voters >> p & 1)
+        if not ordered:
+            return
+        n_idx = ordered[len(ordered) - quorum(cfg, voters)]
         if n_idx <= self.commit[s]:
             return
         if cfg.commit_rule == "current-term" and self.term_at(s, n_idx) != self.term[s]:

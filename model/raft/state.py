@@ -26,7 +26,8 @@ NONE = -1
 
 Entry = tuple[int, int]
 """A log entry: (term, value); value 0 is the empty entry a new leader appends, k > 0 the k-th
-client write operation of the configuration."""
+client write operation of the configuration, k < 0 a membership change (EntryConfChange,
+`kubeprop.model.raft.membership.conf_value`)."""
 Log = tuple[Entry, ...]
 Msg = tuple[Any, ...]
 """A message, a plain tuple whose first field is its type (see the RV … PVR constants)."""
@@ -37,6 +38,11 @@ FORCE = 1
 """The last field of a RequestVote sent by a leadership transfer's campaign: (RV, from, to, term,
 lastIndex, lastTerm, FORCE), `raft.go` campaign(campaignTransfer) setting the message's Context to
 "CampaignTransfer" (Step's `force`). Every other RequestVote has six fields."""
+ADD_NODE, REMOVE_NODE, ADD_LEARNER = 0, 1, 3
+"""`raftpb.ConfChangeType` values (`raftpb/raft.proto`): ConfChangeAddNode (a new voter, or a
+learner's promotion: etcd's `member promote` proposes it), ConfChangeRemoveNode,
+ConfChangeAddLearnerNode."""
+CONF_KIND_NAMES = {ADD_NODE: "add-node", REMOVE_NODE: "remove-node", ADD_LEARNER: "add-learner"}
 OpRef = tuple[str, int]
 """A client operation's identity in the history: ("w", op id) or ("r", read number)."""
 Event = tuple[str, OpRef, "Op | Result"]
@@ -50,16 +56,20 @@ Quorum = Literal["majority", "ceil"]
 ReadPath = Literal["read-index", "follower-read"]
 CommitRule = Literal["current-term", "count-replicas"]
 TransferVote = Literal["log-check", "no-log-check"]
+ConfGuard = Literal["pending-index", "none"]
 
 RAFT_VARIANTS: dict[str, dict[str, str]] = {
     "quorum-ceil": {"quorum": "ceil"},
     "follower-read": {"read_path": "follower-read"},
     "raft-figure8": {"commit_rule": "count-replicas"},
     "transfer-no-log-check": {"transfer_vote": "no-log-check"},
+    "conf-change-no-pending-guard": {"conf_guard": "none"},
 }
 """The catalogue variants (../shared/reference/bug-catalogue.md) as ordinary parameter values, and
-`transfer-no-log-check`, a leadership-transfer bug of this model's own (docs/variants.md): a vote
-for a transfer's campaign skips the log check (`RaftConfig.transfer_vote`)."""
+two bugs of this model's own (docs/variants.md): `transfer-no-log-check`, a vote for a leadership
+transfer's campaign skips the log check (`RaftConfig.transfer_vote`), and
+`conf-change-no-pending-guard`, a leader accepts a membership change while an earlier one may be
+unapplied (`RaftConfig.conf_guard`)."""
 
 class ElectionOptions(TypedDict):
     """`RaftConfig`'s election options, to pass as keyword arguments."""
@@ -128,6 +138,15 @@ class RaftConfig:
     CheckQuorum). `transfer_vote` is the voters' rule for a transfer's RequestVote: `log-check`
     (`raft.go` Step: the `force` context bypasses only the lease, the vote still needs an up-to-date
     log) or, in the `transfer-no-log-check` variant, none.
+
+    `spares` (default 0) is how many of the `servers` (the last ones) are not members at the start:
+    machines an operator may add (`etcdctl member add`, `--learner`); the others are the initial
+    voters. `conf_changes` (default 0: no change, the state space of before) bounds the membership
+    changes proposed over a run, each a `ConfChange` action of a leader (`kubeprop.model.raft.
+    membership`: add a voter, add a learner, promote a learner, remove a member); `conf_guard` is the
+    leader's propose-time guard, `pending-index` (`raft.go` stepLeader MsgProp: one unapplied
+    change at a time, `pendingConfIndex`) or, in the `conf-change-no-pending-guard` variant, none
+    (upstream's `Config.DisableConfChangeValidation`).
     """
 
     servers: int = 3
@@ -153,6 +172,9 @@ class RaftConfig:
     check_quorum: bool = attrs.field(default=True, metadata=_OMIT)
     transfers: int = attrs.field(default=0, metadata=_OMIT)
     transfer_vote: TransferVote = attrs.field(default="log-check", metadata=_OMIT)
+    spares: int = attrs.field(default=0, metadata=_OMIT)
+    conf_changes: int = attrs.field(default=0, metadata=_OMIT)
+    conf_guard: ConfGuard = attrs.field(default="pending-index", metadata=_OMIT)
 
     @property
     def quorum_size(self) -> int:
@@ -179,7 +201,9 @@ class RaftState(NamedTuple):
 
     `transferee` is a leader's leadership-transfer target (`raft.go` leadTransferee; NONE when no
     transfer is in progress, and at every non-leader) and `transfers` the number of transfers
-    requested so far (bounded by `RaftConfig.transfers`).
+    requested so far (bounded by `RaftConfig.transfers`). `conf_changes` is the number of membership
+    changes proposed so far (bounded by `RaftConfig.conf_changes`); a member's configuration is not
+    a field but a function of its applied log (`kubeprop.model.raft.membership.conf_at`).
 
     `votes` is a bitmask of members: the (pre-)votes granted to a (pre-)candidate, and at a leader
     under `check_quorum` the peers heard from since its last check (`tracker/progress.go`
@@ -210,6 +234,7 @@ class RaftState(NamedTuple):
     reads: tuple[PendingRead, ...]
     transferee: tuple[int, ...]
     transfers: int
+    conf_changes: int
 
     def is_up(self, server: int) -> bool:
         """Whether the server is running."""
@@ -255,6 +280,9 @@ def describe_msg(config: RaftConfig, m: Msg) -> str:
 
 
 def _value(config: RaftConfig, v: int) -> str:
+    if v < 0:
+        kind, member = divmod(-v - 1, 8)
+        return f"conf {CONF_KIND_NAMES.get(kind, '?')} {config.name(member)}"
     return "noop" if v == 0 else str(config.ops[v - 1])
 
 
@@ -271,11 +299,19 @@ def describe(config: RaftConfig, action: RaftAction) -> str:
         return f"ClientAck: '{config.ops[action.arg - 1]}' acknowledged by {who}"
     if action.kind in ("ReadIndex", "ReadLocal", "ReadSerializable"):
         return f"{action.kind}: client reads {config.read_keys[action.arg]} at {who}"
+    if action.kind == "ConfChange":
+        return f"ConfChange: {who} proposes {_value(config, action.arg)}"
     if action.kind == "TransferLeader":
         return f"TransferLeader: {who} → {config.name(action.peer)}"
     if action.kind == "Heal":
         return "Heal: the partition ends"
     return f"{action.kind}: {who}"
+
+
+def short_value(config: RaftConfig, v: int) -> str:
+    """A log entry's value as the final-state table shows it: `noop`, the written value, or the
+    membership change (`conf remove-node s3`)."""
+    return _value(config, v) if v <= 0 else config.ops[v - 1].value
 
 
 def entry_text(config: RaftConfig, entry: Entry) -> str:

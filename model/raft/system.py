@@ -6,8 +6,9 @@ state (a bounded bag that loses, duplicates and reorders), election timeouts are
 nondeterministic `CheckQuorum` action and its in-lease check a nondeterministic ignore
 (`RaftConfig` says how these over-approximate etcd's timers), terms/votes/logs/commit are
 persistent and survive `Restart`/`Crash`+`Recover`, partitions cut the network, clients write (put,
-compare-and-swap) and read linearizably (ReadIndex) or serializably (local), and leadership
-transfers (`TransferLeader`, `AbortTransfer`, MsgTimeoutNow) are requested within a budget. The variants of the
+compare-and-swap) and read linearizably (ReadIndex) or serializably (local), leadership
+transfers (`TransferLeader`, `AbortTransfer`, MsgTimeoutNow) are requested within a budget, and so
+are membership changes (`ConfChange`, `kubeprop.model.raft.membership`). The variants of the
 bug catalogue are parameter values of `RaftConfig` (`RAFT_VARIANTS`). Use: `initial_state(config)`,
 `actions(config, state)`, `step(config, state, action)`, or `successors(config)` for the generic
 BFS.
@@ -21,6 +22,7 @@ from kubeprop.model.errors import InputError
 from kubeprop.model.evolve import evolve
 from kubeprop.model.raft.handlers import ignorable, receive
 from kubeprop.model.raft.kv import Op, apply_log
+from kubeprop.model.raft.membership import conf_of, pending_conf, proposals, quorum, tracked, voters_of
 from kubeprop.model.raft.rules import Bag, Draft, bag_discard, bag_duplicate, bag_send, popcount
 from kubeprop.model.raft.state import (
     AE,
@@ -66,6 +68,10 @@ def validate(config: RaftConfig) -> RaftConfig:
         (config.transfers >= 0, f"transfers must be ≥ 0, got {config.transfers}"),
         (config.transfer_vote in ("log-check", "no-log-check"),
          f"transfer_vote must be log-check or no-log-check, got {config.transfer_vote!r}"),
+        (0 <= config.spares < config.servers, f"spares must be 0..{config.servers - 1}, got {config.spares}"),
+        (config.conf_changes >= 0, f"conf_changes must be ≥ 0, got {config.conf_changes}"),
+        (config.conf_guard in ("pending-index", "none"),
+         f"conf_guard must be pending-index or none, got {config.conf_guard!r}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -89,7 +95,7 @@ def initial_state(config: RaftConfig) -> RaftState:
     down = sum(1 << s for s in config.initially_down)
     return RaftState((0,) * n, (FOLLOWER,) * n, (NONE,) * n, (NONE,) * n, ((),) * n, zeros, zeros,
                      (zeros,) * n, (zeros,) * n, down, 0, (), frozenset(), frozenset(), ((),) * n, (),
-                     (NO_READ,) * n, (NONE,) * n, 0)
+                     (NO_READ,) * n, (NONE,) * n, 0, 0)
 
 
 def _count_calls(history: tuple[Event, ...], mode: str) -> int:
@@ -108,8 +114,9 @@ def _returned(history: tuple[Event, ...]) -> set[tuple[str, int]]:
 def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
     log = st.log[s]
     nxt = st.next[s]
+    members = tracked(config, st, s)
     for p in range(config.servers):
-        if p == s:
+        if p == s or not members >> p & 1:
             continue
         rest = len(log) - nxt[p] + 1
         if config.batch:
@@ -118,6 +125,8 @@ def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAct
             out.append(_new(RaftAction, ("SendAppend", s, p, rest, None)))
     if config.transfers:
         _transfer_actions(config, st, s, out)
+    if st.conf_changes < config.conf_changes and st.transferee[s] == NONE:
+        out.extend(RaftAction("ConfChange", s, arg=v) for v in proposals(config, st, s))
     if len(log) < config.max_log and st.transferee[s] == NONE:
         called = _called(st.history)
         for op in range(1, len(config.ops) + 1):
@@ -128,31 +137,35 @@ def _leader_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAct
             and st.commit[s] > 0 and log[st.commit[s] - 1][0] == st.term[s]:
         out.extend(RaftAction("ReadIndex", s, arg=k) for k in range(len(config.read_keys)))
     pending = st.reads[s]
-    if pending and popcount(pending[3]) >= config.quorum_size:
+    if pending and popcount(pending[3] & (voters := voters_of(config, st, s))) >= quorum(config, voters):
         out.append(RaftAction("ReadServe", s))
 
 
 def _transfer_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
     """Leader `s`'s leadership-transfer actions: a request to move leadership to any other member
     (while the budget `RaftConfig.transfers` lasts; a request for the transfer already in progress
-    changes nothing upstream, so it is not an action), and the abort of a transfer in progress."""
+    changes nothing upstream, so it is not an action), and the abort of a transfer in progress.
+    Only a voter of the leader's configuration can be the target: a request naming a learner is
+    ignored, one naming a non-member has no Progress (`raft.go` stepLeader MsgTransferLeader)."""
     if st.transfers < config.transfers:
+        voters = voters_of(config, st, s)
         out.extend(RaftAction("TransferLeader", s, p) for p in range(config.servers)
-                   if p != s and p != st.transferee[s])
+                   if p != s and p != st.transferee[s] and voters >> p & 1)
     if st.transferee[s] != NONE:
         out.append(RaftAction("AbortTransfer", s))
 
 
 def _server_actions(config: RaftConfig, st: RaftState, s: int, out: list[RaftAction]) -> None:
     if (st.down >> s) & 1:
-        if config.max_down:
+        if config.max_down and not conf_of(config, st, s)[2] >> s & 1:
             out.append(RaftAction("Recover", s))
         return
     role = st.role[s]
-    if role != LEADER and st.term[s] < config.max_term:
+    voters = voters_of(config, st, s)
+    if role != LEADER and st.term[s] < config.max_term and voters >> s & 1:
         out.append(_new(RaftAction, ("Timeout", s, NONE, 0, None)))
     if role == LEADER:
-        if config.check_quorum and (st.votes[s] != 1 << s or config.quorum_size > 1):
+        if config.check_quorum and (st.votes[s] != 1 << s or quorum(config, voters) > 1):
             out.append(RaftAction("CheckQuorum", s))
         _leader_actions(config, st, s, out)
     if config.history:
@@ -228,8 +241,10 @@ def _check_quorum(d: Draft, s: int, _a: RaftAction) -> None:
     """`raft.go` tickHeartbeat → stepLeader MsgCheckQuorum, once per election timeout, taken at any
     moment (the model is untimed): fewer than a quorum recently active (`votes`, see `RaftState`)
     → step down to follower of the same term; either way every peer but the leader is marked
-    inactive for the next period."""
-    if popcount(d.votes[s]) < d.config.quorum_size:
+    inactive for the next period. Only voters of its configuration count (`tracker.go`
+    QuorumActive)."""
+    voters = voters_of(d.config, d, s)
+    if popcount(d.votes[s] & voters) < quorum(d.config, voters):
         d.become_follower(s, d.term[s], NONE)
     else:
         d.set("votes", s, 1 << s)
@@ -272,8 +287,9 @@ def _read_index(d: Draft, s: int, a: RaftAction) -> None:
     key = d.config.read_keys[a.arg]
     d.history = (*d.history, ("call", ("r", n), Op("read", key, mode="linearizable")))
     d.set("reads", s, (("r", n), key, d.commit[s], 1 << s))
+    members = tracked(d.config, d, s)
     for p in range(d.config.servers):
-        if p != s:
+        if p != s and members >> p & 1:
             d.send((HB, s, p, d.term[s], min(d.match[s][p], d.commit[s]), n))
 
 
@@ -318,6 +334,18 @@ def _abort_transfer(d: Draft, s: int, _a: RaftAction) -> None:
     d.set("transferee", s, NONE)
 
 
+def _conf_change(d: Draft, s: int, a: RaftAction) -> None:
+    """An operator's membership change (`etcdctl member add [--learner]`, `member promote`, `member
+    remove`; `RaftConfig.conf_changes`) proposed at leader `s` (`raft.go` stepLeader MsgProp with
+    an EntryConfChange): while an earlier change may be unapplied (`pending_conf`: pendingConfIndex
+    > applied) it is refused — the entry is appended as an empty normal entry ("ignoring conf
+    change") — else appended as is (pendingConfIndex = its index). It takes effect at each member
+    when that member applies it (`Draft.switch_conf`)."""
+    d.conf_changes += 1
+    refused = pending_conf(d.config, d.log[s], d.term[s], d.commit[s])
+    d.append(s, 0 if refused else a.arg)
+
+
 def _crash(d: Draft, s: int, _a: RaftAction) -> None:
     """The member stops; its volatile state is gone, its persisted HardState and log stay."""
     d.down |= 1 << s
@@ -334,6 +362,7 @@ _RULES: dict[str, Callable[[Draft, int, RaftAction], None]] = {
     "ReadLocal": lambda d, s, a: _read_local(d, s, a, "linearizable"),
     "ReadSerializable": lambda d, s, a: _read_local(d, s, a, "serializable"),
     "TransferLeader": _transfer_leader,
+    "ConfChange": _conf_change,
     "AbortTransfer": _abort_transfer,
     "Restart": lambda d, s, a: d.become_follower(s, d.term[s], NONE),
     "Crash": _crash,

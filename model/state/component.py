@@ -26,8 +26,9 @@ from kubeprop.model.api.names import name_is_dns_label
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
-from kubeprop.model.errors import describe_value
+from kubeprop.model.errors import UserCodeError, describe_value
 from kubeprop.model.state.informer import ObjectView
+from kubeprop.model.user_code import controller_error
 
 if TYPE_CHECKING:
     from kubeprop.model.state.actions import Action
@@ -146,10 +147,21 @@ def keys_for_change(controller: Controller, change: Change, view: ObjectView) ->
     or else `keys_for(object, view)` — the same for every kind of event (a scenario's controller that
     does not tell them apart: controller-runtime's handlers enqueue on every event by default)."""
     handler = getattr(controller, "keys_for_change", None)
-    if handler is None:
-        return controller.keys_for(change.object, view)
-    keys: Iterable[str] = handler(change, view)
-    return keys
+    try:
+        if handler is None:
+            return controller.keys_for(change.object, view)
+        keys: Iterable[str] = handler(change, view)
+        return keys
+    except UserCodeError:
+        raise
+    except Exception as err:  # the boundary where the model calls a controller's event handler
+        meta = change.object.metadata
+        name = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
+        error = controller_error(controller, f"handling the {change.type} of {type(change.object).__name__} "
+                                             f"{name!r} (keys_for / keys_for_change)", err)
+        if error is None:
+            raise  # (no frame of the user's: kubeprop's own bug)
+        raise error from err
 
 
 @runtime_checkable

@@ -3,8 +3,9 @@ for one scenario) as the common result table (`table.Table`) — a cell per prop
 the findings (upstream behaviour apart), warnings and header notes — the table printed on Ctrl-C,
 and the exit code. Computing is `check.run_engines`'s; this module only reads its result.
 
-The engine names live here because the table's columns are engines: `CHECKS_CONVERGENCE` says
-which of them judge convergence properties (the lasso engines judge only cycle properties).
+The table's columns are engines (their names: `check_args.ENGINES`, where the parser finds them):
+`CHECKS_CONVERGENCE` says which of them judge convergence properties (the lasso engines judge only
+cycle properties).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from kubeprop.model.scenario.load import stored_only_note
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
 from kubeprop.model.scenario.usage_note import undeclared_usage_note
 from kubeprop.model.scheduler.served import unserved_templates_note
-from kubeprop.properties.cli.engine_lines import DEFAULT_DEPTH, column
+from kubeprop.properties.cli.check_args import DEFAULT_DEPTH, ENGINES
+from kubeprop.properties.cli.engine_lines import column
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.table import Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
@@ -34,13 +36,6 @@ from kubeprop.properties.registry import Property
 from kubeprop.properties.upstream_behaviour import HEADING, explanation
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
-ENGINE_ORDER = ("bfs", "walk", "hypothesis")
-"""What `--engine all` runs, each with an equal share of the budget."""
-LASSO_ENGINES = ("lasso", "lasso-exhaustive")
-"""Engines that look for oscillations (cycle properties, `kubeprop.properties.oscillation`); run
-only when asked for by name."""
-ENGINES = ("portfolio", "around", "faults", "perturb", "pct", *ENGINE_ORDER)
-"""`--engine` choices besides `all` and the lasso engines; the default is the portfolio."""
 CHECKS_CONVERGENCE = {name: True for name in ENGINES}
 
 

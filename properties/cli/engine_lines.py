@@ -7,25 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from kubeprop.counterexamples.api import CheckReport
+from kubeprop.properties.cli.check_args import DEFAULT_DEPTH, NOT_AN_ENGINE
 from kubeprop.properties.cli.table import EngineColumn
-from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.portfolio import LATE
 
 __all__ = ["DEFAULT_DEPTH", "EXPECTED", "NOT_AN_ENGINE", "RUN_ENGINES", "column"]
 
-DEFAULT_DEPTH: int = EngineConfig().max_depth
-"""The engines' `max_depth` when neither `--max-depth` nor the scenario's `bounds:` set one."""
 
 
 EXPECTED = "expected"
 """The portfolio's part for the run a user expects (`expected.NAME`; not imported: that module
 imports the searches): not an engine, and its line says so."""
-
-NOT_AN_ENGINE = ("'expected' is the run a user expects, which around, perturb and faults share as their start (the "
-                 "engines table's 'expected' line: its steps are counted once), not an engine of its own; "
-                 "--engine around follows it first")
-"""Why `--engine expected` (and a gate check's `engine: expected`) is refused (trial 10: the engines
-table lists an `expected` line)."""
 
 RUN_ENGINES = ("walk", "pct", "hypothesis")
 """Engines of random runs: their `depth` figure is how long a run may be, not a depth reached."""

@@ -4,7 +4,7 @@
 |---|---|
 | 0 | no violation; every checked thing held (replay: every file PASSES) |
 | 1 | a violation or finding (replay: a file REPRODUCES; schedule: a pod cannot be placed) |
-| 2 | bad input or usage: a file, field or flag is wrong (the message names it) |
+| 2 | bad input or usage: a file, field, flag — or the user's controller or property code — is wrong (named) |
 | 3 | inconclusive: a bound cut an exhaustive search short, no engine took a step, Z3 said unknown, or STALE |
 | 4 | internal error: a bug in kubeprop (re-run with KUBEPROP_DEBUG=1 for the traceback) |
 | 130 | interrupted (Ctrl-C) |

@@ -1,40 +1,5 @@
-"""`kubeprop gate`: the CI gate. Fails closed.
-
-1. Replays the counterexample corpus, each file in a child process (`gate_replay`): known bugs
-   must REPRODUCE, fixed ones must PASS; a STALE file, an unreadable file, a mismatch, or a replay
-   that exits, crashes or hangs is a failure with its reason. A corpus file imports no module
-   unless the config's `allowImports` names it.
-2. Runs the configured checks within the budget; any violation, any crash, a check that took no
-   step within its budget, and — for a check that requires an exhaustive search — any bound
-   reached first is a failure with its reason; so is, for a check that requires a deterministic
-   verdict (the default check does), a search the budget cut before its depth or state bound.
-   A BFS cut by its depth bound after its partial-order reduction narrowed some states warns that
-   its "held" covers the reduced search within the depth (as `kubeprop check`); `--no-reduction`
-   turns the reduction off for every check.
-3. Writes JUnit XML (one case per property × scenario and per corpus file; failures carry the
-   rendered trace and the counterexample path) and a Markdown summary for a CI job page
-   (`--summary FILE`, or `$GITHUB_STEP_SUMMARY` when set) — also when interrupted, with an
-   `interrupted` error case.
-
-A violation that is known behaviour of Kubernetes itself (`kubeprop.properties.upstream_behaviour`)
-passes its case with the citation and the counterexample path in the message, unless `--strict` —
-in a check with a `variant:` too, when the variant plays no part in it (its trace replays on the
-correct twin: `kubeprop.properties.upstream_twin`; the message then says "also without variant V").
-A property that could not have failed in its check's scenario (`kubeprop.properties.vacuity`) is
-vacuous, not held: a warning in the log, a JUnit skip and a summary row with the reason; it fails
-the gate only in a check with `vacuous: fail`. A check without `engine:` runs the BFS. Without a
-config the gate runs `gate_config.DEFAULT_CHECKS`: a BFS of FeastFlow bounded by states and depth,
-whose verdict is the same on every machine.
-Exit 0 only if everything held (vacuous and skipped cases aside); 1 otherwise; 2 on bad input (a
-bad config file or flag, an output path that is a folder, in a missing folder or one of the
-inputs: every such problem at once); 130 when interrupted
-(143 on SIGTERM: a CI timeout or cancel; JUnit and the summary are written all the same). Each case's
-line is printed as it finishes, and a line on stderr says when each check starts, so a CI log is
-never silent for a whole check.
-
-The config file is YAML; `kubeprop.properties.cli.gate_config` shows its keys and checks it (every
-problem at once).
-"""
+"""`kubeprop gate`: the CI gate. Fails closed. What it does, its outputs and its exit codes:
+`commands.GATE_DESCRIPTION` (its --help); its flags: `commands.gate_arguments`."""
 
 from __future__ import annotations
 
@@ -57,14 +22,12 @@ from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.properties.cli.check import add_reduction_argument, keep_hypothesis_under
+from kubeprop.properties.cli.check import keep_hypothesis_under
 from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth, relies_line
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import seconds
 from kubeprop.properties.cli.gate_config import (
     BUILTIN_CORPUS,
     DEFAULT_CHECKS,
-    MAX_BUDGET_SECONDS,
     CheckSpec,
     GateConfig,
     load_config,
@@ -83,7 +46,7 @@ GATE_BOUNDED_DEPTH = f"held, bounded ({ExitReason.DEPTH_BOUND})"
 """A property's case message when a depth bound stopped the search (`_verdict`)."""
 
 __all__ = ["BUILTIN_CORPUS", "CheckOutcome", "CheckSpec", "GateConfig", "check_cases", "corpus_cases", "load_config",
-           "register", "run_gate", "suite_names"]
+           "run_gate", "suite_names"]
 
 
 def corpus_files(config: GateConfig, base: Path) -> list[Path]:
@@ -364,21 +327,3 @@ def run_gate(args: argparse.Namespace) -> int:
         raise Interrupted("\n".join(_report(cases, warnings, junit, summary, append, inputs, printed))) from None
     sys.stdout.write("\n".join(_report(cases, warnings, junit, summary, append, inputs, printed)) + "\n")
     return ExitCode.OK if all(c.status in ("passed", "skipped", "vacuous") for c in cases) else ExitCode.VIOLATION
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `kubeprop gate` to the CLI."""
-    p = sub.add_parser("gate", help="CI gate: replay the corpus, run the configured checks, write JUnit",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", type=Path, help="gate config file (YAML; default: the built-in corpus and a "
-                                                "bounded BFS of FeastFlow)")
-    p.add_argument("--budget", type=seconds, help="seconds for all checks together (each check also has its own; "
-                                                 f"a positive number up to {MAX_BUDGET_SECONDS:,.0f})")
-    p.add_argument("--junit", type=Path, help="write JUnit XML here")
-    p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--out", type=Path, default=Path("kubeprop-out"),  # checked with the other outputs (run_gate)
-                   help="where new counterexample files go")
-    p.add_argument("--strict", action="store_true",
-                   help="fail also on violations that are known upstream behaviour (by default they pass, cited)")
-    add_reduction_argument(p, depth="each check's maxDepth")
-    p.set_defaults(run=run_gate)

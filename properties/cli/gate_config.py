@@ -55,15 +55,13 @@ from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.load import ScenarioError, load_scenario
 from kubeprop.model.scenario.schema import boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
-from kubeprop.properties.cli.engine_lines import NOT_AN_ENGINE
+from kubeprop.properties.cli.check_args import NOT_AN_ENGINE
+from kubeprop.properties.cli.commands import MAX_BUDGET_SECONDS
 from kubeprop.properties.modules import load_properties, scenario_properties
 from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, registry_kept, select
 
 BUILTIN_CORPUS = Path(str(resources.files("kubeprop.counterexamples") / "corpus"))
 """The reviewed corpus shipped with kubeprop (`counterexamples/corpus`)."""
-
-MAX_BUDGET_SECONDS = 10_000_000.0
-"""The largest budget accepted (about 115 days): beyond it a number is a typo, not a plan."""
 
 MAX_DEPTH = 1_000_000
 """The deepest `maxDepth` accepted."""

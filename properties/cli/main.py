@@ -1,7 +1,8 @@
 """The `kubeprop` command.
 
 Exit codes (docs/cli.md): 0 all good / no violation; 1 a violation or finding; 2 bad input or
-usage (a rejected manifest included); 3 inconclusive; 4 internal error (a bug in kubeprop — the
+usage (a rejected manifest included; an error in the user's own controller or property code, with its
+file:line); 3 inconclusive; 4 internal error (a bug in kubeprop — the
 message says how to get the traceback); 130 interrupted (Ctrl-C: what was done so far is printed
 first). No traceback reaches the user unless KUBEPROP_DEBUG=1.
 """
@@ -16,21 +17,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from importlib import metadata
-from pathlib import Path
+from typing import Any
 
-from kubeprop.counterexamples.printable import shown_error
-from kubeprop.model.errors import InputError
-from kubeprop.properties.cli.check import register as _check_register
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.gate import register as _gate_register
-from kubeprop.properties.cli.interrupted import Interrupted, interrupts_kept, terminated
-from kubeprop.properties.cli.raft import register as _raft_command
-from kubeprop.properties.cli.replay import register as _replay_register
-from kubeprop.properties.cli.schedule import register as _schedule_register
 from kubeprop.properties.cli.terminal import escaped_output
-from kubeprop.properties.cli.validate import run_validate
-from kubeprop.properties.explore.engine import process_age
 
 DESCRIPTION = (
     "kubeprop: a model checker and property tester for Kubernetes-style reconciliation. "
@@ -50,38 +40,67 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(ExitCode.BAD_INPUT)
 
 
-def _validate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    validate = sub.add_parser(
-        "validate",
-        help="send every object of a scenario or manifest folder through the API server pipeline",
-        description=(
-            "Load a scenario (a scenario file, a folder with scenario.yaml, or a bare manifest "
-            "file/folder; default: the built-in FeastFlow scenario), send every object through the "
-            "modelled API server as the scenario's user (authentication, RBAC, admission, "
-            "validation, persistence), and print for each object either 'created' with the "
-            "defaults the server applied, or the 4xx reason with file:line: field. "
-            "Exit 0 when every object is admitted, 2 on bad input or any rejected object."
-        ),
-    )
-    validate.add_argument("path", nargs="?", type=Path, metavar="PATH",
-                          help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
-    validate.add_argument("--output", "-o", choices=("summary", "yaml"), default="summary",
-                          help="summary (default): one line per object plus applied defaults; "
-                               "yaml: the stored objects as YAML")
-    validate.set_defaults(run=lambda args: run_validate(args.path, args.output, sys.stdout))
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("send every object of a scenario or manifest folder through the API server pipeline",
+                 "commands:validate_arguments"),
+    "check": ("explore a scenario with the engines and check every property", "check_args:add_arguments"),
+    "gate": ("CI gate: replay the corpus, run the configured checks, write JUnit", "commands:gate_arguments"),
+    "schedule": ("Z3: can every pod be placed at once, after scaling, draining or losing nodes?",
+                 "commands:schedule_arguments"),
+    "replay": ("re-run counterexample files through the current model: REPRODUCES, PASSES or STALE",
+               "commands:replay_arguments"),
+    "raft": ("model-check etcd's Raft (elections, replication, reads) at small bounds", "raft_args:add_arguments"),
+}
+"""Each subcommand: its one-line help (`kubeprop --help`) and the function, `MODULE:NAME` in this
+package, that adds its arguments (with `set_defaults(run=…)`, `run` taking the parsed arguments and
+returning the exit code; `run` imports the command's module). The function is imported and called
+only when the command is chosen, so `kubeprop --help`, `--version` and a bad flag import none of
+the model's engines."""
 
 
-Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """Give the parser of `command` its arguments (`COMMANDS`)."""
+    import importlib
 
-COMMANDS: list[Register] = [
-    _validate_command, _check_register, _gate_register, _schedule_register, _replay_register, _raft_command,
-]
-"""Each subcommand registers itself here: a function adding its parser (with `set_defaults(run=…)`,
-`run` taking the parsed arguments and returning the exit code)."""
+    module, function = COMMANDS[command][1].split(":")
+    getattr(importlib.import_module(f"kubeprop.properties.cli.{module}"), function)(parser)
+
+
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands' parsers, each given its arguments when its command is chosen (argparse
+    calls this action with the command's name and the arguments after it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.completed: set[str] = set()
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        command = values[0]
+        if command in COMMANDS and command not in self.completed:
+            add_arguments(self.choices[command], command)
+            self.completed.add(command)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked for
+    (`importlib.metadata` takes a while to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser._print_message(f"kubeprop {_version()}\n", sys.stdout)
+        parser.exit()
 
 
 def _version() -> str:
     """The installed distribution's version (the source tree's when not installed)."""
+    from importlib import metadata
+
     try:
         return metadata.version("kubeprop")
     except metadata.PackageNotFoundError:
@@ -89,14 +108,13 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+    """The argument parser with every subcommand (each one's arguments added when it is chosen)."""
     parser = _Parser(prog="kubeprop", description=DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"kubeprop {_version()}")
-    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
-        dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument("--version", action=_Version)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=_Commands)
     sub.required = True
-    for register in COMMANDS:
-        register(sub)
+    for command, (help_line, _) in COMMANDS.items():
+        sub.add_parser(command, help=help_line)
     return parser
 
 
@@ -111,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if argv is not None:
             raise
+        from kubeprop.properties.cli.interrupted import terminated
+
         return ExitCode.TERMINATED if terminated() else ExitCode.INTERRUPTED  # a second one as it was ending
     finally:
         if argv is None and threading.current_thread() is threading.main_thread():
@@ -145,6 +165,11 @@ def _run(argv: Sequence[str] | None) -> int:
         return ExitCode.INTERRUPTED
     # From the shell (no argv given) the user's clock started with the process: `--budget` counts
     # Python's start-up and imports too. Called with arguments (tests, a library), from here.
+    from kubeprop.counterexamples.printable import shown_error
+    from kubeprop.model.errors import InputError, UserCodeError
+    from kubeprop.properties.cli.interrupted import Interrupted, interrupts_kept, terminated
+    from kubeprop.properties.explore.engine import process_age
+
     args.started = time.perf_counter() - (process_age() if argv is None else 0.0)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
@@ -154,6 +179,8 @@ def _run(argv: Sequence[str] | None) -> int:
         with interrupts_kept():
             return run(args)
     except InputError as err:
+        if isinstance(err, UserCodeError) and os.environ.get("KUBEPROP_DEBUG"):
+            raise  # (the traceback into the user's controller or property)
         sys.stderr.write(f"kubeprop {args.command}: bad input:\n{shown_error(err)}\n")
         return ExitCode.BAD_INPUT
     except BrokenPipeError:

@@ -34,23 +34,20 @@ from typing import Any, TextIO
 
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.api import INTERRUPTED
-from kubeprop.counterexamples.check_bounds import MAX_DEPTH, MAX_STATES
 from kubeprop.counterexamples.printable import shown_error
 from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.raft.kv import Op
-from kubeprop.model.raft.state import RAFT_VARIANTS, ROLE_NAMES, RaftConfig, describe
-from kubeprop.model.raft.system import MAX_SERVERS, RaftConfigError, validate, with_variant
+from kubeprop.model.raft.state import ROLE_NAMES, RaftConfig, describe, short_value
+from kubeprop.model.raft.system import RaftConfigError, validate, with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import depth_bound, int_in, seconds, state_bound
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.live import LiveLine, LogLines
 from kubeprop.properties.cli.table import EngineColumn, Finding, Table, render
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.discoveries import Unfinished
-from kubeprop.properties.explore.raft import SCRIPTS, RaftRun, explore, explore_all, script_steps
+from kubeprop.properties.explore.raft import RaftRun, explore, explore_all, script_steps
 from kubeprop.properties.raft import (
-    RAFT_CHECKS,
     VARIANT_BOUNDS,
     RaftCheck,
     check_vacuity,
@@ -59,82 +56,13 @@ from kubeprop.properties.raft import (
 )
 
 FEASTFLOW_KEY = "/registry/deployments/default/feastflow-backend"
-MAX_BFS_WORKERS = 256
-"""Most worker processes `--workers` accepts (as `kubeprop check --workers`)."""
-DEFAULT_MAX_MEMORY_MB = 1024
-"""Resident memory the search may use by default (the visited set holds 8–16 bytes per state;
-the frontier holds whole states, compressed: this is what bounds a long run)."""
 DEFAULTS: dict[str, Any] = {
     "servers": None, "max_term": 2, "max_log": 2, "values": 1, "cas": False, "max_copies": 1, "max_msgs": None,
     "no_lose": False, "batch": False, "restarts": False, "max_down": 0, "down": "", "partitions": False,
     "reads": 0, "serial_reads": 0, "history": False, "script": None, "no_pre_vote": False, "no_check_quorum": False,
-    "transfers": 0,
+    "transfers": 0, "conf_changes": 0, "spares": 0,
 }
 """Each Raft flag's value when neither the command line nor the variant sets it."""
-
-
-def add_raft_arguments(p: argparse._ActionsContainer) -> None:
-    """The Raft configuration flags (shared by `kubeprop check` and `kubeprop raft`). They default
-    to None so that a variant's bounds apply exactly to the flags not given."""
-    flag = {"action": "store_true", "default": None}
-    p.add_argument("--servers", type=int_in(1, MAX_SERVERS),
-                   help="cluster size 1..7 (default: the scenario's etcd members)")
-    p.add_argument("--max-term", type=int_in(1, 1000), help="highest term (default 2)")
-    p.add_argument("--max-log", type=int_in(0, 1000), help="client writes only while the log is shorter (default 2)")
-    p.add_argument("--values", type=int_in(0, 1000), help="number of distinct client puts (default 1)")
-    p.add_argument("--cas", help="add a compare-and-swap (if absent) write", **flag)  # type: ignore[arg-type]
-    p.add_argument("--max-copies", type=int_in(1, 1000), help="copies of one message in flight (default 1)")
-    p.add_argument("--max-msgs", type=int_in(1, 1_000_000), help="messages in flight (default unbounded)")
-    p.add_argument("--no-lose", help="the network never drops a message", **flag)  # type: ignore[arg-type]
-    p.add_argument("--batch", help="appends may carry any number of entries", **flag)  # type: ignore[arg-type]
-    p.add_argument("--restarts", help="members may crash and restart at once", **flag)  # type: ignore[arg-type]
-    p.add_argument("--max-down", type=int_in(0, MAX_SERVERS - 1), help="members that may be down at once (default 0)")
-    p.add_argument("--down", help="comma-separated members down from the start")
-    p.add_argument("--partitions", help="a member may be cut off and healed", **flag)  # type: ignore[arg-type]
-    p.add_argument("--reads", type=int_in(0, 1000), help="linearizable reads clients may issue (default 0)")
-    p.add_argument("--serial-reads", type=int_in(0, 1000), help="serializable reads clients may issue (default 0)")
-    p.add_argument("--history", help="record client calls/returns", **flag)  # type: ignore[arg-type]
-    p.add_argument("--no-pre-vote", help="elections without a pre-vote round (etcd 3.4's default; 3.5 has "
-                   "--pre-vote on)", **flag)  # type: ignore[arg-type]
-    p.add_argument("--no-check-quorum", help="leaders never step down for lack of a quorum's contact (the raft "
-                   "library's default; etcd always sets CheckQuorum)", **flag)  # type: ignore[arg-type]
-    p.add_argument("--transfers", type=int_in(0, 1000),
-                   help="leadership transfers (etcdctl move-leader, a leader's graceful stop) that may be requested "
-                        "to a member of the search's choice (default 0)")
-    p.add_argument("--from", dest="script", choices=sorted(SCRIPTS), help="start after a scripted run")
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `raft` subcommand."""
-    p = sub.add_parser(
-        "raft", help="model-check etcd's Raft (elections, replication, reads) at small bounds",
-        description="Explore a Raft cluster (etcd members) breadth-first and check Election Safety, "
-                    "Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety, "
-                    "acknowledged-write durability and linearizability (or a seed claim / goal). "
-                    "Without --servers the cluster is the scenario's etcd members (default FeastFlow). "
-                    "A variant brings the bounds it needs unless flags override them. "
-                    "`kubeprop check --model raft` does the same with the common table and counterexample files.")
-    p.add_argument("--scenario", type=Path, help="scenario whose topology.etcd sizes the cluster")
-    p.add_argument("--variant", choices=sorted(RAFT_VARIANTS), help="a catalogue variant")
-    add_raft_arguments(p)
-    p.add_argument("--check", action="append", metavar="NAME",
-                   help=f"check(s) to run (default: all invariants); one of {', '.join(c.name for c in RAFT_CHECKS)}")
-    p.add_argument("--max-depth", type=depth_bound, help=f"depth bound of the search (1 to {MAX_DEPTH:,}, as in check)")
-    p.add_argument("--max-states", type=state_bound,
-                   help=f"distinct-state bound of the search (1 to {MAX_STATES:,}, as in check; --max-memory bounds "
-                        "its memory)")
-    p.add_argument("--max-seconds", "--budget", dest="max_seconds", type=seconds, default=120.0, metavar="S",
-                   help="wall-clock budget of the search in seconds (default 120; --budget, as in check)")
-    p.add_argument("--workers", type=int_in(1, MAX_BFS_WORKERS), default=1,
-                   help="worker processes of the breadth-first search (same result for any number)")
-    p.add_argument("--max-memory", type=int_in(64, 2**40), default=DEFAULT_MAX_MEMORY_MB, metavar="MB",
-                   help=f"stop when the search's resident memory exceeds this many MiB (64 or more; "
-                        f"default {DEFAULT_MAX_MEMORY_MB})")
-    p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
-                   help="progress on stderr, as in check: a live line (a terminal), log lines (the search's start "
-                        "and end and its counters every 10 s), or none; auto (the default) chooses by whether "
-                        "stderr is a terminal")
-    p.set_defaults(run=lambda args: run_raft(args, sys.stdout, sys.stderr))
 
 
 def resolve(args: argparse.Namespace, variant: str | None) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -196,7 +124,8 @@ def build_config(args: argparse.Namespace, scenario_path: Path | None = None, ch
         batch=values["batch"], restarts=values["restarts"], max_down=values["max_down"],
         initially_down=frozenset(lookup[d] for d in down), partitions=values["partitions"], history=history,
         reads=values["reads"], serial_reads=values["serial_reads"], pre_vote=not values["no_pre_vote"],
-        check_quorum=not values["no_check_quorum"], transfers=values["transfers"])
+        check_quorum=not values["no_check_quorum"], transfers=values["transfers"], spares=values["spares"],
+        conf_changes=values["conf_changes"])
     return validate(with_variant(config, args.variant)), checks, applied
 
 
@@ -211,7 +140,9 @@ def _summary(config: RaftConfig, variant: str | None, applied: tuple[str, ...] =
             f"batch={config.batch}, restarts={config.restarts}, max down={config.max_down}, down at start: "
             f"{down}, partitions={config.partitions}, reads={config.reads}, serializable reads="
             f"{config.serial_reads}; pre-vote={config.pre_vote}, check-quorum={config.check_quorum}"
-            f"{f', leader transfers ≤ {config.transfers}' if config.transfers else ''}{brought}")
+            f"{f', leader transfers ≤ {config.transfers}' if config.transfers else ''}"
+            f"{f', membership changes ≤ {config.conf_changes}' if config.conf_changes else ''}"
+            f"{f', spares {config.spares}' if config.spares else ''}{brought}")
 
 
 def vacuous_checks(config: RaftConfig, checks: tuple[RaftCheck, ...], variant: str | None) -> dict[str, str]:
@@ -266,7 +197,7 @@ def print_run(config: RaftConfig, checks: tuple[RaftCheck, ...], run: RaftRun, o
     if r.final is not None:
         final = r.final
         for srv in range(config.servers):
-            log = " ".join(f"{t}:{'noop' if v == 0 else config.ops[v - 1].value}" for t, v in final.log[srv])
+            log = " ".join(f"{t}:{short_value(config, v)}" for t, v in final.log[srv])
             out.write(f"     {config.name(srv)}: {ROLE_NAMES[final.role[srv]]} term {final.term[srv]} commit "
                       f"{final.commit[srv]}{' DOWN' if not final.is_up(srv) else ''} log [{log}]\n")
 

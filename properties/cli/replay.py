@@ -25,7 +25,6 @@ from kubeprop.counterexamples.render_html import render_html
 from kubeprop.counterexamples.replay import ReplayResult, Verdict, replay
 from kubeprop.counterexamples.steps import result_json
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import module_name
 from kubeprop.properties.cli.interrupted import Interrupted
 
 
@@ -88,36 +87,3 @@ def run_replay(args: argparse.Namespace) -> int:
         if not args.json:
             sys.stdout.write(f"wrote {shown(args.html)}\n")
     return exit_code([*results, *rafts], bool(errors), args.expect)
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `kubeprop replay`."""
-    parser = sub.add_parser(
-        "replay",
-        help="re-run counterexample files through the current model: REPRODUCES, PASSES or STALE",
-        description=(
-            "Replay counterexample files: rebuild each file's scenario and model variant, re-run its actions "
-            "checking each is still enabled and each state's fingerprint matches, and judge the property at the "
-            "recorded step. Prints each trace (numbered steps, what changed, the violation) and one verdict line "
-            "per file. Exit 0 when every file PASSES (the property now holds), 1 when any REPRODUCES, 3 when any "
-            "is STALE (the model or scenario changed; the trace no longer applies) and none reproduces, 2 on bad "
-            "input. With --expect: 0 when every verdict matches the file's expectation, 1 otherwise."
-        ),
-    )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="counterexample files (.json)")
-    parser.add_argument("--full", action="store_true", help="show the whole state after every step")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
-    parser.add_argument("--html", type=Path, metavar="FILE",
-                        help="also write a self-contained HTML page with the trace as a timeline")
-    parser.add_argument("--expect", action="store_true",
-                        help="judge each file against its 'expectation' (reproduces|passes), as the corpus does")
-    parser.add_argument("--allow-import", dest="allow_imports", action="append", default=[], metavar="MODULE",
-                        type=module_name,
-                        help="let a file's scenario import MODULE for its admission:/controllers: entries, or its "
-                             "property.module (exact name; repeatable). Without it a file never runs code: "
-                             "only built-in properties are found")
-    parser.add_argument("--scenario", type=Path, metavar="PATH",
-                        help="replay against this scenario (your own file, loaded as kubeprop check loads one) in "
-                             "place of each file's; STALE if it differs from the recorded one, replayed all the "
-                             "same. Without it a path-mode file whose scenario changed is STALE and not replayed")
-    parser.set_defaults(run=run_replay)

@@ -26,10 +26,8 @@ finding). `--progress` reports the phase on stderr (`schedule_progress`).
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,19 +48,19 @@ from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.decide import build_node_infos, pod_key
 from kubeprop.model.scheduler.served import served, unserved_note
 from kubeprop.properties.cli.exit_codes import ExitCode
-from kubeprop.properties.cli.flagtypes import int_in, parse_int, seconds
-from kubeprop.properties.cli.schedule_progress import PROGRESS_MODES, ScheduleProgress
+from kubeprop.properties.cli.flagtypes import parse_int
+from kubeprop.properties.cli.schedule_progress import ScheduleProgress
 from kubeprop.properties.scheduling.deadline import BudgetSpent, Deadline
 from kubeprop.properties.scheduling.drain import NodeChange
 from kubeprop.properties.scheduling.drain import drain as drain_nodes
 from kubeprop.properties.scheduling.drain import remove as remove_nodes
 from kubeprop.properties.scheduling.encode import Problem
 from kubeprop.properties.scheduling.explain import comparison_table, explain_core, placement_table
-from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver, build_budget
+from kubeprop.properties.scheduling.solver import Outcome, SchedulingSolver, build_budget
 from kubeprop.properties.scheduling.volumes import ScenarioVolumes, scenario_volumes
 from kubeprop.properties.scheduling.workloads import ScaleError, desired_count, desired_pods, greedy
 
-__all__ = ["MAX_PODS", "MAX_WHAT_IFS", "register", "run_schedule"]
+__all__ = ["MAX_PODS", "MAX_WHAT_IFS", "run_schedule"]
 
 MAX_WHAT_IFS = 10_000
 MAX_PODS = 100_000
@@ -377,45 +375,3 @@ def _solve(loaded: _Loaded, fail_nodes: int, drain: Sequence[str], remove: Seque
     if finding or broken or refused:
         return ExitCode.VIOLATION
     return ExitCode.INCONCLUSIVE if unknown else ExitCode.OK
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `kubeprop schedule` to the CLI."""
-    p = sub.add_parser(
-        "schedule", help="Z3: can every pod be placed at once, after scaling, draining or losing nodes?",
-        description=(
-            "Place the scenario's desired pods (replicas x pod template of every Deployment, StatefulSet and "
-            "ReplicaSet) on its nodes under every hard scheduling constraint with Z3: print a placement, or a "
-            "minimal explanation of why none exists; compare with the default scheduler placing one pod at a "
-            "time; with --fail-nodes K, try every set of K nodes lost. --drain is kubectl drain: the node stays "
-            "cordoned and still counts as a topologySpreadConstraint domain (nodeTaintsPolicy Ignore by default), "
-            "so a zone left empty can make spreading impossible; --remove deletes the Node object, and its "
-            "domains with it. The pods go through the API server's admission (Priority, DefaultTolerationSeconds, "
-            "...) as a controller's do. Exit 0 feasible, 1 a finding (infeasible, a breaking node set, the "
-            "scheduler leaving a pod Pending although a placement exists, or a pod the API server refuses), "
-            "2 bad input, 3 unknown (Z3's --rlimit exhausted, or --budget spent)."))
-    p.add_argument("path", nargs="?", type=Path, metavar="SCENARIO",
-                   help="scenario file, scenario folder, or manifest file/folder (default: FeastFlow)")
-    p.add_argument("--scale", action="append", default=[], metavar="WORKLOAD=N",
-                   help="replicas for a workload (name or namespace/name); repeatable")
-    p.add_argument("--fail-nodes", type=int_in(-1000, 1000), default=0, metavar="K",
-                   help="also check every set of K further nodes lost, their Node objects deleted as with --remove "
-                        "(incrementally, one solver)")
-    p.add_argument("--drain", nargs="+", default=[], metavar="NODE",
-                   help="kubectl drain --ignore-daemonsets --delete-emptydir-data --force: cordon the nodes (they "
-                        "stay, and their topology domains still count for spreading) and evict their pods")
-    p.add_argument("--remove", nargs="+", default=[], metavar="NODE",
-                   help="delete the Node objects: they leave the snapshot with their topology domains, their pods "
-                        "are deleted (a controller's come back pending)")
-    p.add_argument("--rlimit", type=int_in(-(2**63), 2**63 - 1), default=DEFAULT_RLIMIT, metavar="N",
-                   help=f"Z3 resource units per check (deterministic budget; default {DEFAULT_RLIMIT})")
-    p.add_argument("--budget", type=seconds, metavar="SECONDS",
-                   help="wall-clock seconds for the whole run, from the process's start, loading included (default: "
-                        f"the scenario's bounds.timeLimitSeconds, else {DEFAULT_BUDGET:g}); past it the run ends "
-                        "'UNKNOWN: budget spent' (exit 3), an explanation being shrunk is printed as not minimal")
-    p.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
-                   help="progress on stderr: a live line (a terminal), log lines (each phase's start and a line "
-                        "every 10 s), or none (default auto: live on a terminal, else lines)")
-    p.set_defaults(run=lambda a: run_schedule(a.path, a.scale, a.fail_nodes, a.drain, a.rlimit, sys.stdout,
-                                              sys.stderr, a.remove, a.budget, a.progress,
-                                              getattr(a, "started", None)))

@@ -12,18 +12,26 @@ failing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from kubeprop.counterexamples.printable import CONTROL_IN_TEXT, escape
-
 __all__ = ["EscapingStream", "escape_controls", "escaped_output"]
+
+_PLAIN = re.compile(r"[\t\n\x20-\x7e]*")
+"""Text with nothing to escape: printable ASCII, tabs and line feeds (none of it is in
+`printable.CONTROL_IN_TEXT`). Such text, `kubeprop --help` for one, is written without importing
+`printable` (and the YAML and codec modules it needs)."""
 
 
 def escape_controls(text: str) -> str:
     """`text` with every control character except tab and line feed (and carriage returns at its
     very start) written as a visible escape."""
+    if _PLAIN.fullmatch(text):
+        return text
+    from kubeprop.counterexamples.printable import CONTROL_IN_TEXT, escape
+
     body = text.lstrip("\r")
     return text[: len(text) - len(body)] + escape(body, CONTROL_IN_TEXT)
 

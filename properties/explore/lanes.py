@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from kubeprop.model.errors import UserCodeError
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult
 from kubeprop.properties.explore.lane_turns import Find, Lane, LaneReport, Position
@@ -314,6 +315,8 @@ class _Coordinator:
                 continue
             if kind == "error":
                 raise LaneError(value)
+            if kind == "user-error":
+                raise value
             if kind == "round":
                 self.progress(lane, value[0])
                 self.steps[lane - 1] = value[1]
@@ -380,6 +383,10 @@ def _serve(conn: Connection, lane: Lane) -> None:
         conn.send(("done", lane.finish()))
     except (EOFError, BrokenPipeError, ConnectionResetError):
         lane.close()  # the parent is gone
+    except UserCodeError as err:  # the user's controller or property: the same error as in one process
+        lane.close()
+        with contextlib.suppress(OSError):
+            conn.send(("user-error", UserCodeError(str(err))))
     except BaseException:
         lane.close()
         with contextlib.suppress(OSError):

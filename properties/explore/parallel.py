@@ -52,6 +52,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 import attrs
 
+from kubeprop.model.errors import UserCodeError
 from kubeprop.properties.explore.bfs import Bounds, SearchStats, replay
 from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.fpset import FingerprintSet
@@ -323,6 +324,8 @@ def _serve(system: ExplicitSystem[Any], me: int, count: int, cmd: Connection, pe
             return
         try:
             reply: tuple[str, Any] = ("ok", getattr(worker, name)(*args))
+        except UserCodeError as err:  # the user's controller or property: the same error as in one process
+            reply = ("user-error", UserCodeError(str(err)))
         except BaseException:
             reply = ("error", f"worker {me}: {traceback.format_exc()}")
         cmd.send(reply)
@@ -374,7 +377,7 @@ class _Pool:
                     status, value = "error", f"worker {i} died (exit code {self.procs[i].exitcode})"
                 if status != "ok":
                     self.close(force=True)
-                    raise WorkerError(value)
+                    raise value if status == "user-error" else WorkerError(value)
                 results[i] = value
         return [results[i] for i in range(len(self.cmds))]
 

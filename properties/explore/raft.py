@@ -7,7 +7,7 @@ only, and the result — counts and the shortest counterexample — is the one t
 `bfs.search` gives, whatever the number of workers. `replay_script` turns a scripted run (each
 step names an enabled action by the start of its description) into a reachable state, so a
 search can start where a known scenario (e.g. Raft paper Figure 8 (c), or a leadership transfer
-under way) leaves off; the report
+under way, or two membership changes asked in a row) leaves off; the report
 then prints script + search as one trace.
 """
 
@@ -121,8 +121,27 @@ TRANSFER_PRE_VOTE = (
 )
 """The same run with pre-vote: s1's election starts with a pre-vote round that s2 grants."""
 
-SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C, "transfer": TRANSFER}
-PRE_VOTE_SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C_PRE_VOTE, "transfer": TRANSFER_PRE_VOTE}
+CONF = (
+    "Timeout: s1", "Receive: RequestVote s1→s2", "Receive: RequestVoteResp s2→s1",
+    "ConfChange: s1 proposes conf remove-node s3", "ConfChange: s1 proposes conf remove-node s2",
+    "SendAppend: s1 → s2 (3", "Receive: AppendEntries s1→s2", "Receive: AppendEntriesResp s2→s1",
+)
+"""Two membership changes asked of one leader in a row (`RaftConfig.conf_changes` ≥ 2): s1 leads
+term 1 and is asked to remove s3, then s2, before the first is applied; it sends its three entries
+to s2 and commits them on s2's answer. A correct leader refused the second change (pendingConfIndex:
+an empty entry took its place) and applies a cluster of s1, s2; without the guard
+(`conf-change-no-pending-guard`) it applies both, and s1 alone is a quorum while s2, which has not
+learnt the commit, still counts s1, s2, s3."""
+
+CONF_PRE_VOTE = (
+    "Timeout: s1", "Receive: PreVote s1→s2", "Receive: PreVoteResp s2→s1", "Receive: RequestVote s1→s2",
+    "Receive: RequestVoteResp s2→s1", *CONF[3:],
+)
+"""The same run with pre-vote: s1's election starts with a pre-vote round that s2 grants."""
+
+SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C, "transfer": TRANSFER, "conf": CONF}
+PRE_VOTE_SCRIPTS: dict[str, tuple[str, ...]] = {"figure8": FIGURE8_C_PRE_VOTE, "transfer": TRANSFER_PRE_VOTE,
+                                                "conf": CONF_PRE_VOTE}
 
 
 def script_steps(name: str | None, config: RaftConfig) -> tuple[str, ...]:
@@ -132,6 +151,10 @@ def script_steps(name: str | None, config: RaftConfig) -> tuple[str, ...]:
     if name == "transfer" and not config.transfers:
         raise ScriptError("the scripted run 'transfer' requests a leadership transfer: it needs --transfers 1 or "
                           "more (RaftConfig.transfers), got 0")
+    if name == "conf" and (config.conf_changes < 2 or config.servers < 3 or config.spares):
+        raise ScriptError("the scripted run 'conf' asks a leader of three voters for two membership changes: it "
+                          f"needs --conf-changes 2 or more (got {config.conf_changes}) and --servers 3 or more with "
+                          f"no spares (got {config.servers}, spares {config.spares})")
     return (PRE_VOTE_SCRIPTS if config.pre_vote else SCRIPTS)[name]
 
 

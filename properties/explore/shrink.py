@@ -16,7 +16,8 @@ the actions taken, with the revisions they met.
 A test costs the steps it replays: each candidate is replayed from the longest prefix it shares
 with the shortest failing trace so far, whose states are kept from the replay that found it
 (`_Replayer`); a safety violation ends a replay at once, and so does (strict round) an action not
-enabled. Measured on FeastFlow's finds (one lane, seed 0, shrunk to
+enabled; a candidate ending in a state judged before in the same shrinking gets its verdict for
+no fair continuation (`Judge.verdicts`). Measured on FeastFlow's finds (one lane, seed 0, shrunk to
 the end; `benchmarks/bench_shrink.py`), against the twelfth round: a quarter to a half of the tests
 and 15–75% less CPU time for the same lengths (dual-scheduler 876 tests → 264, 557 → 48 steps
 either way; endpoints-stale-cache 1,606 → 322, 529 → 56; endpoints-liveness 211 → 22 where it was
@@ -161,6 +162,12 @@ class Judge:
     meter: ShrinkClock | None = attrs.field(default=None, eq=False, repr=False)
     """Counts the steps the judge replays and judges (the fair continuations' too), for
     shrinking's bound (`ShrinkClock.spend`); None: nothing counts them."""
+    verdicts: dict[ClusterState, Violation | None] | None = attrs.field(default=None, eq=False, repr=False)
+    """The convergence verdicts this judge (and the judges evolved from it) reached, by the state
+    judged: a candidate that ends in a state judged before gets that verdict for no steps
+    (`shrink_trace` gives each shrinking its own; None: every verdict is judged). Keyed by the
+    state itself (equality decides, never a hash value): the same shrinking gives the same result
+    in any process."""
     checker: Checker = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -212,11 +219,21 @@ class Judge:
             found = self.checker.violation(state)
             if found is not None:
                 return found, taken
+        found = self._settled(state)
+        return (found, taken) if found is not None else (None, ())
+
+    def _settled(self, state: ClusterState) -> Violation | None:
+        """The convergence verdict on `state` (`convergence.settled_judgement`), its steps counted
+        (`meter`) unless this shrinking judged `state` before (`verdicts`)."""
+        if self.verdicts is not None and state in self.verdicts:
+            return self.verdicts[state]
         found, steps = settled_judgement(self.model, state, self.convergence, max_steps=self.settle_steps,
                                          max_ticks=self.settle_ticks, deadline=self.deadline)
         if self.meter is not None:
-            self.meter.spend(steps)
-        return (found, taken) if found is not None else (None, ())
+            self.meter.spend(steps)  # (`TimeUp` if the deadline passed: nothing is remembered)
+        if self.verdicts is not None and (self.deadline is None or time.perf_counter() < self.deadline):
+            self.verdicts[state] = found  # (a continuation the deadline cut proves nothing)
+        return found
 
     def _step(self, state: ClusterState, act: Action) -> ClusterState:
         """One step of a replay, counted (`meter`)."""
@@ -291,7 +308,7 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: in
     once; then delta debugging. Last, delta debugging with strict candidates (every action enabled
     at its turn) makes the result 1-minimal as a run."""
     clock = clock if clock is not None else ShrinkClock(deadline, max_steps)
-    judge = attrs.evolve(judge, meter=clock, deadline=_earlier(judge.deadline, clock.deadline))
+    judge = attrs.evolve(judge, meter=clock, deadline=_earlier(judge.deadline, clock.deadline), verdicts={})
     found: Violation | None = known
     shown = tuple(trace)
     if known is None or known.property != prop:

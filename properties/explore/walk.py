@@ -32,6 +32,7 @@ import attrs
 
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.incremental import memoised
+from kubeprop.model.errors import UserCodeError
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.discoveries import Unfinished
@@ -181,6 +182,9 @@ def _serve(conn: Connection, spec: ModelSpec, start: ClusterState, config: Engin
         while (task := conn.recv()) is not None:
             try:
                 conn.send(run_chunk(walker, *task))
+            except UserCodeError as err:  # the user's controller or property: the same error as in one process
+                conn.send(UserCodeError(str(err)))
+                return
             except Exception:  # a bug (the model's, a user's controller): the parent raises it
                 conn.send(f"walk worker: {traceback.format_exc()}")
                 return
@@ -249,6 +253,8 @@ def _in_order(conns: list[Connection], chunks: Iterator[range], deadline: float 
             raise RuntimeError("a walk worker process ended unexpectedly") from None
         if isinstance(outcome, str):
             raise RuntimeError(outcome)
+        if isinstance(outcome, UserCodeError):
+            raise outcome
         following = next(chunks, None)
         if following is not None:
             hand(following)

@@ -134,3 +134,24 @@ def test_the_transfer_variant_on_two_members_is_vacuous(capsys: pytest.CaptureFi
     assert re.search(r"invariant LeaderCompleteness +vacuous: transfer-no-log-check changes only", out)
     assert main(["raft", "--from", "transfer", "--max-depth", "2"]) == 2
     assert "needs --transfers 1 or more" in capsys.readouterr().err
+
+
+def test_conf_change_no_pending_guard_is_found_and_replays(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--variant", "conf-change-no-pending-guard", "--property", "LeaderCompleteness", "--budget",
+                 "30", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert ("bounds from variant conf-change-no-pending-guard: max-term=2, max-log=4, max-msgs=2, no-lose=True, "
+            "script=conf, no-pre-vote=True, no-check-quorum=True, conf-changes=2") in out
+    assert "membership changes ≤ 2" in out and re.search(r"LeaderCompleteness +VIOLATED \(14 steps\)", out)
+    (path,) = tmp_path.glob("LeaderCompleteness-*.json")
+    assert main(["replay", str(path)]) == 1
+    assert "REPRODUCES" in capsys.readouterr().out
+
+
+def test_the_conf_script_needs_two_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["raft", "--variant", "conf-change-no-pending-guard", "--conf-changes", "1", "--max-depth", "2"]) == 2
+    assert "needs --conf-changes 2 or more (got 1)" in capsys.readouterr().err
+    assert main(["raft", "--from", "conf", "--max-depth", "2"]) == 2
+    assert "needs --conf-changes 2 or more" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from corpus_source import SOURCE
 
 from kubeprop.counterexamples.api import CheckReport
 from kubeprop.properties.cli import check as check_cmd
-from kubeprop.properties.cli import main as cli
+from kubeprop.properties.cli import validate as validate_cmd
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.interrupted import Interrupted
 from kubeprop.properties.cli.main import main
@@ -146,7 +146,7 @@ def test_ctrl_c_prints_what_was_done_and_exits_130(monkeypatch: pytest.MonkeyPat
     def interrupted(*_args: object) -> int:
         raise Interrupted("the table so far")
 
-    monkeypatch.setattr(cli, "run_validate", interrupted)
+    monkeypatch.setattr(validate_cmd, "run_validate", interrupted)
     assert main(["validate"]) == ExitCode.INTERRUPTED == 130
     captured = capsys.readouterr()
     assert captured.out == "the table so far\n"

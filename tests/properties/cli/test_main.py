@@ -10,6 +10,7 @@ import pytest
 
 from kubeprop.model.errors import InputError, UnknownName
 from kubeprop.properties.cli import main as cli
+from kubeprop.properties.cli import validate as validate_cmd
 from kubeprop.properties.cli.exit_codes import ExitCode
 
 
@@ -37,7 +38,7 @@ def test_only_input_errors_are_bad_input(monkeypatch: pytest.MonkeyPatch, capsys
     def boom(*_args: object) -> int:
         raise error
 
-    monkeypatch.setattr(cli, "run_validate", boom)
+    monkeypatch.setattr(validate_cmd, "run_validate", boom)
     assert cli.main(["validate"]) == code
     err = capsys.readouterr().err
     assert ("internal error" in err) == (code == ExitCode.INTERNAL)

@@ -18,6 +18,7 @@ from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.perturb import run_perturb
 from kubeprop.properties.explore.shrink import Judge, shrink_trace
 from kubeprop.properties.explore.shrink_choices import Outcome, Runs, decompose, shrink_choices
+from kubeprop.properties.explore.shrink_clock import ShrinkClock
 from kubeprop.properties.registry import select
 
 WEB = Path(__file__).parents[2] / "model" / "data" / "catalogue" / "web.yaml"
@@ -121,3 +122,18 @@ def test_many_departures_are_left_to_delta_debugging(found: tuple[ClusterModel, 
     monkeypatch.setattr(shrink_choices_module, "MAX_DEPARTURES", 1)  # the run has two
     assert shrink_choices(judge_of(model), trace, PROPERTY, None) is None
     assert decompose(judge_of(model), trace, most=1) is None
+
+
+def test_a_state_judged_before_costs_no_steps(found: tuple[ClusterModel, tuple[Action, ...]]) -> None:
+    """Within one shrinking (`Judge.verdicts`), a candidate ending in a state judged before gets
+    that verdict without its fair continuations: only its replay counts on the clock. On
+    nodelifecycle-crash's FeastFlow find a sixth of the candidates judged ended in such a state."""
+    model, trace = found
+    clock = ShrinkClock(None)
+    judge = attrs.evolve(judge_of(model), meter=clock, verdicts={})
+    first = judge(trace)
+    judged = clock.spent
+    assert first[0] is not None and first[0].property == PROPERTY and judged > len(first[1])  # a continuation
+    assert judge(trace) == first and clock.spent - judged == len(first[1])  # the replay only
+    again = attrs.evolve(judge_of(model), meter=ShrinkClock(None))  # no memory: judged again
+    assert again(trace) == first and again.meter is not None and again.meter.spent == judged

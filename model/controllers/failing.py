@@ -1,0 +1,116 @@
+"""Keys whose every reconcile fails: a controller that keeps a refused write's key queued.
+
+Upstream a sync that returns an error is requeued with rate limiting and logged — controller-runtime's
+`reconcileHandler` (`pkg/internal/controller/controller.go`) logs "Reconciler error" and calls
+`AddRateLimited`; client-go controllers' `handleErr` does the same through `utilruntime.HandleError`
+(`staging/src/k8s.io/client-go/util/workqueue/default_rate_limiters.go`: 5 ms doubling to 1000 s per
+item). A request the API server refuses for good — 403 for a user without the permission, 422 for
+an invalid object — fails again on every retry, so the key is retried for ever, backing off, and
+nothing else happens: the cluster is quiet, and a fair run settles (`kubeprop.model.cluster.drive`
+sets a retry that changes nothing aside, as the back-off does). What is left is a key that is still
+queued where the run settles and whose reconcile, from that state, would still be refused.
+
+`refused(model, state, controller, key)` is the request of that reconcile whose refusal requeues
+the key, with the API server's answer, following `base._reconcile_now`'s rules (the first failure
+ends the list unless `after_failure` follows it; `tolerate`'s "ignore" is no failure, "forget" no
+requeue). Only refusals of the API server proper count (4xx but 429): an injected failure
+(`FailNextRequest`, taken off for the question), a flood's 429 and etcd without quorum (5xx) are the
+environment's, which recovers. A conflict (409) counts only where it would happen again: in a
+settled state every cache has caught up, so a stale resourceVersion that a retry would refresh is
+no longer there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from kubeprop.model.api.objects import kind_info, qualified_resource
+from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers.base import decide, queued
+from kubeprop.model.evolve import evolve
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send_unobserved
+
+__all__ = ["FailingKey", "describe_request", "failing_keys", "refused"]
+
+
+@attrs.frozen
+class FailingKey:
+    """A queued key whose reconcile is refused: the controller, the key, the refused request and the
+    API server's answer."""
+
+    controller: str
+    key: str
+    request: Request
+    response: Response
+
+    def describe(self) -> str:
+        """One line: the key, the request and the answer."""
+        return (f"controller {self.controller!r} key {self.key!r}: {describe_request(self.request)} "
+                f"is refused: {self.response.code} {self.response.reason}: {self.response.message}")
+
+
+def describe_request(request: Request) -> str:
+    """`create configmaps default/Bad_Name`: the verb and the target of a request."""
+    obj = request.obj
+    resource = request.resource or (qualified_resource(kind_info(obj)) if obj is not None else "?")
+    namespace = request.namespace or (obj.metadata.namespace if obj is not None else "")
+    name = request.name or (obj.metadata.name if obj is not None else "")
+    target = f"{namespace}/{name}" if namespace else name
+    return f"{request.verb} {resource} {target}".rstrip()
+
+
+def refused(model: ClusterModel, state: ClusterState, controller: str, key: str) -> tuple[Request, Response] | None:
+    """The request whose refusal would requeue `key` if `controller` reconciled it now, with the
+    answer; None when the reconcile would succeed, tolerate its failures, or fail only by the
+    environment's doing (see the module docstring). The controller manager must be up and the key
+    queued (`base.queued`)."""
+    identity = next(c.identity for c in model.controllers if c.name == controller)
+    if state.armed_failures.get(CONTROLLER_MANAGER) is not None:  # an injected fault: transient
+        state = evolve(state, armed_failures=state.armed_failures.delete(CONTROLLER_MANAGER))
+    decision = decide(model, state, controller, key)
+    requests, index, failed, requeue = decision.requests, 0, False, decision.requeue
+    failure: tuple[Request, Response] | None = None
+    while index < len(requests):
+        request = requests[index]
+        state, response = send_unobserved(model, state, identity, request, CONTROLLER_MANAGER)
+        index += 1
+        if response.ok:
+            continue
+        tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
+        if tolerated == "ignore":
+            continue
+        if tolerated is None and failure is None:
+            failure = (request, response)
+        requeue = False if tolerated == "forget" else requeue or tolerated is None
+        if failed or decision.after_failure is None:
+            break
+        failed = True
+        requests = (*requests[:index], *decision.after_failure(request, response))
+    if failure is None or not requeue or not _for_good(failure[1]):
+        return None
+    return failure
+
+
+def _for_good(response: Response) -> bool:
+    """A refusal of the API server proper (4xx but 429), not the environment's (5xx, a flood's 429)."""
+    return 400 <= response.code < 500 and response.code != 429
+
+
+def failing_keys(model: ClusterModel, state: ClusterState, names: tuple[str, ...] | None = None
+                 ) -> tuple[FailingKey, ...]:
+    """Every queued key (of the controllers `names`, default all) whose reconcile from `state` would
+    be refused (`refused`); none while the controller manager is down."""
+    return tuple(_failing(model, state, names))
+
+
+def _failing(model: ClusterModel, state: ClusterState, names: tuple[str, ...] | None) -> Iterator[FailingKey]:
+    if not is_up(state, CONTROLLER_MANAGER):
+        return
+    for controller, key in queued(model, state):
+        if names is not None and controller not in names:
+            continue
+        found = refused(model, state, controller, key)
+        if found is not None:
+            yield FailingKey(controller, key, *found)

@@ -1,0 +1,93 @@
+"""A kubelet's enabled actions are keyed on the Multi-Attach verdicts of its pods whose mount waits
+and that name a claim (`enabled_reads._mounts_attach`; perf11 and vol13 built the same idea, the
+merge kept vol13's narrower key), not on every kubelet and every stored object: the cache still
+answers what `actions` answers where one node's mount makes another's pod wait."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import attrs
+from cluster_harness import settled
+
+from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.cluster import compose
+from kubeprop.model.cluster.compose import build_model, initial_state, step
+from kubeprop.model.cluster.drive import FairPolicy
+from kubeprop.model.cluster.enabled_reads import _mounts_attach
+from kubeprop.model.cluster.incremental import EnabledCache
+from kubeprop.model.kubelet.actions import MountVolumes
+from kubeprop.model.kubelet.local import cached_pods, set_pod
+from kubeprop.model.kubelet.volumes import multi_attach_error
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+
+RWO_CSI = Path(__file__).parents[1] / "data" / "volumes" / "rwo-csi"
+
+
+def _plain(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
+    return tuple(a for component in compose.COMPONENTS for a in component.enabled(model, state))
+
+
+def _runs(model: ClusterModel, seed: int, runs: int, length: int) -> list[list[ClusterState]]:
+    """Runs that follow the fair policy mostly (both pods reach their first mount) with random steps."""
+    rng, out = random.Random(seed), []
+    for _ in range(runs):
+        state, policy, run = initial_state(model), FairPolicy(), [initial_state(model)]
+        for _ in range(length):
+            enabled = _plain(model, state)
+            if not enabled:
+                break
+            fair = policy.choose(enabled)
+            act = fair if fair is not None and rng.random() < 0.7 else enabled[rng.randrange(len(enabled))]
+            policy.taken(act)
+            state = step(model, state, act)
+            run.append(state)
+        out.append(run)
+    return out
+
+
+def test_the_verdicts_are_multi_attach_error_for_each_waiting_pod_naming_a_claim() -> None:
+    model = build_model(load_scenario(RWO_CSI))
+    refused = 0
+    for run in _runs(model, seed=1, runs=4, length=120):
+        for state in run:
+            for node in sorted(model.nodes):
+                pods, runtimes = cached_pods(model, state, node), state.kubelets.get(node)
+                waiting = [] if runtimes is None else [k for k, r in runtimes.pods.sorted_items() if r.mount_pending]
+                expected = tuple(multi_attach_error(state, node, pods[key]) is None for key in waiting
+                                 if key in pods and any(v.persistent_volume_claim is not None
+                                                        for v in pods[key].spec.volumes))
+                assert _mounts_attach(model, state, node) == expected
+                refused += expected.count(False)
+    assert refused  # the runs reach a pod that must wait for the other node's attachment
+
+
+def test_the_cache_answers_like_actions_where_one_mount_makes_the_other_wait() -> None:
+    """The cache answers what `actions` does along random runs, and where the pod that waits for the
+    other node's attachment may mount once that node's kubelet let its pod go — a change of another
+    kubelet, nothing else the waiting kubelet reads."""
+    model = build_model(load_scenario(RWO_CSI))
+    cache = EnabledCache(model)
+    for run in _runs(model, seed=2, runs=4, length=120):
+        for state in run:
+            assert cache.actions(state) == _plain(model, state)
+    # The settled state: one pod runs, the other's mount waits. Later (its retry due), the holder's
+    # kubelet has let the pod go and the pod is gone from the API server (vol13: the volume stays
+    # attached while the pod is there and not terminated): the waiting kubelet's answer depends on
+    # those through the verdict alone.
+    model, state = settled(RWO_CSI)
+    holder, node = next((key, node) for node in sorted(model.nodes)
+                        for key, r in state.kubelets[node].pods.sorted_items() if r.any_running)
+    later = freed = state
+    for clock in range(state.clock, state.clock + 3_600, model.tick_seconds):  # the first tick a retry is due
+        later = attrs.evolve(state, clock=clock)
+        gone = later.store.remove(ObjectKey("pods", *holder.split("/")))[0]  # and its pod gone from the API
+        freed = attrs.evolve(set_pod(later, node, holder, None), store=gone)
+        if any(isinstance(a, MountVolumes) for a in _plain(model, freed)):
+            break
+    before, after = cache.actions(later), cache.actions(freed)
+    assert before == _plain(model, later) and after == _plain(model, freed)
+    assert [a for a in after if isinstance(a, MountVolumes)] != [a for a in before if isinstance(a, MountVolumes)]
