@@ -120,7 +120,10 @@ class PreStopOverrun(Action):
 
 @attrs.frozen(order=True)
 class StopGracefully(Action):
-    """The terminating pod's containers exit cleanly on SIGTERM before the deadline (exit 0)."""
+    """The terminating pod's containers exit cleanly on SIGTERM before the deadline (exit 0): all at
+    once, or, for a pod with running sidecars, in upstream's order, one step each — the regular
+    containers, then each sidecar, the last declared first, once those after it exited
+    (`kuberuntime_termination_order.go`; `runtime.PodRuntime.stop_in_turn`)."""
 
     node: str
     pod: str

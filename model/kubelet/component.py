@@ -28,8 +28,10 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
   (`kubeprop.model.kubelet.volumes`);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
-  terminal while its containers run: `status.stops_terminal`), `StopGracefully` | `SigKillPod` (at
-  the deadline; `PreStopOverrun`: a preStop hook ran the whole grace period, SIGKILL 2 s later),
+  terminal while its containers run: `status.stops_terminal`), `StopGracefully` (a pod with sidecars
+  stops its regular containers first, then its sidecars one at a time, the last declared first:
+  `runtime.PodRuntime.stop_in_turn`) | `SigKillPod` (at the deadline; `PreStopOverrun`: a preStop
+  hook ran the whole grace period, SIGKILL 2 s later),
   `FinishTermination` (final status, then DELETE with grace 0; a pod its finalizers keep is then
   left alone: `PodRuntime.deleted`);
 - `CleanupOrphan`: a pod gone from the API but still known locally is killed, then forgotten;

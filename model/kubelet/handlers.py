@@ -210,8 +210,10 @@ def pre_stop_overrun(model: ClusterModel, state: ClusterState, act: PreStopOverr
 
 
 def stop_gracefully(model: ClusterModel, state: ClusterState, act: StopGracefully) -> ClusterState:
-    """Every running container exits 0 on SIGTERM."""
-    runtime = pod_runtime(state, act.node, act.pod).kill_all(state.clock, 0, "Completed")
+    """The running containers whose turn it is exit 0 on SIGTERM: all of them, or — the pod has
+    sidecars — its regular containers first, then its sidecars one at a time, the last declared
+    first (`PodRuntime.stop_in_turn`)."""
+    runtime = pod_runtime(state, act.node, act.pod).stop_in_turn(state.clock)
     return set_pod(state, act.node, act.pod, runtime)
 
 

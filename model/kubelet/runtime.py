@@ -29,7 +29,9 @@ Upstream sources of the rules below:
   sidecar restarts whatever the pod's restartPolicy (with back-off), until the pod is finished:
   `kuberuntime_manager.go` computePodActions kills the pod — sidecars included, none restarted —
   once no regular container runs or is to restart, and `computeInitContainerActions` once a
-  regular init container failed under restartPolicy Never.
+  regular init container failed under restartPolicy Never;
+- termination order of a pod with sidecars: `kuberuntime_termination_order.go` newTerminationOrdering /
+  waitForTurn and `kuberuntime_container.go` killContainer (`PodRuntime.stop_in_turn`).
 """
 
 from __future__ import annotations
@@ -306,6 +308,25 @@ class PodRuntime:
             inits = tuple(c.exit(now, code, reason) if c.running else c for c in self.init_containers)
             done = evolve(done, init_containers=inits)
         return done
+
+    def stop_in_turn(self, now: int) -> PodRuntime:
+        """`StopGracefully`: the running containers whose turn it is exit 0 on SIGTERM. Without a running
+        sidecar, every running container (`kill_all`). With one, upstream orders the stop
+        (`kuberuntime_termination_order.go` newTerminationOrdering, waitForTurn): a sidecar waits for
+        every regular container and for the sidecar declared after it, so the regular containers (and
+        a regular init container still running, which waits on nothing) stop first, then the sidecars
+        one at a time, the last declared first. The SIGKILL deadline stays the pod's (`SigKillPod`)."""
+        if not any(c.running and c.restartable for c in self.init_containers):
+            return self.kill_all(now, 0, "Completed")
+        if any(c.running for c in self.containers) or any(c.running and not c.restartable
+                                                          for c in self.init_containers):
+            done = evolve(self, containers=tuple(c.exit(now, 0, "Completed") if c.running else c
+                                                 for c in self.containers))
+            return evolve(done, init_containers=tuple(c.exit(now, 0, "Completed") if c.running and not c.restartable
+                                                      else c for c in self.init_containers))
+        last = max(i for i, c in enumerate(self.init_containers) if c.running)
+        return evolve(self, init_containers=tuple(c.exit(now, 0, "Completed") if i == last else c
+                                                  for i, c in enumerate(self.init_containers)))
 
     def should_restart(self, c: ContainerRuntime) -> bool:
         """`pkg/kubelet/container/helpers.go` ShouldContainerBeRestarted: never while terminating

@@ -6,17 +6,25 @@ restart whenever they exit, until the pod's regular containers are done."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 from cluster_harness import make_model
 
 from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.objects import Container, Pod, Probe
+from kubeprop.model.cluster.compose import build_model, initial_state
+from kubeprop.model.cluster.compose import step as cluster_step
+from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.runtime import crash_container
+from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 from .test_init_containers import initialized, states, synced
 from .test_kubelet import HTTP, NODE, POD, bound_state, delete_web, runtime, step, web_pod
+
+TERMINATION = Path(__file__).resolve().parents[1] / "data" / "kubelet" / "sidecar-termination" / "scenario.yaml"
 
 
 def sidecar_pod(*inits: Container, restart_policy: str = "") -> Pod:
@@ -130,5 +138,55 @@ def test_a_deleted_pod_stops_its_sidecars() -> None:
     state = step(model, bound_state(model, sidecar_pod(sidecar())), kl.StartPod(NODE, POD))
     state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
     assert not any(isinstance(a, kl.RestartContainer) for a in kl.enabled(model, state))
+    state = step(model, state, kl.StopGracefully(NODE, POD))  # the app first, then the sidecar
+    assert [c.running for c in (*runtime(state).init_containers, *runtime(state).containers)] == [True, False]
     state = step(model, state, kl.StopGracefully(NODE, POD))
     assert not runtime(state).any_running
+
+
+def test_a_deleted_pod_stops_its_containers_first_then_its_sidecars_in_reverse_order() -> None:
+    """`kuberuntime_termination_order.go`: each sidecar waits for the regular containers and for the
+    sidecar declared after it, so a proxy can outlive its app (and still be Ready) while the pod stops."""
+    model = make_model()
+    state = step(model, bound_state(model, sidecar_pod(sidecar("log"), sidecar("proxy", readiness=True))),
+                 kl.StartPod(NODE, POD))
+    state = step(model, state, kl.ProbeResult(NODE, POD, "proxy", "readiness", True))
+    state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
+    running = []
+    while runtime(state).any_running:
+        assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, state))  # before the deadline
+        state = step(model, state, kl.StopGracefully(NODE, POD))
+        r = runtime(state)
+        running.append(tuple(c.name for c in (*r.init_containers, *r.containers) if c.running))
+    assert running == [("log", "proxy"), ("log",), ()]
+    assert all(c.exit_code == 0 for c in (*runtime(state).init_containers, *runtime(state).containers))
+
+
+def test_sigkill_at_the_deadline_kills_the_sidecars_still_waiting() -> None:
+    model = make_model()
+    state = step(model, bound_state(model, sidecar_pod(sidecar("log"), sidecar("proxy"))), kl.StartPod(NODE, POD))
+    state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD))
+    deadline = runtime(state).kill_deadline
+    assert deadline is not None
+    state = attrs.evolve(state, clock=deadline)
+    assert kl.StopGracefully(NODE, POD) not in list(kl.enabled(model, state))
+    state = step(model, state, kl.SigKillPod(NODE, POD))
+    assert not runtime(state).any_running
+    assert [c.exit_code for c in runtime(state).init_containers] == [137, 137]
+    assert runtime(state).containers[0].exit_code == 0
+
+
+def test_the_scenario_s_rollout_stops_the_old_pod_app_first_its_proxy_still_ready_meanwhile() -> None:
+    """The fair run of `sidecar-termination`: the old pod's three graceful stops, and between the
+    app's exit and the proxy's a state upstream has — the proxy running, Ready — which the model
+    never reached when a pod's containers all stopped at once."""
+    model = build_model(load_scenario(TERMINATION))
+    state = initial_state(model)
+    running = []
+    for act in fair_run(model, state).trace:
+        state = cluster_step(model, state, act)
+        if isinstance(act, kl.StopGracefully):
+            r = kl.kubelet_state(state, act.node).pods[act.pod]
+            running.append(tuple((c.name, c.ready) for c in (*r.init_containers, *r.containers) if c.running))
+    assert running == [(("logs", True), ("proxy", True)), (("logs", True),), ()]
