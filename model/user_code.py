@@ -100,14 +100,16 @@ def controller_error(controller: Any, doing: str, err: Exception) -> UserCodeErr
         "(pytest shows the whole traceback) or re-run with KUBEPROP_DEBUG=1 to see it.")
 
 
-def returned_error(controller: Any, doing: str, problem: str) -> UserCodeError:
-    """The `UserCodeError` for a reconcile of `controller` that returned something invalid (`problem`
-    says what), naming the reconcile's file and line."""
+def returned_error(controller: Any, doing: str, problem: str, method: str = "reconcile",
+                   contract: str = CONTRACT) -> UserCodeError:
+    """The `UserCodeError` for a call of `controller`'s `method` (its reconcile unless said) that
+    returned something invalid (`problem` says what), naming that method's file and line and what
+    it must return (`contract`)."""
     name = getattr(controller, "name", "?")
     return UserCodeError(
         f"controller {name!r} ({_qualified(controller)}) returned {problem}\n"
-        f"  while {doing}\n  at {_definition(getattr(controller, 'reconcile', None))}\n"
-        f"Expected: {CONTRACT}.")
+        f"  while {doing}\n  at {_definition(getattr(controller, method, None))}\n"
+        f"Expected: {contract}.")
 
 
 def property_error(name: str, check: Any, doing: str, err: Exception) -> UserCodeError | None:

@@ -46,7 +46,7 @@ from kubeprop.model.controllers.cache_sync import (
     informers,
     refused_informers,
 )
-from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
+from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups, observe_answer, woken_at
 from kubeprop.model.controllers.sync_updates import ignores_sync_update
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
@@ -394,7 +394,7 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
         request = requests[index]
         state, response = (send if observed else send_unobserved)(model, state, controller.identity, request,
                                                                    CONTROLLER_MANAGER)
-        memory = controller.observe(memory, request, response)
+        memory = observe_answer(controller, memory, request, response, act.key, state.clock)
         index += 1
         if response.ok:
             continue
@@ -435,8 +435,9 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
             continue
         resource = controller.watches[0]
 
-        def compute(seen: ObjectView, wakeup_at: Any = wakeup_at, resource: str = resource) -> Wakeups:
-            found = ((key, wakeup_at(seen, key, now)) for key in map(_key, seen.list(resource)))
+        def compute(seen: ObjectView, wakeup_at: Any = wakeup_at, resource: str = resource,
+                    controller: Controller = controller) -> Wakeups:
+            found = ((key, woken_at(controller, wakeup_at, seen, key, now)) for key in map(_key, seen.list(resource)))
             return tuple((key, at) for key, at in found if at is not None)
 
         for key, at in _WAKEUPS.wakeups(controller, scoped(controller, view_), now, compute):

@@ -37,7 +37,7 @@ from operator import is_
 from typing import Any
 
 from kubeprop.model.api.objects import ApiObject, ObjectKey
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.errors import UserCodeError, describe_value
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.component import Controller, Reconciliation
@@ -190,6 +190,46 @@ def reconciled(controller: Controller, view: ObjectView, key: str, memory: Any, 
     if not type(controller).__module__.startswith(BUILT_IN):
         _check_requests(controller, decision, key, now)
     return decision
+
+
+def observe_answer(controller: Controller, memory: Any, request: Request, response: Response, key: str,
+                   now: int) -> Any:
+    """`controller.observe(memory, request, response)`, the user-code boundary as in `reconciled`:
+    an exception raised in the user's code becomes a `UserCodeError` naming the request."""
+    try:
+        return controller.observe(memory, request, response)
+    except UserCodeError:
+        raise
+    except Exception as err:
+        doing = (f"observing the answer {response.code} to its {request.verb} request, "
+                 f"{_reconciling(key, now)}")
+        error = controller_error(controller, doing, err)
+        if error is None:
+            raise
+        raise error from err
+
+
+WAKEUP_CONTRACT = ("a wakeup_at(view, key, now) must return None or the model time in seconds (an int) at "
+                   "which the key is to be reconciled again (docs/controllers.md)")
+
+
+def woken_at(controller: Controller, wakeup_at: Callable[[ObjectView, str, int], int | None], seen: ObjectView,
+             key: str, now: int) -> int | None:
+    """`wakeup_at(seen, key, now)` (a controller's optional `queue.AddAfter`), the user-code
+    boundary as in `reconciled`; a result that is not None or an int is a `returned_error`."""
+    try:
+        at = wakeup_at(seen, key, now)
+    except UserCodeError:
+        raise
+    except Exception as err:
+        error = controller_error(controller, f"asking wakeup_at for key {key!r} at model time {now} s", err)
+        if error is None:
+            raise
+        raise error from err
+    if at is not None and (not isinstance(at, int) or isinstance(at, bool)):
+        raise returned_error(controller, f"asking wakeup_at for key {key!r} at model time {now} s",
+                             f"{describe_value(at)} from wakeup_at", "wakeup_at", WAKEUP_CONTRACT)
+    return at
 
 
 def _reconciling(key: str, now: int) -> str:

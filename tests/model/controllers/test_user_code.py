@@ -112,6 +112,25 @@ def test_the_property_judges_only_the_scenarios_own_controllers() -> None:
     assert still_failing(model, initial_state(model)) is None
 
 
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("raising-observe.yaml", ["controller 'copier' (copier.RaisingObserve) raised ValueError: no answer expected for "
+                              "create", "while observing the answer 201 to its create request, reconciling key "
+                              "'default/web' at model time 0 s", "in observe: raise ValueError("]),
+    ("raising-wakeup.yaml", ["controller 'copier' (copier.RaisingWakeup) raised RuntimeError: deadline unknown",
+                             "while asking wakeup_at for key 'default/web'", "in wakeup_at: raise RuntimeError("]),
+    ("wakeup-string.yaml", ["controller 'copier' (copier.WakeupString) returned string 'soon' from wakeup_at",
+                            "in wakeup_at", "Expected: a wakeup_at(view, key, now) must return None or the model "
+                            "time in seconds"]),
+])
+def test_errors_in_observe_and_wakeup_at_are_the_users_too(scenario: str, expected: list[str]) -> None:
+    """user13 left `observe` and `wakeup_at` unwrapped: an exception there read as a kubeprop bug."""
+    model = _model(scenario)
+    with pytest.raises(UserCodeError) as caught:
+        settle(model, initial_state(model))
+    message = str(caught.value)
+    assert all(part in message for part in expected), message
+
+
 def _raised_in_kubeprop() -> BaseException:
     """An exception of kubeprop's own code (and attrs'), its traceback from kubeprop's frame down."""
     try:

@@ -73,10 +73,31 @@ class RaisingLater(Copier):
         return super().reconcile(view, key, memory, now)
 
 
+@attrs.frozen
+class RaisingObserve(Copier):
+    def observe(self, memory: Any, request: Request, response: Any) -> Any:
+        raise ValueError(f"no answer expected for {request.verb}")
+
+
+@attrs.frozen
+class RaisingWakeup(Copier):
+    def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
+        raise RuntimeError("deadline unknown")
+
+
+@attrs.frozen
+class WakeupString(Copier):
+    def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
+        return "soon"  # type: ignore[return-value]
+
+
 COPIER = Copier()
 RAISING_LATER = RaisingLater()
 RAISING = Raising()
 RETURNS_LIST = ReturnsList()
 JUNK = ReturnsJunk()
 INVALID_CHILD = Copier(suffix="_Copy")  # not a DNS subdomain: every create is a 422
+RAISING_OBSERVE = RaisingObserve()
+RAISING_WAKEUP = RaisingWakeup()
+WAKEUP_STRING = WakeupString()
 READ_ONLY = Copier(identity="copier")  # reader/role.yaml: may list and watch, not create: 403
