@@ -330,15 +330,16 @@ def is_poll(model: ClusterModel, state: ClusterState, act: Action, after: Cluste
 
 def settle(model: ClusterModel, state: ClusterState, max_steps: int = 2000, allow_ticks: bool = True,
            max_ticks: int = 60, avoid: tuple[type[Action], ...] = (), recover: bool = True,
-           deadline: float | None = None) -> Settled:
+           deadline: float | None = None, report_failing: bool = True) -> Settled:
     """Take progress actions fairly until none is left (Tick only when nothing else is). Actions
     of the classes in `avoid` are never taken (e.g. `Heal`, to keep a partition); with
     `recover=False` no environment recovery is (`RECOVERIES`). The result's `failing` lists the keys
     still queued at the end whose reconcile the API server would refuse again (`failing_keys`: a
-    controller without the permission to write, or writing an invalid object, retries for ever)."""
+    controller without the permission to write, or writing an invalid object, retries for ever);
+    a caller that never reads it (a search settling each stem) passes `report_failing=False`."""
     policy = FairPolicy(recover=recover, avoid=avoid, max_ticks=max_ticks, allow_ticks=allow_ticks)
     settled = follow(model, state, policy, max_steps, deadline)
-    if settled.interrupted:
+    if settled.interrupted or not report_failing:
         return settled
     failing = failing_keys(model, settled.state)
     return evolve(settled, failing=failing) if failing else settled

@@ -387,29 +387,40 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
                          ctl_state.memory, state.clock)
-    memory = decision.memory
-    requeue = decision.requeue
+    state, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, sent, observed)
+    ctl_state = evolve(ctl_state, memory=memory)
+    if requeue:
+        ctl_state = ctl_state.enqueue((act.key,))
+    return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
+
+
+def send_decision(model: ClusterModel, state: ClusterState, controller: Controller, decision: Reconciliation,
+                  key: str, sent: int | None = None, observed: bool = True
+                  ) -> tuple[ClusterState, Any, bool, tuple[Request, Response] | None]:
+    """Send a decision's requests as `_reconcile_now` describes: the state after them, the memory
+    the controller observed, whether the key is requeued, and the first failure that requeues it
+    (none tolerated; `kubeprop.model.controllers.failing` asks whether it comes again)."""
+    memory, requeue, failure = decision.memory, decision.requeue, None
     requests, index, failed = decision.requests, 0, False
     while index < len(requests) and (sent is None or index < sent):
         request = requests[index]
         state, response = (send if observed else send_unobserved)(model, state, controller.identity, request,
                                                                    CONTROLLER_MANAGER)
-        memory = observe_answer(controller, memory, request, response, act.key, state.clock)
+        memory = observe_answer(controller, memory, request, response, key, state.clock)
         index += 1
         if response.ok:
             continue
         tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
         if tolerated == "ignore":
             continue  # no error of the sync: the requests go on
+        if tolerated is None and failure is None:
+            failure = (request, response)
         requeue = False if tolerated == "forget" else requeue or tolerated is None
         if failed or decision.after_failure is None:
             break
         failed = True
         requests = (*requests[:index], *decision.after_failure(request, response))
-    ctl_state = evolve(ctl_state, memory=memory)
-    if requeue:
-        ctl_state = ctl_state.enqueue((act.key,))
-    return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
+    return state, memory, requeue, failure
 
 
 HANDLERS: dict[type[Any], Any] = {Reconcile: reconcile, SyncInformer: sync_informer}

@@ -28,9 +28,9 @@ import attrs
 
 from kubeprop.model.api.objects import kind_info, qualified_resource
 from kubeprop.model.api.server import Request, Response
-from kubeprop.model.controllers.base import decide, queued
+from kubeprop.model.controllers.base import decide, queued, send_decision
 from kubeprop.model.evolve import evolve
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, send_unobserved
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
 
 __all__ = ["FailingKey", "describe_request", "failing_keys", "refused"]
 
@@ -66,28 +66,11 @@ def refused(model: ClusterModel, state: ClusterState, controller: str, key: str)
     answer; None when the reconcile would succeed, tolerate its failures, or fail only by the
     environment's doing (see the module docstring). The controller manager must be up and the key
     queued (`base.queued`)."""
-    identity = next(c.identity for c in model.controllers if c.name == controller)
     if state.armed_failures.get(CONTROLLER_MANAGER) is not None:  # an injected fault: transient
         state = evolve(state, armed_failures=state.armed_failures.delete(CONTROLLER_MANAGER))
-    decision = decide(model, state, controller, key)
-    requests, index, failed, requeue = decision.requests, 0, False, decision.requeue
-    failure: tuple[Request, Response] | None = None
-    while index < len(requests):
-        request = requests[index]
-        state, response = send_unobserved(model, state, identity, request, CONTROLLER_MANAGER)
-        index += 1
-        if response.ok:
-            continue
-        tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
-        if tolerated == "ignore":
-            continue
-        if tolerated is None and failure is None:
-            failure = (request, response)
-        requeue = False if tolerated == "forget" else requeue or tolerated is None
-        if failed or decision.after_failure is None:
-            break
-        failed = True
-        requests = (*requests[:index], *decision.after_failure(request, response))
+    found = next(c for c in model.controllers if c.name == controller)
+    _, _, requeue, failure = send_decision(model, state, found, decide(model, state, controller, key), key,
+                                           observed=False)
     if failure is None or not requeue or not _for_good(failure[1]):
         return None
     return failure

@@ -252,7 +252,7 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
                     stem_steps[0] += 1
                     yield (act,), nxt
                 else:  # a run that does not settle is left to the fair run after Quiesce
-                    run = settle(model, nxt, max_steps=settle_steps, max_ticks=settle_ticks)
+                    run = settle(model, nxt, max_steps=settle_steps, max_ticks=settle_ticks, report_failing=False)
                     stem_steps[0] += 1 + len(run.trace)
                     yield ((act,), nxt) if run.exhausted else ((act, *run.trace), run.state)
 
@@ -265,7 +265,8 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
     stem_bounds = attrs.evolve(bounds, budget_seconds=None if deadline is None else max(0.0, deadline - began))
     first: tuple[Action, ...] = ()
     if stems == "settled" and not start.quiesced and not shared.out_of_time():
-        run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks)
+        run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks,
+                     report_failing=False)
         stem_steps[0] += len(run.trace)
         if not run.exhausted:
             first, start = run.trace, run.state
