@@ -27,13 +27,23 @@ stored classes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Final
 
 import attrs
 
 from kubeprop.model.api.meta import KindInfo, ObjectMeta
-from kubeprop.model.api.validation_fields import ErrorList, immutable, not_supported, required
+from kubeprop.model.api.names import is_valid_label_value
+from kubeprop.model.api.validation_fields import (
+    ErrorList,
+    duplicate,
+    immutable,
+    invalid,
+    label_name,
+    messages,
+    not_supported,
+    required,
+)
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 
@@ -126,6 +136,50 @@ def validate_storage_class(obj: StorageClass) -> ErrorList:
         errs.append(not_supported(("reclaimPolicy",), obj.reclaim_policy, RECLAIM_POLICIES))
     if obj.volume_binding_mode not in BINDING_MODES:
         errs.append(not_supported(("volumeBindingMode",), obj.volume_binding_mode, BINDING_MODES))
+    return errs + _allowed_topologies(obj.allowed_topologies)
+
+
+def _allowed_topologies(terms: Any) -> ErrorList:
+    """validateAllowedTopologies (`pkg/apis/storage/validation/validation.go`) with
+    ValidateTopologySelectorTerm (`pkg/apis/core/validation/validation.go`): each term an object of
+    `matchLabelExpressions`, each a `key` (a label name, not repeated in the term) with at least one
+    `values` entry, each a label value; a term equal to an earlier one is a duplicate. The field is
+    kept as decoded JSON, so a value of the wrong type is refused here, as upstream's decoder does."""
+    errs: ErrorList = []
+    seen: list[dict[str, frozenset[str]]] = []
+    for i, term in enumerate(terms if isinstance(terms, tuple | list) else ()):
+        path = ("allowedTopologies", i, "matchLabelExpressions")
+        expressions = term.get("matchLabelExpressions", ()) if isinstance(term, Mapping) else None
+        if not isinstance(expressions, tuple | list):
+            errs.append(invalid(("allowedTopologies", i), term, "must be an object with matchLabelExpressions, "
+                                "a list of {key, values}"))
+            continue
+        found: dict[str, frozenset[str]] = {}
+        for j, expression in enumerate(expressions):
+            errs += _topology_requirement(expression, (*path, j), found)
+        if found in seen:
+            errs.append(duplicate(path, ""))
+        seen.append(found)
+    if not isinstance(terms, tuple | list):
+        errs.append(invalid(("allowedTopologies",), terms, "must be a list of topology selector terms"))
+    return errs
+
+
+def _topology_requirement(expression: Any, path: tuple[Any, ...], found: dict[str, frozenset[str]]) -> ErrorList:
+    """validateTopologySelectorLabelRequirement, and the duplicate-key check of its term."""
+    key = expression.get("key") if isinstance(expression, Mapping) else None
+    values = expression.get("values") if isinstance(expression, Mapping) else None
+    if not isinstance(key, str) or not isinstance(values, tuple | list) \
+            or not all(isinstance(v, str) for v in values):
+        return [invalid(path, expression, "must be {key: a label name, values: a list of label values}")]
+    errs = label_name(key, (*path, "key"))
+    if not values:
+        errs.append(required((*path, "values"), "must specify as least one value"))
+    for k, value in enumerate(values):
+        errs += messages(value, (*path, "values", k), is_valid_label_value(value))
+    if key in found:
+        errs.append(duplicate((*path, "key"), key))
+    found[key] = frozenset(values)
     return errs
 
 
