@@ -46,8 +46,16 @@ from kubeprop.model.controllers.cache_sync import (
     informers,
     refused_informers,
 )
-from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups, observe_answer, woken_at
+from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
 from kubeprop.model.controllers.sync_updates import ignores_sync_update
+from kubeprop.model.controllers.user_calls import (
+    failure_followers,
+    memory_wakeups,
+    observe_answer,
+    started_memory,
+    tolerated,
+    woken_at,
+)
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import LastValues
@@ -205,7 +213,7 @@ def initial_controllers(model: ClusterModel, view_: ObjectView, store: Store | N
         unsynced = () if store is None else refused_informers(store, model.api.users, controller)
         synced = (i for i in _informers_of(controller, store) if i not in unsynced)
         keys = _keys_of(controller, scoped(controller, view_), synced)
-        out[controller.name] = ControllerState(tuple(sorted(keys)), controller.initial_memory(), unsynced)
+        out[controller.name] = ControllerState(tuple(sorted(keys)), started_memory(controller), unsynced)
     return FrozenMap(out)
 
 
@@ -410,16 +418,17 @@ def send_decision(model: ClusterModel, state: ClusterState, controller: Controll
         index += 1
         if response.ok:
             continue
-        tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
-        if tolerated == "ignore":
+        tolerance = (None if decision.tolerate is None
+                     else tolerated(controller, decision, request, response, key, state.clock))
+        if tolerance == "ignore":
             continue  # no error of the sync: the requests go on
-        if tolerated is None and failure is None:
+        if tolerance is None and failure is None:
             failure = (request, response)
-        requeue = False if tolerated == "forget" else requeue or tolerated is None
+        requeue = False if tolerance == "forget" else requeue or tolerance is None
         if failed or decision.after_failure is None:
             break
         failed = True
-        requests = (*requests[:index], *decision.after_failure(request, response))
+        requests = (*requests[:index], *failure_followers(controller, decision, request, response, key, state.clock))
     return state, memory, requeue, failure
 
 
@@ -460,10 +469,10 @@ def _memory_wakeups(controller: Controller, ctl_state: Any) -> Iterator[tuple[st
     `memory_wakeups(memory, queue)`: an `AddAfter` whose time only the controller remembers, e.g.
     the pod GC's node quarantine), asked only while it has keys queued: its queue and memory are then
     part of what `Tick` is known to read (`queued_work.holds_clock`'s inputs)."""
-    memory_wakeups = getattr(controller, "memory_wakeups", None)
-    if memory_wakeups is None or not isinstance(ctl_state, ControllerState) or not ctl_state.queue:
+    wakeups = getattr(controller, "memory_wakeups", None)
+    if wakeups is None or not isinstance(ctl_state, ControllerState) or not ctl_state.queue:
         return
-    for key, at in memory_wakeups(ctl_state.memory, ctl_state.queue):
+    for key, at in memory_wakeups(controller, wakeups, ctl_state.memory, ctl_state.queue):
         yield controller.name, key, at
 
 
