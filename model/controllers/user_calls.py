@@ -2,12 +2,13 @@
 controller API (docs/controllers.md, 'The Controller protocol'), each with what a valid answer is.
 
 A user's controller is code the model runs: `initial_memory()` when the controller manager starts,
-`reconcile` for a queued key, `observe` after each response, the decision's `tolerate` and
-`after_failure` after a failed one, `wakeup_at` and `memory_wakeups` when the clock asks for the
-next wake-up. An exception raised there with a frame of the user's code in its traceback becomes a
-`UserCodeError` naming the controller, the call, the exception and the user's file:line, raised
-`from` it (`kubeprop.model.user_code.controller_error`); an exception of kubeprop's own code alone
-is kubeprop's bug and goes on as it is. An answer outside the call's contract (`*_CONTRACT`) is a
+its event handlers (`keys_for`, `keys_for_change`) for each watch event, `reconcile` for a queued
+key, `observe` after each response, the decision's `tolerate` and `after_failure` after a failed
+one, `wakeup_at` and `memory_wakeups` when the clock asks for the next wake-up. An exception raised
+there with a frame of the user's code in its traceback becomes a `UserCodeError` naming the
+controller, the call, the exception and the user's file:line, raised `from` it
+(`kubeprop.model.user_code.controller_error`); an exception of kubeprop's own code alone is
+kubeprop's bug and goes on as it is. An answer outside the call's contract (`*_CONTRACT`) is a
 `returned_error` naming the function that gave it — checked for the user's controllers (`BUILT_IN`
 names the ones that are not), where checking costs anything; a decision's `tolerate` and
 `after_failure` answers are checked for every controller (they run only after a failure).
@@ -23,13 +24,13 @@ from typing import Any, NoReturn
 
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.errors import UserCodeError, describe_value
-from kubeprop.model.state.component import Controller, Reconciliation
+from kubeprop.model.state.component import Change, Controller, Reconciliation, keys_for_change
 from kubeprop.model.state.informer import ObjectView
 from kubeprop.model.user_code import controller_error, returned_error
 
-__all__ = ["AFTER_FAILURE_CONTRACT", "BUILT_IN", "MEMORY_CONTRACT", "MEMORY_WAKEUPS_CONTRACT", "TOLERATE_CONTRACT",
-           "WAKEUP_CONTRACT", "built_in", "failure_followers", "memory_wakeups", "observe_answer", "reconciled",
-           "started_memory", "tolerated", "woken_at"]
+__all__ = ["AFTER_FAILURE_CONTRACT", "BUILT_IN", "KEYS_CONTRACT", "MEMORY_CONTRACT", "MEMORY_WAKEUPS_CONTRACT",
+           "TOLERATE_CONTRACT", "WAKEUP_CONTRACT", "built_in", "failure_followers", "handled_keys", "memory_wakeups",
+           "observe_answer", "reconciled", "started_memory", "tolerated", "woken_at"]
 
 BUILT_IN = "kubeprop.model.controllers."
 """The module prefix of kubeprop's own controllers."""
@@ -47,6 +48,8 @@ MEMORY_CONTRACT = ("a controller's memory (what initial_memory() and observe ret
 MEMORY_WAKEUPS_CONTRACT = ("a memory_wakeups(memory, queue) must return (key, time) pairs: a key (a string) and "
                            "the model time in seconds (an int) at which it is to be reconciled again "
                            "(docs/controllers.md)")
+KEYS_CONTRACT = ("keys_for(obj, view) and keys_for_change(change, view) must return the work-queue keys to "
+                 "enqueue: an iterable of strings (docs/controllers.md, 'Work queues: keys_for and enqueueing')")
 TOLERATED = frozenset({"ignore", "forget"})
 """What a `tolerate` may answer besides None."""
 
@@ -64,6 +67,31 @@ def _raised(controller: Any, doing: str, err: Exception) -> NoReturn:
         if error is not None:
             raise error from err
     raise err
+
+
+def handled_keys(controller: Controller, change: Change, view: ObjectView) -> Iterable[str]:
+    """The keys `controller`'s event handler enqueues for `change` (`component.keys_for_change`,
+    whose call is the boundary for an exception). A user's handler's answer is read whole here (a
+    generator's body runs as it is read) and must be an iterable of strings, else a
+    `returned_error`; a built-in controller's is taken as it is."""
+    keys = keys_for_change(controller, change, view)
+    if built_in(controller):
+        return keys
+    meta = change.object.metadata
+    name = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
+    doing = f"handling the {change.type} of {type(change.object).__name__} {name!r} (keys_for / keys_for_change)"
+    try:
+        found = tuple(keys) if isinstance(keys, Iterable) and not isinstance(keys, str) else None
+    except Exception as err:
+        _raised(controller, doing, err)
+    method = "keys_for_change" if hasattr(controller, "keys_for_change") else "keys_for"
+    if found is None:
+        raise returned_error(controller, doing, f"{describe_value(keys)} from {method}", method, KEYS_CONTRACT)
+    wrong = next((key for key in found if not isinstance(key, str)), None)
+    if wrong is not None:
+        raise returned_error(controller, doing, f"{describe_value(wrong)} among the keys from {method}", method,
+                             KEYS_CONTRACT)
+    return found
 
 
 def _reconciling(key: str, now: int) -> str:

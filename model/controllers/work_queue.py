@@ -29,13 +29,13 @@ from kubeprop.model.controllers.cache_sync import (
     refused_informers,
 )
 from kubeprop.model.controllers.sync_updates import ignores_sync_update
-from kubeprop.model.controllers.user_calls import started_memory
+from kubeprop.model.controllers.user_calls import handled_keys, started_memory
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import LastValues
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
-from kubeprop.model.state.component import Change, Controller, change_of, controller_namespaces, keys_for_change
+from kubeprop.model.state.component import Change, Controller, change_of, controller_namespaces
 from kubeprop.model.state.informer import NamespacedView, ObjectView
 
 __all__ = ["ControllerState", "Reconcile", "SyncInformer", "enabled", "initial_controllers", "notify", "queued",
@@ -110,7 +110,7 @@ def _keys_of(controller: Controller, view_: ObjectView, names: Iterable[str]) ->
     for informer in names:
         resource, namespace = informer_target(informer)
         for obj in view_.list(resource, namespace):
-            keys.update(keys_for_change(controller, Change("add", obj), view_))
+            keys.update(handled_keys(controller, Change("add", obj), view_))
     return keys
 
 
@@ -160,7 +160,7 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
             if queued.unsynced and informer_of(namespaces, key) in queued.unsynced:
                 continue  # (that informer has not listed: no watch, no event)
             change = change or change_of(event)
-            keys = keys_for_change(controller, change, scoped(controller, view_))
+            keys = handled_keys(controller, change, scoped(controller, view_))
             controllers = controllers.set(controller.name, queued.enqueue(keys))
     # (keys all queued already: the very same map, and the state unchanged)
     return state if controllers is state.controllers else evolve(state, controllers=controllers)

@@ -206,3 +206,25 @@ def test_errors_in_initial_memory_are_the_users(scenario: str, expected: list[st
         initial_state(model)
     message = str(caught.value)
     assert all(part in message for part in expected), message
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("keys-none.yaml", ["controller 'copier' (copier.KeysNone) returned null from keys_for",
+                        "while handling the add of ConfigMap 'default/web' (keys_for / keys_for_change)",
+                        "in keys_for", "Expected: keys_for(obj, view) and keys_for_change(change, view) must "
+                        "return the work-queue keys to enqueue: an iterable of strings"]),
+    ("raising-keys-generator.yaml", ["controller 'copier' (copier.RaisingKeysGenerator) raised KeyError: "
+                                     "'example.com/copy-of'", "while handling the add of ConfigMap 'default/web'",
+                                     'in keys_for: yield obj.metadata.labels["example.com/copy-of"]']),
+    ("keys-numbers.yaml", ["controller 'copier' (copier.KeysNumbers) returned number 0 among the keys from "
+                           "keys_for", "in keys_for"]),
+])
+def test_a_handlers_keys_are_read_and_checked_at_the_boundary(scenario: str, expected: list[str]) -> None:
+    """gaps14: user13 wrapped the call of `keys_for`, but its answer was read later, by the work
+    queue: a handler returning None or numbers, or a generator raising as it was read, was "a bug
+    in kubeprop" (TypeError, or the user's exception outside the boundary)."""
+    model = _model(scenario)
+    with pytest.raises(UserCodeError) as caught:
+        initial_state(model)
+    message = str(caught.value)
+    assert all(part in message for part in expected), message

@@ -167,6 +167,25 @@ class MemoryWakeupsString(Copier):
         return [(key, "in 40 s") for key in queue]  # type: ignore[misc]
 
 
+@attrs.frozen
+class KeysNone(Copier):
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        self.__class__.__name__  # (forgot the return)  # noqa: B018
+
+
+@attrs.frozen
+class RaisingKeysGenerator(Copier):
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        yield f"{obj.metadata.namespace}/{obj.metadata.name}"
+        yield obj.metadata.labels["example.com/copy-of"]  # (an original has no such label)
+
+
+@attrs.frozen
+class KeysNumbers(Copier):
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        return (obj.metadata.generation,)  # type: ignore[return-value]
+
+
 COPIER = Copier()
 RAISING_LATER = RaisingLater()
 RAISING = Raising()
@@ -184,4 +203,7 @@ RAISING_INITIAL_MEMORY = RaisingInitialMemory()
 DICT_MEMORY = DictMemory()
 RAISING_MEMORY_WAKEUPS = RaisingMemoryWakeups()
 MEMORY_WAKEUPS_STRING = MemoryWakeupsString()
+KEYS_NONE = KeysNone()
+RAISING_KEYS_GENERATOR = RaisingKeysGenerator()
+KEYS_NUMBERS = KeysNumbers()
 READ_ONLY = Copier(identity="copier")  # reader/role.yaml: may list and watch, not create: 403
