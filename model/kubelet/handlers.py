@@ -91,7 +91,15 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
         return set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     errors = config_errors_of(model, state, act.node, act.pod)
     runtime = admit(model, k, act.node, pod, state.clock, errors, mounted=mounts(model, state, act.node, act.pod))
-    return set_pod(state, act.node, act.pod, runtime)
+    return set_pod(_logs_read(state, act.node, act.pod), act.node, act.pod, runtime)
+
+
+def _logs_read(state: ClusterState, node: str, key: str) -> ClusterState:
+    """The log directory a reboot left for the pod `key` read (`admission.admitted`) and dropped: the
+    pod is known to the kubelet again, which from now on counts its restarts itself; a directory of
+    another uid is the container GC's (`kuberuntime_gc.go` evictPodLogsDirectories)."""
+    k = kubelet_state(state, node)
+    return store(state, node, evolve(k, logs=k.logs.delete(key))) if key in k.logs else state
 
 
 def mount_volumes(model: ClusterModel, state: ClusterState, act: MountVolumes) -> ClusterState:
@@ -199,6 +207,7 @@ def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterS
                          pod_ip=pod.status.pod_ip)
         if pod.status.start_time is not None:
             runtime = evolve(runtime, admitted_at=pod.status.start_time)
+        state = _logs_read(state, act.node, act.pod)
     grace = pod.metadata.deletion_grace_period_seconds
     return set_pod(state, act.node, act.pod, sigterm(runtime, state.clock, runtime.grace_seconds if grace is None
                                                       else grace))

@@ -108,12 +108,27 @@ class ContainerRuntime:
     (`probes.carried_failures`: upstream keeps `resultRun` across a restart)."""
     startup_carried: int = attrs.field(default=0, metadata=_LATER)
     """Likewise for its startup probe."""
+    logged: bool = attrs.field(default=False, metadata=_LATER)
+    """Not started since the node rebooted, and a log file of an earlier container of it is left in
+    /var/log/pods (`restart_count` is that container's): its next start counts as a restart
+    (`kuberuntime_container.go` startContainer → calcRestartCountByLogDir; `PodLogs`)."""
+    kill_deadline: int | None = attrs.field(default=None, metadata=_LATER)
+    """Running, and being killed for a failed liveness or startup probe: its preStop hook ran and it got
+    SIGTERM; SIGKILL at this time (`kuberuntime_container.go` killContainer; `kill.py`). None otherwise."""
+    hook_grace: int | None = attrs.field(default=None, metadata=_LATER)
+    """Being killed so, with a preStop hook and a positive grace period: the grace period the hook may
+    use up (`PreStopOverrun`), as `PodRuntime.hook_grace`; None once chosen, or without a hook."""
+    probe_killed: bool = attrs.field(default=False, metadata=_LATER)
+    """Its last exit ended a kill for a failed probe: `computePodActions` put it in ContainersToStart
+    with the kill, so it restarts unless the restartPolicy is Never, whatever its exit code."""
 
     def start(self, now: int) -> ContainerRuntime:
-        """The container (re)starts: ready at once unless it has a readiness or startup probe."""
+        """The container (re)starts: ready at once unless it has a readiness or startup probe. The
+        first start after a node reboot counts on from the log left by the last one (`logged`)."""
         return evolve(self, running=True, ready=not self.has_readiness and not self.has_startup, started_at=now,
                       startup_pending=self.has_startup, probes_from=None, config_error="", config_failed_at=0,
-                      readiness_from=None)
+                      readiness_from=None, restart_count=self.restart_count + 1 if self.logged else self.restart_count,
+                      logged=False, probe_killed=False)
 
     def try_start(self, now: int, errors: Mapping[str, str]) -> ContainerRuntime:
         """`start`, unless its configuration does not resolve (`errors`, by container name): then it
@@ -124,7 +139,8 @@ class ContainerRuntime:
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
         return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now,
-                      startup_pending=False, probes_from=None, readiness_from=None)
+                      startup_pending=False, probes_from=None, readiness_from=None, kill_deadline=None,
+                      hook_grace=None)
 
     @property
     def started(self) -> bool:
@@ -394,6 +410,11 @@ class KubeletState:
     disk_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
     pid_pressure_events: int = attrs.field(default=0, metadata=_LATER)
     pid_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
+    logs: FrozenMap[str, PodLogs] = attrs.field(default=EMPTY, metadata=_LATER)
+    """The container log directories a node reboot left in /var/log/pods, by pod key (`crash_node`):
+    on disk, not kubelet memory. Each is read, and dropped, when the kubelet next admits (or, deleted,
+    kills) a pod of that key (`admission.admitted`): the container GC removes the directory of a pod the
+    kubelet no longer knows (`kuberuntime_gc.go` evictPodLogsDirectories)."""
 
     def with_pod(self, key: str, pod: PodRuntime | None) -> KubeletState:
         """A copy with one pod set (or forgotten when None)."""
@@ -406,11 +427,46 @@ def initial_kubelet() -> KubeletState:
     return KubeletState()
 
 
+@attrs.frozen(cache_hash=True)
+class PodLogs:
+    """A pod's log directory in /var/log/pods (`<namespace>_<name>_<uid>/<container>/<N>.log`, one file
+    per container instance, N its restart count: `kuberuntime_container.go` generateContainerConfig →
+    buildContainerLogsPath): the uid, and for each container (or init container) that ever started, the
+    restart count of its last instance — the highest N."""
+
+    uid: str
+    counts: FrozenMap[str, int] = EMPTY
+
+    def logged(self, c: ContainerRuntime) -> ContainerRuntime:
+        """`c` as the re-admitted pod has it: with a log file left, its restart count is the last
+        instance's, and its next start counts one more (`ContainerRuntime.logged`)."""
+        count = self.counts.get(c.name)
+        return c if count is None else evolve(c, restart_count=count, logged=True)
+
+
+def pod_logs(pod: PodRuntime) -> PodLogs | None:
+    """What the pod's log directory holds once its containers died: a file for each container that
+    ever started (not one whose configuration never resolved), or that an earlier reboot left and
+    no container of it has rewritten since (`ContainerRuntime.logged`); None if there is none."""
+    counts = {c.name: c.restart_count for c in (*pod.init_containers, *pod.containers)
+              if c.running or c.exited_at is not None or c.logged}
+    return PodLogs(pod.uid, FrozenMap(counts)) if counts else None
+
+
 def crash_node(k: KubeletState) -> KubeletState:
     """The node loses power: every container dies and the kubelet forgets its pods; after the
-    restart it re-admits the pods bound to it from the API (new containers, restart count 0)."""
+    restart it re-admits the pods bound to it from the API, new containers whose restart counts go on
+    from the log directories the reboot left (`KubeletState.logs`; `kuberuntime_container.go`
+    startContainer: "When nodes are rebooted some container runtimes clear their state which causes
+    the restartCount to be reset to 0 ... find the latest restartCount by checking the log name").
+    A kubelet *process* restart keeps the containers and their counts (`component.reset`)."""
+    logs = dict(k.logs)
+    for key, pod in k.pods.items():
+        record = pod_logs(pod)
+        if record is not None:
+            logs[key] = record
     return KubeletState(pressure_events=k.pressure_events, disk_pressure_events=k.disk_pressure_events,
-                        pid_pressure_events=k.pid_pressure_events)
+                        pid_pressure_events=k.pid_pressure_events, logs=FrozenMap(logs) if logs else EMPTY)
 
 
 CRASH_EXIT_CODE = 1
