@@ -352,6 +352,8 @@ class PodRuntime:
             return False
         if c.restartable:
             return not self.finished()
+        if c.probe_killed:  # `computePodActions`: killed for a probe and to start again, unless Never
+            return self.restart_policy != "Never"
         if self.restart_policy == "Always" and not self.is_init(c.name):
             return True
         return self.restart_policy != "Never" and c.exit_code != 0
@@ -359,8 +361,8 @@ class PodRuntime:
     def exits_by_itself(self, c: ContainerRuntime) -> bool:
         """Whether a running container may end on its own (`ContainerExit`): an init container, or
         a container of a restartPolicy Never/OnFailure pod (for Always pods, and sidecars, an exit is a
-        crash fault)."""
-        if not c.running or self.terminating or self.evicted or c.restartable:
+        crash fault). Not one being killed for a failed probe: its exit on SIGTERM is `kill.py`'s."""
+        if not c.running or self.terminating or self.evicted or c.restartable or c.kill_deadline is not None:
             return False
         return self.restart_policy != "Always" or self.is_init(c.name)
 
@@ -508,8 +510,13 @@ def overrun(runtime: PodRuntime) -> PodRuntime:
     """A preStop hook ran out the grace period: `executePreStopHook` returns after `grace` seconds,
     and the container still gets the minimum 2 s after SIGTERM (`minimumGracePeriodInSeconds`)."""
     assert runtime.kill_deadline is not None and runtime.hook_grace is not None
-    start = runtime.kill_deadline - sigkill_grace(runtime.hook_grace)
-    return evolve(runtime, kill_deadline=start + runtime.hook_grace + MINIMUM_GRACE_SECONDS, hook_grace=None)
+    return evolve(runtime, kill_deadline=overrun_deadline(runtime.kill_deadline, runtime.hook_grace), hook_grace=None)
+
+
+def overrun_deadline(deadline: int, hook_grace: int) -> int:
+    """The SIGKILL deadline once a preStop hook given `hook_grace` seconds ran them out: the kill began
+    `sigkill_grace(hook_grace)` before `deadline`; SIGTERM came `hook_grace` after that, SIGKILL 2 s later."""
+    return deadline - sigkill_grace(hook_grace) + hook_grace + MINIMUM_GRACE_SECONDS
 
 
 def sigkill_grace(grace: int) -> int:

@@ -77,6 +77,7 @@ def test_the_next_init_container_waits_for_the_startup_probe() -> None:
     assert kl.ProbeResult(NODE, POD, "proxy", "startup", False) not in list(kl.enabled(model, state))
     failed = step(model, attrs.evolve(state, clock=20),  # the defaults: 3 failures, 10 s apart
                   kl.ProbeResult(NODE, POD, "proxy", "startup", False))
+    failed = step(model, failed, kl.ContainerExit(NODE, POD, "proxy", False))  # on SIGTERM
     assert not runtime(failed).init_containers[0].running  # killed, to restart
     assert kl.RestartContainer(NODE, POD, "proxy") in list(kl.enabled(model, failed))
     state = step(model, state, kl.ProbeResult(NODE, POD, "proxy", "startup", True))
