@@ -83,6 +83,7 @@ from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
 from kubeprop.model.kubelet.kill import due as kill_due
 from kubeprop.model.kubelet.kill import kill_deadlines, killing
 from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_state, mounts, same, store, user
+from kubeprop.model.kubelet.logs import crash_node
 from kubeprop.model.kubelet.pressure import DISK, MEMORY, PID, pressure_ends, pressure_left, pressures
 from kubeprop.model.kubelet.probes import (
     liveness_failure_at,
@@ -97,7 +98,6 @@ from kubeprop.model.kubelet.runtime import (
     KubeletState,
     PodRuntime,
     crash_container,
-    crash_node,
     initial_kubelet,
     restart_at,
 )

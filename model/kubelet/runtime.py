@@ -37,6 +37,7 @@ Upstream sources of the rules below:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -44,6 +45,9 @@ from kubeprop.model.api.pod import Container
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.kubelet.probes import DEFAULT_TIMING, ProbeTiming, carried_failures, probe_timing
+
+if TYPE_CHECKING:
+    from kubeprop.model.kubelet.logs import PodLogs
 
 BACKOFF_INITIAL_SECONDS = 10
 """`pkg/kubelet/kubelet.go` backOffPeriod."""
@@ -111,7 +115,7 @@ class ContainerRuntime:
     logged: bool = attrs.field(default=False, metadata=_LATER)
     """Not started since the node rebooted, and a log file of an earlier container of it is left in
     /var/log/pods (`restart_count` is that container's): its next start counts as a restart
-    (`kuberuntime_container.go` startContainer → calcRestartCountByLogDir; `PodLogs`)."""
+    (`kuberuntime_container.go` startContainer → calcRestartCountByLogDir; `kubeprop.model.kubelet.logs`)."""
     kill_deadline: int | None = attrs.field(default=None, metadata=_LATER)
     """Running, and being killed for a failed liveness or startup probe: its preStop hook ran and it got
     SIGTERM; SIGKILL at this time (`kuberuntime_container.go` killContainer; `kill.py`). None otherwise."""
@@ -293,12 +297,16 @@ class PodRuntime:
         return all(not c.running and c.exited_at is not None and not self.should_restart(c) for c in self.containers)
 
     def stop_sidecars(self, now: int) -> PodRuntime:
-        """When `finished`, the running sidecars stop on SIGTERM (exit 0; upstream they get the pod's
-        grace period like any container, and their exit codes do not count for the phase)."""
-        if not any(c.running and c.restartable for c in self.init_containers) or not self.finished():
+        """When `finished`, the kubelet kills the pod (`computePodActions` KillPod → SyncPod
+        killPodWithSyncResult, no grace period override): the running sidecars get the pod's
+        `terminationGracePeriodSeconds` (`setTerminationGracePeriod`), their preStop hooks, SIGTERM in
+        turn, the last declared first (`kuberuntime_termination_order.go`), SIGKILL at the deadline —
+        the steps of a pod's stop (`sigterm`, then `stop_in_turn`). Their exit codes do not count for the
+        phase (`getPhase`), which stays Running until they stopped. A pod already stopping is left to it."""
+        if self.terminating or not any(c.running and c.restartable for c in self.init_containers) \
+                or not self.finished():
             return self
-        return evolve(self, init_containers=tuple(c.exit(now, 0, "Completed") if c.running and c.restartable else c
-                                                  for c in self.init_containers))
+        return sigterm(self, now, self.grace_seconds)
 
     def is_init(self, name: str) -> bool:
         """Whether `name` is one of the pod's (regular) init containers."""
@@ -413,7 +421,7 @@ class KubeletState:
     pid_pressure_events: int = attrs.field(default=0, metadata=_LATER)
     pid_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
     logs: FrozenMap[str, PodLogs] = attrs.field(default=EMPTY, metadata=_LATER)
-    """The container log directories a node reboot left in /var/log/pods, by pod key (`crash_node`):
+    """The container log directories a node reboot left in /var/log/pods, by pod key (`logs.crash_node`):
     on disk, not kubelet memory. Each is read, and dropped, when the kubelet next admits (or, deleted,
     kills) a pod of that key (`admission.admitted`): the container GC removes the directory of a pod the
     kubelet no longer knows (`kuberuntime_gc.go` evictPodLogsDirectories)."""
@@ -427,48 +435,6 @@ class KubeletState:
 def initial_kubelet() -> KubeletState:
     """A kubelet that has admitted nothing yet (it admits bound pods through `StartPod`)."""
     return KubeletState()
-
-
-@attrs.frozen(cache_hash=True)
-class PodLogs:
-    """A pod's log directory in /var/log/pods (`<namespace>_<name>_<uid>/<container>/<N>.log`, one file
-    per container instance, N its restart count: `kuberuntime_container.go` generateContainerConfig →
-    buildContainerLogsPath): the uid, and for each container (or init container) that ever started, the
-    restart count of its last instance — the highest N."""
-
-    uid: str
-    counts: FrozenMap[str, int] = EMPTY
-
-    def logged(self, c: ContainerRuntime) -> ContainerRuntime:
-        """`c` as the re-admitted pod has it: with a log file left, its restart count is the last
-        instance's, and its next start counts one more (`ContainerRuntime.logged`)."""
-        count = self.counts.get(c.name)
-        return c if count is None else evolve(c, restart_count=count, logged=True)
-
-
-def pod_logs(pod: PodRuntime) -> PodLogs | None:
-    """What the pod's log directory holds once its containers died: a file for each container that
-    ever started (not one whose configuration never resolved), or that an earlier reboot left and
-    no container of it has rewritten since (`ContainerRuntime.logged`); None if there is none."""
-    counts = {c.name: c.restart_count for c in (*pod.init_containers, *pod.containers)
-              if c.running or c.exited_at is not None or c.logged}
-    return PodLogs(pod.uid, FrozenMap(counts)) if counts else None
-
-
-def crash_node(k: KubeletState) -> KubeletState:
-    """The node loses power: every container dies and the kubelet forgets its pods; after the
-    restart it re-admits the pods bound to it from the API, new containers whose restart counts go on
-    from the log directories the reboot left (`KubeletState.logs`; `kuberuntime_container.go`
-    startContainer: "When nodes are rebooted some container runtimes clear their state which causes
-    the restartCount to be reset to 0 ... find the latest restartCount by checking the log name").
-    A kubelet *process* restart keeps the containers and their counts (`component.reset`)."""
-    logs = dict(k.logs)
-    for key, pod in k.pods.items():
-        record = pod_logs(pod)
-        if record is not None:
-            logs[key] = record
-    return KubeletState(pressure_events=k.pressure_events, disk_pressure_events=k.disk_pressure_events,
-                        pid_pressure_events=k.pid_pressure_events, logs=FrozenMap(logs) if logs else EMPTY)
 
 
 CRASH_EXIT_CODE = 1

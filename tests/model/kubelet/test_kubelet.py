@@ -23,7 +23,8 @@ from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.server import Request
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kl
-from kubeprop.model.kubelet.runtime import crash_container, crash_node, initial_kubelet
+from kubeprop.model.kubelet.logs import crash_node
+from kubeprop.model.kubelet.runtime import crash_container, initial_kubelet
 from kubeprop.model.scenario.bootstrap import bootstrap
 from kubeprop.model.scenario.load import ADMIN
 from kubeprop.model.state.actions import Action

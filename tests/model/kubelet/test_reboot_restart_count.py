@@ -9,7 +9,8 @@ from cluster_harness import make_model
 from kubeprop.model.api.objects import Container
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.local import store
-from kubeprop.model.kubelet.runtime import crash_container, crash_node
+from kubeprop.model.kubelet.logs import crash_node
+from kubeprop.model.kubelet.runtime import crash_container
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 from .test_kubelet import NODE, POD, api_pod, bound_state, runtime, step, web_pod
