@@ -302,7 +302,9 @@ class PodRuntime:
         `terminationGracePeriodSeconds` (`setTerminationGracePeriod`), their preStop hooks, SIGTERM in
         turn, the last declared first (`kuberuntime_termination_order.go`), SIGKILL at the deadline —
         the steps of a pod's stop (`sigterm`, then `stop_in_turn`). Their exit codes do not count for the
-        phase (`getPhase`), which stays Running until they stopped. A pod already stopping is left to it."""
+        phase (`getPhase`), which stays Running until they stopped. A pod already stopping is left to it.
+        Left out: a preStop hook of any container of the pod (`pre_stop`) allows `PreStopOverrun`, where
+        upstream only the running sidecars' hooks run; a deletion meanwhile does not shorten the grace."""
         if self.terminating or not any(c.running and c.restartable for c in self.init_containers) \
                 or not self.finished():
             return self
