@@ -15,9 +15,10 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
   follows it —, or its containers (`pkg/kubelet/kubelet.go` SyncPod; init containers and sidecars:
   `kubeprop.model.kubelet.runtime`);
 - `ProbeResult`: a readiness, liveness or startup probe outcome that changes something, no sooner
-  than the prober allows (a liveness or startup failure kills the container with its grace period:
-  `ContainerExit` on SIGTERM, or `SigKillPod` / `PreStopOverrun` at the deadline, `kubeprop.model.kubelet.kill`) (a timer, `kubeprop.model.kubelet.probes`: failureThreshold failures in a row,
-  periodSeconds apart, after initialDelaySeconds; failures carried over a container's restart);
+  than the prober allows (a timer, `kubeprop.model.kubelet.probes`: failureThreshold failures in a row,
+  periodSeconds apart, after initialDelaySeconds; failures carried over a container's restart); a
+  liveness or startup failure kills the container with its grace period — `ContainerExit` on SIGTERM,
+  or `SigKillPod` / `PreStopOverrun` at the deadline (`kubeprop.model.kubelet.kill`);
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends); also the
   retry of a container whose ConfigMaps or Secrets did not resolve (CreateContainerConfigError:
   `kubeprop.model.kubelet.config`), taken from 10 s after the failure once the kubelet's caches resolve
