@@ -14,7 +14,7 @@ from kubeprop.model.kubelet.local import store
 from kubeprop.model.kubelet.runtime import crash_container
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-from .test_kubelet import NODE, POD, api_pod, bound_state, run_ready, runtime, step, web_pod
+from .test_kubelet import NODE, POD, api_pod, bound_state, delete_web, run_ready, runtime, step, web_pod
 
 
 def _pod(restart_policy: str = "", probe_grace: int | None = None, pre_stop: bool = False,
@@ -102,3 +102,12 @@ def test_under_never_a_container_that_handles_sigterm_succeeds_and_under_on_fail
     on_failure = step(model, _killed(model, _pod(restart_policy="OnFailure")),
                       kl.ContainerExit(NODE, POD, "app", True))
     assert kl.RestartContainer(NODE, POD, "app") in list(kl.enabled(model, on_failure))
+
+
+def test_a_pod_being_deleted_lends_its_deletion_grace_period_to_the_kill() -> None:
+    """setTerminationGracePeriod: `metadata.deletionGracePeriodSeconds` comes first."""
+    model = make_model()
+    state = run_ready(model, bound_state(model, _pod(probe_grace=20)))
+    state = delete_web(model, attrs.evolve(state, clock=20), grace=3)
+    state = step(model, state, kl.ProbeResult(NODE, POD, "app", "liveness", False))
+    assert runtime(state).containers[0].kill_deadline == 23
