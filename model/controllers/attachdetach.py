@@ -32,7 +32,8 @@ the entries it reads, `AttachDetachMemory`, as the controller manager's memory `
   `node.status.volumesAttached`) with the request time reset to the restart (`initial_memory`: the
   new reconciler sets it afresh).
 All of it runs only in a scenario where a volume the controller attaches and keeps on one node can
-exist (`kubeprop.model.kubelet.volumes.can_attach`); elsewhere the memory is absent.
+exist (`kubeprop.model.kubelet.volumes.can_attach`); the memory is in `state.controllers` only while
+it holds an entry, so a state without one is the state the model had without this module.
 """
 
 from __future__ import annotations
@@ -80,11 +81,22 @@ def _memory(state: ClusterState) -> AttachDetachMemory:
     return found if isinstance(found, AttachDetachMemory) else AttachDetachMemory()
 
 
+def _with_waits(state: ClusterState, waits: FrozenMap[str, tuple[int, str]]) -> ClusterState:
+    """The state with the memory holding `waits` (absent while there are none: a state without a wait
+    is the very state the model had before the memory existed, its fingerprint included)."""
+    if waits == _memory(state).waits:
+        return state
+    memories = state.controllers.set(ATTACH_DETACH, AttachDetachMemory(waits)) if waits \
+        else state.controllers.delete(ATTACH_DETACH)
+    return evolve(state, controllers=memories)
+
+
 def initial_memory(model: ClusterModel, state: ClusterState) -> dict[str, AttachDetachMemory]:
-    """The memory at a (re)start of the controller manager: the entries kept, each dated afresh."""
-    if not runs(model):
-        return {}
+    """The memory at a (re)start of the controller manager: the entries kept, each dated afresh
+    (none: no memory)."""
     waits = _memory(state).waits
+    if not runs(model) or not waits:
+        return {}
     return {ATTACH_DETACH: AttachDetachMemory(FrozenMap({k: (state.clock, uid) for k, (_, uid) in waits.items()}))}
 
 
@@ -118,14 +130,11 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
         return state
     if not any(e.key.resource == "pods" for e in events):
         return state
-    mem = _memory(state)
-    waits = mem.waits
+    waits = _memory(state).waits
     for event in events:
         if event.key.resource == "pods":
             waits = _pod_event(waits, event, state.clock)
-    if waits is mem.waits and ATTACH_DETACH in state.controllers:
-        return state
-    return evolve(state, controllers=state.controllers.set(ATTACH_DETACH, evolve(mem, waits=waits)))
+    return _with_waits(state, waits)
 
 
 def _holds(state: ClusterState, node: str, claim: str) -> bool:
@@ -153,14 +162,11 @@ def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> C
     """The detaches the reconciler makes by the end of the tick (the entries `_detachable` ends)."""
     if not runs(model) or not is_up(after, CONTROLLER_MANAGER):
         return after
-    mem = _memory(after)
-    waits = mem.waits
-    for key, (since, _) in mem.waits.items():
+    waits = _memory(after).waits
+    for key, (since, _) in _memory(after).waits.items():
         if _detachable(model, after, key, since):
             waits = waits.delete(key)
-    if waits is mem.waits:
-        return after
-    return evolve(after, controllers=after.controllers.set(ATTACH_DETACH, evolve(mem, waits=waits)))
+    return _with_waits(after, waits)
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:

@@ -9,22 +9,27 @@ ContainerCreating for about 6 minutes (`kubeprop.model.controllers.attachdetach`
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import attrs
 from cluster_harness import api, settled
+from commuting import assert_commute, independent_pairs
 
 from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.api.server import Request
-from kubeprop.model.cluster.compose import step
+from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.cluster.footprint import Footprints
+from kubeprop.model.cluster.incremental import EnabledCache
 from kubeprop.model.controllers.attachdetach import MAX_WAIT_FOR_UNMOUNT_SECONDS
 from kubeprop.model.controllers.podgc import OUT_OF_SERVICE_TAINT
+from kubeprop.model.kubelet.actions import MountVolumes
 from kubeprop.model.kubelet.volumes import ATTACH_DETACH, AttachDetachMemory, multi_attach_error
 from kubeprop.model.scenario.load import ADMIN
-from kubeprop.model.state.actions import CrashNode
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.actions import CrashNode, Deliver
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data" / "volumes"
 EXCLUSIVE = ('Multi-Attach error for volume "pv1" Volume is already exclusively attached to one node and '
@@ -119,3 +124,49 @@ def test_a_healthy_node_detaches_after_its_kubelet_reports_the_unmount() -> None
     assert ended.clock > states[entry[-1]].clock  # ended by a Tick (the status sync)
     assert holder not in _running(states[entry[-1]])  # after the kubelet stopped the pod
     assert [k for k, n in _running(states[-1]).items() if k != holder and n != node], "the other pod never ran"
+
+
+def test_footprints_and_the_enabled_cache_hold_while_a_detach_waits() -> None:
+    """Random runs from the crash with the holder gone (deliveries to the controller manager make the
+    wait, a `Tick` ends it, mounts read it): actions the footprints call independent commute, and the
+    incremental cache of enabled actions answers as the plain `actions`."""
+    model, state, holder, _ = _crashed_holder()
+    start = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name=holder,
+                                      grace_period_seconds=0))
+    footprints, cache, rng = Footprints(model), EnabledCache(model), random.Random(11)
+    checked, waited = 0, False
+    for _ in range(4):
+        state = start
+        for _ in range(40):
+            enabled = actions(model, state)
+            assert cache.actions(state) == enabled
+            pairs = independent_pairs(footprints, enabled)
+            checked += assert_commute(model, state, rng.sample(pairs, min(4, len(pairs))))
+            waited = waited or bool(_waits(state))
+            if not enabled:
+                break
+            state = step(model, state, enabled[rng.randrange(len(enabled))])
+    assert waited and checked > 20
+
+
+def test_the_delivery_that_makes_a_wait_and_the_mount_it_refuses_are_dependent() -> None:
+    """The holder gone from the store, its DELETED not yet delivered to the controller manager, and the
+    other pod's mount retry due: the mount is enabled (nothing holds the volume yet), and the delivery
+    disables it (the wait). The footprints must not call the two independent (partial-order reduction
+    would explore one order only)."""
+    model, state, holder, waiting = _crashed_holder()
+    gone = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name=holder,
+                                     grace_period_seconds=0))
+    node = next(n for n, k in gone.kubelets.sorted_items() if f"default/{waiting}" in k.pods)
+    runtime = gone.kubelets[node].pods[f"default/{waiting}"]
+    assert runtime.mount_pending
+    due = attrs.evolve(gone, kubelets=gone.kubelets.set(node, gone.kubelets[node].with_pod(
+        f"default/{waiting}", attrs.evolve(runtime, mount_from=gone.clock - 1))))  # the retry at 1 s: due now
+    mount = MountVolumes(node, f"default/{waiting}")
+    while not _waits(due):  # the controller manager's deliveries, in order, until the DELETED makes the wait
+        enabled = actions(model, due)
+        assert mount in enabled
+        delivery = next(a for a in enabled if isinstance(a, Deliver) and a.component == CONTROLLER_MANAGER)
+        due = step(model, due, delivery)
+    assert mount not in actions(model, due)
+    assert not Footprints(model).independent(mount, delivery)
