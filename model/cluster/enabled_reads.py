@@ -180,7 +180,8 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # Tick depends on every component's timer and on its guards (the same reads as `Tick`'s
     # footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups (their
     # cache), node lifecycle's (its memory, heartbeats), the schedulers' flushes (memory and
-    # caches), the HPA's and the add-ons' timers; and, while a synced controller has a key queued
+    # caches), the HPA's, the attach/detach controller's (its memory) and the add-ons' timers; and,
+    # while a synced controller has a key queued
     # and the controller manager is up, what `queued_work.holds_clock`'s reconciles read: every
     # controller's queue and memory, the store, an armed failure, a flood (None when nothing is
     # queued: the guard lets go whatever those hold); and what `prompt_work.in_flight_holds_clock`

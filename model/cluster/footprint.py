@@ -360,7 +360,9 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     """Whether a timer is pending reads every timer: the kubelets' back-offs, kill deadlines and
     active deadlines (as admitted: `kubeprop.model.kubelet.deadline`), the controllers' wake-ups
     (their cache) and node lifecycle's grace periods and evictions, the schedulers'
-    unschedulable-queue flushes (their memory and cache), the HPA's due times, and the add-ons'
+    unschedulable-queue flushes (their memory and cache), the HPA's due times, the attach/detach
+    controller's detach waits (its memory, the kubelets, the controller manager's cache; its tick hook
+    ends them: `attachdetach.on_tick`), and the add-ons'
     state (maintenance drains, the descheduler), and a waiting kubectl command's deadline (the
     workload's). Its guards: node lifecycle's health pass (its memory, the controller manager's
     cache) and a controller with work it can do now (`queued_work.holds_clock`), which runs a
