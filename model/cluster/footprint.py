@@ -296,8 +296,10 @@ def _kubelet_local(f: Footprints, act: Any) -> Footprint:
     if isinstance(act, _PRESSURE_EPISODES):
         reads |= {f"kubelet:{n}" for n in f.model.nodes}  # the budget of pressure events is shared
     if f.attaches and isinstance(act, (kubelet_mod.StartPod, kubelet_mod.MountVolumes)):
-        # Multi-Attach: who holds the volume (the pods, the kubelets, the detach waits)
-        reads |= {"store", f"ctl:{ATTACH_DETACH}", *(f"kubelet:{n}" for n in f.model.nodes)}
+        # Multi-Attach: who holds the volume (the pods in the store and the controller manager's cache,
+        # the kubelets, the detach waits)
+        reads |= {"store", f"ctl:{ATTACH_DETACH}", *f.cache(CONTROLLER_MANAGER)}
+        reads |= {f"kubelet:{n}" for n in f.model.nodes}
     return _fp(reads, {f"kubelet:{act.node}"})
 
 

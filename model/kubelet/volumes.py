@@ -70,15 +70,16 @@ while it is attached to one ("Multi-Attach error for volume "<pv>" Volume is alr
 volume counts as attached to a node while a pod there that named its claim has mounted it (its
 runtime on that node's kubelet, not `mount_pending`; or, the kubelet's memory lost with its node, its
 status shows a container that ran or refused its configuration: `attached_before`) and is not
-terminated in the API server
-(`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the world
-follows: phase Succeeded or Failed, or being deleted with no container running). Volumes that are
+terminated (`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the
+world follows: phase Succeeded or Failed, or being deleted with no container running) in the API
+server or in the controller manager's cache (the controller's pod informer: a pod deleted from the
+store holds its volume until the controller sees it go, `_desired_views`). Volumes that are
 not attached (hostPath, local, NFS, a CSI driver that does not attach) are mounted on any number of
 nodes: ReadWriteOnce is not enforced for them.
 
 The detach (`reconciler.go` reconcile, v1.33; `kubeprop.model.controllers.attachdetach`): once the
-holding pod leaves the controller's desired state of the world (terminated, or gone from the API
-server), the volume stays attached to its node while the node reports it in use
+holding pod leaves the controller's desired state of the world (terminated, or gone, as its cache
+sees it), the volume stays attached to its node while the node reports it in use
 (`node.status.volumesInUse`, written by the kubelet's status sync: `attachedVolume.MountedByNode`),
 unless `forceDetach` — the node unhealthy (`nodeIsHealthy`: its Ready condition not True, or the node
 gone from the controller's cache) and more than `maxWaitForUnmountDuration` (6 min,
@@ -126,6 +127,7 @@ from kubeprop.model.api.volume import (
 )
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.volumebinding import sees_volumes
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER
 from kubeprop.model.state.informer import ObjectView
 
 if TYPE_CHECKING:
@@ -316,28 +318,46 @@ def _waiting_elsewhere(state: ClusterState, node: str, claim: str) -> bool:
     return False
 
 
+def _desired_views(state: ClusterState) -> tuple[ObjectView, ...]:
+    """Where the controller's desired state of the world is read: its pod informer (the controller
+    manager's cache), and the store (a pod the kubelet mounted before the controller's cache had it:
+    the model attaches at the mount). A pod counts while either shows it not terminated, so a pod
+    deleted or terminated holds its volume until the controller's handler sees it go and makes the
+    detach wait (`kubeprop.model.controllers.attachdetach`), never a step between the two."""
+    cache = state.informers.get(CONTROLLER_MANAGER)
+    return (state.store,) if cache is None else (state.store, cache)
+
+
+def _desired(views: tuple[ObjectView, ...], key: ObjectKey, uid: str | None = None) -> Pod | None:
+    """The pod at `key` that one of `views` shows not terminated (with that `uid`, if given), or None."""
+    for source in views:
+        pod = source.get(key)
+        if isinstance(pod, Pod) and (uid is None or pod.metadata.uid == uid) and not is_terminated(pod):
+            return pod
+    return None
+
+
 def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]:
     """The names of the pods on nodes other than `node` that hold the claim `namespace/name`
-    attached, not terminated in the store (the controller's desired state of the world): mounted by
-    their kubelet, or — their kubelet's memory lost with its node (`crash_node`) — shown attached by
-    their status (`attached_before`): the volume stays attached to the crashed node while the pod is
-    in the API server and not terminated."""
-    users = set()
+    attached, not terminated in the controller's desired state of the world (`_desired_views`):
+    mounted by their kubelet, or — their kubelet's memory lost with its node (`crash_node`) — shown
+    attached by their status (`attached_before`): the volume stays attached to the crashed node
+    while the pod is desired."""
+    users, views = set(), _desired_views(state)
     for other, kubelet in state.kubelets.sorted_items():
         if other == node:
             continue
         for key, runtime in kubelet.pods.sorted_items():
-            if claim not in runtime.claims or runtime.mount_pending:
-                continue
-            pod = state.store.get(ObjectKey("pods", *key.split("/", 1)))
-            if isinstance(pod, Pod) and pod.metadata.uid == runtime.uid and not is_terminated(pod):
-                users.add(pod.metadata.name)
+            if claim in runtime.claims and not runtime.mount_pending and \
+                    _desired(views, ObjectKey("pods", *key.split("/", 1)), runtime.uid) is not None:
+                users.add(key.split("/", 1)[1])
     namespace, name = claim.split("/", 1)
-    for pod in state.store.list("pods", namespace):
-        if isinstance(pod, Pod) and pod.spec.node_name not in ("", node) and attached_before(pod) \
-                and any(v.persistent_volume_claim is not None and v.persistent_volume_claim.claim_name == name
-                        for v in pod.spec.volumes) and not is_terminated(pod):
-            users.add(pod.metadata.name)
+    for source in views:
+        for pod in source.list("pods", namespace):
+            if isinstance(pod, Pod) and pod.spec.node_name not in ("", node) and attached_before(pod) \
+                    and any(v.persistent_volume_claim is not None and v.persistent_volume_claim.claim_name == name
+                            for v in pod.spec.volumes) and not is_terminated(pod):
+                users.add(pod.metadata.name)
     return sorted(users)
 
 

@@ -149,11 +149,12 @@ def test_footprints_and_the_enabled_cache_hold_while_a_detach_waits() -> None:
     assert waited and checked > 20
 
 
-def test_the_delivery_that_makes_a_wait_and_the_mount_it_refuses_are_dependent() -> None:
+def test_no_step_frees_the_volume_between_the_deletion_and_the_controllers_wait() -> None:
     """The holder gone from the store, its DELETED not yet delivered to the controller manager, and the
-    other pod's mount retry due: the mount is enabled (nothing holds the volume yet), and the delivery
-    disables it (the wait). The footprints must not call the two independent (partial-order reduction
-    would explore one order only)."""
+    other pod's mount retry due: the controller's cache still has the pod (its desired state of the
+    world), so the volume stays attached — the model of the previous commit let the mount in before
+    the controller knew the pod was gone — and the delivery turns that into the detach wait. The
+    mount reads what the delivery writes: the footprints must not call them independent."""
     model, state, holder, waiting = _crashed_holder()
     gone = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name=holder,
                                      grace_period_seconds=0))
@@ -162,11 +163,16 @@ def test_the_delivery_that_makes_a_wait_and_the_mount_it_refuses_are_dependent()
     assert runtime.mount_pending
     due = attrs.evolve(gone, kubelets=gone.kubelets.set(node, gone.kubelets[node].with_pod(
         f"default/{waiting}", attrs.evolve(runtime, mount_from=gone.clock - 1))))  # the retry at 1 s: due now
+    pod = due.store.get(ObjectKey("pods", "default", waiting))
+    assert isinstance(pod, Pod)
     mount = MountVolumes(node, f"default/{waiting}")
+    assert multi_attach_error(due, node, pod) == \
+        f'Multi-Attach error for volume "pv1" Volume is already used by pod(s) {holder}'
     while not _waits(due):  # the controller manager's deliveries, in order, until the DELETED makes the wait
         enabled = actions(model, due)
-        assert mount in enabled
+        assert mount not in enabled
         delivery = next(a for a in enabled if isinstance(a, Deliver) and a.component == CONTROLLER_MANAGER)
+        assert not Footprints(model).independent(mount, delivery)
         due = step(model, due, delivery)
     assert mount not in actions(model, due)
-    assert not Footprints(model).independent(mount, delivery)
+    assert multi_attach_error(due, node, pod) == EXCLUSIVE
