@@ -36,8 +36,8 @@ from kubeprop.model.cluster import (
     workload,
     workload_wait,
 )
-from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import (
+    attachdetach,
     disruption,
     hpa,
     namespace,
@@ -47,6 +47,7 @@ from kubeprop.model.controllers import (
     queued_work,
     volume_protection,
 )
+from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
@@ -97,16 +98,19 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(
         started_at=state.clock, nodes=view(model, state, CONTROLLER_MANAGER).list("nodes"))
     fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
+    fresh.update(attachdetach.initial_memory(model, state))
     return evolve(state, controllers=FrozenMap(fresh))
 
 
 HOOKS = Hooks(
-    on_events=(_controller_events, scheduler.on_events, hpa.on_events, nodelifecycle_events.on_events),
+    on_events=(_controller_events, scheduler.on_events, hpa.on_events, nodelifecycle_events.on_events,
+               attachdetach.on_events),
     on_sync_updates=(_controller_sync_updates, hpa.on_events),
     resetters=(_reset_controllers, scheduler.reset, kubelet.reset),
-    tick_hooks=(controllers.on_tick, scheduler.on_tick),
+    tick_hooks=(controllers.on_tick, scheduler.on_tick, attachdetach.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
-            hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer),
+            hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer,
+            attachdetach.next_timer),
     tick_guards=(nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
                  prompt_work.in_flight_holds_clock, outages.outage_holds_clock),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
