@@ -15,6 +15,10 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.apps import (
+    DaemonSet,
+    DaemonSetSpec,
+    DaemonSetStatus,
+    DaemonSetUpdateStrategy,
     Deployment,
     DeploymentSpec,
     DeploymentStatus,
@@ -22,6 +26,7 @@ from kubeprop.model.api.apps import (
     ReplicaSet,
     ReplicaSetSpec,
     ReplicaSetStatus,
+    RollingUpdateDaemonSet,
     RollingUpdateDeployment,
     RollingUpdateStatefulSetStrategy,
     StatefulSet,
@@ -111,6 +116,10 @@ __all__ = [
     "ContainerStatus",
     "CustomObject",
     "CustomResourceDefinition",
+    "DaemonSet",
+    "DaemonSetSpec",
+    "DaemonSetStatus",
+    "DaemonSetUpdateStrategy",
     "Deployment",
     "DeploymentSpec",
     "DeploymentStatus",
@@ -163,6 +172,7 @@ __all__ = [
     "Role",
     "RoleBinding",
     "RoleRef",
+    "RollingUpdateDaemonSet",
     "RollingUpdateDeployment",
     "RollingUpdateStatefulSetStrategy",
     "Secret",
@@ -190,7 +200,7 @@ __all__ = [
 
 ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
-    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | Role | ClusterRole
+    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Role | ClusterRole
     | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
     | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass | CSIDriver
 )
@@ -198,7 +208,7 @@ ApiObject = (
 
 BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
-    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, Role, ClusterRole,
+    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
     PriorityClass, StorageClass, CSIDriver, *STORED_ONLY_KINDS,
 )

@@ -45,6 +45,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerPopFromBackoffQ": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
+    "daemonSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "maxUnavailableStatefulSet": False,
