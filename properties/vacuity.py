@@ -65,6 +65,7 @@ on or fitting a node (the stored Nodes, the kubelets' pods), so a cluster withou
 
 VARIANT_NEEDS: dict[str, Needs] = {
     "rs-no-expectations": Needs(("replicasets.apps",)),
+    "ds-no-expectations": Needs(("daemonsets.apps",), nodes=True),
     "endpoints-terminating": Needs(("services",)),
     "endpoints-liveness": Needs(("services",)),
     "endpoints-stale-cache": Needs(("services",)),
@@ -80,6 +81,7 @@ and the faults that trigger it (one kind from each group)."""
 
 VARIANT_TARGETS: dict[str, tuple[str, ...]] = {
     "rs-no-expectations": ("replicaset-no-overcreation",),
+    "ds-no-expectations": ("daemonset-one-pod-per-node",),
     "endpoints-terminating": ("endpoints-ready-pods",),
     "endpoints-liveness": ("endpoints-ready-pods",),
     "endpoints-stale-cache": ("endpoints-ready-pods", "endpoints-match-ready-pods"),
@@ -145,7 +147,8 @@ def possible_resources(model: ClusterModel) -> frozenset[str] | None:
 def _display(resource: str) -> str:
     return {"pods/reapplied": "re-applied Pod", "statefulsets.apps": "StatefulSet",
             "replicasets.apps": "ReplicaSet", "deployments.apps": "Deployment", "services": "Service",
-            "persistentvolumeclaims": "PersistentVolumeClaim", "pods": "Pod"}.get(resource, resource)
+            "persistentvolumeclaims": "PersistentVolumeClaim", "pods": "Pod",
+            "daemonsets.apps": "DaemonSet"}.get(resource, resource)
 
 
 def _missing(model: ClusterModel, needs: Needs) -> str | None:
