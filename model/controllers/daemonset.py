@@ -44,7 +44,7 @@ import attrs
 from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.apps import DaemonSet
 from kubeprop.model.api.core import Node
-from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request, Response
@@ -129,7 +129,7 @@ class _AfterFailure:
         return tuple(r for r in after if r.verb != "create")
 
 
-def _matching(view: ObjectView, pod: Pod) -> tuple[str, ...]:
+def _matching(view: ObjectView, pod: ApiObject) -> tuple[str, ...]:
     """GetPodDaemonSets: the DaemonSets of the pod's namespace whose non-empty selector matches it."""
     namespace = pod.metadata.namespace
     return tuple(f"{namespace}/{ds.metadata.name}" for ds in view.list(_DS, namespace)
