@@ -15,8 +15,9 @@ from kubeprop.model.api.apps import DaemonSet
 from kubeprop.model.api.core import Node, NodeSpec, Taint
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, Pod
-from kubeprop.model.cluster import build_model, initial_state
+from kubeprop.model.cluster import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.daemonset_util import (
     DAEMON_TOLERATIONS,
     REVISION_HASH_LABEL,
@@ -25,6 +26,7 @@ from kubeprop.model.controllers.daemonset_util import (
     template_hash,
 )
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Deliver
 from kubeprop.properties.daemonsets import daemon_sets_ready, one_pod_per_node
 
 SCENARIO = Path(__file__).parents[1] / "data" / "daemonset" / "agents.yaml"
@@ -114,3 +116,16 @@ def test_node_selector_mismatch_runs_nothing(settled: tuple[object, object]) -> 
     assert node_should_run(_node(), picky) == (False, False)
     labelled = attrs.evolve(_node(), metadata=attrs.evolve(_node().metadata, labels={"disk": "ssd"}))
     assert node_should_run(labelled, picky) == (True, True)
+
+
+@pytest.mark.parametrize(("variant", "violated"), [("ds-no-expectations", True), ("correct", False)])
+def test_ds_no_expectations_variant(variant: str, violated: bool) -> None:
+    """The variant's trace (a sync, the DaemonSet's status event delivered, a second sync whose pod
+    cache has not seen the first sync's pods): two pods on a node without expectations, none with."""
+    model = build_model(load_scenario(SCENARIO), variant=variant, parameters={"instantCaches": False})
+    state = initial_state(model)
+    sync = Reconcile("daemonset", "default/exporter")
+    state = step(model, state, sync)
+    deliver = next(a for a in actions(model, state) if isinstance(a, Deliver) and a.resource == "daemonsets.apps")
+    state = step(model, step(model, state, deliver), sync)
+    assert (one_pod_per_node(model, state) is not None) is violated
