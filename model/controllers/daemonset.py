@@ -120,12 +120,15 @@ def tolerate(request: Request, response: Response) -> Literal["ignore"] | None:
 
 @attrs.frozen
 class _AfterFailure:
-    """After a failed create or delete: the deletes not yet sent, and the status write."""
+    """After a failed pod create or delete: the deletes not yet sent, and the status write (nothing
+    after a failed claim patch: upstream's getNodesToDaemonPods fails manage and the status alike)."""
 
     rest: tuple[Request, ...]
 
     def __call__(self, request: Request, response: Response) -> tuple[Request, ...]:
-        after = self.rest[self.rest.index(request) + 1:] if request in self.rest else self.rest
+        if request.resource != "pods" or request.verb not in ("create", "delete") or request not in self.rest:
+            return ()  # a failed adoption or status write ends the sync (getNodesToDaemonPods' error)
+        after = self.rest[self.rest.index(request) + 1:]
         return tuple(r for r in after if r.verb != "create")
 
 

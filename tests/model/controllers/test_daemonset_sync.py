@@ -14,10 +14,10 @@ from kubeprop.model.api.apps import DaemonSet
 from kubeprop.model.api.core import Node, Taint
 from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import ObjectKey, Pod, decode_object
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.base import Change
-from kubeprop.model.controllers.daemonset import DaemonSetController, DaemonSetMemory
+from kubeprop.model.controllers.daemonset import DaemonSetController, DaemonSetMemory, _AfterFailure
 from kubeprop.model.controllers.daemonset_util import REVISION_HASH_LABEL, target_node_name, template_hash
 from kubeprop.model.scenario.load import ADMIN
 
@@ -165,3 +165,17 @@ def _bind_and_ready(store: Store, pod: Pod) -> Store:
     ready = Condition(type="Ready", status="True", last_transition_time=1)
     status = attrs.evolve(current.status, phase="Running", conditions=set_condition(current.status.conditions, ready))
     return API.ok(store, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(current, status=status)))
+
+
+def test_after_a_failed_create_the_deletes_and_the_status_are_still_sent() -> None:
+    """syncNodes sends the deletes whatever the creates did, and syncDaemonSet writes the status after
+    updateDaemonSet's error; a failed adoption patch fails both (getNodesToDaemonPods)."""
+    create = Request(verb="create", user=ADMIN, resource="pods", namespace="default", obj=Pod())
+    delete = Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="old")
+    status = Request(verb="update-status", user=ADMIN, resource="daemonsets.apps", namespace="default", name="agent")
+    patch = Request(verb="patch", user=ADMIN, resource="pods", namespace="default", name="orphan")
+    after = _AfterFailure((patch, create, create, delete, status))
+    refused = Response(code=500, reason="InternalError", message="boom")
+    assert after(create, refused) == (delete, status)
+    assert after(delete, refused) == (status,)
+    assert after(patch, refused) == ()
