@@ -38,6 +38,7 @@ from kubeprop.model.cluster import (
 )
 from kubeprop.model.controllers import (
     attachdetach,
+    daemonset,
     disruption,
     hpa,
     namespace,
@@ -161,14 +162,18 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
 def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
-    """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
-    controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
-    controller may create them), the namespace
+    """Controllers that run only when the scenario needs them: the DaemonSet controller when it
+    creates a DaemonSet, the disruption controller when it creates a PodDisruptionBudget, the
+    PersistentVolume controller and the PVC and PV protection controllers when it can have claims
+    or volumes (`persistentvolume.uses_volumes`: a user's controller may create them), the namespace
     controller when a namespace can be deleted (it watches what the garbage collector watches,
     `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
     out: list[Any] = []
+    if daemonset.uses_daemon_sets(objects):
+        out.append(daemonset.DaemonSetController(
+            expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
+            use_expectations=bool(parameters["daemonSetExpectations"])))
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):

@@ -166,24 +166,35 @@ def cordon_request(user: str, node: str, unschedulable: bool, acting_as: str = "
 
 
 def pods_for_deletion(state: ClusterState, node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
-    """GetPodsForDeletion: (pods to evict, refusals)."""
-    return drain_filter((p for p in state.store.list("pods") if isinstance(p, Pod)), node, flags)
+    """GetPodsForDeletion: (pods to evict, refusals); a DaemonSet pod's owner is looked up in the store
+    (daemonSetFilter's GET)."""
+    daemon_sets = frozenset((d.metadata.namespace, d.metadata.name) for d in state.store.list("daemonsets.apps"))
+    return drain_filter((p for p in state.store.list("pods") if isinstance(p, Pod)), node, flags, daemon_sets)
 
 
-def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
+def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep,
+                 daemon_sets: frozenset[tuple[str, str]] | None = None) -> tuple[list[Pod], list[str]]:
     """GetPodsForDeletion (`staging/src/k8s.io/kubectl/pkg/drain/filters.go`) over `pods`: of
-    those bound to `node`, (pods to evict, refusals). Mirror pods and DaemonSet pods stay
-    (`--ignore-daemonsets`)."""
+    those bound to `node`, (pods to evict, refusals). Mirror pods stay; so do DaemonSet pods
+    (daemonSetFilter with `--ignore-daemonsets`, which the model's drains always pass) unless they
+    are finished (Succeeded or Failed: evicted like any pod) or their DaemonSet is gone
+    (`daemon_sets`: the (namespace, name) of those that exist; None: all do) — then `--force`
+    evicts them and without it the drain is refused."""
     out, errors = [], []
     for pod in pods:
         if pod.spec.node_name != node:
             continue
+        owner = next((r for r in pod.metadata.owner_references if r.controller), None)
+        finished = pod.status.phase in ("Succeeded", "Failed")
+        if owner is not None and owner.kind == "DaemonSet" and not finished:
+            if daemon_sets is None or (pod.metadata.namespace, owner.name) in daemon_sets:
+                continue  # --ignore-daemonsets
+            if not flags.force:
+                errors.append(f'daemonsets.apps "{owner.name}" not found: {pod.metadata.namespace}/'
+                              f"{pod.metadata.name}")
+                continue
         if MIRROR_POD_ANNOTATION in pod.metadata.annotations:
             continue
-        owner = next((r for r in pod.metadata.owner_references if r.controller), None)
-        if owner is not None and owner.kind == "DaemonSet":
-            continue  # --ignore-daemonsets (the model's drains always pass it)
-        finished = pod.status.phase in ("Succeeded", "Failed")
         if any(v.empty_dir is not None for v in pod.spec.volumes) and not flags.delete_emptydir_data and not finished:
             errors.append(f"cannot delete Pods with local storage (use --delete-emptydir-data to override): "
                           f"{pod.metadata.namespace}/{pod.metadata.name}")

@@ -24,6 +24,8 @@ ReplicaSet the API server refuses. With a scenario's own plug-ins (a
 ResourceQuota) the pods are created one after the other into a scratch copy of the store, workload
 by workload, so a quota counts the ones before; with the built-in chain alone, whose verdicts do
 not read the stored pods, each is a dry run against the initial store.
+Every DaemonSet adds one pod per node that should run it (`_daemon_pods`, as the model's DaemonSet
+controller builds them), which only that node fits.
 RuntimeClass admission (pod overhead, nodeSelector, tolerations) is not modelled: the model
 refuses `runtimeClassName` (`kubeprop.model.api.unmodelled`). No controller runs: the pods are
 what the controllers would create, without generated name suffixes. Plus the scenario's bare pods,
@@ -42,12 +44,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
-from kubeprop.model.api.apps import Deployment, ReplicaSet, StatefulSet
+from kubeprop.model.api.apps import DaemonSet, Deployment, ReplicaSet, StatefulSet
+from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import ApiObject, kind_info
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.daemonset_util import daemon_pod, node_should_run, template_hash
 from kubeprop.model.controllers.deployment_plan import new_rs_object as new_replica_set
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, pod_template_object
 from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
@@ -141,6 +145,23 @@ def _counts(store: Store, scale: Mapping[str, int]) -> list[tuple[Workload, int]
     return [(w, replicas.get(pod_key(w), w.spec.replicas if w.spec.replicas is not None else 1)) for w in workloads]
 
 
+def _daemon_pods(store: Store) -> list[Pod]:
+    """The pods the DaemonSet controller would create: for every DaemonSet, one on each stored node that
+    should run it (`daemonset_util.node_should_run`), as `daemonset_util.daemon_pod` builds it (the daemon
+    tolerations, its node's `matchFields` affinity, so only that node fits), named `<daemonset>-<node>`."""
+    nodes = sorted((n for n in store.list("nodes") if isinstance(n, Node)), key=lambda n: n.metadata.name)
+    out: list[Pod] = []
+    for ds in store.list("daemonsets.apps"):
+        if not isinstance(ds, DaemonSet):
+            continue
+        for node in nodes:
+            if node_should_run(node, ds)[0]:
+                pod = daemon_pod(ds, node.metadata.name, template_hash(ds))
+                name = f"{ds.metadata.name}-{node.metadata.name}"
+                out.append(attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name=name, generate_name="")))
+    return out
+
+
 def _bare(store: Store) -> list[Pod]:
     return [p for p in store.list("pods") if isinstance(p, Pod) and p.metadata.controller_ref() is None]
 
@@ -148,7 +169,8 @@ def _bare(store: Store) -> list[Pod]:
 def desired_count(store: Store, scale: Mapping[str, int] = FrozenMap()) -> int:
     """How many pending pods `desired_pods` would return, without building them (so a caller can
     refuse a size before paying for it)."""
-    return sum(count for _, count in _counts(store, scale)) + sum(1 for p in _bare(store) if not p.spec.node_name)
+    return (sum(count for _, count in _counts(store, scale)) + sum(1 for p in _bare(store) if not p.spec.node_name)
+            + len(_daemon_pods(store)))
 
 
 @attrs.frozen
@@ -194,6 +216,14 @@ def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = 
                 pending.append(created)
             else:
                 refused[pod_key(pod)] = str(created)
+    for pod in _daemon_pods(store):
+        if deadline is not None:
+            deadline.tick()
+        scratch, created = _create(scratch, api, pod, now, dry_run)
+        if isinstance(created, Pod):
+            pending.append(created)
+        else:
+            refused[pod_key(pod)] = str(created)
     bare = _bare(store)
     bound = tuple(p for p in bare if p.spec.node_name)
     return Desired(bound, (*pending, *(p for p in bare if not p.spec.node_name)), FrozenMap(refused),
