@@ -26,9 +26,9 @@ UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
         "the model has no ReplicationController controller: its pods would be missing from the check; write it "
         "as a ReplicaSet (the same replicas and template, with spec.selector.matchLabels)"),
     ("", "ResourceQuota"): (
-        "the model stores no ResourceQuota and has no quota controller: creates the quota would refuse would be "
-        "admitted; remove it from the folder, or give its spec.hard to the quota admission plug-in in a scenario "
-        "file (admission:, built with kubeprop.model.api.admission.resource_quota; see docs/apiserver.md)"),
+        "the model stores no ResourceQuota and has no quota controller: objects the quota would refuse would "
+        "be created; remove it from the folder, or give its spec.hard to the quota admission plug-in in a "
+        "scenario file (admission:, built with kubeprop.model.api.admission.resource_quota; see docs/apiserver.md)"),
     ("", "LimitRange"): (
         "the model has no LimitRanger admission plug-in: the default requests and limits it would give "
         "containers would be missing, so the scheduler would see other requests; remove it from the folder, "
