@@ -27,7 +27,8 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   unless the step says `wait: false`) until the object it deleted is gone — graceful pod
   termination, finalizers, a Foreground deletion's dependents included — and the next step
   waits with it (`DeleteWait`, below);
-- `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
+- `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`, none when it already has the
+  value (kubectl GETs the node first: `maintenance.cordon`); `drain`: cordon, then evict
   the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
   waits until the drain returns, as kubectl blocks;
 - `rolloutStatus`, `wait`: `kubectl rollout status` and `kubectl wait`, which GET, then LIST and WATCH
@@ -446,8 +447,8 @@ def _node_step(model: ClusterModel, state: ClusterState, index: int, user: str) 
     else:
         node_step = step.cordon or step.uncordon
         assert node_step is not None
-        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None, step.as_)
-        state, response = send(model, state, user, cordon, USER_COMPONENT)
+        state, response = maintenance.cordon(model, state, user, node_step.node, step.cordon is not None,
+                                             USER_COMPONENT, step.as_)
         failure = None if response.ok else response
     if isinstance(failure, Response) and _unavailable(failure.code):
         return state  # not done: the step stays enabled and is retried
