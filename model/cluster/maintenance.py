@@ -54,7 +54,7 @@ import attrs
 from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.objects import Deployment, Node, ObjectKey, Pod, ReplicaSet, StatefulSet
 from kubeprop.model.api.pod import MIRROR_POD_ANNOTATION
-from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.server import Request, Response, handle
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.schema_addons import DrainStep
@@ -159,6 +159,24 @@ def blocking(state: ClusterState) -> bool:
     return any(d.by == "user" for d in maintenance_state(state).draining.values())
 
 
+def cordon(model: ClusterModel, state: ClusterState, user: str, node: str, unschedulable: bool, component: str,
+           acting_as: str = "") -> tuple[ClusterState, Response]:
+    """`kubectl cordon|uncordon NODE [--as acting_as]`, and the cordon `kubectl drain` starts with:
+    kubectl's resource builder GETs the node (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go`
+    Complete: `ResourceNames("nodes", …)`; a 404 or 403 there is the command's error, before any
+    write), then RunCordonOrUncordon PATCHes `spec.unschedulable` only when it differs
+    (`staging/src/k8s.io/kubectl/pkg/drain/cordon.go` UpdateIfRequired; else kubectl prints
+    `node/NAME already cordoned` and sends nothing). The GET is sent when it is all kubectl sends
+    (it fails, or the node is already as wanted: its answer is the command's); before a PATCH it is
+    left out, a read that changes nothing, as for `scale` (`kubeprop.model.cluster.workload`).
+    Returns the last response: the PATCH's, or the GET's."""
+    get = Request(verb="get", user=user, resource="nodes", name=node, impersonate=acting_as)
+    answer = handle(state.store, get, model.api, state.clock).response
+    if not answer.ok or (isinstance(answer.obj, Node) and answer.obj.spec.unschedulable == unschedulable):
+        return send(model, state, user, get, component)
+    return send(model, state, user, cordon_request(user, node, unschedulable, acting_as), component)
+
+
 def cordon_request(user: str, node: str, unschedulable: bool, acting_as: str = "") -> Request:
     """`kubectl cordon|uncordon [--as acting_as]`: a patch of spec.unschedulable."""
     return Request(verb="patch", user=user, resource="nodes", name=node,
@@ -213,7 +231,7 @@ def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: Drai
     drain` failed, if it did: the cordon's refused response, or its refusals of pods
     (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go` RunDrain: the node stays cordoned, the command
     exits 1 with "unable to drain node"), else None. `acting_as`: `kubectl drain --as`."""
-    state, response = send(model, state, user, cordon_request(user, node, True, acting_as), component)
+    state, response = cordon(model, state, user, node, True, component, acting_as)
     if not response.ok:
         return state, response
     pods, errors = pods_for_deletion(state, node, flags)
@@ -389,7 +407,7 @@ def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> Clust
         return evolve(state, workload_errors=state.workload_errors.set(state.workload_next - 1, failure))
     if drain.by == OPERATOR:
         user, component = _identity(model, drain)
-        state, _ = send(model, state, user, cordon_request(user, act.drained, False), component)
+        state, _ = cordon(model, state, user, act.drained, False, component)
     return state
 
 
@@ -409,7 +427,7 @@ def _start_maintenance(model: ClusterModel, state: ClusterState, act: StartMaint
 def _end_maintenance(model: ClusterModel, state: ClusterState, act: EndMaintenance) -> ClusterState:
     """`kubectl uncordon` by the operator. While the API server cannot answer, the maintenance stays."""
     user = model.scenario.apply_as
-    state, response = send(model, state, user, cordon_request(user, act.node, False), OPERATOR)
+    state, response = cordon(model, state, user, act.node, False, OPERATOR)
     if not response.ok and response.code != 404:
         return state
     ms = maintenance_state(state)
