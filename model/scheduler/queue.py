@@ -41,13 +41,14 @@ import attrs
 
 from kubeprop.model.api.defaults import DEFAULT_SCHEDULER_NAME
 from kubeprop.model.api.meta import Condition
-from kubeprop.model.api.objects import Pod
+from kubeprop.model.api.objects import ApiObject, Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.backoff import Backoff, backoff_seconds, expired
 from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
 from kubeprop.model.scheduler.served import served
+from kubeprop.model.scheduler.volumeassume import VolumeDecisions
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
 
@@ -137,10 +138,16 @@ class SchedulerState:
     bound: frozenset[str] = frozenset()
     """Assumed pods whose binding call succeeded, awaiting the informer's confirmation
     (`cache.FinishBinding`)."""
-    binding_volumes: frozenset[str] = attrs.field(default=frozenset(), metadata={"fingerprint": "omit-if-default"})
-    """Assumed pods whose PreBind wrote their volume bindings and now waits for the claims to be
-    bound (`kubeprop.model.scheduler.volumebinding`); empty in scenarios without claims, and an
-    empty set is left out of fingerprints."""
+    volume_binds: FrozenMap[str, VolumeDecisions] = attrs.field(
+        default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """VolumeBinding's podVolumes of each assumed pod whose claims are not all bound, from its
+    Reserve until its binding cycle ends (`kubeprop.model.scheduler.volumeassume`); `sent` once the
+    PreBind wrote them and waits for the claims to be bound. Empty in scenarios without
+    WaitForFirstConsumer claims, and left out of fingerprints then."""
+    volume_cache: FrozenMap[str, ApiObject] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """The binder's assume caches of claims and volumes: the objects Reserve assumed (by
+    `volumeassume.cache_key`), each until the informer delivers a newer one or it is restored.
+    Empty, and left out of fingerprints, where nothing is assumed."""
     preempting: FrozenMap[str, tuple[Preparation, ...]] = attrs.field(
         default=EMPTY, metadata={"fingerprint": "omit-if-default"})
     """The asynchronous preemptions under way, by preemptor (more than one when a pod, released
