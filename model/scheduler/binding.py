@@ -107,8 +107,7 @@ def reserve(model: ClusterModel, state: ClusterState, instance: str, key: str, n
     decisions, cache = assume(found, node, memory.volume_cache)
     if decisions is None:
         return state
-    return _set_memory(state, instance, evolve(memory, volume_binds=memory.volume_binds.set(key, decisions),
-                                               volume_cache=cache))
+    return _set_memory(state, instance, memory.with_volumes(memory.volume_binds.set(key, decisions), cache))
 
 
 def _check(model: ClusterModel, state: ClusterState, instance: str, key: str) -> tuple[str, str | None]:
@@ -130,8 +129,7 @@ def forget_volumes(memory: SchedulerState, key: str) -> SchedulerState:
     decisions = memory.volume_binds.get(key)
     if decisions is None:
         return memory
-    return evolve(memory, volume_binds=memory.volume_binds.delete(key),
-                  volume_cache=restore(memory.volume_cache, decisions))
+    return memory.with_volumes(memory.volume_binds.delete(key), restore(memory.volume_cache, decisions))
 
 
 def binding_failed(model: ClusterModel, state: ClusterState, instance: str, key: str, message: str
@@ -181,7 +179,8 @@ def _prebind(model: ClusterModel, state: ClusterState, act: Bind) -> tuple[Clust
     sent = VolumeDecisions(tuple(o for o in written[:count] if isinstance(o, PersistentVolume)),
                            tuple(o for o in written[count:] if isinstance(o, PersistentVolumeClaim)), sent=True)
     memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, evolve(memory, volume_binds=memory.volume_binds.set(act.pod, sent))), False
+    return _set_memory(state, act.scheduler, memory.with_volumes(memory.volume_binds.set(act.pod, sent),
+                                                                 memory.volume_cache)), False
 
 
 def bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
@@ -201,5 +200,6 @@ def bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
     if not response.ok:
         return binding_failed(model, state, act.scheduler, act.pod, bind_error(response))
     memory = _memory(state, act.scheduler)
-    binds = memory.volume_binds.delete(act.pod) if act.pod in memory.volume_binds else memory.volume_binds
-    return _set_memory(state, act.scheduler, evolve(memory, bound=memory.bound | {act.pod}, volume_binds=binds))
+    if act.pod in memory.volume_binds:
+        memory = memory.with_volumes(memory.volume_binds.delete(act.pod), memory.volume_cache)
+    return _set_memory(state, act.scheduler, evolve(memory, bound=memory.bound | {act.pod}))

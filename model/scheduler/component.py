@@ -277,7 +277,7 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
     for key in [k for k in new.volume_binds if k not in assumed]:
         new = forget_volumes(new, key)  # the binding cycle ends without binding: Unreserve
     if new.volume_cache:
-        new = evolve(new, volume_cache=forget_events(new.volume_cache, events))
+        new = new.with_volumes(new.volume_binds, forget_events(new.volume_cache, events))
     new = evolve(new, assumed=assumed, bound=bound)
     if move:
         new = new.move_all(state.clock)

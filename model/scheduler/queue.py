@@ -138,16 +138,13 @@ class SchedulerState:
     bound: frozenset[str] = frozenset()
     """Assumed pods whose binding call succeeded, awaiting the informer's confirmation
     (`cache.FinishBinding`)."""
-    volume_binds: FrozenMap[str, VolumeDecisions] = attrs.field(
+    binding_volumes: FrozenMap[str, VolumeDecisions | ApiObject] = attrs.field(
         default=EMPTY, metadata={"fingerprint": "omit-if-default"})
-    """VolumeBinding's podVolumes of each assumed pod whose claims are not all bound, from its
-    Reserve until its binding cycle ends (`kubeprop.model.scheduler.volumeassume`); `sent` once the
-    PreBind wrote them and waits for the claims to be bound. Empty in scenarios without
-    WaitForFirstConsumer claims, and left out of fingerprints then."""
-    volume_cache: FrozenMap[str, ApiObject] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
-    """The binder's assume caches of claims and volumes: the objects Reserve assumed (by
-    `volumeassume.cache_key`), each until the informer delivers a newer one or it is restored.
-    Empty, and left out of fingerprints, where nothing is assumed."""
+    """VolumeBinding's memory (`kubeprop.model.scheduler.volumeassume`), in one map: by assumed pod
+    (namespace/name) the podVolumes of a pod whose claims are not all bound, from its Reserve until
+    its binding cycle ends (`volume_binds`), and by cache key (resource/namespace/name) the binder's
+    assume caches of claims and volumes (`volume_cache`). One field, empty in scenarios without
+    WaitForFirstConsumer claims, so that their states, fingerprints and cycle keys stay as they were."""
     preempting: FrozenMap[str, tuple[Preparation, ...]] = attrs.field(
         default=EMPTY, metadata={"fingerprint": "omit-if-default"})
     """The asynchronous preemptions under way, by preemptor (more than one when a pod, released
@@ -175,6 +172,27 @@ class SchedulerState:
     backoff: FrozenMap[str, Backoff] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
     """The backoff queue (`podBackoffQ` and `podErrorBackoffQ`): pods waiting for their back-off to
     end before they are tried again; empty, and left out of fingerprints, unless a pod waits."""
+
+    @property
+    def volume_binds(self) -> FrozenMap[str, VolumeDecisions]:
+        """The podVolumes of the assumed pods (`binding_volumes`); `sent` once PreBind wrote them."""
+        if not self.binding_volumes:
+            return EMPTY
+        return FrozenMap({k: v for k, v in self.binding_volumes.items() if isinstance(v, VolumeDecisions)})
+
+    @property
+    def volume_cache(self) -> FrozenMap[str, ApiObject]:
+        """The assume caches' objects (`binding_volumes`), each until the informer delivers a newer
+        one or it is restored."""
+        if not self.binding_volumes:
+            return EMPTY
+        return FrozenMap({k: v for k, v in self.binding_volumes.items() if not isinstance(v, VolumeDecisions)})
+
+    def with_volumes(self, binds: FrozenMap[str, VolumeDecisions], cache: FrozenMap[str, ApiObject]
+                     ) -> SchedulerState:
+        """The memory with VolumeBinding's podVolumes and assume caches replaced."""
+        merged: dict[str, VolumeDecisions | ApiObject] = {**binds, **cache}
+        return evolve(self, binding_volumes=FrozenMap(merged) if merged else EMPTY)
 
     def held(self, key: str) -> bool:
         """DefaultPreemption's PreEnqueue rejects the pod: one of its preemptions still holds it."""

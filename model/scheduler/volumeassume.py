@@ -106,11 +106,11 @@ class VolumeDecisions:
 
 
 def cache_key(obj: ApiObject) -> str:
-    """An object's key in the assume caches: the claim's namespace/name, the volume's name, each
-    under its resource (the caches are two upstream)."""
+    """An object's key in the assume caches: resource/namespace/name (a volume's namespace is empty;
+    the caches are two upstream), never a pod's key (namespace/name)."""
     if isinstance(obj, PersistentVolumeClaim):
         return f"{CLAIMS}/{obj.metadata.namespace}/{obj.metadata.name}"
-    return f"{VOLUMES}/{obj.metadata.name}"
+    return f"{VOLUMES}//{obj.metadata.name}"
 
 
 def _rv(obj: ApiObject) -> int:
@@ -157,14 +157,10 @@ def assume(found: PodVolumes, node: Node, cache: FrozenMap[str, ApiObject]
     pairs, claims = found.decisions(node)
     bindings: list[PersistentVolume] = []
     for claim, volume in pairs:
-        if not is_bound_to_claim(volume, claim):  # GetBindVolumeToClaim: dirty
-            annotations = volume.metadata.annotations
-            if volume.spec.claim_ref is None:  # shouldSetBoundByController
-                annotations = annotations.set(ANN_BOUND_BY_CONTROLLER, "yes")
-            volume = evolve(volume, metadata=evolve(volume.metadata, annotations=annotations),
-                            spec=evolve(volume.spec, claim_ref=claim_ref(claim)))
-            cache = cache.set(cache_key(volume), volume)
-        bindings.append(volume)
+        bound, dirty = _bind_volume_to_claim(volume, claim)
+        if dirty:
+            cache = cache.set(cache_key(bound), bound)
+        bindings.append(bound)
     provisions: list[PersistentVolumeClaim] = []
     for claim in claims:
         annotations = claim.metadata.annotations.set(ANN_SELECTED_NODE, node.metadata.name)
@@ -172,6 +168,25 @@ def assume(found: PodVolumes, node: Node, cache: FrozenMap[str, ApiObject]
         cache = cache.set(cache_key(clone), clone)
         provisions.append(clone)
     return VolumeDecisions(tuple(bindings), tuple(provisions)), cache
+
+
+def _bind_volume_to_claim(volume: PersistentVolume, claim: PersistentVolumeClaim) -> tuple[PersistentVolume, bool]:
+    """GetBindVolumeToClaim (`component-helpers/storage/volume/pv_helpers.go`): the claimRef set
+    unless it names the claim with its UID already; `pv.kubernetes.io/bound-by-controller` added
+    unless the volume was bound to the claim before (by a user or the controller); and whether
+    either changed it (dirty: only then is it assumed)."""
+    ref = volume.spec.claim_ref
+    by_controller = not is_bound_to_claim(volume, claim)
+    dirty = False
+    if ref is None or (ref.name, ref.namespace, ref.uid) != (claim.metadata.name, claim.metadata.namespace,
+                                                             claim.metadata.uid):
+        volume = evolve(volume, spec=evolve(volume.spec, claim_ref=claim_ref(claim)))
+        dirty = True
+    if by_controller and ANN_BOUND_BY_CONTROLLER not in volume.metadata.annotations:
+        annotations = volume.metadata.annotations.set(ANN_BOUND_BY_CONTROLLER, "yes")
+        volume = evolve(volume, metadata=evolve(volume.metadata, annotations=annotations))
+        dirty = True
+    return volume, dirty
 
 
 def restore(cache: FrozenMap[str, ApiObject], decisions: VolumeDecisions | None) -> FrozenMap[str, ApiObject]:
@@ -190,8 +205,7 @@ def forget_events(cache: FrozenMap[str, ApiObject], events: Iterable[WatchEvent]
     for event in events:
         if event.key.resource not in (CLAIMS, VOLUMES) or not cache:
             continue
-        key = f"{CLAIMS}/{event.key.namespace}/{event.key.name}" if event.key.resource == CLAIMS \
-            else f"{VOLUMES}/{event.key.name}"
+        key = f"{event.key.resource}/{event.key.namespace}/{event.key.name}"
         assumed = cache.get(key)
         if assumed is not None and (event.type == "DELETED" or event.object is None
                                     or _rv(event.object) > _rv(assumed)):
