@@ -1,14 +1,16 @@
 """Errors in the user's own code: a controller or a property of theirs that raises, or a reconcile
 that returns something that is not a `Reconciliation` of `Request`s.
 
-The model calls the user's code at a few boundaries — a controller's `reconcile` (remembered by
-`kubeprop.model.controllers.decisions`), its event handlers (`keys_for`, `keys_for_change`), a
-property's check function (`kubeprop.properties.registry.as_property`). There an exception from the
-user's code becomes a `UserCodeError` naming the controller and key (or the property and state),
-the exception, the user's file and line (the innermost frame of the traceback in code that is
-neither kubeprop's nor the Python installation's: `user_frame`) and what a valid answer is. It is an
-`InputError`, so the CLI reports it as bad input (exit 2) without a traceback, and it is raised
-`from` the user's exception, so a test runner shows the whole traceback into the user's code.
+The model calls the user's code at a few boundaries — a controller's methods and its decisions'
+functions (`kubeprop.model.controllers.user_calls`: `reconcile`, `observe`, `initial_memory`,
+`wakeup_at`, `memory_wakeups`, a Reconciliation's `tolerate` and `after_failure`), its event
+handlers (`keys_for`, `keys_for_change`), a property's check function
+(`kubeprop.properties.registry.as_property`). There an exception from the user's code becomes a
+`UserCodeError` naming the controller and key (or the property and state), the exception, the
+user's file and line (the innermost frame of the traceback in code that is neither kubeprop's nor
+the Python installation's: `user_frame`) and what a valid answer is. It is an `InputError`, so the
+CLI reports it as bad input (exit 2) without a traceback, and it is raised `from` the user's
+exception, so a test runner shows the whole traceback into the user's code.
 
 An exception whose traceback has no frame of the user's is kubeprop's own (a bug) and is left as
 it is. Only the exception path costs anything: `try` is free in Python 3.11 when nothing is raised.
@@ -101,14 +103,16 @@ def controller_error(controller: Any, doing: str, err: Exception) -> UserCodeErr
 
 
 def returned_error(controller: Any, doing: str, problem: str, method: str = "reconcile",
-                   contract: str = CONTRACT) -> UserCodeError:
+                   contract: str = CONTRACT, function: Any = None) -> UserCodeError:
     """The `UserCodeError` for a call of `controller`'s `method` (its reconcile unless said) that
-    returned something invalid (`problem` says what), naming that method's file and line and what
-    it must return (`contract`)."""
+    returned something invalid (`problem` says what), naming that method's file and line — or
+    those of `function`, the one called when it is not a method of the controller (a decision's
+    `tolerate`) — and what it must return (`contract`)."""
     name = getattr(controller, "name", "?")
+    called = function if function is not None else getattr(controller, method, None)
     return UserCodeError(
         f"controller {name!r} ({_qualified(controller)}) returned {problem}\n"
-        f"  while {doing}\n  at {_definition(getattr(controller, method, None))}\n"
+        f"  while {doing}\n  at {_definition(called)}\n"
         f"Expected: {contract}.")
 
 

@@ -27,7 +27,25 @@ BuildRetainKeysDirective, hasAdditionalNewField): switching a Deployment to `Rec
 defaulted `rollingUpdate`, and a volume whose source changes from emptyDir to configMap loses its
 emptyDir, as `test/cmd/apply.sh` "kubectl apply should be able to clear defaulted fields" expects.
 
-Left out: multi-field merge keys
+Deletions inside a map the live object lacks (a map the last-applied configuration and the manifest
+have, which another client removed, and from which the manifest drops a key): upstream's patch is
+`mergeMap(deletions, delta)` and so carries the deletions (`null`s) beside the manifest's whole map,
+and the server, finding no such map, takes the patch's value without its nulls and directives
+(mergeMap in v1.33: discardNullValuesFromPatch, kubernetes#107705, and removeDirectives,
+kubernetes#117568: an item with `$patch` is dropped); a custom resource's JSON merge patch likewise (evanphx/json-patch
+`mergeDocs`: pruneNulls). Here the patch holds the manifest's map alone, which the server merges
+into nothing: the same object (`tests/model/api/test_apply_absent_maps.py`). A
+`$deleteFromPrimitiveList/<list>` for a list the target lacks removes nothing and adds no list
+(preprocessDeletionListForMerging's isDeleteList). Left out: upstream keeps any other directive
+key (`$setElementOrder/<list>`, `$retainKeys`) of a map or keyed-list item the target lacks, which
+strict decoding then refuses (422 `unknown field`): the three-way patch has such a key there only
+for a keyed list or a retainKeys map inside a map the live object lacks (none of the model's
+kinds: their pod specs and metadata are never absent, a Deployment's strategy is defaulted), or
+for a keyed-list item another client removed whose own keyed lists the manifest also shrinks (a
+container gone from the live template whose env loses a variable) — upstream's apply fails there
+(mergeSliceWithoutSpecialElements appends the item as it is), the model's re-adds the item.
+
+Left out, too: multi-field merge keys
 (upstream's SSA list-map keys like containerPort+protocol; the patch merge key is the single
 `containerPort`), `$patch: merge` on lists of primitives other than finalizers, and upstream's
 exact interleaving of server-only list items with `$setElementOrder` (here: the ordered items
@@ -127,9 +145,9 @@ def strategic_merge_patch(target: Any, patch: Any, kind: str, names: Names = ())
         else:
             result[field] = strategic_merge_patch(current, value, kind, here)
     for field, removed in patch.items():
-        if field.startswith("$deleteFromPrimitiveList/") and isinstance(removed, list):
-            name = field.split("/", 1)[1]
-            result[name] = [v for v in result.get(name, []) if v not in removed]
+        name = field.split("/", 1)[1] if field.startswith("$deleteFromPrimitiveList/") else ""
+        if name in result and isinstance(removed, list):  # (a list the target lacks stays absent)
+            result[name] = [v for v in result[name] if v not in removed]
     return result
 
 

@@ -1,11 +1,14 @@
-"""The `Controller` protocol, work queues, and the `Reconcile` action.
+"""The `Controller` protocol, the `Reconcile` action and controllers' wake-ups.
 
-Upstream controllers (`pkg/controller/*`) share the controller manager's informers; event
-handlers turn watch events into work-queue keys; workers take one key at a time, read only the
-informer cache, and write through the API server
-(`staging/src/k8s.io/client-go/util/workqueue/queue.go`: a key is never processed by two
-workers at once, and adding a queued key again merges with it). A failed write requeues the key
-(with rate limiting upstream; in the model the retry is just another enabled action).
+Upstream controllers (`pkg/controller/*`) share the controller manager's informers; workers take
+one key at a time, read only the informer cache, and write through the API server. A failed write
+requeues the key (with rate limiting upstream; in the model the retry is just another enabled
+action). The work queues — what each controller has queued and remembers, the events that enqueue
+keys, the actions queued keys enable — are `kubeprop.model.controllers.work_queue`, whose names this
+module re-exports (users import them from here: docs/controllers.md); here is what a `Reconcile`
+does (`decide`, `reconcile`, `send_decision`) and when a controller asks to be woken
+(`next_timer`, `on_tick`). The calls of a controller's own code go through
+`kubeprop.model.controllers.user_calls`.
 
 A controller here is a value with pure functions, so users can write their own (docs/controllers.md):
 
@@ -31,27 +34,28 @@ A controller here is a value with pure functions, so users can write their own (
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
-
-import attrs
 
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
-from kubeprop.model.api.store import Store, WatchEvent
-from kubeprop.model.controllers.cache_sync import (
-    informer_of,
-    informer_refusal,
-    informer_target,
-    informers,
-    refused_informers,
+from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
+from kubeprop.model.controllers.user_calls import failure_followers, memory_wakeups, observe_answer, tolerated, woken_at
+from kubeprop.model.controllers.work_queue import (
+    ControllerState,
+    Reconcile,
+    SyncInformer,
+    _controller,
+    enabled,
+    initial_controllers,
+    notify,
+    queued,
+    scoped,
+    sync_informer,
+    sync_key,
+    waiting,
 )
-from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups, observe_answer, woken_at
-from kubeprop.model.controllers.sync_updates import ignores_sync_update
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.memo import LastValues
-from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import (
     CONTROLLER_MANAGER,
     ClusterModel,
@@ -61,15 +65,8 @@ from kubeprop.model.state.cluster import (
     send_unobserved,
     view,
 )
-from kubeprop.model.state.component import (
-    Change,
-    Controller,
-    Reconciliation,
-    change_of,
-    controller_namespaces,
-    keys_for_change,
-)
-from kubeprop.model.state.informer import NamespacedView, ObjectView
+from kubeprop.model.state.component import Change, Controller, Reconciliation
+from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
     "Change",
@@ -80,40 +77,22 @@ __all__ = [
     "Reconcile",
     "Reconciliation",
     "SyncInformer",
+    "decide",
+    "decide_with",
     "enabled",
+    "forget_decisions",
     "initial_controllers",
     "next_timer",
     "notify",
     "on_tick",
+    "queued",
     "reconcile",
+    "scoped",
+    "send_decision",
+    "sync_informer",
+    "sync_key",
+    "waiting",
 ]
-
-
-@attrs.frozen(cache_hash=True)
-class ControllerState:
-    """A controller's work queue (sorted, deduplicated keys) and in-memory state.
-
-    `unsynced`: the informers that have not synced yet — their LIST was refused
-    (`kubeprop.model.controllers.cache_sync`): a watched resource's name, or `namespaces/NS/<resource>`
-    for a controller whose informers watch some namespaces only (`cache_sync.informer_name`). While
-    any is left the controller's workers wait in WaitForCacheSync: none of its keys is reconciled,
-    and events of those informers reach no handler of it. Always empty for a controller whose
-    identity is trusted (every built-in one)."""
-
-    queue: tuple[str, ...] = ()
-    memory: Any = None
-    unsynced: tuple[str, ...] = attrs.field(default=(), metadata={"fingerprint": "omit-if-default"})
-
-    def enqueue(self, keys: Iterable[str]) -> ControllerState:
-        """Add keys; a key already queued merges with itself."""
-        merged = set(self.queue) | set(keys)
-        if len(merged) == len(self.queue):
-            return self
-        return evolve(self, queue=tuple(sorted(merged)))
-
-    def dequeue(self, key: str) -> ControllerState:
-        """Take a key out of the queue (a worker starts on it)."""
-        return evolve(self, queue=tuple(k for k in self.queue if k != key))
 
 
 class Memoryless:
@@ -146,162 +125,6 @@ class ChangeHandlers:
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """What the add handler enqueues for `obj` (an informer's LIST hands each object to OnAdd)."""
         return self.keys_for_change(Change("add", obj), view)
-
-
-@attrs.frozen(order=True)
-class Reconcile(Action):
-    """A controller worker takes `key` from its queue and reconciles it."""
-
-    controller: str
-    key: str
-
-
-@attrs.frozen(order=True)
-class SyncInformer(Action):
-    """The reflector of a controller's `informer` (a watched resource, or `namespaces/NS/<resource>`,
-    whose LIST was refused) retries after its back-off and the LIST now succeeds: the informer
-    syncs, its handlers get an ADD for every listed object (`cache_sync`). Enabled only while the
-    LIST would succeed."""
-
-    controller: str
-    informer: str
-
-
-_VIEWS: LastValues[ObjectView] = LastValues(keep=8)
-"""The last few views of controllers with `namespaces` (by the controller and the shared view): the
-very same view object for the same cache, so that a user's controller's decisions, remembered by
-the view's identity (`decisions.DecisionMemo`), are found again."""
-
-
-def scoped(controller: Controller, view_: ObjectView) -> ObjectView:
-    """What `controller` reads of the controller manager's view: all of it, or for a controller
-    with `namespaces` only those namespaces' objects and cluster-scoped ones (`NamespacedView`)."""
-    namespaces = controller_namespaces(controller)
-    if not namespaces:
-        return view_
-    return _VIEWS.get((controller, view_), NamespacedView, view_, namespaces)
-
-
-def _keys_of(controller: Controller, view_: ObjectView, names: Iterable[str]) -> set[str]:
-    """The keys the initial LISTs of the informers `names` enqueue: `keys_for` of every object they
-    list (`view_` is the controller's own, `scoped`)."""
-    keys: set[str] = set()
-    for informer in names:
-        resource, namespace = informer_target(informer)
-        for obj in view_.list(resource, namespace):
-            keys.update(keys_for_change(controller, Change("add", obj), view_))
-    return keys
-
-
-def initial_controllers(model: ClusterModel, view_: ObjectView, store: Store | None = None
-                        ) -> FrozenMap[str, ControllerState]:
-    """Every controller with its initial memory and every existing object's keys queued
-    (an informer's initial LIST delivers an ADD for each object). Given the `store`, a controller
-    whose identity may not LIST a watched resource — at the cluster scope, or in one of its
-    `namespaces` — starts with that informer unsynced (`ControllerState.unsynced`; its objects
-    enqueue nothing)."""
-    out = {}
-    for controller in model.controllers:
-        unsynced = () if store is None else refused_informers(store, model.api.users, controller)
-        synced = (i for i in _informers_of(controller, store) if i not in unsynced)
-        keys = _keys_of(controller, scoped(controller, view_), synced)
-        out[controller.name] = ControllerState(tuple(sorted(keys)), controller.initial_memory(), unsynced)
-    return FrozenMap(out)
-
-
-def _informers_of(controller: Controller, store: Store | None) -> tuple[str, ...]:
-    """The controller's informers (`cache_sync.informers`); without a store, one per resource (the
-    namespaces' objects are then listed through the controller's view)."""
-    return tuple(controller.watches) if store is None else informers(store, controller)
-
-
-def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False
-           ) -> ClusterState:
-    """Run every controller's event handlers on delivered events (enqueue the keys they name); an
-    event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers.
-    `sync`: the events are a relist's updates of objects the cache held unchanged, which the handlers
-    of `sync_updates.ignores_sync_update` do nothing with. Each handler is told the kind of event and
-    an update's old object (`keys_for_change`)."""
-    if not is_up(state, CONTROLLER_MANAGER):
-        return state
-    view_ = view(model, state, CONTROLLER_MANAGER)
-    controllers = state.controllers
-    for event in events:
-        key = event.key
-        change: Change | None = None
-        for controller in model.controllers:
-            queued = controllers.get(controller.name) if key.resource in controller.watches else None
-            if queued is None or (sync and ignores_sync_update(controller, key.resource)):
-                continue
-            namespaces = controller_namespaces(controller)
-            if namespaces and key.namespace and key.namespace not in namespaces:
-                continue  # (no informer of that namespace)
-            if queued.unsynced and informer_of(namespaces, key) in queued.unsynced:
-                continue  # (that informer has not listed: no watch, no event)
-            change = change or change_of(event)
-            keys = keys_for_change(controller, change, scoped(controller, view_))
-            controllers = controllers.set(controller.name, queued.enqueue(keys))
-    # (keys all queued already: the very same map, and the state unchanged)
-    return state if controllers is state.controllers else evolve(state, controllers=controllers)
-
-
-def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """One Reconcile per queued key of every controller whose informers have synced, and a
-    SyncInformer for each unsynced informer whose LIST would now succeed (when the controller
-    manager is up)."""
-    if not is_up(state, CONTROLLER_MANAGER):
-        return
-    for controller in model.controllers:
-        ctl_state = state.controllers.get(controller.name)
-        if ctl_state is None:
-            continue
-        if ctl_state.unsynced:
-            for informer in ctl_state.unsynced:
-                if informer_refusal(state.store, model.api.users, controller.identity, informer) is None:
-                    yield SyncInformer(controller.name, informer)
-            continue
-        for key in ctl_state.queue:
-            yield _reconcile(controller.name, key)
-
-
-@lru_cache(maxsize=4096)
-def _reconcile(controller: str, key: str) -> Reconcile:
-    """`Reconcile(controller, key)`, made once: an action is a value, and `enabled` is asked
-    again whenever any controller's queue or memory changes (most reconciles)."""
-    return Reconcile(controller, key)
-
-
-def waiting(state: ClusterState) -> tuple[str, ...]:
-    """The controllers waiting for an informer to sync (`ControllerState.unsynced`), by name;
-    the empty tuple (one object) when none is."""
-    names = tuple(name for name, c in state.controllers.items() if getattr(c, "unsynced", ()))
-    return names or ()
-
-
-def sync_key(state: ClusterState) -> Any:
-    """What `enabled` reads besides the queues: the stored objects (the RBAC policy), but only
-    while some controller waits for an informer to sync (None otherwise)."""
-    return state.store.objects if waiting(state) else None
-
-
-def sync_informer(model: ClusterModel, state: ClusterState, act: SyncInformer) -> ClusterState:
-    """The informer syncs: it leaves `unsynced`, and every object it lists (of its resource, in its
-    namespace if it has one) in the controller manager's cache enqueues its keys (the ADDs of the
-    reflector's LIST)."""
-    controller = _controller(model, act.controller)
-    ctl_state: ControllerState = state.controllers[act.controller]
-    assert act.informer in ctl_state.unsynced, "SyncInformer is not enabled"
-    keys = _keys_of(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), (act.informer,))
-    unsynced = tuple(r for r in ctl_state.unsynced if r != act.informer)
-    ctl_state = evolve(ctl_state.enqueue(keys), unsynced=unsynced)
-    return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
-
-
-def _controller(model: ClusterModel, name: str) -> Any:
-    for controller in model.controllers:
-        if controller.name == name:
-            return controller
-    raise KeyError(name)
 
 
 _DECISIONS = DecisionMemo()
@@ -338,15 +161,6 @@ def decide_with(model: ClusterModel, state: ClusterState, controller: str, key: 
     decide from the same cache and clock (`queued_work.polling` follows a key's silent requeues)."""
     found = _controller(model, controller)
     return _decision(found, scoped(found, view(model, state, CONTROLLER_MANAGER)), key, memory, state.clock)
-
-
-def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
-    """(controller, key) for every queued key of every controller, in `enabled`'s order."""
-    for controller in model.controllers:
-        ctl_state = state.controllers.get(controller.name)
-        if ctl_state is not None and not ctl_state.unsynced:
-            for key in ctl_state.queue:
-                yield controller.name, key
 
 
 RECENT_RECONCILES = 8
@@ -410,16 +224,17 @@ def send_decision(model: ClusterModel, state: ClusterState, controller: Controll
         index += 1
         if response.ok:
             continue
-        tolerated = decision.tolerate(request, response) if decision.tolerate is not None else None
-        if tolerated == "ignore":
+        tolerance = (None if decision.tolerate is None
+                     else tolerated(controller, decision, request, response, key, state.clock))
+        if tolerance == "ignore":
             continue  # no error of the sync: the requests go on
-        if tolerated is None and failure is None:
+        if tolerance is None and failure is None:
             failure = (request, response)
-        requeue = False if tolerated == "forget" else requeue or tolerated is None
+        requeue = False if tolerance == "forget" else requeue or tolerance is None
         if failed or decision.after_failure is None:
             break
         failed = True
-        requests = (*requests[:index], *decision.after_failure(request, response))
+        requests = (*requests[:index], *failure_followers(controller, decision, request, response, key, state.clock))
     return state, memory, requeue, failure
 
 
@@ -460,10 +275,10 @@ def _memory_wakeups(controller: Controller, ctl_state: Any) -> Iterator[tuple[st
     `memory_wakeups(memory, queue)`: an `AddAfter` whose time only the controller remembers, e.g.
     the pod GC's node quarantine), asked only while it has keys queued: its queue and memory are then
     part of what `Tick` is known to read (`queued_work.holds_clock`'s inputs)."""
-    memory_wakeups = getattr(controller, "memory_wakeups", None)
-    if memory_wakeups is None or not isinstance(ctl_state, ControllerState) or not ctl_state.queue:
+    wakeups = getattr(controller, "memory_wakeups", None)
+    if wakeups is None or not isinstance(ctl_state, ControllerState) or not ctl_state.queue:
         return
-    for key, at in memory_wakeups(ctl_state.memory, ctl_state.queue):
+    for key, at in memory_wakeups(controller, wakeups, ctl_state.memory, ctl_state.queue):
         yield controller.name, key, at
 
 

@@ -37,19 +37,16 @@ from operator import is_
 from typing import Any
 
 from kubeprop.model.api.objects import ApiObject, ObjectKey
-from kubeprop.model.api.server import Request, Response
-from kubeprop.model.errors import UserCodeError, describe_value
+from kubeprop.model.controllers.user_calls import BUILT_IN as BUILT_IN
+from kubeprop.model.controllers.user_calls import reconciled
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.component import Controller, Reconciliation
 from kubeprop.model.state.informer import InformerState, ObjectView, ResourceCache
-from kubeprop.model.user_code import controller_error, returned_error
 
 KEEP = 4
 """Decisions kept per (controller, memory, key, clock), the latest first."""
 LIMIT = 4_096
 """Keys kept before the memo forgets them all (bounded memory)."""
-BUILT_IN = "kubeprop.model.controllers."
-"""The module prefix of the controllers whose reads are recorded."""
 
 Reads = tuple[tuple[str, "ResourceCache | None"], ...]
 
@@ -167,86 +164,6 @@ class DecisionMemo:
         strategies = getattr(controller, "strategies", None)
         return strategies is None or all(getattr(step, "__module__", "").startswith(BUILT_IN)
                                          for step in strategies.values())
-
-
-def reconciled(controller: Controller, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
-    """`controller.reconcile(view, key, memory, now)`: the boundary where the model calls a
-    controller's code. An exception with a frame of the user's code in its traceback becomes a
-    `UserCodeError` naming the controller, the key, the exception and the user's file:line (raised
-    `from` it: a test runner shows the whole traceback); a value that is not a `Reconciliation`, or
-    requests that are not `Request`s (checked for the user's controllers only: `BUILT_IN`), one
-    saying what a reconcile must return (`kubeprop.model.user_code`)."""
-    try:
-        decision = controller.reconcile(view, key, memory, now)
-    except UserCodeError:
-        raise
-    except Exception as err:
-        error = controller_error(controller, _reconciling(key, now), err)
-        if error is None:
-            raise  # (no frame of the user's: kubeprop's own bug)
-        raise error from err
-    if not isinstance(decision, Reconciliation):
-        raise returned_error(controller, _reconciling(key, now), f"{describe_value(decision)} from reconcile")
-    if not type(controller).__module__.startswith(BUILT_IN):
-        _check_requests(controller, decision, key, now)
-    return decision
-
-
-def observe_answer(controller: Controller, memory: Any, request: Request, response: Response, key: str,
-                   now: int) -> Any:
-    """`controller.observe(memory, request, response)`, the user-code boundary as in `reconciled`:
-    an exception raised in the user's code becomes a `UserCodeError` naming the request."""
-    try:
-        return controller.observe(memory, request, response)
-    except UserCodeError:
-        raise
-    except Exception as err:
-        doing = (f"observing the answer {response.code} to its {request.verb} request, "
-                 f"{_reconciling(key, now)}")
-        error = controller_error(controller, doing, err)
-        if error is None:
-            raise
-        raise error from err
-
-
-WAKEUP_CONTRACT = ("a wakeup_at(view, key, now) must return None or the model time in seconds (an int) at "
-                   "which the key is to be reconciled again (docs/controllers.md)")
-
-
-def woken_at(controller: Controller, wakeup_at: Callable[[ObjectView, str, int], int | None], seen: ObjectView,
-             key: str, now: int) -> int | None:
-    """`wakeup_at(seen, key, now)` (a controller's optional `queue.AddAfter`), the user-code
-    boundary as in `reconciled`; a result that is not None or an int is a `returned_error`."""
-    try:
-        at = wakeup_at(seen, key, now)
-    except UserCodeError:
-        raise
-    except Exception as err:
-        error = controller_error(controller, f"asking wakeup_at for key {key!r} at model time {now} s", err)
-        if error is None:
-            raise
-        raise error from err
-    if at is not None and (not isinstance(at, int) or isinstance(at, bool)):
-        raise returned_error(controller, f"asking wakeup_at for key {key!r} at model time {now} s",
-                             f"{describe_value(at)} from wakeup_at", "wakeup_at", WAKEUP_CONTRACT)
-    return at
-
-
-def _reconciling(key: str, now: int) -> str:
-    return f"reconciling key {key!r} at model time {now} s"
-
-
-def _check_requests(controller: Controller, decision: Reconciliation, key: str, now: int) -> None:
-    """A `returned_error` unless the decision's requests are a tuple (or list) of `Request`s."""
-    requests: Any = decision.requests
-    if not isinstance(requests, tuple | list):
-        raise returned_error(controller, _reconciling(key, now),
-                             f"a Reconciliation whose requests are {describe_value(requests)}")
-    for i, request in enumerate(requests):
-        if not isinstance(request, Request):
-            raise returned_error(controller, _reconciling(key, now),
-                                 f"a Reconciliation whose request {i + 1} of {len(requests)} is "
-                                 f"{describe_value(request)}, not a Request")
 
 
 def _same_contents(cache: ResourceCache | None, seen: ResourceCache | None) -> bool:

@@ -48,7 +48,8 @@ class ProbeResult(Action):
     """A probe outcome that changes something (`pkg/kubelet/prober/worker.go`): a readiness
     success turns the container Ready (from its first probe on), a readiness failure — standing for
     failureThreshold consecutive failures — NotReady; a liveness failure stands for failureThreshold consecutive
-    failures and kills the container (exit 137), which then restarts per restartPolicy. A `startup`
+    failures and kills the container with its grace period (preStop, SIGTERM, then `ContainerExit` or
+    `SigKillPod`: `kubeprop.model.kubelet.kill`), which then restarts unless the restartPolicy is Never. A `startup`
     probe, run while the container has not started (its readiness and liveness probes wait), marks
     it started on success — ready then unless it has a readiness probe; a sidecar's also lets the
     next init container start — and, standing for failureThreshold consecutive failures, kills it
@@ -77,7 +78,8 @@ class RestartContainer(Action):
 class ContainerExit(Action):
     """A container of a restartPolicy Never/OnFailure pod, or an init container of any pod, ends
     by itself (exit 0 or 1). For the containers of Always pods an exit is a crash fault
-    (`crash_container`)."""
+    (`crash_container`). A container being killed for a failed probe exits on SIGTERM before its
+    deadline: 0 (`success`: it handled the signal) or 143 (`kubeprop.model.kubelet.kill`)."""
 
     node: str
     pod: str
@@ -112,7 +114,8 @@ class PreStopOverrun(Action):
     `SigKillPod` follows at the grace period. Either way the containers may exit cleanly before the
     deadline (`StopGracefully`: the hook ended and the process exited on SIGTERM). Choosing at the
     deadline, not before, gives the same behaviours with fewer states: until then nothing tells the
-    two apart."""
+    two apart. The same choice for a container with a preStop hook killed for a failed probe, at the
+    deadline of its kill (`kubeprop.model.kubelet.kill`)."""
 
     node: str
     pod: str
@@ -131,7 +134,8 @@ class StopGracefully(Action):
 
 @attrs.frozen(order=True)
 class SigKillPod(Action):
-    """The grace period is over: the remaining containers are SIGKILLed (exit 137)."""
+    """The grace period is over: the remaining containers are SIGKILLed (exit 137) — the pod's, or
+    those of its containers killed for a failed probe whose own deadline came (`kubeprop.model.kubelet.kill`)."""
 
     node: str
     pod: str

@@ -212,7 +212,11 @@ def admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
 
 def admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
              containers: tuple[ContainerRuntime, ...], inits: tuple[ContainerRuntime, ...]) -> PodRuntime:
-    """The pod as admitted, nothing started yet."""
+    """The pod as admitted, nothing started yet; after a node reboot, its containers' restart counts
+    as the log directory left for its uid says (`runtime.PodLogs`)."""
+    logs = k.logs.get(f"{pod.metadata.namespace}/{pod.metadata.name}") if k.logs else None
+    if logs is not None and logs.uid == pod.metadata.uid:
+        containers, inits = tuple(map(logs.logged, containers)), tuple(map(logs.logged, inits))
     grace = pod.spec.termination_grace_period_seconds
     claims = tuple(sorted(
         f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"

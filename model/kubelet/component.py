@@ -16,7 +16,9 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
   `kubeprop.model.kubelet.runtime`);
 - `ProbeResult`: a readiness, liveness or startup probe outcome that changes something, no sooner
   than the prober allows (a timer, `kubeprop.model.kubelet.probes`: failureThreshold failures in a row,
-  periodSeconds apart, after initialDelaySeconds; failures carried over a container's restart);
+  periodSeconds apart, after initialDelaySeconds; failures carried over a container's restart); a
+  liveness or startup failure kills the container with its grace period — `ContainerExit` on SIGTERM,
+  or `SigKillPod` / `PreStopOverrun` at the deadline (`kubeprop.model.kubelet.kill`);
 - `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends); also the
   retry of a container whose ConfigMaps or Secrets did not resolve (CreateContainerConfigError:
   `kubeprop.model.kubelet.config`), taken from 10 s after the failure once the kubelet's caches resolve
@@ -80,7 +82,10 @@ from kubeprop.model.kubelet.config import RETRY_SECONDS
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, past_deadline
 from kubeprop.model.kubelet.eviction import disk_victims, eviction_victims, pid_victims
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
+from kubeprop.model.kubelet.kill import due as kill_due
+from kubeprop.model.kubelet.kill import kill_deadlines, killing
 from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_state, mounts, same, store, user
+from kubeprop.model.kubelet.logs import crash_node
 from kubeprop.model.kubelet.pressure import DISK, MEMORY, PID, pressure_ends, pressure_left, pressures
 from kubeprop.model.kubelet.probes import (
     liveness_failure_at,
@@ -95,7 +100,6 @@ from kubeprop.model.kubelet.runtime import (
     KubeletState,
     PodRuntime,
     crash_container,
-    crash_node,
     initial_kubelet,
     restart_at,
 )
@@ -162,9 +166,11 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
     max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
         errors = None
+        busy = killing(runtime)
         for c in (*runtime.init_containers, *runtime.containers):
             yield from _probe_results(node, key, runtime, c, state.clock)
-            if runtime.exits_by_itself(c):
+            if runtime.exits_by_itself(c) or (c.running and c.kill_deadline is not None
+                                              and state.clock < c.kill_deadline):  # on SIGTERM: `kill`
                 yield ContainerExit(node, key, c.name, False)
                 yield ContainerExit(node, key, c.name, True)
             if c.config_error:
@@ -172,15 +178,27 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
                     errors = config_errors_of(model, state, node, key) if errors is None else errors
                     if errors.get(c.name, "") != c.config_error:
                         yield RestartContainer(node, key, c.name)  # a new outcome: `kubelet.config`
-            elif runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock:
-                yield RestartContainer(node, key, c.name)
+            elif runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock and not busy:
+                yield RestartContainer(node, key, c.name)  # not while SyncPod waits for a kill: `kill`
         if runtime.mount_pending and _mount_retry_due(model, runtime, state.clock) and mounts(model, state, node, key):
             yield MountVolumes(node, key)  # a retry, and the volumes resolve now: `kubelet.volumes`
-        if runtime.terminating and runtime.any_running:
-            assert runtime.kill_deadline is not None
-            yield StopGracefully(node, key) if state.clock < runtime.kill_deadline else SigKillPod(node, key)
-            if runtime.hook_grace is not None and state.clock >= runtime.kill_deadline:
-                yield PreStopOverrun(node, key)  # instead of SIGKILL: the hook ran the grace period out
+        yield from _enabled_stops(node, key, runtime, state.clock)
+
+
+def _enabled_stops(node: str, key: str, runtime: PodRuntime, now: int) -> Iterator[Action]:
+    """A terminating pod's exits on SIGTERM before its deadline, its SIGKILL at the deadline (or a preStop
+    hook's overrun); the same deadline steps for a container killed for a failed probe (`kill.due`)."""
+    sigkill, overrun = kill_due(runtime, now) if killing(runtime) else (False, False)
+    if runtime.terminating and runtime.any_running:
+        assert runtime.kill_deadline is not None
+        past = now >= runtime.kill_deadline
+        sigkill, overrun = sigkill or past, overrun or (past and runtime.hook_grace is not None)
+        if not past:
+            yield StopGracefully(node, key)
+    if sigkill:
+        yield SigKillPod(node, key)
+    if overrun:
+        yield PreStopOverrun(node, key)  # instead of SIGKILL: the hook ran the grace period out
 
 
 def _retry_at(runtime: PodRuntime, c: ContainerRuntime) -> int | float:
@@ -218,6 +236,10 @@ def _probe_results(node: str, key: str, runtime: PodRuntime, c: ContainerRuntime
     failureThreshold failures), a startup success, and a startup or liveness failure — which kills.
     Liveness and startup probes stop once the pod terminates (`worker.go` doProbe: "Pod deletion
     requested, setting probe result to success"); readiness probes go on."""
+    if c.kill_deadline is not None:  # the worker is on hold (`worker.go` onHold): only readiness goes on
+        if c.started and c.has_readiness and now >= readiness_turns_at(c):
+            yield ProbeResult(node, key, c.name, "readiness", not c.ready)
+        return
     if c.startup_pending and not runtime.terminating:
         if now >= startup_success_at(c):
             yield ProbeResult(node, key, c.name, "startup", True)
@@ -316,6 +338,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
         for runtime in kubelet_state(state, node).pods.values():
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)
+            times.extend(kill_deadlines(runtime))
             times.extend(restart_at(c, max_backoff) for c in (*runtime.init_containers, *runtime.containers)
                          if runtime.should_restart(c) and not c.config_error)
             times.extend(int(r) for c in (*runtime.init_containers, *runtime.containers)

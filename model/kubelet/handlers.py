@@ -42,6 +42,7 @@ from kubeprop.model.kubelet.admission import (
 )
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, exceed
 from kubeprop.model.kubelet.eviction import holds_resources
+from kubeprop.model.kubelet.kill import exited_on_sigterm, kill_for_probe, overran, probe_kill_grace, sigkilled
 from kubeprop.model.kubelet.local import (
     cached_pods,
     config_errors_of,
@@ -91,7 +92,15 @@ def start_pod(model: ClusterModel, state: ClusterState, act: StartPod) -> Cluste
         return set_pod(state, act.node, act.pod, rejected_runtime(pod, state.clock, rejection))
     errors = config_errors_of(model, state, act.node, act.pod)
     runtime = admit(model, k, act.node, pod, state.clock, errors, mounted=mounts(model, state, act.node, act.pod))
-    return set_pod(state, act.node, act.pod, runtime)
+    return set_pod(_logs_read(state, act.node, act.pod), act.node, act.pod, runtime)
+
+
+def _logs_read(state: ClusterState, node: str, key: str) -> ClusterState:
+    """The log directory a reboot left for the pod `key` read (`admission.admitted`) and dropped: the
+    pod is known to the kubelet again, which from now on counts its restarts itself; a directory of
+    another uid is the container GC's (`kuberuntime_gc.go` evictPodLogsDirectories)."""
+    k = kubelet_state(state, node)
+    return store(state, node, evolve(k, logs=k.logs.delete(key))) if key in k.logs else state
 
 
 def mount_volumes(model: ClusterModel, state: ClusterState, act: MountVolumes) -> ClusterState:
@@ -108,7 +117,7 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
     next init container (`computeInitContainerActions`); a liveness or startup failure — enabled
     once failureThreshold failed probes can have run, `kubeprop.model.kubelet.probes` — kills the
     container (`kuberuntime_manager.go` computePodActions: "failed liveness probe", "failed startup
-    probe"), which restarts per `should_restart`."""
+    probe") with its grace period: preStop hook, SIGTERM, SIGKILL at the deadline (`kubeprop.model.kubelet.kill`)."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
@@ -122,8 +131,9 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
             runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
         return set_pod(state, act.node, act.pod, runtime)
     c = evolve(c, liveness_carried=0) if act.probe == "liveness" else evolve(c, startup_carried=0)  # reset too
-    runtime = runtime.with_container(c.exit(state.clock, SIGKILL_EXIT_CODE, "Error")).stop_sidecars(state.clock)
-    return set_pod(state, act.node, act.pod, runtime)
+    cached = cached_pods(model, state, act.node).get(act.pod)
+    grace, hook = probe_kill_grace(cached if same(cached, runtime) else None, runtime, c.name, act.probe)
+    return set_pod(state, act.node, act.pod, runtime.with_container(kill_for_probe(c, state.clock, grace, hook)))
 
 
 def restart_container(model: ClusterModel, state: ClusterState, act: RestartContainer) -> ClusterState:
@@ -151,10 +161,14 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
 def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
     """A batch container ends: exit 0 (Completed) or 1 (Error); one that restarts carries its probe
     failures (`runtime.exit_carrying`). An init container's success starts the next init container, or
-    the containers after the last one."""
+    the containers after the last one. A container being killed for a failed probe exits on SIGTERM:
+    0 (it handled the signal) or 143 (`kill.exited_on_sigterm`)."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
+    if c.kill_deadline is not None:  # killed for a failed probe, it exits on SIGTERM: `kill.py`
+        runtime = runtime.with_container(exited_on_sigterm(c, state.clock, act.success))
+        return set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
     runtime = exit_carrying(runtime, c, state.clock, 0 if act.success else 1, "Completed" if act.success else "Error")
     if act.success and runtime.is_init(c.name):
         runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
@@ -199,14 +213,20 @@ def kill_pod(model: ClusterModel, state: ClusterState, act: KillPod) -> ClusterS
                          pod_ip=pod.status.pod_ip)
         if pod.status.start_time is not None:
             runtime = evolve(runtime, admitted_at=pod.status.start_time)
+        state = _logs_read(state, act.node, act.pod)
     grace = pod.metadata.deletion_grace_period_seconds
     return set_pod(state, act.node, act.pod, sigterm(runtime, state.clock, runtime.grace_seconds if grace is None
                                                       else grace))
 
 
 def pre_stop_overrun(model: ClusterModel, state: ClusterState, act: PreStopOverrun) -> ClusterState:
-    """The preStop hooks take the whole grace period: SIGKILL 2 s after it (`runtime.overrun`)."""
-    return set_pod(state, act.node, act.pod, overrun(pod_runtime(state, act.node, act.pod)))
+    """The preStop hooks take the whole grace period: SIGKILL 2 s after it (`runtime.overrun`) — the
+    pod's, at its deadline, and those of its containers being killed for a failed probe at theirs
+    (`kill.overran`)."""
+    runtime = pod_runtime(state, act.node, act.pod)
+    if runtime.hook_grace is not None and runtime.kill_deadline is not None and state.clock >= runtime.kill_deadline:
+        runtime = overrun(runtime)
+    return set_pod(state, act.node, act.pod, overran(runtime, state.clock))
 
 
 def stop_gracefully(model: ClusterModel, state: ClusterState, act: StopGracefully) -> ClusterState:
@@ -218,9 +238,12 @@ def stop_gracefully(model: ClusterModel, state: ClusterState, act: StopGracefull
 
 
 def sigkill_pod(model: ClusterModel, state: ClusterState, act: SigKillPod) -> ClusterState:
-    """Every running container is killed (exit 137)."""
-    runtime = pod_runtime(state, act.node, act.pod).kill_all(state.clock, SIGKILL_EXIT_CODE, "Error")
-    return set_pod(state, act.node, act.pod, runtime)
+    """At the pod's deadline every running container is killed (exit 137); at the deadline of a
+    container's kill for a failed probe, that container (`kill.sigkilled`)."""
+    runtime = pod_runtime(state, act.node, act.pod)
+    if runtime.kill_deadline is not None and state.clock >= runtime.kill_deadline:
+        return set_pod(state, act.node, act.pod, runtime.kill_all(state.clock, SIGKILL_EXIT_CODE, "Error"))
+    return set_pod(state, act.node, act.pod, sigkilled(runtime, state.clock).stop_sidecars(state.clock))
 
 
 def finish_termination(model: ClusterModel, state: ClusterState, act: FinishTermination) -> ClusterState:

@@ -37,6 +37,7 @@ Upstream sources of the rules below:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -44,6 +45,9 @@ from kubeprop.model.api.pod import Container
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.kubelet.probes import DEFAULT_TIMING, ProbeTiming, carried_failures, probe_timing
+
+if TYPE_CHECKING:
+    from kubeprop.model.kubelet.logs import PodLogs
 
 BACKOFF_INITIAL_SECONDS = 10
 """`pkg/kubelet/kubelet.go` backOffPeriod."""
@@ -108,12 +112,27 @@ class ContainerRuntime:
     (`probes.carried_failures`: upstream keeps `resultRun` across a restart)."""
     startup_carried: int = attrs.field(default=0, metadata=_LATER)
     """Likewise for its startup probe."""
+    logged: bool = attrs.field(default=False, metadata=_LATER)
+    """Not started since the node rebooted, and a log file of an earlier container of it is left in
+    /var/log/pods (`restart_count` is that container's): its next start counts as a restart
+    (`kuberuntime_container.go` startContainer → calcRestartCountByLogDir; `kubeprop.model.kubelet.logs`)."""
+    kill_deadline: int | None = attrs.field(default=None, metadata=_LATER)
+    """Running, and being killed for a failed liveness or startup probe: its preStop hook ran and it got
+    SIGTERM; SIGKILL at this time (`kuberuntime_container.go` killContainer; `kill.py`). None otherwise."""
+    hook_grace: int | None = attrs.field(default=None, metadata=_LATER)
+    """Being killed so, with a preStop hook and a positive grace period: the grace period the hook may
+    use up (`PreStopOverrun`), as `PodRuntime.hook_grace`; None once chosen, or without a hook."""
+    probe_killed: bool = attrs.field(default=False, metadata=_LATER)
+    """Its last exit ended a kill for a failed probe: `computePodActions` put it in ContainersToStart
+    with the kill, so it restarts unless the restartPolicy is Never, whatever its exit code."""
 
     def start(self, now: int) -> ContainerRuntime:
-        """The container (re)starts: ready at once unless it has a readiness or startup probe."""
+        """The container (re)starts: ready at once unless it has a readiness or startup probe. The
+        first start after a node reboot counts on from the log left by the last one (`logged`)."""
         return evolve(self, running=True, ready=not self.has_readiness and not self.has_startup, started_at=now,
                       startup_pending=self.has_startup, probes_from=None, config_error="", config_failed_at=0,
-                      readiness_from=None)
+                      readiness_from=None, restart_count=self.restart_count + 1 if self.logged else self.restart_count,
+                      logged=False, probe_killed=False)
 
     def try_start(self, now: int, errors: Mapping[str, str]) -> ContainerRuntime:
         """`start`, unless its configuration does not resolve (`errors`, by container name): then it
@@ -124,7 +143,8 @@ class ContainerRuntime:
     def exit(self, now: int, code: int, reason: str) -> ContainerRuntime:
         """The container's process ends with `code`."""
         return evolve(self, running=False, ready=False, exit_code=code, exit_reason=reason, exited_at=now,
-                      startup_pending=False, probes_from=None, readiness_from=None)
+                      startup_pending=False, probes_from=None, readiness_from=None, kill_deadline=None,
+                      hook_grace=None)
 
     @property
     def started(self) -> bool:
@@ -277,12 +297,18 @@ class PodRuntime:
         return all(not c.running and c.exited_at is not None and not self.should_restart(c) for c in self.containers)
 
     def stop_sidecars(self, now: int) -> PodRuntime:
-        """When `finished`, the running sidecars stop on SIGTERM (exit 0; upstream they get the pod's
-        grace period like any container, and their exit codes do not count for the phase)."""
-        if not any(c.running and c.restartable for c in self.init_containers) or not self.finished():
+        """When `finished`, the kubelet kills the pod (`computePodActions` KillPod → SyncPod
+        killPodWithSyncResult, no grace period override): the running sidecars get the pod's
+        `terminationGracePeriodSeconds` (`setTerminationGracePeriod`), their preStop hooks, SIGTERM in
+        turn, the last declared first (`kuberuntime_termination_order.go`), SIGKILL at the deadline —
+        the steps of a pod's stop (`sigterm`, then `stop_in_turn`). Their exit codes do not count for the
+        phase (`getPhase`), which stays Running until they stopped. A pod already stopping is left to it.
+        Left out: a preStop hook of any container of the pod (`pre_stop`) allows `PreStopOverrun`, where
+        upstream only the running sidecars' hooks run; a deletion meanwhile does not shorten the grace."""
+        if self.terminating or not any(c.running and c.restartable for c in self.init_containers) \
+                or not self.finished():
             return self
-        return evolve(self, init_containers=tuple(c.exit(now, 0, "Completed") if c.running and c.restartable else c
-                                                  for c in self.init_containers))
+        return sigterm(self, now, self.grace_seconds)
 
     def is_init(self, name: str) -> bool:
         """Whether `name` is one of the pod's (regular) init containers."""
@@ -336,6 +362,8 @@ class PodRuntime:
             return False
         if c.restartable:
             return not self.finished()
+        if c.probe_killed:  # `computePodActions`: killed for a probe and to start again, unless Never
+            return self.restart_policy != "Never"
         if self.restart_policy == "Always" and not self.is_init(c.name):
             return True
         return self.restart_policy != "Never" and c.exit_code != 0
@@ -343,8 +371,8 @@ class PodRuntime:
     def exits_by_itself(self, c: ContainerRuntime) -> bool:
         """Whether a running container may end on its own (`ContainerExit`): an init container, or
         a container of a restartPolicy Never/OnFailure pod (for Always pods, and sidecars, an exit is a
-        crash fault)."""
-        if not c.running or self.terminating or self.evicted or c.restartable:
+        crash fault). Not one being killed for a failed probe: its exit on SIGTERM is `kill.py`'s."""
+        if not c.running or self.terminating or self.evicted or c.restartable or c.kill_deadline is not None:
             return False
         return self.restart_policy != "Always" or self.is_init(c.name)
 
@@ -394,6 +422,11 @@ class KubeletState:
     disk_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
     pid_pressure_events: int = attrs.field(default=0, metadata=_LATER)
     pid_pressure_at: int | None = attrs.field(default=None, metadata=_LATER)
+    logs: FrozenMap[str, PodLogs] = attrs.field(default=EMPTY, metadata=_LATER)
+    """The container log directories a node reboot left in /var/log/pods, by pod key (`logs.crash_node`):
+    on disk, not kubelet memory. Each is read, and dropped, when the kubelet next admits (or, deleted,
+    kills) a pod of that key (`admission.admitted`): the container GC removes the directory of a pod the
+    kubelet no longer knows (`kuberuntime_gc.go` evictPodLogsDirectories)."""
 
     def with_pod(self, key: str, pod: PodRuntime | None) -> KubeletState:
         """A copy with one pod set (or forgotten when None)."""
@@ -404,13 +437,6 @@ class KubeletState:
 def initial_kubelet() -> KubeletState:
     """A kubelet that has admitted nothing yet (it admits bound pods through `StartPod`)."""
     return KubeletState()
-
-
-def crash_node(k: KubeletState) -> KubeletState:
-    """The node loses power: every container dies and the kubelet forgets its pods; after the
-    restart it re-admits the pods bound to it from the API (new containers, restart count 0)."""
-    return KubeletState(pressure_events=k.pressure_events, disk_pressure_events=k.disk_pressure_events,
-                        pid_pressure_events=k.pid_pressure_events)
 
 
 CRASH_EXIT_CODE = 1
@@ -452,8 +478,13 @@ def overrun(runtime: PodRuntime) -> PodRuntime:
     """A preStop hook ran out the grace period: `executePreStopHook` returns after `grace` seconds,
     and the container still gets the minimum 2 s after SIGTERM (`minimumGracePeriodInSeconds`)."""
     assert runtime.kill_deadline is not None and runtime.hook_grace is not None
-    start = runtime.kill_deadline - sigkill_grace(runtime.hook_grace)
-    return evolve(runtime, kill_deadline=start + runtime.hook_grace + MINIMUM_GRACE_SECONDS, hook_grace=None)
+    return evolve(runtime, kill_deadline=overrun_deadline(runtime.kill_deadline, runtime.hook_grace), hook_grace=None)
+
+
+def overrun_deadline(deadline: int, hook_grace: int) -> int:
+    """The SIGKILL deadline once a preStop hook given `hook_grace` seconds ran them out: the kill began
+    `sigkill_grace(hook_grace)` before `deadline`; SIGTERM came `hook_grace` after that, SIGKILL 2 s later."""
+    return deadline - sigkill_grace(hook_grace) + hook_grace + MINIMUM_GRACE_SECONDS
 
 
 def sigkill_grace(grace: int) -> int:

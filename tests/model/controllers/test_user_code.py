@@ -150,3 +150,81 @@ def test_only_a_traceback_with_the_users_code_is_the_users_error() -> None:
     users = next(c for c in model.controllers if c.name == "copier")
     error = controller_error(users, "reconciling", _raised_in_kubeprop())  # type: ignore[arg-type]
     assert error is not None and "site-packages/attr/" in str(error)
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("raising-tolerate.yaml", ["controller 'copier' (copier.RaisingTolerate) raised LookupError: no rule for 422",
+                               "while asking its Reconciliation's tolerate about the answer 422 to its create "
+                               "request, reconciling key 'default/web' at model time 0 s",
+                               'in tolerate: raise LookupError(f"no rule for {response.code}")']),
+    ("tolerate-junk.yaml", ["controller 'copier' (copier.TolerateJunk) returned string 'skip' from its "
+                            "Reconciliation's tolerate", "in <lambda>",
+                            'Expected: a Reconciliation\'s tolerate(request, response) must return "ignore", '
+                            '"forget" or None']),
+    ("raising-after-failure.yaml", ["controller 'copier' (copier.RaisingAfterFailure) raised RuntimeError: status "
+                                    "writer broken", "while asking its Reconciliation's after_failure about the "
+                                    "answer 422 to its create request", 'in after_failure: raise RuntimeError(']),
+    ("after-failure-none.yaml", ["controller 'copier' (copier.AfterFailureNone) returned null from its "
+                                 "Reconciliation's after_failure", "in after_failure",
+                                 "Expected: a Reconciliation's after_failure(request, response) must return a tuple "
+                                 "of Request values"]),
+    ("raising-memory-wakeups.yaml", ["controller 'copier' (copier.RaisingMemoryWakeups) raised ValueError: invalid "
+                                     "literal for int()", "while asking memory_wakeups with the keys ['default/web'] "
+                                     "queued", 'in memory_wakeups: yield key, int(key.partition("/")[2])']),
+    ("memory-wakeups-string.yaml", ["controller 'copier' (copier.MemoryWakeupsString) returned ('default/web', "
+                                    "'in 40 s') among its memory_wakeups", "in memory_wakeups",
+                                    "Expected: a memory_wakeups(memory, queue) must return (key, time) pairs"]),
+])
+def test_errors_in_tolerate_after_failure_and_memory_wakeups_are_the_users(scenario: str,
+                                                                           expected: list[str]) -> None:
+    """gaps14: a decision's `tolerate` and `after_failure` and a controller's `memory_wakeups` were
+    called bare: an exception there, or `after_failure` answering None, read as a kubeprop bug, and
+    a `tolerate` answering anything but "ignore", "forget" or None went unnoticed (taken as a
+    failure that requeues nothing)."""
+    model = _model(scenario)
+    with pytest.raises(UserCodeError) as caught:
+        settle(model, initial_state(model))
+    message = str(caught.value)
+    assert all(part in message for part in expected), message
+    assert f"{DATA / 'copier.py'}:" in message
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("raising-initial-memory.yaml", ["controller 'copier' (copier.RaisingInitialMemory) raised OSError: cannot "
+                                     "read the cache file", "while asking initial_memory() as the controller "
+                                     "manager starts", 'in initial_memory: raise OSError(']),
+    ("dict-memory.yaml", ["controller 'copier' (copier.DictMemory) returned an object as its memory from "
+                          "initial_memory (unhashable type: 'dict')", "in initial_memory",
+                          "Expected: a controller's memory (what initial_memory() and observe return, a "
+                          "Reconciliation's memory) must be hashable"]),
+])
+def test_errors_in_initial_memory_are_the_users(scenario: str, expected: list[str]) -> None:
+    """gaps14: an `initial_memory` that raised read as a kubeprop bug; one that returned a dict
+    started, and the search crashed later hashing the state (TypeError, "a bug in kubeprop")."""
+    model = _model(scenario)
+    with pytest.raises(UserCodeError) as caught:
+        initial_state(model)
+    message = str(caught.value)
+    assert all(part in message for part in expected), message
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("keys-none.yaml", ["controller 'copier' (copier.KeysNone) returned null from keys_for",
+                        "while handling the add of ConfigMap 'default/web' (keys_for / keys_for_change)",
+                        "in keys_for", "Expected: keys_for(obj, view) and keys_for_change(change, view) must "
+                        "return the work-queue keys to enqueue: an iterable of strings"]),
+    ("raising-keys-generator.yaml", ["controller 'copier' (copier.RaisingKeysGenerator) raised KeyError: "
+                                     "'example.com/copy-of'", "while handling the add of ConfigMap 'default/web'",
+                                     'in keys_for: yield obj.metadata.labels["example.com/copy-of"]']),
+    ("keys-numbers.yaml", ["controller 'copier' (copier.KeysNumbers) returned number 0 among the keys from "
+                           "keys_for", "in keys_for"]),
+])
+def test_a_handlers_keys_are_read_and_checked_at_the_boundary(scenario: str, expected: list[str]) -> None:
+    """gaps14: user13 wrapped the call of `keys_for`, but its answer was read later, by the work
+    queue: a handler returning None or numbers, or a generator raising as it was read, was "a bug
+    in kubeprop" (TypeError, or the user's exception outside the boundary)."""
+    model = _model(scenario)
+    with pytest.raises(UserCodeError) as caught:
+        initial_state(model)
+    message = str(caught.value)
+    assert all(part in message for part in expected), message

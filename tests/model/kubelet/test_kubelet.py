@@ -23,7 +23,8 @@ from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.server import Request
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kl
-from kubeprop.model.kubelet.runtime import crash_container, crash_node, initial_kubelet
+from kubeprop.model.kubelet.logs import crash_node
+from kubeprop.model.kubelet.runtime import crash_container, initial_kubelet
 from kubeprop.model.scenario.bootstrap import bootstrap
 from kubeprop.model.scenario.load import ADMIN
 from kubeprop.model.state.actions import Action
@@ -158,12 +159,14 @@ def test_liveness_failure_restarts_with_crashloop_backoff() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
     state = step(model, attrs.evolve(state, clock=20), kl.ProbeResult(NODE, POD, "app", "liveness", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))  # on SIGTERM
     c = runtime(state).containers[0]
-    assert not c.running and c.exit_code == 137
+    assert not c.running and c.exit_code == 143
     state = step(model, state, kl.RestartContainer(NODE, POD, "app"))  # first restart: no back-off yet
     assert runtime(state).containers[0].restart_count == 1
     state = attrs.evolve(state, clock=40)  # 3 failures of the new container, 10 s apart
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "liveness", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
     assert kl.next_timer(model, state) == 50
     state = step(model, state, kl.SyncPodStatus(NODE, POD))

@@ -15,8 +15,8 @@ from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.kubelet import component as kl
+from kubeprop.model.kubelet.logs import crash_node
 from kubeprop.model.kubelet.pressure import PRESSURE_REJECTION, best_effort, pressure_rejection
-from kubeprop.model.kubelet.runtime import crash_node
 from kubeprop.model.kubelet.status import REJECTED_PREFIX
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState

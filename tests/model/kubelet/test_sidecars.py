@@ -77,6 +77,7 @@ def test_the_next_init_container_waits_for_the_startup_probe() -> None:
     assert kl.ProbeResult(NODE, POD, "proxy", "startup", False) not in list(kl.enabled(model, state))
     failed = step(model, attrs.evolve(state, clock=20),  # the defaults: 3 failures, 10 s apart
                   kl.ProbeResult(NODE, POD, "proxy", "startup", False))
+    failed = step(model, failed, kl.ContainerExit(NODE, POD, "proxy", False))  # on SIGTERM
     assert not runtime(failed).init_containers[0].running  # killed, to restart
     assert kl.RestartContainer(NODE, POD, "proxy") in list(kl.enabled(model, failed))
     state = step(model, state, kl.ProbeResult(NODE, POD, "proxy", "startup", True))
@@ -118,6 +119,9 @@ def test_a_sidecar_of_a_never_pod_restarts_and_stops_when_the_containers_are_don
     state = attrs.evolve(state, kubelets=state.kubelets.set(NODE, crashed))
     state = step(model, state, kl.RestartContainer(NODE, POD, "proxy"))  # whatever the pod's policy
     state = step(model, state, kl.ContainerExit(NODE, POD, "app", True))
+    assert runtime(state).sidecars[0].running and runtime(state).kill_deadline == 30  # SIGTERM, the pod's grace
+    assert synced(model, state).status.phase == "Running"  # until the sidecar stopped
+    state = step(model, state, kl.StopGracefully(NODE, POD))
     assert not runtime(state).any_running
     pod = synced(model, state)
     assert pod.status.phase == "Succeeded"
@@ -130,6 +134,8 @@ def test_a_failed_init_container_under_never_stops_the_sidecar() -> None:
     state = step(model, bound_state(model, sidecar_pod(sidecar(), init("migrate"), restart_policy="Never")),
                  kl.StartPod(NODE, POD))
     state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", False))
+    assert runtime(state).terminating and runtime(state).sidecars[0].running  # SIGTERM, with the pod's grace
+    state = step(model, state, kl.StopGracefully(NODE, POD))
     assert not runtime(state).any_running and synced(model, state).status.phase == "Failed"
 
 

@@ -80,19 +80,22 @@ def test_a_failing_startup_probe_kills_the_container_which_restarts_with_back_of
     model = make_model()
     state = step(model, bound_state(model, slow_pod(readiness=True)), kl.StartPod(NODE, POD))
     state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
+    assert runtime(state).containers[0].kill_deadline == 320  # SIGTERM: the pod's 30 s grace period
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))  # ended by SIGTERM
     c = runtime(state).containers[0]
-    assert not c.running and (c.exit_code, c.exit_reason) == (137, "Error")
+    assert not c.running and (c.exit_code, c.exit_reason) == (143, "Error")
     state = step(model, state, kl.RestartContainer(NODE, POD, "app"))  # first restart: no back-off yet
     c = runtime(state).containers[0]
     assert c.running and c.restart_count == 1 and not c.started  # a new container: probed from the start
     assert probes(model, state) == {("startup", True)}  # its failures are counted afresh
     assert kl.next_timer(model, state) == 580
     state = step(model, attrs.evolve(state, clock=580), kl.ProbeResult(NODE, POD, "app", "startup", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
     assert kl.next_timer(model, state) == 590
     pod = synced(model, state)
     assert states(pod) == {"app": "waiting/CrashLoopBackOff"}
-    assert pod.status.container_statuses[0].last_state["terminated"]["exitCode"] == 137
+    assert pod.status.container_statuses[0].last_state["terminated"]["exitCode"] == 143
     assert ready(pod)[0] == "False"
     state = step(model, attrs.evolve(state, clock=590), kl.RestartContainer(NODE, POD, "app"))
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "startup", True))
@@ -107,6 +110,7 @@ def test_under_restart_policy_never_a_failed_startup_fails_the_pod() -> None:
     model = make_model()
     state = step(model, bound_state(model, slow_pod(restart_policy="Never")), kl.StartPod(NODE, POD))
     state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
     pod = synced(model, state)
     assert pod.status.phase == "Failed" and states(pod) == {"app": "terminated/Error"}
@@ -116,6 +120,7 @@ def test_under_on_failure_a_failed_startup_restarts_the_container() -> None:
     model = make_model()
     state = step(model, bound_state(model, slow_pod(restart_policy="OnFailure")), kl.StartPod(NODE, POD))
     state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
     assert kl.RestartContainer(NODE, POD, "app") in list(kl.enabled(model, state))
 
 

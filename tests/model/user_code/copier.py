@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.api.objects import ApiObject, ObjectKey, decode_object
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers.base import Memoryless, Reconciliation
 from kubeprop.model.state.informer import ObjectView
 
@@ -91,6 +91,101 @@ class WakeupString(Copier):
         return "soon"  # type: ignore[return-value]
 
 
+# The other hooks' mistakes (gaps14): a decision's `tolerate` or `after_failure` that raises or answers
+# something else, an `initial_memory` that raises or returns a dict, a `memory_wakeups` that raises or
+# gives a time as a string.
+
+
+def _with(decision: Reconciliation, **functions: Any) -> Reconciliation:
+    return attrs.evolve(decision, **functions)
+
+
+@attrs.frozen
+class RaisingTolerate(Copier):
+    """Its creates are refused (422, suffix `_Copy`); its tolerate raises on the refusal."""
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        def tolerate(request: Request, response: Response) -> str | None:
+            raise LookupError(f"no rule for {response.code}")
+        return _with(super().reconcile(view, key, memory, now), tolerate=tolerate)
+
+
+@attrs.frozen
+class TolerateJunk(Copier):
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        return _with(super().reconcile(view, key, memory, now), tolerate=lambda request, response: "skip")
+
+
+@attrs.frozen
+class RaisingAfterFailure(Copier):
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        def after_failure(request: Request, response: Response) -> tuple[Request, ...]:
+            raise RuntimeError("status writer broken")
+        return _with(super().reconcile(view, key, memory, now), after_failure=after_failure)
+
+
+@attrs.frozen
+class AfterFailureNone(Copier):
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        def after_failure(request: Request, response: Response) -> tuple[Request, ...]:
+            print("create failed")  # (forgot the return)
+        return _with(super().reconcile(view, key, memory, now), after_failure=after_failure)
+
+
+@attrs.frozen
+class RaisingInitialMemory(Copier):
+    def initial_memory(self) -> Any:
+        raise OSError("cannot read the cache file")
+
+
+@attrs.frozen
+class DictMemory(Copier):
+    def initial_memory(self) -> Any:
+        return {"copied": 0}
+
+
+@attrs.frozen
+class RaisingMemoryWakeups(Copier):
+    """Keeps its key queued (`requeue`) while it waits for a time its memory holds."""
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        return _with(super().reconcile(view, key, memory, now), requeue=True)
+
+    def memory_wakeups(self, memory: Any, queue: tuple[str, ...]) -> Iterable[tuple[str, int]]:
+        for key in queue:
+            yield key, int(key.partition("/")[2])  # (a name is no number)
+
+
+@attrs.frozen
+class MemoryWakeupsString(Copier):
+    """Keeps its key queued (`requeue`) while it waits for a time its memory holds."""
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        return _with(super().reconcile(view, key, memory, now), requeue=True)
+
+    def memory_wakeups(self, memory: Any, queue: tuple[str, ...]) -> Iterable[tuple[str, int]]:
+        return [(key, "in 40 s") for key in queue]  # type: ignore[misc]
+
+
+@attrs.frozen
+class KeysNone(Copier):
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        self.__class__.__name__  # (forgot the return)  # noqa: B018
+
+
+@attrs.frozen
+class RaisingKeysGenerator(Copier):
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        yield f"{obj.metadata.namespace}/{obj.metadata.name}"
+        yield obj.metadata.labels["example.com/copy-of"]  # (an original has no such label)
+
+
+@attrs.frozen
+class KeysNumbers(Copier):
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        return (obj.metadata.generation,)  # type: ignore[return-value]
+
+
 COPIER = Copier()
 RAISING_LATER = RaisingLater()
 RAISING = Raising()
@@ -100,4 +195,15 @@ INVALID_CHILD = Copier(suffix="_Copy")  # not a DNS subdomain: every create is a
 RAISING_OBSERVE = RaisingObserve()
 RAISING_WAKEUP = RaisingWakeup()
 WAKEUP_STRING = WakeupString()
+RAISING_TOLERATE = RaisingTolerate(suffix="_Copy")
+TOLERATE_JUNK = TolerateJunk(suffix="_Copy")
+RAISING_AFTER_FAILURE = RaisingAfterFailure(suffix="_Copy")
+AFTER_FAILURE_NONE = AfterFailureNone(suffix="_Copy")
+RAISING_INITIAL_MEMORY = RaisingInitialMemory()
+DICT_MEMORY = DictMemory()
+RAISING_MEMORY_WAKEUPS = RaisingMemoryWakeups()
+MEMORY_WAKEUPS_STRING = MemoryWakeupsString()
+KEYS_NONE = KeysNone()
+RAISING_KEYS_GENERATOR = RaisingKeysGenerator()
+KEYS_NUMBERS = KeysNumbers()
 READ_ONLY = Copier(identity="copier")  # reader/role.yaml: may list and watch, not create: 403

@@ -1,0 +1,234 @@
+"""Controllers' work queues: what each controller has queued and remembers (`ControllerState`), the
+watch events and informers' initial LISTs that enqueue keys (`notify`, `initial_controllers`,
+`sync_informer`), and the actions queued keys and unsynced informers enable (`Reconcile`,
+`SyncInformer`: `enabled`).
+
+Upstream controllers (`pkg/controller/*`) share the controller manager's informers, whose event
+handlers turn watch events into work-queue keys (`staging/src/k8s.io/client-go/tools/cache/
+controller.go`); a worker takes one key at a time (`staging/src/k8s.io/client-go/util/workqueue/
+queue.go`: a key is never processed by two workers at once, and adding a queued key again merges
+with it). What a `Reconcile` does with its key — decide from the cache, send the requests, requeue
+— is `kubeprop.model.controllers.base`, which re-exports every public name here (the documented
+import path, docs/controllers.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+import attrs
+
+from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.controllers.cache_sync import (
+    informer_of,
+    informer_refusal,
+    informer_target,
+    informers,
+    refused_informers,
+)
+from kubeprop.model.controllers.sync_updates import ignores_sync_update
+from kubeprop.model.controllers.user_calls import handled_keys, started_memory
+from kubeprop.model.evolve import evolve
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.memo import LastValues
+from kubeprop.model.state.actions import Action
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
+from kubeprop.model.state.component import Change, Controller, change_of, controller_namespaces
+from kubeprop.model.state.informer import NamespacedView, ObjectView
+
+__all__ = ["ControllerState", "Reconcile", "SyncInformer", "enabled", "initial_controllers", "notify", "queued",
+           "scoped", "sync_informer", "sync_key", "waiting"]
+
+
+@attrs.frozen(cache_hash=True)
+class ControllerState:
+    """A controller's work queue (sorted, deduplicated keys) and in-memory state.
+
+    `unsynced`: the informers that have not synced yet — their LIST was refused
+    (`kubeprop.model.controllers.cache_sync`): a watched resource's name, or `namespaces/NS/<resource>`
+    for a controller whose informers watch some namespaces only (`cache_sync.informer_name`). While
+    any is left the controller's workers wait in WaitForCacheSync: none of its keys is reconciled,
+    and events of those informers reach no handler of it. Always empty for a controller whose
+    identity is trusted (every built-in one)."""
+
+    queue: tuple[str, ...] = ()
+    memory: Any = None
+    unsynced: tuple[str, ...] = attrs.field(default=(), metadata={"fingerprint": "omit-if-default"})
+
+    def enqueue(self, keys: Iterable[str]) -> ControllerState:
+        """Add keys; a key already queued merges with itself."""
+        merged = set(self.queue) | set(keys)
+        if len(merged) == len(self.queue):
+            return self
+        return evolve(self, queue=tuple(sorted(merged)))
+
+    def dequeue(self, key: str) -> ControllerState:
+        """Take a key out of the queue (a worker starts on it)."""
+        return evolve(self, queue=tuple(k for k in self.queue if k != key))
+
+
+@attrs.frozen(order=True)
+class Reconcile(Action):
+    """A controller worker takes `key` from its queue and reconciles it."""
+
+    controller: str
+    key: str
+
+
+@attrs.frozen(order=True)
+class SyncInformer(Action):
+    """The reflector of a controller's `informer` (a watched resource, or `namespaces/NS/<resource>`,
+    whose LIST was refused) retries after its back-off and the LIST now succeeds: the informer
+    syncs, its handlers get an ADD for every listed object (`cache_sync`). Enabled only while the
+    LIST would succeed."""
+
+    controller: str
+    informer: str
+
+
+_VIEWS: LastValues[ObjectView] = LastValues(keep=8)
+"""The last few views of controllers with `namespaces` (by the controller and the shared view): the
+very same view object for the same cache, so that a user's controller's decisions, remembered by
+the view's identity (`decisions.DecisionMemo`), are found again."""
+
+
+def scoped(controller: Controller, view_: ObjectView) -> ObjectView:
+    """What `controller` reads of the controller manager's view: all of it, or for a controller
+    with `namespaces` only those namespaces' objects and cluster-scoped ones (`NamespacedView`)."""
+    namespaces = controller_namespaces(controller)
+    if not namespaces:
+        return view_
+    return _VIEWS.get((controller, view_), NamespacedView, view_, namespaces)
+
+
+def _keys_of(controller: Controller, view_: ObjectView, names: Iterable[str]) -> set[str]:
+    """The keys the initial LISTs of the informers `names` enqueue: `keys_for` of every object they
+    list (`view_` is the controller's own, `scoped`)."""
+    keys: set[str] = set()
+    for informer in names:
+        resource, namespace = informer_target(informer)
+        for obj in view_.list(resource, namespace):
+            keys.update(handled_keys(controller, Change("add", obj), view_))
+    return keys
+
+
+def initial_controllers(model: ClusterModel, view_: ObjectView, store: Store | None = None
+                        ) -> FrozenMap[str, ControllerState]:
+    """Every controller with its initial memory and every existing object's keys queued
+    (an informer's initial LIST delivers an ADD for each object). Given the `store`, a controller
+    whose identity may not LIST a watched resource — at the cluster scope, or in one of its
+    `namespaces` — starts with that informer unsynced (`ControllerState.unsynced`; its objects
+    enqueue nothing)."""
+    out = {}
+    for controller in model.controllers:
+        unsynced = () if store is None else refused_informers(store, model.api.users, controller)
+        synced = (i for i in _informers_of(controller, store) if i not in unsynced)
+        keys = _keys_of(controller, scoped(controller, view_), synced)
+        out[controller.name] = ControllerState(tuple(sorted(keys)), started_memory(controller), unsynced)
+    return FrozenMap(out)
+
+
+def _informers_of(controller: Controller, store: Store | None) -> tuple[str, ...]:
+    """The controller's informers (`cache_sync.informers`); without a store, one per resource (the
+    namespaces' objects are then listed through the controller's view)."""
+    return tuple(controller.watches) if store is None else informers(store, controller)
+
+
+def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False
+           ) -> ClusterState:
+    """Run every controller's event handlers on delivered events (enqueue the keys they name); an
+    event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers.
+    `sync`: the events are a relist's updates of objects the cache held unchanged, which the handlers
+    of `sync_updates.ignores_sync_update` do nothing with. Each handler is told the kind of event and
+    an update's old object (`keys_for_change`)."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return state
+    view_ = view(model, state, CONTROLLER_MANAGER)
+    controllers = state.controllers
+    for event in events:
+        key = event.key
+        change: Change | None = None
+        for controller in model.controllers:
+            queued = controllers.get(controller.name) if key.resource in controller.watches else None
+            if queued is None or (sync and ignores_sync_update(controller, key.resource)):
+                continue
+            namespaces = controller_namespaces(controller)
+            if namespaces and key.namespace and key.namespace not in namespaces:
+                continue  # (no informer of that namespace)
+            if queued.unsynced and informer_of(namespaces, key) in queued.unsynced:
+                continue  # (that informer has not listed: no watch, no event)
+            change = change or change_of(event)
+            keys = handled_keys(controller, change, scoped(controller, view_))
+            controllers = controllers.set(controller.name, queued.enqueue(keys))
+    # (keys all queued already: the very same map, and the state unchanged)
+    return state if controllers is state.controllers else evolve(state, controllers=controllers)
+
+
+def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """One Reconcile per queued key of every controller whose informers have synced, and a
+    SyncInformer for each unsynced informer whose LIST would now succeed (when the controller
+    manager is up)."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return
+    for controller in model.controllers:
+        ctl_state = state.controllers.get(controller.name)
+        if ctl_state is None:
+            continue
+        if ctl_state.unsynced:
+            for informer in ctl_state.unsynced:
+                if informer_refusal(state.store, model.api.users, controller.identity, informer) is None:
+                    yield SyncInformer(controller.name, informer)
+            continue
+        for key in ctl_state.queue:
+            yield _reconcile(controller.name, key)
+
+
+@lru_cache(maxsize=4096)
+def _reconcile(controller: str, key: str) -> Reconcile:
+    """`Reconcile(controller, key)`, made once: an action is a value, and `enabled` is asked
+    again whenever any controller's queue or memory changes (most reconciles)."""
+    return Reconcile(controller, key)
+
+
+def waiting(state: ClusterState) -> tuple[str, ...]:
+    """The controllers waiting for an informer to sync (`ControllerState.unsynced`), by name;
+    the empty tuple (one object) when none is."""
+    names = tuple(name for name, c in state.controllers.items() if getattr(c, "unsynced", ()))
+    return names or ()
+
+
+def sync_key(state: ClusterState) -> Any:
+    """What `enabled` reads besides the queues: the stored objects (the RBAC policy), but only
+    while some controller waits for an informer to sync (None otherwise)."""
+    return state.store.objects if waiting(state) else None
+
+
+def sync_informer(model: ClusterModel, state: ClusterState, act: SyncInformer) -> ClusterState:
+    """The informer syncs: it leaves `unsynced`, and every object it lists (of its resource, in its
+    namespace if it has one) in the controller manager's cache enqueues its keys (the ADDs of the
+    reflector's LIST)."""
+    controller = _controller(model, act.controller)
+    ctl_state: ControllerState = state.controllers[act.controller]
+    assert act.informer in ctl_state.unsynced, "SyncInformer is not enabled"
+    keys = _keys_of(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), (act.informer,))
+    unsynced = tuple(r for r in ctl_state.unsynced if r != act.informer)
+    ctl_state = evolve(ctl_state.enqueue(keys), unsynced=unsynced)
+    return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
+
+
+def _controller(model: ClusterModel, name: str) -> Any:
+    for controller in model.controllers:
+        if controller.name == name:
+            return controller
+    raise KeyError(name)
+
+
+def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
+    """(controller, key) for every queued key of every controller, in `enabled`'s order."""
+    for controller in model.controllers:
+        ctl_state = state.controllers.get(controller.name)
+        if ctl_state is not None and not ctl_state.unsynced:
+            for key in ctl_state.queue:
+                yield controller.name, key
