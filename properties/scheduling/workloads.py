@@ -39,14 +39,13 @@ pod seeing it placed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.apps import DaemonSet, Deployment, ReplicaSet, StatefulSet
-from kubeprop.model.api.core import Node
-from kubeprop.model.api.objects import ApiObject, kind_info
+from kubeprop.model.api.objects import ApiObject, Node, kind_info
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
@@ -60,6 +59,9 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
 from kubeprop.model.scheduler.framework import VolumeCheck
 from kubeprop.properties.scheduling.deadline import Deadline
+
+Reserve = Callable[[Mapping[str, VolumeCheck], str, Node], Mapping[str, VolumeCheck]]
+"""What a pod's Reserve, placed on a node, makes of the pods' volume states for the next cycles."""
 
 __all__ = ["Desired", "Greedy", "ScaleError", "desired_count", "desired_pods", "greedy", "workload_names"]
 
@@ -244,11 +246,14 @@ def _bind(nodes: Sequence[NodeInfo], pod: Pod, node: str) -> list[NodeInfo]:
 
 
 def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerProfile = SchedulerProfile(),
-           volumes: Mapping[str, VolumeCheck] = FrozenMap(), deadline: Deadline | None = None) -> Greedy:
+           volumes: Mapping[str, VolumeCheck] = FrozenMap(), deadline: Deadline | None = None,
+           reserve: Reserve | None = None) -> Greedy:
     """Schedule `pods` one by one in queue order, each onto its first top-scoring node; `volumes`
     holds, by pod key, VolumeBinding's state for the pod's claims (`kubeprop.properties.scheduling.
-    volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use.
-    With `deadline`, each pod counts as progress and BudgetSpent ends the work once it has passed."""
+    volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use,
+    and `reserve` what a placed pod's Reserve makes of it for the next cycles (VolumeBinding's
+    assume cache: `volumes.assumed`). With `deadline`, each pod counts as progress and BudgetSpent
+    ends the work once it has passed."""
     order = sorted(pods, key=lambda p: (-pod_priority(p), p.metadata.creation_timestamp or 0, pod_key(p)))
     infos = list(nodes)
     placement: dict[str, str] = {}
@@ -259,6 +264,8 @@ def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerPro
         result = schedule_one(pod, infos, profile, volumes=volumes.get(pod_key(pod)))
         if result.best:
             placement[pod_key(pod)] = result.best[0]
+            if reserve is not None:
+                volumes = reserve(volumes, pod_key(pod), next(ni.node for ni in infos if ni.name == result.best[0]))
             infos = _bind(infos, pod, result.best[0])
         else:
             pending[pod_key(pod)] = result.message
