@@ -121,12 +121,12 @@ def test_a_scenario_without_as_is_read_as_before() -> None:
 
 @pytest.mark.parametrize("command", ["cordon: {node: worker-1}", "drain: {node: worker-1}"])
 def test_node_steps_act_as_their_user_too(tmp_path: Path, command: str) -> None:
-    """`kubectl cordon|drain NODE --as developer`: the cordon's patch of the node is developer's,
-    refused (view in default only)."""
+    """`kubectl cordon|drain NODE --as developer`: the node's GET that comes before the cordon's
+    patch (`drain.go` Complete, `cordon.go`) is developer's, refused (view in default only)."""
     path = _with(tmp_path, {"  - scale: {deployment: default/web, replicas: 2}": f"  - {command}"})
     model = build_model(load_scenario(path))
     state = step(model, initial_state(model), UserStep(0))
-    assert 'nodes "worker-1" is forbidden: User "developer" cannot patch resource "nodes"' in state.workload_errors[0]
+    assert 'nodes "worker-1" is forbidden: User "developer" cannot get resource "nodes"' in state.workload_errors[0]
 
 
 @pytest.mark.parametrize(("group", "code"), [("system:authenticated", 403), ("system:unauthenticated", 200)])
