@@ -110,10 +110,11 @@ def next_free_ip(taken: set[str]) -> str | None:
 
 def next_free_port(taken: set[int]) -> int | None:
     """The lowest free node port of the dynamic band, else of the static band; None when full."""
-    top = NODE_PORT_BASE + NODE_PORT_SIZE
-    for port in (*range(NODE_PORT_BASE + PORT_OFFSET, top), *range(NODE_PORT_BASE, NODE_PORT_BASE + PORT_OFFSET)):
-        if port not in taken:
-            return port
+    split = NODE_PORT_BASE + PORT_OFFSET
+    for lo, hi in ((split, NODE_PORT_BASE + NODE_PORT_SIZE), (NODE_PORT_BASE, split)):
+        free = next((port for port in range(lo, hi) if port not in taken), None)
+        if free is not None:
+            return free
     return None
 
 

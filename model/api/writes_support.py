@@ -9,12 +9,11 @@ from typing import Any
 from kubeprop.model.api.admission import AdmissionRequest, Operation
 from kubeprop.model.api.meta import KindInfo
 from kubeprop.model.api.objects import ApiObject, Pod, Service, qualified_resource
-from kubeprop.model.api.service_alloc import allocate_cluster_ips, allocate_node_ports, needs_node_port
 from kubeprop.model.api.server import Context, Request, Response, describe, status
+from kubeprop.model.api.service_alloc import allocate_cluster_ips, allocate_node_ports, needs_node_port
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.evolve import evolve
-
 
 
 def admission_request(ctx: Context, store: Store, op: Operation, obj: ApiObject | None, old: ApiObject | None,

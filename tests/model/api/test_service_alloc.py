@@ -139,7 +139,8 @@ def test_a_type_change_releases_and_allocates_node_ports() -> None:
     store = create(store, service("b", "NodePort", (30080,))).store
     back = update(store, "a", type="NodePort")
     assert stored(back).spec.ports[0].node_port == 30086
-    taken = update(back.store, "a", ports=(ServicePort(port=80, name="p0", protocol="TCP", target_port=80, node_port=30080),))
+    moved = ServicePort(port=80, name="p0", protocol="TCP", target_port=80, node_port=30080)
+    taken = update(back.store, "a", ports=(moved,))
     assert taken.response.code == 422
     assert taken.response.message == ('Service "a" is invalid: spec.ports[0].nodePort: Invalid value: 30080: '
                                       'provided port is already allocated')
