@@ -61,6 +61,10 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     ("HPAMemory", "scale_up_events"): TIME_PAIRS, ("HPAMemory", "scale_down_events"): TIME_PAIRS,
     ("PodDisruptionBudgetStatus", "disrupted_pods"): TIME_VALUES,
     ("DeschedulerState", "next_run"): TIME, ("Drain", "pending"): TIME_VALUES, ("Drain", "started_at"): TIME,
+    ("Drain", "deadline"): TIME, ("CommandWait", "deadline"): TIME, ("ZoneTainter", "ready_at"): TIME,
+    ("NodeLifecycleMemory", "probes_reset_at"): TIME, ("ContainerRuntime", "config_failed_at"): TIME,
+    ("ContainerRuntime", "kill_deadline"): TIME, ("KubeletState", "memory_pressure_at"): TIME,
+    ("KubeletState", "disk_pressure_at"): TIME, ("KubeletState", "pid_pressure_at"): TIME,
     # revisions and counters
     ("Store", "revision"): REVISION, ("Store", "compacted"): REVISION, ("WatchEvent", "revision"): REVISION,
     ("ResourceCache", "revision"): REVISION, ("ClusterState", "seen_revisions"): REVISION_VALUES,
