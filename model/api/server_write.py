@@ -45,6 +45,7 @@ from kubeprop.model.api.writes_support import (
     admission_request,
     allocate_cluster_ip,
     allocate_on_update,
+    allocation_errors,
     conflict,
     drop_type_dependent_fields,
     forbidden,
@@ -151,7 +152,9 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
     obj = _prepare_for_create(with_metadata(mutated, meta), ctx.info, store)
     name = obj.metadata.name
-    errors = _validated(_CREATED, validate_create, obj) + _schema_errors(store, obj)
+    # The Service allocator runs before the strategy's validation (BeginCreate, `alloc.go`).
+    errors = allocation_errors(obj, None, store) if isinstance(obj, Service) else []
+    errors = errors or _validated(_CREATED, validate_create, obj) + _schema_errors(store, obj)
     if errors:
         return Result(store, invalid(ctx.info, name, errors))
     denial = run_validating(ctx.config.admission, admission_request(ctx, store, "CREATE", obj, None, namespace, name))
@@ -265,6 +268,11 @@ def _check_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject, su
     denial = run_validating(ctx.config.admission, req)
     if denial is not None:
         return Result(store, forbidden(ctx, name, denial.code, denial.reason, denial.message))
+    if isinstance(new, Service) and isinstance(old, Service) and subresource != "status":
+        # The Service allocator runs after validation on update (BeginUpdate, `alloc.go`).
+        alloc = allocation_errors(new, old, store)
+        if alloc:
+            return Result(store, invalid(ctx.info, name, alloc))
     if ctx.request.dry_run:
         return Result(store, status(200, "OK", obj=new))
     return _write_update(store, ctx, new, old)

@@ -1,22 +1,19 @@
 """Small helpers shared by the API server's write verbs (`server_write`, `server_delete`,
 `server_apply`): admission attributes, the upstream status responses, pod grace periods, JSON
-merge patch, and ClusterIP allocation."""
+merge patch, and the Service allocator (`service_alloc`)."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from kubeprop.model.api.admission import AdmissionRequest, Operation
 from kubeprop.model.api.meta import KindInfo
 from kubeprop.model.api.objects import ApiObject, Pod, Service, qualified_resource
 from kubeprop.model.api.server import Context, Request, Response, describe, status
+from kubeprop.model.api.service_alloc import allocate_cluster_ips, allocate_node_ports, needs_node_port
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.evolve import evolve
-
-SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
-"""The default `--service-cluster-ip-range` of kubeadm clusters; 10.96.0.1 is the `kubernetes` Service."""
 
 
 def admission_request(ctx: Context, store: Store, op: Operation, obj: ApiObject | None, old: ApiObject | None,
@@ -78,24 +75,27 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def allocate_cluster_ip(svc: Service, store: Store) -> Service:
-    """Give a ClusterIP/NodePort/LoadBalancer Service the lowest free address of SERVICE_CIDR
-    (upstream picks a random free one, `pkg/registry/core/service/ipallocator`; the model is
-    deterministic). Headless (`None`) and ExternalName Services get none."""
-    spec = svc.spec
-    if spec.type == "ExternalName" or spec.cluster_ip == "None":
-        return svc
-    if spec.cluster_ip:
-        return evolve(svc, spec=evolve(spec, cluster_ips=(spec.cluster_ip,)))
-    used = {
-        other.spec.cluster_ip for other in store.list("services") if isinstance(other, Service)
-    }
-    hosts = SERVICE_CIDR.hosts()
-    next(hosts)  # 10.96.0.1 is reserved for the kubernetes Service
-    for address in hosts:
-        if str(address) not in used:
-            ip = str(address)
-            return evolve(svc, spec=evolve(spec, cluster_ip=ip, cluster_ips=(ip,)))
+    """The allocation of a created Service (`alloc.go` allocateCreate): a cluster IP for a
+    ClusterIP/NodePort/LoadBalancer Service that names none, node ports for the NodePort and
+    LoadBalancer ports that name none (`kubeprop.model.api.service_alloc`, which says how the
+    model picks a free value). Explicit values are kept: `allocation_errors` judges them."""
+    svc, _ = allocate_cluster_ips(svc, store)
+    svc, _ = allocate_node_ports(svc, None, store)
     return svc
+
+
+def allocation_errors(svc: Service, old: Service | None, store: Store) -> list[FieldError]:
+    """The allocator's refusal of a create (`old` None) or update, as upstream's 422 holds it: at
+    most one error, the cluster IP's first (`allocateCreate`/`allocateUpdate`). On update the
+    cluster IP is judged only when the Service leaves ExternalName (case A: clusterIP is
+    immutable otherwise), and only node ports `old` did not hold."""
+    ip_error = None
+    if old is None or (old.spec.type == "ExternalName" and svc.spec.type != "ExternalName"):
+        _, ip_error = allocate_cluster_ips(svc, store)
+    if ip_error is not None:
+        return [ip_error]
+    _, port_error = allocate_node_ports(svc, old, store)
+    return [] if port_error is None else [port_error]
 
 
 def drop_type_dependent_fields(new: Service, old: Service) -> Service:
@@ -110,23 +110,22 @@ def drop_type_dependent_fields(new: Service, old: Service) -> Service:
             and (spec.cluster_ip, spec.cluster_ips) == (old.spec.cluster_ip, old.spec.cluster_ips):
         spec = evolve(spec, cluster_ip="", cluster_ips=())
     old_ports = {p.node_port for p in old.spec.ports if p.node_port}
-    if _needs_node_port(old) and not _needs_node_port(new) \
+    if needs_node_port(old) and not needs_node_port(new) \
             and {p.node_port for p in spec.ports if p.node_port} <= old_ports:
         spec = evolve(spec, ports=tuple(evolve(p, node_port=None) for p in spec.ports))
     return new if spec is new.spec else evolve(new, spec=spec)
 
 
-def _needs_node_port(svc: Service) -> bool:
-    """needsNodePort: types NodePort and LoadBalancer."""
-    return svc.spec.type in ("NodePort", "LoadBalancer")
-
-
 def allocate_on_update(new: Service, old: Service, store: Store) -> Service:
-    """The allocator on update (`pkg/registry/core/service/storage/alloc.go`
-    handleClusterIPsForUpdatedService, case A): a Service switched from ExternalName to another
-    type is given a cluster IP, as on create (its old one, if any, was released by case B)."""
+    """The allocator on update (`pkg/registry/core/service/storage/alloc.go` allocateUpdate):
+    a Service switched from ExternalName to another type is given a cluster IP, as on create (its
+    old one, if any, was released by case B: `drop_type_dependent_fields`), and a NodePort or
+    LoadBalancer Service node ports for its ports that name none (`updateNodePorts`; a ClusterIP
+    Service switched to NodePort gets them here). Ports the update dropped are released with the
+    stored object they leave (`service_alloc`); explicit values are judged by `allocation_errors`."""
     if old.spec.type == "ExternalName" and new.spec.type != "ExternalName":
-        return allocate_cluster_ip(new, store)
+        new, _ = allocate_cluster_ips(new, store)
+    new, _ = allocate_node_ports(new, old, store)
     return new
 
 

@@ -338,7 +338,7 @@ def test_services_get_distinct_cluster_ips() -> None:
     first = create(BASE, svc("a"))
     second = create(first.store, svc("b"))
     ips = [r.response.obj.spec.cluster_ip for r in (first, second)]  # type: ignore[union-attr]
-    assert ips == ["10.96.0.2", "10.96.0.3"]
+    assert ips == ["10.96.1.1", "10.96.1.2"]  # the dynamic band first (service_alloc)
 
 
 def _service_update(store: Store, name: str, **spec: Any) -> Result:
@@ -366,7 +366,7 @@ def test_a_service_switched_to_external_name_drops_its_cluster_ip_and_back_gets_
     assert changed.response.code == 422
     back = _service_update(external.store, "db", type="ClusterIP", external_name="")
     assert back.response.code == 200, back.response.message
-    assert isinstance(back.response.obj, Service) and back.response.obj.spec.cluster_ip == "10.96.0.2"
+    assert isinstance(back.response.obj, Service) and back.response.obj.spec.cluster_ip == "10.96.1.1"
 
 
 def test_a_node_port_service_switched_to_cluster_ip_drops_its_node_ports() -> None:
