@@ -61,8 +61,10 @@ def test_every_bad_field_is_reported_at_once(tmp_path: Path, raft_data: dict[str
 
 
 @pytest.mark.parametrize(("action", "message"), [
-    ({"kind": "Receive", "server": -1, "msg": {"a": [1]}}, "not an action of the Raft model: its message is not one the model sends"),
-    ({"kind": "Receive", "server": -1, "msg": [9, 0, 1, 1]}, "not an action of the Raft model: its message is not one the model sends"),
+    ({"kind": "Receive", "server": -1, "msg": {"a": [1]}},
+     "not an action of the Raft model: its message is not one the model sends"),
+    ({"kind": "Receive", "server": -1, "msg": [9, 0, 1, 1]},
+     "not an action of the Raft model: its message is not one the model sends"),
     ({"kind": ["x"]}, "kind: must be an action of the Raft model, one of Timeout,"),
     ({"server": 10**30}, "server: must be a member number (0 to 3) or -1, got 1000000000000000000000000000000"),
     ({"peer": "1"}, "peer: must be a member number (0 to 3) or -1, got \"1\""),
