@@ -341,6 +341,15 @@ def _quantity_text(value: str | int | float) -> str | int:
     return value
 
 
+TYPE_META = ("apiVersion", "kind")
+"""The inline TypeMeta of a kind's Go type. A kind's class (one with `INFO`) embedded in another
+object — a StatefulSet's `spec.volumeClaimTemplates[]`, v1.PersistentVolumeClaim — accepts both as
+strings and drops them, as the API server does: `pkg/apis/apps/v1/conversion.go`
+Convert_v1_StatefulSetSpec_To_apps_StatefulSetSpec clears them whatever they say (and
+Convert_apps_StatefulSetSpec_To_v1_StatefulSetSpec writes `v1` / `PersistentVolumeClaim` back, which
+is why `kubectl get sts -o yaml` prints them). A top-level object's are read by `decode_object`."""
+
+
 def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
     """Decode an object into attrs class `cls`, rejecting unknown fields (strict decoding); a
     DecodeError lists every problem of every field (`DecodeError.problems`), not only the first."""
@@ -349,10 +358,14 @@ def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
     fields = _fields(cls)
     ignored: tuple[str, ...] = getattr(cls, "IGNORED_JSON_FIELDS", ())
     refused: Mapping[str, str] = getattr(cls, "REFUSED_JSON_FIELDS", {})
-    known = {jname for _, jname, _, _ in fields} | set(ignored) | set(refused)
+    type_meta = TYPE_META if path and hasattr(cls, "INFO") else ()
+    known = {jname for _, jname, _, _ in fields} | set(ignored) | set(refused) | set(type_meta)
     unknown = [key for key in value if key not in known]
     hint = ", ".join(sorted(j for _, j, _, _ in fields)) if unknown else ""
     problems = [((*path, str(key)), f"unknown field; valid fields are: {hint}") for key in unknown]
+    for key in type_meta:
+        if key in value and value[key] is not None:
+            _collect(problems, str, value[key], (*path, key))
     problems += [((*path, key), f"not modelled: {refused[key]}") for key in value
                  if key in refused and is_set(value[key])]
     refused_values: Mapping[str, Mapping[str, str]] = getattr(cls, "REFUSED_JSON_VALUES", {})

@@ -19,6 +19,18 @@ canIgnorePDB, addConditionAndDeletePod), v1.33:
   recorded in `disruptedPods` (a status write of the budget), then the pod gets the `DisruptionTarget` condition
   (PodDisruptionConditions, GA) and is deleted gracefully.
 
+Before any of this, the create of the Eviction passes the mutating admission plug-ins
+(`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go`: Admit runs before the REST
+Create): NamespaceLifecycle (`staging/src/k8s.io/apiserver/pkg/admission/plugin/namespace/
+lifecycle/admission.go` Admit, when the scenario's API server runs it) refuses a create in a
+missing namespace (404, `namespaces "x" not found`) and in a Terminating one (403,
+`pods "NAME" is forbidden: unable to create new content in namespace NS because it is being
+terminated`, `admission.NewForbidden` naming the Eviction's name, the pod's, with the
+NamespaceTerminating cause, which `kubeprop.model.api.admission.namespace_terminating` reads) —
+whatever the pod and the budgets say, so an eviction never deletes a pod of a namespace being
+deleted (the namespace controller does). kubectl drain answers that 403 specially
+(`kubeprop.model.cluster.maintenance`).
+
 Every step happens within the one request (upstream's retries on conflict cannot be needed:
 nothing interleaves with a request in the model). Success is 201 with status Success.
 """
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeprop.model.api.admission import NAMESPACE_LIFECYCLE, NAMESPACE_TERMINATING_MESSAGE
 from kubeprop.model.api.meta import Condition, set_condition
 from kubeprop.model.api.objects import ObjectKey, Pod, PodDisruptionBudget
 from kubeprop.model.api.pod import is_pod_ready
@@ -134,10 +147,26 @@ def _delete_pod(store: Store, ctx: Context, pod: Pod, resource_version: str | No
     return Result(deleted.store, status(201, "Created", "Success"), (*events, *deleted.events))
 
 
+def namespace_lifecycle(store: Store, ctx: Context, namespace: str, name: str) -> Response | None:
+    """NamespaceLifecycle's Admit of the Eviction create (module docstring), None when it admits."""
+    if not any(plugin.name == NAMESPACE_LIFECYCLE.name for plugin in ctx.config.admission):
+        return None
+    ns = store.get(ObjectKey("namespaces", "", namespace))
+    if ns is None:
+        return status(404, "NotFound", f'namespaces "{namespace}" not found')
+    if ns.metadata.deletion_timestamp is None:
+        return None
+    return status(403, "Forbidden", f'pods "{name}" is forbidden: unable to create new content in namespace '
+                  f"{namespace} {NAMESPACE_TERMINATING_MESSAGE}")
+
+
 def evict(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """POST pods/<name>/eviction (see the module docstring)."""
     if ctx.info.resource != "pods":
         return Result(store, status(404, "NotFound", "the server could not find the requested resource (eviction)"))
+    refused = namespace_lifecycle(store, ctx, namespace, name)
+    if refused is not None:
+        return Result(store, refused)
     pod = store.get(ObjectKey("pods", namespace, name))
     if not isinstance(pod, Pod):
         return Result(store, status(404, "NotFound", f'pods "{name}" not found'))

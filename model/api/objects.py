@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from kubeprop.model.api import autoscaling_v1
 from kubeprop.model.api.apps import (
     Deployment,
     DeploymentSpec,
@@ -272,6 +273,8 @@ def decode_object(body: Mapping[str, Any], crds: Sequence[CustomResourceDefiniti
     if not isinstance(kind, str) or not kind:
         raise DecodeError(("kind",), "Required value: a string such as Deployment")
     rest = {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}
+    if (api_version, kind) == (autoscaling_v1.API_VERSION, autoscaling_v1.KIND):
+        return autoscaling_v1.decode_hpa_v1(rest)  # served, converted to the stored autoscaling/v2
     cls = _BY_GVK.get((api_version, kind))
     if cls is not None:
         obj: ApiObject = decode_attrs(cls, rest)

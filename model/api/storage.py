@@ -254,6 +254,32 @@ The cluster's own default class for the parameter value `choice` (None for `none
     return StorageClass(metadata=meta, provisioner=provisioner, reclaim_policy="Delete", volume_binding_mode=mode)
 
 
+GENERIC_CSI: Final = "csi"
+"""`provisioner_choice` of a provisioner the model knows by nothing but its name: a CSI driver."""
+HOSTPATH_PROVISIONERS: Final = frozenset({CLUSTER_CLASSES["node-local"][0], CLUSTER_CLASSES["immediate"][0]})
+"""The provisioners of the cluster classes that make `hostPath` volumes rather than CSI ones."""
+
+
+def provisioner_choice(provisioner: str, choice: str) -> str | None:
+    """How the model provisions for a class naming `provisioner` on a cluster whose own class is
+    `choice` (the model parameter `defaultStorageClass`): None when nothing provisions it (none
+    named, or `kubernetes.io/no-provisioner`); the cluster's choice for its own provisioner; the
+    choice whose provisioner it is for the other two known ones (a stored rancher.io/local-path
+    class on a `zonal` cluster provisions as `node-local`); `GENERIC_CSI` for any other — a CSI
+    driver the user who ships the class is taken to have installed (`kubeprop.model.cluster.provisioner`)."""
+    if provisioner in ("", NOT_SUPPORTED_PROVISIONER):
+        return None
+    if choice in CLUSTER_CLASSES and CLUSTER_CLASSES[choice][0] == provisioner:
+        return choice
+    return next((c for c, (name, _) in CLUSTER_CLASSES.items() if name == provisioner), GENERIC_CSI)
+
+
+def makes_csi_volumes(provisioner: str, choice: str) -> bool:
+    """Whether the model's provisioner for `provisioner` (`provisioner_choice`) creates `csi`
+    volumes, which the attach/detach controller may attach (`kubeprop.model.api.volume.attachable`)."""
+    return provisioner_choice(provisioner, choice) is not None and provisioner not in HOSTPATH_PROVISIONERS
+
+
 def find_storage_class(stored: Iterable[Any], builtin: StorageClass | None, name: str) -> StorageClass | None:
     """The class called `name`: a stored one, else the cluster's own; None if there is none."""
     for obj in stored:

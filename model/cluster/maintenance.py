@@ -51,6 +51,7 @@ from typing import Any
 
 import attrs
 
+from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.objects import Deployment, Node, ObjectKey, Pod, ReplicaSet, StatefulSet
 from kubeprop.model.api.pod import MIRROR_POD_ANNOTATION
 from kubeprop.model.api.server import Request, Response
@@ -307,12 +308,20 @@ def _evict(model: ClusterModel, state: ClusterState, act: EvictForDrain) -> Clus
 
 def _after_eviction(model: ClusterModel, state: ClusterState, drain: Drain, pod: str, current: Any,
                     response: Response) -> Drain | None:
+    """evictPods' answer to one eviction (`staging/src/k8s.io/kubectl/pkg/drain/drain.go`): done,
+    wait for the pod; 404, nothing to wait for; 429, retry; NamespaceLifecycle's 403 (the pod's
+    namespace is Terminating): wait for the pod if it is being deleted, else retry ("error when
+    evicting pod … from terminating namespace … (will retry after 5s)") — kubectl looks at the pod
+    it listed, the model at the pod as it is when evicted; None for any other error."""
     if response.ok:
         uid = current.metadata.uid if current is not None else ""
         return evolve(drain, pending=drain.pending.delete(pod), waiting=drain.waiting.set(pod, uid))
     if response.code == 404:
         return evolve(drain, pending=drain.pending.delete(pod))
-    if response.code == 429:
+    terminating = namespace_terminating(response.code, response.message)
+    if terminating and current is not None and current.metadata.deletion_timestamp is not None:
+        return evolve(drain, pending=drain.pending.delete(pod), waiting=drain.waiting.set(pod, current.metadata.uid))
+    if response.code == 429 or terminating:
         retry = state.clock + int(model.parameter("drainRetrySeconds"))
         return evolve(drain, pending=drain.pending.set(pod, retry))
     return None

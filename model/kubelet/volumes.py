@@ -101,7 +101,7 @@ from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.api.storage import CSI_DRIVERS, CSIDriver, cluster_storage_class
+from kubeprop.model.api.storage import CSI_DRIVERS, CSIDriver, StorageClass, cluster_storage_class, makes_csi_volumes
 from kubeprop.model.api.volume import (
     CLAIMS,
     VOLUMES,
@@ -118,10 +118,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ROOT_CA_CONFIG_MAP", "can_attach", "has_claims", "mount_error", "mount_retry_due", "multi_attach_error",
            "next_mount_retry", "retry_offsets", "volume_errors"]
-
-CSI_PROVISIONED = ".csi.storage.gke.io"
-"""The provisioners whose volumes `kubeprop.model.cluster.provisioner.volume_for` makes CSI volumes
-(the same suffix there; `tests/model/kubelet/test_attach_footprint.py` checks the two agree)."""
 
 INITIAL_BACKOFF_MS = 500
 """`exponential_backoff.go` initialDurationBeforeRetry."""
@@ -295,9 +291,10 @@ def has_claims(pod: Pod) -> bool:
 def can_attach(model: ClusterModel) -> bool:
     """Whether a volume the attach/detach controller keeps on one node (`attachable` and
     `multi_attach_forbidden`) can exist in the scenario: it runs the PV controller, and a
-    PersistentVolume of its manifests or workload steps is one, or the cluster's provisioner
-    creates CSI volumes (`kubeprop.model.cluster.provisioner.volume_for`: the `zonal` default class)
-    and a claim there (an object, or a StatefulSet's `volumeClaimTemplates`) could be provisioned —
+    PersistentVolume of its manifests or workload steps is one, or the provisioner of the cluster's
+    class or of a StorageClass there creates CSI volumes (`makes_csi_volumes`, the test
+    `kubeprop.model.cluster.provisioner.volume_for` uses: the `zonal` default class, a generic CSI
+    driver) and a claim there (an object, or a StatefulSet's `volumeClaimTemplates`) could be provisioned —
     a class other than "" — with access modes that forbid multi-attach (the volume gets the
     claim's). A static over-approximation (which class a claim gets, and a CSIDriver object's
     `attachRequired`, are not looked at): where it is False no pod's mount ever waits for an
@@ -307,8 +304,11 @@ def can_attach(model: ClusterModel) -> bool:
     objects = (*(m.obj for m in model.scenario.objects), *(o for step in model.workload_objects for o in step))
     if any(isinstance(o, PersistentVolume) and attachable(o) and multi_attach_forbidden(o) for o in objects):
         return True
-    builtin = cluster_storage_class(str(model.parameter("defaultStorageClass")))
-    if builtin is None or not builtin.provisioner.endswith(CSI_PROVISIONED):
+    choice = str(model.parameter("defaultStorageClass"))
+    builtin = cluster_storage_class(choice)
+    provisioners = {o.provisioner for o in objects if isinstance(o, StorageClass)} | (
+        {builtin.provisioner} if builtin is not None else set())
+    if not any(makes_csi_volumes(p, choice) for p in provisioners):
         return False
     claims = (*(o for o in objects if isinstance(o, PersistentVolumeClaim)),
               *(t for o in objects if isinstance(o, StatefulSet) for t in o.spec.volume_claim_templates))

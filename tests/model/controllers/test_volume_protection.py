@@ -82,11 +82,12 @@ DELETED = "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete}\n"
 
 
 def _model(tmp: Path, workload: str, policy: str = "", replicas: int = 2, retain: bool = False,
-           instant: bool = False) -> ClusterModel:
+           instant: bool = False, provisioner: str = "pd.csi.storage.gke.io", reclaim: str = "Retain") -> ClusterModel:
     (tmp / "manifests").mkdir(exist_ok=True)
     kv = KV.replace("POLICY", policy).replace("REPLICAS", str(replicas))
     kv = kv.replace("CLASS ", "storageClassName: keep\n        " if retain else "")
-    (tmp / "manifests" / "kv.yaml").write_text(kv + (RETAIN_CLASS if retain else ""))
+    (tmp / "manifests" / "kv.yaml").write_text(kv + (RETAIN_CLASS.replace("pd.csi.storage.gke.io", provisioner).replace(
+        "Retain", reclaim) if retain else ""))
     (tmp / "scenario.yaml").write_text(SCENARIO.replace("WORKLOAD", workload))
     return build_model(load_scenario(tmp / "scenario.yaml"), parameters={"instantCaches": instant})
 
@@ -156,6 +157,17 @@ def test_scaled_claim_goes_after_its_terminating_pod_and_its_volume_is_deleted(t
     assert released.spec.persistent_volume_reclaim_policy == "Delete"
     assert DeleteVolume(volume) in trace
     assert states[-1].store.get(_claim("data-kv-0")) is not None  # the live ordinal keeps its claim
+
+
+def test_a_shipped_csi_class_has_its_released_volume_deleted_by_its_provisioner(tmp_path: Path) -> None:
+    """audit14: a class of a provisioner other than the cluster's (ebs.csi.aws.com) is served by the
+    generic CSI provisioner, which also deletes the volumes it made once Released (shouldDelete)."""
+    model = _model(tmp_path, "  - scale: {statefulset: default/kv, replicas: 1}\n", SCALED, retain=True,
+                   provisioner="ebs.csi.aws.com", reclaim="Delete")
+    states, trace = fair_states(model)
+    volume = _volume_of(states, "data-kv-1")
+    assert gone_at(states, ObjectKey("persistentvolumes", "", volume)) is not None
+    assert DeleteVolume(volume) in trace
 
 
 def test_retain_class_keeps_the_released_volume(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from kubeprop.model.api.core import ConfigMap
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.server import Request
-from kubeprop.model.api.storage import cluster_storage_class
+from kubeprop.model.api.storage import cluster_storage_class, makes_csi_volumes
 from kubeprop.model.cluster import compose
 from kubeprop.model.cluster.compose import actions, build_model, step
 from kubeprop.model.cluster.enabled_reads import _kubelet_node
@@ -26,7 +26,7 @@ from kubeprop.model.cluster.footprint import Footprints
 from kubeprop.model.cluster.incremental import EnabledCache
 from kubeprop.model.cluster.provisioner import volume_for
 from kubeprop.model.kubelet.component import StartPod
-from kubeprop.model.kubelet.volumes import CSI_PROVISIONED, can_attach
+from kubeprop.model.kubelet.volumes import can_attach
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -80,7 +80,7 @@ def test_can_attach_only_where_an_attached_read_write_once_volume_can_exist() ->
 
 
 def test_the_provisioner_makes_csi_volumes_exactly_where_can_attach_expects() -> None:
-    """`CSI_PROVISIONED` is `provisioner.volume_for`'s test: the `zonal` class's volumes are CSI, the
+    """`makes_csi_volumes` is `provisioner.volume_for`'s test: the `zonal` class's volumes are CSI, the
     `node-local` class's are not."""
     model, state = settled(DB)
     claim = next(c for c in state.store.list("persistentvolumeclaims"))
@@ -88,7 +88,7 @@ def test_the_provisioner_makes_csi_volumes_exactly_where_can_attach_expects() ->
         cls = cluster_storage_class(choice)
         assert cls is not None
         volume = volume_for(model, state, claim, cls)  # type: ignore[arg-type]
-        assert (volume.spec.csi is not None) == cls.provisioner.endswith(CSI_PROVISIONED), choice
+        assert (volume.spec.csi is not None) == makes_csi_volumes(cls.provisioner, "zonal"), choice
 
 
 def test_two_nodes_starting_pods_of_a_host_path_claim_are_independent() -> None:
