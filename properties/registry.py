@@ -307,6 +307,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "kubeprop.properties.cache_sync",  # opt-in: on by default where a controller's identity is not trusted
     "kubeprop.properties.controller_failures",  # opt-in: on by default where a scenario has its own controllers
     "kubeprop.properties.scheduler_decisions",  # Z3-checked scheduler decisions
+    "kubeprop.properties.daemonsets",  # opt-in: on by default where a DaemonSet can exist
 )
 """The modules that define (and register) the built-in properties, exactly: importing them is what
 `select` does first. A counterexample file may name one of these as its `property.module` without

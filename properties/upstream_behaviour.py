@@ -46,12 +46,15 @@ from kubeprop.properties.registry import Violation
 from kubeprop.properties.upstream_behaviour_controllers import (
     CREATE_TIMEOUT_CITATIONS,
     CREATE_TIMEOUT_SUMMARY,
+    DAEMON_CREATE_TIMEOUT_CITATIONS,
+    DAEMON_CREATE_TIMEOUT_SUMMARY,
     STALE_LISTER_CITATIONS,
     STALE_LISTER_SUMMARY,
     TRANSITION_LOST_CITATIONS,
     TRANSITION_LOST_SUMMARY,
     stale_replicaset_lister,
     timed_out_create,
+    timed_out_daemon_create,
     transition_lost_in_crash,
 )
 from kubeprop.properties.upstream_behaviour_kubelet import (
@@ -244,6 +247,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     UpstreamBehaviour(name="replicaset-create-timeout", property="replicaset-no-overcreation",
                       summary=CREATE_TIMEOUT_SUMMARY, citations=CREATE_TIMEOUT_CITATIONS,
                       recognize=timed_out_create),
+    UpstreamBehaviour(name="daemonset-create-timeout", property="daemonset-one-pod-per-node",
+                      summary=DAEMON_CREATE_TIMEOUT_SUMMARY, citations=DAEMON_CREATE_TIMEOUT_CITATIONS,
+                      recognize=timed_out_daemon_create),
     *(UpstreamBehaviour(name="scheduler-bind-timeout", property=prop, summary=BIND_TIMEOUT_SUMMARY,
                         citations=BIND_TIMEOUT_CITATIONS, recognize=bind_timeout_then_reused)
       for prop in ("node-not-overcommitted", "scheduler-decisions-sound")),

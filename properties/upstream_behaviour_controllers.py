@@ -1,5 +1,5 @@
 """Recognizers of upstream behaviour of the controller manager's controllers (Deployment,
-ReplicaSet, node lifecycle): what they do on the correct model when their informer caches lag
+ReplicaSet, DaemonSet, node lifecycle): what they do on the correct model when their informer caches lag
 the API server, a write times out after it applied, or the controller manager crashes.
 `upstream_behaviour.KNOWN` lists the entries; this module holds what they recognize and the
 upstream source each rests on.
@@ -23,12 +23,15 @@ from kubeprop.properties.registry import Violation
 __all__ = [
     "CREATE_TIMEOUT_CITATIONS",
     "CREATE_TIMEOUT_SUMMARY",
+    "DAEMON_CREATE_TIMEOUT_CITATIONS",
+    "DAEMON_CREATE_TIMEOUT_SUMMARY",
     "STALE_LISTER_CITATIONS",
     "STALE_LISTER_SUMMARY",
     "TRANSITION_LOST_CITATIONS",
     "TRANSITION_LOST_SUMMARY",
     "stale_replicaset_lister",
     "timed_out_create",
+    "timed_out_daemon_create",
     "transition_lost_in_crash",
 ]
 
@@ -52,6 +55,18 @@ CREATE_TIMEOUT_SUMMARY = (
     "ReplicaSet controller: it lowers its expectations for it as for a create that never happened "
     "and requeues the ReplicaSet, and the next sync, whose pod cache has not yet seen the pod, "
     "creates another; the extra pod is deleted once the cache catches up.")
+DAEMON_CREATE_TIMEOUT_SUMMARY = (
+    "A daemon pod create that times out after the API server wrote the pod (504) is a failure to the "
+    "DaemonSet controller: it lowers its expectations for it as for a create that never happened and "
+    "requeues the DaemonSet, and the next sync, whose pod cache has not yet seen the pod, finds the node "
+    "without one and creates another; the extra pod is deleted once the cache catches up (all but the "
+    "oldest, podsShouldBeOnNode).")
+DAEMON_CREATE_TIMEOUT_CITATIONS = (
+    "pkg/controller/daemon/daemon_controller.go syncNodes (a failed create: 'Failed creation, decrementing "
+    "expectations for daemon set', CreationObserved)",
+    "https://github.com/kubernetes/kubernetes/pull/86140 (timeouts no longer swallowed; the pod may have been "
+    "created)",
+)
 CREATE_TIMEOUT_CITATIONS = (
     "pkg/controller/replicaset/replica_set.go manageReplicas (slowStartBatch; skipped and failed creates "
     "lower the expectations: 'the informer won't observe this pod')",
@@ -127,13 +142,13 @@ def stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState],
 
 
 
-def _owned_pods(state: ClusterState, rs_key: str) -> set[str]:
-    namespace, _, name = rs_key.partition("/")
-    rs = state.store.get(ObjectKey("replicasets.apps", namespace, name))
-    if not isinstance(rs, ReplicaSet):
+def _owned_pods(state: ClusterState, resource: str, key: str) -> set[str]:
+    namespace, _, name = key.partition("/")
+    owner = state.store.get(ObjectKey(resource, namespace, name))
+    if owner is None:
         return set()
     return {p.metadata.name for p in state.store.list("pods", namespace)
-            if isinstance(p, Pod) and (ref := controller_of(p)) is not None and ref.uid == rs.metadata.uid}
+            if isinstance(p, Pod) and (ref := controller_of(p)) is not None and ref.uid == owner.metadata.uid}
 
 
 def timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
@@ -142,21 +157,35 @@ def timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace:
     told it failed) while it created one of the ReplicaSet's pods, and a later sync of it, whose pod
     cache had not yet seen that pod, created another."""
     rs_key = violation.named("ReplicaSet")
-    if rs_key is None:
-        return False
-    syncs = [i for i, act in enumerate(trace) if _syncs(act, "replicaset", rs_key)]
+    return rs_key is not None and _created_again(states, trace, "replicaset", "replicasets.apps", rs_key)
+
+
+def timed_out_daemon_create(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                             violation: Violation) -> bool:
+    """`timed_out_create` for a DaemonSet: a sync created one of its pods with a timed-out create, and a
+    later sync, whose pod cache had not yet seen that pod, created another (on the same node: the
+    first one's node still looked empty)."""
+    key = violation.named("DaemonSet")
+    return key is not None and _created_again(states, trace, "daemonset", "daemonsets.apps", key)
+
+
+def _created_again(states: Sequence[ClusterState], trace: Sequence[Action], controller: str, resource: str,
+                   key: str) -> bool:
+    """Some sync of `key` by `controller` consumed an injected 504 and created a pod, and a later sync,
+    whose pod cache lacked that pod, created one more."""
+    syncs = [i for i, act in enumerate(trace) if _syncs(act, controller, key)]
     for n, i in enumerate(syncs):
         before, after = states[i], states[i + 1]
         timed_out = (before.armed_failures.get(CONTROLLER_MANAGER) == 504
                      and CONTROLLER_MANAGER not in after.armed_failures)
-        created = _owned_pods(after, rs_key) - _owned_pods(before, rs_key)
+        created = _owned_pods(after, resource, key) - _owned_pods(before, resource, key)
         if not (timed_out and created):
             continue
         for j in syncs[n + 1:]:
             informer = states[j].informers.get(CONTROLLER_MANAGER)
             unseen = informer is not None and any(
-                informer.get(ObjectKey("pods", rs_key.partition("/")[0], pod)) is None for pod in created)
-            if unseen and _owned_pods(states[j + 1], rs_key) - _owned_pods(states[j], rs_key):
+                informer.get(ObjectKey("pods", key.partition("/")[0], pod)) is None for pod in created)
+            if unseen and _owned_pods(states[j + 1], resource, key) - _owned_pods(states[j], resource, key):
                 return True
     return False
 

@@ -7,7 +7,7 @@ budget never loses one. `vacuity(model, prop)` and `variant_vacuity(model)` answ
 
 - the kinds of object that can ever exist: those in the manifests and the workload steps, closed
   under what the built-in controllers create (Deployment → ReplicaSet → Pod; StatefulSet → Pod,
-  PersistentVolumeClaim; Service → Endpoints, EndpointSlice) and nodes. A model with a controller
+  PersistentVolumeClaim; DaemonSet → Pod; Service → Endpoints, EndpointSlice) and nodes. A model with a controller
   of your own could create anything, so then no resource requirement is judged vacuous;
 - the fault kinds with a budget (`faults:`);
 - whether the cluster can have a node at all (a scenario file without `topology.nodes` or Node
@@ -37,12 +37,18 @@ __all__ = ["BUILTIN_NEEDS", "NO_NODE", "VARIANT_NEEDS", "VARIANT_TARGETS", "need
            "possible_resources", "vacuity", "vacuous_properties", "variant_vacuity"]
 
 NODE_LOSS = ("node_crash", "partition", "component_crash")
-"""Fault kinds that stop a node's status updates (a node crash, a partition, a kubelet crash)."""
+"""Fault kinds that take a node's kubelet away (a node crash, a partition, a kubelet crash)."""
 
-TAINTING_FAULTS = (*NODE_LOSS, "overload", "maintenance")
+HEARTBEAT_LOSS = (*NODE_LOSS, "overload")
+"""Fault kinds that stop a node's heartbeats, so the node lifecycle controller marks it Unknown:
+`NODE_LOSS`, and an overload that refuses them (`kubeprop.model.cluster.overload`: with
+max-in-flight a starved node's Lease and status updates get 429 until the flood ends; the state's
+`heartbeat_lost`, as for a crash or a partition)."""
+
+TAINTING_FAULTS = (*HEARTBEAT_LOSS, "maintenance")
 """Fault kinds after which the node lifecycle controller may taint a node: those that stop its
-heartbeats (`NODE_LOSS`, and an overload that refuses them: `kubeprop.model.cluster.overload`) give
-it `node.kubernetes.io/unreachable` or `not-ready`, a maintenance cordons it (`unschedulable`)."""
+heartbeats (`HEARTBEAT_LOSS`) give it `node.kubernetes.io/unreachable` or `not-ready`, a maintenance
+cordons it (`unschedulable`)."""
 
 BUILTIN_NEEDS: dict[str, Needs] = {
     "endpoints-ready-pods": Needs(("services",)),
@@ -57,7 +63,7 @@ BUILTIN_NEEDS: dict[str, Needs] = {
     "workloads-ready": Needs(("replicasets.apps", "statefulsets.apps")),
     "endpoints-match-ready-pods": Needs(("services",)),
     "schedulable-pods-bound": Needs(("pods",), nodes=True),
-    "pods-on-unknown-nodes-not-ready": Needs(("pods",), (NODE_LOSS,), nodes=True),
+    "pods-on-unknown-nodes-not-ready": Needs(("pods",), (HEARTBEAT_LOSS,), nodes=True),
 }
 """What each built-in property needs to be able to fail. `pods/reapplied`: a pod name that can come
 back, i.e. a Pod in a workload `apply` step. `nodes=True`: the property judges pods bound to, running
@@ -65,10 +71,12 @@ on or fitting a node (the stored Nodes, the kubelets' pods), so a cluster withou
 
 VARIANT_NEEDS: dict[str, Needs] = {
     "rs-no-expectations": Needs(("replicasets.apps",)),
+    "ds-no-expectations": Needs(("daemonsets.apps",), nodes=True),
     "endpoints-terminating": Needs(("services",)),
     "endpoints-liveness": Needs(("services",)),
     "endpoints-stale-cache": Needs(("services",)),
-    "nodelifecycle-crash": Needs(("pods",), (("component_crash",), ("node_crash", "partition")), nodes=True),
+    "nodelifecycle-crash": Needs(("pods",), (("component_crash",), ("node_crash", "partition", "overload")),
+                                 nodes=True),
     "sts-split-brain": Needs(("statefulsets.apps",), (("node_crash", "partition"),), nodes=True),
     "rollout-fencepost": Needs(("deployments.apps",)),
     "scheduler-ignores-taints": Needs(("pods",), nodes=True),
@@ -80,6 +88,7 @@ and the faults that trigger it (one kind from each group)."""
 
 VARIANT_TARGETS: dict[str, tuple[str, ...]] = {
     "rs-no-expectations": ("replicaset-no-overcreation",),
+    "ds-no-expectations": ("daemonset-one-pod-per-node",),
     "endpoints-terminating": ("endpoints-ready-pods",),
     "endpoints-liveness": ("endpoints-ready-pods",),
     "endpoints-stale-cache": ("endpoints-ready-pods", "endpoints-match-ready-pods"),
@@ -97,10 +106,11 @@ CREATES: dict[str, tuple[str, ...]] = {
     "deployments.apps": ("replicasets.apps", "pods"),
     "replicasets.apps": ("pods",),
     "statefulsets.apps": ("pods", "persistentvolumeclaims"),
+    "daemonsets.apps": ("pods",),
     "services": ("endpoints", "endpointslices.discovery.k8s.io"),
 }
 """What the built-in controllers create from each kind (`pkg/controller/deployment`, `replicaset`,
-`statefulset`, `endpoint`, `endpointslice`)."""
+`statefulset`, `daemon`, `endpoint`, `endpointslice`)."""
 
 FAULT_NAMES = {"node_crash": "nodeCrash", "partition": "partition", "container_crash": "containerCrash",
                "component_crash": "componentCrash", "watch_drop": "watchDrop", "request_failure": "requestFailure",
@@ -144,7 +154,8 @@ def possible_resources(model: ClusterModel) -> frozenset[str] | None:
 def _display(resource: str) -> str:
     return {"pods/reapplied": "re-applied Pod", "statefulsets.apps": "StatefulSet",
             "replicasets.apps": "ReplicaSet", "deployments.apps": "Deployment", "services": "Service",
-            "persistentvolumeclaims": "PersistentVolumeClaim", "pods": "Pod"}.get(resource, resource)
+            "persistentvolumeclaims": "PersistentVolumeClaim", "pods": "Pod",
+            "daemonsets.apps": "DaemonSet"}.get(resource, resource)
 
 
 def _missing(model: ClusterModel, needs: Needs) -> str | None:
@@ -214,7 +225,8 @@ def variant_vacuity(model: ClusterModel) -> str | None:
     missing = _missing(model, needs)
     if missing is None and model.variant == "scheduler-ignores-taints" and not _taint_can_appear(model):
         missing = ("no node can have a taint (none in the topology or manifests, no control-plane node, no cordon or "
-                   "drain step, no fault budget for " + " or ".join(FAULT_NAMES[k] for k in TAINTING_FAULTS) + ")")
+                   "drain step, no fault budget for " + " or ".join(FAULT_NAMES[k] for k in TAINTING_FAULTS)
+                   + ", no memory, disk or PID pressure)")
     if missing is None and model.variant == "endpoints-terminating" and not _pods_can_terminate(model):
         missing = ("nothing can delete a pod (no workload step but cordon/uncordon, no fault budget, no memory "
                    "pressure, descheduler, HPA, pod priorities, bare Pods or code of your own): no pod ever "
@@ -294,7 +306,11 @@ def _taint_can_appear(model: ClusterModel) -> bool:
     `node.kubernetes.io/unschedulable:NoSchedule` on a cordoned node (an unschedulable node in the
     topology, a `cordon` or `drain` step, a `maintenance` fault), `not-ready`/`unreachable` NoSchedule and
     NoExecute once heartbeats stop (`TAINTING_FAULTS`: a node crash, a partition, a component crash, an
-    overload that refuses them). Code of your own or environment rules may taint anything, so they count."""
+    overload that refuses them), and `memory-pressure`, `disk-pressure`, `pid-pressure` NoSchedule while
+    the kubelet reports a pressure condition (`nodeConditionToTaintKeyStatusMap`,
+    `kubeprop.model.controllers.nodelifecycle` CONDITION_TAINTS: an episode of the `memoryPressureEvents`,
+    `diskPressureEvents` or `pidPressureEvents` budget). Code of your own or environment rules may taint
+    anything, so they count."""
     spec = model.scenario.spec
     if own_controllers(model) or model.scenario.environment_rules or spec.environment != EnvironmentDecl():
         return True
@@ -303,6 +319,8 @@ def _taint_can_appear(model: ClusterModel) -> bool:
     if any(step.cordon is not None or step.drain is not None for step in spec.workload):
         return True
     if any(getattr(model.budget, kind, 0) for kind in TAINTING_FAULTS):
+        return True
+    if any(model.parameter(b) for b in PRESSURE_BUDGETS.values()):
         return True
     return any(isinstance(o, Node) and (o.spec.taints or o.spec.unschedulable)
                for objects in model.workload_objects for o in objects)

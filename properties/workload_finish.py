@@ -21,7 +21,8 @@ make it return:
   Deployment that has no progress deadline or is paused (one with a deadline returns once it
   passes: `exceeded its progress deadline`);
 - a `wait` for a condition with `timeoutSeconds: -1` that is not met, or for the deletion of an
-  object its finalizers keep;
+  object its finalizers keep or that nothing deletes (not being deleted where the cluster settled:
+  a pod orphaned by `propagationPolicy: Orphan`; `_stays`);
 - a `delete` waiting (`--wait`, the default) for an object its finalizers keep;
 - a `rolloutStatus` without a timeout, or a `wait` with -1, whose watch's LIST the API server
   refuses (the user may GET the object but not LIST it): kubectl never sees the object, and its
@@ -164,7 +165,7 @@ def _held(obj: ApiObject | None) -> str:
         return "it is gone"
     meta = obj.metadata
     if meta.deletion_timestamp is None:
-        return "it is not being deleted"
+        return "nothing deletes it: it is not being deleted, and nothing left in the cluster would delete it"
     if meta.finalizers:
         return f"it is being deleted and keeps its finalizers {', '.join(meta.finalizers)}, which nothing removes"
     if isinstance(obj, Pod):
@@ -173,9 +174,18 @@ def _held(obj: ApiObject | None) -> str:
 
 
 def _stays(model: ClusterModel, index: int, obj: ApiObject | None, key: ObjectKey) -> Result:
-    """A command waiting for an object to go that its finalizers keep (None for one without: a pod
-    terminating gracefully goes by itself, on a node that is up)."""
-    if obj is None or not obj.metadata.finalizers:
+    """A command waiting for an object to go that stays: its finalizers keep it, or nothing is
+    deleting it at all (None for one being deleted without finalizers: a pod terminating gracefully
+    goes by itself, on a node that is up).
+
+    An object not being deleted where the cluster settled is deleted by nothing: whatever would
+    delete it — the garbage collector for an owner that is gone or deleted in the foreground, a
+    controller scaling down, the pod garbage collector, the namespace controller — reacts to the
+    state it settled in and would have acted, or has a timer ahead (a quarantine, a toleration,
+    which `_time_may_tell` waits for). `kubectl wait --for=delete --timeout=-1` then waits a week
+    (`staging/src/k8s.io/kubectl/pkg/cmd/wait/wait.go`: a negative timeout is 168 h), as does
+    `kubectl delete`'s own wait (its default timeout)."""
+    if obj is None or (obj.metadata.deletion_timestamp is not None and not obj.metadata.finalizers):
         return None
     kind = kind_info(obj).kind
     name = f"{kind} {key.namespace}/{key.name}" if key.namespace else f"{kind} {key.name}"

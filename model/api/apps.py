@@ -1,4 +1,4 @@
-"""`apps/v1` kinds: Deployment, ReplicaSet, StatefulSet (`staging/src/k8s.io/api/apps/v1/types.go`)."""
+"""`apps/v1` kinds: Deployment, ReplicaSet, StatefulSet, DaemonSet (`staging/src/k8s.io/api/apps/v1/types.go`)."""
 
 from __future__ import annotations
 
@@ -176,3 +176,58 @@ class StatefulSet:
     metadata: ObjectMeta = ObjectMeta()
     spec: StatefulSetSpec = StatefulSetSpec()
     status: StatefulSetStatus = StatefulSetStatus()
+
+
+@attrs.frozen
+class RollingUpdateDaemonSet:
+    """maxUnavailable / maxSurge of a DaemonSet's rolling update: an absolute number of nodes or a
+    percentage string such as "10%" (`apps/v1 RollingUpdateDaemonSet`)."""
+
+    max_unavailable: IntOrString | None = None
+    max_surge: IntOrString | None = None
+
+
+@attrs.frozen
+class DaemonSetUpdateStrategy:
+    """RollingUpdate (default) or OnDelete (`apps/v1 DaemonSetUpdateStrategy`)."""
+
+    type: str = ""
+    rolling_update: RollingUpdateDaemonSet | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class DaemonSetSpec:
+    """DaemonSet spec (`apps/v1 DaemonSetSpec`)."""
+
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = PodTemplateSpec()
+    update_strategy: DaemonSetUpdateStrategy = DaemonSetUpdateStrategy()
+    min_ready_seconds: Int32 = 0
+    revision_history_limit: Int32 | None = None
+
+
+@attrs.frozen
+class DaemonSetStatus:
+    """DaemonSet status written by the DaemonSet controller (`apps/v1 DaemonSetStatus`)."""
+
+    current_number_scheduled: Int32 = 0
+    number_misscheduled: Int32 = 0
+    desired_number_scheduled: Int32 = 0
+    number_ready: Int32 = 0
+    observed_generation: Int64 = 0
+    updated_number_scheduled: Int32 = 0
+    number_available: Int32 = 0
+    number_unavailable: Int32 = 0
+    collision_count: Int32 | None = None
+    conditions: tuple[Condition, ...] = ()
+
+
+@attrs.frozen(cache_hash=True)
+class DaemonSet:
+    """A DaemonSet: one pod on every node its template's placement rules admit."""
+
+    INFO: ClassVar[KindInfo] = KindInfo("apps", "v1", "DaemonSet", "daemonsets", namespaced=True)
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: DaemonSetSpec = DaemonSetSpec()
+    status: DaemonSetStatus = DaemonSetStatus()

@@ -26,7 +26,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from kubeprop.model.api.apps import RollingUpdateDeployment, RollingUpdateStatefulSetStrategy
+from kubeprop.model.api.apps import (
+    DaemonSet,
+    RollingUpdateDaemonSet,
+    RollingUpdateDeployment,
+    RollingUpdateStatefulSetStrategy,
+)
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
 from kubeprop.model.api.networking import NetworkPolicy
@@ -234,6 +239,23 @@ def _stateful_set(obj: StatefulSet) -> StatefulSet:
     return evolve(obj, spec=spec)
 
 
+def _daemon_set(obj: DaemonSet) -> DaemonSet:
+    """`SetDefaults_DaemonSet`: RollingUpdate with maxUnavailable 1 and maxSurge 0 (each only when
+    unset, and only for a RollingUpdate strategy), history 10; the pod template gets the pod defaults."""
+    spec = obj.spec
+    strategy = spec.update_strategy
+    if not strategy.type:
+        strategy = evolve(strategy, type="RollingUpdate")
+    if strategy.type == "RollingUpdate":
+        rolling = strategy.rolling_update or RollingUpdateDaemonSet()
+        rolling = evolve(rolling, max_unavailable=1 if rolling.max_unavailable is None else rolling.max_unavailable,
+                         max_surge=0 if rolling.max_surge is None else rolling.max_surge)
+        strategy = evolve(strategy, rolling_update=rolling)
+    spec = evolve(spec, update_strategy=strategy, revision_history_limit=_unset(spec.revision_history_limit, 10),
+                  template=_template(spec.template))
+    return evolve(obj, spec=spec)
+
+
 # --- other core/v1 and discovery/v1 kinds ---------------------------------------------------------
 
 
@@ -337,6 +359,7 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     Deployment: _deployment,
     ReplicaSet: _replica_set,
     StatefulSet: _stateful_set,
+    DaemonSet: _daemon_set,
     Service: _service,
     Endpoints: _endpoints,
     EndpointSlice: _endpoint_slice,

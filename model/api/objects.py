@@ -16,6 +16,10 @@ import attrs
 
 from kubeprop.model.api import autoscaling_v1
 from kubeprop.model.api.apps import (
+    DaemonSet,
+    DaemonSetSpec,
+    DaemonSetStatus,
+    DaemonSetUpdateStrategy,
     Deployment,
     DeploymentSpec,
     DeploymentStatus,
@@ -23,6 +27,7 @@ from kubeprop.model.api.apps import (
     ReplicaSet,
     ReplicaSetSpec,
     ReplicaSetStatus,
+    RollingUpdateDaemonSet,
     RollingUpdateDeployment,
     RollingUpdateStatefulSetStrategy,
     StatefulSet,
@@ -112,6 +117,10 @@ __all__ = [
     "ContainerStatus",
     "CustomObject",
     "CustomResourceDefinition",
+    "DaemonSet",
+    "DaemonSetSpec",
+    "DaemonSetStatus",
+    "DaemonSetUpdateStrategy",
     "Deployment",
     "DeploymentSpec",
     "DeploymentStatus",
@@ -164,6 +173,7 @@ __all__ = [
     "Role",
     "RoleBinding",
     "RoleRef",
+    "RollingUpdateDaemonSet",
     "RollingUpdateDeployment",
     "RollingUpdateStatefulSetStrategy",
     "Secret",
@@ -191,7 +201,7 @@ __all__ = [
 
 ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
-    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | Role | ClusterRole
+    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Role | ClusterRole
     | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
     | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass | CSIDriver
 )
@@ -199,7 +209,7 @@ ApiObject = (
 
 BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
-    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, Role, ClusterRole,
+    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
     PriorityClass, StorageClass, CSIDriver, *STORED_ONLY_KINDS,
 )

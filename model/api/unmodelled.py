@@ -5,7 +5,7 @@ reads are stored as data (`kubeprop.model.api.networking`); the kinds here are d
 a controller or an admission plug-in acts on them, creating pods or changing what the API server
 admits, so checking the folder without them would check another cluster. Loading refuses them,
 naming the missing behaviour and what the user can do instead. Upstream sources:
-`cmd/kube-controller-manager/app/controllermanager.go` (the controllers: daemonset, job,
+`cmd/kube-controller-manager/app/controllermanager.go` (the controllers: job,
 cronjob, replicationcontroller, resourcequota), `pkg/kubeapiserver/options/plugins.go` (the default admission plug-ins:
 LimitRanger, ResourceQuota, RuntimeClass, the webhook and ValidatingAdmissionPolicy plug-ins),
 `staging/src/k8s.io/apiserver/pkg/util/flowcontrol` (APF reads FlowSchemas and priority levels).
@@ -16,11 +16,6 @@ from __future__ import annotations
 from typing import Final
 
 UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
-    ("apps", "DaemonSet"): (
-        "the model has no DaemonSet controller: the pods it would run on every node would be missing from the "
-        "check; remove it from the folder and subtract its pods' requests from each node's allocatable (a drain "
-        "skips DaemonSet pods, as kubectl drain --ignore-daemonsets does; bare Pods written in their place would "
-        "block it)"),
     ("batch", "Job"): (
         "the model has no Job controller: the pods it would run, and their completion, would be missing from the "
         "check; remove it from the folder, or write its pods as Pods with restartPolicy Never or OnFailure"),
@@ -31,9 +26,9 @@ UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
         "the model has no ReplicationController controller: its pods would be missing from the check; write it "
         "as a ReplicaSet (the same replicas and template, with spec.selector.matchLabels)"),
     ("", "ResourceQuota"): (
-        "the model stores no ResourceQuota and has no quota controller: creates the quota would refuse would be "
-        "admitted; remove it from the folder, or give its spec.hard to the quota admission plug-in in a scenario "
-        "file (admission:, built with kubeprop.model.api.admission.resource_quota; see docs/apiserver.md)"),
+        "the model stores no ResourceQuota and has no quota controller: objects the quota would refuse would "
+        "be created; remove it from the folder, or give its spec.hard to the quota admission plug-in in a "
+        "scenario file (admission:, built with kubeprop.model.api.admission.resource_quota; see docs/apiserver.md)"),
     ("", "LimitRange"): (
         "the model has no LimitRanger admission plug-in: the default requests and limits it would give "
         "containers would be missing, so the scheduler would see other requests; remove it from the folder, "

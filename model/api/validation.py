@@ -52,6 +52,7 @@ from kubeprop.model.api.objects import (
     ConfigMap,
     CustomObject,
     CustomResourceDefinition,
+    DaemonSet,
     Deployment,
     Endpoints,
     EndpointSlice,
@@ -81,6 +82,7 @@ from kubeprop.model.api.validation_api import (
     validate_crd_spec,
     validate_policy_rules,
 )
+from kubeprop.model.api.validation_daemonset import validate_daemon_set_spec, validate_daemon_set_status
 from kubeprop.model.api.validation_fields import (
     DUPLICATE,
     FORBIDDEN,
@@ -274,6 +276,7 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     Deployment: lambda o: validate_deployment_spec(o.spec, ("spec",)),
     ReplicaSet: lambda o: validate_replica_set_spec(o.spec, ("spec",)),
     StatefulSet: lambda o: validate_stateful_set_spec(o.spec, ("spec",)),
+    DaemonSet: lambda o: validate_daemon_set_spec(o.spec, ("spec",)),
     Service: validate_service_spec,
     Endpoints: validate_endpoints,
     EndpointSlice: validate_endpoint_slice,
@@ -365,6 +368,8 @@ def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
         errs += validate_workload_status(new.status, path)
         errs += collision_count_decremented(new.status.collision_count, old.status.collision_count,
                                             (*path, "collisionCount"))
+    elif isinstance(new, DaemonSet) and isinstance(old, DaemonSet):
+        errs += validate_daemon_set_status(new.status, old.status, path)
     elif isinstance(new, PodDisruptionBudget):
         errs += validate_pdb_status(new)
     elif isinstance(new, Pod) and isinstance(old, Pod):

@@ -20,6 +20,7 @@ from kubeprop.model.api.objects import (
     ClusterRoleBinding,
     ConfigMap,
     CustomResourceDefinition,
+    DaemonSet,
     Deployment,
     EndpointSlice,
     ReplicaSet,
@@ -127,8 +128,11 @@ def _old_images(new: tuple[Container, ...], old: tuple[Container, ...]) -> tuple
     return tuple(evolve(c, image=o.image) for c, o in zip(new, old, strict=True))
 
 
-def _selector_immutable(new: Deployment | ReplicaSet, old: Deployment | ReplicaSet) -> ErrorList:
-    """apps/v1 registry strategies: spec.selector may not change."""
+_SelectorOwner = Deployment | ReplicaSet | DaemonSet
+
+
+def _selector_immutable(new: _SelectorOwner, old: _SelectorOwner) -> ErrorList:
+    """apps/v1 registry strategies (deployment, replicaset, daemonset `strategy.go`): spec.selector may not change."""
     return immutable(new.spec.selector, old.spec.selector, ("spec", "selector"))
 
 
@@ -208,6 +212,7 @@ UPDATE_RULES: Final[dict[type[Any], Callable[[Any, Any], ErrorList]]] = {
     Pod: pod_update,
     Deployment: _selector_immutable,
     ReplicaSet: _selector_immutable,
+    DaemonSet: _selector_immutable,
     StatefulSet: lambda n, o: validate_stateful_set_update(n.spec, o.spec),
     Service: _service_update,
     PersistentVolumeClaim: _pvc_update,

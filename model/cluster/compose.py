@@ -36,8 +36,9 @@ from kubeprop.model.cluster import (
     workload,
     workload_wait,
 )
-from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import (
+    attachdetach,
+    daemonset,
     disruption,
     hpa,
     namespace,
@@ -47,6 +48,7 @@ from kubeprop.model.controllers import (
     queued_work,
     volume_protection,
 )
+from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers.gc import collected_resources
 from kubeprop.model.controllers.registry import default_controllers, with_controllers
 from kubeprop.model.descheduler import component as descheduler
@@ -97,16 +99,19 @@ def _reset_controllers(model: ClusterModel, state: ClusterState, component: str)
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(
         started_at=state.clock, nodes=view(model, state, CONTROLLER_MANAGER).list("nodes"))
     fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
+    fresh.update(attachdetach.initial_memory(model, state))
     return evolve(state, controllers=FrozenMap(fresh))
 
 
 HOOKS = Hooks(
-    on_events=(_controller_events, scheduler.on_events, hpa.on_events, nodelifecycle_events.on_events),
+    on_events=(_controller_events, scheduler.on_events, hpa.on_events, nodelifecycle_events.on_events,
+               attachdetach.on_events),
     on_sync_updates=(_controller_sync_updates, hpa.on_events),
     resetters=(_reset_controllers, scheduler.reset, kubelet.reset),
-    tick_hooks=(controllers.on_tick, scheduler.on_tick),
+    tick_hooks=(controllers.on_tick, scheduler.on_tick, attachdetach.on_tick),
     timers=(scheduler.next_timer, controllers.next_timer, nodelifecycle.next_timer, kubelet.next_timer,
-            hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer),
+            hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer,
+            attachdetach.next_timer),
     tick_guards=(nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
                  prompt_work.in_flight_holds_clock, outages.outage_holds_clock),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
@@ -157,14 +162,18 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
 def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
-    """Controllers that run only when the scenario needs them: the disruption controller when
-    it creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
-    controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
-    controller may create them), the namespace
+    """Controllers that run only when the scenario needs them: the DaemonSet controller when it
+    creates a DaemonSet, the disruption controller when it creates a PodDisruptionBudget, the
+    PersistentVolume controller and the PVC and PV protection controllers when it can have claims
+    or volumes (`persistentvolume.uses_volumes`: a user's controller may create them), the namespace
     controller when a namespace can be deleted (it watches what the garbage collector watches,
     `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
     out: list[Any] = []
+    if daemonset.uses_daemon_sets(objects):
+        out.append(daemonset.DaemonSetController(
+            expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
+            use_expectations=bool(parameters["daemonSetExpectations"])))
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):

@@ -118,8 +118,9 @@ def is_recovery(act: Action) -> bool:
     return isinstance(act, RECOVERIES)
 
 
-_BY_CLASS: dict[tuple[type[Action], tuple[type[Action], ...], bool], bool] = {}
-"""`FairPolicy.default` by (action class, avoided classes, recover), all but the `success` field."""
+_BY_CLASS: dict[tuple[tuple[type[Action], ...], bool], dict[type[Action], bool]] = {}
+"""`FairPolicy.default` by (avoided classes, recover), then by action class: all but the `success`
+field (`_least_recent` looks the first up once per choice, the second once per action)."""
 
 
 @attrs.define
@@ -149,13 +150,22 @@ class FairPolicy:
 
     def default(self, act: Action) -> bool:
         """True if the fair run may take `act` at all (progress, not avoided, recoveries as asked)."""
+        verdicts = self._by_class()
         cls = type(act)
-        key = (cls, self.avoid, self.recover)
-        verdict = _BY_CLASS.get(key)
+        verdict = verdicts.get(cls)
         if verdict is None:
-            verdict = _BY_CLASS[key] = self._default_for_class(cls)
+            verdict = verdicts[cls] = self._default_for_class(cls)
         # `success=False` (a failing probe, …) is bad luck, whatever the class
         return verdict and getattr(act, "success", True) is not False
+
+    def _by_class(self) -> dict[type[Action], bool]:
+        """`default`'s verdicts by action class for this policy's `avoid` and `recover` (as they are
+        now: a shrinking may avoid more classes later), filled in as classes are asked."""
+        key = (self.avoid, self.recover)
+        found = _BY_CLASS.get(key)
+        if found is None:
+            found = _BY_CLASS[key] = {}
+        return found
 
     def _default_for_class(self, cls: type[Action]) -> bool:
         if issubclass(cls, (self.avoid, Tick)):
@@ -184,13 +194,17 @@ class FairPolicy:
         (never taken: the first in enumeration order), so an action that stays enabled cannot be
         starved by others; with `environment_last`, the world's moves only when nothing else is.
         (The first move never taken wins at once: nothing comes before it.)"""
-        last = self.last_taken
+        last, verdicts = self.last_taken, self._by_class()
         best: Action | None = None
         best_at = 0
         world: Action | None = None
         world_at = 0
         for act in enabled:
-            if not self.default(act):
+            cls = type(act)  # (`default`, inline: it is asked of every enabled action)
+            verdict = verdicts.get(cls)
+            if verdict is None:
+                verdict = verdicts[cls] = self._default_for_class(cls)
+            if not verdict or getattr(act, "success", True) is False:
                 continue
             at = last.get(act, -1)
             if self.environment_last and is_environment_timed(act):

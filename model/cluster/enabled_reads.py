@@ -40,7 +40,7 @@ from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet import pressure
-from kubeprop.model.kubelet.volumes import can_attach, has_claims, multi_attach_error
+from kubeprop.model.kubelet.volumes import ATTACH_DETACH, can_attach, has_claims, multi_attach_error
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
@@ -180,7 +180,8 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # Tick depends on every component's timer and on its guards (the same reads as `Tick`'s
     # footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups (their
     # cache), node lifecycle's (its memory, heartbeats), the schedulers' flushes (memory and
-    # caches), the HPA's and the add-ons' timers; and, while a synced controller has a key queued
+    # caches), the HPA's, the attach/detach controller's (its memory) and the add-ons' timers; and,
+    # while a synced controller has a key queued
     # and the controller manager is up, what `queued_work.holds_clock`'s reconciles read: every
     # controller's queue and memory, the store, an armed failure, a flood (None when nothing is
     # queued: the guard lets go whatever those hold); and what `prompt_work.in_flight_holds_clock`
@@ -189,7 +190,8 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # what is down and the clock). None (not cached) for a model with timers or guards not listed here.
     if not _tick_known(model):
         return None
-    memories = state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME)
+    memories = (state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME),
+                state.controllers.get(ATTACH_DETACH))
     return (state.clock, state.down, state.addons, *memories, state.kubelets, state.heartbeat_lost,
             state.schedulers, _view(model, state, CONTROLLER_MANAGER),
             *(_view(model, state, i) for i in model.scheduler_instances),

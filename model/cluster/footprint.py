@@ -49,12 +49,12 @@ from kubeprop.model.cluster.actors import actor as actor
 from kubeprop.model.cluster.actors import component_of as component_of
 from kubeprop.model.cluster.faults import crashable as crashable  # (re-exported for footprint_universe)
 from kubeprop.model.cluster.informers import WATCH_CACHE, components
+from kubeprop.model.controllers import attachdetach, hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
-from kubeprop.model.kubelet.volumes import can_attach
+from kubeprop.model.kubelet.volumes import ATTACH_DETACH, can_attach
 from kubeprop.model.scheduler import component as scheduler_mod
 from kubeprop.model.scheduler.component import Schedule
 from kubeprop.model.state import actions as act_mod
@@ -74,9 +74,10 @@ CLASSES_KEPT = 20_000
 """Actions whose footprint class is remembered per model before that memo is cleared (bounded
 memory: actions that differ only in a revision or a pod are distinct keys)."""
 KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.next_timer, scheduler_mod.next_timer,
-                hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer}
+                hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer,
+                attachdetach.next_timer}
 """The timers `Tick`'s footprint accounts for."""
-KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick}
+KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick, attachdetach.on_tick}
 """The hooks run on `Tick` that its footprint accounts for."""
 KNOWN_TICK_GUARDS = {nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
                      prompt_work.in_flight_holds_clock, outages.outage_holds_clock}
@@ -115,11 +116,19 @@ class Footprints:
         self.model = model
         self.instant = model.instant_caches
         self.controllers = tuple(c.name for c in model.controllers)
-        self.memories = (nodelifecycle.NAME, *((hpa.NAME,) if hpa.uses_hpa(model) else ()))
+        self.attaches = can_attach(model)
+        """Whether a pod's mount can wait for a volume attached to another node (the scenario can have
+        an attachable volume that forbids multi-attach: `kubeprop.model.kubelet.volumes.can_attach`;
+        `multi_attach_error` then reads the store, every kubelet and the attach/detach controller's
+        memory)."""
+        self.memories = (nodelifecycle.NAME, *((hpa.NAME,) if hpa.uses_hpa(model) else ()),
+                         *((ATTACH_DETACH,) if self.attaches else ()))
         """The controller manager's memories kept beside the `Controller`s' (`state.controllers`): node
-        lifecycle's, and the HPA controller's (its due times, recommendations and scale events) when it
-        runs. Its watch handlers write them (`hpa.on_events`), a crash or restart resets them, and
-        `Tick` reads them (`hpa.next_timer`)."""
+        lifecycle's, the HPA controller's (its due times, recommendations and scale events) when it
+        runs, and the attach/detach controller's (`kubeprop.model.controllers.attachdetach`: its
+        detach waits) where a volume can wait for it. Their watch handlers write them (`hpa.on_events`,
+        `attachdetach.on_events`), a crash or restart resets them, and `Tick` reads them (their timers)
+        and writes them (`attachdetach.on_tick`)."""
         self.memo: dict[Action, Footprint] = {}
         self.classes: dict[Action, int] = {}
         """Each action's footprint class: the number of its (interned) footprint."""
@@ -129,10 +138,6 @@ class Footprints:
         """Whether two classes conflict, by class number: few footprints are distinct (one per
         kind and target), so every pair is computed once and looked up after."""
         self.etcd_hosts = frozenset(n for n in model.etcd_nodes if n)
-        self.attaches = can_attach(model)
-        """Whether a pod's mount can wait for a volume attached to another node (the scenario can have
-        an attachable volume that forbids multi-attach: `kubeprop.model.kubelet.volumes.can_attach`;
-        `multi_attach_error` then reads the store and every kubelet)."""
 
     def of(self, act: Action) -> Footprint:
         """The footprint of `act` (`EVERYTHING` for an action kind this module does not know)."""
@@ -291,7 +296,10 @@ def _kubelet_local(f: Footprints, act: Any) -> Footprint:
     if isinstance(act, _PRESSURE_EPISODES):
         reads |= {f"kubelet:{n}" for n in f.model.nodes}  # the budget of pressure events is shared
     if f.attaches and isinstance(act, (kubelet_mod.StartPod, kubelet_mod.MountVolumes)):
-        reads |= {"store", *(f"kubelet:{n}" for n in f.model.nodes)}  # Multi-Attach: who holds the volume
+        # Multi-Attach: who holds the volume (the pods in the store and the controller manager's cache,
+        # the kubelets, the detach waits)
+        reads |= {"store", f"ctl:{ATTACH_DETACH}", *f.cache(CONTROLLER_MANAGER)}
+        reads |= {f"kubelet:{n}" for n in f.model.nodes}
     return _fp(reads, {f"kubelet:{act.node}"})
 
 
@@ -354,7 +362,9 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     """Whether a timer is pending reads every timer: the kubelets' back-offs, kill deadlines and
     active deadlines (as admitted: `kubeprop.model.kubelet.deadline`), the controllers' wake-ups
     (their cache) and node lifecycle's grace periods and evictions, the schedulers'
-    unschedulable-queue flushes (their memory and cache), the HPA's due times, and the add-ons'
+    unschedulable-queue flushes (their memory and cache), the HPA's due times, the attach/detach
+    controller's detach waits (its memory, the kubelets, the controller manager's cache; its tick hook
+    ends them: `attachdetach.on_tick`), and the add-ons'
     state (maintenance drains, the descheduler), and a waiting kubectl command's deadline (the
     workload's). Its guards: node lifecycle's health pass (its memory, the controller manager's
     cache) and a controller with work it can do now (`queued_work.holds_clock`), which runs a

@@ -17,6 +17,7 @@ are not computed at all. `choose` is the fair policy's choice among them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import chain
 
 from kubeprop.model.cluster.drive import FairPolicy, is_environment_timed
 from kubeprop.model.cluster.incremental import Answers, EnabledCache, Near
@@ -73,11 +74,11 @@ class Lazy:
         return [a for i in range(len(parts)) if parts[i].enabled_fn is enabled_fn for a in self.part(i)]
 
     def __iter__(self) -> Iterator[Action]:
+        """The actions part by part, each part computed when the one before it is used up (the
+        parts' own tuples chained: no step of Python per action)."""
         if self.known is not None:
-            yield from self.known
-            return
-        for i in range(len(self.answers or ())):
-            yield from self.part(i)
+            return iter(self.known)
+        return chain.from_iterable(map(self.part, range(len(self.answers or ()))))
 
 
 def lazy_actions(cache: EnabledCache, state: ClusterState, near: Near | None = None,

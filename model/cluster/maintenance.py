@@ -54,7 +54,7 @@ import attrs
 from kubeprop.model.api.admission import namespace_terminating
 from kubeprop.model.api.objects import Deployment, Node, ObjectKey, Pod, ReplicaSet, StatefulSet
 from kubeprop.model.api.pod import MIRROR_POD_ANNOTATION
-from kubeprop.model.api.server import Request, Response
+from kubeprop.model.api.server import Request, Response, handle
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.schema_addons import DrainStep
@@ -159,6 +159,24 @@ def blocking(state: ClusterState) -> bool:
     return any(d.by == "user" for d in maintenance_state(state).draining.values())
 
 
+def cordon(model: ClusterModel, state: ClusterState, user: str, node: str, unschedulable: bool, component: str,
+           acting_as: str = "") -> tuple[ClusterState, Response]:
+    """`kubectl cordon|uncordon NODE [--as acting_as]`, and the cordon `kubectl drain` starts with:
+    kubectl's resource builder GETs the node (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go`
+    Complete: `ResourceNames("nodes", …)`; a 404 or 403 there is the command's error, before any
+    write), then RunCordonOrUncordon PATCHes `spec.unschedulable` only when it differs
+    (`staging/src/k8s.io/kubectl/pkg/drain/cordon.go` UpdateIfRequired; else kubectl prints
+    `node/NAME already cordoned` and sends nothing). The GET is sent when it is all kubectl sends
+    (it fails, or the node is already as wanted: its answer is the command's); before a PATCH it is
+    left out, a read that changes nothing, as for `scale` (`kubeprop.model.cluster.workload`).
+    Returns the last response: the PATCH's, or the GET's."""
+    get = Request(verb="get", user=user, resource="nodes", name=node, impersonate=acting_as)
+    answer = handle(state.store, get, model.api, state.clock).response
+    if not answer.ok or (isinstance(answer.obj, Node) and answer.obj.spec.unschedulable == unschedulable):
+        return send(model, state, user, get, component)
+    return send(model, state, user, cordon_request(user, node, unschedulable, acting_as), component)
+
+
 def cordon_request(user: str, node: str, unschedulable: bool, acting_as: str = "") -> Request:
     """`kubectl cordon|uncordon [--as acting_as]`: a patch of spec.unschedulable."""
     return Request(verb="patch", user=user, resource="nodes", name=node,
@@ -166,24 +184,35 @@ def cordon_request(user: str, node: str, unschedulable: bool, acting_as: str = "
 
 
 def pods_for_deletion(state: ClusterState, node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
-    """GetPodsForDeletion: (pods to evict, refusals)."""
-    return drain_filter((p for p in state.store.list("pods") if isinstance(p, Pod)), node, flags)
+    """GetPodsForDeletion: (pods to evict, refusals); a DaemonSet pod's owner is looked up in the store
+    (daemonSetFilter's GET)."""
+    daemon_sets = frozenset((d.metadata.namespace, d.metadata.name) for d in state.store.list("daemonsets.apps"))
+    return drain_filter((p for p in state.store.list("pods") if isinstance(p, Pod)), node, flags, daemon_sets)
 
 
-def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep) -> tuple[list[Pod], list[str]]:
+def drain_filter(pods: Iterable[Pod], node: str, flags: DrainStep,
+                 daemon_sets: frozenset[tuple[str, str]] | None = None) -> tuple[list[Pod], list[str]]:
     """GetPodsForDeletion (`staging/src/k8s.io/kubectl/pkg/drain/filters.go`) over `pods`: of
-    those bound to `node`, (pods to evict, refusals). Mirror pods and DaemonSet pods stay
-    (`--ignore-daemonsets`)."""
+    those bound to `node`, (pods to evict, refusals). Mirror pods stay; so do DaemonSet pods
+    (daemonSetFilter with `--ignore-daemonsets`, which the model's drains always pass) unless they
+    are finished (Succeeded or Failed: evicted like any pod) or their DaemonSet is gone
+    (`daemon_sets`: the (namespace, name) of those that exist; None: all do) — then `--force`
+    evicts them and without it the drain is refused."""
     out, errors = [], []
     for pod in pods:
         if pod.spec.node_name != node:
             continue
+        owner = next((r for r in pod.metadata.owner_references if r.controller), None)
+        finished = pod.status.phase in ("Succeeded", "Failed")
+        if owner is not None and owner.kind == "DaemonSet" and not finished:
+            if daemon_sets is None or (pod.metadata.namespace, owner.name) in daemon_sets:
+                continue  # --ignore-daemonsets
+            if not flags.force:
+                errors.append(f'daemonsets.apps "{owner.name}" not found: {pod.metadata.namespace}/'
+                              f"{pod.metadata.name}")
+                continue
         if MIRROR_POD_ANNOTATION in pod.metadata.annotations:
             continue
-        owner = next((r for r in pod.metadata.owner_references if r.controller), None)
-        if owner is not None and owner.kind == "DaemonSet":
-            continue  # --ignore-daemonsets (the model's drains always pass it)
-        finished = pod.status.phase in ("Succeeded", "Failed")
         if any(v.empty_dir is not None for v in pod.spec.volumes) and not flags.delete_emptydir_data and not finished:
             errors.append(f"cannot delete Pods with local storage (use --delete-emptydir-data to override): "
                           f"{pod.metadata.namespace}/{pod.metadata.name}")
@@ -202,7 +231,7 @@ def start_drain(model: ClusterModel, state: ClusterState, node: str, flags: Drai
     drain` failed, if it did: the cordon's refused response, or its refusals of pods
     (`staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go` RunDrain: the node stays cordoned, the command
     exits 1 with "unable to drain node"), else None. `acting_as`: `kubectl drain --as`."""
-    state, response = send(model, state, user, cordon_request(user, node, True, acting_as), component)
+    state, response = cordon(model, state, user, node, True, component, acting_as)
     if not response.ok:
         return state, response
     pods, errors = pods_for_deletion(state, node, flags)
@@ -378,7 +407,7 @@ def _finish(model: ClusterModel, state: ClusterState, act: FinishDrain) -> Clust
         return evolve(state, workload_errors=state.workload_errors.set(state.workload_next - 1, failure))
     if drain.by == OPERATOR:
         user, component = _identity(model, drain)
-        state, _ = send(model, state, user, cordon_request(user, act.drained, False), component)
+        state, _ = cordon(model, state, user, act.drained, False, component)
     return state
 
 
@@ -398,7 +427,7 @@ def _start_maintenance(model: ClusterModel, state: ClusterState, act: StartMaint
 def _end_maintenance(model: ClusterModel, state: ClusterState, act: EndMaintenance) -> ClusterState:
     """`kubectl uncordon` by the operator. While the API server cannot answer, the maintenance stays."""
     user = model.scenario.apply_as
-    state, response = send(model, state, user, cordon_request(user, act.node, False), OPERATOR)
+    state, response = cordon(model, state, user, act.node, False, OPERATOR)
     if not response.ok and response.code != 404:
         return state
     ms = maintenance_state(state)

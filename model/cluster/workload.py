@@ -20,13 +20,15 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   (`kubeprop.model.cluster.workload_scale`);
 - `setImage`: a strategic merge patch of one container's image (`kubectl set image`, manager
   `kubectl-set`);
-- `delete`: a delete with the given propagation policy (`kubectl delete --cascade`); the kind is
+- `delete`: a delete with the given propagation policy (`kubectl delete --cascade`; Background
+  when the step has none, as kubectl always sends one: `KUBECTL_CASCADE`); the kind is
   resolved as kubectl's RESTMapper does (`server.resolve_type`), custom kinds through the CRDs
   in the store, so the request names `<plural>.<group>`. kubectl then waits (`--wait`, true
   unless the step says `wait: false`) until the object it deleted is gone — graceful pod
   termination, finalizers, a Foreground deletion's dependents included — and the next step
   waits with it (`DeleteWait`, below);
-- `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`; `drain`: cordon, then evict
+- `cordon`, `uncordon`: a patch of the node's `spec.unschedulable`, none when it already has the
+  value (kubectl GETs the node first: `maintenance.cordon`); `drain`: cordon, then evict
   the node's pods and wait for them to go (`kubeprop.model.cluster.maintenance`) — the next step
   waits until the drain returns, as kubectl blocks;
 - `rolloutStatus`, `wait`: `kubectl rollout status` and `kubectl wait`, which GET, then LIST and WATCH
@@ -118,6 +120,14 @@ from kubeprop.model.state.cluster import USER_COMPONENT, ClusterModel, ClusterSt
 KEY = workload_wait.KEY
 """The workload's entry in `state.addons`: the `DeleteWait` of a `kubectl delete` still waiting, or
 the `CommandWait` of a `kubectl rollout status` or `kubectl wait` (`workload_wait`)."""
+KUBECTL_CASCADE = "Background"
+"""The propagation policy of a `delete` step without one: kubectl always sends one
+(`staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go` DeleteResult: `options.PropagationPolicy =
+&o.CascadingStrategy`), `--cascade`'s default `background` (`delete_flags.go`
+NewDeleteCommandFlags; parseCascadingFlag maps every accepted value to Background, Foreground or
+Orphan). An explicit policy takes precedence over an `orphan` or `foregroundDeletion` finalizer the
+object carries (`staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`
+shouldOrphanDependents, shouldDeleteDependents): with none sent, such a finalizer would decide."""
 
 
 @attrs.frozen(cache_hash=True)
@@ -279,7 +289,7 @@ def _step_requests(model: ClusterModel, state: ClusterState, index: int) -> list
     assert named is not None
     if step.delete is not None:
         return [Request(verb="delete", user=user, resource=named.resource, namespace=named.namespace,
-                        name=named.name, propagation_policy=step.delete.propagation_policy or None)]
+                        name=named.name, propagation_policy=step.delete.propagation_policy or KUBECTL_CASCADE)]
     get = _get_request(user, named)
     if state.store.get(named) is None or workload_wait.refused(model, state, evolve(get, impersonate=step.as_)):
         # kubectl's resource builder GETs the object first: the API server's 404 (or 403) is the step's
@@ -437,8 +447,8 @@ def _node_step(model: ClusterModel, state: ClusterState, index: int, user: str) 
     else:
         node_step = step.cordon or step.uncordon
         assert node_step is not None
-        cordon = maintenance.cordon_request(user, node_step.node, step.cordon is not None, step.as_)
-        state, response = send(model, state, user, cordon, USER_COMPONENT)
+        state, response = maintenance.cordon(model, state, user, node_step.node, step.cordon is not None,
+                                             USER_COMPONENT, step.as_)
         failure = None if response.ok else response
     if isinstance(failure, Response) and _unavailable(failure.code):
         return state  # not done: the step stays enabled and is retried

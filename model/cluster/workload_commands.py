@@ -14,7 +14,7 @@ __all__ = ["CASCADE_FLAGS", "CLIENT_SIDE_APPLY_MANAGER", "SERVER_SIDE_APPLY_MANA
            "target", "workload_ref"]
 
 WORKLOAD_KINDS = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps",
-                  "replicaset": "replicasets.apps"}
+                  "replicaset": "replicasets.apps", "daemonset": "daemonsets.apps"}
 CASCADE_FLAGS = {"Foreground": " --cascade=foreground", "Orphan": " --cascade=orphan"}
 """The `kubectl delete` flag of a step's `propagationPolicy`, as kubectl spells it
 (`staging/src/k8s.io/kubectl/pkg/cmd/delete/delete_flags.go` parseCascadingFlag: background,

@@ -9,7 +9,7 @@ still waiting; `kubeprop.model.cluster.workload` runs them as steps.
 **What "done" means** is kubectl's, rule for rule:
 
 - `rolloutStatus` — the status viewers of `staging/src/k8s.io/kubectl/pkg/polymorphichelpers/
-  rollout_status.go` (`deployment_status`, `statefulset_status`), as `kubectl rollout status`
+  rollout_status.go` (`deployment_status`, `statefulset_status`, `daemonset_status`), as `kubectl rollout status`
   (`staging/src/k8s.io/kubectl/pkg/cmd/rollout/rollout_status.go`) applies them to every watch
   event of the object: a Deployment is done once its controller observed its generation and
   every replica is updated, no old one is left and every updated one is available; one whose
@@ -18,9 +18,9 @@ still waiting; `kubeprop.model.cluster.workload` runs them as steps.
   server's defaults give it one with partition 0), `updatedReplicas` reached `replicas -
   partition`; without one, once `currentRevision` is the `updateRevision`; an `OnDelete` set fails
   the command ("rollout status is only available for RollingUpdate strategy type"). The object
-  deleted while kubectl watches fails it ("object has been deleted"). DaemonSets have a viewer
-  upstream, but the model has no DaemonSet (`kubeprop.model.api.unmodelled`): the schema refuses
-  the target.
+  deleted while kubectl watches fails it ("object has been deleted"). A DaemonSet is done once
+  observed and `updatedNumberScheduled`, then `numberAvailable`, reached `desiredNumberScheduled`;
+  an `OnDelete` one fails the command as a StatefulSet's does.
 - `wait` with `for: condition=NAME[=VALUE]` — `staging/src/k8s.io/kubectl/pkg/cmd/wait/
   condition.go` `checkCondition` (`condition_met`): the first `status.conditions` entry whose type
   equals NAME (case folded) decides; a condition (or, without its own, the status) whose
@@ -78,7 +78,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.apps import Deployment, StatefulSet
+from kubeprop.model.api.apps import DaemonSet, Deployment, StatefulSet
 from kubeprop.model.api.objects import ApiObject, ObjectKey, encode_object
 from kubeprop.model.api.server import Request, Response, handle
 from kubeprop.model.api.store import Store
@@ -88,7 +88,8 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 KEY = "workload"
 """The workload's entry in `state.addons` (shared with `workload.DeleteWait`)."""
-ROLLOUT_RESOURCES = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps"}
+ROLLOUT_RESOURCES = {"deployment": "deployments.apps", "statefulset": "statefulsets.apps",
+                     "daemonset": "daemonsets.apps"}
 """`rolloutStatus` target field → the resource it names."""
 TIMED_OUT = "timed out waiting for the condition"
 """`wait.ErrWaitTimeout`'s text (`staging/src/k8s.io/apimachinery/pkg/util/wait`)."""
@@ -156,12 +157,31 @@ def statefulset_status(s: StatefulSet) -> Verdict:
                          f"{status.current_revision}...")
 
 
+def daemonset_status(d: DaemonSet) -> Verdict:
+    """`DaemonSetStatusViewer.Status`: a RollingUpdate set, observed, every desired pod updated, then
+    available."""
+    name, status = d.metadata.name, d.status
+    if d.spec.update_strategy.type != "RollingUpdate":
+        return Verdict(False, "", "rollout status is only available for RollingUpdate strategy type")
+    if d.metadata.generation > status.observed_generation:
+        return _waiting("Waiting for daemon set spec update to be observed...")
+    prefix = f'Waiting for daemon set "{name}" rollout to finish: '
+    desired = status.desired_number_scheduled
+    if status.updated_number_scheduled < desired:
+        return _waiting(f"{prefix}{status.updated_number_scheduled} out of {desired} new pods have been updated...")
+    if status.number_available < desired:
+        return _waiting(f"{prefix}{status.number_available} of {desired} updated pods are available...")
+    return Verdict(True, f'daemon set "{name}" successfully rolled out')
+
+
 def rollout_verdict(obj: ApiObject) -> Verdict:
     """The status viewer of the object's kind (`StatusViewerFor`)."""
     if isinstance(obj, Deployment):
         return deployment_status(obj)
     if isinstance(obj, StatefulSet):
         return statefulset_status(obj)
+    if isinstance(obj, DaemonSet):
+        return daemonset_status(obj)
     return Verdict(False, "", f"no status viewer has been implemented for {type(obj).__name__}")
 
 

@@ -130,8 +130,10 @@ _WORKLOADS: dict[str, type[Deployment] | type[ReplicaSet] | type[StatefulSet]] =
 _UNSCALABLE: dict[tuple[str, str], str] = {
     ("apps/v1", "DaemonSet"): "daemonsets.apps", ("batch/v1", "Job"): "jobs.batch",
     ("batch/v1", "CronJob"): "cronjobs.batch"}
-"""Built-in kinds that own pods, have no scale subresource and are not modelled (a CRD's kinds and
-the modelled ones are found by `owner_object_key`)."""
+"""Built-in kinds that own pods and have no scale subresource: getScaleController fails for their
+pods with "<resource> does not implement the scale subresource" (a DaemonSet's pods among them: the
+DaemonSet is modelled and found by `owner_object_key` too, with the same answer; a CRD's kinds are
+found by `owner_object_key`)."""
 
 
 def _listed(view: ObjectView, resource: str, namespace: str, ref: OwnerReference,

@@ -6,6 +6,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 |---|---|---|
 | `expectationsTimeoutSeconds` | 300 | — |
 | `replicaSetExpectations` | true | rs-no-expectations |
+| `daemonSetExpectations` | true | ds-no-expectations |
 | `rolloutUnavailableOneWhenBothZero` | true | rollout-fencepost |
 | `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
 | `maxUnavailableStatefulSet` | false (v1.33; true from v1.35) | — (a release: docs/release.md) |
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kubeprop.model.controllers.daemonset import DaemonSetController
 from kubeprop.model.controllers.deployment import DeploymentController
 from kubeprop.model.controllers.disruption import DisruptionController
 from kubeprop.model.controllers.endpoints import EndpointsController
@@ -66,9 +68,11 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (DisruptionController, NamespaceController, PersistentVolumeController,
-                                            PVCProtectionController, PVProtectionController)
-"""Built-in controllers the model runs only where a scenario needs them: the disruption controller
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (DaemonSetController, DisruptionController, NamespaceController,
+                                            PersistentVolumeController, PVCProtectionController,
+                                            PVProtectionController)
+"""Built-in controllers the model runs only where a scenario needs them: the DaemonSet controller
+(`pkg/controller/daemon`) when a DaemonSet can exist, the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
 PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
 and the PVC and PV protection controllers (`pkg/controller/volume/pvcprotection`, `pvprotection`)

@@ -69,33 +69,48 @@ while it is attached to one ("Multi-Attach error for volume "<pv>" Volume is alr
 <pods>", reportMultiAttachError), and the kubelet's WaitForAttachAndMount waits (FailedMount). The
 volume counts as attached to a node while a pod there that named its claim has mounted it (its
 runtime on that node's kubelet, not `mount_pending`; or, the kubelet's memory lost with its node, its
-status shows a container that ran or refused its configuration: `_attached_before`) and is not
-terminated in the API server
-(`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the world
-follows: phase Succeeded or Failed, or being deleted with no container running). Volumes that are
+status shows a container that ran or refused its configuration: `attached_before`) and is not
+terminated (`pkg/volume/util/util.go` IsPodTerminated, which the controller's desired state of the
+world follows: phase Succeeded or Failed, or being deleted with no container running) in the API
+server or in the controller manager's cache (the controller's pod informer: a pod deleted from the
+store holds its volume until the controller sees it go, `_desired_views`). Volumes that are
 not attached (hostPath, local, NFS, a CSI driver that does not attach) are mounted on any number of
 nodes: ReadWriteOnce is not enforced for them.
 
-Model choice, a behaviour missed (never one added): the detach is taken to be done once the holding
-pod is terminated or gone from the API server. Upstream
-(`reconciler.go` reconcile, v1.33) the controller detaches a volume no longer desired on a node only
-once the node reports it unmounted (`attachedVolume.MountedByNode`, from `node.status.volumesInUse`),
-unless `forceDetach` — the node unhealthy (`nodeIsHealthy`: its Ready condition not True) and
-`maxWaitForUnmountDuration` (6 min, `--attach-detach-reconcile-max-wait-unmount-duration`) past the
-detach request (`SetDetachRequestTime`) — or the node has the `node.kubernetes.io/out-of-service`
-taint; then the attacher's own time. So after a node crash, a StatefulSet's replacement pod (once
-the old one is force-deleted or collected with its Node) waits about 6 min on its new node in
-ContainerCreating ("Multi-Attach error", then the attach), where the model starts it at the next
-mount retry. A property about how soon a replacement runs (or a workload whose own timeout is
-shorter than 6 min: a Deployment's `progressDeadlineSeconds` below 360, a client's) can differ; none
-of the catalogue's does. Not modelled: the detach as an action of its own, the unmount report, the
-6-minute timer and the out-of-service taint.
+The detach (`reconciler.go` reconcile, v1.33; `kubeprop.model.controllers.attachdetach`): once the
+holding pod leaves the controller's desired state of the world (terminated, or gone, as its cache
+sees it), the volume stays attached to its node while the node reports it in use
+(`node.status.volumesInUse`, written by the kubelet's status sync: `attachedVolume.MountedByNode`),
+unless `forceDetach` — the node unhealthy (`nodeIsHealthy`: its Ready condition not True, or the node
+gone from the controller's cache) and more than `maxWaitForUnmountDuration` (6 min,
+`--attach-detach-reconcile-max-wait-unmount-duration`) past the detach request
+(`SetDetachRequestTime`, the controller's first reconcile after the pod left) — or the node has the
+`node.kubernetes.io/out-of-service` taint (`hasOutOfServiceTaint`, the key only; `NodeOutOfServiceVolumeDetach`,
+GA 1.28). The model keeps one entry per node and claim from the pod's departure (the controller
+manager's memory `AttachDetachMemory`, written when the pod event reaches it) and the volume counts
+as attached there until a `Tick` finds one of those three: the node's kubelet reaches the API server
+and none of its pods holds the claim mounted with a container running (the unmount, then the status
+sync: `nodeStatusUpdateFrequency`, 10 s, the model's tick), the 6 minutes on an unhealthy node, or
+the taint. So after a node crash a StatefulSet's replacement pod (once the old one is force-deleted,
+collected with its Node or by podgc's gcTerminating on an out-of-service node) waits about 6 min on
+its new node in ContainerCreating ("Multi-Attach error for volume "<pv>" Volume is already
+exclusively attached to one node and can't be attached to another", reportMultiAttachError when no
+desired pod holds it), and with the out-of-service taint it starts at the next mount retry.
+Left out (each a behaviour missed, the detach coming earlier than upstream's): an entry is made only
+for a pod whose last status shows its volumes mounted (`attached_before`; upstream's
+`mountedByNode` starts True at the attach), and only when the pod event reaches the running
+controller manager (a pod gone while it was down: upstream rebuilds the attachments from
+`node.status.volumesAttached` and detaches after the same wait; the model at once); the
+attacher's and
+detacher's own time is not modelled (the attach is taken at the mount).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.core import ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret
@@ -110,14 +125,17 @@ from kubeprop.model.api.volume import (
     forbids_multi_attach,
     multi_attach_forbidden,
 )
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.volumebinding import sees_volumes
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER
 from kubeprop.model.state.informer import ObjectView
 
 if TYPE_CHECKING:
     from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-__all__ = ["ROOT_CA_CONFIG_MAP", "can_attach", "has_claims", "mount_error", "mount_retry_due", "multi_attach_error",
-           "next_mount_retry", "retry_offsets", "volume_errors"]
+__all__ = ["ATTACH_DETACH", "ROOT_CA_CONFIG_MAP", "AttachDetachMemory", "attached_before", "can_attach", "claim_names",
+           "has_claims", "is_terminated", "mount_error", "mount_retry_due", "multi_attach_error", "next_mount_retry",
+           "retry_offsets", "volume_errors", "wait_key"]
 
 INITIAL_BACKOFF_MS = 500
 """`exponential_backoff.go` initialDurationBeforeRetry."""
@@ -235,7 +253,7 @@ def mount_error(view: ObjectView, pod: Pod | None) -> str | None:
     return errors[0] if errors else None
 
 
-def _terminated(pod: Pod) -> bool:
+def is_terminated(pod: Pod) -> bool:
     """IsPodTerminated (`pkg/volume/util/util.go`): Succeeded or Failed, or being deleted with no
     container running in its status."""
     if pod.status.phase in ("Succeeded", "Failed"):
@@ -244,7 +262,7 @@ def _terminated(pod: Pod) -> bool:
     return pod.metadata.deletion_timestamp is not None and not running
 
 
-def _attached_before(pod: Pod) -> bool:
+def attached_before(pod: Pod) -> bool:
     """Whether the pod's status shows that its kubelet got past WaitForAttachAndMount: a container
     (init or regular) running or terminated, with a previous run, or refused its configuration
     (CreateContainerConfigError comes after the mounts). Its volumes are then attached to its node."""
@@ -257,28 +275,85 @@ def _attached_before(pod: Pod) -> bool:
     return False
 
 
+ATTACH_DETACH = "attach-detach"
+"""The attach/detach controller's memory's name among the controller manager's (`state.controllers`)."""
+
+
+@attrs.frozen(cache_hash=True)
+class AttachDetachMemory:
+    """What the attach/detach controller's actual state of the world holds beyond the pods: for each
+    node and claim whose last pod there left the desired state of the world while the node still
+    reported the volume in use (`wait_key`), when the detach was requested and that pod's UID
+    (`actual_state_of_world.go` detachRequestedTime). The volume stays attached to that node while
+    the entry lasts (`kubeprop.model.controllers.attachdetach` makes and ends entries)."""
+
+    waits: FrozenMap[str, tuple[int, str]] = EMPTY
+
+
+def wait_key(node: str, claim: str) -> str:
+    """The key of `AttachDetachMemory.waits` for `node` and the claim `namespace/name`."""
+    return f"{node}|{claim}"
+
+
+def claim_names(pod: Pod) -> tuple[str, ...]:
+    """The claims (`namespace/name`) the volumes of `pod` name, in spec order."""
+    return tuple(f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}" for v in pod.spec.volumes
+                 if v.persistent_volume_claim is not None)
+
+
+def _waiting_elsewhere(state: ClusterState, node: str, claim: str) -> bool:
+    """Whether the volume of `claim` stays attached to a node other than `node` after its pod left
+    (an `AttachDetachMemory` entry)."""
+    memory = state.controllers.get(ATTACH_DETACH)
+    if not isinstance(memory, AttachDetachMemory) or not memory.waits:
+        return False
+    for key in memory.waits:
+        other, held = key.split("|", 1)
+        if held == claim and other != node:
+            return True
+    return False
+
+
+def _desired_views(state: ClusterState) -> tuple[ObjectView, ...]:
+    """Where the controller's desired state of the world is read: its pod informer (the controller
+    manager's cache), and the store (a pod the kubelet mounted before the controller's cache had it:
+    the model attaches at the mount). A pod counts while either shows it not terminated, so a pod
+    deleted or terminated holds its volume until the controller's handler sees it go and makes the
+    detach wait (`kubeprop.model.controllers.attachdetach`), never a step between the two."""
+    cache = state.informers.get(CONTROLLER_MANAGER)
+    return (state.store,) if cache is None else (state.store, cache)
+
+
+def _desired(views: tuple[ObjectView, ...], key: ObjectKey, uid: str | None = None) -> Pod | None:
+    """The pod at `key` that one of `views` shows not terminated (with that `uid`, if given), or None."""
+    for source in views:
+        pod = source.get(key)
+        if isinstance(pod, Pod) and (uid is None or pod.metadata.uid == uid) and not is_terminated(pod):
+            return pod
+    return None
+
+
 def _attached_elsewhere(state: ClusterState, node: str, claim: str) -> list[str]:
     """The names of the pods on nodes other than `node` that hold the claim `namespace/name`
-    attached, not terminated in the store (the controller's desired state of the world): mounted by
-    their kubelet, or — their kubelet's memory lost with its node (`crash_node`) — shown attached by
-    their status (`_attached_before`): the volume stays attached to the crashed node while the pod is
-    in the API server and not terminated."""
-    users = set()
+    attached, not terminated in the controller's desired state of the world (`_desired_views`):
+    mounted by their kubelet, or — their kubelet's memory lost with its node (`crash_node`) — shown
+    attached by their status (`attached_before`): the volume stays attached to the crashed node
+    while the pod is desired."""
+    users, views = set(), _desired_views(state)
     for other, kubelet in state.kubelets.sorted_items():
         if other == node:
             continue
         for key, runtime in kubelet.pods.sorted_items():
-            if claim not in runtime.claims or runtime.mount_pending:
-                continue
-            pod = state.store.get(ObjectKey("pods", *key.split("/", 1)))
-            if isinstance(pod, Pod) and pod.metadata.uid == runtime.uid and not _terminated(pod):
-                users.add(pod.metadata.name)
+            if claim in runtime.claims and not runtime.mount_pending and \
+                    _desired(views, ObjectKey("pods", *key.split("/", 1)), runtime.uid) is not None:
+                users.add(key.split("/", 1)[1])
     namespace, name = claim.split("/", 1)
-    for pod in state.store.list("pods", namespace):
-        if isinstance(pod, Pod) and pod.spec.node_name not in ("", node) and _attached_before(pod) \
-                and any(v.persistent_volume_claim is not None and v.persistent_volume_claim.claim_name == name
-                        for v in pod.spec.volumes) and not _terminated(pod):
-            users.add(pod.metadata.name)
+    for source in views:
+        for pod in source.list("pods", namespace):
+            if isinstance(pod, Pod) and pod.spec.node_name not in ("", node) and attached_before(pod) \
+                    and any(v.persistent_volume_claim is not None and v.persistent_volume_claim.claim_name == name
+                            for v in pod.spec.volumes) and not is_terminated(pod):
+                users.add(pod.metadata.name)
     return sorted(users)
 
 
@@ -332,8 +407,12 @@ def multi_attach_error(state: ClusterState, node: str, pod: Pod) -> str | None:
         driver = state.store.get(ObjectKey(CSI_DRIVERS, "", csi_driver(pv)))
         if not attachable(pv, driver if isinstance(driver, CSIDriver) else None):
             continue
-        users = _attached_elsewhere(state, node, f"{namespace}/{ref.claim_name}")
+        claim_key = f"{namespace}/{ref.claim_name}"
+        users = _attached_elsewhere(state, node, claim_key)
         if users:
             return (f'Multi-Attach error for volume "{pv.metadata.name}" Volume is already used by pod(s) '
                     f'{", ".join(users)}')
+        if _waiting_elsewhere(state, node, claim_key):  # (reportMultiAttachError: no desired pod holds it)
+            return (f'Multi-Attach error for volume "{pv.metadata.name}" Volume is already exclusively attached '
+                    "to one node and can't be attached to another")
     return None

@@ -57,6 +57,8 @@ defaults of `kubeprop check --max-depth`, `--max-states` and `--budget`
 
 WORKLOAD_FIELDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "replicaset": "ReplicaSet"}
 """Workload step target fields and the kind each names."""
+TARGET_KINDS = {**WORKLOAD_FIELDS, "daemonset": "DaemonSet"}
+"""Every step's target fields (`rolloutStatus` may also name a DaemonSet) and the kind each names."""
 
 
 def check_spec(spec: ScenarioFile) -> Found:
@@ -95,7 +97,7 @@ def check_spec(spec: ScenarioFile) -> Found:
 
 STEP_FIELDS = ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon", "rollout_status", "wait")
 """The fields of a workload step, one of which each step sets."""
-ROLLOUT_FIELDS = ("deployment", "statefulset")
+ROLLOUT_FIELDS = ("deployment", "statefulset", "daemonset")
 """`rolloutStatus` target fields (kubectl's status viewers the model has a kind for)."""
 WAIT_FOR = "condition=NAME[=VALUE] or delete"
 """The `wait` step's valid `for` values."""
@@ -168,7 +170,7 @@ def wait_step_problems(step: WorkloadStep, at: FieldPath) -> Found:
 
 def _targets(step: ScaleStep | SetImageStep | RolloutStatusStep) -> list[tuple[str, str]]:
     """(field, reference) of each workload the step names."""
-    return [(f, getattr(step, f)) for f in WORKLOAD_FIELDS if getattr(step, f, "")]
+    return [(f, getattr(step, f)) for f in TARGET_KINDS if getattr(step, f, "")]
 
 
 def node_resource_problem(resource: str, quantity: Quantity) -> str | None:
@@ -247,9 +249,9 @@ def check_workload_targets(spec: ScenarioFile, manifests: Iterable[ApiObject],
             field = _target_field(step)[0]
             for name, ref in _targets(target):
                 namespace, _, obj_name = ref.rpartition("/")
-                if (WORKLOAD_FIELDS[name], namespace or "default", obj_name) not in defined:
-                    known = sorted(f"{ns}/{n}" for k, ns, n in defined if k == WORKLOAD_FIELDS[name])
-                    message = (f"no {WORKLOAD_FIELDS[name]} {ref!r} in the manifests or an earlier apply step; "
+                if (TARGET_KINDS[name], namespace or "default", obj_name) not in defined:
+                    known = sorted(f"{ns}/{n}" for k, ns, n in defined if k == TARGET_KINDS[name])
+                    message = (f"no {TARGET_KINDS[name]} {ref!r} in the manifests or an earlier apply step; "
                                f"defined: {', '.join(known) or '(none)'}")
                     found.append((("workload", i, field, name), message))
         defined |= {_key(o) for o in objects}

@@ -7,7 +7,7 @@ is in `kubeprop.model.scenario.load`.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
@@ -45,6 +45,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerPopFromBackoffQ": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
+    "daemonSetExpectations": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "maxUnavailableStatefulSet": False,
@@ -345,13 +346,9 @@ class RolloutStatusStep:
     """`kubectl rollout status <kind>/<namespace>/<name> [--timeout=Ns]`: exactly one target;
     `timeoutSeconds` 0 (kubectl's default) waits for ever (`kubeprop.model.cluster.workload_wait`)."""
 
-    REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
-        "daemonset": "the model has no DaemonSet controller (DaemonSets are refused in manifests); roll out a "
-                     "deployment or a statefulset",
-    }
-
     deployment: str = ""
     statefulset: str = ""
+    daemonset: str = ""
     timeout_seconds: int = 0
 
 

@@ -39,23 +39,19 @@ from typing import Literal
 
 import attrs
 
-from kubeprop.model.api.objects import Node, ObjectKey, Pod
+from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
+from kubeprop.model.api.objects import ApiObject, Node, ObjectKey, Pod
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scheduler.backoff import attempted
 from kubeprop.model.scheduler.prepare import SCHEDULER_ERROR, SCHEDULER_USER, record_failure
 from kubeprop.model.scheduler.queue import SchedulerState
-from kubeprop.model.scheduler.volumebinding import (
-    PLUGIN,
-    binding_failure,
-    check_bindings,
-    claim_names,
-    prebind_requests,
-)
+from kubeprop.model.scheduler.volumeassume import AssumedView, VolumeDecisions, assume, check, restore, update_requests
+from kubeprop.model.scheduler.volumebinding import PLUGIN, claim_names, pod_volumes
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send, view
 
-__all__ = ["BINDER", "Bind", "bind", "bind_error", "binding_failed", "prebind_error", "volume_phase"]
+__all__ = ["BINDER", "Bind", "bind", "bind_error", "binding_failed", "prebind_error", "reserve", "volume_phase"]
 
 BINDER = "DefaultBinder"
 """The default profile's only Bind plugin (`defaultbinder.Name`)."""
@@ -94,38 +90,57 @@ def _cached_pod(model: ClusterModel, state: ClusterState, instance: str, key: st
     return pod if isinstance(pod, Pod) else None
 
 
+def reserve(model: ClusterModel, state: ClusterState, instance: str, key: str, node_name: str) -> ClusterState:
+    """VolumeBinding's Reserve (AssumePodVolumes, `kubeprop.model.scheduler.volumeassume`) for the pod
+    just assumed onto `node_name`: the cycle's decisions for its claims not yet bound, assumed in
+    the binder's assume caches; nothing for a pod without claims or with every claim bound."""
+    view_ = view(model, state, instance)
+    namespace, _, name = key.partition("/")
+    pod = view_.get(ObjectKey("pods", namespace, name))
+    node = view_.get(ObjectKey("nodes", "", node_name))
+    if not isinstance(pod, Pod) or not isinstance(node, Node) or not claim_names(pod):
+        return state
+    memory = _memory(state, instance)
+    found = pod_volumes(AssumedView(view_, memory.volume_cache), pod, str(model.parameter("defaultStorageClass")))
+    if found is None or found.prefilter is not None:
+        return state
+    decisions, cache = assume(found, node, memory.volume_cache)
+    if decisions is None:
+        return state
+    return _set_memory(state, instance, memory.with_volumes(memory.volume_binds.set(key, decisions), cache))
+
+
+def _check(model: ClusterModel, state: ClusterState, instance: str, key: str) -> tuple[str, str | None]:
+    memory = _memory(state, instance)
+    return check(view(model, state, instance), key, memory.assumed[key], memory.volume_binds[key])
+
+
 def volume_phase(model: ClusterModel, state: ClusterState, instance: str, key: str
                  ) -> Literal["ready", "wait", "failed"]:
-    """Where PreBind of an assumed pod whose volume bindings were written stands
-    (`volumebinding.check_bindings` on the scheduler's caches)."""
-    pod = _cached_pod(model, state, instance, key)
-    if pod is None:
-        return "failed"
-    return check_bindings(view(model, state, instance), pod, _memory(state, instance).assumed[key])
+    """Where the waiting PreBind of an assumed pod whose volume decisions were written stands
+    (checkBindings on the scheduler's caches: `volumeassume.check`)."""
+    memory = _memory(state, instance)
+    return check(view(model, state, instance), key, memory.assumed[key], memory.volume_binds[key])[0]
 
 
-def _volume_failure(model: ClusterModel, state: ClusterState, instance: str, key: str) -> str:
-    """checkBindings' error for a waiting PreBind that failed (`volumebinding.binding_failure`);
-    a pod gone from the pod lister: "pod does not exist any more"."""
-    pod = _cached_pod(model, state, instance, key)
-    if pod is None:
-        name = key.partition("/")[2]
-        return f'binding volumes: pod does not exist any more: pod "{name}" not found'
-    error = binding_failure(view(model, state, instance), pod, _memory(state, instance).assumed[key])
-    assert error is not None, "the volume phase is not failed"
-    return error
+def forget_volumes(memory: SchedulerState, key: str) -> SchedulerState:
+    """Unreserve's RevertAssumedPodVolumes for a binding cycle that ends without binding the pod:
+    its volume decisions go, and the assume caches take the informer's objects back."""
+    decisions = memory.volume_binds.get(key)
+    if decisions is None:
+        return memory
+    return memory.with_volumes(memory.volume_binds.delete(key), restore(memory.volume_cache, decisions))
 
 
 def binding_failed(model: ClusterModel, state: ClusterState, instance: str, key: str, message: str
                    ) -> ClusterState:
-    """handleBindingCycleError (see the module docstring): ForgetPod, MoveAllToActiveOrBackoffQueue
-    (AssignedPodDelete), then handleSchedulingFailure with reason SchedulerError and
-    clearNominatedNode."""
-    memory = _memory(state, instance)
+    """handleBindingCycleError (see the module docstring): Unreserve (the pod's volume assumptions
+    restored: `forget_volumes`), ForgetPod, MoveAllToActiveOrBackoffQueue (AssignedPodDelete), then
+    handleSchedulingFailure with reason SchedulerError and clearNominatedNode."""
+    memory = forget_volumes(_memory(state, instance), key)
     nominated = memory.nominated.delete(key) if key in memory.nominated else memory.nominated
     memory = evolve(memory, assumed=memory.assumed.delete(key), bound=memory.bound - {key},
-                    binding_volumes=memory.binding_volumes - {key}, nominated=nominated,
-                    attempts=attempted(memory.attempts, key))
+                    nominated=nominated, attempts=attempted(memory.attempts, key))
     state = _set_memory(state, instance, memory.move_all(state.clock))
     cached = _cached_pod(model, state, instance, key)
     if cached is None:
@@ -136,31 +151,36 @@ def binding_failed(model: ClusterModel, state: ClusterState, instance: str, key:
 
 
 def _prebind(model: ClusterModel, state: ClusterState, act: Bind) -> tuple[ClusterState, bool]:
-    """VolumeBinding's PreBind before the binding: write the pod's volume bindings (a pod whose
-    claims all need nothing goes on to the binding at once: True), then wait until the PV
-    controller has bound them (False: the pod stays assumed); a failure is handleBindingCycleError's."""
+    """VolumeBinding's PreBind before the binding (True: go on to bind; False: the pod stays
+    assumed, or its binding failed). A pod without decisions (no claims, or all bound: allBound)
+    goes on at once. Else the first step writes the decisions as the cycle assumed them
+    (bindAPIUpdate: an error fails the binding as it is) and keeps the API's answers; a later step,
+    enabled once checkBindings no longer waits, fails the binding with its error or goes on."""
     memory = _memory(state, act.scheduler)
-    if act.pod in memory.binding_volumes:
-        if volume_phase(model, state, act.scheduler, act.pod) == "failed":
-            error = prebind_error(_volume_failure(model, state, act.scheduler, act.pod))
-            return binding_failed(model, state, act.scheduler, act.pod, error), False
-        return _set_memory(state, act.scheduler, evolve(
-            memory, binding_volumes=memory.binding_volumes - {act.pod})), True
-    view_ = view(model, state, act.scheduler)
-    pod = _cached_pod(model, state, act.scheduler, act.pod)
-    node = view_.get(ObjectKey("nodes", "", memory.assumed[act.pod]))
-    if pod is None or not isinstance(node, Node) or not claim_names(pod):
+    decisions = memory.volume_binds.get(act.pod)
+    if decisions is None:
         return state, True
-    requests = prebind_requests(view_, pod, node, str(model.parameter("defaultStorageClass")), SCHEDULER_USER)
-    for request in requests:
+    if decisions.sent:
+        phase, error = _check(model, state, act.scheduler, act.pod)
+        if phase == "failed":
+            assert error is not None
+            return binding_failed(model, state, act.scheduler, act.pod, prebind_error(error)), False
+        return state, True
+    written: list[ApiObject] = []
+    for request in update_requests(decisions, SCHEDULER_USER):
         state, response = send(model, state, SCHEDULER_USER, request, act.scheduler)
         if not response.ok:  # bindAPIUpdate returns the API error as it is
             error = prebind_error(response.message or response.reason)
             return binding_failed(model, state, act.scheduler, act.pod, error), False
-    if not requests and check_bindings(view_, pod, node.metadata.name) == "ready":
-        return state, True
+        answer = response.obj if response.obj is not None else request.obj
+        if answer is not None:
+            written.append(answer)
+    count = len(decisions.bindings)
+    sent = VolumeDecisions(tuple(o for o in written[:count] if isinstance(o, PersistentVolume)),
+                           tuple(o for o in written[count:] if isinstance(o, PersistentVolumeClaim)), sent=True)
     memory = _memory(state, act.scheduler)
-    return _set_memory(state, act.scheduler, evolve(memory, binding_volumes=memory.binding_volumes | {act.pod})), False
+    return _set_memory(state, act.scheduler, memory.with_volumes(memory.volume_binds.set(act.pod, sent),
+                                                                 memory.volume_cache)), False
 
 
 def bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
@@ -180,4 +200,6 @@ def bind(model: ClusterModel, state: ClusterState, act: Bind) -> ClusterState:
     if not response.ok:
         return binding_failed(model, state, act.scheduler, act.pod, bind_error(response))
     memory = _memory(state, act.scheduler)
+    if act.pod in memory.volume_binds:
+        memory = memory.with_volumes(memory.volume_binds.delete(act.pod), memory.volume_cache)
     return _set_memory(state, act.scheduler, evolve(memory, bound=memory.bound | {act.pod}))

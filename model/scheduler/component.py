@@ -39,7 +39,7 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler import async_preemption, nominator, status_patch
 from kubeprop.model.scheduler.async_preemption import ClearNominations, PreemptVictim
 from kubeprop.model.scheduler.backoff import attempted
-from kubeprop.model.scheduler.binding import Bind, bind, volume_phase
+from kubeprop.model.scheduler.binding import Bind, bind, forget_volumes, reserve, volume_phase
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
 from kubeprop.model.scheduler.nodeinfo import pod_priority
@@ -57,6 +57,7 @@ from kubeprop.model.scheduler.queue import (
     pending_queue,
 )
 from kubeprop.model.scheduler.status_patch import RetryStatusPatch
+from kubeprop.model.scheduler.volumeassume import AssumedView, forget_events
 from kubeprop.model.scheduler.volumebinding import pod_volumes
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key, view
@@ -128,7 +129,9 @@ def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod
         return None
     nodes = [n for n in view_.list("nodes") if isinstance(n, Node)]
     infos = build_node_infos(nodes, _pods(view_), memory.assumed, memory.nominated)
-    volumes = pod_volumes(view_, pod, str(model.parameter("defaultStorageClass")))
+    cache = memory.volume_cache  # VolumeBinding reads claims and volumes through its assume caches
+    volume_view = AssumedView(view_, cache) if cache else view_
+    volumes = pod_volumes(volume_view, pod, str(model.parameter("defaultStorageClass")))
     return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
                              pdbs=cached_pdbs(view_), volumes=volumes)
 
@@ -143,7 +146,8 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
         memory: SchedulerState = state.schedulers[instance]
         yield from async_preemption.enabled(memory, instance)
         for assumed in memory.assumed:
-            if assumed not in memory.bound and (assumed not in memory.binding_volumes
+            waiting = memory.volume_binds.get(assumed)
+            if assumed not in memory.bound and (waiting is None or not waiting.sent
                                                 or volume_phase(model, state, instance, assumed) != "wait"):
                 yield Bind(instance, assumed)
         if memory.retrying:
@@ -184,12 +188,14 @@ def _popped(state: ClusterState, instance: str, key: str, failed: bool) -> Clust
 
 
 def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> ClusterState:
-    """assume: the pod is assumed onto the node and leaves the nominator (DeleteNominatedPodIfExists)."""
+    """assume: the pod is assumed onto the node and leaves the nominator (DeleteNominatedPodIfExists);
+    then the Reserve plugins: VolumeBinding's assumes its claims' decisions (`binding.reserve`)."""
     state = _popped(state, act.scheduler, act.pod, failed=False)
     memory = _memory(state, act.scheduler)
     nominated = memory.nominated.delete(act.pod) if act.pod in memory.nominated else memory.nominated
-    return _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node),
-                                                    nominated=nominated))
+    state = _set_memory(state, act.scheduler, evolve(memory, assumed=memory.assumed.set(act.pod, act.node),
+                                                     nominated=nominated))
+    return reserve(model, state, act.scheduler, act.pod, act.node)
 
 
 def _park(model: ClusterModel, state: ClusterState, instance: str, key: str) -> ClusterState:
@@ -240,7 +246,8 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
               ) -> ClusterState:
     """Event handlers of a scheduler instance: confirm bound assumptions (the pod arrives bound);
     forget an assumed pod deleted before its binding was confirmed (upstream its binding fails
-    and handleBindingCycleError moves the parked pods); keep the nominator
+    and handleBindingCycleError moves the parked pods and un-reserves its volumes); the assume
+    caches of claims and volumes take a newer object the informer delivers; keep the nominator
     (`kubeprop.model.scheduler.nominator`); move the parked pods on helpful events, and those of
     lower or equal priority when a nomination changes or goes away."""
     if component not in model.scheduler_instances or component not in state.schedulers:
@@ -267,8 +274,11 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
                     assumed = assumed.delete(key)
         move = move or helps(event)
     bound = frozenset(k for k in memory.bound if k in assumed)
-    waiting = frozenset(k for k in memory.binding_volumes if k in assumed)
-    new = evolve(new, assumed=assumed, bound=bound, binding_volumes=waiting)
+    for key in [k for k in new.volume_binds if k not in assumed]:
+        new = forget_volumes(new, key)  # the binding cycle ends without binding: Unreserve
+    if new.volume_cache:
+        new = new.with_volumes(new.volume_binds, forget_events(new.volume_cache, events))
+    new = evolve(new, assumed=assumed, bound=bound)
     if move:
         new = new.move_all(state.clock)
     elif freed is not None and new.unschedulable:

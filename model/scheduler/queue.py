@@ -41,13 +41,14 @@ import attrs
 
 from kubeprop.model.api.defaults import DEFAULT_SCHEDULER_NAME
 from kubeprop.model.api.meta import Condition
-from kubeprop.model.api.objects import Pod
+from kubeprop.model.api.objects import ApiObject, Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.backoff import Backoff, backoff_seconds, expired
 from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
 from kubeprop.model.scheduler.served import served
+from kubeprop.model.scheduler.volumeassume import VolumeDecisions
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
 from kubeprop.model.state.informer import ObjectView
 
@@ -137,10 +138,13 @@ class SchedulerState:
     bound: frozenset[str] = frozenset()
     """Assumed pods whose binding call succeeded, awaiting the informer's confirmation
     (`cache.FinishBinding`)."""
-    binding_volumes: frozenset[str] = attrs.field(default=frozenset(), metadata={"fingerprint": "omit-if-default"})
-    """Assumed pods whose PreBind wrote their volume bindings and now waits for the claims to be
-    bound (`kubeprop.model.scheduler.volumebinding`); empty in scenarios without claims, and an
-    empty set is left out of fingerprints."""
+    binding_volumes: FrozenMap[str, VolumeDecisions | ApiObject] = attrs.field(
+        default=EMPTY, metadata={"fingerprint": "omit-if-default"})
+    """VolumeBinding's memory (`kubeprop.model.scheduler.volumeassume`), in one map: by assumed pod
+    (namespace/name) the podVolumes of a pod whose claims are not all bound, from its Reserve until
+    its binding cycle ends (`volume_binds`), and by cache key (resource/namespace/name) the binder's
+    assume caches of claims and volumes (`volume_cache`). One field, empty in scenarios without
+    WaitForFirstConsumer claims, so that their states, fingerprints and cycle keys stay as they were."""
     preempting: FrozenMap[str, tuple[Preparation, ...]] = attrs.field(
         default=EMPTY, metadata={"fingerprint": "omit-if-default"})
     """The asynchronous preemptions under way, by preemptor (more than one when a pod, released
@@ -168,6 +172,27 @@ class SchedulerState:
     backoff: FrozenMap[str, Backoff] = attrs.field(default=EMPTY, metadata={"fingerprint": "omit-if-default"})
     """The backoff queue (`podBackoffQ` and `podErrorBackoffQ`): pods waiting for their back-off to
     end before they are tried again; empty, and left out of fingerprints, unless a pod waits."""
+
+    @property
+    def volume_binds(self) -> FrozenMap[str, VolumeDecisions]:
+        """The podVolumes of the assumed pods (`binding_volumes`); `sent` once PreBind wrote them."""
+        if not self.binding_volumes:
+            return EMPTY
+        return FrozenMap({k: v for k, v in self.binding_volumes.items() if isinstance(v, VolumeDecisions)})
+
+    @property
+    def volume_cache(self) -> FrozenMap[str, ApiObject]:
+        """The assume caches' objects (`binding_volumes`), each until the informer delivers a newer
+        one or it is restored."""
+        if not self.binding_volumes:
+            return EMPTY
+        return FrozenMap({k: v for k, v in self.binding_volumes.items() if not isinstance(v, VolumeDecisions)})
+
+    def with_volumes(self, binds: FrozenMap[str, VolumeDecisions], cache: FrozenMap[str, ApiObject]
+                     ) -> SchedulerState:
+        """The memory with VolumeBinding's podVolumes and assume caches replaced."""
+        merged: dict[str, VolumeDecisions | ApiObject] = {**binds, **cache}
+        return evolve(self, binding_volumes=FrozenMap(merged) if merged else EMPTY)
 
     def held(self, key: str) -> bool:
         """DefaultPreemption's PreEnqueue rejects the pod: one of its preemptions still holds it."""

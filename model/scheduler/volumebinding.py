@@ -14,11 +14,12 @@ Upstream (`pkg/scheduler/framework/plugins/volumebinding/volume_binding.go`, `bi
   provisions (`kubernetes.io/no-provisioner` does not) and whose `allowedTopologies` match the
   node (else "node(s) didn't find available persistent volumes to bind"); a claim whose
   `volume.kubernetes.io/selected-node` names another node fails at once. All unresolvable.
-- Reserve and PreBind (AssumePodVolumes, BindPodVolumes): the static bindings are written into the
-  volumes (`claimRef`), the claims to provision get the selected-node annotation, and the binding
-  waits (polling, up to the 600 s bind timeout) until every claim is fully bound by the PV
-  controller (`volumeName` and `pv.kubernetes.io/bind-completed`); a claim whose selected node
-  was removed or changed (the provisioner gave up) fails the binding, and the pod is retried.
+- Reserve and PreBind (AssumePodVolumes, BindPodVolumes): the decisions of the cycle's Filter for
+  the chosen node (`PodVolumes.decisions`) are assumed in the binder's assume caches, which the
+  next cycles read, then written as the cycle read them (a stale resourceVersion is a 409), and the
+  binding waits until checkBindings finds every claim fully bound by the PV controller
+  (`volumeName` and `pv.kubernetes.io/bind-completed`) on a volume that reaches the node:
+  `kubeprop.model.scheduler.volumeassume`.
 - Its EventsToRegister: claims, volumes and StorageClasses added or updated move parked pods.
 
 Model choices: the plug-in reads the scheduler's caches of claims, volumes and StorageClasses,
@@ -32,7 +33,7 @@ class is the parameter `defaultStorageClass` (`kubeprop.model.api.storage`). Sto
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -40,7 +41,6 @@ from kubeprop.model.api.codec import decode, thaw_json
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
 from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.selectors import NodeSelector, NodeSelectorTerm
-from kubeprop.model.api.server import Request
 from kubeprop.model.api.storage import (
     NOT_SUPPORTED_PROVISIONER,
     StorageClass,
@@ -51,15 +51,12 @@ from kubeprop.model.api.storage import (
 )
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
 from kubeprop.model.api.volume import (
-    ANN_BOUND_BY_CONTROLLER,
     ANN_SELECTED_NODE,
     CLAIMS,
     VOLUMES,
-    claim_ref,
     find_best_match,
     is_fully_bound,
 )
-from kubeprop.model.evolve import evolve
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler.filters import FilterStatus
 from kubeprop.model.scheduler.nodeinfo import NodeInfo
@@ -67,10 +64,7 @@ from kubeprop.model.scheduler.volumerestrictions import read_write_once_pod_clai
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.model.state.informer import ObjectView
 
-__all__ = [
-    "PLUGIN", "RESOURCES", "PodVolumes", "binding_failure", "check_bindings", "node_affinity_matches", "pod_volumes",
-    "prebind_requests", "sees_volumes", "watches",
-]
+__all__ = ["PLUGIN", "RESOURCES", "PodVolumes", "node_affinity_matches", "pod_volumes", "sees_volumes", "watches"]
 
 PLUGIN = "VolumeBinding"
 RESOURCES = (CLAIMS, VOLUMES, STORAGE_CLASSES)
@@ -174,6 +168,29 @@ class PodVolumes:
         return tuple(r for r, ok in ((NODE_CONFLICT, bound_ok), (BIND_CONFLICT, unbound_ok),
                                      (PV_NOT_EXIST, pvs_found)) if not ok)
 
+    def decisions(self, node: Node) -> tuple[tuple[tuple[PersistentVolumeClaim, PersistentVolume], ...],
+                                             tuple[PersistentVolumeClaim, ...]]:
+        """FindPodVolumes' podVolumes on `node`, a node the Filter passed (`binder.go`): the static
+        bindings (claim, the free volume findMatchingVolumes chose) and the claims to provision —
+        first those whose selected-node annotation names the node, then those no free volume
+        matches (upstream's order). Model choice: the claims to match are taken in the pod's order
+        (upstream sorts them by requested size, byPVCSize)."""
+        selected: list[PersistentVolumeClaim] = []
+        unmatched: list[PersistentVolumeClaim] = []
+        bindings: list[tuple[PersistentVolumeClaim, PersistentVolume]] = []
+        for claim in self.to_bind:
+            if claim.metadata.annotations.get(ANN_SELECTED_NODE) is not None:
+                selected.append(claim)
+                continue
+            chosen = {v.metadata.name for _, v in bindings}
+            free = [v for v in self.volumes if v.metadata.name not in chosen]
+            match = find_best_match(claim, free, True, fits_node=lambda v: node_affinity_matches(v, node))
+            if match is None:
+                unmatched.append(claim)
+            else:
+                bindings.append((claim, match))
+        return tuple(bindings), (*selected, *unmatched)
+
     def status(self, pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo]) -> FilterStatus | None:
         """The Filter as a scheduler filter function (unresolvable)."""
         found = self.reasons(ni.node)
@@ -213,73 +230,3 @@ def pod_volumes(view: ObjectView, pod: Pod, cluster_class: str) -> PodVolumes | 
     volumes = tuple(v for v in view.list(VOLUMES) if isinstance(v, PersistentVolume))
     return PodVolumes(None, tuple(bound), tuple(to_bind), volumes, classes, builtin,
                       read_write_once_pod_claims(view, pod))
-
-
-def prebind_requests(view: ObjectView, pod: Pod, node: Node, cluster_class: str, user: str) -> list[Request]:
-    """AssumePodVolumes + bindAPIUpdate for `pod` on `node`: a static binding writes the chosen
-    volume's claimRef (GetBindVolumeToClaim), a claim to provision gets the selected-node
-    annotation. Empty when every claim is bound already (or its annotation is written)."""
-    found = pod_volumes(view, pod, cluster_class)
-    if found is None or found.prefilter is not None:
-        return []
-    out: list[Request] = []
-    chosen: set[str] = set()
-    for claim in found.to_bind:
-        if claim.metadata.annotations.get(ANN_SELECTED_NODE) == node.metadata.name:
-            continue
-        free = [v for v in found.volumes if v.metadata.name not in chosen]
-        match = find_best_match(claim, free, True, fits_node=lambda v: node_affinity_matches(v, node))
-        if match is not None and match.spec.claim_ref is None:
-            chosen.add(match.metadata.name)
-            annotations = match.metadata.annotations.set(ANN_BOUND_BY_CONTROLLER, "yes")
-            volume = evolve(match, metadata=evolve(match.metadata, annotations=annotations),
-                            spec=evolve(match.spec, claim_ref=claim_ref(claim)))
-            out.append(Request(verb="update", user=user, obj=volume))
-        elif match is None:
-            annotations = claim.metadata.annotations.set(ANN_SELECTED_NODE, node.metadata.name)
-            out.append(Request(verb="update", user=user,
-                               obj=evolve(claim, metadata=evolve(claim.metadata, annotations=annotations))))
-    return out
-
-
-def check_bindings(view: ObjectView, pod: Pod, node_name: str) -> Literal["ready", "wait", "failed"]:
-    """checkBindings while PreBind waits: "failed" when a claim is gone or its selected node was
-    removed or changed (the provisioner gave up: `binding_failure` says how), "ready" when every
-    claim is fully bound, else "wait"."""
-    if binding_failure(view, pod, node_name) is not None:
-        return "failed"
-    for name in claim_names(pod):
-        claim = view.get(ObjectKey(CLAIMS, pod.metadata.namespace, name))
-        if isinstance(claim, PersistentVolumeClaim) and not is_fully_bound(claim):
-            return "wait"
-    return "ready"
-
-
-PVC_CACHE_TYPE = "v1.PersistentVolumeClaim"
-"""The description of the binder's claim assume cache (`binder.go` NewPVCAssumeCache), which its
-NotFoundError names (`pkg/scheduler/util/assumecache/assume_cache.go`: "could not find %v %q")."""
-
-
-def binding_failure(view: ObjectView, pod: Pod, node_name: str) -> str | None:
-    """Why checkBindings (`binder.go`, v1.33) fails the waiting PreBind, as BindPodVolumes wraps
-    it ("binding volumes: %w"), or None. The claims in the pod's order; a claim statically bound
-    (a volume in the cache names it in its claimRef) is one of the `bindings` ("failed to check
-    binding: %w"), any other one of the `claimsToProvision` ("failed to check provisioning pvc:
-    %w", then "provisioning failed for PVC %q" when its selected-node annotation no longer names
-    the node). A claim missing from the cache is the assume cache's NotFoundError. Model choice: the
-    claims are taken in the pod's order, where upstream checks all static bindings first."""
-    for name in claim_names(pod):
-        claim = view.get(ObjectKey(CLAIMS, pod.metadata.namespace, name))
-        if isinstance(claim, PersistentVolumeClaim):
-            if is_fully_bound(claim):
-                continue
-            selected = claim.metadata.annotations.get(ANN_SELECTED_NODE)
-            if selected is not None and selected != node_name:
-                return f'binding volumes: provisioning failed for PVC "{name}"'
-            return None
-        missing = f'could not find {PVC_CACHE_TYPE} "{pod.metadata.namespace}/{name}"'
-        static = any(isinstance(v, PersistentVolume) and v.spec.claim_ref is not None
-                     and v.spec.claim_ref.name == name and v.spec.claim_ref.namespace == pod.metadata.namespace
-                     for v in view.list(VOLUMES))
-        return f"binding volumes: failed to check {'binding' if static else 'provisioning pvc'}: {missing}"
-    return None

@@ -25,6 +25,7 @@ from kubeprop.model.api.store import Store
 from kubeprop.model.evolve import evolve
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.memo import LastValues
 from kubeprop.model.state.component import Hooks
 from kubeprop.model.state.informer import InformerState, ObjectView
 
@@ -282,13 +283,25 @@ def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
     if model.instant_caches:
         needed = state.store.revision
     else:
-        # the lowest revision a live, non-stale cache still needs events after
-        down = state.down  # (nothing down: every component is up, no need to ask each)
-        revisions = [cache.revision for c, informer in state.informers.items() if not down or is_up(state, c)
-                     for cache in informer.resources.values() if not cache.stale]
-        needed = min(revisions) if revisions else state.store.revision
+        lowest = _LOWEST.get((state.informers, state.down), _lowest_needed, state)
+        needed = state.store.revision if lowest is None else lowest
     store = state.store.compact(needed)
     return state if store is state.store else evolve(state, store=store)
+
+
+def _lowest_needed(state: ClusterState) -> int | None:
+    """The lowest revision a live, non-stale cache still needs events after (None: no such cache):
+    it reads the caches and what is down only."""
+    down = state.down  # (nothing down: every component is up, no need to ask each)
+    revisions = [cache.revision for c, informer in state.informers.items() if not down or is_up(state, c)
+                 for cache in informer.resources.values() if not cache.stale]
+    return min(revisions) if revisions else None
+
+
+_LOWEST: LastValues[int | None] = LastValues()
+"""`_lowest_needed` for the last few (caches, what is down), by identity: every step compacts the
+log, and most steps (a reconcile, a kubelet's local step, a scheduling cycle) leave every cache as
+it was."""
 
 
 

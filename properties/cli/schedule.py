@@ -136,7 +136,8 @@ def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, vol
                     deadline: Deadline) -> bool:
     nodes = solver.problem.nodes
     deadline.enter("the default scheduler, one pod at a time", len(solver.problem.pending))
-    result = greedy(nodes, solver.problem.pending, volumes=volumes.checks, deadline=deadline)
+    result = greedy(nodes, solver.problem.pending, volumes=volumes.checks, deadline=deadline,
+                    reserve=volumes.reserve)
     if not result.pending:
         out.write("The default scheduler, one pod at a time, places every pod too.\n")
         return False
@@ -291,8 +292,9 @@ def _with_volumes(loaded: _Loaded, problem: Problem) -> tuple[Problem, ScenarioV
     lines = [f"Claims ignored: {key}: {message} in the scenario as given (the PV controller binds it, or has it "
              "provisioned, later: not modelled here): placed as if it had no claims."
              for key, message in found.unsettled.sorted_items()]
-    volumes = found.problem_volumes([ni.node for ni in problem.nodes])
-    return attrs.evolve(problem, volumes=volumes), found, lines
+    nodes = [ni.node for ni in problem.nodes]
+    volumes = found.problem_volumes(nodes)
+    return attrs.evolve(problem, volumes=volumes, shared_claims=found.shared_claims(nodes)), found, lines
 
 
 def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str], deadline: Deadline

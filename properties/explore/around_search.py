@@ -36,6 +36,25 @@ if TYPE_CHECKING:
     from kubeprop.properties.explore.expected import Expected
 
 
+_SKIP, _FAULT, _ENVIRONMENT, _OTHER = "skip", "fault", "environment", "other"
+"""What `_Search.deviations` makes of an action's class: `Quiesce` (never a deviation), one of
+`FAULT_KINDS` (its cost depends on the fair action), one of the other `ENVIRONMENT_KINDS`, or any
+other action."""
+
+_KINDS: dict[type, str] = {}
+"""Action class → its kind (`_kind`), worked out once per class: `deviations` asks it of every
+action enabled at every node it visits, and an `isinstance` against a tuple of classes goes
+through the whole tuple for an action of none of them."""
+
+
+def _kind(cls: type) -> str:
+    """The kind of an action of class `cls` (see `_SKIP`), remembered in `_KINDS`."""
+    kind = (_SKIP if issubclass(cls, Quiesce) else _FAULT if issubclass(cls, FAULT_KINDS)
+            else _ENVIRONMENT if issubclass(cls, ENVIRONMENT_KINDS) else _OTHER)
+    _KINDS[cls] = kind
+    return kind
+
+
 class _Node:
     """A state on some run: how it was reached (for the trace and the fair policy's memory)."""
 
@@ -128,14 +147,19 @@ class _Search:
         independent = None if fair is None else self.footprints.independent_of(fair)
         fair_class = type(fair)
         fault_cost = None if cost is None else fault_costs(fair, None if last is None else last.action)
+        kinds, faults_only = _KINDS, self.faults_only
         for act in enabled:
+            cls = type(act)
+            kind = kinds.get(cls)
+            if kind is None:
+                kind = _kind(cls)
             # (an action equals only one of its own class: `act == fair` only then)
-            if (type(act) is fair_class and act == fair) or isinstance(act, Quiesce):
+            if kind is _SKIP or (cls is fair_class and act == fair):
                 continue
-            if self.faults_only and not isinstance(act, ENVIRONMENT_KINDS):
+            if faults_only and kind is _OTHER:
                 continue
             # (anything but a fault costs 1: `deviation_cost`, asked only for faults)
-            if fault_cost is not None and (fault_cost(act) if isinstance(act, FAULT_KINDS) else 1) != cost:
+            if fault_cost is not None and (fault_cost(act) if kind is _FAULT else 1) != cost:
                 continue
             if lag is not None and last is not None and self.targeted(last, act, fair) != (lag == 0):
                 continue

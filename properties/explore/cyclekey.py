@@ -41,8 +41,9 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 UID_PREFIX: Final = "00000000-0000-4000-8000-"
-TIME, TIME_VALUES, TIME_PAIRS, REVISION, REVISION_VALUES, RV, DROP, GENERATION, OBSERVED = (
-    "time", "time-values", "time-pairs", "revision", "revision-values", "rv", "drop", "generation", "observed")
+TIME, TIME_VALUES, TIME_PAIRS, TIME_FIRST, REVISION, REVISION_VALUES, RV, DROP, GENERATION, OBSERVED = (
+    "time", "time-values", "time-pairs", "time-first", "revision", "revision-values", "rv", "drop", "generation",
+    "observed")
 
 FIELD_RULES: dict[tuple[str, str], str] = {
     # times (model seconds)
@@ -61,7 +62,8 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     ("HPAMemory", "scale_up_events"): TIME_PAIRS, ("HPAMemory", "scale_down_events"): TIME_PAIRS,
     ("PodDisruptionBudgetStatus", "disrupted_pods"): TIME_VALUES,
     ("DeschedulerState", "next_run"): TIME, ("Drain", "pending"): TIME_VALUES, ("Drain", "started_at"): TIME,
-    ("Drain", "deadline"): TIME, ("CommandWait", "deadline"): TIME, ("ZoneTainter", "ready_at"): TIME,
+    ("AttachDetachMemory", "waits"): TIME_FIRST, ("Drain", "deadline"): TIME,
+    ("CommandWait", "deadline"): TIME, ("ZoneTainter", "ready_at"): TIME,
     ("NodeLifecycleMemory", "probes_reset_at"): TIME, ("ContainerRuntime", "config_failed_at"): TIME,
     ("ContainerRuntime", "kill_deadline"): TIME, ("KubeletState", "memory_pressure_at"): TIME,
     ("KubeletState", "disk_pressure_at"): TIME, ("KubeletState", "pid_pressure_at"): TIME,
@@ -189,6 +191,11 @@ def _collect_ruled(value: Any, ctx: _Context, rule: str, sets: dict[str, set[Any
             _collect(k, ctx, None, sets)
             for at, _ in pairs:
                 _note_time(at, ctx, sets)
+    elif rule == TIME_FIRST:
+        for k, (at, *rest) in value.items():
+            _collect(k, ctx, None, sets)
+            _note_time(at, ctx, sets)
+            _collect(tuple(rest), ctx, None, sets)
     elif rule == REVISION and isinstance(value, int):
         sets["revisions"].add(value)
     elif rule == REVISION_VALUES:
@@ -288,6 +295,9 @@ def _encode_ruled(value: Any, ctx: _Context, rule: str, generation: int | None) 
     if rule == TIME_PAIRS:
         return repr(sorted((_key_text(k, ctx), tuple((_time(at, ctx), v) for at, v in pairs))
                            for k, pairs in value.items()))
+    if rule == TIME_FIRST:
+        return repr(sorted((_key_text(k, ctx), _time(at, ctx), *(_encode(v, ctx, None, None)[0] for v in rest))
+                           for k, (at, *rest) in value.items()))
     if rule == REVISION:
         return f"r{ctx.revisions.get(value, -1)}" if isinstance(value, int) else repr(value)
     if rule == REVISION_VALUES:

@@ -19,7 +19,8 @@ The two differ in what the scheduler sees afterwards, and that decides topology 
 * **remove** (`remove(problem, names)`): the Node object deleted. It leaves the snapshot, and with
   it its topology domains; the pods bound to it are deleted by the pod garbage collector
   (`pkg/controller/podgc/gc_controller.go` gcOrphaned), and a controller's pods other than a
-  DaemonSet's come back Pending (a DaemonSet makes no pod for a node that is gone).
+  DaemonSet's come back Pending (a DaemonSet makes no pod for a node that is gone: its pending pods
+  made for the node are dropped too, `workloads.desired_pods`).
 
 Which pods a controller recreates follows the controller reference only; PodDisruptionBudgets are
 not consulted (every pod a schedule problem holds bound is a bare pod anyway: the workloads' pods are
@@ -35,6 +36,7 @@ import attrs
 from kubeprop.model.api.core import TAINT_NODE_UNSCHEDULABLE, Node, Taint
 from kubeprop.model.api.pod import Pod, PodStatus
 from kubeprop.model.cluster.maintenance import drain_filter
+from kubeprop.model.controllers.daemonset_util import target_node_name
 from kubeprop.model.scenario.schema_addons import DrainStep
 from kubeprop.model.scheduler.decide import NodeInfo, pod_key
 from kubeprop.properties.scheduling.encode import Problem
@@ -119,5 +121,14 @@ def remove(problem: Problem, names: Sequence[str]) -> NodeChange:
     gone = [p for ni in problem.nodes if ni.name in chosen for p in ni.pods]
     again, deleted = _split(gone)
     nodes = tuple(ni for ni in problem.nodes if ni.name not in chosen)
-    return NodeChange(attrs.evolve(problem, nodes=nodes, pending=(*problem.pending, *again)), tuple(sorted(chosen)),
-                      tuple(again), tuple(deleted))
+    unmade = [p for p in problem.pending if _daemon_pod_for(p, chosen)]
+    pending = tuple(p for p in problem.pending if not _daemon_pod_for(p, chosen))
+    return NodeChange(attrs.evolve(problem, nodes=nodes, pending=(*pending, *again)), tuple(sorted(chosen)),
+                      tuple(again), (*deleted, *unmade))
+
+
+def _daemon_pod_for(pod: Pod, nodes: frozenset[str]) -> bool:
+    """A pending DaemonSet pod made for one of `nodes` (its target node, GetTargetNodeName): the
+    DaemonSet controller makes none for a Node that is gone."""
+    ref = pod.metadata.controller_ref()
+    return ref is not None and ref.kind == "DaemonSet" and target_node_name(pod) in nodes

@@ -22,6 +22,9 @@ scheduler cannot disagree on them. Only the pod-to-pod interactions become solve
   and the pod matching its own terms): over the final placement where no pending pod matches
   the terms, otherwise with positions (`affinity_order`).
 * NodePorts between two pending pods: not both on one node.
+* VolumeBinding between pending pods sharing an unbound WaitForFirstConsumer claim
+  (`Problem.shared_claims`): the claim gets one volume, for the node of the first of them assumed
+  (`binder.go` AssumePodVolumes, the assume cache), and every one of them goes where it reaches.
 
 Every group of constraints hangs off a named *tracking literal* (`Track`), so an unsat core
 names Kubernetes things: a pod that must be placed, a node's cpu, a spread constraint, a node
@@ -47,7 +50,14 @@ from kubeprop.model.scheduler.nodeinfo import PODS, pod_requests
 from kubeprop.model.scheduler.spread import REASON_SPREAD_LABEL, SpreadConstraint, spread_constraints
 from kubeprop.properties.scheduling.affinity_order import matching, ordered_affinity, ordered_pods
 from kubeprop.properties.scheduling.deadline import Deadline
-from kubeprop.properties.scheduling.encode_records import Domain, Encoding, EncodingTooLarge, Problem, Track
+from kubeprop.properties.scheduling.encode_records import (
+    Domain,
+    Encoding,
+    EncodingTooLarge,
+    Problem,
+    SharedClaim,
+    Track,
+)
 from kubeprop.properties.scheduling.spread_order import (
     declare_order,
     final_counts_exact,
@@ -56,7 +66,10 @@ from kubeprop.properties.scheduling.spread_order import (
     topology_domains,
 )
 
-__all__ = ["STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem", "Track", "encode", "static_reason"]
+__all__ = [
+    "STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem", "SharedClaim", "Track", "encode",
+    "static_reason",
+]
 
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts")
 REASON_AFFINITY_KEY = "node(s) didn't match pod affinity rules (missing topology key)"
@@ -159,6 +172,7 @@ def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[froz
     shapes = _spread(enc, in_series)
     _inter_pod(enc, required, in_series, shapes)
     _ports(enc)
+    _shared_claims(enc)
     return enc
 
 
@@ -437,3 +451,30 @@ def _ports(enc: Encoding) -> None:
             lit = _track(enc, f"ports{i}_{q}", Track("ports", (i, q), detail="hostPort"))
             for j in shared:
                 enc.lines.append(f"(assert (=> {lit} (not (and {enc.var(i, j)} {enc.var(q, j)}))))")
+
+
+def _shared_claims(enc: Encoding) -> None:
+    """Each shared claim (`SharedClaim`): one volume domain `v<g>_<d>` at most is chosen; a pod of
+    the claim on node k needs a chosen domain whose volume reaches k, and a chosen domain a pod of
+    the claim on one of its anchors (the node the volume was made for). No pod placed: none chosen."""
+    index = {pod_key(p): i for i, p in enumerate(enc.problem.pending)}
+    names = {ni.name: j for j, ni in enumerate(enc.problem.nodes)}
+    for g, shared in enumerate(enc.problem.shared_claims):
+        pods = [index[k] for k in shared.pods if k in index]
+        if len(pods) < 2:
+            continue
+        lit = _track(enc, f"volume{g}", Track("volume", tuple(pods), detail=shared.detail))
+        domains = [f"v{g}_{d}" for d in range(len(shared.domains))]
+        enc.lines.extend(f"(declare-const {v} Bool)" for v in domains)
+        reach = [{names[n] for n in r if n in names} for _, r in shared.domains]
+        enc.spend(len(domains) + sum(len(enc.candidates[i]) for i in pods))
+        if len(domains) > 1:
+            enc.lines.append(f"(assert (=> {lit} ((_ at-most 1) {' '.join(domains)})))")
+        for d, (anchors, _) in enumerate(shared.domains):
+            on = [enc.var(i, names[n]) for i in pods for n in sorted(anchors) if n in names
+                  and names[n] in enc.cand_sets[i]]
+            enc.lines.append(f"(assert (=> (and {lit} {domains[d]}) {_or(on)}))")
+        for i in pods:
+            for j in enc.candidates[i]:
+                chosen = _or(domains[d] for d in range(len(domains)) if j in reach[d])
+                enc.lines.append(f"(assert (=> (and {lit} {enc.var(i, j)}) {chosen}))")

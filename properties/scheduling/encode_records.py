@@ -27,6 +27,20 @@ class EncodingTooLarge(RuntimeError):
 
 
 @attrs.frozen
+class SharedClaim:
+    """An unbound WaitForFirstConsumer claim that several pending pods (`pods`, keys) name, with no
+    selected node yet: it gets one volume, bound or provisioned for the node of the first of them
+    the scheduler assumes (VolumeBinding's Reserve; the assume cache then holds the others to that
+    node, and once bound the volume's node affinity does), so all of them end up where that one
+    volume reaches. `domains`: (the nodes the first pod may be assumed onto, the nodes the volume
+    it gets there reaches), anchors grouped by reach; `detail` names the claim."""
+
+    detail: str
+    pods: tuple[str, ...]
+    domains: tuple[tuple[frozenset[str], frozenset[str]], ...]
+
+
+@attrs.frozen
 class Problem:
     """Bound pods stay on `nodes` (their NodeInfos); `pending` pods are to be placed.
 
@@ -43,6 +57,8 @@ class Problem:
     pending: tuple[Pod, ...]
     volumes: FrozenMap[str, FrozenMap[str, str]] = EMPTY
     workloads: FrozenMap[str, str] = EMPTY
+    shared_claims: tuple[SharedClaim, ...] = ()
+    """The unbound WaitForFirstConsumer claims several pending pods share (`SharedClaim`)."""
 
 
 @attrs.frozen
@@ -61,7 +77,7 @@ class Domain:
 @attrs.frozen
 class Track:
     """What a tracking literal stands for: kind is place | resource | spread | anti | existing-anti |
-    affinity | ports | down; `pods` / `nodes` index the problem; `detail` a resource name or a
+    affinity | ports | volume | down; `pods` / `nodes` index the problem; `detail` a resource name or a
     rendered constraint; `closed` the domains of a spread constraint no pod can enter."""
 
     kind: str

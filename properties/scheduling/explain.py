@@ -104,7 +104,7 @@ def explain_core(enc: Encoding, core: Iterable[str], down: frozenset[int] = froz
             lines.append(_resource_line(enc, t, pods))
         elif t.kind == "down" and t.nodes[0] in down:
             lines.append(f"{enc.problem.nodes[t.nodes[0]].name} is down (what-if)")
-        elif t.kind in ("spread", "anti", "affinity", "existing-anti", "ports"):
+        elif t.kind in ("spread", "anti", "affinity", "existing-anti", "ports", "volume"):
             lines.append(f"{t.detail} rules out the rest")
             lines.extend(_closed_line(enc, d) for d in t.closed if not set(d.nodes) <= down)
     lines.extend(_excluded_lines(enc, pods, down))

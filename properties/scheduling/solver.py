@@ -58,7 +58,7 @@ PROPOSE_ABOVE = 20_000
 
 Status = Literal["sat", "unsat", "unknown"]
 _TRUE_VAR = re.compile(r"\(define-fun x(\d+)_(\d+) \(\) Bool\s+true\)")
-_DROP_ORDER = ("place", "affinity", "anti", "existing-anti", "ports", "spread", "resource", "down")
+_DROP_ORDER = ("place", "affinity", "anti", "existing-anti", "ports", "volume", "spread", "resource", "down")
 
 
 @attrs.frozen

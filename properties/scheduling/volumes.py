@@ -30,7 +30,7 @@ one wins is the scheduling queue's order; at most one of them is placed either w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -51,6 +51,7 @@ from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.volume import (
     ANN_BIND_COMPLETED,
+    ANN_SELECTED_NODE,
     CLAIMS,
     VOLUMES,
     claim_ref,
@@ -65,11 +66,19 @@ from kubeprop.model.controllers.statefulset_pod import claim_objects, parent_and
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.decide import pod_key
+from kubeprop.model.scheduler.framework import VolumeCheck
 from kubeprop.model.scheduler.nodeinfo import build_node_infos
-from kubeprop.model.scheduler.volumebinding import UNBOUND_IMMEDIATE, PodVolumes, claim_names, pod_volumes
+from kubeprop.model.scheduler.volumebinding import (
+    UNBOUND_IMMEDIATE,
+    PodVolumes,
+    claim_names,
+    node_affinity_matches,
+    pod_volumes,
+)
 from kubeprop.model.scheduler.volumerestrictions import RWOP_CONFLICT, claim_users
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.model.state.informer import ObjectView
+from kubeprop.properties.scheduling.encode_records import SharedClaim
 
 __all__ = ["ScenarioVolumes", "StoredVolumes", "refusals", "scenario_volumes", "stored_volumes"]
 
@@ -197,15 +206,100 @@ def _key(obj: ApiObject) -> ObjectKey:
 @attrs.frozen
 class ScenarioVolumes:
     """`scenario_volumes`' answer: the plug-in's state for each pod with claims it can judge (pod
-    key → state), and each pod whose claims it leaves out (pod key → the PreFilter's message)."""
+    key → state), and each pod whose claims it leaves out (pod key → the PreFilter's message); the
+    cluster's default class (`defaultStorageClass`), whose provisioner provisions."""
 
     checks: FrozenMap[str, PodVolumes] = EMPTY
     unsettled: FrozenMap[str, str] = EMPTY
+    cluster_class: str = ""
 
     def problem_volumes(self, nodes: Sequence[Node]) -> FrozenMap[str, FrozenMap[str, str]]:
         """The refusals of every judged pod on `nodes`, as `Problem.volumes` holds them."""
         out = {key: found for key, check in self.checks.items() if (found := refusals(check, nodes))}
         return FrozenMap(out)
+
+    def shared_claims(self, nodes: Sequence[Node]) -> tuple[SharedClaim, ...]:
+        """The unbound WaitForFirstConsumer claims without a selected node that two judged pods or
+        more name (`SharedClaim`), in key order, each with where its one volume would reach for each
+        node its first pod may be assumed onto (`_reach`)."""
+        users: dict[tuple[str, str], list[str]] = {}
+        claims: dict[tuple[str, str], tuple[PersistentVolumeClaim, PodVolumes]] = {}
+        for key, check in self.checks.sorted_items():
+            if check.prefilter is not None:
+                continue
+            for claim in check.to_bind:
+                if ANN_SELECTED_NODE not in claim.metadata.annotations:
+                    name = (claim.metadata.namespace, claim.metadata.name)
+                    users.setdefault(name, []).append(key)
+                    claims.setdefault(name, (claim, check))
+        out = []
+        for name, pods in sorted(users.items()):
+            if len(pods) > 1:
+                claim, check = claims[name]
+                out.append(SharedClaim(f"the claim {name[0]}/{name[1]} (one volume for all its pods)", tuple(pods),
+                                       _reach(claim, check, nodes, self.cluster_class)))
+        return tuple(out)
+
+    def reserve(self, checks: Mapping[str, VolumeCheck], key: str, node: Node) -> Mapping[str, VolumeCheck]:
+        """The other pods' VolumeBinding state once `key` is placed on `node` (one-at-a-time
+        scheduling, `workloads.greedy`): each claim its Reserve decided on (`PodVolumes.decisions`)
+        bound to its one volume — the free volume matched there, or the one the cluster's provisioner
+        makes for that selected node (`_volume_for`) — so a pod sharing the claim goes where that
+        volume reaches. Upstream the assume cache first holds such a pod to the node itself
+        (`kubeprop.model.scheduler.volumeassume`) until the binding lands and the claim's update
+        retries it against the volume: where it ends up is where the volume reaches. A claim another
+        provisioner serves stays as it was (the model does not say where its volume goes)."""
+        found = checks.get(key)
+        if not isinstance(found, PodVolumes) or found.prefilter is not None or not found.to_bind:
+            return checks
+        pairs, claims = found.decisions(node)
+        made = {(c.metadata.namespace, c.metadata.name): evolve(v, spec=evolve(v.spec, claim_ref=claim_ref(c)))
+                for c, v in pairs}
+        for claim in claims:
+            volume = _volume_for(claim, found, node, self.cluster_class)
+            if volume is not None:
+                made[(claim.metadata.namespace, claim.metadata.name)] = volume
+        out = dict(checks)
+        for other, check in checks.items():
+            if other != key and isinstance(check, PodVolumes) and check.prefilter is None and any(
+                    (c.metadata.namespace, c.metadata.name) in made for c in check.to_bind):
+                names = {(c.metadata.namespace, c.metadata.name) for c in check.to_bind} & set(made)
+                taken = {made[n].metadata.name: made[n] for n in names}
+                out[other] = attrs.evolve(
+                    check, bound=(*check.bound, *(made[n] for n in sorted(names))),
+                    to_bind=tuple(c for c in check.to_bind if (c.metadata.namespace, c.metadata.name) not in names),
+                    volumes=tuple(taken.get(v.metadata.name, v) for v in check.volumes))
+        return out
+
+
+def _volume_for(claim: PersistentVolumeClaim, check: PodVolumes, node: Node, cluster_class: str
+                ) -> PersistentVolume | None:
+    """The volume the cluster's provisioner makes for `claim` with `node` selected
+    (`provisioner.volume_for_choice`), or None when another provisioner serves its class."""
+    cls = find_storage_class(check.classes, check.builtin, claim_class(claim.spec.storage_class_name))
+    if check.builtin is None or cls is None or cls.provisioner != check.builtin.provisioner:
+        return None
+    selected = claim.metadata.annotations.set(ANN_SELECTED_NODE, node.metadata.name)
+    chosen = evolve(claim, metadata=evolve(claim.metadata, annotations=selected))
+    return volume_for_choice(cluster_class, [node], chosen, cls)
+
+
+def _reach(claim: PersistentVolumeClaim, check: PodVolumes, nodes: Sequence[Node], cluster_class: str
+           ) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+    """For each node the claim's first pod may be assumed onto, the nodes the claim's one volume
+    then reaches, anchors grouped by reach: the free volume FindPodVolumes matches there (a static
+    binding), else the volume the cluster's provisioner makes for that selected node
+    (`provisioner.volume_for_choice`); every node where another provisioner would serve it (the model
+    does not say where its volumes go)."""
+    everywhere = frozenset(n.metadata.name for n in nodes)
+    groups: dict[frozenset[str], set[str]] = {}
+    for node in nodes:
+        volume = find_best_match(claim, check.volumes, True, fits_node=lambda v, n=node: node_affinity_matches(v, n)) \
+            or _volume_for(claim, check, node, cluster_class)
+        reach = everywhere if volume is None else frozenset(
+            n.metadata.name for n in nodes if node_affinity_matches(volume, n))
+        groups.setdefault(reach, set()).add(node.metadata.name)
+    return tuple(sorted(((frozenset(a), r) for r, a in groups.items()), key=lambda d: sorted(d[0])))
 
 
 def scenario_volumes(store: Store, pods: Iterable[Pod], cluster_class: str, api: ApiServerConfig,
@@ -233,7 +327,7 @@ def scenario_volumes(store: Store, pods: Iterable[Pod], cluster_class: str, api:
             checks[pod_key(pod)] = found
         else:
             unsettled[pod_key(pod)] = found.prefilter
-    return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled))
+    return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled), cluster_class)
 
 
 def _read_write_once_pod_users(view: ObjectView) -> dict[tuple[str, str], str]:

@@ -24,6 +24,8 @@ ReplicaSet the API server refuses. With a scenario's own plug-ins (a
 ResourceQuota) the pods are created one after the other into a scratch copy of the store, workload
 by workload, so a quota counts the ones before; with the built-in chain alone, whose verdicts do
 not read the stored pods, each is a dry run against the initial store.
+Every DaemonSet adds one pod per node that should run it (`_daemon_pods`, as the model's DaemonSet
+controller builds them), which only that node fits.
 RuntimeClass admission (pod overhead, nodeSelector, tolerations) is not modelled: the model
 refuses `runtimeClassName` (`kubeprop.model.api.unmodelled`). No controller runs: the pods are
 what the controllers would create, without generated name suffixes. Plus the scenario's bare pods,
@@ -37,17 +39,18 @@ pod seeing it placed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
-from kubeprop.model.api.apps import Deployment, ReplicaSet, StatefulSet
-from kubeprop.model.api.objects import ApiObject, kind_info
+from kubeprop.model.api.apps import DaemonSet, Deployment, ReplicaSet, StatefulSet
+from kubeprop.model.api.objects import ApiObject, Node, kind_info
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.daemonset_util import daemon_pod, node_should_run, template_hash
 from kubeprop.model.controllers.deployment_plan import new_rs_object as new_replica_set
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, pod_template_object
 from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
@@ -56,6 +59,9 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
 from kubeprop.model.scheduler.framework import VolumeCheck
 from kubeprop.properties.scheduling.deadline import Deadline
+
+Reserve = Callable[[Mapping[str, VolumeCheck], str, Node], Mapping[str, VolumeCheck]]
+"""What a pod's Reserve, placed on a node, makes of the pods' volume states for the next cycles."""
 
 __all__ = ["Desired", "Greedy", "ScaleError", "desired_count", "desired_pods", "greedy", "workload_names"]
 
@@ -141,6 +147,23 @@ def _counts(store: Store, scale: Mapping[str, int]) -> list[tuple[Workload, int]
     return [(w, replicas.get(pod_key(w), w.spec.replicas if w.spec.replicas is not None else 1)) for w in workloads]
 
 
+def _daemon_pods(store: Store) -> list[Pod]:
+    """The pods the DaemonSet controller would create: for every DaemonSet, one on each stored node that
+    should run it (`daemonset_util.node_should_run`), as `daemonset_util.daemon_pod` builds it (the daemon
+    tolerations, its node's `matchFields` affinity, so only that node fits), named `<daemonset>-<node>`."""
+    nodes = sorted((n for n in store.list("nodes") if isinstance(n, Node)), key=lambda n: n.metadata.name)
+    out: list[Pod] = []
+    for ds in store.list("daemonsets.apps"):
+        if not isinstance(ds, DaemonSet):
+            continue
+        for node in nodes:
+            if node_should_run(node, ds)[0]:
+                pod = daemon_pod(ds, node.metadata.name, template_hash(ds))
+                name = f"{ds.metadata.name}-{node.metadata.name}"
+                out.append(attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name=name, generate_name="")))
+    return out
+
+
 def _bare(store: Store) -> list[Pod]:
     return [p for p in store.list("pods") if isinstance(p, Pod) and p.metadata.controller_ref() is None]
 
@@ -148,7 +171,8 @@ def _bare(store: Store) -> list[Pod]:
 def desired_count(store: Store, scale: Mapping[str, int] = FrozenMap()) -> int:
     """How many pending pods `desired_pods` would return, without building them (so a caller can
     refuse a size before paying for it)."""
-    return sum(count for _, count in _counts(store, scale)) + sum(1 for p in _bare(store) if not p.spec.node_name)
+    return (sum(count for _, count in _counts(store, scale)) + sum(1 for p in _bare(store) if not p.spec.node_name)
+            + len(_daemon_pods(store)))
 
 
 @attrs.frozen
@@ -194,6 +218,14 @@ def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = 
                 pending.append(created)
             else:
                 refused[pod_key(pod)] = str(created)
+    for pod in _daemon_pods(store):
+        if deadline is not None:
+            deadline.tick()
+        scratch, created = _create(scratch, api, pod, now, dry_run)
+        if isinstance(created, Pod):
+            pending.append(created)
+        else:
+            refused[pod_key(pod)] = str(created)
     bare = _bare(store)
     bound = tuple(p for p in bare if p.spec.node_name)
     return Desired(bound, (*pending, *(p for p in bare if not p.spec.node_name)), FrozenMap(refused),
@@ -214,11 +246,14 @@ def _bind(nodes: Sequence[NodeInfo], pod: Pod, node: str) -> list[NodeInfo]:
 
 
 def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerProfile = SchedulerProfile(),
-           volumes: Mapping[str, VolumeCheck] = FrozenMap(), deadline: Deadline | None = None) -> Greedy:
+           volumes: Mapping[str, VolumeCheck] = FrozenMap(), deadline: Deadline | None = None,
+           reserve: Reserve | None = None) -> Greedy:
     """Schedule `pods` one by one in queue order, each onto its first top-scoring node; `volumes`
     holds, by pod key, VolumeBinding's state for the pod's claims (`kubeprop.properties.scheduling.
-    volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use.
-    With `deadline`, each pod counts as progress and BudgetSpent ends the work once it has passed."""
+    volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use,
+    and `reserve` what a placed pod's Reserve makes of it for the next cycles (VolumeBinding's
+    assume cache: `volumes.assumed`). With `deadline`, each pod counts as progress and BudgetSpent
+    ends the work once it has passed."""
     order = sorted(pods, key=lambda p: (-pod_priority(p), p.metadata.creation_timestamp or 0, pod_key(p)))
     infos = list(nodes)
     placement: dict[str, str] = {}
@@ -229,6 +264,8 @@ def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerPro
         result = schedule_one(pod, infos, profile, volumes=volumes.get(pod_key(pod)))
         if result.best:
             placement[pod_key(pod)] = result.best[0]
+            if reserve is not None:
+                volumes = reserve(volumes, pod_key(pod), next(ni.node for ni in infos if ni.name == result.best[0]))
             infos = _bind(infos, pod, result.best[0])
         else:
             pending[pod_key(pod)] = result.message

@@ -57,12 +57,23 @@ def test_feastflow_can_show_every_builtin_property() -> None:
 
 def test_a_fault_the_property_needs_must_have_a_budget() -> None:
     needs = BUILTIN_NEEDS["pods-on-unknown-nodes-not-ready"]
-    assert needs.faults == (("node_crash", "partition", "component_crash"),)
+    assert needs.faults == (("node_crash", "partition", "component_crash", "overload"),)
     web = build_model(load_scenario(DATA / "web.yaml"))  # partition: 1
     assert vacuity(web, select(["pods-on-unknown-nodes-not-ready"])[0]) is None
     tight = build_model(load_scenario(DATA / "tight.yaml"))  # no faults
     assert vacuity(tight, select(["pods-on-unknown-nodes-not-ready"])[0]) == (
-        "no fault budget for nodeCrash or partition or componentCrash (scenario `faults:`)")
+        "no fault budget for nodeCrash or partition or componentCrash or overload (scenario `faults:`)")
+
+
+@pytest.mark.parametrize("name", ["overload.yaml", "overload-max-inflight.yaml"])
+def test_an_overload_that_refuses_heartbeats_can_make_a_node_unknown(name: str) -> None:
+    """The audit: the property read "vacuous: no fault budget for nodeCrash or partition or
+    componentCrash" on the overload scenarios, where a starved node's heartbeats are refused until the
+    flood ends (`heartbeat_lost`) and the node goes Unknown — docs/release.md lists the bug of the
+    node lifecycle controller the property found on them."""
+    model = build_model(load_scenario(DATA / name))  # overload: 1, nothing else that loses a node
+    assert not (model.budget.node_crash or model.budget.partition or model.budget.component_crash)
+    assert vacuity(model, select(["pods-on-unknown-nodes-not-ready"])[0]) is None
 
 
 def test_a_variant_that_cannot_show_is_named() -> None:
@@ -80,6 +91,12 @@ def test_a_variant_that_cannot_show_is_named() -> None:
                                            "componentCrash (scenario `faults:`)"}
     web = build_model(load_scenario(DATA / "web.yaml"), variant="nodelifecycle-crash")  # partition, componentCrash
     assert cluster_variant_vacuity(web) is None
+
+
+def test_nodelifecycle_crash_may_show_where_an_overload_makes_a_node_unknown(tmp_path: Path) -> None:
+    """The controller manager's crash (componentCrash) while an overload refuses a node's heartbeats."""
+    scenario = _app_scenario(tmp_path, ("worker-1",), "faults: {componentCrash: 1, overload: 1}\n")
+    assert cluster_variant_vacuity(build_model(load_scenario(scenario), variant="nodelifecycle-crash")) is None
 
 
 def test_a_users_property_declares_its_needs() -> None:
@@ -202,6 +219,9 @@ def test_endpoints_terminating_cannot_show_where_no_pod_is_ever_deleted(tmp_path
     ("faults: {componentCrash: 1}\n", True),
     ("faults: {maintenance: 1}\n", True),
     ("faults: {overload: 1}\n", True),
+    ("parameters: {memoryPressureEvents: 1}\n", True),
+    ("parameters: {diskPressureEvents: 1}\n", True),
+    ("parameters: {pidPressureEvents: 1}\n", True),
     ("workload:\n  - cordon: {node: worker-1}\n", True),
     ("workload:\n  - drain: {node: worker-1}\n", True),
 ])
@@ -209,7 +229,9 @@ def test_scheduler_ignores_taints_may_show_where_a_taint_can_appear(tmp_path: Pa
                                                                      can_show: bool) -> None:
     """The user trial: "cannot show: no node has a taint" on a scenario with a partition budget, where the
     portfolio then found the variant: the node lifecycle controller taints a node that stops heartbeating
-    (unreachable, not-ready) and a cordoned one (unschedulable), so such a budget or step lets it show."""
+    (unreachable, not-ready), a cordoned one (unschedulable) and one under pressure (memory-pressure,
+    disk-pressure, pid-pressure: the audit found the variant bind a pod to a memory-pressure taint where
+    the warning said it could not show), so such a budget or step lets it show."""
     model = build_model(load_scenario(_app_scenario(tmp_path, ("worker-1", "worker-2"), extra)),
                         variant="scheduler-ignores-taints")
     reason = cluster_variant_vacuity(model)

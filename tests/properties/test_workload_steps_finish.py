@@ -14,7 +14,7 @@ import pytest
 from scenario_text import solo_pod, statefulset_db, workload_head
 
 from kubeprop.counterexamples.api import check
-from kubeprop.model.api.objects import Pod
+from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.cluster.maintenance import aggregate, go_duration, maintenance_state
@@ -37,6 +37,7 @@ metadata: {name: settings, namespace: default, finalizers: FINALIZERS}
 data: {mode: fast}
 """
 STATEFULSET = statefulset_db("default", "{containers: [{name: db, image: db:1, resources: {requests: {cpu: '64'}}}]}")
+POD_DB_0 = ObjectKey("pods", "default", "db-0")
 DEPLOYMENT = STATEFULSET.replace("StatefulSet", "Deployment").replace("  serviceName: db\n", "")
 
 
@@ -196,3 +197,31 @@ def test_not_judged_while_a_timer_that_may_tell_is_ahead() -> None:
 
     waiting = attrs.evolve(model, hooks=attrs.evolve(model.hooks, timers=(*model.hooks.timers, later)))
     assert FINISH[0](waiting, end) is None
+
+
+ORPHANED_WAIT = ("  - rolloutStatus: {statefulset: default/db}\n  - delete: {kind: StatefulSet, name: db{policy}}\n"
+                 "  - wait: {kind: Pod, name: db-0, for: delete, timeoutSeconds: -1}\n")
+
+
+def test_a_wait_for_the_deletion_of_an_object_nothing_deletes(tmp_path: Path) -> None:
+    """The audit's orphan2: the StatefulSet deleted with Orphan, its pod stays, and `kubectl wait
+    --for=delete --timeout=-1` waits a week. The property used to pass any object without
+    finalizers, as if it were terminating."""
+    orphan = ORPHANED_WAIT.replace("{policy}", ", propagationPolicy: Orphan")
+    model = _model(tmp_path, statefulset_db("default"), orphan)
+    end = fair_run(model, initial_state(model)).state
+    assert end.workload_next == 2 and end.store.get(POD_DB_0) is not None
+    verdict = settled_violation(model, end, FINISH, memo=False)
+    assert verdict is not None and verdict.message.startswith(
+        "workload step 3 of 3 (kubectl wait --for=delete pod/db-0 -n default --timeout=-1s) never returns: it waits "
+        "for Pod default/db-0 to be deleted, and nothing deletes it: it is not being deleted, and nothing left in the "
+        "cluster would delete it")
+    assert verdict.objects == ("Pod default/db-0",)
+
+
+def test_no_verdict_where_the_garbage_collector_deletes_the_object(tmp_path: Path) -> None:
+    """kubectl's default cascade (Background): the garbage collector deletes the pod, at every state
+    of the expected run, including those where the pod is not being deleted yet."""
+    model = _model(tmp_path, statefulset_db("default"), ORPHANED_WAIT.replace("{policy}", ""))
+    assert fair_run(model, initial_state(model)).state.workload_next == 3
+    assert _verdicts(model, FINISH) == []

@@ -17,12 +17,13 @@ from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.cluster.enabled_reads import _mounts_attach
 from kubeprop.model.cluster.incremental import EnabledCache
+from kubeprop.model.cluster.informers import fresh_informer
 from kubeprop.model.kubelet.actions import MountVolumes
 from kubeprop.model.kubelet.local import cached_pods, set_pod
 from kubeprop.model.kubelet.volumes import multi_attach_error
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 
 RWO_CSI = Path(__file__).parents[1] / "data" / "volumes" / "rwo-csi"
 
@@ -75,9 +76,11 @@ def test_the_cache_answers_like_actions_where_one_mount_makes_the_other_wait() -
         for state in run:
             assert cache.actions(state) == _plain(model, state)
     # The settled state: one pod runs, the other's mount waits. Later (its retry due), the holder's
-    # kubelet has let the pod go and the pod is gone from the API server (vol13: the volume stays
-    # attached while the pod is there and not terminated): the waiting kubelet's answer depends on
-    # those through the verdict alone.
+    # kubelet has let the pod go and the pod is gone from the API server and from the controller
+    # manager's cache, with no detach wait (vol13: the volume stays attached while
+    # the pod is there and not terminated; volumes14: while the attach/detach controller's cache shows
+    # it, or waits for the unmount report): the waiting kubelet's answer depends on those through the
+    # verdict alone.
     model, state = settled(RWO_CSI)
     holder, node = next((key, node) for node in sorted(model.nodes)
                         for key, r in state.kubelets[node].pods.sorted_items() if r.any_running)
@@ -86,6 +89,8 @@ def test_the_cache_answers_like_actions_where_one_mount_makes_the_other_wait() -
         later = attrs.evolve(state, clock=clock)
         gone = later.store.remove(ObjectKey("pods", *holder.split("/")))[0]  # and its pod gone from the API
         freed = attrs.evolve(set_pod(later, node, holder, None), store=gone)
+        freed = attrs.evolve(freed, informers=freed.informers.set(
+            CONTROLLER_MANAGER, fresh_informer(model, freed, CONTROLLER_MANAGER)))
         if any(isinstance(a, MountVolumes) for a in _plain(model, freed)):
             break
     before, after = cache.actions(later), cache.actions(freed)

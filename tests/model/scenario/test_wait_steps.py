@@ -60,9 +60,9 @@ def test_every_mistake_at_its_line(tmp_path: Path) -> None:
         load_scenario(path)
     found = [f"{p.line}: {p.field}: {p.message}" for p in info.value.problems]
     assert found == [  # in line order
-        "8: workload[0].rolloutStatus.daemonset: not modelled: the model has no DaemonSet controller (DaemonSets are "
-        "refused in manifests); roll out a deployment or a statefulset",
-        "9: workload[1].rolloutStatus: exactly one of deployment, statefulset",
+        "8: workload[0].rolloutStatus.daemonset: no DaemonSet 'default/agent' in the manifests or an earlier apply "
+        "step; defined: (none)",
+        "9: workload[1].rolloutStatus: exactly one of deployment, statefulset, daemonset",
         "9: workload[1].rolloutStatus.statefulset: no StatefulSet 'db' in the manifests or an earlier apply step; "
         "defined: (none)",
         "10: workload[2].rolloutStatus.deployment: no Deployment 'api' in the manifests or an earlier apply step; "

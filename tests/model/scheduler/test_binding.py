@@ -8,27 +8,21 @@ tests/model/data/binding/."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
 
 import attrs
 from cluster_harness import api, api_seen
 
-from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
-from kubeprop.model.api.meta import Condition, ObjectMeta, ObjectReference, find_condition
+from kubeprop.model.api.meta import Condition, ObjectMeta, find_condition
 from kubeprop.model.api.objects import ObjectKey, Pod
-from kubeprop.model.api.pod import PersistentVolumeClaimVolumeSource, Volume
 from kubeprop.model.api.server import Request
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.scheduler.backoff import Backoff
 from kubeprop.model.scheduler.binding import Bind
 from kubeprop.model.scheduler.component import MarkUnschedulable, Schedule
 from kubeprop.model.scheduler.queue import SchedulerState
-from kubeprop.model.scheduler.volumebinding import binding_failure
 from kubeprop.model.state.actions import Action, FailNextRequest, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.model.state.informer import ObjectView
 
 DATA = Path(__file__).parents[1] / "data" / "binding"
 A, B = "default/a", "default/b"
@@ -161,41 +155,3 @@ def test_the_binding_carries_the_pod_uid() -> None:
     assert cond.reason == "SchedulerError" and cond.message == (
         DEFAULT_BINDER + 'Operation cannot be fulfilled on pods "a": Precondition failed: UID in precondition: '
         f"{old.metadata.uid}, UID in object meta: {new.metadata.uid}")
-
-
-class _View:
-    """The two look-ups VolumeBinding's check makes of the scheduler's caches."""
-
-    def __init__(self, *objs: PersistentVolumeClaim | PersistentVolume) -> None:
-        self.objs = objs
-
-    def get(self, key: ObjectKey) -> object | None:
-        kind = PersistentVolumeClaim if key.resource == "persistentvolumeclaims" else PersistentVolume
-        return next((o for o in self.objs if isinstance(o, kind)
-                     and (o.metadata.namespace, o.metadata.name) == (key.namespace, key.name)), None)
-
-    def list(self, resource: str) -> list[object]:
-        return [o for o in self.objs if resource == "persistentvolumes" and isinstance(o, PersistentVolume)]
-
-
-def _view(*objs: PersistentVolumeClaim | PersistentVolume) -> ObjectView:
-    return cast(ObjectView, _View(*objs))
-
-
-def test_volume_binding_failure_messages() -> None:
-    """checkBindings' errors as BindPodVolumes wraps them (`binder.go`): a claim to provision whose
-    selected node was dropped, and a claim gone from the assume cache — of a static binding when a
-    volume's claimRef names it, else of the claims to provision."""
-    pod = Pod(metadata=ObjectMeta(name="p", namespace="default"))
-    pod = attrs.evolve(pod, spec=attrs.evolve(pod.spec, volumes=(Volume(
-        name="v", persistent_volume_claim=PersistentVolumeClaimVolumeSource(claim_name="data")),)))
-    claim = PersistentVolumeClaim(metadata=ObjectMeta(name="data", namespace="default", annotations=FrozenMap({
-        "volume.kubernetes.io/selected-node": "n2"})))
-    assert binding_failure(_view(claim), pod, "n1") == 'binding volumes: provisioning failed for PVC "data"'
-    assert binding_failure(_view(claim), pod, "n2") is None
-    gone = 'could not find v1.PersistentVolumeClaim "default/data"'
-    assert binding_failure(_view(), pod, "n1") == f"binding volumes: failed to check provisioning pvc: {gone}"
-    volume = PersistentVolume(metadata=ObjectMeta(name="pv1"))
-    volume = attrs.evolve(volume, spec=attrs.evolve(volume.spec, claim_ref=ObjectReference(
-        kind="PersistentVolumeClaim", namespace="default", name="data")))
-    assert binding_failure(_view(volume), pod, "n1") == f"binding volumes: failed to check binding: {gone}"

@@ -55,7 +55,8 @@ def test_scenario_properties_field_and_vacuous_verdicts(team_path: None, tmp_pat
                 "endpoints-ready-pods +vacuous", "node-not-overcommitted +held"):
         assert re.search(row, out), row
     assert "statefulsets-have-two-replicas: no StatefulSet can exist" in out
-    assert "pods-on-unknown-nodes-not-ready: no fault budget for nodeCrash or partition or componentCrash" in out
+    assert ("pods-on-unknown-nodes-not-ready: no fault budget for nodeCrash or partition or componentCrash or "
+            "overload") in out
 
 
 def test_a_bad_properties_reference_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,10 +16,11 @@ import warnings
 import attrs
 
 import kubeprop.model
-from kubeprop.properties.explore.cyclekey import FIELD_RULES
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.properties.explore.cyclekey import FIELD_RULES, TIME_FIRST, _Context, _encode_ruled
 
 TIME_NAMED = re.compile(r"(_at|deadline|timestamp|_time|_due)$")
-NOT_STATE = frozenset({("PodSample", "start_time")})
+NOT_STATE = frozenset({("PodSample", "start_time"), ("HorizontalPodAutoscalerStatusV1", "last_scale_time")})
 """Time-named fields of classes that are computed from a state, never kept in one."""
 
 
@@ -44,3 +45,16 @@ def test_the_kill_deadline_and_pressure_times_are_times() -> None:
     for field in [("ContainerRuntime", "kill_deadline"), ("KubeletState", "memory_pressure_at"),
                   ("Drain", "deadline"), ("ZoneTainter", "ready_at")]:
         assert FIELD_RULES[field] == "time"
+
+
+def test_a_detach_wait_is_keyed_by_its_age_not_its_time() -> None:
+    """The attach/detach controller's waits hold (detach requested at, pod UID): two states a
+    cycle apart, the same wait as old in each, have the same key; a younger wait does not."""
+    assert FIELD_RULES[("AttachDetachMemory", "waits")] == TIME_FIRST
+
+    def key(clock: int, requested: int) -> str:
+        ctx = _Context(clock=clock, horizon=10_000, suffixes={})
+        return _encode_ruled(FrozenMap({"worker-1|default/data": (requested, "u")}), ctx, TIME_FIRST, None)
+
+    assert key(1_000, 900) == key(1_340, 1_240)
+    assert key(1_000, 900) != key(1_000, 950)

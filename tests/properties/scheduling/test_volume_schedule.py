@@ -109,3 +109,37 @@ def test_an_immediate_zonal_claim_is_judged_in_the_zone_its_volume_will_have(
     assert code == 0 and f"default/db  w-{zone[-1]}" in out and IGNORED not in out
     code, out, _ = kubeprop(capsys, "schedule", str(_zoned(tmp_path / "pinned", other)))
     assert code == 1 and "INFEASIBLE as given" in out and "volume node affinity conflict" in out
+
+
+SHARED = DATA / "shared-claim"
+
+
+def test_pods_sharing_an_unbound_claim_go_where_its_one_volume_reaches(capsys: pytest.CaptureFixture[str]) -> None:
+    """Three zones of one 2-cpu node each and two 1500m replicas sharing a claim of the zonal
+    WaitForFirstConsumer class: the claim gets one volume, in the zone of the node the first replica
+    is assumed onto (VolumeBinding's Reserve; the assume cache holds the second to that node, the
+    volume's node affinity to its zone), where the second does not fit. Before, FEASIBLE with one
+    replica a zone, which no scheduler can do (audit14 finding 6)."""
+    code, out, _ = kubeprop(capsys, "schedule", str(SHARED))
+    assert code == 1 and "INFEASIBLE as given" in out
+    assert "the claim default/data (one volume for all its pods) rules out the rest" in out
+
+
+def test_the_one_at_a_time_scheduler_and_z3_keep_a_shared_claims_pods_in_its_volumes_zone(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """100m replicas: both fit one node. The one-at-a-time scheduler places the second where the
+    first one's volume reaches (`ScenarioVolumes.reserve`): the first one's node, its zone's only
+    one; so does Z3. Before, spreading sent the second to another zone."""
+    (tmp_path / "objects.yaml").write_text((SHARED / "objects.yaml").read_text().replace("1500m", "100m"))
+    model = build_model(load_scenario(tmp_path))
+    store = initial_state(model).store
+    desired = desired_pods(store, model.api)
+    nodes = build_node_infos([n for n in store.list("nodes") if isinstance(n, Node)], desired.bound)
+    volumes = scenario_volumes(store, desired.pending, "zonal", model.api)
+    result = greedy(nodes, desired.pending, volumes=volumes.checks, reserve=volumes.reserve)
+    assert not result.pending and len(set(result.placement.values())) == 1, result.placement
+    before = greedy(nodes, desired.pending, volumes=volumes.checks)
+    assert len(set(before.placement.values())) == 2  # what it said without the Reserve
+    code, out, _ = kubeprop(capsys, "schedule", str(tmp_path))
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith("default/web-")]
+    assert code == 0 and len(rows) == 2 and rows[0][1] == rows[1][1], out
