@@ -53,7 +53,7 @@ from kubeprop.model.raft.state import (
     describe,
     short_value,
 )
-from kubeprop.model.raft.system import RaftConfigError, actions, initial_state, step, validate
+from kubeprop.model.raft.system import actions, initial_state, step, validate
 from kubeprop.properties.raft import RAFT_CHECKS, RaftCheck
 from kubeprop.properties.registry import Violation
 
@@ -176,10 +176,6 @@ def write(ce: RaftCounterexample, where: Path | str) -> Path:
 
 
 def _config(params: dict[str, Any]) -> RaftConfig:
-    known = {f.name for f in attrs.fields(RaftConfig)}
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise RaftConfigError(f"unknown field {unknown[0]!r}; valid: {', '.join(sorted(known))}")
     # A file written before the election options existed ran the raft library's defaults.
     values = {**LIBRARY_DEFAULTS, **{k: tuples(v) for k, v in params.items()}}
     if "ops" in values:
@@ -195,27 +191,36 @@ def _action(data: Any) -> RaftAction:
                       int(data.get("arg", 0)), None if msg is None else tuples(msg))
 
 
+def _problems(data: dict[str, Any]) -> tuple[RaftConfig | None, list[tuple[str, str]]]:
+    """The file's configuration (None if it is bad) and every problem of its configuration, its
+    trace actions, its variant and its violation step, all at once."""
+    params = data["model"]["parameters"]
+    found = config_problems(params)
+    config = None
+    if not found:
+        try:
+            config = _config(params)
+        except (InputError, TypeError, ValueError, KeyError) as err:
+            found.append(("model.parameters", f"not a Raft configuration: {err}"))
+    servers = config.servers if config is not None else None
+    for i, t in enumerate(data["trace"]):
+        found += action_problems(i, t["action"], config, servers)
+    if data["model"]["variant"] not in ("correct", *RAFT_VARIANTS):
+        found.append(("model.variant", f"unknown Raft variant; valid: correct, {', '.join(RAFT_VARIANTS)}"))
+    if data["property"]["name"] not in (c.name for c in RAFT_CHECKS):
+        found.append(_name_problem(data["property"]["name"]))
+    found += step_problems(data["violation"]["step"], len(data["trace"]))
+    return config, found
+
+
 def from_data(data: Any, file: str = "<counterexample>") -> RaftCounterexample:
     """Check JSON data strictly and build the RaftCounterexample; CounterexampleError names each problem."""
     check_header(data, file, "raft", "not a Raft counterexample (read it with kubeprop.counterexamples.load)")
-    found = config_problems(data["model"]["parameters"])
-    if found:
-        raise _fail(file, found)
-    try:
-        config = _config(data["model"]["parameters"])
-    except (InputError, TypeError, ValueError, KeyError) as err:
-        raise _fail(file, [("model.parameters", f"not a Raft configuration: {err}")]) from None
-    found = [problem for i, t in enumerate(data["trace"]) for problem in action_problems(i, t["action"], config)]
-    if found:
+    config, found = _problems(data)
+    if found or config is None:
         raise _fail(file, found)
     acts = tuple(_action(t["action"]) for t in data["trace"])
     p, e, v = data["property"], data["engine"], data["violation"]
-    problems = []
-    if data["model"]["variant"] not in ("correct", *RAFT_VARIANTS):
-        problems.append(("model.variant", f"unknown Raft variant; valid: correct, {', '.join(RAFT_VARIANTS)}"))
-    problems += step_problems(v["step"], len(acts))
-    if problems:
-        raise _fail(file, problems)
     return RaftCounterexample(
         config, data["model"]["variant"], PropertyRecord(p["name"], p["statement"], p["kind"], p.get("upstream", "")),
         ViolationRecord(v["step"], v["message"], tuple(v["objects"])), acts,
@@ -257,12 +262,15 @@ class RaftReplay(Expectations):
     violation: Violation | None = None
 
 
+def _name_problem(name: str) -> tuple[str, str]:
+    return "property.name", f"{name!r} is not a Raft check; valid: {', '.join(c.name for c in RAFT_CHECKS)}"
+
+
 def _check(ce: RaftCounterexample, file: str) -> RaftCheck:
     for c in RAFT_CHECKS:
         if c.name == ce.property.name:
             return c
-    raise CounterexampleError([Problem(file, 0, "property.name", f"{ce.property.name!r} is not a Raft check; "
-                                       f"valid: {', '.join(c.name for c in RAFT_CHECKS)}")])
+    raise CounterexampleError([Problem(file, 0, *_name_problem(ce.property.name))])
 
 
 def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> RaftReplay:

@@ -140,8 +140,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=("cluster", "raft"),
                    help="the cluster model (default) or the Raft model of etcd (implied by a Raft variant)")
     p.add_argument("--variant", choices=sorted({*VARIANTS, *RAFT_VARIANTS}),
-                   help="a named model variant (the bug catalogue; quorum-ceil, follower-read and raft-figure8 "
-                        "are Raft variants)")
+                   help=f"a named model variant (the bug catalogue; {', '.join(RAFT_VARIANTS)} are Raft variants)")
     p.add_argument("--param", dest="params", action="append", type=_parameter, default=[], metavar="NAME=VALUE",
                    help="override a model parameter, e.g. --param instantCaches=true (repeatable)")
     _add_bound_arguments(p)
