@@ -209,6 +209,9 @@ def _problems(data: dict[str, Any]) -> tuple[RaftConfig | None, list[tuple[str, 
         found.append(("model.variant", f"unknown Raft variant; valid: correct, {', '.join(RAFT_VARIANTS)}"))
     if data["property"]["name"] not in (c.name for c in RAFT_CHECKS):
         found.append(_name_problem(data["property"]["name"]))
+    if "module" in data["property"]:
+        found.append(("property.module", "a Raft file's checks are the Raft model's own (kubeprop.model.raft), "
+                      "nothing is imported for them; remove the field"))
     found += step_problems(data["violation"]["step"], len(data["trace"]))
     return config, found
 
