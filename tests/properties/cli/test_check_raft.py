@@ -115,14 +115,20 @@ def test_ctrl_c_keeps_the_raft_checks_finds(tmp_path: Path, capsys: pytest.Captu
     assert "interrupted (exit 130)" in shown.err
 
 
-def test_transfer_no_log_check_is_found_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", "--variant", "transfer-no-log-check", "--property", "LeaderCompleteness", "--budget", "30",
+@pytest.mark.parametrize(("variant", "bounds", "bounded", "steps"), [
+    ("transfer-no-log-check", "max-term=2, max-log=2, max-msgs=2, no-lose=True, script=transfer, no-pre-vote=True, "
+     "no-check-quorum=True, transfers=1", "leader transfers ≤ 1", 16),
+    ("conf-change-no-pending-guard", "max-term=2, max-log=4, max-msgs=2, no-lose=True, script=conf, "
+     "no-pre-vote=True, no-check-quorum=True, conf-changes=2", "membership changes ≤ 2", 14),
+])
+def test_a_scripted_variant_is_found_and_replays(tmp_path: Path, capsys: pytest.CaptureFixture[str], variant: str,
+                                                 bounds: str, bounded: str, steps: int) -> None:
+    code = main(["check", "--variant", variant, "--property", "LeaderCompleteness", "--budget", "30",
                  "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1, out
-    assert ("bounds from variant transfer-no-log-check: max-term=2, max-log=2, max-msgs=2, no-lose=True, "
-            "script=transfer, no-pre-vote=True, no-check-quorum=True, transfers=1") in out
-    assert "leader transfers ≤ 1" in out and re.search(r"LeaderCompleteness +VIOLATED \(16 steps\)", out)
+    assert f"bounds from variant {variant}: {bounds}" in out
+    assert bounded in out and re.search(rf"LeaderCompleteness +VIOLATED \({steps} steps\)", out)
     (path,) = tmp_path.glob("LeaderCompleteness-*.json")
     assert main(["replay", str(path)]) == 1
     assert "REPRODUCES" in capsys.readouterr().out
@@ -134,20 +140,6 @@ def test_the_transfer_variant_on_two_members_is_vacuous(capsys: pytest.CaptureFi
     assert re.search(r"invariant LeaderCompleteness +vacuous: transfer-no-log-check changes only", out)
     assert main(["raft", "--from", "transfer", "--max-depth", "2"]) == 2
     assert "needs --transfers 1 or more" in capsys.readouterr().err
-
-
-def test_conf_change_no_pending_guard_is_found_and_replays(tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", "--variant", "conf-change-no-pending-guard", "--property", "LeaderCompleteness", "--budget",
-                 "30", "--out", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert code == 1, out
-    assert ("bounds from variant conf-change-no-pending-guard: max-term=2, max-log=4, max-msgs=2, no-lose=True, "
-            "script=conf, no-pre-vote=True, no-check-quorum=True, conf-changes=2") in out
-    assert "membership changes ≤ 2" in out and re.search(r"LeaderCompleteness +VIOLATED \(14 steps\)", out)
-    (path,) = tmp_path.glob("LeaderCompleteness-*.json")
-    assert main(["replay", str(path)]) == 1
-    assert "REPRODUCES" in capsys.readouterr().out
 
 
 def test_the_conf_script_needs_two_changes(capsys: pytest.CaptureFixture[str]) -> None:
