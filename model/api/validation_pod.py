@@ -1,9 +1,10 @@
 """Validation of pod specs and pod templates (upstream `ValidatePodSpec`, `ValidatePodTemplateSpec`).
 
 Follows `pkg/apis/core/validation/validation.go`: volumes, containers and init containers
-(names, images, pull policy, ports, env names, volume mounts, resources, probes), the host-network
-ports (validatePodHostNetworkDeps), restart policy, node selector, affinity, topology spread constraints, names of service account / node /
-priority class, hostname/subdomain, tolerations and overhead, in upstream's order. Only fields
+(names, images, pull policy, ports, env names, volume mounts, resources, probes), the
+host-network ports (validatePodHostNetworkDeps), restart policy, node selector, affinity,
+topology spread constraints, names of service account / node / priority class,
+hostname/subdomain, tolerations and overhead, in upstream's order. Only fields
 the model keeps are checked; see `kubeprop.model.api.validation` for what is left out.
 
 The containers' rules live in `validation_containers`, where a pod may run (tolerations, affinity,

@@ -22,7 +22,8 @@ GetTargetNodeName, IsPodUpdated; `pkg/apis/core/v1/helper/helpers.go` AddOrUpdat
 Model choices: the deprecated template generation (annotation `deprecated.daemonset.template.
 generation`, pod label `pod-template-generation`) is not modelled, so `IsPodUpdated` compares the
 hash only. The network-unavailable toleration is added for a `hostNetwork` template only
-(`NETWORK_UNAVAILABLE_TOLERATION`: a CNI agent runs on a node whose network is not up yet). The hash is `revisions.template_revision_name`'s (not byte-identical to upstream's
+(`NETWORK_UNAVAILABLE_TOLERATION`: a CNI agent runs on a node whose network is not up yet). The
+hash is `revisions.template_revision_name`'s (not byte-identical to upstream's
 `controller.ComputeHash`, which hashes Go's printing of the template).
 """
 
