@@ -100,26 +100,31 @@ def progress_text(engine: str, began: float, budget: float, progress: Any, seen:
     if isinstance(progress, ExpectedProgress):
         return (f"{head}, following the run a user expects (the searches around it start from there): "
                 f"{progress.depth:,} steps so far")
-    search = (f", search {seen.search} (for the properties not yet violated)" if seen.search > 1 else "")
+    search = f", search {seen.search} (for the properties not yet violated)" if seen.search > 1 else ""
     if isinstance(progress, PortfolioProgress):
-        text = f"{head}{search}, round {progress.round}, {_steps(progress.steps, seen)} on {_count(progress.lanes, 'lane')}"
+        lanes = _count(progress.lanes, "lane")
+        text = f"{head}{search}, round {progress.round}, {_steps(progress.steps, seen, 'steps')} on {lanes}"
     elif isinstance(progress, EngineProgress):
-        runs = "" if progress.runs is None else f", {_count(progress.runs, 'run')}"
-        distinct = "" if progress.distinct is None else f", {progress.distinct:,} distinct"
-        depth = "" if progress.depth is None else f", depth {progress.depth:,}"
-        rate = progress.steps / progress.seconds if progress.seconds > 0 else 0.0
-        text = f"{head}{search}{runs}, {_steps(progress.steps, seen)}{distinct}{depth}, {rate:,.0f} steps/s"
+        text = f"{head}{search}{_engine_figures(progress, seen)}"
     else:
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the BFS's SearchStats
-        states = f"{seen.before + progress.states:,} states in all" if seen.search > 1 else f"{progress.states:,} states"
-        text = (f"{head}{search}, {states}, {progress.distinct:,} distinct, depth {progress.depth}, "
-                f"{progress.states_per_second:,.0f} distinct/s, {rss_mb:,.0f} MB")
+        text = (f"{head}{search}, {_steps(progress.states, seen, 'states')}, {progress.distinct:,} distinct, depth "
+                f"{progress.depth}, {progress.states_per_second:,.0f} distinct/s, {rss_mb:,.0f} MB")
     return text + (f"; found so far: {', '.join(seen.found)}" if seen.found else "")
 
 
-def _steps(steps: int, seen: Seen) -> str:
-    """This search's steps, or after a violation the steps of every search so far."""
-    return f"{steps:,} steps" if seen.search == 1 else f"{seen.before + steps:,} steps in all"
+def _engine_figures(progress: EngineProgress, seen: Seen) -> str:
+    """A single engine's runs, steps, distinct states and depth (where it counts them) and steps per second."""
+    runs = "" if progress.runs is None else f", {_count(progress.runs, 'run')}"
+    distinct = "" if progress.distinct is None else f", {progress.distinct:,} distinct"
+    depth = "" if progress.depth is None else f", depth {progress.depth:,}"
+    rate = progress.steps / progress.seconds if progress.seconds > 0 else 0.0
+    return f"{runs}, {_steps(progress.steps, seen, 'steps')}{distinct}{depth}, {rate:,.0f} steps/s"
+
+
+def _steps(steps: int, seen: Seen, what: str) -> str:
+    """This search's steps (`what`), or after a violation the steps of every search so far."""
+    return f"{steps:,} {what}" if seen.search == 1 else f"{seen.before + steps:,} {what} in all"
 
 
 def _count(n: int, what: str) -> str:

@@ -50,8 +50,8 @@ from kubeprop.properties.explore.engine import EngineConfig, EngineResult, Engin
 from kubeprop.properties.explore.expected import share
 from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
 from kubeprop.properties.explore.incremental import Checker
-from kubeprop.properties.explore.progress import EngineProgress
 from kubeprop.properties.explore.perturb_placements import Perturbation, _Candidate, _Perturb, _Run
+from kubeprop.properties.explore.progress import EngineProgress
 from kubeprop.properties.explore.slicing import ActiveTimer, Limit, Sliced, SliceGen, Slicer, run_sliced
 from kubeprop.properties.explore.slow import Slow
 

@@ -11,8 +11,8 @@ engine's `EngineConfig.progress` (`progress.Ticker`: about once a second), wheth
 over or not; nothing else changes.
 
 Imports: `collector` (the safe point between two steps) and `progress` (light) only;
-`engine.EngineResult` for types alone, so `engine` (and every engine) may import it. `engine` re-exports every name (engines such
-as `around.py` import them from there).
+`engine.EngineResult` for types alone, so `engine` (and every engine) may import it. `engine`
+re-exports every name (engines such as `around.py` import them from there).
 """
 
 from __future__ import annotations
