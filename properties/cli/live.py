@@ -161,12 +161,13 @@ class LiveLine:
 
 
 class LogLines:
-    """A progress callback for a log: a whole line (`  ENGINE: …`) at most every `every` seconds,
-    and at the end `COMMAND: ENGINE done in … s`."""
+    """A progress callback for a log: a whole line (`  ENGINE: …`) at most every `every` seconds
+    (default `LOG_EVERY`), and at the end `COMMAND: ENGINE done in … s`."""
 
-    def __init__(self, engine: str, budget: float, out: TextIO | None = None, every: float = LOG_EVERY,
+    def __init__(self, engine: str, budget: float, out: TextIO | None = None, every: float | None = None,
                  command: str = "kubeprop check", clock: Clock = time.perf_counter) -> None:
-        self.engine, self.budget, self.out, self.every, self.command = engine, budget, out or sys.stderr, every, command
+        self.engine, self.budget, self.out, self.command = engine, budget, out or sys.stderr, command
+        self.every = LOG_EVERY if every is None else every
         self.clock = clock
         self.began = self.last = clock()
         self.seen = Seen()
