@@ -114,7 +114,7 @@ def _acting(*_: object) -> Reconciliation:
 def test_due_skips_queued_keys_and_lands_on_the_period() -> None:
     """`resync.due`: keys not queued whose decision acts, at the next multiple of the period (a
     resync at 30 when the clock is 0 or 29, at 60 when it is 30); a queued key has none."""
-    model, state = settled(STS_SCALE)
+    _, state = settled(STS_SCALE)
     controller, store = StatefulSetController(), state.store
     idle = ControllerState()
     assert list(resync.due(controller, idle, store, 0, _acting)) == [("default/db", 30)]
