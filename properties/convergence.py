@@ -35,6 +35,7 @@ from kubeprop.model.scheduler.queue import is_gated
 from kubeprop.model.scheduler.served import served, unserved_note
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
+from kubeprop.properties import fair_memo
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import Property, Violation, convergence, first_violation
 from kubeprop.properties.scheduling.volumes import stored_volumes
@@ -229,23 +230,26 @@ def settled_judgement(model: ClusterModel, state: ClusterState, properties: Iter
         known, verdict, steps = VERDICTS.get(key, model, props)
         if known:
             return verdict, steps
-    verdict, complete, steps = _judge(model, state, props, avoid, max_steps, max_ticks, deadline)
+    verdict, complete, steps = _judge(model, state, props, avoid, max_steps, max_ticks, deadline, key is not None)
     if key is not None and complete:
         VERDICTS.put(key, model, props, verdict, steps)
     return verdict, steps
 
 
 def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...], avoid: tuple[type[Action], ...],
-           max_steps: int, max_ticks: int, deadline: float | None) -> tuple[Violation | None, bool, int]:
-    """`settled_judgement` without the memo: the verdict, False when a continuation was cut by
-    the deadline before one was found (then nothing is concluded), and the steps taken."""
+           max_steps: int, max_ticks: int, deadline: float | None, remember: bool = False
+           ) -> tuple[Violation | None, bool, int]:
+    """`settled_judgement` without the memo of verdicts: the verdict, False when a continuation was
+    cut by the deadline before one was found (then nothing is concluded), and the steps taken. With
+    `remember`, the continuations' steps are taken from the states earlier judgements' continuations
+    reached where they can be (`fair_memo`: the same runs)."""
     unrecovered = tuple(p for p in props if not p.needs_recovery)
     if not props:
         return None, True, 0
     steps = 0
     before: tuple[Action, ...] = ()
-    for recovers, run in continuations(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid,
-                                       deadline=deadline):
+    follow = fair_memo.continuations if remember else continuations
+    for recovers, run in follow(model, state, max_steps=max_steps, max_ticks=max_ticks, avoid=avoid, deadline=deadline):
         steps += len(run.trace) - _shared(before, run.trace)
         before = run.trace
         if run.interrupted:
