@@ -116,10 +116,9 @@ def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_st
         decided, act = (False, None) if known is None else replayed_choice(policy, known, idle)
         if not decided:
             act, found = live_choice(model, state, policy, idle)
-            if known is None or (found.complete and not known.complete):
-                if known is not None:
-                    found.moves = known.moves
-                seen[state] = known = found
+            if known is not None:  # (it asked for more than was remembered: kept instead)
+                found.moves = known.moves
+            seen[state] = known = found
         if act is None:
             return Settled(state, tuple(trace), exhausted=False, quiet=quiet), fork
         if fork is None and is_recovery(act):

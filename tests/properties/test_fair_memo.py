@@ -105,3 +105,19 @@ def test_a_state_met_with_another_memory_is_chosen_again() -> None:
     fair_memo.MEMO = fair_memo.Memo()
     assert next(iter(fair_memo.continuations(model, start)))[1] == first
     assert next(iter(fair_memo.continuations(model, second_state)))[1] == second
+
+
+def test_a_remembered_judgement_is_the_direct_one() -> None:
+    """`settled_violation(remember_runs=True)` (the reduced BFS's) gives the verdict judged afresh,
+    for states met before by remembered continuations and for their starts."""
+    from kubeprop.properties.convergence import settled_violation
+    from kubeprop.properties.registry import select
+
+    model = build_model(load_scenario(DATA / "variants" / "node-loss.yaml"))
+    props = [p for p in select() if p.kind == "convergence"]
+    fair_memo.MEMO = fair_memo.Memo()
+    states = _random_states(model, random.Random(4), 4, 30)
+    for state in states:
+        assert settled_violation(model, state, props, remember_runs=True) == settled_violation(
+            model, state, props, memo=False)
+    assert fair_memo.MEMO.seen
