@@ -37,7 +37,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import stuck_pod_hint
 from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in_when
 
-__all__ = ["JOB_PODS_COUNTED", "JOBS_FINISHED"]
+__all__ = ["JOBS_FINISHED", "JOB_PODS_COUNTED"]
 
 
 def _name(job: Job) -> str:

@@ -7,8 +7,8 @@ budget never loses one. `vacuity(model, prop)` and `variant_vacuity(model)` answ
 
 - the kinds of object that can ever exist: those in the manifests and the workload steps, closed
   under what the built-in controllers create (Deployment → ReplicaSet → Pod; StatefulSet → Pod,
-  PersistentVolumeClaim; DaemonSet → Pod; Job → Pod; Service → Endpoints, EndpointSlice) and nodes. A model with a controller
-  of your own could create anything, so then no resource requirement is judged vacuous;
+  PersistentVolumeClaim; DaemonSet → Pod; Job → Pod; Service → Endpoints, EndpointSlice) and nodes. A
+  model with a controller of your own could create anything, so then no resource requirement is judged vacuous;
 - the fault kinds with a budget (`faults:`);
 - whether the cluster can have a node at all (a scenario file without `topology.nodes` or Node
   manifests has none): the properties about pods on nodes need one (`Needs.nodes`).
