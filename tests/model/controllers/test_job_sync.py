@@ -142,8 +142,10 @@ def test_a_sync_creates_pods_with_the_tracking_finalizer_and_counts_them_through
     assert isinstance(first, Job) and first.status.uncounted_terminated_pods is not None
     assert first.status.uncounted_terminated_pods.succeeded == (pods[0].metadata.uid,)
     status = stored(store).status
-    assert (status.succeeded, status.active, status.uncounted_terminated_pods.succeeded) == (1, 1, ())  # type: ignore[union-attr]
-    assert JOB_TRACKING_FINALIZER not in store.get(ObjectKey("pods", "default", pods[0].metadata.name)).metadata.finalizers  # type: ignore[union-attr]
+    assert status.uncounted_terminated_pods is not None
+    assert (status.succeeded, status.active, status.uncounted_terminated_pods.succeeded) == (1, 1, ())
+    counted = store.get(ObjectKey("pods", "default", pods[0].metadata.name))
+    assert counted is not None and JOB_TRACKING_FINALIZER not in counted.metadata.finalizers
     store = finish(store, pods[1], "Succeeded")
     store, memory, _ = sync(store, memory, now=6)
     job = stored(store)
