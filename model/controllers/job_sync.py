@@ -289,8 +289,8 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
         called = satisfied and job.metadata.deletion_timestamp is None
         if called:
             count = _manage(ctx, count)
-        completions = job.spec.completions
-        done = ctx.succeeded > 0 if completions is None else ctx.succeeded >= completions
+        wanted = job.spec.completions
+        done = ctx.succeeded > 0 if wanted is None else ctx.succeeded >= wanted
         if done and count == 0:
             ctx.finished = _cond("SuccessCriteriaMet", "", "", now)
         elif called:

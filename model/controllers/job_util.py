@@ -18,7 +18,7 @@ else its deletion time less the grace period, else its creation time, as getFini
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cmp_to_key
 from typing import Any
 
@@ -104,8 +104,8 @@ def first_pending_indexes(succeeded: frozenset[int], active: Sequence[Pod], coun
 def _container_finish(status: Any) -> int | None:
     """A container status's `state.terminated.finishedAt`, if the kubelet reported one."""
     state = status.state
-    terminated = state.get("terminated") if hasattr(state, "get") else None
-    finished = terminated.get("finishedAt") if hasattr(terminated, "get") else None
+    terminated = state.get("terminated") if isinstance(state, Mapping) else None
+    finished = terminated.get("finishedAt") if isinstance(terminated, Mapping) else None
     return finished if isinstance(finished, int) else None
 
 
@@ -194,10 +194,14 @@ def _less(a: Pod, b: Pod) -> bool:
     return _later(a.metadata.creation_timestamp, b.metadata.creation_timestamp)
 
 
+def _compare(a: Pod, b: Pod) -> int:
+    return -1 if _less(a, b) else (1 if _less(b, a) else 0)
+
+
 def sort_active(pods: Iterable[Pod]) -> list[Pod]:
     """sort.Sort(controller.ActivePods(pods)); ties by name (upstream's sort is unstable)."""
-    return sorted(sorted(pods, key=lambda p: p.metadata.name),
-                  key=cmp_to_key(lambda a, b: -1 if _less(a, b) else (1 if _less(b, a) else 0)))
+    by_name: list[Pod] = sorted(pods, key=lambda p: p.metadata.name)
+    return sorted(by_name, key=cmp_to_key(_compare))
 
 
 def active_pods_for_removal(job: Job, active: Sequence[Pod], at_least: int) -> tuple[Pod, ...]:
