@@ -10,7 +10,10 @@ again.
 
 Memory: the expectations; the expected finalizer removals by Job key (expectFinalizersRemoved, with
 the pod's name and UID), lowered from the cache as the pod event handlers lower them upstream (the
-pod seen without the finalizer, or gone: finalizerRemovalObserved) and at once when a patch fails;
+pod seen without the finalizer, or gone: finalizerRemovalObserved) and at once when a patch fails —
+each planned removal is expected only once its patch is answered (`unanswered` until then: upstream
+expects them right before sending the patches, which a failed status write before them never
+reaches, so a failure drops the planned ones);
 the pod-failure back-off record by Job key (`podBackoffStore`), replaced only when the sync's first
 status write succeeds (updateBackoffRecord follows it upstream); and the Jobs the back-off holds,
 with the time it ends (`enqueueSyncJobWithDelay`; `memory_wakeups`, the key requeued meanwhile).
@@ -80,6 +83,7 @@ class JobMemory:
 
     expectations: exp.Memory = EMPTY
     finalizers: FrozenMap[str, tuple[tuple[str, str], ...]] = EMPTY
+    unanswered: FrozenMap[str, tuple[tuple[str, str], ...]] = EMPTY
     backoff: FrozenMap[str, BackoffRecord] = EMPTY
     pending: FrozenMap[str, BackoffRecord] = EMPTY
     held: FrozenMap[str, int] = EMPTY
@@ -234,8 +238,9 @@ class JobController(ChangeHandlers):
         if decision.creates or decision.deletes:
             expectations = expectations.set(key, exp.Expectation(now, unanswered_creates=decision.creates,
                                                                  unanswered_deletes=decision.deletes))
-        expected += decision.finalizers
         memory = evolve(memory, expectations=expectations,
+                        unanswered=memory.unanswered.set(key, decision.finalizers) if decision.finalizers
+                        else memory.unanswered.delete(key) if key in memory.unanswered else memory.unanswered,
                         finalizers=memory.finalizers.set(key, expected) if expected
                         else memory.finalizers.delete(key) if key in memory.finalizers else memory.finalizers,
                         pending=memory.pending.set(key, decision.backoff) if decision.backoff is not None
@@ -286,17 +291,19 @@ class JobController(ChangeHandlers):
         at once; the first successful status write keeps the sync's back-off record."""
         if request.resource == _JOBS:
             key = f"{request.namespace}/{request.name}"
-            if request.verb == "update-status" and response.ok and key in memory.pending:
+            if not response.ok:  # the sync ends: the planned finalizer removals are never sent
+                return evolve(memory, unanswered=EMPTY)
+            if request.verb == "update-status" and key in memory.pending:
                 return evolve(memory, backoff=memory.backoff.set(key, memory.pending[key]),
                               pending=memory.pending.delete(key))
             return memory
         if request.verb == "create" and not response.ok and namespace_terminating(response.code, response.message):
             return memory
-        if request.verb == "patch" and not response.ok:
-            finalizers = FrozenMap({k: tuple(m for m in marks if m[0] != request.name)
-                                    for k, marks in memory.finalizers.sorted_items()})
-            memory = evolve(memory, finalizers=FrozenMap({k: v for k, v in finalizers.sorted_items() if v})
-                            if any(finalizers.values()) else EMPTY)
+        removal = request.verb == "patch" and request.patch == remove_finalizer_patch()
+        if removal and (response.ok or response.code == 404):
+            memory = _removal_answered(memory, request.name, expect=response.ok)  # 404: observed at once
+        elif not response.ok:  # a failed request ends the sync: the removals not yet answered are not expected
+            memory = evolve(memory, unanswered=EMPTY)
         return evolve(memory, expectations=exp.observe_response(memory.expectations, request, response))
 
     def memory_wakeups(self, memory: JobMemory, queue: tuple[str, ...]) -> Iterable[tuple[str, int]]:
@@ -311,6 +318,20 @@ class JobController(ChangeHandlers):
                 or job.spec.active_deadline_seconds is None:
             return None
         return job.status.start_time + job.spec.active_deadline_seconds
+
+
+def _removal_answered(memory: JobMemory, name: str, expect: bool) -> JobMemory:
+    """A finalizer patch answered: its planned removal is now expected (expectFinalizersRemoved), or,
+    for a pod already gone, observed at once (finalizerRemovalObserved on its error)."""
+    for key, marks in memory.unanswered.sorted_items():
+        mark = next((m for m in marks if m[0] == name), None)
+        if mark is not None:
+            rest = tuple(m for m in marks if m != mark)
+            unanswered = memory.unanswered.set(key, rest) if rest else memory.unanswered.delete(key)
+            finalizers = memory.finalizers.set(key, (*memory.finalizers.get(key, ()), mark)) if expect \
+                else memory.finalizers
+            return evolve(memory, unanswered=unanswered, finalizers=finalizers)
+    return memory
 
 
 def _still_has_finalizer(pods: Iterable[Pod], uid: str) -> bool:

@@ -267,3 +267,27 @@ def test_orphan_pods_with_the_finalizer_lose_it() -> None:
     store, _, requests = sync(store, memory, key=key)
     assert [r.verb for r in requests] == ["patch"]
     assert store.get(ObjectKey("pods", "default", pod.metadata.name)).metadata.finalizers == ()  # type: ignore[union-attr]
+
+
+def test_a_removal_never_sent_is_not_expected() -> None:
+    """A sync whose status write fails (409: its cached Job is stale) sends no finalizer patch, so it
+    expects none (upstream expects them right before the patches): the next sync counts the pod.
+    Expecting them at decision time left the pod uncounted for good (found by kubeprop check with a
+    stale Job cache)."""
+    store, _ = create(manifest())
+    store, memory, _ = sync(store, JobMemory())
+    store = finish(store, job_pods(store)[0], "Succeeded")
+    stale = store
+    job = stored(store)
+    store = API.ok(store, Request(verb="update", user=ADMIN, obj=attrs.evolve(  # the Job moves on: a new RV
+        job, metadata=attrs.evolve(job.metadata, labels={"team": "db"}))))
+    ctl = JobController()
+    decision = ctl.reconcile(stale, KEY, memory, 3)
+    memory = decision.memory
+    assert [r.verb for r in decision.requests] == ["update-status", "patch", "update-status"]
+    store, response = API.send(store, decision.requests[0], 3)
+    assert response.code == 409
+    memory = ctl.observe(memory, decision.requests[0], response)
+    assert not memory.finalizers and not memory.unanswered
+    store, memory, _ = sync(store, memory, now=4)
+    assert stored(store).status.succeeded == 1 and condition_true(stored(store), "Complete")
