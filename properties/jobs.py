@@ -88,7 +88,8 @@ def job_pods_counted(model: ClusterModel, state: ClusterState) -> CheckResult:
         else:
             problem = None
         if problem is not None:
-            return f"{_name(job)}: {problem}", (_name(job),)
+            pods_named = tuple(f"Pod {p.metadata.namespace}/{p.metadata.name}" for p in let_go)
+            return f"{_name(job)}: {problem}", (_name(job), *pods_named)
     return None
 
 

@@ -49,7 +49,7 @@ def test_a_finished_pod_let_go_uncounted_is_flagged_and_an_uncounted_one_is_not(
     assert job_pods_counted(MODEL, SETTLED) is None
     lost = attrs.evolve(job, status=attrs.evolve(job.status, succeeded=1))  # one of the two not counted
     found = job_pods_counted(MODEL, _put(SETTLED, lost))
-    assert found is not None and found[1] == ("Job default/migrate",)
+    assert found is not None and found[1][0] == "Job default/migrate" and found[1][1].startswith("Pod default/")
     # the same count with that pod's UID in uncountedTerminatedPods: counted at the next sync, fine
     uid = _pods(SETTLED)[0].metadata.uid
     listed = attrs.evolve(lost, status=attrs.evolve(lost.status, uncounted_terminated_pods=UncountedTerminatedPods(
