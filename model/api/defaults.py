@@ -33,6 +33,7 @@ from kubeprop.model.api.apps import (
     RollingUpdateStatefulSetStrategy,
 )
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
+from kubeprop.model.api.batch import Job
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
 from kubeprop.model.api.networking import NetworkPolicy
 from kubeprop.model.api.objects import (
@@ -273,6 +274,26 @@ def _daemon_set(obj: DaemonSet) -> DaemonSet:
     return evolve(obj, spec=spec)
 
 
+def _job(obj: Job) -> Job:
+    """`SetDefaults_Job` (`pkg/apis/batch/v1/defaults.go`, v1.33): completions and parallelism 1 when
+    both are unset, else parallelism 1 when unset; backoffLimit 6 (the per-index limit is not
+    modelled); the Job's labels from the template's when it has none; completionMode NonIndexed;
+    suspend false; podReplacementPolicy TerminatingOrFailed (JobPodReplacementPolicy, on by default;
+    Failed only with a pod failure policy, not modelled); manualSelector false. The template gets
+    the pod defaults."""
+    spec = obj.spec
+    if spec.completions is None and spec.parallelism is None:
+        spec = evolve(spec, completions=1, parallelism=1)
+    spec = evolve(spec, parallelism=_unset(spec.parallelism, 1), backoff_limit=_unset(spec.backoff_limit, 6),
+                  completion_mode=_unset(spec.completion_mode, "NonIndexed"), suspend=_unset(spec.suspend, False),
+                  pod_replacement_policy=_unset(spec.pod_replacement_policy, "TerminatingOrFailed"),
+                  manual_selector=_unset(spec.manual_selector, False), template=_template(spec.template))
+    meta = obj.metadata
+    if spec.template.metadata.labels and not meta.labels:
+        meta = evolve(meta, labels=spec.template.metadata.labels)
+    return evolve(obj, metadata=meta, spec=spec)
+
+
 # --- other core/v1 and discovery/v1 kinds ---------------------------------------------------------
 
 
@@ -377,6 +398,7 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     ReplicaSet: _replica_set,
     StatefulSet: _stateful_set,
     DaemonSet: _daemon_set,
+    Job: _job,
     Service: _service,
     Endpoints: _endpoints,
     EndpointSlice: _endpoint_slice,

@@ -36,6 +36,7 @@ from kubeprop.model.api.apps import (
     StatefulSetUpdateStrategy,
 )
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
+from kubeprop.model.api.batch import Job, JobSpec, JobStatus, UncountedTerminatedPods
 from kubeprop.model.api.codec import DecodeError, decode_attrs, encode, freeze_json, thaw_json
 from kubeprop.model.api.core import (
     ConfigMap,
@@ -136,6 +137,9 @@ __all__ = [
     "HorizontalPodAutoscaler",
     "Ingress",
     "IngressClass",
+    "Job",
+    "JobSpec",
+    "JobStatus",
     "KindInfo",
     "Namespace",
     "NamespaceSpec",
@@ -190,6 +194,7 @@ __all__ = [
     "Taint",
     "Toleration",
     "TopologySpreadConstraint",
+    "UncountedTerminatedPods",
     "Volume",
     "decode_object",
     "encode_object",
@@ -201,7 +206,7 @@ __all__ = [
 
 ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
-    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Role | ClusterRole
+    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Job | Role | ClusterRole
     | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
     | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass | CSIDriver
 )
@@ -209,7 +214,7 @@ ApiObject = (
 
 BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
-    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Role, ClusterRole,
+    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
     PriorityClass, StorageClass, CSIDriver, *STORED_ONLY_KINDS,
 )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from kubeprop.model.api.admission import Denial, run_mutating, run_validating
+from kubeprop.model.api.batch import Job
 from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.feature_gates import apply_gates
@@ -41,6 +42,7 @@ from kubeprop.model.api.server_apply import applied_object, patched_object, trac
 from kubeprop.model.api.server_delete import delete, should_delete_during_update
 from kubeprop.model.api.store import Store, stamp_new
 from kubeprop.model.api.validation import FieldError, validate_create, validate_status_update, validate_update
+from kubeprop.model.api.validation_job import generate_selector
 from kubeprop.model.api.writes_support import (
     admission_request,
     allocate_cluster_ip,
@@ -110,6 +112,8 @@ def _prepare_for_create(obj: ApiObject, info: KindInfo, store: Store) -> ApiObje
     if isinstance(obj, Node):
         # "Nodes allow *all* fields, including status, to be set on create" (pkg/registry/core/node/strategy.go)
         return obj
+    if isinstance(obj, Job):  # jobStrategy.PrepareForCreate (pkg/registry/batch/job/strategy.go)
+        obj = generate_selector(obj)
     if isinstance(obj, CustomObject):
         return obj if not info.status_subresource else evolve(obj, content=obj.content.delete("status"))
     if info.status_subresource and hasattr(obj, "status"):
