@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from kubeprop.model.api.admission import Denial, run_mutating, run_validating
-from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
+from kubeprop.model.api.crd_defaulting import coerce
+from kubeprop.model.api.crd_schema import validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.feature_gates import apply_gates
 from kubeprop.model.api.meta import Condition, KindInfo, set_condition
@@ -68,12 +69,13 @@ def _custom_schema(store: Store, obj: ApiObject | None) -> Any:
 
 
 def _pruned(store: Store, obj: ApiObject | None) -> ApiObject | None:
-    """A custom object without the fields its schema does not declare, as the CR handler decodes it
-    (`apiextensions-apiserver/pkg/apiserver/schema/pruning/algorithm.go`; `kubeprop.model.api.crd_schema`)."""
+    """A custom object as the CR handler decodes it: pruned, without the nulls its schema forbids,
+    defaulted (`apiextensions-apiserver/pkg/apiserver/customresource_handler.go`;
+    `kubeprop.model.api.crd_defaulting`)."""
     schema = _custom_schema(store, obj)
     if schema is None or not isinstance(obj, CustomObject):
         return obj
-    return evolve(obj, content=prune(schema, obj.content))
+    return evolve(obj, content=coerce(schema, obj.content))
 
 
 def _schema_errors(store: Store, obj: ApiObject) -> list[FieldError]:
