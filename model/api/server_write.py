@@ -51,7 +51,9 @@ from kubeprop.model.api.writes_support import (
     drop_type_dependent_fields,
     forbidden,
     invalid,
+    normalize_cluster_ips,
     not_found,
+    patch_allocated_values,
 )
 from kubeprop.model.evolve import evolve
 from kubeprop.model.memo import INTERNERS
@@ -320,8 +322,10 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
         return Result(store, bad)
     applied = new.metadata.managed_fields
     new = with_metadata(new, evolve(new.metadata, namespace=namespace))
-    new = _prepare_for_update(apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set), old,
-                              ctx.info)
+    new = apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set)
+    if isinstance(new, Service) and isinstance(old, Service):  # beginUpdate runs before PrepareForUpdate
+        new = normalize_cluster_ips(patch_allocated_values(new, old), old)
+    new = _prepare_for_update(new, old, ctx.info)
     if isinstance(new, Service) and isinstance(old, Service):
         new = allocate_on_update(new, old, store)
     if ctx.request.patch_type == "apply":
