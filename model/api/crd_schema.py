@@ -155,13 +155,14 @@ def _type_ok(schema: Mapping[str, Any], value: Any) -> bool:
 
 
 Unknown = list[tuple[FieldPath, str]] | None
-"""Where `_check` collects undeclared fields (None: not judged, as inside allOf/anyOf/oneOf/not)."""
+"""Where `check` collects undeclared fields (None: not judged, as inside allOf/anyOf/oneOf/not)."""
 
 
 def check(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: ErrorList, unknown: Unknown,
-           root: bool = False) -> None:
+          root: bool = False, skip: bool = False) -> None:
     """Validate `value` at `path` against `schema`: value errors to `errors`, undeclared fields to
-    `unknown`."""
+    `unknown` (`skip`: an item of a preserve-unknown-fields list, whose undeclared fields pruning
+    keeps, `skipPrune`)."""
     if value is None:
         if not schema.get("nullable") and (schema.get("type") or schema.get("x-kubernetes-int-or-string")):
             want = schema.get("type") or "integer or string"
@@ -178,20 +179,21 @@ def check(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: ErrorL
     _check_combinators(schema, value, path, errors)
     if isinstance(value, Mapping):
         embedded = root or bool(schema.get("x-kubernetes-embedded-resource"))
-        _check_object(schema, value, path, errors, unknown, embedded)
+        _check_object(schema, value, path, errors, unknown, embedded, skip)
     elif isinstance(value, Sequence) and not isinstance(value, str):
         items = schema.get("items")
+        skip = skip or bool(schema.get("x-kubernetes-preserve-unknown-fields"))
         for i, item in enumerate(value):
             if isinstance(items, Mapping):
-                check(items, item, (*path, i), errors, unknown)
+                check(items, item, (*path, i), errors, unknown, skip=skip)
 
 
 def _check_object(schema: Mapping[str, Any], value: Mapping[str, Any], path: FieldPath, errors: ErrorList,
-                  unknown: Unknown, embedded: bool) -> None:
+                  unknown: Unknown, embedded: bool, skip: bool) -> None:
     """Required and declared fields, and the schema of each field (pruning.go's walk)."""
     props = _mapping(schema.get("properties"))
     extra = schema.get("additionalProperties")
-    preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+    preserve = skip or bool(schema.get("x-kubernetes-preserve-unknown-fields"))
     for name in _listed(schema.get("required")):
         if isinstance(name, str) and name not in value:
             errors.append(required((*path, name)))

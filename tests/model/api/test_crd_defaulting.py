@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kubeprop.model.api.codec import freeze_json
 from kubeprop.model.api.crd_defaulting import coerce, default, default_errors, prune_nulls
-from kubeprop.model.api.crd_schema import prune
+from kubeprop.model.api.crd_schema import prune, unknown_fields
 from kubeprop.model.api.ext import (
     CustomObject,
     CustomResourceDefinition,
@@ -106,6 +106,7 @@ def test_list_items_under_preserve_unknown_fields_keep_their_unknown_fields() ->
         "type": "array", "x-kubernetes-preserve-unknown-fields": True,
         "items": {"type": "object", "properties": {"o": {"type": "object", "properties": {}}}}}}}
     assert prune(schema, {"l": [{"free": 1, "o": {"gone": 1}}]}) == {"l": [{"free": 1, "o": {}}]}
+    assert unknown_fields(schema, {"l": [{"free": 1, "o": {"gone": 1}}]}) == [(("l", 0, "o", "gone"), "none")]
 
 
 def _crd(schema: dict[str, Any]) -> CustomResourceDefinition:
