@@ -165,9 +165,26 @@ def _pod_spec(spec: PodSpec, *, in_pod: bool) -> PodSpec:
     )
 
 
+def _host_network_ports(containers: tuple[Container, ...]) -> tuple[Container, ...]:
+    """`defaultHostNetworkPorts` ("With host networking default all container ports to host ports"):
+    each port without a host port (0, unset) gets hostPort = containerPort."""
+    return tuple(
+        evolve(c, ports=tuple(p if p.host_port or not p.container_port else evolve(p, host_port=p.container_port)
+                              for p in c.ports))
+        for c in containers
+    )
+
+
 def _pod(pod: Pod) -> Pod:
-    """`SetDefaults_Pod` + `SetDefaults_PodSpec` (priority and tolerations are admission's)."""
-    return evolve(pod, spec=_pod_spec(pod.spec, in_pod=True))
+    """`SetDefaults_Pod` + `SetDefaults_PodSpec` (priority and tolerations are admission's). A
+    host-network Pod's container and init-container ports default to host ports
+    (`defaultHostNetworkPorts`, in SetDefaults_Pod only since v1.28: a pod template keeps its ports,
+    DefaultHostNetworkHostPortsInPodTemplates being off and gone)."""
+    spec = _pod_spec(pod.spec, in_pod=True)
+    if spec.host_network:
+        spec = evolve(spec, containers=_host_network_ports(spec.containers),
+                      init_containers=_host_network_ports(spec.init_containers))
+    return evolve(pod, spec=spec)
 
 
 def _template(template: PodTemplateSpec) -> PodTemplateSpec:
