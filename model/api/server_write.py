@@ -12,7 +12,8 @@ from typing import Any, cast
 
 from kubeprop.model.api.admission import Denial, run_mutating, run_validating
 from kubeprop.model.api.batch import Job
-from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
+from kubeprop.model.api.crd_defaulting import coerce
+from kubeprop.model.api.crd_schema import validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.feature_gates import apply_gates
 from kubeprop.model.api.meta import Condition, KindInfo, set_condition
@@ -52,7 +53,9 @@ from kubeprop.model.api.writes_support import (
     drop_type_dependent_fields,
     forbidden,
     invalid,
+    normalize_cluster_ips,
     not_found,
+    patch_allocated_values,
 )
 from kubeprop.model.evolve import evolve
 from kubeprop.model.memo import INTERNERS
@@ -70,12 +73,13 @@ def _custom_schema(store: Store, obj: ApiObject | None) -> Any:
 
 
 def _pruned(store: Store, obj: ApiObject | None) -> ApiObject | None:
-    """A custom object without the fields its schema does not declare, as the CR handler decodes it
-    (`apiextensions-apiserver/pkg/apiserver/schema/pruning/algorithm.go`; `kubeprop.model.api.crd_schema`)."""
+    """A custom object as the CR handler decodes it: pruned, without the nulls its schema forbids,
+    defaulted (`apiextensions-apiserver/pkg/apiserver/customresource_handler.go`;
+    `kubeprop.model.api.crd_defaulting`)."""
     schema = _custom_schema(store, obj)
     if schema is None or not isinstance(obj, CustomObject):
         return obj
-    return evolve(obj, content=prune(schema, obj.content))
+    return evolve(obj, content=coerce(schema, obj.content))
 
 
 def _schema_errors(store: Store, obj: ApiObject) -> list[FieldError]:
@@ -322,8 +326,10 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
         return Result(store, bad)
     applied = new.metadata.managed_fields
     new = with_metadata(new, evolve(new.metadata, namespace=namespace))
-    new = _prepare_for_update(apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set), old,
-                              ctx.info)
+    new = apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set)
+    if isinstance(new, Service) and isinstance(old, Service):  # beginUpdate runs before PrepareForUpdate
+        new = normalize_cluster_ips(patch_allocated_values(new, old), old)
+    new = _prepare_for_update(new, old, ctx.info)
     if isinstance(new, Service) and isinstance(old, Service):
         new = allocate_on_update(new, old, store)
     if ctx.request.patch_type == "apply":
