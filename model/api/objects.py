@@ -217,7 +217,7 @@ BUILTIN_KINDS: tuple[type[Any], ...] = (
 _BY_GVK: dict[tuple[str, str], type[Any]] = {(cls.INFO.api_version, cls.INFO.kind): cls for cls in BUILTIN_KINDS}
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, cache_hash=True)
 class ObjectKey:
     """Where an object lives: resource (plural, with group), namespace ("" if cluster-scoped), name."""
 
