@@ -40,7 +40,7 @@ from kubeprop.model.api.rbac_authn import SYSTEM_MASTERS, UserInfo, authenticate
 from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
-from kubeprop.model.api.store import Store, WatchEvent
+from kubeprop.model.api.store import Store, WatchEvent, by_resource
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
@@ -165,12 +165,17 @@ def describe(info: KindInfo, name: str) -> str:
     return f'{qualified_resource(info)} "{name}"'
 
 
+_BUILTIN_RESOURCES: dict[str, KindInfo] = {}
+for _cls in reversed(BUILTIN_KINDS):  # (the first kind of a resource wins, as a walk in order finds it)
+    _BUILTIN_RESOURCES[qualified_resource(_cls.INFO)] = _cls.INFO
+"""The built-in kinds by qualified resource (`resolve_resource` is asked at every request)."""
+
+
 def resolve_resource(store: Store, resource: str) -> KindInfo | None:
     """The kind served at a qualified resource: built in, or defined by a stored CRD."""
-    for cls in BUILTIN_KINDS:
-        info: KindInfo = cls.INFO
-        if qualified_resource(info) == resource:
-            return info
+    info: KindInfo | None = _BUILTIN_RESOURCES.get(resource)
+    if info is not None:
+        return info
     for crd in store.list("customresourcedefinitions.apiextensions.k8s.io"):
         if isinstance(crd, CustomResourceDefinition) and crd.metadata.deletion_timestamp is None:
             for info in crd.kind_infos():
@@ -222,8 +227,8 @@ def _policy(rbac_objects: tuple[ApiObject, ...]) -> RbacPolicy:
     )
 
 
-_RBAC_RESOURCES = frozenset(f"{resource}.{RBAC_GROUP}"
-                            for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"))
+_RBAC_RESOURCES = tuple(sorted(f"{resource}.{RBAC_GROUP}"
+                               for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings")))
 _POLICIES: LastValues[RbacPolicy] = LastValues()
 """The policy for the last few stored-object maps (by identity): a request that writes nothing,
 or several requests of one state (the engines try many actions from one state), find it."""
@@ -235,8 +240,15 @@ def rbac_policy(store: Store) -> RbacPolicy:
 
 
 def _stored_policy(objects: FrozenMap[ObjectKey, ApiObject]) -> RbacPolicy:
-    # One pass in key order: each kind's objects in key order, as `RbacPolicy.from_objects` takes them.
-    return _policy(tuple(obj for key, obj in objects.sorted_items() if key.resource in _RBAC_RESOURCES))
+    return _policy(rbac_objects(objects))
+
+
+def rbac_objects(objects: FrozenMap[ObjectKey, ApiObject]) -> tuple[ApiObject, ...]:
+    """The stored Roles, ClusterRoles and their bindings in key order (the resources' names in order,
+    each resource's objects in key order: what one pass over every stored object gives), as
+    `RbacPolicy.from_objects` takes them; read from the index by resource (`store.by_resource`)."""
+    index = by_resource(objects)
+    return tuple(obj for resource in _RBAC_RESOURCES for _, obj in index.get(resource, ()))
 
 
 _AUTHZ_VERB = {
@@ -296,11 +308,12 @@ _SERVICE_ACCOUNTS: LastValues[frozenset[tuple[str, str]]] = LastValues()
 
 
 def _service_accounts(store: Store) -> frozenset[tuple[str, str]]:
-    return _SERVICE_ACCOUNTS.get1(store.objects, _stored_service_accounts, store.objects)
+    return _SERVICE_ACCOUNTS.get1(store.objects, stored_service_accounts, store.objects)
 
 
-def _stored_service_accounts(objects: FrozenMap[ObjectKey, ApiObject]) -> frozenset[tuple[str, str]]:
-    return frozenset((k.namespace, k.name) for k in objects if k.resource == "serviceaccounts")
+def stored_service_accounts(objects: FrozenMap[ObjectKey, ApiObject]) -> frozenset[tuple[str, str]]:
+    """(namespace, name) of every stored ServiceAccount (from the index by resource, `store.by_resource`)."""
+    return frozenset((k.namespace, k.name) for k, _ in by_resource(objects).get("serviceaccounts", ()))
 
 
 def _target(request: Request, info: KindInfo) -> tuple[str, str]:
