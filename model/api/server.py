@@ -40,7 +40,7 @@ from kubeprop.model.api.rbac_authn import SYSTEM_MASTERS, UserInfo, authenticate
 from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
-from kubeprop.model.api.store import Store, WatchEvent, by_resource
+from kubeprop.model.api.store import Store, WatchEvent
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
@@ -227,8 +227,8 @@ def _policy(rbac_objects: tuple[ApiObject, ...]) -> RbacPolicy:
     )
 
 
-_RBAC_RESOURCES = tuple(sorted(f"{resource}.{RBAC_GROUP}"
-                               for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings")))
+_RBAC_RESOURCES = frozenset(f"{resource}.{RBAC_GROUP}"
+                            for resource in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"))
 _POLICIES: LastValues[RbacPolicy] = LastValues()
 """The policy for the last few stored-object maps (by identity): a request that writes nothing,
 or several requests of one state (the engines try many actions from one state), find it."""
@@ -244,11 +244,9 @@ def _stored_policy(objects: FrozenMap[ObjectKey, ApiObject]) -> RbacPolicy:
 
 
 def rbac_objects(objects: FrozenMap[ObjectKey, ApiObject]) -> tuple[ApiObject, ...]:
-    """The stored Roles, ClusterRoles and their bindings in key order (the resources' names in order,
-    each resource's objects in key order: what one pass over every stored object gives), as
-    `RbacPolicy.from_objects` takes them; read from the index by resource (`store.by_resource`)."""
-    index = by_resource(objects)
-    return tuple(obj for resource in _RBAC_RESOURCES for _, obj in index.get(resource, ()))
+    """The stored Roles, ClusterRoles and their bindings in key order, as `RbacPolicy.from_objects`
+    takes them (one pass over every stored object)."""
+    return tuple(obj for key, obj in objects.sorted_items() if key.resource in _RBAC_RESOURCES)
 
 
 _AUTHZ_VERB = {
@@ -312,8 +310,8 @@ def _service_accounts(store: Store) -> frozenset[tuple[str, str]]:
 
 
 def stored_service_accounts(objects: FrozenMap[ObjectKey, ApiObject]) -> frozenset[tuple[str, str]]:
-    """(namespace, name) of every stored ServiceAccount (from the index by resource, `store.by_resource`)."""
-    return frozenset((k.namespace, k.name) for k, _ in by_resource(objects).get("serviceaccounts", ()))
+    """(namespace, name) of every stored ServiceAccount."""
+    return frozenset((k.namespace, k.name) for k in objects if k.resource == "serviceaccounts")
 
 
 def _target(request: Request, info: KindInfo) -> tuple[str, str]:
