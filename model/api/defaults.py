@@ -92,7 +92,7 @@ def _defaulted(obj: T, **changes: Any) -> T:
     for name, value in changes.items():
         current = getattr(obj, name)
         if value is not current and (type(value) is not type(current) or value != current):
-            return evolve(obj, **changes)
+            return evolve(obj, **changes)  # type: ignore[misc]
     return obj
 
 

@@ -71,8 +71,10 @@ def test_the_policy_and_service_accounts_read_from_the_index_are_a_scan_s() -> N
     rbac = (f"roles.{RBAC}", f"clusterroles.{RBAC}", f"rolebindings.{RBAC}", f"clusterrolebindings.{RBAC}")
     store = API.base
     stores = [store]
-    for obj in (BINDING, Role(metadata=ObjectMeta(name="r", namespace="default")), ClusterRole(
-            metadata=ObjectMeta(name="a-role")), ServiceAccount(metadata=ObjectMeta(name="robot", namespace="default"))):
+    created = (BINDING, Role(metadata=ObjectMeta(name="r", namespace="default")),
+               ClusterRole(metadata=ObjectMeta(name="a-role")),
+               ServiceAccount(metadata=ObjectMeta(name="robot", namespace="default")))
+    for obj in created:
         store = handle(store, Request(verb="create", user=ADMIN, obj=obj), API.config, 100).store
         stores.append(store)
     stores.append(handle(store, Request(verb="delete", user=ADMIN, resource=f"rolebindings.{RBAC}",
