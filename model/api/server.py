@@ -240,13 +240,8 @@ def rbac_policy(store: Store) -> RbacPolicy:
 
 
 def _stored_policy(objects: FrozenMap[ObjectKey, ApiObject]) -> RbacPolicy:
-    return _policy(rbac_objects(objects))
-
-
-def rbac_objects(objects: FrozenMap[ObjectKey, ApiObject]) -> tuple[ApiObject, ...]:
-    """The stored Roles, ClusterRoles and their bindings in key order, as `RbacPolicy.from_objects`
-    takes them (one pass over every stored object)."""
-    return tuple(obj for key, obj in objects.sorted_items() if key.resource in _RBAC_RESOURCES)
+    # One pass in key order: each kind's objects in key order, as `RbacPolicy.from_objects` takes them.
+    return _policy(tuple(obj for key, obj in objects.sorted_items() if key.resource in _RBAC_RESOURCES))
 
 
 _AUTHZ_VERB = {
@@ -306,11 +301,10 @@ _SERVICE_ACCOUNTS: LastValues[frozenset[tuple[str, str]]] = LastValues()
 
 
 def _service_accounts(store: Store) -> frozenset[tuple[str, str]]:
-    return _SERVICE_ACCOUNTS.get1(store.objects, stored_service_accounts, store.objects)
+    return _SERVICE_ACCOUNTS.get1(store.objects, _stored_service_accounts, store.objects)
 
 
-def stored_service_accounts(objects: FrozenMap[ObjectKey, ApiObject]) -> frozenset[tuple[str, str]]:
-    """(namespace, name) of every stored ServiceAccount."""
+def _stored_service_accounts(objects: FrozenMap[ObjectKey, ApiObject]) -> frozenset[tuple[str, str]]:
     return frozenset((k.namespace, k.name) for k in objects if k.resource == "serviceaccounts")
 
 

@@ -60,30 +60,3 @@ def test_remembered_decisions_are_authorize_s() -> None:
                 expected = authorize(user, attributes, policy)
                 assert server._decision(user, verb, info, namespace, name, store) == expected
                 assert server._decision(user, verb, info, namespace, name, store) == expected
-
-
-def test_the_policy_and_service_accounts_read_from_the_index_are_a_scan_s() -> None:
-    """`rbac_objects` and `stored_service_accounts` read the stored objects' index by resource
-    (`store.by_resource`); they give what one pass over every stored object in key order gives,
-    before and after RBAC objects and ServiceAccounts are created and deleted."""
-    from kubeprop.model.api.objects import ClusterRole, Role, ServiceAccount
-
-    rbac = (f"roles.{RBAC}", f"clusterroles.{RBAC}", f"rolebindings.{RBAC}", f"clusterrolebindings.{RBAC}")
-    store = API.base
-    stores = [store]
-    created = (BINDING, Role(metadata=ObjectMeta(name="r", namespace="default")),
-               ClusterRole(metadata=ObjectMeta(name="a-role")),
-               ServiceAccount(metadata=ObjectMeta(name="robot", namespace="default")))
-    for obj in created:
-        store = handle(store, Request(verb="create", user=ADMIN, obj=obj), API.config, 100).store
-        stores.append(store)
-    stores.append(handle(store, Request(verb="delete", user=ADMIN, resource=f"rolebindings.{RBAC}",
-                                        namespace="default", name="dev-edit"), API.config, 100).store)
-    for store in stores:
-        scan = tuple(obj for key, obj in store.objects.sorted_items() if key.resource in rbac)
-        assert server.rbac_objects(store.objects) == scan
-        assert all(a is b for a, b in zip(server.rbac_objects(store.objects), scan, strict=True))
-        accounts = frozenset((k.namespace, k.name) for k in store.objects if k.resource == "serviceaccounts")
-        assert server.stored_service_accounts(store.objects) == accounts
-    assert len({server.rbac_objects(store.objects) for store in stores}) == len(stores) - 1  # (the SA create)
-    assert ("default", "robot") in server.stored_service_accounts(stores[-1].objects)
