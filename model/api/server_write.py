@@ -227,7 +227,8 @@ def _write_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject) ->
     if should_delete_during_update(new, old):
         written, event = store.remove(object_key(old))
         return Result(written, status(200, "OK", obj=event.object), (event,))
-    same = with_metadata(new, evolve(new.metadata, resource_version=old.metadata.resource_version))
+    same = new if new.metadata.resource_version == old.metadata.resource_version else \
+        with_metadata(new, evolve(new.metadata, resource_version=old.metadata.resource_version))
     if same == old:
         return Result(store, status(200, "OK", obj=old))
     written, stored, event = store.put(new, "MODIFIED")
@@ -367,7 +368,8 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
             # deploymentStatusStrategy.PrepareForUpdate resets only spec and labels
             # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
             annotations = new.metadata.annotations
-            merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
+            if annotations != merged.metadata.annotations:  # (equal: the stored metadata kept as it is)
+                merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
         if isinstance(merged, StatefulSet) and isinstance(old, StatefulSet):
             merged = carry_current_revision(merged, old)
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
