@@ -25,6 +25,7 @@ import attrs
 import yaml
 
 from kubeprop.model.api.codec import DecodeError, json_key
+from kubeprop.model.api.codec import format_path as codec_format_path
 from kubeprop.model.errors import InputError
 
 try:
@@ -50,16 +51,9 @@ FieldPath = tuple[str | int, ...]
 
 
 def format_path(path: FieldPath) -> str:
-    """Render a field path the Kubernetes way, `spec.containers[0].image` (as codec.format_path)."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.startswith("[") and part.endswith("]"):
-            out += part  # a map key (`validation_fields.key`): `data[a.txt]`
-        else:
-            out += ("." if out else "") + part
-    return out
+    """Render a field path the Kubernetes way, `spec.containers[0].image` (`codec.format_path`), the
+    empty path as nothing."""
+    return codec_format_path(path) if path else ""
 
 
 class _Loader(_BaseLoader):
