@@ -37,8 +37,8 @@ from collections.abc import Collection, Iterator, Sequence
 import attrs
 
 from kubeprop.model.cluster.compose import actions, enabled_groups, step
-from kubeprop.model.cluster.drive import FairPolicy, Fork, Settled, is_poll, is_recovery, needs_recovery
-from kubeprop.model.evolve import evolve
+from kubeprop.model.cluster.drive import FairPolicy, Fork, Settled, is_poll, is_recovery
+from kubeprop.model.cluster.drive import continuations as drive_continuations
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
@@ -83,21 +83,13 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
                   ) -> Iterator[tuple[bool, Settled]]:
     """`drive.continuations`, the same runs, taking the steps of states reached before from `MEMO`."""
     seen = MEMO.states(model)
-    policy = FairPolicy(recover=True, avoid=avoid, max_ticks=max_ticks)
-    recovering, fork = _follow(model, state, policy, max_steps, deadline, seen)
-    yield True, recovering
-    if not needs_recovery(state):
-        return
-    if recovering.interrupted and (fork is None or fork[0] == 0):
-        yield False, Settled(state, (), exhausted=False, interrupted=True)  # the deadline has passed
-        return
-    if fork is None:  # it never took a recovery: the run without them is the same run
-        yield False, recovering
-        return
-    taken, at, memory, idle, quiet = fork
-    kept = evolve(memory, recover=False)
-    yield False, _follow(model, at, kept, max_steps, deadline, seen, list(recovering.trace[:taken]),
-                         (idle, quiet))[0]
+
+    def follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int,
+               deadline: float | None, trace: list[Action] | None,
+               resumed: tuple[frozenset[Action], int]) -> tuple[Settled, Fork | None]:
+        return _follow(model, state, policy, max_steps, deadline, seen, trace, resumed)
+
+    yield from drive_continuations(model, state, max_steps, max_ticks, avoid, deadline, follow=follow)
 
 
 def _follow(model: ClusterModel, state: ClusterState, policy: FairPolicy, max_steps: int,

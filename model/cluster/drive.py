@@ -55,7 +55,7 @@ and a settled cluster settles without a spurious tick, as before.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -380,9 +380,15 @@ def needs_recovery(state: ClusterState) -> bool:
             or bool(maintenance_state(state).failed))
 
 
+Follow = Callable[[ClusterModel, ClusterState, FairPolicy, int, float | None, list[Action] | None,
+                   tuple[frozenset[Action], int]], tuple[Settled, Fork | None]]
+"""`_follow`'s signature: a way of following the fair run (`kubeprop.properties.fair_memo` follows
+the same run reading the steps of states it remembers)."""
+
+
 def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 5000, max_ticks: int = 100,
-                  avoid: tuple[type[Action], ...] = (), deadline: float | None = None
-                  ) -> Iterator[tuple[bool, Settled]]:
+                  avoid: tuple[type[Action], ...] = (), deadline: float | None = None,
+                  follow: Follow | None = None) -> Iterator[tuple[bool, Settled]]:
     """The fair continuations convergence is judged on, as (environment recovers, run): first
     the one where partitions heal, nodes restart and failed maintenances end, then — when there is anything to recover
     from — the one where they never do.
@@ -391,8 +397,9 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
     the enabled actions is the same choice among them without the recoveries whenever it is not
     a recovery itself, and both policies remember the same actions. So the second resumes the
     first from there (with the first's memory) instead of starting over: the same run, cheaper."""
+    follow = _follow if follow is None else follow
     policy = FairPolicy(recover=True, avoid=avoid, max_ticks=max_ticks)
-    recovering, fork = _follow(model, state, policy, max_steps, deadline)
+    recovering, fork = follow(model, state, policy, max_steps, deadline, None, (frozenset(), 0))
     yield True, recovering
     if not needs_recovery(state):
         return
@@ -404,7 +411,7 @@ def continuations(model: ClusterModel, state: ClusterState, max_steps: int = 500
         return
     taken, at, memory, idle, quiet = fork
     kept = evolve(memory, recover=False)
-    yield False, _follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]), (idle, quiet))[0]
+    yield False, follow(model, at, kept, max_steps, deadline, list(recovering.trace[:taken]), (idle, quiet))[0]
 
 
 def run(model: ClusterModel, state: ClusterState, trace: Iterable[Action]) -> ClusterState:
