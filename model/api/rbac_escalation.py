@@ -87,7 +87,7 @@ def breakdown_rule(rule: PolicyRule) -> list[PolicyRule]:
     for group in rule.api_groups:
         for resource in rule.resources:
             for verb in rule.verbs:
-                names = [(n,) for n in rule.resource_names] or [()]
+                names: list[tuple[str, ...]] = [(n,) for n in rule.resource_names] or [()]
                 out += [PolicyRule(verbs=(verb,), api_groups=(group,), resources=(resource,), resource_names=n)
                         for n in names]
     out += [PolicyRule(verbs=(verb,), non_resource_urls=(url,)) for url in rule.non_resource_urls

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject
+from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.rbac_escalation import compact_rules, compact_string, covers
 from kubeprop.model.api.rbac_kinds import AggregationRule
-from kubeprop.model.api.rbac_authn import UserInfo
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, handle
 from kubeprop.model.api.store import Store
@@ -52,7 +52,7 @@ def _role(*rules: PolicyRule) -> Role:
 
 
 def test_a_role_granting_what_the_writer_holds_is_created() -> None:
-    store, response = _send(_store(DEV_ROLE, DEV_BINDING), "dev", "create", _role(rule("get", "apps", "deployments")))
+    _, response = _send(_store(DEV_ROLE, DEV_BINDING), "dev", "create", _role(rule("get", "apps", "deployments")))
     assert response.code == 201, response.message
 
 
