@@ -12,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeprop.model.api.meta import ObjectMeta
-from kubeprop.model.api.objects import ClusterRole, ObjectKey, PolicyRule
+from kubeprop.model.api.objects import ClusterRole, ObjectKey, PolicyRule, decode_object
 from kubeprop.model.api.rbac import RbacPolicy
 from kubeprop.model.api.rbac_aggregation import aggregated_rules
 from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
 from kubeprop.model.api.rbac_kinds import AggregationRule
 from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Request, handle
+from kubeprop.model.api.validation import validate_create
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.informers import Deliver
 from kubeprop.model.controllers.base import Reconcile
@@ -97,3 +98,14 @@ def test_aggregated_rules_dedup_and_skip_the_role_itself() -> None:
     b = ClusterRole(metadata=ObjectMeta(name="a", labels=FrozenMap({"agg": "yes"})), rules=(other, SCALE))
     c = ClusterRole(metadata=ObjectMeta(name="c"), rules=(PolicyRule(verbs=("*",)),))
     assert aggregated_rules(target, [target, a, b, c]) == (other, SCALE)
+
+
+def test_an_aggregation_rule_needs_a_valid_selector() -> None:
+    """ValidateClusterRole (`pkg/apis/rbac/validation/validation.go`)."""
+    body = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}}
+    empty = decode_object({**body, "aggregationRule": {}})
+    assert [(e.path, e.detail) for e in validate_create(empty)] == [
+        (("aggregationRule", "clusterRoleSelectors"),
+         "at least one clusterRoleSelector required if aggregationRule is non-nil")]
+    bad = decode_object({**body, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"a": "b$"}}]}})
+    assert [e.path for e in validate_create(bad)] == [("aggregationRule", "clusterRoleSelectors", 0, "matchLabels")]
