@@ -109,3 +109,48 @@ def test_an_aggregation_rule_needs_a_valid_selector() -> None:
          "at least one clusterRoleSelector required if aggregationRule is non-nil")]
     bad = decode_object({**body, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"a": "b$"}}]}})
     assert [e.path for e in validate_create(bad)] == [("aggregationRule", "clusterRoleSelectors", 0, "matchLabels")]
+
+
+OWN = """apiVersion: kubeprop.dev/v1alpha1
+kind: Scenario
+metadata: {name: own-aggregation}
+manifests: [roles.yaml]
+topology:
+  nodes:
+    - {name: worker-1, allocatable: {cpu: "2", memory: 4Gi, pods: "110"}}
+users:
+  - {name: admin, clusterRoles: [cluster-admin]}
+applyAs: admin
+"""
+OWN_ROLES = """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: monitoring}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {example.com/aggregate-to-monitoring: "true"}}]
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: pods-reader
+  labels: {example.com/aggregate-to-monitoring: "true"}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list]}
+"""
+
+
+def test_a_users_aggregated_role_gets_exactly_the_selected_rules(tmp_path: Path) -> None:
+    """A stored aggregated role: the controller's apply replaces its rules (its own are dropped, as
+    upstream's controller owns them) and keeps its aggregationRule."""
+    (tmp_path / "scenario.yaml").write_text(OWN)
+    (tmp_path / "roles.yaml").write_text(OWN_ROLES)
+    model = build_model(load_scenario(tmp_path))
+    state = _delivered(model, step(model, initial_state(model), Reconcile(CONTROLLER, "monitoring")))
+    stored = state.store.get(ObjectKey("clusterroles.rbac.authorization.k8s.io", "", "monitoring"))
+    assert isinstance(stored, ClusterRole)
+    assert stored.rules == (PolicyRule(verbs=("get", "list"), api_groups=("",), resources=("pods",)),)
+    assert stored.aggregation_rule is not None
+    assert Reconcile(CONTROLLER, "monitoring") in actions(model, state)  # its own write enqueued it again
+    again = step(model, state, Reconcile(CONTROLLER, "monitoring"))
+    assert again.store.revision == state.store.revision  # nothing left to do
