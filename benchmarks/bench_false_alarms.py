@@ -74,6 +74,10 @@ _INTENDED_BY_SCENARIO: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "refuses one, OutOfcpu: pkg/kubelet/lifecycle/predicate.go); a pod whose binding failed waits out its "
      "error back-off (pkg/scheduler/backend/queue/backoff_queue.go) while the other instance binds into "
      "the room its own cache still shows"),
+    (_DATA + "daemonset/surge-hostport/scenario.yaml", ("daemonsets-ready",),
+     "a DaemonSet with maxSurge and a hostPort (a user trial's manifest, on purpose): the surge pod cannot be "
+     "placed next to the old pod, which holds the port (pkg/scheduler/framework/plugins/nodeports), so the "
+     "update never finishes; upstream's docs say the two cannot be used together"),
     (_DATA + "impersonation/scenario.yaml", ("workload-steps-succeed",),
      "the docs' example of `as` (docs/scenario.md): the first step impersonates developer, whom RBAC lets only "
      "view the namespace, so its scale is refused, 403, as upstream's authorizer refuses it "

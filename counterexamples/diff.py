@@ -17,8 +17,10 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.model.api.objects import ApiObject, encode_object, kind_info
+from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.cluster.maintenance import maintenance_state
+from kubeprop.model.controllers.daemonset_util import target_node_name
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.cluster import ClusterState
 
@@ -170,6 +172,13 @@ def _conditions(data: Mapping[str, Any]) -> str:
     return " ".join(f"{c.get('type')}={c.get('status')}" for c in conds if isinstance(c, Mapping))
 
 
+def _unscheduled(obj: ApiObject) -> str:
+    """'(unscheduled)', naming the node a daemon pod is for (its required node affinity on
+    metadata.name, `daemonset_util.target_node_name`) when it has one."""
+    target = target_node_name(obj) if isinstance(obj, Pod) else None
+    return f"(unscheduled, for node {target})" if target else "(unscheduled)"
+
+
 def summary(obj: ApiObject) -> str:
     """One line about an object: what matters about its kind (pod phase/node/readiness, node
     conditions and taints, workload replica counts, endpoint addresses)."""
@@ -178,7 +187,7 @@ def summary(obj: ApiObject) -> str:
     spec, status = data.get("spec") or {}, data.get("status") or {}
     deleting = " deleting" if _get(data, "metadata", "deletionTimestamp") is not None else ""
     if kind == "Pod":
-        return (f"{status.get('phase', 'Pending')} on {spec.get('nodeName') or '(unscheduled)'}"
+        return (f"{status.get('phase', 'Pending')} on {spec.get('nodeName') or _unscheduled(obj)}"
                 f" {_conditions(data)}{deleting}").strip()
     if kind == "Node":
         taints = ", ".join(f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}" for t in spec.get("taints", []))

@@ -90,6 +90,8 @@ def format_path(path: FieldPath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part.startswith("[") and part.endswith("]"):
+            out += part  # a map key (`validation_fields.key`): `data[a.txt]`
         else:
             out += ("." if out else "") + part
     return out or "<root>"
@@ -328,7 +330,11 @@ def _yaml_number_hint(tp: Any, value: Any) -> str:
     if not math.isfinite(number):
         return ""
     if tp is int:
-        return f" (a whole number is written without an exponent: {int(number)})" if number.is_integer() else ""
+        if not number.is_integer():
+            return ""
+        if abs(number) >= 2 ** 63:  # no int64 field holds it: spelling out its digits would not help
+            return " (a whole number is written without an exponent, and this one is beyond any integer field's range)"
+        return f" (a whole number is written without an exponent: {int(number)})"
     mantissa, _, exponent = value.lower().partition("e")
     signed = exponent if exponent[:1] in ("+", "-") else "+" + exponent
     written = (mantissa if "." in mantissa else mantissa + ".0") + "e" + signed

@@ -28,7 +28,7 @@ class PolicyRule:
     non_resource_urls: tuple[str, ...] = attrs.field(default=(), metadata={"json": "nonResourceURLs"})
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Role:
     """A namespaced set of rules."""
 
@@ -46,7 +46,7 @@ class AggregationRule:
     cluster_role_selectors: tuple[LabelSelector, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ClusterRole:
     """A cluster-wide set of rules; bound by a RoleBinding it grants only in that namespace. With an
     `aggregation_rule`, its rules are the controller's to write (upstream: "If AggregationRule is
@@ -80,7 +80,7 @@ class RoleRef:
     name: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class RoleBinding:
     """Grants a Role or ClusterRole to subjects within the binding's namespace."""
 
@@ -93,7 +93,7 @@ class RoleBinding:
     role_ref: RoleRef = RoleRef()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ClusterRoleBinding:
     """Grants a ClusterRole to subjects cluster-wide."""
 

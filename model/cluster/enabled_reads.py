@@ -179,8 +179,10 @@ def _tick_known(model: ClusterModel) -> bool:
 def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # Tick depends on every component's timer and on its guards (the same reads as `Tick`'s
     # footprint in `footprint._tick`): the kubelets' back-offs, the controllers' wake-ups (their
-    # cache), node lifecycle's (its memory, heartbeats), the schedulers' flushes (memory and
-    # caches), the HPA's, the attach/detach controller's (its memory) and the add-ons' timers; and,
+    # cache; the queue and memory of those that keep wake-ups in memory or resync:
+    # `controllers.timer_inputs`), node lifecycle's (its memory, heartbeats), the schedulers'
+    # flushes (memory and caches), the HPA's, the attach/detach controller's (its memory) and the
+    # add-ons' timers; and,
     # while a synced controller has a key queued
     # and the controller manager is up, what `queued_work.holds_clock`'s reconciles read: every
     # controller's queue and memory, the store, an armed failure, a flood (None when nothing is
@@ -191,7 +193,7 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     if not _tick_known(model):
         return None
     memories = (state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME),
-                state.controllers.get(ATTACH_DETACH))
+                state.controllers.get(ATTACH_DETACH), *controllers.timer_inputs(model, state))
     return (state.clock, state.down, state.addons, *memories, state.kubelets, state.heartbeat_lost,
             state.schedulers, _view(model, state, CONTROLLER_MANAGER),
             *(_view(model, state, i) for i in model.scheduler_instances),

@@ -126,9 +126,14 @@ def wanted(model: ClusterModel, state: ClusterState, claim: PersistentVolumeClai
     """shouldProvision: the claim's class, if its provisioner is one the model runs
     (`provisioner_choice`) and is asked for it (the PV controller's annotation), the claim is still
     unbound and not being deleted, its class is still there, a WaitForFirstConsumer claim has its
-    selected node, and its volume does not exist."""
+    selected node, and its volume does not exist.
+
+    A claim with a `selector` is never provisioned: every provisioner's Provision refuses it
+    (`kubernetes-csi/external-provisioner` `pkg/controller/controller.go` Provision: "claim Selector
+    is not supported", ProvisioningFinished; rancher.io/local-path's and the in-tree plugins' alike),
+    so such a claim binds only to an existing volume its selector matches, or stays Pending."""
     annotations = claim.metadata.annotations
-    if not annotations.get(ANN_STORAGE_PROVISIONER) or claim.spec.volume_name:
+    if not annotations.get(ANN_STORAGE_PROVISIONER) or claim.spec.volume_name or claim.spec.selector is not None:
         return None
     if claim.metadata.deletion_timestamp is not None:
         return None

@@ -38,6 +38,7 @@ from typing import Any
 
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
+from kubeprop.model.controllers import resync
 from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
 from kubeprop.model.controllers.user_calls import failure_followers, memory_wakeups, observe_answer, tolerated, woken_at
 from kubeprop.model.controllers.work_queue import (
@@ -91,6 +92,7 @@ __all__ = [
     "send_decision",
     "sync_informer",
     "sync_key",
+    "timer_inputs",
     "waiting",
 ]
 
@@ -248,7 +250,8 @@ def _key(obj: ApiObject) -> str:
 def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tuple[str, str, int]]:
     """(controller, key, time) for every controller that asks to be woken at a model time
     (the optional `wakeup_at(view, key, now)`: upstream's `queue.AddAfter`, e.g. the Deployment
-    progress deadline or minReadySeconds; or `memory_wakeups`, `_memory_wakeups`)."""
+    progress deadline or minReadySeconds; or `memory_wakeups`, `_memory_wakeups`; or a periodic
+    resync, `_resyncs`)."""
     if not is_up(state, CONTROLLER_MANAGER):
         return
     view_ = view(model, state, CONTROLLER_MANAGER)
@@ -256,6 +259,7 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
         if not controller.watches or bool(getattr(state.controllers.get(controller.name), "unsynced", None)):
             continue  # (a controller waiting for its caches to sync has queued no AddAfter)
         yield from _memory_wakeups(controller, state.controllers.get(controller.name))
+        yield from _resyncs(controller, state.controllers.get(controller.name), scoped(controller, view_), now)
         wakeup_at = getattr(controller, "wakeup_at", None)
         if wakeup_at is None:
             continue
@@ -282,9 +286,24 @@ def _memory_wakeups(controller: Controller, ctl_state: Any) -> Iterator[tuple[st
         yield controller.name, key, at
 
 
+def _resyncs(controller: Controller, ctl_state: Any, view_: ObjectView, now: int) -> Iterator[tuple[str, str, int]]:
+    """(controller, key, time) for the keys the controller's next periodic resync wakes to some
+    purpose (`kubeprop.model.controllers.resync.due`, deciding with `_decision`)."""
+    for key, at in resync.due(controller, ctl_state, view_, now, _decision):
+        yield controller.name, key, at
+
+
 def _memory_timer_inputs(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    """The states of the controllers that keep wake-ups in their memory (`_memory_wakeups`)."""
-    return tuple(state.controllers.get(c.name) for c in model.controllers if hasattr(c, "memory_wakeups"))
+    """The states of the controllers that keep wake-ups in their memory (`_memory_wakeups`) or
+    resync (`_resyncs`: which keys are queued, the memory their reconciles decide with)."""
+    return tuple(state.controllers.get(c.name) for c in model.controllers
+                 if hasattr(c, "memory_wakeups") or resync.period(c) is not None)
+
+
+def timer_inputs(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    """What `next_timer` reads of the controllers' own states (`_memory_timer_inputs`), for the
+    enabled-actions cache's key of `Tick` (`kubeprop.model.cluster.enabled_reads`)."""
+    return _memory_timer_inputs(model, state)
 
 
 RECENT_TIMERS = 4

@@ -20,8 +20,12 @@ namespace is terminating is no error either.
 
 Failed daemon pods are deleted through a back-off per DaemonSet UID, observed generation and
 node (`failedPodsBackoff`: flowcontrol.NewBackOff(1 s, 15 min); IsInBackOffSinceUpdate, Next,
-entries expire after twice the maximum): a failed pod whose deletion the back-off holds stays,
-and the key is retried when the delay ends (`enqueueDaemonSetAfter`; `memory_wakeups`).
+entries expire after twice the maximum): a failed pod whose deletion the back-off holds stays
+(after one failed pod's delete on a node the entry is fresh, so a second waits), and the key is
+retried the entry's delay after this sync (`enqueueDaemonSetAfter(ds, delay)`; `memory_wakeups`).
+
+A rolling update that cannot find the node of an old pod in the node cache fails the sync
+(`daemonset_plan.Plan.missing_node`): nothing is sent, not even the status, and the key is requeued.
 
 Event handlers (`keys_for_change`): DaemonSets add/update/delete enqueue themselves; pods as the
 ReplicaSet controller's (`handlers.owned_change`, orphans to every DaemonSet of the namespace
@@ -226,8 +230,10 @@ class DaemonSetController(ChangeHandlers):
             plan, memory = self._manage(ds, nodes, by_node, hash_, now, memory)
             if not plan.create_on and not plan.delete and ds.spec.update_strategy.type == "RollingUpdate":
                 plan = plan_rolling_update(ds, nodes, by_node, hash_, now)
+                if plan.missing_node is not None:  # rollingUpdate's error: no syncNodes, no status
+                    return Reconciliation(tuple(requests), evolve(memory, expectations=expectations), requeue=True)
         synced = self._sync_nodes(ds, plan, by_node, hash_)
-        if synced or satisfied:
+        if self.use_expectations and (synced or satisfied):
             expectations = self._expect(expectations, key, plan, by_node, now)
         requests += synced
         status = daemon_status(ds, nodes, by_node, hash_, now, observe_generation=satisfied)
@@ -254,8 +260,8 @@ class DaemonSetController(ChangeHandlers):
             backoff = backoff.set(prefix + node, _backoff_next(backoff.get(prefix + node), now))
         held = memory.held
         key = f"{ds.metadata.namespace}/{ds.metadata.name}"
-        if plan.failed_held_on:
-            wake = min(sum(backoff[prefix + node]) for node in plan.failed_held_on)
+        if plan.failed_held_on:  # enqueueDaemonSetAfter(ds, failedPodsBackoff.Get(key)): from now
+            wake = now + min(backoff[prefix + node][1] for node in plan.failed_held_on)
             held = held.set(key, wake)
         return plan, evolve(memory, backoff=backoff, held=held)
 

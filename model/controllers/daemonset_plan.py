@@ -7,7 +7,8 @@ rollingUpdate, findUpdatedPodsOnNode, updatedDesiredNodeCounts; `pkg/controller/
 daemonset_util.go` UnavailableCount, SurgeCount, AllowsSurge, IsPodUpdated.
 
 Per node (`podsShouldBeOnNode`): shouldRun and no pod → create one; shouldContinueRunning → pods
-not being deleted that Failed are deleted (unless the failed-pod back-off holds them: `FailedPods`),
+not being deleted that Failed are deleted (unless the failed-pod back-off holds them: `FailedPods`;
+the first one deleted updates the node's entry, so a second on the node waits for the next sync),
 Succeeded ones deleted, and of the others: without surge all but the oldest are deleted; with
 surge the oldest new-hash and the oldest old-hash pods are kept (the old one deleted once it is
 not ready or the new one is available), the rest deleted, and a node left with none gets one;
@@ -16,6 +17,9 @@ gets no new pod until it is gone: never two on one node without surge.
 
 Model choice: upstream's rolling update walks `nodeToDaemonPods`, a Go map, in random order, and
 which old pods become candidates can depend on that order; the model walks the nodes by name.
+A lookup error ends the whole walk whatever the order: the surge half asks the node lister for the
+node of every old pod that has no new one, and a node no longer cached (deleted, its pods not yet
+collected) fails the sync (`Plan.missing_node`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ class Plan:
     delete: tuple[str, ...] = ()
     failed_deleted_on: tuple[str, ...] = ()
     failed_held_on: tuple[str, ...] = ()
+    missing_node: str | None = None
+    """rollingUpdate's error: the node of an old pod the surge half looked up is not in the
+    cache (`couldn't get node for nodeName`): the sync ends there, nothing sent, the key requeued."""
 
 
 def _is_terminal(pod: Pod) -> bool:
@@ -104,7 +111,9 @@ def _on_node(node: Node, ds: DaemonSet, pods: tuple[Pod, ...] | None, hash_: str
         if pod.metadata.deletion_timestamp is not None:
             continue
         if pod.status.phase == "Failed":
-            if failed_ok(name):
+            # IsInBackOffSinceUpdate, then Next: after one failed pod's delete the node's entry was
+            # updated just now, so a second failed pod on the node is held by it.
+            if not deleted_failed and failed_ok(name):
                 deleted_failed = True
                 delete.append(pod.metadata.name)
             else:
@@ -248,7 +257,9 @@ def _plan_surge(ds: DaemonSet, nodes: tuple[Node, ...], all_nodes: NodePods, has
                 delete.append(old.metadata.name)
             continue
         node = by_name.get(name)
-        runs = node is not None and node_should_run(node, ds)[0]
+        if node is None:
+            return Plan(missing_node=name)  # nodeLister.Get's error ends rollingUpdate
+        runs = node_should_run(node, ds)[0]
         if not is_pod_available(old, min_ready, now):
             (allowed if runs else delete).append(name if runs else old.metadata.name)
         elif not runs:

@@ -58,6 +58,10 @@ Model choices (documented deviations):
   range, as upstream's `replicas` slice, so `partition` counts from the first replica, not from
   ordinal 0, as upstream's rolling update does (`for target := len(replicas) - 1; target >=
   updateMin`).
+- The set handler's 30 s resync (`statefulSetResyncPeriod`) is a wake-up of the sets whose sync
+  would do something (`kubeprop.model.controllers.resync`): what takes up a sync that waited on a
+  claim (PodClaimIsStale, a terminating claim, the owner references of claims created in the same
+  sync), since no claim event reaches the controller.
 - UpdateStatefulPod only repairs the identity labels (hostname/subdomain/volumes of a pod are
   immutable, so upstream's update of them would be rejected anyway).
 - Owned pods that stop being members (name does not parse as `<set>-<n>`) are not released.
@@ -96,6 +100,7 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
+from kubeprop.model.controllers.resync import STATEFULSET_RESYNC_SECONDS
 from kubeprop.model.controllers.statefulset_pod import (
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
@@ -222,16 +227,22 @@ class StatefulSetController(ChangeHandlers, Memoryless):
     replace_terminating_pods: bool = False
     max_unavailable_gate: bool = attrs.field(default=False, metadata={"fingerprint": "omit-if-default"})
     """The MaxUnavailableStatefulSet feature gate (parameter `maxUnavailableStatefulSet`)."""
+    resync_period: int = attrs.field(default=STATEFULSET_RESYNC_SECONDS, metadata={"fingerprint": "omit-if-default"})
+    """The set handler's resync (`statefulSetResyncPeriod`, 30 s: `kubeprop.model.controllers.resync`)."""
     name: str = "statefulset"
     watches: tuple[str, ...] = ("statefulsets.apps", "pods", "persistentvolumeclaims")
     identity: str = CONTROLLER_MANAGER_USER
 
     def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
         """The handlers NewStatefulSetController registers (`pkg/controller/statefulset/stateful_set.go`).
-        StatefulSets: AddFunc, UpdateFunc (every update, `statefulSetResyncPeriod`) and DeleteFunc
-        enqueue the set. Pods: addPod, updatePod, deletePod (`kubeprop.model.controllers.handlers`: the
-        resolved controlling set, or for an orphan every set whose selector matches it,
-        getStatefulSetsForPod). PersistentVolumeClaims: a lister only (`pvcListerSynced`), no handler."""
+        StatefulSets: AddFunc, UpdateFunc (every update) and DeleteFunc enqueue the set, and the
+        handler is registered with `statefulSetResyncPeriod` (30 s): every set is enqueued again
+        every 30 s (`resync_period`, `kubeprop.model.controllers.resync`: the wake-ups of the sets
+        whose sync would do something). Pods: addPod, updatePod, deletePod
+        (`kubeprop.model.controllers.handlers`: the resolved controlling set, or for an orphan every
+        set whose selector matches it, getStatefulSetsForPod). PersistentVolumeClaims: a lister only
+        (`pvcListerSynced`), no handler ("TODO: Watch volumes"): a sync that waits on a claim is
+        taken up again by the resync."""
         obj = change.object
         if isinstance(obj, StatefulSet):
             return (f"{obj.metadata.namespace}/{obj.metadata.name}",)

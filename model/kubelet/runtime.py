@@ -339,20 +339,21 @@ class PodRuntime:
         """`StopGracefully`: the running containers whose turn it is exit 0 on SIGTERM. Without a running
         sidecar, every running container (`kill_all`). With one, upstream orders the stop
         (`kuberuntime_termination_order.go` newTerminationOrdering, waitForTurn): a sidecar waits for
-        every regular container and for the sidecar declared after it, so the regular containers (and
-        a regular init container still running, which waits on nothing) stop first, then the sidecars
-        one at a time, the last declared first. The SIGKILL deadline stays the pod's (`SigKillPod`)."""
+        every regular container and for the sidecar declared after it, nothing else, so the regular
+        containers stop first, then the sidecars one at a time, the last declared first; a regular
+        init container still running (the pod was initializing) waits on nothing and stops with the
+        first turn the sidecars take. The SIGKILL deadline stays the pod's (`SigKillPod`): upstream's
+        killContainer gives a container whose turn comes late at least 2 s more
+        (minimumGracePeriodInSeconds), which the model does not."""
         if not any(c.running and c.restartable for c in self.init_containers):
             return self.kill_all(now, 0, "Completed")
-        if any(c.running for c in self.containers) or any(c.running and not c.restartable
-                                                          for c in self.init_containers):
-            done = evolve(self, containers=tuple(c.exit(now, 0, "Completed") if c.running else c
+        if any(c.running for c in self.containers):
+            return evolve(self, containers=tuple(c.exit(now, 0, "Completed") if c.running else c
                                                  for c in self.containers))
-            return evolve(done, init_containers=tuple(c.exit(now, 0, "Completed") if c.running and not c.restartable
-                                                      else c for c in self.init_containers))
-        last = max(i for i, c in enumerate(self.init_containers) if c.running)
-        return evolve(self, init_containers=tuple(c.exit(now, 0, "Completed") if i == last else c
-                                                  for i, c in enumerate(self.init_containers)))
+        last = max(i for i, c in enumerate(self.init_containers) if c.running and c.restartable)
+        return evolve(self, init_containers=tuple(
+            c.exit(now, 0, "Completed") if c.running and (i == last or not c.restartable) else c
+            for i, c in enumerate(self.init_containers)))
 
     def should_restart(self, c: ContainerRuntime) -> bool:
         """`pkg/kubelet/container/helpers.go` ShouldContainerBeRestarted: never while terminating

@@ -107,10 +107,9 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
             sys.stderr.write(f"kubeprop check: start-up (loading the scenario, building the model) took {used:.1f} s "
                              f"of the {budget:g} s budget; no engine ran; raise --budget\n")
             mode, live = "none", False
-        line = _progress(mode, engine, share)
-        engine_config_ = (attrs.evolve(config, progress=line) if line is not None and engine in ("bfs", "portfolio")
-                          else config)
         name = _engine_name(args, engine, live)
+        line = _progress(mode, engine, share, reports=name == engine)
+        engine_config_ = attrs.evolve(config, progress=line) if line is not None and name == engine else config
         try:
             reports.append(attrs.evolve(check(
                 scenario, props, engine=name, budget=share, variant=args.variant, parameters=dict(args.params),
@@ -151,14 +150,15 @@ def _engine_name(args: argparse.Namespace, engine: str, live: bool) -> str:
     return dask_engine(args.cluster, terminal_progress if live else None)
 
 
-def _progress(mode: str, engine: str, share: float) -> LiveLine | LogLines | None:
+def _progress(mode: str, engine: str, share: float, reports: bool = True) -> LiveLine | LogLines | None:
     """Say on stderr that `engine` starts (unless `--progress none`), and the progress it reports as
-    it runs: log lines, or a live line on a terminal for the engines that report (bfs, portfolio)."""
+    it runs (every engine does, about once a second): log lines, or a live line on a terminal —
+    none for the walks on a Dask cluster (not `reports`), which show their own."""
     if mode != "none":
         sys.stderr.write(f"kubeprop check: running {engine} (budget {share:.1f} s)…\n")
         sys.stderr.flush()
     return (None if mode == "none" else LogLines(engine, share) if mode == "lines"
-            else LiveLine(engine, share) if engine in ("bfs", "portfolio") else None)
+            else LiveLine(engine, share) if reports else None)
 
 
 def _stored_only(scenario: Scenario, reports: Sequence[CheckReport]) -> tuple[str, ...]:

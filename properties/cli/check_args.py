@@ -152,7 +152,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where counterexample files go (and Hypothesis' scratch folder, .hypothesis)")
     p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
                    help="progress on stderr: a live line (a terminal), log lines (each engine's start and end, "
-                        "and a line every 10 s), or none (default auto: live on a terminal, else lines)")
+                        "and a line every 5 s: the budget used and left, the engine's runs, steps or states, steps/s, "
+                        "the properties found violated so far), or none (default auto: live on a terminal, else "
+                        "lines); stdout and the results are the same in every mode")
     add_reduction_argument(p)
     p.add_argument("--exhaustive", action="store_true",
                    help="exit 3 unless the BFS explored every state (within --max-depth if given)")

@@ -134,7 +134,7 @@ def schedule_arguments(p: argparse.ArgumentParser) -> None:
                         "'UNKNOWN: budget spent' (exit 3), an explanation being shrunk is printed as not minimal")
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
                    help="progress on stderr: a live line (a terminal), log lines (each phase's start and a line "
-                        "every 10 s), or none (default auto: live on a terminal, else lines)")
+                        "every 5 s), or none (default auto: live on a terminal, else lines)")
     p.set_defaults(run=_run_schedule)
 
 

@@ -18,7 +18,7 @@ search at all (start-up used the whole budget).
 Both count the budget as `kubeprop check` does, from when the process started (`args.started`,
 set by `main`: Python's start-up and imports included), so that `--budget 3` returns about 3 s
 after the user pressed Enter (trial 11: 5.7–7.2 s, start-up uncounted); and both show the search's
-progress on stderr (`--progress`, as `check`'s: a live line on a terminal, else a line every 10 s;
+progress on stderr (`--progress`, as `check`'s: a live line on a terminal, else a line every 5 s;
 trial 11: `kubeprop raft` ran 123 s in silence).
 """
 

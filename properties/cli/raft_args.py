@@ -90,7 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         f"default {DEFAULT_MAX_MEMORY_MB})")
     p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
                    help="progress on stderr, as in check: a live line (a terminal), log lines (the search's start "
-                        "and end and its counters every 10 s), or none; auto (the default) chooses by whether "
+                        "and end and its counters every 5 s), or none; auto (the default) chooses by whether "
                         "stderr is a terminal")
     p.set_defaults(run=_run)
 

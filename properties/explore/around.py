@@ -72,6 +72,7 @@ from kubeprop.properties.explore.engine import (
     run_sliced,
 )
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.progress import EngineProgress
 from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.registry import Violation
 
@@ -112,6 +113,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig, fau
         search = _Search(model, config, Checker(model, config.safety()), config.deadline(timer.began), cache,
                          faults_only=faults_only)
         share(search, config)  # the expected run, if the portfolio computed it
+        slicer.watch(config.progress, lambda taken: EngineProgress(taken, timer.seconds(), None, len(search.seen),
+                                                                   search.depth))
         search.seen.add(start)
         search.cheapest[start] = 0
         root = _Entry(_Node(start, None, None, 0, 0), None, search.policy())

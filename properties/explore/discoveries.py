@@ -25,6 +25,7 @@ import attrs
 
 from kubeprop.properties.explore.collector import fewer_collections
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
+from kubeprop.properties.explore.progress import Found
 from kubeprop.properties.explore.shrink_clock import SHRINK_SHARE
 from kubeprop.properties.registry import Property, select
 
@@ -68,10 +69,13 @@ def discover(run: Run, config: EngineConfig, stop: Callable[[Any], bool] | None 
     `stop(result)` said to end there (`kubeprop.counterexamples.api.check` goes on only past known
     upstream behaviour). Without `stop`, a run while more than one property is left shrinks its
     find within `SHRINK_SHARE` of the budget it has left (`EngineConfig.shrink_share`): the rest
-    goes to the next run."""
+    goes to the next run. With `config.progress`, each run's violation is told it (`progress.Found`)."""
     def one(left: list[Property], budget: float | None) -> Any:
         share = SHRINK_SHARE if stop is None and len(left) > 1 else config.shrink_share
-        return run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget, shrink_share=share))
+        result = run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget, shrink_share=share))
+        if config.progress is not None and result.violation is not None:
+            config.progress(Found(result.violation.property, getattr(result.stats, "steps", 0)))
+        return result
 
     with fewer_collections():
         return rediscover(list(select(config.properties)), config.budget_seconds, one,

@@ -46,6 +46,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, search
 from kubeprop.properties.explore.cyclekey import Abstraction
 from kubeprop.properties.explore.engine import ExitReason
+from kubeprop.properties.explore.progress import EngineProgress, Ticker
 from kubeprop.properties.oscillation import Cycle, CycleProperty, first_cycle_violation
 from kubeprop.properties.registry import Violation
 
@@ -156,9 +157,17 @@ class _Search:
     covered: set[bytes] = attrs.field(factory=set)
     steps: int = 0
     seeds: int = 0
+    tick: Callable[[], None] | None = None
+    """Called after each step of a fair run or of the graph's exploration (the engine's progress)."""
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
+
+    def stepped(self) -> None:
+        """One more step taken: count it, and tell `tick`."""
+        self.steps += 1
+        if self.tick is not None:
+            self.tick()
 
     def fair_run(self, seed: ClusterState) -> tuple[tuple[Action, ...], tuple[Action, ...], Violation] | None:
         """The fair driver from `seed`, watching for a fair repeated key (see the module docstring)."""
@@ -192,7 +201,7 @@ class _Search:
             taken.append(act)
             labels_taken.append(label)
             states.append(step(self.model, states[-1], act))
-            self.steps += 1
+            self.stepped()
         self.covered.update(keys)
         return None
 
@@ -220,22 +229,27 @@ _BENIGN: Found = ((), (), Violation("", ""))
 def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[CycleProperty],
                bounds: Bounds = Bounds(), strategy: Strategy = "fair", action_filter: ActionFilter | None = None,
                max_cycle_steps: int = 4000, repeats: int = 1, max_keys: int = 200_000, stems: Stems = "settled",
-               settle_steps: int = 2000, settle_ticks: int = 30) -> LassoReport:
+               settle_steps: int = 2000, settle_ticks: int = 30, progress: Callable[[Any], None] | None = None
+               ) -> LassoReport:
     """Search for a lasso violating one of `properties` (see the module docstring). `bounds`
     bound the stem search (depth in choices or actions, distinct states, seconds — the seconds
     bound the whole search); `max_cycle_steps` bounds each fair run; `max_keys` the exhaustive
-    post-Quiesce graph; `settle_steps`/`settle_ticks` each settling between choices."""
+    post-Quiesce graph; `settle_steps`/`settle_ticks` each settling between choices. With
+    `progress`, an `EngineProgress` (fair runs, steps) about once a second."""
     began = time.perf_counter()
     deadline = None if bounds.budget_seconds is None else began + bounds.budget_seconds
     props = tuple(properties)
     shared = _Search(model, Abstraction.of(model, start), props, max_cycle_steps, repeats, deadline)
+    stem_steps = [0]  # actions the stems took (the choices and the settling after each), for the counters
+    if progress is not None:
+        ticker = Ticker(progress)
+        shared.tick = lambda: ticker.tick(stem_steps[0] + shared.steps, lambda: EngineProgress(
+            stem_steps[0] + shared.steps, time.perf_counter() - began, shared.seeds))
     graph = None
     if strategy == "exhaustive":
         from kubeprop.properties.explore.lasso_graph import Graph
 
         graph = Graph(shared, max_keys)
-
-    stem_steps = [0]  # actions the stems took (the choices and the settling after each), for the counters
 
     def successors(state: ClusterState) -> Iterable[tuple[Any, ClusterState]]:
         if state.quiesced:
@@ -257,6 +271,8 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
                     yield ((act,), nxt) if run.exhausted else ((act, *run.trace), run.state)
 
     def check(state: ClusterState) -> Any:
+        if shared.tick is not None:  # (a stem's state: its steps counted in `successors`)
+            shared.tick()
         if not state.quiesced or shared.out_of_time():
             return None
         found = graph.explore(state) if graph is not None else shared.fair_run(state)
@@ -321,7 +337,7 @@ def _engine(model: ClusterModel, start: ClusterState, config: Any, strategy: Str
     chosen = select_cycle(wanted or None)
     bounds = Bounds(max_depth=config.max_depth, max_states=config.max_states, budget_seconds=config.budget_seconds)
     report = find_lasso(model, start, chosen, bounds, strategy=strategy, action_filter=config.action_filter,
-                        max_cycle_steps=config.settle_steps)
+                        max_cycle_steps=config.settle_steps, progress=getattr(config, "progress", None))
     s = report.stats
     stats = EngineStats(seconds=s.seconds, steps=s.steps, runs=s.seeds, distinct=s.stem_states, depth=s.depth,
                         note=f"{s.keys} post-Quiesce cycle keys")

@@ -74,7 +74,7 @@ class Graph:
             labels = []
             for act in progress_moves(search.model, self.reps[node]):
                 nxt = step(search.model, self.reps[node], act)
-                search.steps += 1
+                search.stepped()
                 nkey = abstraction.key(nxt)
                 target = self.keys.get(nkey)
                 if target is None:

@@ -51,6 +51,7 @@ from kubeprop.properties.explore.expected import share
 from kubeprop.properties.explore.hold import Delay, HeldPolicy, Hold, Holds
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.perturb_placements import Perturbation, _Candidate, _Perturb, _Run
+from kubeprop.properties.explore.progress import EngineProgress
 from kubeprop.properties.explore.slicing import ActiveTimer, Limit, Sliced, SliceGen, Slicer, run_sliced
 from kubeprop.properties.explore.slow import Slow
 
@@ -139,6 +140,8 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         share(search, config)  # the expected run, if the portfolio computed it
         search.seen.add(start)
         perturb = _Perturb(search)
+        slicer.watch(config.progress, lambda taken: EngineProgress(taken, timer.seconds(), perturb.runs,
+                                                                   len(search.seen), search.depth))
         root = _Node(start, None, None, 0, 0)
         perturb.known.add(root, None, ())
         trail = _Trail([root])

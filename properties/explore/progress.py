@@ -1,6 +1,12 @@
-"""Live progress of a running portfolio, for a terminal: what `EngineConfig.progress` is called with.
+"""Live progress of a running engine, for a terminal or a log: what `EngineConfig.progress` is called with.
 
-First, while the portfolio follows the run a user expects (`expected.compute`), an
+A single engine (`kubeprop check --engine NAME`) reports an `EngineProgress` about once a second
+(`ENGINE_EVERY`) through a `Ticker`, which reads the clock at most once every `STRIDE` steps, so
+that reporting costs nothing measurable and never changes what the engine does; the BFS reports
+its own `bfs.SearchStats`. When a search of `discoveries.discover` ends with a violation, a `Found`
+says so before the next search (for the other properties) starts from step 0.
+
+The portfolio: first, while the portfolio follows the run a user expects (`expected.compute`), an
 `ExpectedProgress` about once a second; then the lanes' `PortfolioProgress`.
 
 The portfolio's lanes (`lanes.py`) run for the whole budget; a user watching a terminal wants to
@@ -19,10 +25,73 @@ from typing import Any
 
 import attrs
 
-__all__ = ["ExpectedProgress", "PortfolioProgress", "Reporter"]
+__all__ = ["ENGINE_EVERY", "STRIDE", "EngineProgress", "ExpectedProgress", "Found", "PortfolioProgress", "Reporter",
+           "Ticker"]
 
 EXPECTED_EVERY = 1.0
 """Seconds between two reports of the expected run's progress (`ExpectedProgress`)."""
+ENGINE_EVERY = 1.0
+"""Seconds between two reports of a single engine's progress (`EngineProgress`, `Ticker`)."""
+STRIDE = 32
+"""Steps between two reads of the clock by a `Ticker`: a model step takes tens of microseconds or
+more, a read of the clock well under one."""
+
+
+@attrs.frozen
+class EngineProgress:
+    """How far a single engine got: the steps it took and the seconds it ran (paused turns not
+    counted) in this search, the runs it finished (walk, PCT, Hypothesis examples, perturbed runs,
+    the lasso's fair runs; None for an engine without runs), the distinct states it reached and the
+    depth of the deepest (None where it does not count them)."""
+
+    steps: int
+    seconds: float
+    runs: int | None = None
+    distinct: int | None = None
+    depth: int | None = None
+
+
+@attrs.frozen
+class Found:
+    """A search of `discoveries.discover` ended with a violation of `property` after `steps` steps;
+    the next search (for the properties not yet violated) counts from 0 again."""
+
+    property: str
+    steps: int
+
+
+class Ticker:
+    """Whether a report is due: at most every `every` seconds (default `ENGINE_EVERY`), the
+    `clock` read at most once every `stride` steps (`due` is given the engine's step count). A
+    Ticker whose `progress` is None is never due."""
+
+    def __init__(self, progress: Callable[[Any], None] | None, every: float | None = None, stride: int = STRIDE,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.progress, self.stride, self.clock = progress, stride, clock
+        self.every = ENGINE_EVERY if every is None else every
+        self.next = stride
+        self.last = clock() if progress is not None else 0.0
+
+    def due(self, steps: int) -> bool:
+        """Whether to report now, the engine having taken `steps` steps in all."""
+        if self.progress is None or steps < self.next:
+            return False
+        self.next = steps + self.stride
+        now = self.clock()
+        if now - self.last < self.every:
+            return False
+        self.last = now
+        return True
+
+    def report(self, what: Any) -> None:
+        """Pass `what` on to `progress`."""
+        if self.progress is not None:
+            self.progress(what)
+
+    def tick(self, steps: int, measure: Callable[[], Any]) -> None:
+        """Report `measure()` if a report is due at `steps` steps."""
+        if self.due(steps):
+            self.report(measure())
 
 
 @attrs.frozen

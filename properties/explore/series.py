@@ -20,6 +20,7 @@ import attrs
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.engine import EngineConfig, with_fair_length
+from kubeprop.properties.explore.progress import EngineProgress
 from kubeprop.properties.explore.slicing import ActiveTimer, Limit, Slicer, out_of_time
 from kubeprop.properties.registry import Violation
 
@@ -86,8 +87,10 @@ def run_series(config: EngineConfig, slicer: Slicer, deadline: float | None, tot
     fails, `total` runs are done (None: no count), the `time.perf_counter()` `deadline` passes or
     the slicer is stopped; pausing, when the slice is over, between runs and between two steps of
     a run. A run that the deadline or a stop cut short without a violation is not a finished run
-    (its steps count). Each passing run's trace goes to `config.on_run`."""
+    (its steps count). Each passing run's trace goes to `config.on_run`. With `config.progress`,
+    an `EngineProgress` (runs finished, steps) about once a second."""
     runs = steps = 0
+    slicer.watch(config.progress, lambda taken: EngineProgress(taken, slicer.timer.seconds(), runs))
     while (total is None or runs < total) and not out_of_time(deadline):
         yield from slicer.pause(steps)
         if slicer.stopped:

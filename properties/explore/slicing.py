@@ -6,18 +6,23 @@ deadline, or `STOP`) is over; `Sliced` drives such a run a slice at a time (the 
 `portfolio.py`), `run_sliced` in one go. `ActiveTimer` counts the seconds an engine actually ran,
 paused between its slices; `out_of_time` reads a deadline.
 
-Imports: `collector` (the safe point between two steps) only; `engine.EngineResult` for types
-alone, so `engine` (and every engine) may import it. `engine` re-exports every name (engines such
-as `around.py` import them from there).
+A `Slicer` may also be `watch`ed: where the engine pauses it reports how far the engine got to the
+engine's `EngineConfig.progress` (`progress.Ticker`: about once a second), whether the slice is
+over or not; nothing else changes.
+
+Imports: `collector` (the safe point between two steps) and `progress` (light) only;
+`engine.EngineResult` for types alone, so `engine` (and every engine) may import it. `engine`
+re-exports every name (engines such as `around.py` import them from there).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 from kubeprop.properties.explore.collector import safe_point
+from kubeprop.properties.explore.progress import Ticker
 
 if TYPE_CHECKING:
     from kubeprop.properties.explore.engine import EngineResult
@@ -94,8 +99,15 @@ class Slicer:
 
     def __init__(self, timer: ActiveTimer, limit: Limit | None) -> None:
         self.timer, self.limit = timer, limit
+        self.ticker: Ticker | None = None
+        self.measure: Callable[[int], Any] = lambda taken: None
         if limit is not None:
             limit.begin(0)
+
+    def watch(self, progress: Callable[[Any], None] | None, measure: Callable[[int], Any]) -> None:
+        """Report `measure(steps taken)` to `progress` (if not None) about once a second, from `pause`."""
+        if progress is not None:
+            self.ticker, self.measure = Ticker(progress), measure
 
     @property
     def stopped(self) -> bool:
@@ -108,8 +120,11 @@ class Slicer:
 
     def pause(self, taken: int) -> Generator[None, Limit | None, None]:
         """Pause (if the slice is over) until the next slice; the timer does not run meanwhile.
-        Between two steps: a full garbage collection that is due runs here (`collector.safe_point`)."""
+        Between two steps: a full garbage collection that is due runs here (`collector.safe_point`),
+        and the progress report that is due (`watch`)."""
         safe_point()
+        if self.ticker is not None and self.ticker.due(taken):
+            self.ticker.report(self.measure(taken))
         if not self.due(taken) or self.stopped:
             return
         self.timer.pause()

@@ -39,6 +39,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, EngineResult, EngineStats, ExitReason
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.progress import EngineProgress, Ticker
 from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.explore.slicing import ActiveTimer, Sliced, SliceGen, Slicer, out_of_time, run_sliced
 from kubeprop.properties.registry import Property, Violation
@@ -77,6 +78,8 @@ class Recorder:
     runs: int = 0
     on_run: Callable[[tuple[Action, ...]], None] | None = None
     """`EngineConfig.on_run`: told every example's actions when it ends without a violation."""
+    tick: Callable[[int], None] | None = None
+    """Told the step count after every step (the engine's progress, `progress.Ticker`)."""
 
 
 class ClusterMachine(RuleBasedStateMachine):
@@ -147,6 +150,8 @@ class ClusterMachine(RuleBasedStateMachine):
         self.trace.append(act)
         if recorder is not None:
             recorder.steps += 1
+            if recorder.tick is not None:
+                recorder.tick(recorder.steps)
 
     @invariant()
     def safety_holds(self) -> None:
@@ -245,6 +250,9 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
     recorder = Recorder(on_run=config.on_run)
+    if config.progress is not None:
+        ticker = Ticker(config.progress)
+        recorder.tick = lambda steps: ticker.tick(steps, lambda: EngineProgress(steps, timer.seconds(), recorder.runs))
     machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
                           config.action_filter, config.convergence, recorder=recorder,
                           settle_steps=config.settle_steps, settle_ticks=config.settle_ticks, deadline=deadline)

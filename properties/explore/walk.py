@@ -25,7 +25,7 @@ import os
 import random
 import time
 import traceback
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from multiprocessing.connection import Connection
 
 import attrs
@@ -48,6 +48,7 @@ from kubeprop.properties.explore.engine import (
     with_fair_length,
 )
 from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.progress import ENGINE_EVERY, EngineProgress, Ticker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.explore.slicing import Sliced, SliceGen, out_of_time, run_sliced
@@ -204,16 +205,17 @@ def _chunks(total: int | None, workers: int) -> Iterator[range]:
         at = end
 
 
-def _outcomes(walker: Walker, total: int | None, workers: int, deadline: float | None
-              ) -> Generator[ChunkOutcome, None, None]:
+def _outcomes(walker: Walker, total: int | None, workers: int, deadline: float | None,
+              waiting: Callable[[], None] = lambda: None) -> Generator[ChunkOutcome, None, None]:
     """Chunk outcomes in walk-index order, from this process or from a pool of workers (handed
-    out in waves, so an endless run keeps only a few chunks in flight)."""
+    out in waves, so an endless run keeps only a few chunks in flight); `waiting` is called about
+    once a second while no outcome has come back."""
     chunks = _chunks(total, workers)
     if workers <= 1:
         for chunk in chunks:
             yield run_chunk(walker, chunk, deadline)
         return
-    config = walker.config
+    config = attrs.evolve(walker.config, progress=None)  # the progress is this process's (`run_walks`)
     spec = ModelSpec.of(walker.model)
     check_picklable(config, "the engine configuration (its action_filter)")
     method = config.start_method or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -221,7 +223,7 @@ def _outcomes(walker: Walker, total: int | None, workers: int, deadline: float |
                            "kubeprop-walk")
     done = False
     try:
-        yield from _in_order(conns, chunks, deadline)
+        yield from _in_order(conns, chunks, deadline, waiting)
         done = True
     finally:
         for conn in conns:
@@ -230,10 +232,11 @@ def _outcomes(walker: Walker, total: int | None, workers: int, deadline: float |
         stop_workers(procs, conns, patient=done)
 
 
-def _in_order(conns: list[Connection], chunks: Iterator[range], deadline: float | None
-              ) -> Generator[ChunkOutcome, None, None]:
+def _in_order(conns: list[Connection], chunks: Iterator[range], deadline: float | None,
+              waiting: Callable[[], None]) -> Generator[ChunkOutcome, None, None]:
     """The chunks' outcomes in walk-index order: chunk i runs on worker i mod N, each worker with
-    up to `WAVE` chunks in hand (a pipe delivers in order, so its outcomes come back in order)."""
+    up to `WAVE` chunks in hand (a pipe delivers in order, so its outcomes come back in order);
+    `waiting()` about once a second meanwhile."""
     on: collections.deque[Connection] = collections.deque()  # the worker of each chunk in hand, in order
     handed = 0
 
@@ -248,7 +251,10 @@ def _in_order(conns: list[Connection], chunks: Iterator[range], deadline: float 
         hand(first)
     while on:
         try:
-            outcome = on.popleft().recv()
+            conn = on.popleft()
+            while not conn.poll(ENGINE_EVERY):
+                waiting()
+            outcome = conn.recv()
         except EOFError:
             raise RuntimeError("a walk worker process ended unexpectedly") from None
         if isinstance(outcome, str):
@@ -278,10 +284,17 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
     runs = steps = 0
     failure: WalkOutcome | None = None
     timed_out = False
-    outcomes = _outcomes(walker, config.run_count(DEFAULT_RUNS), workers, deadline)
+    ticker = Ticker(config.progress)
+
+    def measure() -> EngineProgress:
+        return EngineProgress(steps, time.perf_counter() - began, runs)
+
+    outcomes = _outcomes(walker, config.run_count(DEFAULT_RUNS), workers, deadline,
+                         lambda: ticker.report(measure()))
     try:
         for chunk in outcomes:
             runs, steps = runs + chunk.completed, steps + chunk.steps
+            ticker.tick(steps, measure)
             if chunk.failure is not None or chunk.timed_out:
                 failure, timed_out = chunk.failure, chunk.timed_out
                 break

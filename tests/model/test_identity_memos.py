@@ -19,7 +19,8 @@ from kubeprop.model.api.objects import Deployment
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.controllers import base as controllers_base
-from kubeprop.model.controllers import deployment_util
+from kubeprop.model.controllers import deployment_util, resync
+from kubeprop.model.controllers.work_queue import ControllerState
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet import local as kubelet_local
@@ -66,10 +67,18 @@ def _check(model: ClusterModel, state: ClusterState) -> None:
 
 
 def _fresh_wakeups(model: ClusterModel, state: ClusterState, now: int) -> list[tuple[str, str, int]]:
-    """`base._wakeups` without its memo (`decisions.WakeupMemo`), as it was written before."""
+    """`base._wakeups` without its memos (`decisions.WakeupMemo`, the decisions' `DecisionMemo`),
+    as it was written before: a resync's (`resync.due`) from a fresh reconcile."""
     view_ = view(model, state, CONTROLLER_MANAGER)
     out = []
     for controller in model.controllers:
+        period, ctl_state = resync.period(controller), state.controllers.get(controller.name)
+        if period is not None and isinstance(ctl_state, ControllerState):
+            for obj in view_.list(controller.watches[0]):
+                key = controllers_base._key(obj)
+                fresh = controller.reconcile(view_, key, ctl_state.memory, now)
+                if key not in ctl_state.queue and (fresh.requests or fresh.requeue):
+                    out.append((controller.name, key, (now // period + 1) * period))
         wakeup_at = getattr(controller, "wakeup_at", None)
         if wakeup_at is not None and controller.watches:
             for obj in view_.list(controller.watches[0]):

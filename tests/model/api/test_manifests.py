@@ -309,6 +309,8 @@ def test_manifest_error_from_malformed_text() -> None:
 @pytest.mark.parametrize(("field", "written", "hint"), [
     ("replicas", "1e3", "a whole number is written without an exponent: 1000"),
     ("replicas", "2E+1", "a whole number is written without an exponent: 20"),
+    ("replicas", "1e308",
+     "a whole number is written without an exponent, and this one is beyond any integer field's range"),
     ("hpaTolerance", "1e-1", "YAML reads this exponent form as text: write 1.0e-1"),
     ("hpaTolerance", "1.5e0", "YAML reads this exponent form as text: write 1.5e+0"),
 ])

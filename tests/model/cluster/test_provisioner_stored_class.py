@@ -99,6 +99,19 @@ def test_no_provisioner_still_provisions_nothing(tmp_path: Path) -> None:
     assert not any(isinstance(a, ProvisionVolume) for a in actions(model, state))
 
 
+@pytest.mark.parametrize("provisioner", ["ebs.csi.aws.com", "rancher.io/local-path"])
+def test_a_claim_with_a_selector_is_never_provisioned(tmp_path: Path, provisioner: str) -> None:
+    """csi-provisioner's and local-path's Provision refuse a claim with a selector ("claim Selector
+    is not supported"): it stays Pending with no volume matching it (audit15; it was provisioned)."""
+    selective = DB.replace("spec: {storageClassName: gp3,", "spec: {selector: {matchLabels: {tier: fast}}, "
+                                                            "storageClassName: gp3,")
+    model = _model(tmp_path, GP3.replace("PROV", provisioner) + selective)
+    state = settle(model, initial_state(model), max_steps=400).state
+    claim, volume = _volume(state)
+    assert claim.spec.selector is not None and volume is None and claim.status.phase == "Pending"
+    assert not any(isinstance(a, ProvisionVolume) for a in actions(model, state))
+
+
 def test_can_attach_sees_a_shipped_csi_class(tmp_path: Path) -> None:
     """The footprints' over-approximation: on kind (hostPath volumes) a shipped CSI class's
     ReadWriteOnce volumes are attached, so mounts may wait on other kubelets."""

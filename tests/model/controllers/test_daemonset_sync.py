@@ -179,3 +179,53 @@ def test_after_a_failed_create_the_deletes_and_the_status_are_still_sent() -> No
     assert after(create, refused) == (delete, status)
     assert after(delete, refused) == (status,)
     assert after(patch, refused) == ()
+
+
+def _owned_pod(store: Store, node: str, name: str) -> Store:
+    """A pod the DaemonSet controls, bound to `node` (as a second daemon pod there would be)."""
+    ds = stored(store)
+    body = {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": {"app": "agent"},
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent",
+                                              "uid": ds.metadata.uid, "controller": True}]},
+            "spec": {"nodeName": node, "containers": [{"name": "a", "image": "agent:1"}]}}
+    return API.ok(store, Request(verb="create", user=ADMIN, obj=decode_object(body)))
+
+
+def _failed(store: Store, name: str) -> Store:
+    pod = store.get(ObjectKey("pods", "default", name))
+    assert isinstance(pod, Pod)
+    return API.ok(store, Request(verb="update-status", user=ADMIN, resource="pods", namespace="default",
+                                 name=name, obj=attrs.evolve(pod, status=attrs.evolve(pod.status, phase="Failed"))))
+
+
+def test_a_second_failed_pod_on_a_node_waits_for_the_back_off() -> None:
+    """podsShouldBeOnNode asks IsInBackOffSinceUpdate per failed pod and calls Next after each delete:
+    the second failed pod on the node finds the entry updated just now and is held, and the key is
+    requeued after the entry's delay from now (enqueueDaemonSetAfter(ds, delay))."""
+    store, _ = create(manifest())
+    node = sorted(n.metadata.name for n in store.list("nodes"))[0]
+    for name in ("first", "second"):
+        store = _failed(_owned_pod(store, node, name), name)
+    _, memory, requests = sync(store, DaemonSetMemory(), now=10)
+    assert [r.name for r in requests if r.verb == "delete"] == ["first"]  # (the other nodes get their pods)
+    assert list(memory.backoff.values()) == [(10, 1)] and dict(memory.held.sorted_items()) == {KEY: 11}
+
+
+def test_a_surge_update_fails_while_an_old_pod_s_node_is_gone() -> None:
+    """rollingUpdate's surge half looks up the node of every old pod without a new one; a node deleted
+    while its bound pod is still cached fails the sync: nothing sent, no status, the key requeued."""
+    store, _ = create(manifest(updateStrategy={"type": "RollingUpdate",
+                                               "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}))
+    store, memory, _ = sync(store, DaemonSetMemory())
+    for pod in daemon_pods(store):
+        store = _bind_and_ready(store, pod)
+    gone = sorted(n.metadata.name for n in store.list("nodes"))[0]
+    store = API.ok(store, Request(verb="delete", user=ADMIN, resource="nodes", name=gone))
+    ds = stored(store)
+    template = ds.spec.template
+    spec = attrs.evolve(template.spec, containers=(attrs.evolve(template.spec.containers[0], image="agent:2"),))
+    store = API.ok(store, Request(verb="update", user=ADMIN, obj=attrs.evolve(
+        ds, spec=attrs.evolve(ds.spec, template=attrs.evolve(template, spec=spec)))))
+    decision = DaemonSetController().reconcile(store, KEY, memory, 20)
+    assert decision.requests == () and decision.requeue

@@ -196,3 +196,17 @@ def test_the_scenario_s_rollout_stops_the_old_pod_app_first_its_proxy_still_read
             r = kl.kubelet_state(state, act.node).pods[act.pod]
             running.append(tuple((c.name, c.ready) for c in (*r.init_containers, *r.containers) if c.running))
     assert running == [(("logs", True), ("proxy", True)), (("logs", True),), ()]
+
+
+def test_a_sidecar_does_not_wait_for_a_regular_init_container_when_the_pod_stops() -> None:
+    """newTerminationOrdering: a sidecar's prerequisites are the regular containers and the sidecar
+    declared after it, not a regular init container; a pod deleted while initializing stops its
+    sidecar and its running init container in one turn (audit15: the sidecar waited a turn)."""
+    model = make_model()
+    state = step(model, bound_state(model, sidecar_pod(sidecar("proxy"), init("migrate"))), kl.StartPod(NODE, POD))
+    while not runtime(state).init_containers[1].running:
+        state = step(model, state, next(a for a in kl.enabled(model, state) if isinstance(a, kl.StartContainer)))
+    assert [c.running for c in runtime(state).init_containers] == [True, True]
+    state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD))
+    assert not runtime(state).any_running

@@ -4,7 +4,6 @@ it is not a terminal, and `gate` prints each case's line as it finishes; stdout 
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,17 @@ import pytest
 from kubeprop.properties.cli import gate as gate_cmd
 from kubeprop.properties.cli.live import LogLines
 from kubeprop.properties.cli.main import main
+from kubeprop.properties.explore.bfs import SearchStats
+
+
+class FakeClock:
+    """A `time.perf_counter` for the progress lines: it moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
 
 WEB = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "web.yaml"
 BFS = [str(WEB), "--engine", "bfs", "--max-depth", "3", "--budget", "30", "--property", "node-not-overcommitted"]
@@ -30,19 +40,19 @@ def test_check_prints_log_lines_when_not_on_a_terminal(tmp_path: Path, capsys: p
 
 
 def test_log_lines_come_at_most_every_few_seconds() -> None:
-    class Stats:
-        states, distinct, depth, states_per_second = 10, 9, 2, 100.0
-
+    clock = FakeClock()
     out = io.StringIO()
-    lines = LogLines("bfs", 10.0, out, every=0.05)
-    lines(Stats())  # too early: nothing
+    lines = LogLines("bfs", 10.0, out, every=5.0, clock=clock)
+    lines(SearchStats(10, 9, 2, 1.0))  # too early: nothing
     assert out.getvalue() == ""
-    time.sleep(0.06)
-    lines(Stats())
-    lines(Stats())  # again too early
-    assert out.getvalue().count("\n") == 1 and out.getvalue().startswith("  bfs: 10 states, 9 distinct, depth 2")
+    clock.now += 5.0
+    lines(SearchStats(10, 9, 2, 1.0))
+    clock.now += 4.0
+    lines(SearchStats(10, 9, 2, 1.0))  # again too early
+    assert out.getvalue().count("\n") == 1 and out.getvalue().startswith("  bfs: 5 of 10 s (5 s left), 10 states, "
+                                                                         "9 distinct, depth 2, 9 distinct/s, ")
     lines.end()
-    assert out.getvalue().splitlines()[-1].startswith("kubeprop check: bfs done in ")
+    assert out.getvalue().splitlines()[-1] == "kubeprop check: bfs done in 9.0 s"
 
 
 def test_gate_prints_each_case_as_it_finishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

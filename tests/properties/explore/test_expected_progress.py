@@ -48,6 +48,6 @@ def test_following_the_expected_run_reports_how_far_it_got(monkeypatch: pytest.M
 
 def test_its_log_line_says_what_the_portfolio_is_doing() -> None:
     out = io.StringIO()
-    LogLines("portfolio", 45.0, out, every=0.0)(ExpectedProgress(2_345))
-    assert out.getvalue().startswith("  portfolio: 0 of 45 s, following the run a user expects (the searches around "
-                                     "it start from there): 2,345 steps so far")
+    LogLines("portfolio", 45.0, out, every=0.0, clock=lambda: 12.0)(ExpectedProgress(2_345))
+    assert out.getvalue() == ("  portfolio: 0 of 45 s (45 s left), following the run a user expects (the searches "
+                              "around it start from there): 2,345 steps so far\n")

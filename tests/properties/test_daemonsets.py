@@ -1,0 +1,47 @@
+"""`daemonset-one-pod-per-node` against what upstream's DaemonSet controller really does.
+
+tests/model/data/daemonset/surge-twice.json is a user trial's counterexample (trial15) of the
+property as it stood: one node, a DaemonSet with maxSurge 1 and maxUnavailable 0, its template
+changed and changed back. Upstream's surge half of rollingUpdate and podsShouldBeOnNode skip pods
+with a deletionTimestamp (`pkg/controller/daemon/update.go` findUpdatedPodsOnNode), so the node holds
+the first pod still terminating, the second revision's pod and a new first-revision pod: three
+non-terminal pods, which real Kubernetes has too. The file replays the model's run step by step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubeprop.counterexamples.replay import replay
+from kubeprop.model.api.objects import Pod
+from kubeprop.model.cluster import build_model, initial_state
+from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.controllers.daemonset_util import REVISION_HASH_LABEL
+from kubeprop.model.controllers.podutil import is_pod_terminal
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.daemonsets import daemon_sets_ready, one_pod_per_node
+
+DATA = Path(__file__).parents[1] / "model" / "data" / "daemonset"
+SURGE_TWICE = DATA / "surge-twice.json"
+SURGE_HOST_PORT = DATA / "surge-hostport" / "scenario.yaml"
+
+
+def test_a_terminating_pod_next_to_two_revisions_is_no_violation() -> None:
+    result = replay(SURGE_TWICE)
+    assert result.violation is None and len(result.states) == 18
+    for state in result.states:
+        assert one_pod_per_node(result.model, state) is None
+    live = [p for p in result.states[-1].store.list("pods", "default")
+            if isinstance(p, Pod) and not is_pod_terminal(p)]
+    assert len(live) == 3 and len({p.metadata.labels[REVISION_HASH_LABEL] for p in live}) == 2
+    assert [p.metadata.deletion_timestamp is not None for p in live].count(True) == 1
+
+
+def test_a_surge_daemonset_with_a_host_port_says_why_it_cannot_roll_out() -> None:
+    """The violation stands (the manifest causes it), and says why: the NodePorts filter keeps the
+    surge pod off the node whose old pod holds the port."""
+    model = build_model(load_scenario(SURGE_HOST_PORT))
+    state = fair_run(model, initial_state(model)).state
+    found = daemon_sets_ready(model, state)
+    assert found is not None and "it has 2 (1 Ready)" in found[0]
+    assert "the old pod holds hostPort 9100 on the node" in found[0]
