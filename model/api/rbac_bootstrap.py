@@ -9,9 +9,21 @@ Used by the API server when it builds a cluster's initial objects. May import th
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.rbac_aggregation import settle
 from kubeprop.model.api.rbac_authn import ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, NODES_GROUP, SYSTEM_MASTERS
-from kubeprop.model.api.rbac_kinds import RBAC_GROUP, ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject
+from kubeprop.model.api.rbac_kinds import (
+    RBAC_GROUP,
+    AggregationRule,
+    ClusterRole,
+    ClusterRoleBinding,
+    PolicyRule,
+    RoleRef,
+    Subject,
+)
+from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.frozen import FrozenMap
 
 READ = "get list watch"
@@ -35,7 +47,7 @@ def _urls(urls: str) -> PolicyRule:
 _EVENTS = _rule("create update patch", ",events.k8s.io", "events")
 _REVIEWS = (_rule("create", "authentication.k8s.io", "tokenreviews"),
             _rule("create", "authorization.k8s.io", "subjectaccessreviews"))
-_VIEW_RULES = (
+_AGGREGATE_TO_VIEW_RULES = (
     _rule(READ, "", "pods replicationcontrollers replicationcontrollers/scale serviceaccounts services "
           "services/status endpoints persistentvolumeclaims persistentvolumeclaims/status configmaps"),
     _rule(READ, "", "limitranges resourcequotas bindings events pods/status resourcequotas/status "
@@ -47,11 +59,13 @@ _VIEW_RULES = (
           "replicasets/status replicasets/scale"),
     _rule(READ, "autoscaling", "horizontalpodautoscalers horizontalpodautoscalers/status"),
     _rule(READ, "batch", "jobs cronjobs cronjobs/status jobs/status"),
+    _rule(READ, "extensions", "daemonsets daemonsets/status deployments deployments/scale deployments/status "
+          "ingresses ingresses/status replicasets replicasets/scale replicasets/status "
+          "replicationcontrollers/scale networkpolicies"),
     _rule(READ, "policy", "poddisruptionbudgets poddisruptionbudgets/status"),
     _rule(READ, "networking.k8s.io", "networkpolicies ingresses ingresses/status"),
 )
-_EDIT_RULES = (
-    *_VIEW_RULES,
+_AGGREGATE_TO_EDIT_RULES = (
     _rule(READ, "", "pods/attach pods/proxy pods/exec pods/portforward secrets services/proxy"),
     _rule("impersonate", "", "serviceaccounts"),
     _rule(WRITE, "", "pods pods/attach pods/proxy pods/exec pods/portforward"),
@@ -62,14 +76,17 @@ _EDIT_RULES = (
           "deployments/rollback replicasets replicasets/scale"),
     _rule(WRITE, "autoscaling", "horizontalpodautoscalers"),
     _rule(WRITE, "batch", "jobs cronjobs"),
+    _rule(WRITE, "extensions", "daemonsets deployments deployments/scale deployments/rollback ingresses "
+          "replicasets replicasets/scale replicationcontrollers/scale networkpolicies"),
     _rule(WRITE, "policy", "poddisruptionbudgets"),
     _rule(WRITE, "networking.k8s.io", "networkpolicies ingresses"),
 )
-_ADMIN_RULES = (
-    *_EDIT_RULES,
+_AGGREGATE_TO_ADMIN_RULES = (
     _rule("create", "authorization.k8s.io", "localsubjectaccessreviews"),
     _rule(f"{READ} {WRITE}", RBAC_GROUP, "roles rolebindings"),
 )
+AGGREGATE_TO = "rbac.authorization.k8s.io/aggregate-to-"
+"""The labels the bootstrap aggregated roles select (`aggregate-to-admin`, `-edit`, `-view`)."""
 _SCHEDULER_RULES = (
     _EVENTS, _rule("create", "coordination.k8s.io", "leases"),
     _rule("get update", "coordination.k8s.io", "leases", names="kube-scheduler"),
@@ -117,9 +134,9 @@ _CLUSTER_ROLES: tuple[tuple[str, tuple[PolicyRule, ...]], ...] = (
     ("system:basic-user", (_rule("create", "authorization.k8s.io",
                                  "selfsubjectaccessreviews selfsubjectrulesreviews"),)),
     ("system:public-info-viewer", (_urls("/livez /readyz /healthz /version /version/"),)),
-    ("admin", _ADMIN_RULES),
-    ("edit", _EDIT_RULES),
-    ("view", _VIEW_RULES),
+    ("system:aggregate-to-admin", _AGGREGATE_TO_ADMIN_RULES),
+    ("system:aggregate-to-edit", _AGGREGATE_TO_EDIT_RULES),
+    ("system:aggregate-to-view", _AGGREGATE_TO_VIEW_RULES),
     ("system:kube-scheduler", _SCHEDULER_RULES),
     ("system:volume-scheduler", _VOLUME_SCHEDULER_RULES),
     ("system:kube-controller-manager", _CONTROLLER_MANAGER_RULES),
@@ -135,6 +152,22 @@ def _binding(name: str, subjects: str) -> ClusterRoleBinding:
     return ClusterRoleBinding(metadata=meta, subjects=subs, role_ref=RoleRef(RBAC_GROUP, "ClusterRole", name))
 
 
+def _meta(name: str, aggregate_to: str = "") -> ObjectMeta:
+    """A default role's metadata: the bootstrapping label (`addClusterRoleLabel`), the autoupdate
+    annotation, and for `aggregate_to` = admin, edit or view the label `aggregate-to-<it>`."""
+    labels = _LABELS.set(AGGREGATE_TO + aggregate_to, "true") if aggregate_to in _AGGREGATED_NAMES else _LABELS
+    return ObjectMeta(name=name, labels=labels, annotations=_ANNOTATIONS)
+
+
+_AGGREGATED_NAMES = ("admin", "edit", "view")
+_AGGREGATED = tuple(
+    ClusterRole(metadata=_meta(name, into), aggregation_rule=AggregationRule((
+        LabelSelector(match_labels=FrozenMap({AGGREGATE_TO + name: "true"})),)))
+    for name, into in (("admin", ""), ("edit", "admin"), ("view", "edit")))
+"""admin, edit and view as `policy.go` declares them: an aggregationRule and no rules."""
+
+
+@lru_cache(maxsize=2)
 def bootstrap_policy(*, bind_nodes_group: bool = True) -> tuple[ClusterRole | ClusterRoleBinding, ...]:
     """The default ClusterRoles and ClusterRoleBindings the API server reconciles at start-up.
 
@@ -145,18 +178,22 @@ def bootstrap_policy(*, bind_nodes_group: bool = True) -> tuple[ClusterRole | Cl
     (leader election, informers, tokens): its controllers act as `system:controller:*` service
     accounts (`controller_policy.go`, not modelled here).
 
-    Abbreviated: admin, edit and view carry the rules the aggregation controller would copy into
-    them (upstream they aggregate system:aggregate-to-*), minus the deprecated `extensions` group.
+    Faithful: admin, edit and view are aggregated roles, as upstream: admin selects the label
+    `rbac.authorization.k8s.io/aggregate-to-admin`, edit `…-to-edit` (and carries `…-to-admin`),
+    view `…-to-view` (and carries `…-to-edit`); system:aggregate-to-admin, -edit and -view carry
+    the rules. Their rules are those the clusterrole-aggregation controller leaves once it has
+    nothing left to do (`rbac_aggregation.settle`): a scenario starts from a settled cluster; the
+    roles a scenario adds are the controller's work (`kubeprop.model.controllers.clusterrole_aggregation`).
 
     Approximated: system:node has upstream's `NodeRules()`. Upstream binds it to nobody (the Node
     authorizer and NodeRestriction admission grant kubelets access to their own node's objects);
     the model has no Node authorizer, so by default the binding names group system:nodes, which
     is broader than upstream. `bind_nodes_group=False` gives upstream's empty binding.
     """
-    roles = tuple(ClusterRole(metadata=ObjectMeta(name=name, labels=_LABELS, annotations=_ANNOTATIONS),
-                              rules=rules) for name, rules in _CLUSTER_ROLES)
+    roles = (*_AGGREGATED, *(ClusterRole(metadata=_meta(name, name.removeprefix("system:aggregate-to-")), rules=rules)
+                             for name, rules in _CLUSTER_ROLES))
     return (
-        *roles,
+        *settle(roles),
         _binding("cluster-admin", f"Group:{SYSTEM_MASTERS}"),
         _binding("system:discovery", f"Group:{ALL_AUTHENTICATED}"),
         _binding("system:basic-user", f"Group:{ALL_AUTHENTICATED}"),

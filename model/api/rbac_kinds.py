@@ -5,11 +5,12 @@ Evaluation (which rules grant a request) is in `kubeprop.model.api.rbac`.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 
 from kubeprop.model.api.meta import KindInfo, ObjectMeta
+from kubeprop.model.api.selectors import LabelSelector
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 """The API group's name (`GroupName`, `staging/src/k8s.io/api/rbac/v1/register.go`): of the kinds
@@ -37,9 +38,19 @@ class Role:
     rules: tuple[PolicyRule, ...] = ()
 
 
+@attrs.frozen
+class AggregationRule:
+    """`aggregationRule` of a ClusterRole: the ClusterRoles whose rules the clusterrole-aggregation
+    controller copies into it (`kubeprop.model.controllers.clusterrole_aggregation`)."""
+
+    cluster_role_selectors: tuple[LabelSelector, ...] = ()
+
+
 @attrs.frozen(cache_hash=True)
 class ClusterRole:
-    """A cluster-wide set of rules; bound by a RoleBinding it grants only in that namespace."""
+    """A cluster-wide set of rules; bound by a RoleBinding it grants only in that namespace. With an
+    `aggregation_rule`, its rules are the controller's to write (upstream: "If AggregationRule is
+    set, then the Rules are controller managed")."""
 
     INFO: ClassVar[KindInfo] = KindInfo(
         RBAC_GROUP, "v1", "ClusterRole", "clusterroles", namespaced=False, status_subresource=False
@@ -47,7 +58,7 @@ class ClusterRole:
 
     metadata: ObjectMeta = ObjectMeta()
     rules: tuple[PolicyRule, ...] = ()
-    aggregation_rule: Any = None
+    aggregation_rule: AggregationRule | None = None
 
 
 @attrs.frozen

@@ -37,6 +37,7 @@ from kubeprop.model.api.objects import (
     qualified_resource,
     with_metadata,
 )
+from kubeprop.model.api.rbac_escalation import write_refusal
 from kubeprop.model.api.revisions import carry_current_revision
 from kubeprop.model.api.server import Context, Response, Result, describe, status
 from kubeprop.model.api.server_apply import applied_object, patched_object, track
@@ -157,6 +158,9 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         shown = name or obj.metadata.generate_name or "Unknown"
         return Result(store, forbidden(ctx, shown, mutated.code, mutated.reason, mutated.message))
     assert mutated is not None
+    refused = write_refusal(store, ctx, mutated, None, namespace)  # the policybased storage's Create
+    if refused is not None:
+        return Result(store, refused)
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
     obj = _prepare_for_create(with_metadata(mutated, meta), ctx.info, store)
     name = obj.metadata.name
@@ -342,6 +346,9 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
     if isinstance(mutated, Denial):
         return Result(store, forbidden(ctx, name, mutated.code, mutated.reason, mutated.message))
     assert mutated is not None
+    refused = write_refusal(store, ctx, mutated, old, namespace)  # the policybased storage's Update
+    if refused is not None:
+        return Result(store, refused)
     return _check_update(store, ctx, mutated, old, subresource)
 
 

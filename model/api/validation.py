@@ -80,6 +80,7 @@ from kubeprop.model.api.validation_api import (
     crd_name_messages,
     rbac_name_messages,
     validate_binding,
+    validate_cluster_role,
     validate_crd_spec,
     validate_policy_rules,
 )
@@ -290,7 +291,7 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     Namespace: _validate_namespace,
     Node: lambda o: validate_taints(o.spec.taints, ("spec", "taints")),
     Role: lambda o: validate_policy_rules(o.rules, True),
-    ClusterRole: lambda o: validate_policy_rules(o.rules, False),
+    ClusterRole: validate_cluster_role,
     RoleBinding: lambda o: validate_binding(o.role_ref, o.subjects, True),
     ClusterRoleBinding: lambda o: validate_binding(o.role_ref, o.subjects, False),
     CustomResourceDefinition: lambda o: validate_crd_spec(o.spec, ("spec",)),

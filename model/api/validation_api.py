@@ -15,11 +15,12 @@ from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.crd_defaulting import default_errors
 from kubeprop.model.api.ext import CustomResourceDefinitionNames, CustomResourceDefinitionSpec
 from kubeprop.model.api.names import is_dns1035_label, is_dns1123_subdomain
-from kubeprop.model.api.rbac_kinds import RBAC_GROUP, PolicyRule, RoleRef, Subject
+from kubeprop.model.api.rbac_kinds import RBAC_GROUP, ClusterRole, PolicyRule, RoleRef, Subject
 from kubeprop.model.api.validation_fields import (
     ErrorList,
     dns1123_subdomain,
     invalid,
+    label_selector,
     messages,
     not_supported,
     required,
@@ -47,6 +48,21 @@ def validate_policy_rules(rules: tuple[PolicyRule, ...], namespaced: bool) -> Er
             errs.append(required((*p, "apiGroups"), "resource rules must supply at least one api group"))
         if not rule.resources:
             errs.append(required((*p, "resources"), "resource rules must supply at least one resource"))
+    return errs
+
+
+def validate_cluster_role(role: ClusterRole) -> ErrorList:
+    """ValidateClusterRole: the rules, then an aggregationRule's selectors — at least one, each a
+    valid label selector (ValidateLabelSelector; LabelSelectorAsSelector's error is the same
+    check's in the model)."""
+    errs = validate_policy_rules(role.rules, False)
+    if role.aggregation_rule is None:
+        return errs
+    path = ("aggregationRule", "clusterRoleSelectors")
+    if not role.aggregation_rule.cluster_role_selectors:
+        errs.append(required(path, "at least one clusterRoleSelector required if aggregationRule is non-nil"))
+    for i, selector in enumerate(role.aggregation_rule.cluster_role_selectors):
+        errs += label_selector(selector, (*path, i))
     return errs
 
 

@@ -38,6 +38,7 @@ from kubeprop.model.cluster import (
 )
 from kubeprop.model.controllers import (
     attachdetach,
+    clusterrole_aggregation,
     daemonset,
     disruption,
     hpa,
@@ -167,11 +168,14 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
     creates a DaemonSet, the Job controller when it creates a Job, the disruption controller when it
     creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
     controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
-    controller may create them), the namespace
+    controller may create them), the clusterrole-aggregation controller when it creates a
+    ClusterRole, the namespace
     controller when a namespace can be deleted (it watches what the garbage collector watches,
     `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
     out: list[Any] = []
+    if clusterrole_aggregation.uses_cluster_roles(objects):
+        out.append(clusterrole_aggregation.ClusterRoleAggregationController())
     if daemonset.uses_daemon_sets(objects):
         out.append(daemonset.DaemonSetController(
             expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kubeprop.model.controllers.clusterrole_aggregation import ClusterRoleAggregationController
 from kubeprop.model.controllers.daemonset import DaemonSetController
 from kubeprop.model.controllers.deployment import DeploymentController
 from kubeprop.model.controllers.disruption import DisruptionController
@@ -70,19 +71,21 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (DaemonSetController, DisruptionController, JobController,
-                                            NamespaceController, PersistentVolumeController,
-                                            PVCProtectionController, PVProtectionController)
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (ClusterRoleAggregationController, DaemonSetController,
+                                            DisruptionController, JobController, NamespaceController,
+                                            PersistentVolumeController, PVCProtectionController,
+                                            PVProtectionController)
 """Built-in controllers the model runs only where a scenario needs them: the DaemonSet controller
 (`pkg/controller/daemon`) when a DaemonSet can exist, the Job controller (`pkg/controller/job`)
 when a Job can exist, the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
 PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
 and the PVC and PV protection controllers (`pkg/controller/volume/pvcprotection`, `pvprotection`)
-when a claim or volume can exist, the namespace controller (`pkg/controller/namespace`) when a
-namespace can be deleted (`kubeprop.model.cluster.compose`; elsewhere it would never act, and its
-idle state would change every recorded trace's fingerprints). Built-in all the same: not a
-user's own controller (`kubeprop.properties.vacuity.own_controllers`)."""
+when a claim or volume can exist, the clusterrole-aggregation controller
+(`pkg/controller/clusterroleaggregation`) when a ClusterRole can exist, the namespace controller
+(`pkg/controller/namespace`) when a namespace can be deleted (`kubeprop.model.cluster.compose`;
+elsewhere it would never act, and its idle state would change every recorded trace's
+fingerprints). Built-in all the same: not a user's own controller (`kubeprop.properties.vacuity.own_controllers`)."""
 
 
 def builtin_controller_types(parameters: Mapping[str, Any]) -> frozenset[type[Any]]:
