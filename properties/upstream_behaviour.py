@@ -57,6 +57,11 @@ from kubeprop.properties.upstream_behaviour_controllers import (
     timed_out_daemon_create,
     transition_lost_in_crash,
 )
+from kubeprop.properties.upstream_behaviour_jobs import (
+    STALE_FINISHED_JOB_CITATIONS,
+    STALE_FINISHED_JOB_SUMMARY,
+    stale_finished_job_sync,
+)
 from kubeprop.properties.upstream_behaviour_kubelet import (
     CREATOR_BOUND_CITATIONS,
     CREATOR_BOUND_SUMMARY,
@@ -250,6 +255,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     UpstreamBehaviour(name="daemonset-create-timeout", property="daemonset-one-pod-per-node",
                       summary=DAEMON_CREATE_TIMEOUT_SUMMARY, citations=DAEMON_CREATE_TIMEOUT_CITATIONS,
                       recognize=timed_out_daemon_create),
+    UpstreamBehaviour(name="job-stale-finished-sync", property="job-pods-counted",
+                      summary=STALE_FINISHED_JOB_SUMMARY, citations=STALE_FINISHED_JOB_CITATIONS,
+                      recognize=stale_finished_job_sync),
     *(UpstreamBehaviour(name="scheduler-bind-timeout", property=prop, summary=BIND_TIMEOUT_SUMMARY,
                         citations=BIND_TIMEOUT_CITATIONS, recognize=bind_timeout_then_reused)
       for prop in ("node-not-overcommitted", "scheduler-decisions-sound")),

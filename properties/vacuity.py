@@ -7,8 +7,8 @@ budget never loses one. `vacuity(model, prop)` and `variant_vacuity(model)` answ
 
 - the kinds of object that can ever exist: those in the manifests and the workload steps, closed
   under what the built-in controllers create (Deployment → ReplicaSet → Pod; StatefulSet → Pod,
-  PersistentVolumeClaim; DaemonSet → Pod; Service → Endpoints, EndpointSlice) and nodes. A model with a controller
-  of your own could create anything, so then no resource requirement is judged vacuous;
+  PersistentVolumeClaim; DaemonSet → Pod; Job → Pod; Service → Endpoints, EndpointSlice) and nodes. A
+  model with a controller of your own could create anything, so then no resource requirement is judged vacuous;
 - the fault kinds with a budget (`faults:`);
 - whether the cluster can have a node at all (a scenario file without `topology.nodes` or Node
   manifests has none): the properties about pods on nodes need one (`Needs.nodes`).
@@ -72,6 +72,7 @@ on or fitting a node (the stored Nodes, the kubelets' pods), so a cluster withou
 VARIANT_NEEDS: dict[str, Needs] = {
     "rs-no-expectations": Needs(("replicasets.apps",)),
     "ds-no-expectations": Needs(("daemonsets.apps",), nodes=True),
+    "job-legacy-tracking": Needs(("jobs.batch",), nodes=True),
     "endpoints-terminating": Needs(("services",)),
     "endpoints-liveness": Needs(("services",)),
     "endpoints-stale-cache": Needs(("services",)),
@@ -89,6 +90,7 @@ and the faults that trigger it (one kind from each group)."""
 VARIANT_TARGETS: dict[str, tuple[str, ...]] = {
     "rs-no-expectations": ("replicaset-no-overcreation",),
     "ds-no-expectations": ("daemonset-one-pod-per-node",),
+    "job-legacy-tracking": ("job-pods-counted",),
     "endpoints-terminating": ("endpoints-ready-pods",),
     "endpoints-liveness": ("endpoints-ready-pods",),
     "endpoints-stale-cache": ("endpoints-ready-pods", "endpoints-match-ready-pods"),
@@ -107,10 +109,11 @@ CREATES: dict[str, tuple[str, ...]] = {
     "replicasets.apps": ("pods",),
     "statefulsets.apps": ("pods", "persistentvolumeclaims"),
     "daemonsets.apps": ("pods",),
+    "jobs.batch": ("pods",),
     "services": ("endpoints", "endpointslices.discovery.k8s.io"),
 }
 """What the built-in controllers create from each kind (`pkg/controller/deployment`, `replicaset`,
-`statefulset`, `daemon`, `endpoint`, `endpointslice`)."""
+`statefulset`, `daemon`, `job`, `endpoint`, `endpointslice`)."""
 
 FAULT_NAMES = {"node_crash": "nodeCrash", "partition": "partition", "container_crash": "containerCrash",
                "component_crash": "componentCrash", "watch_drop": "watchDrop", "request_failure": "requestFailure",

@@ -90,6 +90,8 @@ def format_path(path: FieldPath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part.startswith("[") and part.endswith("]"):
+            out += part  # a map key (`validation_fields.key`): `data[a.txt]`
         else:
             out += ("." if out else "") + part
     return out or "<root>"

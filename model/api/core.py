@@ -45,7 +45,7 @@ class NamespaceStatus:
     conditions: tuple[Condition, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Namespace:
     """A namespace: the scope of namespaced objects and of RoleBindings."""
 
@@ -137,7 +137,7 @@ class ServiceSpec:
     external_name: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Service:
     """A Service: a stable address for the Ready pods its selector matches."""
 
@@ -177,7 +177,7 @@ class EndpointSubset:
     ports: tuple[EndpointPort, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Endpoints:
     """The Endpoints object the endpoints controller keeps for a Service (same name)."""
 
@@ -220,7 +220,7 @@ class EndpointSlicePort:
     app_protocol: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class EndpointSlice:
     """An EndpointSlice (`discovery.k8s.io/v1`), at most maxEndpointsPerSlice endpoints."""
 
@@ -271,7 +271,7 @@ class PersistentVolumeStatus:
     reason: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PersistentVolume:
     """A PersistentVolume (cluster-scoped)."""
 
@@ -316,7 +316,7 @@ class PersistentVolumeClaimStatus:
     conditions: tuple[Condition, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PersistentVolumeClaim:
     """A PersistentVolumeClaim; also the shape of a StatefulSet's volumeClaimTemplates."""
 
@@ -327,7 +327,7 @@ class PersistentVolumeClaim:
     status: PersistentVolumeClaimStatus = PersistentVolumeClaimStatus()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ConfigMap:
     """Configuration data: stored, and read by the kubelet for a container's environment (`envFrom`,
     `valueFrom`: `kubeprop.model.kubelet.config`) and to mount `configMap` and `projected` volumes
@@ -341,7 +341,7 @@ class ConfigMap:
     immutable: bool | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Secret:
     """Secret data (base64 in `data`, plain text in `stringData`, merged into data on write)."""
 
@@ -354,7 +354,7 @@ class Secret:
     immutable: bool | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ServiceAccount:
     """A ServiceAccount: an identity `system:serviceaccount:<ns>:<name>` for authentication."""
 

@@ -17,7 +17,8 @@ them. Upstream:
   `x-kubernetes-int-or-string` accepting an integer or a string.
 
 Not checked (documented in docs/objects.md): `format`, CEL rules (`x-kubernetes-validations`),
-list-type/map-type uniqueness, and defaults (`default:` values are not filled in). Messages
+list-type/map-type uniqueness. Defaults and the removal of nulls a field may not hold are
+`kubeprop.model.api.crd_defaulting`'s. Messages
 follow go-openapi's (`spec.replicas in body must be of type integer: "string"`).
 """
 
@@ -71,7 +72,7 @@ def validate_custom(schema: Any, body: Mapping[str, Any]) -> ErrorList:
     if not isinstance(schema, Mapping):
         return []
     errors: ErrorList = []
-    _check(schema, body, (), errors, None, root=True)
+    check(schema, body, (), errors, None, root=True)
     return errors
 
 
@@ -81,34 +82,44 @@ def unknown_fields(schema: Any, body: Mapping[str, Any]) -> list[tuple[FieldPath
     if not isinstance(schema, Mapping):
         return []
     found: list[tuple[FieldPath, str]] = []
-    _check(schema, body, (), [], found, root=True)
+    check(schema, body, (), [], found, root=True)
     return found
 
 
-def prune(schema: Any, value: Any, embedded: bool = True) -> Any:
-    """`value` without the fields `schema` does not declare (pruning.go `Prune`, the root counting as
-    an embedded resource): what the API server stores when the writer did not ask for strict
-    field validation (the server's default is `Warn`)."""
+def prune(schema: Any, value: Any, root: bool = True) -> Any:
+    """`value` without the fields `schema` does not declare (pruning/algorithm.go `Prune`, `root`:
+    the resource's root, which counts as an embedded resource): what the API server stores when the
+    writer did not ask for strict field validation (the server's default is `Warn`). apiVersion,
+    kind and metadata are kept in an object whose own schema is `x-kubernetes-embedded-resource`;
+    under `x-kubernetes-preserve-unknown-fields` undeclared fields stay, declared ones are pruned
+    by their schema, and so are list items (`skipPrune`)."""
     if not isinstance(schema, Mapping):
         return value
+    return _prune(schema, value, root, False)
+
+
+def _prune(schema: Any, value: Any, embedded: bool, skip: bool) -> Any:
+    """pruning.go `prune` (`skip`: `skipPrune`, inside a list of a preserve-unknown-fields schema)."""
+    if not isinstance(schema, Mapping):
+        return value
+    embedded = embedded or bool(schema.get("x-kubernetes-embedded-resource"))
+    keep_unknown = skip or bool(schema.get("x-kubernetes-preserve-unknown-fields"))
     if isinstance(value, Mapping):
         props = _mapping(schema.get("properties"))
         extra = schema.get("additionalProperties")
-        keep_unknown = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
-        nested = bool(schema.get("x-kubernetes-embedded-resource"))
         out: dict[str, Any] = {}
         for name, child in value.items():
             if embedded and name in META_FIELDS:
                 out[name] = child
             elif name in props:
-                out[name] = prune(props[name], child, nested)
+                out[name] = _prune(props[name], child, False, False)
             elif isinstance(extra, Mapping):
-                out[name] = prune(extra, child, False)
+                out[name] = _prune(extra, child, False, False)
             elif keep_unknown:
                 out[name] = child
         return FrozenMap(out) if isinstance(value, FrozenMap) else out
     if isinstance(value, tuple | list):
-        return type(value)(prune(schema.get("items"), item, False) for item in value)
+        return type(value)(_prune(schema.get("items"), item, False, keep_unknown) for item in value)
     return value
 
 
@@ -144,13 +155,14 @@ def _type_ok(schema: Mapping[str, Any], value: Any) -> bool:
 
 
 Unknown = list[tuple[FieldPath, str]] | None
-"""Where `_check` collects undeclared fields (None: not judged, as inside allOf/anyOf/oneOf/not)."""
+"""Where `check` collects undeclared fields (None: not judged, as inside allOf/anyOf/oneOf/not)."""
 
 
-def _check(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: ErrorList, unknown: Unknown,
-           root: bool = False) -> None:
+def check(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: ErrorList, unknown: Unknown,
+          root: bool = False, skip: bool = False) -> None:
     """Validate `value` at `path` against `schema`: value errors to `errors`, undeclared fields to
-    `unknown`."""
+    `unknown` (`skip`: an item of a preserve-unknown-fields list, whose undeclared fields pruning
+    keeps, `skipPrune`)."""
     if value is None:
         if not schema.get("nullable") and (schema.get("type") or schema.get("x-kubernetes-int-or-string")):
             want = schema.get("type") or "integer or string"
@@ -167,20 +179,21 @@ def _check(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: Error
     _check_combinators(schema, value, path, errors)
     if isinstance(value, Mapping):
         embedded = root or bool(schema.get("x-kubernetes-embedded-resource"))
-        _check_object(schema, value, path, errors, unknown, embedded)
+        _check_object(schema, value, path, errors, unknown, embedded, skip)
     elif isinstance(value, Sequence) and not isinstance(value, str):
         items = schema.get("items")
+        skip = skip or bool(schema.get("x-kubernetes-preserve-unknown-fields"))
         for i, item in enumerate(value):
             if isinstance(items, Mapping):
-                _check(items, item, (*path, i), errors, unknown)
+                check(items, item, (*path, i), errors, unknown, skip=skip)
 
 
 def _check_object(schema: Mapping[str, Any], value: Mapping[str, Any], path: FieldPath, errors: ErrorList,
-                  unknown: Unknown, embedded: bool) -> None:
+                  unknown: Unknown, embedded: bool, skip: bool) -> None:
     """Required and declared fields, and the schema of each field (pruning.go's walk)."""
     props = _mapping(schema.get("properties"))
     extra = schema.get("additionalProperties")
-    preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+    preserve = skip or bool(schema.get("x-kubernetes-preserve-unknown-fields"))
     for name in _listed(schema.get("required")):
         if isinstance(name, str) and name not in value:
             errors.append(required((*path, name)))
@@ -189,9 +202,9 @@ def _check_object(schema: Mapping[str, Any], value: Mapping[str, Any], path: Fie
             continue
         if name in props:
             if isinstance(props[name], Mapping):
-                _check(props[name], value[name], (*path, name), errors, unknown)
+                check(props[name], value[name], (*path, name), errors, unknown)
         elif isinstance(extra, Mapping):
-            _check(extra, value[name], (*path, f"[{name}]"), errors, unknown)
+            check(extra, value[name], (*path, f"[{name}]"), errors, unknown)
         elif unknown is not None and not preserve:
             unknown.append(((*path, name), ", ".join(sorted(props)) or "none"))
 
@@ -286,4 +299,4 @@ def _check_combinators(schema: Mapping[str, Any], value: Any, path: FieldPath, e
 
 def _check_value_only(schema: Mapping[str, Any], value: Any, path: FieldPath, errors: ErrorList) -> None:
     """A combinator branch: its value constraints, without unknown-field judgement."""
-    _check(schema, value, path, errors, None)
+    check(schema, value, path, errors, None)

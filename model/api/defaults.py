@@ -33,6 +33,7 @@ from kubeprop.model.api.apps import (
     RollingUpdateStatefulSetStrategy,
 )
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
+from kubeprop.model.api.batch import Job
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
 from kubeprop.model.api.networking import NetworkPolicy
 from kubeprop.model.api.objects import (
@@ -83,6 +84,19 @@ def _unset(value: T | None, default: T) -> T:
     return default if value is None else value
 
 
+def _defaulted(obj: T, **changes: Any) -> T:
+    """`evolve(obj, **changes)`, or `obj` itself when no change changes anything (each value the very
+    one `obj` holds, or one of the same type equal to it): an object whose defaults are filled in
+    already — every object a client read and writes back — comes out of defaulting as that very
+    object, sub-objects and all, instead of as an equal copy whose hashes and comparisons would all
+    be computed again (no value differs: only which of two equal objects is kept)."""
+    for name, value in changes.items():
+        current = getattr(obj, name)
+        if value is not current and (type(value) is not type(current) or value != current):
+            return evolve(obj, **changes)  # type: ignore[misc]
+    return obj
+
+
 # --- pods and pod templates (pkg/apis/core/v1/defaults.go) ----------------------------------------
 
 # The reference grammar of github.com/distribution/reference (`ParseNormalizedNamed`).
@@ -116,7 +130,7 @@ def _probe(probe: Probe | None) -> Probe | None:
         http_get = FrozenMap(http_get).update(
             {"path": http_get.get("path") or "/", "scheme": http_get.get("scheme") or "HTTP"}
         )
-    return evolve(
+    return _defaulted(
         probe,
         http_get=http_get,
         timeout_seconds=probe.timeout_seconds or 1,
@@ -128,7 +142,7 @@ def _probe(probe: Probe | None) -> Probe | None:
 
 def _port(port: ContainerPort) -> ContainerPort:
     """ContainerPort's `+default="TCP"` protocol."""
-    return port if port.protocol else evolve(port, protocol="TCP")
+    return port if port.protocol else _defaulted(port, protocol="TCP")
 
 
 def _container(container: Container, *, in_pod: bool) -> Container:
@@ -140,8 +154,8 @@ def _container(container: Container, *, in_pod: bool) -> Container:
     if in_pod and resources.limits:
         missing = {k: v for k, v in resources.limits.items() if k not in resources.requests}
         if missing:
-            resources = evolve(resources, requests=resources.requests.update(missing))
-    return evolve(
+            resources = _defaulted(resources, requests=resources.requests.update(missing))
+    return _defaulted(
         container,
         image_pull_policy=policy,
         ports=tuple(_port(p) for p in container.ports),
@@ -155,7 +169,7 @@ def _container(container: Container, *, in_pod: bool) -> Container:
 def _pod_spec(spec: PodSpec, *, in_pod: bool) -> PodSpec:
     """`SetDefaults_PodSpec` and the defaults of its containers."""
     grace = spec.termination_grace_period_seconds
-    return evolve(
+    return _defaulted(
         spec,
         restart_policy=spec.restart_policy or "Always",
         termination_grace_period_seconds=_unset(grace, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS),
@@ -165,14 +179,31 @@ def _pod_spec(spec: PodSpec, *, in_pod: bool) -> PodSpec:
     )
 
 
+def _host_network_ports(containers: tuple[Container, ...]) -> tuple[Container, ...]:
+    """`defaultHostNetworkPorts` ("With host networking default all container ports to host ports"):
+    each port without a host port (0, unset) gets hostPort = containerPort."""
+    return tuple(
+        _defaulted(c, ports=tuple(p if p.host_port or not p.container_port else evolve(p, host_port=p.container_port)
+                                  for p in c.ports))
+        for c in containers
+    )
+
+
 def _pod(pod: Pod) -> Pod:
-    """`SetDefaults_Pod` + `SetDefaults_PodSpec` (priority and tolerations are admission's)."""
-    return evolve(pod, spec=_pod_spec(pod.spec, in_pod=True))
+    """`SetDefaults_Pod` + `SetDefaults_PodSpec` (priority and tolerations are admission's). A
+    host-network Pod's container and init-container ports default to host ports
+    (`defaultHostNetworkPorts`, in SetDefaults_Pod only since v1.28: a pod template keeps its ports,
+    DefaultHostNetworkHostPortsInPodTemplates being off and gone)."""
+    spec = _pod_spec(pod.spec, in_pod=True)
+    if spec.host_network:
+        spec = _defaulted(spec, containers=_host_network_ports(spec.containers),
+                          init_containers=_host_network_ports(spec.init_containers))
+    return _defaulted(pod, spec=spec)
 
 
 def _template(template: PodTemplateSpec) -> PodTemplateSpec:
     """A PodTemplateSpec gets the PodSpec defaults but not `SetDefaults_Pod`'s."""
-    return evolve(template, spec=_pod_spec(template.spec, in_pod=False))
+    return _defaulted(template, spec=_pod_spec(template.spec, in_pod=False))
 
 
 # --- apps/v1 (pkg/apis/apps/v1/defaults.go) -------------------------------------------------------
@@ -183,16 +214,16 @@ def _deployment(obj: Deployment) -> Deployment:
     spec = obj.spec
     strategy = spec.strategy
     if not strategy.type:
-        strategy = evolve(strategy, type="RollingUpdate")
+        strategy = _defaulted(strategy, type="RollingUpdate")
     if strategy.type == "RollingUpdate":
         rolling = strategy.rolling_update or RollingUpdateDeployment()
-        rolling = evolve(
+        rolling = _defaulted(
             rolling,
             max_unavailable="25%" if rolling.max_unavailable is None else rolling.max_unavailable,
             max_surge="25%" if rolling.max_surge is None else rolling.max_surge,
         )
-        strategy = evolve(strategy, rolling_update=rolling)
-    spec = evolve(
+        strategy = _defaulted(strategy, rolling_update=rolling)
+    spec = _defaulted(
         spec,
         replicas=_unset(spec.replicas, 1),
         strategy=strategy,
@@ -200,14 +231,14 @@ def _deployment(obj: Deployment) -> Deployment:
         progress_deadline_seconds=_unset(spec.progress_deadline_seconds, 600),
         template=_template(spec.template),
     )
-    return evolve(obj, spec=spec)
+    return _defaulted(obj, spec=spec)
 
 
 def _replica_set(obj: ReplicaSet) -> ReplicaSet:
     """`SetDefaults_ReplicaSet`: 1 replica."""
     spec = obj.spec
-    spec = evolve(spec, replicas=_unset(spec.replicas, 1), template=_template(spec.template))
-    return evolve(obj, spec=spec)
+    spec = _defaulted(spec, replicas=_unset(spec.replicas, 1), template=_template(spec.template))
+    return _defaulted(obj, spec=spec)
 
 
 def _stateful_set(obj: StatefulSet) -> StatefulSet:
@@ -218,15 +249,15 @@ def _stateful_set(obj: StatefulSet) -> StatefulSet:
     strategy = spec.update_strategy
     if not strategy.type:
         rolling = strategy.rolling_update or RollingUpdateStatefulSetStrategy()
-        strategy = evolve(strategy, type="RollingUpdate", rolling_update=rolling)
+        strategy = _defaulted(strategy, type="RollingUpdate", rolling_update=rolling)
     rolling_update = strategy.rolling_update
     if strategy.type == "RollingUpdate" and rolling_update is not None and rolling_update.partition is None:
-        strategy = evolve(strategy, rolling_update=evolve(rolling_update, partition=0))
+        strategy = _defaulted(strategy, rolling_update=_defaulted(rolling_update, partition=0))
     retention = spec.persistent_volume_claim_retention_policy
     if retention is None or isinstance(retention, Mapping):
         retention = FrozenMap(retention or {})
         retention = retention.update({k: retention.get(k) or "Retain" for k in ("whenDeleted", "whenScaled")})
-    spec = evolve(
+    spec = _defaulted(
         spec,
         pod_management_policy=spec.pod_management_policy or "OrderedReady",
         update_strategy=strategy,
@@ -236,7 +267,7 @@ def _stateful_set(obj: StatefulSet) -> StatefulSet:
         template=_template(spec.template),
         volume_claim_templates=tuple(_pvc(t) for t in spec.volume_claim_templates),
     )
-    return evolve(obj, spec=spec)
+    return _defaulted(obj, spec=spec)
 
 
 def _daemon_set(obj: DaemonSet) -> DaemonSet:
@@ -245,15 +276,35 @@ def _daemon_set(obj: DaemonSet) -> DaemonSet:
     spec = obj.spec
     strategy = spec.update_strategy
     if not strategy.type:
-        strategy = evolve(strategy, type="RollingUpdate")
+        strategy = _defaulted(strategy, type="RollingUpdate")
     if strategy.type == "RollingUpdate":
         rolling = strategy.rolling_update or RollingUpdateDaemonSet()
-        rolling = evolve(rolling, max_unavailable=1 if rolling.max_unavailable is None else rolling.max_unavailable,
+        rolling = _defaulted(rolling, max_unavailable=1 if rolling.max_unavailable is None else rolling.max_unavailable,
                          max_surge=0 if rolling.max_surge is None else rolling.max_surge)
-        strategy = evolve(strategy, rolling_update=rolling)
-    spec = evolve(spec, update_strategy=strategy, revision_history_limit=_unset(spec.revision_history_limit, 10),
+        strategy = _defaulted(strategy, rolling_update=rolling)
+    spec = _defaulted(spec, update_strategy=strategy, revision_history_limit=_unset(spec.revision_history_limit, 10),
                   template=_template(spec.template))
-    return evolve(obj, spec=spec)
+    return _defaulted(obj, spec=spec)
+
+
+def _job(obj: Job) -> Job:
+    """`SetDefaults_Job` (`pkg/apis/batch/v1/defaults.go`, v1.33): completions and parallelism 1 when
+    both are unset, else parallelism 1 when unset; backoffLimit 6 (the per-index limit is not
+    modelled); the Job's labels from the template's when it has none; completionMode NonIndexed;
+    suspend false; podReplacementPolicy TerminatingOrFailed (JobPodReplacementPolicy, on by default;
+    Failed only with a pod failure policy, not modelled); manualSelector false. The template gets
+    the pod defaults."""
+    spec = obj.spec
+    if spec.completions is None and spec.parallelism is None:
+        spec = evolve(spec, completions=1, parallelism=1)
+    spec = evolve(spec, parallelism=_unset(spec.parallelism, 1), backoff_limit=_unset(spec.backoff_limit, 6),
+                  completion_mode=_unset(spec.completion_mode, "NonIndexed"), suspend=_unset(spec.suspend, False),
+                  pod_replacement_policy=_unset(spec.pod_replacement_policy, "TerminatingOrFailed"),
+                  manual_selector=_unset(spec.manual_selector, False), template=_template(spec.template))
+    meta = obj.metadata
+    if spec.template.metadata.labels and not meta.labels:
+        meta = evolve(meta, labels=spec.template.metadata.labels)
+    return evolve(obj, metadata=meta, spec=spec)
 
 
 # --- other core/v1 and discovery/v1 kinds ---------------------------------------------------------
@@ -262,7 +313,7 @@ def _daemon_set(obj: DaemonSet) -> DaemonSet:
 def _service(obj: Service) -> Service:
     """`SetDefaults_Service`: sessionAffinity None, type ClusterIP, ports TCP, targetPort = port."""
     ports = tuple(
-        evolve(
+        _defaulted(
             p,
             protocol=p.protocol or "TCP",
             target_port=p.port if p.target_port in (None, 0, "") else p.target_port,
@@ -270,41 +321,41 @@ def _service(obj: Service) -> Service:
         for p in obj.spec.ports
     )
     affinity = obj.spec.session_affinity or "None"
-    spec = evolve(obj.spec, session_affinity=affinity, type=obj.spec.type or "ClusterIP", ports=ports)
-    return evolve(obj, spec=spec)
+    spec = _defaulted(obj.spec, session_affinity=affinity, type=obj.spec.type or "ClusterIP", ports=ports)
+    return _defaulted(obj, spec=spec)
 
 
 def _endpoints(obj: Endpoints) -> Endpoints:
     """`SetDefaults_Endpoints`: port protocol TCP."""
     subsets = tuple(
-        evolve(s, ports=tuple(evolve(p, protocol=p.protocol or "TCP") for p in s.ports))
+        _defaulted(s, ports=tuple(_defaulted(p, protocol=p.protocol or "TCP") for p in s.ports))
         for s in obj.subsets
     )
-    return evolve(obj, subsets=subsets)
+    return _defaulted(obj, subsets=subsets)
 
 
 def _endpoint_slice(obj: EndpointSlice) -> EndpointSlice:
     """discovery/v1 `SetDefaults_EndpointPort`: name "" and protocol TCP when unset (nil)."""
     ports = tuple(
-        evolve(p, name=_unset(p.name, ""), protocol=_unset(p.protocol, "TCP")) for p in obj.ports
+        _defaulted(p, name=_unset(p.name, ""), protocol=_unset(p.protocol, "TCP")) for p in obj.ports
     )
-    return evolve(obj, ports=ports)
+    return _defaulted(obj, ports=ports)
 
 
 def _pv(obj: PersistentVolume) -> PersistentVolume:
     """`SetDefaults_PersistentVolume`: phase Pending, reclaim policy Retain, volumeMode Filesystem."""
-    spec = evolve(
+    spec = _defaulted(
         obj.spec,
         persistent_volume_reclaim_policy=obj.spec.persistent_volume_reclaim_policy or "Retain",
         volume_mode=obj.spec.volume_mode or "Filesystem",
     )
-    return evolve(obj, spec=spec, status=evolve(obj.status, phase=obj.status.phase or "Pending"))
+    return _defaulted(obj, spec=spec, status=_defaulted(obj.status, phase=obj.status.phase or "Pending"))
 
 
 def _pvc(obj: PersistentVolumeClaim) -> PersistentVolumeClaim:
     """`SetDefaults_PersistentVolumeClaim(Spec)`: phase Pending, volumeMode Filesystem."""
-    spec = evolve(obj.spec, volume_mode=obj.spec.volume_mode or "Filesystem")
-    return evolve(obj, spec=spec, status=evolve(obj.status, phase=obj.status.phase or "Pending"))
+    spec = _defaulted(obj.spec, volume_mode=obj.spec.volume_mode or "Filesystem")
+    return _defaulted(obj, spec=spec, status=_defaulted(obj.status, phase=obj.status.phase or "Pending"))
 
 
 def _secret(obj: Secret) -> Secret:
@@ -314,16 +365,16 @@ def _secret(obj: Secret) -> Secret:
     data = dict(obj.data)
     for key, value in obj.string_data.items():
         data[key] = base64.b64encode(value.encode()).decode()
-    return evolve(obj, type=obj.type or "Opaque", data=FrozenMap(data), string_data=FrozenMap())
+    return _defaulted(obj, type=obj.type or "Opaque", data=FrozenMap(data), string_data=FrozenMap())
 
 
 def _namespace(obj: Namespace) -> Namespace:
     """`SetDefaults_Namespace` (label `kubernetes.io/metadata.name`) and `SetDefaults_NamespaceStatus`."""
     meta = obj.metadata
     if meta.name:
-        meta = evolve(meta, labels=meta.labels.set("kubernetes.io/metadata.name", meta.name))
-    status = evolve(obj.status, phase=obj.status.phase or "Active")
-    return evolve(obj, metadata=meta, status=status)
+        meta = _defaulted(meta, labels=meta.labels.set("kubernetes.io/metadata.name", meta.name))
+    status = _defaulted(obj.status, phase=obj.status.phase or "Active")
+    return _defaulted(obj, metadata=meta, status=status)
 
 
 def _node(obj: Node) -> Node:
@@ -331,7 +382,7 @@ def _node(obj: Node) -> Node:
     status = obj.status
     if status.allocatable or not status.capacity:
         return obj
-    return evolve(obj, status=evolve(status, allocatable=status.capacity))
+    return _defaulted(obj, status=_defaulted(status, allocatable=status.capacity))
 
 
 # --- rbac/v1 (pkg/apis/rbac/v1/defaults.go) -------------------------------------------------------
@@ -341,17 +392,17 @@ def _subject(subject: Subject) -> Subject:
     """`SetDefaults_Subject`: User and Group subjects get apiGroup rbac.authorization.k8s.io."""
     if subject.api_group or subject.kind not in ("User", "Group"):
         return subject
-    return evolve(subject, api_group=RBAC_GROUP)
+    return _defaulted(subject, api_group=RBAC_GROUP)
 
 
 def _role_ref(ref: RoleRef) -> RoleRef:
-    return ref if ref.api_group else evolve(ref, api_group=RBAC_GROUP)
+    return ref if ref.api_group else _defaulted(ref, api_group=RBAC_GROUP)
 
 
 def _binding(obj: RoleBinding | ClusterRoleBinding) -> RoleBinding | ClusterRoleBinding:
     """`SetDefaults_(Cluster)RoleBinding` and `SetDefaults_Subject`."""
     subjects = tuple(_subject(s) for s in obj.subjects)
-    return evolve(obj, role_ref=_role_ref(obj.role_ref), subjects=subjects)
+    return _defaulted(obj, role_ref=_role_ref(obj.role_ref), subjects=subjects)
 
 
 _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
@@ -360,6 +411,7 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     ReplicaSet: _replica_set,
     StatefulSet: _stateful_set,
     DaemonSet: _daemon_set,
+    Job: _job,
     Service: _service,
     Endpoints: _endpoints,
     EndpointSlice: _endpoint_slice,

@@ -63,7 +63,7 @@ class CustomResourceDefinitionStatus:
     stored_versions: tuple[str, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class CustomResourceDefinition:
     """Defines a custom kind; objects of that kind become `CustomObject`s."""
 

@@ -10,6 +10,7 @@ the upstream JSON. Objects of CRD-defined kinds are
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -36,6 +37,7 @@ from kubeprop.model.api.apps import (
     StatefulSetUpdateStrategy,
 )
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
+from kubeprop.model.api.batch import Job, JobSpec, JobStatus, UncountedTerminatedPods
 from kubeprop.model.api.codec import DecodeError, decode_attrs, encode, freeze_json, thaw_json
 from kubeprop.model.api.core import (
     ConfigMap,
@@ -136,6 +138,9 @@ __all__ = [
     "HorizontalPodAutoscaler",
     "Ingress",
     "IngressClass",
+    "Job",
+    "JobSpec",
+    "JobStatus",
     "KindInfo",
     "Namespace",
     "NamespaceSpec",
@@ -190,6 +195,7 @@ __all__ = [
     "Taint",
     "Toleration",
     "TopologySpreadConstraint",
+    "UncountedTerminatedPods",
     "Volume",
     "decode_object",
     "encode_object",
@@ -201,7 +207,7 @@ __all__ = [
 
 ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
-    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Role | ClusterRole
+    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Job | Role | ClusterRole
     | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
     | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass | CSIDriver
 )
@@ -209,21 +215,49 @@ ApiObject = (
 
 BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
-    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Role, ClusterRole,
+    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
     PriorityClass, StorageClass, CSIDriver, *STORED_ONLY_KINDS,
 )
 
+_FIELDS = attrgetter("resource", "namespace", "name")
+"""An `ObjectKey`'s fields as the tuple it orders by."""
+
 _BY_GVK: dict[tuple[str, str], type[Any]] = {(cls.INFO.api_version, cls.INFO.kind): cls for cls in BUILTIN_KINDS}
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(cache_hash=True)
 class ObjectKey:
-    """Where an object lives: resource (plural, with group), namespace ("" if cluster-scoped), name."""
+    """Where an object lives: resource (plural, with group), namespace ("" if cluster-scoped), name.
+
+    Keys order as the tuple (resource, namespace, name), as attrs' `order=True` orders them (only
+    against another `ObjectKey`), written out: every `FrozenMap` of stored objects is kept sorted by
+    key, and attrs' generic comparison builds its tuples field by field. The hash is cached (attrs
+    drops it when pickled: another process computes its own)."""
 
     resource: str
     namespace: str
     name: str
+
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _FIELDS(self) < _FIELDS(other)
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _FIELDS(self) <= _FIELDS(other)
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _FIELDS(self) > _FIELDS(other)
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _FIELDS(self) >= _FIELDS(other)
 
     def __str__(self) -> str:
         return f"{self.resource}/{self.namespace}/{self.name}" if self.namespace else f"{self.resource}/{self.name}"

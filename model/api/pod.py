@@ -279,10 +279,6 @@ class PodSpec:
             "refuses a pod naming a class that does not exist (403 pod rejected: RuntimeClass not found) and "
             "adds the class's overhead, nodeSelector and tolerations to the pod; remove the field and write "
             "those into the pod (template)"),
-        "hostNetwork": (
-            "host networking is not modelled: upstream a host-network pod's container ports default to host "
-            "ports (hostPort = containerPort), so the scheduler keeps two such pods off one node; remove the "
-            "field and write hostPort on each container port"),
         "resourceClaims": (
             "dynamic resource allocation (ResourceClaims) is not modelled: upstream the scheduler keeps the pod "
             "pending until its claims are allocated; remove the field (and the containers' resources.claims)"),
@@ -319,6 +315,15 @@ class PodSpec:
     kubelet kills it and reports it Failed, reason DeadlineExceeded (`pkg/kubelet/active_deadline.go`)."""
     os: PodOS | None = attrs.field(default=None, metadata=_LATER)
     """The OS the pod needs: the kubelet admits it only on a node of that OS (`kubeprop.model.kubelet.admission`)."""
+    host_network: bool = attrs.field(default=False, metadata=_LATER)
+    """The pod shares its node's network namespace (`core/v1 PodSpec.hostNetwork`). Upstream v1.33, and
+    the model: a Pod's container ports default to host ports, hostPort = containerPort
+    (`pkg/apis/core/v1/defaults.go` SetDefaults_Pod → defaultHostNetworkPorts; a template's are not
+    defaulted), and validation wants them equal (`validatePodHostNetworkDeps`), so the scheduler's
+    NodePorts keeps two such pods with one port off a node; the kubelet reports the node's IP as the
+    pod's (`pkg/kubelet/kubelet_pods.go` generateAPIPodStatus; `kubeprop.model.kubelet.admission.node_ip`),
+    which the Endpoints and EndpointSlice controllers publish; the DaemonSet controller adds the
+    `node.kubernetes.io/network-unavailable` toleration (`daemonset_util`)."""
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ class PolicyRule:
     non_resource_urls: tuple[str, ...] = attrs.field(default=(), metadata={"json": "nonResourceURLs"})
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Role:
     """A namespaced set of rules."""
 
@@ -37,7 +37,7 @@ class Role:
     rules: tuple[PolicyRule, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ClusterRole:
     """A cluster-wide set of rules; bound by a RoleBinding it grants only in that namespace."""
 
@@ -69,7 +69,7 @@ class RoleRef:
     name: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class RoleBinding:
     """Grants a Role or ClusterRole to subjects within the binding's namespace."""
 
@@ -82,7 +82,7 @@ class RoleBinding:
     role_ref: RoleRef = RoleRef()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ClusterRoleBinding:
     """Grants a ClusterRole to subjects cluster-wide."""
 

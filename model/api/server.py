@@ -165,12 +165,17 @@ def describe(info: KindInfo, name: str) -> str:
     return f'{qualified_resource(info)} "{name}"'
 
 
+_BUILTIN_RESOURCES: dict[str, KindInfo] = {}
+for _cls in reversed(BUILTIN_KINDS):  # (the first kind of a resource wins, as a walk in order finds it)
+    _BUILTIN_RESOURCES[qualified_resource(_cls.INFO)] = _cls.INFO
+"""The built-in kinds by qualified resource (`resolve_resource` is asked at every request)."""
+
+
 def resolve_resource(store: Store, resource: str) -> KindInfo | None:
     """The kind served at a qualified resource: built in, or defined by a stored CRD."""
-    for cls in BUILTIN_KINDS:
-        info: KindInfo = cls.INFO
-        if qualified_resource(info) == resource:
-            return info
+    info: KindInfo | None = _BUILTIN_RESOURCES.get(resource)
+    if info is not None:
+        return info
     for crd in store.list("customresourcedefinitions.apiextensions.k8s.io"):
         if isinstance(crd, CustomResourceDefinition) and crd.metadata.deletion_timestamp is None:
             for info in crd.kind_infos():

@@ -52,6 +52,8 @@ def track(new: ApiObject, old: ApiObject, ctx: Context, subresource: str) -> Api
     """`new` with the managedFields of an ordinary write by the request's manager; objects no one
     has applied to carry none (see `ssa`)."""
     if not old.metadata.managed_fields:
+        if new.metadata.managed_fields == ():  # (kept as it is: a copy would be equal, and compare slower)
+            return new
         return with_metadata(new, evolve(new.metadata, managed_fields=()))
     managers = ssa.update(encode_object(old), encode_object(new), ssa.decode_managers(old.metadata.managed_fields),
                           field_manager(ctx.request), ownership_kind(ctx, old), ctx.info.api_version, subresource)

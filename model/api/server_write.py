@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from kubeprop.model.api.admission import Denial, run_mutating, run_validating
-from kubeprop.model.api.crd_schema import prune, validate_custom, version_schema
+from kubeprop.model.api.batch import Job
+from kubeprop.model.api.crd_defaulting import coerce
+from kubeprop.model.api.crd_schema import validate_custom, version_schema
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.feature_gates import apply_gates
 from kubeprop.model.api.meta import Condition, KindInfo, set_condition
@@ -41,6 +43,7 @@ from kubeprop.model.api.server_apply import applied_object, patched_object, trac
 from kubeprop.model.api.server_delete import delete, should_delete_during_update
 from kubeprop.model.api.store import Store, stamp_new
 from kubeprop.model.api.validation import FieldError, validate_create, validate_status_update, validate_update
+from kubeprop.model.api.validation_job import generate_selector
 from kubeprop.model.api.writes_support import (
     admission_request,
     allocate_cluster_ip,
@@ -50,7 +53,9 @@ from kubeprop.model.api.writes_support import (
     drop_type_dependent_fields,
     forbidden,
     invalid,
+    normalize_cluster_ips,
     not_found,
+    patch_allocated_values,
 )
 from kubeprop.model.evolve import evolve
 from kubeprop.model.memo import INTERNERS
@@ -68,12 +73,13 @@ def _custom_schema(store: Store, obj: ApiObject | None) -> Any:
 
 
 def _pruned(store: Store, obj: ApiObject | None) -> ApiObject | None:
-    """A custom object without the fields its schema does not declare, as the CR handler decodes it
-    (`apiextensions-apiserver/pkg/apiserver/schema/pruning/algorithm.go`; `kubeprop.model.api.crd_schema`)."""
+    """A custom object as the CR handler decodes it: pruned, without the nulls its schema forbids,
+    defaulted (`apiextensions-apiserver/pkg/apiserver/customresource_handler.go`;
+    `kubeprop.model.api.crd_defaulting`)."""
     schema = _custom_schema(store, obj)
     if schema is None or not isinstance(obj, CustomObject):
         return obj
-    return evolve(obj, content=prune(schema, obj.content))
+    return evolve(obj, content=coerce(schema, obj.content))
 
 
 def _schema_errors(store: Store, obj: ApiObject) -> list[FieldError]:
@@ -110,6 +116,8 @@ def _prepare_for_create(obj: ApiObject, info: KindInfo, store: Store) -> ApiObje
     if isinstance(obj, Node):
         # "Nodes allow *all* fields, including status, to be set on create" (pkg/registry/core/node/strategy.go)
         return obj
+    if isinstance(obj, Job):  # jobStrategy.PrepareForCreate (pkg/registry/batch/job/strategy.go)
+        obj = generate_selector(obj)
     if isinstance(obj, CustomObject):
         return obj if not info.status_subresource else evolve(obj, content=obj.content.delete("status"))
     if info.status_subresource and hasattr(obj, "status"):
@@ -219,7 +227,8 @@ def _write_update(store: Store, ctx: Context, new: ApiObject, old: ApiObject) ->
     if should_delete_during_update(new, old):
         written, event = store.remove(object_key(old))
         return Result(written, status(200, "OK", obj=event.object), (event,))
-    same = with_metadata(new, evolve(new.metadata, resource_version=old.metadata.resource_version))
+    same = new if new.metadata.resource_version == old.metadata.resource_version else \
+        with_metadata(new, evolve(new.metadata, resource_version=old.metadata.resource_version))
     if same == old:
         return Result(store, status(200, "OK", obj=old))
     written, stored, event = store.put(new, "MODIFIED")
@@ -318,8 +327,10 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
         return Result(store, bad)
     applied = new.metadata.managed_fields
     new = with_metadata(new, evolve(new.metadata, namespace=namespace))
-    new = _prepare_for_update(apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set), old,
-                              ctx.info)
+    new = apply_gates(apply_defaults(new), old, ctx.config.max_unavailable_stateful_set)
+    if isinstance(new, Service) and isinstance(old, Service):  # beginUpdate runs before PrepareForUpdate
+        new = normalize_cluster_ips(patch_allocated_values(new, old), old)
+    new = _prepare_for_update(new, old, ctx.info)
     if isinstance(new, Service) and isinstance(old, Service):
         new = allocate_on_update(new, old, store)
     if ctx.request.patch_type == "apply":
@@ -357,7 +368,8 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
             # deploymentStatusStrategy.PrepareForUpdate resets only spec and labels
             # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
             annotations = new.metadata.annotations
-            merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
+            if annotations != merged.metadata.annotations:  # (equal: the stored metadata kept as it is)
+                merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
         if isinstance(merged, StatefulSet) and isinstance(old, StatefulSet):
             merged = carry_current_revision(merged, old)
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")

@@ -5,7 +5,7 @@ reads are stored as data (`kubeprop.model.api.networking`); the kinds here are d
 a controller or an admission plug-in acts on them, creating pods or changing what the API server
 admits, so checking the folder without them would check another cluster. Loading refuses them,
 naming the missing behaviour and what the user can do instead. Upstream sources:
-`cmd/kube-controller-manager/app/controllermanager.go` (the controllers: job,
+`cmd/kube-controller-manager/app/controllermanager.go` (the controllers:
 cronjob, replicationcontroller, resourcequota), `pkg/kubeapiserver/options/plugins.go` (the default admission plug-ins:
 LimitRanger, ResourceQuota, RuntimeClass, the webhook and ValidatingAdmissionPolicy plug-ins),
 `staging/src/k8s.io/apiserver/pkg/util/flowcontrol` (APF reads FlowSchemas and priority levels).
@@ -16,12 +16,9 @@ from __future__ import annotations
 from typing import Final
 
 UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
-    ("batch", "Job"): (
-        "the model has no Job controller: the pods it would run, and their completion, would be missing from the "
-        "check; remove it from the folder, or write its pods as Pods with restartPolicy Never or OnFailure"),
     ("batch", "CronJob"): (
-        "the model has no CronJob or Job controller: the Jobs and pods it would start on its schedule would be "
-        "missing from the check; remove it from the folder, or write one run's pods as Pods"),
+        "the model has no CronJob controller: the Jobs and pods it would start on its schedule would be "
+        "missing from the check; remove it from the folder, or write one run as a Job (its jobTemplate)"),
     ("", "ReplicationController"): (
         "the model has no ReplicationController controller: its pods would be missing from the check; write it "
         "as a ReplicaSet (the same replicas and template, with spec.selector.matchLabels)"),

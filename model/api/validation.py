@@ -56,6 +56,7 @@ from kubeprop.model.api.objects import (
     Deployment,
     Endpoints,
     EndpointSlice,
+    Job,
     Namespace,
     Node,
     ReplicaSet,
@@ -106,6 +107,7 @@ from kubeprop.model.api.validation_fields import (
     validate_labels,
 )
 from kubeprop.model.api.validation_gates import gated_node_name
+from kubeprop.model.api.validation_job import validate_job, validate_job_status
 from kubeprop.model.api.validation_kinds import (
     STANDARD_FINALIZERS,
     namespace_finalizer_messages,
@@ -277,6 +279,7 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     ReplicaSet: lambda o: validate_replica_set_spec(o.spec, ("spec",)),
     StatefulSet: lambda o: validate_stateful_set_spec(o.spec, ("spec",)),
     DaemonSet: lambda o: validate_daemon_set_spec(o.spec, ("spec",)),
+    Job: validate_job,
     Service: validate_service_spec,
     Endpoints: validate_endpoints,
     EndpointSlice: validate_endpoint_slice,
@@ -370,6 +373,8 @@ def validate_status_update(new: ApiObject, old: ApiObject) -> list[FieldError]:
                                             (*path, "collisionCount"))
     elif isinstance(new, DaemonSet) and isinstance(old, DaemonSet):
         errs += validate_daemon_set_status(new.status, old.status, path)
+    elif isinstance(new, Job):
+        errs += validate_job_status(new.status, path)
     elif isinstance(new, PodDisruptionBudget):
         errs += validate_pdb_status(new)
     elif isinstance(new, Pod) and isinstance(old, Pod):

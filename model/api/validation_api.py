@@ -5,12 +5,14 @@ Sources: `pkg/apis/rbac/validation/validation.go` (ValidateRBACName = path.Valid
 ValidatePolicyRule, ValidateRoleBinding, ValidateClusterRoleBinding, ValidateRoleBindingSubject)
 and `staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation/validation.go`
 (ValidateCustomResourceDefinition: the name rule, ValidateCustomResourceDefinitionSpec,
-ValidateCustomResourceDefinitionNames). CRD schemas, conversion and status are not checked.
+ValidateCustomResourceDefinitionNames; the schema defaults: `crd_defaulting.default_errors`). CRD
+schemas otherwise, conversion and status are not checked.
 """
 
 from __future__ import annotations
 
 from kubeprop.model.api.codec import FieldPath
+from kubeprop.model.api.crd_defaulting import default_errors
 from kubeprop.model.api.ext import CustomResourceDefinitionNames, CustomResourceDefinitionSpec
 from kubeprop.model.api.names import is_dns1035_label, is_dns1123_subdomain
 from kubeprop.model.api.rbac_kinds import RBAC_GROUP, PolicyRule, RoleRef, Subject
@@ -94,7 +96,8 @@ def _subject(subject: Subject, namespaced: bool, path: FieldPath) -> ErrorList:
 
 
 def validate_crd_spec(spec: CustomResourceDefinitionSpec, path: FieldPath) -> ErrorList:
-    """ValidateCustomResourceDefinitionSpec: group, scope, names, exactly one storage version."""
+    """ValidateCustomResourceDefinitionSpec: group, scope, names, exactly one storage version, and
+    schema defaults that validate (`kubeprop.model.api.crd_defaulting.default_errors`)."""
     errs: ErrorList = []
     if not spec.group:
         errs.append(required((*path, "group")))
@@ -116,7 +119,7 @@ def validate_crd_spec(spec: CustomResourceDefinitionSpec, path: FieldPath) -> Er
     if sum(1 for v in spec.versions if v.storage) != 1:
         msg = "must have exactly one version marked as storage version"
         errs.append(invalid((*path, "versions"), spec.versions, msg))
-    return errs + _crd_names(spec.names, (*path, "names"))
+    return errs + _crd_names(spec.names, (*path, "names")) + default_errors(spec.versions, path)
 
 
 def _crd_names(names: CustomResourceDefinitionNames, path: FieldPath) -> ErrorList:

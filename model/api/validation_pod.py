@@ -1,9 +1,10 @@
 """Validation of pod specs and pod templates (upstream `ValidatePodSpec`, `ValidatePodTemplateSpec`).
 
 Follows `pkg/apis/core/validation/validation.go`: volumes, containers and init containers
-(names, images, pull policy, ports, env names, volume mounts, resources, probes), restart
-policy, node selector, affinity, topology spread constraints, names of service account / node /
-priority class, hostname/subdomain, tolerations and overhead, in upstream's order. Only fields
+(names, images, pull policy, ports, env names, volume mounts, resources, probes), the
+host-network ports (validatePodHostNetworkDeps), restart policy, node selector, affinity,
+topology spread constraints, names of service account / node / priority class,
+hostname/subdomain, tolerations and overhead, in upstream's order. Only fields
 the model keeps are checked; see `kubeprop.model.api.validation` for what is left out.
 
 The containers' rules live in `validation_containers`, where a pod may run (tolerations, affinity,
@@ -55,15 +56,17 @@ def validate_pod_template(template: PodTemplateSpec, path: FieldPath) -> ErrorLi
     errs = validate_labels(template.metadata.labels, (*path, "labels"))
     errs += validate_annotations(template.metadata.annotations, (*path, "annotations"))
     errs += validate_pod_specific_annotations(template.metadata.annotations, (*path, "annotations"))
-    return errs + validate_pod_spec(template.spec, (*path, "spec"))
+    return errs + validate_pod_spec(template.spec, (*path, "spec"), resource_is_pod=False)
 
 
-def validate_pod_spec(spec: PodSpec, path: FieldPath) -> ErrorList:
-    """ValidatePodSpec for the fields the model keeps."""
+def validate_pod_spec(spec: PodSpec, path: FieldPath, *, resource_is_pod: bool = True) -> ErrorList:
+    """ValidatePodSpec for the fields the model keeps; `resource_is_pod` is upstream's
+    `opts.ResourceIsPod` (set by the pod strategy, not for a template)."""
     volume_errs, volumes = _volumes(spec.volumes, (*path, "volumes"))
     errs = volume_errs
     errs += validate_containers(spec.containers, volumes, (*path, "containers"))
     errs += validate_init_containers(spec.init_containers, spec.containers, volumes, (*path, "initContainers"))
+    errs += _host_network_deps(spec, path, resource_is_pod)
     errs += _restart_policy(spec.restart_policy, (*path, "restartPolicy"))
     errs += validate_labels(spec.node_selector, (*path, "nodeSelector"))
     if spec.affinity is not None:
@@ -72,6 +75,22 @@ def validate_pod_spec(spec: PodSpec, path: FieldPath) -> ErrorList:
     errs += validate_readiness_gates(spec.readiness_gates, (*path, "readinessGates"))
     errs += validate_topology_spread(spec.topology_spread_constraints, (*path, "topologySpreadConstraints"))
     return errs + _pod_spec_names(spec, path)
+
+
+def _host_network_deps(spec: PodSpec, path: FieldPath, resource_is_pod: bool) -> ErrorList:
+    """validatePodHostNetworkDeps: under `hostNetwork`, each (regular) container's hostPort equals
+    its containerPort — in a Pod always (defaulting filled an unset one in), in a template unless
+    unset (0: "it will be defaulted when the Pod is ultimately created")."""
+    if not spec.host_network:
+        return []
+    errs: ErrorList = []
+    for i, container in enumerate(spec.containers):
+        for j, port in enumerate(container.ports):
+            host_port = port.host_port or 0
+            if (resource_is_pod or host_port) and host_port != port.container_port:
+                errs.append(invalid((*path, "containers", i, "ports", j, "hostPort"), host_port,
+                                    "must match `containerPort` when `hostNetwork` is true"))
+    return errs
 
 
 def _pod_spec_names(spec: PodSpec, path: FieldPath) -> ErrorList:

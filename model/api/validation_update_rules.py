@@ -23,6 +23,7 @@ from kubeprop.model.api.objects import (
     DaemonSet,
     Deployment,
     EndpointSlice,
+    Job,
     ReplicaSet,
     RoleBinding,
     Secret,
@@ -44,6 +45,7 @@ from kubeprop.model.api.validation_fields import (
     required,
 )
 from kubeprop.model.api.validation_gates import gated_spec_munged, only_deleted_scheduling_gates
+from kubeprop.model.api.validation_job import validate_job_update
 from kubeprop.model.api.validation_networking import (
     validate_ingress_class_update,
 )
@@ -213,6 +215,7 @@ UPDATE_RULES: Final[dict[type[Any], Callable[[Any, Any], ErrorList]]] = {
     Deployment: _selector_immutable,
     ReplicaSet: _selector_immutable,
     DaemonSet: _selector_immutable,
+    Job: validate_job_update,
     StatefulSet: lambda n, o: validate_stateful_set_update(n.spec, o.spec),
     Service: _service_update,
     PersistentVolumeClaim: _pvc_update,

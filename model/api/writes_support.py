@@ -75,11 +75,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def allocate_cluster_ip(svc: Service, store: Store) -> Service:
-    """The allocation of a created Service (`alloc.go` allocateCreate): a cluster IP for a
-    ClusterIP/NodePort/LoadBalancer Service that names none, node ports for the NodePort and
-    LoadBalancer ports that name none (`kubeprop.model.api.service_alloc`, which says how the
-    model picks a free value). Explicit values are kept: `allocation_errors` judges them."""
-    svc, _ = allocate_cluster_ips(svc, store)
+    """The allocation of a created Service (`storage.go` beginCreate: `normalize_cluster_ips`,
+    then `alloc.go` allocateCreate): a cluster IP for a ClusterIP/NodePort/LoadBalancer Service
+    that names none, node ports for the NodePort and LoadBalancer ports that name none
+    (`kubeprop.model.api.service_alloc`, which says how the model picks a free value). Explicit
+    values are kept: `allocation_errors` judges them."""
+    svc, _ = allocate_cluster_ips(normalize_cluster_ips(svc, None), store)
     svc, _ = allocate_node_ports(svc, None, store)
     return svc
 
@@ -96,6 +97,46 @@ def allocation_errors(svc: Service, old: Service | None, store: Store) -> list[F
         return [ip_error]
     _, port_error = allocate_node_ports(svc, old, store)
     return [] if port_error is None else [port_error]
+
+
+def normalize_cluster_ips(new: Service, old: Service | None) -> Service:
+    """normalizeClusterIPs (`pkg/registry/core/service/storage/storage.go`): keep clusterIP and
+    clusterIPs in step before anything looks at them. On create, a clusterIP alone gives
+    clusterIPs `[clusterIP]`. On update, clusterIPs left out with clusterIP unchanged are the old
+    ones; a clusterIP cleared with clusterIPs as they were clears them too; a clusterIP changed
+    with clusterIPs as they were makes them `[clusterIP]` (validation judges the rest: an
+    ExternalName Service given a clusterIP is refused for its clusterIPs)."""
+    spec = new.spec
+    ips = spec.cluster_ips
+    if old is None:
+        ips = (spec.cluster_ip,) if spec.cluster_ip and not ips else ips
+    else:
+        if old.spec.cluster_ips and not ips and old.spec.cluster_ip == spec.cluster_ip:
+            ips = old.spec.cluster_ips
+        if old.spec.cluster_ip != spec.cluster_ip and ips == old.spec.cluster_ips:  # sameClusterIPs
+            ips = () if old.spec.cluster_ip and not spec.cluster_ip else (spec.cluster_ip,)
+    return new if ips == spec.cluster_ips else evolve(new, spec=evolve(spec, cluster_ips=ips))
+
+
+def patch_allocated_values(new: Service, old: Service) -> Service:
+    """patchAllocatedValues (`pkg/registry/core/service/storage/storage.go`, beginUpdate, before
+    `normalize_cluster_ips`): a PUT that leaves out what the server allocated (`kubectl replace`
+    of the manifest the Service was created from) keeps it. While both need a cluster IP (not
+    ExternalName), an empty clusterIP and empty clusterIPs take the old ones; while both need node
+    ports (NodePort, LoadBalancer), a port without one takes the node port of the old port of the
+    same name (upstream matches by name alone), unless another new port already holds that value.
+    The model has no health-check node port to keep."""
+    spec = new.spec
+    if old.spec.type != "ExternalName" and spec.type != "ExternalName":
+        spec = evolve(spec, cluster_ip=spec.cluster_ip or old.spec.cluster_ip,
+                      cluster_ips=spec.cluster_ips or old.spec.cluster_ips)
+    if needs_node_port(old) and needs_node_port(new):
+        used = {p.node_port for p in old.spec.ports if p.node_port} & {p.node_port for p in spec.ports if p.node_port}
+        by_name = {p.name: p.node_port for p in old.spec.ports}
+        spec = evolve(spec, ports=tuple(
+            evolve(p, node_port=by_name.get(p.name)) if not p.node_port and by_name.get(p.name) not in used else p
+            for p in spec.ports))
+    return new if spec == new.spec else evolve(new, spec=spec)
 
 
 def drop_type_dependent_fields(new: Service, old: Service) -> Service:

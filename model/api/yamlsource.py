@@ -53,7 +53,12 @@ def format_path(path: FieldPath) -> str:
     """Render a field path the Kubernetes way, `spec.containers[0].image` (as codec.format_path)."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("[") and part.endswith("]"):
+            out += part  # a map key (`validation_fields.key`): `data[a.txt]`
+        else:
+            out += ("." if out else "") + part
     return out
 
 
@@ -193,10 +198,15 @@ class YamlDocument:
 def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
     """The (line, node) of one step of a field path below `node`, or None if it is absent."""
     if isinstance(node, yaml.MappingNode):
-        # The last entry wins, as in construction (merged `<<` entries come first).
-        for key, value in reversed(node.value):
-            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return int(key.start_mark.line) + 1, value
+        # The last entry wins, as in construction (merged `<<` entries come first); a map-key
+        # part (`validation_fields.key`: "[a.txt]") names the key inside its brackets.
+        names = [str(part)]
+        if isinstance(part, str) and part.startswith("[") and part.endswith("]"):
+            names.append(part[1:-1])
+        for name in names:
+            for key, value in reversed(node.value):
+                if isinstance(key, yaml.ScalarNode) and key.value == name:
+                    return int(key.start_mark.line) + 1, value
         return None
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         item = node.value[part]

@@ -41,6 +41,7 @@ from kubeprop.model.controllers import (
     daemonset,
     disruption,
     hpa,
+    job,
     namespace,
     nodelifecycle,
     nodelifecycle_events,
@@ -163,9 +164,10 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the DaemonSet controller when it
-    creates a DaemonSet, the disruption controller when it creates a PodDisruptionBudget, the
-    PersistentVolume controller and the PVC and PV protection controllers when it can have claims
-    or volumes (`persistentvolume.uses_volumes`: a user's controller may create them), the namespace
+    creates a DaemonSet, the Job controller when it creates a Job, the disruption controller when it
+    creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
+    controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
+    controller may create them), the namespace
     controller when a namespace can be deleted (it watches what the garbage collector watches,
     `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
@@ -174,6 +176,9 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
         out.append(daemonset.DaemonSetController(
             expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
             use_expectations=bool(parameters["daemonSetExpectations"])))
+    if job.uses_jobs(objects):
+        out.append(job.JobController(expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
+                                     tracking_finalizers=bool(parameters["jobTrackingWithFinalizers"])))
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):

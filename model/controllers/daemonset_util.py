@@ -21,8 +21,9 @@ GetTargetNodeName, IsPodUpdated; `pkg/apis/core/v1/helper/helpers.go` AddOrUpdat
 
 Model choices: the deprecated template generation (annotation `deprecated.daemonset.template.
 generation`, pod label `pod-template-generation`) is not modelled, so `IsPodUpdated` compares the
-hash only; `hostNetwork` is refused by the model's pod spec, so the network-unavailable toleration
-is never added. The hash is `revisions.template_revision_name`'s (not byte-identical to upstream's
+hash only. The network-unavailable toleration is added for a `hostNetwork` template only
+(`NETWORK_UNAVAILABLE_TOLERATION`: a CNI agent runs on a node whose network is not up yet). The
+hash is `revisions.template_revision_name`'s (not byte-identical to upstream's
 `controller.ComputeHash`, which hashes Go's printing of the template).
 """
 
@@ -43,6 +44,7 @@ from kubeprop.model.scheduler.nodeinfo import NodeInfo
 
 __all__ = [
     "DAEMON_TOLERATIONS",
+    "NETWORK_UNAVAILABLE_TOLERATION",
     "REVISION_HASH_LABEL",
     "daemon_pod",
     "daemon_pod_spec",
@@ -67,6 +69,11 @@ DAEMON_TOLERATIONS: tuple[Toleration, ...] = (
 tolerationSeconds: "DaemonSet pods shouldn't be deleted by NodeController in case of node
 problems"; the TaintNodesByCondition NoSchedule taints; network-unavailable only for hostNetwork)."""
 
+NETWORK_UNAVAILABLE_TOLERATION = Toleration(key="node.kubernetes.io/network-unavailable", operator="Exists",
+                                            effect="NoSchedule")
+"""AddOrUpdateDaemonPodTolerations' last one, `if spec.HostNetwork` only: the node lifecycle
+controller's taint of a node whose NetworkUnavailable condition is True (`nodelifecycle`)."""
+
 
 def _add_or_update(tolerations: tuple[Toleration, ...], toleration: Toleration) -> tuple[Toleration, ...]:
     """AddOrUpdateTolerationInPodSpec: a toleration with the same key, operator, value and effect
@@ -79,9 +86,11 @@ def _add_or_update(tolerations: tuple[Toleration, ...], toleration: Toleration) 
 
 
 def daemon_pod_spec(spec: PodSpec) -> PodSpec:
-    """The template's spec with AddOrUpdateDaemonPodTolerations' tolerations."""
+    """The template's spec with AddOrUpdateDaemonPodTolerations' tolerations (the network-unavailable
+    one for a host-network pod only)."""
     tolerations = spec.tolerations
-    for toleration in DAEMON_TOLERATIONS:
+    added = (*DAEMON_TOLERATIONS, NETWORK_UNAVAILABLE_TOLERATION) if spec.host_network else DAEMON_TOLERATIONS
+    for toleration in added:
         tolerations = _add_or_update(tolerations, toleration)
     return spec if tolerations == spec.tolerations else evolve(spec, tolerations=tolerations)
 

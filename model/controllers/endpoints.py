@@ -16,6 +16,9 @@ ShouldSetHostname, getServicesToUpdateOnPodChange), `pkg/api/v1/pod/util.go` (Fi
 - Ports come from each service port's targetPort, a named one resolved through the pod's
   container ports; a pod without the port is left out of that port's subset. Headless services
   without ports get addresses without ports.
+- An address is the pod's `status.podIP` — a host-network pod's is its node's, so pods on one
+  node share an IP and stay two addresses, told apart by UID (RepackSubsets' addressKey: "two
+  endpoints that are identical addresses but may have come from different hosts").
 - Subsets are repacked (addresses sharing a port set merged) and sorted: addresses by (IP, UID),
   ports by (name, port, protocol), subsets by their content. Upstream sorts ports and subsets by
   a hash of their content — deterministic but arbitrary; the model's order is a different

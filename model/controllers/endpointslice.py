@@ -6,6 +6,9 @@ Upstream: `pkg/controller/endpointslice/endpointslice_controller.go` (syncServic
 reconcileByPortMapping, finalize, the placeholder slice), `staging/src/k8s.io/endpointslice/utils.go`
 (podToEndpoint, getEndpointPorts, newEndpointSlice, setEndpointSliceLabels, getSliceToFill).
 
+- An endpoint's address is the pod's `status.podIP` (a host-network pod's: its node's); two pods
+  with one IP are two endpoints (`staging/src/k8s.io/endpointslice/util/endpointset.go`
+  hashEndpoint keys by addresses, hostname and targetRef; `endpoint_key` below).
 - Terminating pods are included (ShouldPodBeInEndpoints with includeTerminating=true); each
   endpoint's conditions: serving = Ready, terminating = deletionTimestamp set,
   ready = publishNotReadyAddresses OR (serving AND NOT terminating).

@@ -7,6 +7,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 | `expectationsTimeoutSeconds` | 300 | — |
 | `replicaSetExpectations` | true | rs-no-expectations |
 | `daemonSetExpectations` | true | ds-no-expectations |
+| `jobTrackingWithFinalizers` | true | job-legacy-tracking |
 | `rolloutUnavailableOneWhenBothZero` | true | rollout-fencepost |
 | `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
 | `maxUnavailableStatefulSet` | false (v1.33; true from v1.35) | — (a release: docs/release.md) |
@@ -31,6 +32,7 @@ from kubeprop.model.controllers.disruption import DisruptionController
 from kubeprop.model.controllers.endpoints import EndpointsController
 from kubeprop.model.controllers.endpointslice import EndpointSliceController
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES, GarbageCollector
+from kubeprop.model.controllers.job import JobController
 from kubeprop.model.controllers.namespace import NamespaceController
 from kubeprop.model.controllers.persistentvolume import PersistentVolumeController
 from kubeprop.model.controllers.podgc import PodGCController
@@ -68,11 +70,12 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (DaemonSetController, DisruptionController, NamespaceController,
-                                            PersistentVolumeController, PVCProtectionController,
-                                            PVProtectionController)
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (DaemonSetController, DisruptionController, JobController,
+                                            NamespaceController, PersistentVolumeController,
+                                            PVCProtectionController, PVProtectionController)
 """Built-in controllers the model runs only where a scenario needs them: the DaemonSet controller
-(`pkg/controller/daemon`) when a DaemonSet can exist, the disruption controller
+(`pkg/controller/daemon`) when a DaemonSet can exist, the Job controller (`pkg/controller/job`)
+when a Job can exist, the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
 PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
 and the PVC and PV protection controllers (`pkg/controller/volume/pvcprotection`, `pvprotection`)

@@ -62,6 +62,7 @@ __all__ = [
     "admit",
     "admitted",
     "kubelet_os",
+    "node_ip",
     "os_rejection",
     "pod_ip",
     "rejected_runtime",
@@ -188,14 +189,26 @@ def rejected_runtime(pod: Pod, now: int, rejection: tuple[str, str]) -> PodRunti
                       grace_seconds=30 if grace is None else grace, rejected=rejection)
 
 
-def pod_ip(model: ClusterModel, k: KubeletState, node: str) -> str:
-    """10.244.<node index>.<lowest free host ≥ 2> (.1 is the bridge); upstream IPAM is random."""
+def pod_ip(model: ClusterModel, k: KubeletState, node: str, pod: Pod | None = None) -> str:
+    """The IP the kubelet reports for `pod`: a host-network pod's is its node's (`node_ip`), every
+    other's 10.244.<node index>.<lowest free host ≥ 2> (.1 is the bridge); upstream IPAM is random."""
+    if pod is not None and pod.spec.host_network:
+        return node_ip(model, node)
     index = model.nodes.index(node) if node in model.nodes else 0
     used = {r.pod_ip for r in k.pods.values()}
     host = 2
     while f"10.244.{index}.{host}" in used:
         host += 1
     return f"10.244.{index}.{host}"
+
+
+def node_ip(model: ClusterModel, node: str) -> str:
+    """The node's InternalIP, 172.18.0.<node index + 2> (a stand-in: the model writes no
+    `status.addresses`, which upstream's kubelet fills from `--node-ip` or its hostname). A host-network
+    pod's IP: `pkg/kubelet/kubelet_pods.go` generateAPIPodStatus — "HostNetwork Pods inherit the node
+    IPs as PodIPs" (getHostIPsAnyWay: the node's InternalIP first) — so two such pods on one node share it."""
+    index = model.nodes.index(node) if node in model.nodes else 0
+    return f"172.18.0.{index + 2}"
 
 
 def admit(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int,
@@ -222,7 +235,7 @@ def admitted(model: ClusterModel, k: KubeletState, node: str, pod: Pod, now: int
         f"{pod.metadata.namespace}/{v.persistent_volume_claim.claim_name}"
         for v in pod.spec.volumes if v.persistent_volume_claim is not None
     ))
-    return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=pod_ip(model, k, node), admitted_at=now,
+    return PodRuntime(uid=pod.metadata.uid, containers=containers, pod_ip=pod_ip(model, k, node, pod), admitted_at=now,
                       restart_policy=pod.spec.restart_policy or "Always", grace_seconds=30 if grace is None else grace,
                       claims=claims, active_deadline_seconds=pod.spec.active_deadline_seconds, init_containers=inits,
                       pre_stop=any(has_pre_stop(c) for c in (*pod.spec.init_containers, *pod.spec.containers)))

@@ -46,6 +46,7 @@ PARAMETERS: dict[str, Any] = {
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
     "daemonSetExpectations": True,
+    "jobTrackingWithFinalizers": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "maxUnavailableStatefulSet": False,

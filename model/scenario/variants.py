@@ -46,6 +46,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
        "mutation of pkg/controller/daemon/daemon_controller.go (expectations, as kubernetes#129795 for ReplicaSets)",
        "the DaemonSet controller acts on a stale pod cache without expectations and creates a second pod on a node",
        "daemonset-one-pod-per-node"),
+    _v("job-legacy-tracking", {"jobTrackingWithFinalizers": False},
+       "kubernetes#28486 and the issues of KEP-2307 (fixed by JobTrackingWithFinalizers, GA in v1.26)",
+       "the Job controller counts the finished pods it finds in its cache; nothing holds a finished pod until it "
+       "is counted, so one that podgc or a user deletes first is never counted and its work runs again",
+       "job-pods-counted"),
     _v("endpoints-terminating", {"endpointsIncludeTerminating": True}, "kubernetes#54723",
        "a terminating pod that still reports Ready stays in the ready addresses",
        "endpoints' ready set ⊆ pods Ready ∧ not terminating ∧ matching"),

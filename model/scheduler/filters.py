@@ -6,7 +6,8 @@ pass); `node_infos` (the whole snapshot) is unused here but keeps every filter's
 same as the cluster-wide ones in `scheduler_affinity` / `scheduler_spread`. A `FilterStatus`
 carries upstream's reason strings (the words in the FitError message) and whether the failure
 is UnschedulableAndUnresolvable (preemption cannot help). Sources, under
-`pkg/scheduler/framework/plugins/` of `kubernetes/kubernetes` (master, ~v1.35):
+`pkg/scheduler/framework/plugins/` of `kubernetes/kubernetes`, read at master (~v1.35); where v1.33 differs, a
+named parameter (docs/release.md gives each default and why):
 
 * `nodeunschedulable/node_unschedulable.go`: a cordoned node passes only pods tolerating
   `node.kubernetes.io/unschedulable:NoSchedule`; "node(s) were unschedulable", unresolvable.

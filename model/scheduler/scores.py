@@ -3,7 +3,8 @@ NodeResourcesBalancedAllocation, TaintToleration and NodeAffinity, and DefaultNo
 
 Each `*_scores(pod, feasible)` returns the plugin's *normalised* score (0..100) per feasible
 node; the weights are applied in `scheduler.schedule_one`. Sources, under
-`pkg/scheduler/framework/plugins/` of `kubernetes/kubernetes` (master, ~v1.35):
+`pkg/scheduler/framework/plugins/` of `kubernetes/kubernetes`, read at master (~v1.35); where v1.33 differs, a
+named parameter (docs/release.md gives each default and why):
 
 * `noderesources/resource_allocation.go` (calculateResourceAllocatableRequest,
   calculatePodResourceRequest): default resources cpu and memory, weight 1 each; LeastAllocated

@@ -283,27 +283,53 @@ def compact(model: ClusterModel, state: ClusterState) -> ClusterState:
     if model.instant_caches:
         needed = state.store.revision
     else:
-        lowest = _LOWEST.get((state.informers, state.down), _lowest_needed, state)
+        if _held_back(state):
+            return state
+        lowest, holder = _LOWEST.get((state.informers, state.down), _lowest_needed, state)
         needed = state.store.revision if lowest is None else lowest
+        if holder is not None:
+            _HOLDER[0] = holder
     store = state.store.compact(needed)
     return state if store is state.store else evolve(state, store=store)
 
 
-def _lowest_needed(state: ClusterState) -> int | None:
-    """The lowest revision a live, non-stale cache still needs events after (None: no such cache):
-    it reads the caches and what is down only."""
+def _held_back(state: ClusterState) -> bool:
+    """Whether compacting `state` drops nothing, told from one cache: the one that needed the
+    lowest revision at the last compaction worked out (`_HOLDER`), if in `state` it is live, not
+    stale, and at or below the revision the log is compacted to — then so is the lowest revision a
+    live cache needs, and `Store.compact` would keep the store. Only a shortcut: the answer is read
+    from `state` alone (any state, of any model), and False sends `compact` the long way."""
+    component, resource = _HOLDER[0]
+    informer = state.informers.get(component)
+    cache = None if informer is None else informer.resources.get(resource)
+    return (cache is not None and not cache.stale and cache.revision <= state.store.compacted
+            and (not state.down or is_up(state, component)))
+
+
+def _lowest_needed(state: ClusterState) -> tuple[int | None, tuple[str, str] | None]:
+    """The lowest revision a live, non-stale cache still needs events after (None: no such cache),
+    and the (component, resource) of a cache at that revision: it reads the caches and what is
+    down only."""
     down = state.down  # (nothing down: every component is up, no need to ask each)
-    revisions = [cache.revision for c, informer in state.informers.items() if not down or is_up(state, c)
-                 for cache in informer.resources.values() if not cache.stale]
-    return min(revisions) if revisions else None
+    lowest: int | None = None
+    holder: tuple[str, str] | None = None
+    for c, informer in state.informers.items():
+        if down and not is_up(state, c):
+            continue
+        for resource, cache in informer.resources.items():
+            if not cache.stale and (lowest is None or cache.revision < lowest):
+                lowest, holder = cache.revision, (c, resource)
+    return lowest, holder
 
 
-_LOWEST: LastValues[int | None] = LastValues()
+_LOWEST: LastValues[tuple[int | None, tuple[str, str] | None]] = LastValues()
 """`_lowest_needed` for the last few (caches, what is down), by identity: every step compacts the
 log, and most steps (a reconcile, a kubelet's local step, a scheduling cycle) leave every cache as
 it was."""
-
-
+_HOLDER: list[tuple[str, str]] = [("", "")]
+"""The (component, resource) of the cache that needed the lowest revision at the last compaction
+worked out (`_held_back`): a cache of a resource nobody writes (FeastFlow's ConfigMaps) stays at the
+revision of its LIST, and holds every later log back until it is listed again."""
 
 
 def pod_key(obj: ApiObject) -> str:

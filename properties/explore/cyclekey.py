@@ -67,6 +67,8 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     ("NodeLifecycleMemory", "probes_reset_at"): TIME, ("ContainerRuntime", "config_failed_at"): TIME,
     ("ContainerRuntime", "kill_deadline"): TIME, ("KubeletState", "memory_pressure_at"): TIME,
     ("KubeletState", "disk_pressure_at"): TIME, ("KubeletState", "pid_pressure_at"): TIME,
+    ("JobStatus", "start_time"): TIME, ("JobStatus", "completion_time"): TIME,
+    ("BackoffRecord", "last_failure"): TIME, ("JobMemory", "held"): TIME_VALUES,
     # revisions and counters
     ("Store", "revision"): REVISION, ("Store", "compacted"): REVISION, ("WatchEvent", "revision"): REVISION,
     ("ResourceCache", "revision"): REVISION, ("ClusterState", "seen_revisions"): REVISION_VALUES,

@@ -173,7 +173,7 @@ class _Search:
 
         found = self.checker.violation(state)
         if found is None and self.settled and state.quiesced:
-            found = settled_violation(self.model, state, self.settled)
+            found = settled_violation(self.model, state, self.settled, remember_runs=True)
         return found
 
     def enabled(self, state: ClusterState) -> list[Action]:

@@ -25,7 +25,9 @@ ResourceQuota) the pods are created one after the other into a scratch copy of t
 by workload, so a quota counts the ones before; with the built-in chain alone, whose verdicts do
 not read the stored pods, each is a dry run against the initial store.
 Every DaemonSet adds one pod per node that should run it (`_daemon_pods`, as the model's DaemonSet
-controller builds them), which only that node fits.
+controller builds them), which only that node fits; every Job not suspended the pods its controller
+runs at once, `min(parallelism, completions)` (`_job_pods`, `pkg/controller/job` manageJob; an
+Indexed Job's the lowest indexes).
 RuntimeClass admission (pod overhead, nodeSelector, tolerations) is not modelled: the model
 refuses `runtimeClassName` (`kubeprop.model.api.unmodelled`). No controller runs: the pods are
 what the controllers would create, without generated name suffixes. Plus the scenario's bare pods,
@@ -45,6 +47,7 @@ import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.apps import DaemonSet, Deployment, ReplicaSet, StatefulSet
+from kubeprop.model.api.batch import Job, is_indexed
 from kubeprop.model.api.objects import ApiObject, Node, kind_info
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
@@ -52,6 +55,7 @@ from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.daemonset_util import daemon_pod, node_should_run, template_hash
 from kubeprop.model.controllers.deployment_plan import new_rs_object as new_replica_set
+from kubeprop.model.controllers.job_util import job_pod
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, pod_template_object
 from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
 from kubeprop.model.errors import InputError
@@ -164,6 +168,23 @@ def _daemon_pods(store: Store) -> list[Pod]:
     return out
 
 
+def _job_pods(store: Store) -> list[Pod]:
+    """The pods the Job controller runs at once for every Job not suspended: `min(parallelism,
+    completions)` (parallelism alone without completions), as `job_util.job_pod` builds them (an
+    Indexed Job's with the indexes 0, 1, …), named `<job>-<i>`."""
+    out: list[Pod] = []
+    for job in store.list("jobs.batch"):
+        if not isinstance(job, Job) or job.spec.suspend:
+            continue
+        parallelism = job.spec.parallelism or 0
+        count = parallelism if job.spec.completions is None else min(parallelism, job.spec.completions)
+        for i in range(count):
+            pod = job_pod(job, i if is_indexed(job) else None)
+            out.append(attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name=f"{job.metadata.name}-{i}",
+                                                               generate_name="")))
+    return out
+
+
 def _bare(store: Store) -> list[Pod]:
     return [p for p in store.list("pods") if isinstance(p, Pod) and p.metadata.controller_ref() is None]
 
@@ -172,7 +193,7 @@ def desired_count(store: Store, scale: Mapping[str, int] = FrozenMap()) -> int:
     """How many pending pods `desired_pods` would return, without building them (so a caller can
     refuse a size before paying for it)."""
     return (sum(count for _, count in _counts(store, scale)) + sum(1 for p in _bare(store) if not p.spec.node_name)
-            + len(_daemon_pods(store)))
+            + len(_daemon_pods(store)) + len(_job_pods(store)))
 
 
 @attrs.frozen
@@ -218,7 +239,7 @@ def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = 
                 pending.append(created)
             else:
                 refused[pod_key(pod)] = str(created)
-    for pod in _daemon_pods(store):
+    for pod in (*_daemon_pods(store), *_job_pods(store)):
         if deadline is not None:
             deadline.tick()
         scratch, created = _create(scratch, api, pod, now, dry_run)

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kubeprop.model.api.crd_defaulting import coerce, default_errors
 from kubeprop.model.api.crd_schema import prune, unknown_fields, validate_custom, version_schema
-from kubeprop.model.api.ext import CustomObject, CustomResourceDefinition
+from kubeprop.model.api.ext import CustomObject, CustomResourceDefinition, CustomResourceDefinitionVersion
 from kubeprop.model.api.manifests import ManifestError, parse_manifests
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import Namespace
@@ -215,7 +216,8 @@ def test_a_pattern_re2_cannot_compile_is_not_judged() -> None:
 
 KEYWORDS = st.sampled_from(["type", "properties", "required", "enum", "items", "additionalProperties", "allOf",
                             "anyOf", "oneOf", "not", "minimum", "maxLength", "pattern", "nullable",
-                            "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "a", "spec"])
+                            "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "a", "spec",
+                            "default", "x-kubernetes-embedded-resource"])
 SCHEMAS = st.recursive(JSON, lambda inner: st.dictionaries(KEYWORDS, inner, max_size=5) | st.lists(inner, max_size=3),
                        max_leaves=20)
 
@@ -227,3 +229,5 @@ def test_a_malformed_schema_never_breaks_the_checks(schema: dict[str, Any], body
     validate_custom(schema, body)
     unknown_fields(schema, body)
     prune(schema, body)
+    coerce(schema, body)
+    default_errors((CustomResourceDefinitionVersion(name="v1", schema={"openAPIV3Schema": schema}),), ("spec",))

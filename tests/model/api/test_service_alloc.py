@@ -197,3 +197,63 @@ def test_two_stored_services_never_share_a_node_port_or_cluster_ip(
         assert len(set(ips)) == len(ips)
         assert all(p.node_port for s in services if s.spec.type in ("NodePort", "LoadBalancer")
                    for p in s.spec.ports)
+
+
+def put(store: Store, svc: Service) -> Result:
+    """PUT `svc` over the stored Service of its name (its resourceVersion), as `kubectl replace`."""
+    current = store.get(ObjectKey("services", "default", svc.metadata.name))
+    assert isinstance(current, Service)
+    return send(store, Request(verb="update", user="admin", obj=evolve(svc, metadata=current.metadata)))
+
+
+def test_a_put_of_the_original_manifest_keeps_the_allocated_cluster_ip_and_node_ports() -> None:
+    """patchAllocatedValues (storage.go beginUpdate; audit15 svc_put_repro): the model stored
+    clusterIP "" (a headless Service) and allocated a second node port."""
+    store = create(BASE, service("np", "NodePort", (None, None))).store
+    before = store.get(ObjectKey("services", "default", "np"))
+    assert isinstance(before, Service)
+    after = stored(put(store, service("np", "NodePort", (None, None))))
+    assert (after.spec.cluster_ip, after.spec.cluster_ips) == ("10.96.1.1", ("10.96.1.1",))
+    assert [p.node_port for p in after.spec.ports] == [p.node_port for p in before.spec.ports] == [30086, 30087]
+
+
+def test_node_ports_are_kept_by_port_name_and_never_twice() -> None:
+    """Upstream matches the old port by name alone: reordered ports keep theirs, a renamed port
+    gets a new one, and an old value another new port already holds is not copied."""
+    store = create(BASE, service("np", "NodePort", (None, None))).store  # p0: 30086, p1: 30087
+    swapped = service("np", "NodePort", (None, None))
+    swapped = evolve(swapped, spec=evolve(swapped.spec, ports=swapped.spec.ports[::-1]))
+    assert [(p.name, p.node_port) for p in stored(put(store, swapped)).spec.ports] == [("p1", 30087), ("p0", 30086)]
+    taken = service("np", "NodePort", (None, 30086))  # p1 asks for p0's old port: p0 may not copy it
+    assert [p.node_port for p in stored(put(store, taken)).spec.ports] == [30088, 30086]
+    renamed = service("np", "NodePort", (None,))
+    renamed = evolve(renamed, spec=evolve(renamed.spec, ports=(evolve(renamed.spec.ports[0], name="web"),)))
+    assert [p.node_port for p in stored(put(store, renamed)).spec.ports] == [30088]
+
+
+def test_a_put_to_cluster_ip_keeps_the_ip_and_a_put_from_external_name_gets_one() -> None:
+    """Both types need a cluster IP: NodePort → ClusterIP keeps it (the node ports are released);
+    an ExternalName Service had none to keep."""
+    store = create(BASE, service("np", "NodePort")).store
+    moved = stored(put(store, service("np", "ClusterIP")))
+    assert moved.spec.cluster_ip == "10.96.1.1" and moved.spec.ports[0].node_port is None
+    ext = evolve(service("ext", "ExternalName"), spec=evolve(service("ext", "ExternalName").spec,
+                                                             external_name="db.example.com"))
+    store = create(BASE, ext).store
+    assert stored(put(store, service("ext", "ClusterIP"))).spec.cluster_ip == "10.96.1.1"
+
+
+def test_an_external_name_service_with_a_cluster_ip_is_refused_for_its_normalized_cluster_ips() -> None:
+    """normalizeClusterIPs (beginCreate) makes clusterIPs [clusterIP] before validation, which
+    forbids clusterIPs on an ExternalName Service (audit15: the model accepted it)."""
+    base = service("ext", "ExternalName", ip="10.96.0.50")
+    result = create(BASE, evolve(base, spec=evolve(base.spec, external_name="db.example.com")))
+    assert result.response.code == 422
+    assert result.response.message == ('Service "ext" is invalid: spec.clusterIPs: Forbidden: may not be set for '
+                                       'ExternalName services')
+
+
+def test_a_headless_service_gets_clusterips_none() -> None:
+    """normalizeClusterIPs on create: clusterIP "None" alone gives clusterIPs ["None"]."""
+    headless = stored(create(BASE, service("h", ip="None")))
+    assert (headless.spec.cluster_ip, headless.spec.cluster_ips) == ("None", ("None",))

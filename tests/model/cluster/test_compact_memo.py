@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.informers import mark_stale
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, compact, is_up
@@ -56,3 +57,41 @@ def test_compact_is_the_direct_definition(scenario: Path | None) -> None:
             assert compact(model, variant) == direct(model, variant)
             differ += compact(model, variant).store.events != compact(model, state).store.events
     assert differ, "no component down made a difference: the runs test too little"
+
+
+@pytest.mark.parametrize("scenario", [None, DATA / "catalogue" / "web.yaml"])
+def test_held_back_by_any_cache(scenario: Path | None) -> None:
+    """The shortcut of `compact` (`cluster._held_back`: the cache that needed the lowest revision
+    last time, asked first) against the direct definition, whichever cache it names: every cache of
+    each state reached — stale ones, ones past the log's compacted revision, ones of a component
+    that is down — with the state's own log and its predecessor's (a state names its caches, so
+    the shortcut is asked about each through `_HOLDER`, which a run sets to the cache it met)."""
+    from kubeprop.model.state import cluster
+
+    model = build_model(load_scenario(scenario))
+    rng = random.Random(5)
+    reached: list[ClusterState] = []
+    state = initial_state(model)
+    for _ in range(300):
+        enabled = actions(model, state)
+        if not enabled:
+            break
+        before = state
+        state = step(model, state, enabled[rng.randrange(len(enabled))])
+        reached += [state, evolve(state, store=evolve(state.store, events=before.store.events,
+                                                      compacted=before.store.compacted))]
+    kinds = set()
+    for state in reached[::3]:
+        behind = state  # every cache at or below the compacted revision stale: the log is held back no more
+        for c, informer in state.informers.items():
+            behind = mark_stale(behind, c, [r for r, cache in informer.resources.items()
+                                            if cache.revision <= state.store.compacted])
+        for c, informer in state.informers.items():
+            for resource in informer.resources:
+                for variant in (state, evolve(state, down=state.down | {c}), behind):
+                    cluster._HOLDER[0] = (c, resource)
+                    assert compact(model, variant) == direct(model, variant)
+                    cache = variant.informers[c].resources[resource]
+                    kinds.add((cache.stale, cache.revision <= variant.store.compacted, is_up(variant, c)))
+    # (stale, at or below the compacted revision, up): the shortcut taken, and each way it must not be
+    assert {(False, True, True), (True, True, True), (False, False, True), (False, True, False)} <= kinds, kinds

@@ -11,6 +11,7 @@ from __future__ import annotations
 import attrs
 
 from kubeprop.model.api.core import Node, NodeSpec, NodeStatus
+from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.pod import Container, ContainerPort, Pod, PodSpec
 from kubeprop.model.api.quantity import Quantity
@@ -68,3 +69,23 @@ def test_the_parameter_selects_the_release() -> None:
     v1330 = profile_for(FrozenMap({**PARAMETERS, "schedulerSidecarHostPorts": False}))
     assert not v1330.sidecar_host_ports
     assert attrs.evolve(v1330, sidecar_host_ports=True) == profile_for(FrozenMap(PARAMETERS))
+
+
+def test_a_host_network_pods_defaulted_ports_keep_two_off_a_node() -> None:
+    """A host-network Pod's container ports default to host ports (`pkg/apis/core/v1/defaults.go`
+    defaultHostNetworkPorts), so NodePorts sees them: a second pod listening on the same port does not
+    fit where the first runs; a pod-network one (no host port) does."""
+    def host_net(name: str, node_name: str = "", host_network: bool = True) -> Pod:
+        pod = Pod(metadata=ObjectMeta(name=name, namespace="default"), spec=PodSpec(
+            host_network=host_network, node_name=node_name,
+            containers=(Container(name="agent", ports=(ContainerPort(container_port=9100),)),)))
+        defaulted = apply_defaults(pod)
+        assert isinstance(defaulted, Pod)
+        return defaulted
+
+    assert host_ports(host_net("x")) == [("0.0.0.0", "TCP", 9100)]
+    assert host_ports(host_net("x", host_network=False)) == []
+    nis = build_node_infos([_node("a"), _node("b")], [host_net("holder", "a")])
+    placed = schedule_one(host_net("wants"), nis)
+    assert placed.best == ("b",) and placed.filter_reasons == {"a": REASON_NODE_PORTS}
+    assert not schedule_one(host_net("wants", host_network=False), nis).filter_reasons  # both nodes fit

@@ -24,7 +24,6 @@ spec:
 
 @pytest.mark.parametrize(("extra", "field", "fragment"), [
     ("  runtimeClassName: gvisor\n", "spec.runtimeClassName", "RuntimeClass not found"),
-    ("  hostNetwork: true\n", "spec.hostNetwork", "hostPort = containerPort"),
     ("  resourceClaims: [{name: gpu, resourceClaimName: gpu}]\n", "spec.resourceClaims", "pending until its claims"),
     ("  ephemeralContainers: [{name: debug, image: busybox}]\n", "spec.ephemeralContainers", "422 Forbidden"),
 ])
@@ -43,6 +42,16 @@ def test_unset_refused_fields_are_accepted(tmp_path: Path, capsys: pytest.Captur
     code, out, err = kubeprop(capsys, "validate", str(tmp_path))
     assert code == 0, err
     assert "note:" not in out
+
+
+def test_host_network_is_modelled_not_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`hostNetwork: true` used to be refused as not modelled; the model now gives it upstream's
+    semantics (host ports, the node's IP, the DaemonSet toleration), so it validates like any field."""
+    (tmp_path / "pod.yaml").write_text(POD.replace("image: etl:v1}", "image: etl:v1, ports: [{containerPort: 80}]}")
+                                       + "  hostNetwork: true\n  dnsPolicy: ClusterFirstWithHostNet\n")
+    code, out, err = kubeprop(capsys, "validate", str(tmp_path))
+    assert code == 0, err
+    assert "spec.hostNetwork" not in out + err
 
 
 def test_dropped_fields_are_listed_per_object_and_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,123 @@
+"""`batch/v1` kinds: Job (`staging/src/k8s.io/api/batch/v1/types.go`, v1.33).
+
+CronJob stays refused (`kubeprop.model.api.unmodelled`). The Job's pod failure policy, success
+policy, backoff limit per index (with maxFailedIndexes), `managedBy` and `ttlSecondsAfterFinished`
+are not modelled: a manifest that sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the
+controller would finish (or delete) the Job otherwise than the model does.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from kubeprop.model.api.integers import Int32, Int64
+from kubeprop.model.api.meta import Condition, KindInfo, ObjectMeta
+from kubeprop.model.api.pod import PodTemplateSpec
+from kubeprop.model.api.selectors import LabelSelector
+
+__all__ = [
+    "COMPLETION_INDEX_ANNOTATION",
+    "COMPLETION_INDEX_LABEL",
+    "CONTROLLER_UID_LABEL",
+    "JOB_NAME_LABEL",
+    "JOB_TRACKING_FINALIZER",
+    "LEGACY_CONTROLLER_UID_LABEL",
+    "LEGACY_JOB_NAME_LABEL",
+    "Job",
+    "JobSpec",
+    "JobStatus",
+    "UncountedTerminatedPods",
+]
+
+JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+"""batch/v1 JobTrackingFinalizer: the Job controller counts a pod, then removes it."""
+
+CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
+LEGACY_CONTROLLER_UID_LABEL = "controller-uid"
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+LEGACY_JOB_NAME_LABEL = "job-name"
+"""The labels the registry's generateSelector puts on the pod template (batch/v1 types.go)."""
+
+COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+COMPLETION_INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
+"""An Indexed Job's pod's index: the annotation, and the label (feature PodIndexLabel, GA in v1.32)."""
+
+_NOT_MODELLED = "the Job controller's {} is not modelled; remove the field"
+
+
+@attrs.frozen(cache_hash=True)
+class JobSpec:
+    """Job spec (`batch/v1 JobSpec`), the fields the model acts on."""
+
+    REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "podFailurePolicy": _NOT_MODELLED.format("pod failure policy (pod_failure_policy.go)"),
+        "successPolicy": _NOT_MODELLED.format("success policy (success_policy.go)"),
+        "backoffLimitPerIndex": _NOT_MODELLED.format("backoff limit per index"),
+        "maxFailedIndexes": _NOT_MODELLED.format("backoff limit per index (maxFailedIndexes)"),
+        "managedBy": "a Job managed by another controller is not modelled; remove the field",
+        "ttlSecondsAfterFinished": "the TTL-after-finished controller is not modelled: the finished Job would be "
+                                   "deleted; remove the field",
+    }
+
+    parallelism: Int32 | None = None
+    completions: Int32 | None = None
+    active_deadline_seconds: Int64 | None = None
+    backoff_limit: Int32 | None = None
+    selector: LabelSelector | None = None
+    manual_selector: bool | None = None
+    template: PodTemplateSpec = PodTemplateSpec()
+    completion_mode: str | None = None
+    suspend: bool | None = None
+    pod_replacement_policy: str | None = None
+
+
+@attrs.frozen
+class UncountedTerminatedPods:
+    """UIDs of finished pods the controller counts once their tracking finalizer is gone."""
+
+    succeeded: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+
+@attrs.frozen(cache_hash=True)
+class JobStatus:
+    """Job status written by the Job controller (`batch/v1 JobStatus`)."""
+
+    conditions: tuple[Condition, ...] = ()
+    start_time: Int64 | None = None
+    completion_time: Int64 | None = None
+    active: Int32 = 0
+    succeeded: Int32 = 0
+    failed: Int32 = 0
+    terminating: Int32 | None = None
+    completed_indexes: str = ""
+    uncounted_terminated_pods: UncountedTerminatedPods | None = None
+    ready: Int32 | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class Job:
+    """A Job: pods run to completion, `completions` of them successfully."""
+
+    INFO: ClassVar[KindInfo] = KindInfo("batch", "v1", "Job", "jobs", namespaced=True)
+
+    metadata: ObjectMeta = ObjectMeta()
+    spec: JobSpec = JobSpec()
+    status: JobStatus = JobStatus()
+
+
+def condition_true(job: Job, type_: str) -> bool:
+    """Whether the Job has the condition `type_` with status True."""
+    return any(c.type == type_ and c.status == "True" for c in job.status.conditions)
+
+
+def is_finished(job: Job) -> bool:
+    """util.IsJobFinished: a Complete or Failed condition that is True."""
+    return condition_true(job, "Complete") or condition_true(job, "Failed")
+
+
+def is_indexed(job: Job) -> bool:
+    """isIndexedJob: completionMode Indexed."""
+    return job.spec.completion_mode == "Indexed"

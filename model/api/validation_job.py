@@ -1,0 +1,171 @@
+"""Validation of Jobs: the generated selector, spec, update and status, and the registry's selector
+generation.
+
+Follows `pkg/apis/batch/validation/validation.go` (v1.33): validateGeneratedSelector (without
+manualSelector the template carries the `controller-uid` and `job-name` labels, legacy and
+`batch.kubernetes.io/` ones, with the Job's UID and name, and the selector matches them), ValidateJob
+(an Indexed Job's last pod hostname `<name>-<completions-1>` is a DNS label), ValidateJobSpec (a
+selector is required and matches the template's labels; parallelism, completions,
+activeDeadlineSeconds and backoffLimit non-negative; completionMode NonIndexed or Indexed, Indexed
+needs completions and parallelism ≤ 100000; podReplacementPolicy Failed or TerminatingOrFailed;
+the template validated as a pod's; restartPolicy OnFailure or Never, "Required" when Always),
+ValidateJobSpecUpdate (completions, selector, template, completionMode immutable — the elastic
+Indexed Job's completions change with parallelism, and a suspended Job that never started may change
+its template's scheduling directives: both not modelled, so refused as immutable), and the status
+counts non-negative with `ready` ≤ `active` (validateJobStatus, the checks the registry's
+getStatusValidationOptions always runs for the Job controller's own writes are what the controller
+keeps; the model checks the counts).
+
+`generate_selector` is `pkg/registry/batch/job/strategy.go` generateSelectorIfNeeded, run in
+PrepareForCreate (after the UID is set, `kubeprop.model.api.server_write`).
+"""
+
+from __future__ import annotations
+
+from kubeprop.model.api.batch import (
+    CONTROLLER_UID_LABEL,
+    JOB_NAME_LABEL,
+    LEGACY_CONTROLLER_UID_LABEL,
+    LEGACY_JOB_NAME_LABEL,
+    Job,
+    JobSpec,
+    JobStatus,
+)
+from kubeprop.model.api.codec import FieldPath
+from kubeprop.model.api.names import is_dns1123_label
+from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.api.validation_fields import (
+    ErrorList,
+    immutable,
+    invalid,
+    label_selector,
+    nonnegative,
+    not_supported,
+    optional_nonnegative,
+    required,
+)
+from kubeprop.model.api.validation_pod import validate_pod_template
+from kubeprop.model.evolve import evolve
+
+__all__ = ["generate_selector", "validate_job", "validate_job_status", "validate_job_update"]
+
+MAX_PARALLELISM_FOR_INDEXED_JOB = 100000
+"""validation.go maxParallelismForIndexedJob."""
+
+_TEMPLATE_META = ("spec", "template", "metadata")
+
+
+def generate_selector(job: Job) -> Job:
+    """generateSelectorIfNeeded: unless manualSelector, the template gets the (legacy and prefixed)
+    job-name and controller-uid labels it lacks, and the selector `matchLabels` the prefixed
+    controller-uid, if it lacks it (conflicting labels a user set are left for validation)."""
+    if job.spec.manual_selector:
+        return job
+    labels = dict(job.spec.template.metadata.labels)
+    for name in (LEGACY_JOB_NAME_LABEL, JOB_NAME_LABEL):
+        labels.setdefault(name, job.metadata.name)
+    for name in (LEGACY_CONTROLLER_UID_LABEL, CONTROLLER_UID_LABEL):
+        labels.setdefault(name, job.metadata.uid)
+    selector = job.spec.selector or LabelSelector()
+    if CONTROLLER_UID_LABEL not in selector.match_labels:
+        selector = evolve(selector, match_labels=selector.match_labels.set(CONTROLLER_UID_LABEL, job.metadata.uid))
+    template = job.spec.template
+    template = evolve(template, metadata=evolve(template.metadata, labels=labels))
+    return evolve(job, spec=evolve(job.spec, selector=selector, template=template))
+
+
+def _has_label(labels: dict[str, str], name: str, value: str) -> ErrorList:
+    """core ValidateHasLabel."""
+    path = (*_TEMPLATE_META, "labels")
+    if name not in labels:
+        return [required((*path, f"[{name}]"), f"must be '{value}'")]
+    if labels[name] != value:
+        return [invalid((*path, f"[{name}]"), labels[name], f"must be '{value}'")]
+    return []
+
+
+def _generated_selector(job: Job) -> ErrorList:
+    """validateGeneratedSelector (RequirePrefixedLabels: true on create)."""
+    if job.spec.manual_selector or job.spec.selector is None:
+        return []
+    errs: ErrorList = [] if job.metadata.uid else [required(("metadata", "uid"))]
+    labels = dict(job.spec.template.metadata.labels)
+    expected = {LEGACY_CONTROLLER_UID_LABEL: job.metadata.uid, LEGACY_JOB_NAME_LABEL: job.metadata.name,
+                CONTROLLER_UID_LABEL: job.metadata.uid, JOB_NAME_LABEL: job.metadata.name}
+    for name in (LEGACY_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL, CONTROLLER_UID_LABEL, JOB_NAME_LABEL):
+        errs += _has_label(labels, name, expected[name])
+    if not label_selector(job.spec.selector, ("spec", "selector")) and not selector_matches(
+            job.spec.selector, expected):
+        errs.append(invalid(("spec", "selector"), job.spec.selector, "`selector` not auto-generated"))
+    return errs
+
+
+def validate_job(job: Job) -> ErrorList:
+    """ValidateJob (after the object metadata, which the API server validates for every kind)."""
+    errs = _generated_selector(job) + validate_job_spec(job.spec, ("spec",))
+    completions = job.spec.completions
+    if job.spec.completion_mode == "Indexed" and completions is not None and completions > 0:
+        hostname = f"{job.metadata.name}-{completions - 1}"
+        if is_dns1123_label(hostname):
+            errs.append(invalid(("metadata", "name"), job.metadata.name,
+                                f"will not able to create pod with invalid DNS label: {hostname}"))
+    return errs
+
+
+def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
+    """ValidateJobSpec and validateJobSpec (the fields the model has)."""
+    errs: ErrorList = []
+    for value, name in ((spec.parallelism, "parallelism"), (spec.completions, "completions"),
+                        (spec.active_deadline_seconds, "activeDeadlineSeconds"),
+                        (spec.backoff_limit, "backoffLimit")):
+        errs += optional_nonnegative(value, (*path, name))
+    mode = spec.completion_mode
+    if mode is not None and mode not in ("NonIndexed", "Indexed"):
+        errs.append(not_supported((*path, "completionMode"), mode, ("NonIndexed", "Indexed")))
+    if mode == "Indexed":
+        if spec.completions is None:
+            errs.append(required((*path, "completions"), "when completion mode is Indexed"))
+        if spec.parallelism is not None and spec.parallelism > MAX_PARALLELISM_FOR_INDEXED_JOB:
+            errs.append(invalid((*path, "parallelism"), spec.parallelism,
+                                f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} when completion "
+                                "mode is Indexed"))
+    policy = spec.pod_replacement_policy
+    if policy is not None and policy not in ("Failed", "TerminatingOrFailed"):
+        errs.append(not_supported((*path, "podReplacementPolicy"), policy, ("Failed", "TerminatingOrFailed")))
+    tpath = (*path, "template")
+    errs += validate_pod_template(spec.template, tpath)
+    restart = spec.template.spec.restart_policy
+    if restart in ("Always", ""):
+        errs.append(required((*tpath, "spec", "restartPolicy"), 'valid values: "OnFailure", "Never"'))
+    elif restart not in ("OnFailure", "Never"):
+        errs.append(not_supported((*tpath, "spec", "restartPolicy"), restart, ("OnFailure", "Never")))
+    if spec.selector is None:
+        errs.append(required((*path, "selector")))
+        return errs
+    selector_errs = label_selector(spec.selector, (*path, "selector"))
+    errs += selector_errs
+    if not selector_errs and not selector_matches(spec.selector, spec.template.metadata.labels):
+        errs.append(invalid((*tpath, "metadata", "labels"), spec.template.metadata.labels,
+                            "`selector` does not match template `labels`"))
+    return errs
+
+
+def validate_job_update(new: Job, old: Job) -> ErrorList:
+    """ValidateJobSpecUpdate's immutable fields (the spec itself is validated as on create)."""
+    path = ("spec",)
+    errs = immutable(new.spec.completions, old.spec.completions, (*path, "completions"))
+    errs += immutable(new.spec.selector, old.spec.selector, (*path, "selector"))
+    errs += immutable(new.spec.template, old.spec.template, (*path, "template"))
+    return errs + immutable(new.spec.completion_mode, old.spec.completion_mode, (*path, "completionMode"))
+
+
+def validate_job_status(status: JobStatus, path: FieldPath) -> ErrorList:
+    """validateJobStatus: the counts non-negative, `ready` not above `active`."""
+    errs: ErrorList = []
+    for value, name in ((status.active, "active"), (status.succeeded, "succeeded"), (status.failed, "failed")):
+        errs += nonnegative(value, (*path, name))
+    errs += optional_nonnegative(status.ready, (*path, "ready"))
+    errs += optional_nonnegative(status.terminating, (*path, "terminating"))
+    if status.ready is not None and status.ready > status.active:
+        errs.append(invalid((*path, "ready"), status.ready, "cannot set more ready pods than active"))
+    return errs
