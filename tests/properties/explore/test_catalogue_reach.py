@@ -92,13 +92,20 @@ def test_default_strategy_finds_the_variant_on_feastflow(variant: str) -> None:
 def test_sts_split_brain_can_occur_on_feastflow() -> None:
     """FeastFlow as written allows it, by hand: worker-3 (postgres-0, two backends, a frontend)
     cut off before the scale step, the user scaling only once the cluster settled, and the
-    ReplicaSet controller slower than the StatefulSet controller, so that postgres-0's
-    replacement takes worker-1's last free 250m. The perturbation engine finds this run itself
-    (a `Slow` component: tests/properties/explore/test_slow.py)."""
+    ReplicaSet controller slower than the StatefulSet controller where the taint manager evicts
+    worker-3's pods, so that postgres-0's replacement takes worker-1's last free 250m before the
+    replicas' replacements do (the user waiting alone, the ReplicaSet controller goes first and
+    postgres-0's replacement stays unschedulable). The ReplicaSet controller is slow from the
+    evictions on, not from the partition: the clock waits for a controller's queued work
+    (`queued_work.holds_clock`), so a controller cannot stay behind across the 300 s toleration.
+    postgres-0's volume is NFS, which the attach/detach controller never attaches (no 6-minute
+    detach wait: `kubelet.volumes.can_attach`). The perturbation engine finds this run itself (a
+    `Slow` component: tests/properties/explore/test_slow.py)."""
     import attrs
 
     from kubeprop.model.cluster.compose import actions, step
     from kubeprop.model.cluster.drive import expected_policy
+    from kubeprop.model.controllers.nodelifecycle import TaintEvictPod
     from kubeprop.model.state.actions import Partition, UserStep
     from kubeprop.properties.explore.perturb import USER, HeldPolicy
     from kubeprop.properties.registry import select
@@ -111,6 +118,13 @@ def test_sts_split_brain_can_occur_on_feastflow() -> None:
         state = step(model, state, act)
     policy.taken(Partition("worker-3"))
     state = step(model, state, Partition("worker-3"))
-    held = HeldPolicy(**attrs.asdict(policy, recurse=False), held=frozenset({USER, "controller/replicaset"}))
+    waiting = HeldPolicy(**attrs.asdict(policy, recurse=False), held=frozenset({USER}))
+    while not any(isinstance(a, TaintEvictPod) for a in actions(model, state)):
+        act = waiting.choose(actions(model, state))
+        assert act is not None, "the run ended before the taint manager evicted worker-3's pods"
+        waiting.taken(act)
+        state = step(model, state, act)
+    assert waiting.held == {USER}  # the user still waits
+    held = attrs.evolve(waiting, held=frozenset({USER, "controller/replicaset"}))
     broken = until_violation(model, state, held, select(["one-running-pod-per-identity"]), limit=1000)
     assert "postgres-0 runs on 2 nodes" in broken.violation.message
