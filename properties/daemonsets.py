@@ -28,7 +28,6 @@ or workload steps hold a DaemonSet, so the property tables of other scenarios do
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from kubeprop.model.api.apps import DaemonSet
@@ -37,7 +36,7 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.controllers.daemonset_plan import surge_count
 from kubeprop.model.controllers.daemonset_util import REVISION_HASH_LABEL, node_should_run, owned_by, target_node_name
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
-from kubeprop.model.scenario.apply_steps import apply_step_manifests
+from kubeprop.model.scenario.apply_steps import scenario_holds
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import stuck_pod_hint
 from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in_when
@@ -117,10 +116,7 @@ def _surge_host_port_hint(ds: DaemonSet, here: list[Pod]) -> str:
 
 def has_daemon_sets(scenario: Any) -> bool:
     """Whether the scenario's manifests or workload steps hold a DaemonSet."""
-    if any(isinstance(m.obj, DaemonSet) for m in scenario.objects):
-        return True
-    steps = apply_step_manifests(scenario.spec.workload, Path(scenario.path).parent, (m.obj for m in scenario.objects))
-    return any(isinstance(m.obj, DaemonSet) for loaded in steps for m in loaded)
+    return scenario_holds(scenario, DaemonSet)
 
 
 ONE_POD_PER_NODE: Property = register_opt_in_when(__name__, has_daemon_sets, as_property(

@@ -25,14 +25,13 @@ a Job, so the property tables of other scenarios do not change.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from kubeprop.model.api.batch import Job, condition_true, is_finished, is_indexed
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.controllers.job_util import completion_index, has_tracking_finalizer, parse_indexes
 from kubeprop.model.controllers.podutil import is_pod_terminal
-from kubeprop.model.scenario.apply_steps import apply_step_manifests
+from kubeprop.model.scenario.apply_steps import scenario_holds
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import stuck_pod_hint
 from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in_when
@@ -112,10 +111,7 @@ def jobs_finished(model: ClusterModel, state: ClusterState) -> CheckResult:
 
 def has_jobs(scenario: Any) -> bool:
     """Whether the scenario's manifests or workload steps hold a Job."""
-    if any(isinstance(m.obj, Job) for m in scenario.objects):
-        return True
-    steps = apply_step_manifests(scenario.spec.workload, Path(scenario.path).parent, (m.obj for m in scenario.objects))
-    return any(isinstance(m.obj, Job) for loaded in steps for m in loaded)
+    return scenario_holds(scenario, Job)
 
 
 JOB_PODS_COUNTED: Property = register_opt_in_when(__name__, has_jobs, as_property(

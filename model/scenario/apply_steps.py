@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from kubeprop.model.api.manifests import ManifestObject, load_manifests
 from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition
@@ -32,6 +33,15 @@ def apply_ref(step: WorkloadStep, base: Path) -> Path | None:
     if not step.apply_path:
         return None
     return Path(step.apply_path) if Path(step.apply_path).is_absolute() else base / step.apply_path
+
+
+def scenario_holds(scenario: Any, kind: type) -> bool:
+    """Whether the scenario's manifests or its workload steps' hold an object of `kind` (the opt-in
+    properties' `register_opt_in_when` test: a DaemonSet, a Job)."""
+    if any(isinstance(m.obj, kind) for m in scenario.objects):
+        return True
+    steps = apply_step_manifests(scenario.spec.workload, Path(scenario.path).parent, (m.obj for m in scenario.objects))
+    return any(isinstance(m.obj, kind) for loaded in steps for m in loaded)
 
 
 def apply_step_manifests(workload: Sequence[WorkloadStep], base: Path, manifests: Iterable[ApiObject]

@@ -27,16 +27,13 @@ def direct(model: ClusterModel, state: ClusterState) -> ClusterState:
     return state if store is state.store else evolve(state, store=store)
 
 
-@pytest.mark.parametrize("scenario", [None, DATA / "catalogue" / "web.yaml"])
-def test_compact_is_the_direct_definition(scenario: Path | None) -> None:
-    """Random runs with faults (crashes put components down, watch faults make caches stale);
-    each state reached, and each state with its log as it was before the step's compaction
-    (the predecessor's log), compacted in random order against the direct definition."""
-    model = build_model(load_scenario(scenario))
-    rng = random.Random(3)
+def _reached(model: ClusterModel, seed: int, steps: int) -> tuple[list[ClusterState], random.Random]:
+    """The states of a random run with faults, each also with its log as it was before the step's
+    compaction (the predecessor's log), and the generator, to go on drawing from."""
+    rng = random.Random(seed)
     reached: list[ClusterState] = []
     state = initial_state(model)
-    for _ in range(400):
+    for _ in range(steps):
         enabled = actions(model, state)
         if not enabled:
             break
@@ -44,6 +41,16 @@ def test_compact_is_the_direct_definition(scenario: Path | None) -> None:
         state = step(model, state, enabled[rng.randrange(len(enabled))])
         reached += [state, evolve(state, store=evolve(state.store, events=before.store.events,
                                                       compacted=before.store.compacted))]
+    return reached, rng
+
+
+@pytest.mark.parametrize("scenario", [None, DATA / "catalogue" / "web.yaml"])
+def test_compact_is_the_direct_definition(scenario: Path | None) -> None:
+    """Random runs with faults (crashes put components down, watch faults make caches stale);
+    each state reached, and each state with its log as it was before the step's compaction
+    (the predecessor's log), compacted in random order against the direct definition."""
+    model = build_model(load_scenario(scenario))
+    reached, rng = _reached(model, seed=3, steps=400)
     assert any(state.down for state in reached), "no component went down: the runs test too little"
     assert any(cache.stale for state in reached for informer in state.informers.values()
                for cache in informer.resources.values()), "no cache went stale: the runs test too little"
@@ -69,17 +76,7 @@ def test_held_back_by_any_cache(scenario: Path | None) -> None:
     from kubeprop.model.state import cluster
 
     model = build_model(load_scenario(scenario))
-    rng = random.Random(5)
-    reached: list[ClusterState] = []
-    state = initial_state(model)
-    for _ in range(300):
-        enabled = actions(model, state)
-        if not enabled:
-            break
-        before = state
-        state = step(model, state, enabled[rng.randrange(len(enabled))])
-        reached += [state, evolve(state, store=evolve(state.store, events=before.store.events,
-                                                      compacted=before.store.compacted))]
+    reached, _ = _reached(model, seed=5, steps=300)
     kinds = set()
     for state in reached[::3]:
         behind = state  # every cache at or below the compacted revision stale: the log is held back no more
