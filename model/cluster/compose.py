@@ -25,6 +25,7 @@ from typing import Any
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import (
     environment,
+    exit_deadlines,
     faults,
     informers,
     maintenance,
@@ -115,7 +116,7 @@ HOOKS = Hooks(
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer,
             attachdetach.next_timer),
     tick_guards=(nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                 prompt_work.in_flight_holds_clock, outages.outage_holds_clock),
+                 prompt_work.in_flight_holds_clock, outages.outage_holds_clock, exit_deadlines.exit_holds_clock),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
     request_gates=(overload.refusal,),
     memo_safe_gates=(overload.refusal,),

@@ -42,7 +42,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.cluster import maintenance, outages, prompt_work, workload_wait
+from kubeprop.model.cluster import exit_deadlines, maintenance, outages, prompt_work, workload_wait
 from kubeprop.model.cluster.actors import KUBELET_LOCAL, KUBELET_WRITES, NODELIFECYCLE, SCHEDULER_WRITES
 from kubeprop.model.cluster.actors import USER as USER  # (re-exported: the documented import paths)
 from kubeprop.model.cluster.actors import actor as actor
@@ -80,7 +80,8 @@ KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.ne
 KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick, attachdetach.on_tick}
 """The hooks run on `Tick` that its footprint accounts for."""
 KNOWN_TICK_GUARDS = {nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                     prompt_work.in_flight_holds_clock, outages.outage_holds_clock}
+                     prompt_work.in_flight_holds_clock, outages.outage_holds_clock,
+                     exit_deadlines.exit_holds_clock}
 """The tick guards `Tick`'s footprint accounts for."""
 
 
