@@ -56,7 +56,7 @@ def _exits(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
             yield (*path, "pods"), "Required value: the labels of the pods whose containers this rule covers"
         for key, value in entry.pods.sorted_items():
             yield from (((*path, "pods", key), f"invalid label key: {m}") for m in is_qualified_name(key))
-            yield from (((*path, "pods", key), f"invalid label value {cut(value)}: {m}")
+            yield from (((*path, "pods", key), f"invalid label value '{cut(value)}': {m}")
                         for m in is_valid_label_value(value))
         yield from (((*path, "namespace"), m) for m in is_dns1123_label(entry.namespace))
         if entry.container:
