@@ -108,7 +108,7 @@ def test_a_trace_with_the_rule_is_recorded_and_replays(tmp_path: Path) -> None:
     text, replays from its file, and is the same file when made again (but its `created` time)."""
     shutil.copytree(DATA, tmp_path / "s")
     path = tmp_path / "s" / "migrate-then-rollout.yaml"
-    path.write_text(path.read_text().replace("timeoutSeconds: 600}", "timeoutSeconds: 30}"))
+    path.write_text(path.read_text().replace("timeoutSeconds: -1}", "timeoutSeconds: 30}"))
     model = build_model(load_scenario(path))
     trace, states = _worst(model, fail=False)
     cut = next(i for i, s in enumerate(states) if first_violation(model, s, SUCCEED) is not None)
