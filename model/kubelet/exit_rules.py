@@ -10,7 +10,11 @@ model had without it:
 
 - `codes` filters the `ContainerExit` choices (`exit_choices`): 0 in `codes` keeps the exit 0, a
   non-zero code the failing exit (the model records a non-zero exit as code 1, reason Error: nothing
-  it models reads the code itself — the Job's podFailurePolicy, which would, is refused on input);
+  it models reads the code itself — the Job's podFailurePolicy, which would, is refused on input).
+  `codes` must include 0 (`kubeprop.model.scenario.check_addons`): the fair runs
+  (`kubeprop.model.cluster.drive`) take an exit 0 as the application finishing and a failing exit as
+  bad luck they never take, so a container that could only fail would never finish in them, and at
+  its deadline the clock would stop for good;
 - `withinSeconds` is a deadline, `started_at + withinSeconds`, of the container's current run
   (`deadlines`): the clock cannot pass it while the container runs. A tick that would jump past it is
   shortened to land on it, and there `Tick` waits (`kubeprop.model.cluster.exit_deadlines`, a tick

@@ -49,7 +49,8 @@ MAX_EXIT_CODE = 255
 
 def _exits(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
     """`environment.exits` (docs/scenario.md): a valid namespace, selector and container name, exit
-    codes 0–255 (at least one when given), a positive `withinSeconds` of at most a day."""
+    codes 0–255 (when given, at least one, and 0 among them: `kubeprop.model.kubelet.exit_rules`), a
+    positive `withinSeconds` of at most a day."""
     for i, entry in enumerate(spec.environment.exits):
         path: FieldPath = ("environment", "exits", i)
         if not entry.pods:
@@ -66,6 +67,10 @@ def _exits(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
         for k, code in enumerate(entry.codes or ()):
             if not 0 <= code <= MAX_EXIT_CODE:
                 yield (*path, "codes", k), f"must be an exit code from 0 to {MAX_EXIT_CODE}, got {cut(code)}"
+        if entry.codes and 0 not in entry.codes:
+            yield ((*path, "codes"), "must include 0: the run a user expects ends a container with an exit 0 (a "
+                   "failing exit is the environment's bad luck, which only the searches take), so a rule that "
+                   "only lets it fail is not supported; leave codes out for 0 or non-zero")
         if entry.within_seconds is not None and not 1 <= entry.within_seconds <= DAY_SECONDS:
             yield ((*path, "withinSeconds"), f"must be between 1 and {DAY_SECONDS:,} (seconds after the container "
                    f"started), got {cut(entry.within_seconds)}")
