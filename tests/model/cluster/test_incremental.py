@@ -12,8 +12,8 @@ from kubeprop.model.cluster import compose
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.cluster.incremental import EnabledCache, memoised
-from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.kubelet.actions import ContainerExit
+from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action, Quiesce, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
