@@ -376,7 +376,9 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     every informer cache and the event log (the store), whether each component is up and reaches
     the API server, etcd's quorum (a relist), the kubelets' runtime state; a crashed process's
     restart deadline (`outages.outage_holds_clock`, and the tick's length, `outages.tick_step`): every
-    process's crash time and whether a kubelet's node is down. With any other timer,
+    process's crash time and whether a kubelet's node is down; a bounded container's exit deadline
+    (`exit_deadlines`, `environment.exits`, also in the tick's length): the kubelets' runtime state,
+    their caches (the pods' labels) and whether they are up. With any other timer,
     tick hook or tick guard in the model's `Hooks` (a component this module does not know),
     `EVERYTHING`."""
     hooks = f.model.hooks
