@@ -76,7 +76,8 @@ def test_validate_check_and_gate_name_every_reference_problem_at_once(
 def _line_of(field: str) -> str:
     """The scenario's line holding `field`'s entry, as written."""
     return {"admission[0]": "  - kp_refs_missing_admission:PLUGIN", "controllers[0]": "  - this:s",
-            "controllers[1]": "  - antigravity:geohash", "environment.rules[0]": "  rules: [kp_refs_missing_rules:RULE]",
+            "controllers[1]": "  - antigravity:geohash",
+            "environment.rules[0]": "  rules: [kp_refs_missing_rules:RULE]",
             "properties[0]": "  - this", "properties[1]": "  - kp_refs_missing_props",
             "properties[2]": "  - not a reference"}[field]
 
