@@ -57,7 +57,7 @@ def test_a_403_aggregation_would_not_lift_says_nothing_of_it(tmp_path: Path) -> 
 def test_binding_the_labelled_role_too_needs_no_aggregation(tmp_path: Path) -> None:
     """docs/scenario.md's way: bind the user to the labelled ClusterRole as well; every interleaving
     then lets the step through."""
-    path = _edited(tmp_path, "      - {namespace: team, clusterRole: edit}\n",
-                   "      - {namespace: team, clusterRole: edit}\n      - {namespace: team, clusterRole: caches-edit}\n")
+    edit = "      - {namespace: team, clusterRole: edit}\n"
+    path = _edited(tmp_path, edit, edit + "      - {namespace: team, clusterRole: caches-edit}\n")
     report = check(path, ["workload-steps-succeed"], engine="bfs", bounds=Bounds(max_states=2000), budget=None)
     assert report.violation is None and report.exit_reason == "exhausted", report.exit_reason
