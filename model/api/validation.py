@@ -50,6 +50,7 @@ from kubeprop.model.api.objects import (
     ClusterRole,
     ClusterRoleBinding,
     ConfigMap,
+    CronJob,
     CustomObject,
     CustomResourceDefinition,
     DaemonSet,
@@ -108,6 +109,7 @@ from kubeprop.model.api.validation_fields import (
     validate_labels,
 )
 from kubeprop.model.api.validation_gates import gated_node_name
+from kubeprop.model.api.validation_cronjob import validate_cron_job
 from kubeprop.model.api.validation_job import validate_job, validate_job_status
 from kubeprop.model.api.validation_kinds import (
     STANDARD_FINALIZERS,
@@ -281,6 +283,7 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     StatefulSet: lambda o: validate_stateful_set_spec(o.spec, ("spec",)),
     DaemonSet: lambda o: validate_daemon_set_spec(o.spec, ("spec",)),
     Job: validate_job,
+    CronJob: validate_cron_job,
     Service: validate_service_spec,
     Endpoints: validate_endpoints,
     EndpointSlice: validate_endpoint_slice,

@@ -33,6 +33,7 @@ from kubeprop.model.controllers.disruption import DisruptionController
 from kubeprop.model.controllers.endpoints import EndpointsController
 from kubeprop.model.controllers.endpointslice import EndpointSliceController
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES, GarbageCollector
+from kubeprop.model.controllers.cronjob import CronJobController
 from kubeprop.model.controllers.job import JobController
 from kubeprop.model.controllers.namespace import NamespaceController
 from kubeprop.model.controllers.persistentvolume import PersistentVolumeController
@@ -71,13 +72,14 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (ClusterRoleAggregationController, DaemonSetController,
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (ClusterRoleAggregationController, CronJobController, DaemonSetController,
                                             DisruptionController, JobController, NamespaceController,
                                             PersistentVolumeController, PVCProtectionController,
                                             PVProtectionController)
 """Built-in controllers the model runs only where a scenario needs them: the DaemonSet controller
 (`pkg/controller/daemon`) when a DaemonSet can exist, the Job controller (`pkg/controller/job`)
-when a Job can exist, the disruption controller
+when a Job can exist, the CronJob controller (`pkg/controller/cronjob`) when a CronJob can exist,
+the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
 PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
 and the PVC and PV protection controllers (`pkg/controller/volume/pvcprotection`, `pvprotection`)
