@@ -294,7 +294,7 @@ def next_time(s: CronSchedule, t: int, offset_seconds: int = 0) -> int | None:
     return int((found - EPOCH).total_seconds()) - offset_seconds
 
 
-def _next_wall(s: CronSchedule, w: dt.datetime) -> dt.datetime | None:  # noqa: C901 - upstream's one loop
+def _next_wall(s: CronSchedule, w: dt.datetime) -> dt.datetime | None:
     """SpecSchedule.Next's search from wall time `w` (no daylight saving: fixed offsets only)."""
     year_limit, added = w.year + 5, False
     while True:  # WRAP

@@ -85,6 +85,7 @@ from kubeprop.model.api.validation_api import (
     validate_crd_spec,
     validate_policy_rules,
 )
+from kubeprop.model.api.validation_cronjob import validate_cron_job
 from kubeprop.model.api.validation_daemonset import validate_daemon_set_spec, validate_daemon_set_status
 from kubeprop.model.api.validation_fields import (
     DUPLICATE,
@@ -109,7 +110,6 @@ from kubeprop.model.api.validation_fields import (
     validate_labels,
 )
 from kubeprop.model.api.validation_gates import gated_node_name
-from kubeprop.model.api.validation_cronjob import validate_cron_job
 from kubeprop.model.api.validation_job import validate_job, validate_job_status
 from kubeprop.model.api.validation_kinds import (
     STANDARD_FINALIZERS,

@@ -141,7 +141,8 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
     )
     workload_objects = _workload_objects(scenario)
     objects = _objects(scenario, workload_objects)
-    gc_resources = tuple(sorted({*collected_resources(objects, own_controllers=bool(scenario.controllers or controllers)),
+    own = bool(scenario.controllers or controllers)
+    gc_resources = tuple(sorted({*collected_resources(objects, own_controllers=own),
                                  *cronjob.created_resources(objects)}))
     return ClusterModel(
         scenario=scenario,

@@ -27,13 +27,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeprop.model.controllers.clusterrole_aggregation import ClusterRoleAggregationController
+from kubeprop.model.controllers.cronjob import CronJobController
 from kubeprop.model.controllers.daemonset import DaemonSetController
 from kubeprop.model.controllers.deployment import DeploymentController
 from kubeprop.model.controllers.disruption import DisruptionController
 from kubeprop.model.controllers.endpoints import EndpointsController
 from kubeprop.model.controllers.endpointslice import EndpointSliceController
 from kubeprop.model.controllers.gc import CRDS, DEFAULT_WATCHES, GarbageCollector
-from kubeprop.model.controllers.cronjob import CronJobController
 from kubeprop.model.controllers.job import JobController
 from kubeprop.model.controllers.namespace import NamespaceController
 from kubeprop.model.controllers.persistentvolume import PersistentVolumeController
