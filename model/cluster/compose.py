@@ -188,7 +188,7 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
         out.append(job.JobController(expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
                                      tracking_finalizers=bool(parameters["jobTrackingWithFinalizers"])))
     if cronjob.uses_cron_jobs(objects):
-        out.append(cronjob.CronJobController())
+        out.append(cronjob.CronJobController(name_lock=bool(parameters["cronJobNameLock"])))
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):

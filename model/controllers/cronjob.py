@@ -117,8 +117,15 @@ def _forget(memory: CronJobMemory, key: str) -> CronJobMemory:
 
 @attrs.frozen
 class CronJobController(ChangeHandlers):
-    """The CronJob controller as a `Controller` (see the module docstring)."""
+    """The CronJob controller as a `Controller` (see the module docstring).
 
+    - `name_lock`: False gives each Job a generated name instead of `<cronjob>-<minutes>` (the
+      `cronjob-no-name-lock` variant, parameter `cronJobNameLock`): the hazard syncCronJob's comment
+      names — a sync that does not see its own last create (a restart between the create and the
+      status write, a failed status write, lagging caches) starts that activation's Job again.
+    """
+
+    name_lock: bool = True
     name: str = "cronjob"
     watches: tuple[str, ...] = (CRONJOBS, JOBS)
     identity: str = CONTROLLER_MANAGER_USER
@@ -152,7 +159,7 @@ class CronJobController(ChangeHandlers):
             return Reconciliation(requests, _forget(memory, key), requeue=again)
         jobs = [j for j in view.list(JOBS, namespace) if isinstance(j, Job)
                 and (ref := j.metadata.controller_ref()) is not None and ref.name == name]
-        decision = decide(self.identity, cron_job, jobs, live, now)
+        decision = decide(self.identity, cron_job, jobs, live, now, self.name_lock)
         memory = _forget(memory, key)
         if decision.reads:
             return Reconciliation(decision.requests, evolve(memory, asking=key, live=memory.live.set(key, live)),

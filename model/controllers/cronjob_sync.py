@@ -166,7 +166,7 @@ def _in_use(cron_job: CronJob, jobs: Sequence[Job], live: Live) -> CronJob | Non
     return cron_job
 
 
-def decide(user: str, cached: CronJob, jobs: Sequence[Job], live: Live, now: int) -> Decision:
+def decide(user: str, cached: CronJob, jobs: Sequence[Job], live: Live, now: int, name_lock: bool = True) -> Decision:
     """sync: cleanup, then syncCronJob (module docstring); the live reads first when needed."""
     missing = reads_needed(cached, jobs, live)
     if missing:
@@ -198,12 +198,14 @@ def decide(user: str, cached: CronJob, jobs: Sequence[Job], live: Live, now: int
         if ref.uid not in children and live.jobs.get(ref.name, "unknown") is None:  # MissingJob
             cur, dirty = evolve(cur, status=_without(cur.status, ref.uid)), True
             written = written if detached else cur
-    return _schedule(user, cur, written, detached, dirty, deletes, cleanup, now)
+    return _schedule(user, (cur, written), detached, dirty, deletes, cleanup, now, name_lock)
 
 
-def _schedule(user: str, cur: CronJob, written: CronJob, detached: bool, dirty: bool, requests: list[Request],
-              cleanup: frozenset[str], now: int) -> Decision:
-    """syncCronJob from the deletion check on: start the Job of the most recent unmet activation."""
+def _schedule(user: str, objects: tuple[CronJob, CronJob], detached: bool, dirty: bool, requests: list[Request],
+              cleanup: frozenset[str], now: int, name_lock: bool) -> Decision:
+    """syncCronJob from the deletion check on: start the Job of the most recent unmet activation
+    (`objects`: the CronJob the sync goes on with, and the one it writes)."""
+    cur, written = objects
     done = Decision((*requests, *((status_write(user, written, written.status),) if dirty else ())), cleanup=cleanup)
     schedule = schedule_of(cur)
     if cur.metadata.deletion_timestamp is not None or cur.spec.suspend or schedule is None:
@@ -225,9 +227,9 @@ def _schedule(user: str, cur: CronJob, written: CronJob, detached: bool, dirty: 
                                     cur.metadata.namespace, name=ref.name, propagation_policy="Background"))
             cur, dirty = evolve(cur, status=_without(cur.status, ref.uid)), True
             written = written if detached else cur
-    job = job_from_template(cur, scheduled, schedule[1])
+    job = job_from_template(cur, scheduled, schedule[1], name_lock)
     requests.append(Request(verb="create", user=user, resource=JOBS, namespace=cur.metadata.namespace, obj=job))
-    pending = Pending(cron_job=written, name=name, scheduled=scheduled, record=not detached, dirty=dirty)
+    pending = Pending(cron_job=written, name=job.metadata.name, scheduled=scheduled, record=not detached, dirty=dirty)
     return Decision(tuple(requests), pending=pending, cleanup=cleanup)
 
 

@@ -106,13 +106,15 @@ def job_name(cron_job: CronJob, scheduled: int) -> str:
     return f"{cron_job.metadata.name}-{scheduled // 60}"
 
 
-def job_from_template(cron_job: CronJob, scheduled: int, offset: int) -> Job:
-    """getJobFromTemplate2 (module docstring)."""
+def job_from_template(cron_job: CronJob, scheduled: int, offset: int, name_lock: bool = True) -> Job:
+    """getJobFromTemplate2 (module docstring); without `name_lock` (the `cronjob-no-name-lock`
+    variant) the Job gets a generated name, `<cronjob>-<random>`, instead of its scheduled time's."""
     template = cron_job.spec.job_template
     annotations = template.metadata.annotations.set(SCHEDULED_TIMESTAMP_ANNOTATION, to_rfc3339(scheduled, offset))
     owner = OwnerReference(api_version="batch/v1", kind="CronJob", name=cron_job.metadata.name,
                            uid=cron_job.metadata.uid, controller=True, block_owner_deletion=True)
-    meta = ObjectMeta(name=job_name(cron_job, scheduled), namespace=cron_job.metadata.namespace,
+    name, generate = (job_name(cron_job, scheduled), "") if name_lock else ("", f"{cron_job.metadata.name}-")
+    meta = ObjectMeta(name=name, generate_name=generate, namespace=cron_job.metadata.namespace,
                       labels=template.metadata.labels, annotations=annotations, owner_references=(owner,))
     spec: JobSpec = template.spec
     return Job(metadata=meta, spec=spec)

@@ -8,6 +8,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 | `replicaSetExpectations` | true | rs-no-expectations |
 | `daemonSetExpectations` | true | ds-no-expectations |
 | `jobTrackingWithFinalizers` | true | job-legacy-tracking |
+| `cronJobNameLock` | true | cronjob-no-name-lock |
 | `rolloutUnavailableOneWhenBothZero` | true | rollout-fencepost |
 | `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
 | `maxUnavailableStatefulSet` | false (v1.33; true from v1.35) | — (a release: docs/release.md) |

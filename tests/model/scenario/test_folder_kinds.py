@@ -58,7 +58,7 @@ def test_refused_kinds_are_reported_at_once_with_their_reasons() -> None:
 
 def test_other_versions_of_a_refused_kind_are_refused_alike() -> None:
     text = "apiVersion: node.k8s.io/v1beta1\nkind: RuntimeClass\nmetadata: {name: x}\n"
-    with pytest.raises(ManifestError, match="RuntimeClass \\(node.k8s.io/v1beta1\\) is not modelled"):
+    with pytest.raises(ManifestError, match=r"RuntimeClass \(node\.k8s\.io/v1beta1\) is not modelled"):
         parse_manifests(text, "runtime.yaml")
 
 
