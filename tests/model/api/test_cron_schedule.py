@@ -107,7 +107,7 @@ def test_go_durations(text: str, nanos: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "-", "1", "1 h", ".s", "1.h2", "9999999999999999999h", "1d"])
 def test_bad_go_durations(text: str) -> None:
-    with pytest.raises(ValueError, match="^time: "):
+    with pytest.raises(ValueError, match=r"^time: "):
         parse_go_duration(text)
 
 
