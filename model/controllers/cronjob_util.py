@@ -26,14 +26,17 @@ from __future__ import annotations
 
 from typing import Literal
 
+import attrs
+
 from kubeprop.model.api.batch import Job, JobSpec
 from kubeprop.model.api.batch_cronjob import SCHEDULED_TIMESTAMP_ANNOTATION, CronJob
 from kubeprop.model.api.cron_schedule import CronSchedule, ScheduleError, next_time, parse, to_rfc3339
+from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
 from kubeprop.model.api.validation_cronjob import timezone_offset
 
 __all__ = ["MANY_MISSED", "Missed", "job_from_template", "job_name", "most_recent_schedule_time",
-           "next_schedule_time", "requeue_at", "schedule_of"]
+           "next_schedule_time", "one_run", "requeue_at", "schedule_of"]
 
 MANY_MISSED = 100
 """More missed activations than this is "many" (utils.go)."""
@@ -118,3 +121,16 @@ def job_from_template(cron_job: CronJob, scheduled: int, offset: int, name_lock:
                       labels=template.metadata.labels, annotations=annotations, owner_references=(owner,))
     spec: JobSpec = template.spec
     return Job(metadata=meta, spec=spec)
+
+
+def one_run(cron_job: CronJob) -> Job:
+    """The Job of one activation as the API server stores it (the Job defaults, the generated
+    selector and labels, `validation_job.generate_selector`), for what runs at once where a CronJob
+    fires (`kubeprop schedule`: the pods of one run of each CronJob not suspended). Its name is its
+    activation's at model time 0 (`<cronjob>-0`); it stands for a Job the API server has not made, so
+    its UID is the CronJob's (the pods' controller reference needs one)."""
+    from kubeprop.model.api.validation_job import generate_selector  # (validation_job imports the batch kinds)
+    job = job_from_template(cron_job, 0, 0)
+    defaulted = apply_defaults(attrs.evolve(job, metadata=attrs.evolve(job.metadata, uid=cron_job.metadata.uid)))
+    assert isinstance(defaulted, Job)
+    return generate_selector(defaulted)
