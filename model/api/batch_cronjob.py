@@ -19,7 +19,8 @@ __all__ = ["SCHEDULED_TIMESTAMP_ANNOTATION", "CronJob", "CronJobSpec", "CronJobS
 
 SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 """batch/v1 CronJobScheduledTimestampAnnotation: a Job's scheduled time, RFC 3339 in the CronJob's
-zone (feature CronJobsScheduledAnnotation, beta and on by default since v1.32)."""
+zone (feature CronJobsScheduledAnnotation: beta and on by default from v1.28, GA and locked on in v1.32,
+`pkg/features/kube_features.go`)."""
 
 
 @attrs.frozen(cache_hash=True)

@@ -30,6 +30,7 @@ is UTC — the kube-controller-manager's local time zone, which is UTC in its us
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Final
 
 import attrs
@@ -150,8 +151,10 @@ def _fields(spec: str) -> CronSchedule:
                         dow=parsed[4][0], dom_star=parsed[2][1], dow_star=parsed[4][1])
 
 
+@lru_cache(maxsize=256)
 def parse(spec: str) -> CronSchedule:
-    """cron.ParseStandard(spec), or ScheduleError with robfig/cron's message."""
+    """cron.ParseStandard(spec), or ScheduleError with robfig/cron's message (a pure function of
+    the string, remembered: the controller's timer asks it of every CronJob at every clock query)."""
     if not spec:
         raise ScheduleError("empty spec string")
     if spec.startswith(("TZ=", "CRON_TZ=")):
