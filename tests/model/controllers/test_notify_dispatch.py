@@ -1,0 +1,138 @@
+"""`notify` hands a watch event to the handlers of its resource only (`work_queue.handlers`, a table
+worked out once per tuple of controllers): it enqueues what the direct definition does — every
+controller asked whether it watches the event's resource, then its namespaces, its unsynced
+informers, and for a relist's sync updates whether it ignores them — over random states of
+several scenarios (FeastFlow; web.yaml; a user's controller that watches one namespace and starts
+unsynced), for each state's logged events as its cache would hand them, and for the sync updates of
+its caches. The queues are also emptied first, so that a key a handler enqueues always shows: a
+table that drops a handler, or hands an event to one that does not watch it, fails."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+from user_modules import user_folder
+
+from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.informers import unchanged
+from kubeprop.model.controllers.cache_sync import informer_of
+from kubeprop.model.controllers.sync_updates import ignores_sync_update
+from kubeprop.model.controllers.user_calls import handled_keys
+from kubeprop.model.controllers.work_queue import handlers, notify, scoped
+from kubeprop.model.evolve import evolve
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
+from kubeprop.model.state.component import Change, change_of, controller_namespaces
+from kubeprop.model.state.informer import handed
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+def direct(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False
+           ) -> ClusterState:
+    """`notify` as defined: every controller asked of every event, no table."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return state
+    view_ = view(model, state, CONTROLLER_MANAGER)
+    controllers = state.controllers
+    for event in events:
+        key = event.key
+        change: Change | None = None
+        for controller in model.controllers:
+            queued = controllers.get(controller.name) if key.resource in controller.watches else None
+            if queued is None or (sync and ignores_sync_update(controller, key.resource)):
+                continue
+            namespaces = controller_namespaces(controller)
+            if namespaces and key.namespace and key.namespace not in namespaces:
+                continue
+            if queued.unsynced and informer_of(namespaces, key) in queued.unsynced:
+                continue
+            change = change or change_of(event)
+            keys = handled_keys(controller, change, scoped(controller, view_))
+            controllers = controllers.set(controller.name, queued.enqueue(keys))
+    return state if controllers is state.controllers else evolve(state, controllers=controllers)
+
+
+def _reached(model: ClusterModel, seed: int, steps: int) -> Iterator[ClusterState]:
+    """The states of a random run (faults among the actions: crashes, dropped watches)."""
+    rng = random.Random(seed)
+    state = initial_state(model)
+    for _ in range(steps):
+        enabled = actions(model, state)
+        if not enabled:
+            return
+        state = step(model, state, enabled[rng.randrange(len(enabled))])
+        yield state
+
+
+def _handed(state: ClusterState) -> tuple[WatchEvent, ...]:
+    """The state's logged events as the controller manager's cache would hand them (an update with
+    the object it holds: `HandedEvent`)."""
+    informer = state.informers.get(CONTROLLER_MANAGER)
+    if informer is None:
+        return ()
+    return tuple(handed(e, informer.get(e.key)) for e in state.store.events)
+
+
+def _synced(state: ClusterState) -> tuple[WatchEvent, ...]:
+    """A relist's sync updates of every object the controller manager's caches hold."""
+    informer = state.informers.get(CONTROLLER_MANAGER)
+    return () if informer is None else tuple(e for c in informer.resources.values() for e in unchanged(c, c))
+
+
+def _emptied(state: ClusterState) -> ClusterState:
+    """`state` with every controller's queue empty (its memory and unsynced informers kept)."""
+    controllers = state.controllers
+    for name, ctl in state.controllers.items():
+        if getattr(ctl, "queue", ()):
+            controllers = controllers.set(name, evolve(ctl, queue=()))
+    return evolve(state, controllers=controllers)
+
+
+SCENARIOS = [(None, 0), (DATA / "catalogue" / "web.yaml", 1), (DATA / "cache_sync" / "scoped-granted.yaml", 2)]
+
+
+@pytest.mark.parametrize(("scenario", "seed"), SCENARIOS)
+def test_notify_is_the_direct_definition(scenario: Path | None, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    with user_folder(monkeypatch, DATA / "cache_sync"):
+        model = build_model(load_scenario(scenario))
+        reached = list(_reached(model, seed, steps=250))
+        enqueued: set[tuple[str, str]] = set()
+        for state in reached[::8]:
+            for start in (state, _emptied(state)):
+                for events, sync in ((_handed(start), False), (_synced(start), True)):
+                    fast, slow = notify(model, start, events, sync), direct(model, start, events, sync)
+                    assert fast == slow
+                # event by event: which (controller, resource) pairs enqueued something
+                for event in _handed(start):
+                    one = direct(model, start, (event,))
+                    enqueued |= {(name, event.key.resource) for name, ctl in one.controllers.items()
+                                 if ctl is not start.controllers.get(name)}
+                    assert notify(model, start, (event,)) == one
+        table = handlers(model.controllers)
+        # the table names every watching controller, and only those
+        for controller in model.controllers:
+            for resource in controller.watches:
+                assert controller in [h.controller for h in table[resource]]
+        assert all(h.controller.watches.count(r) for r, found in table.items() for h in found)
+        assert len({name for name, _ in enqueued}) >= (3 if scenario is None else 2), enqueued
+
+
+def test_a_table_per_tuple_of_controllers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two models with other controllers in one process: each gets its own table (the memo is by
+    the controllers' identity), and a user's controller's handler is called through `handled_keys`
+    (its answer checked), a built-in one's directly."""
+    with user_folder(monkeypatch, DATA / "cache_sync"):
+        plain = build_model(load_scenario(None))
+        scoped_model = build_model(load_scenario(DATA / "cache_sync" / "scoped-granted.yaml"))
+        for model in (plain, scoped_model, plain):
+            table = handlers(model.controllers)
+            names = {h.name for found in table.values() for h in found}
+            assert names == {c.name for c in model.controllers if c.watches}
+        operator = [h for found in handlers(scoped_model.controllers).values() for h in found
+                    if h.name == "config-operator"]
+        assert operator and all(h.keys is handled_keys and h.namespaces for h in operator)
