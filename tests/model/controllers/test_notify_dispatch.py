@@ -1,11 +1,18 @@
-"""`notify` hands a watch event to the handlers of its resource only (`work_queue.handlers`, a table
+"""The controllers' plumbing asks each controller's hooks once per tuple of controllers, not once per
+event or per state; each table stands for asking every controller again.
+
+`notify` hands a watch event to the handlers of its resource only (`work_queue.handlers`, a table
 worked out once per tuple of controllers): it enqueues what the direct definition does — every
 controller asked whether it watches the event's resource, then its namespaces, its unsynced
 informers, and for a relist's sync updates whether it ignores them — over random states of
 several scenarios (FeastFlow; web.yaml; a user's controller that watches one namespace and starts
 unsynced), for each state's logged events as its cache would hand them, and for the sync updates of
 its caches. The queues are also emptied first, so that a key a handler enqueues always shows: a
-table that drops a handler, or hands an event to one that does not watch it, fails."""
+table that drops a handler, or hands an event to one that does not watch it, fails.
+
+The controllers' wake-ups (`base._wakeups`: `wakeup_at`, `memory_wakeups`, resyncs; `_timed`) and the
+states `Tick`'s key reads for them (`base._memory_timer_inputs`) are likewise compared with the loop
+over every controller, in states of the same runs."""
 
 from __future__ import annotations
 
@@ -19,15 +26,17 @@ from user_modules import user_folder
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.informers import unchanged
+from kubeprop.model.controllers import base, resync
 from kubeprop.model.controllers.cache_sync import informer_of
 from kubeprop.model.controllers.sync_updates import ignores_sync_update
-from kubeprop.model.controllers.user_calls import handled_keys
+from kubeprop.model.controllers.user_calls import handled_keys, woken_at
 from kubeprop.model.controllers.work_queue import handlers, notify, scoped
 from kubeprop.model.evolve import evolve
+from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
 from kubeprop.model.state.component import Change, change_of, controller_namespaces
-from kubeprop.model.state.informer import handed
+from kubeprop.model.state.informer import ObjectView, handed
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -55,6 +64,32 @@ def direct(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
             keys = handled_keys(controller, change, scoped(controller, view_))
             controllers = controllers.set(controller.name, queued.enqueue(keys))
     return state if controllers is state.controllers else evolve(state, controllers=controllers)
+
+
+def direct_wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tuple[str, str, int]]:
+    """`base._wakeups` as defined: every controller asked for each of its hooks, no table."""
+    if not is_up(state, CONTROLLER_MANAGER):
+        return
+    view_ = view(model, state, CONTROLLER_MANAGER)
+    for controller in model.controllers:
+        if not controller.watches or bool(getattr(state.controllers.get(controller.name), "unsynced", None)):
+            continue
+        yield from base._memory_wakeups(controller, state.controllers.get(controller.name))
+        yield from base._resyncs(controller, state.controllers.get(controller.name), scoped(controller, view_), now)
+        wakeup_at = getattr(controller, "wakeup_at", None)
+        if wakeup_at is None:
+            continue
+        seen: ObjectView = scoped(controller, view_)
+        for key in map(base._key, seen.list(controller.watches[0])):
+            at = woken_at(controller, wakeup_at, seen, key, now)
+            if at is not None:
+                yield controller.name, key, at
+
+
+def direct_timer_inputs(model: ClusterModel, state: ClusterState) -> tuple[object, ...]:
+    """`base._memory_timer_inputs` as defined."""
+    return tuple(state.controllers.get(c.name) for c in model.controllers
+                 if hasattr(c, "memory_wakeups") or resync.period(c) is not None)
 
 
 def _reached(model: ClusterModel, seed: int, steps: int) -> Iterator[ClusterState]:
@@ -93,6 +128,19 @@ def _emptied(state: ClusterState) -> ClusterState:
     return evolve(state, controllers=controllers)
 
 
+PODGC = "podgc"
+
+
+def _quarantining(state: ClusterState) -> ClusterState:
+    """`state` with the pod GC quarantining a node and a key queued (its wake-up is in its memory:
+    `memory_wakeups`)."""
+    ctl = state.controllers.get(PODGC)
+    if ctl is None:
+        return state
+    memory = evolve(ctl.memory, quarantine=FrozenMap({"worker-1": state.clock}))
+    return evolve(state, controllers=state.controllers.set(PODGC, evolve(ctl, queue=("default/x",), memory=memory)))
+
+
 SCENARIOS = [(None, 0), (DATA / "catalogue" / "web.yaml", 1), (DATA / "cache_sync" / "scoped-granted.yaml", 2)]
 
 
@@ -102,6 +150,7 @@ def test_notify_is_the_direct_definition(scenario: Path | None, seed: int, monke
         model = build_model(load_scenario(scenario))
         reached = list(_reached(model, seed, steps=250))
         enqueued: set[tuple[str, str]] = set()
+        woken: set[str] = set()
         for state in reached[::8]:
             for start in (state, _emptied(state)):
                 for events, sync in ((_handed(start), False), (_synced(start), True)):
@@ -113,6 +162,11 @@ def test_notify_is_the_direct_definition(scenario: Path | None, seed: int, monke
                     enqueued |= {(name, event.key.resource) for name, ctl in one.controllers.items()
                                  if ctl is not start.controllers.get(name)}
                     assert notify(model, start, (event,)) == one
+            for timed in (state, _quarantining(state)):
+                for now in (timed.clock, timed.clock + 5, timed.clock + 400):
+                    assert list(base._wakeups(model, timed, now)) == list(direct_wakeups(model, timed, now))
+                assert base._memory_timer_inputs(model, timed) == direct_timer_inputs(model, timed)
+                woken |= {name for name, _, _ in direct_wakeups(model, timed, timed.clock + 400)}
         table = handlers(model.controllers)
         # the table names every watching controller, and only those
         for controller in model.controllers:
@@ -120,6 +174,8 @@ def test_notify_is_the_direct_definition(scenario: Path | None, seed: int, monke
                 assert controller in [h.controller for h in table[resource]]
         assert all(h.controller.watches.count(r) for r, found in table.items() for h in found)
         assert len({name for name, _ in enqueued}) >= (3 if scenario is None else 2), enqueued
+        if scenario is None:  # a resync, a wakeup_at and a memory's wake-up among those compared
+            assert {"statefulset", "deployment", PODGC} <= woken, woken
 
 
 def test_a_table_per_tuple_of_controllers(monkeypatch: pytest.MonkeyPatch) -> None:
