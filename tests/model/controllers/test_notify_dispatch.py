@@ -12,7 +12,10 @@ table that drops a handler, or hands an event to one that does not watch it, fai
 
 The controllers' wake-ups (`base._wakeups`: `wakeup_at`, `memory_wakeups`, resyncs; `_timed`) and the
 states `Tick`'s key reads for them (`base._memory_timer_inputs`) are likewise compared with the loop
-over every controller, in states of the same runs."""
+over every controller, in states of the same runs; and the Services a pod's change enqueues, kept
+for the last (change, view) pair that the Endpoints and the EndpointSlice controllers' handlers
+both ask about (`endpoints.services_for_pod_change`), with the definition over the same changes
+asked in random order (and of other views: each state's, a later state's, and the state's without its Services)."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from user_modules import user_folder
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.informers import unchanged
-from kubeprop.model.controllers import base, resync
+from kubeprop.model.controllers import base, endpoints, resync
 from kubeprop.model.controllers.cache_sync import informer_of
 from kubeprop.model.controllers.sync_updates import ignores_sync_update
 from kubeprop.model.controllers.user_calls import handled_keys, woken_at
@@ -36,7 +39,7 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
 from kubeprop.model.state.component import Change, change_of, controller_namespaces
-from kubeprop.model.state.informer import ObjectView, handed
+from kubeprop.model.state.informer import ObjectView, ResourceCache, handed
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -192,3 +195,27 @@ def test_a_table_per_tuple_of_controllers(monkeypatch: pytest.MonkeyPatch) -> No
         operator = [h for found in handlers(scoped_model.controllers).values() for h in found
                     if h.name == "config-operator"]
         assert operator and all(h.keys is handled_keys and h.namespaces for h in operator)
+
+
+def _no_services(state: ClusterState) -> ClusterState:
+    """`state` with the controller manager's cache of Services empty."""
+    informer = state.informers[CONTROLLER_MANAGER]
+    emptied = evolve(informer, resources=informer.resources.set("services", ResourceCache()))
+    return evolve(state, informers=state.informers.set(CONTROLLER_MANAGER, emptied))
+
+
+def test_services_for_a_pod_change_are_the_definition() -> None:
+    model = build_model(load_scenario(None))
+    reached = list(_reached(model, 4, steps=200))
+    rng = random.Random(7)
+    asked = []
+    for state, later in zip(reached[::10], reached[5::10], strict=False):
+        for event in _handed(state):
+            change = change_of(event)
+            asked += [(change, view(model, s, CONTROLLER_MANAGER)) for s in (state, later, _no_services(state))]
+    shuffled = asked[: len(asked) // 2]  # (asked again, in another order)
+    rng.shuffle(shuffled)
+    for change, seen in asked + shuffled:  # (first a change's views one after the other)
+        for _ in range(2):
+            assert endpoints.services_for_pod_change(change, seen) == endpoints._services_for_pod_change(change, seen)
+    assert any(endpoints._services_for_pod_change(c, v) for c, v in asked), "no pod change enqueued a Service"
