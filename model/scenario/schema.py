@@ -48,6 +48,7 @@ PARAMETERS: dict[str, Any] = {
     "replicaSetExpectations": True,
     "daemonSetExpectations": True,
     "jobTrackingWithFinalizers": True,
+    "cronJobNameLock": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "maxUnavailableStatefulSet": False,
