@@ -43,7 +43,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import stuck_pod_hint
 from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in_when
 
-__all__ = ["JOBS_FINISHED", "JOB_PODS_COUNTED"]
+__all__ = ["JOBS_FINISHED", "JOB_PODS_COUNTED", "pods_counted_problem"]
 
 
 def _name(job: Job) -> str:
@@ -85,22 +85,27 @@ def _indexed_problem(job: Job, let_go: list[Pod]) -> str | None:
     return None
 
 
+def pods_counted_problem(job: Job, pods: list[Pod]) -> tuple[str | None, list[Pod]]:
+    """What is wrong with the Job's counts given the namespace's `pods` (None: nothing), and the
+    pods it let go of; `upstream_behaviour_jobs` asks it again without the pods it recognizes."""
+    let_go = _let_go(job, pods)
+    if is_indexed(job):
+        return _indexed_problem(job, let_go), let_go
+    if len(let_go) > job.status.succeeded + job.status.failed:
+        lost = sorted(p.metadata.name for p in let_go)
+        return (f"{len(let_go)} finished pods ({', '.join(lost)}) carry no tracking finalizer and are not in "
+                f"uncountedTerminatedPods, but succeeded + failed is {job.status.succeeded} + "
+                f"{job.status.failed}: a pod deleted now is never counted"), let_go
+    return None, let_go
+
+
 def job_pods_counted(model: ClusterModel, state: ClusterState) -> CheckResult:
     """The first Job with a finished pod let go of uncounted, or an index counted twice."""
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     for job in _jobs(state):
         if job.metadata.deletion_timestamp is not None:
             continue
-        let_go = _let_go(job, [p for p in pods if p.metadata.namespace == job.metadata.namespace])
-        if is_indexed(job):
-            problem = _indexed_problem(job, let_go)
-        elif len(let_go) > job.status.succeeded + job.status.failed:
-            lost = sorted(p.metadata.name for p in let_go)
-            problem = (f"{len(let_go)} finished pods ({', '.join(lost)}) carry no tracking finalizer and are not in "
-                       f"uncountedTerminatedPods, but succeeded + failed is {job.status.succeeded} + "
-                       f"{job.status.failed}: a pod deleted now is never counted")
-        else:
-            problem = None
+        problem, let_go = pods_counted_problem(job, [p for p in pods if p.metadata.namespace == job.metadata.namespace])
         if problem is not None:
             pods_named = tuple(f"Pod {p.metadata.namespace}/{p.metadata.name}" for p in let_go)
             return f"{_name(job)}: {problem}", (_name(job), *pods_named)
