@@ -13,7 +13,14 @@
   (kubernetes#28486 and the issues KEP-2307 lists), a finished pod was held by nothing, and a
   pod deleted before the next sync was never counted: the Job ran the work again, and its failures
   never reached backoffLimit. Pods of a Job being deleted, and pods a user made with a controller
-  reference to a Job, are out of scope (the controller counts neither).
+  reference to a Job, are out of scope (the controller counts neither). So are pods that finished
+  while being deleted gracefully: the Job controller's own deletes (deleteJobPods, for a suspended
+  Job and a scale-down) remove a pod's finalizer before the DELETE, while the pod is active in its
+  cache, and upstream never counts it (getValidPodsWithFilter skips a pod without the finalizer),
+  however it ends; a pod deleted by anything else keeps its finalizer until the controller counts
+  it (isPodFailed), and the state does not tell the two apart. Such a pod is not let go of here.
+  A pod of a graceful delete was running when deleted (CheckGracefulDelete: a terminal or unbound
+  pod's delete has grace 0, which the API server carries out as soon as no finalizer is left).
 - `jobs-finished` (convergence): where a fair run settles, every Job neither suspended nor being
   deleted has finished — Complete, or Failed (its backoffLimit or activeDeadlineSeconds reached
   through earlier faults) — with nothing active and nothing uncounted (`syncJob`,
@@ -37,7 +44,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import stuck_pod_hint
 from kubeprop.properties.registry import CheckResult, Property, as_property, register_opt_in_when
 
-__all__ = ["JOBS_FINISHED", "JOB_PODS_COUNTED"]
+__all__ = ["JOBS_FINISHED", "JOB_PODS_COUNTED", "pods_counted_problem"]
 
 
 def _name(job: Job) -> str:
@@ -48,12 +55,20 @@ def _jobs(state: ClusterState) -> list[Job]:
     return [j for j in state.store.list("jobs.batch") if isinstance(j, Job)]
 
 
+def _finished_while_deleted(pod: Pod) -> bool:
+    """A pod deleted gracefully (grace > 0, so it was running then) that has finished since: a pod
+    the Job controller deleted itself is among them, and is owed no count (module docstring)."""
+    return pod.metadata.deletion_timestamp is not None and (pod.metadata.deletion_grace_period_seconds or 0) > 0
+
+
 def _let_go(job: Job, pods: list[Pod]) -> list[Pod]:
-    """The Job's terminal pods without the tracking finalizer whose UID is not uncounted."""
+    """The Job's terminal pods without the tracking finalizer whose UID is not uncounted, except
+    those that finished while deleted gracefully."""
     uncounted = job.status.uncounted_terminated_pods
     listed = set() if uncounted is None else {*uncounted.succeeded, *uncounted.failed}
     return [p for p in pods if (ref := p.metadata.controller_ref()) is not None and ref.uid == job.metadata.uid
-            and is_pod_terminal(p) and not has_tracking_finalizer(p) and p.metadata.uid not in listed]
+            and is_pod_terminal(p) and not has_tracking_finalizer(p) and p.metadata.uid not in listed
+            and not _finished_while_deleted(p)]
 
 
 def _indexed_problem(job: Job, let_go: list[Pod]) -> str | None:
@@ -71,22 +86,27 @@ def _indexed_problem(job: Job, let_go: list[Pod]) -> str | None:
     return None
 
 
+def pods_counted_problem(job: Job, pods: list[Pod]) -> tuple[str | None, list[Pod]]:
+    """What is wrong with the Job's counts given the namespace's `pods` (None: nothing), and the
+    pods it let go of; `upstream_behaviour_jobs` asks it again without the pods it recognizes."""
+    let_go = _let_go(job, pods)
+    if is_indexed(job):
+        return _indexed_problem(job, let_go), let_go
+    if len(let_go) > job.status.succeeded + job.status.failed:
+        lost = sorted(p.metadata.name for p in let_go)
+        return (f"{len(let_go)} finished pods ({', '.join(lost)}) carry no tracking finalizer and are not in "
+                f"uncountedTerminatedPods, but succeeded + failed is {job.status.succeeded} + "
+                f"{job.status.failed}: a pod deleted now is never counted"), let_go
+    return None, let_go
+
+
 def job_pods_counted(model: ClusterModel, state: ClusterState) -> CheckResult:
     """The first Job with a finished pod let go of uncounted, or an index counted twice."""
     pods = [p for p in state.store.list("pods") if isinstance(p, Pod)]
     for job in _jobs(state):
         if job.metadata.deletion_timestamp is not None:
             continue
-        let_go = _let_go(job, [p for p in pods if p.metadata.namespace == job.metadata.namespace])
-        if is_indexed(job):
-            problem = _indexed_problem(job, let_go)
-        elif len(let_go) > job.status.succeeded + job.status.failed:
-            lost = sorted(p.metadata.name for p in let_go)
-            problem = (f"{len(let_go)} finished pods ({', '.join(lost)}) carry no tracking finalizer and are not in "
-                       f"uncountedTerminatedPods, but succeeded + failed is {job.status.succeeded} + "
-                       f"{job.status.failed}: a pod deleted now is never counted")
-        else:
-            problem = None
+        problem, let_go = pods_counted_problem(job, [p for p in pods if p.metadata.namespace == job.metadata.namespace])
         if problem is not None:
             pods_named = tuple(f"Pod {p.metadata.namespace}/{p.metadata.name}" for p in let_go)
             return f"{_name(job)}: {problem}", (_name(job), *pods_named)

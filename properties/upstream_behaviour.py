@@ -58,8 +58,11 @@ from kubeprop.properties.upstream_behaviour_controllers import (
     transition_lost_in_crash,
 )
 from kubeprop.properties.upstream_behaviour_jobs import (
+    RELEASED_UNDELETED_CITATIONS,
+    RELEASED_UNDELETED_SUMMARY,
     STALE_FINISHED_JOB_CITATIONS,
     STALE_FINISHED_JOB_SUMMARY,
+    released_not_deleted,
     stale_finished_job_sync,
 )
 from kubeprop.properties.upstream_behaviour_kubelet import (
@@ -258,6 +261,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     UpstreamBehaviour(name="job-stale-finished-sync", property="job-pods-counted",
                       summary=STALE_FINISHED_JOB_SUMMARY, citations=STALE_FINISHED_JOB_CITATIONS,
                       recognize=stale_finished_job_sync),
+    UpstreamBehaviour(name="job-pod-released-not-deleted", property="job-pods-counted",
+                      summary=RELEASED_UNDELETED_SUMMARY, citations=RELEASED_UNDELETED_CITATIONS,
+                      recognize=released_not_deleted),
     *(UpstreamBehaviour(name="scheduler-bind-timeout", property=prop, summary=BIND_TIMEOUT_SUMMARY,
                         citations=BIND_TIMEOUT_CITATIONS, recognize=bind_timeout_then_reused)
       for prop in ("node-not-overcommitted", "scheduler-decisions-sound")),

@@ -1,6 +1,7 @@
-"""Recognizer of an upstream race of the Job controller: a sync from a Job cache that has not yet
-seen the Job finish creates one more pod (kubernetes#130103). `upstream_behaviour.KNOWN` lists the
-entry; this module holds what it recognizes and the upstream source it rests on.
+"""Recognizers of upstream races of the Job controller: a sync from a Job cache that has not yet
+seen the Job finish creates one more pod (kubernetes#130103); a pod whose finalizer deleteJobPods
+removed is not deleted after all (below). `upstream_behaviour.KNOWN` lists the entries; this module
+holds what they recognize and the upstream source each rests on.
 
 The Job and pod informers are separate: the sync that counts a Job's last pod and writes Complete
 also removes that pod's finalizer, and when the pod update reaches the controller's cache before the
@@ -10,6 +11,14 @@ another pod. Once the cache sees the Job finished, the orphan-pod worker removes
 finalizer (cleanupPodFinalizers), and the pod runs to its end counted nowhere. Upstream's fix
 (kubernetes PR #130333, finishedJobExpectations: a Job the controller itself marked finished is not
 synced again until its cache agrees) came after v1.33.
+
+deleteJobPods (manageJob's deletes, for a suspended Job and a scale-down) sends each pod's
+finalizer-removal patch, then its DELETE, and nothing makes the two one: when the controller manager
+dies between them, or the DELETE fails, the pod runs on without the finalizer. If it finishes before
+a sync deletes it, the controller neither counts it (getValidPodsWithFilter skips a pod without the
+finalizer) nor deletes it (it is no longer active): it stays, finished and counted nowhere. Pods the
+controller deletes itself are never counted (`kubeprop.properties.jobs`), so this is the same
+choice reached without the delete.
 """
 
 from __future__ import annotations
@@ -18,12 +27,19 @@ from collections.abc import Sequence
 
 from kubeprop.model.api.batch import Job, is_finished
 from kubeprop.model.api.objects import ObjectKey
+from kubeprop.model.api.pod import Pod
 from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.job_util import has_tracking_finalizer
+from kubeprop.model.controllers.podutil import is_pod_active
 from kubeprop.model.state.actions import Action, CrashDuringReconcile
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
+from kubeprop.properties.jobs import pods_counted_problem
 from kubeprop.properties.registry import Violation
 
-__all__ = ["STALE_FINISHED_JOB_CITATIONS", "STALE_FINISHED_JOB_SUMMARY", "stale_finished_job_sync"]
+__all__ = [
+    "RELEASED_UNDELETED_CITATIONS", "RELEASED_UNDELETED_SUMMARY", "STALE_FINISHED_JOB_CITATIONS",
+    "STALE_FINISHED_JOB_SUMMARY", "released_not_deleted", "stale_finished_job_sync",
+]
 
 STALE_FINISHED_JOB_SUMMARY = (
     "The Job controller's Job and pod caches are separate: after the sync that counts the last pod and "
@@ -66,3 +82,45 @@ def stale_finished_job_sync(model: ClusterModel, states: Sequence[ClusterState],
         if isinstance(cached, Job) and isinstance(stored, Job) and is_finished(stored) and not is_finished(cached):
             return True
     return False
+
+
+RELEASED_UNDELETED_SUMMARY = (
+    "The Job controller deletes a pod (a suspended Job's, or one above parallelism) by removing its tracking "
+    "finalizer, then deleting it; when the controller manager dies between the two, or the DELETE fails, the "
+    "pod runs on without the finalizer, and if it finishes before a sync deletes it, it is neither counted "
+    "(a pod without the finalizer is skipped) nor deleted (it is no longer active).")
+RELEASED_UNDELETED_CITATIONS = (
+    "pkg/controller/job/job_controller.go deleteJobPods (removeTrackingFinalizerPatch, then DeletePod; "
+    "failDelete), manageJob, getValidPodsWithFilter",
+)
+
+
+def _released_undeleted(before: ClusterState, after: ClusterState, pod: ObjectKey) -> bool:
+    """The step took the pod's finalizer away while the controller manager's cache showed it
+    active, and left it undeleted: deleteJobPods without its DELETE (a release by counting, or of a
+    finishing Job's pods, comes after their DELETE in the same sync)."""
+    old, new = before.store.get(pod), after.store.get(pod)
+    informer = before.informers.get(CONTROLLER_MANAGER)
+    cached = informer.get(pod) if informer is not None else None
+    return (isinstance(old, Pod) and isinstance(new, Pod) and isinstance(cached, Pod) and is_pod_active(cached)
+            and has_tracking_finalizer(old) and not has_tracking_finalizer(new)
+            and new.metadata.uid == old.metadata.uid and new.metadata.deletion_timestamp is None)
+
+
+def released_not_deleted(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                         violation: Violation) -> bool:
+    """Some pods the violation names lost their finalizer to a sync of their Job that did not delete
+    them (`_released_undeleted`), and without them the Job's counts are right."""
+    key = violation.named("Job")
+    if key is None:
+        return False
+    namespace, _, name = key.partition("/")
+    pods = {ObjectKey("pods", *p.partition("/")[::2]) for p in violation.all_named("Pod")}
+    released = {p for i, act in enumerate(trace) if _syncs(act, key)
+                for p in pods if _released_undeleted(states[i], states[i + 1], p)}
+    job = states[-1].store.get(ObjectKey("jobs.batch", namespace, name))
+    if not released or not isinstance(job, Job):
+        return False
+    rest = [p for p in states[-1].store.list("pods", namespace) if isinstance(p, Pod)
+            and ObjectKey("pods", namespace, p.metadata.name) not in released]
+    return pods_counted_problem(job, rest)[0] is None

@@ -18,6 +18,7 @@ else its deletion time less the grace period, else its creation time, as getFini
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cmp_to_key
 from typing import Any
@@ -52,10 +53,20 @@ def has_tracking_finalizer(pod: Pod) -> bool:
     return JOB_TRACKING_FINALIZER in pod.metadata.finalizers
 
 
+_ATOI = re.compile(r"[+-]?[0-9]+")
+_MAX_INT = 2**63 - 1
+
+
 def completion_index(pod: Pod) -> int | None:
-    """getCompletionIndex: the annotation as a non-negative integer, else unknown (None)."""
+    """getCompletionIndex: the annotation as strconv.Atoi reads it, unknown (None) if Atoi fails
+    or the value is negative. Atoi (Go's `strconv/atoi.go`) takes an optional sign and ASCII digits,
+    leading zeros too ("03", "+3" and "-0" are valid), within int (int64), and nothing else: no
+    space, no underscore (base 10), no other Unicode digit."""
     value = pod.metadata.annotations.get(COMPLETION_INDEX_ANNOTATION, "")
-    return int(value) if value.isdigit() and (value == "0" or not value.startswith("0")) else None
+    if _ATOI.fullmatch(value) is None or len(value.lstrip("+-").lstrip("0")) > len(str(_MAX_INT)):
+        return None
+    index = int(value)
+    return index if 0 <= index <= _MAX_INT else None
 
 
 def only_replace_failed(job: Job) -> bool:

@@ -1,6 +1,8 @@
 """`job-pods-counted` and `jobs-finished` on states built from the settled `migrate.yaml` cluster:
 what each flags, and the upstream states each must not flag (a pod counted failed while being
-deleted that exits 0 later; a Job being deleted)."""
+deleted that exits 0 later; a Job being deleted); and two recorded runs (tests/model/data/job/
+suspend-finished-pod.json, audit16's, and scale-down-finished-pod.json) where a pod the Job
+controller deleted itself finishes after, which upstream never counts."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 
+from kubeprop.counterexamples.replay import replay
 from kubeprop.model.api.batch import Job, JobStatus, UncountedTerminatedPods
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import build_model, initial_state
@@ -18,7 +22,8 @@ from kubeprop.model.state.cluster import ClusterState
 from kubeprop.properties.jobs import JOB_PODS_COUNTED, JOBS_FINISHED, has_jobs, job_pods_counted, jobs_finished
 from kubeprop.properties.registry import OPT_IN_WHEN
 
-SCENARIO = Path(__file__).parents[1] / "model" / "data" / "job" / "migrate.yaml"
+DATA = Path(__file__).parents[1] / "model" / "data" / "job"
+SCENARIO = DATA / "migrate.yaml"
 MODEL = build_model(load_scenario(SCENARIO))
 SETTLED = fair_run(MODEL, initial_state(MODEL)).state
 
@@ -65,10 +70,16 @@ def test_a_pod_counted_failed_that_succeeds_later_is_no_violation() -> None:
     succeeded 2, failed 1 for three finished pods."""
     job = _job(SETTLED)
     extra = attrs.evolve(_pods(SETTLED)[0], metadata=attrs.evolve(_pods(SETTLED)[0].metadata, name="migrate-zzz",
-                                                                   uid="late-uid", deletion_timestamp=3))
+                                                                   uid="late-uid", deletion_timestamp=33,
+                                                                   deletion_grace_period_seconds=30))
     counted = attrs.evolve(job, status=attrs.evolve(job.status, failed=1))
     assert job_pods_counted(MODEL, _put(SETTLED, counted, extra)) is None
-    assert job_pods_counted(MODEL, _put(SETTLED, extra)) is not None  # not counted at all: flagged
+    # not counted at all: it finished while deleted gracefully, as a pod the Job controller deleted
+    # itself (owed no count), which the state does not tell apart: not flagged either
+    assert job_pods_counted(MODEL, _put(SETTLED, extra)) is None
+    undeleted = attrs.evolve(extra, metadata=attrs.evolve(extra.metadata, deletion_timestamp=None,
+                                                          deletion_grace_period_seconds=None))
+    assert job_pods_counted(MODEL, _put(SETTLED, undeleted)) is not None  # never deleted, not counted: flagged
 
 
 def test_an_indexed_job_counting_an_index_twice_is_flagged() -> None:
@@ -87,3 +98,22 @@ def test_jobs_finished_holds_where_the_job_completed_and_not_before() -> None:
     running = attrs.evolve(job, status=JobStatus(active=1))
     found = jobs_finished(MODEL, _put(SETTLED, running))
     assert found is not None and "not finished, active 1" in found[0]
+
+
+@pytest.mark.parametrize("recorded", ["suspend-finished-pod.json", "scale-down-finished-pod.json"])
+def test_a_pod_the_job_controller_deleted_that_finishes_after_is_owed_no_count(recorded: str) -> None:
+    """audit16's false alarm and its scale-down twin: a pod exits 0, its status not yet written;
+    the user suspends the Job (or lowers its parallelism); the Job controller, which still sees the
+    pod active, removes its finalizer and deletes it (deleteJobPods); the kubelet then writes
+    Succeeded. Upstream's getValidPodsWithFilter skips a pod without the finalizer, so it never
+    counts that pod either: no violation, at any step of the recorded run."""
+    result = replay(DATA / recorded)
+    assert result.violation is None and len(result.states) in (51, 57)
+    for state in result.states:
+        assert job_pods_counted(result.model, state) is None
+    last = result.states[-1]
+    pod = next(p for p in _pods(last) if p.status.phase == "Succeeded")
+    assert pod.metadata.deletion_timestamp is not None and (pod.metadata.deletion_grace_period_seconds or 0) > 0
+    assert not pod.metadata.finalizers
+    status = _job(last).status
+    assert (status.succeeded, status.failed) == (0, 0) and status.uncounted_terminated_pods == UncountedTerminatedPods()
