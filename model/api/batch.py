@@ -1,9 +1,10 @@
 """`batch/v1` kinds: Job (`staging/src/k8s.io/api/batch/v1/types.go`, v1.33).
 
-CronJob stays refused (`kubeprop.model.api.unmodelled`). The Job's pod failure policy, success
-policy, backoff limit per index (with maxFailedIndexes), `managedBy` and `ttlSecondsAfterFinished`
-are not modelled: a manifest that sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the
-controller would finish (or delete) the Job otherwise than the model does.
+CronJob stays refused (`kubeprop.model.api.unmodelled`). `ttlSecondsAfterFinished` is acted on by
+the TTL-after-finished controller (`kubeprop.model.controllers.ttlafterfinished`). The Job's pod
+failure policy, success policy, backoff limit per index (with maxFailedIndexes) and `managedBy` are
+not modelled: a manifest that sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the
+controller would finish the Job otherwise than the model does.
 """
 
 from __future__ import annotations
@@ -57,8 +58,6 @@ class JobSpec:
         "backoffLimitPerIndex": _NOT_MODELLED.format("backoff limit per index"),
         "maxFailedIndexes": _NOT_MODELLED.format("backoff limit per index (maxFailedIndexes)"),
         "managedBy": "a Job managed by another controller is not modelled; remove the field",
-        "ttlSecondsAfterFinished": "the TTL-after-finished controller is not modelled: the finished Job would be "
-                                   "deleted; remove the field",
     }
 
     parallelism: Int32 | None = None
@@ -71,6 +70,9 @@ class JobSpec:
     completion_mode: str | None = None
     suspend: bool | None = None
     pod_replacement_policy: str | None = None
+    ttl_seconds_after_finished: Int32 | None = None
+    """Seconds after the Job finishes until the TTL-after-finished controller deletes it
+    (`kubeprop.model.controllers.ttlafterfinished`); unset: never."""
 
 
 @attrs.frozen

@@ -6,9 +6,10 @@ manualSelector the template carries the `controller-uid` and `job-name` labels, 
 `batch.kubernetes.io/` ones, with the Job's UID and name, and the selector matches them), ValidateJob
 (an Indexed Job's last pod hostname `<name>-<completions-1>` is a DNS label), ValidateJobSpec (a
 selector is required and matches the template's labels; parallelism, completions,
-activeDeadlineSeconds and backoffLimit non-negative; completionMode NonIndexed or Indexed, Indexed
-needs completions and parallelism ≤ 100000; podReplacementPolicy Failed or TerminatingOrFailed;
-the template validated as a pod's; restartPolicy OnFailure or Never, "Required" when Always),
+activeDeadlineSeconds, backoffLimit and ttlSecondsAfterFinished non-negative; completionMode
+NonIndexed or Indexed, Indexed needs completions and parallelism ≤ 100000; podReplacementPolicy
+Failed or TerminatingOrFailed; the template validated as a pod's; restartPolicy OnFailure or
+Never, "Required" when Always),
 ValidateJobSpecUpdate (completions, selector, template, completionMode immutable — the elastic
 Indexed Job's completions change with parallelism, and a suspended Job that never started may change
 its template's scheduling directives: both not modelled, so refused as immutable), and the status
@@ -117,7 +118,8 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
     errs: ErrorList = []
     for value, name in ((spec.parallelism, "parallelism"), (spec.completions, "completions"),
                         (spec.active_deadline_seconds, "activeDeadlineSeconds"),
-                        (spec.backoff_limit, "backoffLimit")):
+                        (spec.backoff_limit, "backoffLimit"),
+                        (spec.ttl_seconds_after_finished, "ttlSecondsAfterFinished")):
         errs += optional_nonnegative(value, (*path, name))
     mode = spec.completion_mode
     if mode is not None and mode not in ("NonIndexed", "Indexed"):

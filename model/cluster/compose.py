@@ -48,6 +48,7 @@ from kubeprop.model.controllers import (
     nodelifecycle_events,
     persistentvolume,
     queued_work,
+    ttlafterfinished,
     volume_protection,
 )
 from kubeprop.model.controllers import base as controllers
@@ -183,6 +184,8 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
     if job.uses_jobs(objects):
         out.append(job.JobController(expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
                                      tracking_finalizers=bool(parameters["jobTrackingWithFinalizers"])))
+    if ttlafterfinished.uses_ttl(objects):
+        out.append(ttlafterfinished.TTLAfterFinishedController())
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):
