@@ -13,7 +13,10 @@
   (kubernetes#28486 and the issues KEP-2307 lists), a finished pod was held by nothing, and a
   pod deleted before the next sync was never counted: the Job ran the work again, and its failures
   never reached backoffLimit. Pods of a Job being deleted, and pods a user made with a controller
-  reference to a Job, are out of scope (the controller counts neither).
+  reference to a Job, are out of scope (the controller counts neither); so are the pods an
+  `Ignore` rule of the Job's pod failure policy matches (`pod_failure_policy.go`: such a failure,
+  or a pod still running when the Job was finishing, is let go uncounted on purpose — whatever
+  phase the pod reaches after).
 - `jobs-finished` (convergence): where a fair run settles, every Job neither suspended nor being
   deleted has finished — Complete, or Failed (its backoffLimit or activeDeadlineSeconds reached
   through earlier faults) — with nothing active and nothing uncounted (`syncJob`,
@@ -29,6 +32,7 @@ from typing import Any
 
 from kubeprop.model.api.batch import Job, condition_true, is_finished, is_indexed
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.controllers.job_policy import counts_failure
 from kubeprop.model.controllers.job_util import completion_index, has_tracking_finalizer, parse_indexes
 from kubeprop.model.controllers.podutil import is_pod_terminal
 from kubeprop.model.scenario.apply_steps import scenario_holds
@@ -48,11 +52,13 @@ def _jobs(state: ClusterState) -> list[Job]:
 
 
 def _let_go(job: Job, pods: list[Pod]) -> list[Pod]:
-    """The Job's terminal pods without the tracking finalizer whose UID is not uncounted."""
+    """The Job's terminal pods without the tracking finalizer whose UID is not uncounted, but for
+    those its pod failure policy ignores."""
     uncounted = job.status.uncounted_terminated_pods
     listed = set() if uncounted is None else {*uncounted.succeeded, *uncounted.failed}
     return [p for p in pods if (ref := p.metadata.controller_ref()) is not None and ref.uid == job.metadata.uid
-            and is_pod_terminal(p) and not has_tracking_finalizer(p) and p.metadata.uid not in listed]
+            and is_pod_terminal(p) and not has_tracking_finalizer(p) and p.metadata.uid not in listed
+            and counts_failure(job, p)]
 
 
 def _indexed_problem(job: Job, let_go: list[Pod]) -> str | None:

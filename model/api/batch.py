@@ -1,10 +1,11 @@
 """`batch/v1` kinds: Job (`staging/src/k8s.io/api/batch/v1/types.go`, v1.33).
 
 CronJob stays refused (`kubeprop.model.api.unmodelled`). `ttlSecondsAfterFinished` is acted on by
-the TTL-after-finished controller (`kubeprop.model.controllers.ttlafterfinished`). The Job's pod
-failure policy, success policy, backoff limit per index (with maxFailedIndexes) and `managedBy` are
-not modelled: a manifest that sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the
-controller would finish the Job otherwise than the model does.
+the TTL-after-finished controller (`kubeprop.model.controllers.ttlafterfinished`), the pod failure
+policy by the Job controller (`kubeprop.model.controllers.job_policy`). The Job's success policy,
+backoff limit per index (with maxFailedIndexes) and `managedBy` are not modelled: a manifest that
+sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the controller would finish the Job
+otherwise than the model does.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ __all__ = [
     "Job",
     "JobSpec",
     "JobStatus",
+    "PodFailurePolicy",
+    "PodFailurePolicyOnExitCodesRequirement",
+    "PodFailurePolicyOnPodConditionsPattern",
+    "PodFailurePolicyRule",
     "UncountedTerminatedPods",
 ]
 
@@ -48,12 +53,46 @@ COMPLETION_INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 _NOT_MODELLED = "the Job controller's {} is not modelled; remove the field"
 
 
+@attrs.frozen
+class PodFailurePolicyOnExitCodesRequirement:
+    """A rule's exit-code requirement: the operator (`In`, `NotIn`), the sorted codes, and the
+    container it is restricted to (any container or init container when unset)."""
+
+    operator: str = ""
+    values: tuple[Int32, ...] = ()
+    container_name: str | None = None
+
+
+@attrs.frozen
+class PodFailurePolicyOnPodConditionsPattern:
+    """A rule's pod-condition pattern: the condition type and status (defaulted to True)."""
+
+    type: str = ""
+    status: str = ""
+
+
+@attrs.frozen
+class PodFailurePolicyRule:
+    """One rule: the action (`FailJob`, `FailIndex`, `Ignore`, `Count`) taken when a failed pod
+    matches its exit codes or one of its condition patterns."""
+
+    action: str = ""
+    on_exit_codes: PodFailurePolicyOnExitCodesRequirement | None = None
+    on_pod_conditions: tuple[PodFailurePolicyOnPodConditionsPattern, ...] = ()
+
+
+@attrs.frozen
+class PodFailurePolicy:
+    """`spec.podFailurePolicy`: the rules, the first that matches a failed pod deciding."""
+
+    rules: tuple[PodFailurePolicyRule, ...] = ()
+
+
 @attrs.frozen(cache_hash=True)
 class JobSpec:
     """Job spec (`batch/v1 JobSpec`), the fields the model acts on."""
 
     REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
-        "podFailurePolicy": _NOT_MODELLED.format("pod failure policy (pod_failure_policy.go)"),
         "successPolicy": _NOT_MODELLED.format("success policy (success_policy.go)"),
         "backoffLimitPerIndex": _NOT_MODELLED.format("backoff limit per index"),
         "maxFailedIndexes": _NOT_MODELLED.format("backoff limit per index (maxFailedIndexes)"),
@@ -70,6 +109,7 @@ class JobSpec:
     completion_mode: str | None = None
     suspend: bool | None = None
     pod_replacement_policy: str | None = None
+    pod_failure_policy: PodFailurePolicy | None = None
     ttl_seconds_after_finished: Int32 | None = None
     """Seconds after the Job finishes until the TTL-after-finished controller deletes it
     (`kubeprop.model.controllers.ttlafterfinished`); unset: never."""

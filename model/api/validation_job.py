@@ -12,7 +12,9 @@ Failed or TerminatingOrFailed; the template validated as a pod's; restartPolicy 
 Never, "Required" when Always),
 ValidateJobSpecUpdate (completions, selector, template, completionMode immutable — the elastic
 Indexed Job's completions change with parallelism, and a suspended Job that never started may change
-its template's scheduling directives: both not modelled, so refused as immutable), and the status
+its template's scheduling directives: both not modelled, so refused as immutable; podFailurePolicy
+immutable too), validatePodFailurePolicy (`_pod_failure_policy`: with a policy restartPolicy must be
+Never and podReplacementPolicy Failed), and the status
 counts non-negative with `ready` ≤ `active` (validateJobStatus, the checks the registry's
 getStatusValidationOptions always runs for the Job controller's own writes are what the controller
 keeps; the model checks the counts).
@@ -31,19 +33,27 @@ from kubeprop.model.api.batch import (
     Job,
     JobSpec,
     JobStatus,
+    PodFailurePolicyOnExitCodesRequirement,
+    PodFailurePolicyOnPodConditionsPattern,
+    PodFailurePolicyRule,
 )
 from kubeprop.model.api.codec import FieldPath
-from kubeprop.model.api.names import is_dns1123_label
+from kubeprop.model.api.names import is_dns1123_label, is_qualified_name
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.validation_fields import (
+    INVALID,
     ErrorList,
+    FieldError,
+    duplicate,
     immutable,
     invalid,
     label_selector,
+    messages,
     nonnegative,
     not_supported,
     optional_nonnegative,
     required,
+    too_many,
 )
 from kubeprop.model.api.validation_pod import validate_pod_template
 from kubeprop.model.evolve import evolve
@@ -54,6 +64,17 @@ MAX_PARALLELISM_FOR_INDEXED_JOB = 100000
 """validation.go maxParallelismForIndexedJob."""
 
 _TEMPLATE_META = ("spec", "template", "metadata")
+
+MAX_POD_FAILURE_POLICY_RULES = 20
+MAX_ON_EXIT_CODES_VALUES = 255
+MAX_ON_POD_CONDITIONS_PATTERNS = 20
+"""validation.go maxPodFailurePolicyRules, maxPodFailurePolicyOnExitCodesValues,
+maxPodFailurePolicyOnPodConditionsPatterns."""
+_ACTIONS = ("Count", "FailIndex", "FailJob", "Ignore")
+_OPERATORS = ("In", "NotIn")
+_CONDITION_STATUSES = ("False", "True", "Unknown")
+"""supportedPodFailurePolicyActions, …OnExitCodesOperator, …OnPodConditionsStatus (sorted, as
+sets.List prints them)."""
 
 
 def generate_selector(job: Job) -> Job:
@@ -131,9 +152,12 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
             errs.append(invalid((*path, "parallelism"), spec.parallelism,
                                 f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} when completion "
                                 "mode is Indexed"))
+    if spec.pod_failure_policy is not None:
+        errs += _pod_failure_policy(spec, (*path, "podFailurePolicy"))
     policy = spec.pod_replacement_policy
-    if policy is not None and policy not in ("Failed", "TerminatingOrFailed"):
-        errs.append(not_supported((*path, "podReplacementPolicy"), policy, ("Failed", "TerminatingOrFailed")))
+    allowed = ("Failed",) if spec.pod_failure_policy is not None else ("Failed", "TerminatingOrFailed")
+    if policy is not None and policy not in allowed:
+        errs.append(not_supported((*path, "podReplacementPolicy"), policy, allowed))
     tpath = (*path, "template")
     errs += validate_pod_template(spec.template, tpath)
     restart = spec.template.spec.restart_policy
@@ -141,6 +165,9 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
         errs.append(required((*tpath, "spec", "restartPolicy"), 'valid values: "OnFailure", "Never"'))
     elif restart not in ("OnFailure", "Never"):
         errs.append(not_supported((*tpath, "spec", "restartPolicy"), restart, ("OnFailure", "Never")))
+    elif spec.pod_failure_policy is not None and restart != "Never":
+        errs.append(invalid((*tpath, "spec", "restartPolicy"), restart,
+                            'only "Never" is supported when podFailurePolicy is specified'))
     if spec.selector is None:
         errs.append(required((*path, "selector")))
         return errs
@@ -152,13 +179,97 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
     return errs
 
 
+def _pod_failure_policy(spec: JobSpec, path: FieldPath) -> ErrorList:
+    """validatePodFailurePolicy: at most 20 rules, each valid (`_rule`)."""
+    assert spec.pod_failure_policy is not None
+    rules, rules_path = spec.pod_failure_policy.rules, (*path, "rules")
+    errs: ErrorList = []
+    if len(rules) > MAX_POD_FAILURE_POLICY_RULES:
+        errs.append(too_many(rules_path, len(rules), MAX_POD_FAILURE_POLICY_RULES))
+    names = {c.name for c in (*spec.template.spec.containers, *spec.template.spec.init_containers)}
+    for i, rule in enumerate(rules):
+        errs += _rule(rule, (*rules_path, i), names)
+    return errs
+
+
+def _rule(rule: PodFailurePolicyRule, path: FieldPath, names: set[str]) -> ErrorList:
+    """validatePodFailurePolicyRule: a supported action (FailIndex needs backoffLimitPerIndex, which
+    the model refuses, so it is refused with upstream's message); exactly one of onExitCodes and
+    onPodConditions, each valid."""
+    errs: ErrorList = []
+    action_path = (*path, "action")
+    if rule.action == "":
+        errs.append(required(action_path, "valid values: [" + " ".join(f'"{a}"' for a in _ACTIONS) + "]"))
+    elif rule.action == "FailIndex":
+        errs.append(invalid(action_path, rule.action, "requires the backoffLimitPerIndex to be set"))
+    elif rule.action not in _ACTIONS:
+        errs.append(not_supported(action_path, rule.action, _ACTIONS))
+    if rule.on_exit_codes is not None:
+        errs += _on_exit_codes(rule.on_exit_codes, (*path, "onExitCodes"), names)
+    if rule.on_pod_conditions:
+        errs += _on_pod_conditions(rule.on_pod_conditions, (*path, "onPodConditions"))
+    if rule.on_exit_codes is not None and rule.on_pod_conditions:
+        errs.append(FieldError(path, INVALID, "specifying both OnExitCodes and OnPodConditions is not "
+                                                      "supported"))
+    if rule.on_exit_codes is None and not rule.on_pod_conditions:
+        errs.append(FieldError(path, INVALID, "specifying one of OnExitCodes and OnPodConditions is required"))
+    return errs
+
+
+def _on_pod_conditions(patterns: tuple[PodFailurePolicyOnPodConditionsPattern, ...], path: FieldPath) -> ErrorList:
+    """validatePodFailurePolicyRuleOnPodConditions: at most 20 patterns, each a qualified type and
+    a status True, False or Unknown."""
+    errs: ErrorList = []
+    if len(patterns) > MAX_ON_POD_CONDITIONS_PATTERNS:
+        errs.append(too_many(path, len(patterns), MAX_ON_POD_CONDITIONS_PATTERNS))
+    for j, pattern in enumerate(patterns):
+        errs += messages(pattern.type, (*path, j, "type"), is_qualified_name(pattern.type))
+        status_path = (*path, j, "status")
+        if pattern.status == "":
+            errs.append(required(status_path, "valid values: [" + " ".join(f'"{s}"' for s in _CONDITION_STATUSES)
+                                 + "]"))
+        elif pattern.status not in _CONDITION_STATUSES:
+            errs.append(not_supported(status_path, pattern.status, _CONDITION_STATUSES))
+    return errs
+
+
+def _on_exit_codes(req: PodFailurePolicyOnExitCodesRequirement, path: FieldPath, names: set[str]) -> ErrorList:
+    """validatePodFailurePolicyRuleOnExitCodes: operator In or NotIn; a container name of the
+    template; 1 to 255 values, unique, ordered, none 0 for In."""
+    errs: ErrorList = []
+    operator_path = (*path, "operator")
+    if req.operator == "":
+        errs.append(required(operator_path, "valid values: [" + " ".join(f'"{o}"' for o in _OPERATORS) + "]"))
+    elif req.operator not in _OPERATORS:
+        errs.append(not_supported(operator_path, req.operator, _OPERATORS))
+    if req.container_name is not None and req.container_name not in names:
+        errs.append(invalid((*path, "containerName"), req.container_name,
+                            "must be one of the container or initContainer names in the pod template"))
+    values_path = (*path, "values")
+    if not req.values:
+        errs.append(invalid(values_path, list(req.values), "at least one value is required"))
+    elif len(req.values) > MAX_ON_EXIT_CODES_VALUES:
+        errs.append(too_many(values_path, len(req.values), MAX_ON_EXIT_CODES_VALUES))
+    seen: set[int] = set()
+    for j, value in enumerate(req.values):
+        if req.operator == "In" and value == 0:
+            errs.append(invalid((*values_path, j), value, "must not be 0 for the In operator"))
+        if value in seen:
+            errs.append(duplicate((*values_path, j), value))
+        seen.add(value)
+    if any(a > b for a, b in zip(req.values, req.values[1:], strict=False)):
+        errs.append(invalid(values_path, list(req.values), "must be ordered"))
+    return errs
+
+
 def validate_job_update(new: Job, old: Job) -> ErrorList:
     """ValidateJobSpecUpdate's immutable fields (the spec itself is validated as on create)."""
     path = ("spec",)
     errs = immutable(new.spec.completions, old.spec.completions, (*path, "completions"))
     errs += immutable(new.spec.selector, old.spec.selector, (*path, "selector"))
     errs += immutable(new.spec.template, old.spec.template, (*path, "template"))
-    return errs + immutable(new.spec.completion_mode, old.spec.completion_mode, (*path, "completionMode"))
+    errs += immutable(new.spec.completion_mode, old.spec.completion_mode, (*path, "completionMode"))
+    return errs + immutable(new.spec.pod_failure_policy, old.spec.pod_failure_policy, (*path, "podFailurePolicy"))
 
 
 def validate_job_status(status: JobStatus, path: FieldPath) -> ErrorList:

@@ -31,7 +31,7 @@ Jobs whose selector matches them, GetPodJobs). Upstream batches a pod event's sy
 (syncJobBatchPeriod); the model enqueues at once.
 
 Not modelled: events and metrics; the canAdopt re-read; the status update's 409 retry (the key is
-requeued); the pod failure policy, success policy and backoff limit per index (refused on input,
+requeued); the success policy and backoff limit per index (refused on input,
 `kubeprop.model.api.batch`).
 """
 

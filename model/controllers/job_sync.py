@@ -38,6 +38,7 @@ from kubeprop.model.api.batch import (
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.job_policy import counts_failure, fail_job_message
 from kubeprop.model.controllers.job_util import (
     BackoffRecord,
     active_pods_for_removal,
@@ -161,8 +162,9 @@ def _past_backoff_limit_on_failure(job: Job, pods: Sequence[Pod]) -> bool:
 
 def _failure_condition(ctx: _Ctx) -> None:
     """The finished condition a sync starts from: SuccessCriteriaMet already set; a FailureTarget
-    already set (its Failed); backoffLimit exceeded or the active deadline passed (a new
-    FailureTarget)."""
+    already set (its Failed); a failed pod matching a FailJob rule of the pod failure policy
+    (getFailJobMessage: a new FailureTarget, reason PodFailurePolicy); backoffLimit exceeded or the
+    active deadline passed (a new FailureTarget)."""
     job, now = ctx.job, ctx.now
     met = _find(job.status.conditions, "SuccessCriteriaMet")
     if met is not None and met.status == "True":
@@ -171,6 +173,10 @@ def _failure_condition(ctx: _Ctx) -> None:
     target = _find(job.status.conditions, "FailureTarget")
     if target is not None and target.status == "True":
         ctx.finished = _cond("Failed", target.reason, target.message, now)
+        return
+    message = fail_job_message(job, ctx.pods)
+    if message is not None:
+        ctx.finished = _cond("FailureTarget", "PodFailurePolicy", message, now)
         return
     suspended = bool(job.spec.suspend)
     deadline = job.spec.active_deadline_seconds
@@ -259,9 +265,10 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
     new_succeeded = [p for p in pods if _valid(ctx, p, unc_s) and p.status.phase == "Succeeded"]
     new_failed = [p for p in pods if _valid(ctx, p, unc_f) and is_pod_failed(p, job)]
     ctx.succeeded = status.succeeded + len(new_succeeded) + len(unc_s)
-    ctx.failed = status.failed + len(new_failed) + len(unc_f)
+    counted = sum(1 for p in new_failed if counts_failure(job, p))  # nonIgnoredFailedPodsCount
+    ctx.failed = status.failed + counted + len(unc_f)
     if not tracking:  # the counters are the cache's terminal pods, nothing else
-        ctx.succeeded, ctx.failed = len(new_succeeded), len(new_failed)
+        ctx.succeeded, ctx.failed = len(new_succeeded), counted
     if status.start_time is None and not job.spec.suspend:
         ctx.status = evolve(ctx.status, start_time=now)
     ctx.record = new_backoff_record(record, new_succeeded, new_failed)
@@ -347,9 +354,9 @@ def _track(ctx: _Ctx, needs: bool, unc_s: frozenset[str], unc_f: frozenset[str])
             elif uid not in unc_s:
                 needs = True
                 add_s.append(uid)
-        elif (failed or finishing) and uid not in unc_f and (not indexed or (index is not None
-                                                                             and index < completions)):
-            needs = True
+        elif (failed or finishing) and uid not in unc_f and (not indexed or (
+                index is not None and index < completions)) and counts_failure(job, pod):
+            needs = True  # (a pod an Ignore rule of the pod failure policy matches is let go uncounted)
             add_f.append(uid)
     status = evolve(status, uncounted_terminated_pods=UncountedTerminatedPods(tuple(add_s), tuple(add_f)))
     if indexed:

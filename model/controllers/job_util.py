@@ -59,8 +59,8 @@ def completion_index(pod: Pod) -> int | None:
 
 
 def only_replace_failed(job: Job) -> bool:
-    """onlyReplaceFailedPods: podReplacementPolicy Failed (no pod failure policy is modelled)."""
-    return job.spec.pod_replacement_policy == "Failed"
+    """onlyReplaceFailedPods: podReplacementPolicy Failed, or a pod failure policy."""
+    return job.spec.pod_replacement_policy == "Failed" or job.spec.pod_failure_policy is not None
 
 
 def is_pod_failed(pod: Pod, job: Job) -> bool:

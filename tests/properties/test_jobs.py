@@ -9,7 +9,15 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.batch import Job, JobStatus, UncountedTerminatedPods
+from kubeprop.model.api.batch import (
+    Job,
+    JobStatus,
+    PodFailurePolicy,
+    PodFailurePolicyOnPodConditionsPattern,
+    PodFailurePolicyRule,
+    UncountedTerminatedPods,
+)
+from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import build_model, initial_state
 from kubeprop.model.cluster.drive import fair_run
@@ -87,3 +95,18 @@ def test_jobs_finished_holds_where_the_job_completed_and_not_before() -> None:
     running = attrs.evolve(job, status=JobStatus(active=1))
     found = jobs_finished(MODEL, _put(SETTLED, running))
     assert found is not None and "not finished, active 1" in found[0]
+
+
+def test_a_failure_the_pod_failure_policy_ignores_is_no_lost_pod() -> None:
+    """pod_failure_policy.go: a failed pod an Ignore rule matches (here DisruptionTarget, as an
+    eviction leaves it) is let go uncounted on purpose; the same pod without the policy is lost."""
+    job = _job(SETTLED)
+    pod = _pods(SETTLED)[0]
+    evicted = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name="migrate-evicted", uid="evicted-uid"),
+                           status=attrs.evolve(pod.status, phase="Failed", conditions=(
+                               *pod.status.conditions, Condition(type="DisruptionTarget", status="True"))))
+    assert job_pods_counted(MODEL, _put(SETTLED, evicted)) is not None
+    rule = PodFailurePolicyRule(action="Ignore", on_pod_conditions=(
+        PodFailurePolicyOnPodConditionsPattern(type="DisruptionTarget", status="True"),))
+    ignoring = attrs.evolve(job, spec=attrs.evolve(job.spec, pod_failure_policy=PodFailurePolicy(rules=(rule,))))
+    assert job_pods_counted(MODEL, _put(SETTLED, ignoring, evicted)) is None

@@ -1,0 +1,185 @@
+"""The Job's pod failure policy through the API server and single syncs of the Job controller:
+defaults and validation (`pkg/apis/batch/v1/defaults.go`, `pkg/apis/batch/validation/validation.go`),
+the rule matching (`pkg/controller/job/pod_failure_policy.go`) and its effects in syncJob
+(`job_controller.go`: getFailJobMessage, nonIgnoredFailedPodsCount, onlyReplaceFailedPods)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from api_harness import ApiHarness, bare_scenario
+
+from kubeprop.model.api.batch import JOB_TRACKING_FINALIZER, Job, condition_true
+from kubeprop.model.api.meta import Condition
+from kubeprop.model.api.objects import ObjectKey, Pod, decode_object
+from kubeprop.model.api.pod import ContainerStatus
+from kubeprop.model.api.server import Request
+from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.job import JobController, JobMemory
+from kubeprop.model.controllers.job_policy import match_pod_failure_policy
+from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scenario.load import ADMIN
+
+API = ApiHarness(bare_scenario())
+KEY = "default/shard"
+IGNORE_DISRUPTION = {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+FAIL_ON_42 = {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}}
+
+
+def manifest(rules: list[dict[str, Any]] | None, restart: str = "Never", **spec: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "shard", "namespace": "default"},
+        "spec": {"template": {"spec": {"restartPolicy": restart, "containers": [{"name": "main", "image": "s:1"}]}},
+                 **spec}}
+    if rules is not None:
+        body["spec"]["podFailurePolicy"] = {"rules": rules}
+    return body
+
+
+def create(body: dict[str, Any]) -> Store:
+    store, response = API.send(API.base, Request(verb="create", user=ADMIN, obj=decode_object(body)))
+    assert response.ok, response.message
+    return store
+
+
+def stored(store: Store) -> Job:
+    obj = store.get(ObjectKey("jobs.batch", "default", "shard"))
+    assert isinstance(obj, Job)
+    return obj
+
+
+def pods_of(store: Store) -> list[Pod]:
+    return [p for p in store.list("pods", "default") if isinstance(p, Pod)]
+
+
+def sync(store: Store, memory: JobMemory, now: int = 1) -> tuple[Store, JobMemory, tuple[Request, ...]]:
+    ctl = JobController()
+    decision = ctl.reconcile(store, KEY, memory, now)
+    memory = decision.memory
+    for request in decision.requests:
+        store, response = API.send(store, request, now)
+        assert response.ok or response.code == 404, (request, response.message)
+        memory = ctl.observe(memory, request, response)
+    return store, memory, decision.requests
+
+
+def failed(store: Store, pod: Pod, exit_code: int = 1, disrupted: bool = False, now: int = 2) -> Store:
+    """The kubelet's status write of a pod whose container `main` ended with `exit_code`, with the
+    DisruptionTarget condition an eviction or preemption put on it, if `disrupted`."""
+    container = ContainerStatus(name="main", state=FrozenMap(
+        {"terminated": FrozenMap({"exitCode": exit_code, "reason": "Error"})}))
+    conditions = (Condition(type="DisruptionTarget", status="True", reason="EvictionByEvictionAPI"),) \
+        if disrupted else ()
+    done = attrs.evolve(pod, status=attrs.evolve(pod.status, phase="Failed", container_statuses=(container,),
+                                                 conditions=conditions))
+    return API.ok(store, Request(verb="update-status", user=ADMIN, resource="pods", namespace="default",
+                                 name=pod.metadata.name, obj=done), now)
+
+
+def test_a_policy_is_admitted_defaulted_and_immutable() -> None:
+    store = create(manifest([IGNORE_DISRUPTION, FAIL_ON_42]))
+    job = stored(store)
+    assert job.spec.pod_failure_policy is not None and job.spec.pod_replacement_policy == "Failed"
+    pattern = job.spec.pod_failure_policy.rules[0].on_pod_conditions[0]
+    assert (pattern.type, pattern.status) == ("DisruptionTarget", "True")  # the status defaulted
+    assert stored(create(manifest(None))).spec.pod_replacement_policy == "TerminatingOrFailed"
+    _, response = API.send(store, Request(verb="update", user=ADMIN, obj=attrs.evolve(
+        job, spec=attrs.evolve(job.spec, pod_failure_policy=None))))
+    assert response.code == 422 and "spec.podFailurePolicy: Invalid value" in response.message
+
+
+def test_validation_refuses_what_upstream_refuses() -> None:
+    cases: dict[str, dict[str, Any]] = {
+        'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported':
+            manifest([IGNORE_DISRUPTION], restart="OnFailure"),
+        'spec.podReplacementPolicy: Unsupported value: "TerminatingOrFailed": supported values: "Failed"':
+            manifest([IGNORE_DISRUPTION], podReplacementPolicy="TerminatingOrFailed"),
+        'spec.podFailurePolicy.rules[0].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex':
+            manifest([{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [1]}}]),
+        'spec.podFailurePolicy.rules[0].action: Unsupported value: "Retry"':
+            manifest([{"action": "Retry", "onExitCodes": {"operator": "In", "values": [1]}}]),
+        "spec.podFailurePolicy.rules[0]: Invalid value: specifying one of OnExitCodes and OnPodConditions is "
+        "required": manifest([{"action": "Ignore"}]),
+        "spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator":
+            manifest([{"action": "Count", "onExitCodes": {"operator": "In", "values": [0]}}]),
+        "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: [3,2]: must be ordered":
+            manifest([{"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [3, 2]}}]),
+        'spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "other"':
+            manifest([{"action": "Count", "onExitCodes": {"containerName": "other", "operator": "In",
+                                                          "values": [1]}}]),
+        'spec.podFailurePolicy.rules[0].onPodConditions[0].status: Unsupported value: "Maybe"':
+            manifest([{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "Maybe"}]}]),
+    }
+    for expected, body in cases.items():
+        _, response = API.send(API.base, Request(verb="create", user=ADMIN, obj=decode_object(body)))
+        assert response.code == 422 and expected in response.message, (expected, response.message)
+
+
+def test_rules_match_in_order_on_exit_codes_and_conditions() -> None:
+    store = create(manifest([IGNORE_DISRUPTION, FAIL_ON_42, {"action": "Count", "onExitCodes": {
+        "operator": "NotIn", "values": [42]}}]))
+    store, _, _ = sync(store, JobMemory())
+    pod = pods_of(store)[0]
+    policy = stored(store).spec.pod_failure_policy
+    assert match_pod_failure_policy(None, pod) == (None, True, None)
+
+    def as_failed(code: int, disrupted: bool = False) -> Pod:
+        found = next(p for p in pods_of(failed(store, pod, code, disrupted)) if p.metadata.uid == pod.metadata.uid)
+        return found
+
+    assert match_pod_failure_policy(policy, as_failed(42, disrupted=True)) == (None, False, "Ignore")  # first wins
+    message, counts, action = match_pod_failure_policy(policy, as_failed(42))
+    assert (counts, action) == (True, "FailJob")
+    assert message == f"Container main for pod default/{pod.metadata.name} failed with exit code 42 matching " \
+                      "FailJob rule at index 1"
+    assert match_pod_failure_policy(policy, as_failed(3)) == (None, True, "Count")
+    assert match_pod_failure_policy(policy, as_failed(0)) == (None, True, None)  # exit 0 matches no rule
+
+
+def test_an_ignored_failure_is_not_counted_and_the_pod_is_replaced() -> None:
+    """backoffLimit 0: without the policy the evicted pod's failure fails the Job; with Ignore on
+    DisruptionTarget it is let go uncounted and replaced (after the 10 s pod-failure back-off)."""
+    for rules, job_failed in ((None, True), ([IGNORE_DISRUPTION], False)):
+        store, memory, _ = sync(create(manifest(rules, backoffLimit=0)), JobMemory())
+        pod = pods_of(store)[0]
+        store = failed(store, pod, 137, disrupted=True)
+        store, memory, _ = sync(store, memory, now=3)
+        job = stored(store)
+        assert condition_true(job, "FailureTarget") is job_failed
+        assert job.status.failed == (1 if job_failed else 0)
+        released = store.get(ObjectKey("pods", "default", pod.metadata.name))
+        assert released is not None and JOB_TRACKING_FINALIZER not in released.metadata.finalizers
+        if not job_failed:
+            store, memory, requests = sync(store, memory, now=40)
+            assert [r.verb for r in requests if r.resource == "pods"] == ["create"]
+
+
+def test_a_fail_job_rule_fails_the_job_with_its_message_and_deletes_the_others() -> None:
+    store, memory, _ = sync(create(manifest([FAIL_ON_42], completions=2, parallelism=2)), JobMemory())
+    first, _ = pods_of(store)
+    store = failed(store, first, 42)
+    store, memory, requests = sync(store, memory, now=3)
+    assert [r.verb for r in requests if r.resource == "pods"] == ["delete", "patch", "patch"]
+    job = stored(store)
+    target = next(c for c in job.status.conditions if c.type == "FailureTarget")
+    assert target.reason == "PodFailurePolicy" and "failed with exit code 42 matching FailJob rule at index 0" in \
+        target.message
+    assert not condition_true(job, "Failed")  # the deleted pod still terminating
+    assert job.status.failed == 2  # the failed pod and the one deleted (finishing: counted failed)
+
+
+def test_with_a_policy_a_pod_being_deleted_is_not_failed_until_terminal() -> None:
+    """onlyReplaceFailedPods: a deleted pod still running is neither counted nor replaced until the
+    kubelet reports its terminal phase (without a policy it is counted and replaced at once)."""
+    for rules, replaced in ((None, True), ([IGNORE_DISRUPTION], False)):
+        store, memory, _ = sync(create(manifest(rules)), JobMemory())
+        pod = pods_of(store)[0]
+        running = attrs.evolve(pod, status=attrs.evolve(pod.status, phase="Running"))
+        store = API.ok(store, Request(verb="update-status", user=ADMIN, obj=running))
+        store = API.ok(store, Request(verb="delete", user=ADMIN, resource="pods", namespace="default",
+                                      name=pod.metadata.name, grace_period_seconds=30))
+        store, memory, requests = sync(store, memory, now=60)
+        assert bool([r for r in requests if r.verb == "create"]) is replaced
+        assert stored(store).status.failed == (1 if replaced else 0)
+        assert stored(store).status.terminating == 1  # counted terminating either way
