@@ -5,6 +5,7 @@ the rule matching (`pkg/controller/job/pod_failure_policy.go`) and its effects i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -16,12 +17,20 @@ from kubeprop.model.api.objects import ObjectKey, Pod, decode_object
 from kubeprop.model.api.pod import ContainerStatus
 from kubeprop.model.api.server import Request
 from kubeprop.model.api.store import Store
+from kubeprop.model.cluster import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import fair_run, run
+from kubeprop.model.cluster.maintenance import EvictForDrain
 from kubeprop.model.controllers.job import JobController, JobMemory
 from kubeprop.model.controllers.job_policy import match_pod_failure_policy
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scenario.load import ADMIN
+from kubeprop.model.kubelet.actions import ContainerExit
+from kubeprop.model.scenario.load import ADMIN, load_scenario
+from kubeprop.model.state.actions import Action, UserStep
+from kubeprop.properties.jobs import job_pods_counted, jobs_finished
+from kubeprop.properties.workload_finish import workload_steps_finish
 
 API = ApiHarness(bare_scenario())
+DATA = Path(__file__).parents[1] / "data" / "job"
 KEY = "default/shard"
 IGNORE_DISRUPTION = {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
 FAIL_ON_42 = {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}}
@@ -183,3 +192,39 @@ def test_with_a_policy_a_pod_being_deleted_is_not_failed_until_terminal() -> Non
         assert bool([r for r in requests if r.verb == "create"]) is replaced
         assert stored(store).status.failed == (1 if replaced else 0)
         assert stored(store).status.terminating == 1  # counted terminating either way
+
+
+def _drained_mid_run(with_policy: bool) -> tuple[Job, list[Action]]:
+    """`drained.yaml` where the drain comes while the Job's pod runs (the fair run would let it
+    finish first), then the run a user expects: the Job and the actions taken."""
+    scenario = load_scenario(DATA / "drained.yaml")
+    if not with_policy:
+        def strip(m: Any) -> Any:
+            job = m.obj
+            return attrs.evolve(m, obj=attrs.evolve(job, spec=attrs.evolve(job.spec, pod_failure_policy=None)))
+        scenario = attrs.evolve(scenario, objects=tuple(strip(m) for m in scenario.objects))
+    model = build_model(scenario)
+    start = initial_state(model)
+    expected = fair_run(model, start).trace
+    running = run(model, start, expected[:next(i for i, a in enumerate(expected) if isinstance(a, ContainerExit))])
+    drain = next(a for a in actions(model, running) if isinstance(a, UserStep))
+    after = fair_run(model, step(model, running, drain))
+    assert not after.exhausted
+    jobs = [j for j in after.state.store.list("jobs.batch") if isinstance(j, Job)]
+    assert len(jobs) == 1 and workload_steps_finish(model, after.state) is None
+    assert jobs_finished(model, after.state) is None and job_pods_counted(model, after.state) is None
+    return jobs[0], list(after.trace)
+
+
+def test_a_drained_job_allowed_no_failure_completes_with_the_policy_and_fails_without() -> None:
+    """backoffLimit 0, the pod evicted by `kubectl drain` while it runs. Without a pod failure
+    policy the pod being deleted counts as failed at once (isPodFailed) and the Job fails; with one
+    the controller waits for the pod's terminal phase (onlyReplaceFailedPods) — here Succeeded, as
+    the model's kubelet stops a container on SIGTERM with exit 0; a Failed pod would be marked
+    DisruptionTarget by the eviction and ignored — and the Job completes."""
+    job, trace = _drained_mid_run(with_policy=True)
+    assert condition_true(job, "Complete") and job.status.failed == 0
+    assert any(isinstance(a, EvictForDrain) for a in trace)
+    job, _ = _drained_mid_run(with_policy=False)
+    assert condition_true(job, "Failed") and job.status.failed == 1
+    assert [c.reason for c in job.status.conditions if c.type == "Failed"] == ["BackoffLimitExceeded"]
