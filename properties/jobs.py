@@ -16,7 +16,10 @@
   reference to a Job, are out of scope (the controller counts neither); so are the pods an
   `Ignore` rule of the Job's pod failure policy matches (`pod_failure_policy.go`: such a failure,
   or a pod still running when the Job was finishing, is let go uncounted on purpose — whatever
-  phase the pod reaches after).
+  phase the pod reaches after); and, once a Job has met its success criteria, the pods it lets go
+  then if a success policy (or only replacing failed pods) left some running (`canRemoveFinalizer`:
+  a Job with SuccessCriteriaMet releases every pod, and counts neither those still running nor,
+  with podReplacementPolicy Failed or a pod failure policy, those being deleted).
 - `jobs-finished` (convergence): where a fair run settles, every Job neither suspended nor being
   deleted has finished — Complete, or Failed (its backoffLimit or activeDeadlineSeconds reached
   through earlier faults) — with nothing active and nothing uncounted (`syncJob`,
@@ -33,7 +36,12 @@ from typing import Any
 from kubeprop.model.api.batch import Job, condition_true, is_finished, is_indexed
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.controllers.job_policy import counts_failure
-from kubeprop.model.controllers.job_util import completion_index, has_tracking_finalizer, parse_indexes
+from kubeprop.model.controllers.job_util import (
+    completion_index,
+    has_tracking_finalizer,
+    only_replace_failed,
+    parse_indexes,
+)
 from kubeprop.model.controllers.podutil import is_pod_terminal
 from kubeprop.model.scenario.apply_steps import scenario_holds
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -53,7 +61,11 @@ def _jobs(state: ClusterState) -> list[Job]:
 
 def _let_go(job: Job, pods: list[Pod]) -> list[Pod]:
     """The Job's terminal pods without the tracking finalizer whose UID is not uncounted, but for
-    those its pod failure policy ignores."""
+    those its pod failure policy ignores (none once it met a success policy, or met its success
+    criteria while only replacing failed pods: the module docstring)."""
+    if condition_true(job, "SuccessCriteriaMet") and (job.spec.success_policy is not None
+                                                      or only_replace_failed(job)):
+        return []
     uncounted = job.status.uncounted_terminated_pods
     listed = set() if uncounted is None else {*uncounted.succeeded, *uncounted.failed}
     return [p for p in pods if (ref := p.metadata.controller_ref()) is not None and ref.uid == job.metadata.uid

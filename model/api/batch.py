@@ -2,10 +2,10 @@
 
 CronJob stays refused (`kubeprop.model.api.unmodelled`). `ttlSecondsAfterFinished` is acted on by
 the TTL-after-finished controller (`kubeprop.model.controllers.ttlafterfinished`), the pod failure
-policy by the Job controller (`kubeprop.model.controllers.job_policy`). The Job's success policy,
-backoff limit per index (with maxFailedIndexes) and `managedBy` are not modelled: a manifest that
-sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the controller would finish the Job
-otherwise than the model does.
+policy and the success policy by the Job controller (`kubeprop.model.controllers.job_policy`). The
+Job's backoff limit per index (with maxFailedIndexes) and `managedBy` are not modelled: a manifest
+that sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the controller would finish the
+Job otherwise than the model does.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ __all__ = [
     "PodFailurePolicyOnExitCodesRequirement",
     "PodFailurePolicyOnPodConditionsPattern",
     "PodFailurePolicyRule",
+    "SuccessPolicy",
+    "SuccessPolicyRule",
     "UncountedTerminatedPods",
 ]
 
@@ -88,12 +90,27 @@ class PodFailurePolicy:
     rules: tuple[PodFailurePolicyRule, ...] = ()
 
 
+@attrs.frozen
+class SuccessPolicyRule:
+    """One success-policy rule: the Job succeeds once these indexes ("0,2-4") have succeeded, or
+    `succeeded_count` of them (of all indexes when no list is given)."""
+
+    succeeded_indexes: str | None = None
+    succeeded_count: Int32 | None = None
+
+
+@attrs.frozen
+class SuccessPolicy:
+    """`spec.successPolicy` of an Indexed Job: the first rule met declares it succeeded."""
+
+    rules: tuple[SuccessPolicyRule, ...] = ()
+
+
 @attrs.frozen(cache_hash=True)
 class JobSpec:
     """Job spec (`batch/v1 JobSpec`), the fields the model acts on."""
 
     REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
-        "successPolicy": _NOT_MODELLED.format("success policy (success_policy.go)"),
         "backoffLimitPerIndex": _NOT_MODELLED.format("backoff limit per index"),
         "maxFailedIndexes": _NOT_MODELLED.format("backoff limit per index (maxFailedIndexes)"),
         "managedBy": "a Job managed by another controller is not modelled; remove the field",
@@ -110,6 +127,7 @@ class JobSpec:
     suspend: bool | None = None
     pod_replacement_policy: str | None = None
     pod_failure_policy: PodFailurePolicy | None = None
+    success_policy: SuccessPolicy | None = None
     ttl_seconds_after_finished: Int32 | None = None
     """Seconds after the Job finishes until the TTL-after-finished controller deletes it
     (`kubeprop.model.controllers.ttlafterfinished`); unset: never."""

@@ -13,7 +13,8 @@ Never, "Required" when Always),
 ValidateJobSpecUpdate (completions, selector, template, completionMode immutable — the elastic
 Indexed Job's completions change with parallelism, and a suspended Job that never started may change
 its template's scheduling directives: both not modelled, so refused as immutable; podFailurePolicy
-immutable too), validatePodFailurePolicy (`_pod_failure_policy`: with a policy restartPolicy must be
+immutable too, and successPolicy), validateSuccessPolicy (`_success_policy`: Indexed Jobs only),
+validatePodFailurePolicy (`_pod_failure_policy`: with a policy restartPolicy must be
 Never and podReplacementPolicy Failed), and the status
 counts non-negative with `ready` ≤ `active` (validateJobStatus, the checks the registry's
 getStatusValidationOptions always runs for the Job controller's own writes are what the controller
@@ -24,6 +25,8 @@ PrepareForCreate (after the UID is set, `kubeprop.model.api.server_write`).
 """
 
 from __future__ import annotations
+
+import re
 
 from kubeprop.model.api.batch import (
     CONTROLLER_UID_LABEL,
@@ -36,6 +39,7 @@ from kubeprop.model.api.batch import (
     PodFailurePolicyOnExitCodesRequirement,
     PodFailurePolicyOnPodConditionsPattern,
     PodFailurePolicyRule,
+    SuccessPolicyRule,
 )
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.names import is_dns1123_label, is_qualified_name
@@ -53,6 +57,7 @@ from kubeprop.model.api.validation_fields import (
     not_supported,
     optional_nonnegative,
     required,
+    too_long,
     too_many,
 )
 from kubeprop.model.api.validation_pod import validate_pod_template
@@ -70,6 +75,9 @@ MAX_ON_EXIT_CODES_VALUES = 255
 MAX_ON_POD_CONDITIONS_PATTERNS = 20
 """validation.go maxPodFailurePolicyRules, maxPodFailurePolicyOnExitCodesValues,
 maxPodFailurePolicyOnPodConditionsPatterns."""
+MAX_SUCCESS_POLICY_RULES = 20
+MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024
+"""validation.go maxSuccessPolicyRule, maxJobSuccessPolicySucceededIndexesLimit."""
 _ACTIONS = ("Count", "FailIndex", "FailJob", "Ignore")
 _OPERATORS = ("In", "NotIn")
 _CONDITION_STATUSES = ("False", "True", "Unknown")
@@ -154,6 +162,11 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
                                 "mode is Indexed"))
     if spec.pod_failure_policy is not None:
         errs += _pod_failure_policy(spec, (*path, "podFailurePolicy"))
+    if spec.success_policy is not None:
+        if spec.completion_mode != "Indexed":
+            errs.append(invalid((*path, "successPolicy"), spec.success_policy, "requires indexed completion mode"))
+        else:
+            errs += _success_policy(spec, (*path, "successPolicy"))
     policy = spec.pod_replacement_policy
     allowed = ("Failed",) if spec.pod_failure_policy is not None else ("Failed", "TerminatingOrFailed")
     if policy is not None and policy not in allowed:
@@ -262,6 +275,88 @@ def _on_exit_codes(req: PodFailurePolicyOnExitCodesRequirement, path: FieldPath,
     return errs
 
 
+def _success_policy(spec: JobSpec, path: FieldPath) -> ErrorList:
+    """validateSuccessPolicy: 1 to 20 rules, each valid (`_success_rule`)."""
+    assert spec.success_policy is not None
+    rules, rules_path = spec.success_policy.rules, (*path, "rules")
+    errs: ErrorList = []
+    if not rules:
+        errs.append(required(rules_path, "at least one rules must be specified when the successPolicy is specified"))
+    if len(rules) > MAX_SUCCESS_POLICY_RULES:
+        errs.append(too_many(rules_path, len(rules), MAX_SUCCESS_POLICY_RULES))
+    for i, rule in enumerate(rules):
+        errs += _success_rule(rule, spec.completions or 0, (*rules_path, i))
+    return errs
+
+
+def _success_rule(rule: SuccessPolicyRule, completions: int, path: FieldPath) -> ErrorList:
+    """validateSuccessPolicyRule: succeededIndexes or succeededCount; the indexes an ordered list of
+    intervals below completions (at most 64 KiB); the count non-negative, at most completions and
+    at most the number of the listed indexes."""
+    errs: ErrorList = []
+    if rule.succeeded_count is None and rule.succeeded_indexes is None:
+        errs.append(required(path, "at least one of succeededCount or succeededIndexes must be specified"))
+    total = 0
+    if rule.succeeded_indexes is not None:
+        indexes_path = (*path, "succeededIndexes")
+        if len(rule.succeeded_indexes) > MAX_SUCCEEDED_INDEXES_LENGTH:
+            errs.append(too_long(indexes_path, MAX_SUCCEEDED_INDEXES_LENGTH))
+        counted, problem = indexes_format(rule.succeeded_indexes, completions)
+        if problem is not None:
+            errs.append(invalid(indexes_path, rule.succeeded_indexes, f"error parsing succeededIndexes: {problem}"))
+        total = counted
+    if rule.succeeded_count is not None:
+        count_path = (*path, "succeededCount")
+        errs += nonnegative(rule.succeeded_count, count_path)
+        if rule.succeeded_count > completions:
+            errs.append(invalid(count_path, rule.succeeded_count, f"must be less than or equal to {completions} "
+                                                                  "(the number of specified completions)"))
+        if rule.succeeded_indexes is not None and rule.succeeded_count > total:
+            errs.append(invalid(count_path, rule.succeeded_count, f"must be less than or equal to {total} (the "
+                                                                  "number of indexes in the specified succeededIndexes "
+                                                                  "field)"))
+    return errs
+
+
+_ATOI = re.compile(r"[+-]?[0-9]+")
+
+
+def _index_interval(text: str, completions: int) -> tuple[int, int] | str:
+    """parseIndexInterval: "x" or "x-y" (x < y), both below completions; else the error text."""
+    limits = text.split("-")
+    if len(limits) > 2:
+        return (f"the fragment \"{text}\" violates the requirement that an index interval can have at most two parts "
+                "separated by '-'")
+    bounds: list[int] = []
+    for part in limits:
+        if not _ATOI.fullmatch(part):
+            return f"cannot convert string to integer for index: \"{part}\""
+        if int(part) >= completions:
+            return f"too large index: \"{part}\""
+        bounds.append(int(part))
+    if len(bounds) > 1 and bounds[0] >= bounds[1]:
+        return f"non-increasing order, previous: {bounds[0]}, current: {bounds[1]}"
+    return bounds[0], bounds[-1]
+
+
+def indexes_format(text: str, completions: int) -> tuple[int, str | None]:
+    """validateIndexesFormat: the number of indexes of "1,3-5", or the first problem (intervals in
+    increasing order, each valid: `_index_interval`)."""
+    if not text:
+        return 0, None
+    last: int | None = None
+    total = 0
+    for part in text.split(","):
+        found = _index_interval(part, completions)
+        if isinstance(found, str):
+            return 0, found
+        if last is not None and last >= found[0]:
+            return 0, f"non-increasing order, previous: {last}, current: {found[0]}"
+        total += found[1] - found[0] + 1
+        last = found[1]
+    return total, None
+
+
 def validate_job_update(new: Job, old: Job) -> ErrorList:
     """ValidateJobSpecUpdate's immutable fields (the spec itself is validated as on create)."""
     path = ("spec",)
@@ -269,7 +364,8 @@ def validate_job_update(new: Job, old: Job) -> ErrorList:
     errs += immutable(new.spec.selector, old.spec.selector, (*path, "selector"))
     errs += immutable(new.spec.template, old.spec.template, (*path, "template"))
     errs += immutable(new.spec.completion_mode, old.spec.completion_mode, (*path, "completionMode"))
-    return errs + immutable(new.spec.pod_failure_policy, old.spec.pod_failure_policy, (*path, "podFailurePolicy"))
+    errs += immutable(new.spec.pod_failure_policy, old.spec.pod_failure_policy, (*path, "podFailurePolicy"))
+    return errs + immutable(new.spec.success_policy, old.spec.success_policy, (*path, "successPolicy"))
 
 
 def validate_job_status(status: JobStatus, path: FieldPath) -> ErrorList:

@@ -1,5 +1,6 @@
 """The Job's pod failure policy (`pkg/controller/job/pod_failure_policy.go`, v1.33): which rule a
-failed pod matches, and what the Job controller does with it.
+failed pod matches, and what the Job controller does with it; and its success policy
+(`success_policy.go`, `match_success_policy`).
 
 matchPodFailurePolicy: the rules in order, the first that matches deciding — an `onExitCodes` rule
 matches a terminated container (the regular containers first, then the init containers; the
@@ -26,12 +27,13 @@ from kubeprop.model.api.batch import (
     PodFailurePolicy,
     PodFailurePolicyOnExitCodesRequirement,
     PodFailurePolicyOnPodConditionsPattern,
+    SuccessPolicy,
 )
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.controllers.job_util import is_pod_failed
+from kubeprop.model.controllers.job_util import is_pod_failed, parse_indexes
 
-__all__ = ["counts_failure", "fail_job_message", "match_pod_failure_policy"]
+__all__ = ["counts_failure", "fail_job_message", "match_pod_failure_policy", "match_success_policy"]
 
 
 def _exit_code(status: Any) -> int | None:
@@ -127,4 +129,24 @@ def fail_job_message(job: Job, pods: Sequence[Pod]) -> str | None:
             message = match_pod_failure_policy(job.spec.pod_failure_policy, pod)[0]
             if message is not None:
                 return message
+    return None
+
+
+def match_success_policy(policy: SuccessPolicy | None, completions: int, succeeded: frozenset[int]) -> str | None:
+    """matchSuccessPolicy (JobSuccessPolicy, GA in v1.33): with some index succeeded, the message of
+    the first rule met — its `succeededIndexes` all succeeded or `succeededCount` of them
+    (matchSucceededIndexesRule; a list that parses to nothing is skipped), or without a list
+    `succeededCount` indexes succeeded; None if none is."""
+    if policy is None or not succeeded:
+        return None
+    for index, rule in enumerate(policy.rules):
+        if rule.succeeded_indexes is not None:
+            required = parse_indexes(rule.succeeded_indexes, completions)
+            if not required:
+                continue
+            contains = len(required & succeeded)
+            if contains == len(required) or (rule.succeeded_count is not None and contains >= rule.succeeded_count):
+                return f"Matched rules at index {index}"
+        elif rule.succeeded_count is not None and len(succeeded) >= rule.succeeded_count:
+            return f"Matched rules at index {index}"
     return None

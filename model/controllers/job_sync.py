@@ -38,7 +38,7 @@ from kubeprop.model.api.batch import (
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
-from kubeprop.model.controllers.job_policy import counts_failure, fail_job_message
+from kubeprop.model.controllers.job_policy import counts_failure, fail_job_message, match_success_policy
 from kubeprop.model.controllers.job_util import (
     BackoffRecord,
     active_pods_for_removal,
@@ -282,6 +282,9 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
             i for p in pods if p.status.phase == "Succeeded" and (has_tracking_finalizer(p) or not tracking)
             and (i := completion_index(p)) is not None and i < completions}
         ctx.succeeded = len(ctx.succeeded_indexes)
+        message = match_success_policy(job.spec.success_policy, completions, ctx.succeeded_indexes)
+        if ctx.finished is None and message is not None:
+            ctx.finished = _cond("SuccessCriteriaMet", "SuccessPolicy", message, now)
     count = len(active)
     suspend_changed = False
     if ctx.finished is not None:

@@ -15,7 +15,10 @@ from kubeprop.model.api.batch import (
     PodFailurePolicy,
     PodFailurePolicyOnPodConditionsPattern,
     PodFailurePolicyRule,
+    SuccessPolicy,
+    SuccessPolicyRule,
     UncountedTerminatedPods,
+    condition_true,
 )
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import Pod
@@ -110,3 +113,17 @@ def test_a_failure_the_pod_failure_policy_ignores_is_no_lost_pod() -> None:
         PodFailurePolicyOnPodConditionsPattern(type="DisruptionTarget", status="True"),))
     ignoring = attrs.evolve(job, spec=attrs.evolve(job.spec, pod_failure_policy=PodFailurePolicy(rules=(rule,))))
     assert job_pods_counted(MODEL, _put(SETTLED, ignoring, evicted)) is None
+
+
+def test_pods_let_go_after_a_success_policy_was_met_are_no_lost_pods() -> None:
+    """canRemoveFinalizer: a Job that met its success criteria releases every pod, and counts
+    neither those still running then nor what becomes of them; with a success policy some are."""
+    job = _job(SETTLED)
+    assert condition_true(job, "SuccessCriteriaMet")
+    pod = _pods(SETTLED)[0]
+    worker = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name="migrate-worker", uid="worker-uid"),
+                          status=attrs.evolve(pod.status, phase="Failed"))
+    assert job_pods_counted(MODEL, _put(SETTLED, worker)) is not None
+    leader_only = SuccessPolicy(rules=(SuccessPolicyRule(succeeded_indexes="0"),))
+    with_policy = attrs.evolve(job, spec=attrs.evolve(job.spec, success_policy=leader_only))
+    assert job_pods_counted(MODEL, _put(SETTLED, with_policy, worker)) is None

@@ -228,3 +228,71 @@ def test_a_drained_job_allowed_no_failure_completes_with_the_policy_and_fails_wi
     job, _ = _drained_mid_run(with_policy=False)
     assert condition_true(job, "Failed") and job.status.failed == 1
     assert [c.reason for c in job.status.conditions if c.type == "Failed"] == ["BackoffLimitExceeded"]
+
+
+def test_a_success_policy_is_validated_as_upstream_and_immutable() -> None:
+    indexed: dict[str, Any] = {"completionMode": "Indexed", "completions": 3, "parallelism": 3}
+    cases: dict[str, dict[str, Any]] = {
+        "spec.successPolicy: Invalid value": manifest(None, successPolicy={"rules": [{"succeededCount": 1}]},
+                                                      completions=3),
+        "spec.successPolicy.rules: Required value": manifest(None, successPolicy={"rules": []}, **indexed),
+        "spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes":
+            manifest(None, successPolicy={"rules": [{}]}, **indexed),
+        'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "0,3": error parsing succeededIndexes: too '
+        'large index: "3"': manifest(None, successPolicy={"rules": [{"succeededIndexes": "0,3"}]}, **indexed),
+        'error parsing succeededIndexes: non-increasing order, previous: 2, current: 1':
+            manifest(None, successPolicy={"rules": [{"succeededIndexes": "2,1"}]}, **indexed),
+        "spec.successPolicy.rules[0].succeededCount: Invalid value: 4: must be less than or equal to 3 (the number "
+        "of specified completions)": manifest(None, successPolicy={"rules": [{"succeededCount": 4}]}, **indexed),
+        "spec.successPolicy.rules[0].succeededCount: Invalid value: 3: must be less than or equal to 2 (the number "
+        "of indexes in the specified succeededIndexes field)":
+            manifest(None, successPolicy={"rules": [{"succeededIndexes": "0-1", "succeededCount": 3}]}, **indexed),
+    }
+    for expected, body in cases.items():
+        _, response = API.send(API.base, Request(verb="create", user=ADMIN, obj=decode_object(body)))
+        assert response.code == 422 and expected in response.message, (expected, response.message)
+    store = create(manifest(None, successPolicy={"rules": [{"succeededIndexes": "0", "succeededCount": 1}]},
+                            **indexed))
+    job = stored(store)
+    _, response = API.send(store, Request(verb="update", user=ADMIN, obj=attrs.evolve(
+        job, spec=attrs.evolve(job.spec, success_policy=None))))
+    assert response.code == 422 and "spec.successPolicy: Invalid value" in response.message
+
+
+def test_the_leader_index_succeeding_completes_the_job_and_deletes_the_workers() -> None:
+    """success_policy.go: index 0 succeeded meets the rule: SuccessCriteriaMet (reason
+    SuccessPolicy), the running workers deleted and let go uncounted, then Complete once none is
+    terminating (enactJobFinished)."""
+    store = create(manifest(None, completionMode="Indexed", completions=3, parallelism=3,
+                            successPolicy={"rules": [{"succeededIndexes": "0"}, {"succeededCount": 2}]}))
+    store, memory, _ = sync(store, JobMemory())
+    by_index = {p.metadata.annotations["batch.kubernetes.io/job-completion-index"]: p for p in pods_of(store)}
+    done = attrs.evolve(by_index["0"], status=attrs.evolve(by_index["0"].status, phase="Succeeded"))
+    store = API.ok(store, Request(verb="update-status", user=ADMIN, obj=done))
+    store, memory, requests = sync(store, memory, now=3)
+    assert sorted(r.name for r in requests if r.verb == "delete") == sorted(
+        by_index[i].metadata.name for i in ("1", "2"))
+    job = stored(store)
+    met = next(c for c in job.status.conditions if c.type == "SuccessCriteriaMet")
+    assert (met.reason, met.message) == ("SuccessPolicy", "Matched rules at index 0")
+    assert not condition_true(job, "Complete") and job.status.terminating == 2
+    assert (job.status.succeeded, job.status.failed, job.status.completed_indexes) == (1, 0, "0")
+    assert all(JOB_TRACKING_FINALIZER not in p.metadata.finalizers for p in pods_of(store))
+    for pod in pods_of(store):  # the kubelet stops the deleted workers and they go
+        store = API.ok(store, Request(verb="delete", user=ADMIN, resource="pods", namespace="default",
+                                      name=pod.metadata.name, grace_period_seconds=0))
+    store, memory, _ = sync(store, memory, now=9)
+    complete = next(c for c in stored(store).status.conditions if c.type == "Complete")
+    assert (complete.reason, complete.message) == ("SuccessPolicy", "Matched rules at index 0")
+
+
+def test_a_success_policy_job_completes_in_a_whole_cluster_with_nothing_lost() -> None:
+    model = build_model(load_scenario(DATA / "leader.yaml"))
+    state = initial_state(model)
+    result = fair_run(model, state)
+    for act in result.trace:
+        state = step(model, state, act)
+        assert job_pods_counted(model, state) is None
+    job = next(j for j in result.state.store.list("jobs.batch") if isinstance(j, Job))
+    assert condition_true(job, "Complete") and jobs_finished(model, result.state) is None
+    assert [c.reason for c in job.status.conditions] == ["SuccessPolicy", "SuccessPolicy"]
