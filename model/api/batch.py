@@ -3,9 +3,9 @@
 CronJob stays refused (`kubeprop.model.api.unmodelled`). `ttlSecondsAfterFinished` is acted on by
 the TTL-after-finished controller (`kubeprop.model.controllers.ttlafterfinished`), the pod failure
 policy and the success policy by the Job controller (`kubeprop.model.controllers.job_policy`). The
-Job's backoff limit per index (with maxFailedIndexes) and `managedBy` are not modelled: a manifest
-that sets one is bad input naming it (`REFUSED_JSON_FIELDS`), since the controller would finish the
-Job otherwise than the model does.
+Job's backoff limit per index (with maxFailedIndexes) is not modelled, nor `managedBy` other than the
+Job controller's own name: a manifest that sets one is bad input naming it (`REFUSED_JSON_FIELDS`,
+`ONLY_JSON_VALUES`), since the Job would be finished otherwise than the model does.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = [
     "COMPLETION_INDEX_ANNOTATION",
     "COMPLETION_INDEX_LABEL",
     "CONTROLLER_UID_LABEL",
+    "JOB_CONTROLLER_NAME",
     "JOB_NAME_LABEL",
     "JOB_TRACKING_FINALIZER",
     "LEGACY_CONTROLLER_UID_LABEL",
@@ -53,6 +54,10 @@ COMPLETION_INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 """An Indexed Job's pod's index: the annotation, and the label (feature PodIndexLabel, GA in v1.32)."""
 
 _NOT_MODELLED = "the Job controller's {} is not modelled; remove the field"
+
+JOB_CONTROLLER_NAME = "kubernetes.io/job-controller"
+"""batch/v1 JobControllerName: `spec.managedBy` of a Job the built-in Job controller reconciles
+(managedByExternalController: any other value makes it skip the Job)."""
 
 
 @attrs.frozen
@@ -113,7 +118,11 @@ class JobSpec:
     REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
         "backoffLimitPerIndex": _NOT_MODELLED.format("backoff limit per index"),
         "maxFailedIndexes": _NOT_MODELLED.format("backoff limit per index (maxFailedIndexes)"),
-        "managedBy": "a Job managed by another controller is not modelled; remove the field",
+    }
+    ONLY_JSON_VALUES: ClassVar[dict[str, tuple[tuple[str, ...], str]]] = {
+        "managedBy": ((JOB_CONTROLLER_NAME,), f"a Job managed by another controller than {JOB_CONTROLLER_NAME!r} "
+                                              "(the Job controller skips it; its pods and status would come from "
+                                              "that controller); remove the field"),
     }
 
     parallelism: Int32 | None = None
@@ -128,6 +137,8 @@ class JobSpec:
     pod_replacement_policy: str | None = None
     pod_failure_policy: PodFailurePolicy | None = None
     success_policy: SuccessPolicy | None = None
+    managed_by: str | None = None
+    """Who reconciles the Job: only the Job controller (`JOB_CONTROLLER_NAME`, the default) is modelled."""
     ttl_seconds_after_finished: Int32 | None = None
     """Seconds after the Job finishes until the TTL-after-finished controller deletes it
     (`kubeprop.model.controllers.ttlafterfinished`); unset: never."""

@@ -6,19 +6,18 @@ manualSelector the template carries the `controller-uid` and `job-name` labels, 
 `batch.kubernetes.io/` ones, with the Job's UID and name, and the selector matches them), ValidateJob
 (an Indexed Job's last pod hostname `<name>-<completions-1>` is a DNS label), ValidateJobSpec (a
 selector is required and matches the template's labels; parallelism, completions,
-activeDeadlineSeconds, backoffLimit and ttlSecondsAfterFinished non-negative; completionMode
-NonIndexed or Indexed, Indexed needs completions and parallelism ≤ 100000; podReplacementPolicy
-Failed or TerminatingOrFailed; the template validated as a pod's; restartPolicy OnFailure or
-Never, "Required" when Always),
-ValidateJobSpecUpdate (completions, selector, template, completionMode immutable — the elastic
-Indexed Job's completions change with parallelism, and a suspended Job that never started may change
-its template's scheduling directives: both not modelled, so refused as immutable; podFailurePolicy
-immutable too, and successPolicy), validateSuccessPolicy (`_success_policy`: Indexed Jobs only),
-validatePodFailurePolicy (`_pod_failure_policy`: with a policy restartPolicy must be
-Never and podReplacementPolicy Failed), and the status
-counts non-negative with `ready` ≤ `active` (validateJobStatus, the checks the registry's
-getStatusValidationOptions always runs for the Job controller's own writes are what the controller
-keeps; the model checks the counts).
+activeDeadlineSeconds, backoffLimit and ttlSecondsAfterFinished non-negative; managedBy at most 63
+characters; completionMode NonIndexed or Indexed, Indexed needs completions and parallelism ≤
+100000; podReplacementPolicy Failed or TerminatingOrFailed; the template validated as a pod's;
+restartPolicy OnFailure or Never, "Required" when Always), validatePodFailurePolicy
+(`_pod_failure_policy`; with a policy restartPolicy must be Never and podReplacementPolicy Failed),
+validateSuccessPolicy (`_success_policy`, Indexed Jobs only), ValidateJobSpecUpdate (completions,
+selector, template, completionMode, podFailurePolicy, successPolicy and managedBy immutable — the
+elastic Indexed Job's completions change with parallelism, and a suspended Job that never started
+may change its template's scheduling directives: both not modelled, so refused as immutable), and
+the status counts non-negative with `ready` ≤ `active` (validateJobStatus, the checks the
+registry's getStatusValidationOptions always runs for the Job controller's own writes are what the
+controller keeps; the model checks the counts).
 
 `generate_selector` is `pkg/registry/batch/job/strategy.go` generateSelectorIfNeeded, run in
 PrepareForCreate (after the UID is set, `kubeprop.model.api.server_write`).
@@ -75,6 +74,9 @@ MAX_ON_EXIT_CODES_VALUES = 255
 MAX_ON_POD_CONDITIONS_PATTERNS = 20
 """validation.go maxPodFailurePolicyRules, maxPodFailurePolicyOnExitCodesValues,
 maxPodFailurePolicyOnPodConditionsPatterns."""
+MAX_MANAGED_BY_LENGTH = 63
+"""validation.go maxManagedByLength (the value's IsDomainPrefixedPath check is not modelled: a
+manifest may only name the Job controller, `kubeprop.model.api.batch`)."""
 MAX_SUCCESS_POLICY_RULES = 20
 MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024
 """validation.go maxSuccessPolicyRule, maxJobSuccessPolicySucceededIndexesLimit."""
@@ -160,6 +162,8 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
             errs.append(invalid((*path, "parallelism"), spec.parallelism,
                                 f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} when completion "
                                 "mode is Indexed"))
+    if spec.managed_by is not None and len(spec.managed_by) > MAX_MANAGED_BY_LENGTH:
+        errs.append(too_long((*path, "managedBy"), MAX_MANAGED_BY_LENGTH))
     if spec.pod_failure_policy is not None:
         errs += _pod_failure_policy(spec, (*path, "podFailurePolicy"))
     if spec.success_policy is not None:
@@ -365,6 +369,7 @@ def validate_job_update(new: Job, old: Job) -> ErrorList:
     errs += immutable(new.spec.template, old.spec.template, (*path, "template"))
     errs += immutable(new.spec.completion_mode, old.spec.completion_mode, (*path, "completionMode"))
     errs += immutable(new.spec.pod_failure_policy, old.spec.pod_failure_policy, (*path, "podFailurePolicy"))
+    errs += immutable(new.spec.managed_by, old.spec.managed_by, (*path, "managedBy"))
     return errs + immutable(new.spec.success_policy, old.spec.success_policy, (*path, "successPolicy"))
 
 

@@ -1,7 +1,9 @@
 """The Job controller (`pkg/controller/job/job_controller.go`, v1.33).
 
 `syncJob` (`job_sync.decide_sync` takes the decision): read the Job from the cache (gone → forget
-its expectations, finalizer expectations and back-off record); a finished Job (Complete or Failed)
+its expectations, finalizer expectations and back-off record); a Job whose `managedBy` names another
+controller → nothing (managedByExternalController, JobManagedBy on by default; a manifest cannot
+set such a value, an API request can); a finished Job (Complete or Failed)
 → forget its back-off record, nothing else; check the expectations (`replicaset_expectations`, the
 same ControllerExpectations) before listing the pods; claim the namespace's pods (getPodsForJob:
 `podutil.claim`, an orphan adopted with the tracking finalizer added, `job_util.adopt_patch`); the
@@ -43,7 +45,7 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.model.api.admission import namespace_terminating
-from kubeprop.model.api.batch import JOB_TRACKING_FINALIZER, Job, is_finished
+from kubeprop.model.api.batch import JOB_CONTROLLER_NAME, JOB_TRACKING_FINALIZER, Job, is_finished
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import selector_matches
@@ -221,6 +223,8 @@ class JobController(ChangeHandlers):
         memory = evolve(memory, held=memory.held.delete(key)) if key in memory.held else memory
         if not isinstance(job, Job):
             return Reconciliation((), _drop(memory, key))
+        if job.spec.managed_by not in (None, JOB_CONTROLLER_NAME):
+            return Reconciliation((), memory)  # managedByExternalController: skipped
         if is_finished(job):
             return Reconciliation((), evolve(memory, backoff=memory.backoff.delete(key))
                                   if key in memory.backoff else memory)

@@ -12,6 +12,7 @@ import attrs
 from api_harness import ApiHarness, bare_scenario
 
 from kubeprop.model.api.batch import JOB_TRACKING_FINALIZER, Job, condition_true
+from kubeprop.model.api.codec import DecodeError
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import ObjectKey, Pod, decode_object
 from kubeprop.model.api.pod import ContainerStatus
@@ -296,3 +297,39 @@ def test_a_success_policy_job_completes_in_a_whole_cluster_with_nothing_lost() -
     job = next(j for j in result.state.store.list("jobs.batch") if isinstance(j, Job))
     assert condition_true(job, "Complete") and jobs_finished(model, result.state) is None
     assert [c.reason for c in job.status.conditions] == ["SuccessPolicy", "SuccessPolicy"]
+
+
+def test_managed_by_the_job_controller_is_accepted_and_any_other_manager_refused() -> None:
+    """managedBy: the Job controller's own name (JobControllerName) is the default behaviour; any
+    other value hands the Job to another controller, which the model does not have — bad input
+    naming the field; a Job created so through the API is skipped (managedByExternalController)."""
+    store = create(manifest(None, managedBy="kubernetes.io/job-controller"))
+    assert stored(store).spec.managed_by == "kubernetes.io/job-controller"
+    store, _, requests = sync(store, JobMemory())
+    assert [r.verb for r in requests if r.resource == "pods"] == ["create"]
+    try:
+        decode_object(manifest(None, managedBy="kueue.x-k8s.io/multikueue"))
+    except DecodeError as err:
+        assert "spec.managedBy" in str(err) and "not modelled" in str(err)
+    else:
+        raise AssertionError("another manager was accepted")
+    body = decode_object(manifest(None))
+    assert isinstance(body, Job)
+    external = attrs.evolve(body, spec=attrs.evolve(body.spec, managed_by="kueue.x-k8s.io/multikueue"))
+    store, response = API.send(API.base, Request(verb="create", user=ADMIN, obj=external))
+    assert response.ok and sync(store, JobMemory())[2] == ()
+    job = stored(store)
+    _, response = API.send(store, Request(verb="update", user=ADMIN, obj=attrs.evolve(
+        job, spec=attrs.evolve(job.spec, managed_by=None))))
+    assert response.code == 422 and "spec.managedBy: Invalid value" in response.message
+
+
+def test_a_job_deleted_without_a_propagation_policy_orphans_its_pods() -> None:
+    """batch/v1 DefaultGarbageCollectionPolicy is OrphanDependents (strategy.go): a DELETE with
+    no policy adds the orphan finalizer; kubectl's Background does not."""
+    for policy, finalizers in ((None, ("orphan",)), ("Background", ())):
+        store = create(manifest(None))
+        store = API.ok(store, Request(verb="delete", user=ADMIN, resource="jobs.batch", namespace="default",
+                                      name="shard", propagation_policy=policy))
+        left = store.get(ObjectKey("jobs.batch", "default", "shard"))
+        assert (left.metadata.finalizers if left is not None else ()) == finalizers, policy
