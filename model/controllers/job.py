@@ -274,7 +274,7 @@ class JobController(ChangeHandlers):
         return out, sent
 
     def _sync_orphan(self, view: ObjectView, pod_key: str) -> tuple[Request, ...]:
-        """syncOrphanPod."""
+        """syncOrphanPod (a pod of a Job another controller manages is skipped)."""
         namespace, name = split_key(pod_key)
         pod = view.get(ObjectKey("pods", namespace, name))
         if not isinstance(pod, Pod) or not has_tracking_finalizer(pod):
@@ -284,6 +284,8 @@ class JobController(ChangeHandlers):
             if ref.kind != "Job" or ref.api_version != "batch/v1":
                 return ()
             job = _resolved(view, pod)
+            if job is not None and job.spec.managed_by not in (None, JOB_CONTROLLER_NAME):
+                return ()  # a pod of a Job another controller manages keeps its finalizer
             if job is not None and not is_finished(job):
                 return ()
         return (Request(verb="patch", user=self.identity, resource="pods", namespace=namespace, name=name,

@@ -83,14 +83,15 @@ def parse_indexes(text: str, completions: int) -> frozenset[int]:
 
 
 def format_indexes(indexes: Iterable[int]) -> str:
-    """orderedIntervals.String: sorted, consecutive runs as "a-b"."""
+    """orderedIntervals.String: sorted, consecutive runs of three or more as "a-b" (a run of two is
+    written "a,b", as upstream writes it)."""
     runs: list[list[int]] = []
     for i in sorted(set(indexes)):
         if runs and runs[-1][1] + 1 == i:
             runs[-1][1] = i
         else:
             runs.append([i, i])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return ",".join(str(a) if a == b else f"{a},{b}" if b == a + 1 else f"{a}-{b}" for a, b in runs)
 
 
 def first_pending_indexes(succeeded: frozenset[int], active: Sequence[Pod], count: int,

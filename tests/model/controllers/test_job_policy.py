@@ -21,8 +21,9 @@ from kubeprop.model.api.store import Store
 from kubeprop.model.cluster import actions, build_model, initial_state, step
 from kubeprop.model.cluster.drive import fair_run, run
 from kubeprop.model.cluster.maintenance import EvictForDrain
-from kubeprop.model.controllers.job import JobController, JobMemory
+from kubeprop.model.controllers.job import ORPHAN_PREFIX, JobController, JobMemory
 from kubeprop.model.controllers.job_policy import match_pod_failure_policy
+from kubeprop.model.controllers.job_util import format_indexes, job_pod, parse_indexes
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet.actions import ContainerExit
 from kubeprop.model.scenario.load import ADMIN, load_scenario
@@ -318,6 +319,16 @@ def test_managed_by_the_job_controller_is_accepted_and_any_other_manager_refused
     external = attrs.evolve(body, spec=attrs.evolve(body.spec, managed_by="kueue.x-k8s.io/multikueue"))
     store, response = API.send(API.base, Request(verb="create", user=ADMIN, obj=external))
     assert response.ok and sync(store, JobMemory())[2] == ()
+    # syncOrphanPod leaves the finalizer of a pod such a Job controls, even once that Job finished
+    owned = job_pod(stored(store), None)
+    owned = attrs.evolve(owned, metadata=attrs.evolve(owned.metadata, name="shard-x", namespace="default"))
+    store = API.ok(store, Request(verb="create", user=ADMIN, obj=owned))
+    done = (Condition(type="SuccessCriteriaMet", status="True"), Condition(type="Complete", status="True"))
+    store = API.ok(store, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(stored(store), status=attrs.evolve(
+        stored(store).status, conditions=done, start_time=1, completion_time=1))))
+    assert condition_true(stored(store), "Complete")
+    orphan_sync = JobController().reconcile(store, ORPHAN_PREFIX + "default/shard-x", JobMemory(), 1)
+    assert orphan_sync.requests == ()
     job = stored(store)
     _, response = API.send(store, Request(verb="update", user=ADMIN, obj=attrs.evolve(
         job, spec=attrs.evolve(job.spec, managed_by=None))))
@@ -333,3 +344,9 @@ def test_a_job_deleted_without_a_propagation_policy_orphans_its_pods() -> None:
                                       name="shard", propagation_policy=policy))
         left = store.get(ObjectKey("jobs.batch", "default", "shard"))
         assert (left.metadata.finalizers if left is not None else ()) == finalizers, policy
+
+
+def test_completed_indexes_are_written_as_upstream_writes_them() -> None:
+    """orderedIntervals.String: a run of two indexes is "a,b", of three or more "a-b"."""
+    assert format_indexes([0, 1, 3, 5, 6, 7, 9]) == "0,1,3,5-7,9"
+    assert parse_indexes("0,1,3,5-7,9", 10) == frozenset({0, 1, 3, 5, 6, 7, 9})
