@@ -2,10 +2,10 @@
 
 CronJob stays refused (`kubeprop.model.api.unmodelled`). `ttlSecondsAfterFinished` is acted on by
 the TTL-after-finished controller (`kubeprop.model.controllers.ttlafterfinished`), the pod failure
-policy and the success policy by the Job controller (`kubeprop.model.controllers.job_policy`). The
-Job's backoff limit per index (with maxFailedIndexes) is not modelled, nor `managedBy` other than the
-Job controller's own name: a manifest that sets one is bad input naming it (`REFUSED_JSON_FIELDS`,
-`ONLY_JSON_VALUES`), since the Job would be finished otherwise than the model does.
+policy and the success policy by the Job controller (`kubeprop.model.controllers.job_policy`), the
+backoff limit per index (with maxFailedIndexes) too (`kubeprop.model.controllers.job_index`).
+`managedBy` other than the Job controller's own name is not modelled: a manifest that sets one is
+bad input naming the field (`ONLY_JSON_VALUES`), since another controller would run the Job.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ __all__ = [
     "COMPLETION_INDEX_ANNOTATION",
     "COMPLETION_INDEX_LABEL",
     "CONTROLLER_UID_LABEL",
+    "INDEX_FAILURE_COUNT_ANNOTATION",
+    "INDEX_IGNORED_FAILURE_COUNT_ANNOTATION",
     "JOB_CONTROLLER_NAME",
     "JOB_NAME_LABEL",
     "JOB_TRACKING_FINALIZER",
@@ -49,11 +51,13 @@ JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 LEGACY_JOB_NAME_LABEL = "job-name"
 """The labels the registry's generateSelector puts on the pod template (batch/v1 types.go)."""
 
+INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
+INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
+"""With backoffLimitPerIndex: the counted (and ignored) failures of the pod's index before it."""
+
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 COMPLETION_INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 """An Indexed Job's pod's index: the annotation, and the label (feature PodIndexLabel, GA in v1.32)."""
-
-_NOT_MODELLED = "the Job controller's {} is not modelled; remove the field"
 
 JOB_CONTROLLER_NAME = "kubernetes.io/job-controller"
 """batch/v1 JobControllerName: `spec.managedBy` of a Job the built-in Job controller reconciles
@@ -115,10 +119,6 @@ class SuccessPolicy:
 class JobSpec:
     """Job spec (`batch/v1 JobSpec`), the fields the model acts on."""
 
-    REFUSED_JSON_FIELDS: ClassVar[dict[str, str]] = {
-        "backoffLimitPerIndex": _NOT_MODELLED.format("backoff limit per index"),
-        "maxFailedIndexes": _NOT_MODELLED.format("backoff limit per index (maxFailedIndexes)"),
-    }
     ONLY_JSON_VALUES: ClassVar[dict[str, tuple[tuple[str, ...], str]]] = {
         "managedBy": ((JOB_CONTROLLER_NAME,), f"a Job managed by another controller than {JOB_CONTROLLER_NAME!r} "
                                               "(the Job controller skips it; its pods and status would come from "
@@ -137,6 +137,8 @@ class JobSpec:
     pod_replacement_policy: str | None = None
     pod_failure_policy: PodFailurePolicy | None = None
     success_policy: SuccessPolicy | None = None
+    backoff_limit_per_index: Int32 | None = None
+    max_failed_indexes: Int32 | None = None
     managed_by: str | None = None
     """Who reconciles the Job: only the Job controller (`JOB_CONTROLLER_NAME`, the default) is modelled."""
     ttl_seconds_after_finished: Int32 | None = None
@@ -166,6 +168,7 @@ class JobStatus:
     completed_indexes: str = ""
     uncounted_terminated_pods: UncountedTerminatedPods | None = None
     ready: Int32 | None = None
+    failed_indexes: str | None = None
 
 
 @attrs.frozen(cache_hash=True)

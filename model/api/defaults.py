@@ -35,6 +35,7 @@ from kubeprop.model.api.apps import (
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.batch import Job, PodFailurePolicy
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
+from kubeprop.model.api.integers import INT32
 from kubeprop.model.api.networking import NetworkPolicy
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -289,8 +290,8 @@ def _daemon_set(obj: DaemonSet) -> DaemonSet:
 
 def _job(obj: Job) -> Job:
     """`SetDefaults_Job` (`pkg/apis/batch/v1/defaults.go`, v1.33): completions and parallelism 1 when
-    both are unset, else parallelism 1 when unset; backoffLimit 6 (the per-index limit is not
-    modelled); the Job's labels from the template's when it has none; completionMode NonIndexed;
+    both are unset, else parallelism 1 when unset; backoffLimit 6, or math.MaxInt32 with a
+    backoffLimitPerIndex; the Job's labels from the template's when it has none; completionMode NonIndexed;
     suspend false; podReplacementPolicy (JobPodReplacementPolicy, on by default) Failed with a pod
     failure policy, else TerminatingOrFailed; manualSelector false; each pod-condition pattern of
     the pod failure policy status True when unset
@@ -299,7 +300,8 @@ def _job(obj: Job) -> Job:
     if spec.completions is None and spec.parallelism is None:
         spec = evolve(spec, completions=1, parallelism=1)
     replacement = "Failed" if spec.pod_failure_policy is not None else "TerminatingOrFailed"
-    spec = evolve(spec, parallelism=_unset(spec.parallelism, 1), backoff_limit=_unset(spec.backoff_limit, 6),
+    backoff = INT32.high if spec.backoff_limit_per_index is not None else 6
+    spec = evolve(spec, parallelism=_unset(spec.parallelism, 1), backoff_limit=_unset(spec.backoff_limit, backoff),
                   completion_mode=_unset(spec.completion_mode, "NonIndexed"), suspend=_unset(spec.suspend, False),
                   pod_replacement_policy=_unset(spec.pod_replacement_policy, replacement),
                   manual_selector=_unset(spec.manual_selector, False), template=_template(spec.template),

@@ -3,21 +3,23 @@ generation.
 
 Follows `pkg/apis/batch/validation/validation.go` (v1.33): validateGeneratedSelector (without
 manualSelector the template carries the `controller-uid` and `job-name` labels, legacy and
-`batch.kubernetes.io/` ones, with the Job's UID and name, and the selector matches them), ValidateJob
-(an Indexed Job's last pod hostname `<name>-<completions-1>` is a DNS label), ValidateJobSpec (a
-selector is required and matches the template's labels; parallelism, completions,
-activeDeadlineSeconds, backoffLimit and ttlSecondsAfterFinished non-negative; managedBy at most 63
-characters; completionMode NonIndexed or Indexed, Indexed needs completions and parallelism ≤
-100000; podReplacementPolicy Failed or TerminatingOrFailed; the template validated as a pod's;
-restartPolicy OnFailure or Never, "Required" when Always), validatePodFailurePolicy
-(`_pod_failure_policy`; with a policy restartPolicy must be Never and podReplacementPolicy Failed),
-validateSuccessPolicy (`_success_policy`, Indexed Jobs only), ValidateJobSpecUpdate (completions,
-selector, template, completionMode, podFailurePolicy, successPolicy and managedBy immutable — the
-elastic Indexed Job's completions change with parallelism, and a suspended Job that never started
-may change its template's scheduling directives: both not modelled, so refused as immutable), and
-the status counts non-negative with `ready` ≤ `active` (validateJobStatus, the checks the
-registry's getStatusValidationOptions always runs for the Job controller's own writes are what the
-controller keeps; the model checks the counts).
+`batch.kubernetes.io/` ones, with the Job's UID and name, and the selector matches them),
+ValidateJob (an Indexed Job's last pod hostname `<name>-<completions-1>` is a DNS label),
+ValidateJobSpec (a selector is required and matches the template's labels; parallelism, completions,
+activeDeadlineSeconds, backoffLimit, ttlSecondsAfterFinished, backoffLimitPerIndex and
+maxFailedIndexes non-negative, the latter only with the former, both only for Indexed Jobs
+(`_per_index_limits`); managedBy at most 63 characters; completionMode NonIndexed or Indexed,
+Indexed needs completions and parallelism ≤ 100000; podReplacementPolicy Failed or
+TerminatingOrFailed; the template validated as a pod's; restartPolicy OnFailure or Never, "Required"
+when Always), validatePodFailurePolicy (`_pod_failure_policy`; with a policy restartPolicy must be
+Never and podReplacementPolicy Failed), validateSuccessPolicy (`_success_policy`, Indexed Jobs
+only), ValidateJobSpecUpdate (completions, selector, template, completionMode, podFailurePolicy,
+successPolicy, managedBy and backoffLimitPerIndex immutable — the elastic Indexed Job's completions
+change with parallelism, and a suspended Job that never started may change its template's scheduling
+directives: both not modelled, so refused as immutable), and the status counts non-negative with
+`ready` ≤ `active` (validateJobStatus, the checks the registry's getStatusValidationOptions always
+runs for the Job controller's own writes are what the controller keeps; the model checks the
+counts).
 
 `generate_selector` is `pkg/registry/batch/job/strategy.go` generateSelectorIfNeeded, run in
 PrepareForCreate (after the UID is set, `kubeprop.model.api.server_write`).
@@ -74,6 +76,11 @@ MAX_ON_EXIT_CODES_VALUES = 255
 MAX_ON_POD_CONDITIONS_PATTERNS = 20
 """validation.go maxPodFailurePolicyRules, maxPodFailurePolicyOnExitCodesValues,
 maxPodFailurePolicyOnPodConditionsPatterns."""
+MAX_FAILED_INDEXES = 100_000
+COMPLETIONS_SOFT_LIMIT = 100_000
+HIGH_COMPLETIONS_LIMIT = 10_000
+"""validation.go maxFailedIndexesForIndexedJob, completionsSoftLimit, and
+parallelismLimitForHighCompletions = maxFailedIndexesLimitForHighCompletions."""
 MAX_MANAGED_BY_LENGTH = 63
 """validation.go maxManagedByLength (the value's IsDomainPrefixedPath check is not modelled: a
 manifest may only name the Job controller, `kubeprop.model.api.batch`)."""
@@ -150,8 +157,12 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
     for value, name in ((spec.parallelism, "parallelism"), (spec.completions, "completions"),
                         (spec.active_deadline_seconds, "activeDeadlineSeconds"),
                         (spec.backoff_limit, "backoffLimit"),
-                        (spec.ttl_seconds_after_finished, "ttlSecondsAfterFinished")):
+                        (spec.ttl_seconds_after_finished, "ttlSecondsAfterFinished"),
+                        (spec.backoff_limit_per_index, "backoffLimitPerIndex"),
+                        (spec.max_failed_indexes, "maxFailedIndexes")):
         errs += optional_nonnegative(value, (*path, name))
+    if spec.max_failed_indexes is not None and spec.backoff_limit_per_index is None:
+        errs.append(required((*path, "backoffLimitPerIndex"), "when maxFailedIndexes is specified"))
     mode = spec.completion_mode
     if mode is not None and mode not in ("NonIndexed", "Indexed"):
         errs.append(not_supported((*path, "completionMode"), mode, ("NonIndexed", "Indexed")))
@@ -162,6 +173,12 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
             errs.append(invalid((*path, "parallelism"), spec.parallelism,
                                 f"must be less than or equal to {MAX_PARALLELISM_FOR_INDEXED_JOB} when completion "
                                 "mode is Indexed"))
+        errs += _per_index_limits(spec, path)
+    else:
+        for value, name in ((spec.backoff_limit_per_index, "backoffLimitPerIndex"),
+                            (spec.max_failed_indexes, "maxFailedIndexes")):
+            if value is not None:
+                errs.append(invalid((*path, name), value, "requires indexed completion mode"))
     if spec.managed_by is not None and len(spec.managed_by) > MAX_MANAGED_BY_LENGTH:
         errs.append(too_long((*path, "managedBy"), MAX_MANAGED_BY_LENGTH))
     if spec.pod_failure_policy is not None:
@@ -196,6 +213,31 @@ def validate_job_spec(spec: JobSpec, path: FieldPath) -> ErrorList:
     return errs
 
 
+def _per_index_limits(spec: JobSpec, path: FieldPath) -> ErrorList:
+    """An Indexed Job's maxFailedIndexes at most completions and 100000; above 100000 completions
+    with a backoff limit per index, maxFailedIndexes required, and parallelism and maxFailedIndexes
+    at most 10000."""
+    errs: ErrorList = []
+    limit, completions = spec.max_failed_indexes, spec.completions
+    if completions is not None and limit is not None and limit > completions:
+        errs.append(invalid((*path, "maxFailedIndexes"), limit, "must be less than or equal to completions"))
+    if limit is not None and limit > MAX_FAILED_INDEXES:
+        errs.append(invalid((*path, "maxFailedIndexes"), limit, f"must be less than or equal to {MAX_FAILED_INDEXES}"))
+    if completions is None or completions <= COMPLETIONS_SOFT_LIMIT or spec.backoff_limit_per_index is None:
+        return errs
+    high = f"when completions are above {COMPLETIONS_SOFT_LIMIT} and used with backoff limit per index"
+    if limit is None:
+        errs.append(required((*path, "maxFailedIndexes"), f"must be specified when completions is above "
+                                                          f"{COMPLETIONS_SOFT_LIMIT}"))
+    if spec.parallelism is not None and spec.parallelism > HIGH_COMPLETIONS_LIMIT:
+        errs.append(invalid((*path, "parallelism"), spec.parallelism,
+                            f"must be less than or equal to {HIGH_COMPLETIONS_LIMIT} {high}"))
+    if limit is not None and limit > HIGH_COMPLETIONS_LIMIT:
+        errs.append(invalid((*path, "maxFailedIndexes"), limit,
+                            f"must be less than or equal to {HIGH_COMPLETIONS_LIMIT} {high}"))
+    return errs
+
+
 def _pod_failure_policy(spec: JobSpec, path: FieldPath) -> ErrorList:
     """validatePodFailurePolicy: at most 20 rules, each valid (`_rule`)."""
     assert spec.pod_failure_policy is not None
@@ -205,20 +247,20 @@ def _pod_failure_policy(spec: JobSpec, path: FieldPath) -> ErrorList:
         errs.append(too_many(rules_path, len(rules), MAX_POD_FAILURE_POLICY_RULES))
     names = {c.name for c in (*spec.template.spec.containers, *spec.template.spec.init_containers)}
     for i, rule in enumerate(rules):
-        errs += _rule(rule, (*rules_path, i), names)
+        errs += _rule(rule, (*rules_path, i), names, spec.backoff_limit_per_index is not None)
     return errs
 
 
-def _rule(rule: PodFailurePolicyRule, path: FieldPath, names: set[str]) -> ErrorList:
-    """validatePodFailurePolicyRule: a supported action (FailIndex needs backoffLimitPerIndex, which
-    the model refuses, so it is refused with upstream's message); exactly one of onExitCodes and
-    onPodConditions, each valid."""
+def _rule(rule: PodFailurePolicyRule, path: FieldPath, names: set[str], per_index: bool) -> ErrorList:
+    """validatePodFailurePolicyRule: a supported action (FailIndex needs backoffLimitPerIndex);
+    exactly one of onExitCodes and onPodConditions, each valid."""
     errs: ErrorList = []
     action_path = (*path, "action")
     if rule.action == "":
         errs.append(required(action_path, "valid values: [" + " ".join(f'"{a}"' for a in _ACTIONS) + "]"))
     elif rule.action == "FailIndex":
-        errs.append(invalid(action_path, rule.action, "requires the backoffLimitPerIndex to be set"))
+        if not per_index:
+            errs.append(invalid(action_path, rule.action, "requires the backoffLimitPerIndex to be set"))
     elif rule.action not in _ACTIONS:
         errs.append(not_supported(action_path, rule.action, _ACTIONS))
     if rule.on_exit_codes is not None:
@@ -370,6 +412,8 @@ def validate_job_update(new: Job, old: Job) -> ErrorList:
     errs += immutable(new.spec.completion_mode, old.spec.completion_mode, (*path, "completionMode"))
     errs += immutable(new.spec.pod_failure_policy, old.spec.pod_failure_policy, (*path, "podFailurePolicy"))
     errs += immutable(new.spec.managed_by, old.spec.managed_by, (*path, "managedBy"))
+    errs += immutable(new.spec.backoff_limit_per_index, old.spec.backoff_limit_per_index,
+                      (*path, "backoffLimitPerIndex"))
     return errs + immutable(new.spec.success_policy, old.spec.success_policy, (*path, "successPolicy"))
 
 

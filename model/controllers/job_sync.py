@@ -38,6 +38,13 @@ from kubeprop.model.api.batch import (
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.job_index import (
+    creation_indexes,
+    delayed_per_index,
+    failed_indexes,
+    failure_annotations,
+    has_backoff_limit_per_index,
+)
 from kubeprop.model.controllers.job_policy import counts_failure, fail_job_message, match_success_policy
 from kubeprop.model.controllers.job_util import (
     BackoffRecord,
@@ -96,6 +103,8 @@ class _Ctx:
     tracking: bool = True
     succeeded_indexes: frozenset[int] = frozenset()
     prev_indexes: frozenset[int] = frozenset()
+    failed_indexes: frozenset[int] | None = None
+    delayed: dict[int, Pod] = attrs.Factory(dict)
     finished: Condition | None = None
     requests: list[Request] = attrs.Factory(list)
     creates: int = 0
@@ -218,16 +227,27 @@ def _manage(ctx: _Ctx, active: int) -> int:
     diff = want - terminating - active
     if diff <= 0:
         return active
-    remaining = remaining_backoff(ctx.record, ctx.now)
+    per_index = has_backoff_limit_per_index(job)
+    remaining = 0 if per_index else remaining_backoff(ctx.record, ctx.now)  # the per-index back-off instead
     if remaining > 0:
         ctx.wake = ctx.now + max(remaining, 1)  # enqueueSyncJobWithDelay: at least syncJobBatchPeriod
         return 0  # upstream's `return 0, …`: the status reads active 0 while the back-off holds
     diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
     indexes: Sequence[int | None] = (None,) * diff
     if is_indexed(job):
-        indexes = first_pending_indexes(ctx.succeeded_indexes, ctx.active, diff, completions or 0)
+        held = [p for p in ctx.pods if p.metadata.deletion_timestamp is not None and not is_pod_terminal(p)] \
+            if only_replace_failed(job) else []
+        pending = first_pending_indexes(ctx.succeeded_indexes, ctx.active, diff, completions or 0, held,
+                                        ctx.failed_indexes or frozenset())
+        if per_index:
+            pending, remaining = creation_indexes(pending, ctx.delayed, ctx.now)
+            if remaining > 0:
+                ctx.wake = ctx.now + max(remaining, 1)
+                return 0
+        indexes = pending
     for index in indexes:
-        ctx.request("create", obj=job_pod(job, index, ctx.tracking))
+        annotations = failure_annotations(job, ctx.delayed.get(index)) if per_index and index is not None else None
+        ctx.request("create", obj=job_pod(job, index, ctx.tracking, annotations))
     ctx.creates = len(indexes)
     return active + len(indexes)
 
@@ -282,6 +302,8 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
             i for p in pods if p.status.phase == "Succeeded" and (has_tracking_finalizer(p) or not tracking)
             and (i := completion_index(p)) is not None and i < completions}
         ctx.succeeded = len(ctx.succeeded_indexes)
+        if has_backoff_limit_per_index(job):
+            _per_index(ctx, pods, active, completions)
         message = match_success_policy(job.spec.success_policy, completions, ctx.succeeded_indexes)
         if ctx.finished is None and message is not None:
             ctx.finished = _cond("SuccessCriteriaMet", "SuccessPolicy", message, now)
@@ -309,6 +331,21 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
         ctx.terminating != status.terminating)
     ctx.status = evolve(ctx.status, active=count, ready=ctx.ready, terminating=ctx.terminating)
     return _track(ctx, needs, unc_s, unc_f)
+
+
+def _per_index(ctx: _Ctx, pods: Sequence[Pod], active: Sequence[Pod], completions: int) -> None:
+    """The backoff limit per index in syncJob (`kubeprop.model.controllers.job_index`): the failed
+    indexes; too many (maxFailedIndexes) or every index finished with some failed fail the Job; the
+    failed pods whose finalizer removal waits for their replacement."""
+    job = ctx.job
+    failed = ctx.failed_indexes = failed_indexes(job, pods, completions)
+    limit = job.spec.max_failed_indexes
+    if ctx.finished is None and limit is not None and len(failed) > limit:
+        ctx.finished = _cond("FailureTarget", "MaxFailedIndexesExceeded",
+                             "Job has exceeded the specified maximal number of failed indexes", ctx.now)
+    elif ctx.finished is None and failed and len(failed) + len(ctx.succeeded_indexes) >= completions:
+        ctx.finished = _cond("FailureTarget", "FailedIndexes", "Job has failed indexes", ctx.now)
+    ctx.delayed = delayed_per_index(job, pods, ctx.expected_rm, ctx.succeeded_indexes | failed, active, completions)
 
 
 def _clean_uncounted(status: JobStatus, with_finalizer: set[str]) -> tuple[JobStatus, bool]:
@@ -345,7 +382,7 @@ def _track(ctx: _Ctx, needs: bool, unc_s: frozenset[str], unc_f: frozenset[str])
             continue
         failed = is_pod_failed(pod, job)
         if not (job.metadata.deletion_timestamp is not None or ctx.finished is not None
-                or pod.status.phase == "Succeeded" or failed):
+                or pod.status.phase == "Succeeded" or failed) or _delayed(ctx, pod):
             continue  # canRemoveFinalizer
         release.append(pod)
         index = completion_index(pod)
@@ -366,6 +403,9 @@ def _track(ctx: _Ctx, needs: bool, unc_s: frozenset[str], unc_f: frozenset[str])
         indexes = format_indexes(ctx.succeeded_indexes | set(new_indexes))
         needs = needs or indexes != job.status.completed_indexes
         status = evolve(status, succeeded=len(parse_indexes(indexes, completions)), completed_indexes=indexes)
+        failed_text = None if ctx.failed_indexes is None else format_indexes(ctx.failed_indexes)
+        needs = needs or failed_text != job.status.failed_indexes
+        status = evolve(status, failed_indexes=failed_text)
     finished = ctx.finished
     if finished is not None and finished.type == "FailureTarget":
         status = evolve(status, conditions=(*status.conditions, finished))
@@ -377,6 +417,16 @@ def _track(ctx: _Ctx, needs: bool, unc_s: frozenset[str], unc_f: frozenset[str])
             needs = True
         finished = _cond("Complete", finished.reason, finished.message, ctx.now)
     return _flush(ctx, status, needs, release, with_finalizer, finished)
+
+
+def _delayed(ctx: _Ctx, pod: Pod) -> bool:
+    """canRemoveFinalizer's delay: the failed pod whose index awaits its replacement keeps the
+    finalizer (unless the Job is being deleted or finishing, or the pod succeeded)."""
+    if ctx.job.metadata.deletion_timestamp is not None or ctx.finished is not None or pod.status.phase == "Succeeded":
+        return False
+    index = completion_index(pod)
+    held = None if index is None else ctx.delayed.get(index)
+    return held is not None and held.metadata.uid == pod.metadata.uid
 
 
 def _legacy_track(ctx: _Ctx, needs: bool) -> Decision:
