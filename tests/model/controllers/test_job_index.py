@@ -137,3 +137,19 @@ def test_max_failed_indexes_and_a_fail_index_rule() -> None:
     assert job.status.failed_indexes == "0"
     assert [(c.type, c.reason) for c in job.status.conditions] == [("FailureTarget", "MaxFailedIndexesExceeded")]
     assert not condition_true(job, "Failed")  # index 1's pod still terminating
+
+
+def test_only_replacing_failed_pods_leaves_a_terminating_pods_index_alone() -> None:
+    """firstPendingIndexes: with podReplacementPolicy Failed the index of a pod still terminating
+    is not pending — the next free index is created, not a second pod of that one."""
+    store = create(manifest(completions=3, podReplacementPolicy="Failed"))
+    store, memory, _ = sync(store, JobMemory(), 1)
+    leaving = pod_of(store, 1)
+    store = API.ok(store, Request(verb="update-status", user=ADMIN, obj=attrs.evolve(
+        leaving, status=attrs.evolve(leaving.status, phase="Running"))))
+    store = API.ok(store, Request(verb="delete", user=ADMIN, resource="pods", namespace="default",
+                                  name=leaving.metadata.name, grace_period_seconds=30))
+    store = end(store, pod_of(store, 0), "Succeeded", 2)
+    store, memory, requests = sync(store, memory, 3)
+    created = [r.obj for r in requests if r.verb == "create"]
+    assert [p.metadata.annotations[COMPLETION_INDEX_ANNOTATION] for p in created if p is not None] == ["2"]
