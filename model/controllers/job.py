@@ -32,9 +32,9 @@ pods as addPod/updatePod/deletePod (a pod being deleted is handed to deletePod; 
 Jobs whose selector matches them, GetPodJobs). Upstream batches a pod event's sync by a second
 (syncJobBatchPeriod); the model enqueues at once.
 
-Not modelled: events and metrics; the canAdopt re-read; the status update's 409 retry (the key is
-requeued); the success policy and backoff limit per index (refused on input,
-`kubeprop.model.api.batch`).
+The pod failure policy and the success policy are `kubeprop.model.controllers.job_policy`, the
+backoff limit per index `kubeprop.model.controllers.job_index`. Not modelled: events and metrics;
+the canAdopt re-read; the status update's 409 retry (the key is requeued).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ requirement's container only, if named) whose exit code is not 0 and is `In` (or
 values; an `onPodConditions` rule matches a pod condition of one of its patterns' type and status.
 `FailJob` fails the Job (the FailureTarget condition with reason PodFailurePolicy and upstream's
 message), `Ignore` keeps the failure out of the `failed` counter (and so out of backoffLimit),
-`Count` counts it as without a policy; `FailIndex` acts only with backoffLimitPerIndex, which the
-model refuses (so does validation without it). No rule matching: counted.
+`Count` counts it as without a policy; `FailIndex` fails the pod's index (validation admits it only
+with backoffLimitPerIndex; `kubeprop.model.controllers.job_index`). No rule matching: counted.
 
 Where the pod's terminal phase matters (`job_sync`, `job_util.is_pod_failed`): with a policy the
 controller replaces and judges only pods whose phase is Failed (onlyReplaceFailedPods: a pod being

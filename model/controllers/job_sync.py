@@ -14,6 +14,12 @@ again with those UIDs moved into the `succeeded`/`failed` counters and, when not
 and no pod terminating, the final Complete or Failed condition (enactJobFinished; the conditions
 are delayed so in v1.33 because JobPodReplacementPolicy and JobManagedBy are on).
 
+The policies enter where upstream's syncJob has them: a failed pod matching a FailJob rule of the
+pod failure policy sets the FailureTarget (getFailJobMessage), one matching Ignore is neither
+counted nor held back (nonIgnoredFailedPodsCount); with a backoff limit per index the failed
+indexes, their conditions and the delayed finalizer removals come after the succeeded indexes
+(`_per_index`), then the success policy (matchSuccessPolicy), before manageJob.
+
 Model choices: the decision is taken before any request is sent, assuming each succeeds; the first
 failure ends the sync and requeues the key (`controllers.base`), where upstream sends a batch in
 parallel and still writes the status with the partial progress — the next sync, from the cache,
