@@ -29,6 +29,7 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.model.api.batch import Job, is_finished
+from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliation
@@ -50,9 +51,12 @@ class TtlMemory:
 
 
 def uses_ttl(objects: Iterable[Any]) -> bool:
-    """Whether any of the scenario's objects is a Job with `ttlSecondsAfterFinished`: the controller
-    runs only then (`kubeprop.model.cluster.compose`; elsewhere it would never act)."""
-    return any(isinstance(o, Job) and o.spec.ttl_seconds_after_finished is not None for o in objects)
+    """Whether any of the scenario's objects is a Job with `ttlSecondsAfterFinished`, or a CronJob
+    whose Job template sets it: the controller runs only then (`kubeprop.model.cluster.compose`;
+    elsewhere it would never act)."""
+    return any((isinstance(o, Job) and o.spec.ttl_seconds_after_finished is not None)
+               or (isinstance(o, CronJob) and o.spec.job_template.spec.ttl_seconds_after_finished is not None)
+               for o in objects)
 
 
 def _finish_time(job: Job) -> int | None:
