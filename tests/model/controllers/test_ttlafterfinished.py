@@ -12,6 +12,7 @@ import attrs
 from api_harness import ApiHarness, bare_scenario
 
 from kubeprop.model.api.batch import Job
+from kubeprop.model.api.batch_cronjob import CronJob, CronJobSpec, JobTemplateSpec
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import ObjectKey, decode_object
 from kubeprop.model.api.server import Request
@@ -20,7 +21,7 @@ from kubeprop.model.cluster import build_model, initial_state
 from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.controllers.base import Change
 from kubeprop.model.controllers.registry import ADDON_CONTROLLERS
-from kubeprop.model.controllers.ttlafterfinished import TTLAfterFinishedController, TtlMemory
+from kubeprop.model.controllers.ttlafterfinished import TTLAfterFinishedController, TtlMemory, uses_ttl
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 
 API = ApiHarness(bare_scenario())
@@ -153,3 +154,12 @@ def test_a_finished_job_and_its_pod_are_gone_after_the_ttl() -> None:
     assert not list(result.state.store.list("pods")) and result.state.clock >= 30
     without = build_model(load_scenario(DATA / "migrate.yaml"))
     assert "ttl-after-finished" not in {c.name for c in without.controllers}
+
+
+def test_the_controller_runs_where_a_job_or_a_cronjob_template_sets_a_ttl() -> None:
+    job = decode_object(manifest(ttlSecondsAfterFinished=30))
+    assert isinstance(job, Job)
+    cron = CronJob(spec=CronJobSpec(job_template=JobTemplateSpec(spec=job.spec)))
+    assert uses_ttl([job]) and uses_ttl([cron])
+    untimed = attrs.evolve(job, spec=attrs.evolve(job.spec, ttl_seconds_after_finished=None))
+    assert not uses_ttl([untimed, CronJob(spec=CronJobSpec(job_template=JobTemplateSpec(spec=untimed.spec)))])
