@@ -21,6 +21,12 @@
   it (isPodFailed), and the state does not tell the two apart. Such a pod is not let go of here.
   A pod of a graceful delete was running when deleted (CheckGracefulDelete: a terminal or unbound
   pod's delete has grace 0, which the API server carries out as soon as no finalizer is left).
+  So are the pods an `Ignore` rule of the Job's pod failure policy matches (`pod_failure_policy.go`: such a failure,
+  or a pod still running when the Job was finishing, is let go uncounted on purpose — whatever
+  phase the pod reaches after); and, once a Job has met its success criteria, the pods it lets go
+  then if a success policy (or only replacing failed pods) left some running (`canRemoveFinalizer`:
+  a Job with SuccessCriteriaMet releases every pod, and counts neither those still running nor,
+  with podReplacementPolicy Failed or a pod failure policy, those being deleted).
 - `jobs-finished` (convergence): where a fair run settles, every Job neither suspended nor being
   deleted has finished — Complete, or Failed (its backoffLimit or activeDeadlineSeconds reached
   through earlier faults) — with nothing active and nothing uncounted (`syncJob`,
@@ -37,7 +43,13 @@ from typing import Any
 from kubeprop.model.api.batch import Job, condition_true, is_finished, is_indexed
 from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.api.pod import Pod
-from kubeprop.model.controllers.job_util import completion_index, has_tracking_finalizer, parse_indexes
+from kubeprop.model.controllers.job_policy import counts_failure
+from kubeprop.model.controllers.job_util import (
+    completion_index,
+    has_tracking_finalizer,
+    only_replace_failed,
+    parse_indexes,
+)
 from kubeprop.model.controllers.podutil import is_pod_terminal
 from kubeprop.model.scenario.apply_steps import scenario_holds
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -62,13 +74,18 @@ def _finished_while_deleted(pod: Pod) -> bool:
 
 
 def _let_go(job: Job, pods: list[Pod]) -> list[Pod]:
-    """The Job's terminal pods without the tracking finalizer whose UID is not uncounted, except
-    those that finished while deleted gracefully."""
+    """The Job's terminal pods without the tracking finalizer whose UID is not uncounted, but for
+    those that finished while deleted gracefully and those its pod failure policy ignores (none
+    once it met a success policy, or met its success criteria while only replacing failed pods:
+    the module docstring)."""
+    if condition_true(job, "SuccessCriteriaMet") and (job.spec.success_policy is not None
+                                                      or only_replace_failed(job)):
+        return []
     uncounted = job.status.uncounted_terminated_pods
     listed = set() if uncounted is None else {*uncounted.succeeded, *uncounted.failed}
     return [p for p in pods if (ref := p.metadata.controller_ref()) is not None and ref.uid == job.metadata.uid
             and is_pod_terminal(p) and not has_tracking_finalizer(p) and p.metadata.uid not in listed
-            and not _finished_while_deleted(p)]
+            and not _finished_while_deleted(p) and counts_failure(job, p)]
 
 
 def _indexed_problem(job: Job, let_go: list[Pod]) -> str | None:

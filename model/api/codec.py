@@ -18,7 +18,8 @@ the paths of those a document sets, for `kubeprop validate` to list), `REFUSED_J
 a field whose absence would change what the checker sees (scheduling, pod lifetime, names,
 admission) to why, and setting it is a DecodeError (`spec.runtimeClassName: not modelled: …`);
 `REFUSED_JSON_VALUES` does the same for some values of a string field (a PersistentVolume's
-`persistentVolumeReclaimPolicy: Recycle`).
+`persistentVolumeReclaimPolicy: Recycle`), and `ONLY_JSON_VALUES` for every value of a string field
+but those listed (a Job's `managedBy` other than the Job controller's own).
 """
 
 from __future__ import annotations
@@ -377,6 +378,9 @@ def decode_attrs(cls: type, value: Any, path: FieldPath = ()) -> Any:
     refused_values: Mapping[str, Mapping[str, str]] = getattr(cls, "REFUSED_JSON_VALUES", {})
     problems += [((*path, key), f"not modelled: {refused_values[key][value[key]]}") for key in value
                  if key in refused_values and isinstance(value[key], str) and value[key] in refused_values[key]]
+    only: Mapping[str, tuple[tuple[str, ...], str]] = getattr(cls, "ONLY_JSON_VALUES", {})
+    problems += [((*path, key), f"not modelled: {only[key][1]}") for key in value
+                 if key in only and isinstance(value[key], str) and value[key] not in only[key][0]]
     recorded = _DROPPED.get()
     if recorded is not None:
         recorded.extend((*path, key) for key in value if key in ignored and is_set(value[key]))

@@ -33,9 +33,10 @@ from kubeprop.model.api.apps import (
     RollingUpdateStatefulSetStrategy,
 )
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
-from kubeprop.model.api.batch import Job
+from kubeprop.model.api.batch import Job, PodFailurePolicy
 from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
+from kubeprop.model.api.integers import INT32
 from kubeprop.model.api.networking import NetworkPolicy
 from kubeprop.model.api.objects import (
     ApiObject,
@@ -290,22 +291,34 @@ def _daemon_set(obj: DaemonSet) -> DaemonSet:
 
 def _job(obj: Job) -> Job:
     """`SetDefaults_Job` (`pkg/apis/batch/v1/defaults.go`, v1.33): completions and parallelism 1 when
-    both are unset, else parallelism 1 when unset; backoffLimit 6 (the per-index limit is not
-    modelled); the Job's labels from the template's when it has none; completionMode NonIndexed;
-    suspend false; podReplacementPolicy TerminatingOrFailed (JobPodReplacementPolicy, on by default;
-    Failed only with a pod failure policy, not modelled); manualSelector false. The template gets
-    the pod defaults."""
+    both are unset, else parallelism 1 when unset; backoffLimit 6, or math.MaxInt32 with a
+    backoffLimitPerIndex; the Job's labels from the template's when it has none; completionMode NonIndexed;
+    suspend false; podReplacementPolicy (JobPodReplacementPolicy, on by default) Failed with a pod
+    failure policy, else TerminatingOrFailed; manualSelector false; each pod-condition pattern of
+    the pod failure policy status True when unset
+    (SetDefaults_PodFailurePolicyOnPodConditionsPattern). The template gets the pod defaults."""
     spec = obj.spec
     if spec.completions is None and spec.parallelism is None:
         spec = evolve(spec, completions=1, parallelism=1)
-    spec = evolve(spec, parallelism=_unset(spec.parallelism, 1), backoff_limit=_unset(spec.backoff_limit, 6),
+    replacement = "Failed" if spec.pod_failure_policy is not None else "TerminatingOrFailed"
+    backoff = INT32.high if spec.backoff_limit_per_index is not None else 6
+    spec = evolve(spec, parallelism=_unset(spec.parallelism, 1), backoff_limit=_unset(spec.backoff_limit, backoff),
                   completion_mode=_unset(spec.completion_mode, "NonIndexed"), suspend=_unset(spec.suspend, False),
-                  pod_replacement_policy=_unset(spec.pod_replacement_policy, "TerminatingOrFailed"),
-                  manual_selector=_unset(spec.manual_selector, False), template=_template(spec.template))
+                  pod_replacement_policy=_unset(spec.pod_replacement_policy, replacement),
+                  manual_selector=_unset(spec.manual_selector, False), template=_template(spec.template),
+                  pod_failure_policy=_failure_policy(spec.pod_failure_policy))
     meta = obj.metadata
     if spec.template.metadata.labels and not meta.labels:
         meta = evolve(meta, labels=spec.template.metadata.labels)
     return evolve(obj, metadata=meta, spec=spec)
+
+
+def _failure_policy(policy: PodFailurePolicy | None) -> PodFailurePolicy | None:
+    """SetDefaults_PodFailurePolicyOnPodConditionsPattern: a pattern's status True when unset."""
+    if policy is None or all(p.status for r in policy.rules for p in r.on_pod_conditions):
+        return policy
+    return evolve(policy, rules=tuple(evolve(r, on_pod_conditions=tuple(
+        p if p.status else evolve(p, status="True") for p in r.on_pod_conditions)) for r in policy.rules))
 
 
 def _cron_job(obj: CronJob) -> CronJob:

@@ -94,15 +94,25 @@ def before_delete(obj: ApiObject, requested: int | None, now: int) -> DeleteDeci
     return DeleteDecision(True, False, meta, grace)
 
 
-def deletion_finalizers(finalizers: tuple[str, ...], policy: str | None) -> tuple[bool, tuple[str, ...]]:
+ORPHAN_BY_DEFAULT: frozenset[str] = frozenset({"jobs.batch"})
+"""Resources whose strategy's DefaultGarbageCollectionPolicy is OrphanDependents for the version
+the model serves: batch/v1 Jobs, "for backwards compatibility" (`pkg/registry/batch/job/strategy.go`);
+a DELETE of one with neither a propagation policy nor a GC finalizer orphans its pods
+(store.go shouldOrphanDependents). Every other kind deletes its dependents in the background."""
+
+
+def deletion_finalizers(finalizers: tuple[str, ...], policy: str | None,
+                        orphan_by_default: bool = False) -> tuple[bool, tuple[str, ...]]:
     """`deletionFinalizersForGarbageCollection`: the `orphan` / `foregroundDeletion` finalizers the
     propagation policy asks for (an explicit policy overrides the existing finalizers, which
-    override the kinds' default, background). Returns (changed, new finalizers)."""
+    override the kind's default: background, or orphan for `ORPHAN_BY_DEFAULT`). Returns (changed,
+    new finalizers)."""
     if policy in ("Orphan", "Background", "Foreground"):
         orphan, foreground = policy == "Orphan", policy == "Foreground"
     else:
         first = next((f for f in finalizers if f in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)), "")
-        orphan, foreground = first == ORPHAN_FINALIZER, first == FOREGROUND_FINALIZER
+        orphan = first == ORPHAN_FINALIZER or (not first and orphan_by_default)
+        foreground = first == FOREGROUND_FINALIZER
     kept = [f for f in finalizers if f not in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)]
     new = (*kept, *((ORPHAN_FINALIZER,) if orphan else ()), *((FOREGROUND_FINALIZER,) if foreground else ()))
     return set(new) != set(finalizers), (new if set(new) != set(finalizers) else finalizers)
@@ -157,7 +167,8 @@ def _delete_object(store: Store, ctx: Context, old: ApiObject) -> Result:
     decision = before_delete(old, ctx.request.grace_period_seconds, ctx.now)
     if decision.pending:
         return Result(store, status(200, "OK", obj=old))
-    changed, finalizers = deletion_finalizers(old.metadata.finalizers, ctx.request.propagation_policy)
+    changed, finalizers = deletion_finalizers(old.metadata.finalizers, ctx.request.propagation_policy,
+                                              qualified_resource(ctx.info) in ORPHAN_BY_DEFAULT)
     if not (decision.graceful or old.metadata.finalizers or changed):
         return _remove(store, ctx, old)
     meta = evolve(decision.meta, finalizers=finalizers)

@@ -50,6 +50,7 @@ from kubeprop.model.controllers import (
     nodelifecycle_events,
     persistentvolume,
     queued_work,
+    ttlafterfinished,
     volume_protection,
 )
 from kubeprop.model.controllers import base as controllers
@@ -188,6 +189,8 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
     if job.uses_jobs(objects) or cronjob.uses_cron_jobs(objects):
         out.append(job.JobController(expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
                                      tracking_finalizers=bool(parameters["jobTrackingWithFinalizers"])))
+    if ttlafterfinished.uses_ttl(objects):
+        out.append(ttlafterfinished.TTLAfterFinishedController())
     if cronjob.uses_cron_jobs(objects):
         out.append(cronjob.CronJobController(name_lock=bool(parameters["cronJobNameLock"])))
     if disruption.uses_pdbs(objects):

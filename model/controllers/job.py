@@ -1,7 +1,9 @@
 """The Job controller (`pkg/controller/job/job_controller.go`, v1.33).
 
 `syncJob` (`job_sync.decide_sync` takes the decision): read the Job from the cache (gone → forget
-its expectations, finalizer expectations and back-off record); a finished Job (Complete or Failed)
+its expectations, finalizer expectations and back-off record); a Job whose `managedBy` names another
+controller → nothing (managedByExternalController, JobManagedBy on by default; a manifest cannot
+set such a value, an API request can); a finished Job (Complete or Failed)
 → forget its back-off record, nothing else; check the expectations (`replicaset_expectations`, the
 same ControllerExpectations) before listing the pods; claim the namespace's pods (getPodsForJob:
 `podutil.claim`, an orphan adopted with the tracking finalizer added, `job_util.adopt_patch`); the
@@ -30,9 +32,9 @@ pods as addPod/updatePod/deletePod (a pod being deleted is handed to deletePod; 
 Jobs whose selector matches them, GetPodJobs). Upstream batches a pod event's sync by a second
 (syncJobBatchPeriod); the model enqueues at once.
 
-Not modelled: events and metrics; the canAdopt re-read; the status update's 409 retry (the key is
-requeued); the pod failure policy, success policy and backoff limit per index (refused on input,
-`kubeprop.model.api.batch`).
+The pod failure policy and the success policy are `kubeprop.model.controllers.job_policy`, the
+backoff limit per index `kubeprop.model.controllers.job_index`. Not modelled: events and metrics;
+the canAdopt re-read; the status update's 409 retry (the key is requeued).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from typing import Any, Literal
 import attrs
 
 from kubeprop.model.api.admission import namespace_terminating
-from kubeprop.model.api.batch import JOB_TRACKING_FINALIZER, Job, is_finished
+from kubeprop.model.api.batch import JOB_CONTROLLER_NAME, JOB_TRACKING_FINALIZER, Job, is_finished
 from kubeprop.model.api.objects import ApiObject, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import selector_matches
@@ -221,6 +223,8 @@ class JobController(ChangeHandlers):
         memory = evolve(memory, held=memory.held.delete(key)) if key in memory.held else memory
         if not isinstance(job, Job):
             return Reconciliation((), _drop(memory, key))
+        if job.spec.managed_by not in (None, JOB_CONTROLLER_NAME):
+            return Reconciliation((), memory)  # managedByExternalController: skipped
         if is_finished(job):
             return Reconciliation((), evolve(memory, backoff=memory.backoff.delete(key))
                                   if key in memory.backoff else memory)
@@ -270,7 +274,7 @@ class JobController(ChangeHandlers):
         return out, sent
 
     def _sync_orphan(self, view: ObjectView, pod_key: str) -> tuple[Request, ...]:
-        """syncOrphanPod."""
+        """syncOrphanPod (a pod of a Job another controller manages is skipped)."""
         namespace, name = split_key(pod_key)
         pod = view.get(ObjectKey("pods", namespace, name))
         if not isinstance(pod, Pod) or not has_tracking_finalizer(pod):
@@ -280,6 +284,8 @@ class JobController(ChangeHandlers):
             if ref.kind != "Job" or ref.api_version != "batch/v1":
                 return ()
             job = _resolved(view, pod)
+            if job is not None and job.spec.managed_by not in (None, JOB_CONTROLLER_NAME):
+                return ()  # a pod of a Job another controller manages keeps its finalizer
             if job is not None and not is_finished(job):
                 return ()
         return (Request(verb="patch", user=self.identity, resource="pods", namespace=namespace, name=name,

@@ -14,6 +14,12 @@ again with those UIDs moved into the `succeeded`/`failed` counters and, when not
 and no pod terminating, the final Complete or Failed condition (enactJobFinished; the conditions
 are delayed so in v1.33 because JobPodReplacementPolicy and JobManagedBy are on).
 
+The policies enter where upstream's syncJob has them: a failed pod matching a FailJob rule of the
+pod failure policy sets the FailureTarget (getFailJobMessage), one matching Ignore is neither
+counted nor held back (nonIgnoredFailedPodsCount); with a backoff limit per index the failed
+indexes, their conditions and the delayed finalizer removals come after the succeeded indexes
+(`_per_index`), then the success policy (matchSuccessPolicy), before manageJob.
+
 Model choices: the decision is taken before any request is sent, assuming each succeeds; the first
 failure ends the sync and requeues the key (`controllers.base`), where upstream sends a batch in
 parallel and still writes the status with the partial progress — the next sync, from the cache,
@@ -38,6 +44,14 @@ from kubeprop.model.api.batch import (
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
+from kubeprop.model.controllers.job_index import (
+    creation_indexes,
+    delayed_per_index,
+    failed_indexes,
+    failure_annotations,
+    has_backoff_limit_per_index,
+)
+from kubeprop.model.controllers.job_policy import counts_failure, fail_job_message, match_success_policy
 from kubeprop.model.controllers.job_util import (
     BackoffRecord,
     active_pods_for_removal,
@@ -95,6 +109,8 @@ class _Ctx:
     tracking: bool = True
     succeeded_indexes: frozenset[int] = frozenset()
     prev_indexes: frozenset[int] = frozenset()
+    failed_indexes: frozenset[int] | None = None
+    delayed: dict[int, Pod] = attrs.Factory(dict)
     finished: Condition | None = None
     requests: list[Request] = attrs.Factory(list)
     creates: int = 0
@@ -161,8 +177,9 @@ def _past_backoff_limit_on_failure(job: Job, pods: Sequence[Pod]) -> bool:
 
 def _failure_condition(ctx: _Ctx) -> None:
     """The finished condition a sync starts from: SuccessCriteriaMet already set; a FailureTarget
-    already set (its Failed); backoffLimit exceeded or the active deadline passed (a new
-    FailureTarget)."""
+    already set (its Failed); a failed pod matching a FailJob rule of the pod failure policy
+    (getFailJobMessage: a new FailureTarget, reason PodFailurePolicy); backoffLimit exceeded or the
+    active deadline passed (a new FailureTarget)."""
     job, now = ctx.job, ctx.now
     met = _find(job.status.conditions, "SuccessCriteriaMet")
     if met is not None and met.status == "True":
@@ -171,6 +188,10 @@ def _failure_condition(ctx: _Ctx) -> None:
     target = _find(job.status.conditions, "FailureTarget")
     if target is not None and target.status == "True":
         ctx.finished = _cond("Failed", target.reason, target.message, now)
+        return
+    message = fail_job_message(job, ctx.pods)
+    if message is not None:
+        ctx.finished = _cond("FailureTarget", "PodFailurePolicy", message, now)
         return
     suspended = bool(job.spec.suspend)
     deadline = job.spec.active_deadline_seconds
@@ -212,16 +233,27 @@ def _manage(ctx: _Ctx, active: int) -> int:
     diff = want - terminating - active
     if diff <= 0:
         return active
-    remaining = remaining_backoff(ctx.record, ctx.now)
+    per_index = has_backoff_limit_per_index(job)
+    remaining = 0 if per_index else remaining_backoff(ctx.record, ctx.now)  # the per-index back-off instead
     if remaining > 0:
         ctx.wake = ctx.now + max(remaining, 1)  # enqueueSyncJobWithDelay: at least syncJobBatchPeriod
         return 0  # upstream's `return 0, …`: the status reads active 0 while the back-off holds
     diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
     indexes: Sequence[int | None] = (None,) * diff
     if is_indexed(job):
-        indexes = first_pending_indexes(ctx.succeeded_indexes, ctx.active, diff, completions or 0)
+        held = [p for p in ctx.pods if p.metadata.deletion_timestamp is not None and not is_pod_terminal(p)] \
+            if only_replace_failed(job) else []
+        pending = first_pending_indexes(ctx.succeeded_indexes, ctx.active, diff, completions or 0, held,
+                                        ctx.failed_indexes or frozenset())
+        if per_index:
+            pending, remaining = creation_indexes(pending, ctx.delayed, ctx.now)
+            if remaining > 0:
+                ctx.wake = ctx.now + max(remaining, 1)
+                return 0
+        indexes = pending
     for index in indexes:
-        ctx.request("create", obj=job_pod(job, index, ctx.tracking))
+        annotations = failure_annotations(job, ctx.delayed.get(index)) if per_index and index is not None else None
+        ctx.request("create", obj=job_pod(job, index, ctx.tracking, annotations))
     ctx.creates = len(indexes)
     return active + len(indexes)
 
@@ -259,9 +291,10 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
     new_succeeded = [p for p in pods if _valid(ctx, p, unc_s) and p.status.phase == "Succeeded"]
     new_failed = [p for p in pods if _valid(ctx, p, unc_f) and is_pod_failed(p, job)]
     ctx.succeeded = status.succeeded + len(new_succeeded) + len(unc_s)
-    ctx.failed = status.failed + len(new_failed) + len(unc_f)
+    counted = sum(1 for p in new_failed if counts_failure(job, p))  # nonIgnoredFailedPodsCount
+    ctx.failed = status.failed + counted + len(unc_f)
     if not tracking:  # the counters are the cache's terminal pods, nothing else
-        ctx.succeeded, ctx.failed = len(new_succeeded), len(new_failed)
+        ctx.succeeded, ctx.failed = len(new_succeeded), counted
     if status.start_time is None and not job.spec.suspend:
         ctx.status = evolve(ctx.status, start_time=now)
     ctx.record = new_backoff_record(record, new_succeeded, new_failed)
@@ -275,6 +308,11 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
             i for p in pods if p.status.phase == "Succeeded" and (has_tracking_finalizer(p) or not tracking)
             and (i := completion_index(p)) is not None and i < completions}
         ctx.succeeded = len(ctx.succeeded_indexes)
+        if has_backoff_limit_per_index(job):
+            _per_index(ctx, pods, active, completions)
+        message = match_success_policy(job.spec.success_policy, completions, ctx.succeeded_indexes)
+        if ctx.finished is None and message is not None:
+            ctx.finished = _cond("SuccessCriteriaMet", "SuccessPolicy", message, now)
     count = len(active)
     suspend_changed = False
     if ctx.finished is not None:
@@ -299,6 +337,21 @@ def decide_sync(job: Job, pods: Sequence[Pod], user: str, now: int, satisfied: b
         ctx.terminating != status.terminating)
     ctx.status = evolve(ctx.status, active=count, ready=ctx.ready, terminating=ctx.terminating)
     return _track(ctx, needs, unc_s, unc_f)
+
+
+def _per_index(ctx: _Ctx, pods: Sequence[Pod], active: Sequence[Pod], completions: int) -> None:
+    """The backoff limit per index in syncJob (`kubeprop.model.controllers.job_index`): the failed
+    indexes; too many (maxFailedIndexes) or every index finished with some failed fail the Job; the
+    failed pods whose finalizer removal waits for their replacement."""
+    job = ctx.job
+    failed = ctx.failed_indexes = failed_indexes(job, pods, completions)
+    limit = job.spec.max_failed_indexes
+    if ctx.finished is None and limit is not None and len(failed) > limit:
+        ctx.finished = _cond("FailureTarget", "MaxFailedIndexesExceeded",
+                             "Job has exceeded the specified maximal number of failed indexes", ctx.now)
+    elif ctx.finished is None and failed and len(failed) + len(ctx.succeeded_indexes) >= completions:
+        ctx.finished = _cond("FailureTarget", "FailedIndexes", "Job has failed indexes", ctx.now)
+    ctx.delayed = delayed_per_index(job, pods, ctx.expected_rm, ctx.succeeded_indexes | failed, active, completions)
 
 
 def _clean_uncounted(status: JobStatus, with_finalizer: set[str]) -> tuple[JobStatus, bool]:
@@ -335,7 +388,7 @@ def _track(ctx: _Ctx, needs: bool, unc_s: frozenset[str], unc_f: frozenset[str])
             continue
         failed = is_pod_failed(pod, job)
         if not (job.metadata.deletion_timestamp is not None or ctx.finished is not None
-                or pod.status.phase == "Succeeded" or failed):
+                or pod.status.phase == "Succeeded" or failed) or _delayed(ctx, pod):
             continue  # canRemoveFinalizer
         release.append(pod)
         index = completion_index(pod)
@@ -347,15 +400,18 @@ def _track(ctx: _Ctx, needs: bool, unc_s: frozenset[str], unc_f: frozenset[str])
             elif uid not in unc_s:
                 needs = True
                 add_s.append(uid)
-        elif (failed or finishing) and uid not in unc_f and (not indexed or (index is not None
-                                                                             and index < completions)):
-            needs = True
+        elif (failed or finishing) and uid not in unc_f and (not indexed or (
+                index is not None and index < completions)) and counts_failure(job, pod):
+            needs = True  # (a pod an Ignore rule of the pod failure policy matches is let go uncounted)
             add_f.append(uid)
     status = evolve(status, uncounted_terminated_pods=UncountedTerminatedPods(tuple(add_s), tuple(add_f)))
     if indexed:
         indexes = format_indexes(ctx.succeeded_indexes | set(new_indexes))
         needs = needs or indexes != job.status.completed_indexes
         status = evolve(status, succeeded=len(parse_indexes(indexes, completions)), completed_indexes=indexes)
+        failed_text = None if ctx.failed_indexes is None else format_indexes(ctx.failed_indexes)
+        needs = needs or failed_text != job.status.failed_indexes
+        status = evolve(status, failed_indexes=failed_text)
     finished = ctx.finished
     if finished is not None and finished.type == "FailureTarget":
         status = evolve(status, conditions=(*status.conditions, finished))
@@ -367,6 +423,16 @@ def _track(ctx: _Ctx, needs: bool, unc_s: frozenset[str], unc_f: frozenset[str])
             needs = True
         finished = _cond("Complete", finished.reason, finished.message, ctx.now)
     return _flush(ctx, status, needs, release, with_finalizer, finished)
+
+
+def _delayed(ctx: _Ctx, pod: Pod) -> bool:
+    """canRemoveFinalizer's delay: the failed pod whose index awaits its replacement keeps the
+    finalizer (unless the Job is being deleted or finishing, or the pod succeeded)."""
+    if ctx.job.metadata.deletion_timestamp is not None or ctx.finished is not None or pod.status.phase == "Succeeded":
+        return False
+    index = completion_index(pod)
+    held = None if index is None else ctx.delayed.get(index)
+    return held is not None and held.metadata.uid == pod.metadata.uid
 
 
 def _legacy_track(ctx: _Ctx, needs: bool) -> Decision:

@@ -38,9 +38,20 @@ from kubeprop.model.controllers.podutil import is_pod_ready, new_controller_ref,
 from kubeprop.model.evolve import evolve
 
 __all__ = [
-    "BackoffRecord", "active_pods_for_removal", "adopt_patch", "completion_index", "first_pending_indexes",
-    "format_indexes", "has_tracking_finalizer", "is_pod_failed", "job_pod", "new_backoff_record",
-    "parse_indexes", "remaining_backoff", "remove_finalizer_patch",
+    "BackoffRecord",
+    "active_pods_for_removal",
+    "adopt_patch",
+    "completion_index",
+    "finish_time",
+    "first_pending_indexes",
+    "format_indexes",
+    "has_tracking_finalizer",
+    "is_pod_failed",
+    "job_pod",
+    "new_backoff_record",
+    "parse_indexes",
+    "remaining_backoff",
+    "remove_finalizer_patch",
 ]
 
 DEFAULT_POD_FAILURE_BACKOFF = 10
@@ -70,8 +81,8 @@ def completion_index(pod: Pod) -> int | None:
 
 
 def only_replace_failed(job: Job) -> bool:
-    """onlyReplaceFailedPods: podReplacementPolicy Failed (no pod failure policy is modelled)."""
-    return job.spec.pod_replacement_policy == "Failed"
+    """onlyReplaceFailedPods: podReplacementPolicy Failed, or a pod failure policy."""
+    return job.spec.pod_replacement_policy == "Failed" or job.spec.pod_failure_policy is not None
 
 
 def is_pod_failed(pod: Pod, job: Job) -> bool:
@@ -94,21 +105,24 @@ def parse_indexes(text: str, completions: int) -> frozenset[int]:
 
 
 def format_indexes(indexes: Iterable[int]) -> str:
-    """orderedIntervals.String: sorted, consecutive runs as "a-b"."""
+    """orderedIntervals.String: sorted, consecutive runs of three or more as "a-b" (a run of two is
+    written "a,b", as upstream writes it)."""
     runs: list[list[int]] = []
     for i in sorted(set(indexes)):
         if runs and runs[-1][1] + 1 == i:
             runs[-1][1] = i
         else:
             runs.append([i, i])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return ",".join(str(a) if a == b else f"{a},{b}" if b == a + 1 else f"{a}-{b}" for a, b in runs)
 
 
-def first_pending_indexes(succeeded: frozenset[int], active: Sequence[Pod], count: int,
-                          completions: int) -> tuple[int, ...]:
-    """firstPendingIndexes: the lowest `count` indexes below completions neither succeeded nor held
-    by an active pod."""
-    taken = set(succeeded) | {i for p in active if (i := completion_index(p)) is not None}
+def first_pending_indexes(succeeded: frozenset[int], active: Sequence[Pod], count: int, completions: int,
+                          terminating: Sequence[Pod] = (), failed: frozenset[int] = frozenset()) -> tuple[int, ...]:
+    """firstPendingIndexes: the lowest `count` indexes below completions neither succeeded, failed
+    (backoffLimitPerIndex) nor held by an active pod — nor, where only failed pods are replaced, by
+    a terminating one (`terminating`)."""
+    held = (*active, *terminating)
+    taken = set(succeeded) | set(failed) | {i for p in held if (i := completion_index(p)) is not None}
     return tuple(i for i in range(completions) if i not in taken)[:count]
 
 
@@ -120,7 +134,7 @@ def _container_finish(status: Any) -> int | None:
     return finished if isinstance(finished, int) else None
 
 
-def _finish_time(pod: Pod) -> int:
+def finish_time(pod: Pod) -> int:
     """getFinishedTime (module docstring)."""
     ends = [_container_finish(c) for c in pod.status.container_statuses]
     if ends and None not in ends:
@@ -144,12 +158,12 @@ class BackoffRecord:
 def new_backoff_record(old: BackoffRecord | None, succeeded: Sequence[Pod], failed: Sequence[Pod]) -> BackoffRecord:
     """newBackoffRecord over the newly finished pods."""
     record = old or BackoffRecord()
-    failed_times = sorted(_finish_time(p) for p in failed)
+    failed_times = sorted(finish_time(p) for p in failed)
     if not succeeded:
         if not failed_times:
             return record
         return BackoffRecord(record.failures + len(failed_times), failed_times[-1])
-    last_success = max(_finish_time(p) for p in succeeded)
+    last_success = max(finish_time(p) for p in succeeded)
     after = [t for t in failed_times if t > last_success]
     return BackoffRecord(len(after), after[-1] if after else None)
 
@@ -240,19 +254,23 @@ def active_pods_for_removal(job: Job, active: Sequence[Pod], at_least: int) -> t
     return tuple(remove)
 
 
-def job_pod(job: Job, index: int | None, tracking: bool = True) -> Pod:
+def job_pod(job: Job, index: int | None, tracking: bool = True, annotations: Mapping[str, str] | None = None) -> Pod:
     """The pod manageJob creates: the template with the tracking finalizer
     (appendJobCompletionFinalizerIfNotFound), the controller reference; for an index, the
-    completion-index annotation and label, hostname `<job>-<index>` and generateName `<job>-<index>-`
-    (`tracking` False: no finalizer, as before JobTrackingWithFinalizers)."""
+    completion-index annotation and label, hostname `<job>-<index>` and generateName `<job>-<index>-`,
+    and `annotations` (the index failure counts, `job_index.failure_annotations`) (`tracking` False:
+    no finalizer, as before JobTrackingWithFinalizers)."""
     pod = pod_template_object(job.spec.template, job)
     meta = pod.metadata
     if tracking and JOB_TRACKING_FINALIZER not in meta.finalizers:
         meta = evolve(meta, finalizers=(*meta.finalizers, JOB_TRACKING_FINALIZER))
     spec = pod.spec
     if index is not None:
+        extra = meta.annotations
+        for key, value in (annotations or {}).items():
+            extra = extra.set(key, value)
         meta = evolve(meta, generate_name=f"{job.metadata.name}-{index}-",
-                      annotations=meta.annotations.set(COMPLETION_INDEX_ANNOTATION, str(index)),
+                      annotations=extra.set(COMPLETION_INDEX_ANNOTATION, str(index)),
                       labels=meta.labels.set(COMPLETION_INDEX_LABEL, str(index)))
         spec = evolve(spec, hostname=f"{job.metadata.name}-{index}")
     return evolve(pod, metadata=meta, spec=spec)

@@ -41,6 +41,7 @@ from kubeprop.model.controllers.persistentvolume import PersistentVolumeControll
 from kubeprop.model.controllers.podgc import PodGCController
 from kubeprop.model.controllers.replicaset import ReplicaSetController
 from kubeprop.model.controllers.statefulset import StatefulSetController
+from kubeprop.model.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubeprop.model.controllers.volume_protection import PVCProtectionController, PVProtectionController
 from kubeprop.model.errors import InputError
 from kubeprop.model.state.component import namespaces_problem
@@ -76,11 +77,12 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
 ADDON_CONTROLLERS: tuple[type[Any], ...] = (ClusterRoleAggregationController, CronJobController, DaemonSetController,
                                             DisruptionController, JobController, NamespaceController,
                                             PersistentVolumeController, PVCProtectionController,
-                                            PVProtectionController)
+                                            PVProtectionController, TTLAfterFinishedController)
 """Built-in controllers the model runs only where a scenario needs them: the DaemonSet controller
 (`pkg/controller/daemon`) when a DaemonSet can exist, the Job controller (`pkg/controller/job`)
-when a Job can exist, the CronJob controller (`pkg/controller/cronjob`) when a CronJob can exist,
-the disruption controller
+when a Job can exist, the TTL-after-finished controller (`pkg/controller/ttlafterfinished`) when a
+Job with `ttlSecondsAfterFinished` can exist, the CronJob controller (`pkg/controller/cronjob`) when
+a CronJob can exist, the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
 PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
 and the PVC and PV protection controllers (`pkg/controller/volume/pvcprotection`, `pvprotection`)

@@ -13,7 +13,18 @@ import attrs
 import pytest
 
 from kubeprop.counterexamples.replay import replay
-from kubeprop.model.api.batch import Job, JobStatus, UncountedTerminatedPods
+from kubeprop.model.api.batch import (
+    Job,
+    JobStatus,
+    PodFailurePolicy,
+    PodFailurePolicyOnPodConditionsPattern,
+    PodFailurePolicyRule,
+    SuccessPolicy,
+    SuccessPolicyRule,
+    UncountedTerminatedPods,
+    condition_true,
+)
+from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import build_model, initial_state
 from kubeprop.model.cluster.drive import fair_run
@@ -117,3 +128,32 @@ def test_a_pod_the_job_controller_deleted_that_finishes_after_is_owed_no_count(r
     assert not pod.metadata.finalizers
     status = _job(last).status
     assert (status.succeeded, status.failed) == (0, 0) and status.uncounted_terminated_pods == UncountedTerminatedPods()
+
+
+def test_a_failure_the_pod_failure_policy_ignores_is_no_lost_pod() -> None:
+    """pod_failure_policy.go: a failed pod an Ignore rule matches (here DisruptionTarget, as an
+    eviction leaves it) is let go uncounted on purpose; the same pod without the policy is lost."""
+    job = _job(SETTLED)
+    pod = _pods(SETTLED)[0]
+    evicted = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name="migrate-evicted", uid="evicted-uid"),
+                           status=attrs.evolve(pod.status, phase="Failed", conditions=(
+                               *pod.status.conditions, Condition(type="DisruptionTarget", status="True"))))
+    assert job_pods_counted(MODEL, _put(SETTLED, evicted)) is not None
+    rule = PodFailurePolicyRule(action="Ignore", on_pod_conditions=(
+        PodFailurePolicyOnPodConditionsPattern(type="DisruptionTarget", status="True"),))
+    ignoring = attrs.evolve(job, spec=attrs.evolve(job.spec, pod_failure_policy=PodFailurePolicy(rules=(rule,))))
+    assert job_pods_counted(MODEL, _put(SETTLED, ignoring, evicted)) is None
+
+
+def test_pods_let_go_after_a_success_policy_was_met_are_no_lost_pods() -> None:
+    """canRemoveFinalizer: a Job that met its success criteria releases every pod, and counts
+    neither those still running then nor what becomes of them; with a success policy some are."""
+    job = _job(SETTLED)
+    assert condition_true(job, "SuccessCriteriaMet")
+    pod = _pods(SETTLED)[0]
+    worker = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, name="migrate-worker", uid="worker-uid"),
+                          status=attrs.evolve(pod.status, phase="Failed"))
+    assert job_pods_counted(MODEL, _put(SETTLED, worker)) is not None
+    leader_only = SuccessPolicy(rules=(SuccessPolicyRule(succeeded_indexes="0"),))
+    with_policy = attrs.evolve(job, spec=attrs.evolve(job.spec, success_policy=leader_only))
+    assert job_pods_counted(MODEL, _put(SETTLED, with_policy, worker)) is None
