@@ -40,10 +40,11 @@ from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet import pressure
+from kubeprop.model.kubelet.clock_window import clock_epoch
 from kubeprop.model.kubelet.volumes import ATTACH_DETACH, can_attach, has_claims, multi_attach_error
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, reaches_apiserver
 from kubeprop.model.state.cluster import kubelet as kubelet_name
 from kubeprop.model.state.informer import event_index
 from kubeprop.model.state.metrics import rules as environment_rules
@@ -101,17 +102,20 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
 
 
 def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
-    # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
-    # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
-    # also ends the pressure), its Node object (status updates), whether the pressure budgets are left, and
-    # its ConfigMap and Secret caches.
+    # `kubelet.node_enabled`: whether the kubelet is up and whether it reaches the API server (all
+    # it reads of what is down and partitioned), its runtime state (with its memory pressure), the pods
+    # of its cache, the clock (which also ends the pressure) as far as its answer can tell
+    # (`clock_window.clock_epoch`: the same object while no time of the node's comes), its Node object
+    # (status updates), whether the pressure budgets are left, and its ConfigMap and Secret caches.
     # And whether each pod whose mount waits and that names a claim may attach its volumes: the one
     # input of `kubelet.mounts` (MountVolumes) beyond the above (`_mounts_attach`).
     left = _pressure_left(model, state.kubelets)
     component = kubelet_name(node)
     attach = _mounts_attach(model, state, node) if _attaches(model) else ()
-    return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, component),
-            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), attach)
+    pods = _cached_pods(model, state, component)
+    return (is_up(state, component), reaches_apiserver(state, component), state.kubelets.get(node), pods,
+            clock_epoch(model, state, node, pods), state.store.objects.get(node_key), left,
+            *_cached_configs(model, state, component), attach)
 
 
 def _mounts_attach(model: ClusterModel, state: ClusterState, node: str) -> tuple[bool, ...]:
