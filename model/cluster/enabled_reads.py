@@ -86,7 +86,9 @@ def _informers(model: ClusterModel, state: ClusterState, component: str) -> tupl
 
 
 def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return (state.down, state.schedulers, *(_view(model, state, i) for i in model.scheduler_instances))
+    # Of what is down, only whether each instance is up; each instance's memory and cache.
+    instances = model.scheduler_instances
+    return (*(is_up(state, i) for i in instances), state.schedulers, *(_view(model, state, i) for i in instances))
 
 
 def _controllers(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
