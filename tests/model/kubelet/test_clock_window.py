@@ -18,7 +18,8 @@ from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.cluster.incremental import EnabledCache
 from kubeprop.model.evolve import evolve
 from kubeprop.model.kubelet.clock_window import changes_at
-from kubeprop.model.kubelet.component import node_enabled
+from kubeprop.model.kubelet.component import _in_sync, node_enabled
+from kubeprop.model.kubelet.local import cached_pods
 from kubeprop.model.scenario.load import feastflow_path, load_scenario
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -85,6 +86,8 @@ def test_a_nodes_actions_stay_the_same_within_its_window(path: Path) -> None:
                     moved = evolve(state, clock=clock)
                     assert tuple(node_enabled(model, moved, node)) == direct, (node, state.clock, clock, until)
                 windows += until != math.inf
+                if state is reached:
+                    _assert_sync_ignores_the_clock(model, state, node, rng)
     assert windows or feast  # the runs reach probes, deadlines or retries to come
 
 
@@ -106,3 +109,14 @@ def test_the_cache_answers_like_actions_as_the_clock_moves() -> None:
         for chunk in chunks:
             for state in chunk:
                 assert cache.actions(state) == _plain(model, state), (path.name, state.clock)
+
+
+def _assert_sync_ignores_the_clock(model: ClusterModel, state: ClusterState, node: str, rng: random.Random) -> None:
+    """Whether a pod's status is in sync (`component._in_sync`, remembered without the clock) is the
+    same at any clock."""
+    cached, runtimes = cached_pods(model, state, node), state.kubelets.get(node)
+    for key, runtime in () if runtimes is None else runtimes.pods.items():
+        pod = cached.get(key)
+        if pod is not None:
+            clocks = (0, state.clock, state.clock + 1, state.clock + rng.randrange(1, 1_000))
+            assert len({_in_sync(pod, runtime, clock) for clock in clocks}) == 1, (node, key)
