@@ -2,11 +2,11 @@
 
 The API server applies a strategic merge patch to the stored object's JSON and decodes the result
 (`server_apply.patched_object`; upstream's `smpPatcher` does the same:
-`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go` applyPatchToCurrentObject encodes the
-current object, `strategicpatch.StrategicMergeMapPatch` merges, `DefaultUnstructuredConverter`
-decodes). Every field the patch does not name comes out of that as it went in, since a stored
-object decodes to itself (`decode(encode(x)) == x`); so the model merges only where the patch
-reaches: a map of the patch over an object field is merged into that object, field by field
+`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go` strategicPatchObject converts the
+current object with `runtime.DefaultUnstructuredConverter.ToUnstructured`, applyPatchToObject merges
+with `strategicpatch.StrategicMergeMapPatch` and converts the result back into a new object).
+Every field the patch does not name comes out of that as it went in, since a stored object decodes
+to itself (`decode(encode(x)) == x`); so the model merges only where the patch reaches: a map of the patch over an object field is merged into that object, field by field
 (`strategic.strategic_merge_patch`'s map rule), and any other value of the patch — a scalar, a
 list, `null`, a map over a map or list field — is merged with the field's JSON alone (with its
 `$setElementOrder/` and `$deleteFromPrimitiveList/` directives) and that field alone decoded. A
