@@ -4,21 +4,22 @@ The API server applies a strategic merge patch to the stored object's JSON and d
 (`server_apply.patched_object`; upstream's `smpPatcher` does the same:
 `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go` strategicPatchObject converts the
 current object with `runtime.DefaultUnstructuredConverter.ToUnstructured`, applyPatchToObject merges
-with `strategicpatch.StrategicMergeMapPatch` and converts the result back into a new object).
-Every field the patch does not name comes out of that as it went in, since a stored object decodes
-to itself (`decode(encode(x)) == x`); so the model merges only where the patch reaches: a map of the patch over an object field is merged into that object, field by field
-(`strategic.strategic_merge_patch`'s map rule), and any other value of the patch — a scalar, a
-list, `null`, a map over a map or list field — is merged with the field's JSON alone (with its
+with `strategicpatch.StrategicMergeMapPatch` and converts the result back into a new object). Every
+field the patch does not name comes out of that as it went in, since a stored object decodes to
+itself (`decode(encode(x)) == x`); so the model merges only where the patch reaches: a map of the
+patch over an object field is merged into that object, field by field
+(`strategic.strategic_merge_patch`'s map rule), and any other value of the patch — a scalar, a list,
+`null`, a map over a map or list field — is merged with the field's JSON alone (with its
 `$setElementOrder/` and `$deleteFromPrimitiveList/` directives) and that field alone decoded. A
 status patch of one condition encodes and decodes the conditions, not the pod.
 
-`merged_object` answers None — the long way then decides — for whatever it does not handle the
-same way: a patch that is not a map, names `apiVersion` or `kind`, or holds any other directive
+`merged_object` answers None — the long way then decides — for whatever it does not handle the same
+way: a patch that is not a map, names `apiVersion` or `kind`, or holds any other directive
 (`$patch`, `$retainKeys`) in a map over an object; a field unknown to the class (strict decoding
 refuses it), ignored, refused, or with refused values; a value that does not decode, or a removed
 field without a default (the long way's error names every problem); a custom resource (JSON merge
-patch only); a class anywhere in the object with a field that is not part of its JSON
-(`MODEL_ONLY`, or not an `__init__` argument), which the long way resets.
+patch only); a class anywhere in the object with a field that is not part of its JSON (`MODEL_ONLY`,
+or not an `__init__` argument), which the long way resets.
 `tests/model/api/test_strategic_objects.py` compares both ways on random patches of the stored
 objects of random runs.
 """
