@@ -9,8 +9,14 @@
   pod, the previous revision's and the current one's. Without surge a node with any pod gets no new
   one, but a DaemonSet whose maxSurge is lowered to 0 mid-update keeps two pods of different
   revisions until the next sync prunes one, so the bound holds for any configuration only in this
-  form. Pods without the hash label (orphans the DaemonSet adopted) are not counted: the
-  controller did not create them, and prunes extras on its next sync. Upstream:
+  form. Pods the DaemonSet adopted are not counted — those without the hash label, and those
+  created before the DaemonSet (an orphan of a DaemonSet deleted with `--cascade=orphan` and
+  created again, the documented way to change an immutable field): the controller did not create
+  them, and prunes extras on its next sync. Upstream a re-created DaemonSet creates a node's pod
+  while the orphan still names the old DaemonSet as its owner (`ClaimPods` skips it; the garbage
+  collector has not removed the reference yet, or the controller's cache is behind), and adopts
+  the orphan later, so two pods of one revision are on the node until podsShouldBeOnNode deletes
+  one (audit16). Upstream:
   `pkg/controller/daemon/daemon_controller.go` podsShouldBeOnNode and syncNodes' expectations
   (`SetExpectations` before the creates), `pkg/controller/daemon/update.go` rollingUpdate.
 - `daemonsets-ready` (convergence): where a fair run settles, every DaemonSet not being deleted has
@@ -33,6 +39,7 @@ from typing import Any
 from kubeprop.model.api.apps import DaemonSet
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.daemonset_plan import surge_count
 from kubeprop.model.controllers.daemonset_util import REVISION_HASH_LABEL, node_should_run, owned_by, target_node_name
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
@@ -52,6 +59,14 @@ def _daemon_sets(state: ClusterState) -> list[DaemonSet]:
     return [d for d in state.store.list("daemonsets.apps") if isinstance(d, DaemonSet)]
 
 
+def _adopted(pod: Pod, ds: DaemonSet | None) -> bool:
+    """Whether `pod` was created before `ds`, the DaemonSet that owns it (adopted, not created by it)."""
+    if ds is None:
+        return False
+    mine, its = Store.uid_serial(pod.metadata.uid), Store.uid_serial(ds.metadata.uid)
+    return mine is not None and its is not None and mine < its
+
+
 def one_pod_per_node(model: ClusterModel, state: ClusterState) -> CheckResult:
     """The first node with two live pods of one DaemonSet and revision, or more than two of it."""
     sets = {d.metadata.uid: d for d in _daemon_sets(state)}
@@ -63,7 +78,8 @@ def one_pod_per_node(model: ClusterModel, state: ClusterState) -> CheckResult:
         ref = pod.metadata.controller_ref()
         node = target_node_name(pod)
         revision = pod.metadata.labels.get(REVISION_HASH_LABEL)
-        if ref is not None and ref.kind == "DaemonSet" and node is not None and revision:
+        if (ref is not None and ref.kind == "DaemonSet" and node is not None and revision
+                and not _adopted(pod, sets.get(ref.uid))):
             by_revision[(ref.uid, node, revision)] += 1
             by_node[(ref.uid, node)] += 1
     for (uid, node, revision), count in sorted(by_revision.items()):

@@ -24,6 +24,8 @@ from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues, intern
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
+_UID_PREFIX = "00000000-0000-4000-8000"
+"""The model's UIDs: this prefix and a 12-digit hexadecimal counter (`Store.next_uid`)."""
 
 
 @attrs.frozen(cache_hash=True)
@@ -69,7 +71,19 @@ class Store:
     def next_uid(self) -> tuple[Store, str]:
         """A fresh UID. Deterministic (a counter) so runs are reproducible; real UIDs are random."""
         n = self.uids_issued + 1
-        return evolve(self, uids_issued=n), f"00000000-0000-4000-8000-{n:012x}"
+        return evolve(self, uids_issued=n), f"{_UID_PREFIX}-{n:012x}"
+
+    @staticmethod
+    def uid_serial(uid: str) -> int | None:
+        """The order `next_uid` issued `uid` in (None for a UID it did not issue): an object whose
+        serial is lower was created first, in every run of the model."""
+        prefix, _, serial = uid.rpartition("-")
+        if prefix != _UID_PREFIX or len(serial) != 12:
+            return None
+        try:
+            return int(serial, 16)
+        except ValueError:
+            return None
 
     def next_generated_name(self, base: str) -> tuple[Store, str]:
         """`base` plus a 5-character suffix (`staging/src/k8s.io/apiserver/pkg/storage/names/generate.go`),

@@ -169,12 +169,12 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
     creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
     controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
     controller may create them), the clusterrole-aggregation controller when it creates a
-    ClusterRole, the namespace
+    ClusterRole or a user's controller runs (it may create one), the namespace
     controller when a namespace can be deleted (it watches what the garbage collector watches,
     `gc_resources`, and namespaces)."""
     objects = _objects(scenario, workload_objects)
     out: list[Any] = []
-    if clusterrole_aggregation.uses_cluster_roles(objects):
+    if clusterrole_aggregation.uses_cluster_roles(objects, (*scenario.controllers, *extra)):
         out.append(clusterrole_aggregation.ClusterRoleAggregationController())
     if daemonset.uses_daemon_sets(objects):
         out.append(daemonset.DaemonSetController(

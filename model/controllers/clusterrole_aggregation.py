@@ -24,8 +24,9 @@ the model a default role is stored by the first apply the controller sends for i
 default role's labels, annotations and aggregationRule as well, so managedFields name the
 controller's manager for them too. What the API server authorizes by is the same.
 
-Runs where a scenario's manifests or workload steps hold a ClusterRole (`uses_cluster_roles`,
-`kubeprop.model.cluster.compose`); a ClusterRole only a user's controller creates is not aggregated.
+Runs where a scenario's manifests or workload steps hold a ClusterRole, or a user's controller runs
+(`uses_cluster_roles`, `kubeprop.model.cluster.compose`). With no ClusterRole stored, its initial
+LIST enqueues nothing, so a scenario whose controllers never create one gains no step.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ FIELD_MANAGER = "clusterrole-aggregation-controller"
 """The field manager of the controller's apply (`applyClusterRoles`)."""
 
 
-def uses_cluster_roles(objects: Iterable[Any]) -> bool:
-    """Whether a scenario's objects hold a ClusterRole (the controller has work only then)."""
-    return any(isinstance(obj, ClusterRole) for obj in objects)
+def uses_cluster_roles(objects: Iterable[Any], controllers: Iterable[Any] = ()) -> bool:
+    """Whether a scenario can have a ClusterRole (the controller has work only then): one of its
+    objects is one, or a user's controller runs (an operator may create aggregated roles for its
+    custom resources, labelled `rbac.authorization.k8s.io/aggregate-to-edit`, as many do)."""
+    return any(True for _ in controllers) or any(isinstance(obj, ClusterRole) for obj in objects)
 
 
 def _defaults() -> dict[str, ClusterRole]:

@@ -9,10 +9,16 @@ audit15's false alarm: a user bound to `view` was refused a scale that a Cluster
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
 
 from kubeprop.model.api.meta import ObjectMeta
-from kubeprop.model.api.objects import ClusterRole, ObjectKey, PolicyRule, decode_object
+from kubeprop.model.api.objects import ApiObject, ClusterRole, ObjectKey, PolicyRule, decode_object
 from kubeprop.model.api.rbac import RbacPolicy
 from kubeprop.model.api.rbac_aggregation import aggregated_rules
 from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
@@ -21,11 +27,14 @@ from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.api.server import Request, handle
 from kubeprop.model.api.validation import validate_create
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import settle
 from kubeprop.model.cluster.informers import Deliver
-from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.base import Memoryless, Reconcile
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.component import Reconciliation
+from kubeprop.model.state.informer import ObjectView
 
 DATA = Path(__file__).parent.parent / "data" / "aggregation"
 SCALE = PolicyRule(verbs=("get", "patch", "update"), api_groups=("apps",),
@@ -154,3 +163,46 @@ def test_a_users_aggregated_role_gets_exactly_the_selected_rules(tmp_path: Path)
     assert Reconcile(CONTROLLER, "monitoring") in actions(model, state)  # its own write enqueued it again
     again = step(model, state, Reconcile(CONTROLLER, "monitoring"))
     assert again.store.revision == state.store.revision  # nothing left to do
+
+
+@attrs.frozen
+class RoleInstaller(Memoryless):
+    """A user's operator that, as many do, installs a ClusterRole labelled aggregate-to-view for
+    what its users may do (here: scale Deployments) when it sees a Deployment."""
+
+    name: str = "role-installer"
+    watches: tuple[str, ...] = ("deployments.apps",)
+    identity: str = "admin"
+
+    def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
+        return ("install",)
+
+    def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
+        if view.get(ObjectKey("clusterroles.rbac.authorization.k8s.io", "", "scale-deployments")) is not None:
+            return Reconciliation(memory=memory)
+        role = decode_object(yaml.safe_load((DATA / "role.yaml").read_text()))
+        return Reconciliation((Request(verb="create", user=self.identity, obj=role),), memory)
+
+
+def test_a_role_a_users_controller_creates_is_aggregated(tmp_path: Path) -> None:
+    """A ClusterRole only a user's controller creates (no ClusterRole in the manifests) reaches
+    `view` too: the aggregation controller runs where a user's controller runs. Before, it ran only
+    where the manifests held a ClusterRole, and the developer's scale stayed 403 for ever."""
+    scenario = (DATA / "scenario.yaml").read_text().replace("manifests: [web.yaml, role.yaml]", "manifests: [web.yaml]")
+    (tmp_path / "scenario.yaml").write_text(scenario)
+    shutil.copy(DATA / "web.yaml", tmp_path / "web.yaml")
+    model = build_model(load_scenario(tmp_path), controllers=(RoleInstaller(),))
+    assert CONTROLLER in {c.name for c in model.controllers}
+    start = initial_state(model)
+    assert not [a for a in actions(model, start) if isinstance(a, Reconcile) and a.controller == CONTROLLER]
+    assert _scale_by_developer(model, start) == 403
+    end = settle(model, start, max_steps=400).state
+    assert _stored_rules(end, "scale-deployments") is not None
+    assert _scale_by_developer(model, end) == 200
+
+
+def test_without_a_users_controller_or_a_cluster_role_the_controller_is_left_out(tmp_path: Path) -> None:
+    scenario = (DATA / "scenario.yaml").read_text().replace("manifests: [web.yaml, role.yaml]", "manifests: [web.yaml]")
+    (tmp_path / "scenario.yaml").write_text(scenario)
+    shutil.copy(DATA / "web.yaml", tmp_path / "web.yaml")
+    assert CONTROLLER not in {c.name for c in build_model(load_scenario(tmp_path)).controllers}
