@@ -103,7 +103,7 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
             cached_resource(model, state, "pods"), state.heartbeat_lost, state.clock)
 
 
-def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey, component: str
+def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey, component: str = ""
                   ) -> tuple[Any, ...]:
     # `kubelet.node_enabled`: whether the kubelet is up and whether it reaches the API server (all
     # it reads of what is down and partitioned), its runtime state (with its memory pressure), the pods
@@ -112,8 +112,9 @@ def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key:
     # (status updates), whether the pressure budgets are left, and its ConfigMap and Secret caches.
     # And whether each pod whose mount waits and that names a claim may attach its volumes: the one
     # input of `kubelet.mounts` (MountVolumes) beyond the above (`_mounts_attach`).
-    # (`component` is the kubelet's name; a kubelet that is up reaches the API server unless its node
-    # is partitioned: `reaches_apiserver`.)
+    # (`component` is the kubelet's name, given once per node by `_kubelet_units`; a kubelet that is up
+    # reaches the API server unless its node is partitioned: `reaches_apiserver`.)
+    component = component or kubelet_name(node)
     left = _pressure_left(model, state.kubelets)
     attach = _mounts_attach(model, state, node) if _attaches(model) else ()
     informer = state.informers.get(component)
