@@ -36,7 +36,7 @@ from kubeprop.counterexamples.replay import replay
 from kubeprop.counterexamples.trace import TraceError, record_result
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import UsageError
-from kubeprop.model.scenario.load import Scenario, load_scenario
+from kubeprop.model.scenario.load import Scenario
 from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -45,7 +45,7 @@ from kubeprop.properties.explore.discoveries import Unfinished, discover, merged
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
 from kubeprop.properties.explore.shrink_clock import shrink_note
-from kubeprop.properties.modules import checked_properties, scenario_properties
+from kubeprop.properties.modules import checked_properties, load_own_scenario, scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
 from kubeprop.properties.upstream_behaviour import UpstreamBehaviour, explanation, match
 
@@ -174,7 +174,7 @@ def check(scenario: Scenario | Path | str | None = None, properties: Iterable[st
         problem = parameter_problem(name, value)
         if problem is not None:
             raise UsageError(f"parameter {name}: {problem}")
-    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    loaded = scenario if isinstance(scenario, Scenario) else load_own_scenario(scenario)
     chosen_bounds = _chosen_bounds(loaded, budget, bounds, config)
     return _check(loaded, properties, engine, chosen_bounds, began, variant=variant, parameters=parameters,
                   seed=seed, action_filter=action_filter, config=config, save_to=save_to,

@@ -36,6 +36,7 @@ import attrs
 from kubeprop.counterexamples.steps import FAULTS, lane_of
 from kubeprop.model.api.objects import ObjectKey, known_kinds, object_key, qualified_resource
 from kubeprop.model.api.store import Store
+from kubeprop.model.cluster.aggregation_pending import NOTE as AGGREGATION_NOTE
 from kubeprop.model.cluster.compose import actions as enabled_actions
 from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.cluster.drive import is_environment_timed, is_progress
@@ -107,7 +108,24 @@ def reliance(model: ClusterModel, states: Sequence[ClusterState], trace: Sequenc
     """What the run (`states[k]`: the state after `trace[:k]`, as far as replayed) relies on."""
     taken = list(trace[: max(len(states) - 1, 0)])
     waits, notes = _waits(model, states, taken)
+    notes += _aggregation(states, taken)
     return Reliance(_faults(taken), _app(taken), waits, _user_steps(model, taken), notes)
+
+
+def _aggregation(states: Sequence[ClusterState], taken: Sequence[Action]) -> tuple[str, ...]:
+    """A note when the run ends with a workload step refused because the clusterrole-aggregation
+    controller had not yet run (`aggregation_pending.pending_note`): a race upstream has too, which
+    no fault and no waiting brings about."""
+    last = taken[-1] if taken else None
+    if not isinstance(last, UserStep) or len(states) <= len(taken):
+        return ()
+    failure = states[len(taken)].workload_errors.get(last.index, "")
+    if AGGREGATION_NOTE not in failure:
+        return ()
+    what = failure.partition(AGGREGATION_NOTE)[2].split(";")[0].rstrip(")").strip()
+    return (f"the step ran before the clusterrole-aggregation controller aggregated {what}: an interleaving "
+            "upstream has too (the controller acts after its informer sees the ClusterRole); docs/scenario.md "
+            "\"Aggregated ClusterRoles\" says how to write the scenario",)
 
 
 def _target(act: Action) -> str:

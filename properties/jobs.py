@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubeprop.model.api.batch import Job, condition_true, is_finished, is_indexed
+from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.controllers.job_util import completion_index, has_tracking_finalizer, parse_indexes
 from kubeprop.model.controllers.podutil import is_pod_terminal
@@ -110,8 +111,8 @@ def jobs_finished(model: ClusterModel, state: ClusterState) -> CheckResult:
 
 
 def has_jobs(scenario: Any) -> bool:
-    """Whether the scenario's manifests or workload steps hold a Job."""
-    return scenario_holds(scenario, Job)
+    """Whether the scenario's manifests or workload steps hold a Job (or a CronJob, which makes them)."""
+    return scenario_holds(scenario, Job) or scenario_holds(scenario, CronJob)
 
 
 JOB_PODS_COUNTED: Property = register_opt_in_when(__name__, has_jobs, as_property(

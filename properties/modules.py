@@ -19,14 +19,15 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from kubeprop.model.api.manifests import Problem
-from kubeprop.model.errors import UsageError
+from kubeprop.model.errors import InputError, UsageError
 from kubeprop.model.scenario.imports import effect_problem
-from kubeprop.model.scenario.load import Scenario, ScenarioError
+from kubeprop.model.scenario.load import Scenario, ScenarioError, load_scenario
 from kubeprop.properties.registry import (
     OPT_IN,
     OPT_IN_FAULT,
@@ -38,7 +39,8 @@ from kubeprop.properties.registry import (
     select,
 )
 
-__all__ = ["PropertyModuleError", "checked_properties", "find_property", "load_properties", "scenario_properties"]
+__all__ = ["PropertyModuleError", "checked_properties", "find_property", "load_own_scenario", "load_properties",
+           "property_problem", "scenario_properties"]
 
 REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*)?$")
 """`package.module` or `package.module:attribute`."""
@@ -121,6 +123,23 @@ def find_property(source: str, name: str) -> Property:
         if prop.name == name:
             return prop
     raise PropertyModuleError(f"{source!r} defines no property called {name!r}")
+
+
+def property_problem(ref: str) -> str:
+    """What is wrong with a scenario's `properties:` entry `ref` ('' when it loads): the loader's
+    check (`kubeprop.model.scenario.code_refs.property_problems`), so that `kubeprop validate`,
+    `kubeprop check` and the gate report it with the scenario's other problems."""
+    try:
+        load_properties(ref)
+    except InputError as err:
+        return str(err)
+    return ""
+
+
+def load_own_scenario(path: Path | str | None) -> Scenario:
+    """The user's own scenario (`load_scenario`, its imports trusted), its `properties:` entries
+    judged with its other problems: every problem of the file in one `ScenarioError`."""
+    return load_scenario(path, properties=property_problem)
 
 
 def scenario_properties(scenario: Scenario) -> tuple[Property, ...]:

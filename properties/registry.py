@@ -309,6 +309,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "kubeprop.properties.scheduler_decisions",  # Z3-checked scheduler decisions
     "kubeprop.properties.daemonsets",  # opt-in: on by default where a DaemonSet can exist
     "kubeprop.properties.jobs",  # opt-in: on by default where a Job can exist
+    "kubeprop.properties.cronjobs",  # opt-in: on by default where a CronJob can exist
 )
 """The modules that define (and register) the built-in properties, exactly: importing them is what
 `select` does first. A counterexample file may name one of these as its `property.module` without

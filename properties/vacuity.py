@@ -7,7 +7,7 @@ budget never loses one. `vacuity(model, prop)` and `variant_vacuity(model)` answ
 
 - the kinds of object that can ever exist: those in the manifests and the workload steps, closed
   under what the built-in controllers create (Deployment → ReplicaSet → Pod; StatefulSet → Pod,
-  PersistentVolumeClaim; DaemonSet → Pod; Job → Pod; Service → Endpoints, EndpointSlice) and nodes. A
+  PersistentVolumeClaim; DaemonSet → Pod; Job → Pod; CronJob → Job; Service → Endpoints, EndpointSlice) and nodes. A
   model with a controller of your own could create anything, so then no resource requirement is judged vacuous;
 - the fault kinds with a budget (`faults:`);
 - whether the cluster can have a node at all (a scenario file without `topology.nodes` or Node
@@ -73,6 +73,7 @@ VARIANT_NEEDS: dict[str, Needs] = {
     "rs-no-expectations": Needs(("replicasets.apps",)),
     "ds-no-expectations": Needs(("daemonsets.apps",), nodes=True),
     "job-legacy-tracking": Needs(("jobs.batch",), nodes=True),
+    "cronjob-no-name-lock": Needs(("cronjobs.batch",)),
     "endpoints-terminating": Needs(("services",)),
     "endpoints-liveness": Needs(("services",)),
     "endpoints-stale-cache": Needs(("services",)),
@@ -91,6 +92,7 @@ VARIANT_TARGETS: dict[str, tuple[str, ...]] = {
     "rs-no-expectations": ("replicaset-no-overcreation",),
     "ds-no-expectations": ("daemonset-one-pod-per-node",),
     "job-legacy-tracking": ("job-pods-counted",),
+    "cronjob-no-name-lock": ("cronjob-one-job-per-schedule",),
     "endpoints-terminating": ("endpoints-ready-pods",),
     "endpoints-liveness": ("endpoints-ready-pods",),
     "endpoints-stale-cache": ("endpoints-ready-pods", "endpoints-match-ready-pods"),
@@ -110,10 +112,11 @@ CREATES: dict[str, tuple[str, ...]] = {
     "statefulsets.apps": ("pods", "persistentvolumeclaims"),
     "daemonsets.apps": ("pods",),
     "jobs.batch": ("pods",),
+    "cronjobs.batch": ("jobs.batch",),
     "services": ("endpoints", "endpointslices.discovery.k8s.io"),
 }
 """What the built-in controllers create from each kind (`pkg/controller/deployment`, `replicaset`,
-`statefulset`, `daemon`, `job`, `endpoint`, `endpointslice`)."""
+`statefulset`, `daemon`, `job`, `cronjob`, `endpoint`, `endpointslice`)."""
 
 FAULT_NAMES = {"node_crash": "nodeCrash", "partition": "partition", "container_crash": "containerCrash",
                "component_crash": "componentCrash", "watch_drop": "watchDrop", "request_failure": "requestFailure",

@@ -42,8 +42,9 @@ a pod evicted from a node that stays down is never confirmed gone, by design.
 from __future__ import annotations
 
 from kubeprop.model.api.apps import Deployment
+from kubeprop.model.api.batch import Job
 from kubeprop.model.api.eviction import budget_cause, matching_budgets
-from kubeprop.model.api.objects import ApiObject, ObjectKey, Pod, kind_info
+from kubeprop.model.api.objects import ApiObject, ObjectKey, Pod, encode_object, kind_info
 from kubeprop.model.api.server import Request, handle
 from kubeprop.model.cluster import maintenance, workload, workload_wait
 from kubeprop.model.cluster.maintenance import Drain, maintenance_state, pod_gone
@@ -54,6 +55,7 @@ from kubeprop.model.controllers import hpa
 from kubeprop.model.controllers.deployment_util import has_progress_deadline
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.scenario.schema import parse_for
+from kubeprop.model.scenario.wait_for import jsonpath_now
 from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import CheckResult as Result
@@ -220,12 +222,27 @@ def _waiting_command(model: ClusterModel, state: ClusterState) -> Result:
             return None  # it returns once the deadline passes: "exceeded its progress deadline"
         return f"{_step_words(model, index)}: {rollout_verdict(obj).status}", (name,)
     assert step.wait is not None
-    parsed = parse_for(step.wait.for_)
-    want = f"{parsed[1]}={parsed[2]}" if parsed is not None else step.wait.for_
+    return f"{_step_words(model, index)}: {_unmet(step.wait.for_, obj, name)}", (name,)
+
+
+def _unmet(wait_for: str, obj: ApiObject, name: str) -> str:
+    """`condition NAME=VALUE of <name> is never met (what the object has)`, or the jsonpath's; a
+    Job that finished the other way (Failed while waited for Complete) says so."""
+    parsed = parse_for(wait_for)
+    assert parsed is not None
+    if parsed[0] == "jsonpath":
+        want = f"{parsed[1]}={parsed[2]}" if parsed[2] else parsed[1]
+        return f"jsonpath {want} of {name} is never met ({jsonpath_now(encode_object(obj), parsed[1])})"
+    want = f"{parsed[1]}={parsed[2]}"
     conditions = getattr(getattr(obj, "status", None), "conditions", ())
-    found = [c for c in conditions if c.type.lower() == want.split("=")[0].lower()]
+    found = [c for c in conditions if c.type.lower() == parsed[1].lower()]
     have = f"{found[0].type}={found[0].status}" if found else "no such condition"
-    return f"{_step_words(model, index)}: condition {want} of {name} is never met ({have})", (name,)
+    finished = [c for c in conditions if isinstance(obj, Job) and c.type in ("Complete", "Failed")
+                and c.status == "True" and c.type.lower() != parsed[1].lower()]
+    if finished:  # a finished Job never changes its terminal condition (`pkg/controller/job`)
+        why = ": ".join(part for part in (finished[0].reason, finished[0].message) if part)
+        have += f": the Job is {finished[0].type}{f' ({why})' if why else ''} and stays so"
+    return f"condition {want} of {name} is never met ({have})"
 
 
 def _unlisted(model: ClusterModel, state: ClusterState, index: int, key: ObjectKey, obj: ApiObject | None) -> Result:

@@ -34,6 +34,7 @@ from kubeprop.model.api.apps import (
 )
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.batch import Job
+from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.api.core import TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE
 from kubeprop.model.api.networking import NetworkPolicy
 from kubeprop.model.api.objects import (
@@ -307,6 +308,21 @@ def _job(obj: Job) -> Job:
     return evolve(obj, metadata=meta, spec=spec)
 
 
+def _cron_job(obj: CronJob) -> CronJob:
+    """`SetDefaults_CronJob` (`pkg/apis/batch/v1/defaults.go`, v1.33): concurrencyPolicy Allow,
+    suspend false, successfulJobsHistoryLimit 3, failedJobsHistoryLimit 1. The Job template gets no
+    Job defaults (`SetDefaults_Job` takes a Job: each Job gets them when created), its pod template
+    the PodSpec defaults (the generated SetObjectDefaults_CronJob)."""
+    spec = obj.spec
+    job_spec = spec.job_template.spec
+    template = evolve(spec.job_template, spec=_defaulted(job_spec, template=_template(job_spec.template)))
+    return _defaulted(obj, spec=_defaulted(
+        spec, concurrency_policy=spec.concurrency_policy or "Allow", suspend=_unset(spec.suspend, False),
+        successful_jobs_history_limit=_unset(spec.successful_jobs_history_limit, 3),
+        failed_jobs_history_limit=_unset(spec.failed_jobs_history_limit, 1),
+        job_template=template if template != spec.job_template else spec.job_template))
+
+
 # --- other core/v1 and discovery/v1 kinds ---------------------------------------------------------
 
 
@@ -412,6 +428,7 @@ _DEFAULTERS: dict[type[Any], Callable[[Any], Any]] = {
     StatefulSet: _stateful_set,
     DaemonSet: _daemon_set,
     Job: _job,
+    CronJob: _cron_job,
     Service: _service,
     Endpoints: _endpoints,
     EndpointSlice: _endpoint_slice,

@@ -38,6 +38,7 @@ from kubeprop.model.api.apps import (
 )
 from kubeprop.model.api.autoscaling import HorizontalPodAutoscaler
 from kubeprop.model.api.batch import Job, JobSpec, JobStatus, UncountedTerminatedPods
+from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.api.codec import DecodeError, decode_attrs, encode, freeze_json, thaw_json
 from kubeprop.model.api.core import (
     ConfigMap,
@@ -117,6 +118,7 @@ __all__ = [
     "ConfigMap",
     "Container",
     "ContainerStatus",
+    "CronJob",
     "CustomObject",
     "CustomResourceDefinition",
     "DaemonSet",
@@ -207,15 +209,15 @@ __all__ = [
 
 ApiObject = (
     Pod | Node | Namespace | Service | Endpoints | EndpointSlice | PersistentVolume | PersistentVolumeClaim
-    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Job | Role | ClusterRole
-    | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
+    | ConfigMap | Secret | ServiceAccount | Deployment | ReplicaSet | StatefulSet | DaemonSet | Job | CronJob | Role
+    | ClusterRole | RoleBinding | ClusterRoleBinding | CustomResourceDefinition | CustomObject | HorizontalPodAutoscaler
     | PodDisruptionBudget | PriorityClass | Ingress | IngressClass | NetworkPolicy | StorageClass | CSIDriver
 )
 """Any API object the model stores."""
 
 BUILTIN_KINDS: tuple[type[Any], ...] = (
     Pod, Node, Namespace, Service, Endpoints, EndpointSlice, PersistentVolume, PersistentVolumeClaim,
-    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Role, ClusterRole,
+    ConfigMap, Secret, ServiceAccount, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Role, ClusterRole,
     RoleBinding, ClusterRoleBinding, CustomResourceDefinition, HorizontalPodAutoscaler, PodDisruptionBudget,
     PriorityClass, StorageClass, CSIDriver, *STORED_ONLY_KINDS,
 )

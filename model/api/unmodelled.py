@@ -6,7 +6,7 @@ a controller or an admission plug-in acts on them, creating pods or changing wha
 admits, so checking the folder without them would check another cluster. Loading refuses them,
 naming the missing behaviour and what the user can do instead. Upstream sources:
 `cmd/kube-controller-manager/app/controllermanager.go` (the controllers:
-cronjob, replicationcontroller, resourcequota), `pkg/kubeapiserver/options/plugins.go` (the default admission plug-ins:
+replicationcontroller, resourcequota), `pkg/kubeapiserver/options/plugins.go` (the default admission plug-ins:
 LimitRanger, ResourceQuota, RuntimeClass, the webhook and ValidatingAdmissionPolicy plug-ins),
 `staging/src/k8s.io/apiserver/pkg/util/flowcontrol` (APF reads FlowSchemas and priority levels).
 """
@@ -16,9 +16,6 @@ from __future__ import annotations
 from typing import Final
 
 UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
-    ("batch", "CronJob"): (
-        "the model has no CronJob controller: the Jobs and pods it would start on its schedule would be "
-        "missing from the check; remove it from the folder, or write one run as a Job (its jobTemplate)"),
     ("", "ReplicationController"): (
         "the model has no ReplicationController controller: its pods would be missing from the check; write it "
         "as a ReplicaSet (the same replicas and template, with spec.selector.matchLabels)"),

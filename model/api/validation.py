@@ -50,6 +50,7 @@ from kubeprop.model.api.objects import (
     ClusterRole,
     ClusterRoleBinding,
     ConfigMap,
+    CronJob,
     CustomObject,
     CustomResourceDefinition,
     DaemonSet,
@@ -84,6 +85,7 @@ from kubeprop.model.api.validation_api import (
     validate_crd_spec,
     validate_policy_rules,
 )
+from kubeprop.model.api.validation_cronjob import validate_cron_job
 from kubeprop.model.api.validation_daemonset import validate_daemon_set_spec, validate_daemon_set_status
 from kubeprop.model.api.validation_fields import (
     DUPLICATE,
@@ -281,6 +283,7 @@ _SPEC_VALIDATORS: Final[dict[type[Any], Callable[[Any], ErrorList]]] = {
     StatefulSet: lambda o: validate_stateful_set_spec(o.spec, ("spec",)),
     DaemonSet: lambda o: validate_daemon_set_spec(o.spec, ("spec",)),
     Job: validate_job,
+    CronJob: validate_cron_job,
     Service: validate_service_spec,
     Endpoints: validate_endpoints,
     EndpointSlice: validate_endpoint_slice,

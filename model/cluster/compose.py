@@ -25,6 +25,7 @@ from typing import Any
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.cluster import (
     environment,
+    exit_deadlines,
     faults,
     informers,
     maintenance,
@@ -39,6 +40,7 @@ from kubeprop.model.cluster import (
 from kubeprop.model.controllers import (
     attachdetach,
     clusterrole_aggregation,
+    cronjob,
     daemonset,
     disruption,
     hpa,
@@ -115,7 +117,7 @@ HOOKS = Hooks(
             hpa.next_timer, maintenance.next_timer, descheduler.next_timer, workload_wait.next_timer,
             attachdetach.next_timer),
     tick_guards=(nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                 prompt_work.in_flight_holds_clock, outages.outage_holds_clock),
+                 prompt_work.in_flight_holds_clock, outages.outage_holds_clock, exit_deadlines.exit_holds_clock),
     watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
     request_gates=(overload.refusal,),
     memo_safe_gates=(overload.refusal,),
@@ -139,8 +141,10 @@ def build_model(scenario: Scenario, parameters: dict[str, Any] | None = None,
         "scheduler" if i == 0 else f"scheduler-{i + 1}" for i in range(int(values["schedulerInstances"]))
     )
     workload_objects = _workload_objects(scenario)
-    gc_resources = collected_resources(_objects(scenario, workload_objects),
-                                       own_controllers=bool(scenario.controllers or controllers))
+    objects = _objects(scenario, workload_objects)
+    own = bool(scenario.controllers or controllers)
+    gc_resources = tuple(sorted({*collected_resources(objects, own_controllers=own),
+                                 *cronjob.created_resources(objects)}))
     return ClusterModel(
         scenario=scenario,
         api=api_config(scenario, frozen),
@@ -165,7 +169,8 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
                        workload_objects: tuple[tuple[Any, ...], ...], extra: tuple[Any, ...],
                        gc_resources: tuple[str, ...]) -> tuple[Any, ...]:
     """Controllers that run only when the scenario needs them: the DaemonSet controller when it
-    creates a DaemonSet, the Job controller when it creates a Job, the disruption controller when it
+    creates a DaemonSet, the Job controller when it creates a Job or a CronJob, the CronJob controller
+    when it creates a CronJob, the disruption controller when it
     creates a PodDisruptionBudget, the PersistentVolume controller and the PVC and PV protection
     controllers when it can have claims or volumes (`persistentvolume.uses_volumes`: a user's
     controller may create them), the clusterrole-aggregation controller when it creates a
@@ -180,9 +185,11 @@ def _addon_controllers(scenario: Scenario, parameters: FrozenMap[str, Any],
         out.append(daemonset.DaemonSetController(
             expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
             use_expectations=bool(parameters["daemonSetExpectations"])))
-    if job.uses_jobs(objects):
+    if job.uses_jobs(objects) or cronjob.uses_cron_jobs(objects):
         out.append(job.JobController(expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
                                      tracking_finalizers=bool(parameters["jobTrackingWithFinalizers"])))
+    if cronjob.uses_cron_jobs(objects):
+        out.append(cronjob.CronJobController(name_lock=bool(parameters["cronJobNameLock"])))
     if disruption.uses_pdbs(objects):
         out.append(disruption.DisruptionController(int(parameters["disruptionDeletionTimeoutSeconds"])))
     if persistentvolume.uses_volumes(objects, (*scenario.controllers, *extra)):

@@ -21,6 +21,7 @@ import attrs
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.cluster import (
     environment,
+    exit_deadlines,
     faults,
     informers,
     maintenance,
@@ -51,7 +52,7 @@ from kubeprop.model.state.metrics import rules as environment_rules
 
 KeyFn = Callable[[ClusterModel, ClusterState], "tuple[Any, ...] | None"]
 KNOWN_GUARDS = {blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                prompt_work.in_flight_holds_clock, outages.outage_holds_clock}
+                prompt_work.in_flight_holds_clock, outages.outage_holds_clock, exit_deadlines.exit_holds_clock}
 """The tick guards `_tick` accounts for."""
 
 

@@ -42,7 +42,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.cluster import maintenance, outages, prompt_work, workload_wait
+from kubeprop.model.cluster import exit_deadlines, maintenance, outages, prompt_work, workload_wait
 from kubeprop.model.cluster.actors import KUBELET_LOCAL, KUBELET_WRITES, NODELIFECYCLE, SCHEDULER_WRITES
 from kubeprop.model.cluster.actors import USER as USER  # (re-exported: the documented import paths)
 from kubeprop.model.cluster.actors import actor as actor
@@ -80,7 +80,8 @@ KNOWN_TIMERS = {controllers.next_timer, nodelifecycle.next_timer, kubelet_mod.ne
 KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick, attachdetach.on_tick}
 """The hooks run on `Tick` that its footprint accounts for."""
 KNOWN_TICK_GUARDS = {nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                     prompt_work.in_flight_holds_clock, outages.outage_holds_clock}
+                     prompt_work.in_flight_holds_clock, outages.outage_holds_clock,
+                     exit_deadlines.exit_holds_clock}
 """The tick guards `Tick`'s footprint accounts for."""
 
 
@@ -375,7 +376,9 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     every informer cache and the event log (the store), whether each component is up and reaches
     the API server, etcd's quorum (a relist), the kubelets' runtime state; a crashed process's
     restart deadline (`outages.outage_holds_clock`, and the tick's length, `outages.tick_step`): every
-    process's crash time and whether a kubelet's node is down. With any other timer,
+    process's crash time and whether a kubelet's node is down; a bounded container's exit deadline
+    (`exit_deadlines`, `environment.exits`, also in the tick's length): the kubelets' runtime state,
+    their caches (the pods' labels) and whether they are up. With any other timer,
     tick hook or tick guard in the model's `Hooks` (a component this module does not know),
     `EVERYTHING`."""
     hooks = f.model.hooks

@@ -17,6 +17,7 @@ events are handled at once (`deliver_instantly`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -49,7 +50,6 @@ from kubeprop.model.state.informer import (
     handed,
     list_resource,
     next_event,
-    next_in,
 )
 
 
@@ -180,15 +180,19 @@ def component_enabled(model: ClusterModel, state: ClusterState, component: str) 
     what is down (etcd's quorum too) and partitioned."""
     informer = state.informers.get(component)
     if informer is not None and not model.instant_caches and reaches_apiserver(state, component):
-        index = event_index(state.store.events)  # (`next_event` for each resource, the log indexed once)
+        index = event_index(state.store.events)  # (`next_in` for each resource, the log indexed once)
         for resource, cache in informer.resources.sorted_items():
             if cache.stale:
                 if etcd_available(model, state):  # a LIST is a consistent read from etcd
                     yield Relist(component, resource)
                 continue
-            event = next_in(index, cache, resource)
-            if event is not None:
-                yield _delivery(component, resource, event.revision)
+            logged = index.get(resource)
+            if logged is None:
+                continue  # (no event of that resource in the log)
+            revisions = logged[0]  # `next_in`, written out (asked for every cache of every component)
+            at = bisect_right(revisions, cache.revision)
+            if at < len(revisions):
+                yield _delivery(component, resource, revisions[at])
 
 
 @lru_cache(maxsize=4096)

@@ -45,6 +45,7 @@ cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): the cr
 
 from __future__ import annotations
 
+from kubeprop.model.cluster.exit_deadlines import next_deadline
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, KUBELET_PREFIX, ClusterModel, ClusterState
 
 __all__ = ["OUTAGE_PARAMETERS", "max_outage", "outage_holds_clock", "restart_deadline", "tick_step"]
@@ -94,8 +95,12 @@ def outage_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
 
 def tick_step(model: ClusterModel, state: ClusterState) -> int:
     """The seconds a `Tick` from `state` moves the clock: the scenario's tick, shortened to land
-    on the earliest restart deadline (`restart_deadline`) when that comes sooner."""
+    on the earliest restart deadline (`restart_deadline`) or deadline of a container's exit
+    (`exit_deadlines.next_deadline`: `environment.exits`) when that comes sooner."""
     due = restart_deadline(model, state)
+    ends = next_deadline(model, state)
+    if ends is not None:
+        due = ends if due is None else min(due, ends)
     if due is None:
         return model.tick_seconds
     return max(1, min(model.tick_seconds, due - state.clock))

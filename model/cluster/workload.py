@@ -98,6 +98,7 @@ from kubeprop.model.api.server import Request, Response, handle, resolve_type
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.strategic import LAST_APPLIED_ANNOTATION, last_applied_text, three_way_merge_patch
 from kubeprop.model.cluster import maintenance, workload_wait
+from kubeprop.model.cluster.aggregation_pending import pending_note
 from kubeprop.model.cluster.workload_commands import (
     CLIENT_SIDE_APPLY_MANAGER,
     SERVER_SIDE_APPLY_MANAGER,
@@ -393,7 +394,8 @@ def _user_step(model: ClusterModel, state: ClusterState, act: UserStep) -> Clust
         if _unavailable(response.code):
             return state  # not done: the step stays enabled and is retried (apply is idempotent)
         if not response.ok:
-            failures.append(f"{response.code} {response.reason}: {response.message}")
+            note = pending_note(model, state, request) if response.code == 403 else ""
+            failures.append(f"{response.code} {response.reason}: {response.message}" + (f" ({note})" if note else ""))
         if request.verb == "delete":
             state = _wait_after_delete(model, state, act.index, request, response)
     state = evolve(state, workload_next=act.index + 1)

@@ -27,6 +27,11 @@ still waiting; `kubeprop.model.cluster.workload` runs them as steps.
   `observedGeneration` is older than `metadata.generation` is not met yet; the status must equal
   VALUE (default `true`, case folded). kubectl follows the name: an object deleted and made again
   (a StatefulSet's pod) is waited for again.
+- `wait` with `for: jsonpath=EXPRESSION[=VALUE]` — `staging/src/k8s.io/kubectl/pkg/cmd/wait/json.go`
+  (`kubeprop.model.scenario.wait_for`, simple field paths): met once the field has a value (with
+  VALUE: once its text equals VALUE); one that leads to an object or a list with a VALUE fails the
+  command. kubectl runs it through the same `getObjAndCheckCondition` as `condition=`, so its GET,
+  watch, RBAC and timeouts are the same.
 - `wait` with `for: delete` — `staging/src/k8s.io/kubectl/pkg/cmd/wait/wait.go` `IsDeleted`: done
   at once when the object is not found, else when the object kubectl found (its UID) is gone.
 
@@ -84,6 +89,7 @@ from kubeprop.model.api.server import Request, Response, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.deployment_util import TIMED_OUT_REASON
 from kubeprop.model.scenario.schema import RolloutStatusStep, WaitStep, WorkloadStep, parse_for
+from kubeprop.model.scenario.wait_for import jsonpath_met
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 KEY = "workload"
@@ -240,7 +246,7 @@ def timed(step: WorkloadStep) -> bool:
 
 
 def wait_kind(step: WaitStep) -> str:
-    """`delete` or `condition` (the schema refused anything else)."""
+    """`delete`, `condition` or `jsonpath` (the schema refused anything else)."""
     parsed = parse_for(step.for_)
     return parsed[0] if parsed is not None else ""
 
@@ -355,11 +361,22 @@ def outcome(step: WorkloadStep, key: ObjectKey, response: Response, waiting: Com
     if failed is not None:
         # kubectl's builder GETs the object first; once watching, a deleted object is waited for again
         return failed if waiting is None or response.code != 404 else _still(waiting, clock, timeout)
-    parsed = parse_for(step.wait.for_)
-    assert parsed is not None and obj is not None
-    if condition_met(obj, parsed[1], parsed[2]):
+    met = wait_met(obj, step.wait)
+    if isinstance(met, str):  # kubectl's check failed on the object: the command fails at once
+        return f"error: {met}"
+    if met:
         return ""
     return not_met if step.wait.timeout_seconds == 0 else _still(waiting, clock, timeout)
+
+
+def wait_met(obj: ApiObject | None, step: WaitStep) -> bool | str:
+    """Whether the object meets a `wait` step's `condition=` or `jsonpath=` (`wait_for.jsonpath_met`),
+    or the error kubectl's check fails the command with."""
+    parsed = parse_for(step.for_)
+    assert parsed is not None and obj is not None
+    if parsed[0] == "jsonpath":
+        return jsonpath_met(encode_object(obj), (parsed[1], parsed[2]))
+    return condition_met(obj, parsed[1], parsed[2])
 
 
 def _timeout_error(step: WorkloadStep, key: ObjectKey) -> str:

@@ -34,7 +34,7 @@ A controller here is a value with pure functions, so users can write their own (
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
@@ -57,6 +57,7 @@ from kubeprop.model.controllers.work_queue import (
 )
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.memo import LastValues
 from kubeprop.model.state.cluster import (
     CONTROLLER_MANAGER,
     ClusterModel,
@@ -247,6 +248,31 @@ def _key(obj: ApiObject) -> str:
     return f"{obj.metadata.namespace}/{obj.metadata.name}" if obj.metadata.namespace else obj.metadata.name
 
 
+class _Timed(NamedTuple):
+    """What `_wakeups` asks of one controller that watches something, worked out once
+    (`_timed`): whether it keeps wake-ups in its memory (`memory_wakeups`), resyncs
+    (`resync.period`), and its optional `wakeup_at` with the resource it lists for it."""
+
+    controller: Controller
+    name: str
+    memory_wakeups: bool
+    resyncs: bool
+    wakeup_at: Any
+    resource: str
+
+
+_TIMED: LastValues[tuple[_Timed, ...]] = LastValues(keep=4)
+"""`_timed`'s answers for the last few tuples of controllers, by identity."""
+
+
+def _timed(controllers: tuple[Controller, ...]) -> tuple[_Timed, ...]:
+    """The controllers that watch something, in order, each with what `_wakeups` asks of it (a
+    model's controllers are fixed values: their methods do not come and go)."""
+    return _TIMED.get1(controllers, lambda: tuple(
+        _Timed(c, c.name, hasattr(c, "memory_wakeups"), resync.period(c) is not None, getattr(c, "wakeup_at", None),
+               c.watches[0]) for c in controllers if c.watches))
+
+
 def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tuple[str, str, int]]:
     """(controller, key, time) for every controller that asks to be woken at a model time
     (the optional `wakeup_at(view, key, now)`: upstream's `queue.AddAfter`, e.g. the Deployment
@@ -255,23 +281,25 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
     if not is_up(state, CONTROLLER_MANAGER):
         return
     view_ = view(model, state, CONTROLLER_MANAGER)
-    for controller in model.controllers:
-        if not controller.watches or bool(getattr(state.controllers.get(controller.name), "unsynced", None)):
+    for controller, name, in_memory, resyncs, wakeup_at, resource in _timed(model.controllers):
+        ctl_state = state.controllers.get(name)
+        if bool(getattr(ctl_state, "unsynced", None)):
             continue  # (a controller waiting for its caches to sync has queued no AddAfter)
-        yield from _memory_wakeups(controller, state.controllers.get(controller.name))
-        yield from _resyncs(controller, state.controllers.get(controller.name), scoped(controller, view_), now)
-        wakeup_at = getattr(controller, "wakeup_at", None)
+        if in_memory:
+            yield from _memory_wakeups(controller, ctl_state)
+        seen_view = scoped(controller, view_)
+        if resyncs:
+            yield from _resyncs(controller, ctl_state, seen_view, now)
         if wakeup_at is None:
             continue
-        resource = controller.watches[0]
 
         def compute(seen: ObjectView, wakeup_at: Any = wakeup_at, resource: str = resource,
                     controller: Controller = controller) -> Wakeups:
             found = ((key, woken_at(controller, wakeup_at, seen, key, now)) for key in map(_key, seen.list(resource)))
             return tuple((key, at) for key, at in found if at is not None)
 
-        for key, at in _WAKEUPS.wakeups(controller, scoped(controller, view_), now, compute):
-            yield controller.name, key, at
+        for key, at in _WAKEUPS.wakeups(controller, seen_view, now, compute):
+            yield name, key, at
 
 
 def _memory_wakeups(controller: Controller, ctl_state: Any) -> Iterator[tuple[str, str, int]]:
@@ -296,8 +324,17 @@ def _resyncs(controller: Controller, ctl_state: Any, view_: ObjectView, now: int
 def _memory_timer_inputs(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     """The states of the controllers that keep wake-ups in their memory (`_memory_wakeups`) or
     resync (`_resyncs`: which keys are queued, the memory their reconciles decide with)."""
-    return tuple(state.controllers.get(c.name) for c in model.controllers
-                 if hasattr(c, "memory_wakeups") or resync.period(c) is not None)
+    return tuple(state.controllers.get(name) for name in _timer_keepers(model.controllers))
+
+
+_KEEPERS: LastValues[tuple[str, ...]] = LastValues(keep=4)
+"""`_timer_keepers`' answers for the last few tuples of controllers, by identity."""
+
+
+def _timer_keepers(controllers: tuple[Controller, ...]) -> tuple[str, ...]:
+    """The names of the controllers with `memory_wakeups` or a resync, in order, worked out once."""
+    return _KEEPERS.get1(controllers, lambda: tuple(
+        c.name for c in controllers if hasattr(c, "memory_wakeups") or resync.period(c) is not None))
 
 
 def timer_inputs(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:

@@ -161,7 +161,24 @@ def services_for_pod_change(change: Change, view: ObjectView) -> tuple[str, ...]
     nothing on equal resourceVersions, nor when neither the pod's endpoint nor its labels changed
     (`pod_endpoints_changed`); else the new pod's Services, and when the labels changed also the old
     pod's — all of both when the endpoint changed too, else those of only one of them
-    (determineNeededServiceUpdates)."""
+    (determineNeededServiceUpdates).
+
+    Both controllers' handlers get the very same `change` and view for a pod's event (`notify`), so
+    the answer for the last (change, view) pair, by identity, is kept for the second
+    (`_LAST_POD_CHANGE`; each is a value, kept alive with its answer)."""
+    last = _LAST_POD_CHANGE[0]
+    if last[0] is change and last[1] is view:
+        return last[2]
+    found = _services_for_pod_change(change, view)
+    _LAST_POD_CHANGE[0] = (change, view, found)
+    return found
+
+
+_LAST_POD_CHANGE: list[tuple[object, object, tuple[str, ...]]] = [(None, None, ())]
+"""`services_for_pod_change`'s last (change, view, answer)."""
+
+
+def _services_for_pod_change(change: Change, view: ObjectView) -> tuple[str, ...]:
     pod, old = change.object, change.old
     if not isinstance(pod, Pod):
         return ()

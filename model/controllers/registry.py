@@ -8,6 +8,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 | `replicaSetExpectations` | true | rs-no-expectations |
 | `daemonSetExpectations` | true | ds-no-expectations |
 | `jobTrackingWithFinalizers` | true | job-legacy-tracking |
+| `cronJobNameLock` | true | cronjob-no-name-lock |
 | `rolloutUnavailableOneWhenBothZero` | true | rollout-fencepost |
 | `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
 | `maxUnavailableStatefulSet` | false (v1.33; true from v1.35) | — (a release: docs/release.md) |
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubeprop.model.controllers.clusterrole_aggregation import ClusterRoleAggregationController
+from kubeprop.model.controllers.cronjob import CronJobController
 from kubeprop.model.controllers.daemonset import DaemonSetController
 from kubeprop.model.controllers.deployment import DeploymentController
 from kubeprop.model.controllers.disruption import DisruptionController
@@ -71,13 +73,14 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
     return tuple(controllers)
 
 
-ADDON_CONTROLLERS: tuple[type[Any], ...] = (ClusterRoleAggregationController, DaemonSetController,
+ADDON_CONTROLLERS: tuple[type[Any], ...] = (ClusterRoleAggregationController, CronJobController, DaemonSetController,
                                             DisruptionController, JobController, NamespaceController,
                                             PersistentVolumeController, PVCProtectionController,
                                             PVProtectionController)
 """Built-in controllers the model runs only where a scenario needs them: the DaemonSet controller
 (`pkg/controller/daemon`) when a DaemonSet can exist, the Job controller (`pkg/controller/job`)
-when a Job can exist, the disruption controller
+when a Job can exist, the CronJob controller (`pkg/controller/cronjob`) when a CronJob can exist,
+the disruption controller
 (`pkg/controller/disruption/disruption.go`, part of kube-controller-manager) when a
 PodDisruptionBudget can exist, the PersistentVolume controller (`pkg/controller/volume/persistentvolume`)
 and the PVC and PV protection controllers (`pkg/controller/volume/pvcprotection`, `pvprotection`)

@@ -55,8 +55,17 @@ TOLERATED = frozenset({"ignore", "forget"})
 
 
 def built_in(controller: object) -> bool:
-    """Whether `controller` is one of kubeprop's own (its class is defined in `BUILT_IN`)."""
-    return type(controller).__module__.startswith(BUILT_IN)
+    """Whether `controller` is one of kubeprop's own (its class is defined in `BUILT_IN`); asked
+    for every handler call, reconcile and resync, so answered once per class (`_BUILT_IN_TYPES`)."""
+    kind = type(controller)
+    found = _BUILT_IN_TYPES.get(kind)
+    if found is None:
+        found = _BUILT_IN_TYPES[kind] = kind.__module__.startswith(BUILT_IN)
+    return found
+
+
+_BUILT_IN_TYPES: dict[type, bool] = {}
+"""`built_in` by the controller's class (a class's module does not change)."""
 
 
 def _raised(controller: Any, doing: str, err: Exception) -> NoReturn:

@@ -14,9 +14,9 @@ import path, docs/controllers.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -29,17 +29,17 @@ from kubeprop.model.controllers.cache_sync import (
     refused_informers,
 )
 from kubeprop.model.controllers.sync_updates import ignores_sync_update
-from kubeprop.model.controllers.user_calls import handled_keys, started_memory
+from kubeprop.model.controllers.user_calls import built_in, handled_keys, started_memory
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import LastValues
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
-from kubeprop.model.state.component import Change, Controller, change_of, controller_namespaces
+from kubeprop.model.state.component import Change, Controller, change_of, controller_namespaces, keys_for_change
 from kubeprop.model.state.informer import NamespacedView, ObjectView
 
-__all__ = ["ControllerState", "Reconcile", "SyncInformer", "enabled", "initial_controllers", "notify", "queued",
-           "scoped", "sync_informer", "sync_key", "waiting"]
+__all__ = ["ControllerState", "Dispatch", "Handler", "Reconcile", "SyncInformer", "enabled", "handlers",
+           "initial_controllers", "notify", "queued", "scoped", "sync_informer", "sync_key", "waiting"]
 
 
 @attrs.frozen(cache_hash=True)
@@ -136,32 +136,80 @@ def _informers_of(controller: Controller, store: Store | None) -> tuple[str, ...
     return tuple(controller.watches) if store is None else informers(store, controller)
 
 
+class Handler(NamedTuple):
+    """One controller's event handlers as a watch event of one resource reaches them (`handlers`):
+    what `notify` would otherwise work out again for every event."""
+
+    controller: Controller
+    name: str
+    namespaces: tuple[str, ...]
+    """`controller_namespaces`: () for a controller that watches every namespace."""
+    ignores_sync: bool
+    """`sync_updates.ignores_sync_update` for this resource."""
+    keys: Callable[[Controller, Change, ObjectView], Iterable[str]]
+    """`component.keys_for_change` for a built-in controller (`handled_keys` takes its answer as it
+    is), `handled_keys` (which checks the answer) for a user's."""
+
+
+Dispatch = dict[str, tuple[Handler, ...]]
+"""Watched resource → the handlers of the controllers that watch it, in `model.controllers`' order."""
+
+_DISPATCH: LastValues[Dispatch] = LastValues(keep=4)
+"""The dispatch tables of the last few controller tuples, by identity (`handlers`)."""
+
+
+def handlers(controllers: tuple[Controller, ...]) -> Dispatch:
+    """The handlers a watch event of each resource reaches, by resource: every controller whose
+    `watches` name it, in `controllers`' order (`notify` then asks each only what depends on the
+    event: its namespace, its controller's unsynced informers). Worked out once per tuple of
+    controllers (a model's are fixed): an event of a resource only some controllers watch is
+    handed to those alone, instead of every controller being asked whether it watches it."""
+    return _DISPATCH.get1(controllers, _dispatch, controllers)
+
+
+def _dispatch(controllers: tuple[Controller, ...]) -> Dispatch:
+    table: dict[str, list[Handler]] = {}
+    for controller in controllers:
+        keys = keys_for_change if built_in(controller) else handled_keys
+        for resource in dict.fromkeys(controller.watches):
+            table.setdefault(resource, []).append(Handler(
+                controller, controller.name, controller_namespaces(controller),
+                ignores_sync_update(controller, resource), keys))
+    return {resource: tuple(found) for resource, found in table.items()}
+
+
 def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False
            ) -> ClusterState:
     """Run every controller's event handlers on delivered events (enqueue the keys they name); an
     event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers.
     `sync`: the events are a relist's updates of objects the cache held unchanged, which the handlers
     of `sync_updates.ignores_sync_update` do nothing with. Each handler is told the kind of event and
-    an update's old object (`keys_for_change`)."""
+    an update's old object (`keys_for_change`). The handlers an event reaches are those of its
+    resource (`handlers`)."""
     if not is_up(state, CONTROLLER_MANAGER):
         return state
     view_ = view(model, state, CONTROLLER_MANAGER)
     controllers = state.controllers
+    table = handlers(model.controllers)
     for event in events:
         key = event.key
         change: Change | None = None
-        for controller in model.controllers:
-            queued = controllers.get(controller.name) if key.resource in controller.watches else None
-            if queued is None or (sync and ignores_sync_update(controller, key.resource)):
+        for controller, name, namespaces, ignores_sync, keys_of in table.get(key.resource, ()):
+            queued = controllers.get(name)
+            if queued is None or (sync and ignores_sync):
                 continue
-            namespaces = controller_namespaces(controller)
-            if namespaces and key.namespace and key.namespace not in namespaces:
-                continue  # (no informer of that namespace)
+            if namespaces:
+                if key.namespace and key.namespace not in namespaces:
+                    continue  # (no informer of that namespace)
+                seen = scoped(controller, view_)
+            else:
+                seen = view_
             if queued.unsynced and informer_of(namespaces, key) in queued.unsynced:
                 continue  # (that informer has not listed: no watch, no event)
             change = change or change_of(event)
-            keys = handled_keys(controller, change, scoped(controller, view_))
-            controllers = controllers.set(controller.name, queued.enqueue(keys))
+            keys = keys_of(controller, change, seen)
+            if keys:  # (no key: the queue as it is, and so the map)
+                controllers = controllers.set(name, queued.enqueue(keys))
     # (keys all queued already: the very same map, and the state unchanged)
     return state if controllers is state.controllers else evolve(state, controllers=controllers)
 

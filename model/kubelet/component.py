@@ -81,6 +81,7 @@ from kubeprop.model.kubelet.actions import (
 from kubeprop.model.kubelet.config import RETRY_SECONDS
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, past_deadline
 from kubeprop.model.kubelet.eviction import disk_victims, eviction_victims, pid_victims
+from kubeprop.model.kubelet.exit_rules import exit_choices
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
 from kubeprop.model.kubelet.kill import due as kill_due
 from kubeprop.model.kubelet.kill import kill_deadlines, killing
@@ -171,8 +172,8 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
             yield from _probe_results(node, key, runtime, c, state.clock)
             if runtime.exits_by_itself(c) or (c.running and c.kill_deadline is not None
                                               and state.clock < c.kill_deadline):  # on SIGTERM: `kill`
-                yield ContainerExit(node, key, c.name, False)
-                yield ContainerExit(node, key, c.name, True)
+                for success in exit_choices(model, state, node, key, runtime, c):  # `environment.exits`
+                    yield ContainerExit(node, key, c.name, success)
             if c.config_error:
                 if _retry_at(runtime, c) <= state.clock:
                     errors = config_errors_of(model, state, node, key) if errors is None else errors

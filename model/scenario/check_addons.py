@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
+from kubeprop.model.api.names import is_dns1123_label, is_qualified_name, is_valid_label_value
 from kubeprop.model.api.quantity import MAX_INT64
 from kubeprop.model.scenario.checks import MAX_INT32
 from kubeprop.model.scenario.schema import DAY_SECONDS, ScenarioFile, cut
@@ -20,6 +21,7 @@ RESOURCES = ("cpu", "memory", "pods")
 def addon_problems(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
     """Every problem of the add-on sections."""
     yield from _usage(spec)
+    yield from _exits(spec)
     yield from _descheduler(spec)
 
 
@@ -39,6 +41,39 @@ def _usage(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
                                              "client.go reads usage as an int64 of milli-units)")
         if not entry.pods:
             yield (*path, "pods"), "Required value: the labels of the pods this usage applies to"
+
+
+MAX_EXIT_CODE = 255
+"""A process's exit status is one byte (the runtime reports it as `exitCode` 0–255)."""
+
+
+def _exits(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
+    """`environment.exits` (docs/scenario.md): a valid namespace, selector and container name, exit
+    codes 0–255 (when given, at least one, and 0 among them: `kubeprop.model.kubelet.exit_rules`), a
+    positive `withinSeconds` of at most a day."""
+    for i, entry in enumerate(spec.environment.exits):
+        path: FieldPath = ("environment", "exits", i)
+        if not entry.pods:
+            yield (*path, "pods"), "Required value: the labels of the pods whose containers this rule covers"
+        for key, value in entry.pods.sorted_items():
+            yield from (((*path, "pods", key), f"invalid label key: {m}") for m in is_qualified_name(key))
+            yield from (((*path, "pods", key), f"invalid label value '{cut(value)}': {m}")
+                        for m in is_valid_label_value(value))
+        yield from (((*path, "namespace"), m) for m in is_dns1123_label(entry.namespace))
+        if entry.container:
+            yield from (((*path, "container"), m) for m in is_dns1123_label(entry.container))
+        if entry.codes == ():
+            yield (*path, "codes"), "must list at least one exit code (leave codes out for 0 or non-zero)"
+        for k, code in enumerate(entry.codes or ()):
+            if not 0 <= code <= MAX_EXIT_CODE:
+                yield (*path, "codes", k), f"must be an exit code from 0 to {MAX_EXIT_CODE}, got {cut(code)}"
+        if entry.codes and 0 not in entry.codes:
+            yield ((*path, "codes"), "must include 0: the run a user expects ends a container with an exit 0 (a "
+                   "failing exit is the environment's bad luck, which only the searches take), so a rule that "
+                   "only lets it fail is not supported; leave codes out for 0 or non-zero")
+        if entry.within_seconds is not None and not 1 <= entry.within_seconds <= DAY_SECONDS:
+            yield ((*path, "withinSeconds"), f"must be between 1 and {DAY_SECONDS:,} (seconds after the container "
+                   f"started), got {cut(entry.within_seconds)}")
 
 
 def _descheduler(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:

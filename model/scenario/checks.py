@@ -33,6 +33,7 @@ from kubeprop.model.scenario.schema import (
     parse_for,
 )
 from kubeprop.model.scenario.variants import VARIANTS
+from kubeprop.model.scenario.wait_for import parse_jsonpath
 
 Found = list[tuple[FieldPath, str]]
 
@@ -99,7 +100,7 @@ STEP_FIELDS = ("apply", "scale", "set_image", "delete", "cordon", "drain", "unco
 """The fields of a workload step, one of which each step sets."""
 ROLLOUT_FIELDS = ("deployment", "statefulset", "daemonset")
 """`rolloutStatus` target fields (kubectl's status viewers the model has a kind for)."""
-WAIT_FOR = "condition=NAME[=VALUE] or delete"
+WAIT_FOR = "condition=NAME[=VALUE], jsonpath=EXPRESSION[=VALUE] or delete"
 """The `wait` step's valid `for` values."""
 
 
@@ -115,7 +116,7 @@ def _target_step(step: WorkloadStep) -> ScaleStep | SetImageStep | RolloutStatus
 def _target_field(step: WorkloadStep) -> tuple[str, tuple[str, ...]]:
     """The step's field naming a workload, and the target fields it may use."""
     if step.scale is not None or step.set_image is not None:
-        return "scale" if step.scale is not None else "setImage", tuple(WORKLOAD_FIELDS)
+        return ("scale", tuple(WORKLOAD_FIELDS)) if step.scale is not None else ("setImage", tuple(TARGET_KINDS))
     return "rolloutStatus", ROLLOUT_FIELDS
 
 
@@ -162,7 +163,8 @@ def wait_step_problems(step: WorkloadStep, at: FieldPath) -> Found:
         found.append(((*base, "for"), f"Required value: {WAIT_FOR}"))
     elif parse_for(wait.for_) is None:
         what = wait.for_.partition("=")[0]
-        why = (f"kubectl wait --for={what} is not modelled" if what.lower() in ("jsonpath", "create")
+        why = (f"kubectl wait --for={what} is not modelled" if what.lower() == "create"
+               else f"{parse_jsonpath(wait.for_[len('jsonpath='):])}" if what == "jsonpath"
                else f"unrecognized condition {cut(wait.for_)!r}")
         found.append(((*base, "for"), f"{why}; valid: {WAIT_FOR}"))
     return found

@@ -11,6 +11,7 @@ imports; nothing of properties or counterexamples.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS, AdmissionPlugin
@@ -18,12 +19,12 @@ from kubeprop.model.api.codec import format_path
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.api.yamlsource import YamlDocument
 from kubeprop.model.errors import InputError
-from kubeprop.model.scenario.imports import AllowImports, resolve
+from kubeprop.model.scenario.imports import AllowImports, effect_problem, refusal, resolve
 from kubeprop.model.scenario.schema import ScenarioFile
 from kubeprop.model.state.component import Controller, namespaces_problem
 
-__all__ = ["PROPERTY_REF", "admission_plugins", "environment_rules", "problem_at", "property_ref_problems",
-           "user_controllers"]
+__all__ = ["PROPERTY_REF", "PropertyCheck", "admission_plugins", "environment_rules", "problem_at",
+           "property_problems", "property_ref_problems", "user_controllers"]
 
 
 def problem_at(doc: YamlDocument | None, path: tuple[str | int, ...], message: str, where: str = "") -> Problem:
@@ -42,6 +43,31 @@ def property_ref_problems(spec: ScenarioFile, doc: YamlDocument | None) -> list[
     return [problem_at(doc, ("properties", i), f"{ref!r} is not MODULE or MODULE:ATTRIBUTE (e.g. team_checks or "
                                              "team_checks:NO_PUBLIC_PODS)")
             for i, ref in enumerate(spec.properties) if not PROPERTY_REF.match(ref)]
+
+
+PropertyCheck = Callable[[str], str]
+"""What is wrong with one well-formed `properties:` entry ('' when it loads): the properties
+layer's loader (`kubeprop.properties.modules.property_problem`), passed in because the model never
+imports properties."""
+
+
+def property_problems(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem], allow: AllowImports,
+                      check: PropertyCheck | None) -> None:
+    """Each `properties:` entry that does not load, added to `problems` at its line, so that a
+    scenario's property problems are reported with its other ones (`kubeprop validate` and
+    `kubeprop check` alike). A malformed entry is `property_ref_problems`'s; a module that acts
+    when imported (`effect_problem`), or one `allow` does not list, is refused and never reaches
+    `check`, which imports it. Without `check` the entries are judged when the properties load."""
+    if check is None:
+        return
+    for i, ref in enumerate(spec.properties):
+        if not PROPERTY_REF.match(ref):
+            continue
+        module = ref.partition(":")[0]
+        message = effect_problem(module) or (refusal(module) if allow is not None and module not in allow else "")
+        message = message or check(ref)
+        if message:
+            problems.append(problem_at(doc, ("properties", i), message))
 
 
 def admission_plugins(spec: ScenarioFile, doc: YamlDocument | None, problems: list[Problem],

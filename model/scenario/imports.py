@@ -74,6 +74,12 @@ def effect_problem(module: str) -> str:
     return ""
 
 
+def refusal(module: str) -> str:
+    """Why a file under review may not import `module`: the user did not allow it by name."""
+    return (f"refusing to import module {module!r} named in a file under review; allow it by name if you trust it "
+            f"(kubeprop replay --allow-import {module}, the gate config's allowImports, or allow_imports= in Python)")
+
+
 def _not_found(err: BaseException, module_name: str) -> bool:
     """Whether `err` says the module itself (or a package above it) is not on the import path."""
     missing = getattr(err, "name", None) if isinstance(err, ModuleNotFoundError) else None
@@ -89,9 +95,7 @@ def import_reference(ref: str, allow: AllowImports) -> Any:
     if effect_problem(module_name):
         raise InputError(f"{ref!r}: {effect_problem(module_name)}")
     if allow is not None and module_name not in allow:
-        raise ImportRefused(f"refusing to import module {module_name!r} named in a file under review; allow it "
-                            f"by name if you trust it (kubeprop replay --allow-import {module_name}, the gate "
-                            "config's allowImports, or allow_imports= in Python)")
+        raise ImportRefused(refusal(module_name))
     try:
         module = importlib.import_module(module_name)
     except (Exception, SystemExit) as err:  # a module's import can raise anything; report it as the file's problem

@@ -43,8 +43,10 @@ from kubeprop.model.scenario.apply_steps import apply_ref, crds_of
 from kubeprop.model.scenario.check_addons import addon_problems, node_step_problems
 from kubeprop.model.scenario.checks import check_spec, check_workload_targets
 from kubeprop.model.scenario.code_refs import (
+    PropertyCheck,
     admission_plugins,
     environment_rules,
+    property_problems,
     property_ref_problems,
     user_controllers,
 )
@@ -222,13 +224,16 @@ def feastflow_path() -> Path:
 
 
 def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports = None,
-                  confine: Path | None = None) -> Scenario:
+                  confine: Path | None = None, properties: PropertyCheck | None = None) -> Scenario:
     """Load a scenario file, a folder with scenario.yaml, or a bare manifest folder/file.
     None means the built-in FeastFlow scenario. `allow_imports` (see `kubeprop.model.scenario.imports`):
     None imports whatever `admission:`/`controllers:` name (the user's own file); a collection of module
     names allows only those (a scenario inside a file under review). With `confine`, the scenario may
     read no file outside that folder (a scenario unpacked from a counterexample file: its `manifests:`
-    and `apply:` paths may not reach the machine's other files)."""
+    and `apply:` paths may not reach the machine's other files). `properties` judges each
+    `properties:` entry with the scenario's other problems (`code_refs.property_problems`; the
+    CLI's `kubeprop.properties.modules.load_own_scenario`); without it they are judged when the
+    properties load."""
     path = Path(path) if path is not None else feastflow_path()
     info = _stat(path)
     if info is not None and stat.S_ISDIR(info.st_mode):
@@ -247,7 +252,8 @@ def load_scenario(path: Path | str | None = None, *, allow_imports: AllowImports
     decoded = decode_all(ScenarioFile, doc.data, (), found)
     spec = decoded if decoded is not None else ScenarioFile()
     return _resolve(spec, spec.metadata.name or path.stem, str(path), base=path.parent, doc=doc,
-                    texts=[read_text(path)], found=found, allow=allow_imports, confine=confine)
+                    texts=[read_text(path)], found=found, allow=allow_imports, confine=confine,
+                    properties=properties)
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -272,7 +278,8 @@ def _scenario_document(path: Path) -> YamlDocument | None:
 
 
 def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
-             texts: list[str], found: Found, allow: AllowImports, confine: Path | None = None) -> Scenario:
+             texts: list[str], found: Found, allow: AllowImports, confine: Path | None = None,
+             properties: PropertyCheck | None = None) -> Scenario:
     decode_problems = [_problem(doc, path, message, where) for path, message in found]
     decode_problems += [Problem.from_yaml_error(err) for err in (doc.duplicates if doc is not None else ())]
     problems = _unless_covered(check_scenario(spec, doc), decode_problems)
@@ -312,9 +319,10 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
         manifests_ok = not over and not read.problems
     if manifests_ok:
         problems += _workload_problems(spec, doc, base, objects, declared)
+    rules = environment_rules(spec, doc, problems, allow)
+    property_problems(spec, doc, problems, allow, properties)
     own = [p for p in decode_problems + problems if p.file == where]
     problems = sorted(own, key=lambda p: p.line) + [p for p in decode_problems + problems if p.file != where]
-    rules = environment_rules(spec, doc, problems, allow)
     if problems:
         raise ScenarioError(problems)
     spec = _nodes_from_manifests(spec, objects, doc)

@@ -18,6 +18,7 @@ from kubeprop.model.errors import describe_value
 from kubeprop.model.fault_kinds import FaultCounts
 from kubeprop.model.frozen import EMPTY, FrozenMap, frozen_map
 from kubeprop.model.scenario.schema_addons import DeschedulerDecl, DrainStep, EnvironmentDecl, NodeStep
+from kubeprop.model.scenario.wait_for import parse_jsonpath
 
 SCENARIO_API_VERSION = "kubeprop.dev/v1alpha1"
 
@@ -47,6 +48,7 @@ PARAMETERS: dict[str, Any] = {
     "replicaSetExpectations": True,
     "daemonSetExpectations": True,
     "jobTrackingWithFinalizers": True,
+    "cronJobNameLock": True,
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "maxUnavailableStatefulSet": False,
@@ -318,12 +320,17 @@ class ScaleStep:
 
 @attrs.frozen
 class SetImageStep:
-    """`kubectl set image`: a workload's container gets a new image."""
+    """`kubectl set image <kind>/<name> CONTAINER=IMAGE`: a workload's container gets a new image;
+    exactly one of the targets (kubectl sets the image of every kind with a pod template:
+    `staging/src/k8s.io/kubectl/pkg/polymorphichelpers/updatepodspec.go`; a Job's template is
+    immutable, so the model offers the four workload kinds)."""
 
     deployment: str = ""
     statefulset: str = ""
     container: str = ""
     image: str = ""
+    daemonset: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
+    replicaset: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
 
 
 @attrs.frozen
@@ -356,8 +363,9 @@ class RolloutStatusStep:
 @attrs.frozen
 class WaitStep:
     """`kubectl wait --for=<for> <kind>/<name> -n <namespace> [--timeout=Ns]`: `for` is
-    `condition=NAME[=VALUE]` or `delete`; `timeoutSeconds` defaults to kubectl's 30, 0 checks once,
-    -1 waits for ever (kubectl: a week)."""
+    `condition=NAME[=VALUE]`, `jsonpath=EXPRESSION[=VALUE]` (a simple field path:
+    `kubeprop.model.scenario.wait_for`) or `delete`; `timeoutSeconds` defaults to kubectl's 30, 0
+    checks once, -1 waits for ever (kubectl: a week)."""
 
     kind: str = ""
     name: str = ""
@@ -369,13 +377,19 @@ class WaitStep:
 def parse_for(text: str) -> tuple[str, str, str] | None:
     """A `wait` step's `for`, as kubectl reads `--for` (`staging/src/k8s.io/kubectl/pkg/cmd/wait/wait.go`
     conditionFuncFor): ("delete", "", ""), ("condition", NAME, VALUE; VALUE "true" when not given),
-    or None for what the model does not run (`jsonpath=`, `create`) or kubectl refuses."""
+    ("jsonpath", EXPRESSION, VALUE; VALUE "" for any value: `kubeprop.model.scenario.wait_for`), or
+    None for what the model does not run (`create`, a jsonpath beyond a simple field path) or
+    kubectl refuses (`wait_for.parse_jsonpath` says why)."""
     if text.lower() == "delete":
         return "delete", "", ""
     if text.startswith("condition="):
         name, equals, value = text[len("condition="):].partition("=")
         if name:
             return "condition", name, value if equals else "true"
+    if text.startswith("jsonpath="):
+        parsed = parse_jsonpath(text[len("jsonpath="):])
+        if not isinstance(parsed, str):
+            return "jsonpath", *parsed
     return None
 
 

@@ -1,7 +1,8 @@
 """Scenario file sections for the environment, the descheduler and node maintenance.
 
 - `environment:` what the pods' resource usage is (the metrics the HPA and LowNodeUtilization
-  read) and which user environment rules run (`kubeprop.model.cluster.environment`);
+  read), how the selected containers end (`exits`: `kubeprop.model.kubelet.exit_rules`) and which
+  user environment rules run (`kubeprop.model.cluster.environment`);
 - `descheduler:` the descheduler's policy (`kubeprop.model.descheduler`), following the
   descheduler's `DeschedulerPolicy` (v1alpha2) with one profile;
 - workload steps `cordon`, `drain`, `uncordon` (`kubectl cordon|drain|uncordon`).
@@ -38,11 +39,27 @@ class UsageDecl:
 
 
 @attrs.frozen
+class ExitDecl:
+    """How the containers of the pods a label selector picks (in one namespace) end by themselves
+    (`kubeprop.model.kubelet.exit_rules`): with one of `codes` (None: 0 or non-zero, as without a
+    rule), and at most `within_seconds` after they started (None: they may run for ever).
+    `container` "" means every container of the pod (its init containers included)."""
+
+    namespace: str = "default"
+    pods: FrozenMap[str, str] = attrs.field(default=EMPTY, converter=frozen_map)
+    container: str = ""
+    codes: tuple[int, ...] | None = None
+    within_seconds: int | None = None
+
+
+@attrs.frozen
 class EnvironmentDecl:
-    """The environment: declared usage, and user environment rules (`module:attribute`)."""
+    """The environment: declared usage, how containers end, and user environment rules
+    (`module:attribute`)."""
 
     usage: tuple[UsageDecl, ...] = ()
     rules: tuple[str, ...] = ()
+    exits: tuple[ExitDecl, ...] = ()
 
 
 @attrs.frozen

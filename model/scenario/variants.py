@@ -51,6 +51,12 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
        "the Job controller counts the finished pods it finds in its cache; nothing holds a finished pod until it "
        "is counted, so one that podgc or a user deletes first is never counted and its work runs again",
        "job-pods-counted"),
+    _v("cronjob-no-name-lock", {"cronJobNameLock": False},
+       "the hazard pkg/controller/cronjob/cronjob_controllerv2.go syncCronJob names (\"we need to use the job name "
+       "as a lock to prevent us from making the job twice\"; getJobName)",
+       "the CronJob controller gives each Job a generated name: a sync that does not see its own last create (a "
+       "failed status write, a restart between the create and the write) starts the same activation's Job again",
+       "cronjob-one-job-per-schedule"),
     _v("endpoints-terminating", {"endpointsIncludeTerminating": True}, "kubernetes#54723",
        "a terminating pod that still reports Ready stays in the ready addresses",
        "endpoints' ready set ⊆ pods Ready ∧ not terminating ∧ matching"),

@@ -26,7 +26,7 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.errors import InputError, UsageError, UserCodeError
 from kubeprop.model.raft.state import RAFT_VARIANTS
 from kubeprop.model.scenario.bootstrap import every_rejection
-from kubeprop.model.scenario.load import Scenario, ScenarioError, load_scenario, stored_only_labels
+from kubeprop.model.scenario.load import Scenario, ScenarioError, stored_only_labels
 from kubeprop.model.scheduler.served import unserved_templates
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.cli.check_args import DEFAULT_DEPTH, ENGINE_ORDER, LASSO_ENGINES
@@ -42,7 +42,7 @@ from kubeprop.properties.cli.live import LiveLine, LogLines
 from kubeprop.properties.cli.table import render
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
-from kubeprop.properties.modules import checked_properties
+from kubeprop.properties.modules import checked_properties, load_own_scenario
 from kubeprop.properties.oscillation import select_cycle
 
 
@@ -80,7 +80,7 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     if args.cluster and args.engine in ("walk", "all"):  # a bad address is bad input before anything runs
         from kubeprop.properties.explore.dask_walks import _checked_address
         _checked_address(args.cluster)
-    scenario = load_scenario(args.path)
+    scenario = load_own_scenario(args.path)
     bounds = chosen_bounds(args, scenario)
     budget = float(bounds.budget.value or DEFAULT_BUDGET)
     cycle = args.engine in LASSO_ENGINES

@@ -26,19 +26,23 @@ RUN_ENGINES = ("walk", "pct", "hypothesis")
 def _reach(engine: str, s: Any, max_depth: int) -> str:
     """How far an engine got: the depth a search reached (`, depth 5`); for random runs, how many,
     how long they were on average (the steps taken over the runs finished: a run ends early when
-    nothing is left to do) and how long each may be — `--max-depth`, and for the odd-numbered walk
+    nothing is left to do; the fair continuation that judges convergence at a run's end counts, so
+    the average can exceed the bound, trial16) and how long each may be before that continuation
+    — `--max-depth`, and for the odd-numbered walk
     and PCT runs the fair run's length and a quarter when that is longer (`engine.run_length`), so
     that they reach a long workload's end; for PCT also n, the most actors one run gave a priority
     (its bound, 1 / (n · k^(d−1)) with k the run's length, can be checked); for a portfolio, the
     deepest state its searches reached (its runs' lengths are on their own lines)."""
     depth = getattr(s, "depth", 0)
     if engine in RUN_ENGINES:
-        mean = f", {s.steps / s.runs:.1f} steps on average" if s.runs else ""
+        mean = f", {s.steps / s.runs:.1f} steps a run on average" if s.runs else ""
         actors = f", n = {s.actors} actors" if getattr(s, "actors", 0) else ""
+        each = f"each up to {max_depth if depth > max_depth and engine != 'hypothesis' else depth} steps, then those " \
+               "judging convergence"
         if depth > max_depth and engine != "hypothesis":
-            return (f", {s.runs} runs{mean} (up to {max_depth} steps, the odd-numbered up to {depth}: the fair "
-                    f"run's length and a quarter){actors}")
-        return f", {s.runs} runs{mean} (up to {depth} steps){actors}"
+            return (f", {s.runs} runs{mean} ({each}; the odd-numbered up to {depth}: the fair run's length and a "
+                    f"quarter){actors}")
+        return f", {s.runs} runs{mean} ({each}){actors}"
     runs = f", {s.runs} runs" if getattr(s, "runs", 0) else ""
     parts = getattr(s, "parts", ())
     if parts:

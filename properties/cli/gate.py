@@ -21,7 +21,6 @@ from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
-from kubeprop.model.scenario.load import load_scenario
 from kubeprop.properties.cli.check import keep_hypothesis_under
 from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth, relies_line
 from kubeprop.properties.cli.exit_codes import ExitCode
@@ -37,7 +36,7 @@ from kubeprop.properties.cli.gate_replay import replay_case
 from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
-from kubeprop.properties.modules import checked_properties
+from kubeprop.properties.modules import checked_properties, load_own_scenario
 from kubeprop.properties.registry import registry_kept, select
 from kubeprop.properties.upstream_behaviour import HEADING
 from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
@@ -160,7 +159,7 @@ def _check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: 
     began = time.perf_counter()
     loaded = None
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_own_scenario(scenario)
         props = checked_properties(loaded, spec.properties or None, spec.property_modules)
         names = [p.name for p in props]
         bounds = EngineConfig(max_depth=spec.max_depth, max_states=spec.max_states, reduction=reduction)

@@ -52,12 +52,12 @@ from kubeprop.model.api.yamlsource import (
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scenario.decode import Found, decode_all
-from kubeprop.model.scenario.load import ScenarioError, load_scenario
+from kubeprop.model.scenario.load import ScenarioError
 from kubeprop.model.scenario.schema import boolean_word_problem, parameter_problem
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.cli.check_args import NOT_AN_ENGINE
 from kubeprop.properties.cli.commands import MAX_BUDGET_SECONDS
-from kubeprop.properties.modules import load_properties, scenario_properties
+from kubeprop.properties.modules import load_own_scenario, load_properties, scenario_properties
 from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, registry_kept, select
 
 BUILTIN_CORPUS = Path(str(resources.files("kubeprop.counterexamples") / "corpus"))
@@ -268,7 +268,7 @@ def property_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
         return found
     if spec.scenario:
         try:
-            extra.extend(scenario_properties(load_scenario(resolve(spec.scenario, base))))
+            extra.extend(scenario_properties(load_own_scenario(resolve(spec.scenario, base))))
         except (InputError, OSError):
             return found
     select([])  # registers the built-in properties

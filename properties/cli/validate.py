@@ -23,11 +23,12 @@ from kubeprop.model.api.feature_gates import dropped_by_gates
 from kubeprop.model.api.objects import encode_object, kind_info
 from kubeprop.model.scenario.bootstrap import Bootstrap, Outcome, bootstrap
 from kubeprop.model.scenario.helm_hooks import install_hooks_note, skipped_note
-from kubeprop.model.scenario.load import Scenario, load_scenario
+from kubeprop.model.scenario.load import Scenario
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
 from kubeprop.model.scenario.usage_note import undeclared_usage_note
 from kubeprop.model.scheduler.served import unserved_note, unserved_scheduler_name
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.modules import load_own_scenario
 
 SYSTEM_FIELDS = {
     "metadata.uid", "metadata.resourceVersion", "metadata.creationTimestamp", "metadata.generation",
@@ -184,8 +185,9 @@ def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[st
 
 
 def run_validate(path: Path | None, output: str, out: TextIO) -> int:
-    """Run `kubeprop validate`; returns 0 if every object was admitted, else 2."""
-    scenario = load_scenario(path)
+    """Run `kubeprop validate`; returns 0 if every object was admitted, else 2. A scenario that does
+    not load (any of its fields, `properties:` included) raises `ScenarioError` with every problem."""
+    scenario = load_own_scenario(path)  # its `properties:` entries judged too, as `kubeprop check` does
     result = bootstrap(scenario)
     base = Path(scenario.path).parent
     if output == "yaml":

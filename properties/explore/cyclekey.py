@@ -69,6 +69,8 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     ("KubeletState", "disk_pressure_at"): TIME, ("KubeletState", "pid_pressure_at"): TIME,
     ("JobStatus", "start_time"): TIME, ("JobStatus", "completion_time"): TIME,
     ("BackoffRecord", "last_failure"): TIME, ("JobMemory", "held"): TIME_VALUES,
+    ("CronJobStatus", "last_schedule_time"): TIME, ("CronJobStatus", "last_successful_time"): TIME,
+    ("Pending", "scheduled"): TIME,
     # revisions and counters
     ("Store", "revision"): REVISION, ("Store", "compacted"): REVISION, ("WatchEvent", "revision"): REVISION,
     ("ResourceCache", "revision"): REVISION, ("ClusterState", "seen_revisions"): REVISION_VALUES,

@@ -27,7 +27,7 @@ not read the stored pods, each is a dry run against the initial store.
 Every DaemonSet adds one pod per node that should run it (`_daemon_pods`, as the model's DaemonSet
 controller builds them), which only that node fits; every Job not suspended the pods its controller
 runs at once, `min(parallelism, completions)` (`_job_pods`, `pkg/controller/job` manageJob; an
-Indexed Job's the lowest indexes).
+Indexed Job's the lowest indexes), and every CronJob not suspended those of one run of its Job.
 RuntimeClass admission (pod overhead, nodeSelector, tolerations) is not modelled: the model
 refuses `runtimeClassName` (`kubeprop.model.api.unmodelled`). No controller runs: the pods are
 what the controllers would create, without generated name suffixes. Plus the scenario's bare pods,
@@ -48,11 +48,13 @@ import attrs
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.apps import DaemonSet, Deployment, ReplicaSet, StatefulSet
 from kubeprop.model.api.batch import Job, is_indexed
+from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.api.objects import ApiObject, Node, kind_info
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.store import Store
+from kubeprop.model.controllers.cronjob_util import one_run
 from kubeprop.model.controllers.daemonset_util import daemon_pod, node_should_run, template_hash
 from kubeprop.model.controllers.deployment_plan import new_rs_object as new_replica_set
 from kubeprop.model.controllers.job_util import job_pod
@@ -171,9 +173,11 @@ def _daemon_pods(store: Store) -> list[Pod]:
 def _job_pods(store: Store) -> list[Pod]:
     """The pods the Job controller runs at once for every Job not suspended: `min(parallelism,
     completions)` (parallelism alone without completions), as `job_util.job_pod` builds them (an
-    Indexed Job's with the indexes 0, 1, …), named `<job>-<i>`."""
+    Indexed Job's with the indexes 0, 1, …), named `<job>-<i>`; and for every CronJob not suspended,
+    one run of its Job template (`cronjob_util.one_run`, named `<cronjob>-0`)."""
     out: list[Pod] = []
-    for job in store.list("jobs.batch"):
+    cron_runs = [one_run(c) for c in store.list("cronjobs.batch") if isinstance(c, CronJob) and not c.spec.suspend]
+    for job in (*store.list("jobs.batch"), *cron_runs):
         if not isinstance(job, Job) or job.spec.suspend:
             continue
         parallelism = job.spec.parallelism or 0

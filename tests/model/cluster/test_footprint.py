@@ -13,6 +13,7 @@ from random_runs import random_run_states
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.footprint import EVERYTHING, Footprints, actor, component_of
+from kubeprop.model.kubelet.actions import ContainerExit
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import ACTION_TYPES, Deliver, FailNextRequest, Partition, Quiesce, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -37,6 +38,29 @@ def test_independent_actions_commute(scenario: str, parameters: dict[str, object
         pairs = independent_pairs(footprints, actions(model, state))
         checked += assert_commute(model, state, rng.sample(pairs, min(6, len(pairs))))
     assert checked > 20  # the scenario has independent actions to check
+
+
+EXITS = Path(__file__).parents[1] / "data" / "exits" / "batch.yaml"
+
+
+@pytest.mark.parametrize("parameters", [{}, {"instantCaches": True}])
+def test_independent_actions_commute_under_exit_rules(parameters: dict[str, object]) -> None:
+    """`environment.exits` (tests/model/data/exits/batch.yaml): a `ContainerExit`'s choices read the
+    kubelet's cached pod (its labels), and `Tick` waits at a bounded container's deadline and is
+    shortened to land on it; an exit called independent of another action commutes with it."""
+    model = build_model(load_scenario(EXITS), parameters=parameters or None)
+    footprints, rng = Footprints(model), random.Random(4)
+    checked = exits = 0
+    for state in random_run_states(model, rng, runs=6, length=40):
+        pairs = independent_pairs(footprints, actions(model, state))
+        mine = [p for p in pairs if any(isinstance(a, ContainerExit) for a in p)]
+        exits += assert_commute(model, state, rng.sample(mine, min(3, len(mine))))
+        checked += assert_commute(model, state, rng.sample(pairs, min(4, len(pairs))))
+    assert exits > 8 and checked > 20  # (with instant caches an exit reads the store: few are independent)
+    exit_reads = footprints.of(ContainerExit("worker-1", "default/short-x", "work", True)).reads
+    assert {"cache:kubelet/worker-1", "kubelet:worker-1", "clock"} <= exit_reads
+    assert {"cache:kubelet/worker-1", "kubelet:worker-1", "up:kubelet/worker-1", "clock"} <= footprints.of(
+        Tick(10)).reads  # the deadline guard's reads
 
 
 def test_unknown_action_kinds_conflict_with_everything() -> None:

@@ -12,8 +12,9 @@ from kubeprop.model.cluster import compose
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import FairPolicy
 from kubeprop.model.cluster.incremental import EnabledCache, memoised
+from kubeprop.model.kubelet.actions import ContainerExit
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action, Quiesce
+from kubeprop.model.state.actions import Action, Quiesce, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data" / "variants"
@@ -44,6 +45,28 @@ def test_cache_answers_like_actions(scenario: str | None, parameters: dict[str, 
             if not enabled:
                 break
             state = step(model, state, enabled[rng.randrange(len(enabled))])
+
+
+@pytest.mark.parametrize("parameters", [{}, {"instantCaches": True}])
+def test_cache_answers_like_actions_under_exit_rules(parameters: dict[str, object]) -> None:
+    """`environment.exits` (tests/model/data/exits/batch.yaml): the exits a rule's codes remove and the
+    ticks its deadlines hold or shorten, on runs where time passes whenever it may (one time in four
+    not) and an exit is drawn only one time in five, so that the deadlines come."""
+    model = build_model(load_scenario(MODEL_DATA / "exits" / "batch.yaml"), parameters=parameters or None)
+    cache, rng = EnabledCache(model), random.Random(4)
+    shortened = 0
+    for _ in range(5):
+        state = initial_state(model)
+        for _ in range(40):
+            enabled = plain(model, state)
+            assert cache.actions(state) == enabled
+            if not enabled:
+                break
+            ticks = [a for a in enabled if isinstance(a, Tick)]
+            shortened += any(t.seconds < model.tick_seconds for t in ticks)
+            pool = [a for a in enabled if not isinstance(a, ContainerExit)] if rng.random() < 0.8 else enabled
+            state = step(model, state, ticks[0] if ticks and rng.random() < 0.75 else rng.choice(pool or enabled))
+    assert shortened or not parameters  # (with lagging caches the runs reach a deadline more rarely)
 
 
 @pytest.mark.parametrize("path", [

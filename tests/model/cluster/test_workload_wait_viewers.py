@@ -147,7 +147,8 @@ def test_a_condition_older_than_the_generation_is_not_met() -> None:
 @pytest.mark.parametrize(("text", "parsed"), [
     ("delete", ("delete", "", "")), ("Delete", ("delete", "", "")),
     ("condition=Ready", ("condition", "Ready", "true")), ("condition=Ready=false", ("condition", "Ready", "false")),
-    ("condition=Ready=", ("condition", "Ready", "")), ("condition=", None), ("jsonpath={.status.phase}=Running", None),
+    ("condition=Ready=", ("condition", "Ready", "")), ("condition=", None),
+    ("jsonpath={.status.phase}=Running", ("jsonpath", "{.status.phase}", "Running")), ("jsonpath={.items[*].x}", None),
     ("create", None), ("ready", None),
 ])
 def test_for_is_read_as_kubectl_reads_it(text: str, parsed: tuple[str, str, str] | None) -> None:

@@ -51,7 +51,7 @@ def test_every_mistake_at_its_line(tmp_path: Path) -> None:
       - rolloutStatus: {deployment: web, statefulset: db}
       - rolloutStatus: {deployment: api}
       - rolloutStatus: {deployment: web, timeoutSeconds: -5}
-      - wait: {kind: Pod, name: web-0, for: "jsonpath={.status.phase}=Running"}
+      - wait: {kind: Pod, name: web-0, for: "jsonpath={.items[*].status.phase}=Running"}
       - wait: {kind: Pod, name: web-0, for: ready}
       - wait: {kind: Widget, name: w, for: delete, timeoutSeconds: 700000}
       - wait: {name: web-0}
@@ -69,15 +69,17 @@ def test_every_mistake_at_its_line(tmp_path: Path) -> None:
         "defined: default/web",
         "11: workload[3].rolloutStatus.timeoutSeconds: must be between 0 and 604,800, got -5 (0: wait for ever, "
         "kubectl's default)",
-        "12: workload[4].wait.for: kubectl wait --for=jsonpath is not modelled; valid: condition=NAME[=VALUE] or "
-        "delete",
-        "13: workload[5].wait.for: unrecognized condition 'ready'; valid: condition=NAME[=VALUE] or delete",
+        "12: workload[4].wait.for: the jsonpath {.items[*].status.phase} is not modelled: only a simple field path is "
+        "(field names of letters, digits, _ and -, each optionally with list indices: {.status.phase}, "
+        "{.status.conditions[0].type}); valid: condition=NAME[=VALUE], jsonpath=EXPRESSION[=VALUE] or delete",
+        "13: workload[5].wait.for: unrecognized condition 'ready'; valid: condition=NAME[=VALUE], "
+        "jsonpath=EXPRESSION[=VALUE] or delete",
         "14: workload[6].wait.timeoutSeconds: must be between -1 and 604,800, got 700000 (-1: wait for ever; 0: check "
         "once; kubectl's default is 30)",
         "14: workload[6].wait.kind: the server doesn't have a resource type 'Widget': not a built-in kind and not "
         "defined by a CustomResourceDefinition of the scenario",
         "15: workload[7].wait.kind: Required value",
-        "15: workload[7].wait.for: Required value: condition=NAME[=VALUE] or delete",
+        "15: workload[7].wait.for: Required value: condition=NAME[=VALUE], jsonpath=EXPRESSION[=VALUE] or delete",
     ]
 
 
@@ -86,7 +88,7 @@ def test_validate_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code, out, err = kubeprop(capsys, "validate", str(path))
     assert code == 2 and "Traceback" not in out + err
     assert "scenario.yaml:8: workload[0].wait.for: kubectl wait --for=create is not modelled; valid: " \
-           "condition=NAME[=VALUE] or delete" in err
+           "condition=NAME[=VALUE], jsonpath=EXPRESSION[=VALUE] or delete" in err
 
 
 def test_a_drains_timeout_is_kubectls_and_checked_as_the_others(tmp_path: Path,

@@ -68,4 +68,5 @@ def test_walks_say_how_long_they_may_be(tmp_path: Path, capsys: pytest.CaptureFi
     if os.environ.get("KUBEPROP_UPDATE_GOLDEN"):
         GOLDEN.write_text(out)
     assert out == GOLDEN.read_text()
-    assert "4 runs, " in out and " steps on average (up to 3 steps, the odd-numbered up to " in out
+    assert "4 runs, " in out and (" steps a run on average (each up to 3 steps, then those judging convergence; "
+                                  "the odd-numbered up to ") in out

@@ -19,7 +19,7 @@ import pytest
 from kubeprop.counterexamples.format_read import load as load_counterexample
 from kubeprop.counterexamples.reliance import _waited_on, reliance, reliance_line
 from kubeprop.counterexamples.replay import replay
-from kubeprop.model.cluster.compose import actions, build_model
+from kubeprop.model.cluster.compose import actions, build_model, initial_state
 from kubeprop.model.cluster.workload_wait import CommandWait
 from kubeprop.model.kubelet.actions import ContainerExit, ProbeResult
 from kubeprop.model.scenario.load import load_scenario
@@ -91,7 +91,7 @@ def test_the_line_names_faults_by_kind_target_and_step_and_failing_probes_by_kin
 
 def test_a_run_of_the_control_plane_alone_says_so() -> None:
     model = build_model(load_scenario(DATA / "scenario.yaml"))
-    found = reliance(model, [object()] * 2, (UserStep(0),))  # type: ignore[list-item]
+    found = reliance(model, [initial_state(model)] * 2, (UserStep(0),))
     assert found.none
     assert reliance_line(found).startswith("relies on: the control plane alone (no fault")
 
@@ -164,7 +164,7 @@ def test_user_steps_named_are_the_destructive_and_environment_ones() -> None:
              WorkloadStep(scale=ScaleStep(deployment="default/shop", replicas=0)))
     model = build_model(attrs.evolve(scenario, spec=attrs.evolve(scenario.spec, workload=steps)))
     trace = tuple(UserStep(i) for i in range(len(steps)))
-    found = reliance(model, [object()] * (len(trace) + 1), trace)  # type: ignore[list-item]
+    found = reliance(model, [initial_state(model)] * (len(trace) + 1), trace)
     assert found.steps == ("user step 1 (kubectl delete pod a -n default) at step 1",
                            "user step 2 (kubectl drain n1 --ignore-daemonsets) at step 2",
                            "user step 3 (kubectl cordon n1) at step 3")

@@ -87,8 +87,8 @@ def test_walk_lines_give_the_mean_run_length(tmp_path: Path, capsys: pytest.Capt
                  "--property", "node-not-overcommitted", "--budget", "60", "--out", str(tmp_path)])
     assert code == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  walk "))
-    steps, runs, mean = re.search(r"runs-done: (\d+) steps, (\d+) runs, ([\d.]+) steps on average \(up to \d+ steps",
-                                  line).groups()  # type: ignore[union-attr]
+    steps, runs, mean = re.search(r"runs-done: (\d+) steps, (\d+) runs, ([\d.]+) steps a run on average "
+                                  r"\(each up to \d+ steps", line).groups()  # type: ignore[union-attr]
     assert runs == "6" and mean == f"{int(steps) / 6:.1f}"
 
 

@@ -11,7 +11,10 @@ import attrs
 import pytest
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
+from kubeprop.model.cluster.drive import is_progress
+from kubeprop.model.kubelet.actions import ContainerExit
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Tick, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, Report, bfs
 from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER, REPLICASET_RACE
@@ -73,6 +76,40 @@ def test_sleep_sets_reach_the_same_states(case: str) -> None:
     model = build_model(load_scenario(DATA / f"{scenario}.yaml"), variant=variant, parameters=parameters or None)
     start = initial_state(model)
     assert reduced_states(model, start, flt, depth) == full_states(model, start, flt, depth)
+
+
+EXITS = Path(__file__).parents[2] / "model" / "data" / "exits" / "batch.yaml"
+
+
+def _near_a_deadline(model: ClusterModel) -> ClusterState:
+    """A state of tests/model/data/exits/batch.yaml from which `Tick` is shortened to land on the
+    deadline of the running container `work` (`environment.exits`): the run a user expects up to
+    `work`'s start (Job `free`'s container left running: its active deadline is a timer), then
+    time passing while the control plane has nothing to do."""
+    state = initial_state(model)
+    for _ in range(400):
+        enabled = actions(model, state)
+        ticks = [a for a in enabled if isinstance(a, Tick)]
+        if ticks and ticks[0].seconds < model.tick_seconds:
+            return state
+        running = any(isinstance(a, ContainerExit) and a.container == "work" for a in enabled)
+        moves = [a for a in enabled if is_progress(a) and not isinstance(a, (ContainerExit, Tick))
+                 and not (running and isinstance(a, UserStep))]
+        prep = [a for a in enabled if isinstance(a, ContainerExit) and a.container == "prep" and a.success]
+        state = step(model, state, (moves or prep or ticks)[0])
+    raise AssertionError("no tick landed on a deadline")
+
+
+def test_sleep_sets_reach_the_same_states_around_an_exit_deadline() -> None:
+    """Where a `ContainerExit`'s choices read the rule and `Tick` waits for a bounded container, the
+    reduced search reaches the full one's states (faults, exits, ticks, the kubelet's work)."""
+    model = build_model(load_scenario(EXITS), parameters={"instantCaches": True})
+    start = _near_a_deadline(model)
+    flt = allow("Tick", "ContainerExit", "SyncPodStatus", "Reconcile", "CrashComponent", "RestartComponent",
+                "RestartContainer", "StartPod")
+    full = full_states(model, start, flt, 5)
+    assert any(not any(isinstance(a, Tick) for a in actions(model, s)) and s.clock > start.clock for s in full)
+    assert reduced_states(model, start, flt, 5) == full
 
 
 @pytest.mark.parametrize("case", ["replicaset race", "dual scheduler", "partitioned database"])

@@ -1,0 +1,112 @@
+"""How containers end by themselves, as the scenario's `environment.exits` says (docs/scenario.md).
+
+Without a rule, a container that ends by itself — a container of a restartPolicy Never or
+OnFailure pod, or an init container of any pod (`runtime.PodRuntime.exits_by_itself`) — may exit 0
+or non-zero at any moment (`ContainerExit`, both choices offered), or run for ever: a real process
+can fail or hang, and the model cannot know which yours does. A rule states what the user knows of
+their application (`ExitDecl`): the exit codes it ends with (`codes`), and that it ends at most
+`withinSeconds` after it started. It only takes choices away, so every behaviour left is one the
+model had without it:
+
+- `codes` filters the `ContainerExit` choices (`exit_choices`): 0 in `codes` keeps the exit 0, a
+  non-zero code the failing exit (the model records a non-zero exit as code 1, reason Error: nothing
+  it models reads the code itself — the Job's podFailurePolicy, which would, is refused on input).
+  `codes` must include 0 (`kubeprop.model.scenario.check_addons`): the fair runs
+  (`kubeprop.model.cluster.drive`) take an exit 0 as the application finishing and a failing exit as
+  bad luck they never take, so a container that could only fail would never finish in them, and at
+  its deadline the clock would stop for good;
+- `withinSeconds` is a deadline, `started_at + withinSeconds`, of the container's current run
+  (`deadlines`): the clock cannot pass it while the container runs. A tick that would jump past it is
+  shortened to land on it, and there `Tick` waits (`kubeprop.model.cluster.exit_deadlines`, a tick
+  guard) until the container's exit — still an explicit `ContainerExit`, with the codes left — or
+  something else ends its run (its pod killed, evicted, its node down).
+
+A rule covers a container while it exits by itself: not one being killed (a failed probe, the pod
+deleted: the exit on SIGTERM and the SIGKILL deadline are the kill's, `kubeprop.model.kubelet.kill`),
+and not a container of a restartPolicy Always pod (its exit is a crash fault, `CrashContainer`,
+which the fault budget allows). Only a kubelet that is up is held to a deadline: while its process
+is down (`CrashComponent`) the exit is noticed when it is back, and the clock then waits for it.
+
+A pod is selected by its labels as the kubelet's cache has them (the pod it runs: the same UID),
+in the rule's namespace; the first rule (in the list's order) that selects a container decides both
+its codes and its deadline. `ContainerExit`'s enabledness thus reads the kubelet's runtime state and
+its cache, which its footprint (`kubeprop.model.cluster.footprint`, `_kubelet_local`) and the
+enabled-actions cache's kubelet key (`kubeprop.model.cluster.enabled_reads`) already list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from kubeprop.model.api.pod import Pod
+from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same
+from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet
+
+if TYPE_CHECKING:
+    from kubeprop.model.scenario.schema_addons import ExitDecl
+
+__all__ = ["BOTH", "deadlines", "exit_choices", "has_deadlines", "rule_for", "rules"]
+
+BOTH = (False, True)
+"""The `ContainerExit.success` choices without a rule: a non-zero exit, and exit 0."""
+
+
+def rules(model: ClusterModel) -> tuple[ExitDecl, ...]:
+    """The scenario's `environment.exits`."""
+    return tuple(model.scenario.spec.environment.exits)
+
+
+def has_deadlines(model: ClusterModel) -> bool:
+    """Whether some rule bounds a container's running time (`withinSeconds`)."""
+    return any(r.within_seconds is not None for r in model.scenario.spec.environment.exits)
+
+
+def _selects(rule: ExitDecl, pod: Pod, container: str) -> bool:
+    return (pod.metadata.namespace == rule.namespace and rule.container in ("", container)
+            and selector_matches(LabelSelector(match_labels=rule.pods), pod.metadata.labels))
+
+
+def rule_for(model: ClusterModel, pod: Pod | None, runtime: PodRuntime, container: str) -> ExitDecl | None:
+    """The first rule that selects `container` of the pod the kubelet runs (`pod`: the kubelet's cached
+    pod under its key, which must be the same pod — else none does)."""
+    if pod is None or not same(pod, runtime):
+        return None
+    return next((r for r in model.scenario.spec.environment.exits if _selects(r, pod, container)), None)
+
+
+def _allowed(rule: ExitDecl | None) -> tuple[bool, ...]:
+    """The `success` choices `rule` leaves (in `BOTH`'s order)."""
+    if rule is None or rule.codes is None:
+        return BOTH
+    return tuple(s for s in BOTH if (0 in rule.codes if s else any(code != 0 for code in rule.codes)))
+
+
+def exit_choices(model: ClusterModel, state: ClusterState, node: str, key: str, runtime: PodRuntime,
+                 c: ContainerRuntime) -> tuple[bool, ...]:
+    """The `success` values of the `ContainerExit`s offered for container `c` of pod `key` on `node`:
+    `BOTH` unless it exits by itself and a rule's `codes` exclude one (an exit on SIGTERM is the kill's)."""
+    if not model.scenario.spec.environment.exits or not runtime.exits_by_itself(c):
+        return BOTH
+    return _allowed(rule_for(model, cached_pods(model, state, node).get(key), runtime, c.name))
+
+
+def deadlines(model: ClusterModel, state: ClusterState) -> Iterator[int]:
+    """The deadline (`started_at + withinSeconds`) of every container that exits by itself, runs on
+    a kubelet that is up and that a rule with `withinSeconds` selects."""
+    if not has_deadlines(model):
+        return
+    for node in sorted(model.nodes):
+        if not is_up(state, kubelet(node)):
+            continue
+        cached = None
+        for key, runtime in kubelet_state(state, node).pods.sorted_items():
+            for c in (*runtime.init_containers, *runtime.containers):
+                if not runtime.exits_by_itself(c):
+                    continue
+                cached = cached_pods(model, state, node) if cached is None else cached
+                rule = rule_for(model, cached.get(key), runtime, c.name)
+                if rule is not None and rule.within_seconds is not None:
+                    yield c.started_at + rule.within_seconds

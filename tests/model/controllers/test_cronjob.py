@@ -1,0 +1,84 @@
+"""The CronJob controller in whole clusters: the fair run of `tests/model/data/cronjob/nightly.yaml`
+(every minute, Forbid, one successful Job kept), the property `cronjob-one-job-per-schedule`, and
+the `cronjob-no-name-lock` variant against the correct model on `restart.yaml` (a daily backup;
+the controller manager crashes right after the Job's create, before the status write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubeprop.model.api.batch import Job, condition_true
+from kubeprop.model.api.batch_cronjob import SCHEDULED_TIMESTAMP_ANNOTATION, CronJob
+from kubeprop.model.cluster import build_model, initial_state, step
+from kubeprop.model.cluster.compose import actions
+from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.controllers.cronjob import CronJobController
+from kubeprop.model.controllers.registry import ADDON_CONTROLLERS
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import CrashComponent
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.cronjobs import cronjob_one_job_per_schedule
+from kubeprop.properties.jobs import jobs_finished
+
+DATA = Path(__file__).parents[1] / "data" / "cronjob"
+
+
+def _jobs(state: ClusterState) -> dict[str, Job]:
+    return {j.metadata.name: j for j in state.store.list("jobs.batch") if isinstance(j, Job)}
+
+
+def test_a_cronjob_starts_a_job_every_minute_and_keeps_its_history() -> None:
+    model = build_model(load_scenario(DATA / "nightly.yaml"))
+    assert {"cronjob", "job"} <= {c.name for c in model.controllers}
+    assert CronJobController in ADDON_CONTROLLERS
+    state = initial_state(model)
+    run = fair_run(model, state)
+    seen: dict[str, str] = {}
+    for act in run.trace:
+        state = step(model, state, act)
+        assert cronjob_one_job_per_schedule(model, state) is None
+        for name, job in _jobs(state).items():
+            seen.setdefault(name, job.metadata.annotations[SCHEDULED_TIMESTAMP_ANNOTATION])
+    end = run.state
+    assert end.clock == 1000  # the run's 100 ticks of 10 s
+    assert seen == {f"report-{m}": f"1970-01-01T00:{m:02d}:00Z" for m in range(1, 17)}
+    (cron,) = [c for c in end.store.list("cronjobs.batch") if isinstance(c, CronJob)]
+    assert (cron.status.last_schedule_time, cron.status.active) == (960, ())
+    assert cron.status.last_successful_time is not None and cron.status.last_successful_time >= 960
+    kept = _jobs(end)
+    assert list(kept) == ["report-16"] and condition_true(kept["report-16"], "Complete")  # history limit 1
+    assert {p.metadata.labels.get("batch.kubernetes.io/job-name") for p in end.store.list("pods")} == {"report-16"}
+    assert jobs_finished(model, end) is None
+
+
+def _crash_after_first_create(model: ClusterModel) -> ClusterState:
+    """The fair run up to the CronJob controller's first Job create, then the controller manager
+    crashed before the status write that records it, and the fair run on from there."""
+    state = initial_state(model)
+    for act in fair_run(model, state).trace:
+        state = step(model, state, act)
+        if any(p.created is not None for _, p in state.controllers["cronjob"].memory.pending.sorted_items()):
+            break
+    crash = next(a for a in actions(model, state) if isinstance(a, CrashComponent)
+                 and a.component == "controller-manager")
+    return step(model, state, crash)
+
+
+def test_the_job_name_is_the_lock_across_a_restart() -> None:
+    """Upstream's lock: after the restart the controller finds the Job unrecorded, creates it again,
+    is answered AlreadyExists, reads it and records it. Without the lock (the variant) the same run
+    starts the activation's Job twice."""
+    for variant, expected_jobs in (("correct", 1), ("cronjob-no-name-lock", 2)):
+        model = build_model(load_scenario(DATA / "restart.yaml"), variant=variant)
+        state = _crash_after_first_create(model)
+        violations = []
+        most = 0
+        for act in fair_run(model, state, max_ticks=20).trace:
+            state = step(model, state, act)
+            most = max(most, len(_jobs(state)))
+            if (found := cronjob_one_job_per_schedule(model, state)) is not None:
+                violations.append(found)
+        assert most == expected_jobs, variant
+        assert bool(violations) == (variant != "correct"), variant
+        (cron,) = [c for c in state.store.list("cronjobs.batch") if isinstance(c, CronJob)]
+        assert cron.status.last_schedule_time == 60
