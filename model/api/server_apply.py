@@ -35,6 +35,7 @@ from kubeprop.model.api.strategic import (
     last_applied_text,
     strategic_merge_patch,
 )
+from kubeprop.model.api.strategic_objects import merged_object
 from kubeprop.model.api.validation import FieldError
 from kubeprop.model.api.writes_support import field_manager, invalid, merge_patch
 from kubeprop.model.evolve import evolve
@@ -77,10 +78,14 @@ def patched_object(store: Store, ctx: Context, name: str, old: ApiObject) -> Api
     strategic patch of a custom resource, 400 for a malformed `$retainKeys`: the handler's
     interpretStrategicMergePatchError). A patch without a resourceVersion of its own carries the
     stored one, so it never conflicts."""
-    live = encode_object(old)
     if ctx.request.patch_type == "strategic":
         if isinstance(old, CustomObject):
             return status(415, "UnsupportedMediaType", _UNSUPPORTED)
+        merged = merged_object(old, ctx.request.patch, ctx.info.kind)  # (field by field: `strategic_objects`)
+        if merged is not None:
+            return merged
+    live = encode_object(old)
+    if ctx.request.patch_type == "strategic":
         try:
             body = strategic_merge_patch(live, ctx.request.patch, ctx.info.kind)
         except PatchError as err:

@@ -41,6 +41,7 @@ from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet import pressure
+from kubeprop.model.kubelet.clock_window import clock_epoch
 from kubeprop.model.kubelet.volumes import ATTACH_DETACH, can_attach, has_claims, multi_attach_error
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
@@ -86,7 +87,9 @@ def _informers(model: ClusterModel, state: ClusterState, component: str) -> tupl
 
 
 def _scheduler(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
-    return (state.down, state.schedulers, *(_view(model, state, i) for i in model.scheduler_instances))
+    # Of what is down, only whether each instance is up; each instance's memory and cache.
+    instances = model.scheduler_instances
+    return (*(is_up(state, i) for i in instances), state.schedulers, *(_view(model, state, i) for i in instances))
 
 
 def _controllers(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
@@ -101,18 +104,30 @@ def _nodelifecycle(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
             cached_resource(model, state, "pods"), state.heartbeat_lost, state.clock)
 
 
-def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey) -> tuple[Any, ...]:
-    # `kubelet.node_enabled`: whether the kubelet is up and reaches the API server (down,
-    # partitioned), its runtime state (with its memory pressure), the pods of its cache, the clock (which
-    # also ends the pressure), its Node object (status updates), whether the pressure budgets are left, and
-    # its ConfigMap and Secret caches.
+def _kubelet_node(model: ClusterModel, state: ClusterState, node: str, node_key: ObjectKey, component: str = ""
+                  ) -> tuple[Any, ...]:
+    # `kubelet.node_enabled`: whether the kubelet is up and whether it reaches the API server (all
+    # it reads of what is down and partitioned), its runtime state (with its memory pressure), the pods
+    # of its cache, the clock (which also ends the pressure) as far as its answer can tell
+    # (`clock_window.clock_epoch`: the same object while no time of the node's comes), its Node object
+    # (status updates), whether the pressure budgets are left, and its ConfigMap and Secret caches.
     # And whether each pod whose mount waits and that names a claim may attach its volumes: the one
     # input of `kubelet.mounts` (MountVolumes) beyond the above (`_mounts_attach`).
+    # (`component` is the kubelet's name, given once per node by `_kubelet_units`; a kubelet that is up
+    # reaches the API server unless its node is partitioned: `reaches_apiserver`.)
+    component = component or kubelet_name(node)
     left = _pressure_left(model, state.kubelets)
-    component = kubelet_name(node)
     attach = _mounts_attach(model, state, node) if _attaches(model) else ()
-    return (state.down, state.partitioned, state.kubelets.get(node), _cached_pods(model, state, component),
-            state.clock, state.store.objects.get(node_key), left, *_cached_configs(model, state, component), attach)
+    informer = state.informers.get(component)
+    if informer is None:
+        pods, maps, secrets = state.store.objects if model.instant_caches else None, None, None
+    else:
+        resources = informer.resources
+        pods, maps, secrets = (None if (cache := resources.get(r)) is None else cache.objects
+                               for r in ("pods", "configmaps", "secrets"))
+    up = is_up(state, component)
+    return (up, up and node not in state.partitioned, state.kubelets.get(node), pods,
+            clock_epoch(model, state, node, pods), state.store.objects.get(node_key), left, maps, secrets, attach)
 
 
 def _mounts_attach(model: ClusterModel, state: ClusterState, node: str) -> tuple[bool, ...]:
@@ -126,27 +141,6 @@ def _mounts_attach(model: ClusterModel, state: ClusterState, node: str) -> tuple
     cached = kubelet.cached_pods(model, state, node)
     return tuple(multi_attach_error(state, node, pod) is None for key, r in runtimes.pods.sorted_items()
                  if r.mount_pending and (pod := cached.get(key)) is not None and has_claims(pod))
-
-
-def _cached_configs(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, Any]:
-    """The kubelet's ConfigMap and Secret caches (a retry after CreateContainerConfigError reads them:
-    `kubeprop.model.kubelet.config`); with instant caches the store's objects are in the key already."""
-    informer = state.informers.get(component)
-    if informer is None:
-        return None, None
-    maps, secrets = informer.resources.get("configmaps"), informer.resources.get("secrets")
-    return None if maps is None else maps.objects, None if secrets is None else secrets.objects
-
-
-def _cached_pods(model: ClusterModel, state: ClusterState, component: str) -> Any:
-    """The part of a kubelet's view it reads: its pod cache's objects. An event about a pod on
-    another node leaves them the very same map (`informer.deliver` deletes an absent key: no
-    change), while the informer itself is new (its revision moved on)."""
-    informer = state.informers.get(component)
-    if informer is not None:
-        cache = informer.resources.get("pods")
-        return None if cache is None else cache.objects
-    return state.store.objects if model.instant_caches else None
 
 
 _PRESSURE: list[Any] = [None, None, ()]
@@ -309,7 +303,8 @@ Unit = tuple[Callable[..., Iterator[Action]], Callable[..., "tuple[Any, ...] | N
 
 
 def _kubelet_units(model: ClusterModel) -> tuple[Unit, ...]:
-    return tuple((kubelet.node_enabled, partial(_kubelet_node, node_key=ObjectKey("nodes", "", node)), (node,))
+    return tuple((kubelet.node_enabled, partial(_kubelet_node, node_key=ObjectKey("nodes", "", node),
+                                                component=kubelet_name(node)), (node,))
                  for node in sorted(model.nodes))
 
 

@@ -273,7 +273,9 @@ def _in_sync(pod: Pod, runtime: PodRuntime, now: int) -> bool:
 
 _STATUS_IN_SYNC: IdentityMemo[bool] = IdentityMemo()
 """Whether a pod's API status is what its kubelet would report, by the identity of the cached pod
-and its runtime, and the clock: a step elsewhere on the node leaves both the very same objects."""
+and its runtime: a step elsewhere on the node leaves both the very same objects. Not by the clock:
+`pod_status` stamps it only on a condition whose type, status, reason or message changed, and such a
+status differs from the API's whatever the stamp (`clock_window`)."""
 
 
 def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
@@ -286,7 +288,7 @@ def _enabled_writes(model: ClusterModel, state: ClusterState, node: str) -> Iter
             continue  # a pod deleted and kept by finalizers: the status manager forgot it
         if _finishing(pod, runtime):
             yield FinishTermination(node, key)
-        elif not _STATUS_IN_SYNC.get((pod, runtime), _in_sync, pod, runtime, state.clock, values=state.clock):
+        elif not _STATUS_IN_SYNC.get((pod, runtime), _in_sync, pod, runtime, state.clock):
             yield SyncPodStatus(node, key)
     obj = state.store.get(ObjectKey("nodes", "", node))
     if isinstance(obj, Node) and node_status_stale(obj.status, pressures(model, state, node)):

@@ -36,6 +36,7 @@ from kubeprop.model.api.objects import Node, ObjectKey, Pod
 from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.memo import LastValues
 from kubeprop.model.scheduler import async_preemption, nominator, status_patch
 from kubeprop.model.scheduler.async_preemption import ClearNominations, PreemptVictim
 from kubeprop.model.scheduler.backoff import attempted
@@ -121,9 +122,19 @@ def _pods(view_: ObjectView) -> list[Pod]:
 def decide(model: ClusterModel, state: ClusterState, instance: str) -> tuple[Pod, ScheduleResult] | None:
     """The pod `instance`'s queue pops (`queue.next_pod`: the active queue's head, or with
     `schedulerPopFromBackoffQ` the backoff queue's when the active queue is empty) and the
-    scheduling decision for it, if any pod waits."""
+    scheduling decision for it, if any pod waits. Remembered by what it reads (`_DECISIONS`): the
+    cycle's step (`MarkUnschedulable`, `Preempt`) decides again what its enabled actions decided."""
     view_ = view(model, state, instance)
     memory: SchedulerState = state.schedulers[instance]
+    return _DECISIONS.get((model, memory, view_), _decide, model, view_, memory)
+
+
+_DECISIONS: LastValues[tuple[Pod, ScheduleResult] | None] = LastValues()
+"""`decide`'s last answers by the identity of the model, the instance's memory and its view (its
+informer cache): all a scheduling cycle reads (the profile and parameters are the model's)."""
+
+
+def _decide(model: ClusterModel, view_: ObjectView, memory: SchedulerState) -> tuple[Pod, ScheduleResult] | None:
     pod = next_pod(view_, memory, bool(model.parameter("schedulerPopFromBackoffQ")))
     if pod is None:
         return None
