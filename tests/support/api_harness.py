@@ -3,16 +3,26 @@ the scheduler, the kubelet and users by direct requests."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from kubeprop.model.api.admission import DEFAULT_PLUGINS
+from kubeprop.model.api.objects import ObjectKey, decode_object
 from kubeprop.model.api.server import ApiServerConfig, Request, Response, Result, handle
 from kubeprop.model.api.store import Store
 from kubeprop.model.scenario.bootstrap import bootstrap
-from kubeprop.model.scenario.load import Scenario, default_scenario_file, load_scenario
+from kubeprop.model.scenario.load import ADMIN, Scenario, default_scenario_file, load_scenario
 from kubeprop.model.scenario.schema import UserDecl
+
+Stored = TypeVar("Stored")
+
+
+def stored_as(store: Store, key: ObjectKey, kind: type[Stored]) -> Stored:
+    """The object `store` holds at `key`, which must be a `kind`."""
+    obj = store.get(key)
+    assert isinstance(obj, kind), obj
+    return obj
 
 
 def bare_scenario(*others: UserDecl) -> Scenario:
@@ -54,6 +64,24 @@ class ApiHarness:
         store, response = self.send(store, request, now)
         assert response.ok, response.message
         return store
+
+    def created(self, body: dict[str, Any]) -> Store:
+        """The bootstrapped store after the scenario's admin creates `body` (a manifest), which must
+        succeed."""
+        return self.ok(self.base, Request(verb="create", user=ADMIN, obj=decode_object(body)))
+
+    def sync(self, ctl: Any, store: Store, key: str, memory: Any,
+             now: int = 1) -> tuple[Store, Any, tuple[Request, ...]]:
+        """One sync of `key` by `ctl` from `memory`, reading `store` as its cache; its requests sent
+        in order at time `now`, each must succeed or be a 404, and each answer observed. The new
+        store, the new memory and the requests."""
+        decision = ctl.reconcile(store, key, memory, now)
+        memory = decision.memory
+        for request in decision.requests:
+            store, response = self.send(store, request, now)
+            assert response.ok or response.code == 404, (request, response.message)
+            memory = ctl.observe(memory, request, response)
+        return store, memory, tuple(decision.requests)
 
     def reconcile(self, ctl: Any, store: Store, key: str, now: int = 1,
                   must_succeed: bool = False) -> tuple[Store, tuple[Request, ...]]:

@@ -8,18 +8,19 @@ Job controller send; and what the long way refuses or resets is left to it."""
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from pathlib import Path
 from typing import Any
+
+from random_runs import mostly_fair_run
 
 from kubeprop.model.api.apps import StatefulSet
 from kubeprop.model.api.codec import DecodeError
 from kubeprop.model.api.objects import ApiObject, CustomObject, decode_object, encode_object, kind_info
 from kubeprop.model.api.strategic import PatchError, list_key, strategic_merge_patch
 from kubeprop.model.api.strategic_objects import merged_object
-from kubeprop.model.cluster import compose
-from kubeprop.model.cluster.compose import build_model, initial_state, step
-from kubeprop.model.cluster.drive import FairPolicy
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.evolve import evolve
 from kubeprop.model.scenario.load import feastflow_path, load_scenario
 
@@ -29,16 +30,8 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "catalogue"
 def _objects(path: Path, seed: int, length: int) -> list[ApiObject]:
     """The distinct stored objects of built-in kinds along a run that follows the fair policy mostly."""
     model = build_model(load_scenario(path))
-    rng, state, policy = random.Random(seed), initial_state(model), FairPolicy()
     found: dict[int, ApiObject] = {}
-    for _ in range(length):
-        enabled = tuple(a for component in compose.COMPONENTS for a in component.enabled(model, state))
-        if not enabled:
-            break
-        fair = policy.choose(enabled)
-        act = fair if fair is not None and rng.random() < 0.8 else enabled[rng.randrange(len(enabled))]
-        policy.taken(act)
-        state = step(model, state, act)
+    for state in itertools.islice(mostly_fair_run(model, random.Random(seed), length, 0.8), 1, None):
         found.update((id(o), o) for o in state.store.objects.values() if not isinstance(o, CustomObject))
     return list(found.values())
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import attrs
 from cluster_harness import settled
+from random_runs import mostly_fair_run, plain_actions
 
 from kubeprop.model.api.objects import ObjectKey
-from kubeprop.model.cluster import compose
-from kubeprop.model.cluster.compose import build_model, initial_state, step
-from kubeprop.model.cluster.drive import FairPolicy
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.cluster.enabled_reads import _mounts_attach
 from kubeprop.model.cluster.incremental import EnabledCache
 from kubeprop.model.cluster.informers import fresh_informer
@@ -22,32 +21,15 @@ from kubeprop.model.kubelet.actions import MountVolumes
 from kubeprop.model.kubelet.local import cached_pods, set_pod
 from kubeprop.model.kubelet.volumes import multi_attach_error
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
 
 RWO_CSI = Path(__file__).parents[1] / "data" / "volumes" / "rwo-csi"
 
 
-def _plain(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
-    return tuple(a for component in compose.COMPONENTS for a in component.enabled(model, state))
-
-
 def _runs(model: ClusterModel, seed: int, runs: int, length: int) -> list[list[ClusterState]]:
     """Runs that follow the fair policy mostly (both pods reach their first mount) with random steps."""
-    rng, out = random.Random(seed), []
-    for _ in range(runs):
-        state, policy, run = initial_state(model), FairPolicy(), [initial_state(model)]
-        for _ in range(length):
-            enabled = _plain(model, state)
-            if not enabled:
-                break
-            fair = policy.choose(enabled)
-            act = fair if fair is not None and rng.random() < 0.7 else enabled[rng.randrange(len(enabled))]
-            policy.taken(act)
-            state = step(model, state, act)
-            run.append(state)
-        out.append(run)
-    return out
+    rng = random.Random(seed)
+    return [list(mostly_fair_run(model, rng, length, 0.7)) for _ in range(runs)]
 
 
 def test_the_verdicts_are_multi_attach_error_for_each_waiting_pod_naming_a_claim() -> None:
@@ -74,7 +56,7 @@ def test_the_cache_answers_like_actions_where_one_mount_makes_the_other_wait() -
     cache = EnabledCache(model)
     for run in _runs(model, seed=2, runs=4, length=120):
         for state in run:
-            assert cache.actions(state) == _plain(model, state)
+            assert cache.actions(state) == plain_actions(model, state)
     # The settled state: one pod runs, the other's mount waits. Later (its retry due), the holder's
     # kubelet has let the pod go and the pod is gone from the API server and from the controller
     # manager's cache, with no detach wait (vol13: the volume stays attached while
@@ -91,8 +73,8 @@ def test_the_cache_answers_like_actions_where_one_mount_makes_the_other_wait() -
         freed = attrs.evolve(set_pod(later, node, holder, None), store=gone)
         freed = attrs.evolve(freed, informers=freed.informers.set(
             CONTROLLER_MANAGER, fresh_informer(model, freed, CONTROLLER_MANAGER)))
-        if any(isinstance(a, MountVolumes) for a in _plain(model, freed)):
+        if any(isinstance(a, MountVolumes) for a in plain_actions(model, freed)):
             break
     before, after = cache.actions(later), cache.actions(freed)
-    assert before == _plain(model, later) and after == _plain(model, freed)
+    assert before == plain_actions(model, later) and after == plain_actions(model, freed)
     assert [a for a in after if isinstance(a, MountVolumes)] != [a for a in before if isinstance(a, MountVolumes)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from api_harness import ApiHarness, bare_scenario
+from api_harness import ApiHarness, bare_scenario, stored_as
 
 from kubeprop.model.api.batch import (
     COMPLETION_INDEX_ANNOTATION,
@@ -39,26 +39,15 @@ def manifest(**spec: Any) -> dict[str, Any]:
 
 
 def create(body: dict[str, Any]) -> Store:
-    store, response = API.send(API.base, Request(verb="create", user=ADMIN, obj=decode_object(body)))
-    assert response.ok, response.message
-    return store
+    return API.created(body)
 
 
 def stored(store: Store) -> Job:
-    obj = store.get(ObjectKey("jobs.batch", "default", "shard"))
-    assert isinstance(obj, Job)
-    return obj
+    return stored_as(store, ObjectKey("jobs.batch", "default", "shard"), Job)
 
 
 def sync(store: Store, memory: JobMemory, now: int) -> tuple[Store, JobMemory, tuple[Request, ...]]:
-    ctl = JobController()
-    decision = ctl.reconcile(store, KEY, memory, now)
-    memory = decision.memory
-    for request in decision.requests:
-        store, response = API.send(store, request, now)
-        assert response.ok or response.code == 404, (request, response.message)
-        memory = ctl.observe(memory, request, response)
-    return store, memory, decision.requests
+    return API.sync(JobController(), store, KEY, memory, now)
 
 
 def pod_of(store: Store, index: int, phase: str = "Pending") -> Pod:

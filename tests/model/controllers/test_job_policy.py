@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from api_harness import ApiHarness, bare_scenario
+from api_harness import ApiHarness, bare_scenario, stored_as
 
 from kubeprop.model.api.batch import JOB_TRACKING_FINALIZER, Job, condition_true
 from kubeprop.model.api.codec import DecodeError
@@ -49,15 +49,11 @@ def manifest(rules: list[dict[str, Any]] | None, restart: str = "Never", **spec:
 
 
 def create(body: dict[str, Any]) -> Store:
-    store, response = API.send(API.base, Request(verb="create", user=ADMIN, obj=decode_object(body)))
-    assert response.ok, response.message
-    return store
+    return API.created(body)
 
 
 def stored(store: Store) -> Job:
-    obj = store.get(ObjectKey("jobs.batch", "default", "shard"))
-    assert isinstance(obj, Job)
-    return obj
+    return stored_as(store, ObjectKey("jobs.batch", "default", "shard"), Job)
 
 
 def pods_of(store: Store) -> list[Pod]:
@@ -65,14 +61,7 @@ def pods_of(store: Store) -> list[Pod]:
 
 
 def sync(store: Store, memory: JobMemory, now: int = 1) -> tuple[Store, JobMemory, tuple[Request, ...]]:
-    ctl = JobController()
-    decision = ctl.reconcile(store, KEY, memory, now)
-    memory = decision.memory
-    for request in decision.requests:
-        store, response = API.send(store, request, now)
-        assert response.ok or response.code == 404, (request, response.message)
-        memory = ctl.observe(memory, request, response)
-    return store, memory, decision.requests
+    return API.sync(JobController(), store, KEY, memory, now)
 
 
 def failed(store: Store, pod: Pod, exit_code: int = 1, disrupted: bool = False, now: int = 2) -> Store:

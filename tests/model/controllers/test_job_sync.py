@@ -55,14 +55,7 @@ def job_pods(store: Store) -> list[Pod]:
 def sync(store: Store, memory: JobMemory, ctl: JobController | None = None, now: int = 1,
          key: str = KEY) -> tuple[Store, JobMemory, tuple[Request, ...]]:
     """One sync reading `store` as its cache; its requests sent in order, each answer observed."""
-    ctl = ctl or JobController()
-    decision = ctl.reconcile(store, key, memory, now)
-    memory = decision.memory
-    for request in decision.requests:
-        store, response = API.send(store, request, now)
-        assert response.ok or response.code == 404, (request, response.message)
-        memory = ctl.observe(memory, request, response)
-    return store, memory, decision.requests
+    return API.sync(ctl or JobController(), store, key, memory, now)
 
 
 def finish(store: Store, pod: Pod, phase: str, now: int = 1) -> Store:

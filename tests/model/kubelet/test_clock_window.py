@@ -11,17 +11,16 @@ import random
 from pathlib import Path
 
 import pytest
+from random_runs import mostly_fair_run, plain_actions
 
-from kubeprop.model.cluster import compose
-from kubeprop.model.cluster.compose import build_model, initial_state, step
-from kubeprop.model.cluster.drive import FairPolicy
+from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.cluster.incremental import EnabledCache
 from kubeprop.model.evolve import evolve
 from kubeprop.model.kubelet.clock_window import changes_at
 from kubeprop.model.kubelet.component import _in_sync, node_enabled
 from kubeprop.model.kubelet.local import cached_pods
 from kubeprop.model.scenario.load import feastflow_path, load_scenario
-from kubeprop.model.state.actions import Action, UserStep
+from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 KUBELET = Path(__file__).resolve().parents[1] / "data" / "kubelet"
@@ -37,26 +36,12 @@ NEAR = 40
 """Every clock this far past a state's is compared (probe periods and the tick are 10 s)."""
 
 
-def _plain(model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
-    return tuple(a for component in compose.COMPONENTS for a in component.enabled(model, state))
-
-
 def _states(model: ClusterModel, seed: int, length: int) -> list[ClusterState]:
     """A run that follows the fair policy mostly (so the clock moves on) with random steps; the
     user's steps wait for the first half (a ConfigMap or a volume's object created after the pod
     failed to start: the retries then find it)."""
-    rng = random.Random(seed)
-    state, policy, run = initial_state(model), FairPolicy(), [initial_state(model)]
-    for i in range(length):
-        enabled = tuple(a for a in _plain(model, state) if i >= length // 2 or not isinstance(a, UserStep))
-        if not enabled:
-            break
-        fair = policy.choose(enabled)
-        act = fair if fair is not None and rng.random() < 0.75 else enabled[rng.randrange(len(enabled))]
-        policy.taken(act)
-        state = step(model, state, act)
-        run.append(state)
-    return run
+    return list(mostly_fair_run(model, random.Random(seed), length, 0.75,
+                                allow=lambda i, a: i >= length // 2 or not isinstance(a, UserStep)))
 
 
 def _clocks(state: ClusterState, until: int | float, rng: random.Random, near: int) -> list[int]:
@@ -108,7 +93,7 @@ def test_the_cache_answers_like_actions_as_the_clock_moves() -> None:
         rng.shuffle(chunks)
         for chunk in chunks:
             for state in chunk:
-                assert cache.actions(state) == _plain(model, state), (path.name, state.clock)
+                assert cache.actions(state) == plain_actions(model, state), (path.name, state.clock)
 
 
 def _assert_sync_ignores_the_clock(model: ClusterModel, state: ClusterState, node: str, rng: random.Random) -> None:

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from random_runs import mostly_fair_run
 
 from kubeprop.model.cluster import compose
 from kubeprop.model.cluster.compose import build_model, initial_state, step
@@ -28,20 +29,12 @@ def test_decide_answers_what_a_cycle_computed_afresh_does(path: Path) -> None:
     model = build_model(load_scenario(path))
     rng, decided = random.Random(4), 0
     for _ in range(1 if path == feastflow_path() else 2):
-        state, policy = initial_state(model), FairPolicy()
-        for _ in range(90):
+        for state in mostly_fair_run(model, rng, 89, 0.7):
             for instance in model.scheduler_instances:
                 if instance in state.schedulers:
                     direct = _decide(model, view(model, state, instance), state.schedulers[instance])
                     assert decide(model, state, instance) == direct
                     decided += direct is not None
-            enabled = tuple(a for component in compose.COMPONENTS for a in component.enabled(model, state))
-            if not enabled:
-                break
-            fair = policy.choose(enabled)
-            act = fair if fair is not None and rng.random() < 0.7 else enabled[rng.randrange(len(enabled))]
-            policy.taken(act)
-            state = step(model, state, act)
     assert decided  # the runs have pods to schedule
 
 
