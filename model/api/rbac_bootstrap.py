@@ -9,6 +9,7 @@ Used by the API server when it builds a cluster's initial objects. May import th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from kubeprop.model.api.meta import ObjectMeta
@@ -203,3 +204,12 @@ def bootstrap_policy(*, bind_nodes_group: bool = True) -> tuple[ClusterRole | Cl
         _binding("system:volume-scheduler", "User:system:kube-scheduler"),
         _binding("system:node", f"Group:{NODES_GROUP}" if bind_nodes_group else ""),
     )
+
+
+def policy_cluster_roles(stored: Iterable[object]) -> dict[str, ClusterRole]:
+    """Every ClusterRole the API server authorizes by, by name: the default policy's, each replaced
+    by the `stored` one of its name, then the other `stored` ones (the clusterrole-aggregation
+    controller's lister sees the same union: the model keeps the defaults out of the store)."""
+    roles = {r.metadata.name: r for r in bootstrap_policy() if isinstance(r, ClusterRole)}
+    roles.update({r.metadata.name: r for r in stored if isinstance(r, ClusterRole)})
+    return roles

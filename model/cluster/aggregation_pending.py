@@ -18,7 +18,7 @@ May import the API server, the RBAC kinds and aggregation, and the cluster state
 from __future__ import annotations
 
 from kubeprop.model.api.rbac_aggregation import settle
-from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
+from kubeprop.model.api.rbac_bootstrap import policy_cluster_roles
 from kubeprop.model.api.rbac_kinds import ClusterRole
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request, handle
@@ -31,14 +31,6 @@ CONTROLLER = "clusterrole-aggregation"
 CLUSTER_ROLES = "clusterroles.rbac.authorization.k8s.io"
 NOTE = "the clusterrole-aggregation controller had not yet aggregated"
 """How the note begins (`kubeprop.counterexamples.reliance` finds it in a step's failure)."""
-
-
-def _roles(store: Store) -> dict[str, ClusterRole]:
-    """Every ClusterRole the API server authorizes by: the default policy, each replaced by the
-    stored one of its name, and the other stored ones (as the controller's lister)."""
-    roles = {r.metadata.name: r for r in bootstrap_policy() if isinstance(r, ClusterRole)}
-    roles.update({r.metadata.name: r for r in store.list(CLUSTER_ROLES) if isinstance(r, ClusterRole)})
-    return roles
 
 
 def _with_rules(store: Store, roles: list[ClusterRole]) -> Store:
@@ -68,7 +60,7 @@ def pending_note(model: ClusterModel, state: ClusterState, request: Request) -> 
     [admin, edit, view]`, or "" when aggregation would not have let it through."""
     if next(state.store.list(CLUSTER_ROLES), None) is None:
         return ""  # the default policy alone: its aggregated roles start settled
-    roles = _roles(state.store)
+    roles = policy_cluster_roles(state.store.list(CLUSTER_ROLES))
     behind = [r for r in settle(roles.values()) if r.rules != roles[r.metadata.name].rules]
     if not behind or not _allowed(model, state, request, behind):
         return ""

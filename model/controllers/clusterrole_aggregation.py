@@ -39,7 +39,7 @@ import attrs
 from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ApiObject, ObjectKey, encode_object
 from kubeprop.model.api.rbac_aggregation import InvalidSelector, aggregated_rules
-from kubeprop.model.api.rbac_bootstrap import bootstrap_policy
+from kubeprop.model.api.rbac_bootstrap import policy_cluster_roles
 from kubeprop.model.api.rbac_kinds import ClusterRole
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.base import ChangeHandlers, Memoryless
@@ -59,16 +59,10 @@ def uses_cluster_roles(objects: Iterable[Any], controllers: Iterable[Any] = ()) 
     return any(True for _ in controllers) or any(isinstance(obj, ClusterRole) for obj in objects)
 
 
-def _defaults() -> dict[str, ClusterRole]:
-    return {r.metadata.name: r for r in bootstrap_policy() if isinstance(r, ClusterRole)}
-
-
 def cluster_roles(view: ObjectView) -> Mapping[str, ClusterRole]:
     """The controller's lister: the default ClusterRoles, each replaced by the cached one of its
     name, and the other cached ones."""
-    roles = _defaults()
-    roles.update({r.metadata.name: r for r in view.list(CLUSTER_ROLES) if isinstance(r, ClusterRole)})
-    return roles
+    return policy_cluster_roles(view.list(CLUSTER_ROLES))
 
 
 @attrs.frozen
