@@ -9,8 +9,9 @@ their application (`ExitDecl`): the exit codes it ends with (`codes`), and that 
 model had without it:
 
 - `codes` filters the `ContainerExit` choices (`exit_choices`): 0 in `codes` keeps the exit 0, a
-  non-zero code the failing exit (the model records a non-zero exit as code 1, reason Error: nothing
-  it models reads the code itself — the Job's podFailurePolicy, which would, is refused on input).
+  non-zero code the failing exit (the model records a non-zero exit as code 1, reason Error; a Job's
+  podFailurePolicy `onExitCodes` rule therefore sees 0 or 1 only: a rule for another code matches as
+  it would for an exit 1, `kubeprop.model.controllers.job_policy`).
   `codes` must include 0 (`kubeprop.model.scenario.check_addons`): the fair runs
   (`kubeprop.model.cluster.drive`) take an exit 0 as the application finishing and a failing exit as
   bad luck they never take, so a container that could only fail would never finish in them, and at
