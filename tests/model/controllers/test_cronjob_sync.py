@@ -8,6 +8,7 @@ import attrs
 
 from kubeprop.model.api.batch import Job, JobSpec, JobStatus
 from kubeprop.model.api.batch_cronjob import SCHEDULED_TIMESTAMP_ANNOTATION, CronJob, CronJobSpec, CronJobStatus
+from kubeprop.model.api.cron_zone import Zone
 from kubeprop.model.api.meta import Condition, ObjectMeta, ObjectReference, OwnerReference
 from kubeprop.model.controllers.cronjob_sync import Live, decide, job_ref, pending_write
 from kubeprop.model.controllers.cronjob_util import (
@@ -74,13 +75,13 @@ def test_requeue_at_the_next_activation() -> None:
 
 def test_the_job_of_an_activation() -> None:
     cron = _cron(time_zone="Etc/GMT-2")
-    job = job_from_template(cron, 3600, 7200)
+    job = job_from_template(cron, 3600, Zone("Etc/GMT-2"))
     assert job.metadata.name == "report-60"
     assert job.metadata.annotations[SCHEDULED_TIMESTAMP_ANNOTATION] == "1970-01-01T03:00:00+02:00"
     ref = job.metadata.controller_ref()
     assert ref is not None and (ref.kind, ref.name, ref.uid, ref.block_owner_deletion) == ("CronJob", "report",
                                                                                            "cj-uid", True)
-    unlocked = job_from_template(cron, 3600, 7200, name_lock=False)
+    unlocked = job_from_template(cron, 3600, Zone("Etc/GMT-2"), name_lock=False)
     assert (unlocked.metadata.name, unlocked.metadata.generate_name) == ("", "report-")
 
 
