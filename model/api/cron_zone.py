@@ -29,7 +29,7 @@ in the database — case matters: `utc`, `local`, `America` — is "unknown time
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -87,7 +87,7 @@ class Zone:
 UTC: Final = Zone("UTC")
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone_names() -> frozenset[str]:
     """The names Go 1.24's embedded database holds: the tzdata package's `zones` list, less the
     names of later releases."""
@@ -95,7 +95,7 @@ def zone_names() -> frozenset[str]:
     return frozenset(listed) - NAMES_AFTER_GO
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zoneinfo(name: str) -> ZoneInfo:
     """The zone's rules, read from the tzdata package's own file (not the host's database)."""
     with resources.files("tzdata").joinpath("zoneinfo", *name.split("/")).open("rb") as data:

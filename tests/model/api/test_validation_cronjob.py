@@ -16,9 +16,9 @@ from kubeprop.model.api.meta import ObjectMeta
 from kubeprop.model.api.objects import ObjectKey, decode_object
 from kubeprop.model.api.pod import Container, PodSpec, PodTemplateSpec
 from kubeprop.model.api.selectors import LabelSelector
+from kubeprop.model.api.server import Request
 from kubeprop.model.api.validation import validate_create, validate_update
 from kubeprop.model.scenario.bootstrap import every_rejection
-from kubeprop.model.api.server import Request
 from kubeprop.model.scenario.load import ADMIN, load_scenario
 
 
