@@ -89,7 +89,8 @@ def discovery_length(found: Discovery) -> str:
 
 
 def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
-    found = report.discovery(prop.name)
+    found = next((d for d in report.found if d.violation.property == prop.name and d.upstream is None),
+                 report.discovery(prop.name))  # the user's violation, found past known upstream behaviour
     if found is not None:
         ce = found.counterexample
         if ce is not None and ce.cycle_start is not None:
@@ -117,8 +118,8 @@ def table(run: CheckRun) -> Table:
                              relies=relies_line(r, d))
                      for r in run.reports for d in r.found if d.upstream is None)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d),
-                             relies=relies_line(r, d))
+                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d)
+                             + searched_on_lines(r, d), relies=relies_line(r, d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports),
@@ -142,6 +143,14 @@ def title(run: CheckRun) -> str:
     variant = f", variant {run.variant}" if run.variant else ""
     parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
     return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
+
+
+def searched_on_lines(report: CheckReport, found: Discovery) -> tuple[str, ...]:
+    """Under the first known upstream violation of a property: what the search on past it found
+    (`CheckReport.searched_on`) — the user's violation (listed with the others), or how far it went."""
+    first = next(d for d in report.found if d.violation.property == found.violation.property)
+    searched = next((s for s in report.searched_on if s.property == found.violation.property), None)
+    return (searched.line(),) if searched is not None and first is found else ()
 
 
 def _inline(found: Discovery) -> tuple[str, ...]:

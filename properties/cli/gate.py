@@ -22,7 +22,13 @@ from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.properties.cli.check import keep_hypothesis_under
-from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth, relies_line
+from kubeprop.properties.cli.check_table import (
+    discovery_length,
+    figures_missing,
+    reduced_depth,
+    relies_line,
+    searched_on_lines,
+)
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate_config import (
     BUILTIN_CORPUS,
@@ -190,8 +196,10 @@ def _check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: 
 def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | None, strict: bool, budget: float,
              suite: str, seconds: float) -> Case:
     """One property's case: violated (or known upstream behaviour), vacuous (`vacuous`: why it
-    could not have failed here; a failure with `vacuous: fail`), inconclusive, or held."""
-    found = report.discovery(name)
+    could not have failed here; a failure with `vacuous: fail`), inconclusive, or held. A violation of
+    the user's found past known upstream behaviour of the property decides (`CheckReport.searched_on`)."""
+    found = next((d for d in report.found if d.violation.property == name and d.upstream is None),
+                 report.discovery(name))
     if found is not None:
         detail = f"counterexample: {found.path}\n" if found.path else found.note
         behaviour = None if strict else found.upstream
@@ -199,8 +207,10 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         relies = relies_line(report, found)
         if behaviour is not None:
             also = "" if report.model.variant == CORRECT else f"; also without variant {report.model.variant}"
+            on = "".join(f"; {line}" for line in searched_on_lines(report, found))
             return Case(suite, name, "passed", f"{HEADING}: {found.violation.message} ({length}; {behaviour.name}: "
-                        f"{'; '.join(behaviour.citations)}{also})", detail, seconds, str(found.path or ""), relies)
+                        f"{'; '.join(behaviour.citations)}{also}){on}", detail, seconds, str(found.path or ""),
+                        relies)
         return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds,
                     str(found.path or ""), relies)
     if vacuous is not None:
