@@ -201,6 +201,9 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         parents[start] = None
         frontier = deque([(start, 0, start)])
     generated, depth_seen = 1, 0
+    passed: dict[Any, Any] = {}
+    """The states whose violation `excuse` passed over, with it: a child with the same one is the
+    violation persisting, passed over without rebuilding its trace (`engine.Excuse`)."""
     distinct: Callable[[], int] = parents.__len__ if table is None else table.__len__
 
     def stats() -> SearchStats:
@@ -243,7 +246,11 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
             depth_seen = max(depth_seen, depth + 1)
             found = check(nxt)
             if found is not None and excuse is not None:
-                found = excuse(found, lambda: trace_to(key), nxt)  # noqa: B023 (called at once)
+                seen = found
+                known = passed.get(here) == seen  # the same violation persisting: no trace to rebuild
+                found = None if known else excuse(seen, lambda: trace_to(key), nxt)  # noqa: B023 (called at once)
+                if found is None:
+                    passed[key] = seen
             if found is not None:
                 return SearchResult(ExitReason.VIOLATION, stats(), found, trace_to(key), nxt)
             frontier.append((nxt, depth + 1, key))

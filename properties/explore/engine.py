@@ -223,7 +223,10 @@ class EngineConfig:
 class Excuse(Protocol):
     """What `EngineConfig.excuse` is: the names of the properties whose known upstream violations an
     engine goes on past, and the judgement of one violation, given the trace to it and (for a
-    safety violation) the violating state."""
+    safety violation) the violating state. An engine may pass over without asking a violation
+    equal to the one passed over in the state one action before on the same trace — the same
+    violation persisting past the race, as `SearchPast` judges it (the BFS does: it would rebuild
+    the trace from its table to ask)."""
 
     names: frozenset[str]
 
@@ -412,14 +415,10 @@ def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Slic
     from kubeprop.properties.explore.por import reduced_bfs_steps
 
     bounds = Bounds(max_depth=config.max_depth, max_states=config.max_states, budget_seconds=config.budget_seconds)
-    if config.excuse is not None:  # a verdict that reads the trace: no reduction (it assumes one of the state)
-        report = yield from bfs_steps(model, start, config.safety(), bounds, action_filter=config.action_filter,
-                                      convergence=config.convergence_properties(), progress=config.progress,
-                                      excuse=config.excuse)
-    else:
-        search = reduced_bfs_steps if config.reduction else bfs_steps
-        report = yield from search(model, start, config.safety(), bounds, action_filter=config.action_filter,
-                                   convergence=config.convergence_properties(), progress=config.progress)
+    search = reduced_bfs_steps if config.reduction else bfs_steps
+    report = yield from search(model, start, config.safety(), bounds, action_filter=config.action_filter,
+                               convergence=config.convergence_properties(), progress=config.progress,
+                               excuse=config.excuse)
     s = report.stats
     stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth,
                         found_after=s.seconds if report.violation is not None else None, narrowed=s.narrowed)
