@@ -282,14 +282,25 @@ def _run_and_record(engine: str, model: ClusterModel, start: ClusterState, cfg: 
             results = (run(cfg),)
         else:
             results = discover(run, cfg, stop=lambda r: record(r).upstream is None, search_on=hooks)
-        found = tuple(record(r) for r in results if r.violation is not None)
-        return results, found, searched_on(results, known, searching)
+        return results, _once(record(r) for r in results if r.violation is not None), searched_on(
+            results, known, searching)
     except KeyboardInterrupt as err:
         unfinished = err if isinstance(err, Unfinished) else Unfinished(
             tuple(r for r in results if r.violation is not None))
         found = _record_interrupted(model, unfinished, cfg, seed, save_to)
         raise CheckInterrupted(CheckReport(engine, INTERRUPTED, model, found=found, properties=_properties(cfg))
                                ) from None
+
+
+def _once(found: Iterable[Discovery]) -> tuple[Discovery, ...]:
+    """The discoveries, each property's known upstream behaviour once: an engine that does not ask
+    `EngineConfig.excuse` (one registered by a user) reports it again when searched on past it."""
+    kept: list[Discovery] = []
+    for d in found:
+        if d.upstream is None or not any(k.upstream is not None and k.violation.property == d.violation.property
+                                         for k in kept):
+            kept.append(d)
+    return tuple(kept)
 
 
 def _properties(cfg: EngineConfig) -> tuple[Property, ...]:
