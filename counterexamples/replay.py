@@ -275,7 +275,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
         found, shut = judge(model, ce, states, where, properties)
     name = ce.property.name
     if changed is not None:
-        return result(Verdict.STALE, changed, found)
+        outcome = "fails" if found is not None else "holds"
+        return result(Verdict.STALE, f"{changed}; replayed on it all the same: {name} {outcome} at step {target}",
+                      found)
     drift = _first_drift(ce, states)
     if drift is not None and drift < target:
         still = "still fails" if found is not None else "holds"
