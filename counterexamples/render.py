@@ -59,18 +59,18 @@ def replayed_under(result: ReplayResult) -> str:
     variant's own left out: its name says them), each group with where it was set: the scenario
     replayed (the file's own, or the one named with `--scenario`), the file's `model.parameters`."""
     forced = in_force(result.model.parameters, result.model.variant)
-    variant = "" if result.model.variant == "correct" else f" (the variant {result.model.variant} sets its own)"
+    variant = "" if result.model.variant == "correct" else f", but for variant {result.model.variant}'s own"
     if not forced:
-        return f"every parameter at its default ({RELEASE}){variant}"
+        return f"the defaults ({RELEASE}){variant}"
     own = result.counterexample.parameters
     scenario = {k: v for k, v in forced.items() if k not in own}
     overrides = {k: v for k, v in forced.items() if k in own}
     where = (f"the scenario at {result.scenario}" if result.scenario is not None
-             else "the file's own scenario" + (f" (written from {result.counterexample.scenario.path})"
+             else "the file's own scenario" + (f", written from {result.counterexample.scenario.path}"
                                                if result.counterexample.scenario.mode == "inline" else ""))
-    groups = [f"{parameter_words(scenario)} from {where}"] if scenario else []
-    groups += [f"{parameter_words(overrides)} from the file's model.parameters"] if overrides else []
-    return f"{'; '.join(groups)}; every other parameter at its default ({RELEASE}){variant}"
+    groups = [f"{parameter_words(scenario)} (from {where})"] if scenario else []
+    groups += [f"{parameter_words(overrides)} (from the file's model.parameters)"] if overrides else []
+    return f"{'; '.join(groups)}; the rest at the defaults ({RELEASE}){variant}"
 
 
 def property_words(result: ReplayResult) -> str:

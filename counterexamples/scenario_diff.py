@@ -27,6 +27,7 @@ from kubeprop.counterexamples.diff import field_diff, object_name
 from kubeprop.model.api.codec import encode
 from kubeprop.model.api.objects import encode_object
 from kubeprop.model.cluster.workload_commands import describe as describe_step
+from kubeprop.model.frozen import EMPTY
 from kubeprop.model.scenario.load import Scenario
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import VARIANTS
@@ -81,7 +82,7 @@ class ScenarioDigest:
     sections: tuple[tuple[str, str], ...]
 
 
-def digest(scenario: Scenario, overrides: Mapping[str, Any] = {}) -> ScenarioDigest:  # noqa: B006 (read only)
+def digest(scenario: Scenario, overrides: Mapping[str, Any] = EMPTY) -> ScenarioDigest:
     """The digest of a loaded scenario, with `overrides` (a check's or a file's parameters) applied."""
     spec = scenario.spec
     parameters = {**spec.parameters, **overrides}
@@ -163,4 +164,4 @@ def differences(old: ScenarioDigest, new: ScenarioDigest) -> list[str]:
 def difference_words(old: ScenarioDigest, new: ScenarioDigest) -> str:
     """`differences` in one line; when none, that only comments or layout differ."""
     parts = differences(old, new)
-    return "; ".join(parts) if parts else "no parameter, object, workload step or section differs (comments or layout only)"
+    return "; ".join(parts) or "no parameter, object, workload step or section differs (comments or layout only)"
