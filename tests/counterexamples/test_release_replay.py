@@ -118,8 +118,8 @@ def test_the_difference_is_bounded(tmp_path: Path) -> None:
     new_path.write_text(new_path.read_text(encoding="utf-8").replace("manifests: [web]", "manifests: [web, extra]"),
                         encoding="utf-8")
     (tmp_path / "extra").mkdir()
-    (tmp_path / "extra" / "more.yaml").write_text("".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: default}}\n"
-                                 for i in range(20)), encoding="utf-8")
+    maps = (f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: default}}\n" for i in range(20))
+    (tmp_path / "extra" / "more.yaml").write_text("".join(maps), encoding="utf-8")
     words = difference_words(old, digest(load_scenario(new_path)))
     assert len(bools) > 10 and f"… and {len(bools) - 10} more" in words
     assert "objects added: ConfigMap default/c0, ConfigMap default/c1, ConfigMap default/c10, " in words
