@@ -62,14 +62,16 @@ def replayed_under(result: ReplayResult) -> str:
     variant = "" if result.model.variant == "correct" else f", but for variant {result.model.variant}'s own"
     if not forced:
         return f"the defaults ({RELEASE}){variant}"
-    own = result.counterexample.parameters
-    scenario = {k: v for k, v in forced.items() if k not in own}
-    overrides = {k: v for k, v in forced.items() if k in own}
+    own, written = result.counterexample.parameters, result.model.scenario.spec.parameters
     where = (f"the scenario at {result.scenario}" if result.scenario is not None
              else "the file's own scenario" + (f", written from {result.counterexample.scenario.path}"
                                                if result.counterexample.scenario.mode == "inline" else ""))
-    groups = [f"{parameter_words(scenario)} (from {where})"] if scenario else []
-    groups += [f"{parameter_words(overrides)} (from the file's model.parameters)"] if overrides else []
+    sources = {f"from {where}": {k: v for k, v in forced.items()
+                                 if k in written and written[k] == v and k not in own},
+               "from the file's model.parameters": {k: v for k, v in forced.items() if k in own and own[k] == v}}
+    placed = {k for group in sources.values() for k in group}
+    sources["given to the replay"] = {k: v for k, v in forced.items() if k not in placed}  # replay(parameters=…)
+    groups = [f"{parameter_words(group)} ({source})" for source, group in sources.items() if group]
     return f"{'; '.join(groups)}; the rest at the defaults ({RELEASE}){variant}"
 
 

@@ -55,6 +55,15 @@ def test_the_header_names_the_parameters_the_file_replays_under(recorded: Path) 
                       "but for variant rs-no-expectations's own")
 
 
+def test_a_what_if_parameter_is_named_as_given_to_the_replay(recorded: Path) -> None:
+    result = replay(recorded, parameters={"nodeMonitorGracePeriodSeconds": 45, "podMaxInUnschedulablePodsSeconds": 60})
+    assert render_text(result).splitlines()[4].startswith(
+        "replayed under  schedulerAsyncPreemption=false, schedulerTaintReasonDetail=true (from the file's own "
+        "scenario, written from ")
+    assert "; nodeMonitorGracePeriodSeconds=45, podMaxInUnschedulablePodsSeconds=60 (given to the replay); the rest " \
+        "at the defaults (v1.33)" in render_text(result).splitlines()[4]
+
+
 def test_in_force_leaves_out_the_defaults_and_the_variants_own() -> None:
     model = build_model(load_scenario(VARIANTS / "web.yaml"), variant="rs-no-expectations",
                         parameters={"nodeMonitorGracePeriodSeconds": 40,
