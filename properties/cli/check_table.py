@@ -20,6 +20,7 @@ from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
 from kubeprop.counterexamples.format_records import length_words
 from kubeprop.counterexamples.reliance import reliance_line, trace_reliance
+from kubeprop.counterexamples.scenario_diff import in_force
 from kubeprop.model.scenario.helm_hooks import install_hooks_note, skipped_note
 from kubeprop.model.scenario.load import stored_only_note
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
@@ -139,9 +140,16 @@ def table(run: CheckRun) -> Table:
 
 
 def title(run: CheckRun) -> str:
-    """The header line: the scenario, and the variant and parameter overrides when given."""
-    variant = f", variant {run.variant}" if run.variant else ""
-    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
+    """The header line: the scenario, its variant (`--variant`, else the scenario's own when not
+    `correct`) and the parameters in force that are not at their defaults (v1.33: a scenario for
+    another release is told by them; `scenario_diff.in_force`, the variant's own left out), the
+    `--param` overrides always."""
+    model = run.reports[0].model if run.reports else None
+    chosen = run.variant or (model.variant if model is not None and model.variant != "correct" else None)
+    variant = f", variant {chosen}" if chosen else ""
+    shown = dict(in_force(model.parameters, model.variant)) if model is not None else {}
+    shown.update(run.parameters)
+    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in sorted(shown.items()))
     return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
 
 

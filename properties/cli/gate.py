@@ -38,7 +38,7 @@ from kubeprop.properties.cli.gate_config import (
     load_config,
     resolve,
 )
-from kubeprop.properties.cli.gate_replay import replay_case
+from kubeprop.properties.cli.gate_replay import linked_scenarios, replay_case
 from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
@@ -90,9 +90,11 @@ def corpus_others(config: GateConfig, base: Path) -> list[Case]:
 
 def corpus_cases(config: GateConfig, base: Path) -> Iterator[Case]:
     """One case per corpus file (replayed in a child process): its verdict must match its
-    expectation; then the folders' other entries (`corpus_others`)."""
+    expectation, and a note says where its own scenario differs from the one of the same name a
+    check runs on (`linked_scenarios`); then the folders' other entries (`corpus_others`)."""
+    linked = linked_scenarios(config, base)
     for path in corpus_files(config, base):
-        yield replay_case(path, config.allow_imports, config.replay_timeout)
+        yield replay_case(path, config.allow_imports, config.replay_timeout, linked)
     yield from corpus_others(config, base)
 
 
@@ -242,9 +244,11 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, bool]:
 
 def case_line(case: Case) -> str:
     """A case's line in the log: `ok   SUITE :: NAME: MESSAGE` (`FAIL`, `ERR `, `WARN`, `skip`), and
-    under a violation its `relies on:` line, indented (as `kubeprop check` prints it)."""
+    under a violation its `relies on:` line, indented (as `kubeprop check` prints it), then its
+    notes (`Case.notes`), one `label: text` line each."""
     mark = {"passed": "ok  ", "skipped": "skip", "vacuous": "WARN", "failed": "FAIL", "error": "ERR "}[case.status]
     relies = f"\n       {shown(case.relies)}" if case.relies else ""
+    relies += "".join(f"\n       {shown(label)}: {shown(text)}" for label, text in case.notes)
     return f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}{relies}"
 
 
