@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet
@@ -49,10 +50,11 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kube
 if TYPE_CHECKING:
     from kubeprop.model.scenario.schema_addons import ExitDecl
 
-__all__ = ["BOTH", "deadlines", "exit_choices", "has_deadlines", "rule_for", "rules"]
+__all__ = ["KILL_CHOICES", "deadlines", "exit_choices", "has_deadlines", "rule_for", "rules"]
 
-BOTH = (False, True)
-"""The `ContainerExit.success` choices without a rule: a non-zero exit, and exit 0."""
+KILL_CHOICES = (SIGTERM_EXIT_CODE, 0)
+"""The exits on SIGTERM of a container being killed for a failed probe: ended by the signal, or it
+handled it (`kubeprop.model.kubelet.kill`)."""
 
 
 def rules(model: ClusterModel) -> tuple[ExitDecl, ...]:
@@ -78,20 +80,26 @@ def rule_for(model: ClusterModel, pod: Pod | None, runtime: PodRuntime, containe
     return next((r for r in model.scenario.spec.environment.exits if _selects(r, pod, container)), None)
 
 
-def _allowed(rule: ExitDecl | None) -> tuple[bool, ...]:
-    """The `success` choices `rule` leaves (in `BOTH`'s order)."""
+def _allowed(rule: ExitDecl | None, non_zero: tuple[int, ...]) -> tuple[int, ...]:
+    """The codes offered: `rule`'s codes (its failing codes ascending, then 0), else `non_zero`
+    (`kubeprop.model.kubelet.exit_codes`) then 0."""
     if rule is None or rule.codes is None:
-        return BOTH
-    return tuple(s for s in BOTH if (0 in rule.codes if s else any(code != 0 for code in rule.codes)))
+        return (*non_zero, 0)
+    return (*sorted({code for code in rule.codes if code != 0}), *((0,) if 0 in rule.codes else ()))
 
 
 def exit_choices(model: ClusterModel, state: ClusterState, node: str, key: str, runtime: PodRuntime,
-                 c: ContainerRuntime) -> tuple[bool, ...]:
-    """The `success` values of the `ContainerExit`s offered for container `c` of pod `key` on `node`:
-    `BOTH` unless it exits by itself and a rule's `codes` exclude one (an exit on SIGTERM is the kill's)."""
-    if not model.scenario.spec.environment.exits or not runtime.exits_by_itself(c):
-        return BOTH
-    return _allowed(rule_for(model, cached_pods(model, state, node).get(key), runtime, c.name))
+                 c: ContainerRuntime) -> tuple[int, ...]:
+    """The exit codes of the `ContainerExit`s offered for container `c` of pod `key` on `node`: one
+    being killed for a failed probe exits on SIGTERM (`KILL_CHOICES`, the kill's); one that exits by
+    itself with the codes of the rule that selects it, else 0 and one code of each class the scenario's
+    podFailurePolicies tell apart — 0 and 1 without any (`kubeprop.model.kubelet.exit_codes`)."""
+    if not runtime.exits_by_itself(c):
+        return KILL_CHOICES
+    non_zero = model.exit_codes.non_zero(key.partition("/")[0], c.name)
+    if not model.scenario.spec.environment.exits:
+        return (*non_zero, 0)
+    return _allowed(rule_for(model, cached_pods(model, state, node).get(key), runtime, c.name), non_zero)
 
 
 def deadlines(model: ClusterModel, state: ClusterState) -> Iterator[int]:

@@ -78,7 +78,7 @@ def test_the_line_names_faults_by_kind_target_and_step_and_failing_probes_by_kin
              ProbeResult("worker-1", "default/b", "shop", "liveness", False),
              ProbeResult("worker-1", "default/a", "shop", "readiness", True),
              ProbeResult("worker-1", "default/a", "shop", "readiness", False),
-             ContainerExit("worker-1", "default/a", "migrate", False),
+             ContainerExit("worker-1", "default/a", "migrate", 1),
              CrashComponent("controller-manager"), Quiesce())
     states = [object()] * (len(trace) + 1)
     line = reliance_line(reliance(model, states, trace))  # type: ignore[arg-type]
