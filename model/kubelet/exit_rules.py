@@ -2,16 +2,18 @@
 
 Without a rule, a container that ends by itself — a container of a restartPolicy Never or
 OnFailure pod, or an init container of any pod (`runtime.PodRuntime.exits_by_itself`) — may exit 0
-or non-zero at any moment (`ContainerExit`, both choices offered), or run for ever: a real process
-can fail or hang, and the model cannot know which yours does. A rule states what the user knows of
-their application (`ExitDecl`): the exit codes it ends with (`codes`), and that it ends at most
+or non-zero at any moment (`ContainerExit`: exit 0, and one code of each class of non-zero codes the
+scenario's podFailurePolicy `onExitCodes` rules tell apart — 1 for "any other code", so exactly 0 and
+1 without any rule: `kubeprop.model.kubelet.exit_codes`), or run for ever: a real process can fail or
+hang, and the model cannot know which yours does. A rule states what the user knows of their
+application (`ExitDecl`): the exit codes it ends with (`codes`), and that it ends at most
 `withinSeconds` after it started. It only takes choices away, so every behaviour left is one the
-model had without it:
+model had without it (but for the code a failing exit shows: a code no podFailurePolicy lists
+behaves as the 1 offered without the rule):
 
-- `codes` filters the `ContainerExit` choices (`exit_choices`): 0 in `codes` keeps the exit 0, a
-  non-zero code the failing exit (the model records a non-zero exit as code 1, reason Error; a Job's
-  podFailurePolicy `onExitCodes` rule therefore sees 0 or 1 only: a rule for another code matches as
-  it would for an exit 1, `kubeprop.model.controllers.job_policy`).
+- `codes` gives the `ContainerExit` choices exactly (`exit_choices`): its non-zero codes (reason
+  Error; a Job's podFailurePolicy `onExitCodes` rule sees each as it is,
+  `kubeprop.model.controllers.job_policy`) and 0 (reason Completed).
   `codes` must include 0 (`kubeprop.model.scenario.check_addons`): the fair runs
   (`kubeprop.model.cluster.drive`) take an exit 0 as the application finishing and a failing exit as
   bad luck they never take, so a container that could only fail would never finish in them, and at
