@@ -42,8 +42,9 @@ from typing import Any
 from kubeprop.model.api.batch import Job, PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement
 from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.kubelet.actions import MAX_EXIT_CODE
+from kubeprop.model.state.cluster import ClusterModel
 
-__all__ = ["ExitCodes", "classes", "exit_code_requirements", "representatives"]
+__all__ = ["ExitCodes", "classes", "exit_code_requirements", "exit_codes", "representatives"]
 
 OTHER = 1
 """The representative of "any other code": the code of a generic failure."""
@@ -87,7 +88,7 @@ def representatives(requirements: Iterable[PodFailurePolicyOnExitCodesRequiremen
 
 class ExitCodes:
     """The non-zero codes offered to a container that ends by itself, by namespace and container
-    name (computed once each: the model is fixed). Built once per model (`ClusterModel.exit_codes`)."""
+    name (computed once each: the model is fixed). Built once per model (`exit_codes`)."""
 
     def __init__(self, requirements: tuple[tuple[str, PodFailurePolicyOnExitCodesRequirement], ...]) -> None:
         self.requirements = requirements
@@ -102,3 +103,13 @@ class ExitCodes:
             found = self._offered[key] = representatives(
                 r for ns, r in self.requirements if ns == namespace and r.container_name in (None, container))
         return found
+
+
+def exit_codes(model: ClusterModel) -> ExitCodes:
+    """The model's `ExitCodes`, from the Jobs and CronJobs of its scenario's manifests and workload
+    steps (built on first use, then kept with the model: `ClusterModel.derived`)."""
+    found = model.derived.get(__name__)
+    if not isinstance(found, ExitCodes):
+        objects = [*(m.obj for m in model.scenario.objects), *(o for step in model.workload_objects for o in step)]
+        found = model.derived[__name__] = ExitCodes(exit_code_requirements(objects))
+    return found

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.kubelet.exit_codes import exit_codes
 from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
@@ -98,7 +99,7 @@ def exit_choices(model: ClusterModel, state: ClusterState, node: str, key: str, 
     podFailurePolicies tell apart — 0 and 1 without any (`kubeprop.model.kubelet.exit_codes`)."""
     if not runtime.exits_by_itself(c):
         return KILL_CHOICES
-    non_zero = model.exit_codes.non_zero(key.partition("/")[0], c.name)
+    non_zero = exit_codes(model).non_zero(key.partition("/")[0], c.name)
     if not model.scenario.spec.environment.exits:
         return (*non_zero, 0)
     return _allowed(rule_for(model, cached_pods(model, state, node).get(key), runtime, c.name), non_zero)

@@ -30,7 +30,6 @@ from kubeprop.model.state.component import Hooks
 from kubeprop.model.state.informer import InformerState, ObjectView
 
 if TYPE_CHECKING:
-    from kubeprop.model.kubelet.exit_codes import ExitCodes
     from kubeprop.model.scenario.load import Scenario
     from kubeprop.model.scenario.schema import FaultBudget
 
@@ -148,13 +147,10 @@ class ClusterModel:
             | frozenset(type(o) for step in self.workload_objects for o in step)
 
     @cached_property
-    def exit_codes(self) -> ExitCodes:
-        """The non-zero exit codes a container that ends by itself is offered, from the podFailurePolicy
-        `onExitCodes` rules of the Jobs and CronJobs the scenario creates (`kubeprop.model.kubelet.exit_codes`)."""
-        from kubeprop.model.kubelet.exit_codes import ExitCodes, exit_code_requirements
-
-        return ExitCodes(exit_code_requirements([*(m.obj for m in self.scenario.objects),
-                                                 *(o for step in self.workload_objects for o in step)]))
+    def derived(self) -> dict[str, Any]:
+        """Values derived from this model alone, each computed once by the module that owns it, under
+        its name (`kubeprop.model.kubelet.exit_codes`): the model is fixed, so they never change."""
+        return {}
 
     @property
     def tick_seconds(self) -> int:
