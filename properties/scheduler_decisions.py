@@ -66,7 +66,7 @@ from kubeprop.model.scheduler.filters import find_untolerated_taint, required_no
 from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
 from kubeprop.model.state.informer import ResourceEvents, event_index
-from kubeprop.properties.registry import CheckResult, safety
+from kubeprop.properties.registry import CheckResult, derived_read, safety
 from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
 from kubeprop.properties.scheduling.explain import explain_core
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
@@ -407,12 +407,27 @@ def _cached_snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo
     return _SNAPSHOTS.get((model, state.store.objects, *memories), _snapshot, model, state)
 
 
+@derived_read("fresh-binding-clock", ("store",))
+def fresh_binding_clock(state: ClusterState) -> int | None:
+    """The clock where it decides the verdict: while a pod's last write, at the store's revision, has
+    a binding's shape, whether it is judged fresh depends on the clock (`_binding_write`: the binding
+    is written in its own tick), so a verdict is reused only at the same clock; otherwise None.
+
+    Its fields leave the clock out, so a `Tick` stays invisible to the partial-order reduction, as it
+    was: a tick only ends a binding's freshness, and a fresh judgement finds every violation the later
+    one does (`taints_at_binding` gives it all the node's taints, the later one a subset; node affinity
+    is judged fresh only) — the state right after the `Bind`, which every order of the two passes
+    through, is judged fresh whether the tick came before or after, on the same objects."""
+    decisions = _DECISIONS.get((state.store.objects,), _Decisions, state)
+    return state.clock if str(state.store.revision) in decisions.fresh else None
+
+
 @safety("scheduler-decisions-sound",
         "Every pod the scheduler binds satisfies every hard scheduling constraint on its node at binding time "
         "(Z3-checked), and every pod it marks Unschedulable fits no node.",
         "pkg/scheduler/schedule_one.go; pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,"
         "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity,volumebinding}",
-        reads=("store", "informers", "schedulers", "down"))
+        reads=("store", "informers", "schedulers", "down", "fresh-binding-clock"))
 def scheduler_decisions_sound(model: ClusterModel, state: ClusterState) -> CheckResult:
     decisions = _DECISIONS.get((state.store.objects,), _Decisions, state)
     return _binding_problem(model, state, decisions) or _unschedulable_problem(model, state, decisions)
