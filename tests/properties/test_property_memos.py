@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import attrs
 import pytest
 from random_runs import random_run_states
 
@@ -19,6 +20,7 @@ from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affini
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties import invariants as inv
 from kubeprop.properties import scheduler_decisions as sd
+from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import CheckResult, Violation, select
 
 VARIANTS = Path(__file__).parents[1] / "model" / "data" / "variants"
@@ -178,3 +180,77 @@ def test_caught_up_through_the_index_is_the_scan(scenario: str, variant: str | N
             counts[str(answer)] += 1
         counts["key matters"] += len({sd._caught_up(model, state, key) for key in keys}) > 1
     assert counts["True"] and counts["False"] and counts["key matters"], counts
+
+
+def _with(state: ClusterState, **parts: object) -> ClusterState:
+    """`state` with some fields replaced as they are (no converter: a poison stays one)."""
+    copy = attrs.evolve(state)
+    for name, value in parts.items():
+        object.__setattr__(copy, name, value)
+    return copy
+
+
+CONTEXT_CASES = CASES[:4]
+"""Scenarios with fresh bindings Z3 refutes, bindings against taints, and pods parked Unschedulable."""
+
+
+@pytest.mark.parametrize(("scenario", "variant", "parameters"), CONTEXT_CASES)
+def test_the_context_is_none_or_changes_with_every_part_read(scenario: str, variant: str | None,
+                                                             parameters: dict[str, object]) -> None:
+    """Where `decisions_context` is None, the verdict is the stored objects' alone: the same with
+    another state's informers, schedulers and components down. Elsewhere (a fresh binding, a pod
+    parked Unschedulable: both occur) the context changes with each part the verdict may read —
+    the clock moved on, a scheduler put down, another state's informers or schedulers —, so a
+    context that leaves one out fails here."""
+    model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"), variant=variant, parameters=parameters)
+    prop = select(["scheduler-decisions-sound"])[0]
+    states = _states(model, 7, 4, 50)
+    rng = random.Random(11)
+    seen = {"none": 0, "context": 0}
+    for state in states:
+        other = rng.choice(states)
+        context = sd.decisions_context(state)
+        if context is None:
+            seen["none"] += 1
+            copy = _with(state, informers=other.informers, schedulers=other.schedulers, down=other.down)
+            assert prop(model, copy) == prop(model, state)
+            continue
+        seen["context"] += 1
+        copies = [_with(state, clock=state.clock + 1),
+                  *(_with(state, down=state.down | {i}) for i in model.scheduler_instances if i not in state.down)]
+        if other.informers != state.informers:
+            copies.append(_with(state, informers=other.informers))
+        if other.schedulers != state.schedulers:
+            copies.append(_with(state, schedulers=other.schedulers))
+        for copy in copies:
+            assert sd.decisions_context(copy) != context
+    assert seen["none"] and seen["context"], seen
+
+
+@pytest.mark.parametrize(("scenario", "variant", "parameters"), CONTEXT_CASES)
+def test_checker_memo_of_scheduler_decisions_against_the_direct_definition(
+        scenario: str, variant: str | None, parameters: dict[str, object]) -> None:
+    """`Checker`'s remembered verdict of `scheduler-decisions-sound` (by identity and by value of
+    the objects and `decisions_context`) is the direct definition's on random states asked out
+    of order, each followed by copies that differ in one part the verdict may read — the clock
+    moved on (a binding is fresh only in its tick), another state's informers, schedulers or
+    components down — so that a key leaving one of them out answers a copy with the verdict of
+    another state."""
+    model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"), variant=variant, parameters=parameters)
+    prop = select(["scheduler-decisions-sound"])[0]
+    states = _states(model, 3, 6, 50)
+    rng = random.Random(9)
+    asked: list[ClusterState] = []
+    for state in states:
+        other = rng.choice(states)
+        asked += [state, _with(state, clock=state.clock + 1), _with(state, informers=other.informers),
+                  _with(state, schedulers=other.schedulers), _with(state, down=other.down)]
+    rng.shuffle(asked)
+    checker = Checker(model, [prop])
+    differ = 0
+    for state in asked + asked[:40]:
+        direct = _as_violation(prop.name, direct_scheduler_decisions(model, state))
+        assert checker.violation(state) == direct
+        differ += direct != prop(model, _with(state, clock=state.clock + 1))
+    if scenario == "tight":
+        assert differ, "no state whose verdict the clock decides"
