@@ -357,8 +357,18 @@ def _fresh_violation(model: ClusterModel, state: ClusterState, pod: Pod, node: N
 
 def _fresh_now(state: ClusterState, decisions: _Decisions) -> list[tuple[int, Pod, Node, int]]:
     """The bindings of `decisions` that are fresh in `state` (`fresh_binding`): written at the
-    store's revision, in this tick, as a binding."""
-    return [entry for entry in decisions.fresh.get(str(state.store.revision), ()) if _binding_write(state, entry[1])]
+    store's revision, in this tick, as a binding (for the state asked last, remembered: the
+    context and the check both ask)."""
+    candidates = decisions.fresh.get(str(state.store.revision))
+    if not candidates:
+        return []
+    if _FRESH[0] is not state:
+        _FRESH[:] = [state, [entry for entry in candidates if _binding_write(state, entry[1])]]
+    return _FRESH[1]  # type: ignore[no-any-return]
+
+
+_FRESH: list[object] = [None, None]
+"""The state `_fresh_now` answered last, and its answer."""
 
 
 @derived_read("scheduler-decisions-context", ("store", "informers", "schedulers", "down"))
