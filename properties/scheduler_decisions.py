@@ -66,7 +66,7 @@ from kubeprop.model.scheduler.filters import find_untolerated_taint, required_no
 from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
 from kubeprop.model.state.informer import ResourceEvents, event_index
-from kubeprop.properties.registry import CheckResult, derived_read, safety
+from kubeprop.properties.registry import CheckResult, safety
 from kubeprop.properties.scheduling.encode import Encoding, Problem, Track, encode, static_reason
 from kubeprop.properties.scheduling.explain import explain_core
 from kubeprop.properties.scheduling.solver import DEFAULT_RLIMIT, Outcome, SchedulingSolver
@@ -355,43 +355,10 @@ def _fresh_violation(model: ClusterModel, state: ClusterState, pod: Pod, node: N
     return _node_local_violation(pod, node, bound_at, True)
 
 
-def _fresh_now(state: ClusterState, decisions: _Decisions) -> list[tuple[int, Pod, Node, int]]:
-    """The bindings of `decisions` that are fresh in `state` (`fresh_binding`): written at the
-    store's revision, in this tick, as a binding (for the state asked last, remembered: the
-    context and the check both ask)."""
-    candidates = decisions.fresh.get(str(state.store.revision))
-    if not candidates:
-        return []
-    if _FRESH[0] is not state:
-        _FRESH[:] = [state, [entry for entry in candidates if _binding_write(state, entry[1])]]
-    return _FRESH[1]  # type: ignore[no-any-return]
-
-
-_FRESH: list[object] = [None, None]
-"""The state `_fresh_now` answered last, and its answer."""
-
-
-@derived_read("scheduler-decisions-context", ("store", "informers", "schedulers", "down"))
-def decisions_context(state: ClusterState) -> tuple[object, ...] | None:
-    """What `scheduler-decisions-sound` reads of `state` besides its stored objects: None where no
-    binding is fresh (`_fresh_now`) and no pod is parked Unschedulable — there the verdict is the
-    first node-local violation of `_Decisions.local`, a function of the objects alone —, else the
-    store, the informers, the schedulers, what is down and the clock (a binding is fresh only in
-    its own tick). Most steps (watch deliveries, a kubelet's or a controller's local step, a
-    write that binds nothing) leave the objects as they were and the context None, so the verdict
-    is found by identity instead of being judged again after every change of a cache. (The clock
-    is not among `fields`, as it was not among the property's reads before: partial-order
-    reduction sees what it did.)"""
-    decisions = _DECISIONS.get1(state.store.objects, _Decisions, state)
-    if not decisions.unschedulable and not _fresh_now(state, decisions):
-        return None
-    return (state.store, state.informers, state.schedulers, state.down, state.clock)
-
-
 def _binding_problem(model: ClusterModel, state: ClusterState, decisions: _Decisions) -> CheckResult:
     """The first binding, in pod order, that breaks a hard constraint: the fresh one judged in
     `state`, every other one as the objects alone judge it."""
-    fresh = _fresh_now(state, decisions)
+    fresh = [entry for entry in decisions.fresh.get(str(state.store.revision), ()) if _binding_write(state, entry[1])]
     if not fresh:
         return decisions.local[0][1] if decisions.local else None
     now = {index for index, *_ in fresh}
@@ -445,8 +412,8 @@ def _cached_snapshot(model: ClusterModel, state: ClusterState) -> tuple[NodeInfo
         "(Z3-checked), and every pod it marks Unschedulable fits no node.",
         "pkg/scheduler/schedule_one.go; pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,"
         "nodeaffinity,nodeports,noderesources,podtopologyspread,interpodaffinity,volumebinding}",
-        reads=("objects", "scheduler-decisions-context"))
+        reads=("store", "informers", "schedulers", "down"))
 def scheduler_decisions_sound(model: ClusterModel, state: ClusterState) -> CheckResult:
-    decisions = _DECISIONS.get1(state.store.objects, _Decisions, state)
+    decisions = _DECISIONS.get((state.store.objects,), _Decisions, state)
     return _binding_problem(model, state, decisions) or _unschedulable_problem(model, state, decisions)
 
