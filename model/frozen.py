@@ -10,6 +10,7 @@ Python's salted string hash).
 from __future__ import annotations
 
 from bisect import bisect_left
+from itertools import repeat
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from operator import itemgetter
 from typing import Any, Generic, TypeVar, cast, overload
@@ -100,7 +101,7 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     def __hash__(self) -> int:
         h = self._hash
         if h is None:
-            h = hash(self._items)
+            h = sum(map(pow, map(hash, self._items), _TWOS, _MODULI)) % _MODULUS
             _SET_HASH(self, h)
         return h
 
@@ -134,25 +135,36 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return out
 
     def set(self, key: K, value: V) -> FrozenMap[K, V]:
-        """A copy with `key` bound to `value` (`self` when it already is)."""
+        """A copy with `key` bound to `value` (`self` when it already is). When this map's hash
+        is known, the copy's is worked out from it (`_rehashed`)."""
         data = self._data
         if key in data:
-            if data[key] is value:
+            old = data[key]
+            if old is value:
                 return self
             data = dict(data)
             data[key] = value  # same position: still in key order
-            return FrozenMap._sorted(data)
+            new = FrozenMap._sorted(data)
+            if self._hash is not None:
+                _rehashed(new, self._hash, (key, old), (key, value))
+            return new
         items = self._items
         at = bisect_left(items, cast(Any, key), key=_FIRST)
-        return FrozenMap._sorted(dict((*items[:at], (key, value), *items[at:])))
+        new = FrozenMap._sorted(dict((*items[:at], (key, value), *items[at:])))
+        if self._hash is not None:
+            _rehashed(new, self._hash, None, (key, value))
+        return new
 
     def delete(self, key: K) -> FrozenMap[K, V]:
-        """A copy without `key` (unchanged if absent)."""
+        """A copy without `key` (unchanged if absent; its hash worked out from this map's, when known)."""
         if key not in self._data:
             return self
         data = dict(self._data)
-        del data[key]
-        return FrozenMap._sorted(data)
+        old = data.pop(key)
+        new = FrozenMap._sorted(data)
+        if self._hash is not None:
+            _rehashed(new, self._hash, (key, old), None)
+        return new
 
     def update(self, other: Mapping[K, V]) -> FrozenMap[K, V]:
         """A copy with every item of `other` added or replaced."""
@@ -164,6 +176,33 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 _SET_ITEMS, _SET_DATA, _SET_HASH = (cast(Any, FrozenMap.__dict__[s]).__set__ for s in ("_items", "_data", "_hash"))
 """The slots' own setters: they write the slots of an instance being built without going through
 `__setattr__` (which refuses, the map being immutable) and cost less than `object.__setattr__`."""
+
+_MODULUS = (1 << 61) - 1
+"""A map's hash is the sum of the squares of its items' hashes modulo this prime (Python's own
+modulus for numbers): it does not depend on the items' order, so a copy differing in one item gets
+its hash from the original's by taking that item's term out and the new one's in, instead of
+hashing every item again. Squared, since a pair's hash is close to a sum of its key's and its
+value's terms (a tuple's hash mixes its items almost linearly): summed as they are, maps that swap
+two values would collide. A state's stored objects are the large map a step copies with one object written;
+its hash (the state's, for the searches' visited sets, and the memos by value) then costs two
+items' hashes. Like every `hash()` here, it lives in one process only (salted strings)."""
+
+
+def _rehashed(new: FrozenMap[Any, Any], known: int, removed: tuple[Any, Any] | None,
+              added: tuple[Any, Any] | None) -> None:
+    """Set `new`'s hash from `known` (that of the map it was copied from) with the item `removed`
+    taken out and `added` put in — left unknown if the new item cannot be hashed (the map's own
+    hash then fails where it is asked, as it would have)."""
+    try:
+        h = known - (0 if removed is None else pow(hash(removed), 2, _MODULUS)) + (
+            0 if added is None else pow(hash(added), 2, _MODULUS))
+    except TypeError:
+        return
+    _SET_HASH(new, h % _MODULUS)
+
+
+_TWOS, _MODULI = repeat(2), repeat(_MODULUS)
+
 
 EMPTY: FrozenMap[Any, Any] = FrozenMap()
 
