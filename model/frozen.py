@@ -100,7 +100,7 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     def __hash__(self) -> int:
         h = self._hash
         if h is None:
-            h = sum(map(hash, self._items)) % _MODULUS
+            h = hash(self._items)
             _SET_HASH(self, h)
         return h
 
@@ -134,36 +134,25 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return out
 
     def set(self, key: K, value: V) -> FrozenMap[K, V]:
-        """A copy with `key` bound to `value` (`self` when it already is). When this map's hash
-        is known, the copy's is worked out from it (`_rehashed`)."""
+        """A copy with `key` bound to `value` (`self` when it already is)."""
         data = self._data
         if key in data:
-            old = data[key]
-            if old is value:
+            if data[key] is value:
                 return self
             data = dict(data)
             data[key] = value  # same position: still in key order
-            new = FrozenMap._sorted(data)
-            if self._hash is not None:
-                _rehashed(new, self._hash, (key, old), (key, value))
-            return new
+            return FrozenMap._sorted(data)
         items = self._items
         at = bisect_left(items, cast(Any, key), key=_FIRST)
-        new = FrozenMap._sorted(dict((*items[:at], (key, value), *items[at:])))
-        if self._hash is not None:
-            _rehashed(new, self._hash, None, (key, value))
-        return new
+        return FrozenMap._sorted(dict((*items[:at], (key, value), *items[at:])))
 
     def delete(self, key: K) -> FrozenMap[K, V]:
-        """A copy without `key` (unchanged if absent; its hash worked out from this map's, when known)."""
+        """A copy without `key` (unchanged if absent)."""
         if key not in self._data:
             return self
         data = dict(self._data)
-        old = data.pop(key)
-        new = FrozenMap._sorted(data)
-        if self._hash is not None:
-            _rehashed(new, self._hash, (key, old), None)
-        return new
+        del data[key]
+        return FrozenMap._sorted(data)
 
     def update(self, other: Mapping[K, V]) -> FrozenMap[K, V]:
         """A copy with every item of `other` added or replaced."""
@@ -175,30 +164,6 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
 _SET_ITEMS, _SET_DATA, _SET_HASH = (cast(Any, FrozenMap.__dict__[s]).__set__ for s in ("_items", "_data", "_hash"))
 """The slots' own setters: they write the slots of an instance being built without going through
 `__setattr__` (which refuses, the map being immutable) and cost less than `object.__setattr__`."""
-
-_MODULUS = (1 << 61) - 1
-"""A map's hash is the sum of its items' hashes (each a (key, value) tuple's) modulo this prime
-(Python's own modulus for numbers): it does not depend on the items' order, so a copy differing in
-one item gets its hash from the original's by taking that item's hash out and the new one's in,
-instead of hashing every item again. (A tuple's hash mixes its items almost linearly, so two maps
-that swap values between two keys mostly collide: equal hashes cost only an equality check, and
-the maps of a state — stored objects by key, components' states by name — seldom do. Squaring
-each term would avoid it, at a long division per item: measured, +0.7% instructions.) A state's stored objects are the large map a step copies with one object written;
-its hash (the state's, for the searches' visited sets, and the memos by value) then costs two
-items' hashes. Like every `hash()` here, it lives in one process only (salted strings)."""
-
-
-def _rehashed(new: FrozenMap[Any, Any], known: int, removed: tuple[Any, Any] | None,
-              added: tuple[Any, Any] | None) -> None:
-    """Set `new`'s hash from `known` (that of the map it was copied from) with the item `removed`
-    taken out and `added` put in — left unknown if the new item cannot be hashed (the map's own
-    hash then fails where it is asked, as it would have)."""
-    try:
-        h = known - (0 if removed is None else hash(removed)) + (0 if added is None else hash(added))
-    except TypeError:
-        return
-    _SET_HASH(new, h % _MODULUS)
-
 
 EMPTY: FrozenMap[Any, Any] = FrozenMap()
 

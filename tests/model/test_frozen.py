@@ -76,27 +76,3 @@ def test_differing_keys_are_those_whose_values_are_not_the_same_objects(
     expected = {k for k in before.keys() | after.keys() if before.get(k) is not after.get(k)}
     found = before.differing_keys(after)
     assert len(found) == len(set(found)) and set(found) == expected
-
-
-@given(st.dictionaries(keys, st.integers()), ops)
-def test_a_copy_of_a_hashed_map_has_the_hash_of_its_items(start: dict[str, int],
-                                                          changes: list[tuple[bool, str, int]]) -> None:
-    """`set` and `delete` on a map whose hash is known work the copy's out from it (`_rehashed`):
-    it is the hash of the same items built from scratch, after every change in a row (each copy's
-    hash known from the one before, never computed afresh)."""
-    fast, plain = FrozenMap(start), dict(start)
-    hash(fast)
-    for put, key, value in changes:
-        if put:
-            fast, plain[key] = fast.set(key, value), value
-        else:
-            fast = fast.delete(key)
-            plain.pop(key, None)
-        assert fast._hash is not None  # (known without asking)
-        assert fast._hash == hash(FrozenMap(plain))
-    same(fast, plain)
-
-
-def test_the_hash_of_a_map_is_that_of_its_items_whatever_their_order() -> None:
-    assert hash(FrozenMap({"a": 1, "b": 2})) == hash(FrozenMap([("b", 2), ("a", 1)]))
-    assert hash(FrozenMap({"a": 1, "b": 2})) != hash(FrozenMap({"a": 1, "b": 3}))
