@@ -12,6 +12,7 @@ import pytest
 from random_runs import random_run_states
 
 from kubeprop.model.api.core import Node
+from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.validation import validate_create
 from kubeprop.model.cluster.compose import build_model
@@ -217,3 +218,36 @@ def test_checker_memo_of_scheduler_decisions_against_the_direct_definition(
     checker = Checker(model, [prop])
     for state in asked + asked[:40]:
         assert checker.violation(state) == _as_violation(prop.name, direct_scheduler_decisions(model, state))
+
+
+def _broken(obj: ApiObject) -> ApiObject:
+    """`obj` under a name validation refuses (the same key in the map of objects)."""
+    return attrs.evolve(obj, metadata=attrs.evolve(obj.metadata, name=obj.metadata.name.upper() + "_"))
+
+
+@pytest.mark.parametrize("scenario", ["web", "tight"])
+def test_objects_judged_against_the_last_valid_map_are_the_direct_verdict(scenario: str) -> None:
+    """`persisted-objects-valid` judges only the objects that are not the very ones of the last map
+    found valid: on random states asked out of order, each followed by copies with one object (or
+    two, the later one in key order first) made invalid, its verdict — which object is named
+    first — is the direct definition's; a fast path that skipped a changed object, or judged them
+    out of key order, fails here (no scenario persists an invalid object by itself)."""
+    model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"))
+    prop = select(["persisted-objects-valid"])[0]
+    states = _states(model, 5, 4, 40)
+    rng = random.Random(13)
+    asked: list[ClusterState] = []
+    for state in states:
+        keys = sorted(state.store.objects)
+        first, second = sorted(rng.sample(keys, 2))
+        broken = state.store.objects.set(first, _broken(state.store.objects[first]))
+        both = broken.set(second, _broken(state.store.objects[second]))
+        asked += [state, _with(state, store=attrs.evolve(state.store, objects=broken)),
+                  _with(state, store=attrs.evolve(state.store, objects=both))]
+    rng.shuffle(asked)
+    found = 0
+    for state in asked:
+        direct = _as_violation(prop.name, direct_objects_valid(model, state))
+        assert prop(model, state) == direct
+        found += direct is not None
+    assert found
