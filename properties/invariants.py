@@ -26,7 +26,6 @@ from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.api.validation import validate_create
 from kubeprop.model.cluster.workload_commands import describe as describe_step
 from kubeprop.model.controllers.podutil import controller_of, is_pod_active, is_pod_ready
-from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.memo import IdentityMemo
 from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affinity, filter_taint_toleration
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
@@ -367,25 +366,12 @@ _VALIDITY: IdentityMemo[str] = IdentityMemo()
         "pkg/apis/*/validation/validation.go", reads=("objects",))
 def persisted_objects_valid(model: ClusterModel, state: ClusterState) -> Result:
     """Each object's verdict remembered by its identity (a step writes one object; the others are
-    the very same objects). Only the objects that are not the very ones of the last map found
-    valid throughout (`_ALL_VALID`) are judged: every other object is one of that map's, valid,
-    so the first invalid object in key order is the first among them."""
-    objects = state.store.objects
-    valid = _ALL_VALID[0]
-    keys = sorted(objects.differing_keys(valid)) if valid is not None else list(objects.keys())
-    for key in keys:
-        obj = objects.get(key)
-        if obj is None:  # (a key of the valid map only: removed)
-            continue
+    the very same objects), then by value."""
+    for _key, obj in state.store.objects.sorted_items():
         problem = _VALIDITY.get1(obj, _invalid, obj)
         if problem:
             return f"{_name(obj)} is invalid: {problem}", (_name(obj),)
-    _ALL_VALID[0] = objects
     return None
-
-
-_ALL_VALID: list[FrozenMap[ObjectKey, ApiObject] | None] = [None]
-"""The last map of stored objects `persisted_objects_valid` found valid throughout."""
 
 
 @safety("resource-versions-monotonic",

@@ -226,12 +226,12 @@ def _broken(obj: ApiObject) -> ApiObject:
 
 
 @pytest.mark.parametrize("scenario", ["web", "tight"])
-def test_objects_judged_against_the_last_valid_map_are_the_direct_verdict(scenario: str) -> None:
-    """`persisted-objects-valid` judges only the objects that are not the very ones of the last map
-    found valid: on random states asked out of order, each followed by copies with one object (or
-    two, the later one in key order first) made invalid, its verdict — which object is named
-    first — is the direct definition's; a fast path that skipped a changed object, or judged them
-    out of key order, fails here (no scenario persists an invalid object by itself)."""
+def test_invalid_objects_are_named_as_the_direct_definition_names_them(scenario: str) -> None:
+    """`persisted-objects-valid` (each object's verdict remembered by its identity) gives the direct
+    definition's verdict — which object is named first — on random states asked out of order, each
+    followed by copies with one object, or two, made invalid (no scenario persists an invalid object
+    by itself, so the other comparisons see only valid maps): a memo that answered an object with
+    another's verdict, or a check that judged only some objects or out of key order, fails here."""
     model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"))
     prop = select(["persisted-objects-valid"])[0]
     states = _states(model, 5, 4, 40)
