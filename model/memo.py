@@ -114,10 +114,15 @@ class RecentThenByValue(Generic[T]):
         self.values: dict[tuple[Any, ...], T] | None = {} if by_value else None
 
     def get(self, key: tuple[Any, ...], compute: Callable[..., T], *args: Any) -> T:
-        """The value remembered for `key`, else `compute(*args)`, remembered."""
-        for seen, found in self.recent:
-            if all(map(is_, seen, key)):
-                return found
+        """The value remembered for `key`, else `compute(*args)`, remembered. (A recent key whose
+        first part is another object is passed over before comparing the rest.)"""
+        if key:
+            first = key[0]
+            for seen, found in self.recent:
+                if seen[0] is first and all(map(is_, seen, key)):
+                    return found
+        elif self.recent:  # (keys of one memo have one length: every empty key is this one)
+            return self.recent[0][1]
         values = self.values
         found = _UNSEEN if values is None else values.get(key, _UNSEEN)
         if found is _UNSEEN:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import attrs
 import pytest
 from random_runs import random_run_states
 
 from kubeprop.model.api.core import Node
+from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.validation import validate_create
 from kubeprop.model.cluster.compose import build_model
@@ -19,6 +21,7 @@ from kubeprop.model.scheduler.decide import build_node_infos, filter_node_affini
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties import invariants as inv
 from kubeprop.properties import scheduler_decisions as sd
+from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import CheckResult, Violation, select
 
 VARIANTS = Path(__file__).parents[1] / "model" / "data" / "variants"
@@ -178,3 +181,73 @@ def test_caught_up_through_the_index_is_the_scan(scenario: str, variant: str | N
             counts[str(answer)] += 1
         counts["key matters"] += len({sd._caught_up(model, state, key) for key in keys}) > 1
     assert counts["True"] and counts["False"] and counts["key matters"], counts
+
+
+def _with(state: ClusterState, **parts: object) -> ClusterState:
+    """`state` with some fields replaced as they are (no converter: a poison stays one)."""
+    copy = attrs.evolve(state)
+    for name, value in parts.items():
+        object.__setattr__(copy, name, value)
+    return copy
+
+
+MEMO_CASES = CASES[:4]
+"""Scenarios with fresh bindings Z3 refutes, bindings against taints, and pods parked Unschedulable."""
+
+
+@pytest.mark.parametrize(("scenario", "variant", "parameters"), MEMO_CASES)
+def test_checker_memo_of_scheduler_decisions_against_the_direct_definition(
+        scenario: str, variant: str | None, parameters: dict[str, object]) -> None:
+    """`Checker`'s remembered verdict of `scheduler-decisions-sound` (by identity, then by value of
+    the parts it reads) is the direct definition's on random states asked out of order, each
+    followed by copies that differ in one part the verdict may read — another state's informers
+    (the schedulers' caches caught up or not), schedulers (what they hold assumed or parked) or
+    components down (a parked pod's scheduler) —, so that a key leaving one out answers a copy
+    with the verdict of another state. (Not the clock, which the check reads to tell a fresh
+    binding and its `reads` leave out: see docs/engines.md, twenty-fifth round.)"""
+    model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"), variant=variant, parameters=parameters)
+    prop = select(["scheduler-decisions-sound"])[0]
+    states = _states(model, 3, 6, 50)
+    rng = random.Random(9)
+    asked: list[ClusterState] = []
+    for state in states:
+        other = rng.choice(states)
+        asked += [state, _with(state, informers=other.informers), _with(state, schedulers=other.schedulers),
+                  _with(state, down=other.down | set(model.scheduler_instances[:1]))]
+    rng.shuffle(asked)
+    checker = Checker(model, [prop])
+    for state in asked + asked[:40]:
+        assert checker.violation(state) == _as_violation(prop.name, direct_scheduler_decisions(model, state))
+
+
+def _broken(obj: ApiObject) -> ApiObject:
+    """`obj` under a name validation refuses (the same key in the map of objects)."""
+    return attrs.evolve(obj, metadata=attrs.evolve(obj.metadata, name=obj.metadata.name.upper() + "_"))
+
+
+@pytest.mark.parametrize("scenario", ["web", "tight"])
+def test_invalid_objects_are_named_as_the_direct_definition_names_them(scenario: str) -> None:
+    """`persisted-objects-valid` (each object's verdict remembered by its identity) gives the direct
+    definition's verdict — which object is named first — on random states asked out of order, each
+    followed by copies with one object, or two, made invalid (no scenario persists an invalid object
+    by itself, so the other comparisons see only valid maps): a memo that answered an object with
+    another's verdict, or a check that judged only some objects or out of key order, fails here."""
+    model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"))
+    prop = select(["persisted-objects-valid"])[0]
+    states = _states(model, 5, 4, 40)
+    rng = random.Random(13)
+    asked: list[ClusterState] = []
+    for state in states:
+        keys = sorted(state.store.objects)
+        first, second = sorted(rng.sample(keys, 2))
+        broken = state.store.objects.set(first, _broken(state.store.objects[first]))
+        both = broken.set(second, _broken(state.store.objects[second]))
+        asked += [state, _with(state, store=attrs.evolve(state.store, objects=broken)),
+                  _with(state, store=attrs.evolve(state.store, objects=both))]
+    rng.shuffle(asked)
+    found = 0
+    for state in asked:
+        direct = _as_violation(prop.name, direct_objects_valid(model, state))
+        assert prop(model, state) == direct
+        found += direct is not None
+    assert found
