@@ -202,9 +202,9 @@ def test_checker_memo_of_scheduler_decisions_against_the_direct_definition(
     the parts it reads) is the direct definition's on random states asked out of order, each
     followed by copies that differ in one part the verdict may read — another state's informers
     (the schedulers' caches caught up or not), schedulers (what they hold assumed or parked) or
-    components down (a parked pod's scheduler) —, so that a key leaving one out answers a copy
-    with the verdict of another state. (Not the clock, which the check reads to tell a fresh
-    binding and its `reads` leave out: see docs/engines.md, twenty-fifth round.)"""
+    components down (a parked pod's scheduler), the clock one tick on (a fresh binding is fresh in
+    its own tick only: `fresh-binding-clock`) —, so that a key leaving one out answers a copy with
+    the verdict of another state."""
     model = build_model(load_scenario(VARIANTS / f"{scenario}.yaml"), variant=variant, parameters=parameters)
     prop = select(["scheduler-decisions-sound"])[0]
     states = _states(model, 3, 6, 50)
@@ -213,7 +213,8 @@ def test_checker_memo_of_scheduler_decisions_against_the_direct_definition(
     for state in states:
         other = rng.choice(states)
         asked += [state, _with(state, informers=other.informers), _with(state, schedulers=other.schedulers),
-                  _with(state, down=other.down | set(model.scheduler_instances[:1]))]
+                  _with(state, down=other.down | set(model.scheduler_instances[:1])),
+                  _with(state, clock=state.clock + 1)]
     rng.shuffle(asked)
     checker = Checker(model, [prop])
     for state in asked + asked[:40]:
