@@ -168,9 +168,9 @@ def decide_with(model: ClusterModel, state: ClusterState, controller: str, key: 
 
 
 RECENT_RECONCILES = 8
-"""Whole reconciles `reconcile` remembers (by the state's identity and the action): the clock's guard
-(`queued_work.holds_clock`) runs the reconcile of a queued key to see whether it changes anything,
-and a search then takes that very reconcile from that very state."""
+"""Whole reconciles `reconcile` remembers (by the state's identity and the action): a poll's first
+reconcile (`queued_work.polling`) is run on a copy, and a search may then take that very reconcile
+from that very state. (The clock's guard asks `reconcile_changes`, which stops at the first write.)"""
 _RECENT: dict[tuple[int, Reconcile], tuple[ClusterModel, ClusterState, ClusterState]] = {}
 
 
