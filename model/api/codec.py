@@ -241,7 +241,7 @@ def _decode_list(item_tp: Any, value: Any, path: FieldPath) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple):
         raise DecodeError(path, f"expected a list, got {describe_value(value)}")
     problems: list[tuple[FieldPath, str]] = []
-    items = tuple(_collect(problems, item_tp, v, (*path, i)) for i, v in enumerate(value))
+    items = tuple(_collect(problems, item_tp, _go_null(item_tp, v), (*path, i)) for i, v in enumerate(value))
     _raise_all(problems)
     return items
 
@@ -251,9 +251,22 @@ def _decode_map(val_tp: Any, value: Any, path: FieldPath) -> FrozenMap[str, Any]
     if not isinstance(value, Mapping):
         raise DecodeError(path, f"expected an object, got {describe_value(value)}")
     problems: list[tuple[FieldPath, str]] = []
-    entries = {k: _collect(problems, val_tp, v, (*path, k)) for k, v in _json_keys(value, path).items()}
+    entries = {k: _collect(problems, val_tp, _go_null(val_tp, v), (*path, k))
+               for k, v in _json_keys(value, path).items()}
     _raise_all(problems)
     return FrozenMap(entries)
+
+
+_GO_ZERO: dict[Any, Any] = {str: "", int: 0, bool: False, float: 0.0}
+"""The zero values of the scalar types, which Go's decoder leaves in place of a JSON null."""
+
+
+def _go_null(tp: Any, value: Any) -> Any:
+    """A JSON null as a list item or map value of a scalar type decodes to the type's zero value, as
+    Go's decoder does (encoding/json `literalStore`: a null is ignored for a string, number or bool,
+    and `object`/`array` store the element's zero value; the API server decodes with
+    sigs.k8s.io/json, its fork): Helm renders `data: {KEY: null}`, and the API server stores `KEY: ""`."""
+    return _GO_ZERO.get(_base(tp), value) if value is None else value
 
 
 def _decode_union(options: tuple[Any, ...], value: Any, path: FieldPath) -> Any:

@@ -298,7 +298,7 @@ def _step_requests(model: ClusterModel, state: ClusterState, index: int) -> list
     if step.scale is not None:
         return [scale_request(model, state, step.scale, named, user, step.as_)]
     assert step.set_image is not None
-    return [_set_image_request(state, step.set_image, user)]
+    return _set_image_request(state, step.set_image, user)
 
 
 def _manifest(obj: ApiObject) -> tuple[ApiObject, dict[str, Any]]:
@@ -340,18 +340,34 @@ def _apply_request(state: ClusterState, obj: ApiObject, user: str, options: Appl
                    patch_type="merge" if custom else "strategic", field_manager=manager)
 
 
-def _set_image_request(state: ClusterState, step: SetImageStep, user: str) -> Request | str:
-    """`kubectl set image`: a strategic merge patch keyed by container name; kubectl itself
-    refuses a container the template does not have (`error: unable to find container named`)."""
+def _set_image_request(state: ClusterState, step: SetImageStep, user: str) -> list[Request | str]:
+    """`kubectl set image` (`staging/src/k8s.io/kubectl/pkg/cmd/set/set_image.go`, v1.33 `Run` and
+    `setImage`): the image of every container and init container named `step.container` (`*`: of
+    every one) in the live template, sent as a strategic merge patch keyed by container name. kubectl
+    sends nothing when no image changes (its patch is `{}`), and refuses a name that neither list has
+    (`error: unable to find container named`)."""
     resource, ref = workload_ref(step)
     namespace, name = target(ref)
     current = state.store.get(ObjectKey(resource, namespace, name))
     template = getattr(getattr(current, "spec", None), "template", None)
-    if template is None or all(c.name != step.container for c in template.spec.containers):
-        return f'error: unable to find container named "{step.container}"'
-    patch = {"spec": {"template": {"spec": {"containers": [{"name": step.container, "image": step.image}]}}}}
-    return Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch=patch,
-                   patch_type="strategic", field_manager="kubectl-set")
+    if template is None:
+        return [f'error: unable to find container named "{step.container}"']
+    spec: dict[str, Any] = {}
+    found = False
+    for field, containers in (("initContainers", template.spec.init_containers),
+                              ("containers", template.spec.containers)):
+        named = [c for c in containers if step.container in ("*", c.name)]
+        found = found or bool(named)
+        changed = [{"name": c.name, "image": step.image} for c in named if c.image != step.image]
+        if changed:
+            spec[field] = changed
+    if not found:
+        return [f'error: unable to find container named "{step.container}"']
+    if not spec:
+        return []
+    patch = {"spec": {"template": {"spec": spec}}}
+    return [Request(verb="patch", user=user, resource=resource, namespace=namespace, name=name, patch=patch,
+                    patch_type="strategic", field_manager="kubectl-set")]
 
 
 def _unavailable(code: int) -> bool:

@@ -234,6 +234,22 @@ def test_wrong_type_reports_file_line_and_field(tmp_path: Path) -> None:
     assert str(problem).startswith(f"{path}:6: spec.replicas: expected an integer")
 
 
+def test_a_null_map_value_or_list_item_is_gos_zero_value() -> None:
+    """Helm renders a nil value as `null`; Go's decoder (encoding/json, the API server's
+    sigs.k8s.io/json) leaves a string's zero value there, so the API server stores `""` (trial17:
+    the model refused the ConfigMap)."""
+    (cm,) = parse_manifests(configmap("c", "  labels: {team: null}\ndata: {LOG_LEVEL: info, EMPTY: null}\n"), "cm.yaml")
+    assert isinstance(cm.obj, ConfigMap)
+    assert dict(cm.obj.data) == {"LOG_LEVEL": "info", "EMPTY": ""}
+    assert dict(cm.obj.metadata.labels) == {"team": ""}
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {a: b}}\n"
+            "  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers:\n"
+            "      - {name: web, image: w, args: [serve, null]}\n")
+    (deploy,) = parse_manifests(text, "web.yaml")
+    assert isinstance(deploy.obj, Deployment)
+    assert deploy.obj.spec.template.spec.containers[0].args == ("serve", "")
+
+
 def test_all_problems_across_files_are_collected(tmp_path: Path) -> None:
     (tmp_path / "1.yaml").write_text("a: [1\n")
     (tmp_path / "2.yaml").write_text(configmap("ok") + "---\nkind: ConfigMap\n---\n- a list\n")

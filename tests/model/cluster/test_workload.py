@@ -23,7 +23,7 @@ from kubeprop.model.state.actions import UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import first_violation, select
 
-USERS = "users: [{name: admin, clusterRoles: [cluster-admin]}]\n"
+USERS = "users: [{name: admin, clusterRoles: [cluster-admin]}, {name: viewer, clusterRoles: [view]}]\n"
 STEPS_SUCCEED = select(["workload-steps-succeed"])
 KEY = ObjectKey("deployments.apps", "default", "web")
 
@@ -153,6 +153,48 @@ def test_set_image_changes_only_the_named_container(tmp_path: Path) -> None:
                       "  - apply: v1\n  - setImage: {deployment: default/web, container: log, image: log:2}\n")
     state = _run_steps(model)
     assert [c.image for c in _web(state).spec.template.spec.containers] == ["web:1", "log:2"]
+
+
+def _with_init(image: str) -> dict[str, Any]:
+    body = _deployment(image, {"app": "web"}, [])
+    body["spec"]["template"]["spec"]["initContainers"] = [{"name": "migrate", "image": "migrate:1"}]
+    return body
+
+
+def _images(state: ClusterState) -> tuple[list[str], list[str]]:
+    spec = _web(state).spec.template.spec
+    return [c.image for c in spec.init_containers], [c.image for c in spec.containers]
+
+
+def test_set_image_finds_an_init_container(tmp_path: Path) -> None:
+    """kubectl v1.33 sets the image in `spec.InitContainers` too (set_image.go `Run`: `setImage` on
+    both lists, an error only when neither has the name) — audit17's scenario."""
+    model = _scenario(tmp_path, {"v1/web.json": _with_init("web:1")},
+                      "  - apply: v1\n  - setImage: {deployment: default/web, container: migrate, image: migrate:2}\n")
+    state = _run_steps(model)
+    assert first_violation(model, state, STEPS_SUCCEED) is None
+    assert _images(state) == (["migrate:2"], ["web:1"])
+
+
+def test_set_image_star_sets_every_container(tmp_path: Path) -> None:
+    """`*` names every container and init container (set_image.go `setImage`)."""
+    model = _scenario(tmp_path, {"v1/web.json": _with_init("web:1")},
+                      "  - apply: v1\n  - setImage: {deployment: default/web, container: '*', image: all:2}\n")
+    state = _run_steps(model)
+    assert first_violation(model, state, STEPS_SUCCEED) is None
+    assert _images(state) == (["all:2"], ["all:2"])
+
+
+def test_set_image_to_the_same_image_sends_nothing(tmp_path: Path) -> None:
+    """kubectl skips a patch of `{}` (set_image.go `Run`: "no changes"): a user who may only read
+    the Deployment (`view`) sets its image to the one it has, and nothing is refused — a PATCH
+    would have been (403)."""
+    model = _scenario(tmp_path, {"v1/web.json": _with_init("web:1")},
+                      "  - apply: v1\n  - setImage: {deployment: default/web, container: web, image: web:1}\n"
+                      "    as: viewer\n")
+    state = _run_steps(model)
+    assert first_violation(model, state, STEPS_SUCCEED) is None
+    assert _images(state) == (["migrate:1"], ["web:1"])
 
 
 def test_a_step_the_server_cannot_answer_is_retried_not_reported() -> None:
