@@ -51,7 +51,7 @@ def _compare(model: ClusterModel, states: list[ClusterState]) -> Counter[bool]:
 def test_reconcile_changes_is_its_definition(path: Path | None, steps: int) -> None:
     model, states = searched(path, steps, 300)
     counts = _compare(model, [copy for state in states[::STRIDE] for copy in _copies(model, state)])
-    assert counts[True] >= 100 and counts[False] >= 20, counts
+    assert counts[True] >= 100 and counts[False] >= 10, counts
 
 
 def test_during_a_flood() -> None:
